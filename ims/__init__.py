@@ -1,0 +1,3 @@
+"""ims: information management for humanitarian mine action."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,64 @@
+"""Every error answered as ``application/problem+json`` (RFC 9457), registered once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ims.errors import ImsError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://ims.example/problems/"
+
+
+def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> JSONResponse:
+    """A problem+json response."""
+    body = {"type": PROBLEM_BASE + slug, "title": title, "status": status, "detail": detail}
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+async def _ims_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ImsError)
+    if exc.status_code >= 500:
+        log.error(
+            "%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc.detail
+        )
+    return problem(exc.status_code, exc.title, exc.detail, exc.type_slug, **exc.extra)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"location": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
+        for err in exc.errors()
+    ]
+    detail = "; ".join(f"{e['location']}: {e['message']}" for e in errors)
+    return problem(422, "Invalid request", detail, "invalid-request", errors=errors)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    return problem(exc.status_code, str(exc.detail), str(exc.detail), "http-error")
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem(
+        500, "Internal error", "an unexpected error occurred; it has been logged", "internal-error"
+    )
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    """Answer domain errors, bad requests and the unexpected as problem+json."""
+    app.add_exception_handler(ImsError, _ims_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,34 @@
+"""The FastAPI application: wiring only."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from ims import __version__
+from ims.api import health
+from ims.api.errors import register_error_handlers
+from ims.config import configure_logging
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    """Build the app around ``engine`` (default: the configured database)."""
+    configure_logging()
+    if engine is None:
+        from ims.db.session import get_engine
+
+        engine = get_engine()
+    app = FastAPI(
+        title="ims",
+        version=__version__,
+        description="National information management for humanitarian mine action.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    register_error_handlers(app)
+    app.include_router(health.router, prefix=API_PREFIX)
+    return app

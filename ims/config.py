@@ -1,0 +1,55 @@
+"""Settings from the environment (prefix ``IMS_``), read in one place."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting ims reads; each can be given as ``IMS_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="IMS_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of an existing PostGIS database; unset = embedded cluster",
+    )
+    data_dir: Path = Field(
+        default=Path(".ims"), description="where the embedded cluster keeps its files"
+    )
+    service_user: str = Field(
+        default="postgres",
+        description="unprivileged OS user that runs the embedded server when ims runs as root",
+    )
+    log_level: str = Field(default="INFO", description="logging level (DEBUG, INFO, WARNING…)")
+    upload_max_bytes: int = Field(default=200 * 1024 * 1024, description="largest upload")
+    host: str = Field(default="127.0.0.1", description="address `ims serve` listens on")
+    port: int = Field(default=8000, description="port `ims serve` listens on")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once)."""
+    return Settings()
+
+
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(level: str | None = None) -> None:
+    """Configure the root logger once for the whole process."""
+    root = logging.getLogger()
+    if getattr(configure_logging, "_done", False):
+        if level:
+            root.setLevel(level.upper())
+        return
+    logging.basicConfig(level=(level or get_settings().log_level).upper(), format=_LOG_FORMAT)
+    if not level or level.upper() != "DEBUG":
+        # Alembic narrates every plugin it loads at INFO; keep the CLI's output readable.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging._done = True  # type: ignore[attr-defined]

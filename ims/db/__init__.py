@@ -1,0 +1,1 @@
+"""Database layer: typed SQLAlchemy models, the engine and session, the embedded cluster."""

@@ -1,0 +1,285 @@
+"""Typed SQLAlchemy models. The schema itself is made only by the Alembic migrations.
+
+Records are never overwritten by an edit: a hazard's status and boundary live in
+``hazard_revision`` rows, each in force from its effective date, and every release is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from geoalchemy2 import Geometry, WKBElement
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Identity,
+    Integer,
+    MetaData,
+    Sequence,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# Every recorded hazard revision and release takes the next number: ties on the same date
+# are broken by recording order, never by chance.
+recording_seq = Sequence("recording_seq", metadata=Base.metadata)
+
+IntPK = Annotated[int, mapped_column(Integer, Identity(), primary_key=True)]
+Created = Annotated[dt.datetime, mapped_column(DateTime(timezone=True), server_default=func.now())]
+
+
+def polygon_column() -> Any:
+    """A MultiPolygon column in EPSG:4326 with a GiST index."""
+    return mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+
+
+def valid_geometry_check(column: str = "geom") -> CheckConstraint:
+    """CHECK that a geometry is valid, not empty and in EPSG:4326."""
+    return CheckConstraint(
+        f"ST_IsValid({column}) AND NOT ST_IsEmpty({column}) AND ST_SRID({column}) = 4326",
+        name=f"{column}_valid",
+    )
+
+
+def str_enum(enum_cls: type[Any], name: str) -> Enum:
+    """A VARCHAR column holding an enum's values, with a CHECK constraint."""
+    return Enum(
+        enum_cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=16,
+        values_callable=lambda cls: [member.value for member in cls],
+        validate_strings=True,
+    )
+
+
+class AdminArea(Base):
+    """An administrative area: level 1 = province, level 2 = district."""
+
+    __tablename__ = "admin_area"
+    __table_args__ = (
+        UniqueConstraint("level", "code", name="uq_admin_area_level_code"),
+        CheckConstraint("level IN (1, 2)", name="level"),
+        valid_geometry_check(),
+    )
+
+    id: Mapped[IntPK]
+    level: Mapped[int] = mapped_column(SmallInteger)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"), index=True)
+    geom: Mapped[WKBElement] = polygon_column()
+    source: Mapped[str | None] = mapped_column(String(200))
+    loaded_at: Mapped[Created]
+
+    parent: Mapped[AdminArea | None] = relationship(remote_side="AdminArea.id")
+
+
+class Organisation(Base):
+    """An organisation: the national authority or an operator."""
+
+    __tablename__ = "organisation"
+    __table_args__ = (CheckConstraint("kind IN ('authority', 'operator')", name="kind"),)
+
+    id: Mapped[IntPK]
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), server_default="operator")
+    created_at: Mapped[Created]
+
+
+class MunitionType(Base):
+    """A reference type of explosive item (a cluster munition remnant or another kind)."""
+
+    __tablename__ = "munition_type"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[Contamination] = mapped_column(str_enum(Contamination, "category"))
+    is_cmr: Mapped[bool] = mapped_column(Boolean)
+
+
+class Submission(Base):
+    """An uploaded file of hazards or releases, from upload to approval or rejection."""
+
+    __tablename__ = "submission"
+    __table_args__ = (
+        CheckConstraint("kind IN ('hazards', 'releases')", name="kind"),
+        CheckConstraint(
+            "status IN ('uploaded', 'validated', 'approved', 'rejected')", name="status"
+        ),
+    )
+
+    id: Mapped[IntPK]
+    kind: Mapped[str] = mapped_column(String(16))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    filename: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    crs: Mapped[str | None] = mapped_column(String(200))
+    field_map: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16), server_default="uploaded")
+    feature_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    uploaded_at: Mapped[Created]
+    uploaded_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    findings: Mapped[list[Finding]] = relationship(back_populates="submission")
+
+
+class Finding(Base):
+    """A data-quality finding, on a submission or on the whole database."""
+
+    __tablename__ = "finding"
+    __table_args__ = (CheckConstraint("severity IN ('error', 'warning')", name="severity"),)
+
+    id: Mapped[IntPK]
+    submission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(8))
+    row_number: Mapped[int | None] = mapped_column(Integer)
+    reference: Mapped[str | None] = mapped_column(String(100))
+    field: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[Created]
+
+    submission: Mapped[Submission | None] = relationship(back_populates="findings")
+
+
+class Hazard(Base):
+    """A hazardous area's identity; its state over time is in its revisions."""
+
+    __tablename__ = "hazard"
+
+    id: Mapped[IntPK]
+    reference: Mapped[str] = mapped_column(String(100), unique=True)
+    contam: Mapped[Contamination] = mapped_column(
+        str_enum(Contamination, "contam"), server_default=Contamination.CMR.value
+    )
+    created_at: Mapped[Created]
+
+    revisions: Mapped[list[HazardRevision]] = relationship(
+        back_populates="hazard", order_by="(HazardRevision.effective, HazardRevision.seq)"
+    )
+
+
+class HazardRevision(Base):
+    """The state of a hazard (status, boundary, attributes) in force from ``effective`` on.
+
+    The first revision is the hazard's recording; later ones reclassify it or revise its
+    boundary. Rows are only ever added.
+    """
+
+    __tablename__ = "hazard_revision"
+    __table_args__ = (
+        valid_geometry_check(),
+        CheckConstraint(
+            "used_from IS NULL OR used_to IS NULL OR used_from <= used_to", name="years_of_use"
+        ),
+    )
+
+    id: Mapped[IntPK]
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"), index=True)
+    effective: Mapped[dt.date] = mapped_column(Date)
+    seq: Mapped[int] = mapped_column(
+        BigInteger, server_default=recording_seq.next_value(), unique=True
+    )
+    status: Mapped[HazardStatus] = mapped_column(str_enum(HazardStatus, "status"))
+    geom: Mapped[WKBElement] = polygon_column()
+    used_from: Mapped[int | None] = mapped_column(SmallInteger)
+    used_to: Mapped[int | None] = mapped_column(SmallInteger)
+    marked: Mapped[dt.date | None] = mapped_column(Date)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
+    recorded_at: Mapped[Created]
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    hazard: Mapped[Hazard] = relationship(back_populates="revisions")
+    estimates: Mapped[list[HazardEstimate]] = relationship(back_populates="revision")
+
+
+class HazardEstimate(Base):
+    """Estimated remnants of one type in a hazard, as of a revision."""
+
+    __tablename__ = "hazard_estimate"
+    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity"),)
+
+    revision_id: Mapped[int] = mapped_column(ForeignKey("hazard_revision.id"), primary_key=True)
+    munition_code: Mapped[str] = mapped_column(ForeignKey("munition_type.code"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    revision: Mapped[HazardRevision] = relationship(back_populates="estimates")
+
+
+class Release(Base):
+    """A land-release result: a polygon cancelled, reduced or cleared on a date."""
+
+    __tablename__ = "release"
+    __table_args__ = (
+        valid_geometry_check(),
+        CheckConstraint("stated_area_m2 IS NULL OR stated_area_m2 >= 0", name="stated_area"),
+    )
+
+    id: Mapped[IntPK]
+    reference: Mapped[str] = mapped_column(String(100), unique=True)
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"), index=True)
+    method: Mapped[ReleaseMethod] = mapped_column(str_enum(ReleaseMethod, "method"))
+    released: Mapped[dt.date] = mapped_column(Date)
+    seq: Mapped[int] = mapped_column(
+        BigInteger, server_default=recording_seq.next_value(), unique=True
+    )
+    geom: Mapped[WKBElement] = polygon_column()
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    stated_area_m2: Mapped[float | None] = mapped_column(Float)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
+    recorded_at: Mapped[Created]
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+
+    items: Mapped[list[ReleaseItem]] = relationship(back_populates="release")
+
+
+class ReleaseItem(Base):
+    """Items of one type found and destroyed by a release."""
+
+    __tablename__ = "release_item"
+    __table_args__ = (CheckConstraint("quantity >= 0", name="quantity"),)
+
+    release_id: Mapped[int] = mapped_column(ForeignKey("release.id"), primary_key=True)
+    munition_code: Mapped[str] = mapped_column(ForeignKey("munition_type.code"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    release: Mapped[Release] = relationship(back_populates="items")

@@ -1,0 +1,75 @@
+"""Enumerations of the mine action domain, with the synonyms operators use in their files."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class HazardStatus(StrEnum):
+    """Suspected (SHA) or confirmed (CHA) hazardous area."""
+
+    SHA = "SHA"
+    CHA = "CHA"
+
+    @classmethod
+    def parse(cls, value: str) -> HazardStatus:
+        """Read a status as operators write it: SHA/CHA or suspected/confirmed, any case."""
+        key = value.strip().lower()
+        synonyms = {"sha": cls.SHA, "suspected": cls.SHA, "cha": cls.CHA, "confirmed": cls.CHA}
+        try:
+            return synonyms[key]
+        except KeyError:
+            raise ValueError(f"unknown hazard status {value!r}: use SHA or CHA") from None
+
+
+class Contamination(StrEnum):
+    """Kind of contamination a hazardous area holds."""
+
+    CMR = "CMR"  # cluster munition remnants
+    APM = "APM"  # anti-personnel mines
+    ATM = "ATM"  # anti-tank mines
+    ERW = "ERW"  # other explosive remnants of war
+
+    @classmethod
+    def parse(cls, value: str) -> Contamination:
+        """Read a contamination kind; an empty value means CMR."""
+        key = value.strip().upper()
+        if not key:
+            return cls.CMR
+        try:
+            return cls(key)
+        except ValueError:
+            raise ValueError(
+                f"unknown contamination kind {value!r}: use CMR, APM, ATM or ERW"
+            ) from None
+
+
+class ReleaseMethod(StrEnum):
+    """How land was released: non-technical survey, technical survey or clearance."""
+
+    CANCELLED = "cancelled"
+    REDUCED = "reduced"
+    CLEARED = "cleared"
+
+    @classmethod
+    def parse(cls, value: str) -> ReleaseMethod:
+        """Read a method as operators write it (cancelled/NTS, reduced/TS, cleared/clearance)."""
+        key = value.strip().lower()
+        synonyms = {
+            "cancelled": cls.CANCELLED,
+            "canceled": cls.CANCELLED,
+            "nts": cls.CANCELLED,
+            "non-technical survey": cls.CANCELLED,
+            "reduced": cls.REDUCED,
+            "ts": cls.REDUCED,
+            "technical survey": cls.REDUCED,
+            "cleared": cls.CLEARED,
+            "clearance": cls.CLEARED,
+        }
+        try:
+            return synonyms[key]
+        except KeyError:
+            raise ValueError(
+                f"unknown release method {value!r}: use cancelled (NTS), reduced (TS) "
+                "or cleared (clearance)"
+            ) from None

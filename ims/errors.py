@@ -1,0 +1,86 @@
+"""Domain errors. Each maps to one HTTP status and problem type, registered once on the app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ImsError(Exception):
+    """Base of every error ims reports to a person: a title, a detail and optional extras."""
+
+    status_code = 500
+    title = "Internal error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    @property
+    def type_slug(self) -> str:
+        """Short machine name of the problem type, used in the problem+json ``type`` URI."""
+        name = type(self).__name__
+        return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
+
+
+class NotFound(ImsError):
+    """A requested record does not exist."""
+
+    status_code = 404
+    title = "Not found"
+
+
+class Forbidden(ImsError):
+    """The caller may not do this."""
+
+    status_code = 403
+    title = "Forbidden"
+
+
+class Conflict(ImsError):
+    """The request conflicts with the current state (e.g. a duplicate reference)."""
+
+    status_code = 409
+    title = "Conflict"
+
+
+class InvalidRequest(ImsError):
+    """A request parameter or body is wrong."""
+
+    status_code = 422
+    title = "Invalid request"
+
+
+class InvalidUpload(ImsError):
+    """An uploaded file cannot be used at all (corrupt, hostile, no layer…)."""
+
+    status_code = 400
+    title = "Invalid upload"
+
+
+class InvalidGeometry(ImsError):
+    """A geometry is invalid, empty or of the wrong type."""
+
+    status_code = 422
+    title = "Invalid geometry"
+
+
+class UnknownCode(ImsError):
+    """A code (munition type, admin area, status…) is not in its reference list."""
+
+    status_code = 422
+    title = "Unknown code"
+
+
+class DatabaseUnavailable(ImsError):
+    """The database cannot be reached or started."""
+
+    status_code = 503
+    title = "Database unavailable"
+
+
+class SetupError(ImsError):
+    """Something ims needs on the machine is missing; the detail says what to install."""
+
+    status_code = 500
+    title = "Setup error"

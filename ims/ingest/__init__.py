@@ -1,0 +1,1 @@
+"""Reading uploaded files: formats, CRS, encodings, validation and findings."""

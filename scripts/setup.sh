@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Set up ims on Debian/Ubuntu: system packages where missing (PostgreSQL, PostGIS, Python
+# venv), a virtual environment in .venv, and the package with its dependencies.
+# Safe to run again: each step is skipped when already done.
+#   scripts/setup.sh          the application
+#   scripts/setup.sh --dev    the application and the test/lint tools
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+extras=""
+[ "${1:-}" = "--dev" ] && extras="[dev]"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "error: need root to install system packages ($*); run as root or install sudo" >&2
+    exit 1
+  fi
+}
+
+apt_updated=""
+apt_install() {
+  if ! command -v apt-get >/dev/null; then
+    echo "error: missing system packages ($*) and no apt-get here; install them by hand" >&2
+    exit 1
+  fi
+  if [ -z "$apt_updated" ]; then
+    as_root apt-get update -qq
+    apt_updated=1
+  fi
+  say "installing system packages: $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+}
+
+# --- PostgreSQL server and PostGIS ------------------------------------------------------
+pg_bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+if [ -z "$(pg_bindir)" ] && ! command -v initdb >/dev/null; then
+  apt_install postgresql
+fi
+bindir="$(pg_bindir)"
+if [ -n "$bindir" ]; then
+  major="$(basename "$(dirname "$bindir")")"
+  if [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
+    apt_install "postgresql-$major-postgis-3"
+  fi
+fi
+
+# --- Python -------------------------------------------------------------------------------
+python=""
+for candidate in python3.13 python3.12 python3.11 python3; do
+  if command -v "$candidate" >/dev/null &&
+     "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    python="$candidate"; break
+  fi
+done
+if [ -z "$python" ]; then
+  apt_install python3 python3-venv
+  python=python3
+fi
+if ! "$python" -c 'import venv, ensurepip' 2>/dev/null; then
+  apt_install python3-venv
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  say "creating the virtual environment in .venv"
+  "$python" -m venv .venv
+fi
+
+stamp=".venv/.ims-installed${extras}"
+want="$(cat pyproject.toml | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  say "installing ims and its dependencies into .venv"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet -e ".${extras}"
+  echo "$want" > "$stamp"
+fi
+say "ims is installed: .venv/bin/ims"

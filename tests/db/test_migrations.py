@@ -1,0 +1,108 @@
+"""The schema lives only in the migrations: one head, reversible, no drift from the models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, inspect, text
+
+from ims.db import migrate
+from ims.db.models import Base
+
+
+@pytest.fixture
+def scratch_engine(test_server) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """An empty database of its own, for migrating up and down."""
+    url = test_server.create_database("ims_migrations")
+    eng = create_engine(url)
+    yield eng
+    eng.dispose()
+    test_server.drop_database(url)
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names()) - migrate.FOREIGN_TABLES
+
+
+def test_migrations_have_a_single_head() -> None:
+    assert len(migrate.heads()) == 1
+
+
+def test_first_revision_enables_postgis(scratch_engine: Engine) -> None:
+    migrate.upgrade(scratch_engine, "0001")
+    with scratch_engine.connect() as conn:
+        version = conn.execute(
+            text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+        ).scalar_one_or_none()
+    assert version is not None
+    assert _tables(scratch_engine) == {"alembic_version"}
+
+
+def test_upgrade_downgrade_upgrade_round_trips(scratch_engine: Engine) -> None:
+    migrate.upgrade(scratch_engine)
+    tables_at_head = _tables(scratch_engine)
+    assert {"hazard", "hazard_revision", "release", "admin_area", "submission"} <= tables_at_head
+    migrate.downgrade(scratch_engine, "base")
+    assert _tables(scratch_engine) == {"alembic_version"}
+    migrate.upgrade(scratch_engine)
+    assert _tables(scratch_engine) == tables_at_head
+
+
+def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(
+            conn,
+            opts={
+                "include_object": migrate.include_object,
+                "compare_type": True,
+                "target_metadata": Base.metadata,
+            },
+        )
+        diff = compare_metadata(context, Base.metadata)
+    assert diff == []
+
+
+def test_geometry_columns_declare_type_srid_and_gist_index(engine: Engine) -> None:
+    with engine.connect() as conn:
+        columns = conn.execute(
+            text("SELECT f_table_name, type, srid FROM geometry_columns ORDER BY 1")
+        ).all()
+        gist = {
+            row.tablename
+            for row in conn.execute(
+                text("SELECT tablename FROM pg_indexes WHERE indexdef LIKE '%USING gist (geom)%'")
+            )
+        }
+    assert columns, "no geometry columns"
+    for table, gtype, srid in columns:
+        assert (gtype, srid) == ("MULTIPOLYGON", 4326), table
+        assert table in gist, f"{table}.geom has no GiST index"
+
+
+def test_munition_types_are_seeded_with_cmr_flags(engine: Engine) -> None:
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT code, is_cmr FROM munition_type")).all())
+    for code in [
+        "BLU-26",
+        "BLU-24",
+        "BLU-36",
+        "BLU-61",
+        "BLU-63",
+        "BLU-97",
+        "M42",
+        "M46",
+        "M77",
+        "M85",
+        "PTAB-1M",
+        "PTAB-2.5M",
+        "AO-2.5RT",
+        "ShOAB-0.5",
+        "9N210",
+        "9N235",
+        "MK-118",
+    ]:
+        assert rows[code] is True, code
+    assert rows["APM"] is False and rows["ATM"] is False and rows["ROCKET"] is False

@@ -1,0 +1,67 @@
+"""The ``ims`` command: help everywhere, status against a given server, no tracebacks."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from ims.cli import app
+from ims.config import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def external_db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point ims at the test database through IMS_DATABASE_URL."""
+    url = engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("IMS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield url
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["db"],
+        ["db", "up"],
+        ["db", "status"],
+        ["db", "down"],
+        ["db", "migrate"],
+        ["serve"],
+        ["demo"],
+    ],
+)
+def test_every_command_has_help(args: list[str]) -> None:
+    result = runner.invoke(app, [*args, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_db_up_with_external_url_migrates_and_starts_nothing(external_db: str) -> None:
+    result = runner.invoke(app, ["db", "up"])
+    assert result.exit_code == 0, result.output
+    assert "IMS_DATABASE_URL" in result.output
+    assert "schema already at head" in result.output
+
+
+def test_db_status_reports_the_external_server(external_db: str) -> None:
+    result = runner.invoke(app, ["db", "status"])
+    assert result.exit_code == 0, result.output
+    assert "external server" in result.output
+    assert "PostGIS 3." in result.output
+
+
+def test_unreachable_database_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IMS_DATABASE_URL", "postgresql://nobody@/x?host=/nonexistent-dir")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["db", "status"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "cannot reach the database" in result.output
+    assert "Traceback" not in result.output
