@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -25,6 +27,14 @@ db_app = typer.Typer(
     help="The database: the embedded cluster and its migrations.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+boundaries_app = typer.Typer(
+    help="Administrative boundaries (provinces, districts).", no_args_is_help=True
+)
+app.add_typer(boundaries_app, name="boundaries")
+report_app = typer.Typer(
+    help="Reports: Article 7 tables, Article 4 progress, explanations.", no_args_is_help=True
+)
+app.add_typer(report_app, name="report")
 
 out = Console()
 err = Console(stderr=True)
@@ -170,6 +180,165 @@ def db_down() -> None:
 def db_status() -> None:
     """Show where the database is, whether it runs, and its schema revision."""
     _print_status()
+
+
+@contextlib.contextmanager
+def _session() -> Iterator[Any]:
+    """A session on the database, started and migrated if need be."""
+    from ims.db.session import make_engine, session_factory
+
+    engine = make_engine(_database_up(quiet=True))
+    try:
+        with session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@boundaries_app.command("load")
+@reports_errors
+def boundaries_load(
+    file: Annotated[Path, typer.Argument(help="A vector file of admin polygons (any CRS).")],
+    level: Annotated[int, typer.Option(help="1 = provinces, 2 = districts.")],
+    code_field: Annotated[str | None, typer.Option(help="Field holding the code.")] = None,
+    name_field: Annotated[str | None, typer.Option(help="Field holding the name.")] = None,
+) -> None:
+    """Add or update admin areas from FILE, matched by code; districts find their province."""
+    from ims.db.recording import load_boundaries
+    from ims.ingest.boundaries import read_boundaries
+
+    features = read_boundaries(file, code_field=code_field, name_field=name_field)
+    with (
+        _session() as session,
+        session.begin(),
+        progress_bar("recomputing area figures") as update,
+    ):
+        result = load_boundaries(session, features, level=level, source=file.name, progress=update)
+    out.print(
+        f"level {level}: {result.added} added, {result.updated} updated from {file.name}",
+        highlight=False,
+    )
+
+
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for long commands, fed by (done, total) callbacks."""
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+FORMATS = ("json", "csv", "html")
+
+
+@report_app.command("article7")
+@reports_errors
+def report_article7(
+    year: Annotated[int, typer.Option(help="Calendar year (as of 31 December).")],
+    level: Annotated[int, typer.Option(help="Admin level: 1 provinces, 2 districts.")] = 1,
+    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    fmt: Annotated[str, typer.Option("--format", help="json, csv or html.")] = "json",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
+) -> None:
+    """Form 1(h) remaining contamination and Form 1(i) land release for a year."""
+    from ims.errors import InvalidRequest
+    from ims.reports import export
+    from ims.reports.article7 import ReportScope, article7
+
+    if fmt not in FORMATS:
+        raise InvalidRequest(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    scope = ReportScope(level=level, contam=_contam(contam))
+    with _session() as session:
+        report = article7(session, year, scope)
+    text_out = {"json": export.to_json, "csv": export.to_csv, "html": export.to_html}[fmt](report)
+    _emit(text_out, output)
+
+
+def _contam(value: str) -> Any:
+    from ims.domain.enums import Contamination
+    from ims.errors import InvalidRequest
+
+    try:
+        return Contamination.parse(value)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None
+
+
+def _emit(text_out: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text_out if text_out.endswith("\n") else text_out + "\n")
+    else:
+        output.write_text(text_out, encoding="utf-8")
+        err.print(f"wrote {output}", highlight=False)
+
+
+@report_app.command("article4")
+@reports_errors
+def report_article4(
+    baseline: Annotated[str, typer.Option(help="Baseline date (entry into force), ISO.")],
+    as_of: Annotated[str, typer.Option(help="As-of date, ISO.")],
+    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+) -> None:
+    """Article 4.6(d)–(f): area at the baseline, added since, released since, remaining."""
+    import json
+
+    from ims.reports.article7 import article4
+
+    with _session() as session:
+        result = article4(
+            session, _date(baseline, "--baseline"), _date(as_of, "--as-of"), _contam(contam)
+        )
+    _emit(json.dumps(result, indent=2), None)
+
+
+def _date(value: str, option: str) -> Any:
+    import datetime as dt
+
+    from ims.errors import InvalidRequest
+
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest(f"{option}: {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+@report_app.command("explain")
+@reports_errors
+def report_explain(
+    year: Annotated[int, typer.Option(help="Calendar year of the report.")],
+    admin: Annotated[str, typer.Option(help="Admin code, Unassigned or TOTAL.")],
+    column: Annotated[str, typer.Option(help="Column of Form 1(h) or 1(i), e.g. cha_area_m2.")],
+    level: Annotated[int, typer.Option(help="Admin level: 1 or 2.")] = 1,
+    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the hazards and releases that make one figure, with their contributions."""
+    import json
+
+    from ims.reports.article7 import ReportScope
+    from ims.reports.explain import explain
+
+    with _session() as session:
+        result = explain(
+            session, year, admin, column, ReportScope(level=level, contam=_contam(contam))
+        )
+    if as_json:
+        _emit(json.dumps(result, indent=2), None)
+        return
+    for row in result["contributions"]:
+        what = " ".join(f"{k}={v}" for k, v in row.items() if k != "value")
+        out.print(f"{row['value']:>16,.1f}  {what}", highlight=False)
+    out.print(
+        f"{result['total']:>16,.1f}  = {column} of {admin} in {year} "
+        f"({len(result['contributions'])} contributions)",
+        highlight=False,
+    )
 
 
 @app.command()

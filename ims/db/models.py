@@ -19,7 +19,9 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
+    Index,
     Integer,
     MetaData,
     Sequence,
@@ -283,3 +285,78 @@ class ReleaseItem(Base):
     quantity: Mapped[int] = mapped_column(Integer)
 
     release: Mapped[Release] = relationship(back_populates="items")
+
+
+class LedgerEntry(Base):
+    """One event of a hazard's area timeline, derived from its revisions and releases.
+
+    The ledger is derived data (DESIGN.md §2): each event's signed change of remaining area,
+    computed once by chained differences and rebuilt for a hazard whenever one of its
+    revisions or releases is recorded. As-of figures are sums over it.
+    """
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('added', 'status', 'cancelled', 'reduced', 'cleared')", name="kind"
+        ),
+    )
+
+    hazard_id: Mapped[int] = mapped_column(
+        ForeignKey("hazard.id", ondelete="CASCADE"), primary_key=True
+    )
+    entry_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    on: Mapped[dt.date] = mapped_column(Date, index=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    revision_id: Mapped[int | None] = mapped_column(ForeignKey("hazard_revision.id"))
+    release_id: Mapped[int | None] = mapped_column(ForeignKey("release.id"), index=True)
+    status_after: Mapped[str | None] = mapped_column(String(3))
+    delta_m2: Mapped[float] = mapped_column(Float)
+    remaining_after_m2: Mapped[float] = mapped_column(Float)
+    outside_m2: Mapped[float] = mapped_column(Float, server_default="0")
+    # Where the hazard is counted (largest share of its boundary in force), per level.
+    count_admin1_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"))
+    count_admin2_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"))
+    # Where a release's destroyed items go (largest share of the release polygon).
+    items_admin1_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"))
+    items_admin2_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"))
+
+
+class LedgerPiece(Base):
+    """The part of a ledger entry's area change that falls in one admin area (or none)."""
+
+    __tablename__ = "ledger_piece"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["hazard_id", "entry_no"],
+            ["ledger_entry.hazard_id", "ledger_entry.entry_no"],
+            ondelete="CASCADE",
+        ),
+        CheckConstraint("level IN (1, 2)", name="level"),
+        Index("ix_ledger_piece_entry", "hazard_id", "entry_no"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    hazard_id: Mapped[int] = mapped_column(Integer)
+    entry_no: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    admin_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"))
+    area_m2: Mapped[float] = mapped_column(Float)
+
+
+class HazardOverlap(Base):
+    """Two hazards whose boundaries (in any revision) share ground: a possible double count.
+
+    Kept up to date with the ledger so the dissolved national total (DESIGN.md §2.6) only
+    needs geometry work for these few hazards.
+    """
+
+    __tablename__ = "hazard_overlap"
+
+    hazard_id: Mapped[int] = mapped_column(
+        ForeignKey("hazard.id", ondelete="CASCADE"), primary_key=True
+    )
+    other_id: Mapped[int] = mapped_column(
+        ForeignKey("hazard.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

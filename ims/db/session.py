@@ -95,3 +95,8 @@ def check_database(engine: Engine) -> dict[str, str]:
         "postgis": str(postgis or "missing"),
         "schema_revision": str(revision or "none"),
     }
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on ``engine`` that keep their objects usable after commit."""
+    return sessionmaker(bind=engine, expire_on_commit=False)

@@ -1,0 +1,317 @@
+"""Keeping the area ledger: each hazard's timeline of effective changes, split by admin area.
+
+The rules are the domain's (``ims.domain.accounting``); this module loads a hazard's
+revisions and releases, runs them through ``hazard_ledger`` and stores the result. Any
+change to a hazard rebuilds that hazard's ledger only, so approving a release costs the
+work of one hazard, not of the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ims.domain.accounting import (
+    AdminIndex,
+    BoundaryVersion,
+    EventKind,
+    ReleaseInput,
+    hazard_ledger,
+)
+from ims.domain.enums import HazardStatus, ReleaseMethod
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+ENTRY_COLUMNS = (
+    "hazard_id", "entry_no", "kind", "on", "seq", "revision_id", "release_id", "status_after",
+    "delta_m2", "remaining_after_m2", "outside_m2", "count_admin1_id", "count_admin2_id",
+    "items_admin1_id", "items_admin2_id",
+)  # fmt: skip
+PIECE_COLUMNS = ("hazard_id", "entry_no", "level", "admin_id", "area_m2")
+_MIN_PIECE_M2 = 1e-6  # pieces smaller than this are floating-point dust
+
+
+@dataclass
+class HazardInputs:
+    """A hazard's revisions and releases, as the domain needs them."""
+
+    hazard_id: int
+    versions: list[BoundaryVersion]
+    revision_ids: dict[int, int]  # seq -> hazard_revision.id
+    releases: list[ReleaseInput]  # key = release.id
+
+
+@dataclass
+class AdminIndexes:
+    """The admin polygons of both levels, indexed for splitting areas."""
+
+    level1: AdminIndex[int]
+    level2: AdminIndex[int]
+
+
+_index_cache: dict[tuple[Any, ...], AdminIndexes] = {}
+
+
+def admin_indexes(session: Session) -> AdminIndexes:
+    """The admin indexes, built once per set of boundaries."""
+    stamp = tuple(
+        session.execute(
+            text(
+                "SELECT count(*), coalesce(max(id), 0), max(loaded_at), "
+                "coalesce(sum(ST_NPoints(geom)), 0) FROM admin_area"
+            )
+        ).one()
+    )
+    cached = _index_cache.get(stamp)
+    if cached is not None:
+        return cached
+    rows = session.execute(
+        text("SELECT id, level, ST_AsBinary(geom) FROM admin_area ORDER BY id")
+    ).all()
+    by_level: dict[int, list[tuple[int, BaseGeometry]]] = {1: [], 2: []}
+    for admin_id, level, wkb in rows:
+        by_level[level].append((admin_id, shapely.from_wkb(bytes(wkb))))
+    indexes = AdminIndexes(AdminIndex(by_level[1]), AdminIndex(by_level[2]))
+    _index_cache.clear()
+    _index_cache[stamp] = indexes
+    return indexes
+
+
+def load_inputs(session: Session, hazard_ids: Sequence[int]) -> list[HazardInputs]:
+    """Load the revisions and releases of ``hazard_ids`` in two queries."""
+    inputs = {hid: HazardInputs(hid, [], {}, []) for hid in hazard_ids}
+    revs = session.execute(
+        text(
+            "SELECT hazard_id, id, effective, seq, status, ST_AsBinary(geom) "
+            "FROM hazard_revision WHERE hazard_id = ANY(:ids)"
+        ),
+        {"ids": list(hazard_ids)},
+    ).all()
+    geoms: Any = shapely.from_wkb([bytes(r[5]) for r in revs]) if revs else []
+    for (hid, rid, effective, seq, status, _), geom in zip(revs, geoms, strict=True):
+        item = inputs[hid]
+        item.versions.append(BoundaryVersion(effective, seq, geom, HazardStatus(status)))
+        item.revision_ids[seq] = rid
+    rels = session.execute(
+        text(
+            "SELECT hazard_id, id, released, seq, method, ST_AsBinary(geom) "
+            "FROM release WHERE hazard_id = ANY(:ids)"
+        ),
+        {"ids": list(hazard_ids)},
+    ).all()
+    geoms = shapely.from_wkb([bytes(r[5]) for r in rels]) if rels else []
+    for (hid, rel_id, released, seq, method, _), geom in zip(rels, geoms, strict=True):
+        inputs[hid].releases.append(
+            ReleaseInput(rel_id, released, seq, ReleaseMethod(method), geom)
+        )
+    return list(inputs.values())
+
+
+def ledger_rows(
+    item: HazardInputs, indexes: AdminIndexes
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The ledger_entry and ledger_piece rows of one hazard (pure computation)."""
+    entries: list[tuple[Any, ...]] = []
+    pieces: list[tuple[Any, ...]] = []
+    if not item.versions:
+        return entries, pieces
+    geometry_of = {v.seq: v.geometry for v in item.versions}
+    revision_id: int | None = None
+    count1: int | None = None
+    count2: int | None = None
+    for entry_no, entry in enumerate(hazard_ledger(item.versions, item.releases), start=1):
+        release_id = items1 = items2 = None
+        if entry.kind.is_release:
+            release_id = entry.key
+            release_geom = next(r.geometry for r in item.releases if r.key == entry.key)
+            items1 = indexes.level1.largest_share(release_geom)
+            items2 = indexes.level2.largest_share(release_geom)
+        else:
+            revision_id = item.revision_ids[entry.seq]
+            boundary = geometry_of[entry.seq]
+            count1 = indexes.level1.largest_share(boundary)
+            count2 = indexes.level2.largest_share(boundary)
+        entries.append((
+            item.hazard_id, entry_no, entry.kind.value, entry.on, entry.seq,
+            revision_id, release_id,
+            entry.status_after.value if entry.status_after else None,
+            entry.delta_m2, entry.remaining_after_m2, entry.outside_m2,
+            count1, count2, items1, items2,
+        ))  # fmt: skip
+        if entry.kind is EventKind.STATUS:
+            continue
+        for level, index in ((1, indexes.level1), (2, indexes.level2)):
+            split: dict[int | None, float] = defaultdict(float)
+            if not entry.plus.is_empty:
+                for admin_id, area in index.split_area(entry.plus).items():
+                    split[admin_id] += area
+            if not entry.minus.is_empty:
+                for admin_id, area in index.split_area(entry.minus).items():
+                    split[admin_id] -= area
+            pieces.extend(
+                (item.hazard_id, entry_no, level, admin_id, area)
+                for admin_id, area in split.items()
+                if abs(area) > _MIN_PIECE_M2
+            )
+    return entries, pieces
+
+
+def _copy(
+    session: Session, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    if not rows:
+        return
+    raw: Any = session.connection().connection.driver_connection
+    cols = ", ".join(f'"{c}"' for c in columns)
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _store(
+    session: Session,
+    hazard_ids: Sequence[int],
+    entries: list[tuple[Any, ...]],
+    pieces: list[tuple[Any, ...]],
+) -> None:
+    session.execute(
+        text("DELETE FROM ledger_entry WHERE hazard_id = ANY(:ids)"), {"ids": list(hazard_ids)}
+    )
+    _copy(session, "ledger_entry", ENTRY_COLUMNS, entries)
+    _copy(session, "ledger_piece", PIECE_COLUMNS, pieces)
+
+
+def refresh_overlaps(session: Session, hazard_ids: Sequence[int] | None = None) -> None:
+    """Recompute which hazards share ground with ``hazard_ids`` (all hazards if None)."""
+    where = "" if hazard_ids is None else "WHERE a.hazard_id = ANY(:ids)"
+    params = {} if hazard_ids is None else {"ids": list(hazard_ids)}
+    if hazard_ids is None:
+        session.execute(text("DELETE FROM hazard_overlap"))
+    else:
+        session.execute(
+            text("DELETE FROM hazard_overlap WHERE hazard_id = ANY(:ids) OR other_id = ANY(:ids)"),
+            params,
+        )
+    session.execute(
+        text(
+            "INSERT INTO hazard_overlap (hazard_id, other_id) "
+            "SELECT DISTINCT x, y FROM ("
+            "  SELECT a.hazard_id AS h1, b.hazard_id AS h2 FROM hazard_revision a "
+            "  JOIN hazard_revision b ON a.hazard_id <> b.hazard_id "
+            "   AND ST_Intersects(a.geom, b.geom) AND NOT ST_Touches(a.geom, b.geom) "
+            f"  {where}) pairs, LATERAL (VALUES (h1, h2), (h2, h1)) v(x, y) "
+            "ON CONFLICT DO NOTHING"
+        ),
+        params,
+    )
+
+
+def refresh(session: Session, hazard_ids: Sequence[int], *, overlaps: bool = True) -> None:
+    """Rebuild the ledger of ``hazard_ids`` (after any of their records changed)."""
+    ids = sorted(set(hazard_ids))
+    if not ids:
+        return
+    session.flush()
+    indexes = admin_indexes(session)
+    entries: list[tuple[Any, ...]] = []
+    pieces: list[tuple[Any, ...]] = []
+    for item in load_inputs(session, ids):
+        e, p = ledger_rows(item, indexes)
+        entries.extend(e)
+        pieces.extend(p)
+    _store(session, ids, entries, pieces)
+    if overlaps:
+        refresh_overlaps(session, ids)
+
+
+# --- the whole database, in parallel ------------------------------------------------------
+
+_worker_indexes: AdminIndexes | None = None
+
+
+def _init_worker(indexes: AdminIndexes) -> None:
+    global _worker_indexes
+    _worker_indexes = indexes
+
+
+def _rows_for_chunk(
+    chunk: list[HazardInputs],
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    assert _worker_indexes is not None
+    entries: list[tuple[Any, ...]] = []
+    pieces: list[tuple[Any, ...]] = []
+    for item in chunk:
+        e, p = ledger_rows(item, _worker_indexes)
+        entries.extend(e)
+        pieces.extend(p)
+    return entries, pieces
+
+
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def refresh_many(
+    session: Session,
+    hazard_ids: Sequence[int],
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    chunk_size: int = 2000,
+) -> None:
+    """Rebuild the ledger of many hazards, computing on every core; reports progress."""
+    ids = sorted(set(hazard_ids))
+    if not ids:
+        return
+    session.flush()
+    indexes = admin_indexes(session)
+    workers = workers or os.cpu_count() or 1
+    done = 0
+    if workers <= 1 or len(ids) <= chunk_size:
+        for chunk in _chunks(ids, chunk_size):
+            refresh(session, chunk, overlaps=False)
+            done += len(chunk)
+            if progress:
+                progress(done, len(ids))
+    else:
+        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(indexes,)) as pool:
+            chunks = list(_chunks(ids, chunk_size))
+            pending = []
+            for chunk in chunks:
+                pending.append((chunk, pool.submit(_rows_for_chunk, load_inputs(session, chunk))))
+                # Keep the pipeline short so memory stays flat on a national database.
+                while len(pending) > workers * 2:
+                    done += _store_done(session, pending.pop(0))
+                    if progress:
+                        progress(done, len(ids))
+            while pending:
+                done += _store_done(session, pending.pop(0))
+                if progress:
+                    progress(done, len(ids))
+    refresh_overlaps(session, None if len(ids) > 1000 else ids)
+
+
+def _store_done(session: Session, job: tuple[list[int], Any]) -> int:
+    chunk, future = job
+    entries, pieces = future.result()
+    _store(session, chunk, entries, pieces)
+    return len(chunk)
+
+
+def refresh_all(session: Session, *, progress: Progress | None = None) -> None:
+    """Rebuild the whole ledger (after admin boundaries change)."""
+    _index_cache.clear()
+    ids = list(session.scalars(text("SELECT id FROM hazard")))
+    refresh_many(session, ids, progress=progress)

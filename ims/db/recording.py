@@ -1,0 +1,351 @@
+"""Recording hazards, revisions, releases and boundaries: the one service every path uses.
+
+The upload pipeline, the API and the CLI all record through these functions, which keep
+the area ledger up to date for the hazards they touch. Nothing here overwrites a record:
+a revision is a new row in force from its date, a release is a new row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy.orm import Session
+
+from ims.db import ledger
+from ims.db.models import (
+    AdminArea,
+    Hazard,
+    HazardEstimate,
+    HazardRevision,
+    MunitionType,
+    Organisation,
+    Release,
+    ReleaseItem,
+)
+from ims.domain.geometry import as_multipolygon
+from ims.domain.records import (
+    BoundaryFeature,
+    HazardChange,
+    NewHazard,
+    NewRelease,
+    slug,
+)
+from ims.errors import Conflict, InvalidRequest, NotFound, UnknownCode
+
+log = logging.getLogger(__name__)
+
+
+def _wkb(geom: BaseGeometry, where: str) -> bytes:
+    return bytes(shapely.to_wkb(as_multipolygon(geom, where=where), include_srid=False))
+
+
+_GEOM = func.ST_GeomFromWKB(bindparam("wkb"), 4326)
+
+
+def organisation_ids(session: Session, names: Iterable[str | None]) -> dict[str, int]:
+    """Ids of the named operators, creating those not seen before."""
+    wanted = {n.strip() for n in names if n and n.strip()}
+    if not wanted:
+        return {}
+    known = dict(
+        session.execute(
+            select(Organisation.name, Organisation.id).where(Organisation.name.in_(wanted))
+        ).all()
+    )
+    for name in sorted(wanted - known.keys()):
+        org = Organisation(name=name, kind="operator")
+        session.add(org)
+        session.flush()
+        known[name] = org.id
+    return known
+
+
+def check_munition_codes(session: Session, codes: Iterable[str], *, where: str) -> None:
+    """Raise UnknownCode naming any code that is not in the munition-type list."""
+    wanted = set(codes)
+    if not wanted:
+        return
+    known = set(session.scalars(select(MunitionType.code).where(MunitionType.code.in_(wanted))))
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise UnknownCode(f"{where}: unknown munition type code(s): {', '.join(unknown)}")
+
+
+def record_hazards(
+    session: Session,
+    hazards: Sequence[NewHazard],
+    *,
+    submission_id: int | None = None,
+    recorded_by: str | None = None,
+    refresh_ledger: bool = True,
+) -> list[int]:
+    """Record new hazards (each with its first revision); return their ids."""
+    if not hazards:
+        return []
+    refs = [h.reference for h in hazards]
+    if len(set(refs)) != len(refs):
+        raise Conflict("the same hazard reference appears twice in one batch")
+    taken = list(session.scalars(select(Hazard.reference).where(Hazard.reference.in_(refs))))
+    if taken:
+        raise Conflict(f"hazard reference(s) already recorded: {', '.join(sorted(taken)[:10])}")
+    check_munition_codes(
+        session, (c for h in hazards for c in h.estimates), where="estimated remnants"
+    )
+    orgs = organisation_ids(session, (h.operator for h in hazards))
+    rows = [{"reference": h.reference, "contam": h.contam.value} for h in hazards]
+    ids = dict(session.execute(insert(Hazard).returning(Hazard.reference, Hazard.id), rows).all())
+    revisions = [
+        {
+            "hazard_id": ids[h.reference],
+            "effective": h.recorded,
+            "status": h.status.value,
+            "wkb": _wkb(h.geometry, f"hazard {h.reference}"),
+            "used_from": h.used_from,
+            "used_to": h.used_to,
+            "marked": h.marked,
+            "operator_id": orgs.get((h.operator or "").strip()),
+            "submission_id": submission_id,
+            "recorded_by": recorded_by,
+            "note": None,
+        }
+        for h in hazards
+    ]
+    _insert_revisions(session, revisions, [h.estimates for h in hazards])
+    hazard_ids = [ids[r] for r in refs]
+    if refresh_ledger:
+        ledger.refresh(session, hazard_ids)
+    return hazard_ids
+
+
+def _insert_revisions(
+    session: Session, revisions: Sequence[Mapping[str, Any]], estimates: Sequence[Mapping[str, int]]
+) -> None:
+    stmt = (
+        insert(HazardRevision)
+        .values(geom=_GEOM)
+        .returning(HazardRevision.id, sort_by_parameter_order=True)
+    )
+    rev_ids = list(session.scalars(stmt, revisions))
+    est_rows = [
+        {"revision_id": rid, "munition_code": code, "quantity": qty}
+        for rid, est in zip(rev_ids, estimates, strict=True)
+        for code, qty in est.items()
+    ]
+    if est_rows:
+        session.execute(insert(HazardEstimate), est_rows)
+
+
+def _revision_in_force(session: Session, hazard_id: int, on: dt.date) -> HazardRevision | None:
+    return session.scalars(
+        select(HazardRevision)
+        .where(HazardRevision.hazard_id == hazard_id, HazardRevision.effective <= on)
+        .order_by(HazardRevision.effective.desc(), HazardRevision.seq.desc())
+        .limit(1)
+    ).first()
+
+
+def revise_hazards(
+    session: Session,
+    changes: Sequence[HazardChange],
+    *,
+    submission_id: int | None = None,
+    recorded_by: str | None = None,
+    refresh_ledger: bool = True,
+) -> list[int]:
+    """Record revisions (reclassification, boundary change…); return the hazards' ids.
+
+    Values a change leaves as None are carried over from the revision in force at its
+    effective date, so a back-dated revision builds on the state at that date.
+    """
+    touched: list[int] = []
+    for change in changes:
+        hazard = session.scalars(select(Hazard).where(Hazard.reference == change.reference)).first()
+        if hazard is None:
+            raise NotFound(f"hazard {change.reference!r} is not recorded")
+        base = _revision_in_force(session, hazard.id, change.effective)
+        if base is None:
+            raise InvalidRequest(
+                f"hazard {change.reference!r}: a revision dated {change.effective} is before "
+                "the hazard was recorded"
+            )
+        if change.estimates is not None:
+            check_munition_codes(session, change.estimates, where=f"hazard {change.reference}")
+        orgs = organisation_ids(session, [change.operator])
+        geom_wkb = (
+            _wkb(change.geometry, f"hazard {change.reference}")
+            if change.geometry is not None
+            else bytes(
+                session.execute(
+                    select(func.ST_AsBinary(HazardRevision.geom)).where(
+                        HazardRevision.id == base.id
+                    )
+                ).scalar_one()
+            )
+        )
+        estimates = (
+            change.estimates
+            if change.estimates is not None
+            else {e.munition_code: e.quantity for e in base.estimates}
+        )
+        _insert_revisions(
+            session,
+            [
+                {
+                    "hazard_id": hazard.id,
+                    "effective": change.effective,
+                    "status": (change.status or base.status).value,
+                    "wkb": geom_wkb,
+                    "used_from": change.used_from
+                    if change.used_from is not None
+                    else base.used_from,
+                    "used_to": change.used_to if change.used_to is not None else base.used_to,
+                    "marked": change.marked if change.marked is not None else base.marked,
+                    "operator_id": orgs.get((change.operator or "").strip(), base.operator_id),
+                    "submission_id": submission_id,
+                    "recorded_by": recorded_by,
+                    "note": change.note,
+                }
+            ],
+            [estimates],
+        )
+        touched.append(hazard.id)
+    if refresh_ledger:
+        ledger.refresh(session, touched)
+    return touched
+
+
+def record_releases(
+    session: Session,
+    releases: Sequence[NewRelease],
+    *,
+    submission_id: int | None = None,
+    recorded_by: str | None = None,
+    refresh_ledger: bool = True,
+) -> list[int]:
+    """Record land-release results; return the ids of the hazards they touch.
+
+    Only the touched hazards' ledgers are rebuilt, once per hazard however many releases.
+    """
+    if not releases:
+        return []
+    refs = [r.reference for r in releases]
+    if len(set(refs)) != len(refs):
+        raise Conflict("the same release reference appears twice in one batch")
+    taken = list(session.scalars(select(Release.reference).where(Release.reference.in_(refs))))
+    if taken:
+        raise Conflict(f"release reference(s) already recorded: {', '.join(sorted(taken)[:10])}")
+    hazard_refs = {r.hazard_reference for r in releases}
+    hazard_ids = dict(
+        session.execute(
+            select(Hazard.reference, Hazard.id).where(Hazard.reference.in_(hazard_refs))
+        ).all()
+    )
+    missing = sorted(hazard_refs - hazard_ids.keys())
+    if missing:
+        raise NotFound(f"release(s) refer to unknown hazard(s): {', '.join(missing[:10])}")
+    check_munition_codes(session, (c for r in releases for c in r.items), where="items destroyed")
+    orgs = organisation_ids(session, (r.operator for r in releases))
+    rows = [
+        {
+            "reference": r.reference,
+            "hazard_id": hazard_ids[r.hazard_reference],
+            "method": r.method.value,
+            "released": r.released,
+            "wkb": _wkb(r.geometry, f"release {r.reference}"),
+            "operator_id": orgs.get((r.operator or "").strip()),
+            "stated_area_m2": r.stated_area_m2,
+            "submission_id": submission_id,
+            "recorded_by": recorded_by,
+        }
+        for r in releases
+    ]
+    stmt = insert(Release).values(geom=_GEOM).returning(Release.id, sort_by_parameter_order=True)
+    release_ids = list(session.scalars(stmt, rows))
+    item_rows = [
+        {"release_id": rid, "munition_code": code, "quantity": qty}
+        for rid, r in zip(release_ids, releases, strict=True)
+        for code, qty in r.items.items()
+    ]
+    if item_rows:
+        session.execute(insert(ReleaseItem), item_rows)
+    touched = sorted({hazard_ids[r.hazard_reference] for r in releases})
+    if refresh_ledger:
+        ledger.refresh(session, touched)
+    return touched
+
+
+@dataclass(frozen=True)
+class BoundaryLoad:
+    """What a boundary load did."""
+
+    added: int
+    updated: int
+
+
+def load_boundaries(
+    session: Session,
+    features: Sequence[BoundaryFeature],
+    *,
+    level: int,
+    source: str | None = None,
+    progress: ledger.Progress | None = None,
+) -> BoundaryLoad:
+    """Add or update admin areas of one level, matched by code; rebuild the ledger.
+
+    Districts (level 2) get their province as parent: the level-1 area that holds the
+    largest share of them. A district without a code gets ``<province code>-<name>``.
+    """
+    if level not in (1, 2):
+        raise InvalidRequest("the admin level must be 1 (province) or 2 (district)")
+    added = updated = 0
+    for feature in features:
+        wkb = shapely.to_wkb(feature.geometry)
+        parent_id = None
+        if level == 2:
+            parent_id = session.scalar(
+                text(
+                    "SELECT id FROM admin_area WHERE level = 1 "
+                    "AND ST_Intersects(geom, ST_GeomFromWKB(:wkb, 4326)) "
+                    "ORDER BY ST_Area(ST_Intersection(geom, ST_GeomFromWKB(:wkb, 4326))) DESC "
+                    "LIMIT 1"
+                ),
+                {"wkb": wkb},
+            )
+        code = feature.code
+        if code is None:
+            if level == 1 or parent_id is None:
+                raise InvalidRequest(f"admin area {feature.name!r} has no code (give --code-field)")
+            parent_code = session.scalar(select(AdminArea.code).where(AdminArea.id == parent_id))
+            code = f"{parent_code}-{slug(feature.name)}"
+        existing = session.scalars(
+            select(AdminArea).where(AdminArea.level == level, AdminArea.code == code)
+        ).first()
+        geom = func.ST_GeomFromWKB(wkb, 4326)
+        if existing is None:
+            session.add(
+                AdminArea(
+                    level=level,
+                    code=code,
+                    name=feature.name,
+                    geom=geom,
+                    parent_id=parent_id,
+                    source=source,
+                )
+            )
+            added += 1
+        else:
+            existing.name = feature.name
+            existing.geom = geom
+            existing.parent_id = parent_id
+            existing.source = source
+            updated += 1
+    session.flush()
+    ledger.refresh_all(session, progress=progress)
+    return BoundaryLoad(added=added, updated=updated)

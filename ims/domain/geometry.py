@@ -1,0 +1,41 @@
+"""Geometry on its way in: reprojection to EPSG:4326 and checks, the one door for all files."""
+
+from __future__ import annotations
+
+import shapely
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from ims.errors import InvalidGeometry
+
+
+def as_multipolygon(geom: BaseGeometry | None, *, where: str = "geometry") -> MultiPolygon:
+    """Return ``geom`` as a valid 2-D MultiPolygon, or raise InvalidGeometry saying why.
+
+    Z/M coordinates are dropped; an invalid polygon is not repaired here (the caller decides
+    whether repair is acceptable and reports it).
+    """
+    if geom is None or geom.is_empty:
+        raise InvalidGeometry(f"{where}: the geometry is empty")
+    if shapely.has_z(geom):
+        geom = shapely.force_2d(geom)
+    if isinstance(geom, Polygon):
+        geom = MultiPolygon([geom])
+    if not isinstance(geom, MultiPolygon):
+        raise InvalidGeometry(f"{where}: expected a polygon, got a {geom.geom_type}")
+    if not geom.is_valid:
+        raise InvalidGeometry(f"{where}: invalid polygon ({shapely.is_valid_reason(geom)})")
+    return geom
+
+
+def repaired_multipolygon(geom: BaseGeometry, *, where: str = "geometry") -> MultiPolygon:
+    """Repair ``geom`` with make_valid and keep its polygonal part as a MultiPolygon."""
+    if shapely.has_z(geom):
+        geom = shapely.force_2d(geom)
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    parts = [g for g in getattr(geom, "geoms", [geom]) if isinstance(g, Polygon | MultiPolygon)]
+    polys: list[Polygon] = []
+    for part in parts:
+        polys.extend(part.geoms if isinstance(part, MultiPolygon) else [part])
+    return as_multipolygon(MultiPolygon(polys) if polys else None, where=where)

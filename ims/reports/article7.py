@@ -1,0 +1,333 @@
+"""Article 7 Form 1(h) (remaining contamination) and 1(i) (land release), from the ledger.
+
+Every figure is a sum over the area ledger (DESIGN.md §2), so a report for any date takes
+one pass of SQL and agrees with the geometry to the square metre. The JSON shape is the
+one DESIGN.md §7 fixes; other tools read it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ims.db.dissolve import dissolved_remaining_area
+from ims.domain.enums import Contamination, ReleaseMethod
+from ims.errors import InvalidRequest
+
+OPEN_THRESHOLD_M2 = 1.0  # a hazard is closed when less than 1 m² remains (DESIGN.md §2.5)
+METHODS = [m.value for m in ReleaseMethod]
+REMAINING_COLUMNS = (
+    "sha_count",
+    "sha_area_m2",
+    "cha_count",
+    "cha_area_m2",
+    "total_count",
+    "total_area_m2",
+)
+RELEASED_COLUMNS = ("cancelled_m2", "reduced_m2", "cleared_m2", "total_m2", "hazards_closed")
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """What a report covers: the admin level and the contamination kind."""
+
+    level: int = 1
+    contam: Contamination = Contamination.CMR
+
+    def __post_init__(self) -> None:
+        if self.level not in (1, 2):
+            raise InvalidRequest("level must be 1 (province) or 2 (district)")
+
+
+def end_of_year(year: int) -> dt.date:
+    """The as-of date of a calendar-year report (31 December, whole day included)."""
+    if not 1900 <= year <= 2200:
+        raise InvalidRequest(f"year {year} is out of range")
+    return dt.date(year, 12, 31)
+
+
+_STATE = """
+    SELECT DISTINCT ON (e.hazard_id)
+           e.hazard_id, e.status_after AS status, e.remaining_after_m2 AS remaining,
+           e.revision_id,
+           CASE WHEN :level = 1 THEN e.count_admin1_id ELSE e.count_admin2_id END AS admin_id
+    FROM ledger_entry e JOIN hazard h ON h.id = e.hazard_id
+    WHERE e.on <= :as_of AND h.contam = :contam
+    ORDER BY e.hazard_id, e.entry_no DESC
+"""
+
+_AREA = """
+    SELECT e.hazard_id, p.admin_id, SUM(p.area_m2) AS area
+    FROM ledger_entry e
+    JOIN ledger_piece p ON p.hazard_id = e.hazard_id AND p.entry_no = e.entry_no
+    JOIN hazard h ON h.id = e.hazard_id
+    WHERE e.on <= :as_of AND p.level = :level AND h.contam = :contam
+    GROUP BY e.hazard_id, p.admin_id
+"""
+
+
+def _admins(session: Session, level: int) -> list[tuple[int, str, str]]:
+    return [
+        (row.id, row.code, row.name)
+        for row in session.execute(
+            text("SELECT id, code, name FROM admin_area WHERE level = :l ORDER BY code"),
+            {"l": level},
+        )
+    ]
+
+
+def remaining(session: Session, as_of: dt.date, scope: ReportScope) -> list[dict[str, Any]]:
+    """Form 1(h) rows: remaining SHA/CHA counts and areas, remnants, years of use, per admin."""
+    params = {"as_of": as_of, "level": scope.level, "contam": scope.contam.value}
+    areas = session.execute(
+        text(
+            f"WITH state AS ({_STATE}), area AS ({_AREA}) "
+            "SELECT a.admin_id, s.status, SUM(a.area) AS area "
+            "FROM area a JOIN state s ON s.hazard_id = a.hazard_id "
+            "WHERE s.status IS NOT NULL GROUP BY a.admin_id, s.status"
+        ),
+        params,
+    ).all()
+    counts = session.execute(
+        text(
+            f"WITH state AS ({_STATE}) SELECT admin_id, status, COUNT(*) AS n FROM state "
+            "WHERE status IS NOT NULL AND remaining >= :open GROUP BY admin_id, status"
+        ),
+        {**params, "open": OPEN_THRESHOLD_M2},
+    ).all()
+    remnants = session.execute(
+        text(
+            f"WITH state AS ({_STATE}) "
+            "SELECT s.admin_id, he.munition_code, SUM(he.quantity) AS qty FROM state s "
+            "JOIN hazard_estimate he ON he.revision_id = s.revision_id "
+            "WHERE s.status IS NOT NULL AND s.remaining >= :open "
+            "GROUP BY s.admin_id, he.munition_code"
+        ),
+        {**params, "open": OPEN_THRESHOLD_M2},
+    ).all()
+    years = session.execute(
+        text(
+            f"WITH state AS ({_STATE}) "
+            "SELECT s.admin_id, MIN(r.used_from) AS y0, MAX(r.used_to) AS y1 FROM state s "
+            "JOIN hazard_revision r ON r.id = s.revision_id "
+            "WHERE s.status IS NOT NULL AND s.remaining >= :open GROUP BY s.admin_id"
+        ),
+        {**params, "open": OPEN_THRESHOLD_M2},
+    ).all()
+
+    rows = _empty_rows(session, scope.level, _remaining_row)
+    for admin_id, status, area in areas:
+        row = rows[admin_id]
+        row[f"{status.lower()}_area_m2"] += float(area or 0.0)
+    for admin_id, status, n in counts:
+        rows[admin_id][f"{status.lower()}_count"] += int(n)
+    remnant_map: dict[int | None, dict[str, int]] = defaultdict(dict)
+    for admin_id, code, qty in remnants:
+        remnant_map[admin_id][code] = int(qty)
+    for admin_id, y0, y1 in years:
+        rows[admin_id]["years_of_use"] = [y for y in (y0, y1) if y is not None]
+    for admin_id, row in rows.items():
+        row["remnants"] = [
+            {"type": code, "estimated_quantity": qty}
+            for code, qty in sorted(remnant_map.get(admin_id, {}).items())
+        ]
+    result = [_finish_remaining(row) for row in rows.values()]
+    result.append(_total_remaining(result))
+    return result
+
+
+def _remaining_row(code: str | None, name: str) -> dict[str, Any]:
+    return {
+        "admin_code": code, "admin_name": name,
+        "sha_count": 0, "sha_area_m2": 0.0, "cha_count": 0, "cha_area_m2": 0.0,
+        "total_count": 0, "total_area_m2": 0.0, "remnants": [], "years_of_use": [],
+    }  # fmt: skip
+
+
+def _finish_remaining(row: dict[str, Any]) -> dict[str, Any]:
+    row["sha_area_m2"] = _clean(row["sha_area_m2"])
+    row["cha_area_m2"] = _clean(row["cha_area_m2"])
+    row["total_count"] = row["sha_count"] + row["cha_count"]
+    row["total_area_m2"] = _clean(row["sha_area_m2"] + row["cha_area_m2"])
+    return row
+
+
+def _clean(area: float) -> float:
+    """Round to the millimetre² and drop floating-point dust below zero."""
+    value = round(area, 3)
+    return 0.0 if abs(value) < 1e-3 else value
+
+
+def _total_remaining(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    total = _remaining_row("TOTAL", "Total")
+    remnants: dict[str, int] = defaultdict(int)
+    y0: list[int] = []
+    y1: list[int] = []
+    for row in rows:
+        for key in ("sha_count", "cha_count", "sha_area_m2", "cha_area_m2"):
+            total[key] += row[key]
+        for item in row["remnants"]:
+            remnants[item["type"]] += item["estimated_quantity"]
+        if row["years_of_use"]:
+            y0.append(row["years_of_use"][0])
+            y1.append(row["years_of_use"][-1])
+    total["remnants"] = [
+        {"type": code, "estimated_quantity": qty} for code, qty in sorted(remnants.items())
+    ]
+    total["years_of_use"] = [min(y0), max(y1)] if y0 else []
+    return _finish_remaining(total)
+
+
+def _empty_rows(session: Session, level: int, make: Any) -> dict[int | None, dict[str, Any]]:
+    rows: dict[int | None, dict[str, Any]] = {
+        admin_id: make(code, name) for admin_id, code, name in _admins(session, level)
+    }
+    rows[None] = make(None, "Unassigned")
+    return rows
+
+
+def released(
+    session: Session, start: dt.date, end: dt.date, scope: ReportScope
+) -> list[dict[str, Any]]:
+    """Form 1(i) rows: area released per method in (start, end], hazards closed, destroyed."""
+    params = {"start": start, "end": end, "level": scope.level, "contam": scope.contam.value}
+    areas = session.execute(
+        text(
+            "SELECT p.admin_id, e.kind, -SUM(p.area_m2) AS area FROM ledger_entry e "
+            "JOIN ledger_piece p ON p.hazard_id = e.hazard_id AND p.entry_no = e.entry_no "
+            "JOIN hazard h ON h.id = e.hazard_id "
+            "WHERE e.kind IN ('cancelled', 'reduced', 'cleared') AND e.on > :start "
+            "AND e.on <= :end AND p.level = :level AND h.contam = :contam "
+            "GROUP BY p.admin_id, e.kind"
+        ),
+        params,
+    ).all()
+    closed = session.execute(
+        text(
+            "SELECT CASE WHEN :level = 1 THEN e.count_admin1_id ELSE e.count_admin2_id END,"
+            " COUNT(*) FROM ledger_entry e JOIN hazard h ON h.id = e.hazard_id "
+            "WHERE e.kind IN ('cancelled', 'reduced', 'cleared') AND e.on > :start "
+            "AND e.on <= :end AND h.contam = :contam AND e.remaining_after_m2 < :open "
+            "AND e.remaining_after_m2 - e.delta_m2 >= :open GROUP BY 1"
+        ),
+        {**params, "open": OPEN_THRESHOLD_M2},
+    ).all()
+    destroyed = session.execute(
+        text(
+            "SELECT CASE WHEN :level = 1 THEN e.items_admin1_id ELSE e.items_admin2_id END,"
+            " ri.munition_code, mt.is_cmr, SUM(ri.quantity) FROM ledger_entry e "
+            "JOIN hazard h ON h.id = e.hazard_id "
+            "JOIN release_item ri ON ri.release_id = e.release_id "
+            "JOIN munition_type mt ON mt.code = ri.munition_code "
+            "WHERE e.on > :start AND e.on <= :end AND h.contam = :contam "
+            "GROUP BY 1, 2, 3"
+        ),
+        params,
+    ).all()
+    rows = _empty_rows(session, scope.level, _released_row)
+    for admin_id, kind, area in areas:
+        rows[admin_id][f"{kind}_m2"] += float(area or 0.0)
+    for admin_id, n in closed:
+        rows[admin_id]["hazards_closed"] += int(n)
+    items: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
+    for admin_id, code, is_cmr, qty in destroyed:
+        items[admin_id].append({"type": code, "quantity": int(qty), "cmr": bool(is_cmr)})
+    for admin_id, row in rows.items():
+        row["destroyed"] = _sort_items(items.get(admin_id, []))
+    result = [_finish_released(row) for row in rows.values()]
+    total = _released_row("TOTAL", "Total")
+    all_items: dict[tuple[str, bool], int] = defaultdict(int)
+    for row in result:
+        for key in ("cancelled_m2", "reduced_m2", "cleared_m2", "hazards_closed"):
+            total[key] += row[key]
+        for item in row["destroyed"]:
+            all_items[(item["type"], item["cmr"])] += item["quantity"]
+    total["destroyed"] = _sort_items(
+        [{"type": t, "quantity": q, "cmr": c} for (t, c), q in all_items.items()]
+    )
+    result.append(_finish_released(total))
+    return result
+
+
+def _sort_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cluster munition remnants first, then other items; by type within each."""
+    return sorted(items, key=lambda i: (not i["cmr"], i["type"]))
+
+
+def _released_row(code: str | None, name: str) -> dict[str, Any]:
+    return {
+        "admin_code": code, "admin_name": name,
+        "cancelled_m2": 0.0, "reduced_m2": 0.0, "cleared_m2": 0.0, "total_m2": 0.0,
+        "hazards_closed": 0, "destroyed": [],
+    }  # fmt: skip
+
+
+def _finish_released(row: dict[str, Any]) -> dict[str, Any]:
+    for key in ("cancelled_m2", "reduced_m2", "cleared_m2"):
+        row[key] = _clean(row[key])
+    row["total_m2"] = _clean(row["cancelled_m2"] + row["reduced_m2"] + row["cleared_m2"])
+    return row
+
+
+def article7(session: Session, year: int, scope: ReportScope) -> dict[str, Any]:
+    """The Article 7 report for calendar year ``year`` in the shape of DESIGN.md §7."""
+    as_of = end_of_year(year)
+    start = dt.date(year - 1, 12, 31)
+    remaining_rows = remaining(session, as_of, scope)
+    total_area = remaining_rows[-1]["total_area_m2"]
+    dissolved = dissolved_remaining_area(session, as_of, scope.contam)
+    return {
+        "year": year,
+        "as_of": as_of.isoformat(),
+        "contam": scope.contam.value,
+        "level": scope.level,
+        "remaining": remaining_rows,
+        "released": released(session, start, as_of, scope),
+        "overlap": {
+            "total_area_m2": total_area,
+            "dissolved_area_m2": _clean(dissolved),
+            "double_counted_m2": _clean(max(0.0, total_area - dissolved)),
+        },
+    }
+
+
+def article4(
+    session: Session, baseline: dt.date, as_of: dt.date, contam: Contamination
+) -> dict[str, Any]:
+    """Article 4.6(d)–(f): area at the baseline, added since, released since, remaining."""
+    if as_of < baseline:
+        raise InvalidRequest("the as-of date is before the baseline date")
+    figures = session.execute(
+        text(
+            "SELECT "
+            " COALESCE(SUM(e.delta_m2) FILTER (WHERE e.on <= :b), 0) AS at_baseline,"
+            " COALESCE(SUM(e.delta_m2) FILTER (WHERE e.on > :b AND e.kind = 'added'), 0),"
+            " COALESCE(-SUM(e.delta_m2) FILTER (WHERE e.on > :b AND e.kind = 'cancelled'), 0),"
+            " COALESCE(-SUM(e.delta_m2) FILTER (WHERE e.on > :b AND e.kind = 'reduced'), 0),"
+            " COALESCE(-SUM(e.delta_m2) FILTER (WHERE e.on > :b AND e.kind = 'cleared'), 0),"
+            " COALESCE(SUM(e.delta_m2), 0) AS remaining "
+            "FROM ledger_entry e JOIN hazard h ON h.id = e.hazard_id "
+            "WHERE e.on <= :d AND h.contam = :contam"
+        ),
+        {"b": baseline, "d": as_of, "contam": contam.value},
+    ).one()
+    at_baseline, added, cancelled, reduced, cleared, left = (float(v) for v in figures)
+    return {
+        "baseline": baseline.isoformat(),
+        "as_of": as_of.isoformat(),
+        "contam": contam.value,
+        "area_at_baseline_m2": _clean(at_baseline),
+        "added_since_m2": _clean(added),
+        "released_since_m2": {
+            "cancelled": _clean(cancelled),
+            "reduced": _clean(reduced),
+            "cleared": _clean(cleared),
+            "total": _clean(cancelled + reduced + cleared),
+        },
+        "remaining_m2": _clean(left),
+    }

@@ -1,0 +1,600 @@
+"""Tests of area accounting (DESIGN.md §2): hand-built cases and properties over random data.
+
+Expected areas are computed independently with ``pyproj.Geod.polygon_area_perimeter`` on
+explicit coordinate lists, never through the module's own area function.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, Polygon
+
+from ims.domain.accounting import (
+    AdminIndex,
+    BoundaryVersion,
+    EventKind,
+    LedgerEntry,
+    ReleaseInput,
+    added_in,
+    geodesic_area,
+    geodesic_areas,
+    hazard_ledger,
+    polygonal,
+    released_in,
+    remaining_area,
+    remaining_from_ledger,
+    remaining_geometry,
+    status_at,
+)
+from ims.domain.enums import HazardStatus, ReleaseMethod
+
+GEOD = Geod(ellps="WGS84")
+
+# A window near 102.5E 19.5N (Laos). Grid cells are ~100 m; metres are converted to degrees
+# with rough factors: exactness does not matter, expected areas come from the degrees.
+LON0, LAT0 = 102.5, 19.5
+M_PER_DEG_LON = 104_940.0
+M_PER_DEG_LAT = 110_700.0
+CELL_M = 100.0
+
+SHA, CHA = HazardStatus.SHA, HazardStatus.CHA
+CANCELLED, REDUCED, CLEARED = ReleaseMethod.CANCELLED, ReleaseMethod.REDUCED, ReleaseMethod.CLEARED
+
+Coords = list[tuple[float, float]]
+
+
+def lonlat(x_m: float, y_m: float) -> tuple[float, float]:
+    """Longitude/latitude of a point given in metres east/north of the window origin."""
+    return (LON0 + x_m / M_PER_DEG_LON, LAT0 + y_m / M_PER_DEG_LAT)
+
+
+def rect_coords(i0: int, j0: int, i1: int, j1: int) -> Coords:
+    """Corners (counter-clockwise) of a grid rectangle from cell (i0, j0) to (i1, j1)."""
+    return [
+        lonlat(i0 * CELL_M, j0 * CELL_M),
+        lonlat(i1 * CELL_M, j0 * CELL_M),
+        lonlat(i1 * CELL_M, j1 * CELL_M),
+        lonlat(i0 * CELL_M, j1 * CELL_M),
+    ]
+
+
+def rect(i0: int, j0: int, i1: int, j1: int) -> Polygon:
+    """A grid rectangle polygon."""
+    return Polygon(rect_coords(i0, j0, i1, j1))
+
+
+def geod_area(coords: Coords) -> float:
+    """Independent geodesic area (m²) of one ring given as explicit coordinates."""
+    lons = [c[0] for c in coords]
+    lats = [c[1] for c in coords]
+    area, _ = GEOD.polygon_area_perimeter(lons, lats)
+    return abs(area)
+
+
+def rect_area(i0: int, j0: int, i1: int, j1: int) -> float:
+    """Independent geodesic area (m²) of a grid rectangle."""
+    return geod_area(rect_coords(i0, j0, i1, j1))
+
+
+def version(day: date, geom: Polygon | MultiPolygon, status: HazardStatus = SHA, seq: int = 0):
+    """A boundary version."""
+    return BoundaryVersion(effective=day, seq=seq, geometry=geom, status=status)
+
+
+def release(
+    key: str, day: date, seq: int, method: ReleaseMethod, geom: Polygon | MultiPolygon
+) -> ReleaseInput:
+    """A release."""
+    return ReleaseInput(key=key, released=day, seq=seq, method=method, geometry=geom)
+
+
+def by_key(ledger: Sequence[LedgerEntry], key: str) -> LedgerEntry:
+    """The ledger entry of the release with this key."""
+    (entry,) = [e for e in ledger if e.key == key]
+    return entry
+
+
+def assert_chain_consistent(ledger: Sequence[LedgerEntry]) -> None:
+    """remaining_after of each entry = previous remaining_after + its delta (tolerance §2)."""
+    before = 0.0
+    for entry in ledger:
+        tolerance = max(1e-6 * abs(entry.remaining_after_m2), 0.01)
+        assert entry.remaining_after_m2 == pytest.approx(before + entry.delta_m2, abs=tolerance)
+        before = entry.remaining_after_m2
+
+
+D0 = date(2018, 1, 1)
+H = rect(0, 0, 6, 4)  # the standard test hazard, 600 m x 400 m
+H_M2 = rect_area(0, 0, 6, 4)
+
+
+# --------------------------------------------------------------------------- geodesic area
+
+
+def test_geodesic_area_of_square_matches_independent_geod() -> None:
+    coords = rect_coords(0, 0, 3, 3)
+    expected = geod_area(coords)
+    assert geodesic_area(Polygon(coords)) == pytest.approx(expected, rel=1e-9)
+    assert geodesic_area(Polygon(coords[::-1])) == pytest.approx(expected, rel=1e-9)
+    # Sanity on units: a ~300 m square is ~90 000 m².
+    assert expected == pytest.approx(90_000, rel=0.01)
+
+
+def test_geodesic_area_of_polygon_with_hole_matches_independent_geod() -> None:
+    outer = rect_coords(0, 0, 6, 6)
+    hole = rect_coords(2, 2, 4, 4)
+    expected = geod_area(outer) - geod_area(hole)
+    # Both rings in the same (counter-clockwise) direction: a hole must still subtract.
+    same_direction = Polygon(outer, [hole])
+    assert geodesic_area(same_direction) == pytest.approx(expected, rel=1e-9)
+    assert geodesic_area(shapely.orient_polygons(same_direction)) == pytest.approx(
+        expected, rel=1e-9
+    )
+    assert geodesic_area(Polygon(outer[::-1], [hole[::-1]])) == pytest.approx(expected, rel=1e-9)
+
+
+def test_geodesic_area_of_multipolygon_matches_independent_geod() -> None:
+    a = rect_coords(0, 0, 2, 2)
+    b = rect_coords(5, 0, 8, 1)
+    mp = MultiPolygon([Polygon(a), Polygon(b[::-1])])  # parts in opposite directions
+    expected = geod_area(a) + geod_area(b)
+    assert geodesic_area(mp) == pytest.approx(expected, rel=1e-9)
+    areas = geodesic_areas([mp, Polygon(a), None, MultiPolygon()])
+    assert areas.tolist() == pytest.approx([expected, geod_area(a), 0.0, 0.0], rel=1e-9)
+
+
+def test_geodesic_area_of_empty_and_non_polygonal_is_zero() -> None:
+    assert geodesic_area(None) == 0.0
+    assert geodesic_area(Polygon()) == 0.0
+    assert geodesic_area(shapely.LineString(rect_coords(0, 0, 1, 1))) == 0.0
+
+
+def test_polygonal_keeps_only_polygons_of_a_collection() -> None:
+    collection = shapely.GeometryCollection(
+        [rect(0, 0, 1, 1), shapely.LineString([(0, 0), (1, 1)]), shapely.Point(3, 3)]
+    )
+    result = polygonal(collection)
+    assert isinstance(result, MultiPolygon)
+    assert len(result.geoms) == 1
+    assert polygonal(shapely.Point(0, 0)).is_empty
+    assert isinstance(polygonal(None), MultiPolygon)
+
+
+# --------------------------------------------------------------------------- ledger, by hand
+
+
+def test_overlapping_releases_of_different_methods_count_once() -> None:
+    versions = [version(D0, H)]
+    releases = [
+        release("ts", date(2019, 1, 1), 1, REDUCED, rect(0, 0, 3, 4)),
+        release("clr", date(2019, 6, 1), 2, CLEARED, rect(2, 0, 5, 4)),
+    ]
+    ledger = hazard_ledger(versions, releases)
+    assert by_key(ledger, "ts").released_m2 == pytest.approx(rect_area(0, 0, 3, 4), abs=0.01)
+    # The second release only gets the part not already released.
+    assert by_key(ledger, "clr").released_m2 == pytest.approx(rect_area(3, 0, 5, 4), abs=0.01)
+    end = date(2019, 12, 31)
+    assert released_in(ledger, D0, end, REDUCED) == pytest.approx(rect_area(0, 0, 3, 4), abs=0.01)
+    assert released_in(ledger, D0, end, CLEARED) == pytest.approx(rect_area(3, 0, 5, 4), abs=0.01)
+    assert released_in(ledger, D0, end, CANCELLED) == 0.0
+    assert remaining_from_ledger(ledger, end) == pytest.approx(rect_area(5, 0, 6, 4), abs=0.01)
+    assert remaining_area(versions, releases, end) == pytest.approx(rect_area(5, 0, 6, 4), abs=0.01)
+    assert_chain_consistent(ledger)
+
+
+def test_clearance_over_ground_already_reduced_counts_only_new_part_as_cleared() -> None:
+    versions = [version(D0, H)]
+    releases = [
+        release("ts", date(2020, 3, 1), 1, REDUCED, rect(0, 0, 4, 4)),
+        release("clr", date(2020, 9, 1), 2, CLEARED, rect(0, 0, 6, 4)),
+    ]
+    ledger = hazard_ledger(versions, releases)
+    cleared = by_key(ledger, "clr")
+    assert cleared.kind is EventKind.CLEARED
+    assert cleared.released_m2 == pytest.approx(rect_area(4, 0, 6, 4), abs=0.01)
+    assert cleared.delta_m2 == pytest.approx(-rect_area(4, 0, 6, 4), abs=0.01)
+    assert shapely.equals(cleared.effective, rect(4, 0, 6, 4))
+    assert cleared.remaining_after_m2 == pytest.approx(0.0, abs=0.01)
+    assert remaining_from_ledger(ledger, date(2020, 12, 31)) == pytest.approx(0.0, abs=0.01)
+    assert_chain_consistent(ledger)
+
+
+def test_release_partly_outside_hazard_reports_outside_and_never_counts_it() -> None:
+    versions = [version(D0, H)]
+    releases = [release("r", date(2021, 5, 5), 1, CLEARED, rect(4, 0, 8, 4))]
+    ledger = hazard_ledger(versions, releases)
+    entry = by_key(ledger, "r")
+    assert entry.released_m2 == pytest.approx(rect_area(4, 0, 6, 4), abs=0.01)
+    assert entry.outside_m2 == pytest.approx(rect_area(6, 0, 8, 4), abs=0.01)
+    assert shapely.equals(entry.outside, rect(6, 0, 8, 4))
+    assert remaining_from_ledger(ledger, date(2021, 12, 31)) == pytest.approx(
+        rect_area(0, 0, 4, 4), abs=0.01
+    )
+    assert released_in(ledger, D0, date(2021, 12, 31)) == pytest.approx(
+        rect_area(4, 0, 6, 4), abs=0.01
+    )
+    assert ledger[0].outside.is_empty and ledger[0].outside_m2 == 0.0
+
+
+def test_back_dated_release_recorded_after_a_later_one_gets_the_overlap() -> None:
+    versions = [version(D0, H)]
+    releases = [
+        # Recorded first (seq 1) but dated later.
+        release("late", date(2020, 6, 1), 1, CLEARED, rect(0, 0, 4, 4)),
+        # Recorded afterwards (seq 2) but dated earlier: ordered by date, it comes first.
+        release("early", date(2020, 3, 1), 2, REDUCED, rect(2, 0, 6, 4)),
+    ]
+    ledger = hazard_ledger(versions, releases)
+    assert [e.key for e in ledger] == [None, "early", "late"]
+    assert by_key(ledger, "early").released_m2 == pytest.approx(rect_area(2, 0, 6, 4), abs=0.01)
+    assert by_key(ledger, "late").released_m2 == pytest.approx(rect_area(0, 0, 2, 4), abs=0.01)
+    between = date(2020, 4, 1)
+    assert remaining_from_ledger(ledger, between) == pytest.approx(rect_area(0, 0, 2, 4), abs=0.01)
+    assert remaining_area(versions, releases, between) == pytest.approx(
+        rect_area(0, 0, 2, 4), abs=0.01
+    )
+
+
+def test_same_day_releases_are_ordered_by_seq() -> None:
+    day = date(2022, 8, 8)
+    versions = [version(D0, H)]
+    releases = [
+        release("second", day, 7, CLEARED, rect(0, 0, 4, 4)),  # given first, seq higher
+        release("first", day, 3, REDUCED, rect(2, 0, 6, 4)),
+    ]
+    ledger = hazard_ledger(versions, releases)
+    assert [e.key for e in ledger] == [None, "first", "second"]
+    assert by_key(ledger, "first").released_m2 == pytest.approx(rect_area(2, 0, 6, 4), abs=0.01)
+    assert by_key(ledger, "second").released_m2 == pytest.approx(rect_area(0, 0, 2, 4), abs=0.01)
+    # The input order does not matter, only seq.
+    assert [e.key for e in hazard_ledger(versions, releases[::-1])] == [None, "first", "second"]
+
+
+def test_same_day_same_seq_releases_are_refused() -> None:
+    day = date(2022, 8, 8)
+    releases = [
+        release("a", day, 1, CLEARED, rect(0, 0, 4, 4)),
+        release("b", day, 1, REDUCED, rect(2, 0, 6, 4)),
+    ]
+    with pytest.raises(ValueError, match="seq"):
+        hazard_ledger([version(D0, H)], releases)
+
+
+def test_boundary_version_comes_before_a_release_on_the_same_day() -> None:
+    day = date(2019, 5, 5)
+    versions = [version(D0, rect(0, 0, 4, 4)), version(day, H, seq=1)]
+    releases = [release("r", day, 0, CLEARED, rect(3, 0, 6, 4))]
+    ledger = hazard_ledger(versions, releases)
+    assert [e.kind for e in ledger] == [EventKind.ADDED, EventKind.ADDED, EventKind.CLEARED]
+    # The release sees the grown boundary of the same day.
+    assert by_key(ledger, "r").released_m2 == pytest.approx(rect_area(3, 0, 6, 4), abs=0.01)
+    assert by_key(ledger, "r").outside_m2 == pytest.approx(0.0, abs=0.01)
+
+
+def test_sha_reclassified_as_cha_mid_year() -> None:
+    change = date(2024, 6, 15)
+    # The same ground drawn from another starting vertex and the other way round.
+    redrawn = Polygon(rect_coords(0, 0, 6, 4)[2:] + rect_coords(0, 0, 6, 4)[:2]).reverse()
+    versions = [version(D0, H, SHA), version(change, redrawn, CHA, seq=1)]
+    releases = [release("r", date(2023, 1, 1), 1, CANCELLED, rect(0, 0, 1, 4))]
+    ledger = hazard_ledger(versions, releases)
+    status_entry = ledger[-1]
+    assert status_entry.kind is EventKind.STATUS
+    assert status_entry.delta_m2 == 0.0
+    assert status_entry.plus.is_empty and status_entry.minus.is_empty
+    assert status_entry.status_after is CHA
+    assert status_entry.remaining_after_m2 == pytest.approx(rect_area(1, 0, 6, 4), abs=0.01)
+    assert status_at(versions, date(2024, 6, 14)) is SHA
+    assert status_at(versions, change) is CHA
+    assert status_at(versions, date(2024, 12, 31)) is CHA
+    expected = rect_area(1, 0, 6, 4)
+    for day in (date(2024, 1, 1), change, date(2024, 12, 31)):
+        assert remaining_from_ledger(ledger, day) == pytest.approx(expected, abs=0.01)
+    assert added_in(ledger, date(2024, 1, 1), date(2024, 12, 31)) == 0.0
+
+
+def test_boundary_revisions_that_shrink_and_grow_give_signed_added_deltas() -> None:
+    versions = [
+        version(D0, H),
+        version(date(2019, 1, 1), rect(0, 0, 4, 4), SHA, seq=1),  # shrinks
+        version(date(2021, 1, 1), rect(0, 0, 8, 4), CHA, seq=2),  # grows and confirmed
+    ]
+    releases = [release("r", date(2020, 1, 1), 1, CLEARED, rect(0, 0, 1, 4))]
+    ledger = hazard_ledger(versions, releases)
+    assert [e.kind for e in ledger] == [
+        EventKind.ADDED,
+        EventKind.ADDED,
+        EventKind.CLEARED,
+        EventKind.ADDED,
+    ]
+    shrink, grow = ledger[1], ledger[3]
+    assert shrink.delta_m2 == pytest.approx(-rect_area(4, 0, 6, 4), abs=0.01)
+    assert shapely.equals(shrink.minus, rect(4, 0, 6, 4)) and shrink.plus.is_empty
+    assert grow.delta_m2 == pytest.approx(rect_area(4, 0, 8, 4), abs=0.01)
+    assert grow.status_after is CHA  # boundary and status changed: one ADDED entry
+    # The grown boundary minus the land already released.
+    assert grow.remaining_after_m2 == pytest.approx(rect_area(1, 0, 8, 4), abs=0.01)
+    assert added_in(ledger, date(2018, 12, 31), date(2019, 12, 31)) == pytest.approx(
+        -rect_area(4, 0, 6, 4), abs=0.01
+    )
+    assert_chain_consistent(ledger)
+
+
+def test_hazard_recorded_after_the_as_of_date_does_not_exist() -> None:
+    recorded = date(2023, 3, 1)
+    versions = [version(recorded, H, CHA)]
+    ledger = hazard_ledger(versions, [])
+    before = date(2022, 12, 31)
+    assert remaining_area(versions, [], before) == 0.0
+    assert remaining_geometry(versions, [], before).is_empty
+    assert remaining_from_ledger(ledger, before) == 0.0
+    assert status_at(versions, before) is None
+    assert status_at(versions, recorded) is CHA
+    assert remaining_from_ledger(ledger, recorded) == pytest.approx(H_M2, rel=1e-9)
+
+
+def test_release_dated_before_the_hazard_was_recorded() -> None:
+    recorded = date(2023, 3, 1)
+    versions = [version(recorded, H)]
+    releases = [release("early", date(2022, 1, 1), 1, CLEARED, rect(0, 0, 2, 4))]
+    ledger = hazard_ledger(versions, releases)
+    early = ledger[0]
+    assert early.key == "early"
+    assert early.released_m2 == 0.0 and early.effective.is_empty
+    assert early.status_after is None
+    assert early.outside_m2 == pytest.approx(rect_area(0, 0, 2, 4), abs=0.01)
+    # The land released before recording never becomes remaining.
+    assert ledger[1].delta_m2 == pytest.approx(rect_area(2, 0, 6, 4), abs=0.01)
+    assert remaining_area(versions, releases, recorded) == pytest.approx(
+        rect_area(2, 0, 6, 4), abs=0.01
+    )
+
+
+def test_multipolygon_hazard_with_hole_release_covering_hole_releases_nothing_there() -> None:
+    holed = Polygon(rect_coords(0, 0, 6, 6), [rect_coords(2, 2, 4, 4)])
+    hazard = MultiPolygon([holed, rect(8, 0, 10, 2)])
+    hazard_m2 = rect_area(0, 0, 6, 6) - rect_area(2, 2, 4, 4) + rect_area(8, 0, 10, 2)
+    versions = [version(D0, hazard)]
+    releases = [
+        release("hole", date(2019, 1, 1), 1, CLEARED, rect(2, 2, 4, 4)),
+        release("ring", date(2019, 2, 1), 2, CLEARED, rect(1, 1, 5, 5)),
+    ]
+    ledger = hazard_ledger(versions, releases)
+    assert ledger[0].delta_m2 == pytest.approx(hazard_m2, abs=0.01)
+    assert by_key(ledger, "hole").released_m2 == pytest.approx(0.0, abs=0.01)
+    assert by_key(ledger, "hole").outside_m2 == pytest.approx(rect_area(2, 2, 4, 4), abs=0.01)
+    assert by_key(ledger, "ring").released_m2 == pytest.approx(
+        rect_area(1, 1, 5, 5) - rect_area(2, 2, 4, 4), abs=0.01
+    )
+    assert remaining_from_ledger(ledger, date(2019, 12, 31)) == pytest.approx(
+        hazard_m2 - rect_area(1, 1, 5, 5) + rect_area(2, 2, 4, 4), abs=0.01
+    )
+    assert_chain_consistent(ledger)
+
+
+def test_duplicate_release_counts_once() -> None:
+    versions = [version(D0, H)]
+    polygon = rect(1, 1, 3, 3)
+    releases = [
+        release("upload-1", date(2020, 1, 1), 1, CLEARED, polygon),
+        release("upload-2", date(2020, 1, 1), 2, CLEARED, Polygon(polygon.exterior.coords)),
+    ]
+    ledger = hazard_ledger(versions, releases)
+    assert by_key(ledger, "upload-1").released_m2 == pytest.approx(rect_area(1, 1, 3, 3), abs=0.01)
+    assert by_key(ledger, "upload-2").released_m2 == pytest.approx(0.0, abs=0.01)
+    assert released_in(ledger, D0, date(2020, 12, 31), CLEARED) == pytest.approx(
+        rect_area(1, 1, 3, 3), abs=0.01
+    )
+
+
+def test_invalid_input_geometry_is_repaired() -> None:
+    # A self-overlapping multipolygon (two overlapping squares) covers their union once.
+    overlapping = MultiPolygon([rect(0, 0, 4, 4), rect(2, 0, 6, 4)])
+    assert not overlapping.is_valid
+    ledger = hazard_ledger([version(D0, overlapping)], [])
+    assert ledger[0].delta_m2 == pytest.approx(H_M2, abs=0.01)
+
+
+# --------------------------------------------------------------------------- admin index
+
+
+def test_admin_index_splits_hazard_straddling_two_provinces() -> None:
+    index = AdminIndex([("P1", rect(0, 0, 5, 10)), ("P2", rect(5, 0, 10, 10))])
+    hazard = rect(2, 2, 9, 12)  # y from 10 to 12 lies outside both provinces
+    split = index.split_area(hazard)
+    assert set(split) == {"P1", "P2", None}
+    assert split["P1"] == pytest.approx(rect_area(2, 2, 5, 10), abs=0.01)
+    assert split["P2"] == pytest.approx(rect_area(5, 2, 9, 10), abs=0.01)
+    assert split[None] == pytest.approx(rect_area(2, 10, 9, 12), abs=0.01)
+    assert math.fsum(split.values()) == pytest.approx(rect_area(2, 2, 9, 12), rel=1e-6)
+    assert index.largest_share(hazard) == "P2"
+    assert len(index) == 2
+
+
+def test_admin_index_fast_path_and_outside_everything() -> None:
+    index = AdminIndex([("P1", rect(0, 0, 5, 10)), ("P2", rect(5, 0, 10, 10))])
+    inside = rect(1, 1, 3, 3)
+    assert index.split_area(inside) == {"P1": pytest.approx(rect_area(1, 1, 3, 3), rel=1e-9)}
+    assert index.largest_share(inside) == "P1"
+    far = rect(20, 20, 22, 22)
+    assert index.split_area(far) == {None: pytest.approx(rect_area(20, 20, 22, 22), rel=1e-9)}
+    assert index.largest_share(far) is None
+    assert index.split_area(MultiPolygon()) == {}
+    # Touching a province only along an edge gives it no share.
+    assert set(index.split_area(rect(10, 0, 12, 2))) == {None}
+
+
+# --------------------------------------------------------------------------- properties
+
+WINDOW_M = 2_000.0
+FEW_DATES = [
+    date(2015, 1, 1),
+    date(2017, 6, 30),
+    date(2019, 3, 1),
+    date(2020, 12, 31),
+    date(2022, 7, 1),
+    date(2025, 12, 31),
+]
+# A few fixed dates make same-day events frequent; the rest are anywhere in 2015–2025.
+DATES = st.one_of(
+    st.sampled_from(FEW_DATES), st.dates(min_value=date(2015, 1, 1), max_value=date(2025, 12, 31))
+)
+ADMINS = [
+    ("A", Polygon([lonlat(0, 0), lonlat(1000, 0), lonlat(1000, 1000), lonlat(0, 1000)])),
+    ("B", Polygon([lonlat(1000, 0), lonlat(2500, 0), lonlat(2500, 1000), lonlat(1000, 1000)])),
+    ("C", Polygon([lonlat(0, 1000), lonlat(1200, 1000), lonlat(1200, 1800), lonlat(0, 1800)])),
+]
+ADMIN_INDEX = AdminIndex(ADMINS)
+PROPERTY_SETTINGS = settings(
+    max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@st.composite
+def shapes(draw: st.DrawFn) -> Polygon:
+    """A small polygon in the window: a 50 m grid rectangle or a rotated rectangle."""
+    if draw(st.booleans()):
+        # On a 50 m grid so edges of different polygons often coincide exactly.
+        x0 = draw(st.integers(0, 36)) * 50.0
+        y0 = draw(st.integers(0, 36)) * 50.0
+        w = draw(st.integers(1, 14)) * 50.0
+        h = draw(st.integers(1, 14)) * 50.0
+        corners = [(x0, y0), (x0 + w, y0), (x0 + w, y0 + h), (x0, y0 + h)]
+    else:
+        cx = draw(st.floats(0, WINDOW_M))
+        cy = draw(st.floats(0, WINDOW_M))
+        hw = draw(st.floats(15, 350))
+        hh = draw(st.floats(15, 350))
+        angle = draw(st.floats(0, math.pi))
+        c, s = math.cos(angle), math.sin(angle)
+        corners = [
+            (cx + dx * c - dy * s, cy + dx * s + dy * c)
+            for dx, dy in ((-hw, -hh), (hw, -hh), (hw, hh), (-hw, hh))
+        ]
+    return Polygon([lonlat(x, y) for x, y in corners])
+
+
+Scenario = tuple[list[BoundaryVersion], list[ReleaseInput]]
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> Scenario:
+    """A random hazard (1–3 boundary versions) with 0–8 random releases."""
+    n_versions = draw(st.integers(1, 3))
+    version_seqs = draw(st.permutations(range(n_versions)))
+    geoms: list[Polygon | MultiPolygon] = []
+    versions: list[BoundaryVersion] = []
+    for k in range(n_versions):
+        if geoms and draw(st.integers(0, 3)) == 0:
+            # Status-only change: the same ground, drawn the other way round.
+            geom = geoms[-1].reverse()
+        else:
+            parts = draw(st.lists(shapes(), min_size=1, max_size=3))
+            geom = polygonal(shapely.union_all(parts))
+        geoms.append(geom)
+        status = draw(st.sampled_from([SHA, CHA]))
+        versions.append(version(draw(DATES), geom, status, seq=version_seqs[k]))
+
+    n_releases = draw(st.integers(0, 8))
+    release_seqs = draw(st.permutations(range(n_releases)))
+    releases: list[ReleaseInput] = []
+    for k in range(n_releases):
+        choice = draw(st.integers(0, 9))
+        if choice == 0 and releases:
+            geom = draw(st.sampled_from(releases)).geometry  # duplicate upload
+        elif choice == 1:
+            geom = draw(st.sampled_from(geoms))  # a whole boundary
+        else:
+            geom = draw(shapes())
+        method = draw(st.sampled_from(list(ReleaseMethod)))
+        releases.append(release(f"r{k}", draw(DATES), release_seqs[k], method, geom))
+    return versions, releases
+
+
+def check_dates(versions: Sequence[BoundaryVersion], releases: Sequence[ReleaseInput]):
+    """Every event date, the days either side of it, and dates before and after all events."""
+    days = {v.effective for v in versions} | {r.released for r in releases}
+    out = {date(2014, 12, 31), date(2026, 1, 1)}
+    for d in days:
+        out |= {d - timedelta(days=1), d, d + timedelta(days=1)}
+    return sorted(out)
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_property_area_is_released_once(scenario: Scenario) -> None:
+    """§2.2: the ledger agrees with the direct definition at every date; once only."""
+    versions, releases = scenario
+    ledger = hazard_ledger(versions, releases)
+    assert len(ledger) == len(versions) + len(releases)
+    assert_chain_consistent(ledger)
+
+    for day in check_dates(versions, releases):
+        direct = remaining_area(versions, releases, day)
+        assert remaining_from_ledger(ledger, day) == pytest.approx(direct, abs=1.0)
+    # After the last event of each date, remaining_after is the direct remaining area.
+    for day, entries in itertools.groupby(ledger, key=lambda e: e.on):
+        last = list(entries)[-1]
+        direct = remaining_area(versions, releases, day)
+        assert last.remaining_after_m2 == pytest.approx(direct, abs=1.0)
+
+    release_entries = [e for e in ledger if e.kind.is_release]
+    ever_m2 = geodesic_area(shapely.union_all([v.geometry for v in versions]))
+    assert math.fsum(e.released_m2 for e in release_entries) <= ever_m2 + 1.0
+    for a, b in itertools.combinations(release_entries, 2):
+        assert geodesic_area(shapely.intersection(a.effective, b.effective)) < 0.01
+    for e in release_entries:
+        # Outside land is never counted: it shares no area with the effective part.
+        assert geodesic_area(shapely.intersection(e.effective, e.outside)) < 0.01
+        assert e.delta_m2 <= 0.0
+
+
+@PROPERTY_SETTINGS
+@given(scenarios(), DATES, DATES)
+def test_property_conservation(scenario: Scenario, d1: date, d2: date) -> None:
+    """§2.3: remaining(D2) = remaining(D1) + added − cancelled − reduced − cleared."""
+    versions, releases = scenario
+    d1, d2 = min(d1, d2), max(d1, d2) + timedelta(days=1)
+    ledger = hazard_ledger(versions, releases)
+    by_method = {m: released_in(ledger, d1, d2, m) for m in ReleaseMethod}
+    assert released_in(ledger, d1, d2) == pytest.approx(math.fsum(by_method.values()), abs=0.01)
+    expected = (
+        remaining_area(versions, releases, d1)
+        + added_in(ledger, d1, d2)
+        - by_method[CANCELLED]
+        - by_method[REDUCED]
+        - by_method[CLEARED]
+    )
+    assert remaining_area(versions, releases, d2) == pytest.approx(expected, abs=1.0)
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_property_admin_split_conservation(scenario: Scenario) -> None:
+    """Per admin area: summed splits of the ledger's plus/minus = split of the remaining."""
+    versions, releases = scenario
+    ledger = hazard_ledger(versions, releases)
+    plus = [ADMIN_INDEX.split_area(e.plus) for e in ledger]
+    minus = [ADMIN_INDEX.split_area(e.minus) for e in ledger]
+    for day in sorted({e.on for e in ledger} | {date(2026, 1, 1)}):
+        totals: dict[str | None, float] = {}
+        for entry, p, m in zip(ledger, plus, minus, strict=True):
+            if entry.on <= day:
+                for key, area in p.items():
+                    totals[key] = totals.get(key, 0.0) + area
+                for key, area in m.items():
+                    totals[key] = totals.get(key, 0.0) - area
+        geom = remaining_geometry(versions, releases, day)
+        direct = ADMIN_INDEX.split_area(geom)
+        for key in set(totals) | set(direct):
+            assert totals.get(key, 0.0) == pytest.approx(direct.get(key, 0.0), abs=1.0)
+        assert math.fsum(direct.values()) == pytest.approx(geodesic_area(geom), rel=1e-6, abs=1e-6)

@@ -1,0 +1,127 @@
+"""`ims boundaries load` and `ims report …` on a database of their own (the CLI commits)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import box
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from ims.cli import app
+from ims.config import get_settings
+from ims.db.migrate import upgrade
+from ims.db.recording import record_hazards, record_releases
+from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.records import NewHazard, NewRelease
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(test_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A throw-away database with two provinces (loaded by the CLI) and a few records."""
+    url = test_server.create_database("ims_cli")
+    monkeypatch.setenv("IMS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    provinces = gpd.GeoDataFrame(
+        {"code": ["P-A", "P-B"], "name": ["Province A", "Province B"]},
+        geometry=[box(102.0, 19.0, 102.5, 20.0), box(102.5, 19.0, 103.0, 20.0)],
+        crs="EPSG:4326",
+    ).to_crs(32648)  # any declared CRS is reprojected on the way in
+    path = tmp_path / "provinces.gpkg"
+    provinces.to_file(path)
+    result = runner.invoke(app, ["boundaries", "load", str(path), "--level", "1"])
+    assert result.exit_code == 0, result.output
+    assert "2 added" in result.output
+    engine = create_engine(url)
+    upgrade(engine)
+    with Session(engine) as session, session.begin():
+        record_hazards(session, [
+            NewHazard("H1", HazardStatus.CHA, box(102.1, 19.6, 102.11, 19.61),
+                      dt.date(2020, 1, 1), estimates={"BLU-26": 12}, used_from=1969,
+                      used_to=1971),
+            NewHazard("H2", HazardStatus.SHA, box(102.6, 19.6, 102.61, 19.61),
+                      dt.date(2020, 1, 1)),
+        ])  # fmt: skip
+        record_releases(session, [
+            NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2024, 3, 1),
+                       box(102.1, 19.6, 102.105, 19.61), items={"BLU-26": 4}),
+        ])  # fmt: skip
+    engine.dispose()
+    yield url
+    get_settings.cache_clear()
+    test_server.drop_database(url)
+
+
+def test_article7_json_has_the_documented_shape(cli_db: str) -> None:
+    result = runner.invoke(app, ["report", "article7", "--year", "2024", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["year"], report["as_of"], report["contam"], report["level"]) == (
+        2024, "2024-12-31", "CMR", 1)  # fmt: skip
+    codes = [r["admin_code"] for r in report["remaining"]]
+    assert codes == ["P-A", "P-B", None, "TOTAL"]
+    assert set(report["remaining"][0]) == {
+        "admin_code", "admin_name", "sha_count", "sha_area_m2", "cha_count", "cha_area_m2",
+        "total_count", "total_area_m2", "remnants", "years_of_use",
+    }  # fmt: skip
+    assert set(report["released"][0]) == {
+        "admin_code", "admin_name", "cancelled_m2", "reduced_m2", "cleared_m2", "total_m2",
+        "hazards_closed", "destroyed",
+    }  # fmt: skip
+    a = report["remaining"][0]
+    assert (a["cha_count"], a["remnants"], a["years_of_use"]) == (
+        1, [{"type": "BLU-26", "estimated_quantity": 12}], [1969, 1971])  # fmt: skip
+    assert report["released"][0]["destroyed"][0]["type"] == "BLU-26"
+    assert report["released"][-1]["cleared_m2"] > 0
+
+
+def test_article7_csv_and_html_hold_both_tables(cli_db: str, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["report", "article7", "--year", "2024", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert "Form 1(h)" in result.stdout and "Form 1(i)" in result.stdout
+    assert "BLU-26:12" in result.stdout
+    out = tmp_path / "report.html"
+    result = runner.invoke(
+        app, ["report", "article7", "--year", "2024", "--format", "html", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert "<table>" in html and "Province A" in html and "Form 1(i)" in html
+
+
+def test_explain_prints_contributions_that_sum(cli_db: str) -> None:
+    result = runner.invoke(app, ["report", "explain", "--year", "2024", "--admin", "P-A",
+                                 "--column", "cleared_m2", "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert [c["release"] for c in body["contributions"]] == ["R1"]
+    assert body["total"] == pytest.approx(body["contributions"][0]["value"], abs=1e-3)
+
+
+def test_bad_report_arguments_are_one_line_errors(cli_db: str) -> None:
+    for args, message in [
+        (["--year", "2024", "--format", "docx"], "unknown format"),
+        (["--year", "2024", "--contam", "XYZ"], "unknown contamination kind"),
+        (["--year", "2024", "--level", "3"], "level must be 1"),
+    ]:
+        result = runner.invoke(app, ["report", "article7", *args])
+        assert result.exit_code == 2, result.output
+        assert message in result.output
+        assert "Traceback" not in result.output
+
+
+def test_boundaries_load_rejects_an_unknown_field(cli_db: str, tmp_path: Path) -> None:
+    path = tmp_path / "b.geojson"
+    gpd.GeoDataFrame({"x": ["a"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:4326").to_file(path)
+    result = runner.invoke(app, ["boundaries", "load", str(path), "--level", "1",
+                                 "--code-field", "nope"])  # fmt: skip
+    assert result.exit_code == 2
+    assert "no field 'nope'" in result.output
