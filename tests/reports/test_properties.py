@@ -1,0 +1,147 @@
+"""Properties of the stored figures over random data (DESIGN.md §2.2, §2.3, §2.5).
+
+Random hazards, revisions and releases go in through the recording service; the Article 7
+and Article 4 figures that come out of the database are checked against the geometry
+computed directly (boundary in force minus every release up to the date), per province.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, box
+from shapely.geometry.polygon import orient
+from shapely.ops import unary_union
+from sqlalchemy.orm import Session
+
+from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
+from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
+from ims.reports.article7 import ReportScope, article4, article7
+
+GEOD = Geod(ellps="WGS84")
+STEP = 0.002  # grid step in degrees (~200 m); the provinces meet at 102.5°E
+WEST = box(102.0, 19.0, 102.5, 20.0)
+EAST = box(102.5, 19.0, 103.0, 20.0)
+YEARS = list(range(2018, 2024))
+
+
+def cell_box(i: int, j: int, w: int, h: int):  # type: ignore[no-untyped-def]
+    """A rectangle on a grid straddling the border between the two provinces."""
+    x0, y0 = 102.5 + (i - 4) * STEP, 19.6 + j * STEP
+    return box(x0, y0, x0 + w * STEP, y0 + h * STEP)
+
+
+def area(geom) -> float:  # type: ignore[no-untyped-def]
+    """Geodesic area, computed independently of ims (rings oriented so holes subtract)."""
+    polygons = [geom] if geom.geom_type == "Polygon" else getattr(geom, "geoms", [])
+    return sum(
+        abs(GEOD.geometry_area_perimeter(orient(p, 1.0))[0])
+        for p in polygons
+        if p.geom_type == "Polygon" and not p.is_empty
+    )
+
+
+rects = st.builds(cell_box, st.integers(0, 8), st.integers(0, 6), st.integers(1, 4),
+                  st.integers(1, 4))  # fmt: skip
+dates = st.builds(dt.date, st.sampled_from(YEARS), st.integers(1, 12), st.integers(1, 28))
+
+
+@st.composite
+def scenarios(draw):  # type: ignore[no-untyped-def]
+    """Random hazards (with revisions) and releases, as the recording service takes them."""
+    n = draw(st.integers(1, 3))
+    hazards = [
+        NewHazard(f"H{k}", draw(st.sampled_from(list(HazardStatus))), draw(rects), draw(dates))
+        for k in range(n)
+    ]
+    changes = []
+    for h in hazards:
+        if draw(st.booleans()):
+            changes.append(HazardChange(
+                h.reference, h.recorded + dt.timedelta(days=draw(st.integers(1, 900))),
+                status=draw(st.sampled_from(list(HazardStatus))),
+                geometry=draw(st.one_of(st.none(), rects)),
+            ))  # fmt: skip
+    releases = [
+        NewRelease(f"R{k}", f"H{draw(st.integers(0, n - 1))}",
+                   draw(st.sampled_from(list(ReleaseMethod))), draw(dates), draw(rects))
+        for k in range(draw(st.integers(0, 6)))
+    ]  # fmt: skip
+    return hazards, changes, releases
+
+
+def expected_remaining(hazards, changes, releases, as_of: dt.date):  # type: ignore[no-untyped-def]
+    """Per hazard: (status, remaining geometry) at as_of, by the definition in §2.2."""
+    result = {}
+    for h in hazards:
+        versions = [(h.recorded, 0, h.status, h.geometry)] + [
+            (c.effective, i + 1, c.status, c.geometry)
+            for i, c in enumerate(changes) if c.reference == h.reference
+        ]  # fmt: skip
+        status, geom = None, None
+        for effective, _, st_, g in sorted(versions, key=lambda v: (v[0], v[1])):
+            if effective <= as_of:
+                status = st_ or status
+                geom = g if g is not None else geom
+        if status is None:
+            continue
+        done = [r.geometry for r in releases if r.hazard_reference == h.reference
+                and r.released <= as_of]  # fmt: skip
+        result[h.reference] = (status, geom.difference(unary_union(done)) if done else geom)
+    return result
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(scenario=scenarios(), year=st.sampled_from(YEARS), year2=st.sampled_from(YEARS))
+def test_stored_figures_match_geometry_and_are_conserved(
+    session: Session,
+    scenario,
+    year: int,
+    year2: int,  # type: ignore[no-untyped-def]
+) -> None:
+    hazards, changes, releases = scenario
+    nested = session.begin_nested()
+    try:
+        load_boundaries(
+            session,
+            [
+                BoundaryFeature("W", "West", MultiPolygon([WEST])),
+                BoundaryFeature("E", "East", MultiPolygon([EAST])),
+            ],
+            level=1,
+        )
+        record_hazards(session, hazards)
+        # Revisions go in in random order relative to their dates (back-dated edits).
+        revise_hazards(session, changes)
+        record_releases(session, releases)
+        as_of = dt.date(year, 12, 31)
+        report = article7(session, year, ReportScope())
+        rows = {r["admin_code"]: r for r in report["remaining"]}
+        state = expected_remaining(hazards, changes, releases, as_of)
+        for code, province in (("W", WEST), ("E", EAST)):
+            for status in HazardStatus:
+                want = sum(area(g.intersection(province)) for s, g in state.values()
+                           if s is status)  # fmt: skip
+                got = rows[code][f"{status.value.lower()}_area_m2"]
+                assert abs(got - want) < 1.0 * max(1, len(hazards)), (code, status, got, want)
+        total_open = sum(1 for _, g in state.values() if area(g) >= 1.0)
+        assert rows["TOTAL"]["total_count"] == total_open
+
+        # Conservation (§2.3) between two dates, nationally.
+        d1, d2 = sorted((dt.date(year, 12, 31), dt.date(year2, 12, 31)))
+        f = article4(session, d1, d2, Contamination.CMR)
+        assert abs(
+            f["remaining_m2"]
+            - (f["area_at_baseline_m2"] + f["added_since_m2"]
+               - f["released_since_m2"]["total"])
+        ) < 1.0 * len(hazards)  # fmt: skip
+    finally:
+        nested.rollback()
