@@ -1,0 +1,91 @@
+"""The report endpoints answer the same figures as the service, and bad queries cleanly."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi.testclient import TestClient
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy.orm import Session
+
+from ims.api.deps import get_session
+from ims.api.main import create_app
+from ims.db.recording import load_boundaries, record_hazards, record_releases
+from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
+
+
+def client_for(session: Session) -> TestClient:
+    """A client whose requests use the test's rolled-back session."""
+    app = create_app(session.get_bind())  # type: ignore[arg-type]
+    app.dependency_overrides[get_session] = lambda: session
+    return TestClient(app)
+
+
+def seed(session: Session) -> None:
+    load_boundaries(
+        session,
+        [BoundaryFeature("P-A", "Province A", MultiPolygon([box(102, 19, 103, 20)]))],
+        level=1,
+    )
+    record_hazards(
+        session,
+        [NewHazard("H1", HazardStatus.SHA, box(102.1, 19.6, 102.11, 19.61), dt.date(2020, 1, 1))],
+    )
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R1",
+                "H1",
+                ReleaseMethod.CANCELLED,
+                dt.date(2023, 5, 1),
+                box(102.1, 19.6, 102.105, 19.61),
+            )
+        ],
+    )
+
+
+def test_article7_json_csv_html(session: Session) -> None:
+    seed(session)
+    client = client_for(session)
+    body = client.get("/api/v1/reports/article7", params={"year": 2023}).json()
+    assert body["released"][0]["admin_code"] == "P-A"
+    assert body["released"][0]["cancelled_m2"] > 0
+    csv = client.get("/api/v1/reports/article7", params={"year": 2023, "format": "csv"})
+    assert csv.headers["content-type"].startswith("text/csv") and "Form 1(i)" in csv.text
+    html = client.get("/api/v1/reports/article7", params={"year": 2023, "format": "html"})
+    assert "<table>" in html.text
+
+
+def test_explain_endpoint_sums_to_the_figure(session: Session) -> None:
+    seed(session)
+    client = client_for(session)
+    report = client.get("/api/v1/reports/article7", params={"year": 2023}).json()
+    got = client.get(
+        "/api/v1/reports/article7/explain",
+        params={"year": 2023, "admin": "P-A", "column": "cancelled_m2"},
+    ).json()
+    assert abs(got["total"] - report["released"][0]["cancelled_m2"]) < 0.01
+
+
+def test_bad_queries_are_problem_json_naming_the_parameter(session: Session) -> None:
+    client = client_for(session)
+    for params, where in [
+        ({"year": "soon"}, "query.year"),
+        ({"year": 2023, "contam": "XYZ"}, "query.contam"),
+        ({"year": 2023, "level": 7}, "query.level"),
+    ]:
+        r = client.get("/api/v1/reports/article7", params=params)
+        assert r.status_code == 422
+        assert r.headers["content-type"] == "application/problem+json"
+        assert where in r.json()["detail"]
+    r = client.get(
+        "/api/v1/reports/article7/explain",
+        params={"year": 2023, "admin": "NOWHERE", "column": "sha_count"},
+    )
+    assert r.status_code == 404 and "NOWHERE" in r.json()["detail"]
+    r = client.get(
+        "/api/v1/reports/article4", params={"baseline": "2024-01-01", "as_of": "2020-01-01"}
+    )
+    assert r.status_code == 422 and "before the baseline" in r.json()["detail"]
