@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
+from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -26,7 +27,9 @@ from ims.domain.accounting import (
     BoundaryVersion,
     EventKind,
     ReleaseInput,
+    geodesic_areas,
     hazard_ledger,
+    polygonal,
 )
 from ims.domain.enums import HazardStatus, ReleaseMethod
 
@@ -40,6 +43,7 @@ ENTRY_COLUMNS = (
 )  # fmt: skip
 PIECE_COLUMNS = ("hazard_id", "entry_no", "level", "admin_id", "area_m2")
 _MIN_PIECE_M2 = 1e-6  # pieces smaller than this are floating-point dust
+_RELEASE_KINDS = frozenset(k.value for k in EventKind if k.is_release)
 
 
 @dataclass
@@ -119,52 +123,70 @@ def load_inputs(session: Session, hazard_ids: Sequence[int]) -> list[HazardInput
 
 
 def ledger_rows(
-    item: HazardInputs, indexes: AdminIndexes
+    items: Sequence[HazardInputs], indexes: AdminIndexes
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The ledger_entry and ledger_piece rows of one hazard (pure computation)."""
-    entries: list[tuple[Any, ...]] = []
-    pieces: list[tuple[Any, ...]] = []
-    if not item.versions:
-        return entries, pieces
-    geometry_of = {v.seq: v.geometry for v in item.versions}
-    revision_id: int | None = None
-    count1: int | None = None
-    count2: int | None = None
-    for entry_no, entry in enumerate(hazard_ledger(item.versions, item.releases), start=1):
-        release_id = items1 = items2 = None
-        if entry.kind.is_release:
-            release_id = entry.key
-            release_geom = next(r.geometry for r in item.releases if r.key == entry.key)
-            items1 = indexes.level1.largest_share(release_geom)
-            items2 = indexes.level2.largest_share(release_geom)
-        else:
-            revision_id = item.revision_ids[entry.seq]
-            boundary = geometry_of[entry.seq]
-            count1 = indexes.level1.largest_share(boundary)
-            count2 = indexes.level2.largest_share(boundary)
-        entries.append((
-            item.hazard_id, entry_no, entry.kind.value, entry.on, entry.seq,
-            revision_id, release_id,
-            entry.status_after.value if entry.status_after else None,
-            entry.delta_m2, entry.remaining_after_m2, entry.outside_m2,
-            count1, count2, items1, items2,
-        ))  # fmt: skip
-        if entry.kind is EventKind.STATUS:
+    """The ledger_entry and ledger_piece rows of some hazards (pure computation).
+
+    The timelines are computed hazard by hazard; the admin splits of every geometry they
+    produce are then done in one vectorised pass per admin level.
+    """
+    entries: list[list[Any]] = []
+    # geometries to split, with what each is for: (entry row index, role, sign)
+    to_split: list[MultiPolygon] = []
+    roles: list[tuple[int, str, float]] = []
+    for item in items:
+        if not item.versions:
             continue
+        boundary_of = {v.seq: v.geometry for v in item.versions}
+        polygon_of = {r.key: r.geometry for r in item.releases}
+        revision_id: int | None = None
+        count_row: int | None = None  # row whose boundary decides where the hazard counts
+        for entry_no, entry in enumerate(hazard_ledger(item.versions, item.releases), start=1):
+            row = len(entries)
+            if entry.kind.is_release:
+                to_split.append(polygonal(polygon_of[entry.key]))
+                roles.append((row, "items", 0.0))
+            else:
+                revision_id = item.revision_ids[entry.seq]
+                count_row = row
+                to_split.append(polygonal(boundary_of[entry.seq]))
+                roles.append((row, "count", 0.0))
+            if entry.kind is not EventKind.STATUS:
+                if not entry.plus.is_empty:
+                    to_split.append(entry.plus)
+                    roles.append((row, "piece", 1.0))
+                if not entry.minus.is_empty:
+                    to_split.append(entry.minus)
+                    roles.append((row, "piece", -1.0))
+            entries.append([
+                item.hazard_id, entry_no, entry.kind.value, entry.on, entry.seq, revision_id,
+                entry.key if entry.kind.is_release else None,
+                entry.status_after.value if entry.status_after else None,
+                entry.delta_m2, entry.remaining_after_m2, entry.outside_m2,
+                None, None, None, None, count_row,
+            ])  # fmt: skip
+    pieces: list[tuple[Any, ...]] = []
+    if to_split:
+        areas = geodesic_areas(to_split)
         for level, index in ((1, indexes.level1), (2, indexes.level2)):
-            split: dict[int | None, float] = defaultdict(float)
-            if not entry.plus.is_empty:
-                for admin_id, area in index.split_area(entry.plus).items():
-                    split[admin_id] += area
-            if not entry.minus.is_empty:
-                for admin_id, area in index.split_area(entry.minus).items():
-                    split[admin_id] -= area
-            pieces.extend(
-                (item.hazard_id, entry_no, level, admin_id, area)
-                for admin_id, area in split.items()
-                if abs(area) > _MIN_PIECE_M2
-            )
-    return entries, pieces
+            splits = index.split_areas(to_split, areas)
+            sums: dict[tuple[int, int | None], float] = defaultdict(float)
+            for (row, role, sign), split in zip(roles, splits, strict=True):
+                if role == "piece":
+                    for admin_id, m2 in split.items():
+                        sums[(row, admin_id)] += sign * m2
+                else:
+                    column = (11 if role == "count" else 13) + level - 1
+                    entries[row][column] = index.largest_of(split)
+            for (row, admin_id), m2 in sums.items():
+                if abs(m2) > _MIN_PIECE_M2:
+                    pieces.append((entries[row][0], entries[row][1], level, admin_id, m2))
+    # Release entries count where the boundary in force counts.
+    for values in entries:
+        counted_by = values.pop()
+        if counted_by is not None and values[2] in _RELEASE_KINDS:
+            values[11], values[12] = entries[counted_by][11], entries[counted_by][12]
+    return [tuple(values) for values in entries], pieces
 
 
 def _copy(
@@ -224,12 +246,7 @@ def refresh(session: Session, hazard_ids: Sequence[int], *, overlaps: bool = Tru
         return
     session.flush()
     indexes = admin_indexes(session)
-    entries: list[tuple[Any, ...]] = []
-    pieces: list[tuple[Any, ...]] = []
-    for item in load_inputs(session, ids):
-        e, p = ledger_rows(item, indexes)
-        entries.extend(e)
-        pieces.extend(p)
+    entries, pieces = ledger_rows(load_inputs(session, ids), indexes)
     _store(session, ids, entries, pieces)
     if overlaps:
         refresh_overlaps(session, ids)
@@ -249,13 +266,7 @@ def _rows_for_chunk(
     chunk: list[HazardInputs],
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     assert _worker_indexes is not None
-    entries: list[tuple[Any, ...]] = []
-    pieces: list[tuple[Any, ...]] = []
-    for item in chunk:
-        e, p = ledger_rows(item, _worker_indexes)
-        entries.extend(e)
-        pieces.extend(p)
-    return entries, pieces
+    return ledger_rows(chunk, _worker_indexes)
 
 
 def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
