@@ -15,7 +15,8 @@ from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import bindparam, func, insert, select, text
+from sqlalchemy import String, any_, bindparam, func, insert, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ims.db import ledger
@@ -49,6 +50,11 @@ def _wkb(geom: BaseGeometry, where: str) -> bytes:
 _GEOM = func.ST_GeomFromWKB(bindparam("wkb"), 4326)
 
 
+def any_of(column: Any, values: Iterable[str]) -> Any:
+    """``column = ANY(array)``: one parameter however many values (IN lists hit limits)."""
+    return column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+
+
 def organisation_ids(session: Session, names: Iterable[str | None]) -> dict[str, int]:
     """Ids of the named operators, creating those not seen before."""
     wanted = {n.strip() for n in names if n and n.strip()}
@@ -56,7 +62,7 @@ def organisation_ids(session: Session, names: Iterable[str | None]) -> dict[str,
         return {}
     known = dict(
         session.execute(
-            select(Organisation.name, Organisation.id).where(Organisation.name.in_(wanted))
+            select(Organisation.name, Organisation.id).where(any_of(Organisation.name, wanted))
         ).all()
     )
     for name in sorted(wanted - known.keys()):
@@ -72,7 +78,7 @@ def check_munition_codes(session: Session, codes: Iterable[str], *, where: str) 
     wanted = set(codes)
     if not wanted:
         return
-    known = set(session.scalars(select(MunitionType.code).where(MunitionType.code.in_(wanted))))
+    known = set(session.scalars(select(MunitionType.code).where(any_of(MunitionType.code, wanted))))
     unknown = sorted(wanted - known)
     if unknown:
         raise UnknownCode(f"{where}: unknown munition type code(s): {', '.join(unknown)}")
@@ -92,7 +98,7 @@ def record_hazards(
     refs = [h.reference for h in hazards]
     if len(set(refs)) != len(refs):
         raise Conflict("the same hazard reference appears twice in one batch")
-    taken = list(session.scalars(select(Hazard.reference).where(Hazard.reference.in_(refs))))
+    taken = list(session.scalars(select(Hazard.reference).where(any_of(Hazard.reference, refs))))
     if taken:
         raise Conflict(f"hazard reference(s) already recorded: {', '.join(sorted(taken)[:10])}")
     check_munition_codes(
@@ -238,13 +244,13 @@ def record_releases(
     refs = [r.reference for r in releases]
     if len(set(refs)) != len(refs):
         raise Conflict("the same release reference appears twice in one batch")
-    taken = list(session.scalars(select(Release.reference).where(Release.reference.in_(refs))))
+    taken = list(session.scalars(select(Release.reference).where(any_of(Release.reference, refs))))
     if taken:
         raise Conflict(f"release reference(s) already recorded: {', '.join(sorted(taken)[:10])}")
     hazard_refs = {r.hazard_reference for r in releases}
     hazard_ids = dict(
         session.execute(
-            select(Hazard.reference, Hazard.id).where(Hazard.reference.in_(hazard_refs))
+            select(Hazard.reference, Hazard.id).where(any_of(Hazard.reference, hazard_refs))
         ).all()
     )
     missing = sorted(hazard_refs - hazard_ids.keys())

@@ -12,6 +12,7 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
+from shapely import segmentize
 from shapely.geometry import MultiPolygon, box
 from shapely.geometry.polygon import orient
 from shapely.ops import unary_union
@@ -36,10 +37,15 @@ def cell_box(i: int, j: int, w: int, h: int):  # type: ignore[no-untyped-def]
 
 
 def area(geom) -> float:  # type: ignore[no-untyped-def]
-    """Geodesic area, computed independently of ims (rings oriented so holes subtract)."""
+    """Ellipsoidal area computed independently of ims: pyproj on rings densified to ~1 m.
+
+    ims reads an edge as a straight line in longitude/latitude (as the overlays do), so the
+    reference densifies edges before pyproj's geodesic polygon area; rings are oriented so
+    that holes subtract.
+    """
     polygons = [geom] if geom.geom_type == "Polygon" else getattr(geom, "geoms", [])
     return sum(
-        abs(GEOD.geometry_area_perimeter(orient(p, 1.0))[0])
+        abs(GEOD.geometry_area_perimeter(orient(segmentize(p, 1e-5), 1.0))[0])
         for p in polygons
         if p.geom_type == "Polygon" and not p.is_empty
     )
