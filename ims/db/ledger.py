@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.db.bulk import copy_rows
 from ims.domain.accounting import (
     AdminIndex,
     BoundaryVersion,
@@ -189,18 +190,6 @@ def ledger_rows(
     return [tuple(values) for values in entries], pieces
 
 
-def _copy(
-    session: Session, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
-) -> None:
-    if not rows:
-        return
-    raw: Any = session.connection().connection.driver_connection
-    cols = ", ".join(f'"{c}"' for c in columns)
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 def _store(
     session: Session,
     hazard_ids: Sequence[int],
@@ -210,8 +199,8 @@ def _store(
     session.execute(
         text("DELETE FROM ledger_entry WHERE hazard_id = ANY(:ids)"), {"ids": list(hazard_ids)}
     )
-    _copy(session, "ledger_entry", ENTRY_COLUMNS, entries)
-    _copy(session, "ledger_piece", PIECE_COLUMNS, pieces)
+    copy_rows(session, "ledger_entry", ENTRY_COLUMNS, entries)
+    copy_rows(session, "ledger_piece", PIECE_COLUMNS, pieces)
 
 
 def refresh_overlaps(session: Session, hazard_ids: Sequence[int] | None = None) -> None:

@@ -14,21 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import shapely
-from shapely.geometry.base import BaseGeometry
-from sqlalchemy import String, any_, bindparam, func, insert, select, text
+from sqlalchemy import String, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from ims.db import ledger
+from ims.db.bulk import copy_rows, ewkb_hex, identity_values, next_values
 from ims.db.models import (
     AdminArea,
     Hazard,
-    HazardEstimate,
     HazardRevision,
     MunitionType,
     Organisation,
     Release,
-    ReleaseItem,
 )
 from ims.domain.geometry import as_multipolygon
 from ims.domain.records import (
@@ -41,13 +39,6 @@ from ims.domain.records import (
 from ims.errors import Conflict, InvalidRequest, NotFound, UnknownCode
 
 log = logging.getLogger(__name__)
-
-
-def _wkb(geom: BaseGeometry, where: str) -> bytes:
-    return bytes(shapely.to_wkb(as_multipolygon(geom, where=where), include_srid=False))
-
-
-_GEOM = func.ST_GeomFromWKB(bindparam("wkb"), 4326)
 
 
 def any_of(column: Any, values: Iterable[str]) -> Any:
@@ -105,14 +96,18 @@ def record_hazards(
         session, (c for h in hazards for c in h.estimates), where="estimated remnants"
     )
     orgs = organisation_ids(session, (h.operator for h in hazards))
-    rows = [{"reference": h.reference, "contam": h.contam.value} for h in hazards]
-    ids = dict(session.execute(insert(Hazard).returning(Hazard.reference, Hazard.id), rows).all())
+    geoms = [as_multipolygon(h.geometry, where=f"hazard {h.reference}") for h in hazards]
+    hazard_ids = identity_values(session, "hazard", len(hazards))
+    copy_rows(session, "hazard", ("id", "reference", "contam"),
+              [(hid, h.reference, h.contam.value)
+               for hid, h in zip(hazard_ids, hazards, strict=True)])  # fmt: skip
+    ids = dict(zip(refs, hazard_ids, strict=True))
     revisions = [
         {
             "hazard_id": ids[h.reference],
             "effective": h.recorded,
             "status": h.status.value,
-            "wkb": _wkb(h.geometry, f"hazard {h.reference}"),
+            "geom": geom,
             "used_from": h.used_from,
             "used_to": h.used_to,
             "marked": h.marked,
@@ -121,7 +116,7 @@ def record_hazards(
             "recorded_by": recorded_by,
             "note": None,
         }
-        for h in hazards
+        for h, geom in zip(hazards, geoms, strict=True)
     ]
     _insert_revisions(session, revisions, [h.estimates for h in hazards])
     hazard_ids = [ids[r] for r in refs]
@@ -130,22 +125,33 @@ def record_hazards(
     return hazard_ids
 
 
+RELEASE_COLUMNS = ("id", "reference", "hazard_id", "method", "released", "seq", "geom",
+                   "operator_id", "stated_area_m2", "submission_id", "recorded_by")  # fmt: skip
+REVISION_COLUMNS = (
+    "id", "hazard_id", "effective", "seq", "status", "geom", "used_from", "used_to", "marked",
+    "operator_id", "submission_id", "recorded_by", "note",
+)  # fmt: skip
+
+
 def _insert_revisions(
     session: Session, revisions: Sequence[Mapping[str, Any]], estimates: Sequence[Mapping[str, int]]
 ) -> None:
-    stmt = (
-        insert(HazardRevision)
-        .values(geom=_GEOM)
-        .returning(HazardRevision.id, sort_by_parameter_order=True)
-    )
-    rev_ids = list(session.scalars(stmt, revisions))
-    est_rows = [
-        {"revision_id": rid, "munition_code": code, "quantity": qty}
+    """COPY revisions (ids and recording order reserved first) and their estimates."""
+    n = len(revisions)
+    rev_ids = identity_values(session, "hazard_revision", n)
+    seqs = next_values(session, "recording_seq", n)
+    hexes = ewkb_hex([r["geom"] for r in revisions])
+    copy_rows(session, "hazard_revision", REVISION_COLUMNS, [
+        (rid, r["hazard_id"], r["effective"], seq, r["status"], geom_hex, r["used_from"],
+         r["used_to"], r["marked"], r["operator_id"], r["submission_id"], r["recorded_by"],
+         r["note"])
+        for rid, seq, geom_hex, r in zip(rev_ids, seqs, hexes, revisions, strict=True)
+    ])  # fmt: skip
+    copy_rows(session, "hazard_estimate", ("revision_id", "munition_code", "quantity"), [
+        (rid, code, qty)
         for rid, est in zip(rev_ids, estimates, strict=True)
         for code, qty in est.items()
-    ]
-    if est_rows:
-        session.execute(insert(HazardEstimate), est_rows)
+    ])  # fmt: skip
 
 
 def _revision_in_force(session: Session, hazard_id: int, on: dt.date) -> HazardRevision | None:
@@ -184,15 +190,17 @@ def revise_hazards(
         if change.estimates is not None:
             check_munition_codes(session, change.estimates, where=f"hazard {change.reference}")
         orgs = organisation_ids(session, [change.operator])
-        geom_wkb = (
-            _wkb(change.geometry, f"hazard {change.reference}")
+        geom = (
+            as_multipolygon(change.geometry, where=f"hazard {change.reference}")
             if change.geometry is not None
-            else bytes(
-                session.execute(
-                    select(func.ST_AsBinary(HazardRevision.geom)).where(
-                        HazardRevision.id == base.id
-                    )
-                ).scalar_one()
+            else shapely.from_wkb(
+                bytes(
+                    session.execute(
+                        select(func.ST_AsBinary(HazardRevision.geom)).where(
+                            HazardRevision.id == base.id
+                        )
+                    ).scalar_one()
+                )
             )
         )
         estimates = (
@@ -207,7 +215,7 @@ def revise_hazards(
                     "hazard_id": hazard.id,
                     "effective": change.effective,
                     "status": (change.status or base.status).value,
-                    "wkb": geom_wkb,
+                    "geom": geom,
                     "used_from": change.used_from
                     if change.used_from is not None
                     else base.used_from,
@@ -258,29 +266,21 @@ def record_releases(
         raise NotFound(f"release(s) refer to unknown hazard(s): {', '.join(missing[:10])}")
     check_munition_codes(session, (c for r in releases for c in r.items), where="items destroyed")
     orgs = organisation_ids(session, (r.operator for r in releases))
-    rows = [
-        {
-            "reference": r.reference,
-            "hazard_id": hazard_ids[r.hazard_reference],
-            "method": r.method.value,
-            "released": r.released,
-            "wkb": _wkb(r.geometry, f"release {r.reference}"),
-            "operator_id": orgs.get((r.operator or "").strip()),
-            "stated_area_m2": r.stated_area_m2,
-            "submission_id": submission_id,
-            "recorded_by": recorded_by,
-        }
-        for r in releases
-    ]
-    stmt = insert(Release).values(geom=_GEOM).returning(Release.id, sort_by_parameter_order=True)
-    release_ids = list(session.scalars(stmt, rows))
-    item_rows = [
-        {"release_id": rid, "munition_code": code, "quantity": qty}
+    geoms = [as_multipolygon(r.geometry, where=f"release {r.reference}") for r in releases]
+    release_ids = identity_values(session, "release", len(releases))
+    seqs = next_values(session, "recording_seq", len(releases))
+    copy_rows(session, "release", RELEASE_COLUMNS, [
+        (rid, r.reference, hazard_ids[r.hazard_reference], r.method.value, r.released, seq,
+         geom_hex, orgs.get((r.operator or "").strip()), r.stated_area_m2, submission_id,
+         recorded_by)
+        for rid, seq, geom_hex, r in zip(release_ids, seqs, ewkb_hex(geoms), releases,
+                                         strict=True)
+    ])  # fmt: skip
+    copy_rows(session, "release_item", ("release_id", "munition_code", "quantity"), [
+        (rid, code, qty)
         for rid, r in zip(release_ids, releases, strict=True)
         for code, qty in r.items.items()
-    ]
-    if item_rows:
-        session.execute(insert(ReleaseItem), item_rows)
+    ])  # fmt: skip
     touched = sorted({hazard_ids[r.hazard_reference] for r in releases})
     if refresh_ledger:
         ledger.refresh(session, touched)
