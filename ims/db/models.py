@@ -148,6 +148,8 @@ class Submission(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     crs: Mapped[str | None] = mapped_column(String(200))
+    layer: Mapped[str | None] = mapped_column(String(200))
+    encoding: Mapped[str | None] = mapped_column(String(40))
     field_map: Mapped[dict[str, str] | None] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(String(16), server_default="uploaded")
     feature_count: Mapped[int] = mapped_column(Integer, server_default="0")
@@ -360,3 +362,49 @@ class HazardOverlap(Base):
     other_id: Mapped[int] = mapped_column(
         ForeignKey("hazard.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class SubmissionFeature(Base):
+    """One feature of an uploaded file, staged for review until the submission is approved.
+
+    ``record`` holds its template fields (after the field mapping) as text; ``geom`` is the
+    feature's polygon when it is a valid one, ``raw_geom`` whatever geometry it had, so the
+    review map can show a broken feature where it is.
+    """
+
+    __tablename__ = "submission_feature"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "row_number", name="uq_submission_feature_row"),
+        CheckConstraint(
+            "geom IS NULL OR (ST_IsValid(geom) AND NOT ST_IsEmpty(geom) AND ST_SRID(geom) = 4326)",
+            name="geom_valid",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+    )
+    row_number: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str | None] = mapped_column(String(100))
+    record: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    geom: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=True
+    )
+    raw_geom: Mapped[WKBElement | None] = mapped_column(
+        Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=True
+    )
+
+
+class FieldMapping(Base):
+    """An organisation's own field names for a kind of file, kept for its next uploads."""
+
+    __tablename__ = "field_mapping"
+    __table_args__ = (CheckConstraint("kind IN ('hazards', 'releases')", name="kind"),)
+
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    mapping: Mapped[dict[str, str]] = mapped_column(JSONB)
+    updated_at: Mapped[Created]
