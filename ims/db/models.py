@@ -408,3 +408,21 @@ class FieldMapping(Base):
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
     mapping: Mapped[dict[str, str]] = mapped_column(JSONB)
     updated_at: Mapped[Created]
+
+
+class HazardRemaining(Base):
+    """Each hazard's remaining geometry after the last event of its ledger (derived).
+
+    Lets a release dated after everything recorded be appended to the ledger without
+    replaying the hazard's history, and gives maps today's remaining ground. NULL when
+    nothing remains.
+    """
+
+    __tablename__ = "hazard_remaining"
+
+    hazard_id: Mapped[int] = mapped_column(
+        ForeignKey("hazard.id", ondelete="CASCADE"), primary_key=True
+    )
+    geom: Mapped[WKBElement | None] = mapped_column(
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=True
+    )

@@ -35,9 +35,11 @@ __all__ = [
     "LedgerEntry",
     "ReleaseInput",
     "added_in",
+    "extend_ledger",
     "geodesic_area",
     "geodesic_areas",
     "hazard_ledger",
+    "hazard_ledger_state",
     "polygonal",
     "released_in",
     "remaining_area",
@@ -337,7 +339,16 @@ def _version_in_force(versions: Sequence[BoundaryVersion], as_of: date) -> Bound
 def hazard_ledger(
     versions: Sequence[BoundaryVersion], releases: Sequence[ReleaseInput]
 ) -> list[LedgerEntry]:
-    """The chained-difference timeline of one hazard (DESIGN.md §2.2–§2.4).
+    """The chained-difference timeline of one hazard (see `hazard_ledger_state`)."""
+    return hazard_ledger_state(versions, releases)[0]
+
+
+def hazard_ledger_state(
+    versions: Sequence[BoundaryVersion], releases: Sequence[ReleaseInput]
+) -> tuple[list[LedgerEntry], MultiPolygon]:
+    """The chained-difference timeline of one hazard and its remaining geometry after it.
+
+    DESIGN.md §2.2–§2.4.
 
     Events are ordered by (date, phase, seq): on one date boundary versions (phase 0) come
     before releases (phase 1), and ties within a phase are broken by seq alone (duplicate
@@ -363,8 +374,7 @@ def hazard_ledger(
     events.sort(key=lambda e: (e[0], e[1], e[2]))
 
     # The chain is walked first; all areas are then computed in one vectorised pass.
-    steps: list[tuple[EventKind, date, int, object | None, MultiPolygon, MultiPolygon,
-                      MultiPolygon, HazardStatus | None, MultiPolygon]] = []  # fmt: skip
+    steps: list[_Step] = []
     boundary: MultiPolygon | None = None  # None: the hazard is not recorded yet
     status: HazardStatus | None = None
     released_union: MultiPolygon = _EMPTY
@@ -394,21 +404,65 @@ def hazard_ledger(
                           _EMPTY))  # fmt: skip
         else:
             polygon = _clean(item.geometry)
-            if boundary is None:
-                effective = _EMPTY
-                outside = polygon
-            else:
-                effective = _intersection(remaining, polygon)
-                # Most releases lie within their hazard: a prepared covers test is far
-                # cheaper than the overlay it spares.
-                outside = _EMPTY if _covers(boundary, polygon) else _difference(polygon, boundary)
-                if not effective.is_empty:
-                    remaining = _difference(remaining, polygon)
+            remaining, step = _release_step(item, polygon, boundary, remaining, status)
             # U is only needed when a later boundary version comes; union it then.
             pending.append(polygon)
-            steps.append((EventKind.of_method(item.method), on, seq, item.key, _EMPTY,
-                          effective, remaining, status, outside))  # fmt: skip
+            steps.append(step)
+    return _entries(steps), remaining
 
+
+_Step = tuple[EventKind, date, int, object | None, MultiPolygon, MultiPolygon, MultiPolygon,
+              HazardStatus | None, MultiPolygon]  # fmt: skip
+
+
+def _release_step(
+    item: ReleaseInput,
+    polygon: MultiPolygon,
+    boundary: MultiPolygon | None,
+    remaining: MultiPolygon,
+    status: HazardStatus | None,
+) -> tuple[MultiPolygon, _Step]:
+    """One release applied to the remaining geometry: (new remaining, its step)."""
+    if boundary is None:
+        effective = _EMPTY
+        outside = polygon
+    else:
+        effective = _intersection(remaining, polygon)
+        # Most releases lie within their hazard: a prepared covers test is far cheaper
+        # than the overlay it spares.
+        outside = _EMPTY if _covers(boundary, polygon) else _difference(polygon, boundary)
+        if not effective.is_empty:
+            remaining = _difference(remaining, polygon)
+    step = (EventKind.of_method(item.method), item.released, item.seq, item.key, _EMPTY,
+            effective, remaining, status, outside)  # fmt: skip
+    return remaining, step
+
+
+def extend_ledger(
+    boundary: BaseGeometry,
+    status: HazardStatus,
+    remaining: BaseGeometry,
+    releases: Sequence[ReleaseInput],
+) -> tuple[list[LedgerEntry], MultiPolygon]:
+    """Append releases to a hazard's ledger from its current state, without replaying it.
+
+    Valid only when every release comes after the ledger's last event in its order (dated
+    later, or the same day and recorded later) and no boundary version follows them; then
+    the result equals `hazard_ledger` over the whole history (a property test checks it).
+    Returns the new entries and the remaining geometry after them.
+    """
+    _check_unique_releases(releases)
+    current = _clean(remaining)
+    bound = _clean(boundary)
+    steps: list[_Step] = []
+    for item in sorted(releases, key=lambda r: (r.released, r.seq)):
+        current, step = _release_step(item, _clean(item.geometry), bound, current, status)
+        steps.append(step)
+    return _entries(steps), current
+
+
+def _entries(steps: Sequence[_Step]) -> list[LedgerEntry]:
+    """Ledger entries from the chain's steps, with every area computed in one pass."""
     n = len(steps)
     areas = geodesic_areas([g for step in steps for g in (step[4], step[5], step[6], step[8])])
     areas = areas.reshape(n, 4) if n else areas.reshape(0, 4)
