@@ -50,6 +50,7 @@ def configure_logging(level: str | None = None) -> None:
         return
     logging.basicConfig(level=(level or get_settings().log_level).upper(), format=_LOG_FORMAT)
     if not level or level.upper() != "DEBUG":
-        # Alembic narrates every plugin it loads at INFO; keep the CLI's output readable.
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        # Alembic and pyogrio narrate every step at INFO; keep the CLI's output readable.
+        for name in ("alembic", "pyogrio"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     configure_logging._done = True  # type: ignore[attr-defined]

@@ -1,0 +1,490 @@
+"""Submissions: an uploaded file from upload to approval (applied atomically) or rejection.
+
+    stage()   read, map fields, validate, store the features and findings ("validated")
+    approve() re-validate against the database as it is now and, with no error, apply every
+              feature through the recording service in the caller's transaction
+    reject()  record the reviewer's reason; nothing is applied
+
+Approvals are serialised by a transaction-level advisory lock, so two reviewers approving
+conflicting submissions at once leave a consistent database: the second waits, is
+re-validated against what the first applied, and fails with its new findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import math
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import shapely
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import Session
+
+from ims.db import ledger
+from ims.db.models import FieldMapping, Finding, Organisation, Submission
+from ims.db.recording import (
+    organisation_ids,
+    record_hazards,
+    record_releases,
+    revise_hazards,
+)
+from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+from ims.domain.findings import Finding as FindingData
+from ims.domain.findings import Severity
+from ims.domain.records import HazardChange, NewHazard, NewRelease
+from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
+from ims.ingest.reader import UploadLimits, read_upload
+from ims.ingest.template import HAZARD_FIELDS, RELEASE_FIELDS, blank
+from ims.ingest.validate import (
+    KnownHazard,
+    ValidationContext,
+    ValidationResult,
+    validate_hazards,
+    validate_releases,
+)
+
+log = logging.getLogger(__name__)
+
+KINDS = ("hazards", "releases")
+FIELDS = {"hazards": HAZARD_FIELDS, "releases": RELEASE_FIELDS}
+REQUIRED = {"hazards": ("hazard_id",), "releases": ("release_id", "hazard_id")}
+_APPROVAL_LOCK = 0x1A5_0001  # one key: approvals run one at a time
+
+
+@dataclass
+class StageOutcome:
+    """A staged submission and what validation found."""
+
+    submission: Submission
+    findings: list[FindingData]
+
+    @property
+    def errors(self) -> int:
+        """Number of blocking findings."""
+        return sum(1 for f in self.findings if f.blocking)
+
+
+def parse_field_map(text_value: str | None) -> dict[str, str]:
+    """Read ``hazard_id=HAZ_REF,status=TYPE`` into {template field: file field}."""
+    mapping: dict[str, str] = {}
+    if not text_value:
+        return mapping
+    for part in text_value.split(","):
+        if not part.strip():
+            continue
+        target, sep, source = part.partition("=")
+        if not sep or not target.strip() or not source.strip():
+            raise InvalidRequest(f"field mapping {part!r} is not field=source")
+        mapping[target.strip()] = source.strip()
+    return mapping
+
+
+def apply_field_map(frame: Any, kind: str, mapping: Mapping[str, str]) -> Any:
+    """Rename the file's columns to the template's; unusable input raises InvalidUpload."""
+    fields = FIELDS[kind]
+    unknown = sorted(set(mapping) - set(fields))
+    if unknown:
+        raise InvalidRequest(
+            f"the field mapping names {', '.join(unknown)}, which the {kind} template does "
+            f"not have; its fields are {', '.join(fields)}"
+        )
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    by_lower = {c.lower(): c for c in columns}
+    rename: dict[str, str] = {}
+    for target in fields:
+        source = mapping.get(target)
+        if source is not None:
+            actual = by_lower.get(source.lower())
+            if actual is None:
+                raise InvalidUpload(
+                    f"the field mapping says {target}={source}, but the file has no field "
+                    f"{source!r}; its fields are {', '.join(columns)}"
+                )
+            rename[actual] = target
+        elif target.lower() in by_lower and by_lower[target.lower()] not in rename:
+            rename[by_lower[target.lower()]] = target
+    missing = [f for f in REQUIRED[kind] if f not in rename.values()]
+    if missing:
+        raise InvalidUpload(
+            f"the file has no {', '.join(missing)} field; its fields are "
+            f"{', '.join(columns)}. Map your field names with --map, e.g. "
+            f"--map {missing[0]}=YOUR_FIELD"
+        )
+    mapped = frame.rename(columns=rename)
+    keep = [f for f in fields if f in mapped.columns]
+    return gpd.GeoDataFrame(mapped[keep], geometry=mapped.geometry, crs=mapped.crs)
+
+
+def _country(session: Session) -> Any:
+    wkb = session.scalar(text("SELECT ST_AsBinary(ST_Union(geom)) FROM admin_area WHERE level = 1"))
+    if wkb is None:
+        return None
+    country = shapely.from_wkb(bytes(wkb))
+    shapely.prepare(country)
+    return country
+
+
+_CURRENT = """
+    SELECT DISTINCT ON (r.hazard_id) h.reference, h.id,
+           (SELECT min(effective) FROM hazard_revision WHERE hazard_id = h.id) AS recorded,
+           ST_AsBinary(r.geom) AS wkb,
+           COALESCE((SELECT remaining_after_m2 FROM ledger_entry le WHERE le.hazard_id = h.id
+                     ORDER BY entry_no DESC LIMIT 1), 0) >= 1 AS is_open
+    FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id
+"""
+
+
+def load_context(session: Session, kind: str, frame: Any, *, today: dt.date) -> ValidationContext:
+    """What validation must know of the database for this layer."""
+    codes = set(session.scalars(text("SELECT code FROM munition_type")))
+    ctx = ValidationContext(today=today, munition_codes=codes, country=_country(session))
+    refs = sorted({str(v).strip() for v in frame.get("hazard_id", []) if not blank(v)})
+    if refs:
+        rows = session.execute(
+            text(_CURRENT + " WHERE h.reference = ANY(:refs) "
+                 "ORDER BY r.hazard_id, r.effective DESC, r.seq DESC"),
+            {"refs": refs},
+        ).all()  # fmt: skip
+        for ref, hid, recorded, wkb, is_open in rows:
+            ctx.hazards[ref] = KnownHazard(hid, recorded, shapely.from_wkb(bytes(wkb)), is_open)
+    if kind == "releases":
+        rel_refs = [str(v).strip() for v in frame.get("release_id", []) if not blank(v)]
+        ctx.release_refs = set(
+            session.scalars(
+                text("SELECT reference FROM release WHERE reference = ANY(:r)"), {"r": rel_refs}
+            )
+        )
+    elif len(frame):
+        xmin, ymin, xmax, ymax = (float(v) for v in frame.total_bounds)
+        if all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+            rows = session.execute(
+                text(
+                    _CURRENT + " WHERE r.hazard_id IN (SELECT hazard_id FROM hazard_revision "
+                    "WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)) "
+                    "ORDER BY r.hazard_id, r.effective DESC, r.seq DESC"
+                ),
+                {"x0": xmin, "y0": ymin, "x1": xmax, "y1": ymax},
+            ).all()
+            geoms: Any = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
+            for row, geom in zip(rows, geoms, strict=True):
+                if row.is_open:
+                    ctx.open_refs.append(row.reference)
+                    ctx.open_geoms.append(geom)
+    return ctx
+
+
+def validate(session: Session, kind: str, frame: Any, *, dropped_z: bool = False,
+             today: dt.date | None = None) -> ValidationResult:  # fmt: skip
+    """Validate a mapped layer against the database as it is now."""
+    ctx = load_context(session, kind, frame, today=today or dt.date.today())
+    check = validate_hazards if kind == "hazards" else validate_releases
+    return check(frame, ctx, dropped_z=dropped_z)
+
+
+def _jsonable(value: Any) -> Any:
+    if blank(value):
+        return None
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int | float | str | bool):
+        return value
+    return str(value)
+
+
+def _organisation(session: Session, name: str | None) -> Organisation | None:
+    if not name:
+        return None
+    ids = organisation_ids(session, [name])
+    return session.get(Organisation, ids[name.strip()])
+
+
+def stored_mapping(
+    session: Session, organisation: Organisation | None, kind: str
+) -> dict[str, str]:
+    """The field mapping an organisation used last time for this kind of file."""
+    if organisation is None:
+        return {}
+    row = session.get(FieldMapping, (organisation.id, kind))
+    return dict(row.mapping) if row else {}
+
+
+def stage(
+    session: Session,
+    upload: Path,
+    *,
+    kind: str,
+    organisation: str | None = None,
+    field_map: Mapping[str, str] | None = None,
+    crs: str | None = None,
+    layer: str | None = None,
+    uploaded_by: str | None = None,
+    limits: UploadLimits | None = None,
+    filename: str | None = None,
+    today: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> StageOutcome:
+    """Read, map and validate ``upload``; store it as a submission with its findings.
+
+    Raises InvalidUpload for a file that cannot be used at all; then nothing is stored.
+    """
+    if kind not in KINDS:
+        raise InvalidRequest(f"kind must be hazards or releases, not {kind!r}")
+    limits = limits or UploadLimits()
+    say = progress or (lambda _msg: None)
+    size = upload.stat().st_size
+    if size > limits.max_bytes:
+        raise InvalidUpload(
+            f"{upload.name} is {size / 1e6:,.1f} MB; the limit is {limits.max_bytes / 1e6:,.0f} MB"
+        )
+    digest = hashlib.sha256()
+    with upload.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    sha256 = digest.hexdigest()
+    org = _organisation(session, organisation)
+    mapping = dict(field_map) if field_map else stored_mapping(session, org, kind)
+    say(f"reading {filename or upload.name}")
+    with tempfile.TemporaryDirectory(prefix="ims-upload-") as workdir:
+        read = read_upload(upload, Path(workdir), kind=kind, layer=layer, crs=crs,
+                           limits=limits)  # fmt: skip
+    frame = apply_field_map(read.frame, kind, mapping)
+    say(f"validating {len(frame):,} features")
+    result = validate(session, kind, frame, dropped_z=read.dropped_z, today=today)
+    findings = list(result.findings)
+    for note in read.warnings:
+        if "Z" in note and read.dropped_z:
+            continue  # already a z_dropped finding
+        findings.insert(0, FindingData("file_note", Severity.WARNING, note))
+    earlier = session.execute(
+        select(Submission.id, Submission.status).where(
+            Submission.sha256 == sha256, Submission.kind == kind,
+            Submission.status != "rejected",
+        ).order_by(Submission.id)
+    ).first()  # fmt: skip
+    if earlier is not None:
+        findings.insert(0, FindingData(
+            "same_file", Severity.WARNING,
+            f"this file was uploaded before as submission {earlier.id} ({earlier.status})",
+        ))  # fmt: skip
+    submission = Submission(
+        kind=kind, organisation_id=org.id if org else None,
+        filename=filename or upload.name, sha256=sha256, size_bytes=size,
+        crs=read.source_crs, layer=read.layer, encoding=read.encoding,
+        field_map=mapping or None, status="validated", feature_count=len(frame),
+        uploaded_by=uploaded_by,
+    )  # fmt: skip
+    session.add(submission)
+    session.flush()
+    say("storing the features for review")
+    _store_features(session, submission.id, frame, result)
+    _store_findings(session, submission.id, findings)
+    if org is not None and field_map:
+        _remember_mapping(session, org, kind, dict(field_map))
+    return StageOutcome(submission, findings)
+
+
+def _store_features(session: Session, submission_id: int, frame: Any,
+                    result: ValidationResult) -> None:  # fmt: skip
+    raw: Any = session.connection().connection.driver_connection
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    values = frame[columns].to_dict("records")
+    reference_field = "hazard_id" if "release_id" not in columns else "release_id"
+    raw_geoms = list(frame.geometry)
+    import json
+
+    with (
+        raw.cursor() as cur,
+        cur.copy(
+            "COPY submission_feature (submission_id, row_number, reference, record, geom, "
+            "raw_geom) FROM STDIN"
+        ) as copy,
+    ):
+        for i, (record, usable, original) in enumerate(
+            zip(values, result.geometries, raw_geoms, strict=True)
+        ):
+            clean = {k: _jsonable(v) for k, v in record.items()}
+            ref = clean.get(reference_field)
+            copy.write_row((
+                submission_id, i + 1, None if ref is None else str(ref)[:100],
+                json.dumps(clean, ensure_ascii=False),
+                _ewkb(usable), _ewkb(original),
+            ))  # fmt: skip
+
+
+def _ewkb(geom: Any) -> str | None:
+    if geom is None or geom.is_empty:
+        return None
+    return str(shapely.to_wkb(shapely.set_srid(geom, 4326), hex=True, include_srid=True))
+
+
+def _store_findings(session: Session, submission_id: int, findings: Sequence[FindingData]) -> None:
+    session.execute(text("DELETE FROM finding WHERE submission_id = :s"), {"s": submission_id})
+    if findings:
+        session.execute(
+            insert(Finding),
+            [
+                {"submission_id": submission_id, "code": f.code, "severity": f.severity.value,
+                 "row_number": f.row, "reference": (f.reference or None) and f.reference[:100],
+                 "field": f.field, "message": f.message}
+                for f in findings
+            ],
+        )  # fmt: skip
+
+
+def _remember_mapping(session: Session, org: Organisation, kind: str,
+                      mapping: dict[str, str]) -> None:  # fmt: skip
+    row = session.get(FieldMapping, (org.id, kind))
+    if row is None:
+        session.add(FieldMapping(organisation_id=org.id, kind=kind, mapping=mapping))
+    else:
+        row.mapping = mapping
+        row.updated_at = func.now()
+
+
+def get_submission(session: Session, submission_id: int) -> Submission:
+    """The submission with this id, or NotFound."""
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound(f"submission {submission_id} does not exist")
+    return submission
+
+
+def findings_of(session: Session, submission_id: int) -> list[FindingData]:
+    """The stored findings of a submission, errors first, in feature order."""
+    rows = session.scalars(
+        select(Finding).where(Finding.submission_id == submission_id).order_by(Finding.id)
+    ).all()
+    found = [
+        FindingData(r.code, Severity(r.severity), r.message, r.row_number, r.reference, r.field)
+        for r in rows
+    ]
+    return sorted(found, key=lambda f: (not f.blocking, f.row or 0))
+
+
+def _staged_frame(session: Session, submission_id: int) -> Any:
+    rows = session.execute(
+        text(
+            "SELECT record, ST_AsBinary(raw_geom) FROM submission_feature "
+            "WHERE submission_id = :s ORDER BY row_number"
+        ),
+        {"s": submission_id},
+    ).all()
+    records = [dict(r[0]) for r in rows]
+    geoms = [shapely.from_wkb(bytes(r[1])) if r[1] is not None else None for r in rows]
+    return gpd.GeoDataFrame(records, geometry=geoms, crs=4326)
+
+
+def approve(session: Session, submission_id: int, *, by: str | None = None,
+            today: dt.date | None = None) -> list[FindingData]:  # fmt: skip
+    """Apply a submission if it still has no error; returns the current findings.
+
+    Idempotent: approving an approved submission changes nothing. With any error the
+    findings are updated and Conflict is raised; nothing is applied.
+    """
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPROVAL_LOCK})
+    submission = session.scalars(
+        select(Submission).where(Submission.id == submission_id).with_for_update()
+    ).first()
+    if submission is None:
+        raise NotFound(f"submission {submission_id} does not exist")
+    if submission.status == "approved":
+        return findings_of(session, submission_id)
+    if submission.status == "rejected":
+        raise Conflict(f"submission {submission_id} was rejected; upload the file again")
+    frame = _staged_frame(session, submission_id)
+    result = validate(session, submission.kind, frame, today=today)
+    kept = [f for f in findings_of(session, submission_id)
+            if f.code in ("file_note", "same_file", "z_dropped")]  # fmt: skip
+    findings = kept + [f for f in result.findings if f.code != "z_dropped"]
+    _store_findings(session, submission_id, findings)
+    errors = [f for f in findings if f.blocking]
+    if errors:
+        raise Conflict(
+            f"submission {submission_id} has {len(errors)} error(s) and cannot be approved; "
+            f"first: {errors[0]}",
+            findings=[f.as_dict() for f in errors[:50]],
+        )
+    operator = None
+    if submission.organisation_id is not None:
+        org = session.get(Organisation, submission.organisation_id)
+        operator = org.name if org else None
+    if submission.kind == "hazards":
+        _apply_hazards(session, result, submission_id, by, operator)
+    else:
+        _apply_releases(session, result, submission_id, by, operator)
+    submission.status = "approved"
+    submission.decided_at = func.now()
+    submission.decided_by = by
+    return findings
+
+
+def _apply_hazards(session: Session, result: ValidationResult, submission_id: int,
+                   by: str | None, operator: str | None) -> None:  # fmt: skip
+    new: list[NewHazard] = []
+    changes: list[HazardChange] = []
+    for record, geom in zip(result.records, result.geometries, strict=True):
+        assert geom is not None
+        estimates = record["munitions"] or {}
+        op = record["operator"] or operator
+        if record["revised"] is None:
+            new.append(NewHazard(
+                record["hazard_id"], HazardStatus(record["status"]), geom,
+                dt.date.fromisoformat(record["recorded"]), Contamination(record["contam"]),
+                record["used_from"], record["used_to"], estimates,
+                dt.date.fromisoformat(record["marked"]) if record["marked"] else None, op,
+            ))  # fmt: skip
+        else:
+            changes.append(HazardChange(
+                record["hazard_id"], dt.date.fromisoformat(record["revised"]),
+                HazardStatus(record["status"]) if record["status"] else None, geom,
+                record["used_from"], record["used_to"], estimates or None,
+                dt.date.fromisoformat(record["marked"]) if record["marked"] else None, op,
+            ))  # fmt: skip
+    ids = record_hazards(session, new, submission_id=submission_id, recorded_by=by,
+                         refresh_ledger=False)  # fmt: skip
+    ids += revise_hazards(session, sorted(changes, key=lambda c: c.effective),
+                          submission_id=submission_id, recorded_by=by,
+                          refresh_ledger=False)  # fmt: skip
+    ledger.refresh_many(session, ids)
+
+
+def _apply_releases(session: Session, result: ValidationResult, submission_id: int,
+                    by: str | None, operator: str | None) -> None:  # fmt: skip
+    releases = [
+        NewRelease(
+            r["release_id"], r["hazard_id"], ReleaseMethod(r["method"]),
+            dt.date.fromisoformat(r["released"]), geom, r["operator"] or operator,
+            r["items"] or {}, r["area_m2"],
+        )
+        for r, geom in zip(result.records, result.geometries, strict=True)
+        if geom is not None
+    ]  # fmt: skip
+    ids = record_releases(session, releases, submission_id=submission_id, recorded_by=by,
+                          refresh_ledger=False)  # fmt: skip
+    ledger.refresh_many(session, ids)
+
+
+def reject(session: Session, submission_id: int, *, reason: str, by: str | None = None) -> None:
+    """Reject a submission with the reviewer's reason; nothing of it is applied."""
+    if not reason.strip():
+        raise InvalidRequest("a rejection needs a reason for the operator")
+    submission = session.scalars(
+        select(Submission).where(Submission.id == submission_id).with_for_update()
+    ).first()
+    if submission is None:
+        raise NotFound(f"submission {submission_id} does not exist")
+    if submission.status == "approved":
+        raise Conflict(f"submission {submission_id} is already approved")
+    submission.status = "rejected"
+    submission.reason = reason.strip()
+    submission.decided_at = func.now()
+    submission.decided_by = by

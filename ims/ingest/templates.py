@@ -1,0 +1,59 @@
+"""The empty exchange template (DESIGN.md §6) as a zipped shapefile or a GeoPackage."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from ims.errors import NotFound
+
+# Field types as operators' GIS should create them; dates are ISO 8601 text (YYYY-MM-DD)
+# so that shapefiles, which have no reliable date type, keep them exactly.
+TEMPLATE_COLUMNS: dict[str, dict[str, str]] = {
+    "hazards": {
+        "hazard_id": "str", "status": "str", "contam": "str", "recorded": "str",
+        "revised": "str", "used_from": "int32", "used_to": "int32", "munitions": "str",
+        "marked": "str", "operator": "str",
+    },
+    "releases": {
+        "release_id": "str", "hazard_id": "str", "method": "str", "released": "str",
+        "operator": "str", "items": "str", "area_m2": "float64",
+    },
+}  # fmt: skip
+FORMATS = ("zip", "gpkg")
+
+
+def empty_template(kind: str) -> gpd.GeoDataFrame:
+    """An empty frame with the template's fields, MultiPolygon geometry in EPSG:4326."""
+    if kind not in TEMPLATE_COLUMNS:
+        raise NotFound(f"no template for {kind!r}: use hazards or releases")
+    columns = {name: pd.Series(dtype=dtype) for name, dtype in TEMPLATE_COLUMNS[kind].items()}
+    return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=4326), crs=4326)
+
+
+def template_bytes(kind: str, fmt: str) -> tuple[bytes, str]:
+    """The template file's bytes and its file name."""
+    if fmt not in FORMATS:
+        raise NotFound(f"no template format {fmt!r}: use zip (shapefile) or gpkg")
+    frame = empty_template(kind)
+    with tempfile.TemporaryDirectory(prefix="ims-template-") as tmp:
+        folder = Path(tmp)
+        if fmt == "gpkg":
+            path = folder / f"ims_{kind}.gpkg"
+            pyogrio.write_dataframe(frame, path, layer=kind, driver="GPKG",
+                                    geometry_type="MultiPolygon")  # fmt: skip
+            return path.read_bytes(), path.name
+        path = folder / f"{kind}.shp"
+        pyogrio.write_dataframe(frame, path, driver="ESRI Shapefile", encoding="UTF-8",
+                                geometry_type="MultiPolygon")  # fmt: skip
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for part in sorted(folder.iterdir()):
+                zf.write(part, part.name)
+        return buf.getvalue(), f"ims_{kind}.zip"

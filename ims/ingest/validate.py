@@ -1,0 +1,465 @@
+"""Checking an uploaded layer feature by feature: every problem becomes a finding (§4).
+
+Validation never stops at the first problem: a data manager gets the whole list, each
+finding naming the feature (its row and reference), the field and what to do. Geometry
+checks run on whole arrays (shapely 2); the overlap check uses an STRtree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import shapely
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+from ims.domain.findings import Finding, Severity
+from ims.errors import InvalidRequest
+from ims.ingest.template import blank, parse_date, parse_quantities, parse_year
+
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
+GEOD = Geod(ellps="WGS84")
+
+SLIVER_COMPACTNESS = 0.01  # 4πA/P²: 1 for a circle, ~0.01 for a 1:300 strip
+LONG_EDGE_M = 20_000.0  # a hazard edge longer than this is most likely a typo'd vertex
+OUTSIDE_SHARE_WARNING = 0.01
+RELEASE_OUTSIDE_WARNING = 0.5
+AREA_TOLERANCE = 0.10  # stated vs computed area
+
+
+@dataclass(frozen=True)
+class KnownHazard:
+    """A hazard already in the database, as validation needs it."""
+
+    id: int
+    recorded: dt.date
+    boundary: BaseGeometry
+    is_open: bool
+
+
+@dataclass
+class ValidationContext:
+    """What validation needs to know about the database and the day."""
+
+    today: dt.date
+    munition_codes: set[str]
+    country: BaseGeometry | None = None
+    hazards: dict[str, KnownHazard] = field(default_factory=dict)
+    release_refs: set[str] = field(default_factory=set)
+    # open hazards near the upload, for the overlap check
+    open_refs: list[str] = field(default_factory=list)
+    open_geoms: list[BaseGeometry] = field(default_factory=list)
+
+
+@dataclass
+class ValidationResult:
+    """Findings, and each feature's clean values and polygon (None where unusable)."""
+
+    findings: list[Finding]
+    records: list[dict[str, Any]]
+    geometries: list[MultiPolygon | None]
+
+    @property
+    def errors(self) -> int:
+        """Number of blocking findings."""
+        return sum(1 for f in self.findings if f.blocking)
+
+
+class _Collector:
+    """Collects findings for one feature at a time."""
+
+    def __init__(self) -> None:
+        self.findings: list[Finding] = []
+        self.row: int | None = None
+        self.reference: str | None = None
+
+    def add(
+        self, code: str, severity: Severity, message: str, field_name: str | None = None
+    ) -> None:
+        self.findings.append(Finding(code, severity, message, self.row, self.reference, field_name))
+
+    def parse(self, func: Callable[..., Any], value: Any, field_name: str) -> Any:
+        """Parse one field; a bad value becomes an error finding on that field."""
+        try:
+            return func(value, where=field_name)
+        except InvalidRequest as exc:
+            self.add("bad_value", ERROR, exc.detail.removeprefix(f"{field_name}: "), field_name)
+            return None
+
+
+def _text(value: Any) -> str | None:
+    return None if blank(value) else str(value).strip()
+
+
+def _multipolygon(geom: BaseGeometry) -> MultiPolygon:
+    if isinstance(geom, MultiPolygon):
+        return geom
+    assert isinstance(geom, Polygon)
+    return MultiPolygon([geom])
+
+
+def _geometry_checks(
+    geoms: Sequence[BaseGeometry | None],
+    ctx: ValidationContext,
+    out: _Collector,
+    rows: list[tuple[int, str | None]],
+) -> list[MultiPolygon | None]:
+    """Per-feature geometry findings; returns the usable polygons."""
+    arr = np.array(geoms, dtype=object)
+    missing = np.array([g is None for g in geoms])
+    arr[missing] = shapely.Point()
+    empty = shapely.is_empty(arr) | missing
+    type_ids = shapely.get_type_id(arr)
+    polygonal = np.isin(type_ids, (3, 6))
+    valid = shapely.is_valid(arr)
+    n_coords = shapely.get_num_coordinates(arr)
+    area = shapely.area(arr)
+    length = shapely.length(arr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        compactness = np.where(length > 0, 4 * math.pi * area / (length * length), 0.0)
+    bounds = shapely.bounds(arr)
+    usable: list[MultiPolygon | None] = []
+    for i, geom in enumerate(geoms):
+        out.row, out.reference = rows[i]
+        if empty[i]:
+            out.add("empty_geometry", ERROR, "the feature has no geometry", "geometry")
+            usable.append(None)
+            continue
+        assert geom is not None
+        if not polygonal[i]:
+            out.add("not_polygon", ERROR,
+                    f"expected a polygon, got a {geom.geom_type}", "geometry")  # fmt: skip
+            usable.append(None)
+            continue
+        xmin, ymin, xmax, ymax = bounds[i]
+        if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
+            out.add("bad_coordinates", ERROR,
+                    f"coordinates out of range after reprojection (x {xmin:.1f}…{xmax:.1f},"
+                    f" y {ymin:.1f}…{ymax:.1f}): is the declared CRS right?",
+                    "geometry")  # fmt: skip
+            usable.append(None)
+            continue
+        distinct = len({(round(x, 9), round(y, 9)) for x, y in _coords(geom)})
+        if distinct < 3 or n_coords[i] < 4:
+            out.add("too_few_vertices", ERROR,
+                    f"a polygon needs at least 3 distinct vertices; this one has {distinct}",
+                    "geometry")  # fmt: skip
+            usable.append(None)
+            continue
+        if not valid[i]:
+            reason = shapely.is_valid_reason(geom)
+            out.add("invalid_geometry", ERROR,
+                    f"invalid polygon: {reason}; fix it in your GIS (e.g. Fix geometries)",
+                    "geometry")  # fmt: skip
+            usable.append(None)
+            continue
+        poly = _multipolygon(geom)
+        if compactness[i] < SLIVER_COMPACTNESS:
+            out.add("sliver", WARNING,
+                    f"very thin polygon (compactness {compactness[i]:.4f}): a digitising "
+                    "slip?", "geometry")  # fmt: skip
+        longest = _longest_edge_m(poly)
+        if longest > LONG_EDGE_M:
+            out.add("far_vertex", WARNING,
+                    f"an edge is {longest / 1000:,.1f} km long: a vertex may have a "
+                    "mistyped coordinate", "geometry")  # fmt: skip
+        if ctx.country is not None:
+            _country_check(poly, ctx.country, out)
+        usable.append(poly)
+    return usable
+
+
+def _coords(geom: BaseGeometry) -> Any:
+    return shapely.get_coordinates(geom)
+
+
+def _longest_edge_m(poly: MultiPolygon) -> float:
+    longest = 0.0
+    for part in poly.geoms:
+        xy = np.asarray(part.exterior.coords)
+        if len(xy) < 2:
+            continue
+        _, _, dist = GEOD.inv(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1])
+        longest = max(longest, float(np.max(dist)))
+    return longest
+
+
+def _country_check(poly: MultiPolygon, country: BaseGeometry, out: _Collector) -> None:
+    if country.contains(poly):
+        return
+    inside = poly.intersection(country).area / poly.area if poly.area else 0.0
+    if inside == 0.0:
+        swapped = shapely.transform(poly, lambda xy: xy[:, ::-1])
+        if country.intersects(swapped):
+            out.add("axis_swapped", ERROR,
+                    "the polygon lies outside the country but would lie inside with "
+                    "latitude and longitude swapped: check the axis order of the file",
+                    "geometry")  # fmt: skip
+        else:
+            out.add(
+                "outside_country",
+                ERROR,
+                "the polygon lies entirely outside the national boundary",
+                "geometry",
+            )
+    elif 1.0 - inside > OUTSIDE_SHARE_WARNING:
+        out.add("partly_outside_country", WARNING,
+                f"{100 * (1 - inside):.0f}% of the polygon lies outside the national "
+                "boundary", "geometry")  # fmt: skip
+
+
+def _munitions(
+    out: _Collector, value: Any, field_name: str, ctx: ValidationContext
+) -> dict[str, int]:
+    quantities: dict[str, int] = out.parse(parse_quantities, value, field_name) or {}
+    for code in quantities:
+        if code not in ctx.munition_codes:
+            close = difflib.get_close_matches(code.upper(), sorted(ctx.munition_codes), n=3,
+                                              cutoff=0.6)  # fmt: skip
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            out.add("unknown_munition", ERROR,
+                    f"unknown munition type code {code!r}{hint}", field_name)  # fmt: skip
+    return quantities
+
+
+def _date(out: _Collector, value: Any, field_name: str, ctx: ValidationContext,
+          required: bool) -> dt.date | None:  # fmt: skip
+    if blank(value):
+        if required:
+            out.add("missing_value", ERROR, f"{field_name} is required (YYYY-MM-DD)", field_name)
+        return None
+    day: dt.date | None = out.parse(parse_date, value, field_name)
+    if day is not None and day > ctx.today:
+        out.add("future_date", ERROR, f"{field_name} {day} is in the future", field_name)
+    return day
+
+
+def _enum(out: _Collector, parse: Callable[[str], Any], value: Any, field_name: str,
+          required: bool) -> Any:  # fmt: skip
+    text = _text(value)
+    if text is None:
+        if required:
+            out.add("missing_value", ERROR, f"{field_name} is required", field_name)
+        return None
+    try:
+        return parse(text)
+    except ValueError as exc:
+        out.add("unknown_value", ERROR, str(exc), field_name)
+        return None
+
+
+def validate_hazards(
+    frame: Any, ctx: ValidationContext, *, dropped_z: bool = False
+) -> ValidationResult:
+    """Check a hazards layer in the template's fields."""
+    out = _Collector()
+    if dropped_z:
+        out.add("z_dropped", WARNING, "Z/M coordinates were dropped (ims stores 2-D polygons)")
+    records = _records(frame)
+    refs = [_text(r.get("hazard_id")) for r in records]
+    rows = [(i + 1, ref) for i, ref in enumerate(refs)]
+    geoms = _geometry_checks(list(frame.geometry), ctx, out, rows)
+    new_refs = Counter(
+        ref for ref, r in zip(refs, records, strict=True) if ref and blank(r.get("revised"))
+    )
+    clean: list[dict[str, Any]] = []
+    for i, record in enumerate(records):
+        out.row, out.reference = rows[i]
+        ref = refs[i]
+        if ref is None:
+            out.add("missing_value", ERROR, "hazard_id (the national reference) is required",
+                    "hazard_id")  # fmt: skip
+        revised = _date(out, record.get("revised"), "revised", ctx, required=False)
+        is_new = revised is None
+        status = _enum(out, HazardStatus.parse, record.get("status"), "status", is_new)
+        contam = _enum(out, lambda v: Contamination.parse(v), record.get("contam"), "contam",
+                       False)  # fmt: skip
+        recorded = _date(out, record.get("recorded"), "recorded", ctx, required=is_new)
+        used_from = out.parse(parse_year, record.get("used_from"), "used_from")
+        used_to = out.parse(parse_year, record.get("used_to"), "used_to")
+        if used_from and used_to and used_from > used_to:
+            out.add("bad_value", ERROR, f"used_from {used_from} is after used_to {used_to}",
+                    "used_from")  # fmt: skip
+        munitions = _munitions(out, record.get("munitions"), "munitions", ctx)
+        marked = _date(out, record.get("marked"), "marked", ctx, required=False)
+        known = ctx.hazards.get(ref) if ref else None
+        if ref and is_new:
+            if new_refs[ref] > 1:
+                out.add("duplicate_reference", ERROR,
+                        f"hazard_id {ref} appears {new_refs[ref]} times in the file",
+                        "hazard_id")  # fmt: skip
+            if known is not None:
+                out.add("already_recorded", ERROR,
+                        f"hazard {ref} is already recorded; to revise it, give the date the "
+                        "revision takes effect in 'revised'", "hazard_id")  # fmt: skip
+        elif ref and not is_new:
+            if known is None and new_refs[ref] == 0:
+                out.add("unknown_hazard", ERROR,
+                        f"'revised' is set but hazard {ref} is not recorded (and not in this "
+                        "file)", "hazard_id")  # fmt: skip
+            elif known is not None and revised is not None and revised < known.recorded:
+                out.add("before_hazard_recorded", ERROR,
+                        f"revision dated {revised} is before the hazard was recorded "
+                        f"({known.recorded})", "revised")  # fmt: skip
+        clean.append({
+            "hazard_id": ref, "status": status.value if status else None,
+            "contam": (contam or Contamination.CMR).value,
+            "recorded": recorded.isoformat() if recorded else None,
+            "revised": revised.isoformat() if revised else None,
+            "used_from": used_from, "used_to": used_to,
+            "munitions": munitions, "marked": marked.isoformat() if marked else None,
+            "operator": _text(record.get("operator")),
+        })  # fmt: skip
+    _duplicate_geometries(geoms, rows, out)
+    _overlaps(geoms, rows, refs, clean, ctx, out)
+    return ValidationResult(out.findings, clean, geoms)
+
+
+def validate_releases(
+    frame: Any, ctx: ValidationContext, *, dropped_z: bool = False
+) -> ValidationResult:
+    """Check a releases layer in the template's fields."""
+    out = _Collector()
+    if dropped_z:
+        out.add("z_dropped", WARNING, "Z/M coordinates were dropped (ims stores 2-D polygons)")
+    records = _records(frame)
+    refs = [_text(r.get("release_id")) for r in records]
+    rows = [(i + 1, ref) for i, ref in enumerate(refs)]
+    geoms = _geometry_checks(list(frame.geometry), ctx, out, rows)
+    counts = Counter(ref for ref in refs if ref)
+    areas = _geodesic_areas(geoms)
+    clean: list[dict[str, Any]] = []
+    for i, record in enumerate(records):
+        out.row, out.reference = rows[i]
+        ref = refs[i]
+        if ref is None:
+            out.add("missing_value", ERROR, "release_id is required", "release_id")
+        elif counts[ref] > 1:
+            out.add("duplicate_reference", ERROR,
+                    f"release_id {ref} appears {counts[ref]} times in the file",
+                    "release_id")  # fmt: skip
+        if ref and ref in ctx.release_refs:
+            out.add("already_recorded", ERROR,
+                    f"release {ref} is already recorded (the same file uploaded twice?)",
+                    "release_id")  # fmt: skip
+        hazard_ref = _text(record.get("hazard_id"))
+        known = ctx.hazards.get(hazard_ref) if hazard_ref else None
+        if hazard_ref is None:
+            out.add("missing_value", ERROR, "hazard_id (the hazard released from) is required",
+                    "hazard_id")  # fmt: skip
+        elif known is None:
+            out.add("unknown_hazard", ERROR, f"hazard {hazard_ref} is not recorded",
+                    "hazard_id")  # fmt: skip
+        method = _enum(out, ReleaseMethod.parse, record.get("method"), "method", True)
+        released = _date(out, record.get("released"), "released", ctx, required=True)
+        items = _munitions(out, record.get("items"), "items", ctx)
+        stated = record.get("area_m2")
+        stated_m2: float | None = None
+        if not blank(stated):
+            try:
+                stated_m2 = float(stated)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                out.add("bad_value", ERROR, f"area_m2 {stated!r} is not a number", "area_m2")
+        geom = geoms[i]
+        if known is not None and released is not None and released < known.recorded:
+            out.add("before_hazard_recorded", ERROR,
+                    f"released {released} is before hazard {hazard_ref} was recorded "
+                    f"({known.recorded})", "released")  # fmt: skip
+        if known is not None and geom is not None:
+            overlap = geom.intersection(known.boundary).area
+            share_outside = 1.0 - overlap / geom.area if geom.area else 1.0
+            if overlap == 0.0:
+                out.add("misses_hazard", ERROR,
+                        f"the release polygon does not touch hazard {hazard_ref}",
+                        "geometry")  # fmt: skip
+            elif share_outside > RELEASE_OUTSIDE_WARNING:
+                out.add("largely_outside_hazard", WARNING,
+                        f"{100 * share_outside:.0f}% of the release lies outside hazard "
+                        f"{hazard_ref}; that part is not counted as released",
+                        "geometry")  # fmt: skip
+        if stated_m2 is not None and geom is not None and areas[i] > 0:
+            diff = abs(stated_m2 - areas[i]) / areas[i]
+            if diff > AREA_TOLERANCE:
+                out.add("area_mismatch", WARNING,
+                        f"stated area {stated_m2:,.0f} m² differs from the polygon's "
+                        f"{areas[i]:,.0f} m² by {100 * diff:.0f}% (figures use the polygon)",
+                        "area_m2")  # fmt: skip
+        clean.append({
+            "release_id": ref, "hazard_id": hazard_ref,
+            "method": method.value if method else None,
+            "released": released.isoformat() if released else None,
+            "operator": _text(record.get("operator")), "items": items,
+            "area_m2": stated_m2,
+        })  # fmt: skip
+    _duplicate_geometries(geoms, rows, out)
+    return ValidationResult(out.findings, clean, geoms)
+
+
+def _records(frame: Any) -> list[dict[str, Any]]:
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    data = frame[columns].to_dict("records")
+    return list(data)
+
+
+def _geodesic_areas(geoms: Sequence[MultiPolygon | None]) -> list[float]:
+    from ims.domain.accounting import geodesic_area
+
+    return [geodesic_area(g) if g is not None else 0.0 for g in geoms]
+
+
+def _duplicate_geometries(
+    geoms: Sequence[MultiPolygon | None], rows: list[tuple[int, str | None]], out: _Collector
+) -> None:
+    seen: dict[bytes, int] = {}
+    for i, geom in enumerate(geoms):
+        if geom is None:
+            continue
+        key = shapely.to_wkb(shapely.normalize(geom))
+        first = seen.setdefault(key, i)
+        if first != i:
+            out.row, out.reference = rows[i]
+            out.add("duplicate_geometry", WARNING,
+                    f"same polygon as feature {rows[first][0]} ({rows[first][1]})",
+                    "geometry")  # fmt: skip
+
+
+def _overlaps(
+    geoms: Sequence[MultiPolygon | None], rows: list[tuple[int, str | None]],
+    refs: Sequence[str | None], records: Sequence[Mapping[str, Any]], ctx: ValidationContext,
+    out: _Collector,
+) -> None:  # fmt: skip
+    """Warn where a new hazard overlaps an open hazard (in the database or the file)."""
+    new = [i for i, g in enumerate(geoms) if g is not None and records[i]["revised"] is None]
+    if not new:
+        return
+    others: list[BaseGeometry] = list(ctx.open_geoms) + [geoms[i] for i in new]  # type: ignore[misc]
+    names = list(ctx.open_refs) + [refs[i] or f"feature {i + 1}" for i in new]
+    tree = shapely.STRtree(others)
+    mine = [geoms[i] for i in new]
+    left, right = tree.query(mine, predicate="intersects")
+    hits: dict[int, list[tuple[str, float]]] = defaultdict(list)
+    for a, b in zip(left.tolist(), right.tolist(), strict=True):
+        i = new[a]
+        if names[b] == (refs[i] or f"feature {i + 1}"):
+            continue
+        geom = geoms[i]
+        assert geom is not None
+        shared = geom.intersection(others[b])
+        if shared.area <= 0 or not isinstance(shared, Polygon | MultiPolygon):
+            continue
+        hits[i].append((names[b], abs(GEOD.geometry_area_perimeter(shared)[0])))
+    for i, found in sorted(hits.items()):
+        out.row, out.reference = rows[i]
+        listing = ", ".join(f"{name} ({m2:,.0f} m²)" for name, m2 in found[:5])
+        out.add("overlaps_hazard", WARNING,
+                f"overlaps open hazard(s) {listing}: the shared ground would be counted "
+                "twice in national totals", "geometry")  # fmt: skip

@@ -1,0 +1,686 @@
+"""Reading uploads (ims.ingest.reader): formats, CRS, encodings, Z, and hostile files."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import struct
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from hypothesis import given
+from hypothesis import strategies as st
+from shapely.geometry import MultiPolygon, Polygon, box
+
+from ims.errors import InvalidUpload
+from ims.ingest.reader import (
+    LayerInfo,
+    UploadLimits,
+    choose_layer,
+    detect_dbf_encoding,
+    list_layers,
+    member_parts,
+    read_upload,
+    unpack,
+)
+
+LAO_VILLAGE = "ບ້ານນາ"
+LAO_PROVINCE = "ແຂວງຊຽງຂວາງ"
+THAI = "บ้านนาสร้างใหม่"
+SPANISH = "Señor Peña"
+FRENCH = "Hôpital de l'Été"
+
+
+def hazards_frame(n: int = 3, *, names: list[str] | None = None) -> gpd.GeoDataFrame:
+    """Small squares in Xiangkhouang, Laos, in EPSG:4326."""
+    geoms = [box(103.2 + i * 0.01, 19.4, 103.205 + i * 0.01, 19.405) for i in range(n)]
+    return gpd.GeoDataFrame(
+        {
+            "hazard_id": [f"H{i + 1}" for i in range(n)],
+            "name": names or [f"area {i + 1}" for i in range(n)],
+            "munitions": ["BLU-26:10"] * n,
+        },
+        geometry=geoms,
+        crs=4326,
+    )
+
+
+def write_shp(
+    frame: gpd.GeoDataFrame,
+    folder: Path,
+    stem: str = "hazards",
+    *,
+    encoding: str | None = None,
+    cpg: bool = True,
+    prj: bool = True,
+) -> Path:
+    """Write a shapefile; drop its .cpg or .prj on request."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shp = folder / f"{stem}.shp"
+    pyogrio.write_dataframe(frame, shp, encoding=encoding)
+    if not cpg:
+        shp.with_suffix(".cpg").unlink()
+    if not prj:
+        shp.with_suffix(".prj").unlink(missing_ok=True)
+    return shp
+
+
+def shapefile_parts(shp: Path) -> list[Path]:
+    return sorted(p for p in shp.parent.iterdir() if p.stem == shp.stem)
+
+
+def make_zip(target: Path, members: dict[str, Path | bytes]) -> Path:
+    """A zip whose entries (name → file or bytes) are deflated."""
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in members.items():
+            if isinstance(content, Path):
+                zf.write(content, name)
+            else:
+                zf.writestr(name, content)
+    return target
+
+
+def zip_shapefile(shp: Path, target: Path, prefix: str = "") -> Path:
+    return make_zip(target, {f"{prefix}{p.name}": p for p in shapefile_parts(shp)})
+
+
+def set_ldid(shp: Path, value: int) -> None:
+    """Set the language driver id byte of a shapefile's .dbf header."""
+    dbf = shp.with_suffix(".dbf")
+    data = bytearray(dbf.read_bytes())
+    data[29] = value
+    dbf.write_bytes(bytes(data))
+
+
+@pytest.fixture
+def area(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """(folder for the uploads, workdir); afterwards nothing may be new outside them."""
+    uploads = tmp_path / "uploads"
+    workdir = tmp_path / "work"
+    uploads.mkdir()
+    workdir.mkdir()
+    yield uploads, workdir
+    outside = {p for p in tmp_path.rglob("*") if not p.is_relative_to(workdir)}
+    allowed = {uploads} | set(uploads.rglob("*"))
+    assert outside <= allowed, f"written outside workdir: {outside - allowed}"
+
+
+def tree(folder: Path, *, leave_out: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if not p.is_relative_to(leave_out)}
+
+
+def refused(upload: Path, workdir: Path, fragment: str, **kw: object) -> InvalidUpload:
+    """Assert that reading ``upload`` fails with ``fragment`` and writes only into workdir."""
+    around = workdir.parent
+    before = tree(around, leave_out=workdir)
+    with pytest.raises(InvalidUpload) as caught:
+        read_upload(upload, workdir, **kw)  # type: ignore[arg-type]
+    assert fragment in caught.value.detail, caught.value.detail
+    assert "Traceback" not in caught.value.detail
+    assert tree(around, leave_out=workdir) == before
+    return caught.value
+
+
+# --- formats and CRS ---------------------------------------------------------------------
+
+
+def test_utm_shapefile_with_prj_comes_back_in_laos(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    original = hazards_frame(5)
+    original.loc[1, "geometry"] = MultiPolygon([box(103.3, 19.5, 103.31, 19.51),
+                                                box(103.32, 19.5, 103.33, 19.51)])  # fmt: skip
+    original.loc[2, "geometry"] = Polygon(
+        [(103.4, 19.4), (103.5, 19.4), (103.5, 19.5), (103.4, 19.5)],
+        [[(103.42, 19.42), (103.44, 19.42), (103.44, 19.44), (103.42, 19.44)]],
+    )
+    shp = write_shp(original.to_crs(32648), uploads / "src")
+    upload = zip_shapefile(shp, uploads / "hazards.zip")
+
+    result = read_upload(upload, workdir, kind="hazards")
+
+    assert result.source_crs == "EPSG:32648" and not result.crs_was_stated
+    assert result.frame.crs.to_epsg() == 4326
+    assert isinstance(result.frame.index, pd.RangeIndex) and result.frame.index.start == 0
+    assert list(result.frame.columns) == ["hazard_id", "name", "munitions", "geometry"]
+    assert list(result.frame["hazard_id"]) == ["H1", "H2", "H3", "H4", "H5"]
+    got = shapely.normalize(result.frame.geometry.to_numpy())
+    want = shapely.normalize(original.geometry.to_numpy())
+    assert shapely.equals_exact(got, want, tolerance=1e-7).all()
+    assert result.frame.geometry.iloc[1].geom_type == "MultiPolygon"
+    assert len(result.frame.geometry.iloc[2].interiors) == 1  # the hole is kept
+    assert result.encoding == "UTF-8" and result.layer == "hazards"
+    assert not result.dropped_z and result.warnings == []
+
+
+def test_shapefile_without_prj_is_refused_unless_the_crs_is_stated(
+    area: tuple[Path, Path],
+) -> None:
+    uploads, workdir = area
+    original = hazards_frame(2)
+    shp = write_shp(original.to_crs(32648), uploads / "src", prj=False)
+    upload = zip_shapefile(shp, uploads / "hazards.zip")
+
+    refused(upload, workdir / "a", "declares no coordinate reference system (no .prj)")
+    result = read_upload(upload, workdir / "b", crs="EPSG:32648")
+
+    assert result.crs_was_stated and result.source_crs == "EPSG:32648"
+    assert shapely.equals_exact(
+        shapely.normalize(result.frame.geometry.to_numpy()),
+        shapely.normalize(original.geometry.to_numpy()),
+        tolerance=1e-7,
+    ).all()
+
+
+def test_the_files_crs_wins_over_a_different_stated_one(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    shp = write_shp(hazards_frame(1).to_crs(32648), uploads / "src")
+    upload = zip_shapefile(shp, uploads / "hazards.zip")
+
+    result = read_upload(upload, workdir, crs="EPSG:32647")
+
+    assert result.source_crs == "EPSG:32648" and not result.crs_was_stated
+    assert any("EPSG:32647 was ignored" in w for w in result.warnings)
+    assert 103.0 < result.frame.geometry.iloc[0].centroid.x < 103.3
+
+
+def test_an_unparseable_stated_crs_is_refused(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    shp = write_shp(hazards_frame(1), uploads / "src")
+    upload = zip_shapefile(shp, uploads / "hazards.zip")
+    refused(upload, workdir, "'EPSG:9999999' is not one ims recognises", crs="EPSG:9999999")
+
+
+def test_bare_shapefile_with_its_siblings(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    shp = write_shp(hazards_frame(2), uploads)
+    result = read_upload(shp, workdir)
+    assert len(result.frame) == 2 and result.layer == "hazards"
+    assert list(workdir.iterdir()) == []  # nothing needed extracting
+
+
+def test_geojson(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    path = uploads / "hazards.geojson"
+    hazards_frame(3, names=[LAO_VILLAGE, LAO_PROVINCE, "x"]).to_file(path, driver="GeoJSON")
+    result = read_upload(path, workdir)
+    assert list(result.frame["name"]) == [LAO_VILLAGE, LAO_PROVINCE, "x"]
+    assert result.source_crs == "EPSG:4326" and result.encoding is None
+
+
+def test_kml_keeps_its_own_attributes_only(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    path = uploads / "hazards.kml"
+    frame = hazards_frame(2)[["name", "geometry"]].rename(columns={"name": "Name"})
+    frame.to_file(path, driver="KML")
+    result = read_upload(path, workdir)
+    assert list(result.frame["Name"]) == ["area 1", "area 2"]
+    assert "tessellate" not in result.frame.columns and "icon" not in result.frame.columns
+    assert result.frame.geometry.iloc[0].equals_exact(frame.geometry.iloc[0], 1e-9)
+
+
+def test_kmz(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    kml = uploads / "doc.kml"
+    hazards_frame(2)[["name", "geometry"]].to_file(kml, driver="KML")
+    upload = make_zip(uploads / "hazards.kmz", {"doc.kml": kml})
+    assert len(read_upload(upload, workdir).frame) == 2
+
+
+def test_geopackage_with_two_layers_and_lao_text(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    path = uploads / "submission.gpkg"
+    hazards_frame(2, names=[LAO_VILLAGE, LAO_PROVINCE]).to_file(path, layer="hazard_areas")
+    hazards_frame(1).to_crs(32648).to_file(path, layer="release_polygons")
+
+    layers = list_layers(unpack(path, workdir))
+    assert [(x.name, x.driver, x.feature_count) for x in layers] == [
+        ("hazard_areas", "GPKG", 2),
+        ("release_polygons", "GPKG", 1),
+    ]
+    hazards = read_upload(path, workdir, kind="hazards")
+    assert list(hazards.frame["name"]) == [LAO_VILLAGE, LAO_PROVINCE]
+    releases = read_upload(path, workdir, layer="RELEASE_POLYGONS")
+    assert releases.layer == "release_polygons" and releases.source_crs == "EPSG:32648"
+    refused(path, workdir, "choose one by its name")
+
+
+@pytest.mark.filterwarnings("ignore:The filename extension should be 'gpkg'")
+def test_content_decides_the_type_not_only_the_name(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    gpkg = uploads / "upload"
+    hazards_frame(2).to_file(gpkg, driver="GPKG")
+    assert len(read_upload(gpkg, workdir / "a").frame) == 2
+    shp = write_shp(hazards_frame(3), uploads / "src")
+    zipped = zip_shapefile(shp, uploads / "hazards.bin")
+    assert len(read_upload(zipped, workdir / "b").frame) == 3
+
+
+# --- encodings ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cpg", [True, False])
+def test_cp1252_shapefile(area: tuple[Path, Path], cpg: bool) -> None:
+    uploads, workdir = area
+    names = [SPANISH, FRENCH, "Ñandú"]
+    shp = write_shp(hazards_frame(3, names=names), uploads / "src", encoding="cp1252", cpg=cpg)
+    upload = zip_shapefile(shp, uploads / "hazards.zip")
+    result = read_upload(upload, workdir)
+    assert list(result.frame["name"]) == names
+    assert result.encoding == "CP1252"
+    assert any("encoding detected as CP1252" in w for w in result.warnings) is not cpg
+
+
+@pytest.mark.parametrize("cpg", [True, False])
+def test_cp874_shapefile(area: tuple[Path, Path], cpg: bool) -> None:
+    uploads, workdir = area
+    names = [THAI, "ป่าไม้", "หมู่บ้าน 3"]
+    shp = write_shp(hazards_frame(3, names=names), uploads / "src", encoding="cp874", cpg=cpg)
+    upload = zip_shapefile(shp, uploads / "hazards.zip")
+    result = read_upload(upload, workdir)
+    assert list(result.frame["name"]) == names
+    assert result.encoding == "CP874"
+    assert any("encoding detected as CP874" in w for w in result.warnings) is not cpg
+
+
+def test_ansi_language_driver_id_is_not_taken_as_a_declaration(area: tuple[Path, Path]) -> None:
+    # 0x57 means "the writer's Windows code page": GDAL would read Thai as Latin-1
+    uploads, workdir = area
+    shp = write_shp(hazards_frame(1, names=[THAI]), uploads / "src", encoding="cp874", cpg=False)
+    set_ldid(shp, 0x57)
+    result = read_upload(zip_shapefile(shp, uploads / "hazards.zip"), workdir)
+    assert result.frame["name"].iloc[0] == THAI and result.encoding == "CP874"
+
+
+def test_a_thai_language_driver_id_is_honoured(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    shp = write_shp(hazards_frame(1, names=[THAI]), uploads / "src", encoding="cp874", cpg=False)
+    set_ldid(shp, 0x7C)
+    result = read_upload(zip_shapefile(shp, uploads / "hazards.zip"), workdir)
+    assert result.frame["name"].iloc[0] == THAI
+    assert result.encoding == "CP874" and result.warnings == []
+
+
+@pytest.mark.parametrize("cpg", [True, False])
+def test_lao_utf8_shapefile(area: tuple[Path, Path], cpg: bool) -> None:
+    uploads, workdir = area
+    names = [LAO_VILLAGE, LAO_PROVINCE, "ບ້ານ ໂພນສະຫວັນ"]
+    shp = write_shp(hazards_frame(3, names=names), uploads / "src", cpg=cpg)
+    result = read_upload(zip_shapefile(shp, uploads / "hazards.zip"), workdir)
+    assert list(result.frame["name"]) == names
+    assert result.encoding == "UTF-8"
+
+
+def test_a_cpg_that_lies_about_utf8_falls_back_to_detection(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    shp = write_shp(hazards_frame(1, names=[SPANISH]), uploads / "src", encoding="cp1252")
+    shp.with_suffix(".cpg").write_text("UTF-8")
+    result = read_upload(zip_shapefile(shp, uploads / "hazards.zip"), workdir)
+    assert result.frame["name"].iloc[0] == SPANISH and result.encoding == "CP1252"
+    assert any("not in UTF-8 as declared" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(
+    ("names", "encoding", "expected"),
+    [
+        (["¿Dónde está?", "Peña", "¡Olé!"], "cp1252", "CP1252"),
+        (["réélu", "Hôpital", "Crème brûlée"], "cp1252", "CP1252"),
+        (["Müller", "Straße", "Öl"], "cp1252", "CP1252"),
+        (["19°24'N 103°12'E", "£5"], "cp1252", "CP1252"),
+        ([THAI, "นา", "ไร่"], "cp874", "CP874"),
+        (["Ban Na บ้านนา", "Site A"], "cp874", "CP874"),
+        ([LAO_VILLAGE, "Ban Na"], "utf-8", "UTF-8"),
+    ],
+)
+def test_dbf_encoding_detection(
+    tmp_path: Path, names: list[str], encoding: str, expected: str
+) -> None:
+    shp = write_shp(hazards_frame(len(names), names=names), tmp_path, encoding=encoding)
+    assert detect_dbf_encoding(shp.with_suffix(".dbf")) == (expected, False)
+
+
+def test_plain_ascii_needs_no_warning(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    shp = write_shp(hazards_frame(2), uploads / "src", cpg=False)
+    result = read_upload(zip_shapefile(shp, uploads / "hazards.zip"), workdir)
+    assert result.encoding == "UTF-8" and result.warnings == []
+
+
+def test_names_that_confuse_gdal_path_parsing(area: tuple[Path, Path]) -> None:
+    # pyogrio reads "!" as an archive separator and cuts ";..." off as URL parameters
+    uploads, workdir = area
+    gpkg = uploads / "hazards;v2.gpkg"
+    hazards_frame(2).to_file(uploads / "plain.gpkg", layer="hazards")
+    (uploads / "plain.gpkg").rename(gpkg)
+    assert len(read_upload(gpkg, workdir / "a").frame) == 2
+    shp = write_shp(hazards_frame(3), uploads / "src")
+    members: dict[str, Path | bytes] = {f"v1;x/a!b/{p.name}": p for p in shapefile_parts(shp)}
+    upload = make_zip(uploads / "odd!name.zip", members)
+    assert len(read_upload(upload, workdir / "b").frame) == 3
+
+
+# --- geometry passes through ---------------------------------------------------------------
+
+
+def test_z_coordinates_are_dropped_with_a_warning(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    frame = hazards_frame(2)
+    frame["geometry"] = shapely.force_3d(frame.geometry.to_numpy(), z=250.0)
+    shp = write_shp(frame, uploads / "src")
+    result = read_upload(zip_shapefile(shp, uploads / "hazards.zip"), workdir)
+    assert result.dropped_z
+    assert not shapely.has_z(result.frame.geometry.to_numpy()).any()
+    assert list(result.frame.columns) == ["hazard_id", "name", "munitions", "geometry"]
+    assert result.frame.crs.to_epsg() == 4326
+    assert "Z coordinates were dropped: ims keeps 2-D polygons (no Z or M)" in result.warnings
+
+
+def polygon_m_shapefile(folder: Path) -> Path:
+    """A one-feature PolygonM shapefile (pyogrio cannot write M), with a .prj and a .dbf."""
+    shp = write_shp(hazards_frame(1), folder)
+    ring = [(103.2, 19.4), (103.2, 19.41), (103.21, 19.41), (103.21, 19.4), (103.2, 19.4)]
+    bbox = struct.pack("<4d", 103.2, 19.4, 103.21, 19.41)
+    content = struct.pack("<i", 25) + bbox + struct.pack("<3i", 1, len(ring), 0)
+    content += b"".join(struct.pack("<2d", *xy) for xy in ring)
+    content += struct.pack("<2d", 0.0, 4.0) + struct.pack(f"<{len(ring)}d", *range(len(ring)))
+
+    def header(words: int) -> bytes:
+        return (
+            struct.pack(">7i", 9994, 0, 0, 0, 0, 0, words)
+            + struct.pack("<2i", 1000, 25)
+            + bbox
+            + struct.pack("<4d", 0, 0, 0, 4)
+        )
+
+    record = struct.pack(">2i", 1, len(content) // 2) + content
+    shp.write_bytes(header((100 + len(record)) // 2) + record)
+    shp.with_suffix(".shx").write_bytes(header(54) + struct.pack(">2i", 50, len(content) // 2))
+    return shp
+
+
+def test_m_values_are_dropped_with_a_warning(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    shp = polygon_m_shapefile(uploads / "src")
+    result = read_upload(zip_shapefile(shp, uploads / "hazards.zip"), workdir)
+    assert result.dropped_z and len(result.frame) == 1
+    assert "M values were dropped: ims keeps 2-D polygons (no Z or M)" in result.warnings
+    assert result.frame.geometry.iloc[0].equals(box(103.2, 19.4, 103.21, 19.41))
+
+
+def test_a_bowtie_comes_through_unrepaired_with_its_row(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    frame = hazards_frame(3)
+    frame.loc[1, "geometry"] = Polygon([(103.2, 19.4), (103.21, 19.41), (103.21, 19.4),
+                                        (103.2, 19.41)])  # fmt: skip
+    shp = write_shp(frame, uploads / "src")
+    result = read_upload(zip_shapefile(shp, uploads / "hazards.zip"), workdir)
+    assert len(result.frame) == 3 and result.frame["hazard_id"].iloc[1] == "H2"
+    assert list(result.frame.geometry.is_valid) == [True, False, True]
+
+
+# --- zips ------------------------------------------------------------------------------------
+
+
+def test_folders_upper_case_names_and_mac_litter_inside_the_zip(
+    area: tuple[Path, Path],
+) -> None:
+    uploads, workdir = area
+    shp = write_shp(hazards_frame(2), uploads / "src", stem="HAZARDS")
+    members: dict[str, Path | bytes] = {
+        f"survey/2024/{p.stem}{p.suffix.upper()}": p for p in shapefile_parts(shp)
+    }
+    members["__MACOSX/survey/2024/._HAZARDS.SHP"] = b"\x00\x05\x16\x07 resource fork"
+    members["survey/2024/README.txt"] = b"collected by team 3"
+    upload = make_zip(uploads / "Survey Results.zip", members)
+    result = read_upload(upload, workdir)
+    assert len(result.frame) == 2 and result.layer == "HAZARDS"
+    assert result.source_crs == "EPSG:4326"
+
+
+def test_parts_whose_names_differ_in_capitals_are_matched(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    shp = write_shp(hazards_frame(2), uploads / "src")
+    names = {".shp": "Hazards.shp", ".shx": "hazards.SHX", ".dbf": "HAZARDS.dbf"}
+    members: dict[str, Path | bytes] = {
+        names.get(p.suffix, p.name): p for p in shapefile_parts(shp)
+    }
+    result = read_upload(make_zip(uploads / "h.zip", members), workdir)
+    assert len(result.frame) == 2
+
+
+def test_two_shapefiles_in_one_zip(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    hz = write_shp(hazards_frame(2), uploads / "src", stem="Hazards_2024")
+    rel = write_shp(hazards_frame(1), uploads / "src", stem="releases_2024")
+    members: dict[str, Path | bytes] = {p.name: p for p in shapefile_parts(hz)}
+    members.update({f"out/{p.name}": p for p in shapefile_parts(rel)})
+    upload = make_zip(uploads / "both.zip", members)
+
+    assert [x.name for x in list_layers(unpack(upload, workdir / "l"))] == [
+        "Hazards_2024",
+        "releases_2024",
+    ]
+    assert len(read_upload(upload, workdir / "a", kind="hazards").frame) == 2
+    assert len(read_upload(upload, workdir / "b", kind="releases").frame) == 1
+    assert read_upload(upload, workdir / "c", layer="releases_2024").layer == "releases_2024"
+    error = refused(upload, workdir / "d", "choose one")
+    assert "'Hazards_2024'" in error.detail and "'releases_2024'" in error.detail
+    error = refused(upload, workdir / "e", "no layer named 'other'", layer="other")
+    assert "'Hazards_2024', 'releases_2024'" in error.detail
+
+
+def test_choose_layer_rules() -> None:
+    def info(name: str) -> LayerInfo:
+        return LayerInfo(name, Path(f"{name}.shp"), None, "ESRI Shapefile", 1)
+
+    one = [info("anything")]
+    assert choose_layer(one, kind="releases") is one[0]
+    two = [info("SHA_CHA_hazards"), info("Release_results")]
+    assert choose_layer(two, kind="hazards").name == "SHA_CHA_hazards"
+    assert choose_layer(two, kind="releases").name == "Release_results"
+    assert choose_layer(two, name="release_RESULTS").name == "Release_results"
+    same = [info("hazards_a"), info("hazards_b")]
+    with pytest.raises(InvalidUpload, match="'hazards_a', 'hazards_b'"):
+        choose_layer(same, kind="hazards")
+
+
+def test_same_named_shapefiles_in_two_folders_get_their_folder_in_the_name(
+    area: tuple[Path, Path],
+) -> None:
+    uploads, workdir = area
+    a = write_shp(hazards_frame(1), uploads / "a")
+    b = write_shp(hazards_frame(2), uploads / "b")
+    members: dict[str, Path | bytes] = {f"2023/{p.name}": p for p in shapefile_parts(a)}
+    members.update({f"2024/{p.name}": p for p in shapefile_parts(b)})
+    upload = make_zip(uploads / "years.zip", members)
+    names = [x.name for x in list_layers(unpack(upload, workdir / "l"))]
+    assert names == ["2023/hazards", "2024/hazards"]
+    assert len(read_upload(upload, workdir / "r", layer="2024/hazards").frame) == 2
+
+
+def test_a_zip_may_hold_a_geopackage(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    gpkg = uploads / "src.gpkg"
+    hazards_frame(4).to_file(gpkg, layer="hazards")
+    upload = make_zip(uploads / "g.zip", {"data/src.gpkg": gpkg, "metadata.json": b"{}"})
+    result = read_upload(upload, workdir)
+    assert len(result.frame) == 4
+
+
+# --- hostile and unusable files ---------------------------------------------------------------
+
+
+def test_a_file_over_the_size_limit(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    shp = write_shp(hazards_frame(2), uploads / "src")
+    upload = zip_shapefile(shp, uploads / "hazards.zip")
+    refused(upload, workdir, "hazards.zip is", limits=UploadLimits(max_bytes=100))
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_zip_bomb_is_refused_from_its_declared_ratio(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    upload = make_zip(uploads / "bomb.zip", {"hazards.dbf": bytes(20 * 1024 * 1024)})
+    refused(upload, workdir, "possible zip bomb")
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_zip_over_the_total_limit(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    data = os.urandom(300_000)
+    upload = make_zip(uploads / "big.zip", {f"part{i}.bin": data for i in range(4)})
+    refused(upload, workdir, "would expand to", limits=UploadLimits(max_uncompressed_bytes=10**6))
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_zip_whose_headers_understate_the_size(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    upload = make_zip(uploads / "liar.zip", {"hazards.dbf": bytes(8 * 1024 * 1024)})
+    data = bytearray(upload.read_bytes())
+    with zipfile.ZipFile(upload) as zf:
+        offset = zf.infolist()[0].header_offset
+    struct.pack_into("<I", data, offset + 22, 1000)  # local header: uncompressed size
+    central = data.index(b"PK\x01\x02")
+    struct.pack_into("<I", data, central + 24, 1000)  # central directory: uncompressed size
+    upload.write_bytes(bytes(data))
+    refused(upload, workdir, "liar.zip: entry 'hazards.dbf'")
+    assert not any(p.is_file() for p in workdir.rglob("*"))
+
+
+@pytest.mark.parametrize(
+    "entry", ["../../escaped.txt", "..\\..\\escaped.txt", "C:/escaped.txt", "ABSOLUTE"]
+)
+def test_zip_slip_refuses_the_whole_zip(area: tuple[Path, Path], entry: str) -> None:
+    uploads, workdir = area
+    target = workdir.parent / "escaped.txt"
+    if entry == "ABSOLUTE":
+        entry = str(target)
+    shp = write_shp(hazards_frame(1), uploads / "src")
+    members: dict[str, Path | bytes] = {p.name: p for p in shapefile_parts(shp)}
+    members[entry] = b"owned"
+    upload = make_zip(uploads / "slip.zip", members)
+    refused(upload, workdir, "unsafe path")
+    assert not target.exists()
+    assert list(workdir.iterdir()) == []
+
+
+def test_symlink_entries_are_refused(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    upload = uploads / "link.zip"
+    with zipfile.ZipFile(upload, "w") as zf:
+        link = zipfile.ZipInfo("hazards.shp")
+        link.create_system = 3
+        link.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(link, "/etc/passwd")
+    refused(upload, workdir, "'hazards.shp' is a symbolic link")
+    assert list(workdir.iterdir()) == []
+
+
+def test_too_many_entries(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    upload = make_zip(uploads / "many.zip", {f"f{i}.txt": b"x" for i in range(6)})
+    refused(upload, workdir, "holds 6 entries; the limit is 5", limits=UploadLimits(max_entries=5))
+
+
+def test_an_empty_zip(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    upload = make_zip(uploads / "empty.zip", {})
+    refused(upload, workdir, "empty.zip is empty")
+
+
+def test_a_zip_without_a_vector_layer(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    upload = make_zip(uploads / "docs.zip", {"report.pdf": b"%PDF-1.4", "t.csv": b"a,b\n1,2\n"})
+    refused(upload, workdir, "docs.zip holds no map layer (it holds report.pdf, t.csv)")
+
+
+def test_a_zip_that_is_not_a_zip(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    upload = uploads / "hazards.zip"
+    upload.write_bytes(b"this is not a zip at all")
+    refused(upload, workdir, "hazards.zip is not a valid zip archive")
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("hazards.csv", b"id,x,y\n1,103.2,19.4\n", "hazards.csv is a CSV table, not a map layer"),
+        ("report.pdf", b"%PDF-1.4 ...", "report.pdf is a PDF document"),
+        ("notes", b"%PDF-1.4 ...", "notes is a PDF document"),
+        ("data.bin", b"\x01\x02\x03", "data.bin is not a file ims can read"),
+        ("hazards.dbf", b"\x03\x7c", "hazards.dbf is only one part of a shapefile"),
+    ],
+)
+def test_non_spatial_files(
+    area: tuple[Path, Path], name: str, content: bytes, fragment: str
+) -> None:
+    uploads, workdir = area
+    upload = uploads / name
+    upload.write_bytes(content)
+    error = refused(upload, workdir, fragment)
+    assert "a zipped shapefile" in error.detail or "zip the .shp" in error.detail
+
+
+def test_a_corrupt_shp(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    shp = write_shp(hazards_frame(2), uploads / "src")
+    shp.write_bytes(os.urandom(3000))
+    refused(zip_shapefile(shp, uploads / "hazards.zip"), workdir, "hazards.shp is damaged")
+
+
+@pytest.mark.parametrize("missing", [".dbf", ".shx"])
+def test_a_shapefile_missing_a_part(area: tuple[Path, Path], missing: str) -> None:
+    uploads, workdir = area
+    shp = write_shp(hazards_frame(2), uploads / "src")
+    shp.with_suffix(missing).unlink()
+    refused(
+        zip_shapefile(shp, uploads / "hazards.zip"),
+        workdir,
+        f"hazards.shp has no hazards{missing} beside it: a shapefile needs .shp, .shx and .dbf",
+    )
+
+
+def test_a_zip_with_only_the_sidecars(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    shp = write_shp(hazards_frame(2), uploads / "src")
+    shp.unlink()
+    refused(zip_shapefile(shp, uploads / "hazards.zip"), workdir, "needs its .shp")
+
+
+def test_a_layer_with_no_features(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    path = uploads / "hazards.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": []}))
+    refused(path, workdir, "hazards.geojson, layer 'hazards' has no features")
+
+
+def test_a_layer_with_no_geometry_column(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    path = uploads / "table.gpkg"
+    pyogrio.write_dataframe(pd.DataFrame({"hazard_id": ["H1"]}), path, layer="hazards")
+    refused(path, workdir, "has no geometry column")
+
+
+def test_a_layer_whose_features_all_lack_geometry(area: tuple[Path, Path]) -> None:
+    uploads, workdir = area
+    path = uploads / "h.geojson"
+    feature = {"type": "Feature", "properties": {"hazard_id": "H1"}, "geometry": None}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    refused(path, workdir, "none of its 1 features has a geometry")
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab./\\:C.\x00 ")), max_size=12))
+def test_zip_member_paths_never_leave_the_zip(entry: str) -> None:
+    try:
+        parts = member_parts("x.zip", entry)
+    except InvalidUpload:
+        return
+    joined = Path("/root").joinpath(*parts)
+    assert joined == Path("/root") or Path(os.path.normpath(joined)).is_relative_to("/root")
+    assert ".." not in parts

@@ -1,0 +1,196 @@
+"""Submissions end to end: upload, findings, approval applied atomically, rejection."""
+
+from __future__ import annotations
+
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import MultiPolygon, Polygon, box
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from ims.db.migrate import upgrade
+from ims.db.models import Hazard, Release, Submission, SubmissionFeature
+from ims.db.recording import load_boundaries
+from ims.domain.records import BoundaryFeature
+from ims.errors import Conflict, InvalidRequest, InvalidUpload
+from ims.ingest import submissions
+from ims.reports.article7 import ReportScope, article7
+
+LAOS = box(100.0, 13.9, 107.7, 22.5)
+
+
+def write_zip(frame: gpd.GeoDataFrame, folder: Path, name: str, *, crs: int | None = None,
+              keep_prj: bool = True) -> Path:  # fmt: skip
+    """A zipped shapefile of ``frame`` (reprojected to ``crs`` first)."""
+    shp_dir = folder / f"{name}_shp"
+    shp_dir.mkdir()
+    (frame.to_crs(crs) if crs else frame).to_file(shp_dir / f"{name}.shp", encoding="UTF-8")
+    if not keep_prj:
+        (shp_dir / f"{name}.prj").unlink()
+    path = folder / f"{name}.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for part in shp_dir.iterdir():
+            zf.write(part, part.name)
+    return path
+
+
+def hazard_frame(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:  # type: ignore[type-arg]
+    base = {"status": "SHA", "recorded": "2020-01-01", "munitions": "BLU-26:5"}
+    return gpd.GeoDataFrame([{**base, **r} for r in rows], geometry=geoms, crs=4326)
+
+
+@pytest.fixture
+def country(session: Session) -> None:
+    load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
+                    level=1)  # fmt: skip
+
+
+def test_utm_shapefile_is_staged_then_approved(session: Session, country: None,
+                                               tmp_path: Path) -> None:  # fmt: skip
+    frame = hazard_frame(
+        [{"hazard_id": "H1"}, {"hazard_id": "H2", "status": "confirmed"}],
+        [box(103.1, 19.4, 103.11, 19.41), box(103.2, 19.4, 103.21, 19.41)],
+    )
+    path = write_zip(frame, tmp_path, "hazards", crs=32648)
+    outcome = submissions.stage(session, path, kind="hazards", organisation="MAG")
+    assert outcome.errors == 0
+    sub = outcome.submission
+    assert (sub.status, sub.feature_count, sub.crs) == ("validated", 2, "EPSG:32648")
+    assert session.scalar(select(func.count()).select_from(Hazard)) == 0  # not applied yet
+    submissions.approve(session, sub.id, by="reviewer")
+    assert sub.status == "approved"
+    refs = set(session.scalars(select(Hazard.reference)))
+    assert refs == {"H1", "H2"}
+    report = article7(session, 2020, ReportScope())
+    assert report["remaining"][-1]["sha_count"] == 1
+    assert report["remaining"][-1]["cha_count"] == 1
+    # approval is idempotent
+    submissions.approve(session, sub.id, by="reviewer")
+    assert session.scalar(select(func.count()).select_from(Hazard)) == 2
+
+
+def test_errors_block_approval_and_nothing_is_applied(session: Session, country: None,
+                                                      tmp_path: Path) -> None:  # fmt: skip
+    bowtie = Polygon([(103.1, 19.4), (103.11, 19.41), (103.11, 19.4), (103.1, 19.41)])
+    frame = hazard_frame(
+        [{"hazard_id": "H1"}, {"hazard_id": "H2"}], [box(103.1, 19.4, 103.11, 19.41), bowtie]
+    )
+    outcome = submissions.stage(session, write_zip(frame, tmp_path, "hazards"), kind="hazards")
+    assert outcome.errors == 1
+    (error,) = [f for f in outcome.findings if f.blocking]
+    assert (error.code, error.row, error.reference) == ("invalid_geometry", 2, "H2")
+    with pytest.raises(Conflict, match="1 error"):
+        submissions.approve(session, outcome.submission.id)
+    assert session.scalar(select(func.count()).select_from(Hazard)) == 0
+    # the broken feature is kept for the review map, as it came
+    raw = session.scalar(
+        select(func.ST_IsValid(SubmissionFeature.raw_geom)).where(
+            SubmissionFeature.submission_id == outcome.submission.id,
+            SubmissionFeature.row_number == 2,
+        )
+    )
+    assert raw is False
+
+
+def test_field_mapping_is_applied_and_remembered_per_organisation(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    frame = gpd.GeoDataFrame(
+        [{"HAZ_REF": "H1", "TYPE": "suspected", "DATE_REC": "2021-03-04"}],
+        geometry=[box(103.1, 19.4, 103.11, 19.41)], crs=4326,
+    )  # fmt: skip
+    path = write_zip(frame, tmp_path, "own_names")
+    with pytest.raises(InvalidUpload, match=r"no hazard_id field.*--map"):
+        submissions.stage(session, path, kind="hazards", organisation="NPA")
+    mapping = submissions.parse_field_map("hazard_id=HAZ_REF,status=TYPE,recorded=DATE_REC")
+    first = submissions.stage(session, path, kind="hazards", organisation="NPA",
+                              field_map=mapping)  # fmt: skip
+    assert first.errors == 0
+    second = submissions.stage(session, path, kind="hazards", organisation="NPA")
+    assert second.errors == 0, "the stored mapping is reused"
+    assert "same_file" in [f.code for f in second.findings]
+    with pytest.raises(InvalidRequest, match="not field=source"):
+        submissions.parse_field_map("hazard_id")
+
+
+def test_missing_prj_needs_a_stated_crs(session: Session, country: None,
+                                        tmp_path: Path) -> None:  # fmt: skip
+    frame = hazard_frame([{"hazard_id": "H1"}], [box(103.1, 19.4, 103.11, 19.41)])
+    path = write_zip(frame, tmp_path, "noprj", crs=32648, keep_prj=False)
+    with pytest.raises(InvalidUpload, match="coordinate reference system"):
+        submissions.stage(session, path, kind="hazards")
+    assert session.scalar(select(func.count()).select_from(Submission)) == 0
+    outcome = submissions.stage(session, path, kind="hazards", crs="EPSG:32648")
+    assert outcome.errors == 0
+
+
+def test_releases_are_validated_against_the_database(session: Session, country: None,
+                                                     tmp_path: Path) -> None:  # fmt: skip
+    hz = hazard_frame([{"hazard_id": "H1"}], [box(103.1, 19.4, 103.11, 19.41)])
+    staged = submissions.stage(session, write_zip(hz, tmp_path, "hz"), kind="hazards")
+    submissions.approve(session, staged.submission.id)
+    rel = gpd.GeoDataFrame(
+        [{"release_id": "R1", "hazard_id": "H1", "method": "clearance",
+          "released": "2022-02-02", "items": "BLU-26:3"},
+         {"release_id": "R2", "hazard_id": "NOPE", "method": "TS", "released": "2022-02-02"}],
+        geometry=[box(103.1, 19.4, 103.105, 19.41), box(103.1, 19.4, 103.105, 19.41)],
+        crs=4326,
+    )  # fmt: skip
+    outcome = submissions.stage(session, write_zip(rel, tmp_path, "rel"), kind="releases")
+    assert [(f.row, f.code) for f in outcome.findings if f.blocking] == [(2, "unknown_hazard")]
+    submissions.reject(session, outcome.submission.id, reason="R2 names no hazard")
+    assert outcome.submission.status == "rejected"
+    with pytest.raises(Conflict, match="rejected"):
+        submissions.approve(session, outcome.submission.id)
+    ok = submissions.stage(session, write_zip(rel.iloc[:1], tmp_path, "rel1"), kind="releases")
+    submissions.approve(session, ok.submission.id)
+    assert session.scalar(select(func.count()).select_from(Release)) == 1
+    assert article7(session, 2022, ReportScope())["released"][-1]["cleared_m2"] > 0
+
+
+@pytest.fixture
+def committed_engine(test_server) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """A database of its own: the concurrency test needs real, committed transactions."""
+    from sqlalchemy import create_engine
+
+    url = test_server.create_database("ims_concurrency")
+    engine = create_engine(url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+    test_server.drop_database(url)
+
+
+def test_concurrent_conflicting_approvals_leave_one_winner(committed_engine: Engine,
+                                                           tmp_path: Path) -> None:  # fmt: skip
+    frame = hazard_frame([{"hazard_id": "SAME"}], [box(103.1, 19.4, 103.11, 19.41)])
+    ids = []
+    for i in range(2):
+        with Session(committed_engine) as s, s.begin():
+            path = write_zip(frame, tmp_path, f"dup{i}")
+            ids.append(submissions.stage(s, path, kind="hazards").submission.id)
+    outcomes: dict[int, str] = {}
+
+    def approve(sid: int) -> None:
+        try:
+            with Session(committed_engine) as s, s.begin():
+                submissions.approve(s, sid)
+            outcomes[sid] = "approved"
+        except Conflict as exc:
+            outcomes[sid] = exc.detail
+
+    threads = [threading.Thread(target=approve, args=(sid,)) for sid in ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(v == "approved" for v in outcomes.values()) == [False, True]
+    loser = next(v for v in outcomes.values() if v != "approved")
+    assert "already_recorded" in loser
+    with committed_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM hazard")).scalar_one() == 1

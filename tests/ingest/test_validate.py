@@ -1,0 +1,173 @@
+"""Validation findings, feature by feature (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+from shapely.geometry import MultiPolygon, Point, Polygon, box
+
+from ims.domain.findings import Severity
+from ims.ingest.validate import (
+    KnownHazard,
+    ValidationContext,
+    validate_hazards,
+    validate_releases,
+)
+
+COUNTRY = box(100.0, 13.9, 107.7, 22.5)  # a rough Laos
+CODES = {"BLU-26", "BLU-24", "M42", "MORTAR"}
+TODAY = dt.date(2025, 6, 1)
+BOWTIE = Polygon([(102.1, 19.6), (102.11, 19.61), (102.11, 19.6), (102.1, 19.61)])
+
+
+def ctx(**kw) -> ValidationContext:  # type: ignore[no-untyped-def]
+    return ValidationContext(today=TODAY, munition_codes=CODES, country=COUNTRY, **kw)
+
+
+def hazards(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:  # type: ignore[type-arg]
+    base = {"status": "SHA", "recorded": "2020-01-01", "revised": None}
+    return gpd.GeoDataFrame([{**base, **r} for r in rows], geometry=geoms, crs=4326)
+
+
+def codes(result) -> list[tuple[str, int | None, str | None]]:  # type: ignore[no-untyped-def]
+    return [(f.code, f.row, f.field) for f in result.findings]
+
+
+def test_a_clean_feature_has_no_finding() -> None:
+    frame = hazards(
+        [{"hazard_id": "H1", "munitions": "BLU-26:10"}], [box(102.1, 19.6, 102.11, 19.61)]
+    )
+    result = validate_hazards(frame, ctx())
+    assert result.findings == []
+    assert result.records[0]["munitions"] == {"BLU-26": 10}
+
+
+def test_bowtie_is_an_invalid_geometry_error_naming_the_feature() -> None:
+    frame = hazards(
+        [{"hazard_id": "H1"}, {"hazard_id": "H2"}], [box(102.1, 19.6, 102.11, 19.61), BOWTIE]
+    )
+    result = validate_hazards(frame, ctx())
+    (finding,) = result.findings
+    assert (finding.code, finding.row, finding.reference) == ("invalid_geometry", 2, "H2")
+    assert finding.severity is Severity.ERROR and "Self-intersection" in finding.message
+    assert result.geometries[1] is None
+
+
+def test_geometry_problems_each_have_their_code() -> None:
+    frame = hazards(
+        [{"hazard_id": f"H{i}"} for i in range(6)],
+        [None, Point(102.1, 19.6), Polygon([(102.1, 19.6), (102.2, 19.6), (102.1, 19.6)]),
+         box(90.0, 10.0, 90.01, 10.01), box(19.6, 60.0, 19.61, 60.01),
+         box(102.1, 19.6, 102.104, 19.60001)],
+    )  # fmt: skip
+    found = {f.row: f.code for f in validate_hazards(frame, ctx()).findings}
+    assert found[1] == "empty_geometry"
+    assert found[2] == "not_polygon"
+    assert found[3] == "too_few_vertices"
+    assert found[4] == "outside_country"
+    assert found[6] == "sliver"
+
+
+def test_swapped_axes_are_detected() -> None:
+    # A country spanning 19-20°E, 14-16°N; the feature was written as (lat, lon).
+    country = box(19.0, 14.0, 20.0, 16.0)
+    frame = hazards([{"hazard_id": "H1"}], [box(15.0, 19.1, 15.01, 19.11)])
+    result = validate_hazards(frame, ValidationContext(TODAY, CODES, country=country))
+    assert [f.code for f in result.findings] == ["axis_swapped"]
+    frame = hazards([{"hazard_id": "H1"}], [box(25.0, 30.0, 25.01, 30.01)])
+    result = validate_hazards(frame, ValidationContext(TODAY, CODES, country=country))
+    assert [f.code for f in result.findings] == ["outside_country"]
+
+
+def test_far_vertex_typo_is_a_warning() -> None:
+    # one vertex typed 103.1 instead of 102.11: a long thin spike to the east
+    typo = Polygon([(102.1, 19.6), (102.11, 19.6), (103.1, 19.605), (102.11, 19.61),
+                    (102.1, 19.61)])  # fmt: skip
+    frame = hazards([{"hazard_id": "H1"}], [typo])
+    found = validate_hazards(frame, ctx()).findings
+    assert "far_vertex" in [f.code for f in found]
+    assert all(f.severity is Severity.WARNING for f in found)
+
+
+def test_attribute_errors_name_their_field() -> None:
+    frame = hazards(
+        [{"hazard_id": "H1", "status": "maybe", "recorded": "2020-13-45", "contam": "XXX",
+          "munitions": "BLU26:4;M42:x", "used_from": 1973, "used_to": 1969},
+         {"hazard_id": None, "recorded": "2031-01-01"}],
+        [box(102.1, 19.6, 102.11, 19.61), box(102.2, 19.6, 102.21, 19.61)],
+    )  # fmt: skip
+    found = {(f.row, f.field, f.code) for f in validate_hazards(frame, ctx()).findings}
+    assert (1, "status", "unknown_value") in found
+    assert (1, "recorded", "bad_value") in found
+    assert (1, "contam", "unknown_value") in found
+    assert (1, "munitions", "bad_value") in found
+    assert (1, "used_from", "bad_value") in found
+    assert (2, "hazard_id", "missing_value") in found
+    assert (2, "recorded", "future_date") in found
+
+
+def test_unknown_munition_code_suggests_the_reference_code() -> None:
+    frame = hazards(
+        [{"hazard_id": "H1", "munitions": "BLU26:4"}], [box(102.1, 19.6, 102.11, 19.61)]
+    )
+    (finding,) = validate_hazards(frame, ctx()).findings
+    assert finding.code == "unknown_munition" and "did you mean BLU-26" in finding.message
+
+
+def test_duplicates_in_the_file_and_in_the_database() -> None:
+    g = box(102.1, 19.6, 102.11, 19.61)
+    frame = hazards(
+        [{"hazard_id": "H1"}, {"hazard_id": "H1"}, {"hazard_id": "H2"}],
+        [g, box(102.2, 19.6, 102.21, 19.61), g],
+    )
+    known = {"H2": KnownHazard(1, dt.date(2019, 1, 1), g, True)}
+    found = {(f.row, f.code) for f in validate_hazards(frame, ctx(hazards=known)).findings}
+    assert {(1, "duplicate_reference"), (2, "duplicate_reference")} <= found
+    assert (3, "already_recorded") in found
+    assert (3, "duplicate_geometry") in found
+
+
+def test_overlap_with_an_open_hazard_is_a_warning_with_the_shared_area() -> None:
+    frame = hazards([{"hazard_id": "NEW"}], [box(102.1, 19.6, 102.11, 19.61)])
+    result = validate_hazards(
+        frame, ctx(open_refs=["OLD"], open_geoms=[box(102.105, 19.6, 102.12, 19.61)])
+    )
+    (finding,) = result.findings
+    assert finding.code == "overlaps_hazard" and "OLD" in finding.message
+    assert finding.severity is Severity.WARNING
+
+
+def test_release_checks() -> None:
+    hz = box(102.1, 19.6, 102.11, 19.61)
+    known = {"H1": KnownHazard(1, dt.date(2020, 1, 1), hz, True)}
+    frame = gpd.GeoDataFrame(
+        [
+            {"release_id": "R1", "hazard_id": "H1", "method": "NTS", "released": "2021-01-01",
+             "items": "", "area_m2": 1.0},
+            {"release_id": "R2", "hazard_id": "H9", "method": "sweeping",
+             "released": "2019-01-01", "items": "BLU-99:1"},
+            {"release_id": "R3", "hazard_id": "H1", "method": "clearance",
+             "released": "2019-06-01"},
+            {"release_id": "R4", "hazard_id": "H1", "method": "TS", "released": "2021-01-01"},
+            {"release_id": "R5", "hazard_id": "H1", "method": "TS", "released": "2021-01-01"},
+        ],
+        geometry=[hz, hz, box(102.105, 19.6, 102.11, 19.61), box(102.3, 19.6, 102.31, 19.61),
+                  box(102.108, 19.6, 102.13, 19.61)],
+        crs=4326,
+    )  # fmt: skip
+    found = {
+        (f.row, f.code)
+        for f in validate_releases(frame, ctx(hazards=known, release_refs={"R5"})).findings
+    }
+    assert (1, "area_mismatch") in found
+    assert {(2, "unknown_hazard"), (2, "unknown_value"), (2, "unknown_munition")} <= found
+    assert (3, "before_hazard_recorded") in found
+    assert (4, "misses_hazard") in found
+    assert {(5, "largely_outside_hazard"), (5, "already_recorded")} <= found
+
+
+def test_z_dropped_is_reported_once() -> None:
+    frame = hazards([{"hazard_id": "H1"}], [MultiPolygon([box(102.1, 19.6, 102.11, 19.61)])])
+    found = validate_hazards(frame, ctx(), dropped_z=True).findings
+    assert [f.code for f in found] == ["z_dropped"]
