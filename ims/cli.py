@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -341,6 +341,76 @@ def report_explain(
     )
 
 
+@app.command("import")
+@reports_errors
+def import_file(
+    file: Annotated[Path, typer.Argument(help="Zipped shapefile, GeoPackage, GeoJSON or KML.")],
+    kind: Annotated[str, typer.Option(help="hazards or releases.")],
+    org: Annotated[str | None, typer.Option(help="The submitting organisation.")] = None,
+    field_map: Annotated[
+        str | None,
+        typer.Option("--map", help="Your field names: template_field=your_field,…"),
+    ] = None,
+    crs: Annotated[
+        str | None, typer.Option(help="CRS of a file that declares none, e.g. EPSG:32648.")
+    ] = None,
+    layer: Annotated[str | None, typer.Option(help="Layer to read, if several.")] = None,
+    approve: Annotated[
+        bool, typer.Option("--approve", help="Apply at once if there is no error.")
+    ] = False,
+    show: Annotated[int, typer.Option(help="How many findings to list.")] = 40,
+) -> None:
+    """Upload a file as a submission and print its findings.
+
+    Exit status: 0 no errors, 1 errors (nothing applied), 2 unusable input.
+    """
+    from ims.ingest import submissions
+
+    if not file.exists():
+        from ims.errors import InvalidUpload
+
+        raise InvalidUpload(f"{file}: no such file")
+    mapping = submissions.parse_field_map(field_map)
+    with _session() as session, session.begin():
+        outcome = submissions.stage(
+            session, file, kind=kind, organisation=org, field_map=mapping, crs=crs,
+            layer=layer, uploaded_by="cli",
+            progress=lambda msg: err.print(msg, highlight=False),
+        )  # fmt: skip
+        sub = outcome.submission
+        _print_findings(outcome.findings, show)
+        errors = outcome.errors
+        warnings = len(outcome.findings) - errors
+        out.print(
+            f"submission {sub.id}: {sub.feature_count:,} {kind} features from {sub.filename} "
+            f"(layer {sub.layer}, {sub.crs}); {errors} error(s), {warnings} warning(s)",
+            highlight=False,
+        )
+        if errors:
+            out.print("nothing applied: fix the errors and upload the file again",
+                      highlight=False)  # fmt: skip
+        elif approve:
+            submissions.approve(session, sub.id, by="cli")
+            out.print(f"submission {sub.id} approved and applied", highlight=False)
+        else:
+            out.print("staged for review: approve with the API or `ims import … --approve`",
+                      highlight=False)  # fmt: skip
+    if errors:
+        raise typer.Exit(1)
+
+
+def _print_findings(findings: Sequence[Any], show: int) -> None:
+    from collections import Counter
+
+    for finding in findings[:show]:
+        colour = "red" if finding.blocking else "yellow"
+        out.print(f"[{colour}]{finding}[/]", highlight=False)
+    if len(findings) > show:
+        counts = Counter((f.severity.value, f.code) for f in findings)
+        summary = ", ".join(f"{n} {sev} {code}" for (sev, code), n in counts.most_common())
+        out.print(f"… {len(findings) - show} more; in all: {summary}", highlight=False)
+
+
 @app.command()
 @reports_errors
 def serve(
@@ -363,16 +433,96 @@ def serve(
 @app.command()
 @reports_errors
 def demo(
+    hazards: Annotated[int, typer.Option(help="Size of the generated programme.")] = 3000,
     serve_pages: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Serve the web pages at the end.")
-    ] = False,
+    ] = True,
+    host: Annotated[str | None, typer.Option(help="Address to serve on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to serve on.")] = None,
 ) -> None:
-    """The main job on the embedded default: database up and migrated, status printed."""
+    """The main job: database up, demo country loaded (once), Article 7 tables, web pages."""
+    import datetime as dt
+
+    from ims.reports.article7 import ReportScope, article7
+    from ims.sample.demo import load_demo
+
     url = _database_up()
-    out.print(f"database ready: {url}", highlight=False, soft_wrap=True)
-    _print_status()
+    err.print(f"database ready: {url}", highlight=False, soft_wrap=True)
+    with _session() as session, session.begin():
+        result = load_demo(session, hazards=hazards,
+                           say=lambda msg: err.print(msg, highlight=False))  # fmt: skip
+    if result.already_loaded:
+        err.print("the demo country is already loaded: nothing to do", highlight=False)
+    year = dt.date.today().year - 1
+    with _session() as session:
+        report = article7(session, year, ReportScope())
+    _print_article7(report)
     if serve_pages:
-        serve(host=None, port=None)
+        settings = get_settings()
+        address = f"http://{host or settings.host}:{port or settings.port}"
+        out.print(f"serving the API at {address}/api/v1/docs (Ctrl-C to stop)", highlight=False)
+        serve(host=host, port=port)
+
+
+def _print_article7(report: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    rem = Table(title=f"Form 1(h): remaining contamination ({report['contam']}) as of "
+                f"{report['as_of']}", title_justify="left")  # fmt: skip
+    for col in ("Province", "SHAs", "SHA km²", "CHAs", "CHA km²", "Total", "Total km²"):
+        rem.add_column(col, justify="left" if col == "Province" else "right")
+    for row in report["remaining"]:
+        if not row["total_count"] and row["admin_code"] not in ("TOTAL",):
+            continue
+        rem.add_row(row["admin_name"], f"{row['sha_count']:,}", f"{row['sha_area_m2'] / 1e6:,.3f}",
+                    f"{row['cha_count']:,}", f"{row['cha_area_m2'] / 1e6:,.3f}",
+                    f"{row['total_count']:,}", f"{row['total_area_m2'] / 1e6:,.3f}",
+                    style="bold" if row["admin_code"] == "TOTAL" else None)  # fmt: skip
+    out.print(rem)
+    rel = Table(title=f"Form 1(i): land release in {report['year']}", title_justify="left")
+    for col in ("Province", "Cancelled km²", "Reduced km²", "Cleared km²", "Total km²",
+                "Closed", "CMR destroyed"):  # fmt: skip
+        rel.add_column(col, justify="left" if col == "Province" else "right")
+    for row in report["released"]:
+        if not row["total_m2"] and row["admin_code"] != "TOTAL":
+            continue
+        cmr = sum(i["quantity"] for i in row["destroyed"] if i.get("cmr", True))
+        rel.add_row(row["admin_name"], f"{row['cancelled_m2'] / 1e6:,.3f}",
+                    f"{row['reduced_m2'] / 1e6:,.3f}", f"{row['cleared_m2'] / 1e6:,.3f}",
+                    f"{row['total_m2'] / 1e6:,.3f}", f"{row['hazards_closed']:,}", f"{cmr:,}",
+                    style="bold" if row["admin_code"] == "TOTAL" else None)  # fmt: skip
+    out.print(rel)
+    overlap = report["overlap"]
+    out.print(f"dissolved remaining area (overlaps counted once): "
+              f"{overlap['dissolved_area_m2'] / 1e6:,.3f} km²; double counted in the total: "
+              f"{overlap['double_counted_m2'] / 1e6:,.3f} km²", highlight=False)  # fmt: skip
+
+
+sample_app = typer.Typer(help="Generated sample data.", no_args_is_help=True)
+app.add_typer(sample_app, name="sample")
+
+
+@sample_app.command("generate")
+@reports_errors
+def sample_generate(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory to write to.")],
+    hazards: Annotated[int, typer.Option(help="Number of hazards.")] = 3000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
+    fmt: Annotated[str, typer.Option("--format", help="gpkg or shp (zipped).")] = "gpkg",
+) -> None:
+    """Generate a national data set in the exchange template (deterministic by seed)."""
+    from ims.errors import InvalidRequest
+    from ims.sample.generator import generate, write
+
+    if fmt not in ("gpkg", "shp"):
+        raise InvalidRequest("--format must be gpkg or shp")
+    with progress_bar("generating") as update:
+        data = generate(hazards, seed=seed,
+                        progress=lambda _stage, done, total: update(done, total))  # fmt: skip
+    for path in write(data, output, formats=(fmt,)):
+        out.print(f"wrote {path}", highlight=False)
+    out.print(f"{len(data.hazards):,} hazard features, {len(data.releases):,} releases",
+              highlight=False)  # fmt: skip
 
 
 def run() -> None:  # pragma: no cover - console entry point

@@ -644,7 +644,7 @@ class _Generator:
             self._done()
         data = self._assemble()
         self._done()
-        log.info(
+        log.debug(
             "generated %d hazards (%d features) and %d releases",
             self.n,
             len(data.hazards),

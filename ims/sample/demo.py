@@ -1,0 +1,133 @@
+"""The demo country: Lao PDR boundaries and a generated programme, loaded the way real data is.
+
+Everything goes in through the upload pipeline (stage, validate, approve), as operators'
+files would: the baseline hazards file, then one file of releases per year. Loading is
+idempotent: what is already there is not loaded again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyogrio
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from ims.db.models import Submission
+from ims.db.recording import load_boundaries
+from ims.errors import Conflict
+from ims.ingest import submissions
+from ims.ingest.boundaries import read_boundaries
+from ims.sample.generator import BOUNDARIES_DIR, generate, load_provinces
+
+log = logging.getLogger(__name__)
+
+EXAMPLES_DIR = BOUNDARIES_DIR.parent / "examples"
+DEMO_PREFIX = "demo-"
+AUTHORITY = "National Regulatory Authority (demo)"
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class DemoLoad:
+    """What loading the demo did."""
+
+    boundaries_loaded: bool = False
+    submissions_applied: int = 0
+    staged_for_review: list[int] = field(default_factory=list)
+    already_loaded: bool = False
+
+
+def _write_gpkg(frame: object, path: Path, layer: str) -> Path:
+    pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", promote_to_multi=True)
+    return path
+
+
+def load_demo(
+    session: Session,
+    *,
+    hazards: int = 3000,
+    seed: int = 7,
+    start_year: int = 2012,
+    end_year: int | None = None,
+    say: Say = lambda _msg: None,
+) -> DemoLoad:
+    """Load boundaries, the generated programme and the example submissions (once)."""
+    result = DemoLoad()
+    if not session.scalar(text("SELECT count(*) FROM admin_area")):
+        for level, name in ((1, "LAO_ADM1.geojson"), (2, "LAO_ADM2.geojson")):
+            say(f"loading admin boundaries level {level} ({name})")
+            load_boundaries(session, read_boundaries(BOUNDARIES_DIR / name), level=level,
+                            source=name)  # fmt: skip
+        result.boundaries_loaded = True
+    done = session.scalar(
+        select(Submission.id).where(Submission.filename.startswith(DEMO_PREFIX)).limit(1)
+    )
+    if done is not None:
+        result.already_loaded = True
+        return result
+    end_year = end_year or dt.date.today().year - 1
+    say(f"generating a demo programme: {hazards:,} hazards, {start_year}–{end_year}")
+    data = generate(hazards, seed=seed, provinces=load_provinces(), start_year=start_year,
+                    end_year=end_year)  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="ims-demo-") as tmp:
+        folder = Path(tmp)
+        files = [("hazards", _write_gpkg(data.hazards, folder / f"{DEMO_PREFIX}hazards.gpkg",
+                                         "hazards"), AUTHORITY)]  # fmt: skip
+        years = data.releases["released"].str.slice(0, 4)
+        for year in sorted(years.unique()):
+            path = folder / f"{DEMO_PREFIX}releases-{year}.gpkg"
+            files.append(("releases", _write_gpkg(data.releases[years == year], path,
+                                                  "releases"), AUTHORITY))  # fmt: skip
+        for kind, path, org in files:
+            outcome = submissions.stage(session, path, kind=kind, organisation=org,
+                                        uploaded_by="demo")  # fmt: skip
+            sid = outcome.submission.id
+            if outcome.errors:
+                say(f"  {path.name}: {outcome.errors} error(s): left for review")
+                result.staged_for_review.append(sid)
+                continue
+            try:
+                with session.begin_nested():
+                    submissions.approve(session, sid, by="demo")
+            except Conflict as exc:
+                say(f"  {path.name}: not applied: {exc.detail}")
+                result.staged_for_review.append(sid)
+                continue
+            result.submissions_applied += 1
+            say(f"  {path.name}: {outcome.submission.feature_count:,} features applied")
+    result.staged_for_review.extend(stage_examples(session, say=say))
+    return result
+
+
+EXAMPLES = [
+    # file, kind, organisation, field mapping, crs
+    ("mag_new_hazards_utm48n.zip", "hazards", "MAG",
+     "hazard_id=HAZ_REF,status=TYPE,recorded=DATE_REC,munitions=ITEMS_EST,operator=ORG",
+     None),
+    ("npa_releases_with_errors.zip", "releases", "NPA", None, None),
+]  # fmt: skip
+
+
+def stage_examples(session: Session, *, say: Say = lambda _msg: None) -> list[int]:
+    """Stage the shipped operator examples for review (not approved)."""
+    staged = []
+    for name, kind, org, mapping, crs in EXAMPLES:
+        path = EXAMPLES_DIR / name
+        if not path.exists():
+            continue
+        outcome = submissions.stage(
+            session, path, kind=kind, organisation=org, crs=crs,
+            field_map=submissions.parse_field_map(mapping), uploaded_by="demo",
+        )  # fmt: skip
+        say(f"  example {name}: staged as submission {outcome.submission.id} "
+            f"({outcome.errors} error(s), {len(outcome.findings) - outcome.errors} "
+            "warning(s)) for review")  # fmt: skip
+        staged.append(outcome.submission.id)
+    return staged
