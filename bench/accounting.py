@@ -125,7 +125,7 @@ def main() -> None:
         batch = releases[start : start + args.batch]
         with Session(engine) as session, session.begin():
             touched = record_releases(session, batch, refresh_ledger=False)
-            ledger.refresh_many(session, touched)
+            ledger.update_after_releases(session, touched)
         done = start + len(batch)
         rate = done / (time.perf_counter() - t)
         sys.stderr.write(f"\r  approved {done:,}/{len(releases):,} ({rate:,.0f}/s)")

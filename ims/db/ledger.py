@@ -22,14 +22,16 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ims.db.bulk import copy_rows
+from ims.db.bulk import copy_rows, ewkb_hex
 from ims.domain.accounting import (
     AdminIndex,
     BoundaryVersion,
     EventKind,
+    LedgerEntry,
     ReleaseInput,
+    extend_ledger,
     geodesic_areas,
-    hazard_ledger,
+    hazard_ledger_state,
     polygonal,
 )
 from ims.domain.enums import HazardStatus, ReleaseMethod
@@ -43,6 +45,7 @@ ENTRY_COLUMNS = (
     "items_admin1_id", "items_admin2_id",
 )  # fmt: skip
 PIECE_COLUMNS = ("hazard_id", "entry_no", "level", "admin_id", "area_m2")
+REMAINING_COLUMNS = ("hazard_id", "geom")
 _MIN_PIECE_M2 = 1e-6  # pieces smaller than this are floating-point dust
 _RELEASE_KINDS = frozenset(k.value for k in EventKind if k.is_release)
 
@@ -123,34 +126,65 @@ def load_inputs(session: Session, hazard_ids: Sequence[int]) -> list[HazardInput
     return list(inputs.values())
 
 
+@dataclass
+class _Job:
+    """Ledger entries of one hazard to turn into rows, numbered from ``first_no``.
+
+    A full rebuild starts at 1 with no revision in force; an appended run of releases
+    starts after the last stored entry and inherits its revision and counting admins.
+    ``remaining`` is the hazard's remaining geometry after the last of ``entries``.
+    """
+
+    hazard_id: int
+    first_no: int
+    entries: list[LedgerEntry]
+    remaining: MultiPolygon
+    boundary_of: dict[int, BaseGeometry]  # version seq -> boundary
+    polygon_of: dict[object, BaseGeometry]  # release id -> polygon
+    revision_ids: dict[int, int]  # version seq -> hazard_revision.id
+    revision_id: int | None = None
+    counted_in: tuple[int | None, int | None] = (None, None)
+
+
+def _full_job(item: HazardInputs) -> _Job:
+    entries, remaining = hazard_ledger_state(item.versions, item.releases)
+    return _Job(item.hazard_id, 1, entries, remaining,
+                {v.seq: v.geometry for v in item.versions},
+                {r.key: r.geometry for r in item.releases}, item.revision_ids)  # fmt: skip
+
+
 def ledger_rows(
     items: Sequence[HazardInputs], indexes: AdminIndexes
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The ledger_entry and ledger_piece rows of some hazards (pure computation).
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The ledger_entry, ledger_piece and hazard_remaining rows of whole hazards."""
+    return _rows([_full_job(item) for item in items if item.versions], indexes)
 
-    The timelines are computed hazard by hazard; the admin splits of every geometry they
-    produce are then done in one vectorised pass per admin level.
+
+def _rows(
+    jobs: Sequence[_Job], indexes: AdminIndexes
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Rows for ledger entries (pure computation).
+
+    The timelines are already computed; the admin splits of every geometry they produce
+    are done here in one vectorised pass per admin level.
     """
     entries: list[list[Any]] = []
     # geometries to split, with what each is for: (entry row index, role, sign)
     to_split: list[MultiPolygon] = []
     roles: list[tuple[int, str, float]] = []
-    for item in items:
-        if not item.versions:
-            continue
-        boundary_of = {v.seq: v.geometry for v in item.versions}
-        polygon_of = {r.key: r.geometry for r in item.releases}
-        revision_id: int | None = None
-        count_row: int | None = None  # row whose boundary decides where the hazard counts
-        for entry_no, entry in enumerate(hazard_ledger(item.versions, item.releases), start=1):
+    for job in jobs:
+        revision_id = job.revision_id
+        # where a release counts: the row whose boundary decides it, or inherited admins
+        count_source: int | tuple[int | None, int | None] = job.counted_in
+        for entry_no, entry in enumerate(job.entries, start=job.first_no):
             row = len(entries)
             if entry.kind.is_release:
-                to_split.append(polygonal(polygon_of[entry.key]))
+                to_split.append(polygonal(job.polygon_of[entry.key]))
                 roles.append((row, "items", 0.0))
             else:
-                revision_id = item.revision_ids[entry.seq]
-                count_row = row
-                to_split.append(polygonal(boundary_of[entry.seq]))
+                revision_id = job.revision_ids[entry.seq]
+                count_source = row
+                to_split.append(polygonal(job.boundary_of[entry.seq]))
                 roles.append((row, "count", 0.0))
             if entry.kind is not EventKind.STATUS:
                 if not entry.plus.is_empty:
@@ -160,11 +194,11 @@ def ledger_rows(
                     to_split.append(entry.minus)
                     roles.append((row, "piece", -1.0))
             entries.append([
-                item.hazard_id, entry_no, entry.kind.value, entry.on, entry.seq, revision_id,
+                job.hazard_id, entry_no, entry.kind.value, entry.on, entry.seq, revision_id,
                 entry.key if entry.kind.is_release else None,
                 entry.status_after.value if entry.status_after else None,
                 entry.delta_m2, entry.remaining_after_m2, entry.outside_m2,
-                None, None, None, None, count_row,
+                None, None, None, None, count_source,
             ])  # fmt: skip
     pieces: list[tuple[Any, ...]] = []
     if to_split:
@@ -184,23 +218,33 @@ def ledger_rows(
                     pieces.append((entries[row][0], entries[row][1], level, admin_id, m2))
     # Release entries count where the boundary in force counts.
     for values in entries:
-        counted_by = values.pop()
-        if counted_by is not None and values[2] in _RELEASE_KINDS:
-            values[11], values[12] = entries[counted_by][11], entries[counted_by][12]
-    return [tuple(values) for values in entries], pieces
+        source = values.pop()
+        if values[2] in _RELEASE_KINDS:
+            if isinstance(source, int):
+                values[11], values[12] = entries[source][11], entries[source][12]
+            else:
+                values[11], values[12] = source
+    remaining = [job.remaining for job in jobs]
+    remaining_rows = [
+        (job.hazard_id, None if geom.is_empty else hex_)
+        for job, geom, hex_ in zip(jobs, remaining, ewkb_hex(remaining), strict=True)
+    ]
+    return [tuple(values) for values in entries], pieces, remaining_rows
 
 
 def _store(
     session: Session,
     hazard_ids: Sequence[int],
-    entries: list[tuple[Any, ...]],
-    pieces: list[tuple[Any, ...]],
+    rows: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]],
 ) -> None:
-    session.execute(
-        text("DELETE FROM ledger_entry WHERE hazard_id = ANY(:ids)"), {"ids": list(hazard_ids)}
-    )
+    """Replace the whole ledger of ``hazard_ids`` with ``rows``."""
+    entries, pieces, remaining = rows
+    ids = list(hazard_ids)
+    session.execute(text("DELETE FROM ledger_entry WHERE hazard_id = ANY(:ids)"), {"ids": ids})
+    session.execute(text("DELETE FROM hazard_remaining WHERE hazard_id = ANY(:ids)"), {"ids": ids})
     copy_rows(session, "ledger_entry", ENTRY_COLUMNS, entries)
     copy_rows(session, "ledger_piece", PIECE_COLUMNS, pieces)
+    copy_rows(session, "hazard_remaining", REMAINING_COLUMNS, remaining)
 
 
 def refresh_overlaps(session: Session, hazard_ids: Sequence[int] | None = None) -> None:
@@ -235,10 +279,128 @@ def refresh(session: Session, hazard_ids: Sequence[int], *, overlaps: bool = Tru
         return
     session.flush()
     indexes = admin_indexes(session)
-    entries, pieces = ledger_rows(load_inputs(session, ids), indexes)
-    _store(session, ids, entries, pieces)
+    _store(session, ids, ledger_rows(load_inputs(session, ids), indexes))
     if overlaps:
         refresh_overlaps(session, ids)
+
+
+# --- appending releases ------------------------------------------------------------------
+
+
+def update_after_releases(
+    session: Session, hazard_ids: Sequence[int], *, progress: Progress | None = None
+) -> None:
+    """Bring the ledger of ``hazard_ids`` up to date after releases were recorded for them.
+
+    A hazard whose new releases all come after its last ledger event (the usual case: this
+    year's results) gets them appended from its stored remaining geometry; any other (a
+    back-dated release, a pending revision, no stored state) has its ledger rebuilt.
+    Either way the result is the same ledger a rebuild gives.
+    """
+    ids = sorted(set(hazard_ids))
+    if not ids:
+        return
+    session.flush()
+    rebuild = _append_releases(session, ids)
+    if rebuild:
+        refresh_many(session, rebuild, progress=progress, overlaps=False)
+
+
+def _append_releases(session: Session, ids: list[int]) -> list[int]:
+    """Append new releases where that is valid; return the hazards that need a rebuild."""
+    params = {"ids": ids}
+    last = {
+        row.hazard_id: row
+        for row in session.execute(
+            text(
+                'SELECT DISTINCT ON (hazard_id) hazard_id, entry_no, kind, "on", seq, '
+                "revision_id, count_admin1_id, count_admin2_id FROM ledger_entry "
+                "WHERE hazard_id = ANY(:ids) ORDER BY hazard_id, entry_no DESC"
+            ),
+            params,
+        )
+    }
+    unledgered_revisions = set(
+        session.scalars(
+            text(
+                "SELECT DISTINCT r.hazard_id FROM hazard_revision r "
+                "WHERE r.hazard_id = ANY(:ids) AND NOT EXISTS (SELECT 1 FROM ledger_entry e "
+                " WHERE e.hazard_id = r.hazard_id AND e.revision_id = r.id "
+                " AND e.kind IN ('added', 'status'))"
+            ),
+            params,
+        )
+    )
+    new_rows = session.execute(
+        text(
+            "SELECT r.hazard_id, r.id, r.released, r.seq, r.method, ST_AsBinary(r.geom) "
+            "FROM release r WHERE r.hazard_id = ANY(:ids) AND NOT EXISTS ("
+            " SELECT 1 FROM ledger_entry e WHERE e.hazard_id = r.hazard_id "
+            " AND e.release_id = r.id)"
+        ),
+        params,
+    ).all()
+    geoms: Any = shapely.from_wkb([bytes(r[5]) for r in new_rows]) if new_rows else []
+    new: dict[int, list[ReleaseInput]] = defaultdict(list)
+    for (hid, rel_id, released, seq, method, _), geom in zip(new_rows, geoms, strict=True):
+        new[hid].append(ReleaseInput(rel_id, released, seq, ReleaseMethod(method), geom))
+
+    rebuild: list[int] = []
+    candidates: list[int] = []
+    for hid in ids:
+        entry = last.get(hid)
+        if entry is None or hid in unledgered_revisions or entry.revision_id is None:
+            rebuild.append(hid)
+            continue
+        if hid not in new:
+            continue  # nothing new for this hazard
+        phase = 0 if entry.kind in ("added", "status") else 1
+        after = (entry.on, phase, entry.seq)
+        if all((r.released, 1, r.seq) > after for r in new[hid]):
+            candidates.append(hid)
+        else:
+            rebuild.append(hid)
+    if not candidates:
+        return rebuild
+
+    states = session.execute(
+        text(
+            "SELECT c.hazard_id, m.geom IS NULL, ST_AsBinary(m.geom), v.status, "
+            "ST_AsBinary(v.geom) FROM unnest(CAST(:ids AS integer[]), CAST(:revs AS integer[])) "
+            "AS c(hazard_id, revision_id) JOIN hazard_remaining m USING (hazard_id) "
+            "JOIN hazard_revision v ON v.id = c.revision_id"
+        ),
+        {"ids": candidates, "revs": [last[h].revision_id for h in candidates]},
+    ).all()
+    state_of = {row[0]: row for row in states}
+    jobs: list[_Job] = []
+    for hid in candidates:
+        state = state_of.get(hid)
+        if state is None:  # no stored remaining geometry (a database from before it)
+            rebuild.append(hid)
+            continue
+        _, nothing_left, remaining_wkb, status, boundary_wkb = state
+        remaining = MultiPolygon() if nothing_left else shapely.from_wkb(bytes(remaining_wkb))
+        boundary = shapely.from_wkb(bytes(boundary_wkb))
+        releases = new[hid]
+        entries, after_geom = extend_ledger(boundary, HazardStatus(status), remaining, releases)
+        entry = last[hid]
+        jobs.append(_Job(
+            hid, entry.entry_no + 1, entries, after_geom, {},
+            {r.key: r.geometry for r in releases}, {}, entry.revision_id,
+            (entry.count_admin1_id, entry.count_admin2_id),
+        ))  # fmt: skip
+    if jobs:
+        entries_rows, pieces, remaining_rows = _rows(jobs, admin_indexes(session))
+        appended = [job.hazard_id for job in jobs]
+        session.execute(
+            text("DELETE FROM hazard_remaining WHERE hazard_id = ANY(:ids)"), {"ids": appended}
+        )
+        copy_rows(session, "ledger_entry", ENTRY_COLUMNS, entries_rows)
+        copy_rows(session, "ledger_piece", PIECE_COLUMNS, pieces)
+        copy_rows(session, "hazard_remaining", REMAINING_COLUMNS, remaining_rows)
+        log.debug("appended %d release entries to %d hazards", len(entries_rows), len(jobs))
+    return sorted(rebuild)
 
 
 # --- the whole database, in parallel ------------------------------------------------------
@@ -253,7 +415,7 @@ def _init_worker(indexes: AdminIndexes) -> None:
 
 def _rows_for_chunk(
     chunk: list[HazardInputs],
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     assert _worker_indexes is not None
     return ledger_rows(chunk, _worker_indexes)
 
@@ -270,8 +432,12 @@ def refresh_many(
     progress: Progress | None = None,
     workers: int | None = None,
     chunk_size: int = 2000,
+    overlaps: bool = True,
 ) -> None:
-    """Rebuild the ledger of many hazards, computing on every core; reports progress."""
+    """Rebuild the ledger of many hazards, computing on every core; reports progress.
+
+    ``overlaps=False`` when only releases changed (they do not move boundaries).
+    """
     ids = sorted(set(hazard_ids))
     if not ids:
         return
@@ -300,13 +466,13 @@ def refresh_many(
                 done += _store_done(session, pending.pop(0))
                 if progress:
                     progress(done, len(ids))
-    refresh_overlaps(session, None if len(ids) > 1000 else ids)
+    if overlaps:
+        refresh_overlaps(session, None if len(ids) > 1000 else ids)
 
 
 def _store_done(session: Session, job: tuple[list[int], Any]) -> int:
     chunk, future = job
-    entries, pieces = future.result()
-    _store(session, chunk, entries, pieces)
+    _store(session, chunk, future.result())
     return len(chunk)
 
 

@@ -283,7 +283,7 @@ def record_releases(
     ])  # fmt: skip
     touched = sorted({hazard_ids[r.hazard_reference] for r in releases})
     if refresh_ledger:
-        ledger.refresh(session, touched)
+        ledger.update_after_releases(session, touched)
     return touched
 
 

@@ -470,7 +470,7 @@ def _apply_releases(session: Session, result: ValidationResult, submission_id: i
     ]  # fmt: skip
     ids = record_releases(session, releases, submission_id=submission_id, recorded_by=by,
                           refresh_ledger=False)  # fmt: skip
-    ledger.refresh_many(session, ids)
+    ledger.update_after_releases(session, ids)
 
 
 def reject(session: Session, submission_id: int, *, reason: str, by: str | None = None) -> None:

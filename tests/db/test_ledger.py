@@ -1,0 +1,167 @@
+"""Appending releases to the stored ledger gives exactly what a rebuild gives.
+
+Releases dated after everything a hazard has recorded are appended from its stored
+remaining geometry; anything else (a back-dated release, a hazard without stored state)
+rebuilds that hazard. Both paths must leave the same ledger, pieces and remaining ground.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ims.db import ledger
+from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
+from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
+
+SHA, CHA = HazardStatus.SHA, HazardStatus.CHA
+NTS, TS, CLR = ReleaseMethod.CANCELLED, ReleaseMethod.REDUCED, ReleaseMethod.CLEARED
+
+
+@pytest.fixture
+def provinces(session: Session) -> None:
+    load_boundaries(session, [
+        BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+        BoundaryFeature("P-B", "Province B", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
+    ], level=1)  # fmt: skip
+    load_boundaries(session, [
+        BoundaryFeature("D-1", "West", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+        BoundaryFeature("D-2", "East", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
+    ], level=2)  # fmt: skip
+
+
+@pytest.fixture
+def rebuilt(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The hazard ids whose ledger was rebuilt rather than appended to."""
+    ids: list[int] = []
+    real = ledger.refresh_many
+
+    def spy(session: Session, hazard_ids: Any, **kw: Any) -> None:
+        ids.extend(hazard_ids)
+        real(session, hazard_ids, **kw)
+
+    monkeypatch.setattr(ledger, "refresh_many", spy)
+    return ids
+
+
+def snapshot(session: Session) -> tuple[list[Any], list[Any], list[Any]]:
+    entries = session.execute(text(
+        'SELECT hazard_id, entry_no, kind, "on", seq, revision_id, release_id, status_after, '
+        "round(delta_m2::numeric, 3), round(remaining_after_m2::numeric, 3), "
+        "round(outside_m2::numeric, 3), count_admin1_id, count_admin2_id, items_admin1_id, "
+        "items_admin2_id FROM ledger_entry ORDER BY hazard_id, entry_no"
+    )).all()  # fmt: skip
+    pieces = session.execute(text(
+        "SELECT hazard_id, entry_no, level, admin_id, round(area_m2::numeric, 3) "
+        "FROM ledger_piece ORDER BY hazard_id, entry_no, level, admin_id"
+    )).all()  # fmt: skip
+    remaining = session.execute(text(
+        "SELECT hazard_id, geom IS NULL, round(ST_Area(geom::geography)::numeric, 3) "
+        "FROM hazard_remaining ORDER BY hazard_id"
+    )).all()  # fmt: skip
+    return [tuple(r) for r in entries], [tuple(r) for r in pieces], [tuple(r) for r in remaining]
+
+
+def hazard(ref: str, geom: Any, recorded: dt.date = dt.date(2020, 1, 1)) -> NewHazard:
+    return NewHazard(reference=ref, status=SHA, geometry=geom, recorded=recorded)
+
+
+def release(ref: str, hz: str, method: ReleaseMethod, on: dt.date, geom: Any) -> NewRelease:
+    return NewRelease(reference=ref, hazard_reference=hz, method=method, released=on,
+                      geometry=geom)  # fmt: skip
+
+
+def hazard_ids(session: Session) -> dict[str, int]:
+    return {ref: hid for ref, hid in session.execute(text("SELECT reference, id FROM hazard"))}
+
+
+def test_later_releases_are_appended_and_equal_a_rebuild(
+    session: Session, provinces: None, rebuilt: list[int]
+) -> None:
+    # H1 straddles the provinces; H2 is cleared completely, then released again.
+    record_hazards(session, [
+        hazard("H1", box(102.49, 19.6, 102.51, 19.62)),
+        hazard("H2", box(102.2, 19.2, 102.21, 19.21)),
+    ])  # fmt: skip
+    record_releases(session, [
+        release("R1", "H1", NTS, dt.date(2021, 3, 1), box(102.49, 19.6, 102.495, 19.62)),
+        release("R2", "H2", CLR, dt.date(2021, 3, 1), box(102.19, 19.19, 102.22, 19.22)),
+    ])  # fmt: skip
+    record_releases(session, [
+        # overlaps R1: only the part still remaining is effective
+        release("R3", "H1", TS, dt.date(2022, 5, 1), box(102.49, 19.6, 102.505, 19.61)),
+        release("R4", "H1", CLR, dt.date(2022, 5, 1), box(102.505, 19.6, 102.52, 19.63)),
+        release("R5", "H2", NTS, dt.date(2022, 6, 1), box(102.2, 19.2, 102.205, 19.205)),
+    ])  # fmt: skip
+    assert rebuilt == []
+    appended = snapshot(session)
+    ledger.refresh_all(session)
+    assert snapshot(session) == appended
+    ids = hazard_ids(session)
+    nothing_left = session.scalar(
+        text("SELECT geom IS NULL FROM hazard_remaining WHERE hazard_id = :h"), {"h": ids["H2"]}
+    )
+    assert nothing_left is True
+
+
+def test_back_dated_release_rebuilds_its_hazard_only(
+    session: Session, provinces: None, rebuilt: list[int]
+) -> None:
+    record_hazards(session, [
+        hazard("H1", box(102.3, 19.6, 102.32, 19.62)),
+        hazard("H2", box(102.6, 19.6, 102.62, 19.62)),
+    ])  # fmt: skip
+    record_releases(session, [
+        release("R1", "H1", CLR, dt.date(2023, 1, 10), box(102.3, 19.6, 102.31, 19.62)),
+        release("R2", "H2", CLR, dt.date(2023, 1, 10), box(102.6, 19.6, 102.61, 19.62)),
+    ])  # fmt: skip
+    record_releases(session, [
+        # dated before R1, and overlapping it: R1's effective area shrinks
+        release("R3", "H1", TS, dt.date(2022, 7, 1), box(102.305, 19.6, 102.315, 19.62)),
+        release("R4", "H2", TS, dt.date(2023, 2, 1), box(102.61, 19.6, 102.615, 19.62)),
+    ])  # fmt: skip
+    ids = hazard_ids(session)
+    assert rebuilt == [ids["H1"]]
+    incremental = snapshot(session)
+    ledger.refresh_all(session)
+    assert snapshot(session) == incremental
+
+
+def test_same_day_release_after_a_revision_is_appended_after_it(
+    session: Session, provinces: None, rebuilt: list[int]
+) -> None:
+    record_hazards(session, [hazard("H1", box(102.3, 19.6, 102.32, 19.62))])
+    revise_hazards(session, [HazardChange(
+        reference="H1", effective=dt.date(2022, 4, 1), status=CHA,
+        geometry=box(102.3, 19.6, 102.33, 19.62),
+    )])  # fmt: skip
+    record_releases(session, [
+        release("R1", "H1", CLR, dt.date(2022, 4, 1), box(102.32, 19.6, 102.34, 19.62)),
+    ])  # fmt: skip
+    assert rebuilt == []
+    status, outside = session.execute(text(
+        "SELECT status_after, outside_m2 FROM ledger_entry WHERE release_id IS NOT NULL"
+    )).one()  # fmt: skip
+    assert status == "CHA"
+    assert outside > 0  # the part east of 102.33 lies outside the revised boundary
+    incremental = snapshot(session)
+    ledger.refresh_all(session)
+    assert snapshot(session) == incremental
+
+
+def test_hazard_without_stored_remaining_geometry_is_rebuilt(
+    session: Session, provinces: None, rebuilt: list[int]
+) -> None:
+    record_hazards(session, [hazard("H1", box(102.3, 19.6, 102.32, 19.62))])
+    session.execute(text("DELETE FROM hazard_remaining"))  # as after migrating an old database
+    record_releases(session, [
+        release("R1", "H1", CLR, dt.date(2022, 4, 1), box(102.3, 19.6, 102.31, 19.62)),
+    ])  # fmt: skip
+    assert rebuilt == [hazard_ids(session)["H1"]]
+    assert session.scalar(text("SELECT count(*) FROM hazard_remaining")) == 1
