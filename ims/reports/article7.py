@@ -84,41 +84,44 @@ def _admins(session: Session, level: int) -> list[tuple[int, str, str]]:
 def remaining(session: Session, as_of: dt.date, scope: ReportScope) -> list[dict[str, Any]]:
     """Form 1(h) rows: remaining SHA/CHA counts and areas, remnants, years of use, per admin."""
     params = {"as_of": as_of, "level": scope.level, "contam": scope.contam.value}
+    # Each hazard's state at as_of is needed by all four queries: compute it once.
+    session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
+    session.execute(text("DROP TABLE IF EXISTS pg_temp.report_state"))
+    session.execute(text(f"CREATE TEMP TABLE report_state ON COMMIT DROP AS {_STATE}"), params)
     areas = session.execute(
         text(
-            f"WITH state AS ({_STATE}), area AS ({_AREA}) "
-            "SELECT a.admin_id, s.status, SUM(a.area) AS area "
-            "FROM area a JOIN state s ON s.hazard_id = a.hazard_id "
-            "WHERE s.status IS NOT NULL GROUP BY a.admin_id, s.status"
+            "SELECT p.admin_id, s.status, SUM(p.area_m2) AS area FROM report_state s "
+            "JOIN ledger_entry e ON e.hazard_id = s.hazard_id AND e.on <= :as_of "
+            "JOIN ledger_piece p ON p.hazard_id = e.hazard_id AND p.entry_no = e.entry_no "
+            "WHERE s.status IS NOT NULL AND p.level = :level GROUP BY p.admin_id, s.status"
         ),
         params,
     ).all()
     counts = session.execute(
         text(
-            f"WITH state AS ({_STATE}) SELECT admin_id, status, COUNT(*) AS n FROM state "
+            "SELECT admin_id, status, COUNT(*) AS n FROM report_state "
             "WHERE status IS NOT NULL AND remaining >= :open GROUP BY admin_id, status"
         ),
-        {**params, "open": OPEN_THRESHOLD_M2},
+        {"open": OPEN_THRESHOLD_M2},
     ).all()
     remnants = session.execute(
         text(
-            f"WITH state AS ({_STATE}) "
-            "SELECT s.admin_id, he.munition_code, SUM(he.quantity) AS qty FROM state s "
+            "SELECT s.admin_id, he.munition_code, SUM(he.quantity) AS qty FROM report_state s "
             "JOIN hazard_estimate he ON he.revision_id = s.revision_id "
             "WHERE s.status IS NOT NULL AND s.remaining >= :open "
             "GROUP BY s.admin_id, he.munition_code"
         ),
-        {**params, "open": OPEN_THRESHOLD_M2},
+        {"open": OPEN_THRESHOLD_M2},
     ).all()
     years = session.execute(
         text(
-            f"WITH state AS ({_STATE}) "
-            "SELECT s.admin_id, MIN(r.used_from) AS y0, MAX(r.used_to) AS y1 FROM state s "
-            "JOIN hazard_revision r ON r.id = s.revision_id "
+            "SELECT s.admin_id, MIN(r.used_from) AS y0, MAX(r.used_to) AS y1 "
+            "FROM report_state s JOIN hazard_revision r ON r.id = s.revision_id "
             "WHERE s.status IS NOT NULL AND s.remaining >= :open GROUP BY s.admin_id"
         ),
-        {**params, "open": OPEN_THRESHOLD_M2},
+        {"open": OPEN_THRESHOLD_M2},
     ).all()
+    session.execute(text("DROP TABLE pg_temp.report_state"))
 
     rows = _empty_rows(session, scope.level, _remaining_row)
     for admin_id, status, area in areas:
@@ -280,7 +283,7 @@ def article7(session: Session, year: int, scope: ReportScope) -> dict[str, Any]:
     start = dt.date(year - 1, 12, 31)
     remaining_rows = remaining(session, as_of, scope)
     total_area = remaining_rows[-1]["total_area_m2"]
-    dissolved = dissolved_remaining_area(session, as_of, scope.contam)
+    dissolved = dissolved_remaining_area(session, as_of, scope.contam, total=total_area)
     return {
         "year": year,
         "as_of": as_of.isoformat(),

@@ -197,6 +197,40 @@ def test_overlapping_hazards_report_the_dissolved_total(session: Session, provin
     )
 
 
+def test_chains_of_overlapping_hazards_are_dissolved_once_including_released_ground(
+    session: Session, provinces: None
+) -> None:
+    # H1, H2, H3 overlap in a chain along one latitude band; H4 overlaps H5 elsewhere;
+    # H6 stands alone. A clearance of H2's west part opens up ground H1 still covers.
+    record_hazards(session, [
+        hazard("H1", box(102.10, 19.6, 102.12, 19.61)),
+        hazard("H2", box(102.11, 19.6, 102.13, 19.61)),
+        hazard("H3", box(102.125, 19.6, 102.14, 19.61)),
+        hazard("H4", box(102.3, 19.3, 102.31, 19.31)),
+        hazard("H5", box(102.305, 19.3, 102.315, 19.31)),
+        hazard("H6", box(102.6, 19.3, 102.61, 19.31)),
+    ])  # fmt: skip
+    record_releases(session, [
+        release("R1", "H2", CLR, dt.date(2021, 6, 1), box(102.11, 19.6, 102.115, 19.61)),
+    ])  # fmt: skip
+    # Ground covered by at least one hazard's remaining part, from the coordinates:
+    # 2020: band 102.10–102.14, H4∪H5 102.30–102.315, H6.
+    band = geod_box(102.10, 19.6, 102.14, 19.61)
+    pair = geod_box(102.3, 19.3, 102.315, 19.31)
+    alone = geod_box(102.6, 19.3, 102.61, 19.31)
+    # pyproj's edges are geodesics, ims's follow the parallels: on a 4 km wide box they
+    # differ by ~2e-8 of the area.
+    overlap = article7(session, 2020, ReportScope())["overlap"]
+    assert overlap["dissolved_area_m2"] == pytest.approx(band + pair + alone, rel=1e-7)
+    # 2021: the band is unchanged (H1 still covers 102.11–102.115) but H2 counts less, so
+    # less is double counted.
+    overlap = article7(session, 2021, ReportScope())["overlap"]
+    assert overlap["dissolved_area_m2"] == pytest.approx(band + pair + alone, rel=1e-7)
+    double = (geod_box(102.115, 19.6, 102.12, 19.61) + geod_box(102.125, 19.6, 102.13, 19.61)
+              + geod_box(102.305, 19.3, 102.31, 19.31))  # fmt: skip
+    assert overlap["double_counted_m2"] == pytest.approx(double, abs=TOL)
+
+
 def test_remnants_and_destroyed_items_follow_the_rules(session: Session, provinces: None) -> None:
     record_hazards(
         session,
