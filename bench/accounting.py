@@ -99,15 +99,17 @@ def main() -> None:
 
     end_year = args.year or dt.date.today().year - 1
     t = time.perf_counter()
-    data = generate(args.hazards, seed=args.seed, provinces=load_provinces(),
-                    end_year=end_year)
+    data = generate(args.hazards, seed=args.seed, provinces=load_provinces(), end_year=end_year)
     first = data.hazards[data.hazards["revised"].isna()]
     hazards = [h for h in hazard_records(first) if isinstance(h, NewHazard)]
     releases = list(release_records(data.releases))
-    vertices = int(sum(len(g.exterior.coords) for p in first.geometry
-                       for g in getattr(p, "geoms", [p])))
-    say(f"generated {len(hazards):,} hazards ({vertices / len(hazards):.1f} vertices on "
-        f"average) and {len(releases):,} releases in {time.perf_counter() - t:.1f} s")
+    vertices = int(
+        sum(len(g.exterior.coords) for p in first.geometry for g in getattr(p, "geoms", [p]))
+    )
+    say(
+        f"generated {len(hazards):,} hazards ({vertices / len(hazards):.1f} vertices on "
+        f"average) and {len(releases):,} releases in {time.perf_counter() - t:.1f} s"
+    )
 
     t = time.perf_counter()
     with Session(engine) as session, session.begin():
@@ -115,8 +117,10 @@ def main() -> None:
         t_insert = time.perf_counter() - t
         ledger.refresh_many(session, ids)
     elapsed = time.perf_counter() - t
-    say(f"hazards recorded: {len(hazards) / t_insert:,.0f}/s insert, ledger built in "
-        f"{elapsed - t_insert:.1f} s ({len(hazards) / elapsed:,.0f} hazards/s overall)")
+    say(
+        f"hazards recorded: {len(hazards) / t_insert:,.0f}/s insert, ledger built in "
+        f"{elapsed - t_insert:.1f} s ({len(hazards) / elapsed:,.0f} hazards/s overall)"
+    )
 
     # (a) approval of releases, in batches as submissions would arrive
     releases.sort(key=lambda r: r.released)
@@ -131,8 +135,10 @@ def main() -> None:
         sys.stderr.write(f"\r  approved {done:,}/{len(releases):,} ({rate:,.0f}/s)")
     sys.stderr.write("\n")
     elapsed_a = time.perf_counter() - t
-    say(f"(a) approving {len(releases):,} releases: {elapsed_a:.1f} s, "
-        f"{len(releases) / elapsed_a:,.0f} releases/s (ledger included)")
+    say(
+        f"(a) approving {len(releases):,} releases: {elapsed_a:.1f} s, "
+        f"{len(releases) / elapsed_a:,.0f} releases/s (ledger included)"
+    )
     raw = engine.raw_connection()
     try:
         raw.driver_connection.autocommit = True  # type: ignore[union-attr]
@@ -152,26 +158,34 @@ def main() -> None:
     assert report is not None
     warm = statistics.median(timings[1:])
     total = report["remaining"][-1]
-    say(f"(b) Article 7 {end_year}, level 1: cold {timings[0]:.2f} s, warm {warm:.2f} s "
-        f"(median of {len(timings) - 1})")
-    say(f"    remaining {total['total_area_m2'] / 1e6:,.3f} km² in {total['total_count']:,} "
+    say(
+        f"(b) Article 7 {end_year}, level 1: cold {timings[0]:.2f} s, warm {warm:.2f} s "
+        f"(median of {len(timings) - 1})"
+    )
+    say(
+        f"    remaining {total['total_area_m2'] / 1e6:,.3f} km² in {total['total_count']:,} "
         f"hazards (SHA {total['sha_count']:,}, CHA {total['cha_count']:,}); released "
         f"{report['released'][-1]['total_m2'] / 1e6:,.3f} km² in {end_year}; dissolved "
-        f"{report['overlap']['dissolved_area_m2'] / 1e6:,.3f} km²")
+        f"{report['overlap']['dissolved_area_m2'] / 1e6:,.3f} km²"
+    )
 
     # (c) the straightforward reference
     if not args.skip_reference:
         with engine.connect() as conn:
             conn.execute(text("SET max_parallel_workers_per_gather = 2"))
             t = time.perf_counter()
-            ref = float(conn.execute(
-                text(REFERENCE_SQL), {"as_of": dt.date(end_year, 12, 31), "contam": "CMR"}
-            ).scalar_one())
+            ref = float(
+                conn.execute(
+                    text(REFERENCE_SQL), {"as_of": dt.date(end_year, 12, 31), "contam": "CMR"}
+                ).scalar_one()
+            )
             elapsed_c = time.perf_counter() - t
         diff = abs(ref - total["total_area_m2"])
         say(f"(c) reference PostGIS query: {elapsed_c:.1f} s, {ref / 1e6:,.3f} km²")
-        say(f"    agreement: |b - c| = {diff:,.1f} m² = {100 * diff / ref:.5f} % of c; "
-            f"speed-up (c)/(b) = {elapsed_c / warm:,.0f}×")
+        say(
+            f"    agreement: |b - c| = {diff:,.1f} m² = {100 * diff / ref:.5f} % of c; "
+            f"speed-up (c)/(b) = {elapsed_c / warm:,.0f}×"
+        )
     me, kids = peak_memory_mb()
     say(f"peak memory: {me:,.0f} MB (this process), {kids:,.0f} MB (largest worker)")
     engine.dispose()

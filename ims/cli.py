@@ -36,8 +36,9 @@ report_app = typer.Typer(
 )
 app.add_typer(report_app, name="report")
 
-out = Console()
-err = Console(stderr=True)
+# Lines are not cut to the terminal's width: findings and URLs get copied and grepped.
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def reports_errors(func: F) -> F:
@@ -382,7 +383,7 @@ def import_file(
         errors = outcome.errors
         warnings = len(outcome.findings) - errors
         out.print(
-            f"submission {sub.id}: {sub.feature_count:,} {kind} features from {sub.filename} "
+            f"submission {sub.id}: {sub.feature_count:,} features ({kind}) from {sub.filename} "
             f"(layer {sub.layer}, {sub.crs}); {errors} error(s), {warnings} warning(s)",
             highlight=False,
         )

@@ -23,6 +23,7 @@ from ims.db.recording import load_boundaries
 from ims.errors import Conflict
 from ims.ingest import submissions
 from ims.ingest.boundaries import read_boundaries
+from ims.sample.examples import MAG_MAPPING
 from ims.sample.generator import BOUNDARIES_DIR, generate, load_provinces
 
 log = logging.getLogger(__name__)
@@ -108,9 +109,7 @@ def load_demo(
 
 EXAMPLES = [
     # file, kind, organisation, field mapping, crs
-    ("mag_new_hazards_utm48n.zip", "hazards", "MAG",
-     "hazard_id=HAZ_REF,status=TYPE,recorded=DATE_REC,munitions=ITEMS_EST,operator=ORG",
-     None),
+    ("mag_new_hazards_utm48n.zip", "hazards", "MAG", MAG_MAPPING, None),
     ("npa_releases_with_errors.zip", "releases", "NPA", None, None),
 ]  # fmt: skip
 

@@ -70,7 +70,7 @@ def mag_hazards() -> gpd.GeoDataFrame:
 
 
 def npa_releases(seed: int = 7, hazards: int = 3000) -> gpd.GeoDataFrame:
-    """Releases against hazards of the demo programme; six of them with a mistake."""
+    """Ten releases against hazards of the demo programme; six of them with a mistake."""
     data = generate(hazards, seed=seed, provinces=load_provinces())
     first = data.hazards[data.hazards["revised"].isna()].reset_index(drop=True)
     released = set(data.releases["hazard_id"])
@@ -87,22 +87,21 @@ def npa_releases(seed: int = 7, hazards: int = 3000) -> gpd.GeoDataFrame:
             "area_m2": None,
         })  # fmt: skip
         geoms.append(half)
-    far = shapely.affinity.translate(geoms[0], xoff=0.05)
-    mistakes: list[tuple[dict[str, Any], Any]] = [
-        ({"release_id": "NPA-2026-101", "method": "sweeping"}, geoms[1]),  # unknown method
-        ({"release_id": "NPA-2026-102", "released": "2031-05-15"}, geoms[2]),  # future
-        ({"release_id": "NPA-2026-103", "items": "BLU26:4"}, geoms[3]),  # BLU-26 mistyped
-        ({"release_id": "NPA-2026-104"}, far),  # misses its hazard
-        ({"release_id": "NPA-2026-105"},  # a bowtie
-         Polygon([(geoms[4].bounds[0], geoms[4].bounds[1]),
-                  (geoms[4].bounds[2], geoms[4].bounds[3]),
-                  (geoms[4].bounds[2], geoms[4].bounds[1]),
-                  (geoms[4].bounds[0], geoms[4].bounds[3])])),
-        ({"release_id": "NPA-2026-106", "area_m2": 99999.0}, geoms[5]),  # stated area off
-    ]  # fmt: skip
-    for i, (changes, geom) in enumerate(mistakes):
-        rows.append({**rows[i + 1], **changes})
-        geoms.append(geom)
+    far = shapely.affinity.translate(geoms[1], xoff=0.05)
+    x0, y0, x1, y1 = geoms[5].bounds
+    bowtie = Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    mistakes: list[tuple[int, dict[str, Any], Any]] = [
+        (1, {}, far),  # misses its hazard
+        (2, {"method": "sweeping"}, None),  # unknown method
+        (3, {"released": "2031-05-15"}, None),  # in the future
+        (4, {"items": "BLU26:4"}, None),  # BLU-26 mistyped
+        (5, {}, bowtie),  # self-intersecting
+        (6, {"area_m2": 99999.0}, None),  # stated area far from the polygon's
+    ]
+    for i, changes, geom in mistakes:
+        rows[i].update(changes)
+        if geom is not None:
+            geoms[i] = geom
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=4326)
 
 

@@ -1,0 +1,112 @@
+"""Benchmark: reading, validating and staging a national-scale upload.
+
+Generates N hazards and records them (the existing national database), then generates
+another N hazards with references of their own, writes them as one zipped shapefile in the
+exchange template and stages it as an operator's submission: read with pyogrio,
+reprojected, validated feature by feature (including the overlap check against every open
+hazard) and stored for review. Prints features/s for each step and the peak memory.
+
+Run by hand (not in the tests); it works in a database of its own in the embedded cluster:
+
+    .venv/bin/python bench/uploads.py --hazards 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import resource
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
+
+from ims.config import configure_logging, get_settings
+from ims.db import ledger
+from ims.db.embedded import embedded_cluster
+from ims.db.migrate import upgrade
+from ims.db.recording import load_boundaries, record_hazards
+from ims.domain.records import NewHazard
+from ims.ingest import submissions
+from ims.ingest.boundaries import read_boundaries
+from ims.ingest.template import hazard_records
+from ims.sample.generator import BOUNDARIES_DIR, generate, load_provinces, write
+
+DATABASE = "ims_bench_uploads"
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def main() -> None:
+    """Run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hazards", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    configure_logging("WARNING")
+    logging.getLogger("ims").setLevel(logging.WARNING)
+
+    cluster = embedded_cluster(get_settings())
+    cluster.up()
+    cluster.drop_database(DATABASE)
+    cluster.ensure_database(DATABASE)
+    engine = create_engine(cluster.url(DATABASE))
+    upgrade(engine)
+    provinces = load_provinces()
+
+    t = time.perf_counter()
+    existing = generate(args.hazards, seed=args.seed, provinces=provinces)
+    first = existing.hazards[existing.hazards["revised"].isna()]
+    with Session(engine) as session, session.begin():
+        for level, name in ((1, "LAO_ADM1.geojson"), (2, "LAO_ADM2.geojson")):
+            load_boundaries(session, read_boundaries(BOUNDARIES_DIR / name), level=level)
+        hazards = [h for h in hazard_records(first) if isinstance(h, NewHazard)]
+        ids = record_hazards(session, hazards, refresh_ledger=False)
+        ledger.refresh_many(session, ids)
+    say(f"existing database: {len(ids):,} hazards recorded in {time.perf_counter() - t:.1f} s")
+
+    upload = generate(args.hazards, seed=args.seed + 1, provinces=provinces)
+    new = upload.hazards[upload.hazards["revised"].isna()].copy()
+    new["hazard_id"] = "N" + new["hazard_id"]
+    upload = dataclasses.replace(upload, hazards=new, releases=upload.releases.iloc[:0])
+    with tempfile.TemporaryDirectory(prefix="ims-bench-") as folder:
+        paths = write(upload, Path(folder), formats=("shp",))
+        path = next(p for p in paths if "hazards" in p.name)
+        size = path.stat().st_size
+        say(f"upload: {path.name}, {len(new):,} features, {size / 1e6:,.1f} MB zipped")
+
+        steps: dict[str, float] = {}
+        last = [time.perf_counter()]
+
+        def progress(message: str) -> None:
+            now = time.perf_counter()
+            steps[message] = now
+            last[0] = now
+
+        t = time.perf_counter()
+        with Session(engine) as session, session.begin():
+            outcome = submissions.stage(
+                session, path, kind="hazards", organisation="Bench", progress=progress
+            )
+        elapsed = time.perf_counter() - t
+    marks = [t, *steps.values(), t + elapsed]
+    names = ["set-up", *(m.split(" ")[0] for m in steps)]
+    for name, start, end in zip(names, marks, marks[1:], strict=False):
+        say(f"  {name:10s} {end - start:6.1f} s")
+    counts = Counter(f"{f.severity.value} {f.code}" for f in outcome.findings)
+    say(f"findings: {', '.join(f'{n:,} {code}' for code, n in counts.most_common())}")
+    say(f"staged {len(new):,} features in {elapsed:.1f} s: {len(new) / elapsed:,.0f} features/s")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    say(f"peak memory: {peak:,.0f} MB (this process), {kids:,.0f} MB (largest worker)")
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
