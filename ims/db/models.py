@@ -368,8 +368,8 @@ class SubmissionFeature(Base):
     """One feature of an uploaded file, staged for review until the submission is approved.
 
     ``record`` holds its template fields (after the field mapping) as text; ``geom`` is the
-    feature's polygon when it is a valid one, ``raw_geom`` whatever geometry it had, so the
-    review map can show a broken feature where it is.
+    feature's polygon when it is a valid one; otherwise ``raw_geom`` keeps whatever geometry
+    it had, so the review map can show a broken feature where it is.
     """
 
     __tablename__ = "submission_feature"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import math
 import tempfile
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import shapely
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
@@ -298,9 +300,14 @@ def _store_features(session: Session, submission_id: int, frame: Any,
     columns = [c for c in frame.columns if c != frame.geometry.name]
     values = frame[columns].to_dict("records")
     reference_field = "hazard_id" if "release_id" not in columns else "release_id"
-    raw_geoms = list(frame.geometry)
-    import json
-
+    # The original geometry is kept only where it is not usable (it is then the only
+    # trace of where the broken feature lies); a usable one is ``geom`` itself.
+    usable = np.array(result.geometries, dtype=object)
+    broken = np.array([g is None for g in result.geometries])
+    originals = np.array(list(frame.geometry), dtype=object)
+    originals[~broken] = None
+    geoms_hex = _ewkb_array(usable)
+    raw_hex = _ewkb_array(originals)
     with (
         raw.cursor() as cur,
         cur.copy(
@@ -308,22 +315,27 @@ def _store_features(session: Session, submission_id: int, frame: Any,
             "raw_geom) FROM STDIN"
         ) as copy,
     ):
-        for i, (record, usable, original) in enumerate(
-            zip(values, result.geometries, raw_geoms, strict=True)
+        for i, (record, geom_hex, original_hex) in enumerate(
+            zip(values, geoms_hex, raw_hex, strict=True)
         ):
             clean = {k: _jsonable(v) for k, v in record.items()}
             ref = clean.get(reference_field)
             copy.write_row((
                 submission_id, i + 1, None if ref is None else str(ref)[:100],
-                json.dumps(clean, ensure_ascii=False),
-                _ewkb(usable), _ewkb(original),
+                json.dumps(clean, ensure_ascii=False), geom_hex, original_hex,
             ))  # fmt: skip
 
 
-def _ewkb(geom: Any) -> str | None:
-    if geom is None or geom.is_empty:
-        return None
-    return str(shapely.to_wkb(shapely.set_srid(geom, 4326), hex=True, include_srid=True))
+def _ewkb_array(geoms: Any) -> list[str | None]:
+    """Hex EWKB (SRID 4326) of each geometry; None for a missing or empty one."""
+    out: list[str | None] = [None] * len(geoms)
+    present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    if present.any():
+        hexes = shapely.to_wkb(shapely.set_srid(geoms[present], 4326), hex=True,
+                               include_srid=True)  # fmt: skip
+        for i, h in zip(np.flatnonzero(present).tolist(), hexes, strict=True):
+            out[i] = str(h)
+    return out
 
 
 def _store_findings(session: Session, submission_id: int, findings: Sequence[FindingData]) -> None:
@@ -373,7 +385,7 @@ def findings_of(session: Session, submission_id: int) -> list[FindingData]:
 def _staged_frame(session: Session, submission_id: int) -> Any:
     rows = session.execute(
         text(
-            "SELECT record, ST_AsBinary(raw_geom) FROM submission_feature "
+            "SELECT record, ST_AsBinary(COALESCE(raw_geom, geom)) FROM submission_feature "
             "WHERE submission_id = :s ORDER BY row_number"
         ),
         {"s": submission_id},

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from ims.domain.accounting import geodesic_areas
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.findings import Finding, Severity
 from ims.errors import InvalidRequest
@@ -127,6 +129,10 @@ def _geometry_checks(
     with np.errstate(divide="ignore", invalid="ignore"):
         compactness = np.where(length > 0, 4 * math.pi * area / (length * length), 0.0)
     bounds = shapely.bounds(arr)
+    longest_edges = _longest_edges_m(arr)
+    inside_country = (
+        shapely.contains(ctx.country, arr) if ctx.country is not None else np.ones(len(arr), bool)
+    )
     usable: list[MultiPolygon | None] = []
     for i, geom in enumerate(geoms):
         out.row, out.reference = rows[i]
@@ -148,7 +154,8 @@ def _geometry_checks(
                     "geometry")  # fmt: skip
             usable.append(None)
             continue
-        distinct = len({(round(x, 9), round(y, 9)) for x, y in _coords(geom)})
+        # fewer than 3 distinct vertices leaves no area: count them only then
+        distinct = _distinct_vertices(geom) if area[i] == 0 or n_coords[i] < 4 else 3
         if distinct < 3 or n_coords[i] < 4:
             out.add("too_few_vertices", ERROR,
                     f"a polygon needs at least 3 distinct vertices; this one has {distinct}",
@@ -167,29 +174,38 @@ def _geometry_checks(
             out.add("sliver", WARNING,
                     f"very thin polygon (compactness {compactness[i]:.4f}): a digitising "
                     "slip?", "geometry")  # fmt: skip
-        longest = _longest_edge_m(poly)
+        longest = longest_edges[i]
         if longest > LONG_EDGE_M:
             out.add("far_vertex", WARNING,
                     f"an edge is {longest / 1000:,.1f} km long: a vertex may have a "
                     "mistyped coordinate", "geometry")  # fmt: skip
-        if ctx.country is not None:
+        if ctx.country is not None and not inside_country[i]:
             _country_check(poly, ctx.country, out)
         usable.append(poly)
     return usable
 
 
-def _coords(geom: BaseGeometry) -> Any:
-    return shapely.get_coordinates(geom)
+def _distinct_vertices(geom: BaseGeometry) -> int:
+    xy = np.round(shapely.get_coordinates(geom), 9)
+    return len(np.unique(xy, axis=0)) if len(xy) else 0
 
 
-def _longest_edge_m(poly: MultiPolygon) -> float:
-    longest = 0.0
-    for part in poly.geoms:
-        xy = np.asarray(part.exterior.coords)
-        if len(xy) < 2:
-            continue
-        _, _, dist = GEOD.inv(xy[:-1, 0], xy[:-1, 1], xy[1:, 0], xy[1:, 1])
-        longest = max(longest, float(np.max(dist)))
+def _longest_edges_m(arr: npt.NDArray[np.object_]) -> npt.NDArray[np.float64]:
+    """The longest ring edge of each geometry, in metres (spherical; for a warning only)."""
+    longest = np.zeros(len(arr))
+    parts, part_of = shapely.get_parts(arr, return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    xy, coord_of = shapely.get_coordinates(rings, return_index=True)
+    if len(xy) < 2:
+        return longest
+    same_ring = coord_of[1:] == coord_of[:-1]
+    lon, lat = np.radians(xy[:, 0]), np.radians(xy[:, 1])
+    dlat = lat[1:] - lat[:-1]
+    dlon = lon[1:] - lon[:-1]
+    h = np.sin(dlat / 2) ** 2 + np.cos(lat[1:]) * np.cos(lat[:-1]) * np.sin(dlon / 2) ** 2
+    dist = 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    feature = part_of[ring_of[coord_of[1:]]]
+    np.maximum.at(longest, feature[same_ring], dist[same_ring])
     return longest
 
 
@@ -336,7 +352,7 @@ def validate_releases(
     rows = [(i + 1, ref) for i, ref in enumerate(refs)]
     geoms = _geometry_checks(list(frame.geometry), ctx, out, rows)
     counts = Counter(ref for ref in refs if ref)
-    areas = _geodesic_areas(geoms)
+    areas = geodesic_areas(list(geoms)).tolist()
     clean: list[dict[str, Any]] = []
     for i, record in enumerate(records):
         out.row, out.reference = rows[i]
@@ -410,12 +426,6 @@ def _records(frame: Any) -> list[dict[str, Any]]:
     return list(data)
 
 
-def _geodesic_areas(geoms: Sequence[MultiPolygon | None]) -> list[float]:
-    from ims.domain.accounting import geodesic_area
-
-    return [geodesic_area(g) if g is not None else 0.0 for g in geoms]
-
-
 def _duplicate_geometries(
     geoms: Sequence[MultiPolygon | None], rows: list[tuple[int, str | None]], out: _Collector
 ) -> None:
@@ -446,17 +456,21 @@ def _overlaps(
     tree = shapely.STRtree(others)
     mine = [geoms[i] for i in new]
     left, right = tree.query(mine, predicate="intersects")
+    pairs = [
+        (a, b) for a, b in zip(left.tolist(), right.tolist(), strict=True)
+        if names[b] != (refs[new[a]] or f"feature {new[a] + 1}")
+    ]  # fmt: skip
+    if not pairs:
+        return
+    shared = shapely.intersection(
+        np.array([mine[a] for a, _ in pairs], dtype=object),
+        np.array([others[b] for _, b in pairs], dtype=object),
+    )
+    areas = geodesic_areas(list(shared))
     hits: dict[int, list[tuple[str, float]]] = defaultdict(list)
-    for a, b in zip(left.tolist(), right.tolist(), strict=True):
-        i = new[a]
-        if names[b] == (refs[i] or f"feature {i + 1}"):
-            continue
-        geom = geoms[i]
-        assert geom is not None
-        shared = geom.intersection(others[b])
-        if shared.area <= 0 or not isinstance(shared, Polygon | MultiPolygon):
-            continue
-        hits[i].append((names[b], abs(GEOD.geometry_area_perimeter(shared)[0])))
+    for (a, b), m2 in zip(pairs, areas.tolist(), strict=True):
+        if m2 > 0:
+            hits[new[a]].append((names[b], m2))
     for i, found in sorted(hits.items()):
         out.row, out.reference = rows[i]
         listing = ", ".join(f"{name} ({m2:,.0f} m²)" for name, m2 in found[:5])
