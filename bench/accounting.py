@@ -143,6 +143,7 @@ def main() -> None:
     try:
         raw.driver_connection.autocommit = True  # type: ignore[union-attr]
         raw.driver_connection.execute("VACUUM ANALYZE")  # type: ignore[union-attr]
+        raw.driver_connection.autocommit = False  # type: ignore[union-attr]
     finally:
         raw.close()
 

@@ -87,7 +87,7 @@ def remaining(session: Session, as_of: dt.date, scope: ReportScope) -> list[dict
     # Each hazard's state at as_of is needed by all four queries: compute it once.
     session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
     session.execute(text("DROP TABLE IF EXISTS pg_temp.report_state"))
-    session.execute(text(f"CREATE TEMP TABLE report_state ON COMMIT DROP AS {_STATE}"), params)
+    session.execute(text(f"CREATE TEMP TABLE report_state AS {_STATE}"), params)
     areas = session.execute(
         text(
             "SELECT p.admin_id, s.status, SUM(p.area_m2) AS area FROM report_state s "
