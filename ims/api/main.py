@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from ims import __version__
-from ims.api import health, reports, submissions
+from ims.api import health, reports, submissions, tiles
 from ims.api.errors import register_error_handlers
 from ims.config import configure_logging
 
@@ -33,4 +33,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(health.router, prefix=API_PREFIX)
     app.include_router(reports.router, prefix=API_PREFIX)
     app.include_router(submissions.router, prefix=API_PREFIX)
+    app.include_router(tiles.router, prefix=API_PREFIX)
     return app

@@ -45,7 +45,7 @@ ENTRY_COLUMNS = (
     "items_admin1_id", "items_admin2_id",
 )  # fmt: skip
 PIECE_COLUMNS = ("hazard_id", "entry_no", "level", "admin_id", "area_m2")
-REMAINING_COLUMNS = ("hazard_id", "geom")
+REMAINING_COLUMNS = ("hazard_id", "geom", "status", "remaining_m2", "area_m2")
 _MIN_PIECE_M2 = 1e-6  # pieces smaller than this are floating-point dust
 _RELEASE_KINDS = frozenset(k.value for k in EventKind if k.is_release)
 
@@ -144,6 +144,14 @@ class _Job:
     revision_ids: dict[int, int]  # version seq -> hazard_revision.id
     revision_id: int | None = None
     counted_in: tuple[int | None, int | None] = (None, None)
+    boundary: BaseGeometry | None = None  # in force before the entries (appended runs)
+
+    def final_boundary(self) -> BaseGeometry | None:
+        """The boundary in force after the last entry."""
+        for entry in reversed(self.entries):
+            if not entry.kind.is_release:
+                return self.boundary_of[entry.seq]
+        return self.boundary
 
 
 def _full_job(item: HazardInputs) -> _Job:
@@ -225,10 +233,15 @@ def _rows(
             else:
                 values[11], values[12] = source
     remaining = [job.remaining for job in jobs]
-    remaining_rows = [
-        (job.hazard_id, None if geom.is_empty else hex_)
-        for job, geom, hex_ in zip(jobs, remaining, ewkb_hex(remaining), strict=True)
-    ]
+    boundary_areas = geodesic_areas([job.final_boundary() for job in jobs]).tolist()
+    remaining_rows = []
+    for job, geom, hex_, area in zip(
+        jobs, remaining, ewkb_hex(remaining), boundary_areas, strict=True
+    ):
+        last = job.entries[-1] if job.entries else None
+        status = last.status_after.value if last and last.status_after else None
+        remaining_rows.append((job.hazard_id, None if geom.is_empty else hex_, status,
+                               last.remaining_after_m2 if last else None, area))  # fmt: skip
     return [tuple(values) for values in entries], pieces, remaining_rows
 
 
@@ -388,7 +401,7 @@ def _append_releases(session: Session, ids: list[int]) -> list[int]:
         jobs.append(_Job(
             hid, entry.entry_no + 1, entries, after_geom, {},
             {r.key: r.geometry for r in releases}, {}, entry.revision_id,
-            (entry.count_admin1_id, entry.count_admin2_id),
+            (entry.count_admin1_id, entry.count_admin2_id), boundary,
         ))  # fmt: skip
     if jobs:
         entries_rows, pieces, remaining_rows = _rows(jobs, admin_indexes(session))

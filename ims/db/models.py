@@ -14,6 +14,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     Enum,
@@ -64,6 +65,17 @@ def polygon_column() -> Any:
     return mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
 
 
+def web_mercator_column(
+    expression: str = "ST_Transform(geom, 3857)", kind: str = "MULTIPOLYGON"
+) -> Any:
+    """A derived EPSG:3857 copy of a geometry, for vector tiles, kept by PostgreSQL itself."""
+    return mapped_column(
+        Geometry(kind, srid=3857, spatial_index=True),
+        Computed(expression, persisted=True),
+        nullable=True,
+    )
+
+
 def valid_geometry_check(column: str = "geom") -> CheckConstraint:
     """CHECK that a geometry is valid, not empty and in EPSG:4326."""
     return CheckConstraint(
@@ -101,6 +113,7 @@ class AdminArea(Base):
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"), index=True)
     geom: Mapped[WKBElement] = polygon_column()
+    geom_3857: Mapped[WKBElement | None] = web_mercator_column()
     source: Mapped[str | None] = mapped_column(String(200))
     loaded_at: Mapped[Created]
 
@@ -223,6 +236,7 @@ class HazardRevision(Base):
     )
     status: Mapped[HazardStatus] = mapped_column(str_enum(HazardStatus, "status"))
     geom: Mapped[WKBElement] = polygon_column()
+    geom_3857: Mapped[WKBElement | None] = web_mercator_column()
     used_from: Mapped[int | None] = mapped_column(SmallInteger)
     used_to: Mapped[int | None] = mapped_column(SmallInteger)
     marked: Mapped[dt.date | None] = mapped_column(Date)
@@ -267,6 +281,7 @@ class Release(Base):
         BigInteger, server_default=recording_seq.next_value(), unique=True
     )
     geom: Mapped[WKBElement] = polygon_column()
+    geom_3857: Mapped[WKBElement | None] = web_mercator_column()
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
     stated_area_m2: Mapped[float | None] = mapped_column(Float)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
@@ -415,7 +430,8 @@ class HazardRemaining(Base):
 
     Lets a release dated after everything recorded be appended to the ledger without
     replaying the hazard's history, and gives maps today's remaining ground. NULL when
-    nothing remains.
+    nothing remains. ``status`` and ``remaining_m2`` are those after the last event;
+    the EPSG:3857 copies serve vector tiles.
     """
 
     __tablename__ = "hazard_remaining"
@@ -425,4 +441,11 @@ class HazardRemaining(Base):
     )
     geom: Mapped[WKBElement | None] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=True
+    )
+    status: Mapped[str | None] = mapped_column(String(16))
+    remaining_m2: Mapped[float | None] = mapped_column(Float)
+    area_m2: Mapped[float | None] = mapped_column(Float)  # of the boundary in force
+    geom_3857: Mapped[WKBElement | None] = web_mercator_column()
+    point_3857: Mapped[WKBElement | None] = web_mercator_column(
+        "ST_Transform(ST_PointOnSurface(geom), 3857)", "POINT"
     )

@@ -62,7 +62,8 @@ def snapshot(session: Session) -> tuple[list[Any], list[Any], list[Any]]:
         "FROM ledger_piece ORDER BY hazard_id, entry_no, level, admin_id"
     )).all()  # fmt: skip
     remaining = session.execute(text(
-        "SELECT hazard_id, geom IS NULL, round(ST_Area(geom::geography)::numeric, 3) "
+        "SELECT hazard_id, geom IS NULL, round(ST_Area(geom::geography)::numeric, 3), status, "
+        "round(remaining_m2::numeric, 3), round(area_m2::numeric, 3) "
         "FROM hazard_remaining ORDER BY hazard_id"
     )).all()  # fmt: skip
     return [tuple(r) for r in entries], [tuple(r) for r in pieces], [tuple(r) for r in remaining]

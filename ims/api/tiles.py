@@ -1,0 +1,36 @@
+"""``/api/v1/tiles``: Mapbox vector tiles of hazards, releases and provinces."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from ims.api.deps import SessionDep
+from ims.reports import tiles
+
+router = APIRouter(prefix="/tiles", tags=["maps"])
+
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+@router.get(
+    "/{layer}/{z}/{x}/{y}.pbf",
+    response_class=Response,
+    responses={200: {"content": {MVT: {}}, "description": "a vector tile (may be empty)"}},
+)
+def get_tile(
+    session: SessionDep,
+    layer: str,
+    z: int,
+    x: int,
+    y: int,
+    as_of: Annotated[
+        dt.date | None, Query(description="the date the map shows (default: today)")
+    ] = None,
+) -> Response:
+    """One tile of ``hazards``, ``releases`` or ``admin1`` as it stood at ``as_of``."""
+    data = tiles.tile(session, layer, z, x, y, as_of)
+    # Short-lived: an approval or a back-dated release can change any date's picture.
+    return Response(data, media_type=MVT, headers={"Cache-Control": "public, max-age=60"})

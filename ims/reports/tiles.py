@@ -1,0 +1,213 @@
+"""Mapbox vector tiles straight from PostGIS (ST_AsMVT), for maps at national scale.
+
+Each tile holds one layer:
+
+- ``hazards``: the remaining part of each open hazard at the as-of date, with its status
+  and areas; below zoom ``POINT_ZOOM`` one point per hazard instead, so a national view
+  stays light.
+- ``releases``: released land (the release polygons) up to the as-of date, by method; from
+  zoom ``RELEASE_ZOOM`` on (below it they are sub-pixel).
+- ``admin1``: provinces with their remaining area and open hazards at the as-of date, for
+  a choropleth.
+
+When the as-of date is on or after the latest recorded event, today's state is read from
+``hazard_remaining`` and its EPSG:3857 copies (indexed, no geometry work); for an earlier
+date each hazard in the tile is rebuilt from its boundary in force and its releases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ims.errors import InvalidRequest, NotFound
+from ims.reports.article7 import OPEN_THRESHOLD_M2
+
+LAYERS = ("hazards", "releases", "admin1")
+POINT_ZOOM = 9
+RELEASE_ZOOM = 10
+MAX_ZOOM = 22
+EXTENT = 4096
+BUFFER = 64
+
+_ENVELOPE = "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env) "
+
+_HAZARDS_NOW = (
+    _ENVELOPE + ", f AS ("
+    " SELECT m.hazard_id AS id, h.reference, m.status, h.contam, m.remaining_m2, m.area_m2,"
+    "  ST_AsMVTGeom({geom}, b.env::box2d, {extent}, {buffer}, true) AS geom"
+    " FROM b, hazard_remaining m JOIN hazard h ON h.id = m.hazard_id"
+    " WHERE {geom} && b.env AND m.remaining_m2 >= :open)"
+    " SELECT ST_AsMVT(f, 'hazards', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
+)
+
+# For an earlier date: the hazards whose boundary in force at as_of meets the tile, their
+# state from the ledger, and their remaining part (stored when nothing of theirs is later).
+_HAZARDS_THEN = (
+    _ENVELOPE + ", touched AS ("
+    " SELECT DISTINCT r.hazard_id FROM hazard_revision r, b"
+    " WHERE r.geom_3857 && b.env AND r.effective <= :as_of),"
+    " rev AS ("
+    " SELECT DISTINCT ON (r.hazard_id) r.hazard_id, r.geom_3857"
+    " FROM hazard_revision r JOIN touched t ON t.hazard_id = r.hazard_id"
+    " WHERE r.effective <= :as_of ORDER BY r.hazard_id, r.effective DESC, r.seq DESC),"
+    " state AS ("
+    " SELECT rev.hazard_id, rev.geom_3857, s.status_after, s.remaining_after_m2"
+    " FROM rev, b, LATERAL (SELECT e.status_after, e.remaining_after_m2 FROM ledger_entry e"
+    "  WHERE e.hazard_id = rev.hazard_id AND e.on <= :as_of"
+    "  ORDER BY e.entry_no DESC LIMIT 1) s"
+    " WHERE rev.geom_3857 && b.env AND s.status_after IS NOT NULL"
+    " AND s.remaining_after_m2 >= :open),"
+    " f AS ("
+    " SELECT s.hazard_id AS id, h.reference, s.status_after AS status, h.contam,"
+    "  s.remaining_after_m2 AS remaining_m2,"
+    "  ST_Area(ST_Transform(s.geom_3857, 4326)::geography) AS area_m2,"
+    "  ST_AsMVTGeom({shape}, b.env::box2d, {extent}, {buffer}, true) AS geom"
+    " FROM b, state s JOIN hazard h ON h.id = s.hazard_id"
+    " LEFT JOIN hazard_remaining m ON m.hazard_id = s.hazard_id)"
+    " SELECT ST_AsMVT(f, 'hazards', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
+)
+_REMAINING_THEN = (
+    "CASE WHEN m.hazard_id IS NOT NULL AND NOT EXISTS ("
+    " SELECT 1 FROM ledger_entry later WHERE later.hazard_id = s.hazard_id"
+    " AND later.on > :as_of) THEN m.geom_3857"
+    " ELSE ST_Difference(s.geom_3857, COALESCE((SELECT ST_Union(rel.geom_3857)"
+    "  FROM release rel WHERE rel.hazard_id = s.hazard_id AND rel.released <= :as_of),"
+    "  'SRID=3857;POLYGON EMPTY'::geometry)) END"
+)
+
+_RELEASES = (
+    _ENVELOPE + ", f AS ("
+    " SELECT r.id, r.reference, h.reference AS hazard_reference, r.method,"
+    "  to_char(r.released, 'YYYY-MM-DD') AS released, -e.delta_m2 AS area_m2,"
+    "  ST_AsMVTGeom(r.geom_3857, b.env::box2d, {extent}, {buffer}, true) AS geom"
+    " FROM b, release r JOIN hazard h ON h.id = r.hazard_id"
+    " LEFT JOIN ledger_entry e ON e.hazard_id = r.hazard_id AND e.release_id = r.id"
+    " WHERE r.geom_3857 && b.env AND r.released <= :as_of)"
+    " SELECT ST_AsMVT(f, 'releases', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
+)
+
+_ADMIN1 = (
+    _ENVELOPE + ", figures AS ("
+    " SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:areas AS float8[]),"
+    "  CAST(:counts AS integer[])) AS t(id, remaining_m2, hazards)),"
+    " f AS ("
+    " SELECT a.id, a.code, a.name, COALESCE(g.remaining_m2, 0) AS remaining_m2,"
+    "  COALESCE(g.hazards, 0) AS hazards,"
+    "  ST_AsMVTGeom(ST_Simplify(a.geom_3857, :tolerance), b.env::box2d, {extent}, {buffer},"
+    "   true) AS geom"
+    " FROM b, admin_area a LEFT JOIN figures g ON g.id = a.id"
+    " WHERE a.level = 1 AND a.geom_3857 && b.env)"
+    " SELECT ST_AsMVT(f, 'admin1', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
+)
+
+# Per province, all contamination kinds: the same sums as Form 1(h), in three queries.
+_PROVINCE_STATE = (
+    "CREATE TEMP TABLE tile_state AS SELECT DISTINCT ON (hazard_id) hazard_id, status_after,"
+    ' remaining_after_m2, count_admin1_id FROM ledger_entry WHERE "on" <= :as_of'
+    " ORDER BY hazard_id, entry_no DESC"
+)
+_PROVINCE_AREAS = (
+    "SELECT p.admin_id, SUM(p.area_m2) FROM tile_state s"
+    " JOIN ledger_entry e ON e.hazard_id = s.hazard_id AND e.on <= :as_of"
+    " JOIN ledger_piece p ON p.hazard_id = e.hazard_id AND p.entry_no = e.entry_no"
+    " WHERE s.status_after IS NOT NULL AND p.level = 1 GROUP BY p.admin_id"
+)
+_PROVINCE_COUNTS = (
+    "SELECT count_admin1_id, COUNT(*) FROM tile_state"
+    " WHERE status_after IS NOT NULL AND remaining_after_m2 >= :open GROUP BY count_admin1_id"
+)
+
+_WORLD_M = 40075016.68557849  # EPSG:3857 width of the world
+
+
+def _sql(template: str, **parts: str) -> Any:
+    return text(template.format(extent=EXTENT, buffer=BUFFER, **parts))
+
+
+def latest_event(session: Session) -> dt.date | None:
+    """The date of the latest event in the ledger (None when it is empty)."""
+    latest: dt.date | None = session.scalar(text('SELECT max("on") FROM ledger_entry'))
+    return latest
+
+
+def check_tile(layer: str, z: int, x: int, y: int) -> None:
+    """Refuse an unknown layer or a tile address outside the tile grid."""
+    if layer not in LAYERS:
+        raise NotFound(f"no tile layer {layer!r}; the layers are {', '.join(LAYERS)}")
+    if not 0 <= z <= MAX_ZOOM:
+        raise InvalidRequest(f"zoom {z} is outside 0–{MAX_ZOOM}")
+    if not (0 <= x < 2**z and 0 <= y < 2**z):
+        raise InvalidRequest(f"tile {x}/{y} does not exist at zoom {z}")
+
+
+_figure_cache: dict[tuple[Any, ...], tuple[list[int], list[float], list[int]]] = {}
+
+
+def _province_figures(session: Session, as_of: dt.date) -> tuple[list[int], list[float], list[int]]:
+    """Remaining area and open hazards per province at ``as_of`` (all contamination kinds).
+
+    Cached per as-of date until anything new is recorded (the recording sequence moves).
+    """
+    stamp = session.scalar(text("SELECT last_value FROM recording_seq"))
+    key = (as_of, stamp)
+    cached = _figure_cache.get(key)
+    if cached is not None:
+        return cached
+    params = {"as_of": as_of, "open": OPEN_THRESHOLD_M2}
+    session.execute(text("DROP TABLE IF EXISTS pg_temp.tile_state"))
+    session.execute(text(_PROVINCE_STATE), params)
+    area_rows = session.execute(text(_PROVINCE_AREAS), params).all()
+    count_rows = session.execute(text(_PROVINCE_COUNTS), params).all()
+    session.execute(text("DROP TABLE pg_temp.tile_state"))
+    areas = {int(k): float(v) for k, v in area_rows if k is not None}
+    counts = {int(k): int(v) for k, v in count_rows if k is not None}
+    areas.update({k: 0.0 for k in counts if k not in areas})
+    ids = sorted(areas)
+    result = (ids, [areas[i] for i in ids], [counts[i] for i in ids])
+    if len(_figure_cache) > 64:
+        _figure_cache.clear()
+    _figure_cache[key] = result
+    return result
+
+
+def tile(
+    session: Session,
+    layer: str,
+    z: int,
+    x: int,
+    y: int,
+    as_of: dt.date | None = None,
+    *,
+    today: Callable[[], dt.date] = dt.date.today,
+) -> bytes:
+    """One vector tile of ``layer`` at ``as_of`` (default: today)."""
+    check_tile(layer, z, x, y)
+    as_of = as_of or today()
+    session.execute(text("SET LOCAL jit = off"))
+    params: dict[str, Any] = {"z": z, "x": x, "y": y, "as_of": as_of, "open": OPEN_THRESHOLD_M2}
+    if layer == "hazards":
+        latest = latest_event(session)
+        current = latest is None or as_of >= latest
+        if current:
+            geom = "m.point_3857" if z < POINT_ZOOM else "m.geom_3857"
+            query = _sql(_HAZARDS_NOW, geom=geom)
+        else:
+            shape = "ST_PointOnSurface(s.geom_3857)" if z < POINT_ZOOM else _REMAINING_THEN
+            query = _sql(_HAZARDS_THEN, shape=shape)
+    elif layer == "releases":
+        if z < RELEASE_ZOOM:
+            return b""
+        query = _sql(_RELEASES)
+    else:
+        ids, areas, counts = _province_figures(session, as_of)
+        # simplify to about a quarter of a tile pixel: invisible, and far fewer vertices
+        params.update(ids=ids, areas=areas, counts=counts,
+                      tolerance=_WORLD_M / (2**z * EXTENT) / 4)  # fmt: skip
+        query = _sql(_ADMIN1)
+    data = session.scalar(query, params)
+    return bytes(data) if data is not None else b""

@@ -1,0 +1,174 @@
+"""Vector tiles show the remaining and released ground at any date, and refuse bad addresses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import mapbox_vector_tile
+import pytest
+from fastapi.testclient import TestClient
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy.orm import Session
+
+from ims.api.deps import get_session
+from ims.api.main import create_app
+from ims.db.recording import load_boundaries, record_hazards, record_releases
+from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
+
+GEOD = Geod(ellps="WGS84")
+PIXEL_DEG = 1e-4  # a tile pixel at zoom 12 is ~2e-5°; allow a few
+
+
+def geod_box(x0: float, y0: float, x1: float, y1: float) -> float:
+    area, _ = GEOD.polygon_area_perimeter([x0, x1, x1, x0], [y0, y0, y1, y1])
+    return abs(area)
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def to_lonlat(px: float, py: float, z: int, x: int, y: int, extent: int) -> tuple[float, float]:
+    """Tile coordinates (y up, as mapbox_vector_tile decodes them) to lon/lat."""
+    n = 2**z
+    lon = (x + px / extent) / n * 360 - 180
+    merc_y = (y + 1 - py / extent) / n
+    lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * merc_y))))
+    return lon, lat
+
+
+def lon_range(feature: dict[str, Any], z: int, x: int, y: int, extent: int) -> tuple[float, float]:
+    geom = feature["geometry"]
+    rings = geom["coordinates"] if geom["type"] == "Polygon" else geom["coordinates"][0]
+    lons = [to_lonlat(px, py, z, x, y, extent)[0] for px, py in rings[0]]
+    return min(lons), max(lons)
+
+
+@pytest.fixture
+def client(session: Session) -> TestClient:
+    load_boundaries(session, [
+        BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+        BoundaryFeature("P-B", "Province B", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
+    ], level=1)  # fmt: skip
+    record_hazards(session, [
+        NewHazard("H1", HazardStatus.SHA, box(102.1, 19.6, 102.11, 19.61), dt.date(2020, 1, 1)),
+        NewHazard("H2", HazardStatus.CHA, box(102.7, 19.3, 102.71, 19.31), dt.date(2020, 1, 1)),
+    ])  # fmt: skip
+    record_releases(session, [
+        NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1),
+                   box(102.1, 19.6, 102.105, 19.61)),
+    ])  # fmt: skip
+    app = create_app(session.get_bind())  # type: ignore[arg-type]
+    app.dependency_overrides[get_session] = lambda: session
+    return TestClient(app)
+
+
+def get_layer(client: TestClient, layer: str, z: int, x: int, y: int, **params: Any) -> Any:
+    response = client.get(f"/api/v1/tiles/{layer}/{z}/{x}/{y}.pbf", params=params)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    decoded = mapbox_vector_tile.decode(response.content) if response.content else {}
+    return decoded.get(layer, {"features": [], "extent": 4096})
+
+
+def test_hazard_tile_shows_the_remaining_part_today_and_the_whole_before_the_release(
+    client: TestClient,
+) -> None:
+    z = 12
+    x, y = tile_of(102.105, 19.605, z)
+    today = get_layer(client, "hazards", z, x, y)
+    (h1,) = [f for f in today["features"] if f["properties"]["reference"] == "H1"]
+    assert h1["properties"]["status"] == "SHA"
+    assert h1["properties"]["remaining_m2"] == pytest.approx(
+        geod_box(102.105, 19.6, 102.11, 19.61), rel=1e-6
+    )
+    assert h1["properties"]["area_m2"] == pytest.approx(
+        geod_box(102.1, 19.6, 102.11, 19.61), rel=1e-6
+    )
+    west, east = lon_range(h1, z, x, y, today["extent"])
+    assert west == pytest.approx(102.105, abs=PIXEL_DEG)  # the cleared west half is gone
+    assert east == pytest.approx(102.11, abs=PIXEL_DEG)
+
+    before = get_layer(client, "hazards", z, x, y, as_of="2021-12-31")
+    (h1,) = [f for f in before["features"] if f["properties"]["reference"] == "H1"]
+    west, _ = lon_range(h1, z, x, y, before["extent"])
+    assert west == pytest.approx(102.1, abs=PIXEL_DEG)
+    assert h1["properties"]["remaining_m2"] == pytest.approx(
+        geod_box(102.1, 19.6, 102.11, 19.61), rel=1e-6
+    )
+
+
+def test_hazards_are_absent_before_they_were_recorded(client: TestClient) -> None:
+    x, y = tile_of(102.105, 19.605, 12)
+    assert get_layer(client, "hazards", 12, x, y, as_of="2019-06-30")["features"] == []
+
+
+def test_release_tile_shows_released_land_by_method_from_its_date(client: TestClient) -> None:
+    z = 12
+    x, y = tile_of(102.105, 19.605, z)
+    (r1,) = get_layer(client, "releases", z, x, y)["features"]
+    assert r1["properties"]["method"] == "cleared"
+    assert r1["properties"]["hazard_reference"] == "H1"
+    assert r1["properties"]["released"] == "2022-03-01"
+    assert r1["properties"]["area_m2"] == pytest.approx(
+        geod_box(102.1, 19.6, 102.105, 19.61), rel=1e-6
+    )
+    assert get_layer(client, "releases", z, x, y, as_of="2022-02-28")["features"] == []
+
+
+def test_low_zoom_hazard_tiles_hold_one_point_per_open_hazard(client: TestClient) -> None:
+    z = 6
+    x, y = tile_of(102.5, 19.5, z)
+    features = get_layer(client, "hazards", z, x, y)["features"]
+    assert sorted(f["properties"]["reference"] for f in features) == ["H1", "H2"]
+    assert {f["geometry"]["type"] for f in features} == {"Point"}
+    # at an earlier date too, from the boundaries then in force
+    features = get_layer(client, "hazards", z, x, y, as_of="2021-01-01")["features"]
+    assert {f["geometry"]["type"] for f in features} == {"Point"} and len(features) == 2
+
+
+def test_province_tile_carries_the_remaining_area_for_the_choropleth(client: TestClient) -> None:
+    z = 6
+    x, y = tile_of(102.5, 19.5, z)
+    provinces = {
+        f["properties"]["code"]: f["properties"]
+        for f in get_layer(client, "admin1", z, x, y)["features"]
+    }
+    assert provinces["P-A"]["remaining_m2"] == pytest.approx(
+        geod_box(102.105, 19.6, 102.11, 19.61), rel=1e-6
+    )
+    assert provinces["P-A"]["hazards"] == 1
+    assert provinces["P-B"]["remaining_m2"] == pytest.approx(
+        geod_box(102.7, 19.3, 102.71, 19.31), rel=1e-6
+    )
+    earlier = {
+        f["properties"]["code"]: f["properties"]
+        for f in get_layer(client, "admin1", z, x, y, as_of="2021-12-31")["features"]
+    }
+    assert earlier["P-A"]["remaining_m2"] == pytest.approx(
+        geod_box(102.1, 19.6, 102.11, 19.61), rel=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/v1/tiles/minefields/6/50/28.pbf", 404),
+        ("/api/v1/tiles/hazards/30/0/0.pbf", 422),
+        ("/api/v1/tiles/hazards/6/64/0.pbf", 422),
+        ("/api/v1/tiles/hazards/6/-1/0.pbf", 422),
+        ("/api/v1/tiles/hazards/6/50/28.pbf?as_of=yesterday", 422),
+    ],
+)
+def test_bad_tile_requests_are_clear_problems(client: TestClient, path: str, status: int) -> None:
+    response = client.get(path)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "Traceback" not in response.text
