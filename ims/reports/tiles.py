@@ -3,8 +3,8 @@
 Each tile holds one layer:
 
 - ``hazards``: the remaining part of each open hazard at the as-of date, with its status
-  and areas; below zoom ``POINT_ZOOM`` one point per hazard instead, so a national view
-  stays light.
+  and areas; below zoom ``POINT_ZOOM`` points instead, merged where they fall within two
+  screen pixels of each other (with a ``hazards`` count), so a national view stays light.
 - ``releases``: released land (the release polygons) up to the as-of date, by method; from
   zoom ``RELEASE_ZOOM`` on (below it they are sub-pixel).
 - ``admin1``: provinces with their remaining area and open hazards at the as-of date, for
@@ -42,7 +42,7 @@ _HAZARDS_NOW = (
     "  ST_AsMVTGeom({geom}, b.env::box2d, {extent}, {buffer}, true) AS geom"
     " FROM b, hazard_remaining m JOIN hazard h ON h.id = m.hazard_id"
     " WHERE {geom} && b.env AND m.remaining_m2 >= :open)"
-    " SELECT ST_AsMVT(f, 'hazards', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
+    " {final}"
 )
 
 # For an earlier date: the hazards whose boundary in force at as_of meets the tile, their
@@ -69,8 +69,32 @@ _HAZARDS_THEN = (
     "  ST_AsMVTGeom({shape}, b.env::box2d, {extent}, {buffer}, true) AS geom"
     " FROM b, state s JOIN hazard h ON h.id = s.hazard_id"
     " LEFT JOIN hazard_remaining m ON m.hazard_id = s.hazard_id)"
-    " SELECT ST_AsMVT(f, 'hazards', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
+    " {final}"
 )
+_POLYGONS = "SELECT ST_AsMVT(f, 'hazards', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
+# Below POINT_ZOOM the points are merged per cell of a few screen pixels (``cell_size``):
+# at national zooms the picture is the same, the tile a fraction of the size. The point
+# keeps the largest hazard's identity; the cell's hazards, areas and status (CHA if any)
+# are summed up.
+_CELLS = (
+    ", g AS (SELECT *, floor(ST_X(geom) / {cell}) AS cx, floor(ST_Y(geom) / {cell}) AS cy"
+    "  FROM f WHERE geom IS NOT NULL),"
+    " c AS (SELECT (array_agg(id ORDER BY remaining_m2 DESC))[1] AS id,"
+    "  (array_agg(reference ORDER BY remaining_m2 DESC))[1] AS reference,"
+    "  CASE WHEN bool_or(status = 'CHA') THEN 'CHA' ELSE 'SHA' END AS status,"
+    "  (array_agg(contam ORDER BY remaining_m2 DESC))[1] AS contam,"
+    "  SUM(remaining_m2) AS remaining_m2, SUM(area_m2) AS area_m2, COUNT(*) AS hazards,"
+    "  ST_MakePoint(cx * {cell} + {cell} / 2, cy * {cell} + {cell} / 2) AS geom"
+    "  FROM g GROUP BY cx, cy)"
+    " SELECT ST_AsMVT(c, 'hazards', {extent}, 'geom') FROM c"
+)
+
+
+def cell_size(z: int) -> int:
+    """Side of a merging cell in tile units (4096 per tile, ~8 per screen pixel)."""
+    return 64 if z <= 6 else 32 if z <= 7 else 16
+
+
 _REMAINING_THEN = (
     "CASE WHEN m.hazard_id IS NOT NULL AND NOT EXISTS ("
     " SELECT 1 FROM ledger_entry later WHERE later.hazard_id = s.hazard_id"
@@ -193,12 +217,16 @@ def tile(
     if layer == "hazards":
         latest = latest_event(session)
         current = latest is None or as_of >= latest
+        points = z < POINT_ZOOM
+        final = (_CELLS.replace("{cell}", str(cell_size(z))) if points else _POLYGONS).replace(
+            "{extent}", str(EXTENT)
+        )
         if current:
-            geom = "m.point_3857" if z < POINT_ZOOM else "m.geom_3857"
-            query = _sql(_HAZARDS_NOW, geom=geom)
+            geom = "m.point_3857" if points else "m.geom_3857"
+            query = _sql(_HAZARDS_NOW.replace("{final}", final), geom=geom)
         else:
-            shape = "ST_PointOnSurface(s.geom_3857)" if z < POINT_ZOOM else _REMAINING_THEN
-            query = _sql(_HAZARDS_THEN, shape=shape)
+            shape = "ST_PointOnSurface(s.geom_3857)" if points else _REMAINING_THEN
+            query = _sql(_HAZARDS_THEN.replace("{final}", final), shape=shape)
     elif layer == "releases":
         if z < RELEASE_ZOOM:
             return b""

@@ -123,12 +123,13 @@ def test_release_tile_shows_released_land_by_method_from_its_date(client: TestCl
     assert get_layer(client, "releases", z, x, y, as_of="2022-02-28")["features"] == []
 
 
-def test_low_zoom_hazard_tiles_hold_one_point_per_open_hazard(client: TestClient) -> None:
+def test_low_zoom_hazard_tiles_hold_points_for_open_hazards(client: TestClient) -> None:
     z = 6
     x, y = tile_of(102.5, 19.5, z)
     features = get_layer(client, "hazards", z, x, y)["features"]
     assert sorted(f["properties"]["reference"] for f in features) == ["H1", "H2"]
     assert {f["geometry"]["type"] for f in features} == {"Point"}
+    assert [f["properties"]["hazards"] for f in features] == [1, 1]  # far apart: not merged
     # at an earlier date too, from the boundaries then in force
     features = get_layer(client, "hazards", z, x, y, as_of="2021-01-01")["features"]
     assert {f["geometry"]["type"] for f in features} == {"Point"} and len(features) == 2
