@@ -9,8 +9,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import Engine
+
+from ims.errors import SetupError
 
 # PostGIS's own tables (and those of its optional extensions) are not ims's to manage.
 FOREIGN_TABLES = frozenset({"spatial_ref_sys", "topology", "layer"})
@@ -28,8 +31,24 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database behind ``engine`` to ``revision``."""
+    """Migrate the database behind ``engine`` to ``revision``.
+
+    Refuses, with a SetupError, a database whose schema is newer than this ims knows (it
+    was migrated by a later version): nothing is changed then.
+    """
     cfg = alembic_config()
+    scripts = ScriptDirectory.from_config(cfg)
+    current = current_revision(engine)
+    if current is not None:
+        try:
+            scripts.get_revision(current)
+        except CommandError:
+            raise SetupError(
+                f"the database schema is at revision {current}, which this version of ims "
+                f"does not know (its latest is {scripts.get_current_head()}): the database "
+                "was migrated by a newer ims; run that version, or restore a backup made "
+                "with this one"
+            ) from None
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)

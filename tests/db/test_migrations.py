@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 
 from ims.db import migrate
 from ims.db.models import Base
+from ims.errors import SetupError
 
 
 @pytest.fixture
@@ -49,6 +50,15 @@ def test_upgrade_downgrade_upgrade_round_trips(scratch_engine: Engine) -> None:
     assert _tables(scratch_engine) == {"alembic_version"}
     migrate.upgrade(scratch_engine)
     assert _tables(scratch_engine) == tables_at_head
+
+
+def test_a_database_from_a_newer_ims_is_refused_clearly(scratch_engine: Engine) -> None:
+    migrate.upgrade(scratch_engine, "0001")
+    with scratch_engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    with pytest.raises(SetupError, match="revision 0999.*newer ims"):
+        migrate.upgrade(scratch_engine)
+    assert _tables(scratch_engine) == {"alembic_version"}  # nothing was changed
 
 
 def test_models_and_migrations_do_not_drift(engine: Engine) -> None:
