@@ -183,6 +183,38 @@ def db_status() -> None:
     _print_status()
 
 
+@db_app.command("backup")
+@reports_errors
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write.")],
+) -> None:
+    """Write the whole database to FILE (pg_dump custom format)."""
+    from ims.db.backup import backup
+
+    size = backup(_database_up(quiet=True), file)
+    out.print(f"backed up to {file} ({size / 1e6:,.1f} MB)", highlight=False)
+
+
+@db_app.command("restore")
+@reports_errors
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="A backup made by `ims db backup`.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Replace the database's contents without asking.")
+    ] = False,
+) -> None:
+    """Replace the database's contents with FILE, in one transaction (all or nothing)."""
+    from ims.db.backup import restore
+
+    url = _database_up(quiet=True)
+    if not yes and not typer.confirm(
+        "This replaces everything in the database with the backup. Go on?"
+    ):
+        raise typer.Exit(1)
+    restore(url, file)
+    out.print(f"restored {file}", highlight=False)
+
+
 @contextlib.contextmanager
 def _session() -> Iterator[Any]:
     """A session on the database, started and migrated if need be."""

@@ -31,6 +31,8 @@ def external_db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> str:
         ["db", "status"],
         ["db", "down"],
         ["db", "migrate"],
+        ["db", "backup"],
+        ["db", "restore"],
         ["serve"],
         ["demo"],
     ],

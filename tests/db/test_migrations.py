@@ -56,7 +56,7 @@ def test_a_database_from_a_newer_ims_is_refused_clearly(scratch_engine: Engine) 
     migrate.upgrade(scratch_engine, "0001")
     with scratch_engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
-    with pytest.raises(SetupError, match="revision 0999.*newer ims"):
+    with pytest.raises(SetupError, match=r"revision 0999.*newer ims"):
         migrate.upgrade(scratch_engine)
     assert _tables(scratch_engine) == {"alembic_version"}  # nothing was changed
 

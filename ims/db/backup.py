@@ -1,0 +1,85 @@
+"""Backups: the whole database to one file with pg_dump, and back with pg_restore.
+
+A backup is PostgreSQL's custom archive format (compressed, restorable object by object).
+A restore runs in a single transaction, so it either replaces the database's contents
+completely or changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from ims.db.embedded import find_bindir
+from ims.errors import InvalidRequest, SetupError
+
+log = logging.getLogger(__name__)
+
+
+def libpq_url(url: str) -> str:
+    """The URL as libpq's tools take it (no SQLAlchemy driver suffix)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def client_tool(name: str) -> str:
+    """The path of a PostgreSQL client program (pg_dump, pg_restore)."""
+    try:
+        candidate = find_bindir() / name
+        if candidate.exists():
+            return str(candidate)
+    except SetupError:
+        pass
+    found = shutil.which(name)
+    if found is None:
+        raise SetupError(f"{name} is not installed: apt-get install postgresql-client")
+    return found
+
+
+def _run(args: list[str], what: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(args, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        detail = lines[-1] if lines else f"exit status {result.returncode}"
+        raise SetupError(f"{what} failed: {detail}")
+    return result
+
+
+def backup(url: str, path: Path) -> int:
+    """Write the database at ``url`` to ``path``; returns the file's size in bytes.
+
+    The archive is written beside ``path`` first and renamed into place, so an interrupted
+    backup never leaves a truncated file under the final name.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidRequest(f"{path} is a directory: give a file name for the backup")
+    partial = path.with_name(path.name + ".partial")
+    try:
+        _run([client_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+              f"--file={partial}", f"--dbname={libpq_url(url)}"], "pg_dump")  # fmt: skip
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return path.stat().st_size
+
+
+def restore(url: str, path: Path) -> None:
+    """Replace the contents of the database at ``url`` with the backup in ``path``."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidRequest(f"{path}: no such backup file")
+    tool = client_tool("pg_restore")
+    listing = subprocess.run([tool, "--list", str(path)], capture_output=True, text=True,
+                             check=False)  # fmt: skip
+    if listing.returncode != 0:
+        raise InvalidRequest(f"{path} is not a backup made by `ims db backup` (pg_dump custom "
+                             "format)")  # fmt: skip
+    _run([tool, "--clean", "--if-exists", "--no-owner", "--no-privileges",
+          "--single-transaction", "--exit-on-error", f"--dbname={libpq_url(url)}", str(path)],
+         "pg_restore")  # fmt: skip
+    log.debug("restored %s", path)

@@ -1,0 +1,133 @@
+"""A backup restored into a fresh database gives the same Article 7 figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from ims.cli import app
+from ims.config import get_settings
+from ims.db.backup import backup, restore
+from ims.db.migrate import upgrade
+from ims.db.recording import load_boundaries, record_hazards, record_releases
+from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
+from ims.errors import InvalidRequest
+from ims.reports.article7 import ReportScope, article7
+
+
+@pytest.fixture
+def databases(test_server) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """Two throw-away databases: a filled one and an empty one."""
+    urls = [test_server.create_database("ims_backup") for _ in range(2)]
+    yield urls[0], urls[1]
+    for url in urls:
+        test_server.drop_database(url)
+
+
+def fill(engine: Engine) -> None:
+    upgrade(engine)
+    with Session(engine) as session, session.begin():
+        load_boundaries(session, [
+            BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+        ], level=1)  # fmt: skip
+        record_hazards(session, [
+            NewHazard("H1", HazardStatus.CHA, box(102.1, 19.6, 102.11, 19.61),
+                      dt.date(2020, 1, 1), estimates={"BLU-26": 40}),
+        ])  # fmt: skip
+        record_releases(session, [
+            NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1),
+                       box(102.1, 19.6, 102.105, 19.61), items={"BLU-26": 7}),
+        ])  # fmt: skip
+
+
+def report(engine: Engine) -> dict:
+    with Session(engine) as session:
+        return article7(session, 2022, ReportScope())
+
+
+def test_restored_backup_gives_the_same_article7(
+    databases: tuple[str, str], tmp_path: Path
+) -> None:
+    source_url, target_url = databases
+    source, target = create_engine(source_url), create_engine(target_url)
+    try:
+        fill(source)
+        size = backup(source_url, tmp_path / "ims.backup")
+        assert size > 0 and not (tmp_path / "ims.backup.partial").exists()
+        restore(target_url, tmp_path / "ims.backup")
+        assert report(target) == report(source)
+        assert report(target)["released"][0]["cleared_m2"] > 0
+    finally:
+        source.dispose()
+        target.dispose()
+
+
+def test_restore_replaces_what_the_database_held(
+    databases: tuple[str, str], tmp_path: Path
+) -> None:
+    source_url, target_url = databases
+    source, target = create_engine(source_url), create_engine(target_url)
+    try:
+        fill(source)
+        backup(source_url, tmp_path / "ims.backup")
+        with source.begin() as conn:  # a later change, then restore the earlier state
+            conn.execute(text("UPDATE hazard SET reference = 'CHANGED'"))
+        restore(source_url, tmp_path / "ims.backup")
+        with source.connect() as conn:
+            assert conn.scalar(text("SELECT reference FROM hazard")) == "H1"
+    finally:
+        source.dispose()
+        target.dispose()
+
+
+def test_a_file_that_is_no_backup_is_refused_and_nothing_changes(
+    databases: tuple[str, str], tmp_path: Path
+) -> None:
+    source_url, _ = databases
+    source = create_engine(source_url)
+    try:
+        fill(source)
+        bogus = tmp_path / "notes.txt"
+        bogus.write_text("not a backup")
+        with pytest.raises(InvalidRequest, match="not a backup"):
+            restore(source_url, bogus)
+        with pytest.raises(InvalidRequest, match="no such backup"):
+            restore(source_url, tmp_path / "missing.backup")
+        with source.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM release")) == 1
+    finally:
+        source.dispose()
+
+
+def test_cli_backs_up_and_restores_with_one_line_errors(
+    databases: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source_url, _ = databases
+    source = create_engine(source_url)
+    try:
+        fill(source)
+        monkeypatch.setenv("IMS_DATABASE_URL", source_url)
+        get_settings.cache_clear()
+        runner = CliRunner()
+        done = runner.invoke(app, ["db", "backup", str(tmp_path / "a.backup")])
+        assert done.exit_code == 0, done.output
+        assert "backed up to" in done.output
+        refused = runner.invoke(app, ["db", "restore", str(tmp_path / "a.backup")], input="n\n")
+        assert refused.exit_code == 1  # asked, and the answer was no
+        restored = runner.invoke(app, ["db", "restore", str(tmp_path / "a.backup"), "--yes"])
+        assert restored.exit_code == 0, restored.output
+        (tmp_path / "junk.backup").write_bytes(b"junk")
+        bad = runner.invoke(app, ["db", "restore", str(tmp_path / "junk.backup"), "--yes"])
+        assert bad.exit_code == 2
+        assert "not a backup" in bad.output and "Traceback" not in bad.output
+    finally:
+        get_settings.cache_clear()
+        source.dispose()
