@@ -84,6 +84,17 @@ def engine(test_server: TestServer) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def committed_engine(test_server: TestServer) -> Iterator[Engine]:
+    """A migrated database of the test's own, for tests that need real commits."""
+    url = test_server.create_database("ims_committed")
+    eng = create_engine(url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+    test_server.drop_database(url)
+
+
+@pytest.fixture
 def connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside a transaction that is rolled back after the test."""
     with engine.connect() as conn:

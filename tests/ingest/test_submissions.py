@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,7 +12,6 @@ from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from ims.db.migrate import upgrade
 from ims.db.models import Hazard, Release, Submission, SubmissionFeature
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
@@ -151,19 +149,6 @@ def test_releases_are_validated_against_the_database(session: Session, country: 
     submissions.approve(session, ok.submission.id)
     assert session.scalar(select(func.count()).select_from(Release)) == 1
     assert article7(session, 2022, ReportScope())["released"][-1]["cleared_m2"] > 0
-
-
-@pytest.fixture
-def committed_engine(test_server) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    """A database of its own: the concurrency test needs real, committed transactions."""
-    from sqlalchemy import create_engine
-
-    url = test_server.create_database("ims_concurrency")
-    engine = create_engine(url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-    test_server.drop_database(url)
 
 
 def test_concurrent_conflicting_approvals_leave_one_winner(committed_engine: Engine,
