@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,11 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=200 * 1024 * 1024, description="largest upload")
     host: str = Field(default="127.0.0.1", description="address `ims serve` listens on")
     port: int = Field(default=8000, description="port `ims serve` listens on")
+    article4_deadline: dt.date = Field(
+        default=dt.date(2025, 8, 1),
+        description="the State's Article 4 clearance deadline (with any extension granted); "
+        "the default is Lao PDR's extended deadline of 1 August 2025",
+    )
 
 
 @lru_cache

@@ -3,7 +3,8 @@
 # venv), a virtual environment in .venv, and the package with its dependencies.
 # Safe to run again: each step is skipped when already done.
 #   scripts/setup.sh          the application
-#   scripts/setup.sh --dev    the application and the test/lint tools
+#   scripts/setup.sh --dev    the application and the test/lint tools (and Chromium for the
+#                             browser tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,6 +45,12 @@ if [ -n "$bindir" ]; then
   if [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
     apt_install "postgresql-$major-postgis-3"
   fi
+fi
+
+# Browser tests drive Debian's Chromium (a test tool's own browser download is not used).
+if [ -n "$extras" ] && ! command -v chromium >/dev/null; then
+  say "installing chromium for the browser tests"
+  apt_install chromium
 fi
 
 # --- Python -------------------------------------------------------------------------------

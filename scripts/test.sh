@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 say "ruff"
-.venv/bin/ruff check ims tests migrations
-.venv/bin/ruff format --check ims tests
+.venv/bin/ruff check ims map_ui tests migrations bench
+.venv/bin/ruff format --check ims map_ui tests bench
 say "mypy"
-.venv/bin/mypy ims
+.venv/bin/mypy ims map_ui
 say "pytest"
 .venv/bin/python -m pytest "$@"

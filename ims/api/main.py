@@ -34,4 +34,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(reports.router, prefix=API_PREFIX)
     app.include_router(submissions.router, prefix=API_PREFIX)
     app.include_router(tiles.router, prefix=API_PREFIX)
+    from map_ui.pages import install
+
+    install(app)  # the web pages and their static files
     return app

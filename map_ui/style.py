@@ -1,0 +1,37 @@
+"""One symbology for every map and chart (land-release convention)."""
+
+from __future__ import annotations
+
+# Remaining ground: CHA red, SHA orange.
+STATUS_COLOURS = {"CHA": "#d7191c", "SHA": "#fd8d3c"}
+STATUS_LABELS = {"CHA": "Confirmed hazardous area (CHA)", "SHA": "Suspected hazardous area (SHA)"}
+
+# Released land: three clearly distinct greens/teals, lightest for the least work.
+METHOD_COLOURS = {"cancelled": "#b8e186", "reduced": "#4dac26", "cleared": "#018571"}
+METHOD_LABELS = {
+    "cancelled": "Cancelled (non-technical survey)",
+    "reduced": "Reduced (technical survey)",
+    "cleared": "Cleared",
+}
+
+# Province choropleth of remaining area (km²), a purple ramp that no layer above uses.
+CHOROPLETH_BREAKS_KM2 = (0.1, 1.0, 5.0, 20.0)
+CHOROPLETH_COLOURS = ("#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1")
+BOUNDARY_COLOUR = "#54278f"
+
+# Review map: features with findings.
+FINDING_COLOURS = {"error": "#e31a1c", "warning": "#ff7f00", "": "#2c7fb8"}
+
+
+def legend() -> dict[str, object]:
+    """The symbology as data, for templates and scripts."""
+    return {
+        "status": STATUS_COLOURS,
+        "status_labels": STATUS_LABELS,
+        "method": METHOD_COLOURS,
+        "method_labels": METHOD_LABELS,
+        "breaks": CHOROPLETH_BREAKS_KM2,
+        "ramp": CHOROPLETH_COLOURS,
+        "boundary": BOUNDARY_COLOUR,
+        "finding": FINDING_COLOURS,
+    }

@@ -1,0 +1,83 @@
+"""A live ims on a demo database of its own, for the page and browser tests.
+
+The demo programme is small (300 hazards) and committed, as a browser needs it; the server
+runs in a thread of the test process on a free port.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+import uvicorn
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from ims.api.main import create_app
+from ims.db.migrate import upgrade
+from ims.sample.demo import load_demo
+
+
+@dataclass(frozen=True)
+class LiveSite:
+    """The address of the live server and facts about its data."""
+
+    url: str
+    engine: Engine
+    hazard: str  # a hazard with releases
+    broken_submission: int  # a staged submission with errors
+    clean_submission: int  # a staged submission without errors
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def demo_engine(test_server) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    url = test_server.create_database("ims_ui")
+    engine = create_engine(url)
+    upgrade(engine)
+    with Session(engine) as session, session.begin():
+        load_demo(session, hazards=300)
+    yield engine
+    engine.dispose()
+    test_server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def site(demo_engine: Engine) -> Iterator[LiveSite]:
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(demo_engine), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    with demo_engine.connect() as conn:
+        hazard = conn.scalar(text(
+            "SELECT h.reference FROM hazard h JOIN release r ON r.hazard_id = h.id "
+            "JOIN hazard_remaining m ON m.hazard_id = h.id WHERE m.remaining_m2 > 0 "
+            "ORDER BY h.id LIMIT 1"
+        ))  # fmt: skip
+        broken = conn.scalar(text(
+            "SELECT s.id FROM submission s WHERE s.status = 'validated' AND EXISTS ("
+            " SELECT 1 FROM finding f WHERE f.submission_id = s.id AND f.severity = 'error')"
+        ))  # fmt: skip
+        clean = conn.scalar(text(
+            "SELECT s.id FROM submission s WHERE s.status = 'validated' AND NOT EXISTS ("
+            " SELECT 1 FROM finding f WHERE f.submission_id = s.id AND f.severity = 'error')"
+        ))  # fmt: skip
+    yield LiveSite(f"http://127.0.0.1:{port}", demo_engine, hazard, broken, clean)
+    server.should_exit = True
+    thread.join(timeout=10)
