@@ -17,8 +17,11 @@ import datetime as dt
 import logging
 import math
 import random
+import shutil
+import socket
 import statistics
 import time
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
@@ -107,7 +110,45 @@ def main() -> None:
             f"all zooms 6–14: {len(everything)} tiles, p50 {statistics.median(everything):.1f} ms,"
             f" p95 {percentile(everything, 0.95):.1f} ms, max {max(everything):.1f} ms"
         )
+    map_page_in_browser(engine)
     engine.dispose()
+
+
+def map_page_in_browser(engine: Any) -> None:
+    """Time from navigation to the first features drawn on /map, in headless Chromium."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        say("map page: not timed (no chromium; scripts/setup.sh --dev installs it)")
+        return
+    import threading
+
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(engine), port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        for attempt in ("first visit", "second visit"):
+            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            start = time.perf_counter()
+            page.goto(f"http://127.0.0.1:{port}/map")
+            page.wait_for_selector(".leaflet-pane path", timeout=60_000)
+            drawn = time.perf_counter() - start
+            page.wait_for_load_state("networkidle")
+            paths = page.locator(".leaflet-pane path").count()
+            say(
+                f"map page ({attempt}): first features {drawn:.2f} s after navigation, all "
+                f"tiles {time.perf_counter() - start:.2f} s, {paths:,} shapes drawn"
+            )
+            page.close()
+        browser.close()
+    server.should_exit = True
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from ims.reports.article7 import OPEN_THRESHOLD_M2
 
 LAYERS = ("hazards", "releases", "admin1")
 POINT_ZOOM = 9
-RELEASE_ZOOM = 10
+RELEASE_ZOOM = 11
 MAX_ZOOM = 22
 EXTENT = 4096
 BUFFER = 64

@@ -102,7 +102,7 @@
     const b = legend.breaks;
     const labels = [`&lt; ${b[0]}`].concat(b.slice(0, -1).map((v, i) => `${v}–${b[i + 1]}`), [`≥ ${b[b.length - 1]}`]);
     labels.forEach((label, i) => { html += `<div><i style="background:${legend.ramp[i]}"></i>${label}</div>`; });
-    html += '<div class="muted">Below zoom 9 hazards are points; releases show from zoom 10.</div>';
+    html += '<div class="muted">Below zoom 9 hazards are points; releases show from zoom 11.</div>';
     d.innerHTML = html;
     return d;
   };
