@@ -493,7 +493,8 @@ def demo(
     if serve_pages:
         settings = get_settings()
         address = f"http://{host or settings.host}:{port or settings.port}"
-        out.print(f"serving the API at {address}/api/v1/docs (Ctrl-C to stop)", highlight=False)
+        out.print(f"serving the web pages at {address}/ (the map at {address}/map, the API at "
+                  f"{address}/api/v1/docs); Ctrl-C to stop", highlight=False)  # fmt: skip
         serve(host=host, port=port)
 
 
