@@ -268,6 +268,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 
 FORMATS = ("json", "csv", "html")
+BINARY_FORMATS = ("xlsx", "pdf")
 
 
 @report_app.command("article7")
@@ -276,7 +277,7 @@ def report_article7(
     year: Annotated[int, typer.Option(help="Calendar year (as of 31 December).")],
     level: Annotated[int, typer.Option(help="Admin level: 1 provinces, 2 districts.")] = 1,
     contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
-    fmt: Annotated[str, typer.Option("--format", help="json, csv or html.")] = "json",
+    fmt: Annotated[str, typer.Option("--format", help="json, csv, html, xlsx or pdf.")] = "json",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
 ) -> None:
     """Form 1(h) remaining contamination and Form 1(i) land release for a year."""
@@ -284,11 +285,20 @@ def report_article7(
     from ims.reports import export
     from ims.reports.article7 import ReportScope, article7
 
-    if fmt not in FORMATS:
-        raise InvalidRequest(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    if fmt not in (*FORMATS, *BINARY_FORMATS):
+        raise InvalidRequest(
+            f"unknown format {fmt!r}: use one of {', '.join((*FORMATS, *BINARY_FORMATS))}"
+        )
+    if fmt in BINARY_FORMATS and output is None:
+        raise InvalidRequest(f"--format {fmt} writes a file: give it with -o FILE")
     scope = ReportScope(level=level, contam=_contam(contam))
     with _session() as session:
         report = article7(session, year, scope)
+        if fmt in BINARY_FORMATS:
+            assert output is not None
+            output.write_bytes(export.to_binary(session, report, fmt))
+            err.print(f"wrote {output}", highlight=False)
+            return
     text_out = {"json": export.to_json, "csv": export.to_csv, "html": export.to_html}[fmt](report)
     _emit(text_out, output)
 
@@ -328,6 +338,135 @@ def report_article4(
             session, _date(baseline, "--baseline"), _date(as_of, "--as-of"), _contam(contam)
         )
     _emit(json.dumps(result, indent=2), None)
+
+
+@report_app.command("progress")
+@reports_errors
+def report_progress(
+    last_year: Annotated[
+        int | None, typer.Option(help="Last year of the series (default: last year).")
+    ] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="Baseline date (default IMS_ARTICLE4_BASELINE).")
+    ] = None,
+    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    fmt: Annotated[str, typer.Option("--format", help="json, csv or png (chart).")] = "json",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
+) -> None:
+    """Article 4 progress year by year: added, released by method, remaining at year end."""
+    import datetime as dt
+    import json
+
+    from ims.errors import InvalidRequest
+    from ims.reports.progress import article4_series, series_csv, series_png
+
+    if fmt not in ("json", "csv", "png"):
+        raise InvalidRequest(f"unknown format {fmt!r}: use json, csv or png")
+    if fmt == "png" and output is None:
+        raise InvalidRequest("--format png writes a file: give it with -o FILE")
+    start = _date(baseline, "--baseline") if baseline else get_settings().article4_baseline
+    with _session() as session:
+        series = article4_series(session, start, last_year or dt.date.today().year - 1,
+                                 _contam(contam))  # fmt: skip
+    if fmt == "png":
+        assert output is not None
+        output.write_bytes(series_png(series))
+        err.print(f"wrote {output}", highlight=False)
+        return
+    _emit(series_csv(series) if fmt == "csv" else json.dumps(series, indent=2), output)
+
+
+@report_app.command("marking")
+@reports_errors
+def report_marking(
+    as_of: Annotated[str | None, typer.Option(help="As-of date (default: today).")] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="Baseline date (default IMS_ARTICLE4_BASELINE).")
+    ] = None,
+    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+) -> None:
+    """Action 18: open hazards and area marked or fenced, and those not surveyed since the
+    baseline, per province."""
+    import datetime as dt
+    import json
+
+    from ims.reports.progress import marking
+
+    day = _date(as_of, "--as-of") if as_of else dt.date.today()
+    start = _date(baseline, "--baseline") if baseline else get_settings().article4_baseline
+    with _session() as session:
+        rows = marking(session, day, start, _contam(contam))
+    _emit(json.dumps(rows, indent=2), None)
+
+
+@report_app.command("priorities")
+@reports_errors
+def report_priorities(
+    top: Annotated[int | None, typer.Option(help="Only the first N.")] = None,
+    weights: Annotated[
+        Path | None, typer.Option(help='JSON weights, e.g. {"cha": 3, "area": 2}.')
+    ] = None,
+    as_of: Annotated[str | None, typer.Option(help="As-of date (default: today).")] = None,
+    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    fmt: Annotated[str, typer.Option("--format", help="json, csv or xlsx.")] = "json",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
+) -> None:
+    """Action 23: open hazards ranked by a configurable score, for tasking."""
+    import datetime as dt
+    import json
+
+    from ims.errors import InvalidRequest
+    from ims.reports.progress import Weights, priorities
+    from ims.reports.tables import rows_csv, rows_xlsx
+
+    if fmt not in ("json", "csv", "xlsx"):
+        raise InvalidRequest(f"unknown format {fmt!r}: use json, csv or xlsx")
+    if fmt == "xlsx" and output is None:
+        raise InvalidRequest("--format xlsx writes a file: give it with -o FILE")
+    day = _date(as_of, "--as-of") if as_of else dt.date.today()
+    with _session() as session:
+        ranked = priorities(session, day, Weights.load(weights), _contam(contam), top)
+    if fmt == "xlsx":
+        assert output is not None
+        output.write_bytes(rows_xlsx(ranked, "Priorities"))
+        err.print(f"wrote {output}", highlight=False)
+        return
+    _emit(rows_csv(ranked) if fmt == "csv" else json.dumps(ranked, indent=2), output)
+
+
+@report_app.command("workplan")
+@reports_errors
+def report_workplan(
+    year: Annotated[int, typer.Option(help="The plan's year.")],
+    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+) -> None:
+    """Action 19: target against actual per province and method, and the projection."""
+    import json
+
+    from ims.reports.workplan import workplan_report
+
+    with _session() as session:
+        result = workplan_report(session, year, _contam(contam))
+    _emit(json.dumps(result, indent=2), None)
+
+
+workplan_app = typer.Typer(help="Work plans: annual targets per province and method.",
+                           no_args_is_help=True)  # fmt: skip
+app.add_typer(workplan_app, name="workplan")
+
+
+@workplan_app.command("import")
+@reports_errors
+def workplan_import(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: year, province, method, target_m2.")],
+) -> None:
+    """Record targets from a file; all rows or none (errors name the row and field)."""
+    from ims.reports.workplan import read_targets_file, set_targets
+
+    rows = read_targets_file(file)
+    with _session() as session, session.begin():
+        n = set_targets(session, rows, where=file.name, by="cli")
+    out.print(f"recorded {n} targets from {file.name}", highlight=False)
 
 
 def _date(value: str, option: str) -> Any:

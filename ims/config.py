@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=200 * 1024 * 1024, description="largest upload")
     host: str = Field(default="127.0.0.1", description="address `ims serve` listens on")
     port: int = Field(default=8000, description="port `ims serve` listens on")
+    article4_baseline: dt.date = Field(
+        default=dt.date(2010, 8, 1),
+        description="the baseline of Article 4 progress: entry into force for the State "
+        "(the default is the Convention's entry into force, 1 August 2010, as for Lao PDR)",
+    )
     article4_deadline: dt.date = Field(
         default=dt.date(2025, 8, 1),
         description="the State's Article 4 clearance deadline (with any extension granted); "
@@ -56,7 +61,7 @@ def configure_logging(level: str | None = None) -> None:
         return
     logging.basicConfig(level=(level or get_settings().log_level).upper(), format=_LOG_FORMAT)
     if not level or level.upper() != "DEBUG":
-        # Alembic and pyogrio narrate every step at INFO; keep the CLI's output readable.
-        for name in ("alembic", "pyogrio"):
+        # Alembic, pyogrio and matplotlib narrate every step at INFO: keep the output readable.
+        for name in ("alembic", "pyogrio", "matplotlib"):
             logging.getLogger(name).setLevel(logging.WARNING)
     configure_logging._done = True  # type: ignore[attr-defined]

@@ -32,6 +32,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     register_error_handlers(app)
     app.include_router(health.router, prefix=API_PREFIX)
     app.include_router(reports.router, prefix=API_PREFIX)
+    app.include_router(reports.plans, prefix=API_PREFIX)
     app.include_router(submissions.router, prefix=API_PREFIX)
     app.include_router(tiles.router, prefix=API_PREFIX)
     from map_ui.pages import install

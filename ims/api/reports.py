@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
+from pydantic import BaseModel, Field
 
 from ims.api.deps import SessionDep
 from ims.domain.enums import Contamination
@@ -15,6 +16,10 @@ from ims.reports.article7 import ReportScope, article4, article7
 from ims.reports.explain import COLUMNS, explain
 
 router = APIRouter(prefix="/reports", tags=["reports"])
+BINARY_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
 
 Year = Annotated[int, Query(ge=1900, le=2200, description="calendar year (as of 31 December)")]
 Level = Annotated[Literal[1, 2], Query(description="admin level: 1 provinces, 2 districts")]
@@ -27,10 +32,16 @@ def get_article7(
     year: Year,
     level: Level = 1,
     contam: Contam = Contamination.CMR,
-    format: Annotated[Literal["json", "csv", "html"], Query()] = "json",
+    format: Annotated[Literal["json", "csv", "html", "xlsx", "pdf"], Query()] = "json",
 ) -> Any:
-    """Form 1(h) and Form 1(i) for a year, as JSON (DESIGN.md §7), CSV or HTML."""
+    """Form 1(h) and Form 1(i) for a year, as JSON (DESIGN.md §7), CSV, HTML, XLSX or PDF."""
     report = article7(session, year, ReportScope(level=level, contam=contam))
+    if format in BINARY_TYPES:
+        return Response(
+            export.to_binary(session, report, format),
+            media_type=BINARY_TYPES[format],
+            headers={"Content-Disposition": f'attachment; filename="article7-{year}.{format}"'},
+        )
     if format == "csv":
         return PlainTextResponse(
             export.to_csv(report),
@@ -64,3 +75,97 @@ def get_article4(
 ) -> dict[str, Any]:
     """Article 4.6(d)–(f): area at the baseline, added since, released since, remaining."""
     return article4(session, baseline, as_of, contam)
+
+
+@router.get("/progress", response_model=None)
+def get_progress(
+    session: SessionDep,
+    last_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    baseline: Annotated[dt.date | None, Query(description="default IMS_ARTICLE4_BASELINE")] = None,
+    contam: Contam = Contamination.CMR,
+    format: Annotated[Literal["json", "csv", "png"], Query()] = "json",
+) -> Any:
+    """Article 4 progress year by year: added, released by method, remaining at year end."""
+    from ims.config import get_settings
+    from ims.reports.progress import article4_series, series_csv, series_png
+
+    series = article4_series(session, baseline or get_settings().article4_baseline,
+                             last_year or dt.date.today().year - 1, contam)  # fmt: skip
+    if format == "csv":
+        return PlainTextResponse(series_csv(series), media_type="text/csv; charset=utf-8")
+    if format == "png":
+        return Response(series_png(series), media_type="image/png")
+    return series
+
+
+@router.get("/marking")
+def get_marking(
+    session: SessionDep,
+    as_of: Annotated[dt.date | None, Query(description="default: today")] = None,
+    baseline: Annotated[dt.date | None, Query(description="default IMS_ARTICLE4_BASELINE")] = None,
+    contam: Contam = Contamination.CMR,
+) -> list[dict[str, Any]]:
+    """Action 18: share of open hazards and area marked, and those not surveyed since the
+    baseline, per province."""
+    from ims.config import get_settings
+    from ims.reports.progress import marking
+
+    return marking(session, as_of or dt.date.today(),
+                   baseline or get_settings().article4_baseline, contam)  # fmt: skip
+
+
+@router.get("/priorities", response_model=None)
+def get_priorities(
+    session: SessionDep,
+    top: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+    as_of: Annotated[dt.date | None, Query(description="default: today")] = None,
+    contam: Contam = Contamination.CMR,
+    format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
+) -> Any:
+    """Action 23: open hazards ranked by score (the default weights; the CLI takes others)."""
+    from ims.reports.progress import Weights, priorities
+    from ims.reports.tables import rows_csv, rows_xlsx
+
+    ranked = priorities(session, as_of or dt.date.today(), Weights(), contam, top)
+    if format == "csv":
+        return PlainTextResponse(rows_csv(ranked), media_type="text/csv; charset=utf-8")
+    if format == "xlsx":
+        disposition = 'attachment; filename="priorities.xlsx"'
+        return Response(rows_xlsx(ranked, "Priorities"), media_type=BINARY_TYPES["xlsx"],
+                        headers={"Content-Disposition": disposition})  # fmt: skip
+    return ranked
+
+
+@router.get("/workplan")
+def get_workplan(session: SessionDep, year: Year, contam: Contam = Contamination.CMR) -> Any:
+    """Action 19: target against actual per province and method, and the projection."""
+    from ims.reports.workplan import workplan_report
+
+    return workplan_report(session, year, contam)
+
+
+plans = APIRouter(prefix="/workplans", tags=["reports"])
+
+
+class Target(BaseModel):
+    """One annual target."""
+
+    province: str = Field(min_length=1, max_length=64, description="province (level 1) code")
+    method: str = Field(min_length=1, max_length=32, description="cancelled, reduced, cleared")
+    target_m2: float = Field(ge=0, le=1e12)
+
+
+@plans.put("/{year}")
+def put_workplan(
+    session: SessionDep,
+    year: Annotated[int, Path(ge=1900, le=2200)],
+    targets: Annotated[list[Target], Body(max_length=10_000)],
+) -> dict[str, Any]:
+    """Record a year's targets (earlier ones for the same province and method stay on
+    record but no longer count); all or nothing."""
+    from ims.reports.workplan import set_targets
+
+    n = set_targets(session, [{"year": year, **t.model_dump()} for t in targets],
+                    where=f"work plan {year}", by="api")  # fmt: skip
+    session.commit()
+    return {"year": year, "recorded": n}

@@ -449,3 +449,22 @@ class HazardRemaining(Base):
     point_3857: Mapped[WKBElement | None] = web_mercator_column(
         "ST_Transform(ST_PointOnSurface(geom), 3857)", "POINT"
     )
+
+
+class WorkPlanTarget(Base):
+    """An annual land-release target for a province and method (Action 19).
+
+    Append-only: setting a target again adds a row; the latest ``set_at`` is in force, so
+    earlier plans stay on record.
+    """
+
+    __tablename__ = "work_plan_target"
+    __table_args__ = (CheckConstraint("target_m2 >= 0", name="target_non_negative"),)
+
+    id: Mapped[IntPK]
+    year: Mapped[int] = mapped_column(SmallInteger, index=True)
+    admin_id: Mapped[int] = mapped_column(ForeignKey("admin_area.id"))
+    method: Mapped[ReleaseMethod] = mapped_column(str_enum(ReleaseMethod, "method"))
+    target_m2: Mapped[float] = mapped_column(Float)
+    set_at: Mapped[Created]
+    set_by: Mapped[str | None] = mapped_column(String(100))

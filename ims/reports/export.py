@@ -83,3 +83,43 @@ def to_csv(report: dict[str, Any]) -> str:
 def to_html(report: dict[str, Any]) -> str:
     """A standalone HTML page with both tables."""
     return _env.get_template("article7.html").render(report=report)
+
+
+def outstanding_findings(session: Any) -> tuple[int, list[tuple[str, int]]]:
+    """Submissions awaiting review that have errors, and their error findings by code."""
+    from sqlalchemy import text
+
+    pending = session.scalar(text(
+        "SELECT COUNT(DISTINCT s.id) FROM submission s JOIN finding f ON f.submission_id = s.id "
+        "WHERE s.status = 'validated' AND f.severity = 'error'"
+    ))  # fmt: skip
+    codes = session.execute(text(
+        "SELECT f.code, COUNT(*) FROM submission s JOIN finding f ON f.submission_id = s.id "
+        "WHERE s.status = 'validated' AND f.severity = 'error' GROUP BY f.code ORDER BY 2 DESC"
+    )).all()  # fmt: skip
+    return int(pending or 0), [(str(code), int(n)) for code, n in codes]
+
+
+def admin_geometries(session: Any, level: int) -> list[tuple[str | None, Any]]:
+    """The admin areas of a level with their geometries (for the PDF's map)."""
+    import shapely
+    from sqlalchemy import text
+
+    rows = session.execute(
+        text("SELECT code, ST_AsBinary(ST_SimplifyPreserveTopology(geom, 0.002)) "
+             "FROM admin_area WHERE level = :l ORDER BY code"),
+        {"l": level},
+    ).all()  # fmt: skip
+    return [(code, shapely.from_wkb(bytes(wkb))) for code, wkb in rows]
+
+
+def to_binary(session: Any, report: dict[str, Any], fmt: str) -> bytes:
+    """The report as XLSX or PDF (these need the database for notes and the map)."""
+    if fmt == "xlsx":
+        from ims.reports.xlsx import to_xlsx
+
+        pending, codes = outstanding_findings(session)
+        return to_xlsx(report, codes, pending)
+    from ims.reports.pdf import to_pdf
+
+    return to_pdf(report, admin_geometries(session, report["level"]))

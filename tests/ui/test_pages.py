@@ -69,4 +69,5 @@ def test_submissions_list_and_reports_page(client: httpx.Client) -> None:
     page = client.get("/reports", params={"year": 2020, "level": 2})
     assert page.status_code == 200
     assert 'id="form-1h"' in page.text and 'id="form-1i"' in page.text
-    assert "format=csv" in page.text
+    assert "format=csv" in page.text and "format=xlsx" in page.text and "format=pdf" in page.text
+    assert 'id="planning"' in page.text

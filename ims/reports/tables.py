@@ -1,0 +1,43 @@
+"""Lists of flat records as CSV or a formatted worksheet (ranked hazards and the like)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+
+
+def rows_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """The records as CSV with a header from the first record's keys."""
+    buf = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return buf.getvalue()
+
+
+def rows_xlsx(rows: Sequence[dict[str, Any]], title: str) -> bytes:
+    """The records as one worksheet with a bold, frozen header."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = title[:31]
+    if rows:
+        ws.append(list(rows[0]))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="E8E4F0")
+        for row in rows:
+            ws.append(list(row.values()))
+        ws.freeze_panes = "A2"
+        for column in ws.columns:
+            width = max(len(str(c.value or "")) for c in column)
+            ws.column_dimensions[column[0].column_letter].width = min(width + 2, 40)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

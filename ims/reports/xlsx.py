@@ -1,0 +1,143 @@
+"""The Article 7 tables as a formatted workbook, ready to paste into the form."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+HEADER_FILL = PatternFill("solid", fgColor="E8E4F0")
+TOTAL_FILL = PatternFill("solid", fgColor="F4F2F8")
+THIN = Side(style="thin", color="BBBBBB")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+KM2 = "#,##0.000"
+M2 = "#,##0"
+COUNT = "#,##0"
+
+RULES = [
+    "Areas are computed from the polygons on the WGS84 ellipsoid (edges straight in "
+    "longitude/latitude), never from the areas stated in the source files.",
+    "Each square metre of a hazard is released once: a release counts only the part of the "
+    "hazard still remaining just before it (its effective area); ground already cancelled, "
+    "reduced or cleared is not counted again, and the part of a release outside its hazard "
+    "is not counted at all.",
+    "Remaining area = area added (hazards recorded or enlarged) − area released, per hazard; "
+    "a hazard is open while at least 1 m² of it remains.",
+    "A hazard is counted once, in the area holding the largest part of it; its area is split "
+    "between areas where it straddles a boundary. 'Unassigned' is ground outside every area.",
+    "Where hazards overlap, each hazard's remaining area is counted in full in the tables; "
+    "the notes give the total with shared ground counted once.",
+]
+
+
+def _table(
+    ws: Worksheet, title: str, header: Sequence[str], formats: Sequence[str | None],
+    rows: Sequence[Sequence[Any]], total_last: bool,
+) -> None:  # fmt: skip
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append(list(header))
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.border = BORDER
+    for values in rows:
+        ws.append(list(values))
+    last = ws.max_row
+    for r in range(3, last + 1):
+        for c, fmt in enumerate(formats, start=1):
+            cell = ws.cell(row=r, column=c)
+            cell.border = BORDER
+            if fmt:
+                cell.number_format = fmt
+            if total_last and r == last:
+                cell.font = Font(bold=True)
+                cell.fill = TOTAL_FILL
+    ws.freeze_panes = "B3"
+    for c, name in enumerate(header, start=1):
+        width = max(len(str(name)) * 0.9, *(len(str(v[c - 1] or "")) for v in rows), 8)
+        ws.column_dimensions[get_column_letter(c)].width = min(width + 2, 60)
+    ws.row_dimensions[2].height = 32
+
+
+def _items(items: list[dict[str, Any]], key: str) -> str:
+    return ", ".join(f"{i['type']} {i[key]:,}" for i in items)
+
+
+def to_xlsx(report: dict[str, Any], outstanding: Sequence[tuple[str, int]] = (),
+            pending_submissions: int = 0) -> bytes:  # fmt: skip
+    """Form 1(h), Form 1(i) and a Notes sheet; km² and m² both given."""
+    wb = Workbook()
+    level = "Province" if report["level"] == 1 else "District"
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Form 1(h)"
+    _table(
+        ws, f"Form 1(h): remaining contamination ({report['contam']}) as of {report['as_of']}",
+        [f"{level} code", level, "SHAs (number)", "SHA area (km²)", "SHA area (m²)",
+         "CHAs (number)", "CHA area (km²)", "CHA area (m²)", "Total (number)",
+         "Total area (km²)", "Total area (m²)", "Estimated remnants (number by type)",
+         "Years of use"],
+        [None, None, COUNT, KM2, M2, COUNT, KM2, M2, COUNT, KM2, M2, None, None],
+        [[r["admin_code"] if r["admin_code"] != "TOTAL" else "", r["admin_name"],
+          r["sha_count"], r["sha_area_m2"] / 1e6, r["sha_area_m2"], r["cha_count"],
+          r["cha_area_m2"] / 1e6, r["cha_area_m2"], r["total_count"],
+          r["total_area_m2"] / 1e6, r["total_area_m2"], _items(r["remnants"],
+          "estimated_quantity"), "–".join(str(y) for y in r["years_of_use"])]
+         for r in report["remaining"]],
+        total_last=True,
+    )  # fmt: skip
+    ws = wb.create_sheet("Form 1(i)")
+    _table(
+        ws, f"Form 1(i): land released in {report['year']} ({report['contam']})",
+        [f"{level} code", level, "Cancelled (km²)", "Cancelled (m²)", "Reduced (km²)",
+         "Reduced (m²)", "Cleared (km²)", "Cleared (m²)", "Total released (km²)",
+         "Total released (m²)", "Hazards closed (number)", "Items destroyed (number by type)"],
+        [None, None, KM2, M2, KM2, M2, KM2, M2, KM2, M2, COUNT, None],
+        [[r["admin_code"] if r["admin_code"] != "TOTAL" else "", r["admin_name"],
+          r["cancelled_m2"] / 1e6, r["cancelled_m2"], r["reduced_m2"] / 1e6, r["reduced_m2"],
+          r["cleared_m2"] / 1e6, r["cleared_m2"], r["total_m2"] / 1e6, r["total_m2"],
+          r["hazards_closed"], _items(r["destroyed"], "quantity")]
+         for r in report["released"]],
+        total_last=True,
+    )  # fmt: skip
+    ws = wb.create_sheet("Notes")
+    overlap = report["overlap"]
+    lines: list[list[Any]] = [
+        ["Article 7 report: survey and clearance figures"],
+        [],
+        ["As of", report["as_of"]],
+        ["Year reported (releases)", report["year"]],
+        ["Contamination", report["contam"]],
+        ["Admin level", f"{report['level']} ({level.lower()}s)"],
+        ["Remaining, overlaps counted once (km²)", overlap["dissolved_area_m2"] / 1e6],
+        ["Ground shared by overlapping hazards (km²)", overlap["double_counted_m2"] / 1e6],
+        [],
+        ["How the figures are computed"],
+        *[[f"{i}.", rule] for i, rule in enumerate(RULES, start=1)],
+        [],
+        ["Data-quality findings outstanding"],
+        ["Submissions awaiting review with errors", pending_submissions],
+        *[[f"  {code}", n] for code, n in outstanding],
+    ]
+    if not outstanding:
+        lines.append(["  none", ""])
+    for line in lines:
+        ws.append(line)
+    for r in (1, 10, 10 + len(RULES) + 2):
+        ws.cell(row=r, column=1).font = Font(bold=True, size=12 if r == 1 else 11)
+    for r in (7, 8):
+        ws.cell(row=r, column=2).number_format = KM2
+    ws.column_dimensions["A"].width = 44
+    ws.column_dimensions["B"].width = 100
+    for row in ws.iter_rows(min_row=11, max_row=10 + len(RULES)):
+        row[1].alignment = Alignment(wrap_text=True, vertical="top")
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()

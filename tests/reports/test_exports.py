@@ -1,0 +1,227 @@
+"""Exports a State Party can submit, and the planning figures, checked against the geometry.
+
+Two provinces (P-A west of 102.5°E, P-B east); expected areas are computed here with
+pyproj.Geod from the corner coordinates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from ims.api.deps import get_session
+from ims.api.main import create_app
+from ims.cli import app as cli_app
+from ims.config import get_settings
+from ims.db.recording import load_boundaries, record_hazards, record_releases
+from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
+from ims.errors import InvalidRequest
+from ims.reports import export
+from ims.reports.article7 import ReportScope, article4, article7
+from ims.reports.progress import Weights, article4_series, marking, priorities
+from ims.reports.workplan import set_targets, workplan_report
+
+GEOD = Geod(ellps="WGS84")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+TOL = 0.1
+
+
+def geod_box(x0: float, y0: float, x1: float, y1: float) -> float:
+    area, _ = GEOD.polygon_area_perimeter([x0, x1, x1, x0], [y0, y0, y1, y1])
+    return abs(area)
+
+
+H1 = (102.1, 19.6, 102.11, 19.61)  # P-A, CHA, marked, 40 BLU-26
+H2 = (102.7, 19.3, 102.71, 19.31)  # P-B, SHA, 5 BLU-26
+R1 = (102.1, 19.6, 102.105, 19.61)  # cleared from H1 in 2022
+
+
+@pytest.fixture
+def data(session: Session) -> Session:
+    load_boundaries(session, [
+        BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+        BoundaryFeature("P-B", "Province B", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
+    ], level=1)  # fmt: skip
+    record_hazards(session, [
+        NewHazard("H1", HazardStatus.CHA, box(*H1), dt.date(2020, 1, 1),
+                  estimates={"BLU-26": 40}, marked=dt.date(2021, 5, 1)),
+        NewHazard("H2", HazardStatus.SHA, box(*H2), dt.date(2021, 1, 1), estimates={"BLU-26": 5}),
+    ])  # fmt: skip
+    record_releases(session, [
+        NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1), box(*R1),
+                   items={"BLU-26": 7}),
+    ])  # fmt: skip
+    return session
+
+
+def client_for(session: Session) -> TestClient:
+    app = create_app(session.get_bind())  # type: ignore[arg-type]
+    app.dependency_overrides[get_session] = lambda: session
+    return TestClient(app)
+
+
+def test_xlsx_reads_back_with_the_numbers_of_the_json_report(data: Session) -> None:
+    report = article7(data, 2022, ReportScope())
+    wb = load_workbook(io.BytesIO(export.to_binary(data, report, "xlsx")))
+    assert wb.sheetnames == ["Form 1(h)", "Form 1(i)", "Notes"]
+    h = list(wb["Form 1(h)"].iter_rows(min_row=3, values_only=True))
+    assert len(h) == len(report["remaining"])
+    for row, want in zip(h, report["remaining"], strict=True):
+        assert row[1] == want["admin_name"]
+        assert row[2] == want["sha_count"] and row[5] == want["cha_count"]
+        assert row[10] == pytest.approx(want["total_area_m2"])
+        assert row[9] == pytest.approx(want["total_area_m2"] / 1e6)
+    i = list(wb["Form 1(i)"].iter_rows(min_row=3, values_only=True))
+    for row, want in zip(i, report["released"], strict=True):
+        assert row[7] == pytest.approx(want["cleared_m2"]) and row[10] == want["hazards_closed"]
+    total = i[-1]
+    assert total[1] == "Total" and total[7] == pytest.approx(geod_box(*R1), abs=TOL)
+    notes = [c for r in wb["Notes"].iter_rows(values_only=True) for c in r if c]
+    assert "2022-12-31" in notes and any("released once" in str(c) for c in notes)
+
+
+def test_pdf_has_the_map_and_tables_and_renders(data: Session) -> None:
+    pdf_bytes = export.to_binary(data, article7(data, 2022, ReportScope()), "pdf")
+    pdf = pdfium.PdfDocument(pdf_bytes)
+    assert len(pdf) >= 3
+    text_all = " ".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    for words in ("Article 7 report", "Form 1(h)", "Form 1(i)", "Province A", "Total"):
+        assert words in text_all
+    ARTIFACTS.mkdir(exist_ok=True)
+    pdf[0].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-page1.png")
+    pdf[1].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-page2.png")
+
+
+def test_article4_series_conserves_area_each_year(data: Session) -> None:
+    series = article4_series(data, dt.date(2019, 12, 31), 2023, Contamination.CMR)
+    level = series["area_at_baseline_m2"]
+    assert level == 0.0
+    for row in series["years"]:
+        level += row["added_m2"] - row["released_m2"]["total"]
+        assert row["remaining_end_m2"] == pytest.approx(level, abs=TOL)
+        check = article4(data, dt.date(2019, 12, 31), dt.date(row["year"], 12, 31),
+                         Contamination.CMR)  # fmt: skip
+        assert row["remaining_end_m2"] == pytest.approx(check["remaining_m2"], abs=TOL)
+    by_year = {r["year"]: r for r in series["years"]}
+    assert by_year[2020]["added_m2"] == pytest.approx(geod_box(*H1), abs=TOL)
+    assert by_year[2022]["released_m2"]["cleared"] == pytest.approx(geod_box(*R1), abs=TOL)
+
+
+def test_marking_shares_and_hazards_not_surveyed_since_the_baseline(data: Session) -> None:
+    rows = {r["admin_code"]: r for r in marking(data, dt.date(2023, 1, 1), dt.date(2020, 6, 1),
+                                                Contamination.CMR)}  # fmt: skip
+    assert rows["P-A"]["marked_hazards"] == 1 and rows["P-A"]["marked_hazard_share"] == 1.0
+    assert rows["P-B"]["marked_hazards"] == 0 and rows["P-B"]["marked_area_share"] == 0.0
+    # H1 (recorded before the baseline) was cleared in part since; H2 was recorded after it.
+    assert rows["P-A"]["not_surveyed_since_baseline"] == 0
+    total = rows["TOTAL"]
+    remaining = geod_box(102.105, 19.6, 102.11, 19.61) + geod_box(*H2)
+    assert total["remaining_m2"] == pytest.approx(remaining, abs=TOL)
+    assert total["marked_area_share"] == pytest.approx(
+        geod_box(102.105, 19.6, 102.11, 19.61) / remaining, rel=1e-6
+    )
+    before = {r["admin_code"]: r for r in marking(data, dt.date(2021, 1, 1), dt.date(2020, 6, 1),
+                                                  Contamination.CMR)}  # fmt: skip
+    assert before["P-A"]["marked_hazards"] == 0  # marked only from May 2021
+    assert before["P-A"]["not_surveyed_since_baseline"] == 1
+
+
+def test_priorities_rank_by_the_weighted_factors(data: Session) -> None:
+    ranked = priorities(data, dt.date(2023, 1, 1), Weights(), Contamination.CMR)
+    assert [r["reference"] for r in ranked] == ["H1", "H2"]  # CHA with more remnants first
+    only_area = priorities(data, dt.date(2023, 1, 1), Weights(cha=0, area=1, remnants=0, idle=0),
+                           Contamination.CMR)  # fmt: skip
+    assert [r["reference"] for r in only_area] == ["H2", "H1"]  # H2 has more ground left
+    assert only_area[0]["score"] == pytest.approx(1.0)
+
+
+def test_work_plan_target_against_actual_and_projection(data: Session) -> None:
+    set_targets(data, [{"year": 2022, "province": "P-A", "method": "clearance",
+                        "target_m2": 100_000}], where="test")  # fmt: skip
+    set_targets(data, [{"year": 2022, "province": "P-A", "method": "cleared",
+                        "target_m2": 50_000}], where="test")  # fmt: skip
+    plan = workplan_report(data, 2022, Contamination.CMR)
+    (line,) = [x for x in plan["lines"] if x["method"] == "cleared"]
+    assert line["target_m2"] == 50_000  # the later target is in force; the first is kept
+    assert line["actual_m2"] == pytest.approx(geod_box(*R1), abs=TOL)
+    assert line["achieved"] == pytest.approx(geod_box(*R1) / 50_000, rel=1e-6)
+    assert data.scalar(text("SELECT count(*) FROM work_plan_target")) == 2
+    proj = plan["projection"]
+    assert proj["rate_m2_per_year"] == pytest.approx(geod_box(*R1) / 3, abs=TOL)
+    assert proj["projected_completion_year"] >= 2022
+    assert proj["deadline"] == get_settings().article4_deadline.isoformat()
+
+
+def test_bad_work_plan_rows_name_row_and_field_and_write_nothing(data: Session) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        set_targets(data, [
+            {"year": 2022, "province": "P-A", "method": "cleared", "target_m2": 10},
+            {"year": 2022, "province": "P-A", "method": "cleared", "target_m2": -5},
+            {"year": 2022, "province": "P-A", "method": "sweeping", "target_m2": 5},
+        ], where="plan.csv")  # fmt: skip
+    assert "row 2, field target_m2" in caught.value.detail
+    assert "row 3, field method" in caught.value.detail
+    with pytest.raises(InvalidRequest, match="row 1, field province: unknown province code"):
+        set_targets(data, [{"year": 2022, "province": "P-Z", "method": "cleared",
+                            "target_m2": 5}], where="plan.csv")  # fmt: skip
+    assert data.scalar(text("SELECT count(*) FROM work_plan_target")) == 0
+
+
+def test_api_serves_each_export_with_its_media_type(data: Session) -> None:
+    client = client_for(data)
+    xlsx = client.get("/api/v1/reports/article7", params={"year": 2022, "format": "xlsx"})
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert load_workbook(io.BytesIO(xlsx.content)).sheetnames[0] == "Form 1(h)"
+    pdf = client.get("/api/v1/reports/article7", params={"year": 2022, "format": "pdf"})
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content[:4] == b"%PDF"
+    png = client.get("/api/v1/reports/progress", params={"last_year": 2023, "format": "png"})
+    assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
+    assert client.get("/api/v1/reports/priorities", params={"format": "csv"}).text.startswith(
+        "reference,"
+    )
+    put = client.put("/api/v1/workplans/2023",
+                     json=[{"province": "P-B", "method": "NTS", "target_m2": 2000}])  # fmt: skip
+    assert put.status_code == 200 and put.json()["recorded"] == 1
+    bad = client.put("/api/v1/workplans/2023",
+                     json=[{"province": "P-Q", "method": "NTS", "target_m2": 2000}])  # fmt: skip
+    assert bad.status_code == 422
+    assert bad.headers["content-type"].startswith("application/problem+json")
+    assert "unknown province code" in bad.json()["detail"]
+    unknown = client.get("/api/v1/reports/article7", params={"year": 2022, "format": "docx"})
+    assert unknown.status_code == 422
+
+
+def test_cli_binary_formats_need_a_file_and_work_plan_import_is_all_or_nothing(
+    engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.setenv("IMS_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        no_file = runner.invoke(cli_app, ["report", "article7", "--year", "2022",
+                                          "--format", "pdf"])  # fmt: skip
+        assert no_file.exit_code == 2 and "-o FILE" in no_file.output
+        plan = tmp_path / "plan.csv"
+        plan.write_text("year,province,method,target_m2\n2030,NOWHERE,cleared,10\n")
+        bad = runner.invoke(cli_app, ["workplan", "import", str(plan)])
+        assert bad.exit_code == 2 and "row 1, field province" in bad.output
+        assert "Traceback" not in bad.output
+        plan.write_text("year,province\n2030,X\n")
+        assert "needs the columns" in runner.invoke(cli_app, ["workplan", "import",
+                                                              str(plan)]).output  # fmt: skip
+    finally:
+        get_settings.cache_clear()
