@@ -1,0 +1,201 @@
+"""Uploads through the API and `ims import`: the lifecycle, and hostile files refused cleanly.
+
+Every refusal is problem+json (or a one-line CLI error, exit 2) that says what is wrong,
+with no stack trace and no submission written.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+
+import pyogrio
+import pytest
+from fastapi.testclient import TestClient
+from shapely.geometry import MultiPolygon, Polygon, box
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from ims.api.deps import get_session
+from ims.api.main import create_app
+from ims.cli import app as cli_app
+from ims.config import get_settings
+from ims.db.recording import load_boundaries
+from ims.domain.records import BoundaryFeature
+from tests.ingest.test_submissions import hazard_frame, write_zip
+
+LAOS = box(100.0, 13.9, 107.7, 22.5)
+BOWTIE = Polygon([(103.2, 19.4), (103.21, 19.41), (103.21, 19.4), (103.2, 19.41)])
+
+
+@pytest.fixture
+def client(session: Session) -> TestClient:
+    load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
+                    level=1)  # fmt: skip
+    app = create_app(session.get_bind())  # type: ignore[arg-type]
+    app.dependency_overrides[get_session] = lambda: session
+    return TestClient(app)
+
+
+def good_zip(folder: Path, name: str = "good") -> Path:
+    frame = hazard_frame(
+        [{"hazard_id": "API-1"}, {"hazard_id": "API-2"}],
+        [box(103.2, 19.4, 103.205, 19.405), box(103.3, 19.4, 103.305, 19.405)],
+    )
+    return write_zip(frame, folder, name, crs=32648)
+
+
+def post(client: TestClient, path: Path, kind: str = "hazards", **form: str) -> object:
+    with path.open("rb") as fh:
+        return client.post("/api/v1/submissions", files={"file": (path.name, fh)},
+                           data={"kind": kind, **form})  # fmt: skip
+
+
+def count(session: Session, table: str) -> int:
+    return int(session.scalar(text(f"SELECT count(*) FROM {table}")) or 0)
+
+
+def test_upload_review_approve_twice_and_the_same_file_again(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    path = good_zip(tmp_path)
+    created = post(client, path, organisation="MAG")
+    assert created.status_code == 201, created.text  # type: ignore[attr-defined]
+    body = created.json()  # type: ignore[attr-defined]
+    assert body["status"] == "validated" and body["feature_count"] == 2
+    assert body["crs"] == "EPSG:32648" and body["errors"] == 0
+    sid = body["id"]
+    assert client.get(f"/api/v1/submissions/{sid}").json()["id"] == sid
+    assert client.post(f"/api/v1/submissions/{sid}/approve").json()["status"] == "approved"
+    again = client.post(f"/api/v1/submissions/{sid}/approve")
+    assert again.status_code == 200 and again.json()["status"] == "approved"
+    assert count(session, "hazard") == 2  # not applied twice
+    second = post(client, path).json()  # type: ignore[attr-defined]
+    assert any(f["code"] == "same_file" for f in second["findings"])
+    assert any(f["code"] == "already_recorded" for f in second["findings"])
+
+
+def test_errors_block_approval_and_rejection_needs_a_reason(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    frame = hazard_frame([{"hazard_id": "BAD-1", "status": "dangerous"}], [BOWTIE])
+    body = post(client, write_zip(frame, tmp_path, "bad")).json()  # type: ignore[attr-defined]
+    codes = {(f["code"], f["row"], f["field"]) for f in body["findings"]}
+    assert ("invalid_geometry", 1, "geometry") in codes
+    assert ("unknown_value", 1, "status") in codes
+    refused = client.post(f"/api/v1/submissions/{body['id']}/approve")
+    assert refused.status_code == 409
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert count(session, "hazard") == 0
+    no_reason = client.post(f"/api/v1/submissions/{body['id']}/reject", json={"reason": ""})
+    assert no_reason.status_code == 422
+    rejected = client.post(f"/api/v1/submissions/{body['id']}/reject",
+                           json={"reason": "fix the bowtie"})  # fmt: skip
+    assert rejected.json()["status"] == "rejected" and rejected.json()["reason"] == "fix the bowtie"
+    after = client.post(f"/api/v1/submissions/{body['id']}/approve")
+    assert after.status_code in (409, 422)
+    assert after.headers["content-type"].startswith("application/problem+json")
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+    return path
+
+
+def _shapefile_without(tmp_path: Path, suffix: str) -> Path:
+    src = good_zip(tmp_path, "src")
+    with zipfile.ZipFile(src) as zf:
+        members = {n: zf.read(n) for n in zf.namelist() if not n.endswith(suffix)}
+    return _zip(tmp_path / f"no{suffix[1:]}.zip", members)
+
+
+def _corrupt_shp(tmp_path: Path) -> Path:
+    src = good_zip(tmp_path, "src")
+    with zipfile.ZipFile(src) as zf:
+        members = {n: (os.urandom(3000) if n.endswith(".shp") else zf.read(n))
+                   for n in zf.namelist()}  # fmt: skip
+    return _zip(tmp_path / "corrupt.zip", members)
+
+
+HOSTILE = {
+    "garbage": lambda p: (p / "hazards.zip").write_bytes(b"not a zip at all") and p / "hazards.zip",
+    "empty zip": lambda p: _zip(p / "empty.zip", {}),
+    "zip slip": lambda p: _zip(p / "slip.zip", {"../../evil.shp": b"x"}),
+    "absolute path": lambda p: _zip(p / "abs.zip", {"/etc/evil.shp": b"x"}),
+    "thousands of entries": lambda p: _zip(p / "many.zip", {f"f{i}.txt": b"" for i in range(5000)}),
+    "zip bomb": lambda p: _zip(p / "bomb.zip", {"big.dbf": b"\0" * 300_000_000}),
+    "missing dbf": lambda p: _shapefile_without(p, ".dbf"),
+    "missing shx": lambda p: _shapefile_without(p, ".shx"),
+    "corrupt shp": _corrupt_shp,
+    "non-spatial": lambda p: (p / "table.csv").write_bytes(b"a,b\n1,2\n") and p / "table.csv",
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_uploads_are_clear_4xx_and_write_nothing(
+    client: TestClient, session: Session, tmp_path: Path, case: str
+) -> None:
+    path = HOSTILE[case](tmp_path)
+    before = count(session, "submission")
+    response = post(client, path)
+    assert 400 <= response.status_code < 500, response.text  # type: ignore[attr-defined]
+    assert response.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
+    detail = response.json()["detail"]  # type: ignore[attr-defined]
+    assert detail and "Traceback" not in response.text  # type: ignore[attr-defined]
+    assert count(session, "submission") == before
+
+
+def test_upload_over_the_size_limit_and_an_unknown_kind(
+    client: TestClient, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = good_zip(tmp_path)
+    assert post(client, path, kind="minefields").status_code == 422  # type: ignore[attr-defined]
+    monkeypatch.setattr(get_settings(), "upload_max_bytes", 100)
+    big = post(client, path)
+    assert big.status_code == 413 or 400 <= big.status_code < 500  # type: ignore[attr-defined]
+    assert "limit" in big.json()["detail"]  # type: ignore[attr-defined]
+    assert count(session, "submission") == 0
+
+
+def test_blank_templates_download_and_read(client: TestClient, tmp_path: Path) -> None:
+    for name in ("hazards.zip", "releases.gpkg"):
+        response = client.get(f"/api/v1/templates/{name}")
+        assert response.status_code == 200
+        target = tmp_path / name
+        target.write_bytes(response.content)
+        fields = pyogrio.read_info(f"/vsizip/{target}" if name.endswith("zip") else target)
+        assert ("hazard_id" if name.startswith("hazards") else "release_id") in list(
+            fields["fields"]
+        )
+    missing = client.get("/api/v1/templates/minefields.zip")
+    assert missing.status_code == 422  # not one of the templates
+    assert missing.headers["content-type"].startswith("application/problem+json")
+
+
+def test_cli_import_exit_codes(engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("IMS_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        frame = hazard_frame([{"hazard_id": "CLI-BAD"}], [BOWTIE])
+        bad = runner.invoke(cli_app, ["import", str(write_zip(frame, tmp_path, "bad")),
+                                      "--kind", "hazards"])  # fmt: skip
+        assert bad.exit_code == 1, bad.output
+        assert "invalid_geometry" in bad.output and "nothing applied" in bad.output
+        junk = tmp_path / "junk.zip"
+        junk.write_bytes(b"junk")
+        unusable = runner.invoke(cli_app, ["import", str(junk), "--kind", "hazards"])
+        assert unusable.exit_code == 2 and "Traceback" not in unusable.output
+        no_prj = write_zip(hazard_frame([{"hazard_id": "CLI-NOPRJ"}],
+                                        [box(103.2, 19.4, 103.205, 19.405)]),
+                           tmp_path, "noprj", crs=32648, keep_prj=False)  # fmt: skip
+        assert runner.invoke(cli_app, ["import", str(no_prj), "--kind", "hazards"]).exit_code == 2
+        stated = runner.invoke(cli_app, ["import", str(no_prj), "--kind", "hazards",
+                                         "--crs", "EPSG:32648"])  # fmt: skip
+        assert stated.exit_code == 0, stated.output
+    finally:
+        get_settings.cache_clear()
