@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ims.errors import ImsError
@@ -49,6 +50,15 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, str(exc.detail), str(exc.detail), "http-error")
 
 
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    # The database refused a value (a NUL character in text, a number out of range): the
+    # request's fault, not the server's.
+    cause = getattr(exc, "orig", None) or exc
+    return problem(422, "Invalid request",
+                   f"a value in the request cannot be stored or searched: {str(cause).strip()}",
+                   "invalid-request")  # fmt: skip
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(
@@ -61,4 +71,5 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ImsError, _ims_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(Exception, _unexpected)

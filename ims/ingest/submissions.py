@@ -203,10 +203,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def _organisation(session: Session, name: str | None) -> Organisation | None:
+    name = (name or "").strip()
     if not name:
         return None
+    if "\x00" in name:
+        raise InvalidRequest("the organisation name holds a NUL character")
     ids = organisation_ids(session, [name])
-    return session.get(Organisation, ids[name.strip()])
+    return session.get(Organisation, ids[name])
 
 
 def stored_mapping(

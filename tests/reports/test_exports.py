@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, box
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -204,11 +204,10 @@ def test_api_serves_each_export_with_its_media_type(data: Session) -> None:
 
 
 def test_cli_binary_formats_need_a_file_and_work_plan_import_is_all_or_nothing(
-    engine,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    committed_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("IMS_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    url = committed_engine.url.render_as_string(hide_password=False)  # the CLI commits
+    monkeypatch.setenv("IMS_DATABASE_URL", url)
     get_settings.cache_clear()
     try:
         runner = CliRunner()

@@ -14,7 +14,7 @@ import pyogrio
 import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import MultiPolygon, Polygon, box
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -176,8 +176,12 @@ def test_blank_templates_download_and_read(client: TestClient, tmp_path: Path) -
     assert missing.headers["content-type"].startswith("application/problem+json")
 
 
-def test_cli_import_exit_codes(engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("IMS_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+def test_cli_import_exit_codes(
+    committed_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A database of its own: the CLI commits.
+    url = committed_engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("IMS_DATABASE_URL", url)
     get_settings.cache_clear()
     runner = CliRunner()
     try:
@@ -199,3 +203,16 @@ def test_cli_import_exit_codes(engine, tmp_path: Path, monkeypatch: pytest.Monke
         assert stated.exit_code == 0, stated.output
     finally:
         get_settings.cache_clear()
+
+
+def test_found_by_fuzzing_blank_organisation_and_nul_characters(
+    client: TestClient, tmp_path: Path
+) -> None:
+    # A blank organisation is none (it was a KeyError); a NUL in a query is a 422, not a 500.
+    created = post(client, good_zip(tmp_path), organisation="  ")
+    assert created.status_code == 201, created.text  # type: ignore[attr-defined]
+    nul = client.get("/api/v1/reports/article7/explain",
+                     params={"year": 2020, "admin": "\x00", "column": "total_area_m2"})  # fmt: skip
+    assert nul.status_code == 422
+    assert nul.headers["content-type"].startswith("application/problem+json")
+    assert "NUL" in nul.json()["detail"]
