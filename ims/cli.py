@@ -37,7 +37,8 @@ report_app = typer.Typer(
 app.add_typer(report_app, name="report")
 
 # Lines are not cut to the terminal's width: findings and URLs get copied and grepped.
-out = Console(soft_wrap=True)
+# Piped or logged output gets room for the report tables (a terminal keeps its own width).
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, soft_wrap=True)
 
 
