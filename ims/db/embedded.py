@@ -225,7 +225,7 @@ class EmbeddedCluster:
         self._own(self.home, self.socket_dir)
         if self.pgdata.exists() and not any(self.pgdata.iterdir()):
             self.pgdata.rmdir()
-        log.info("initialising a private PostgreSQL cluster in %s", self.pgdata)
+        log.debug("initialising a private PostgreSQL cluster in %s", self.pgdata)
         self._run(
             "initdb",
             "-D", str(self.pgdata),

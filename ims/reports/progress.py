@@ -101,7 +101,7 @@ def series_png(series: dict[str, Any]) -> bytes:
     years = [r["year"] for r in series["years"]]
     fig, ax = plt.subplots(figsize=(8, 4), dpi=120)
     bottom = [0.0] * len(years)
-    colours = {"cancelled": "#b8e186", "reduced": "#4dac26", "cleared": "#018571"}
+    colours = {"cancelled": "#a1dab4", "reduced": "#35978f", "cleared": "#2c7fb8"}  # as the maps
     for method in METHODS:
         values = [r["released_m2"][method] / 1e6 for r in series["years"]]
         ax.bar(years, values, bottom=bottom, color=colours[method], label=f"{method} (km²/yr)")

@@ -18,6 +18,7 @@ date each hazard in the tile is rebuilt from its boundary in force and its relea
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -159,6 +160,13 @@ def latest_event(session: Session) -> dt.date | None:
     return latest
 
 
+def data_stamp(session: Session) -> str:
+    """Changes whenever anything is recorded (the recording sequence moves), per database."""
+    return str(
+        session.scalar(text("SELECT current_database() || ':' || last_value FROM recording_seq"))
+    )
+
+
 def check_tile(layer: str, z: int, x: int, y: int) -> None:
     """Refuse an unknown layer or a tile address outside the tile grid."""
     if layer not in LAYERS:
@@ -170,6 +178,8 @@ def check_tile(layer: str, z: int, x: int, y: int) -> None:
 
 
 _figure_cache: dict[tuple[Any, ...], tuple[list[int], list[float], list[int]]] = {}
+THEN_CACHE_TILES = 2000  # hazard tiles of earlier dates kept in memory (a few MB)
+_then_cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 
 
 def _province_figures(session: Session, as_of: dt.date) -> tuple[list[int], list[float], list[int]]:
@@ -177,7 +187,7 @@ def _province_figures(session: Session, as_of: dt.date) -> tuple[list[int], list
 
     Cached per as-of date until anything new is recorded (the recording sequence moves).
     """
-    stamp = session.scalar(text("SELECT last_value FROM recording_seq"))
+    stamp = data_stamp(session)
     key = (as_of, stamp)
     cached = _figure_cache.get(key)
     if cached is not None:
@@ -225,8 +235,21 @@ def tile(
             geom = "m.point_3857" if points else "m.geom_3857"
             query = _sql(_HAZARDS_NOW.replace("{final}", final), geom=geom)
         else:
+            # An earlier date is rebuilt hazard by hazard: keep what was built, keyed on the
+            # recording sequence so that anything recorded since makes it stale.
+            key = (z, x, y, as_of, data_stamp(session))
+            cached = _then_cache.get(key)
+            if cached is not None:
+                _then_cache.move_to_end(key)
+                return cached
             shape = "ST_PointOnSurface(s.geom_3857)" if points else _REMAINING_THEN
             query = _sql(_HAZARDS_THEN.replace("{final}", final), shape=shape)
+            data = session.scalar(query, params)
+            built = bytes(data) if data is not None else b""
+            _then_cache[key] = built
+            while len(_then_cache) > THEN_CACHE_TILES:
+                _then_cache.popitem(last=False)
+            return built
     elif layer == "releases":
         if z < RELEASE_ZOOM:
             return b""

@@ -173,3 +173,24 @@ def test_bad_tile_requests_are_clear_problems(client: TestClient, path: str, sta
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "Traceback" not in response.text
+
+
+def test_an_earlier_dates_tile_follows_a_back_dated_release(
+    client: TestClient, session: Session
+) -> None:
+    z = 12
+    x, y = tile_of(102.705, 19.305, z)
+    before = get_layer(client, "hazards", z, x, y, as_of="2021-12-31")
+    (h2,) = [f for f in before["features"] if f["properties"]["reference"] == "H2"]
+    assert h2["properties"]["remaining_m2"] == pytest.approx(
+        geod_box(102.7, 19.3, 102.71, 19.31), rel=1e-6
+    )
+    record_releases(session, [
+        NewRelease("R9", "H2", ReleaseMethod.CANCELLED, dt.date(2021, 6, 1),
+                   box(102.7, 19.3, 102.71, 19.305)),
+    ])  # fmt: skip
+    after = get_layer(client, "hazards", z, x, y, as_of="2021-12-31")
+    (h2,) = [f for f in after["features"] if f["properties"]["reference"] == "H2"]
+    assert h2["properties"]["remaining_m2"] == pytest.approx(
+        geod_box(102.7, 19.305, 102.71, 19.31), rel=1e-6
+    )
