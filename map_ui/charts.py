@@ -2,96 +2,124 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 
 from map_ui.style import METHOD_COLOURS, METHOD_LABELS
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 30, 36
+LEFT, RIGHT, TOP, BOTTOM = 56, 24, 30, 36
 
 
-def _nice_max(value: float) -> float:
-    """A round axis maximum at or above ``value``."""
+@dataclass(frozen=True)
+class Bar:
+    """One year of land release by method, in m²."""
+
+    label: str
+    cancelled_m2: float
+    reduced_m2: float
+    cleared_m2: float
+    partial: bool = False  # the current year, so far
+
+
+def nice_ticks(value: float, count: int = 4) -> list[float]:
+    """Round axis ticks from 0 to at least ``value``, about ``count`` steps."""
     if value <= 0:
-        return 1.0
-    magnitude = 10.0 ** len(str(int(value))) / 10
-    for step in (1.0, 2.0, 2.5, 5.0, 10.0):
-        if value <= step * magnitude:
-            return float(step * magnitude)
-    return value
+        return [0.0, 0.25, 0.5, 0.75, 1.0]
+    raw = value / count
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    step = next(s * magnitude for s in (1.0, 2.0, 2.5, 5.0, 10.0) if raw <= s * magnitude)
+    steps = math.ceil(value / step - 1e-9)
+    return [round(i * step, 10) for i in range(steps + 1)]
 
 
-def _axis(top: float, unit: str) -> list[str]:
-    parts = []
+def _label(value: float, ticks: Sequence[float]) -> str:
+    """``value`` with as many decimals as the tick step needs (0.25 → 2, 2.5 → 1, 5 → 0)."""
+    step = ticks[1] - ticks[0]
+    decimals = next(d for d in range(6) if abs(step * 10**d - round(step * 10**d)) < 1e-6)
+    return f"{value:,.{decimals}f}"
+
+
+def _frame(title: str, ticks: Sequence[float], unit: str) -> list[str]:
+    parts = [
+        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" class="chart" role="img" '
+        f'aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
     plot_h = HEIGHT - TOP - BOTTOM
-    for i in range(5):
-        value = top * i / 4
-        y = HEIGHT - BOTTOM - plot_h * i / 4
+    for value in ticks:
+        y = HEIGHT - BOTTOM - plot_h * value / ticks[-1]
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
                      'class="grid"/>')  # fmt: skip
         parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                     f"{value:,.1f}</text>")  # fmt: skip
+                     f"{_label(value, ticks)}</text>")  # fmt: skip
     parts.append(
         f'<text x="{LEFT - 6}" y="14" text-anchor="end" class="unit">{escape(unit)}</text>'
     )
     return parts
 
 
-def stacked_bars(rows: Sequence[dict[str, float]], title: str) -> str:
-    """Annual release by method: one stacked bar per year, in km²."""
-    if not rows:
+def _every(n: int) -> int:
+    """Label every k-th of n slots so labels do not collide."""
+    return max(1, math.ceil(n / 16))
+
+
+def stacked_bars(bars: Sequence[Bar], title: str) -> str:
+    """Release by method: one stacked bar per year, in km²."""
+    if not bars:
         return '<p class="empty">No land released yet.</p>'
-    totals = [sum(r[f"{m}_m2"] for m in METHOD_COLOURS) / 1e6 for r in rows]
-    top = _nice_max(max(totals))
+    totals = [(b.cancelled_m2 + b.reduced_m2 + b.cleared_m2) / 1e6 for b in bars]
+    ticks = nice_ticks(max(totals))
+    top = ticks[-1]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    slot = plot_w / len(rows)
-    bar = max(2.0, slot * 0.7)
-    parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" class="chart" role="img" '
-             f'aria-label="{escape(title)}">', f"<title>{escape(title)}</title>",
-             *_axis(top, "km²")]  # fmt: skip
-    for i, row in enumerate(rows):
-        x = LEFT + i * slot + (slot - bar) / 2
+    slot = plot_w / len(bars)
+    width = max(2.0, slot * 0.7)
+    parts = _frame(title, ticks, "km²")
+    every = _every(len(bars))
+    for i, bar in enumerate(bars):
+        x = LEFT + i * slot + (slot - width) / 2
         base = float(HEIGHT - BOTTOM)
         for method, colour in METHOD_COLOURS.items():
-            km2 = row[f"{method}_m2"] / 1e6
+            km2 = getattr(bar, f"{method}_m2") / 1e6
             h = plot_h * km2 / top
             base -= h
             parts.append(
-                f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                f'fill="{colour}"><title>{int(row["year"])} {METHOD_LABELS[method]}: '
-                f"{km2:,.3f} km²</title></rect>"
+                f'<rect x="{x:.1f}" y="{base:.1f}" width="{width:.1f}" height="{h:.1f}" '
+                f'fill="{colour}"><title>{escape(bar.label)}{" so far" if bar.partial else ""} '
+                f"{METHOD_LABELS[method]}: {km2:,.3f} km²</title></rect>"
             )
-        if len(rows) <= 16 or i % 2 == 0:
-            parts.append(f'<text x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" '
-                         f'text-anchor="middle">{int(row["year"])}</text>')  # fmt: skip
+        if (len(bars) - 1 - i) % every == 0:
+            parts.append(f'<text x="{x + width / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" '
+                         f'text-anchor="middle">{escape(bar.label)}</text>')  # fmt: skip
     parts.append("</svg>")
     return "".join(parts)
 
 
-def line(points: Sequence[tuple[int, float]], title: str, colour: str) -> str:
-    """Remaining area at each year end, in km²."""
+def line(points: Sequence[tuple[str, float]], title: str, colour: str) -> str:
+    """A series of areas (label, m²), in km²: remaining area at each year end."""
     if not points:
         return '<p class="empty">Nothing recorded yet.</p>'
-    top = _nice_max(max(v for _, v in points) / 1e6)
+    ticks = nice_ticks(max(v for _, v in points) / 1e6)
+    top = ticks[-1]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(1, len(points) - 1)
+    slot = plot_w / len(points)  # the same slots as the bars, so the two charts line up
 
     def xy(i: int, value: float) -> tuple[float, float]:
-        return LEFT + i * step, HEIGHT - BOTTOM - plot_h * (value / 1e6) / top
+        return LEFT + (i + 0.5) * slot, HEIGHT - BOTTOM - plot_h * (value / 1e6) / top
 
     coords = [xy(i, v) for i, (_, v) in enumerate(points)]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-    parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" class="chart" role="img" '
-             f'aria-label="{escape(title)}">', f"<title>{escape(title)}</title>",
-             *_axis(top, "km²"),
+    parts = [*_frame(title, ticks, "km²"),
              f'<polyline points="{path}" fill="none" stroke="{colour}" '
              'stroke-width="2.5"/>']  # fmt: skip
-    for (year, value), (x, y) in zip(points, coords, strict=True):
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}">'
-                     f"<title>31 Dec {year}: {value / 1e6:,.3f} km²</title></circle>")  # fmt: skip
-        if len(points) <= 16 or (year % 2 == 0):
+    every = _every(len(points))
+    for i, ((label, value), (x, y)) in enumerate(zip(points, coords, strict=True)):
+        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>'
+                     f"{escape(label)}: {value / 1e6:,.3f} km²</title></circle>")  # fmt: skip
+        if (len(points) - 1 - i) % every == 0:
             parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" '
-                         f'text-anchor="middle">{year}</text>')  # fmt: skip
+                         f'text-anchor="middle">{escape(label.split()[-1])}</text>')  # fmt: skip
     parts.append("</svg>")
     return "".join(parts)

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from shapely.geometry import mapping, shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.config import get_settings
+from ims.db.ledger import load_inputs
+from ims.domain.accounting import hazard_ledger
 from ims.domain.enums import Contamination
 from ims.errors import NotFound
 from ims.ingest.submissions import findings_of
-from ims.reports.article7 import OPEN_THRESHOLD_M2, ReportScope, released, remaining
+from ims.reports.article7 import OPEN_THRESHOLD_M2, ReportScope, article4, released, remaining
+from ims.reports.progress import article4_series
+from ims.reports.workplan import projection
+from map_ui.charts import Bar
 
 METHODS = ("cancelled", "reduced", "cleared")
 
@@ -25,85 +30,71 @@ METHODS = ("cancelled", "reduced", "cleared")
 
 @dataclass
 class Dashboard:
-    """The national picture for the dashboard (CMR)."""
+    """The national picture for the dashboard (cluster munition remnants)."""
 
     as_of: dt.date
-    totals: dict[str, Any]
-    released_this_year: dict[str, Any]
-    annual: list[dict[str, Any]]  # per year: year, cancelled_m2, reduced_m2, cleared_m2
-    remaining_series: list[tuple[int, float]]  # (year, remaining m² at its end)
+    totals: dict[str, Any]  # the national row of Form 1(h) at as_of
+    released_this_year: dict[str, Any]  # the national row of Form 1(i) from 1 January
+    bars: list[Bar]  # land released per year by method since the baseline
+    remaining_series: list[tuple[str, float]]  # remaining m² at each year end
+    progress: dict[str, Any] | None  # Article 4.6(d)-(f) since the baseline
+    projection: dict[str, Any]  # completion at the mean rate of the last complete years
     deadline: dt.date
-    rate_m2: float  # mean yearly release over the last complete years
-    rate_years: list[int]
-    projected_year: int | None
+    deadline_is_default: bool  # the assumed deadline, not one the NMAA set
 
 
 def dashboard(session: Session, today: dt.date | None = None) -> Dashboard:
-    """Figures for the dashboard, as of today."""
+    """Figures for the dashboard, as of today, from the report functions."""
     today = today or dt.date.today()
-    scope = ReportScope(level=1, contam=Contamination.CMR)
+    settings = get_settings()
+    contam = Contamination.CMR
+    scope = ReportScope(level=1, contam=contam)
     totals = remaining(session, today, scope)[-1]
     this_year = released(session, dt.date(today.year - 1, 12, 31), today, scope)[-1]
-    rows = session.execute(
-        text(
-            "SELECT EXTRACT(YEAR FROM e.on)::int AS year, e.kind, SUM(e.delta_m2) "
-            "FROM ledger_entry e JOIN hazard h ON h.id = e.hazard_id "
-            "WHERE h.contam = :contam AND e.on <= :today GROUP BY 1, 2 ORDER BY 1"
-        ),
-        {"contam": Contamination.CMR.value, "today": today},
-    ).all()
-    years = sorted({int(r.year) for r in rows})
-    by_year: dict[int, dict[str, Any]] = {
-        y: {"year": y, **{f"{m}_m2": 0.0 for m in METHODS}, "delta": 0.0} for y in years
-    }
-    for year, kind, delta in rows:
-        item = by_year[int(year)]
-        item["delta"] += float(delta)
-        if kind in METHODS:
-            item[f"{kind}_m2"] += -float(delta)
-    series: list[tuple[int, float]] = []
-    level = 0.0
-    for y in years:
-        level += by_year[y]["delta"]
-        series.append((y, max(0.0, level)))
-    complete = [y for y in years if y < today.year][-3:]
-    rate = (
-        sum(sum(by_year[y][f"{m}_m2"] for m in METHODS) for y in complete) / len(complete)
-        if complete
-        else 0.0
-    )
-    left = float(totals["total_area_m2"])
-    projected = None
-    if rate > 0:
-        projected = today.year + math.ceil(left / rate) - (1 if left <= 0 else 0)
-    return Dashboard(today, totals, this_year, [by_year[y] for y in years], series,
-                     get_settings().article4_deadline, rate, complete, projected)  # fmt: skip
+    baseline = settings.article4_baseline
+    bars: list[Bar] = []
+    series: list[tuple[str, float]] = []
+    progress = None
+    if baseline <= today:
+        progress = article4(session, baseline, today, contam)
+        years = article4_series(session, baseline, today.year, contam)["years"]
+        while years and not (years[0]["remaining_end_m2"] or years[0]["released_m2"]["total"]):
+            years = years[1:]  # nothing recorded yet in the first years after the baseline
+        for row in years:
+            year, partial = row["year"], row["year"] == today.year
+            by = row["released_m2"]
+            bars.append(Bar(str(year), by["cancelled"], by["reduced"], by["cleared"], partial))
+            end = today if partial else dt.date(year, 12, 31)
+            series.append((f"{end:%-d %b %Y}", row["remaining_end_m2"]))
+    deadline_field = type(settings).model_fields["article4_deadline"]
+    return Dashboard(
+        as_of=today, totals=totals, released_this_year=this_year, bars=bars,
+        remaining_series=series, progress=progress,
+        projection=projection(session, today.year - 1, contam),
+        deadline=settings.article4_deadline,
+        deadline_is_default=settings.article4_deadline == deadline_field.default,
+    )  # fmt: skip
 
 
 def national_figures(session: Session, as_of: dt.date) -> dict[str, Any]:
-    """Remaining area and open hazards at ``as_of``, all contamination kinds (the map)."""
-    row = session.execute(
-        text(
-            "SELECT COALESCE(SUM(remaining_after_m2) FILTER (WHERE status_after = 'SHA'), 0),"
-            " COALESCE(SUM(remaining_after_m2) FILTER (WHERE status_after = 'CHA'), 0),"
-            " COUNT(*) FILTER (WHERE status_after = 'SHA' AND remaining_after_m2 >= :open),"
-            " COUNT(*) FILTER (WHERE status_after = 'CHA' AND remaining_after_m2 >= :open) "
-            "FROM (SELECT DISTINCT ON (hazard_id) status_after, remaining_after_m2 "
-            '      FROM ledger_entry WHERE "on" <= :as_of '
-            "      ORDER BY hazard_id, entry_no DESC) state"
-        ),
-        {"as_of": as_of, "open": OPEN_THRESHOLD_M2},
-    ).one()
-    sha_m2, cha_m2, sha_n, cha_n = (float(row[0]), float(row[1]), int(row[2]), int(row[3]))
-    return {
-        "as_of": as_of.isoformat(),
-        "sha_area_m2": round(sha_m2, 1),
-        "cha_area_m2": round(cha_m2, 1),
-        "total_area_m2": round(sha_m2 + cha_m2, 1),
-        "sha_count": sha_n,
-        "cha_count": cha_n,
-        "total_count": sha_n + cha_n,
-    }
+    """Remaining area and open hazards at ``as_of``, all contamination kinds (the map's).
+
+    The national rows of Form 1(h), one per contamination kind present, summed: the map
+    box agrees with the reports to the square metre.
+    """
+    present = session.scalars(text("SELECT DISTINCT contam FROM hazard")).all()
+    keys = ("sha_area_m2", "cha_area_m2", "total_area_m2", "sha_count", "cha_count",
+            "total_count")  # fmt: skip
+    figures: dict[str, Any] = {"as_of": as_of.isoformat(), **dict.fromkeys(keys, 0)}
+    for contam in Contamination:
+        if contam.value not in present:
+            continue
+        total = remaining(session, as_of, ReportScope(level=1, contam=contam))[-1]
+        for key in keys:
+            figures[key] += total[key]
+    for key in keys[:3]:
+        figures[key] = round(float(figures[key]), 1)
+    return figures
 
 
 def map_bounds(session: Session) -> list[list[float]]:
@@ -118,6 +109,25 @@ def map_bounds(session: Session) -> list[list[float]]:
     if row[0] is None:
         return [[-60.0, -170.0], [70.0, 170.0]]
     return [[float(row[1]), float(row[0])], [float(row[3]), float(row[2])]]
+
+
+def province_outlines(session: Session, tolerance_deg: float = 0.01) -> dict[str, Any]:
+    """Level-1 boundaries simplified to about a kilometre: context for small maps, ~40 KB."""
+    rows = session.execute(
+        text(
+            "SELECT code, name, ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, :t), 4) "
+            "FROM admin_area WHERE level = 1 ORDER BY code"
+        ),
+        {"t": tolerance_deg},
+    ).all()
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": json.loads(g), "properties": {"code": c, "name": n}}
+            for c, n, g in rows
+            if g
+        ],
+    }
 
 
 # --------------------------------------------------------------------------- hazard page
@@ -137,7 +147,21 @@ class HazardPage:
     destroyed: list[tuple[str, int]]
     boundary: dict[str, Any] | None  # GeoJSON geometries
     remaining: dict[str, Any] | None
-    releases: list[dict[str, Any]] = field(default_factory=list)  # GeoJSON features
+    releases: list[dict[str, Any]] = field(default_factory=list)  # effective parts (GeoJSON)
+    outside: list[dict[str, Any]] = field(default_factory=list)  # released outside, not counted
+
+    @property
+    def closed(self) -> bool:
+        """Fully released: less than 1 m² remains (DESIGN.md §2.5)."""
+        return self.boundary is not None and self.figures["remaining_m2"] < OPEN_THRESHOLD_M2
+
+    @property
+    def centre(self) -> tuple[float, float] | None:
+        """(lat, lon) of a point inside the boundary in force, for links to the map."""
+        if self.boundary is None:
+            return None
+        point = shape(self.boundary).representative_point()
+        return (round(point.y, 6), round(point.x, 6))
 
 
 def hazard_page(session: Session, reference: str) -> HazardPage:
@@ -161,7 +185,7 @@ def hazard_page(session: Session, reference: str) -> HazardPage:
         (row.kind, row.revision_id if row.kind in ("added", "status") else row.release_id): row
         for row in session.execute(
             text(
-                "SELECT kind, revision_id, release_id, delta_m2, remaining_after_m2, "
+                "SELECT entry_no, kind, revision_id, release_id, delta_m2, remaining_after_m2, "
                 "outside_m2 FROM ledger_entry WHERE hazard_id = :h"
             ),
             {"h": hid},
@@ -169,8 +193,7 @@ def hazard_page(session: Session, reference: str) -> HazardPage:
     }
     releases = session.execute(
         text(
-            "SELECT r.id, r.reference, r.method, r.released, r.stated_area_m2, o.name AS operator,"
-            " ST_AsGeoJSON(r.geom, 7) AS geojson FROM release r "
+            "SELECT r.id, r.reference, r.method, r.released, o.name AS operator FROM release r "
             "LEFT JOIN organisation o ON o.id = r.operator_id "
             "WHERE r.hazard_id = :h ORDER BY r.released, r.seq"
         ),
@@ -189,36 +212,64 @@ def hazard_page(session: Session, reference: str) -> HazardPage:
         items_of.setdefault(release_id, []).append(f"{code} × {qty}")
         destroyed[code] = destroyed.get(code, 0) + int(qty)
     timeline: list[dict[str, Any]] = []
+    before: Any = None
     for rev in revisions:
         entry = entries.get(("added", rev.id)) or entries.get(("status", rev.id))
+        if before is None:
+            what, detail = "recorded", f"{rev.status}"
+        else:
+            what = "revised"
+            changes = []
+            if rev.status != before.status:
+                changes.append(f"reclassified {before.status} → {rev.status}")
+            if entry is not None and abs(float(entry.delta_m2)) >= OPEN_THRESHOLD_M2:
+                changes.append("boundary revised")
+            detail = ", ".join(changes) or f"{rev.status}, details revised"
+        if rev.marked and (before is None or before.marked != rev.marked):
+            detail += f"; marked {rev.marked}"
+        before = rev
         timeline.append({
-            "date": rev.effective, "what": "recorded" if not timeline else "revised",
-            "detail": f"{rev.status}" + (f", marked {rev.marked}" if rev.marked else ""),
+            "date": rev.effective, "what": what, "detail": detail,
+            "order": entry.entry_no if entry else -1,
             "change_m2": float(entry.delta_m2) if entry else 0.0,
             "remaining_m2": float(entry.remaining_after_m2) if entry else None,
             "by": rev.operator or "",
         })  # fmt: skip
-    features = []
+    # The map draws what each release actually released (its effective part) and what fell
+    # outside the hazard, rebuilt with the rules that made the ledger (DESIGN.md §2.2).
+    inputs = load_inputs(session, [hid])[0]
+    ledger = hazard_ledger(inputs.versions, inputs.releases)
+    parts = {e.key: e for e in ledger if e.kind.is_release}
+    features: list[dict[str, Any]] = []
+    outside: list[dict[str, Any]] = []
     released_by: dict[str, float] = dict.fromkeys(METHODS, 0.0)
     for rel in releases:
-        entry = next((e for (k, key), e in entries.items() if key == rel.id and k in METHODS),
-                     None)  # fmt: skip
+        entry = entries.get((rel.method, rel.id))
         effective = -float(entry.delta_m2) if entry else 0.0
         released_by[rel.method] += effective
+        detail = rel.reference
+        if rel.id in items_of:
+            detail += f": {', '.join(items_of[rel.id])}"
+        if entry is not None and float(entry.outside_m2 or 0) >= OPEN_THRESHOLD_M2:
+            detail += f"; {float(entry.outside_m2):,.0f} m² outside the hazard, not counted"
         timeline.append({
-            "date": rel.released, "what": rel.method,
-            "detail": f"{rel.reference}" + (f": {', '.join(items_of[rel.id])}"
-                                            if rel.id in items_of else ""),
+            "date": rel.released, "what": rel.method, "order": entry.entry_no if entry else -1,
+            "detail": detail,
             "change_m2": -effective,
             "remaining_m2": float(entry.remaining_after_m2) if entry else None,
             "by": rel.operator or "",
         })  # fmt: skip
-        features.append({
-            "type": "Feature", "geometry": json.loads(rel.geojson),
-            "properties": {"reference": rel.reference, "method": rel.method,
-                           "released": rel.released.isoformat(), "area_m2": round(effective)},
-        })  # fmt: skip
-    timeline.sort(key=lambda t: (t["date"], t["what"] not in ("recorded", "revised")))
+        part = parts.get(rel.id)
+        props = {"reference": rel.reference, "method": rel.method,
+                 "released": rel.released.isoformat(), "area_m2": round(effective)}  # fmt: skip
+        if part is not None and not part.effective.is_empty:
+            features.append({"type": "Feature", "geometry": mapping(part.effective),
+                             "properties": props})  # fmt: skip
+        if part is not None and part.outside_m2 >= OPEN_THRESHOLD_M2:
+            props = {**props, "area_m2": round(part.outside_m2)}
+            outside.append({"type": "Feature", "geometry": mapping(part.outside),
+                            "properties": props})  # fmt: skip
+    timeline.sort(key=lambda t: (t["date"], t["order"]))  # the ledger's order
     state = session.execute(
         text(
             "SELECT status, remaining_m2, area_m2, ST_AsGeoJSON(geom, 7) AS geojson "
@@ -249,7 +300,7 @@ def hazard_page(session: Session, reference: str) -> HazardPage:
         state.status if state else (last_rev.status if last_rev else None), figures, timeline,
         estimates, sorted(destroyed.items()),
         json.loads(last_rev.geojson) if last_rev else None,
-        json.loads(state.geojson) if state and state.geojson else None, features,
+        json.loads(state.geojson) if state and state.geojson else None, features, outside,
     )  # fmt: skip
 
 

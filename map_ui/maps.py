@@ -13,7 +13,14 @@ from branca.element import MacroElement
 from jinja2 import Template
 from shapely.geometry import shape
 
-from map_ui.style import FINDING_COLOURS, METHOD_COLOURS, METHOD_LABELS, STATUS_COLOURS
+from map_ui.style import (
+    BOUNDARY_COLOUR,
+    FINDING_COLOURS,
+    METHOD_COLOURS,
+    METHOD_LABELS,
+    OUTSIDE_COLOUR,
+    STATUS_COLOURS,
+)
 
 LEAFLET_JS = [("leaflet", "/static/vendor/leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", "/static/vendor/leaflet/leaflet.css")]
@@ -76,7 +83,9 @@ def _fit(m: folium.Map, geometries: list[dict[str, Any]]) -> None:
     for geometry in geometries:
         walk(geometry["coordinates"])
     if xs:
-        m.fit_bounds([[min(ys), min(xs)], [max(ys), max(xs)]], padding=(20, 20))
+        # Keep the features clear of the legend in the bottom-right corner.
+        m.fit_bounds([[min(ys), min(xs)], [max(ys), max(xs)]], padding_top_left=(30, 30),
+                     padding_bottom_right=(240, 30))  # fmt: skip
     else:
         m.fit_bounds([[-50.0, -150.0], [60.0, 150.0]])
 
@@ -86,27 +95,42 @@ def hazard_map(
     remaining: dict[str, Any] | None,
     releases: list[dict[str, Any]],
     status: str | None,
+    outside: list[dict[str, Any]] | None = None,
 ) -> MapParts:
-    """Boundary in force (outline), released parts by method, remaining ground."""
+    """Boundary in force (outline), released parts by method, remaining ground.
+
+    ``releases`` are the effective parts (what each release took off the remaining area);
+    ``outside`` the parts of release polygons outside the hazard, shown but never counted.
+    """
     m = _map()
     colour = STATUS_COLOURS.get(status or "", STATUS_COLOURS["SHA"])
+    tooltip = ["reference", "method", "released", "area_m2"]
     if releases:
         folium.GeoJson(
             {"type": "FeatureCollection", "features": releases},
             name="Released land",
             style_function=lambda f: {
                 "color": METHOD_COLOURS[f["properties"]["method"]], "weight": 1,
-                "fillColor": METHOD_COLOURS[f["properties"]["method"]], "fillOpacity": 0.75,
+                "fillColor": METHOD_COLOURS[f["properties"]["method"]], "fillOpacity": 0.8,
             },
-            tooltip=folium.GeoJsonTooltip(["reference", "method", "released", "area_m2"],
-                                          aliases=["Release", "Method", "Date", "Effective m²"]),
+            tooltip=folium.GeoJsonTooltip(tooltip,
+                                          aliases=["Release", "Method", "Date", "Released m²"]),
+        ).add_to(m)  # fmt: skip
+    if outside:
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": outside},
+            name="Released outside the hazard",
+            style_function=lambda _f: {"color": OUTSIDE_COLOUR, "weight": 1, "dashArray": "3 3",
+                                       "fillColor": OUTSIDE_COLOUR, "fillOpacity": 0.25},
+            tooltip=folium.GeoJsonTooltip(tooltip,
+                                          aliases=["Release", "Method", "Date", "Outside m²"]),
         ).add_to(m)  # fmt: skip
     if remaining:
         folium.GeoJson(
             {"type": "Feature", "geometry": remaining, "properties": {}},
             name="Remaining",
             style_function=lambda _f: {"color": colour, "weight": 1, "fillColor": colour,
-                                       "fillOpacity": 0.6},
+                                       "fillOpacity": 0.7},
         ).add_to(m)  # fmt: skip
     if boundary:
         folium.GeoJson(
@@ -115,18 +139,29 @@ def hazard_map(
             style_function=lambda _f: {"color": "#333333", "weight": 2, "fill": False,
                                        "dashArray": "5 4"},
         ).add_to(m)  # fmt: skip
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
     items = [(f"Remaining ({status or 'SHA'})", colour, colour)]
     items += [(METHOD_LABELS[k], v, v) for k, v in METHOD_COLOURS.items()]
+    if outside:
+        items.append(("Released outside the hazard (not counted)", OUTSIDE_COLOUR,
+                      OUTSIDE_COLOUR))  # fmt: skip
     items.append(("Boundary in force", "transparent", "#333333"))
     m.add_child(_Legend(items))
-    _fit(m, [g for g in [boundary, remaining] if g] + [f["geometry"] for f in releases])
+    _fit(m, [g for g in [boundary, remaining] if g]
+         + [f["geometry"] for f in [*releases, *(outside or [])]])  # fmt: skip
     return _parts(m)
 
 
-def review_map(features: dict[str, Any]) -> MapParts:
+def review_map(features: dict[str, Any], provinces: dict[str, Any] | None = None) -> MapParts:
     """A submission's staged features; those with findings stand out."""
     m = _map()
+    if provinces and provinces["features"]:
+        folium.GeoJson(
+            provinces, name="Provinces",
+            style_function=lambda _f: {"color": BOUNDARY_COLOUR, "weight": 1, "fill": False,
+                                       "opacity": 0.6},
+            tooltip=folium.GeoJsonTooltip(["name"], labels=False),
+        ).add_to(m)  # fmt: skip
     if features["features"]:
         folium.GeoJson(
             features,
@@ -153,6 +188,8 @@ def review_map(features: dict[str, Any]) -> MapParts:
         ("Feature with an error", FINDING_COLOURS["error"], FINDING_COLOURS["error"]),
         ("Feature with a warning", FINDING_COLOURS["warning"], FINDING_COLOURS["warning"]),
         ("Feature without findings", FINDING_COLOURS[""], FINDING_COLOURS[""]),
+        ("Province boundary", "transparent", BOUNDARY_COLOUR),
     ]))  # fmt: skip
-    _fit(m, [f["geometry"] for f in features["features"]])
+    _fit(m, [f["geometry"] for f in features["features"]]
+         or [f["geometry"] for f in (provinces or {}).get("features", [])])  # fmt: skip
     return _parts(m)

@@ -50,8 +50,9 @@ def dashboard_page(request: Request, session: SessionDep) -> HTMLResponse:
     board = data.dashboard(session)
     return _page(
         request, "dashboard.html", board=board, active="dashboard",
-        release_chart=charts.stacked_bars(board.annual, "Land released per year by method"),
-        remaining_chart=charts.line(board.remaining_series, "Remaining area at each year end",
+        release_chart=charts.stacked_bars(board.bars, "Land released per year by method"),
+        remaining_chart=charts.line(board.remaining_series,
+                                    "Remaining area at each year end, and today",
                                     STATUS_COLOURS["CHA"]),
     )  # fmt: skip
 
@@ -80,7 +81,8 @@ def hazard_page(request: Request, session: SessionDep, reference: str) -> HTMLRe
         hazard = data.hazard_page(session, reference)
     except ImsError as exc:
         return error_page(request, exc.status_code, "Hazard not found", exc.detail)
-    parts = maps.hazard_map(hazard.boundary, hazard.remaining, hazard.releases, hazard.status)
+    parts = maps.hazard_map(hazard.boundary, hazard.remaining, hazard.releases, hazard.status,
+                            hazard.outside)  # fmt: skip
     return _page(request, "hazard.html", hazard=hazard, map=parts, active="map",
                  method_colours=METHOD_COLOURS)  # fmt: skip
 
@@ -99,8 +101,8 @@ def submission_page(request: Request, session: SessionDep, submission_id: int) -
         review = data.submission_page(session, submission_id)
     except ImsError as exc:
         return error_page(request, exc.status_code, "Submission not found", exc.detail)
-    return _page(request, "submission.html", review=review, active="submissions",
-                 map=maps.review_map(review["features"]))  # fmt: skip
+    parts = maps.review_map(review["features"], data.province_outlines(session))
+    return _page(request, "submission.html", review=review, active="submissions", map=parts)
 
 
 @router.get("/reports", response_class=HTMLResponse)

@@ -4,14 +4,22 @@
   const legend = JSON.parse(el.dataset.legend);
   const bounds = JSON.parse(el.dataset.bounds);
   const asOf = document.getElementById("as-of");
-  const map = L.map(el, { preferCanvas: false, minZoom: 4, maxZoom: 18 });
-  map.fitBounds(bounds);
+  // No fade: a new date's tiles are swapped in only once they have all loaded (build()).
+  const map = L.map(el, { preferCanvas: false, minZoom: 4, maxZoom: 18, fadeAnimation: false });
+  const view = /^#(\d+)\/(-?[\d.]+)\/(-?[\d.]+)$/.exec(window.location.hash);
+  if (view) map.setView([+view[2], +view[3]], +view[1]);
+  else map.fitBounds(bounds);
+  map.on("moveend", () => {
+    const c = map.getCenter();
+    window.history.replaceState(null, "", `#${map.getZoom()}/${c.lat.toFixed(5)}/${c.lng.toFixed(5)}`);
+  });
   map.createPane("provinces").style.zIndex = 350;
   map.createPane("hazards").style.zIndex = 420;
   map.createPane("released").style.zIndex = 430;
 
-  const km2 = (m2) => (m2 / 1e6).toLocaleString(undefined, { maximumFractionDigits: 3 });
-  const m2 = (v) => Math.round(v).toLocaleString();
+  // The same number format as the pages drawn on the server: 1,234.567 km², 1,234 m².
+  const km2 = (v) => (v / 1e6).toLocaleString("en-US", { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+  const m2 = (v) => Math.round(v).toLocaleString("en-US");
 
   function rampColour(areaM2) {
     const k = areaM2 / 1e6;
@@ -26,9 +34,11 @@
   }
 
   const styles = {
-    admin1: (p) => ({
-      fill: true, fillColor: rampColour(p.remaining_m2), fillOpacity: 0.55,
-      color: legend.boundary, weight: 1, opacity: 0.8,
+    // The choropleth fades as one zooms in, so the hazards and releases keep their contrast.
+    admin1: (p, zoom) => ({
+      fill: true, fillColor: rampColour(p.remaining_m2),
+      fillOpacity: zoom < 9 ? 0.55 : zoom < 12 ? 0.3 : 0.15,
+      color: legend.boundary, weight: zoom < 9 ? 1 : 2, opacity: 0.8,
     }),
     hazards: (p, zoom) => {
       const colour = legend.status[p.status] || legend.status.SHA;
@@ -66,29 +76,57 @@
   const names = { admin1: "Provinces (remaining km²)", hazards: "Remaining hazardous areas",
                   releases: "Released land" };
   const panes = { admin1: "provinces", hazards: "hazards", releases: "released" };
-  let overlays = {};
+  let overlays = {}; // the layers on the map, by tile layer name
+  let incoming = null; // the layers of a newly chosen date, still loading
   let control = null;
 
+  function grid(layer) {
+    const g = L.vectorGrid.protobuf(tileUrl(layer), {
+      pane: panes[layer], interactive: true, maxNativeZoom: 16,
+      vectorTileLayerStyles: { [layer]: styles[layer] },
+      getFeatureId: (f) => f.properties.id,
+    });
+    g.on("click", (e) => {
+      L.popup().setLatLng(e.latlng).setContent(popup(layer, e.layer.properties)).openOn(map);
+    });
+    return g;
+  }
+
+  // Draw the tiles of the chosen date. The old date's layers stay until the new ones have
+  // loaded, so the map never goes blank; a date chosen meanwhile replaces the pending one.
   function build() {
-    const visible = Object.keys(overlays).filter((k) => map.hasLayer(overlays[k]));
-    Object.values(overlays).forEach((layer) => map.removeLayer(layer));
-    overlays = {};
+    const shown = control ? Object.keys(overlays).filter((k) => map.hasLayer(overlays[k]))
+                          : ["admin1", "releases", "hazards"];
+    if (incoming) Object.values(incoming).forEach((layer) => map.removeLayer(layer));
+    const fresh = {};
+    const date = asOf.value;
+    el.dataset.loading = date;
+    let waiting = 0;
+    let swapped = false;
+    const swap = () => {
+      if (swapped || incoming !== fresh) return;
+      swapped = true;
+      Object.values(overlays).forEach((layer) => map.removeLayer(layer));
+      overlays = fresh;
+      incoming = null;
+      if (control) control.remove();
+      const named = {};
+      for (const key of ["hazards", "releases", "admin1"]) named[names[key]] = overlays[key];
+      control = L.control.layers(null, named, { collapsed: false, position: "topright" }).addTo(map);
+      delete el.dataset.loading;
+      el.dataset.shown = date; // for people and tests: the date the map now shows
+    };
+    incoming = fresh;
     for (const layer of ["admin1", "releases", "hazards"]) {
-      const grid = L.vectorGrid.protobuf(tileUrl(layer), {
-        pane: panes[layer], interactive: true, maxNativeZoom: 16,
-        vectorTileLayerStyles: { [layer]: styles[layer] },
-        getFeatureId: (f) => f.properties.id,
-      });
-      grid.on("click", (e) => {
-        L.popup().setLatLng(e.latlng).setContent(popup(layer, e.layer.properties)).openOn(map);
-      });
-      overlays[layer] = grid;
-      if (!visible.length || visible.includes(layer)) grid.addTo(map);
+      fresh[layer] = grid(layer);
+      if (shown.includes(layer)) {
+        waiting += 1;
+        fresh[layer].once("load", () => { waiting -= 1; if (waiting === 0) swap(); });
+        fresh[layer].addTo(map);
+      }
     }
-    if (control) control.remove();
-    const named = {};
-    for (const key of ["hazards", "releases", "admin1"]) named[names[key]] = overlays[key];
-    control = L.control.layers(null, named, { collapsed: false, position: "topright" }).addTo(map);
+    if (waiting === 0) swap();
+    setTimeout(swap, 15000); // a tile that never answers must not freeze the date
   }
 
   const legendControl = L.control({ position: "bottomright" });
@@ -110,16 +148,21 @@
   L.control.scale().addTo(map);
 
   async function updateFigures() {
-    const date = asOf.value ? `?as_of=${asOf.value}` : "";
-    const response = await fetch(`/map/figures${date}`);
-    if (!response.ok) return;
-    const f = await response.json();
+    const date = asOf.value;
     const box = document.getElementById("map-figures");
+    const response = await fetch(`/map/figures${date ? `?as_of=${date}` : ""}`);
+    if (asOf.value !== date) return; // another date was chosen meanwhile
+    if (!response.ok) {
+      box.dataset.error = `the figures for ${date} could not be read (${response.status})`;
+      return;
+    }
+    const f = await response.json();
     for (const node of box.querySelectorAll("[data-field]")) {
       const key = node.dataset.field;
       const v = f[key];
-      node.textContent = key.endsWith("_m2") ? km2(v) : key === "as_of" ? v : v.toLocaleString();
+      node.textContent = key.endsWith("_m2") ? km2(v) : key === "as_of" ? v : v.toLocaleString("en-US");
     }
+    delete box.dataset.error;
     box.dataset.asOf = f.as_of;
   }
 

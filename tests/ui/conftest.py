@@ -1,7 +1,8 @@
-"""A live ims on a demo database of its own, for the page and browser tests.
+"""A live ims on a demo database of its own, for the browser tests.
 
-The demo programme is small (300 hazards) and committed, as a browser needs it; the server
-runs in a thread of the test process on a free port.
+The demo programme is small (300 hazards) and committed, as a browser needs it, in a
+database of this session's own (the rolled-back per-test database is not involved); the
+server runs in a thread of the test process on a free port.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class LiveSite:
     url: str
     engine: Engine
     hazard: str  # a hazard with releases
+    hazard_at: tuple[float, float]  # (lat, lon) of a point of its remaining ground
     broken_submission: int  # a staged submission with errors
     clean_submission: int  # a staged submission without errors
 
@@ -41,6 +43,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def demo_engine(test_server) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """A migrated database holding the committed demo programme, dropped at the end."""
     url = test_server.create_database("ims_ui")
     engine = create_engine(url)
     upgrade(engine)
@@ -53,6 +56,7 @@ def demo_engine(test_server) -> Iterator[Engine]:  # type: ignore[no-untyped-def
 
 @pytest.fixture(scope="session")
 def site(demo_engine: Engine) -> Iterator[LiveSite]:
+    """ims served by uvicorn in a background thread, on the demo database."""
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(demo_engine), host="127.0.0.1", port=port, log_level="warning")
@@ -70,6 +74,11 @@ def site(demo_engine: Engine) -> Iterator[LiveSite]:
             "JOIN hazard_remaining m ON m.hazard_id = h.id WHERE m.remaining_m2 > 0 "
             "ORDER BY h.id LIMIT 1"
         ))  # fmt: skip
+        lat, lon = conn.execute(text(
+            "SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_PointOnSurface(m.geom) AS p "
+            "FROM hazard_remaining m JOIN hazard h ON h.id = m.hazard_id "
+            "WHERE h.reference = :r) x"
+        ), {"r": hazard}).one()  # fmt: skip
         broken = conn.scalar(text(
             "SELECT s.id FROM submission s WHERE s.status = 'validated' AND EXISTS ("
             " SELECT 1 FROM finding f WHERE f.submission_id = s.id AND f.severity = 'error')"
@@ -78,6 +87,7 @@ def site(demo_engine: Engine) -> Iterator[LiveSite]:
             "SELECT s.id FROM submission s WHERE s.status = 'validated' AND NOT EXISTS ("
             " SELECT 1 FROM finding f WHERE f.submission_id = s.id AND f.severity = 'error')"
         ))  # fmt: skip
-    yield LiveSite(f"http://127.0.0.1:{port}", demo_engine, hazard, broken, clean)
+    yield LiveSite(f"http://127.0.0.1:{port}", demo_engine, hazard, (float(lat), float(lon)),
+                   broken, clean)  # fmt: skip
     server.should_exit = True
     thread.join(timeout=10)
