@@ -31,6 +31,30 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(default=200 * 1024 * 1024, description="largest upload")
     host: str = Field(default="127.0.0.1", description="address `ims serve` listens on")
     port: int = Field(default=8000, description="port `ims serve` listens on")
+    session_hours: float = Field(
+        default=12, gt=0, description="how long a web sign-in lasts before signing in again"
+    )
+    cookie_secure: bool = Field(
+        default=False,
+        description="send the session cookie over HTTPS only (set it when ims is served "
+        "behind HTTPS, as it should be on a network)",
+    )
+    login_attempts: int = Field(
+        default=5, ge=1, description="failed sign-ins per user name in 15 minutes before a pause"
+    )
+    public_read: bool = Field(
+        default=False,
+        description="let anyone who is not signed in read what a viewer reads (figures, maps, "
+        "reports)",
+    )
+    location_privacy: bool = Field(
+        default=False,
+        description="show viewers (and the public) only generalised locations of open hazards: "
+        "counts and areas per grid cell, no boundaries, no release polygons",
+    )
+    generalise_m: float = Field(
+        default=5000, gt=0, description="grid cell size in metres for generalised locations"
+    )
     article4_baseline: dt.date = Field(
         default=dt.date(2010, 8, 1),
         description="the baseline of Article 4 progress: entry into force for the State "

@@ -30,6 +30,20 @@ class NotFound(ImsError):
     title = "Not found"
 
 
+class NotAuthenticated(ImsError):
+    """The caller has not signed in (or its token or session is no longer valid)."""
+
+    status_code = 401
+    title = "Sign-in required"
+
+
+class TooManyAttempts(ImsError):
+    """Too many failed sign-ins: wait before trying again."""
+
+    status_code = 429
+    title = "Too many attempts"
+
+
 class Forbidden(ImsError):
     """The caller may not do this."""
 

@@ -1,5 +1,7 @@
 """Test fixtures: a throw-away PostGIS database, migrated by Alembic, per test run.
 
+The tests' connections work as the application's role (``ims_app``), as ims itself does.
+
 With ``IMS_TEST_DATABASE_URL`` set, the throw-away database is created on that server;
 otherwise ims's own embedded mechanism starts a private cluster in ``.ims-test/``.
 Each test runs inside a connection-level transaction that is rolled back at the end, so
@@ -12,6 +14,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
@@ -20,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from ims.db.embedded import EmbeddedCluster
 from ims.db.migrate import upgrade
-from ims.db.session import normalise_url
+from ims.db.session import normalise_url, use_app_role
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,6 +81,8 @@ def engine(test_server: TestServer) -> Iterator[Engine]:
     url = test_server.create_database()
     eng = create_engine(url)
     upgrade(eng)
+    eng.dispose()
+    use_app_role(eng)  # the tests work as ims works: as the application's role
     yield eng
     eng.dispose()
     test_server.drop_database(url)
@@ -89,6 +94,8 @@ def committed_engine(test_server: TestServer) -> Iterator[Engine]:
     url = test_server.create_database("ims_committed")
     eng = create_engine(url)
     upgrade(eng)
+    eng.dispose()
+    use_app_role(eng)
     yield eng
     eng.dispose()
     test_server.drop_database(url)
@@ -108,3 +115,20 @@ def session(connection: Connection) -> Iterator[Session]:
     """A session whose commits become savepoints of the rolled-back test transaction."""
     with Session(bind=connection, join_transaction_mode="create_savepoint") as sess:
         yield sess
+
+
+def authorise(client: Any, session: Session, role: str = "admin",
+              organisation: str | None = None) -> str:  # fmt: skip
+    """Make a user of ``role`` with an API token and send it with every request of ``client``.
+
+    Returns the user name. The user lives in ``session`` (commit it for a committed engine).
+    """
+    from ims.db import accounts
+
+    if role == "operator" and organisation is None:
+        organisation = "Test operator"
+    name = f"test-{role}-{secrets.token_hex(3)}"
+    accounts.create_user(session, name, role, organisation=organisation, by="tests")
+    _, secret = accounts.create_token(session, name, "tests", by="tests")
+    client.headers["Authorization"] = f"Bearer {secret}"
+    return name

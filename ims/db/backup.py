@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from ims.db.embedded import find_bindir
@@ -82,4 +83,16 @@ def restore(url: str, path: Path) -> None:
     _run([tool, "--clean", "--if-exists", "--no-owner", "--no-privileges",
           "--single-transaction", "--exit-on-error", f"--dbname={libpq_url(url)}", str(path)],
          "pg_restore")  # fmt: skip
+    _grant_app_role(url)
     log.debug("restored %s", path)
+
+
+def _grant_app_role(url: str) -> None:
+    """Give the application's role its privileges again (a backup holds none of them)."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if conn.scalar(text("SELECT to_regprocedure('ims_grant_app_role()') IS NOT NULL")):
+                conn.execute(text("SELECT ims_grant_app_role()"))
+    finally:
+        engine.dispose()

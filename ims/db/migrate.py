@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from geoalchemy2 import alembic_helpers
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from ims.errors import SetupError
 
@@ -50,6 +50,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 "with this one"
             ) from None
     with engine.begin() as conn:
+        conn.execute(text("SET LOCAL ROLE NONE"))  # migrate as the owner, not as ims_app
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
@@ -58,6 +59,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     """Migrate the database behind ``engine`` down to ``revision``."""
     cfg = alembic_config()
     with engine.begin() as conn:
+        conn.execute(text("SET LOCAL ROLE NONE"))
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, revision)
 
@@ -69,7 +71,8 @@ def heads() -> list[str]:
 
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at (None for an empty database)."""
-    with engine.connect() as conn:
+    with engine.begin() as conn:
+        conn.execute(text("SET LOCAL ROLE NONE"))  # a database not yet granted to ims_app
         return MigrationContext.configure(conn).get_current_revision()
 
 

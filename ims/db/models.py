@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod, Role
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -468,3 +468,114 @@ class WorkPlanTarget(Base):
     target_m2: Mapped[float] = mapped_column(Float)
     set_at: Mapped[Created]
     set_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class AppUser(Base):
+    """A person (or a script) who signs in: a role, and an organisation for operators.
+
+    Users are disabled, never deleted, so the audit trail always names someone real.
+    """
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint("role <> 'operator' OR organisation_id IS NOT NULL", name="operator_org"),
+        CheckConstraint("username = lower(username)", name="username_lower"),
+    )
+
+    id: Mapped[IntPK]
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(str_enum(Role, "role"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[Created]
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    organisation: Mapped[Organisation | None] = relationship()
+
+
+class ApiToken(Base):
+    """A revocable API token for scripts; only its SHA-256 is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[IntPK]
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))  # shown in lists, to tell tokens apart
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[Created]
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[AppUser] = relationship()
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a secret whose SHA-256 is the key here."""
+
+    __tablename__ = "web_session"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[Created]
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginFailure(Base):
+    """A failed password login, kept to slow down guessing (rate limiting)."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    username: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(64), index=True)
+    at: Mapped[Created]
+
+
+class AuditEvent(Base):
+    """Who changed what, when, with the state before and after. Append-only.
+
+    A trigger refuses UPDATE, DELETE and TRUNCATE for every database role, the
+    application's included.
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp(), index=True
+    )
+    actor: Mapped[str] = mapped_column(String(200))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_id: Mapped[str] = mapped_column(String(100))
+    hazard_id: Mapped[int | None] = mapped_column(ForeignKey("hazard.id"), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class ReportRun(Base):
+    """The first production of a report for given parameters, to show later corrections.
+
+    ``stamp`` is the last recording number (hazard revisions and releases) the report saw;
+    anything recorded after it with effect on or before the report's date is a correction.
+    """
+
+    __tablename__ = "report_run"
+    __table_args__ = (UniqueConstraint("kind", "params", name="uq_report_run_kind_params"),)
+
+    id: Mapped[IntPK]
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[str] = mapped_column(String(200))  # canonical, e.g. year=2025;level=1;contam=CMR
+    produced_at: Mapped[Created]
+    produced_by: Mapped[str | None] = mapped_column(String(200))
+    stamp: Mapped[int] = mapped_column(BigInteger)
+    totals: Mapped[dict[str, Any]] = mapped_column(JSONB)

@@ -18,7 +18,8 @@ from sqlalchemy import String, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from ims.db import ledger
+from ims.db import audit, ledger
+from ims.db.audit import Actor
 from ims.db.bulk import copy_rows, ewkb_hex, identity_values, next_values
 from ims.db.models import (
     AdminArea,
@@ -302,6 +303,7 @@ def load_boundaries(
     level: int,
     source: str | None = None,
     progress: ledger.Progress | None = None,
+    by: Actor | str | None = None,
 ) -> BoundaryLoad:
     """Add or update admin areas of one level, matched by code; rebuild the ledger.
 
@@ -311,6 +313,7 @@ def load_boundaries(
     if level not in (1, 2):
         raise InvalidRequest("the admin level must be 1 (province) or 2 (district)")
     added = updated = 0
+    changed: list[dict[str, Any]] = []
     for feature in features:
         wkb = shapely.to_wkb(feature.geometry)
         parent_id = None
@@ -347,11 +350,15 @@ def load_boundaries(
             )
             added += 1
         else:
+            changed.append({"code": code, "name": existing.name})
             existing.name = feature.name
             existing.geom = geom
             existing.parent_id = parent_id
             existing.source = source
             updated += 1
     session.flush()
+    audit.record(session, by, "boundaries.loaded", "admin_area", f"level {level}",
+                 before={"replaced": changed[:500]} if changed else None,
+                 after={"source": source, "added": added, "updated": updated})  # fmt: skip
     ledger.refresh_all(session, progress=progress)
     return BoundaryLoad(added=added, updated=updated)

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +18,30 @@ from ims.db.embedded import EmbeddedCluster
 from ims.errors import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
+
+# The role ims works as (made by migration 0008 where the migrating user may make roles):
+# it reads and writes every table, but may not update, delete or truncate the records of
+# history and the audit trail, and owns nothing, so it cannot drop their triggers.
+APP_ROLE = "ims_app"
+_TAKE_APP_ROLE = "SELECT pg_has_role(current_user, oid, 'MEMBER') FROM pg_roles WHERE rolname = %s"
+
+
+def use_app_role(engine: Engine) -> Engine:
+    """Make every new connection of ``engine`` work as ``APP_ROLE`` where it may.
+
+    Migrations step out of it for their own transaction (``ims.db.migrate``).
+    """
+
+    @event.listens_for(engine, "connect")
+    def _take_role(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(_TAKE_APP_ROLE, (APP_ROLE,))
+            row = cursor.fetchone()
+            if row and row[0]:
+                cursor.execute(f"SET ROLE {APP_ROLE}")
+        dbapi_connection.commit()  # a SET in a rolled-back transaction would be undone
+
+    return engine
 
 
 def embedded_cluster(settings: Settings | None = None) -> EmbeddedCluster:
@@ -43,8 +68,8 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine for ``url``."""
-    return create_engine(url, pool_pre_ping=True, future=True)
+    """Create an engine for ``url`` that works as the application's role."""
+    return use_app_role(create_engine(url, pool_pre_ping=True, future=True))
 
 
 @lru_cache

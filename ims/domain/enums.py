@@ -73,3 +73,21 @@ class ReleaseMethod(StrEnum):
                 f"unknown release method {value!r}: use cancelled (NTS), reduced (TS) "
                 "or cleared (clearance)"
             ) from None
+
+
+class Role(StrEnum):
+    """What a user may do (the permission table in ims/api/permissions.py says where)."""
+
+    ADMIN = "admin"  # manages users and reference lists, and may do everything else
+    REVIEWER = "reviewer"  # national authority IM staff: approve or reject submissions
+    OPERATOR = "operator"  # an organisation's data manager: uploads, sees its own submissions
+    VIEWER = "viewer"  # reads figures, maps and reports
+
+    @classmethod
+    def parse(cls, value: str) -> Role:
+        """A role by name, with the list of valid names when it is not one."""
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            names = ", ".join(r.value for r in cls)
+            raise ValueError(f"unknown role {value!r}: use one of {names}") from None

@@ -29,7 +29,8 @@ import shapely
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from ims.db import ledger
+from ims.db import audit, ledger
+from ims.db.audit import Actor, as_actor
 from ims.db.models import FieldMapping, Finding, Organisation, Submission
 from ims.db.recording import (
     organisation_ids,
@@ -231,7 +232,7 @@ def stage(
     field_map: Mapping[str, str] | None = None,
     crs: str | None = None,
     layer: str | None = None,
-    uploaded_by: str | None = None,
+    uploaded_by: Actor | str | None = None,
     limits: UploadLimits | None = None,
     filename: str | None = None,
     today: dt.date | None = None,
@@ -285,10 +286,16 @@ def stage(
         filename=filename or upload.name, sha256=sha256, size_bytes=size,
         crs=read.source_crs, layer=read.layer, encoding=read.encoding,
         field_map=mapping or None, status="validated", feature_count=len(frame),
-        uploaded_by=uploaded_by,
+        uploaded_by=as_actor(uploaded_by).name,
     )  # fmt: skip
     session.add(submission)
     session.flush()
+    blocking = sum(1 for f in findings if f.blocking)
+    audit.record(session, uploaded_by, "submission.uploaded", "submission", submission.id,
+                 submission_id=submission.id,
+                 after={"kind": kind, "filename": submission.filename, "sha256": sha256,
+                        "organisation": org.name if org else None, "features": len(frame),
+                        "errors": blocking, "warnings": len(findings) - blocking})  # fmt: skip
     say("storing the features for review")
     _store_features(session, submission.id, frame, result)
     _store_findings(session, submission.id, findings)
@@ -398,7 +405,7 @@ def _staged_frame(session: Session, submission_id: int) -> Any:
     return gpd.GeoDataFrame(records, geometry=geoms, crs=4326)
 
 
-def approve(session: Session, submission_id: int, *, by: str | None = None,
+def approve(session: Session, submission_id: int, *, by: Actor | str | None = None,
             today: dt.date | None = None) -> list[FindingData]:  # fmt: skip
     """Apply a submission if it still has no error; returns the current findings.
 
@@ -432,13 +439,19 @@ def approve(session: Session, submission_id: int, *, by: str | None = None,
     if submission.organisation_id is not None:
         org = session.get(Organisation, submission.organisation_id)
         operator = org.name if org else None
+    name = as_actor(by).name
     if submission.kind == "hazards":
-        _apply_hazards(session, result, submission_id, by, operator)
+        _apply_hazards(session, result, submission_id, name, operator)
     else:
-        _apply_releases(session, result, submission_id, by, operator)
+        _apply_releases(session, result, submission_id, name, operator)
     submission.status = "approved"
     submission.decided_at = func.now()
-    submission.decided_by = by
+    submission.decided_by = name
+    audit.record(session, by, "submission.approved", "submission", submission_id,
+                 submission_id=submission_id, before={"status": "validated"},
+                 after={"status": "approved", "features": len(result.records),
+                        "warnings": len(findings)})  # fmt: skip
+    audit.record_applied(session, by, submission_id)
     return findings
 
 
@@ -488,7 +501,8 @@ def _apply_releases(session: Session, result: ValidationResult, submission_id: i
     ledger.update_after_releases(session, ids)
 
 
-def reject(session: Session, submission_id: int, *, reason: str, by: str | None = None) -> None:
+def reject(session: Session, submission_id: int, *, reason: str,
+           by: Actor | str | None = None) -> None:  # fmt: skip
     """Reject a submission with the reviewer's reason; nothing of it is applied."""
     if not reason.strip():
         raise InvalidRequest("a rejection needs a reason for the operator")
@@ -499,7 +513,11 @@ def reject(session: Session, submission_id: int, *, reason: str, by: str | None 
         raise NotFound(f"submission {submission_id} does not exist")
     if submission.status == "approved":
         raise Conflict(f"submission {submission_id} is already approved")
+    before = submission.status
     submission.status = "rejected"
     submission.reason = reason.strip()
     submission.decided_at = func.now()
-    submission.decided_by = by
+    submission.decided_by = as_actor(by).name
+    audit.record(session, by, "submission.rejected", "submission", submission_id,
+                 submission_id=submission_id, before={"status": before},
+                 after={"status": "rejected", "reason": submission.reason})  # fmt: skip

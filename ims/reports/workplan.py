@@ -16,6 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.config import get_settings
+from ims.db import audit
+from ims.db.audit import Actor, as_actor
 from ims.db.bulk import copy_rows
 from ims.domain.enums import Contamination, ReleaseMethod
 from ims.errors import InvalidRequest
@@ -96,7 +98,7 @@ def read_targets_file(path: Path) -> list[dict[str, Any]]:
 
 
 def set_targets(session: Session, rows: Sequence[Mapping[str, Any]], *, where: str,
-                by: str | None = None) -> int:  # fmt: skip
+                by: Actor | str | None = None) -> int:  # fmt: skip
     """Record targets (they take over from earlier ones for the same year, province and
     method); all or nothing. Returns how many were recorded."""
     parsed = parse_targets(rows, where)
@@ -113,8 +115,13 @@ def set_targets(session: Session, rows: Sequence[Mapping[str, Any]], *, where: s
     now = dt.datetime.now(dt.UTC)
     copy_rows(session, "work_plan_target",
               ("year", "admin_id", "method", "target_m2", "set_at", "set_by"),
-              [(p["year"], codes[p["province"]], p["method"].value, p["target_m2"], now, by)
-               for p in parsed])  # fmt: skip
+              [(p["year"], codes[p["province"]], p["method"].value, p["target_m2"], now,
+                as_actor(by).name) for p in parsed])  # fmt: skip
+    years = sorted({p["year"] for p in parsed})
+    audit.record(session, by, "workplan.set", "workplan", ",".join(map(str, years)),
+                 after={"source": where, "targets": [
+                     {"year": p["year"], "province": p["province"], "method": p["method"].value,
+                      "target_m2": p["target_m2"]} for p in parsed[:500]]})  # fmt: skip
     return len(parsed)
 
 

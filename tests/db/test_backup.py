@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from shapely.geometry import MultiPolygon, box
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
@@ -17,6 +18,7 @@ from ims.config import get_settings
 from ims.db.backup import backup, restore
 from ims.db.migrate import upgrade
 from ims.db.recording import load_boundaries, record_hazards, record_releases
+from ims.db.session import APP_ROLE, make_engine
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.errors import InvalidRequest
@@ -34,6 +36,7 @@ def databases(test_server) -> Iterator[tuple[str, str]]:  # type: ignore[no-unty
 
 def fill(engine: Engine) -> None:
     upgrade(engine)
+    engine.dispose()  # the application's role may have been made just now
     with Session(engine) as session, session.begin():
         load_boundaries(session, [
             BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
@@ -57,7 +60,7 @@ def test_restored_backup_gives_the_same_article7(
     databases: tuple[str, str], tmp_path: Path
 ) -> None:
     source_url, target_url = databases
-    source, target = create_engine(source_url), create_engine(target_url)
+    source, target = make_engine(source_url), make_engine(target_url)
     try:
         fill(source)
         size = backup(source_url, tmp_path / "ims.backup")
@@ -65,6 +68,10 @@ def test_restored_backup_gives_the_same_article7(
         restore(target_url, tmp_path / "ims.backup")
         assert report(target) == report(source)
         assert report(target)["released"][0]["cleared_m2"] > 0
+        with target.connect() as conn:  # ims works on as its own role, with its limits
+            assert conn.scalar(text("SELECT current_user")) == APP_ROLE
+            with pytest.raises(DBAPIError, match="permission denied"):
+                conn.execute(text("DELETE FROM release"))
     finally:
         source.dispose()
         target.dispose()
@@ -74,7 +81,7 @@ def test_restore_replaces_what_the_database_held(
     databases: tuple[str, str], tmp_path: Path
 ) -> None:
     source_url, target_url = databases
-    source, target = create_engine(source_url), create_engine(target_url)
+    source, target = make_engine(source_url), make_engine(target_url)
     try:
         fill(source)
         backup(source_url, tmp_path / "ims.backup")
@@ -92,7 +99,7 @@ def test_a_file_that_is_no_backup_is_refused_and_nothing_changes(
     databases: tuple[str, str], tmp_path: Path
 ) -> None:
     source_url, _ = databases
-    source = create_engine(source_url)
+    source = make_engine(source_url)
     try:
         fill(source)
         bogus = tmp_path / "notes.txt"
@@ -111,7 +118,7 @@ def test_cli_backs_up_and_restores_with_one_line_errors(
     databases: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source_url, _ = databases
-    source = create_engine(source_url)
+    source = make_engine(source_url)
     try:
         fill(source)
         monkeypatch.setenv("IMS_DATABASE_URL", source_url)

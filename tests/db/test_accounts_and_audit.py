@@ -1,0 +1,176 @@
+"""Accounts (hashed passwords and tokens) and the append-only audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from ims.db import accounts, audit
+from ims.db.audit import Actor
+from ims.db.models import ApiToken, AppUser, AuditEvent
+from ims.db.recording import load_boundaries, revise_hazards
+from ims.db.session import APP_ROLE
+from ims.domain.enums import HazardStatus, Role
+from ims.domain.records import BoundaryFeature, HazardChange
+from ims.errors import Conflict, InvalidRequest
+from ims.ingest import submissions
+from tests.api.test_uploads_api import LAOS, good_zip
+from tests.ingest.test_submissions import write_zip
+
+
+def release_frame(rows: list[dict[str, str]], geoms: list[object]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=4326)
+
+
+def events(session: Session, **where: object) -> list[AuditEvent]:
+    query = select(AuditEvent).order_by(AuditEvent.id)
+    for column, value in where.items():
+        query = query.where(getattr(AuditEvent, column) == value)
+    return list(session.scalars(query))
+
+
+def test_passwords_are_argon2_hashes_and_tokens_only_their_sha256(session: Session) -> None:
+    user = accounts.create_user(session, "Alice", Role.REVIEWER, password="long password 1",
+                                by="tests")  # fmt: skip
+    assert user.username == "alice"
+    assert user.password_hash is not None and user.password_hash.startswith("$argon2id$")
+    assert "long password 1" not in user.password_hash
+    token, secret = accounts.create_token(session, "alice", "nightly export", by="tests")
+    stored = session.get(ApiToken, token.id)
+    assert stored is not None and secret.startswith("ims_") and len(secret) > 40
+    assert secret not in (stored.token_hash, stored.prefix) and stored.prefix == secret[:12]
+    principal = accounts.principal_from_token(session, secret)
+    assert principal is not None and principal.username == "alice"
+    assert accounts.principal_from_token(session, secret + "x") is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"username": "bob", "role": Role.VIEWER, "password": "short"}, InvalidRequest,
+         "at least 10"),
+        ({"username": "carol", "role": Role.OPERATOR}, InvalidRequest, "organisation"),
+        ({"username": "no spaces", "role": Role.VIEWER}, InvalidRequest, "user name"),
+        ({"username": "dup", "role": Role.VIEWER}, Conflict, "already exists"),
+    ],
+)  # fmt: skip
+def test_bad_users_are_refused_with_the_reason(
+    session: Session, kwargs: dict[str, object], error: type[Exception], message: str
+) -> None:
+    accounts.create_user(session, "dup", Role.VIEWER, by="tests")
+    with pytest.raises(error, match=message):
+        accounts.create_user(session, by="tests", **kwargs)  # type: ignore[arg-type]
+
+
+def test_user_changes_are_in_the_trail_with_before_and_after(session: Session) -> None:
+    admin = Actor("root-admin", None)
+    accounts.create_user(session, "op1", Role.OPERATOR, organisation="MAG", by=admin)
+    accounts.set_role(session, "op1", Role.REVIEWER, by=admin)
+    accounts.disable_user(session, "op1", by=admin)
+    trail = events(session, object_type="user", object_id="op1")
+    assert [e.action for e in trail] == ["user.added", "user.role_changed", "user.disabled"]
+    assert all(e.actor == "root-admin" for e in trail)
+    assert trail[1].before is not None and trail[1].before["role"] == "operator"
+    assert trail[1].after is not None and trail[1].after["role"] == "reviewer"
+    assert trail[2].after is not None and trail[2].after["disabled"] is True
+    assert events(session, action="organisation.added")[-1].object_id == "MAG"
+
+
+def test_an_approval_records_who_and_each_hazard_and_release_before_and_after(
+    session: Session, tmp_path: Path
+) -> None:
+    load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
+                    level=1)  # fmt: skip
+    reviewer = accounts.create_user(session, "rev1", Role.REVIEWER, by="tests")
+    by = Actor(reviewer.username, reviewer.id)
+    hazards = submissions.stage(session, good_zip(tmp_path), kind="hazards",
+                                organisation="MAG", uploaded_by="mag-op")  # fmt: skip
+    submissions.approve(session, hazards.submission.id, by=by)
+    # half of API-1 (box 103.2–103.205) cleared
+    frame = release_frame([{"release_id": "R-1", "hazard_id": "API-1", "method": "cleared",
+                            "released": "2024-03-01"}],
+                          [box(103.2, 19.4, 103.2025, 19.405)])  # fmt: skip
+    releases = submissions.stage(session, write_zip(frame, tmp_path, "rel"), kind="releases",
+                                 organisation="MAG", uploaded_by="mag-op")  # fmt: skip
+    submissions.approve(session, releases.submission.id, by=by)
+
+    uploaded = events(session, action="submission.uploaded")
+    assert [e.actor for e in uploaded] == ["mag-op", "mag-op"]
+    approved = events(session, action="submission.approved")
+    assert [e.actor_user_id for e in approved] == [reviewer.id, reviewer.id]
+    recorded = events(session, action="hazard.recorded")
+    assert sorted(e.object_id for e in recorded) == ["API-1", "API-2"]
+    first = next(e for e in recorded if e.object_id == "API-1")
+    assert first.before is None and first.after is not None
+    assert first.after["status"] == "SHA" and first.after["area_m2"] > 0
+    (released,) = events(session, action="release.recorded")
+    assert released.hazard_id == first.hazard_id and released.actor == "rev1"
+    assert released.before is not None and released.after is not None
+    whole, half = released.before["remaining_m2"], released.after["remaining_m2"]
+    assert half == pytest.approx(whole / 2, rel=1e-3)  # half the box (equal-area halves)
+    assert released.after["counted_m2"] == pytest.approx(whole - half, abs=0.2)
+    # a boundary correction later: its own event, with the revision it supersedes
+    revise_hazards(session, [HazardChange("API-1", dt.date(2024, 6, 1), HazardStatus.CHA,
+                                          MultiPolygon([box(103.2, 19.4, 103.21, 19.405)]))],
+                   submission_id=releases.submission.id)  # fmt: skip
+    audit.record_applied(session, by, releases.submission.id)
+    revised = events(session, action="hazard.revised")
+    assert revised and revised[-1].before is not None and revised[-1].after is not None
+    assert revised[-1].after["area_m2"] == pytest.approx(2 * revised[-1].before["area_m2"],
+                                                         rel=1e-3)  # fmt: skip
+    assert [e.action for e in audit.hazard_events(session, first.hazard_id or 0)][:2] == [
+        "hazard.recorded", "release.recorded"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_event SET actor = 'someone else'",
+        "DELETE FROM audit_event",
+        "TRUNCATE audit_event",
+        "UPDATE hazard_revision SET status = 'SHA'",
+        "DELETE FROM release",
+        "UPDATE work_plan_target SET target_m2 = 0",
+    ],
+)
+def test_history_and_the_trail_cannot_be_changed_by_the_application(
+    session: Session, tmp_path: Path, statement: str
+) -> None:
+    load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
+                    level=1)  # fmt: skip
+    staged = submissions.stage(session, good_zip(tmp_path), kind="hazards", organisation="MAG")
+    submissions.approve(session, staged.submission.id, by="tests")
+    frame = release_frame([{"release_id": "R-2", "hazard_id": "API-2", "method": "cancelled",
+                            "released": "2024-03-01"}],
+                          [box(103.3, 19.4, 103.305, 19.405)])  # fmt: skip
+    rel = submissions.stage(session, write_zip(frame, tmp_path, "r"), kind="releases")
+    submissions.approve(session, rel.submission.id, by="tests")
+    session.execute(text("INSERT INTO work_plan_target (year, admin_id, method, target_m2) "
+                         "SELECT 2026, id, 'cleared', 5 FROM admin_area LIMIT 1"))  # fmt: skip
+    session.flush()
+    assert session.scalar(text("SELECT current_user")) == APP_ROLE
+    with pytest.raises(DBAPIError, match="permission denied"), session.begin_nested():
+        session.execute(text(statement))  # the application's role holds no such privilege
+    table = statement.replace("DELETE FROM", "DELETE").split()[1]
+    with pytest.raises(DBAPIError, match="must be owner"), session.begin_nested():
+        session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER ALL"))  # nor the triggers
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(text("SET LOCAL ROLE NONE"))  # even the owner: the triggers refuse
+        session.execute(text(statement))
+    assert session.scalar(text("SELECT count(*) FROM audit_event WHERE actor = 'tests'"))
+
+
+def test_a_change_that_fails_leaves_no_audit_row(session: Session) -> None:
+    before = session.scalar(text("SELECT count(*) FROM audit_event"))
+    with pytest.raises(Conflict), session.begin_nested():
+        accounts.create_user(session, "twice", Role.VIEWER, by="tests")
+        accounts.create_user(session, "twice", Role.VIEWER, by="tests")
+    assert session.scalar(text("SELECT count(*) FROM audit_event")) == before
+    assert session.scalar(select(AppUser).where(AppUser.username == "twice")) is None
