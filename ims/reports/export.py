@@ -9,6 +9,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ims.reports.history import summary
+
 _env = Environment(
     loader=PackageLoader("ims.reports", "templates"),
     autoescape=select_autoescape(["html"]),
@@ -17,6 +19,7 @@ _env = Environment(
 )
 _env.filters["m2"] = lambda v: f"{v:,.0f}"
 _env.filters["km2"] = lambda v: f"{v / 1e6:,.3f}"
+_env.filters["history"] = summary
 
 
 def _items(items: list[dict[str, Any]], qty: str) -> str:

@@ -6,6 +6,7 @@ import io
 import itertools
 from collections.abc import Sequence
 from typing import Any
+from xml.sax.saxutils import escape
 
 import matplotlib
 
@@ -29,6 +30,7 @@ from reportlab.platypus import (
 )
 from shapely.geometry.base import BaseGeometry
 
+from ims.reports.history import summary
 from ims.reports.xlsx import RULES
 
 BREAKS_KM2 = (0.1, 1.0, 5.0, 20.0)
@@ -156,5 +158,7 @@ def to_pdf(report: dict[str, Any], areas: Sequence[tuple[str | None, BaseGeometr
         f"With ground shared by overlapping hazards counted once, the remaining area is "
         f"{overlap['dissolved_area_m2'] / 1e6:,.3f} km² "
         f"({overlap['double_counted_m2'] / 1e6:,.3f} km² shared).", small))  # fmt: skip
+    if report.get("history"):
+        story.append(Paragraph(escape(summary(report["history"])), small))
     doc.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
     return buf.getvalue()

@@ -11,6 +11,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ims.reports.history import summary
+
 HEADER_FILL = PatternFill("solid", fgColor="E8E4F0")
 TOTAL_FILL = PatternFill("solid", fgColor="F4F2F8")
 THIN = Side(style="thin", color="BBBBBB")
@@ -118,6 +120,7 @@ def to_xlsx(report: dict[str, Any], outstanding: Sequence[tuple[str, int]] = (),
         ["Admin level", f"{report['level']} ({level.lower()}s)"],
         ["Remaining, overlaps counted once (km²)", overlap["dissolved_area_m2"] / 1e6],
         ["Ground shared by overlapping hazards (km²)", overlap["double_counted_m2"] / 1e6],
+        ["History", summary(report.get("history"))],
         [],
         ["How the figures are computed"],
         *[[f"{i}.", rule] for i, rule in enumerate(RULES, start=1)],
@@ -130,13 +133,13 @@ def to_xlsx(report: dict[str, Any], outstanding: Sequence[tuple[str, int]] = (),
         lines.append(["  none", ""])
     for line in lines:
         ws.append(line)
-    for r in (1, 10, 10 + len(RULES) + 2):
+    for r in (1, 11, 11 + len(RULES) + 2):
         ws.cell(row=r, column=1).font = Font(bold=True, size=12 if r == 1 else 11)
     for r in (7, 8):
         ws.cell(row=r, column=2).number_format = KM2
     ws.column_dimensions["A"].width = 44
     ws.column_dimensions["B"].width = 100
-    for row in ws.iter_rows(min_row=11, max_row=10 + len(RULES)):
+    for row in ws.iter_rows(min_row=12, max_row=11 + len(RULES)):
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
     buf = io.BytesIO()
     wb.save(buf)

@@ -1,0 +1,172 @@
+"""Whether a report has changed since it was first produced.
+
+Records are never overwritten (DESIGN.md §2): a correction is a new hazard revision or a
+late release whose date falls inside a period already reported. The first time a report
+for a finished period is produced, ims notes the last recording number it saw (``stamp``)
+and its totals; every later production of the same report lists what was recorded since
+with effect inside its period, and how the totals moved.
+
+A report for a period that has not ended yet is provisional: nothing is noted for it, as
+every new record inside it is ordinary work, not a correction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from ims.db.models import ReportRun
+from ims.reports.article7 import ReportScope, _clean, article7
+
+KIND_ARTICLE7 = "article7"
+MAX_LISTED = 200  # corrections listed one by one; the count is always complete
+
+
+def article7_params(year: int, scope: ReportScope) -> str:
+    """The canonical parameters that identify one Article 7 report."""
+    return f"year={year};level={scope.level};contam={scope.contam.value}"
+
+
+def recording_stamp(session: Session) -> int:
+    """The number of the last hazard revision or release recorded (0 for none)."""
+    return int(
+        session.scalar(
+            text(
+                "SELECT GREATEST((SELECT COALESCE(MAX(seq), 0) FROM hazard_revision),"
+                " (SELECT COALESCE(MAX(seq), 0) FROM release))"
+            )
+        )
+        or 0
+    )
+
+
+def _totals(report: dict[str, Any]) -> dict[str, float]:
+    remaining = report["remaining"][-1]
+    released = report["released"][-1]
+    return {
+        "remaining_m2": remaining["total_area_m2"],
+        "remaining_count": remaining["total_count"],
+        "released_m2": released["total_m2"],
+    }
+
+
+def first_production(
+    session: Session, kind: str, params: str, stamp: int, totals: dict[str, Any], by: str | None
+) -> ReportRun:
+    """The first production of a report, noting this one if there was none (commits)."""
+    session.execute(
+        insert(ReportRun)
+        .values(kind=kind, params=params, stamp=stamp, totals=totals, produced_by=by)
+        .on_conflict_do_nothing(constraint="uq_report_run_kind_params")
+    )
+    session.commit()
+    run = session.scalars(
+        select(ReportRun).where(ReportRun.kind == kind, ReportRun.params == params)
+    ).one()
+    return run
+
+
+def corrections(
+    session: Session, stamp: int, as_of: dt.date, scope: ReportScope
+) -> tuple[int, list[dict[str, Any]]]:
+    """Revisions and releases recorded after ``stamp`` that take effect on or before ``as_of``.
+
+    Returns the count and the first ``MAX_LISTED`` of them in recording order.
+    """
+    query = text(
+        "SELECT * FROM ("
+        " SELECT r.seq, 'hazard revision' AS what, h.reference AS hazard, NULL AS release,"
+        "  r.status AS detail, r.effective AS on, r.recorded_at, r.recorded_by, r.submission_id"
+        " FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id"
+        " WHERE r.seq > :stamp AND r.effective <= :as_of AND h.contam = :contam"
+        " UNION ALL"
+        " SELECT x.seq, 'release', h.reference, x.reference, x.method, x.released,"
+        "  x.recorded_at, x.recorded_by, x.submission_id"
+        " FROM release x JOIN hazard h ON h.id = x.hazard_id"
+        " WHERE x.seq > :stamp AND x.released <= :as_of AND h.contam = :contam"
+        ") c ORDER BY seq"
+    )
+    params = {"stamp": stamp, "as_of": as_of, "contam": scope.contam.value}
+    count = session.scalar(text(f"SELECT COUNT(*) FROM ({query.text}) q"), params) or 0
+    rows = session.execute(text(f"{query.text} LIMIT :n"), {**params, "n": MAX_LISTED}).all()
+    listed = [
+        {
+            "what": row.what,
+            "hazard": row.hazard,
+            "release": row.release,
+            "detail": row.detail,
+            "on": row.on.isoformat(),
+            "recorded_at": row.recorded_at.isoformat(timespec="seconds"),
+            "recorded_by": row.recorded_by,
+            "submission_id": row.submission_id,
+        }
+        for row in rows
+    ]
+    return int(count), listed
+
+
+def article7_with_history(
+    session: Session,
+    year: int,
+    scope: ReportScope,
+    by: str | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """The Article 7 report with a ``history`` key: first produced when, corrected since?
+
+    For a year that has ended, the first production is noted (and committed) so that
+    every later production can show the corrections approved since.
+    """
+    stamp = recording_stamp(session)
+    report = article7(session, year, scope)
+    as_of = dt.date.fromisoformat(report["as_of"])
+    if as_of >= (today or dt.date.today()):
+        report["history"] = {"provisional": True, "first_produced_at": None,
+                             "first_produced_by": None, "corrections_count": 0,
+                             "corrections": [], "totals_then": None,
+                             "totals_now": _totals(report), "change_m2": None}  # fmt: skip
+        return report
+    run = first_production(
+        session, KIND_ARTICLE7, article7_params(year, scope), stamp, _totals(report), by
+    )
+    count, listed = corrections(session, run.stamp, as_of, scope)
+    now = _totals(report)
+    report["history"] = {
+        "provisional": False,
+        "first_produced_at": run.produced_at.isoformat(timespec="seconds"),
+        "first_produced_by": run.produced_by,
+        "corrections_count": count,
+        "corrections": listed,
+        "totals_then": run.totals,
+        "totals_now": now,
+        "change_m2": {
+            key: _clean(float(now[key]) - float(run.totals.get(key, 0.0)))
+            for key in ("remaining_m2", "released_m2")
+        },
+    }
+    return report
+
+
+def summary(history: dict[str, Any] | None) -> str:
+    """One sentence on a report's history, for the CLI, the exports and the page."""
+    if not history:
+        return ""
+    if history["provisional"]:
+        return "Provisional: the period has not ended, and its figures change as work is recorded."
+    first = (
+        f"First produced {history['first_produced_at'][:10]}"
+        f" by {history['first_produced_by'] or 'unknown'}"
+    )
+    count = history["corrections_count"]
+    if not count:
+        return f"{first}; no corrections recorded since."
+    change = history["change_m2"]
+    return (
+        f"{first}; {count:,} correction{'s' if count != 1 else ''} recorded since with effect in "
+        f"this period: remaining area changed by {change['remaining_m2']:+,.0f} m², released "
+        f"area by {change['released_m2']:+,.0f} m²."
+    )

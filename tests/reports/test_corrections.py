@@ -1,0 +1,142 @@
+"""A report for a past year tells whether corrections were recorded since it was first produced.
+
+Areas are checked against pyproj.Geod computed from the rectangles' corners.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+from shapely.geometry import box
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ims.db.models import ReportRun
+from ims.db.recording import record_hazards, record_releases, revise_hazards
+from ims.domain.records import HazardChange
+from ims.reports import export
+from ims.reports.article7 import ReportScope
+from ims.reports.history import article7_with_history, summary
+from tests.api.test_reports import client_for
+from tests.reports import test_article7
+from tests.reports.test_article7 import CHA, CLR, TOL, geod_box, hazard, release
+
+provinces = test_article7.provinces  # two provinces with two districts each
+
+AFTER_2022 = dt.date(2023, 3, 1)  # "today" for these tests: 2022 has ended
+HAZARD_BOX = (102.10, 19.60, 102.12, 19.62)
+LATE_BOX = (102.10, 19.60, 102.11, 19.61)
+
+
+@pytest.fixture
+def recorded(session: Session, provinces: None) -> None:
+    record_hazards(session, [hazard("H1", box(*HAZARD_BOX), recorded=dt.date(2021, 5, 1))])
+
+
+def produce(session: Session, year: int = 2022, by: str = "first") -> dict:
+    return article7_with_history(session, year, ReportScope(), by=by, today=AFTER_2022)
+
+
+def test_first_production_is_noted_once_and_shows_no_corrections(
+    session: Session, recorded: None
+) -> None:
+    first = produce(session, by="im-officer")
+    again = produce(session, by="someone-else")
+    history = again["history"]
+    assert history["provisional"] is False
+    assert history["first_produced_by"] == "im-officer"
+    assert history["first_produced_at"] == first["history"]["first_produced_at"]
+    assert history["corrections_count"] == 0 and history["corrections"] == []
+    assert history["totals_then"] == history["totals_now"]
+    assert history["totals_now"]["remaining_m2"] == pytest.approx(geod_box(*HAZARD_BOX), abs=TOL)
+    assert "no corrections recorded since" in summary(history)
+    runs = session.scalar(select(func.count()).select_from(ReportRun))
+    assert runs == 1
+
+
+def test_a_late_release_inside_the_year_is_a_correction_with_its_effect(
+    session: Session, recorded: None
+) -> None:
+    produce(session)
+    late = release("R-LATE", "H1", CLR, dt.date(2022, 11, 30), box(*LATE_BOX))
+    record_releases(session, [late], recorded_by="reviewer-a")
+    history = produce(session)["history"]
+    assert history["corrections_count"] == 1
+    (correction,) = history["corrections"]
+    assert correction["what"] == "release" and correction["release"] == "R-LATE"
+    assert correction["hazard"] == "H1" and correction["on"] == "2022-11-30"
+    assert correction["recorded_by"] == "reviewer-a"
+    area = geod_box(*LATE_BOX)
+    assert history["change_m2"]["released_m2"] == pytest.approx(area, abs=TOL)
+    assert history["change_m2"]["remaining_m2"] == pytest.approx(-area, abs=TOL)
+    assert history["totals_then"]["remaining_m2"] == pytest.approx(geod_box(*HAZARD_BOX), abs=TOL)
+    assert "1 correction recorded since" in summary(history)
+
+
+def test_records_taking_effect_after_the_year_are_not_corrections(
+    session: Session, recorded: None
+) -> None:
+    produce(session)
+    record_releases(session, [release("R-2023", "H1", CLR, dt.date(2023, 1, 2), box(*LATE_BOX))])
+    revise_hazards(session, [HazardChange("H1", dt.date(2023, 2, 1), status=CHA)])
+    history = produce(session)["history"]
+    assert history["corrections_count"] == 0
+    assert history["change_m2"] == {"remaining_m2": 0.0, "released_m2": 0.0}
+
+
+def test_a_reclassification_dated_inside_the_year_is_a_correction(
+    session: Session, recorded: None
+) -> None:
+    produce(session)
+    revise_hazards(session, [HazardChange("H1", dt.date(2022, 6, 1), status=CHA)])
+    history = produce(session)["history"]
+    assert history["corrections_count"] == 1
+    assert history["corrections"][0]["what"] == "hazard revision"
+    assert history["corrections"][0]["detail"] == "CHA"
+    assert history["change_m2"]["remaining_m2"] == 0.0  # same ground, another class
+
+
+def test_each_report_scope_has_its_own_first_production(session: Session, recorded: None) -> None:
+    produce(session)
+    record_releases(session, [release("R-LATE", "H1", CLR, dt.date(2022, 11, 30), box(*LATE_BOX))])
+    districts = article7_with_history(session, 2022, ReportScope(level=2), today=AFTER_2022)
+    assert districts["history"]["corrections_count"] == 0  # first produced after the release
+    assert produce(session)["history"]["corrections_count"] == 1
+
+
+def test_a_year_not_yet_ended_is_provisional_and_noted_nowhere(
+    session: Session, recorded: None
+) -> None:
+    report = article7_with_history(session, 2022, ReportScope(), today=dt.date(2022, 12, 31))
+    assert report["history"]["provisional"] is True
+    assert report["history"]["first_produced_at"] is None
+    assert session.scalar(select(func.count()).select_from(ReportRun)) == 0
+    assert summary(report["history"]).startswith("Provisional")
+
+
+def test_exports_carry_the_history(session: Session, recorded: None) -> None:
+    produce(session)
+    record_releases(session, [release("R-LATE", "H1", CLR, dt.date(2022, 11, 30), box(*LATE_BOX))])
+    report = produce(session)
+    sentence = summary(report["history"])
+    assert sentence in export.to_html(report)
+    book = openpyxl.load_workbook(io.BytesIO(export.to_binary(session, report, "xlsx")))
+    notes = {row[0]: row[1] for row in book["Notes"].iter_rows(values_only=True) if row}
+    assert notes["History"] == sentence
+    assert '"corrections_count": 1' in export.to_json(report)
+
+
+def test_the_api_and_the_page_say_who_first_produced_it_and_what_changed(
+    session: Session, recorded: None
+) -> None:
+    client = client_for(session)
+    first = client.get("/api/v1/reports/article7", params={"year": 2022}).json()["history"]
+    assert first["first_produced_by"].startswith("test-admin-")
+    late = release("R-LATE", "H1", CLR, dt.date(2022, 11, 30), box(*LATE_BOX))
+    record_releases(session, [late], recorded_by="reviewer-a")
+    page = client.get("/reports", params={"year": 2022}).text
+    assert 'class="report-history corrected"' in page
+    assert "1 correction recorded since" in page and "R-LATE" in page
