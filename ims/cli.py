@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from ims.config import configure_logging, get_settings
+from ims.db.audit import cli_actor
 from ims.errors import ImsError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -247,7 +248,8 @@ def boundaries_load(
         session.begin(),
         progress_bar("recomputing area figures") as update,
     ):
-        result = load_boundaries(session, features, level=level, source=file.name, progress=update)
+        result = load_boundaries(session, features, level=level, source=file.name,
+                                 progress=update, by=cli_actor())  # fmt: skip
     out.print(
         f"level {level}: {result.added} added, {result.updated} updated from {file.name}",
         highlight=False,
@@ -282,9 +284,11 @@ def report_article7(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
 ) -> None:
     """Form 1(h) remaining contamination and Form 1(i) land release for a year."""
+    from ims.db.audit import cli_actor
     from ims.errors import InvalidRequest
     from ims.reports import export
-    from ims.reports.article7 import ReportScope, article7
+    from ims.reports.article7 import ReportScope
+    from ims.reports.history import article7_with_history, summary
 
     if fmt not in (*FORMATS, *BINARY_FORMATS):
         raise InvalidRequest(
@@ -294,7 +298,8 @@ def report_article7(
         raise InvalidRequest(f"--format {fmt} writes a file: give it with -o FILE")
     scope = ReportScope(level=level, contam=_contam(contam))
     with _session() as session:
-        report = article7(session, year, scope)
+        report = article7_with_history(session, year, scope, by=cli_actor().name)
+        err.print(summary(report["history"]), highlight=False)
         if fmt in BINARY_FORMATS:
             assert output is not None
             output.write_bytes(export.to_binary(session, report, fmt))
@@ -466,7 +471,7 @@ def workplan_import(
 
     rows = read_targets_file(file)
     with _session() as session, session.begin():
-        n = set_targets(session, rows, where=file.name, by="cli")
+        n = set_targets(session, rows, where=file.name, by=cli_actor())
     out.print(f"recorded {n} targets from {file.name}", highlight=False)
 
 
@@ -547,7 +552,7 @@ def import_file(
     with _session() as session, session.begin():
         outcome = submissions.stage(
             session, file, kind=kind, organisation=org, field_map=mapping, crs=crs,
-            layer=layer, uploaded_by="cli",
+            layer=layer, uploaded_by=cli_actor(),
             progress=lambda msg: err.print(msg, highlight=False),
         )  # fmt: skip
         sub = outcome.submission
@@ -563,7 +568,7 @@ def import_file(
             out.print("nothing applied: fix the errors and upload the file again",
                       highlight=False)  # fmt: skip
         elif approve:
-            submissions.approve(session, sub.id, by="cli")
+            submissions.approve(session, sub.id, by=cli_actor())
             out.print(f"submission {sub.id} approved and applied", highlight=False)
         else:
             out.print("staged for review: approve with the API or `ims import … --approve`",
@@ -616,25 +621,34 @@ def demo(
     """The main job: database up, demo country loaded (once), Article 7 tables, web pages."""
     import datetime as dt
 
-    from ims.reports.article7 import ReportScope, article7
-    from ims.sample.demo import load_demo
+    from ims.db.audit import cli_actor
+    from ims.reports.article7 import ReportScope
+    from ims.reports.history import article7_with_history, summary
+    from ims.sample.demo import demo_accounts, load_demo
 
     url = _database_up()
     err.print(f"database ready: {url}", highlight=False, soft_wrap=True)
     with _session() as session, session.begin():
         result = load_demo(session, hazards=hazards,
                            say=lambda msg: err.print(msg, highlight=False))  # fmt: skip
+        logins = demo_accounts(session, get_settings().data_dir / "demo-accounts.txt")
     if result.already_loaded:
         err.print("the demo country is already loaded: nothing to do", highlight=False)
     year = dt.date.today().year - 1
     with _session() as session:
-        report = article7(session, year, ReportScope())
+        report = article7_with_history(session, year, ReportScope(), by=cli_actor().name)
     _print_article7(report)
+    err.print(summary(report["history"]), highlight=False)
+    out.print("demo accounts (one per role; kept in "
+              f"{get_settings().data_dir / 'demo-accounts.txt'}): "
+              + ", ".join(f"{name} / {password} ({role})" for name, role, password in logins),
+              highlight=False)  # fmt: skip
     if serve_pages:
         settings = get_settings()
         address = f"http://{host or settings.host}:{port or settings.port}"
-        out.print(f"serving the web pages at {address}/ (the map at {address}/map, the API at "
-                  f"{address}/api/v1/docs); Ctrl-C to stop", highlight=False)  # fmt: skip
+        out.print(f"serving the web pages at {address}/ (sign in with an account above; the map "
+                  f"at {address}/map, the API at {address}/api/v1/docs); Ctrl-C to stop",
+                  highlight=False)  # fmt: skip
         serve(host=host, port=port)
 
 
@@ -670,6 +684,260 @@ def _print_article7(report: dict[str, Any]) -> None:
     out.print(f"dissolved remaining area (overlaps counted once): "
               f"{overlap['dissolved_area_m2'] / 1e6:,.3f} km²; double counted in the total: "
               f"{overlap['double_counted_m2'] / 1e6:,.3f} km²", highlight=False)  # fmt: skip
+
+
+users_app = typer.Typer(help="Users: who may sign in, with which role.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+token_app = typer.Typer(help="API tokens for scripts.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+
+def _read_password(password_stdin: bool, *, confirm: bool = True) -> str:
+    """A password from standard input (scripts) or asked twice without echo."""
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    value: str = typer.prompt("password (10 characters or more)", hide_input=True,
+                              confirmation_prompt=confirm)  # fmt: skip
+    return value
+
+
+@users_app.command("add")
+@reports_errors
+def users_add(
+    username: Annotated[str, typer.Argument(help="The sign-in name (lower case).")],
+    role: Annotated[str, typer.Option(help="admin, reviewer, operator or viewer.")],
+    organisation: Annotated[
+        str | None, typer.Option("--organisation", "--org", help="Required for operators.")
+    ] = None,
+    full_name: Annotated[str | None, typer.Option("--name", help="The person's name.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    no_password: Annotated[
+        bool, typer.Option("--no-password", help="No web sign-in (API tokens only).")
+    ] = False,
+) -> None:
+    """Add a user; asks for the password (twice) unless given on standard input."""
+    from ims.db import accounts
+    from ims.domain.enums import Role
+
+    try:
+        parsed = Role.parse(role)
+    except ValueError as exc:
+        from ims.errors import InvalidRequest
+
+        raise InvalidRequest(str(exc)) from None
+    password = None if no_password else _read_password(password_stdin)
+    with _session() as session, session.begin():
+        user = accounts.create_user(session, username, parsed, organisation=organisation,
+                                    full_name=full_name, password=password,
+                                    by=cli_actor())  # fmt: skip
+        org = user.organisation.name if user.organisation else "no organisation"
+        out.print(f"added {user.username}: {user.role.value}, {org}", highlight=False)
+
+
+@users_app.command("list")
+@reports_errors
+def users_list() -> None:
+    """Every user with role, organisation and state."""
+    from rich.table import Table
+
+    from ims.db import accounts
+
+    with _session() as session:
+        table = Table(title="Users", title_justify="left")
+        for col in ("User", "Role", "Organisation", "Name", "Added", "State", "Password"):
+            table.add_column(col)
+        for u in accounts.list_users(session):
+            table.add_row(u.username, u.role.value, u.organisation.name if u.organisation else "",
+                          u.full_name or "", f"{u.created_at:%Y-%m-%d}",
+                          f"disabled {u.disabled_at:%Y-%m-%d}" if u.disabled_at else "active",
+                          "set" if u.password_hash else "none (tokens only)")  # fmt: skip
+        out.print(table)
+
+
+@users_app.command("disable")
+@reports_errors
+def users_disable(username: Annotated[str, typer.Argument(help="The user to disable.")]) -> None:
+    """Stop a user signing in (sessions end, tokens stop working); nothing is deleted."""
+    from ims.db import accounts
+
+    with _session() as session, session.begin():
+        user = accounts.disable_user(session, username, by=cli_actor())
+        out.print(f"{user.username} disabled", highlight=False)
+
+
+@users_app.command("enable")
+@reports_errors
+def users_enable(username: Annotated[str, typer.Argument(help="The user to enable.")]) -> None:
+    """Let a disabled user sign in again."""
+    from ims.db import accounts
+
+    with _session() as session, session.begin():
+        user = accounts.enable_user(session, username, by=cli_actor())
+        out.print(f"{user.username} enabled", highlight=False)
+
+
+@users_app.command("password")
+@reports_errors
+def users_password(
+    username: Annotated[str, typer.Argument(help="Whose password to set.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Set a user's password (their open sessions end)."""
+    from ims.db import accounts
+
+    password = _read_password(password_stdin)
+    with _session() as session, session.begin():
+        accounts.set_password(session, username, password, by=cli_actor())
+        out.print(f"password of {username.lower()} set", highlight=False)
+
+
+@users_app.command("role")
+@reports_errors
+def users_role(
+    username: Annotated[str, typer.Argument(help="Whose role to change.")],
+    role: Annotated[str, typer.Argument(help="admin, reviewer, operator or viewer.")],
+    organisation: Annotated[
+        str | None, typer.Option("--organisation", "--org", help="Required for operators.")
+    ] = None,
+) -> None:
+    """Change a user's role."""
+    from ims.db import accounts
+
+    with _session() as session, session.begin():
+        user = accounts.set_role(session, username, role, organisation=organisation,
+                                 by=cli_actor())  # fmt: skip
+        out.print(f"{user.username} is now {user.role.value}", highlight=False)
+
+
+@token_app.command("create")
+@reports_errors
+def token_create(
+    username: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for (shown in lists).")],
+    days: Annotated[int | None, typer.Option(help="Expire after this many days.")] = None,
+) -> None:
+    """Make an API token and print it once (send it as `Authorization: Bearer <token>`)."""
+    from ims.db import accounts
+
+    with _session() as session, session.begin():
+        token, secret = accounts.create_token(session, username, name, days=days,
+                                              by=cli_actor())  # fmt: skip
+        err.print(f"token {token.id} for {token.user.username} ({name}); it is shown only "
+                  "now, keep it like a password:", highlight=False)  # fmt: skip
+        out.print(secret, highlight=False)
+
+
+@token_app.command("list")
+@reports_errors
+def token_list(
+    username: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
+) -> None:
+    """API tokens (never their secrets)."""
+    from rich.table import Table
+
+    from ims.db import accounts
+
+    with _session() as session:
+        table = Table(title="API tokens", title_justify="left")
+        for col in ("Id", "User", "Name", "Starts", "Created", "Last used", "State"):
+            table.add_column(col)
+        for t in accounts.list_tokens(session, username):
+            state = (f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else
+                     f"expires {t.expires_at:%Y-%m-%d}" if t.expires_at else "active")  # fmt: skip
+            table.add_row(str(t.id), t.user.username, t.name, t.prefix + "…",
+                          f"{t.created_at:%Y-%m-%d}",
+                          f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never",
+                          state)  # fmt: skip
+        out.print(table)
+
+
+@token_app.command("revoke")
+@reports_errors
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id.")]) -> None:
+    """Revoke a token: it stops working at once."""
+    from ims.db import accounts
+
+    with _session() as session, session.begin():
+        token = accounts.revoke_token(session, token_id, by=cli_actor())
+        out.print(f"token {token.id} ({token.name}, {token.user.username}) revoked",
+                  highlight=False)  # fmt: skip
+
+
+reference_app = typer.Typer(
+    help="Reference lists: munition types and organisations.", no_args_is_help=True
+)
+app.add_typer(reference_app, name="reference")
+
+
+@reference_app.command("munitions")
+@reports_errors
+def reference_munitions() -> None:
+    """Every munition type uploads may name, cluster munition remnants first."""
+    from rich.table import Table
+
+    from ims.db import reference
+
+    with _session() as session:
+        table = Table(title="Munition types", title_justify="left")
+        for col in ("Code", "Description", "Category", "CMR"):
+            table.add_column(col)
+        for m in reference.list_munitions(session):
+            table.add_row(m.code, m.name, m.category, "yes" if m.is_cmr else "")
+        out.print(table)
+
+
+@reference_app.command("add-munition")
+@reports_errors
+def reference_add_munition(
+    code: Annotated[str, typer.Argument(help="The code uploads use, e.g. BLU-26.")],
+    name: Annotated[str, typer.Option("--name", help="A description.")],
+    category: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    cmr: Annotated[
+        bool, typer.Option("--cmr/--not-cmr", help="A cluster munition remnant or not.")
+    ] = True,
+) -> None:
+    """Add a munition type, or correct the description of an existing one."""
+    from ims.db import reference
+
+    with _session() as session, session.begin():
+        m = reference.add_munition(session, code, name, category, cmr, by=cli_actor())
+        out.print(f"munition type {m.code}: {m.name} ({m.category}"
+                  f"{', CMR' if m.is_cmr else ''})", highlight=False)  # fmt: skip
+
+
+@reference_app.command("organisations")
+@reports_errors
+def reference_organisations() -> None:
+    """Every organisation: the national authority and the operators."""
+    from rich.table import Table
+
+    from ims.db import reference
+
+    with _session() as session:
+        table = Table(title="Organisations", title_justify="left")
+        for col in ("Name", "Kind", "Added"):
+            table.add_column(col)
+        for o in reference.list_organisations(session):
+            table.add_row(o.name, o.kind, f"{o.created_at:%Y-%m-%d}")
+        out.print(table)
+
+
+@reference_app.command("add-organisation")
+@reports_errors
+def reference_add_organisation(
+    name: Annotated[str, typer.Argument(help="The organisation's name.")],
+    kind: Annotated[str, typer.Option(help="operator or authority.")] = "operator",
+) -> None:
+    """Add an organisation."""
+    from ims.db import reference
+
+    with _session() as session, session.begin():
+        org = reference.add_organisation(session, name, kind, by=cli_actor())
+        out.print(f"added {org.name} ({org.kind})", highlight=False)
 
 
 sample_app = typer.Typer(help="Generated sample data.", no_args_is_help=True)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ims.config import get_settings
 from ims.db.ledger import load_inputs
-from ims.domain.accounting import hazard_ledger
+from ims.domain.accounting import BoundaryVersion, geodesic_area, hazard_ledger_state
 from ims.domain.enums import Contamination
 from ims.errors import NotFound
 from ims.ingest.submissions import findings_of
@@ -149,6 +149,8 @@ class HazardPage:
     remaining: dict[str, Any] | None
     releases: list[dict[str, Any]] = field(default_factory=list)  # effective parts (GeoJSON)
     outside: list[dict[str, Any]] = field(default_factory=list)  # released outside, not counted
+    as_of: dt.date | None = None  # the state shown is the one in force on this date (None: now)
+    records: list[dict[str, Any]] = field(default_factory=list)  # every record, as recorded
 
     @property
     def closed(self) -> bool:
@@ -164,8 +166,14 @@ class HazardPage:
         return (round(point.y, 6), round(point.x, 6))
 
 
-def hazard_page(session: Session, reference: str) -> HazardPage:
-    """Everything the hazard page shows; NotFound for an unknown reference."""
+def hazard_page(session: Session, reference: str, as_of: dt.date | None = None) -> HazardPage:
+    """Everything the hazard page shows, as in force on ``as_of`` (default: now).
+
+    Only revisions and releases that take effect on or before ``as_of`` count towards the
+    state, the figures and the timeline; ``records`` lists every record of the hazard with
+    when it was recorded and by whom, so that corrections entered later show as such.
+    NotFound for an unknown reference.
+    """
     hazard = session.execute(
         text("SELECT id, reference, contam FROM hazard WHERE reference = :r"), {"r": reference}
     ).first()
@@ -177,34 +185,38 @@ def hazard_page(session: Session, reference: str) -> HazardPage:
             "SELECT r.id, r.effective, r.seq, r.status, r.used_from, r.used_to, r.marked,"
             " o.name AS operator, ST_AsGeoJSON(r.geom, 7) AS geojson "
             "FROM hazard_revision r LEFT JOIN organisation o ON o.id = r.operator_id "
-            "WHERE r.hazard_id = :h ORDER BY r.effective, r.seq"
+            "WHERE r.hazard_id = :h AND (CAST(:d AS date) IS NULL OR r.effective <= :d) "
+            "ORDER BY r.effective, r.seq"
         ),
-        {"h": hid},
+        {"h": hid, "d": as_of},
     ).all()
     entries = {
         (row.kind, row.revision_id if row.kind in ("added", "status") else row.release_id): row
         for row in session.execute(
             text(
                 "SELECT entry_no, kind, revision_id, release_id, delta_m2, remaining_after_m2, "
-                "outside_m2 FROM ledger_entry WHERE hazard_id = :h"
+                "outside_m2 FROM ledger_entry e "
+                "WHERE e.hazard_id = :h AND (CAST(:d AS date) IS NULL OR e.on <= :d)"
             ),
-            {"h": hid},
+            {"h": hid, "d": as_of},
         )
     }
     releases = session.execute(
         text(
             "SELECT r.id, r.reference, r.method, r.released, o.name AS operator FROM release r "
             "LEFT JOIN organisation o ON o.id = r.operator_id "
-            "WHERE r.hazard_id = :h ORDER BY r.released, r.seq"
+            "WHERE r.hazard_id = :h AND (CAST(:d AS date) IS NULL OR r.released <= :d) "
+            "ORDER BY r.released, r.seq"
         ),
-        {"h": hid},
+        {"h": hid, "d": as_of},
     ).all()
     items = session.execute(
         text(
             "SELECT ri.release_id, ri.munition_code, ri.quantity FROM release_item ri "
-            "JOIN release r ON r.id = ri.release_id WHERE r.hazard_id = :h"
+            "JOIN release r ON r.id = ri.release_id WHERE r.hazard_id = :h "
+            "AND (CAST(:d AS date) IS NULL OR r.released <= :d)"
         ),
-        {"h": hid},
+        {"h": hid, "d": as_of},
     ).all()
     items_of: dict[int, list[str]] = {}
     destroyed: dict[str, int] = {}
@@ -238,7 +250,9 @@ def hazard_page(session: Session, reference: str) -> HazardPage:
     # The map draws what each release actually released (its effective part) and what fell
     # outside the hazard, rebuilt with the rules that made the ledger (DESIGN.md §2.2).
     inputs = load_inputs(session, [hid])[0]
-    ledger = hazard_ledger(inputs.versions, inputs.releases)
+    versions = [v for v in inputs.versions if as_of is None or v.effective <= as_of]
+    release_inputs = [r for r in inputs.releases if as_of is None or r.released <= as_of]
+    ledger, remaining_geom = hazard_ledger_state(versions, release_inputs)
     parts = {e.key: e for e in ledger if e.kind.is_release}
     features: list[dict[str, Any]] = []
     outside: list[dict[str, Any]] = []
@@ -270,14 +284,19 @@ def hazard_page(session: Session, reference: str) -> HazardPage:
             outside.append({"type": "Feature", "geometry": mapping(part.outside),
                             "properties": props})  # fmt: skip
     timeline.sort(key=lambda t: (t["date"], t["order"]))  # the ledger's order
-    state = session.execute(
-        text(
-            "SELECT status, remaining_m2, area_m2, ST_AsGeoJSON(geom, 7) AS geojson "
-            "FROM hazard_remaining WHERE hazard_id = :h"
-        ),
-        {"h": hid},
-    ).first()
     last_rev = revisions[-1] if revisions else None
+    state: Any
+    if as_of is None:
+        state = session.execute(
+            text(
+                "SELECT status, remaining_m2, area_m2, ST_AsGeoJSON(geom, 7) AS geojson "
+                "FROM hazard_remaining WHERE hazard_id = :h"
+            ),
+            {"h": hid},
+        ).first()
+    else:
+        in_force = max(versions, key=lambda v: (v.effective, v.seq)) if versions else None
+        state = _state_on(in_force, list(entries.values()), remaining_geom)
     estimates = []
     if last_rev is not None:
         estimates = [
@@ -301,14 +320,59 @@ def hazard_page(session: Session, reference: str) -> HazardPage:
         estimates, sorted(destroyed.items()),
         json.loads(last_rev.geojson) if last_rev else None,
         json.loads(state.geojson) if state and state.geojson else None, features, outside,
+        as_of, _records(session, hid),
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _State:
+    status: str | None
+    remaining_m2: float
+    area_m2: float
+    geojson: str | None
+
+
+def _state_on(
+    in_force: BoundaryVersion | None, entries: list[Any], remaining_geom: Any
+) -> _State | None:
+    """A hazard's state after the ledger entries given (those on or before a date), with
+    ``in_force`` the boundary version then in force (its exact geometry)."""
+    if in_force is None:
+        return None
+    last = max(entries, key=lambda e: e.entry_no) if entries else None
+    return _State(
+        status=str(in_force.status),
+        remaining_m2=float(last.remaining_after_m2) if last is not None else 0.0,
+        area_m2=geodesic_area(in_force.geometry),
+        geojson=None if remaining_geom.is_empty else json.dumps(mapping(remaining_geom)),
+    )
+
+
+def _records(session: Session, hazard_id: int) -> list[dict[str, Any]]:
+    """Every revision and release of a hazard in recording order, with who recorded it."""
+    rows = session.execute(
+        text(
+            "SELECT * FROM ("
+            " SELECT r.seq, 'revision' AS what, r.status AS detail, r.effective AS on,"
+            "  r.recorded_at, r.recorded_by, r.submission_id FROM hazard_revision r"
+            "  WHERE r.hazard_id = :h"
+            " UNION ALL"
+            " SELECT x.seq, x.method, x.reference, x.released, x.recorded_at, x.recorded_by,"
+            "  x.submission_id FROM release x WHERE x.hazard_id = :h"
+            ") c ORDER BY seq"
+        ),
+        {"h": hazard_id},
+    ).all()
+    return [dict(row._mapping) for row in rows]
 
 
 # --------------------------------------------------------------------------- submissions
 
 
-def submission_list(session: Session, limit: int = 200) -> list[dict[str, Any]]:
-    """The latest submissions with their finding counts."""
+def submission_list(
+    session: Session, limit: int = 200, organisation_id: int | None = None
+) -> list[dict[str, Any]]:
+    """The latest submissions with their finding counts (of one organisation, if given)."""
     rows = session.execute(
         text(
             "SELECT s.id, s.kind, s.filename, s.status, s.feature_count, s.uploaded_at,"
@@ -317,9 +381,10 @@ def submission_list(session: Session, limit: int = 200) -> list[dict[str, Any]]:
             " COUNT(f.id) FILTER (WHERE f.severity = 'warning') AS warnings "
             "FROM submission s LEFT JOIN organisation o ON o.id = s.organisation_id "
             "LEFT JOIN finding f ON f.submission_id = s.id "
+            "WHERE CAST(:org AS integer) IS NULL OR s.organisation_id = :org "
             "GROUP BY s.id, o.name ORDER BY s.id DESC LIMIT :n"
         ),
-        {"n": limit},
+        {"n": limit, "org": organisation_id},
     ).all()
     return [dict(r._mapping) for r in rows]
 

@@ -3,45 +3,41 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
-from ims import __version__
+from ims.api.auth import PrincipalDep, generalised, sees_all_submissions
 from ims.api.deps import SessionDep
-from ims.domain.enums import Contamination
-from ims.errors import ImsError
-from ims.reports.article7 import ReportScope, article7
-from map_ui import charts, data, maps
-from map_ui.style import METHOD_COLOURS, STATUS_COLOURS, legend
-
-HERE = Path(__file__).resolve().parent
-templates = Jinja2Templates(directory=HERE / "templates")
-templates.env.globals.update(version=__version__, legend=legend())
-templates.env.filters["km2"] = lambda m2: f"{(m2 or 0) / 1e6:,.3f}"
-templates.env.filters["m2"] = lambda m2: f"{(m2 or 0):,.0f}"
-templates.env.filters["thousands"] = lambda n: f"{(n or 0):,}"
+from ims.db.accounts import Principal
+from ims.db.audit import hazard_events
+from ims.domain.enums import Contamination, Role
+from ims.errors import ImsError, NotFound
+from ims.reports.article7 import ReportScope
+from ims.reports.history import article7_with_history, summary
+from map_ui import account_pages, charts, data, maps
+from map_ui.rendering import HERE, error_page
+from map_ui.rendering import page as _page
+from map_ui.style import METHOD_COLOURS, STATUS_COLOURS
 
 router = APIRouter(include_in_schema=False)
 
 
+def _organisation_of(principal: Principal | None) -> int:
+    """The organisation whose submissions an operator sees (-1: none)."""
+    if principal is None or principal.organisation_id is None:
+        return -1
+    return principal.organisation_id
+
+
 def install(app: FastAPI) -> None:
-    """Add the pages and their static files to ``app``."""
+    """Add the pages and their static files to ``app``; errors on pages answer in HTML."""
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(account_pages.router)
     app.include_router(router)
-
-
-def _page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, context, status_code=status_code)
-
-
-def error_page(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
-    """The HTML face of an error, for people browsing the pages."""
-    return _page(request, "error.html", status, title=title, detail=detail, status=status)
+    app.state.html_error = error_page
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -75,30 +71,56 @@ def map_figures(
 
 
 @router.get("/hazards/{reference}", response_class=HTMLResponse)
-def hazard_page(request: Request, session: SessionDep, reference: str) -> HTMLResponse:
-    """One hazard: map, figures, timeline, items."""
+def hazard_page(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    reference: str,
+    as_of: Annotated[dt.date | None, Query(description="show the state in force then")] = None,
+) -> HTMLResponse:
+    """One hazard as in force now or on ``as_of``: map, figures, timeline, items, records.
+
+    Reviewers and admins also see the hazard's audit trail; where locations are
+    generalised for this reader, the page has no map and no coordinates.
+    """
     try:
-        hazard = data.hazard_page(session, reference)
+        hazard = data.hazard_page(session, reference, as_of)
     except ImsError as exc:
         return error_page(request, exc.status_code, "Hazard not found", exc.detail)
-    parts = maps.hazard_map(hazard.boundary, hazard.remaining, hazard.releases, hazard.status,
-                            hazard.outside)  # fmt: skip
+    hidden = generalised(principal)
+    parts = None
+    if not hidden:
+        parts = maps.hazard_map(hazard.boundary, hazard.remaining, hazard.releases,
+                                hazard.status, hazard.outside)  # fmt: skip
+    events = []
+    if principal is not None and principal.role in (Role.REVIEWER, Role.ADMIN):
+        events = hazard_events(session, hazard.id)
     return _page(request, "hazard.html", hazard=hazard, map=parts, active="map",
-                 method_colours=METHOD_COLOURS)  # fmt: skip
+                 method_colours=METHOD_COLOURS, events=events,
+                 today=dt.date.today())  # fmt: skip
 
 
 @router.get("/submissions", response_class=HTMLResponse)
-def submissions_page(request: Request, session: SessionDep) -> HTMLResponse:
-    """Submissions, newest first."""
-    return _page(request, "submissions.html", rows=data.submission_list(session),
-                 active="submissions")  # fmt: skip
+def submissions_page(
+    request: Request, session: SessionDep, principal: PrincipalDep
+) -> HTMLResponse:
+    """Submissions, newest first (an operator's own organisation's only)."""
+    org = None if sees_all_submissions(principal) else _organisation_of(principal)
+    rows = data.submission_list(session, organisation_id=org)
+    return _page(request, "submissions.html", rows=rows, active="submissions")
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
-def submission_page(request: Request, session: SessionDep, submission_id: int) -> HTMLResponse:
+def submission_page(
+    request: Request, session: SessionDep, principal: PrincipalDep, submission_id: int
+) -> HTMLResponse:
     """Review one submission: its features on a map, its findings, approve or reject."""
     try:
         review = data.submission_page(session, submission_id)
+        if not sees_all_submissions(principal) and (
+            review["submission"]["organisation_id"] != _organisation_of(principal)
+        ):
+            raise NotFound(f"submission {submission_id} does not exist")
     except ImsError as exc:
         return error_page(request, exc.status_code, "Submission not found", exc.detail)
     parts = maps.review_map(review["features"], data.province_outlines(session))
@@ -109,13 +131,17 @@ def submission_page(request: Request, session: SessionDep, submission_id: int) -
 def reports_page(
     request: Request,
     session: SessionDep,
+    principal: PrincipalDep,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     level: Annotated[int, Query(ge=1, le=2)] = 1,
     contam: Annotated[Contamination, Query()] = Contamination.CMR,
 ) -> HTMLResponse:
     """Article 7 Form 1(h) and 1(i) for a chosen year and admin level, with downloads."""
     year = year or dt.date.today().year - 1
-    report = article7(session, year, ReportScope(level=level, contam=contam))
+    scope = ReportScope(level=level, contam=contam)
+    by = principal.actor.name if principal is not None else None
+    report = article7_with_history(session, year, scope, by=by)
     return _page(request, "reports.html", report=report, year=year, level=level,
+                 history=summary(report["history"]),
                  contam=contam.value, contams=[c.value for c in Contamination],
                  active="reports")  # fmt: skip

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ims.errors import ImsError
+from ims.errors import ImsError, NotAuthenticated
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +27,31 @@ def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> JS
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
 
 
-async def _ims_error(request: Request, exc: Exception) -> JSONResponse:
+def is_page(request: Request) -> bool:
+    """Whether a request is for a web page (answered in HTML) rather than the API."""
+    return not request.url.path.startswith("/api/")
+
+
+async def _ims_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ImsError)
     if exc.status_code >= 500:
         log.error(
             "%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc.detail
         )
-    return problem(exc.status_code, exc.title, exc.detail, exc.type_slug, **exc.extra)
+    if is_page(request):
+        if isinstance(exc, NotAuthenticated) and request.method in ("GET", "HEAD"):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+        html_error = getattr(request.app.state, "html_error", None)
+        if html_error is not None:
+            response: Response = html_error(request, exc.status_code, exc.title, exc.detail)
+            return response
+    response = problem(exc.status_code, exc.title, exc.detail, exc.type_slug, **exc.extra)
+    if isinstance(exc, NotAuthenticated):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ims"'
+    if "retry_after" in exc.extra:
+        response.headers["Retry-After"] = str(exc.extra["retry_after"])
+    return response
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from ims import __version__
-from ims.api import health, reports, submissions, tiles
+from ims.api import account, health, reference, reports, submissions, tiles
+from ims.api.auth import authorize
 from ims.api.errors import register_error_handlers
 from ims.config import configure_logging
 
@@ -27,13 +28,17 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        # Every route goes through the permission table (ims/api/permissions.py).
+        dependencies=[Depends(authorize)],
     )
     app.state.engine = engine
     register_error_handlers(app)
     app.include_router(health.router, prefix=API_PREFIX)
+    app.include_router(account.router, prefix=API_PREFIX)
     app.include_router(reports.router, prefix=API_PREFIX)
     app.include_router(reports.plans, prefix=API_PREFIX)
     app.include_router(submissions.router, prefix=API_PREFIX)
+    app.include_router(reference.router, prefix=API_PREFIX)
     app.include_router(tiles.router, prefix=API_PREFIX)
     from map_ui.pages import install
 

@@ -9,11 +9,13 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
+from ims.api.auth import PrincipalDep
 from ims.api.deps import SessionDep
 from ims.domain.enums import Contamination
 from ims.reports import export
-from ims.reports.article7 import ReportScope, article4, article7
+from ims.reports.article7 import ReportScope, article4
 from ims.reports.explain import COLUMNS, explain
+from ims.reports.history import article7_with_history
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 BINARY_TYPES = {
@@ -26,16 +28,26 @@ Level = Annotated[Literal[1, 2], Query(description="admin level: 1 provinces, 2 
 Contam = Annotated[Contamination, Query(description="contamination kind")]
 
 
+def _by(principal: Any) -> str | None:
+    return principal.actor.name if principal is not None else None
+
+
 @router.get("/article7", response_model=None)
 def get_article7(
     session: SessionDep,
+    principal: PrincipalDep,
     year: Year,
     level: Level = 1,
     contam: Contam = Contamination.CMR,
     format: Annotated[Literal["json", "csv", "html", "xlsx", "pdf"], Query()] = "json",
 ) -> Any:
-    """Form 1(h) and Form 1(i) for a year, as JSON (DESIGN.md §7), CSV, HTML, XLSX or PDF."""
-    report = article7(session, year, ReportScope(level=level, contam=contam))
+    """Form 1(h) and Form 1(i) for a year, as JSON (DESIGN.md §7), CSV, HTML, XLSX or PDF.
+
+    ``history`` tells when the report for an ended year was first produced and which
+    corrections were recorded since with effect in that year.
+    """
+    scope = ReportScope(level=level, contam=contam)
+    report = article7_with_history(session, year, scope, by=_by(principal))
     if format in BINARY_TYPES:
         return Response(
             export.to_binary(session, report, format),
@@ -158,6 +170,7 @@ class Target(BaseModel):
 @plans.put("/{year}")
 def put_workplan(
     session: SessionDep,
+    principal: PrincipalDep,
     year: Annotated[int, Path(ge=1900, le=2200)],
     targets: Annotated[list[Target], Body(max_length=10_000)],
 ) -> dict[str, Any]:
@@ -166,6 +179,7 @@ def put_workplan(
     from ims.reports.workplan import set_targets
 
     n = set_targets(session, [{"year": year, **t.model_dump()} for t in targets],
-                    where=f"work plan {year}", by="api")  # fmt: skip
+                    where=f"work plan {year}",
+                    by=principal.actor if principal else None)  # fmt: skip
     session.commit()
     return {"year": year, "recorded": n}

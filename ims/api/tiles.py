@@ -7,7 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
+from ims.config import get_settings
 from ims.reports import tiles
 
 router = APIRouter(prefix="/tiles", tags=["maps"])
@@ -22,6 +24,7 @@ MVT = "application/vnd.mapbox-vector-tile"
 )
 def get_tile(
     session: SessionDep,
+    principal: PrincipalDep,
     layer: str,
     z: int,
     x: int,
@@ -30,7 +33,13 @@ def get_tile(
         dt.date | None, Query(description="the date the map shows (default: today)")
     ] = None,
 ) -> Response:
-    """One tile of ``hazards``, ``releases`` or ``admin1`` as it stood at ``as_of``."""
-    data = tiles.tile(session, layer, z, x, y, as_of)
-    # Short-lived: an approval or a back-dated release can change any date's picture.
-    return Response(data, media_type=MVT, headers={"Cache-Control": "public, max-age=60"})
+    """One tile of ``hazards``, ``releases`` or ``admin1`` as it stood at ``as_of``.
+
+    With location privacy on, viewers get hazards as counts per grid cell and no releases.
+    """
+    private = generalised(principal)
+    data = tiles.tile(session, layer, z, x, y, as_of,
+                      generalise_m=get_settings().generalise_m if private else None)  # fmt: skip
+    # Short-lived: an approval or a back-dated release can change any date's picture. Private:
+    # what a tile shows depends on who asks.
+    return Response(data, media_type=MVT, headers={"Cache-Control": "private, max-age=60"})

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ims.errors import InvalidRequest, NotFound
+from ims.errors import Forbidden, InvalidRequest, NotFound
 from ims.reports.article7 import OPEN_THRESHOLD_M2
 
 LAYERS = ("hazards", "releases", "admin1")
@@ -147,6 +147,41 @@ _PROVINCE_COUNTS = (
     " WHERE status_after IS NOT NULL AND remaining_after_m2 >= :open GROUP BY count_admin1_id"
 )
 
+# Location privacy (IMS_LOCATION_PRIVACY): open hazards as counts per grid cell of a fixed
+# size in metres (EPSG:3857 units), at every zoom; no identity, no boundary. Points are taken
+# from around the tile so a cell's centre shows in the tile that holds it.
+_GENERALISED_NOW = (
+    _ENVELOPE + ", pts AS ("
+    " SELECT m.status, m.remaining_m2, m.point_3857 AS p FROM b, hazard_remaining m"
+    " WHERE m.point_3857 && ST_Expand(b.env, :cell) AND m.remaining_m2 >= :open)"
+    " {final}"
+)
+_GENERALISED_THEN = (
+    _ENVELOPE + ", rev AS ("
+    " SELECT DISTINCT ON (r.hazard_id) r.hazard_id, r.geom_3857 FROM hazard_revision r"
+    " WHERE r.hazard_id IN (SELECT q.hazard_id FROM hazard_revision q, b"
+    "  WHERE q.geom_3857 && ST_Expand(b.env, :cell) AND q.effective <= :as_of)"
+    " AND r.effective <= :as_of ORDER BY r.hazard_id, r.effective DESC, r.seq DESC),"
+    " pts AS ("
+    " SELECT s.status_after AS status, s.remaining_after_m2 AS remaining_m2,"
+    "  ST_PointOnSurface(rev.geom_3857) AS p"
+    " FROM rev, LATERAL (SELECT e.status_after, e.remaining_after_m2 FROM ledger_entry e"
+    "  WHERE e.hazard_id = rev.hazard_id AND e.on <= :as_of"
+    "  ORDER BY e.entry_no DESC LIMIT 1) s"
+    " WHERE s.status_after IS NOT NULL AND s.remaining_after_m2 >= :open)"
+    " {final}"
+)
+_GENERALISED_CELLS = (
+    ", c AS (SELECT floor(ST_X(p) / :cell) AS cx, floor(ST_Y(p) / :cell) AS cy,"
+    "  COUNT(*) AS hazards, SUM(remaining_m2) AS remaining_m2,"
+    "  CASE WHEN bool_or(status = 'CHA') THEN 'CHA' ELSE 'SHA' END AS status"
+    "  FROM pts GROUP BY 1, 2),"
+    " t AS (SELECT hazards, remaining_m2, status, ST_AsMVTGeom(ST_SetSRID(ST_MakePoint("
+    "  (cx + 0.5) * :cell, (cy + 0.5) * :cell), 3857), b.env::box2d, {extent}, 0, true) AS geom"
+    "  FROM b, c)"
+    " SELECT ST_AsMVT(t, 'hazards', {extent}, 'geom') FROM t WHERE geom IS NOT NULL"
+)
+
 _WORLD_M = 40075016.68557849  # EPSG:3857 width of the world
 
 
@@ -218,12 +253,26 @@ def tile(
     as_of: dt.date | None = None,
     *,
     today: Callable[[], dt.date] = dt.date.today,
+    generalise_m: float | None = None,
 ) -> bytes:
-    """One vector tile of ``layer`` at ``as_of`` (default: today)."""
+    """One vector tile of ``layer`` at ``as_of`` (default: today).
+
+    With ``generalise_m`` (location privacy) hazards are counts per grid cell of that size
+    and the releases layer is refused.
+    """
     check_tile(layer, z, x, y)
     as_of = as_of or today()
     session.execute(text("SET LOCAL jit = off"))
     params: dict[str, Any] = {"z": z, "x": x, "y": y, "as_of": as_of, "open": OPEN_THRESHOLD_M2}
+    if generalise_m is not None and layer == "releases":
+        raise Forbidden("location privacy is on: released land is shown to staff who sign in")
+    if generalise_m is not None and layer == "hazards":
+        latest = latest_event(session)
+        template = _GENERALISED_NOW if latest is None or as_of >= latest else _GENERALISED_THEN
+        final = _GENERALISED_CELLS.replace("{extent}", str(EXTENT))
+        params["cell"] = float(generalise_m)
+        data = session.scalar(text(template.replace("{final}", final)), params)
+        return bytes(data) if data is not None else b""
     if layer == "hazards":
         latest = latest_event(session)
         current = latest is None or as_of >= latest

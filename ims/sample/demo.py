@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,8 +19,11 @@ import pyogrio
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ims.db.models import Submission
+from ims.db import accounts
+from ims.db.models import AppUser, Organisation, Submission
 from ims.db.recording import load_boundaries
+from ims.db.reference import add_organisation
+from ims.domain.enums import Role
 from ims.errors import Conflict
 from ims.ingest import submissions
 from ims.ingest.boundaries import read_boundaries
@@ -77,6 +81,8 @@ def load_demo(
     say(f"generating a demo programme: {hazards:,} hazards, {start_year}–{end_year}")
     data = generate(hazards, seed=seed, provinces=load_provinces(), start_year=start_year,
                     end_year=end_year)  # fmt: skip
+    if not session.scalar(select(Organisation.id).where(Organisation.name == AUTHORITY)):
+        add_organisation(session, AUTHORITY, "authority", by="demo")
     with tempfile.TemporaryDirectory(prefix="ims-demo-") as tmp:
         folder = Path(tmp)
         files = [("hazards", _write_gpkg(data.hazards, folder / f"{DEMO_PREFIX}hazards.gpkg",
@@ -130,3 +136,42 @@ def stage_examples(session: Session, *, say: Say = lambda _msg: None) -> list[in
             "warning(s)) for review")  # fmt: skip
         staged.append(outcome.submission.id)
     return staged
+
+
+# One account per role for trying the pages; the operator belongs to MAG, whose example
+# upload is waiting for review.
+DEMO_USERS = (
+    ("admin", Role.ADMIN, None),
+    ("reviewer", Role.REVIEWER, None),
+    ("operator", Role.OPERATOR, "MAG"),
+    ("viewer", Role.VIEWER, None),
+)
+
+
+def demo_accounts(session: Session, file: Path) -> list[tuple[str, str, str]]:
+    """The demo's accounts as (user, role, password), made once with random passwords.
+
+    The passwords are kept in ``file`` (readable by its owner only) so that every run of the
+    demo can print them; an account that already exists without that file gets a new one.
+    """
+    known: dict[str, str] = {}
+    if file.exists():
+        for line in file.read_text().splitlines():
+            name, _, password = line.partition(" ")
+            if name and password:
+                known[name] = password
+    accounts_out = []
+    for name, role, org in DEMO_USERS:
+        password = known.get(name) or secrets.token_urlsafe(9)
+        exists = session.scalar(select(AppUser.id).where(AppUser.username == name))
+        if exists is None:
+            accounts.create_user(session, name, role, organisation=org, password=password,
+                                 full_name=f"Demo {role.value}", by="demo")  # fmt: skip
+        elif name not in known:
+            accounts.set_password(session, name, password, by="demo")
+        accounts_out.append((name, role.value, password))
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.touch(mode=0o600, exist_ok=True)
+    file.chmod(0o600)
+    file.write_text("".join(f"{n} {p}\n" for n, _, p in accounts_out))
+    return accounts_out

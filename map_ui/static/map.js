@@ -3,6 +3,10 @@
   const el = document.getElementById("map");
   const legend = JSON.parse(el.dataset.legend);
   const bounds = JSON.parse(el.dataset.bounds);
+  // Location privacy: hazards come as counts per grid cell, and released land is not shown.
+  const generalised = el.dataset.generalised === "true";
+  const cellKm = Number(el.dataset.cellKm || 5);
+  const layers = generalised ? ["admin1", "hazards"] : ["admin1", "releases", "hazards"];
   const asOf = document.getElementById("as-of");
   // No fade: a new date's tiles are swapped in only once they have all loaded (build()).
   const map = L.map(el, { preferCanvas: false, minZoom: 4, maxZoom: 18, fadeAnimation: false });
@@ -42,7 +46,7 @@
     }),
     hazards: (p, zoom) => {
       const colour = legend.status[p.status] || legend.status.SHA;
-      return zoom < 9
+      return zoom < 9 || generalised
         ? { radius: Math.min(7, 2.5 + Math.log10(1 + (p.hazards || 1))), fill: true,
             fillColor: colour, fillOpacity: 0.85, color: colour, weight: 0.5 }
         : { fill: true, fillColor: colour, fillOpacity: 0.7, color: colour, weight: 1 };
@@ -54,6 +58,11 @@
   };
 
   function popup(layer, p) {
+    if (layer === "hazards" && generalised) {
+      return `<table><tr><th>Open hazards in this ${cellKm} km cell</th><td>${p.hazards}</td></tr>
+        <tr><th>Status</th><td>${p.status === "CHA" ? "confirmed among them" : "suspected only"}</td></tr>
+        <tr><th>Remaining</th><td>${m2(p.remaining_m2)} m²</td></tr></table>`;
+    }
     if (layer === "hazards") {
       const many = p.hazards > 1 ? `<tr><th>Hazards here</th><td>${p.hazards} (largest shown)</td></tr>` : "";
       return `<table><tr><th>Hazard</th><td><a href="/hazards/${encodeURIComponent(p.reference)}">${p.reference}</a></td></tr>
@@ -96,7 +105,7 @@
   // loaded, so the map never goes blank; a date chosen meanwhile replaces the pending one.
   function build() {
     const shown = control ? Object.keys(overlays).filter((k) => map.hasLayer(overlays[k]))
-                          : ["admin1", "releases", "hazards"];
+                          : layers;
     if (incoming) Object.values(incoming).forEach((layer) => map.removeLayer(layer));
     const fresh = {};
     const date = asOf.value;
@@ -111,13 +120,13 @@
       incoming = null;
       if (control) control.remove();
       const named = {};
-      for (const key of ["hazards", "releases", "admin1"]) named[names[key]] = overlays[key];
+      for (const key of [...layers].reverse()) named[names[key]] = overlays[key];
       control = L.control.layers(null, named, { collapsed: false, position: "topright" }).addTo(map);
       delete el.dataset.loading;
       el.dataset.shown = date; // for people and tests: the date the map now shows
     };
     incoming = fresh;
-    for (const layer of ["admin1", "releases", "hazards"]) {
+    for (const layer of layers) {
       fresh[layer] = grid(layer);
       if (shown.includes(layer)) {
         waiting += 1;
@@ -134,13 +143,17 @@
     const d = L.DomUtil.create("div", "legend");
     let html = "<strong>Remaining</strong>";
     for (const s of ["CHA", "SHA"]) html += `<div><i style="background:${legend.status[s]}"></i>${legend.status_labels[s]}</div>`;
-    html += "<strong>Released</strong>";
-    for (const m of ["cancelled", "reduced", "cleared"]) html += `<div><i style="background:${legend.method[m]}"></i>${legend.method_labels[m]}</div>`;
+    if (!generalised) {
+      html += "<strong>Released</strong>";
+      for (const m of ["cancelled", "reduced", "cleared"]) html += `<div><i style="background:${legend.method[m]}"></i>${legend.method_labels[m]}</div>`;
+    }
     html += "<strong>Remaining per province (km²)</strong>";
     const b = legend.breaks;
     const labels = [`&lt; ${b[0]}`].concat(b.slice(0, -1).map((v, i) => `${v}–${b[i + 1]}`), [`≥ ${b[b.length - 1]}`]);
     labels.forEach((label, i) => { html += `<div><i style="background:${legend.ramp[i]}"></i>${label}</div>`; });
-    html += '<div class="muted">Below zoom 9 hazards are points; releases show from zoom 11.</div>';
+    html += generalised
+      ? `<div class="muted">Locations are generalised: open hazards counted per ${cellKm} km cell.</div>`
+      : '<div class="muted">Below zoom 9 hazards are points; releases show from zoom 11.</div>';
     d.innerHTML = html;
     return d;
   };

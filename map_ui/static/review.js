@@ -5,10 +5,15 @@
   const id = form.dataset.id;
   const outcome = document.getElementById("outcome");
 
+  // The session's CSRF token: changes made from a signed-in browser must carry it.
+  const csrf = document.querySelector('meta[name="csrf-token"]');
+
   async function post(path, body) {
+    const headers = body ? { "Content-Type": "application/json" } : {};
+    if (csrf) headers["X-CSRF-Token"] = csrf.content;
     const response = await fetch(`/api/v1/submissions/${id}/${path}`, {
       method: "POST",
-      headers: body ? { "Content-Type": "application/json" } : {},
+      headers,
       body: body ? JSON.stringify(body) : undefined,
     });
     const data = await response.json().catch(() => ({}));

@@ -11,8 +11,11 @@ from typing import Any
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from ims.api.main import create_app
+from ims.db import accounts
+from ims.domain.enums import Role
 
 CASES_PER_OPERATION = 30
 
@@ -20,7 +23,12 @@ CASES_PER_OPERATION = 30
 def test_no_generated_request_gets_a_server_error_or_a_stack_trace(
     committed_engine: Engine,
 ) -> None:
-    # Each request gets its own session and commits, as in production.
+    # Each request gets its own session and commits, as in production; as an admin, so every
+    # operation is reached (tests/api/test_permissions.py covers the other roles).
+    with Session(committed_engine) as session, session.begin():
+        accounts.create_user(session, "fuzz-admin", Role.ADMIN, by="tests")
+        _, secret = accounts.create_token(session, "fuzz-admin", "schemathesis", by="tests")
+    headers = {"Authorization": f"Bearer {secret}"}
     app = create_app(committed_engine)
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -28,7 +36,7 @@ def test_no_generated_request_gets_a_server_error_or_a_stack_trace(
     calls: list[int] = []
 
     def check(case: Any) -> None:
-        response = case.call()
+        response = case.call(headers=headers)
         calls.append(response.status_code)
         where = f"{case.method} {case.formatted_path} -> {response.status_code}"
         body = bytes(response.content)

@@ -13,13 +13,16 @@ from ims.api.main import create_app
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
+from tests.conftest import authorise
 
 
 def client_for(session: Session) -> TestClient:
     """A client whose requests use the test's rolled-back session."""
     app = create_app(session.get_bind())  # type: ignore[arg-type]
     app.dependency_overrides[get_session] = lambda: session
-    return TestClient(app)
+    client = TestClient(app)
+    authorise(client, session)
+    return client
 
 
 def seed(session: Session) -> None:

@@ -9,15 +9,18 @@ from typing import Any
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
-from pyproj import Geod
+from pyproj import Geod, Transformer
 from shapely.geometry import MultiPolygon, box
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.api.deps import get_session
 from ims.api.main import create_app
+from ims.config import get_settings
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
+from tests.conftest import authorise
 
 GEOD = Geod(ellps="WGS84")
 PIXEL_DEG = 1e-4  # a tile pixel at zoom 12 is ~2e-5°; allow a few
@@ -67,7 +70,9 @@ def client(session: Session) -> TestClient:
     ])  # fmt: skip
     app = create_app(session.get_bind())  # type: ignore[arg-type]
     app.dependency_overrides[get_session] = lambda: session
-    return TestClient(app)
+    client = TestClient(app)
+    authorise(client, session)
+    return client
 
 
 def get_layer(client: TestClient, layer: str, z: int, x: int, y: int, **params: Any) -> Any:
@@ -194,3 +199,43 @@ def test_an_earlier_dates_tile_follows_a_back_dated_release(
     assert h2["properties"]["remaining_m2"] == pytest.approx(
         geod_box(102.7, 19.305, 102.71, 19.31), rel=1e-6
     )
+
+
+def test_location_privacy_gives_viewers_cells_and_no_releases(
+    session: Session, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMS_LOCATION_PRIVACY", "true")
+    get_settings.cache_clear()
+    try:
+        viewer = TestClient(client.app)
+        authorise(viewer, session, "viewer")
+        cell = get_settings().generalise_m
+        merc = Transformer.from_crs(4326, 3857, always_xy=True)
+        # H1's point on its remaining ground, and the centre of the 5 km grid cell holding it
+        hx, hy = merc.transform(*next(iter(session.execute(text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(m.geom) AS p FROM "
+            "hazard_remaining m JOIN hazard h ON h.id = m.hazard_id WHERE h.reference = 'H1') q"
+        )))))  # fmt: skip
+        centre = ((math.floor(hx / cell) + 0.5) * cell, (math.floor(hy / cell) + 0.5) * cell)
+        centre_lonlat = merc.transform(*centre, direction="INVERSE")
+        for z in (9, 14):  # generalised at every zoom, however close one looks
+            x, y = tile_of(*centre_lonlat, z)
+            (seen,) = get_layer(viewer, "hazards", z, x, y)["features"]
+            assert seen["geometry"]["type"] == "Point"
+            assert set(seen["properties"]) == {"hazards", "remaining_m2", "status"}
+            assert seen["properties"]["hazards"] == 1 and seen["properties"]["status"] == "SHA"
+            px, py = seen["geometry"]["coordinates"]
+            shown = merc.transform(*to_lonlat(px, py, z, x, y, 4096))
+            pixel = 40075016.69 / 2**z / 4096
+            assert math.dist(shown, centre) <= 2 * pixel  # the cell's centre, not the hazard
+            assert math.dist(shown, (hx, hy)) > 100
+        x, y = tile_of(102.105, 19.605, 14)
+        refused = viewer.get(f"/api/v1/tiles/releases/14/{x}/{y}.pbf")
+        assert refused.status_code == 403
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        # staff who sign in see the hazards themselves
+        (exact,) = get_layer(client, "hazards", 14, x, y)["features"]
+        assert exact["properties"]["reference"] == "H1"
+        assert exact["geometry"]["type"] == "Polygon"
+    finally:
+        get_settings.cache_clear()

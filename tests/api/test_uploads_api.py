@@ -24,6 +24,7 @@ from ims.cli import app as cli_app
 from ims.config import get_settings
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
+from tests.conftest import authorise
 from tests.ingest.test_submissions import hazard_frame, write_zip
 
 LAOS = box(100.0, 13.9, 107.7, 22.5)
@@ -36,7 +37,9 @@ def client(session: Session) -> TestClient:
                     level=1)  # fmt: skip
     app = create_app(session.get_bind())  # type: ignore[arg-type]
     app.dependency_overrides[get_session] = lambda: session
-    return TestClient(app)
+    client = TestClient(app)
+    authorise(client, session)
+    return client
 
 
 def good_zip(folder: Path, name: str = "good") -> Path:

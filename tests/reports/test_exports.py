@@ -32,6 +32,7 @@ from ims.reports import export
 from ims.reports.article7 import ReportScope, article4, article7
 from ims.reports.progress import Weights, article4_series, marking, priorities
 from ims.reports.workplan import set_targets, workplan_report
+from tests.conftest import authorise
 
 GEOD = Geod(ellps="WGS84")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -69,7 +70,9 @@ def data(session: Session) -> Session:
 def client_for(session: Session) -> TestClient:
     app = create_app(session.get_bind())  # type: ignore[arg-type]
     app.dependency_overrides[get_session] = lambda: session
-    return TestClient(app)
+    client = TestClient(app)
+    authorise(client, session)
+    return client
 
 
 def test_xlsx_reads_back_with_the_numbers_of_the_json_report(data: Session) -> None:

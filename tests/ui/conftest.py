@@ -19,8 +19,13 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
 from ims.api.main import create_app
+from ims.db import accounts
 from ims.db.migrate import upgrade
+from ims.db.session import use_app_role
+from ims.domain.enums import Role
 from ims.sample.demo import load_demo
+
+PASSWORD = "browser test password"
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,8 @@ class LiveSite:
     hazard_at: tuple[float, float]  # (lat, lon) of a point of its remaining ground
     broken_submission: int  # a staged submission with errors
     clean_submission: int  # a staged submission without errors
+    username: str  # an admin who signs in with PASSWORD
+    token: str  # an API token of that admin, for requests made outside the browser
 
 
 def _free_port() -> int:
@@ -47,8 +54,12 @@ def demo_engine(test_server) -> Iterator[Engine]:  # type: ignore[no-untyped-def
     url = test_server.create_database("ims_ui")
     engine = create_engine(url)
     upgrade(engine)
+    engine.dispose()
+    use_app_role(engine)  # the live site works as ims does, as the application's role
     with Session(engine) as session, session.begin():
         load_demo(session, hazards=300)
+        accounts.create_user(session, "ui-admin", Role.ADMIN, password=PASSWORD, by="tests")
+        accounts.create_user(session, "ui-viewer", Role.VIEWER, password=PASSWORD, by="tests")
     yield engine
     engine.dispose()
     test_server.drop_database(url)
@@ -87,7 +98,9 @@ def site(demo_engine: Engine) -> Iterator[LiveSite]:
             "SELECT s.id FROM submission s WHERE s.status = 'validated' AND NOT EXISTS ("
             " SELECT 1 FROM finding f WHERE f.submission_id = s.id AND f.severity = 'error')"
         ))  # fmt: skip
+    with Session(demo_engine) as session, session.begin():
+        _, token = accounts.create_token(session, "ui-admin", "browser tests", by="tests")
     yield LiveSite(f"http://127.0.0.1:{port}", demo_engine, hazard, (float(lat), float(lon)),
-                   broken, clean)  # fmt: skip
+                   broken, clean, "ui-admin", token)  # fmt: skip
     server.should_exit = True
     thread.join(timeout=10)

@@ -10,12 +10,13 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
 
-from tests.ui.conftest import LiveSite
+from tests.ui.conftest import PASSWORD, LiveSite
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 EXAMPLES = Path(__file__).resolve().parents[2] / "sample_data" / "examples"
@@ -70,17 +71,67 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+def sign_in(page: Page, site: LiveSite, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the sign-in form, as a person does."""
+    page.goto(f"{site.url}/login", wait_until="networkidle")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("form.login button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+@pytest.fixture(scope="module")
+def admin_state(browser: Browser, site: LiveSite) -> Any:
+    """The cookies of a browser where the site's admin has signed in (once per module)."""
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, site, site.username)
+    state = context.storage_state()
+    context.close()
+    return state
+
+
 @pytest.fixture
-def tab(browser: Browser) -> Iterator[Watched]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
+def tab(browser: Browser, admin_state: Any) -> Iterator[Watched]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860},
+                                  storage_state=admin_state)  # fmt: skip
     watched = Watched(context.new_page())
     yield watched
     context.close()
 
 
+def test_signing_in_and_out_in_a_browser(browser: Browser, site: LiveSite) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.goto(f"{site.url}/map", wait_until="networkidle")
+    assert "/login?next=%2Fmap" in page.url  # strangers are sent to sign in first
+    sign_in(page, site, "ui-viewer", "not the password")
+    assert "Wrong user name or password" in page.inner_text(".problem")
+    page.goto(f"{site.url}/login?next=%2Fmap", wait_until="networkidle")
+    page.fill("#username", "ui-viewer")
+    page.fill("#password", PASSWORD)
+    page.click("form.login button[type=submit]")
+    page.wait_for_url(f"{site.url}/map")
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert "ui-viewer · viewer" in page.inner_text("header.top .who")
+    assert page.locator("header.top nav a[href='/submissions']").count() == 0  # not theirs
+    page.click("header.top .who button")  # sign out
+    page.wait_for_url(f"{site.url}/login")
+    page.goto(f"{site.url}/", wait_until="networkidle")
+    assert "/login" in page.url
+    context.close()
+
+
 @pytest.mark.parametrize(
     ("name", "path"),
-    [("dashboard", "/"), ("submissions", "/submissions"), ("reports", "/reports")],
+    [
+        ("dashboard", "/"),
+        ("submissions", "/submissions"),
+        ("reports", "/reports"),
+        ("users", "/admin/users"),
+        ("audit", "/admin/audit"),
+        ("reference", "/admin/reference"),
+    ],
 )
 def test_page_loads_without_console_errors(tab: Watched, site: LiveSite, name: str,
                                            path: str) -> None:  # fmt: skip
@@ -95,6 +146,19 @@ def test_hazard_page_draws_its_map(tab: Watched, site: LiveSite) -> None:
     tab.page.wait_for_selector(".leaflet-overlay-pane path", timeout=10_000)
     assert tab.page.locator(".legend").count() == 1
     tab.shoot("hazard")
+    assert tab.errors == []
+
+
+def test_hazard_page_shows_an_earlier_date_from_its_form(tab: Watched, site: LiveSite) -> None:
+    tab.page.goto(f"{site.url}/hazards/{site.hazard}", wait_until="networkidle")
+    first = tab.page.locator("table.timeline tr td:first-child").first.inner_text()
+    tab.page.fill("#as-of-form input[name=as_of]", first)  # the day it was recorded
+    tab.page.click("#as-of-form button")
+    tab.page.wait_for_selector("#as-of-note")
+    assert f"as_of={first}" in tab.page.url
+    assert tab.page.locator("table.timeline tr td:first-child").all_inner_texts() == [first]
+    tab.page.wait_for_selector(".leaflet-overlay-pane path", timeout=10_000)
+    tab.shoot("hazard-as-of")
     assert tab.errors == []
 
 
@@ -153,7 +217,11 @@ def test_changing_the_as_of_date_changes_the_figures_and_the_tiles(
     tab.page.wait_for_selector('#map-figures[data-as-of="2012-06-30"]', state="attached")
     tab.map_shows("2012-06-30")
     assert figure.inner_text() != before
-    expected = httpx.get(f"{site.url}/map/figures", params={"as_of": "2012-06-30"}).json()
+    expected = httpx.get(
+        f"{site.url}/map/figures",
+        params={"as_of": "2012-06-30"},
+        headers={"Authorization": f"Bearer {site.token}"},
+    ).json()
     assert figure.inner_text() == f"{expected['total_area_m2'] / 1e6:,.3f}"
     assert tab.tiles and all("as_of=2012-06-30" in t.url for t in tab.tiles)
     tab.shoot("map-2012")
@@ -166,6 +234,7 @@ def _upload(site: LiveSite, name: str, kind: str, organisation: str) -> int:
         f"{site.url}/api/v1/submissions",
         files={"file": (example.name, example.read_bytes(), "application/zip")},
         data={"kind": kind, "organisation": organisation},
+        headers={"Authorization": f"Bearer {site.token}"},
         timeout=60,
     )
     assert posted.status_code == 201, posted.text

@@ -1,0 +1,121 @@
+"""Signing in and the permission check every route goes through.
+
+A request is made by a user with an API token (``Authorization: Bearer ims_…``, for
+scripts), by a browser with a session cookie (after signing in on ``/login``), or by
+nobody. ``authorize`` (an app-wide dependency) finds who, looks the route up in the
+permission table and refuses what the role does not allow. Changes made with a session
+cookie must carry the session's CSRF token (header ``X-CSRF-Token`` or form field
+``csrf_token``), so another site cannot make a signed-in browser change anything.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+from starlette.routing import Match
+
+from ims.api.deps import SessionDep
+from ims.api.permissions import rule_for
+from ims.config import get_settings
+from ims.db import accounts
+from ims.db.accounts import Principal
+from ims.domain.enums import Role
+from ims.errors import Forbidden, NotAuthenticated
+
+SESSION_COOKIE = "ims_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def route_name(request: Request) -> str:
+    """The name of the route a request matched (the permission table's key)."""
+    route = request.scope.get("route")
+    name = getattr(route, "name", None)
+    if name:
+        return str(name)
+    for candidate in request.app.router.routes:  # not routed yet (e.g. a Mount)
+        match, _ = candidate.matches(request.scope)
+        if match is Match.FULL:
+            return str(getattr(candidate, "name", ""))
+    return ""
+
+
+def _identify(request: Request, session: SessionDep) -> Principal | None:
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, secret = header.partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise NotAuthenticated("use `Authorization: Bearer <token>` with an ims API token")
+        principal = accounts.principal_from_token(session, secret.strip())
+        if principal is None:
+            raise NotAuthenticated("this API token is unknown, revoked or expired")
+        return principal
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return accounts.principal_from_session(session, cookie)
+    return None
+
+
+async def _csrf_sent(request: Request) -> str:
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent and request.headers.get("content-type", "").startswith(FORM_TYPES):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else ""
+    return sent
+
+
+# Declares the bearer scheme in the OpenAPI schema (the docs' "Authorize" button); the
+# header itself is read in _identify.
+_bearer = HTTPBearer(auto_error=False, description="an API token from `ims token create`")
+
+
+async def authorize(
+    request: Request,
+    session: SessionDep,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal | None:
+    """Identify the caller and apply the route's rule; the principal (None: anonymous)."""
+    name = route_name(request)
+    rule = rule_for(name)
+    if rule is None:  # a route nobody gave a rule: refused (the tests catch it first)
+        raise Forbidden(f"route {name!r} has no permission rule")
+    principal = await run_in_threadpool(_identify, request, session)
+    request.state.principal = principal
+    if rule.public:
+        return principal
+    if principal is None:
+        if rule.readable and get_settings().public_read:
+            return None
+        raise NotAuthenticated("sign in first (or send an API token)")
+    if principal.role not in rule.roles:
+        allowed = ", ".join(sorted(r.value for r in rule.roles))
+        raise Forbidden(f"{principal.username} is a {principal.role.value}; this needs the "
+                        f"role {allowed}")  # fmt: skip
+    if principal.via == "session" and request.method not in SAFE_METHODS:
+        sent = await _csrf_sent(request)
+        if not (principal.csrf_token and hmac.compare_digest(sent, principal.csrf_token)):
+            raise Forbidden("the form is out of date or came from another site (CSRF check): "
+                            "reload the page and try again")  # fmt: skip
+    return principal
+
+
+PrincipalDep = Annotated[Principal | None, Depends(authorize)]
+
+
+def generalised(principal: Principal | None) -> bool:
+    """Whether this caller sees only generalised locations (IMS_LOCATION_PRIVACY)."""
+    if not get_settings().location_privacy:
+        return False
+    return principal is None or principal.role is Role.VIEWER
+
+
+def sees_all_submissions(principal: Principal | None) -> bool:
+    """Reviewers and admins see every organisation's submissions; operators their own."""
+    return principal is not None and principal.role in (Role.REVIEWER, Role.ADMIN)

@@ -1,0 +1,125 @@
+"""Who may use which route: the one permission table of the API and the pages.
+
+Every route of the app is listed here by its route name (the function's name); a route
+without a rule is refused to everyone, and tests/api/test_permissions.py fails on it.
+Rules:
+
+- ``public``: anyone, signed in or not (the sign-in page, static files, the API schema).
+- ``roles``: signed-in users with one of these roles; others get 403, anonymous callers 401
+  (the pages send them to the sign-in page).
+- ``readable``: with ``IMS_PUBLIC_READ`` on, anonymous callers may also use it, as viewers.
+
+Finer rules live with the data, not here: operators see only their own organisation's
+submissions, and with ``IMS_LOCATION_PRIVACY`` viewers see only generalised locations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ims.domain.enums import Role
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The roles that may use a route."""
+
+    roles: frozenset[Role]
+    public: bool = False
+    readable: bool = False
+
+    def allows(self, role: Role | None) -> bool:
+        """Whether a caller with ``role`` (None: not signed in) may use the route."""
+        return self.public or (role is not None and role in self.roles)
+
+
+EVERYONE = Rule(frozenset(), public=True)
+SIGNED_IN = Rule(frozenset(Role))
+READ = Rule(frozenset(Role), readable=True)  # figures, maps, reports
+UPLOAD = Rule(frozenset({Role.OPERATOR, Role.REVIEWER, Role.ADMIN}))
+REVIEW = Rule(frozenset({Role.REVIEWER, Role.ADMIN}))
+ADMIN = Rule(frozenset({Role.ADMIN}))
+
+PERMISSIONS: dict[str, Rule] = {
+    # framework and static files
+    "openapi": EVERYONE,
+    "swagger_ui_html": EVERYONE,
+    "swagger_ui_redirect": EVERYONE,
+    "static": EVERYONE,
+    # API: service
+    "health": EVERYONE,
+    "who_am_i": SIGNED_IN,
+    # API: reports
+    "get_article7": READ,
+    "get_explanation": REVIEW,  # names hazards and their areas one by one
+    "get_article4": READ,
+    "get_progress": READ,
+    "get_marking": READ,
+    "get_priorities": REVIEW,  # names hazards, with their locations
+    "get_workplan": READ,
+    "put_workplan": REVIEW,
+    # API: uploads and review
+    "create_submission": UPLOAD,
+    "read_submission": UPLOAD,  # operators: their own organisation's only
+    "approve_submission": REVIEW,
+    "reject_submission": REVIEW,
+    "get_template": SIGNED_IN,
+    # API: reference lists (uploads are checked against them)
+    "list_munitions": SIGNED_IN,
+    "add_munition": ADMIN,
+    "list_organisations": SIGNED_IN,
+    "add_organisation": ADMIN,
+    # API: map tiles (generalised for viewers with location privacy)
+    "get_tile": READ,
+    # API: the audit trail
+    "list_audit_events": ADMIN,
+    # pages
+    "login_page": EVERYONE,
+    "login": EVERYONE,
+    "logout": SIGNED_IN,
+    "dashboard_page": READ,
+    "map_page": READ,
+    "map_figures": READ,
+    "hazard_page": READ,
+    "reports_page": READ,
+    "submissions_page": UPLOAD,
+    "submission_page": UPLOAD,
+    "users_page": ADMIN,
+    "add_user": ADMIN,
+    "change_user": ADMIN,
+    "audit_page": ADMIN,
+    "reference_page": ADMIN,
+    "add_reference": ADMIN,
+}
+
+
+def rule_for(route_name: str) -> Rule | None:
+    """The rule of a route, or None when the table has none (the route is refused)."""
+    return PERMISSIONS.get(route_name)
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """A route of the app as the permission table sees it."""
+
+    name: str
+    methods: frozenset[str]
+    path: str
+
+
+def routes_of(app: Any) -> list[RouteInfo]:
+    """Every route of ``app`` with its full path, through included routers."""
+    found: list[RouteInfo] = []
+
+    def walk(routes: Any, prefix: str) -> None:
+        for route in routes:
+            original = getattr(route, "original_router", None)
+            if original is not None:  # FastAPI's included router: the prefix is kept apart
+                walk(original.routes, prefix + (route.include_context.prefix or ""))
+                continue
+            methods = frozenset(getattr(route, "methods", None) or ()) - {"HEAD"}
+            found.append(RouteInfo(route.name, methods, prefix + route.path))
+
+    walk(app.routes, "")
+    return found

@@ -1,0 +1,232 @@
+"""Signing in and out, and the admin pages: users, reference lists and the audit trail."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ims.api.auth import CSRF_FIELD, SESSION_COOKIE, PrincipalDep
+from ims.api.deps import SessionDep
+from ims.config import get_settings
+from ims.db import accounts, audit, reference
+from ims.domain.enums import Contamination, Role
+from ims.errors import ImsError, InvalidRequest, TooManyAttempts
+from map_ui.rendering import page
+
+router = APIRouter(include_in_schema=False)
+
+# Before signing in there is no session to hold a CSRF token: the sign-in form carries one
+# that must match this cookie (double submit).
+LOGIN_CSRF_COOKIE = "ims_login_csrf"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths of this site: never redirect a signed-in user to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _login_form(request: Request, status: int = 200, *, error: str | None = None,
+                next_: str = "/", username: str = "") -> Response:  # fmt: skip
+    token = secrets.token_urlsafe(24)
+    response = page(request, "login.html", status, login_csrf=token, error=error,
+                    next=_safe_next(next_), username=username)  # fmt: skip
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        secure=get_settings().cookie_secure, max_age=3600)  # fmt: skip
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(
+    request: Request, next: Annotated[str | None, Query(max_length=2000)] = None
+) -> Response:
+    """The sign-in form."""
+    return _login_form(request, next_=next or "/")
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """Check the password; on success set the session cookie and go where the user was."""
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, csrf_token):
+        return _login_form(request, 403, next_=next, username=username,
+                           error="The form had expired: sign in again.")  # fmt: skip
+    address = request.client.host if request.client else None
+    try:
+        outcome = accounts.sign_in(session, username, password, address=address)
+    except TooManyAttempts as exc:
+        response = _login_form(request, 429, next_=next, username=username, error=exc.detail)
+        response.headers["Retry-After"] = str(exc.extra.get("retry_after", 900))
+        return response
+    session.commit()  # a failure is recorded too, for the rate limit
+    if outcome is None:
+        return _login_form(request, 401, next_=next, username=username,
+                           error="Wrong user name or password.")  # fmt: skip
+    secret, _ = outcome
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    settings = get_settings()
+    response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax",
+                        secure=settings.cookie_secure,
+                        max_age=int(settings.session_hours * 3600))  # fmt: skip
+    response.delete_cookie(LOGIN_CSRF_COOKIE)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
+    """End the session (the CSRF token was checked with the permission)."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        accounts.sign_out(session, cookie)
+        session.commit()
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(request: Request, session: SessionDep) -> Response:
+    """Users, their roles and tokens; add a user, change a role, disable or enable."""
+    return _users(request, session)
+
+
+def _users(request: Request, session: SessionDep, *, message: str | None = None,
+           error: str | None = None, status: int = 200) -> Response:  # fmt: skip
+    users = accounts.list_users(session)
+    tokens = accounts.list_tokens(session)
+    return page(request, "users.html", status, users=users, tokens=tokens,
+                roles=[r.value for r in Role], message=message, error=error,
+                active="users", csrf_field=CSRF_FIELD)  # fmt: skip
+
+
+@router.post("/admin/users", response_class=HTMLResponse)
+def add_user(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    username: Annotated[str, Form(max_length=200)],
+    role: Annotated[str, Form(max_length=20)],
+    password: Annotated[str, Form(max_length=1000)],
+    organisation: Annotated[str, Form(max_length=200)] = "",
+    full_name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Add a user from the form."""
+    try:
+        user = accounts.create_user(
+            session, username, Role.parse(role) if role else "", organisation=organisation or None,
+            full_name=full_name or None, password=password,
+            by=principal.actor if principal else None,
+        )  # fmt: skip
+        session.commit()
+    except (ImsError, ValueError) as exc:
+        session.rollback()
+        detail = exc.detail if isinstance(exc, ImsError) else str(exc)
+        return _users(request, session, error=detail, status=422)
+    return _users(request, session, message=f"Added {user.username} ({user.role.value}).")
+
+
+@router.post("/admin/users/{username}", response_class=HTMLResponse)
+def change_user(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    username: str,
+    action: Annotated[str, Form(max_length=20)],
+    role: Annotated[str, Form(max_length=20)] = "",
+    organisation: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Disable, enable or change the role of a user."""
+    by = principal.actor if principal else None
+    try:
+        if (
+            principal is not None
+            and username.lower() == principal.username
+            and action in ("disable", "role")
+        ):
+            raise ValueError("you cannot disable yourself or change your own role")
+        if action == "disable":
+            accounts.disable_user(session, username, by=by)
+        elif action == "enable":
+            accounts.enable_user(session, username, by=by)
+        elif action == "role":
+            accounts.set_role(session, username, Role.parse(role), by=by,
+                              organisation=organisation or None)  # fmt: skip
+        else:
+            raise ValueError(f"unknown action {action!r}: disable, enable or role")
+        session.commit()
+    except (ImsError, ValueError) as exc:
+        session.rollback()
+        detail = exc.detail if isinstance(exc, ImsError) else str(exc)
+        return _users(request, session, error=detail, status=422)
+    return _users(request, session, message=f"{username}: {action} done.")
+
+
+@router.get("/admin/reference", response_class=HTMLResponse)
+def reference_page(request: Request, session: SessionDep) -> Response:
+    """The reference lists: munition types and organisations, with forms to add to them."""
+    return _reference(request, session)
+
+
+def _reference(request: Request, session: SessionDep, *, message: str | None = None,
+               error: str | None = None, status: int = 200) -> Response:  # fmt: skip
+    return page(request, "reference.html", status, munitions=reference.list_munitions(session),
+                organisations=reference.list_organisations(session),
+                categories=[c.value for c in Contamination], message=message, error=error,
+                active="reference")  # fmt: skip
+
+
+@router.post("/admin/reference", response_class=HTMLResponse)
+def add_reference(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    list_name: Annotated[str, Form(alias="list", max_length=20)],
+    code: Annotated[str, Form(max_length=100)] = "",
+    name: Annotated[str, Form(max_length=300)] = "",
+    category: Annotated[str, Form(max_length=10)] = "CMR",
+    is_cmr: Annotated[str, Form(max_length=5)] = "",
+    kind: Annotated[str, Form(max_length=20)] = "operator",
+) -> Response:
+    """Add a munition type or an organisation from the forms."""
+    by = principal.actor if principal else None
+    try:
+        if list_name == "munitions":
+            added = reference.add_munition(session, code, name, category, bool(is_cmr), by=by)
+            message = f"Munition type {added.code} recorded."
+        elif list_name == "organisations":
+            org = reference.add_organisation(session, name, kind, by=by)
+            message = f"Organisation {org.name} added."
+        else:
+            raise InvalidRequest(f"unknown list {list_name!r}: munitions or organisations")
+        session.commit()
+    except ImsError as exc:
+        session.rollback()
+        return _reference(request, session, error=exc.detail, status=exc.status_code)
+    return _reference(request, session, message=message)
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    session: SessionDep,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+) -> Response:
+    """The audit trail, newest first, 100 at a time."""
+    events = audit.recent_events(session, limit=100, before_id=before,
+                                 actions=[action] if action else (), actor=actor)  # fmt: skip
+    return page(request, "audit.html", events=events, action=action or "", actor=actor or "",
+                active="audit")  # fmt: skip

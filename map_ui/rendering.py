@@ -1,0 +1,49 @@
+"""Templates and how a page is rendered: every page knows who is signed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from ims import __version__
+from ims.config import get_settings
+from ims.domain.enums import Role
+from map_ui.style import legend
+
+HERE = Path(__file__).resolve().parent
+
+
+def _who(request: Request) -> dict[str, Any]:
+    """The signed-in user (or None), their CSRF token and what the navigation offers them."""
+    principal = getattr(request.state, "principal", None)
+    role = principal.role if principal is not None else None
+    return {
+        "user": principal,
+        "csrf_token": principal.csrf_token if principal is not None else None,
+        "can_upload": role in (Role.OPERATOR, Role.REVIEWER, Role.ADMIN),
+        "can_review": role in (Role.REVIEWER, Role.ADMIN),
+        "is_admin": role is Role.ADMIN,
+        "generalised": get_settings().location_privacy and role in (None, Role.VIEWER),
+        "cell_km": f"{get_settings().generalise_m / 1000:g}",
+    }
+
+
+templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_who])
+templates.env.globals.update(version=__version__, legend=legend())
+templates.env.filters["km2"] = lambda m2: f"{(m2 or 0) / 1e6:,.3f}"
+templates.env.filters["m2"] = lambda m2: f"{(m2 or 0):,.0f}"
+templates.env.filters["thousands"] = lambda n: f"{(n or 0):,}"
+
+
+def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render template ``name`` for ``request``."""
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def error_page(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
+    """The HTML face of an error, for people browsing the pages."""
+    return page(request, "error.html", status, title=title, detail=detail, status=status)

@@ -1,0 +1,227 @@
+"""The permission table, checked against the app's own route list.
+
+Every route must have a rule, and every role (and an anonymous caller) is sent to every
+route: allowed → 2xx (or a redirect), denied → 403, anonymous → 401 or the sign-in page.
+The requests are real ones on a small programme, so "allowed" means the route worked.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from ims.api.deps import get_session
+from ims.api.main import create_app
+from ims.api.permissions import PERMISSIONS, routes_of
+from ims.config import get_settings
+from ims.db import accounts
+from ims.db.recording import load_boundaries
+from ims.domain.enums import Role
+from ims.domain.records import BoundaryFeature
+from ims.ingest import submissions
+from tests.api.test_uploads_api import LAOS, good_zip
+from tests.ingest.test_submissions import hazard_frame, write_zip
+
+PASSWORD = "correct horse battery"
+ORG = "Test operator"
+
+
+@dataclass
+class World:
+    """The programme the requests act on, and a token per role."""
+
+    app: Any
+    tokens: dict[Role, str]
+    users: dict[Role, str]
+    zip_path: Path
+    hazard: str
+    own_submission: int  # the operator's organisation's, clean
+    to_reject: int
+    target_user: str  # changed by change_user
+
+
+def _hazards_zip(folder: Path, reference: str) -> Path:
+    frame = hazard_frame([{"hazard_id": reference}], [box(103.4, 19.4, 103.405, 19.405)])
+    return write_zip(frame, folder, reference, crs=32648)
+
+
+@pytest.fixture
+def world(engine: Engine, session: Session, tmp_path: Path) -> World:
+    load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
+                    level=1)  # fmt: skip
+    zip_path = good_zip(tmp_path)
+    applied = submissions.stage(session, zip_path, kind="hazards", organisation=ORG)
+    submissions.approve(session, applied.submission.id, by="tests")
+    own = submissions.stage(session, _hazards_zip(tmp_path, "P-OWN"), kind="hazards",
+                            organisation=ORG).submission.id  # fmt: skip
+    to_reject = submissions.stage(session, _hazards_zip(tmp_path, "P-REJ"), kind="hazards",
+                                  organisation=ORG).submission.id  # fmt: skip
+    tokens, users = {}, {}
+    for role in Role:
+        name = f"perm-{role.value}"
+        accounts.create_user(session, name, role, organisation=ORG if role is Role.OPERATOR
+                             else None, password=PASSWORD, by="tests")  # fmt: skip
+        tokens[role] = accounts.create_token(session, name, "tests", by="tests")[1]
+        users[role] = name
+    accounts.create_user(session, "perm-target", Role.VIEWER, by="tests")
+    app = create_app(engine)  # requests use the test's session; the health check the engine
+    app.dependency_overrides[get_session] = lambda: session
+    return World(app, tokens, users, zip_path, "API-1", own, to_reject, "perm-target")
+
+
+Call = Callable[[TestClient, World], httpx.Response]
+
+
+def _login(client: TestClient, world: World) -> httpx.Response:
+    form = client.get("/login").text
+    token = re.search(r'class="login".*?name="csrf_token" value="([^"]+)"', form, re.S)
+    assert token, form
+    return client.post("/login", data={"username": world.users[Role.ADMIN],
+                                       "password": PASSWORD, "csrf_token": token.group(1)},
+                       follow_redirects=False)  # fmt: skip
+
+
+def _upload(client: TestClient, world: World) -> httpx.Response:
+    with world.zip_path.open("rb") as fh:
+        return client.post("/api/v1/submissions", files={"file": (world.zip_path.name, fh)},
+                           data={"kind": "hazards"})  # fmt: skip
+
+
+# One real request per route name. A route added without a case here fails the test below.
+REQUESTS: dict[str, Call] = {
+    "openapi": lambda c, w: c.get("/api/v1/openapi.json"),
+    "swagger_ui_html": lambda c, w: c.get("/api/v1/docs"),
+    "swagger_ui_redirect": lambda c, w: c.get("/docs/oauth2-redirect"),
+    "static": lambda c, w: c.get("/static/ims.css"),
+    "health": lambda c, w: c.get("/api/v1/health"),
+    "who_am_i": lambda c, w: c.get("/api/v1/me"),
+    "list_audit_events": lambda c, w: c.get("/api/v1/audit"),
+    "get_article7": lambda c, w: c.get("/api/v1/reports/article7", params={"year": 2024}),
+    "get_explanation": lambda c, w: c.get(
+        "/api/v1/reports/article7/explain",
+        params={"year": 2024, "admin": "TOTAL", "column": "total_area_m2"},
+    ),
+    "get_article4": lambda c, w: c.get(
+        "/api/v1/reports/article4", params={"baseline": "2010-08-01", "as_of": "2024-12-31"}
+    ),
+    "get_progress": lambda c, w: c.get("/api/v1/reports/progress"),
+    "get_marking": lambda c, w: c.get("/api/v1/reports/marking"),
+    "get_priorities": lambda c, w: c.get("/api/v1/reports/priorities"),
+    "get_workplan": lambda c, w: c.get("/api/v1/reports/workplan", params={"year": 2025}),
+    "put_workplan": lambda c, w: c.put(
+        "/api/v1/workplans/2026",
+        json=[{"province": "LA-XI", "method": "cleared", "target_m2": 1000}],
+    ),
+    "create_submission": _upload,
+    "read_submission": lambda c, w: c.get(f"/api/v1/submissions/{w.own_submission}"),
+    "approve_submission": lambda c, w: c.post(f"/api/v1/submissions/{w.own_submission}/approve"),
+    "reject_submission": lambda c, w: c.post(
+        f"/api/v1/submissions/{w.to_reject}/reject", json={"reason": "tests"}
+    ),
+    "get_template": lambda c, w: c.get("/api/v1/templates/hazards.zip"),
+    "get_tile": lambda c, w: c.get("/api/v1/tiles/hazards/9/401/224.pbf"),
+    "login_page": lambda c, w: c.get("/login"),
+    "login": _login,
+    "logout": lambda c, w: c.post("/logout", follow_redirects=False),
+    "users_page": lambda c, w: c.get("/admin/users"),
+    "add_user": lambda c, w: c.post(
+        "/admin/users",
+        data={"username": f"new-{secrets.token_hex(3)}", "role": "viewer", "password": PASSWORD},
+    ),
+    "change_user": lambda c, w: c.post(f"/admin/users/{w.target_user}", data={"action": "disable"}),
+    "audit_page": lambda c, w: c.get("/admin/audit"),
+    "reference_page": lambda c, w: c.get("/admin/reference"),
+    "add_reference": lambda c, w: c.post(
+        "/admin/reference",
+        data={"list": "organisations", "name": f"Org {secrets.token_hex(3)}"},
+    ),
+    "list_munitions": lambda c, w: c.get("/api/v1/reference/munitions"),
+    "add_munition": lambda c, w: c.post(
+        "/api/v1/reference/munitions",
+        json={"code": "M-42", "name": "test item", "category": "ERW", "is_cmr": False},
+    ),
+    "list_organisations": lambda c, w: c.get("/api/v1/reference/organisations"),
+    "add_organisation": lambda c, w: c.post(
+        "/api/v1/reference/organisations", json={"name": f"Org {secrets.token_hex(3)}"}
+    ),
+    "dashboard_page": lambda c, w: c.get("/", follow_redirects=False),
+    "map_page": lambda c, w: c.get("/map", follow_redirects=False),
+    "map_figures": lambda c, w: c.get("/map/figures", follow_redirects=False),
+    "hazard_page": lambda c, w: c.get(f"/hazards/{w.hazard}", follow_redirects=False),
+    "submissions_page": lambda c, w: c.get("/submissions", follow_redirects=False),
+    "submission_page": lambda c, w: c.get(
+        f"/submissions/{w.own_submission}", follow_redirects=False
+    ),
+    "reports_page": lambda c, w: c.get("/reports", follow_redirects=False),
+}
+
+
+def test_every_route_has_a_rule_and_a_case_and_no_rule_is_stale() -> None:
+    names = [r.name for r in routes_of(create_app())]
+    assert len(names) == len(set(names)), "route names must be unique: they key the table"
+    assert sorted(set(names) - PERMISSIONS.keys()) == [], "routes without a permission rule"
+    assert sorted(PERMISSIONS.keys() - set(names)) == [], "rules for routes that do not exist"
+    assert sorted(set(names) - REQUESTS.keys()) == [], "routes this test does not exercise"
+
+
+def _client(world: World, role: Role | None) -> TestClient:
+    client = TestClient(world.app, follow_redirects=False)
+    if role is not None:
+        client.headers["Authorization"] = f"Bearer {world.tokens[role]}"
+    return client
+
+
+@pytest.mark.parametrize("role", [*Role, None], ids=[*(r.value for r in Role), "anonymous"])
+def test_each_role_against_each_route(world: World, role: Role | None) -> None:
+    problems = []
+    for route in routes_of(world.app):
+        rule = PERMISSIONS[route.name]
+        response = REQUESTS[route.name](_client(world, role), world)
+        status = response.status_code
+        methods = ", ".join(sorted(route.methods))
+        where = f"{route.name} ({methods} {route.path}) as {role}: {status}"
+        if rule.allows(role):
+            if not 200 <= status < 400:
+                problems.append(f"{where}, expected success: {response.text[:200]}")
+        elif role is not None:
+            if status != 403:
+                problems.append(f"{where}, expected 403")
+        elif route.path.startswith("/api/"):
+            if status != 401 or not response.headers["content-type"].startswith(
+                "application/problem+json"
+            ):
+                problems.append(f"{where}, expected a 401 problem+json")
+        elif status == 303:
+            if not response.headers["location"].startswith("/login?next="):
+                problems.append(f"{where}, redirected elsewhere than the sign-in page")
+        elif status != 401:
+            problems.append(f"{where}, expected 401 or the sign-in page")
+    assert problems == []
+
+
+def test_public_read_lets_anonymous_callers_read_what_viewers_read(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMS_PUBLIC_READ", "true")
+    get_settings.cache_clear()
+    try:
+        for name, call in REQUESTS.items():
+            rule = PERMISSIONS[name]
+            status = call(_client(world, None), world).status_code
+            if rule.public or rule.readable:
+                assert 200 <= status < 400, (name, status)
+            else:
+                assert status in (401, 303), (name, status)
+    finally:
+        get_settings.cache_clear()
