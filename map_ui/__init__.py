@@ -1,1 +1,1 @@
-"""The web pages of ims: Jinja2 templates, folium map builders and static assets."""
+"""The web pages of ims: Jinja2 templates, map specifications and static assets."""

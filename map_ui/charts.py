@@ -1,11 +1,16 @@
-"""Small charts drawn server-side as inline SVG (no chart library, nothing to download)."""
+"""Small charts drawn server-side as inline SVG (no chart library, nothing to download).
+
+Every piece of SVG is a ``Markup`` template filled with ``format``, which escapes what it
+is given: a chart is safe to put in a page as it is (no ``|safe`` in the templates).
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+
+from markupsafe import Markup
 
 from map_ui.style import METHOD_COLOURS, METHOD_LABELS
 
@@ -42,21 +47,24 @@ def _label(value: float, ticks: Sequence[float]) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def _frame(title: str, ticks: Sequence[float], unit: str) -> list[str]:
+def _frame(title: str, ticks: Sequence[float], unit: str) -> list[Markup]:
     parts = [
-        f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" class="chart" role="img" '
-        f'aria-label="{escape(title)}">',
-        f"<title>{escape(title)}</title>",
+        Markup('<svg viewBox="0 0 {} {}" class="chart" role="img" aria-label="{}">').format(
+            WIDTH, HEIGHT, title
+        ),
+        Markup("<title>{}</title>").format(title),
     ]
     plot_h = HEIGHT - TOP - BOTTOM
     for value in ticks:
         y = HEIGHT - BOTTOM - plot_h * value / ticks[-1]
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-                     'class="grid"/>')  # fmt: skip
-        parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                     f"{_label(value, ticks)}</text>")  # fmt: skip
+        parts.append(Markup('<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" class="grid"/>')
+                     .format(LEFT, WIDTH - RIGHT, y, y))  # fmt: skip
+        parts.append(Markup('<text x="{}" y="{:.1f}" text-anchor="end">{}</text>')
+                     .format(LEFT - 6, y + 4, _label(value, ticks)))  # fmt: skip
     parts.append(
-        f'<text x="{LEFT - 6}" y="14" text-anchor="end" class="unit">{escape(unit)}</text>'
+        Markup('<text x="{}" y="14" text-anchor="end" class="unit">{}</text>').format(
+            LEFT - 6, unit
+        )
     )
     return parts
 
@@ -66,10 +74,10 @@ def _every(n: int) -> int:
     return max(1, math.ceil(n / 16))
 
 
-def stacked_bars(bars: Sequence[Bar], title: str) -> str:
+def stacked_bars(bars: Sequence[Bar], title: str) -> Markup:
     """Release by method: one stacked bar per year, in km²."""
     if not bars:
-        return '<p class="empty">No land released yet.</p>'
+        return Markup('<p class="empty">No land released yet.</p>')
     totals = [(b.cancelled_m2 + b.reduced_m2 + b.cleared_m2) / 1e6 for b in bars]
     ticks = nice_ticks(max(totals))
     top = ticks[-1]
@@ -86,21 +94,32 @@ def stacked_bars(bars: Sequence[Bar], title: str) -> str:
             h = plot_h * km2 / top
             base -= h
             parts.append(
-                f'<rect x="{x:.1f}" y="{base:.1f}" width="{width:.1f}" height="{h:.1f}" '
-                f'fill="{colour}"><title>{escape(bar.label)}{" so far" if bar.partial else ""} '
-                f"{METHOD_LABELS[method]}: {km2:,.3f} km²</title></rect>"
+                Markup(
+                    '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}">'
+                    "<title>{}{} {}: {:,.3f} km²</title></rect>"
+                ).format(
+                    x,
+                    base,
+                    width,
+                    h,
+                    colour,
+                    bar.label,
+                    " so far" if bar.partial else "",
+                    METHOD_LABELS[method],
+                    km2,
+                )
             )
         if (len(bars) - 1 - i) % every == 0:
-            parts.append(f'<text x="{x + width / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" '
-                         f'text-anchor="middle">{escape(bar.label)}</text>')  # fmt: skip
-    parts.append("</svg>")
-    return "".join(parts)
+            parts.append(Markup('<text x="{:.1f}" y="{}" text-anchor="middle">{}</text>')
+                         .format(x + width / 2, HEIGHT - BOTTOM + 16, bar.label))  # fmt: skip
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)
 
 
-def line(points: Sequence[tuple[str, float]], title: str, colour: str) -> str:
+def line(points: Sequence[tuple[str, float]], title: str, colour: str) -> Markup:
     """A series of areas (label, m²), in km²: remaining area at each year end."""
     if not points:
-        return '<p class="empty">Nothing recorded yet.</p>'
+        return Markup('<p class="empty">Nothing recorded yet.</p>')
     ticks = nice_ticks(max(v for _, v in points) / 1e6)
     top = ticks[-1]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -112,14 +131,15 @@ def line(points: Sequence[tuple[str, float]], title: str, colour: str) -> str:
     coords = [xy(i, v) for i, (_, v) in enumerate(points)]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     parts = [*_frame(title, ticks, "km²"),
-             f'<polyline points="{path}" fill="none" stroke="{colour}" '
-             'stroke-width="2.5"/>']  # fmt: skip
+             Markup('<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"/>')
+             .format(path, colour)]  # fmt: skip
     every = _every(len(points))
     for i, ((label, value), (x, y)) in enumerate(zip(points, coords, strict=True)):
-        parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"><title>'
-                     f"{escape(label)}: {value / 1e6:,.3f} km²</title></circle>")  # fmt: skip
+        parts.append(Markup('<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="{}"><title>'
+                            "{}: {:,.3f} km²</title></circle>")
+                     .format(x, y, colour, label, value / 1e6))  # fmt: skip
         if (len(points) - 1 - i) % every == 0:
-            parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" '
-                         f'text-anchor="middle">{escape(label.split()[-1])}</text>')  # fmt: skip
-    parts.append("</svg>")
-    return "".join(parts)
+            parts.append(Markup('<text x="{:.1f}" y="{}" text-anchor="middle">{}</text>')
+                         .format(x, HEIGHT - BOTTOM + 16, label.split()[-1]))  # fmt: skip
+    parts.append(Markup("</svg>"))
+    return Markup("").join(parts)

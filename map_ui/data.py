@@ -15,8 +15,10 @@ from ims.config import get_settings
 from ims.db.ledger import load_inputs
 from ims.domain.accounting import BoundaryVersion, geodesic_area, hazard_ledger_state
 from ims.domain.enums import Contamination
+from ims.domain.findings import Finding as FindingData
+from ims.domain.findings import Severity
 from ims.errors import NotFound
-from ims.ingest.submissions import findings_of
+from ims.ingest.template import HAZARD_FIELDS, RELEASE_FIELDS
 from ims.reports.article7 import OPEN_THRESHOLD_M2, ReportScope, article4, released, remaining
 from ims.reports.progress import article4_series
 from ims.reports.workplan import projection
@@ -389,8 +391,37 @@ def submission_list(
     return [dict(r._mapping) for r in rows]
 
 
-def submission_page(session: Session, submission_id: int) -> dict[str, Any]:
-    """A submission, its findings and its staged features as GeoJSON."""
+REVIEW_PAGE_SIZE = 50  # findings and features listed per page of a review
+
+
+@dataclass
+class Review:
+    """What the review page of a submission shows: one page of its findings and features.
+
+    Nothing here grows with the file: the features are drawn from vector tiles, findings
+    are summed by kind and listed a page at a time, as are the features' attributes.
+    """
+
+    submission: dict[str, Any]
+    errors: int
+    warnings: int
+    kinds: list[dict[str, Any]]  # severity, code, count: one row per kind of finding
+    findings: list[FindingData]  # this page of them (of one kind, if chosen), errors first
+    findings_total: int  # of the kind chosen, or all
+    features: list[dict[str, Any]]  # this page of features: row, reference, finding, record
+    columns: list[str]  # the attributes of the features, template fields first
+    bounds: list[list[float]] | None  # [[south, west], [north, east]] of the features
+
+
+def submission_page(
+    session: Session,
+    submission_id: int,
+    *,
+    code: str | None = None,
+    findings_page: int = 1,
+    features_page: int = 1,
+) -> Review:
+    """One page of a submission's review; NotFound for an unknown submission."""
     sub = session.execute(
         text(
             "SELECT s.*, o.name AS organisation FROM submission s "
@@ -400,29 +431,60 @@ def submission_page(session: Session, submission_id: int) -> dict[str, Any]:
     ).first()
     if sub is None:
         raise NotFound(f"submission {submission_id} does not exist")
-    found = findings_of(session, submission_id)
-    flagged: dict[int, str] = {}
-    for f in found:
-        if f.row is not None and flagged.get(f.row) != "error":
-            flagged[f.row] = f.severity.value
-    features = []
-    for row_number, reference, geojson in session.execute(
+    params = {"s": submission_id, "code": code, "n": REVIEW_PAGE_SIZE}
+    kinds = [
+        dict(r._mapping)
+        for r in session.execute(
+            text(
+                "SELECT severity, code, COUNT(*) AS count FROM finding WHERE submission_id = :s "
+                "GROUP BY severity, code ORDER BY severity = 'error' DESC, COUNT(*) DESC, code"
+            ),
+            params,
+        )
+    ]
+    errors = sum(k["count"] for k in kinds if k["severity"] == "error")
+    warnings = sum(k["count"] for k in kinds if k["severity"] == "warning")
+    total = sum(k["count"] for k in kinds if code is None or k["code"] == code)
+    rows = session.execute(
         text(
-            "SELECT row_number, reference, ST_AsGeoJSON(COALESCE(geom, raw_geom), 7) "
-            "FROM submission_feature WHERE submission_id = :s ORDER BY row_number"
+            "SELECT code, severity, message, row_number, reference, field FROM finding "
+            "WHERE submission_id = :s AND (CAST(:code AS text) IS NULL OR code = :code) "
+            "ORDER BY severity = 'error' DESC, row_number NULLS FIRST, id "
+            "LIMIT :n OFFSET :skip"
         ),
-        {"s": submission_id},
-    ):
-        if geojson is None:
-            continue
-        features.append({
-            "type": "Feature", "geometry": json.loads(geojson),
-            "properties": {"row": row_number, "reference": reference or "",
-                           "finding": flagged.get(row_number, "")},
-        })  # fmt: skip
-    return {
-        "submission": dict(sub._mapping),
-        "findings": found,
-        "features": {"type": "FeatureCollection", "features": features},
-        "errors": sum(1 for f in found if f.blocking),
-    }
+        {**params, "skip": (findings_page - 1) * REVIEW_PAGE_SIZE},
+    ).all()
+    findings = [FindingData(r.code, Severity(r.severity), r.message, r.row_number, r.reference,
+                            r.field) for r in rows]  # fmt: skip
+    features = [
+        dict(r._mapping)
+        for r in session.execute(
+            text(
+                "SELECT sf.row_number AS row, sf.reference, sf.record, w.finding,"
+                " sf.geom IS NULL AS unusable FROM submission_feature sf"
+                " LEFT JOIN LATERAL (SELECT CASE WHEN bool_or(f.severity = 'error')"
+                "  THEN 'error' ELSE 'warning' END AS finding FROM finding f"
+                "  WHERE f.submission_id = sf.submission_id AND f.row_number = sf.row_number"
+                "  HAVING COUNT(*) > 0) w ON true"
+                " WHERE sf.submission_id = :s ORDER BY sf.row_number LIMIT :n OFFSET :skip"
+            ),
+            {**params, "skip": (features_page - 1) * REVIEW_PAGE_SIZE},
+        )
+    ]
+    template = HAZARD_FIELDS if sub.kind == "hazards" else RELEASE_FIELDS
+    present = {k for feature in features for k in feature["record"]}
+    columns = [f for f in template if f in present] + sorted(present - set(template))
+    extent = session.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT"
+            " ST_Extent(COALESCE(geom, raw_geom))::geometry AS e FROM submission_feature"
+            " WHERE submission_id = :s AND COALESCE(geom, raw_geom)"
+            " @ ST_MakeEnvelope(-180, -85, 180, 85, 4326)) x"
+        ),
+        params,
+    ).one()
+    bounds = None
+    if extent[0] is not None:
+        bounds = [[float(extent[1]), float(extent[0])], [float(extent[3]), float(extent[2])]]
+    return Review(dict(sub._mapping), errors, warnings, kinds, findings, total, features,
+                  columns, bounds)  # fmt: skip

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from ims.api.auth import PrincipalDep, generalised, sees_all_submissions
+from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
-from ims.db.accounts import Principal
 from ims.db.audit import hazard_events
+from ims.domain import access
 from ims.domain.enums import Contamination, Role
 from ims.errors import ImsError, NotFound
 from ims.reports.article7 import ReportScope
@@ -21,15 +21,9 @@ from map_ui import account_pages, charts, data, maps
 from map_ui.rendering import HERE, error_page
 from map_ui.rendering import page as _page
 from map_ui.style import METHOD_COLOURS, STATUS_COLOURS
+from map_ui.style import legend as legend_data
 
 router = APIRouter(include_in_schema=False)
-
-
-def _organisation_of(principal: Principal | None) -> int:
-    """The organisation whose submissions an operator sees (-1: none)."""
-    if principal is None or principal.organisation_id is None:
-        return -1
-    return principal.organisation_id
 
 
 def install(app: FastAPI) -> None:
@@ -54,12 +48,17 @@ def dashboard_page(request: Request, session: SessionDep) -> HTMLResponse:
 
 
 @router.get("/map", response_class=HTMLResponse)
-def map_page(request: Request, session: SessionDep) -> HTMLResponse:
-    """The national map on vector tiles, with an as-of date."""
+def map_page(
+    request: Request,
+    session: SessionDep,
+    as_of: Annotated[dt.date | None, Query(description="the date the map shows")] = None,
+) -> HTMLResponse:
+    """The national map on vector tiles, with an as-of date (kept in the address)."""
     today = dt.date.today()
+    shown = min(as_of or today, today)
     return _page(request, "map.html", active="map", today=today.isoformat(),
-                 bounds=data.map_bounds(session),
-                 figures=data.national_figures(session, today))  # fmt: skip
+                 as_of=shown.isoformat(), bounds=data.map_bounds(session),
+                 figures=data.national_figures(session, shown))  # fmt: skip
 
 
 @router.get("/map/figures")
@@ -70,7 +69,7 @@ def map_figures(
     return JSONResponse(data.national_figures(session, as_of or dt.date.today()))
 
 
-@router.get("/hazards/{reference}", response_class=HTMLResponse)
+@router.get("/hazards/{reference:path}", response_class=HTMLResponse)
 def hazard_page(
     request: Request,
     session: SessionDep,
@@ -87,15 +86,14 @@ def hazard_page(
         hazard = data.hazard_page(session, reference, as_of)
     except ImsError as exc:
         return error_page(request, exc.status_code, "Hazard not found", exc.detail)
-    hidden = generalised(principal)
-    parts = None
-    if not hidden:
-        parts = maps.hazard_map(hazard.boundary, hazard.remaining, hazard.releases,
-                                hazard.status, hazard.outside)  # fmt: skip
+    spec = None
+    if not generalised(principal):
+        spec = maps.hazard_map(hazard.boundary, hazard.remaining, hazard.releases,
+                               hazard.status, hazard.outside)  # fmt: skip
     events = []
     if principal is not None and principal.role in (Role.REVIEWER, Role.ADMIN):
         events = hazard_events(session, hazard.id)
-    return _page(request, "hazard.html", hazard=hazard, map=parts, active="map",
+    return _page(request, "hazard.html", hazard=hazard, map=spec, active="map",
                  method_colours=METHOD_COLOURS, events=events,
                  today=dt.date.today())  # fmt: skip
 
@@ -105,26 +103,36 @@ def submissions_page(
     request: Request, session: SessionDep, principal: PrincipalDep
 ) -> HTMLResponse:
     """Submissions, newest first (an operator's own organisation's only)."""
-    org = None if sees_all_submissions(principal) else _organisation_of(principal)
-    rows = data.submission_list(session, organisation_id=org)
+    rows = data.submission_list(session, organisation_id=access.submission_filter(principal))
     return _page(request, "submissions.html", rows=rows, active="submissions")
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
 def submission_page(
-    request: Request, session: SessionDep, principal: PrincipalDep, submission_id: int
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    submission_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    code: Annotated[str | None, Query(max_length=64, description="findings of one kind")] = None,
+    findings_page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page: Annotated[int, Query(ge=1, le=1_000_000, description="page of the features")] = 1,
 ) -> HTMLResponse:
-    """Review one submission: its features on a map, its findings, approve or reject."""
+    """Review one submission: its features on a map and in a table, its findings by kind,
+    approve or reject. The page weighs the same for ten features or a hundred thousand."""
     try:
-        review = data.submission_page(session, submission_id)
-        if not sees_all_submissions(principal) and (
-            review["submission"]["organisation_id"] != _organisation_of(principal)
-        ):
+        review = data.submission_page(session, submission_id, code=code or None,
+                                      findings_page=findings_page, features_page=page)  # fmt: skip
+        if not access.may_see_submission(principal, review.submission["organisation_id"]):
             raise NotFound(f"submission {submission_id} does not exist")
     except ImsError as exc:
         return error_page(request, exc.status_code, "Submission not found", exc.detail)
-    parts = maps.review_map(review["features"], data.province_outlines(session))
-    return _page(request, "submission.html", review=review, active="submissions", map=parts)
+    size = data.REVIEW_PAGE_SIZE
+    return _page(request, "submission.html", review=review, active="submissions",
+                 code=code or "", findings_page=findings_page, page=page,
+                 findings_pages=max(1, -(-review.findings_total // size)),
+                 feature_pages=max(1, -(-review.submission["feature_count"] // size)),
+                 map_config={"bounds": review.bounds, "submission": submission_id,
+                             "legend": legend_data()})  # fmt: skip
 
 
 @router.get("/reports", response_class=HTMLResponse)

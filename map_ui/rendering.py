@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -37,6 +38,20 @@ templates.env.globals.update(version=__version__, legend=legend())
 templates.env.filters["km2"] = lambda m2: f"{(m2 or 0) / 1e6:,.3f}"
 templates.env.filters["m2"] = lambda m2: f"{(m2 or 0):,.0f}"
 templates.env.filters["thousands"] = lambda n: f"{(n or 0):,}"
+
+
+def query(request: Request, **changes: Any) -> str:
+    """The request's query string with ``changes`` applied (None removes a parameter)."""
+    params = dict(request.query_params)
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return urlencode(params)
+
+
+templates.env.globals["query"] = query
 
 
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

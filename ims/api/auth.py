@@ -23,6 +23,7 @@ from ims.api.permissions import rule_for
 from ims.config import get_settings
 from ims.db import accounts
 from ims.db.accounts import Principal
+from ims.domain import access
 from ims.domain.enums import Role
 from ims.errors import Forbidden, NotAuthenticated
 
@@ -118,4 +119,4 @@ def generalised(principal: Principal | None) -> bool:
 
 def sees_all_submissions(principal: Principal | None) -> bool:
     """Reviewers and admins see every organisation's submissions; operators their own."""
-    return principal is not None and principal.role in (Role.REVIEWER, Role.ADMIN)
+    return access.sees_all_submissions(principal)

@@ -6,9 +6,10 @@ from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from ims import __version__
-from ims.api import account, health, reference, reports, submissions, tiles
+from ims.api import account, docs, health, reference, reports, submissions, tiles
 from ims.api.auth import authorize
 from ims.api.errors import register_error_handlers
+from ims.api.headers import SecurityHeaders
 from ims.config import configure_logging
 
 API_PREFIX = "/api/v1"
@@ -26,13 +27,15 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         version=__version__,
         description="National information management for humanitarian mine action.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served from vendored files: ims.api.docs
         redoc_url=None,
         # Every route goes through the permission table (ims/api/permissions.py).
         dependencies=[Depends(authorize)],
     )
     app.state.engine = engine
+    app.add_middleware(SecurityHeaders)
     register_error_handlers(app)
+    app.include_router(docs.router, prefix=API_PREFIX)
     app.include_router(health.router, prefix=API_PREFIX)
     app.include_router(account.router, prefix=API_PREFIX)
     app.include_router(reports.router, prefix=API_PREFIX)

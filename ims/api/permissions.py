@@ -45,7 +45,6 @@ PERMISSIONS: dict[str, Rule] = {
     # framework and static files
     "openapi": EVERYONE,
     "swagger_ui_html": EVERYONE,
-    "swagger_ui_redirect": EVERYONE,
     "static": EVERYONE,
     # API: service
     "health": EVERYONE,
@@ -72,6 +71,7 @@ PERMISSIONS: dict[str, Rule] = {
     "add_organisation": ADMIN,
     # API: map tiles (generalised for viewers with location privacy)
     "get_tile": READ,
+    "get_submission_tile": UPLOAD,  # operators: their own organisation's only
     # API: the audit trail
     "list_audit_events": ADMIN,
     # pages

@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
 from ims.config import get_settings
+from ims.domain import access
+from ims.errors import NotFound
+from ims.ingest import submissions
 from ims.reports import tiles
 
 router = APIRouter(prefix="/tiles", tags=["maps"])
@@ -42,4 +45,30 @@ def get_tile(
                       generalise_m=get_settings().generalise_m if private else None)  # fmt: skip
     # Short-lived: an approval or a back-dated release can change any date's picture. Private:
     # what a tile shows depends on who asks.
+    return Response(data, media_type=MVT, headers={"Cache-Control": "private, max-age=60"})
+
+
+@router.get(
+    "/submissions/{submission_id}/{z}/{x}/{y}.pbf",
+    response_class=Response,
+    responses={200: {"content": {MVT: {}}, "description": "a vector tile (may be empty)"}},
+)
+def get_submission_tile(
+    session: SessionDep,
+    principal: PrincipalDep,
+    submission_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    z: int,
+    x: int,
+    y: int,
+) -> Response:
+    """One tile (layer ``features``) of a submission's staged features, for its review map.
+
+    Each feature has its ``row`` in the file, its ``reference`` and its worst ``finding``
+    (``error``, ``warning`` or empty); below zoom 9 they are points merged within a few
+    pixels, with a ``features`` count.
+    """
+    sub = submissions.get_submission(session, submission_id)
+    if not access.may_see_submission(principal, sub.organisation_id):
+        raise NotFound(f"submission {submission_id} does not exist")
+    data = tiles.submission_tile(session, submission_id, z, x, y)
     return Response(data, media_type=MVT, headers={"Cache-Control": "private, max-age=60"})

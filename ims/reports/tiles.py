@@ -311,3 +311,54 @@ def tile(
         query = _sql(_ADMIN1)
     data = session.scalar(query, params)
     return bytes(data) if data is not None else b""
+
+
+# A submission's staged features, for its review map: each with its row, reference and
+# worst finding. A broken geometry is drawn where it lies (clipped to the tile first, so a
+# coordinate off the globe cannot stop the tile). Below POINT_ZOOM one point per feature,
+# merged per cell of a few pixels with a count and the worst finding among them.
+_SUBMISSION = (
+    "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env),"
+    " e AS (SELECT b.env, ST_Transform(ST_Expand(b.env, :margin), 4326) AS env4326 FROM b),"
+    " worst AS (SELECT row_number,"
+    "  CASE WHEN bool_or(severity = 'error') THEN 'error' ELSE 'warning' END AS finding"
+    "  FROM finding WHERE submission_id = :s AND row_number IS NOT NULL GROUP BY row_number),"
+    " f AS ("
+    " SELECT sf.row_number AS row, COALESCE(sf.reference, '') AS reference,"
+    "  COALESCE(w.finding, '') AS finding,"
+    "  ST_AsMVTGeom(ST_Transform({shape}, 3857), e.env::box2d, {extent}, {buffer}, true) AS geom"
+    " FROM e, submission_feature sf LEFT JOIN worst w ON w.row_number = sf.row_number"
+    " WHERE sf.submission_id = :s AND COALESCE(sf.geom, sf.raw_geom) && e.env4326)"
+    " {final}"
+)
+_SUBMISSION_POLYGONS = (
+    "SELECT ST_AsMVT(f, 'features', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
+)
+_SUBMISSION_CELLS = (
+    ", g AS (SELECT *, floor(ST_X(geom) / {cell}) AS cx, floor(ST_Y(geom) / {cell}) AS cy"
+    "  FROM f WHERE geom IS NOT NULL),"
+    " c AS (SELECT min(row) AS row, (array_agg(reference ORDER BY row))[1] AS reference,"
+    "  CASE WHEN bool_or(finding = 'error') THEN 'error'"
+    "   WHEN bool_or(finding = 'warning') THEN 'warning' ELSE '' END AS finding,"
+    "  COUNT(*) AS features,"
+    "  ST_MakePoint(cx * {cell} + {cell} / 2, cy * {cell} + {cell} / 2) AS geom"
+    "  FROM g GROUP BY cx, cy)"
+    " SELECT ST_AsMVT(c, 'features', {extent}, 'geom') FROM c"
+)
+
+
+def submission_tile(session: Session, submission_id: int, z: int, x: int, y: int) -> bytes:
+    """One vector tile (layer ``features``) of a submission's staged features."""
+    check_tile("hazards", z, x, y)
+    session.execute(text("SET LOCAL jit = off"))
+    clipped = "ST_ClipByBox2D(COALESCE(sf.geom, sf.raw_geom), e.env4326::box2d)"
+    if z < POINT_ZOOM:
+        shape = f"ST_Centroid(ST_Envelope({clipped}))"
+        final = _SUBMISSION_CELLS.replace("{cell}", str(cell_size(z)))
+    else:
+        shape, final = clipped, _SUBMISSION_POLYGONS
+    query = _SUBMISSION.replace("{final}", final).replace("{shape}", shape)
+    margin = _WORLD_M / 2**z * BUFFER / EXTENT
+    data = session.scalar(_sql(query), {"z": z, "x": x, "y": y, "s": submission_id,
+                                        "margin": margin})  # fmt: skip
+    return bytes(data) if data is not None else b""

@@ -102,7 +102,6 @@ def _upload(client: TestClient, world: World) -> httpx.Response:
 REQUESTS: dict[str, Call] = {
     "openapi": lambda c, w: c.get("/api/v1/openapi.json"),
     "swagger_ui_html": lambda c, w: c.get("/api/v1/docs"),
-    "swagger_ui_redirect": lambda c, w: c.get("/docs/oauth2-redirect"),
     "static": lambda c, w: c.get("/static/ims.css"),
     "health": lambda c, w: c.get("/api/v1/health"),
     "who_am_i": lambda c, w: c.get("/api/v1/me"),
@@ -131,6 +130,9 @@ REQUESTS: dict[str, Call] = {
     ),
     "get_template": lambda c, w: c.get("/api/v1/templates/hazards.zip"),
     "get_tile": lambda c, w: c.get("/api/v1/tiles/hazards/9/401/224.pbf"),
+    "get_submission_tile": lambda c, w: c.get(
+        f"/api/v1/tiles/submissions/{w.own_submission}/9/401/224.pbf"
+    ),
     "login_page": lambda c, w: c.get("/login"),
     "login": _login,
     "logout": lambda c, w: c.post("/logout", follow_redirects=False),

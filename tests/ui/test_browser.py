@@ -246,16 +246,15 @@ def test_review_page_shows_findings_and_rejects_with_a_reason(tab: Watched, site
     submission = _upload(site, "npa_releases_with_errors.zip", "releases", "NPA")
     tab.page.goto(f"{site.url}/submissions/{submission}", wait_until="networkidle")
     assert tab.page.locator(".finding.error").count() >= 1
-    assert tab.page.locator(".leaflet-overlay-pane path").count() >= 10  # the staged features
+    tab.page.wait_for_selector("#review-map[data-drawn]", state="attached", timeout=10_000)
+    assert tab.page.locator(".leaflet-submitted-pane path").count() >= 10  # the staged features
     assert tab.page.locator("#approve").is_disabled()
     tab.shoot("review")
     tab.page.click("#reject")  # no reason yet: refused on the page
     assert "reason" in tab.page.inner_text("#outcome")
     tab.page.fill("#reason", "five errors: see the findings")
     tab.page.click("#reject")
-    tab.page.wait_for_function(
-        "document.querySelector('#outcome').textContent.includes('rejected')"
-    )
+    tab.page.wait_for_selector("#outcome:has-text('rejected')")
     assert tab.page.inner_text("#status") == "rejected"
     assert tab.errors == []
 
@@ -266,9 +265,7 @@ def test_review_page_approves_a_clean_submission(tab: Watched, site: LiveSite) -
     tab.page.goto(f"{site.url}/submissions/{submission}", wait_until="networkidle")
     assert tab.page.locator(".finding.error").count() == 0
     tab.page.click("#approve")
-    tab.page.wait_for_function(
-        "document.querySelector('#outcome').textContent.includes('approved')"
-    )
+    tab.page.wait_for_selector("#outcome:has-text('approved')")
     assert tab.page.inner_text("#status") == "approved"
     assert tab.page.locator("#decide").count() == 0  # decided: the buttons are gone
     assert tab.errors == []

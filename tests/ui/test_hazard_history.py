@@ -140,8 +140,8 @@ def test_with_location_privacy_viewers_get_no_map_and_no_coordinates(
     authorise(viewer, programme, "viewer")
     page = viewer.get("/hazards/H-CHA").text
     assert 'id="location-hidden"' in page
-    assert "folium-map" not in page and 'href="/map#' not in page
+    assert "data-feature-map" not in page and 'href="/map#' not in page
     assert not re.search(r"10[23]\.\d{3}", page), "a coordinate is on the page"
     assert figures(page)["Remaining"] > 0  # the figures stay
     staff = client.get("/hazards/H-CHA").text
-    assert "folium-map" in staff and 'href="/map#15/' in staff
+    assert "data-feature-map" in staff and 'href="/map#15/' in staff

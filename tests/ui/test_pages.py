@@ -7,16 +7,21 @@ small programme whose figures are known.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
 
+import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import MultiPolygon, box
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.api.deps import get_session
 from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
@@ -29,10 +34,16 @@ PAGES = ["/", "/map", "/submissions", "/reports", "/hazards/H-CHA"]
 NAV = ['href="/"', 'href="/map"', 'href="/submissions"', 'href="/reports"']
 
 
+def map_spec(page: str) -> dict[str, Any]:
+    """The layers a page's small map draws (its data-layers attribute, as the browser reads it)."""
+    found = re.search(r"data-layers='([^']*)'", page)
+    assert found, "the page has no map"
+    return dict(json.loads(html.unescape(found.group(1))))
+
+
 def inline_geojson(page: str) -> list[dict[str, Any]]:
-    """The GeoJSON layers a folium map carries in its script."""
-    calls = [line for line in page.splitlines() if re.match(r"\s*geo_json_\w+_add\(\{", line)]
-    return [json.loads(line[line.index("(") + 1 : line.rindex(")")]) for line in calls]
+    """The GeoJSON layers the page's small map draws, in drawing order."""
+    return [layer["data"] for layer in map_spec(page)["layers"]]
 
 
 def km2(m2: float) -> str:
@@ -151,7 +162,7 @@ def test_map_figures_are_form_1h_at_the_chosen_date(client: TestClient, programm
 
 def test_hazard_page_has_its_map_figures_timeline_and_items(client: TestClient) -> None:
     page = client.get("/hazards/H-CHA").text
-    assert "folium-map" in page and "/static/vendor/leaflet/leaflet.js" in page
+    assert 'id="hazard-map" data-feature-map' in page and "/static/feature-map.js" in page
     figures = re.search(r'id="hazard-figures">(.*?)</table>', page, re.S)
     assert figures
     rows = dict(re.findall(r"</i>([^<]+)</th><td>([\d,]+) m²</td>", figures.group(1)))
@@ -191,10 +202,59 @@ def test_review_page_lists_the_findings_and_maps_every_staged_feature(
     assert "invalid_geometry" in page  # its feature has no repaired geom: raw_geom is drawn
     assert 'id="approve" disabled' in page  # errors block approval
     assert 'id="reject"' in page and 'id="reason"' in page and "/static/review.js" in page
-    staged = [f for layer in inline_geojson(page) for f in layer["features"]
-              if "row" in f["properties"]]  # fmt: skip
-    assert sorted(f["properties"]["row"] for f in staged) == list(range(1, 11))
-    assert "error" in {f["properties"]["finding"] for f in staged}
+    assert 'id="finding-kinds"' in page  # the findings summed by kind
+    assert len(re.findall(r'<tr class="[a-z]*"><td class="num">\d+</td>', page)) == 10
+    # The features come as vector tiles: at a national zoom, one point each (merged where
+    # they touch, with a count), the worst finding of each kept.
+    tile = client.get(f"/api/v1/tiles/submissions/{broken_submission}/0/0/0.pbf")
+    assert tile.status_code == 200
+    points = mapbox_vector_tile.decode(tile.content)["features"]["features"]
+    drawn = sum(p["properties"]["features"] for p in points)
+    with_geometry = programme_rows_with_geometry(client, broken_submission)
+    assert drawn == with_geometry
+    assert "error" in {p["properties"]["finding"] for p in points}
+    # Close up, each feature is its polygon, with its row and reference.
+    row = points[0]["properties"]["row"]
+    lon, lat = feature_point(client, broken_submission, row)
+    x, y = mercantile_tile(lon, lat, 14)
+    close = client.get(f"/api/v1/tiles/submissions/{broken_submission}/14/{x}/{y}.pbf")
+    polygons = mapbox_vector_tile.decode(close.content)["features"]["features"]
+    assert row in {p["properties"]["row"] for p in polygons}
+
+
+def programme_rows_with_geometry(client: TestClient, submission: int) -> int:
+    """How many of a submission's features have a geometry of any kind."""
+    session = client.app.dependency_overrides[get_session]()
+    return int(
+        session.scalar(
+            text(
+                "SELECT COUNT(*) FROM submission_feature WHERE submission_id = :s"
+                " AND COALESCE(geom, raw_geom) IS NOT NULL"
+            ),
+            {"s": submission},
+        )
+    )
+
+
+def feature_point(client: TestClient, submission: int, row: int) -> tuple[float, float]:
+    """A point of a staged feature's geometry (lon, lat)."""
+    session = client.app.dependency_overrides[get_session]()
+    lon, lat = session.execute(
+        text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(COALESCE(geom, raw_geom)) AS p"
+            " FROM submission_feature WHERE submission_id = :s AND row_number = :r) x"
+        ),
+        {"s": submission, "r": row},
+    ).one()
+    return float(lon), float(lat)
+
+
+def mercantile_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """The web-mercator tile holding a point."""
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
 
 
 def test_submissions_list_links_each_review(client: TestClient, broken_submission: int) -> None:
