@@ -40,6 +40,10 @@ def _collection(features: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
+def _single(geometry: dict[str, Any]) -> dict[str, Any]:
+    return _collection([{"type": "Feature", "geometry": geometry, "properties": {}}])
+
+
 def hazard_map(
     boundary: dict[str, Any] | None,
     remaining: dict[str, Any] | None,
@@ -64,31 +68,47 @@ def hazard_map(
     tooltip = [["Release", "reference"], ["Method", "method"], ["Date", "released"]]
     layers: list[dict[str, Any]] = []
     if released:
-        layers.append({
-            "name": "Released land", "data": _collection(released),
-            "style": {"weight": 1, "fillOpacity": 0.8},
-            "colour_by": "method", "colours": METHOD_COLOURS,
-            "tooltip": [*tooltip, ["Released", "area_m2", "m2"]],
-        })  # fmt: skip
+        layers.append(
+            {
+                "name": "Released land",
+                "data": _collection(released),
+                "style": {"weight": 1, "fillOpacity": 0.8},
+                "colour_by": "method",
+                "colours": METHOD_COLOURS,
+                "tooltip": [*tooltip, ["Released", "area_m2", "m2"]],
+            }
+        )
     if beyond:
-        layers.append({
-            "name": "Released outside the hazard", "data": _collection(beyond),
-            "style": {"color": OUTSIDE_COLOUR, "weight": 1, "dashArray": "3 3",
-                      "fillColor": OUTSIDE_COLOUR, "fillOpacity": 0.25},
-            "tooltip": [*tooltip, ["Outside", "area_m2", "m2"]],
-        })  # fmt: skip
+        layers.append(
+            {
+                "name": "Released outside the hazard",
+                "data": _collection(beyond),
+                "style": {
+                    "color": OUTSIDE_COLOUR,
+                    "weight": 1,
+                    "dashArray": "3 3",
+                    "fillColor": OUTSIDE_COLOUR,
+                    "fillOpacity": 0.25,
+                },
+                "tooltip": [*tooltip, ["Outside", "area_m2", "m2"]],
+            }
+        )
     if remaining_light:
-        layers.append({
-            "name": "Remaining",
-            "data": _collection([{"type": "Feature", "geometry": remaining_light, "properties": {}}]),
-            "style": {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.7},
-        })  # fmt: skip
+        layers.append(
+            {
+                "name": "Remaining",
+                "data": _single(remaining_light),
+                "style": {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.7},
+            }
+        )
     if boundary_light:
-        layers.append({
-            "name": "Boundary in force",
-            "data": _collection([{"type": "Feature", "geometry": boundary_light, "properties": {}}]),
-            "style": {"color": "#333333", "weight": 2, "fill": False, "dashArray": "5 4"},
-        })  # fmt: skip
+        layers.append(
+            {
+                "name": "Boundary in force",
+                "data": _single(boundary_light),
+                "style": {"color": "#333333", "weight": 2, "fill": False, "dashArray": "5 4"},
+            }
+        )
     legend: list[list[Any]] = [[colour, f"Remaining ({status or 'SHA'})"]]
     legend += [[c, METHOD_LABELS[k]] for k, c in METHOD_COLOURS.items()]
     if beyond:
