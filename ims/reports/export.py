@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ims.reports.cells import csv_text
 from ims.reports.history import summary
 
 _env = Environment(
@@ -45,17 +44,15 @@ def to_json(report: dict[str, Any]) -> str:
 
 def to_csv(report: dict[str, Any]) -> str:
     """Both tables in one CSV, each under a line naming it: Form 1(h) then Form 1(i)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(
+    rows: list[list[Any]] = [
         [
             f"Form 1(h) remaining contamination as of {report['as_of']}, "
             f"{report['contam']}, admin level {report['level']}"
-        ]
-    )
-    writer.writerow(REMAINING_HEADER)
+        ],
+        REMAINING_HEADER,
+    ]
     for row in report["remaining"]:
-        writer.writerow([
+        rows.append([
             row["admin_code"] or "", row["admin_name"], row["sha_count"],
             f"{row['sha_area_m2']:.1f}", row["cha_count"], f"{row['cha_area_m2']:.1f}",
             row["total_count"], f"{row['total_area_m2']:.1f}",
@@ -63,24 +60,24 @@ def to_csv(report: dict[str, Any]) -> str:
             _items(row["remnants"], "estimated_quantity"),
             "-".join(str(y) for y in row["years_of_use"]),
         ])  # fmt: skip
-    writer.writerow([])
-    writer.writerow(
+    rows.append([])
+    rows.append(
         [
             f"Form 1(i) land release in {report['year']}, {report['contam']}, "
             f"admin level {report['level']}"
         ]
     )
-    writer.writerow(RELEASED_HEADER)
+    rows.append(RELEASED_HEADER)
     for row in report["released"]:
         cmr = [i for i in row["destroyed"] if i.get("cmr", True)]
         other = [i for i in row["destroyed"] if not i.get("cmr", True)]
-        writer.writerow([
+        rows.append([
             row["admin_code"] or "", row["admin_name"], f"{row['cancelled_m2']:.1f}",
             f"{row['reduced_m2']:.1f}", f"{row['cleared_m2']:.1f}", f"{row['total_m2']:.1f}",
             f"{row['total_m2'] / 1e6:.4f}", row["hazards_closed"],
             _items(cmr, "quantity"), _items(other, "quantity"),
         ])  # fmt: skip
-    return buf.getvalue()
+    return csv_text(rows)
 
 
 def to_html(report: dict[str, Any]) -> str:

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
+from ims.reports.cells import csv_text, workbook_bytes
+
 
 def rows_csv(rows: Sequence[dict[str, Any]]) -> str:
     """The records as CSV with a header from the first record's keys."""
-    buf = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return buf.getvalue()
+    if not rows:
+        return ""
+    header = list(rows[0])
+    return csv_text([header, *([row.get(k) for k in header] for row in rows)])
 
 
 def rows_xlsx(rows: Sequence[dict[str, Any]], title: str) -> bytes:
@@ -38,6 +36,4 @@ def rows_xlsx(rows: Sequence[dict[str, Any]], title: str) -> bytes:
         for column in ws.columns:
             width = max(len(str(c.value or "")) for c in column)
             ws.column_dimensions[column[0].column_letter].width = min(width + 2, 40)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)

@@ -235,9 +235,9 @@ def _province_figures(session: Session, as_of: dt.date) -> tuple[list[int], list
     session.execute(text("DROP TABLE pg_temp.tile_state"))
     areas = {int(k): float(v) for k, v in area_rows if k is not None}
     counts = {int(k): int(v) for k, v in count_rows if k is not None}
-    areas.update({k: 0.0 for k in counts if k not in areas})
-    ids = sorted(areas)
-    result = (ids, [areas[i] for i in ids], [counts[i] for i in ids])
+    # A province may have area pieces but no open hazard (all closed), or the reverse.
+    ids = sorted(areas.keys() | counts.keys())
+    result = (ids, [areas.get(i, 0.0) for i in ids], [counts.get(i, 0) for i in ids])
     if len(_figure_cache) > 64:
         _figure_cache.clear()
     _figure_cache[key] = result

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,6 +10,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ims.reports.cells import workbook_bytes
 from ims.reports.history import summary
 
 HEADER_FILL = PatternFill("solid", fgColor="E8E4F0")
@@ -141,6 +141,4 @@ def to_xlsx(report: dict[str, Any], outstanding: Sequence[tuple[str, int]] = (),
     ws.column_dimensions["B"].width = 100
     for row in ws.iter_rows(min_row=12, max_row=11 + len(RULES)):
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return workbook_bytes(wb)

