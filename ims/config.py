@@ -34,13 +34,22 @@ class Settings(BaseSettings):
     session_hours: float = Field(
         default=12, gt=0, description="how long a web sign-in lasts before signing in again"
     )
-    cookie_secure: bool = Field(
-        default=False,
-        description="send the session cookie over HTTPS only (set it when ims is served "
-        "behind HTTPS, as it should be on a network)",
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="send the session cookie over HTTPS only; unset: when the request came "
+        "over HTTPS (directly, or through a proxy in IMS_TRUSTED_PROXIES that says so)",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="addresses or networks (comma-separated, e.g. 127.0.0.1,10.0.0.0/8) of "
+        "reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed; "
+        "from anyone else those headers are ignored",
     )
     login_attempts: int = Field(
-        default=5, ge=1, description="failed sign-ins per user name in 15 minutes before a pause"
+        default=5,
+        ge=1,
+        description="failed sign-ins per user name (or per known browser) before each further "
+        "attempt must wait, 10 seconds at first and twice as long after each failure",
     )
     public_read: bool = Field(
         default=False,

@@ -9,7 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ims.api.auth import CSRF_FIELD, SESSION_COOKIE, PrincipalDep
+from ims.api.auth import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    PrincipalDep,
+    client_address,
+    secure_cookies,
+)
 from ims.api.deps import SessionDep
 from ims.config import get_settings
 from ims.db import accounts, audit, reference
@@ -22,6 +28,9 @@ router = APIRouter(include_in_schema=False)
 # Before signing in there is no session to hold a CSRF token: the sign-in form carries one
 # that must match this cookie (double submit).
 LOGIN_CSRF_COOKIE = "ims_login_csrf"
+# A browser that signed in with the right password before (see accounts.sign_in).
+DEVICE_COOKIE = "ims_device"
+DEVICE_COOKIE_DAYS = 365
 
 
 def _safe_next(target: str | None) -> str:
@@ -37,7 +46,7 @@ def _login_form(request: Request, status: int = 200, *, error: str | None = None
     response = page(request, "login.html", status, login_csrf=token, error=error,
                     next=_safe_next(next_), username=username)  # fmt: skip
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=get_settings().cookie_secure, max_age=3600)  # fmt: skip
+                        secure=secure_cookies(request), max_age=3600)  # fmt: skip
     return response
 
 
@@ -63,9 +72,9 @@ def login(
     if not expected or not hmac.compare_digest(expected, csrf_token):
         return _login_form(request, 403, next_=next, username=username,
                            error="The form had expired: sign in again.")  # fmt: skip
-    address = request.client.host if request.client else None
     try:
-        outcome = accounts.sign_in(session, username, password, address=address)
+        outcome = accounts.sign_in(session, username, password, address=client_address(request),
+                                   device_secret=request.cookies.get(DEVICE_COOKIE))  # fmt: skip
     except TooManyAttempts as exc:
         response = _login_form(request, 429, next_=next, username=username, error=exc.detail)
         response.headers["Retry-After"] = str(exc.extra.get("retry_after", 900))
@@ -74,12 +83,21 @@ def login(
     if outcome is None:
         return _login_form(request, 401, next_=next, username=username,
                            error="Wrong user name or password.")  # fmt: skip
-    secret, _ = outcome
     response = RedirectResponse(_safe_next(next), status_code=303)
-    settings = get_settings()
-    response.set_cookie(SESSION_COOKIE, secret, httponly=True, samesite="lax",
-                        secure=settings.cookie_secure,
-                        max_age=int(settings.session_hours * 3600))  # fmt: skip
+    secure = secure_cookies(request)
+    response.set_cookie(SESSION_COOKIE, outcome.secret, httponly=True, samesite="lax",
+                        secure=secure,
+                        max_age=int(get_settings().session_hours * 3600))  # fmt: skip
+    # This browser is now known: failed sign-ins from elsewhere do not hold it up.
+    response.set_cookie(
+        DEVICE_COOKIE,
+        outcome.device_secret,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        max_age=DEVICE_COOKIE_DAYS * 86400,
+        path="/login",
+    )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
 
@@ -150,12 +168,6 @@ def change_user(
     """Disable, enable or change the role of a user."""
     by = principal.actor if principal else None
     try:
-        if (
-            principal is not None
-            and username.lower() == principal.username
-            and action in ("disable", "role")
-        ):
-            raise ValueError("you cannot disable yourself or change your own role")
         if action == "disable":
             accounts.disable_user(session, username, by=by)
         elif action == "enable":

@@ -11,6 +11,7 @@ cookie must carry the session's CSRF token (header ``X-CSRF-Token`` or form fiel
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -108,6 +109,48 @@ async def authorize(
 
 
 PrincipalDep = Annotated[Principal | None, Depends(authorize)]
+
+
+def _trusted(address: str | None) -> bool:
+    """Whether ``address`` is one of the reverse proxies in IMS_TRUSTED_PROXIES."""
+    networks = [n.strip() for n in get_settings().trusted_proxies.split(",") if n.strip()]
+    if not address or not networks:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
+def client_address(request: Request) -> str | None:
+    """The address of whoever sent the request.
+
+    X-Forwarded-For is believed only from a trusted proxy, and only as far back as the
+    chain of trusted proxies goes: a client cannot name an address of its choosing.
+    """
+    peer = request.client.host if request.client else None
+    if not _trusted(peer):
+        return peer
+    chain = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",") if a.strip()]
+    for address in reversed(chain):
+        if not _trusted(address):
+            return address[:64]
+    return peer
+
+
+def over_https(request: Request) -> bool:
+    """Whether the browser reached ims over HTTPS (directly or through a trusted proxy)."""
+    if request.url.scheme == "https":
+        return True
+    peer = request.client.host if request.client else None
+    return _trusted(peer) and request.headers.get("x-forwarded-proto", "").lower() == "https"
+
+
+def secure_cookies(request: Request) -> bool:
+    """Whether cookies set on this response are for HTTPS only (IMS_COOKIE_SECURE, or auto)."""
+    setting = get_settings().cookie_secure
+    return over_https(request) if setting is None else setting
 
 
 def generalised(principal: Principal | None) -> bool:

@@ -12,24 +12,31 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ims.config import get_settings
 from ims.db import audit
 from ims.db.audit import Actor
-from ims.db.models import ApiToken, AppUser, LoginFailure, Organisation, WebSession
+from ims.db.models import (
+    ApiToken,
+    AppUser,
+    KnownDevice,
+    LoginFailure,
+    Organisation,
+    WebSession,
+)
 from ims.domain.enums import Role
 from ims.errors import Conflict, InvalidRequest, NotFound, TooManyAttempts
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "ims_"
-FAILURE_WINDOW = dt.timedelta(minutes=15)
-FAILURES_PER_ADDRESS = 50  # in the window, whatever the user names
+FAILURES_PER_ADDRESS = 50  # from unknown devices, whatever the user names
 
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist takes as long as a real check, so
@@ -154,10 +161,17 @@ def set_password(session: Session, username: str, password: str, *, by: Actor | 
     audit.record(session, by, "user.password_set", "user", user.username)
 
 
+def _not_oneself(user: AppUser, by: Actor | str | None, what: str) -> None:
+    """Refuse a signed-in user changing their own standing (they could lock themselves out)."""
+    if isinstance(by, Actor) and by.user_id is not None and by.user_id == user.id:
+        raise InvalidRequest(f"you cannot {what} yourself: ask another admin")
+
+
 def set_role(session: Session, username: str, role: Role | str, *, by: Actor | str | None,
              organisation: str | None = None) -> AppUser:  # fmt: skip
-    """Change a user's role (and organisation)."""
+    """Change a user's role (and organisation); never one's own."""
     user = get_user(session, username)
+    _not_oneself(user, by, "change the role of")
     before = _user_view(user)
     user.role = role if isinstance(role, Role) else Role.parse(role)
     if organisation:
@@ -172,13 +186,22 @@ def set_role(session: Session, username: str, role: Role | str, *, by: Actor | s
 
 
 def disable_user(session: Session, username: str, *, by: Actor | str | None) -> AppUser:
-    """Stop a user signing in: sessions end and tokens stop working. Nothing is deleted."""
+    """Stop a user signing in: sessions end and tokens are revoked. Nothing is deleted.
+
+    The tokens stay revoked if the user is enabled again: a token made for a script
+    before is not revived by giving its owner their account back.
+    """
     user = get_user(session, username)
+    _not_oneself(user, by, "disable")
     if user.disabled_at is not None:
         return user
     before = _user_view(user)
     user.disabled_at = _now()
     _end_sessions(session, user.id)
+    for token in session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ):
+        revoke_token(session, token.id, by=by)
     session.flush()
     audit.record(session, by, "user.disabled", "user", user.username, before=before,
                  after=_user_view(user))  # fmt: skip
@@ -286,39 +309,97 @@ def principal_from_token(session: Session, secret: str) -> Principal | None:
 # -- web sessions ----------------------------------------------------------------------------
 
 
-def _recent_failures(session: Session, username: str, address: str | None) -> tuple[int, int]:
-    since = _now() - FAILURE_WINDOW
-    by_name = session.scalar(
-        select(func.count()).where(LoginFailure.username == username, LoginFailure.at > since)
-    )
-    by_address = 0
-    if address:
-        by_address = (
-            session.scalar(
-                select(func.count()).where(LoginFailure.address == address, LoginFailure.at > since)
-            )
-            or 0
+# Sign-in failures slow guessing down with growing delays rather than a lock: after
+# ``IMS_LOGIN_ATTEMPTS`` failures, each further attempt must wait DELAY_BASE, then twice as
+# long, and so on up to DELAY_MAX, from the last failure. The counts are kept apart: per
+# known device (a browser that signed in with the right password before), and for unknown
+# devices per user name and per address. Guessing from elsewhere therefore never holds up
+# a user's own browser; the right password resets the counter it was checked against.
+DELAY_BASE = dt.timedelta(seconds=10)
+DELAY_MAX = dt.timedelta(minutes=15)
+FAILURE_WINDOW = dt.timedelta(hours=24)  # older failures no longer count
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A successful sign-in: the session's cookie secret, who, and the device cookie."""
+
+    secret: str
+    principal: Principal
+    device_secret: str  # the known-device cookie (the one sent, or a new one)
+
+
+def wait_after(failures: int, allowed: int) -> dt.timedelta:
+    """How long after the last failure the next attempt must wait."""
+    if failures < allowed:
+        return dt.timedelta(0)
+    wait: dt.timedelta = DELAY_BASE * 2 ** min(failures - allowed, 20)
+    return min(wait, DELAY_MAX)
+
+
+def _failures(session: Session, *conditions: Any) -> tuple[int, dt.datetime | None]:
+    """How many failures match, within the window, and when the last one was."""
+    count, last = session.execute(
+        select(func.count(), func.max(LoginFailure.at)).where(
+            LoginFailure.at > _now() - FAILURE_WINDOW, *conditions
         )
-    return by_name or 0, by_address
+    ).one()
+    return int(count or 0), last
+
+
+def _known_device(session: Session, secret: str | None, user: AppUser | None) -> str | None:
+    """The key of the known device ``secret`` names, if it is one of ``user``'s."""
+    if not secret or user is None or len(secret) > 200:
+        return None
+    key = _sha256(secret)
+    device = session.get(KnownDevice, key)
+    return key if device is not None and device.user_id == user.id else None
+
+
+def _check_pause(session: Session, name: str, address: str | None, device: str | None) -> None:
+    """Raise TooManyAttempts while this attempt must still wait (nothing is checked then)."""
+    allowed = get_settings().login_attempts
+    if device is not None:
+        counts = [(_failures(session, LoginFailure.device_hash == device), allowed)]
+    else:
+        unknown = LoginFailure.device_hash.is_(None)
+        counts = [(_failures(session, LoginFailure.username == name, unknown), allowed)]
+        if address:
+            by_address = _failures(session, LoginFailure.address == address, unknown)
+            counts.append((by_address, FAILURES_PER_ADDRESS))
+    now = _now()
+    for (failures, last), limit in counts:
+        if last is None:
+            continue
+        ready = last + wait_after(failures, limit)
+        if ready > now:
+            seconds = max(1, int((ready - now).total_seconds() + 0.999))
+            raise TooManyAttempts(
+                f"too many failed sign-ins: wait {seconds} seconds and try again (each further "
+                "failure doubles the wait; a browser you have signed in from before is not "
+                "held up)",
+                retry_after=seconds,
+            )
 
 
 def sign_in(
-    session: Session, username: str, password: str, *, address: str | None
-) -> tuple[str, Principal] | None:
-    """Check a password and open a session: the cookie secret and who signed in.
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    address: str | None,
+    device_secret: str | None = None,
+) -> SignedIn | None:
+    """Check a password and open a session.
 
     Returns None for a wrong user name or password (the failure is recorded; the caller
-    commits). Raises TooManyAttempts after too many recent failures, without checking.
+    commits). Raises TooManyAttempts, without checking the password, while the failures
+    counted against this attempt still ask it to wait.
     """
     name = username.strip().lower()[:200]
-    by_name, by_address = _recent_failures(session, name, address)
-    if by_name >= get_settings().login_attempts or by_address >= FAILURES_PER_ADDRESS:
-        raise TooManyAttempts(
-            "too many failed sign-ins for this user name or from this address: "
-            f"wait {FAILURE_WINDOW.seconds // 60} minutes and try again",
-            retry_after=FAILURE_WINDOW.seconds,
-        )
     user = session.scalars(select(AppUser).where(AppUser.username == name)).first()
+    device = _known_device(session, device_secret, user)
+    _check_pause(session, name, address, device)
     ok = False
     try:
         ok = _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH,
@@ -326,18 +407,34 @@ def sign_in(
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None or user.password_hash is None or user.disabled_at is not None:
-        session.add(LoginFailure(username=name, address=address))
+        session.add(LoginFailure(username=name, address=address, device_hash=device))
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
+    # The right password resets the counter it was checked against.
+    if device is not None:
+        session.execute(delete(LoginFailure).where(LoginFailure.device_hash == device))
+        session.execute(
+            update(KnownDevice).where(KnownDevice.key_hash == device).values(last_seen_at=_now())
+        )
+        kept_device = str(device_secret)
+    else:
+        session.execute(
+            delete(LoginFailure).where(
+                LoginFailure.username == name, LoginFailure.device_hash.is_(None)
+            )
+        )
+        kept_device = secrets.token_urlsafe(32)
+        session.add(KnownDevice(key_hash=_sha256(kept_device), user_id=user.id))
     secret = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     hours = get_settings().session_hours
     session.add(WebSession(key_hash=_sha256(secret), user_id=user.id, csrf_token=csrf,
                            expires_at=_now() + dt.timedelta(hours=hours)))  # fmt: skip
-    audit.record(session, Actor(user.username, user.id), "user.signed_in", "user",
-                 user.username, after={"address": address})  # fmt: skip
-    return secret, _principal(user, "session", csrf)
+    after = {"address": address, "known_device": device is not None}
+    actor = Actor(user.username, user.id)
+    audit.record(session, actor, "user.signed_in", "user", user.username, after=after)
+    return SignedIn(secret, _principal(user, "session", csrf), kept_device)
 
 
 def principal_from_session(session: Session, secret: str) -> Principal | None:

@@ -526,7 +526,11 @@ class WebSession(Base):
 
 
 class LoginFailure(Base):
-    """A failed password login, kept to slow down guessing (rate limiting)."""
+    """A failed password login, kept to slow down guessing (growing delays).
+
+    ``device_hash`` names the known device it came from (see KnownDevice); failures from
+    unknown devices have none and are counted per user name and per address.
+    """
 
     __tablename__ = "login_failure"
     __table_args__ = (Index("ix_login_failure_username_at", "username", "at"),)
@@ -534,7 +538,25 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     username: Mapped[str] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(64), index=True)
+    device_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     at: Mapped[Created]
+
+
+class KnownDevice(Base):
+    """A browser a user has signed in from with the right password (a device cookie).
+
+    Failed sign-ins from elsewhere never slow down sign-ins from a known device, so
+    guessing a user's password cannot lock the user out of their own browser.
+    """
+
+    __tablename__ = "known_device"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[Created]
+    last_seen_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
 
 
 class AuditEvent(Base):

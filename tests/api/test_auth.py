@@ -12,11 +12,14 @@ from fastapi.testclient import TestClient
 from shapely.geometry import MultiPolygon
 from sqlalchemy import Engine, text, update
 from sqlalchemy.orm import Session
+from starlette.requests import Request
 
+from ims.api.auth import client_address, over_https, secure_cookies
 from ims.api.deps import get_session
 from ims.api.main import create_app
+from ims.config import get_settings
 from ims.db import accounts
-from ims.db.models import ApiToken
+from ims.db.models import ApiToken, LoginFailure
 from ims.db.recording import load_boundaries
 from ims.domain.enums import Role
 from ims.domain.records import BoundaryFeature
@@ -92,15 +95,89 @@ def test_sign_in_without_the_forms_token_is_refused(app: object) -> None:
     assert forged.status_code == 403 and "ims_session" not in forged.headers.get("set-cookie", "")
 
 
-def test_sign_in_is_rate_limited_per_user_name(app: object, session: Session) -> None:
+def _age_failures(session: Session, seconds: float) -> None:
+    """Move every recorded failure ``seconds`` into the past (time passing)."""
+    session.execute(text(f"UPDATE login_failure SET at = at - interval '{seconds} seconds'"))
+
+
+def test_failed_sign_ins_slow_guessing_down_with_growing_delays(
+    app: object, session: Session
+) -> None:
     for _ in range(5):
         assert sign_in(browser(app), "rev", "wrong guess").status_code == 401
-    paused = sign_in(browser(app), "rev")  # even the right password waits now
-    assert paused.status_code == 429 and paused.headers["retry-after"] == "900"
+    paused = sign_in(browser(app), "rev")  # even the right password waits now…
+    assert paused.status_code == 429 and 1 <= int(paused.headers["retry-after"]) <= 10
     assert "too many failed sign-ins" in paused.text
     assert sign_in(browser(app), "mag-op").status_code == 303  # other users are not held up
-    session.execute(text("UPDATE login_failure SET at = at - interval '16 minutes'"))
-    assert sign_in(browser(app), "rev").status_code == 303  # the pause is over
+    _age_failures(session, 11)  # …but only for a while: a delay, not a lock
+    assert sign_in(browser(app), "rev", "another guess").status_code == 401
+    doubled = int(sign_in(browser(app), "rev").headers["retry-after"])
+    assert 10 < doubled <= 20  # each failure doubles the wait
+    _age_failures(session, 21)
+    assert sign_in(browser(app), "rev").status_code == 303  # the right password…
+    assert sign_in(browser(app), "rev", "wrong").status_code == 401  # …reset the counter
+    assert sign_in(browser(app), "rev").status_code == 303
+
+
+def test_guessing_cannot_lock_a_user_out_of_their_own_browser(
+    app: object, session: Session
+) -> None:
+    # Issue 13, item 6: 5 failures from anywhere locked the account (admins included).
+    own = browser(app)
+    assert sign_in(own, "rev").status_code == 303  # the browser becomes a known device
+    assert any(cookie.name == "ims_device" for cookie in own.cookies.jar)
+    own.post("/logout", data={"csrf_token": csrf_of(own)})
+    for _ in range(30):  # an attacker guesses from elsewhere (the same address, even)
+        sign_in(browser(app), "rev", "guess")
+    assert sign_in(browser(app), "rev").status_code == 429  # unknown browsers wait…
+    assert sign_in(own, "rev").status_code == 303  # …the user's own does not
+    token = accounts.create_token(session, "rev", "script", by="tests")[1]
+    api = TestClient(app)  # type: ignore[arg-type]
+    me = api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200  # API tokens never pass through sign-in
+
+
+def test_failures_from_one_address_do_not_hold_up_known_browsers(
+    app: object, session: Session
+) -> None:
+    own = browser(app)
+    assert sign_in(own, "mag-op").status_code == 303
+    for i in range(50):  # many user names tried from one address
+        session.add(LoginFailure(username=f"u{i}", address="testclient"))
+    session.flush()
+    assert sign_in(browser(app), "rev").status_code == 429
+    assert sign_in(own, "mag-op").status_code == 303
+
+
+def _request(peer: str, headers: dict[str, str], scheme: str = "http") -> Request:
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    return Request({"type": "http", "client": (peer, 1234), "headers": raw, "scheme": scheme,
+                    "server": ("ims.example", 80), "path": "/", "query_string": b""})  # fmt: skip
+
+
+def test_forwarded_headers_are_believed_only_from_trusted_proxies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    forged = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    monkeypatch.setattr(get_settings(), "trusted_proxies", "")
+    assert client_address(_request("198.51.100.7", forged)) == "198.51.100.7"
+    assert not over_https(_request("198.51.100.7", forged))
+    monkeypatch.setattr(get_settings(), "trusted_proxies", "10.0.0.0/8, 127.0.0.1")
+    assert client_address(_request("198.51.100.7", forged)) == "198.51.100.7"  # not a proxy
+    chain = {"X-Forwarded-For": "203.0.113.9, 198.51.100.1, 10.1.2.3"}
+    assert client_address(_request("127.0.0.1", chain)) == "198.51.100.1"  # first untrusted
+    assert over_https(_request("10.0.0.5", forged))
+    monkeypatch.setattr(get_settings(), "cookie_secure", None)
+    assert secure_cookies(_request("10.0.0.5", forged))  # HTTPS at the proxy: Secure cookies
+    assert not secure_cookies(_request("198.51.100.7", {}))
+    assert secure_cookies(_request("198.51.100.7", {}, scheme="https"))
+
+
+def test_session_cookies_are_secure_over_https(app: object) -> None:
+    client = TestClient(app, base_url="https://ims.example", follow_redirects=False)  # type: ignore
+    signed = sign_in(client, "rev")
+    cookies = signed.headers.get_list("set-cookie")
+    assert all("Secure" in c for c in cookies if c.startswith(("ims_session", "ims_device")))
 
 
 def test_changes_from_a_browser_need_the_sessions_csrf_token(
@@ -178,3 +255,32 @@ def test_operators_upload_for_and_see_only_their_own_organisation(
     row = session.execute(text("SELECT uploaded_by FROM submission WHERE id = :i"),
                           {"i": own_id}).scalar_one()  # fmt: skip
     assert row == "mag-op"
+
+
+def test_an_admin_cannot_disable_or_demote_themselves_however_the_name_is_written(
+    app: object, session: Session
+) -> None:
+    # A leading space in the user name got past the page's own check (issue 13, item 12).
+    accounts.create_user(session, "boss", Role.ADMIN, password=PASSWORD, by="tests")
+    client = browser(app)
+    assert sign_in(client, "boss").status_code == 303
+    csrf = csrf_of(client)
+    for name, action in ((" boss", "disable"), ("BOSS", "role"), ("boss ", "disable")):
+        form = {"action": action, "role": "viewer", "csrf_token": csrf}
+        answer = client.post(f"/admin/users/{name}", data=form)
+        assert answer.status_code == 422 and "yourself" in answer.text
+    boss = accounts.get_user(session, "boss")
+    assert boss.disabled_at is None and boss.role is Role.ADMIN
+
+
+def test_enabling_a_user_again_does_not_revive_their_old_tokens(
+    app: object, session: Session
+) -> None:
+    _, secret = accounts.create_token(session, "rev", "old script", by="tests")
+    api = TestClient(app)  # type: ignore[arg-type]
+    headers = {"Authorization": f"Bearer {secret}"}
+    assert api.get("/api/v1/me", headers=headers).status_code == 200
+    accounts.disable_user(session, "rev", by="tests")
+    accounts.enable_user(session, "rev", by="tests")
+    assert api.get("/api/v1/me", headers=headers).status_code == 401
+    assert sign_in(browser(app), "rev").status_code == 303  # the user is back; the token not
