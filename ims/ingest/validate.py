@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,6 +101,32 @@ class _Collector:
 
 def _text(value: Any) -> str | None:
     return None if blank(value) else str(value).strip()
+
+
+REFERENCE_MAX = 100  # characters of a hazard or release reference (the database's limit)
+
+
+def _reference(out: _Collector, value: Any, field_name: str) -> str | None:
+    """A reference as text; too long, or holding invisible characters, is an error.
+
+    Control and formatting characters (a right-to-left override, say) would make a
+    reference look like another one on every page and report.
+    """
+    ref = _text(value)
+    if ref is None:
+        return None
+    if len(ref) > REFERENCE_MAX:
+        out.add("bad_value", ERROR, f"{field_name} is {len(ref)} characters long; a reference "
+                f"has at most {REFERENCE_MAX}", field_name)  # fmt: skip
+        return None
+    hidden = sorted({c for c in ref if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")})
+    if hidden:
+        names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'control character')}"
+                          for c in hidden)  # fmt: skip
+        out.add("bad_value", ERROR, f"{field_name} holds invisible characters ({names}); "
+                "type the reference again without them", field_name)  # fmt: skip
+        return None
+    return ref
 
 
 def _multipolygon(geom: BaseGeometry) -> MultiPolygon:
@@ -284,14 +311,19 @@ def validate_hazards(
     refs = [_text(r.get("hazard_id")) for r in records]
     rows = [(i + 1, ref) for i, ref in enumerate(refs)]
     geoms = _geometry_checks(list(frame.geometry), ctx, out, rows)
+    for i, record in enumerate(records):
+        out.row, out.reference = rows[i]
+        refs[i] = _reference(out, record.get("hazard_id"), "hazard_id") if refs[i] else None
+        if refs[i] is None and not blank(record.get("hazard_id")):
+            refs[i] = ""  # unusable, and already an error: not "missing"
     new_refs = Counter(
         ref for ref, r in zip(refs, records, strict=True) if ref and blank(r.get("revised"))
     )
     clean: list[dict[str, Any]] = []
     for i, record in enumerate(records):
         out.row, out.reference = rows[i]
-        ref = refs[i]
-        if ref is None:
+        ref = refs[i] or None
+        if refs[i] is None:
             out.add("missing_value", ERROR, "hazard_id (the national reference) is required",
                     "hazard_id")  # fmt: skip
         revised = _date(out, record.get("revised"), "revised", ctx, required=False)
@@ -351,15 +383,20 @@ def validate_releases(
     refs = [_text(r.get("release_id")) for r in records]
     rows = [(i + 1, ref) for i, ref in enumerate(refs)]
     geoms = _geometry_checks(list(frame.geometry), ctx, out, rows)
+    for i, record in enumerate(records):
+        out.row, out.reference = rows[i]
+        refs[i] = _reference(out, record.get("release_id"), "release_id") if refs[i] else None
+        if refs[i] is None and not blank(record.get("release_id")):
+            refs[i] = ""  # unusable, and already an error: not "missing"
     counts = Counter(ref for ref in refs if ref)
     areas = geodesic_areas(list(geoms)).tolist()
     clean: list[dict[str, Any]] = []
     for i, record in enumerate(records):
         out.row, out.reference = rows[i]
-        ref = refs[i]
-        if ref is None:
+        ref = refs[i] or None
+        if refs[i] is None:
             out.add("missing_value", ERROR, "release_id is required", "release_id")
-        elif counts[ref] > 1:
+        elif ref is not None and counts[ref] > 1:
             out.add("duplicate_reference", ERROR,
                     f"release_id {ref} appears {counts[ref]} times in the file",
                     "release_id")  # fmt: skip
@@ -367,12 +404,12 @@ def validate_releases(
             out.add("already_recorded", ERROR,
                     f"release {ref} is already recorded (the same file uploaded twice?)",
                     "release_id")  # fmt: skip
-        hazard_ref = _text(record.get("hazard_id"))
+        hazard_ref = _reference(out, record.get("hazard_id"), "hazard_id")
         known = ctx.hazards.get(hazard_ref) if hazard_ref else None
-        if hazard_ref is None:
+        if hazard_ref is None and blank(record.get("hazard_id")):
             out.add("missing_value", ERROR, "hazard_id (the hazard released from) is required",
                     "hazard_id")  # fmt: skip
-        elif known is None:
+        elif hazard_ref is not None and known is None:
             out.add("unknown_hazard", ERROR, f"hazard {hazard_ref} is not recorded",
                     "hazard_id")  # fmt: skip
         method = _enum(out, ReleaseMethod.parse, record.get("method"), "method", True)

@@ -171,3 +171,32 @@ def test_z_dropped_is_reported_once() -> None:
     frame = hazards([{"hazard_id": "H1"}], [MultiPolygon([box(102.1, 19.6, 102.11, 19.61)])])
     found = validate_hazards(frame, ctx(), dropped_z=True).findings
     assert [f.code for f in found] == ["z_dropped"]
+
+
+def test_references_too_long_or_with_invisible_characters_are_errors() -> None:
+    # A 101-character hazard_id validated, then its approval answered 500; a right-to-left
+    # override made one reference show as another (issue 13, item 12).
+    long_ref = "H" * 101
+    spoofed = "H-\u202e100-A"
+    frame = hazards(
+        [{"hazard_id": long_ref}, {"hazard_id": spoofed}, {"hazard_id": "H\x07bell"},
+         {"hazard_id": "VTE/2021/001"}, {"hazard_id": "ບ້ານ-1"}],
+        [box(102.1 + i / 100, 19.6, 102.105 + i / 100, 19.605) for i in range(5)],
+    )  # fmt: skip
+    result = validate_hazards(frame, ctx())
+    errors = [(f.code, f.row, f.field) for f in result.findings if f.blocking]
+    assert errors == [("bad_value", 1, "hazard_id"), ("bad_value", 2, "hazard_id"),
+                      ("bad_value", 3, "hazard_id")]  # fmt: skip
+    messages = [f.message for f in result.findings]
+    assert "101 characters long" in messages[0] and "at most 100" in messages[0]
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in messages[1]
+    assert [r["hazard_id"] for r in result.records][3:] == ["VTE/2021/001", "ບ້ານ-1"]
+    releases = gpd.GeoDataFrame(
+        [{"release_id": "R\u200f1", "hazard_id": long_ref, "method": "cleared",
+          "released": "2024-01-01"}],
+        geometry=[box(102.1, 19.6, 102.105, 19.605)], crs=4326,
+    )  # fmt: skip
+    found = validate_releases(releases, ctx())
+    fields = sorted(f.field or "" for f in found.findings if f.code == "bad_value")
+    assert fields == ["hazard_id", "release_id"]
+    assert not [f for f in found.findings if f.code in ("missing_value", "unknown_hazard")]

@@ -282,3 +282,14 @@ def test_pages_answer_on_an_empty_database(session: Session) -> None:
         assert client.get(path).status_code == 200, path
     assert "No submissions yet" in client.get("/submissions").text
     assert "no rate to project" in client.get("/").text
+
+
+def test_a_reference_with_slashes_has_its_page(client: TestClient, programme: Session) -> None:
+    # VTE/2021/001 was approved, but its page (and the map's link to it) answered 404.
+    record_hazards(programme, [
+        NewHazard("VTE/2021/001", HazardStatus.SHA, box(102.3, 19.3, 102.31, 19.31),
+                  dt.date(2021, 3, 1)),
+    ])  # fmt: skip
+    for path in ("/hazards/VTE%2F2021%2F001", "/hazards/VTE/2021/001"):
+        page = client.get(path)
+        assert page.status_code == 200 and "Hazard VTE/2021/001" in page.text
