@@ -21,6 +21,7 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} API · ims</title>
 <link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">
+<link rel="stylesheet" href="/static/api-docs.css">
 <link rel="icon" href="data:,">
 </head>
 <body>

@@ -24,7 +24,9 @@ BINARY_TYPES = {
 }
 
 Year = Annotated[int, Query(ge=1900, le=2200, description="calendar year (as of 31 December)")]
-Level = Annotated[Literal[1, 2], Query(description="admin level: 1 provinces, 2 districts")]
+# An int with bounds, not Literal[1, 2]: a query string's "1" is text, and pydantic does
+# not turn text into a literal integer (every download on /reports answered 422).
+Level = Annotated[int, Query(ge=1, le=2, description="admin level: 1 provinces, 2 districts")]
 Contam = Annotated[Contamination, Query(description="contamination kind")]
 
 

@@ -2,5 +2,5 @@
 (function () {
   "use strict";
   const root = document.getElementById("swagger-ui");
-  window.SwaggerUIBundle({ url: root.dataset.openapiUrl, domNode: root, deepLinking: true });
+  window.SwaggerUIBundle({ url: root.dataset.openapiUrl, domNode: root, deepLinking: false });
 })();

@@ -60,6 +60,9 @@ def demo_engine(test_server) -> Iterator[Engine]:  # type: ignore[no-untyped-def
         load_demo(session, hazards=300)
         accounts.create_user(session, "ui-admin", Role.ADMIN, password=PASSWORD, by="tests")
         accounts.create_user(session, "ui-viewer", Role.VIEWER, password=PASSWORD, by="tests")
+        accounts.create_user(session, "ui-reviewer", Role.REVIEWER, password=PASSWORD, by="tests")
+        accounts.create_user(session, "ui-operator", Role.OPERATOR, organisation="MAG",
+                             password=PASSWORD, by="tests")  # fmt: skip
     yield engine
     engine.dispose()
     test_server.drop_database(url)
