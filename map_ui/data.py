@@ -32,9 +32,11 @@ METHODS = ("cancelled", "reduced", "cleared")
 
 @dataclass
 class Dashboard:
-    """The national picture for the dashboard (cluster munition remnants)."""
+    """The national picture for the dashboard, for one kind of contamination or all."""
 
     as_of: dt.date
+    contam: Contamination | None  # None: every kind together
+    kinds: list[str]  # the kinds of contamination recorded, for the choice
     totals: dict[str, Any]  # the national row of Form 1(h) at as_of
     released_this_year: dict[str, Any]  # the national row of Form 1(i) from 1 January
     bars: list[Bar]  # land released per year by method since the baseline
@@ -45,14 +47,53 @@ class Dashboard:
     deadline_is_default: bool  # the assumed deadline, not one the NMAA set
 
 
-def dashboard(session: Session, today: dt.date | None = None) -> Dashboard:
+def kinds_recorded(session: Session) -> list[str]:
+    """The kinds of contamination of the hazards recorded, in the usual order."""
+    present = set(session.scalars(text("SELECT DISTINCT contam FROM hazard")).all())
+    return [c.value for c in Contamination if c.value in present]
+
+
+def _national_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """National rows of several kinds added up (numbers summed; lists and names dropped)."""
+    total: dict[str, Any] = {}
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                total[key] = total.get(key, 0) + value
+    return total
+
+
+def national_totals(
+    session: Session, as_of: dt.date, contam: Contamination | None
+) -> dict[str, Any]:
+    """The national row of Form 1(h) at ``as_of`` for one kind, or all kinds added up."""
+    kinds = [contam] if contam else [Contamination(k) for k in kinds_recorded(session)]
+    rows = [remaining(session, as_of, ReportScope(level=1, contam=k))[-1] for k in kinds]
+    return _national_row(rows) if rows else dict.fromkeys(FIGURE_KEYS, 0)
+
+
+def national_released(
+    session: Session, start: dt.date, end: dt.date, contam: Contamination | None
+) -> dict[str, Any]:
+    """The national row of Form 1(i) over (start, end], one kind or all kinds added up."""
+    kinds = [contam] if contam else [Contamination(k) for k in kinds_recorded(session)]
+    rows = [released(session, start, end, ReportScope(level=1, contam=k))[-1] for k in kinds]
+    empty = dict.fromkeys(("cancelled_m2", "reduced_m2", "cleared_m2", "total_m2"), 0.0)
+    return _national_row(rows) if rows else empty
+
+
+FIGURE_KEYS = ("sha_area_m2", "cha_area_m2", "total_area_m2", "sha_count", "cha_count",
+               "total_count")  # fmt: skip
+
+
+def dashboard(
+    session: Session, today: dt.date | None = None, contam: Contamination | None = None
+) -> Dashboard:
     """Figures for the dashboard, as of today, from the report functions."""
     today = today or dt.date.today()
     settings = get_settings()
-    contam = Contamination.CMR
-    scope = ReportScope(level=1, contam=contam)
-    totals = remaining(session, today, scope)[-1]
-    this_year = released(session, dt.date(today.year - 1, 12, 31), today, scope)[-1]
+    totals = national_totals(session, today, contam)
+    this_year = national_released(session, dt.date(today.year - 1, 12, 31), today, contam)
     baseline = settings.article4_baseline
     bars: list[Bar] = []
     series: list[tuple[str, float]] = []
@@ -70,33 +111,41 @@ def dashboard(session: Session, today: dt.date | None = None) -> Dashboard:
             series.append((f"{end:%-d %b %Y}", row["remaining_end_m2"]))
     deadline_field = type(settings).model_fields["article4_deadline"]
     return Dashboard(
-        as_of=today, totals=totals, released_this_year=this_year, bars=bars,
-        remaining_series=series, progress=progress,
+        as_of=today, contam=contam, kinds=kinds_recorded(session), totals=totals,
+        released_this_year=this_year, bars=bars, remaining_series=series, progress=progress,
         projection=projection(session, today.year - 1, contam),
         deadline=settings.article4_deadline,
         deadline_is_default=settings.article4_deadline == deadline_field.default,
     )  # fmt: skip
 
 
-def national_figures(session: Session, as_of: dt.date) -> dict[str, Any]:
-    """Remaining area and open hazards at ``as_of``, all contamination kinds (the map's).
+def national_figures(
+    session: Session, as_of: dt.date, contam: Contamination | None = None
+) -> dict[str, Any]:
+    """Remaining area and open hazards at ``as_of``: the map's figures box.
 
-    The national rows of Form 1(h), one per contamination kind present, summed: the map
-    box agrees with the reports to the square metre.
+    The national rows of Form 1(h), of one kind or of every kind added up, so the map
+    and the dashboard show one number for one country and agree with the reports to the
+    square metre.
     """
-    present = session.scalars(text("SELECT DISTINCT contam FROM hazard")).all()
-    keys = ("sha_area_m2", "cha_area_m2", "total_area_m2", "sha_count", "cha_count",
-            "total_count")  # fmt: skip
-    figures: dict[str, Any] = {"as_of": as_of.isoformat(), **dict.fromkeys(keys, 0)}
-    for contam in Contamination:
-        if contam.value not in present:
-            continue
-        total = remaining(session, as_of, ReportScope(level=1, contam=contam))[-1]
-        for key in keys:
-            figures[key] += total[key]
-    for key in keys[:3]:
-        figures[key] = round(float(figures[key]), 1)
+    totals = national_totals(session, as_of, contam)
+    figures: dict[str, Any] = {"as_of": as_of.isoformat(),
+                               "contam": contam.value if contam else "all"}  # fmt: skip
+    for key in FIGURE_KEYS:
+        value = totals.get(key, 0)
+        figures[key] = round(float(value), 1) if key.endswith("_m2") else int(value)
     return figures
+
+
+def default_contam(session: Session) -> Contamination:
+    """The kind a report shows first: CMR where there are any, else the most recorded kind."""
+    rows = session.execute(
+        text("SELECT contam, COUNT(*) FROM hazard GROUP BY contam ORDER BY COUNT(*) DESC")
+    ).all()
+    kinds = [str(r[0]) for r in rows]
+    if not kinds or Contamination.CMR.value in kinds:
+        return Contamination.CMR
+    return Contamination(kinds[0])
 
 
 def map_bounds(session: Session) -> list[list[float]]:

@@ -14,7 +14,7 @@ from ims.api.deps import SessionDep
 from ims.db.audit import hazard_events
 from ims.domain import access
 from ims.domain.enums import Contamination, Role
-from ims.errors import ImsError, NotFound
+from ims.errors import ImsError, InvalidRequest, NotFound
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history, summary
 from map_ui import account_pages, charts, data, maps
@@ -34,16 +34,30 @@ def install(app: FastAPI) -> None:
     app.state.html_error = error_page
 
 
+def _kind(value: str | None) -> Contamination | None:
+    """A contamination kind chosen on a page ("" or nothing: every kind)."""
+    if not value or value.lower() == "all":
+        return None
+    try:
+        return Contamination.parse(value)
+    except ValueError:
+        raise InvalidRequest(f"unknown kind {value!r}: CMR, APM, ATM, ERW or all") from None
+
+
+Kind = Annotated[str | None, Query(max_length=8, description="CMR, APM, ATM, ERW or all")]
+
+
 @router.get("/", response_class=HTMLResponse)
-def dashboard_page(request: Request, session: SessionDep) -> HTMLResponse:
-    """The national picture at a glance."""
-    board = data.dashboard(session)
+def dashboard_page(request: Request, session: SessionDep, contam: Kind = None) -> HTMLResponse:
+    """The national picture at a glance, for every kind of contamination or one."""
+    board = data.dashboard(session, contam=_kind(contam))
     return _page(
         request, "dashboard.html", board=board, active="dashboard",
         release_chart=charts.stacked_bars(board.bars, "Land released per year by method"),
         remaining_chart=charts.line(board.remaining_series,
                                     "Remaining area at each year end, and today",
                                     STATUS_COLOURS["CHA"]),
+        contams=list(Contamination),
     )  # fmt: skip
 
 
@@ -52,21 +66,27 @@ def map_page(
     request: Request,
     session: SessionDep,
     as_of: Annotated[dt.date | None, Query(description="the date the map shows")] = None,
+    contam: Kind = None,
 ) -> HTMLResponse:
-    """The national map on vector tiles, with an as-of date (kept in the address)."""
+    """The national map on vector tiles, with an as-of date and a kind of contamination,
+    both kept in the address."""
     today = dt.date.today()
     shown = min(as_of or today, today)
+    kind = _kind(contam)
     return _page(request, "map.html", active="map", today=today.isoformat(),
                  as_of=shown.isoformat(), bounds=data.map_bounds(session),
-                 figures=data.national_figures(session, shown))  # fmt: skip
+                 contam=kind.value if kind else "", contams=list(Contamination),
+                 figures=data.national_figures(session, shown, kind))  # fmt: skip
 
 
 @router.get("/map/figures")
 def map_figures(
-    session: SessionDep, as_of: Annotated[dt.date | None, Query()] = None
+    session: SessionDep,
+    as_of: Annotated[dt.date | None, Query()] = None,
+    contam: Kind = None,
 ) -> JSONResponse:
     """National remaining area and open hazards at a date, for the map's figures box."""
-    return JSONResponse(data.national_figures(session, as_of or dt.date.today()))
+    return JSONResponse(data.national_figures(session, as_of or dt.date.today(), _kind(contam)))
 
 
 @router.get("/hazards/{reference:path}", response_class=HTMLResponse)
@@ -142,10 +162,15 @@ def reports_page(
     principal: PrincipalDep,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     level: Annotated[int, Query(ge=1, le=2)] = 1,
-    contam: Annotated[Contamination, Query()] = Contamination.CMR,
+    contam: Annotated[Contamination | None, Query()] = None,
 ) -> HTMLResponse:
-    """Article 7 Form 1(h) and 1(i) for a chosen year and admin level, with downloads."""
+    """Article 7 Form 1(h) and 1(i) for a chosen year and admin level, with downloads.
+
+    Without a kind chosen, cluster munition remnants where there are any, else the kind
+    most recorded (a programme of mines only sees its mines, not a table of zeros).
+    """
     year = year or dt.date.today().year - 1
+    contam = contam or data.default_contam(session)
     scope = ReportScope(level=level, contam=contam)
     by = principal.actor.name if principal is not None else None
     report = article7_with_history(session, year, scope, by=by)

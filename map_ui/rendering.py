@@ -28,6 +28,7 @@ def _who(request: Request) -> dict[str, Any]:
         "can_upload": role in (Role.OPERATOR, Role.REVIEWER, Role.ADMIN),
         "can_review": role in (Role.REVIEWER, Role.ADMIN),
         "is_admin": role is Role.ADMIN,
+        "can_read": principal is not None or get_settings().public_read,
         "generalised": get_settings().location_privacy and role in (None, Role.VIEWER),
         "cell_km": f"{get_settings().generalise_m / 1000:g}",
     }

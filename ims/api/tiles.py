@@ -11,6 +11,7 @@ from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
 from ims.config import get_settings
 from ims.domain import access
+from ims.domain.enums import Contamination
 from ims.errors import NotFound
 from ims.ingest import submissions
 from ims.reports import tiles
@@ -35,13 +36,16 @@ def get_tile(
     as_of: Annotated[
         dt.date | None, Query(description="the date the map shows (default: today)")
     ] = None,
+    contam: Annotated[
+        Contamination | None, Query(description="one kind of contamination (default: all)")
+    ] = None,
 ) -> Response:
     """One tile of ``hazards``, ``releases`` or ``admin1`` as it stood at ``as_of``.
 
     With location privacy on, viewers get hazards as counts per grid cell and no releases.
     """
     private = generalised(principal)
-    data = tiles.tile(session, layer, z, x, y, as_of,
+    data = tiles.tile(session, layer, z, x, y, as_of, contam=contam.value if contam else None,
                       generalise_m=get_settings().generalise_m if private else None)  # fmt: skip
     # Short-lived: an approval or a back-dated release can change any date's picture. Private:
     # what a tile shows depends on who asks.

@@ -30,6 +30,16 @@ class Contamination(StrEnum):
     ATM = "ATM"  # anti-tank mines
     ERW = "ERW"  # other explosive remnants of war
 
+    @property
+    def label(self) -> str:
+        """What the code stands for, in words."""
+        return {
+            "CMR": "cluster munition remnants",
+            "APM": "anti-personnel mines",
+            "ATM": "anti-tank mines",
+            "ERW": "other explosive remnants of war",
+        }[self.value]
+
     @classmethod
     def parse(cls, value: str) -> Contamination:
         """Read a contamination kind; an empty value means CMR."""

@@ -300,9 +300,12 @@ def article7(session: Session, year: int, scope: ReportScope) -> dict[str, Any]:
 
 
 def article4(
-    session: Session, baseline: dt.date, as_of: dt.date, contam: Contamination
+    session: Session, baseline: dt.date, as_of: dt.date, contam: Contamination | None
 ) -> dict[str, Any]:
-    """Article 4.6(d)–(f): area at the baseline, added since, released since, remaining."""
+    """Article 4.6(d)–(f): area at the baseline, added since, released since, remaining.
+
+    ``contam`` None: every kind of contamination together.
+    """
     if as_of < baseline:
         raise InvalidRequest("the as-of date is before the baseline date")
     figures = session.execute(
@@ -315,15 +318,15 @@ def article4(
             " COALESCE(-SUM(e.delta_m2) FILTER (WHERE e.on > :b AND e.kind = 'cleared'), 0),"
             " COALESCE(SUM(e.delta_m2), 0) AS remaining "
             "FROM ledger_entry e JOIN hazard h ON h.id = e.hazard_id "
-            "WHERE e.on <= :d AND h.contam = :contam"
+            "WHERE e.on <= :d AND (CAST(:contam AS text) IS NULL OR h.contam = :contam)"
         ),
-        {"b": baseline, "d": as_of, "contam": contam.value},
+        {"b": baseline, "d": as_of, "contam": contam.value if contam else None},
     ).one()
     at_baseline, added, cancelled, reduced, cleared, left = (float(v) for v in figures)
     return {
         "baseline": baseline.isoformat(),
         "as_of": as_of.isoformat(),
-        "contam": contam.value,
+        "contam": contam.value if contam else "all",
         "area_at_baseline_m2": _clean(at_baseline),
         "added_since_m2": _clean(added),
         "released_since_m2": {

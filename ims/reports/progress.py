@@ -28,7 +28,7 @@ METHODS = ("cancelled", "reduced", "cleared")
 
 
 def article4_series(
-    session: Session, baseline: dt.date, last_year: int, contam: Contamination
+    session: Session, baseline: dt.date, last_year: int, contam: Contamination | None
 ) -> dict[str, Any]:
     """Year by year from the baseline: added, released by method, remaining at year end.
 
@@ -41,9 +41,9 @@ def article4_series(
         text(
             "SELECT e.on, e.kind, e.delta_m2 FROM ledger_entry e "
             "JOIN hazard h ON h.id = e.hazard_id "
-            "WHERE h.contam = :contam AND e.on <= :end"
+            "WHERE (CAST(:contam AS text) IS NULL OR h.contam = :contam) AND e.on <= :end"
         ),
-        {"contam": contam.value, "end": dt.date(last_year, 12, 31)},
+        {"contam": contam.value if contam else None, "end": dt.date(last_year, 12, 31)},
     ).all()
     at_baseline = math.fsum(float(d) for on, _k, d in rows if on <= baseline)
     years: dict[int, dict[str, float]] = {
@@ -70,7 +70,7 @@ def article4_series(
         })  # fmt: skip
     return {
         "baseline": baseline.isoformat(),
-        "contam": contam.value,
+        "contam": contam.value if contam else "all",
         "area_at_baseline_m2": _clean(at_baseline),
         "years": series,
     }

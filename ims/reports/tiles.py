@@ -36,13 +36,15 @@ EXTENT = 4096
 BUFFER = 64
 
 _ENVELOPE = "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env) "
+# One kind of contamination, or all of them (:contam NULL); the query names its hazard h.
+_KIND = " AND (CAST(:contam AS text) IS NULL OR h.contam = :contam)"
 
 _HAZARDS_NOW = (
     _ENVELOPE + ", f AS ("
     " SELECT m.hazard_id AS id, h.reference, m.status, h.contam, m.remaining_m2, m.area_m2,"
     "  ST_AsMVTGeom({geom}, b.env::box2d, {extent}, {buffer}, true) AS geom"
     " FROM b, hazard_remaining m JOIN hazard h ON h.id = m.hazard_id"
-    " WHERE {geom} && b.env AND m.remaining_m2 >= :open)"
+    " WHERE {geom} && b.env AND m.remaining_m2 >= :open" + _KIND + ")"
     " {final}"
 )
 
@@ -69,7 +71,8 @@ _HAZARDS_THEN = (
     "  ST_Area(ST_Transform(s.geom_3857, 4326)::geography) AS area_m2,"
     "  ST_AsMVTGeom({shape}, b.env::box2d, {extent}, {buffer}, true) AS geom"
     " FROM b, state s JOIN hazard h ON h.id = s.hazard_id"
-    " LEFT JOIN hazard_remaining m ON m.hazard_id = s.hazard_id)"
+    " LEFT JOIN hazard_remaining m ON m.hazard_id = s.hazard_id"
+    " WHERE TRUE" + _KIND + ")"
     " {final}"
 )
 _POLYGONS = "SELECT ST_AsMVT(f, 'hazards', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
@@ -112,7 +115,7 @@ _RELEASES = (
     "  ST_AsMVTGeom(r.geom_3857, b.env::box2d, {extent}, {buffer}, true) AS geom"
     " FROM b, release r JOIN hazard h ON h.id = r.hazard_id"
     " LEFT JOIN ledger_entry e ON e.hazard_id = r.hazard_id AND e.release_id = r.id"
-    " WHERE r.geom_3857 && b.env AND r.released <= :as_of)"
+    " WHERE r.geom_3857 && b.env AND r.released <= :as_of" + _KIND + ")"
     " SELECT ST_AsMVT(f, 'releases', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
 )
 
@@ -132,9 +135,9 @@ _ADMIN1 = (
 
 # Per province, all contamination kinds: the same sums as Form 1(h), in three queries.
 _PROVINCE_STATE = (
-    "CREATE TEMP TABLE tile_state AS SELECT DISTINCT ON (hazard_id) hazard_id, status_after,"
-    ' remaining_after_m2, count_admin1_id FROM ledger_entry WHERE "on" <= :as_of'
-    " ORDER BY hazard_id, entry_no DESC"
+    "CREATE TEMP TABLE tile_state AS SELECT DISTINCT ON (e.hazard_id) e.hazard_id, status_after,"
+    " remaining_after_m2, count_admin1_id FROM ledger_entry e JOIN hazard h ON h.id = e.hazard_id"
+    ' WHERE e."on" <= :as_of' + _KIND + " ORDER BY e.hazard_id, e.entry_no DESC"
 )
 _PROVINCE_AREAS = (
     "SELECT p.admin_id, SUM(p.area_m2) FROM tile_state s"
@@ -153,7 +156,8 @@ _PROVINCE_COUNTS = (
 _GENERALISED_NOW = (
     _ENVELOPE + ", pts AS ("
     " SELECT m.status, m.remaining_m2, m.point_3857 AS p FROM b, hazard_remaining m"
-    " WHERE m.point_3857 && ST_Expand(b.env, :cell) AND m.remaining_m2 >= :open)"
+    " JOIN hazard h ON h.id = m.hazard_id"
+    " WHERE m.point_3857 && ST_Expand(b.env, :cell) AND m.remaining_m2 >= :open" + _KIND + ")"
     " {final}"
 )
 _GENERALISED_THEN = (
@@ -165,10 +169,11 @@ _GENERALISED_THEN = (
     " pts AS ("
     " SELECT s.status_after AS status, s.remaining_after_m2 AS remaining_m2,"
     "  ST_PointOnSurface(rev.geom_3857) AS p"
-    " FROM rev, LATERAL (SELECT e.status_after, e.remaining_after_m2 FROM ledger_entry e"
+    " FROM rev JOIN hazard h ON h.id = rev.hazard_id,"
+    "  LATERAL (SELECT e.status_after, e.remaining_after_m2 FROM ledger_entry e"
     "  WHERE e.hazard_id = rev.hazard_id AND e.on <= :as_of"
     "  ORDER BY e.entry_no DESC LIMIT 1) s"
-    " WHERE s.status_after IS NOT NULL AND s.remaining_after_m2 >= :open)"
+    " WHERE s.status_after IS NOT NULL AND s.remaining_after_m2 >= :open" + _KIND + ")"
     " {final}"
 )
 _GENERALISED_CELLS = (
@@ -217,17 +222,19 @@ THEN_CACHE_TILES = 2000  # hazard tiles of earlier dates kept in memory (a few M
 _then_cache: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
 
 
-def _province_figures(session: Session, as_of: dt.date) -> tuple[list[int], list[float], list[int]]:
+def _province_figures(
+    session: Session, as_of: dt.date, contam: str | None = None
+) -> tuple[list[int], list[float], list[int]]:
     """Remaining area and open hazards per province at ``as_of`` (all contamination kinds).
 
     Cached per as-of date until anything new is recorded (the recording sequence moves).
     """
     stamp = data_stamp(session)
-    key = (as_of, stamp)
+    key = (as_of, contam, stamp)
     cached = _figure_cache.get(key)
     if cached is not None:
         return cached
-    params = {"as_of": as_of, "open": OPEN_THRESHOLD_M2}
+    params = {"as_of": as_of, "open": OPEN_THRESHOLD_M2, "contam": contam}
     session.execute(text("DROP TABLE IF EXISTS pg_temp.tile_state"))
     session.execute(text(_PROVINCE_STATE), params)
     area_rows = session.execute(text(_PROVINCE_AREAS), params).all()
@@ -254,8 +261,10 @@ def tile(
     *,
     today: Callable[[], dt.date] = dt.date.today,
     generalise_m: float | None = None,
+    contam: str | None = None,
 ) -> bytes:
-    """One vector tile of ``layer`` at ``as_of`` (default: today).
+    """One vector tile of ``layer`` at ``as_of`` (default: today), of one kind of
+    contamination (``contam``) or of all.
 
     With ``generalise_m`` (location privacy) hazards are counts per grid cell of that size
     and the releases layer is refused.
@@ -263,7 +272,8 @@ def tile(
     check_tile(layer, z, x, y)
     as_of = as_of or today()
     session.execute(text("SET LOCAL jit = off"))
-    params: dict[str, Any] = {"z": z, "x": x, "y": y, "as_of": as_of, "open": OPEN_THRESHOLD_M2}
+    params: dict[str, Any] = {"z": z, "x": x, "y": y, "as_of": as_of, "open": OPEN_THRESHOLD_M2,
+                              "contam": contam}  # fmt: skip
     if generalise_m is not None and layer == "releases":
         raise Forbidden("location privacy is on: released land is shown to staff who sign in")
     if generalise_m is not None and layer == "hazards":
@@ -286,7 +296,7 @@ def tile(
         else:
             # An earlier date is rebuilt hazard by hazard: keep what was built, keyed on the
             # recording sequence so that anything recorded since makes it stale.
-            key = (z, x, y, as_of, data_stamp(session))
+            key = (z, x, y, as_of, contam, data_stamp(session))
             cached = _then_cache.get(key)
             if cached is not None:
                 _then_cache.move_to_end(key)
@@ -304,7 +314,7 @@ def tile(
             return b""
         query = _sql(_RELEASES)
     else:
-        ids, areas, counts = _province_figures(session, as_of)
+        ids, areas, counts = _province_figures(session, as_of, contam)
         # simplify to about a quarter of a tile pixel: invisible, and far fewer vertices
         params.update(ids=ids, areas=areas, counts=counts,
                       tolerance=_WORLD_M / (2**z * EXTENT) / 4)  # fmt: skip

@@ -170,26 +170,32 @@ def workplan_report(session: Session, year: int, contam: Contamination) -> dict[
     }
 
 
-def projection(session: Session, year: int, contam: Contamination,
+def projection(session: Session, year: int, contam: Contamination | None,
                window: int = 3) -> dict[str, Any]:  # fmt: skip
-    """Completion at the mean release rate of the last ``window`` years up to ``year``."""
+    """Completion at the mean release rate of the last ``window`` years up to ``year``.
+
+    ``contam`` None: every kind of contamination together.
+    """
+    kind = contam.value if contam else None
     per_year: dict[int, float] = {
         int(y): float(m2)
         for y, m2 in session.execute(
             text(
                 "SELECT EXTRACT(YEAR FROM e.on)::int, -SUM(e.delta_m2) FROM ledger_entry e "
-                "JOIN hazard h ON h.id = e.hazard_id WHERE h.contam = :c "
-                "AND e.kind IN ('cancelled','reduced','cleared') AND e.on <= :end GROUP BY 1"
+                "JOIN hazard h ON h.id = e.hazard_id WHERE (CAST(:c AS text) IS NULL OR "
+                "h.contam = :c) AND e.kind IN ('cancelled','reduced','cleared') AND e.on <= :end "
+                "GROUP BY 1"
             ),
-            {"c": contam.value, "end": dt.date(year, 12, 31)},
+            {"c": kind, "end": dt.date(year, 12, 31)},
         )
     }
     years = list(range(year - window + 1, year + 1))
     rate = math.fsum(float(per_year.get(y, 0.0)) for y in years) / window
     remaining = float(session.scalar(
         text("SELECT COALESCE(SUM(e.delta_m2), 0) FROM ledger_entry e JOIN hazard h "
-             "ON h.id = e.hazard_id WHERE h.contam = :c AND e.on <= :end"),
-        {"c": contam.value, "end": dt.date(year, 12, 31)},
+             "ON h.id = e.hazard_id WHERE (CAST(:c AS text) IS NULL OR h.contam = :c) "
+             "AND e.on <= :end"),
+        {"c": kind, "end": dt.date(year, 12, 31)},
     ) or 0.0)  # fmt: skip
     deadline = get_settings().article4_deadline
     done_by = None if rate <= 0 else year + max(0, math.ceil(remaining / rate))

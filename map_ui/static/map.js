@@ -12,6 +12,16 @@
   const cellKm = Number(box.dataset.cellKm || 5);
   const layers = generalised ? ["admin1", "hazards"] : ["admin1", "releases", "hazards"];
   const asOf = document.getElementById("as-of");
+  const contam = document.getElementById("contam");
+
+  // The query both the tiles and the figures take: the date and the kind of contamination.
+  function params(withToday) {
+    const query = new URLSearchParams();
+    if (asOf.value && (withToday || asOf.value !== asOf.max)) query.set("as_of", asOf.value);
+    if (contam.value) query.set("contam", contam.value);
+    const text = query.toString();
+    return text ? `?${text}` : "";
+  }
   // No fade: a new date's tiles are swapped in only once they have all loaded (build()).
   const map = L.map(box, { preferCanvas: false, minZoom: 4, maxZoom: 18, fadeAnimation: false });
   const view = /^#(\d+)\/(-?[\d.]+)\/(-?[\d.]+)$/.exec(window.location.hash);
@@ -20,9 +30,8 @@
 
   function address() {
     const c = map.getCenter();
-    const query = asOf.value && asOf.value !== asOf.max ? `?as_of=${asOf.value}` : "";
     const hash = `#${map.getZoom()}/${c.lat.toFixed(5)}/${c.lng.toFixed(5)}`;
-    window.history.replaceState(null, "", `${window.location.pathname}${query}${hash}`);
+    window.history.replaceState(null, "", `${window.location.pathname}${params(false)}${hash}`);
   }
   map.on("moveend", address);
   map.createPane("provinces").style.zIndex = 350;
@@ -37,8 +46,7 @@
   }
 
   function tileUrl(layer) {
-    const date = asOf.value ? `?as_of=${encodeURIComponent(asOf.value)}` : "";
-    return `/api/v1/tiles/${layer}/{z}/{x}/{y}.pbf${date}`;
+    return `/api/v1/tiles/${layer}/{z}/{x}/{y}.pbf${params(true)}`;
   }
 
   const styles = {
@@ -162,9 +170,10 @@
 
   async function updateFigures() {
     const date = asOf.value;
+    const query = params(true);
     const figures = document.getElementById("map-figures");
-    const response = await fetch(`/map/figures${date ? `?as_of=${encodeURIComponent(date)}` : ""}`);
-    if (asOf.value !== date) return; // another date was chosen meanwhile
+    const response = await fetch(`/map/figures${query}`);
+    if (params(true) !== query) return; // another date or kind was chosen meanwhile
     if (!response.ok) {
       figures.dataset.error = `the figures for ${date} could not be read (${response.status})`;
       return;
@@ -173,12 +182,15 @@
     for (const node of figures.querySelectorAll("[data-field]")) {
       const key = node.dataset.field;
       const v = f[key];
-      node.textContent = key.endsWith("_m2") ? km2(v) : key === "as_of" ? v : v.toLocaleString("en-US");
+      if (key === "contam") node.textContent = v === "all" ? "all contamination kinds" : v;
+      else node.textContent = key.endsWith("_m2") ? km2(v) : key === "as_of" ? v : v.toLocaleString("en-US");
     }
     delete figures.dataset.error;
     figures.dataset.asOf = f.as_of;
   }
 
-  asOf.addEventListener("change", () => { address(); build(); updateFigures(); });
+  for (const control of [asOf, contam]) {
+    control.addEventListener("change", () => { address(); build(); updateFigures(); });
+  }
   build();
 })();

@@ -259,3 +259,12 @@ def test_location_privacy_gives_viewers_cells_and_no_releases(
         assert exact["geometry"]["type"] == "Polygon"
     finally:
         get_settings.cache_clear()
+
+
+def test_tiles_of_one_kind_of_contamination(client: TestClient) -> None:
+    z = 6
+    x, y = tile_of(102.5, 19.5, z)
+    assert get_layer(client, "hazards", z, x, y, contam="CMR")["features"]
+    assert not get_layer(client, "hazards", z, x, y, contam="APM").get("features")
+    provinces = get_layer(client, "admin1", z, x, y, contam="APM")["features"]
+    assert provinces and all(p["properties"]["hazards"] == 0 for p in provinces)

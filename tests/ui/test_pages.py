@@ -28,6 +28,7 @@ from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRele
 from ims.ingest import submissions
 from ims.reports.article7 import ReportScope, released, remaining
 from tests.api.test_reports import client_for
+from tests.conftest import authorise
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "sample_data" / "examples"
 PAGES = ["/", "/map", "/submissions", "/reports", "/hazards/H-CHA"]
@@ -293,3 +294,59 @@ def test_a_reference_with_slashes_has_its_page(client: TestClient, programme: Se
     for path in ("/hazards/VTE%2F2021%2F001", "/hazards/VTE/2021/001"):
         page = client.get(path)
         assert page.status_code == 200 and "Hazard VTE/2021/001" in page.text
+
+
+def _card_total(page: str) -> str:
+    found = re.search(r'id="remaining-total">.*?<p class="big">([\d,.]+) km²', page, re.S)
+    assert found
+    return found.group(1)
+
+
+def test_the_dashboard_and_the_map_give_one_national_total(
+    client: TestClient, programme: Session
+) -> None:
+    # A donor saw 175.761 km² on the dashboard (CMR) and 188.036 km² on the map (all kinds).
+    record_hazards(programme, [
+        NewHazard("H-APM", HazardStatus.CHA, box(103.5, 19.5, 103.52, 19.52),
+                  dt.date(2015, 6, 1), Contamination.APM),
+    ])  # fmt: skip
+    today = dt.date.today()
+    rows = {c: remaining(programme, today, ReportScope(level=1, contam=c))[-1]
+            for c in (Contamination.CMR, Contamination.APM)}  # fmt: skip
+    every = rows[Contamination.CMR]["total_area_m2"] + rows[Contamination.APM]["total_area_m2"]
+    figures = client.get("/map/figures").json()
+    assert figures["contam"] == "all" and figures["total_area_m2"] == pytest.approx(every, abs=0.1)
+    assert _card_total(client.get("/").text) == km2(every)
+    for kind, row in rows.items():
+        one = client.get("/map/figures", params={"contam": kind.value}).json()
+        assert one["total_area_m2"] == pytest.approx(row["total_area_m2"], abs=0.1)
+        assert _card_total(client.get("/", params={"contam": kind.value}).text) == km2(
+            row["total_area_m2"]
+        )
+    assert 'id="contam"' in client.get("/map").text  # the map offers the same choice
+
+
+def test_a_programme_of_mines_only_sees_its_mines(session: Session) -> None:
+    load_boundaries(session, [
+        BoundaryFeature("P-A", "Province A", MultiPolygon([box(102, 19, 103, 20)])),
+    ], level=1)  # fmt: skip
+    record_hazards(session, [
+        NewHazard("M-1", HazardStatus.CHA, box(102.1, 19.6, 102.12, 19.62), dt.date(2015, 1, 10),
+                  Contamination.APM),
+    ])  # fmt: skip
+    client = client_for(session)
+    assert _card_total(client.get("/").text) != "0.000"
+    page = client.get("/reports", params={"year": dt.date.today().year - 1}).text
+    assert "<option selected>APM</option>" in page  # not an all-zero CMR table
+    form = re.search(r'id="form-1h">(.*?)</table>', page, re.S)
+    assert form
+    total_row = form.group(1).split('class="total"')[-1]
+    cells = re.findall(r'<td class="num">([^<]*)</td>', total_row)
+    assert cells[4] == "1"  # SHAs, SHA km², CHAs, CHA km², total: the one APM hazard
+
+
+def test_readers_do_not_see_setting_names(programme: Session, client: TestClient) -> None:
+    viewer = TestClient(client.app)
+    authorise(viewer, programme, "viewer")
+    page = viewer.get("/").text
+    assert "IMS_" not in page and "assumed" in page
