@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.staticfiles import StaticFiles
 
 from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
@@ -18,7 +17,7 @@ from ims.errors import ImsError, InvalidRequest, NotFound
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history, summary
 from map_ui import account_pages, charts, data, maps
-from map_ui.rendering import HERE, error_page
+from map_ui.rendering import HERE, CachedStatic, error_page
 from map_ui.rendering import page as _page
 from map_ui.style import METHOD_COLOURS, STATUS_COLOURS
 from map_ui.style import legend as legend_data
@@ -28,7 +27,7 @@ router = APIRouter(include_in_schema=False)
 
 def install(app: FastAPI) -> None:
     """Add the pages and their static files to ``app``; errors on pages answer in HTML."""
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.mount("/static", CachedStatic(directory=HERE / "static"), name="static")
     app.include_router(account_pages.router)
     app.include_router(router)
     app.state.html_error = error_page

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.responses import Response
 
 from ims import __version__
 from ims.config import get_settings
@@ -41,6 +44,36 @@ templates.env.filters["m2"] = lambda m2: f"{(m2 or 0):,.0f}"
 templates.env.filters["thousands"] = lambda n: f"{(n or 0):,}"
 
 
+_versions: dict[str, str] = {}
+
+
+def static_url(path: str) -> str:
+    """The address of a static file, with a fingerprint of its content.
+
+    Browsers may keep a fingerprinted file for a year (see ``CachedStatic``): a changed
+    file has a new address, so no one is served yesterday's script.
+    """
+    version = _versions.get(path)
+    if version is None:
+        version = hashlib.sha256((HERE / "static" / path).read_bytes()).hexdigest()[:12]
+        _versions[path] = version
+    return f"/static/{path}?v={version}"
+
+
+class CachedStatic(StaticFiles):
+    """Static files: kept a year when asked for by fingerprint, revalidated otherwise."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        """The file, with how long a browser may keep it."""
+        response = super().file_response(*args, **kwargs)
+        scope = kwargs.get("scope", args[2] if len(args) > 2 else {})
+        fingerprinted = b"v=" in scope.get("query_string", b"")
+        response.headers["Cache-Control"] = (
+            "public, max-age=31536000, immutable" if fingerprinted else "no-cache"
+        )
+        return response
+
+
 def query(request: Request, **changes: Any) -> str:
     """The request's query string with ``changes`` applied (None removes a parameter)."""
     params = dict(request.query_params)
@@ -53,6 +86,7 @@ def query(request: Request, **changes: Any) -> str:
 
 
 templates.env.globals["query"] = query
+templates.env.globals["static_url"] = static_url
 
 
 def page(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
 
 from ims import __version__
@@ -33,6 +34,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         dependencies=[Depends(authorize)],
     )
     app.state.engine = engine
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeaders)
     register_error_handlers(app)
     app.include_router(docs.router, prefix=API_PREFIX)

@@ -350,3 +350,17 @@ def test_readers_do_not_see_setting_names(programme: Session, client: TestClient
     authorise(viewer, programme, "viewer")
     page = viewer.get("/").text
     assert "IMS_" not in page and "assumed" in page
+
+
+def test_static_files_are_compressed_fingerprinted_and_kept(client: TestClient) -> None:
+    page = client.get("/map").text
+    found = re.search(r'src="(/static/vendor/leaflet/leaflet\.js\?v=[0-9a-f]{12})"', page)
+    assert found, "the page asks for a fingerprinted Leaflet"
+    script = client.get(found.group(1), headers={"Accept-Encoding": "gzip"})
+    assert script.headers["content-encoding"] == "gzip"
+    assert len(script.content) > 140_000  # 147 KB once decompressed, sent in far less
+    assert script.headers["cache-control"] == "public, max-age=31536000, immutable"
+    plain = client.get("/static/vendor/leaflet/leaflet.js")
+    assert plain.headers["cache-control"] == "no-cache"  # no fingerprint: revalidated
+    html = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert html.headers.get("content-encoding") == "gzip"
