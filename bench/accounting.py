@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/accounting.py --hazards 100000
 
-Generates a national data set (DESIGN.md §8 scale: 100,000 hazards, ~300,000 releases),
+Generates a national data set (docs/design.md §8 scale: 100,000 hazards, ~300,000 releases),
 records it in a database of its own in the embedded cluster and prints:
 
 (a) approving the releases: releases/s, ledger included;

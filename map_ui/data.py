@@ -205,7 +205,7 @@ class HazardPage:
 
     @property
     def closed(self) -> bool:
-        """Fully released: less than 1 m² remains (DESIGN.md §2.5)."""
+        """Fully released: less than 1 m² remains (docs/design.md §2.5)."""
         return self.boundary is not None and self.figures["remaining_m2"] < OPEN_THRESHOLD_M2
 
     @property
@@ -299,7 +299,7 @@ def hazard_page(session: Session, reference: str, as_of: dt.date | None = None) 
             "by": rev.operator or "",
         })  # fmt: skip
     # The map draws what each release actually released (its effective part) and what fell
-    # outside the hazard, rebuilt with the rules that made the ledger (DESIGN.md §2.2).
+    # outside the hazard, rebuilt with the rules that made the ledger (docs/design.md §2.2).
     inputs = load_inputs(session, [hid])[0]
     versions = [v for v in inputs.versions if as_of is None or v.effective <= as_of]
     release_inputs = [r for r in inputs.releases if as_of is None or r.released <= as_of]

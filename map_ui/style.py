@@ -16,7 +16,7 @@ METHOD_LABELS = {
     "cleared": "Cleared",
 }
 
-# Released polygon outside its hazard: kept and shown, never counted (DESIGN.md §2.2).
+# Released polygon outside its hazard: kept and shown, never counted (docs/design.md §2.2).
 OUTSIDE_COLOUR = "#969696"
 
 # Province choropleth of remaining area (km²), a purple ramp that no layer above uses.

@@ -43,7 +43,7 @@ def get_article7(
     contam: Contam = Contamination.CMR,
     format: Annotated[Literal["json", "csv", "html", "xlsx", "pdf"], Query()] = "json",
 ) -> Any:
-    """Form 1(h) and Form 1(i) for a year, as JSON (DESIGN.md §7), CSV, HTML, XLSX or PDF.
+    """Form 1(h) and Form 1(i) for a year, as JSON (docs/design.md §7), CSV, HTML, XLSX or PDF.
 
     ``history`` tells when the report for an ended year was first produced and which
     corrections were recorded since with effect in that year.

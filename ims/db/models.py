@@ -307,7 +307,7 @@ class ReleaseItem(Base):
 class LedgerEntry(Base):
     """One event of a hazard's area timeline, derived from its revisions and releases.
 
-    The ledger is derived data (DESIGN.md §2): each event's signed change of remaining area,
+    The ledger is derived data (docs/design.md §2): each event's signed change of remaining area,
     computed once by chained differences and rebuilt for a hazard whenever one of its
     revisions or releases is recorded. As-of figures are sums over it.
     """
@@ -365,7 +365,7 @@ class LedgerPiece(Base):
 class HazardOverlap(Base):
     """Two hazards whose boundaries (in any revision) share ground: a possible double count.
 
-    Kept up to date with the ledger so the dissolved national total (DESIGN.md §2.6) only
+    Kept up to date with the ledger so the dissolved national total (docs/design.md §2.6) only
     needs geometry work for these few hazards.
     """
 

@@ -1,4 +1,4 @@
-"""Area accounting on geometry (DESIGN.md §2): geodesic areas, the per-hazard ledger, admin splits.
+"""Area accounting on geometry (docs/design.md §2): geodesic areas, the ledger, admin splits.
 
 Every figure here is computed from EPSG:4326 shapely geometries (x = longitude,
 y = latitude) as square metres on the WGS84 ellipsoid; nothing reads an area typed by a user.
@@ -348,7 +348,7 @@ def hazard_ledger_state(
 ) -> tuple[list[LedgerEntry], MultiPolygon]:
     """The chained-difference timeline of one hazard and its remaining geometry after it.
 
-    DESIGN.md §2.2–§2.4.
+    docs/design.md §2.2–§2.4.
 
     Events are ordered by (date, phase, seq): on one date boundary versions (phase 0) come
     before releases (phase 1), and ties within a phase are broken by seq alone (duplicate

@@ -1,4 +1,4 @@
-"""Data-quality findings (DESIGN.md §4): what is wrong, how bad, and where."""
+"""Data-quality findings (docs/design.md §4): what is wrong, how bad, and where."""
 
 from __future__ import annotations
 

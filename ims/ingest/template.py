@@ -1,4 +1,4 @@
-"""The canonical exchange template (DESIGN.md §6): reading its fields into records."""
+"""The canonical exchange template (docs/design.md §6): reading its fields into records."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The empty exchange template (DESIGN.md §6) as a zipped shapefile or a GeoPackage."""
+"""The empty exchange template (docs/design.md §6) as a zipped shapefile or a GeoPackage."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Article 7 Form 1(h) (remaining contamination) and 1(i) (land release), from the ledger.
 
-Every figure is a sum over the area ledger (DESIGN.md §2), so a report for any date takes
+Every figure is a sum over the area ledger (docs/design.md §2), so a report for any date takes
 one pass of SQL and agrees with the geometry to the square metre. The JSON shape is the
-one DESIGN.md §7 fixes; other tools read it.
+one docs/design.md §7 fixes; other tools read it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ims.db.dissolve import dissolved_remaining_area
 from ims.domain.enums import Contamination, ReleaseMethod
 from ims.errors import InvalidRequest
 
-OPEN_THRESHOLD_M2 = 1.0  # a hazard is closed when less than 1 m² remains (DESIGN.md §2.5)
+OPEN_THRESHOLD_M2 = 1.0  # a hazard is closed when less than 1 m² remains (docs/design.md §2.5)
 METHODS = [m.value for m in ReleaseMethod]
 REMAINING_COLUMNS = (
     "sha_count",
@@ -278,7 +278,7 @@ def _finish_released(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def article7(session: Session, year: int, scope: ReportScope) -> dict[str, Any]:
-    """The Article 7 report for calendar year ``year`` in the shape of DESIGN.md §7."""
+    """The Article 7 report for calendar year ``year`` in the shape of docs/design.md §7."""
     as_of = end_of_year(year)
     start = dt.date(year - 1, 12, 31)
     remaining_rows = remaining(session, as_of, scope)

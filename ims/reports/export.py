@@ -38,7 +38,7 @@ RELEASED_HEADER = [
 
 
 def to_json(report: dict[str, Any]) -> str:
-    """The report as JSON (DESIGN.md §7)."""
+    """The report as JSON (docs/design.md §7)."""
     return json.dumps(report, ensure_ascii=False, indent=2)
 
 

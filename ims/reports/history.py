@@ -1,6 +1,6 @@
 """Whether a report has changed since it was first produced.
 
-Records are never overwritten (DESIGN.md §2): a correction is a new hazard revision or a
+Records are never overwritten (docs/design.md §2): a correction is a new hazard revision or a
 late release whose date falls inside a period already reported. The first time a report
 for a finished period is produced, ims notes the last recording number it saw (``stamp``)
 and its totals; every later production of the same report lists what was recorded since

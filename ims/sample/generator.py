@@ -1,7 +1,7 @@
 """A deterministic, plausible national Lao PDR cluster-munition data set in the ims template.
 
 `generate` makes hazards (with their revisions) and land-release results in the canonical
-exchange template of DESIGN.md §6; `write` saves them as GeoPackages or zipped shapefiles,
+exchange template of docs/design.md §6; `write` saves them as GeoPackages or zipped shapefiles,
 the files an operator would upload.
 
 How the picture is built:
@@ -111,7 +111,7 @@ ANOMALY_FIELDS: Final = ("kind", "hazard_id", "release_id", "detail")
 
 ANOMALY_KINDS: Final = {
     "hazard_overlap": "the hazard overlaps another hazard (detail: the other hazard_id)",
-    "boundary_shrunk": "a boundary revision shrank the hazard (an adjustment, DESIGN.md §2.3)",
+    "boundary_shrunk": "a boundary revision shrank the hazard (an adjustment, docs/design.md §2.3)",
     "release_overlaps_previous": "the release overlaps the previous release of its hazard",
     "release_outside_hazard": "the release extends a little outside its hazard",
     "back_dated": "submitted late: its release_id follows releases with later dates",

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-# The records of history: rows are only ever added (DESIGN.md §2; issue 8). The audit trail
+# The records of history: rows are only ever added (docs/design.md §2; issue 8). The audit trail
 # also refuses TRUNCATE. Triggers bind every database role; the application's role
 # (APP_ROLE) has no UPDATE, DELETE or TRUNCATE privilege on them either.
 APP_ROLE = 'ims_app'  # as ims.db.session.APP_ROLE; a migration keeps its own copy

@@ -1,4 +1,4 @@
-"""Tests of area accounting (DESIGN.md §2): hand-built cases and properties over random data.
+"""Tests of area accounting (docs/design.md §2): hand-built cases and properties over random data.
 
 Expected areas are computed independently with ``pyproj.Geod.polygon_area_perimeter`` on
 explicit coordinate lists, never through the module's own area function.

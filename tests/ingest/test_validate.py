@@ -1,4 +1,4 @@
-"""Validation findings, feature by feature (DESIGN.md §4)."""
+"""Validation findings, feature by feature (docs/design.md §4)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from ims.reports.explain import explain
 
 GEOD = Geod(ellps="WGS84")
 # Geodesic areas computed from differently ordered rings agree to ~1e-8 relative; 0.1 m²
-# is far inside the 1 m² per hazard that DESIGN.md §2.3 allows.
+# is far inside the 1 m² per hazard that docs/design.md §2.3 allows.
 TOL = 0.1
 SHA, CHA = HazardStatus.SHA, HazardStatus.CHA
 NTS, TS, CLR = ReleaseMethod.CANCELLED, ReleaseMethod.REDUCED, ReleaseMethod.CLEARED

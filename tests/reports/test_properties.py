@@ -1,4 +1,4 @@
-"""Properties of the stored figures over random data (DESIGN.md §2.2, §2.3, §2.5).
+"""Properties of the stored figures over random data (docs/design.md §2.2, §2.3, §2.5).
 
 Random hazards, revisions and releases go in through the recording service; the Article 7
 and Article 4 figures that come out of the database are checked against the geometry

@@ -1,7 +1,7 @@
 """Tests of the sample data generator: determinism, template, geometry, timeline, files.
 
 Areas are checked independently with ``pyproj.Geod.geometry_area_perimeter``; the template
-field names are written out here from DESIGN.md §6, not imported from the module.
+field names are written out here from docs/design.md §6, not imported from the module.
 """
 
 from __future__ import annotations
