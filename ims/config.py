@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="logging level (DEBUG, INFO, WARNING…)")
     upload_max_bytes: int = Field(default=200 * 1024 * 1024, description="largest upload")
+    ledger_chunk_size: int = Field(
+        default=2000,
+        gt=0,
+        description="hazards per chunk when many ledgers are rebuilt; more than one chunk "
+        "is computed in parallel worker processes",
+    )
     host: str = Field(default="127.0.0.1", description="address `ims serve` listens on")
     port: int = Field(default=8000, description="port `ims serve` listens on")
     session_hours: float = Field(

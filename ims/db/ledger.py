@@ -22,6 +22,8 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.children import die_with_parent, spawn_context
+from ims.config import get_settings
 from ims.db.bulk import copy_rows, ewkb_hex
 from ims.domain.accounting import (
     AdminIndex,
@@ -421,8 +423,11 @@ def _append_releases(session: Session, ids: list[int]) -> list[int]:
 _worker_indexes: AdminIndexes | None = None
 
 
-def _init_worker(indexes: AdminIndexes) -> None:
+def _init_worker(indexes: AdminIndexes, parent_pid: int) -> None:
+    # Spawned, not forked: nothing of the parent (its database connection, a server's
+    # listening socket) is inherited, and the worker dies with the parent.
     global _worker_indexes
+    die_with_parent(parent_pid)
     _worker_indexes = indexes
 
 
@@ -444,11 +449,14 @@ def refresh_many(
     *,
     progress: Progress | None = None,
     workers: int | None = None,
-    chunk_size: int = 2000,
+    chunk_size: int | None = None,
     overlaps: bool = True,
 ) -> None:
     """Rebuild the ledger of many hazards, computing on every core; reports progress.
 
+    More than one chunk (``IMS_LEDGER_CHUNK_SIZE`` hazards) is computed by a pool of
+    spawned worker processes that die with this one (``ims.children``); call it from a
+    thread that outlives the call (any thread does: the pool ends before it returns).
     ``overlaps=False`` when only releases changed (they do not move boundaries).
     """
     ids = sorted(set(hazard_ids))
@@ -457,6 +465,7 @@ def refresh_many(
     session.flush()
     indexes = admin_indexes(session)
     workers = workers or os.cpu_count() or 1
+    chunk_size = chunk_size or get_settings().ledger_chunk_size
     done = 0
     if workers <= 1 or len(ids) <= chunk_size:
         for chunk in _chunks(ids, chunk_size):
@@ -465,7 +474,10 @@ def refresh_many(
             if progress:
                 progress(done, len(ids))
     else:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(indexes,)) as pool:
+        with ProcessPoolExecutor(
+            min(workers, -(-len(ids) // chunk_size)), mp_context=spawn_context(),
+            initializer=_init_worker, initargs=(indexes, os.getpid()),
+        ) as pool:  # fmt: skip
             chunks = list(_chunks(ids, chunk_size))
             pending = []
             for chunk in chunks:

@@ -166,3 +166,22 @@ def test_hazard_without_stored_remaining_geometry_is_rebuilt(
     ])  # fmt: skip
     assert rebuilt == [hazard_ids(session)["H1"]]
     assert session.scalar(text("SELECT count(*) FROM hazard_remaining")) == 1
+
+
+def test_the_parallel_rebuild_in_spawned_workers_equals_the_sequential_one(
+    session: Session, provinces: None
+) -> None:
+    # Several chunks go to the pool of spawned workers (ims.children); the result must be
+    # the ledger the sequential path stores.
+    record_hazards(session, [
+        hazard(f"H{i}", box(102.3 + i * 0.02, 19.6, 102.31 + i * 0.02, 19.61)) for i in range(12)
+    ])  # fmt: skip
+    record_releases(session, [
+        release(f"R{i}", f"H{i}", CLR, dt.date(2022, 4, 1),
+                box(102.3 + i * 0.02, 19.6, 102.305 + i * 0.02, 19.61))
+        for i in range(12)
+    ])  # fmt: skip
+    sequential = snapshot(session)
+    ids = list(hazard_ids(session).values())
+    ledger.refresh_many(session, ids, workers=2, chunk_size=3)
+    assert snapshot(session) == sequential
