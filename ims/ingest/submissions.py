@@ -405,23 +405,41 @@ def _staged_frame(session: Session, submission_id: int) -> Any:
     return gpd.GeoDataFrame(records, geometry=geoms, crs=4326)
 
 
-def approve(session: Session, submission_id: int, *, by: Actor | str | None = None,
-            today: dt.date | None = None) -> list[FindingData]:  # fmt: skip
-    """Apply a submission if it still has no error; returns the current findings.
-
-    Idempotent: approving an approved submission changes nothing. With any error the
-    findings are updated and Conflict is raised; nothing is applied.
-    """
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPROVAL_LOCK})
-    submission = session.scalars(
-        select(Submission).where(Submission.id == submission_id).with_for_update()
-    ).first()
+def _settled(session: Session, submission: Submission | None,
+             submission_id: int) -> list[FindingData] | None:  # fmt: skip
+    """The findings of an approved submission; raise for a missing or rejected one."""
     if submission is None:
         raise NotFound(f"submission {submission_id} does not exist")
     if submission.status == "approved":
         return findings_of(session, submission_id)
     if submission.status == "rejected":
         raise Conflict(f"submission {submission_id} was rejected; upload the file again")
+    return None
+
+
+def approve(session: Session, submission_id: int, *, by: Actor | str | None = None,
+            today: dt.date | None = None) -> list[FindingData]:  # fmt: skip
+    """Apply a submission if it still has no error; returns the current findings.
+
+    Idempotent: approving an approved submission changes nothing. With any error the
+    findings are updated and Conflict is raised; nothing is applied.
+
+    The cheap answers (approved already, rejected, no such submission) come before the
+    approval lock, so they never wait behind a long approval; the status is checked again
+    under the lock.
+    """
+    settled = _settled(session, session.get(Submission, submission_id), submission_id)
+    if settled is not None:
+        return settled
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPROVAL_LOCK})
+    submission = session.scalars(
+        select(Submission).where(Submission.id == submission_id).with_for_update()
+        .execution_options(populate_existing=True)  # the status read above may be stale
+    ).first()  # fmt: skip
+    settled = _settled(session, submission, submission_id)
+    if settled is not None:
+        return settled
+    assert submission is not None
     frame = _staged_frame(session, submission_id)
     result = validate(session, submission.kind, frame, today=today)
     kept = [f for f in findings_of(session, submission_id)
