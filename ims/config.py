@@ -28,7 +28,19 @@ class Settings(BaseSettings):
         description="unprivileged OS user that runs the embedded server when ims runs as root",
     )
     log_level: str = Field(default="INFO", description="logging level (DEBUG, INFO, WARNING…)")
-    upload_max_bytes: int = Field(default=200 * 1024 * 1024, description="largest upload")
+    upload_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0, description="largest upload")
+    upload_max_layers: int = Field(
+        default=50, gt=0, description="most map layers an upload may hold (all files together)"
+    )
+    upload_max_features: int = Field(
+        default=500_000, gt=0, description="most features the chosen layer of an upload may hold"
+    )
+    upload_max_vertices_per_feature: int = Field(
+        default=100_000, gt=0, description="most vertices one feature of an upload may have"
+    )
+    upload_max_vertices: int = Field(
+        default=20_000_000, gt=0, description="most vertices the features of an upload may have"
+    )
     ledger_chunk_size: int = Field(
         default=2000,
         gt=0,

@@ -121,7 +121,7 @@ def create_submission(
         outcome = submissions.stage(
             session, target, kind=kind, organisation=organisation,
             field_map=submissions.parse_field_map(field_map), crs=crs, layer=layer,
-            limits=UploadLimits(max_bytes=limit), filename=name,
+            limits=UploadLimits.from_settings(), filename=name,
             uploaded_by=principal.actor if principal else None,
         )  # fmt: skip
         session.commit()

@@ -244,7 +244,7 @@ def stage(
     """
     if kind not in KINDS:
         raise InvalidRequest(f"kind must be hazards or releases, not {kind!r}")
-    limits = limits or UploadLimits()
+    limits = limits or UploadLimits.from_settings()
     say = progress or (lambda _msg: None)
     size = upload.stat().st_size
     if size > limits.max_bytes:
