@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     upload_max_vertices: int = Field(
         default=20_000_000, gt=0, description="most vertices the features of an upload may have"
     )
+    request_max_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        gt=0,
+        description="largest request body other than an upload (forms, JSON)",
+    )
     ledger_chunk_size: int = Field(
         default=2000,
         gt=0,

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from contextlib import contextmanager
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -24,3 +25,24 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@contextmanager
+def request_session(app: FastAPI) -> Iterator[Session]:
+    """A session as a route would get it, for code that runs before routing (the gate).
+
+    It honours a test's ``dependency_overrides[get_session]``, as the routes do.
+    """
+    override: Any = app.dependency_overrides.get(get_session)
+    if override is None:
+        with Session(app.state.engine, expire_on_commit=False) as session:
+            yield session
+        return
+    made = override()
+    if isinstance(made, Session):
+        yield made
+        return
+    try:
+        yield next(made)
+    finally:
+        made.close()

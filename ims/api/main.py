@@ -9,6 +9,7 @@ from ims import __version__
 from ims.api import account, health, reference, reports, submissions, tiles
 from ims.api.auth import authorize
 from ims.api.errors import register_error_handlers
+from ims.api.gate import RequestGate
 from ims.config import configure_logging
 
 API_PREFIX = "/api/v1"
@@ -33,6 +34,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     )
     app.state.engine = engine
     register_error_handlers(app)
+    app.add_middleware(RequestGate)  # bodies: bounded, and read only once the caller may
     app.include_router(health.router, prefix=API_PREFIX)
     app.include_router(account.router, prefix=API_PREFIX)
     app.include_router(reports.router, prefix=API_PREFIX)
