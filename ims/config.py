@@ -46,6 +46,24 @@ class Settings(BaseSettings):
         gt=0,
         description="largest request body other than an upload (forms, JSON)",
     )
+    job_workers: int = Field(
+        default=2,
+        ge=1,
+        description="worker processes that read and check uploads for `ims serve` (approvals "
+        "have one of their own: they run one at a time)",
+    )
+    job_timeout_s: float = Field(
+        default=1800,
+        gt=0,
+        description="longest an upload's checks or an approval may run before it is stopped "
+        "(with everything it started); nothing of a stopped job is kept",
+    )
+    job_queue: int = Field(
+        default=8,
+        ge=0,
+        description="uploads (and, apart, approvals) that may wait for a worker; more are "
+        "answered 503 with Retry-After",
+    )
     ledger_chunk_size: int = Field(
         default=2000,
         gt=0,

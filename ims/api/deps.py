@@ -10,6 +10,8 @@ from fastapi import Depends, FastAPI, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from ims.jobs import Jobs
+
 
 def get_engine(request: Request) -> Engine:
     """The engine the app was created with."""
@@ -23,8 +25,15 @@ def get_session(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Sess
         yield session
 
 
+def get_jobs(request: Request) -> Jobs:
+    """Where long jobs run: the app's worker pools (tests may run them inline)."""
+    jobs: Jobs = request.app.state.jobs
+    return jobs
+
+
 EngineDep = Annotated[Engine, Depends(get_engine)]
 SessionDep = Annotated[Session, Depends(get_session)]
+JobsDep = Annotated[Jobs, Depends(get_jobs)]
 
 
 @contextmanager

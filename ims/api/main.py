@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
@@ -11,12 +14,23 @@ from ims.api.auth import authorize
 from ims.api.errors import register_error_handlers
 from ims.api.gate import RequestGate
 from ims.config import configure_logging
+from ims.jobs import Jobs, PoolJobs
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
-    """Build the app around ``engine`` (default: the configured database)."""
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.jobs.close()  # the worker processes end with the server
+
+
+def create_app(engine: Engine | None = None, *, jobs: Jobs | None = None) -> FastAPI:
+    """Build the app around ``engine`` (default: the configured database).
+
+    Uploads are checked and approvals applied by ``jobs`` (default: worker processes on
+    the same database, started at the first upload or approval).
+    """
     configure_logging()
     if engine is None:
         from ims.db.session import get_engine
@@ -31,8 +45,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         redoc_url=None,
         # Every route goes through the permission table (ims/api/permissions.py).
         dependencies=[Depends(authorize)],
+        lifespan=_lifespan,
     )
     app.state.engine = engine
+    # (tests may hand a Connection as the engine: .engine is the Engine of either)
+    app.state.jobs = jobs or PoolJobs(engine.engine.url.render_as_string(hide_password=False))
     register_error_handlers(app)
     app.add_middleware(RequestGate)  # bodies: bounded, and read only once the caller may
     app.include_router(health.router, prefix=API_PREFIX)

@@ -7,6 +7,7 @@ with no stack trace and no submission written.
 from __future__ import annotations
 
 import os
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from ims.cli import app as cli_app
 from ims.config import get_settings
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
+from ims.jobs import InlineJobs
 from tests.conftest import authorise
 from tests.ingest.test_submissions import hazard_frame, write_zip
 
@@ -35,7 +37,8 @@ BOWTIE = Polygon([(103.2, 19.4), (103.21, 19.41), (103.21, 19.4), (103.2, 19.41)
 def client(session: Session) -> TestClient:
     load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
                     level=1)  # fmt: skip
-    app = create_app(session.get_bind())  # type: ignore[arg-type]
+    # requests share the test's rolled-back transaction: uploads and approvals run in it
+    app = create_app(session.get_bind(), jobs=InlineJobs())  # type: ignore[arg-type]
     app.dependency_overrides[get_session] = lambda: session
     client = TestClient(app)
     authorise(client, session)
@@ -219,3 +222,41 @@ def test_found_by_fuzzing_blank_organisation_and_nul_characters(
     assert nul.status_code == 422
     assert nul.headers["content-type"].startswith("application/problem+json")
     assert "NUL" in nul.json()["detail"]
+
+
+def test_the_same_contract_through_the_worker_processes(
+    committed_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The other tests run uploads and approvals in their rolled-back transaction; served,
+    # they run in worker processes (ims.jobs) that commit on their own connection.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    with Session(committed_engine) as s, s.begin():
+        load_boundaries(s, [BoundaryFeature("LA-XI", "X", MultiPolygon([LAOS]))], level=1)
+    with TestClient(create_app(committed_engine)) as client:
+        with Session(committed_engine) as s, s.begin():
+            authorise(client, s)
+        created = post(client, good_zip(tmp_path), organisation="MAG")
+        assert created.status_code == 201, created.text  # type: ignore[attr-defined]
+        body = created.json()  # type: ignore[attr-defined]
+        assert (body["status"], body["feature_count"], body["errors"]) == ("validated", 2, 0)
+        approved = client.post(f"/api/v1/submissions/{body['id']}/approve")
+        assert approved.status_code == 200 and approved.json()["status"] == "approved"
+        again = client.post(f"/api/v1/submissions/{body['id']}/approve")
+        assert again.status_code == 200 and again.json()["status"] == "approved"
+        frame = hazard_frame([{"hazard_id": "BAD-1", "status": "dangerous"}], [BOWTIE])
+        bad = post(client, write_zip(frame, tmp_path, "bad")).json()  # type: ignore[attr-defined]
+        refused = client.post(f"/api/v1/submissions/{bad['id']}/approve")
+        assert refused.status_code == 409
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert any(f["code"] == "invalid_geometry" for f in refused.json()["findings"])
+        rejected = client.post(f"/api/v1/submissions/{bad['id']}/reject", json={"reason": "no"})
+        assert rejected.json()["status"] == "rejected"
+        hostile = post(client, HOSTILE["zip slip"](tmp_path))
+        assert hostile.status_code == 400  # type: ignore[attr-defined]
+        assert "unsafe path" in hostile.json()["detail"]  # type: ignore[attr-defined]
+    with committed_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM hazard")).scalar_one() == 2
+        assert conn.execute(text("SELECT count(*) FROM submission")).scalar_one() == 2
+    assert list(temp.iterdir()) == []  # the uploads' folders are gone
