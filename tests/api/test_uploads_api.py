@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from ims.domain.records import BoundaryFeature
 from ims.jobs import InlineJobs
 from tests.conftest import authorise
 from tests.ingest.test_submissions import hazard_frame, write_zip
+from tests.ingest.test_upload_limits import SLOW_SQL, geopackage, many_layers, with_sql
 
 LAOS = box(100.0, 13.9, 107.7, 22.5)
 BOWTIE = Polygon([(103.2, 19.4), (103.21, 19.41), (103.21, 19.4), (103.2, 19.41)])
@@ -127,6 +129,13 @@ def _corrupt_shp(tmp_path: Path) -> Path:
     return _zip(tmp_path / "corrupt.zip", members)
 
 
+VIEW_AS_LAYER = f"""
+    CREATE VIEW slow AS SELECT h.fid, h.geom, h.hazard_id FROM hazards h, ({SLOW_SQL});
+    INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)
+        VALUES ('slow', 'features', 'slow', 4326);
+    INSERT INTO gpkg_geometry_columns VALUES ('slow', 'geom', 'POLYGON', 4326, 0, 0);
+"""
+
 HOSTILE = {
     "garbage": lambda p: (p / "hazards.zip").write_bytes(b"not a zip at all") and p / "hazards.zip",
     "empty zip": lambda p: _zip(p / "empty.zip", {}),
@@ -138,6 +147,9 @@ HOSTILE = {
     "missing shx": lambda p: _shapefile_without(p, ".shx"),
     "corrupt shp": _corrupt_shp,
     "non-spatial": lambda p: (p / "table.csv").write_bytes(b"a,b\n1,2\n") and p / "table.csv",
+    # issue 13, item 4: refused at once, before GDAL opens anything
+    "5,000 layers": lambda p: many_layers(p / "layers.gpkg", 5000),
+    "a view as layer": lambda p: with_sql(geopackage(p / "view.gpkg"), VIEW_AS_LAYER),
 }
 
 
@@ -147,7 +159,9 @@ def test_hostile_uploads_are_clear_4xx_and_write_nothing(
 ) -> None:
     path = HOSTILE[case](tmp_path)
     before = count(session, "submission")
+    started = time.monotonic()
     response = post(client, path)
+    assert time.monotonic() - started < 10  # a view left to run would take 15 s and more
     assert 400 <= response.status_code < 500, response.text  # type: ignore[attr-defined]
     assert response.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
     detail = response.json()["detail"]  # type: ignore[attr-defined]
