@@ -167,7 +167,7 @@ def _worker_main(conn: Connection, database_url: str, parent_pid: int, timeout_s
 
 
 class _TimedOut(Exception):
-    pass
+    """A job ran past the pool's time limit."""
 
 
 class _Worker:

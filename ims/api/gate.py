@@ -46,6 +46,8 @@ FORM_ALLOWANCE = 64 * 1024
 
 @dataclass(frozen=True)
 class _Route:
+    """A route of the app as the gate matches it."""
+
     name: str
     methods: frozenset[str]  # empty: any (a mount)
     pattern: re.Pattern[str]
