@@ -67,8 +67,8 @@ class Settings(BaseSettings):
     ledger_chunk_size: int = Field(
         default=2000,
         gt=0,
-        description="hazards per chunk when many ledgers are rebuilt; more than one chunk "
-        "is computed in parallel worker processes",
+        description="hazards per chunk when many ledgers are rebuilt; with four chunks or "
+        "more for each core, they are computed in parallel worker processes",
     )
     host: str = Field(default="127.0.0.1", description="address `ims serve` listens on")
     port: int = Field(default=8000, description="port `ims serve` listens on")

@@ -421,6 +421,7 @@ def _append_releases(session: Session, ids: list[int]) -> list[int]:
 # --- the whole database, in parallel ------------------------------------------------------
 
 _worker_indexes: AdminIndexes | None = None
+_CHUNKS_PER_WORKER = 4
 
 
 def _init_worker(indexes: AdminIndexes, parent_pid: int) -> None:
@@ -454,9 +455,9 @@ def refresh_many(
 ) -> None:
     """Rebuild the ledger of many hazards, computing on every core; reports progress.
 
-    More than one chunk (``IMS_LEDGER_CHUNK_SIZE`` hazards) is computed by a pool of
-    spawned worker processes that die with this one (``ims.children``); call it from a
-    thread that outlives the call (any thread does: the pool ends before it returns).
+    With several chunks (``IMS_LEDGER_CHUNK_SIZE`` hazards) for each core, they are
+    computed by a pool of spawned worker processes that die with this one
+    (``ims.children``); the pool ends before the call returns.
     ``overlaps=False`` when only releases changed (they do not move boundaries).
     """
     ids = sorted(set(hazard_ids))
@@ -464,10 +465,13 @@ def refresh_many(
         return
     session.flush()
     indexes = admin_indexes(session)
-    workers = workers or os.cpu_count() or 1
     chunk_size = chunk_size or get_settings().ledger_chunk_size
+    # A spawned worker takes a second or two to start (a fresh interpreter): it pays off
+    # only with several chunks to compute.
+    chunk_count = -(-len(ids) // chunk_size)
+    workers = min(workers or os.cpu_count() or 1, chunk_count // _CHUNKS_PER_WORKER)
     done = 0
-    if workers <= 1 or len(ids) <= chunk_size:
+    if workers <= 1:
         for chunk in _chunks(ids, chunk_size):
             refresh(session, chunk, overlaps=False)
             done += len(chunk)
@@ -475,7 +479,7 @@ def refresh_many(
                 progress(done, len(ids))
     else:
         with ProcessPoolExecutor(
-            min(workers, -(-len(ids) // chunk_size)), mp_context=spawn_context(),
+            workers, mp_context=spawn_context(),
             initializer=_init_worker, initargs=(indexes, os.getpid()),
         ) as pool:  # fmt: skip
             chunks = list(_chunks(ids, chunk_size))

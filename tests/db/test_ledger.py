@@ -188,7 +188,7 @@ def test_the_parallel_rebuild_in_spawned_workers_equals_the_sequential_one(
     ])  # fmt: skip
     sequential = snapshot(session)
     ids = list(hazard_ids(session).values())
-    ledger.refresh_many(session, ids, workers=2, chunk_size=3)
+    ledger.refresh_many(session, ids, workers=2, chunk_size=1)
     assert snapshot(session) == sequential
 
 
