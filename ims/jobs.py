@@ -253,11 +253,6 @@ class JobPool:
         """Run a job and return its result (or raise its error) without holding a thread."""
         return await asyncio.wrap_future(self.submit(job, **kwargs))
 
-    def worker_pids(self) -> list[int]:
-        """The process ids of the live workers."""
-        with self._lock:
-            return [w.process.pid for w in self._live.values() if w.process.pid is not None]
-
     def close(self) -> None:
         """Stop taking jobs and kill the workers (a job still running is rolled back)."""
         with self._lock:
