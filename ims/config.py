@@ -28,7 +28,48 @@ class Settings(BaseSettings):
         description="unprivileged OS user that runs the embedded server when ims runs as root",
     )
     log_level: str = Field(default="INFO", description="logging level (DEBUG, INFO, WARNING…)")
-    upload_max_bytes: int = Field(default=200 * 1024 * 1024, description="largest upload")
+    upload_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0, description="largest upload")
+    upload_max_layers: int = Field(
+        default=50, gt=0, description="most map layers an upload may hold (all files together)"
+    )
+    upload_max_features: int = Field(
+        default=500_000, gt=0, description="most features the chosen layer of an upload may hold"
+    )
+    upload_max_vertices_per_feature: int = Field(
+        default=100_000, gt=0, description="most vertices one feature of an upload may have"
+    )
+    upload_max_vertices: int = Field(
+        default=20_000_000, gt=0, description="most vertices the features of an upload may have"
+    )
+    request_max_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        gt=0,
+        description="largest request body other than an upload (forms, JSON)",
+    )
+    job_workers: int = Field(
+        default=2,
+        ge=1,
+        description="worker processes that read and check uploads for `ims serve` (approvals "
+        "have one of their own: they run one at a time)",
+    )
+    job_timeout_s: float = Field(
+        default=1800,
+        gt=0,
+        description="longest an upload's checks or an approval may run before it is stopped "
+        "(with everything it started); nothing of a stopped job is kept",
+    )
+    job_queue: int = Field(
+        default=8,
+        ge=0,
+        description="uploads (and, apart, approvals) that may wait for a worker; more are "
+        "answered 503 with Retry-After",
+    )
+    ledger_chunk_size: int = Field(
+        default=2000,
+        gt=0,
+        description="hazards per chunk when many ledgers are rebuilt; with four chunks or "
+        "more for each core, they are computed in parallel worker processes",
+    )
     host: str = Field(default="127.0.0.1", description="address `ims serve` listens on")
     port: int = Field(default=8000, description="port `ims serve` listens on")
     session_hours: float = Field(

@@ -72,6 +72,14 @@ class InvalidUpload(ImsError):
     title = "Invalid upload"
 
 
+class UploadTooLarge(InvalidUpload):
+    """An upload (or a request body) is over one of the limits: bytes, layers, features,
+    vertices. The detail names the file, layer or feature and the limit."""
+
+    status_code = 413
+    title = "Too large"
+
+
 class InvalidGeometry(ImsError):
     """A geometry is invalid, empty or of the wrong type."""
 
@@ -91,6 +99,20 @@ class DatabaseUnavailable(ImsError):
 
     status_code = 503
     title = "Database unavailable"
+
+
+class ServiceBusy(ImsError):
+    """Every worker is busy and the queue is full: try again later (Retry-After)."""
+
+    status_code = 503
+    title = "Busy"
+
+
+class TookTooLong(ImsError):
+    """A job ran past its time limit and was stopped; nothing of it was kept."""
+
+    status_code = 504
+    title = "Took too long"
 
 
 class SetupError(ImsError):

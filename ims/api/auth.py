@@ -6,6 +6,10 @@ nobody. ``authorize`` (an app-wide dependency) finds who, looks the route up in 
 permission table and refuses what the role does not allow. Changes made with a session
 cookie must carry the session's CSRF token (header ``X-CSRF-Token`` or form field
 ``csrf_token``), so another site cannot make a signed-in browser change anything.
+
+A request with a body has been through ``ims.api.gate`` first, which identified the caller
+and applied the same rule before reading a byte of the body; ``authorize`` then uses the
+principal it found rather than looking it up again.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
@@ -32,6 +37,7 @@ SESSION_COOKIE = "ims_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+GATE_PRINCIPAL = "ims.gate.principal"  # in the request scope's state: (principal,)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -48,20 +54,50 @@ def route_name(request: Request) -> str:
     return ""
 
 
-def _identify(request: Request, session: SessionDep) -> Principal | None:
-    header = request.headers.get("authorization", "")
-    if header:
-        scheme, _, secret = header.partition(" ")
+def identify(session: Session, authorization: str, cookie: str | None) -> Principal | None:
+    """Who sends a request with this Authorization header and session cookie (None: nobody).
+
+    A malformed header or an unknown token is refused (NotAuthenticated), not anonymous.
+    """
+    if authorization:
+        scheme, _, secret = authorization.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise NotAuthenticated("use `Authorization: Bearer <token>` with an ims API token")
         principal = accounts.principal_from_token(session, secret.strip())
         if principal is None:
             raise NotAuthenticated("this API token is unknown, revoked or expired")
         return principal
-    cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         return accounts.principal_from_session(session, cookie)
     return None
+
+
+def _unruled(name: str) -> Forbidden:
+    # a route nobody gave a rule: refused (the tests catch it first)
+    return Forbidden(f"route {name!r} has no permission rule")
+
+
+def permit(name: str, principal: Principal | None) -> None:
+    """Refuse what the rule of route ``name`` does not allow ``principal`` (None: nobody)."""
+    rule = rule_for(name)
+    if rule is None:
+        raise _unruled(name)
+    if rule.public:
+        return
+    if principal is None:
+        if rule.readable and get_settings().public_read:
+            return
+        raise NotAuthenticated("sign in first (or send an API token)")
+    if principal.role not in rule.roles:
+        allowed = ", ".join(sorted(r.value for r in rule.roles))
+        raise Forbidden(f"{principal.username} is a {principal.role.value}; this needs the "
+                        f"role {allowed}")  # fmt: skip
+
+
+def _identify(request: Request, session: SessionDep) -> Principal | None:
+    return identify(
+        session, request.headers.get("authorization", ""), request.cookies.get(SESSION_COOKIE)
+    )
 
 
 async def _csrf_sent(request: Request) -> str:
@@ -86,20 +122,17 @@ async def authorize(
     """Identify the caller and apply the route's rule; the principal (None: anonymous)."""
     name = route_name(request)
     rule = rule_for(name)
-    if rule is None:  # a route nobody gave a rule: refused (the tests catch it first)
-        raise Forbidden(f"route {name!r} has no permission rule")
-    principal = await run_in_threadpool(_identify, request, session)
+    if rule is None:  # refused before anyone is looked up
+        raise _unruled(name)
+    gated = request.scope.get("state", {}).get(GATE_PRINCIPAL)
+    if gated is not None:  # the gate identified the caller before reading the body
+        principal: Principal | None = gated[0]
+    else:
+        principal = await run_in_threadpool(_identify, request, session)
     request.state.principal = principal
-    if rule.public:
+    permit(name, principal)
+    if principal is None or rule.public:
         return principal
-    if principal is None:
-        if rule.readable and get_settings().public_read:
-            return None
-        raise NotAuthenticated("sign in first (or send an API token)")
-    if principal.role not in rule.roles:
-        allowed = ", ".join(sorted(r.value for r in rule.roles))
-        raise Forbidden(f"{principal.username} is a {principal.role.value}; this needs the "
-                        f"role {allowed}")  # fmt: skip
     if principal.via == "session" and request.method not in SAFE_METHODS:
         sent = await _csrf_sent(request)
         if not (principal.csrf_token and hmac.compare_digest(sent, principal.csrf_token)):

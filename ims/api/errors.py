@@ -34,6 +34,12 @@ def is_page(request: Request) -> bool:
 
 async def _ims_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ImsError)
+    return error_response(request, exc)
+
+
+def error_response(request: Request, exc: ImsError) -> Response:
+    """The answer to a domain error: problem+json for the API, a page (or the sign-in
+    page) for the web pages. Also used by code that runs before routing (the gate)."""
     if exc.status_code >= 500:
         log.error(
             "%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc.detail

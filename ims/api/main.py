@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
@@ -10,14 +13,26 @@ from ims import __version__
 from ims.api import account, docs, health, reference, reports, submissions, tiles
 from ims.api.auth import authorize
 from ims.api.errors import register_error_handlers
+from ims.api.gate import RequestGate
 from ims.api.headers import SecurityHeaders
 from ims.config import configure_logging
+from ims.jobs import Jobs, PoolJobs
 
 API_PREFIX = "/api/v1"
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
-    """Build the app around ``engine`` (default: the configured database)."""
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.jobs.close()  # the worker processes end with the server
+
+
+def create_app(engine: Engine | None = None, *, jobs: Jobs | None = None) -> FastAPI:
+    """Build the app around ``engine`` (default: the configured database).
+
+    Uploads are checked and approvals applied by ``jobs`` (default: worker processes on
+    the same database, started at the first upload or approval).
+    """
     configure_logging()
     if engine is None:
         from ims.db.session import get_engine
@@ -32,11 +47,16 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         redoc_url=None,
         # Every route goes through the permission table (ims/api/permissions.py).
         dependencies=[Depends(authorize)],
+        lifespan=_lifespan,
     )
     app.state.engine = engine
+    # (tests may hand a Connection as the engine: .engine is the Engine of either)
+    app.state.jobs = jobs or PoolJobs(engine.engine.url.render_as_string(hide_password=False))
+    register_error_handlers(app)
+    # The last added runs first: security headers on every answer, the gate's included.
+    app.add_middleware(RequestGate)  # bodies: bounded, and read only once the caller may
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     app.add_middleware(SecurityHeaders)
-    register_error_handlers(app)
     app.include_router(docs.router, prefix=API_PREFIX)
     app.include_router(health.router, prefix=API_PREFIX)
     app.include_router(account.router, prefix=API_PREFIX)

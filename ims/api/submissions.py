@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
@@ -11,16 +12,18 @@ from fastapi import APIRouter, File, Form, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from ims.api.auth import PrincipalDep, sees_all_submissions
-from ims.api.deps import SessionDep
-from ims.config import get_settings
+from ims.api.deps import JobsDep, SessionDep
 from ims.db.accounts import Principal
 from ims.domain.findings import Finding as FindingData
-from ims.errors import Forbidden, InvalidUpload, NotFound
+from ims.errors import Forbidden, NotFound, UploadTooLarge
 from ims.ingest import submissions
 from ims.ingest.reader import UploadLimits
 from ims.ingest.templates import template_bytes
+from ims.jobs import approve_submission as approve_submission_job
+from ims.jobs import stage_upload
 
 router = APIRouter(tags=["submissions"])
 
@@ -82,10 +85,27 @@ def _public(session: SessionDep, submission_id: int,
 SubmissionId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 
 
+def _saved(file: UploadFile, folder: Path, limit: int) -> Path:
+    """The uploaded file copied into ``folder``, refused past ``limit`` bytes."""
+    name = Path(file.filename or "upload").name
+    target = folder / (name if name not in ("", ".", "..") else "upload")
+    with target.open("wb") as out:
+        copied = 0
+        while chunk := file.file.read(1 << 20):
+            copied += len(chunk)
+            if copied > limit:
+                raise UploadTooLarge(
+                    f"{target.name} is larger than the upload limit of {limit / 1e6:,.0f} MB"
+                )
+            out.write(chunk)
+    return target
+
+
 @router.post("/submissions", status_code=201, response_model=SubmissionPublic)
-def create_submission(
+async def create_submission(
     session: SessionDep,
     principal: PrincipalDep,
+    jobs: JobsDep,
     file: Annotated[UploadFile, File(description="zipped shapefile, GeoPackage, GeoJSON, KML")],
     kind: Annotated[Literal["hazards", "releases"], Form()],
     organisation: Annotated[str | None, Form(max_length=200)] = None,
@@ -98,34 +118,27 @@ def create_submission(
     """Upload a file; it is validated and staged for review (nothing is applied yet).
 
     Operators upload for their own organisation (leave ``organisation`` empty or give
-    it); reviewers and admins name the organisation the data comes from.
+    it); reviewers and admins name the organisation the data comes from. 503 with
+    Retry-After when as many uploads as ims takes at once are being checked already.
     """
     if principal is not None and not sees_all_submissions(principal):
         own = principal.organisation
         if organisation and organisation.strip() and organisation.strip() != own:
             raise Forbidden(f"{principal.username} uploads for {own}, not {organisation.strip()!r}")
         organisation = own
-    limit = get_settings().upload_max_bytes
-    name = Path(file.filename or "upload").name
-    with tempfile.TemporaryDirectory(prefix="ims-post-") as tmp:
-        target = Path(tmp) / name
-        with target.open("wb") as out:
-            copied = 0
-            while chunk := file.file.read(1 << 20):
-                copied += len(chunk)
-                if copied > limit:
-                    raise InvalidUpload(
-                        f"{name} is larger than the upload limit of {limit / 1e6:,.0f} MB"
-                    )
-                out.write(chunk)
-        outcome = submissions.stage(
-            session, target, kind=kind, organisation=organisation,
-            field_map=submissions.parse_field_map(field_map), crs=crs, layer=layer,
-            limits=UploadLimits(max_bytes=limit), filename=name,
-            uploaded_by=principal.actor if principal else None,
+    mapping = submissions.parse_field_map(field_map)
+    limits = UploadLimits.from_settings()
+    folder = Path(await run_in_threadpool(tempfile.mkdtemp, prefix="ims-post-"))
+    try:
+        target = await run_in_threadpool(_saved, file, folder, limits.max_bytes)
+        submission_id = await jobs.run(
+            "uploads", stage_upload, session, path=str(target), kind=kind,
+            organisation=organisation, field_map=mapping, crs=crs, layer=layer, limits=limits,
+            filename=target.name, uploaded_by=principal.actor if principal else None,
         )  # fmt: skip
-        session.commit()
-    return _public(session, outcome.submission.id, principal)
+    finally:
+        await run_in_threadpool(shutil.rmtree, folder, True)
+    return await run_in_threadpool(_public, session, submission_id, principal)
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionPublic)
@@ -137,24 +150,28 @@ def read_submission(
 
 
 @router.post("/submissions/{submission_id}/approve", response_model=SubmissionPublic)
-def approve_submission(
-    session: SessionDep, principal: PrincipalDep, submission_id: SubmissionId
+async def approve_submission(
+    session: SessionDep, principal: PrincipalDep, jobs: JobsDep, submission_id: SubmissionId
 ) -> SubmissionPublic:
-    """Apply a submission that has no error (409 with the findings if it has)."""
-    try:
-        submissions.approve(session, submission_id, by=principal.actor if principal else None)
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
-    return _public(session, submission_id, principal)
+    """Apply a submission that has no error (409 with the findings if it has).
+
+    Approvals run one at a time: one that has to wait for another is answered when it is
+    done (503 with Retry-After when too many wait already). An approved submission is
+    answered at once.
+    """
+    if not await run_in_threadpool(submissions.is_settled, session, submission_id):
+        by = principal.actor if principal else None
+        await jobs.run("approvals", approve_submission_job, session,
+                       submission_id=submission_id, by=by)  # fmt: skip
+    return await run_in_threadpool(_public, session, submission_id, principal)
 
 
 @router.post("/submissions/{submission_id}/reject", response_model=SubmissionPublic)
 def reject_submission(
     session: SessionDep, principal: PrincipalDep, submission_id: SubmissionId, body: RejectBody
 ) -> SubmissionPublic:
-    """Reject a submission with a reason; nothing of it is applied."""
+    """Reject a submission with a reason; nothing of it is applied (409 while it is being
+    approved)."""
     submissions.reject(session, submission_id, reason=body.reason,
                        by=principal.actor if principal else None)  # fmt: skip
     session.commit()

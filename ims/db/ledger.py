@@ -22,6 +22,8 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.children import die_with_parent, spawn_context
+from ims.config import get_settings
 from ims.db.bulk import copy_rows, ewkb_hex
 from ims.domain.accounting import (
     AdminIndex,
@@ -419,10 +421,14 @@ def _append_releases(session: Session, ids: list[int]) -> list[int]:
 # --- the whole database, in parallel ------------------------------------------------------
 
 _worker_indexes: AdminIndexes | None = None
+_CHUNKS_PER_WORKER = 4
 
 
-def _init_worker(indexes: AdminIndexes) -> None:
+def _init_worker(indexes: AdminIndexes, parent_pid: int) -> None:
+    # Spawned, not forked: nothing of the parent (its database connection, a server's
+    # listening socket) is inherited, and the worker dies with the parent.
     global _worker_indexes
+    die_with_parent(parent_pid)
     _worker_indexes = indexes
 
 
@@ -444,11 +450,14 @@ def refresh_many(
     *,
     progress: Progress | None = None,
     workers: int | None = None,
-    chunk_size: int = 2000,
+    chunk_size: int | None = None,
     overlaps: bool = True,
 ) -> None:
     """Rebuild the ledger of many hazards, computing on every core; reports progress.
 
+    With several chunks (``IMS_LEDGER_CHUNK_SIZE`` hazards) for each core, they are
+    computed by a pool of spawned worker processes that die with this one
+    (``ims.children``); the pool ends before the call returns.
     ``overlaps=False`` when only releases changed (they do not move boundaries).
     """
     ids = sorted(set(hazard_ids))
@@ -456,16 +465,23 @@ def refresh_many(
         return
     session.flush()
     indexes = admin_indexes(session)
-    workers = workers or os.cpu_count() or 1
+    chunk_size = chunk_size or get_settings().ledger_chunk_size
+    # A spawned worker takes a second or two to start (a fresh interpreter): it pays off
+    # only with several chunks to compute.
+    chunk_count = -(-len(ids) // chunk_size)
+    workers = min(workers or os.cpu_count() or 1, chunk_count // _CHUNKS_PER_WORKER)
     done = 0
-    if workers <= 1 or len(ids) <= chunk_size:
+    if workers <= 1:
         for chunk in _chunks(ids, chunk_size):
             refresh(session, chunk, overlaps=False)
             done += len(chunk)
             if progress:
                 progress(done, len(ids))
     else:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(indexes,)) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=spawn_context(),
+            initializer=_init_worker, initargs=(indexes, os.getpid()),
+        ) as pool:  # fmt: skip
             chunks = list(_chunks(ids, chunk_size))
             pending = []
             for chunk in chunks:

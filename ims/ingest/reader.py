@@ -7,17 +7,28 @@
 
 Every problem a person can fix is raised as ``InvalidUpload`` naming the file, the entry or the
 layer. Geometries are not repaired and rows are never dropped: validation reports them later.
+
+Nothing in an upload may cost more than its size: layers are listed once (never opened one by
+one), only the chosen layer is opened, and the limits on layers, features and vertices
+(``UploadLimits``) are checked before the work they would multiply. A GeoPackage is a SQLite
+database that could hold SQL to run: its structure is read with SQLite itself first (which
+runs nothing), SQL views and computed columns are refused, and GDAL opens it listing only
+its registered layers, with the options below.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
+import dataclasses
 import logging
 import os
 import re
 import shutil
+import sqlite3
 import stat
 import struct
+import time
 import warnings
 import zipfile
 import zlib
@@ -33,7 +44,8 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from ims.errors import InvalidUpload
+from ims.config import Settings, get_settings
+from ims.errors import InvalidUpload, UploadTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +94,27 @@ _DRIVERS = {
     "KML": "KML",
     "LIBKML": "KML",
 }
+
+# What GDAL may do when it opens an uploaded GeoPackage (it is read-only, so triggers never
+# fire). Listing a GeoPackage's layers makes GDAL prepare a statement over every table and
+# view, which runs a view's SQL: LIST_ALL_TABLES=NO keeps it to the registered layers (and
+# ims lists those itself, with SQLite, and opens only the chosen one). The configuration
+# options keep SQL functions and virtual tables from reaching other files or URLs, load no
+# SQLite extension and run no extra PRAGMA (these can only be set by whoever runs ims, but
+# an upload is never the place for them).
+_GPKG_OPEN_OPTIONS = {"LIST_ALL_TABLES": "NO"}
+_GDAL_CONFIG: dict[str, str | None] = {
+    "OGR_SQLITE_ALLOW_EXTERNAL_ACCESS": "NO",
+    "ALLOW_VIRTUAL_OGR_FROM_TRIGGER_AND_VIEW": "NO",
+    "OGR_SQLITE_LIST_VIRTUAL_OGR": "NO",
+    "OGR_SQLITE_LOAD_EXTENSIONS": None,
+    "OGR_SQLITE_PRAGMA": None,
+    "OGR_GPKG_FOREIGN_KEY_CHECK": "NO",  # a check over every table, not needed to read one
+}
+pyogrio.set_gdal_config_options(_GDAL_CONFIG)
+_GPKG_SIDECARS = ("-wal", "-journal", "-shm")  # a database still being written
+_INSPECT_S = 5.0  # reading a GeoPackage's structure with SQLite takes milliseconds
+_LAYER_SUFFIXES = {".shp", ".gpkg", ".kml", ".kmz", ".geojson"}  # .json: often metadata
 
 # dBASE language driver ids (byte 29 of the .dbf header) and the code page each declares,
 # for recording which encoding GDAL used. 0x57 is missing on purpose: see _shapefile_encoding.
@@ -153,6 +186,22 @@ class UploadLimits:
     max_uncompressed_bytes: int = 2 * 1024**3  # total of a zip's entries
     max_ratio: float = 200.0  # uncompressed/compressed of any entry and overall (zip bombs)
     max_entries: int = 2000
+    max_layers: int = 50  # layers and tables of every file in the upload together
+    max_features: int = 500_000  # in the chosen layer
+    max_vertices_per_feature: int = 100_000
+    max_vertices: int = 20_000_000  # of the chosen layer's features together
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> UploadLimits:
+        """The limits configured with ``IMS_UPLOAD_MAX_…``."""
+        settings = settings or get_settings()
+        return cls(
+            max_bytes=settings.upload_max_bytes,
+            max_layers=settings.upload_max_layers,
+            max_features=settings.upload_max_features,
+            max_vertices_per_feature=settings.upload_max_vertices_per_feature,
+            max_vertices=settings.upload_max_vertices,
+        )
 
 
 @dataclass(frozen=True)
@@ -163,7 +212,7 @@ class LayerInfo:
     path: Path  # what to hand to pyogrio
     layer: str | None  # pyogrio layer argument (gpkg/kml), None for single-layer sources
     driver: str  # "ESRI Shapefile", "GPKG", "GeoJSON", "KML"
-    feature_count: int
+    feature_count: int | None = None  # known once the layer is opened (the chosen one only)
 
 
 @dataclass
@@ -491,25 +540,54 @@ def _match_shapefile_stems(root: Path) -> None:
 
 @dataclass
 class _Found:
-    """Layers and non-layers met while scanning a source."""
+    """Layers and non-layers met while scanning a source, counted against the limit."""
 
+    max_layers: int
     layers: list[tuple[LayerInfo, str]] = field(default_factory=list)  # with display path
     tables: list[str] = field(default_factory=list)  # layers without geometry
     others: list[str] = field(default_factory=list)  # files that are not vector layers
     skipped: list[str] = field(default_factory=list)  # .json files that are not GeoJSON
     nested_zips: list[str] = field(default_factory=list)
 
+    def room(self) -> int:
+        """How many more layers (or tables) the upload may hold."""
+        return self.max_layers - len(self.layers) - len(self.tables)
 
-def list_layers(source: Path) -> list[LayerInfo]:
-    """The vector layers in ``source`` (a directory from unpack, or a single file)."""
-    found = _Found()
+    def make_room(self, count: int, where: str) -> None:
+        """Refuse the upload if ``count`` more layers found at ``where`` are too many."""
+        if count > self.room():
+            before = len(self.layers) + len(self.tables)
+            what = f"brings the upload to {before + count:,}" if before else f"holds {count:,}"
+            raise UploadTooLarge(
+                f"{where} {what} layers; the limit is {self.max_layers:,} layers in one "
+                "upload: send the layer you mean on its own"
+            )
+
+
+def list_layers(source: Path, *, max_layers: int = UploadLimits.max_layers) -> list[LayerInfo]:
+    """The vector layers in ``source`` (a directory from unpack, or a single file).
+
+    No layer is opened: their feature counts are left unknown (``None``).
+    """
+    found = _Found(max_layers)
     if source.is_dir():
-        for folder, dirs, files in os.walk(source):
+        files: list[tuple[Path, str]] = []
+        for folder, dirs, names in os.walk(source):
             dirs[:] = sorted(d for d in dirs if d != "__MACOSX")
-            for file_name in sorted(files):
+            for file_name in sorted(names):
                 path = Path(folder) / file_name
-                display = f"{source.name}/{path.relative_to(source).as_posix()}"
-                _scan_file(path, display, found, in_folder=True)
+                files.append((path, f"{source.name}/{path.relative_to(source).as_posix()}"))
+        candidates = sum(
+            1 for path, _ in files if path.suffix.lower() in _LAYER_SUFFIXES
+            and not _is_junk([path.name])
+        )  # fmt: skip
+        if candidates > max_layers:  # before a single file is opened
+            raise UploadTooLarge(
+                f"{source.name} holds {candidates:,} map files; the limit is {max_layers:,} "
+                "layers in one upload: send the layer you mean on its own"
+            )
+        for path, display in files:
+            _scan_file(path, display, found, in_folder=True)
     elif source.is_file():
         _scan_file(source, source.name, found, in_folder=False)
     else:
@@ -525,11 +603,15 @@ def _scan_file(path: Path, display: str, found: _Found, *, in_folder: bool) -> N
         return
     if ext == ".shp":
         _scan_shapefile(path, display, found)
-    elif ext in (".gpkg", ".kml", ".kmz"):
+    elif ext == ".gpkg":
+        _scan_geopackage(path, display, found)
+    elif ext in (".kml", ".kmz"):
         _scan_gdal(path, display, found, multi=True)
     elif ext in (".geojson", ".json"):
         try:
             _scan_gdal(path, display, found, multi=False)
+        except UploadTooLarge:
+            raise
         except InvalidUpload:
             if not in_folder or ext == ".geojson":
                 raise
@@ -598,15 +680,16 @@ def _scan_shapefile(shp: Path, display: str, found: _Found) -> None:
             f"{display} is damaged or is not a shapefile: it does not begin with a shapefile "
             "header; export the layer again"
         )
-    info = _read_info(shp, None, display)
-    if info["geometry_type"] is None:
+    found.make_room(1, display)
+    if struct.unpack("<i", header[32:36])[0] == 0:  # shape type "null": attributes only
         found.tables.append(display)
         return
-    layer = LayerInfo(shp.stem, shp, None, "ESRI Shapefile", int(info["features"]))
+    layer = LayerInfo(shp.stem, shp, None, "ESRI Shapefile")
     found.layers.append((layer, display.removesuffix(shp.suffix)))
 
 
 def _scan_gdal(path: Path, display: str, found: _Found, *, multi: bool) -> None:
+    """KML and GeoJSON: their layers listed by GDAL in one pass over the file."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -615,28 +698,133 @@ def _scan_gdal(path: Path, display: str, found: _Found, *, multi: bool) -> None:
         raise InvalidUpload(
             f"{display} cannot be opened as a map layer: {_gdal_message(exc, path, display)}"
         ) from None
+    found.make_room(len(listed), display)
+    driver = "KML" if path.suffix.lower() in (".kml", ".kmz") else "GeoJSON"
     for layer_name, geometry_type in listed:
         layer_name = str(layer_name)
         where = f"{display}, layer {layer_name!r}" if multi else display
         if geometry_type is None:
             found.tables.append(where)
             continue
-        info = _read_info(path, layer_name if multi else None, where)
-        driver = _DRIVERS.get(str(info["driver"]), str(info["driver"]))
         if multi:
-            layer = LayerInfo(layer_name, path, layer_name, driver, int(info["features"]))
+            layer = LayerInfo(layer_name, path, layer_name, driver)
             label = f"{display}:{layer_name}"
         else:
-            layer = LayerInfo(path.stem, path, None, driver, int(info["features"]))
+            layer = LayerInfo(path.stem, path, None, driver)
             label = display.removesuffix(path.suffix)
         found.layers.append((layer, label))
 
 
-def _read_info(path: Path, layer: str | None, display: str) -> dict[str, Any]:
+def _scan_geopackage(path: Path, display: str, found: _Found) -> None:
+    for suffix in _GPKG_SIDECARS:
+        if path.with_name(path.name + suffix).exists():
+            raise InvalidUpload(
+                f"{display} comes with {path.name + suffix}: the GeoPackage was still being "
+                "written; close it in the program that made it and upload it again"
+            )
+    for layer_name, has_geometry in _geopackage_layers(path, display, found):
+        where = f"{display}, layer {layer_name!r}"
+        if not has_geometry:
+            found.tables.append(where)
+            continue
+        layer = LayerInfo(layer_name, path, layer_name, "GPKG")
+        found.layers.append((layer, f"{display}:{layer_name}"))
+
+
+def _geopackage_layers(path: Path, display: str, found: _Found) -> list[tuple[str, bool]]:
+    """The layers a GeoPackage registers, (name, has a geometry column), read with SQLite.
+
+    SQLite reads the schema and two small tables here and runs nothing of the file's (the
+    database is opened read-only and immutable, untrusted schema, and the whole look is cut
+    off after a few seconds). A layer that is an SQL view, a virtual table or has computed
+    columns is refused: reading it would run SQL written by whoever made the file.
+    """
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    deadline = time.monotonic() + _INSPECT_S
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=0)) as db:
+            db.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+            db.execute("PRAGMA trusted_schema = OFF")
+            db.execute("PRAGMA query_only = ON")
+            return _registered_layers(db, display, found)
+    except sqlite3.Error as exc:
+        if time.monotonic() > deadline:
+            raise InvalidUpload(
+                f"{display}: its structure could not be read within {_INSPECT_S:.0f} s; ims "
+                "refuses it"
+            ) from None
+        raise InvalidUpload(
+            f"{display} cannot be read as a GeoPackage ({exc}): it may be damaged or only "
+            "partly uploaded"
+        ) from None
+
+
+def _registered_layers(
+    db: sqlite3.Connection, display: str, found: _Found
+) -> list[tuple[str, bool]]:
+    objects = {
+        str(name).lower(): (str(kind), str(sql or ""))
+        for kind, name, sql in db.execute("SELECT type, name, sql FROM sqlite_master")
+    }
+    if objects.get("gpkg_contents", ("",))[0] != "table":
+        raise InvalidUpload(
+            f"{display} is an SQLite database but not a GeoPackage (it has no gpkg_contents "
+            f"table): ims accepts {ACCEPTED}"
+        )
+    for name, (kind, _) in sorted(objects.items()):
+        if name.startswith("gpkg") and kind == "view":  # GDAL reads these tables on opening
+            raise InvalidUpload(
+                f"{display}: its GeoPackage table {name} is an SQL view; ims refuses it, as "
+                "reading it would run SQL from the file"
+            )
+    kinds = "lower(data_type) IN ('features', 'attributes')"
+    (count,) = db.execute(f"SELECT count(*) FROM gpkg_contents WHERE {kinds}").fetchone()
+    found.make_room(int(count), display)
+    geometry_tables: set[str] = set()
+    if objects.get("gpkg_geometry_columns", ("",))[0] == "table":
+        geometry_tables = {
+            str(name).lower() for (name,) in db.execute(
+                "SELECT table_name FROM gpkg_geometry_columns WHERE column_name IS NOT NULL"
+            )
+        }  # fmt: skip
+    layers = []
+    for (table_name,) in db.execute(f"SELECT table_name FROM gpkg_contents WHERE {kinds}"):
+        name = str(table_name)
+        kind, sql = objects.get(name.lower(), ("", ""))
+        where = f"{display}, layer {name!r}"
+        if kind == "view":
+            raise InvalidUpload(
+                f"{where} is an SQL view, not a table: ims does not read views, as reading "
+                "one runs SQL from the file; export the layer as a table and upload it again"
+            )
+        if kind != "table":
+            raise InvalidUpload(f"{where} is listed in the GeoPackage but has no table")
+        if re.match(r"\s*CREATE\s+VIRTUAL\s+TABLE", sql, re.IGNORECASE):
+            raise InvalidUpload(
+                f"{where} is a virtual table, not a table of data: ims refuses it; export "
+                "the layer as an ordinary table"
+            )
+        quoted = name.replace('"', '""')
+        columns = db.execute(f'PRAGMA table_xinfo("{quoted}")').fetchall()
+        computed = [str(c[1]) for c in columns if c[6] == 2]  # generated, computed on read
+        if computed:
+            raise InvalidUpload(
+                f"{where} has computed columns ({', '.join(computed)}): ims refuses them, as "
+                "reading one runs SQL from the file; export the layer with plain columns"
+            )
+        layers.append((name, name.lower() in geometry_tables))
+    return layers
+
+
+def _read_info(
+    path: Path, layer: str | None, display: str, options: dict[str, str]
+) -> dict[str, Any]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            info: dict[str, Any] = pyogrio.read_info(path, layer=layer, force_feature_count=True)
+            info: dict[str, Any] = pyogrio.read_info(
+                path, layer=layer, force_feature_count=True, **options
+            )
     except Exception as exc:  # GDAL reports problems as several exception types
         raise InvalidUpload(
             f"{display} cannot be read: {_gdal_message(exc, path, display)}"
@@ -712,23 +900,28 @@ def read_upload(
     """Read the chosen layer of an upload into a GeoDataFrame in EPSG:4326 (2-D)."""
     stated = _parse_crs(crs) if crs is not None and crs.strip() else None
     source = unpack(upload, workdir, limits=limits)
-    chosen = choose_layer(list_layers(source), kind=kind, name=layer)
+    chosen = choose_layer(list_layers(source, max_layers=limits.max_layers), kind=kind,
+                          name=layer)  # fmt: skip
     where = f"{upload.name}, layer {chosen.name!r}"
+    chosen = describe(chosen, where)
     if chosen.feature_count == 0:
         raise InvalidUpload(f"{where} has no features: the layer is empty")
+    _check_feature_count(chosen.feature_count or 0, where, limits)
     notes: list[str] = []
     encoding: str | None = None
     if chosen.driver == "ESRI Shapefile":
-        frame, encoding, measured = _read_shapefile(chosen, where, notes)
+        frame, encoding, measured = _read_shapefile(chosen, where, notes, limits)
     else:
-        frame, measured = _read_frame(chosen, where, None)
+        frame, measured = _read_frame(chosen, where, None, limits)
         if chosen.driver == "KML":
             frame = _drop_kml_bookkeeping(frame)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         raise InvalidUpload(f"{where} has no geometry column: it is a table, not a map layer")
+    _check_feature_count(len(frame), where, limits)  # the count GDAL gave may be an estimate
     geometries = frame.geometry.to_numpy()
     if len(geometries) and shapely.is_missing(geometries).all():
         raise InvalidUpload(f"{where}: none of its {len(geometries):,} features has a geometry")
+    _check_vertices(frame, where, limits)
 
     dropped = _drop_z_m(frame, measured, notes)
     if dropped is not None:
@@ -755,6 +948,46 @@ def read_upload(
     )
 
 
+def _open_options(layer: LayerInfo) -> dict[str, str]:
+    return _GPKG_OPEN_OPTIONS if layer.driver == "GPKG" else {}
+
+
+def describe(layer: LayerInfo, where: str) -> LayerInfo:
+    """The layer with its feature count and GDAL's driver: the one layer that is opened."""
+    info = _read_info(layer.path, layer.layer, where, _open_options(layer))
+    driver = _DRIVERS.get(str(info["driver"]), layer.driver)
+    return dataclasses.replace(layer, driver=driver, feature_count=int(info["features"]))
+
+
+def _check_feature_count(count: int, where: str, limits: UploadLimits) -> None:
+    if count > limits.max_features:
+        raise UploadTooLarge(
+            f"{where} has {count:,} features; the limit is {limits.max_features:,} features "
+            "in one upload: send it in parts"
+        )
+
+
+def _check_vertices(frame: Any, where: str, limits: UploadLimits) -> None:
+    """Refuse a feature, or a layer, with more vertices than the limits allow."""
+    counts = shapely.get_num_coordinates(frame.geometry.to_numpy())
+    over = np.flatnonzero(counts > limits.max_vertices_per_feature)
+    if over.size:
+        row = int(over[0])
+        references = [frame[c].iloc[row] for c in ("hazard_id", "release_id") if c in frame]
+        reference = next((str(v) for v in references if not pd.isna(v)), None)
+        named = f"feature {row + 1}" + (f" ({reference})" if reference else "")
+        raise UploadTooLarge(
+            f"{where}: {named} has {int(counts[row]):,} vertices; the limit is "
+            f"{limits.max_vertices_per_feature:,} vertices per feature: simplify its outline"
+        )
+    total = int(counts.sum())
+    if total > limits.max_vertices:
+        raise UploadTooLarge(
+            f"{where} has {total:,} vertices in all; the limit is {limits.max_vertices:,} "
+            "in one upload: send it in parts or simplify the outlines"
+        )
+
+
 def _parse_crs(text: str) -> CRS:
     try:
         return CRS.from_user_input(text.strip())
@@ -765,14 +998,17 @@ def _parse_crs(text: str) -> CRS:
         ) from None
 
 
-def _read_frame(layer: LayerInfo, where: str, encoding: str | None) -> tuple[Any, bool]:
+def _read_frame(
+    layer: LayerInfo, where: str, encoding: str | None, limits: UploadLimits
+) -> tuple[Any, bool]:
     """The layer as read by pyogrio, and whether GDAL dropped M values while reading it."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             frame = pyogrio.read_dataframe(
-                layer.path, layer=layer.layer, encoding=encoding, use_arrow=False
-            )
+                layer.path, layer=layer.layer, encoding=encoding, use_arrow=False,
+                max_features=limits.max_features + 1, **_open_options(layer),
+            )  # fmt: skip
         except UnicodeDecodeError:
             raise
         except Exception as exc:  # GDAL reports problems as several exception types
@@ -790,18 +1026,20 @@ def _read_frame(layer: LayerInfo, where: str, encoding: str | None) -> tuple[Any
     return frame, measured
 
 
-def _read_shapefile(layer: LayerInfo, where: str, notes: list[str]) -> tuple[Any, str, bool]:
+def _read_shapefile(
+    layer: LayerInfo, where: str, notes: list[str], limits: UploadLimits
+) -> tuple[Any, str, bool]:
     """Read a shapefile with the right attribute encoding: the frame, encoding and M flag."""
     passed, used, note = _shapefile_encoding(layer.path)
     try:
-        frame, measured = _read_frame(layer, where, passed)
+        frame, measured = _read_frame(layer, where, passed, limits)
     except UnicodeDecodeError:
         # e.g. a .cpg saying UTF-8 over text written in a Windows code page
         detected, _ascii = detect_dbf_encoding(_dbf_of(layer.path))
         if detected == used:
             detected = "ISO-8859-1"
         try:
-            frame, measured = _read_frame(layer, where, detected)
+            frame, measured = _read_frame(layer, where, detected, limits)
         except UnicodeDecodeError:
             raise InvalidUpload(
                 f"{where}: its text attributes cannot be decoded as {used} or {detected}; "

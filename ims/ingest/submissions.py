@@ -26,7 +26,9 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from psycopg.errors import LockNotAvailable
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ims.db import audit, ledger
@@ -237,14 +239,16 @@ def stage(
     filename: str | None = None,
     today: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
+    workdir: Path | None = None,
 ) -> StageOutcome:
     """Read, map and validate ``upload``; store it as a submission with its findings.
 
     Raises InvalidUpload for a file that cannot be used at all; then nothing is stored.
+    The upload is unpacked in a temporary folder inside ``workdir`` (default: the system's).
     """
     if kind not in KINDS:
         raise InvalidRequest(f"kind must be hazards or releases, not {kind!r}")
-    limits = limits or UploadLimits()
+    limits = limits or UploadLimits.from_settings()
     say = progress or (lambda _msg: None)
     size = upload.stat().st_size
     if size > limits.max_bytes:
@@ -259,8 +263,8 @@ def stage(
     org = _organisation(session, organisation)
     mapping = dict(field_map) if field_map else stored_mapping(session, org, kind)
     say(f"reading {filename or upload.name}")
-    with tempfile.TemporaryDirectory(prefix="ims-upload-") as workdir:
-        read = read_upload(upload, Path(workdir), kind=kind, layer=layer, crs=crs,
+    with tempfile.TemporaryDirectory(prefix="ims-upload-", dir=workdir) as unpacked:
+        read = read_upload(upload, Path(unpacked), kind=kind, layer=layer, crs=crs,
                            limits=limits)  # fmt: skip
     frame = apply_field_map(read.frame, kind, mapping)
     say(f"validating {len(frame):,} features")
@@ -405,23 +409,47 @@ def _staged_frame(session: Session, submission_id: int) -> Any:
     return gpd.GeoDataFrame(records, geometry=geoms, crs=4326)
 
 
-def approve(session: Session, submission_id: int, *, by: Actor | str | None = None,
-            today: dt.date | None = None) -> list[FindingData]:  # fmt: skip
-    """Apply a submission if it still has no error; returns the current findings.
+def is_settled(session: Session, submission_id: int) -> bool:
+    """Whether a submission is approved already (NotFound or Conflict for a missing or a
+    rejected one); cheap, and takes no lock."""
+    return _settled(session, session.get(Submission, submission_id), submission_id) is not None
 
-    Idempotent: approving an approved submission changes nothing. With any error the
-    findings are updated and Conflict is raised; nothing is applied.
-    """
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPROVAL_LOCK})
-    submission = session.scalars(
-        select(Submission).where(Submission.id == submission_id).with_for_update()
-    ).first()
+
+def _settled(session: Session, submission: Submission | None,
+             submission_id: int) -> list[FindingData] | None:  # fmt: skip
+    """The findings of an approved submission; raise for a missing or rejected one."""
     if submission is None:
         raise NotFound(f"submission {submission_id} does not exist")
     if submission.status == "approved":
         return findings_of(session, submission_id)
     if submission.status == "rejected":
         raise Conflict(f"submission {submission_id} was rejected; upload the file again")
+    return None
+
+
+def approve(session: Session, submission_id: int, *, by: Actor | str | None = None,
+            today: dt.date | None = None) -> list[FindingData]:  # fmt: skip
+    """Apply a submission if it still has no error; returns the current findings.
+
+    Idempotent: approving an approved submission changes nothing. With any error the
+    findings are updated and Conflict is raised; nothing is applied.
+
+    The cheap answers (approved already, rejected, no such submission) come before the
+    approval lock, so they never wait behind a long approval; the status is checked again
+    under the lock.
+    """
+    settled = _settled(session, session.get(Submission, submission_id), submission_id)
+    if settled is not None:
+        return settled
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPROVAL_LOCK})
+    submission = session.scalars(
+        select(Submission).where(Submission.id == submission_id).with_for_update()
+        .execution_options(populate_existing=True)  # the status read above may be stale
+    ).first()  # fmt: skip
+    settled = _settled(session, submission, submission_id)
+    if settled is not None:
+        return settled
+    assert submission is not None
     frame = _staged_frame(session, submission_id)
     result = validate(session, submission.kind, frame, today=today)
     kept = [f for f in findings_of(session, submission_id)
@@ -503,12 +531,25 @@ def _apply_releases(session: Session, result: ValidationResult, submission_id: i
 
 def reject(session: Session, submission_id: int, *, reason: str,
            by: Actor | str | None = None) -> None:  # fmt: skip
-    """Reject a submission with the reviewer's reason; nothing of it is applied."""
+    """Reject a submission with the reviewer's reason; nothing of it is applied.
+
+    It never waits for an approval of the same submission that is under way (that could
+    take minutes): that is a Conflict at once.
+    """
     if not reason.strip():
         raise InvalidRequest("a rejection needs a reason for the operator")
-    submission = session.scalars(
-        select(Submission).where(Submission.id == submission_id).with_for_update()
-    ).first()
+    try:
+        with session.begin_nested():  # a refused NOWAIT leaves the transaction usable
+            submission = session.scalars(
+                select(Submission).where(Submission.id == submission_id)
+                .with_for_update(nowait=True).execution_options(populate_existing=True)
+            ).first()  # fmt: skip
+    except OperationalError as exc:
+        if not isinstance(exc.orig, LockNotAvailable):
+            raise
+        raise Conflict(
+            f"submission {submission_id} is being approved right now; reload it in a while"
+        ) from None
     if submission is None:
         raise NotFound(f"submission {submission_id} does not exist")
     if submission.status == "approved":

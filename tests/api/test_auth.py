@@ -24,6 +24,7 @@ from ims.db.recording import load_boundaries
 from ims.domain.enums import Role
 from ims.domain.records import BoundaryFeature
 from ims.ingest import submissions
+from ims.jobs import InlineJobs
 from tests.api.test_uploads_api import LAOS, good_zip, post
 
 PASSWORD = "a long enough secret"
@@ -36,7 +37,7 @@ def app(engine: Engine, session: Session) -> object:
     accounts.create_user(session, "rev", Role.REVIEWER, password=PASSWORD, by="tests")
     accounts.create_user(session, "mag-op", Role.OPERATOR, organisation="MAG",
                          password=PASSWORD, by="tests")  # fmt: skip
-    app = create_app(engine)
+    app = create_app(engine, jobs=InlineJobs())  # jobs in the test's transaction
     app.dependency_overrides[get_session] = lambda: session
     return app
 

@@ -30,6 +30,7 @@ from ims.db.recording import load_boundaries
 from ims.domain.enums import Role
 from ims.domain.records import BoundaryFeature
 from ims.ingest import submissions
+from ims.jobs import InlineJobs
 from tests.api.test_uploads_api import LAOS, good_zip
 from tests.ingest.test_submissions import hazard_frame, write_zip
 
@@ -75,7 +76,8 @@ def world(engine: Engine, session: Session, tmp_path: Path) -> World:
         tokens[role] = accounts.create_token(session, name, "tests", by="tests")[1]
         users[role] = name
     accounts.create_user(session, "perm-target", Role.VIEWER, by="tests")
-    app = create_app(engine)  # requests use the test's session; the health check the engine
+    # requests use the test's session (uploads and approvals too); the health check the engine
+    app = create_app(engine, jobs=InlineJobs())
     app.dependency_overrides[get_session] = lambda: session
     return World(app, tokens, users, zip_path, "API-1", own, to_reject, "perm-target")
 

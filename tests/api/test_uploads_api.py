@@ -7,6 +7,8 @@ with no stack trace and no submission written.
 from __future__ import annotations
 
 import os
+import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -24,8 +26,10 @@ from ims.cli import app as cli_app
 from ims.config import get_settings
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
+from ims.jobs import InlineJobs
 from tests.conftest import authorise
 from tests.ingest.test_submissions import hazard_frame, write_zip
+from tests.ingest.test_upload_limits import SLOW_SQL, geopackage, many_layers, with_sql
 
 LAOS = box(100.0, 13.9, 107.7, 22.5)
 BOWTIE = Polygon([(103.2, 19.4), (103.21, 19.41), (103.21, 19.4), (103.2, 19.41)])
@@ -35,7 +39,8 @@ BOWTIE = Polygon([(103.2, 19.4), (103.21, 19.41), (103.21, 19.4), (103.2, 19.41)
 def client(session: Session) -> TestClient:
     load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
                     level=1)  # fmt: skip
-    app = create_app(session.get_bind())  # type: ignore[arg-type]
+    # requests share the test's rolled-back transaction: uploads and approvals run in it
+    app = create_app(session.get_bind(), jobs=InlineJobs())  # type: ignore[arg-type]
     app.dependency_overrides[get_session] = lambda: session
     client = TestClient(app)
     authorise(client, session)
@@ -124,6 +129,13 @@ def _corrupt_shp(tmp_path: Path) -> Path:
     return _zip(tmp_path / "corrupt.zip", members)
 
 
+VIEW_AS_LAYER = f"""
+    CREATE VIEW slow AS SELECT h.fid, h.geom, h.hazard_id FROM hazards h, ({SLOW_SQL});
+    INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)
+        VALUES ('slow', 'features', 'slow', 4326);
+    INSERT INTO gpkg_geometry_columns VALUES ('slow', 'geom', 'POLYGON', 4326, 0, 0);
+"""
+
 HOSTILE = {
     "garbage": lambda p: (p / "hazards.zip").write_bytes(b"not a zip at all") and p / "hazards.zip",
     "empty zip": lambda p: _zip(p / "empty.zip", {}),
@@ -135,6 +147,9 @@ HOSTILE = {
     "missing shx": lambda p: _shapefile_without(p, ".shx"),
     "corrupt shp": _corrupt_shp,
     "non-spatial": lambda p: (p / "table.csv").write_bytes(b"a,b\n1,2\n") and p / "table.csv",
+    # issue 13, item 4: refused at once, before GDAL opens anything
+    "5,000 layers": lambda p: many_layers(p / "layers.gpkg", 5000),
+    "a view as layer": lambda p: with_sql(geopackage(p / "view.gpkg"), VIEW_AS_LAYER),
 }
 
 
@@ -144,7 +159,9 @@ def test_hostile_uploads_are_clear_4xx_and_write_nothing(
 ) -> None:
     path = HOSTILE[case](tmp_path)
     before = count(session, "submission")
+    started = time.monotonic()
     response = post(client, path)
+    assert time.monotonic() - started < 10  # a view left to run would take 15 s and more
     assert 400 <= response.status_code < 500, response.text  # type: ignore[attr-defined]
     assert response.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
     detail = response.json()["detail"]  # type: ignore[attr-defined]
@@ -219,3 +236,41 @@ def test_found_by_fuzzing_blank_organisation_and_nul_characters(
     assert nul.status_code == 422
     assert nul.headers["content-type"].startswith("application/problem+json")
     assert "NUL" in nul.json()["detail"]
+
+
+def test_the_same_contract_through_the_worker_processes(
+    committed_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The other tests run uploads and approvals in their rolled-back transaction; served,
+    # they run in worker processes (ims.jobs) that commit on their own connection.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    with Session(committed_engine) as s, s.begin():
+        load_boundaries(s, [BoundaryFeature("LA-XI", "X", MultiPolygon([LAOS]))], level=1)
+    with TestClient(create_app(committed_engine)) as client:
+        with Session(committed_engine) as s, s.begin():
+            authorise(client, s)
+        created = post(client, good_zip(tmp_path), organisation="MAG")
+        assert created.status_code == 201, created.text  # type: ignore[attr-defined]
+        body = created.json()  # type: ignore[attr-defined]
+        assert (body["status"], body["feature_count"], body["errors"]) == ("validated", 2, 0)
+        approved = client.post(f"/api/v1/submissions/{body['id']}/approve")
+        assert approved.status_code == 200 and approved.json()["status"] == "approved"
+        again = client.post(f"/api/v1/submissions/{body['id']}/approve")
+        assert again.status_code == 200 and again.json()["status"] == "approved"
+        frame = hazard_frame([{"hazard_id": "BAD-1", "status": "dangerous"}], [BOWTIE])
+        bad = post(client, write_zip(frame, tmp_path, "bad")).json()  # type: ignore[attr-defined]
+        refused = client.post(f"/api/v1/submissions/{bad['id']}/approve")
+        assert refused.status_code == 409
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert any(f["code"] == "invalid_geometry" for f in refused.json()["findings"])
+        rejected = client.post(f"/api/v1/submissions/{bad['id']}/reject", json={"reason": "no"})
+        assert rejected.json()["status"] == "rejected"
+        hostile = post(client, HOSTILE["zip slip"](tmp_path))
+        assert hostile.status_code == 400  # type: ignore[attr-defined]
+        assert "unsafe path" in hostile.json()["detail"]  # type: ignore[attr-defined]
+    with committed_engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM hazard")).scalar_one() == 2
+        assert conn.execute(text("SELECT count(*) FROM submission")).scalar_one() == 2
+    assert list(temp.iterdir()) == []  # the uploads' folders are gone

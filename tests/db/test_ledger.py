@@ -8,6 +8,11 @@ rebuilds that hazard. Both paths must leave the same ledger, pieces and remainin
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -166,3 +171,59 @@ def test_hazard_without_stored_remaining_geometry_is_rebuilt(
     ])  # fmt: skip
     assert rebuilt == [hazard_ids(session)["H1"]]
     assert session.scalar(text("SELECT count(*) FROM hazard_remaining")) == 1
+
+
+def test_the_parallel_rebuild_in_spawned_workers_equals_the_sequential_one(
+    session: Session, provinces: None
+) -> None:
+    # Several chunks go to the pool of spawned workers (ims.children); the result must be
+    # the ledger the sequential path stores.
+    record_hazards(session, [
+        hazard(f"H{i}", box(102.3 + i * 0.02, 19.6, 102.31 + i * 0.02, 19.61)) for i in range(12)
+    ])  # fmt: skip
+    record_releases(session, [
+        release(f"R{i}", f"H{i}", CLR, dt.date(2022, 4, 1),
+                box(102.3 + i * 0.02, 19.6, 102.305 + i * 0.02, 19.61))
+        for i in range(12)
+    ])  # fmt: skip
+    sequential = snapshot(session)
+    ids = list(hazard_ids(session).values())
+    ledger.refresh_many(session, ids, workers=2, chunk_size=1)
+    assert snapshot(session) == sequential
+
+
+PARENT = """
+import os, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from ims.children import spawn_context
+from ims.db import ledger
+from ims.domain.accounting import AdminIndex
+
+indexes = ledger.AdminIndexes(AdminIndex([]), AdminIndex([]))
+with ProcessPoolExecutor(2, mp_context=spawn_context(), initializer=ledger._init_worker,
+                         initargs=(indexes, os.getpid())) as pool:
+    pids = {pool.submit(os.getpid).result() for _ in range(20)}
+    print(*pids, flush=True)
+    time.sleep(600)
+"""
+
+
+def test_the_parallel_pools_workers_die_with_the_process_that_started_them() -> None:
+    # `ims import --approve` rebuilds in the same pool: killed, it must leave no worker.
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    workers = [int(pid) for pid in parent.stdout.readline().split()]
+    assert workers and all(os.path.exists(f"/proc/{pid}") for pid in workers)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while any(_running(pid) for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived its parent"
+        time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -10,12 +11,13 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from ims.db.models import Hazard, Release, Submission, SubmissionFeature
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
-from ims.errors import Conflict, InvalidRequest, InvalidUpload
+from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
 from ims.ingest import submissions
 from ims.reports.article7 import ReportScope, article7
 
@@ -179,3 +181,37 @@ def test_concurrent_conflicting_approvals_leave_one_winner(committed_engine: Eng
     assert "already_recorded" in loser
     with committed_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM hazard")).scalar_one() == 1
+
+
+def test_settled_submissions_answer_at_once_while_an_approval_holds_the_lock(
+    committed_engine: Engine, tmp_path: Path
+) -> None:
+    # Attack of issue 13 (item 7): approve calls for settled submissions queued behind
+    # the approval lock. They are answered before the lock is even asked for.
+    with Session(committed_engine) as s, s.begin():
+        load_boundaries(s, [BoundaryFeature("LA-XI", "X", MultiPolygon([LAOS]))], level=1)
+        ids = []
+        for n in range(3):
+            square = box(103.1 + n / 10, 19.4, 103.11 + n / 10, 19.41)
+            frame = hazard_frame([{"hazard_id": f"LOCK-{n}"}], [square])
+            ids.append(submissions.stage(s, write_zip(frame, tmp_path, f"s{n}"),
+                                         kind="hazards").submission.id)  # fmt: skip
+        approved, rejected, waiting = ids
+        submissions.approve(s, approved)
+        submissions.reject(s, rejected, reason="wrong file")
+    with committed_engine.connect() as holder:  # a long approval elsewhere holds the lock
+        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": submissions._APPROVAL_LOCK})
+        with Session(committed_engine) as s:
+            s.execute(text("SET lock_timeout = '1s'"))
+            started = time.monotonic()
+            assert submissions.approve(s, approved) == []
+            with pytest.raises(Conflict, match="was rejected"):
+                submissions.approve(s, rejected)
+            with pytest.raises(NotFound):
+                submissions.approve(s, 2**31 - 1)
+            assert time.monotonic() - started < 0.5
+            s.rollback()
+            s.execute(text("SET lock_timeout = '1s'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                submissions.approve(s, waiting)  # this one does need the lock
+        holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": submissions._APPROVAL_LOCK})

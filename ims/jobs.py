@@ -1,0 +1,414 @@
+"""Long work for the web server (staging an upload, applying an approval) in worker processes.
+
+The web server is threaded and must stay responsive; an upload's checks or an approval can
+take minutes. They run in a small pool of long-lived worker processes, never in the
+server's own threads, and never in a forked child:
+
+- workers are spawned (``ims.children``): they inherit no socket, database connection or
+  lock of the server, and they are SIGKILLed when the server dies, even by ``kill -9``;
+- each worker leads its own process group, so a job that runs past ``IMS_JOB_TIMEOUT_S``
+  is killed with everything it started (the ledger's pool) and the worker is replaced;
+- a job opens its own database connection in the worker and commits there: when a worker
+  is killed, PostgreSQL rolls its transaction back and frees its locks at once;
+- the server awaits a job without holding a thread (``await JobPool.run``), so waiting
+  approvals cannot starve other requests; when every worker is busy and
+  ``IMS_JOB_QUEUE`` jobs already wait, the next is refused (503, Retry-After) at once.
+
+Uploads have ``IMS_JOB_WORKERS`` workers; approvals one (they run one at a time anyway,
+under the approval lock), so a long approval never holds up uploads. A job is a
+module-level function ``job(session, **kwargs)`` whose result and errors can be pickled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import os
+import queue
+import signal
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import suppress
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import DataError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from ims.children import die_with_parent, spawn_context
+from ims.config import configure_logging, get_settings
+from ims.db.audit import Actor
+from ims.errors import ImsError, InvalidRequest, ServiceBusy, TookTooLong
+from ims.ingest import submissions
+from ims.ingest.reader import UploadLimits
+
+log = logging.getLogger(__name__)
+
+Lane = Literal["uploads", "approvals"]
+Job = Callable[..., Any]
+_START_S = 120.0  # a worker imports geopandas, shapely, SQLAlchemy… before it is ready
+_RETRY_AFTER_S = 30
+
+
+# --- the jobs ----------------------------------------------------------------------------
+
+
+def stage_upload(
+    session: Session,
+    *,
+    path: str,
+    kind: str,
+    organisation: str | None,
+    field_map: dict[str, str],
+    crs: str | None,
+    layer: str | None,
+    limits: UploadLimits,
+    filename: str,
+    uploaded_by: Actor | None,
+) -> int:
+    """Read, check and store an uploaded file as a submission; its id."""
+    upload = Path(path)
+    outcome = submissions.stage(
+        session, upload, kind=kind, organisation=organisation, field_map=field_map, crs=crs,
+        layer=layer, limits=limits, filename=filename, uploaded_by=uploaded_by,
+        workdir=upload.parent,  # a killed job leaves nothing behind: the caller removes it
+    )  # fmt: skip
+    return outcome.submission.id
+
+
+def approve_submission(session: Session, *, submission_id: int, by: Actor | None) -> None:
+    """Apply a submission (Conflict with its findings if it has errors)."""
+    submissions.approve(session, submission_id, by=by)
+
+
+_WHAT = {stage_upload: "reading and checking the upload", approve_submission: "the approval"}
+
+
+def _what(job: Job) -> str:
+    return _WHAT.get(job, getattr(job, "__name__", "the job").replace("_", " "))
+
+
+# --- in the worker process ---------------------------------------------------------------
+
+
+def _worker_engine(database_url: str, timeout_s: float) -> Engine:
+    from ims.db.session import make_engine
+
+    engine = make_engine(database_url)
+
+    @event.listens_for(engine, "connect")
+    def _bounded(dbapi_connection: Any, _record: Any) -> None:
+        # A backend whose worker was killed stops within seconds, even in a long query
+        # or while waiting for a lock; one left idle in a transaction is ended by the
+        # server. (The worker itself is killed at the job timeout.)
+        with dbapi_connection.cursor() as cursor:
+            if dbapi_connection.info.server_version >= 140000:  # PostgreSQL 14 has it
+                cursor.execute("SET client_connection_check_interval = '2s'")
+            cursor.execute(f"SET idle_in_transaction_session_timeout = {int(timeout_s * 1000)}")
+        dbapi_connection.commit()
+
+    return engine
+
+
+def _run(engine: Engine, job: Job, kwargs: dict[str, Any]) -> tuple[str, Any]:
+    """Run one job in its own transaction: ("ok", result) or ("error", ImsError)."""
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                result = job(session, **kwargs)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        return "ok", result
+    except ImsError as exc:
+        return "error", exc
+    except DataError as exc:  # a value the database refused: the request's fault
+        cause = str(exc.orig or exc).strip()
+        return "error", InvalidRequest(
+            f"a value in the request cannot be stored or searched: {cause}"
+        )
+    except Exception:
+        log.exception("%s failed", _what(job))
+        return "error", ImsError("an unexpected error occurred; it has been logged")
+
+
+def _worker_main(conn: Connection, database_url: str, parent_pid: int, timeout_s: float) -> None:
+    """A worker's life: take jobs from the pipe until it closes (or the server dies)."""
+    die_with_parent(parent_pid, own_group=True)
+    configure_logging()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when its workers end
+    conn.send(("ready", os.getpid()))
+    engine: Engine | None = None
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        job, kwargs = request
+        if engine is None:
+            engine = _worker_engine(database_url, timeout_s)
+        outcome = _run(engine, job, kwargs)
+        try:
+            conn.send(outcome)
+        except Exception:  # a result or an error that does not pickle
+            log.exception("%s: its result cannot be sent back", _what(job))
+            conn.send(("error", ImsError("an unexpected error occurred; it has been logged")))
+
+
+# --- in the server -----------------------------------------------------------------------
+
+
+class _TimedOut(Exception):
+    """A job ran past the pool's time limit."""
+
+
+class _Worker:
+    """One worker process, owned by (and dying with) the pool thread that started it."""
+
+    def __init__(self, name: str, database_url: str, timeout_s: float) -> None:
+        context = spawn_context()
+        self.conn, child = context.Pipe()
+        self.process = context.Process(
+            target=_worker_main, args=(child, database_url, os.getpid(), timeout_s), name=name
+        )
+        self.process.start()
+        child.close()
+        try:
+            if not self.conn.poll(_START_S):
+                raise RuntimeError(f"{name} did not start within {_START_S:.0f} s")
+            self.conn.recv()  # "ready": it leads its own process group from now on
+        except BaseException:
+            self.kill()
+            raise
+
+    def call(self, job: Job, kwargs: dict[str, Any], timeout_s: float) -> tuple[str, Any]:
+        """Run ``job`` in this worker; _TimedOut, or EOFError if the worker died."""
+        self.conn.send((job, kwargs))
+        if not self.conn.poll(timeout_s):
+            raise _TimedOut
+        outcome: tuple[str, Any] = self.conn.recv()
+        return outcome
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started (its process group)."""
+        pid = self.process.pid
+        if pid is not None:
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            with suppress(ProcessLookupError):
+                self.process.kill()
+            self.process.join(10)
+        self.conn.close()
+
+
+_Item = tuple[Job, dict[str, Any], "Future[Any]"]
+
+
+class JobPool:
+    """A fixed number of worker processes taking jobs from a bounded queue."""
+
+    def __init__(
+        self, lane: str, database_url: str, *, workers: int, timeout_s: float, queue_size: int
+    ) -> None:
+        self.lane = lane
+        self.workers = workers
+        self.timeout_s = timeout_s
+        self.queue_size = queue_size
+        self._url = database_url
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._admitted = 0  # running and waiting
+        self._threads: list[threading.Thread] = []
+        self._live: dict[int, _Worker] = {}  # by slot
+        self._closed = False
+
+    def submit(self, job: Job, /, **kwargs: Any) -> Future[Any]:
+        """Queue ``job(session, **kwargs)``; ServiceBusy at once if the queue is full."""
+        with self._lock:
+            if self._closed:
+                raise ServiceBusy("ims is shutting down; try again shortly",
+                                  retry_after=_RETRY_AFTER_S)  # fmt: skip
+            if self._admitted >= self.workers + self.queue_size:
+                raise ServiceBusy(
+                    f"ims is busy with {self._admitted} {self.lane} (that is as many as it "
+                    f"takes at once); try again in a while", retry_after=_RETRY_AFTER_S,
+                )  # fmt: skip
+            self._admitted += 1
+            if not self._threads:
+                self._start_threads()
+        future: Future[Any] = Future()
+        future.add_done_callback(self._release)
+        self._queue.put((job, kwargs, future))
+        return future
+
+    async def run(self, job: Job, /, **kwargs: Any) -> Any:
+        """Run a job and return its result (or raise its error) without holding a thread."""
+        return await asyncio.wrap_future(self.submit(job, **kwargs))
+
+    def close(self) -> None:
+        """Stop taking jobs and kill the workers (a job still running is rolled back)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            live = list(self._live.values())
+        for worker in live:
+            worker.kill()
+        for _ in self._threads:
+            self._queue.put(None)
+
+    def _release(self, _future: Future[Any]) -> None:
+        with self._lock:
+            self._admitted -= 1
+
+    def _start_threads(self) -> None:
+        # The threads live as long as the pool: a worker's death signal is tied to the
+        # thread that started it (see ims.children).
+        for slot in range(self.workers):
+            thread = threading.Thread(target=self._serve, args=(slot,),
+                                      name=f"ims-{self.lane}-{slot}", daemon=True)  # fmt: skip
+            thread.start()
+            self._threads.append(thread)
+        atexit.register(self.close)
+
+    def _worker(self, slot: int) -> _Worker:
+        with self._lock:
+            worker = self._live.get(slot)
+        if worker is not None and worker.process.is_alive():
+            return worker
+        if worker is not None:
+            self._drop(slot)
+        worker = _Worker(f"ims-{self.lane}-worker-{slot}", self._url, self.timeout_s)
+        with self._lock:
+            closed = self._closed
+            if not closed:
+                self._live[slot] = worker
+        if closed:
+            worker.kill()
+            raise ServiceBusy("ims is shutting down; try again shortly",
+                              retry_after=_RETRY_AFTER_S)  # fmt: skip
+        return worker
+
+    def _drop(self, slot: int) -> None:
+        with self._lock:
+            worker = self._live.pop(slot, None)
+        if worker is not None:
+            worker.kill()
+
+    def _serve(self, slot: int) -> None:
+        # Start this slot's worker now, while the first job waits for the first slot:
+        # a worker takes seconds to import what it needs.
+        try:
+            self._worker(slot)
+        except ServiceBusy:  # closed meanwhile
+            return
+        except Exception:
+            log.exception("the %s worker %d did not start; it is tried again for a job",
+                          self.lane, slot)  # fmt: skip
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            job, kwargs, future = item
+            if not future.set_running_or_notify_cancel():
+                continue  # its caller went away while it waited
+            if self._closed:
+                future.set_exception(ServiceBusy("ims is shutting down; try again shortly",
+                                                 retry_after=_RETRY_AFTER_S))  # fmt: skip
+                continue
+            what = _what(job)
+            try:
+                worker = self._worker(slot)
+                status, value = worker.call(job, kwargs, self.timeout_s)
+            except _TimedOut:
+                log.warning("%s ran past %s s: its worker is killed", what, self.timeout_s)
+                self._drop(slot)
+                future.set_exception(TookTooLong(
+                    f"{what} took longer than {self.timeout_s:,.0f} s and was stopped; "
+                    "nothing of it was kept"
+                ))  # fmt: skip
+            except (EOFError, OSError):
+                log.error("the worker running %s ended unexpectedly", what)
+                self._drop(slot)
+                lost = f"{what} stopped unexpectedly (its worker ended); nothing of it was kept"
+                future.set_exception(ImsError(lost))
+            except BaseException as exc:  # e.g. the worker did not start
+                log.exception("%s could not run", what)
+                self._drop(slot)
+                failed = ImsError(f"{what} could not run; it has been logged")
+                future.set_exception(exc if isinstance(exc, ImsError) else failed)
+            else:
+                if status == "ok":
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+
+
+class Jobs(Protocol):
+    """Where the API runs its long jobs."""
+
+    async def run(self, lane: Lane, job: Job, session: Session, /, **kwargs: Any) -> Any:
+        """Run ``job(session, **kwargs)`` in ``lane``; its result, or its error raised."""
+
+    def close(self) -> None:
+        """Stop, at the server's shutdown."""
+
+
+class PoolJobs:
+    """Jobs in worker processes: one pool for uploads, one for approvals."""
+
+    def __init__(self, database_url: str) -> None:
+        settings = get_settings()
+        self.pools: dict[str, JobPool] = {
+            lane: JobPool(
+                lane,
+                database_url,
+                workers=workers,
+                timeout_s=settings.job_timeout_s,
+                queue_size=settings.job_queue,
+            )
+            for lane, workers in (("uploads", settings.job_workers), ("approvals", 1))
+        }
+
+    async def run(self, lane: Lane, job: Job, session: Session, /, **kwargs: Any) -> Any:
+        """Run the job in a worker; the request's session lets go of its connection first."""
+        await run_in_threadpool(session.close)  # no connection held while the job runs
+        return await self.pools[lane].run(job, **kwargs)
+
+    def close(self) -> None:
+        """Kill the workers of both pools."""
+        for pool in self.pools.values():
+            pool.close()
+
+
+class InlineJobs:
+    """Jobs run in the request's own session, in the server's thread pool.
+
+    Only for tests whose requests share one rolled-back transaction (a session given with
+    ``dependency_overrides``), which a worker process could not see. Never for serving.
+    """
+
+    async def run(self, lane: Lane, job: Job, session: Session, /, **kwargs: Any) -> Any:
+        """Run the job at once, committing (or rolling back) the request's session."""
+
+        def call() -> Any:
+            try:
+                result = job(session, **kwargs)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            return result
+
+        return await run_in_threadpool(call)
+
+    def close(self) -> None:
+        """Nothing to stop."""

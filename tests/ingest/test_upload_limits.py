@@ -1,0 +1,174 @@
+"""Uploads that would cost far more than their size are refused at once (issue 13, item 4).
+
+A GeoPackage is a SQLite database: it can hold thousands of layers in a few megabytes (the
+attack: 22 MB, 5,000 layers, each opened separately for 5.6 s, a worker busy for hours) or
+SQL that runs when a layer is read (a view with a recursive CTE). Each test builds such a
+file and checks that it is refused, quickly, with the file, layer or feature and the limit
+named.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Polygon
+
+from ims.errors import InvalidUpload, UploadTooLarge
+from ims.ingest.reader import UploadLimits, read_upload
+from tests.ingest.test_reader import hazards_frame, write_shp
+
+# Counting to 30 million in a recursive CTE takes SQLite about 15 s: if it runs, it shows.
+SLOW_SQL = (
+    "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 30000000) "
+    "SELECT max(i) FROM r"
+)
+
+
+def geopackage(path: Path, frame: gpd.GeoDataFrame | None = None) -> Path:
+    """A GeoPackage with one ordinary layer, 'hazards'."""
+    (frame if frame is not None else hazards_frame(2)).to_file(path, layer="hazards")
+    return path
+
+
+def with_sql(path: Path, script: str) -> Path:
+    db = sqlite3.connect(path)
+    db.executescript(script)
+    db.commit()
+    db.close()
+    return path
+
+
+def many_layers(path: Path, count: int) -> Path:
+    """A GeoPackage of ``count`` one-feature layers, as small as such a file gets."""
+    geopackage(path, hazards_frame(1))
+    db = sqlite3.connect(path)
+    create = db.execute("SELECT sql FROM sqlite_master WHERE name = 'hazards'").fetchone()[0]
+    for i in range(1, count):
+        name = f"layer_{i}"
+        db.execute(create.replace('"hazards"', f'"{name}"', 1))
+        db.execute(f'INSERT INTO "{name}" SELECT * FROM hazards')
+        db.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+                   "VALUES (?, 'features', ?, 4326)", (name, name))  # fmt: skip
+        db.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', 'POLYGON', 4326, 0, 0)",
+                   (name,))  # fmt: skip
+    db.commit()
+    db.close()
+    return path
+
+
+def refused_quickly(upload: Path, workdir: Path, fragment: str, *, within: float = 1.0,
+                    limits: UploadLimits = UploadLimits()) -> InvalidUpload:  # fmt: skip
+    started = time.monotonic()
+    with pytest.raises(InvalidUpload) as caught:
+        read_upload(upload, workdir, limits=limits)
+    took = time.monotonic() - started
+    assert fragment in caught.value.detail, caught.value.detail
+    assert took < within, f"refused after {took:.1f} s"
+    return caught.value
+
+
+def test_a_geopackage_with_5000_layers_is_refused_before_any_is_opened(tmp_path: Path) -> None:
+    upload = many_layers(tmp_path / "layers.gpkg", 5000)
+    assert upload.stat().st_size > 20e6  # the attack's 22 MB
+    error = refused_quickly(upload, tmp_path / "work",
+                            "layers.gpkg holds 5,000 layers; the limit is 50 layers")  # fmt: skip
+    assert isinstance(error, UploadTooLarge) and error.status_code == 413
+
+
+def test_the_layer_limit_counts_every_file_of_a_zip(tmp_path: Path) -> None:
+    folder = tmp_path / "src"
+    shp = write_shp(hazards_frame(1), folder)
+    upload = tmp_path / "many.zip"
+    with zipfile.ZipFile(upload, "w") as zf:
+        for i in range(60):
+            for part in folder.iterdir():
+                zf.write(part, f"{i}/{part.name}")
+    assert shp.exists()
+    refused_quickly(upload, tmp_path / "work", "many.zip holds 60 map files; the limit is 50")
+    few = UploadLimits(max_layers=3)
+    gpkg = many_layers(tmp_path / "four.gpkg", 4)
+    refused_quickly(gpkg, tmp_path / "w2", "four.gpkg holds 4 layers; the limit is 3",
+                    limits=few)  # fmt: skip
+
+
+def test_a_layer_that_is_a_view_is_refused_without_running_it(tmp_path: Path) -> None:
+    upload = with_sql(geopackage(tmp_path / "view.gpkg"), f"""
+        CREATE VIEW slow AS SELECT h.fid, h.geom, h.hazard_id FROM hazards h, ({SLOW_SQL});
+        INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)
+            VALUES ('slow', 'features', 'slow', 4326);
+        INSERT INTO gpkg_geometry_columns VALUES ('slow', 'geom', 'POLYGON', 4326, 0, 0);
+    """)  # fmt: skip
+    refused_quickly(upload, tmp_path / "work",
+                    "view.gpkg, layer 'slow' is an SQL view, not a table")  # fmt: skip
+
+
+def test_a_view_among_the_geopackages_own_tables_is_refused(tmp_path: Path) -> None:
+    upload = with_sql(geopackage(tmp_path / "meta.gpkg"), f"""
+        CREATE TABLE spare AS SELECT * FROM gpkg_extensions;
+        DROP TABLE gpkg_extensions;
+        CREATE VIEW gpkg_extensions AS SELECT * FROM spare, ({SLOW_SQL});
+    """)  # fmt: skip
+    refused_quickly(upload, tmp_path / "work", "table gpkg_extensions is an SQL view")
+
+
+def test_a_view_that_is_no_layer_is_never_run(tmp_path: Path) -> None:
+    # GDAL, left to list every table and view, runs this one (5 s and more); ims lists the
+    # registered layers itself and GDAL opens only the one chosen.
+    upload = with_sql(geopackage(tmp_path / "hidden.gpkg"), f"CREATE VIEW slow AS {SLOW_SQL};")
+    started = time.monotonic()
+    read = read_upload(upload, tmp_path / "work")
+    assert len(read.frame) == 2 and time.monotonic() - started < 2
+
+
+def test_computed_columns_and_virtual_tables_are_refused(tmp_path: Path) -> None:
+    computed = with_sql(geopackage(tmp_path / "computed.gpkg"), """
+        ALTER TABLE hazards ADD COLUMN big TEXT GENERATED ALWAYS AS (zeroblob(1000000)) VIRTUAL;
+    """)  # fmt: skip
+    refused_quickly(computed, tmp_path / "w1", "layer 'hazards' has computed columns (big)")
+    virtual = with_sql(geopackage(tmp_path / "virtual.gpkg"), """
+        CREATE VIRTUAL TABLE boxes USING rtree(id, minx, maxx, miny, maxy);
+        INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)
+            VALUES ('boxes', 'attributes', 'boxes', 0);
+    """)  # fmt: skip
+    refused_quickly(virtual, tmp_path / "w2", "layer 'boxes' is a virtual table")
+
+
+def test_a_geopackage_still_being_written_and_a_plain_sqlite_file(tmp_path: Path) -> None:
+    folder = tmp_path / "src"
+    folder.mkdir()
+    gpkg = geopackage(folder / "h.gpkg")
+    upload = tmp_path / "wal.zip"
+    with zipfile.ZipFile(upload, "w") as zf:
+        zf.write(gpkg, "h.gpkg")
+        zf.writestr("h.gpkg-wal", b"\0" * 100)
+    refused_quickly(upload, tmp_path / "w1", "comes with h.gpkg-wal")
+    plain = with_sql(tmp_path / "plain.gpkg", "CREATE TABLE t (x);")
+    refused_quickly(plain, tmp_path / "w2", "an SQLite database but not a GeoPackage")
+
+
+def test_a_layer_with_too_many_features(tmp_path: Path) -> None:
+    upload = geopackage(tmp_path / "six.gpkg", hazards_frame(6))
+    error = refused_quickly(upload, tmp_path / "work",
+                            "six.gpkg, layer 'hazards' has 6 features; the limit is 5 features",
+                            limits=UploadLimits(max_features=5))  # fmt: skip
+    assert error.status_code == 413
+
+
+def test_a_feature_with_too_many_vertices_is_named(tmp_path: Path) -> None:
+    frame = hazards_frame(3)
+    ring = [(103.3 + 0.01 * (i % 2), 19.4 + 0.0001 * i) for i in range(150)]
+    frame.loc[1, "geometry"] = Polygon(ring)
+    upload = geopackage(tmp_path / "detailed.gpkg", frame)
+    refused_quickly(upload, tmp_path / "w1",
+                    "detailed.gpkg, layer 'hazards': feature 2 (H2) has 151 vertices; the limit "
+                    "is 100 vertices per feature",
+                    limits=UploadLimits(max_vertices_per_feature=100))  # fmt: skip
+    squares = geopackage(tmp_path / "squares.gpkg", hazards_frame(4))
+    refused_quickly(squares, tmp_path / "w2",
+                    "squares.gpkg, layer 'hazards' has 20 vertices in all; the limit is 15",
+                    limits=UploadLimits(max_vertices=15))  # fmt: skip

@@ -1,0 +1,103 @@
+"""The job pool (ims.jobs): bounded in time and in queue, and its workers leave nothing behind."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ims.errors import Conflict, ServiceBusy, TookTooLong
+from ims.jobs import JobPool
+
+# The jobs below never touch the database: the worker opens a connection only when a job
+# uses its session.
+NO_DATABASE = "postgresql+psycopg://nobody@/nowhere?host=/nonexistent-socket-dir"
+
+
+def sleeper(session: Any, *, record: str, seconds: float) -> None:
+    """Start a child process (as the ledger's pool would), note both pids, then sleep."""
+    child = subprocess.Popen(["sleep", "600"])
+    Path(record).write_text(f"{os.getpid()} {child.pid}")
+    time.sleep(seconds)
+
+
+def whoami(session: Any) -> int:
+    return os.getpid()
+
+
+def refuses(session: Any) -> None:
+    raise Conflict("submission 7 has 1 error(s)", findings=[{"code": "bowtie", "row": 2}])
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting to be reaped does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
+def gone(pids: list[int], within: float) -> bool:
+    deadline = time.monotonic() + within
+    while any(alive(p) for p in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+@pytest.fixture
+def pool() -> Any:
+    made: list[JobPool] = []
+
+    def make(**kw: Any) -> JobPool:
+        settings = {"workers": 1, "timeout_s": 60.0, "queue_size": 2, **kw}
+        made.append(JobPool("tests", NO_DATABASE, **settings))
+        return made[-1]
+
+    yield make
+    for p in made:
+        p.close()
+
+
+def test_a_job_past_its_time_is_killed_with_its_children_and_the_worker_replaced(
+    pool: Any, tmp_path: Path
+) -> None:
+    jobs = pool(timeout_s=4.0)
+    first = jobs.submit(whoami).result(timeout=120)  # the worker is up (its start is slow)
+    record = tmp_path / "pids"
+    started = time.monotonic()
+    with pytest.raises(TookTooLong, match="took longer than 4 s and was stopped"):
+        jobs.submit(sleeper, record=str(record), seconds=600).result(timeout=120)
+    assert time.monotonic() - started < 15
+    worker, child = (int(x) for x in record.read_text().split())
+    assert worker == first
+    assert gone([worker, child], within=10), "the job's process group outlived its timeout"
+    assert jobs.submit(whoami).result(timeout=120) not in (first, None)  # a new worker
+
+
+def test_a_full_queue_is_refused_at_once_with_retry_after(pool: Any, tmp_path: Path) -> None:
+    jobs = pool(workers=1, queue_size=1)
+    running = jobs.submit(sleeper, record=str(tmp_path / "a"), seconds=30)
+    waiting = jobs.submit(whoami)
+    started = time.monotonic()
+    with pytest.raises(ServiceBusy) as busy:
+        jobs.submit(whoami)
+    assert time.monotonic() - started < 0.1
+    assert busy.value.status_code == 503 and busy.value.extra["retry_after"] > 0
+    jobs.close()
+    for future in (running, waiting):
+        with pytest.raises(Exception):  # noqa: B017 (killed or refused: either way, not run)
+            future.result(timeout=30)
+
+
+def test_a_jobs_error_comes_back_as_raised(pool: Any) -> None:
+    with pytest.raises(Conflict) as refused:
+        pool().submit(refuses).result(timeout=120)
+    assert refused.value.detail == "submission 7 has 1 error(s)"
+    assert refused.value.extra == {"findings": [{"code": "bowtie", "row": 2}]}
