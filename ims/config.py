@@ -97,6 +97,11 @@ class Settings(BaseSettings):
         description="let anyone who is not signed in read what a viewer reads (figures, maps, "
         "reports)",
     )
+    allow_self_approval: bool = Field(
+        default=False,
+        description="let the person who uploaded a submission through the web or the API "
+        "approve it too (a one-person office); by default someone else must (four eyes)",
+    )
     location_privacy: bool = Field(
         default=False,
         description="show viewers (and the public) only generalised locations of open hazards: "

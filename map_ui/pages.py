@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
+from ims.config import get_settings
 from ims.db.audit import hazard_events
 from ims.domain import access
 from ims.domain.enums import Contamination, Role
@@ -146,7 +147,10 @@ def submission_page(
     except ImsError as exc:
         return error_page(request, exc.status_code, "Submission not found", exc.detail)
     size = data.REVIEW_PAGE_SIZE
+    own = not access.may_approve(principal, review.submission["uploaded_by"],
+                                 allow_self=get_settings().allow_self_approval)  # fmt: skip
     return _page(request, "submission.html", review=review, active="submissions",
+                 own_upload=own,
                  code=code or "", findings_page=findings_page, page=page,
                  findings_pages=max(1, -(-review.findings_total // size)),
                  feature_pages=max(1, -(-review.submission["feature_count"] // size)),

@@ -16,7 +16,9 @@ from starlette.concurrency import run_in_threadpool
 
 from ims.api.auth import PrincipalDep, sees_all_submissions
 from ims.api.deps import JobsDep, SessionDep
+from ims.config import get_settings
 from ims.db.accounts import Principal
+from ims.domain import access
 from ims.domain.findings import Finding as FindingData
 from ims.errors import Forbidden, NotFound, UploadTooLarge
 from ims.ingest import submissions
@@ -160,6 +162,14 @@ async def approve_submission(
     answered at once.
     """
     if not await run_in_threadpool(submissions.is_settled, session, submission_id):
+        sub = await run_in_threadpool(submissions.get_submission, session, submission_id)
+        if not access.may_approve(principal, sub.uploaded_by,
+                                  allow_self=get_settings().allow_self_approval):  # fmt: skip
+            raise Forbidden(
+                f"{sub.uploaded_by} uploaded submission {submission_id}: another reviewer "
+                "approves it (four eyes; IMS_ALLOW_SELF_APPROVAL lets a one-person office "
+                "approve its own)"
+            )
         by = principal.actor if principal else None
         await jobs.run("approvals", approve_submission_job, session,
                        submission_id=submission_id, by=by)  # fmt: skip

@@ -51,3 +51,24 @@ def submission_filter(caller: Caller | None) -> int | None:
     if caller is None or caller.organisation_id is None:
         return -1
     return caller.organisation_id
+
+
+class Approver(Caller, Protocol):
+    """A caller who may approve: their user name matters for the four-eyes rule."""
+
+    @property
+    def username(self) -> str:
+        """The caller's user name."""
+        ...
+
+
+def may_approve(caller: Approver | None, uploaded_by: str | None, *, allow_self: bool) -> bool:
+    """Four eyes: a submission made through the web or the API is approved by someone else.
+
+    ``allow_self`` (IMS_ALLOW_SELF_APPROVAL) lets a one-person office approve its own.
+    Uploads from the server's command line (``cli:…``) are not a user's: any reviewer
+    may approve them.
+    """
+    if caller is None or caller.role not in (Role.REVIEWER, Role.ADMIN):
+        return False
+    return allow_self or uploaded_by is None or uploaded_by != caller.username
