@@ -143,9 +143,9 @@ class EmbeddedCluster:
             self._bindir = find_bindir()
         return self._bindir
 
-    def url(self, database: str = DATABASE) -> str:
-        """SQLAlchemy URL of a database in this cluster."""
-        return f"postgresql+psycopg://{SUPERUSER}@/{database}?host={quote(str(self.socket_dir))}"
+    def url(self, database: str = DATABASE, user: str = SUPERUSER) -> str:
+        """SQLAlchemy URL of a database in this cluster, logging in as ``user``."""
+        return f"postgresql+psycopg://{user}@/{database}?host={quote(str(self.socket_dir))}"
 
     # -- running commands as the right user --------------------------------------------
 

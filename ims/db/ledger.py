@@ -4,6 +4,11 @@ The rules are the domain's (``ims.domain.accounting``); this module loads a haza
 revisions and releases, runs them through ``hazard_ledger`` and stores the result. Any
 change to a hazard rebuilds that hazard's ledger only, so approving a release costs the
 work of one hazard, not of the database.
+
+The application's role may only read the ledger: it COPYs the rows it computed into
+session staging tables and the owner's function ``ims_ledger_store`` moves them in (after
+checking they describe exactly the hazards' own revisions and releases); the overlaps are
+computed by the owner's ``ims_refresh_overlaps`` (migration 0009).
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ from ims.domain.enums import HazardStatus, ReleaseMethod
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+# ledger_entry, ledger_piece and hazard_remaining rows, in the column orders below
+Rows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
 ENTRY_COLUMNS = (
     "hazard_id", "entry_no", "kind", "on", "seq", "revision_id", "release_id", "status_after",
     "delta_m2", "remaining_after_m2", "outside_m2", "count_admin1_id", "count_admin2_id",
@@ -46,6 +53,10 @@ ENTRY_COLUMNS = (
 )  # fmt: skip
 PIECE_COLUMNS = ("hazard_id", "entry_no", "level", "admin_id", "area_m2")
 REMAINING_COLUMNS = ("hazard_id", "geom", "status", "remaining_m2", "area_m2")
+# The session tables ims_ledger_stage() makes for the rows ims_ledger_store() moves in.
+STAGE_ENTRY, STAGE_PIECE, STAGE_REMAINING = (
+    "pg_temp.ims_stage_entry", "pg_temp.ims_stage_piece", "pg_temp.ims_stage_remaining",
+)  # fmt: skip
 _MIN_PIECE_M2 = 1e-6  # pieces smaller than this are floating-point dust
 _RELEASE_KINDS = frozenset(k.value for k in EventKind if k.is_release)
 
@@ -161,16 +172,12 @@ def _full_job(item: HazardInputs) -> _Job:
                 {r.key: r.geometry for r in item.releases}, item.revision_ids)  # fmt: skip
 
 
-def ledger_rows(
-    items: Sequence[HazardInputs], indexes: AdminIndexes
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def ledger_rows(items: Sequence[HazardInputs], indexes: AdminIndexes) -> Rows:
     """The ledger_entry, ledger_piece and hazard_remaining rows of whole hazards."""
     return _rows([_full_job(item) for item in items if item.versions], indexes)
 
 
-def _rows(
-    jobs: Sequence[_Job], indexes: AdminIndexes
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _rows(jobs: Sequence[_Job], indexes: AdminIndexes) -> Rows:
     """Rows for ledger entries (pure computation).
 
     The timelines are already computed; the admin splits of every geometry they produce
@@ -246,42 +253,29 @@ def _rows(
 
 
 def _store(
-    session: Session,
-    hazard_ids: Sequence[int],
-    rows: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]],
+    session: Session, hazard_ids: Sequence[int], rows: Rows, *, append: bool = False
 ) -> None:
-    """Replace the whole ledger of ``hazard_ids`` with ``rows``."""
+    """Replace the whole ledger of ``hazard_ids`` with ``rows`` (``append``: add to it).
+
+    One COPY per table into the session's staging tables and one call of the owner's
+    ``ims_ledger_store``, however many hazards: no statement per row.
+    """
     entries, pieces, remaining = rows
-    ids = list(hazard_ids)
-    session.execute(text("DELETE FROM ledger_entry WHERE hazard_id = ANY(:ids)"), {"ids": ids})
-    session.execute(text("DELETE FROM hazard_remaining WHERE hazard_id = ANY(:ids)"), {"ids": ids})
-    copy_rows(session, "ledger_entry", ENTRY_COLUMNS, entries)
-    copy_rows(session, "ledger_piece", PIECE_COLUMNS, pieces)
-    copy_rows(session, "hazard_remaining", REMAINING_COLUMNS, remaining)
+    session.execute(text("SELECT ims_ledger_stage()"))
+    copy_rows(session, STAGE_ENTRY, ENTRY_COLUMNS, entries)
+    copy_rows(session, STAGE_PIECE, PIECE_COLUMNS, pieces)
+    copy_rows(session, STAGE_REMAINING, REMAINING_COLUMNS, remaining)
+    session.execute(
+        text("SELECT ims_ledger_store(CAST(:ids AS integer[]), :append)"),
+        {"ids": list(hazard_ids), "append": append},
+    )
 
 
 def refresh_overlaps(session: Session, hazard_ids: Sequence[int] | None = None) -> None:
     """Recompute which hazards share ground with ``hazard_ids`` (all hazards if None)."""
-    where = "" if hazard_ids is None else "WHERE a.hazard_id = ANY(:ids)"
-    params = {} if hazard_ids is None else {"ids": list(hazard_ids)}
-    if hazard_ids is None:
-        session.execute(text("DELETE FROM hazard_overlap"))
-    else:
-        session.execute(
-            text("DELETE FROM hazard_overlap WHERE hazard_id = ANY(:ids) OR other_id = ANY(:ids)"),
-            params,
-        )
     session.execute(
-        text(
-            "INSERT INTO hazard_overlap (hazard_id, other_id) "
-            "SELECT DISTINCT x, y FROM ("
-            "  SELECT a.hazard_id AS h1, b.hazard_id AS h2 FROM hazard_revision a "
-            "  JOIN hazard_revision b ON a.hazard_id <> b.hazard_id "
-            "   AND ST_Intersects(a.geom, b.geom) AND NOT ST_Touches(a.geom, b.geom) "
-            f"  {where}) pairs, LATERAL (VALUES (h1, h2), (h2, h1)) v(x, y) "
-            "ON CONFLICT DO NOTHING"
-        ),
-        params,
+        text("SELECT ims_refresh_overlaps(CAST(:ids AS integer[]))"),
+        {"ids": None if hazard_ids is None else list(hazard_ids)},
     )
 
 
@@ -404,15 +398,9 @@ def _append_releases(session: Session, ids: list[int]) -> list[int]:
             (entry.count_admin1_id, entry.count_admin2_id), boundary,
         ))  # fmt: skip
     if jobs:
-        entries_rows, pieces, remaining_rows = _rows(jobs, admin_indexes(session))
-        appended = [job.hazard_id for job in jobs]
-        session.execute(
-            text("DELETE FROM hazard_remaining WHERE hazard_id = ANY(:ids)"), {"ids": appended}
-        )
-        copy_rows(session, "ledger_entry", ENTRY_COLUMNS, entries_rows)
-        copy_rows(session, "ledger_piece", PIECE_COLUMNS, pieces)
-        copy_rows(session, "hazard_remaining", REMAINING_COLUMNS, remaining_rows)
-        log.debug("appended %d release entries to %d hazards", len(entries_rows), len(jobs))
+        rows = _rows(jobs, admin_indexes(session))
+        _store(session, [job.hazard_id for job in jobs], rows, append=True)
+        log.debug("appended %d release entries to %d hazards", len(rows[0]), len(jobs))
     return sorted(rebuild)
 
 
@@ -426,9 +414,7 @@ def _init_worker(indexes: AdminIndexes) -> None:
     _worker_indexes = indexes
 
 
-def _rows_for_chunk(
-    chunk: list[HazardInputs],
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _rows_for_chunk(chunk: list[HazardInputs]) -> Rows:
     assert _worker_indexes is not None
     return ledger_rows(chunk, _worker_indexes)
 

@@ -1,4 +1,5 @@
-"""A backup restored into a fresh database gives the same Article 7 figures."""
+"""Backups: restored into a fresh database they give the same Article 7 figures; a restore
+under a running server leaves it working."""
 
 from __future__ import annotations
 
@@ -14,29 +15,32 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from ims.cli import app
-from ims.config import get_settings
 from ims.db.backup import backup, restore
-from ims.db.migrate import upgrade
 from ims.db.recording import load_boundaries, record_hazards, record_releases
-from ims.db.session import APP_ROLE, make_engine
+from ims.db.session import APP_ROLE, make_engine, make_owner_engine
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.errors import InvalidRequest
 from ims.reports.article7 import ReportScope, article7
+from tests.conftest import point_cli_at
 
 
 @pytest.fixture
 def databases(test_server) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """Two throw-away databases: a filled one and an empty one."""
-    urls = [test_server.create_database("ims_backup") for _ in range(2)]
+    """Two throw-away databases migrated to head (the owner's URLs)."""
+    urls = [test_server.migrated_database("ims_backup") for _ in range(2)]
     yield urls[0], urls[1]
     for url in urls:
         test_server.drop_database(url)
 
 
+@pytest.fixture
+def app_url(test_server):  # type: ignore[no-untyped-def]
+    """The application's login to one of them."""
+    return test_server.app_url
+
+
 def fill(engine: Engine) -> None:
-    upgrade(engine)
-    engine.dispose()  # the application's role may have been made just now
     with Session(engine) as session, session.begin():
         load_boundaries(session, [
             BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
@@ -57,10 +61,12 @@ def report(engine: Engine) -> dict:
 
 
 def test_restored_backup_gives_the_same_article7(
-    databases: tuple[str, str], tmp_path: Path
+    databases: tuple[str, str],
+    app_url,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     source_url, target_url = databases
-    source, target = make_engine(source_url), make_engine(target_url)
+    source, target = make_engine(app_url(source_url)), make_engine(app_url(target_url))
     try:
         fill(source)
         size = backup(source_url, tmp_path / "ims.backup")
@@ -70,36 +76,41 @@ def test_restored_backup_gives_the_same_article7(
         assert report(target)["released"][0]["cleared_m2"] > 0
         with target.connect() as conn:  # ims works on as its own role, with its limits
             assert conn.scalar(text("SELECT current_user")) == APP_ROLE
-            with pytest.raises(DBAPIError, match="permission denied"):
-                conn.execute(text("DELETE FROM release"))
+            for statement in ("DELETE FROM release", "UPDATE ledger_piece SET area_m2 = 0"):
+                with pytest.raises(DBAPIError, match="permission denied"), conn.begin_nested():
+                    conn.execute(text(statement))
     finally:
         source.dispose()
         target.dispose()
 
 
 def test_restore_replaces_what_the_database_held(
-    databases: tuple[str, str], tmp_path: Path
+    databases: tuple[str, str],
+    app_url,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
-    source_url, target_url = databases
-    source, target = make_engine(source_url), make_engine(target_url)
+    source_url, _ = databases
+    source, owner = make_engine(app_url(source_url)), make_owner_engine(source_url)
     try:
         fill(source)
         backup(source_url, tmp_path / "ims.backup")
-        with source.begin() as conn:  # a later change, then restore the earlier state
+        with owner.begin() as conn:  # a later change, then restore the earlier state
             conn.execute(text("UPDATE hazard SET reference = 'CHANGED'"))
         restore(source_url, tmp_path / "ims.backup")
         with source.connect() as conn:
             assert conn.scalar(text("SELECT reference FROM hazard")) == "H1"
     finally:
         source.dispose()
-        target.dispose()
+        owner.dispose()
 
 
 def test_a_file_that_is_no_backup_is_refused_and_nothing_changes(
-    databases: tuple[str, str], tmp_path: Path
+    databases: tuple[str, str],
+    app_url,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:
     source_url, _ = databases
-    source = make_engine(source_url)
+    source = make_engine(app_url(source_url))
     try:
         fill(source)
         bogus = tmp_path / "notes.txt"
@@ -115,14 +126,16 @@ def test_a_file_that_is_no_backup_is_refused_and_nothing_changes(
 
 
 def test_cli_backs_up_and_restores_with_one_line_errors(
-    databases: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    databases: tuple[str, str],
+    app_url,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     source_url, _ = databases
-    source = make_engine(source_url)
+    source = make_engine(app_url(source_url))
     try:
         fill(source)
-        monkeypatch.setenv("IMS_DATABASE_URL", source_url)
-        get_settings.cache_clear()
+        point_cli_at(monkeypatch, app_url(source_url), source_url)
         runner = CliRunner()
         done = runner.invoke(app, ["db", "backup", str(tmp_path / "a.backup")])
         assert done.exit_code == 0, done.output
@@ -135,6 +148,10 @@ def test_cli_backs_up_and_restores_with_one_line_errors(
         bad = runner.invoke(app, ["db", "restore", str(tmp_path / "junk.backup"), "--yes"])
         assert bad.exit_code == 2
         assert "not a backup" in bad.output and "Traceback" not in bad.output
+        with Session(source) as session:  # the restore is in the audit trail
+            restored_by = session.scalar(
+                text("SELECT actor FROM audit_event WHERE action = 'database.restored'")
+            )
+            assert restored_by is not None and restored_by.startswith("cli:")
     finally:
-        get_settings.cache_clear()
         source.dispose()
