@@ -4,16 +4,19 @@ under a running server leaves it working."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from shapely.geometry import MultiPolygon, box
+from fastapi.testclient import TestClient
+from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from ims.api.main import create_app
 from ims.cli import app
 from ims.db.backup import backup, restore
 from ims.db.recording import load_boundaries, record_hazards, record_releases
@@ -22,7 +25,8 @@ from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.errors import InvalidRequest
 from ims.reports.article7 import ReportScope, article7
-from tests.conftest import point_cli_at
+from tests.conftest import authorise, point_cli_at
+from tests.ingest.test_submissions import hazard_frame, write_zip
 
 
 @pytest.fixture
@@ -35,9 +39,9 @@ def databases(test_server) -> Iterator[tuple[str, str]]:  # type: ignore[no-unty
 
 
 @pytest.fixture
-def app_url(test_server):  # type: ignore[no-untyped-def]
+def app_url(test_server: Any) -> Callable[[str], str]:
     """The application's login to one of them."""
-    return test_server.app_url
+    return test_server.app_url  # type: ignore[no-any-return]
 
 
 def fill(engine: Engine) -> None:
@@ -62,8 +66,8 @@ def report(engine: Engine) -> dict:
 
 def test_restored_backup_gives_the_same_article7(
     databases: tuple[str, str],
-    app_url,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    app_url: Callable[[str], str],
+    tmp_path: Path,
 ) -> None:
     source_url, target_url = databases
     source, target = make_engine(app_url(source_url)), make_engine(app_url(target_url))
@@ -86,8 +90,8 @@ def test_restored_backup_gives_the_same_article7(
 
 def test_restore_replaces_what_the_database_held(
     databases: tuple[str, str],
-    app_url,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    app_url: Callable[[str], str],
+    tmp_path: Path,
 ) -> None:
     source_url, _ = databases
     source, owner = make_engine(app_url(source_url)), make_owner_engine(source_url)
@@ -104,10 +108,51 @@ def test_restore_replaces_what_the_database_held(
         owner.dispose()
 
 
+def test_a_running_server_keeps_working_after_a_restore(
+    databases: tuple[str, str],
+    app_url: Callable[[str], str],
+    tmp_path: Path,
+) -> None:
+    # Issue 13 item 9: the server's pooled connections outlived the restored PostGIS
+    # extension and approvals answered 500 ("no spatial operator found for
+    # 'st_intersects'") until a restart. The restore ends the database's other sessions;
+    # the pool reconnects.
+    source_url, _ = databases
+    server = make_engine(app_url(source_url))  # the running server's engine and pool
+    client = TestClient(create_app(server))
+    try:
+        fill(server)
+        with Session(server) as session, session.begin():
+            authorise(client, session, "reviewer")
+        # a hazard overlapping H1: the approval looks for overlaps (ST_Intersects)
+        before = approve(client, tmp_path, "H2", box(102.105, 19.6, 102.12, 19.62))
+        assert before.status_code == 200, before.text
+        backup(source_url, tmp_path / "ims.backup")
+        restore(source_url, tmp_path / "ims.backup")
+        after = approve(client, tmp_path, "H3", box(102.105, 19.6, 102.13, 19.63))
+        assert after.status_code == 200, after.text
+        with Session(server) as session:
+            refs = session.scalars(text("SELECT reference FROM hazard ORDER BY 1")).all()
+            assert refs == ["H1", "H2", "H3"]  # H2 came back with the backup
+            assert session.scalar(text("SELECT count(*) FROM hazard_overlap")) == 6
+    finally:
+        server.dispose()
+
+
+def approve(client: TestClient, folder: Path, reference: str, polygon: Polygon) -> Any:
+    """Upload one hazard and approve it through the API."""
+    path = write_zip(hazard_frame([{"hazard_id": reference}], [polygon]), folder, reference)
+    with path.open("rb") as fh:
+        created = client.post("/api/v1/submissions", files={"file": (path.name, fh)},
+                              data={"kind": "hazards"})  # fmt: skip
+    assert created.status_code == 201, created.text
+    return client.post(f"/api/v1/submissions/{created.json()['id']}/approve")
+
+
 def test_a_file_that_is_no_backup_is_refused_and_nothing_changes(
     databases: tuple[str, str],
-    app_url,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    app_url: Callable[[str], str],
+    tmp_path: Path,
 ) -> None:
     source_url, _ = databases
     source = make_engine(app_url(source_url))
@@ -127,8 +172,8 @@ def test_a_file_that_is_no_backup_is_refused_and_nothing_changes(
 
 def test_cli_backs_up_and_restores_with_one_line_errors(
     databases: tuple[str, str],
-    app_url,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    app_url: Callable[[str], str],
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     source_url, _ = databases
