@@ -191,6 +191,8 @@ INSERT INTO audit_event (actor, action, object_type, object_id) VALUES ('tests',
         "UPDATE hazard_revision SET status = 'SHA'",
         "DELETE FROM release",
         "UPDATE work_plan_target SET target_m2 = 0",
+        "DELETE FROM audit_seal",
+        "TRUNCATE audit_seal",
     ],
 )
 def test_even_the_owner_cannot_change_history_while_the_triggers_stand(
@@ -199,6 +201,10 @@ def test_even_the_owner_cannot_change_history_while_the_triggers_stand(
     with owner_engine.connect() as conn:
         trans = conn.begin()
         conn.execute(text(OWNER_ROWS))
+        conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # seal now, not at commit
+        conn.execute(text("INSERT INTO audit_seal (seal_no, tx, event_ids, event_hashes, "
+                          "prev_hash, hash) VALUES (999999, 0, '{}', '{}', "
+                          "sha256('a'), sha256('b'))"))  # fmt: skip
         with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
             conn.execute(text(statement))
         trans.rollback()
