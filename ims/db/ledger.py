@@ -424,6 +424,58 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[start : start + size]
 
 
+Sink = Callable[[list[int], Rows], None]
+
+
+def compute_many(
+    session: Session,
+    hazard_ids: Sequence[int],
+    sink: Sink,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    chunk_size: int = 2000,
+) -> None:
+    """Compute the whole ledger of many hazards on every core, handing each chunk to ``sink``.
+
+    ``sink(chunk, rows)`` stores the rows (a rebuild) or compares them (``ims db verify``);
+    progress is reported as chunks are handed over.
+    """
+    ids = sorted(set(hazard_ids))
+    if not ids:
+        return
+    session.flush()
+    indexes = admin_indexes(session)
+    workers = workers or os.cpu_count() or 1
+    done = 0
+    if workers <= 1 or len(ids) <= chunk_size:
+        for chunk in _chunks(ids, chunk_size):
+            sink(chunk, ledger_rows(load_inputs(session, chunk), indexes))
+            done += len(chunk)
+            if progress:
+                progress(done, len(ids))
+        return
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(indexes,)) as pool:
+        pending: list[tuple[list[int], Any]] = []
+        for chunk in _chunks(ids, chunk_size):
+            pending.append((chunk, pool.submit(_rows_for_chunk, load_inputs(session, chunk))))
+            # Keep the pipeline short so memory stays flat on a national database.
+            while len(pending) > workers * 2:
+                done += _hand_over(pending.pop(0), sink)
+                if progress:
+                    progress(done, len(ids))
+        while pending:
+            done += _hand_over(pending.pop(0), sink)
+            if progress:
+                progress(done, len(ids))
+
+
+def _hand_over(job: tuple[list[int], Any], sink: Sink) -> int:
+    chunk, future = job
+    sink(chunk, future.result())
+    return len(chunk)
+
+
 def refresh_many(
     session: Session,
     hazard_ids: Sequence[int],
@@ -438,41 +490,10 @@ def refresh_many(
     ``overlaps=False`` when only releases changed (they do not move boundaries).
     """
     ids = sorted(set(hazard_ids))
-    if not ids:
-        return
-    session.flush()
-    indexes = admin_indexes(session)
-    workers = workers or os.cpu_count() or 1
-    done = 0
-    if workers <= 1 or len(ids) <= chunk_size:
-        for chunk in _chunks(ids, chunk_size):
-            refresh(session, chunk, overlaps=False)
-            done += len(chunk)
-            if progress:
-                progress(done, len(ids))
-    else:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(indexes,)) as pool:
-            chunks = list(_chunks(ids, chunk_size))
-            pending = []
-            for chunk in chunks:
-                pending.append((chunk, pool.submit(_rows_for_chunk, load_inputs(session, chunk))))
-                # Keep the pipeline short so memory stays flat on a national database.
-                while len(pending) > workers * 2:
-                    done += _store_done(session, pending.pop(0))
-                    if progress:
-                        progress(done, len(ids))
-            while pending:
-                done += _store_done(session, pending.pop(0))
-                if progress:
-                    progress(done, len(ids))
-    if overlaps:
+    compute_many(session, ids, lambda chunk, rows: _store(session, chunk, rows),
+                 progress=progress, workers=workers, chunk_size=chunk_size)  # fmt: skip
+    if overlaps and ids:
         refresh_overlaps(session, None if len(ids) > 1000 else ids)
-
-
-def _store_done(session: Session, job: tuple[list[int], Any]) -> int:
-    chunk, future = job
-    _store(session, chunk, future.result())
-    return len(chunk)
 
 
 def refresh_all(session: Session, *, progress: Progress | None = None) -> None:
