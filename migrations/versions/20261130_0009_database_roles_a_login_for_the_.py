@@ -131,12 +131,15 @@ LEDGER_STORE = """
             RAISE EXCEPTION 'ims_ledger_store: stage the rows in the tables ims_ledger_stage() makes'
                 USING ERRCODE = 'insufficient_privilege';
         END IF;
+        -- Temporary tables have no statistics until analysed: without them the checks
+        -- below would be planned as nested loops over the whole staging tables.
+        ANALYZE pg_temp.ims_stage_entry, pg_temp.ims_stage_piece;
 
         SELECT format('hazard id %s is not among the hazards stored', s.hazard_id) INTO problem
         FROM (SELECT hazard_id FROM pg_temp.ims_stage_entry
               UNION ALL SELECT hazard_id FROM pg_temp.ims_stage_remaining) s
         WHERE NOT EXISTS (SELECT 1 FROM unnest(hazard_ids) i(id) WHERE i.id = s.hazard_id)
-        LIMIT 1;
+       ;
 
         IF problem IS NULL THEN
             SELECT format('hazard id %s entry %s does not match its %s', e.hazard_id,
@@ -153,20 +156,19 @@ LEDGER_STORE = """
                       OR r.seq <> e.seq OR r.released <> e."on"
                       OR (e.revision_id IS NOT NULL
                           AND (v.id IS NULL OR v.hazard_id <> e.hazard_id))
-                  END
-            LIMIT 1;
+                  END;
         END IF;
 
         IF problem IS NULL THEN
             SELECT format('release id %s has more than one entry', d.release_id) INTO problem
             FROM (SELECT release_id FROM pg_temp.ims_stage_entry WHERE release_id IS NOT NULL
-                  GROUP BY release_id HAVING count(*) > 1) d LIMIT 1;
+                  GROUP BY release_id HAVING count(*) > 1) d;
         END IF;
         IF problem IS NULL THEN
             SELECT format('revision id %s has more than one entry', d.revision_id) INTO problem
             FROM (SELECT revision_id FROM pg_temp.ims_stage_entry
                   WHERE kind IN ('added', 'status')
-                  GROUP BY revision_id HAVING count(*) > 1) d LIMIT 1;
+                  GROUP BY revision_id HAVING count(*) > 1) d;
         END IF;
         IF problem IS NULL AND append THEN
             SELECT format('hazard id %s entry %s is not after its ledger', e.hazard_id,
@@ -174,34 +176,38 @@ LEDGER_STORE = """
             FROM pg_temp.ims_stage_entry e
             WHERE e.entry_no <= (SELECT max(l.entry_no) FROM public.ledger_entry l
                                  WHERE l.hazard_id = e.hazard_id)
-               OR EXISTS (SELECT 1 FROM public.ledger_entry l WHERE l.release_id = e.release_id)
-            LIMIT 1;
+               OR EXISTS (SELECT 1 FROM public.ledger_entry l WHERE l.release_id = e.release_id);
         END IF;
         IF problem IS NULL THEN
-            -- Every revision and release of each hazard has its entry, once.
+            -- Every revision and release of each hazard has its entry, once (counted per
+            -- hazard in one pass each: no lookup per hazard).
+            WITH ids AS (SELECT DISTINCT unnest(hazard_ids) AS hazard_id),
+            records AS (
+                SELECT x.hazard_id, count(*) AS n FROM (
+                    SELECT v.hazard_id FROM public.hazard_revision v
+                    WHERE v.hazard_id = ANY (hazard_ids)
+                    UNION ALL
+                    SELECT r.hazard_id FROM public.release r WHERE r.hazard_id = ANY (hazard_ids)
+                ) x GROUP BY x.hazard_id),
+            staged AS (SELECT e.hazard_id, count(*) AS n FROM pg_temp.ims_stage_entry e
+                       GROUP BY e.hazard_id),
+            stored AS (SELECT l.hazard_id, count(*) AS n FROM public.ledger_entry l
+                       WHERE append AND l.hazard_id = ANY (hazard_ids) GROUP BY l.hazard_id)
             SELECT format('hazard id %s: %s ledger entries for %s revisions and releases',
-                          w.hazard_id, w.got, w.want) INTO problem
-            FROM (SELECT i.hazard_id,
-                         (SELECT count(*) FROM public.hazard_revision v
-                          WHERE v.hazard_id = i.hazard_id)
-                         + (SELECT count(*) FROM public.release r
-                            WHERE r.hazard_id = i.hazard_id) AS want,
-                         (SELECT count(*) FROM pg_temp.ims_stage_entry e
-                          WHERE e.hazard_id = i.hazard_id)
-                         + CASE WHEN append THEN (SELECT count(*) FROM public.ledger_entry l
-                                                  WHERE l.hazard_id = i.hazard_id)
-                                ELSE 0 END AS got
-                  FROM (SELECT DISTINCT unnest(hazard_ids) AS hazard_id) i) w
-            WHERE w.got <> w.want
-            LIMIT 1;
+                          ids.hazard_id, coalesce(staged.n, 0) + coalesce(stored.n, 0),
+                          coalesce(records.n, 0)) INTO problem
+            FROM ids
+            LEFT JOIN records ON records.hazard_id = ids.hazard_id
+            LEFT JOIN staged ON staged.hazard_id = ids.hazard_id
+            LEFT JOIN stored ON stored.hazard_id = ids.hazard_id
+            WHERE coalesce(records.n, 0) <> coalesce(staged.n, 0) + coalesce(stored.n, 0);
         END IF;
         IF problem IS NULL THEN
             SELECT format('hazard id %s: a piece of entry %s, which is not stored with it',
                           p.hazard_id, p.entry_no) INTO problem
             FROM pg_temp.ims_stage_piece p
             WHERE NOT EXISTS (SELECT 1 FROM pg_temp.ims_stage_entry e
-                              WHERE e.hazard_id = p.hazard_id AND e.entry_no = p.entry_no)
-            LIMIT 1;
+                              WHERE e.hazard_id = p.hazard_id AND e.entry_no = p.entry_no);
         END IF;
         IF problem IS NOT NULL THEN
             RAISE EXCEPTION 'ims_ledger_store refused the rows: %', problem
