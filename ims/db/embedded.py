@@ -4,6 +4,8 @@ The cluster lives in a data directory (``.ims/`` by default), listens only on a 
 in that directory (no TCP port, so nothing collides) and trusts local connections: the
 socket directory is private to the user who runs the server. PostgreSQL refuses to run as
 root, so when ims runs as root the server runs as an unprivileged service user instead.
+The cluster's superuser (``SUPERUSER``) owns the database and runs the migrations; the
+application logs in as the role the migrations make, ``ims_app`` (``ims.db.session``).
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def logins(settings: Settings | None = None, *, start: bool = True) -> Logins:
         return Logins(app, app, shared=True)
     cluster = embedded_cluster(settings)
     owner = cluster.up() if start else cluster.url()
-    return Logins(app_url(owner), owner, shared=False)
+    return Logins(cluster.url(user=APP_ROLE), owner, shared=False)
 
 
 def app_url(owner_url: str) -> str:
