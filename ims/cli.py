@@ -250,10 +250,12 @@ def db_verify(
 ) -> None:
     """Recompute every derived figure from the records and report what differs.
 
-    Rebuilds the area ledger of every hazard with the same code that keeps it, compares
-    it with the stored ledger, remaining areas and overlaps (to 0.001 m²), and checks every
-    noted first production of a report against the audit event that recorded it. Writes
-    nothing. Exit status 0 when all agree, 1 when something was changed behind ims's back.
+    Rebuilds the area ledger of every hazard with the code that keeps it,
+    compares it with the stored ledger, remaining areas and overlaps (to
+    0.001 m²), and checks each report's noted first production against the
+    audit event that recorded it. Writes nothing.
+
+    Exit status: 0 all agree, 1 something was changed behind ims's back.
     """
     from ims.db.verify import verify_database
 
@@ -1041,11 +1043,13 @@ def audit_verify(
         typer.Option(help="A head hash printed by an earlier run: it must still be in the chain."),
     ] = None,
 ) -> None:
-    """Check the audit trail against its sealed SHA-256 chain (as the database owner).
+    """Check the audit trail against its sealed SHA-256 chain (as the owner).
 
-    Reports rows in no seal (forged), rows changed since they were sealed (altered),
-    sealed rows that are gone (removed) and a broken chain; prints the head hash, to be
-    noted outside the database. Exit status 0 when clean, 1 when tampering is found.
+    Reports rows in no seal (forged), rows changed since they were sealed
+    (altered), sealed rows that are gone (removed) and a broken chain; prints
+    the head hash, to be noted outside the database.
+
+    Exit status: 0 clean, 1 tampering found.
     """
     from ims.db.audit import verify_chain
     from ims.db.session import make_owner_engine
