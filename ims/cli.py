@@ -7,7 +7,7 @@ import functools
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.console import Console
 from ims.config import configure_logging, get_settings
 from ims.db.audit import cli_actor
 from ims.errors import ImsError
+
+if TYPE_CHECKING:
+    from ims.db.session import Logins
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,10 +68,10 @@ def main(
     configure_logging("DEBUG" if verbose else None)
 
 
-def _database_up(*, quiet: bool = False) -> str:
-    """Start the embedded cluster if needed, migrate to head and return the URL."""
+def _database_up(*, quiet: bool = False) -> Logins:
+    """Start the embedded cluster if needed, migrate to head; how to log in to it."""
     from ims.db.migrate import current_revision, upgrade
-    from ims.db.session import embedded_cluster, make_engine, normalise_url
+    from ims.db.session import embedded_cluster, logins, make_owner_engine
 
     settings = get_settings()
 
@@ -77,14 +80,14 @@ def _database_up(*, quiet: bool = False) -> str:
             err.print(message, highlight=False)
 
     if settings.database_url:
-        url = normalise_url(settings.database_url)
+        found = logins(settings)
         say("using the server in IMS_DATABASE_URL")
     else:
         cluster = embedded_cluster(settings)
         created = cluster.init()
         started = cluster.start()
         cluster.ensure_database()
-        url = cluster.url()
+        found = logins(settings, start=False)
         if created:
             say(f"created the embedded cluster in {cluster.pgdata}")
         say(
@@ -92,7 +95,7 @@ def _database_up(*, quiet: bool = False) -> str:
             if started
             else "the embedded database is already running"
         )
-    engine = make_engine(url)
+    engine = make_owner_engine(found.owner)
     try:
         before = current_revision(engine)
         upgrade(engine)
@@ -104,16 +107,22 @@ def _database_up(*, quiet: bool = False) -> str:
         if before != after
         else f"schema already at head ({after})"
     )
-    return url
+    return found
 
 
 def _print_status() -> None:
-    from ims.db.session import check_database, embedded_cluster, make_engine
+    from ims.db.session import (
+        SHARED_LOGIN_WARNING,
+        check_database,
+        embedded_cluster,
+        logins,
+        make_engine,
+    )
 
     settings = get_settings()
     if settings.database_url:
         out.print("database: external server (IMS_DATABASE_URL)")
-        url = settings.database_url
+        found = logins(settings, start=False)
     else:
         st = embedded_cluster(settings).status()
         state = f"running (pid {st.pid})" if st.running else "stopped"
@@ -122,28 +131,33 @@ def _print_status() -> None:
         out.print(f"database: embedded cluster, {state}", highlight=False)
         out.print(f"  data directory: {st.pgdata}", highlight=False)
         out.print(f"  socket:         {st.socket_dir}", highlight=False)
-        url = st.url
+        found = logins(settings, start=False)
         if not st.running:
-            out.print(f"  url:            {url}", highlight=False)
+            out.print(f"  url:            {found.app}", highlight=False)
             return
-    engine = make_engine(url)
+    engine = make_engine(found.app)
     try:
         info = check_database(engine)
     finally:
         engine.dispose()
-    out.print(f"  url:            {url}", highlight=False)
+    out.print(f"  url:            {found.app}", highlight=False)
+    if not found.shared:
+        out.print(f"  owner url:      {found.owner}", highlight=False)
     out.print(
         f"  PostgreSQL {info['postgresql']}, PostGIS {info['postgis']}, "
         f"schema revision {info['schema_revision']}",
         highlight=False,
     )
+    out.print(f"  works as:       {info['login']}", highlight=False)
+    if found.shared:
+        err.print(f"[bold yellow]warning:[/] {SHARED_LOGIN_WARNING}", highlight=False)
 
 
 @db_app.command("up")
 @reports_errors
 def db_up() -> None:
     """Start the embedded cluster (unless IMS_DATABASE_URL is set), migrate, print the URL."""
-    out.print(_database_up(), highlight=False, soft_wrap=True)
+    out.print(_database_up().app, highlight=False, soft_wrap=True)
 
 
 @db_app.command("migrate")
@@ -151,12 +165,12 @@ def db_up() -> None:
 def db_migrate() -> None:
     """Migrate the database to the latest schema (starts nothing)."""
     from ims.db.migrate import upgrade
-    from ims.db.session import database_url, embedded_cluster, make_engine
+    from ims.db.session import embedded_cluster, make_owner_engine, owner_database_url
 
     settings = get_settings()
     if not settings.database_url and not embedded_cluster(settings).running:
         raise ImsError("the embedded database is not running: start it with `ims db up`")
-    engine = make_engine(database_url(start=False))
+    engine = make_owner_engine(owner_database_url(start=False))
     try:
         upgrade(engine)
     finally:
@@ -193,7 +207,7 @@ def db_backup(
     """Write the whole database to FILE (pg_dump custom format)."""
     from ims.db.backup import backup
 
-    size = backup(_database_up(quiet=True), file)
+    size = backup(_database_up(quiet=True).owner, file)
     out.print(f"backed up to {file} ({size / 1e6:,.1f} MB)", highlight=False)
 
 
@@ -206,15 +220,65 @@ def db_restore(
     ] = False,
 ) -> None:
     """Replace the database's contents with FILE, in one transaction (all or nothing)."""
+    from ims.db import audit
     from ims.db.backup import restore
+    from ims.db.migrate import upgrade
+    from ims.db.session import make_owner_engine
 
-    url = _database_up(quiet=True)
+    found = _database_up(quiet=True)
     if not yes and not typer.confirm(
         "This replaces everything in the database with the backup. Go on?"
     ):
         raise typer.Exit(1)
-    restore(url, file)
+    restore(found.owner, file)
+    engine = make_owner_engine(found.owner)
+    try:
+        upgrade(engine)  # a backup made by an earlier ims gets this one's schema
+    finally:
+        engine.dispose()
+    with _session() as session, session.begin():
+        audit.record(session, cli_actor(), "database.restored", "database", file.name)
     out.print(f"restored {file}", highlight=False)
+
+
+@db_app.command("verify")
+@reports_errors
+def db_verify(
+    workers: Annotated[
+        int | None, typer.Option(help="Processes computing the ledger (default: every core).")
+    ] = None,
+) -> None:
+    """Recompute every derived figure from the records and report what differs.
+
+    Rebuilds the area ledger of every hazard with the code that keeps it,
+    compares it with the stored ledger, remaining areas and overlaps (to
+    0.001 m²), and checks each report's noted first production against the
+    audit event that recorded it. Writes nothing.
+
+    Exit status: 0 all agree, 1 something was changed behind ims's back.
+    """
+    from ims.db.verify import verify_database
+
+    with _session() as session, progress_bar("recomputing the ledger") as update:
+        # One snapshot for the whole check: work recorded meanwhile is not a difference.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        try:
+            report = verify_database(session, progress=update, workers=workers)
+        finally:
+            session.rollback()  # nothing to keep: the comparison tables are the session's
+    for diff in report.differences:
+        out.print(f"{diff.hazard or '-'}: {diff.what}: stored {diff.stored}, recomputed "
+                  f"{diff.recomputed}", highlight=False)  # fmt: skip
+    if report.count > len(report.differences):
+        out.print(f"… and {report.count - len(report.differences):,} more", highlight=False)
+    out.print(f"{report.hazards:,} hazards and {report.report_runs:,} report productions "
+              "checked", highlight=False)  # fmt: skip
+    if not report.clean:
+        err.print(f"[bold red]tampering found:[/] {report.count:,} derived figure"
+                  f"{'s' if report.count != 1 else ''} differ from the records",
+                  highlight=False)  # fmt: skip
+        raise typer.Exit(1)
+    out.print("every derived figure agrees with the records", highlight=False)
 
 
 @contextlib.contextmanager
@@ -222,7 +286,7 @@ def _session() -> Iterator[Any]:
     """A session on the database, started and migrated if need be."""
     from ims.db.session import make_engine, session_factory
 
-    engine = make_engine(_database_up(quiet=True))
+    engine = make_engine(_database_up(quiet=True).app)
     try:
         with session_factory(engine)() as session:
             yield session
@@ -626,7 +690,7 @@ def demo(
     from ims.reports.history import article7_with_history, summary
     from ims.sample.demo import demo_accounts, load_demo
 
-    url = _database_up()
+    url = _database_up().app
     err.print(f"database ready: {url}", highlight=False, soft_wrap=True)
     with _session() as session, session.begin():
         result = load_demo(session, hazards=hazards,
@@ -965,6 +1029,54 @@ def sample_generate(
         out.print(f"wrote {path}", highlight=False)
     out.print(f"{len(data.hazards):,} hazard features, {len(data.releases):,} releases",
               highlight=False)  # fmt: skip
+
+
+audit_app = typer.Typer(help="The audit trail and its seals.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+@reports_errors
+def audit_verify(
+    noted: Annotated[
+        str | None,
+        typer.Option(help="A head hash printed by an earlier run: it must still be in the chain."),
+    ] = None,
+) -> None:
+    """Check the audit trail against its sealed SHA-256 chain (as the owner).
+
+    Reports rows in no seal (forged), rows changed since they were sealed
+    (altered), sealed rows that are gone (removed) and a broken chain; prints
+    the head hash, to be noted outside the database.
+
+    Exit status: 0 clean, 1 tampering found.
+    """
+    from ims.db.audit import verify_chain
+    from ims.db.session import make_owner_engine
+
+    engine = make_owner_engine(_database_up(quiet=True).owner)
+    try:
+        with (
+            engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn,
+            conn.begin(),
+            progress_bar("checking the audit seals") as update,
+        ):
+            report = verify_chain(conn, noted_head=noted, progress=update)
+    finally:
+        engine.dispose()
+    for problem in report.problems or []:
+        out.print(f"{problem.kind}: {problem.detail}", highlight=False)
+    counts = report.counts or {}
+    for kind, count in counts.items():
+        if count > len([p for p in report.problems or [] if p.kind == kind]):
+            out.print(f"{kind}: {count:,} in all (the first ones are listed)", highlight=False)
+    out.print(f"audit trail: {report.events:,} events in {report.seals:,} seals; head "
+              f"{report.head or 'none (nothing sealed yet)'}", highlight=False)  # fmt: skip
+    if not report.clean:
+        found = ", ".join(f"{count:,} {kind}" for kind, count in counts.items() if count)
+        err.print(f"[bold red]tampering found:[/] {found}", highlight=False)
+        raise typer.Exit(1)
+    out.print("no tampering found", highlight=False)
 
 
 def run() -> None:  # pragma: no cover - console entry point

@@ -18,7 +18,14 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of an existing PostGIS database; unset = embedded cluster",
+        description="URL of an existing PostGIS database, with the application's login "
+        "(ims_app); unset = embedded cluster",
+    )
+    admin_database_url: str | None = Field(
+        default=None,
+        description="with IMS_DATABASE_URL: the same database with its owner's login, for "
+        "migrations, backup, restore and audit verification; unset = IMS_DATABASE_URL is "
+        "the owner's login and ims only sets the role ims_app (a warning in `ims db status`)",
     )
     data_dir: Path = Field(
         default=Path(".ims"), description="where the embedded cluster keeps its files"

@@ -8,7 +8,7 @@ from sqlalchemy import Connection, engine_from_config, pool
 
 from ims.db.migrate import include_object
 from ims.db.models import Base
-from ims.db.session import database_url
+from ims.db.session import owner_database_url
 
 config = context.config
 target_metadata = Base.metadata
@@ -28,7 +28,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
 
 def run_migrations_offline() -> None:
     """Emit SQL without a connection."""
-    _configure(url=config.get_main_option("sqlalchemy.url") or database_url(start=False))
+    _configure(url=config.get_main_option("sqlalchemy.url") or owner_database_url(start=False))
     with context.begin_transaction():
         context.run_migrations()
 
@@ -41,7 +41,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    url = config.get_main_option("sqlalchemy.url") or database_url()
+    url = config.get_main_option("sqlalchemy.url") or owner_database_url()
     engine = engine_from_config(
         {"sqlalchemy.url": url}, prefix="sqlalchemy.", poolclass=pool.NullPool
     )

@@ -1,9 +1,13 @@
 """Test fixtures: a throw-away PostGIS database, migrated by Alembic, per test run.
 
-The tests' connections work as the application's role (``ims_app``), as ims itself does.
+The tests' connections work as ims itself does: the application's as the role ``ims_app``
+(its own login on the embedded test cluster), the owner's (``owner_engine``) for what
+migrations, backups and the tests of tampering need.
 
-With ``IMS_TEST_DATABASE_URL`` set, the throw-away database is created on that server;
-otherwise ims's own embedded mechanism starts a private cluster in ``.ims-test/``.
+With ``IMS_TEST_DATABASE_URL`` set, the throw-away database is created on that server and
+the application's connections log in as that URL's user and set the role ``ims_app`` (the
+fallback of a server without IMS_ADMIN_DATABASE_URL); otherwise ims's own embedded
+mechanism starts a private cluster in ``.ims-test/``.
 Each test runs inside a connection-level transaction that is rolled back at the end, so
 code under test may commit.
 """
@@ -21,9 +25,10 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from ims.config import get_settings
 from ims.db.embedded import EmbeddedCluster
 from ims.db.migrate import upgrade
-from ims.db.session import normalise_url, use_app_role
+from ims.db.session import app_url, make_engine, make_owner_engine, normalise_url
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,6 +58,23 @@ class TestServer:
         engine.dispose()
         return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
 
+    @property
+    def separate_logins(self) -> bool:
+        """Whether the application logs in as ims_app (the embedded cluster) or sets it."""
+        return self.cluster is not None
+
+    def app_url(self, owner_url: str) -> str:
+        """The application's login to a database made by create_database."""
+        return app_url(owner_url) if self.separate_logins else owner_url
+
+    def migrated_database(self, prefix: str) -> str:
+        """A database migrated to head by Alembic (never create_all); the owner's URL."""
+        url = self.create_database(prefix)
+        owner = make_owner_engine(url)
+        upgrade(owner)
+        owner.dispose()
+        return url
+
     def drop_database(self, url: str) -> None:
         """Drop a database made by create_database."""
         name = make_url(url).database
@@ -76,29 +98,66 @@ def test_server() -> Iterator[TestServer]:
 
 
 @pytest.fixture(scope="session")
-def engine(test_server: TestServer) -> Iterator[Engine]:
-    """An engine on a fresh database migrated to head by Alembic (never create_all)."""
-    url = test_server.create_database()
-    eng = create_engine(url)
-    upgrade(eng)
-    eng.dispose()
-    use_app_role(eng)  # the tests work as ims works: as the application's role
+def database(test_server: TestServer) -> Iterator[str]:
+    """The run's migrated database: its owner's URL."""
+    url = test_server.migrated_database("ims_test")
+    yield url
+    test_server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine(test_server: TestServer, database: str) -> Iterator[Engine]:
+    """The application's engine on the run's database (as ims works: as ims_app)."""
+    eng = make_engine(test_server.app_url(database))
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def owner_engine(database: str) -> Iterator[Engine]:
+    """The owner's engine on the run's database."""
+    eng = make_owner_engine(database)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def committed_database(test_server: TestServer) -> Iterator[str]:
+    """A migrated database of the test's own, for tests that need real commits (owner's URL)."""
+    url = test_server.migrated_database("ims_committed")
+    yield url
     test_server.drop_database(url)
 
 
 @pytest.fixture
-def committed_engine(test_server: TestServer) -> Iterator[Engine]:
-    """A migrated database of the test's own, for tests that need real commits."""
-    url = test_server.create_database("ims_committed")
-    eng = create_engine(url)
-    upgrade(eng)
-    eng.dispose()
-    use_app_role(eng)
+def committed_engine(test_server: TestServer, committed_database: str) -> Iterator[Engine]:
+    """The application's engine on the test's own database."""
+    eng = make_engine(test_server.app_url(committed_database))
     yield eng
     eng.dispose()
-    test_server.drop_database(url)
+
+
+@pytest.fixture
+def committed_owner_engine(committed_database: str) -> Iterator[Engine]:
+    """The owner's engine on the test's own database."""
+    eng = make_owner_engine(committed_database)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings() -> Iterator[None]:
+    """Settings read from the environment a test set are forgotten after it."""
+    yield
+    get_settings.cache_clear()
+
+
+def point_cli_at(monkeypatch: pytest.MonkeyPatch, app: str, owner: str) -> None:
+    """Make ``ims`` use a test database: the application's and the owner's logins."""
+    monkeypatch.setenv("IMS_DATABASE_URL", app)
+    if owner != app:
+        monkeypatch.setenv("IMS_ADMIN_DATABASE_URL", owner)
+    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -115,6 +174,16 @@ def session(connection: Connection) -> Iterator[Session]:
     """A session whose commits become savepoints of the rolled-back test transaction."""
     with Session(bind=connection, join_transaction_mode="create_savepoint") as sess:
         yield sess
+
+
+@pytest.fixture
+def owner_session(owner_engine: Engine) -> Iterator[Session]:
+    """As ``session``, as the owner: for setting up states the application cannot make."""
+    with owner_engine.connect() as conn:
+        trans = conn.begin()
+        with Session(bind=conn, join_transaction_mode="create_savepoint") as sess:
+            yield sess
+        trans.rollback()
 
 
 def authorise(client: Any, session: Session, role: str = "admin",

@@ -8,18 +8,17 @@ from typer.testing import CliRunner
 
 from ims.cli import app
 from ims.config import get_settings
+from tests.conftest import point_cli_at
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def external_db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Point ims at the test database through IMS_DATABASE_URL."""
+def external_db(engine: Engine, owner_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point ims at the test database: IMS_DATABASE_URL and IMS_ADMIN_DATABASE_URL."""
     url = engine.url.render_as_string(hide_password=False)
-    monkeypatch.setenv("IMS_DATABASE_URL", url)
-    get_settings.cache_clear()
-    yield url
-    get_settings.cache_clear()
+    point_cli_at(monkeypatch, url, owner_engine.url.render_as_string(hide_password=False))
+    return url
 
 
 @pytest.mark.parametrize(
@@ -33,6 +32,9 @@ def external_db(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> str:
         ["db", "migrate"],
         ["db", "backup"],
         ["db", "restore"],
+        ["db", "verify"],
+        ["audit"],
+        ["audit", "verify"],
         ["serve"],
         ["demo"],
     ],
@@ -50,11 +52,25 @@ def test_db_up_with_external_url_migrates_and_starts_nothing(external_db: str) -
     assert "schema already at head" in result.output
 
 
-def test_db_status_reports_the_external_server(external_db: str) -> None:
+def test_db_status_reports_the_external_server(external_db: str, test_server) -> None:  # type: ignore[no-untyped-def]
     result = runner.invoke(app, ["db", "status"])
     assert result.exit_code == 0, result.output
     assert "external server" in result.output
     assert "PostGIS 3." in result.output
+    assert "warning" not in result.output
+    if test_server.separate_logins:
+        assert "works as:       ims_app\n" in result.output
+
+
+def test_db_status_warns_when_the_application_shares_the_owners_login(
+    owner_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = owner_engine.url.render_as_string(hide_password=False)
+    point_cli_at(monkeypatch, owner, owner)
+    result = runner.invoke(app, ["db", "status"])
+    assert result.exit_code == 0, result.output
+    assert "warning" in result.output and "IMS_ADMIN_DATABASE_URL" in result.output
+    assert "RESET ROLE" in result.output
 
 
 def test_unreachable_database_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch) -> None:

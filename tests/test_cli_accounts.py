@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
@@ -11,16 +9,15 @@ from typer.testing import CliRunner
 
 from ims.api.main import create_app
 from ims.cli import app as cli_app
-from ims.config import get_settings
+from tests.conftest import point_cli_at
 
 
 @pytest.fixture
-def cli(committed_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
-    monkeypatch.setenv("IMS_DATABASE_URL",
-                       committed_engine.url.render_as_string(hide_password=False))  # fmt: skip
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
+def cli(committed_engine: Engine, committed_database: str,
+        monkeypatch: pytest.MonkeyPatch) -> CliRunner:  # fmt: skip
+    point_cli_at(monkeypatch, committed_engine.url.render_as_string(hide_password=False),
+                 committed_database)  # fmt: skip
+    return CliRunner()
 
 
 def test_users_add_list_disable_and_tokens_create_use_revoke(

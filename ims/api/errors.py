@@ -9,10 +9,11 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ims.errors import ImsError, NotAuthenticated
+from ims.db.session import is_unavailable, reason
+from ims.errors import DatabaseUnavailable, ImsError, NotAuthenticated
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,18 @@ async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
                    "invalid-request")  # fmt: skip
 
 
+async def _database_error(request: Request, exc: Exception) -> Response:
+    # A lost or refused connection is the database being unavailable (503, try again
+    # later), not a bug: say so, with the driver's reason, wherever it happens (even
+    # while identifying the caller of /api/v1/health).
+    assert isinstance(exc, DBAPIError)
+    if not is_unavailable(exc):
+        return await _unexpected(request, exc)
+    unavailable = DatabaseUnavailable(f"cannot reach the database: {reason(exc)}",
+                                      retry_after=5)  # fmt: skip
+    return await _ims_error(request, unavailable)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(
@@ -97,4 +110,5 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _unstorable)
+    app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -4,17 +4,23 @@ Every change goes through here in the same transaction as the change itself, so 
 and its audit row commit or roll back together. The table is append-only: ims works as
 the role ``ims_app``, which has no UPDATE, DELETE or TRUNCATE privilege on it and does not
 own it, and a trigger refuses those statements for every role, the owner's included.
+
+The trail is also sealed (migration 0010): at commit, a trigger running as the owner
+seals the transaction's rows into ``audit_seal``, a SHA-256 chain; ``verify_chain`` (the
+command ``ims audit verify``) recomputes it, so a row added behind the triggers' back,
+changed or removed by someone who could disable them is found.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import getpass
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.orm import Session
 
 from ims.db.models import AuditEvent
@@ -176,3 +182,140 @@ def recent_events(
     if actor:
         query = query.where(AuditEvent.actor == actor)
     return _events(session, query)
+
+
+# --- the sealed chain (migration 0010) --------------------------------------------------
+
+# One row's hash, as the seal trigger computes it (migration 0010's ROW_HASH: keep equal).
+ROW_HASH = (
+    "sha256(convert_to(jsonb_build_array(e.id, "
+    "to_char(e.at AT TIME ZONE 'UTC', 'YYYYMMDD\"T\"HH24MISS.US'), e.actor, "
+    "e.actor_user_id, e.action, e.object_type, e.object_id, e.hazard_id, "
+    "e.submission_id, e.before, e.after, e.tx)::text, 'UTF8'))"
+)
+GENESIS = bytes(32)  # the prev_hash of the first seal
+MAX_LISTED_PROBLEMS = 100  # per kind; the counts are always complete
+
+_SEALED = text(f"""
+SELECT s.seal_no, s.prev_hash, s.hash, u.id, u.sealed_hash, e.id IS NOT NULL AS present,
+       CASE WHEN e.id IS NULL THEN NULL ELSE {ROW_HASH} END AS now_hash
+FROM audit_seal s
+LEFT JOIN LATERAL unnest(s.event_ids, s.event_hashes) WITH ORDINALITY
+     AS u(id, sealed_hash, ord) ON true
+LEFT JOIN audit_event e ON e.id = u.id
+ORDER BY s.seal_no, u.ord
+""")
+
+_UNSEALED = text("""
+SELECT e.id, e.at, e.actor, e.action, e.object_type, e.object_id
+FROM audit_event e
+WHERE NOT EXISTS (SELECT 1 FROM (SELECT unnest(event_ids) AS id FROM audit_seal) s
+                  WHERE s.id = e.id)
+ORDER BY e.id
+""")
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    """One sign of tampering: a forged, altered or removed row, or a broken chain."""
+
+    kind: str  # "forged", "altered", "removed" or "chain"
+    detail: str
+    event_id: int | None = None
+    seal_no: int | None = None
+
+
+@dataclass
+class ChainReport:
+    """What `ims audit verify` found."""
+
+    seals: int = 0
+    events: int = 0
+    head: str | None = None  # the last seal's hash (hex): note it outside the database
+    counts: dict[str, int] | None = None
+    problems: list[ChainProblem] | None = None
+
+    @property
+    def clean(self) -> bool:
+        """Whether nothing was found."""
+        return not any((self.counts or {}).values())
+
+    def add(self, problem: ChainProblem) -> None:
+        """Count a problem; keep the first MAX_LISTED_PROBLEMS of each kind."""
+        counts = self.counts if self.counts is not None else {}
+        problems = self.problems if self.problems is not None else []
+        counts[problem.kind] = counts.get(problem.kind, 0) + 1
+        if counts[problem.kind] <= MAX_LISTED_PROBLEMS:
+            problems.append(problem)
+        self.counts, self.problems = counts, problems
+
+
+def verify_chain(
+    conn: Connection,
+    *,
+    noted_head: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ChainReport:
+    """Walk the audit seals as the owner: recompute every row's hash and the chain.
+
+    Run it in one REPEATABLE READ transaction (so rows committed meanwhile do not look
+    unsealed). Reports rows in no seal (forged: inserted with the triggers disabled),
+    rows whose hash changed (altered), sealed rows that are gone (removed), and seals that
+    do not follow one another or do not match their rows (chain); ``noted_head``, a head
+    hash noted earlier, must still be in the chain (else the chain was rewritten).
+    """
+    report = ChainReport(counts={}, problems=[])
+    total = int(conn.scalar(text("SELECT count(*) FROM audit_seal")) or 0)
+    expected_prev, expected_no = GENESIS, 1
+    current: int | None = None
+    digest: Any = None
+    seal_prev = seal_hash = b""
+    hashes_seen: set[str] = set()
+
+    def close_seal() -> None:
+        if current is not None and digest.digest() != seal_hash:
+            report.add(ChainProblem("chain", f"seal {current}'s hash does not match the row "
+                                    "hashes it holds (the seal was altered)",
+                                    seal_no=current))  # fmt: skip
+        if progress and current is not None:
+            progress(report.seals, total)
+
+    rows = conn.execution_options(stream_results=True, yield_per=5000).execute(_SEALED)
+    for seal_no, prev_hash, hash_, event_id, sealed_hash, present, now_hash in rows:
+        if seal_no != current:
+            close_seal()
+            current, seal_prev, seal_hash = seal_no, bytes(prev_hash), bytes(hash_)
+            report.seals += 1
+            hashes_seen.add(seal_hash.hex())
+            if seal_no != expected_no or seal_prev != expected_prev:
+                report.add(ChainProblem(
+                    "chain", f"seal {seal_no} does not follow "
+                    + (f"seal {expected_no - 1}" if expected_no > 1 else "the start of the chain")
+                    + (f" (seal {expected_no} is missing)" if seal_no > expected_no else "")
+                    + ("" if seal_prev == expected_prev else ": its prev_hash is not the hash "
+                       "before it"),
+                    seal_no=seal_no))  # fmt: skip
+            expected_prev, expected_no = seal_hash, seal_no + 1
+            digest = hashlib.sha256(seal_prev)
+        if event_id is None:
+            continue  # a seal with no rows (not made by ims)
+        digest.update(bytes(sealed_hash))
+        report.events += 1
+        if not present:
+            report.add(ChainProblem("removed", f"audit event {event_id} (sealed in seal "
+                                    f"{seal_no}) is missing", event_id, seal_no))  # fmt: skip
+        elif bytes(now_hash) != bytes(sealed_hash):
+            report.add(ChainProblem("altered", f"audit event {event_id} (sealed in seal "
+                                    f"{seal_no}) no longer has the content it was sealed with",
+                                    event_id, seal_no))  # fmt: skip
+    close_seal()
+    report.head = seal_hash.hex() if current is not None else None
+    for event_id, at, actor, action, object_type, object_id in conn.execute(_UNSEALED):
+        report.add(ChainProblem(
+            "forged", f"audit event {event_id} ({at:%Y-%m-%d %H:%M:%S}, {actor}, {action} "
+            f"{object_type} {object_id}) is in no seal: it was not inserted through the "
+            "audit trail's triggers", event_id))  # fmt: skip
+    if noted_head and noted_head.strip().lower() not in hashes_seen:
+        report.add(ChainProblem("chain", f"the head noted earlier ({noted_head}) is not in the "
+                                "chain: the chain was rewritten or cut"))  # fmt: skip
+    return report

@@ -2,7 +2,13 @@
 
 A backup is PostgreSQL's custom archive format (compressed, restorable object by object).
 A restore runs in a single transaction, so it either replaces the database's contents
-completely or changes nothing.
+completely or changes nothing. Both work with the owner's login.
+
+A restore ends every other session of the database, before (their temporary tables and
+locks would hold up dropping the old objects) and after (a session that started before
+the restore keeps the old PostGIS extension's operators in its caches, so a running
+server's spatial queries would fail until it restarted). A running server's pool then
+reconnects: its engines check connections before use (``pool_pre_ping``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from ims.db.embedded import find_bindir
 from ims.errors import InvalidRequest, SetupError
@@ -80,16 +87,42 @@ def restore(url: str, path: Path) -> None:
     if listing.returncode != 0:
         raise InvalidRequest(f"{path} is not a backup made by `ims db backup` (pg_dump custom "
                              "format)")  # fmt: skip
+    ended = end_other_sessions(url)
     _run([tool, "--clean", "--if-exists", "--no-owner", "--no-privileges",
           "--single-transaction", "--exit-on-error", f"--dbname={libpq_url(url)}", str(path)],
          "pg_restore")  # fmt: skip
     _grant_app_role(url)
-    log.debug("restored %s", path)
+    ended += end_other_sessions(url)
+    log.debug("restored %s (%d other sessions ended)", path, ended)
+
+
+def end_other_sessions(url: str) -> int:
+    """End every other session of the database at ``url``; return how many were ended.
+
+    The owner's login may end the sessions of the roles it is a member of (ims_app's
+    among them); others are left alone.
+    """
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            ended = conn.scalar(
+                text(
+                    "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) "
+                    "FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND backend_type = 'client backend' "
+                    "AND (pg_has_role(usesysid, 'MEMBER') "
+                    "OR pg_has_role('pg_signal_backend', 'MEMBER'))"
+                )
+            )
+    finally:
+        engine.dispose()
+    return int(ended or 0)
 
 
 def _grant_app_role(url: str) -> None:
     """Give the application's role its privileges again (a backup holds none of them)."""
-    engine = create_engine(url)
+    engine = create_engine(url, poolclass=NullPool)
     try:
         with engine.begin() as conn:
             if conn.scalar(text("SELECT to_regprocedure('ims_grant_app_role()') IS NOT NULL")):

@@ -4,6 +4,8 @@ The cluster lives in a data directory (``.ims/`` by default), listens only on a 
 in that directory (no TCP port, so nothing collides) and trusts local connections: the
 socket directory is private to the user who runs the server. PostgreSQL refuses to run as
 root, so when ims runs as root the server runs as an unprivileged service user instead.
+The cluster's superuser (``SUPERUSER``) owns the database and runs the migrations; the
+application logs in as the role the migrations make, ``ims_app`` (``ims.db.session``).
 """
 
 from __future__ import annotations
@@ -143,9 +145,9 @@ class EmbeddedCluster:
             self._bindir = find_bindir()
         return self._bindir
 
-    def url(self, database: str = DATABASE) -> str:
-        """SQLAlchemy URL of a database in this cluster."""
-        return f"postgresql+psycopg://{SUPERUSER}@/{database}?host={quote(str(self.socket_dir))}"
+    def url(self, database: str = DATABASE, user: str = SUPERUSER) -> str:
+        """SQLAlchemy URL of a database in this cluster, logging in as ``user``."""
+        return f"postgresql+psycopg://{user}@/{database}?host={quote(str(self.socket_dir))}"
 
     # -- running commands as the right user --------------------------------------------
 

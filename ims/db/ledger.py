@@ -4,6 +4,11 @@ The rules are the domain's (``ims.domain.accounting``); this module loads a haza
 revisions and releases, runs them through ``hazard_ledger`` and stores the result. Any
 change to a hazard rebuilds that hazard's ledger only, so approving a release costs the
 work of one hazard, not of the database.
+
+The application's role may only read the ledger: it COPYs the rows it computed into
+session staging tables and the owner's function ``ims_ledger_store`` moves them in (after
+checking they describe exactly the hazards' own revisions and releases); the overlaps are
+computed by the owner's ``ims_refresh_overlaps`` (migration 0009).
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from ims.domain.enums import HazardStatus, ReleaseMethod
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+# ledger_entry, ledger_piece and hazard_remaining rows, in the column orders below
+Rows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
 ENTRY_COLUMNS = (
     "hazard_id", "entry_no", "kind", "on", "seq", "revision_id", "release_id", "status_after",
     "delta_m2", "remaining_after_m2", "outside_m2", "count_admin1_id", "count_admin2_id",
@@ -48,6 +55,10 @@ ENTRY_COLUMNS = (
 )  # fmt: skip
 PIECE_COLUMNS = ("hazard_id", "entry_no", "level", "admin_id", "area_m2")
 REMAINING_COLUMNS = ("hazard_id", "geom", "status", "remaining_m2", "area_m2")
+# The session tables ims_ledger_stage() makes for the rows ims_ledger_store() moves in.
+STAGE_ENTRY, STAGE_PIECE, STAGE_REMAINING = (
+    "pg_temp.ims_stage_entry", "pg_temp.ims_stage_piece", "pg_temp.ims_stage_remaining",
+)  # fmt: skip
 _MIN_PIECE_M2 = 1e-6  # pieces smaller than this are floating-point dust
 _RELEASE_KINDS = frozenset(k.value for k in EventKind if k.is_release)
 
@@ -163,16 +174,12 @@ def _full_job(item: HazardInputs) -> _Job:
                 {r.key: r.geometry for r in item.releases}, item.revision_ids)  # fmt: skip
 
 
-def ledger_rows(
-    items: Sequence[HazardInputs], indexes: AdminIndexes
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def ledger_rows(items: Sequence[HazardInputs], indexes: AdminIndexes) -> Rows:
     """The ledger_entry, ledger_piece and hazard_remaining rows of whole hazards."""
     return _rows([_full_job(item) for item in items if item.versions], indexes)
 
 
-def _rows(
-    jobs: Sequence[_Job], indexes: AdminIndexes
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _rows(jobs: Sequence[_Job], indexes: AdminIndexes) -> Rows:
     """Rows for ledger entries (pure computation).
 
     The timelines are already computed; the admin splits of every geometry they produce
@@ -248,42 +255,29 @@ def _rows(
 
 
 def _store(
-    session: Session,
-    hazard_ids: Sequence[int],
-    rows: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]],
+    session: Session, hazard_ids: Sequence[int], rows: Rows, *, append: bool = False
 ) -> None:
-    """Replace the whole ledger of ``hazard_ids`` with ``rows``."""
+    """Replace the whole ledger of ``hazard_ids`` with ``rows`` (``append``: add to it).
+
+    One COPY per table into the session's staging tables and one call of the owner's
+    ``ims_ledger_store``, however many hazards: no statement per row.
+    """
     entries, pieces, remaining = rows
-    ids = list(hazard_ids)
-    session.execute(text("DELETE FROM ledger_entry WHERE hazard_id = ANY(:ids)"), {"ids": ids})
-    session.execute(text("DELETE FROM hazard_remaining WHERE hazard_id = ANY(:ids)"), {"ids": ids})
-    copy_rows(session, "ledger_entry", ENTRY_COLUMNS, entries)
-    copy_rows(session, "ledger_piece", PIECE_COLUMNS, pieces)
-    copy_rows(session, "hazard_remaining", REMAINING_COLUMNS, remaining)
+    session.execute(text("SELECT ims_ledger_stage()"))
+    copy_rows(session, STAGE_ENTRY, ENTRY_COLUMNS, entries)
+    copy_rows(session, STAGE_PIECE, PIECE_COLUMNS, pieces)
+    copy_rows(session, STAGE_REMAINING, REMAINING_COLUMNS, remaining)
+    session.execute(
+        text("SELECT ims_ledger_store(CAST(:ids AS integer[]), :append)"),
+        {"ids": list(hazard_ids), "append": append},
+    )
 
 
 def refresh_overlaps(session: Session, hazard_ids: Sequence[int] | None = None) -> None:
     """Recompute which hazards share ground with ``hazard_ids`` (all hazards if None)."""
-    where = "" if hazard_ids is None else "WHERE a.hazard_id = ANY(:ids)"
-    params = {} if hazard_ids is None else {"ids": list(hazard_ids)}
-    if hazard_ids is None:
-        session.execute(text("DELETE FROM hazard_overlap"))
-    else:
-        session.execute(
-            text("DELETE FROM hazard_overlap WHERE hazard_id = ANY(:ids) OR other_id = ANY(:ids)"),
-            params,
-        )
     session.execute(
-        text(
-            "INSERT INTO hazard_overlap (hazard_id, other_id) "
-            "SELECT DISTINCT x, y FROM ("
-            "  SELECT a.hazard_id AS h1, b.hazard_id AS h2 FROM hazard_revision a "
-            "  JOIN hazard_revision b ON a.hazard_id <> b.hazard_id "
-            "   AND ST_Intersects(a.geom, b.geom) AND NOT ST_Touches(a.geom, b.geom) "
-            f"  {where}) pairs, LATERAL (VALUES (h1, h2), (h2, h1)) v(x, y) "
-            "ON CONFLICT DO NOTHING"
-        ),
-        params,
+        text("SELECT ims_refresh_overlaps(CAST(:ids AS integer[]))"),
+        {"ids": None if hazard_ids is None else list(hazard_ids)},
     )
 
 
@@ -406,15 +400,9 @@ def _append_releases(session: Session, ids: list[int]) -> list[int]:
             (entry.count_admin1_id, entry.count_admin2_id), boundary,
         ))  # fmt: skip
     if jobs:
-        entries_rows, pieces, remaining_rows = _rows(jobs, admin_indexes(session))
-        appended = [job.hazard_id for job in jobs]
-        session.execute(
-            text("DELETE FROM hazard_remaining WHERE hazard_id = ANY(:ids)"), {"ids": appended}
-        )
-        copy_rows(session, "ledger_entry", ENTRY_COLUMNS, entries_rows)
-        copy_rows(session, "ledger_piece", PIECE_COLUMNS, pieces)
-        copy_rows(session, "hazard_remaining", REMAINING_COLUMNS, remaining_rows)
-        log.debug("appended %d release entries to %d hazards", len(entries_rows), len(jobs))
+        rows = _rows(jobs, admin_indexes(session))
+        _store(session, [job.hazard_id for job in jobs], rows, append=True)
+        log.debug("appended %d release entries to %d hazards", len(rows[0]), len(jobs))
     return sorted(rebuild)
 
 
@@ -432,9 +420,7 @@ def _init_worker(indexes: AdminIndexes, parent_pid: int) -> None:
     _worker_indexes = indexes
 
 
-def _rows_for_chunk(
-    chunk: list[HazardInputs],
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _rows_for_chunk(chunk: list[HazardInputs]) -> Rows:
     assert _worker_indexes is not None
     return ledger_rows(chunk, _worker_indexes)
 
@@ -442,6 +428,66 @@ def _rows_for_chunk(
 def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
+
+
+Sink = Callable[[list[int], Rows], None]
+
+
+def compute_many(
+    session: Session,
+    hazard_ids: Sequence[int],
+    sink: Sink,
+    *,
+    progress: Progress | None = None,
+    workers: int | None = None,
+    chunk_size: int | None = None,
+) -> None:
+    """Compute the whole ledger of many hazards on every core, handing each chunk to ``sink``.
+
+    ``sink(chunk, rows)`` stores the rows (a rebuild) or compares them (``ims db verify``);
+    progress is reported as chunks are handed over. The parallel workers are spawned (a
+    fresh interpreter: no socket or lock of this process) and die with this process.
+    """
+    ids = sorted(set(hazard_ids))
+    if not ids:
+        return
+    session.flush()
+    indexes = admin_indexes(session)
+    chunk_size = chunk_size or get_settings().ledger_chunk_size
+    # A spawned worker takes a second or two to start (a fresh interpreter): it pays off
+    # only with several chunks to compute.
+    chunk_count = -(-len(ids) // chunk_size)
+    workers = min(workers or os.cpu_count() or 1, chunk_count // _CHUNKS_PER_WORKER)
+    done = 0
+    if workers <= 1:
+        for chunk in _chunks(ids, chunk_size):
+            sink(chunk, ledger_rows(load_inputs(session, chunk), indexes))
+            done += len(chunk)
+            if progress:
+                progress(done, len(ids))
+        return
+    with ProcessPoolExecutor(
+        workers, mp_context=spawn_context(),
+        initializer=_init_worker, initargs=(indexes, os.getpid()),
+    ) as pool:  # fmt: skip
+        pending: list[tuple[list[int], Any]] = []
+        for chunk in _chunks(ids, chunk_size):
+            pending.append((chunk, pool.submit(_rows_for_chunk, load_inputs(session, chunk))))
+            # Keep the pipeline short so memory stays flat on a national database.
+            while len(pending) > workers * 2:
+                done += _hand_over(pending.pop(0), sink)
+                if progress:
+                    progress(done, len(ids))
+        while pending:
+            done += _hand_over(pending.pop(0), sink)
+            if progress:
+                progress(done, len(ids))
+
+
+def _hand_over(job: tuple[list[int], Any], sink: Sink) -> int:
+    chunk, future = job
+    sink(chunk, future.result())
+    return len(chunk)
 
 
 def refresh_many(
@@ -461,48 +507,10 @@ def refresh_many(
     ``overlaps=False`` when only releases changed (they do not move boundaries).
     """
     ids = sorted(set(hazard_ids))
-    if not ids:
-        return
-    session.flush()
-    indexes = admin_indexes(session)
-    chunk_size = chunk_size or get_settings().ledger_chunk_size
-    # A spawned worker takes a second or two to start (a fresh interpreter): it pays off
-    # only with several chunks to compute.
-    chunk_count = -(-len(ids) // chunk_size)
-    workers = min(workers or os.cpu_count() or 1, chunk_count // _CHUNKS_PER_WORKER)
-    done = 0
-    if workers <= 1:
-        for chunk in _chunks(ids, chunk_size):
-            refresh(session, chunk, overlaps=False)
-            done += len(chunk)
-            if progress:
-                progress(done, len(ids))
-    else:
-        with ProcessPoolExecutor(
-            workers, mp_context=spawn_context(),
-            initializer=_init_worker, initargs=(indexes, os.getpid()),
-        ) as pool:  # fmt: skip
-            chunks = list(_chunks(ids, chunk_size))
-            pending = []
-            for chunk in chunks:
-                pending.append((chunk, pool.submit(_rows_for_chunk, load_inputs(session, chunk))))
-                # Keep the pipeline short so memory stays flat on a national database.
-                while len(pending) > workers * 2:
-                    done += _store_done(session, pending.pop(0))
-                    if progress:
-                        progress(done, len(ids))
-            while pending:
-                done += _store_done(session, pending.pop(0))
-                if progress:
-                    progress(done, len(ids))
-    if overlaps:
+    compute_many(session, ids, lambda chunk, rows: _store(session, chunk, rows),
+                 progress=progress, workers=workers, chunk_size=chunk_size)  # fmt: skip
+    if overlaps and ids:
         refresh_overlaps(session, None if len(ids) > 1000 else ids)
-
-
-def _store_done(session: Session, job: tuple[list[int], Any]) -> int:
-    chunk, future = job
-    _store(session, chunk, future.result())
-    return len(chunk)
 
 
 def refresh_all(session: Session, *, progress: Progress | None = None) -> None:

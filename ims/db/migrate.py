@@ -31,7 +31,7 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database behind ``engine`` to ``revision``.
+    """Migrate the database behind ``engine`` (the owner's login) to ``revision``.
 
     Refuses, with a SetupError, a database whose schema is newer than this ims knows (it
     was migrated by a later version): nothing is changed then.
@@ -53,6 +53,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         conn.execute(text("SET LOCAL ROLE NONE"))  # migrate as the owner, not as ims_app
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+        # The application's privileges, for every table a migration made (and re-applied,
+        # so none granted by hand survives a migration).
+        migrated = MigrationContext.configure(conn).get_current_revision() != current
+        if migrated and conn.scalar(
+            text("SELECT to_regprocedure('ims_grant_app_role()') IS NOT NULL")
+        ):
+            conn.execute(text("SELECT ims_grant_app_role()"))
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Sequence,
     SmallInteger,
@@ -32,7 +33,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod, Role
@@ -563,7 +564,9 @@ class AuditEvent(Base):
     """Who changed what, when, with the state before and after. Append-only.
 
     A trigger refuses UPDATE, DELETE and TRUNCATE for every database role, the
-    application's included.
+    application's included. Another stamps each new row with the time (``at``) and the
+    transaction (``tx``) that inserted it, whatever the inserter gave; at commit, each
+    transaction's rows are sealed into ``audit_seal``.
     """
 
     __tablename__ = "audit_event"
@@ -582,6 +585,33 @@ class AuditEvent(Base):
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    tx: Mapped[int | None] = mapped_column(BigInteger, index=True)  # NULL: before sealing
+
+
+class AuditSeal(Base):
+    """The audit rows one transaction committed, chained to the seal before by SHA-256.
+
+    ``hash`` = sha256(``prev_hash`` || the rows' hashes in id order), so altering, removing
+    or inserting a sealed row, or a seal, breaks the chain (``ims audit verify``). Written
+    only at commit by a trigger running as the database owner; the application's role can
+    neither read nor write it.
+    """
+
+    __tablename__ = "audit_seal"
+    __table_args__ = (
+        CheckConstraint("cardinality(event_ids) = cardinality(event_hashes)", name="one_hash_each"),
+        CheckConstraint("length(hash) = 32 AND length(prev_hash) = 32", name="sha256"),
+    )
+
+    seal_no: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    sealed_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp()
+    )
+    tx: Mapped[int] = mapped_column(BigInteger)
+    event_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    event_hashes: Mapped[list[bytes]] = mapped_column(ARRAY(LargeBinary))
+    prev_hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
 
 
 class ReportRun(Base):

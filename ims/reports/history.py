@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from ims.db import audit
 from ims.db.models import ReportRun
 from ims.reports.article7 import ReportScope, _clean, article7
 
@@ -57,17 +58,32 @@ def _totals(report: dict[str, Any]) -> dict[str, float]:
 def first_production(
     session: Session, kind: str, params: str, stamp: int, totals: dict[str, Any], by: str | None
 ) -> ReportRun:
-    """The first production of a report, noting this one if there was none (commits)."""
-    session.execute(
+    """The first production of a report, noting this one if there was none (commits).
+
+    The note is in the audit trail too, so `ims db verify` can tell a report_run row that
+    ims wrote from one added or changed behind its back.
+    """
+    noted = session.scalar(
         insert(ReportRun)
         .values(kind=kind, params=params, stamp=stamp, totals=totals, produced_by=by)
         .on_conflict_do_nothing(constraint="uq_report_run_kind_params")
+        .returning(ReportRun.id)
     )
+    if noted is not None:
+        audit.record(session, by, "report.first_produced", "report_run", noted,
+                     after=report_run_record(kind, params, stamp, totals, by))  # fmt: skip
     session.commit()
     run = session.scalars(
         select(ReportRun).where(ReportRun.kind == kind, ReportRun.params == params)
     ).one()
     return run
+
+
+def report_run_record(
+    kind: str, params: str, stamp: int, totals: dict[str, Any], by: str | None
+) -> dict[str, Any]:
+    """What the audit trail keeps of a report's first production (ims db verify compares)."""
+    return {"kind": kind, "params": params, "stamp": stamp, "totals": totals, "produced_by": by}
 
 
 def corrections(

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from ims.api.main import create_app
+from ims.db import accounts
+from ims.domain.enums import Role
 
 
 def test_health_reports_postgis_and_schema_revision(engine: Engine) -> None:
@@ -27,6 +33,55 @@ def test_health_answers_503_problem_json_when_the_database_is_down() -> None:
     body = response.json()
     assert body["title"] == "Database unavailable"
     assert "Traceback" not in response.text
+
+
+def test_health_answers_503_with_the_reason_when_a_running_database_goes_down(
+    committed_engine: Engine,
+    committed_database: str,
+    test_server,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    # Issue 13, item 12: a bare 500 while the database was down. The app has been used
+    # (its pool holds connections); then the database refuses connections and every
+    # session is ended, as when a server stops.
+    client = TestClient(create_app(committed_engine))
+    with Session(committed_engine) as session, session.begin():
+        secret = accounts.create_token(
+            session, accounts.create_user(session, "mon", Role.ADMIN, by="t").username, "t",
+            by="t",
+        )[1]  # fmt: skip
+    assert client.get("/api/v1/health").status_code == 200
+    name = make_url(committed_database).database
+    admin = create_engine(test_server.admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :d"), {"d": name})  # fmt: skip
+        for headers in ({}, {"Authorization": f"Bearer {secret}"},
+                        {"Cookie": "ims_session=a-signed-in-browser"}):  # fmt: skip
+            response = client.get("/api/v1/health", headers=headers)
+            assert response.status_code == 503, (headers, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+            body = response.json()
+            assert body["title"] == "Database unavailable"
+            assert body["detail"].startswith("cannot reach the database: ")
+            assert len(body["detail"]) > len("cannot reach the database: ")
+        # and any other route that needs the database says the same
+        assert client.get("/api/v1/reports/article7?year=2024", headers={
+            "Authorization": f"Bearer {secret}"}).status_code == 503  # fmt: skip
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+        admin.dispose()
+
+
+def test_health_answers_503_when_no_server_listens_on_the_socket(tmp_path: Path) -> None:
+    silent = create_engine(f"postgresql+psycopg://ims_app@/ims?host={tmp_path}")
+    response = TestClient(create_app(silent)).get("/api/v1/health")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "cannot reach the database" in response.json()["detail"]
 
 
 def test_unknown_route_is_problem_json(engine: Engine) -> None:

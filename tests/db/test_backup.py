@@ -1,42 +1,50 @@
-"""A backup restored into a fresh database gives the same Article 7 figures."""
+"""Backups: restored into a fresh database they give the same Article 7 figures; a restore
+under a running server leaves it working."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from shapely.geometry import MultiPolygon, box
+from fastapi.testclient import TestClient
+from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from ims.api.main import create_app
 from ims.cli import app
-from ims.config import get_settings
 from ims.db.backup import backup, restore
-from ims.db.migrate import upgrade
 from ims.db.recording import load_boundaries, record_hazards, record_releases
-from ims.db.session import APP_ROLE, make_engine
+from ims.db.session import APP_ROLE, make_engine, make_owner_engine
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.errors import InvalidRequest
 from ims.reports.article7 import ReportScope, article7
+from tests.conftest import authorise, point_cli_at
+from tests.ingest.test_submissions import hazard_frame, write_zip
 
 
 @pytest.fixture
 def databases(test_server) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """Two throw-away databases: a filled one and an empty one."""
-    urls = [test_server.create_database("ims_backup") for _ in range(2)]
+    """Two throw-away databases migrated to head (the owner's URLs)."""
+    urls = [test_server.migrated_database("ims_backup") for _ in range(2)]
     yield urls[0], urls[1]
     for url in urls:
         test_server.drop_database(url)
 
 
+@pytest.fixture
+def app_url(test_server: Any) -> Callable[[str], str]:
+    """The application's login to one of them."""
+    return test_server.app_url  # type: ignore[no-any-return]
+
+
 def fill(engine: Engine) -> None:
-    upgrade(engine)
-    engine.dispose()  # the application's role may have been made just now
     with Session(engine) as session, session.begin():
         load_boundaries(session, [
             BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
@@ -57,10 +65,12 @@ def report(engine: Engine) -> dict:
 
 
 def test_restored_backup_gives_the_same_article7(
-    databases: tuple[str, str], tmp_path: Path
+    databases: tuple[str, str],
+    app_url: Callable[[str], str],
+    tmp_path: Path,
 ) -> None:
     source_url, target_url = databases
-    source, target = make_engine(source_url), make_engine(target_url)
+    source, target = make_engine(app_url(source_url)), make_engine(app_url(target_url))
     try:
         fill(source)
         size = backup(source_url, tmp_path / "ims.backup")
@@ -70,36 +80,82 @@ def test_restored_backup_gives_the_same_article7(
         assert report(target)["released"][0]["cleared_m2"] > 0
         with target.connect() as conn:  # ims works on as its own role, with its limits
             assert conn.scalar(text("SELECT current_user")) == APP_ROLE
-            with pytest.raises(DBAPIError, match="permission denied"):
-                conn.execute(text("DELETE FROM release"))
+            for statement in ("DELETE FROM release", "UPDATE ledger_piece SET area_m2 = 0"):
+                with pytest.raises(DBAPIError, match="permission denied"), conn.begin_nested():
+                    conn.execute(text(statement))
     finally:
         source.dispose()
         target.dispose()
 
 
 def test_restore_replaces_what_the_database_held(
-    databases: tuple[str, str], tmp_path: Path
+    databases: tuple[str, str],
+    app_url: Callable[[str], str],
+    tmp_path: Path,
 ) -> None:
-    source_url, target_url = databases
-    source, target = make_engine(source_url), make_engine(target_url)
+    source_url, _ = databases
+    source, owner = make_engine(app_url(source_url)), make_owner_engine(source_url)
     try:
         fill(source)
         backup(source_url, tmp_path / "ims.backup")
-        with source.begin() as conn:  # a later change, then restore the earlier state
+        with owner.begin() as conn:  # a later change, then restore the earlier state
             conn.execute(text("UPDATE hazard SET reference = 'CHANGED'"))
         restore(source_url, tmp_path / "ims.backup")
         with source.connect() as conn:
             assert conn.scalar(text("SELECT reference FROM hazard")) == "H1"
     finally:
         source.dispose()
-        target.dispose()
+        owner.dispose()
+
+
+def test_a_running_server_keeps_working_after_a_restore(
+    databases: tuple[str, str],
+    app_url: Callable[[str], str],
+    tmp_path: Path,
+) -> None:
+    # Issue 13 item 9: the server's pooled connections outlived the restored PostGIS
+    # extension and approvals answered 500 ("no spatial operator found for
+    # 'st_intersects'") until a restart. The restore ends the database's other sessions;
+    # the pool reconnects.
+    source_url, _ = databases
+    server = make_engine(app_url(source_url))  # the running server's engine and pool
+    client = TestClient(create_app(server))
+    try:
+        fill(server)
+        with Session(server) as session, session.begin():
+            authorise(client, session, "reviewer")
+        # a hazard overlapping H1: the approval looks for overlaps (ST_Intersects)
+        before = approve(client, tmp_path, "H2", box(102.105, 19.6, 102.12, 19.62))
+        assert before.status_code == 200, before.text
+        backup(source_url, tmp_path / "ims.backup")
+        restore(source_url, tmp_path / "ims.backup")
+        after = approve(client, tmp_path, "H3", box(102.105, 19.6, 102.13, 19.63))
+        assert after.status_code == 200, after.text
+        with Session(server) as session:
+            refs = session.scalars(text("SELECT reference FROM hazard ORDER BY 1")).all()
+            assert refs == ["H1", "H2", "H3"]  # H2 came back with the backup
+            assert session.scalar(text("SELECT count(*) FROM hazard_overlap")) == 6
+    finally:
+        server.dispose()
+
+
+def approve(client: TestClient, folder: Path, reference: str, polygon: Polygon) -> Any:
+    """Upload one hazard and approve it through the API."""
+    path = write_zip(hazard_frame([{"hazard_id": reference}], [polygon]), folder, reference)
+    with path.open("rb") as fh:
+        created = client.post("/api/v1/submissions", files={"file": (path.name, fh)},
+                              data={"kind": "hazards"})  # fmt: skip
+    assert created.status_code == 201, created.text
+    return client.post(f"/api/v1/submissions/{created.json()['id']}/approve")
 
 
 def test_a_file_that_is_no_backup_is_refused_and_nothing_changes(
-    databases: tuple[str, str], tmp_path: Path
+    databases: tuple[str, str],
+    app_url: Callable[[str], str],
+    tmp_path: Path,
 ) -> None:
     source_url, _ = databases
-    source = make_engine(source_url)
+    source = make_engine(app_url(source_url))
     try:
         fill(source)
         bogus = tmp_path / "notes.txt"
@@ -115,14 +171,16 @@ def test_a_file_that_is_no_backup_is_refused_and_nothing_changes(
 
 
 def test_cli_backs_up_and_restores_with_one_line_errors(
-    databases: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    databases: tuple[str, str],
+    app_url: Callable[[str], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     source_url, _ = databases
-    source = make_engine(source_url)
+    source = make_engine(app_url(source_url))
     try:
         fill(source)
-        monkeypatch.setenv("IMS_DATABASE_URL", source_url)
-        get_settings.cache_clear()
+        point_cli_at(monkeypatch, app_url(source_url), source_url)
         runner = CliRunner()
         done = runner.invoke(app, ["db", "backup", str(tmp_path / "a.backup")])
         assert done.exit_code == 0, done.output
@@ -135,6 +193,10 @@ def test_cli_backs_up_and_restores_with_one_line_errors(
         bad = runner.invoke(app, ["db", "restore", str(tmp_path / "junk.backup"), "--yes"])
         assert bad.exit_code == 2
         assert "not a backup" in bad.output and "Traceback" not in bad.output
+        with Session(source) as session:  # the restore is in the audit trail
+            restored_by = session.scalar(
+                text("SELECT actor FROM audit_event WHERE action = 'database.restored'")
+            )
+            assert restored_by is not None and restored_by.startswith("cli:")
     finally:
-        get_settings.cache_clear()
         source.dispose()

@@ -15,13 +15,12 @@ from dataclasses import dataclass
 
 import pytest
 import uvicorn
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from ims.api.main import create_app
 from ims.db import accounts
-from ims.db.migrate import upgrade
-from ims.db.session import use_app_role
+from ims.db.session import make_engine
 from ims.domain.enums import Role
 from ims.sample.demo import load_demo
 
@@ -51,11 +50,8 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def demo_engine(test_server) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
     """A migrated database holding the committed demo programme, dropped at the end."""
-    url = test_server.create_database("ims_ui")
-    engine = create_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    use_app_role(engine)  # the live site works as ims does, as the application's role
+    url = test_server.migrated_database("ims_ui")
+    engine = make_engine(test_server.app_url(url))  # the live site works as ims does
     with Session(engine) as session, session.begin():
         load_demo(session, hazards=300)
         accounts.create_user(session, "ui-admin", Role.ADMIN, password=PASSWORD, by="tests")

@@ -1,0 +1,288 @@
+"""Checking the derived data against the records it comes from (``ims db verify``).
+
+The figures are sums over the ledger (``ledger_entry``, ``ledger_piece``), today's state
+over ``hazard_remaining`` and the dissolved totals over ``hazard_overlap``; all of them are
+derived from the append-only records (hazard revisions and releases). Verification
+rebuilds the ledger of every hazard with the same code that keeps it (in parallel, chunk
+by chunk) into session tables, compares it with what is stored, hazard by hazard, to
+within ``TOLERANCE_M2``, recomputes the overlaps, and checks every ``report_run`` row
+against the audit event that recorded it. Nothing is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ims.db import ledger
+from ims.db.bulk import copy_rows
+
+log = logging.getLogger(__name__)
+
+TOLERANCE_M2 = 1e-3
+MAX_LISTED = 500  # differences listed one by one; the count is always complete
+_ENTRY_FIELDS = ledger.ENTRY_COLUMNS[2:]
+_AREA_FIELDS = frozenset({"delta_m2", "remaining_after_m2", "outside_m2", "remaining_m2",
+                          "area_m2"})  # fmt: skip
+
+_TEMP_TABLES = """
+CREATE TEMP TABLE IF NOT EXISTS ims_verify_entry
+    (LIKE ledger_entry INCLUDING DEFAULTS) ON COMMIT DROP;
+CREATE TEMP TABLE IF NOT EXISTS ims_verify_piece (hazard_id integer, entry_no integer,
+    level smallint, admin_id integer, area_m2 double precision) ON COMMIT DROP;
+CREATE TEMP TABLE IF NOT EXISTS ims_verify_remaining (hazard_id integer,
+    geom geometry(MultiPolygon, 4326), status varchar(16), remaining_m2 double precision,
+    area_m2 double precision) ON COMMIT DROP;
+"""
+
+_ENTRIES = text(f"""
+SELECT coalesce(s.hazard_id, c.hazard_id) AS hazard_id,
+       coalesce(s.entry_no, c.entry_no) AS entry_no,
+       CASE WHEN s.hazard_id IS NULL THEN NULL ELSE to_jsonb(s) END AS stored,
+       CASE WHEN c.hazard_id IS NULL THEN NULL ELSE to_jsonb(c) END AS recomputed
+FROM (SELECT * FROM ledger_entry WHERE hazard_id = ANY(:ids)) s
+FULL JOIN pg_temp.ims_verify_entry c
+  ON c.hazard_id = s.hazard_id AND c.entry_no = s.entry_no
+WHERE s.hazard_id IS NULL OR c.hazard_id IS NULL
+   OR ({", ".join(f's."{f}"' for f in _ENTRY_FIELDS if f not in _AREA_FIELDS)})
+      IS DISTINCT FROM ({", ".join(f'c."{f}"' for f in _ENTRY_FIELDS if f not in _AREA_FIELDS)})
+   OR abs(s.delta_m2 - c.delta_m2) > :tol
+   OR abs(s.remaining_after_m2 - c.remaining_after_m2) > :tol
+   OR abs(s.outside_m2 - c.outside_m2) > :tol
+""")
+
+_PIECES = text("""
+WITH s AS (SELECT hazard_id, entry_no, level, coalesce(admin_id, 0) AS admin, sum(area_m2) AS a
+           FROM ledger_piece WHERE hazard_id = ANY(:ids) GROUP BY 1, 2, 3, 4),
+     c AS (SELECT hazard_id, entry_no, level, coalesce(admin_id, 0) AS admin, sum(area_m2) AS a
+           FROM pg_temp.ims_verify_piece GROUP BY 1, 2, 3, 4)
+SELECT coalesce(s.hazard_id, c.hazard_id), coalesce(s.entry_no, c.entry_no),
+       coalesce(s.level, c.level),
+       (SELECT a.code FROM admin_area a WHERE a.id = coalesce(s.admin, c.admin)), s.a, c.a
+FROM s FULL JOIN c ON c.hazard_id = s.hazard_id AND c.entry_no = s.entry_no
+                  AND c.level = s.level AND c.admin = s.admin
+WHERE abs(coalesce(s.a, 0) - coalesce(c.a, 0)) > :tol
+""")
+
+_REMAINING = text("""
+SELECT coalesce(s.hazard_id, c.hazard_id), s.hazard_id IS NOT NULL, c.hazard_id IS NOT NULL,
+       s.status, c.status, s.remaining_m2, c.remaining_m2, s.area_m2, c.area_m2,
+       CASE WHEN ST_AsEWKB(s.geom) IS NOT DISTINCT FROM ST_AsEWKB(c.geom) THEN 0
+            ELSE ST_Area(ST_SymDifference(
+                     coalesce(s.geom, 'SRID=4326;MULTIPOLYGON EMPTY'::geometry),
+                     coalesce(c.geom, 'SRID=4326;MULTIPOLYGON EMPTY'::geometry))::geography)
+       END AS geom_m2
+FROM (SELECT hazard_id, geom, status, remaining_m2, area_m2 FROM hazard_remaining
+      WHERE hazard_id = ANY(:ids)) s
+FULL JOIN pg_temp.ims_verify_remaining c ON c.hazard_id = s.hazard_id
+WHERE s.hazard_id IS NULL OR c.hazard_id IS NULL OR s.status IS DISTINCT FROM c.status
+   OR (s.remaining_m2 IS NULL) <> (c.remaining_m2 IS NULL)
+   OR abs(s.remaining_m2 - c.remaining_m2) > :tol
+   OR (s.area_m2 IS NULL) <> (c.area_m2 IS NULL) OR abs(s.area_m2 - c.area_m2) > :tol
+   OR ST_AsEWKB(s.geom) IS DISTINCT FROM ST_AsEWKB(c.geom)
+""")
+
+_OVERLAPS = text("""
+SELECT coalesce(s.hazard_id, c.hazard_id),
+       (SELECT h.reference FROM hazard h WHERE h.id = coalesce(s.other_id, c.other_id)),
+       s.hazard_id IS NOT NULL, c.hazard_id IS NOT NULL
+FROM hazard_overlap s
+FULL JOIN (SELECT DISTINCT hazard_id, other_id FROM ims_overlap_pairs(NULL)) c
+  ON c.hazard_id = s.hazard_id AND c.other_id = s.other_id
+WHERE s.hazard_id IS NULL OR c.hazard_id IS NULL
+""")
+
+# Every report_run row against the audit event that recorded it, and events whose
+# report_run row is gone.
+_REPORT_RUNS = text("""
+SELECT r.id, r.kind || ' ' || r.params, e.id IS NOT NULL,
+       jsonb_build_object('kind', r.kind, 'params', r.params, 'stamp', r.stamp,
+                          'totals', r.totals),
+       jsonb_build_object('kind', e.after->'kind', 'params', e.after->'params',
+                          'stamp', e.after->'stamp', 'totals', e.after->'totals')
+FROM report_run r
+LEFT JOIN LATERAL (SELECT a.id, a.after FROM audit_event a
+                   WHERE a.action = 'report.first_produced' AND a.object_type = 'report_run'
+                     AND a.object_id = r.id::text ORDER BY a.id LIMIT 1) e ON true
+WHERE e.id IS NULL OR r.kind IS DISTINCT FROM e.after->>'kind'
+   OR r.params IS DISTINCT FROM e.after->>'params'
+   OR to_jsonb(r.stamp) IS DISTINCT FROM e.after->'stamp'
+   OR r.totals IS DISTINCT FROM e.after->'totals'
+ORDER BY r.id
+""")
+
+_REPORT_RUNS_GONE = text("""
+SELECT a.object_id, (a.after->>'kind') || ' ' || (a.after->>'params')
+FROM audit_event a
+WHERE a.action = 'report.first_produced' AND a.object_type = 'report_run'
+  AND NOT EXISTS (SELECT 1 FROM report_run r WHERE r.id::text = a.object_id)
+ORDER BY a.id
+""")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One derived figure that is not what the records give."""
+
+    hazard: str | None  # the hazard's reference (None for a report run)
+    what: str
+    stored: str
+    recomputed: str
+
+
+@dataclass
+class VerifyReport:
+    """What ``verify_database`` found."""
+
+    hazards: int = 0
+    report_runs: int = 0
+    count: int = 0  # every difference, listed or not
+    differences: list[Difference] = field(default_factory=list)
+    _hazard_ids: list[int | None] = field(default_factory=list, repr=False)
+
+    @property
+    def clean(self) -> bool:
+        """Whether every derived figure is what the records give."""
+        return self.count == 0
+
+    def add(self, hazard_id: int | None, what: str, stored: Any, recomputed: Any) -> None:
+        """Count a difference; keep the first MAX_LISTED."""
+        self.count += 1
+        if len(self.differences) < MAX_LISTED:
+            self.differences.append(Difference(None, what, _show(stored), _show(recomputed)))
+            self._hazard_ids.append(hazard_id)
+
+    def name_hazards(self, session: Session) -> None:
+        """Put the hazards' references on the listed differences."""
+        ids = sorted({h for h in self._hazard_ids if h is not None})
+        rows = session.execute(
+            text("SELECT id, reference FROM hazard WHERE id = ANY(:ids)"), {"ids": ids}
+        )
+        refs: dict[int, str] = {hazard_id: reference for hazard_id, reference in rows}
+        named = [
+            Difference(refs.get(h, f"hazard id {h}") if h is not None else None, d.what,
+                       d.stored, d.recomputed)
+            for h, d in zip(self._hazard_ids, self.differences, strict=True)
+        ]  # fmt: skip
+        self.differences = sorted(named, key=lambda d: (d.hazard is None, d.hazard or ""))
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.3f}"
+    return str(value)
+
+
+def _differs(field_name: str, stored: Any, recomputed: Any) -> bool:
+    if field_name in _AREA_FIELDS and stored is not None and recomputed is not None:
+        return not math.isclose(float(stored), float(recomputed), rel_tol=0, abs_tol=TOLERANCE_M2)
+    return bool(stored != recomputed)
+
+
+def verify_database(
+    session: Session,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+    chunk_size: int = 2000,
+) -> VerifyReport:
+    """Recompute every derived figure from the records and compare it with the stored one.
+
+    Run it in one REPEATABLE READ transaction, so that work recorded meanwhile does not
+    show as differences; it writes nothing (its tables are the session's own).
+    """
+    report = VerifyReport()
+    for statement in _TEMP_TABLES.strip().split(";"):
+        if statement.strip():
+            session.execute(text(statement))
+    ids: Sequence[int] = list(session.scalars(text("SELECT id FROM hazard ORDER BY id")))
+    report.hazards = len(ids)
+
+    def compare(chunk: list[int], rows: ledger.Rows) -> None:
+        entries, pieces, remaining = rows
+        session.execute(text("TRUNCATE pg_temp.ims_verify_entry, pg_temp.ims_verify_piece, "
+                             "pg_temp.ims_verify_remaining"))  # fmt: skip
+        copy_rows(session, "pg_temp.ims_verify_entry", ledger.ENTRY_COLUMNS, entries)
+        copy_rows(session, "pg_temp.ims_verify_piece", ledger.PIECE_COLUMNS, pieces)
+        copy_rows(session, "pg_temp.ims_verify_remaining", ledger.REMAINING_COLUMNS, remaining)
+        params = {"ids": chunk, "tol": TOLERANCE_M2}
+        for hazard_id, entry_no, stored, recomputed in session.execute(_ENTRIES, params):
+            _entry_differences(report, hazard_id, entry_no, stored, recomputed)
+        for hazard_id, entry_no, level, admin, stored_m2, recomputed_m2 in session.execute(
+            _PIECES, params
+        ):
+            where = f"admin area {admin}" if admin is not None else "no admin area"
+            report.add(hazard_id, f"ledger entry {entry_no}: m² in level-{level} {where}",
+                       stored_m2, recomputed_m2)  # fmt: skip
+        for row in session.execute(_REMAINING, params):
+            _remaining_differences(report, *row)
+
+    ledger.compute_many(session, ids, compare, progress=progress, workers=workers,
+                        chunk_size=chunk_size)  # fmt: skip
+    for hazard_id, other, stored, recomputed in session.execute(_OVERLAPS):
+        report.add(hazard_id, f"overlaps hazard {other}", "yes" if stored else "no",
+                   "yes" if recomputed else "no")  # fmt: skip
+    report.report_runs = int(session.scalar(text("SELECT count(*) FROM report_run")) or 0)
+    for run_id, name, recorded, stored, audited in session.execute(_REPORT_RUNS):
+        # For a report run, "recomputed" is what the audit trail recorded.
+        if not recorded:
+            report.add(None, f"report_run {run_id} ({name}): no audit event recorded it",
+                       "a first production", None)  # fmt: skip
+        else:
+            report.add(None, f"report_run {run_id} ({name}) differs from the audit event that "
+                       "recorded it", stored, audited)  # fmt: skip
+    for run_id, name in session.execute(_REPORT_RUNS_GONE):
+        report.add(None, f"report_run {run_id} ({name}), recorded in the audit trail, is gone",
+                   None, "a first production")  # fmt: skip
+    report.name_hazards(session)
+    return report
+
+
+def _entry_differences(
+    report: VerifyReport,
+    hazard_id: int,
+    entry_no: int,
+    stored: dict[str, Any] | None,
+    recomputed: dict[str, Any] | None,
+) -> None:
+    if stored is None or recomputed is None:
+        present = recomputed or stored or {}
+        summary = f"{present.get('kind')} on {present.get('on')}"
+        report.add(hazard_id, f"ledger entry {entry_no}",
+                   summary if stored else None, summary if recomputed else None)  # fmt: skip
+        return
+    for name in _ENTRY_FIELDS:
+        if _differs(name, stored.get(name), recomputed.get(name)):
+            report.add(hazard_id, f"ledger entry {entry_no}: {name}", stored.get(name),
+                       recomputed.get(name))  # fmt: skip
+
+
+def _remaining_differences(
+    report: VerifyReport,
+    hazard_id: int,
+    has_stored: bool,
+    has_recomputed: bool,
+    *values: Any,
+) -> None:
+    if not (has_stored and has_recomputed):
+        report.add(hazard_id, "remaining state (hazard_remaining row)",
+                   "a row" if has_stored else None,
+                   "a row" if has_recomputed else None)  # fmt: skip
+        return
+    status_s, status_c, remaining_s, remaining_c, area_s, area_c, geom_m2 = values
+    for name, stored, recomputed in (("status", status_s, status_c),
+                                     ("remaining_m2", remaining_s, remaining_c),
+                                     ("area_m2", area_s, area_c)):  # fmt: skip
+        if _differs(name, stored, recomputed):
+            report.add(hazard_id, f"remaining state: {name}", stored, recomputed)
+    if geom_m2 is not None and float(geom_m2) > TOLERANCE_M2:
+        report.add(hazard_id, "remaining geometry (m² of ground that differs)", 0.0,
+                   float(geom_m2))  # fmt: skip

@@ -1,0 +1,219 @@
+"""The application's database role: its own login, owning nothing, adding records only.
+
+Security issue 13, item 8: ims logged in as the cluster's superuser and only SET ROLE
+ims_app, so RESET ROLE escaped it; and ims_app could rewrite the derived data the figures
+come from (halving the national remaining area, erasing the report history) with no trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+
+from ims.db.models import AuditEvent, LedgerEntry, ReportRun
+from ims.db.recording import load_boundaries, record_hazards, record_releases
+from ims.db.session import APP_ROLE
+from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
+from ims.ingest import submissions
+from ims.reports.article7 import ReportScope
+from ims.reports.history import article7_with_history
+from tests.api.test_uploads_api import LAOS, good_zip
+from tests.db.test_accounts_and_audit import release_frame
+from tests.ingest.test_submissions import write_zip
+
+
+def events(session: Session, action: str) -> int:
+    return int(session.scalar(select(func.count()).where(AuditEvent.action == action)) or 0)
+
+
+@pytest.fixture
+def separate_login(test_server) -> None:  # type: ignore[no-untyped-def]
+    if not test_server.separate_logins:
+        pytest.skip("IMS_TEST_DATABASE_URL: the application sets the role on its owner's login")
+
+
+@pytest.fixture
+def recorded(session: Session) -> None:
+    """A province, two hazards (one half cleared) and a report of a finished year."""
+    load_boundaries(session, [BoundaryFeature("P-A", "Province A",
+                                              MultiPolygon([box(102.0, 19.0, 102.5, 20.0)]))],
+                    level=1)  # fmt: skip
+    record_hazards(session, [
+        NewHazard("H1", HazardStatus.CHA, box(102.1, 19.6, 102.11, 19.61), dt.date(2020, 1, 1)),
+        NewHazard("H2", HazardStatus.SHA, box(102.2, 19.6, 102.21, 19.61), dt.date(2020, 1, 1)),
+    ])  # fmt: skip
+    record_releases(session, [
+        NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1),
+                   box(102.1, 19.6, 102.105, 19.61)),
+    ])  # fmt: skip
+    article7_with_history(session, 2022, ReportScope(), by="tests")
+
+
+def test_reset_role_leaves_the_application_its_own_role(
+    session: Session, separate_login: None
+) -> None:
+    session.execute(text("RESET ROLE"))
+    who = session.execute(text(
+        "SELECT current_user, session_user, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls "
+        "FROM pg_roles WHERE rolname = current_user"
+    )).one()  # fmt: skip
+    assert tuple(who) == (APP_ROLE, APP_ROLE, False, False, False, False)
+    for escape in ("SET ROLE NONE", "SET SESSION AUTHORIZATION DEFAULT"):
+        session.execute(text(escape))
+        assert session.scalar(text("SELECT current_user")) == APP_ROLE
+    for owner in ("SET ROLE ims", "SET SESSION AUTHORIZATION ims"):
+        with pytest.raises(DBAPIError, match="permission denied"), session.begin_nested():
+            session.execute(text(owner))
+
+
+def test_the_application_owns_nothing(session: Session, separate_login: None) -> None:
+    owned = session.scalar(text(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) "
+        "AND n.nspname NOT LIKE 'pg_temp%'"
+    ))  # fmt: skip
+    assert owned == 0
+    with pytest.raises(DBAPIError, match="permission denied"), session.begin_nested():
+        session.execute(text("CREATE TABLE public.mine (x int)"))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_piece SET area_m2 = area_m2 / 2",  # halved the remaining area
+        "DELETE FROM report_run",  # erased the report history
+        "UPDATE report_run SET totals = '{}'",
+        'INSERT INTO ledger_entry (hazard_id, entry_no, kind, "on", seq, delta_m2, '
+        "remaining_after_m2) SELECT id, 99, 'added', DATE '2020-01-01', 0, 1e9, 1e9 FROM hazard",
+        "DELETE FROM ledger_entry",
+        "UPDATE hazard_remaining SET remaining_m2 = 0",
+        "DELETE FROM hazard_overlap",
+        "UPDATE hazard SET reference = 'someone else''s'",
+        "DELETE FROM hazard",
+        "TRUNCATE ledger_piece",
+        "SELECT setval('recording_seq', 1)",
+    ],
+)
+def test_the_application_cannot_write_derived_data(
+    session: Session, recorded: None, statement: str
+) -> None:
+    assert session.scalar(text("SELECT count(*) FROM report_run")) == 1
+    with pytest.raises(DBAPIError, match="permission denied"), session.begin_nested():
+        session.execute(text(statement))
+
+
+def test_an_approval_through_the_normal_path_records_everything(
+    session: Session, tmp_path: Path
+) -> None:
+    load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
+                    level=1)  # fmt: skip
+    hazards = submissions.stage(session, good_zip(tmp_path), kind="hazards", organisation="MAG")
+    submissions.approve(session, hazards.submission.id, by="tests")
+    frame = release_frame([{"release_id": "R-1", "hazard_id": "API-1", "method": "cleared",
+                            "released": "2024-03-01"}],
+                          [box(103.2, 19.4, 103.2025, 19.405)])  # fmt: skip
+    releases = submissions.stage(session, write_zip(frame, tmp_path, "rel"), kind="releases")
+    submissions.approve(session, releases.submission.id, by="tests")
+    assert session.scalar(text("SELECT current_user")) == APP_ROLE
+    kinds = session.scalars(
+        select(LedgerEntry.kind).order_by(LedgerEntry.hazard_id, LedgerEntry.entry_no)
+    ).all()
+    assert kinds == ["added", "cleared", "added"]
+    assert session.scalar(text("SELECT count(*) FROM ledger_piece")) > 0
+    assert session.scalar(text("SELECT count(*) FROM hazard_remaining")) == 2
+    assert events(session, "release.recorded") == 1
+
+
+def test_a_first_production_is_in_the_audit_trail(session: Session, recorded: None) -> None:
+    run = session.scalars(select(ReportRun)).one()
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "report_run",
+                                 AuditEvent.object_id == str(run.id))
+    ).one()  # fmt: skip
+    assert event.action == "report.first_produced" and event.after is not None
+    assert event.after["params"] == run.params and event.after["totals"] == run.totals
+    article7_with_history(session, 2022, ReportScope(), by="tests")  # produced again
+    assert events(session, "report.first_produced") == 1
+
+
+@pytest.mark.parametrize(
+    ("entry", "refused"),
+    [
+        # a release entry for a release of another hazard
+        (
+            "(SELECT h2), 3, 'cleared', DATE '2022-03-01', (SELECT seq FROM release), NULL, "
+            "(SELECT id FROM release), 'CHA', -1e6, 0, 0",
+            "does not match its release",
+        ),
+        # an entry moved to another date
+        (
+            "(SELECT h2), 1, 'added', DATE '2019-01-01', (SELECT seq FROM hazard_revision "
+            "WHERE hazard_id = (SELECT h2)), (SELECT id FROM hazard_revision WHERE hazard_id = "
+            "(SELECT h2)), NULL, 'SHA', 1e9, 1e9, 0",
+            "does not match its revision",
+        ),
+        # a hazard not among those stored
+        (
+            "(SELECT h1), 9, 'added', DATE '2020-01-01', 0, NULL, NULL, 'SHA', 1, 1, 0",
+            "not among the hazards stored",
+        ),
+    ],
+)
+def test_the_ledger_function_refuses_rows_that_do_not_match_the_records(
+    session: Session, recorded: None, entry: str, refused: str
+) -> None:
+    ids = dict(session.execute(text("SELECT reference, id FROM hazard")).all())
+    stage = (
+        "WITH x AS (SELECT :h1 AS h1, :h2 AS h2) INSERT INTO pg_temp.ims_stage_entry "
+        "SELECT {} FROM x"
+    )
+    with pytest.raises(DBAPIError, match=refused), session.begin_nested():
+        session.execute(text("SELECT ims_ledger_stage()"))
+        session.execute(text(stage.format(entry.replace("(SELECT h1)", "x.h1")
+                                          .replace("(SELECT h2)", "x.h2"))),
+                        {"h1": ids["H1"], "h2": ids["H2"]})  # fmt: skip
+        session.execute(text("SELECT ims_ledger_store(ARRAY[:h2])"), {"h2": ids["H2"]})
+
+
+def test_the_ledger_function_takes_only_its_own_staging_tables(
+    engine: Engine, separate_login: None
+) -> None:
+    # A table of the application's own under the staging name (it could carry a trigger
+    # that would run as the owner) is refused; the owner's staging tables cannot be read.
+    fresh = create_engine(engine.url, poolclass=NullPool)  # a session with no staging yet
+    try:
+        with fresh.connect() as conn:
+            conn.execute(text("CREATE TEMP TABLE ims_stage_entry (hazard_id int)"))
+            conn.execute(text("SELECT ims_ledger_stage()"))
+            with pytest.raises(DBAPIError, match="ims_ledger_stage"):
+                conn.execute(text("SELECT ims_ledger_store(ARRAY[1])"))
+        with fresh.connect() as conn:
+            conn.execute(text("SELECT ims_ledger_stage()"))
+            with pytest.raises(DBAPIError, match="permission denied"):
+                conn.execute(text("SELECT * FROM pg_temp.ims_stage_entry"))
+    finally:
+        fresh.dispose()
+
+
+def test_the_shared_login_fallback_still_works_as_the_application(
+    owner_engine: Engine, tmp_path: Path
+) -> None:
+    # Without IMS_ADMIN_DATABASE_URL ims logs in as the owner and sets the role.
+    from ims.db.session import make_engine
+
+    fallback = make_engine(owner_engine.url.render_as_string(hide_password=False))
+    try:
+        with fallback.connect() as conn:
+            assert conn.scalar(text("SELECT current_user")) == APP_ROLE
+            with pytest.raises(DBAPIError, match="permission denied"):
+                conn.execute(text("DELETE FROM report_run"))
+    finally:
+        fallback.dispose()

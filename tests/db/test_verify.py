@@ -1,0 +1,133 @@
+"""`ims db verify`: every derived figure recomputed from the records, tampering reported.
+
+Security issue 13, item 8: `UPDATE ledger_piece SET area_m2 = area_m2/2; DELETE FROM
+report_run` halved the national remaining area and erased the report history. The
+application's role can no longer do that (tests/db/test_roles.py); whoever holds the
+owner's login still can, and `ims db verify` finds it, hazard by hazard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from ims.cli import app
+from ims.db.recording import load_boundaries, record_hazards, record_releases
+from ims.db.verify import VerifyReport, verify_database
+from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
+from ims.reports.article7 import ReportScope
+from ims.reports.history import article7_with_history
+from tests.conftest import point_cli_at
+
+
+def record(session: Session) -> None:
+    """Two provinces, three hazards (two overlapping), releases, one report produced."""
+    load_boundaries(session, [
+        BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+        BoundaryFeature("P-B", "Province B", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
+    ], level=1)  # fmt: skip
+    record_hazards(session, [
+        NewHazard("H1", HazardStatus.CHA, box(102.49, 19.6, 102.51, 19.61), dt.date(2020, 1, 1)),
+        NewHazard("H2", HazardStatus.SHA, box(102.2, 19.6, 102.21, 19.61), dt.date(2020, 1, 1)),
+        NewHazard("H3", HazardStatus.SHA, box(102.505, 19.6, 102.52, 19.61), dt.date(2021, 1, 1)),
+    ])  # fmt: skip
+    record_releases(session, [
+        NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1),
+                   box(102.49, 19.6, 102.5, 19.61)),
+        NewRelease("R2", "H2", ReleaseMethod.CANCELLED, dt.date(2022, 5, 1),
+                   box(102.2, 19.6, 102.205, 19.61)),
+    ])  # fmt: skip
+    article7_with_history(session, 2022, ReportScope(), by="tests")
+
+
+def listed(report: VerifyReport) -> list[tuple[str | None, str]]:
+    return [(d.hazard, d.what) for d in report.differences]
+
+
+def test_a_database_kept_by_ims_verifies_clean(session: Session) -> None:
+    record(session)  # as ims works: as the application's role
+    report = verify_database(session)
+    assert report.clean, report.differences
+    assert report.hazards == 3 and report.report_runs == 1
+
+
+@pytest.mark.parametrize(
+    ("tampering", "found"),
+    [
+        ("UPDATE ledger_piece SET area_m2 = area_m2 / 2",  # the attack: remaining area halved
+         ("H1", "ledger entry 1: m² in level-1 admin area P-A")),
+        ("UPDATE ledger_entry SET delta_m2 = delta_m2 * 2 WHERE kind = 'cleared'",
+         ("H1", "ledger entry 2: delta_m2")),
+        ("DELETE FROM ledger_entry WHERE kind = 'cancelled'", ("H2", "ledger entry 2")),
+        ("UPDATE ledger_entry SET \"on\" = DATE '2019-01-01' WHERE kind = 'cancelled'",
+         ("H2", "ledger entry 2: on")),
+        ("UPDATE hazard_remaining SET remaining_m2 = 0 WHERE hazard_id = "
+         "(SELECT id FROM hazard WHERE reference = 'H2')", ("H2", "remaining state: remaining_m2")),
+        ("UPDATE hazard_remaining SET geom = NULL WHERE hazard_id = "
+         "(SELECT id FROM hazard WHERE reference = 'H3')",
+         ("H3", "remaining geometry (m² of ground that differs)")),
+        ("DELETE FROM hazard_overlap", ("H1", "overlaps hazard H3")),
+        ("DELETE FROM report_run", (None, "report_run")),  # the attack: history erased
+        ("UPDATE report_run SET totals = '{\"remaining_m2\": 1}'", (None, "report_run")),
+        ("INSERT INTO report_run (kind, params, stamp, totals) "
+         "VALUES ('article7', 'year=2021;level=1;contam=CMR', 0, '{}')", (None, "report_run")),
+    ],
+)  # fmt: skip
+def test_tampering_by_the_owner_is_reported_with_the_hazard_and_both_values(
+    owner_session: Session, tampering: str, found: tuple[str | None, str]
+) -> None:
+    record(owner_session)
+    owner_session.execute(text(tampering))
+    report = verify_database(owner_session)
+    assert not report.clean
+    hazard, what = found
+    assert any(h == hazard and w.startswith(what) for h, w in listed(report)), listed(report)
+    assert all(d.stored != d.recomputed for d in report.differences)
+
+
+def test_differences_below_a_thousandth_of_a_square_metre_are_not_reported(
+    owner_session: Session,
+) -> None:
+    record(owner_session)
+    owner_session.execute(text("UPDATE ledger_entry SET delta_m2 = delta_m2 + 0.0004"))
+    owner_session.execute(text("UPDATE ledger_piece SET area_m2 = area_m2 - 0.0004"))
+    assert verify_database(owner_session).clean
+
+
+def test_ims_db_verify_exits_1_on_tampering_and_computes_in_parallel(
+    committed_engine: Engine,
+    committed_owner_engine: Engine,
+    committed_database: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with Session(committed_engine) as session:
+        record(session)  # commits (a report's first production is noted at once)
+        session.commit()
+    point_cli_at(monkeypatch, committed_engine.url.render_as_string(hide_password=False),
+                 committed_database)  # fmt: skip
+    runner = CliRunner()
+    clean = runner.invoke(app, ["db", "verify"])
+    assert clean.exit_code == 0, clean.output
+    assert "3 hazards and 1 report productions checked" in clean.output
+    with Session(committed_engine) as session:  # two processes, one hazard a chunk
+        assert verify_database(session, workers=2, chunk_size=1).clean
+    with committed_owner_engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_piece SET area_m2 = area_m2 / 2"))
+        conn.execute(text("DELETE FROM report_run"))
+    tampered = runner.invoke(app, ["db", "verify"])
+    assert tampered.exit_code == 1, tampered.output
+    assert (
+        "H2: ledger entry 1: m² in level-1 admin area P-A: stored 580,649.545, "
+        "recomputed 1,161,299.089"
+    ) in tampered.output
+    assert (
+        "report_run 1 (article7 year=2022;level=1;contam=CMR), recorded in the audit "
+        "trail, is gone" in tampered.output
+    )
+    assert "tampering found" in tampered.output
