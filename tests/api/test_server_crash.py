@@ -136,9 +136,9 @@ def _approval_lock_holders(conn: Connection) -> int:
 
 
 @pytest.fixture
-def superuser(committed_engine: Engine) -> Iterator[Engine]:
+def superuser(committed_database: str) -> Iterator[Engine]:
     """The same database as its owner: locks ims's role may not take, and pg_stat_activity."""
-    engine = create_engine(committed_engine.url)
+    engine = create_engine(committed_database)
     yield engine
     engine.dispose()
 
@@ -185,7 +185,7 @@ def test_a_server_killed_mid_approval_leaves_no_process_lock_or_port_behind(
             pool_children = [p for p, depth in descendants.items() if depth >= 2
                              and "multiprocessing" in command_line(p)]  # fmt: skip
             waiting = [b for b in _backends(watcher, dbname)
-                       if b[0] != blocker_pid and "ledger_entry" in b[2]]  # fmt: skip
+                       if b[0] != blocker_pid and "ledger" in b[2]]  # fmt: skip
             if len(pool_children) >= 2 and waiting and _approval_lock_holders(watcher):
                 break
             assert server.process.poll() is None, log.read_text()
