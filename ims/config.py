@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     generalise_m: float = Field(
         default=5000, gt=0, description="grid cell size in metres for generalised locations"
     )
+    font_dir: Path | None = Field(
+        default=None,
+        description="a folder searched first for the TrueType fonts of PDF reports "
+        "(DejaVuSans.ttf, DejaVuSans-Bold.ttf, NotoSansLao-Regular.ttf…); unset: the "
+        "system's fonts (Debian: fonts-dejavu-core, fonts-noto-core)",
+    )
     article4_baseline: dt.date = Field(
         default=dt.date(2010, 8, 1),
         description="the baseline of Article 4 progress: entry into force for the State "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import shutil
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -28,8 +29,8 @@ from ims.config import get_settings
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
-from ims.errors import InvalidRequest
-from ims.reports import export
+from ims.errors import InvalidRequest, SetupError
+from ims.reports import export, fonts
 from ims.reports.article7 import ReportScope, article4, article7
 from ims.reports.cells import csv_value
 from ims.reports.progress import Weights, article4_series, marking, priorities
@@ -107,6 +108,22 @@ def test_pdf_has_the_map_and_tables_and_renders(data: Session) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     pdf[0].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-page1.png")
     pdf[1].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-page2.png")
+
+
+def test_a_missing_font_is_a_setup_error_naming_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    latin = fonts.find_face(fonts.LATIN)
+    assert latin is not None
+    monkeypatch.setattr(fonts, "_found", {})
+    monkeypatch.setattr(fonts, "_search_dirs", lambda: [tmp_path])  # no font at all
+    with pytest.raises(SetupError, match="install the Debian package fonts-dejavu-core"):
+        fonts.faces_for(["Čačak"])
+    shutil.copy(latin.regular, tmp_path / "DejaVuSans.ttf")  # Latin only, no Lao
+    assert [f.script.name for f in fonts.faces_for(["Čačak"])] == ["Latin"]
+    with pytest.raises(SetupError, match="fonts-noto-core or fonts-lao") as caught:
+        fonts.faces_for(["Province ວຽງຈັນ"])
+    assert "ວຽງຈັນ" in caught.value.detail
 
 
 def test_article4_series_conserves_area_each_year(data: Session) -> None:
