@@ -64,6 +64,12 @@ class Settings(BaseSettings):
     generalise_m: float = Field(
         default=5000, gt=0, description="grid cell size in metres for generalised locations"
     )
+    country_name: str = Field(
+        default="Lao People's Democratic Republic",
+        min_length=1,
+        description="the State whose national database this is, as its reports name it "
+        "(the default is the demo country's)",
+    )
     font_dir: Path | None = Field(
         default=None,
         description="a folder searched first for the TrueType fonts of PDF reports "

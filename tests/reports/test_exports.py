@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
@@ -94,8 +95,37 @@ def test_xlsx_reads_back_with_the_numbers_of_the_json_report(data: Session) -> N
         assert row[7] == pytest.approx(want["cleared_m2"]) and row[10] == want["hazards_closed"]
     total = i[-1]
     assert total[1] == "Total" and total[7] == pytest.approx(geod_box(*R1), abs=TOL)
+    assert_remnant_columns_match(wb, report)
     notes = [c for r in wb["Notes"].iter_rows(values_only=True) for c in r if c]
     assert "2022-12-31" in notes and any("released once" in str(c) for c in notes)
+
+
+def by_header(ws: Any) -> list[dict[str, Any]]:
+    """The rows of a Form sheet (title in row 1, header in row 2) keyed by header."""
+    header = [c.value for c in ws[2]]
+    return [dict(zip(header, row, strict=True))
+            for row in ws.iter_rows(min_row=3, values_only=True)]  # fmt: skip
+
+
+def assert_remnant_columns_match(wb: Any, report: dict[str, Any]) -> None:
+    """Every remnant type has its own column of numbers, equal to the JSON report's."""
+    h = by_header(wb["Form 1(h)"])
+    assert not any("number by type" in str(k) for k in h[0])  # no text cell of types
+    for row, want in zip(h, report["remaining"], strict=True):
+        typed = {k.removeprefix("Estimated remnants: ").removesuffix(" (number)"): v
+                 for k, v in row.items() if k.startswith("Estimated remnants: ")}  # fmt: skip
+        assert all(isinstance(v, int) for v in typed.values())
+        listed = {x["type"]: x["estimated_quantity"] for x in want["remnants"]}
+        assert {t: q for t, q in typed.items() if q} == listed
+    i = by_header(wb["Form 1(i)"])
+    for row, want in zip(i, report["released"], strict=True):
+        for group, cmr in (("Cluster munition remnants destroyed", True),
+                           ("Other items destroyed", False)):  # fmt: skip
+            typed = {k.removeprefix(f"{group}: ").removesuffix(" (number)"): v
+                     for k, v in row.items() if k.startswith(f"{group}: ")}  # fmt: skip
+            listed = {x["type"]: x["quantity"] for x in want["destroyed"] if x["cmr"] is cmr}
+            assert typed.pop("all types") == sum(listed.values())
+            assert {t: q for t, q in typed.items() if q} == listed
 
 
 def test_pdf_has_the_map_and_tables_and_renders(data: Session) -> None:
@@ -108,6 +138,50 @@ def test_pdf_has_the_map_and_tables_and_renders(data: Session) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     pdf[0].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-page1.png")
     pdf[1].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-page2.png")
+
+
+# Admin names in Latin Extended letters and in Lao script, and remnants of several types:
+# CMR and other items, estimated and destroyed.
+NAMES = {"P-A": "Čačak", "P-B": "Ćuprija", "P-C": "ວຽງຈັນ"}
+N1 = (102.1, 19.6, 102.11, 19.61)
+N3 = (103.1, 19.6, 103.11, 19.61)
+
+
+@pytest.fixture
+def named(session: Session) -> Session:
+    load_boundaries(session, [
+        BoundaryFeature(code, name, MultiPolygon([box(102.0 + 0.5 * i, 19.0, 102.5 + 0.5 * i,
+                                                      20.0)]))
+        for i, (code, name) in enumerate(NAMES.items())
+    ], level=1)  # fmt: skip
+    record_hazards(session, [
+        NewHazard("N1", HazardStatus.CHA, box(*N1), dt.date(2020, 1, 1),
+                  estimates={"BLU-26": 40, "M42": 6}),
+        NewHazard("N2", HazardStatus.SHA, box(102.7, 19.3, 102.71, 19.31), dt.date(2021, 1, 1),
+                  estimates={"BLU-24": 3}),
+        NewHazard("N3", HazardStatus.CHA, box(*N3), dt.date(2020, 1, 1),
+                  estimates={"BLU-26": 12, "MORTAR": 1}),
+    ])  # fmt: skip
+    record_releases(session, [
+        NewRelease("NR1", "N1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1),
+                   box(102.1, 19.6, 102.105, 19.61), items={"BLU-26": 7, "M42": 2, "MORTAR": 1}),
+        NewRelease("NR3", "N3", ReleaseMethod.CLEARED, dt.date(2022, 5, 1), box(*N3),
+                   items={"BLU-26": 3, "PROJECTILE": 2}),
+    ])  # fmt: skip
+    return session
+
+
+def test_the_xlsx_has_a_column_per_remnant_type_and_cmr_destroyed_apart(named: Session) -> None:
+    report = article7(named, 2022, ReportScope())
+    wb = load_workbook(io.BytesIO(export.to_binary(named, report, "xlsx")))
+    assert_remnant_columns_match(wb, report)
+    total = by_header(wb["Form 1(i)"])[-1]
+    assert total["Cluster munition remnants destroyed: all types (number)"] == 12
+    assert total["Cluster munition remnants destroyed: M42 (number)"] == 2
+    assert total["Other items destroyed: all types (number)"] == 3
+    assert total["Other items destroyed: PROJECTILE (number)"] == 2
+    # N3 was cleared whole in 2022: only N1's estimate remains.
+    assert by_header(wb["Form 1(h)"])[-1]["Estimated remnants: BLU-26 (number)"] == 40
 
 
 def test_a_missing_font_is_a_setup_error_naming_the_package(
