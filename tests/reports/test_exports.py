@@ -7,13 +7,17 @@ pyproj.Geod from the corner coordinates.
 from __future__ import annotations
 
 import csv
+import ctypes
 import datetime as dt
 import io
 import shutil
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+import matplotlib.pyplot as plt
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -31,9 +35,12 @@ from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.errors import InvalidRequest, SetupError
+from ims.ingest import submissions
 from ims.reports import export, fonts
 from ims.reports.article7 import ReportScope, article4, article7
 from ims.reports.cells import csv_value
+from ims.reports.history import article7_with_history, summary
+from ims.reports.pdf import remaining_map
 from ims.reports.progress import Weights, article4_series, marking, priorities
 from ims.reports.workplan import set_targets, workplan_report
 from tests.conftest import authorise
@@ -169,6 +176,122 @@ def named(session: Session) -> Session:
                    items={"BLU-26": 3, "PROJECTILE": 2}),
     ])  # fmt: skip
     return session
+
+
+def font_of(textpage: Any, index: int) -> tuple[str, bool, bytes]:
+    """The font drawing character `index`: base name, whether embedded, its first bytes."""
+    font = pdfium_c.FPDFTextObj_GetFont(pdfium_c.FPDFText_GetTextObject(textpage.raw, index))
+    size = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+    name = ctypes.create_string_buffer(size)
+    pdfium_c.FPDFFont_GetBaseFontName(font, name, size)
+    length = ctypes.c_size_t()
+    pdfium_c.FPDFFont_GetFontData(font, None, 0, ctypes.byref(length))
+    data = (ctypes.c_ubyte * length.value)()
+    pdfium_c.FPDFFont_GetFontData(font, data, length.value, ctypes.byref(length))
+    embedded = bool(pdfium_c.FPDFFont_GetIsEmbedded(font))
+    return name.value.decode(), embedded, bytes(data[:4])
+
+
+def test_pdf_prints_latin_extended_and_lao_names_in_embedded_truetype_fonts(
+    named: Session,
+) -> None:
+    # Helvetica drew č, ć as ■ and Lao not at all (issue 19, item 11).
+    pdf = pdfium.PdfDocument(export.to_binary(named, article7(named, 2022, ReportScope()), "pdf"))
+    pages = [pdf[i].get_textpage() for i in range(len(pdf))]
+    texts = [page.get_text_range() for page in pages]
+    fonts_seen = set()
+    for name in NAMES.values():
+        hits = [(page, text.index(name)) for page, text in zip(pages, texts, strict=True)
+                if name in text]  # fmt: skip
+        assert hits, f"{name} is not in the PDF's text"
+        for page, at in hits:
+            for offset in range(len(name)):
+                font, embedded, head = font_of(page, at + offset)
+                assert embedded and head == b"\x00\x01\x00\x00", (name, font)  # TrueType
+                fonts_seen.add(font)
+    assert {"DejaVuSans", "NotoSansLao-Regular"} <= fonts_seen
+
+
+def test_pdf_title_page_names_the_state_convention_period_forms_and_history(
+    data: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMS_COUNTRY_NAME", "Republic of Testland")
+    get_settings.cache_clear()
+    try:
+        report = article7_with_history(data, 2022, ReportScope(), by="tester",
+                                       today=dt.date(2026, 1, 10))  # fmt: skip
+        pdf = pdfium.PdfDocument(export.to_binary(data, report, "pdf"))
+    finally:
+        get_settings.cache_clear()
+    title = pdf[0].get_textpage().get_text_range()
+    for words in (
+        "Republic of Testland",
+        "Convention on Cluster Munitions — Article 7 transparency report",
+        "1 January – 31 December 2022",
+        "Form 1(h) (Article 7.1(h)): remaining contamination as of 31 December 2022",
+        "Form 1(i) (Article 7.1(i)): land released and items destroyed in 2022",
+        f"Produced {dt.date.today().day} ",
+        summary(report["history"]),
+    ):
+        assert words in " ".join(title.split()), words
+    ARTIFACTS.mkdir(exist_ok=True)
+    pdf[0].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-title-page.png")
+
+
+def test_mines_are_reported_under_the_mine_ban_convention(session: Session) -> None:
+    load_boundaries(session, [BoundaryFeature("P-A", "Province A",
+                                              MultiPolygon([box(102.0, 19.0, 102.5, 20.0)]))],
+                    level=1)  # fmt: skip
+    mined = NewHazard("M1", HazardStatus.CHA, box(*H1), dt.date(2020, 1, 1),
+                      contam=Contamination.APM, estimates={"APM": 30})  # fmt: skip
+    record_hazards(session, [mined])
+    report = article7(session, 2022, ReportScope(contam=Contamination.APM))
+    title = pdfium.PdfDocument(export.to_binary(session, report, "pdf"))[0]
+    words = " ".join(title.get_textpage().get_text_range().split())
+    assert "Anti-Personnel Mine Ban Convention — Article 7 transparency report" in words
+    assert "Article 7.1(c)" in words and "Cluster Munitions" not in words
+    notes = load_workbook(io.BytesIO(export.to_binary(session, report, "xlsx")))["Notes"]
+    assert dict(notes.iter_rows(values_only=True, max_col=2))["Convention"] == (
+        "Anti-Personnel Mine Ban Convention"
+    )
+
+
+def test_the_pdf_lists_the_data_quality_findings_the_xlsx_notes_list(
+    named: Session, tmp_path: Path
+) -> None:
+    # Only the XLSX notes had them (issue 19, item 11).
+    bad = gpd.GeoDataFrame(
+        [{"release_id": "X-1", "hazard_id": "NOWHERE", "method": "cleared",
+          "released": "2022-02-01", "items": "BLU26:3"}],
+        geometry=[box(*N1)], crs=4326,
+    )  # fmt: skip
+    bad.to_file(tmp_path / "bad.geojson", driver="GeoJSON")
+    staged = submissions.stage(named, tmp_path / "bad.geojson", kind="releases")
+    assert staged.errors >= 2
+    report = article7(named, 2022, ReportScope())
+    notes = load_workbook(io.BytesIO(export.to_binary(named, report, "xlsx")))["Notes"]
+    rows = [r for r in notes.iter_rows(values_only=True) if r and r[0]]
+    start = next(i for i, r in enumerate(rows) if r[0] == "Data-quality findings outstanding")
+    listed = {str(r[0]).strip(): r[1] for r in rows[start + 1 :]}
+    assert listed.pop("Submissions awaiting review with errors") == 1
+    assert set(listed) >= {"unknown_hazard", "unknown_munition"}
+    pdf = pdfium.PdfDocument(export.to_binary(named, report, "pdf"))
+    text = " ".join(" ".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+                    .split())  # fmt: skip
+    assert "1 submission awaiting review has" in text
+    for code, count in listed.items():
+        assert f"{code} {count}" in text
+
+
+def test_the_map_names_every_province_with_a_halo(named: Session) -> None:
+    report = article7(named, 2022, ReportScope())
+    fig = remaining_map(export.admin_geometries(named, 1), report)
+    try:
+        labels = {t.get_text().split("\n")[0]: t for t in fig.axes[0].texts}
+        assert set(NAMES.values()) <= set(labels)
+        assert all(t.get_path_effects() and t.get_fontsize() <= 6 for t in labels.values())
+    finally:
+        plt.close(fig)
 
 
 def test_the_xlsx_has_a_column_per_remnant_type_and_cmr_destroyed_apart(named: Session) -> None:
