@@ -142,6 +142,7 @@ class _Styles:
         self.label = style("label", "BodyText", bold=True, fontSize=10, leading=13)
         self.small = style("small", "BodyText", fontSize=8, leading=10)
         self.small_bold = style("small_bold", "BodyText", bold=True, fontSize=8, leading=10)
+        self.header = style("header", "BodyText", bold=True, fontSize=7, leading=8.5)
         self.footer = style("footer", "BodyText", fontSize=7, leading=8)
 
     def para(self, text: str, style: ParagraphStyle) -> Paragraph:
@@ -306,9 +307,8 @@ def _remaining_form(
 ) -> list[Any]:
     """Remaining contamination per admin area, with remnants and years of use."""
     head = ["SHAs", "SHA km²", "CHAs", "CHA km²", "Total", "Total km²", "Total m²"]
-    rows: list[list[Any]] = [
-        [level, *head, st.para("Estimated remnants (number by type)", st.small), "Years of use"]
-    ]
+    header = [level, *head, "Estimated remnants (number by type)", "Years of use"]
+    rows: list[list[Any]] = [[st.para(h, st.header) for h in header]]
     total = report["remaining"][-1]
     for r in report["remaining"]:
         rows.append([
@@ -332,12 +332,11 @@ def _released_form(
     report: dict[str, Any], st: _Styles, convention: Convention, level: str
 ) -> list[Any]:
     """Land released per method and admin area; remnants destroyed, CMR and others apart."""
-    rows: list[list[Any]] = [[
+    header = [
         level, "Cancelled km²", "Reduced km²", "Cleared km²", "Total km²", "Total m²",
-        st.para("Hazardous areas closed", st.small),
-        st.para("Cluster munition remnants destroyed", st.small),
-        st.para("Other items destroyed", st.small),
-    ]]  # fmt: skip
+        "Hazardous areas closed", "Cluster munition remnants destroyed", "Other items destroyed",
+    ]  # fmt: skip
+    rows: list[list[Any]] = [[st.para(h, st.header) for h in header]]
     total = report["released"][-1]
     for r in report["released"]:
         cmr = [i for i in r["destroyed"] if i.get("cmr", True)]
