@@ -117,6 +117,18 @@ class Settings(BaseSettings):
     generalise_m: float = Field(
         default=5000, gt=0, description="grid cell size in metres for generalised locations"
     )
+    country_name: str = Field(
+        default="Lao People's Democratic Republic",
+        min_length=1,
+        description="the State whose national database this is, as its reports name it "
+        "(the default is the demo country's)",
+    )
+    font_dir: Path | None = Field(
+        default=None,
+        description="a folder searched first for the TrueType fonts of PDF reports "
+        "(DejaVuSans.ttf, DejaVuSans-Bold.ttf, NotoSansLao-Regular.ttf…); unset: the "
+        "system's fonts (Debian: fonts-dejavu-core, fonts-noto-core)",
+    )
     article4_baseline: dt.date = Field(
         default=dt.date(2010, 8, 1),
         description="the baseline of Article 4 progress: entry into force for the State "

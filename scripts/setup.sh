@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up ims on Debian/Ubuntu: system packages where missing (PostgreSQL, PostGIS, Python
-# venv), a virtual environment in .venv, and the package with its dependencies.
+# venv, the fonts of the PDF reports), a virtual environment in .venv, and the package with
+# its dependencies.
 # Safe to run again: each step is skipped when already done.
 #   scripts/setup.sh          the application
 #   scripts/setup.sh --dev    the application and the test/lint tools (and Chromium for the
@@ -45,6 +46,15 @@ if [ -n "$bindir" ]; then
   if [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
     apt_install "postgresql-$major-postgis-3"
   fi
+fi
+
+# --- Fonts for the PDF reports: DejaVu Sans (Latin with its extensions), Noto Sans Lao ----
+fonts=/usr/share/fonts/truetype
+if [ ! -f "$fonts/dejavu/DejaVuSans.ttf" ] || [ ! -f "$fonts/dejavu/DejaVuSans-Bold.ttf" ]; then
+  apt_install fonts-dejavu-core
+fi
+if [ ! -f "$fonts/noto/NotoSansLao-Regular.ttf" ] && [ ! -f "$fonts/lao/Phetsarath_OT.ttf" ]; then
+  apt_install fonts-noto-core
 fi
 
 # Browser tests drive Debian's Chromium (a test tool's own browser download is not used).

@@ -466,13 +466,18 @@ def _records(frame: Any) -> list[dict[str, Any]]:
 def _duplicate_geometries(
     geoms: Sequence[MultiPolygon | None], rows: list[tuple[int, str | None]], out: _Collector
 ) -> None:
+    """Warn where a feature repeats the polygon of an earlier one under another reference.
+
+    A hazard's revision that keeps its boundary (a reclassification, say) repeats its own
+    polygon: that is no duplicate.
+    """
     seen: dict[bytes, int] = {}
     for i, geom in enumerate(geoms):
         if geom is None:
             continue
         key = shapely.to_wkb(shapely.normalize(geom))
         first = seen.setdefault(key, i)
-        if first != i:
+        if first != i and not (rows[i][1] and rows[first][1] == rows[i][1]):
             out.row, out.reference = rows[i]
             out.add("duplicate_geometry", WARNING,
                     f"same polygon as feature {rows[first][0]} ({rows[first][1]})",

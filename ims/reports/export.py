@@ -1,4 +1,4 @@
-"""Writing the Article 7 report as CSV and HTML (XLSX and PDF come with the reports issue)."""
+"""Writing the Article 7 report as JSON, CSV and HTML, and XLSX or PDF with the notes."""
 
 from __future__ import annotations
 
@@ -114,12 +114,15 @@ def admin_geometries(session: Any, level: int) -> list[tuple[str | None, Any]]:
 
 
 def to_binary(session: Any, report: dict[str, Any], fmt: str) -> bytes:
-    """The report as XLSX or PDF (these need the database for notes and the map)."""
+    """The report as XLSX or PDF (these need the database for notes and the map).
+
+    Both list the data-quality findings outstanding: submissions awaiting review with errors.
+    """
+    pending, codes = outstanding_findings(session)
     if fmt == "xlsx":
         from ims.reports.xlsx import to_xlsx
 
-        pending, codes = outstanding_findings(session)
         return to_xlsx(report, codes, pending)
     from ims.reports.pdf import to_pdf
 
-    return to_pdf(report, admin_geometries(session, report["level"]))
+    return to_pdf(report, admin_geometries(session, report["level"]), codes, pending)

@@ -1,23 +1,31 @@
-"""The Article 7 report as a printable PDF: a map of remaining contamination and the tables."""
+"""The Article 7 report as a PDF a State can submit: title page, map, the two forms, notes.
+
+Every text is set in embedded TrueType fonts (`ims.reports.fonts`), so names in Latin
+Extended letters or Lao script print as written.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
+import json
 from collections.abc import Sequence
 from typing import Any
-from xml.sax.saxutils import escape
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import shapely
+from matplotlib import patheffects
 from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     Image,
@@ -30,135 +38,345 @@ from reportlab.platypus import (
 )
 from shapely.geometry.base import BaseGeometry
 
+from ims.config import get_settings
+from ims.reports import fonts
+from ims.reports.convention import (
+    CONTAMINATION,
+    Convention,
+    convention_for,
+    long_date,
+    reporting_period,
+)
 from ims.reports.history import summary
 from ims.reports.xlsx import RULES
 
 BREAKS_KM2 = (0.1, 1.0, 5.0, 20.0)
 RAMP = ("#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1")
+EDGE = "#54278f"
+
+
+def remaining_map(
+    areas: Sequence[tuple[str | None, BaseGeometry]],
+    report: dict[str, Any],
+    families: Sequence[str] = ("DejaVu Sans",),
+) -> Figure:
+    """A choropleth of remaining area per admin area, each labelled with its name and km².
+
+    Names are small, dark and haloed in white so they read on every shade. The page the map
+    goes on says what and when; the map has no title of its own. `families` are matplotlib
+    font families in fallback order (`fonts.map_families`). The caller closes the figure.
+    """
+    rows = {r["admin_code"]: r for r in report["remaining"]}
+    label_size = 5.0 if report["level"] == 1 else 3.4
+    with plt.rc_context({"font.family": list(families)}):
+        fig, ax = plt.subplots(figsize=(6.2, 6.2), dpi=200)
+        cmap = ListedColormap(list(RAMP))
+        norm = BoundaryNorm([0.0, *BREAKS_KM2, 1e12], cmap.N)
+        for code, geom in areas:
+            row = rows.get(code)
+            colour = cmap(norm(row["total_area_m2"] / 1e6 if row else 0.0))
+            for poly in getattr(geom, "geoms", [geom]):
+                x, y = shapely.get_coordinates(poly.exterior).T
+                ax.fill(x, y, facecolor=colour, edgecolor=EDGE, linewidth=0.4)
+        halo = [patheffects.withStroke(linewidth=1.6, foreground="white")]
+        for code, geom in areas:
+            row = rows.get(code)
+            name = row["admin_name"] if row else (code or "")
+            km2 = row["total_area_m2"] / 1e6 if row else 0.0
+            text = f"{name}\n{km2:,.1f} km²" if km2 >= 0.05 else name
+            p = _label_point(geom)
+            ax.annotate(text, (p.x, p.y), ha="center", va="center", fontsize=label_size,
+                        color="#222222", path_effects=halo, linespacing=1.1)  # fmt: skip
+        labels = [f"< {BREAKS_KM2[0]}"] + [
+            f"{a}–{b}" for a, b in itertools.pairwise(BREAKS_KM2)
+        ] + [f"≥ {BREAKS_KM2[-1]}"]  # fmt: skip
+        ax.legend(handles=[Patch(facecolor=c, edgecolor=EDGE, label=lab)
+                           for c, lab in zip(RAMP, labels, strict=True)],
+                  title="Remaining km²", loc="lower left", fontsize=7,
+                  title_fontsize=7)  # fmt: skip
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+    return fig
 
 
 def remaining_map_png(
-    areas: Sequence[tuple[str | None, BaseGeometry]], report: dict[str, Any]
+    areas: Sequence[tuple[str | None, BaseGeometry]],
+    report: dict[str, Any],
+    families: Sequence[str] = ("DejaVu Sans",),
 ) -> bytes:
-    """A choropleth of remaining area per admin area (PNG)."""
-    km2 = {r["admin_code"]: r["total_area_m2"] / 1e6 for r in report["remaining"]}
-    fig, ax = plt.subplots(figsize=(6.2, 6.2), dpi=150)
-    cmap = ListedColormap(list(RAMP))
-    norm = BoundaryNorm([0.0, *BREAKS_KM2, 1e12], cmap.N)
-    for code, geom in areas:
-        value = km2.get(code, 0.0)
-        colour = cmap(norm(value))
-        for poly in getattr(geom, "geoms", [geom]):
-            x, y = shapely.get_coordinates(poly.exterior).T
-            ax.fill(x, y, facecolor=colour, edgecolor="#54278f", linewidth=0.4)
-    for code, geom in areas:
-        value = km2.get(code, 0.0)
-        if value >= BREAKS_KM2[1]:
-            p = geom.representative_point()
-            ax.annotate(f"{value:,.1f}", (p.x, p.y), ha="center", va="center", fontsize=6)
-    labels = [f"< {BREAKS_KM2[0]}"] + [
-        f"{a}–{b}" for a, b in itertools.pairwise(BREAKS_KM2)
-    ] + [f"≥ {BREAKS_KM2[-1]}"]  # fmt: skip
-    ax.legend(handles=[Patch(facecolor=c, edgecolor="#54278f", label=lab)
-                       for c, lab in zip(RAMP, labels, strict=True)],
-              title="Remaining km²", loc="lower left", fontsize=7, title_fontsize=7)  # fmt: skip
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    ax.set_title(f"Remaining contamination ({report['contam']}) as of {report['as_of']}",
-                 fontsize=9)  # fmt: skip
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    plt.close(fig)
+    """The choropleth of `remaining_map` as PNG."""
+    fig = remaining_map(areas, report, families)
+    try:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", bbox_inches="tight")
+    finally:
+        plt.close(fig)
     return buf.getvalue()
+
+
+def _label_point(geom: BaseGeometry) -> Any:
+    """Where a name goes: inside the largest part of the area."""
+    parts = getattr(geom, "geoms", [geom])
+    return max(parts, key=lambda g: g.area).representative_point()
+
+
+class _Styles:
+    """Paragraph styles in the embedded fonts, and markup of text in them."""
+
+    def __init__(self, faces: Sequence[fonts.Face]) -> None:
+        self.faces = faces
+        base = getSampleStyleSheet()
+
+        def style(name: str, parent: str, **kw: Any) -> ParagraphStyle:
+            bold = kw.pop("bold", False)
+            font = fonts.SANS_BOLD if bold else fonts.SANS
+            return ParagraphStyle(name, parent=base[parent], fontName=font, **kw)
+
+        self.state = style("state", "Title", bold=True, fontSize=22, leading=28,
+                           alignment=TA_LEFT, spaceAfter=4)  # fmt: skip
+        self.title = style("title", "Title", bold=True, fontSize=15, leading=20,
+                           alignment=TA_LEFT, spaceAfter=10)  # fmt: skip
+        self.heading = style("heading", "Heading2", bold=True)
+        self.subheading = style("subheading", "Heading3", bold=True)
+        self.body = style("body", "BodyText", fontSize=10, leading=13)
+        self.label = style("label", "BodyText", bold=True, fontSize=10, leading=13)
+        self.small = style("small", "BodyText", fontSize=8, leading=10)
+        self.small_bold = style("small_bold", "BodyText", bold=True, fontSize=8, leading=10)
+        self.header = style("header", "BodyText", bold=True, fontSize=7, leading=8.5)
+        self.footer = style("footer", "BodyText", fontSize=7, leading=8)
+
+    def para(self, text: str, style: ParagraphStyle) -> Paragraph:
+        """A paragraph of plain text (escaped; other scripts in their fonts)."""
+        bold = style.fontName == fonts.SANS_BOLD
+        return Paragraph(fonts.markup(text, self.faces, bold=bold), style)
 
 
 def _table(data: list[list[Any]], widths: list[float]) -> Table:
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 7),
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7),
-        ("FONT", (0, -1), (-1, -1), "Helvetica-Bold", 7),
+        ("FONT", (0, 0), (-1, -1), fonts.SANS, 7),
+        ("FONT", (0, 0), (-1, 0), fonts.SANS_BOLD, 7),
+        ("FONT", (0, -1), (-1, -1), fonts.SANS_BOLD, 7),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e4f0")),
         ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f4f2f8")),
         ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#bbbbbb")),
-        ("ALIGN", (2, 1), (-2, -1), "RIGHT"),
+        ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]))  # fmt: skip
     return table
-
-
-def _page_number(canvas: Any, doc: Any) -> None:
-    canvas.saveState()
-    canvas.setFont("Helvetica", 7)
-    canvas.drawRightString(doc.pagesize[0] - 12 * mm, 8 * mm, f"page {doc.page}")
-    canvas.drawString(12 * mm, 8 * mm, "ims: Article 7, survey and clearance")
-    canvas.restoreState()
 
 
 def _items(items: list[dict[str, Any]], key: str) -> str:
     return ", ".join(f"{i['type']} {i[key]:,}" for i in items)
 
 
-def to_pdf(report: dict[str, Any], areas: Sequence[tuple[str | None, BaseGeometry]]) -> bytes:
-    """Title, the map, Form 1(h) and Form 1(i), and how the figures are computed."""
-    styles = getSampleStyleSheet()
-    small = styles["BodyText"].clone("small", fontSize=8, leading=10)
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=12 * mm,
-                            rightMargin=12 * mm, topMargin=12 * mm, bottomMargin=14 * mm,
-                            title=f"Article 7 report {report['year']}")  # fmt: skip
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    """`n` and the noun, plural unless n is 1: 1 hazardous area, 2 hazardous areas."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def _data_quality(outstanding: Sequence[tuple[str, int]], pending: int) -> str:
+    """One sentence on the data-quality findings outstanding (as the XLSX notes list them)."""
+    if not pending and not outstanding:
+        return "None: no submission awaiting review has errors."
+    errors = sum(n for _, n in outstanding)
+    codes = ", ".join(f"{code} {n:,}" for code, n in outstanding)
+    return (
+        f"{_count(pending, 'submission')} awaiting review {'has' if pending == 1 else 'have'} "
+        f"{_count(errors, 'error finding')} ({codes}); what they hold is not in these "
+        "figures until corrected and approved."
+    )
+
+
+def to_pdf(
+    report: dict[str, Any],
+    areas: Sequence[tuple[str | None, BaseGeometry]],
+    outstanding: Sequence[tuple[str, int]] = (),
+    pending_submissions: int = 0,
+    *,
+    state: str | None = None,
+    produced: dt.date | None = None,
+) -> bytes:
+    """Title page, the map, the two forms and the notes (rules, overlaps, data quality).
+
+    `outstanding` and `pending_submissions` are the data-quality findings still open, as
+    `export.outstanding_findings` gives them; `state` defaults to IMS_COUNTRY_NAME.
+    """
+    state = state or get_settings().country_name
+    produced = produced or dt.date.today()
+    faces = fonts.faces_for([state, json.dumps(report, ensure_ascii=False)])
+    fonts.register_pdf_fonts(faces)
+    st = _Styles(faces)
+    convention = convention_for(report["contam"])
+    year = report["year"]
+    as_of = long_date(dt.date.fromisoformat(report["as_of"]))
     level = "Province" if report["level"] == 1 else "District"
+    quality = _data_quality(outstanding, pending_submissions)
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=14 * mm,
+                            rightMargin=14 * mm, topMargin=14 * mm, bottomMargin=16 * mm,
+                            title=f"{state}: {convention.title}, {year}", author=state,
+                            subject=f"Reporting period {reporting_period(year)}",
+                            creator="ims")  # fmt: skip
+
+    def footer(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        line = st.para(f"{state} · {convention.name}: Article 7 report, {year}", st.footer)
+        line.wrap(doc.width - 30 * mm, 10 * mm)
+        line.drawOn(canvas, doc.leftMargin, 8 * mm)
+        canvas.setFont(fonts.SANS, 7)
+        canvas.drawRightString(doc.pagesize[0] - doc.rightMargin, 8 * mm, f"page {doc.page}")
+        canvas.restoreState()
+
+    story: list[Any] = _title_page(report, st, convention, state, produced, level, quality)
+    story += [
+        PageBreak(),
+        st.para(f"Remaining contamination by {level.lower()} as of {as_of}", st.heading),
+        Image(io.BytesIO(remaining_map_png(areas, report, fonts.map_families(faces))),
+              width=165 * mm, height=165 * mm, kind="proportional"),
+        PageBreak(),
+    ]  # fmt: skip
+    story += _remaining_form(report, st, convention, level, as_of)
+    story.append(PageBreak())
+    story += _released_form(report, st, convention, level)
+    story.append(PageBreak())
+    story += _notes(report, st, quality)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buf.getvalue()
+
+
+def _title_page(
+    report: dict[str, Any], st: _Styles, convention: Convention, state: str,
+    produced: dt.date, level: str, quality: str,
+) -> list[Any]:  # fmt: skip
+    """The State, the convention, the period, the forms included, when produced, history."""
+    year = report["year"]
+    as_of = long_date(dt.date.fromisoformat(report["as_of"]))
     total = report["remaining"][-1]
     released = report["released"][-1]
-    story: list[Any] = [
-        Paragraph(f"Article 7 report: survey and clearance, {report['year']}", styles["Title"]),
-        Paragraph(
-            f"Contamination: {report['contam']}. Remaining as of {report['as_of']}: "
-            f"{total['total_area_m2'] / 1e6:,.3f} km² in {total['total_count']:,} hazards "
-            f"({total['cha_count']:,} CHA, {total['sha_count']:,} SHA). Released in "
-            f"{report['year']}: {released['total_m2'] / 1e6:,.3f} km² "
-            f"({released['hazards_closed']:,} hazards closed).", styles["BodyText"]),
-        Spacer(1, 4 * mm),
-        Image(io.BytesIO(remaining_map_png(areas, report)), width=150 * mm, height=150 * mm,
-              kind="proportional"),
-        PageBreak(),
-        Paragraph(f"Form 1(h): remaining contamination as of {report['as_of']}",
-                  styles["Heading2"]),
-    ]  # fmt: skip
-    rows = [[level, "SHAs", "SHA km²", "CHAs", "CHA km²", "Total", "Total km²", "Total m²",
-             Paragraph("Estimated remnants", small), "Years"]]  # fmt: skip
+    areas = f"{level.lower()}s (admin level {report['level']})"
+    forms = [
+        f"{convention.remaining_form} ({convention.remaining_paragraph}): remaining "
+        f"contamination as of {as_of}, by {level.lower()}",
+        f"{convention.released_form} ({convention.released_paragraph}): land released and "
+        f"items destroyed in {year}, by {level.lower()}",
+        f"Map of remaining contamination by {level.lower()}",
+        "Notes: how the figures are computed; data-quality findings outstanding",
+    ]
+    in_short = (
+        f"Remaining as of {as_of}: {total['total_area_m2'] / 1e6:,.3f} km² in "
+        f"{_count(total['total_count'], 'hazardous area')} ({total['cha_count']:,} "
+        f"confirmed, {total['sha_count']:,} suspected). Released in {year}: "
+        f"{released['total_m2'] / 1e6:,.3f} km² "
+        f"({_count(released['hazards_closed'], 'hazardous area')} fully released)."
+    )
+    history = summary(report.get("history")) or "Not recorded for this production."
+    rows = [
+        ("Reporting period", reporting_period(year)),
+        ("Contamination", CONTAMINATION.get(report["contam"], report["contam"])),
+        ("Figures by", areas),
+        ("Forms included", "\n".join(f"• {f}" for f in forms)),
+        ("In short", in_short),
+        ("Data quality", quality),
+        ("Produced", f"{long_date(produced)}, by ims from the national database"),
+        ("History", history),
+    ]
+    table = Table(
+        [[st.para(k, st.label), [st.para(line, st.body) for line in v.split("\n")]]
+         for k, v in rows],
+        colWidths=[42 * mm, 210 * mm],
+        hAlign="LEFT",
+    )  # fmt: skip
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, -2), 0.3, colors.HexColor("#dddddd")),
+        ("TOPPADDING", (0, 0), (-1, -1), 4),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+    ]))  # fmt: skip
+    return [
+        Spacer(1, 8 * mm),
+        st.para(state, st.state),
+        st.para(convention.title, st.title),
+        table,
+    ]
+
+
+def _remaining_form(
+    report: dict[str, Any], st: _Styles, convention: Convention, level: str, as_of: str
+) -> list[Any]:
+    """Remaining contamination per admin area, with remnants and years of use."""
+    head = ["SHAs", "SHA km²", "CHAs", "CHA km²", "Total", "Total km²", "Total m²"]
+    header = [level, *head, "Estimated remnants (number by type)", "Years of use"]
+    rows: list[list[Any]] = [[st.para(h, st.header) for h in header]]
+    total = report["remaining"][-1]
     for r in report["remaining"]:
         rows.append([
-            Paragraph(r["admin_name"], small), f"{r['sha_count']:,}",
+            st.para(r["admin_name"], st.small_bold if r is total else st.small),
+            f"{r['sha_count']:,}",
             f"{r['sha_area_m2'] / 1e6:,.3f}", f"{r['cha_count']:,}",
             f"{r['cha_area_m2'] / 1e6:,.3f}", f"{r['total_count']:,}",
             f"{r['total_area_m2'] / 1e6:,.3f}", f"{r['total_area_m2']:,.0f}",
-            Paragraph(_items(r["remnants"], "estimated_quantity"), small),
+            st.para(_items(r["remnants"], "estimated_quantity"), st.small),
             "–".join(str(y) for y in r["years_of_use"]),
         ])  # fmt: skip
-    story.append(_table(rows, [38 * mm, 13 * mm, 17 * mm, 13 * mm, 17 * mm, 13 * mm, 18 * mm,
-                               22 * mm, 100 * mm, 18 * mm]))  # fmt: skip
-    story += [PageBreak(), Paragraph(f"Form 1(i): land released in {report['year']}",
-                                     styles["Heading2"])]  # fmt: skip
-    rows = [[level, "Cancelled km²", "Reduced km²", "Cleared km²", "Total km²", "Total m²",
-             "Closed", Paragraph("Items destroyed", small)]]  # fmt: skip
+    heading = (
+        f"{convention.remaining_form} ({convention.remaining_paragraph}): remaining "
+        f"contamination as of {as_of}"
+    )
+    widths = [40, 13, 17, 13, 17, 13, 18, 22, 98, 18]
+    return [st.para(heading, st.heading), _table(rows, [w * mm for w in widths])]
+
+
+def _released_form(
+    report: dict[str, Any], st: _Styles, convention: Convention, level: str
+) -> list[Any]:
+    """Land released per method and admin area; remnants destroyed, CMR and others apart."""
+    header = [
+        level, "Cancelled km²", "Reduced km²", "Cleared km²", "Total km²", "Total m²",
+        "Hazardous areas closed", "Cluster munition remnants destroyed", "Other items destroyed",
+    ]  # fmt: skip
+    rows: list[list[Any]] = [[st.para(h, st.header) for h in header]]
+    total = report["released"][-1]
     for r in report["released"]:
+        cmr = [i for i in r["destroyed"] if i.get("cmr", True)]
+        other = [i for i in r["destroyed"] if not i.get("cmr", True)]
         rows.append([
-            Paragraph(r["admin_name"], small), f"{r['cancelled_m2'] / 1e6:,.3f}",
+            st.para(r["admin_name"], st.small_bold if r is total else st.small),
+            f"{r['cancelled_m2'] / 1e6:,.3f}",
             f"{r['reduced_m2'] / 1e6:,.3f}", f"{r['cleared_m2'] / 1e6:,.3f}",
             f"{r['total_m2'] / 1e6:,.3f}", f"{r['total_m2']:,.0f}", f"{r['hazards_closed']:,}",
-            Paragraph(_items(r["destroyed"], "quantity"), small),
+            st.para(_items(cmr, "quantity"), st.small),
+            st.para(_items(other, "quantity"), st.small),
         ])  # fmt: skip
-    story.append(_table(rows, [38 * mm, 22 * mm, 22 * mm, 22 * mm, 22 * mm, 24 * mm, 14 * mm,
-                               105 * mm]))  # fmt: skip
+    heading = (
+        f"{convention.released_form} ({convention.released_paragraph}): land released in "
+        f"{report['year']}"
+    )
+    widths = [40, 21, 21, 21, 21, 24, 24, 48, 49]
+    return [st.para(heading, st.heading), _table(rows, [w * mm for w in widths])]
+
+
+def _notes(report: dict[str, Any], st: _Styles, quality: str) -> list[Any]:
+    """How the figures are computed, shared ground, data quality and the report's history."""
     overlap = report["overlap"]
-    story += [Spacer(1, 5 * mm), Paragraph("How the figures are computed", styles["Heading3"])]
-    story += [Paragraph(f"{i}. {rule}", small) for i, rule in enumerate(RULES, start=1)]
-    story.append(Paragraph(
-        f"With ground shared by overlapping hazards counted once, the remaining area is "
-        f"{overlap['dissolved_area_m2'] / 1e6:,.3f} km² "
-        f"({overlap['double_counted_m2'] / 1e6:,.3f} km² shared).", small))  # fmt: skip
+    shared = (
+        f"With ground shared by overlapping hazardous areas counted once, the remaining area "
+        f"is {overlap['dissolved_area_m2'] / 1e6:,.3f} km² "
+        f"({overlap['double_counted_m2'] / 1e6:,.3f} km² shared)."
+    )
+    story: list[Any] = [
+        st.para("Notes", st.heading),
+        st.para("How the figures are computed", st.subheading),
+        *[st.para(f"{i}. {rule}", st.body) for i, rule in enumerate(RULES, start=1)],
+        Spacer(1, 3 * mm),
+        st.para("Overlapping hazardous areas", st.subheading),
+        st.para(shared, st.body),
+        Spacer(1, 3 * mm),
+        st.para("Data-quality findings outstanding", st.subheading),
+        st.para(quality, st.body),
+    ]
     if report.get("history"):
-        story.append(Paragraph(escape(summary(report["history"])), small))
-    doc.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
-    return buf.getvalue()
+        story += [Spacer(1, 3 * mm), st.para("History of this report", st.subheading),
+                  st.para(summary(report["history"]), st.body)]  # fmt: skip
+    return story

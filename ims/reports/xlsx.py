@@ -1,7 +1,8 @@
-"""The Article 7 tables as a formatted workbook, ready to paste into the form."""
+"""The Article 7 tables as a formatted workbook, ready to paste into the form: numbers only."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +11,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ims.config import get_settings
 from ims.reports.cells import workbook_bytes
+from ims.reports.convention import CONTAMINATION, convention_for, reporting_period
 from ims.reports.history import summary
 
 HEADER_FILL = PatternFill("solid", fgColor="E8E4F0")
@@ -68,58 +71,112 @@ def _table(
     ws.row_dimensions[2].height = 32
 
 
-def _items(items: list[dict[str, Any]], key: str) -> str:
-    return ", ".join(f"{i['type']} {i[key]:,}" for i in items)
+def _types(rows: Sequence[dict[str, Any]], key: str, cmr: bool | None = None) -> list[str]:
+    """The remnant types listed under `key` in any row (only CMR or only others if asked)."""
+    found = {i["type"] for r in rows for i in r[key] if cmr is None or i.get("cmr", True) == cmr}
+    return sorted(found)
 
 
-def to_xlsx(report: dict[str, Any], outstanding: Sequence[tuple[str, int]] = (),
-            pending_submissions: int = 0) -> bytes:  # fmt: skip
-    """Form 1(h), Form 1(i) and a Notes sheet; km² and m² both given."""
+def _quantities(items: list[dict[str, Any]], key: str, types: Sequence[str]) -> list[int]:
+    """One quantity per type, in the order of `types` (0 where the row has none)."""
+    by_type = {i["type"]: int(i[key]) for i in items}
+    return [by_type.get(t, 0) for t in types]
+
+
+def to_xlsx(
+    report: dict[str, Any],
+    outstanding: Sequence[tuple[str, int]] = (),
+    pending_submissions: int = 0,
+    *,
+    state: str | None = None,
+    produced: dt.date | None = None,
+) -> bytes:
+    """Form 1(h), Form 1(i) and a Notes sheet; km² and m² both given.
+
+    Remnants are one column per type: estimated in Form 1(h); destroyed in Form 1(i), the
+    cluster munition remnants apart from the other items, each group with its total.
+    """
+    state = state or get_settings().country_name
+    produced = produced or dt.date.today()
+    convention = convention_for(report["contam"])
     wb = Workbook()
     level = "Province" if report["level"] == 1 else "District"
     ws = wb.active
     assert ws is not None
     ws.title = "Form 1(h)"
+    remaining = report["remaining"]
+    estimated = _types(remaining, "remnants")
     _table(
-        ws, f"Form 1(h): remaining contamination ({report['contam']}) as of {report['as_of']}",
+        ws, f"{convention.remaining_form} ({convention.remaining_paragraph}): remaining "
+        f"contamination ({report['contam']}) as of {report['as_of']}: {state}",
         [f"{level} code", level, "SHAs (number)", "SHA area (km²)", "SHA area (m²)",
          "CHAs (number)", "CHA area (km²)", "CHA area (m²)", "Total (number)",
-         "Total area (km²)", "Total area (m²)", "Estimated remnants (number by type)",
-         "Years of use"],
-        [None, None, COUNT, KM2, M2, COUNT, KM2, M2, COUNT, KM2, M2, None, None],
+         "Total area (km²)", "Total area (m²)",
+         *[f"Estimated remnants: {t} (number)" for t in estimated], "Years of use"],
+        [None, None, COUNT, KM2, M2, COUNT, KM2, M2, COUNT, KM2, M2,
+         *[COUNT] * len(estimated), None],
         [[r["admin_code"] if r["admin_code"] != "TOTAL" else "", r["admin_name"],
           r["sha_count"], r["sha_area_m2"] / 1e6, r["sha_area_m2"], r["cha_count"],
           r["cha_area_m2"] / 1e6, r["cha_area_m2"], r["total_count"],
-          r["total_area_m2"] / 1e6, r["total_area_m2"], _items(r["remnants"],
-          "estimated_quantity"), "–".join(str(y) for y in r["years_of_use"])]
-         for r in report["remaining"]],
+          r["total_area_m2"] / 1e6, r["total_area_m2"],
+          *_quantities(r["remnants"], "estimated_quantity", estimated),
+          "–".join(str(y) for y in r["years_of_use"])]
+         for r in remaining],
         total_last=True,
     )  # fmt: skip
     ws = wb.create_sheet("Form 1(i)")
+    released = report["released"]
+    cmr, other = _types(released, "destroyed", True), _types(released, "destroyed", False)
+
+    def destroyed(r: dict[str, Any]) -> list[int]:
+        mine = _quantities(r["destroyed"], "quantity", cmr)
+        others = _quantities(r["destroyed"], "quantity", other)
+        return [sum(mine), *mine, sum(others), *others]
+
     _table(
-        ws, f"Form 1(i): land released in {report['year']} ({report['contam']})",
+        ws, f"{convention.released_form} ({convention.released_paragraph}): land released "
+        f"in {report['year']} ({report['contam']}): {state}",
         [f"{level} code", level, "Cancelled (km²)", "Cancelled (m²)", "Reduced (km²)",
          "Reduced (m²)", "Cleared (km²)", "Cleared (m²)", "Total released (km²)",
-         "Total released (m²)", "Hazards closed (number)", "Items destroyed (number by type)"],
-        [None, None, KM2, M2, KM2, M2, KM2, M2, KM2, M2, COUNT, None],
+         "Total released (m²)", "Hazards closed (number)",
+         "Cluster munition remnants destroyed: all types (number)",
+         *[f"Cluster munition remnants destroyed: {t} (number)" for t in cmr],
+         "Other items destroyed: all types (number)",
+         *[f"Other items destroyed: {t} (number)" for t in other]],
+        [None, None, KM2, M2, KM2, M2, KM2, M2, KM2, M2, COUNT,
+         *[COUNT] * (len(cmr) + len(other) + 2)],
         [[r["admin_code"] if r["admin_code"] != "TOTAL" else "", r["admin_name"],
           r["cancelled_m2"] / 1e6, r["cancelled_m2"], r["reduced_m2"] / 1e6, r["reduced_m2"],
           r["cleared_m2"] / 1e6, r["cleared_m2"], r["total_m2"] / 1e6, r["total_m2"],
-          r["hazards_closed"], _items(r["destroyed"], "quantity")]
-         for r in report["released"]],
+          r["hazards_closed"], *destroyed(r)]
+         for r in released],
         total_last=True,
     )  # fmt: skip
-    ws = wb.create_sheet("Notes")
+    _notes(wb.create_sheet("Notes"), report, outstanding, pending_submissions,
+           state=state, produced=produced, level=level)  # fmt: skip
+    return workbook_bytes(wb)
+
+
+def _notes(
+    ws: Worksheet, report: dict[str, Any], outstanding: Sequence[tuple[str, int]],
+    pending_submissions: int, *, state: str, produced: dt.date, level: str,
+) -> None:  # fmt: skip
+    """The report's identity, how its figures are computed and what data quality is open."""
     overlap = report["overlap"]
+    convention = convention_for(report["contam"])
     lines: list[list[Any]] = [
-        ["Article 7 report: survey and clearance figures"],
+        [convention.title],
         [],
+        ["State", state],
+        ["Convention", convention.name],
+        ["Reporting period", reporting_period(report["year"])],
         ["As of", report["as_of"]],
         ["Year reported (releases)", report["year"]],
-        ["Contamination", report["contam"]],
+        ["Contamination", CONTAMINATION.get(report["contam"], report["contam"])],
         ["Admin level", f"{report['level']} ({level.lower()}s)"],
         ["Remaining, overlaps counted once (km²)", overlap["dissolved_area_m2"] / 1e6],
         ["Ground shared by overlapping hazards (km²)", overlap["double_counted_m2"] / 1e6],
+        ["Produced", produced.isoformat()],
         ["History", summary(report.get("history"))],
         [],
         ["How the figures are computed"],
@@ -131,14 +188,17 @@ def to_xlsx(report: dict[str, Any], outstanding: Sequence[tuple[str, int]] = (),
     ]
     if not outstanding:
         lines.append(["  none", ""])
+    headings = {convention.title: 12, "How the figures are computed": 11,
+                "Data-quality findings outstanding": 11}  # fmt: skip
     for line in lines:
         ws.append(line)
-    for r in (1, 11, 11 + len(RULES) + 2):
-        ws.cell(row=r, column=1).font = Font(bold=True, size=12 if r == 1 else 11)
-    for r in (7, 8):
-        ws.cell(row=r, column=2).number_format = KM2
+        row = ws.max_row
+        first = line[0] if line else None
+        if first in headings:
+            ws.cell(row=row, column=1).font = Font(bold=True, size=headings[first])
+        elif first is not None and str(first).endswith("(km²)"):
+            ws.cell(row=row, column=2).number_format = KM2
+        elif first is not None and str(first).endswith("."):  # a rule
+            ws.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
     ws.column_dimensions["A"].width = 44
     ws.column_dimensions["B"].width = 100
-    for row in ws.iter_rows(min_row=12, max_row=11 + len(RULES)):
-        row[1].alignment = Alignment(wrap_text=True, vertical="top")
-    return workbook_bytes(wb)

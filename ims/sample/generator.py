@@ -8,7 +8,8 @@ How the picture is built:
 
 - **Where.** Hazards lie inside the province polygons, ~85 % in the historically most
   bombed provinces (Xiangkhouang, Savannakhet, Salavan, Xekong, Attapeu, Houaphan,
-  Khammouane, Champasak), many of them in clusters around strike hot spots.
+  Khammouane, Champasak), many of them in clusters around strike hot spots, and wholly
+  inside the country (50 m from its border at least), as `ims import` requires.
 - **Shape.** Cluster-munition strike footprints: elongated jittered ellipses (24–36
   vertices), merged strings of 2–4 overlapping ellipses, a few multipolygons and a few
   polygons with a hole; mostly 0.5–50 ha. Shapes are built in metres, in bulk, in one
@@ -179,6 +180,10 @@ _CHUNK: Final = 25_000  # geometries per chunk of bulk work: bounds the temporar
 _WGS84_A: Final = 6_378_137.0
 _WGS84_E2: Final = 6.694379990141317e-3
 _M_PER_DEGREE: Final = 111_320.0  # a degree of latitude, near enough for a buffer margin
+# Hazards keep this far inside the national boundary, so that neither they nor the 5-25 m
+# by which a few releases overrun their hazard on purpose ever cross it.
+_BORDER_MARGIN_M: Final = 50.0
+_SEPARATION_ROUNDS: Final = 20
 
 _SHA: Final = HazardStatus.SHA.value
 _CHA: Final = HazardStatus.CHA.value
@@ -328,6 +333,7 @@ class _Provinces:
     codes: list[str]
     prefixes: list[str]
     geoms: Geoms  # in the local frame, prepared
+    inner: shapely.Geometry  # the country less a _BORDER_MARGIN_M band, local frame, prepared
     bounds: F64  # (P, 4)
     fill: F64  # polygon area / bounding-box area
     weights: F64  # share of hazards
@@ -351,6 +357,10 @@ class _Provinces:
         fwd, inv = _transformers(round((miny + maxy) / 2, 1), round((minx + maxx) / 2, 1))
         geoms = _reproject(np.asarray(frame.geometry.values, dtype=object), fwd)
         shapely.prepare(geoms)
+        # The country as `ims import` sees it: the union of the provinces, holes (gaps
+        # between provinces) included.
+        inner = shapely.buffer(shapely.union_all(geoms), -_BORDER_MARGIN_M)
+        shapely.prepare(inner)
         bounds = shapely.bounds(geoms)
         box_area = (bounds[:, 2] - bounds[:, 0]) * (bounds[:, 3] - bounds[:, 1])
         fill = np.clip(shapely.area(geoms) / np.maximum(box_area, 1.0), 0.02, 1.0)
@@ -358,6 +368,7 @@ class _Provinces:
             codes=codes,
             prefixes=prefixes,
             geoms=geoms,
+            inner=inner,
             bounds=bounds,
             fill=fill,
             weights=_province_weights(codes),
@@ -365,6 +376,10 @@ class _Provinces:
             to_metres=fwd,
             to_degrees=inv,
         )
+
+    def inside(self, geoms: Geoms) -> Mask:
+        """Whether each footprint (local frame) lies wholly inside the country's inner part."""
+        return np.asarray(shapely.contains(self.inner, geoms), dtype=bool)
 
 
 def _codes(frame: gpd.GeoDataFrame) -> list[str]:
@@ -803,8 +818,14 @@ class _Generator:
     # ----------------------------------------------------------------------- overlaps
 
     def _separate(self) -> None:
-        """Move hazards off each other, except ~2 % placed overlapping a neighbour on purpose."""
-        rng, n = self.rng, self.n
+        """Move hazards off each other and inside the border; ~2 % overlap a neighbour on purpose.
+
+        A footprint centred near the border may reach across it, and `ims import` refuses a
+        polygon outside the country (a release cut from such a hazard can lie wholly
+        outside): such hazards move, like overlapping ones, to a free spot in their
+        province at least _BORDER_MARGIN_M inside the border.
+        """
+        rng, n, inside = self.rng, self.n, self.prov.inside
         placed = _translated(self.local, self.x, self.y)
         anchored = np.zeros(n, dtype=bool)
         n_pairs = round(0.02 * n)
@@ -818,17 +839,26 @@ class _Generator:
             self.x[movers], self.y[movers] = coords[vertex, 0], coords[vertex, 1]
             self.province[movers] = self.province[partners]
             placed[movers] = _translated(self.local[movers], self.x[movers], self.y[movers])
-            overlapping = shapely.intersects(placed[movers], placed[partners])
+            overlapping = (
+                shapely.intersects(placed[movers], placed[partners])
+                & inside(placed[movers])
+                & inside(placed[partners])
+            )
             anchored[movers[overlapping]] = True
             anchored[partners[overlapping]] = True
-        moving = self._conflicts(placed, anchored, None)
-        for _ in range(20):
+        moving = np.union1d(
+            self._conflicts(placed, anchored, None), np.flatnonzero(~inside(placed))
+        )
+        for _ in range(_SEPARATION_ROUNDS):
             if moving.size == 0:
                 break
             self._relocate(placed, moving, tries=8 if moving.size > 1000 else 64)
-            moving = self._conflicts(placed, anchored, moving)
+            moving = np.union1d(
+                self._conflicts(placed, anchored, moving), moving[~inside(placed[moving])]
+            )
         if moving.size:
             log.debug("%d hazards still overlap another after separation", moving.size)
+        self._pull_inside(placed)
         # Report every overlap there is: the planned pairs, and any other contact among them.
         i, j = shapely.STRtree(placed).query(placed, predicate="intersects")
         self.overlap_pairs = [(a, b) for a, b in zip(i.tolist(), j.tolist(), strict=True) if a < b]
@@ -846,7 +876,7 @@ class _Generator:
         x, y = self._uniform_points(self.province[rep])
         candidates = _translated(self.local[rep], x, y)
         hit, other = shapely.STRtree(placed).query(candidates, predicate="intersects")
-        taken = np.zeros(rep.size, dtype=bool)
+        taken = ~self.prov.inside(candidates)
         taken[hit[other != rep[hit]]] = True  # its own old place is no obstacle
         free = ~taken.reshape(moving.size, tries)
         settled = free.any(axis=1)
@@ -854,6 +884,26 @@ class _Generator:
         rows = moving[settled]
         self.x[rows], self.y[rows] = x[pick], y[pick]
         placed[rows] = candidates[pick]
+
+    def _pull_inside(self, placed: Geoms) -> None:
+        """Clip to the country's inner part what found no free spot inside it (rare).
+
+        A footprint with nothing left becomes a small disc at a point of its province well
+        inside the border (it may overlap another hazard: the overlap is then listed).
+        """
+        out = np.flatnonzero(~self.prov.inside(placed))
+        if out.size == 0:
+            return
+        log.debug("clipping %d hazards that found no free spot inside the border", out.size)
+        clipped = _polygonal(shapely.intersection(placed[out], self.prov.inner))
+        empty = shapely.is_missing(clipped) | (shapely.area(clipped) < 100 * _MIN_RELEASE_M2)
+        for i in np.flatnonzero(empty).tolist():
+            p = self.province[out[i]]
+            deeper = shapely.buffer(self.prov.inner, -_BORDER_MARGIN_M)
+            room = shapely.intersection(self.prov.geoms[p], deeper)
+            centre = shapely.point_on_surface(room if not room.is_empty else self.prov.inner)
+            clipped[i] = shapely.buffer(centre, 0.8 * _BORDER_MARGIN_M, quad_segs=8)
+        placed[out] = clipped
 
     @staticmethod
     def _conflicts(placed: Geoms, anchored: Mask, subset: I64 | None) -> I64:
@@ -901,6 +951,10 @@ class _Generator:
         self.final = self.placed.copy()
         rev = np.flatnonzero(self.bound_rev)
         self.final[rev] = _scaled(self.placed[rev], self.bound_factor[rev])
+        # A revised boundary that would reach across the border is not made.
+        across = rev[~self.prov.inside(self.final[rev])]
+        self.bound_rev[across] = False
+        self.final[across] = self.placed[across]
         t0 = np.where(self.bound_rev, self.bound_day, self.recorded) + 1
 
         # Fates. SHA: cancel whole | cancel part then confirm | confirm then work |
@@ -1086,14 +1140,18 @@ class _Generator:
         area = np.zeros(m)
         present = ~shapely.is_missing(geoms)
         area[present] = _ellipsoidal_area(geoms[present])
-        keep = (area >= _MIN_RELEASE_M2) & (self.piece_day <= self.end_day)
-        geoms, area, owner = geoms[keep], area[keep], owner[keep]
+        # What a piece of a buffered hazard holds of the hazard itself: a strip across the
+        # gap between two parts of a hazard holds nothing but buffer, a release that would
+        # miss its hazard (an error `ims import` refuses), so it is no release at all.
+        inside = area.copy()
+        rows = np.flatnonzero(outside & present)
+        inside[rows] = _ellipsoidal_area(shapely.intersection(geoms[rows], hazard[owner[rows]]))
+        keep = (inside >= _MIN_RELEASE_M2) & (self.piece_day <= self.end_day)
+        geoms, area, inside, owner = geoms[keep], area[keep], inside[keep], owner[keep]
         outside, overlap = outside[keep], overlap[keep]
         # Flag only what really happened: a piece inside the hazard anyway, or whose
         # predecessor was empty, is no anomaly.
-        rows = np.flatnonzero(outside)
-        inside = _ellipsoidal_area(shapely.intersection(geoms[rows], hazard[owner[rows]]))
-        outside[rows] = area[rows] - inside > 1.0
+        outside &= area - inside > 1.0
         rows = np.flatnonzero(overlap & (np.arange(owner.size) > 0))
         prev = rows - 1
         same = owner[prev] == owner[rows]

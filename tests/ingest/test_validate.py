@@ -128,6 +128,19 @@ def test_duplicates_in_the_file_and_in_the_database() -> None:
     assert (3, "duplicate_geometry") in found
 
 
+def test_a_revision_that_keeps_the_boundary_is_no_duplicate_geometry() -> None:
+    # A reclassification repeats the hazard's own polygon; another hazard may not.
+    g = box(102.1, 19.6, 102.11, 19.61)
+    frame = hazards(
+        [{"hazard_id": "H1"}, {"hazard_id": "H1", "status": "CHA", "revised": "2021-01-01"},
+         {"hazard_id": "H2"}],
+        [g, g, g],
+    )  # fmt: skip
+    found = [(f.row, f.code) for f in validate_hazards(frame, ctx()).findings]
+    assert (3, "duplicate_geometry") in found
+    assert (2, "duplicate_geometry") not in found
+
+
 def test_overlap_with_an_open_hazard_is_a_warning_with_the_shared_area() -> None:
     frame = hazards([{"hazard_id": "NEW"}], [box(102.1, 19.6, 102.11, 19.61)])
     result = validate_hazards(

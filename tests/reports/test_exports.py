@@ -7,11 +7,17 @@ pyproj.Geod from the corner coordinates.
 from __future__ import annotations
 
 import csv
+import ctypes
 import datetime as dt
 import io
+import shutil
 from pathlib import Path
+from typing import Any
 
+import geopandas as gpd
+import matplotlib.pyplot as plt
 import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
@@ -28,10 +34,13 @@ from ims.config import get_settings
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
-from ims.errors import InvalidRequest
-from ims.reports import export
+from ims.errors import InvalidRequest, SetupError
+from ims.ingest import submissions
+from ims.reports import export, fonts
 from ims.reports.article7 import ReportScope, article4, article7
 from ims.reports.cells import csv_value
+from ims.reports.history import article7_with_history, summary
+from ims.reports.pdf import remaining_map
 from ims.reports.progress import Weights, article4_series, marking, priorities
 from ims.reports.workplan import set_targets, workplan_report
 from tests.conftest import authorise
@@ -93,8 +102,37 @@ def test_xlsx_reads_back_with_the_numbers_of_the_json_report(data: Session) -> N
         assert row[7] == pytest.approx(want["cleared_m2"]) and row[10] == want["hazards_closed"]
     total = i[-1]
     assert total[1] == "Total" and total[7] == pytest.approx(geod_box(*R1), abs=TOL)
+    assert_remnant_columns_match(wb, report)
     notes = [c for r in wb["Notes"].iter_rows(values_only=True) for c in r if c]
     assert "2022-12-31" in notes and any("released once" in str(c) for c in notes)
+
+
+def by_header(ws: Any) -> list[dict[str, Any]]:
+    """The rows of a Form sheet (title in row 1, header in row 2) keyed by header."""
+    header = [c.value for c in ws[2]]
+    return [dict(zip(header, row, strict=True))
+            for row in ws.iter_rows(min_row=3, values_only=True)]  # fmt: skip
+
+
+def assert_remnant_columns_match(wb: Any, report: dict[str, Any]) -> None:
+    """Every remnant type has its own column of numbers, equal to the JSON report's."""
+    h = by_header(wb["Form 1(h)"])
+    assert not any("number by type" in str(k) for k in h[0])  # no text cell of types
+    for row, want in zip(h, report["remaining"], strict=True):
+        typed = {k.removeprefix("Estimated remnants: ").removesuffix(" (number)"): v
+                 for k, v in row.items() if k.startswith("Estimated remnants: ")}  # fmt: skip
+        assert all(isinstance(v, int) for v in typed.values())
+        listed = {x["type"]: x["estimated_quantity"] for x in want["remnants"]}
+        assert {t: q for t, q in typed.items() if q} == listed
+    i = by_header(wb["Form 1(i)"])
+    for row, want in zip(i, report["released"], strict=True):
+        for group, cmr in (("Cluster munition remnants destroyed", True),
+                           ("Other items destroyed", False)):  # fmt: skip
+            typed = {k.removeprefix(f"{group}: ").removesuffix(" (number)"): v
+                     for k, v in row.items() if k.startswith(f"{group}: ")}  # fmt: skip
+            listed = {x["type"]: x["quantity"] for x in want["destroyed"] if x["cmr"] is cmr}
+            assert typed.pop("all types") == sum(listed.values())
+            assert {t: q for t, q in typed.items() if q} == listed
 
 
 def test_pdf_has_the_map_and_tables_and_renders(data: Session) -> None:
@@ -107,6 +145,182 @@ def test_pdf_has_the_map_and_tables_and_renders(data: Session) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     pdf[0].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-page1.png")
     pdf[1].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-page2.png")
+
+
+# Admin names in Latin Extended letters and in Lao script, and remnants of several types:
+# CMR and other items, estimated and destroyed.
+NAMES = {"P-A": "Čačak", "P-B": "Ćuprija", "P-C": "ວຽງຈັນ"}
+N1 = (102.1, 19.6, 102.11, 19.61)
+N3 = (103.1, 19.6, 103.11, 19.61)
+
+
+@pytest.fixture
+def named(session: Session) -> Session:
+    load_boundaries(session, [
+        BoundaryFeature(code, name, MultiPolygon([box(102.0 + 0.5 * i, 19.0, 102.5 + 0.5 * i,
+                                                      20.0)]))
+        for i, (code, name) in enumerate(NAMES.items())
+    ], level=1)  # fmt: skip
+    record_hazards(session, [
+        NewHazard("N1", HazardStatus.CHA, box(*N1), dt.date(2020, 1, 1),
+                  estimates={"BLU-26": 40, "M42": 6}),
+        NewHazard("N2", HazardStatus.SHA, box(102.7, 19.3, 102.71, 19.31), dt.date(2021, 1, 1),
+                  estimates={"BLU-24": 3}),
+        NewHazard("N3", HazardStatus.CHA, box(*N3), dt.date(2020, 1, 1),
+                  estimates={"BLU-26": 12, "MORTAR": 1}),
+    ])  # fmt: skip
+    record_releases(session, [
+        NewRelease("NR1", "N1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1),
+                   box(102.1, 19.6, 102.105, 19.61), items={"BLU-26": 7, "M42": 2, "MORTAR": 1}),
+        NewRelease("NR3", "N3", ReleaseMethod.CLEARED, dt.date(2022, 5, 1), box(*N3),
+                   items={"BLU-26": 3, "PROJECTILE": 2}),
+    ])  # fmt: skip
+    return session
+
+
+def font_of(textpage: Any, index: int) -> tuple[str, bool, bytes]:
+    """The font drawing character `index`: base name, whether embedded, its first bytes."""
+    font = pdfium_c.FPDFTextObj_GetFont(pdfium_c.FPDFText_GetTextObject(textpage.raw, index))
+    size = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+    name = ctypes.create_string_buffer(size)
+    pdfium_c.FPDFFont_GetBaseFontName(font, name, size)
+    length = ctypes.c_size_t()
+    pdfium_c.FPDFFont_GetFontData(font, None, 0, ctypes.byref(length))
+    data = (ctypes.c_ubyte * length.value)()
+    pdfium_c.FPDFFont_GetFontData(font, data, length.value, ctypes.byref(length))
+    embedded = bool(pdfium_c.FPDFFont_GetIsEmbedded(font))
+    return name.value.decode(), embedded, bytes(data[:4])
+
+
+def test_pdf_prints_latin_extended_and_lao_names_in_embedded_truetype_fonts(
+    named: Session,
+) -> None:
+    # Helvetica drew č, ć as ■ and Lao not at all (issue 19, item 11).
+    pdf = pdfium.PdfDocument(export.to_binary(named, article7(named, 2022, ReportScope()), "pdf"))
+    pages = [pdf[i].get_textpage() for i in range(len(pdf))]
+    texts = [page.get_text_range() for page in pages]
+    fonts_seen = set()
+    for name in NAMES.values():
+        hits = [(page, text.index(name)) for page, text in zip(pages, texts, strict=True)
+                if name in text]  # fmt: skip
+        assert hits, f"{name} is not in the PDF's text"
+        for page, at in hits:
+            for offset in range(len(name)):
+                font, embedded, head = font_of(page, at + offset)
+                assert embedded and head == b"\x00\x01\x00\x00", (name, font)  # TrueType
+                fonts_seen.add(font)
+    assert {"DejaVuSans", "NotoSansLao-Regular"} <= fonts_seen
+
+
+def test_pdf_title_page_names_the_state_convention_period_forms_and_history(
+    data: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMS_COUNTRY_NAME", "Republic of Testland")
+    get_settings.cache_clear()
+    try:
+        report = article7_with_history(data, 2022, ReportScope(), by="tester",
+                                       today=dt.date(2026, 1, 10))  # fmt: skip
+        pdf = pdfium.PdfDocument(export.to_binary(data, report, "pdf"))
+    finally:
+        get_settings.cache_clear()
+    title = pdf[0].get_textpage().get_text_range()
+    for words in (
+        "Republic of Testland",
+        "Convention on Cluster Munitions — Article 7 transparency report",
+        "1 January – 31 December 2022",
+        "Form 1(h) (Article 7.1(h)): remaining contamination as of 31 December 2022",
+        "Form 1(i) (Article 7.1(i)): land released and items destroyed in 2022",
+        f"Produced {dt.date.today().day} ",
+        summary(report["history"]),
+    ):
+        assert words in " ".join(title.split()), words
+    ARTIFACTS.mkdir(exist_ok=True)
+    pdf[0].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-title-page.png")
+
+
+def test_mines_are_reported_under_the_mine_ban_convention(session: Session) -> None:
+    load_boundaries(session, [BoundaryFeature("P-A", "Province A",
+                                              MultiPolygon([box(102.0, 19.0, 102.5, 20.0)]))],
+                    level=1)  # fmt: skip
+    mined = NewHazard("M1", HazardStatus.CHA, box(*H1), dt.date(2020, 1, 1),
+                      contam=Contamination.APM, estimates={"APM": 30})  # fmt: skip
+    record_hazards(session, [mined])
+    report = article7(session, 2022, ReportScope(contam=Contamination.APM))
+    title = pdfium.PdfDocument(export.to_binary(session, report, "pdf"))[0]
+    words = " ".join(title.get_textpage().get_text_range().split())
+    assert "Anti-Personnel Mine Ban Convention — Article 7 transparency report" in words
+    assert "Article 7.1(c)" in words and "Cluster Munitions" not in words
+    notes = load_workbook(io.BytesIO(export.to_binary(session, report, "xlsx")))["Notes"]
+    assert dict(notes.iter_rows(values_only=True, max_col=2))["Convention"] == (
+        "Anti-Personnel Mine Ban Convention"
+    )
+
+
+def test_the_pdf_lists_the_data_quality_findings_the_xlsx_notes_list(
+    named: Session, tmp_path: Path
+) -> None:
+    # Only the XLSX notes had them (issue 19, item 11).
+    bad = gpd.GeoDataFrame(
+        [{"release_id": "X-1", "hazard_id": "NOWHERE", "method": "cleared",
+          "released": "2022-02-01", "items": "BLU26:3"}],
+        geometry=[box(*N1)], crs=4326,
+    )  # fmt: skip
+    bad.to_file(tmp_path / "bad.geojson", driver="GeoJSON")
+    staged = submissions.stage(named, tmp_path / "bad.geojson", kind="releases")
+    assert staged.errors >= 2
+    report = article7(named, 2022, ReportScope())
+    notes = load_workbook(io.BytesIO(export.to_binary(named, report, "xlsx")))["Notes"]
+    rows = [r for r in notes.iter_rows(values_only=True) if r and r[0]]
+    start = next(i for i, r in enumerate(rows) if r[0] == "Data-quality findings outstanding")
+    listed = {str(r[0]).strip(): r[1] for r in rows[start + 1 :]}
+    assert listed.pop("Submissions awaiting review with errors") == 1
+    assert set(listed) >= {"unknown_hazard", "unknown_munition"}
+    pdf = pdfium.PdfDocument(export.to_binary(named, report, "pdf"))
+    text = " ".join(" ".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+                    .split())  # fmt: skip
+    assert "1 submission awaiting review has" in text
+    for code, count in listed.items():
+        assert f"{code} {count}" in text
+
+
+def test_the_map_names_every_province_with_a_halo(named: Session) -> None:
+    report = article7(named, 2022, ReportScope())
+    fig = remaining_map(export.admin_geometries(named, 1), report)
+    try:
+        labels = {t.get_text().split("\n")[0]: t for t in fig.axes[0].texts}
+        assert set(NAMES.values()) <= set(labels)
+        assert all(t.get_path_effects() and t.get_fontsize() <= 6 for t in labels.values())
+    finally:
+        plt.close(fig)
+
+
+def test_the_xlsx_has_a_column_per_remnant_type_and_cmr_destroyed_apart(named: Session) -> None:
+    report = article7(named, 2022, ReportScope())
+    wb = load_workbook(io.BytesIO(export.to_binary(named, report, "xlsx")))
+    assert_remnant_columns_match(wb, report)
+    total = by_header(wb["Form 1(i)"])[-1]
+    assert total["Cluster munition remnants destroyed: all types (number)"] == 12
+    assert total["Cluster munition remnants destroyed: M42 (number)"] == 2
+    assert total["Other items destroyed: all types (number)"] == 3
+    assert total["Other items destroyed: PROJECTILE (number)"] == 2
+    # N3 was cleared whole in 2022: only N1's estimate remains.
+    assert by_header(wb["Form 1(h)"])[-1]["Estimated remnants: BLU-26 (number)"] == 40
+
+
+def test_a_missing_font_is_a_setup_error_naming_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    latin = fonts.find_face(fonts.LATIN)
+    assert latin is not None
+    monkeypatch.setattr(fonts, "_found", {})
+    monkeypatch.setattr(fonts, "_search_dirs", lambda: [tmp_path])  # no font at all
+    with pytest.raises(SetupError, match="install the Debian package fonts-dejavu-core"):
+        fonts.faces_for(["Čačak"])
+    shutil.copy(latin.regular, tmp_path / "DejaVuSans.ttf")  # Latin only, no Lao
+    assert [f.script.name for f in fonts.faces_for(["Čačak"])] == ["Latin"]
+    with pytest.raises(SetupError, match="fonts-noto-core or fonts-lao") as caught:
+        fonts.faces_for(["Province ວຽງຈັນ"])
+    assert "ວຽງຈັນ" in caught.value.detail
 
 
 def test_article4_series_conserves_area_each_year(data: Session) -> None:
