@@ -47,6 +47,13 @@ def client(session: Session) -> TestClient:
     return client
 
 
+def other_reviewer(client: TestClient, session: Session) -> TestClient:
+    """A client of another reviewer on the same app: four eyes approve an upload."""
+    reviewer = TestClient(client.app)
+    authorise(reviewer, session, "reviewer")
+    return reviewer
+
+
 def good_zip(folder: Path, name: str = "good") -> Path:
     frame = hazard_frame(
         [{"hazard_id": "API-1"}, {"hazard_id": "API-2"}],
@@ -76,8 +83,9 @@ def test_upload_review_approve_twice_and_the_same_file_again(
     assert body["crs"] == "EPSG:32648" and body["errors"] == 0
     sid = body["id"]
     assert client.get(f"/api/v1/submissions/{sid}").json()["id"] == sid
-    assert client.post(f"/api/v1/submissions/{sid}/approve").json()["status"] == "approved"
-    again = client.post(f"/api/v1/submissions/{sid}/approve")
+    reviewer = other_reviewer(client, session)
+    assert reviewer.post(f"/api/v1/submissions/{sid}/approve").json()["status"] == "approved"
+    again = reviewer.post(f"/api/v1/submissions/{sid}/approve")
     assert again.status_code == 200 and again.json()["status"] == "approved"
     assert count(session, "hazard") == 2  # not applied twice
     second = post(client, path).json()  # type: ignore[attr-defined]
@@ -93,7 +101,7 @@ def test_errors_block_approval_and_rejection_needs_a_reason(
     codes = {(f["code"], f["row"], f["field"]) for f in body["findings"]}
     assert ("invalid_geometry", 1, "geometry") in codes
     assert ("unknown_value", 1, "status") in codes
-    refused = client.post(f"/api/v1/submissions/{body['id']}/approve")
+    refused = other_reviewer(client, session).post(f"/api/v1/submissions/{body['id']}/approve")
     assert refused.status_code == 409
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert count(session, "hazard") == 0
@@ -251,17 +259,18 @@ def test_the_same_contract_through_the_worker_processes(
     with TestClient(create_app(committed_engine)) as client:
         with Session(committed_engine) as s, s.begin():
             authorise(client, s)
+            reviewer = other_reviewer(client, s)
         created = post(client, good_zip(tmp_path), organisation="MAG")
         assert created.status_code == 201, created.text  # type: ignore[attr-defined]
         body = created.json()  # type: ignore[attr-defined]
         assert (body["status"], body["feature_count"], body["errors"]) == ("validated", 2, 0)
-        approved = client.post(f"/api/v1/submissions/{body['id']}/approve")
+        approved = reviewer.post(f"/api/v1/submissions/{body['id']}/approve")
         assert approved.status_code == 200 and approved.json()["status"] == "approved"
-        again = client.post(f"/api/v1/submissions/{body['id']}/approve")
+        again = reviewer.post(f"/api/v1/submissions/{body['id']}/approve")
         assert again.status_code == 200 and again.json()["status"] == "approved"
         frame = hazard_frame([{"hazard_id": "BAD-1", "status": "dangerous"}], [BOWTIE])
         bad = post(client, write_zip(frame, tmp_path, "bad")).json()  # type: ignore[attr-defined]
-        refused = client.post(f"/api/v1/submissions/{bad['id']}/approve")
+        refused = reviewer.post(f"/api/v1/submissions/{bad['id']}/approve")
         assert refused.status_code == 409
         assert refused.headers["content-type"].startswith("application/problem+json")
         assert any(f["code"] == "invalid_geometry" for f in refused.json()["findings"])
@@ -274,3 +283,24 @@ def test_the_same_contract_through_the_worker_processes(
         assert conn.execute(text("SELECT count(*) FROM hazard")).scalar_one() == 2
         assert conn.execute(text("SELECT count(*) FROM submission")).scalar_one() == 2
     assert list(temp.iterdir()) == []  # the uploads' folders are gone
+
+
+def test_four_eyes_the_uploader_does_not_approve_their_own_submission(
+    client: TestClient, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sid = post(client, good_zip(tmp_path), organisation="MAG").json()["id"]  # type: ignore[attr-defined]
+    own = client.post(f"/api/v1/submissions/{sid}/approve")  # the uploader: an admin
+    assert own.status_code == 403 and "four eyes" in own.json()["detail"]
+    assert count(session, "hazard") == 0
+    monkeypatch.setattr(get_settings(), "allow_self_approval", True)  # a one-person office
+    assert client.post(f"/api/v1/submissions/{sid}/approve").json()["status"] == "approved"
+    monkeypatch.setattr(get_settings(), "allow_self_approval", False)
+    frame = hazard_frame([{"hazard_id": "API-3"}], [box(103.4, 19.4, 103.405, 19.405)])
+    second = post(client, write_zip(frame, tmp_path, "second"), organisation="MAG").json()  # type: ignore[attr-defined]
+    reviewer = other_reviewer(client, session)
+    approved = reviewer.post(f"/api/v1/submissions/{second['id']}/approve")
+    assert approved.status_code == 200 and approved.json()["status"] == "approved"
+    actors = session.execute(text(
+        "SELECT action, actor FROM audit_event WHERE submission_id = :s ORDER BY id"),
+        {"s": sid}).all()  # fmt: skip
+    assert [a for a, _ in actors][:2] == ["submission.uploaded", "submission.approved"]

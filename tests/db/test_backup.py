@@ -119,17 +119,20 @@ def test_a_running_server_keeps_working_after_a_restore(
     # the pool reconnects.
     source_url, _ = databases
     server = make_engine(app_url(source_url))  # the running server's engine and pool
-    client = TestClient(create_app(server))
+    app = create_app(server)
+    client = TestClient(app)  # uploads
+    reviewer = TestClient(app)  # approves (four eyes)
     try:
         fill(server)
         with Session(server) as session, session.begin():
             authorise(client, session, "reviewer")
+            authorise(reviewer, session, "reviewer")
         # a hazard overlapping H1: the approval looks for overlaps (ST_Intersects)
-        before = approve(client, tmp_path, "H2", box(102.105, 19.6, 102.12, 19.62))
+        before = approve(client, reviewer, tmp_path, "H2", box(102.105, 19.6, 102.12, 19.62))
         assert before.status_code == 200, before.text
         backup(source_url, tmp_path / "ims.backup")
         restore(source_url, tmp_path / "ims.backup")
-        after = approve(client, tmp_path, "H3", box(102.105, 19.6, 102.13, 19.63))
+        after = approve(client, reviewer, tmp_path, "H3", box(102.105, 19.6, 102.13, 19.63))
         assert after.status_code == 200, after.text
         with Session(server) as session:
             refs = session.scalars(text("SELECT reference FROM hazard ORDER BY 1")).all()
@@ -139,14 +142,15 @@ def test_a_running_server_keeps_working_after_a_restore(
         server.dispose()
 
 
-def approve(client: TestClient, folder: Path, reference: str, polygon: Polygon) -> Any:
-    """Upload one hazard and approve it through the API."""
+def approve(client: TestClient, reviewer: TestClient, folder: Path, reference: str,
+            polygon: Polygon) -> Any:  # fmt: skip
+    """Upload one hazard and have another reviewer approve it through the API."""
     path = write_zip(hazard_frame([{"hazard_id": reference}], [polygon]), folder, reference)
     with path.open("rb") as fh:
         created = client.post("/api/v1/submissions", files={"file": (path.name, fh)},
                               data={"kind": "hazards"})  # fmt: skip
     assert created.status_code == 201, created.text
-    return client.post(f"/api/v1/submissions/{created.json()['id']}/approve")
+    return reviewer.post(f"/api/v1/submissions/{created.json()['id']}/approve")
 
 
 def test_a_file_that_is_no_backup_is_refused_and_nothing_changes(

@@ -39,6 +39,7 @@ class LiveSite:
     clean_submission: int  # a staged submission without errors
     username: str  # an admin who signs in with PASSWORD
     token: str  # an API token of that admin, for requests made outside the browser
+    operator_token: str  # an API token of the operator of MAG (uploads the admin approves)
 
 
 def _free_port() -> int:
@@ -101,7 +102,8 @@ def site(demo_engine: Engine) -> Iterator[LiveSite]:
         ))  # fmt: skip
     with Session(demo_engine) as session, session.begin():
         _, token = accounts.create_token(session, "ui-admin", "browser tests", by="tests")
+        _, operator = accounts.create_token(session, "ui-operator", "browser tests", by="tests")
     yield LiveSite(f"http://127.0.0.1:{port}", demo_engine, hazard, (float(lat), float(lon)),
-                   broken, clean, "ui-admin", token)  # fmt: skip
+                   broken, clean, "ui-admin", token, operator)  # fmt: skip
     server.should_exit = True
     thread.join(timeout=10)

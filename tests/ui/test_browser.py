@@ -228,13 +228,14 @@ def test_changing_the_as_of_date_changes_the_figures_and_the_tiles(
     assert tab.errors == []
 
 
-def _upload(site: LiveSite, name: str, kind: str, organisation: str) -> int:
+def _upload(site: LiveSite, name: str, kind: str, organisation: str,
+            token: str | None = None) -> int:  # fmt: skip
     example = EXAMPLES / name
     posted = httpx.post(
         f"{site.url}/api/v1/submissions",
         files={"file": (example.name, example.read_bytes(), "application/zip")},
         data={"kind": kind, "organisation": organisation},
-        headers={"Authorization": f"Bearer {site.token}"},
+        headers={"Authorization": f"Bearer {token or site.token}"},
         timeout=60,
     )
     assert posted.status_code == 201, posted.text
@@ -260,8 +261,10 @@ def test_review_page_shows_findings_and_rejects_with_a_reason(tab: Watched, site
 
 
 def test_review_page_approves_a_clean_submission(tab: Watched, site: LiveSite) -> None:
-    # Last in the file: approving adds hazards to the shared demo programme.
-    submission = _upload(site, "mag_new_hazards_utm48n.zip", "hazards", "MAG")
+    # Last in the file: approving adds hazards to the shared demo programme. MAG's operator
+    # uploads and the admin approves (four eyes).
+    submission = _upload(site, "mag_new_hazards_utm48n.zip", "hazards", "MAG",
+                         token=site.operator_token)  # fmt: skip
     tab.page.goto(f"{site.url}/submissions/{submission}", wait_until="networkidle")
     assert tab.page.locator(".finding.error").count() == 0
     tab.page.click("#approve")
