@@ -346,6 +346,14 @@ def report_article7(
     contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
     fmt: Annotated[str, typer.Option("--format", help="json, csv, html, xlsx or pdf.")] = "json",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
+    finalise: Annotated[
+        bool,
+        typer.Option(
+            "--finalise",
+            help="Note this report as the one submitted for the year: later productions "
+            "list the corrections recorded since. Once per report; the year must have ended.",
+        ),
+    ] = False,
 ) -> None:
     """Form 1(h) remaining contamination and Form 1(i) land release for a year."""
     from ims.db.audit import cli_actor
@@ -362,7 +370,8 @@ def report_article7(
         raise InvalidRequest(f"--format {fmt} writes a file: give it with -o FILE")
     scope = ReportScope(level=level, contam=_contam(contam))
     with _session() as session:
-        report = article7_with_history(session, year, scope, by=cli_actor().name)
+        report = article7_with_history(session, year, scope, by=cli_actor().name,
+                                       finalise=finalise)  # fmt: skip
         err.print(summary(report["history"]), highlight=False)
         if fmt in BINARY_FORMATS:
             assert output is not None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI, Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, FastAPI, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
@@ -181,3 +182,19 @@ def reports_page(
                  history=summary(report["history"]),
                  contam=contam.value, contams=[c.value for c in Contamination],
                  active="reports")  # fmt: skip
+
+
+@router.post("/reports/finalise")
+def finalise_report(
+    session: SessionDep,
+    principal: PrincipalDep,
+    year: Annotated[int, Form(ge=1900, le=2200)],
+    level: Annotated[int, Form(ge=1, le=2)] = 1,
+    contam: Annotated[Contamination, Form()] = Contamination.CMR,
+) -> RedirectResponse:
+    """Finalise the Article 7 report shown (reviewers), then show it again."""
+    by = principal.actor.name if principal is not None else None
+    article7_with_history(session, year, ReportScope(level=level, contam=contam), by=by,
+                          finalise=True)  # fmt: skip
+    query = urlencode({"year": year, "level": level, "contam": contam.value})
+    return RedirectResponse(f"/reports?{query}#report-history", status_code=303)

@@ -52,6 +52,8 @@ PERMISSIONS: dict[str, Rule] = {
     # API: reports
     "get_article7": READ,
     "get_explanation": REVIEW,  # names hazards and their areas one by one
+    "finalise_article7": REVIEW,
+    "finalise_report": REVIEW,
     "get_article4": READ,
     "get_progress": READ,
     "get_marking": READ,

@@ -67,6 +67,23 @@ def get_article7(
     return report
 
 
+@router.post("/article7/finalise")
+def finalise_article7(
+    session: SessionDep,
+    principal: PrincipalDep,
+    year: Year,
+    level: Level = 1,
+    contam: Contam = Contamination.CMR,
+) -> dict[str, Any]:
+    """Note the Article 7 report of an ended year as finalised (submitted), once.
+
+    From then on every production of the report lists the corrections recorded since.
+    Finalising again changes nothing; a year not yet ended answers 422.
+    """
+    scope = ReportScope(level=level, contam=contam)
+    return article7_with_history(session, year, scope, by=_by(principal), finalise=True)
+
+
 @router.get("/article7/explain")
 def get_explanation(
     session: SessionDep,

@@ -1,13 +1,15 @@
-"""Whether a report has changed since it was first produced.
+"""Whether a report has changed since it was finalised.
 
 Records are never overwritten (docs/design.md §2): a correction is a new hazard revision or a
-late release whose date falls inside a period already reported. The first time a report
-for a finished period is produced, ims notes the last recording number it saw (``stamp``)
-and its totals; every later production of the same report lists what was recorded since
-with effect inside its period, and how the totals moved.
+late release whose date falls inside a period already reported. When a reviewer finalises
+the report of a finished period (``ims report article7 --finalise``, or the button on the
+reports page), ims notes the last recording number it saw (``stamp``) and its totals;
+every later production of the same report lists what was recorded since with effect
+inside its period, and how the totals moved. Finalising is an act of its own: reading a
+report, even anonymously under public read, never finalises it.
 
-A report for a period that has not ended yet is provisional: nothing is noted for it, as
-every new record inside it is ordinary work, not a correction.
+A report for a period that has not ended yet is provisional and cannot be finalised: every
+new record inside it is ordinary work, not a correction.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from ims.db import audit
 from ims.db.models import ReportRun
+from ims.errors import InvalidRequest
 from ims.reports.article7 import ReportScope, _clean, article7
 
 KIND_ARTICLE7 = "article7"
@@ -55,10 +58,17 @@ def _totals(report: dict[str, Any]) -> dict[str, float]:
     }
 
 
+def finalised_run(session: Session, kind: str, params: str) -> ReportRun | None:
+    """The finalisation of a report, if it was finalised."""
+    return session.scalars(
+        select(ReportRun).where(ReportRun.kind == kind, ReportRun.params == params)
+    ).first()
+
+
 def first_production(
     session: Session, kind: str, params: str, stamp: int, totals: dict[str, Any], by: str | None
 ) -> ReportRun:
-    """The first production of a report, noting this one if there was none (commits).
+    """Finalise a report: note this production if none was noted before (commits).
 
     The note is in the audit trail too, so `ims db verify` can tell a report_run row that
     ims wrote from one added or changed behind its back.
@@ -125,34 +135,51 @@ def corrections(
     return int(count), listed
 
 
+class NotFinalisable(InvalidRequest):
+    """A report for a period that has not ended cannot be finalised."""
+
+
 def article7_with_history(
     session: Session,
     year: int,
     scope: ReportScope,
     by: str | None = None,
     today: dt.date | None = None,
+    *,
+    finalise: bool = False,
 ) -> dict[str, Any]:
-    """The Article 7 report with a ``history`` key: first produced when, corrected since?
+    """The Article 7 report with a ``history`` key: finalised when, corrected since?
 
-    For a year that has ended, the first production is noted (and committed) so that
-    every later production can show the corrections approved since.
+    With ``finalise`` (a reviewer's act) a report for a year that has ended is noted as
+    finalised, once, and committed; every later production shows the corrections recorded
+    since. Without it nothing is written.
     """
     stamp = recording_stamp(session)
     report = article7(session, year, scope)
     as_of = dt.date.fromisoformat(report["as_of"])
+    params = article7_params(year, scope)
     if as_of >= (today or dt.date.today()):
-        report["history"] = {"provisional": True, "first_produced_at": None,
-                             "first_produced_by": None, "corrections_count": 0,
-                             "corrections": [], "totals_then": None,
+        if finalise:
+            raise NotFinalisable(f"the report for {year} cannot be finalised before the year ends")
+        report["history"] = {"provisional": True, "finalised": False,
+                             "first_produced_at": None, "first_produced_by": None,
+                             "corrections_count": 0, "corrections": [], "totals_then": None,
                              "totals_now": _totals(report), "change_m2": None}  # fmt: skip
         return report
-    run = first_production(
-        session, KIND_ARTICLE7, article7_params(year, scope), stamp, _totals(report), by
-    )
-    count, listed = corrections(session, run.stamp, as_of, scope)
+    run = finalised_run(session, KIND_ARTICLE7, params)
+    if run is None and finalise:
+        run = first_production(session, KIND_ARTICLE7, params, stamp, _totals(report), by)
     now = _totals(report)
+    if run is None:
+        report["history"] = {"provisional": False, "finalised": False,
+                             "first_produced_at": None, "first_produced_by": None,
+                             "corrections_count": 0, "corrections": [], "totals_then": None,
+                             "totals_now": now, "change_m2": None}  # fmt: skip
+        return report
+    count, listed = corrections(session, run.stamp, as_of, scope)
     report["history"] = {
         "provisional": False,
+        "finalised": True,
         "first_produced_at": run.produced_at.isoformat(timespec="seconds"),
         "first_produced_by": run.produced_by,
         "corrections_count": count,
@@ -173,8 +200,13 @@ def summary(history: dict[str, Any] | None) -> str:
         return ""
     if history["provisional"]:
         return "Provisional: the period has not ended, and its figures change as work is recorded."
+    if not history.get("finalised", True):
+        return (
+            "Not finalised yet: a reviewer finalises the report when it is submitted; from "
+            "then on, corrections recorded later are listed here."
+        )
     first = (
-        f"First produced {history['first_produced_at'][:10]}"
+        f"Finalised {history['first_produced_at'][:10]}"
         f" by {history['first_produced_by'] or 'unknown'}"
     )
     count = history["corrections_count"]

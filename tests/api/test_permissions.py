@@ -109,6 +109,12 @@ REQUESTS: dict[str, Call] = {
     "who_am_i": lambda c, w: c.get("/api/v1/me"),
     "list_audit_events": lambda c, w: c.get("/api/v1/audit"),
     "get_article7": lambda c, w: c.get("/api/v1/reports/article7", params={"year": 2024}),
+    "finalise_article7": lambda c, w: c.post(
+        "/api/v1/reports/article7/finalise", params={"year": 2024}
+    ),
+    "finalise_report": lambda c, w: c.post(
+        "/reports/finalise", data={"year": 2024}, follow_redirects=False
+    ),
     "get_explanation": lambda c, w: c.get(
         "/api/v1/reports/article7/explain",
         params={"year": 2024, "admin": "TOTAL", "column": "total_area_m2"},

@@ -54,7 +54,7 @@ def recorded(session: Session) -> None:
         NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1),
                    box(102.1, 19.6, 102.105, 19.61)),
     ])  # fmt: skip
-    article7_with_history(session, 2022, ReportScope(), by="tests")
+    article7_with_history(session, 2022, ReportScope(), by="tests", finalise=True)
 
 
 def test_reset_role_leaves_the_application_its_own_role(
@@ -140,7 +140,7 @@ def test_a_first_production_is_in_the_audit_trail(session: Session, recorded: No
     ).one()  # fmt: skip
     assert event.action == "report.first_produced" and event.after is not None
     assert event.after["params"] == run.params and event.after["totals"] == run.totals
-    article7_with_history(session, 2022, ReportScope(), by="tests")  # produced again
+    article7_with_history(session, 2022, ReportScope(), by="tests", finalise=True)  # produced again
     assert events(session, "report.first_produced") == 1
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import openpyxl
 import pytest
@@ -19,7 +20,7 @@ from ims.db.recording import record_hazards, record_releases, revise_hazards
 from ims.domain.records import HazardChange
 from ims.reports import export
 from ims.reports.article7 import ReportScope
-from ims.reports.history import article7_with_history, summary
+from ims.reports.history import NotFinalisable, article7_with_history, summary
 from tests.api.test_reports import client_for
 from tests.reports import test_article7
 from tests.reports.test_article7 import CHA, CLR, TOL, geod_box, hazard, release
@@ -36,22 +37,40 @@ def recorded(session: Session, provinces: None) -> None:
     record_hazards(session, [hazard("H1", box(*HAZARD_BOX), recorded=dt.date(2021, 5, 1))])
 
 
-def produce(session: Session, year: int = 2022, by: str = "first") -> dict:
-    return article7_with_history(session, year, ReportScope(), by=by, today=AFTER_2022)
+def produce(session: Session, year: int = 2022, by: str = "first",
+            finalise: bool = False) -> dict:  # fmt: skip
+    return article7_with_history(session, year, ReportScope(), by=by, today=AFTER_2022,
+                                 finalise=finalise)  # fmt: skip
 
 
-def test_first_production_is_noted_once_and_shows_no_corrections(
+def finalise(session: Session, year: int = 2022, by: str = "first") -> dict:
+    return produce(session, year, by, finalise=True)
+
+
+def test_reading_a_report_never_finalises_it(session: Session, recorded: None) -> None:
+    # Issue 19, item 13: the first reader (the demo script, an anonymous caller under
+    # public read) was noted as its first producer.
+    for by in ("cli:root", None, "viewer"):
+        history = produce(session, by=by)["history"]  # type: ignore[arg-type]
+        assert history["finalised"] is False and history["first_produced_by"] is None
+    assert session.scalar(select(func.count()).select_from(ReportRun)) == 0
+    assert summary(history).startswith("Not finalised yet")
+
+
+def test_finalising_is_noted_once_and_shows_no_corrections(
     session: Session, recorded: None
 ) -> None:
-    first = produce(session, by="im-officer")
-    again = produce(session, by="someone-else")
+    first = finalise(session, by="im-officer")
+    finalise(session, by="someone-else")  # finalising again changes nothing
+    again = produce(session, by="a-reader")
     history = again["history"]
-    assert history["provisional"] is False
+    assert history["provisional"] is False and history["finalised"] is True
     assert history["first_produced_by"] == "im-officer"
     assert history["first_produced_at"] == first["history"]["first_produced_at"]
     assert history["corrections_count"] == 0 and history["corrections"] == []
     assert history["totals_then"] == history["totals_now"]
     assert history["totals_now"]["remaining_m2"] == pytest.approx(geod_box(*HAZARD_BOX), abs=TOL)
+    assert summary(history).startswith("Finalised ")
     assert "no corrections recorded since" in summary(history)
     runs = session.scalar(select(func.count()).select_from(ReportRun))
     assert runs == 1
@@ -60,7 +79,7 @@ def test_first_production_is_noted_once_and_shows_no_corrections(
 def test_a_late_release_inside_the_year_is_a_correction_with_its_effect(
     session: Session, recorded: None
 ) -> None:
-    produce(session)
+    finalise(session)
     late = release("R-LATE", "H1", CLR, dt.date(2022, 11, 30), box(*LATE_BOX))
     record_releases(session, [late], recorded_by="reviewer-a")
     history = produce(session)["history"]
@@ -79,7 +98,7 @@ def test_a_late_release_inside_the_year_is_a_correction_with_its_effect(
 def test_records_taking_effect_after_the_year_are_not_corrections(
     session: Session, recorded: None
 ) -> None:
-    produce(session)
+    finalise(session)
     record_releases(session, [release("R-2023", "H1", CLR, dt.date(2023, 1, 2), box(*LATE_BOX))])
     revise_hazards(session, [HazardChange("H1", dt.date(2023, 2, 1), status=CHA)])
     history = produce(session)["history"]
@@ -90,7 +109,7 @@ def test_records_taking_effect_after_the_year_are_not_corrections(
 def test_a_reclassification_dated_inside_the_year_is_a_correction(
     session: Session, recorded: None
 ) -> None:
-    produce(session)
+    finalise(session)
     revise_hazards(session, [HazardChange("H1", dt.date(2022, 6, 1), status=CHA)])
     history = produce(session)["history"]
     assert history["corrections_count"] == 1
@@ -99,11 +118,12 @@ def test_a_reclassification_dated_inside_the_year_is_a_correction(
     assert history["change_m2"]["remaining_m2"] == 0.0  # same ground, another class
 
 
-def test_each_report_scope_has_its_own_first_production(session: Session, recorded: None) -> None:
-    produce(session)
+def test_each_report_scope_is_finalised_on_its_own(session: Session, recorded: None) -> None:
+    finalise(session)
     record_releases(session, [release("R-LATE", "H1", CLR, dt.date(2022, 11, 30), box(*LATE_BOX))])
-    districts = article7_with_history(session, 2022, ReportScope(level=2), today=AFTER_2022)
-    assert districts["history"]["corrections_count"] == 0  # first produced after the release
+    districts = article7_with_history(session, 2022, ReportScope(level=2), today=AFTER_2022,
+                                      finalise=True)  # fmt: skip
+    assert districts["history"]["corrections_count"] == 0  # finalised after the release
     assert produce(session)["history"]["corrections_count"] == 1
 
 
@@ -113,12 +133,15 @@ def test_a_year_not_yet_ended_is_provisional_and_noted_nowhere(
     report = article7_with_history(session, 2022, ReportScope(), today=dt.date(2022, 12, 31))
     assert report["history"]["provisional"] is True
     assert report["history"]["first_produced_at"] is None
+    with pytest.raises(NotFinalisable):
+        article7_with_history(session, 2022, ReportScope(), today=dt.date(2022, 12, 31),
+                              finalise=True)  # fmt: skip
     assert session.scalar(select(func.count()).select_from(ReportRun)) == 0
     assert summary(report["history"]).startswith("Provisional")
 
 
 def test_exports_carry_the_history(session: Session, recorded: None) -> None:
-    produce(session)
+    finalise(session)
     record_releases(session, [release("R-LATE", "H1", CLR, dt.date(2022, 11, 30), box(*LATE_BOX))])
     report = produce(session)
     sentence = summary(report["history"])
@@ -129,14 +152,28 @@ def test_exports_carry_the_history(session: Session, recorded: None) -> None:
     assert '"corrections_count": 1' in export.to_json(report)
 
 
-def test_the_api_and_the_page_say_who_first_produced_it_and_what_changed(
+def test_reviewers_finalise_from_the_api_or_the_page_and_see_what_changed_since(
     session: Session, recorded: None
 ) -> None:
-    client = client_for(session)
+    client = client_for(session)  # an admin
+    read = client.get("/api/v1/reports/article7", params={"year": 2022}).json()["history"]
+    assert read["finalised"] is False  # reading is not finalising
+    page = client.get("/reports", params={"year": 2022}).text
+    assert 'id="finalise"' in page and "Not finalised yet" in page
+    csrf = re.search(r'name="csrf_token" value="([^"]*)"', page)
+    answer = client.post("/reports/finalise", data={"year": 2022, "level": 1, "contam": "CMR"},
+                         follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 303 and "year=2022" in answer.headers["location"]
+    assert csrf is not None  # (the test client sends a token, not the session's form)
     first = client.get("/api/v1/reports/article7", params={"year": 2022}).json()["history"]
-    assert first["first_produced_by"].startswith("test-admin-")
+    assert first["finalised"] is True and first["first_produced_by"].startswith("test-admin-")
+    again = client.post("/api/v1/reports/article7/finalise", params={"year": 2022}).json()
+    assert again["history"]["first_produced_at"] == first["first_produced_at"]
     late = release("R-LATE", "H1", CLR, dt.date(2022, 11, 30), box(*LATE_BOX))
     record_releases(session, [late], recorded_by="reviewer-a")
     page = client.get("/reports", params={"year": 2022}).text
-    assert 'class="report-history corrected"' in page
+    assert 'class="report-history corrected"' in page and 'id="finalise"' not in page
     assert "1 correction recorded since" in page and "R-LATE" in page
+    this_year = client.post("/api/v1/reports/article7/finalise",
+                            params={"year": dt.date.today().year})  # fmt: skip
+    assert this_year.status_code == 422
