@@ -597,7 +597,13 @@ def report_explain(
 def import_file(
     file: Annotated[Path, typer.Argument(help="Zipped shapefile, GeoPackage, GeoJSON or KML.")],
     kind: Annotated[str, typer.Option(help="hazards or releases.")],
-    org: Annotated[str | None, typer.Option(help="The submitting organisation.")] = None,
+    org: Annotated[
+        str | None,
+        typer.Option(help="The submitting organisation (one of the reference list)."),
+    ] = None,
+    new_org: Annotated[
+        bool, typer.Option("--new-org", help="Add the --org organisation to the reference list.")
+    ] = False,
     field_map: Annotated[
         str | None,
         typer.Option("--map", help="Your field names: template_field=your_field,…"),
@@ -625,7 +631,7 @@ def import_file(
     with _session() as session, session.begin():
         outcome = submissions.stage(
             session, file, kind=kind, organisation=org, field_map=mapping, crs=crs,
-            layer=layer, uploaded_by=cli_actor(),
+            layer=layer, uploaded_by=cli_actor(), new_organisation=new_org,
             progress=lambda msg: err.print(msg, highlight=False),
         )  # fmt: skip
         sub = outcome.submission

@@ -33,6 +33,11 @@ from ims.db.session import app_url, make_engine, make_owner_engine, normalise_ur
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+# Organisations the tests' files and uploads name (the demo's operators among them).
+TEST_ORGANISATIONS = ("MAG", "NPA", "UXO Lao", "HALO Trust", "HI", "Army Humanitarian Team 58",
+                      "Test operator")  # fmt: skip
+
+
 class TestServer:
     """Where throw-away databases are created: the embedded test cluster or a given server."""
 
@@ -68,10 +73,20 @@ class TestServer:
         return app_url(owner_url) if self.separate_logins else owner_url
 
     def migrated_database(self, prefix: str) -> str:
-        """A database migrated to head by Alembic (never create_all); the owner's URL."""
+        """A database migrated to head by Alembic (never create_all); the owner's URL.
+
+        Its reference list holds the organisations the tests' files name (uploads never
+        add one).
+        """
         url = self.create_database(prefix)
         owner = make_owner_engine(url)
         upgrade(owner)
+        with owner.begin() as conn:
+            conn.execute(
+                text("INSERT INTO organisation (name, kind) SELECT unnest(CAST(:n AS text[])), "
+                     "'operator'"),
+                {"n": list(TEST_ORGANISATIONS)},
+            )  # fmt: skip
         owner.dispose()
         return url
 

@@ -89,11 +89,11 @@ def test_reference_lists_are_kept_on_the_command_line(
     refused = cli.invoke(cli_app, ["reference", "add-munition", "M-77", "--name", "x",
                                    "--category", "ERW", "--not-cmr"])  # fmt: skip
     assert refused.exit_code == 2 and "category and CMR flag stay" in refused.output
-    org = cli.invoke(cli_app, ["reference", "add-organisation", "Halo Trust"])
-    assert org.exit_code == 0 and "added Halo Trust (operator)" in org.output
-    again = cli.invoke(cli_app, ["reference", "add-organisation", "Halo Trust"])
+    org = cli.invoke(cli_app, ["reference", "add-organisation", "Danish Demining Group"])
+    assert org.exit_code == 0 and "added Danish Demining Group (operator)" in org.output
+    again = cli.invoke(cli_app, ["reference", "add-organisation", "Danish Demining Group"])
     assert again.exit_code == 2 and "already exists" in again.output
-    assert "Halo Trust" in cli.invoke(cli_app, ["reference", "organisations"]).output
+    assert "Danish Demining Group" in cli.invoke(cli_app, ["reference", "organisations"]).output
     with committed_engine.connect() as conn:
         actions = conn.scalars(text("SELECT action FROM audit_event ORDER BY id")).all()
     assert actions == ["munition.added", "organisation.added"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ims.db import audit
@@ -108,8 +108,11 @@ def add_organisation(
     name = _clean_text(name, "name", 200)
     if kind not in ORGANISATION_KINDS:
         raise InvalidRequest(f"kind {kind!r}: use authority or operator", field="kind")
-    if session.scalars(select(Organisation.id).where(Organisation.name == name)).first():
-        raise Conflict(f"organisation {name!r} already exists")
+    same = session.scalars(
+        select(Organisation.name).where(func.lower(Organisation.name) == name.lower())
+    ).first()
+    if same is not None:  # other capitals are the same organisation, not a new one
+        raise Conflict(f"organisation {name!r} already exists as {same!r}")
     org = Organisation(name=name, kind=kind)
     session.add(org)
     session.flush()

@@ -31,11 +31,10 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ims.db import audit, ledger
+from ims.db import audit, ledger, reference
 from ims.db.audit import Actor, as_actor
 from ims.db.models import FieldMapping, Finding, Organisation, Submission
 from ims.db.recording import (
-    organisation_ids,
     record_hazards,
     record_releases,
     revise_hazards,
@@ -51,6 +50,7 @@ from ims.ingest.validate import (
     KnownHazard,
     ValidationContext,
     ValidationResult,
+    close_names,
     validate_hazards,
     validate_releases,
 )
@@ -149,7 +149,9 @@ _CURRENT = """
 def load_context(session: Session, kind: str, frame: Any, *, today: dt.date) -> ValidationContext:
     """What validation must know of the database for this layer."""
     codes = set(session.scalars(text("SELECT code FROM munition_type")))
-    ctx = ValidationContext(today=today, munition_codes=codes, country=_country(session))
+    names = session.scalars(text("SELECT name FROM organisation")).all()
+    ctx = ValidationContext(today=today, munition_codes=codes, country=_country(session),
+                            organisations={n.lower(): n for n in names})  # fmt: skip
     refs = sorted({str(v).strip() for v in frame.get("hazard_id", []) if not blank(v)})
     if refs:
         rows = session.execute(
@@ -205,14 +207,35 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _organisation(session: Session, name: str | None) -> Organisation | None:
+def organisation_named(
+    session: Session, name: str | None, *, new: bool = False, by: Actor | str | None = None
+) -> Organisation | None:
+    """The organisation of that name (any capitals), or InvalidRequest with close matches.
+
+    A name never adds an organisation by itself (a typo would become one); ``new`` (the
+    CLI's ``--new-org``, an explicit act) adds it to the reference list, audited.
+    """
     name = (name or "").strip()
     if not name:
         return None
     if "\x00" in name:
         raise InvalidRequest("the organisation name holds a NUL character")
-    ids = organisation_ids(session, [name])
-    return session.get(Organisation, ids[name])
+    org = session.scalars(
+        select(Organisation).where(func.lower(Organisation.name) == name.lower())
+    ).first()
+    if org is not None:
+        return org
+    if new:
+        return reference.add_organisation(session, name, "operator", by=by)
+    known = list(session.scalars(select(Organisation.name).order_by(Organisation.name)))
+    close = close_names(name, known)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise InvalidRequest(
+        f"unknown organisation {name!r}: {hint}Organisations are kept in the reference list "
+        "(an admin adds them at /admin/reference or with ims reference add-organisation; "
+        "ims import --new-org adds the one named)",
+        field="organisation",
+    )
 
 
 def stored_mapping(
@@ -240,8 +263,11 @@ def stage(
     today: dt.date | None = None,
     progress: Callable[[str], None] | None = None,
     workdir: Path | None = None,
+    new_organisation: bool = False,
 ) -> StageOutcome:
     """Read, map and validate ``upload``; store it as a submission with its findings.
+
+    ``organisation`` must be in the reference list unless ``new_organisation`` adds it.
 
     Raises InvalidUpload for a file that cannot be used at all; then nothing is stored.
     The upload is unpacked in a temporary folder inside ``workdir`` (default: the system's).
@@ -260,7 +286,7 @@ def stage(
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     sha256 = digest.hexdigest()
-    org = _organisation(session, organisation)
+    org = organisation_named(session, organisation, new=new_organisation, by=uploaded_by)
     mapping = dict(field_map) if field_map else stored_mapping(session, org, kind)
     say(f"reading {filename or upload.name}")
     with tempfile.TemporaryDirectory(prefix="ims-upload-", dir=workdir) as unpacked:

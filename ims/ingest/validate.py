@@ -58,6 +58,8 @@ class ValidationContext:
     country: BaseGeometry | None = None
     hazards: dict[str, KnownHazard] = field(default_factory=dict)
     release_refs: set[str] = field(default_factory=set)
+    # the reference list of organisations, lower-cased name -> name (None: not checked)
+    organisations: dict[str, str] | None = None
     # open hazards near the upload, for the overlap check
     open_refs: list[str] = field(default_factory=list)
     open_geoms: list[BaseGeometry] = field(default_factory=list)
@@ -274,6 +276,33 @@ def _munitions(
     return quantities
 
 
+def close_names(name: str, known: Sequence[str]) -> list[str]:
+    """Up to three names in ``known`` that look like ``name`` (a typo, other capitals)."""
+    by_lower = {k.lower(): k for k in known}
+    close = difflib.get_close_matches(name.lower(), sorted(by_lower), n=3, cutoff=0.6)
+    return [by_lower[c] for c in close]
+
+
+def _operator(out: _Collector, value: Any, ctx: ValidationContext) -> str | None:
+    """The organisation named, as the register spells it; unknown is an error.
+
+    Organisations are a reference list kept by admins: a name in a file never adds one
+    (a typo would become a new organisation with its own figures).
+    """
+    name = _text(value)
+    if name is None or ctx.organisations is None:
+        return name
+    known = ctx.organisations.get(name.lower())
+    if known is not None:
+        return known
+    close = close_names(name, list(ctx.organisations.values()))
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    out.add("unknown_organisation", ERROR,
+            f"unknown organisation {name!r}{hint} (admins add organisations to the "
+            "reference list)", "operator")  # fmt: skip
+    return None
+
+
 def _date(out: _Collector, value: Any, field_name: str, ctx: ValidationContext,
           required: bool) -> dt.date | None:  # fmt: skip
     if blank(value):
@@ -365,7 +394,7 @@ def validate_hazards(
             "revised": revised.isoformat() if revised else None,
             "used_from": used_from, "used_to": used_to,
             "munitions": munitions, "marked": marked.isoformat() if marked else None,
-            "operator": _text(record.get("operator")),
+            "operator": _operator(out, record.get("operator"), ctx),
         })  # fmt: skip
     _duplicate_geometries(geoms, rows, out)
     _overlaps(geoms, rows, refs, clean, ctx, out)
@@ -450,7 +479,7 @@ def validate_releases(
             "release_id": ref, "hazard_id": hazard_ref,
             "method": method.value if method else None,
             "released": released.isoformat() if released else None,
-            "operator": _text(record.get("operator")), "items": items,
+            "operator": _operator(out, record.get("operator"), ctx), "items": items,
             "area_m2": stated_m2,
         })  # fmt: skip
     _duplicate_geometries(geoms, rows, out)

@@ -28,7 +28,7 @@ from ims.errors import Conflict
 from ims.ingest import submissions
 from ims.ingest.boundaries import read_boundaries
 from ims.sample.examples import MAG_MAPPING
-from ims.sample.generator import BOUNDARIES_DIR, generate, load_provinces
+from ims.sample.generator import BOUNDARIES_DIR, OPERATORS, generate, load_provinces
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,11 @@ def load_demo(
     say(f"generating a demo programme: {hazards:,} hazards, {start_year}–{end_year}")
     data = generate(hazards, seed=seed, provinces=load_provinces(), start_year=start_year,
                     end_year=end_year)  # fmt: skip
-    if not session.scalar(select(Organisation.id).where(Organisation.name == AUTHORITY)):
-        add_organisation(session, AUTHORITY, "authority", by="demo")
+    # The reference list of organisations the demo's files name (files never add one).
+    known = set(session.scalars(select(Organisation.name)))
+    for name, kind in [(AUTHORITY, "authority"), *((o, "operator") for o in DEMO_OPERATORS)]:
+        if name not in known:
+            add_organisation(session, name, kind, by="demo")
     with tempfile.TemporaryDirectory(prefix="ims-demo-") as tmp:
         folder = Path(tmp)
         files = [("hazards", _write_gpkg(data.hazards, folder / f"{DEMO_PREFIX}hazards.gpkg",
@@ -112,6 +115,9 @@ def load_demo(
     result.staged_for_review.extend(stage_examples(session, say=say))
     return result
 
+
+# The operators of the generated programme and of the shipped examples.
+DEMO_OPERATORS = tuple(dict.fromkeys((*OPERATORS, "MAG", "NPA")))
 
 EXAMPLES = [
     # file, kind, organisation, field mapping, crs

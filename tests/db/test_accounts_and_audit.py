@@ -71,7 +71,7 @@ def test_bad_users_are_refused_with_the_reason(
 
 def test_user_changes_are_in_the_trail_with_before_and_after(session: Session) -> None:
     admin = Actor("root-admin", None)
-    accounts.create_user(session, "op1", Role.OPERATOR, organisation="MAG", by=admin)
+    accounts.create_user(session, "op1", Role.OPERATOR, organisation="FSD", by=admin)
     accounts.set_role(session, "op1", Role.REVIEWER, by=admin)
     accounts.disable_user(session, "op1", by=admin)
     trail = events(session, object_type="user", object_id="op1")
@@ -80,7 +80,7 @@ def test_user_changes_are_in_the_trail_with_before_and_after(session: Session) -
     assert trail[1].before is not None and trail[1].before["role"] == "operator"
     assert trail[1].after is not None and trail[1].after["role"] == "reviewer"
     assert trail[2].after is not None and trail[2].after["disabled"] is True
-    assert events(session, action="organisation.added")[-1].object_id == "MAG"
+    assert events(session, action="organisation.added")[-1].object_id == "FSD"
 
 
 def test_an_approval_records_who_and_each_hazard_and_release_before_and_after(

@@ -215,3 +215,41 @@ def test_settled_submissions_answer_at_once_while_an_approval_holds_the_lock(
             with pytest.raises(OperationalError, match="lock timeout"):
                 submissions.approve(s, waiting)  # this one does need the lock
         holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": submissions._APPROVAL_LOCK})
+
+
+def test_organisations_come_from_the_reference_list_never_from_a_name_in_a_file(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    # Issue 13, item 12: any --org or operator text made a new organisation (one was
+    # named <script>…); a typo became an organisation of its own.
+    orgs = lambda: set(session.scalars(text("SELECT name FROM organisation")))  # noqa: E731
+    before = orgs()
+    frame = hazard_frame(
+        [{"hazard_id": "OP-1", "operator": "mag"}, {"hazard_id": "OP-2", "operator": "MGA"},
+         {"hazard_id": "OP-3", "operator": "<script>alert(1)</script>"}],
+        [box(103.1, 19.4, 103.11, 19.41), box(103.2, 19.4, 103.21, 19.41),
+         box(103.3, 19.4, 103.31, 19.41)],
+    )  # fmt: skip
+    path = write_zip(frame, tmp_path, "operators")
+    for typo, hint in (("Mag ", None), ("MGA", "did you mean MAG"), ("<script>x", None)):
+        if hint is None and typo.strip().lower() == "mag":
+            assert submissions.stage(session, path, kind="hazards", organisation=typo)
+            continue
+        with pytest.raises(InvalidRequest) as refused:
+            submissions.stage(session, path, kind="hazards", organisation=typo)
+        assert "unknown organisation" in refused.value.detail
+        if hint:
+            assert hint in refused.value.detail
+    assert orgs() == before
+    outcome = submissions.stage(session, path, kind="hazards", organisation="MAG")
+    by_row = {f.row: f for f in outcome.findings if f.code == "unknown_organisation"}
+    assert set(by_row) == {2, 3} and "did you mean MAG" in by_row[2].message
+    assert by_row[2].field == "operator" and by_row[2].blocking
+    assert orgs() == before  # nothing was added by the file
+    added = submissions.stage(session, path, kind="hazards", organisation="Demining Alpha",
+                              new_organisation=True, uploaded_by="tests")  # fmt: skip
+    assert added.submission.organisation_id is not None
+    assert orgs() == before | {"Demining Alpha"}
+    added_event = "SELECT COUNT(*) FROM audit_event WHERE action = 'organisation.added' AND "
+    audited = session.scalar(text(added_event + "object_id = 'Demining Alpha'"))
+    assert audited == 1
