@@ -304,3 +304,15 @@ def test_four_eyes_the_uploader_does_not_approve_their_own_submission(
         "SELECT action, actor FROM audit_event WHERE submission_id = :s ORDER BY id"),
         {"s": sid}).all()  # fmt: skip
     assert [a for a, _ in actors][:2] == ["submission.uploaded", "submission.approved"]
+
+
+def test_an_unknown_organisation_is_refused_with_close_matches(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    before = count(session, "organisation")
+    for name in ("<script>alert(1)</script>", "NPAA"):
+        refused = post(client, good_zip(tmp_path, f"org{len(name)}"), organisation=name)
+        assert refused.status_code == 422, refused.text  # type: ignore[attr-defined]
+        assert "unknown organisation" in refused.json()["detail"]  # type: ignore[attr-defined]
+    assert "did you mean NPA" in refused.json()["detail"]  # type: ignore[attr-defined]
+    assert count(session, "organisation") == before and count(session, "submission") == 0
