@@ -202,6 +202,7 @@ class HazardPage:
     outside: list[dict[str, Any]] = field(default_factory=list)  # released outside, not counted
     as_of: dt.date | None = None  # the state shown is the one in force on this date (None: now)
     records: list[dict[str, Any]] = field(default_factory=list)  # every record, as recorded
+    attributes: dict[str, Any] = field(default_factory=dict)  # the upload's own columns
 
     @property
     def closed(self) -> bool:
@@ -234,7 +235,7 @@ def hazard_page(session: Session, reference: str, as_of: dt.date | None = None) 
     revisions = session.execute(
         text(
             "SELECT r.id, r.effective, r.seq, r.status, r.used_from, r.used_to, r.marked,"
-            " o.name AS operator, ST_AsGeoJSON(r.geom, 7) AS geojson "
+            " o.name AS operator, r.attributes, ST_AsGeoJSON(r.geom, 7) AS geojson "
             "FROM hazard_revision r LEFT JOIN organisation o ON o.id = r.operator_id "
             "WHERE r.hazard_id = :h AND (CAST(:d AS date) IS NULL OR r.effective <= :d) "
             "ORDER BY r.effective, r.seq"
@@ -371,7 +372,7 @@ def hazard_page(session: Session, reference: str, as_of: dt.date | None = None) 
         estimates, sorted(destroyed.items()),
         json.loads(last_rev.geojson) if last_rev else None,
         json.loads(state.geojson) if state and state.geojson else None, features, outside,
-        as_of, _records(session, hid),
+        as_of, _records(session, hid), dict(last_rev.attributes or {}) if last_rev else {},
     )  # fmt: skip
 
 
@@ -520,6 +521,9 @@ def submission_page(
             {**params, "skip": (features_page - 1) * REVIEW_PAGE_SIZE},
         )
     ]
+    for feature in features:  # the file's own columns beside the template's
+        record = dict(feature["record"])
+        feature["record"] = {**record, **(record.pop("_attributes", None) or {})}
     template = HAZARD_FIELDS if sub.kind == "hazards" else RELEASE_FIELDS
     present = {k for feature in features for k in feature["record"]}
     columns = [f for f in template if f in present] + sorted(present - set(template))

@@ -246,6 +246,8 @@ class HazardRevision(Base):
     recorded_at: Mapped[Created]
     recorded_by: Mapped[str | None] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(Text)
+    # the upload's own columns that are not template fields (a village, a note…)
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     hazard: Mapped[Hazard] = relationship(back_populates="revisions")
     estimates: Mapped[list[HazardEstimate]] = relationship(back_populates="revision")
@@ -288,6 +290,8 @@ class Release(Base):
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
     recorded_at: Mapped[Created]
     recorded_by: Mapped[str | None] = mapped_column(String(200))
+    # the upload's own columns that are not template fields
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     items: Mapped[list[ReleaseItem]] = relationship(back_populates="release")
 

@@ -8,6 +8,7 @@ a revision is a new row in force from its date, a release is a new row.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -116,6 +117,7 @@ def record_hazards(
             "submission_id": submission_id,
             "recorded_by": recorded_by,
             "note": None,
+            "attributes": h.attributes,
         }
         for h, geom in zip(hazards, geoms, strict=True)
     ]
@@ -127,11 +129,17 @@ def record_hazards(
 
 
 RELEASE_COLUMNS = ("id", "reference", "hazard_id", "method", "released", "seq", "geom",
-                   "operator_id", "stated_area_m2", "submission_id", "recorded_by")  # fmt: skip
+                   "operator_id", "stated_area_m2", "submission_id", "recorded_by",
+                   "attributes")  # fmt: skip
 REVISION_COLUMNS = (
     "id", "hazard_id", "effective", "seq", "status", "geom", "used_from", "used_to", "marked",
-    "operator_id", "submission_id", "recorded_by", "note",
+    "operator_id", "submission_id", "recorded_by", "note", "attributes",
 )  # fmt: skip
+
+
+def _json(attributes: Mapping[str, Any] | None) -> str | None:
+    """Attributes as COPY takes a jsonb value (None when there are none)."""
+    return json.dumps(dict(attributes), ensure_ascii=False) if attributes else None
 
 
 def _insert_revisions(
@@ -145,7 +153,7 @@ def _insert_revisions(
     copy_rows(session, "hazard_revision", REVISION_COLUMNS, [
         (rid, r["hazard_id"], r["effective"], seq, r["status"], geom_hex, r["used_from"],
          r["used_to"], r["marked"], r["operator_id"], r["submission_id"], r["recorded_by"],
-         r["note"])
+         r["note"], _json(r["attributes"]))
         for rid, seq, geom_hex, r in zip(rev_ids, seqs, hexes, revisions, strict=True)
     ])  # fmt: skip
     copy_rows(session, "hazard_estimate", ("revision_id", "munition_code", "quantity"), [
@@ -226,6 +234,9 @@ def revise_hazards(
                     "submission_id": submission_id,
                     "recorded_by": recorded_by,
                     "note": change.note,
+                    "attributes": change.attributes
+                    if change.attributes is not None
+                    else base.attributes,
                 }
             ],
             [estimates],
@@ -273,7 +284,7 @@ def record_releases(
     copy_rows(session, "release", RELEASE_COLUMNS, [
         (rid, r.reference, hazard_ids[r.hazard_reference], r.method.value, r.released, seq,
          geom_hex, orgs.get((r.operator or "").strip()), r.stated_area_m2, submission_id,
-         recorded_by)
+         recorded_by, _json(r.attributes))
         for rid, seq, geom_hex, r in zip(release_ids, seqs, ewkb_hex(geoms), releases,
                                          strict=True)
     ])  # fmt: skip

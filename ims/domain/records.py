@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
@@ -27,6 +28,7 @@ class NewHazard:
     estimates: Mapping[str, int] = field(default_factory=dict)
     marked: dt.date | None = None
     operator: str | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)  # the upload's own columns
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class HazardChange:
     marked: dt.date | None = None
     operator: str | None = None
     note: str | None = None
+    attributes: Mapping[str, Any] | None = None  # None keeps those in force
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class NewRelease:
     operator: str | None = None
     items: Mapping[str, int] = field(default_factory=dict)
     stated_area_m2: float | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)  # the upload's own columns
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 KINDS = ("hazards", "releases")
 FIELDS = {"hazards": HAZARD_FIELDS, "releases": RELEASE_FIELDS}
 REQUIRED = {"hazards": ("hazard_id",), "releases": ("release_id", "hazard_id")}
+ATTRIBUTES = "_attributes"  # a staged record's columns that are not template fields
 _APPROVAL_LOCK = 0x1A5_0001  # one key: approvals run one at a time
 
 
@@ -124,7 +125,15 @@ def apply_field_map(frame: Any, kind: str, mapping: Mapping[str, str]) -> Any:
         )
     mapped = frame.rename(columns=rename)
     keep = [f for f in fields if f in mapped.columns]
-    return gpd.GeoDataFrame(mapped[keep], geometry=mapped.geometry, crs=mapped.crs)
+    result = gpd.GeoDataFrame(mapped[keep], geometry=mapped.geometry, crs=mapped.crs)
+    # The file's other columns (a village, a note…) are kept with each record.
+    extras = [c for c in columns if c not in rename]
+    rows = frame[extras].to_dict("records") if extras else [{}] * len(frame)
+    result[ATTRIBUTES] = [
+        {k: _jsonable(v) for k, v in row.items() if not blank(v)} for row in rows
+    ]
+    result.attrs["extra_fields"] = extras
+    return result
 
 
 def _country(session: Session) -> Any:
@@ -196,6 +205,8 @@ def validate(session: Session, kind: str, frame: Any, *, dropped_z: bool = False
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
     if blank(value):
         return None
     if isinstance(value, dt.date | dt.datetime):
@@ -293,6 +304,7 @@ def stage(
         read = read_upload(upload, Path(unpacked), kind=kind, layer=layer, crs=crs,
                            limits=limits)  # fmt: skip
     frame = apply_field_map(read.frame, kind, mapping)
+    extras = frame.attrs.get("extra_fields", [])
     say(f"validating {len(frame):,} features")
     result = validate(session, kind, frame, dropped_z=read.dropped_z, today=today)
     findings = list(result.findings)
@@ -300,6 +312,13 @@ def stage(
         if "Z" in note and read.dropped_z:
             continue  # already a z_dropped finding
         findings.insert(0, FindingData("file_note", Severity.WARNING, note))
+    if extras:
+        findings.insert(0, FindingData(
+            "file_note", Severity.WARNING,
+            f"{len(extras)} column(s) are not template fields and are kept with each record as "
+            f"its own attributes (shown on the hazard page, exported, searchable): "
+            f"{', '.join(extras)}",
+        ))  # fmt: skip
     earlier = session.execute(
         select(Submission.id, Submission.status).where(
             Submission.sha256 == sha256, Submission.kind == kind,
@@ -523,6 +542,7 @@ def _apply_hazards(session: Session, result: ValidationResult, submission_id: in
                 dt.date.fromisoformat(record["recorded"]), Contamination(record["contam"]),
                 record["used_from"], record["used_to"], estimates,
                 dt.date.fromisoformat(record["marked"]) if record["marked"] else None, op,
+                record["attributes"],
             ))  # fmt: skip
         else:
             changes.append(HazardChange(
@@ -530,6 +550,7 @@ def _apply_hazards(session: Session, result: ValidationResult, submission_id: in
                 HazardStatus(record["status"]) if record["status"] else None, geom,
                 record["used_from"], record["used_to"], estimates or None,
                 dt.date.fromisoformat(record["marked"]) if record["marked"] else None, op,
+                attributes=record["attributes"] or None,
             ))  # fmt: skip
     ids = record_hazards(session, new, submission_id=submission_id, recorded_by=by,
                          refresh_ledger=False)  # fmt: skip
@@ -545,7 +566,7 @@ def _apply_releases(session: Session, result: ValidationResult, submission_id: i
         NewRelease(
             r["release_id"], r["hazard_id"], ReleaseMethod(r["method"]),
             dt.date.fromisoformat(r["released"]), geom, r["operator"] or operator,
-            r["items"] or {}, r["area_m2"],
+            r["items"] or {}, r["area_m2"], r["attributes"],
         )
         for r, geom in zip(result.records, result.geometries, strict=True)
         if geom is not None

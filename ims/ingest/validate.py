@@ -276,6 +276,12 @@ def _munitions(
     return quantities
 
 
+def _attributes(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The record's own columns that are not template fields (kept as they came)."""
+    value = record.get("_attributes")
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
 def close_names(name: str, known: Sequence[str]) -> list[str]:
     """Up to three names in ``known`` that look like ``name`` (a typo, other capitals)."""
     by_lower = {k.lower(): k for k in known}
@@ -395,6 +401,7 @@ def validate_hazards(
             "used_from": used_from, "used_to": used_to,
             "munitions": munitions, "marked": marked.isoformat() if marked else None,
             "operator": _operator(out, record.get("operator"), ctx),
+            "attributes": _attributes(record),
         })  # fmt: skip
     _duplicate_geometries(geoms, rows, out)
     _overlaps(geoms, rows, refs, clean, ctx, out)
@@ -480,6 +487,7 @@ def validate_releases(
             "method": method.value if method else None,
             "released": released.isoformat() if released else None,
             "operator": _operator(out, record.get("operator"), ctx), "items": items,
+            "attributes": _attributes(record),
             "area_m2": stated_m2,
         })  # fmt: skip
     _duplicate_geometries(geoms, rows, out)

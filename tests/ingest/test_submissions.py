@@ -20,6 +20,7 @@ from ims.domain.records import BoundaryFeature
 from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
 from ims.ingest import submissions
 from ims.reports.article7 import ReportScope, article7
+from tests.api.test_reports import client_for
 
 LAOS = box(100.0, 13.9, 107.7, 22.5)
 
@@ -253,3 +254,28 @@ def test_organisations_come_from_the_reference_list_never_from_a_name_in_a_file(
     added_event = "SELECT COUNT(*) FROM audit_event WHERE action = 'organisation.added' AND "
     audited = session.scalar(text(added_event + "object_id = 'Demining Alpha'"))
     assert audited == 1
+
+
+def test_columns_that_are_not_template_fields_are_kept_and_shown(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    # Issue 19, item 7: the MAG example's village (BAN) and NOTE columns vanished.
+    frame = hazard_frame(
+        [{"hazard_id": "KEEP-1", "BAN": "ບ້ານ ນາໂພ", "NOTE": "near the school"},
+         {"hazard_id": "KEEP-2", "BAN": "Ban Phonsavan", "NOTE": None}],
+        [box(103.1, 19.4, 103.11, 19.41), box(103.2, 19.4, 103.21, 19.41)],
+    )  # fmt: skip
+    outcome = submissions.stage(session, write_zip(frame, tmp_path, "extras"), kind="hazards",
+                                organisation="MAG")  # fmt: skip
+    note = next(f for f in outcome.findings if "not template fields" in f.message)
+    assert "BAN, NOTE" in note.message and not note.blocking
+    submissions.approve(session, outcome.submission.id, by="reviewer")
+    query = "SELECT h.reference, r.attributes FROM hazard_revision r JOIN hazard h ON h.id = "
+    kept = dict(session.execute(text(query + "r.hazard_id")).all())  # type: ignore[arg-type]
+    assert kept["KEEP-1"] == {"BAN": "ບ້ານ ນາໂພ", "NOTE": "near the school"}
+    assert kept["KEEP-2"] == {"BAN": "Ban Phonsavan"}  # an empty cell is no attribute
+    client = client_for(session)
+    page = client.get("/hazards/KEEP-1").text
+    assert 'id="attributes"' in page and "ບ້ານ ນາໂພ" in page and "near the school" in page
+    review = client.get(f"/submissions/{outcome.submission.id}").text
+    assert "<th>BAN</th>" in review and "Ban Phonsavan" in review
