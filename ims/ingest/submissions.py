@@ -129,9 +129,7 @@ def apply_field_map(frame: Any, kind: str, mapping: Mapping[str, str]) -> Any:
     # The file's other columns (a village, a note…) are kept with each record.
     extras = [c for c in columns if c not in rename]
     rows = frame[extras].to_dict("records") if extras else [{}] * len(frame)
-    result[ATTRIBUTES] = [
-        {k: _jsonable(v) for k, v in row.items() if not blank(v)} for row in rows
-    ]
+    result[ATTRIBUTES] = [{k: _jsonable(v) for k, v in row.items() if not blank(v)} for row in rows]
     result.attrs["extra_fields"] = extras
     return result
 
