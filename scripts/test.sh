@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up with the development tools, then run every check: ruff, mypy and the tests
-# (on a throw-away PostGIS database that the tests start themselves).
+# (on a throw-away PostGIS database that the tests start themselves), the tests in
+# IMS_TEST_WORKERS parallel processes (default 2; 0 runs them in this one).
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,4 +13,14 @@ say "ruff"
 say "mypy"
 .venv/bin/mypy ims map_ui
 say "pytest"
-.venv/bin/python -m pytest "$@"
+workers="${IMS_TEST_WORKERS:-2}"
+parallel=()
+[ "$workers" != 0 ] && parallel=(-n "$workers" --dist loadfile)
+status=0
+.venv/bin/python -m pytest "${parallel[@]}" --durations=12 "$@" || status=$?
+if [ -z "${IMS_TEST_DATABASE_URL:-}" ] && [ -z "${IMS_TEST_KEEP:-}" ]; then
+  # The parallel workers leave the shared test cluster running: stop it now.
+  .venv/bin/python -c 'import os, pathlib; from ims.db.embedded import EmbeddedCluster
+EmbeddedCluster(pathlib.Path(os.environ.get("IMS_TEST_DATA_DIR", ".ims-test"))).stop()' || true
+fi
+exit "$status"

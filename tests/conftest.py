@@ -14,6 +14,8 @@ code under test may commit.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import secrets
 from collections.abc import Iterator
@@ -38,6 +40,18 @@ TEST_ORGANISATIONS = ("MAG", "NPA", "UXO Lao", "HALO Trust", "HI", "Army Humanit
                       "Test operator")  # fmt: skip
 
 
+@contextlib.contextmanager
+def _exclusively(data_dir: Path) -> Iterator[None]:
+    """Hold a lock beside the test cluster's directory (one process sets it up at a time)."""
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    with (data_dir.parent / f".{data_dir.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 class TestServer:
     """Where throw-away databases are created: the embedded test cluster or a given server."""
 
@@ -50,8 +64,12 @@ class TestServer:
         else:
             data_dir = Path(os.environ.get("IMS_TEST_DATA_DIR", REPO_ROOT / ".ims-test"))
             self.cluster = EmbeddedCluster(data_dir)
-            self.cluster.init()
-            self.started = self.cluster.start()
+            # Parallel workers (pytest -n) share the cluster: one initialises and starts it,
+            # and none stops it (scripts/test.sh does, once every worker is done).
+            with _exclusively(data_dir):
+                self.cluster.init()
+                started = self.cluster.start()
+            self.started = started and "PYTEST_XDIST_WORKER" not in os.environ
             self.admin_url = self.cluster.url("postgres")
 
     def create_database(self, prefix: str = "ims_test") -> str:
