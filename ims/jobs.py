@@ -262,8 +262,20 @@ class JobPool:
             live = list(self._live.values())
         for worker in live:
             worker.kill()
+        self._fail_queued()
         for _ in self._threads:
             self._queue.put(None)
+
+    def _fail_queued(self) -> None:
+        """Answer every job still queued: the pool is closing."""
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not None and item[2].set_running_or_notify_cancel():
+                item[2].set_exception(ServiceBusy("ims is shutting down; try again shortly",
+                                                  retry_after=_RETRY_AFTER_S))  # fmt: skip
 
     def _release(self, _future: Future[Any]) -> None:
         with self._lock:
@@ -308,7 +320,8 @@ class JobPool:
         # a worker takes seconds to import what it needs.
         try:
             self._worker(slot)
-        except ServiceBusy:  # closed meanwhile
+        except ServiceBusy:  # closed meanwhile: no job queued here may wait for ever
+            self._fail_queued()
             return
         except Exception:
             log.exception("the %s worker %d did not start; it is tried again for a job",

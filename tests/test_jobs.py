@@ -83,7 +83,7 @@ def test_a_job_past_its_time_is_killed_with_its_children_and_the_worker_replaced
 
 def test_a_full_queue_is_refused_at_once_with_retry_after(pool: Any, tmp_path: Path) -> None:
     jobs = pool(workers=1, queue_size=1)
-    running = jobs.submit(sleeper, record=str(tmp_path / "a"), seconds=30)
+    running = jobs.submit(sleeper, record=str(tmp_path / "a"), seconds=5)
     waiting = jobs.submit(whoami)
     started = time.monotonic()
     with pytest.raises(ServiceBusy) as busy:
@@ -91,9 +91,12 @@ def test_a_full_queue_is_refused_at_once_with_retry_after(pool: Any, tmp_path: P
     assert time.monotonic() - started < 0.1
     assert busy.value.status_code == 503 and busy.value.extra["retry_after"] > 0
     jobs.close()
+    closed = time.monotonic()
     for future in (running, waiting):
         with pytest.raises(Exception):  # noqa: B017 (killed or refused: either way, not run)
             future.result(timeout=30)
+    # No caller is left waiting on a pool that closed (it waited for ever before).
+    assert time.monotonic() - closed < 10
 
 
 def test_a_jobs_error_comes_back_as_raised(pool: Any) -> None:
