@@ -134,6 +134,12 @@ def apply_field_map(frame: Any, kind: str, mapping: Mapping[str, str]) -> Any:
     return result
 
 
+def _fits(frame: Any, mapping: Mapping[str, str]) -> bool:
+    """Whether the file has every field a mapping reads from."""
+    columns = {str(c).lower() for c in frame.columns}
+    return all(source.lower() in columns for source in mapping.values())
+
+
 def _country(session: Session) -> Any:
     wkb = session.scalar(text("SELECT ST_AsBinary(ST_Union(geom)) FROM admin_area WHERE level = 1"))
     if wkb is None:
@@ -296,11 +302,17 @@ def stage(
             digest.update(block)
     sha256 = digest.hexdigest()
     org = organisation_named(session, organisation, new=new_organisation, by=uploaded_by)
-    mapping = dict(field_map) if field_map else stored_mapping(session, org, kind)
+    remembered = {} if field_map else stored_mapping(session, org, kind)
+    mapping = dict(field_map) if field_map else remembered
     say(f"reading {filename or upload.name}")
     with tempfile.TemporaryDirectory(prefix="ims-upload-", dir=workdir) as unpacked:
         read = read_upload(upload, Path(unpacked), kind=kind, layer=layer, crs=crs,
                            limits=limits)  # fmt: skip
+    ignored_mapping = None
+    if remembered and not _fits(read.frame, remembered):
+        # A mapping remembered from an earlier file that this one does not match (it has
+        # none of the fields it names) would only stand in the way: it is not used.
+        ignored_mapping, mapping = remembered, {}
     frame = apply_field_map(read.frame, kind, mapping)
     extras = frame.attrs.get("extra_fields", [])
     say(f"validating {len(frame):,} features")
@@ -310,6 +322,13 @@ def stage(
         if "Z" in note and read.dropped_z:
             continue  # already a z_dropped finding
         findings.insert(0, FindingData("file_note", Severity.WARNING, note))
+    if ignored_mapping:
+        shown = ",".join(f"{k}={v}" for k, v in ignored_mapping.items())
+        findings.insert(0, FindingData(
+            "file_note", Severity.WARNING,
+            f"the field mapping remembered for {org.name if org else 'this organisation'} "
+            f"({shown}) names fields this file does not have, so it was not used",
+        ))  # fmt: skip
     if extras:
         findings.insert(0, FindingData(
             "file_note", Severity.WARNING,

@@ -115,6 +115,13 @@ def test_field_mapping_is_applied_and_remembered_per_organisation(
     second = submissions.stage(session, path, kind="hazards", organisation="NPA")
     assert second.errors == 0, "the stored mapping is reused"
     assert "same_file" in [f.code for f in second.findings]
+    # A file in the template's own names is not held up by the remembered mapping.
+    template_named = hazard_frame([{"hazard_id": "H2"}], [box(103.2, 19.4, 103.21, 19.41)])
+    third = submissions.stage(session, write_zip(template_named, tmp_path, "template_named"),
+                              kind="hazards", organisation="NPA")  # fmt: skip
+    assert third.errors == 0
+    note = next(f for f in third.findings if "remembered" in f.message)
+    assert "hazard_id=HAZ_REF" in note.message and "was not used" in note.message
     with pytest.raises(InvalidRequest, match="not field=source"):
         submissions.parse_field_map("hazard_id")
 
