@@ -523,7 +523,8 @@ def submission_page(
     ]
     for feature in features:  # the file's own columns beside the template's
         record = dict(feature["record"])
-        feature["record"] = {**record, **(record.pop("_attributes", None) or {})}
+        own = record.pop("_attributes", None) or {}
+        feature["record"] = {**record, **own}
     template = HAZARD_FIELDS if sub.kind == "hazards" else RELEASE_FIELDS
     present = {k for feature in features for k in feature["record"]}
     columns = [f for f in template if f in present] + sorted(present - set(template))

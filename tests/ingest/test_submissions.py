@@ -286,3 +286,4 @@ def test_columns_that_are_not_template_fields_are_kept_and_shown(
     assert 'id="attributes"' in page and "ບ້ານ ນາໂພ" in page and "near the school" in page
     review = client.get(f"/submissions/{outcome.submission.id}").text
     assert "<th>BAN</th>" in review and "Ban Phonsavan" in review
+    assert "_attributes" not in review  # the file's own columns, not the store's
