@@ -404,14 +404,14 @@ def _records(session: Session, hazard_id: int) -> list[dict[str, Any]]:
     """Every revision and release of a hazard in recording order, with who recorded it."""
     rows = session.execute(
         text(
-            "SELECT * FROM ("
+            "SELECT c.*, s.organisation_id AS submission_organisation_id FROM ("
             " SELECT r.seq, 'revision' AS what, r.status AS detail, r.effective AS on,"
             "  r.recorded_at, r.recorded_by, r.submission_id FROM hazard_revision r"
             "  WHERE r.hazard_id = :h"
             " UNION ALL"
             " SELECT x.seq, x.method, x.reference, x.released, x.recorded_at, x.recorded_by,"
             "  x.submission_id FROM release x WHERE x.hazard_id = :h"
-            ") c ORDER BY seq"
+            ") c LEFT JOIN submission s ON s.id = c.submission_id ORDER BY seq"
         ),
         {"h": hazard_id},
     ).all()

@@ -96,7 +96,9 @@ def hazard_page(
     session: SessionDep,
     principal: PrincipalDep,
     reference: str,
-    as_of: Annotated[dt.date | None, Query(description="show the state in force then")] = None,
+    as_of: Annotated[
+        str | None, Query(max_length=10, description="show the state in force then")
+    ] = None,
 ) -> HTMLResponse:
     """One hazard as in force now or on ``as_of``: map, figures, timeline, items, records.
 
@@ -104,13 +106,21 @@ def hazard_page(
     generalised for this reader, the page has no map and no coordinates.
     """
     try:
-        hazard = data.hazard_page(session, reference, as_of)
+        # The page's own form sends as_of= when no date is chosen: the state now.
+        on = dt.date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        return error_page(request, 422, "Not a date", f"as_of {as_of!r} is not a date (YYYY-MM-DD)")
+    try:
+        hazard = data.hazard_page(session, reference, on)
     except ImsError as exc:
         return error_page(request, exc.status_code, "Hazard not found", exc.detail)
     spec = None
     if not generalised(principal):
         spec = maps.hazard_map(hazard.boundary, hazard.remaining, hazard.releases,
                                hazard.status, hazard.outside)  # fmt: skip
+    for record in hazard.records:  # a submission's page only for those who may see it
+        owner = record["submission_organisation_id"]
+        record["visible"] = access.may_see_submission(principal, owner)
     events = []
     if principal is not None and principal.role in (Role.REVIEWER, Role.ADMIN):
         events = hazard_events(session, hazard.id)

@@ -142,8 +142,8 @@ def run_axe(page: Page, site: str) -> list[str]:
     return list(violations)
 
 
-def crawl(context: BrowserContext, site: str) -> Crawl:
-    """Visit the site from / as the context's user, following links and forms."""
+def crawl(context: BrowserContext, site: str, also: tuple[str, ...] = ()) -> Crawl:
+    """Visit the site from / (and ``also``) as the context's user, following links and forms."""
     found = Crawl()
     page = context.new_page()
     page.route("**/__tests__/axe.js", lambda route: route.fulfill(
@@ -151,7 +151,7 @@ def crawl(context: BrowserContext, site: str) -> Crawl:
     page.on("console", lambda m: m.type == "error" and found.problems.append(
         f"console on {page.url}: {m.text}"))  # fmt: skip
     page.on("pageerror", lambda e: found.problems.append(f"uncaught on {page.url}: {e}"))
-    queue: deque[tuple[str, str]] = deque([(f"{site}/", "")])
+    queue: deque[tuple[str, str]] = deque([(f"{site}/", ""), *((u, "") for u in also)])
     seen: set[str] = set()
     per_kind: Counter[str] = Counter()
     fetched: set[str] = set()
@@ -209,9 +209,12 @@ def crawl(context: BrowserContext, site: str) -> Crawl:
     return found
 
 
-def click_map(context: BrowserContext, site: LiveSite) -> list[str]:
-    """Click a hazard on the national map at zoom 6 and at zoom 12; what went wrong."""
+def click_map(context: BrowserContext, site: LiveSite) -> tuple[list[str], tuple[str, ...]]:
+    """Click a hazard on the national map at zoom 6 and at zoom 12: what went wrong, and
+    the hazard pages the popups link to (the crawl follows them: no page links to every
+    hazard, the map does)."""
     problems: list[str] = []
+    linked: list[str] = []
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
@@ -224,11 +227,14 @@ def click_map(context: BrowserContext, site: LiveSite) -> list[str]:
         assert area is not None
         page.mouse.click(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2)
         try:
-            page.wait_for_selector(".leaflet-popup-content a[href^='/hazards/']", timeout=5_000)
+            link = page.wait_for_selector(".leaflet-popup-content a[href^='/hazards/']",
+                                          timeout=5_000)  # fmt: skip
+            if link is not None:
+                linked.append(site.url + str(link.get_attribute("href")))
         except Exception:
             problems.append(f"no hazard popup at zoom {zoom}")
     page.close()
-    return problems
+    return problems, tuple(linked)
 
 
 def _signed_in(browser: Browser, site: LiveSite, username: str) -> BrowserContext:  # noqa: F811
@@ -251,14 +257,16 @@ def test_every_link_form_and_download_works_for_each_role(
     role: str,
 ) -> None:
     context = _signed_in(browser, site, ROLES[role])
-    found = crawl(context, site.url)
-    found.problems += click_map(context, site)
+    on_map, hazard_pages = click_map(context, site)
+    found = crawl(context, site.url, hazard_pages)
+    found.problems += on_map
     context.close()
     print(found.summary(role))
     print("  page weights (KB): " + ", ".join(
         f"{k} {v / 1e3:,.0f}" for k, v in sorted(found.weights.items())))  # fmt: skip
     assert found.problems == [], "\n".join(found.problems)
     assert len(found.pages) >= 5 and found.downloads
+    assert any("/hazards/" in p for p in found.pages)
 
 
 @pytest.fixture
@@ -281,9 +289,9 @@ def test_strangers_follow_only_links_that_work(
     if public:
         request.getfixturevalue("public_read")
     context = browser.new_context(viewport={"width": 1366, "height": 900})
-    found = crawl(context, site.url)
-    if public:
-        found.problems += click_map(context, site)
+    on_map, hazard_pages = click_map(context, site) if public else ([], ())
+    found = crawl(context, site.url, hazard_pages)
+    found.problems += on_map
     context.close()
     print(found.summary("anonymous" + (" (public read)" if public else "")))
     assert found.problems == [], "\n".join(found.problems)
