@@ -26,7 +26,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
-from ims.api.main import create_app
+from ims.app import create_app
 from ims.config import configure_logging, get_settings
 from ims.db.migrate import upgrade
 from ims.db.session import embedded_cluster

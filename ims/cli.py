@@ -680,7 +680,7 @@ def serve(
     settings = get_settings()
     _database_up(quiet=True)
     uvicorn.run(
-        "ims.api.main:create_app",
+        "ims.app:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
-from ims.api.main import create_app
+from ims.app import create_app
 from ims.cli import app as cli_app
 from tests.conftest import point_cli_at
 

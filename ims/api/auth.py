@@ -30,7 +30,6 @@ from ims.config import get_settings
 from ims.db import accounts
 from ims.db.accounts import Principal
 from ims.domain import access
-from ims.domain.enums import Role
 from ims.errors import Forbidden, NotAuthenticated
 
 SESSION_COOKIE = "ims_session"
@@ -187,12 +186,6 @@ def secure_cookies(request: Request) -> bool:
 
 
 def generalised(principal: Principal | None) -> bool:
-    """Whether this caller sees only generalised locations (IMS_LOCATION_PRIVACY)."""
-    if not get_settings().location_privacy:
-        return False
-    return principal is None or principal.role is Role.VIEWER
-
-
-def sees_all_submissions(principal: Principal | None) -> bool:
-    """Reviewers and admins see every organisation's submissions; operators their own."""
-    return access.sees_all_submissions(principal)
+    """Whether this caller sees only generalised locations (IMS_LOCATION_PRIVACY is on)."""
+    return access.sees_generalised_locations(principal,
+                                             privacy=get_settings().location_privacy)  # fmt: skip

@@ -1,4 +1,8 @@
-"""The FastAPI application: wiring only."""
+"""The API application: its routers, middleware and error answers, wiring only.
+
+The pages are an extension of it that this package never imports: ``ims.app`` builds the
+whole application from both (docs/design.md §5.1).
+"""
 
 from __future__ import annotations
 
@@ -27,8 +31,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.jobs.close()  # the worker processes end with the server
 
 
-def create_app(engine: Engine | None = None, *, jobs: Jobs | None = None) -> FastAPI:
-    """Build the app around ``engine`` (default: the configured database).
+def create_api(engine: Engine | None = None, *, jobs: Jobs | None = None) -> FastAPI:
+    """Build the API around ``engine`` (default: the configured database), without pages.
 
     Uploads are checked and approvals applied by ``jobs`` (default: worker processes on
     the same database, started at the first upload or approval).
@@ -65,7 +69,4 @@ def create_app(engine: Engine | None = None, *, jobs: Jobs | None = None) -> Fas
     app.include_router(submissions.router, prefix=API_PREFIX)
     app.include_router(reference.router, prefix=API_PREFIX)
     app.include_router(tiles.router, prefix=API_PREFIX)
-    from map_ui.pages import install
-
-    install(app)  # the web pages and their static files
     return app

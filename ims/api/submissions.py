@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from ims.api.auth import PrincipalDep, sees_all_submissions
+from ims.api.auth import PrincipalDep
 from ims.api.deps import JobsDep, SessionDep
 from ims.config import get_settings
 from ims.db.accounts import Principal
@@ -68,9 +68,7 @@ class RejectBody(BaseModel):
 def _public(session: SessionDep, submission_id: int,
             principal: Principal | None) -> SubmissionPublic:  # fmt: skip
     sub = submissions.get_submission(session, submission_id)
-    if not sees_all_submissions(principal) and (
-        principal is None or sub.organisation_id != principal.organisation_id
-    ):
+    if not access.may_see_submission(principal, sub.organisation_id):
         # Operators see their own organisation's submissions only; others do not exist.
         raise NotFound(f"submission {submission_id} does not exist")
     found: list[FindingData] = submissions.findings_of(session, submission_id)
@@ -123,7 +121,7 @@ async def create_submission(
     it); reviewers and admins name the organisation the data comes from. 503 with
     Retry-After when as many uploads as ims takes at once are being checked already.
     """
-    if principal is not None and not sees_all_submissions(principal):
+    if principal is not None and not access.sees_all_submissions(principal):
         own = principal.organisation
         if organisation and organisation.strip() and organisation.strip() != own:
             raise Forbidden(f"{principal.username} uploads for {own}, not {organisation.strip()!r}")

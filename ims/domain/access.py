@@ -25,6 +25,11 @@ class Caller(Protocol):
         ...
 
 
+def sees_generalised_locations(caller: Caller | None, *, privacy: bool) -> bool:
+    """With location privacy on, viewers and the public see generalised cells, no references."""
+    return privacy and (caller is None or caller.role is Role.VIEWER)
+
+
 def sees_all_submissions(caller: Caller | None) -> bool:
     """Reviewers and admins see every organisation's submissions."""
     return caller is not None and caller.role in (Role.REVIEWER, Role.ADMIN)

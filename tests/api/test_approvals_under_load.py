@@ -20,7 +20,7 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from ims.api.main import create_app
+from ims.app import create_app
 from ims.config import get_settings
 from ims.db import accounts
 from ims.db.recording import load_boundaries

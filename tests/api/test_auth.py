@@ -16,7 +16,7 @@ from starlette.requests import Request
 
 from ims.api.auth import client_address, over_https, secure_cookies
 from ims.api.deps import get_session
-from ims.api.main import create_app
+from ims.app import create_app
 from ims.config import get_settings
 from ims.db import accounts
 from ims.db.models import ApiToken, LoginFailure

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from ims.api.main import create_app
+from ims.app import create_app
 from ims.db import accounts
 from ims.domain.enums import Role
 

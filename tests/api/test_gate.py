@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ims.api.deps import get_session
-from ims.api.main import create_app
+from ims.app import create_app
 from ims.config import get_settings
 from ims.db import accounts
 from ims.domain.enums import Role

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from ims.api.main import create_app
+from ims.app import create_app
 from ims.db import accounts
 from ims.domain.enums import Role
 

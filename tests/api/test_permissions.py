@@ -22,8 +22,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from ims.api.deps import get_session
-from ims.api.main import create_app
 from ims.api.permissions import PERMISSIONS, routes_of
+from ims.app import create_app
 from ims.config import get_settings
 from ims.db import accounts
 from ims.db.recording import load_boundaries

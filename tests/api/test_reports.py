@@ -9,7 +9,7 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy.orm import Session
 
 from ims.api.deps import get_session
-from ims.api.main import create_app
+from ims.app import create_app
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease

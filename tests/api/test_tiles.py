@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.api.deps import get_session
-from ims.api.main import create_app
+from ims.app import create_app
 from ims.config import get_settings
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import HazardStatus, ReleaseMethod

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from ims.api.main import create_app
+from ims.app import create_app
 from ims.cli import app
 from ims.db.backup import backup, restore
 from ims.db.recording import load_boundaries, record_hazards, record_releases

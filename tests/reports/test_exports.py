@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from ims.api.deps import get_session
-from ims.api.main import create_app
+from ims.app import create_app
 from ims.cli import app as cli_app
 from ims.config import get_settings
 from ims.db.recording import load_boundaries, record_hazards, record_releases

@@ -18,7 +18,7 @@ import uvicorn
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from ims.api.main import create_app
+from ims.app import create_app
 from ims.db import accounts
 from ims.db.session import make_engine
 from ims.domain.enums import Role

@@ -30,7 +30,7 @@ from shapely.geometry import MultiPolygon, box, mapping
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
-from ims.api.main import create_app
+from ims.app import create_app
 from ims.db import accounts
 from ims.db.migrate import upgrade
 from ims.db.recording import load_boundaries

@@ -1,0 +1,25 @@
+"""The composition root: the whole ims application, the API with the web pages mounted.
+
+``ims.api`` knows nothing of the pages; the pages (``map_ui``) use the API's dependencies
+and domain rules and are installed here, as an extension (docs/design.md §5.1).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from ims.api.main import create_api
+from ims.jobs import Jobs
+from map_ui.pages import install
+
+
+def create_app(engine: Engine | None = None, *, jobs: Jobs | None = None) -> FastAPI:
+    """The API and the pages around ``engine`` (default: the configured database).
+
+    Uploads are checked and approvals applied by ``jobs`` (default: worker processes on
+    the same database, started at the first upload or approval).
+    """
+    app = create_api(engine, jobs=jobs)
+    install(app)  # the web pages and their static files
+    return app
