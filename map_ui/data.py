@@ -15,17 +15,15 @@ from ims.config import get_settings
 from ims.db.ledger import load_inputs
 from ims.domain.accounting import BoundaryVersion, geodesic_area, hazard_ledger_state
 from ims.domain.enums import Contamination
+from ims.domain.figures import METHODS, OPEN_THRESHOLD_M2
 from ims.domain.findings import Finding as FindingData
 from ims.domain.findings import Severity
 from ims.errors import NotFound
 from ims.ingest.template import HAZARD_FIELDS, RELEASE_FIELDS
-from ims.reports.article7 import OPEN_THRESHOLD_M2, ReportScope, article4, released, remaining
+from ims.reports.article7 import ReportScope, article4, released, remaining
 from ims.reports.progress import article4_series
 from ims.reports.workplan import projection
 from map_ui.charts import Bar
-
-METHODS = ("cancelled", "reduced", "cleared")
-
 
 # --------------------------------------------------------------------------- dashboard
 

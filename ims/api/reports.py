@@ -14,6 +14,16 @@ from ims.api.deps import SessionDep
 from ims.domain.enums import Contamination
 from ims.reports import export
 from ims.reports.article7 import ReportScope, article4
+from ims.reports.documents import (
+    Article4Figures,
+    Article7Report,
+    Explanation,
+    MarkingRow,
+    Priority,
+    ProgressSeries,
+    WorkplanRecorded,
+    WorkplanReport,
+)
 from ims.reports.explain import COLUMNS, explain
 from ims.reports.history import article7_with_history
 
@@ -28,13 +38,28 @@ Year = Annotated[int, Query(ge=1900, le=2200, description="calendar year (as of 
 # not turn text into a literal integer (every download on /reports answered 422).
 Level = Annotated[int, Query(ge=1, le=2, description="admin level: 1 provinces, 2 districts")]
 Contam = Annotated[Contamination, Query(description="contamination kind")]
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "html": "text/html",
+    "xlsx": BINARY_TYPES["xlsx"],
+    "pdf": BINARY_TYPES["pdf"],
+    "png": "image/png",
+}
+
+
+def _files(*formats: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI: the other media types a report answers in, chosen by ``format``."""
+    content: dict[str, Any] = {MEDIA_TYPES[f]: {} for f in formats}
+    return {200: {"content": content, "description": "the report, in the format asked for"}}
 
 
 def _by(principal: Any) -> str | None:
     return principal.actor.name if principal is not None else None
 
 
-@router.get("/article7", response_model=None)
+@router.get(
+    "/article7", response_model=Article7Report, responses=_files("csv", "html", "xlsx", "pdf")
+)
 def get_article7(
     session: SessionDep,
     principal: PrincipalDep,
@@ -67,7 +92,7 @@ def get_article7(
     return report
 
 
-@router.post("/article7/finalise")
+@router.post("/article7/finalise", response_model=Article7Report)
 def finalise_article7(
     session: SessionDep,
     principal: PrincipalDep,
@@ -84,7 +109,7 @@ def finalise_article7(
     return article7_with_history(session, year, scope, by=_by(principal), finalise=True)
 
 
-@router.get("/article7/explain")
+@router.get("/article7/explain", response_model=Explanation)
 def get_explanation(
     session: SessionDep,
     year: Year,
@@ -97,7 +122,7 @@ def get_explanation(
     return explain(session, year, admin, column, ReportScope(level=level, contam=contam))
 
 
-@router.get("/article4")
+@router.get("/article4", response_model=Article4Figures)
 def get_article4(
     session: SessionDep,
     baseline: Annotated[dt.date, Query(description="baseline date (entry into force)")],
@@ -108,7 +133,7 @@ def get_article4(
     return article4(session, baseline, as_of, contam)
 
 
-@router.get("/progress", response_model=None)
+@router.get("/progress", response_model=ProgressSeries, responses=_files("csv", "png"))
 def get_progress(
     session: SessionDep,
     last_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
@@ -129,7 +154,7 @@ def get_progress(
     return series
 
 
-@router.get("/marking")
+@router.get("/marking", response_model=list[MarkingRow])
 def get_marking(
     session: SessionDep,
     as_of: Annotated[dt.date | None, Query(description="default: today")] = None,
@@ -145,7 +170,7 @@ def get_marking(
                    baseline or get_settings().article4_baseline, contam)  # fmt: skip
 
 
-@router.get("/priorities", response_model=None)
+@router.get("/priorities", response_model=list[Priority], responses=_files("csv", "xlsx"))
 def get_priorities(
     session: SessionDep,
     top: Annotated[int | None, Query(ge=1, le=100_000)] = None,
@@ -167,7 +192,7 @@ def get_priorities(
     return ranked
 
 
-@router.get("/workplan")
+@router.get("/workplan", response_model=WorkplanReport)
 def get_workplan(session: SessionDep, year: Year, contam: Contam = Contamination.CMR) -> Any:
     """Action 19: target against actual per province and method, and the projection."""
     from ims.reports.workplan import workplan_report
@@ -186,7 +211,7 @@ class Target(BaseModel):
     target_m2: float = Field(ge=0, le=1e12)
 
 
-@plans.put("/{year}")
+@plans.put("/{year}", response_model=WorkplanRecorded)
 def put_workplan(
     session: SessionDep,
     principal: PrincipalDep,

@@ -19,6 +19,7 @@ from ims.api.deps import JobsDep, SessionDep
 from ims.config import get_settings
 from ims.db.accounts import Principal
 from ims.domain import access
+from ims.domain.enums import UploadKind
 from ims.domain.findings import Finding as FindingData
 from ims.errors import Forbidden, NotFound, UploadTooLarge
 from ims.ingest import submissions
@@ -107,7 +108,7 @@ async def create_submission(
     principal: PrincipalDep,
     jobs: JobsDep,
     file: Annotated[UploadFile, File(description="zipped shapefile, GeoPackage, GeoJSON, KML")],
-    kind: Annotated[Literal["hazards", "releases"], Form()],
+    kind: Annotated[UploadKind, Form()],
     organisation: Annotated[str | None, Form(max_length=200)] = None,
     field_map: Annotated[
         str | None, Form(max_length=2000, description="template_field=your_field,…")
@@ -132,7 +133,7 @@ async def create_submission(
     try:
         target = await run_in_threadpool(_saved, file, folder, limits.max_bytes)
         submission_id = await jobs.run(
-            "uploads", stage_upload, session, path=str(target), kind=kind,
+            "uploads", stage_upload, session, path=str(target), kind=kind.value,
             organisation=organisation, field_map=mapping, crs=crs, layer=layer, limits=limits,
             filename=target.name, uploaded_by=principal.actor if principal else None,
         )  # fmt: skip
@@ -187,9 +188,9 @@ def reject_submission(
 
 
 @router.get("/templates/{kind}.{fmt}", response_class=Response)
-def get_template(kind: Literal["hazards", "releases"], fmt: Literal["zip", "gpkg"]) -> Response:
+def get_template(kind: UploadKind, fmt: Literal["zip", "gpkg"]) -> Response:
     """The empty exchange template, as a zipped shapefile or a GeoPackage."""
-    data, filename = template_bytes(kind, fmt)
+    data, filename = template_bytes(kind.value, fmt)  # the file writers want a plain str
     media = "application/zip" if fmt == "zip" else "application/geopackage+sqlite3"
     return Response(
         data,

@@ -101,3 +101,19 @@ class Role(StrEnum):
         except ValueError:
             names = ", ".join(r.value for r in cls)
             raise ValueError(f"unknown role {value!r}: use one of {names}") from None
+
+
+class SubmissionStatus(StrEnum):
+    """Where a submission stands (docs/design.md §5.3): only an approved one is recorded."""
+
+    UPLOADED = "uploaded"  # received, not yet checked
+    VALIDATED = "validated"  # read and checked, findings stored, waiting for a reviewer
+    APPROVED = "approved"  # applied whole: its revisions and releases are on record
+    REJECTED = "rejected"  # refused by a reviewer, with a reason; nothing was applied
+
+
+class UploadKind(StrEnum):
+    """What an uploaded file holds: hazards (new or revised) or releases of land."""
+
+    HAZARDS = "hazards"
+    RELEASES = "releases"

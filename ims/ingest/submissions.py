@@ -39,7 +39,13 @@ from ims.db.recording import (
     record_releases,
     revise_hazards,
 )
-from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+from ims.domain.enums import (
+    Contamination,
+    HazardStatus,
+    ReleaseMethod,
+    SubmissionStatus,
+    UploadKind,
+)
 from ims.domain.findings import Finding as FindingData
 from ims.domain.findings import Severity
 from ims.domain.records import HazardChange, NewHazard, NewRelease
@@ -57,9 +63,16 @@ from ims.ingest.validate import (
 
 log = logging.getLogger(__name__)
 
-KINDS = ("hazards", "releases")
-FIELDS = {"hazards": HAZARD_FIELDS, "releases": RELEASE_FIELDS}
-REQUIRED = {"hazards": ("hazard_id",), "releases": ("release_id", "hazard_id")}
+KINDS = tuple(UploadKind)
+# (keyed by str: a kind arrives as text from the CLI and the forms, and UploadKind is one)
+FIELDS: dict[str, tuple[str, ...]] = {
+    UploadKind.HAZARDS: HAZARD_FIELDS,
+    UploadKind.RELEASES: RELEASE_FIELDS,
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    UploadKind.HAZARDS: ("hazard_id",),
+    UploadKind.RELEASES: ("release_id", "hazard_id"),
+}
 ATTRIBUTES = "_attributes"  # a staged record's columns that are not template fields
 _APPROVAL_LOCK = 0x1A5_0001  # one key: approvals run one at a time
 
@@ -174,7 +187,7 @@ def load_context(session: Session, kind: str, frame: Any, *, today: dt.date) -> 
         ).all()  # fmt: skip
         for ref, hid, recorded, wkb, is_open in rows:
             ctx.hazards[ref] = KnownHazard(hid, recorded, shapely.from_wkb(bytes(wkb)), is_open)
-    if kind == "releases":
+    if kind == UploadKind.RELEASES:
         rel_refs = [str(v).strip() for v in frame.get("release_id", []) if not blank(v)]
         ctx.release_refs = set(
             session.scalars(
@@ -204,7 +217,7 @@ def validate(session: Session, kind: str, frame: Any, *, dropped_z: bool = False
              today: dt.date | None = None) -> ValidationResult:  # fmt: skip
     """Validate a mapped layer against the database as it is now."""
     ctx = load_context(session, kind, frame, today=today or dt.date.today())
-    check = validate_hazards if kind == "hazards" else validate_releases
+    check = validate_hazards if kind == UploadKind.HAZARDS else validate_releases
     return check(frame, ctx, dropped_z=dropped_z)
 
 
@@ -339,7 +352,7 @@ def stage(
     earlier = session.execute(
         select(Submission.id, Submission.status).where(
             Submission.sha256 == sha256, Submission.kind == kind,
-            Submission.status != "rejected",
+            Submission.status != SubmissionStatus.REJECTED,
         ).order_by(Submission.id)
     ).first()  # fmt: skip
     if earlier is not None:
@@ -351,7 +364,7 @@ def stage(
         kind=kind, organisation_id=org.id if org else None,
         filename=filename or upload.name, sha256=sha256, size_bytes=size,
         crs=read.source_crs, layer=read.layer, encoding=read.encoding,
-        field_map=mapping or None, status="validated", feature_count=len(frame),
+        field_map=mapping or None, status=SubmissionStatus.VALIDATED, feature_count=len(frame),
         uploaded_by=as_actor(uploaded_by).name,
     )  # fmt: skip
     session.add(submission)
@@ -482,9 +495,9 @@ def _settled(session: Session, submission: Submission | None,
     """The findings of an approved submission; raise for a missing or rejected one."""
     if submission is None:
         raise NotFound(f"submission {submission_id} does not exist")
-    if submission.status == "approved":
+    if submission.status == SubmissionStatus.APPROVED:
         return findings_of(session, submission_id)
-    if submission.status == "rejected":
+    if submission.status == SubmissionStatus.REJECTED:
         raise Conflict(f"submission {submission_id} was rejected; upload the file again")
     return None
 
@@ -530,16 +543,16 @@ def approve(session: Session, submission_id: int, *, by: Actor | str | None = No
         org = session.get(Organisation, submission.organisation_id)
         operator = org.name if org else None
     name = as_actor(by).name
-    if submission.kind == "hazards":
+    if submission.kind == UploadKind.HAZARDS:
         _apply_hazards(session, result, submission_id, name, operator)
     else:
         _apply_releases(session, result, submission_id, name, operator)
-    submission.status = "approved"
+    submission.status = SubmissionStatus.APPROVED
     submission.decided_at = func.now()
     submission.decided_by = name
     audit.record(session, by, "submission.approved", "submission", submission_id,
-                 submission_id=submission_id, before={"status": "validated"},
-                 after={"status": "approved", "features": len(result.records),
+                 submission_id=submission_id, before={"status": SubmissionStatus.VALIDATED},
+                 after={"status": SubmissionStatus.APPROVED, "features": len(result.records),
                         "warnings": len(findings)})  # fmt: skip
     audit.record_applied(session, by, submission_id)
     return findings
@@ -616,13 +629,14 @@ def reject(session: Session, submission_id: int, *, reason: str,
         ) from None
     if submission is None:
         raise NotFound(f"submission {submission_id} does not exist")
-    if submission.status == "approved":
+    if submission.status == SubmissionStatus.APPROVED:
         raise Conflict(f"submission {submission_id} is already approved")
     before = submission.status
-    submission.status = "rejected"
+    submission.status = SubmissionStatus.REJECTED
     submission.reason = reason.strip()
     submission.decided_at = func.now()
     submission.decided_by = as_actor(by).name
     audit.record(session, by, "submission.rejected", "submission", submission_id,
                  submission_id=submission_id, before={"status": before},
-                 after={"status": "rejected", "reason": submission.reason})  # fmt: skip
+                 after={"status": SubmissionStatus.REJECTED,
+                        "reason": submission.reason})  # fmt: skip

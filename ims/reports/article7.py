@@ -16,11 +16,10 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.db.dissolve import dissolved_remaining_area
-from ims.domain.enums import Contamination, ReleaseMethod
+from ims.domain.enums import Contamination
+from ims.domain.figures import OPEN_THRESHOLD_M2, clean_area
 from ims.errors import InvalidRequest
 
-OPEN_THRESHOLD_M2 = 1.0  # a hazard is closed when less than 1 m² remains (docs/design.md §2.5)
-METHODS = [m.value for m in ReleaseMethod]
 REMAINING_COLUMNS = (
     "sha_count",
     "sha_area_m2",
@@ -51,7 +50,7 @@ def end_of_year(year: int) -> dt.date:
     return dt.date(year, 12, 31)
 
 
-_STATE = """
+HAZARD_STATE_SQL = """
     SELECT DISTINCT ON (e.hazard_id)
            e.hazard_id, e.status_after AS status, e.remaining_after_m2 AS remaining,
            e.revision_id,
@@ -61,7 +60,7 @@ _STATE = """
     ORDER BY e.hazard_id, e.entry_no DESC
 """
 
-_AREA = """
+REMAINING_AREA_SQL = """
     SELECT e.hazard_id, p.admin_id, SUM(p.area_m2) AS area
     FROM ledger_entry e
     JOIN ledger_piece p ON p.hazard_id = e.hazard_id AND p.entry_no = e.entry_no
@@ -87,7 +86,7 @@ def remaining(session: Session, as_of: dt.date, scope: ReportScope) -> list[dict
     # Each hazard's state at as_of is needed by all four queries: compute it once.
     session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
     session.execute(text("DROP TABLE IF EXISTS pg_temp.report_state"))
-    session.execute(text(f"CREATE TEMP TABLE report_state AS {_STATE}"), params)
+    session.execute(text(f"CREATE TEMP TABLE report_state AS {HAZARD_STATE_SQL}"), params)
     areas = session.execute(
         text(
             "SELECT p.admin_id, s.status, SUM(p.area_m2) AS area FROM report_state s "
@@ -153,17 +152,11 @@ def _remaining_row(code: str | None, name: str) -> dict[str, Any]:
 
 
 def _finish_remaining(row: dict[str, Any]) -> dict[str, Any]:
-    row["sha_area_m2"] = _clean(row["sha_area_m2"])
-    row["cha_area_m2"] = _clean(row["cha_area_m2"])
+    row["sha_area_m2"] = clean_area(row["sha_area_m2"])
+    row["cha_area_m2"] = clean_area(row["cha_area_m2"])
     row["total_count"] = row["sha_count"] + row["cha_count"]
-    row["total_area_m2"] = _clean(row["sha_area_m2"] + row["cha_area_m2"])
+    row["total_area_m2"] = clean_area(row["sha_area_m2"] + row["cha_area_m2"])
     return row
-
-
-def _clean(area: float) -> float:
-    """Round to the millimetre² and drop floating-point dust below zero."""
-    value = round(area, 3)
-    return 0.0 if abs(value) < 1e-3 else value
 
 
 def _total_remaining(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -272,8 +265,8 @@ def _released_row(code: str | None, name: str) -> dict[str, Any]:
 
 def _finish_released(row: dict[str, Any]) -> dict[str, Any]:
     for key in ("cancelled_m2", "reduced_m2", "cleared_m2"):
-        row[key] = _clean(row[key])
-    row["total_m2"] = _clean(row["cancelled_m2"] + row["reduced_m2"] + row["cleared_m2"])
+        row[key] = clean_area(row[key])
+    row["total_m2"] = clean_area(row["cancelled_m2"] + row["reduced_m2"] + row["cleared_m2"])
     return row
 
 
@@ -293,8 +286,8 @@ def article7(session: Session, year: int, scope: ReportScope) -> dict[str, Any]:
         "released": released(session, start, as_of, scope),
         "overlap": {
             "total_area_m2": total_area,
-            "dissolved_area_m2": _clean(dissolved),
-            "double_counted_m2": _clean(max(0.0, total_area - dissolved)),
+            "dissolved_area_m2": clean_area(dissolved),
+            "double_counted_m2": clean_area(max(0.0, total_area - dissolved)),
         },
     }
 
@@ -327,13 +320,13 @@ def article4(
         "baseline": baseline.isoformat(),
         "as_of": as_of.isoformat(),
         "contam": contam.value if contam else "all",
-        "area_at_baseline_m2": _clean(at_baseline),
-        "added_since_m2": _clean(added),
+        "area_at_baseline_m2": clean_area(at_baseline),
+        "added_since_m2": clean_area(added),
         "released_since_m2": {
-            "cancelled": _clean(cancelled),
-            "reduced": _clean(reduced),
-            "cleared": _clean(cleared),
-            "total": _clean(cancelled + reduced + cleared),
+            "cancelled": clean_area(cancelled),
+            "reduced": clean_area(reduced),
+            "cleared": clean_area(cleared),
+            "total": clean_area(cancelled + reduced + cleared),
         },
-        "remaining_m2": _clean(left),
+        "remaining_m2": clean_area(left),
     }

@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.domain.figures import OPEN_THRESHOLD_M2
 from ims.errors import InvalidRequest, NotFound
 from ims.reports.article7 import (
-    _AREA,
-    _STATE,
-    OPEN_THRESHOLD_M2,
+    HAZARD_STATE_SQL,
     RELEASED_COLUMNS,
+    REMAINING_AREA_SQL,
     REMAINING_COLUMNS,
     ReportScope,
     end_of_year,
@@ -61,7 +61,7 @@ def explain(
         params["statuses"] = statuses[column.split("_")[0]]
         if column.endswith("_area_m2"):
             sql = (
-                f"WITH state AS ({_STATE}), area AS ({_AREA}) "
+                f"WITH state AS ({HAZARD_STATE_SQL}), area AS ({REMAINING_AREA_SQL}) "
                 "SELECT h.reference, s.status, SUM(a.area) AS value FROM area a "
                 "JOIN state s ON s.hazard_id = a.hazard_id JOIN hazard h ON h.id = a.hazard_id "
                 f"WHERE s.status = ANY(:statuses) AND {cond.format(col='a.admin_id')} "
@@ -70,7 +70,7 @@ def explain(
             )
         else:
             sql = (
-                f"WITH state AS ({_STATE}) SELECT h.reference, s.status, 1 AS value "
+                f"WITH state AS ({HAZARD_STATE_SQL}) SELECT h.reference, s.status, 1 AS value "
                 "FROM state s JOIN hazard h ON h.id = s.hazard_id "
                 "WHERE s.status = ANY(:statuses) AND s.remaining >= :open "
                 f"AND {cond.format(col='s.admin_id')} ORDER BY h.reference"

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from ims.db import audit
 from ims.db.models import ReportRun
+from ims.domain.figures import clean_area
 from ims.errors import InvalidRequest
-from ims.reports.article7 import ReportScope, _clean, article7
+from ims.reports.article7 import ReportScope, article7
 
 KIND_ARTICLE7 = "article7"
 MAX_LISTED = 200  # corrections listed one by one; the count is always complete
@@ -187,7 +188,7 @@ def article7_with_history(
         "totals_then": run.totals,
         "totals_now": now,
         "change_m2": {
-            key: _clean(float(now[key]) - float(run.totals.get(key, 0.0)))
+            key: clean_area(float(now[key]) - float(run.totals.get(key, 0.0)))
             for key in ("remaining_m2", "released_m2")
         },
     }

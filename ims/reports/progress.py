@@ -18,11 +18,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.domain.enums import Contamination
+from ims.domain.figures import METHODS, OPEN_THRESHOLD_M2, clean_area
 from ims.errors import InvalidRequest
-from ims.reports.article7 import OPEN_THRESHOLD_M2, _clean
-
-METHODS = ("cancelled", "reduced", "cleared")
-
 
 # --------------------------------------------------------------------------- Article 4.6
 
@@ -64,14 +61,15 @@ def article4_series(
         released = item["cancelled"] + item["reduced"] + item["cleared"]
         level = level + item["added"] - released
         series.append({
-            "year": year, "added_m2": _clean(item["added"]),
-            "released_m2": {m: _clean(item[m]) for m in METHODS} | {"total": _clean(released)},
-            "remaining_end_m2": _clean(level),
+            "year": year, "added_m2": clean_area(item["added"]),
+            "released_m2": {m: clean_area(item[m]) for m in METHODS}
+                           | {"total": clean_area(released)},
+            "remaining_end_m2": clean_area(level),
         })  # fmt: skip
     return {
         "baseline": baseline.isoformat(),
         "contam": contam.value if contam else "all",
-        "area_at_baseline_m2": _clean(at_baseline),
+        "area_at_baseline_m2": clean_area(at_baseline),
         "years": series,
     }
 
@@ -180,8 +178,8 @@ def marking(
             r["marked_hazards"] / r["open_hazards"] if r["open_hazards"] else 0.0
         )
         r["marked_area_share"] = r["marked_m2"] / r["remaining_m2"] if r["remaining_m2"] else 0.0
-        r["remaining_m2"] = _clean(r["remaining_m2"])
-        r["marked_m2"] = _clean(r["marked_m2"])
+        r["remaining_m2"] = clean_area(r["remaining_m2"])
+        r["marked_m2"] = clean_area(r["marked_m2"])
     return result
 
 
@@ -251,7 +249,7 @@ def priorities(
         score = sum(getattr(weights, k) * v for k, v in factors.items())
         ranked.append({
             "reference": r.reference, "status": r.status_after, "province": r.province or "",
-            "remaining_m2": _clean(float(r.remaining_after_m2)), "estimated_cmr": int(r.cmr),
+            "remaining_m2": clean_area(float(r.remaining_after_m2)), "estimated_cmr": int(r.cmr),
             "last_activity": r.last_activity.isoformat() if r.last_activity else None,
             "score": round(score, 4), **{f"f_{k}": round(v, 4) for k, v in factors.items()},
         })  # fmt: skip

@@ -25,8 +25,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.domain.figures import OPEN_THRESHOLD_M2
 from ims.errors import Forbidden, InvalidRequest, NotFound
-from ims.reports.article7 import OPEN_THRESHOLD_M2
 
 LAYERS = ("hazards", "releases", "admin1")
 POINT_ZOOM = 9

@@ -20,8 +20,8 @@ from ims.db import audit
 from ims.db.audit import Actor, as_actor
 from ims.db.bulk import copy_rows
 from ims.domain.enums import Contamination, ReleaseMethod
+from ims.domain.figures import clean_area
 from ims.errors import InvalidRequest
-from ims.reports.article7 import _clean
 
 FIELDS = ("year", "province", "method", "target_m2")
 
@@ -156,15 +156,15 @@ def workplan_report(session: Session, year: int, contam: Contamination) -> dict[
         item["actual_m2"] = float(m2)
     lines = sorted(rows.values(), key=lambda r: (r["admin_code"], r["method"]))
     for r in lines:
-        r["actual_m2"] = _clean(r["actual_m2"])
+        r["actual_m2"] = clean_area(r["actual_m2"])
         r["achieved"] = (r["actual_m2"] / r["target_m2"]) if r["target_m2"] else None
     return {
         "year": year,
         "contam": contam.value,
         "lines": lines,
         "total": {
-            "target_m2": _clean(sum(r["target_m2"] or 0.0 for r in lines)),
-            "actual_m2": _clean(sum(r["actual_m2"] for r in lines)),
+            "target_m2": clean_area(sum(r["target_m2"] or 0.0 for r in lines)),
+            "actual_m2": clean_area(sum(r["actual_m2"] for r in lines)),
         },
         "projection": projection(session, year, contam),
     }
@@ -201,8 +201,8 @@ def projection(session: Session, year: int, contam: Contamination | None,
     done_by = None if rate <= 0 else year + max(0, math.ceil(remaining / rate))
     return {
         "rate_years": years,
-        "rate_m2_per_year": _clean(rate),
-        "remaining_m2": _clean(remaining),
+        "rate_m2_per_year": clean_area(rate),
+        "remaining_m2": clean_area(remaining),
         "projected_completion_year": done_by,
         "deadline": deadline.isoformat(),
         "on_track": None if done_by is None else done_by <= deadline.year,
