@@ -91,10 +91,13 @@ def test_settled_approvals_and_health_answer_at_once_while_an_approval_waits(
                 t.join()
             return timings
 
+        # The lock is held until the end: an answer that waited for it would never come
+        # (the clients give up after 60 s). The bounds below leave room for a loaded
+        # machine; what they tell apart is answered-now from waiting-on-the-lock.
         # 45 approvals of an approved submission: answered at once, none waits.
         timings = crowd(settled, 45)
         assert all(r.status_code == 200 and r.json()["status"] == "approved" for _, r in timings)
-        assert max(took for took, _ in timings) < 5, sorted(took for took, _ in timings)[-5:]
+        assert max(took for took, _ in timings) < 30, sorted(took for took, _ in timings)[-5:]
 
         # Two approvals may wait behind the running one (without a thread); more are told
         # to come back later, at once.
@@ -107,7 +110,7 @@ def test_settled_approvals_and_health_answer_at_once_while_an_approval_waits(
             time.sleep(0.05)
         refused = crowd(queued[2], 45)
         assert all(r.status_code == 503 for _, r in refused)
-        assert max(took for took, _ in refused) < 5, sorted(took for took, _ in refused)[-5:]
+        assert max(took for took, _ in refused) < 30, sorted(took for took, _ in refused)[-5:]
         busy = refused[0][1]
         assert int(busy.headers["Retry-After"]) > 0
         assert busy.headers["content-type"] == "application/problem+json"
@@ -115,7 +118,7 @@ def test_settled_approvals_and_health_answer_at_once_while_an_approval_waits(
         # With approvals waiting, the server answers as if they were not there.
         health = [_timed(lambda: httpx.get(f"{base}/health", timeout=60)) for _ in range(5)]
         assert all(r.status_code == 200 for _, r in health)
-        assert max(took for took, _ in health) < 1, [took for took, _ in health]
+        assert max(took for took, _ in health) < 10, [took for took, _ in health]
         assert long_one.is_alive() and all(t.is_alive() for t in waiters)  # still waiting
     finally:
         holder.execute(text("SELECT pg_advisory_unlock_all()"))
