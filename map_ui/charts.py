@@ -8,25 +8,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from ims.queries.national import YearReleased
 from map_ui.style import METHOD_COLOURS, METHOD_LABELS
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 24, 30, 36
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One year of land release by method, in m²."""
-
-    label: str
-    cancelled_m2: float
-    reduced_m2: float
-    cleared_m2: float
-    partial: bool = False  # the current year, so far
 
 
 def nice_ticks(value: float, count: int = 4) -> list[float]:
@@ -74,7 +63,7 @@ def _every(n: int) -> int:
     return max(1, math.ceil(n / 16))
 
 
-def stacked_bars(bars: Sequence[Bar], title: str) -> Markup:
+def stacked_bars(bars: Sequence[YearReleased], title: str) -> Markup:
     """Release by method: one stacked bar per year, in km²."""
     if not bars:
         return Markup('<p class="empty">No land released yet.</p>')

@@ -16,9 +16,10 @@ from ims.db.audit import hazard_events
 from ims.domain import access
 from ims.domain.enums import Contamination, Role
 from ims.errors import ImsError, InvalidRequest, NotFound
+from ims.queries import hazards, national, submissions
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history, summary
-from map_ui import account_pages, charts, data, maps
+from map_ui import account_pages, charts, maps
 from map_ui.rendering import HERE, CachedStatic, error_page
 from map_ui.rendering import page as _page
 from map_ui.style import METHOD_COLOURS, STATUS_COLOURS
@@ -51,7 +52,7 @@ Kind = Annotated[str | None, Query(max_length=8, description="CMR, APM, ATM, ERW
 @router.get("/", response_class=HTMLResponse)
 def dashboard_page(request: Request, session: SessionDep, contam: Kind = None) -> HTMLResponse:
     """The national picture at a glance, for every kind of contamination or one."""
-    board = data.dashboard(session, contam=_kind(contam))
+    board = national.dashboard(session, contam=_kind(contam))
     return _page(
         request, "dashboard.html", board=board, active="dashboard",
         release_chart=charts.stacked_bars(board.bars, "Land released per year by method"),
@@ -75,9 +76,9 @@ def map_page(
     shown = min(as_of or today, today)
     kind = _kind(contam)
     return _page(request, "map.html", active="map", today=today.isoformat(),
-                 as_of=shown.isoformat(), bounds=data.map_bounds(session),
+                 as_of=shown.isoformat(), bounds=national.map_bounds(session),
                  contam=kind.value if kind else "", contams=list(Contamination),
-                 figures=data.national_figures(session, shown, kind))  # fmt: skip
+                 figures=national.national_figures(session, shown, kind))  # fmt: skip
 
 
 @router.get("/map/figures")
@@ -87,7 +88,7 @@ def map_figures(
     contam: Kind = None,
 ) -> JSONResponse:
     """National remaining area and open hazards at a date, for the map's figures box."""
-    return JSONResponse(data.national_figures(session, as_of or dt.date.today(), _kind(contam)))
+    return JSONResponse(national.national_figures(session, as_of or dt.date.today(), _kind(contam)))
 
 
 @router.get("/hazards/{reference:path}", response_class=HTMLResponse)
@@ -111,7 +112,7 @@ def hazard_page(
     except ValueError:
         return error_page(request, 422, "Not a date", f"as_of {as_of!r} is not a date (YYYY-MM-DD)")
     try:
-        hazard = data.hazard_page(session, reference, on)
+        hazard = hazards.hazard_view(session, reference, on)
     except ImsError as exc:
         return error_page(request, exc.status_code, "Hazard not found", exc.detail)
     spec = None
@@ -134,7 +135,7 @@ def submissions_page(
     request: Request, session: SessionDep, principal: PrincipalDep
 ) -> HTMLResponse:
     """Submissions, newest first (an operator's own organisation's only)."""
-    rows = data.submission_list(session, organisation_id=access.submission_filter(principal))
+    rows = submissions.submission_list(session, organisation_id=access.submission_filter(principal))
     return _page(request, "submissions.html", rows=rows, active="submissions")
 
 
@@ -151,13 +152,13 @@ def submission_page(
     """Review one submission: its features on a map and in a table, its findings by kind,
     approve or reject. The page weighs the same for ten features or a hundred thousand."""
     try:
-        review = data.submission_page(session, submission_id, code=code or None,
+        review = submissions.submission_review(session, submission_id, code=code or None,
                                       findings_page=findings_page, features_page=page)  # fmt: skip
         if not access.may_see_submission(principal, review.submission["organisation_id"]):
             raise NotFound(f"submission {submission_id} does not exist")
     except ImsError as exc:
         return error_page(request, exc.status_code, "Submission not found", exc.detail)
-    size = data.REVIEW_PAGE_SIZE
+    size = submissions.REVIEW_PAGE_SIZE
     own = not access.may_approve(principal, review.submission["uploaded_by"],
                                  allow_self=get_settings().allow_self_approval)  # fmt: skip
     return _page(request, "submission.html", review=review, active="submissions",
@@ -184,7 +185,7 @@ def reports_page(
     most recorded (a programme of mines only sees its mines, not a table of zeros).
     """
     year = year or dt.date.today().year - 1
-    contam = contam or data.default_contam(session)
+    contam = contam or national.default_contam(session)
     scope = ReportScope(level=level, contam=contam)
     by = principal.actor.name if principal is not None else None
     report = article7_with_history(session, year, scope, by=by)

@@ -14,7 +14,7 @@ from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
 
 from ims import __version__
-from ims.api import account, docs, health, reference, reports, submissions, tiles
+from ims.api import account, docs, hazards, health, reference, reports, submissions, tiles
 from ims.api.auth import authorize
 from ims.api.errors import register_error_handlers
 from ims.api.gate import RequestGate
@@ -64,6 +64,7 @@ def create_api(engine: Engine | None = None, *, jobs: Jobs | None = None) -> Fas
     app.include_router(docs.router, prefix=API_PREFIX)
     app.include_router(health.router, prefix=API_PREFIX)
     app.include_router(account.router, prefix=API_PREFIX)
+    app.include_router(hazards.router, prefix=API_PREFIX)
     app.include_router(reports.router, prefix=API_PREFIX)
     app.include_router(reports.plans, prefix=API_PREFIX)
     app.include_router(submissions.router, prefix=API_PREFIX)

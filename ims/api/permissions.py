@@ -60,6 +60,8 @@ PERMISSIONS: dict[str, Rule] = {
     "get_priorities": REVIEW,  # names hazards, with their locations
     "get_workplan": READ,
     "put_workplan": REVIEW,
+    # API: hazards (geometries withheld where locations are generalised)
+    "get_hazard": READ,
     # API: uploads and review
     "create_submission": UPLOAD,
     "read_submission": UPLOAD,  # operators: their own organisation's only

@@ -138,6 +138,7 @@ REQUESTS: dict[str, Call] = {
     ),
     "get_template": lambda c, w: c.get("/api/v1/templates/hazards.zip"),
     "get_tile": lambda c, w: c.get("/api/v1/tiles/hazards/9/401/224.pbf"),
+    "get_hazard": lambda c, w: c.get(f"/api/v1/hazards/{w.hazard}"),
     "get_submission_tile": lambda c, w: c.get(
         f"/api/v1/tiles/submissions/{w.own_submission}/9/401/224.pbf"
     ),

@@ -31,29 +31,68 @@ SCOPE = ReportScope(level=1, contam=Contamination.CMR)
 def _seed(session: Session) -> None:
     """Two provinces, hazards with estimates, releases with items, targets, and a year
     finalised before a correction was recorded: every optional part of every document."""
-    load_boundaries(session, [
-        BoundaryFeature("P-A", "Province A", MultiPolygon([box(102, 19, 103, 20)])),
-        BoundaryFeature("P-B", "Province B", MultiPolygon([box(103, 19, 104, 20)])),
-    ], level=1)  # fmt: skip
-    record_hazards(session, [
-        NewHazard("H1", HazardStatus.CHA, box(102.1, 19.6, 102.11, 19.61), dt.date(2020, 1, 1),
-                  used_from=1965, used_to=1973, estimates={"BLU-26": 40},
-                  marked=dt.date(2021, 3, 1)),
-        NewHazard("H2", HazardStatus.SHA, box(103.5, 19.5, 103.52, 19.52), dt.date(2020, 1, 1)),
-    ])  # fmt: skip
-    record_releases(session, [
-        NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2023, 5, 1),
-                   box(102.1, 19.6, 102.105, 19.61), items={"BLU-26": 3}),
-        NewRelease("R2", "H2", ReleaseMethod.CANCELLED, dt.date(2023, 7, 1),
-                   box(103.5, 19.5, 103.52, 19.52)),
-    ])  # fmt: skip
-    set_targets(session, [{"year": 2023, "province": "P-A", "method": "cleared",
-                           "target_m2": 50_000.0}], where="test")  # fmt: skip
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("P-A", "Province A", MultiPolygon([box(102, 19, 103, 20)])),
+            BoundaryFeature("P-B", "Province B", MultiPolygon([box(103, 19, 104, 20)])),
+        ],
+        level=1,
+    )
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "H1",
+                HazardStatus.CHA,
+                box(102.1, 19.6, 102.11, 19.61),
+                dt.date(2020, 1, 1),
+                used_from=1965,
+                used_to=1973,
+                estimates={"BLU-26": 40},
+                marked=dt.date(2021, 3, 1),
+            ),
+            NewHazard("H2", HazardStatus.SHA, box(103.5, 19.5, 103.52, 19.52), dt.date(2020, 1, 1)),
+        ],
+    )
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R1",
+                "H1",
+                ReleaseMethod.CLEARED,
+                dt.date(2023, 5, 1),
+                box(102.1, 19.6, 102.105, 19.61),
+                items={"BLU-26": 3},
+            ),
+            NewRelease(
+                "R2",
+                "H2",
+                ReleaseMethod.CANCELLED,
+                dt.date(2023, 7, 1),
+                box(103.5, 19.5, 103.52, 19.52),
+            ),
+        ],
+    )
+    set_targets(
+        session,
+        [{"year": 2023, "province": "P-A", "method": "cleared", "target_m2": 50_000.0}],
+        where="test",
+    )
     article7_with_history(session, 2023, SCOPE, by="test", today=TODAY, finalise=True)
-    record_releases(session, [
-        NewRelease("R3", "H1", ReleaseMethod.REDUCED, dt.date(2023, 9, 1),
-                   box(102.105, 19.6, 102.11, 19.605)),
-    ])  # fmt: skip
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R3",
+                "H1",
+                ReleaseMethod.REDUCED,
+                dt.date(2023, 9, 1),
+                box(102.105, 19.6, 102.11, 19.605),
+            ),
+        ],
+    )
 
 
 def _holds(model: Any, value: Any) -> None:
@@ -85,13 +124,15 @@ def test_each_report_is_the_document_its_model_declares(session: Session) -> Non
     ranked = priorities(session, TODAY, Weights(), Contamination.CMR)
     assert ranked
     _holds(list[documents.Priority], ranked)
-    _holds(documents.WorkplanReport, workplan_report(session, 2023, Contamination.CMR))  # fmt: skip
+    _holds(documents.WorkplanReport, workplan_report(session, 2023, Contamination.CMR))
 
 
 def test_a_key_a_report_does_not_declare_is_caught() -> None:
     with pytest.raises(ValueError, match="extra"):
-        _holds(documents.Totals, {"remaining_m2": 1.0, "remaining_count": 1,
-                                  "released_m2": 0.0, "surprise": 1})  # fmt: skip
+        _holds(
+            documents.Totals,
+            {"remaining_m2": 1.0, "remaining_count": 1, "released_m2": 0.0, "surprise": 1},
+        )
 
 
 REPORT_ROUTES = {

@@ -1,0 +1,254 @@
+"""One hazard as in force on a date, rebuilt from its records and the ledger.
+
+The hazard page and ``GET /api/v1/hazards/{reference}`` both show ``hazard_view``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from shapely.geometry import mapping, shape
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ims.db.ledger import load_inputs
+from ims.domain.accounting import BoundaryVersion, geodesic_area, hazard_ledger_state
+from ims.domain.figures import METHODS, OPEN_THRESHOLD_M2
+from ims.errors import NotFound
+
+
+@dataclass
+class HazardView:
+    """One hazard as in force on a date: its figures, timeline, items and geometries."""
+
+    id: int
+    reference: str
+    contam: str
+    status: str | None
+    figures: dict[str, float]
+    timeline: list[dict[str, Any]]
+    estimates: list[tuple[str, int]]
+    destroyed: list[tuple[str, int]]
+    boundary: dict[str, Any] | None  # GeoJSON geometries
+    remaining: dict[str, Any] | None
+    releases: list[dict[str, Any]] = field(default_factory=list)  # effective parts (GeoJSON)
+    outside: list[dict[str, Any]] = field(default_factory=list)  # released outside, not counted
+    as_of: dt.date | None = None  # the state shown is the one in force on this date (None: now)
+    records: list[dict[str, Any]] = field(default_factory=list)  # every record, as recorded
+    attributes: dict[str, Any] = field(default_factory=dict)  # the upload's own columns
+
+    @property
+    def closed(self) -> bool:
+        """Fully released: less than 1 m² remains (docs/design.md §2.5)."""
+        return self.boundary is not None and self.figures["remaining_m2"] < OPEN_THRESHOLD_M2
+
+    @property
+    def centre(self) -> tuple[float, float] | None:
+        """(lat, lon) of a point inside the boundary in force, for links to the map."""
+        if self.boundary is None:
+            return None
+        point = shape(self.boundary).representative_point()
+        return (round(point.y, 6), round(point.x, 6))
+
+
+def hazard_view(session: Session, reference: str, as_of: dt.date | None = None) -> HazardView:
+    """One hazard as in force on ``as_of`` (default: now): the page and the API show this.
+
+    Only revisions and releases that take effect on or before ``as_of`` count towards the
+    state, the figures and the timeline; ``records`` lists every record of the hazard with
+    when it was recorded and by whom, so that corrections entered later show as such.
+    NotFound for an unknown reference.
+    """
+    hazard = session.execute(
+        text("SELECT id, reference, contam FROM hazard WHERE reference = :r"), {"r": reference}
+    ).first()
+    if hazard is None:
+        raise NotFound(f"no hazard {reference!r}")
+    hid = hazard.id
+    revisions = session.execute(
+        text(
+            "SELECT r.id, r.effective, r.seq, r.status, r.used_from, r.used_to, r.marked,"
+            " o.name AS operator, r.attributes, ST_AsGeoJSON(r.geom, 7) AS geojson "
+            "FROM hazard_revision r LEFT JOIN organisation o ON o.id = r.operator_id "
+            "WHERE r.hazard_id = :h AND (CAST(:d AS date) IS NULL OR r.effective <= :d) "
+            "ORDER BY r.effective, r.seq"
+        ),
+        {"h": hid, "d": as_of},
+    ).all()
+    entries = {
+        (row.kind, row.revision_id if row.kind in ("added", "status") else row.release_id): row
+        for row in session.execute(
+            text(
+                "SELECT entry_no, kind, revision_id, release_id, delta_m2, remaining_after_m2, "
+                "outside_m2 FROM ledger_entry e "
+                "WHERE e.hazard_id = :h AND (CAST(:d AS date) IS NULL OR e.on <= :d)"
+            ),
+            {"h": hid, "d": as_of},
+        )
+    }
+    releases = session.execute(
+        text(
+            "SELECT r.id, r.reference, r.method, r.released, o.name AS operator FROM release r "
+            "LEFT JOIN organisation o ON o.id = r.operator_id "
+            "WHERE r.hazard_id = :h AND (CAST(:d AS date) IS NULL OR r.released <= :d) "
+            "ORDER BY r.released, r.seq"
+        ),
+        {"h": hid, "d": as_of},
+    ).all()
+    items = session.execute(
+        text(
+            "SELECT ri.release_id, ri.munition_code, ri.quantity FROM release_item ri "
+            "JOIN release r ON r.id = ri.release_id WHERE r.hazard_id = :h "
+            "AND (CAST(:d AS date) IS NULL OR r.released <= :d)"
+        ),
+        {"h": hid, "d": as_of},
+    ).all()
+    items_of: dict[int, list[str]] = {}
+    destroyed: dict[str, int] = {}
+    for release_id, code, qty in items:
+        items_of.setdefault(release_id, []).append(f"{code} × {qty}")
+        destroyed[code] = destroyed.get(code, 0) + int(qty)
+    timeline: list[dict[str, Any]] = []
+    before: Any = None
+    for rev in revisions:
+        entry = entries.get(("added", rev.id)) or entries.get(("status", rev.id))
+        if before is None:
+            what, detail = "recorded", f"{rev.status}"
+        else:
+            what = "revised"
+            changes = []
+            if rev.status != before.status:
+                changes.append(f"reclassified {before.status} → {rev.status}")
+            if entry is not None and abs(float(entry.delta_m2)) >= OPEN_THRESHOLD_M2:
+                changes.append("boundary revised")
+            detail = ", ".join(changes) or f"{rev.status}, details revised"
+        if rev.marked and (before is None or before.marked != rev.marked):
+            detail += f"; marked {rev.marked}"
+        before = rev
+        timeline.append({
+            "date": rev.effective, "what": what, "detail": detail,
+            "order": entry.entry_no if entry else -1,
+            "change_m2": float(entry.delta_m2) if entry else 0.0,
+            "remaining_m2": float(entry.remaining_after_m2) if entry else None,
+            "by": rev.operator or "",
+        })  # fmt: skip
+    # The map draws what each release actually released (its effective part) and what fell
+    # outside the hazard, rebuilt with the rules that made the ledger (docs/design.md §2.2).
+    inputs = load_inputs(session, [hid])[0]
+    versions = [v for v in inputs.versions if as_of is None or v.effective <= as_of]
+    release_inputs = [r for r in inputs.releases if as_of is None or r.released <= as_of]
+    ledger, remaining_geom = hazard_ledger_state(versions, release_inputs)
+    parts = {e.key: e for e in ledger if e.kind.is_release}
+    features: list[dict[str, Any]] = []
+    outside: list[dict[str, Any]] = []
+    released_by: dict[str, float] = dict.fromkeys(METHODS, 0.0)
+    for rel in releases:
+        entry = entries.get((rel.method, rel.id))
+        effective = -float(entry.delta_m2) if entry else 0.0
+        released_by[rel.method] += effective
+        detail = rel.reference
+        if rel.id in items_of:
+            detail += f": {', '.join(items_of[rel.id])}"
+        if entry is not None and float(entry.outside_m2 or 0) >= OPEN_THRESHOLD_M2:
+            detail += f"; {float(entry.outside_m2):,.0f} m² outside the hazard, not counted"
+        timeline.append({
+            "date": rel.released, "what": rel.method, "order": entry.entry_no if entry else -1,
+            "detail": detail,
+            "change_m2": -effective,
+            "remaining_m2": float(entry.remaining_after_m2) if entry else None,
+            "by": rel.operator or "",
+        })  # fmt: skip
+        part = parts.get(rel.id)
+        props = {"reference": rel.reference, "method": rel.method,
+                 "released": rel.released.isoformat(), "area_m2": round(effective)}  # fmt: skip
+        if part is not None and not part.effective.is_empty:
+            features.append({"type": "Feature", "geometry": mapping(part.effective),
+                             "properties": props})  # fmt: skip
+        if part is not None and part.outside_m2 >= OPEN_THRESHOLD_M2:
+            props = {**props, "area_m2": round(part.outside_m2)}
+            outside.append({"type": "Feature", "geometry": mapping(part.outside),
+                            "properties": props})  # fmt: skip
+    timeline.sort(key=lambda t: (t["date"], t["order"]))  # the ledger's order
+    last_rev = revisions[-1] if revisions else None
+    state: Any
+    if as_of is None:
+        state = session.execute(
+            text(
+                "SELECT status, remaining_m2, area_m2, ST_AsGeoJSON(geom, 7) AS geojson "
+                "FROM hazard_remaining WHERE hazard_id = :h"
+            ),
+            {"h": hid},
+        ).first()
+    else:
+        in_force = max(versions, key=lambda v: (v.effective, v.seq)) if versions else None
+        state = _state_on(in_force, list(entries.values()), remaining_geom)
+    estimates = []
+    if last_rev is not None:
+        estimates = [
+            (str(code), int(qty))
+            for code, qty in session.execute(
+                text(
+                    "SELECT munition_code, quantity FROM hazard_estimate "
+                    "WHERE revision_id = :r ORDER BY munition_code"
+                ),
+                {"r": last_rev.id},
+            )
+        ]
+    figures = {
+        "area_m2": float(state.area_m2) if state and state.area_m2 is not None else 0.0,
+        "remaining_m2": float(state.remaining_m2) if state and state.remaining_m2 else 0.0,
+        **{f"{m}_m2": released_by[m] for m in METHODS},
+    }
+    return HazardView(
+        hid, hazard.reference, str(hazard.contam),
+        state.status if state else (last_rev.status if last_rev else None), figures, timeline,
+        estimates, sorted(destroyed.items()),
+        json.loads(last_rev.geojson) if last_rev else None,
+        json.loads(state.geojson) if state and state.geojson else None, features, outside,
+        as_of, _records(session, hid), dict(last_rev.attributes or {}) if last_rev else {},
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _State:
+    status: str | None
+    remaining_m2: float
+    area_m2: float
+    geojson: str | None
+
+
+def _state_on(
+    in_force: BoundaryVersion | None, entries: list[Any], remaining_geom: Any
+) -> _State | None:
+    """A hazard's state after the ledger entries given (those on or before a date), with
+    ``in_force`` the boundary version then in force (its exact geometry)."""
+    if in_force is None:
+        return None
+    last = max(entries, key=lambda e: e.entry_no) if entries else None
+    return _State(
+        status=str(in_force.status),
+        remaining_m2=float(last.remaining_after_m2) if last is not None else 0.0,
+        area_m2=geodesic_area(in_force.geometry),
+        geojson=None if remaining_geom.is_empty else json.dumps(mapping(remaining_geom)),
+    )
+
+
+def _records(session: Session, hazard_id: int) -> list[dict[str, Any]]:
+    """Every revision and release of a hazard in recording order, with who recorded it."""
+    rows = session.execute(
+        text(
+            "SELECT c.*, s.organisation_id AS submission_organisation_id FROM ("
+            " SELECT r.seq, 'revision' AS what, r.status AS detail, r.effective AS on,"
+            "  r.recorded_at, r.recorded_by, r.submission_id FROM hazard_revision r"
+            "  WHERE r.hazard_id = :h"
+            " UNION ALL"
+            " SELECT x.seq, x.method, x.reference, x.released, x.recorded_at, x.recorded_by,"
+            "  x.submission_id FROM release x WHERE x.hazard_id = :h"
+            ") c LEFT JOIN submission s ON s.id = c.submission_id ORDER BY seq"
+        ),
+        {"h": hazard_id},
+    ).all()
+    return [dict(row._mapping) for row in rows]

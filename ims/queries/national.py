@@ -1,0 +1,165 @@
+"""The national figures: the dashboard, the map's figures box, the bounds of the map.
+
+Every figure is a national row of the report functions (ims/reports), so the dashboard,
+the map and the reports show one number for one country (docs/design.md §3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ims.config import get_settings
+from ims.domain.enums import Contamination
+from ims.reports.article7 import ReportScope, article4, released, remaining
+from ims.reports.progress import article4_series
+from ims.reports.workplan import projection
+
+
+@dataclass(frozen=True)
+class YearReleased:
+    """One year of land release by method, in m²."""
+
+    label: str
+    cancelled_m2: float
+    reduced_m2: float
+    cleared_m2: float
+    partial: bool = False  # the current year, so far
+
+
+@dataclass
+class Dashboard:
+    """The national picture for the dashboard, for one kind of contamination or all."""
+
+    as_of: dt.date
+    contam: Contamination | None  # None: every kind together
+    kinds: list[str]  # the kinds of contamination recorded, for the choice
+    totals: dict[str, Any]  # the national row of Form 1(h) at as_of
+    released_this_year: dict[str, Any]  # the national row of Form 1(i) from 1 January
+    bars: list[YearReleased]  # land released per year by method since the baseline
+    remaining_series: list[tuple[str, float]]  # remaining m² at each year end
+    progress: dict[str, Any] | None  # Article 4.6(d)-(f) since the baseline
+    projection: dict[str, Any]  # completion at the mean rate of the last complete years
+    deadline: dt.date
+    deadline_is_default: bool  # the assumed deadline, not one the NMAA set
+
+
+def kinds_recorded(session: Session) -> list[str]:
+    """The kinds of contamination of the hazards recorded, in the usual order."""
+    present = set(session.scalars(text("SELECT DISTINCT contam FROM hazard")).all())
+    return [c.value for c in Contamination if c.value in present]
+
+
+def _national_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """National rows of several kinds added up (numbers summed; lists and names dropped)."""
+    total: dict[str, Any] = {}
+    for row in rows:
+        for key, value in row.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                total[key] = total.get(key, 0) + value
+    return total
+
+
+def national_totals(
+    session: Session, as_of: dt.date, contam: Contamination | None
+) -> dict[str, Any]:
+    """The national row of Form 1(h) at ``as_of`` for one kind, or all kinds added up."""
+    kinds = [contam] if contam else [Contamination(k) for k in kinds_recorded(session)]
+    rows = [remaining(session, as_of, ReportScope(level=1, contam=k))[-1] for k in kinds]
+    return _national_row(rows) if rows else dict.fromkeys(FIGURE_KEYS, 0)
+
+
+def national_released(
+    session: Session, start: dt.date, end: dt.date, contam: Contamination | None
+) -> dict[str, Any]:
+    """The national row of Form 1(i) over (start, end], one kind or all kinds added up."""
+    kinds = [contam] if contam else [Contamination(k) for k in kinds_recorded(session)]
+    rows = [released(session, start, end, ReportScope(level=1, contam=k))[-1] for k in kinds]
+    empty = dict.fromkeys(("cancelled_m2", "reduced_m2", "cleared_m2", "total_m2"), 0.0)
+    return _national_row(rows) if rows else empty
+
+
+FIGURE_KEYS = ("sha_area_m2", "cha_area_m2", "total_area_m2", "sha_count", "cha_count",
+               "total_count")  # fmt: skip
+
+
+def dashboard(
+    session: Session, today: dt.date | None = None, contam: Contamination | None = None
+) -> Dashboard:
+    """Figures for the dashboard, as of today, from the report functions."""
+    today = today or dt.date.today()
+    settings = get_settings()
+    totals = national_totals(session, today, contam)
+    this_year = national_released(session, dt.date(today.year - 1, 12, 31), today, contam)
+    baseline = settings.article4_baseline
+    bars: list[YearReleased] = []
+    series: list[tuple[str, float]] = []
+    progress = None
+    if baseline <= today:
+        progress = article4(session, baseline, today, contam)
+        years = article4_series(session, baseline, today.year, contam)["years"]
+        while years and not (years[0]["remaining_end_m2"] or years[0]["released_m2"]["total"]):
+            years = years[1:]  # nothing recorded yet in the first years after the baseline
+        for row in years:
+            year, partial = row["year"], row["year"] == today.year
+            by = row["released_m2"]
+            bars.append(
+                YearReleased(str(year), by["cancelled"], by["reduced"], by["cleared"], partial)
+            )
+            end = today if partial else dt.date(year, 12, 31)
+            series.append((f"{end:%-d %b %Y}", row["remaining_end_m2"]))
+    deadline_field = type(settings).model_fields["article4_deadline"]
+    return Dashboard(
+        as_of=today, contam=contam, kinds=kinds_recorded(session), totals=totals,
+        released_this_year=this_year, bars=bars, remaining_series=series, progress=progress,
+        projection=projection(session, today.year - 1, contam),
+        deadline=settings.article4_deadline,
+        deadline_is_default=settings.article4_deadline == deadline_field.default,
+    )  # fmt: skip
+
+
+def national_figures(
+    session: Session, as_of: dt.date, contam: Contamination | None = None
+) -> dict[str, Any]:
+    """Remaining area and open hazards at ``as_of``: the map's figures box.
+
+    The national rows of Form 1(h), of one kind or of every kind added up, so the map
+    and the dashboard show one number for one country and agree with the reports to the
+    square metre.
+    """
+    totals = national_totals(session, as_of, contam)
+    figures: dict[str, Any] = {"as_of": as_of.isoformat(),
+                               "contam": contam.value if contam else "all"}  # fmt: skip
+    for key in FIGURE_KEYS:
+        value = totals.get(key, 0)
+        figures[key] = round(float(value), 1) if key.endswith("_m2") else int(value)
+    return figures
+
+
+def default_contam(session: Session) -> Contamination:
+    """The kind a report shows first: CMR where there are any, else the most recorded kind."""
+    rows = session.execute(
+        text("SELECT contam, COUNT(*) FROM hazard GROUP BY contam ORDER BY COUNT(*) DESC")
+    ).all()
+    kinds = [str(r[0]) for r in rows]
+    if not kinds or Contamination.CMR.value in kinds:
+        return Contamination.CMR
+    return Contamination(kinds[0])
+
+
+def map_bounds(session: Session) -> list[list[float]]:
+    """[[south, west], [north, east]] of the admin areas (or of the hazards)."""
+    row = session.execute(
+        text(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ("
+            " SELECT COALESCE((SELECT ST_Extent(geom) FROM admin_area WHERE level = 1),"
+            "  (SELECT ST_Extent(geom) FROM hazard_revision))::geometry AS e) x"
+        )
+    ).one()
+    if row[0] is None:
+        return [[-60.0, -170.0], [70.0, 170.0]]
+    return [[float(row[1]), float(row[0])], [float(row[3]), float(row[2])]]
