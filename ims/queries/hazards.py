@@ -68,17 +68,84 @@ def hazard_view(session: Session, reference: str, as_of: dt.date | None = None) 
     if hazard is None:
         raise NotFound(f"no hazard {reference!r}")
     hid = hazard.id
-    revisions = session.execute(
-        text(
-            "SELECT r.id, r.effective, r.seq, r.status, r.used_from, r.used_to, r.marked,"
-            " o.name AS operator, r.attributes, ST_AsGeoJSON(r.geom, 7) AS geojson "
-            "FROM hazard_revision r LEFT JOIN organisation o ON o.id = r.operator_id "
-            "WHERE r.hazard_id = :h AND (CAST(:d AS date) IS NULL OR r.effective <= :d) "
-            "ORDER BY r.effective, r.seq"
-        ),
-        {"h": hid, "d": as_of},
-    ).all()
-    entries = {
+    revisions = _revisions(session, hid, as_of)
+    entries = _ledger_entries(session, hid, as_of)
+    releases = _releases(session, hid, as_of)
+    items_of, destroyed = _items(session, hid, as_of)
+    timeline = _revision_events(revisions, entries)
+    # The map draws what each release actually released (its effective part) and what fell
+    # outside the hazard, rebuilt with the rules that made the ledger (docs/design.md §2.2).
+    inputs = load_inputs(session, [hid])[0]
+    versions = [v for v in inputs.versions if as_of is None or v.effective <= as_of]
+    release_inputs = [r for r in inputs.releases if as_of is None or r.released <= as_of]
+    ledger, remaining_geom = hazard_ledger_state(versions, release_inputs)
+    parts = {e.key: e for e in ledger if e.kind.is_release}
+    drawn = _ReleaseParts()
+    for rel in releases:
+        timeline.append(
+            drawn.add(
+                rel, entries.get((rel.method, rel.id)), parts.get(rel.id), items_of.get(rel.id, [])
+            )
+        )
+    timeline.sort(key=lambda t: (t["date"], t["order"]))  # the ledger's order
+    last_rev = revisions[-1] if revisions else None
+    state: Any
+    if as_of is None:
+        state = session.execute(
+            text(
+                "SELECT status, remaining_m2, area_m2, ST_AsGeoJSON(geom, 7) AS geojson "
+                "FROM hazard_remaining WHERE hazard_id = :h"
+            ),
+            {"h": hid},
+        ).first()
+    else:
+        in_force = max(versions, key=lambda v: (v.effective, v.seq)) if versions else None
+        state = _state_on(in_force, list(entries.values()), remaining_geom)
+    figures = {
+        "area_m2": float(state.area_m2) if state and state.area_m2 is not None else 0.0,
+        "remaining_m2": float(state.remaining_m2) if state and state.remaining_m2 else 0.0,
+        **{f"{m}_m2": drawn.released_by[m] for m in METHODS},
+    }
+    return HazardView(
+        hid,
+        hazard.reference,
+        str(hazard.contam),
+        state.status if state else (last_rev.status if last_rev else None),
+        figures,
+        timeline,
+        _estimates(session, last_rev.id) if last_rev else [],
+        sorted(destroyed.items()),
+        json.loads(last_rev.geojson) if last_rev else None,
+        json.loads(state.geojson) if state and state.geojson else None,
+        drawn.features,
+        drawn.outside,
+        as_of,
+        _records(session, hid),
+        dict(last_rev.attributes or {}) if last_rev else {},
+    )
+
+
+def _revisions(session: Session, hazard_id: int, as_of: dt.date | None) -> list[Any]:
+    """The hazard's revisions in force by ``as_of``, in the order they take effect."""
+    return list(
+        session.execute(
+            text(
+                "SELECT r.id, r.effective, r.seq, r.status, r.used_from, r.used_to, r.marked,"
+                " o.name AS operator, r.attributes, ST_AsGeoJSON(r.geom, 7) AS geojson "
+                "FROM hazard_revision r LEFT JOIN organisation o ON o.id = r.operator_id "
+                "WHERE r.hazard_id = :h AND (CAST(:d AS date) IS NULL OR r.effective <= :d) "
+                "ORDER BY r.effective, r.seq"
+            ),
+            {"h": hazard_id, "d": as_of},
+        ).all()
+    )
+
+
+def _ledger_entries(
+    session: Session, hazard_id: int, as_of: dt.date | None
+) -> dict[tuple[str, int], Any]:
+    """The hazard's ledger entries by ``as_of``, keyed by (kind, revision or release id)."""
+    return {
         (row.kind, row.revision_id if row.kind in ("added", "status") else row.release_id): row
         for row in session.execute(
             text(
@@ -86,31 +153,49 @@ def hazard_view(session: Session, reference: str, as_of: dt.date | None = None) 
                 "outside_m2 FROM ledger_entry e "
                 "WHERE e.hazard_id = :h AND (CAST(:d AS date) IS NULL OR e.on <= :d)"
             ),
-            {"h": hid, "d": as_of},
+            {"h": hazard_id, "d": as_of},
         )
     }
-    releases = session.execute(
-        text(
-            "SELECT r.id, r.reference, r.method, r.released, o.name AS operator FROM release r "
-            "LEFT JOIN organisation o ON o.id = r.operator_id "
-            "WHERE r.hazard_id = :h AND (CAST(:d AS date) IS NULL OR r.released <= :d) "
-            "ORDER BY r.released, r.seq"
-        ),
-        {"h": hid, "d": as_of},
-    ).all()
-    items = session.execute(
+
+
+def _releases(session: Session, hazard_id: int, as_of: dt.date | None) -> list[Any]:
+    """The hazard's releases by ``as_of``, in the order they were released."""
+    return list(
+        session.execute(
+            text(
+                "SELECT r.id, r.reference, r.method, r.released, o.name AS operator FROM release r "
+                "LEFT JOIN organisation o ON o.id = r.operator_id "
+                "WHERE r.hazard_id = :h AND (CAST(:d AS date) IS NULL OR r.released <= :d) "
+                "ORDER BY r.released, r.seq"
+            ),
+            {"h": hazard_id, "d": as_of},
+        ).all()
+    )
+
+
+def _items(
+    session: Session, hazard_id: int, as_of: dt.date | None
+) -> tuple[dict[int, list[str]], dict[str, int]]:
+    """Items destroyed by ``as_of``: listed per release ("BLU-26 × 3"), and summed per type."""
+    items_of: dict[int, list[str]] = {}
+    destroyed: dict[str, int] = {}
+    for release_id, code, qty in session.execute(
         text(
             "SELECT ri.release_id, ri.munition_code, ri.quantity FROM release_item ri "
             "JOIN release r ON r.id = ri.release_id WHERE r.hazard_id = :h "
             "AND (CAST(:d AS date) IS NULL OR r.released <= :d)"
         ),
-        {"h": hid, "d": as_of},
-    ).all()
-    items_of: dict[int, list[str]] = {}
-    destroyed: dict[str, int] = {}
-    for release_id, code, qty in items:
+        {"h": hazard_id, "d": as_of},
+    ):
         items_of.setdefault(release_id, []).append(f"{code} × {qty}")
         destroyed[code] = destroyed.get(code, 0) + int(qty)
+    return items_of, destroyed
+
+
+def _revision_events(
+    revisions: list[Any], entries: dict[tuple[str, int], Any]
+) -> list[dict[str, Any]]:
+    """The timeline's lines for the revisions: recorded, then what each revision changed."""
     timeline: list[dict[str, Any]] = []
     before: Any = None
     for rev in revisions:
@@ -128,88 +213,78 @@ def hazard_view(session: Session, reference: str, as_of: dt.date | None = None) 
         if rev.marked and (before is None or before.marked != rev.marked):
             detail += f"; marked {rev.marked}"
         before = rev
-        timeline.append({
-            "date": rev.effective, "what": what, "detail": detail,
-            "order": entry.entry_no if entry else -1,
-            "change_m2": float(entry.delta_m2) if entry else 0.0,
-            "remaining_m2": float(entry.remaining_after_m2) if entry else None,
-            "by": rev.operator or "",
-        })  # fmt: skip
-    # The map draws what each release actually released (its effective part) and what fell
-    # outside the hazard, rebuilt with the rules that made the ledger (docs/design.md §2.2).
-    inputs = load_inputs(session, [hid])[0]
-    versions = [v for v in inputs.versions if as_of is None or v.effective <= as_of]
-    release_inputs = [r for r in inputs.releases if as_of is None or r.released <= as_of]
-    ledger, remaining_geom = hazard_ledger_state(versions, release_inputs)
-    parts = {e.key: e for e in ledger if e.kind.is_release}
-    features: list[dict[str, Any]] = []
-    outside: list[dict[str, Any]] = []
-    released_by: dict[str, float] = dict.fromkeys(METHODS, 0.0)
-    for rel in releases:
-        entry = entries.get((rel.method, rel.id))
+        timeline.append(
+            {
+                "date": rev.effective,
+                "what": what,
+                "detail": detail,
+                "order": entry.entry_no if entry else -1,
+                "change_m2": float(entry.delta_m2) if entry else 0.0,
+                "remaining_m2": float(entry.remaining_after_m2) if entry else None,
+                "by": rev.operator or "",
+            }
+        )
+    return timeline
+
+
+@dataclass
+class _ReleaseParts:
+    """The releases drawn on the hazard's map: the effective parts, and those outside."""
+
+    features: list[dict[str, Any]] = field(default_factory=list)
+    outside: list[dict[str, Any]] = field(default_factory=list)
+    released_by: dict[str, float] = field(default_factory=lambda: dict.fromkeys(METHODS, 0.0))
+
+    def add(self, rel: Any, entry: Any, part: Any, items: list[str]) -> dict[str, Any]:
+        """Draw one release and answer its line of the timeline."""
         effective = -float(entry.delta_m2) if entry else 0.0
-        released_by[rel.method] += effective
+        self.released_by[rel.method] += effective
         detail = rel.reference
-        if rel.id in items_of:
-            detail += f": {', '.join(items_of[rel.id])}"
+        if items:
+            detail += f": {', '.join(items)}"
         if entry is not None and float(entry.outside_m2 or 0) >= OPEN_THRESHOLD_M2:
             detail += f"; {float(entry.outside_m2):,.0f} m² outside the hazard, not counted"
-        timeline.append({
-            "date": rel.released, "what": rel.method, "order": entry.entry_no if entry else -1,
+        props = {
+            "reference": rel.reference,
+            "method": rel.method,
+            "released": rel.released.isoformat(),
+            "area_m2": round(effective),
+        }
+        if part is not None and not part.effective.is_empty:
+            self.features.append(
+                {"type": "Feature", "geometry": mapping(part.effective), "properties": props}
+            )
+        if part is not None and part.outside_m2 >= OPEN_THRESHOLD_M2:
+            self.outside.append(
+                {
+                    "type": "Feature",
+                    "geometry": mapping(part.outside),
+                    "properties": {**props, "area_m2": round(part.outside_m2)},
+                }
+            )
+        return {
+            "date": rel.released,
+            "what": rel.method,
+            "order": entry.entry_no if entry else -1,
             "detail": detail,
             "change_m2": -effective,
             "remaining_m2": float(entry.remaining_after_m2) if entry else None,
             "by": rel.operator or "",
-        })  # fmt: skip
-        part = parts.get(rel.id)
-        props = {"reference": rel.reference, "method": rel.method,
-                 "released": rel.released.isoformat(), "area_m2": round(effective)}  # fmt: skip
-        if part is not None and not part.effective.is_empty:
-            features.append({"type": "Feature", "geometry": mapping(part.effective),
-                             "properties": props})  # fmt: skip
-        if part is not None and part.outside_m2 >= OPEN_THRESHOLD_M2:
-            props = {**props, "area_m2": round(part.outside_m2)}
-            outside.append({"type": "Feature", "geometry": mapping(part.outside),
-                            "properties": props})  # fmt: skip
-    timeline.sort(key=lambda t: (t["date"], t["order"]))  # the ledger's order
-    last_rev = revisions[-1] if revisions else None
-    state: Any
-    if as_of is None:
-        state = session.execute(
+        }
+
+
+def _estimates(session: Session, revision_id: int) -> list[tuple[str, int]]:
+    """The estimated remnants of a revision, by munition type."""
+    return [
+        (str(code), int(qty))
+        for code, qty in session.execute(
             text(
-                "SELECT status, remaining_m2, area_m2, ST_AsGeoJSON(geom, 7) AS geojson "
-                "FROM hazard_remaining WHERE hazard_id = :h"
+                "SELECT munition_code, quantity FROM hazard_estimate "
+                "WHERE revision_id = :r ORDER BY munition_code"
             ),
-            {"h": hid},
-        ).first()
-    else:
-        in_force = max(versions, key=lambda v: (v.effective, v.seq)) if versions else None
-        state = _state_on(in_force, list(entries.values()), remaining_geom)
-    estimates = []
-    if last_rev is not None:
-        estimates = [
-            (str(code), int(qty))
-            for code, qty in session.execute(
-                text(
-                    "SELECT munition_code, quantity FROM hazard_estimate "
-                    "WHERE revision_id = :r ORDER BY munition_code"
-                ),
-                {"r": last_rev.id},
-            )
-        ]
-    figures = {
-        "area_m2": float(state.area_m2) if state and state.area_m2 is not None else 0.0,
-        "remaining_m2": float(state.remaining_m2) if state and state.remaining_m2 else 0.0,
-        **{f"{m}_m2": released_by[m] for m in METHODS},
-    }
-    return HazardView(
-        hid, hazard.reference, str(hazard.contam),
-        state.status if state else (last_rev.status if last_rev else None), figures, timeline,
-        estimates, sorted(destroyed.items()),
-        json.loads(last_rev.geojson) if last_rev else None,
-        json.loads(state.geojson) if state and state.geojson else None, features, outside,
-        as_of, _records(session, hid), dict(last_rev.attributes or {}) if last_rev else {},
-    )  # fmt: skip
+            {"r": revision_id},
+        )
+    ]
 
 
 @dataclass(frozen=True)
