@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from ims.config import get_settings
 from ims.db.ledger import load_inputs
-from ims.domain.accounting import BoundaryVersion, geodesic_area, hazard_ledger_state
 from ims.domain.enums import Contamination
 from ims.domain.findings import Finding as FindingData
 from ims.domain.findings import Severity
+from ims.domain.geodesy import geodesic_area
+from ims.domain.ledger import BoundaryVersion, hazard_ledger_state
 from ims.errors import NotFound
 from ims.ingest.template import HAZARD_FIELDS, RELEASE_FIELDS
 from ims.reports.article7 import OPEN_THRESHOLD_M2, ReportScope, article4, released, remaining

@@ -23,9 +23,9 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from ims.domain.accounting import geodesic_areas
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.findings import Finding, Severity
+from ims.domain.geodesy import geodesic_areas
 from ims.errors import InvalidRequest
 from ims.ingest.template import blank, parse_date, parse_quantities, parse_year
 
