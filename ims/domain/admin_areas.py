@@ -147,9 +147,4 @@ class AdminIndex(Generic[AdminId]):
 
         Ties go to the admin indexed first, so the answer is deterministic.
         """
-        best: AdminId | None = None
-        best_m2 = 0.0
-        for admin_id, area in self.split_area(geom).items():
-            if admin_id is not None and area > best_m2:
-                best, best_m2 = admin_id, area
-        return best
+        return self.largest_of(self.split_area(geom))

@@ -11,7 +11,7 @@ is tested against. Areas are geodesic (`ims.domain.geodesy`).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -127,24 +127,23 @@ class LedgerEntry:
 # --------------------------------------------------------------------------- ordering
 
 
-def _check_unique_versions(versions: Sequence[BoundaryVersion]) -> None:
-    """Refuse two versions with the same (effective, seq): their order would be arbitrary."""
+def _check_unique(keys: Iterable[tuple[date, int]], what: str) -> None:
+    """Refuse two events with the same (date, seq): their order would be arbitrary."""
     seen: set[tuple[date, int]] = set()
-    for v in versions:
-        k = (v.effective, v.seq)
+    for k in keys:
         if k in seen:
-            raise ValueError(f"two boundary versions effective {v.effective} with seq {v.seq}")
+            raise ValueError(f"two {what} {k[0]} with seq {k[1]}")
         seen.add(k)
+
+
+def _check_unique_versions(versions: Sequence[BoundaryVersion]) -> None:
+    """Refuse two versions with the same (effective, seq)."""
+    _check_unique(((v.effective, v.seq) for v in versions), "boundary versions effective")
 
 
 def _check_unique_releases(releases: Sequence[ReleaseInput]) -> None:
     """Refuse two releases with the same (released, seq): ties are broken by seq only."""
-    seen: set[tuple[date, int]] = set()
-    for r in releases:
-        k = (r.released, r.seq)
-        if k in seen:
-            raise ValueError(f"two releases dated {r.released} with seq {r.seq}")
-        seen.add(k)
+    _check_unique(((r.released, r.seq) for r in releases), "releases dated")
 
 
 def _version_in_force(versions: Sequence[BoundaryVersion], as_of: date) -> BoundaryVersion | None:
