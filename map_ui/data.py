@@ -19,7 +19,7 @@ from ims.domain.findings import Severity
 from ims.domain.geodesy import geodesic_area
 from ims.domain.ledger import BoundaryVersion, hazard_ledger_state
 from ims.errors import NotFound
-from ims.ingest.template import HAZARD_FIELDS, RELEASE_FIELDS
+from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
 from ims.reports.article7 import OPEN_THRESHOLD_M2, ReportScope, article4, released, remaining
 from ims.reports.progress import article4_series
 from ims.reports.workplan import projection

@@ -27,7 +27,14 @@ from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.findings import Finding, Severity
 from ims.domain.geodesy import geodesic_areas
 from ims.errors import InvalidRequest
-from ims.ingest.template import blank, parse_date, parse_quantities, parse_year
+from ims.ingest.fields import (
+    REFERENCE_MAX,
+    blank,
+    cell_text,
+    parse_date,
+    parse_quantities,
+    parse_year,
+)
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 GEOD = Geod(ellps="WGS84")
@@ -101,20 +108,13 @@ class _Collector:
             return None
 
 
-def _text(value: Any) -> str | None:
-    return None if blank(value) else str(value).strip()
-
-
-REFERENCE_MAX = 100  # characters of a hazard or release reference (the database's limit)
-
-
 def _reference(out: _Collector, value: Any, field_name: str) -> str | None:
     """A reference as text; too long, or holding invisible characters, is an error.
 
     Control and formatting characters (a right-to-left override, say) would make a
     reference look like another one on every page and report.
     """
-    ref = _text(value)
+    ref = cell_text(value)
     if ref is None:
         return None
     if len(ref) > REFERENCE_MAX:
@@ -295,7 +295,7 @@ def _operator(out: _Collector, value: Any, ctx: ValidationContext) -> str | None
     Organisations are a reference list kept by admins: a name in a file never adds one
     (a typo would become a new organisation with its own figures).
     """
-    name = _text(value)
+    name = cell_text(value)
     if name is None or ctx.organisations is None:
         return name
     known = ctx.organisations.get(name.lower())
@@ -323,7 +323,7 @@ def _date(out: _Collector, value: Any, field_name: str, ctx: ValidationContext,
 
 def _enum(out: _Collector, parse: Callable[[str], Any], value: Any, field_name: str,
           required: bool) -> Any:  # fmt: skip
-    text = _text(value)
+    text = cell_text(value)
     if text is None:
         if required:
             out.add("missing_value", ERROR, f"{field_name} is required", field_name)
@@ -343,7 +343,7 @@ def validate_hazards(
     if dropped_z:
         out.add("z_dropped", WARNING, "Z/M coordinates were dropped (ims stores 2-D polygons)")
     records = _records(frame)
-    refs = [_text(r.get("hazard_id")) for r in records]
+    refs = [cell_text(r.get("hazard_id")) for r in records]
     rows = [(i + 1, ref) for i, ref in enumerate(refs)]
     geoms = _geometry_checks(list(frame.geometry), ctx, out, rows)
     for i, record in enumerate(records):
@@ -416,7 +416,7 @@ def validate_releases(
     if dropped_z:
         out.add("z_dropped", WARNING, "Z/M coordinates were dropped (ims stores 2-D polygons)")
     records = _records(frame)
-    refs = [_text(r.get("release_id")) for r in records]
+    refs = [cell_text(r.get("release_id")) for r in records]
     rows = [(i + 1, ref) for i, ref in enumerate(refs)]
     geoms = _geometry_checks(list(frame.geometry), ctx, out, rows)
     for i, record in enumerate(records):
