@@ -23,13 +23,18 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+from ims.domain.enums import Contamination
 from ims.domain.findings import Finding, Severity
 from ims.domain.geodesy import geodesic_areas
 from ims.errors import InvalidRequest
 from ims.ingest.fields import (
+    HAZARDS,
     REFERENCE_MAX,
+    RELEASES,
+    Field,
+    FieldType,
     blank,
+    by_name,
     cell_text,
     parse_date,
     parse_quantities,
@@ -289,7 +294,7 @@ def close_names(name: str, known: Sequence[str]) -> list[str]:
     return [by_lower[c] for c in close]
 
 
-def _operator(out: _Collector, value: Any, ctx: ValidationContext) -> str | None:
+def _operator(out: _Collector, value: Any, field_name: str, ctx: ValidationContext) -> str | None:
     """The organisation named, as the register spells it; unknown is an error.
 
     Organisations are a reference list kept by admins: a name in a file never adds one
@@ -305,7 +310,7 @@ def _operator(out: _Collector, value: Any, ctx: ValidationContext) -> str | None
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
     out.add("unknown_organisation", ERROR,
             f"unknown organisation {name!r}{hint} (admins add organisations to the "
-            "reference list)", "operator")  # fmt: skip
+            "reference list)", field_name)  # fmt: skip
     return None
 
 
@@ -335,6 +340,50 @@ def _enum(out: _Collector, parse: Callable[[str], Any], value: Any, field_name: 
         return None
 
 
+def _number(out: _Collector, value: Any, field_name: str) -> float | None:
+    if blank(value):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        out.add("bad_value", ERROR, f"{field_name} {value!r} is not a number", field_name)
+        return None
+
+
+def _value(
+    out: _Collector, spec: Field, record: Mapping[str, Any], ctx: ValidationContext,
+    *, new: bool = True,
+) -> Any:  # fmt: skip
+    """A field's clean value, read as the template's table says (its type, whether required).
+
+    ``new``: the feature records a new hazard (some fields are required only then). A
+    missing or unreadable value becomes a finding on the field, and the value None.
+    """
+    value = record.get(spec.name)
+    required = spec.is_required(new=new)
+    if spec.type is FieldType.DATE:
+        return _date(out, value, spec.name, ctx, required)
+    if spec.type is FieldType.CODE:
+        return _enum(out, spec.parse_code, value, spec.name, required)
+    if required and blank(value):
+        out.add("missing_value", ERROR, f"{spec.name} is required", spec.name)
+        return None
+    if spec.type is FieldType.YEAR:
+        return out.parse(parse_year, value, spec.name)
+    if spec.type is FieldType.QUANTITIES:
+        return _munitions(out, value, spec.name, ctx)
+    if spec.type is FieldType.ORGANISATION:
+        return _operator(out, value, spec.name, ctx)
+    if spec.type is FieldType.NUMBER:
+        return _number(out, value, spec.name)
+    # references are checked by validate_hazards and validate_releases, against each other
+    raise ValueError(f"{spec.name}: a {spec.type} field is not read here")
+
+
+_HAZARD = by_name(HAZARDS)
+_RELEASE = by_name(RELEASES)
+
+
 def validate_hazards(
     frame: Any, ctx: ValidationContext, *, dropped_z: bool = False
 ) -> ValidationResult:
@@ -361,19 +410,18 @@ def validate_hazards(
         if refs[i] is None:
             out.add("missing_value", ERROR, "hazard_id (the national reference) is required",
                     "hazard_id")  # fmt: skip
-        revised = _date(out, record.get("revised"), "revised", ctx, required=False)
+        revised = _value(out, _HAZARD["revised"], record, ctx)
         is_new = revised is None
-        status = _enum(out, HazardStatus.parse, record.get("status"), "status", is_new)
-        contam = _enum(out, lambda v: Contamination.parse(v), record.get("contam"), "contam",
-                       False)  # fmt: skip
-        recorded = _date(out, record.get("recorded"), "recorded", ctx, required=is_new)
-        used_from = out.parse(parse_year, record.get("used_from"), "used_from")
-        used_to = out.parse(parse_year, record.get("used_to"), "used_to")
+        status = _value(out, _HAZARD["status"], record, ctx, new=is_new)
+        contam = _value(out, _HAZARD["contam"], record, ctx, new=is_new)
+        recorded = _value(out, _HAZARD["recorded"], record, ctx, new=is_new)
+        used_from = _value(out, _HAZARD["used_from"], record, ctx, new=is_new)
+        used_to = _value(out, _HAZARD["used_to"], record, ctx, new=is_new)
         if used_from and used_to and used_from > used_to:
             out.add("bad_value", ERROR, f"used_from {used_from} is after used_to {used_to}",
                     "used_from")  # fmt: skip
-        munitions = _munitions(out, record.get("munitions"), "munitions", ctx)
-        marked = _date(out, record.get("marked"), "marked", ctx, required=False)
+        munitions = _value(out, _HAZARD["munitions"], record, ctx, new=is_new)
+        marked = _value(out, _HAZARD["marked"], record, ctx, new=is_new)
         known = ctx.hazards.get(ref) if ref else None
         if ref and is_new:
             if new_refs[ref] > 1:
@@ -400,7 +448,7 @@ def validate_hazards(
             "revised": revised.isoformat() if revised else None,
             "used_from": used_from, "used_to": used_to,
             "munitions": munitions, "marked": marked.isoformat() if marked else None,
-            "operator": _operator(out, record.get("operator"), ctx),
+            "operator": _value(out, _HAZARD["operator"], record, ctx, new=is_new),
             "attributes": _attributes(record),
         })  # fmt: skip
     _duplicate_geometries(geoms, rows, out)
@@ -448,16 +496,10 @@ def validate_releases(
         elif hazard_ref is not None and known is None:
             out.add("unknown_hazard", ERROR, f"hazard {hazard_ref} is not recorded",
                     "hazard_id")  # fmt: skip
-        method = _enum(out, ReleaseMethod.parse, record.get("method"), "method", True)
-        released = _date(out, record.get("released"), "released", ctx, required=True)
-        items = _munitions(out, record.get("items"), "items", ctx)
-        stated = record.get("area_m2")
-        stated_m2: float | None = None
-        if not blank(stated):
-            try:
-                stated_m2 = float(stated)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                out.add("bad_value", ERROR, f"area_m2 {stated!r} is not a number", "area_m2")
+        method = _value(out, _RELEASE["method"], record, ctx)
+        released = _value(out, _RELEASE["released"], record, ctx)
+        items = _value(out, _RELEASE["items"], record, ctx)
+        stated_m2: float | None = _value(out, _RELEASE["area_m2"], record, ctx)
         geom = geoms[i]
         if known is not None and released is not None and released < known.recorded:
             out.add("before_hazard_recorded", ERROR,
@@ -486,7 +528,7 @@ def validate_releases(
             "release_id": ref, "hazard_id": hazard_ref,
             "method": method.value if method else None,
             "released": released.isoformat() if released else None,
-            "operator": _operator(out, record.get("operator"), ctx), "items": items,
+            "operator": _value(out, _RELEASE["operator"], record, ctx), "items": items,
             "attributes": _attributes(record),
             "area_m2": stated_m2,
         })  # fmt: skip
