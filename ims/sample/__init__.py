@@ -3,10 +3,8 @@
 from ims.sample.generator import (
     ANOMALY_KINDS,
     BOUNDARIES_DIR,
-    HAZARD_FIELDS,
     OPERATORS,
     PRIORITY_PROVINCES,
-    RELEASE_FIELDS,
     Progress,
     SampleData,
     generate,
@@ -17,10 +15,8 @@ from ims.sample.generator import (
 __all__ = [
     "ANOMALY_KINDS",
     "BOUNDARIES_DIR",
-    "HAZARD_FIELDS",
     "OPERATORS",
     "PRIORITY_PROVINCES",
-    "RELEASE_FIELDS",
     "Progress",
     "SampleData",
     "generate",

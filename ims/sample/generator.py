@@ -58,14 +58,13 @@ import shapely
 from pyproj import Transformer
 
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+from ims.ingest.fields import HAZARDS, RELEASES, Field, FieldType
 
 __all__ = [
     "ANOMALY_KINDS",
     "BOUNDARIES_DIR",
-    "HAZARD_FIELDS",
     "OPERATORS",
     "PRIORITY_PROVINCES",
-    "RELEASE_FIELDS",
     "Progress",
     "SampleData",
     "generate",
@@ -87,27 +86,6 @@ Geoms = npt.NDArray[np.object_]
 # boundaries ship in the repository (sample_data/boundaries), not inside the package.
 BOUNDARIES_DIR: Final = Path(__file__).resolve().parents[2] / "sample_data" / "boundaries"
 
-HAZARD_FIELDS: Final = (
-    "hazard_id",
-    "status",
-    "contam",
-    "recorded",
-    "revised",
-    "used_from",
-    "used_to",
-    "munitions",
-    "marked",
-    "operator",
-)
-RELEASE_FIELDS: Final = (
-    "release_id",
-    "hazard_id",
-    "method",
-    "released",
-    "operator",
-    "items",
-    "area_m2",
-)
 ANOMALY_FIELDS: Final = ("kind", "hazard_id", "release_id", "detail")
 
 ANOMALY_KINDS: Final = {
@@ -199,9 +177,10 @@ _CANCEL, _REDUCE, _CLEAR = 0, 1, 2
 class SampleData:
     """A generated data set: hazard and release features in the ims template (EPSG:4326).
 
-    `hazards` has one row per hazard feature (`HAZARD_FIELDS` + geometry): the first feature
-    of each hazard has `revised` None, revisions follow with a `revised` date. `releases`
-    has one row per land-release result (`RELEASE_FIELDS` + geometry), ordered by
+    `hazards` has one row per hazard feature (the fields of `ims.ingest.fields.HAZARDS` +
+    geometry): the first feature of each hazard has `revised` None, revisions follow with a
+    `revised` date. `releases` has one row per land-release result (the fields of
+    `RELEASES` + geometry), ordered by
     `release_id`. `anomalies` lists the deliberate oddities (`ANOMALY_FIELDS`, kinds in
     `ANOMALY_KINDS`) so checks and tests can tell them from mistakes.
     """
@@ -585,17 +564,37 @@ def _code_strings(counts: I64) -> list[str]:
     return out
 
 
+# The column types of generated data: years as 64-bit integers, numbers as floats, the
+# other fields (text, codes, ISO dates) as Python objects.
+_DTYPES: Final = {FieldType.YEAR: np.int64, FieldType.NUMBER: np.float64}
+
+
+def _template_frame(
+    fields: Sequence[Field], columns: dict[str, Any], geometry: Any
+) -> gpd.GeoDataFrame:
+    """The generated columns as the template's fields, in its order (docs/design.md §6).
+
+    A field of the template the generator makes no values for is left blank, as an operator
+    would leave it; a column that is not a field of the template is a mistake.
+    """
+    names = [f.name for f in fields]
+    unknown = sorted(set(columns) - set(names))
+    if unknown:
+        raise ValueError(f"{', '.join(unknown)}: not fields of the template")
+    blank = pd.Series([None] * len(geometry), dtype=object)
+    return gpd.GeoDataFrame(
+        {name: columns.get(name, blank) for name in names}, geometry=geometry, crs=4326
+    )
+
+
 def _empty() -> SampleData:
     """A data set with no features but the template's columns."""
-    hazards = gpd.GeoDataFrame(
-        {f: pd.Series(dtype=object) for f in HAZARD_FIELDS}, geometry=[], crs=4326
+    hazards, releases = (
+        _template_frame(
+            fields, {f.name: pd.Series(dtype=_DTYPES.get(f.type, object)) for f in fields}, []
+        )
+        for fields in (HAZARDS, RELEASES)
     )
-    hazards["used_from"] = hazards["used_from"].astype(np.int64)
-    hazards["used_to"] = hazards["used_to"].astype(np.int64)
-    releases = gpd.GeoDataFrame(
-        {f: pd.Series(dtype=object) for f in RELEASE_FIELDS}, geometry=[], crs=4326
-    )
-    releases["area_m2"] = releases["area_m2"].astype(np.float64)
     return SampleData(hazards, releases, pd.DataFrame({f: [] for f in ANOMALY_FIELDS}))
 
 
@@ -1286,7 +1285,8 @@ class _Generator:
         revised = np.full(row_hazard.size, None, dtype=object)
         revised[n:] = _days_to_iso(row_day[n:])
         sort = np.lexsort((row_kind, number[row_hazard], self.province[row_hazard], row_day))
-        hazards = gpd.GeoDataFrame(
+        hazards = _template_frame(
+            HAZARDS,
             {
                 "hazard_id": ids[row_hazard][sort],
                 "status": row_status[sort],
@@ -1299,8 +1299,7 @@ class _Generator:
                 "marked": pd.Series(marked[row_hazard][sort], dtype=object),
                 "operator": operators[row_operator][sort],
             },
-            geometry=row_geom[sort],
-            crs=4326,
+            row_geom[sort],
         ).reset_index(drop=True)
 
         # Releases, numbered in the order they were submitted: on the day of the work,
@@ -1322,7 +1321,8 @@ class _Generator:
         items = np.array(_code_strings(self.rel_items), dtype=object)
         released = np.array(_days_to_iso(self.rel_day), dtype=object)
         methods = np.array(_METHODS, dtype=object)
-        releases = gpd.GeoDataFrame(
+        releases = _template_frame(
+            RELEASES,
             {
                 "release_id": release_ids[rel_order],
                 "hazard_id": ids[self.rel_owner][src][rel_order],
@@ -1332,8 +1332,7 @@ class _Generator:
                 "items": items[src][rel_order],
                 "area_m2": self.rel_stated[src][rel_order].astype(np.float64),
             },
-            geometry=self.rel_deg[src][rel_order],
-            crs=4326,
+            self.rel_deg[src][rel_order],
         ).reset_index(drop=True)
 
         anomalies = self._anomalies(ids, release_ids, submitted, back, dup_of, m)
