@@ -42,7 +42,7 @@ from ims.domain.records import NewHazard
 from ims.ingest.boundaries import read_boundaries
 from ims.ingest.records import hazard_records, release_records
 from ims.reports.article7 import ReportScope, article7
-from ims.sample.generator import generate, load_provinces
+from ims.sample import generate, load_provinces
 
 BOUNDARIES = Path(__file__).resolve().parents[1] / "sample_data" / "boundaries"
 

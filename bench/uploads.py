@@ -36,7 +36,7 @@ from ims.domain.records import NewHazard
 from ims.ingest import submissions
 from ims.ingest.boundaries import read_boundaries
 from ims.ingest.records import hazard_records
-from ims.sample.generator import BOUNDARIES_DIR, generate, load_provinces, write
+from ims.sample import BOUNDARIES_DIR, generate, load_provinces, write
 
 DATABASE = "ims_bench_uploads"
 

@@ -23,7 +23,8 @@ import shapely
 from shapely.affinity import rotate, scale
 from shapely.geometry import Point, Polygon
 
-from ims.sample.generator import BOUNDARIES_DIR, generate, load_provinces
+from ims.sample.generator import generate
+from ims.sample.provinces import BOUNDARIES_DIR, load_provinces
 
 EXAMPLES_DIR = BOUNDARIES_DIR.parent / "examples"
 MAG_MAPPING = "hazard_id=HAZ_REF,status=TYPE,recorded=DATE_REC,munitions=ITEMS_EST,operator=ORG"
