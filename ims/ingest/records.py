@@ -16,13 +16,19 @@ from ims.errors import InvalidRequest
 from ims.ingest.fields import blank, cell_text, parse_date, parse_quantities, parse_year
 
 
+def _rows(frame: Any, key: str) -> Iterator[tuple[Any, str, str]]:
+    """Each row, its reference (in ``key``) and how a message names it; none given raises."""
+    for i, row in enumerate(frame.itertuples(index=False), start=1):
+        ref = cell_text(getattr(row, key))
+        where = f"feature {i} ({ref or 'no ' + key})"
+        if ref is None:
+            raise InvalidRequest(f"{where}: {key} is required")
+        yield row, ref, where
+
+
 def hazard_records(frame: Any) -> Iterator[NewHazard | HazardChange]:
     """Turn a hazards frame in the template into new hazards and revisions, row by row."""
-    for i, row in enumerate(frame.itertuples(index=False), start=1):
-        ref = cell_text(row.hazard_id)
-        where = f"feature {i} ({ref or 'no hazard_id'})"
-        if ref is None:
-            raise InvalidRequest(f"{where}: hazard_id is required")
+    for row, ref, where in _rows(frame, "hazard_id"):
         revised = parse_date(getattr(row, "revised", None), where=f"{where}, revised")
         status_text = cell_text(getattr(row, "status", None))
         try:
@@ -50,11 +56,7 @@ def hazard_records(frame: Any) -> Iterator[NewHazard | HazardChange]:
 
 def release_records(frame: Any) -> Iterator[NewRelease]:
     """Turn a releases frame in the template into release records, row by row."""
-    for i, row in enumerate(frame.itertuples(index=False), start=1):
-        ref = cell_text(row.release_id)
-        where = f"feature {i} ({ref or 'no release_id'})"
-        if ref is None:
-            raise InvalidRequest(f"{where}: release_id is required")
+    for row, ref, where in _rows(frame, "release_id"):
         hazard = cell_text(getattr(row, "hazard_id", None))
         if hazard is None:
             raise InvalidRequest(f"{where}: hazard_id is required")

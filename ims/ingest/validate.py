@@ -388,18 +388,7 @@ def validate_hazards(
     frame: Any, ctx: ValidationContext, *, dropped_z: bool = False
 ) -> ValidationResult:
     """Check a hazards layer in the template's fields."""
-    out = _Collector()
-    if dropped_z:
-        out.add("z_dropped", WARNING, "Z/M coordinates were dropped (ims stores 2-D polygons)")
-    records = _records(frame)
-    refs = [cell_text(r.get("hazard_id")) for r in records]
-    rows = [(i + 1, ref) for i, ref in enumerate(refs)]
-    geoms = _geometry_checks(list(frame.geometry), ctx, out, rows)
-    for i, record in enumerate(records):
-        out.row, out.reference = rows[i]
-        refs[i] = _reference(out, record.get("hazard_id"), "hazard_id") if refs[i] else None
-        if refs[i] is None and not blank(record.get("hazard_id")):
-            refs[i] = ""  # unusable, and already an error: not "missing"
+    out, records, refs, rows, geoms = _features(frame, ctx, "hazard_id", dropped_z)
     new_refs = Counter(
         ref for ref, r in zip(refs, records, strict=True) if ref and blank(r.get("revised"))
     )
@@ -460,18 +449,7 @@ def validate_releases(
     frame: Any, ctx: ValidationContext, *, dropped_z: bool = False
 ) -> ValidationResult:
     """Check a releases layer in the template's fields."""
-    out = _Collector()
-    if dropped_z:
-        out.add("z_dropped", WARNING, "Z/M coordinates were dropped (ims stores 2-D polygons)")
-    records = _records(frame)
-    refs = [cell_text(r.get("release_id")) for r in records]
-    rows = [(i + 1, ref) for i, ref in enumerate(refs)]
-    geoms = _geometry_checks(list(frame.geometry), ctx, out, rows)
-    for i, record in enumerate(records):
-        out.row, out.reference = rows[i]
-        refs[i] = _reference(out, record.get("release_id"), "release_id") if refs[i] else None
-        if refs[i] is None and not blank(record.get("release_id")):
-            refs[i] = ""  # unusable, and already an error: not "missing"
+    out, records, refs, rows, geoms = _features(frame, ctx, "release_id", dropped_z)
     counts = Counter(ref for ref in refs if ref)
     areas = geodesic_areas(list(geoms)).tolist()
     clean: list[dict[str, Any]] = []
@@ -534,6 +512,33 @@ def validate_releases(
         })  # fmt: skip
     _duplicate_geometries(geoms, rows, out)
     return ValidationResult(out.findings, clean, geoms)
+
+
+def _features(
+    frame: Any, ctx: ValidationContext, key: str, dropped_z: bool
+) -> tuple[
+    _Collector, list[dict[str, Any]], list[str | None], list[tuple[int, str | None]],
+    list[MultiPolygon | None],
+]:  # fmt: skip
+    """The checks every layer starts with: its geometries, and each feature's reference.
+
+    Returns the findings so far, the records, their references in ``key`` ("" where one is
+    given but unusable, an error already; None where none is given), each feature's (row,
+    reference) and its usable polygon.
+    """
+    out = _Collector()
+    if dropped_z:
+        out.add("z_dropped", WARNING, "Z/M coordinates were dropped (ims stores 2-D polygons)")
+    records = _records(frame)
+    refs = [cell_text(r.get(key)) for r in records]
+    rows = [(i + 1, ref) for i, ref in enumerate(refs)]
+    geoms = _geometry_checks(list(frame.geometry), ctx, out, rows)
+    for i, record in enumerate(records):
+        out.row, out.reference = rows[i]
+        refs[i] = _reference(out, record.get(key), key) if refs[i] else None
+        if refs[i] is None and not blank(record.get(key)):
+            refs[i] = ""  # unusable, and already an error: not "missing"
+    return out, records, refs, rows, geoms
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
