@@ -36,7 +36,7 @@ def write(data: SampleData, out_dir: Path, *, formats: Sequence[str] = ("gpkg",)
             if fmt == "gpkg":
                 written.append(_write_gpkg(frame, out_dir / f"{name}.gpkg", name))
             else:
-                written.append(_write_zipped_shapefile(frame, out_dir / f"{name}.zip", name))
+                written.append(write_zipped_shapefile(frame, out_dir / f"{name}.zip", name))
     return written
 
 
@@ -49,7 +49,7 @@ def _write_gpkg(frame: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
     return path
 
 
-def _write_zipped_shapefile(frame: gpd.GeoDataFrame, path: Path, name: str) -> Path:
+def write_zipped_shapefile(frame: gpd.GeoDataFrame, path: Path, name: str) -> Path:
     """Write one frame as a UTF-8 shapefile and zip its parts flat into `path`."""
     with tempfile.TemporaryDirectory(prefix="ims-sample-") as tmp:
         shp = Path(tmp) / f"{name}.shp"

@@ -16,6 +16,7 @@ import shapely
 from ims.sample.shapes import (
     F64,
     I64,
+    Geoms,
     ellipses,
     ellipsoidal_area,
     in_threads,
@@ -36,6 +37,14 @@ def _group_cumsum(values: F64, counts: I64) -> F64:
     starts = np.cumsum(counts) - counts
     before = np.where(starts > 0, total[np.maximum(starts - 1, 0)], 0.0)
     return np.asarray(total - np.repeat(before, counts), dtype=np.float64)
+
+
+def _repair(geoms: Geoms, what: str) -> None:
+    """Make the invalid geometries valid in place, keeping their polygonal part."""
+    broken = np.flatnonzero(~shapely.is_valid(geoms))
+    if broken.size:
+        log.debug("repairing %d %s", broken.size, what)
+        geoms[broken] = polygonal(shapely.make_valid(geoms[broken]))
 
 
 def _year_start(years: I64) -> I64:
@@ -151,10 +160,7 @@ class History(Run):
         """Hazard polygons to EPSG:4326 in one pass; anything the transform broke is repaired."""
         rev = np.flatnonzero(self.bound_rev)
         every = reproject(np.concatenate([self.placed, self.final[rev]]), self.prov.to_degrees)
-        broken = np.flatnonzero(~shapely.is_valid(every))
-        if broken.size:
-            log.debug("repairing %d hazard polygons after reprojection", broken.size)
-            every[broken] = polygonal(shapely.make_valid(every[broken]))
+        _repair(every, "hazard polygons after reprojection")
         n = self.n
         self.placed_deg = every[:n]
         self.final_deg = every[:n].copy()
@@ -280,10 +286,7 @@ class History(Run):
         common[same] = ellipsoidal_area(shapely.intersection(geoms[rows[same]], geoms[prev[same]]))
         overlap[:] = False
         overlap[rows] = common > 1.0
-        broken = np.flatnonzero(~shapely.is_valid(geoms))
-        if broken.size:
-            log.debug("repairing %d release polygons", broken.size)
-            geoms[broken] = polygonal(shapely.make_valid(geoms[broken]))
+        _repair(geoms, "release polygons")
         self.rel_deg = geoms
         self.rel_area = area
         self.rel_owner = owner
