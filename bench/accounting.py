@@ -40,9 +40,9 @@ from ims.db.verify import verify_database
 from ims.domain.enums import Contamination
 from ims.domain.records import NewHazard
 from ims.ingest.boundaries import read_boundaries
-from ims.ingest.template import hazard_records, release_records
+from ims.ingest.records import hazard_records, release_records
 from ims.reports.article7 import ReportScope, article7
-from ims.sample.generator import generate, load_provinces
+from ims.sample import generate, load_provinces
 
 BOUNDARIES = Path(__file__).resolve().parents[1] / "sample_data" / "boundaries"
 

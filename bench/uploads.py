@@ -35,8 +35,8 @@ from ims.db.session import embedded_cluster
 from ims.domain.records import NewHazard
 from ims.ingest import submissions
 from ims.ingest.boundaries import read_boundaries
-from ims.ingest.template import hazard_records
-from ims.sample.generator import BOUNDARIES_DIR, generate, load_provinces, write
+from ims.ingest.records import hazard_records
+from ims.sample import BOUNDARIES_DIR, generate, load_provinces, write
 
 DATABASE = "ims_bench_uploads"
 

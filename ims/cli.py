@@ -1033,7 +1033,7 @@ def sample_generate(
 ) -> None:
     """Generate a national data set in the exchange template (deterministic by seed)."""
     from ims.errors import InvalidRequest
-    from ims.sample.generator import generate, write
+    from ims.sample import generate, write
 
     if fmt not in ("gpkg", "shp"):
         raise InvalidRequest("--format must be gpkg or shp")

@@ -45,7 +45,7 @@ from ims.config import configure_logging, get_settings
 from ims.db.audit import Actor
 from ims.errors import ImsError, InvalidRequest, ServiceBusy, TookTooLong
 from ims.ingest import submissions
-from ims.ingest.reader import UploadLimits
+from ims.ingest.limits import UploadLimits
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from ims.domain.enums import UploadKind
 from ims.domain.findings import Finding as FindingData
 from ims.errors import Forbidden, NotFound, UploadTooLarge
 from ims.ingest import submissions
-from ims.ingest.reader import UploadLimits
-from ims.ingest.templates import template_bytes
+from ims.ingest.blank_template import template_bytes
+from ims.ingest.limits import UploadLimits
 from ims.jobs import approve_submission as approve_submission_job
 from ims.jobs import stage_upload
 

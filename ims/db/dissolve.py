@@ -9,8 +9,9 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ims.domain.accounting import geodesic_areas, polygonal
 from ims.domain.enums import Contamination
+from ims.domain.geodesy import geodesic_areas
+from ims.domain.polygons import polygonal
 
 _TOTAL = """
 SELECT COALESCE(SUM(remaining), 0) FROM (

@@ -1,6 +1,6 @@
 """Keeping the area ledger: each hazard's timeline of effective changes, split by admin area.
 
-The rules are the domain's (``ims.domain.accounting``); this module loads a hazard's
+The rules are the domain's (``ims.domain.ledger``); this module loads a hazard's
 revisions and releases, runs them through ``hazard_ledger`` and stores the result. Any
 change to a hazard rebuilds that hazard's ledger only, so approving a release costs the
 work of one hazard, not of the database.
@@ -30,18 +30,18 @@ from sqlalchemy.orm import Session
 from ims.children import die_with_parent, spawn_context
 from ims.config import get_settings
 from ims.db.bulk import copy_rows, ewkb_hex
-from ims.domain.accounting import (
-    AdminIndex,
+from ims.domain.admin_areas import AdminIndex
+from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.geodesy import geodesic_areas
+from ims.domain.ledger import (
     BoundaryVersion,
     EventKind,
     LedgerEntry,
     ReleaseInput,
     extend_ledger,
-    geodesic_areas,
     hazard_ledger_state,
-    polygonal,
 )
-from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.polygons import polygonal
 
 log = logging.getLogger(__name__)
 

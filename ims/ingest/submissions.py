@@ -50,8 +50,9 @@ from ims.domain.findings import Finding as FindingData
 from ims.domain.findings import Severity
 from ims.domain.records import HazardChange, NewHazard, NewRelease
 from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
-from ims.ingest.reader import UploadLimits, read_upload
-from ims.ingest.template import HAZARD_FIELDS, RELEASE_FIELDS, blank
+from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS, blank
+from ims.ingest.limits import UploadLimits
+from ims.ingest.reader import read_upload
 from ims.ingest.validate import (
     KnownHazard,
     ValidationContext,

@@ -23,11 +23,23 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from ims.domain.accounting import geodesic_areas
-from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+from ims.domain.enums import Contamination
 from ims.domain.findings import Finding, Severity
+from ims.domain.geodesy import geodesic_areas
 from ims.errors import InvalidRequest
-from ims.ingest.template import blank, parse_date, parse_quantities, parse_year
+from ims.ingest.fields import (
+    HAZARDS,
+    REFERENCE_MAX,
+    RELEASES,
+    Field,
+    FieldType,
+    blank,
+    by_name,
+    cell_text,
+    parse_date,
+    parse_quantities,
+    parse_year,
+)
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 GEOD = Geod(ellps="WGS84")
@@ -101,20 +113,13 @@ class _Collector:
             return None
 
 
-def _text(value: Any) -> str | None:
-    return None if blank(value) else str(value).strip()
-
-
-REFERENCE_MAX = 100  # characters of a hazard or release reference (the database's limit)
-
-
 def _reference(out: _Collector, value: Any, field_name: str) -> str | None:
     """A reference as text; too long, or holding invisible characters, is an error.
 
     Control and formatting characters (a right-to-left override, say) would make a
     reference look like another one on every page and report.
     """
-    ref = _text(value)
+    ref = cell_text(value)
     if ref is None:
         return None
     if len(ref) > REFERENCE_MAX:
@@ -289,13 +294,13 @@ def close_names(name: str, known: Sequence[str]) -> list[str]:
     return [by_lower[c] for c in close]
 
 
-def _operator(out: _Collector, value: Any, ctx: ValidationContext) -> str | None:
+def _operator(out: _Collector, value: Any, field_name: str, ctx: ValidationContext) -> str | None:
     """The organisation named, as the register spells it; unknown is an error.
 
     Organisations are a reference list kept by admins: a name in a file never adds one
     (a typo would become a new organisation with its own figures).
     """
-    name = _text(value)
+    name = cell_text(value)
     if name is None or ctx.organisations is None:
         return name
     known = ctx.organisations.get(name.lower())
@@ -305,7 +310,7 @@ def _operator(out: _Collector, value: Any, ctx: ValidationContext) -> str | None
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
     out.add("unknown_organisation", ERROR,
             f"unknown organisation {name!r}{hint} (admins add organisations to the "
-            "reference list)", "operator")  # fmt: skip
+            "reference list)", field_name)  # fmt: skip
     return None
 
 
@@ -323,7 +328,7 @@ def _date(out: _Collector, value: Any, field_name: str, ctx: ValidationContext,
 
 def _enum(out: _Collector, parse: Callable[[str], Any], value: Any, field_name: str,
           required: bool) -> Any:  # fmt: skip
-    text = _text(value)
+    text = cell_text(value)
     if text is None:
         if required:
             out.add("missing_value", ERROR, f"{field_name} is required", field_name)
@@ -335,22 +340,55 @@ def _enum(out: _Collector, parse: Callable[[str], Any], value: Any, field_name: 
         return None
 
 
+def _number(out: _Collector, value: Any, field_name: str) -> float | None:
+    if blank(value):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        out.add("bad_value", ERROR, f"{field_name} {value!r} is not a number", field_name)
+        return None
+
+
+def _value(
+    out: _Collector, spec: Field, record: Mapping[str, Any], ctx: ValidationContext,
+    *, new: bool = True,
+) -> Any:  # fmt: skip
+    """A field's clean value, read as the template's table says (its type, whether required).
+
+    ``new``: the feature records a new hazard (some fields are required only then). A
+    missing or unreadable value becomes a finding on the field, and the value None.
+    """
+    value = record.get(spec.name)
+    required = spec.is_required(new=new)
+    if spec.type is FieldType.DATE:
+        return _date(out, value, spec.name, ctx, required)
+    if spec.type is FieldType.CODE:
+        return _enum(out, spec.parse_code, value, spec.name, required)
+    if required and blank(value):
+        out.add("missing_value", ERROR, f"{spec.name} is required", spec.name)
+        return None
+    if spec.type is FieldType.YEAR:
+        return out.parse(parse_year, value, spec.name)
+    if spec.type is FieldType.QUANTITIES:
+        return _munitions(out, value, spec.name, ctx)
+    if spec.type is FieldType.ORGANISATION:
+        return _operator(out, value, spec.name, ctx)
+    if spec.type is FieldType.NUMBER:
+        return _number(out, value, spec.name)
+    # references are checked by validate_hazards and validate_releases, against each other
+    raise ValueError(f"{spec.name}: a {spec.type} field is not read here")
+
+
+_HAZARD = by_name(HAZARDS)
+_RELEASE = by_name(RELEASES)
+
+
 def validate_hazards(
     frame: Any, ctx: ValidationContext, *, dropped_z: bool = False
 ) -> ValidationResult:
     """Check a hazards layer in the template's fields."""
-    out = _Collector()
-    if dropped_z:
-        out.add("z_dropped", WARNING, "Z/M coordinates were dropped (ims stores 2-D polygons)")
-    records = _records(frame)
-    refs = [_text(r.get("hazard_id")) for r in records]
-    rows = [(i + 1, ref) for i, ref in enumerate(refs)]
-    geoms = _geometry_checks(list(frame.geometry), ctx, out, rows)
-    for i, record in enumerate(records):
-        out.row, out.reference = rows[i]
-        refs[i] = _reference(out, record.get("hazard_id"), "hazard_id") if refs[i] else None
-        if refs[i] is None and not blank(record.get("hazard_id")):
-            refs[i] = ""  # unusable, and already an error: not "missing"
+    out, records, refs, rows, geoms = _features(frame, ctx, "hazard_id", dropped_z)
     new_refs = Counter(
         ref for ref, r in zip(refs, records, strict=True) if ref and blank(r.get("revised"))
     )
@@ -361,19 +399,18 @@ def validate_hazards(
         if refs[i] is None:
             out.add("missing_value", ERROR, "hazard_id (the national reference) is required",
                     "hazard_id")  # fmt: skip
-        revised = _date(out, record.get("revised"), "revised", ctx, required=False)
+        revised = _value(out, _HAZARD["revised"], record, ctx)
         is_new = revised is None
-        status = _enum(out, HazardStatus.parse, record.get("status"), "status", is_new)
-        contam = _enum(out, lambda v: Contamination.parse(v), record.get("contam"), "contam",
-                       False)  # fmt: skip
-        recorded = _date(out, record.get("recorded"), "recorded", ctx, required=is_new)
-        used_from = out.parse(parse_year, record.get("used_from"), "used_from")
-        used_to = out.parse(parse_year, record.get("used_to"), "used_to")
+        status = _value(out, _HAZARD["status"], record, ctx, new=is_new)
+        contam = _value(out, _HAZARD["contam"], record, ctx, new=is_new)
+        recorded = _value(out, _HAZARD["recorded"], record, ctx, new=is_new)
+        used_from = _value(out, _HAZARD["used_from"], record, ctx, new=is_new)
+        used_to = _value(out, _HAZARD["used_to"], record, ctx, new=is_new)
         if used_from and used_to and used_from > used_to:
             out.add("bad_value", ERROR, f"used_from {used_from} is after used_to {used_to}",
                     "used_from")  # fmt: skip
-        munitions = _munitions(out, record.get("munitions"), "munitions", ctx)
-        marked = _date(out, record.get("marked"), "marked", ctx, required=False)
+        munitions = _value(out, _HAZARD["munitions"], record, ctx, new=is_new)
+        marked = _value(out, _HAZARD["marked"], record, ctx, new=is_new)
         known = ctx.hazards.get(ref) if ref else None
         if ref and is_new:
             if new_refs[ref] > 1:
@@ -400,7 +437,7 @@ def validate_hazards(
             "revised": revised.isoformat() if revised else None,
             "used_from": used_from, "used_to": used_to,
             "munitions": munitions, "marked": marked.isoformat() if marked else None,
-            "operator": _operator(out, record.get("operator"), ctx),
+            "operator": _value(out, _HAZARD["operator"], record, ctx, new=is_new),
             "attributes": _attributes(record),
         })  # fmt: skip
     _duplicate_geometries(geoms, rows, out)
@@ -412,18 +449,7 @@ def validate_releases(
     frame: Any, ctx: ValidationContext, *, dropped_z: bool = False
 ) -> ValidationResult:
     """Check a releases layer in the template's fields."""
-    out = _Collector()
-    if dropped_z:
-        out.add("z_dropped", WARNING, "Z/M coordinates were dropped (ims stores 2-D polygons)")
-    records = _records(frame)
-    refs = [_text(r.get("release_id")) for r in records]
-    rows = [(i + 1, ref) for i, ref in enumerate(refs)]
-    geoms = _geometry_checks(list(frame.geometry), ctx, out, rows)
-    for i, record in enumerate(records):
-        out.row, out.reference = rows[i]
-        refs[i] = _reference(out, record.get("release_id"), "release_id") if refs[i] else None
-        if refs[i] is None and not blank(record.get("release_id")):
-            refs[i] = ""  # unusable, and already an error: not "missing"
+    out, records, refs, rows, geoms = _features(frame, ctx, "release_id", dropped_z)
     counts = Counter(ref for ref in refs if ref)
     areas = geodesic_areas(list(geoms)).tolist()
     clean: list[dict[str, Any]] = []
@@ -448,16 +474,10 @@ def validate_releases(
         elif hazard_ref is not None and known is None:
             out.add("unknown_hazard", ERROR, f"hazard {hazard_ref} is not recorded",
                     "hazard_id")  # fmt: skip
-        method = _enum(out, ReleaseMethod.parse, record.get("method"), "method", True)
-        released = _date(out, record.get("released"), "released", ctx, required=True)
-        items = _munitions(out, record.get("items"), "items", ctx)
-        stated = record.get("area_m2")
-        stated_m2: float | None = None
-        if not blank(stated):
-            try:
-                stated_m2 = float(stated)  # type: ignore[arg-type]
-            except (TypeError, ValueError):
-                out.add("bad_value", ERROR, f"area_m2 {stated!r} is not a number", "area_m2")
+        method = _value(out, _RELEASE["method"], record, ctx)
+        released = _value(out, _RELEASE["released"], record, ctx)
+        items = _value(out, _RELEASE["items"], record, ctx)
+        stated_m2: float | None = _value(out, _RELEASE["area_m2"], record, ctx)
         geom = geoms[i]
         if known is not None and released is not None and released < known.recorded:
             out.add("before_hazard_recorded", ERROR,
@@ -486,12 +506,39 @@ def validate_releases(
             "release_id": ref, "hazard_id": hazard_ref,
             "method": method.value if method else None,
             "released": released.isoformat() if released else None,
-            "operator": _operator(out, record.get("operator"), ctx), "items": items,
+            "operator": _value(out, _RELEASE["operator"], record, ctx), "items": items,
             "attributes": _attributes(record),
             "area_m2": stated_m2,
         })  # fmt: skip
     _duplicate_geometries(geoms, rows, out)
     return ValidationResult(out.findings, clean, geoms)
+
+
+def _features(
+    frame: Any, ctx: ValidationContext, key: str, dropped_z: bool
+) -> tuple[
+    _Collector, list[dict[str, Any]], list[str | None], list[tuple[int, str | None]],
+    list[MultiPolygon | None],
+]:  # fmt: skip
+    """The checks every layer starts with: its geometries, and each feature's reference.
+
+    Returns the findings so far, the records, their references in ``key`` ("" where one is
+    given but unusable, an error already; None where none is given), each feature's (row,
+    reference) and its usable polygon.
+    """
+    out = _Collector()
+    if dropped_z:
+        out.add("z_dropped", WARNING, "Z/M coordinates were dropped (ims stores 2-D polygons)")
+    records = _records(frame)
+    refs = [cell_text(r.get(key)) for r in records]
+    rows = [(i + 1, ref) for i, ref in enumerate(refs)]
+    geoms = _geometry_checks(list(frame.geometry), ctx, out, rows)
+    for i, record in enumerate(records):
+        out.row, out.reference = rows[i]
+        refs[i] = _reference(out, record.get(key), key) if refs[i] else None
+        if refs[i] is None and not blank(record.get(key)):
+            refs[i] = ""  # unusable, and already an error: not "missing"
+    return out, records, refs, rows, geoms
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:

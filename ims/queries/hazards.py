@@ -15,8 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.db.ledger import load_inputs
-from ims.domain.accounting import BoundaryVersion, geodesic_area, hazard_ledger_state
 from ims.domain.figures import METHODS, OPEN_THRESHOLD_M2
+from ims.domain.geodesy import geodesic_area
+from ims.domain.ledger import BoundaryVersion, hazard_ledger_state
 from ims.errors import NotFound
 
 

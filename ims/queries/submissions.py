@@ -12,7 +12,7 @@ from ims.domain.enums import UploadKind
 from ims.domain.findings import Finding as FindingData
 from ims.domain.findings import Severity
 from ims.errors import NotFound
-from ims.ingest.template import HAZARD_FIELDS, RELEASE_FIELDS
+from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
 
 
 def submission_list(

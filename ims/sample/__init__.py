@@ -1,26 +1,15 @@
 """Sample data: a plausible national Lao PDR cluster-munition data set in the ims template."""
 
-from ims.sample.generator import (
-    ANOMALY_KINDS,
-    BOUNDARIES_DIR,
-    HAZARD_FIELDS,
-    OPERATORS,
-    PRIORITY_PROVINCES,
-    RELEASE_FIELDS,
-    Progress,
-    SampleData,
-    generate,
-    load_provinces,
-    write,
-)
+from ims.sample.files import write
+from ims.sample.generator import Progress, generate
+from ims.sample.provinces import BOUNDARIES_DIR, OPERATORS, PRIORITY_PROVINCES, load_provinces
+from ims.sample.tables import ANOMALY_KINDS, SampleData
 
 __all__ = [
     "ANOMALY_KINDS",
     "BOUNDARIES_DIR",
-    "HAZARD_FIELDS",
     "OPERATORS",
     "PRIORITY_PROVINCES",
-    "RELEASE_FIELDS",
     "Progress",
     "SampleData",
     "generate",

@@ -28,7 +28,8 @@ from ims.errors import Conflict
 from ims.ingest import submissions
 from ims.ingest.boundaries import read_boundaries
 from ims.sample.examples import MAG_MAPPING
-from ims.sample.generator import BOUNDARIES_DIR, OPERATORS, generate, load_provinces
+from ims.sample.generator import generate
+from ims.sample.provinces import BOUNDARIES_DIR, OPERATORS, load_provinces
 
 log = logging.getLogger(__name__)
 

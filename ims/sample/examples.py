@@ -11,34 +11,22 @@ Run ``python -m ims.sample.examples`` to write them again.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
-import pyogrio
 import shapely
 from shapely.affinity import rotate, scale
 from shapely.geometry import Point, Polygon
 
-from ims.sample.generator import BOUNDARIES_DIR, generate, load_provinces
+from ims.sample.files import write_zipped_shapefile
+from ims.sample.generator import generate
+from ims.sample.provinces import BOUNDARIES_DIR, load_provinces
 
 EXAMPLES_DIR = BOUNDARIES_DIR.parent / "examples"
 MAG_MAPPING = "hazard_id=HAZ_REF,status=TYPE,recorded=DATE_REC,munitions=ITEMS_EST,operator=ORG"
 VILLAGES = ["ບ້ານນາ", "ບ້ານໂພນສະຫວັນ", "ບ້ານທົ່ງໄຮຫີນ", "ບ້ານຫ້ວຍຊາຍ", "ບ້ານນາດີ", "ບ້ານລາດຫ້ວງ"]
-
-
-def _zip_shapefile(frame: gpd.GeoDataFrame, path: Path, name: str) -> Path:
-    with tempfile.TemporaryDirectory(prefix="ims-example-") as tmp:
-        shp = Path(tmp) / f"{name}.shp"
-        pyogrio.write_dataframe(frame, shp, driver="ESRI Shapefile", encoding="UTF-8")
-        path.unlink(missing_ok=True)
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-            for part in sorted(Path(tmp).iterdir()):
-                archive.write(part, arcname=part.name)
-    return path
 
 
 def _ellipse(x: float, y: float, length: float, ratio: float, angle: float) -> Polygon:
@@ -109,8 +97,12 @@ def write_examples(out_dir: Path = EXAMPLES_DIR) -> list[Path]:
     """Write both example files into ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     return [
-        _zip_shapefile(mag_hazards(), out_dir / "mag_new_hazards_utm48n.zip", "mag_hazards"),
-        _zip_shapefile(npa_releases(), out_dir / "npa_releases_with_errors.zip", "npa_releases"),
+        write_zipped_shapefile(
+            mag_hazards(), out_dir / "mag_new_hazards_utm48n.zip", "mag_hazards"
+        ),
+        write_zipped_shapefile(
+            npa_releases(), out_dir / "npa_releases_with_errors.zip", "npa_releases"
+        ),
     ]
 
 

@@ -203,7 +203,7 @@ import os, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from ims.children import spawn_context
 from ims.db import ledger
-from ims.domain.accounting import AdminIndex
+from ims.domain.admin_areas import AdminIndex
 
 indexes = ledger.AdminIndexes(AdminIndex([]), AdminIndex([]))
 with ProcessPoolExecutor(2, mp_context=spawn_context(), initializer=ledger._init_worker,

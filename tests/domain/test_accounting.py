@@ -18,25 +18,24 @@ from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon
 
-from ims.domain.accounting import (
-    AdminIndex,
+from ims.domain.admin_areas import AdminIndex
+from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.geodesy import geodesic_area, geodesic_areas
+from ims.domain.ledger import (
     BoundaryVersion,
     EventKind,
     LedgerEntry,
     ReleaseInput,
     added_in,
     extend_ledger,
-    geodesic_area,
-    geodesic_areas,
     hazard_ledger,
-    polygonal,
     released_in,
     remaining_area,
     remaining_from_ledger,
     remaining_geometry,
     status_at,
 )
-from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.polygons import polygonal
 
 GEOD = Geod(ellps="WGS84")
 

@@ -20,17 +20,11 @@ from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from ims.errors import InvalidUpload
-from ims.ingest.reader import (
-    LayerInfo,
-    UploadLimits,
-    choose_layer,
-    describe,
-    detect_dbf_encoding,
-    list_layers,
-    member_parts,
-    read_upload,
-    unpack,
-)
+from ims.ingest.archive import member_parts, unpack
+from ims.ingest.encodings import detect_dbf_encoding
+from ims.ingest.layers import LayerInfo, choose_layer, describe, list_layers
+from ims.ingest.limits import UploadLimits
+from ims.ingest.reader import read_upload
 
 LAO_VILLAGE = "ບ້ານນາ"
 LAO_PROVINCE = "ແຂວງຊຽງຂວາງ"

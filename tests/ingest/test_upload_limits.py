@@ -19,7 +19,8 @@ import pytest
 from shapely.geometry import Polygon
 
 from ims.errors import InvalidUpload, UploadTooLarge
-from ims.ingest.reader import UploadLimits, read_upload
+from ims.ingest.limits import UploadLimits
+from ims.ingest.reader import read_upload
 from tests.ingest.test_reader import hazards_frame, write_shp
 
 # Counting to 30 million in a recursive CTE takes SQLite about 15 s: if it runs, it shows.

@@ -33,7 +33,7 @@ from ims.ingest.validate import (
 )
 from ims.sample import SampleData, generate, load_provinces, write
 from ims.sample.demo import DEMO_PREFIX, EXAMPLES, DemoLoad, load_demo
-from ims.sample.generator import BOUNDARIES_DIR
+from ims.sample.provinces import BOUNDARIES_DIR
 
 CODES = {
     "BLU-26", "BLU-24", "BLU-36", "BLU-61", "BLU-63", "BLU-97", "M42",

@@ -1,4 +1,7 @@
-"""The empty exchange template (docs/design.md §6) as a zipped shapefile or a GeoPackage."""
+"""The blank exchange template (docs/design.md §6) as a zipped shapefile or a GeoPackage.
+
+Its fields, their order and types are those of the table in ``fields``.
+"""
 
 from __future__ import annotations
 
@@ -12,28 +15,19 @@ import pandas as pd
 import pyogrio
 
 from ims.errors import NotFound
+from ims.ingest.fields import TEMPLATES, FieldType
 
 # Field types as operators' GIS should create them; dates are ISO 8601 text (YYYY-MM-DD)
 # so that shapefiles, which have no reliable date type, keep them exactly.
-TEMPLATE_COLUMNS: dict[str, dict[str, str]] = {
-    "hazards": {
-        "hazard_id": "str", "status": "str", "contam": "str", "recorded": "str",
-        "revised": "str", "used_from": "int32", "used_to": "int32", "munitions": "str",
-        "marked": "str", "operator": "str",
-    },
-    "releases": {
-        "release_id": "str", "hazard_id": "str", "method": "str", "released": "str",
-        "operator": "str", "items": "str", "area_m2": "float64",
-    },
-}  # fmt: skip
+_DTYPES = {FieldType.YEAR: "int32", FieldType.NUMBER: "float64"}  # every other type: text
 FORMATS = ("zip", "gpkg")
 
 
 def empty_template(kind: str) -> gpd.GeoDataFrame:
     """An empty frame with the template's fields, MultiPolygon geometry in EPSG:4326."""
-    if kind not in TEMPLATE_COLUMNS:
+    if kind not in TEMPLATES:
         raise NotFound(f"no template for {kind!r}: use hazards or releases")
-    columns = {name: pd.Series(dtype=dtype) for name, dtype in TEMPLATE_COLUMNS[kind].items()}
+    columns = {f.name: pd.Series(dtype=_DTYPES.get(f.type, "str")) for f in TEMPLATES[kind]}
     return gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=4326), crs=4326)
 
 

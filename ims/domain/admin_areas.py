@@ -1,0 +1,150 @@
+"""The admin index: which administrative areas a hazard's ground lies in (docs/design.md §2.5).
+
+A hazard is located by the admin polygons its area falls in, split exactly by geodesic
+area; what lies outside every admin polygon is "unassigned".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+from typing import Final, Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
+
+from ims.domain.geodesy import geodesic_area, geodesic_areas
+from ims.domain.polygons import EMPTY, clean, difference, intersection, object_array, polygonal
+
+# Float noise below which the area a split leaves unassigned is taken as zero (relative
+# to the geometry's area, plus the same figure in m²).
+_REST_TOLERANCE: Final = 1e-9
+
+AdminId = TypeVar("AdminId", bound=Hashable)
+
+
+class AdminIndex(Generic[AdminId]):
+    """Splits geometries' geodesic area among non-overlapping administrative polygons (§2.5).
+
+    Built once from `(admin_id, geometry)` pairs; uses an STRtree and prepared geometries.
+    Area outside every admin polygon is reported under the key None ("unassigned").
+    The admin geometries are prepared in place (a cache only; their value is unchanged).
+    """
+
+    __slots__ = ("_geoms", "_ids", "_tree")
+
+    def __init__(self, admins: Iterable[tuple[AdminId, BaseGeometry]]) -> None:
+        """Index the non-empty admin polygons; they are assumed not to overlap each other."""
+        ids: list[AdminId] = []
+        geoms: list[MultiPolygon] = []
+        for admin_id, geometry in admins:
+            cleaned = clean(geometry)
+            if not cleaned.is_empty:
+                ids.append(admin_id)
+                geoms.append(cleaned)
+        self._ids = ids
+        self._geoms = object_array(geoms)
+        shapely.prepare(self._geoms)
+        self._tree = shapely.STRtree(self._geoms)
+
+    def __len__(self) -> int:
+        """Number of indexed admin polygons."""
+        return len(self._ids)
+
+    def split_area(self, geom: BaseGeometry | None) -> dict[AdminId | None, float]:
+        """Geodesic area in m² of `geom` in each admin polygon it overlaps; None: unassigned.
+
+        Admins touching `geom` without sharing area are left out; the None key is present
+        only when some part of `geom` lies outside every admin polygon.
+        """
+        g = clean(geom)
+        if g.is_empty:
+            return {}
+        hits = np.sort(self._tree.query(g, predicate="intersects"))
+        if hits.size == 0:
+            return {None: geodesic_area(g)}
+        candidates = self._geoms[hits]
+        # Fast path: wholly inside one admin, no overlay needed (prepared contains is cheap).
+        inside = shapely.contains(candidates, g)
+        if inside.any():
+            return {self._ids[int(hits[int(np.argmax(inside))])]: geodesic_area(g)}
+
+        result: dict[AdminId | None, float] = {}
+        parts: list[MultiPolygon] = []
+        for idx, admin in zip(hits, candidates, strict=True):
+            part = intersection(g, admin)
+            area = geodesic_area(part)
+            if area > 0.0:
+                admin_id = self._ids[int(idx)]
+                result[admin_id] = result.get(admin_id, 0.0) + area
+                parts.append(part)
+        # The remainder is g minus the pieces found (small, local), not minus whole admin
+        # polygons, which can be large and detailed.
+        covered = polygonal(shapely.union_all(parts)) if parts else EMPTY
+        rest_m2 = geodesic_area(difference(g, covered))
+        if rest_m2 > 0.0:
+            result[None] = rest_m2
+        return result
+
+    def split_areas(
+        self,
+        geoms: Sequence[MultiPolygon],
+        areas: npt.NDArray[np.float64] | None = None,
+    ) -> list[dict[AdminId | None, float]]:
+        """`split_area` for many clean MultiPolygons at once (vectorised overlays).
+
+        `areas`, when given, are the geometries' own areas (saves computing them again).
+        The unassigned part is the geometry's area minus its pieces: areas are additive
+        under overlays (see `geodesic_area`), so no difference needs computing.
+        """
+        n = len(geoms)
+        result: list[dict[AdminId | None, float]] = [{} for _ in range(n)]
+        if n == 0:
+            return result
+        arr = object_array(geoms)
+        if areas is None:
+            areas = geodesic_areas(geoms)
+        if len(self._ids) == 0:
+            for i in np.flatnonzero(areas > 0.0):
+                result[i][None] = float(areas[i])
+            return result
+        g_idx, a_idx = self._tree.query(arr, predicate="intersects")
+        inside = shapely.contains(self._geoms[a_idx], arr[g_idx])
+        whole = np.zeros(n, dtype=bool)
+        for g, a in zip(g_idx[inside].tolist(), a_idx[inside].tolist(), strict=True):
+            if not whole[g]:
+                whole[g] = True
+                result[g][self._ids[a]] = float(areas[g])
+        cut = ~whole[g_idx]
+        g_cut, a_cut = g_idx[cut], a_idx[cut]
+        if g_cut.size:
+            pieces = shapely.intersection(arr[g_cut], self._geoms[a_cut])
+            piece_m2 = geodesic_areas(list(pieces))
+            for g, a, m2 in zip(g_cut.tolist(), a_cut.tolist(), piece_m2.tolist(), strict=True):
+                if m2 > 0.0:
+                    key = self._ids[a]
+                    result[g][key] = result[g].get(key, 0.0) + m2
+        for g in np.flatnonzero(~whole & (areas > 0.0)).tolist():
+            rest = float(areas[g]) - sum(result[g].values())
+            if rest > _REST_TOLERANCE * float(areas[g]) + _REST_TOLERANCE:
+                result[g][None] = rest
+        return result
+
+    @staticmethod
+    def largest_of(split: dict[AdminId | None, float]) -> AdminId | None:
+        """The admin with the largest share in a split (None if only unassigned)."""
+        best: AdminId | None = None
+        best_m2 = 0.0
+        for admin_id, area in split.items():
+            if admin_id is not None and area > best_m2:
+                best, best_m2 = admin_id, area
+        return best
+
+    def largest_share(self, geom: BaseGeometry | None) -> AdminId | None:
+        """The admin holding the largest area share of `geom`; None if none overlaps it.
+
+        Ties go to the admin indexed first, so the answer is deterministic.
+        """
+        return self.largest_of(self.split_area(geom))

@@ -1,0 +1,370 @@
+"""The ledger of a hazard (docs/design.md §2.2–§2.4): remaining area and effective release.
+
+The ledger (`hazard_ledger`) is the chained-difference timeline of one hazard: each boundary
+version and each approved release becomes one entry whose signed `delta_m2` is exact
+bookkeeping of what became or stopped being remaining, so any as-of figure is a sum of
+deltas. `remaining_geometry` / `remaining_area` state §2.2 directly (boundary in force
+minus the union of releases dated on or before the date) and are the reference the ledger
+is tested against. Areas are geodesic (`ims.domain.geodesy`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+import shapely
+from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
+
+from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.geodesy import geodesic_area, geodesic_areas
+from ims.domain.polygons import (
+    EMPTY,
+    clean,
+    covers,
+    difference,
+    intersection,
+    polygonal,
+    same_shape,
+    union,
+)
+
+# --------------------------------------------------------------------------- value objects
+
+
+@dataclass(frozen=True, slots=True)
+class BoundaryVersion:
+    """A hazard's boundary and status in force from `effective` on (the first is its creation).
+
+    `seq` orders versions that take effect on the same date (order of recording).
+    """
+
+    effective: date
+    seq: int
+    geometry: BaseGeometry
+    status: HazardStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseInput:
+    """An approved land-release polygon; `seq` is the order of recording (breaks date ties)."""
+
+    key: object
+    released: date
+    seq: int
+    method: ReleaseMethod
+    geometry: BaseGeometry
+
+
+class EventKind(StrEnum):
+    """What a ledger entry records: a boundary change, a status-only change or a release."""
+
+    ADDED = "added"  # creation or boundary revision (signed area change)
+    CANCELLED = "cancelled"
+    REDUCED = "reduced"
+    CLEARED = "cleared"
+    STATUS = "status"  # status-only change, area delta 0
+
+    @classmethod
+    def of_method(cls, method: ReleaseMethod) -> EventKind:
+        """The event kind recording a release made by `method`."""
+        return cls(method.value)
+
+    @property
+    def method(self) -> ReleaseMethod | None:
+        """The release method of a release kind; None for ADDED and STATUS."""
+        if self in (EventKind.ADDED, EventKind.STATUS):
+            return None
+        return ReleaseMethod(self.value)
+
+    @property
+    def is_release(self) -> bool:
+        """Whether this kind records a release (cancelled, reduced or cleared)."""
+        return self.method is not None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One event of a hazard's timeline and its effect on the remaining geometry.
+
+    `plus` became remaining at this event and `minus` stopped being remaining (for a
+    release: its effective geometry); `delta_m2` = area(plus) − area(minus).
+    `remaining_after_m2` is the area of the actual remaining geometry after the event.
+    `outside` is, for a release, the part of its polygon outside the boundary in force at
+    its date: a finding, never counted. `status_after` is None while the hazard does not
+    exist yet (a release dated before the hazard was recorded).
+    """
+
+    kind: EventKind
+    on: date
+    seq: int
+    key: object | None
+    plus: MultiPolygon
+    minus: MultiPolygon
+    delta_m2: float
+    remaining_after_m2: float
+    status_after: HazardStatus | None
+    outside: MultiPolygon
+    outside_m2: float
+
+    @property
+    def released_m2(self) -> float:
+        """Effective released area of a release entry (m²); 0 for other kinds."""
+        if not self.kind.is_release:
+            return 0.0
+        return max(0.0, -self.delta_m2)
+
+    @property
+    def effective(self) -> MultiPolygon:
+        """The effective released geometry of a release entry; empty for other kinds."""
+        return self.minus if self.kind.is_release else EMPTY
+
+
+# --------------------------------------------------------------------------- ordering
+
+
+def _check_unique(keys: Iterable[tuple[date, int]], what: str) -> None:
+    """Refuse two events with the same (date, seq): their order would be arbitrary."""
+    seen: set[tuple[date, int]] = set()
+    for k in keys:
+        if k in seen:
+            raise ValueError(f"two {what} {k[0]} with seq {k[1]}")
+        seen.add(k)
+
+
+def _check_unique_versions(versions: Sequence[BoundaryVersion]) -> None:
+    """Refuse two versions with the same (effective, seq)."""
+    _check_unique(((v.effective, v.seq) for v in versions), "boundary versions effective")
+
+
+def _check_unique_releases(releases: Sequence[ReleaseInput]) -> None:
+    """Refuse two releases with the same (released, seq): ties are broken by seq only."""
+    _check_unique(((r.released, r.seq) for r in releases), "releases dated")
+
+
+def _version_in_force(versions: Sequence[BoundaryVersion], as_of: date) -> BoundaryVersion | None:
+    """The latest version (by effective date, then seq) with effective ≤ as_of."""
+    candidates = [v for v in versions if v.effective <= as_of]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda v: (v.effective, v.seq))
+
+
+# --------------------------------------------------------------------------- the ledger
+
+
+def hazard_ledger(
+    versions: Sequence[BoundaryVersion], releases: Sequence[ReleaseInput]
+) -> list[LedgerEntry]:
+    """The chained-difference timeline of one hazard (see `hazard_ledger_state`)."""
+    return hazard_ledger_state(versions, releases)[0]
+
+
+def hazard_ledger_state(
+    versions: Sequence[BoundaryVersion], releases: Sequence[ReleaseInput]
+) -> tuple[list[LedgerEntry], MultiPolygon]:
+    """The chained-difference timeline of one hazard and its remaining geometry after it.
+
+    docs/design.md §2.2–§2.4.
+
+    Events are ordered by (date, phase, seq): on one date boundary versions (phase 0) come
+    before releases (phase 1), and ties within a phase are broken by seq alone (duplicate
+    (date, seq) pairs raise ValueError). With U the union of the release polygons processed
+    so far and B the boundary in force, the remaining geometry is always R = B − U:
+
+    - a boundary version sets R to B_new − U; the entry is ADDED with plus = R_new − R_old
+      and minus = R_old − R_new, or STATUS (no area change) when the boundary is unchanged;
+    - a release's effective geometry is R ∩ polygon, its `outside` is polygon − B; then
+      R becomes R − polygon and U grows by the polygon.
+
+    A release dated before the first version (before the hazard was recorded) still joins
+    U at its date, so land released before recording never becomes remaining; its entry
+    has an empty effective geometry, the whole polygon as `outside` and status None.
+    """
+    _check_unique_versions(versions)
+    _check_unique_releases(releases)
+
+    events: list[tuple[date, int, int, BoundaryVersion | ReleaseInput]] = [
+        (v.effective, 0, v.seq, v) for v in versions
+    ]
+    events.extend((r.released, 1, r.seq, r) for r in releases)
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+
+    # The chain is walked first; all areas are then computed in one vectorised pass.
+    steps: list[_Step] = []
+    boundary: MultiPolygon | None = None  # None: the hazard is not recorded yet
+    status: HazardStatus | None = None
+    released_union: MultiPolygon = EMPTY
+    pending: list[MultiPolygon] = []  # release polygons not yet merged into released_union
+    remaining: MultiPolygon = EMPTY
+
+    for on, _phase, seq, item in events:
+        if isinstance(item, BoundaryVersion):
+            new_boundary = clean(item.geometry)
+            status = item.status
+            if boundary is not None and same_shape(boundary, new_boundary):
+                # Same ground: R = B − U is unchanged, so keep R as is (recomputing it
+                # from a re-drawn but equal boundary would only add float noise).
+                boundary = new_boundary
+                steps.append((EventKind.STATUS, on, seq, None, EMPTY, EMPTY, remaining,
+                              status, EMPTY))  # fmt: skip
+                continue
+            boundary = new_boundary
+            if pending:
+                released_union = union(released_union, polygonal(shapely.union_all(pending)))
+                pending = []
+            new_remaining = difference(boundary, released_union)
+            plus = difference(new_remaining, remaining)
+            minus = difference(remaining, new_remaining)
+            remaining = new_remaining
+            steps.append((EventKind.ADDED, on, seq, None, plus, minus, remaining, status,
+                          EMPTY))  # fmt: skip
+        else:
+            polygon = clean(item.geometry)
+            remaining, step = _release_step(item, polygon, boundary, remaining, status)
+            # U is only needed when a later boundary version comes; union it then.
+            pending.append(polygon)
+            steps.append(step)
+    return _entries(steps), remaining
+
+
+_Step = tuple[EventKind, date, int, object | None, MultiPolygon, MultiPolygon, MultiPolygon,
+              HazardStatus | None, MultiPolygon]  # fmt: skip
+
+
+def _release_step(
+    item: ReleaseInput,
+    polygon: MultiPolygon,
+    boundary: MultiPolygon | None,
+    remaining: MultiPolygon,
+    status: HazardStatus | None,
+) -> tuple[MultiPolygon, _Step]:
+    """One release applied to the remaining geometry: (new remaining, its step)."""
+    if boundary is None:
+        effective = EMPTY
+        outside = polygon
+    else:
+        effective = intersection(remaining, polygon)
+        # Most releases lie within their hazard: a prepared covers test is far cheaper
+        # than the overlay it spares.
+        outside = EMPTY if covers(boundary, polygon) else difference(polygon, boundary)
+        if not effective.is_empty:
+            remaining = difference(remaining, polygon)
+    step = (EventKind.of_method(item.method), item.released, item.seq, item.key, EMPTY,
+            effective, remaining, status, outside)  # fmt: skip
+    return remaining, step
+
+
+def extend_ledger(
+    boundary: BaseGeometry,
+    status: HazardStatus,
+    remaining: BaseGeometry,
+    releases: Sequence[ReleaseInput],
+) -> tuple[list[LedgerEntry], MultiPolygon]:
+    """Append releases to a hazard's ledger from its current state, without replaying it.
+
+    Valid only when every release comes after the ledger's last event in its order (dated
+    later, or the same day and recorded later) and no boundary version follows them; then
+    the result equals `hazard_ledger` over the whole history (a property test checks it).
+    Returns the new entries and the remaining geometry after them.
+    """
+    _check_unique_releases(releases)
+    current = clean(remaining)
+    bound = clean(boundary)
+    steps: list[_Step] = []
+    for item in sorted(releases, key=lambda r: (r.released, r.seq)):
+        current, step = _release_step(item, clean(item.geometry), bound, current, status)
+        steps.append(step)
+    return _entries(steps), current
+
+
+def _entries(steps: Sequence[_Step]) -> list[LedgerEntry]:
+    """Ledger entries from the chain's steps, with every area computed in one pass."""
+    n = len(steps)
+    areas = geodesic_areas([g for step in steps for g in (step[4], step[5], step[6], step[8])])
+    areas = areas.reshape(n, 4) if n else areas.reshape(0, 4)
+    return [
+        LedgerEntry(
+            kind=kind,
+            on=on,
+            seq=seq,
+            key=key,
+            plus=plus,
+            minus=minus,
+            delta_m2=float(areas[i, 0] - areas[i, 1]),
+            remaining_after_m2=float(areas[i, 2]),
+            status_after=status_after,
+            outside=outside,
+            outside_m2=float(areas[i, 3]),
+        )
+        for i, (kind, on, seq, key, plus, minus, _rem, status_after, outside) in enumerate(steps)
+    ]
+
+
+# --------------------------------------------------------------------------- direct definitions
+
+
+def remaining_geometry(
+    versions: Sequence[BoundaryVersion], releases: Sequence[ReleaseInput], as_of: date
+) -> MultiPolygon:
+    """Remaining geometry at `as_of` by definition (§2.2): boundary in force minus releases.
+
+    The boundary is the latest version with effective ≤ as_of; the releases are all those
+    dated on or before as_of. Empty if the hazard is not recorded yet at as_of.
+    """
+    _check_unique_versions(versions)
+    version = _version_in_force(versions, as_of)
+    if version is None:
+        return EMPTY
+    boundary = clean(version.geometry)
+    polygons = [clean(r.geometry) for r in releases if r.released <= as_of]
+    polygons = [p for p in polygons if not p.is_empty]
+    if boundary.is_empty or not polygons:
+        return boundary
+    return difference(boundary, polygonal(shapely.union_all(polygons)))
+
+
+def remaining_area(
+    versions: Sequence[BoundaryVersion], releases: Sequence[ReleaseInput], as_of: date
+) -> float:
+    """Geodesic area in m² of `remaining_geometry` at `as_of`."""
+    return geodesic_area(remaining_geometry(versions, releases, as_of))
+
+
+def status_at(versions: Sequence[BoundaryVersion], as_of: date) -> HazardStatus | None:
+    """Status in force at `as_of`; None if the hazard is not recorded yet."""
+    _check_unique_versions(versions)
+    version = _version_in_force(versions, as_of)
+    return None if version is None else version.status
+
+
+# --------------------------------------------------------------------------- ledger queries
+
+
+def remaining_from_ledger(ledger: Sequence[LedgerEntry], as_of: date) -> float:
+    """Remaining area in m² at `as_of`: the sum of delta_m2 of entries on or before it."""
+    return math.fsum(e.delta_m2 for e in ledger if e.on <= as_of)
+
+
+def released_in(
+    ledger: Sequence[LedgerEntry],
+    start: date,
+    end: date,
+    method: ReleaseMethod | None = None,
+) -> float:
+    """Effective area in m² released over (start, end], by one method or (None) by all."""
+    kind = None if method is None else EventKind.of_method(method)
+    return math.fsum(
+        e.released_m2 for e in ledger if start < e.on <= end and (kind is None or e.kind == kind)
+    )
+
+
+def added_in(ledger: Sequence[LedgerEntry], start: date, end: date) -> float:
+    """Signed area in m² added over (start, end] by creation and boundary revisions (§2.3)."""
+    return math.fsum(
+        e.delta_m2 for e in ledger if start < e.on <= end and e.kind is EventKind.ADDED
+    )

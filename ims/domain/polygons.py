@@ -1,0 +1,100 @@
+"""Polygonal parts and overlays of EPSG:4326 geometries, as the area accounting needs them.
+
+Overlays (difference, intersection, union) keep only the polygonal part of their result:
+points and lines have no area, and the accounting (docs/design.md §2) counts area only.
+Every helper takes and gives MultiPolygons, with one shared empty value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import shapely
+from shapely.geometry import GeometryCollection, MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
+
+# Shapely geometries are immutable, so one shared empty value is safe to hand out.
+EMPTY: Final = MultiPolygon()
+
+
+def _collect_polygons(geom: BaseGeometry, out: list[Polygon]) -> None:
+    """Append the non-empty polygons of any geometry, descending into collections."""
+    if geom.is_empty:
+        return
+    if isinstance(geom, Polygon):
+        out.append(geom)
+    elif isinstance(geom, MultiPolygon | GeometryCollection):
+        for part in geom.geoms:
+            _collect_polygons(part, out)
+    # Points and lines have no area: overlay results may carry them and they are dropped.
+
+
+def polygonal(geom: BaseGeometry | None) -> MultiPolygon:
+    """The polygonal part of a geometry as a MultiPolygon (empty MultiPolygon if none)."""
+    if geom is None or geom.is_empty:
+        return EMPTY
+    if isinstance(geom, MultiPolygon):
+        return geom
+    polys: list[Polygon] = []
+    _collect_polygons(geom, polys)
+    if not polys:
+        return EMPTY
+    return MultiPolygon(polys)
+
+
+def clean(geom: BaseGeometry | None) -> MultiPolygon:
+    """An input geometry as a valid MultiPolygon; repaired only when it is invalid."""
+    mp = polygonal(geom)
+    if mp.is_empty or mp.is_valid:
+        return mp
+    # "structure" unions overlapping parts and keeps holes as holes, which is what an
+    # operator drawing the polygon meant; "linework" would drop overlaps (XOR).
+    return polygonal(shapely.make_valid(mp, method="structure", keep_collapsed=False))
+
+
+def difference(a: MultiPolygon, b: MultiPolygon) -> MultiPolygon:
+    """Polygonal a − b."""
+    if a.is_empty or b.is_empty:
+        return a
+    return polygonal(shapely.difference(a, b))
+
+
+def intersection(a: MultiPolygon, b: MultiPolygon) -> MultiPolygon:
+    """Polygonal a ∩ b."""
+    if a.is_empty or b.is_empty:
+        return EMPTY
+    return polygonal(shapely.intersection(a, b))
+
+
+def union(a: MultiPolygon, b: MultiPolygon) -> MultiPolygon:
+    """Polygonal a ∪ b."""
+    if a.is_empty:
+        return b
+    if b.is_empty:
+        return a
+    return polygonal(shapely.union(a, b))
+
+
+def object_array(geoms: Sequence[BaseGeometry]) -> npt.NDArray[np.object_]:
+    """A 1-d object array of geometries (filled by assignment so numpy never iterates them)."""
+    out: npt.NDArray[np.object_] = np.empty(len(geoms), dtype=object)
+    out[:] = geoms
+    return out
+
+
+def covers(a: MultiPolygon, b: MultiPolygon) -> bool:
+    """Whether a covers b (a is prepared on first use; preparing is only a cache)."""
+    if a.is_empty or b.is_empty:
+        return b.is_empty
+    shapely.prepare(a)
+    return bool(shapely.covers(a, b))
+
+
+def same_shape(a: MultiPolygon, b: MultiPolygon) -> bool:
+    """Whether two geometries cover the same point set (vertex order and start ignored)."""
+    if a.is_empty or b.is_empty:
+        return a.is_empty and b.is_empty
+    return bool(shapely.equals(a, b))

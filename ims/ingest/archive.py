@@ -1,0 +1,368 @@
+"""The first look at an upload: its size and kind, and a zip extracted safely.
+
+    unpack()  check the upload and, for a zip, extract it (zip bombs, zip slip, links)
+
+A zip is refused from its declared sizes before anything is written (too many entries,
+paths outside it, links, passwords, ratios of a zip bomb), and again while extracting,
+counting the bytes really written, as headers can lie. Names are made safe for GDAL's
+path parsing. Every problem a person can fix is raised as ``InvalidUpload``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import stat
+import struct
+import zipfile
+import zlib
+from pathlib import Path
+
+from ims.errors import InvalidUpload
+from ims.ingest.limits import UploadLimits
+
+logger = logging.getLogger(__name__)
+
+# What ims reads, as the messages refusing anything else say it.
+ACCEPTED = (
+    "a zipped shapefile (.zip holding .shp, .shx, .dbf and .prj), "
+    "a GeoPackage (.gpkg), GeoJSON (.geojson) or KML (.kml)"
+)
+
+# a zip begins with a local file header, or, when empty, with its end record
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+SHP_FILE_CODE = 9994  # a .shp begins with it (big-endian)
+
+# Entries this small cannot be a bomb on their own (and the overall limit still bounds them),
+# while tiny files such as a .cpg or a blank-padded .dbf can compress far beyond any ratio.
+_RATIO_FLOOR_BYTES = 1 << 20
+_CHUNK = 1 << 20
+
+# Files that archivers add and that are never data (macOS resource forks, Windows thumbnails).
+_JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
+
+# Well-known non-spatial formats, so the error says what the file is.
+_NOT_SPATIAL = {
+    ".csv": "a CSV table",
+    ".txt": "a text file",
+    ".xls": "an Excel workbook",
+    ".xlsx": "an Excel workbook",
+    ".ods": "a spreadsheet",
+    ".doc": "a Word document",
+    ".docx": "a Word document",
+    ".odt": "a text document",
+    ".pdf": "a PDF document",
+    ".png": "an image",
+    ".jpg": "an image",
+    ".jpeg": "an image",
+    ".tif": "a raster image",
+    ".tiff": "a raster image",
+}
+# The parts of a shapefile besides its .shp: they must lie beside it, with the same stem.
+SHAPEFILE_SIDECARS = {".shx", ".dbf", ".prj", ".cpg", ".qpj", ".sbn", ".sbx", ".qix", ".qmd"}
+
+
+def unpack(upload: Path, workdir: Path, *, limits: UploadLimits = UploadLimits()) -> Path:
+    """Check the upload and, for a .zip, extract it safely into workdir; return the directory or file to look for layers in."""  # noqa: E501
+    name = upload.name
+    if not upload.is_file():
+        raise InvalidUpload(f"{name}: the uploaded file was not found")
+    size = upload.stat().st_size
+    if size > limits.max_bytes:
+        raise InvalidUpload(
+            f"{name} is {_megabytes(size)}; the upload limit is {_megabytes(limits.max_bytes)}"
+        )
+    if size == 0:
+        raise InvalidUpload(f"{name} is empty (0 bytes): upload it again")
+    with upload.open("rb") as fh:
+        head = fh.read(4096)
+    kind = sniff(name, head)
+    workdir.mkdir(parents=True, exist_ok=True)
+    if kind == "zip":
+        return _extract_zip(upload, workdir, limits)
+    return _readable_file(upload, kind, workdir)
+
+
+def _megabytes(size: int | float) -> str:
+    """A size in the unit a person would use for it."""
+    if size < 1e3:
+        return f"{size:,.0f} bytes"
+    if size < 1e6:
+        return f"{size / 1e3:,.0f} KB"
+    return f"{size / 1e6:,.1f} MB" if size < 10e6 else f"{size / 1e6:,.0f} MB"
+
+
+def sniff(name: str, head: bytes) -> str:
+    """The kind of file by its content first, then its extension; raise for anything else."""
+    ext = Path(name).suffix.lower()
+    if ext in _NOT_SPATIAL:
+        # checked before the content because .xlsx and .docx are zips too
+        raise InvalidUpload(
+            f"{name} is {_NOT_SPATIAL[ext]}, not a map layer: ims accepts {ACCEPTED}"
+        )
+    if head.startswith(_ZIP_MAGIC):
+        return "zip"
+    if ext in (".zip", ".kmz"):
+        raise InvalidUpload(
+            f"{name} is not a valid zip archive (it does not begin like one): it may be damaged "
+            "or only partly uploaded"
+        )
+    if head.startswith(_SQLITE_MAGIC):
+        return "gpkg"
+    if ext == ".gpkg":
+        raise InvalidUpload(f"{name} is not a GeoPackage: it does not begin with a SQLite header")
+    if ext == ".shp" or (len(head) >= 4 and struct.unpack(">i", head[:4])[0] == SHP_FILE_CODE):
+        return "shp"
+    if ext in SHAPEFILE_SIDECARS:
+        raise InvalidUpload(
+            f"{name} is only one part of a shapefile: zip the .shp, .shx, .dbf and .prj "
+            "together and upload the zip"
+        )
+    if ext in (".geojson", ".json"):
+        return "geojson"
+    if ext == ".kml":
+        return "kml"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"{") and b'"type"' in head:
+        return "geojson"
+    if text.startswith(b"<") and b"<kml" in head:
+        return "kml"
+    if head.startswith(b"%PDF"):
+        raise InvalidUpload(f"{name} is a PDF document, not a map layer: ims accepts {ACCEPTED}")
+    raise InvalidUpload(f"{name} is not a file ims can read: ims accepts {ACCEPTED}")
+
+
+_SUFFIX = {"gpkg": ".gpkg", "shp": ".shp", "geojson": ".geojson", "kml": ".kml"}
+_SAFE_CHARS = re.compile(r"[!;:\\\x00-\x1f\x7f]")
+
+
+def _safe_for_gdal(path: Path) -> bool:
+    """Whether pyogrio opens ``path`` as the plain local file it is.
+
+    pyogrio parses paths as URIs: "!" starts an archive member, ";" is cut off as URL
+    parameters and a name ending in .zip is opened as a zip.
+    """
+    text = str(path)
+    return not _SAFE_CHARS.search(path.name) and "!" not in text and ";" not in text
+
+
+def _readable_file(upload: Path, kind: str, workdir: Path) -> Path:
+    """The upload itself, or a link to it in workdir named so that GDAL recognises it."""
+    suffix = upload.suffix.lower()
+    right_suffix = suffix == _SUFFIX[kind] or (kind == "geojson" and suffix == ".json")
+    if right_suffix and _safe_for_gdal(upload):
+        return upload
+    stem = _safe_component(upload.stem) or "upload"
+    if kind != "shp":
+        return _link(upload, workdir / f"{stem}{_SUFFIX[kind]}")
+    # a shapefile's parts must keep one stem side by side
+    target = workdir / f"{stem}.shp"
+    _link(upload, target)
+    for sibling in upload.parent.iterdir():
+        ext = sibling.suffix.lower()
+        if sibling.stem.lower() == upload.stem.lower() and ext in SHAPEFILE_SIDECARS:
+            _link(sibling, workdir / f"{stem}{ext}")
+    return target
+
+
+def _link(source: Path, target: Path) -> Path:
+    """Make ``target`` a symbolic link to ``source`` (a copy where links are not allowed)."""
+    target.unlink(missing_ok=True)
+    try:
+        target.symlink_to(source.resolve())
+    except OSError:
+        shutil.copyfile(source, target)
+    return target
+
+
+def _safe_component(part: str) -> str:
+    """One path component with the characters that confuse GDAL's path parsing replaced."""
+    cleaned = _SAFE_CHARS.sub("_", part).strip()
+    return "_" if cleaned in ("", ".", "..") else cleaned
+
+
+def member_parts(zip_name: str, entry: str) -> list[str]:
+    """The path components of a zip entry, or InvalidUpload if it points outside the zip."""
+    raw = entry.replace("\\", "/")
+    hostile = (
+        raw.startswith("/")
+        or re.match(r"^[A-Za-z]:", raw) is not None
+        or "\x00" in raw
+        or any(part == ".." for part in raw.split("/"))
+    )
+    if hostile:
+        raise InvalidUpload(
+            f"{zip_name} holds an entry with an unsafe path ({entry!r}) that points outside "
+            "the zip: ims refuses the whole file; zip the layer's files again from their folder"
+        )
+    return [part for part in raw.split("/") if part not in ("", ".")]
+
+
+def _is_symlink(info: zipfile.ZipInfo) -> bool:
+    return stat.S_ISLNK(info.external_attr >> 16)
+
+
+def is_junk(parts: list[str]) -> bool:
+    """Whether a path (its components) is a file archivers add that is never data."""
+    base = parts[-1].lower()
+    return parts[0] == "__MACOSX" or base.startswith("._") or base in _JUNK_NAMES
+
+
+def _check_entries(zip_name: str, infos: list[zipfile.ZipInfo], limits: UploadLimits) -> None:
+    """Refuse a hostile or empty zip before anything is written, from its declared sizes."""
+    if len(infos) > limits.max_entries:
+        raise InvalidUpload(
+            f"{zip_name} holds {len(infos):,} entries; the limit is {limits.max_entries:,}"
+        )
+    files = [info for info in infos if not info.is_dir()]
+    if not files:
+        raise InvalidUpload(f"{zip_name} is empty: the zip holds no files")
+    for info in infos:
+        member_parts(zip_name, info.filename)
+        if _is_symlink(info):
+            raise InvalidUpload(
+                f"{zip_name}: entry {info.filename!r} is a symbolic link; ims refuses zips "
+                "that contain links"
+            )
+        if info.flag_bits & 0x1:
+            raise InvalidUpload(
+                f"{zip_name}: entry {info.filename!r} is password-protected; upload a zip "
+                "without a password"
+            )
+    total = sum(info.file_size for info in files)
+    if total > limits.max_uncompressed_bytes:
+        raise InvalidUpload(
+            f"{zip_name} would expand to {_megabytes(total)}; the limit is "
+            f"{_megabytes(limits.max_uncompressed_bytes)}"
+        )
+    for info in files:
+        _check_ratio(zip_name, f"entry {info.filename!r}", info.file_size, info.compress_size,
+                     limits)  # fmt: skip
+    compressed = sum(info.compress_size for info in files)
+    _check_ratio(zip_name, "the zip as a whole", total, compressed, limits)
+
+
+def _check_ratio(
+    zip_name: str, what: str, size: int, compressed: int, limits: UploadLimits
+) -> None:
+    if size > _RATIO_FLOOR_BYTES and size > limits.max_ratio * max(compressed, 1):
+        ratio = size / max(compressed, 1)
+        raise InvalidUpload(
+            f"{zip_name}: {what} expands {ratio:,.0f}-fold (to {_megabytes(size)}); ims refuses "
+            f"more than {limits.max_ratio:,.0f}-fold as a possible zip bomb"
+        )
+
+
+def _fresh_dir(workdir: Path, name: str) -> Path:
+    """A new directory in workdir named after the upload, so messages read like zip paths."""
+    base = _safe_component(name)
+    for n in range(1000):
+        candidate = workdir / (base if n == 0 else f"{base}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise InvalidUpload(f"{name}: cannot make a working folder for it")  # pragma: no cover
+
+
+def _extract_zip(upload: Path, workdir: Path, limits: UploadLimits) -> Path:
+    name = upload.name
+    try:
+        archive = zipfile.ZipFile(upload)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InvalidUpload(
+            f"{name} is not a readable zip archive ({exc}): it may be damaged or only partly "
+            "uploaded"
+        ) from None
+    with archive:
+        infos = archive.infolist()
+        _check_entries(name, infos, limits)
+        root = _fresh_dir(workdir, name)
+        try:
+            _extract_entries(archive, infos, root, name, limits)
+        except BaseException:
+            shutil.rmtree(root, ignore_errors=True)
+            raise
+    _match_shapefile_stems(root)
+    logger.debug("extracted %s (%d entries) into %s", name, len(infos), root)
+    return root
+
+
+def _extract_entries(
+    archive: zipfile.ZipFile,
+    infos: list[zipfile.ZipInfo],
+    root: Path,
+    name: str,
+    limits: UploadLimits,
+) -> None:
+    """Write the entries under root, counting the bytes really written (headers can lie)."""
+    real_root = root.resolve()
+    total = 0
+    for info in infos:
+        parts = member_parts(name, info.filename)
+        if not parts or is_junk(parts):
+            continue
+        target = root.joinpath(*(_safe_component(part) for part in parts))
+        if not target.resolve().is_relative_to(real_root):
+            raise InvalidUpload(f"{name}: entry {info.filename!r} points outside the zip")
+        try:
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            ratio_cap = max(_RATIO_FLOOR_BYTES, limits.max_ratio * max(info.compress_size, 1))
+            written = 0
+            with archive.open(info) as src, target.open("xb") as out:
+                while chunk := src.read(_CHUNK):
+                    written += len(chunk)
+                    total += len(chunk)
+                    if written > info.file_size or written > ratio_cap:
+                        raise InvalidUpload(
+                            f"{name}: entry {info.filename!r} expands beyond what its header "
+                            "declares: ims refuses it as a possible zip bomb"
+                        )
+                    if total > limits.max_uncompressed_bytes:
+                        raise InvalidUpload(
+                            f"{name} expands beyond {_megabytes(limits.max_uncompressed_bytes)}"
+                            ": ims refuses it as a possible zip bomb"
+                        )
+                    out.write(chunk)
+        except FileExistsError:
+            raise InvalidUpload(
+                f"{name} holds {info.filename!r} twice (or two names that differ only in "
+                "characters ims replaces): zip the files again"
+            ) from None
+        except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+            raise InvalidUpload(
+                f"{name}: entry {info.filename!r} cannot be extracted: its data does not "
+                f"match its header ({exc}); the zip is damaged or was tampered with"
+            ) from None
+        except (NotImplementedError, RuntimeError) as exc:
+            raise InvalidUpload(
+                f"{name}: entry {info.filename!r} cannot be extracted ({exc}): zip it again "
+                "with ordinary (deflate) compression"
+            ) from None
+        except OSError as exc:
+            raise InvalidUpload(
+                f"{name}: entry {info.filename!r} cannot be extracted ({exc.strerror})"
+            ) from None
+
+
+def _match_shapefile_stems(root: Path) -> None:
+    """Rename shapefile parts whose stem differs only in capitals from their .shp's.
+
+    GDAL finds "HAZARDS.SHX" or "hazards.shx" beside "hazards.shp", but not "Hazards.shx".
+    """
+    for folder, _dirs, files in os.walk(root):
+        by_lower = {name.lower(): name for name in files}
+        for shp in (name for name in files if name.lower().endswith(".shp")):
+            stem = shp[:-4]
+            for ext in SHAPEFILE_SIDECARS:
+                actual = by_lower.get((stem + ext).lower())
+                if actual is None or actual in (stem + ext, stem + ext.upper()):
+                    continue
+                os.rename(os.path.join(folder, actual), os.path.join(folder, stem + ext))

@@ -1,0 +1,179 @@
+"""The exchange template's fields (docs/design.md §6): one table, and how each type is read.
+
+Every part of ims that knows the template takes its fields from here: the blank template
+files (``blank_template``), validation (``validate``), turning rows into records
+(``records``) and the sample data generator (``ims.sample``). A field has a name (at most
+10 characters, the limit of shapefiles), a type, whether it is required, its allowed
+values (a code field) and what it means.
+
+The parsers below read one cell of a type; a value that cannot be read raises
+``InvalidRequest`` saying where.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final
+
+from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+from ims.errors import InvalidRequest
+
+REFERENCE_MAX = 100  # characters of a hazard or release reference (the database's limit)
+
+
+class FieldType(StrEnum):
+    """What a field holds, and so how a cell of it is read and stored in a file."""
+
+    REFERENCE = "reference"  # text of at most REFERENCE_MAX characters, none invisible
+    CODE = "code"  # one of the field's allowed values (operators' synonyms accepted)
+    DATE = "date"  # ISO 8601 text, YYYY-MM-DD (shapefiles have no reliable date type)
+    YEAR = "year"  # a year of use, 1900–2100
+    QUANTITIES = "quantities"  # TYPE:QTY;TYPE:QTY, types from the munition reference list
+    ORGANISATION = "organisation"  # a name from the reference list of organisations
+    NUMBER = "number"
+
+
+class Required(StrEnum):
+    """Whether a feature must give a field a value."""
+
+    ALWAYS = "always"
+    NEW_HAZARD = "new hazard"  # a hazard's first feature (no `revised` date), not a revision
+    NO = "no"
+
+
+Codes = type[HazardStatus] | type[Contamination] | type[ReleaseMethod]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of the exchange template."""
+
+    name: str
+    type: FieldType
+    required: Required
+    description: str
+    codes: Codes | None = None  # a code field's allowed values
+
+    @property
+    def allowed(self) -> tuple[str, ...]:
+        """The values a code field stores (empty for other types)."""
+        return tuple(code.value for code in self.codes) if self.codes is not None else ()
+
+    def is_required(self, *, new: bool = True) -> bool:
+        """Whether a feature must give a value; ``new``: it records a new hazard."""
+        return self.required is Required.ALWAYS or (self.required is Required.NEW_HAZARD and new)
+
+    def parse_code(self, text: str) -> StrEnum:
+        """A code field's value as written by an operator (synonyms and any case accepted)."""
+        if self.codes is None:
+            raise TypeError(f"{self.name} is not a code field")
+        return self.codes.parse(text)
+
+
+_T = FieldType
+HAZARDS: Final = (
+    Field("hazard_id", _T.REFERENCE, Required.ALWAYS,
+          "national reference, unique, at most 100 characters"),
+    Field("status", _T.CODE, Required.NEW_HAZARD,
+          "SHA or CHA (suspected/confirmed, any case)", HazardStatus),
+    Field("contam", _T.CODE, Required.NO, "CMR (default), APM, ATM, ERW", Contamination),
+    Field("recorded", _T.DATE, Required.NEW_HAZARD, "date the area was recorded"),
+    Field("revised", _T.DATE, Required.NO,
+          "for a hazard already recorded: the date this revision takes effect"),
+    Field("used_from", _T.YEAR, Required.NO, "first year of use, where known"),
+    Field("used_to", _T.YEAR, Required.NO, "last year of use, where known"),
+    Field("munitions", _T.QUANTITIES, Required.NO, "estimated remnants, TYPE:QTY;TYPE:QTY"),
+    Field("marked", _T.DATE, Required.NO, "date marked or fenced"),
+    Field("operator", _T.ORGANISATION, Required.NO, "the recording organisation"),
+)  # fmt: skip
+RELEASES: Final = (
+    Field("release_id", _T.REFERENCE, Required.ALWAYS, "unique reference"),
+    Field("hazard_id", _T.REFERENCE, Required.ALWAYS,
+          "the hazard the land is released from"),
+    Field("method", _T.CODE, Required.ALWAYS,
+          "cancelled, reduced or cleared (NTS, TS, clearance)", ReleaseMethod),
+    Field("released", _T.DATE, Required.ALWAYS, "completion date"),
+    Field("operator", _T.ORGANISATION, Required.NO, "the organisation that did the work"),
+    Field("items", _T.QUANTITIES, Required.NO, "remnants found and destroyed, TYPE:QTY;…"),
+    Field("area_m2", _T.NUMBER, Required.NO,
+          "the operator's stated area (compared, never counted)"),
+)  # fmt: skip
+TEMPLATES: Final = {"hazards": HAZARDS, "releases": RELEASES}
+
+HAZARD_FIELDS: Final = tuple(f.name for f in HAZARDS)
+RELEASE_FIELDS: Final = tuple(f.name for f in RELEASES)
+
+
+def by_name(fields: tuple[Field, ...]) -> dict[str, Field]:
+    """A template's fields by name."""
+    return {f.name: f for f in fields}
+
+
+# --------------------------------------------------------------------------- reading cells
+
+
+def blank(value: Any) -> bool:
+    """Whether a cell is empty (None, NaN, NaT or only spaces)."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return str(value).strip() in ("", "NaT", "nan", "None")
+
+
+def cell_text(value: Any) -> str | None:
+    """A cell as trimmed text; empty gives None."""
+    return None if blank(value) else str(value).strip()
+
+
+def parse_quantities(value: Any, *, where: str) -> dict[str, int]:
+    """Read ``TYPE:QTY;TYPE:QTY`` (e.g. ``BLU-26:120;M42:40``) into a dict."""
+    if blank(value):
+        return {}
+    result: dict[str, int] = {}
+    for part in str(value).split(";"):
+        part = part.strip()
+        if not part:
+            continue
+        code, sep, qty = part.rpartition(":")
+        if not sep or not code.strip():
+            raise InvalidRequest(f"{where}: {part!r} is not TYPE:QUANTITY")
+        try:
+            n = int(qty.strip())
+        except ValueError:
+            raise InvalidRequest(f"{where}: quantity {qty!r} of {code!r} is not a number") from None
+        if n < 0:
+            raise InvalidRequest(f"{where}: quantity of {code!r} is negative")
+        result[code.strip()] = result.get(code.strip(), 0) + n
+    return result
+
+
+def parse_date(value: Any, *, where: str) -> dt.date | None:
+    """Read an ISO 8601 date (or a date/datetime object); empty gives None."""
+    if blank(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise InvalidRequest(f"{where}: {text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def parse_year(value: Any, *, where: str) -> int | None:
+    """Read a year of use; empty gives None."""
+    if blank(value):
+        return None
+    try:
+        year = int(float(value))
+    except ValueError:
+        raise InvalidRequest(f"{where}: {value!r} is not a year") from None
+    if not 1900 <= year <= 2100:
+        raise InvalidRequest(f"{where}: year {year} is out of range")
+    return year

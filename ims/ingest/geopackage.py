@@ -1,0 +1,138 @@
+"""A GeoPackage's structure, read safely: it is a SQLite database that could hold SQL to run.
+
+Its structure is read with SQLite itself first (which runs nothing), SQL views, virtual
+tables and computed columns are refused, and GDAL opens it listing only its registered
+layers, with the options below.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pyogrio
+
+from ims.errors import InvalidUpload
+from ims.ingest.archive import ACCEPTED
+
+# What GDAL may do when it opens an uploaded GeoPackage (it is read-only, so triggers never
+# fire). Listing a GeoPackage's layers makes GDAL prepare a statement over every table and
+# view, which runs a view's SQL: LIST_ALL_TABLES=NO keeps it to the registered layers (and
+# ims lists those itself, with SQLite, and opens only the chosen one). The configuration
+# options keep SQL functions and virtual tables from reaching other files or URLs, load no
+# SQLite extension and run no extra PRAGMA (these can only be set by whoever runs ims, but
+# an upload is never the place for them).
+GPKG_OPEN_OPTIONS = {"LIST_ALL_TABLES": "NO"}
+_GDAL_CONFIG: dict[str, str | None] = {
+    "OGR_SQLITE_ALLOW_EXTERNAL_ACCESS": "NO",
+    "ALLOW_VIRTUAL_OGR_FROM_TRIGGER_AND_VIEW": "NO",
+    "OGR_SQLITE_LIST_VIRTUAL_OGR": "NO",
+    "OGR_SQLITE_LOAD_EXTENSIONS": None,
+    "OGR_SQLITE_PRAGMA": None,
+    "OGR_GPKG_FOREIGN_KEY_CHECK": "NO",  # a check over every table, not needed to read one
+}
+pyogrio.set_gdal_config_options(_GDAL_CONFIG)
+_GPKG_SIDECARS = ("-wal", "-journal", "-shm")  # a database still being written
+_INSPECT_S = 5.0  # reading a GeoPackage's structure with SQLite takes milliseconds
+
+
+def geopackage_layers(
+    path: Path, display: str, make_room: Callable[[int, str], None]
+) -> list[tuple[str, bool]]:
+    """The layers a GeoPackage registers, (name, has a geometry column), read with SQLite.
+
+    ``make_room(count, display)`` is told how many layers the file holds before they are
+    listed (it raises when the upload may not hold so many). A GeoPackage that comes with
+    the files of a database still being written is refused.
+
+    SQLite reads the schema and two small tables here and runs nothing of the file's (the
+    database is opened read-only and immutable, untrusted schema, and the whole look is cut
+    off after a few seconds). A layer that is an SQL view, a virtual table or has computed
+    columns is refused: reading it would run SQL written by whoever made the file.
+    """
+    for suffix in _GPKG_SIDECARS:
+        if path.with_name(path.name + suffix).exists():
+            raise InvalidUpload(
+                f"{display} comes with {path.name + suffix}: the GeoPackage was still being "
+                "written; close it in the program that made it and upload it again"
+            )
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    deadline = time.monotonic() + _INSPECT_S
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=0)) as db:
+            db.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+            db.execute("PRAGMA trusted_schema = OFF")
+            db.execute("PRAGMA query_only = ON")
+            return _registered_layers(db, display, make_room)
+    except sqlite3.Error as exc:
+        if time.monotonic() > deadline:
+            raise InvalidUpload(
+                f"{display}: its structure could not be read within {_INSPECT_S:.0f} s; ims "
+                "refuses it"
+            ) from None
+        raise InvalidUpload(
+            f"{display} cannot be read as a GeoPackage ({exc}): it may be damaged or only "
+            "partly uploaded"
+        ) from None
+
+
+def _registered_layers(
+    db: sqlite3.Connection, display: str, make_room: Callable[[int, str], None]
+) -> list[tuple[str, bool]]:
+    """The registered layers, from the schema and gpkg_contents; anything that runs SQL refused."""
+    objects = {
+        str(name).lower(): (str(kind), str(sql or ""))
+        for kind, name, sql in db.execute("SELECT type, name, sql FROM sqlite_master")
+    }
+    if objects.get("gpkg_contents", ("",))[0] != "table":
+        raise InvalidUpload(
+            f"{display} is an SQLite database but not a GeoPackage (it has no gpkg_contents "
+            f"table): ims accepts {ACCEPTED}"
+        )
+    for name, (kind, _) in sorted(objects.items()):
+        if name.startswith("gpkg") and kind == "view":  # GDAL reads these tables on opening
+            raise InvalidUpload(
+                f"{display}: its GeoPackage table {name} is an SQL view; ims refuses it, as "
+                "reading it would run SQL from the file"
+            )
+    kinds = "lower(data_type) IN ('features', 'attributes')"
+    (count,) = db.execute(f"SELECT count(*) FROM gpkg_contents WHERE {kinds}").fetchone()
+    make_room(int(count), display)
+    geometry_tables: set[str] = set()
+    if objects.get("gpkg_geometry_columns", ("",))[0] == "table":
+        geometry_tables = {
+            str(name).lower() for (name,) in db.execute(
+                "SELECT table_name FROM gpkg_geometry_columns WHERE column_name IS NOT NULL"
+            )
+        }  # fmt: skip
+    layers = []
+    for (table_name,) in db.execute(f"SELECT table_name FROM gpkg_contents WHERE {kinds}"):
+        name = str(table_name)
+        kind, sql = objects.get(name.lower(), ("", ""))
+        where = f"{display}, layer {name!r}"
+        if kind == "view":
+            raise InvalidUpload(
+                f"{where} is an SQL view, not a table: ims does not read views, as reading "
+                "one runs SQL from the file; export the layer as a table and upload it again"
+            )
+        if kind != "table":
+            raise InvalidUpload(f"{where} is listed in the GeoPackage but has no table")
+        if re.match(r"\s*CREATE\s+VIRTUAL\s+TABLE", sql, re.IGNORECASE):
+            raise InvalidUpload(
+                f"{where} is a virtual table, not a table of data: ims refuses it; export "
+                "the layer as an ordinary table"
+            )
+        quoted = name.replace('"', '""')
+        columns = db.execute(f'PRAGMA table_xinfo("{quoted}")').fetchall()
+        computed = [str(c[1]) for c in columns if c[6] == 2]  # generated, computed on read
+        if computed:
+            raise InvalidUpload(
+                f"{where} has computed columns ({', '.join(computed)}): ims refuses them, as "
+                "reading one runs SQL from the file; export the layer with plain columns"
+            )
+        layers.append((name, name.lower() in geometry_tables))
+    return layers

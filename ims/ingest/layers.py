@@ -1,0 +1,313 @@
+"""The vector layers of an upload: listed without opening them, and the one to import chosen.
+
+    list_layers()  the vector layers in an extracted directory or a single file
+    choose_layer() the layer to import: by name, by kind, or the only one
+    describe()     the chosen layer's feature count and driver (the one layer opened)
+
+Layers are listed once, never opened one by one, and counted against the limit on layers
+before the work they would multiply: shapefiles from their headers, GeoPackages with
+SQLite (``geopackage``), KML and GeoJSON in one pass of GDAL over the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import struct
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyogrio
+
+from ims.errors import InvalidUpload, UploadTooLarge
+from ims.ingest.archive import ACCEPTED, SHAPEFILE_SIDECARS, SHP_FILE_CODE, is_junk, sniff
+from ims.ingest.geopackage import GPKG_OPEN_OPTIONS, geopackage_layers
+from ims.ingest.limits import UploadLimits
+
+# GDAL's driver names, as ims names the formats.
+_DRIVERS = {
+    "ESRI Shapefile": "ESRI Shapefile",
+    "GPKG": "GPKG",
+    "GeoJSON": "GeoJSON",
+    "GeoJSONSeq": "GeoJSON",
+    "KML": "KML",
+    "LIBKML": "KML",
+}
+_LAYER_SUFFIXES = {".shp", ".gpkg", ".kml", ".kmz", ".geojson"}  # .json: often metadata
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One vector layer found in an upload."""
+
+    name: str  # layer name (shapefile stem, gpkg layer name, …)
+    path: Path  # what to hand to pyogrio
+    layer: str | None  # pyogrio layer argument (gpkg/kml), None for single-layer sources
+    driver: str  # "ESRI Shapefile", "GPKG", "GeoJSON", "KML"
+    feature_count: int | None = None  # known once the layer is opened (the chosen one only)
+
+
+@dataclass
+class _Found:
+    """Layers and non-layers met while scanning a source, counted against the limit."""
+
+    max_layers: int
+    layers: list[tuple[LayerInfo, str]] = field(default_factory=list)  # with display path
+    tables: list[str] = field(default_factory=list)  # layers without geometry
+    others: list[str] = field(default_factory=list)  # files that are not vector layers
+    skipped: list[str] = field(default_factory=list)  # .json files that are not GeoJSON
+    nested_zips: list[str] = field(default_factory=list)
+
+    def room(self) -> int:
+        """How many more layers (or tables) the upload may hold."""
+        return self.max_layers - len(self.layers) - len(self.tables)
+
+    def make_room(self, count: int, where: str) -> None:
+        """Refuse the upload if ``count`` more layers found at ``where`` are too many."""
+        if count > self.room():
+            before = len(self.layers) + len(self.tables)
+            what = f"brings the upload to {before + count:,}" if before else f"holds {count:,}"
+            raise UploadTooLarge(
+                f"{where} {what} layers; the limit is {self.max_layers:,} layers in one "
+                "upload: send the layer you mean on its own"
+            )
+
+
+def list_layers(source: Path, *, max_layers: int = UploadLimits.max_layers) -> list[LayerInfo]:
+    """The vector layers in ``source`` (a directory from unpack, or a single file).
+
+    No layer is opened: their feature counts are left unknown (``None``).
+    """
+    found = _Found(max_layers)
+    if source.is_dir():
+        files: list[tuple[Path, str]] = []
+        for folder, dirs, names in os.walk(source):
+            dirs[:] = sorted(d for d in dirs if d != "__MACOSX")
+            for file_name in sorted(names):
+                path = Path(folder) / file_name
+                files.append((path, f"{source.name}/{path.relative_to(source).as_posix()}"))
+        candidates = sum(
+            1 for path, _ in files if path.suffix.lower() in _LAYER_SUFFIXES
+            and not is_junk([path.name])
+        )  # fmt: skip
+        if candidates > max_layers:  # before a single file is opened
+            raise UploadTooLarge(
+                f"{source.name} holds {candidates:,} map files; the limit is {max_layers:,} "
+                "layers in one upload: send the layer you mean on its own"
+            )
+        for path, display in files:
+            _scan_file(path, display, found, in_folder=True)
+    elif source.is_file():
+        _scan_file(source, source.name, found, in_folder=False)
+    else:
+        raise InvalidUpload(f"{source.name}: no such file or folder")
+    if not found.layers:
+        raise _no_layer_error(source.name, found)
+    return _unique_names(found.layers)
+
+
+def _scan_file(path: Path, display: str, found: _Found, *, in_folder: bool) -> None:
+    ext = path.suffix.lower()
+    if is_junk([path.name]):
+        return
+    if ext == ".shp":
+        _scan_shapefile(path, display, found)
+    elif ext == ".gpkg":
+        _scan_geopackage(path, display, found)
+    elif ext in (".kml", ".kmz"):
+        _scan_gdal(path, display, found, multi=True)
+    elif ext in (".geojson", ".json"):
+        try:
+            _scan_gdal(path, display, found, multi=False)
+        except UploadTooLarge:
+            raise
+        except InvalidUpload:
+            if not in_folder or ext == ".geojson":
+                raise
+            # metadata .json files often travel with the data; they are not layers
+            found.skipped.append(display)
+    elif not in_folder:
+        if ext == ".zip":
+            raise InvalidUpload(f"{path.name} is a zip: unpack it first")
+        sniff(path.name, b"")  # raises the error that says what the file is
+    elif ext == ".zip":
+        found.nested_zips.append(display)
+    else:
+        found.others.append(display)
+
+
+def _no_layer_error(name: str, found: _Found) -> InvalidUpload:
+    if found.tables:
+        return InvalidUpload(
+            f"{', '.join(found.tables)} has no geometry column: it is a table, not a map "
+            f"layer; ims accepts {ACCEPTED}"
+        )
+    detail = ""
+    listed = found.others + found.skipped
+    if listed:
+        shown = ", ".join(p.split("/")[-1] for p in listed[:10])
+        more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
+        detail = f" (it holds {shown}{more})"
+    hint = ""
+    if found.nested_zips:
+        hint = "; a zip inside the zip is not opened: put the layer's files in one zip"
+    elif any(Path(p).suffix.lower() in SHAPEFILE_SIDECARS for p in found.others):
+        hint = "; a shapefile needs its .shp as well as its .shx and .dbf"
+    return InvalidUpload(f"{name} holds no map layer{detail}: ims accepts {ACCEPTED}{hint}")
+
+
+def sibling(shp: Path, ext: str) -> Path | None:
+    """The part of a shapefile with extension ``ext`` beside ``shp`` (any capitals)."""
+    wanted = (shp.stem + ext).lower()
+    for candidate in (shp.with_suffix(ext), shp.with_suffix(ext.upper())):
+        if candidate.is_file():
+            return candidate
+    for candidate in shp.parent.iterdir():
+        if candidate.name.lower() == wanted and candidate.is_file():
+            return candidate
+    return None
+
+
+def _scan_shapefile(shp: Path, display: str, found: _Found) -> None:
+    missing = [shp.stem + ext for ext in (".shx", ".dbf") if sibling(shp, ext) is None]
+    if missing:
+        raise InvalidUpload(
+            f"{display} has no {' and no '.join(missing)} beside it: a shapefile needs "
+            ".shp, .shx and .dbf (with .prj and .cpg when there are some) in the same folder"
+        )
+    for ext in (".shx", ".dbf"):
+        part = sibling(shp, ext)
+        if part is not None and part.name not in (shp.stem + ext, shp.stem + ext.upper()):
+            raise InvalidUpload(
+                f"{display}: its part {part.name} is named with different capitals; "
+                f"rename it {shp.stem + ext}"
+            )
+    with shp.open("rb") as fh:
+        header = fh.read(100)
+    if len(header) < 100 or struct.unpack(">i", header[:4])[0] != SHP_FILE_CODE:
+        raise InvalidUpload(
+            f"{display} is damaged or is not a shapefile: it does not begin with a shapefile "
+            "header; export the layer again"
+        )
+    found.make_room(1, display)
+    if struct.unpack("<i", header[32:36])[0] == 0:  # shape type "null": attributes only
+        found.tables.append(display)
+        return
+    layer = LayerInfo(shp.stem, shp, None, "ESRI Shapefile")
+    found.layers.append((layer, display.removesuffix(shp.suffix)))
+
+
+def _scan_gdal(path: Path, display: str, found: _Found, *, multi: bool) -> None:
+    """KML and GeoJSON: their layers listed by GDAL in one pass over the file."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            listed = pyogrio.list_layers(path)
+    except Exception as exc:  # GDAL reports problems as several exception types
+        raise InvalidUpload(
+            f"{display} cannot be opened as a map layer: {gdal_message(exc, path, display)}"
+        ) from None
+    found.make_room(len(listed), display)
+    driver = "KML" if path.suffix.lower() in (".kml", ".kmz") else "GeoJSON"
+    for layer_name, geometry_type in listed:
+        layer_name = str(layer_name)
+        where = f"{display}, layer {layer_name!r}" if multi else display
+        if geometry_type is None:
+            found.tables.append(where)
+            continue
+        if multi:
+            layer = LayerInfo(layer_name, path, layer_name, driver)
+            label = f"{display}:{layer_name}"
+        else:
+            layer = LayerInfo(path.stem, path, None, driver)
+            label = display.removesuffix(path.suffix)
+        found.layers.append((layer, label))
+
+
+def _scan_geopackage(path: Path, display: str, found: _Found) -> None:
+    for layer_name, has_geometry in geopackage_layers(path, display, found.make_room):
+        where = f"{display}, layer {layer_name!r}"
+        if not has_geometry:
+            found.tables.append(where)
+            continue
+        layer = LayerInfo(layer_name, path, layer_name, "GPKG")
+        found.layers.append((layer, f"{display}:{layer_name}"))
+
+
+def _read_info(
+    path: Path, layer: str | None, display: str, options: dict[str, str]
+) -> dict[str, Any]:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            info: dict[str, Any] = pyogrio.read_info(
+                path, layer=layer, force_feature_count=True, **options
+            )
+    except Exception as exc:  # GDAL reports problems as several exception types
+        raise InvalidUpload(
+            f"{display} cannot be read: {gdal_message(exc, path, display)}"
+        ) from None
+    return info
+
+
+def gdal_message(exc: BaseException, path: Path, display: str) -> str:
+    """GDAL's message without the server's working paths in it."""
+    text = str(exc).strip() or type(exc).__name__
+    # GDAL's advice on driver prefixes is for programmers, not for the person uploading
+    text = re.sub(r"\.?;? ?It might help to specify the correct driver.*$", ".", text, flags=re.S)
+    for long, short in ((str(path), display), (str(path.parent) + os.sep, "")):
+        text = text.replace(long, short)
+    return text
+
+
+def _unique_names(found: list[tuple[LayerInfo, str]]) -> list[LayerInfo]:
+    """The layers, renamed by their path in the upload where two share a name."""
+    counts: dict[str, int] = {}
+    for layer, _ in found:
+        counts[layer.name.lower()] = counts.get(layer.name.lower(), 0) + 1
+    result = []
+    for layer, label in found:
+        if counts[layer.name.lower()] > 1:
+            short = label.split("/", 1)[1] if "/" in label else label
+            layer = LayerInfo(short, layer.path, layer.layer, layer.driver, layer.feature_count)
+        result.append(layer)
+    return result
+
+
+def choose_layer(
+    layers: list[LayerInfo], *, kind: str | None = None, name: str | None = None
+) -> LayerInfo:
+    """The layer to import: the only one, the one named, or the one whose name fits ``kind``."""
+    if not layers:
+        raise InvalidUpload("the upload holds no map layer to choose from")
+    names = ", ".join(repr(layer.name) for layer in layers)
+    if name is not None:
+        matches = [layer for layer in layers if layer.name.lower() == name.strip().lower()]
+        if len(matches) == 1:
+            return matches[0]
+        raise InvalidUpload(f"the upload has no layer named {name!r}; its layers are {names}")
+    if len(layers) == 1:
+        return layers[0]
+    if kind:
+        keyword = kind.strip().lower().removesuffix("s")
+        matches = [layer for layer in layers if keyword in layer.name.lower()]
+        if len(matches) == 1:
+            return matches[0]
+    raise InvalidUpload(
+        f"the upload has {len(layers)} layers ({names}): choose one by its name (e.g. --layer NAME)"
+    )
+
+
+def open_options(layer: LayerInfo) -> dict[str, str]:
+    """The options GDAL opens the layer with (a GeoPackage's keep it to its layers)."""
+    return GPKG_OPEN_OPTIONS if layer.driver == "GPKG" else {}
+
+
+def describe(layer: LayerInfo, where: str) -> LayerInfo:
+    """The layer with its feature count and GDAL's driver: the one layer that is opened."""
+    info = _read_info(layer.path, layer.layer, where, open_options(layer))
+    driver = _DRIVERS.get(str(info["driver"]), layer.driver)
+    return dataclasses.replace(layer, driver=driver, feature_count=int(info["features"]))

@@ -1,0 +1,53 @@
+"""The table of exchange fields (ims.ingest.fields) says what docs/design.md §6 says."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ims.ingest.fields import HAZARDS, RELEASES, Field, Required
+
+DESIGN = Path(__file__).resolve().parents[2] / "docs" / "design.md"
+
+
+def documented() -> dict[str, list[tuple[str, str]]]:
+    """(field, meaning) rows of §6's two tables, a row naming two fields giving both."""
+    section = DESIGN.read_text(encoding="utf-8").split("\n## 6.")[1].split("\n## ")[0]
+    hazards, releases = section.split("\nReleases")
+    tables = {}
+    for kind, part in (("hazards", hazards), ("releases", releases)):
+        rows = re.findall(r"^\| (`[^|]+`) \| (.+) \|$", part, re.MULTILINE)
+        tables[kind] = [(name, meaning) for names, meaning in rows
+                        for name in re.findall(r"`(\w+)`", names)]  # fmt: skip
+    return tables
+
+
+@pytest.mark.parametrize(("kind", "fields"), [("hazards", HAZARDS), ("releases", RELEASES)])
+def test_design_lists_the_fields_of_the_table_in_order(
+    kind: str, fields: tuple[Field, ...]
+) -> None:
+    assert [name for name, _ in documented()[kind]] == [f.name for f in fields]
+
+
+@pytest.mark.parametrize(("kind", "fields"), [("hazards", HAZARDS), ("releases", RELEASES)])
+def test_design_says_which_fields_are_required(kind: str, fields: tuple[Field, ...]) -> None:
+    said = {}
+    for name, meaning in documented()[kind]:
+        if "required for a new hazard" in meaning:
+            said[name] = Required.NEW_HAZARD
+        elif "required" in meaning:
+            said[name] = Required.ALWAYS
+        else:
+            said[name] = Required.NO
+    assert said == {f.name: f.required for f in fields}
+
+
+def test_code_fields_allow_the_values_of_their_enumeration() -> None:
+    allowed = {f.name: f.allowed for f in HAZARDS + RELEASES if f.allowed}
+    assert allowed == {
+        "status": ("SHA", "CHA"),
+        "contam": ("CMR", "APM", "ATM", "ERW"),
+        "method": ("cancelled", "reduced", "cleared"),
+    }
