@@ -85,7 +85,7 @@ Geoms = npt.NDArray[np.object_]
 
 # The package lives in <repo>/ims/sample/, so parents[2] is the repository root: the
 # boundaries ship in the repository (sample_data/boundaries), not inside the package.
-BOUNDARIES_DIR: Final = Path(__file__).resolve().parents[2] / "sample_data" / "boundaries"
+from ims.resources import BOUNDARIES_DIR  # noqa: E402  (the checkout's, or the installed copy)
 
 HAZARD_FIELDS: Final = (
     "hazard_id",
