@@ -122,6 +122,21 @@ class TestServer:
             self.cluster.stop()
 
 
+# What needs a PostgreSQL server: the test cluster (every database fixture depends on
+# ``test_server``) and the clusters tests/db/test_embedded.py starts for itself.
+DATABASE_FIXTURES = frozenset({"test_server", "cluster"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``db`` every test that uses a database, directly or through other fixtures.
+
+    ``pytest -m "not db"`` then runs the rest, without a cluster, as a quick check.
+    """
+    for item in items:
+        if DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
 @pytest.fixture(scope="session")
 def test_server() -> Iterator[TestServer]:
     """The server that holds this run's throw-away databases."""
