@@ -20,9 +20,9 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -31,9 +31,7 @@ from ims.config import get_settings
 from ims.db.embedded import EmbeddedCluster
 from ims.db.migrate import upgrade
 from ims.db.session import app_url, make_engine, make_owner_engine, normalise_url
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
+from tests.utils import REPO_ROOT, ClientAs, session_app, signed_in
 
 # Organisations the tests' files and uploads name (the demo's operators among them).
 TEST_ORGANISATIONS = ("MAG", "NPA", "UXO Lao", "HALO Trust", "HI", "Army Humanitarian Team 58",
@@ -200,14 +198,6 @@ def _fresh_settings() -> Iterator[None]:
     get_settings.cache_clear()
 
 
-def point_cli_at(monkeypatch: pytest.MonkeyPatch, app: str, owner: str) -> None:
-    """Make ``ims`` use a test database: the application's and the owner's logins."""
-    monkeypatch.setenv("IMS_DATABASE_URL", app)
-    if owner != app:
-        monkeypatch.setenv("IMS_ADMIN_DATABASE_URL", owner)
-    get_settings.cache_clear()
-
-
 @pytest.fixture
 def connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside a transaction that is rolled back after the test."""
@@ -234,18 +224,16 @@ def owner_session(owner_engine: Engine) -> Iterator[Session]:
         trans.rollback()
 
 
-def authorise(client: Any, session: Session, role: str = "admin",
-              organisation: str | None = None) -> str:  # fmt: skip
-    """Make a user of ``role`` with an API token and send it with every request of ``client``.
+@pytest.fixture
+def client_as(session: Session) -> ClientAs:
+    """Clients of one app on the test's session, each signed in as a new user of a role.
 
-    Returns the user name. The user lives in ``session`` (commit it for a committed engine).
+    ``client_as()`` is an admin, ``client_as("reviewer")`` a reviewer, ``client_as("operator",
+    organisation="MAG")`` an operator of MAG (of "Test operator" unless said).
     """
-    from ims.db import accounts
+    app = session_app(session)
 
-    if role == "operator" and organisation is None:
-        organisation = "Test operator"
-    name = f"test-{role}-{secrets.token_hex(3)}"
-    accounts.create_user(session, name, role, organisation=organisation, by="tests")
-    _, secret = accounts.create_token(session, name, "tests", by="tests")
-    client.headers["Authorization"] = f"Bearer {secret}"
-    return name
+    def client(role: str = "admin", *, organisation: str | None = None) -> TestClient:
+        return signed_in(app, session, role, organisation=organisation)
+
+    return client
