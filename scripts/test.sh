@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 say "ruff and codespell"
-.venv/bin/ruff check ims map_ui tests migrations bench
-.venv/bin/ruff format --check ims map_ui tests bench
+.venv/bin/ruff check ims map_ui tests migrations bench setup.py
+.venv/bin/ruff format --check ims map_ui tests bench setup.py
 .venv/bin/codespell  # what it skips and allows: [tool.codespell] in pyproject.toml
 say "mypy"
 .venv/bin/mypy ims map_ui
