@@ -192,6 +192,19 @@ def committed_owner_engine(committed_database: str) -> Iterator[Engine]:
 
 
 @pytest.fixture(autouse=True)
+def _no_cluster_outside_db_tests(request: pytest.FixtureRequest,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A test not marked ``db`` that would start a cluster (ims's default one, say) fails."""
+    if request.node.get_closest_marker("db") is None:
+
+        def refuse(cluster: EmbeddedCluster) -> bool:
+            raise AssertionError(f"a test not marked db started a cluster in {cluster.home}")
+
+        monkeypatch.setattr(EmbeddedCluster, "init", refuse)
+        monkeypatch.setattr(EmbeddedCluster, "start", refuse)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_settings() -> Iterator[None]:
     """Settings read from the environment a test set are forgotten after it."""
     yield
