@@ -10,6 +10,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ims.resources import default_data_dir
+
 
 class Settings(BaseSettings):
     """Every setting ims reads; each can be given as ``IMS_<NAME>`` in the environment."""
@@ -28,7 +30,9 @@ class Settings(BaseSettings):
         "the owner's login and ims only sets the role ims_app (a warning in `ims db status`)",
     )
     data_dir: Path = Field(
-        default=Path(".ims"), description="where the embedded cluster keeps its files"
+        default_factory=default_data_dir,
+        description="where the embedded cluster keeps its files (default: .ims in a checkout; "
+        "installed, $XDG_DATA_HOME/ims, i.e. ~/.local/share/ims)",
     )
     service_user: str = Field(
         default="postgres",

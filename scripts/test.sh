@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up with the development tools, then run every check: ruff, mypy and the tests
+# Set up with the development tools, then run every check: ruff, codespell, mypy and the tests
 # (on a throw-away PostGIS database that the tests start themselves), the tests in
 # IMS_TEST_WORKERS parallel processes (default 2; 0 runs them in this one).
 # Extra arguments go to pytest.
@@ -7,9 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
-say "ruff"
-.venv/bin/ruff check ims map_ui tests migrations bench
-.venv/bin/ruff format --check ims map_ui tests bench
+say "ruff and codespell"
+.venv/bin/ruff check ims map_ui tests migrations bench setup.py
+.venv/bin/ruff format --check ims map_ui tests bench setup.py
+.venv/bin/codespell  # what it skips and allows: [tool.codespell] in pyproject.toml
 say "mypy"
 .venv/bin/mypy ims map_ui
 say "pytest"

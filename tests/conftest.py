@@ -20,9 +20,9 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -31,9 +31,7 @@ from ims.config import get_settings
 from ims.db.embedded import EmbeddedCluster
 from ims.db.migrate import upgrade
 from ims.db.session import app_url, make_engine, make_owner_engine, normalise_url
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
+from tests.utils import REPO_ROOT, ClientAs, session_app, signed_in
 
 # Organisations the tests' files and uploads name (the demo's operators among them).
 TEST_ORGANISATIONS = ("MAG", "NPA", "UXO Lao", "HALO Trust", "HI", "Army Humanitarian Team 58",
@@ -122,6 +120,21 @@ class TestServer:
             self.cluster.stop()
 
 
+# What needs a PostgreSQL server: the test cluster (every database fixture depends on
+# ``test_server``) and the clusters tests/db/test_embedded.py starts for itself.
+DATABASE_FIXTURES = frozenset({"test_server", "cluster"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``db`` every test that uses a database, directly or through other fixtures.
+
+    ``pytest -m "not db"`` then runs the rest, without a cluster, as a quick check.
+    """
+    for item in items:
+        if DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
 @pytest.fixture(scope="session")
 def test_server() -> Iterator[TestServer]:
     """The server that holds this run's throw-away databases."""
@@ -179,17 +192,22 @@ def committed_owner_engine(committed_database: str) -> Iterator[Engine]:
 
 
 @pytest.fixture(autouse=True)
+def _no_cluster_outside_db_tests(request: pytest.FixtureRequest,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """A test not marked ``db`` that would start a cluster (ims's default one, say) fails."""
+    if request.node.get_closest_marker("db") is None:
+
+        def refuse(cluster: EmbeddedCluster) -> bool:
+            raise AssertionError(f"a test not marked db started a cluster in {cluster.home}")
+
+        monkeypatch.setattr(EmbeddedCluster, "init", refuse)
+        monkeypatch.setattr(EmbeddedCluster, "start", refuse)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_settings() -> Iterator[None]:
     """Settings read from the environment a test set are forgotten after it."""
     yield
-    get_settings.cache_clear()
-
-
-def point_cli_at(monkeypatch: pytest.MonkeyPatch, app: str, owner: str) -> None:
-    """Make ``ims`` use a test database: the application's and the owner's logins."""
-    monkeypatch.setenv("IMS_DATABASE_URL", app)
-    if owner != app:
-        monkeypatch.setenv("IMS_ADMIN_DATABASE_URL", owner)
     get_settings.cache_clear()
 
 
@@ -219,18 +237,16 @@ def owner_session(owner_engine: Engine) -> Iterator[Session]:
         trans.rollback()
 
 
-def authorise(client: Any, session: Session, role: str = "admin",
-              organisation: str | None = None) -> str:  # fmt: skip
-    """Make a user of ``role`` with an API token and send it with every request of ``client``.
+@pytest.fixture
+def client_as(session: Session) -> ClientAs:
+    """Clients of one app on the test's session, each signed in as a new user of a role.
 
-    Returns the user name. The user lives in ``session`` (commit it for a committed engine).
+    ``client_as()`` is an admin, ``client_as("reviewer")`` a reviewer, ``client_as("operator",
+    organisation="MAG")`` an operator of MAG (of "Test operator" unless said).
     """
-    from ims.db import accounts
+    app = session_app(session)
 
-    if role == "operator" and organisation is None:
-        organisation = "Test operator"
-    name = f"test-{role}-{secrets.token_hex(3)}"
-    accounts.create_user(session, name, role, organisation=organisation, by="tests")
-    _, secret = accounts.create_token(session, name, "tests", by="tests")
-    client.headers["Authorization"] = f"Bearer {secret}"
-    return name
+    def client(role: str = "admin", *, organisation: str | None = None) -> TestClient:
+        return signed_in(app, session, role, organisation=organisation)
+
+    return client

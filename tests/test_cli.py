@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from ims.cli import app
 from ims.config import get_settings
-from tests.conftest import point_cli_at
+from tests.utils import point_cli_at
 
 runner = CliRunner()
 

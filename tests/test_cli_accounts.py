@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from ims.app import create_app
 from ims.cli import app as cli_app
-from tests.conftest import point_cli_at
+from tests.utils import point_cli_at
 
 
 @pytest.fixture

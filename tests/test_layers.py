@@ -21,7 +21,7 @@ ALLOWED = {
     "ims.api": {"ims.domain", "ims.db", "ims.ingest", "ims.reports", "ims.queries", "ims.jobs"},
     "map_ui": {"ims.domain", "ims.db", "ims.ingest", "ims.reports", "ims.queries", "ims.api"},
 }
-EVERYWHERE = {"ims", "ims.errors", "ims.config", "ims.children"}
+EVERYWHERE = {"ims", "ims.errors", "ims.config", "ims.children", "ims.resources"}
 
 
 def _layer(module: str) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -14,17 +13,21 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import Engine, text
 
 from ims.errors import SetupError
+from ims.resources import ALEMBIC_INI, MIGRATIONS
 
 # PostGIS's own tables (and those of its optional extensions) are not ims's to manage.
 FOREIGN_TABLES = frozenset({"spatial_ref_sys", "topology", "layer"})
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ALEMBIC_INI = REPO_ROOT / "alembic.ini"
 
 
 def alembic_config(url: str | None = None) -> Config:
-    """Alembic configuration for ims's migrations, optionally pinned to ``url``."""
-    cfg = Config(str(ALEMBIC_INI))
-    cfg.set_main_option("script_location", str(REPO_ROOT / "migrations"))
+    """Alembic configuration for ims's migrations, optionally pinned to ``url``.
+
+    From a checkout it reads ``alembic.ini`` (which the ``alembic`` command uses too); an
+    installed ims has none and needs only where its migrations are.
+    """
+    cfg = Config(str(ALEMBIC_INI)) if ALEMBIC_INI is not None else Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
     if url:
         cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg

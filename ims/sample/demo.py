@@ -27,13 +27,13 @@ from ims.domain.enums import Role
 from ims.errors import Conflict
 from ims.ingest import submissions
 from ims.ingest.boundaries import read_boundaries
+from ims.resources import BOUNDARIES_DIR, EXAMPLES_DIR
 from ims.sample.examples import MAG_MAPPING
 from ims.sample.generator import generate
-from ims.sample.provinces import BOUNDARIES_DIR, OPERATORS, load_provinces
+from ims.sample.provinces import OPERATORS, load_provinces
 
 log = logging.getLogger(__name__)
 
-EXAMPLES_DIR = BOUNDARIES_DIR.parent / "examples"
 DEMO_PREFIX = "demo-"
 AUTHORITY = "National Regulatory Authority (demo)"
 

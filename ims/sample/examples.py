@@ -20,11 +20,11 @@ import shapely
 from shapely.affinity import rotate, scale
 from shapely.geometry import Point, Polygon
 
+from ims.resources import EXAMPLES_DIR
 from ims.sample.files import write_zipped_shapefile
 from ims.sample.generator import generate
-from ims.sample.provinces import BOUNDARIES_DIR, load_provinces
+from ims.sample.provinces import load_provinces
 
-EXAMPLES_DIR = BOUNDARIES_DIR.parent / "examples"
 MAG_MAPPING = "hazard_id=HAZ_REF,status=TYPE,recorded=DATE_REC,munitions=ITEMS_EST,operator=ORG"
 VILLAGES = ["ບ້ານນາ", "ບ້ານໂພນສະຫວັນ", "ບ້ານທົ່ງໄຮຫີນ", "ບ້ານຫ້ວຍຊາຍ", "ບ້ານນາດີ", "ບ້ານລາດຫ້ວງ"]
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Final
 
 import geopandas as gpd
@@ -18,11 +17,8 @@ import pyogrio
 import shapely
 from pyproj import Transformer
 
+from ims.resources import BOUNDARIES_DIR
 from ims.sample.shapes import F64, Geoms, Mask, reproject
-
-# The package lives in <repo>/ims/sample/, so parents[2] is the repository root: the
-# boundaries ship in the repository (sample_data/boundaries), not inside the package.
-BOUNDARIES_DIR: Final = Path(__file__).resolve().parents[2] / "sample_data" / "boundaries"
 
 # Share of hazards per province: the historically most bombed provinces hold ~85 %.
 PRIORITY_PROVINCES: Final = {
@@ -69,12 +65,8 @@ BORDER_MARGIN_M: Final = 50.0
 
 
 def load_provinces() -> gpd.GeoDataFrame:
-    """Read the Lao PDR provinces (level 1) shipped in `<repo>/sample_data/boundaries/`.
-
-    The file is found from this module's location (`BOUNDARIES_DIR`, i.e.
-    `Path(__file__).resolve().parents[2] / "sample_data" / "boundaries"`), so it works from
-    a checkout or an editable install, not from a wheel without the repository.
-    """
+    """Read the Lao PDR provinces (level 1) shipped with ims (`ims.resources.BOUNDARIES_DIR`:
+    the checkout's `sample_data/boundaries/`, or the installed package's copy)."""
     frame = pyogrio.read_dataframe(BOUNDARIES_DIR / "LAO_ADM1.geojson")
     return frame.to_crs(4326) if frame.crs is not None else frame.set_crs(4326)
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from fastapi.testclient import TestClient
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy.orm import Session
 
-from ims.api.deps import get_session
-from ims.app import create_app
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.queries.hazards import hazard_view
-from tests.conftest import authorise
+from tests.utils import ClientAs
 
 GEOD = Geod(ellps="WGS84")
 REF = "VTE/2021/001"  # references may hold slashes
@@ -24,14 +21,6 @@ REF = "VTE/2021/001"  # references may hold slashes
 
 def _area(geom: object) -> float:
     return abs(GEOD.geometry_area_perimeter(geom)[0])
-
-
-def _client(session: Session, role: str = "viewer") -> TestClient:
-    app = create_app(session.get_bind())  # type: ignore[arg-type]
-    app.dependency_overrides[get_session] = lambda: session
-    client = TestClient(app)
-    authorise(client, session, role)
-    return client
 
 
 @pytest.fixture
@@ -70,9 +59,9 @@ def seeded(session: Session) -> None:
 
 
 def test_a_hazard_reads_as_its_page_shows_it_with_geodesic_figures(
-    session: Session, seeded: None
+    session: Session, seeded: None, client_as: ClientAs
 ) -> None:
-    body = _client(session).get(f"/api/v1/hazards/{REF}").json()
+    body = client_as("viewer").get(f"/api/v1/hazards/{REF}").json()
     whole = _area(box(102.1, 19.6, 102.11, 19.61))
     cleared = _area(box(102.1, 19.6, 102.105, 19.61))
     assert body["reference"] == REF and body["status"] == "CHA" and not body["closed"]
@@ -87,8 +76,8 @@ def test_a_hazard_reads_as_its_page_shows_it_with_geodesic_figures(
     assert body["figures"] == hazard_view(session, REF).figures  # one function for both
 
 
-def test_a_past_date_shows_the_state_then(session: Session, seeded: None) -> None:
-    body = _client(session).get(f"/api/v1/hazards/{REF}", params={"as_of": "2022-12-31"}).json()
+def test_a_past_date_shows_the_state_then(seeded: None, client_as: ClientAs) -> None:
+    body = client_as("viewer").get(f"/api/v1/hazards/{REF}", params={"as_of": "2022-12-31"}).json()
     assert body["figures"]["remaining_m2"] == pytest.approx(
         _area(box(102.1, 19.6, 102.11, 19.61)), rel=1e-6
     )
@@ -97,17 +86,17 @@ def test_a_past_date_shows_the_state_then(session: Session, seeded: None) -> Non
 
 
 def test_generalised_readers_get_no_geometry(
-    session: Session, seeded: None, monkeypatch: pytest.MonkeyPatch
+    seeded: None, monkeypatch: pytest.MonkeyPatch, client_as: ClientAs
 ) -> None:
     monkeypatch.setenv("IMS_LOCATION_PRIVACY", "true")
-    body = _client(session, "viewer").get(f"/api/v1/hazards/{REF}").json()
+    body = client_as("viewer").get(f"/api/v1/hazards/{REF}").json()
     assert body["boundary"] is None and body["remaining"] is None and body["releases"] == []
-    reviewer = _client(session, "reviewer").get(f"/api/v1/hazards/{REF}").json()
+    reviewer = client_as("reviewer").get(f"/api/v1/hazards/{REF}").json()
     assert reviewer["boundary"] is not None
 
 
-def test_an_unknown_hazard_is_a_clear_404(session: Session, seeded: None) -> None:
-    answer = _client(session).get("/api/v1/hazards/NOPE-1")
+def test_an_unknown_hazard_is_a_clear_404(seeded: None, client_as: ClientAs) -> None:
+    answer = client_as("viewer").get("/api/v1/hazards/NOPE-1")
     assert answer.status_code == 404
     assert answer.headers["content-type"] == "application/problem+json"
     assert "NOPE-1" in answer.json()["detail"]

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi.testclient import TestClient
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy.orm import Session
 
-from ims.api.deps import get_session
-from ims.app import create_app
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
-from tests.conftest import authorise
-
-
-def client_for(session: Session) -> TestClient:
-    """A client whose requests use the test's rolled-back session."""
-    app = create_app(session.get_bind())  # type: ignore[arg-type]
-    app.dependency_overrides[get_session] = lambda: session
-    client = TestClient(app)
-    authorise(client, session)
-    return client
+from tests.utils import ClientAs
 
 
 def seed(session: Session) -> None:
@@ -49,9 +37,9 @@ def seed(session: Session) -> None:
     )
 
 
-def test_article7_json_csv_html(session: Session) -> None:
+def test_article7_json_csv_html(session: Session, client_as: ClientAs) -> None:
     seed(session)
-    client = client_for(session)
+    client = client_as()
     body = client.get("/api/v1/reports/article7", params={"year": 2023}).json()
     assert body["released"][0]["admin_code"] == "P-A"
     assert body["released"][0]["cancelled_m2"] > 0
@@ -61,9 +49,9 @@ def test_article7_json_csv_html(session: Session) -> None:
     assert "<table>" in html.text
 
 
-def test_explain_endpoint_sums_to_the_figure(session: Session) -> None:
+def test_explain_endpoint_sums_to_the_figure(session: Session, client_as: ClientAs) -> None:
     seed(session)
-    client = client_for(session)
+    client = client_as()
     report = client.get("/api/v1/reports/article7", params={"year": 2023}).json()
     got = client.get(
         "/api/v1/reports/article7/explain",
@@ -72,8 +60,8 @@ def test_explain_endpoint_sums_to_the_figure(session: Session) -> None:
     assert abs(got["total"] - report["released"][0]["cancelled_m2"]) < 0.01
 
 
-def test_bad_queries_are_problem_json_naming_the_parameter(session: Session) -> None:
-    client = client_for(session)
+def test_bad_queries_are_problem_json_naming_the_parameter(client_as: ClientAs) -> None:
+    client = client_as()
     for params, where in [
         ({"year": "soon"}, "query.year"),
         ({"year": 2023, "contam": "XYZ"}, "query.contam"),

@@ -14,13 +14,11 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ims.api.deps import get_session
-from ims.app import create_app
 from ims.config import get_settings
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
-from tests.conftest import authorise
+from tests.utils import ClientAs
 
 GEOD = Geod(ellps="WGS84")
 PIXEL_DEG = 1e-4  # a tile pixel at zoom 12 is ~2e-5°; allow a few
@@ -55,7 +53,7 @@ def lon_range(feature: dict[str, Any], z: int, x: int, y: int, extent: int) -> t
 
 
 @pytest.fixture
-def client(session: Session) -> TestClient:
+def client(session: Session, client_as: ClientAs) -> TestClient:
     load_boundaries(session, [
         BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
         BoundaryFeature("P-B", "Province B", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
@@ -68,11 +66,7 @@ def client(session: Session) -> TestClient:
         NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1),
                    box(102.1, 19.6, 102.105, 19.61)),
     ])  # fmt: skip
-    app = create_app(session.get_bind())  # type: ignore[arg-type]
-    app.dependency_overrides[get_session] = lambda: session
-    client = TestClient(app)
-    authorise(client, session)
-    return client
+    return client_as()
 
 
 def get_layer(client: TestClient, layer: str, z: int, x: int, y: int, **params: Any) -> Any:
@@ -222,13 +216,12 @@ def test_an_earlier_dates_tile_follows_a_back_dated_release(
 
 
 def test_location_privacy_gives_viewers_cells_and_no_releases(
-    session: Session, client: TestClient, monkeypatch: pytest.MonkeyPatch
+    session: Session, client: TestClient, client_as: ClientAs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("IMS_LOCATION_PRIVACY", "true")
     get_settings.cache_clear()
     try:
-        viewer = TestClient(client.app)
-        authorise(viewer, session, "viewer")
+        viewer = client_as("viewer")
         cell = get_settings().generalise_m
         merc = Transformer.from_crs(4326, 3857, always_xy=True)
         # H1's point on its remaining ground, and the centre of the 5 km grid cell holding it

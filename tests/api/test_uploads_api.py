@@ -20,38 +20,25 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from ims.api.deps import get_session
 from ims.app import create_app
 from ims.cli import app as cli_app
 from ims.config import get_settings
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
-from ims.jobs import InlineJobs
-from tests.conftest import authorise
 from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.ingest.test_upload_limits import SLOW_SQL, geopackage, many_layers, with_sql
+from tests.utils import ClientAs, authorise, signed_in
 
 LAOS = box(100.0, 13.9, 107.7, 22.5)
 BOWTIE = Polygon([(103.2, 19.4), (103.21, 19.41), (103.21, 19.4), (103.2, 19.41)])
 
 
 @pytest.fixture
-def client(session: Session) -> TestClient:
+def client(session: Session, client_as: ClientAs) -> TestClient:
     load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
                     level=1)  # fmt: skip
     # requests share the test's rolled-back transaction: uploads and approvals run in it
-    app = create_app(session.get_bind(), jobs=InlineJobs())  # type: ignore[arg-type]
-    app.dependency_overrides[get_session] = lambda: session
-    client = TestClient(app)
-    authorise(client, session)
-    return client
-
-
-def other_reviewer(client: TestClient, session: Session) -> TestClient:
-    """A client of another reviewer on the same app: four eyes approve an upload."""
-    reviewer = TestClient(client.app)
-    authorise(reviewer, session, "reviewer")
-    return reviewer
+    return client_as()
 
 
 def good_zip(folder: Path, name: str = "good") -> Path:
@@ -73,7 +60,7 @@ def count(session: Session, table: str) -> int:
 
 
 def test_upload_review_approve_twice_and_the_same_file_again(
-    client: TestClient, session: Session, tmp_path: Path
+    client: TestClient, client_as: ClientAs, session: Session, tmp_path: Path
 ) -> None:
     path = good_zip(tmp_path)
     created = post(client, path, organisation="MAG")
@@ -83,7 +70,7 @@ def test_upload_review_approve_twice_and_the_same_file_again(
     assert body["crs"] == "EPSG:32648" and body["errors"] == 0
     sid = body["id"]
     assert client.get(f"/api/v1/submissions/{sid}").json()["id"] == sid
-    reviewer = other_reviewer(client, session)
+    reviewer = client_as("reviewer")  # four eyes: another user approves
     assert reviewer.post(f"/api/v1/submissions/{sid}/approve").json()["status"] == "approved"
     again = reviewer.post(f"/api/v1/submissions/{sid}/approve")
     assert again.status_code == 200 and again.json()["status"] == "approved"
@@ -94,14 +81,14 @@ def test_upload_review_approve_twice_and_the_same_file_again(
 
 
 def test_errors_block_approval_and_rejection_needs_a_reason(
-    client: TestClient, session: Session, tmp_path: Path
+    client: TestClient, client_as: ClientAs, session: Session, tmp_path: Path
 ) -> None:
     frame = hazard_frame([{"hazard_id": "BAD-1", "status": "dangerous"}], [BOWTIE])
     body = post(client, write_zip(frame, tmp_path, "bad")).json()  # type: ignore[attr-defined]
     codes = {(f["code"], f["row"], f["field"]) for f in body["findings"]}
     assert ("invalid_geometry", 1, "geometry") in codes
     assert ("unknown_value", 1, "status") in codes
-    refused = other_reviewer(client, session).post(f"/api/v1/submissions/{body['id']}/approve")
+    refused = client_as("reviewer").post(f"/api/v1/submissions/{body['id']}/approve")
     assert refused.status_code == 409
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert count(session, "hazard") == 0
@@ -259,7 +246,7 @@ def test_the_same_contract_through_the_worker_processes(
     with TestClient(create_app(committed_engine)) as client:
         with Session(committed_engine) as s, s.begin():
             authorise(client, s)
-            reviewer = other_reviewer(client, s)
+            reviewer = signed_in(client.app, s, "reviewer")
         created = post(client, good_zip(tmp_path), organisation="MAG")
         assert created.status_code == 201, created.text  # type: ignore[attr-defined]
         body = created.json()  # type: ignore[attr-defined]
@@ -286,7 +273,11 @@ def test_the_same_contract_through_the_worker_processes(
 
 
 def test_four_eyes_the_uploader_does_not_approve_their_own_submission(
-    client: TestClient, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    client_as: ClientAs,
+    session: Session,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     sid = post(client, good_zip(tmp_path), organisation="MAG").json()["id"]  # type: ignore[attr-defined]
     own = client.post(f"/api/v1/submissions/{sid}/approve")  # the uploader: an admin
@@ -297,7 +288,7 @@ def test_four_eyes_the_uploader_does_not_approve_their_own_submission(
     monkeypatch.setattr(get_settings(), "allow_self_approval", False)
     frame = hazard_frame([{"hazard_id": "API-3"}], [box(103.4, 19.4, 103.405, 19.405)])
     second = post(client, write_zip(frame, tmp_path, "second"), organisation="MAG").json()  # type: ignore[attr-defined]
-    reviewer = other_reviewer(client, session)
+    reviewer = client_as("reviewer")
     approved = reviewer.post(f"/api/v1/submissions/{second['id']}/approve")
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     actors = session.execute(text(

@@ -22,7 +22,7 @@ from ims.db.audit import ChainReport, verify_chain
 from ims.db.migrate import upgrade
 from ims.db.session import make_owner_engine
 from ims.domain.enums import Role
-from tests.conftest import point_cli_at
+from tests.utils import point_cli_at
 
 
 def activity(engine: Engine, n: int = 3) -> None:

@@ -25,8 +25,8 @@ from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.errors import InvalidRequest
 from ims.reports.article7 import ReportScope, article7
-from tests.conftest import authorise, point_cli_at
 from tests.ingest.test_submissions import hazard_frame, write_zip
+from tests.utils import point_cli_at, signed_in
 
 
 @pytest.fixture
@@ -120,13 +120,11 @@ def test_a_running_server_keeps_working_after_a_restore(
     source_url, _ = databases
     server = make_engine(app_url(source_url))  # the running server's engine and pool
     app = create_app(server)
-    client = TestClient(app)  # uploads
-    reviewer = TestClient(app)  # approves (four eyes)
     try:
         fill(server)
         with Session(server) as session, session.begin():
-            authorise(client, session, "reviewer")
-            authorise(reviewer, session, "reviewer")
+            client = signed_in(app, session, "reviewer")  # uploads
+            reviewer = signed_in(app, session, "reviewer")  # approves (four eyes)
         # a hazard overlapping H1: the approval looks for overlaps (ST_Intersects)
         before = approve(client, reviewer, tmp_path, "H2", box(102.105, 19.6, 102.12, 19.62))
         assert before.status_code == 200, before.text

@@ -10,7 +10,7 @@ from ims.db import reference
 from ims.db.models import AuditEvent, MunitionType
 from ims.domain.enums import Contamination
 from ims.errors import Conflict, InvalidRequest
-from tests.api.test_reports import client_for
+from tests.utils import ClientAs
 
 
 def trail(session: Session) -> list[tuple[str, str, dict | None, dict | None]]:
@@ -76,8 +76,8 @@ def test_organisations_are_added_once(session: Session) -> None:
     assert sorted(set(after) - set(before)) == ["Swiss Foundation for Mine Action"]
 
 
-def test_the_api_and_the_admin_page_keep_the_lists(session: Session) -> None:
-    client = client_for(session)  # an admin
+def test_the_api_and_the_admin_page_keep_the_lists(session: Session, client_as: ClientAs) -> None:
+    client = client_as()  # an admin
     rbk = {"code": "RBK-500", "name": "RBK-500 dispenser", "category": "CMR"}
     made = client.post("/api/v1/reference/munitions", json=rbk)
     assert made.status_code == 200 and made.json()["is_cmr"] is True

@@ -23,7 +23,7 @@ from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history
-from tests.conftest import point_cli_at
+from tests.utils import point_cli_at
 
 
 def record(session: Session) -> None:

@@ -20,7 +20,7 @@ from ims.domain.records import BoundaryFeature
 from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
 from ims.ingest import submissions
 from ims.reports.article7 import ReportScope, article7
-from tests.api.test_reports import client_for
+from tests.utils import ClientAs
 
 LAOS = box(100.0, 13.9, 107.7, 22.5)
 
@@ -264,7 +264,7 @@ def test_organisations_come_from_the_reference_list_never_from_a_name_in_a_file(
 
 
 def test_columns_that_are_not_template_fields_are_kept_and_shown(
-    session: Session, country: None, tmp_path: Path
+    session: Session, country: None, tmp_path: Path, client_as: ClientAs
 ) -> None:
     # Issue 19, item 7: the MAG example's village (BAN) and NOTE columns vanished.
     frame = hazard_frame(
@@ -281,7 +281,7 @@ def test_columns_that_are_not_template_fields_are_kept_and_shown(
     kept = dict(session.execute(text(query + "r.hazard_id")).all())  # type: ignore[arg-type]
     assert kept["KEEP-1"] == {"BAN": "ບ້ານ ນາໂພ", "NOTE": "near the school"}
     assert kept["KEEP-2"] == {"BAN": "Ban Phonsavan"}  # an empty cell is no attribute
-    client = client_for(session)
+    client = client_as()
     page = client.get("/hazards/KEEP-1").text
     assert 'id="attributes"' in page and "ບ້ານ ນາໂພ" in page and "near the school" in page
     review = client.get(f"/submissions/{outcome.submission.id}").text

@@ -21,9 +21,9 @@ from ims.domain.records import HazardChange
 from ims.reports import export
 from ims.reports.article7 import ReportScope
 from ims.reports.history import NotFinalisable, article7_with_history, summary
-from tests.api.test_reports import client_for
 from tests.reports import test_article7
 from tests.reports.test_article7 import CHA, CLR, TOL, geod_box, hazard, release
+from tests.utils import ClientAs
 
 provinces = test_article7.provinces  # two provinces with two districts each
 
@@ -153,9 +153,9 @@ def test_exports_carry_the_history(session: Session, recorded: None) -> None:
 
 
 def test_reviewers_finalise_from_the_api_or_the_page_and_see_what_changed_since(
-    session: Session, recorded: None
+    session: Session, recorded: None, client_as: ClientAs
 ) -> None:
-    client = client_for(session)  # an admin
+    client = client_as()  # an admin
     read = client.get("/api/v1/reports/article7", params={"year": 2022}).json()["history"]
     assert read["finalised"] is False  # reading is not finalising
     page = client.get("/reports", params={"year": 2022}).text

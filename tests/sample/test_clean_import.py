@@ -149,7 +149,6 @@ def test_a_province_too_small_for_its_hazards_still_holds_them() -> None:
 # over them, and the demo takes many minutes instead of seconds.)
 
 
-@pytest.mark.db
 def test_generated_files_are_staged_and_approved_without_errors(
     committed_engine: Engine, tmp_path: Path
 ) -> None:
@@ -172,7 +171,6 @@ def test_generated_files_are_staged_and_approved_without_errors(
     assert tuple(counts) == (data.hazards["hazard_id"].nunique(), len(data.releases))
 
 
-@pytest.mark.db
 def test_the_demo_approves_every_generated_file(committed_engine: Engine) -> None:
     # The demo once left the 2020 and 2021 release files unapproved with an error each.
     with Session(committed_engine) as session, session.begin():

@@ -20,10 +20,10 @@ from ims.db.recording import revise_hazards
 from ims.domain.records import HazardChange
 from ims.ingest import submissions
 from tests.api.test_uploads_api import good_zip
-from tests.conftest import authorise
 from tests.reports.test_article7 import GEOD, geod_box
 from tests.ui import test_pages
 from tests.ui.test_pages import inline_geojson
+from tests.utils import ClientAs
 
 programme = test_pages.programme  # the small programme of the page tests, and its client
 client = test_pages.client
@@ -108,7 +108,7 @@ def test_a_correction_keeps_the_earlier_record_and_dates_still_show_it(
 
 
 def test_reviewers_see_the_hazards_audit_trail_and_viewers_do_not(
-    programme: Session, client: TestClient, tmp_path: Path
+    programme: Session, client: TestClient, client_as: ClientAs, tmp_path: Path
 ) -> None:
     staged = submissions.stage(programme, good_zip(tmp_path), kind="hazards",
                                organisation="MAG", uploaded_by="mag-op")  # fmt: skip
@@ -118,8 +118,7 @@ def test_reviewers_see_the_hazards_audit_trail_and_viewers_do_not(
     trail = re.search(r'id="audit">(.*?)</table>', page, re.S)
     assert trail, "no audit trail for an admin"
     assert "rev-on-duty" in trail.group(1) and "hazard.recorded" in trail.group(1)
-    viewer = TestClient(client.app)
-    authorise(viewer, programme, "viewer")
+    viewer = client_as("viewer")
     seen = viewer.get(f"/hazards/{reference}").text
     assert 'id="audit"' not in seen and "rev-on-duty" not in seen  # nor who recorded it
     assert 'id="records"' in seen
@@ -134,10 +133,9 @@ def private(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
 
 
 def test_with_location_privacy_viewers_get_no_map_and_no_coordinates(
-    programme: Session, client: TestClient, private: None
+    programme: Session, client: TestClient, client_as: ClientAs, private: None
 ) -> None:
-    viewer = TestClient(client.app)
-    authorise(viewer, programme, "viewer")
+    viewer = client_as("viewer")
     page = viewer.get("/hazards/H-CHA").text
     assert 'id="location-hidden"' in page
     assert "data-feature-map" not in page and 'href="/map#' not in page

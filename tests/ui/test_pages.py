@@ -27,8 +27,7 @@ from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
 from ims.ingest import submissions
 from ims.reports.article7 import ReportScope, released, remaining
-from tests.api.test_reports import client_for
-from tests.conftest import authorise
+from tests.utils import ClientAs
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "sample_data" / "examples"
 PAGES = ["/", "/map", "/submissions", "/reports", "/hazards/H-CHA"]
@@ -79,8 +78,8 @@ def programme(session: Session) -> Session:
 
 
 @pytest.fixture
-def client(programme: Session) -> TestClient:
-    return client_for(programme)
+def client(programme: Session, client_as: ClientAs) -> TestClient:
+    return client_as()
 
 
 @pytest.fixture
@@ -277,8 +276,8 @@ def test_reports_page_has_form_1h_and_1i_for_the_chosen_year_and_level(
     assert client.get("/reports", params={"year": "soon"}).status_code == 422
 
 
-def test_pages_answer_on_an_empty_database(session: Session) -> None:
-    client = client_for(session)
+def test_pages_answer_on_an_empty_database(client_as: ClientAs) -> None:
+    client = client_as()
     for path in ("/", "/map", "/submissions", "/reports", "/map/figures"):
         assert client.get(path).status_code == 200, path
     assert "No submissions yet" in client.get("/submissions").text
@@ -326,7 +325,7 @@ def test_the_dashboard_and_the_map_give_one_national_total(
     assert 'id="contam"' in client.get("/map").text  # the map offers the same choice
 
 
-def test_a_programme_of_mines_only_sees_its_mines(session: Session) -> None:
+def test_a_programme_of_mines_only_sees_its_mines(session: Session, client_as: ClientAs) -> None:
     load_boundaries(session, [
         BoundaryFeature("P-A", "Province A", MultiPolygon([box(102, 19, 103, 20)])),
     ], level=1)  # fmt: skip
@@ -334,7 +333,7 @@ def test_a_programme_of_mines_only_sees_its_mines(session: Session) -> None:
         NewHazard("M-1", HazardStatus.CHA, box(102.1, 19.6, 102.12, 19.62), dt.date(2015, 1, 10),
                   Contamination.APM),
     ])  # fmt: skip
-    client = client_for(session)
+    client = client_as()
     assert _card_total(client.get("/").text) != "0.000"
     page = client.get("/reports", params={"year": dt.date.today().year - 1}).text
     assert "<option selected>APM</option>" in page  # not an all-zero CMR table
@@ -345,9 +344,8 @@ def test_a_programme_of_mines_only_sees_its_mines(session: Session) -> None:
     assert cells[4] == "1"  # SHAs, SHA km², CHAs, CHA km², total: the one APM hazard
 
 
-def test_readers_do_not_see_setting_names(programme: Session, client: TestClient) -> None:
-    viewer = TestClient(client.app)
-    authorise(viewer, programme, "viewer")
+def test_readers_do_not_see_setting_names(programme: Session, client_as: ClientAs) -> None:
+    viewer = client_as("viewer")
     page = viewer.get("/").text
     assert "IMS_" not in page and "assumed" in page
 

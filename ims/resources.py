@@ -1,0 +1,58 @@
+"""Where ims's files that are not Python modules live: in a checkout or in an installed ims.
+
+A checkout (and an editable install, which runs from it) keeps the migrations, the
+sample data and ``alembic.ini`` at the top of the repository, beside ``ims/``. A wheel
+(``pip install .``) carries the migrations and the sample data inside the package, as
+``ims/_migrations/`` and ``ims/_sample_data/`` (the mapping is in ``setup.py``); it has no
+``alembic.ini``. Everything that needs one of these files asks this module, so none
+depends on where the repository is.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final
+
+PACKAGE: Final = Path(__file__).resolve().parent
+"""The ``ims`` package's own directory."""
+
+INSTALLED: Final = (PACKAGE / "_migrations").is_dir()
+"""Whether this ims was installed from a wheel (it carries its migrations), not run from a
+checkout."""
+
+_ROOT: Final = PACKAGE.parent  # the repository, when run from a checkout
+
+
+def _shipped(installed: str, checkout: str) -> Path:
+    return PACKAGE / installed if INSTALLED else _ROOT / checkout
+
+
+MIGRATIONS: Final = _shipped("_migrations", "migrations")
+"""The Alembic environment (``env.py``) and its ``versions/``."""
+
+ALEMBIC_INI: Final = None if INSTALLED else _ROOT / "alembic.ini"
+"""The checkout's ``alembic.ini`` (for the ``alembic`` command too); None when installed."""
+
+SAMPLE_DATA: Final = _shipped("_sample_data", "sample_data")
+"""The demo country: ``boundaries/`` (Lao PDR, with their licences) and ``examples/``."""
+
+BOUNDARIES_DIR: Final = SAMPLE_DATA / "boundaries"
+"""The Lao PDR provinces (``LAO_ADM1.geojson``) and districts (``LAO_ADM2.geojson``)."""
+
+EXAMPLES_DIR: Final = SAMPLE_DATA / "examples"
+"""The operator example files the demo stages for review."""
+
+
+def default_data_dir() -> Path:
+    """Where the embedded cluster lives unless ``IMS_DATA_DIR`` says otherwise.
+
+    From a checkout: ``.ims`` in the current directory (``scripts/demo.sh`` runs in the
+    checkout, so there). Installed: the user's data directory, ``$XDG_DATA_HOME/ims``
+    (``~/.local/share/ims``), so every command finds the same database from any directory.
+    """
+    if not INSTALLED:
+        return Path(".ims")
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
+    return base / "ims"
