@@ -1,0 +1,189 @@
+"""``ims users`` and ``ims token``: who may sign in, with which role, and API tokens."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from ims.cli.common import db_session, err, out, reports_errors
+from ims.db.audit import cli_actor
+
+users_app = typer.Typer(help="Users: who may sign in, with which role.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for scripts.", no_args_is_help=True)
+
+
+def _read_password(password_stdin: bool, *, confirm: bool = True) -> str:
+    """A password from standard input (scripts) or asked twice without echo."""
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    value: str = typer.prompt("password (10 characters or more)", hide_input=True,
+                              confirmation_prompt=confirm)  # fmt: skip
+    return value
+
+
+@users_app.command("add")
+@reports_errors
+def users_add(
+    username: Annotated[str, typer.Argument(help="The sign-in name (lower case).")],
+    role: Annotated[str, typer.Option(help="admin, reviewer, operator or viewer.")],
+    organisation: Annotated[
+        str | None, typer.Option("--organisation", "--org", help="Required for operators.")
+    ] = None,
+    full_name: Annotated[str | None, typer.Option("--name", help="The person's name.")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    no_password: Annotated[
+        bool, typer.Option("--no-password", help="No web sign-in (API tokens only).")
+    ] = False,
+) -> None:
+    """Add a user; asks for the password (twice) unless given on standard input."""
+    from ims.db import accounts
+    from ims.domain.enums import Role
+
+    try:
+        parsed = Role.parse(role)
+    except ValueError as exc:
+        from ims.errors import InvalidRequest
+
+        raise InvalidRequest(str(exc)) from None
+    password = None if no_password else _read_password(password_stdin)
+    with db_session() as session, session.begin():
+        user = accounts.create_user(session, username, parsed, organisation=organisation,
+                                    full_name=full_name, password=password,
+                                    by=cli_actor())  # fmt: skip
+        org = user.organisation.name if user.organisation else "no organisation"
+        out.print(f"added {user.username}: {user.role.value}, {org}", highlight=False)
+
+
+@users_app.command("list")
+@reports_errors
+def users_list() -> None:
+    """Every user with role, organisation and state."""
+    from rich.table import Table
+
+    from ims.db import accounts
+
+    with db_session() as session:
+        table = Table(title="Users", title_justify="left")
+        for col in ("User", "Role", "Organisation", "Name", "Added", "State", "Password"):
+            table.add_column(col)
+        for u in accounts.list_users(session):
+            table.add_row(u.username, u.role.value, u.organisation.name if u.organisation else "",
+                          u.full_name or "", f"{u.created_at:%Y-%m-%d}",
+                          f"disabled {u.disabled_at:%Y-%m-%d}" if u.disabled_at else "active",
+                          "set" if u.password_hash else "none (tokens only)")  # fmt: skip
+        out.print(table)
+
+
+@users_app.command("disable")
+@reports_errors
+def users_disable(username: Annotated[str, typer.Argument(help="The user to disable.")]) -> None:
+    """Stop a user signing in (sessions end, tokens stop working); nothing is deleted."""
+    from ims.db import accounts
+
+    with db_session() as session, session.begin():
+        user = accounts.disable_user(session, username, by=cli_actor())
+        out.print(f"{user.username} disabled", highlight=False)
+
+
+@users_app.command("enable")
+@reports_errors
+def users_enable(username: Annotated[str, typer.Argument(help="The user to enable.")]) -> None:
+    """Let a disabled user sign in again."""
+    from ims.db import accounts
+
+    with db_session() as session, session.begin():
+        user = accounts.enable_user(session, username, by=cli_actor())
+        out.print(f"{user.username} enabled", highlight=False)
+
+
+@users_app.command("password")
+@reports_errors
+def users_password(
+    username: Annotated[str, typer.Argument(help="Whose password to set.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+) -> None:
+    """Set a user's password (their open sessions end)."""
+    from ims.db import accounts
+
+    password = _read_password(password_stdin)
+    with db_session() as session, session.begin():
+        accounts.set_password(session, username, password, by=cli_actor())
+        out.print(f"password of {username.lower()} set", highlight=False)
+
+
+@users_app.command("role")
+@reports_errors
+def users_role(
+    username: Annotated[str, typer.Argument(help="Whose role to change.")],
+    role: Annotated[str, typer.Argument(help="admin, reviewer, operator or viewer.")],
+    organisation: Annotated[
+        str | None, typer.Option("--organisation", "--org", help="Required for operators.")
+    ] = None,
+) -> None:
+    """Change a user's role."""
+    from ims.db import accounts
+
+    with db_session() as session, session.begin():
+        user = accounts.set_role(session, username, role, organisation=organisation,
+                                 by=cli_actor())  # fmt: skip
+        out.print(f"{user.username} is now {user.role.value}", highlight=False)
+
+
+@token_app.command("create")
+@reports_errors
+def token_create(
+    username: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for (shown in lists).")],
+    days: Annotated[int | None, typer.Option(help="Expire after this many days.")] = None,
+) -> None:
+    """Make an API token and print it once (send it as `Authorization: Bearer <token>`)."""
+    from ims.db import accounts
+
+    with db_session() as session, session.begin():
+        token, secret = accounts.create_token(session, username, name, days=days,
+                                              by=cli_actor())  # fmt: skip
+        err.print(f"token {token.id} for {token.user.username} ({name}); it is shown only "
+                  "now, keep it like a password:", highlight=False)  # fmt: skip
+        out.print(secret, highlight=False)
+
+
+@token_app.command("list")
+@reports_errors
+def token_list(
+    username: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
+) -> None:
+    """API tokens (never their secrets)."""
+    from rich.table import Table
+
+    from ims.db import accounts
+
+    with db_session() as session:
+        table = Table(title="API tokens", title_justify="left")
+        for col in ("Id", "User", "Name", "Starts", "Created", "Last used", "State"):
+            table.add_column(col)
+        for t in accounts.list_tokens(session, username):
+            state = (f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else
+                     f"expires {t.expires_at:%Y-%m-%d}" if t.expires_at else "active")  # fmt: skip
+            table.add_row(str(t.id), t.user.username, t.name, t.prefix + "…",
+                          f"{t.created_at:%Y-%m-%d}",
+                          f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never",
+                          state)  # fmt: skip
+        out.print(table)
+
+
+@token_app.command("revoke")
+@reports_errors
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id.")]) -> None:
+    """Revoke a token: it stops working at once."""
+    from ims.db import accounts
+
+    with db_session() as session, session.begin():
+        token = accounts.revoke_token(session, token_id, by=cli_actor())
+        out.print(f"token {token.id} ({token.name}, {token.user.username}) revoked",
+                  highlight=False)  # fmt: skip

@@ -1,0 +1,287 @@
+"""``ims report`` and ``ims workplan``: the reports, and the work plan's targets they measure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ims.cli.common import (
+    db_session,
+    emit,
+    err,
+    out,
+    parse_contam,
+    parse_date,
+    reports_errors,
+)
+from ims.config import get_settings
+from ims.db.audit import cli_actor
+
+report_app = typer.Typer(
+    help="Reports: Article 7 tables, Article 4 progress, explanations.", no_args_is_help=True
+)
+workplan_app = typer.Typer(help="Work plans: annual targets per province and method.",
+                           no_args_is_help=True)  # fmt: skip
+
+FORMATS = ("json", "csv", "html")
+BINARY_FORMATS = ("xlsx", "pdf")
+
+
+@report_app.command("article7")
+@reports_errors
+def report_article7(
+    year: Annotated[int, typer.Option(help="Calendar year (as of 31 December).")],
+    level: Annotated[int, typer.Option(help="Admin level: 1 provinces, 2 districts.")] = 1,
+    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    fmt: Annotated[str, typer.Option("--format", help="json, csv, html, xlsx or pdf.")] = "json",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
+    finalise: Annotated[
+        bool,
+        typer.Option(
+            "--finalise",
+            help="Note this report as the one submitted for the year: later productions "
+            "list the corrections recorded since. Once per report; the year must have ended.",
+        ),
+    ] = False,
+) -> None:
+    """Form 1(h) remaining contamination and Form 1(i) land release for a year."""
+    from ims.db.audit import cli_actor
+    from ims.errors import InvalidRequest
+    from ims.reports import export
+    from ims.reports.article7 import ReportScope
+    from ims.reports.history import article7_with_history, summary
+
+    if fmt not in (*FORMATS, *BINARY_FORMATS):
+        raise InvalidRequest(
+            f"unknown format {fmt!r}: use one of {', '.join((*FORMATS, *BINARY_FORMATS))}"
+        )
+    if fmt in BINARY_FORMATS and output is None:
+        raise InvalidRequest(f"--format {fmt} writes a file: give it with -o FILE")
+    scope = ReportScope(level=level, contam=parse_contam(contam))
+    with db_session() as session:
+        report = article7_with_history(session, year, scope, by=cli_actor().name,
+                                       finalise=finalise)  # fmt: skip
+        err.print(summary(report["history"]), highlight=False)
+        if fmt in BINARY_FORMATS:
+            assert output is not None
+            output.write_bytes(export.to_binary(session, report, fmt))
+            err.print(f"wrote {output}", highlight=False)
+            return
+    text_out = {"json": export.to_json, "csv": export.to_csv, "html": export.to_html}[fmt](report)
+    emit(text_out, output)
+
+
+@report_app.command("article4")
+@reports_errors
+def report_article4(
+    baseline: Annotated[str, typer.Option(help="Baseline date (entry into force), ISO.")],
+    as_of: Annotated[str, typer.Option(help="As-of date, ISO.")],
+    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+) -> None:
+    """Article 4.6(d)–(f): area at the baseline, added since, released since, remaining."""
+    import json
+
+    from ims.reports.article7 import article4
+
+    with db_session() as session:
+        result = article4(
+            session,
+            parse_date(baseline, "--baseline"),
+            parse_date(as_of, "--as-of"),
+            parse_contam(contam),
+        )
+    emit(json.dumps(result, indent=2), None)
+
+
+@report_app.command("progress")
+@reports_errors
+def report_progress(
+    last_year: Annotated[
+        int | None, typer.Option(help="Last year of the series (default: last year).")
+    ] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="Baseline date (default IMS_ARTICLE4_BASELINE).")
+    ] = None,
+    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    fmt: Annotated[str, typer.Option("--format", help="json, csv or png (chart).")] = "json",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
+) -> None:
+    """Article 4 progress year by year: added, released by method, remaining at year end."""
+    import datetime as dt
+    import json
+
+    from ims.errors import InvalidRequest
+    from ims.reports.progress import article4_series, series_csv, series_png
+
+    if fmt not in ("json", "csv", "png"):
+        raise InvalidRequest(f"unknown format {fmt!r}: use json, csv or png")
+    if fmt == "png" and output is None:
+        raise InvalidRequest("--format png writes a file: give it with -o FILE")
+    start = parse_date(baseline, "--baseline") if baseline else get_settings().article4_baseline
+    with db_session() as session:
+        series = article4_series(session, start, last_year or dt.date.today().year - 1,
+                                 parse_contam(contam))  # fmt: skip
+    if fmt == "png":
+        assert output is not None
+        output.write_bytes(series_png(series))
+        err.print(f"wrote {output}", highlight=False)
+        return
+    emit(series_csv(series) if fmt == "csv" else json.dumps(series, indent=2), output)
+
+
+@report_app.command("marking")
+@reports_errors
+def report_marking(
+    as_of: Annotated[str | None, typer.Option(help="As-of date (default: today).")] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="Baseline date (default IMS_ARTICLE4_BASELINE).")
+    ] = None,
+    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+) -> None:
+    """Action 18: open hazards and area marked or fenced, and those not surveyed since the
+    baseline, per province."""
+    import datetime as dt
+    import json
+
+    from ims.reports.progress import marking
+
+    day = parse_date(as_of, "--as-of") if as_of else dt.date.today()
+    start = parse_date(baseline, "--baseline") if baseline else get_settings().article4_baseline
+    with db_session() as session:
+        rows = marking(session, day, start, parse_contam(contam))
+    emit(json.dumps(rows, indent=2), None)
+
+
+@report_app.command("priorities")
+@reports_errors
+def report_priorities(
+    top: Annotated[int | None, typer.Option(help="Only the first N.")] = None,
+    weights: Annotated[
+        Path | None, typer.Option(help='JSON weights, e.g. {"cha": 3, "area": 2}.')
+    ] = None,
+    as_of: Annotated[str | None, typer.Option(help="As-of date (default: today).")] = None,
+    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    fmt: Annotated[str, typer.Option("--format", help="json, csv or xlsx.")] = "json",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
+) -> None:
+    """Action 23: open hazards ranked by a configurable score, for tasking."""
+    import datetime as dt
+    import json
+
+    from ims.errors import InvalidRequest
+    from ims.reports.progress import Weights, priorities
+    from ims.reports.tables import rows_csv, rows_xlsx
+
+    if fmt not in ("json", "csv", "xlsx"):
+        raise InvalidRequest(f"unknown format {fmt!r}: use json, csv or xlsx")
+    if fmt == "xlsx" and output is None:
+        raise InvalidRequest("--format xlsx writes a file: give it with -o FILE")
+    day = parse_date(as_of, "--as-of") if as_of else dt.date.today()
+    with db_session() as session:
+        ranked = priorities(session, day, Weights.load(weights), parse_contam(contam), top)
+    if fmt == "xlsx":
+        assert output is not None
+        output.write_bytes(rows_xlsx(ranked, "Priorities"))
+        err.print(f"wrote {output}", highlight=False)
+        return
+    emit(rows_csv(ranked) if fmt == "csv" else json.dumps(ranked, indent=2), output)
+
+
+@report_app.command("workplan")
+@reports_errors
+def report_workplan(
+    year: Annotated[int, typer.Option(help="The plan's year.")],
+    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+) -> None:
+    """Action 19: target against actual per province and method, and the projection."""
+    import json
+
+    from ims.reports.workplan import workplan_report
+
+    with db_session() as session:
+        result = workplan_report(session, year, parse_contam(contam))
+    emit(json.dumps(result, indent=2), None)
+
+
+@workplan_app.command("import")
+@reports_errors
+def workplan_import(
+    file: Annotated[Path, typer.Argument(help="CSV or XLSX: year, province, method, target_m2.")],
+) -> None:
+    """Record targets from a file; all rows or none (errors name the row and field)."""
+    from ims.reports.workplan import read_targets_file, set_targets
+
+    rows = read_targets_file(file)
+    with db_session() as session, session.begin():
+        n = set_targets(session, rows, where=file.name, by=cli_actor())
+    out.print(f"recorded {n} targets from {file.name}", highlight=False)
+
+
+@report_app.command("explain")
+@reports_errors
+def report_explain(
+    year: Annotated[int, typer.Option(help="Calendar year of the report.")],
+    admin: Annotated[str, typer.Option(help="Admin code, Unassigned or TOTAL.")],
+    column: Annotated[str, typer.Option(help="Column of Form 1(h) or 1(i), e.g. cha_area_m2.")],
+    level: Annotated[int, typer.Option(help="Admin level: 1 or 2.")] = 1,
+    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the hazards and releases that make one figure, with their contributions."""
+    import json
+
+    from ims.reports.article7 import ReportScope
+    from ims.reports.explain import explain
+
+    with db_session() as session:
+        result = explain(
+            session, year, admin, column, ReportScope(level=level, contam=parse_contam(contam))
+        )
+    if as_json:
+        emit(json.dumps(result, indent=2), None)
+        return
+    for row in result["contributions"]:
+        what = " ".join(f"{k}={v}" for k, v in row.items() if k != "value")
+        out.print(f"{row['value']:>16,.1f}  {what}", highlight=False)
+    out.print(
+        f"{result['total']:>16,.1f}  = {column} of {admin} in {year} "
+        f"({len(result['contributions'])} contributions)",
+        highlight=False,
+    )
+
+
+def print_article7(report: dict[str, Any]) -> None:
+    """Form 1(h) and Form 1(i) as tables for the terminal (the national row in bold)."""
+    from rich.table import Table
+
+    rem = Table(title=f"Form 1(h): remaining contamination ({report['contam']}) as of "
+                f"{report['as_of']}", title_justify="left")  # fmt: skip
+    for col in ("Province", "SHAs", "SHA km²", "CHAs", "CHA km²", "Total", "Total km²"):
+        rem.add_column(col, justify="left" if col == "Province" else "right")
+    for row in report["remaining"]:
+        if not row["total_count"] and row["admin_code"] not in ("TOTAL",):
+            continue
+        rem.add_row(row["admin_name"], f"{row['sha_count']:,}", f"{row['sha_area_m2'] / 1e6:,.3f}",
+                    f"{row['cha_count']:,}", f"{row['cha_area_m2'] / 1e6:,.3f}",
+                    f"{row['total_count']:,}", f"{row['total_area_m2'] / 1e6:,.3f}",
+                    style="bold" if row["admin_code"] == "TOTAL" else None)  # fmt: skip
+    out.print(rem)
+    rel = Table(title=f"Form 1(i): land release in {report['year']}", title_justify="left")
+    for col in ("Province", "Cancelled km²", "Reduced km²", "Cleared km²", "Total km²",
+                "Closed", "CMR destroyed"):  # fmt: skip
+        rel.add_column(col, justify="left" if col == "Province" else "right")
+    for row in report["released"]:
+        if not row["total_m2"] and row["admin_code"] != "TOTAL":
+            continue
+        cmr = sum(i["quantity"] for i in row["destroyed"] if i.get("cmr", True))
+        rel.add_row(row["admin_name"], f"{row['cancelled_m2'] / 1e6:,.3f}",
+                    f"{row['reduced_m2'] / 1e6:,.3f}", f"{row['cleared_m2'] / 1e6:,.3f}",
+                    f"{row['total_m2'] / 1e6:,.3f}", f"{row['hazards_closed']:,}", f"{cmr:,}",
+                    style="bold" if row["admin_code"] == "TOTAL" else None)  # fmt: skip
+    out.print(rel)
+    overlap = report["overlap"]
+    out.print(f"dissolved remaining area (overlaps counted once): "
+              f"{overlap['dissolved_area_m2'] / 1e6:,.3f} km²; double counted in the total: "
+              f"{overlap['double_counted_m2'] / 1e6:,.3f} km²", highlight=False)  # fmt: skip

@@ -1,0 +1,28 @@
+"""``ims serve``: the API and the web pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ims.cli.common import database_up, reports_errors
+from ims.config import get_settings
+
+
+@reports_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Serve the API and the web pages."""
+    import uvicorn
+
+    settings = get_settings()
+    database_up(quiet=True)
+    uvicorn.run(
+        "ims.api.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+    )
