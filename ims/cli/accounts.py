@@ -6,9 +6,12 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from ims.cli.common import db_session, err, out, reports_errors
 from ims.db.audit import cli_actor
+from ims.domain.enums import Role
+from ims.errors import InvalidRequest
 
 users_app = typer.Typer(help="Users: who may sign in, with which role.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for scripts.", no_args_is_help=True)
@@ -41,13 +44,10 @@ def users_add(
 ) -> None:
     """Add a user; asks for the password (twice) unless given on standard input."""
     from ims.db import accounts
-    from ims.domain.enums import Role
 
     try:
         parsed = Role.parse(role)
     except ValueError as exc:
-        from ims.errors import InvalidRequest
-
         raise InvalidRequest(str(exc)) from None
     password = None if no_password else _read_password(password_stdin)
     with db_session() as session, session.begin():
@@ -62,8 +62,6 @@ def users_add(
 @reports_errors
 def users_list() -> None:
     """Every user with role, organisation and state."""
-    from rich.table import Table
-
     from ims.db import accounts
 
     with db_session() as session:
@@ -159,8 +157,6 @@ def token_list(
     username: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
 ) -> None:
     """API tokens (never their secrets)."""
-    from rich.table import Table
-
     from ims.db import accounts
 
     with db_session() as session:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from ims.cli.common import database_up, err, out, progress_bar, reports_errors
+from ims.db.audit import verify_chain
 
 audit_app = typer.Typer(help="The audit trail and its seals.", no_args_is_help=True)
 
@@ -27,7 +28,6 @@ def audit_verify(
 
     Exit status: 0 clean, 1 tampering found.
     """
-    from ims.db.audit import verify_chain
     from ims.db.session import make_owner_engine
 
     engine = make_owner_engine(database_up(quiet=True).owner)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import sys
 from collections.abc import Callable, Iterator
@@ -13,7 +14,8 @@ import typer
 from rich.console import Console
 
 from ims.config import get_settings
-from ims.errors import ImsError
+from ims.domain.enums import Contamination
+from ims.errors import ImsError, InvalidRequest
 
 if TYPE_CHECKING:
     from ims.db.session import Logins
@@ -111,9 +113,6 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
 
 def parse_contam(value: str) -> Any:
     """The contamination kind an option names, or a one-line error."""
-    from ims.domain.enums import Contamination
-    from ims.errors import InvalidRequest
-
     try:
         return Contamination.parse(value)
     except ValueError as exc:
@@ -122,10 +121,6 @@ def parse_contam(value: str) -> Any:
 
 def parse_date(value: str, option: str) -> Any:
     """The ISO date an option gives, or a one-line error naming the option."""
-    import datetime as dt
-
-    from ims.errors import InvalidRequest
-
     try:
         return dt.date.fromisoformat(value)
     except ValueError:

@@ -9,6 +9,7 @@ import typer
 
 from ims.cli.common import database_up, db_session, err, out, progress_bar, reports_errors
 from ims.config import get_settings
+from ims.db import audit
 from ims.db.audit import cli_actor
 from ims.errors import ImsError
 
@@ -128,7 +129,6 @@ def db_restore(
     ] = False,
 ) -> None:
     """Replace the database's contents with FILE, in one transaction (all or nothing)."""
-    from ims.db import audit
     from ims.db.backup import restore
     from ims.db.migrate import upgrade
     from ims.db.session import make_owner_engine

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from ims.cli.common import db_session, out, reports_errors
+from ims.db import reference
 from ims.db.audit import cli_actor
 
 reference_app = typer.Typer(
@@ -18,10 +20,6 @@ reference_app = typer.Typer(
 @reports_errors
 def reference_munitions() -> None:
     """Every munition type uploads may name, cluster munition remnants first."""
-    from rich.table import Table
-
-    from ims.db import reference
-
     with db_session() as session:
         table = Table(title="Munition types", title_justify="left")
         for col in ("Code", "Description", "Category", "CMR"):
@@ -42,8 +40,6 @@ def reference_add_munition(
     ] = True,
 ) -> None:
     """Add a munition type, or correct the description of an existing one."""
-    from ims.db import reference
-
     with db_session() as session, session.begin():
         m = reference.add_munition(session, code, name, category, cmr, by=cli_actor())
         out.print(f"munition type {m.code}: {m.name} ({m.category}"
@@ -54,10 +50,6 @@ def reference_add_munition(
 @reports_errors
 def reference_organisations() -> None:
     """Every organisation: the national authority and the operators."""
-    from rich.table import Table
-
-    from ims.db import reference
-
     with db_session() as session:
         table = Table(title="Organisations", title_justify="left")
         for col in ("Name", "Kind", "Added"):
@@ -74,8 +66,6 @@ def reference_add_organisation(
     kind: Annotated[str, typer.Option(help="operator or authority.")] = "operator",
 ) -> None:
     """Add an organisation."""
-    from ims.db import reference
-
     with db_session() as session, session.begin():
         org = reference.add_organisation(session, name, kind, by=cli_actor())
         out.print(f"added {org.name} ({org.kind})", highlight=False)

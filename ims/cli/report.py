@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
 from ims.cli.common import (
     db_session,
@@ -18,6 +21,7 @@ from ims.cli.common import (
 )
 from ims.config import get_settings
 from ims.db.audit import cli_actor
+from ims.errors import InvalidRequest
 
 report_app = typer.Typer(
     help="Reports: Article 7 tables, Article 4 progress, explanations.", no_args_is_help=True
@@ -47,8 +51,6 @@ def report_article7(
     ] = False,
 ) -> None:
     """Form 1(h) remaining contamination and Form 1(i) land release for a year."""
-    from ims.db.audit import cli_actor
-    from ims.errors import InvalidRequest
     from ims.reports import export
     from ims.reports.article7 import ReportScope
     from ims.reports.history import article7_with_history, summary
@@ -81,8 +83,6 @@ def report_article4(
     contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
 ) -> None:
     """Article 4.6(d)–(f): area at the baseline, added since, released since, remaining."""
-    import json
-
     from ims.reports.article7 import article4
 
     with db_session() as session:
@@ -109,10 +109,6 @@ def report_progress(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
 ) -> None:
     """Article 4 progress year by year: added, released by method, remaining at year end."""
-    import datetime as dt
-    import json
-
-    from ims.errors import InvalidRequest
     from ims.reports.progress import article4_series, series_csv, series_png
 
     if fmt not in ("json", "csv", "png"):
@@ -142,9 +138,6 @@ def report_marking(
 ) -> None:
     """Action 18: open hazards and area marked or fenced, and those not surveyed since the
     baseline, per province."""
-    import datetime as dt
-    import json
-
     from ims.reports.progress import marking
 
     day = parse_date(as_of, "--as-of") if as_of else dt.date.today()
@@ -167,10 +160,6 @@ def report_priorities(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
 ) -> None:
     """Action 23: open hazards ranked by a configurable score, for tasking."""
-    import datetime as dt
-    import json
-
-    from ims.errors import InvalidRequest
     from ims.reports.progress import Weights, priorities
     from ims.reports.tables import rows_csv, rows_xlsx
 
@@ -196,8 +185,6 @@ def report_workplan(
     contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
 ) -> None:
     """Action 19: target against actual per province and method, and the projection."""
-    import json
-
     from ims.reports.workplan import workplan_report
 
     with db_session() as session:
@@ -230,8 +217,6 @@ def report_explain(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the hazards and releases that make one figure, with their contributions."""
-    import json
-
     from ims.reports.article7 import ReportScope
     from ims.reports.explain import explain
 
@@ -254,8 +239,6 @@ def report_explain(
 
 def print_article7(report: dict[str, Any]) -> None:
     """Form 1(h) and Form 1(i) as tables for the terminal (the national row in bold)."""
-    from rich.table import Table
-
     rem = Table(title=f"Form 1(h): remaining contamination ({report['contam']}) as of "
                 f"{report['as_of']}", title_justify="left")  # fmt: skip
     for col in ("Province", "SHAs", "SHA km²", "CHAs", "CHA km²", "Total", "Total km²"):

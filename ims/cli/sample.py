@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,8 @@ from ims.cli.common import database_up, db_session, err, out, progress_bar, repo
 from ims.cli.report import print_article7
 from ims.cli.serve import serve
 from ims.config import get_settings
+from ims.db.audit import cli_actor
+from ims.errors import InvalidRequest
 
 sample_app = typer.Typer(help="Generated sample data.", no_args_is_help=True)
 
@@ -24,7 +27,6 @@ def sample_generate(
     fmt: Annotated[str, typer.Option("--format", help="gpkg or shp (zipped).")] = "gpkg",
 ) -> None:
     """Generate a national data set in the exchange template (deterministic by seed)."""
-    from ims.errors import InvalidRequest
     from ims.sample.generator import generate, write
 
     if fmt not in ("gpkg", "shp"):
@@ -48,9 +50,6 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port to serve on.")] = None,
 ) -> None:
     """The main job: database up, demo country loaded (once), Article 7 tables, web pages."""
-    import datetime as dt
-
-    from ims.db.audit import cli_actor
     from ims.reports.article7 import ReportScope
     from ims.reports.history import article7_with_history, summary
     from ims.sample.demo import demo_accounts, load_demo

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,6 +11,7 @@ import typer
 
 from ims.cli.common import db_session, err, out, reports_errors
 from ims.db.audit import cli_actor
+from ims.errors import InvalidUpload
 
 
 @reports_errors
@@ -43,8 +45,6 @@ def import_file(
     from ims.ingest import submissions
 
     if not file.exists():
-        from ims.errors import InvalidUpload
-
         raise InvalidUpload(f"{file}: no such file")
     mapping = submissions.parse_field_map(field_map)
     with db_session() as session, session.begin():
@@ -76,8 +76,7 @@ def import_file(
 
 
 def _print_findings(findings: Sequence[Any], show: int) -> None:
-    from collections import Counter
-
+    """The first SHOW findings in colour (errors red), and how many of each the rest hold."""
     for finding in findings[:show]:
         colour = "red" if finding.blocking else "yellow"
         out.print(f"[{colour}]{finding}[/]", highlight=False)
