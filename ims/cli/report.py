@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -23,14 +24,14 @@ from ims.config import get_settings
 from ims.db.audit import cli_actor
 from ims.errors import InvalidRequest
 
+if TYPE_CHECKING:
+    from ims.reports.formats import Rendered
+
 report_app = typer.Typer(
     help="Reports: Article 7 tables, Article 4 progress, explanations.", no_args_is_help=True
 )
 workplan_app = typer.Typer(help="Work plans: annual targets per province and method.",
                            no_args_is_help=True)  # fmt: skip
-
-FORMATS = ("json", "csv", "html")
-BINARY_FORMATS = ("xlsx", "pdf")
 
 
 @report_app.command("article7")
@@ -51,28 +52,41 @@ def report_article7(
     ] = False,
 ) -> None:
     """Form 1(h) remaining contamination and Form 1(i) land release for a year."""
-    from ims.reports import export
+    from ims.reports import formats
     from ims.reports.article7 import ReportScope
     from ims.reports.history import article7_with_history, summary
 
-    if fmt not in (*FORMATS, *BINARY_FORMATS):
-        raise InvalidRequest(
-            f"unknown format {fmt!r}: use one of {', '.join((*FORMATS, *BINARY_FORMATS))}"
-        )
-    if fmt in BINARY_FORMATS and output is None:
-        raise InvalidRequest(f"--format {fmt} writes a file: give it with -o FILE")
+    _check_format(fmt, formats.ARTICLE7, output)
     scope = ReportScope(level=level, contam=parse_contam(contam))
     with db_session() as session:
         report = article7_with_history(session, year, scope, by=cli_actor().name,
                                        finalise=finalise)  # fmt: skip
         err.print(summary(report["history"]), highlight=False)
-        if fmt in BINARY_FORMATS:
-            assert output is not None
-            output.write_bytes(export.to_binary(session, report, fmt))
-            err.print(f"wrote {output}", highlight=False)
-            return
-    text_out = {"json": export.to_json, "csv": export.to_csv, "html": export.to_html}[fmt](report)
-    emit(text_out, output)
+        # Inside the session: XLSX and PDF read their notes and map from the database.
+        rendered = formats.article7(session, report, fmt)
+    _write(rendered, output)
+
+
+def _check_format(fmt: str, choices: Sequence[str], output: Path | None) -> None:
+    """Refuse a format the report does not come in, and a binary one with no file to go to.
+
+    Before the report is made: ``--finalise`` must not be noted for a report never written.
+    """
+    from ims.reports import formats
+
+    formats.check(fmt, choices)
+    if fmt in formats.BINARY and output is None:
+        raise InvalidRequest(f"--format {fmt} writes a file: give it with -o FILE")
+
+
+def _write(rendered: Rendered, output: Path | None) -> None:
+    """A report on standard output, or in OUTPUT (a binary one always goes to a file)."""
+    if isinstance(rendered.content, bytes):
+        assert output is not None  # _check_format saw to that
+        output.write_bytes(rendered.content)
+        err.print(f"wrote {output}", highlight=False)
+    else:
+        emit(rendered.content, output)
 
 
 @report_app.command("article4")
@@ -109,22 +123,15 @@ def report_progress(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
 ) -> None:
     """Article 4 progress year by year: added, released by method, remaining at year end."""
-    from ims.reports.progress import article4_series, series_csv, series_png
+    from ims.reports import formats
+    from ims.reports.progress import article4_series
 
-    if fmt not in ("json", "csv", "png"):
-        raise InvalidRequest(f"unknown format {fmt!r}: use json, csv or png")
-    if fmt == "png" and output is None:
-        raise InvalidRequest("--format png writes a file: give it with -o FILE")
+    _check_format(fmt, formats.PROGRESS, output)
     start = parse_date(baseline, "--baseline") if baseline else get_settings().article4_baseline
     with db_session() as session:
         series = article4_series(session, start, last_year or dt.date.today().year - 1,
                                  parse_contam(contam))  # fmt: skip
-    if fmt == "png":
-        assert output is not None
-        output.write_bytes(series_png(series))
-        err.print(f"wrote {output}", highlight=False)
-        return
-    emit(series_csv(series) if fmt == "csv" else json.dumps(series, indent=2), output)
+    _write(formats.progress(series, fmt), output)
 
 
 @report_app.command("marking")
@@ -160,22 +167,14 @@ def report_priorities(
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
 ) -> None:
     """Action 23: open hazards ranked by a configurable score, for tasking."""
+    from ims.reports import formats
     from ims.reports.progress import Weights, priorities
-    from ims.reports.tables import rows_csv, rows_xlsx
 
-    if fmt not in ("json", "csv", "xlsx"):
-        raise InvalidRequest(f"unknown format {fmt!r}: use json, csv or xlsx")
-    if fmt == "xlsx" and output is None:
-        raise InvalidRequest("--format xlsx writes a file: give it with -o FILE")
+    _check_format(fmt, formats.PRIORITIES, output)
     day = parse_date(as_of, "--as-of") if as_of else dt.date.today()
     with db_session() as session:
         ranked = priorities(session, day, Weights.load(weights), parse_contam(contam), top)
-    if fmt == "xlsx":
-        assert output is not None
-        output.write_bytes(rows_xlsx(ranked, "Priorities"))
-        err.print(f"wrote {output}", highlight=False)
-        return
-    emit(rows_csv(ranked) if fmt == "csv" else json.dumps(ranked, indent=2), output)
+    _write(formats.priorities(ranked, fmt), output)
 
 
 @report_app.command("workplan")
