@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from ims.cli import accounts, audit, boundaries, db, reference, report, sample, serve, submissions
+from ims.cli.common import command
 from ims.config import configure_logging
 
 app = typer.Typer(
@@ -35,9 +36,9 @@ def main(
     configure_logging("DEBUG" if verbose else None)
 
 
-app.command("import")(submissions.import_file)
-app.command()(serve.serve)
-app.command()(sample.demo)
+command(app, "import")(submissions.import_file)
+command(app)(serve.serve)
+command(app)(sample.demo)
 app.add_typer(db.db_app, name="db")
 app.add_typer(boundaries.boundaries_app, name="boundaries")
 app.add_typer(report.report_app, name="report")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ims.cli.common import db_session, err, out, reports_errors
+from ims.cli.common import command, db_session, err, out
 from ims.db.audit import cli_actor
 from ims.domain.enums import Role
 from ims.errors import InvalidRequest
@@ -26,8 +26,7 @@ def _read_password(password_stdin: bool, *, confirm: bool = True) -> str:
     return value
 
 
-@users_app.command("add")
-@reports_errors
+@command(users_app, "add")
 def users_add(
     username: Annotated[str, typer.Argument(help="The sign-in name (lower case).")],
     role: Annotated[str, typer.Option(help="admin, reviewer, operator or viewer.")],
@@ -58,8 +57,7 @@ def users_add(
         out.print(f"added {user.username}: {user.role.value}, {org}", highlight=False)
 
 
-@users_app.command("list")
-@reports_errors
+@command(users_app, "list")
 def users_list() -> None:
     """Every user with role, organisation and state."""
     from ims.db import accounts
@@ -76,8 +74,7 @@ def users_list() -> None:
         out.print(table)
 
 
-@users_app.command("disable")
-@reports_errors
+@command(users_app, "disable")
 def users_disable(username: Annotated[str, typer.Argument(help="The user to disable.")]) -> None:
     """Stop a user signing in (sessions end, tokens stop working); nothing is deleted."""
     from ims.db import accounts
@@ -87,8 +84,7 @@ def users_disable(username: Annotated[str, typer.Argument(help="The user to disa
         out.print(f"{user.username} disabled", highlight=False)
 
 
-@users_app.command("enable")
-@reports_errors
+@command(users_app, "enable")
 def users_enable(username: Annotated[str, typer.Argument(help="The user to enable.")]) -> None:
     """Let a disabled user sign in again."""
     from ims.db import accounts
@@ -98,8 +94,7 @@ def users_enable(username: Annotated[str, typer.Argument(help="The user to enabl
         out.print(f"{user.username} enabled", highlight=False)
 
 
-@users_app.command("password")
-@reports_errors
+@command(users_app, "password")
 def users_password(
     username: Annotated[str, typer.Argument(help="Whose password to set.")],
     password_stdin: Annotated[
@@ -115,8 +110,7 @@ def users_password(
         out.print(f"password of {username.lower()} set", highlight=False)
 
 
-@users_app.command("role")
-@reports_errors
+@command(users_app, "role")
 def users_role(
     username: Annotated[str, typer.Argument(help="Whose role to change.")],
     role: Annotated[str, typer.Argument(help="admin, reviewer, operator or viewer.")],
@@ -133,8 +127,7 @@ def users_role(
         out.print(f"{user.username} is now {user.role.value}", highlight=False)
 
 
-@token_app.command("create")
-@reports_errors
+@command(token_app, "create")
 def token_create(
     username: Annotated[str, typer.Argument(help="The user the token acts as.")],
     name: Annotated[str, typer.Option(help="What the token is for (shown in lists).")],
@@ -151,8 +144,7 @@ def token_create(
         out.print(secret, highlight=False)
 
 
-@token_app.command("list")
-@reports_errors
+@command(token_app, "list")
 def token_list(
     username: Annotated[str | None, typer.Argument(help="Only this user's tokens.")] = None,
 ) -> None:
@@ -173,8 +165,7 @@ def token_list(
         out.print(table)
 
 
-@token_app.command("revoke")
-@reports_errors
+@command(token_app, "revoke")
 def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id.")]) -> None:
     """Revoke a token: it stops working at once."""
     from ims.db import accounts

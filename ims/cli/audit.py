@@ -6,14 +6,13 @@ from typing import Annotated
 
 import typer
 
-from ims.cli.common import database_up, err, out, progress_bar, reports_errors
+from ims.cli.common import command, database_up, err, out, progress_bar
 from ims.db.audit import verify_chain
 
 audit_app = typer.Typer(help="The audit trail and its seals.", no_args_is_help=True)
 
 
-@audit_app.command("verify")
-@reports_errors
+@command(audit_app, "verify")
 def audit_verify(
     noted: Annotated[
         str | None,

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ims.cli.common import db_session, out, progress_bar, reports_errors
+from ims.cli.common import command, db_session, out, progress_bar
 from ims.db.audit import cli_actor
 
 boundaries_app = typer.Typer(
@@ -15,8 +15,7 @@ boundaries_app = typer.Typer(
 )
 
 
-@boundaries_app.command("load")
-@reports_errors
+@command(boundaries_app, "load")
 def boundaries_load(
     file: Annotated[Path, typer.Argument(help="A vector file of admin polygons (any CRS).")],
     level: Annotated[int, typer.Option(help="1 = provinces, 2 = districts.")],

@@ -42,6 +42,19 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def command(group: typer.Typer, name: str | None = None) -> Callable[[F], F]:
+    """Register a function as a command of GROUP, its ImsErrors reported by `reports_errors`.
+
+    Every command is registered here, so none can show a traceback where the command
+    line promises a one-line error and exit status 2 (docs/design.md §7).
+    """
+
+    def register(func: F) -> F:
+        return group.command(name)(reports_errors(func))
+
+    return register
+
+
 def database_up(*, quiet: bool = False) -> Logins:
     """Start the embedded cluster if needed, migrate to head; how to log in to it."""
     from ims.db.migrate import current_revision, upgrade

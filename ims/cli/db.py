@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ims.cli.common import database_up, db_session, err, out, progress_bar, reports_errors
+from ims.cli.common import command, database_up, db_session, err, out, progress_bar
 from ims.config import get_settings
 from ims.db import audit
 from ims.db.audit import cli_actor
@@ -62,15 +62,13 @@ def _print_status() -> None:
         err.print(f"[bold yellow]warning:[/] {SHARED_LOGIN_WARNING}", highlight=False)
 
 
-@db_app.command("up")
-@reports_errors
+@command(db_app, "up")
 def db_up() -> None:
     """Start the embedded cluster (unless IMS_DATABASE_URL is set), migrate, print the URL."""
     out.print(database_up().app, highlight=False, soft_wrap=True)
 
 
-@db_app.command("migrate")
-@reports_errors
+@command(db_app, "migrate")
 def db_migrate() -> None:
     """Migrate the database to the latest schema (starts nothing)."""
     from ims.db.migrate import upgrade
@@ -87,8 +85,7 @@ def db_migrate() -> None:
     out.print("database migrated to head")
 
 
-@db_app.command("down")
-@reports_errors
+@command(db_app, "down")
 def db_down() -> None:
     """Stop the embedded cluster."""
     from ims.db.session import embedded_cluster
@@ -101,15 +98,13 @@ def db_down() -> None:
     out.print("embedded database stopped" if stopped else "embedded database was not running")
 
 
-@db_app.command("status")
-@reports_errors
+@command(db_app, "status")
 def db_status() -> None:
     """Show where the database is, whether it runs, and its schema revision."""
     _print_status()
 
 
-@db_app.command("backup")
-@reports_errors
+@command(db_app, "backup")
 def db_backup(
     file: Annotated[Path, typer.Argument(help="The backup file to write.")],
 ) -> None:
@@ -120,8 +115,7 @@ def db_backup(
     out.print(f"backed up to {file} ({size / 1e6:,.1f} MB)", highlight=False)
 
 
-@db_app.command("restore")
-@reports_errors
+@command(db_app, "restore")
 def db_restore(
     file: Annotated[Path, typer.Argument(help="A backup made by `ims db backup`.")],
     yes: Annotated[
@@ -149,8 +143,7 @@ def db_restore(
     out.print(f"restored {file}", highlight=False)
 
 
-@db_app.command("verify")
-@reports_errors
+@command(db_app, "verify")
 def db_verify(
     workers: Annotated[
         int | None, typer.Option(help="Processes computing the ledger (default: every core).")

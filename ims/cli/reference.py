@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ims.cli.common import db_session, out, reports_errors
+from ims.cli.common import command, db_session, out
 from ims.db import reference
 from ims.db.audit import cli_actor
 
@@ -16,8 +16,7 @@ reference_app = typer.Typer(
 )
 
 
-@reference_app.command("munitions")
-@reports_errors
+@command(reference_app, "munitions")
 def reference_munitions() -> None:
     """Every munition type uploads may name, cluster munition remnants first."""
     with db_session() as session:
@@ -29,8 +28,7 @@ def reference_munitions() -> None:
         out.print(table)
 
 
-@reference_app.command("add-munition")
-@reports_errors
+@command(reference_app, "add-munition")
 def reference_add_munition(
     code: Annotated[str, typer.Argument(help="The code uploads use, e.g. BLU-26.")],
     name: Annotated[str, typer.Option("--name", help="A description.")],
@@ -46,8 +44,7 @@ def reference_add_munition(
                   f"{', CMR' if m.is_cmr else ''})", highlight=False)  # fmt: skip
 
 
-@reference_app.command("organisations")
-@reports_errors
+@command(reference_app, "organisations")
 def reference_organisations() -> None:
     """Every organisation: the national authority and the operators."""
     with db_session() as session:
@@ -59,8 +56,7 @@ def reference_organisations() -> None:
         out.print(table)
 
 
-@reference_app.command("add-organisation")
-@reports_errors
+@command(reference_app, "add-organisation")
 def reference_add_organisation(
     name: Annotated[str, typer.Argument(help="The organisation's name.")],
     kind: Annotated[str, typer.Option(help="operator or authority.")] = "operator",

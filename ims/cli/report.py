@@ -12,13 +12,13 @@ import typer
 from rich.table import Table
 
 from ims.cli.common import (
+    command,
     db_session,
     emit,
     err,
     out,
     parse_contam,
     parse_date,
-    reports_errors,
 )
 from ims.config import get_settings
 from ims.db.audit import cli_actor
@@ -34,8 +34,7 @@ workplan_app = typer.Typer(help="Work plans: annual targets per province and met
                            no_args_is_help=True)  # fmt: skip
 
 
-@report_app.command("article7")
-@reports_errors
+@command(report_app, "article7")
 def report_article7(
     year: Annotated[int, typer.Option(help="Calendar year (as of 31 December).")],
     level: Annotated[int, typer.Option(help="Admin level: 1 provinces, 2 districts.")] = 1,
@@ -89,8 +88,7 @@ def _write(rendered: Rendered, output: Path | None) -> None:
         emit(rendered.content, output)
 
 
-@report_app.command("article4")
-@reports_errors
+@command(report_app, "article4")
 def report_article4(
     baseline: Annotated[str, typer.Option(help="Baseline date (entry into force), ISO.")],
     as_of: Annotated[str, typer.Option(help="As-of date, ISO.")],
@@ -109,8 +107,7 @@ def report_article4(
     emit(json.dumps(result, indent=2), None)
 
 
-@report_app.command("progress")
-@reports_errors
+@command(report_app, "progress")
 def report_progress(
     last_year: Annotated[
         int | None, typer.Option(help="Last year of the series (default: last year).")
@@ -134,8 +131,7 @@ def report_progress(
     _write(formats.progress(series, fmt), output)
 
 
-@report_app.command("marking")
-@reports_errors
+@command(report_app, "marking")
 def report_marking(
     as_of: Annotated[str | None, typer.Option(help="As-of date (default: today).")] = None,
     baseline: Annotated[
@@ -154,8 +150,7 @@ def report_marking(
     emit(json.dumps(rows, indent=2), None)
 
 
-@report_app.command("priorities")
-@reports_errors
+@command(report_app, "priorities")
 def report_priorities(
     top: Annotated[int | None, typer.Option(help="Only the first N.")] = None,
     weights: Annotated[
@@ -177,8 +172,7 @@ def report_priorities(
     _write(formats.priorities(ranked, fmt), output)
 
 
-@report_app.command("workplan")
-@reports_errors
+@command(report_app, "workplan")
 def report_workplan(
     year: Annotated[int, typer.Option(help="The plan's year.")],
     contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
@@ -191,8 +185,7 @@ def report_workplan(
     emit(json.dumps(result, indent=2), None)
 
 
-@workplan_app.command("import")
-@reports_errors
+@command(workplan_app, "import")
 def workplan_import(
     file: Annotated[Path, typer.Argument(help="CSV or XLSX: year, province, method, target_m2.")],
 ) -> None:
@@ -205,8 +198,7 @@ def workplan_import(
     out.print(f"recorded {n} targets from {file.name}", highlight=False)
 
 
-@report_app.command("explain")
-@reports_errors
+@command(report_app, "explain")
 def report_explain(
     year: Annotated[int, typer.Option(help="Calendar year of the report.")],
     admin: Annotated[str, typer.Option(help="Admin code, Unassigned or TOTAL.")],

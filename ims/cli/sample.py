@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ims.cli.common import database_up, db_session, err, out, progress_bar, reports_errors
+from ims.cli.common import command, database_up, db_session, err, out, progress_bar
 from ims.cli.report import print_article7
 from ims.cli.serve import serve
 from ims.config import get_settings
@@ -18,8 +18,7 @@ from ims.errors import InvalidRequest
 sample_app = typer.Typer(help="Generated sample data.", no_args_is_help=True)
 
 
-@sample_app.command("generate")
-@reports_errors
+@command(sample_app, "generate")
 def sample_generate(
     output: Annotated[Path, typer.Option("-o", "--output", help="Directory to write to.")],
     hazards: Annotated[int, typer.Option(help="Number of hazards.")] = 3000,
@@ -40,7 +39,6 @@ def sample_generate(
               highlight=False)  # fmt: skip
 
 
-@reports_errors
 def demo(
     hazards: Annotated[int, typer.Option(help="Size of the generated programme.")] = 3000,
     serve_pages: Annotated[

@@ -6,11 +6,10 @@ from typing import Annotated
 
 import typer
 
-from ims.cli.common import database_up, reports_errors
+from ims.cli.common import database_up
 from ims.config import get_settings
 
 
-@reports_errors
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,

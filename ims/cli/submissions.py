@@ -9,12 +9,11 @@ from typing import Annotated, Any
 
 import typer
 
-from ims.cli.common import db_session, err, out, reports_errors
+from ims.cli.common import db_session, err, out
 from ims.db.audit import cli_actor
 from ims.errors import InvalidUpload
 
 
-@reports_errors
 def import_file(
     file: Annotated[Path, typer.Argument(help="Zipped shapefile, GeoPackage, GeoJSON or KML.")],
     kind: Annotated[str, typer.Option(help="hazards or releases.")],
