@@ -16,6 +16,14 @@ from ims.errors import InvalidRequest
 users_app = typer.Typer(help="Users: who may sign in, with which role.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for scripts.", no_args_is_help=True)
 
+# Options that more than one command takes, declared once so they read and behave alike.
+Organisation = Annotated[
+    str | None, typer.Option("--organisation", "--org", help="Required for operators.")
+]
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+]
+
 
 def _read_password(password_stdin: bool, *, confirm: bool = True) -> str:
     """A password from standard input (scripts) or asked twice without echo."""
@@ -30,13 +38,9 @@ def _read_password(password_stdin: bool, *, confirm: bool = True) -> str:
 def users_add(
     username: Annotated[str, typer.Argument(help="The sign-in name (lower case).")],
     role: Annotated[str, typer.Option(help="admin, reviewer, operator or viewer.")],
-    organisation: Annotated[
-        str | None, typer.Option("--organisation", "--org", help="Required for operators.")
-    ] = None,
+    organisation: Organisation = None,
     full_name: Annotated[str | None, typer.Option("--name", help="The person's name.")] = None,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
+    password_stdin: PasswordStdin = False,
     no_password: Annotated[
         bool, typer.Option("--no-password", help="No web sign-in (API tokens only).")
     ] = False,
@@ -77,29 +81,29 @@ def users_list() -> None:
 @command(users_app, "disable")
 def users_disable(username: Annotated[str, typer.Argument(help="The user to disable.")]) -> None:
     """Stop a user signing in (sessions end, tokens stop working); nothing is deleted."""
-    from ims.db import accounts
-
-    with db_session() as session, session.begin():
-        user = accounts.disable_user(session, username, by=cli_actor())
-        out.print(f"{user.username} disabled", highlight=False)
+    _set_enabled(username, False)
 
 
 @command(users_app, "enable")
 def users_enable(username: Annotated[str, typer.Argument(help="The user to enable.")]) -> None:
     """Let a disabled user sign in again."""
+    _set_enabled(username, True)
+
+
+def _set_enabled(username: str, enabled: bool) -> None:
+    """Let a user sign in again, or stop them, and say which."""
     from ims.db import accounts
 
+    change = accounts.enable_user if enabled else accounts.disable_user
     with db_session() as session, session.begin():
-        user = accounts.enable_user(session, username, by=cli_actor())
-        out.print(f"{user.username} enabled", highlight=False)
+        user = change(session, username, by=cli_actor())
+        out.print(f"{user.username} {'enabled' if enabled else 'disabled'}", highlight=False)
 
 
 @command(users_app, "password")
 def users_password(
     username: Annotated[str, typer.Argument(help="Whose password to set.")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Set a user's password (their open sessions end)."""
     from ims.db import accounts
@@ -114,9 +118,7 @@ def users_password(
 def users_role(
     username: Annotated[str, typer.Argument(help="Whose role to change.")],
     role: Annotated[str, typer.Argument(help="admin, reviewer, operator or viewer.")],
-    organisation: Annotated[
-        str | None, typer.Option("--organisation", "--org", help="Required for operators.")
-    ] = None,
+    organisation: Organisation = None,
 ) -> None:
     """Change a user's role."""
     from ims.db import accounts

@@ -124,7 +124,7 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def parse_contam(value: str) -> Any:
+def parse_contam(value: str) -> Contamination:
     """The contamination kind an option names, or a one-line error."""
     try:
         return Contamination.parse(value)
@@ -132,7 +132,7 @@ def parse_contam(value: str) -> Any:
         raise InvalidRequest(str(exc)) from None
 
 
-def parse_date(value: str, option: str) -> Any:
+def parse_date(value: str, option: str) -> dt.date:
     """The ISO date an option gives, or a one-line error naming the option."""
     try:
         return dt.date.fromisoformat(value)

@@ -33,14 +33,22 @@ report_app = typer.Typer(
 workplan_app = typer.Typer(help="Work plans: annual targets per province and method.",
                            no_args_is_help=True)  # fmt: skip
 
+# The options most reports take, declared once so they read and behave alike.
+Contam = Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")]
+Output = Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")]
+AsOf = Annotated[str | None, typer.Option(help="As-of date (default: today).")]
+Baseline = Annotated[
+    str | None, typer.Option(help="Baseline date (default IMS_ARTICLE4_BASELINE).")
+]
+
 
 @command(report_app, "article7")
 def report_article7(
     year: Annotated[int, typer.Option(help="Calendar year (as of 31 December).")],
     level: Annotated[int, typer.Option(help="Admin level: 1 provinces, 2 districts.")] = 1,
-    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    contam: Contam = "CMR",
     fmt: Annotated[str, typer.Option("--format", help="json, csv, html, xlsx or pdf.")] = "json",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
+    output: Output = None,
     finalise: Annotated[
         bool,
         typer.Option(
@@ -64,6 +72,16 @@ def report_article7(
         # Inside the session: XLSX and PDF read their notes and map from the database.
         rendered = formats.article7(session, report, fmt)
     _write(rendered, output)
+
+
+def _as_of(as_of: str | None) -> dt.date:
+    """The day --as-of gives, or today."""
+    return parse_date(as_of, "--as-of") if as_of else dt.date.today()
+
+
+def _baseline(baseline: str | None) -> dt.date:
+    """The day --baseline gives, or IMS_ARTICLE4_BASELINE."""
+    return parse_date(baseline, "--baseline") if baseline else get_settings().article4_baseline
 
 
 def _check_format(fmt: str, choices: Sequence[str], output: Path | None) -> None:
@@ -92,7 +110,7 @@ def _write(rendered: Rendered, output: Path | None) -> None:
 def report_article4(
     baseline: Annotated[str, typer.Option(help="Baseline date (entry into force), ISO.")],
     as_of: Annotated[str, typer.Option(help="As-of date, ISO.")],
-    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    contam: Contam = "CMR",
 ) -> None:
     """Article 4.6(d)–(f): area at the baseline, added since, released since, remaining."""
     from ims.reports.article7 import article4
@@ -112,19 +130,17 @@ def report_progress(
     last_year: Annotated[
         int | None, typer.Option(help="Last year of the series (default: last year).")
     ] = None,
-    baseline: Annotated[
-        str | None, typer.Option(help="Baseline date (default IMS_ARTICLE4_BASELINE).")
-    ] = None,
-    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    baseline: Baseline = None,
+    contam: Contam = "CMR",
     fmt: Annotated[str, typer.Option("--format", help="json, csv or png (chart).")] = "json",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
+    output: Output = None,
 ) -> None:
     """Article 4 progress year by year: added, released by method, remaining at year end."""
     from ims.reports import formats
     from ims.reports.progress import article4_series
 
     _check_format(fmt, formats.PROGRESS, output)
-    start = parse_date(baseline, "--baseline") if baseline else get_settings().article4_baseline
+    start = _baseline(baseline)
     with db_session() as session:
         series = article4_series(session, start, last_year or dt.date.today().year - 1,
                                  parse_contam(contam))  # fmt: skip
@@ -133,18 +149,16 @@ def report_progress(
 
 @command(report_app, "marking")
 def report_marking(
-    as_of: Annotated[str | None, typer.Option(help="As-of date (default: today).")] = None,
-    baseline: Annotated[
-        str | None, typer.Option(help="Baseline date (default IMS_ARTICLE4_BASELINE).")
-    ] = None,
-    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    as_of: AsOf = None,
+    baseline: Baseline = None,
+    contam: Contam = "CMR",
 ) -> None:
     """Action 18: open hazards and area marked or fenced, and those not surveyed since the
     baseline, per province."""
     from ims.reports.progress import marking
 
-    day = parse_date(as_of, "--as-of") if as_of else dt.date.today()
-    start = parse_date(baseline, "--baseline") if baseline else get_settings().article4_baseline
+    day = _as_of(as_of)
+    start = _baseline(baseline)
     with db_session() as session:
         rows = marking(session, day, start, parse_contam(contam))
     emit(json.dumps(rows, indent=2), None)
@@ -156,17 +170,17 @@ def report_priorities(
     weights: Annotated[
         Path | None, typer.Option(help='JSON weights, e.g. {"cha": 3, "area": 2}.')
     ] = None,
-    as_of: Annotated[str | None, typer.Option(help="As-of date (default: today).")] = None,
-    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    as_of: AsOf = None,
+    contam: Contam = "CMR",
     fmt: Annotated[str, typer.Option("--format", help="json, csv or xlsx.")] = "json",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
+    output: Output = None,
 ) -> None:
     """Action 23: open hazards ranked by a configurable score, for tasking."""
     from ims.reports import formats
     from ims.reports.progress import Weights, priorities
 
     _check_format(fmt, formats.PRIORITIES, output)
-    day = parse_date(as_of, "--as-of") if as_of else dt.date.today()
+    day = _as_of(as_of)
     with db_session() as session:
         ranked = priorities(session, day, Weights.load(weights), parse_contam(contam), top)
     _write(formats.priorities(ranked, fmt), output)
@@ -175,7 +189,7 @@ def report_priorities(
 @command(report_app, "workplan")
 def report_workplan(
     year: Annotated[int, typer.Option(help="The plan's year.")],
-    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    contam: Contam = "CMR",
 ) -> None:
     """Action 19: target against actual per province and method, and the projection."""
     from ims.reports.workplan import workplan_report
@@ -204,7 +218,7 @@ def report_explain(
     admin: Annotated[str, typer.Option(help="Admin code, Unassigned or TOTAL.")],
     column: Annotated[str, typer.Option(help="Column of Form 1(h) or 1(i), e.g. cha_area_m2.")],
     level: Annotated[int, typer.Option(help="Admin level: 1 or 2.")] = 1,
-    contam: Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")] = "CMR",
+    contam: Contam = "CMR",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the hazards and releases that make one figure, with their contributions."""
