@@ -4,9 +4,9 @@ Each group lives in its own module (``ims db`` in ``db.py``, ``ims users`` and `
 in ``accounts.py``, …); what they share is in ``common.py``.
 
 Imports are at the top of each module, except those that would make ``ims --help`` (which
-loads every module) measurably slower, 5 ms or more each: alembic, the accounts module's
-password hashing, numpy, openpyxl, matplotlib, GDAL and the like. Those are made inside the
-commands that use them.
+loads every module) measurably slower, 5 ms or more each: SQLAlchemy and the models (and so
+every ``ims.db`` module), alembic, the accounts module's password hashing, numpy, openpyxl,
+matplotlib, GDAL and the like. Those are made inside the commands that use them.
 """
 
 from __future__ import annotations

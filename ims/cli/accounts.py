@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ims.cli.common import command, db_session, err, out
-from ims.db.audit import cli_actor
+from ims.cli.common import actor, command, db_session, err, out
 from ims.domain.enums import Role
 from ims.errors import InvalidRequest
 
@@ -56,7 +55,7 @@ def users_add(
     with db_session() as session, session.begin():
         user = accounts.create_user(session, username, parsed, organisation=organisation,
                                     full_name=full_name, password=password,
-                                    by=cli_actor())  # fmt: skip
+                                    by=actor())  # fmt: skip
         org = user.organisation.name if user.organisation else "no organisation"
         out.print(f"added {user.username}: {user.role.value}, {org}", highlight=False)
 
@@ -96,7 +95,7 @@ def _set_enabled(username: str, enabled: bool) -> None:
 
     change = accounts.enable_user if enabled else accounts.disable_user
     with db_session() as session, session.begin():
-        user = change(session, username, by=cli_actor())
+        user = change(session, username, by=actor())
         out.print(f"{user.username} {'enabled' if enabled else 'disabled'}", highlight=False)
 
 
@@ -110,7 +109,7 @@ def users_password(
 
     password = _read_password(password_stdin)
     with db_session() as session, session.begin():
-        accounts.set_password(session, username, password, by=cli_actor())
+        accounts.set_password(session, username, password, by=actor())
         out.print(f"password of {username.lower()} set", highlight=False)
 
 
@@ -125,7 +124,7 @@ def users_role(
 
     with db_session() as session, session.begin():
         user = accounts.set_role(session, username, role, organisation=organisation,
-                                 by=cli_actor())  # fmt: skip
+                                 by=actor())  # fmt: skip
         out.print(f"{user.username} is now {user.role.value}", highlight=False)
 
 
@@ -140,7 +139,7 @@ def token_create(
 
     with db_session() as session, session.begin():
         token, secret = accounts.create_token(session, username, name, days=days,
-                                              by=cli_actor())  # fmt: skip
+                                              by=actor())  # fmt: skip
         err.print(f"token {token.id} for {token.user.username} ({name}); it is shown only "
                   "now, keep it like a password:", highlight=False)  # fmt: skip
         out.print(secret, highlight=False)
@@ -173,6 +172,6 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id.")
     from ims.db import accounts
 
     with db_session() as session, session.begin():
-        token = accounts.revoke_token(session, token_id, by=cli_actor())
+        token = accounts.revoke_token(session, token_id, by=actor())
         out.print(f"token {token.id} ({token.name}, {token.user.username}) revoked",
                   highlight=False)  # fmt: skip

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from ims.cli.common import command, database_up, err, out, progress_bar
-from ims.db.audit import verify_chain
 
 audit_app = typer.Typer(help="The audit trail and its seals.", no_args_is_help=True)
 
@@ -27,6 +26,7 @@ def audit_verify(
 
     Exit status: 0 clean, 1 tampering found.
     """
+    from ims.db.audit import verify_chain
     from ims.db.session import make_owner_engine
 
     engine = make_owner_engine(database_up(quiet=True).owner)

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ims.cli.common import command, db_session, out, progress_bar
-from ims.db.audit import cli_actor
+from ims.cli.common import actor, command, db_session, out, progress_bar
 
 boundaries_app = typer.Typer(
     help="Administrative boundaries (provinces, districts).", no_args_is_help=True
@@ -33,7 +32,7 @@ def boundaries_load(
         progress_bar("recomputing area figures") as update,
     ):
         result = load_boundaries(session, features, level=level, source=file.name,
-                                 progress=update, by=cli_actor())  # fmt: skip
+                                 progress=update, by=actor())  # fmt: skip
     out.print(
         f"level {level}: {result.added} added, {result.updated} updated from {file.name}",
         highlight=False,

@@ -18,6 +18,7 @@ from ims.domain.enums import Contamination
 from ims.errors import ImsError, InvalidRequest
 
 if TYPE_CHECKING:
+    from ims.db.audit import Actor
     from ims.db.session import Logins
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,6 +54,15 @@ def command(group: typer.Typer, name: str | None = None) -> Callable[[F], F]:
         return group.command(name)(reports_errors(func))
 
     return register
+
+
+def actor() -> Actor:
+    """Who the command acts as in the audit trail: the person at the terminal."""
+    # Not at the top: ims.db.audit brings SQLAlchemy and the models, which were half of
+    # what `ims --help` took.
+    from ims.db.audit import cli_actor
+
+    return cli_actor()
 
 
 def database_up(*, quiet: bool = False) -> Logins:

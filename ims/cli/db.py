@@ -7,10 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ims.cli.common import command, database_up, db_session, err, out, progress_bar
+from ims.cli.common import actor, command, database_up, db_session, err, out, progress_bar
 from ims.config import get_settings
-from ims.db import audit
-from ims.db.audit import cli_actor
 from ims.errors import ImsError
 
 db_app = typer.Typer(
@@ -123,6 +121,7 @@ def db_restore(
     ] = False,
 ) -> None:
     """Replace the database's contents with FILE, in one transaction (all or nothing)."""
+    from ims.db import audit
     from ims.db.backup import restore
     from ims.db.migrate import upgrade
     from ims.db.session import make_owner_engine
@@ -139,7 +138,7 @@ def db_restore(
     finally:
         engine.dispose()
     with db_session() as session, session.begin():
-        audit.record(session, cli_actor(), "database.restored", "database", file.name)
+        audit.record(session, actor(), "database.restored", "database", file.name)
     out.print(f"restored {file}", highlight=False)
 
 

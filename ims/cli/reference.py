@@ -7,9 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ims.cli.common import command, db_session, out
-from ims.db import reference
-from ims.db.audit import cli_actor
+from ims.cli.common import actor, command, db_session, out
 
 reference_app = typer.Typer(
     help="Reference lists: munition types and organisations.", no_args_is_help=True
@@ -19,6 +17,8 @@ reference_app = typer.Typer(
 @command(reference_app, "munitions")
 def reference_munitions() -> None:
     """Every munition type uploads may name, cluster munition remnants first."""
+    from ims.db import reference
+
     with db_session() as session:
         table = Table(title="Munition types", title_justify="left")
         for col in ("Code", "Description", "Category", "CMR"):
@@ -38,8 +38,10 @@ def reference_add_munition(
     ] = True,
 ) -> None:
     """Add a munition type, or correct the description of an existing one."""
+    from ims.db import reference
+
     with db_session() as session, session.begin():
-        m = reference.add_munition(session, code, name, category, cmr, by=cli_actor())
+        m = reference.add_munition(session, code, name, category, cmr, by=actor())
         out.print(f"munition type {m.code}: {m.name} ({m.category}"
                   f"{', CMR' if m.is_cmr else ''})", highlight=False)  # fmt: skip
 
@@ -47,6 +49,8 @@ def reference_add_munition(
 @command(reference_app, "organisations")
 def reference_organisations() -> None:
     """Every organisation: the national authority and the operators."""
+    from ims.db import reference
+
     with db_session() as session:
         table = Table(title="Organisations", title_justify="left")
         for col in ("Name", "Kind", "Added"):
@@ -62,6 +66,8 @@ def reference_add_organisation(
     kind: Annotated[str, typer.Option(help="operator or authority.")] = "operator",
 ) -> None:
     """Add an organisation."""
+    from ims.db import reference
+
     with db_session() as session, session.begin():
-        org = reference.add_organisation(session, name, kind, by=cli_actor())
+        org = reference.add_organisation(session, name, kind, by=actor())
         out.print(f"added {org.name} ({org.kind})", highlight=False)

@@ -12,6 +12,7 @@ import typer
 from rich.table import Table
 
 from ims.cli.common import (
+    actor,
     command,
     db_session,
     emit,
@@ -21,7 +22,6 @@ from ims.cli.common import (
     parse_date,
 )
 from ims.config import get_settings
-from ims.db.audit import cli_actor
 from ims.errors import InvalidRequest
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ def report_article7(
     _check_format(fmt, formats.ARTICLE7, output)
     scope = ReportScope(level=level, contam=parse_contam(contam))
     with db_session() as session:
-        report = article7_with_history(session, year, scope, by=cli_actor().name,
+        report = article7_with_history(session, year, scope, by=actor().name,
                                        finalise=finalise)  # fmt: skip
         err.print(summary(report["history"]), highlight=False)
         # Inside the session: XLSX and PDF read their notes and map from the database.
@@ -208,7 +208,7 @@ def workplan_import(
 
     rows = read_targets_file(file)
     with db_session() as session, session.begin():
-        n = set_targets(session, rows, where=file.name, by=cli_actor())
+        n = set_targets(session, rows, where=file.name, by=actor())
     out.print(f"recorded {n} targets from {file.name}", highlight=False)
 
 

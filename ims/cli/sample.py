@@ -8,11 +8,10 @@ from typing import Annotated
 
 import typer
 
-from ims.cli.common import command, database_up, db_session, err, out, progress_bar
+from ims.cli.common import actor, command, database_up, db_session, err, out, progress_bar
 from ims.cli.report import print_article7
 from ims.cli.serve import serve
 from ims.config import get_settings
-from ims.db.audit import cli_actor
 from ims.errors import InvalidRequest
 
 sample_app = typer.Typer(help="Generated sample data.", no_args_is_help=True)
@@ -62,7 +61,7 @@ def demo(
         err.print("the demo country is already loaded: nothing to do", highlight=False)
     year = dt.date.today().year - 1
     with db_session() as session:
-        report = article7_with_history(session, year, ReportScope(), by=cli_actor().name)
+        report = article7_with_history(session, year, ReportScope(), by=actor().name)
     print_article7(report)
     err.print(summary(report["history"]), highlight=False)
     out.print("demo accounts (one per role; kept in "

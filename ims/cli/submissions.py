@@ -9,8 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from ims.cli.common import db_session, err, out
-from ims.db.audit import cli_actor
+from ims.cli.common import actor, db_session, err, out
 from ims.errors import InvalidUpload
 
 
@@ -49,7 +48,7 @@ def import_file(
     with db_session() as session, session.begin():
         outcome = submissions.stage(
             session, file, kind=kind, organisation=org, field_map=mapping, crs=crs,
-            layer=layer, uploaded_by=cli_actor(), new_organisation=new_org,
+            layer=layer, uploaded_by=actor(), new_organisation=new_org,
             progress=lambda msg: err.print(msg, highlight=False),
         )  # fmt: skip
         sub = outcome.submission
@@ -65,7 +64,7 @@ def import_file(
             out.print("nothing applied: fix the errors and upload the file again",
                       highlight=False)  # fmt: skip
         elif approve:
-            submissions.approve(session, sub.id, by=cli_actor())
+            submissions.approve(session, sub.id, by=actor())
             out.print(f"submission {sub.id} approved and applied", highlight=False)
         else:
             out.print("staged for review: approve with the API or `ims import … --approve`",
