@@ -11,16 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from ims.cli.common import (
-    actor,
-    command,
-    db_session,
-    emit,
-    err,
-    out,
-    parse_contam,
-    parse_date,
-)
+from ims.cli.common import actor, command, db_session, emit, err, out, parse_contam, parse_date
 from ims.config import get_settings
 from ims.errors import InvalidRequest
 

@@ -1,4 +1,8 @@
-"""``ims sample`` and ``ims demo``: generated sample data, and the demo country served."""
+"""``ims sample`` and ``ims demo``: generated sample data, and the demo country served.
+
+``demo`` is a command of ``ims`` itself, not of a group: the package's ``__init__``
+registers it.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""``ims serve``: the API and the web pages."""
+"""``ims serve``: the API and the web pages.
+
+A command of ``ims`` itself, not of a group: the package's ``__init__`` registers it.
+"""
 
 from __future__ import annotations
 

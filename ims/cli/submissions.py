@@ -1,4 +1,7 @@
-"""``ims import``: upload a file as a submission and print its findings."""
+"""``ims import``: upload a file as a submission and print its findings.
+
+A command of ``ims`` itself, not of a group: the package's ``__init__`` registers it.
+"""
 
 from __future__ import annotations
 
