@@ -6,13 +6,12 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
-from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
 from ims.api.auth import PrincipalDep
 from ims.api.deps import SessionDep
 from ims.domain.enums import Contamination
-from ims.reports import export
+from ims.reports import formats
 from ims.reports.article7 import ReportScope, article4
 from ims.reports.documents import (
     Article4Figures,
@@ -28,28 +27,19 @@ from ims.reports.explain import COLUMNS, explain
 from ims.reports.history import article7_with_history
 
 router = APIRouter(prefix="/reports", tags=["reports"])
-BINARY_TYPES = {
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "pdf": "application/pdf",
-}
 
 Year = Annotated[int, Query(ge=1900, le=2200, description="calendar year (as of 31 December)")]
 # An int with bounds, not Literal[1, 2]: a query string's "1" is text, and pydantic does
 # not turn text into a literal integer (every download on /reports answered 422).
 Level = Annotated[int, Query(ge=1, le=2, description="admin level: 1 provinces, 2 districts")]
 Contam = Annotated[Contamination, Query(description="contamination kind")]
-MEDIA_TYPES = {
-    "csv": "text/csv",
-    "html": "text/html",
-    "xlsx": BINARY_TYPES["xlsx"],
-    "pdf": BINARY_TYPES["pdf"],
-    "png": "image/png",
-}
 
 
-def _files(*formats: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI: the other media types a report answers in, chosen by ``format``."""
-    content: dict[str, Any] = {MEDIA_TYPES[f]: {} for f in formats}
+def _files(names: tuple[str, ...]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI: the media types other than JSON a report answers in, chosen by ``format``."""
+    content: dict[str, Any] = {
+        formats.MEDIA_TYPES[name].split(";")[0]: {} for name in names if name != "json"
+    }
     return {200: {"content": content, "description": "the report, in the format asked for"}}
 
 
@@ -57,9 +47,15 @@ def _by(principal: Any) -> str | None:
     return principal.actor.name if principal is not None else None
 
 
-@router.get(
-    "/article7", response_model=Article7Report, responses=_files("csv", "html", "xlsx", "pdf")
-)
+def _response(rendered: formats.Rendered) -> Response:
+    """A report in a format other than JSON; one with a file name comes as a download."""
+    headers = None
+    if rendered.filename:
+        headers = {"Content-Disposition": f'attachment; filename="{rendered.filename}"'}
+    return Response(rendered.content, media_type=rendered.media_type, headers=headers)
+
+
+@router.get("/article7", response_model=Article7Report, responses=_files(formats.ARTICLE7))
 def get_article7(
     session: SessionDep,
     principal: PrincipalDep,
@@ -75,21 +71,9 @@ def get_article7(
     """
     scope = ReportScope(level=level, contam=contam)
     report = article7_with_history(session, year, scope, by=_by(principal))
-    if format in BINARY_TYPES:
-        return Response(
-            export.to_binary(session, report, format),
-            media_type=BINARY_TYPES[format],
-            headers={"Content-Disposition": f'attachment; filename="article7-{year}.{format}"'},
-        )
-    if format == "csv":
-        return PlainTextResponse(
-            export.to_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="article7-{year}.csv"'},
-        )
-    if format == "html":
-        return HTMLResponse(export.to_html(report))
-    return report
+    if format == "json":
+        return report
+    return _response(formats.article7(session, report, format))
 
 
 @router.post("/article7/finalise", response_model=Article7Report)
@@ -133,7 +117,7 @@ def get_article4(
     return article4(session, baseline, as_of, contam)
 
 
-@router.get("/progress", response_model=ProgressSeries, responses=_files("csv", "png"))
+@router.get("/progress", response_model=ProgressSeries, responses=_files(formats.PROGRESS))
 def get_progress(
     session: SessionDep,
     last_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
@@ -143,15 +127,13 @@ def get_progress(
 ) -> Any:
     """Article 4 progress year by year: added, released by method, remaining at year end."""
     from ims.config import get_settings
-    from ims.reports.progress import article4_series, series_csv, series_png
+    from ims.reports.progress import article4_series
 
     series = article4_series(session, baseline or get_settings().article4_baseline,
                              last_year or dt.date.today().year - 1, contam)  # fmt: skip
-    if format == "csv":
-        return PlainTextResponse(series_csv(series), media_type="text/csv; charset=utf-8")
-    if format == "png":
-        return Response(series_png(series), media_type="image/png")
-    return series
+    if format == "json":
+        return series
+    return _response(formats.progress(series, format))
 
 
 @router.get("/marking", response_model=list[MarkingRow])
@@ -170,7 +152,7 @@ def get_marking(
                    baseline or get_settings().article4_baseline, contam)  # fmt: skip
 
 
-@router.get("/priorities", response_model=list[Priority], responses=_files("csv", "xlsx"))
+@router.get("/priorities", response_model=list[Priority], responses=_files(formats.PRIORITIES))
 def get_priorities(
     session: SessionDep,
     top: Annotated[int | None, Query(ge=1, le=100_000)] = None,
@@ -180,16 +162,11 @@ def get_priorities(
 ) -> Any:
     """Action 23: open hazards ranked by score (the default weights; the CLI takes others)."""
     from ims.reports.progress import Weights, priorities
-    from ims.reports.tables import rows_csv, rows_xlsx
 
     ranked = priorities(session, as_of or dt.date.today(), Weights(), contam, top)
-    if format == "csv":
-        return PlainTextResponse(rows_csv(ranked), media_type="text/csv; charset=utf-8")
-    if format == "xlsx":
-        disposition = 'attachment; filename="priorities.xlsx"'
-        return Response(rows_xlsx(ranked, "Priorities"), media_type=BINARY_TYPES["xlsx"],
-                        headers={"Content-Disposition": disposition})  # fmt: skip
-    return ranked
+    if format == "json":
+        return ranked
+    return _response(formats.priorities(ranked, format))
 
 
 @router.get("/workplan", response_model=WorkplanReport)

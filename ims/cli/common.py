@@ -1,0 +1,159 @@
+"""What every command group shares: the consoles, error reporting, the database, progress."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from ims.config import get_settings
+from ims.domain.enums import Contamination
+from ims.errors import ImsError, InvalidRequest
+
+if TYPE_CHECKING:
+    from ims.db.audit import Actor
+    from ims.db.session import Logins
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Lines are not cut to the terminal's width: findings and URLs get copied and grepped.
+# Piped or logged output gets room for the report tables (a terminal keeps its own width).
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def reports_errors(func: F) -> F:
+    """Turn an ImsError into a one-line message and exit code 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ImsError as exc:
+            err.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def command(group: typer.Typer, name: str | None = None) -> Callable[[F], F]:
+    """Register a function as a command of GROUP, its ImsErrors reported by `reports_errors`.
+
+    Every command is registered here, so none can show a traceback where the command
+    line promises a one-line error and exit status 2 (docs/design.md §7).
+    """
+
+    def register(func: F) -> F:
+        return group.command(name)(reports_errors(func))
+
+    return register
+
+
+def actor() -> Actor:
+    """Who the command acts as in the audit trail: the person at the terminal."""
+    # Not at the top: ims.db.audit brings SQLAlchemy and the models, which were half of
+    # what `ims --help` took.
+    from ims.db.audit import cli_actor
+
+    return cli_actor()
+
+
+def database_up(*, quiet: bool = False) -> Logins:
+    """Start the embedded cluster if needed, migrate to head; how to log in to it."""
+    from ims.db.migrate import current_revision, upgrade
+    from ims.db.session import embedded_cluster, logins, make_owner_engine
+
+    settings = get_settings()
+
+    def say(message: str) -> None:
+        if not quiet:
+            err.print(message, highlight=False)
+
+    if settings.database_url:
+        found = logins(settings)
+        say("using the server in IMS_DATABASE_URL")
+    else:
+        cluster = embedded_cluster(settings)
+        created = cluster.init()
+        started = cluster.start()
+        cluster.ensure_database()
+        found = logins(settings, start=False)
+        if created:
+            say(f"created the embedded cluster in {cluster.pgdata}")
+        say(
+            "started the embedded database"
+            if started
+            else "the embedded database is already running"
+        )
+    engine = make_owner_engine(found.owner)
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    say(
+        f"schema migrated {before or 'empty'} -> {after}"
+        if before != after
+        else f"schema already at head ({after})"
+    )
+    return found
+
+
+@contextlib.contextmanager
+def db_session() -> Iterator[Any]:
+    """A session on the database, started and migrated if need be."""
+    from ims.db.session import make_engine, session_factory
+
+    engine = make_engine(database_up(quiet=True).app)
+    try:
+        with session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on stderr for long commands, fed by (done, total) callbacks."""
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def parse_contam(value: str) -> Contamination:
+    """The contamination kind an option names, or a one-line error."""
+    try:
+        return Contamination.parse(value)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None
+
+
+def parse_date(value: str, option: str) -> dt.date:
+    """The ISO date an option gives, or a one-line error naming the option."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest(f"{option}: {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def emit(text_out: str, output: Path | None) -> None:
+    """Text on standard output (ending in a newline), or written to OUTPUT."""
+    if output is None:
+        sys.stdout.write(text_out if text_out.endswith("\n") else text_out + "\n")
+    else:
+        output.write_text(text_out, encoding="utf-8")
+        err.print(f"wrote {output}", highlight=False)

@@ -1,0 +1,181 @@
+"""``ims db``: the embedded cluster, migrations, backups and the check of derived figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ims.cli.common import actor, command, database_up, db_session, err, out, progress_bar
+from ims.config import get_settings
+from ims.errors import ImsError
+
+db_app = typer.Typer(
+    help="The database: the embedded cluster and its migrations.", no_args_is_help=True
+)
+
+
+def _print_status() -> None:
+    """Where the database is, whether it runs, its versions and the logins it takes."""
+    from ims.db.session import (
+        SHARED_LOGIN_WARNING,
+        check_database,
+        embedded_cluster,
+        logins,
+        make_engine,
+    )
+
+    settings = get_settings()
+    if settings.database_url:
+        out.print("database: external server (IMS_DATABASE_URL)")
+        found = logins(settings, start=False)
+    else:
+        st = embedded_cluster(settings).status()
+        state = f"running (pid {st.pid})" if st.running else "stopped"
+        if not st.initialised:
+            state = "not initialised (run `ims db up`)"
+        out.print(f"database: embedded cluster, {state}", highlight=False)
+        out.print(f"  data directory: {st.pgdata}", highlight=False)
+        out.print(f"  socket:         {st.socket_dir}", highlight=False)
+        found = logins(settings, start=False)
+        if not st.running:
+            out.print(f"  url:            {found.app}", highlight=False)
+            return
+    engine = make_engine(found.app)
+    try:
+        info = check_database(engine)
+    finally:
+        engine.dispose()
+    out.print(f"  url:            {found.app}", highlight=False)
+    if not found.shared:
+        out.print(f"  owner url:      {found.owner}", highlight=False)
+    out.print(
+        f"  PostgreSQL {info['postgresql']}, PostGIS {info['postgis']}, "
+        f"schema revision {info['schema_revision']}",
+        highlight=False,
+    )
+    out.print(f"  works as:       {info['login']}", highlight=False)
+    if found.shared:
+        err.print(f"[bold yellow]warning:[/] {SHARED_LOGIN_WARNING}", highlight=False)
+
+
+@command(db_app, "up")
+def db_up() -> None:
+    """Start the embedded cluster (unless IMS_DATABASE_URL is set), migrate, print the URL."""
+    out.print(database_up().app, highlight=False, soft_wrap=True)
+
+
+@command(db_app, "migrate")
+def db_migrate() -> None:
+    """Migrate the database to the latest schema (starts nothing)."""
+    from ims.db.migrate import upgrade
+    from ims.db.session import embedded_cluster, make_owner_engine, owner_database_url
+
+    settings = get_settings()
+    if not settings.database_url and not embedded_cluster(settings).running:
+        raise ImsError("the embedded database is not running: start it with `ims db up`")
+    engine = make_owner_engine(owner_database_url(start=False))
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    out.print("database migrated to head")
+
+
+@command(db_app, "down")
+def db_down() -> None:
+    """Stop the embedded cluster."""
+    from ims.db.session import embedded_cluster
+
+    settings = get_settings()
+    if settings.database_url:
+        out.print("IMS_DATABASE_URL is set: ims does not manage that server")
+        return
+    stopped = embedded_cluster(settings).stop()
+    out.print("embedded database stopped" if stopped else "embedded database was not running")
+
+
+@command(db_app, "status")
+def db_status() -> None:
+    """Show where the database is, whether it runs, and its schema revision."""
+    _print_status()
+
+
+@command(db_app, "backup")
+def db_backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write.")],
+) -> None:
+    """Write the whole database to FILE (pg_dump custom format)."""
+    from ims.db.backup import backup
+
+    size = backup(database_up(quiet=True).owner, file)
+    out.print(f"backed up to {file} ({size / 1e6:,.1f} MB)", highlight=False)
+
+
+@command(db_app, "restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="A backup made by `ims db backup`.")],
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Replace the database's contents without asking.")
+    ] = False,
+) -> None:
+    """Replace the database's contents with FILE, in one transaction (all or nothing)."""
+    from ims.db import audit
+    from ims.db.backup import restore
+    from ims.db.migrate import upgrade
+    from ims.db.session import make_owner_engine
+
+    found = database_up(quiet=True)
+    if not yes and not typer.confirm(
+        "This replaces everything in the database with the backup. Go on?"
+    ):
+        raise typer.Exit(1)
+    restore(found.owner, file)
+    engine = make_owner_engine(found.owner)
+    try:
+        upgrade(engine)  # a backup made by an earlier ims gets this one's schema
+    finally:
+        engine.dispose()
+    with db_session() as session, session.begin():
+        audit.record(session, actor(), "database.restored", "database", file.name)
+    out.print(f"restored {file}", highlight=False)
+
+
+@command(db_app, "verify")
+def db_verify(
+    workers: Annotated[
+        int | None, typer.Option(help="Processes computing the ledger (default: every core).")
+    ] = None,
+) -> None:
+    """Recompute every derived figure from the records and report what differs.
+
+    Rebuilds the area ledger of every hazard with the code that keeps it,
+    compares it with the stored ledger, remaining areas and overlaps (to
+    0.001 m²), and checks each report's noted first production against the
+    audit event that recorded it. Writes nothing.
+
+    Exit status: 0 all agree, 1 something was changed behind ims's back.
+    """
+    from ims.db.verify import verify_database
+
+    with db_session() as session, progress_bar("recomputing the ledger") as update:
+        # One snapshot for the whole check: work recorded meanwhile is not a difference.
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        try:
+            report = verify_database(session, progress=update, workers=workers)
+        finally:
+            session.rollback()  # nothing to keep: the comparison tables are the session's
+    for diff in report.differences:
+        out.print(f"{diff.hazard or '-'}: {diff.what}: stored {diff.stored}, recomputed "
+                  f"{diff.recomputed}", highlight=False)  # fmt: skip
+    if report.count > len(report.differences):
+        out.print(f"… and {report.count - len(report.differences):,} more", highlight=False)
+    out.print(f"{report.hazards:,} hazards and {report.report_runs:,} report productions "
+              "checked", highlight=False)  # fmt: skip
+    if not report.clean:
+        err.print(f"[bold red]tampering found:[/] {report.count:,} derived figure"
+                  f"{'s' if report.count != 1 else ''} differ from the records",
+                  highlight=False)  # fmt: skip
+        raise typer.Exit(1)
+    out.print("every derived figure agrees with the records", highlight=False)

@@ -1,0 +1,91 @@
+"""The formats a report comes in: which writer makes each one, its media type, its file name.
+
+``ims report`` and ``/api/v1/reports`` both choose the writer here, so a report reads the
+same whichever way it is asked for (docs/design.md §3, §7). The writers themselves stay
+with their reports: ``export`` for Article 7, ``progress`` for the series, ``tables`` for
+ranked hazards.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ims.errors import InvalidRequest
+from ims.reports import export
+from ims.reports.progress import series_csv, series_png
+from ims.reports.tables import rows_csv, rows_xlsx
+
+MEDIA_TYPES = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "html": "text/html; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+    "png": "image/png",
+}
+# Bytes, not text: they go to a file, never to a terminal.
+BINARY = frozenset({"xlsx", "pdf", "png"})
+
+ARTICLE7 = ("json", "csv", "html", "xlsx", "pdf")
+PROGRESS = ("json", "csv", "png")
+PRIORITIES = ("json", "csv", "xlsx")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A report written in one format."""
+
+    fmt: str
+    content: str | bytes
+    # The name to save it under; None where it is shown rather than saved.
+    filename: str | None = None
+
+    @property
+    def media_type(self) -> str:
+        """The content's media type (with its charset for text)."""
+        return MEDIA_TYPES[self.fmt]
+
+
+def check(fmt: str, formats: Sequence[str]) -> None:
+    """Refuse a format the report does not come in, naming those it does."""
+    if fmt in formats:
+        return
+    # Three read as a sentence ("json, csv or png"), more as a list ("one of json, …").
+    if len(formats) <= 3:
+        listed = f"{', '.join(formats[:-1])} or {formats[-1]}"
+    else:
+        listed = f"one of {', '.join(formats)}"
+    raise InvalidRequest(f"unknown format {fmt!r}: use {listed}")
+
+
+def article7(session: Any, report: dict[str, Any], fmt: str) -> Rendered:
+    """Form 1(h) and Form 1(i) in FMT; XLSX and PDF read their notes and map from SESSION."""
+    filename = f"article7-{report['year']}.{fmt}"
+    if fmt in BINARY:
+        return Rendered(fmt, export.to_binary(session, report, fmt), filename)
+    if fmt == "csv":
+        return Rendered(fmt, export.to_csv(report), filename)
+    if fmt == "html":
+        return Rendered(fmt, export.to_html(report))
+    return Rendered(fmt, export.to_json(report))
+
+
+def progress(series: dict[str, Any], fmt: str) -> Rendered:
+    """The Article 4 series in FMT: JSON, CSV or a PNG chart."""
+    if fmt == "png":
+        return Rendered(fmt, series_png(series))
+    if fmt == "csv":
+        return Rendered(fmt, series_csv(series))
+    return Rendered(fmt, json.dumps(series, indent=2))
+
+
+def priorities(ranked: Sequence[dict[str, Any]], fmt: str) -> Rendered:
+    """Ranked hazards in FMT: JSON, CSV or one XLSX worksheet."""
+    if fmt == "xlsx":
+        return Rendered(fmt, rows_xlsx(ranked, "Priorities"), "priorities.xlsx")
+    if fmt == "csv":
+        return Rendered(fmt, rows_csv(ranked))
+    return Rendered(fmt, json.dumps(ranked, indent=2))
