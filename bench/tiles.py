@@ -103,9 +103,11 @@ def main() -> None:
                     assert response.status_code == 200, response.text
                     sizes.append(len(response.content))
             everything += times
-            say(f"{z:>4} {len(times):>6} {statistics.median(times):>8.1f} "
+            say(
+                f"{z:>4} {len(times):>6} {statistics.median(times):>8.1f} "
                 f"{percentile(times, 0.95):>8.1f} {max(times):>8.1f} "
-                f"{statistics.mean(sizes) / 1024:>8.1f}")  # fmt: skip
+                f"{statistics.mean(sizes) / 1024:>8.1f}"
+            )
         say(
             f"all zooms 6–14: {len(everything)} tiles, p50 {statistics.median(everything):.1f} ms,"
             f" p95 {percentile(everything, 0.95):.1f} ms, max {max(everything):.1f} ms"

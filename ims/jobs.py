@@ -74,10 +74,18 @@ def stage_upload(
     """Read, check and store an uploaded file as a submission; its id."""
     upload = Path(path)
     outcome = submissions.stage(
-        session, upload, kind=kind, organisation=organisation, field_map=field_map, crs=crs,
-        layer=layer, limits=limits, filename=filename, uploaded_by=uploaded_by,
+        session,
+        upload,
+        kind=kind,
+        organisation=organisation,
+        field_map=field_map,
+        crs=crs,
+        layer=layer,
+        limits=limits,
+        filename=filename,
+        uploaded_by=uploaded_by,
         workdir=upload.parent,  # a killed job leaves nothing behind: the caller removes it
-    )  # fmt: skip
+    )
     return outcome.submission.id
 
 
@@ -234,13 +242,15 @@ class JobPool:
         """Queue ``job(session, **kwargs)``; ServiceBusy at once if the queue is full."""
         with self._lock:
             if self._closed:
-                raise ServiceBusy("ims is shutting down; try again shortly",
-                                  retry_after=_RETRY_AFTER_S)  # fmt: skip
+                raise ServiceBusy(
+                    "ims is shutting down; try again shortly", retry_after=_RETRY_AFTER_S
+                )
             if self._admitted >= self.workers + self.queue_size:
                 raise ServiceBusy(
                     f"ims is busy with {self._admitted} {self.lane} (that is as many as it "
-                    f"takes at once); try again in a while", retry_after=_RETRY_AFTER_S,
-                )  # fmt: skip
+                    f"takes at once); try again in a while",
+                    retry_after=_RETRY_AFTER_S,
+                )
             self._admitted += 1
             if not self._threads:
                 self._start_threads()
@@ -274,8 +284,11 @@ class JobPool:
             except queue.Empty:
                 return
             if item is not None and item[2].set_running_or_notify_cancel():
-                item[2].set_exception(ServiceBusy("ims is shutting down; try again shortly",
-                                                  retry_after=_RETRY_AFTER_S))  # fmt: skip
+                item[2].set_exception(
+                    ServiceBusy(
+                        "ims is shutting down; try again shortly", retry_after=_RETRY_AFTER_S
+                    )
+                )
 
     def _release(self, _future: Future[Any]) -> None:
         with self._lock:
@@ -285,8 +298,9 @@ class JobPool:
         # The threads live as long as the pool: a worker's death signal is tied to the
         # thread that started it (see ims.children).
         for slot in range(self.workers):
-            thread = threading.Thread(target=self._serve, args=(slot,),
-                                      name=f"ims-{self.lane}-{slot}", daemon=True)  # fmt: skip
+            thread = threading.Thread(
+                target=self._serve, args=(slot,), name=f"ims-{self.lane}-{slot}", daemon=True
+            )
             thread.start()
             self._threads.append(thread)
         atexit.register(self.close)
@@ -305,8 +319,7 @@ class JobPool:
                 self._live[slot] = worker
         if closed:
             worker.kill()
-            raise ServiceBusy("ims is shutting down; try again shortly",
-                              retry_after=_RETRY_AFTER_S)  # fmt: skip
+            raise ServiceBusy("ims is shutting down; try again shortly", retry_after=_RETRY_AFTER_S)
         return worker
 
     def _drop(self, slot: int) -> None:
@@ -324,8 +337,9 @@ class JobPool:
             self._fail_queued()
             return
         except Exception:
-            log.exception("the %s worker %d did not start; it is tried again for a job",
-                          self.lane, slot)  # fmt: skip
+            log.exception(
+                "the %s worker %d did not start; it is tried again for a job", self.lane, slot
+            )
         while True:
             item = self._queue.get()
             if item is None:
@@ -334,8 +348,11 @@ class JobPool:
             if not future.set_running_or_notify_cancel():
                 continue  # its caller went away while it waited
             if self._closed:
-                future.set_exception(ServiceBusy("ims is shutting down; try again shortly",
-                                                 retry_after=_RETRY_AFTER_S))  # fmt: skip
+                future.set_exception(
+                    ServiceBusy(
+                        "ims is shutting down; try again shortly", retry_after=_RETRY_AFTER_S
+                    )
+                )
                 continue
             what = _what(job)
             try:
@@ -344,10 +361,12 @@ class JobPool:
             except _TimedOut:
                 log.warning("%s ran past %s s: its worker is killed", what, self.timeout_s)
                 self._drop(slot)
-                future.set_exception(TookTooLong(
-                    f"{what} took longer than {self.timeout_s:,.0f} s and was stopped; "
-                    "nothing of it was kept"
-                ))  # fmt: skip
+                future.set_exception(
+                    TookTooLong(
+                        f"{what} took longer than {self.timeout_s:,.0f} s and was stopped; "
+                        "nothing of it was kept"
+                    )
+                )
             except (EOFError, OSError):
                 log.error("the worker running %s ended unexpectedly", what)
                 self._drop(slot)

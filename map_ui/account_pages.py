@@ -40,13 +40,32 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def _login_form(request: Request, status: int = 200, *, error: str | None = None,
-                next_: str = "/", username: str = "") -> Response:  # fmt: skip
+def _login_form(
+    request: Request,
+    status: int = 200,
+    *,
+    error: str | None = None,
+    next_: str = "/",
+    username: str = "",
+) -> Response:
     token = secrets.token_urlsafe(24)
-    response = page(request, "login.html", status, login_csrf=token, error=error,
-                    next=_safe_next(next_), username=username)  # fmt: skip
-    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        secure=secure_cookies(request), max_age=3600)  # fmt: skip
+    response = page(
+        request,
+        "login.html",
+        status,
+        login_csrf=token,
+        error=error,
+        next=_safe_next(next_),
+        username=username,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+        max_age=3600,
+    )
     return response
 
 
@@ -70,24 +89,40 @@ def login(
     """Check the password; on success set the session cookie and go where the user was."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
-        return _login_form(request, 403, next_=next, username=username,
-                           error="The form had expired: sign in again.")  # fmt: skip
+        return _login_form(
+            request,
+            403,
+            next_=next,
+            username=username,
+            error="The form had expired: sign in again.",
+        )
     try:
-        outcome = accounts.sign_in(session, username, password, address=client_address(request),
-                                   device_secret=request.cookies.get(DEVICE_COOKIE))  # fmt: skip
+        outcome = accounts.sign_in(
+            session,
+            username,
+            password,
+            address=client_address(request),
+            device_secret=request.cookies.get(DEVICE_COOKIE),
+        )
     except TooManyAttempts as exc:
         response = _login_form(request, 429, next_=next, username=username, error=exc.detail)
         response.headers["Retry-After"] = str(exc.extra.get("retry_after", 900))
         return response
     session.commit()  # a failure is recorded too, for the rate limit
     if outcome is None:
-        return _login_form(request, 401, next_=next, username=username,
-                           error="Wrong user name or password.")  # fmt: skip
+        return _login_form(
+            request, 401, next_=next, username=username, error="Wrong user name or password."
+        )
     response = RedirectResponse(_safe_next(next), status_code=303)
     secure = secure_cookies(request)
-    response.set_cookie(SESSION_COOKIE, outcome.secret, httponly=True, samesite="lax",
-                        secure=secure,
-                        max_age=int(get_settings().session_hours * 3600))  # fmt: skip
+    response.set_cookie(
+        SESSION_COOKIE,
+        outcome.secret,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        max_age=int(get_settings().session_hours * 3600),
+    )
     # This browser is now known: failed sign-ins from elsewhere do not hold it up.
     response.set_cookie(
         DEVICE_COOKIE,
@@ -120,13 +155,28 @@ def users_page(request: Request, session: SessionDep) -> Response:
     return _users(request, session)
 
 
-def _users(request: Request, session: SessionDep, *, message: str | None = None,
-           error: str | None = None, status: int = 200) -> Response:  # fmt: skip
+def _users(
+    request: Request,
+    session: SessionDep,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
     users = accounts.list_users(session)
     tokens = accounts.list_tokens(session)
-    return page(request, "users.html", status, users=users, tokens=tokens,
-                roles=[r.value for r in Role], message=message, error=error,
-                active="users", csrf_field=CSRF_FIELD)  # fmt: skip
+    return page(
+        request,
+        "users.html",
+        status,
+        users=users,
+        tokens=tokens,
+        roles=[r.value for r in Role],
+        message=message,
+        error=error,
+        active="users",
+        csrf_field=CSRF_FIELD,
+    )
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
@@ -143,10 +193,14 @@ def add_user(
     """Add a user from the form."""
     try:
         user = accounts.create_user(
-            session, username, Role.parse(role) if role else "", organisation=organisation or None,
-            full_name=full_name or None, password=password,
+            session,
+            username,
+            Role.parse(role) if role else "",
+            organisation=organisation or None,
+            full_name=full_name or None,
+            password=password,
             by=principal.actor if principal else None,
-        )  # fmt: skip
+        )
         session.commit()
     except (ImsError, ValueError) as exc:
         session.rollback()
@@ -173,8 +227,9 @@ def change_user(
         elif action == "enable":
             accounts.enable_user(session, username, by=by)
         elif action == "role":
-            accounts.set_role(session, username, Role.parse(role), by=by,
-                              organisation=organisation or None)  # fmt: skip
+            accounts.set_role(
+                session, username, Role.parse(role), by=by, organisation=organisation or None
+            )
         else:
             raise ValueError(f"unknown action {action!r}: disable, enable or role")
         session.commit()
@@ -191,12 +246,25 @@ def reference_page(request: Request, session: SessionDep) -> Response:
     return _reference(request, session)
 
 
-def _reference(request: Request, session: SessionDep, *, message: str | None = None,
-               error: str | None = None, status: int = 200) -> Response:  # fmt: skip
-    return page(request, "reference.html", status, munitions=reference.list_munitions(session),
-                organisations=reference.list_organisations(session),
-                categories=[c.value for c in Contamination], message=message, error=error,
-                active="reference")  # fmt: skip
+def _reference(
+    request: Request,
+    session: SessionDep,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    return page(
+        request,
+        "reference.html",
+        status,
+        munitions=reference.list_munitions(session),
+        organisations=reference.list_organisations(session),
+        categories=[c.value for c in Contamination],
+        message=message,
+        error=error,
+        active="reference",
+    )
 
 
 @router.post("/admin/reference", response_class=HTMLResponse)
@@ -238,7 +306,9 @@ def audit_page(
     before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> Response:
     """The audit trail, newest first, 100 at a time."""
-    events = audit.recent_events(session, limit=100, before_id=before,
-                                 actions=[action] if action else (), actor=actor)  # fmt: skip
-    return page(request, "audit.html", events=events, action=action or "", actor=actor or "",
-                active="audit")  # fmt: skip
+    events = audit.recent_events(
+        session, limit=100, before_id=before, actions=[action] if action else (), actor=actor
+    )
+    return page(
+        request, "audit.html", events=events, action=action or "", actor=actor or "", active="audit"
+    )

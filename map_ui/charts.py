@@ -46,10 +46,16 @@ def _frame(title: str, ticks: Sequence[float], unit: str) -> list[Markup]:
     plot_h = HEIGHT - TOP - BOTTOM
     for value in ticks:
         y = HEIGHT - BOTTOM - plot_h * value / ticks[-1]
-        parts.append(Markup('<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" class="grid"/>')
-                     .format(LEFT, WIDTH - RIGHT, y, y))  # fmt: skip
-        parts.append(Markup('<text x="{}" y="{:.1f}" text-anchor="end">{}</text>')
-                     .format(LEFT - 6, y + 4, _label(value, ticks)))  # fmt: skip
+        parts.append(
+            Markup('<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" class="grid"/>').format(
+                LEFT, WIDTH - RIGHT, y, y
+            )
+        )
+        parts.append(
+            Markup('<text x="{}" y="{:.1f}" text-anchor="end">{}</text>').format(
+                LEFT - 6, y + 4, _label(value, ticks)
+            )
+        )
     parts.append(
         Markup('<text x="{}" y="14" text-anchor="end" class="unit">{}</text>').format(
             LEFT - 6, unit
@@ -99,8 +105,11 @@ def stacked_bars(bars: Sequence[YearReleased], title: str) -> Markup:
                 )
             )
         if (len(bars) - 1 - i) % every == 0:
-            parts.append(Markup('<text x="{:.1f}" y="{}" text-anchor="middle">{}</text>')
-                         .format(x + width / 2, HEIGHT - BOTTOM + 16, bar.label))  # fmt: skip
+            parts.append(
+                Markup('<text x="{:.1f}" y="{}" text-anchor="middle">{}</text>').format(
+                    x + width / 2, HEIGHT - BOTTOM + 16, bar.label
+                )
+            )
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)
 
@@ -119,16 +128,25 @@ def line(points: Sequence[tuple[str, float]], title: str, colour: str) -> Markup
 
     coords = [xy(i, v) for i, (_, v) in enumerate(points)]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-    parts = [*_frame(title, ticks, "km²"),
-             Markup('<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"/>')
-             .format(path, colour)]  # fmt: skip
+    parts = [
+        *_frame(title, ticks, "km²"),
+        Markup('<polyline points="{}" fill="none" stroke="{}" stroke-width="2.5"/>').format(
+            path, colour
+        ),
+    ]
     every = _every(len(points))
     for i, ((label, value), (x, y)) in enumerate(zip(points, coords, strict=True)):
-        parts.append(Markup('<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="{}"><title>'
-                            "{}: {:,.3f} km²</title></circle>")
-                     .format(x, y, colour, label, value / 1e6))  # fmt: skip
+        parts.append(
+            Markup(
+                '<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="{}"><title>'
+                "{}: {:,.3f} km²</title></circle>"
+            ).format(x, y, colour, label, value / 1e6)
+        )
         if (len(points) - 1 - i) % every == 0:
-            parts.append(Markup('<text x="{:.1f}" y="{}" text-anchor="middle">{}</text>')
-                         .format(x, HEIGHT - BOTTOM + 16, label.split()[-1]))  # fmt: skip
+            parts.append(
+                Markup('<text x="{:.1f}" y="{}" text-anchor="middle">{}</text>').format(
+                    x, HEIGHT - BOTTOM + 16, label.split()[-1]
+                )
+            )
     parts.append(Markup("</svg>"))
     return Markup("").join(parts)

@@ -54,13 +54,18 @@ def dashboard_page(request: Request, session: SessionDep, contam: Kind = None) -
     """The national picture at a glance, for every kind of contamination or one."""
     board = national.dashboard(session, contam=_kind(contam))
     return _page(
-        request, "dashboard.html", board=board, active="dashboard",
+        request,
+        "dashboard.html",
+        board=board,
+        active="dashboard",
         release_chart=charts.stacked_bars(board.bars, "Land released per year by method"),
-        remaining_chart=charts.line(board.remaining_series,
-                                    "Remaining area at each year end, and today",
-                                    STATUS_COLOURS["CHA"]),
+        remaining_chart=charts.line(
+            board.remaining_series,
+            "Remaining area at each year end, and today",
+            STATUS_COLOURS["CHA"],
+        ),
         contams=list(Contamination),
-    )  # fmt: skip
+    )
 
 
 @router.get("/map", response_class=HTMLResponse)
@@ -75,10 +80,17 @@ def map_page(
     today = dt.date.today()
     shown = min(as_of or today, today)
     kind = _kind(contam)
-    return _page(request, "map.html", active="map", today=today.isoformat(),
-                 as_of=shown.isoformat(), bounds=national.map_bounds(session),
-                 contam=kind.value if kind else "", contams=list(Contamination),
-                 figures=national.national_figures(session, shown, kind))  # fmt: skip
+    return _page(
+        request,
+        "map.html",
+        active="map",
+        today=today.isoformat(),
+        as_of=shown.isoformat(),
+        bounds=national.map_bounds(session),
+        contam=kind.value if kind else "",
+        contams=list(Contamination),
+        figures=national.national_figures(session, shown, kind),
+    )
 
 
 @router.get("/map/figures")
@@ -117,17 +129,25 @@ def hazard_page(
         return error_page(request, exc.status_code, "Hazard not found", exc.detail)
     spec = None
     if not generalised(principal):
-        spec = maps.hazard_map(hazard.boundary, hazard.remaining, hazard.releases,
-                               hazard.status, hazard.outside)  # fmt: skip
+        spec = maps.hazard_map(
+            hazard.boundary, hazard.remaining, hazard.releases, hazard.status, hazard.outside
+        )
     for record in hazard.records:  # a submission's page only for those who may see it
         owner = record["submission_organisation_id"]
         record["visible"] = access.may_see_submission(principal, owner)
     events = []
     if principal is not None and principal.role in (Role.REVIEWER, Role.ADMIN):
         events = hazard_events(session, hazard.id)
-    return _page(request, "hazard.html", hazard=hazard, map=spec, active="map",
-                 method_colours=METHOD_COLOURS, events=events,
-                 today=dt.date.today())  # fmt: skip
+    return _page(
+        request,
+        "hazard.html",
+        hazard=hazard,
+        map=spec,
+        active="map",
+        method_colours=METHOD_COLOURS,
+        events=events,
+        today=dt.date.today(),
+    )
 
 
 @router.get("/submissions", response_class=HTMLResponse)
@@ -152,22 +172,34 @@ def submission_page(
     """Review one submission: its features on a map and in a table, its findings by kind,
     approve or reject. The page weighs the same for ten features or a hundred thousand."""
     try:
-        review = submissions.submission_review(session, submission_id, code=code or None,
-                                      findings_page=findings_page, features_page=page)  # fmt: skip
+        review = submissions.submission_review(
+            session,
+            submission_id,
+            code=code or None,
+            findings_page=findings_page,
+            features_page=page,
+        )
         if not access.may_see_submission(principal, review.submission["organisation_id"]):
             raise NotFound(f"submission {submission_id} does not exist")
     except ImsError as exc:
         return error_page(request, exc.status_code, "Submission not found", exc.detail)
     size = submissions.REVIEW_PAGE_SIZE
-    own = not access.may_approve(principal, review.submission["uploaded_by"],
-                                 allow_self=get_settings().allow_self_approval)  # fmt: skip
-    return _page(request, "submission.html", review=review, active="submissions",
-                 own_upload=own,
-                 code=code or "", findings_page=findings_page, page=page,
-                 findings_pages=max(1, -(-review.findings_total // size)),
-                 feature_pages=max(1, -(-review.submission["feature_count"] // size)),
-                 map_config={"bounds": review.bounds, "submission": submission_id,
-                             "legend": legend_data()})  # fmt: skip
+    own = not access.may_approve(
+        principal, review.submission["uploaded_by"], allow_self=get_settings().allow_self_approval
+    )
+    return _page(
+        request,
+        "submission.html",
+        review=review,
+        active="submissions",
+        own_upload=own,
+        code=code or "",
+        findings_page=findings_page,
+        page=page,
+        findings_pages=max(1, -(-review.findings_total // size)),
+        feature_pages=max(1, -(-review.submission["feature_count"] // size)),
+        map_config={"bounds": review.bounds, "submission": submission_id, "legend": legend_data()},
+    )
 
 
 @router.get("/reports", response_class=HTMLResponse)
@@ -189,10 +221,17 @@ def reports_page(
     scope = ReportScope(level=level, contam=contam)
     by = principal.actor.name if principal is not None else None
     report = article7_with_history(session, year, scope, by=by)
-    return _page(request, "reports.html", report=report, year=year, level=level,
-                 history=summary(report["history"]),
-                 contam=contam.value, contams=[c.value for c in Contamination],
-                 active="reports")  # fmt: skip
+    return _page(
+        request,
+        "reports.html",
+        report=report,
+        year=year,
+        level=level,
+        history=summary(report["history"]),
+        contam=contam.value,
+        contams=[c.value for c in Contamination],
+        active="reports",
+    )
 
 
 @router.post("/reports/finalise")
@@ -205,7 +244,8 @@ def finalise_report(
 ) -> RedirectResponse:
     """Finalise the Article 7 report shown (reviewers), then show it again."""
     by = principal.actor.name if principal is not None else None
-    article7_with_history(session, year, ReportScope(level=level, contam=contam), by=by,
-                          finalise=True)  # fmt: skip
+    article7_with_history(
+        session, year, ReportScope(level=level, contam=contam), by=by, finalise=True
+    )
     query = urlencode({"year": year, "level": level, "contam": contam.value})
     return RedirectResponse(f"/reports?{query}#report-history", status_code=303)

@@ -34,8 +34,15 @@ from ims.db.session import app_url, make_engine, make_owner_engine, normalise_ur
 from tests.utils import REPO_ROOT, ClientAs, session_app, signed_in
 
 # Organisations the tests' files and uploads name (the demo's operators among them).
-TEST_ORGANISATIONS = ("MAG", "NPA", "UXO Lao", "HALO Trust", "HI", "Army Humanitarian Team 58",
-                      "Test operator")  # fmt: skip
+TEST_ORGANISATIONS = (
+    "MAG",
+    "NPA",
+    "UXO Lao",
+    "HALO Trust",
+    "HI",
+    "Army Humanitarian Team 58",
+    "Test operator",
+)
 
 
 @contextlib.contextmanager
@@ -99,10 +106,12 @@ class TestServer:
         upgrade(owner)
         with owner.begin() as conn:
             conn.execute(
-                text("INSERT INTO organisation (name, kind) SELECT unnest(CAST(:n AS text[])), "
-                     "'operator'"),
+                text(
+                    "INSERT INTO organisation (name, kind) SELECT unnest(CAST(:n AS text[])), "
+                    "'operator'"
+                ),
                 {"n": list(TEST_ORGANISATIONS)},
-            )  # fmt: skip
+            )
         owner.dispose()
         return url
 
@@ -192,8 +201,9 @@ def committed_owner_engine(committed_database: str) -> Iterator[Engine]:
 
 
 @pytest.fixture(autouse=True)
-def _no_cluster_outside_db_tests(request: pytest.FixtureRequest,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def _no_cluster_outside_db_tests(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A test not marked ``db`` that would start a cluster (ims's default one, say) fails."""
     if request.node.get_closest_marker("db") is None:
 

@@ -13,19 +13,34 @@ from tests.utils import point_cli_at
 
 
 @pytest.fixture
-def cli(committed_engine: Engine, committed_database: str,
-        monkeypatch: pytest.MonkeyPatch) -> CliRunner:  # fmt: skip
-    point_cli_at(monkeypatch, committed_engine.url.render_as_string(hide_password=False),
-                 committed_database)  # fmt: skip
+def cli(
+    committed_engine: Engine, committed_database: str, monkeypatch: pytest.MonkeyPatch
+) -> CliRunner:
+    point_cli_at(
+        monkeypatch, committed_engine.url.render_as_string(hide_password=False), committed_database
+    )
     return CliRunner()
 
 
 def test_users_add_list_disable_and_tokens_create_use_revoke(
     cli: CliRunner, committed_engine: Engine
 ) -> None:
-    added = cli.invoke(cli_app, ["users", "add", "Mai", "--role", "operator", "--org", "MAG",
-                                 "--name", "Mai Phommachanh", "--password-stdin"],
-                       input="a long password\n")  # fmt: skip
+    added = cli.invoke(
+        cli_app,
+        [
+            "users",
+            "add",
+            "Mai",
+            "--role",
+            "operator",
+            "--org",
+            "MAG",
+            "--name",
+            "Mai Phommachanh",
+            "--password-stdin",
+        ],
+        input="a long password\n",
+    )
     assert added.exit_code == 0, added.output
     assert "added mai: operator, MAG" in added.output
     listed = cli.invoke(cli_app, ["users", "list"])
@@ -50,27 +65,44 @@ def test_users_add_list_disable_and_tokens_create_use_revoke(
     disabled = cli.invoke(cli_app, ["users", "disable", "mai"])
     assert disabled.exit_code == 0 and "mai disabled" in disabled.output
     with committed_engine.connect() as conn:
-        trail = conn.execute(text("SELECT action, actor FROM audit_event WHERE object_type IN "
-                                  "('user', 'token') ORDER BY id")).all()  # fmt: skip
-    assert [a for a, _ in trail] == ["user.added", "token.created", "token.revoked",
-                                     "user.disabled"]  # fmt: skip
+        trail = conn.execute(
+            text(
+                "SELECT action, actor FROM audit_event WHERE object_type IN "
+                "('user', 'token') ORDER BY id"
+            )
+        ).all()
+    assert [a for a, _ in trail] == [
+        "user.added",
+        "token.created",
+        "token.revoked",
+        "user.disabled",
+    ]
     assert all(actor.startswith("cli:") for _, actor in trail)
 
 
 @pytest.mark.parametrize(
     ("args", "stdin", "message"),
     [
-        (["users", "add", "x1", "--role", "boss", "--password-stdin"], "a long password\n",
-         "unknown role 'boss'"),
-        (["users", "add", "x2", "--role", "operator", "--password-stdin"], "a long password\n",
-         "organisation"),
-        (["users", "add", "x3", "--role", "viewer", "--password-stdin"], "short\n",
-         "at least 10 characters"),
+        (
+            ["users", "add", "x1", "--role", "boss", "--password-stdin"],
+            "a long password\n",
+            "unknown role 'boss'",
+        ),
+        (
+            ["users", "add", "x2", "--role", "operator", "--password-stdin"],
+            "a long password\n",
+            "organisation",
+        ),
+        (
+            ["users", "add", "x3", "--role", "viewer", "--password-stdin"],
+            "short\n",
+            "at least 10 characters",
+        ),
         (["users", "disable", "nobody"], "", "no user named 'nobody'"),
         (["token", "revoke", "999"], "", "no token with id 999"),
         (["token", "create", "nobody", "--name", "x"], "", "no user named"),
     ],
-)  # fmt: skip
+)
 def test_bad_account_commands_say_what_is_wrong(
     cli: CliRunner, args: list[str], stdin: str, message: str
 ) -> None:
@@ -86,8 +118,10 @@ def test_reference_lists_are_kept_on_the_command_line(
     assert added.exit_code == 0, added.output
     assert "M-77: M77 grenade (CMR, CMR)" in added.output
     assert "M-77" in cli.invoke(cli_app, ["reference", "munitions"]).output
-    refused = cli.invoke(cli_app, ["reference", "add-munition", "M-77", "--name", "x",
-                                   "--category", "ERW", "--not-cmr"])  # fmt: skip
+    refused = cli.invoke(
+        cli_app,
+        ["reference", "add-munition", "M-77", "--name", "x", "--category", "ERW", "--not-cmr"],
+    )
     assert refused.exit_code == 2 and "category and CMR flag stay" in refused.output
     org = cli.invoke(cli_app, ["reference", "add-organisation", "Danish Demining Group"])
     assert org.exit_code == 0 and "added Danish Demining Group (operator)" in org.output

@@ -25,8 +25,9 @@ EVERYWHERE = {"ims", "ims.errors", "ims.config", "ims.children", "ims.resources"
 
 
 def _layer(module: str) -> str | None:
-    return next((layer for layer in ALLOWED if module == layer or module.startswith(layer + ".")),
-                None)  # fmt: skip
+    return next(
+        (layer for layer in ALLOWED if module == layer or module.startswith(layer + ".")), None
+    )
 
 
 def _project_imports(path: Path) -> list[tuple[int, str]]:

@@ -34,8 +34,11 @@ SHIPPED_AS = {"migrations": "ims/_migrations", "sample_data": "ims/_sample_data"
 
 def pip(*args: str) -> None:
     """Run the venv's pip (offline: nothing is downloaded); its output if it fails."""
-    done = subprocess.run([sys.executable, "-m", "pip", *args, "--quiet", "--no-input"],
-                          capture_output=True, text=True)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", *args, "--quiet", "--no-input"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, f"pip {args[0]} failed:\n{done.stdout}{done.stderr}"
 
 
@@ -88,8 +91,10 @@ def test_the_wheel_carries_the_migrations_pages_reports_and_demo_data(wheel: Pat
     assert {name.split("/")[0] for name in names} == {"ims", "map_ui", dist_info}
     entry_points = zipfile.ZipFile(wheel).read(f"{dist_info}/entry_points.txt").decode()
     assert "ims = ims.cli:app" in entry_points
-    print(f"{wheel.name}: {len(names)} files; "
-          + ", ".join(f"{len(files)} {what}" for what, files in wanted.items()))  # fmt: skip
+    print(
+        f"{wheel.name}: {len(names)} files; "
+        + ", ".join(f"{len(files)} {what}" for what, files in wanted.items())
+    )
 
 
 @pytest.fixture
@@ -122,15 +127,20 @@ def test_the_installed_ims_migrates_and_reports_from_another_directory(
     }
 
     def run(*args: str) -> str:
-        done = subprocess.run(args, cwd=elsewhere, env=env, capture_output=True, text=True,
-                              timeout=120)  # fmt: skip
+        done = subprocess.run(
+            args, cwd=elsewhere, env=env, capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout + done.stderr
 
     ims = str(installed / "bin" / "ims")
-    where = run(sys.executable, "-c", "import ims.resources as r, ims.config as c, "
-                "ims.sample.demo as d; print(r.INSTALLED, r.MIGRATIONS, d.BOUNDARIES_DIR, "
-                "d.EXAMPLES_DIR, c.get_settings().data_dir, sep='\\n')").splitlines()  # fmt: skip
+    where = run(
+        sys.executable,
+        "-c",
+        "import ims.resources as r, ims.config as c, "
+        "ims.sample.demo as d; print(r.INSTALLED, r.MIGRATIONS, d.BOUNDARIES_DIR, "
+        "d.EXAMPLES_DIR, c.get_settings().data_dir, sep='\\n')",
+    ).splitlines()
     assert where == [
         "True",
         str(installed / "ims" / "_migrations"),

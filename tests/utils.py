@@ -34,8 +34,9 @@ class ClientAs(Protocol):
         ...
 
 
-def authorise(client: TestClient, session: Session, role: str = "admin",
-              organisation: str | None = None) -> str:  # fmt: skip
+def authorise(
+    client: TestClient, session: Session, role: str = "admin", organisation: str | None = None
+) -> str:
     """Make a user of ``role`` with an API token and send it with every request of ``client``.
 
     Returns the user name. The user lives in ``session`` (commit it for a committed engine).
@@ -49,8 +50,14 @@ def authorise(client: TestClient, session: Session, role: str = "admin",
     return name
 
 
-def signed_in(app: ASGIApp, session: Session, role: str = "admin", *,
-              organisation: str | None = None, **options: Any) -> TestClient:  # fmt: skip
+def signed_in(
+    app: ASGIApp,
+    session: Session,
+    role: str = "admin",
+    *,
+    organisation: str | None = None,
+    **options: Any,
+) -> TestClient:
     """A client of ``app`` (TestClient ``options``) signed in as a new user of ``role``."""
     client = TestClient(app, **options)
     authorise(client, session, role, organisation)

@@ -45,8 +45,12 @@ def who_am_i(principal: PrincipalDep) -> Me:
     """Who the token or session belongs to, with their role."""
     if principal is None:  # the rule requires a user; kept for the type checker
         raise NotAuthenticated("sign in first (or send an API token)")
-    return Me(username=principal.username, role=principal.role.value,
-              organisation=principal.organisation, via=principal.via)  # fmt: skip
+    return Me(
+        username=principal.username,
+        role=principal.role.value,
+        organisation=principal.organisation,
+        via=principal.via,
+    )
 
 
 @router.get("/audit", response_model=list[AuditEventPublic])
@@ -62,6 +66,7 @@ def list_audit_events(
     actor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> list[AuditEventPublic]:
     """The audit trail, newest first (page with ``before`` = the last id you got)."""
-    events = audit.recent_events(session, limit=limit, before_id=before,
-                                 actions=[action] if action else (), actor=actor)  # fmt: skip
+    events = audit.recent_events(
+        session, limit=limit, before_id=before, actions=[action] if action else (), actor=actor
+    )
     return [AuditEventPublic(**vars(e)) for e in events]

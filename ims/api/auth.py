@@ -89,8 +89,9 @@ def permit(name: str, principal: Principal | None) -> None:
         raise NotAuthenticated("sign in first (or send an API token)")
     if principal.role not in rule.roles:
         allowed = ", ".join(sorted(r.value for r in rule.roles))
-        raise Forbidden(f"{principal.username} is a {principal.role.value}; this needs the "
-                        f"role {allowed}")  # fmt: skip
+        raise Forbidden(
+            f"{principal.username} is a {principal.role.value}; this needs the role {allowed}"
+        )
 
 
 def _identify(request: Request, session: SessionDep) -> Principal | None:
@@ -135,8 +136,10 @@ async def authorize(
     if principal.via == "session" and request.method not in SAFE_METHODS:
         sent = await _csrf_sent(request)
         if not (principal.csrf_token and hmac.compare_digest(sent, principal.csrf_token)):
-            raise Forbidden("the form is out of date or came from another site (CSRF check): "
-                            "reload the page and try again")  # fmt: skip
+            raise Forbidden(
+                "the form is out of date or came from another site (CSRF check): "
+                "reload the page and try again"
+            )
     return principal
 
 
@@ -187,5 +190,4 @@ def secure_cookies(request: Request) -> bool:
 
 def generalised(principal: Principal | None) -> bool:
     """Whether this caller sees only generalised locations (IMS_LOCATION_PRIVACY is on)."""
-    return access.sees_generalised_locations(principal,
-                                             privacy=get_settings().location_privacy)  # fmt: skip
+    return access.sees_generalised_locations(principal, privacy=get_settings().location_privacy)

@@ -80,9 +80,12 @@ async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
     # The database refused a value (a NUL character in text, a number out of range): the
     # request's fault, not the server's.
     cause = getattr(exc, "orig", None) or exc
-    return problem(422, "Invalid request",
-                   f"a value in the request cannot be stored or searched: {str(cause).strip()}",
-                   "invalid-request")  # fmt: skip
+    return problem(
+        422,
+        "Invalid request",
+        f"a value in the request cannot be stored or searched: {str(cause).strip()}",
+        "invalid-request",
+    )
 
 
 async def _database_error(request: Request, exc: Exception) -> Response:
@@ -92,8 +95,7 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DBAPIError)
     if not is_unavailable(exc):
         return await _unexpected(request, exc)
-    unavailable = DatabaseUnavailable(f"cannot reach the database: {reason(exc)}",
-                                      retry_after=5)  # fmt: skip
+    unavailable = DatabaseUnavailable(f"cannot reach the database: {reason(exc)}", retry_after=5)
     return await _ims_error(request, unavailable)
 
 

@@ -136,8 +136,11 @@ class RequestGate:
     @staticmethod
     def _identify(app: Any, request: Request) -> Principal | None:
         with request_session(app) as session:
-            return identify(session, request.headers.get("authorization", ""),
-                            request.cookies.get(SESSION_COOKIE))  # fmt: skip
+            return identify(
+                session,
+                request.headers.get("authorization", ""),
+                request.cookies.get(SESSION_COOKIE),
+            )
 
     async def _bounded(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         received = 0

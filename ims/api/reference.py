@@ -79,7 +79,8 @@ def add_organisation(
     session: SessionDep, principal: PrincipalDep, organisation: Annotated[OrganisationIn, Body()]
 ) -> OrganisationPublic:
     """Add an organisation (admins); 409 if the name is taken."""
-    org = reference.add_organisation(session, organisation.name, organisation.kind,
-                                     by=principal.actor if principal else None)  # fmt: skip
+    org = reference.add_organisation(
+        session, organisation.name, organisation.kind, by=principal.actor if principal else None
+    )
     session.commit()
     return OrganisationPublic(name=org.name, kind=org.kind)

@@ -129,8 +129,12 @@ def get_progress(
     from ims.config import get_settings
     from ims.reports.progress import article4_series
 
-    series = article4_series(session, baseline or get_settings().article4_baseline,
-                             last_year or dt.date.today().year - 1, contam)  # fmt: skip
+    series = article4_series(
+        session,
+        baseline or get_settings().article4_baseline,
+        last_year or dt.date.today().year - 1,
+        contam,
+    )
     if format == "json":
         return series
     return _response(formats.progress(series, format))
@@ -148,8 +152,9 @@ def get_marking(
     from ims.config import get_settings
     from ims.reports.progress import marking
 
-    return marking(session, as_of or dt.date.today(),
-                   baseline or get_settings().article4_baseline, contam)  # fmt: skip
+    return marking(
+        session, as_of or dt.date.today(), baseline or get_settings().article4_baseline, contam
+    )
 
 
 @router.get("/priorities", response_model=list[Priority], responses=_files(formats.PRIORITIES))
@@ -199,8 +204,11 @@ def put_workplan(
     record but no longer count); all or nothing."""
     from ims.reports.workplan import set_targets
 
-    n = set_targets(session, [{"year": year, **t.model_dump()} for t in targets],
-                    where=f"work plan {year}",
-                    by=principal.actor if principal else None)  # fmt: skip
+    n = set_targets(
+        session,
+        [{"year": year, **t.model_dump()} for t in targets],
+        where=f"work plan {year}",
+        by=principal.actor if principal else None,
+    )
     session.commit()
     return {"year": year, "recorded": n}

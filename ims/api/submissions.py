@@ -66,8 +66,9 @@ class RejectBody(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-def _public(session: SessionDep, submission_id: int,
-            principal: Principal | None) -> SubmissionPublic:  # fmt: skip
+def _public(
+    session: SessionDep, submission_id: int, principal: Principal | None
+) -> SubmissionPublic:
     sub = submissions.get_submission(session, submission_id)
     if not access.may_see_submission(principal, sub.organisation_id):
         # Operators see their own organisation's submissions only; others do not exist.
@@ -75,12 +76,20 @@ def _public(session: SessionDep, submission_id: int,
     found: list[FindingData] = submissions.findings_of(session, submission_id)
     errors = sum(1 for f in found if f.blocking)
     return SubmissionPublic(
-        id=sub.id, kind=sub.kind, status=sub.status, filename=sub.filename, layer=sub.layer,
-        crs=sub.crs, feature_count=sub.feature_count, errors=errors,
-        warnings=len(found) - errors, uploaded_at=sub.uploaded_at, decided_at=sub.decided_at,
+        id=sub.id,
+        kind=sub.kind,
+        status=sub.status,
+        filename=sub.filename,
+        layer=sub.layer,
+        crs=sub.crs,
+        feature_count=sub.feature_count,
+        errors=errors,
+        warnings=len(found) - errors,
+        uploaded_at=sub.uploaded_at,
+        decided_at=sub.decided_at,
         reason=sub.reason,
         findings=[FindingPublic(**f.as_dict()) for f in found],
-    )  # fmt: skip
+    )
 
 
 SubmissionId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
@@ -133,10 +142,19 @@ async def create_submission(
     try:
         target = await run_in_threadpool(_saved, file, folder, limits.max_bytes)
         submission_id = await jobs.run(
-            "uploads", stage_upload, session, path=str(target), kind=kind.value,
-            organisation=organisation, field_map=mapping, crs=crs, layer=layer, limits=limits,
-            filename=target.name, uploaded_by=principal.actor if principal else None,
-        )  # fmt: skip
+            "uploads",
+            stage_upload,
+            session,
+            path=str(target),
+            kind=kind.value,
+            organisation=organisation,
+            field_map=mapping,
+            crs=crs,
+            layer=layer,
+            limits=limits,
+            filename=target.name,
+            uploaded_by=principal.actor if principal else None,
+        )
     finally:
         await run_in_threadpool(shutil.rmtree, folder, True)
     return await run_in_threadpool(_public, session, submission_id, principal)
@@ -162,16 +180,18 @@ async def approve_submission(
     """
     if not await run_in_threadpool(submissions.is_settled, session, submission_id):
         sub = await run_in_threadpool(submissions.get_submission, session, submission_id)
-        if not access.may_approve(principal, sub.uploaded_by,
-                                  allow_self=get_settings().allow_self_approval):  # fmt: skip
+        if not access.may_approve(
+            principal, sub.uploaded_by, allow_self=get_settings().allow_self_approval
+        ):
             raise Forbidden(
                 f"{sub.uploaded_by} uploaded submission {submission_id}: another reviewer "
                 "approves it (four eyes; IMS_ALLOW_SELF_APPROVAL lets a one-person office "
                 "approve its own)"
             )
         by = principal.actor if principal else None
-        await jobs.run("approvals", approve_submission_job, session,
-                       submission_id=submission_id, by=by)  # fmt: skip
+        await jobs.run(
+            "approvals", approve_submission_job, session, submission_id=submission_id, by=by
+        )
     return await run_in_threadpool(_public, session, submission_id, principal)
 
 
@@ -181,8 +201,9 @@ def reject_submission(
 ) -> SubmissionPublic:
     """Reject a submission with a reason; nothing of it is applied (409 while it is being
     approved)."""
-    submissions.reject(session, submission_id, reason=body.reason,
-                       by=principal.actor if principal else None)  # fmt: skip
+    submissions.reject(
+        session, submission_id, reason=body.reason, by=principal.actor if principal else None
+    )
     session.commit()
     return _public(session, submission_id, principal)
 

@@ -45,8 +45,16 @@ def get_tile(
     With location privacy on, viewers get hazards as counts per grid cell and no releases.
     """
     private = generalised(principal)
-    data = tiles.tile(session, layer, z, x, y, as_of, contam=contam.value if contam else None,
-                      generalise_m=get_settings().generalise_m if private else None)  # fmt: skip
+    data = tiles.tile(
+        session,
+        layer,
+        z,
+        x,
+        y,
+        as_of,
+        contam=contam.value if contam else None,
+        generalise_m=get_settings().generalise_m if private else None,
+    )
     # Short-lived: an approval or a back-dated release can change any date's picture. Private:
     # what a tile shows depends on who asks.
     return Response(data, media_type=MVT, headers={"Cache-Control": "private, max-age=60"})

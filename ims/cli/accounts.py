@@ -28,8 +28,9 @@ def _read_password(password_stdin: bool, *, confirm: bool = True) -> str:
     """A password from standard input (scripts) or asked twice without echo."""
     if password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    value: str = typer.prompt("password (10 characters or more)", hide_input=True,
-                              confirmation_prompt=confirm)  # fmt: skip
+    value: str = typer.prompt(
+        "password (10 characters or more)", hide_input=True, confirmation_prompt=confirm
+    )
     return value
 
 
@@ -53,9 +54,15 @@ def users_add(
         raise InvalidRequest(str(exc)) from None
     password = None if no_password else _read_password(password_stdin)
     with db_session() as session, session.begin():
-        user = accounts.create_user(session, username, parsed, organisation=organisation,
-                                    full_name=full_name, password=password,
-                                    by=actor())  # fmt: skip
+        user = accounts.create_user(
+            session,
+            username,
+            parsed,
+            organisation=organisation,
+            full_name=full_name,
+            password=password,
+            by=actor(),
+        )
         org = user.organisation.name if user.organisation else "no organisation"
         out.print(f"added {user.username}: {user.role.value}, {org}", highlight=False)
 
@@ -70,10 +77,15 @@ def users_list() -> None:
         for col in ("User", "Role", "Organisation", "Name", "Added", "State", "Password"):
             table.add_column(col)
         for u in accounts.list_users(session):
-            table.add_row(u.username, u.role.value, u.organisation.name if u.organisation else "",
-                          u.full_name or "", f"{u.created_at:%Y-%m-%d}",
-                          f"disabled {u.disabled_at:%Y-%m-%d}" if u.disabled_at else "active",
-                          "set" if u.password_hash else "none (tokens only)")  # fmt: skip
+            table.add_row(
+                u.username,
+                u.role.value,
+                u.organisation.name if u.organisation else "",
+                u.full_name or "",
+                f"{u.created_at:%Y-%m-%d}",
+                f"disabled {u.disabled_at:%Y-%m-%d}" if u.disabled_at else "active",
+                "set" if u.password_hash else "none (tokens only)",
+            )
         out.print(table)
 
 
@@ -123,8 +135,7 @@ def users_role(
     from ims.db import accounts
 
     with db_session() as session, session.begin():
-        user = accounts.set_role(session, username, role, organisation=organisation,
-                                 by=actor())  # fmt: skip
+        user = accounts.set_role(session, username, role, organisation=organisation, by=actor())
         out.print(f"{user.username} is now {user.role.value}", highlight=False)
 
 
@@ -138,10 +149,12 @@ def token_create(
     from ims.db import accounts
 
     with db_session() as session, session.begin():
-        token, secret = accounts.create_token(session, username, name, days=days,
-                                              by=actor())  # fmt: skip
-        err.print(f"token {token.id} for {token.user.username} ({name}); it is shown only "
-                  "now, keep it like a password:", highlight=False)  # fmt: skip
+        token, secret = accounts.create_token(session, username, name, days=days, by=actor())
+        err.print(
+            f"token {token.id} for {token.user.username} ({name}); it is shown only "
+            "now, keep it like a password:",
+            highlight=False,
+        )
         out.print(secret, highlight=False)
 
 
@@ -157,12 +170,22 @@ def token_list(
         for col in ("Id", "User", "Name", "Starts", "Created", "Last used", "State"):
             table.add_column(col)
         for t in accounts.list_tokens(session, username):
-            state = (f"revoked {t.revoked_at:%Y-%m-%d}" if t.revoked_at else
-                     f"expires {t.expires_at:%Y-%m-%d}" if t.expires_at else "active")  # fmt: skip
-            table.add_row(str(t.id), t.user.username, t.name, t.prefix + "…",
-                          f"{t.created_at:%Y-%m-%d}",
-                          f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never",
-                          state)  # fmt: skip
+            state = (
+                f"revoked {t.revoked_at:%Y-%m-%d}"
+                if t.revoked_at
+                else f"expires {t.expires_at:%Y-%m-%d}"
+                if t.expires_at
+                else "active"
+            )
+            table.add_row(
+                str(t.id),
+                t.user.username,
+                t.name,
+                t.prefix + "…",
+                f"{t.created_at:%Y-%m-%d}",
+                f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never",
+                state,
+            )
         out.print(table)
 
 
@@ -173,5 +196,6 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id.")
 
     with db_session() as session, session.begin():
         token = accounts.revoke_token(session, token_id, by=actor())
-        out.print(f"token {token.id} ({token.name}, {token.user.username}) revoked",
-                  highlight=False)  # fmt: skip
+        out.print(
+            f"token {token.id} ({token.name}, {token.user.username}) revoked", highlight=False
+        )

@@ -45,8 +45,11 @@ def audit_verify(
     for kind, count in counts.items():
         if count > len([p for p in report.problems or [] if p.kind == kind]):
             out.print(f"{kind}: {count:,} in all (the first ones are listed)", highlight=False)
-    out.print(f"audit trail: {report.events:,} events in {report.seals:,} seals; head "
-              f"{report.head or 'none (nothing sealed yet)'}", highlight=False)  # fmt: skip
+    out.print(
+        f"audit trail: {report.events:,} events in {report.seals:,} seals; head "
+        f"{report.head or 'none (nothing sealed yet)'}",
+        highlight=False,
+    )
     if not report.clean:
         found = ", ".join(f"{count:,} {kind}" for kind, count in counts.items() if count)
         err.print(f"[bold red]tampering found:[/] {found}", highlight=False)

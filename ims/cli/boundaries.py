@@ -31,8 +31,9 @@ def boundaries_load(
         session.begin(),
         progress_bar("recomputing area figures") as update,
     ):
-        result = load_boundaries(session, features, level=level, source=file.name,
-                                 progress=update, by=actor())  # fmt: skip
+        result = load_boundaries(
+            session, features, level=level, source=file.name, progress=update, by=actor()
+        )
     out.print(
         f"level {level}: {result.added} added, {result.updated} updated from {file.name}",
         highlight=False,

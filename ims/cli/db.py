@@ -167,15 +167,22 @@ def db_verify(
         finally:
             session.rollback()  # nothing to keep: the comparison tables are the session's
     for diff in report.differences:
-        out.print(f"{diff.hazard or '-'}: {diff.what}: stored {diff.stored}, recomputed "
-                  f"{diff.recomputed}", highlight=False)  # fmt: skip
+        out.print(
+            f"{diff.hazard or '-'}: {diff.what}: stored {diff.stored}, recomputed "
+            f"{diff.recomputed}",
+            highlight=False,
+        )
     if report.count > len(report.differences):
         out.print(f"… and {report.count - len(report.differences):,} more", highlight=False)
-    out.print(f"{report.hazards:,} hazards and {report.report_runs:,} report productions "
-              "checked", highlight=False)  # fmt: skip
+    out.print(
+        f"{report.hazards:,} hazards and {report.report_runs:,} report productions checked",
+        highlight=False,
+    )
     if not report.clean:
-        err.print(f"[bold red]tampering found:[/] {report.count:,} derived figure"
-                  f"{'s' if report.count != 1 else ''} differ from the records",
-                  highlight=False)  # fmt: skip
+        err.print(
+            f"[bold red]tampering found:[/] {report.count:,} derived figure"
+            f"{'s' if report.count != 1 else ''} differ from the records",
+            highlight=False,
+        )
         raise typer.Exit(1)
     out.print("every derived figure agrees with the records", highlight=False)

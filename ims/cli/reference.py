@@ -42,8 +42,10 @@ def reference_add_munition(
 
     with db_session() as session, session.begin():
         m = reference.add_munition(session, code, name, category, cmr, by=actor())
-        out.print(f"munition type {m.code}: {m.name} ({m.category}"
-                  f"{', CMR' if m.is_cmr else ''})", highlight=False)  # fmt: skip
+        out.print(
+            f"munition type {m.code}: {m.name} ({m.category}{', CMR' if m.is_cmr else ''})",
+            highlight=False,
+        )
 
 
 @command(reference_app, "organisations")

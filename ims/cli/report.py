@@ -21,8 +21,9 @@ if TYPE_CHECKING:
 report_app = typer.Typer(
     help="Reports: Article 7 tables, Article 4 progress, explanations.", no_args_is_help=True
 )
-workplan_app = typer.Typer(help="Work plans: annual targets per province and method.",
-                           no_args_is_help=True)  # fmt: skip
+workplan_app = typer.Typer(
+    help="Work plans: annual targets per province and method.", no_args_is_help=True
+)
 
 # The options most reports take, declared once so they read and behave alike.
 Contam = Annotated[str, typer.Option(help="CMR, APM, ATM or ERW.")]
@@ -57,8 +58,7 @@ def report_article7(
     _check_format(fmt, formats.ARTICLE7, output)
     scope = ReportScope(level=level, contam=parse_contam(contam))
     with db_session() as session:
-        report = article7_with_history(session, year, scope, by=actor().name,
-                                       finalise=finalise)  # fmt: skip
+        report = article7_with_history(session, year, scope, by=actor().name, finalise=finalise)
         err.print(summary(report["history"]), highlight=False)
         # Inside the session: XLSX and PDF read their notes and map from the database.
         rendered = formats.article7(session, report, fmt)
@@ -133,8 +133,9 @@ def report_progress(
     _check_format(fmt, formats.PROGRESS, output)
     start = _baseline(baseline)
     with db_session() as session:
-        series = article4_series(session, start, last_year or dt.date.today().year - 1,
-                                 parse_contam(contam))  # fmt: skip
+        series = article4_series(
+            session, start, last_year or dt.date.today().year - 1, parse_contam(contam)
+        )
     _write(formats.progress(series, fmt), output)
 
 
@@ -235,32 +236,56 @@ def report_explain(
 
 def print_article7(report: dict[str, Any]) -> None:
     """Form 1(h) and Form 1(i) as tables for the terminal (the national row in bold)."""
-    rem = Table(title=f"Form 1(h): remaining contamination ({report['contam']}) as of "
-                f"{report['as_of']}", title_justify="left")  # fmt: skip
+    rem = Table(
+        title=f"Form 1(h): remaining contamination ({report['contam']}) as of {report['as_of']}",
+        title_justify="left",
+    )
     for col in ("Province", "SHAs", "SHA km²", "CHAs", "CHA km²", "Total", "Total km²"):
         rem.add_column(col, justify="left" if col == "Province" else "right")
     for row in report["remaining"]:
         if not row["total_count"] and row["admin_code"] not in ("TOTAL",):
             continue
-        rem.add_row(row["admin_name"], f"{row['sha_count']:,}", f"{row['sha_area_m2'] / 1e6:,.3f}",
-                    f"{row['cha_count']:,}", f"{row['cha_area_m2'] / 1e6:,.3f}",
-                    f"{row['total_count']:,}", f"{row['total_area_m2'] / 1e6:,.3f}",
-                    style="bold" if row["admin_code"] == "TOTAL" else None)  # fmt: skip
+        rem.add_row(
+            row["admin_name"],
+            f"{row['sha_count']:,}",
+            f"{row['sha_area_m2'] / 1e6:,.3f}",
+            f"{row['cha_count']:,}",
+            f"{row['cha_area_m2'] / 1e6:,.3f}",
+            f"{row['total_count']:,}",
+            f"{row['total_area_m2'] / 1e6:,.3f}",
+            style="bold" if row["admin_code"] == "TOTAL" else None,
+        )
     out.print(rem)
     rel = Table(title=f"Form 1(i): land release in {report['year']}", title_justify="left")
-    for col in ("Province", "Cancelled km²", "Reduced km²", "Cleared km²", "Total km²",
-                "Closed", "CMR destroyed"):  # fmt: skip
+    for col in (
+        "Province",
+        "Cancelled km²",
+        "Reduced km²",
+        "Cleared km²",
+        "Total km²",
+        "Closed",
+        "CMR destroyed",
+    ):
         rel.add_column(col, justify="left" if col == "Province" else "right")
     for row in report["released"]:
         if not row["total_m2"] and row["admin_code"] != "TOTAL":
             continue
         cmr = sum(i["quantity"] for i in row["destroyed"] if i.get("cmr", True))
-        rel.add_row(row["admin_name"], f"{row['cancelled_m2'] / 1e6:,.3f}",
-                    f"{row['reduced_m2'] / 1e6:,.3f}", f"{row['cleared_m2'] / 1e6:,.3f}",
-                    f"{row['total_m2'] / 1e6:,.3f}", f"{row['hazards_closed']:,}", f"{cmr:,}",
-                    style="bold" if row["admin_code"] == "TOTAL" else None)  # fmt: skip
+        rel.add_row(
+            row["admin_name"],
+            f"{row['cancelled_m2'] / 1e6:,.3f}",
+            f"{row['reduced_m2'] / 1e6:,.3f}",
+            f"{row['cleared_m2'] / 1e6:,.3f}",
+            f"{row['total_m2'] / 1e6:,.3f}",
+            f"{row['hazards_closed']:,}",
+            f"{cmr:,}",
+            style="bold" if row["admin_code"] == "TOTAL" else None,
+        )
     out.print(rel)
     overlap = report["overlap"]
-    out.print(f"dissolved remaining area (overlaps counted once): "
-              f"{overlap['dissolved_area_m2'] / 1e6:,.3f} km²; double counted in the total: "
-              f"{overlap['double_counted_m2'] / 1e6:,.3f} km²", highlight=False)  # fmt: skip
+    out.print(
+        f"dissolved remaining area (overlaps counted once): "
+        f"{overlap['dissolved_area_m2'] / 1e6:,.3f} km²; double counted in the total: "
+        f"{overlap['double_counted_m2'] / 1e6:,.3f} km²",
+        highlight=False,
+    )

@@ -34,12 +34,14 @@ def sample_generate(
     if fmt not in ("gpkg", "shp"):
         raise InvalidRequest("--format must be gpkg or shp")
     with progress_bar("generating") as update:
-        data = generate(hazards, seed=seed,
-                        progress=lambda _stage, done, total: update(done, total))  # fmt: skip
+        data = generate(
+            hazards, seed=seed, progress=lambda _stage, done, total: update(done, total)
+        )
     for path in write(data, output, formats=(fmt,)):
         out.print(f"wrote {path}", highlight=False)
-    out.print(f"{len(data.hazards):,} hazard features, {len(data.releases):,} releases",
-              highlight=False)  # fmt: skip
+    out.print(
+        f"{len(data.hazards):,} hazard features, {len(data.releases):,} releases", highlight=False
+    )
 
 
 def demo(
@@ -58,8 +60,9 @@ def demo(
     url = database_up().app
     err.print(f"database ready: {url}", highlight=False, soft_wrap=True)
     with db_session() as session, session.begin():
-        result = load_demo(session, hazards=hazards,
-                           say=lambda msg: err.print(msg, highlight=False))  # fmt: skip
+        result = load_demo(
+            session, hazards=hazards, say=lambda msg: err.print(msg, highlight=False)
+        )
         logins = demo_accounts(session, get_settings().data_dir / "demo-accounts.txt")
     if result.already_loaded:
         err.print("the demo country is already loaded: nothing to do", highlight=False)
@@ -68,14 +71,18 @@ def demo(
         report = article7_with_history(session, year, ReportScope(), by=actor().name)
     print_article7(report)
     err.print(summary(report["history"]), highlight=False)
-    out.print("demo accounts (one per role; kept in "
-              f"{get_settings().data_dir / 'demo-accounts.txt'}): "
-              + ", ".join(f"{name} / {password} ({role})" for name, role, password in logins),
-              highlight=False)  # fmt: skip
+    out.print(
+        "demo accounts (one per role; kept in "
+        f"{get_settings().data_dir / 'demo-accounts.txt'}): "
+        + ", ".join(f"{name} / {password} ({role})" for name, role, password in logins),
+        highlight=False,
+    )
     if serve_pages:
         settings = get_settings()
         address = f"http://{host or settings.host}:{port or settings.port}"
-        out.print(f"serving the web pages at {address}/ (sign in with an account above; the map "
-                  f"at {address}/map, the API at {address}/api/v1/docs); Ctrl-C to stop",
-                  highlight=False)  # fmt: skip
+        out.print(
+            f"serving the web pages at {address}/ (sign in with an account above; the map "
+            f"at {address}/map, the API at {address}/api/v1/docs); Ctrl-C to stop",
+            highlight=False,
+        )
         serve(host=host, port=port)

@@ -50,10 +50,17 @@ def import_file(
     mapping = submissions.parse_field_map(field_map)
     with db_session() as session, session.begin():
         outcome = submissions.stage(
-            session, file, kind=kind, organisation=org, field_map=mapping, crs=crs,
-            layer=layer, uploaded_by=actor(), new_organisation=new_org,
+            session,
+            file,
+            kind=kind,
+            organisation=org,
+            field_map=mapping,
+            crs=crs,
+            layer=layer,
+            uploaded_by=actor(),
+            new_organisation=new_org,
             progress=lambda msg: err.print(msg, highlight=False),
-        )  # fmt: skip
+        )
         sub = outcome.submission
         _print_findings(outcome.findings, show)
         errors = outcome.errors
@@ -64,14 +71,15 @@ def import_file(
             highlight=False,
         )
         if errors:
-            out.print("nothing applied: fix the errors and upload the file again",
-                      highlight=False)  # fmt: skip
+            out.print("nothing applied: fix the errors and upload the file again", highlight=False)
         elif approve:
             submissions.approve(session, sub.id, by=actor())
             out.print(f"submission {sub.id} approved and applied", highlight=False)
         else:
-            out.print("staged for review: approve with the API or `ims import … --approve`",
-                      highlight=False)  # fmt: skip
+            out.print(
+                "staged for review: approve with the API or `ims import … --approve`",
+                highlight=False,
+            )
     if errors:
         raise typer.Exit(1)
 

@@ -140,12 +140,21 @@ def create_user(
     if organisation and organisation.strip():
         org, added = _organisation(session, organisation)
         if added:
-            audit.record(session, by, "organisation.added", "organisation", org.name,
-                         after={"name": org.name, "kind": org.kind})  # fmt: skip
+            audit.record(
+                session,
+                by,
+                "organisation.added",
+                "organisation",
+                org.name,
+                after={"name": org.name, "kind": org.kind},
+            )
     user = AppUser(
-        username=name, role=role, organisation=org, full_name=full_name,
+        username=name,
+        role=role,
+        organisation=org,
+        full_name=full_name,
         password_hash=_hasher.hash(password) if password else None,
-    )  # fmt: skip
+    )
     session.add(user)
     session.flush()
     audit.record(session, by, "user.added", "user", name, after=_user_view(user))
@@ -167,8 +176,14 @@ def _not_oneself(user: AppUser, by: Actor | str | None, what: str) -> None:
         raise InvalidRequest(f"you cannot {what} yourself: ask another admin")
 
 
-def set_role(session: Session, username: str, role: Role | str, *, by: Actor | str | None,
-             organisation: str | None = None) -> AppUser:  # fmt: skip
+def set_role(
+    session: Session,
+    username: str,
+    role: Role | str,
+    *,
+    by: Actor | str | None,
+    organisation: str | None = None,
+) -> AppUser:
     """Change a user's role (and organisation); never one's own."""
     user = get_user(session, username)
     _not_oneself(user, by, "change the role of")
@@ -180,8 +195,15 @@ def set_role(session: Session, username: str, role: Role | str, *, by: Actor | s
         raise InvalidRequest("an operator belongs to an organisation: give --organisation")
     _end_sessions(session, user.id)
     session.flush()
-    audit.record(session, by, "user.role_changed", "user", user.username, before=before,
-                 after=_user_view(user))  # fmt: skip
+    audit.record(
+        session,
+        by,
+        "user.role_changed",
+        "user",
+        user.username,
+        before=before,
+        after=_user_view(user),
+    )
     return user
 
 
@@ -203,8 +225,9 @@ def disable_user(session: Session, username: str, *, by: Actor | str | None) -> 
     ):
         revoke_token(session, token.id, by=by)
     session.flush()
-    audit.record(session, by, "user.disabled", "user", user.username, before=before,
-                 after=_user_view(user))  # fmt: skip
+    audit.record(
+        session, by, "user.disabled", "user", user.username, before=before, after=_user_view(user)
+    )
     return user
 
 
@@ -216,8 +239,9 @@ def enable_user(session: Session, username: str, *, by: Actor | str | None) -> A
     before = _user_view(user)
     user.disabled_at = None
     session.flush()
-    audit.record(session, by, "user.enabled", "user", user.username, before=before,
-                 after=_user_view(user))  # fmt: skip
+    audit.record(
+        session, by, "user.enabled", "user", user.username, before=before, after=_user_view(user)
+    )
     return user
 
 
@@ -248,14 +272,27 @@ def create_token(
         raise InvalidRequest("a token lasts at least one day")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        user_id=user.id, name=label, prefix=secret[:12], token_hash=_sha256(secret),
+        user_id=user.id,
+        name=label,
+        prefix=secret[:12],
+        token_hash=_sha256(secret),
         expires_at=_now() + dt.timedelta(days=days) if days else None,
-    )  # fmt: skip
+    )
     session.add(token)
     session.flush()
-    audit.record(session, by, "token.created", "token", token.id,
-                 after={"user": user.username, "name": label, "prefix": token.prefix,
-                        "expires_at": token.expires_at})  # fmt: skip
+    audit.record(
+        session,
+        by,
+        "token.created",
+        "token",
+        token.id,
+        after={
+            "user": user.username,
+            "name": label,
+            "prefix": token.prefix,
+            "expires_at": token.expires_at,
+        },
+    )
     return token, secret
 
 
@@ -267,9 +304,14 @@ def revoke_token(session: Session, token_id: int, *, by: Actor | str | None) -> 
     if token.revoked_at is None:
         token.revoked_at = _now()
         session.flush()
-        audit.record(session, by, "token.revoked", "token", token.id,
-                     after={"user": token.user.username, "name": token.name,
-                            "prefix": token.prefix})  # fmt: skip
+        audit.record(
+            session,
+            by,
+            "token.revoked",
+            "token",
+            token.id,
+            after={"user": token.user.username, "name": token.name, "prefix": token.prefix},
+        )
     return token
 
 
@@ -283,9 +325,14 @@ def list_tokens(session: Session, username: str | None = None) -> list[ApiToken]
 
 def _principal(user: AppUser, via: str, csrf: str | None = None) -> Principal:
     return Principal(
-        user.id, user.username, user.role, user.organisation_id,
-        user.organisation.name if user.organisation else None, via, csrf,
-    )  # fmt: skip
+        user.id,
+        user.username,
+        user.role,
+        user.organisation_id,
+        user.organisation.name if user.organisation else None,
+        via,
+        csrf,
+    )
 
 
 def principal_from_token(session: Session, secret: str) -> Principal | None:
@@ -402,8 +449,9 @@ def sign_in(
     _check_pause(session, name, address, device)
     ok = False
     try:
-        ok = _hasher.verify(user.password_hash if user and user.password_hash else _DUMMY_HASH,
-                            password)  # fmt: skip
+        ok = _hasher.verify(
+            user.password_hash if user and user.password_hash else _DUMMY_HASH, password
+        )
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None or user.password_hash is None or user.disabled_at is not None:
@@ -429,8 +477,14 @@ def sign_in(
     secret = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     hours = get_settings().session_hours
-    session.add(WebSession(key_hash=_sha256(secret), user_id=user.id, csrf_token=csrf,
-                           expires_at=_now() + dt.timedelta(hours=hours)))  # fmt: skip
+    session.add(
+        WebSession(
+            key_hash=_sha256(secret),
+            user_id=user.id,
+            csrf_token=csrf,
+            expires_at=_now() + dt.timedelta(hours=hours),
+        )
+    )
     after = {"address": address, "known_device": device is not None}
     actor = Actor(user.username, user.id)
     audit.record(session, actor, "user.signed_in", "user", user.username, after=after)

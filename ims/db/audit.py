@@ -76,11 +76,17 @@ def record(
     actor = as_actor(by)
     session.execute(
         insert(AuditEvent).values(
-            actor=actor.name, actor_user_id=actor.user_id, action=action,
-            object_type=object_type, object_id=str(object_id), hazard_id=hazard_id,
-            submission_id=submission_id, before=_jsonable(before), after=_jsonable(after),
+            actor=actor.name,
+            actor_user_id=actor.user_id,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            hazard_id=hazard_id,
+            submission_id=submission_id,
+            before=_jsonable(before),
+            after=_jsonable(after),
         )
-    )  # fmt: skip
+    )
 
 
 # One row per hazard revision an approval recorded: the revision, and the one in force
@@ -151,10 +157,20 @@ class Event:
 
 def _events(session: Session, query: Any) -> list[Event]:
     return [
-        Event(e.id, e.at, e.actor, e.action, e.object_type, e.object_id, e.hazard_id,
-              e.submission_id, e.before, e.after)
+        Event(
+            e.id,
+            e.at,
+            e.actor,
+            e.action,
+            e.object_type,
+            e.object_id,
+            e.hazard_id,
+            e.submission_id,
+            e.before,
+            e.after,
+        )
         for e in session.scalars(query)
-    ]  # fmt: skip
+    ]
 
 
 def hazard_events(session: Session, hazard_id: int) -> list[Event]:
@@ -274,9 +290,14 @@ def verify_chain(
 
     def close_seal() -> None:
         if current is not None and digest.digest() != seal_hash:
-            report.add(ChainProblem("chain", f"seal {current}'s hash does not match the row "
-                                    "hashes it holds (the seal was altered)",
-                                    seal_no=current))  # fmt: skip
+            report.add(
+                ChainProblem(
+                    "chain",
+                    f"seal {current}'s hash does not match the row "
+                    "hashes it holds (the seal was altered)",
+                    seal_no=current,
+                )
+            )
         if progress and current is not None:
             progress(report.seals, total)
 
@@ -288,13 +309,24 @@ def verify_chain(
             report.seals += 1
             hashes_seen.add(seal_hash.hex())
             if seal_no != expected_no or seal_prev != expected_prev:
-                report.add(ChainProblem(
-                    "chain", f"seal {seal_no} does not follow "
-                    + (f"seal {expected_no - 1}" if expected_no > 1 else "the start of the chain")
-                    + (f" (seal {expected_no} is missing)" if seal_no > expected_no else "")
-                    + ("" if seal_prev == expected_prev else ": its prev_hash is not the hash "
-                       "before it"),
-                    seal_no=seal_no))  # fmt: skip
+                report.add(
+                    ChainProblem(
+                        "chain",
+                        f"seal {seal_no} does not follow "
+                        + (
+                            f"seal {expected_no - 1}"
+                            if expected_no > 1
+                            else "the start of the chain"
+                        )
+                        + (f" (seal {expected_no} is missing)" if seal_no > expected_no else "")
+                        + (
+                            ""
+                            if seal_prev == expected_prev
+                            else ": its prev_hash is not the hash before it"
+                        ),
+                        seal_no=seal_no,
+                    )
+                )
             expected_prev, expected_no = seal_hash, seal_no + 1
             digest = hashlib.sha256(seal_prev)
         if event_id is None:
@@ -302,20 +334,42 @@ def verify_chain(
         digest.update(bytes(sealed_hash))
         report.events += 1
         if not present:
-            report.add(ChainProblem("removed", f"audit event {event_id} (sealed in seal "
-                                    f"{seal_no}) is missing", event_id, seal_no))  # fmt: skip
+            report.add(
+                ChainProblem(
+                    "removed",
+                    f"audit event {event_id} (sealed in seal {seal_no}) is missing",
+                    event_id,
+                    seal_no,
+                )
+            )
         elif bytes(now_hash) != bytes(sealed_hash):
-            report.add(ChainProblem("altered", f"audit event {event_id} (sealed in seal "
-                                    f"{seal_no}) no longer has the content it was sealed with",
-                                    event_id, seal_no))  # fmt: skip
+            report.add(
+                ChainProblem(
+                    "altered",
+                    f"audit event {event_id} (sealed in seal "
+                    f"{seal_no}) no longer has the content it was sealed with",
+                    event_id,
+                    seal_no,
+                )
+            )
     close_seal()
     report.head = seal_hash.hex() if current is not None else None
     for event_id, at, actor, action, object_type, object_id in conn.execute(_UNSEALED):
-        report.add(ChainProblem(
-            "forged", f"audit event {event_id} ({at:%Y-%m-%d %H:%M:%S}, {actor}, {action} "
-            f"{object_type} {object_id}) is in no seal: it was not inserted through the "
-            "audit trail's triggers", event_id))  # fmt: skip
+        report.add(
+            ChainProblem(
+                "forged",
+                f"audit event {event_id} ({at:%Y-%m-%d %H:%M:%S}, {actor}, {action} "
+                f"{object_type} {object_id}) is in no seal: it was not inserted through the "
+                "audit trail's triggers",
+                event_id,
+            )
+        )
     if noted_head and noted_head.strip().lower() not in hashes_seen:
-        report.add(ChainProblem("chain", f"the head noted earlier ({noted_head}) is not in the "
-                                "chain: the chain was rewritten or cut"))  # fmt: skip
+        report.add(
+            ChainProblem(
+                "chain",
+                f"the head noted earlier ({noted_head}) is not in the "
+                "chain: the chain was rewritten or cut",
+            )
+        )
     return report

@@ -68,8 +68,17 @@ def backup(url: str, path: Path) -> int:
         raise InvalidRequest(f"{path} is a directory: give a file name for the backup")
     partial = path.with_name(path.name + ".partial")
     try:
-        _run([client_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-              f"--file={partial}", f"--dbname={libpq_url(url)}"], "pg_dump")  # fmt: skip
+        _run(
+            [
+                client_tool("pg_dump"),
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--file={partial}",
+                f"--dbname={libpq_url(url)}",
+            ],
+            "pg_dump",
+        )
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
@@ -82,15 +91,28 @@ def restore(url: str, path: Path) -> None:
     if not path.is_file():
         raise InvalidRequest(f"{path}: no such backup file")
     tool = client_tool("pg_restore")
-    listing = subprocess.run([tool, "--list", str(path)], capture_output=True, text=True,
-                             check=False)  # fmt: skip
+    listing = subprocess.run(
+        [tool, "--list", str(path)], capture_output=True, text=True, check=False
+    )
     if listing.returncode != 0:
-        raise InvalidRequest(f"{path} is not a backup made by `ims db backup` (pg_dump custom "
-                             "format)")  # fmt: skip
+        raise InvalidRequest(
+            f"{path} is not a backup made by `ims db backup` (pg_dump custom format)"
+        )
     ended = end_other_sessions(url)
-    _run([tool, "--clean", "--if-exists", "--no-owner", "--no-privileges",
-          "--single-transaction", "--exit-on-error", f"--dbname={libpq_url(url)}", str(path)],
-         "pg_restore")  # fmt: skip
+    _run(
+        [
+            tool,
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--single-transaction",
+            "--exit-on-error",
+            f"--dbname={libpq_url(url)}",
+            str(path),
+        ],
+        "pg_restore",
+    )
     _grant_app_role(url)
     ended += end_other_sessions(url)
     log.debug("restored %s (%d other sessions ended)", path, ended)

@@ -230,12 +230,14 @@ class EmbeddedCluster:
         log.debug("initialising a private PostgreSQL cluster in %s", self.pgdata)
         self._run(
             "initdb",
-            "-D", str(self.pgdata),
-            "-U", SUPERUSER,
+            "-D",
+            str(self.pgdata),
+            "-U",
+            SUPERUSER,
             "--auth=trust",
             "--encoding=UTF8",
             "--locale=C.UTF-8",
-        )  # fmt: skip
+        )
         conf = self.pgdata / "postgresql.conf"
         with conf.open("a") as fh:
             fh.write(
@@ -294,9 +296,16 @@ class EmbeddedCluster:
             self.logfile.touch()
             self._own(self.logfile)
         self._run(
-            "pg_ctl", "start", "-D", str(self.pgdata), "-l", str(self.logfile),
-            "-w", "-t", str(timeout),
-        )  # fmt: skip
+            "pg_ctl",
+            "start",
+            "-D",
+            str(self.pgdata),
+            "-l",
+            str(self.logfile),
+            "-w",
+            "-t",
+            str(timeout),
+        )
         self._wait_ready(timeout)
         return True
 
@@ -304,9 +313,15 @@ class EmbeddedCluster:
         deadline = time.monotonic() + timeout
         while True:
             result = self._run(
-                "pg_isready", "-h", str(self.socket_dir), "-p", str(PORT), "-U", SUPERUSER,
+                "pg_isready",
+                "-h",
+                str(self.socket_dir),
+                "-p",
+                str(PORT),
+                "-U",
+                SUPERUSER,
                 check=False,
-            )  # fmt: skip
+            )
             if result.returncode == 0:
                 return
             if time.monotonic() > deadline:

@@ -49,16 +49,30 @@ Progress = Callable[[int, int], None]
 # ledger_entry, ledger_piece and hazard_remaining rows, in the column orders below
 Rows = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]
 ENTRY_COLUMNS = (
-    "hazard_id", "entry_no", "kind", "on", "seq", "revision_id", "release_id", "status_after",
-    "delta_m2", "remaining_after_m2", "outside_m2", "count_admin1_id", "count_admin2_id",
-    "items_admin1_id", "items_admin2_id",
-)  # fmt: skip
+    "hazard_id",
+    "entry_no",
+    "kind",
+    "on",
+    "seq",
+    "revision_id",
+    "release_id",
+    "status_after",
+    "delta_m2",
+    "remaining_after_m2",
+    "outside_m2",
+    "count_admin1_id",
+    "count_admin2_id",
+    "items_admin1_id",
+    "items_admin2_id",
+)
 PIECE_COLUMNS = ("hazard_id", "entry_no", "level", "admin_id", "area_m2")
 REMAINING_COLUMNS = ("hazard_id", "geom", "status", "remaining_m2", "area_m2")
 # The session tables ims_ledger_stage() makes for the rows ims_ledger_store() moves in.
 STAGE_ENTRY, STAGE_PIECE, STAGE_REMAINING = (
-    "pg_temp.ims_stage_entry", "pg_temp.ims_stage_piece", "pg_temp.ims_stage_remaining",
-)  # fmt: skip
+    "pg_temp.ims_stage_entry",
+    "pg_temp.ims_stage_piece",
+    "pg_temp.ims_stage_remaining",
+)
 _MIN_PIECE_M2 = 1e-6  # pieces smaller than this are floating-point dust
 _RELEASE_KINDS = frozenset(k.value for k in EventKind if k.is_release)
 
@@ -169,9 +183,15 @@ class _Job:
 
 def _full_job(item: HazardInputs) -> _Job:
     entries, remaining = hazard_ledger_state(item.versions, item.releases)
-    return _Job(item.hazard_id, 1, entries, remaining,
-                {v.seq: v.geometry for v in item.versions},
-                {r.key: r.geometry for r in item.releases}, item.revision_ids)  # fmt: skip
+    return _Job(
+        item.hazard_id,
+        1,
+        entries,
+        remaining,
+        {v.seq: v.geometry for v in item.versions},
+        {r.key: r.geometry for r in item.releases},
+        item.revision_ids,
+    )
 
 
 def ledger_rows(items: Sequence[HazardInputs], indexes: AdminIndexes) -> Rows:
@@ -210,13 +230,26 @@ def _rows(jobs: Sequence[_Job], indexes: AdminIndexes) -> Rows:
                 if not entry.minus.is_empty:
                     to_split.append(entry.minus)
                     roles.append((row, "piece", -1.0))
-            entries.append([
-                job.hazard_id, entry_no, entry.kind.value, entry.on, entry.seq, revision_id,
-                entry.key if entry.kind.is_release else None,
-                entry.status_after.value if entry.status_after else None,
-                entry.delta_m2, entry.remaining_after_m2, entry.outside_m2,
-                None, None, None, None, count_source,
-            ])  # fmt: skip
+            entries.append(
+                [
+                    job.hazard_id,
+                    entry_no,
+                    entry.kind.value,
+                    entry.on,
+                    entry.seq,
+                    revision_id,
+                    entry.key if entry.kind.is_release else None,
+                    entry.status_after.value if entry.status_after else None,
+                    entry.delta_m2,
+                    entry.remaining_after_m2,
+                    entry.outside_m2,
+                    None,
+                    None,
+                    None,
+                    None,
+                    count_source,
+                ]
+            )
     pieces: list[tuple[Any, ...]] = []
     if to_split:
         areas = geodesic_areas(to_split)
@@ -249,8 +282,15 @@ def _rows(jobs: Sequence[_Job], indexes: AdminIndexes) -> Rows:
     ):
         last = job.entries[-1] if job.entries else None
         status = last.status_after.value if last and last.status_after else None
-        remaining_rows.append((job.hazard_id, None if geom.is_empty else hex_, status,
-                               last.remaining_after_m2 if last else None, area))  # fmt: skip
+        remaining_rows.append(
+            (
+                job.hazard_id,
+                None if geom.is_empty else hex_,
+                status,
+                last.remaining_after_m2 if last else None,
+                area,
+            )
+        )
     return [tuple(values) for values in entries], pieces, remaining_rows
 
 
@@ -394,11 +434,20 @@ def _append_releases(session: Session, ids: list[int]) -> list[int]:
         releases = new[hid]
         entries, after_geom = extend_ledger(boundary, HazardStatus(status), remaining, releases)
         entry = last[hid]
-        jobs.append(_Job(
-            hid, entry.entry_no + 1, entries, after_geom, {},
-            {r.key: r.geometry for r in releases}, {}, entry.revision_id,
-            (entry.count_admin1_id, entry.count_admin2_id), boundary,
-        ))  # fmt: skip
+        jobs.append(
+            _Job(
+                hid,
+                entry.entry_no + 1,
+                entries,
+                after_geom,
+                {},
+                {r.key: r.geometry for r in releases},
+                {},
+                entry.revision_id,
+                (entry.count_admin1_id, entry.count_admin2_id),
+                boundary,
+            )
+        )
     if jobs:
         rows = _rows(jobs, admin_indexes(session))
         _store(session, [job.hazard_id for job in jobs], rows, append=True)
@@ -467,9 +516,11 @@ def compute_many(
                 progress(done, len(ids))
         return
     with ProcessPoolExecutor(
-        workers, mp_context=spawn_context(),
-        initializer=_init_worker, initargs=(indexes, os.getpid()),
-    ) as pool:  # fmt: skip
+        workers,
+        mp_context=spawn_context(),
+        initializer=_init_worker,
+        initargs=(indexes, os.getpid()),
+    ) as pool:
         pending: list[tuple[list[int], Any]] = []
         for chunk in _chunks(ids, chunk_size):
             pending.append((chunk, pool.submit(_rows_for_chunk, load_inputs(session, chunk))))
@@ -507,8 +558,14 @@ def refresh_many(
     ``overlaps=False`` when only releases changed (they do not move boundaries).
     """
     ids = sorted(set(hazard_ids))
-    compute_many(session, ids, lambda chunk, rows: _store(session, chunk, rows),
-                 progress=progress, workers=workers, chunk_size=chunk_size)  # fmt: skip
+    compute_many(
+        session,
+        ids,
+        lambda chunk, rows: _store(session, chunk, rows),
+        progress=progress,
+        workers=workers,
+        chunk_size=chunk_size,
+    )
     if overlaps and ids:
         refresh_overlaps(session, None if len(ids) > 1000 else ids)
 

@@ -100,9 +100,12 @@ def record_hazards(
     orgs = organisation_ids(session, (h.operator for h in hazards))
     geoms = [as_multipolygon(h.geometry, where=f"hazard {h.reference}") for h in hazards]
     hazard_ids = identity_values(session, "hazard", len(hazards))
-    copy_rows(session, "hazard", ("id", "reference", "contam"),
-              [(hid, h.reference, h.contam.value)
-               for hid, h in zip(hazard_ids, hazards, strict=True)])  # fmt: skip
+    copy_rows(
+        session,
+        "hazard",
+        ("id", "reference", "contam"),
+        [(hid, h.reference, h.contam.value) for hid, h in zip(hazard_ids, hazards, strict=True)],
+    )
     ids = dict(zip(refs, hazard_ids, strict=True))
     revisions = [
         {
@@ -128,13 +131,36 @@ def record_hazards(
     return hazard_ids
 
 
-RELEASE_COLUMNS = ("id", "reference", "hazard_id", "method", "released", "seq", "geom",
-                   "operator_id", "stated_area_m2", "submission_id", "recorded_by",
-                   "attributes")  # fmt: skip
+RELEASE_COLUMNS = (
+    "id",
+    "reference",
+    "hazard_id",
+    "method",
+    "released",
+    "seq",
+    "geom",
+    "operator_id",
+    "stated_area_m2",
+    "submission_id",
+    "recorded_by",
+    "attributes",
+)
 REVISION_COLUMNS = (
-    "id", "hazard_id", "effective", "seq", "status", "geom", "used_from", "used_to", "marked",
-    "operator_id", "submission_id", "recorded_by", "note", "attributes",
-)  # fmt: skip
+    "id",
+    "hazard_id",
+    "effective",
+    "seq",
+    "status",
+    "geom",
+    "used_from",
+    "used_to",
+    "marked",
+    "operator_id",
+    "submission_id",
+    "recorded_by",
+    "note",
+    "attributes",
+)
 
 
 def _json(attributes: Mapping[str, Any] | None) -> str | None:
@@ -150,17 +176,40 @@ def _insert_revisions(
     rev_ids = identity_values(session, "hazard_revision", n)
     seqs = next_values(session, "recording_seq", n)
     hexes = ewkb_hex([r["geom"] for r in revisions])
-    copy_rows(session, "hazard_revision", REVISION_COLUMNS, [
-        (rid, r["hazard_id"], r["effective"], seq, r["status"], geom_hex, r["used_from"],
-         r["used_to"], r["marked"], r["operator_id"], r["submission_id"], r["recorded_by"],
-         r["note"], _json(r["attributes"]))
-        for rid, seq, geom_hex, r in zip(rev_ids, seqs, hexes, revisions, strict=True)
-    ])  # fmt: skip
-    copy_rows(session, "hazard_estimate", ("revision_id", "munition_code", "quantity"), [
-        (rid, code, qty)
-        for rid, est in zip(rev_ids, estimates, strict=True)
-        for code, qty in est.items()
-    ])  # fmt: skip
+    copy_rows(
+        session,
+        "hazard_revision",
+        REVISION_COLUMNS,
+        [
+            (
+                rid,
+                r["hazard_id"],
+                r["effective"],
+                seq,
+                r["status"],
+                geom_hex,
+                r["used_from"],
+                r["used_to"],
+                r["marked"],
+                r["operator_id"],
+                r["submission_id"],
+                r["recorded_by"],
+                r["note"],
+                _json(r["attributes"]),
+            )
+            for rid, seq, geom_hex, r in zip(rev_ids, seqs, hexes, revisions, strict=True)
+        ],
+    )
+    copy_rows(
+        session,
+        "hazard_estimate",
+        ("revision_id", "munition_code", "quantity"),
+        [
+            (rid, code, qty)
+            for rid, est in zip(rev_ids, estimates, strict=True)
+            for code, qty in est.items()
+        ],
+    )
 
 
 def _revision_in_force(session: Session, hazard_id: int, on: dt.date) -> HazardRevision | None:
@@ -281,18 +330,40 @@ def record_releases(
     geoms = [as_multipolygon(r.geometry, where=f"release {r.reference}") for r in releases]
     release_ids = identity_values(session, "release", len(releases))
     seqs = next_values(session, "recording_seq", len(releases))
-    copy_rows(session, "release", RELEASE_COLUMNS, [
-        (rid, r.reference, hazard_ids[r.hazard_reference], r.method.value, r.released, seq,
-         geom_hex, orgs.get((r.operator or "").strip()), r.stated_area_m2, submission_id,
-         recorded_by, _json(r.attributes))
-        for rid, seq, geom_hex, r in zip(release_ids, seqs, ewkb_hex(geoms), releases,
-                                         strict=True)
-    ])  # fmt: skip
-    copy_rows(session, "release_item", ("release_id", "munition_code", "quantity"), [
-        (rid, code, qty)
-        for rid, r in zip(release_ids, releases, strict=True)
-        for code, qty in r.items.items()
-    ])  # fmt: skip
+    copy_rows(
+        session,
+        "release",
+        RELEASE_COLUMNS,
+        [
+            (
+                rid,
+                r.reference,
+                hazard_ids[r.hazard_reference],
+                r.method.value,
+                r.released,
+                seq,
+                geom_hex,
+                orgs.get((r.operator or "").strip()),
+                r.stated_area_m2,
+                submission_id,
+                recorded_by,
+                _json(r.attributes),
+            )
+            for rid, seq, geom_hex, r in zip(
+                release_ids, seqs, ewkb_hex(geoms), releases, strict=True
+            )
+        ],
+    )
+    copy_rows(
+        session,
+        "release_item",
+        ("release_id", "munition_code", "quantity"),
+        [
+            (rid, code, qty)
+            for rid, r in zip(release_ids, releases, strict=True)
+            for code, qty in r.items.items()
+        ],
+    )
     touched = sorted({hazard_ids[r.hazard_reference] for r in releases})
     if refresh_ledger:
         ledger.update_after_releases(session, touched)
@@ -368,8 +439,14 @@ def load_boundaries(
             existing.source = source
             updated += 1
     session.flush()
-    audit.record(session, by, "boundaries.loaded", "admin_area", f"level {level}",
-                 before={"replaced": changed[:500]} if changed else None,
-                 after={"source": source, "added": added, "updated": updated})  # fmt: skip
+    audit.record(
+        session,
+        by,
+        "boundaries.loaded",
+        "admin_area",
+        f"level {level}",
+        before={"replaced": changed[:500]} if changed else None,
+        after={"source": source, "added": added, "updated": updated},
+    )
     ledger.refresh_all(session, progress=progress)
     return BoundaryLoad(added=added, updated=updated)

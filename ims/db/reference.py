@@ -84,15 +84,28 @@ def add_munition(
                 "reports already given count it so; add a new code instead"
             )
         if existing.name != name:
-            audit.record(session, by, "munition.renamed", "munition_type", code,
-                         before={"name": existing.name}, after={"name": name})  # fmt: skip
+            audit.record(
+                session,
+                by,
+                "munition.renamed",
+                "munition_type",
+                code,
+                before={"name": existing.name},
+                after={"name": name},
+            )
             existing.name = name
             session.flush()
         return Munition(code, name, kind.value, is_cmr)
     session.add(MunitionType(code=code, name=name, category=kind, is_cmr=is_cmr))
     session.flush()
-    audit.record(session, by, "munition.added", "munition_type", code,
-                 after={"name": name, "category": kind.value, "is_cmr": is_cmr})  # fmt: skip
+    audit.record(
+        session,
+        by,
+        "munition.added",
+        "munition_type",
+        code,
+        after={"name": name, "category": kind.value, "is_cmr": is_cmr},
+    )
     return Munition(code, name, kind.value, is_cmr)
 
 

@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 TOLERANCE_M2 = 1e-3
 MAX_LISTED = 500  # differences listed one by one; the count is always complete
 _ENTRY_FIELDS = ledger.ENTRY_COLUMNS[2:]
-_AREA_FIELDS = frozenset({"delta_m2", "remaining_after_m2", "outside_m2", "remaining_m2",
-                          "area_m2"})  # fmt: skip
+_AREA_FIELDS = frozenset(
+    {"delta_m2", "remaining_after_m2", "outside_m2", "remaining_m2", "area_m2"}
+)
 
 _TEMP_TABLES = """
 CREATE TEMP TABLE IF NOT EXISTS ims_verify_entry
@@ -166,10 +167,14 @@ class VerifyReport:
         )
         refs: dict[int, str] = {hazard_id: reference for hazard_id, reference in rows}
         named = [
-            Difference(refs.get(h, f"hazard id {h}") if h is not None else None, d.what,
-                       d.stored, d.recomputed)
+            Difference(
+                refs.get(h, f"hazard id {h}") if h is not None else None,
+                d.what,
+                d.stored,
+                d.recomputed,
+            )
             for h, d in zip(self._hazard_ids, self.differences, strict=True)
-        ]  # fmt: skip
+        ]
         self.differences = sorted(named, key=lambda d: (d.hazard is None, d.hazard or ""))
 
 
@@ -208,8 +213,12 @@ def verify_database(
 
     def compare(chunk: list[int], rows: ledger.Rows) -> None:
         entries, pieces, remaining = rows
-        session.execute(text("TRUNCATE pg_temp.ims_verify_entry, pg_temp.ims_verify_piece, "
-                             "pg_temp.ims_verify_remaining"))  # fmt: skip
+        session.execute(
+            text(
+                "TRUNCATE pg_temp.ims_verify_entry, pg_temp.ims_verify_piece, "
+                "pg_temp.ims_verify_remaining"
+            )
+        )
         copy_rows(session, "pg_temp.ims_verify_entry", ledger.ENTRY_COLUMNS, entries)
         copy_rows(session, "pg_temp.ims_verify_piece", ledger.PIECE_COLUMNS, pieces)
         copy_rows(session, "pg_temp.ims_verify_remaining", ledger.REMAINING_COLUMNS, remaining)
@@ -220,28 +229,49 @@ def verify_database(
             _PIECES, params
         ):
             where = f"admin area {admin}" if admin is not None else "no admin area"
-            report.add(hazard_id, f"ledger entry {entry_no}: m² in level-{level} {where}",
-                       stored_m2, recomputed_m2)  # fmt: skip
+            report.add(
+                hazard_id,
+                f"ledger entry {entry_no}: m² in level-{level} {where}",
+                stored_m2,
+                recomputed_m2,
+            )
         for row in session.execute(_REMAINING, params):
             _remaining_differences(report, *row)
 
-    ledger.compute_many(session, ids, compare, progress=progress, workers=workers,
-                        chunk_size=chunk_size)  # fmt: skip
+    ledger.compute_many(
+        session, ids, compare, progress=progress, workers=workers, chunk_size=chunk_size
+    )
     for hazard_id, other, stored, recomputed in session.execute(_OVERLAPS):
-        report.add(hazard_id, f"overlaps hazard {other}", "yes" if stored else "no",
-                   "yes" if recomputed else "no")  # fmt: skip
+        report.add(
+            hazard_id,
+            f"overlaps hazard {other}",
+            "yes" if stored else "no",
+            "yes" if recomputed else "no",
+        )
     report.report_runs = int(session.scalar(text("SELECT count(*) FROM report_run")) or 0)
     for run_id, name, recorded, stored, audited in session.execute(_REPORT_RUNS):
         # For a report run, "recomputed" is what the audit trail recorded.
         if not recorded:
-            report.add(None, f"report_run {run_id} ({name}): no audit event recorded it",
-                       "a first production", None)  # fmt: skip
+            report.add(
+                None,
+                f"report_run {run_id} ({name}): no audit event recorded it",
+                "a first production",
+                None,
+            )
         else:
-            report.add(None, f"report_run {run_id} ({name}) differs from the audit event that "
-                       "recorded it", stored, audited)  # fmt: skip
+            report.add(
+                None,
+                f"report_run {run_id} ({name}) differs from the audit event that recorded it",
+                stored,
+                audited,
+            )
     for run_id, name in session.execute(_REPORT_RUNS_GONE):
-        report.add(None, f"report_run {run_id} ({name}), recorded in the audit trail, is gone",
-                   None, "a first production")  # fmt: skip
+        report.add(
+            None,
+            f"report_run {run_id} ({name}), recorded in the audit trail, is gone",
+            None,
+            "a first production",
+        )
     report.name_hazards(session)
     return report
 
@@ -256,13 +286,21 @@ def _entry_differences(
     if stored is None or recomputed is None:
         present = recomputed or stored or {}
         summary = f"{present.get('kind')} on {present.get('on')}"
-        report.add(hazard_id, f"ledger entry {entry_no}",
-                   summary if stored else None, summary if recomputed else None)  # fmt: skip
+        report.add(
+            hazard_id,
+            f"ledger entry {entry_no}",
+            summary if stored else None,
+            summary if recomputed else None,
+        )
         return
     for name in _ENTRY_FIELDS:
         if _differs(name, stored.get(name), recomputed.get(name)):
-            report.add(hazard_id, f"ledger entry {entry_no}: {name}", stored.get(name),
-                       recomputed.get(name))  # fmt: skip
+            report.add(
+                hazard_id,
+                f"ledger entry {entry_no}: {name}",
+                stored.get(name),
+                recomputed.get(name),
+            )
 
 
 def _remaining_differences(
@@ -273,16 +311,20 @@ def _remaining_differences(
     *values: Any,
 ) -> None:
     if not (has_stored and has_recomputed):
-        report.add(hazard_id, "remaining state (hazard_remaining row)",
-                   "a row" if has_stored else None,
-                   "a row" if has_recomputed else None)  # fmt: skip
+        report.add(
+            hazard_id,
+            "remaining state (hazard_remaining row)",
+            "a row" if has_stored else None,
+            "a row" if has_recomputed else None,
+        )
         return
     status_s, status_c, remaining_s, remaining_c, area_s, area_c, geom_m2 = values
-    for name, stored, recomputed in (("status", status_s, status_c),
-                                     ("remaining_m2", remaining_s, remaining_c),
-                                     ("area_m2", area_s, area_c)):  # fmt: skip
+    for name, stored, recomputed in (
+        ("status", status_s, status_c),
+        ("remaining_m2", remaining_s, remaining_c),
+        ("area_m2", area_s, area_c),
+    ):
         if _differs(name, stored, recomputed):
             report.add(hazard_id, f"remaining state: {name}", stored, recomputed)
     if geom_m2 is not None and float(geom_m2) > TOLERANCE_M2:
-        report.add(hazard_id, "remaining geometry (m² of ground that differs)", 0.0,
-                   float(geom_m2))  # fmt: skip
+        report.add(hazard_id, "remaining geometry (m² of ground that differs)", 0.0, float(geom_m2))

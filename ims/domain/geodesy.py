@@ -66,8 +66,7 @@ def geodesic_areas(geoms: Sequence[BaseGeometry | None]) -> npt.NDArray[np.float
     keep = [i for i, g in enumerate(cleaned) if not g.is_empty]
     if not keep:
         return result
-    parts, part_of = shapely.get_parts(object_array([cleaned[i] for i in keep]),
-                                       return_index=True)  # fmt: skip
+    parts, part_of = shapely.get_parts(object_array([cleaned[i] for i in keep]), return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)
     exterior = np.ones(len(rings), dtype=bool)
     exterior[1:] = ring_of[1:] != ring_of[:-1]

@@ -210,8 +210,9 @@ def hazard_ledger_state(
                 # Same ground: R = B − U is unchanged, so keep R as is (recomputing it
                 # from a re-drawn but equal boundary would only add float noise).
                 boundary = new_boundary
-                steps.append((EventKind.STATUS, on, seq, None, EMPTY, EMPTY, remaining,
-                              status, EMPTY))  # fmt: skip
+                steps.append(
+                    (EventKind.STATUS, on, seq, None, EMPTY, EMPTY, remaining, status, EMPTY)
+                )
                 continue
             boundary = new_boundary
             if pending:
@@ -221,8 +222,7 @@ def hazard_ledger_state(
             plus = difference(new_remaining, remaining)
             minus = difference(remaining, new_remaining)
             remaining = new_remaining
-            steps.append((EventKind.ADDED, on, seq, None, plus, minus, remaining, status,
-                          EMPTY))  # fmt: skip
+            steps.append((EventKind.ADDED, on, seq, None, plus, minus, remaining, status, EMPTY))
         else:
             polygon = clean(item.geometry)
             remaining, step = _release_step(item, polygon, boundary, remaining, status)
@@ -232,8 +232,17 @@ def hazard_ledger_state(
     return _entries(steps), remaining
 
 
-_Step = tuple[EventKind, date, int, object | None, MultiPolygon, MultiPolygon, MultiPolygon,
-              HazardStatus | None, MultiPolygon]  # fmt: skip
+_Step = tuple[
+    EventKind,
+    date,
+    int,
+    object | None,
+    MultiPolygon,
+    MultiPolygon,
+    MultiPolygon,
+    HazardStatus | None,
+    MultiPolygon,
+]
 
 
 def _release_step(
@@ -254,8 +263,17 @@ def _release_step(
         outside = EMPTY if covers(boundary, polygon) else difference(polygon, boundary)
         if not effective.is_empty:
             remaining = difference(remaining, polygon)
-    step = (EventKind.of_method(item.method), item.released, item.seq, item.key, EMPTY,
-            effective, remaining, status, outside)  # fmt: skip
+    step = (
+        EventKind.of_method(item.method),
+        item.released,
+        item.seq,
+        item.key,
+        EMPTY,
+        effective,
+        remaining,
+        status,
+        outside,
+    )
     return remaining, step
 
 

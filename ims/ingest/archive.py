@@ -239,8 +239,9 @@ def _check_entries(zip_name: str, infos: list[zipfile.ZipInfo], limits: UploadLi
             f"{_megabytes(limits.max_uncompressed_bytes)}"
         )
     for info in files:
-        _check_ratio(zip_name, f"entry {info.filename!r}", info.file_size, info.compress_size,
-                     limits)  # fmt: skip
+        _check_ratio(
+            zip_name, f"entry {info.filename!r}", info.file_size, info.compress_size, limits
+        )
     compressed = sum(info.compress_size for info in files)
     _check_ratio(zip_name, "the zip as a whole", total, compressed, limits)
 

@@ -40,12 +40,14 @@ def template_bytes(kind: str, fmt: str) -> tuple[bytes, str]:
         folder = Path(tmp)
         if fmt == "gpkg":
             path = folder / f"ims_{kind}.gpkg"
-            pyogrio.write_dataframe(frame, path, layer=kind, driver="GPKG",
-                                    geometry_type="MultiPolygon")  # fmt: skip
+            pyogrio.write_dataframe(
+                frame, path, layer=kind, driver="GPKG", geometry_type="MultiPolygon"
+            )
             return path.read_bytes(), path.name
         path = folder / f"{kind}.shp"
-        pyogrio.write_dataframe(frame, path, driver="ESRI Shapefile", encoding="UTF-8",
-                                geometry_type="MultiPolygon")  # fmt: skip
+        pyogrio.write_dataframe(
+            frame, path, driver="ESRI Shapefile", encoding="UTF-8", geometry_type="MultiPolygon"
+        )
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
             for part in sorted(folder.iterdir()):

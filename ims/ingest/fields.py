@@ -75,32 +75,50 @@ class Field:
 
 _T = FieldType
 HAZARDS: Final = (
-    Field("hazard_id", _T.REFERENCE, Required.ALWAYS,
-          "national reference, unique, at most 100 characters"),
-    Field("status", _T.CODE, Required.NEW_HAZARD,
-          "SHA or CHA (suspected/confirmed, any case)", HazardStatus),
+    Field(
+        "hazard_id",
+        _T.REFERENCE,
+        Required.ALWAYS,
+        "national reference, unique, at most 100 characters",
+    ),
+    Field(
+        "status",
+        _T.CODE,
+        Required.NEW_HAZARD,
+        "SHA or CHA (suspected/confirmed, any case)",
+        HazardStatus,
+    ),
     Field("contam", _T.CODE, Required.NO, "CMR (default), APM, ATM, ERW", Contamination),
     Field("recorded", _T.DATE, Required.NEW_HAZARD, "date the area was recorded"),
-    Field("revised", _T.DATE, Required.NO,
-          "for a hazard already recorded: the date this revision takes effect"),
+    Field(
+        "revised",
+        _T.DATE,
+        Required.NO,
+        "for a hazard already recorded: the date this revision takes effect",
+    ),
     Field("used_from", _T.YEAR, Required.NO, "first year of use, where known"),
     Field("used_to", _T.YEAR, Required.NO, "last year of use, where known"),
     Field("munitions", _T.QUANTITIES, Required.NO, "estimated remnants, TYPE:QTY;TYPE:QTY"),
     Field("marked", _T.DATE, Required.NO, "date marked or fenced"),
     Field("operator", _T.ORGANISATION, Required.NO, "the recording organisation"),
-)  # fmt: skip
+)
 RELEASES: Final = (
     Field("release_id", _T.REFERENCE, Required.ALWAYS, "unique reference"),
-    Field("hazard_id", _T.REFERENCE, Required.ALWAYS,
-          "the hazard the land is released from"),
-    Field("method", _T.CODE, Required.ALWAYS,
-          "cancelled, reduced or cleared (NTS, TS, clearance)", ReleaseMethod),
+    Field("hazard_id", _T.REFERENCE, Required.ALWAYS, "the hazard the land is released from"),
+    Field(
+        "method",
+        _T.CODE,
+        Required.ALWAYS,
+        "cancelled, reduced or cleared (NTS, TS, clearance)",
+        ReleaseMethod,
+    ),
     Field("released", _T.DATE, Required.ALWAYS, "completion date"),
     Field("operator", _T.ORGANISATION, Required.NO, "the organisation that did the work"),
     Field("items", _T.QUANTITIES, Required.NO, "remnants found and destroyed, TYPE:QTY;…"),
-    Field("area_m2", _T.NUMBER, Required.NO,
-          "the operator's stated area (compared, never counted)"),
-)  # fmt: skip
+    Field(
+        "area_m2", _T.NUMBER, Required.NO, "the operator's stated area (compared, never counted)"
+    ),
+)
 TEMPLATES: Final = {"hazards": HAZARDS, "releases": RELEASES}
 
 HAZARD_FIELDS: Final = tuple(f.name for f in HAZARDS)

@@ -105,10 +105,11 @@ def _registered_layers(
     geometry_tables: set[str] = set()
     if objects.get("gpkg_geometry_columns", ("",))[0] == "table":
         geometry_tables = {
-            str(name).lower() for (name,) in db.execute(
+            str(name).lower()
+            for (name,) in db.execute(
                 "SELECT table_name FROM gpkg_geometry_columns WHERE column_name IS NOT NULL"
             )
-        }  # fmt: skip
+        }
     layers = []
     for (table_name,) in db.execute(f"SELECT table_name FROM gpkg_contents WHERE {kinds}"):
         name = str(table_name)

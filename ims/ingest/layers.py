@@ -90,9 +90,10 @@ def list_layers(source: Path, *, max_layers: int = UploadLimits.max_layers) -> l
                 path = Path(folder) / file_name
                 files.append((path, f"{source.name}/{path.relative_to(source).as_posix()}"))
         candidates = sum(
-            1 for path, _ in files if path.suffix.lower() in _LAYER_SUFFIXES
-            and not is_junk([path.name])
-        )  # fmt: skip
+            1
+            for path, _ in files
+            if path.suffix.lower() in _LAYER_SUFFIXES and not is_junk([path.name])
+        )
         if candidates > max_layers:  # before a single file is opened
             raise UploadTooLarge(
                 f"{source.name} holds {candidates:,} map files; the limit is {max_layers:,} "

@@ -90,8 +90,7 @@ def read_upload(
     """Read the chosen layer of an upload into a GeoDataFrame in EPSG:4326 (2-D)."""
     stated = _parse_crs(crs) if crs is not None and crs.strip() else None
     source = unpack(upload, workdir, limits=limits)
-    chosen = choose_layer(list_layers(source, max_layers=limits.max_layers), kind=kind,
-                          name=layer)  # fmt: skip
+    chosen = choose_layer(list_layers(source, max_layers=limits.max_layers), kind=kind, name=layer)
     where = f"{upload.name}, layer {chosen.name!r}"
     chosen = describe(chosen, where)
     if chosen.feature_count == 0:
@@ -185,9 +184,13 @@ def _read_frame(
         warnings.simplefilter("always")
         try:
             frame = pyogrio.read_dataframe(
-                layer.path, layer=layer.layer, encoding=encoding, use_arrow=False,
-                max_features=limits.max_features + 1, **open_options(layer),
-            )  # fmt: skip
+                layer.path,
+                layer=layer.layer,
+                encoding=encoding,
+                use_arrow=False,
+                max_features=limits.max_features + 1,
+                **open_options(layer),
+            )
         except UnicodeDecodeError:
             raise
         except Exception as exc:  # GDAL reports problems as several exception types

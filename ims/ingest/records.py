@@ -47,11 +47,30 @@ def hazard_records(frame: Any) -> Iterator[NewHazard | HazardChange]:
                 raise InvalidRequest(f"{where}: recorded (the date it was recorded) is required")
             if status is None:
                 raise InvalidRequest(f"{where}: status is required (SHA or CHA)")
-            yield NewHazard(ref, status, row.geometry, recorded, contam, used_from, used_to,
-                            estimates, marked, operator)  # fmt: skip
+            yield NewHazard(
+                ref,
+                status,
+                row.geometry,
+                recorded,
+                contam,
+                used_from,
+                used_to,
+                estimates,
+                marked,
+                operator,
+            )
         else:
-            yield HazardChange(ref, revised, status, row.geometry, used_from, used_to,
-                               estimates or None, marked, operator)  # fmt: skip
+            yield HazardChange(
+                ref,
+                revised,
+                status,
+                row.geometry,
+                used_from,
+                used_to,
+                estimates or None,
+                marked,
+                operator,
+            )
 
 
 def release_records(frame: Any) -> Iterator[NewRelease]:
@@ -69,7 +88,12 @@ def release_records(frame: Any) -> Iterator[NewRelease]:
             raise InvalidRequest(f"{where}: released (the completion date) is required")
         stated = getattr(row, "area_m2", None)
         yield NewRelease(
-            ref, hazard, method, released, row.geometry, cell_text(getattr(row, "operator", None)),
+            ref,
+            hazard,
+            method,
+            released,
+            row.geometry,
+            cell_text(getattr(row, "operator", None)),
             parse_quantities(getattr(row, "items", None), where=f"{where}, items"),
             None if stated is None or blank(stated) else float(stated),
-        )  # fmt: skip
+        )

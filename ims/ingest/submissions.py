@@ -177,15 +177,21 @@ def load_context(session: Session, kind: str, frame: Any, *, today: dt.date) -> 
     """What validation must know of the database for this layer."""
     codes = set(session.scalars(text("SELECT code FROM munition_type")))
     names = session.scalars(text("SELECT name FROM organisation")).all()
-    ctx = ValidationContext(today=today, munition_codes=codes, country=_country(session),
-                            organisations={n.lower(): n for n in names})  # fmt: skip
+    ctx = ValidationContext(
+        today=today,
+        munition_codes=codes,
+        country=_country(session),
+        organisations={n.lower(): n for n in names},
+    )
     refs = sorted({str(v).strip() for v in frame.get("hazard_id", []) if not blank(v)})
     if refs:
         rows = session.execute(
-            text(_CURRENT + " WHERE h.reference = ANY(:refs) "
-                 "ORDER BY r.hazard_id, r.effective DESC, r.seq DESC"),
+            text(
+                _CURRENT + " WHERE h.reference = ANY(:refs) "
+                "ORDER BY r.hazard_id, r.effective DESC, r.seq DESC"
+            ),
             {"refs": refs},
-        ).all()  # fmt: skip
+        ).all()
         for ref, hid, recorded, wkb, is_open in rows:
             ctx.hazards[ref] = KnownHazard(hid, recorded, shapely.from_wkb(bytes(wkb)), is_open)
     if kind == UploadKind.RELEASES:
@@ -214,8 +220,14 @@ def load_context(session: Session, kind: str, frame: Any, *, today: dt.date) -> 
     return ctx
 
 
-def validate(session: Session, kind: str, frame: Any, *, dropped_z: bool = False,
-             today: dt.date | None = None) -> ValidationResult:  # fmt: skip
+def validate(
+    session: Session,
+    kind: str,
+    frame: Any,
+    *,
+    dropped_z: bool = False,
+    today: dt.date | None = None,
+) -> ValidationResult:
     """Validate a mapped layer against the database as it is now."""
     ctx = load_context(session, kind, frame, today=today or dt.date.today())
     check = validate_hazards if kind == UploadKind.HAZARDS else validate_releases
@@ -320,8 +332,7 @@ def stage(
     mapping = dict(field_map) if field_map else remembered
     say(f"reading {filename or upload.name}")
     with tempfile.TemporaryDirectory(prefix="ims-upload-", dir=workdir) as unpacked:
-        read = read_upload(upload, Path(unpacked), kind=kind, layer=layer, crs=crs,
-                           limits=limits)  # fmt: skip
+        read = read_upload(upload, Path(unpacked), kind=kind, layer=layer, crs=crs, limits=limits)
     ignored_mapping = None
     if remembered and not _fits(read.frame, remembered):
         # A mapping remembered from an earlier file that this one does not match (it has
@@ -338,44 +349,78 @@ def stage(
         findings.insert(0, FindingData("file_note", Severity.WARNING, note))
     if ignored_mapping:
         shown = ",".join(f"{k}={v}" for k, v in ignored_mapping.items())
-        findings.insert(0, FindingData(
-            "file_note", Severity.WARNING,
-            f"the field mapping remembered for {org.name if org else 'this organisation'} "
-            f"({shown}) names fields this file does not have, so it was not used",
-        ))  # fmt: skip
+        findings.insert(
+            0,
+            FindingData(
+                "file_note",
+                Severity.WARNING,
+                f"the field mapping remembered for {org.name if org else 'this organisation'} "
+                f"({shown}) names fields this file does not have, so it was not used",
+            ),
+        )
     if extras:
-        findings.insert(0, FindingData(
-            "file_note", Severity.WARNING,
-            f"{len(extras)} column(s) are not template fields and are kept with each record as "
-            f"its own attributes (shown on the hazard page, exported, searchable): "
-            f"{', '.join(extras)}",
-        ))  # fmt: skip
+        findings.insert(
+            0,
+            FindingData(
+                "file_note",
+                Severity.WARNING,
+                f"{len(extras)} column(s) are not template fields and are kept with each record as "
+                f"its own attributes (shown on the hazard page, exported, searchable): "
+                f"{', '.join(extras)}",
+            ),
+        )
     earlier = session.execute(
-        select(Submission.id, Submission.status).where(
-            Submission.sha256 == sha256, Submission.kind == kind,
+        select(Submission.id, Submission.status)
+        .where(
+            Submission.sha256 == sha256,
+            Submission.kind == kind,
             Submission.status != SubmissionStatus.REJECTED,
-        ).order_by(Submission.id)
-    ).first()  # fmt: skip
+        )
+        .order_by(Submission.id)
+    ).first()
     if earlier is not None:
-        findings.insert(0, FindingData(
-            "same_file", Severity.WARNING,
-            f"this file was uploaded before as submission {earlier.id} ({earlier.status})",
-        ))  # fmt: skip
+        findings.insert(
+            0,
+            FindingData(
+                "same_file",
+                Severity.WARNING,
+                f"this file was uploaded before as submission {earlier.id} ({earlier.status})",
+            ),
+        )
     submission = Submission(
-        kind=kind, organisation_id=org.id if org else None,
-        filename=filename or upload.name, sha256=sha256, size_bytes=size,
-        crs=read.source_crs, layer=read.layer, encoding=read.encoding,
-        field_map=mapping or None, status=SubmissionStatus.VALIDATED, feature_count=len(frame),
+        kind=kind,
+        organisation_id=org.id if org else None,
+        filename=filename or upload.name,
+        sha256=sha256,
+        size_bytes=size,
+        crs=read.source_crs,
+        layer=read.layer,
+        encoding=read.encoding,
+        field_map=mapping or None,
+        status=SubmissionStatus.VALIDATED,
+        feature_count=len(frame),
         uploaded_by=as_actor(uploaded_by).name,
-    )  # fmt: skip
+    )
     session.add(submission)
     session.flush()
     blocking = sum(1 for f in findings if f.blocking)
-    audit.record(session, uploaded_by, "submission.uploaded", "submission", submission.id,
-                 submission_id=submission.id,
-                 after={"kind": kind, "filename": submission.filename, "sha256": sha256,
-                        "organisation": org.name if org else None, "features": len(frame),
-                        "errors": blocking, "warnings": len(findings) - blocking})  # fmt: skip
+    audit.record(
+        session,
+        uploaded_by,
+        "submission.uploaded",
+        "submission",
+        submission.id,
+        submission_id=submission.id,
+        after={
+            "kind": kind,
+            "filename": submission.filename,
+            "sha256": sha256,
+            "organisation": org.name if org else None,
+            "features": len(frame),
+            "errors": blocking,
+            "warnings": len(findings) - blocking,
+        },
+    )
     say("storing the features for review")
     _store_features(session, submission.id, frame, result)
     _store_findings(session, submission.id, findings)
@@ -384,8 +429,9 @@ def stage(
     return StageOutcome(submission, findings)
 
 
-def _store_features(session: Session, submission_id: int, frame: Any,
-                    result: ValidationResult) -> None:  # fmt: skip
+def _store_features(
+    session: Session, submission_id: int, frame: Any, result: ValidationResult
+) -> None:
     raw: Any = session.connection().connection.driver_connection
     columns = [c for c in frame.columns if c != frame.geometry.name]
     values = frame[columns].to_dict("records")
@@ -410,10 +456,16 @@ def _store_features(session: Session, submission_id: int, frame: Any,
         ):
             clean = {k: _jsonable(v) for k, v in record.items()}
             ref = clean.get(reference_field)
-            copy.write_row((
-                submission_id, i + 1, None if ref is None else str(ref)[:100],
-                json.dumps(clean, ensure_ascii=False), geom_hex, original_hex,
-            ))  # fmt: skip
+            copy.write_row(
+                (
+                    submission_id,
+                    i + 1,
+                    None if ref is None else str(ref)[:100],
+                    json.dumps(clean, ensure_ascii=False),
+                    geom_hex,
+                    original_hex,
+                )
+            )
 
 
 def _ewkb_array(geoms: Any) -> list[str | None]:
@@ -421,8 +473,7 @@ def _ewkb_array(geoms: Any) -> list[str | None]:
     out: list[str | None] = [None] * len(geoms)
     present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
     if present.any():
-        hexes = shapely.to_wkb(shapely.set_srid(geoms[present], 4326), hex=True,
-                               include_srid=True)  # fmt: skip
+        hexes = shapely.to_wkb(shapely.set_srid(geoms[present], 4326), hex=True, include_srid=True)
         for i, h in zip(np.flatnonzero(present).tolist(), hexes, strict=True):
             out[i] = str(h)
     return out
@@ -434,16 +485,23 @@ def _store_findings(session: Session, submission_id: int, findings: Sequence[Fin
         session.execute(
             insert(Finding),
             [
-                {"submission_id": submission_id, "code": f.code, "severity": f.severity.value,
-                 "row_number": f.row, "reference": (f.reference or None) and f.reference[:100],
-                 "field": f.field, "message": f.message}
+                {
+                    "submission_id": submission_id,
+                    "code": f.code,
+                    "severity": f.severity.value,
+                    "row_number": f.row,
+                    "reference": (f.reference or None) and f.reference[:100],
+                    "field": f.field,
+                    "message": f.message,
+                }
                 for f in findings
             ],
-        )  # fmt: skip
+        )
 
 
-def _remember_mapping(session: Session, org: Organisation, kind: str,
-                      mapping: dict[str, str]) -> None:  # fmt: skip
+def _remember_mapping(
+    session: Session, org: Organisation, kind: str, mapping: dict[str, str]
+) -> None:
     row = session.get(FieldMapping, (org.id, kind))
     if row is None:
         session.add(FieldMapping(organisation_id=org.id, kind=kind, mapping=mapping))
@@ -491,8 +549,9 @@ def is_settled(session: Session, submission_id: int) -> bool:
     return _settled(session, session.get(Submission, submission_id), submission_id) is not None
 
 
-def _settled(session: Session, submission: Submission | None,
-             submission_id: int) -> list[FindingData] | None:  # fmt: skip
+def _settled(
+    session: Session, submission: Submission | None, submission_id: int
+) -> list[FindingData] | None:
     """The findings of an approved submission; raise for a missing or rejected one."""
     if submission is None:
         raise NotFound(f"submission {submission_id} does not exist")
@@ -503,8 +562,13 @@ def _settled(session: Session, submission: Submission | None,
     return None
 
 
-def approve(session: Session, submission_id: int, *, by: Actor | str | None = None,
-            today: dt.date | None = None) -> list[FindingData]:  # fmt: skip
+def approve(
+    session: Session,
+    submission_id: int,
+    *,
+    by: Actor | str | None = None,
+    today: dt.date | None = None,
+) -> list[FindingData]:
     """Apply a submission if it still has no error; returns the current findings.
 
     Idempotent: approving an approved submission changes nothing. With any error the
@@ -519,17 +583,22 @@ def approve(session: Session, submission_id: int, *, by: Actor | str | None = No
         return settled
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPROVAL_LOCK})
     submission = session.scalars(
-        select(Submission).where(Submission.id == submission_id).with_for_update()
+        select(Submission)
+        .where(Submission.id == submission_id)
+        .with_for_update()
         .execution_options(populate_existing=True)  # the status read above may be stale
-    ).first()  # fmt: skip
+    ).first()
     settled = _settled(session, submission, submission_id)
     if settled is not None:
         return settled
     assert submission is not None
     frame = _staged_frame(session, submission_id)
     result = validate(session, submission.kind, frame, today=today)
-    kept = [f for f in findings_of(session, submission_id)
-            if f.code in ("file_note", "same_file", "z_dropped")]  # fmt: skip
+    kept = [
+        f
+        for f in findings_of(session, submission_id)
+        if f.code in ("file_note", "same_file", "z_dropped")
+    ]
     findings = kept + [f for f in result.findings if f.code != "z_dropped"]
     _store_findings(session, submission_id, findings)
     errors = [f for f in findings if f.blocking]
@@ -551,16 +620,31 @@ def approve(session: Session, submission_id: int, *, by: Actor | str | None = No
     submission.status = SubmissionStatus.APPROVED
     submission.decided_at = func.now()
     submission.decided_by = name
-    audit.record(session, by, "submission.approved", "submission", submission_id,
-                 submission_id=submission_id, before={"status": SubmissionStatus.VALIDATED},
-                 after={"status": SubmissionStatus.APPROVED, "features": len(result.records),
-                        "warnings": len(findings)})  # fmt: skip
+    audit.record(
+        session,
+        by,
+        "submission.approved",
+        "submission",
+        submission_id,
+        submission_id=submission_id,
+        before={"status": SubmissionStatus.VALIDATED},
+        after={
+            "status": SubmissionStatus.APPROVED,
+            "features": len(result.records),
+            "warnings": len(findings),
+        },
+    )
     audit.record_applied(session, by, submission_id)
     return findings
 
 
-def _apply_hazards(session: Session, result: ValidationResult, submission_id: int,
-                   by: str | None, operator: str | None) -> None:  # fmt: skip
+def _apply_hazards(
+    session: Session,
+    result: ValidationResult,
+    submission_id: int,
+    by: str | None,
+    operator: str | None,
+) -> None:
     new: list[NewHazard] = []
     changes: list[HazardChange] = []
     for record, geom in zip(result.records, result.geometries, strict=True):
@@ -568,47 +652,80 @@ def _apply_hazards(session: Session, result: ValidationResult, submission_id: in
         estimates = record["munitions"] or {}
         op = record["operator"] or operator
         if record["revised"] is None:
-            new.append(NewHazard(
-                record["hazard_id"], HazardStatus(record["status"]), geom,
-                dt.date.fromisoformat(record["recorded"]), Contamination(record["contam"]),
-                record["used_from"], record["used_to"], estimates,
-                dt.date.fromisoformat(record["marked"]) if record["marked"] else None, op,
-                record["attributes"],
-            ))  # fmt: skip
+            new.append(
+                NewHazard(
+                    record["hazard_id"],
+                    HazardStatus(record["status"]),
+                    geom,
+                    dt.date.fromisoformat(record["recorded"]),
+                    Contamination(record["contam"]),
+                    record["used_from"],
+                    record["used_to"],
+                    estimates,
+                    dt.date.fromisoformat(record["marked"]) if record["marked"] else None,
+                    op,
+                    record["attributes"],
+                )
+            )
         else:
-            changes.append(HazardChange(
-                record["hazard_id"], dt.date.fromisoformat(record["revised"]),
-                HazardStatus(record["status"]) if record["status"] else None, geom,
-                record["used_from"], record["used_to"], estimates or None,
-                dt.date.fromisoformat(record["marked"]) if record["marked"] else None, op,
-                attributes=record["attributes"] or None,
-            ))  # fmt: skip
-    ids = record_hazards(session, new, submission_id=submission_id, recorded_by=by,
-                         refresh_ledger=False)  # fmt: skip
-    ids += revise_hazards(session, sorted(changes, key=lambda c: c.effective),
-                          submission_id=submission_id, recorded_by=by,
-                          refresh_ledger=False)  # fmt: skip
+            changes.append(
+                HazardChange(
+                    record["hazard_id"],
+                    dt.date.fromisoformat(record["revised"]),
+                    HazardStatus(record["status"]) if record["status"] else None,
+                    geom,
+                    record["used_from"],
+                    record["used_to"],
+                    estimates or None,
+                    dt.date.fromisoformat(record["marked"]) if record["marked"] else None,
+                    op,
+                    attributes=record["attributes"] or None,
+                )
+            )
+    ids = record_hazards(
+        session, new, submission_id=submission_id, recorded_by=by, refresh_ledger=False
+    )
+    ids += revise_hazards(
+        session,
+        sorted(changes, key=lambda c: c.effective),
+        submission_id=submission_id,
+        recorded_by=by,
+        refresh_ledger=False,
+    )
     ledger.refresh_many(session, ids)
 
 
-def _apply_releases(session: Session, result: ValidationResult, submission_id: int,
-                    by: str | None, operator: str | None) -> None:  # fmt: skip
+def _apply_releases(
+    session: Session,
+    result: ValidationResult,
+    submission_id: int,
+    by: str | None,
+    operator: str | None,
+) -> None:
     releases = [
         NewRelease(
-            r["release_id"], r["hazard_id"], ReleaseMethod(r["method"]),
-            dt.date.fromisoformat(r["released"]), geom, r["operator"] or operator,
-            r["items"] or {}, r["area_m2"], r["attributes"],
+            r["release_id"],
+            r["hazard_id"],
+            ReleaseMethod(r["method"]),
+            dt.date.fromisoformat(r["released"]),
+            geom,
+            r["operator"] or operator,
+            r["items"] or {},
+            r["area_m2"],
+            r["attributes"],
         )
         for r, geom in zip(result.records, result.geometries, strict=True)
         if geom is not None
-    ]  # fmt: skip
-    ids = record_releases(session, releases, submission_id=submission_id, recorded_by=by,
-                          refresh_ledger=False)  # fmt: skip
+    ]
+    ids = record_releases(
+        session, releases, submission_id=submission_id, recorded_by=by, refresh_ledger=False
+    )
     ledger.update_after_releases(session, ids)
 
 
-def reject(session: Session, submission_id: int, *, reason: str,
-           by: Actor | str | None = None) -> None:  # fmt: skip
+def reject(
+    session: Session, submission_id: int, *, reason: str, by: Actor | str | None = None
+) -> None:
     """Reject a submission with the reviewer's reason; nothing of it is applied.
 
     It never waits for an approval of the same submission that is under way (that could
@@ -619,9 +736,11 @@ def reject(session: Session, submission_id: int, *, reason: str,
     try:
         with session.begin_nested():  # a refused NOWAIT leaves the transaction usable
             submission = session.scalars(
-                select(Submission).where(Submission.id == submission_id)
-                .with_for_update(nowait=True).execution_options(populate_existing=True)
-            ).first()  # fmt: skip
+                select(Submission)
+                .where(Submission.id == submission_id)
+                .with_for_update(nowait=True)
+                .execution_options(populate_existing=True)
+            ).first()
     except OperationalError as exc:
         if not isinstance(exc.orig, LockNotAvailable):
             raise
@@ -637,7 +756,13 @@ def reject(session: Session, submission_id: int, *, reason: str,
     submission.reason = reason.strip()
     submission.decided_at = func.now()
     submission.decided_by = as_actor(by).name
-    audit.record(session, by, "submission.rejected", "submission", submission_id,
-                 submission_id=submission_id, before={"status": before},
-                 after={"status": SubmissionStatus.REJECTED,
-                        "reason": submission.reason})  # fmt: skip
+    audit.record(
+        session,
+        by,
+        "submission.rejected",
+        "submission",
+        submission_id,
+        submission_id=submission_id,
+        before={"status": before},
+        after={"status": SubmissionStatus.REJECTED, "reason": submission.reason},
+    )

@@ -123,15 +123,25 @@ def _reference(out: _Collector, value: Any, field_name: str) -> str | None:
     if ref is None:
         return None
     if len(ref) > REFERENCE_MAX:
-        out.add("bad_value", ERROR, f"{field_name} is {len(ref)} characters long; a reference "
-                f"has at most {REFERENCE_MAX}", field_name)  # fmt: skip
+        out.add(
+            "bad_value",
+            ERROR,
+            f"{field_name} is {len(ref)} characters long; a reference has at most {REFERENCE_MAX}",
+            field_name,
+        )
         return None
     hidden = sorted({c for c in ref if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")})
     if hidden:
-        names = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'control character')}"
-                          for c in hidden)  # fmt: skip
-        out.add("bad_value", ERROR, f"{field_name} holds invisible characters ({names}); "
-                "type the reference again without them", field_name)  # fmt: skip
+        names = ", ".join(
+            f"U+{ord(c):04X} {unicodedata.name(c, 'control character')}" for c in hidden
+        )
+        out.add(
+            "bad_value",
+            ERROR,
+            f"{field_name} holds invisible characters ({names}); "
+            "type the reference again without them",
+            field_name,
+        )
         return None
     return ref
 
@@ -176,43 +186,58 @@ def _geometry_checks(
             continue
         assert geom is not None
         if not polygonal[i]:
-            out.add("not_polygon", ERROR,
-                    f"expected a polygon, got a {geom.geom_type}", "geometry")  # fmt: skip
+            out.add("not_polygon", ERROR, f"expected a polygon, got a {geom.geom_type}", "geometry")
             usable.append(None)
             continue
         xmin, ymin, xmax, ymax = bounds[i]
         if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
-            out.add("bad_coordinates", ERROR,
-                    f"coordinates out of range after reprojection (x {xmin:.1f}…{xmax:.1f},"
-                    f" y {ymin:.1f}…{ymax:.1f}): is the declared CRS right?",
-                    "geometry")  # fmt: skip
+            out.add(
+                "bad_coordinates",
+                ERROR,
+                f"coordinates out of range after reprojection (x {xmin:.1f}…{xmax:.1f},"
+                f" y {ymin:.1f}…{ymax:.1f}): is the declared CRS right?",
+                "geometry",
+            )
             usable.append(None)
             continue
         # fewer than 3 distinct vertices leaves no area: count them only then
         distinct = _distinct_vertices(geom) if area[i] == 0 or n_coords[i] < 4 else 3
         if distinct < 3 or n_coords[i] < 4:
-            out.add("too_few_vertices", ERROR,
-                    f"a polygon needs at least 3 distinct vertices; this one has {distinct}",
-                    "geometry")  # fmt: skip
+            out.add(
+                "too_few_vertices",
+                ERROR,
+                f"a polygon needs at least 3 distinct vertices; this one has {distinct}",
+                "geometry",
+            )
             usable.append(None)
             continue
         if not valid[i]:
             reason = shapely.is_valid_reason(geom)
-            out.add("invalid_geometry", ERROR,
-                    f"invalid polygon: {reason}; fix it in your GIS (e.g. Fix geometries)",
-                    "geometry")  # fmt: skip
+            out.add(
+                "invalid_geometry",
+                ERROR,
+                f"invalid polygon: {reason}; fix it in your GIS (e.g. Fix geometries)",
+                "geometry",
+            )
             usable.append(None)
             continue
         poly = _multipolygon(geom)
         if compactness[i] < SLIVER_COMPACTNESS:
-            out.add("sliver", WARNING,
-                    f"very thin polygon (compactness {compactness[i]:.4f}): a digitising "
-                    "slip?", "geometry")  # fmt: skip
+            out.add(
+                "sliver",
+                WARNING,
+                f"very thin polygon (compactness {compactness[i]:.4f}): a digitising slip?",
+                "geometry",
+            )
         longest = longest_edges[i]
         if longest > LONG_EDGE_M:
-            out.add("far_vertex", WARNING,
-                    f"an edge is {longest / 1000:,.1f} km long: a vertex may have a "
-                    "mistyped coordinate", "geometry")  # fmt: skip
+            out.add(
+                "far_vertex",
+                WARNING,
+                f"an edge is {longest / 1000:,.1f} km long: a vertex may have a "
+                "mistyped coordinate",
+                "geometry",
+            )
         if ctx.country is not None and not inside_country[i]:
             _country_check(poly, ctx.country, out)
         usable.append(poly)
@@ -250,10 +275,13 @@ def _country_check(poly: MultiPolygon, country: BaseGeometry, out: _Collector) -
     if inside == 0.0:
         swapped = shapely.transform(poly, lambda xy: xy[:, ::-1])
         if country.intersects(swapped):
-            out.add("axis_swapped", ERROR,
-                    "the polygon lies outside the country but would lie inside with "
-                    "latitude and longitude swapped: check the axis order of the file",
-                    "geometry")  # fmt: skip
+            out.add(
+                "axis_swapped",
+                ERROR,
+                "the polygon lies outside the country but would lie inside with "
+                "latitude and longitude swapped: check the axis order of the file",
+                "geometry",
+            )
         else:
             out.add(
                 "outside_country",
@@ -262,9 +290,12 @@ def _country_check(poly: MultiPolygon, country: BaseGeometry, out: _Collector) -
                 "geometry",
             )
     elif 1.0 - inside > OUTSIDE_SHARE_WARNING:
-        out.add("partly_outside_country", WARNING,
-                f"{100 * (1 - inside):.0f}% of the polygon lies outside the national "
-                "boundary", "geometry")  # fmt: skip
+        out.add(
+            "partly_outside_country",
+            WARNING,
+            f"{100 * (1 - inside):.0f}% of the polygon lies outside the national boundary",
+            "geometry",
+        )
 
 
 def _munitions(
@@ -273,11 +304,13 @@ def _munitions(
     quantities: dict[str, int] = out.parse(parse_quantities, value, field_name) or {}
     for code in quantities:
         if code not in ctx.munition_codes:
-            close = difflib.get_close_matches(code.upper(), sorted(ctx.munition_codes), n=3,
-                                              cutoff=0.6)  # fmt: skip
+            close = difflib.get_close_matches(
+                code.upper(), sorted(ctx.munition_codes), n=3, cutoff=0.6
+            )
             hint = f"; did you mean {' or '.join(close)}?" if close else ""
-            out.add("unknown_munition", ERROR,
-                    f"unknown munition type code {code!r}{hint}", field_name)  # fmt: skip
+            out.add(
+                "unknown_munition", ERROR, f"unknown munition type code {code!r}{hint}", field_name
+            )
     return quantities
 
 
@@ -308,14 +341,18 @@ def _operator(out: _Collector, value: Any, field_name: str, ctx: ValidationConte
         return known
     close = close_names(name, list(ctx.organisations.values()))
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
-    out.add("unknown_organisation", ERROR,
-            f"unknown organisation {name!r}{hint} (admins add organisations to the "
-            "reference list)", field_name)  # fmt: skip
+    out.add(
+        "unknown_organisation",
+        ERROR,
+        f"unknown organisation {name!r}{hint} (admins add organisations to the reference list)",
+        field_name,
+    )
     return None
 
 
-def _date(out: _Collector, value: Any, field_name: str, ctx: ValidationContext,
-          required: bool) -> dt.date | None:  # fmt: skip
+def _date(
+    out: _Collector, value: Any, field_name: str, ctx: ValidationContext, required: bool
+) -> dt.date | None:
     if blank(value):
         if required:
             out.add("missing_value", ERROR, f"{field_name} is required (YYYY-MM-DD)", field_name)
@@ -326,8 +363,9 @@ def _date(out: _Collector, value: Any, field_name: str, ctx: ValidationContext,
     return day
 
 
-def _enum(out: _Collector, parse: Callable[[str], Any], value: Any, field_name: str,
-          required: bool) -> Any:  # fmt: skip
+def _enum(
+    out: _Collector, parse: Callable[[str], Any], value: Any, field_name: str, required: bool
+) -> Any:
     text = cell_text(value)
     if text is None:
         if required:
@@ -351,9 +389,13 @@ def _number(out: _Collector, value: Any, field_name: str) -> float | None:
 
 
 def _value(
-    out: _Collector, spec: Field, record: Mapping[str, Any], ctx: ValidationContext,
-    *, new: bool = True,
-) -> Any:  # fmt: skip
+    out: _Collector,
+    spec: Field,
+    record: Mapping[str, Any],
+    ctx: ValidationContext,
+    *,
+    new: bool = True,
+) -> Any:
     """A field's clean value, read as the template's table says (its type, whether required).
 
     ``new``: the feature records a new hazard (some fields are required only then). A
@@ -397,8 +439,12 @@ def validate_hazards(
         out.row, out.reference = rows[i]
         ref = refs[i] or None
         if refs[i] is None:
-            out.add("missing_value", ERROR, "hazard_id (the national reference) is required",
-                    "hazard_id")  # fmt: skip
+            out.add(
+                "missing_value",
+                ERROR,
+                "hazard_id (the national reference) is required",
+                "hazard_id",
+            )
         revised = _value(out, _HAZARD["revised"], record, ctx)
         is_new = revised is None
         status = _value(out, _HAZARD["status"], record, ctx, new=is_new)
@@ -407,39 +453,59 @@ def validate_hazards(
         used_from = _value(out, _HAZARD["used_from"], record, ctx, new=is_new)
         used_to = _value(out, _HAZARD["used_to"], record, ctx, new=is_new)
         if used_from and used_to and used_from > used_to:
-            out.add("bad_value", ERROR, f"used_from {used_from} is after used_to {used_to}",
-                    "used_from")  # fmt: skip
+            out.add(
+                "bad_value", ERROR, f"used_from {used_from} is after used_to {used_to}", "used_from"
+            )
         munitions = _value(out, _HAZARD["munitions"], record, ctx, new=is_new)
         marked = _value(out, _HAZARD["marked"], record, ctx, new=is_new)
         known = ctx.hazards.get(ref) if ref else None
         if ref and is_new:
             if new_refs[ref] > 1:
-                out.add("duplicate_reference", ERROR,
-                        f"hazard_id {ref} appears {new_refs[ref]} times in the file",
-                        "hazard_id")  # fmt: skip
+                out.add(
+                    "duplicate_reference",
+                    ERROR,
+                    f"hazard_id {ref} appears {new_refs[ref]} times in the file",
+                    "hazard_id",
+                )
             if known is not None:
-                out.add("already_recorded", ERROR,
-                        f"hazard {ref} is already recorded; to revise it, give the date the "
-                        "revision takes effect in 'revised'", "hazard_id")  # fmt: skip
+                out.add(
+                    "already_recorded",
+                    ERROR,
+                    f"hazard {ref} is already recorded; to revise it, give the date the "
+                    "revision takes effect in 'revised'",
+                    "hazard_id",
+                )
         elif ref and not is_new:
             if known is None and new_refs[ref] == 0:
-                out.add("unknown_hazard", ERROR,
-                        f"'revised' is set but hazard {ref} is not recorded (and not in this "
-                        "file)", "hazard_id")  # fmt: skip
+                out.add(
+                    "unknown_hazard",
+                    ERROR,
+                    f"'revised' is set but hazard {ref} is not recorded (and not in this file)",
+                    "hazard_id",
+                )
             elif known is not None and revised is not None and revised < known.recorded:
-                out.add("before_hazard_recorded", ERROR,
-                        f"revision dated {revised} is before the hazard was recorded "
-                        f"({known.recorded})", "revised")  # fmt: skip
-        clean.append({
-            "hazard_id": ref, "status": status.value if status else None,
-            "contam": (contam or Contamination.CMR).value,
-            "recorded": recorded.isoformat() if recorded else None,
-            "revised": revised.isoformat() if revised else None,
-            "used_from": used_from, "used_to": used_to,
-            "munitions": munitions, "marked": marked.isoformat() if marked else None,
-            "operator": _value(out, _HAZARD["operator"], record, ctx, new=is_new),
-            "attributes": _attributes(record),
-        })  # fmt: skip
+                out.add(
+                    "before_hazard_recorded",
+                    ERROR,
+                    f"revision dated {revised} is before the hazard was recorded "
+                    f"({known.recorded})",
+                    "revised",
+                )
+        clean.append(
+            {
+                "hazard_id": ref,
+                "status": status.value if status else None,
+                "contam": (contam or Contamination.CMR).value,
+                "recorded": recorded.isoformat() if recorded else None,
+                "revised": revised.isoformat() if revised else None,
+                "used_from": used_from,
+                "used_to": used_to,
+                "munitions": munitions,
+                "marked": marked.isoformat() if marked else None,
+                "operator": _value(out, _HAZARD["operator"], record, ctx, new=is_new),
+                "attributes": _attributes(record),
+            }
+        )
     _duplicate_geometries(geoms, rows, out)
     _overlaps(geoms, rows, refs, clean, ctx, out)
     return ValidationResult(out.findings, clean, geoms)
@@ -459,57 +525,83 @@ def validate_releases(
         if refs[i] is None:
             out.add("missing_value", ERROR, "release_id is required", "release_id")
         elif ref is not None and counts[ref] > 1:
-            out.add("duplicate_reference", ERROR,
-                    f"release_id {ref} appears {counts[ref]} times in the file",
-                    "release_id")  # fmt: skip
+            out.add(
+                "duplicate_reference",
+                ERROR,
+                f"release_id {ref} appears {counts[ref]} times in the file",
+                "release_id",
+            )
         if ref and ref in ctx.release_refs:
-            out.add("already_recorded", ERROR,
-                    f"release {ref} is already recorded (the same file uploaded twice?)",
-                    "release_id")  # fmt: skip
+            out.add(
+                "already_recorded",
+                ERROR,
+                f"release {ref} is already recorded (the same file uploaded twice?)",
+                "release_id",
+            )
         hazard_ref = _reference(out, record.get("hazard_id"), "hazard_id")
         known = ctx.hazards.get(hazard_ref) if hazard_ref else None
         if hazard_ref is None and blank(record.get("hazard_id")):
-            out.add("missing_value", ERROR, "hazard_id (the hazard released from) is required",
-                    "hazard_id")  # fmt: skip
+            out.add(
+                "missing_value",
+                ERROR,
+                "hazard_id (the hazard released from) is required",
+                "hazard_id",
+            )
         elif hazard_ref is not None and known is None:
-            out.add("unknown_hazard", ERROR, f"hazard {hazard_ref} is not recorded",
-                    "hazard_id")  # fmt: skip
+            out.add("unknown_hazard", ERROR, f"hazard {hazard_ref} is not recorded", "hazard_id")
         method = _value(out, _RELEASE["method"], record, ctx)
         released = _value(out, _RELEASE["released"], record, ctx)
         items = _value(out, _RELEASE["items"], record, ctx)
         stated_m2: float | None = _value(out, _RELEASE["area_m2"], record, ctx)
         geom = geoms[i]
         if known is not None and released is not None and released < known.recorded:
-            out.add("before_hazard_recorded", ERROR,
-                    f"released {released} is before hazard {hazard_ref} was recorded "
-                    f"({known.recorded})", "released")  # fmt: skip
+            out.add(
+                "before_hazard_recorded",
+                ERROR,
+                f"released {released} is before hazard {hazard_ref} was recorded "
+                f"({known.recorded})",
+                "released",
+            )
         if known is not None and geom is not None:
             overlap = geom.intersection(known.boundary).area
             share_outside = 1.0 - overlap / geom.area if geom.area else 1.0
             if overlap == 0.0:
-                out.add("misses_hazard", ERROR,
-                        f"the release polygon does not touch hazard {hazard_ref}",
-                        "geometry")  # fmt: skip
+                out.add(
+                    "misses_hazard",
+                    ERROR,
+                    f"the release polygon does not touch hazard {hazard_ref}",
+                    "geometry",
+                )
             elif share_outside > RELEASE_OUTSIDE_WARNING:
-                out.add("largely_outside_hazard", WARNING,
-                        f"{100 * share_outside:.0f}% of the release lies outside hazard "
-                        f"{hazard_ref}; that part is not counted as released",
-                        "geometry")  # fmt: skip
+                out.add(
+                    "largely_outside_hazard",
+                    WARNING,
+                    f"{100 * share_outside:.0f}% of the release lies outside hazard "
+                    f"{hazard_ref}; that part is not counted as released",
+                    "geometry",
+                )
         if stated_m2 is not None and geom is not None and areas[i] > 0:
             diff = abs(stated_m2 - areas[i]) / areas[i]
             if diff > AREA_TOLERANCE:
-                out.add("area_mismatch", WARNING,
-                        f"stated area {stated_m2:,.0f} m² differs from the polygon's "
-                        f"{areas[i]:,.0f} m² by {100 * diff:.0f}% (figures use the polygon)",
-                        "area_m2")  # fmt: skip
-        clean.append({
-            "release_id": ref, "hazard_id": hazard_ref,
-            "method": method.value if method else None,
-            "released": released.isoformat() if released else None,
-            "operator": _value(out, _RELEASE["operator"], record, ctx), "items": items,
-            "attributes": _attributes(record),
-            "area_m2": stated_m2,
-        })  # fmt: skip
+                out.add(
+                    "area_mismatch",
+                    WARNING,
+                    f"stated area {stated_m2:,.0f} m² differs from the polygon's "
+                    f"{areas[i]:,.0f} m² by {100 * diff:.0f}% (figures use the polygon)",
+                    "area_m2",
+                )
+        clean.append(
+            {
+                "release_id": ref,
+                "hazard_id": hazard_ref,
+                "method": method.value if method else None,
+                "released": released.isoformat() if released else None,
+                "operator": _value(out, _RELEASE["operator"], record, ctx),
+                "items": items,
+                "attributes": _attributes(record),
+                "area_m2": stated_m2,
+            }
+        )
     _duplicate_geometries(geoms, rows, out)
     return ValidationResult(out.findings, clean, geoms)
 
@@ -517,9 +609,12 @@ def validate_releases(
 def _features(
     frame: Any, ctx: ValidationContext, key: str, dropped_z: bool
 ) -> tuple[
-    _Collector, list[dict[str, Any]], list[str | None], list[tuple[int, str | None]],
+    _Collector,
+    list[dict[str, Any]],
+    list[str | None],
+    list[tuple[int, str | None]],
     list[MultiPolygon | None],
-]:  # fmt: skip
+]:
     """The checks every layer starts with: its geometries, and each feature's reference.
 
     Returns the findings so far, the records, their references in ``key`` ("" where one is
@@ -563,16 +658,22 @@ def _duplicate_geometries(
         first = seen.setdefault(key, i)
         if first != i and not (rows[i][1] and rows[first][1] == rows[i][1]):
             out.row, out.reference = rows[i]
-            out.add("duplicate_geometry", WARNING,
-                    f"same polygon as feature {rows[first][0]} ({rows[first][1]})",
-                    "geometry")  # fmt: skip
+            out.add(
+                "duplicate_geometry",
+                WARNING,
+                f"same polygon as feature {rows[first][0]} ({rows[first][1]})",
+                "geometry",
+            )
 
 
 def _overlaps(
-    geoms: Sequence[MultiPolygon | None], rows: list[tuple[int, str | None]],
-    refs: Sequence[str | None], records: Sequence[Mapping[str, Any]], ctx: ValidationContext,
+    geoms: Sequence[MultiPolygon | None],
+    rows: list[tuple[int, str | None]],
+    refs: Sequence[str | None],
+    records: Sequence[Mapping[str, Any]],
+    ctx: ValidationContext,
     out: _Collector,
-) -> None:  # fmt: skip
+) -> None:
     """Warn where a new hazard overlaps an open hazard (in the database or the file)."""
     new = [i for i, g in enumerate(geoms) if g is not None and records[i]["revised"] is None]
     if not new:
@@ -583,9 +684,10 @@ def _overlaps(
     mine = [geoms[i] for i in new]
     left, right = tree.query(mine, predicate="intersects")
     pairs = [
-        (a, b) for a, b in zip(left.tolist(), right.tolist(), strict=True)
+        (a, b)
+        for a, b in zip(left.tolist(), right.tolist(), strict=True)
         if names[b] != (refs[new[a]] or f"feature {new[a] + 1}")
-    ]  # fmt: skip
+    ]
     if not pairs:
         return
     shared = shapely.intersection(
@@ -600,6 +702,10 @@ def _overlaps(
     for i, found in sorted(hits.items()):
         out.row, out.reference = rows[i]
         listing = ", ".join(f"{name} ({m2:,.0f} m²)" for name, m2 in found[:5])
-        out.add("overlaps_hazard", WARNING,
-                f"overlaps open hazard(s) {listing}: the shared ground would be counted "
-                "twice in national totals", "geometry")  # fmt: skip
+        out.add(
+            "overlaps_hazard",
+            WARNING,
+            f"overlaps open hazard(s) {listing}: the shared ground would be counted "
+            "twice in national totals",
+            "geometry",
+        )

@@ -83,8 +83,14 @@ def national_released(
     return _national_row(rows) if rows else empty
 
 
-FIGURE_KEYS = ("sha_area_m2", "cha_area_m2", "total_area_m2", "sha_count", "cha_count",
-               "total_count")  # fmt: skip
+FIGURE_KEYS = (
+    "sha_area_m2",
+    "cha_area_m2",
+    "total_area_m2",
+    "sha_count",
+    "cha_count",
+    "total_count",
+)
 
 
 def dashboard(
@@ -114,12 +120,18 @@ def dashboard(
             series.append((f"{end:%-d %b %Y}", row["remaining_end_m2"]))
     deadline_field = type(settings).model_fields["article4_deadline"]
     return Dashboard(
-        as_of=today, contam=contam, kinds=kinds_recorded(session), totals=totals,
-        released_this_year=this_year, bars=bars, remaining_series=series, progress=progress,
+        as_of=today,
+        contam=contam,
+        kinds=kinds_recorded(session),
+        totals=totals,
+        released_this_year=this_year,
+        bars=bars,
+        remaining_series=series,
+        progress=progress,
         projection=projection(session, today.year - 1, contam),
         deadline=settings.article4_deadline,
         deadline_is_default=settings.article4_deadline == deadline_field.default,
-    )  # fmt: skip
+    )
 
 
 def national_figures(
@@ -132,8 +144,10 @@ def national_figures(
     square metre.
     """
     totals = national_totals(session, as_of, contam)
-    figures: dict[str, Any] = {"as_of": as_of.isoformat(),
-                               "contam": contam.value if contam else "all"}  # fmt: skip
+    figures: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "contam": contam.value if contam else "all",
+    }
     for key in FIGURE_KEYS:
         value = totals.get(key, 0)
         figures[key] = round(float(value), 1) if key.endswith("_m2") else int(value)

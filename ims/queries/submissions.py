@@ -98,8 +98,10 @@ def submission_review(
         ),
         {**params, "skip": (findings_page - 1) * REVIEW_PAGE_SIZE},
     ).all()
-    findings = [FindingData(r.code, Severity(r.severity), r.message, r.row_number, r.reference,
-                            r.field) for r in rows]  # fmt: skip
+    findings = [
+        FindingData(r.code, Severity(r.severity), r.message, r.row_number, r.reference, r.field)
+        for r in rows
+    ]
     features = [
         dict(r._mapping)
         for r in session.execute(
@@ -134,5 +136,6 @@ def submission_review(
     bounds = None
     if extent[0] is not None:
         bounds = [[float(extent[1]), float(extent[0])], [float(extent[3]), float(extent[2])]]
-    return SubmissionReview(dict(sub._mapping), errors, warnings, kinds, findings, total, features,
-                  columns, bounds)  # fmt: skip
+    return SubmissionReview(
+        dict(sub._mapping), errors, warnings, kinds, findings, total, features, columns, bounds
+    )

@@ -145,10 +145,17 @@ def remaining(session: Session, as_of: dt.date, scope: ReportScope) -> list[dict
 
 def _remaining_row(code: str | None, name: str) -> dict[str, Any]:
     return {
-        "admin_code": code, "admin_name": name,
-        "sha_count": 0, "sha_area_m2": 0.0, "cha_count": 0, "cha_area_m2": 0.0,
-        "total_count": 0, "total_area_m2": 0.0, "remnants": [], "years_of_use": [],
-    }  # fmt: skip
+        "admin_code": code,
+        "admin_name": name,
+        "sha_count": 0,
+        "sha_area_m2": 0.0,
+        "cha_count": 0,
+        "cha_area_m2": 0.0,
+        "total_count": 0,
+        "total_area_m2": 0.0,
+        "remnants": [],
+        "years_of_use": [],
+    }
 
 
 def _finish_remaining(row: dict[str, Any]) -> dict[str, Any]:
@@ -257,10 +264,15 @@ def _sort_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _released_row(code: str | None, name: str) -> dict[str, Any]:
     return {
-        "admin_code": code, "admin_name": name,
-        "cancelled_m2": 0.0, "reduced_m2": 0.0, "cleared_m2": 0.0, "total_m2": 0.0,
-        "hazards_closed": 0, "destroyed": [],
-    }  # fmt: skip
+        "admin_code": code,
+        "admin_name": name,
+        "cancelled_m2": 0.0,
+        "reduced_m2": 0.0,
+        "cleared_m2": 0.0,
+        "total_m2": 0.0,
+        "hazards_closed": 0,
+        "destroyed": [],
+    }
 
 
 def _finish_released(row: dict[str, Any]) -> dict[str, Any]:

@@ -12,9 +12,19 @@ import datetime as dt
 from dataclasses import dataclass
 
 MONTHS = (
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
-)  # fmt: skip
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 CONTAMINATION = {
     "CMR": "cluster munition remnants (CMR)",

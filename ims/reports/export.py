@@ -28,13 +28,30 @@ def _items(items: list[dict[str, Any]], qty: str) -> str:
 _env.filters["items"] = _items
 
 REMAINING_HEADER = [
-    "admin_code", "admin_name", "sha_count", "sha_area_m2", "cha_count", "cha_area_m2",
-    "total_count", "total_area_m2", "total_area_km2", "remnants", "years_of_use",
-]  # fmt: skip
+    "admin_code",
+    "admin_name",
+    "sha_count",
+    "sha_area_m2",
+    "cha_count",
+    "cha_area_m2",
+    "total_count",
+    "total_area_m2",
+    "total_area_km2",
+    "remnants",
+    "years_of_use",
+]
 RELEASED_HEADER = [
-    "admin_code", "admin_name", "cancelled_m2", "reduced_m2", "cleared_m2", "total_m2",
-    "total_km2", "hazards_closed", "cmr_destroyed", "other_items_destroyed",
-]  # fmt: skip
+    "admin_code",
+    "admin_name",
+    "cancelled_m2",
+    "reduced_m2",
+    "cleared_m2",
+    "total_m2",
+    "total_km2",
+    "hazards_closed",
+    "cmr_destroyed",
+    "other_items_destroyed",
+]
 
 
 def to_json(report: dict[str, Any]) -> str:
@@ -52,14 +69,21 @@ def to_csv(report: dict[str, Any]) -> str:
         REMAINING_HEADER,
     ]
     for row in report["remaining"]:
-        rows.append([
-            row["admin_code"] or "", row["admin_name"], row["sha_count"],
-            f"{row['sha_area_m2']:.1f}", row["cha_count"], f"{row['cha_area_m2']:.1f}",
-            row["total_count"], f"{row['total_area_m2']:.1f}",
-            f"{row['total_area_m2'] / 1e6:.4f}",
-            _items(row["remnants"], "estimated_quantity"),
-            "-".join(str(y) for y in row["years_of_use"]),
-        ])  # fmt: skip
+        rows.append(
+            [
+                row["admin_code"] or "",
+                row["admin_name"],
+                row["sha_count"],
+                f"{row['sha_area_m2']:.1f}",
+                row["cha_count"],
+                f"{row['cha_area_m2']:.1f}",
+                row["total_count"],
+                f"{row['total_area_m2']:.1f}",
+                f"{row['total_area_m2'] / 1e6:.4f}",
+                _items(row["remnants"], "estimated_quantity"),
+                "-".join(str(y) for y in row["years_of_use"]),
+            ]
+        )
     rows.append([])
     rows.append(
         [
@@ -71,12 +95,20 @@ def to_csv(report: dict[str, Any]) -> str:
     for row in report["released"]:
         cmr = [i for i in row["destroyed"] if i.get("cmr", True)]
         other = [i for i in row["destroyed"] if not i.get("cmr", True)]
-        rows.append([
-            row["admin_code"] or "", row["admin_name"], f"{row['cancelled_m2']:.1f}",
-            f"{row['reduced_m2']:.1f}", f"{row['cleared_m2']:.1f}", f"{row['total_m2']:.1f}",
-            f"{row['total_m2'] / 1e6:.4f}", row["hazards_closed"],
-            _items(cmr, "quantity"), _items(other, "quantity"),
-        ])  # fmt: skip
+        rows.append(
+            [
+                row["admin_code"] or "",
+                row["admin_name"],
+                f"{row['cancelled_m2']:.1f}",
+                f"{row['reduced_m2']:.1f}",
+                f"{row['cleared_m2']:.1f}",
+                f"{row['total_m2']:.1f}",
+                f"{row['total_m2'] / 1e6:.4f}",
+                row["hazards_closed"],
+                _items(cmr, "quantity"),
+                _items(other, "quantity"),
+            ]
+        )
     return csv_text(rows)
 
 
@@ -89,14 +121,19 @@ def outstanding_findings(session: Any) -> tuple[int, list[tuple[str, int]]]:
     """Submissions awaiting review that have errors, and their error findings by code."""
     from sqlalchemy import text
 
-    pending = session.scalar(text(
-        "SELECT COUNT(DISTINCT s.id) FROM submission s JOIN finding f ON f.submission_id = s.id "
-        "WHERE s.status = 'validated' AND f.severity = 'error'"
-    ))  # fmt: skip
-    codes = session.execute(text(
-        "SELECT f.code, COUNT(*) FROM submission s JOIN finding f ON f.submission_id = s.id "
-        "WHERE s.status = 'validated' AND f.severity = 'error' GROUP BY f.code ORDER BY 2 DESC"
-    )).all()  # fmt: skip
+    pending = session.scalar(
+        text(
+            "SELECT COUNT(DISTINCT s.id) FROM submission s "
+            "JOIN finding f ON f.submission_id = s.id "
+            "WHERE s.status = 'validated' AND f.severity = 'error'"
+        )
+    )
+    codes = session.execute(
+        text(
+            "SELECT f.code, COUNT(*) FROM submission s JOIN finding f ON f.submission_id = s.id "
+            "WHERE s.status = 'validated' AND f.severity = 'error' GROUP BY f.code ORDER BY 2 DESC"
+        )
+    ).all()
     return int(pending or 0), [(str(code), int(n)) for code, n in codes]
 
 
@@ -106,10 +143,12 @@ def admin_geometries(session: Any, level: int) -> list[tuple[str | None, Any]]:
     from sqlalchemy import text
 
     rows = session.execute(
-        text("SELECT code, ST_AsBinary(ST_SimplifyPreserveTopology(geom, 0.002)) "
-             "FROM admin_area WHERE level = :l ORDER BY code"),
+        text(
+            "SELECT code, ST_AsBinary(ST_SimplifyPreserveTopology(geom, 0.002)) "
+            "FROM admin_area WHERE level = :l ORDER BY code"
+        ),
         {"l": level},
-    ).all()  # fmt: skip
+    ).all()
     return [(code, shapely.from_wkb(bytes(wkb))) for code, wkb in rows]
 
 

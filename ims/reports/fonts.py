@@ -118,9 +118,11 @@ def find_face(script: Script) -> Face | None:
 
 def _missing(script: Script, example: str | None) -> SetupError:
     wanted = " or ".join(regular for regular, _ in script.files)
-    why = f"the report holds {script.name} script ({example!r})" if example else (
-        "every PDF report needs it"
-    )  # fmt: skip
+    why = (
+        f"the report holds {script.name} script ({example!r})"
+        if example
+        else ("every PDF report needs it")
+    )
     return SetupError(
         f"no {script.name} font for PDF reports: {why}, but {wanted} is not on this machine: "
         f"install the Debian package {script.package} (scripts/setup.sh does), or put the "

@@ -81,8 +81,14 @@ def first_production(
         .returning(ReportRun.id)
     )
     if noted is not None:
-        audit.record(session, by, "report.first_produced", "report_run", noted,
-                     after=report_run_record(kind, params, stamp, totals, by))  # fmt: skip
+        audit.record(
+            session,
+            by,
+            "report.first_produced",
+            "report_run",
+            noted,
+            after=report_run_record(kind, params, stamp, totals, by),
+        )
     session.commit()
     run = session.scalars(
         select(ReportRun).where(ReportRun.kind == kind, ReportRun.params == params)
@@ -162,20 +168,34 @@ def article7_with_history(
     if as_of >= (today or dt.date.today()):
         if finalise:
             raise NotFinalisable(f"the report for {year} cannot be finalised before the year ends")
-        report["history"] = {"provisional": True, "finalised": False,
-                             "first_produced_at": None, "first_produced_by": None,
-                             "corrections_count": 0, "corrections": [], "totals_then": None,
-                             "totals_now": _totals(report), "change_m2": None}  # fmt: skip
+        report["history"] = {
+            "provisional": True,
+            "finalised": False,
+            "first_produced_at": None,
+            "first_produced_by": None,
+            "corrections_count": 0,
+            "corrections": [],
+            "totals_then": None,
+            "totals_now": _totals(report),
+            "change_m2": None,
+        }
         return report
     run = finalised_run(session, KIND_ARTICLE7, params)
     if run is None and finalise:
         run = first_production(session, KIND_ARTICLE7, params, stamp, _totals(report), by)
     now = _totals(report)
     if run is None:
-        report["history"] = {"provisional": False, "finalised": False,
-                             "first_produced_at": None, "first_produced_by": None,
-                             "corrections_count": 0, "corrections": [], "totals_then": None,
-                             "totals_now": now, "change_m2": None}  # fmt: skip
+        report["history"] = {
+            "provisional": False,
+            "finalised": False,
+            "first_produced_at": None,
+            "first_produced_by": None,
+            "corrections_count": 0,
+            "corrections": [],
+            "totals_then": None,
+            "totals_now": now,
+            "change_m2": None,
+        }
         return report
     count, listed = corrections(session, run.stamp, as_of, scope)
     report["history"] = {

@@ -85,15 +85,31 @@ def remaining_map(
             km2 = row["total_area_m2"] / 1e6 if row else 0.0
             text = f"{name}\n{km2:,.1f} km²" if km2 >= 0.05 else name
             p = _label_point(geom)
-            ax.annotate(text, (p.x, p.y), ha="center", va="center", fontsize=label_size,
-                        color="#222222", path_effects=halo, linespacing=1.1)  # fmt: skip
-        labels = [f"< {BREAKS_KM2[0]}"] + [
-            f"{a}–{b}" for a, b in itertools.pairwise(BREAKS_KM2)
-        ] + [f"≥ {BREAKS_KM2[-1]}"]  # fmt: skip
-        ax.legend(handles=[Patch(facecolor=c, edgecolor=EDGE, label=lab)
-                           for c, lab in zip(RAMP, labels, strict=True)],
-                  title="Remaining km²", loc="lower left", fontsize=7,
-                  title_fontsize=7)  # fmt: skip
+            ax.annotate(
+                text,
+                (p.x, p.y),
+                ha="center",
+                va="center",
+                fontsize=label_size,
+                color="#222222",
+                path_effects=halo,
+                linespacing=1.1,
+            )
+        labels = (
+            [f"< {BREAKS_KM2[0]}"]
+            + [f"{a}–{b}" for a, b in itertools.pairwise(BREAKS_KM2)]
+            + [f"≥ {BREAKS_KM2[-1]}"]
+        )
+        ax.legend(
+            handles=[
+                Patch(facecolor=c, edgecolor=EDGE, label=lab)
+                for c, lab in zip(RAMP, labels, strict=True)
+            ],
+            title="Remaining km²",
+            loc="lower left",
+            fontsize=7,
+            title_fontsize=7,
+        )
         ax.set_aspect("equal")
         ax.set_axis_off()
     return fig
@@ -132,10 +148,12 @@ class _Styles:
             font = fonts.SANS_BOLD if bold else fonts.SANS
             return ParagraphStyle(name, parent=base[parent], fontName=font, **kw)
 
-        self.state = style("state", "Title", bold=True, fontSize=22, leading=28,
-                           alignment=TA_LEFT, spaceAfter=4)  # fmt: skip
-        self.title = style("title", "Title", bold=True, fontSize=15, leading=20,
-                           alignment=TA_LEFT, spaceAfter=10)  # fmt: skip
+        self.state = style(
+            "state", "Title", bold=True, fontSize=22, leading=28, alignment=TA_LEFT, spaceAfter=4
+        )
+        self.title = style(
+            "title", "Title", bold=True, fontSize=15, leading=20, alignment=TA_LEFT, spaceAfter=10
+        )
         self.heading = style("heading", "Heading2", bold=True)
         self.subheading = style("subheading", "Heading3", bold=True)
         self.body = style("body", "BodyText", fontSize=10, leading=13)
@@ -153,16 +171,20 @@ class _Styles:
 
 def _table(data: list[list[Any]], widths: list[float]) -> Table:
     table = Table(data, colWidths=widths, repeatRows=1)
-    table.setStyle(TableStyle([
-        ("FONT", (0, 0), (-1, -1), fonts.SANS, 7),
-        ("FONT", (0, 0), (-1, 0), fonts.SANS_BOLD, 7),
-        ("FONT", (0, -1), (-1, -1), fonts.SANS_BOLD, 7),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e4f0")),
-        ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f4f2f8")),
-        ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#bbbbbb")),
-        ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))  # fmt: skip
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), fonts.SANS, 7),
+                ("FONT", (0, 0), (-1, 0), fonts.SANS_BOLD, 7),
+                ("FONT", (0, -1), (-1, -1), fonts.SANS_BOLD, 7),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e4f0")),
+                ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f4f2f8")),
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#bbbbbb")),
+                ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     return table
 
 
@@ -214,11 +236,18 @@ def to_pdf(
     quality = _data_quality(outstanding, pending_submissions)
 
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=landscape(A4), leftMargin=14 * mm,
-                            rightMargin=14 * mm, topMargin=14 * mm, bottomMargin=16 * mm,
-                            title=f"{state}: {convention.title}, {year}", author=state,
-                            subject=f"Reporting period {reporting_period(year)}",
-                            creator="ims")  # fmt: skip
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=landscape(A4),
+        leftMargin=14 * mm,
+        rightMargin=14 * mm,
+        topMargin=14 * mm,
+        bottomMargin=16 * mm,
+        title=f"{state}: {convention.title}, {year}",
+        author=state,
+        subject=f"Reporting period {reporting_period(year)}",
+        creator="ims",
+    )
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
@@ -233,10 +262,14 @@ def to_pdf(
     story += [
         PageBreak(),
         st.para(f"Remaining contamination by {level.lower()} as of {as_of}", st.heading),
-        Image(io.BytesIO(remaining_map_png(areas, report, fonts.map_families(faces))),
-              width=165 * mm, height=165 * mm, kind="proportional"),
+        Image(
+            io.BytesIO(remaining_map_png(areas, report, fonts.map_families(faces))),
+            width=165 * mm,
+            height=165 * mm,
+            kind="proportional",
+        ),
         PageBreak(),
-    ]  # fmt: skip
+    ]
     story += _remaining_form(report, st, convention, level, as_of)
     story.append(PageBreak())
     story += _released_form(report, st, convention, level)
@@ -247,9 +280,14 @@ def to_pdf(
 
 
 def _title_page(
-    report: dict[str, Any], st: _Styles, convention: Convention, state: str,
-    produced: dt.date, level: str, quality: str,
-) -> list[Any]:  # fmt: skip
+    report: dict[str, Any],
+    st: _Styles,
+    convention: Convention,
+    state: str,
+    produced: dt.date,
+    level: str,
+    quality: str,
+) -> list[Any]:
     """The State, the convention, the period, the forms included, when produced, history."""
     year = report["year"]
     as_of = long_date(dt.date.fromisoformat(report["as_of"]))
@@ -283,17 +321,23 @@ def _title_page(
         ("History", history),
     ]
     table = Table(
-        [[st.para(k, st.label), [st.para(line, st.body) for line in v.split("\n")]]
-         for k, v in rows],
+        [
+            [st.para(k, st.label), [st.para(line, st.body) for line in v.split("\n")]]
+            for k, v in rows
+        ],
         colWidths=[42 * mm, 210 * mm],
         hAlign="LEFT",
-    )  # fmt: skip
-    table.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LINEBELOW", (0, 0), (-1, -2), 0.3, colors.HexColor("#dddddd")),
-        ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-    ]))  # fmt: skip
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -2), 0.3, colors.HexColor("#dddddd")),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
+        )
+    )
     return [
         Spacer(1, 8 * mm),
         st.para(state, st.state),
@@ -311,15 +355,20 @@ def _remaining_form(
     rows: list[list[Any]] = [[st.para(h, st.header) for h in header]]
     total = report["remaining"][-1]
     for r in report["remaining"]:
-        rows.append([
-            st.para(r["admin_name"], st.small_bold if r is total else st.small),
-            f"{r['sha_count']:,}",
-            f"{r['sha_area_m2'] / 1e6:,.3f}", f"{r['cha_count']:,}",
-            f"{r['cha_area_m2'] / 1e6:,.3f}", f"{r['total_count']:,}",
-            f"{r['total_area_m2'] / 1e6:,.3f}", f"{r['total_area_m2']:,.0f}",
-            st.para(_items(r["remnants"], "estimated_quantity"), st.small),
-            "–".join(str(y) for y in r["years_of_use"]),
-        ])  # fmt: skip
+        rows.append(
+            [
+                st.para(r["admin_name"], st.small_bold if r is total else st.small),
+                f"{r['sha_count']:,}",
+                f"{r['sha_area_m2'] / 1e6:,.3f}",
+                f"{r['cha_count']:,}",
+                f"{r['cha_area_m2'] / 1e6:,.3f}",
+                f"{r['total_count']:,}",
+                f"{r['total_area_m2'] / 1e6:,.3f}",
+                f"{r['total_area_m2']:,.0f}",
+                st.para(_items(r["remnants"], "estimated_quantity"), st.small),
+                "–".join(str(y) for y in r["years_of_use"]),
+            ]
+        )
     heading = (
         f"{convention.remaining_form} ({convention.remaining_paragraph}): remaining "
         f"contamination as of {as_of}"
@@ -333,22 +382,34 @@ def _released_form(
 ) -> list[Any]:
     """Land released per method and admin area; remnants destroyed, CMR and others apart."""
     header = [
-        level, "Cancelled km²", "Reduced km²", "Cleared km²", "Total km²", "Total m²",
-        "Hazardous areas closed", "Cluster munition remnants destroyed", "Other items destroyed",
-    ]  # fmt: skip
+        level,
+        "Cancelled km²",
+        "Reduced km²",
+        "Cleared km²",
+        "Total km²",
+        "Total m²",
+        "Hazardous areas closed",
+        "Cluster munition remnants destroyed",
+        "Other items destroyed",
+    ]
     rows: list[list[Any]] = [[st.para(h, st.header) for h in header]]
     total = report["released"][-1]
     for r in report["released"]:
         cmr = [i for i in r["destroyed"] if i.get("cmr", True)]
         other = [i for i in r["destroyed"] if not i.get("cmr", True)]
-        rows.append([
-            st.para(r["admin_name"], st.small_bold if r is total else st.small),
-            f"{r['cancelled_m2'] / 1e6:,.3f}",
-            f"{r['reduced_m2'] / 1e6:,.3f}", f"{r['cleared_m2'] / 1e6:,.3f}",
-            f"{r['total_m2'] / 1e6:,.3f}", f"{r['total_m2']:,.0f}", f"{r['hazards_closed']:,}",
-            st.para(_items(cmr, "quantity"), st.small),
-            st.para(_items(other, "quantity"), st.small),
-        ])  # fmt: skip
+        rows.append(
+            [
+                st.para(r["admin_name"], st.small_bold if r is total else st.small),
+                f"{r['cancelled_m2'] / 1e6:,.3f}",
+                f"{r['reduced_m2'] / 1e6:,.3f}",
+                f"{r['cleared_m2'] / 1e6:,.3f}",
+                f"{r['total_m2'] / 1e6:,.3f}",
+                f"{r['total_m2']:,.0f}",
+                f"{r['hazards_closed']:,}",
+                st.para(_items(cmr, "quantity"), st.small),
+                st.para(_items(other, "quantity"), st.small),
+            ]
+        )
     heading = (
         f"{convention.released_form} ({convention.released_paragraph}): land released in "
         f"{report['year']}"
@@ -377,6 +438,9 @@ def _notes(report: dict[str, Any], st: _Styles, quality: str) -> list[Any]:
         st.para(quality, st.body),
     ]
     if report.get("history"):
-        story += [Spacer(1, 3 * mm), st.para("History of this report", st.subheading),
-                  st.para(summary(report["history"]), st.body)]  # fmt: skip
+        story += [
+            Spacer(1, 3 * mm),
+            st.para("History of this report", st.subheading),
+            st.para(summary(report["history"]), st.body),
+        ]
     return story

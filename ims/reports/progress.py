@@ -60,12 +60,15 @@ def article4_series(
     for year, item in years.items():
         released = item["cancelled"] + item["reduced"] + item["cleared"]
         level = level + item["added"] - released
-        series.append({
-            "year": year, "added_m2": clean_area(item["added"]),
-            "released_m2": {m: clean_area(item[m]) for m in METHODS}
-                           | {"total": clean_area(released)},
-            "remaining_end_m2": clean_area(level),
-        })  # fmt: skip
+        series.append(
+            {
+                "year": year,
+                "added_m2": clean_area(item["added"]),
+                "released_m2": {m: clean_area(item[m]) for m in METHODS}
+                | {"total": clean_area(released)},
+                "remaining_end_m2": clean_area(level),
+            }
+        )
     return {
         "baseline": baseline.isoformat(),
         "contam": contam.value if contam else "all",
@@ -83,9 +86,11 @@ def series_csv(series: dict[str, Any]) -> str:
     ]
     for row in series["years"]:
         r = row["released_m2"]
-        lines.append(f"{row['year']},{row['added_m2']:.1f},{r['cancelled']:.1f},"
-                     f"{r['reduced']:.1f},{r['cleared']:.1f},{r['total']:.1f},"
-                     f"{row['remaining_end_m2']:.1f}")  # fmt: skip
+        lines.append(
+            f"{row['year']},{row['added_m2']:.1f},{r['cancelled']:.1f},"
+            f"{r['reduced']:.1f},{r['cleared']:.1f},{r['total']:.1f},"
+            f"{row['remaining_end_m2']:.1f}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -106,15 +111,19 @@ def series_png(series: dict[str, Any]) -> bytes:
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylabel("released per year, km²")
     ax2 = ax.twinx()
-    ax2.plot(years, [r["remaining_end_m2"] / 1e6 for r in series["years"]], color="#d7191c",
-             marker="o", label="remaining at year end (km²)")  # fmt: skip
+    ax2.plot(
+        years,
+        [r["remaining_end_m2"] / 1e6 for r in series["years"]],
+        color="#d7191c",
+        marker="o",
+        label="remaining at year end (km²)",
+    )
     ax2.set_ylabel("remaining, km²")
     ax2.set_ylim(bottom=0)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
     ax.legend(handles, labels, fontsize=7, loc="upper right")
-    ax.set_title(f"Article 4 progress ({series['contam']}) since {series['baseline']}",
-                 fontsize=10)  # fmt: skip
+    ax.set_title(f"Article 4 progress ({series['contam']}) since {series['baseline']}", fontsize=10)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
@@ -151,15 +160,22 @@ def marking(
             "LEFT JOIN admin_area a ON a.id = s.count_admin1_id "
             "WHERE s.status_after IS NOT NULL AND s.remaining_after_m2 >= :open"
         ),
-        {"as_of": as_of, "contam": contam.value, "baseline": baseline,
-         "open": OPEN_THRESHOLD_M2},
-    ).all()  # fmt: skip
+        {"as_of": as_of, "contam": contam.value, "baseline": baseline, "open": OPEN_THRESHOLD_M2},
+    ).all()
     by: dict[str | None, dict[str, Any]] = {}
     for code, name, _hid, m2, marked, untouched in rows:
-        item = by.setdefault(code, {"admin_code": code, "admin_name": name or "Unassigned",
-                                    "open_hazards": 0, "marked_hazards": 0,
-                                    "remaining_m2": 0.0, "marked_m2": 0.0,
-                                    "not_surveyed_since_baseline": 0})  # fmt: skip
+        item = by.setdefault(
+            code,
+            {
+                "admin_code": code,
+                "admin_name": name or "Unassigned",
+                "open_hazards": 0,
+                "marked_hazards": 0,
+                "remaining_m2": 0.0,
+                "marked_m2": 0.0,
+                "not_surveyed_since_baseline": 0,
+            },
+        )
         item["open_hazards"] += 1
         item["remaining_m2"] += float(m2)
         if marked:
@@ -169,8 +185,13 @@ def marking(
             item["not_surveyed_since_baseline"] += 1
     result = sorted(by.values(), key=lambda r: (r["admin_code"] is None, r["admin_code"] or ""))
     total = {"admin_code": "TOTAL", "admin_name": "Total"}
-    for key in ("open_hazards", "marked_hazards", "remaining_m2", "marked_m2",
-                "not_surveyed_since_baseline"):  # fmt: skip
+    for key in (
+        "open_hazards",
+        "marked_hazards",
+        "remaining_m2",
+        "marked_m2",
+        "not_surveyed_since_baseline",
+    ):
         total[key] = sum(r[key] for r in result)
     result.append(total)
     for r in result:
@@ -214,9 +235,12 @@ class Weights:
 
 
 def priorities(
-    session: Session, as_of: dt.date, weights: Weights, contam: Contamination,
+    session: Session,
+    as_of: dt.date,
+    weights: Weights,
+    contam: Contamination,
     top: int | None = None,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[dict[str, Any]]:
     """Open hazards ranked by score = Σ weight × factor (highest first), with the factors."""
     rows = session.execute(
         text(
@@ -247,12 +271,18 @@ def priorities(
             "idle": min(idle_years, 10.0) / 10.0,
         }
         score = sum(getattr(weights, k) * v for k, v in factors.items())
-        ranked.append({
-            "reference": r.reference, "status": r.status_after, "province": r.province or "",
-            "remaining_m2": clean_area(float(r.remaining_after_m2)), "estimated_cmr": int(r.cmr),
-            "last_activity": r.last_activity.isoformat() if r.last_activity else None,
-            "score": round(score, 4), **{f"f_{k}": round(v, 4) for k, v in factors.items()},
-        })  # fmt: skip
+        ranked.append(
+            {
+                "reference": r.reference,
+                "status": r.status_after,
+                "province": r.province or "",
+                "remaining_m2": clean_area(float(r.remaining_after_m2)),
+                "estimated_cmr": int(r.cmr),
+                "last_activity": r.last_activity.isoformat() if r.last_activity else None,
+                "score": round(score, 4),
+                **{f"f_{k}": round(v, 4) for k, v in factors.items()},
+            }
+        )
     ranked.sort(key=lambda x: (-x["score"], x["reference"]))
     for i, item in enumerate(ranked, start=1):
         item["rank"] = i

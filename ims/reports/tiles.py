@@ -272,8 +272,14 @@ def tile(
     check_tile(layer, z, x, y)
     as_of = as_of or today()
     session.execute(text("SET LOCAL jit = off"))
-    params: dict[str, Any] = {"z": z, "x": x, "y": y, "as_of": as_of, "open": OPEN_THRESHOLD_M2,
-                              "contam": contam}  # fmt: skip
+    params: dict[str, Any] = {
+        "z": z,
+        "x": x,
+        "y": y,
+        "as_of": as_of,
+        "open": OPEN_THRESHOLD_M2,
+        "contam": contam,
+    }
     if generalise_m is not None and layer == "releases":
         raise Forbidden("location privacy is on: released land is shown to staff who sign in")
     if generalise_m is not None and layer == "hazards":
@@ -316,8 +322,7 @@ def tile(
     else:
         ids, areas, counts = _province_figures(session, as_of, contam)
         # simplify to about a quarter of a tile pixel: invisible, and far fewer vertices
-        params.update(ids=ids, areas=areas, counts=counts,
-                      tolerance=_WORLD_M / (2**z * EXTENT) / 4)  # fmt: skip
+        params.update(ids=ids, areas=areas, counts=counts, tolerance=_WORLD_M / (2**z * EXTENT) / 4)
         query = _sql(_ADMIN1)
     data = session.scalar(query, params)
     return bytes(data) if data is not None else b""
@@ -369,6 +374,7 @@ def submission_tile(session: Session, submission_id: int, z: int, x: int, y: int
         shape, final = clipped, _SUBMISSION_POLYGONS
     query = _SUBMISSION.replace("{final}", final).replace("{shape}", shape)
     margin = _WORLD_M / 2**z * BUFFER / EXTENT
-    data = session.scalar(_sql(query), {"z": z, "x": x, "y": y, "s": submission_id,
-                                        "margin": margin})  # fmt: skip
+    data = session.scalar(
+        _sql(query), {"z": z, "x": x, "y": y, "s": submission_id, "margin": margin}
+    )
     return bytes(data) if data is not None else b""

@@ -46,8 +46,9 @@ def parse_targets(rows: Iterable[Mapping[str, Any]], where: str) -> list[dict[st
         try:
             method = ReleaseMethod.parse(str(row["method"]))
         except ValueError:
-            problems.append(f"row {n}, field method: {row['method']!r} is not cancelled, "
-                            "reduced or cleared")  # fmt: skip
+            problems.append(
+                f"row {n}, field method: {row['method']!r} is not cancelled, reduced or cleared"
+            )
             continue
         try:
             target = float(str(row["target_m2"]).replace(",", ""))
@@ -57,8 +58,15 @@ def parse_targets(rows: Iterable[Mapping[str, Any]], where: str) -> list[dict[st
         if not math.isfinite(target) or target < 0:
             problems.append(f"row {n}, field target_m2: a target must be 0 or more")
             continue
-        parsed.append({"row": n, "year": year, "province": str(row["province"]).strip(),
-                       "method": method, "target_m2": target})  # fmt: skip
+        parsed.append(
+            {
+                "row": n,
+                "year": year,
+                "province": str(row["province"]).strip(),
+                "method": method,
+                "target_m2": target,
+            }
+        )
     if problems:
         raise InvalidRequest(f"{where}: " + "; ".join(problems[:20]), problems=problems)
     return parsed
@@ -92,13 +100,20 @@ def read_targets_file(path: Path) -> list[dict[str, Any]]:
         raw = list(reader)
     missing = [f for f in FIELDS if raw and f not in raw[0]]
     if missing or not raw:
-        raise InvalidRequest(f"{path.name}: needs the columns {', '.join(FIELDS)}"
-                             + (f" (missing {', '.join(missing)})" if missing else ""))  # fmt: skip
+        raise InvalidRequest(
+            f"{path.name}: needs the columns {', '.join(FIELDS)}"
+            + (f" (missing {', '.join(missing)})" if missing else "")
+        )
     return raw
 
 
-def set_targets(session: Session, rows: Sequence[Mapping[str, Any]], *, where: str,
-                by: Actor | str | None = None) -> int:  # fmt: skip
+def set_targets(
+    session: Session,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    where: str,
+    by: Actor | str | None = None,
+) -> int:
     """Record targets (they take over from earlier ones for the same year, province and
     method); all or nothing. Returns how many were recorded."""
     parsed = parse_targets(rows, where)
@@ -108,20 +123,50 @@ def set_targets(session: Session, rows: Sequence[Mapping[str, Any]], *, where: s
             text("SELECT code, id FROM admin_area WHERE level = 1")
         )
     }
-    unknown = [f"row {p['row']}, field province: unknown province code {p['province']!r}"
-               for p in parsed if p["province"] not in codes]  # fmt: skip
+    unknown = [
+        f"row {p['row']}, field province: unknown province code {p['province']!r}"
+        for p in parsed
+        if p["province"] not in codes
+    ]
     if unknown:
         raise InvalidRequest(f"{where}: " + "; ".join(unknown[:20]), problems=unknown)
     now = dt.datetime.now(dt.UTC)
-    copy_rows(session, "work_plan_target",
-              ("year", "admin_id", "method", "target_m2", "set_at", "set_by"),
-              [(p["year"], codes[p["province"]], p["method"].value, p["target_m2"], now,
-                as_actor(by).name) for p in parsed])  # fmt: skip
+    copy_rows(
+        session,
+        "work_plan_target",
+        ("year", "admin_id", "method", "target_m2", "set_at", "set_by"),
+        [
+            (
+                p["year"],
+                codes[p["province"]],
+                p["method"].value,
+                p["target_m2"],
+                now,
+                as_actor(by).name,
+            )
+            for p in parsed
+        ],
+    )
     years = sorted({p["year"] for p in parsed})
-    audit.record(session, by, "workplan.set", "workplan", ",".join(map(str, years)),
-                 after={"source": where, "targets": [
-                     {"year": p["year"], "province": p["province"], "method": p["method"].value,
-                      "target_m2": p["target_m2"]} for p in parsed[:500]]})  # fmt: skip
+    audit.record(
+        session,
+        by,
+        "workplan.set",
+        "workplan",
+        ",".join(map(str, years)),
+        after={
+            "source": where,
+            "targets": [
+                {
+                    "year": p["year"],
+                    "province": p["province"],
+                    "method": p["method"].value,
+                    "target_m2": p["target_m2"],
+                }
+                for p in parsed[:500]
+            ],
+        },
+    )
     return len(parsed)
 
 
@@ -147,12 +192,24 @@ def workplan_report(session: Session, year: int, contam: Contamination) -> dict[
     ).all()
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for code, name, method, target in targets:
-        rows[(code, method)] = {"admin_code": code, "admin_name": name, "method": method,
-                                "target_m2": float(target), "actual_m2": 0.0}  # fmt: skip
+        rows[(code, method)] = {
+            "admin_code": code,
+            "admin_name": name,
+            "method": method,
+            "target_m2": float(target),
+            "actual_m2": 0.0,
+        }
     for code, name, method, m2 in actual:
-        item = rows.setdefault((code, method), {"admin_code": code, "admin_name": name,
-                                                "method": method, "target_m2": None,
-                                                "actual_m2": 0.0})  # fmt: skip
+        item = rows.setdefault(
+            (code, method),
+            {
+                "admin_code": code,
+                "admin_name": name,
+                "method": method,
+                "target_m2": None,
+                "actual_m2": 0.0,
+            },
+        )
         item["actual_m2"] = float(m2)
     lines = sorted(rows.values(), key=lambda r: (r["admin_code"], r["method"]))
     for r in lines:
@@ -170,8 +227,9 @@ def workplan_report(session: Session, year: int, contam: Contamination) -> dict[
     }
 
 
-def projection(session: Session, year: int, contam: Contamination | None,
-               window: int = 3) -> dict[str, Any]:  # fmt: skip
+def projection(
+    session: Session, year: int, contam: Contamination | None, window: int = 3
+) -> dict[str, Any]:
     """Completion at the mean release rate of the last ``window`` years up to ``year``.
 
     ``contam`` None: every kind of contamination together.
@@ -191,12 +249,17 @@ def projection(session: Session, year: int, contam: Contamination | None,
     }
     years = list(range(year - window + 1, year + 1))
     rate = math.fsum(float(per_year.get(y, 0.0)) for y in years) / window
-    remaining = float(session.scalar(
-        text("SELECT COALESCE(SUM(e.delta_m2), 0) FROM ledger_entry e JOIN hazard h "
-             "ON h.id = e.hazard_id WHERE (CAST(:c AS text) IS NULL OR h.contam = :c) "
-             "AND e.on <= :end"),
-        {"c": kind, "end": dt.date(year, 12, 31)},
-    ) or 0.0)  # fmt: skip
+    remaining = float(
+        session.scalar(
+            text(
+                "SELECT COALESCE(SUM(e.delta_m2), 0) FROM ledger_entry e JOIN hazard h "
+                "ON h.id = e.hazard_id WHERE (CAST(:c AS text) IS NULL OR h.contam = :c) "
+                "AND e.on <= :end"
+            ),
+            {"c": kind, "end": dt.date(year, 12, 31)},
+        )
+        or 0.0
+    )
     deadline = get_settings().article4_deadline
     done_by = None if rate <= 0 else year + max(0, math.ceil(remaining / rate))
     return {

@@ -41,9 +41,13 @@ RULES = [
 
 
 def _table(
-    ws: Worksheet, title: str, header: Sequence[str], formats: Sequence[str | None],
-    rows: Sequence[Sequence[Any]], total_last: bool,
-) -> None:  # fmt: skip
+    ws: Worksheet,
+    title: str,
+    header: Sequence[str],
+    formats: Sequence[str | None],
+    rows: Sequence[Sequence[Any]],
+    total_last: bool,
+) -> None:
     ws.append([title])
     ws["A1"].font = Font(bold=True, size=13)
     ws.append(list(header))
@@ -107,23 +111,59 @@ def to_xlsx(
     remaining = report["remaining"]
     estimated = _types(remaining, "remnants")
     _table(
-        ws, f"{convention.remaining_form} ({convention.remaining_paragraph}): remaining "
+        ws,
+        f"{convention.remaining_form} ({convention.remaining_paragraph}): remaining "
         f"contamination ({report['contam']}) as of {report['as_of']}: {state}",
-        [f"{level} code", level, "SHAs (number)", "SHA area (km²)", "SHA area (m²)",
-         "CHAs (number)", "CHA area (km²)", "CHA area (m²)", "Total (number)",
-         "Total area (km²)", "Total area (m²)",
-         *[f"Estimated remnants: {t} (number)" for t in estimated], "Years of use"],
-        [None, None, COUNT, KM2, M2, COUNT, KM2, M2, COUNT, KM2, M2,
-         *[COUNT] * len(estimated), None],
-        [[r["admin_code"] if r["admin_code"] != "TOTAL" else "", r["admin_name"],
-          r["sha_count"], r["sha_area_m2"] / 1e6, r["sha_area_m2"], r["cha_count"],
-          r["cha_area_m2"] / 1e6, r["cha_area_m2"], r["total_count"],
-          r["total_area_m2"] / 1e6, r["total_area_m2"],
-          *_quantities(r["remnants"], "estimated_quantity", estimated),
-          "–".join(str(y) for y in r["years_of_use"])]
-         for r in remaining],
+        [
+            f"{level} code",
+            level,
+            "SHAs (number)",
+            "SHA area (km²)",
+            "SHA area (m²)",
+            "CHAs (number)",
+            "CHA area (km²)",
+            "CHA area (m²)",
+            "Total (number)",
+            "Total area (km²)",
+            "Total area (m²)",
+            *[f"Estimated remnants: {t} (number)" for t in estimated],
+            "Years of use",
+        ],
+        [
+            None,
+            None,
+            COUNT,
+            KM2,
+            M2,
+            COUNT,
+            KM2,
+            M2,
+            COUNT,
+            KM2,
+            M2,
+            *[COUNT] * len(estimated),
+            None,
+        ],
+        [
+            [
+                r["admin_code"] if r["admin_code"] != "TOTAL" else "",
+                r["admin_name"],
+                r["sha_count"],
+                r["sha_area_m2"] / 1e6,
+                r["sha_area_m2"],
+                r["cha_count"],
+                r["cha_area_m2"] / 1e6,
+                r["cha_area_m2"],
+                r["total_count"],
+                r["total_area_m2"] / 1e6,
+                r["total_area_m2"],
+                *_quantities(r["remnants"], "estimated_quantity", estimated),
+                "–".join(str(y) for y in r["years_of_use"]),
+            ]
+            for r in remaining
+        ],
         total_last=True,
-    )  # fmt: skip
+    )
     ws = wb.create_sheet("Form 1(i)")
     released = report["released"]
     cmr, other = _types(released, "destroyed", True), _types(released, "destroyed", False)
@@ -134,33 +174,81 @@ def to_xlsx(
         return [sum(mine), *mine, sum(others), *others]
 
     _table(
-        ws, f"{convention.released_form} ({convention.released_paragraph}): land released "
+        ws,
+        f"{convention.released_form} ({convention.released_paragraph}): land released "
         f"in {report['year']} ({report['contam']}): {state}",
-        [f"{level} code", level, "Cancelled (km²)", "Cancelled (m²)", "Reduced (km²)",
-         "Reduced (m²)", "Cleared (km²)", "Cleared (m²)", "Total released (km²)",
-         "Total released (m²)", "Hazards closed (number)",
-         "Cluster munition remnants destroyed: all types (number)",
-         *[f"Cluster munition remnants destroyed: {t} (number)" for t in cmr],
-         "Other items destroyed: all types (number)",
-         *[f"Other items destroyed: {t} (number)" for t in other]],
-        [None, None, KM2, M2, KM2, M2, KM2, M2, KM2, M2, COUNT,
-         *[COUNT] * (len(cmr) + len(other) + 2)],
-        [[r["admin_code"] if r["admin_code"] != "TOTAL" else "", r["admin_name"],
-          r["cancelled_m2"] / 1e6, r["cancelled_m2"], r["reduced_m2"] / 1e6, r["reduced_m2"],
-          r["cleared_m2"] / 1e6, r["cleared_m2"], r["total_m2"] / 1e6, r["total_m2"],
-          r["hazards_closed"], *destroyed(r)]
-         for r in released],
+        [
+            f"{level} code",
+            level,
+            "Cancelled (km²)",
+            "Cancelled (m²)",
+            "Reduced (km²)",
+            "Reduced (m²)",
+            "Cleared (km²)",
+            "Cleared (m²)",
+            "Total released (km²)",
+            "Total released (m²)",
+            "Hazards closed (number)",
+            "Cluster munition remnants destroyed: all types (number)",
+            *[f"Cluster munition remnants destroyed: {t} (number)" for t in cmr],
+            "Other items destroyed: all types (number)",
+            *[f"Other items destroyed: {t} (number)" for t in other],
+        ],
+        [
+            None,
+            None,
+            KM2,
+            M2,
+            KM2,
+            M2,
+            KM2,
+            M2,
+            KM2,
+            M2,
+            COUNT,
+            *[COUNT] * (len(cmr) + len(other) + 2),
+        ],
+        [
+            [
+                r["admin_code"] if r["admin_code"] != "TOTAL" else "",
+                r["admin_name"],
+                r["cancelled_m2"] / 1e6,
+                r["cancelled_m2"],
+                r["reduced_m2"] / 1e6,
+                r["reduced_m2"],
+                r["cleared_m2"] / 1e6,
+                r["cleared_m2"],
+                r["total_m2"] / 1e6,
+                r["total_m2"],
+                r["hazards_closed"],
+                *destroyed(r),
+            ]
+            for r in released
+        ],
         total_last=True,
-    )  # fmt: skip
-    _notes(wb.create_sheet("Notes"), report, outstanding, pending_submissions,
-           state=state, produced=produced, level=level)  # fmt: skip
+    )
+    _notes(
+        wb.create_sheet("Notes"),
+        report,
+        outstanding,
+        pending_submissions,
+        state=state,
+        produced=produced,
+        level=level,
+    )
     return workbook_bytes(wb)
 
 
 def _notes(
-    ws: Worksheet, report: dict[str, Any], outstanding: Sequence[tuple[str, int]],
-    pending_submissions: int, *, state: str, produced: dt.date, level: str,
-) -> None:  # fmt: skip
+    ws: Worksheet,
+    report: dict[str, Any],
+    outstanding: Sequence[tuple[str, int]],
+    pending_submissions: int,
+    *,
+    state: str,
+    produced: dt.date,
+    level: str,
+) -> None:
     """The report's identity, how its figures are computed and what data quality is open."""
     overlap = report["overlap"]
     convention = convention_for(report["contam"])
@@ -188,8 +276,11 @@ def _notes(
     ]
     if not outstanding:
         lines.append(["  none", ""])
-    headings = {convention.title: 12, "How the figures are computed": 11,
-                "Data-quality findings outstanding": 11}  # fmt: skip
+    headings = {
+        convention.title: 12,
+        "How the figures are computed": 11,
+        "Data-quality findings outstanding": 11,
+    }
     for line in lines:
         ws.append(line)
         row = ws.max_row

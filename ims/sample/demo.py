@@ -69,8 +69,9 @@ def load_demo(
     if not session.scalar(text("SELECT count(*) FROM admin_area")):
         for level, name in ((1, "LAO_ADM1.geojson"), (2, "LAO_ADM2.geojson")):
             say(f"loading admin boundaries level {level} ({name})")
-            load_boundaries(session, read_boundaries(BOUNDARIES_DIR / name), level=level,
-                            source=name)  # fmt: skip
+            load_boundaries(
+                session, read_boundaries(BOUNDARIES_DIR / name), level=level, source=name
+            )
         result.boundaries_loaded = True
     done = session.scalar(
         select(Submission.id).where(Submission.filename.startswith(DEMO_PREFIX)).limit(1)
@@ -80,8 +81,9 @@ def load_demo(
         return result
     end_year = end_year or dt.date.today().year - 1
     say(f"generating a demo programme: {hazards:,} hazards, {start_year}–{end_year}")
-    data = generate(hazards, seed=seed, provinces=load_provinces(), start_year=start_year,
-                    end_year=end_year)  # fmt: skip
+    data = generate(
+        hazards, seed=seed, provinces=load_provinces(), start_year=start_year, end_year=end_year
+    )
     # The reference list of organisations the demo's files name (files never add one).
     known = set(session.scalars(select(Organisation.name)))
     for name, kind in [(AUTHORITY, "authority"), *((o, "operator") for o in DEMO_OPERATORS)]:
@@ -89,16 +91,23 @@ def load_demo(
             add_organisation(session, name, kind, by="demo")
     with tempfile.TemporaryDirectory(prefix="ims-demo-") as tmp:
         folder = Path(tmp)
-        files = [("hazards", _write_gpkg(data.hazards, folder / f"{DEMO_PREFIX}hazards.gpkg",
-                                         "hazards"), AUTHORITY)]  # fmt: skip
+        files = [
+            (
+                "hazards",
+                _write_gpkg(data.hazards, folder / f"{DEMO_PREFIX}hazards.gpkg", "hazards"),
+                AUTHORITY,
+            )
+        ]
         years = data.releases["released"].str.slice(0, 4)
         for year in sorted(years.unique()):
             path = folder / f"{DEMO_PREFIX}releases-{year}.gpkg"
-            files.append(("releases", _write_gpkg(data.releases[years == year], path,
-                                                  "releases"), AUTHORITY))  # fmt: skip
+            files.append(
+                ("releases", _write_gpkg(data.releases[years == year], path, "releases"), AUTHORITY)
+            )
         for kind, path, org in files:
-            outcome = submissions.stage(session, path, kind=kind, organisation=org,
-                                        uploaded_by="demo")  # fmt: skip
+            outcome = submissions.stage(
+                session, path, kind=kind, organisation=org, uploaded_by="demo"
+            )
             sid = outcome.submission.id
             if outcome.errors:
                 say(f"  {path.name}: {outcome.errors} error(s): left for review")
@@ -124,7 +133,7 @@ EXAMPLES = [
     # file, kind, organisation, field mapping, crs
     ("mag_new_hazards_utm48n.zip", "hazards", "MAG", MAG_MAPPING, None),
     ("npa_releases_with_errors.zip", "releases", "NPA", None, None),
-]  # fmt: skip
+]
 
 
 def stage_examples(session: Session, *, say: Say = lambda _msg: None) -> list[int]:
@@ -135,12 +144,19 @@ def stage_examples(session: Session, *, say: Say = lambda _msg: None) -> list[in
         if not path.exists():
             continue
         outcome = submissions.stage(
-            session, path, kind=kind, organisation=org, crs=crs,
-            field_map=submissions.parse_field_map(mapping), uploaded_by="demo",
-        )  # fmt: skip
-        say(f"  example {name}: staged as submission {outcome.submission.id} "
+            session,
+            path,
+            kind=kind,
+            organisation=org,
+            crs=crs,
+            field_map=submissions.parse_field_map(mapping),
+            uploaded_by="demo",
+        )
+        say(
+            f"  example {name}: staged as submission {outcome.submission.id} "
             f"({outcome.errors} error(s), {len(outcome.findings) - outcome.errors} "
-            "warning(s)) for review")  # fmt: skip
+            "warning(s)) for review"
+        )
         staged.append(outcome.submission.id)
     return staged
 
@@ -172,8 +188,15 @@ def demo_accounts(session: Session, file: Path) -> list[tuple[str, str, str]]:
         password = known.get(name) or secrets.token_urlsafe(9)
         exists = session.scalar(select(AppUser.id).where(AppUser.username == name))
         if exists is None:
-            accounts.create_user(session, name, role, organisation=org, password=password,
-                                 full_name=f"Demo {role.value}", by="demo")  # fmt: skip
+            accounts.create_user(
+                session,
+                name,
+                role,
+                organisation=org,
+                password=password,
+                full_name=f"Demo {role.value}",
+                by="demo",
+            )
         elif name not in known:
             accounts.set_password(session, name, password, by="demo")
         accounts_out.append((name, role.value, password))

@@ -43,17 +43,22 @@ def mag_hazards() -> gpd.GeoDataFrame:
     for i in range(12):
         x = 311_000 + rng.uniform(-12_000, 12_000)
         y = 2_151_000 + rng.uniform(-9_000, 9_000)
-        geoms.append(_ellipse(x, y, rng.uniform(150, 500), rng.uniform(1.5, 3.5),
-                              rng.uniform(0, 180)))  # fmt: skip
-        rows.append({
-            "HAZ_REF": f"MAG-XI-2026-{i + 1:03d}",
-            "TYPE": "confirmed" if i % 3 == 0 else "suspected",
-            "DATE_REC": (dt.date(2026, 3, 2) + dt.timedelta(days=int(7 * i))).isoformat(),
-            "ITEMS_EST": f"BLU-26:{int(rng.integers(10, 200))};BLU-24:{int(rng.integers(0, 9))}",
-            "ORG": "MAG",
-            "BAN": VILLAGES[i % len(VILLAGES)],
-            "NOTE": "ພົບລູກລະເບີດໃນນາເຂົ້າ" if i % 2 else "ຊາວບ້ານລາຍງານ",
-        })  # fmt: skip
+        geoms.append(
+            _ellipse(x, y, rng.uniform(150, 500), rng.uniform(1.5, 3.5), rng.uniform(0, 180))
+        )
+        rows.append(
+            {
+                "HAZ_REF": f"MAG-XI-2026-{i + 1:03d}",
+                "TYPE": "confirmed" if i % 3 == 0 else "suspected",
+                "DATE_REC": (dt.date(2026, 3, 2) + dt.timedelta(days=int(7 * i))).isoformat(),
+                "ITEMS_EST": (
+                    f"BLU-26:{int(rng.integers(10, 200))};BLU-24:{int(rng.integers(0, 9))}"
+                ),
+                "ORG": "MAG",
+                "BAN": VILLAGES[i % len(VILLAGES)],
+                "NOTE": "ພົບລູກລະເບີດໃນນາເຂົ້າ" if i % 2 else "ຊາວບ້ານລາຍງານ",
+            }
+        )
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=32648)
 
 
@@ -68,12 +73,17 @@ def npa_releases(seed: int = 7, hazards: int = 3000) -> gpd.GeoDataFrame:
         geom = hz.geometry
         minx, miny, maxx, maxy = geom.bounds
         half = shapely.clip_by_rect(geom, minx, miny, (minx + maxx) / 2, maxy)
-        rows.append({
-            "release_id": f"NPA-2026-{i + 1:03d}", "hazard_id": hz["hazard_id"],
-            "method": "TS" if i % 2 else "clearance", "released": "2026-05-15",
-            "operator": "NPA", "items": "BLU-26:3" if i % 2 == 0 else "",
-            "area_m2": None,
-        })  # fmt: skip
+        rows.append(
+            {
+                "release_id": f"NPA-2026-{i + 1:03d}",
+                "hazard_id": hz["hazard_id"],
+                "method": "TS" if i % 2 else "clearance",
+                "released": "2026-05-15",
+                "operator": "NPA",
+                "items": "BLU-26:3" if i % 2 == 0 else "",
+                "area_m2": None,
+            }
+        )
         geoms.append(half)
     far = shapely.affinity.translate(geoms[1], xoff=0.05)
     x0, y0, x1, y1 = geoms[5].bounds

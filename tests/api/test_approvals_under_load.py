@@ -45,8 +45,9 @@ def test_settled_approvals_and_health_answer_at_once_while_an_approval_waits(
         load_boundaries(s, [BoundaryFeature("LA-XI", "X", MultiPolygon([LAOS]))], level=1)
         ids = []
         for n in range(5):
-            frame = hazard_frame([{"hazard_id": f"LOAD-{n}"}],
-                                 [box(103 + n / 10, 19.4, 103.01 + n / 10, 19.41)])  # fmt: skip
+            frame = hazard_frame(
+                [{"hazard_id": f"LOAD-{n}"}], [box(103 + n / 10, 19.4, 103.01 + n / 10, 19.41)]
+            )
             path = write_zip(frame, tmp_path, f"load{n}")
             ids.append(submissions.stage(s, path, kind="hazards").submission.id)
         settled, waiting, *queued = ids
@@ -60,8 +61,7 @@ def test_settled_approvals_and_health_answer_at_once_while_an_approval_waits(
     results: dict[int, httpx.Response] = {}
 
     def approve(sid: int) -> None:
-        results[sid] = httpx.post(f"{base}/submissions/{sid}/approve", headers=headers,
-                                  timeout=180)  # fmt: skip
+        results[sid] = httpx.post(f"{base}/submissions/{sid}/approve", headers=headers, timeout=180)
 
     holder = committed_engine.connect()
     waiters: list[threading.Thread] = []
@@ -71,9 +71,9 @@ def test_settled_approvals_and_health_answer_at_once_while_an_approval_waits(
         long_one = threading.Thread(target=approve, args=(waiting,))
         long_one.start()
         deadline = time.monotonic() + 120  # the approvals' worker starts, then waits
-        while not holder.execute(text(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-        )).scalar_one():  # fmt: skip
+        while not holder.execute(
+            text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+        ).scalar_one():
             assert time.monotonic() < deadline, "the approval never reached the lock"
             time.sleep(0.1)
 
@@ -81,8 +81,13 @@ def test_settled_approvals_and_health_answer_at_once_while_an_approval_waits(
             timings: list[tuple[float, httpx.Response]] = []
 
             def one() -> None:
-                timings.append(_timed(lambda: httpx.post(
-                    f"{base}/submissions/{sid}/approve", headers=headers, timeout=60)))  # fmt: skip
+                timings.append(
+                    _timed(
+                        lambda: httpx.post(
+                            f"{base}/submissions/{sid}/approve", headers=headers, timeout=60
+                        )
+                    )
+                )
 
             threads = [threading.Thread(target=one) for _ in range(count)]
             for t in threads:

@@ -32,11 +32,13 @@ PASSWORD = "a long enough secret"
 
 @pytest.fixture
 def app(engine: Engine, session: Session) -> object:
-    load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
-                    level=1)  # fmt: skip
+    load_boundaries(
+        session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
+    )
     accounts.create_user(session, "rev", Role.REVIEWER, password=PASSWORD, by="tests")
-    accounts.create_user(session, "mag-op", Role.OPERATOR, organisation="MAG",
-                         password=PASSWORD, by="tests")  # fmt: skip
+    accounts.create_user(
+        session, "mag-op", Role.OPERATOR, organisation="MAG", password=PASSWORD, by="tests"
+    )
     app = create_app(engine, jobs=InlineJobs())  # jobs in the test's transaction
     app.dependency_overrides[get_session] = lambda: session
     return app
@@ -46,13 +48,21 @@ def browser(app: object) -> TestClient:
     return TestClient(app, follow_redirects=False)  # type: ignore[arg-type]
 
 
-def sign_in(client: TestClient, username: str, password: str = PASSWORD,
-            next_: str = "/") -> httpx.Response:  # fmt: skip
+def sign_in(
+    client: TestClient, username: str, password: str = PASSWORD, next_: str = "/"
+) -> httpx.Response:
     form = client.get("/login", params={"next": next_}).text
     token = re.search(r'class="login".*?name="csrf_token" value="([^"]+)"', form, re.S)
     assert token
-    return client.post("/login", data={"username": username, "password": password,
-                                       "csrf_token": token.group(1), "next": next_})  # fmt: skip
+    return client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": token.group(1),
+            "next": next_,
+        },
+    )
 
 
 def csrf_of(client: TestClient) -> str:
@@ -91,8 +101,9 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(app: object) -> Non
 def test_sign_in_without_the_forms_token_is_refused(app: object) -> None:
     client = browser(app)
     client.get("/login")
-    forged = client.post("/login", data={"username": "rev", "password": PASSWORD,
-                                         "csrf_token": "guessed"})  # fmt: skip
+    forged = client.post(
+        "/login", data={"username": "rev", "password": PASSWORD, "csrf_token": "guessed"}
+    )
     assert forged.status_code == 403 and "ims_session" not in forged.headers.get("set-cookie", "")
 
 
@@ -152,8 +163,17 @@ def test_failures_from_one_address_do_not_hold_up_known_browsers(
 
 def _request(peer: str, headers: dict[str, str], scheme: str = "http") -> Request:
     raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-    return Request({"type": "http", "client": (peer, 1234), "headers": raw, "scheme": scheme,
-                    "server": ("ims.example", 80), "path": "/", "query_string": b""})  # fmt: skip
+    return Request(
+        {
+            "type": "http",
+            "client": (peer, 1234),
+            "headers": raw,
+            "scheme": scheme,
+            "server": ("ims.example", 80),
+            "path": "/",
+            "query_string": b"",
+        }
+    )
 
 
 def test_forwarded_headers_are_believed_only_from_trusted_proxies(
@@ -212,7 +232,11 @@ def test_tokens_stop_working_when_revoked_expired_or_the_user_is_disabled(
     headers = {"Authorization": f"Bearer {secret}"}
     me = client.get("/api/v1/me", headers=headers)
     assert me.status_code == 200 and me.json() == {
-        "username": "rev", "role": "reviewer", "organisation": None, "via": "token"}  # fmt: skip
+        "username": "rev",
+        "role": "reviewer",
+        "organisation": None,
+        "via": "token",
+    }
     assert session.get(ApiToken, token.id).token_hash != secret  # only its hash is kept
     accounts.revoke_token(session, token.id, by="tests")
     revoked = client.get("/api/v1/me", headers=headers)
@@ -220,8 +244,11 @@ def test_tokens_stop_working_when_revoked_expired_or_the_user_is_disabled(
     assert revoked.headers["www-authenticate"].startswith("Bearer")
 
     _, second = accounts.create_token(session, "rev", "cron", by="tests", days=1)
-    session.execute(update(ApiToken).where(ApiToken.name == "cron").values(
-        expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))  # fmt: skip
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.name == "cron")
+        .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+    )
     expired = client.get("/api/v1/me", headers={"Authorization": f"Bearer {second}"})
     assert expired.status_code == 401
 
@@ -237,8 +264,9 @@ def test_tokens_stop_working_when_revoked_expired_or_the_user_is_disabled(
 def test_operators_upload_for_and_see_only_their_own_organisation(
     app: object, session: Session, tmp_path: Path
 ) -> None:
-    npa = submissions.stage(session, good_zip(tmp_path, "npa"), kind="hazards",
-                            organisation="NPA").submission.id  # fmt: skip
+    npa = submissions.stage(
+        session, good_zip(tmp_path, "npa"), kind="hazards", organisation="NPA"
+    ).submission.id
     client = browser(app)
     _, secret = accounts.create_token(session, "mag-op", "uploads", by="tests")
     client.headers["Authorization"] = f"Bearer {secret}"
@@ -253,8 +281,9 @@ def test_operators_upload_for_and_see_only_their_own_organisation(
     other = post(client, good_zip(tmp_path, "mag2"), organisation="NPA")
     assert other.status_code == 403  # type: ignore[attr-defined]
     assert client.post(f"/api/v1/submissions/{own_id}/approve").status_code == 403
-    row = session.execute(text("SELECT uploaded_by FROM submission WHERE id = :i"),
-                          {"i": own_id}).scalar_one()  # fmt: skip
+    row = session.execute(
+        text("SELECT uploaded_by FROM submission WHERE id = :i"), {"i": own_id}
+    ).scalar_one()
     assert row == "mag-op"
 
 

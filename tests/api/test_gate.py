@@ -72,8 +72,9 @@ def _free_port() -> int:
 def serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, int]:
     """Serve ``app`` with uvicorn in a thread; returns the server, its thread and port."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="on"))  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -94,8 +95,9 @@ def live(
     with Session(committed_engine) as s, s.begin():
         for role in (Role.OPERATOR, Role.VIEWER):
             name = f"gate-{role.value}"
-            accounts.create_user(s, name, role, organisation="MAG" if role is Role.OPERATOR
-                                 else None, by="tests")  # fmt: skip
+            accounts.create_user(
+                s, name, role, organisation="MAG" if role is Role.OPERATOR else None, by="tests"
+            )
             tokens[role] = accounts.create_token(s, name, "tests", by="tests")[1]
     counted = Counted(create_app(committed_engine))
     server, thread, port = serve(counted)
@@ -105,8 +107,11 @@ def live(
 
 
 def _head(path: str, *, length: int | None, token: str | None = None) -> bytes:
-    lines = [f"POST {path} HTTP/1.1", "Host: ims.test",
-             "Content-Type: multipart/form-data; boundary=XyZ"]  # fmt: skip
+    lines = [
+        f"POST {path} HTTP/1.1",
+        "Host: ims.test",
+        "Content-Type: multipart/form-data; boundary=XyZ",
+    ]
     chunked = "Transfer-Encoding: chunked"
     lines.append(f"Content-Length: {length}" if length is not None else chunked)
     if token:
@@ -122,8 +127,14 @@ def _status(sock: socket.socket, data: bytes = b"") -> tuple[int, bytes]:
             break
         data += more
     head, _, body = data.partition(b"\r\n\r\n")
-    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                   if line.lower().startswith(b"content-length:")), 0)  # fmt: skip
+    length = next(
+        (
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
     while len(body) < length:
         more = sock.recv(65536)
         if not more:
@@ -212,8 +223,13 @@ def test_an_upload_over_the_limit_is_refused_by_its_length_or_as_it_streams(
 
 def test_other_bodies_have_a_small_limit(live: Live) -> None:
     with socket.create_connection(("127.0.0.1", live.port), timeout=10) as sock:
-        sock.sendall(_head("/api/v1/reference/organisations", length=3 * 1024 * 1024,
-                           token=live.tokens[Role.VIEWER]))  # fmt: skip
+        sock.sendall(
+            _head(
+                "/api/v1/reference/organisations",
+                length=3 * 1024 * 1024,
+                token=live.tokens[Role.VIEWER],
+            )
+        )
         status, _ = _status(sock)
     assert status == 413
     with socket.create_connection(("127.0.0.1", live.port), timeout=10) as sock:
@@ -230,8 +246,11 @@ def test_the_gate_answers_pages_and_the_api_as_the_app_does(
     app.dependency_overrides[get_session] = lambda: session
     counted = Counted(app)
     client = TestClient(counted, follow_redirects=False)  # type: ignore[arg-type]
-    api = client.post("/api/v1/reference/organisations", json={"name": "X"},
-                      headers={"Authorization": "Bearer ims_nonsense"})  # fmt: skip
+    api = client.post(
+        "/api/v1/reference/organisations",
+        json={"name": "X"},
+        headers={"Authorization": "Bearer ims_nonsense"},
+    )
     assert api.status_code == 401
     assert api.headers["content-type"] == "application/problem+json"
     assert api.json()["detail"] == "this API token is unknown, revoked or expired"

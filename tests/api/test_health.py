@@ -47,19 +47,26 @@ def test_health_answers_503_with_the_reason_when_a_running_database_goes_down(
     client = TestClient(create_app(committed_engine))
     with Session(committed_engine) as session, session.begin():
         secret = accounts.create_token(
-            session, accounts.create_user(session, "mon", Role.ADMIN, by="t").username, "t",
+            session,
+            accounts.create_user(session, "mon", Role.ADMIN, by="t").username,
+            "t",
             by="t",
-        )[1]  # fmt: skip
+        )[1]
     assert client.get("/api/v1/health").status_code == 200
     name = make_url(committed_database).database
     admin = create_engine(test_server.admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                              "WHERE datname = :d"), {"d": name})  # fmt: skip
-        for headers in ({}, {"Authorization": f"Bearer {secret}"},
-                        {"Cookie": "ims_session=a-signed-in-browser"}):  # fmt: skip
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d"),
+                {"d": name},
+            )
+        for headers in (
+            {},
+            {"Authorization": f"Bearer {secret}"},
+            {"Cookie": "ims_session=a-signed-in-browser"},
+        ):
             response = client.get("/api/v1/health", headers=headers)
             assert response.status_code == 503, (headers, response.text)
             assert response.headers["content-type"] == "application/problem+json"
@@ -68,8 +75,12 @@ def test_health_answers_503_with_the_reason_when_a_running_database_goes_down(
             assert body["detail"].startswith("cannot reach the database: ")
             assert len(body["detail"]) > len("cannot reach the database: ")
         # and any other route that needs the database says the same
-        assert client.get("/api/v1/reports/article7?year=2024", headers={
-            "Authorization": f"Bearer {secret}"}).status_code == 503  # fmt: skip
+        assert (
+            client.get(
+                "/api/v1/reports/article7?year=2024", headers={"Authorization": f"Bearer {secret}"}
+            ).status_code
+            == 503
+        )
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))

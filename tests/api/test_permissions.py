@@ -59,20 +59,29 @@ def _hazards_zip(folder: Path, reference: str) -> Path:
 
 @pytest.fixture
 def world(engine: Engine, session: Session, tmp_path: Path) -> World:
-    load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
-                    level=1)  # fmt: skip
+    load_boundaries(
+        session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
+    )
     zip_path = good_zip(tmp_path)
     applied = submissions.stage(session, zip_path, kind="hazards", organisation=ORG)
     submissions.approve(session, applied.submission.id, by="tests")
-    own = submissions.stage(session, _hazards_zip(tmp_path, "P-OWN"), kind="hazards",
-                            organisation=ORG).submission.id  # fmt: skip
-    to_reject = submissions.stage(session, _hazards_zip(tmp_path, "P-REJ"), kind="hazards",
-                                  organisation=ORG).submission.id  # fmt: skip
+    own = submissions.stage(
+        session, _hazards_zip(tmp_path, "P-OWN"), kind="hazards", organisation=ORG
+    ).submission.id
+    to_reject = submissions.stage(
+        session, _hazards_zip(tmp_path, "P-REJ"), kind="hazards", organisation=ORG
+    ).submission.id
     tokens, users = {}, {}
     for role in Role:
         name = f"perm-{role.value}"
-        accounts.create_user(session, name, role, organisation=ORG if role is Role.OPERATOR
-                             else None, password=PASSWORD, by="tests")  # fmt: skip
+        accounts.create_user(
+            session,
+            name,
+            role,
+            organisation=ORG if role is Role.OPERATOR else None,
+            password=PASSWORD,
+            by="tests",
+        )
         tokens[role] = accounts.create_token(session, name, "tests", by="tests")[1]
         users[role] = name
     accounts.create_user(session, "perm-target", Role.VIEWER, by="tests")
@@ -89,15 +98,24 @@ def _login(client: TestClient, world: World) -> httpx.Response:
     form = client.get("/login").text
     token = re.search(r'class="login".*?name="csrf_token" value="([^"]+)"', form, re.S)
     assert token, form
-    return client.post("/login", data={"username": world.users[Role.ADMIN],
-                                       "password": PASSWORD, "csrf_token": token.group(1)},
-                       follow_redirects=False)  # fmt: skip
+    return client.post(
+        "/login",
+        data={
+            "username": world.users[Role.ADMIN],
+            "password": PASSWORD,
+            "csrf_token": token.group(1),
+        },
+        follow_redirects=False,
+    )
 
 
 def _upload(client: TestClient, world: World) -> httpx.Response:
     with world.zip_path.open("rb") as fh:
-        return client.post("/api/v1/submissions", files={"file": (world.zip_path.name, fh)},
-                           data={"kind": "hazards"})  # fmt: skip
+        return client.post(
+            "/api/v1/submissions",
+            files={"file": (world.zip_path.name, fh)},
+            data={"kind": "hazards"},
+        )
 
 
 # One real request per route name. A route added without a case here fails the test below.

@@ -98,8 +98,9 @@ class Server:
         self.port = port
         self.log = log.open("ab")
         ims = Path(sys.executable).with_name("ims")
-        self.process = subprocess.Popen([str(ims), "serve"], env=env, cwd=log.parent,
-                                        stdout=self.log, stderr=subprocess.STDOUT)  # fmt: skip
+        self.process = subprocess.Popen(
+            [str(ims), "serve"], env=env, cwd=log.parent, stdout=self.log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 90
         while True:
             assert self.process.poll() is None, log.read_text()
@@ -123,16 +124,28 @@ class Server:
 
 
 def _backends(conn: Connection, dbname: str) -> list[tuple[int, str, str]]:
-    return [tuple(r) for r in conn.execute(text(  # type: ignore[misc]
-        "SELECT pid, coalesce(state, ''), coalesce(query, '') FROM pg_stat_activity "
-        "WHERE datname = :d AND pid <> pg_backend_pid()"
-    ), {"d": dbname})]  # fmt: skip
+    return [
+        tuple(r)
+        for r in conn.execute(
+            text(  # type: ignore[misc]
+                "SELECT pid, coalesce(state, ''), coalesce(query, '') FROM pg_stat_activity "
+                "WHERE datname = :d AND pid <> pg_backend_pid()"
+            ),
+            {"d": dbname},
+        )
+    ]
 
 
 def _approval_lock_holders(conn: Connection) -> int:
-    return int(conn.execute(text(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :k AND granted"
-    ), {"k": LOCK_KEY}).scalar_one())  # fmt: skip
+    return int(
+        conn.execute(
+            text(
+                "SELECT count(*) FROM pg_locks "
+                "WHERE locktype = 'advisory' AND objid = :k AND granted"
+            ),
+            {"k": LOCK_KEY},
+        ).scalar_one()
+    )
 
 
 @pytest.fixture
@@ -159,9 +172,15 @@ def test_a_server_killed_mid_approval_leaves_no_process_lock_or_port_behind(
     headers = {"Authorization": f"Bearer {token}"}
     dbname = str(committed_engine.url.database)
     port = _free_port()
-    env = {**os.environ, "IMS_DATABASE_URL": committed_engine.url.render_as_string(False),
-           "IMS_HOST": "127.0.0.1", "IMS_PORT": str(port), "IMS_LEDGER_CHUNK_SIZE": "50",
-           "IMS_JOB_WORKERS": "1", "IMS_LOG_LEVEL": "WARNING"}  # fmt: skip
+    env = {
+        **os.environ,
+        "IMS_DATABASE_URL": committed_engine.url.render_as_string(False),
+        "IMS_HOST": "127.0.0.1",
+        "IMS_PORT": str(port),
+        "IMS_LEDGER_CHUNK_SIZE": "50",
+        "IMS_JOB_WORKERS": "1",
+        "IMS_LOG_LEVEL": "WARNING",
+    }
     log = tmp_path / "serve.log"
     server = Server(env, port, log)
 
@@ -175,17 +194,20 @@ def test_a_server_killed_mid_approval_leaves_no_process_lock_or_port_behind(
 
         def approve() -> None:
             with contextlib.suppress(httpx.HTTPError):  # the server is killed under it
-                httpx.post(f"{server.url}/submissions/{sid}/approve", headers=headers,
-                           timeout=300)  # fmt: skip
+                httpx.post(f"{server.url}/submissions/{sid}/approve", headers=headers, timeout=300)
 
         threading.Thread(target=approve, daemon=True).start()
         deadline = time.monotonic() + 180
         while True:
             descendants = tree(server.process.pid)
-            pool_children = [p for p, depth in descendants.items() if depth >= 2
-                             and "multiprocessing" in command_line(p)]  # fmt: skip
-            waiting = [b for b in _backends(watcher, dbname)
-                       if b[0] != blocker_pid and "ledger" in b[2]]  # fmt: skip
+            pool_children = [
+                p
+                for p, depth in descendants.items()
+                if depth >= 2 and "multiprocessing" in command_line(p)
+            ]
+            waiting = [
+                b for b in _backends(watcher, dbname) if b[0] != blocker_pid and "ledger" in b[2]
+            ]
             if len(pool_children) >= 2 and waiting and _approval_lock_holders(watcher):
                 break
             assert server.process.poll() is None, log.read_text()
@@ -221,13 +243,13 @@ def test_a_server_killed_mid_approval_leaves_no_process_lock_or_port_behind(
 
     try:
         with committed_engine.connect() as conn:
-            status = conn.execute(text("SELECT status FROM submission WHERE id = :s"),
-                                  {"s": sid}).scalar_one()  # fmt: skip
+            status = conn.execute(
+                text("SELECT status FROM submission WHERE id = :s"), {"s": sid}
+            ).scalar_one()
             assert status == "validated"  # nothing of the killed approval was kept
         again = Server(env, port, log)  # the port is free again
         started = time.monotonic()
-        answer = httpx.post(f"{again.url}/submissions/{sid}/approve", headers=headers,
-                            timeout=300)  # fmt: skip
+        answer = httpx.post(f"{again.url}/submissions/{sid}/approve", headers=headers, timeout=300)
         took = time.monotonic() - started
         assert answer.status_code == 200, answer.text
         assert answer.json()["status"] == "approved"

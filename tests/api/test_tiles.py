@@ -54,18 +54,33 @@ def lon_range(feature: dict[str, Any], z: int, x: int, y: int, extent: int) -> t
 
 @pytest.fixture
 def client(session: Session, client_as: ClientAs) -> TestClient:
-    load_boundaries(session, [
-        BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
-        BoundaryFeature("P-B", "Province B", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
-    ], level=1)  # fmt: skip
-    record_hazards(session, [
-        NewHazard("H1", HazardStatus.SHA, box(102.1, 19.6, 102.11, 19.61), dt.date(2020, 1, 1)),
-        NewHazard("H2", HazardStatus.CHA, box(102.7, 19.3, 102.71, 19.31), dt.date(2020, 1, 1)),
-    ])  # fmt: skip
-    record_releases(session, [
-        NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1),
-                   box(102.1, 19.6, 102.105, 19.61)),
-    ])  # fmt: skip
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+            BoundaryFeature("P-B", "Province B", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
+        ],
+        level=1,
+    )
+    record_hazards(
+        session,
+        [
+            NewHazard("H1", HazardStatus.SHA, box(102.1, 19.6, 102.11, 19.61), dt.date(2020, 1, 1)),
+            NewHazard("H2", HazardStatus.CHA, box(102.7, 19.3, 102.71, 19.31), dt.date(2020, 1, 1)),
+        ],
+    )
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R1",
+                "H1",
+                ReleaseMethod.CLEARED,
+                dt.date(2022, 3, 1),
+                box(102.1, 19.6, 102.105, 19.61),
+            ),
+        ],
+    )
     return client_as()
 
 
@@ -162,10 +177,18 @@ def test_province_whose_hazards_are_all_closed_is_drawn_with_nothing_open(
 ) -> None:
     # A province with area pieces (a hazard, then its release) but no open hazard left
     # answered 500 on a fresh set-up (issue 13, item 10).
-    record_releases(session, [
-        NewRelease("R2", "H2", ReleaseMethod.CLEARED, dt.date(2022, 4, 1),
-                   box(102.7, 19.3, 102.71, 19.31)),
-    ])  # fmt: skip
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R2",
+                "H2",
+                ReleaseMethod.CLEARED,
+                dt.date(2022, 4, 1),
+                box(102.7, 19.3, 102.71, 19.31),
+            ),
+        ],
+    )
     z = 6
     x, y = tile_of(102.5, 19.5, z)
     provinces = {
@@ -204,10 +227,18 @@ def test_an_earlier_dates_tile_follows_a_back_dated_release(
     assert h2["properties"]["remaining_m2"] == pytest.approx(
         geod_box(102.7, 19.3, 102.71, 19.31), rel=1e-6
     )
-    record_releases(session, [
-        NewRelease("R9", "H2", ReleaseMethod.CANCELLED, dt.date(2021, 6, 1),
-                   box(102.7, 19.3, 102.71, 19.305)),
-    ])  # fmt: skip
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R9",
+                "H2",
+                ReleaseMethod.CANCELLED,
+                dt.date(2021, 6, 1),
+                box(102.7, 19.3, 102.71, 19.305),
+            ),
+        ],
+    )
     after = get_layer(client, "hazards", z, x, y, as_of="2021-12-31")
     (h2,) = [f for f in after["features"] if f["properties"]["reference"] == "H2"]
     assert h2["properties"]["remaining_m2"] == pytest.approx(
@@ -225,10 +256,14 @@ def test_location_privacy_gives_viewers_cells_and_no_releases(
         cell = get_settings().generalise_m
         merc = Transformer.from_crs(4326, 3857, always_xy=True)
         # H1's point on its remaining ground, and the centre of the 5 km grid cell holding it
-        hx, hy = merc.transform(*next(iter(session.execute(text(
-            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(m.geom) AS p FROM "
-            "hazard_remaining m JOIN hazard h ON h.id = m.hazard_id WHERE h.reference = 'H1') q"
-        )))))  # fmt: skip
+        point = session.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(m.geom) AS p "
+                "FROM hazard_remaining m JOIN hazard h ON h.id = m.hazard_id "
+                "WHERE h.reference = 'H1') q"
+            )
+        ).one()
+        hx, hy = merc.transform(*point)
         centre = ((math.floor(hx / cell) + 0.5) * cell, (math.floor(hy / cell) + 0.5) * cell)
         centre_lonlat = merc.transform(*centre, direction="INVERSE")
         for z in (9, 14):  # generalised at every zoom, however close one looks

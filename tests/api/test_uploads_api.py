@@ -35,8 +35,9 @@ BOWTIE = Polygon([(103.2, 19.4), (103.21, 19.41), (103.21, 19.4), (103.2, 19.41)
 
 @pytest.fixture
 def client(session: Session, client_as: ClientAs) -> TestClient:
-    load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
-                    level=1)  # fmt: skip
+    load_boundaries(
+        session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
+    )
     # requests share the test's rolled-back transaction: uploads and approvals run in it
     return client_as()
 
@@ -51,8 +52,9 @@ def good_zip(folder: Path, name: str = "good") -> Path:
 
 def post(client: TestClient, path: Path, kind: str = "hazards", **form: str) -> object:
     with path.open("rb") as fh:
-        return client.post("/api/v1/submissions", files={"file": (path.name, fh)},
-                           data={"kind": kind, **form})  # fmt: skip
+        return client.post(
+            "/api/v1/submissions", files={"file": (path.name, fh)}, data={"kind": kind, **form}
+        )
 
 
 def count(session: Session, table: str) -> int:
@@ -94,8 +96,9 @@ def test_errors_block_approval_and_rejection_needs_a_reason(
     assert count(session, "hazard") == 0
     no_reason = client.post(f"/api/v1/submissions/{body['id']}/reject", json={"reason": ""})
     assert no_reason.status_code == 422
-    rejected = client.post(f"/api/v1/submissions/{body['id']}/reject",
-                           json={"reason": "fix the bowtie"})  # fmt: skip
+    rejected = client.post(
+        f"/api/v1/submissions/{body['id']}/reject", json={"reason": "fix the bowtie"}
+    )
     assert rejected.json()["status"] == "rejected" and rejected.json()["reason"] == "fix the bowtie"
     after = client.post(f"/api/v1/submissions/{body['id']}/approve")
     assert after.status_code in (409, 422)
@@ -119,8 +122,9 @@ def _shapefile_without(tmp_path: Path, suffix: str) -> Path:
 def _corrupt_shp(tmp_path: Path) -> Path:
     src = good_zip(tmp_path, "src")
     with zipfile.ZipFile(src) as zf:
-        members = {n: (os.urandom(3000) if n.endswith(".shp") else zf.read(n))
-                   for n in zf.namelist()}  # fmt: skip
+        members = {
+            n: (os.urandom(3000) if n.endswith(".shp") else zf.read(n)) for n in zf.namelist()
+        }
     return _zip(tmp_path / "corrupt.zip", members)
 
 
@@ -201,20 +205,26 @@ def test_cli_import_exit_codes(
     runner = CliRunner()
     try:
         frame = hazard_frame([{"hazard_id": "CLI-BAD"}], [BOWTIE])
-        bad = runner.invoke(cli_app, ["import", str(write_zip(frame, tmp_path, "bad")),
-                                      "--kind", "hazards"])  # fmt: skip
+        bad = runner.invoke(
+            cli_app, ["import", str(write_zip(frame, tmp_path, "bad")), "--kind", "hazards"]
+        )
         assert bad.exit_code == 1, bad.output
         assert "invalid_geometry" in bad.output and "nothing applied" in bad.output
         junk = tmp_path / "junk.zip"
         junk.write_bytes(b"junk")
         unusable = runner.invoke(cli_app, ["import", str(junk), "--kind", "hazards"])
         assert unusable.exit_code == 2 and "Traceback" not in unusable.output
-        no_prj = write_zip(hazard_frame([{"hazard_id": "CLI-NOPRJ"}],
-                                        [box(103.2, 19.4, 103.205, 19.405)]),
-                           tmp_path, "noprj", crs=32648, keep_prj=False)  # fmt: skip
+        no_prj = write_zip(
+            hazard_frame([{"hazard_id": "CLI-NOPRJ"}], [box(103.2, 19.4, 103.205, 19.405)]),
+            tmp_path,
+            "noprj",
+            crs=32648,
+            keep_prj=False,
+        )
         assert runner.invoke(cli_app, ["import", str(no_prj), "--kind", "hazards"]).exit_code == 2
-        stated = runner.invoke(cli_app, ["import", str(no_prj), "--kind", "hazards",
-                                         "--crs", "EPSG:32648"])  # fmt: skip
+        stated = runner.invoke(
+            cli_app, ["import", str(no_prj), "--kind", "hazards", "--crs", "EPSG:32648"]
+        )
         assert stated.exit_code == 0, stated.output
     finally:
         get_settings.cache_clear()
@@ -226,8 +236,10 @@ def test_found_by_fuzzing_blank_organisation_and_nul_characters(
     # A blank organisation is none (it was a KeyError); a NUL in a query is a 422, not a 500.
     created = post(client, good_zip(tmp_path), organisation="  ")
     assert created.status_code == 201, created.text  # type: ignore[attr-defined]
-    nul = client.get("/api/v1/reports/article7/explain",
-                     params={"year": 2020, "admin": "\x00", "column": "total_area_m2"})  # fmt: skip
+    nul = client.get(
+        "/api/v1/reports/article7/explain",
+        params={"year": 2020, "admin": "\x00", "column": "total_area_m2"},
+    )
     assert nul.status_code == 422
     assert nul.headers["content-type"].startswith("application/problem+json")
     assert "NUL" in nul.json()["detail"]
@@ -291,9 +303,10 @@ def test_four_eyes_the_uploader_does_not_approve_their_own_submission(
     reviewer = client_as("reviewer")
     approved = reviewer.post(f"/api/v1/submissions/{second['id']}/approve")
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
-    actors = session.execute(text(
-        "SELECT action, actor FROM audit_event WHERE submission_id = :s ORDER BY id"),
-        {"s": sid}).all()  # fmt: skip
+    actors = session.execute(
+        text("SELECT action, actor FROM audit_event WHERE submission_id = :s ORDER BY id"),
+        {"s": sid},
+    ).all()
     assert [a for a, _ in actors][:2] == ["submission.uploaded", "submission.approved"]
 
 

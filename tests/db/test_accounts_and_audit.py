@@ -37,8 +37,9 @@ def events(session: Session, **where: object) -> list[AuditEvent]:
 
 
 def test_passwords_are_argon2_hashes_and_tokens_only_their_sha256(session: Session) -> None:
-    user = accounts.create_user(session, "Alice", Role.REVIEWER, password="long password 1",
-                                by="tests")  # fmt: skip
+    user = accounts.create_user(
+        session, "Alice", Role.REVIEWER, password="long password 1", by="tests"
+    )
     assert user.username == "alice"
     assert user.password_hash is not None and user.password_hash.startswith("$argon2id$")
     assert "long password 1" not in user.password_hash
@@ -54,13 +55,16 @@ def test_passwords_are_argon2_hashes_and_tokens_only_their_sha256(session: Sessi
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"username": "bob", "role": Role.VIEWER, "password": "short"}, InvalidRequest,
-         "at least 10"),
+        (
+            {"username": "bob", "role": Role.VIEWER, "password": "short"},
+            InvalidRequest,
+            "at least 10",
+        ),
         ({"username": "carol", "role": Role.OPERATOR}, InvalidRequest, "organisation"),
         ({"username": "no spaces", "role": Role.VIEWER}, InvalidRequest, "user name"),
         ({"username": "dup", "role": Role.VIEWER}, Conflict, "already exists"),
     ],
-)  # fmt: skip
+)
 def test_bad_users_are_refused_with_the_reason(
     session: Session, kwargs: dict[str, object], error: type[Exception], message: str
 ) -> None:
@@ -86,19 +90,34 @@ def test_user_changes_are_in_the_trail_with_before_and_after(session: Session) -
 def test_an_approval_records_who_and_each_hazard_and_release_before_and_after(
     session: Session, tmp_path: Path
 ) -> None:
-    load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
-                    level=1)  # fmt: skip
+    load_boundaries(
+        session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
+    )
     reviewer = accounts.create_user(session, "rev1", Role.REVIEWER, by="tests")
     by = Actor(reviewer.username, reviewer.id)
-    hazards = submissions.stage(session, good_zip(tmp_path), kind="hazards",
-                                organisation="MAG", uploaded_by="mag-op")  # fmt: skip
+    hazards = submissions.stage(
+        session, good_zip(tmp_path), kind="hazards", organisation="MAG", uploaded_by="mag-op"
+    )
     submissions.approve(session, hazards.submission.id, by=by)
     # half of API-1 (box 103.2–103.205) cleared
-    frame = release_frame([{"release_id": "R-1", "hazard_id": "API-1", "method": "cleared",
-                            "released": "2024-03-01"}],
-                          [box(103.2, 19.4, 103.2025, 19.405)])  # fmt: skip
-    releases = submissions.stage(session, write_zip(frame, tmp_path, "rel"), kind="releases",
-                                 organisation="MAG", uploaded_by="mag-op")  # fmt: skip
+    frame = release_frame(
+        [
+            {
+                "release_id": "R-1",
+                "hazard_id": "API-1",
+                "method": "cleared",
+                "released": "2024-03-01",
+            }
+        ],
+        [box(103.2, 19.4, 103.2025, 19.405)],
+    )
+    releases = submissions.stage(
+        session,
+        write_zip(frame, tmp_path, "rel"),
+        kind="releases",
+        organisation="MAG",
+        uploaded_by="mag-op",
+    )
     submissions.approve(session, releases.submission.id, by=by)
 
     uploaded = events(session, action="submission.uploaded")
@@ -117,16 +136,28 @@ def test_an_approval_records_who_and_each_hazard_and_release_before_and_after(
     assert half == pytest.approx(whole / 2, rel=1e-3)  # half the box (equal-area halves)
     assert released.after["counted_m2"] == pytest.approx(whole - half, abs=0.2)
     # a boundary correction later: its own event, with the revision it supersedes
-    revise_hazards(session, [HazardChange("API-1", dt.date(2024, 6, 1), HazardStatus.CHA,
-                                          MultiPolygon([box(103.2, 19.4, 103.21, 19.405)]))],
-                   submission_id=releases.submission.id)  # fmt: skip
+    revise_hazards(
+        session,
+        [
+            HazardChange(
+                "API-1",
+                dt.date(2024, 6, 1),
+                HazardStatus.CHA,
+                MultiPolygon([box(103.2, 19.4, 103.21, 19.405)]),
+            )
+        ],
+        submission_id=releases.submission.id,
+    )
     audit.record_applied(session, by, releases.submission.id)
     revised = events(session, action="hazard.revised")
     assert revised and revised[-1].before is not None and revised[-1].after is not None
-    assert revised[-1].after["area_m2"] == pytest.approx(2 * revised[-1].before["area_m2"],
-                                                         rel=1e-3)  # fmt: skip
+    assert revised[-1].after["area_m2"] == pytest.approx(
+        2 * revised[-1].before["area_m2"], rel=1e-3
+    )
     assert [e.action for e in audit.hazard_events(session, first.hazard_id or 0)][:2] == [
-        "hazard.recorded", "release.recorded"]  # fmt: skip
+        "hazard.recorded",
+        "release.recorded",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -143,17 +174,30 @@ def test_an_approval_records_who_and_each_hazard_and_release_before_and_after(
 def test_history_and_the_trail_cannot_be_changed_by_the_application(
     session: Session, tmp_path: Path, statement: str
 ) -> None:
-    load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
-                    level=1)  # fmt: skip
+    load_boundaries(
+        session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
+    )
     staged = submissions.stage(session, good_zip(tmp_path), kind="hazards", organisation="MAG")
     submissions.approve(session, staged.submission.id, by="tests")
-    frame = release_frame([{"release_id": "R-2", "hazard_id": "API-2", "method": "cancelled",
-                            "released": "2024-03-01"}],
-                          [box(103.3, 19.4, 103.305, 19.405)])  # fmt: skip
+    frame = release_frame(
+        [
+            {
+                "release_id": "R-2",
+                "hazard_id": "API-2",
+                "method": "cancelled",
+                "released": "2024-03-01",
+            }
+        ],
+        [box(103.3, 19.4, 103.305, 19.405)],
+    )
     rel = submissions.stage(session, write_zip(frame, tmp_path, "r"), kind="releases")
     submissions.approve(session, rel.submission.id, by="tests")
-    session.execute(text("INSERT INTO work_plan_target (year, admin_id, method, target_m2) "
-                         "SELECT 2026, id, 'cleared', 5 FROM admin_area LIMIT 1"))  # fmt: skip
+    session.execute(
+        text(
+            "INSERT INTO work_plan_target (year, admin_id, method, target_m2) "
+            "SELECT 2026, id, 'cleared', 5 FROM admin_area LIMIT 1"
+        )
+    )
     session.flush()
     assert session.scalar(text("SELECT current_user")) == APP_ROLE
     with pytest.raises(DBAPIError, match="permission denied"), session.begin_nested():
@@ -202,9 +246,13 @@ def test_even_the_owner_cannot_change_history_while_the_triggers_stand(
         trans = conn.begin()
         conn.execute(text(OWNER_ROWS))
         conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))  # seal now, not at commit
-        conn.execute(text("INSERT INTO audit_seal (seal_no, tx, event_ids, event_hashes, "
-                          "prev_hash, hash) VALUES (999999, 0, '{}', '{}', "
-                          "sha256('a'), sha256('b'))"))  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO audit_seal (seal_no, tx, event_ids, event_hashes, "
+                "prev_hash, hash) VALUES (999999, 0, '{}', '{}', "
+                "sha256('a'), sha256('b'))"
+            )
+        )
         with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
             conn.execute(text(statement))
         trans.rollback()

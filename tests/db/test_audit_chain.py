@@ -83,13 +83,21 @@ def test_time_transaction_and_id_are_the_databases_not_the_inserters(
     committed_engine: Engine, committed_owner_engine: Engine
 ) -> None:
     with committed_engine.begin() as conn:
-        conn.execute(text("INSERT INTO audit_event (actor, action, object_type, object_id, at, "
-                          "tx) VALUES ('x', 'y', 'z', '1', '2001-01-01', 42)"))  # fmt: skip
+        conn.execute(
+            text(
+                "INSERT INTO audit_event (actor, action, object_type, object_id, at, "
+                "tx) VALUES ('x', 'y', 'z', '1', '2001-01-01', 42)"
+            )
+        )
         at, tx = conn.execute(text("SELECT at, tx FROM audit_event")).one()
         assert at.year > 2001 and tx != 42
         with pytest.raises(DBAPIError, match="ids come from its sequence"), conn.begin_nested():
-            conn.execute(text("INSERT INTO audit_event (id, actor, action, object_type, "
-                              "object_id) VALUES (1000, 'x', 'y', 'z', '2')"))  # fmt: skip
+            conn.execute(
+                text(
+                    "INSERT INTO audit_event (id, actor, action, object_type, "
+                    "object_id) VALUES (1000, 'x', 'y', 'z', '2')"
+                )
+            )
     assert verify(committed_owner_engine).clean
 
 
@@ -194,8 +202,9 @@ def test_ims_audit_verify_exits_1_on_tampering_and_prints_the_head(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     activity(committed_engine, 2)
-    point_cli_at(monkeypatch, committed_engine.url.render_as_string(hide_password=False),
-                 committed_database)  # fmt: skip
+    point_cli_at(
+        monkeypatch, committed_engine.url.render_as_string(hide_password=False), committed_database
+    )
     runner = CliRunner()
     clean = runner.invoke(app, ["audit", "verify"])
     assert clean.exit_code == 0, clean.output
@@ -229,9 +238,12 @@ def test_the_rows_from_before_the_chain_are_sealed_by_the_upgrade(test_server) -
         report = verify(owner)
         assert report.clean and report.seals == 1 and report.events == 3
         with owner.connect() as conn:
-            backfilled = conn.execute(text(
-                "SELECT actor, after->>'params' FROM audit_event WHERE action = "
-                "'report.first_produced'")).one()  # fmt: skip
+            backfilled = conn.execute(
+                text(
+                    "SELECT actor, after->>'params' FROM audit_event WHERE action = "
+                    "'report.first_produced'"
+                )
+            ).one()
         assert tuple(backfilled) == ("migration 0009", "year=2020;level=1;contam=CMR")
     finally:
         owner.dispose()

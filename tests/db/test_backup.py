@@ -46,17 +46,38 @@ def app_url(test_server: Any) -> Callable[[str], str]:
 
 def fill(engine: Engine) -> None:
     with Session(engine) as session, session.begin():
-        load_boundaries(session, [
-            BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
-        ], level=1)  # fmt: skip
-        record_hazards(session, [
-            NewHazard("H1", HazardStatus.CHA, box(102.1, 19.6, 102.11, 19.61),
-                      dt.date(2020, 1, 1), estimates={"BLU-26": 40}),
-        ])  # fmt: skip
-        record_releases(session, [
-            NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1),
-                       box(102.1, 19.6, 102.105, 19.61), items={"BLU-26": 7}),
-        ])  # fmt: skip
+        load_boundaries(
+            session,
+            [
+                BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+            ],
+            level=1,
+        )
+        record_hazards(
+            session,
+            [
+                NewHazard(
+                    "H1",
+                    HazardStatus.CHA,
+                    box(102.1, 19.6, 102.11, 19.61),
+                    dt.date(2020, 1, 1),
+                    estimates={"BLU-26": 40},
+                ),
+            ],
+        )
+        record_releases(
+            session,
+            [
+                NewRelease(
+                    "R1",
+                    "H1",
+                    ReleaseMethod.CLEARED,
+                    dt.date(2022, 3, 1),
+                    box(102.1, 19.6, 102.105, 19.61),
+                    items={"BLU-26": 7},
+                ),
+            ],
+        )
 
 
 def report(engine: Engine) -> dict:
@@ -140,13 +161,15 @@ def test_a_running_server_keeps_working_after_a_restore(
         server.dispose()
 
 
-def approve(client: TestClient, reviewer: TestClient, folder: Path, reference: str,
-            polygon: Polygon) -> Any:  # fmt: skip
+def approve(
+    client: TestClient, reviewer: TestClient, folder: Path, reference: str, polygon: Polygon
+) -> Any:
     """Upload one hazard and have another reviewer approve it through the API."""
     path = write_zip(hazard_frame([{"hazard_id": reference}], [polygon]), folder, reference)
     with path.open("rb") as fh:
-        created = client.post("/api/v1/submissions", files={"file": (path.name, fh)},
-                              data={"kind": "hazards"})  # fmt: skip
+        created = client.post(
+            "/api/v1/submissions", files={"file": (path.name, fh)}, data={"kind": "hazards"}
+        )
     assert created.status_code == 201, created.text
     return reviewer.post(f"/api/v1/submissions/{created.json()['id']}/approve")
 

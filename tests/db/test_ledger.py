@@ -35,14 +35,22 @@ def provinces_fixture(session: Session) -> None:
 
 
 def provinces(session: Session) -> None:
-    load_boundaries(session, [
-        BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
-        BoundaryFeature("P-B", "Province B", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
-    ], level=1)  # fmt: skip
-    load_boundaries(session, [
-        BoundaryFeature("D-1", "West", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
-        BoundaryFeature("D-2", "East", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
-    ], level=2)  # fmt: skip
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+            BoundaryFeature("P-B", "Province B", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
+        ],
+        level=1,
+    )
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("D-1", "West", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+            BoundaryFeature("D-2", "East", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
+        ],
+        level=2,
+    )
 
 
 @pytest.fixture
@@ -60,21 +68,27 @@ def rebuilt(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def snapshot(session: Session) -> tuple[list[Any], list[Any], list[Any]]:
-    entries = session.execute(text(
-        'SELECT hazard_id, entry_no, kind, "on", seq, revision_id, release_id, status_after, '
-        "round(delta_m2::numeric, 3), round(remaining_after_m2::numeric, 3), "
-        "round(outside_m2::numeric, 3), count_admin1_id, count_admin2_id, items_admin1_id, "
-        "items_admin2_id FROM ledger_entry ORDER BY hazard_id, entry_no"
-    )).all()  # fmt: skip
-    pieces = session.execute(text(
-        "SELECT hazard_id, entry_no, level, admin_id, round(area_m2::numeric, 3) "
-        "FROM ledger_piece ORDER BY hazard_id, entry_no, level, admin_id"
-    )).all()  # fmt: skip
-    remaining = session.execute(text(
-        "SELECT hazard_id, geom IS NULL, round(ST_Area(geom::geography)::numeric, 3), status, "
-        "round(remaining_m2::numeric, 3), round(area_m2::numeric, 3) "
-        "FROM hazard_remaining ORDER BY hazard_id"
-    )).all()  # fmt: skip
+    entries = session.execute(
+        text(
+            'SELECT hazard_id, entry_no, kind, "on", seq, revision_id, release_id, status_after, '
+            "round(delta_m2::numeric, 3), round(remaining_after_m2::numeric, 3), "
+            "round(outside_m2::numeric, 3), count_admin1_id, count_admin2_id, items_admin1_id, "
+            "items_admin2_id FROM ledger_entry ORDER BY hazard_id, entry_no"
+        )
+    ).all()
+    pieces = session.execute(
+        text(
+            "SELECT hazard_id, entry_no, level, admin_id, round(area_m2::numeric, 3) "
+            "FROM ledger_piece ORDER BY hazard_id, entry_no, level, admin_id"
+        )
+    ).all()
+    remaining = session.execute(
+        text(
+            "SELECT hazard_id, geom IS NULL, round(ST_Area(geom::geography)::numeric, 3), status, "
+            "round(remaining_m2::numeric, 3), round(area_m2::numeric, 3) "
+            "FROM hazard_remaining ORDER BY hazard_id"
+        )
+    ).all()
     return [tuple(r) for r in entries], [tuple(r) for r in pieces], [tuple(r) for r in remaining]
 
 
@@ -83,8 +97,7 @@ def hazard(ref: str, geom: Any, recorded: dt.date = dt.date(2020, 1, 1)) -> NewH
 
 
 def release(ref: str, hz: str, method: ReleaseMethod, on: dt.date, geom: Any) -> NewRelease:
-    return NewRelease(reference=ref, hazard_reference=hz, method=method, released=on,
-                      geometry=geom)  # fmt: skip
+    return NewRelease(reference=ref, hazard_reference=hz, method=method, released=on, geometry=geom)
 
 
 def hazard_ids(session: Session) -> dict[str, int]:
@@ -95,20 +108,29 @@ def test_later_releases_are_appended_and_equal_a_rebuild(
     session: Session, provinces: None, rebuilt: list[int]
 ) -> None:
     # H1 straddles the provinces; H2 is cleared completely, then released again.
-    record_hazards(session, [
-        hazard("H1", box(102.49, 19.6, 102.51, 19.62)),
-        hazard("H2", box(102.2, 19.2, 102.21, 19.21)),
-    ])  # fmt: skip
-    record_releases(session, [
-        release("R1", "H1", NTS, dt.date(2021, 3, 1), box(102.49, 19.6, 102.495, 19.62)),
-        release("R2", "H2", CLR, dt.date(2021, 3, 1), box(102.19, 19.19, 102.22, 19.22)),
-    ])  # fmt: skip
-    record_releases(session, [
-        # overlaps R1: only the part still remaining is effective
-        release("R3", "H1", TS, dt.date(2022, 5, 1), box(102.49, 19.6, 102.505, 19.61)),
-        release("R4", "H1", CLR, dt.date(2022, 5, 1), box(102.505, 19.6, 102.52, 19.63)),
-        release("R5", "H2", NTS, dt.date(2022, 6, 1), box(102.2, 19.2, 102.205, 19.205)),
-    ])  # fmt: skip
+    record_hazards(
+        session,
+        [
+            hazard("H1", box(102.49, 19.6, 102.51, 19.62)),
+            hazard("H2", box(102.2, 19.2, 102.21, 19.21)),
+        ],
+    )
+    record_releases(
+        session,
+        [
+            release("R1", "H1", NTS, dt.date(2021, 3, 1), box(102.49, 19.6, 102.495, 19.62)),
+            release("R2", "H2", CLR, dt.date(2021, 3, 1), box(102.19, 19.19, 102.22, 19.22)),
+        ],
+    )
+    record_releases(
+        session,
+        [
+            # overlaps R1: only the part still remaining is effective
+            release("R3", "H1", TS, dt.date(2022, 5, 1), box(102.49, 19.6, 102.505, 19.61)),
+            release("R4", "H1", CLR, dt.date(2022, 5, 1), box(102.505, 19.6, 102.52, 19.63)),
+            release("R5", "H2", NTS, dt.date(2022, 6, 1), box(102.2, 19.2, 102.205, 19.205)),
+        ],
+    )
     assert rebuilt == []
     appended = snapshot(session)
     ledger.refresh_all(session)
@@ -123,19 +145,28 @@ def test_later_releases_are_appended_and_equal_a_rebuild(
 def test_back_dated_release_rebuilds_its_hazard_only(
     session: Session, provinces: None, rebuilt: list[int]
 ) -> None:
-    record_hazards(session, [
-        hazard("H1", box(102.3, 19.6, 102.32, 19.62)),
-        hazard("H2", box(102.6, 19.6, 102.62, 19.62)),
-    ])  # fmt: skip
-    record_releases(session, [
-        release("R1", "H1", CLR, dt.date(2023, 1, 10), box(102.3, 19.6, 102.31, 19.62)),
-        release("R2", "H2", CLR, dt.date(2023, 1, 10), box(102.6, 19.6, 102.61, 19.62)),
-    ])  # fmt: skip
-    record_releases(session, [
-        # dated before R1, and overlapping it: R1's effective area shrinks
-        release("R3", "H1", TS, dt.date(2022, 7, 1), box(102.305, 19.6, 102.315, 19.62)),
-        release("R4", "H2", TS, dt.date(2023, 2, 1), box(102.61, 19.6, 102.615, 19.62)),
-    ])  # fmt: skip
+    record_hazards(
+        session,
+        [
+            hazard("H1", box(102.3, 19.6, 102.32, 19.62)),
+            hazard("H2", box(102.6, 19.6, 102.62, 19.62)),
+        ],
+    )
+    record_releases(
+        session,
+        [
+            release("R1", "H1", CLR, dt.date(2023, 1, 10), box(102.3, 19.6, 102.31, 19.62)),
+            release("R2", "H2", CLR, dt.date(2023, 1, 10), box(102.6, 19.6, 102.61, 19.62)),
+        ],
+    )
+    record_releases(
+        session,
+        [
+            # dated before R1, and overlapping it: R1's effective area shrinks
+            release("R3", "H1", TS, dt.date(2022, 7, 1), box(102.305, 19.6, 102.315, 19.62)),
+            release("R4", "H2", TS, dt.date(2023, 2, 1), box(102.61, 19.6, 102.615, 19.62)),
+        ],
+    )
     ids = hazard_ids(session)
     assert rebuilt == [ids["H1"]]
     incremental = snapshot(session)
@@ -147,17 +178,27 @@ def test_same_day_release_after_a_revision_is_appended_after_it(
     session: Session, provinces: None, rebuilt: list[int]
 ) -> None:
     record_hazards(session, [hazard("H1", box(102.3, 19.6, 102.32, 19.62))])
-    revise_hazards(session, [HazardChange(
-        reference="H1", effective=dt.date(2022, 4, 1), status=CHA,
-        geometry=box(102.3, 19.6, 102.33, 19.62),
-    )])  # fmt: skip
-    record_releases(session, [
-        release("R1", "H1", CLR, dt.date(2022, 4, 1), box(102.32, 19.6, 102.34, 19.62)),
-    ])  # fmt: skip
+    revise_hazards(
+        session,
+        [
+            HazardChange(
+                reference="H1",
+                effective=dt.date(2022, 4, 1),
+                status=CHA,
+                geometry=box(102.3, 19.6, 102.33, 19.62),
+            )
+        ],
+    )
+    record_releases(
+        session,
+        [
+            release("R1", "H1", CLR, dt.date(2022, 4, 1), box(102.32, 19.6, 102.34, 19.62)),
+        ],
+    )
     assert rebuilt == []
-    status, outside = session.execute(text(
-        "SELECT status_after, outside_m2 FROM ledger_entry WHERE release_id IS NOT NULL"
-    )).one()  # fmt: skip
+    status, outside = session.execute(
+        text("SELECT status_after, outside_m2 FROM ledger_entry WHERE release_id IS NOT NULL")
+    ).one()
     assert status == "CHA"
     assert outside > 0  # the part east of 102.33 lies outside the revised boundary
     incremental = snapshot(session)
@@ -172,9 +213,12 @@ def test_hazard_without_stored_remaining_geometry_is_rebuilt(
     provinces(session)
     record_hazards(session, [hazard("H1", box(102.3, 19.6, 102.32, 19.62))])
     session.execute(text("DELETE FROM hazard_remaining"))  # as after migrating an old database
-    record_releases(session, [
-        release("R1", "H1", CLR, dt.date(2022, 4, 1), box(102.3, 19.6, 102.31, 19.62)),
-    ])  # fmt: skip
+    record_releases(
+        session,
+        [
+            release("R1", "H1", CLR, dt.date(2022, 4, 1), box(102.3, 19.6, 102.31, 19.62)),
+        ],
+    )
     assert rebuilt == [hazard_ids(session)["H1"]]
     assert session.scalar(text("SELECT count(*) FROM hazard_remaining")) == 1
 
@@ -184,14 +228,23 @@ def test_the_parallel_rebuild_in_spawned_workers_equals_the_sequential_one(
 ) -> None:
     # Several chunks go to the pool of spawned workers (ims.children); the result must be
     # the ledger the sequential path stores.
-    record_hazards(session, [
-        hazard(f"H{i}", box(102.3 + i * 0.02, 19.6, 102.31 + i * 0.02, 19.61)) for i in range(12)
-    ])  # fmt: skip
-    record_releases(session, [
-        release(f"R{i}", f"H{i}", CLR, dt.date(2022, 4, 1),
-                box(102.3 + i * 0.02, 19.6, 102.305 + i * 0.02, 19.61))
-        for i in range(12)
-    ])  # fmt: skip
+    record_hazards(
+        session,
+        [hazard(f"H{i}", box(102.3 + i * 0.02, 19.6, 102.31 + i * 0.02, 19.61)) for i in range(12)],
+    )
+    record_releases(
+        session,
+        [
+            release(
+                f"R{i}",
+                f"H{i}",
+                CLR,
+                dt.date(2022, 4, 1),
+                box(102.3 + i * 0.02, 19.6, 102.305 + i * 0.02, 19.61),
+            )
+            for i in range(12)
+        ],
+    )
     sequential = snapshot(session)
     ids = list(hazard_ids(session).values())
     ledger.refresh_many(session, ids, workers=2, chunk_size=1)

@@ -43,17 +43,30 @@ def separate_login(test_server) -> None:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def recorded(session: Session) -> None:
     """A province, two hazards (one half cleared) and a report of a finished year."""
-    load_boundaries(session, [BoundaryFeature("P-A", "Province A",
-                                              MultiPolygon([box(102.0, 19.0, 102.5, 20.0)]))],
-                    level=1)  # fmt: skip
-    record_hazards(session, [
-        NewHazard("H1", HazardStatus.CHA, box(102.1, 19.6, 102.11, 19.61), dt.date(2020, 1, 1)),
-        NewHazard("H2", HazardStatus.SHA, box(102.2, 19.6, 102.21, 19.61), dt.date(2020, 1, 1)),
-    ])  # fmt: skip
-    record_releases(session, [
-        NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1),
-                   box(102.1, 19.6, 102.105, 19.61)),
-    ])  # fmt: skip
+    load_boundaries(
+        session,
+        [BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)]))],
+        level=1,
+    )
+    record_hazards(
+        session,
+        [
+            NewHazard("H1", HazardStatus.CHA, box(102.1, 19.6, 102.11, 19.61), dt.date(2020, 1, 1)),
+            NewHazard("H2", HazardStatus.SHA, box(102.2, 19.6, 102.21, 19.61), dt.date(2020, 1, 1)),
+        ],
+    )
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R1",
+                "H1",
+                ReleaseMethod.CLEARED,
+                dt.date(2022, 3, 1),
+                box(102.1, 19.6, 102.105, 19.61),
+            ),
+        ],
+    )
     article7_with_history(session, 2022, ReportScope(), by="tests", finalise=True)
 
 
@@ -61,10 +74,12 @@ def test_reset_role_leaves_the_application_its_own_role(
     session: Session, separate_login: None
 ) -> None:
     session.execute(text("RESET ROLE"))
-    who = session.execute(text(
-        "SELECT current_user, session_user, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls "
-        "FROM pg_roles WHERE rolname = current_user"
-    )).one()  # fmt: skip
+    who = session.execute(
+        text(
+            "SELECT current_user, session_user, rolsuper, rolcreaterole, rolcreatedb, rolbypassrls "
+            "FROM pg_roles WHERE rolname = current_user"
+        )
+    ).one()
     assert tuple(who) == (APP_ROLE, APP_ROLE, False, False, False, False)
     for escape in ("SET ROLE NONE", "SET SESSION AUTHORIZATION DEFAULT"):
         session.execute(text(escape))
@@ -75,11 +90,13 @@ def test_reset_role_leaves_the_application_its_own_role(
 
 
 def test_the_application_owns_nothing(session: Session, separate_login: None) -> None:
-    owned = session.scalar(text(
-        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) "
-        "AND n.nspname NOT LIKE 'pg_temp%'"
-    ))  # fmt: skip
+    owned = session.scalar(
+        text(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) "
+            "AND n.nspname NOT LIKE 'pg_temp%'"
+        )
+    )
     assert owned == 0
     with pytest.raises(DBAPIError, match="permission denied"), session.begin_nested():
         session.execute(text("CREATE TABLE public.mine (x int)"))
@@ -113,13 +130,22 @@ def test_the_application_cannot_write_derived_data(
 def test_an_approval_through_the_normal_path_records_everything(
     session: Session, tmp_path: Path
 ) -> None:
-    load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
-                    level=1)  # fmt: skip
+    load_boundaries(
+        session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
+    )
     hazards = submissions.stage(session, good_zip(tmp_path), kind="hazards", organisation="MAG")
     submissions.approve(session, hazards.submission.id, by="tests")
-    frame = release_frame([{"release_id": "R-1", "hazard_id": "API-1", "method": "cleared",
-                            "released": "2024-03-01"}],
-                          [box(103.2, 19.4, 103.2025, 19.405)])  # fmt: skip
+    frame = release_frame(
+        [
+            {
+                "release_id": "R-1",
+                "hazard_id": "API-1",
+                "method": "cleared",
+                "released": "2024-03-01",
+            }
+        ],
+        [box(103.2, 19.4, 103.2025, 19.405)],
+    )
     releases = submissions.stage(session, write_zip(frame, tmp_path, "rel"), kind="releases")
     submissions.approve(session, releases.submission.id, by="tests")
     assert session.scalar(text("SELECT current_user")) == APP_ROLE
@@ -135,9 +161,10 @@ def test_an_approval_through_the_normal_path_records_everything(
 def test_a_first_production_is_in_the_audit_trail(session: Session, recorded: None) -> None:
     run = session.scalars(select(ReportRun)).one()
     event = session.scalars(
-        select(AuditEvent).where(AuditEvent.object_type == "report_run",
-                                 AuditEvent.object_id == str(run.id))
-    ).one()  # fmt: skip
+        select(AuditEvent).where(
+            AuditEvent.object_type == "report_run", AuditEvent.object_id == str(run.id)
+        )
+    ).one()
     assert event.action == "report.first_produced" and event.after is not None
     assert event.after["params"] == run.params and event.after["totals"] == run.totals
     article7_with_history(session, 2022, ReportScope(), by="tests", finalise=True)  # produced again
@@ -177,9 +204,10 @@ def test_the_ledger_function_refuses_rows_that_do_not_match_the_records(
     )
     with pytest.raises(DBAPIError, match=refused), session.begin_nested():
         session.execute(text("SELECT ims_ledger_stage()"))
-        session.execute(text(stage.format(entry.replace("(SELECT h1)", "x.h1")
-                                          .replace("(SELECT h2)", "x.h2"))),
-                        {"h1": ids["H1"], "h2": ids["H2"]})  # fmt: skip
+        session.execute(
+            text(stage.format(entry.replace("(SELECT h1)", "x.h1").replace("(SELECT h2)", "x.h2"))),
+            {"h1": ids["H1"], "h2": ids["H2"]},
+        )
         session.execute(text("SELECT ims_ledger_store(ARRAY[:h2])"), {"h2": ids["H2"]})
 
 

@@ -28,21 +28,45 @@ from tests.utils import point_cli_at
 
 def record(session: Session) -> None:
     """Two provinces, three hazards (two overlapping), releases, one report produced."""
-    load_boundaries(session, [
-        BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
-        BoundaryFeature("P-B", "Province B", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
-    ], level=1)  # fmt: skip
-    record_hazards(session, [
-        NewHazard("H1", HazardStatus.CHA, box(102.49, 19.6, 102.51, 19.61), dt.date(2020, 1, 1)),
-        NewHazard("H2", HazardStatus.SHA, box(102.2, 19.6, 102.21, 19.61), dt.date(2020, 1, 1)),
-        NewHazard("H3", HazardStatus.SHA, box(102.505, 19.6, 102.52, 19.61), dt.date(2021, 1, 1)),
-    ])  # fmt: skip
-    record_releases(session, [
-        NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1),
-                   box(102.49, 19.6, 102.5, 19.61)),
-        NewRelease("R2", "H2", ReleaseMethod.CANCELLED, dt.date(2022, 5, 1),
-                   box(102.2, 19.6, 102.205, 19.61)),
-    ])  # fmt: skip
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+            BoundaryFeature("P-B", "Province B", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
+        ],
+        level=1,
+    )
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "H1", HazardStatus.CHA, box(102.49, 19.6, 102.51, 19.61), dt.date(2020, 1, 1)
+            ),
+            NewHazard("H2", HazardStatus.SHA, box(102.2, 19.6, 102.21, 19.61), dt.date(2020, 1, 1)),
+            NewHazard(
+                "H3", HazardStatus.SHA, box(102.505, 19.6, 102.52, 19.61), dt.date(2021, 1, 1)
+            ),
+        ],
+    )
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R1",
+                "H1",
+                ReleaseMethod.CLEARED,
+                dt.date(2022, 3, 1),
+                box(102.49, 19.6, 102.5, 19.61),
+            ),
+            NewRelease(
+                "R2",
+                "H2",
+                ReleaseMethod.CANCELLED,
+                dt.date(2022, 5, 1),
+                box(102.2, 19.6, 102.205, 19.61),
+            ),
+        ],
+    )
     article7_with_history(session, 2022, ReportScope(), by="tests", finalise=True)
 
 
@@ -60,25 +84,39 @@ def test_a_database_kept_by_ims_verifies_clean(session: Session) -> None:
 @pytest.mark.parametrize(
     ("tampering", "found"),
     [
-        ("UPDATE ledger_piece SET area_m2 = area_m2 / 2",  # the attack: remaining area halved
-         ("H1", "ledger entry 1: m² in level-1 admin area P-A")),
-        ("UPDATE ledger_entry SET delta_m2 = delta_m2 * 2 WHERE kind = 'cleared'",
-         ("H1", "ledger entry 2: delta_m2")),
+        (
+            "UPDATE ledger_piece SET area_m2 = area_m2 / 2",  # the attack: remaining area halved
+            ("H1", "ledger entry 1: m² in level-1 admin area P-A"),
+        ),
+        (
+            "UPDATE ledger_entry SET delta_m2 = delta_m2 * 2 WHERE kind = 'cleared'",
+            ("H1", "ledger entry 2: delta_m2"),
+        ),
         ("DELETE FROM ledger_entry WHERE kind = 'cancelled'", ("H2", "ledger entry 2")),
-        ("UPDATE ledger_entry SET \"on\" = DATE '2019-01-01' WHERE kind = 'cancelled'",
-         ("H2", "ledger entry 2: on")),
-        ("UPDATE hazard_remaining SET remaining_m2 = 0 WHERE hazard_id = "
-         "(SELECT id FROM hazard WHERE reference = 'H2')", ("H2", "remaining state: remaining_m2")),
-        ("UPDATE hazard_remaining SET geom = NULL WHERE hazard_id = "
-         "(SELECT id FROM hazard WHERE reference = 'H3')",
-         ("H3", "remaining geometry (m² of ground that differs)")),
+        (
+            "UPDATE ledger_entry SET \"on\" = DATE '2019-01-01' WHERE kind = 'cancelled'",
+            ("H2", "ledger entry 2: on"),
+        ),
+        (
+            "UPDATE hazard_remaining SET remaining_m2 = 0 WHERE hazard_id = "
+            "(SELECT id FROM hazard WHERE reference = 'H2')",
+            ("H2", "remaining state: remaining_m2"),
+        ),
+        (
+            "UPDATE hazard_remaining SET geom = NULL WHERE hazard_id = "
+            "(SELECT id FROM hazard WHERE reference = 'H3')",
+            ("H3", "remaining geometry (m² of ground that differs)"),
+        ),
         ("DELETE FROM hazard_overlap", ("H1", "overlaps hazard H3")),
         ("DELETE FROM report_run", (None, "report_run")),  # the attack: history erased
         ("UPDATE report_run SET totals = '{\"remaining_m2\": 1}'", (None, "report_run")),
-        ("INSERT INTO report_run (kind, params, stamp, totals) "
-         "VALUES ('article7', 'year=2021;level=1;contam=CMR', 0, '{}')", (None, "report_run")),
+        (
+            "INSERT INTO report_run (kind, params, stamp, totals) "
+            "VALUES ('article7', 'year=2021;level=1;contam=CMR', 0, '{}')",
+            (None, "report_run"),
+        ),
     ],
-)  # fmt: skip
+)
 def test_tampering_by_the_owner_is_reported_with_the_hazard_and_both_values(
     owner_session: Session, tampering: str, found: tuple[str | None, str]
 ) -> None:
@@ -109,8 +147,9 @@ def test_ims_db_verify_exits_1_on_tampering_and_computes_in_parallel(
     with Session(committed_engine) as session:
         record(session)  # commits (a report's first production is noted at once)
         session.commit()
-    point_cli_at(monkeypatch, committed_engine.url.render_as_string(hide_password=False),
-                 committed_database)  # fmt: skip
+    point_cli_at(
+        monkeypatch, committed_engine.url.render_as_string(hide_password=False), committed_database
+    )
     runner = CliRunner()
     clean = runner.invoke(app, ["db", "verify"])
     assert clean.exit_code == 0, clean.output

@@ -19,8 +19,9 @@ def documented() -> dict[str, list[tuple[str, str]]]:
     tables = {}
     for kind, part in (("hazards", hazards), ("releases", releases)):
         rows = re.findall(r"^\| (`[^|]+`) \| (.+) \|$", part, re.MULTILINE)
-        tables[kind] = [(name, meaning) for names, meaning in rows
-                        for name in re.findall(r"`(\w+)`", names)]  # fmt: skip
+        tables[kind] = [
+            (name, meaning) for names, meaning in rows for name in re.findall(r"`(\w+)`", names)
+        ]
     return tables
 
 

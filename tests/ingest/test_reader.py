@@ -129,8 +129,9 @@ def refused(upload: Path, workdir: Path, fragment: str, **kw: object) -> Invalid
 def test_utm_shapefile_with_prj_comes_back_in_laos(area: tuple[Path, Path]) -> None:
     uploads, workdir = area
     original = hazards_frame(5)
-    original.loc[1, "geometry"] = MultiPolygon([box(103.3, 19.5, 103.31, 19.51),
-                                                box(103.32, 19.5, 103.33, 19.51)])  # fmt: skip
+    original.loc[1, "geometry"] = MultiPolygon(
+        [box(103.3, 19.5, 103.31, 19.51), box(103.32, 19.5, 103.33, 19.51)]
+    )
     original.loc[2, "geometry"] = Polygon(
         [(103.4, 19.4), (103.5, 19.4), (103.5, 19.5), (103.4, 19.5)],
         [[(103.42, 19.42), (103.44, 19.42), (103.44, 19.44), (103.42, 19.44)]],
@@ -413,8 +414,9 @@ def test_m_values_are_dropped_with_a_warning(area: tuple[Path, Path]) -> None:
 def test_a_bowtie_comes_through_unrepaired_with_its_row(area: tuple[Path, Path]) -> None:
     uploads, workdir = area
     frame = hazards_frame(3)
-    frame.loc[1, "geometry"] = Polygon([(103.2, 19.4), (103.21, 19.41), (103.21, 19.4),
-                                        (103.2, 19.41)])  # fmt: skip
+    frame.loc[1, "geometry"] = Polygon(
+        [(103.2, 19.4), (103.21, 19.41), (103.21, 19.4), (103.2, 19.41)]
+    )
     shp = write_shp(frame, uploads / "src")
     result = read_upload(zip_shapefile(shp, uploads / "hazards.zip"), workdir)
     assert len(result.frame) == 3 and result.frame["hazard_id"].iloc[1] == "H2"

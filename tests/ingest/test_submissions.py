@@ -25,8 +25,14 @@ from tests.utils import ClientAs
 LAOS = box(100.0, 13.9, 107.7, 22.5)
 
 
-def write_zip(frame: gpd.GeoDataFrame, folder: Path, name: str, *, crs: int | None = None,
-              keep_prj: bool = True) -> Path:  # fmt: skip
+def write_zip(
+    frame: gpd.GeoDataFrame,
+    folder: Path,
+    name: str,
+    *,
+    crs: int | None = None,
+    keep_prj: bool = True,
+) -> Path:
     """A zipped shapefile of ``frame`` (reprojected to ``crs`` first)."""
     shp_dir = folder / f"{name}_shp"
     shp_dir.mkdir()
@@ -47,12 +53,14 @@ def hazard_frame(rows: list[dict], geoms: list) -> gpd.GeoDataFrame:  # type: ig
 
 @pytest.fixture
 def country(session: Session) -> None:
-    load_boundaries(session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))],
-                    level=1)  # fmt: skip
+    load_boundaries(
+        session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
+    )
 
 
-def test_utm_shapefile_is_staged_then_approved(session: Session, country: None,
-                                               tmp_path: Path) -> None:  # fmt: skip
+def test_utm_shapefile_is_staged_then_approved(
+    session: Session, country: None, tmp_path: Path
+) -> None:
     frame = hazard_frame(
         [{"hazard_id": "H1"}, {"hazard_id": "H2", "status": "confirmed"}],
         [box(103.1, 19.4, 103.11, 19.41), box(103.2, 19.4, 103.21, 19.41)],
@@ -75,8 +83,9 @@ def test_utm_shapefile_is_staged_then_approved(session: Session, country: None,
     assert session.scalar(select(func.count()).select_from(Hazard)) == 2
 
 
-def test_errors_block_approval_and_nothing_is_applied(session: Session, country: None,
-                                                      tmp_path: Path) -> None:  # fmt: skip
+def test_errors_block_approval_and_nothing_is_applied(
+    session: Session, country: None, tmp_path: Path
+) -> None:
     bowtie = Polygon([(103.1, 19.4), (103.11, 19.41), (103.11, 19.4), (103.1, 19.41)])
     frame = hazard_frame(
         [{"hazard_id": "H1"}, {"hazard_id": "H2"}], [box(103.1, 19.4, 103.11, 19.41), bowtie]
@@ -103,22 +112,26 @@ def test_field_mapping_is_applied_and_remembered_per_organisation(
 ) -> None:
     frame = gpd.GeoDataFrame(
         [{"HAZ_REF": "H1", "TYPE": "suspected", "DATE_REC": "2021-03-04"}],
-        geometry=[box(103.1, 19.4, 103.11, 19.41)], crs=4326,
-    )  # fmt: skip
+        geometry=[box(103.1, 19.4, 103.11, 19.41)],
+        crs=4326,
+    )
     path = write_zip(frame, tmp_path, "own_names")
     with pytest.raises(InvalidUpload, match=r"no hazard_id field.*--map"):
         submissions.stage(session, path, kind="hazards", organisation="NPA")
     mapping = submissions.parse_field_map("hazard_id=HAZ_REF,status=TYPE,recorded=DATE_REC")
-    first = submissions.stage(session, path, kind="hazards", organisation="NPA",
-                              field_map=mapping)  # fmt: skip
+    first = submissions.stage(session, path, kind="hazards", organisation="NPA", field_map=mapping)
     assert first.errors == 0
     second = submissions.stage(session, path, kind="hazards", organisation="NPA")
     assert second.errors == 0, "the stored mapping is reused"
     assert "same_file" in [f.code for f in second.findings]
     # A file in the template's own names is not held up by the remembered mapping.
     template_named = hazard_frame([{"hazard_id": "H2"}], [box(103.2, 19.4, 103.21, 19.41)])
-    third = submissions.stage(session, write_zip(template_named, tmp_path, "template_named"),
-                              kind="hazards", organisation="NPA")  # fmt: skip
+    third = submissions.stage(
+        session,
+        write_zip(template_named, tmp_path, "template_named"),
+        kind="hazards",
+        organisation="NPA",
+    )
     assert third.errors == 0
     note = next(f for f in third.findings if "remembered" in f.message)
     assert "hazard_id=HAZ_REF" in note.message and "was not used" in note.message
@@ -126,8 +139,7 @@ def test_field_mapping_is_applied_and_remembered_per_organisation(
         submissions.parse_field_map("hazard_id")
 
 
-def test_missing_prj_needs_a_stated_crs(session: Session, country: None,
-                                        tmp_path: Path) -> None:  # fmt: skip
+def test_missing_prj_needs_a_stated_crs(session: Session, country: None, tmp_path: Path) -> None:
     frame = hazard_frame([{"hazard_id": "H1"}], [box(103.1, 19.4, 103.11, 19.41)])
     path = write_zip(frame, tmp_path, "noprj", crs=32648, keep_prj=False)
     with pytest.raises(InvalidUpload, match="coordinate reference system"):
@@ -137,18 +149,26 @@ def test_missing_prj_needs_a_stated_crs(session: Session, country: None,
     assert outcome.errors == 0
 
 
-def test_releases_are_validated_against_the_database(session: Session, country: None,
-                                                     tmp_path: Path) -> None:  # fmt: skip
+def test_releases_are_validated_against_the_database(
+    session: Session, country: None, tmp_path: Path
+) -> None:
     hz = hazard_frame([{"hazard_id": "H1"}], [box(103.1, 19.4, 103.11, 19.41)])
     staged = submissions.stage(session, write_zip(hz, tmp_path, "hz"), kind="hazards")
     submissions.approve(session, staged.submission.id)
     rel = gpd.GeoDataFrame(
-        [{"release_id": "R1", "hazard_id": "H1", "method": "clearance",
-          "released": "2022-02-02", "items": "BLU-26:3"},
-         {"release_id": "R2", "hazard_id": "NOPE", "method": "TS", "released": "2022-02-02"}],
+        [
+            {
+                "release_id": "R1",
+                "hazard_id": "H1",
+                "method": "clearance",
+                "released": "2022-02-02",
+                "items": "BLU-26:3",
+            },
+            {"release_id": "R2", "hazard_id": "NOPE", "method": "TS", "released": "2022-02-02"},
+        ],
         geometry=[box(103.1, 19.4, 103.105, 19.41), box(103.1, 19.4, 103.105, 19.41)],
         crs=4326,
-    )  # fmt: skip
+    )
     outcome = submissions.stage(session, write_zip(rel, tmp_path, "rel"), kind="releases")
     assert [(f.row, f.code) for f in outcome.findings if f.blocking] == [(2, "unknown_hazard")]
     submissions.reject(session, outcome.submission.id, reason="R2 names no hazard")
@@ -161,8 +181,9 @@ def test_releases_are_validated_against_the_database(session: Session, country: 
     assert article7(session, 2022, ReportScope())["released"][-1]["cleared_m2"] > 0
 
 
-def test_concurrent_conflicting_approvals_leave_one_winner(committed_engine: Engine,
-                                                           tmp_path: Path) -> None:  # fmt: skip
+def test_concurrent_conflicting_approvals_leave_one_winner(
+    committed_engine: Engine, tmp_path: Path
+) -> None:
     frame = hazard_frame([{"hazard_id": "SAME"}], [box(103.1, 19.4, 103.11, 19.41)])
     ids = []
     for i in range(2):
@@ -202,8 +223,11 @@ def test_settled_submissions_answer_at_once_while_an_approval_holds_the_lock(
         for n in range(3):
             square = box(103.1 + n / 10, 19.4, 103.11 + n / 10, 19.41)
             frame = hazard_frame([{"hazard_id": f"LOCK-{n}"}], [square])
-            ids.append(submissions.stage(s, write_zip(frame, tmp_path, f"s{n}"),
-                                         kind="hazards").submission.id)  # fmt: skip
+            ids.append(
+                submissions.stage(
+                    s, write_zip(frame, tmp_path, f"s{n}"), kind="hazards"
+                ).submission.id
+            )
         approved, rejected, waiting = ids
         submissions.approve(s, approved)
         submissions.reject(s, rejected, reason="wrong file")
@@ -233,11 +257,17 @@ def test_organisations_come_from_the_reference_list_never_from_a_name_in_a_file(
     orgs = lambda: set(session.scalars(text("SELECT name FROM organisation")))  # noqa: E731
     before = orgs()
     frame = hazard_frame(
-        [{"hazard_id": "OP-1", "operator": "mag"}, {"hazard_id": "OP-2", "operator": "MGA"},
-         {"hazard_id": "OP-3", "operator": "<script>alert(1)</script>"}],
-        [box(103.1, 19.4, 103.11, 19.41), box(103.2, 19.4, 103.21, 19.41),
-         box(103.3, 19.4, 103.31, 19.41)],
-    )  # fmt: skip
+        [
+            {"hazard_id": "OP-1", "operator": "mag"},
+            {"hazard_id": "OP-2", "operator": "MGA"},
+            {"hazard_id": "OP-3", "operator": "<script>alert(1)</script>"},
+        ],
+        [
+            box(103.1, 19.4, 103.11, 19.41),
+            box(103.2, 19.4, 103.21, 19.41),
+            box(103.3, 19.4, 103.31, 19.41),
+        ],
+    )
     path = write_zip(frame, tmp_path, "operators")
     for typo, hint in (("Mag ", None), ("MGA", "did you mean MAG"), ("<script>x", None)):
         if hint is None and typo.strip().lower() == "mag":
@@ -254,8 +284,14 @@ def test_organisations_come_from_the_reference_list_never_from_a_name_in_a_file(
     assert set(by_row) == {2, 3} and "did you mean MAG" in by_row[2].message
     assert by_row[2].field == "operator" and by_row[2].blocking
     assert orgs() == before  # nothing was added by the file
-    added = submissions.stage(session, path, kind="hazards", organisation="Demining Alpha",
-                              new_organisation=True, uploaded_by="tests")  # fmt: skip
+    added = submissions.stage(
+        session,
+        path,
+        kind="hazards",
+        organisation="Demining Alpha",
+        new_organisation=True,
+        uploaded_by="tests",
+    )
     assert added.submission.organisation_id is not None
     assert orgs() == before | {"Demining Alpha"}
     added_event = "SELECT COUNT(*) FROM audit_event WHERE action = 'organisation.added' AND "
@@ -268,12 +304,15 @@ def test_columns_that_are_not_template_fields_are_kept_and_shown(
 ) -> None:
     # Issue 19, item 7: the MAG example's village (BAN) and NOTE columns vanished.
     frame = hazard_frame(
-        [{"hazard_id": "KEEP-1", "BAN": "ບ້ານ ນາໂພ", "NOTE": "near the school"},
-         {"hazard_id": "KEEP-2", "BAN": "Ban Phonsavan", "NOTE": None}],
+        [
+            {"hazard_id": "KEEP-1", "BAN": "ບ້ານ ນາໂພ", "NOTE": "near the school"},
+            {"hazard_id": "KEEP-2", "BAN": "Ban Phonsavan", "NOTE": None},
+        ],
         [box(103.1, 19.4, 103.11, 19.41), box(103.2, 19.4, 103.21, 19.41)],
-    )  # fmt: skip
-    outcome = submissions.stage(session, write_zip(frame, tmp_path, "extras"), kind="hazards",
-                                organisation="MAG")  # fmt: skip
+    )
+    outcome = submissions.stage(
+        session, write_zip(frame, tmp_path, "extras"), kind="hazards", organisation="MAG"
+    )
     note = next(f for f in outcome.findings if "not template fields" in f.message)
     assert "BAN, NOTE" in note.message and not note.blocking
     submissions.approve(session, outcome.submission.id, by="reviewer")

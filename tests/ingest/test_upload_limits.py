@@ -53,17 +53,27 @@ def many_layers(path: Path, count: int) -> Path:
         name = f"layer_{i}"
         db.execute(create.replace('"hazards"', f'"{name}"', 1))
         db.execute(f'INSERT INTO "{name}" SELECT * FROM hazards')
-        db.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
-                   "VALUES (?, 'features', ?, 4326)", (name, name))  # fmt: skip
-        db.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', 'POLYGON', 4326, 0, 0)",
-                   (name,))  # fmt: skip
+        db.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+            "VALUES (?, 'features', ?, 4326)",
+            (name, name),
+        )
+        db.execute(
+            "INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', 'POLYGON', 4326, 0, 0)", (name,)
+        )
     db.commit()
     db.close()
     return path
 
 
-def refused_quickly(upload: Path, workdir: Path, fragment: str, *, within: float = 1.0,
-                    limits: UploadLimits = UploadLimits()) -> InvalidUpload:  # fmt: skip
+def refused_quickly(
+    upload: Path,
+    workdir: Path,
+    fragment: str,
+    *,
+    within: float = 1.0,
+    limits: UploadLimits = UploadLimits(),
+) -> InvalidUpload:
     started = time.monotonic()
     with pytest.raises(InvalidUpload) as caught:
         read_upload(upload, workdir, limits=limits)
@@ -76,8 +86,9 @@ def refused_quickly(upload: Path, workdir: Path, fragment: str, *, within: float
 def test_a_geopackage_with_5000_layers_is_refused_before_any_is_opened(tmp_path: Path) -> None:
     upload = many_layers(tmp_path / "layers.gpkg", 5000)
     assert upload.stat().st_size > 20e6  # the attack's 22 MB
-    error = refused_quickly(upload, tmp_path / "work",
-                            "layers.gpkg holds 5,000 layers; the limit is 50 layers")  # fmt: skip
+    error = refused_quickly(
+        upload, tmp_path / "work", "layers.gpkg holds 5,000 layers; the limit is 50 layers"
+    )
     assert isinstance(error, UploadTooLarge) and error.status_code == 413
 
 
@@ -93,27 +104,33 @@ def test_the_layer_limit_counts_every_file_of_a_zip(tmp_path: Path) -> None:
     refused_quickly(upload, tmp_path / "work", "many.zip holds 60 map files; the limit is 50")
     few = UploadLimits(max_layers=3)
     gpkg = many_layers(tmp_path / "four.gpkg", 4)
-    refused_quickly(gpkg, tmp_path / "w2", "four.gpkg holds 4 layers; the limit is 3",
-                    limits=few)  # fmt: skip
+    refused_quickly(gpkg, tmp_path / "w2", "four.gpkg holds 4 layers; the limit is 3", limits=few)
 
 
 def test_a_layer_that_is_a_view_is_refused_without_running_it(tmp_path: Path) -> None:
-    upload = with_sql(geopackage(tmp_path / "view.gpkg"), f"""
+    upload = with_sql(
+        geopackage(tmp_path / "view.gpkg"),
+        f"""
         CREATE VIEW slow AS SELECT h.fid, h.geom, h.hazard_id FROM hazards h, ({SLOW_SQL});
         INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)
             VALUES ('slow', 'features', 'slow', 4326);
         INSERT INTO gpkg_geometry_columns VALUES ('slow', 'geom', 'POLYGON', 4326, 0, 0);
-    """)  # fmt: skip
-    refused_quickly(upload, tmp_path / "work",
-                    "view.gpkg, layer 'slow' is an SQL view, not a table")  # fmt: skip
+    """,
+    )
+    refused_quickly(
+        upload, tmp_path / "work", "view.gpkg, layer 'slow' is an SQL view, not a table"
+    )
 
 
 def test_a_view_among_the_geopackages_own_tables_is_refused(tmp_path: Path) -> None:
-    upload = with_sql(geopackage(tmp_path / "meta.gpkg"), f"""
+    upload = with_sql(
+        geopackage(tmp_path / "meta.gpkg"),
+        f"""
         CREATE TABLE spare AS SELECT * FROM gpkg_extensions;
         DROP TABLE gpkg_extensions;
         CREATE VIEW gpkg_extensions AS SELECT * FROM spare, ({SLOW_SQL});
-    """)  # fmt: skip
+    """,
+    )
     refused_quickly(upload, tmp_path / "work", "table gpkg_extensions is an SQL view")
 
 
@@ -127,15 +144,21 @@ def test_a_view_that_is_no_layer_is_never_run(tmp_path: Path) -> None:
 
 
 def test_computed_columns_and_virtual_tables_are_refused(tmp_path: Path) -> None:
-    computed = with_sql(geopackage(tmp_path / "computed.gpkg"), """
+    computed = with_sql(
+        geopackage(tmp_path / "computed.gpkg"),
+        """
         ALTER TABLE hazards ADD COLUMN big TEXT GENERATED ALWAYS AS (zeroblob(1000000)) VIRTUAL;
-    """)  # fmt: skip
+    """,
+    )
     refused_quickly(computed, tmp_path / "w1", "layer 'hazards' has computed columns (big)")
-    virtual = with_sql(geopackage(tmp_path / "virtual.gpkg"), """
+    virtual = with_sql(
+        geopackage(tmp_path / "virtual.gpkg"),
+        """
         CREATE VIRTUAL TABLE boxes USING rtree(id, minx, maxx, miny, maxy);
         INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)
             VALUES ('boxes', 'attributes', 'boxes', 0);
-    """)  # fmt: skip
+    """,
+    )
     refused_quickly(virtual, tmp_path / "w2", "layer 'boxes' is a virtual table")
 
 
@@ -154,9 +177,12 @@ def test_a_geopackage_still_being_written_and_a_plain_sqlite_file(tmp_path: Path
 
 def test_a_layer_with_too_many_features(tmp_path: Path) -> None:
     upload = geopackage(tmp_path / "six.gpkg", hazards_frame(6))
-    error = refused_quickly(upload, tmp_path / "work",
-                            "six.gpkg, layer 'hazards' has 6 features; the limit is 5 features",
-                            limits=UploadLimits(max_features=5))  # fmt: skip
+    error = refused_quickly(
+        upload,
+        tmp_path / "work",
+        "six.gpkg, layer 'hazards' has 6 features; the limit is 5 features",
+        limits=UploadLimits(max_features=5),
+    )
     assert error.status_code == 413
 
 
@@ -165,11 +191,17 @@ def test_a_feature_with_too_many_vertices_is_named(tmp_path: Path) -> None:
     ring = [(103.3 + 0.01 * (i % 2), 19.4 + 0.0001 * i) for i in range(150)]
     frame.loc[1, "geometry"] = Polygon(ring)
     upload = geopackage(tmp_path / "detailed.gpkg", frame)
-    refused_quickly(upload, tmp_path / "w1",
-                    "detailed.gpkg, layer 'hazards': feature 2 (H2) has 151 vertices; the limit "
-                    "is 100 vertices per feature",
-                    limits=UploadLimits(max_vertices_per_feature=100))  # fmt: skip
+    refused_quickly(
+        upload,
+        tmp_path / "w1",
+        "detailed.gpkg, layer 'hazards': feature 2 (H2) has 151 vertices; the limit "
+        "is 100 vertices per feature",
+        limits=UploadLimits(max_vertices_per_feature=100),
+    )
     squares = geopackage(tmp_path / "squares.gpkg", hazards_frame(4))
-    refused_quickly(squares, tmp_path / "w2",
-                    "squares.gpkg, layer 'hazards' has 20 vertices in all; the limit is 15",
-                    limits=UploadLimits(max_vertices=15))  # fmt: skip
+    refused_quickly(
+        squares,
+        tmp_path / "w2",
+        "squares.gpkg, layer 'hazards' has 20 vertices in all; the limit is 15",
+        limits=UploadLimits(max_vertices=15),
+    )

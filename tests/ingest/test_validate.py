@@ -57,10 +57,15 @@ def test_bowtie_is_an_invalid_geometry_error_naming_the_feature() -> None:
 def test_geometry_problems_each_have_their_code() -> None:
     frame = hazards(
         [{"hazard_id": f"H{i}"} for i in range(6)],
-        [None, Point(102.1, 19.6), Polygon([(102.1, 19.6), (102.2, 19.6), (102.1, 19.6)]),
-         box(90.0, 10.0, 90.01, 10.01), box(19.6, 60.0, 19.61, 60.01),
-         box(102.1, 19.6, 102.104, 19.60001)],
-    )  # fmt: skip
+        [
+            None,
+            Point(102.1, 19.6),
+            Polygon([(102.1, 19.6), (102.2, 19.6), (102.1, 19.6)]),
+            box(90.0, 10.0, 90.01, 10.01),
+            box(19.6, 60.0, 19.61, 60.01),
+            box(102.1, 19.6, 102.104, 19.60001),
+        ],
+    )
     found = {f.row: f.code for f in validate_hazards(frame, ctx()).findings}
     assert found[1] == "empty_geometry"
     assert found[2] == "not_polygon"
@@ -82,8 +87,9 @@ def test_swapped_axes_are_detected() -> None:
 
 def test_far_vertex_typo_is_a_warning() -> None:
     # one vertex typed 103.1 instead of 102.11: a long thin spike to the east
-    typo = Polygon([(102.1, 19.6), (102.11, 19.6), (103.1, 19.605), (102.11, 19.61),
-                    (102.1, 19.61)])  # fmt: skip
+    typo = Polygon(
+        [(102.1, 19.6), (102.11, 19.6), (103.1, 19.605), (102.11, 19.61), (102.1, 19.61)]
+    )
     frame = hazards([{"hazard_id": "H1"}], [typo])
     found = validate_hazards(frame, ctx()).findings
     assert "far_vertex" in [f.code for f in found]
@@ -92,11 +98,20 @@ def test_far_vertex_typo_is_a_warning() -> None:
 
 def test_attribute_errors_name_their_field() -> None:
     frame = hazards(
-        [{"hazard_id": "H1", "status": "maybe", "recorded": "2020-13-45", "contam": "XXX",
-          "munitions": "BLU26:4;M42:x", "used_from": 1973, "used_to": 1969},
-         {"hazard_id": None, "recorded": "2031-01-01"}],
+        [
+            {
+                "hazard_id": "H1",
+                "status": "maybe",
+                "recorded": "2020-13-45",
+                "contam": "XXX",
+                "munitions": "BLU26:4;M42:x",
+                "used_from": 1973,
+                "used_to": 1969,
+            },
+            {"hazard_id": None, "recorded": "2031-01-01"},
+        ],
         [box(102.1, 19.6, 102.11, 19.61), box(102.2, 19.6, 102.21, 19.61)],
-    )  # fmt: skip
+    )
     found = {(f.row, f.field, f.code) for f in validate_hazards(frame, ctx()).findings}
     assert (1, "status", "unknown_value") in found
     assert (1, "recorded", "bad_value") in found
@@ -132,10 +147,13 @@ def test_a_revision_that_keeps_the_boundary_is_no_duplicate_geometry() -> None:
     # A reclassification repeats the hazard's own polygon; another hazard may not.
     g = box(102.1, 19.6, 102.11, 19.61)
     frame = hazards(
-        [{"hazard_id": "H1"}, {"hazard_id": "H1", "status": "CHA", "revised": "2021-01-01"},
-         {"hazard_id": "H2"}],
+        [
+            {"hazard_id": "H1"},
+            {"hazard_id": "H1", "status": "CHA", "revised": "2021-01-01"},
+            {"hazard_id": "H2"},
+        ],
         [g, g, g],
-    )  # fmt: skip
+    )
     found = [(f.row, f.code) for f in validate_hazards(frame, ctx()).findings]
     assert (3, "duplicate_geometry") in found
     assert (2, "duplicate_geometry") not in found
@@ -156,19 +174,39 @@ def test_release_checks() -> None:
     known = {"H1": KnownHazard(1, dt.date(2020, 1, 1), hz, True)}
     frame = gpd.GeoDataFrame(
         [
-            {"release_id": "R1", "hazard_id": "H1", "method": "NTS", "released": "2021-01-01",
-             "items": "", "area_m2": 1.0},
-            {"release_id": "R2", "hazard_id": "H9", "method": "sweeping",
-             "released": "2019-01-01", "items": "BLU-99:1"},
-            {"release_id": "R3", "hazard_id": "H1", "method": "clearance",
-             "released": "2019-06-01"},
+            {
+                "release_id": "R1",
+                "hazard_id": "H1",
+                "method": "NTS",
+                "released": "2021-01-01",
+                "items": "",
+                "area_m2": 1.0,
+            },
+            {
+                "release_id": "R2",
+                "hazard_id": "H9",
+                "method": "sweeping",
+                "released": "2019-01-01",
+                "items": "BLU-99:1",
+            },
+            {
+                "release_id": "R3",
+                "hazard_id": "H1",
+                "method": "clearance",
+                "released": "2019-06-01",
+            },
             {"release_id": "R4", "hazard_id": "H1", "method": "TS", "released": "2021-01-01"},
             {"release_id": "R5", "hazard_id": "H1", "method": "TS", "released": "2021-01-01"},
         ],
-        geometry=[hz, hz, box(102.105, 19.6, 102.11, 19.61), box(102.3, 19.6, 102.31, 19.61),
-                  box(102.108, 19.6, 102.13, 19.61)],
+        geometry=[
+            hz,
+            hz,
+            box(102.105, 19.6, 102.11, 19.61),
+            box(102.3, 19.6, 102.31, 19.61),
+            box(102.108, 19.6, 102.13, 19.61),
+        ],
         crs=4326,
-    )  # fmt: skip
+    )
     found = {
         (f.row, f.code)
         for f in validate_releases(frame, ctx(hazards=known, release_refs={"R5"})).findings
@@ -192,23 +230,38 @@ def test_references_too_long_or_with_invisible_characters_are_errors() -> None:
     long_ref = "H" * 101
     spoofed = "H-\u202e100-A"
     frame = hazards(
-        [{"hazard_id": long_ref}, {"hazard_id": spoofed}, {"hazard_id": "H\x07bell"},
-         {"hazard_id": "VTE/2021/001"}, {"hazard_id": "ບ້ານ-1"}],
+        [
+            {"hazard_id": long_ref},
+            {"hazard_id": spoofed},
+            {"hazard_id": "H\x07bell"},
+            {"hazard_id": "VTE/2021/001"},
+            {"hazard_id": "ບ້ານ-1"},
+        ],
         [box(102.1 + i / 100, 19.6, 102.105 + i / 100, 19.605) for i in range(5)],
-    )  # fmt: skip
+    )
     result = validate_hazards(frame, ctx())
     errors = [(f.code, f.row, f.field) for f in result.findings if f.blocking]
-    assert errors == [("bad_value", 1, "hazard_id"), ("bad_value", 2, "hazard_id"),
-                      ("bad_value", 3, "hazard_id")]  # fmt: skip
+    assert errors == [
+        ("bad_value", 1, "hazard_id"),
+        ("bad_value", 2, "hazard_id"),
+        ("bad_value", 3, "hazard_id"),
+    ]
     messages = [f.message for f in result.findings]
     assert "101 characters long" in messages[0] and "at most 100" in messages[0]
     assert "U+202E RIGHT-TO-LEFT OVERRIDE" in messages[1]
     assert [r["hazard_id"] for r in result.records][3:] == ["VTE/2021/001", "ບ້ານ-1"]
     releases = gpd.GeoDataFrame(
-        [{"release_id": "R\u200f1", "hazard_id": long_ref, "method": "cleared",
-          "released": "2024-01-01"}],
-        geometry=[box(102.1, 19.6, 102.105, 19.605)], crs=4326,
-    )  # fmt: skip
+        [
+            {
+                "release_id": "R\u200f1",
+                "hazard_id": long_ref,
+                "method": "cleared",
+                "released": "2024-01-01",
+            }
+        ],
+        geometry=[box(102.1, 19.6, 102.105, 19.605)],
+        crs=4326,
+    )
     found = validate_releases(releases, ctx())
     fields = sorted(f.field or "" for f in found.findings if f.code == "bad_value")
     assert fields == ["hazard_id", "release_id"]

@@ -99,13 +99,16 @@ def test_overlapping_releases_and_clearance_over_reduced_ground_count_once(
     session: Session, provinces: None
 ) -> None:
     record_hazards(session, [hazard("H1", box(102.1, 19.6, 102.11, 19.61), status=CHA)])
-    record_releases(session, [
-        release("R1", "H1", TS, dt.date(2021, 3, 1), box(102.1, 19.6, 102.106, 19.61)),
-        # clearance over the reduced ground plus 0.002° more: only the new strip counts
-        release("R2", "H1", CLR, dt.date(2021, 6, 1), box(102.1, 19.6, 102.108, 19.61)),
-        # a duplicate upload of R2 under another reference releases nothing
-        release("R3", "H1", CLR, dt.date(2021, 7, 1), box(102.1, 19.6, 102.108, 19.61)),
-    ])  # fmt: skip
+    record_releases(
+        session,
+        [
+            release("R1", "H1", TS, dt.date(2021, 3, 1), box(102.1, 19.6, 102.106, 19.61)),
+            # clearance over the reduced ground plus 0.002° more: only the new strip counts
+            release("R2", "H1", CLR, dt.date(2021, 6, 1), box(102.1, 19.6, 102.108, 19.61)),
+            # a duplicate upload of R2 under another reference releases nothing
+            release("R3", "H1", CLR, dt.date(2021, 7, 1), box(102.1, 19.6, 102.108, 19.61)),
+        ],
+    )
     rel = row(article7(session, 2021, ReportScope())["released"], "P-A")
     assert rel["reduced_m2"] == pytest.approx(geod_box(102.1, 19.6, 102.106, 19.61), abs=TOL)
     assert rel["cleared_m2"] == pytest.approx(geod_box(102.106, 19.6, 102.108, 19.61), abs=TOL)
@@ -117,9 +120,9 @@ def test_release_partly_outside_its_hazard_counts_only_the_inside(
     session: Session, provinces: None
 ) -> None:
     record_hazards(session, [hazard("H1", box(102.1, 19.6, 102.11, 19.61))])
-    record_releases(session, [
-        release("R1", "H1", NTS, dt.date(2021, 3, 1), box(102.105, 19.6, 102.12, 19.61))
-    ])  # fmt: skip
+    record_releases(
+        session, [release("R1", "H1", NTS, dt.date(2021, 3, 1), box(102.105, 19.6, 102.12, 19.61))]
+    )
     rel = row(article7(session, 2021, ReportScope())["released"], "TOTAL")
     assert rel["cancelled_m2"] == pytest.approx(geod_box(102.105, 19.6, 102.11, 19.61), abs=TOL)
 
@@ -140,12 +143,15 @@ def test_back_dated_release_approved_after_a_later_one_takes_the_overlap(
     session: Session, provinces: None
 ) -> None:
     record_hazards(session, [hazard("H1", box(102.1, 19.6, 102.11, 19.61))])
-    record_releases(session, [
-        release("LATE", "H1", CLR, dt.date(2022, 5, 1), box(102.1, 19.6, 102.106, 19.61))
-    ])  # fmt: skip
-    record_releases(session, [  # recorded afterwards, dated earlier
-        release("EARLY", "H1", TS, dt.date(2021, 5, 1), box(102.104, 19.6, 102.11, 19.61))
-    ])  # fmt: skip
+    record_releases(
+        session, [release("LATE", "H1", CLR, dt.date(2022, 5, 1), box(102.1, 19.6, 102.106, 19.61))]
+    )
+    record_releases(
+        session,
+        [  # recorded afterwards, dated earlier
+            release("EARLY", "H1", TS, dt.date(2021, 5, 1), box(102.104, 19.6, 102.11, 19.61))
+        ],
+    )
     r2021 = row(article7(session, 2021, ReportScope())["released"], "TOTAL")
     r2022 = row(article7(session, 2022, ReportScope())["released"], "TOTAL")
     assert r2021["reduced_m2"] == pytest.approx(geod_box(102.104, 19.6, 102.11, 19.61), abs=TOL)
@@ -171,9 +177,9 @@ def test_multipolygon_hazard_with_a_hole(session: Session, provinces: None) -> N
     geom = MultiPolygon([Polygon(shell, [hole]), box(102.2, 19.7, 102.21, 19.71)])
     record_hazards(session, [hazard("H1", geom)])
     # clearing the whole first shell releases only the ring around the hole
-    record_releases(session, [
-        release("R1", "H1", CLR, dt.date(2021, 1, 10), box(102.1, 19.6, 102.12, 19.62))
-    ])  # fmt: skip
+    record_releases(
+        session, [release("R1", "H1", CLR, dt.date(2021, 1, 10), box(102.1, 19.6, 102.12, 19.62))]
+    )
     ring = geod_box(102.1, 19.6, 102.12, 19.62) - geod_box(102.105, 19.605, 102.115, 19.615)
     r2020 = row(article7(session, 2020, ReportScope())["remaining"], "TOTAL")
     assert r2020["total_area_m2"] == pytest.approx(
@@ -184,10 +190,13 @@ def test_multipolygon_hazard_with_a_hole(session: Session, provinces: None) -> N
 
 
 def test_overlapping_hazards_report_the_dissolved_total(session: Session, provinces: None) -> None:
-    record_hazards(session, [
-        hazard("H1", box(102.1, 19.6, 102.11, 19.61)),
-        hazard("H2", box(102.105, 19.6, 102.115, 19.61)),
-    ])  # fmt: skip
+    record_hazards(
+        session,
+        [
+            hazard("H1", box(102.1, 19.6, 102.11, 19.61)),
+            hazard("H2", box(102.105, 19.6, 102.115, 19.61)),
+        ],
+    )
     overlap = article7(session, 2020, ReportScope())["overlap"]
     assert overlap["dissolved_area_m2"] == pytest.approx(
         geod_box(102.1, 19.6, 102.115, 19.61), abs=TOL
@@ -202,17 +211,23 @@ def test_chains_of_overlapping_hazards_are_dissolved_once_including_released_gro
 ) -> None:
     # H1, H2, H3 overlap in a chain along one latitude band; H4 overlaps H5 elsewhere;
     # H6 stands alone. A clearance of H2's west part opens up ground H1 still covers.
-    record_hazards(session, [
-        hazard("H1", box(102.10, 19.6, 102.12, 19.61)),
-        hazard("H2", box(102.11, 19.6, 102.13, 19.61)),
-        hazard("H3", box(102.125, 19.6, 102.14, 19.61)),
-        hazard("H4", box(102.3, 19.3, 102.31, 19.31)),
-        hazard("H5", box(102.305, 19.3, 102.315, 19.31)),
-        hazard("H6", box(102.6, 19.3, 102.61, 19.31)),
-    ])  # fmt: skip
-    record_releases(session, [
-        release("R1", "H2", CLR, dt.date(2021, 6, 1), box(102.11, 19.6, 102.115, 19.61)),
-    ])  # fmt: skip
+    record_hazards(
+        session,
+        [
+            hazard("H1", box(102.10, 19.6, 102.12, 19.61)),
+            hazard("H2", box(102.11, 19.6, 102.13, 19.61)),
+            hazard("H3", box(102.125, 19.6, 102.14, 19.61)),
+            hazard("H4", box(102.3, 19.3, 102.31, 19.31)),
+            hazard("H5", box(102.305, 19.3, 102.315, 19.31)),
+            hazard("H6", box(102.6, 19.3, 102.61, 19.31)),
+        ],
+    )
+    record_releases(
+        session,
+        [
+            release("R1", "H2", CLR, dt.date(2021, 6, 1), box(102.11, 19.6, 102.115, 19.61)),
+        ],
+    )
     # Ground covered by at least one hazard's remaining part, from the coordinates:
     # 2020: band 102.10–102.14, H4∪H5 102.30–102.315, H6.
     band = geod_box(102.10, 19.6, 102.14, 19.61)
@@ -226,8 +241,11 @@ def test_chains_of_overlapping_hazards_are_dissolved_once_including_released_gro
     # less is double counted.
     overlap = article7(session, 2021, ReportScope())["overlap"]
     assert overlap["dissolved_area_m2"] == pytest.approx(band + pair + alone, rel=1e-7)
-    double = (geod_box(102.115, 19.6, 102.12, 19.61) + geod_box(102.125, 19.6, 102.13, 19.61)
-              + geod_box(102.305, 19.3, 102.31, 19.31))  # fmt: skip
+    double = (
+        geod_box(102.115, 19.6, 102.12, 19.61)
+        + geod_box(102.125, 19.6, 102.13, 19.61)
+        + geod_box(102.305, 19.3, 102.31, 19.31)
+    )
     assert overlap["double_counted_m2"] == pytest.approx(double, abs=TOL)
 
 
@@ -245,10 +263,19 @@ def test_remnants_and_destroyed_items_follow_the_rules(session: Session, provinc
         ],
     )
     # the release polygon lies mostly in P-B: its items go there
-    record_releases(session, [
-        release("R1", "H1", CLR, dt.date(2021, 2, 1), box(102.105, 19.6, 102.95, 19.61),
-                items={"BLU-26": 3, "MORTAR": 1})
-    ])  # fmt: skip
+    record_releases(
+        session,
+        [
+            release(
+                "R1",
+                "H1",
+                CLR,
+                dt.date(2021, 2, 1),
+                box(102.105, 19.6, 102.95, 19.61),
+                items={"BLU-26": 3, "MORTAR": 1},
+            )
+        ],
+    )
     report = article7(session, 2021, ReportScope())
     a = row(report["remaining"], "P-A")
     assert a["remnants"] == [
@@ -265,15 +292,21 @@ def test_remnants_and_destroyed_items_follow_the_rules(session: Session, provinc
 
 
 def test_explain_contributions_sum_to_the_figure(session: Session, provinces: None) -> None:
-    record_hazards(session, [
-        hazard("H1", box(102.1, 19.6, 102.11, 19.61)),
-        hazard("H2", box(102.2, 19.6, 102.21, 19.61)),
-        hazard("H3", box(102.494, 19.6, 102.504, 19.61)),
-    ])  # fmt: skip
-    record_releases(session, [
-        release("R1", "H1", NTS, dt.date(2021, 3, 1), box(102.1, 19.6, 102.105, 19.61)),
-        release("R2", "H2", NTS, dt.date(2021, 4, 1), box(102.2, 19.6, 102.21, 19.61)),
-    ])  # fmt: skip
+    record_hazards(
+        session,
+        [
+            hazard("H1", box(102.1, 19.6, 102.11, 19.61)),
+            hazard("H2", box(102.2, 19.6, 102.21, 19.61)),
+            hazard("H3", box(102.494, 19.6, 102.504, 19.61)),
+        ],
+    )
+    record_releases(
+        session,
+        [
+            release("R1", "H1", NTS, dt.date(2021, 3, 1), box(102.1, 19.6, 102.105, 19.61)),
+            release("R2", "H2", NTS, dt.date(2021, 4, 1), box(102.2, 19.6, 102.21, 19.61)),
+        ],
+    )
     report = article7(session, 2021, ReportScope())
     for column in ("sha_area_m2", "sha_count", "total_area_m2"):
         got = explain(session, 2021, "P-A", column, ReportScope())
@@ -292,13 +325,19 @@ def test_explain_contributions_sum_to_the_figure(session: Session, provinces: No
 
 
 def test_article4_figures_are_conserved(session: Session, provinces: None) -> None:
-    record_hazards(session, [
-        hazard("H1", box(102.1, 19.6, 102.11, 19.61), recorded=dt.date(2018, 1, 1)),
-        hazard("H2", box(102.2, 19.6, 102.21, 19.61), recorded=dt.date(2020, 1, 1)),
-    ])  # fmt: skip
-    record_releases(session, [
-        release("R1", "H1", CLR, dt.date(2021, 3, 1), box(102.1, 19.6, 102.105, 19.61)),
-    ])  # fmt: skip
+    record_hazards(
+        session,
+        [
+            hazard("H1", box(102.1, 19.6, 102.11, 19.61), recorded=dt.date(2018, 1, 1)),
+            hazard("H2", box(102.2, 19.6, 102.21, 19.61), recorded=dt.date(2020, 1, 1)),
+        ],
+    )
+    record_releases(
+        session,
+        [
+            release("R1", "H1", CLR, dt.date(2021, 3, 1), box(102.1, 19.6, 102.105, 19.61)),
+        ],
+    )
     revise_hazards(
         session,
         [HazardChange("H2", dt.date(2021, 5, 1), geometry=box(102.2, 19.6, 102.205, 19.61))],

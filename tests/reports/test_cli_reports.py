@@ -43,17 +43,36 @@ def cli_db(test_server, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iter
     engine = create_engine(url)
     upgrade(engine)
     with Session(engine) as session, session.begin():
-        record_hazards(session, [
-            NewHazard("H1", HazardStatus.CHA, box(102.1, 19.6, 102.11, 19.61),
-                      dt.date(2020, 1, 1), estimates={"BLU-26": 12}, used_from=1969,
-                      used_to=1971),
-            NewHazard("H2", HazardStatus.SHA, box(102.6, 19.6, 102.61, 19.61),
-                      dt.date(2020, 1, 1)),
-        ])  # fmt: skip
-        record_releases(session, [
-            NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2024, 3, 1),
-                       box(102.1, 19.6, 102.105, 19.61), items={"BLU-26": 4}),
-        ])  # fmt: skip
+        record_hazards(
+            session,
+            [
+                NewHazard(
+                    "H1",
+                    HazardStatus.CHA,
+                    box(102.1, 19.6, 102.11, 19.61),
+                    dt.date(2020, 1, 1),
+                    estimates={"BLU-26": 12},
+                    used_from=1969,
+                    used_to=1971,
+                ),
+                NewHazard(
+                    "H2", HazardStatus.SHA, box(102.6, 19.6, 102.61, 19.61), dt.date(2020, 1, 1)
+                ),
+            ],
+        )
+        record_releases(
+            session,
+            [
+                NewRelease(
+                    "R1",
+                    "H1",
+                    ReleaseMethod.CLEARED,
+                    dt.date(2024, 3, 1),
+                    box(102.1, 19.6, 102.105, 19.61),
+                    items={"BLU-26": 4},
+                ),
+            ],
+        )
     engine.dispose()
     yield url
     get_settings.cache_clear()
@@ -65,20 +84,41 @@ def test_article7_json_has_the_documented_shape(cli_db: str) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert (report["year"], report["as_of"], report["contam"], report["level"]) == (
-        2024, "2024-12-31", "CMR", 1)  # fmt: skip
+        2024,
+        "2024-12-31",
+        "CMR",
+        1,
+    )
     codes = [r["admin_code"] for r in report["remaining"]]
     assert codes == ["P-A", "P-B", None, "TOTAL"]
     assert set(report["remaining"][0]) == {
-        "admin_code", "admin_name", "sha_count", "sha_area_m2", "cha_count", "cha_area_m2",
-        "total_count", "total_area_m2", "remnants", "years_of_use",
-    }  # fmt: skip
+        "admin_code",
+        "admin_name",
+        "sha_count",
+        "sha_area_m2",
+        "cha_count",
+        "cha_area_m2",
+        "total_count",
+        "total_area_m2",
+        "remnants",
+        "years_of_use",
+    }
     assert set(report["released"][0]) == {
-        "admin_code", "admin_name", "cancelled_m2", "reduced_m2", "cleared_m2", "total_m2",
-        "hazards_closed", "destroyed",
-    }  # fmt: skip
+        "admin_code",
+        "admin_name",
+        "cancelled_m2",
+        "reduced_m2",
+        "cleared_m2",
+        "total_m2",
+        "hazards_closed",
+        "destroyed",
+    }
     a = report["remaining"][0]
     assert (a["cha_count"], a["remnants"], a["years_of_use"]) == (
-        1, [{"type": "BLU-26", "estimated_quantity": 12}], [1969, 1971])  # fmt: skip
+        1,
+        [{"type": "BLU-26", "estimated_quantity": 12}],
+        [1969, 1971],
+    )
     assert report["released"][0]["destroyed"][0]["type"] == "BLU-26"
     assert report["released"][-1]["cleared_m2"] > 0
 
@@ -98,8 +138,20 @@ def test_article7_csv_and_html_hold_both_tables(cli_db: str, tmp_path: Path) -> 
 
 
 def test_explain_prints_contributions_that_sum(cli_db: str) -> None:
-    result = runner.invoke(app, ["report", "explain", "--year", "2024", "--admin", "P-A",
-                                 "--column", "cleared_m2", "--json"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "explain",
+            "--year",
+            "2024",
+            "--admin",
+            "P-A",
+            "--column",
+            "cleared_m2",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert [c["release"] for c in body["contributions"]] == ["R1"]
@@ -121,7 +173,8 @@ def test_bad_report_arguments_are_one_line_errors(cli_db: str) -> None:
 def test_boundaries_load_rejects_an_unknown_field(cli_db: str, tmp_path: Path) -> None:
     path = tmp_path / "b.geojson"
     gpd.GeoDataFrame({"x": ["a"]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:4326").to_file(path)
-    result = runner.invoke(app, ["boundaries", "load", str(path), "--level", "1",
-                                 "--code-field", "nope"])  # fmt: skip
+    result = runner.invoke(
+        app, ["boundaries", "load", str(path), "--level", "1", "--code-field", "nope"]
+    )
     assert result.exit_code == 2
     assert "no field 'nope'" in result.output

@@ -37,10 +37,10 @@ def recorded(session: Session, provinces: None) -> None:
     record_hazards(session, [hazard("H1", box(*HAZARD_BOX), recorded=dt.date(2021, 5, 1))])
 
 
-def produce(session: Session, year: int = 2022, by: str = "first",
-            finalise: bool = False) -> dict:  # fmt: skip
-    return article7_with_history(session, year, ReportScope(), by=by, today=AFTER_2022,
-                                 finalise=finalise)  # fmt: skip
+def produce(session: Session, year: int = 2022, by: str = "first", finalise: bool = False) -> dict:
+    return article7_with_history(
+        session, year, ReportScope(), by=by, today=AFTER_2022, finalise=finalise
+    )
 
 
 def finalise(session: Session, year: int = 2022, by: str = "first") -> dict:
@@ -121,8 +121,9 @@ def test_a_reclassification_dated_inside_the_year_is_a_correction(
 def test_each_report_scope_is_finalised_on_its_own(session: Session, recorded: None) -> None:
     finalise(session)
     record_releases(session, [release("R-LATE", "H1", CLR, dt.date(2022, 11, 30), box(*LATE_BOX))])
-    districts = article7_with_history(session, 2022, ReportScope(level=2), today=AFTER_2022,
-                                      finalise=True)  # fmt: skip
+    districts = article7_with_history(
+        session, 2022, ReportScope(level=2), today=AFTER_2022, finalise=True
+    )
     assert districts["history"]["corrections_count"] == 0  # finalised after the release
     assert produce(session)["history"]["corrections_count"] == 1
 
@@ -134,8 +135,9 @@ def test_a_year_not_yet_ended_is_provisional_and_noted_nowhere(
     assert report["history"]["provisional"] is True
     assert report["history"]["first_produced_at"] is None
     with pytest.raises(NotFinalisable):
-        article7_with_history(session, 2022, ReportScope(), today=dt.date(2022, 12, 31),
-                              finalise=True)  # fmt: skip
+        article7_with_history(
+            session, 2022, ReportScope(), today=dt.date(2022, 12, 31), finalise=True
+        )
     assert session.scalar(select(func.count()).select_from(ReportRun)) == 0
     assert summary(report["history"]).startswith("Provisional")
 
@@ -161,8 +163,11 @@ def test_reviewers_finalise_from_the_api_or_the_page_and_see_what_changed_since(
     page = client.get("/reports", params={"year": 2022}).text
     assert 'id="finalise"' in page and "Not finalised yet" in page
     csrf = re.search(r'name="csrf_token" value="([^"]*)"', page)
-    answer = client.post("/reports/finalise", data={"year": 2022, "level": 1, "contam": "CMR"},
-                         follow_redirects=False)  # fmt: skip
+    answer = client.post(
+        "/reports/finalise",
+        data={"year": 2022, "level": 1, "contam": "CMR"},
+        follow_redirects=False,
+    )
     assert answer.status_code == 303 and "year=2022" in answer.headers["location"]
     assert csrf is not None  # (the test client sends a token, not the session's form)
     first = client.get("/api/v1/reports/article7", params={"year": 2022}).json()["history"]
@@ -174,6 +179,7 @@ def test_reviewers_finalise_from_the_api_or_the_page_and_see_what_changed_since(
     page = client.get("/reports", params={"year": 2022}).text
     assert 'class="report-history corrected"' in page and 'id="finalise"' not in page
     assert "1 correction recorded since" in page and "R-LATE" in page
-    this_year = client.post("/api/v1/reports/article7/finalise",
-                            params={"year": dt.date.today().year})  # fmt: skip
+    this_year = client.post(
+        "/api/v1/reports/article7/finalise", params={"year": dt.date.today().year}
+    )
     assert this_year.status_code == 422

@@ -59,19 +59,43 @@ R1 = (102.1, 19.6, 102.105, 19.61)  # cleared from H1 in 2022
 
 @pytest.fixture
 def data(session: Session) -> Session:
-    load_boundaries(session, [
-        BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
-        BoundaryFeature("P-B", "Province B", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
-    ], level=1)  # fmt: skip
-    record_hazards(session, [
-        NewHazard("H1", HazardStatus.CHA, box(*H1), dt.date(2020, 1, 1),
-                  estimates={"BLU-26": 40}, marked=dt.date(2021, 5, 1)),
-        NewHazard("H2", HazardStatus.SHA, box(*H2), dt.date(2021, 1, 1), estimates={"BLU-26": 5}),
-    ])  # fmt: skip
-    record_releases(session, [
-        NewRelease("R1", "H1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1), box(*R1),
-                   items={"BLU-26": 7}),
-    ])  # fmt: skip
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+            BoundaryFeature("P-B", "Province B", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
+        ],
+        level=1,
+    )
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "H1",
+                HazardStatus.CHA,
+                box(*H1),
+                dt.date(2020, 1, 1),
+                estimates={"BLU-26": 40},
+                marked=dt.date(2021, 5, 1),
+            ),
+            NewHazard(
+                "H2", HazardStatus.SHA, box(*H2), dt.date(2021, 1, 1), estimates={"BLU-26": 5}
+            ),
+        ],
+    )
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R1",
+                "H1",
+                ReleaseMethod.CLEARED,
+                dt.date(2022, 3, 1),
+                box(*R1),
+                items={"BLU-26": 7},
+            ),
+        ],
+    )
     return session
 
 
@@ -99,8 +123,9 @@ def test_xlsx_reads_back_with_the_numbers_of_the_json_report(data: Session) -> N
 def by_header(ws: Any) -> list[dict[str, Any]]:
     """The rows of a Form sheet (title in row 1, header in row 2) keyed by header."""
     header = [c.value for c in ws[2]]
-    return [dict(zip(header, row, strict=True))
-            for row in ws.iter_rows(min_row=3, values_only=True)]  # fmt: skip
+    return [
+        dict(zip(header, row, strict=True)) for row in ws.iter_rows(min_row=3, values_only=True)
+    ]
 
 
 def assert_remnant_columns_match(wb: Any, report: dict[str, Any]) -> None:
@@ -108,17 +133,25 @@ def assert_remnant_columns_match(wb: Any, report: dict[str, Any]) -> None:
     h = by_header(wb["Form 1(h)"])
     assert not any("number by type" in str(k) for k in h[0])  # no text cell of types
     for row, want in zip(h, report["remaining"], strict=True):
-        typed = {k.removeprefix("Estimated remnants: ").removesuffix(" (number)"): v
-                 for k, v in row.items() if k.startswith("Estimated remnants: ")}  # fmt: skip
+        typed = {
+            k.removeprefix("Estimated remnants: ").removesuffix(" (number)"): v
+            for k, v in row.items()
+            if k.startswith("Estimated remnants: ")
+        }
         assert all(isinstance(v, int) for v in typed.values())
         listed = {x["type"]: x["estimated_quantity"] for x in want["remnants"]}
         assert {t: q for t, q in typed.items() if q} == listed
     i = by_header(wb["Form 1(i)"])
     for row, want in zip(i, report["released"], strict=True):
-        for group, cmr in (("Cluster munition remnants destroyed", True),
-                           ("Other items destroyed", False)):  # fmt: skip
-            typed = {k.removeprefix(f"{group}: ").removesuffix(" (number)"): v
-                     for k, v in row.items() if k.startswith(f"{group}: ")}  # fmt: skip
+        for group, cmr in (
+            ("Cluster munition remnants destroyed", True),
+            ("Other items destroyed", False),
+        ):
+            typed = {
+                k.removeprefix(f"{group}: ").removesuffix(" (number)"): v
+                for k, v in row.items()
+                if k.startswith(f"{group}: ")
+            }
             listed = {x["type"]: x["quantity"] for x in want["destroyed"] if x["cmr"] is cmr}
             assert typed.pop("all types") == sum(listed.values())
             assert {t: q for t, q in typed.items() if q} == listed
@@ -145,25 +178,63 @@ N3 = (103.1, 19.6, 103.11, 19.61)
 
 @pytest.fixture
 def named(session: Session) -> Session:
-    load_boundaries(session, [
-        BoundaryFeature(code, name, MultiPolygon([box(102.0 + 0.5 * i, 19.0, 102.5 + 0.5 * i,
-                                                      20.0)]))
-        for i, (code, name) in enumerate(NAMES.items())
-    ], level=1)  # fmt: skip
-    record_hazards(session, [
-        NewHazard("N1", HazardStatus.CHA, box(*N1), dt.date(2020, 1, 1),
-                  estimates={"BLU-26": 40, "M42": 6}),
-        NewHazard("N2", HazardStatus.SHA, box(102.7, 19.3, 102.71, 19.31), dt.date(2021, 1, 1),
-                  estimates={"BLU-24": 3}),
-        NewHazard("N3", HazardStatus.CHA, box(*N3), dt.date(2020, 1, 1),
-                  estimates={"BLU-26": 12, "MORTAR": 1}),
-    ])  # fmt: skip
-    record_releases(session, [
-        NewRelease("NR1", "N1", ReleaseMethod.CLEARED, dt.date(2022, 3, 1),
-                   box(102.1, 19.6, 102.105, 19.61), items={"BLU-26": 7, "M42": 2, "MORTAR": 1}),
-        NewRelease("NR3", "N3", ReleaseMethod.CLEARED, dt.date(2022, 5, 1), box(*N3),
-                   items={"BLU-26": 3, "PROJECTILE": 2}),
-    ])  # fmt: skip
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature(
+                code, name, MultiPolygon([box(102.0 + 0.5 * i, 19.0, 102.5 + 0.5 * i, 20.0)])
+            )
+            for i, (code, name) in enumerate(NAMES.items())
+        ],
+        level=1,
+    )
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "N1",
+                HazardStatus.CHA,
+                box(*N1),
+                dt.date(2020, 1, 1),
+                estimates={"BLU-26": 40, "M42": 6},
+            ),
+            NewHazard(
+                "N2",
+                HazardStatus.SHA,
+                box(102.7, 19.3, 102.71, 19.31),
+                dt.date(2021, 1, 1),
+                estimates={"BLU-24": 3},
+            ),
+            NewHazard(
+                "N3",
+                HazardStatus.CHA,
+                box(*N3),
+                dt.date(2020, 1, 1),
+                estimates={"BLU-26": 12, "MORTAR": 1},
+            ),
+        ],
+    )
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "NR1",
+                "N1",
+                ReleaseMethod.CLEARED,
+                dt.date(2022, 3, 1),
+                box(102.1, 19.6, 102.105, 19.61),
+                items={"BLU-26": 7, "M42": 2, "MORTAR": 1},
+            ),
+            NewRelease(
+                "NR3",
+                "N3",
+                ReleaseMethod.CLEARED,
+                dt.date(2022, 5, 1),
+                box(*N3),
+                items={"BLU-26": 3, "PROJECTILE": 2},
+            ),
+        ],
+    )
     return session
 
 
@@ -190,8 +261,11 @@ def test_pdf_prints_latin_extended_and_lao_names_in_embedded_truetype_fonts(
     texts = [page.get_text_range() for page in pages]
     fonts_seen = set()
     for name in NAMES.values():
-        hits = [(page, text.index(name)) for page, text in zip(pages, texts, strict=True)
-                if name in text]  # fmt: skip
+        hits = [
+            (page, text.index(name))
+            for page, text in zip(pages, texts, strict=True)
+            if name in text
+        ]
         assert hits, f"{name} is not in the PDF's text"
         for page, at in hits:
             for offset in range(len(name)):
@@ -207,8 +281,9 @@ def test_pdf_title_page_names_the_state_convention_period_forms_and_history(
     monkeypatch.setenv("IMS_COUNTRY_NAME", "Republic of Testland")
     get_settings.cache_clear()
     try:
-        report = article7_with_history(data, 2022, ReportScope(), by="tester",
-                                       today=dt.date(2026, 1, 10))  # fmt: skip
+        report = article7_with_history(
+            data, 2022, ReportScope(), by="tester", today=dt.date(2026, 1, 10)
+        )
         pdf = pdfium.PdfDocument(export.to_binary(data, report, "pdf"))
     finally:
         get_settings.cache_clear()
@@ -228,11 +303,19 @@ def test_pdf_title_page_names_the_state_convention_period_forms_and_history(
 
 
 def test_mines_are_reported_under_the_mine_ban_convention(session: Session) -> None:
-    load_boundaries(session, [BoundaryFeature("P-A", "Province A",
-                                              MultiPolygon([box(102.0, 19.0, 102.5, 20.0)]))],
-                    level=1)  # fmt: skip
-    mined = NewHazard("M1", HazardStatus.CHA, box(*H1), dt.date(2020, 1, 1),
-                      contam=Contamination.APM, estimates={"APM": 30})  # fmt: skip
+    load_boundaries(
+        session,
+        [BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)]))],
+        level=1,
+    )
+    mined = NewHazard(
+        "M1",
+        HazardStatus.CHA,
+        box(*H1),
+        dt.date(2020, 1, 1),
+        contam=Contamination.APM,
+        estimates={"APM": 30},
+    )
     record_hazards(session, [mined])
     report = article7(session, 2022, ReportScope(contam=Contamination.APM))
     title = pdfium.PdfDocument(export.to_binary(session, report, "pdf"))[0]
@@ -250,10 +333,18 @@ def test_the_pdf_lists_the_data_quality_findings_the_xlsx_notes_list(
 ) -> None:
     # Only the XLSX notes had them (issue 19, item 11).
     bad = gpd.GeoDataFrame(
-        [{"release_id": "X-1", "hazard_id": "NOWHERE", "method": "cleared",
-          "released": "2022-02-01", "items": "BLU26:3"}],
-        geometry=[box(*N1)], crs=4326,
-    )  # fmt: skip
+        [
+            {
+                "release_id": "X-1",
+                "hazard_id": "NOWHERE",
+                "method": "cleared",
+                "released": "2022-02-01",
+                "items": "BLU26:3",
+            }
+        ],
+        geometry=[box(*N1)],
+        crs=4326,
+    )
     bad.to_file(tmp_path / "bad.geojson", driver="GeoJSON")
     staged = submissions.stage(named, tmp_path / "bad.geojson", kind="releases")
     assert staged.errors >= 2
@@ -265,8 +356,9 @@ def test_the_pdf_lists_the_data_quality_findings_the_xlsx_notes_list(
     assert listed.pop("Submissions awaiting review with errors") == 1
     assert set(listed) >= {"unknown_hazard", "unknown_munition"}
     pdf = pdfium.PdfDocument(export.to_binary(named, report, "pdf"))
-    text = " ".join(" ".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
-                    .split())  # fmt: skip
+    text = " ".join(
+        " ".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf))).split()
+    )
     assert "1 submission awaiting review has" in text
     for code, count in listed.items():
         assert f"{code} {count}" in text
@@ -319,8 +411,9 @@ def test_article4_series_conserves_area_each_year(data: Session) -> None:
     for row in series["years"]:
         level += row["added_m2"] - row["released_m2"]["total"]
         assert row["remaining_end_m2"] == pytest.approx(level, abs=TOL)
-        check = article4(data, dt.date(2019, 12, 31), dt.date(row["year"], 12, 31),
-                         Contamination.CMR)  # fmt: skip
+        check = article4(
+            data, dt.date(2019, 12, 31), dt.date(row["year"], 12, 31), Contamination.CMR
+        )
         assert row["remaining_end_m2"] == pytest.approx(check["remaining_m2"], abs=TOL)
     by_year = {r["year"]: r for r in series["years"]}
     assert by_year[2020]["added_m2"] == pytest.approx(geod_box(*H1), abs=TOL)
@@ -328,8 +421,10 @@ def test_article4_series_conserves_area_each_year(data: Session) -> None:
 
 
 def test_marking_shares_and_hazards_not_surveyed_since_the_baseline(data: Session) -> None:
-    rows = {r["admin_code"]: r for r in marking(data, dt.date(2023, 1, 1), dt.date(2020, 6, 1),
-                                                Contamination.CMR)}  # fmt: skip
+    rows = {
+        r["admin_code"]: r
+        for r in marking(data, dt.date(2023, 1, 1), dt.date(2020, 6, 1), Contamination.CMR)
+    }
     assert rows["P-A"]["marked_hazards"] == 1 and rows["P-A"]["marked_hazard_share"] == 1.0
     assert rows["P-B"]["marked_hazards"] == 0 and rows["P-B"]["marked_area_share"] == 0.0
     # H1 (recorded before the baseline) was cleared in part since; H2 was recorded after it.
@@ -340,8 +435,10 @@ def test_marking_shares_and_hazards_not_surveyed_since_the_baseline(data: Sessio
     assert total["marked_area_share"] == pytest.approx(
         geod_box(102.105, 19.6, 102.11, 19.61) / remaining, rel=1e-6
     )
-    before = {r["admin_code"]: r for r in marking(data, dt.date(2021, 1, 1), dt.date(2020, 6, 1),
-                                                  Contamination.CMR)}  # fmt: skip
+    before = {
+        r["admin_code"]: r
+        for r in marking(data, dt.date(2021, 1, 1), dt.date(2020, 6, 1), Contamination.CMR)
+    }
     assert before["P-A"]["marked_hazards"] == 0  # marked only from May 2021
     assert before["P-A"]["not_surveyed_since_baseline"] == 1
 
@@ -349,17 +446,24 @@ def test_marking_shares_and_hazards_not_surveyed_since_the_baseline(data: Sessio
 def test_priorities_rank_by_the_weighted_factors(data: Session) -> None:
     ranked = priorities(data, dt.date(2023, 1, 1), Weights(), Contamination.CMR)
     assert [r["reference"] for r in ranked] == ["H1", "H2"]  # CHA with more remnants first
-    only_area = priorities(data, dt.date(2023, 1, 1), Weights(cha=0, area=1, remnants=0, idle=0),
-                           Contamination.CMR)  # fmt: skip
+    only_area = priorities(
+        data, dt.date(2023, 1, 1), Weights(cha=0, area=1, remnants=0, idle=0), Contamination.CMR
+    )
     assert [r["reference"] for r in only_area] == ["H2", "H1"]  # H2 has more ground left
     assert only_area[0]["score"] == pytest.approx(1.0)
 
 
 def test_work_plan_target_against_actual_and_projection(data: Session) -> None:
-    set_targets(data, [{"year": 2022, "province": "P-A", "method": "clearance",
-                        "target_m2": 100_000}], where="test")  # fmt: skip
-    set_targets(data, [{"year": 2022, "province": "P-A", "method": "cleared",
-                        "target_m2": 50_000}], where="test")  # fmt: skip
+    set_targets(
+        data,
+        [{"year": 2022, "province": "P-A", "method": "clearance", "target_m2": 100_000}],
+        where="test",
+    )
+    set_targets(
+        data,
+        [{"year": 2022, "province": "P-A", "method": "cleared", "target_m2": 50_000}],
+        where="test",
+    )
     plan = workplan_report(data, 2022, Contamination.CMR)
     (line,) = [x for x in plan["lines"] if x["method"] == "cleared"]
     assert line["target_m2"] == 50_000  # the later target is in force; the first is kept
@@ -374,16 +478,23 @@ def test_work_plan_target_against_actual_and_projection(data: Session) -> None:
 
 def test_bad_work_plan_rows_name_row_and_field_and_write_nothing(data: Session) -> None:
     with pytest.raises(InvalidRequest) as caught:
-        set_targets(data, [
-            {"year": 2022, "province": "P-A", "method": "cleared", "target_m2": 10},
-            {"year": 2022, "province": "P-A", "method": "cleared", "target_m2": -5},
-            {"year": 2022, "province": "P-A", "method": "sweeping", "target_m2": 5},
-        ], where="plan.csv")  # fmt: skip
+        set_targets(
+            data,
+            [
+                {"year": 2022, "province": "P-A", "method": "cleared", "target_m2": 10},
+                {"year": 2022, "province": "P-A", "method": "cleared", "target_m2": -5},
+                {"year": 2022, "province": "P-A", "method": "sweeping", "target_m2": 5},
+            ],
+            where="plan.csv",
+        )
     assert "row 2, field target_m2" in caught.value.detail
     assert "row 3, field method" in caught.value.detail
     with pytest.raises(InvalidRequest, match="row 1, field province: unknown province code"):
-        set_targets(data, [{"year": 2022, "province": "P-Z", "method": "cleared",
-                            "target_m2": 5}], where="plan.csv")  # fmt: skip
+        set_targets(
+            data,
+            [{"year": 2022, "province": "P-Z", "method": "cleared", "target_m2": 5}],
+            where="plan.csv",
+        )
     assert data.scalar(text("SELECT count(*) FROM work_plan_target")) == 0
 
 
@@ -399,11 +510,13 @@ def test_api_serves_each_export_with_its_media_type(data: Session, client_as: Cl
     assert client.get("/api/v1/reports/priorities", params={"format": "csv"}).text.startswith(
         "reference,"
     )
-    put = client.put("/api/v1/workplans/2023",
-                     json=[{"province": "P-B", "method": "NTS", "target_m2": 2000}])  # fmt: skip
+    put = client.put(
+        "/api/v1/workplans/2023", json=[{"province": "P-B", "method": "NTS", "target_m2": 2000}]
+    )
     assert put.status_code == 200 and put.json()["recorded"] == 1
-    bad = client.put("/api/v1/workplans/2023",
-                     json=[{"province": "P-Q", "method": "NTS", "target_m2": 2000}])  # fmt: skip
+    bad = client.put(
+        "/api/v1/workplans/2023", json=[{"province": "P-Q", "method": "NTS", "target_m2": 2000}]
+    )
     assert bad.status_code == 422
     assert bad.headers["content-type"].startswith("application/problem+json")
     assert "unknown province code" in bad.json()["detail"]
@@ -419,8 +532,9 @@ def test_cli_binary_formats_need_a_file_and_work_plan_import_is_all_or_nothing(
     get_settings.cache_clear()
     try:
         runner = CliRunner()
-        no_file = runner.invoke(cli_app, ["report", "article7", "--year", "2022",
-                                          "--format", "pdf"])  # fmt: skip
+        no_file = runner.invoke(
+            cli_app, ["report", "article7", "--year", "2022", "--format", "pdf"]
+        )
         assert no_file.exit_code == 2 and "-o FILE" in no_file.output
         plan = tmp_path / "plan.csv"
         plan.write_text("year,province,method,target_m2\n2030,NOWHERE,cleared,10\n")
@@ -428,8 +542,9 @@ def test_cli_binary_formats_need_a_file_and_work_plan_import_is_all_or_nothing(
         assert bad.exit_code == 2 and "row 1, field province" in bad.output
         assert "Traceback" not in bad.output
         plan.write_text("year,province\n2030,X\n")
-        assert "needs the columns" in runner.invoke(cli_app, ["workplan", "import",
-                                                              str(plan)]).output  # fmt: skip
+        assert (
+            "needs the columns" in runner.invoke(cli_app, ["workplan", "import", str(plan)]).output
+        )
     finally:
         get_settings.cache_clear()
 
@@ -442,17 +557,25 @@ def test_a_formula_in_the_data_stays_text_in_every_spreadsheet(
 ) -> None:
     # A reference written as a formula was run by spreadsheet programs from the priorities
     # XLSX and CSV (issue 13, item 11); names from boundaries reach the Article 7 exports.
-    load_boundaries(session, [
-        BoundaryFeature("P-A", "=1+2 Province", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
-    ], level=1)  # fmt: skip
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("P-A", "=1+2 Province", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+        ],
+        level=1,
+    )
     second = box(102.2, 19.6, 102.21, 19.61)
-    record_hazards(session, [
-        NewHazard(FORMULA, HazardStatus.CHA, box(*H1), dt.date(2020, 1, 1)),
-        NewHazard("@SUM(1)", HazardStatus.SHA, second, dt.date(2020, 1, 1)),
-    ])  # fmt: skip
+    record_hazards(
+        session,
+        [
+            NewHazard(FORMULA, HazardStatus.CHA, box(*H1), dt.date(2020, 1, 1)),
+            NewHazard("@SUM(1)", HazardStatus.SHA, second, dt.date(2020, 1, 1)),
+        ],
+    )
     client = client_as()
-    book = load_workbook(io.BytesIO(client.get(
-        "/api/v1/reports/priorities", params={"format": "xlsx"}).content))  # fmt: skip
+    book = load_workbook(
+        io.BytesIO(client.get("/api/v1/reports/priorities", params={"format": "xlsx"}).content)
+    )
     cells = [c for row in book.active.iter_rows() for c in row]  # type: ignore[union-attr]
     assert FORMULA in [c.value for c in cells]
     assert all(c.data_type != "f" for c in cells)
@@ -461,11 +584,13 @@ def test_a_formula_in_the_data_stays_text_in_every_spreadsheet(
     references = [row[0] for row in rows[1:]]
     assert "'" + FORMULA in references and "'@SUM(1)" in references
     assert not any(v.startswith(("=", "@", "+")) for row in rows for v in row)
-    article7 = client.get("/api/v1/reports/article7",
-                          params={"year": 2021, "format": "xlsx"}).content  # fmt: skip
+    article7 = client.get(
+        "/api/v1/reports/article7", params={"year": 2021, "format": "xlsx"}
+    ).content
     sheets = load_workbook(io.BytesIO(article7))
-    assert all(c.data_type != "f" for ws in sheets.worksheets for row in ws.iter_rows()
-               for c in row)  # fmt: skip
+    assert all(
+        c.data_type != "f" for ws in sheets.worksheets for row in ws.iter_rows() for c in row
+    )
     table = client.get("/api/v1/reports/article7", params={"year": 2021, "format": "csv"}).text
     assert "'=1+2 Province" in table
     # Numbers keep their sign: a negative figure is data, not a formula.

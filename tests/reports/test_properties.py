@@ -51,8 +51,9 @@ def area(geom) -> float:  # type: ignore[no-untyped-def]
     )
 
 
-rects = st.builds(cell_box, st.integers(0, 8), st.integers(0, 6), st.integers(1, 4),
-                  st.integers(1, 4))  # fmt: skip
+rects = st.builds(
+    cell_box, st.integers(0, 8), st.integers(0, 6), st.integers(1, 4), st.integers(1, 4)
+)
 dates = st.builds(dt.date, st.sampled_from(YEARS), st.integers(1, 12), st.integers(1, 28))
 
 
@@ -67,16 +68,24 @@ def scenarios(draw):  # type: ignore[no-untyped-def]
     changes = []
     for h in hazards:
         if draw(st.booleans()):
-            changes.append(HazardChange(
-                h.reference, h.recorded + dt.timedelta(days=draw(st.integers(1, 900))),
-                status=draw(st.sampled_from(list(HazardStatus))),
-                geometry=draw(st.one_of(st.none(), rects)),
-            ))  # fmt: skip
+            changes.append(
+                HazardChange(
+                    h.reference,
+                    h.recorded + dt.timedelta(days=draw(st.integers(1, 900))),
+                    status=draw(st.sampled_from(list(HazardStatus))),
+                    geometry=draw(st.one_of(st.none(), rects)),
+                )
+            )
     releases = [
-        NewRelease(f"R{k}", f"H{draw(st.integers(0, n - 1))}",
-                   draw(st.sampled_from(list(ReleaseMethod))), draw(dates), draw(rects))
+        NewRelease(
+            f"R{k}",
+            f"H{draw(st.integers(0, n - 1))}",
+            draw(st.sampled_from(list(ReleaseMethod))),
+            draw(dates),
+            draw(rects),
+        )
         for k in range(draw(st.integers(0, 6)))
-    ]  # fmt: skip
+    ]
     return hazards, changes, releases
 
 
@@ -86,8 +95,9 @@ def expected_remaining(hazards, changes, releases, as_of: dt.date):  # type: ign
     for h in hazards:
         versions = [(h.recorded, 0, h.status, h.geometry)] + [
             (c.effective, i + 1, c.status, c.geometry)
-            for i, c in enumerate(changes) if c.reference == h.reference
-        ]  # fmt: skip
+            for i, c in enumerate(changes)
+            if c.reference == h.reference
+        ]
         status, geom = None, None
         for effective, _, st_, g in sorted(versions, key=lambda v: (v[0], v[1])):
             if effective <= as_of:
@@ -95,8 +105,11 @@ def expected_remaining(hazards, changes, releases, as_of: dt.date):  # type: ign
                 geom = g if g is not None else geom
         if status is None:
             continue
-        done = [r.geometry for r in releases if r.hazard_reference == h.reference
-                and r.released <= as_of]  # fmt: skip
+        done = [
+            r.geometry
+            for r in releases
+            if r.hazard_reference == h.reference and r.released <= as_of
+        ]
         result[h.reference] = (status, geom.difference(unary_union(done)) if done else geom)
     return result
 
@@ -143,8 +156,7 @@ def test_stored_figures_match_geometry_and_are_conserved(
         state = expected_remaining(hazards, changes, releases, as_of)
         for code, province in (("W", WEST), ("E", EAST)):
             for status in HazardStatus:
-                want = sum(area(g.intersection(province)) for s, g in state.values()
-                           if s is status)  # fmt: skip
+                want = sum(area(g.intersection(province)) for s, g in state.values() if s is status)
                 got = rows[code][f"{status.value.lower()}_area_m2"]
                 assert abs(got - want) < 1.0 * max(1, len(hazards)), (code, status, got, want)
         total_open = sum(1 for _, g in state.values() if area(g) >= 1.0)
@@ -155,8 +167,7 @@ def test_stored_figures_match_geometry_and_are_conserved(
         f = article4(session, d1, d2, Contamination.CMR)
         assert abs(
             f["remaining_m2"]
-            - (f["area_at_baseline_m2"] + f["added_since_m2"]
-               - f["released_since_m2"]["total"])
-        ) < 1.0 * len(hazards)  # fmt: skip
+            - (f["area_at_baseline_m2"] + f["added_since_m2"] - f["released_since_m2"]["total"])
+        ) < 1.0 * len(hazards)
     finally:
         nested.rollback()

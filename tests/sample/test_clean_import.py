@@ -36,9 +36,19 @@ from ims.sample.demo import DEMO_PREFIX, EXAMPLES, DemoLoad, load_demo
 from ims.sample.provinces import BOUNDARIES_DIR
 
 CODES = {
-    "BLU-26", "BLU-24", "BLU-36", "BLU-61", "BLU-63", "BLU-97", "M42",
-    "BOMB", "ROCKET", "MORTAR", "PROJECTILE", "APM",
-}  # fmt: skip
+    "BLU-26",
+    "BLU-24",
+    "BLU-36",
+    "BLU-61",
+    "BLU-63",
+    "BLU-97",
+    "M42",
+    "BOMB",
+    "ROCKET",
+    "MORTAR",
+    "PROJECTILE",
+    "APM",
+}
 # Which warning each kind of deliberate anomaly may give (hazards, then releases).
 EXPLAINED_BY = {
     ("hazards", "overlaps_hazard"): "hazard_overlap",
@@ -109,9 +119,7 @@ def assert_imports_cleanly(data: SampleData, country: shapely.Geometry) -> None:
             assert finding.reference in refs, f"{kind}: {finding} is not listed"
 
 
-@pytest.mark.parametrize(
-    ("n", "seed"), [(300, 1), (300, 2), (300, 3), (300, 11), (3000, 11)]
-)  # fmt: skip
+@pytest.mark.parametrize(("n", "seed"), [(300, 1), (300, 2), (300, 3), (300, 11), (3000, 11)])
 def test_generated_data_passes_the_import_checks(n: int, seed: int) -> None:
     # Seeds 2 and 3 at 300 hazards once gave a release that missed its hazard (a strip of
     # a buffered multipolygon across the gap between its parts) or lay outside the country
@@ -159,8 +167,7 @@ def test_generated_files_are_staged_and_approved_without_errors(
         load_demo_boundaries(session)
         session.commit()
         for kind in ("hazards", "releases"):
-            outcome = submissions.stage(session, written[kind], kind=kind,
-                                        organisation="UXO Lao")  # fmt: skip
+            outcome = submissions.stage(session, written[kind], kind=kind, organisation="UXO Lao")
             errors = [str(f) for f in outcome.findings if f.blocking]
             assert errors == [], errors[:3]
             submissions.approve(session, outcome.submission.id, by="tests")

@@ -58,8 +58,9 @@ def demo_engine(test_server) -> Iterator[Engine]:  # type: ignore[no-untyped-def
         accounts.create_user(session, "ui-admin", Role.ADMIN, password=PASSWORD, by="tests")
         accounts.create_user(session, "ui-viewer", Role.VIEWER, password=PASSWORD, by="tests")
         accounts.create_user(session, "ui-reviewer", Role.REVIEWER, password=PASSWORD, by="tests")
-        accounts.create_user(session, "ui-operator", Role.OPERATOR, organisation="MAG",
-                             password=PASSWORD, by="tests")  # fmt: skip
+        accounts.create_user(
+            session, "ui-operator", Role.OPERATOR, organisation="MAG", password=PASSWORD, by="tests"
+        )
     yield engine
     engine.dispose()
     test_server.drop_database(url)
@@ -82,28 +83,46 @@ def site(demo_engine: Engine) -> Iterator[LiveSite]:
     with demo_engine.connect() as conn:
         # An open hazard with ground enough to click on: one that is closed can keep a
         # remaining sliver of a fraction of a square metre under a release.
-        hazard = conn.scalar(text(
-            "SELECT h.reference FROM hazard h JOIN release r ON r.hazard_id = h.id "
-            "JOIN hazard_remaining m ON m.hazard_id = h.id WHERE m.remaining_m2 > 1000 "
-            "ORDER BY h.id LIMIT 1"
-        ))  # fmt: skip
-        lat, lon = conn.execute(text(
-            "SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_PointOnSurface(m.geom) AS p "
-            "FROM hazard_remaining m JOIN hazard h ON h.id = m.hazard_id "
-            "WHERE h.reference = :r) x"
-        ), {"r": hazard}).one()  # fmt: skip
-        broken = conn.scalar(text(
-            "SELECT s.id FROM submission s WHERE s.status = 'validated' AND EXISTS ("
-            " SELECT 1 FROM finding f WHERE f.submission_id = s.id AND f.severity = 'error')"
-        ))  # fmt: skip
-        clean = conn.scalar(text(
-            "SELECT s.id FROM submission s WHERE s.status = 'validated' AND NOT EXISTS ("
-            " SELECT 1 FROM finding f WHERE f.submission_id = s.id AND f.severity = 'error')"
-        ))  # fmt: skip
+        hazard = conn.scalar(
+            text(
+                "SELECT h.reference FROM hazard h JOIN release r ON r.hazard_id = h.id "
+                "JOIN hazard_remaining m ON m.hazard_id = h.id WHERE m.remaining_m2 > 1000 "
+                "ORDER BY h.id LIMIT 1"
+            )
+        )
+        lat, lon = conn.execute(
+            text(
+                "SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_PointOnSurface(m.geom) AS p "
+                "FROM hazard_remaining m JOIN hazard h ON h.id = m.hazard_id "
+                "WHERE h.reference = :r) x"
+            ),
+            {"r": hazard},
+        ).one()
+        broken = conn.scalar(
+            text(
+                "SELECT s.id FROM submission s WHERE s.status = 'validated' AND EXISTS ("
+                " SELECT 1 FROM finding f WHERE f.submission_id = s.id AND f.severity = 'error')"
+            )
+        )
+        clean = conn.scalar(
+            text(
+                "SELECT s.id FROM submission s WHERE s.status = 'validated' AND NOT EXISTS ("
+                " SELECT 1 FROM finding f WHERE f.submission_id = s.id AND f.severity = 'error')"
+            )
+        )
     with Session(demo_engine) as session, session.begin():
         _, token = accounts.create_token(session, "ui-admin", "browser tests", by="tests")
         _, operator = accounts.create_token(session, "ui-operator", "browser tests", by="tests")
-    yield LiveSite(f"http://127.0.0.1:{port}", demo_engine, hazard, (float(lat), float(lon)),
-                   broken, clean, "ui-admin", token, operator)  # fmt: skip
+    yield LiveSite(
+        f"http://127.0.0.1:{port}",
+        demo_engine,
+        hazard,
+        (float(lat), float(lon)),
+        broken,
+        clean,
+        "ui-admin",
+        token,
+        operator,
+    )
     server.should_exit = True
     thread.join(timeout=10)

@@ -93,8 +93,9 @@ def admin_state(browser: Browser, site: LiveSite) -> Any:
 
 @pytest.fixture
 def tab(browser: Browser, admin_state: Any) -> Iterator[Watched]:
-    context = browser.new_context(viewport={"width": 1280, "height": 860},
-                                  storage_state=admin_state)  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 860}, storage_state=admin_state
+    )
     watched = Watched(context.new_page())
     yield watched
     context.close()
@@ -133,8 +134,9 @@ def test_signing_in_and_out_in_a_browser(browser: Browser, site: LiveSite) -> No
         ("reference", "/admin/reference"),
     ],
 )
-def test_page_loads_without_console_errors(tab: Watched, site: LiveSite, name: str,
-                                           path: str) -> None:  # fmt: skip
+def test_page_loads_without_console_errors(
+    tab: Watched, site: LiveSite, name: str, path: str
+) -> None:
     tab.page.goto(site.url + path, wait_until="networkidle")
     assert tab.page.locator("header.top nav a").count() >= 4
     tab.shoot(name)
@@ -228,8 +230,9 @@ def test_changing_the_as_of_date_changes_the_figures_and_the_tiles(
     assert tab.errors == []
 
 
-def _upload(site: LiveSite, name: str, kind: str, organisation: str,
-            token: str | None = None) -> int:  # fmt: skip
+def _upload(
+    site: LiveSite, name: str, kind: str, organisation: str, token: str | None = None
+) -> int:
     example = EXAMPLES / name
     posted = httpx.post(
         f"{site.url}/api/v1/submissions",
@@ -263,8 +266,9 @@ def test_review_page_shows_findings_and_rejects_with_a_reason(tab: Watched, site
 def test_review_page_approves_a_clean_submission(tab: Watched, site: LiveSite) -> None:
     # Last in the file: approving adds hazards to the shared demo programme. MAG's operator
     # uploads and the admin approves (four eyes).
-    submission = _upload(site, "mag_new_hazards_utm48n.zip", "hazards", "MAG",
-                         token=site.operator_token)  # fmt: skip
+    submission = _upload(
+        site, "mag_new_hazards_utm48n.zip", "hazards", "MAG", token=site.operator_token
+    )
     tab.page.goto(f"{site.url}/submissions/{submission}", wait_until="networkidle")
     assert tab.page.locator(".finding.error").count() == 0
     tab.page.click("#approve")

@@ -37,8 +37,12 @@ AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
 MAX_HTML_BYTES = 1_000_000
 PER_KIND = 2  # pages of one kind visited per role (/hazards/*, /submissions/*…)
 MAX_PAGES = 60
-ROLES = {"admin": "ui-admin", "reviewer": "ui-reviewer", "operator": "ui-operator",
-         "viewer": "ui-viewer"}  # fmt: skip
+ROLES = {
+    "admin": "ui-admin",
+    "reviewer": "ui-reviewer",
+    "operator": "ui-operator",
+    "viewer": "ui-viewer",
+}
 SKIPPED = ("/logout",)  # changes state: not a link to follow
 MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -65,9 +69,11 @@ class Crawl:
 
     def summary(self, who: str) -> str:
         """One line for the test log (and the closing note)."""
-        return (f"crawl as {who}: {len(self.pages)} pages, {self.links} links, "
-                f"{self.forms} forms, {len(self.downloads)} downloads; heaviest page "
-                f"{max(self.weights.values(), default=0) / 1e3:,.0f} KB")  # fmt: skip
+        return (
+            f"crawl as {who}: {len(self.pages)} pages, {self.links} links, "
+            f"{self.forms} forms, {len(self.downloads)} downloads; heaviest page "
+            f"{max(self.weights.values(), default=0) / 1e3:,.0f} KB"
+        )
 
 
 def kind_of(url: str) -> str:
@@ -146,10 +152,14 @@ def crawl(context: BrowserContext, site: str, also: tuple[str, ...] = ()) -> Cra
     """Visit the site from / (and ``also``) as the context's user, following links and forms."""
     found = Crawl()
     page = context.new_page()
-    page.route("**/__tests__/axe.js", lambda route: route.fulfill(
-        path=str(AXE), content_type="text/javascript"))  # fmt: skip
-    page.on("console", lambda m: m.type == "error" and found.problems.append(
-        f"console on {page.url}: {m.text}"))  # fmt: skip
+    page.route(
+        "**/__tests__/axe.js",
+        lambda route: route.fulfill(path=str(AXE), content_type="text/javascript"),
+    )
+    page.on(
+        "console",
+        lambda m: m.type == "error" and found.problems.append(f"console on {page.url}: {m.text}"),
+    )
     page.on("pageerror", lambda e: found.problems.append(f"uncaught on {page.url}: {e}"))
     queue: deque[tuple[str, str]] = deque([(f"{site}/", ""), *((u, "") for u in also)])
     seen: set[str] = set()
@@ -227,8 +237,9 @@ def click_map(context: BrowserContext, site: LiveSite) -> tuple[list[str], tuple
         assert area is not None
         page.mouse.click(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2)
         try:
-            link = page.wait_for_selector(".leaflet-popup-content a[href^='/hazards/']",
-                                          timeout=5_000)  # fmt: skip
+            link = page.wait_for_selector(
+                ".leaflet-popup-content a[href^='/hazards/']", timeout=5_000
+            )
             if link is not None:
                 linked.append(site.url + str(link.get_attribute("href")))
         except Exception:
@@ -262,8 +273,10 @@ def test_every_link_form_and_download_works_for_each_role(
     found.problems += on_map
     context.close()
     print(found.summary(role))
-    print("  page weights (KB): " + ", ".join(
-        f"{k} {v / 1e3:,.0f}" for k, v in sorted(found.weights.items())))  # fmt: skip
+    print(
+        "  page weights (KB): "
+        + ", ".join(f"{k} {v / 1e3:,.0f}" for k, v in sorted(found.weights.items()))
+    )
     assert found.problems == [], "\n".join(found.problems)
     assert len(found.pages) >= 5 and found.downloads
     assert any("/hazards/" in p for p in found.pages)
@@ -305,14 +318,25 @@ def test_strangers_follow_only_links_that_work(
 def test_a_page_at_390_px_fits_the_screen(browser: Browser, site: LiveSite) -> None:  # noqa: F811
     context = _signed_in(browser, site, "ui-admin")
     context.close()
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True,
-                                  storage_state=_state(browser, site))  # fmt: skip
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        storage_state=_state(browser, site),
+    )
     page = context.new_page()
     lat, lon = site.hazard_at
-    paths = ["/", "/map", "/reports", "/submissions", f"/submissions/{site.broken_submission}",
-             f"/hazards/{site.hazard}", "/admin/users", "/admin/audit",
-             "/admin/reference"]  # fmt: skip
+    paths = [
+        "/",
+        "/map",
+        "/reports",
+        "/submissions",
+        f"/submissions/{site.broken_submission}",
+        f"/hazards/{site.hazard}",
+        "/admin/users",
+        "/admin/audit",
+        "/admin/reference",
+    ]
     wide = []
     for path in paths:
         page.goto(site.url + path, wait_until="networkidle")

@@ -110,8 +110,9 @@ def test_a_correction_keeps_the_earlier_record_and_dates_still_show_it(
 def test_reviewers_see_the_hazards_audit_trail_and_viewers_do_not(
     programme: Session, client: TestClient, client_as: ClientAs, tmp_path: Path
 ) -> None:
-    staged = submissions.stage(programme, good_zip(tmp_path), kind="hazards",
-                               organisation="MAG", uploaded_by="mag-op")  # fmt: skip
+    staged = submissions.stage(
+        programme, good_zip(tmp_path), kind="hazards", organisation="MAG", uploaded_by="mag-op"
+    )
     submissions.approve(programme, staged.submission.id, by=Actor("rev-on-duty"))
     reference = "API-1"
     page = client.get(f"/hazards/{reference}").text  # client is an admin

@@ -54,26 +54,58 @@ def km2(m2: float) -> str:
 @pytest.fixture
 def programme(session: Session) -> Session:
     """Two provinces, a CHA released by all three methods, an SHA reclassified as CHA."""
-    load_boundaries(session, [
-        BoundaryFeature("P-A", "Province A", MultiPolygon([box(102, 19, 103, 20)])),
-        BoundaryFeature("P-B", "Province B", MultiPolygon([box(103, 19, 104, 20)])),
-    ], level=1)  # fmt: skip
-    record_hazards(session, [
-        NewHazard("H-CHA", HazardStatus.CHA, box(102.10, 19.60, 102.12, 19.62),
-                  dt.date(2015, 1, 10), estimates={"BLU-26": 40}),
-        NewHazard("H-SHA", HazardStatus.SHA, box(103.10, 19.60, 103.11, 19.61),
-                  dt.date(2015, 2, 1)),
-    ])  # fmt: skip
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("P-A", "Province A", MultiPolygon([box(102, 19, 103, 20)])),
+            BoundaryFeature("P-B", "Province B", MultiPolygon([box(103, 19, 104, 20)])),
+        ],
+        level=1,
+    )
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "H-CHA",
+                HazardStatus.CHA,
+                box(102.10, 19.60, 102.12, 19.62),
+                dt.date(2015, 1, 10),
+                estimates={"BLU-26": 40},
+            ),
+            NewHazard(
+                "H-SHA", HazardStatus.SHA, box(103.10, 19.60, 103.11, 19.61), dt.date(2015, 2, 1)
+            ),
+        ],
+    )
     revise_hazards(session, [HazardChange("H-SHA", dt.date(2016, 3, 1), status=HazardStatus.CHA)])
-    record_releases(session, [
-        NewRelease("R-NTS", "H-CHA", ReleaseMethod.CANCELLED, dt.date(2016, 5, 1),
-                   box(102.10, 19.60, 102.105, 19.62)),
-        NewRelease("R-TS", "H-CHA", ReleaseMethod.REDUCED, dt.date(2017, 5, 1),
-                   box(102.105, 19.60, 102.11, 19.62)),
-        # Half of it lies outside the hazard: shown, never counted.
-        NewRelease("R-CLR", "H-CHA", ReleaseMethod.CLEARED, dt.date(2018, 5, 1),
-                   box(102.11, 19.60, 102.13, 19.605), items={"BLU-26": 3}),
-    ])  # fmt: skip
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R-NTS",
+                "H-CHA",
+                ReleaseMethod.CANCELLED,
+                dt.date(2016, 5, 1),
+                box(102.10, 19.60, 102.105, 19.62),
+            ),
+            NewRelease(
+                "R-TS",
+                "H-CHA",
+                ReleaseMethod.REDUCED,
+                dt.date(2017, 5, 1),
+                box(102.105, 19.60, 102.11, 19.62),
+            ),
+            # Half of it lies outside the hazard: shown, never counted.
+            NewRelease(
+                "R-CLR",
+                "H-CHA",
+                ReleaseMethod.CLEARED,
+                dt.date(2018, 5, 1),
+                box(102.11, 19.60, 102.13, 19.605),
+                items={"BLU-26": 3},
+            ),
+        ],
+    )
     return session
 
 
@@ -139,9 +171,14 @@ def test_map_page_draws_tiles_and_inlines_no_geometry(client: TestClient) -> Non
     assert "/static/vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js" in page
     assert 'id="as-of"' in page and 'id="map-figures"' in page
     assert '"coordinates"' not in page  # the features come as tiles
-    for asset in ("map.js", "ims.css", "vendor/leaflet/leaflet.css", "vendor/leaflet/LICENSE",
-                  "vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js",
-                  "vendor/vectorgrid/LICENSE"):  # fmt: skip
+    for asset in (
+        "map.js",
+        "ims.css",
+        "vendor/leaflet/leaflet.css",
+        "vendor/leaflet/LICENSE",
+        "vendor/vectorgrid/Leaflet.VectorGrid.bundled.min.js",
+        "vendor/vectorgrid/LICENSE",
+    ):
         assert client.get(f"/static/{asset}").status_code == 200, asset
 
 
@@ -166,14 +203,21 @@ def test_hazard_page_has_its_map_figures_timeline_and_items(client: TestClient) 
     figures = re.search(r'id="hazard-figures">(.*?)</table>', page, re.S)
     assert figures
     rows = dict(re.findall(r"</i>([^<]+)</th><td>([\d,]+) m²</td>", figures.group(1)))
-    assert set(rows) == {"Cancelled (non-technical survey)", "Reduced (technical survey)",
-                         "Cleared"}  # fmt: skip
+    assert set(rows) == {
+        "Cancelled (non-technical survey)",
+        "Reduced (technical survey)",
+        "Cleared",
+    }
     assert all(int(v.replace(",", "")) > 0 for v in rows.values())
     timeline = re.search(r'class="timeline">(.*?)</table>', page, re.S)
     assert timeline
     events = re.findall(r"<td>(\d{4}-\d\d-\d\d)</td><td>(\w+)</td>", timeline.group(1))
-    assert events == [("2015-01-10", "recorded"), ("2016-05-01", "cancelled"),
-                      ("2017-05-01", "reduced"), ("2018-05-01", "cleared")]  # fmt: skip
+    assert events == [
+        ("2015-01-10", "recorded"),
+        ("2016-05-01", "cancelled"),
+        ("2017-05-01", "reduced"),
+        ("2018-05-01", "cleared"),
+    ]
     assert "outside the hazard, not counted" in page  # half of R-CLR
     assert "Released outside the hazard (not counted)" in page  # …and on the map's legend
     assert "BLU-26 × 3" in page and "<td>BLU-26</td><td>40</td><td>3</td>" in page
@@ -286,10 +330,17 @@ def test_pages_answer_on_an_empty_database(client_as: ClientAs) -> None:
 
 def test_a_reference_with_slashes_has_its_page(client: TestClient, programme: Session) -> None:
     # VTE/2021/001 was approved, but its page (and the map's link to it) answered 404.
-    record_hazards(programme, [
-        NewHazard("VTE/2021/001", HazardStatus.SHA, box(102.3, 19.3, 102.31, 19.31),
-                  dt.date(2021, 3, 1)),
-    ])  # fmt: skip
+    record_hazards(
+        programme,
+        [
+            NewHazard(
+                "VTE/2021/001",
+                HazardStatus.SHA,
+                box(102.3, 19.3, 102.31, 19.31),
+                dt.date(2021, 3, 1),
+            ),
+        ],
+    )
     for path in ("/hazards/VTE%2F2021%2F001", "/hazards/VTE/2021/001"):
         page = client.get(path)
         assert page.status_code == 200 and "Hazard VTE/2021/001" in page.text
@@ -305,13 +356,23 @@ def test_the_dashboard_and_the_map_give_one_national_total(
     client: TestClient, programme: Session
 ) -> None:
     # A donor saw 175.761 km² on the dashboard (CMR) and 188.036 km² on the map (all kinds).
-    record_hazards(programme, [
-        NewHazard("H-APM", HazardStatus.CHA, box(103.5, 19.5, 103.52, 19.52),
-                  dt.date(2015, 6, 1), Contamination.APM),
-    ])  # fmt: skip
+    record_hazards(
+        programme,
+        [
+            NewHazard(
+                "H-APM",
+                HazardStatus.CHA,
+                box(103.5, 19.5, 103.52, 19.52),
+                dt.date(2015, 6, 1),
+                Contamination.APM,
+            ),
+        ],
+    )
     today = dt.date.today()
-    rows = {c: remaining(programme, today, ReportScope(level=1, contam=c))[-1]
-            for c in (Contamination.CMR, Contamination.APM)}  # fmt: skip
+    rows = {
+        c: remaining(programme, today, ReportScope(level=1, contam=c))[-1]
+        for c in (Contamination.CMR, Contamination.APM)
+    }
     every = rows[Contamination.CMR]["total_area_m2"] + rows[Contamination.APM]["total_area_m2"]
     figures = client.get("/map/figures").json()
     assert figures["contam"] == "all" and figures["total_area_m2"] == pytest.approx(every, abs=0.1)
@@ -326,13 +387,25 @@ def test_the_dashboard_and_the_map_give_one_national_total(
 
 
 def test_a_programme_of_mines_only_sees_its_mines(session: Session, client_as: ClientAs) -> None:
-    load_boundaries(session, [
-        BoundaryFeature("P-A", "Province A", MultiPolygon([box(102, 19, 103, 20)])),
-    ], level=1)  # fmt: skip
-    record_hazards(session, [
-        NewHazard("M-1", HazardStatus.CHA, box(102.1, 19.6, 102.12, 19.62), dt.date(2015, 1, 10),
-                  Contamination.APM),
-    ])  # fmt: skip
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("P-A", "Province A", MultiPolygon([box(102, 19, 103, 20)])),
+        ],
+        level=1,
+    )
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "M-1",
+                HazardStatus.CHA,
+                box(102.1, 19.6, 102.12, 19.62),
+                dt.date(2015, 1, 10),
+                Contamination.APM,
+            ),
+        ],
+    )
     client = client_as()
     assert _card_total(client.get("/").text) != "0.000"
     page = client.get("/reports", params={"year": dt.date.today().year - 1}).text

@@ -128,11 +128,14 @@ def cell(i: int) -> tuple[float, float, float, float]:
 
 def geojson(features: list[tuple[dict[str, Any], Any]]) -> bytes:
     """A GeoJSON FeatureCollection of (properties, geometry)."""
-    return json.dumps({
-        "type": "FeatureCollection",
-        "features": [{"type": "Feature", "properties": p, "geometry": mapping(g)}
-                     for p, g in features],
-    }).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "properties": p, "geometry": mapping(g)} for p, g in features
+            ],
+        }
+    ).encode()
 
 
 @dataclass
@@ -149,16 +152,21 @@ class Hostile:
 
 
 def _post(site: str, token: str, path: str, **kwargs: Any) -> httpx.Response:
-    response = httpx.post(f"{site}{path}", headers={"Authorization": f"Bearer {token}"},
-                          timeout=120, **kwargs)  # fmt: skip
+    response = httpx.post(
+        f"{site}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=120, **kwargs
+    )
     assert response.status_code < 300, response.text
     return response
 
 
 def _upload(site: str, token: str, name: str, kind: str, body: bytes) -> int:
-    posted = _post(site, token, "/api/v1/submissions",
-                   files={"file": (name, body, "application/geo+json")},
-                   data={"kind": kind})  # fmt: skip
+    posted = _post(
+        site,
+        token,
+        "/api/v1/submissions",
+        files={"file": (name, body, "application/geo+json")},
+        data={"kind": kind},
+    )
     return int(posted.json()["id"])
 
 
@@ -176,13 +184,20 @@ def hostile(test_server) -> Iterator[Hostile]:  # type: ignore[no-untyped-def]
         load_boundaries(session, [BoundaryFeature("P-X", PROVINCE, area)], level=1)
         for role in Role:
             name = f"xss-{role.value}"
-            accounts.create_user(session, name, role, password=PASSWORD, full_name=FULL_NAME,
-                                 organisation=ORGANISATION if role is Role.OPERATOR else None,
-                                 by="tests")  # fmt: skip
+            accounts.create_user(
+                session,
+                name,
+                role,
+                password=PASSWORD,
+                full_name=FULL_NAME,
+                organisation=ORGANISATION if role is Role.OPERATOR else None,
+                by="tests",
+            )
             tokens[role] = accounts.create_token(session, name, FULL_NAME, by="tests")[1]
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1", port=port,
-                                           log_level="warning"))  # fmt: skip
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -191,25 +206,59 @@ def hostile(test_server) -> Iterator[Hostile]:  # type: ignore[no-untyped-def]
         time.sleep(0.05)
     site = f"http://127.0.0.1:{port}"
     operator, reviewer = tokens[Role.OPERATOR], tokens[Role.REVIEWER]
-    hazards = [({"hazard_id": p, "status": "CHA" if i % 2 else "SHA", "recorded": "2020-01-01",
-                 "operator": ORGANISATION, "munitions": "BLU-26:3", "village": p, "note": p},
-                box(*cell(i))) for i, p in enumerate(PAYLOADS)]  # fmt: skip
+    hazards = [
+        (
+            {
+                "hazard_id": p,
+                "status": "CHA" if i % 2 else "SHA",
+                "recorded": "2020-01-01",
+                "operator": ORGANISATION,
+                "munitions": "BLU-26:3",
+                "village": p,
+                "note": p,
+            },
+            box(*cell(i)),
+        )
+        for i, p in enumerate(PAYLOADS)
+    ]
     applied = [_upload(site, operator, f"{PAYLOADS[4]}.geojson", "hazards", geojson(hazards))]
     _post(site, reviewer, f"/api/v1/submissions/{applied[0]}/approve")
     releases = []
     for i, p in enumerate(PAYLOADS):
         x0, y0, x1, y1 = cell(i)
-        releases.append(({"release_id": f"R{p}", "hazard_id": p, "method": "cleared",
-                          "released": "2021-06-01", "operator": ORGANISATION, "items": "BLU-26:1"},
-                         box(x0, y0, (x0 + x1) / 2, y1)))  # fmt: skip
-    applied.append(_upload(site, operator, f"{PAYLOADS[6]}.geojson", "releases",
-                           geojson(releases)))  # fmt: skip
+        releases.append(
+            (
+                {
+                    "release_id": f"R{p}",
+                    "hazard_id": p,
+                    "method": "cleared",
+                    "released": "2021-06-01",
+                    "operator": ORGANISATION,
+                    "items": "BLU-26:1",
+                },
+                box(x0, y0, (x0 + x1) / 2, y1),
+            )
+        )
+    applied.append(_upload(site, operator, f"{PAYLOADS[6]}.geojson", "releases", geojson(releases)))
     _post(site, reviewer, f"/api/v1/submissions/{applied[1]}/approve")
     # Payloads in every field, coded ones too: the findings quote them back.
-    fields = ("hazard_id", "status", "contam", "recorded", "revised", "used_from", "used_to",
-              "munitions", "marked", "operator", "village")  # fmt: skip
-    everywhere = [({f: f"{p}{n}" for n, f in enumerate(fields)}, box(*cell(i)))
-                  for i, p in enumerate(PAYLOADS)]  # fmt: skip
+    fields = (
+        "hazard_id",
+        "status",
+        "contam",
+        "recorded",
+        "revised",
+        "used_from",
+        "used_to",
+        "munitions",
+        "marked",
+        "operator",
+        "village",
+    )
+    everywhere = [
+        ({f: f"{p}{n}" for n, f in enumerate(fields)}, box(*cell(i)))
+        for i, p in enumerate(PAYLOADS)
+    ]
     pending = _upload(site, operator, f"{PAYLOADS[0]}.geojson", "hazards", geojson(everywhere))
     rejected = _upload(site, operator, f"{PAYLOADS[5]}.geojson", "hazards", geojson(everywhere))
     _post(site, reviewer, f"/api/v1/submissions/{rejected}/reject", json={"reason": REASON})
@@ -229,12 +278,17 @@ class Guard:
         self.problems: list[str] = []
         self.checks = 0
         page.on("dialog", self._dialog)
-        page.on("console", lambda m: m.type == "error" and self.problems.append(
-            f"console: {m.text} on {page.url}"))  # fmt: skip
+        page.on(
+            "console",
+            lambda m: (
+                m.type == "error" and self.problems.append(f"console: {m.text} on {page.url}")
+            ),
+        )
         page.on("pageerror", lambda e: self.problems.append(f"uncaught: {e} on {page.url}"))
         page.on("request", self._request)
-        page.on("response", lambda r: r.status >= 400 and self.problems.append(
-            f"{r.status}: {r.url}"))  # fmt: skip
+        page.on(
+            "response", lambda r: r.status >= 400 and self.problems.append(f"{r.status}: {r.url}")
+        )
 
     def _dialog(self, dialog: Any) -> None:
         self.problems.append(f"dialog {dialog.type}: {dialog.message} on {self.page.url}")
@@ -272,8 +326,9 @@ def _click_every_feature(page: Page, guard: Guard, site: str) -> int:
         x0, y0, x1, y1 = cell(i)
         for lon in (x0 + (x1 - x0) * 0.25, x0 + (x1 - x0) * 0.75):  # released, remaining
             px, py = _mercator(lon, (y0 + y1) / 2)
-            page.mouse.click(area["x"] + area["width"] / 2 + px - cx,
-                             area["y"] + area["height"] / 2 + py - cy)  # fmt: skip
+            page.mouse.click(
+                area["x"] + area["width"] / 2 + px - cx, area["y"] + area["height"] / 2 + py - cy
+            )
             page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
             opened += 1
             guard.check(f"map popup of payload {i}")
@@ -358,8 +413,10 @@ def test_no_payload_runs_or_injects_anything_for_any_role(
     if role is not Role.VIEWER:
         submissions = [hostile.pending, hostile.rejected, *hostile.applied]
         paths += ["/submissions"] + [f"/submissions/{s}" for s in submissions]
-        paths += [f"/submissions/{hostile.pending}?findings_page=2",
-                  f"/submissions/{hostile.pending}?page=2"]  # fmt: skip
+        paths += [
+            f"/submissions/{hostile.pending}?findings_page=2",
+            f"/submissions/{hostile.pending}?page=2",
+        ]
     if role is Role.ADMIN:
         paths += ["/admin/users", "/admin/reference", "/admin/audit"]
     pages = _open_pages(page, guard, hostile.url, paths)
@@ -374,8 +431,10 @@ def test_no_payload_runs_or_injects_anything_for_any_role(
     page.screenshot(path=str(ARTIFACTS / f"xss-{role.value}.png"), full_page=True)
     context.close()
     hostile.visits[role.value] = pages
-    print(f"XSS crawl as {role.value}: {len(PAYLOADS)} payloads, {pages} pages, "
-          f"{popups} popups and tooltips, {guard.checks} DOM checks")  # fmt: skip
+    print(
+        f"XSS crawl as {role.value}: {len(PAYLOADS)} payloads, {pages} pages, "
+        f"{popups} popups and tooltips, {guard.checks} DOM checks"
+    )
     assert guard.problems == [], "\n".join(guard.problems)
     assert popups >= 2 * len(PAYLOADS)
 
@@ -383,9 +442,14 @@ def test_no_payload_runs_or_injects_anything_for_any_role(
 def test_the_pending_upload_never_approved_itself(hostile: Hostile) -> None:
     # The held-out attack: the reviewer's visit ran P1 and P2, which approved it.
     with hostile.engine.connect() as conn:
-        status = conn.scalar(text("SELECT status FROM submission WHERE id = :s"),
-                             {"s": hostile.pending})  # fmt: skip
-        approvals = conn.scalar(text(
-            "SELECT COUNT(*) FROM audit_event WHERE action = 'submission.approved'"
-            " AND submission_id = :s"), {"s": hostile.pending})  # fmt: skip
+        status = conn.scalar(
+            text("SELECT status FROM submission WHERE id = :s"), {"s": hostile.pending}
+        )
+        approvals = conn.scalar(
+            text(
+                "SELECT COUNT(*) FROM audit_event WHERE action = 'submission.approved'"
+                " AND submission_id = :s"
+            ),
+            {"s": hostile.pending},
+        )
     assert status == "validated" and approvals == 0
