@@ -107,7 +107,12 @@ def stage(path: Path, url: str) -> None:
     t = time.perf_counter()
     with Session(engine) as session, session.begin():
         outcome = submissions.stage(
-            session, path, kind="hazards", organisation="Bench", progress=progress
+            session,
+            path,
+            kind="hazards",
+            organisation="Bench",
+            new_organisation=True,
+            progress=progress,
         )
         n = outcome.submission.feature_count
     elapsed = time.perf_counter() - t
