@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
@@ -25,21 +24,6 @@ class Me(BaseModel):
     via: str
 
 
-class AuditEventPublic(BaseModel):
-    """One change: who, when, what, and the state before and after."""
-
-    id: int
-    at: dt.datetime
-    actor: str
-    action: str
-    object_type: str
-    object_id: str
-    hazard_id: int | None
-    submission_id: int | None
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-
-
 @router.get("/me", response_model=Me)
 def who_am_i(principal: PrincipalDep) -> Me:
     """Who the token or session belongs to, with their role."""
@@ -53,7 +37,7 @@ def who_am_i(principal: PrincipalDep) -> Me:
     )
 
 
-@router.get("/audit", response_model=list[AuditEventPublic])
+@router.get("/audit", response_model=list[audit.Event])
 def list_audit_events(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -64,9 +48,9 @@ def list_audit_events(
         str | None, Query(max_length=64, description="e.g. submission.approved")
     ] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
-) -> list[AuditEventPublic]:
+) -> list[audit.Event]:
     """The audit trail, newest first (page with ``before`` = the last id you got)."""
     events = audit.recent_events(
         session, limit=limit, before_id=before, actions=[action] if action else (), actor=actor
     )
-    return [AuditEventPublic(**vars(e)) for e in events]
+    return events

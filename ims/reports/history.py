@@ -146,6 +146,21 @@ class NotFinalisable(InvalidRequest):
     """A report for a period that has not ended cannot be finalised."""
 
 
+def _not_finalised(totals: dict[str, float], *, provisional: bool) -> dict[str, Any]:
+    """The history of a report not finalised (yet): nothing to compare with."""
+    return {
+        "provisional": provisional,
+        "finalised": False,
+        "first_produced_at": None,
+        "first_produced_by": None,
+        "corrections_count": 0,
+        "corrections": [],
+        "totals_then": None,
+        "totals_now": totals,
+        "change_m2": None,
+    }
+
+
 def article7_with_history(
     session: Session,
     year: int,
@@ -168,34 +183,14 @@ def article7_with_history(
     if as_of >= (today or dt.date.today()):
         if finalise:
             raise NotFinalisable(f"the report for {year} cannot be finalised before the year ends")
-        report["history"] = {
-            "provisional": True,
-            "finalised": False,
-            "first_produced_at": None,
-            "first_produced_by": None,
-            "corrections_count": 0,
-            "corrections": [],
-            "totals_then": None,
-            "totals_now": _totals(report),
-            "change_m2": None,
-        }
+        report["history"] = _not_finalised(_totals(report), provisional=True)
         return report
     run = finalised_run(session, KIND_ARTICLE7, params)
     if run is None and finalise:
         run = first_production(session, KIND_ARTICLE7, params, stamp, _totals(report), by)
     now = _totals(report)
     if run is None:
-        report["history"] = {
-            "provisional": False,
-            "finalised": False,
-            "first_produced_at": None,
-            "first_produced_by": None,
-            "corrections_count": 0,
-            "corrections": [],
-            "totals_then": None,
-            "totals_now": now,
-            "change_m2": None,
-        }
+        report["history"] = _not_finalised(now, provisional=False)
         return report
     count, listed = corrections(session, run.stamp, as_of, scope)
     report["history"] = {
