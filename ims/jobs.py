@@ -44,7 +44,7 @@ from ims.children import die_with_parent, spawn_context
 from ims.config import configure_logging, get_settings
 from ims.db.audit import Actor
 from ims.errors import ImsError, InvalidRequest, ServiceBusy, TookTooLong
-from ims.ingest import submissions
+from ims.ingest import approval, submissions
 from ims.ingest.limits import UploadLimits
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def stage_upload(
 
 def approve_submission(session: Session, *, submission_id: int, by: Actor | None) -> None:
     """Apply a submission (Conflict with its findings if it has errors)."""
-    submissions.approve(session, submission_id, by=by)
+    approval.approve(session, submission_id, by=by)
 
 
 _WHAT = {stage_upload: "reading and checking the upload", approve_submission: "the approval"}

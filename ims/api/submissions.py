@@ -22,7 +22,7 @@ from ims.domain import access
 from ims.domain.enums import UploadKind
 from ims.domain.findings import Finding as FindingData
 from ims.errors import Forbidden, NotFound, UploadTooLarge
-from ims.ingest import submissions
+from ims.ingest import approval, field_maps, submissions
 from ims.ingest.blank_template import template_bytes
 from ims.ingest.limits import UploadLimits
 from ims.jobs import approve_submission as approve_submission_job
@@ -136,7 +136,7 @@ async def create_submission(
         if organisation and organisation.strip() and organisation.strip() != own:
             raise Forbidden(f"{principal.username} uploads for {own}, not {organisation.strip()!r}")
         organisation = own
-    mapping = submissions.parse_field_map(field_map)
+    mapping = field_maps.parse_field_map(field_map)
     limits = UploadLimits.from_settings()
     folder = Path(await run_in_threadpool(tempfile.mkdtemp, prefix="ims-post-"))
     try:
@@ -178,7 +178,7 @@ async def approve_submission(
     done (503 with Retry-After when too many wait already). An approved submission is
     answered at once.
     """
-    if not await run_in_threadpool(submissions.is_settled, session, submission_id):
+    if not await run_in_threadpool(approval.is_settled, session, submission_id):
         sub = await run_in_threadpool(submissions.get_submission, session, submission_id)
         if not access.may_approve(
             principal, sub.uploaded_by, allow_self=get_settings().allow_self_approval
@@ -201,7 +201,7 @@ def reject_submission(
 ) -> SubmissionPublic:
     """Reject a submission with a reason; nothing of it is applied (409 while it is being
     approved)."""
-    submissions.reject(
+    approval.reject(
         session, submission_id, reason=body.reason, by=principal.actor if principal else None
     )
     session.commit()

@@ -43,11 +43,11 @@ def import_file(
 
     Exit status: 0 no errors, 1 errors (nothing applied), 2 unusable input.
     """
-    from ims.ingest import submissions
+    from ims.ingest import approval, field_maps, submissions
 
     if not file.exists():
         raise InvalidUpload(f"{file}: no such file")
-    mapping = submissions.parse_field_map(field_map)
+    mapping = field_maps.parse_field_map(field_map)
     with db_session() as session, session.begin():
         outcome = submissions.stage(
             session,
@@ -73,7 +73,7 @@ def import_file(
         if errors:
             out.print("nothing applied: fix the errors and upload the file again", highlight=False)
         elif approve:
-            submissions.approve(session, sub.id, by=actor())
+            approval.approve(session, sub.id, by=actor())
             out.print(f"submission {sub.id} approved and applied", highlight=False)
         else:
             out.print(

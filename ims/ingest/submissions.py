@@ -1,13 +1,7 @@
-"""Submissions: an uploaded file from upload to approval (applied atomically) or rejection.
+"""Submissions: an uploaded file read, mapped, validated and staged for review.
 
-    stage()   read, map fields, validate, store the features and findings ("validated")
-    approve() re-validate against the database as it is now and, with no error, apply every
-              feature through the recording service in the caller's transaction
-    reject()  record the reviewer's reason; nothing is applied
-
-Approvals are serialised by a transaction-level advisory lock, so two reviewers approving
-conflicting submissions at once leave a consistent database: the second waits, is
-re-validated against what the first applied, and fails with its new findings.
+stage()   read, map fields (field_maps.py), validate, store the features and findings
+          ("validated"); approval.py applies a staged submission or rejects it
 """
 
 from __future__ import annotations
@@ -23,34 +17,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import shapely
-from psycopg.errors import LockNotAvailable
 from sqlalchemy import func, insert, select, text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ims.db import audit, ledger, reference
+from ims.db import audit, reference
 from ims.db.audit import Actor, as_actor
-from ims.db.models import FieldMapping, Finding, Organisation, Submission
-from ims.db.recording import (
-    record_hazards,
-    record_releases,
-    revise_hazards,
-)
+from ims.db.models import Finding, Organisation, Submission
 from ims.domain.enums import (
-    Contamination,
-    HazardStatus,
-    ReleaseMethod,
     SubmissionStatus,
     UploadKind,
 )
 from ims.domain.findings import Finding as FindingData
 from ims.domain.findings import Severity
-from ims.domain.records import HazardChange, NewHazard, NewRelease
-from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
-from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS, blank
+from ims.errors import InvalidRequest, InvalidUpload, NotFound
+from ims.ingest import field_maps
+from ims.ingest.field_maps import jsonable
+from ims.ingest.fields import blank
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
 from ims.ingest.validate import (
@@ -65,17 +49,6 @@ from ims.ingest.validate import (
 log = logging.getLogger(__name__)
 
 KINDS = tuple(UploadKind)
-# (keyed by str: a kind arrives as text from the CLI and the forms, and UploadKind is one)
-FIELDS: dict[str, tuple[str, ...]] = {
-    UploadKind.HAZARDS: HAZARD_FIELDS,
-    UploadKind.RELEASES: RELEASE_FIELDS,
-}
-REQUIRED: dict[str, tuple[str, ...]] = {
-    UploadKind.HAZARDS: ("hazard_id",),
-    UploadKind.RELEASES: ("release_id", "hazard_id"),
-}
-ATTRIBUTES = "_attributes"  # a staged record's columns that are not template fields
-_APPROVAL_LOCK = 0x1A5_0001  # one key: approvals run one at a time
 
 
 @dataclass
@@ -89,69 +62,6 @@ class StageOutcome:
     def errors(self) -> int:
         """Number of blocking findings."""
         return sum(1 for f in self.findings if f.blocking)
-
-
-def parse_field_map(text_value: str | None) -> dict[str, str]:
-    """Read ``hazard_id=HAZ_REF,status=TYPE`` into {template field: file field}."""
-    mapping: dict[str, str] = {}
-    if not text_value:
-        return mapping
-    for part in text_value.split(","):
-        if not part.strip():
-            continue
-        target, sep, source = part.partition("=")
-        if not sep or not target.strip() or not source.strip():
-            raise InvalidRequest(f"field mapping {part!r} is not field=source")
-        mapping[target.strip()] = source.strip()
-    return mapping
-
-
-def apply_field_map(frame: Any, kind: str, mapping: Mapping[str, str]) -> Any:
-    """Rename the file's columns to the template's; unusable input raises InvalidUpload."""
-    fields = FIELDS[kind]
-    unknown = sorted(set(mapping) - set(fields))
-    if unknown:
-        raise InvalidRequest(
-            f"the field mapping names {', '.join(unknown)}, which the {kind} template does "
-            f"not have; its fields are {', '.join(fields)}"
-        )
-    columns = [c for c in frame.columns if c != frame.geometry.name]
-    by_lower = {c.lower(): c for c in columns}
-    rename: dict[str, str] = {}
-    for target in fields:
-        source = mapping.get(target)
-        if source is not None:
-            actual = by_lower.get(source.lower())
-            if actual is None:
-                raise InvalidUpload(
-                    f"the field mapping says {target}={source}, but the file has no field "
-                    f"{source!r}; its fields are {', '.join(columns)}"
-                )
-            rename[actual] = target
-        elif target.lower() in by_lower and by_lower[target.lower()] not in rename:
-            rename[by_lower[target.lower()]] = target
-    missing = [f for f in REQUIRED[kind] if f not in rename.values()]
-    if missing:
-        raise InvalidUpload(
-            f"the file has no {', '.join(missing)} field; its fields are "
-            f"{', '.join(columns)}. Map your field names with --map, e.g. "
-            f"--map {missing[0]}=YOUR_FIELD"
-        )
-    mapped = frame.rename(columns=rename)
-    keep = [f for f in fields if f in mapped.columns]
-    result = gpd.GeoDataFrame(mapped[keep], geometry=mapped.geometry, crs=mapped.crs)
-    # The file's other columns (a village, a note…) are kept with each record.
-    extras = [c for c in columns if c not in rename]
-    rows = frame[extras].to_dict("records") if extras else [{}] * len(frame)
-    result[ATTRIBUTES] = [{k: _jsonable(v) for k, v in row.items() if not blank(v)} for row in rows]
-    result.attrs["extra_fields"] = extras
-    return result
-
-
-def _fits(frame: Any, mapping: Mapping[str, str]) -> bool:
-    """Whether the file has every field a mapping reads from."""
-    columns = {str(c).lower() for c in frame.columns}
-    return all(source.lower() in columns for source in mapping.values())
 
 
 def _country(session: Session) -> Any:
@@ -234,20 +144,6 @@ def validate(
     return check(frame, ctx, dropped_z=dropped_z)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if blank(value):
-        return None
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, int | float | str | bool):
-        return value
-    return str(value)
-
-
 def organisation_named(
     session: Session, name: str | None, *, new: bool = False, by: Actor | str | None = None
 ) -> Organisation | None:
@@ -277,16 +173,6 @@ def organisation_named(
         "ims import --new-org adds the one named)",
         field="organisation",
     )
-
-
-def stored_mapping(
-    session: Session, organisation: Organisation | None, kind: str
-) -> dict[str, str]:
-    """The field mapping an organisation used last time for this kind of file."""
-    if organisation is None:
-        return {}
-    row = session.get(FieldMapping, (organisation.id, kind))
-    return dict(row.mapping) if row else {}
 
 
 def stage(
@@ -328,17 +214,17 @@ def stage(
             digest.update(block)
     sha256 = digest.hexdigest()
     org = organisation_named(session, organisation, new=new_organisation, by=uploaded_by)
-    remembered = {} if field_map else stored_mapping(session, org, kind)
+    remembered = {} if field_map else field_maps.stored_mapping(session, org, kind)
     mapping = dict(field_map) if field_map else remembered
     say(f"reading {filename or upload.name}")
     with tempfile.TemporaryDirectory(prefix="ims-upload-", dir=workdir) as unpacked:
         read = read_upload(upload, Path(unpacked), kind=kind, layer=layer, crs=crs, limits=limits)
     ignored_mapping = None
-    if remembered and not _fits(read.frame, remembered):
+    if remembered and not field_maps.fits(read.frame, remembered):
         # A mapping remembered from an earlier file that this one does not match (it has
         # none of the fields it names) would only stand in the way: it is not used.
         ignored_mapping, mapping = remembered, {}
-    frame = apply_field_map(read.frame, kind, mapping)
+    frame = field_maps.apply_field_map(read.frame, kind, mapping)
     extras = frame.attrs.get("extra_fields", [])
     say(f"validating {len(frame):,} features")
     result = validate(session, kind, frame, dropped_z=read.dropped_z, today=today)
@@ -423,9 +309,9 @@ def stage(
     )
     say("storing the features for review")
     _store_features(session, submission.id, frame, result)
-    _store_findings(session, submission.id, findings)
+    store_findings(session, submission.id, findings)
     if org is not None and field_map:
-        _remember_mapping(session, org, kind, dict(field_map))
+        field_maps.remember_mapping(session, org, kind, dict(field_map))
     return StageOutcome(submission, findings)
 
 
@@ -454,7 +340,7 @@ def _store_features(
         for i, (record, geom_hex, original_hex) in enumerate(
             zip(values, geoms_hex, raw_hex, strict=True)
         ):
-            clean = {k: _jsonable(v) for k, v in record.items()}
+            clean = {k: jsonable(v) for k, v in record.items()}
             ref = clean.get(reference_field)
             copy.write_row(
                 (
@@ -479,7 +365,7 @@ def _ewkb_array(geoms: Any) -> list[str | None]:
     return out
 
 
-def _store_findings(session: Session, submission_id: int, findings: Sequence[FindingData]) -> None:
+def store_findings(session: Session, submission_id: int, findings: Sequence[FindingData]) -> None:
     session.execute(text("DELETE FROM finding WHERE submission_id = :s"), {"s": submission_id})
     if findings:
         session.execute(
@@ -497,17 +383,6 @@ def _store_findings(session: Session, submission_id: int, findings: Sequence[Fin
                 for f in findings
             ],
         )
-
-
-def _remember_mapping(
-    session: Session, org: Organisation, kind: str, mapping: dict[str, str]
-) -> None:
-    row = session.get(FieldMapping, (org.id, kind))
-    if row is None:
-        session.add(FieldMapping(organisation_id=org.id, kind=kind, mapping=mapping))
-    else:
-        row.mapping = mapping
-        row.updated_at = func.now()
 
 
 def get_submission(session: Session, submission_id: int) -> Submission:
@@ -528,241 +403,3 @@ def findings_of(session: Session, submission_id: int) -> list[FindingData]:
         for r in rows
     ]
     return sorted(found, key=lambda f: (not f.blocking, f.row or 0))
-
-
-def _staged_frame(session: Session, submission_id: int) -> Any:
-    rows = session.execute(
-        text(
-            "SELECT record, ST_AsBinary(COALESCE(raw_geom, geom)) FROM submission_feature "
-            "WHERE submission_id = :s ORDER BY row_number"
-        ),
-        {"s": submission_id},
-    ).all()
-    records = [dict(r[0]) for r in rows]
-    geoms = [shapely.from_wkb(bytes(r[1])) if r[1] is not None else None for r in rows]
-    return gpd.GeoDataFrame(records, geometry=geoms, crs=4326)
-
-
-def is_settled(session: Session, submission_id: int) -> bool:
-    """Whether a submission is approved already (NotFound or Conflict for a missing or a
-    rejected one); cheap, and takes no lock."""
-    return _settled(session, session.get(Submission, submission_id), submission_id) is not None
-
-
-def _settled(
-    session: Session, submission: Submission | None, submission_id: int
-) -> list[FindingData] | None:
-    """The findings of an approved submission; raise for a missing or rejected one."""
-    if submission is None:
-        raise NotFound(f"submission {submission_id} does not exist")
-    if submission.status == SubmissionStatus.APPROVED:
-        return findings_of(session, submission_id)
-    if submission.status == SubmissionStatus.REJECTED:
-        raise Conflict(f"submission {submission_id} was rejected; upload the file again")
-    return None
-
-
-def approve(
-    session: Session,
-    submission_id: int,
-    *,
-    by: Actor | str | None = None,
-    today: dt.date | None = None,
-) -> list[FindingData]:
-    """Apply a submission if it still has no error; returns the current findings.
-
-    Idempotent: approving an approved submission changes nothing. With any error the
-    findings are updated and Conflict is raised; nothing is applied.
-
-    The cheap answers (approved already, rejected, no such submission) come before the
-    approval lock, so they never wait behind a long approval; the status is checked again
-    under the lock.
-    """
-    settled = _settled(session, session.get(Submission, submission_id), submission_id)
-    if settled is not None:
-        return settled
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _APPROVAL_LOCK})
-    submission = session.scalars(
-        select(Submission)
-        .where(Submission.id == submission_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)  # the status read above may be stale
-    ).first()
-    settled = _settled(session, submission, submission_id)
-    if settled is not None:
-        return settled
-    assert submission is not None
-    frame = _staged_frame(session, submission_id)
-    result = validate(session, submission.kind, frame, today=today)
-    kept = [
-        f
-        for f in findings_of(session, submission_id)
-        if f.code in ("file_note", "same_file", "z_dropped")
-    ]
-    findings = kept + [f for f in result.findings if f.code != "z_dropped"]
-    _store_findings(session, submission_id, findings)
-    errors = [f for f in findings if f.blocking]
-    if errors:
-        raise Conflict(
-            f"submission {submission_id} has {len(errors)} error(s) and cannot be approved; "
-            f"first: {errors[0]}",
-            findings=[f.as_dict() for f in errors[:50]],
-        )
-    operator = None
-    if submission.organisation_id is not None:
-        org = session.get(Organisation, submission.organisation_id)
-        operator = org.name if org else None
-    name = as_actor(by).name
-    if submission.kind == UploadKind.HAZARDS:
-        _apply_hazards(session, result, submission_id, name, operator)
-    else:
-        _apply_releases(session, result, submission_id, name, operator)
-    submission.status = SubmissionStatus.APPROVED
-    submission.decided_at = func.now()
-    submission.decided_by = name
-    audit.record(
-        session,
-        by,
-        "submission.approved",
-        "submission",
-        submission_id,
-        submission_id=submission_id,
-        before={"status": SubmissionStatus.VALIDATED},
-        after={
-            "status": SubmissionStatus.APPROVED,
-            "features": len(result.records),
-            "warnings": len(findings),
-        },
-    )
-    audit.record_applied(session, by, submission_id)
-    return findings
-
-
-def _apply_hazards(
-    session: Session,
-    result: ValidationResult,
-    submission_id: int,
-    by: str | None,
-    operator: str | None,
-) -> None:
-    new: list[NewHazard] = []
-    changes: list[HazardChange] = []
-    for record, geom in zip(result.records, result.geometries, strict=True):
-        assert geom is not None
-        estimates = record["munitions"] or {}
-        op = record["operator"] or operator
-        if record["revised"] is None:
-            new.append(
-                NewHazard(
-                    record["hazard_id"],
-                    HazardStatus(record["status"]),
-                    geom,
-                    dt.date.fromisoformat(record["recorded"]),
-                    Contamination(record["contam"]),
-                    record["used_from"],
-                    record["used_to"],
-                    estimates,
-                    dt.date.fromisoformat(record["marked"]) if record["marked"] else None,
-                    op,
-                    record["attributes"],
-                )
-            )
-        else:
-            changes.append(
-                HazardChange(
-                    record["hazard_id"],
-                    dt.date.fromisoformat(record["revised"]),
-                    HazardStatus(record["status"]) if record["status"] else None,
-                    geom,
-                    record["used_from"],
-                    record["used_to"],
-                    estimates or None,
-                    dt.date.fromisoformat(record["marked"]) if record["marked"] else None,
-                    op,
-                    attributes=record["attributes"] or None,
-                )
-            )
-    ids = record_hazards(
-        session, new, submission_id=submission_id, recorded_by=by, refresh_ledger=False
-    )
-    ids += revise_hazards(
-        session,
-        sorted(changes, key=lambda c: c.effective),
-        submission_id=submission_id,
-        recorded_by=by,
-        refresh_ledger=False,
-    )
-    ledger.refresh_many(session, ids)
-
-
-def _apply_releases(
-    session: Session,
-    result: ValidationResult,
-    submission_id: int,
-    by: str | None,
-    operator: str | None,
-) -> None:
-    releases = [
-        NewRelease(
-            r["release_id"],
-            r["hazard_id"],
-            ReleaseMethod(r["method"]),
-            dt.date.fromisoformat(r["released"]),
-            geom,
-            r["operator"] or operator,
-            r["items"] or {},
-            r["area_m2"],
-            r["attributes"],
-        )
-        for r, geom in zip(result.records, result.geometries, strict=True)
-        if geom is not None
-    ]
-    ids = record_releases(
-        session, releases, submission_id=submission_id, recorded_by=by, refresh_ledger=False
-    )
-    ledger.update_after_releases(session, ids)
-
-
-def reject(
-    session: Session, submission_id: int, *, reason: str, by: Actor | str | None = None
-) -> None:
-    """Reject a submission with the reviewer's reason; nothing of it is applied.
-
-    It never waits for an approval of the same submission that is under way (that could
-    take minutes): that is a Conflict at once.
-    """
-    if not reason.strip():
-        raise InvalidRequest("a rejection needs a reason for the operator")
-    try:
-        with session.begin_nested():  # a refused NOWAIT leaves the transaction usable
-            submission = session.scalars(
-                select(Submission)
-                .where(Submission.id == submission_id)
-                .with_for_update(nowait=True)
-                .execution_options(populate_existing=True)
-            ).first()
-    except OperationalError as exc:
-        if not isinstance(exc.orig, LockNotAvailable):
-            raise
-        raise Conflict(
-            f"submission {submission_id} is being approved right now; reload it in a while"
-        ) from None
-    if submission is None:
-        raise NotFound(f"submission {submission_id} does not exist")
-    if submission.status == SubmissionStatus.APPROVED:
-        raise Conflict(f"submission {submission_id} is already approved")
-    before = submission.status
-    submission.status = SubmissionStatus.REJECTED
-    submission.reason = reason.strip()
-    submission.decided_at = func.now()
-    submission.decided_by = as_actor(by).name
-    audit.record(
-        session,
-        by,
-        "submission.rejected",
-        "submission",
-        submission_id,
-        submission_id=submission_id,
-        before={"status": before},
-        after={"status": SubmissionStatus.REJECTED, "reason": submission.reason},
-    )

@@ -25,7 +25,7 @@ from ims.db.recording import load_boundaries
 from ims.db.reference import add_organisation
 from ims.domain.enums import Role
 from ims.errors import Conflict
-from ims.ingest import submissions
+from ims.ingest import approval, field_maps, submissions
 from ims.ingest.boundaries import read_boundaries
 from ims.resources import BOUNDARIES_DIR, EXAMPLES_DIR
 from ims.sample.examples import MAG_MAPPING
@@ -115,7 +115,7 @@ def load_demo(
                 continue
             try:
                 with session.begin_nested():
-                    submissions.approve(session, sid, by="demo")
+                    approval.approve(session, sid, by="demo")
             except Conflict as exc:
                 say(f"  {path.name}: not applied: {exc.detail}")
                 result.staged_for_review.append(sid)
@@ -149,7 +149,7 @@ def stage_examples(session: Session, *, say: Say = lambda _msg: None) -> list[in
             kind=kind,
             organisation=org,
             crs=crs,
-            field_map=submissions.parse_field_map(mapping),
+            field_map=field_maps.parse_field_map(mapping),
             uploaded_by="demo",
         )
         say(

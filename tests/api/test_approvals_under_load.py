@@ -26,7 +26,7 @@ from ims.db import accounts
 from ims.db.recording import load_boundaries
 from ims.domain.enums import Role
 from ims.domain.records import BoundaryFeature
-from ims.ingest import submissions
+from ims.ingest import approval, submissions
 from tests.api.test_gate import serve
 from tests.ingest.test_submissions import LAOS, hazard_frame, write_zip
 
@@ -51,7 +51,7 @@ def test_settled_approvals_and_health_answer_at_once_while_an_approval_waits(
             path = write_zip(frame, tmp_path, f"load{n}")
             ids.append(submissions.stage(s, path, kind="hazards").submission.id)
         settled, waiting, *queued = ids
-        submissions.approve(s, settled)
+        approval.approve(s, settled)
         accounts.create_user(s, "load-reviewer", Role.REVIEWER, by="tests")
         token = accounts.create_token(s, "load-reviewer", "tests", by="tests")[1]
     app = create_app(committed_engine)
@@ -66,7 +66,7 @@ def test_settled_approvals_and_health_answer_at_once_while_an_approval_waits(
     holder = committed_engine.connect()
     waiters: list[threading.Thread] = []
     try:
-        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": submissions._APPROVAL_LOCK})
+        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": approval.APPROVAL_LOCK})
         holder.commit()
         long_one = threading.Thread(target=approve, args=(waiting,))
         long_one.start()

@@ -29,7 +29,7 @@ from ims.db import accounts
 from ims.db.recording import load_boundaries
 from ims.domain.enums import Role
 from ims.domain.records import BoundaryFeature
-from ims.ingest import submissions
+from ims.ingest import approval, submissions
 from ims.jobs import InlineJobs
 from tests.api.test_uploads_api import LAOS, good_zip
 from tests.ingest.test_submissions import hazard_frame, write_zip
@@ -64,7 +64,7 @@ def world(engine: Engine, session: Session, tmp_path: Path) -> World:
     )
     zip_path = good_zip(tmp_path)
     applied = submissions.stage(session, zip_path, kind="hazards", organisation=ORG)
-    submissions.approve(session, applied.submission.id, by="tests")
+    approval.approve(session, applied.submission.id, by="tests")
     own = submissions.stage(
         session, _hazards_zip(tmp_path, "P-OWN"), kind="hazards", organisation=ORG
     ).submission.id

@@ -36,11 +36,11 @@ from ims.db import accounts
 from ims.db.recording import load_boundaries
 from ims.domain.enums import Role
 from ims.domain.records import BoundaryFeature
-from ims.ingest import submissions
+from ims.ingest import approval, submissions
 from tests.ingest.test_submissions import LAOS, hazard_frame, write_zip
 
 HAZARDS = 600
-LOCK_KEY = submissions._APPROVAL_LOCK
+LOCK_KEY = approval.APPROVAL_LOCK
 
 
 def _free_port() -> int:

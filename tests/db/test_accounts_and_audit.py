@@ -20,7 +20,7 @@ from ims.db.session import APP_ROLE
 from ims.domain.enums import HazardStatus, Role
 from ims.domain.records import BoundaryFeature, HazardChange
 from ims.errors import Conflict, InvalidRequest
-from ims.ingest import submissions
+from ims.ingest import approval, submissions
 from tests.api.test_uploads_api import LAOS, good_zip
 from tests.ingest.test_submissions import write_zip
 
@@ -98,7 +98,7 @@ def test_an_approval_records_who_and_each_hazard_and_release_before_and_after(
     hazards = submissions.stage(
         session, good_zip(tmp_path), kind="hazards", organisation="MAG", uploaded_by="mag-op"
     )
-    submissions.approve(session, hazards.submission.id, by=by)
+    approval.approve(session, hazards.submission.id, by=by)
     # half of API-1 (box 103.2–103.205) cleared
     frame = release_frame(
         [
@@ -118,7 +118,7 @@ def test_an_approval_records_who_and_each_hazard_and_release_before_and_after(
         organisation="MAG",
         uploaded_by="mag-op",
     )
-    submissions.approve(session, releases.submission.id, by=by)
+    approval.approve(session, releases.submission.id, by=by)
 
     uploaded = events(session, action="submission.uploaded")
     assert [e.actor for e in uploaded] == ["mag-op", "mag-op"]
@@ -178,7 +178,7 @@ def test_history_and_the_trail_cannot_be_changed_by_the_application(
         session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
     )
     staged = submissions.stage(session, good_zip(tmp_path), kind="hazards", organisation="MAG")
-    submissions.approve(session, staged.submission.id, by="tests")
+    approval.approve(session, staged.submission.id, by="tests")
     frame = release_frame(
         [
             {
@@ -191,7 +191,7 @@ def test_history_and_the_trail_cannot_be_changed_by_the_application(
         [box(103.3, 19.4, 103.305, 19.405)],
     )
     rel = submissions.stage(session, write_zip(frame, tmp_path, "r"), kind="releases")
-    submissions.approve(session, rel.submission.id, by="tests")
+    approval.approve(session, rel.submission.id, by="tests")
     session.execute(
         text(
             "INSERT INTO work_plan_target (year, admin_id, method, target_m2) "

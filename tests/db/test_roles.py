@@ -22,7 +22,7 @@ from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.db.session import APP_ROLE
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
-from ims.ingest import submissions
+from ims.ingest import approval, submissions
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history
 from tests.api.test_uploads_api import LAOS, good_zip
@@ -134,7 +134,7 @@ def test_an_approval_through_the_normal_path_records_everything(
         session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
     )
     hazards = submissions.stage(session, good_zip(tmp_path), kind="hazards", organisation="MAG")
-    submissions.approve(session, hazards.submission.id, by="tests")
+    approval.approve(session, hazards.submission.id, by="tests")
     frame = release_frame(
         [
             {
@@ -147,7 +147,7 @@ def test_an_approval_through_the_normal_path_records_everything(
         [box(103.2, 19.4, 103.2025, 19.405)],
     )
     releases = submissions.stage(session, write_zip(frame, tmp_path, "rel"), kind="releases")
-    submissions.approve(session, releases.submission.id, by="tests")
+    approval.approve(session, releases.submission.id, by="tests")
     assert session.scalar(text("SELECT current_user")) == APP_ROLE
     kinds = session.scalars(
         select(LedgerEntry.kind).order_by(LedgerEntry.hazard_id, LedgerEntry.entry_no)

@@ -18,7 +18,7 @@ from ims.db.models import Hazard, Release, Submission, SubmissionFeature
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
 from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
-from ims.ingest import submissions
+from ims.ingest import approval, field_maps, submissions
 from ims.reports.article7 import ReportScope, article7
 from tests.utils import ClientAs
 
@@ -71,7 +71,7 @@ def test_utm_shapefile_is_staged_then_approved(
     sub = outcome.submission
     assert (sub.status, sub.feature_count, sub.crs) == ("validated", 2, "EPSG:32648")
     assert session.scalar(select(func.count()).select_from(Hazard)) == 0  # not applied yet
-    submissions.approve(session, sub.id, by="reviewer")
+    approval.approve(session, sub.id, by="reviewer")
     assert sub.status == "approved"
     refs = set(session.scalars(select(Hazard.reference)))
     assert refs == {"H1", "H2"}
@@ -79,7 +79,7 @@ def test_utm_shapefile_is_staged_then_approved(
     assert report["remaining"][-1]["sha_count"] == 1
     assert report["remaining"][-1]["cha_count"] == 1
     # approval is idempotent
-    submissions.approve(session, sub.id, by="reviewer")
+    approval.approve(session, sub.id, by="reviewer")
     assert session.scalar(select(func.count()).select_from(Hazard)) == 2
 
 
@@ -95,7 +95,7 @@ def test_errors_block_approval_and_nothing_is_applied(
     (error,) = [f for f in outcome.findings if f.blocking]
     assert (error.code, error.row, error.reference) == ("invalid_geometry", 2, "H2")
     with pytest.raises(Conflict, match="1 error"):
-        submissions.approve(session, outcome.submission.id)
+        approval.approve(session, outcome.submission.id)
     assert session.scalar(select(func.count()).select_from(Hazard)) == 0
     # the broken feature is kept for the review map, as it came
     raw = session.scalar(
@@ -118,7 +118,7 @@ def test_field_mapping_is_applied_and_remembered_per_organisation(
     path = write_zip(frame, tmp_path, "own_names")
     with pytest.raises(InvalidUpload, match=r"no hazard_id field.*--map"):
         submissions.stage(session, path, kind="hazards", organisation="NPA")
-    mapping = submissions.parse_field_map("hazard_id=HAZ_REF,status=TYPE,recorded=DATE_REC")
+    mapping = field_maps.parse_field_map("hazard_id=HAZ_REF,status=TYPE,recorded=DATE_REC")
     first = submissions.stage(session, path, kind="hazards", organisation="NPA", field_map=mapping)
     assert first.errors == 0
     second = submissions.stage(session, path, kind="hazards", organisation="NPA")
@@ -136,7 +136,7 @@ def test_field_mapping_is_applied_and_remembered_per_organisation(
     note = next(f for f in third.findings if "remembered" in f.message)
     assert "hazard_id=HAZ_REF" in note.message and "was not used" in note.message
     with pytest.raises(InvalidRequest, match="not field=source"):
-        submissions.parse_field_map("hazard_id")
+        field_maps.parse_field_map("hazard_id")
 
 
 def test_missing_prj_needs_a_stated_crs(session: Session, country: None, tmp_path: Path) -> None:
@@ -154,7 +154,7 @@ def test_releases_are_validated_against_the_database(
 ) -> None:
     hz = hazard_frame([{"hazard_id": "H1"}], [box(103.1, 19.4, 103.11, 19.41)])
     staged = submissions.stage(session, write_zip(hz, tmp_path, "hz"), kind="hazards")
-    submissions.approve(session, staged.submission.id)
+    approval.approve(session, staged.submission.id)
     rel = gpd.GeoDataFrame(
         [
             {
@@ -171,12 +171,12 @@ def test_releases_are_validated_against_the_database(
     )
     outcome = submissions.stage(session, write_zip(rel, tmp_path, "rel"), kind="releases")
     assert [(f.row, f.code) for f in outcome.findings if f.blocking] == [(2, "unknown_hazard")]
-    submissions.reject(session, outcome.submission.id, reason="R2 names no hazard")
+    approval.reject(session, outcome.submission.id, reason="R2 names no hazard")
     assert outcome.submission.status == "rejected"
     with pytest.raises(Conflict, match="rejected"):
-        submissions.approve(session, outcome.submission.id)
+        approval.approve(session, outcome.submission.id)
     ok = submissions.stage(session, write_zip(rel.iloc[:1], tmp_path, "rel1"), kind="releases")
-    submissions.approve(session, ok.submission.id)
+    approval.approve(session, ok.submission.id)
     assert session.scalar(select(func.count()).select_from(Release)) == 1
     assert article7(session, 2022, ReportScope())["released"][-1]["cleared_m2"] > 0
 
@@ -195,7 +195,7 @@ def test_concurrent_conflicting_approvals_leave_one_winner(
     def approve(sid: int) -> None:
         try:
             with Session(committed_engine) as s, s.begin():
-                submissions.approve(s, sid)
+                approval.approve(s, sid)
             outcomes[sid] = "approved"
         except Conflict as exc:
             outcomes[sid] = exc.detail
@@ -229,24 +229,24 @@ def test_settled_submissions_answer_at_once_while_an_approval_holds_the_lock(
                 ).submission.id
             )
         approved, rejected, waiting = ids
-        submissions.approve(s, approved)
-        submissions.reject(s, rejected, reason="wrong file")
+        approval.approve(s, approved)
+        approval.reject(s, rejected, reason="wrong file")
     with committed_engine.connect() as holder:  # a long approval elsewhere holds the lock
-        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": submissions._APPROVAL_LOCK})
+        holder.execute(text("SELECT pg_advisory_lock(:k)"), {"k": approval.APPROVAL_LOCK})
         with Session(committed_engine) as s:
             s.execute(text("SET lock_timeout = '1s'"))
             started = time.monotonic()
-            assert submissions.approve(s, approved) == []
+            assert approval.approve(s, approved) == []
             with pytest.raises(Conflict, match="was rejected"):
-                submissions.approve(s, rejected)
+                approval.approve(s, rejected)
             with pytest.raises(NotFound):
-                submissions.approve(s, 2**31 - 1)
+                approval.approve(s, 2**31 - 1)
             assert time.monotonic() - started < 0.5
             s.rollback()
             s.execute(text("SET lock_timeout = '1s'"))
             with pytest.raises(OperationalError, match="lock timeout"):
-                submissions.approve(s, waiting)  # this one does need the lock
-        holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": submissions._APPROVAL_LOCK})
+                approval.approve(s, waiting)  # this one does need the lock
+        holder.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": approval.APPROVAL_LOCK})
 
 
 def test_organisations_come_from_the_reference_list_never_from_a_name_in_a_file(
@@ -315,7 +315,7 @@ def test_columns_that_are_not_template_fields_are_kept_and_shown(
     )
     note = next(f for f in outcome.findings if "not template fields" in f.message)
     assert "BAN, NOTE" in note.message and not note.blocking
-    submissions.approve(session, outcome.submission.id, by="reviewer")
+    approval.approve(session, outcome.submission.id, by="reviewer")
     query = "SELECT h.reference, r.attributes FROM hazard_revision r JOIN hazard h ON h.id = "
     kept = dict(session.execute(text(query + "r.hazard_id")).all())  # type: ignore[arg-type]
     assert kept["KEEP-1"] == {"BAN": "ບ້ານ ນາໂພ", "NOTE": "near the school"}

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from ims.db.models import Submission
-from ims.ingest import submissions
+from ims.ingest import approval, submissions
 from ims.ingest.boundaries import read_boundaries
 from ims.ingest.validate import (
     KnownHazard,
@@ -170,7 +170,7 @@ def test_generated_files_are_staged_and_approved_without_errors(
             outcome = submissions.stage(session, written[kind], kind=kind, organisation="UXO Lao")
             errors = [str(f) for f in outcome.findings if f.blocking]
             assert errors == [], errors[:3]
-            submissions.approve(session, outcome.submission.id, by="tests")
+            approval.approve(session, outcome.submission.id, by="tests")
             session.commit()
         counts = session.execute(
             text("SELECT (SELECT count(*) FROM hazard), (SELECT count(*) FROM release)")

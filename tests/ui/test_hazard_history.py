@@ -18,7 +18,7 @@ from ims.config import get_settings
 from ims.db.audit import Actor
 from ims.db.recording import revise_hazards
 from ims.domain.records import HazardChange
-from ims.ingest import submissions
+from ims.ingest import approval, submissions
 from tests.api.test_uploads_api import good_zip
 from tests.reports.test_article7 import GEOD, geod_box
 from tests.ui import test_pages
@@ -113,7 +113,7 @@ def test_reviewers_see_the_hazards_audit_trail_and_viewers_do_not(
     staged = submissions.stage(
         programme, good_zip(tmp_path), kind="hazards", organisation="MAG", uploaded_by="mag-op"
     )
-    submissions.approve(programme, staged.submission.id, by=Actor("rev-on-duty"))
+    approval.approve(programme, staged.submission.id, by=Actor("rev-on-duty"))
     reference = "API-1"
     page = client.get(f"/hazards/{reference}").text  # client is an admin
     trail = re.search(r'id="audit">(.*?)</table>', page, re.S)

@@ -1,0 +1,285 @@
+"""Approval and rejection of a staged submission (docs/design.md §5.3).
+
+    approve() re-validate against the database as it is now and, with no error, apply every
+              feature through the recording service in the caller's transaction
+    reject()  record the reviewer's reason; nothing is applied
+
+Approvals are serialised by a transaction-level advisory lock, so two reviewers approving
+conflicting submissions at once leave a consistent database: the second waits, is
+re-validated against what the first applied, and fails with its new findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import geopandas as gpd
+import shapely
+from psycopg.errors import LockNotAvailable
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from ims.db import audit, ledger
+from ims.db.audit import Actor, as_actor
+from ims.db.models import Organisation, Submission
+from ims.db.recording import (
+    record_hazards,
+    record_releases,
+    revise_hazards,
+)
+from ims.domain.enums import (
+    Contamination,
+    HazardStatus,
+    ReleaseMethod,
+    SubmissionStatus,
+    UploadKind,
+)
+from ims.domain.findings import Finding as FindingData
+from ims.domain.records import HazardChange, NewHazard, NewRelease
+from ims.errors import Conflict, InvalidRequest, NotFound
+from ims.ingest import submissions
+from ims.ingest.validate import (
+    ValidationResult,
+)
+
+APPROVAL_LOCK = 0x1A5_0001  # one key: approvals run one at a time
+
+
+def _staged_frame(session: Session, submission_id: int) -> Any:
+    rows = session.execute(
+        text(
+            "SELECT record, ST_AsBinary(COALESCE(raw_geom, geom)) FROM submission_feature "
+            "WHERE submission_id = :s ORDER BY row_number"
+        ),
+        {"s": submission_id},
+    ).all()
+    records = [dict(r[0]) for r in rows]
+    geoms = [shapely.from_wkb(bytes(r[1])) if r[1] is not None else None for r in rows]
+    return gpd.GeoDataFrame(records, geometry=geoms, crs=4326)
+
+
+def is_settled(session: Session, submission_id: int) -> bool:
+    """Whether a submission is approved already (NotFound or Conflict for a missing or a
+    rejected one); cheap, and takes no lock."""
+    return _settled(session, session.get(Submission, submission_id), submission_id) is not None
+
+
+def _settled(
+    session: Session, submission: Submission | None, submission_id: int
+) -> list[FindingData] | None:
+    """The findings of an approved submission; raise for a missing or rejected one."""
+    if submission is None:
+        raise NotFound(f"submission {submission_id} does not exist")
+    if submission.status == SubmissionStatus.APPROVED:
+        return submissions.findings_of(session, submission_id)
+    if submission.status == SubmissionStatus.REJECTED:
+        raise Conflict(f"submission {submission_id} was rejected; upload the file again")
+    return None
+
+
+def approve(
+    session: Session,
+    submission_id: int,
+    *,
+    by: Actor | str | None = None,
+    today: dt.date | None = None,
+) -> list[FindingData]:
+    """Apply a submission if it still has no error; returns the current findings.
+
+    Idempotent: approving an approved submission changes nothing. With any error the
+    findings are updated and Conflict is raised; nothing is applied.
+
+    The cheap answers (approved already, rejected, no such submission) come before the
+    approval lock, so they never wait behind a long approval; the status is checked again
+    under the lock.
+    """
+    settled = _settled(session, session.get(Submission, submission_id), submission_id)
+    if settled is not None:
+        return settled
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
+    submission = session.scalars(
+        select(Submission)
+        .where(Submission.id == submission_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # the status read above may be stale
+    ).first()
+    settled = _settled(session, submission, submission_id)
+    if settled is not None:
+        return settled
+    assert submission is not None
+    frame = _staged_frame(session, submission_id)
+    result = submissions.validate(session, submission.kind, frame, today=today)
+    kept = [
+        f
+        for f in submissions.findings_of(session, submission_id)
+        if f.code in ("file_note", "same_file", "z_dropped")
+    ]
+    findings = kept + [f for f in result.findings if f.code != "z_dropped"]
+    submissions.store_findings(session, submission_id, findings)
+    errors = [f for f in findings if f.blocking]
+    if errors:
+        raise Conflict(
+            f"submission {submission_id} has {len(errors)} error(s) and cannot be approved; "
+            f"first: {errors[0]}",
+            findings=[f.as_dict() for f in errors[:50]],
+        )
+    operator = None
+    if submission.organisation_id is not None:
+        org = session.get(Organisation, submission.organisation_id)
+        operator = org.name if org else None
+    name = as_actor(by).name
+    if submission.kind == UploadKind.HAZARDS:
+        _apply_hazards(session, result, submission_id, name, operator)
+    else:
+        _apply_releases(session, result, submission_id, name, operator)
+    submission.status = SubmissionStatus.APPROVED
+    submission.decided_at = func.now()
+    submission.decided_by = name
+    audit.record(
+        session,
+        by,
+        "submission.approved",
+        "submission",
+        submission_id,
+        submission_id=submission_id,
+        before={"status": SubmissionStatus.VALIDATED},
+        after={
+            "status": SubmissionStatus.APPROVED,
+            "features": len(result.records),
+            "warnings": len(findings),
+        },
+    )
+    audit.record_applied(session, by, submission_id)
+    return findings
+
+
+def _apply_hazards(
+    session: Session,
+    result: ValidationResult,
+    submission_id: int,
+    by: str | None,
+    operator: str | None,
+) -> None:
+    new: list[NewHazard] = []
+    changes: list[HazardChange] = []
+    for record, geom in zip(result.records, result.geometries, strict=True):
+        assert geom is not None
+        estimates = record["munitions"] or {}
+        op = record["operator"] or operator
+        if record["revised"] is None:
+            new.append(
+                NewHazard(
+                    record["hazard_id"],
+                    HazardStatus(record["status"]),
+                    geom,
+                    dt.date.fromisoformat(record["recorded"]),
+                    Contamination(record["contam"]),
+                    record["used_from"],
+                    record["used_to"],
+                    estimates,
+                    dt.date.fromisoformat(record["marked"]) if record["marked"] else None,
+                    op,
+                    record["attributes"],
+                )
+            )
+        else:
+            changes.append(
+                HazardChange(
+                    record["hazard_id"],
+                    dt.date.fromisoformat(record["revised"]),
+                    HazardStatus(record["status"]) if record["status"] else None,
+                    geom,
+                    record["used_from"],
+                    record["used_to"],
+                    estimates or None,
+                    dt.date.fromisoformat(record["marked"]) if record["marked"] else None,
+                    op,
+                    attributes=record["attributes"] or None,
+                )
+            )
+    ids = record_hazards(
+        session, new, submission_id=submission_id, recorded_by=by, refresh_ledger=False
+    )
+    ids += revise_hazards(
+        session,
+        sorted(changes, key=lambda c: c.effective),
+        submission_id=submission_id,
+        recorded_by=by,
+        refresh_ledger=False,
+    )
+    ledger.refresh_many(session, ids)
+
+
+def _apply_releases(
+    session: Session,
+    result: ValidationResult,
+    submission_id: int,
+    by: str | None,
+    operator: str | None,
+) -> None:
+    releases = [
+        NewRelease(
+            r["release_id"],
+            r["hazard_id"],
+            ReleaseMethod(r["method"]),
+            dt.date.fromisoformat(r["released"]),
+            geom,
+            r["operator"] or operator,
+            r["items"] or {},
+            r["area_m2"],
+            r["attributes"],
+        )
+        for r, geom in zip(result.records, result.geometries, strict=True)
+        if geom is not None
+    ]
+    ids = record_releases(
+        session, releases, submission_id=submission_id, recorded_by=by, refresh_ledger=False
+    )
+    ledger.update_after_releases(session, ids)
+
+
+def reject(
+    session: Session, submission_id: int, *, reason: str, by: Actor | str | None = None
+) -> None:
+    """Reject a submission with the reviewer's reason; nothing of it is applied.
+
+    It never waits for an approval of the same submission that is under way (that could
+    take minutes): that is a Conflict at once.
+    """
+    if not reason.strip():
+        raise InvalidRequest("a rejection needs a reason for the operator")
+    try:
+        with session.begin_nested():  # a refused NOWAIT leaves the transaction usable
+            submission = session.scalars(
+                select(Submission)
+                .where(Submission.id == submission_id)
+                .with_for_update(nowait=True)
+                .execution_options(populate_existing=True)
+            ).first()
+    except OperationalError as exc:
+        if not isinstance(exc.orig, LockNotAvailable):
+            raise
+        raise Conflict(
+            f"submission {submission_id} is being approved right now; reload it in a while"
+        ) from None
+    if submission is None:
+        raise NotFound(f"submission {submission_id} does not exist")
+    if submission.status == SubmissionStatus.APPROVED:
+        raise Conflict(f"submission {submission_id} is already approved")
+    before = submission.status
+    submission.status = SubmissionStatus.REJECTED
+    submission.reason = reason.strip()
+    submission.decided_at = func.now()
+    submission.decided_by = as_actor(by).name
+    audit.record(
+        session,
+        by,
+        "submission.rejected",
+        "submission",
+        submission_id,
+        submission_id=submission_id,
+        before={"status": before},
+        after={"status": SubmissionStatus.REJECTED, "reason": submission.reason},
+    )
