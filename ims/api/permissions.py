@@ -65,6 +65,7 @@ PERMISSIONS: dict[str, Rule] = {
     # API: uploads and review
     "create_submission": UPLOAD,
     "read_submission": UPLOAD,  # operators: their own organisation's only
+    "get_findings_file": UPLOAD,  # likewise
     "approve_submission": REVIEW,
     "reject_submission": REVIEW,
     "get_template": SIGNED_IN,

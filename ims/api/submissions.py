@@ -27,6 +27,7 @@ from ims.ingest.blank_template import template_bytes
 from ims.ingest.limits import UploadLimits
 from ims.jobs import approve_submission as approve_submission_job
 from ims.jobs import stage_upload
+from ims.queries import findings
 
 router = APIRouter(tags=["submissions"])
 
@@ -166,6 +167,31 @@ def read_submission(
 ) -> SubmissionPublic:
     """A submission with its findings (errors first)."""
     return _public(session, submission_id, principal)
+
+
+@router.get(
+    "/submissions/{submission_id}/findings.{fmt}",
+    response_class=Response,
+    responses={200: {"content": {"application/geopackage+sqlite3": {}, "text/csv": {}}}},
+)
+def get_findings_file(
+    session: SessionDep,
+    principal: PrincipalDep,
+    submission_id: SubmissionId,
+    fmt: Literal["gpkg", "csv"],
+) -> Response:
+    """Every finding of a submission, errors first: a GeoPackage with each feature's
+    geometry (to fix the file in QGIS), or CSV."""
+    sub = submissions.get_submission(session, submission_id)
+    if not access.may_see_submission(principal, sub.organisation_id):
+        raise NotFound(f"submission {submission_id} does not exist")
+    content = findings.findings_file(findings.findings_frame(session, submission_id), fmt)
+    name = f"submission-{submission_id}-findings.{fmt}"
+    return Response(
+        content,
+        media_type=findings.FORMATS[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 @router.post("/submissions/{submission_id}/approve", response_model=SubmissionPublic)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from ims.cli.common import actor, db_session, err, out
-from ims.errors import InvalidUpload
+from ims.errors import InvalidRequest, InvalidUpload
 
 
 def import_file(
@@ -38,15 +38,25 @@ def import_file(
         bool, typer.Option("--approve", help="Apply at once if there is no error.")
     ] = False,
     show: Annotated[int, typer.Option(help="How many findings to list.")] = 40,
+    findings_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--findings",
+            help="Write every finding to this .gpkg (with each feature's geometry) or .csv.",
+        ),
+    ] = None,
 ) -> None:
     """Upload a file as a submission and print its findings.
 
     Exit status: 0 no errors, 1 errors (nothing applied), 2 unusable input.
     """
     from ims.ingest import approval, field_maps, submissions
+    from ims.queries.findings import FORMATS, write_findings
 
     if not file.exists():
         raise InvalidUpload(f"{file}: no such file")
+    if findings_to is not None and findings_to.suffix.lower().lstrip(".") not in FORMATS:
+        raise InvalidRequest(f"--findings {findings_to}: the file ends in .gpkg or .csv")
     mapping = field_maps.parse_field_map(field_map)
     with db_session() as session, session.begin():
         outcome = submissions.stage(
@@ -63,6 +73,9 @@ def import_file(
         )
         sub = outcome.submission
         _print_findings(outcome.findings, show)
+        if findings_to is not None:
+            written = write_findings(session, sub.id, findings_to)
+            out.print(f"{written:,} finding(s) written to {findings_to}", highlight=False)
         errors = outcome.errors
         warnings = len(outcome.findings) - errors
         out.print(
@@ -85,11 +98,22 @@ def import_file(
 
 
 def _print_findings(findings: Sequence[Any], show: int) -> None:
-    """The first SHOW findings in colour (errors red), and how many of each the rest hold."""
-    for finding in findings[:show]:
+    """Errors first, then warnings and notes (the first SHOW in colour), then one line
+    counting every kind, so the errors that block approval are never hidden by warnings."""
+    order = {"error": 0, "warning": 1}
+    ranked = sorted(findings, key=lambda f: (order.get(f.severity.value, 2), f.row or 0))
+    for finding in ranked[:show]:
         colour = "red" if finding.blocking else "yellow"
         out.print(f"[{colour}]{finding}[/]", highlight=False)
-    if len(findings) > show:
-        counts = Counter((f.severity.value, f.code) for f in findings)
-        summary = ", ".join(f"{n} {sev} {code}" for (sev, code), n in counts.most_common())
-        out.print(f"… {len(findings) - show} more; in all: {summary}", highlight=False)
+    if len(ranked) > show:
+        out.print(f"… {len(ranked) - show:,} more", highlight=False)
+    if findings:
+        out.print(f"findings by kind: {summary(findings)}", highlight=False)
+
+
+def summary(findings: Sequence[Any]) -> str:
+    """One line: how many of each kind, errors first ("2 error unknown_munition; …")."""
+    counts = Counter((f.severity.value, f.code) for f in findings)
+    order = {"error": 0, "warning": 1}
+    kinds = sorted(counts.items(), key=lambda item: (order.get(item[0][0], 2), -item[1]))
+    return "; ".join(f"{n:,} {severity} {code}" for (severity, code), n in kinds)

@@ -683,10 +683,14 @@ def _overlaps(
     tree = shapely.STRtree(others)
     mine = [geoms[i] for i in new]
     left, right = tree.query(mine, predicate="intersects")
+    stored = len(ctx.open_refs)
+    # One warning a pair: a hazard in the database is named by each new one that overlaps
+    # it; of two new ones, the later feature names the earlier (not both each other).
     pairs = [
         (a, b)
         for a, b in zip(left.tolist(), right.tolist(), strict=True)
         if names[b] != (refs[new[a]] or f"feature {new[a] + 1}")
+        and (b < stored or new[b - stored] < new[a])
     ]
     if not pairs:
         return

@@ -150,6 +150,7 @@ REQUESTS: dict[str, Call] = {
     ),
     "create_submission": _upload,
     "read_submission": lambda c, w: c.get(f"/api/v1/submissions/{w.own_submission}"),
+    "get_findings_file": lambda c, w: c.get(f"/api/v1/submissions/{w.own_submission}/findings.csv"),
     "approve_submission": lambda c, w: c.post(f"/api/v1/submissions/{w.own_submission}/approve"),
     "reject_submission": lambda c, w: c.post(
         f"/api/v1/submissions/{w.to_reject}/reject", json={"reason": "tests"}

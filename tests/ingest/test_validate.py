@@ -169,6 +169,22 @@ def test_overlap_with_an_open_hazard_is_a_warning_with_the_shared_area() -> None
     assert finding.severity is Severity.WARNING
 
 
+def test_two_new_hazards_that_overlap_are_one_warning_not_two() -> None:
+    # The pair is named once, on the later feature; an open hazard in the database is
+    # named by each new hazard that overlaps it.
+    frame = hazards(
+        [{"hazard_id": "A"}, {"hazard_id": "B"}],
+        [box(102.1, 19.6, 102.11, 19.61), box(102.105, 19.6, 102.12, 19.61)],
+    )
+    found = validate_hazards(
+        frame, ctx(open_refs=["OLD"], open_geoms=[box(102.108, 19.6, 102.109, 19.61)])
+    ).findings
+    overlaps = sorted((f.row, f.message) for f in found if f.code == "overlaps_hazard")
+    assert [row for row, _ in overlaps] == [1, 2]
+    assert "OLD" in overlaps[0][1] and "B" not in overlaps[0][1]
+    assert "A" in overlaps[1][1] and "OLD" in overlaps[1][1]
+
+
 def test_release_checks() -> None:
     hz = box(102.1, 19.6, 102.11, 19.61)
     known = {"H1": KnownHazard(1, dt.date(2020, 1, 1), hz, True)}

@@ -1,0 +1,119 @@
+"""Findings a data manager can fix from: errors first, a line by kind, and the whole list
+as a GeoPackage (with each feature's geometry) or CSV, from `ims import` and the review."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pyogrio
+import pytest
+from shapely.geometry import MultiPolygon, Polygon, box
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from ims.cli import app as cli_app
+from ims.config import get_settings
+from ims.db.recording import load_boundaries
+from ims.domain.records import BoundaryFeature
+from ims.ingest import submissions
+from ims.queries.findings import COLUMNS, findings_file, findings_frame
+from tests.ingest.test_submissions import hazard_frame, write_zip
+from tests.utils import ClientAs
+
+LAOS = box(100.0, 13.9, 107.7, 22.5)
+BOWTIE = Polygon([(103.2, 19.4), (103.21, 19.41), (103.21, 19.4), (103.2, 19.41)])
+
+
+def _file(folder: Path, name: str = "hazards") -> Path:
+    """Four hazards: two that overlap each other, one bow-tie (an error), one clean."""
+    frame = hazard_frame(
+        [{"hazard_id": "A"}, {"hazard_id": "B"}, {"hazard_id": "BAD"}, {"hazard_id": "OK"}],
+        [
+            box(103.1, 19.4, 103.11, 19.41),
+            box(103.105, 19.4, 103.115, 19.41),
+            BOWTIE,
+            box(103.3, 19.4, 103.31, 19.41),
+        ],
+    )
+    return write_zip(frame, folder, name)
+
+
+@pytest.fixture
+def country(session: Session) -> None:
+    load_boundaries(
+        session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
+    )
+
+
+def test_the_findings_file_lists_every_finding_errors_first_with_geometries(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    outcome = submissions.stage(session, _file(tmp_path), kind="hazards", organisation="MAG")
+    frame = findings_frame(session, outcome.submission.id)
+    assert len(frame) == len(outcome.findings)
+    assert frame["severity"].iloc[0] == "error"
+    ranks = [{"error": 0, "warning": 1}.get(s, 2) for s in frame["severity"]]
+    assert ranks == sorted(ranks)
+    bad = frame[frame["kind"] == "invalid_geometry"].iloc[0]
+    assert bad["reference"] == "BAD" and bad["feature"] == 3
+    assert bad.geometry is not None and not bad.geometry.is_empty  # the bow-tie as received
+    overlaps = frame[frame["kind"] == "overlaps_hazard"]
+    assert list(overlaps["reference"]) == ["B"]  # one warning for the pair A–B
+
+    target = tmp_path / "findings.gpkg"
+    target.write_bytes(findings_file(frame, "gpkg"))
+    back = pyogrio.read_dataframe(target)
+    assert len(back) == len(frame) and set(COLUMNS) <= set(back.columns)
+    assert back.geometry.notna().sum() == frame.geometry.notna().sum()
+    rows = list(csv.reader(io.StringIO(findings_file(frame, "csv").decode("utf-8"))))
+    assert tuple(rows[0]) == COLUMNS and len(rows) == len(frame) + 1
+
+
+def test_the_review_offers_the_findings_to_those_who_may_see_the_submission(
+    session: Session, country: None, client_as: ClientAs, tmp_path: Path
+) -> None:
+    outcome = submissions.stage(session, _file(tmp_path), kind="hazards", organisation="NPA")
+    url = f"/api/v1/submissions/{outcome.submission.id}/findings"
+    gpkg = client_as("reviewer").get(f"{url}.gpkg")
+    assert gpkg.status_code == 200 and gpkg.content[:16] == b"SQLite format 3\x00"
+    assert "attachment" in gpkg.headers["content-disposition"]
+    assert client_as("operator", organisation="NPA").get(f"{url}.csv").status_code == 200
+    assert client_as("operator", organisation="MAG").get(f"{url}.csv").status_code == 404
+    page = client_as("reviewer").get(f"/submissions/{outcome.submission.id}")
+    assert f"{url}.gpkg" in page.text and f"{url}.csv" in page.text
+
+
+def test_ims_import_prints_errors_first_a_line_by_kind_and_writes_the_file(
+    committed_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMS_DATABASE_URL", committed_engine.url.render_as_string(False))
+    get_settings.cache_clear()
+    target = tmp_path / "fix-these.gpkg"
+    result = CliRunner().invoke(
+        cli_app,
+        [
+            "import",
+            str(_file(tmp_path)),
+            "--kind",
+            "hazards",
+            "--show",
+            "1",
+            "--findings",
+            str(target),
+        ],
+    )
+    assert result.exit_code == 1, result.output  # the bow-tie blocks approval
+    lines = result.output.splitlines()
+    listed = [line for line in lines if line.startswith(("error ", "warning ", "note "))]
+    assert listed[0].startswith("error invalid_geometry (feature 3, BAD")  # before warnings
+    (by_kind,) = [line for line in lines if line.startswith("findings by kind:")]
+    assert by_kind.index("error invalid_geometry") < by_kind.index("warning overlaps_hazard")
+    assert len(pyogrio.read_dataframe(target)) >= 2
+    refused = CliRunner().invoke(
+        cli_app,
+        ["import", str(_file(tmp_path, "again")), "--kind", "hazards", "--findings", "x.txt"],
+    )
+    assert refused.exit_code == 2 and ".gpkg or .csv" in refused.output
