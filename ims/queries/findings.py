@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Final
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import shapely
 from sqlalchemy import text
@@ -43,14 +44,16 @@ def findings_frame(session: Session, submission_id: int) -> gpd.GeoDataFrame:
     rows = session.execute(_ROWS, {"s": submission_id}).all()
     geoms = [shapely.from_wkb(r.wkb) if r.wkb is not None else None for r in rows]
     data = {c: [getattr(r, c) for r in rows] for c in COLUMNS}
-    return gpd.GeoDataFrame(data, geometry=geoms, crs=4326)
+    frame = gpd.GeoDataFrame(data, geometry=geoms, crs=4326)
+    frame["feature"] = frame["feature"].astype("Int64")  # a feature number, or none (the file)
+    return frame
 
 
 def findings_file(frame: gpd.GeoDataFrame, fmt: str, *, layer: str = "findings") -> bytes:
     """The findings in ``fmt``: a GeoPackage layer, or CSV without the geometry."""
     if fmt == "csv":
         rows = [COLUMNS, *frame[list(COLUMNS)].itertuples(index=False, name=None)]
-        return csv_text([["" if v is None else v for v in row] for row in rows]).encode("utf-8")
+        return csv_text([["" if _missing(v) else v for v in row] for row in rows]).encode("utf-8")
     if fmt != "gpkg":
         raise InvalidRequest(f"findings come as {' or '.join(FORMATS)}, not {fmt!r}")
     with tempfile.TemporaryDirectory(prefix="ims-findings-") as folder:
@@ -59,6 +62,11 @@ def findings_file(frame: gpd.GeoDataFrame, fmt: str, *, layer: str = "findings")
         # type Unknown, which QGIS shows as it is.
         pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", geometry_type="Unknown")
         return path.read_bytes()
+
+
+def _missing(value: object) -> bool:
+    """None, or pandas' missing value (a finding about the whole file has no feature)."""
+    return value is None or value is pd.NA
 
 
 def write_findings(session: Session, submission_id: int, path: Path) -> int:
