@@ -86,7 +86,12 @@ def import_file(
         if errors:
             out.print("nothing applied: fix the errors and upload the file again", highlight=False)
         elif approve:
-            approval.approve(session, sub.id, by=actor())
+            approval.approve(
+                session,
+                sub.id,
+                by=actor(),
+                progress=lambda msg: err.print(msg, highlight=False),
+            )
             out.print(f"submission {sub.id} approved and applied", highlight=False)
         else:
             out.print(

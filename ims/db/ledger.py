@@ -566,7 +566,14 @@ def refresh_many(
         workers=workers,
         chunk_size=chunk_size,
     )
-    if overlaps and ids:
+    if overlaps:
+        refresh_overlaps_of(session, ids)
+
+
+def refresh_overlaps_of(session: Session, hazard_ids: Sequence[int]) -> None:
+    """Recompute the overlaps after ``hazard_ids`` changed: all of them at once for many."""
+    ids = sorted(set(hazard_ids))
+    if ids:
         refresh_overlaps(session, None if len(ids) > 1000 else ids)
 
 

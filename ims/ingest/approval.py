@@ -12,6 +12,7 @@ re-validated against what the first applied, and fails with its new findings.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import geopandas as gpd
@@ -45,6 +46,12 @@ from ims.ingest.validate import (
 )
 
 APPROVAL_LOCK = 0x1A5_0001  # one key: approvals run one at a time
+
+Say = Callable[[str], None]
+
+
+def _quiet(_message: str) -> None:
+    """A progress callback that says nothing."""
 
 
 def _staged_frame(session: Session, submission_id: int) -> Any:
@@ -85,8 +92,11 @@ def approve(
     *,
     by: Actor | str | None = None,
     today: dt.date | None = None,
+    progress: Say | None = None,
 ) -> list[FindingData]:
     """Apply a submission if it still has no error; returns the current findings.
+
+    ``progress`` is told of each step as it starts (``ims import --approve`` prints them).
 
     Idempotent: approving an approved submission changes nothing. With any error the
     findings are updated and Conflict is raised; nothing is applied.
@@ -109,6 +119,8 @@ def approve(
     if settled is not None:
         return settled
     assert submission is not None
+    say = progress or _quiet
+    say(f"approving: checking the {submission.feature_count:,} features again")
     frame = _staged_frame(session, submission_id)
     result = submissions.validate(session, submission.kind, frame, today=today)
     kept = [
@@ -131,9 +143,9 @@ def approve(
         operator = org.name if org else None
     name = as_actor(by).name
     if submission.kind == UploadKind.HAZARDS:
-        _apply_hazards(session, result, submission_id, name, operator)
+        _apply_hazards(session, result, submission_id, name, operator, say)
     else:
-        _apply_releases(session, result, submission_id, name, operator)
+        _apply_releases(session, result, submission_id, name, operator, say)
     submission.status = SubmissionStatus.APPROVED
     submission.decided_at = func.now()
     submission.decided_by = name
@@ -151,6 +163,7 @@ def approve(
             "warnings": len(findings),
         },
     )
+    say("approving: auditing each record applied")
     audit.record_applied(session, by, submission_id)
     return findings
 
@@ -161,6 +174,7 @@ def _apply_hazards(
     submission_id: int,
     by: str | None,
     operator: str | None,
+    say: Say,
 ) -> None:
     new: list[NewHazard] = []
     changes: list[HazardChange] = []
@@ -199,9 +213,11 @@ def _apply_hazards(
                     attributes=record["attributes"] or None,
                 )
             )
+    say(f"approving: recording {len(new):,} new hazards")
     ids = record_hazards(
         session, new, submission_id=submission_id, recorded_by=by, refresh_ledger=False
     )
+    say(f"approving: recording {len(changes):,} revisions")
     ids += revise_hazards(
         session,
         sorted(changes, key=lambda c: c.effective),
@@ -209,7 +225,10 @@ def _apply_hazards(
         recorded_by=by,
         refresh_ledger=False,
     )
-    ledger.refresh_many(session, ids)
+    say(f"approving: computing the ledger of {len(set(ids)):,} hazards")
+    ledger.refresh_many(session, ids, overlaps=False)
+    say("approving: finding the hazards that overlap")
+    ledger.refresh_overlaps_of(session, ids)
 
 
 def _apply_releases(
@@ -218,6 +237,7 @@ def _apply_releases(
     submission_id: int,
     by: str | None,
     operator: str | None,
+    say: Say,
 ) -> None:
     releases = [
         NewRelease(
@@ -234,9 +254,11 @@ def _apply_releases(
         for r, geom in zip(result.records, result.geometries, strict=True)
         if geom is not None
     ]
+    say(f"approving: recording {len(releases):,} releases")
     ids = record_releases(
         session, releases, submission_id=submission_id, recorded_by=by, refresh_ledger=False
     )
+    say(f"approving: updating the ledger of {len(set(ids)):,} hazards")
     ledger.update_after_releases(session, ids)
 
 

@@ -1,0 +1,216 @@
+"""Benchmark of what a national authority runs: ims import (approved) and the Article 7 report.
+
+    .venv/bin/python bench/pipeline.py --hazards 100000
+
+Generates a national data set with `ims sample generate` (N hazards, ~1.4 N hazard features
+and ~3 N releases), makes a database of its own in the embedded cluster (migrated, the Lao
+boundaries loaded, the organisations the files name in the reference list) and times,
+each as a subprocess of its own pointed at that database, exactly the commands a user runs:
+
+    ims import hazards.gpkg --kind hazards --approve
+    ims import releases.gpkg --kind releases --approve
+    ims report article7 --year <last complete year>
+
+For each it prints every line the command writes (stdout and stderr), stamped with the
+seconds since the command started and how long until the next line (so each phase: read,
+validate, store, approve and its steps, has its duration), then the wall time, features/s
+and the peak resident memory of the command (its largest process: the command itself or
+one of the workers it started). ``--data DIR`` keeps the generated files in DIR and reuses
+them on the next run; ``--keep`` leaves the database in place afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyogrio
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from ims.config import configure_logging, get_settings
+from ims.db.migrate import upgrade
+from ims.db.models import Organisation
+from ims.db.recording import load_boundaries
+from ims.db.reference import add_organisation
+from ims.db.session import app_url, embedded_cluster
+from ims.ingest.boundaries import read_boundaries
+from ims.sample import BOUNDARIES_DIR
+
+DATABASE = "ims_bench_pipeline"
+IMS = Path(sys.executable).with_name("ims")
+FEATURES = re.compile(r"submission \d+: ([\d,]+) features")
+FINDING = re.compile(r"^(error|warning|… \d+ more)")
+
+
+def say(message: str) -> None:
+    """Print a line of the benchmark's report at once."""
+    print(message, flush=True)
+
+
+def run(label: str, args: list[str], env: dict[str, str]) -> tuple[float, int | None, float]:
+    """Run ``ims ARGS`` as a user would; print its lines as they come, stamped.
+
+    Returns the wall time, the feature count the command printed (if any) and the peak
+    resident memory in MB of the command's largest process.
+    """
+    say(f"\n$ ims {' '.join(args)}")
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        [str(IMS), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+        text=True,
+        bufsize=1,
+    )
+    assert child.stdout is not None
+    lines: list[tuple[float, str]] = []
+    features = None
+
+    def show(at: float, line: str, until: float) -> None:
+        say(f"  {at:7.1f} s  {until - at:6.1f} s  {line}")
+
+    for raw in child.stdout:
+        now = time.perf_counter() - start
+        line = raw.rstrip()
+        if not line:
+            continue
+        if match := FEATURES.search(line):
+            features = int(match.group(1).replace(",", ""))
+        if FINDING.match(line):
+            # The findings listed come at once: one line for all of them.
+            if lines and lines[-1][1].startswith("["):
+                count = int(lines[-1][1][1:].split()[0]) + 1
+                lines[-1] = (lines[-1][0], f"[{count} lines of findings]")
+                continue
+            line = "[1 lines of findings]"
+        if lines:
+            show(*lines[-1], now)
+        lines.append((now, line))
+    # wait4, not wait: it gives this child's own resource usage (ru_maxrss is the largest
+    # of the child and the descendants it waited for).
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    if lines:
+        show(*lines[-1], wall)
+    peak = usage.ru_maxrss / 1024
+    rate = f", {features / wall:,.0f} features/s" if features else ""
+    say(f"{label}: {wall:.1f} s{rate}; peak memory {peak:,.0f} MB; exit status {child.returncode}")
+    if child.returncode:
+        sys.exit(f"ims {' '.join(args)} failed")
+    return wall, features, peak
+
+
+def prepare(data: Path, hazards: int, seed: int) -> None:
+    """Generate the national data set in ``data`` unless it is there already."""
+    marker = data / f".generated-{hazards}-{seed}"
+    if marker.exists():
+        say(f"reusing the data set in {data}")
+        return
+    data.mkdir(parents=True, exist_ok=True)
+    for path in data.glob(".generated-*"):
+        path.unlink()
+    t = time.perf_counter()
+    command = ["sample", "generate", "-o", str(data), "--hazards", str(hazards)]
+    subprocess.run(
+        [str(IMS), *command, "--seed", str(seed)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    marker.touch()
+    say(f"generated the data set in {time.perf_counter() - t:.1f} s")
+
+
+def set_up_database(data: Path) -> dict[str, str]:
+    """A fresh database with boundaries and organisations; the environment pointing at it."""
+    cluster = embedded_cluster(get_settings())
+    cluster.up()
+    cluster.drop_database(DATABASE)
+    cluster.ensure_database(DATABASE)
+    owner_url = cluster.url(DATABASE)
+    engine = create_engine(owner_url)
+    upgrade(engine)
+    named: set[str] = set()
+    for name in ("hazards", "releases"):
+        frame = pyogrio.read_dataframe(
+            data / f"{name}.gpkg", columns=["operator"], read_geometry=False
+        )
+        named |= {str(o) for o in frame["operator"].dropna().unique()}
+    t = time.perf_counter()
+    with Session(engine) as session, session.begin():
+        for level, file in ((1, "LAO_ADM1.geojson"), (2, "LAO_ADM2.geojson")):
+            load_boundaries(
+                session, read_boundaries(BOUNDARIES_DIR / file), level=level, source=file
+            )
+        known = set(session.scalars(select(Organisation.name)))
+        for org in sorted(named - known):
+            add_organisation(session, org, "operator", by="bench")
+    engine.dispose()
+    say(
+        f"database {DATABASE}: migrated, boundaries and {len(named)} organisations loaded in "
+        f"{time.perf_counter() - t:.1f} s"
+    )
+    env = dict(os.environ)
+    env.update(
+        IMS_DATABASE_URL=app_url(owner_url),
+        IMS_ADMIN_DATABASE_URL=owner_url,
+        PYTHONUNBUFFERED="1",  # lines as they are written, not when a buffer fills
+        COLUMNS="200",  # no line wrapped by the console
+        TERM="dumb",
+    )
+    return env
+
+
+def main() -> None:
+    """Run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hazards", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--data", type=Path, help="keep (and reuse) the generated files here")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+    configure_logging("WARNING")
+    logging.getLogger("ims").setLevel(logging.WARNING)
+
+    with tempfile.TemporaryDirectory(prefix="ims-bench-") as tmp:
+        data = args.data or Path(tmp)
+        prepare(data, args.hazards, args.seed)
+        env = set_up_database(data)
+        year = dt.date.today().year - 1
+        results = [
+            ("hazards", run("hazards import", _import(data, "hazards"), env)),
+            ("releases", run("releases import", _import(data, "releases"), env)),
+            (
+                "article7",
+                run(
+                    f"Article 7 report {year}",
+                    ["report", "article7", "--year", str(year), "-o", str(Path(tmp) / "a7.json")],
+                    env,
+                ),
+            ),
+        ]
+    say("\nsummary")
+    for name, (wall, features, peak) in results:
+        rate = f"{features / wall:8,.0f} features/s" if features else " " * 19
+        say(f"  {name:10s} {wall:7.1f} s  {rate}  peak {peak:6,.0f} MB")
+    if not args.keep:
+        embedded_cluster(get_settings()).drop_database(DATABASE)
+
+
+def _import(data: Path, kind: str) -> list[str]:
+    """The arguments of ``ims import`` for the generated file of ``kind``, approved."""
+    return ["import", str(data / f"{kind}.gpkg"), "--kind", kind, "--approve"]
+
+
+if __name__ == "__main__":
+    main()
