@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import os
 import secrets
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -63,11 +64,14 @@ class TestServer:
     def __init__(self) -> None:
         given = os.environ.get("IMS_TEST_DATABASE_URL")
         self.cluster: EmbeddedCluster | None = None
+        # Beside which the parallel workers' lock lives (another server: the temp dir).
+        self.lock_path = Path(tempfile.gettempdir()) / "ims-test-server"
         self.started = False
         if given:
             self.admin_url = normalise_url(given)
         else:
             data_dir = Path(os.environ.get("IMS_TEST_DATA_DIR", REPO_ROOT / ".ims-test"))
+            self.lock_path = data_dir
             self.cluster = EmbeddedCluster(data_dir)
             # Parallel workers (pytest -n) share the cluster: one initialises and starts it,
             # and none stops it (scripts/test.sh does, once every worker is done).
@@ -103,7 +107,10 @@ class TestServer:
         """
         url = self.create_database(prefix)
         owner = make_owner_engine(url)
-        upgrade(owner)
+        # One migration at a time on the server: the migrations alter the cluster-wide
+        # role ims_app, and two workers doing so at once fail ("tuple concurrently updated").
+        with _exclusively(self.lock_path):
+            upgrade(owner)
         with owner.begin() as conn:
             conn.execute(
                 text(

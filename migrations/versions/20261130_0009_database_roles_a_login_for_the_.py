@@ -302,7 +302,11 @@ def upgrade() -> None:
                     '(REASSIGN OWNED BY {APP_ROLE} TO <owner>), then migrate again';
             END IF;
             BEGIN
-                ALTER ROLE {APP_ROLE} LOGIN;
+                -- Only when needed: the role is the cluster's, and two databases migrated
+                -- at once would otherwise update it together ("tuple concurrently updated").
+                IF NOT (SELECT rolcanlogin FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                    ALTER ROLE {APP_ROLE} LOGIN;
+                END IF;
             EXCEPTION WHEN insufficient_privilege THEN
                 RAISE NOTICE 'cannot make {APP_ROLE} a login role: ims works as its owner login '
                     'with SET ROLE {APP_ROLE} until an administrator runs ALTER ROLE {APP_ROLE} LOGIN';
