@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import shapely
-from sqlalchemy import String, any_, bindparam, func, select, text
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Integer, String, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -212,13 +214,64 @@ def _insert_revisions(
     )
 
 
-def _revision_in_force(session: Session, hazard_id: int, on: dt.date) -> HazardRevision | None:
-    return session.scalars(
-        select(HazardRevision)
-        .where(HazardRevision.hazard_id == hazard_id, HazardRevision.effective <= on)
-        .order_by(HazardRevision.effective.desc(), HazardRevision.seq.desc())
-        .limit(1)
-    ).first()
+@dataclass
+class _RevisionState:
+    """What a revision carries over to the next: its values, and where its boundary and
+    estimates are (in hand, or in the database under a revision id, fetched once at the end).
+    """
+
+    effective: dt.date
+    order: tuple[int, int]  # (0, seq) for a stored revision, (1, n) for the batch's n-th
+    status: str
+    used_from: int | None
+    used_to: int | None
+    marked: dt.date | None
+    operator_id: int | None
+    attributes: Mapping[str, Any] | None
+    geometry: BaseGeometry | None
+    geometry_of: int | None  # the stored revision whose boundary this is
+    estimates: Mapping[str, int] | None
+    estimates_of: int | None  # the stored revision whose estimates these are
+
+
+def _stored_states(session: Session, hazard_ids: Iterable[int]) -> dict[int, list[_RevisionState]]:
+    """Every stored revision of the hazards, without boundaries or estimates."""
+    states: dict[int, list[_RevisionState]] = defaultdict(list)
+    rows = session.execute(
+        select(
+            HazardRevision.hazard_id,
+            HazardRevision.id,
+            HazardRevision.effective,
+            HazardRevision.seq,
+            HazardRevision.status,
+            HazardRevision.used_from,
+            HazardRevision.used_to,
+            HazardRevision.marked,
+            HazardRevision.operator_id,
+            HazardRevision.attributes,
+        ).where(
+            HazardRevision.hazard_id
+            == any_(bindparam(None, list(hazard_ids), type_=ARRAY(Integer)))
+        )
+    )
+    for hid, rid, effective, seq, status, used_from, used_to, marked, operator_id, attrs in rows:
+        states[hid].append(
+            _RevisionState(
+                effective,
+                (0, seq),
+                status.value,
+                used_from,
+                used_to,
+                marked,
+                operator_id,
+                attrs,
+                None,
+                rid,
+                None,
+                rid,
+            )
+        )
+    return states
 
 
 def revise_hazards(
@@ -232,68 +285,125 @@ def revise_hazards(
     """Record revisions (reclassification, boundary change…); return the hazards' ids.
 
     Values a change leaves as None are carried over from the revision in force at its
-    effective date, so a back-dated revision builds on the state at that date.
+    effective date, so a back-dated revision builds on the state at that date; that may be
+    a revision earlier in the same batch. The batch costs a handful of statements however
+    many revisions it holds (a national file has tens of thousands).
     """
-    touched: list[int] = []
+    if not changes:
+        return []
+    ids = dict(
+        session.execute(
+            select(Hazard.reference, Hazard.id).where(
+                any_of(Hazard.reference, {c.reference for c in changes})
+            )
+        ).all()
+    )
     for change in changes:
-        hazard = session.scalars(select(Hazard).where(Hazard.reference == change.reference)).first()
-        if hazard is None:
+        if change.reference not in ids:
             raise NotFound(f"hazard {change.reference!r} is not recorded")
-        base = _revision_in_force(session, hazard.id, change.effective)
-        if base is None:
+    wanted = {code for c in changes if c.estimates for code in c.estimates}
+    if wanted:
+        known = set(
+            session.scalars(select(MunitionType.code).where(any_of(MunitionType.code, wanted)))
+        )
+        for change in changes:
+            check = set(change.estimates or ()) - known
+            if check:
+                check_munition_codes(session, check, where=f"hazard {change.reference}")
+    orgs = organisation_ids(session, (c.operator for c in changes))
+    states = _stored_states(session, set(ids.values()))
+    new: list[tuple[int, _RevisionState, str | None]] = []
+    for n, change in enumerate(changes):
+        hid = ids[change.reference]
+        in_force = [s for s in states[hid] if s.effective <= change.effective]
+        if not in_force:
             raise InvalidRequest(
                 f"hazard {change.reference!r}: a revision dated {change.effective} is before "
                 "the hazard was recorded"
             )
-        if change.estimates is not None:
-            check_munition_codes(session, change.estimates, where=f"hazard {change.reference}")
-        orgs = organisation_ids(session, [change.operator])
-        geom = (
+        base = max(in_force, key=lambda s: (s.effective, s.order))
+        geometry = (
             as_multipolygon(change.geometry, where=f"hazard {change.reference}")
             if change.geometry is not None
-            else shapely.from_wkb(
-                bytes(
-                    session.execute(
-                        select(func.ST_AsBinary(HazardRevision.geom)).where(
-                            HazardRevision.id == base.id
-                        )
-                    ).scalar_one()
-                )
-            )
+            else None
         )
-        estimates = (
-            change.estimates
-            if change.estimates is not None
-            else {e.munition_code: e.quantity for e in base.estimates}
+        state = _RevisionState(
+            change.effective,
+            (1, n),
+            (change.status.value if change.status else base.status),
+            change.used_from if change.used_from is not None else base.used_from,
+            change.used_to if change.used_to is not None else base.used_to,
+            change.marked if change.marked is not None else base.marked,
+            orgs.get((change.operator or "").strip(), base.operator_id),
+            change.attributes if change.attributes is not None else base.attributes,
+            geometry if geometry is not None else base.geometry,
+            None if geometry is not None else base.geometry_of,
+            change.estimates if change.estimates is not None else base.estimates,
+            None if change.estimates is not None else base.estimates_of,
         )
-        _insert_revisions(
-            session,
-            [
-                {
-                    "hazard_id": hazard.id,
-                    "effective": change.effective,
-                    "status": (change.status or base.status).value,
-                    "geom": geom,
-                    "used_from": change.used_from
-                    if change.used_from is not None
-                    else base.used_from,
-                    "used_to": change.used_to if change.used_to is not None else base.used_to,
-                    "marked": change.marked if change.marked is not None else base.marked,
-                    "operator_id": orgs.get((change.operator or "").strip(), base.operator_id),
-                    "submission_id": submission_id,
-                    "recorded_by": recorded_by,
-                    "note": change.note,
-                    "attributes": change.attributes
-                    if change.attributes is not None
-                    else base.attributes,
-                }
-            ],
-            [estimates],
-        )
-        touched.append(hazard.id)
+        states[hid].append(state)
+        new.append((hid, state, change.note))
+
+    stored_geometries = _stored_boundaries(session, {s.geometry_of for _, s, _ in new})
+    stored_estimates = _stored_estimates(session, {s.estimates_of for _, s, _ in new})
+    _insert_revisions(
+        session,
+        [
+            {
+                "hazard_id": hid,
+                "effective": s.effective,
+                "status": s.status,
+                "geom": s.geometry if s.geometry_of is None else stored_geometries[s.geometry_of],
+                "used_from": s.used_from,
+                "used_to": s.used_to,
+                "marked": s.marked,
+                "operator_id": s.operator_id,
+                "submission_id": submission_id,
+                "recorded_by": recorded_by,
+                "note": note,
+                "attributes": s.attributes,
+            }
+            for hid, s, note in new
+        ],
+        [
+            (s.estimates or {}) if s.estimates_of is None else stored_estimates[s.estimates_of]
+            for _, s, _ in new
+        ],
+    )
+    touched = [hid for hid, _, _ in new]
     if refresh_ledger:
         ledger.refresh(session, touched)
     return touched
+
+
+def _stored_boundaries(session: Session, revision_ids: set[int | None]) -> dict[int, Any]:
+    """The boundaries of stored revisions, by revision id."""
+    wanted = [r for r in revision_ids if r is not None]
+    if not wanted:
+        return {}
+    rows = session.execute(
+        text("SELECT id, ST_AsBinary(geom) FROM hazard_revision WHERE id = ANY(:ids)"),
+        {"ids": wanted},
+    ).all()
+    geoms = shapely.from_wkb([bytes(wkb) for _, wkb in rows])
+    return {rid: geom for (rid, _), geom in zip(rows, geoms, strict=True)}
+
+
+def _stored_estimates(session: Session, revision_ids: set[int | None]) -> dict[int, dict[str, int]]:
+    """The estimates of stored revisions, by revision id (empty for those without)."""
+    wanted = [r for r in revision_ids if r is not None]
+    estimates: dict[int, dict[str, int]] = {r: {} for r in wanted}
+    if wanted:
+        rows = session.execute(
+            text(
+                "SELECT revision_id, munition_code, quantity FROM hazard_estimate "
+                "WHERE revision_id = ANY(:ids)"
+            ),
+            {"ids": wanted},
+        )
+        for rid, code, quantity in rows:
+            estimates[rid][code] = quantity
+    return estimates
 
 
 def record_releases(

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -286,3 +287,41 @@ def _running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_revisions_in_one_batch_build_on_each_other_by_date(
+    session: Session, provinces: None
+) -> None:
+    first, moved = box(102.3, 19.6, 102.32, 19.62), box(102.3, 19.6, 102.31, 19.62)
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "H1", SHA, first, dt.date(2020, 1, 1), estimates={"BLU-26": 40}, used_from=1968
+            )
+        ],
+    )
+    revise_hazards(
+        session,
+        [
+            HazardChange("H1", dt.date(2021, 1, 1), geometry=moved),
+            HazardChange("H1", dt.date(2022, 1, 1), status=CHA),  # builds on the one above
+            HazardChange("H1", dt.date(2020, 6, 1), used_to=1973),  # back-dated: on the first
+            HazardChange("H1", dt.date(2023, 1, 1), estimates={"BLU-26": 3}),
+        ],
+    )
+    rows = session.execute(
+        text(
+            "SELECT r.effective, r.status, r.used_from, r.used_to, "
+            "round(ST_XMax(r.geom)::numeric, 2), "
+            "(SELECT quantity FROM hazard_estimate e WHERE e.revision_id = r.id) "
+            "FROM hazard_revision r ORDER BY r.seq"
+        )
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        (dt.date(2020, 1, 1), "SHA", 1968, None, Decimal("102.32"), 40),
+        (dt.date(2021, 1, 1), "SHA", 1968, None, Decimal("102.31"), 40),
+        (dt.date(2022, 1, 1), "CHA", 1968, None, Decimal("102.31"), 40),
+        (dt.date(2020, 6, 1), "SHA", 1968, 1973, Decimal("102.32"), 40),
+        (dt.date(2023, 1, 1), "CHA", 1968, None, Decimal("102.31"), 3),
+    ]
