@@ -172,6 +172,9 @@ class Submission(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
+    # the state of the database the stored findings were computed against (an approval
+    # while it is unchanged need not validate again): ingest.submissions.database_stamp
+    validated_against: Mapped[str | None] = mapped_column(Text)
 
     findings: Mapped[list[Finding]] = relationship(back_populates="submission")
 
@@ -408,6 +411,7 @@ class SubmissionFeature(Base):
     row_number: Mapped[int] = mapped_column(Integer)
     reference: Mapped[str | None] = mapped_column(String(100))
     record: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    clean: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # the validated values
     geom: Mapped[WKBElement | None] = mapped_column(
         Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=True
     )

@@ -1,7 +1,8 @@
 """Approval and rejection of a staged submission (docs/design.md §5.3).
 
-    approve() re-validate against the database as it is now and, with no error, apply every
-              feature through the recording service in the caller's transaction
+    approve() re-validate against the database as it is now (unless nothing validation reads
+              has changed since staging) and, with no error, apply every feature through
+              the recording service in the caller's transaction
     reject()  record the reviewer's reason; nothing is applied
 
 Approvals are serialised by a transaction-level advisory lock, so two reviewers approving
@@ -120,16 +121,27 @@ def approve(
         return settled
     assert submission is not None
     say = progress or _quiet
-    say(f"approving: checking the {submission.feature_count:,} features again")
-    frame = _staged_frame(session, submission_id)
-    result = submissions.validate(session, submission.kind, frame, today=today)
-    kept = [
-        f
-        for f in submissions.findings_of(session, submission_id)
-        if f.code in ("file_note", "same_file", "z_dropped")
-    ]
-    findings = kept + [f for f in result.findings if f.code != "z_dropped"]
-    submissions.store_findings(session, submission_id, findings)
+    today = today or dt.date.today()
+    result = None
+    if submission.validated_against == submissions.database_stamp(session, today):
+        # Nothing validation reads has changed since the features were checked (approvals
+        # run one at a time, under the lock held here): the stored findings stand.
+        result = submissions.validated_features(session, submission_id)
+    if result is not None:
+        say("approving: nothing has changed since the features were checked")
+        findings = submissions.findings_of(session, submission_id)
+    else:
+        say(f"approving: checking the {submission.feature_count:,} features again")
+        frame = _staged_frame(session, submission_id)
+        result = submissions.validate(session, submission.kind, frame, today=today)
+        kept = [
+            f
+            for f in submissions.findings_of(session, submission_id)
+            if f.code in ("file_note", "same_file", "z_dropped")
+        ]
+        findings = kept + [f for f in result.findings if f.code != "z_dropped"]
+        submissions.store_findings(session, submission_id, findings)
+        submission.validated_against = None  # the stored values may be out of date now
     errors = [f for f in findings if f.blocking]
     if errors:
         raise Conflict(

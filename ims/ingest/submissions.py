@@ -83,6 +83,48 @@ _CURRENT = """
 """
 
 
+_STAMP = text(
+    """
+    SELECT concat_ws(' ',
+        (SELECT count(*) || ':' || coalesce(max(seq), 0) FROM hazard_revision),
+        (SELECT count(*) || ':' || coalesce(max(seq), 0) FROM release),
+        (SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || coalesce(max(loaded_at)::text, '')
+         FROM admin_area),
+        (SELECT md5(coalesce(string_agg(code, ',' ORDER BY code), '')) FROM munition_type),
+        (SELECT md5(coalesce(string_agg(name, ',' ORDER BY name), '')) FROM organisation),
+        CAST(:today AS text))
+    """
+)
+
+
+def database_stamp(session: Session, today: dt.date) -> str:
+    """A stamp of everything validation reads from the database, and the day.
+
+    Records are only ever added, so the count and the last recording number of revisions
+    and releases change with every approval; boundaries, the munition list and the
+    organisations are stamped whole. Equal stamps mean validation would find the same.
+    """
+    return str(session.scalar(_STAMP, {"today": today.isoformat()}))
+
+
+def validated_features(session: Session, submission_id: int) -> ValidationResult | None:
+    """The staged features' validated values and polygons (findings not included), or None
+    when any was stored without them (staged before they were kept)."""
+    rows = session.execute(
+        text(
+            "SELECT clean, ST_AsBinary(geom) FROM submission_feature "
+            "WHERE submission_id = :s ORDER BY row_number"
+        ),
+        {"s": submission_id},
+    ).all()
+    if any(clean is None for clean, _ in rows):
+        return None
+    geoms: list[Any] = [
+        shapely.from_wkb(bytes(wkb)) if wkb is not None else None for _, wkb in rows
+    ]
+    return ValidationResult([], [dict(clean) for clean, _ in rows], geoms)
+
+
 def load_context(session: Session, kind: str, frame: Any, *, today: dt.date) -> ValidationContext:
     """What validation must know of the database for this layer."""
     codes = set(session.scalars(text("SELECT code FROM munition_type")))
@@ -227,6 +269,8 @@ def stage(
     frame = field_maps.apply_field_map(read.frame, kind, mapping)
     extras = frame.attrs.get("extra_fields", [])
     say(f"validating {len(frame):,} features")
+    today = today or dt.date.today()
+    stamp = database_stamp(session, today)  # before validation reads: a change is seen
     result = validate(session, kind, frame, dropped_z=read.dropped_z, today=today)
     findings = list(result.findings)
     for note in read.warnings:
@@ -286,6 +330,7 @@ def stage(
         status=SubmissionStatus.VALIDATED,
         feature_count=len(frame),
         uploaded_by=as_actor(uploaded_by).name,
+        validated_against=stamp,
     )
     session.add(submission)
     session.flush()
@@ -333,12 +378,12 @@ def _store_features(
     with (
         raw.cursor() as cur,
         cur.copy(
-            "COPY submission_feature (submission_id, row_number, reference, record, geom, "
-            "raw_geom) FROM STDIN"
+            "COPY submission_feature (submission_id, row_number, reference, record, clean, "
+            "geom, raw_geom) FROM STDIN"
         ) as copy,
     ):
-        for i, (record, geom_hex, original_hex) in enumerate(
-            zip(values, geoms_hex, raw_hex, strict=True)
+        for i, (record, clean_record, geom_hex, original_hex) in enumerate(
+            zip(values, result.records, geoms_hex, raw_hex, strict=True)
         ):
             clean = {k: jsonable(v) for k, v in record.items()}
             ref = clean.get(reference_field)
@@ -348,6 +393,7 @@ def _store_features(
                     i + 1,
                     None if ref is None else str(ref)[:100],
                     json.dumps(clean, ensure_ascii=False),
+                    json.dumps(jsonable(clean_record), ensure_ascii=False),
                     geom_hex,
                     original_hex,
                 )

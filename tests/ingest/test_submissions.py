@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 import zipfile
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ims.db.models import Hazard, Release, Submission, SubmissionFeature
 from ims.db.recording import load_boundaries
+from ims.db.reference import add_organisation
 from ims.domain.records import BoundaryFeature
 from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
 from ims.ingest import approval, field_maps, submissions
@@ -326,3 +328,55 @@ def test_columns_that_are_not_template_fields_are_kept_and_shown(
     review = client.get(f"/submissions/{outcome.submission.id}").text
     assert "<th>BAN</th>" in review and "Ban Phonsavan" in review
     assert "_attributes" not in review  # the file's own columns, not the store's
+
+
+def test_an_approval_uses_what_staging_validated_while_nothing_has_changed(
+    session: Session, country: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame = hazard_frame(
+        [{"hazard_id": "H1", "village": "Ban Na"}, {"hazard_id": "H2", "status": "CHA"}],
+        [box(103.1, 19.4, 103.11, 19.41), box(103.2, 19.4, 103.21, 19.41)],
+    )
+    outcome = submissions.stage(session, write_zip(frame, tmp_path, "h"), kind="hazards")
+    checks: list[int] = []
+    real = submissions.validate
+    monkeypatch.setattr(submissions, "validate", lambda *a, **k: checks.append(1) or real(*a, **k))
+    steps: list[str] = []
+    approval.approve(session, outcome.submission.id, progress=steps.append)
+    assert checks == []  # not validated a second time
+    assert "approving: nothing has changed since the features were checked" in steps
+    rows = session.execute(
+        text(
+            "SELECT h.reference, r.status, r.attributes, e.quantity FROM hazard h "
+            "JOIN hazard_revision r ON r.hazard_id = h.id "
+            "JOIN hazard_estimate e ON e.revision_id = r.id ORDER BY h.reference"
+        )
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        ("H1", "SHA", {"village": "Ban Na"}, 5),
+        ("H2", "CHA", None, 5),
+    ]
+
+
+def test_an_approval_validates_again_after_anything_validation_reads_changed(
+    session: Session, country: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = hazard_frame([{"hazard_id": "A"}], [box(103.1, 19.4, 103.11, 19.41)])
+    second = hazard_frame([{"hazard_id": "B"}], [box(103.3, 19.4, 103.31, 19.41)])
+    a = submissions.stage(session, write_zip(first, tmp_path, "a"), kind="hazards")
+    b = submissions.stage(session, write_zip(second, tmp_path, "b"), kind="hazards")
+    day = dt.date(2026, 1, 5)
+    stamp = submissions.database_stamp(session, day)
+    assert submissions.database_stamp(session, day) == stamp
+    assert submissions.database_stamp(session, day + dt.timedelta(days=1)) != stamp
+    add_organisation(session, "Lao Clearance Team", "operator", by="admin")
+    assert submissions.database_stamp(session, day) != stamp
+    stamp = submissions.database_stamp(session, day)
+    approval.approve(session, a.submission.id)  # a hazard recorded
+    assert submissions.database_stamp(session, day) != stamp
+    checks: list[int] = []
+    real = submissions.validate
+    monkeypatch.setattr(submissions, "validate", lambda *a, **k: checks.append(1) or real(*a, **k))
+    approval.approve(session, b.submission.id)
+    assert checks == [1]
+    assert set(session.scalars(select(Hazard.reference))) == {"A", "B"}
