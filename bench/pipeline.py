@@ -15,8 +15,10 @@ For each it prints every line the command writes (stdout and stderr), stamped wi
 seconds since the command started and how long until the next line (so each phase: read,
 validate, store, approve and its steps, has its duration), then the wall time, features/s
 and the peak resident memory of the command (its largest process: the command itself or
-one of the workers it started). ``--data DIR`` keeps the generated files in DIR and reuses
-them on the next run; ``--keep`` leaves the database in place afterwards.
+one of the workers it started). ``--profile DIR`` samples each import with py-spy, workers
+included, into DIR/<kind>.folded (collapsed stacks: speedscope or flamegraph.pl draw them).
+``--data DIR`` keeps the generated files in DIR and reuses them on the next run; ``--keep``
+leaves the database in place afterwards.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import datetime as dt
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,16 +59,25 @@ def say(message: str) -> None:
     print(message, flush=True)
 
 
-def run(label: str, args: list[str], env: dict[str, str]) -> tuple[float, int | None, float]:
+def run(
+    label: str, args: list[str], env: dict[str, str], profile: Path | None = None
+) -> tuple[float, int | None, float]:
     """Run ``ims ARGS`` as a user would; print its lines as they come, stamped.
 
     Returns the wall time, the feature count the command printed (if any) and the peak
-    resident memory in MB of the command's largest process.
+    resident memory in MB of the command's largest process. With ``profile`` (a file
+    name), py-spy samples the command and its workers into it as collapsed stacks.
     """
     say(f"\n$ ims {' '.join(args)}")
+    command = [str(IMS), *args]
+    if profile is not None:
+        spy = shutil.which("py-spy") or str(IMS.with_name("py-spy"))
+        command = [spy, "record", "--subprocesses", "--format", "raw", "-o", str(profile)]
+        command += ["--rate", "50", "--"]
+        command += [str(IMS), *args]
     start = time.perf_counter()
     child = subprocess.Popen(
-        [str(IMS), *args],
+        command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         env=env,
@@ -178,6 +190,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--data", type=Path, help="keep (and reuse) the generated files here")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample each import with py-spy (pip install py-spy) into DIR/<kind>.folded",
+    )
     args = parser.parse_args()
     configure_logging("WARNING")
     logging.getLogger("ims").setLevel(logging.WARNING)
@@ -187,9 +205,18 @@ def main() -> None:
         prepare(data, args.hazards, args.seed)
         env = set_up_database(data)
         year = dt.date.today().year - 1
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+
+        def flame(step: str) -> Path | None:
+            return args.profile / f"{step}.folded" if args.profile else None
+
         results = [
-            ("hazards", run("hazards import", _import(data, "hazards"), env)),
-            ("releases", run("releases import", _import(data, "releases"), env)),
+            ("hazards", run("hazards import", _import(data, "hazards"), env, flame("hazards"))),
+            (
+                "releases",
+                run("releases import", _import(data, "releases"), env, flame("releases")),
+            ),
             (
                 "article7",
                 run(

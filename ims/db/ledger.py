@@ -336,6 +336,41 @@ def refresh(session: Session, hazard_ids: Sequence[int], *, overlaps: bool = Tru
 # --- appending releases ------------------------------------------------------------------
 
 
+@dataclass
+class AppendInputs:
+    """A hazard's state after its last stored ledger entry, and the releases that follow."""
+
+    hazard_id: int
+    first_no: int  # the number of the first new entry
+    revision_id: int  # the revision in force
+    counted_in: tuple[int | None, int | None]  # where its releases count (admin1, admin2)
+    boundary: BaseGeometry
+    status: HazardStatus
+    remaining: BaseGeometry
+    releases: list[ReleaseInput]
+
+
+def _append_job(item: AppendInputs) -> _Job:
+    entries, after = extend_ledger(item.boundary, item.status, item.remaining, item.releases)
+    return _Job(
+        item.hazard_id,
+        item.first_no,
+        entries,
+        after,
+        {},
+        {r.key: r.geometry for r in item.releases},
+        {},
+        item.revision_id,
+        item.counted_in,
+        item.boundary,
+    )
+
+
+def append_rows(items: Sequence[AppendInputs], indexes: AdminIndexes) -> Rows:
+    """The rows of releases appended to hazards' ledgers (only the new entries)."""
+    return _rows([_append_job(item) for item in items], indexes)
+
+
 def update_after_releases(
     session: Session, hazard_ids: Sequence[int], *, progress: Progress | None = None
 ) -> None:
@@ -344,27 +379,38 @@ def update_after_releases(
     A hazard whose new releases all come after its last ledger event (the usual case: this
     year's results) gets them appended from its stored remaining geometry; any other (a
     back-dated release, a pending revision, no stored state) has its ledger rebuilt.
-    Either way the result is the same ledger a rebuild gives.
+    Either way the result is the same ledger a rebuild gives. Both are computed in chunks,
+    on every core for many hazards (as ``refresh_many``), so memory stays bounded.
     """
     ids = sorted(set(hazard_ids))
     if not ids:
         return
     session.flush()
-    rebuild = _append_releases(session, ids)
-    if rebuild:
-        refresh_many(session, rebuild, progress=progress, overlaps=False)
+    append, rebuild = _plan_releases(session, ids)
+    log.debug("releases: %d ledgers appended to, %d rebuilt", len(append), len(rebuild))
+    size = get_settings().ledger_chunk_size
+    work = [("append", chunk) for chunk in _chunks(sorted(append), size)]
+    work += [("full", chunk) for chunk in _chunks(rebuild, size)]
+
+    def store(kind: str, chunk: list[int], rows: Rows) -> None:
+        _store(session, chunk, rows, append=kind == "append")
+
+    _in_pool(session, work, lambda kind, chunk: _load(session, kind, chunk), store, progress)
 
 
-def _append_releases(session: Session, ids: list[int]) -> list[int]:
-    """Append new releases where that is valid; return the hazards that need a rebuild."""
+def _plan_releases(session: Session, ids: list[int]) -> tuple[list[int], list[int]]:
+    """Which hazards get their new releases appended, and which are rebuilt (no geometry
+    is read: the classification needs only dates and recording order)."""
     params = {"ids": ids}
     last = {
         row.hazard_id: row
         for row in session.execute(
             text(
-                'SELECT DISTINCT ON (hazard_id) hazard_id, entry_no, kind, "on", seq, '
-                "revision_id, count_admin1_id, count_admin2_id FROM ledger_entry "
-                "WHERE hazard_id = ANY(:ids) ORDER BY hazard_id, entry_no DESC"
+                'SELECT DISTINCT ON (e.hazard_id) e.hazard_id, e.kind, e."on", e.seq, '
+                "e.revision_id, EXISTS (SELECT 1 FROM hazard_remaining m "
+                " WHERE m.hazard_id = e.hazard_id) AS stored "
+                "FROM ledger_entry e WHERE e.hazard_id = ANY(:ids) "
+                "ORDER BY e.hazard_id, e.entry_no DESC"
             ),
             params,
         )
@@ -380,85 +426,78 @@ def _append_releases(session: Session, ids: list[int]) -> list[int]:
             params,
         )
     )
-    new_rows = session.execute(
+    new: dict[int, list[tuple[Any, int]]] = defaultdict(list)
+    for hid, released, seq in session.execute(text(_NEW_RELEASES.format(what="")), params):
+        new[hid].append((released, seq))
+    append: list[int] = []
+    rebuild: list[int] = []
+    for hid in ids:
+        entry = last.get(hid)
+        if (
+            entry is None
+            or not entry.stored  # no remaining geometry (a database from before it)
+            or hid in unledgered_revisions
+            or entry.revision_id is None
+        ):
+            rebuild.append(hid)
+        elif hid in new:
+            phase = 0 if entry.kind in ("added", "status") else 1
+            after = (entry.on, phase, entry.seq)
+            fits = all((released, 1, seq) > after for released, seq in new[hid])
+            (append if fits else rebuild).append(hid)
+    return append, rebuild
+
+
+_NEW_RELEASES = (
+    "SELECT r.hazard_id, r.released, r.seq{what} FROM release r WHERE r.hazard_id = ANY(:ids) "
+    "AND NOT EXISTS (SELECT 1 FROM ledger_entry e WHERE e.hazard_id = r.hazard_id "
+    " AND e.release_id = r.id)"
+)
+
+
+def load_append_inputs(session: Session, hazard_ids: Sequence[int]) -> list[AppendInputs]:
+    """The state after the last entry of ``hazard_ids`` and their releases not yet in it."""
+    params = {"ids": list(hazard_ids)}
+    rows = session.execute(
+        text(_NEW_RELEASES.format(what=", r.id, r.method, ST_AsBinary(r.geom)")), params
+    ).all()
+    geoms: Any = shapely.from_wkb([bytes(r[5]) for r in rows]) if rows else []
+    new: dict[int, list[ReleaseInput]] = defaultdict(list)
+    for (hid, released, seq, rel_id, method, _), geom in zip(rows, geoms, strict=True):
+        new[hid].append(ReleaseInput(rel_id, released, seq, ReleaseMethod(method), geom))
+    states = session.execute(
         text(
-            "SELECT r.hazard_id, r.id, r.released, r.seq, r.method, ST_AsBinary(r.geom) "
-            "FROM release r WHERE r.hazard_id = ANY(:ids) AND NOT EXISTS ("
-            " SELECT 1 FROM ledger_entry e WHERE e.hazard_id = r.hazard_id "
-            " AND e.release_id = r.id)"
+            "SELECT DISTINCT ON (e.hazard_id) e.hazard_id, e.entry_no, e.revision_id, "
+            "e.count_admin1_id, e.count_admin2_id, m.geom IS NULL, ST_AsBinary(m.geom), "
+            "v.status, ST_AsBinary(v.geom) FROM ledger_entry e "
+            "JOIN hazard_remaining m ON m.hazard_id = e.hazard_id "
+            "JOIN hazard_revision v ON v.id = e.revision_id "
+            "WHERE e.hazard_id = ANY(:ids) ORDER BY e.hazard_id, e.entry_no DESC"
         ),
         params,
     ).all()
-    geoms: Any = shapely.from_wkb([bytes(r[5]) for r in new_rows]) if new_rows else []
-    new: dict[int, list[ReleaseInput]] = defaultdict(list)
-    for (hid, rel_id, released, seq, method, _), geom in zip(new_rows, geoms, strict=True):
-        new[hid].append(ReleaseInput(rel_id, released, seq, ReleaseMethod(method), geom))
-
-    rebuild: list[int] = []
-    candidates: list[int] = []
-    for hid in ids:
-        entry = last.get(hid)
-        if entry is None or hid in unledgered_revisions or entry.revision_id is None:
-            rebuild.append(hid)
-            continue
-        if hid not in new:
-            continue  # nothing new for this hazard
-        phase = 0 if entry.kind in ("added", "status") else 1
-        after = (entry.on, phase, entry.seq)
-        if all((r.released, 1, r.seq) > after for r in new[hid]):
-            candidates.append(hid)
-        else:
-            rebuild.append(hid)
-    if not candidates:
-        return rebuild
-
-    states = session.execute(
-        text(
-            "SELECT c.hazard_id, m.geom IS NULL, ST_AsBinary(m.geom), v.status, "
-            "ST_AsBinary(v.geom) FROM unnest(CAST(:ids AS integer[]), CAST(:revs AS integer[])) "
-            "AS c(hazard_id, revision_id) JOIN hazard_remaining m USING (hazard_id) "
-            "JOIN hazard_revision v ON v.id = c.revision_id"
-        ),
-        {"ids": candidates, "revs": [last[h].revision_id for h in candidates]},
-    ).all()
-    state_of = {row[0]: row for row in states}
-    jobs: list[_Job] = []
-    for hid in candidates:
-        state = state_of.get(hid)
-        if state is None:  # no stored remaining geometry (a database from before it)
-            rebuild.append(hid)
-            continue
-        _, nothing_left, remaining_wkb, status, boundary_wkb = state
-        remaining = MultiPolygon() if nothing_left else shapely.from_wkb(bytes(remaining_wkb))
-        boundary = shapely.from_wkb(bytes(boundary_wkb))
-        releases = new[hid]
-        entries, after_geom = extend_ledger(boundary, HazardStatus(status), remaining, releases)
-        entry = last[hid]
-        jobs.append(
-            _Job(
+    items = []
+    for hid, entry_no, rev_id, admin1, admin2, nothing_left, remaining, status, boundary in states:
+        items.append(
+            AppendInputs(
                 hid,
-                entry.entry_no + 1,
-                entries,
-                after_geom,
-                {},
-                {r.key: r.geometry for r in releases},
-                {},
-                entry.revision_id,
-                (entry.count_admin1_id, entry.count_admin2_id),
-                boundary,
+                entry_no + 1,
+                rev_id,
+                (admin1, admin2),
+                shapely.from_wkb(bytes(boundary)),
+                HazardStatus(status),
+                MultiPolygon() if nothing_left else shapely.from_wkb(bytes(remaining)),
+                new[hid],
             )
         )
-    if jobs:
-        rows = _rows(jobs, admin_indexes(session))
-        _store(session, [job.hazard_id for job in jobs], rows, append=True)
-        log.debug("appended %d release entries to %d hazards", len(rows[0]), len(jobs))
-    return sorted(rebuild)
+    return items
 
 
-# --- the whole database, in parallel ------------------------------------------------------
+# --- many hazards, in parallel ------------------------------------------------------------
 
 _worker_indexes: AdminIndexes | None = None
 _CHUNKS_PER_WORKER = 4
+Work = list[tuple[str, list[int]]]  # ("full" | "append", hazard ids) chunks
 
 
 def _init_worker(indexes: AdminIndexes, parent_pid: int) -> None:
@@ -469,9 +508,17 @@ def _init_worker(indexes: AdminIndexes, parent_pid: int) -> None:
     _worker_indexes = indexes
 
 
-def _rows_for_chunk(chunk: list[HazardInputs]) -> Rows:
+def _compute(kind: str, payload: Any, indexes: AdminIndexes) -> Rows:
+    return ledger_rows(payload, indexes) if kind == "full" else append_rows(payload, indexes)
+
+
+def _rows_in_worker(kind: str, payload: Any) -> Rows:
     assert _worker_indexes is not None
-    return ledger_rows(chunk, _worker_indexes)
+    return _compute(kind, payload, _worker_indexes)
+
+
+def _load(session: Session, kind: str, chunk: list[int]) -> Any:
+    return load_inputs(session, chunk) if kind == "full" else load_append_inputs(session, chunk)
 
 
 def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
@@ -480,6 +527,57 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
 
 
 Sink = Callable[[list[int], Rows], None]
+
+
+def _in_pool(
+    session: Session,
+    work: Work,
+    load: Callable[[str, list[int]], Any],
+    sink: Callable[[str, list[int], Rows], None],
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> None:
+    """Load each chunk here, compute its rows on every core, hand them to ``sink`` in order.
+
+    The parallel workers are spawned (a fresh interpreter: no socket or lock of this
+    process) and die with this process; a worker takes a second or two to start, so they
+    are used only with several chunks each. At most two chunks per worker are in flight,
+    so memory stays flat on a national database.
+    """
+    if not work:
+        return
+    indexes = admin_indexes(session)
+    total = sum(len(chunk) for _, chunk in work)
+    workers = min(workers or os.cpu_count() or 1, len(work) // _CHUNKS_PER_WORKER)
+    done = 0
+    if workers <= 1:
+        for kind, chunk in work:
+            sink(kind, chunk, _compute(kind, load(kind, chunk), indexes))
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+        return
+    with ProcessPoolExecutor(
+        workers,
+        mp_context=spawn_context(),
+        initializer=_init_worker,
+        initargs=(indexes, os.getpid()),
+    ) as pool:
+        pending: list[tuple[str, list[int], Any]] = []
+        for kind, chunk in work:
+            pending.append((kind, chunk, pool.submit(_rows_in_worker, kind, load(kind, chunk))))
+            while len(pending) > workers * 2:
+                kind_, chunk_, future = pending.pop(0)
+                sink(kind_, chunk_, future.result())
+                done += len(chunk_)
+                if progress:
+                    progress(done, total)
+        while pending:
+            kind_, chunk_, future = pending.pop(0)
+            sink(kind_, chunk_, future.result())
+            done += len(chunk_)
+            if progress:
+                progress(done, total)
 
 
 def compute_many(
@@ -494,51 +592,19 @@ def compute_many(
     """Compute the whole ledger of many hazards on every core, handing each chunk to ``sink``.
 
     ``sink(chunk, rows)`` stores the rows (a rebuild) or compares them (``ims db verify``);
-    progress is reported as chunks are handed over. The parallel workers are spawned (a
-    fresh interpreter: no socket or lock of this process) and die with this process.
+    progress is reported as chunks are handed over.
     """
     ids = sorted(set(hazard_ids))
-    if not ids:
-        return
     session.flush()
-    indexes = admin_indexes(session)
-    chunk_size = chunk_size or get_settings().ledger_chunk_size
-    # A spawned worker takes a second or two to start (a fresh interpreter): it pays off
-    # only with several chunks to compute.
-    chunk_count = -(-len(ids) // chunk_size)
-    workers = min(workers or os.cpu_count() or 1, chunk_count // _CHUNKS_PER_WORKER)
-    done = 0
-    if workers <= 1:
-        for chunk in _chunks(ids, chunk_size):
-            sink(chunk, ledger_rows(load_inputs(session, chunk), indexes))
-            done += len(chunk)
-            if progress:
-                progress(done, len(ids))
-        return
-    with ProcessPoolExecutor(
+    size = chunk_size or get_settings().ledger_chunk_size
+    _in_pool(
+        session,
+        [("full", chunk) for chunk in _chunks(ids, size)],
+        lambda _kind, chunk: load_inputs(session, chunk),
+        lambda _kind, chunk, rows: sink(chunk, rows),
+        progress,
         workers,
-        mp_context=spawn_context(),
-        initializer=_init_worker,
-        initargs=(indexes, os.getpid()),
-    ) as pool:
-        pending: list[tuple[list[int], Any]] = []
-        for chunk in _chunks(ids, chunk_size):
-            pending.append((chunk, pool.submit(_rows_for_chunk, load_inputs(session, chunk))))
-            # Keep the pipeline short so memory stays flat on a national database.
-            while len(pending) > workers * 2:
-                done += _hand_over(pending.pop(0), sink)
-                if progress:
-                    progress(done, len(ids))
-        while pending:
-            done += _hand_over(pending.pop(0), sink)
-            if progress:
-                progress(done, len(ids))
-
-
-def _hand_over(job: tuple[list[int], Any], sink: Sink) -> int:
-    chunk, future = job
-    sink(chunk, future.result())
-    return len(chunk)
+    )
 
 
 def refresh_many(

@@ -21,6 +21,7 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.config import get_settings
 from ims.db import ledger
 from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
 from ims.domain.enums import HazardStatus, ReleaseMethod
@@ -58,13 +59,14 @@ def provinces(session: Session) -> None:
 def rebuilt(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The hazard ids whose ledger was rebuilt rather than appended to."""
     ids: list[int] = []
-    real = ledger.refresh_many
+    real = ledger._plan_releases
 
-    def spy(session: Session, hazard_ids: Any, **kw: Any) -> None:
-        ids.extend(hazard_ids)
-        real(session, hazard_ids, **kw)
+    def spy(session: Session, hazard_ids: list[int]) -> tuple[list[int], list[int]]:
+        append, rebuild = real(session, hazard_ids)
+        ids.extend(rebuild)
+        return append, rebuild
 
-    monkeypatch.setattr(ledger, "refresh_many", spy)
+    monkeypatch.setattr(ledger, "_plan_releases", spy)
     return ids
 
 
@@ -325,3 +327,36 @@ def test_revisions_in_one_batch_build_on_each_other_by_date(
         (dt.date(2020, 6, 1), "SHA", 1968, 1973, Decimal("102.32"), 40),
         (dt.date(2023, 1, 1), "CHA", 1968, None, Decimal("102.31"), 3),
     ]
+
+
+def test_releases_appended_and_rebuilt_in_spawned_workers_equal_a_rebuild(
+    session: Session, provinces: None, rebuilt: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One hazard per chunk: the pool of spawned workers appends to six ledgers and
+    # rebuilds six (their releases are dated before a revision).
+    chunk_size = get_settings().ledger_chunk_size
+    monkeypatch.setattr(get_settings(), "ledger_chunk_size", 1)
+    boxes = [box(102.3 + i * 0.02, 19.6, 102.31 + i * 0.02, 19.61) for i in range(12)]
+    record_hazards(session, [hazard(f"H{i}", b) for i, b in enumerate(boxes)])
+    revise_hazards(
+        session, [HazardChange(f"H{i}", dt.date(2021, 1, 1), status=CHA) for i in range(6)]
+    )
+    record_releases(
+        session,
+        [
+            release(
+                f"R{i}",
+                f"H{i}",
+                CLR,
+                dt.date(2020, 6, 1) if i < 6 else dt.date(2022, 4, 1),
+                box(102.3 + i * 0.02, 19.6, 102.305 + i * 0.02, 19.61),
+            )
+            for i in range(12)
+        ],
+    )
+    ids = hazard_ids(session)
+    assert sorted(rebuilt) == sorted(ids[f"H{i}"] for i in range(6))
+    incremental = snapshot(session)
+    monkeypatch.setattr(get_settings(), "ledger_chunk_size", chunk_size)
+    ledger.refresh_all(session)
+    assert snapshot(session) == incremental
