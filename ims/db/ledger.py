@@ -38,8 +38,8 @@ from ims.domain.ledger import (
     EventKind,
     LedgerEntry,
     ReleaseInput,
-    extend_ledger,
-    hazard_ledger_state,
+    extend_ledgers,
+    hazard_ledger_states,
 )
 from ims.domain.polygons import polygonal
 
@@ -181,22 +181,25 @@ class _Job:
         return self.boundary
 
 
-def _full_job(item: HazardInputs) -> _Job:
-    entries, remaining = hazard_ledger_state(item.versions, item.releases)
-    return _Job(
-        item.hazard_id,
-        1,
-        entries,
-        remaining,
-        {v.seq: v.geometry for v in item.versions},
-        {r.key: r.geometry for r in item.releases},
-        item.revision_ids,
-    )
+def _full_jobs(items: Sequence[HazardInputs]) -> list[_Job]:
+    states = hazard_ledger_states([(item.versions, item.releases) for item in items])
+    return [
+        _Job(
+            item.hazard_id,
+            1,
+            entries,
+            remaining,
+            {v.seq: v.geometry for v in item.versions},
+            {r.key: r.geometry for r in item.releases},
+            item.revision_ids,
+        )
+        for item, (entries, remaining) in zip(items, states, strict=True)
+    ]
 
 
 def ledger_rows(items: Sequence[HazardInputs], indexes: AdminIndexes) -> Rows:
     """The ledger_entry, ledger_piece and hazard_remaining rows of whole hazards."""
-    return _rows([_full_job(item) for item in items if item.versions], indexes)
+    return _rows(_full_jobs([item for item in items if item.versions]), indexes)
 
 
 def _rows(jobs: Sequence[_Job], indexes: AdminIndexes) -> Rows:
@@ -350,25 +353,25 @@ class AppendInputs:
     releases: list[ReleaseInput]
 
 
-def _append_job(item: AppendInputs) -> _Job:
-    entries, after = extend_ledger(item.boundary, item.status, item.remaining, item.releases)
-    return _Job(
-        item.hazard_id,
-        item.first_no,
-        entries,
-        after,
-        {},
-        {r.key: r.geometry for r in item.releases},
-        {},
-        item.revision_id,
-        item.counted_in,
-        item.boundary,
-    )
-
-
 def append_rows(items: Sequence[AppendInputs], indexes: AdminIndexes) -> Rows:
     """The rows of releases appended to hazards' ledgers (only the new entries)."""
-    return _rows([_append_job(item) for item in items], indexes)
+    states = extend_ledgers([(i.boundary, i.status, i.remaining, i.releases) for i in items])
+    jobs = [
+        _Job(
+            item.hazard_id,
+            item.first_no,
+            entries,
+            after,
+            {},
+            {r.key: r.geometry for r in item.releases},
+            {},
+            item.revision_id,
+            item.counted_in,
+            item.boundary,
+        )
+        for item, (entries, after) in zip(items, states, strict=True)
+    ]
+    return _rows(jobs, indexes)
 
 
 def update_after_releases(

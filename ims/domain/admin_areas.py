@@ -110,7 +110,12 @@ class AdminIndex(Generic[AdminId]):
             for i in np.flatnonzero(areas > 0.0):
                 result[i][None] = float(areas[i])
             return result
-        g_idx, a_idx = self._tree.query(arr, predicate="intersects")
+        # The tree gives box overlaps; the predicates then run on the admin side, whose
+        # polygons are prepared (the tree's own predicate would prepare the small side and
+        # walk a detailed district's edges for every geometry: most of the time here).
+        g_idx, a_idx = self._tree.query(arr)
+        meet = shapely.intersects(self._geoms[a_idx], arr[g_idx])
+        g_idx, a_idx = g_idx[meet], a_idx[meet]
         inside = shapely.contains(self._geoms[a_idx], arr[g_idx])
         whole = np.zeros(n, dtype=bool)
         for g, a in zip(g_idx[inside].tolist(), a_idx[inside].tolist(), strict=True):

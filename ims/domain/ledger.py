@@ -185,6 +185,24 @@ def hazard_ledger_state(
     U at its date, so land released before recording never becomes remaining; its entry
     has an empty effective geometry, the whole polygon as `outside` and status None.
     """
+    steps, remaining = _walk(versions, releases)
+    return _entries(steps), remaining
+
+
+def hazard_ledger_states(
+    histories: Sequence[tuple[Sequence[BoundaryVersion], Sequence[ReleaseInput]]],
+) -> list[tuple[list[LedgerEntry], MultiPolygon]]:
+    """`hazard_ledger_state` of many hazards, their areas computed in one vectorised pass
+    (a national rebuild spends a fifth of its time in per-hazard area calls otherwise)."""
+    walked = [_walk(versions, releases) for versions, releases in histories]
+    entries = _entries_of_many([steps for steps, _ in walked])
+    return [(e, remaining) for e, (_, remaining) in zip(entries, walked, strict=True)]
+
+
+def _walk(
+    versions: Sequence[BoundaryVersion], releases: Sequence[ReleaseInput]
+) -> tuple[list[_Step], MultiPolygon]:
+    """The chain of a hazard's events (areas not yet computed) and its remaining geometry."""
     _check_unique_versions(versions)
     _check_unique_releases(releases)
 
@@ -229,7 +247,7 @@ def hazard_ledger_state(
             # U is only needed when a later boundary version comes; union it then.
             pending.append(polygon)
             steps.append(step)
-    return _entries(steps), remaining
+    return steps, remaining
 
 
 _Step = tuple[
@@ -290,6 +308,25 @@ def extend_ledger(
     the result equals `hazard_ledger` over the whole history (a property test checks it).
     Returns the new entries and the remaining geometry after them.
     """
+    steps, current = _extend(boundary, status, remaining, releases)
+    return _entries(steps), current
+
+
+def extend_ledgers(
+    states: Sequence[tuple[BaseGeometry, HazardStatus, BaseGeometry, Sequence[ReleaseInput]]],
+) -> list[tuple[list[LedgerEntry], MultiPolygon]]:
+    """`extend_ledger` of many hazards, their areas computed in one vectorised pass."""
+    walked = [_extend(*state) for state in states]
+    entries = _entries_of_many([steps for steps, _ in walked])
+    return [(e, remaining) for e, (_, remaining) in zip(entries, walked, strict=True)]
+
+
+def _extend(
+    boundary: BaseGeometry,
+    status: HazardStatus,
+    remaining: BaseGeometry,
+    releases: Sequence[ReleaseInput],
+) -> tuple[list[_Step], MultiPolygon]:
     _check_unique_releases(releases)
     current = clean(remaining)
     bound = clean(boundary)
@@ -297,7 +334,19 @@ def extend_ledger(
     for item in sorted(releases, key=lambda r: (r.released, r.seq)):
         current, step = _release_step(item, clean(item.geometry), bound, current, status)
         steps.append(step)
-    return _entries(steps), current
+    return steps, current
+
+
+def _entries_of_many(chains: Sequence[Sequence[_Step]]) -> list[list[LedgerEntry]]:
+    """`_entries` of many chains with one area pass over all of them."""
+    flat = [step for chain in chains for step in chain]
+    entries = _entries(flat)
+    out: list[list[LedgerEntry]] = []
+    start = 0
+    for chain in chains:
+        out.append(entries[start : start + len(chain)])
+        start += len(chain)
+    return out
 
 
 def _entries(steps: Sequence[_Step]) -> list[LedgerEntry]:
