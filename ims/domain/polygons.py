@@ -78,7 +78,7 @@ def union(a: MultiPolygon, b: MultiPolygon) -> MultiPolygon:
     return polygonal(shapely.union(a, b))
 
 
-def object_array(geoms: Sequence[BaseGeometry]) -> npt.NDArray[np.object_]:
+def object_array(geoms: Sequence[BaseGeometry | None]) -> npt.NDArray[np.object_]:
     """A 1-d object array of geometries (filled by assignment so numpy never iterates them)."""
     out: npt.NDArray[np.object_] = np.empty(len(geoms), dtype=object)
     out[:] = geoms
