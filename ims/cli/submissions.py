@@ -91,6 +91,7 @@ def import_file(
                 sub.id,
                 by=actor(),
                 progress=lambda msg: err.print(msg, highlight=False),
+                validated=outcome.validated,
             )
             out.print(f"submission {sub.id} approved and applied", highlight=False)
         else:

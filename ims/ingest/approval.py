@@ -94,10 +94,13 @@ def approve(
     by: Actor | str | None = None,
     today: dt.date | None = None,
     progress: Say | None = None,
+    validated: ValidationResult | None = None,
 ) -> list[FindingData]:
     """Apply a submission if it still has no error; returns the current findings.
 
     ``progress`` is told of each step as it starts (``ims import --approve`` prints them).
+    ``validated`` is what staging found in this transaction (``StageOutcome.validated``),
+    used instead of reading the stored values back when nothing has changed since.
 
     Idempotent: approving an approved submission changes nothing. With any error the
     findings are updated and Conflict is raised; nothing is applied.
@@ -126,7 +129,7 @@ def approve(
     if submission.validated_against == submissions.database_stamp(session, today):
         # Nothing validation reads has changed since the features were checked (approvals
         # run one at a time, under the lock held here): the stored findings stand.
-        result = submissions.validated_features(session, submission_id)
+        result = validated or submissions.validated_features(session, submission_id)
     if result is not None:
         say("approving: nothing has changed since the features were checked")
         findings = submissions.findings_of(session, submission_id)

@@ -57,6 +57,7 @@ class StageOutcome:
 
     submission: Submission
     findings: list[FindingData]
+    validated: ValidationResult | None = None  # the features' validated values, in hand
 
     @property
     def errors(self) -> int:
@@ -357,7 +358,7 @@ def stage(
     store_findings(session, submission.id, findings)
     if org is not None and field_map:
         field_maps.remember_mapping(session, org, kind, dict(field_map))
-    return StageOutcome(submission, findings)
+    return StageOutcome(submission, findings, result)
 
 
 def _store_features(

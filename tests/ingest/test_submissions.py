@@ -338,6 +338,11 @@ def test_an_approval_uses_what_staging_validated_while_nothing_has_changed(
         [box(103.1, 19.4, 103.11, 19.41), box(103.2, 19.4, 103.21, 19.41)],
     )
     outcome = submissions.stage(session, write_zip(frame, tmp_path, "h"), kind="hazards")
+    stored = submissions.validated_features(session, outcome.submission.id)
+    assert outcome.validated is not None and stored is not None
+    assert stored.records == outcome.validated.records  # kept as validated, read back alike
+    pairs = zip(stored.geometries, outcome.validated.geometries, strict=True)
+    assert all(g is not None and g.equals(h) for g, h in pairs)
     checks: list[int] = []
     real = submissions.validate
     monkeypatch.setattr(submissions, "validate", lambda *a, **k: checks.append(1) or real(*a, **k))
