@@ -276,12 +276,15 @@ def through_api(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [str(IMS), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    server_log = data / "serve.log"  # the approval's steps, as a server logs them
+    say(f"ims serve on port {port}; its log in {server_log}")
+    with server_log.open("w") as log_file:
+        server = subprocess.Popen(
+            [str(IMS), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env={**env, "IMS_LOG_LEVEL": "INFO"},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}/api/v1"
     client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=3600)
     results: list[tuple[str, tuple[float, int | None, float]]] = []

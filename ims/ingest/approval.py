@@ -13,6 +13,7 @@ re-validated against what the first applied, and fails with its new findings.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -46,13 +47,16 @@ from ims.ingest.validate import (
     ValidationResult,
 )
 
+log = logging.getLogger(__name__)
+
 APPROVAL_LOCK = 0x1A5_0001  # one key: approvals run one at a time
 
 Say = Callable[[str], None]
 
 
-def _quiet(_message: str) -> None:
-    """A progress callback that says nothing."""
+def _logged(submission_id: int) -> Say:
+    """Progress written to the log (a server's approvals), each step with its submission."""
+    return lambda message: log.info("submission %d: %s", submission_id, message)
 
 
 def _staged_frame(session: Session, submission_id: int) -> Any:
@@ -123,7 +127,7 @@ def approve(
     if settled is not None:
         return settled
     assert submission is not None
-    say = progress or _quiet
+    say = progress or _logged(submission_id)
     today = today or dt.date.today()
     result = None
     if submission.validated_against == submissions.database_stamp(session, today):
