@@ -9,6 +9,7 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy.orm import Session
 
+from ims.config import get_settings
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
@@ -89,6 +90,7 @@ def test_generalised_readers_get_no_geometry(
     seeded: None, monkeypatch: pytest.MonkeyPatch, client_as: ClientAs
 ) -> None:
     monkeypatch.setenv("IMS_LOCATION_PRIVACY", "true")
+    get_settings.cache_clear()  # seeding read the settings already
     body = client_as("viewer").get(f"/api/v1/hazards/{REF}").json()
     assert body["boundary"] is None and body["remaining"] is None and body["releases"] == []
     reviewer = client_as("reviewer").get(f"/api/v1/hazards/{REF}").json()
