@@ -8,12 +8,22 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ims.cli.common import actor, db_session, err, out
 from ims.errors import InvalidRequest, InvalidUpload
+
+if TYPE_CHECKING:
+    from ims.ingest.submissions import StageOutcome
+
+Show = Annotated[int, typer.Option(help="How many findings to list.")]
+
+
+def _progress(message: str) -> None:
+    err.print(message, highlight=False)
 
 
 def import_file(
@@ -30,6 +40,15 @@ def import_file(
         str | None,
         typer.Option("--map", help="Your field names: template_field=your_field,…"),
     ] = None,
+    mapping_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help='A mapping document (JSON): {"fields": {"hazard_id": "{fileId}-{row}", '
+            '"status": "typeArea"}, "constants": {"recorded": "2020-01-01"}, "values": '
+            '{"status": {"Suspected Minefield": "SHA"}}}; --map adds to its fields.',
+        ),
+    ] = None,
     crs: Annotated[
         str | None, typer.Option(help="CRS of a file that declares none, e.g. EPSG:32648.")
     ] = None,
@@ -37,7 +56,7 @@ def import_file(
     approve: Annotated[
         bool, typer.Option("--approve", help="Apply at once if there is no error.")
     ] = False,
-    show: Annotated[int, typer.Option(help="How many findings to list.")] = 40,
+    show: Show = 40,
     findings_to: Annotated[
         Path | None,
         typer.Option(
@@ -46,7 +65,10 @@ def import_file(
         ),
     ] = None,
 ) -> None:
-    """Upload a file as a submission and print its findings.
+    """Upload a file as a submission and print the mapping used and its findings.
+
+    A mapping given (--map, --mapping) is remembered for the organisation's next files of
+    the kind; ims mappings list and clear show and forget them.
 
     Exit status: 0 no errors, 1 errors (nothing applied), 2 unusable input.
     """
@@ -57,21 +79,24 @@ def import_file(
         raise InvalidUpload(f"{file}: no such file")
     if findings_to is not None and findings_to.suffix.lower().lstrip(".") not in FORMATS:
         raise InvalidRequest(f"--findings {findings_to}: the file ends in .gpkg or .csv")
-    mapping = field_maps.parse_field_map(field_map)
+    renames = field_maps.parse_field_map(field_map)
+    document = field_maps.read_mapping_file(mapping_file) if mapping_file else None
     with db_session() as session, session.begin():
         outcome = submissions.stage(
             session,
             file,
             kind=kind,
             organisation=org,
-            field_map=mapping,
+            field_map=renames,
+            mapping=document,
             crs=crs,
             layer=layer,
             uploaded_by=actor(),
             new_organisation=new_org,
-            progress=lambda msg: err.print(msg, highlight=False),
+            progress=_progress,
         )
         sub = outcome.submission
+        _print_mapping(outcome)
         _print_findings(outcome.findings, show)
         if findings_to is not None:
             written = write_findings(session, sub.id, findings_to)
@@ -82,16 +107,15 @@ def import_file(
             f"submission {sub.id}: {sub.feature_count:,} features ({kind}) from {sub.filename} "
             f"(layer {sub.layer}, {sub.crs}); {errors} error(s), {warnings} warning(s)",
             highlight=False,
+            markup=False,
         )
         if errors:
-            out.print("nothing applied: fix the errors and upload the file again", highlight=False)
-        elif approve:
-            approval.approve(
-                session,
-                sub.id,
-                by=actor(),
-                progress=lambda msg: err.print(msg, highlight=False),
+            out.print(
+                "nothing applied: fix the errors and upload the file again",
+                highlight=False,
             )
+        elif approve:
+            approval.approve(session, sub.id, by=actor(), progress=_progress)
             out.print(f"submission {sub.id} approved and applied", highlight=False)
         else:
             out.print(
@@ -102,6 +126,32 @@ def import_file(
         raise typer.Exit(1)
 
 
+def _print_mapping(outcome: StageOutcome) -> None:
+    """The field mapping used, where it comes from, and whether it is kept for next time."""
+    remembered = outcome.remembered
+    if outcome.mapping_origin == "remembered" and remembered is not None:
+        out.print(
+            f"field mapping remembered for {remembered.organisation}'s {remembered.kind} "
+            f"files since {remembered.updated_at:%Y-%m-%d} (forget it with: "
+            f"{remembered.clear_command}): {outcome.mapping.text()}",
+            highlight=False,
+            markup=False,
+        )
+        return
+    if outcome.mapping_origin != "given":
+        out.print("field mapping: none (the file's fields have the template's names)")
+        return
+    out.print(f"field mapping: {outcome.mapping.text()}", highlight=False, markup=False)
+    if remembered is not None:
+        out.print(
+            f"the mapping is remembered for {remembered.organisation}'s {remembered.kind} "
+            "files: their next uploads use it unless given another (forget it with: "
+            f"{remembered.clear_command})",
+            highlight=False,
+            markup=False,
+        )
+
+
 def _print_findings(findings: Sequence[Any], show: int) -> None:
     """Errors first, then warnings and notes (the first SHOW in colour), then one line
     counting every kind, so the errors that block approval are never hidden by warnings."""
@@ -109,7 +159,7 @@ def _print_findings(findings: Sequence[Any], show: int) -> None:
     ranked = sorted(findings, key=lambda f: (order.get(f.severity.value, 2), f.row or 0))
     for finding in ranked[:show]:
         colour = "red" if finding.blocking else "yellow"
-        out.print(f"[{colour}]{finding}[/]", highlight=False)
+        out.print(f"[{colour}]{escape(str(finding))}[/]", highlight=False)
     if len(ranked) > show:
         out.print(f"… {len(ranked) - show:,} more", highlight=False)
     if findings:

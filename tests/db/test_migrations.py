@@ -120,3 +120,38 @@ def test_munition_types_are_seeded_with_cmr_flags(engine: Engine) -> None:
     ]:
         assert rows[code] is True, code
     assert rows["APM"] is False and rows["ATM"] is False and rows["ROCKET"] is False
+
+
+def test_remembered_mappings_become_documents_and_back(scratch_engine: Engine) -> None:
+    # 0013: a mapping stored as bare renames reads as a document's fields (and a downgrade
+    # keeps the renames).
+    migrate.upgrade(scratch_engine, "0012")
+    renames = '{"hazard_id": "HAZ_REF"}'
+    with scratch_engine.begin() as conn:
+        org = conn.execute(
+            text("INSERT INTO organisation (name, kind) VALUES ('NPA', 'operator') RETURNING id")
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO field_mapping (organisation_id, kind, mapping) "
+                "VALUES (:o, 'hazards', CAST(:m AS jsonb))"
+            ),
+            {"o": org, "m": renames},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO submission (kind, filename, sha256, size_bytes, field_map, status) "
+                "VALUES ('hazards', 'a.zip', 'x', 1, CAST(:m AS jsonb), 'validated')"
+            ),
+            {"m": renames},
+        )
+    migrate.upgrade(scratch_engine, "0013")
+    document = {"fields": {"hazard_id": "HAZ_REF"}, "constants": {}, "values": {}}
+    with scratch_engine.connect() as conn:
+        assert conn.execute(text("SELECT mapping FROM field_mapping")).scalar_one() == document
+        assert conn.execute(text("SELECT field_map FROM submission")).scalar_one() == document
+    migrate.downgrade(scratch_engine, "0012")
+    with scratch_engine.connect() as conn:
+        assert conn.execute(text("SELECT mapping FROM field_mapping")).scalar_one() == {
+            "hazard_id": "HAZ_REF"
+        }

@@ -134,7 +134,8 @@ def test_field_mapping_is_applied_and_remembered_per_organisation(
     )
     assert third.errors == 0
     note = next(f for f in third.findings if "remembered" in f.message)
-    assert "hazard_id=HAZ_REF" in note.message and "was not used" in note.message
+    assert '"hazard_id": "HAZ_REF"' in note.message and "was not used" in note.message
+    assert "forget it with: ims mappings clear --org NPA --kind hazards" in note.message
     with pytest.raises(InvalidRequest, match="not field=source"):
         field_maps.parse_field_map("hazard_id")
 
