@@ -1,6 +1,7 @@
-"""``ims import``: upload a file as a submission and print its findings.
+"""``ims import`` (upload a file as a submission) and ``ims submissions`` (review them).
 
-A command of ``ims`` itself, not of a group: the package's ``__init__`` registers it.
+``import`` is a command of ``ims`` itself, not of a group: the package's ``__init__``
+registers it; ``ims submissions list|show|approve|reject|note`` is the group.
 """
 
 from __future__ import annotations
@@ -12,18 +13,35 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 
-from ims.cli.common import actor, db_session, err, out
-from ims.errors import InvalidRequest, InvalidUpload
+from ims.cli.common import actor, command, db_session, err, out
+from ims.errors import Conflict, InvalidRequest, InvalidUpload
 
 if TYPE_CHECKING:
     from ims.ingest.submissions import StageOutcome
 
+submissions_app = typer.Typer(
+    help="Submissions: list, show, approve, reject, and choose which ones reports note.",
+    no_args_is_help=True,
+)
+
+STATUSES = ("uploaded", "validated", "approved", "rejected")
+KINDS = ("hazards", "releases")
+
+# Options that more than one command takes, declared once so they read and behave alike.
 Show = Annotated[int, typer.Option(help="How many findings to list.")]
+Org = Annotated[str | None, typer.Option("--org", help="Of this organisation only.")]
+Kind = Annotated[str | None, typer.Option(help="hazards or releases only.")]
 
 
 def _progress(message: str) -> None:
     err.print(message, highlight=False)
+
+
+def _say(text: str, *, stderr: bool = False) -> None:
+    """A line of output as it is: names, files and reasons are never read as markup."""
+    (err if stderr else out).print(text, highlight=False, markup=False)
 
 
 def import_file(
@@ -111,7 +129,8 @@ def import_file(
         )
         if errors:
             out.print(
-                "nothing applied: fix the errors and upload the file again",
+                "nothing applied: fix the errors and upload the file again (ims submissions "
+                f"reject {sub.id} --reason … sets this one aside)",
                 highlight=False,
             )
         elif approve:
@@ -119,7 +138,8 @@ def import_file(
             out.print(f"submission {sub.id} approved and applied", highlight=False)
         else:
             out.print(
-                "staged for review: approve with the API or `ims import … --approve`",
+                f"staged for review: approve with `ims submissions approve {sub.id}`, the "
+                "review page or the API",
                 highlight=False,
             )
     if errors:
@@ -172,3 +192,237 @@ def summary(findings: Sequence[Any]) -> str:
     order = {"error": 0, "warning": 1}
     kinds = sorted(counts.items(), key=lambda item: (order.get(item[0][0], 2), -item[1]))
     return "; ".join(f"{n:,} {severity} {code}" for (severity, code), n in kinds)
+
+
+def _organisation_id(session: Any, name: str | None) -> int | None:
+    """The id of the organisation --org names (None without one); close matches if unknown."""
+    from ims.ingest.submissions import organisation_named
+
+    org = organisation_named(session, name, uploading=False)
+    return org.id if org is not None else None
+
+
+def _choice(value: str | None, allowed: Sequence[str], option: str) -> str | None:
+    if value is not None and value not in allowed:
+        raise InvalidRequest(f"{option} {value!r}: use {', '.join(allowed)}")
+    return value
+
+
+@command(submissions_app, "list")
+def submissions_list(
+    status: Annotated[
+        str | None,
+        typer.Option(help="validated (awaiting review), approved, rejected or uploaded only."),
+    ] = None,
+    org: Org = None,
+    kind: Kind = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first.", min=1)] = 50,
+) -> None:
+    """Submissions, newest first, with their errors and warnings.
+
+    "noted" marks those awaiting review that the reports note (ims submissions note).
+    """
+    from ims.queries.submissions import submission_list
+
+    _choice(status, STATUSES, "--status")
+    _choice(kind, KINDS, "--kind")
+    with db_session() as session:
+        rows = submission_list(
+            session,
+            limit=limit,
+            organisation_id=_organisation_id(session, org),
+            status=status,
+            kind=kind,
+        )
+    if not rows:
+        _say("no submission matches")
+        return
+    table = Table(title="Submissions", title_justify="left")
+    for col in ("ID", "Kind", "Status", "Organisation", "File", "Features", "Errors", "Warnings"):
+        table.add_column(col, justify="right" if col in ("ID", "Features") else "left")
+    table.add_column("Uploaded")
+    for r in rows:
+        status_text = r["status"] + (", noted" if r["noted"] and r["status"] == "validated" else "")
+        table.add_row(
+            str(r["id"]),
+            r["kind"],
+            status_text,
+            escape(r["organisation"] or ""),
+            escape(r["filename"]),
+            f"{r['feature_count']:,}",
+            f"{r['errors']:,}",
+            f"{r['warnings']:,}",
+            f"{r['uploaded_at']:%Y-%m-%d %H:%M}",
+        )
+    out.print(table)
+
+
+@command(submissions_app, "show")
+def submissions_show(
+    submission_id: Annotated[int, typer.Argument(help="The submission's number.")],
+    show: Show = 20,
+) -> None:
+    """One submission: its file, who sent it, where it stands, the mapping, its findings."""
+    from ims.db.models import Organisation
+    from ims.ingest import field_maps
+    from ims.ingest.submissions import findings_of, get_submission
+
+    with db_session() as session:
+        sub = get_submission(session, submission_id)
+        org = session.get(Organisation, sub.organisation_id) if sub.organisation_id else None
+        found = findings_of(session, submission_id)
+        errors = sum(1 for f in found if f.blocking)
+        lines = [
+            f"submission {sub.id}: {sub.kind} from {sub.filename} (layer {sub.layer}, "
+            f"{sub.crs}, {sub.encoding or 'encoding not recorded'})",
+            f"organisation: {org.name if org else 'none'}; uploaded "
+            f"{sub.uploaded_at:%Y-%m-%d %H:%M} by {sub.uploaded_by or 'unknown'}",
+            "status: " + _standing(sub),
+            "field mapping: "
+            + (field_maps.from_stored(sub.field_map).text() if sub.field_map else "none"),
+            f"{sub.feature_count:,} features; {errors:,} error(s), {len(found) - errors:,} "
+            "warning(s)",
+        ]
+    for line in lines:
+        _say(line)
+    _print_findings(found, show)
+
+
+def _standing(sub: Any) -> str:
+    """Where a submission stands, in words."""
+    decided = f"{sub.decided_at:%Y-%m-%d %H:%M}" if sub.decided_at else "?"
+    if sub.status == "validated":
+        noted = "noted in reports" if sub.noted else "not noted in reports"
+        return f"validated, awaiting review; {noted}"
+    if sub.status == "approved":
+        return f"approved {decided} by {sub.decided_by}"
+    if sub.status == "rejected":
+        return f"rejected {decided} by {sub.decided_by}: {sub.reason}"
+    return str(sub.status)
+
+
+@command(submissions_app, "approve")
+def submissions_approve(
+    submission_id: Annotated[int, typer.Argument(help="The submission's number.")],
+    show: Show = 20,
+) -> None:
+    """Check a submission again and apply it if it has no error, telling each step.
+
+    Exit status: 0 applied (or approved already), 1 it has errors (nothing applied).
+    """
+    from ims.domain.findings import Finding, Severity
+    from ims.ingest import approval
+
+    with db_session() as session:
+        try:
+            with session.begin():
+                approval.approve(session, submission_id, by=actor(), progress=_progress)
+        except Conflict as exc:
+            if not exc.extra.get("findings"):
+                raise
+            # The errors found again now (the check is rolled back with the approval).
+            errors = [
+                Finding(
+                    f["code"],
+                    Severity(f["severity"]),
+                    f["message"],
+                    f["row"],
+                    f["reference"],
+                    f["field"],
+                )
+                for f in exc.extra["findings"]
+            ]
+            _say(exc.detail)
+            _print_findings(errors, show)
+            _say(
+                f"submission {submission_id} has errors: nothing applied (ims submissions "
+                f"reject {submission_id} --reason … sets it aside)"
+            )
+            raise typer.Exit(1) from None
+    _say(f"submission {submission_id} approved and applied")
+
+
+@command(submissions_app, "reject")
+def submissions_reject(
+    submission_id: Annotated[
+        int | None, typer.Argument(help="The submission's number (or --with-errors).")
+    ] = None,
+    reason: Annotated[
+        str, typer.Option(help="Why, for the operator (kept with the submission).")
+    ] = "",
+    with_errors: Annotated[
+        bool,
+        typer.Option(
+            "--with-errors", help="Every submission awaiting review that has errors, at once."
+        ),
+    ] = False,
+    org: Org = None,
+    kind: Kind = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --with-errors: list them, reject none.")
+    ] = False,
+) -> None:
+    """Reject a submission, or with --with-errors every one awaiting review that has errors
+    (of --org, of --kind), each with the reason given. Nothing of them is applied."""
+    from ims.ingest import approval, review
+    from ims.ingest.submissions import get_submission
+
+    if (submission_id is None) == (not with_errors):
+        raise InvalidRequest("name one submission, or give --with-errors (not both)")
+    if submission_id is not None and (org or kind or dry_run):
+        raise InvalidRequest("--org, --kind and --dry-run go with --with-errors")
+    _choice(kind, KINDS, "--kind")
+    if not reason.strip() and not dry_run:
+        raise InvalidRequest("--reason is needed: it tells the operator why")
+    with db_session() as session, session.begin():
+        if submission_id is not None:
+            if get_submission(session, submission_id).status == "rejected":
+                raise Conflict(f"submission {submission_id} is rejected already")
+            approval.reject(session, submission_id, reason=reason, by=actor())
+            _say(f"submission {submission_id} rejected: {reason.strip()}")
+            return
+        org_id = _organisation_id(session, org)
+        if dry_run:
+            pending = review.with_errors(session, organisation_id=org_id, kind=kind)
+            for p in pending:
+                _say(f"would reject {_pending(p)}")
+            _say(
+                f"{len(pending):,} submission(s) awaiting review have errors; none "
+                "rejected (--dry-run)"
+            )
+            return
+        rejected, skipped = review.reject_with_errors(
+            session, reason=reason, by=actor(), organisation_id=org_id, kind=kind
+        )
+        for p in rejected:
+            _say(f"rejected {_pending(p)}")
+        for p, why in skipped:
+            _say(f"skipped submission {p.id}: {why}", stderr=True)
+        _say(f"{len(rejected):,} submission(s) with errors rejected: {reason.strip()}")
+
+
+def _pending(p: Any) -> str:
+    return (
+        f"submission {p.id} ({p.kind}, {p.filename}, {p.organisation or 'no organisation'}, "
+        f"uploaded {p.uploaded_at:%Y-%m-%d}): {p.errors:,} error(s) in {p.features:,} features"
+    )
+
+
+@command(submissions_app, "note")
+def submissions_note(
+    submission_id: Annotated[int, typer.Argument(help="The submission's number.")],
+    unset: Annotated[bool, typer.Option("--unset", help="Stop noting it in reports.")] = False,
+) -> None:
+    """Have the reports (Article 7 notes) name a submission while it awaits review.
+
+    Reports note only the submissions a reviewer chose, never a trial import by itself.
+    """
+    from ims.ingest import review
+
+    with db_session() as session, session.begin():
+        review.set_noted(session, submission_id, not unset, by=actor())
+    _say(
+        f"submission {submission_id} is no longer noted in reports"
+        if unset
+        else f"submission {submission_id} is noted in reports while it awaits review"
+    )

@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -172,6 +173,8 @@ class Submission(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     decided_by: Mapped[str | None] = mapped_column(String(200))
     reason: Mapped[str | None] = mapped_column(Text)
+    # A reviewer's choice that reports note this submission while it awaits review.
+    noted: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     findings: Mapped[list[Finding]] = relationship(back_populates="submission")
 

@@ -155,3 +155,20 @@ def test_remembered_mappings_become_documents_and_back(scratch_engine: Engine) -
         assert conn.execute(text("SELECT mapping FROM field_mapping")).scalar_one() == {
             "hazard_id": "HAZ_REF"
         }
+
+
+def test_submissions_awaiting_review_are_not_noted_in_reports_until_a_reviewer_says(
+    scratch_engine: Engine,
+) -> None:
+    # 0014: none of the submissions already there reaches the report notes by itself.
+    migrate.upgrade(scratch_engine, "0013")
+    with scratch_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO submission (kind, filename, sha256, size_bytes, status) "
+                "VALUES ('hazards', 'trial.zip', 'x', 1, 'validated')"
+            )
+        )
+    migrate.upgrade(scratch_engine)
+    with scratch_engine.connect() as conn:
+        assert conn.execute(text("SELECT noted FROM submission")).scalar_one() is False
