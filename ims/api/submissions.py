@@ -22,7 +22,7 @@ from ims.domain import access
 from ims.domain.enums import UploadKind
 from ims.domain.findings import Finding as FindingData
 from ims.errors import Forbidden, NotFound, UploadTooLarge
-from ims.ingest import approval, field_maps, submissions
+from ims.ingest import approval, field_maps, review, submissions
 from ims.ingest.blank_template import template_bytes
 from ims.ingest.limits import UploadLimits
 from ims.jobs import approve_submission as approve_submission_job
@@ -59,12 +59,21 @@ class SubmissionPublic(BaseModel):
     uploaded_at: dt.datetime
     decided_at: dt.datetime | None
     reason: str | None
+    noted: bool = Field(
+        False, description="a reviewer chose that reports note it while it awaits review"
+    )
     mapping: dict[str, Any] | None = Field(
         None,
         description="the field mapping the file was read with (given or remembered): "
         "a mapping document, {fields, constants, values}",
     )
     findings: list[FindingPublic]
+
+
+class NoteBody(BaseModel):
+    """Whether reports note a submission while it awaits review."""
+
+    noted: bool
 
 
 class RejectBody(BaseModel):
@@ -95,6 +104,7 @@ def _public(
         uploaded_at=sub.uploaded_at,
         decided_at=sub.decided_at,
         reason=sub.reason,
+        noted=sub.noted,
         mapping=field_maps.from_stored(sub.field_map).as_json() if sub.field_map else None,
         findings=[FindingPublic(**f.as_dict()) for f in found],
     )
@@ -250,6 +260,18 @@ def reject_submission(
     approval.reject(
         session, submission_id, reason=body.reason, by=principal.actor if principal else None
     )
+    session.commit()
+    return _public(session, submission_id, principal)
+
+
+@router.post("/submissions/{submission_id}/note", response_model=SubmissionPublic)
+def note_submission(
+    session: SessionDep, principal: PrincipalDep, submission_id: SubmissionId, body: NoteBody
+) -> SubmissionPublic:
+    """Have the reports (the Article 7 notes) name a submission while it awaits review, or
+    stop (409 for one already approved or rejected). Reports note only those a reviewer
+    chose, never a trial upload by itself."""
+    review.set_noted(session, submission_id, body.noted, by=principal.actor if principal else None)
     session.commit()
     return _public(session, submission_id, principal)
 
