@@ -68,8 +68,10 @@ def mappings_clear(
         str | None, typer.Option(help="hazards or releases only (default: both).")
     ] = None,
 ) -> None:
-    """Forget an organisation's remembered mapping(s); its next uploads need one again
-    unless the file has the template's field names. In the audit trail."""
+    """Forget an organisation's remembered mapping(s), in the audit trail.
+
+    Its next uploads then need a mapping again, unless the file has the template's names.
+    """
     from ims.ingest import field_maps
     from ims.ingest.submissions import organisation_named
 

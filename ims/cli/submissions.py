@@ -85,8 +85,8 @@ def import_file(
 ) -> None:
     """Upload a file as a submission and print the mapping used and its findings.
 
-    A mapping given (--map, --mapping) is remembered for the organisation's next files of
-    the kind; ims mappings list and clear show and forget them.
+    A mapping given (--map, --mapping) is remembered for the organisation's
+    next files of the kind; ims mappings list and clear show and forget them.
 
     Exit status: 0 no errors, 1 errors (nothing applied), 2 unusable input.
     """
@@ -362,8 +362,11 @@ def submissions_reject(
         bool, typer.Option("--dry-run", help="With --with-errors: list them, reject none.")
     ] = False,
 ) -> None:
-    """Reject a submission, or with --with-errors every one awaiting review that has errors
-    (of --org, of --kind), each with the reason given. Nothing of them is applied."""
+    """Reject a submission, or all awaiting review with errors (--with-errors).
+
+    With --with-errors: every submission awaiting review that has errors (of --org, of
+    --kind), each with the reason given. Nothing of them is applied.
+    """
     from ims.ingest import approval, review
     from ims.ingest.submissions import get_submission
 

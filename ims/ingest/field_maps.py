@@ -460,13 +460,16 @@ class Remembered:
         """The command that forgets it."""
         return f"ims mappings clear --org {shlex.quote(self.organisation)} --kind {self.kind}"
 
-    def explained(self) -> str:
-        """Where it comes from and how to forget it, for a message."""
-        return (
-            f"the mapping remembered for {self.organisation}'s {self.kind} files since "
-            f"{self.updated_at:%Y-%m-%d}; give another with --map or --mapping, or forget it "
-            f"with: {self.clear_command}"
+    def explained(self, *, used: bool) -> str:
+        """Why a message concerns it, and how to give another or forget it."""
+        what = (
+            f"the field mapping remembered for {self.organisation}'s {self.kind} files since "
+            f"{self.updated_at:%Y-%m-%d}, {self.mapping.text()},"
         )
+        how = f"give another with --map or --mapping, or forget it with: {self.clear_command}"
+        if used:
+            return f"{what} was used: {how}"
+        return f"{what} does not fit this file and was not used; {how}"
 
 
 def stored_mapping(

@@ -257,8 +257,8 @@ def stage(
     except (InvalidRequest, InvalidUpload) as exc:
         if remembered is None:
             raise
-        why = "it was used: " if origin == "remembered" else "it does not fit this file: "
-        raise type(exc)(f"{exc.detail} ({why}{remembered.explained()})") from None
+        used = origin == "remembered"
+        raise type(exc)(f"{exc.detail} ({remembered.explained(used=used)})") from None
     extras = frame.attrs.get("extra_fields", [])
     set_aside = frame.attrs.get("set_aside", [])
     say(f"validating {len(frame):,} features")

@@ -162,7 +162,8 @@ def test_a_remembered_mapping_that_stands_in_the_way_says_so_and_how_to_clear_it
     assert refused.exit_code == 2 and "Traceback" not in refused.output
     message = " ".join(refused.output.split())
     assert "the file has no hazard_id field" in message
-    assert "the mapping remembered for MAG's hazards files since" in message
+    assert "the field mapping remembered for MAG's hazards files since" in message
+    assert '{"fields": {"hazard_id": "fileId"}}, does not fit this file and was not used' in message
     assert "ims mappings clear --org MAG --kind hazards" in message
     # A file in the template's names is not held up: the note says what was set aside.
     named = [{"hazard_id": "T-3", "status": "SHA", "recorded": "2020-01-01"}]
