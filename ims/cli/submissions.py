@@ -239,7 +239,8 @@ def submissions_list(
         return
     table = Table(title="Submissions", title_justify="left")
     for col in ("ID", "Kind", "Status", "Organisation", "File", "Features", "Errors", "Warnings"):
-        table.add_column(col, justify="right" if col in ("ID", "Features") else "left")
+        numeric = col in ("ID", "Features", "Errors", "Warnings")
+        table.add_column(col, justify="right" if numeric else "left")
     table.add_column("Uploaded")
     for r in rows:
         status_text = r["status"] + (", noted" if r["noted"] and r["status"] == "validated" else "")
@@ -274,7 +275,7 @@ def submissions_show(
         errors = sum(1 for f in found if f.blocking)
         lines = [
             f"submission {sub.id}: {sub.kind} from {sub.filename} (layer {sub.layer}, "
-            f"{sub.crs}, {sub.encoding or 'encoding not recorded'})",
+            f"{sub.crs}{', ' + sub.encoding if sub.encoding else ''})",
             f"organisation: {org.name if org else 'none'}; uploaded "
             f"{sub.uploaded_at:%Y-%m-%d %H:%M} by {sub.uploaded_by or 'unknown'}",
             "status: " + _standing(sub),
