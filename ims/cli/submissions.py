@@ -313,10 +313,15 @@ def submissions_approve(
     """
     from ims.domain.findings import Finding, Severity
     from ims.ingest import approval
+    from ims.ingest.submissions import get_submission
 
     with db_session() as session:
         try:
             with session.begin():
+                sub = get_submission(session, submission_id)
+                if sub.status == "approved":
+                    _say(f"submission {submission_id} was {_standing(sub)}: nothing to do")
+                    return
                 approval.approve(session, submission_id, by=actor(), progress=_progress)
         except Conflict as exc:
             if not exc.extra.get("findings"):

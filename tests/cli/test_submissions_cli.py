@@ -94,6 +94,9 @@ def test_a_reviewer_lists_shows_approves_rejects_and_notes_from_the_command_line
     assert approved.exit_code == 0, approved.output
     assert "approving: checking the 1 features again" in approved.output  # the steps
     assert f"submission {clean_id} approved and applied" in approved.output
+    twice = run(ims, "submissions", "approve", clean_id)
+    assert twice.exit_code == 0 and "was approved 20" in twice.output
+    assert "nothing to do" in twice.output
 
     # Noting: only a submission awaiting review; audited; un-noting.
     noted = run(ims, "submissions", "note", other_id)

@@ -107,7 +107,7 @@ def test_map_renames_become_the_documents_fields() -> None:
         ('{"fields": {"hazard_id": "fileId"', "is not JSON: Expecting ',' delimiter at line 1"),
         ('["hazard_id"]', "a mapping is a JSON object"),
         ('{"hazard_id": "fileId"}', 'a rename goes in "fields"'),
-        ('{"feilds": {}}', "its parts are fields, constants and values"),
+        ('{"renames": {}}', "its parts are fields, constants and values"),
         ('{"fields": {"hazard_id": 7}}', "must name a field of the file or a pattern"),
         ('{"fields": ["hazard_id"]}', "fields must be a JSON object"),
         ('{"constants": {"recorded": ["2020"]}}', "must be text or a number"),
