@@ -44,7 +44,7 @@ from ims.children import die_with_parent, spawn_context
 from ims.config import configure_logging, get_settings
 from ims.db.audit import Actor
 from ims.errors import ImsError, InvalidRequest, ServiceBusy, TookTooLong
-from ims.ingest import approval, submissions
+from ims.ingest import approval, field_maps, submissions
 from ims.ingest.limits import UploadLimits
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,12 @@ def stage_upload(
     limits: UploadLimits,
     filename: str,
     uploaded_by: Actor | None,
+    mapping: dict[str, Any] | None = None,
 ) -> int:
-    """Read, check and store an uploaded file as a submission; its id."""
+    """Read, check and store an uploaded file as a submission; its id.
+
+    ``mapping`` is a mapping document as JSON (field_maps), ``field_map`` renames added to it.
+    """
     upload = Path(path)
     outcome = submissions.stage(
         session,
@@ -79,6 +83,7 @@ def stage_upload(
         kind=kind,
         organisation=organisation,
         field_map=field_map,
+        mapping=field_maps.mapping_from_json(mapping) if mapping else None,
         crs=crs,
         layer=layer,
         limits=limits,

@@ -37,6 +37,12 @@ def external_db(engine: Engine, owner_engine: Engine, monkeypatch: pytest.Monkey
         ["audit", "verify"],
         ["serve"],
         ["demo"],
+        ["import"],
+        ["submissions"],
+        *[["submissions", c] for c in ("list", "show", "approve", "reject", "note")],
+        ["mappings"],
+        ["mappings", "list"],
+        ["mappings", "clear"],
     ],
 )
 def test_every_command_has_help(args: list[str]) -> None:

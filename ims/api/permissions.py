@@ -68,6 +68,7 @@ PERMISSIONS: dict[str, Rule] = {
     "get_findings_file": UPLOAD,  # likewise
     "approve_submission": REVIEW,
     "reject_submission": REVIEW,
+    "note_submission": REVIEW,
     "get_template": SIGNED_IN,
     # API: reference lists (uploads are checked against them)
     "list_munitions": SIGNED_IN,

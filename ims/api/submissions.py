@@ -6,7 +6,7 @@ import datetime as dt
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi import Path as PathParam
@@ -22,7 +22,7 @@ from ims.domain import access
 from ims.domain.enums import UploadKind
 from ims.domain.findings import Finding as FindingData
 from ims.errors import Forbidden, NotFound, UploadTooLarge
-from ims.ingest import approval, field_maps, submissions
+from ims.ingest import approval, field_maps, review, submissions
 from ims.ingest.blank_template import template_bytes
 from ims.ingest.limits import UploadLimits
 from ims.jobs import approve_submission as approve_submission_job
@@ -30,6 +30,7 @@ from ims.jobs import stage_upload
 from ims.queries import findings
 
 router = APIRouter(tags=["submissions"])
+MAPPING_MAX_CHARS = 100_000  # a mapping document (value maps of a national database's codes)
 
 
 class FindingPublic(BaseModel):
@@ -58,7 +59,21 @@ class SubmissionPublic(BaseModel):
     uploaded_at: dt.datetime
     decided_at: dt.datetime | None
     reason: str | None
+    noted: bool = Field(
+        False, description="a reviewer chose that reports note it while it awaits review"
+    )
+    mapping: dict[str, Any] | None = Field(
+        None,
+        description="the field mapping the file was read with (given or remembered): "
+        "a mapping document, {fields, constants, values}",
+    )
     findings: list[FindingPublic]
+
+
+class NoteBody(BaseModel):
+    """Whether reports note a submission while it awaits review."""
+
+    noted: bool
 
 
 class RejectBody(BaseModel):
@@ -89,6 +104,8 @@ def _public(
         uploaded_at=sub.uploaded_at,
         decided_at=sub.decided_at,
         reason=sub.reason,
+        noted=sub.noted,
+        mapping=field_maps.from_stored(sub.field_map).as_json() if sub.field_map else None,
         findings=[FindingPublic(**f.as_dict()) for f in found],
     )
 
@@ -125,11 +142,22 @@ async def create_submission(
     ] = None,
     crs: Annotated[str | None, Form(max_length=200)] = None,
     layer: Annotated[str | None, Form(max_length=200)] = None,
+    mapping: Annotated[
+        str | None,
+        Form(
+            max_length=MAPPING_MAX_CHARS,
+            description='a mapping document, JSON: {"fields": {"hazard_id": "{fileId}-{row}",'
+            ' "status": "typeArea"}, "constants": {"recorded": "2020-01-01"}, "values":'
+            ' {"status": {"Suspected Minefield": "SHA"}}} (field_map adds to its fields)',
+        ),
+    ] = None,
 ) -> SubmissionPublic:
     """Upload a file; it is validated and staged for review (nothing is applied yet).
 
     Operators upload for their own organisation (leave ``organisation`` empty or give
-    it); reviewers and admins name the organisation the data comes from. 503 with
+    it); reviewers and admins name the organisation the data comes from. A field mapping
+    (``mapping`` and/or ``field_map``) is remembered for the organisation's next files;
+    without one, the remembered mapping is used if the file fits it. 503 with
     Retry-After when as many uploads as ims takes at once are being checked already.
     """
     if principal is not None and not access.sees_all_submissions(principal):
@@ -137,7 +165,8 @@ async def create_submission(
         if organisation and organisation.strip() and organisation.strip() != own:
             raise Forbidden(f"{principal.username} uploads for {own}, not {organisation.strip()!r}")
         organisation = own
-    mapping = field_maps.parse_field_map(field_map)
+    renames = field_maps.parse_field_map(field_map)
+    document = field_maps.load_mapping(mapping, where="mapping") if mapping else None
     limits = UploadLimits.from_settings()
     folder = Path(await run_in_threadpool(tempfile.mkdtemp, prefix="ims-post-"))
     try:
@@ -149,7 +178,8 @@ async def create_submission(
             path=str(target),
             kind=kind.value,
             organisation=organisation,
-            field_map=mapping,
+            field_map=renames,
+            mapping=document.as_json() if document else None,
             crs=crs,
             layer=layer,
             limits=limits,
@@ -230,6 +260,18 @@ def reject_submission(
     approval.reject(
         session, submission_id, reason=body.reason, by=principal.actor if principal else None
     )
+    session.commit()
+    return _public(session, submission_id, principal)
+
+
+@router.post("/submissions/{submission_id}/note", response_model=SubmissionPublic)
+def note_submission(
+    session: SessionDep, principal: PrincipalDep, submission_id: SubmissionId, body: NoteBody
+) -> SubmissionPublic:
+    """Have the reports (the Article 7 notes) name a submission while it awaits review, or
+    stop (409 for one already approved or rejected). Reports note only those a reviewer
+    chose, never a trial upload by itself."""
+    review.set_noted(session, submission_id, body.noted, by=principal.actor if principal else None)
     session.commit()
     return _public(session, submission_id, principal)
 

@@ -16,7 +16,18 @@ from typing import Annotated
 
 import typer
 
-from ims.cli import accounts, audit, boundaries, db, reference, report, sample, serve, submissions
+from ims.cli import (
+    accounts,
+    audit,
+    boundaries,
+    db,
+    mappings,
+    reference,
+    report,
+    sample,
+    serve,
+    submissions,
+)
 from ims.cli.common import command
 from ims.config import configure_logging
 
@@ -40,6 +51,8 @@ command(app, "import")(submissions.import_file)
 command(app)(serve.serve)
 command(app)(sample.demo)
 app.add_typer(db.db_app, name="db")
+app.add_typer(submissions.submissions_app, name="submissions")
+app.add_typer(mappings.mappings_app, name="mappings")
 app.add_typer(boundaries.boundaries_app, name="boundaries")
 app.add_typer(report.report_app, name="report")
 app.add_typer(report.workplan_app, name="workplan")

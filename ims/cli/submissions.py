@@ -1,6 +1,7 @@
-"""``ims import``: upload a file as a submission and print its findings.
+"""``ims import`` (upload a file as a submission) and ``ims submissions`` (review them).
 
-A command of ``ims`` itself, not of a group: the package's ``__init__`` registers it.
+``import`` is a command of ``ims`` itself, not of a group: the package's ``__init__``
+registers it; ``ims submissions list|show|approve|reject|note`` is the group.
 """
 
 from __future__ import annotations
@@ -8,12 +9,39 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
-from ims.cli.common import actor, db_session, err, out
-from ims.errors import InvalidRequest, InvalidUpload
+from ims.cli.common import actor, command, db_session, err, out
+from ims.errors import Conflict, InvalidRequest, InvalidUpload
+
+if TYPE_CHECKING:
+    from ims.ingest.submissions import StageOutcome
+
+submissions_app = typer.Typer(
+    help="Submissions: list, show, approve, reject, and choose which ones reports note.",
+    no_args_is_help=True,
+)
+
+STATUSES = ("uploaded", "validated", "approved", "rejected")
+KINDS = ("hazards", "releases")
+
+# Options that more than one command takes, declared once so they read and behave alike.
+Show = Annotated[int, typer.Option(help="How many findings to list.")]
+Org = Annotated[str | None, typer.Option("--org", help="Of this organisation only.")]
+Kind = Annotated[str | None, typer.Option(help="hazards or releases only.")]
+
+
+def _progress(message: str) -> None:
+    err.print(message, highlight=False)
+
+
+def _say(text: str, *, stderr: bool = False) -> None:
+    """A line of output as it is: names, files and reasons are never read as markup."""
+    (err if stderr else out).print(text, highlight=False, markup=False)
 
 
 def import_file(
@@ -30,6 +58,15 @@ def import_file(
         str | None,
         typer.Option("--map", help="Your field names: template_field=your_field,…"),
     ] = None,
+    mapping_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help='A mapping document (JSON): {"fields": {"hazard_id": "{fileId}-{row}", '
+            '"status": "typeArea"}, "constants": {"recorded": "2020-01-01"}, "values": '
+            '{"status": {"Suspected Minefield": "SHA"}}}; --map adds to its fields.',
+        ),
+    ] = None,
     crs: Annotated[
         str | None, typer.Option(help="CRS of a file that declares none, e.g. EPSG:32648.")
     ] = None,
@@ -37,7 +74,7 @@ def import_file(
     approve: Annotated[
         bool, typer.Option("--approve", help="Apply at once if there is no error.")
     ] = False,
-    show: Annotated[int, typer.Option(help="How many findings to list.")] = 40,
+    show: Show = 40,
     findings_to: Annotated[
         Path | None,
         typer.Option(
@@ -46,7 +83,10 @@ def import_file(
         ),
     ] = None,
 ) -> None:
-    """Upload a file as a submission and print its findings.
+    """Upload a file as a submission and print the mapping used and its findings.
+
+    A mapping given (--map, --mapping) is remembered for the organisation's
+    next files of the kind; ims mappings list and clear show and forget them.
 
     Exit status: 0 no errors, 1 errors (nothing applied), 2 unusable input.
     """
@@ -57,21 +97,24 @@ def import_file(
         raise InvalidUpload(f"{file}: no such file")
     if findings_to is not None and findings_to.suffix.lower().lstrip(".") not in FORMATS:
         raise InvalidRequest(f"--findings {findings_to}: the file ends in .gpkg or .csv")
-    mapping = field_maps.parse_field_map(field_map)
+    renames = field_maps.parse_field_map(field_map)
+    document = field_maps.read_mapping_file(mapping_file) if mapping_file else None
     with db_session() as session, session.begin():
         outcome = submissions.stage(
             session,
             file,
             kind=kind,
             organisation=org,
-            field_map=mapping,
+            field_map=renames,
+            mapping=document,
             crs=crs,
             layer=layer,
             uploaded_by=actor(),
             new_organisation=new_org,
-            progress=lambda msg: err.print(msg, highlight=False),
+            progress=_progress,
         )
         sub = outcome.submission
+        _print_mapping(outcome)
         _print_findings(outcome.findings, show)
         if findings_to is not None:
             written = write_findings(session, sub.id, findings_to)
@@ -82,25 +125,53 @@ def import_file(
             f"submission {sub.id}: {sub.feature_count:,} features ({kind}) from {sub.filename} "
             f"(layer {sub.layer}, {sub.crs}); {errors} error(s), {warnings} warning(s)",
             highlight=False,
+            markup=False,
         )
         if errors:
-            out.print("nothing applied: fix the errors and upload the file again", highlight=False)
+            out.print(
+                "nothing applied: fix the errors and upload the file again (ims submissions "
+                f"reject {sub.id} --reason … sets this one aside)",
+                highlight=False,
+            )
         elif approve:
             approval.approve(
-                session,
-                sub.id,
-                by=actor(),
-                progress=lambda msg: err.print(msg, highlight=False),
-                validated=outcome.validated,
+                session, sub.id, by=actor(), progress=_progress, validated=outcome.validated
             )
             out.print(f"submission {sub.id} approved and applied", highlight=False)
         else:
             out.print(
-                "staged for review: approve with the API or `ims import … --approve`",
+                f"staged for review: approve with `ims submissions approve {sub.id}`, the "
+                "review page or the API",
                 highlight=False,
             )
     if errors:
         raise typer.Exit(1)
+
+
+def _print_mapping(outcome: StageOutcome) -> None:
+    """The field mapping used, where it comes from, and whether it is kept for next time."""
+    remembered = outcome.remembered
+    if outcome.mapping_origin == "remembered" and remembered is not None:
+        out.print(
+            f"field mapping remembered for {remembered.organisation}'s {remembered.kind} "
+            f"files since {remembered.updated_at:%Y-%m-%d} (forget it with: "
+            f"{remembered.clear_command}): {outcome.mapping.text()}",
+            highlight=False,
+            markup=False,
+        )
+        return
+    if outcome.mapping_origin != "given":
+        out.print("field mapping: none (the file's fields have the template's names)")
+        return
+    out.print(f"field mapping: {outcome.mapping.text()}", highlight=False, markup=False)
+    if remembered is not None:
+        out.print(
+            f"the mapping is remembered for {remembered.organisation}'s {remembered.kind} "
+            "files: their next uploads use it unless given another (forget it with: "
+            f"{remembered.clear_command})",
+            highlight=False,
+            markup=False,
+        )
 
 
 def _print_findings(findings: Sequence[Any], show: int) -> None:
@@ -110,7 +181,7 @@ def _print_findings(findings: Sequence[Any], show: int) -> None:
     ranked = sorted(findings, key=lambda f: (order.get(f.severity.value, 2), f.row or 0))
     for finding in ranked[:show]:
         colour = "red" if finding.blocking else "yellow"
-        out.print(f"[{colour}]{finding}[/]", highlight=False)
+        out.print(f"[{colour}]{escape(str(finding))}[/]", highlight=False)
     if len(ranked) > show:
         out.print(f"… {len(ranked) - show:,} more", highlight=False)
     if findings:
@@ -123,3 +194,246 @@ def summary(findings: Sequence[Any]) -> str:
     order = {"error": 0, "warning": 1}
     kinds = sorted(counts.items(), key=lambda item: (order.get(item[0][0], 2), -item[1]))
     return "; ".join(f"{n:,} {severity} {code}" for (severity, code), n in kinds)
+
+
+def _organisation_id(session: Any, name: str | None) -> int | None:
+    """The id of the organisation --org names (None without one); close matches if unknown."""
+    from ims.ingest.submissions import organisation_named
+
+    org = organisation_named(session, name, uploading=False)
+    return org.id if org is not None else None
+
+
+def _choice(value: str | None, allowed: Sequence[str], option: str) -> str | None:
+    if value is not None and value not in allowed:
+        raise InvalidRequest(f"{option} {value!r}: use {', '.join(allowed)}")
+    return value
+
+
+@command(submissions_app, "list")
+def submissions_list(
+    status: Annotated[
+        str | None,
+        typer.Option(help="validated (awaiting review), approved, rejected or uploaded only."),
+    ] = None,
+    org: Org = None,
+    kind: Kind = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first.", min=1)] = 50,
+) -> None:
+    """Submissions, newest first, with their errors and warnings.
+
+    "noted" marks those awaiting review that the reports note (ims submissions note).
+    """
+    from ims.queries.submissions import submission_list
+
+    _choice(status, STATUSES, "--status")
+    _choice(kind, KINDS, "--kind")
+    with db_session() as session:
+        rows = submission_list(
+            session,
+            limit=limit,
+            organisation_id=_organisation_id(session, org),
+            status=status,
+            kind=kind,
+        )
+    if not rows:
+        _say("no submission matches")
+        return
+    table = Table(title="Submissions", title_justify="left")
+    for col in ("ID", "Kind", "Status", "Organisation", "File", "Features", "Errors", "Warnings"):
+        numeric = col in ("ID", "Features", "Errors", "Warnings")
+        table.add_column(col, justify="right" if numeric else "left")
+    table.add_column("Uploaded")
+    for r in rows:
+        status_text = r["status"] + (", noted" if r["noted"] and r["status"] == "validated" else "")
+        table.add_row(
+            str(r["id"]),
+            r["kind"],
+            status_text,
+            escape(r["organisation"] or ""),
+            escape(r["filename"]),
+            f"{r['feature_count']:,}",
+            f"{r['errors']:,}",
+            f"{r['warnings']:,}",
+            f"{r['uploaded_at']:%Y-%m-%d %H:%M}",
+        )
+    out.print(table)
+
+
+@command(submissions_app, "show")
+def submissions_show(
+    submission_id: Annotated[int, typer.Argument(help="The submission's number.")],
+    show: Show = 20,
+) -> None:
+    """One submission: its file, who sent it, where it stands, the mapping, its findings."""
+    from ims.db.models import Organisation
+    from ims.ingest import field_maps
+    from ims.ingest.submissions import findings_of, get_submission
+
+    with db_session() as session:
+        sub = get_submission(session, submission_id)
+        org = session.get(Organisation, sub.organisation_id) if sub.organisation_id else None
+        found = findings_of(session, submission_id)
+        errors = sum(1 for f in found if f.blocking)
+        lines = [
+            f"submission {sub.id}: {sub.kind} from {sub.filename} (layer {sub.layer}, "
+            f"{sub.crs}{', ' + sub.encoding if sub.encoding else ''})",
+            f"organisation: {org.name if org else 'none'}; uploaded "
+            f"{sub.uploaded_at:%Y-%m-%d %H:%M} by {sub.uploaded_by or 'unknown'}",
+            "status: " + _standing(sub),
+            "field mapping: "
+            + (field_maps.from_stored(sub.field_map).text() if sub.field_map else "none"),
+            f"{sub.feature_count:,} features; {errors:,} error(s), {len(found) - errors:,} "
+            "warning(s)",
+        ]
+    for line in lines:
+        _say(line)
+    _print_findings(found, show)
+
+
+def _standing(sub: Any) -> str:
+    """Where a submission stands, in words."""
+    decided = f"{sub.decided_at:%Y-%m-%d %H:%M}" if sub.decided_at else "?"
+    if sub.status == "validated":
+        noted = "noted in reports" if sub.noted else "not noted in reports"
+        return f"validated, awaiting review; {noted}"
+    if sub.status == "approved":
+        return f"approved {decided} by {sub.decided_by}"
+    if sub.status == "rejected":
+        return f"rejected {decided} by {sub.decided_by}: {sub.reason}"
+    return str(sub.status)
+
+
+@command(submissions_app, "approve")
+def submissions_approve(
+    submission_id: Annotated[int, typer.Argument(help="The submission's number.")],
+    show: Show = 20,
+) -> None:
+    """Check a submission again and apply it if it has no error, telling each step.
+
+    Exit status: 0 applied (or approved already), 1 it has errors (nothing applied).
+    """
+    from ims.domain.findings import Finding, Severity
+    from ims.ingest import approval
+    from ims.ingest.submissions import get_submission
+
+    with db_session() as session:
+        try:
+            with session.begin():
+                sub = get_submission(session, submission_id)
+                if sub.status == "approved":
+                    _say(f"submission {submission_id} was {_standing(sub)}: nothing to do")
+                    return
+                approval.approve(session, submission_id, by=actor(), progress=_progress)
+        except Conflict as exc:
+            if not exc.extra.get("findings"):
+                raise
+            # The errors found again now (the check is rolled back with the approval).
+            errors = [
+                Finding(
+                    f["code"],
+                    Severity(f["severity"]),
+                    f["message"],
+                    f["row"],
+                    f["reference"],
+                    f["field"],
+                )
+                for f in exc.extra["findings"]
+            ]
+            _say(exc.detail)
+            _print_findings(errors, show)
+            _say(
+                f"submission {submission_id} has errors: nothing applied (ims submissions "
+                f"reject {submission_id} --reason … sets it aside)"
+            )
+            raise typer.Exit(1) from None
+    _say(f"submission {submission_id} approved and applied")
+
+
+@command(submissions_app, "reject")
+def submissions_reject(
+    submission_id: Annotated[
+        int | None, typer.Argument(help="The submission's number (or --with-errors).")
+    ] = None,
+    reason: Annotated[
+        str, typer.Option(help="Why, for the operator (kept with the submission).")
+    ] = "",
+    with_errors: Annotated[
+        bool,
+        typer.Option(
+            "--with-errors", help="Every submission awaiting review that has errors, at once."
+        ),
+    ] = False,
+    org: Org = None,
+    kind: Kind = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --with-errors: list them, reject none.")
+    ] = False,
+) -> None:
+    """Reject a submission, or all awaiting review with errors (--with-errors).
+
+    With --with-errors: every submission awaiting review that has errors (of --org, of
+    --kind), each with the reason given. Nothing of them is applied.
+    """
+    from ims.ingest import approval, review
+    from ims.ingest.submissions import get_submission
+
+    if (submission_id is None) == (not with_errors):
+        raise InvalidRequest("name one submission, or give --with-errors (not both)")
+    if submission_id is not None and (org or kind or dry_run):
+        raise InvalidRequest("--org, --kind and --dry-run go with --with-errors")
+    _choice(kind, KINDS, "--kind")
+    if not reason.strip() and not dry_run:
+        raise InvalidRequest("--reason is needed: it tells the operator why")
+    with db_session() as session, session.begin():
+        if submission_id is not None:
+            if get_submission(session, submission_id).status == "rejected":
+                raise Conflict(f"submission {submission_id} is rejected already")
+            approval.reject(session, submission_id, reason=reason, by=actor())
+            _say(f"submission {submission_id} rejected: {reason.strip()}")
+            return
+        org_id = _organisation_id(session, org)
+        if dry_run:
+            pending = review.with_errors(session, organisation_id=org_id, kind=kind)
+            for p in pending:
+                _say(f"would reject {_pending(p)}")
+            _say(
+                f"{len(pending):,} submission(s) awaiting review have errors; none "
+                "rejected (--dry-run)"
+            )
+            return
+        rejected, skipped = review.reject_with_errors(
+            session, reason=reason, by=actor(), organisation_id=org_id, kind=kind
+        )
+        for p in rejected:
+            _say(f"rejected {_pending(p)}")
+        for p, why in skipped:
+            _say(f"skipped submission {p.id}: {why}", stderr=True)
+        _say(f"{len(rejected):,} submission(s) with errors rejected: {reason.strip()}")
+
+
+def _pending(p: Any) -> str:
+    return (
+        f"submission {p.id} ({p.kind}, {p.filename}, {p.organisation or 'no organisation'}, "
+        f"uploaded {p.uploaded_at:%Y-%m-%d}): {p.errors:,} error(s) in {p.features:,} features"
+    )
+
+
+@command(submissions_app, "note")
+def submissions_note(
+    submission_id: Annotated[int, typer.Argument(help="The submission's number.")],
+    unset: Annotated[bool, typer.Option("--unset", help="Stop noting it in reports.")] = False,
+) -> None:
+    """Have the reports (Article 7 notes) name a submission while it awaits review.
+
+    Reports note only the submissions a reviewer chose, never a trial import by itself.
+    """
+    from ims.ingest import review
+
+    with db_session() as session, session.begin():
+        review.set_noted(session, submission_id, not unset, by=actor())
+    _say(
+        f"submission {submission_id} is no longer noted in reports"
+        if unset
+        else f"submission {submission_id} is noted in reports while it awaits review"
+    )

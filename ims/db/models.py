@@ -31,6 +31,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -164,7 +165,7 @@ class Submission(Base):
     crs: Mapped[str | None] = mapped_column(String(200))
     layer: Mapped[str | None] = mapped_column(String(200))
     encoding: Mapped[str | None] = mapped_column(String(40))
-    field_map: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    field_map: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # the mapping document used
     status: Mapped[str] = mapped_column(String(16), server_default="uploaded")
     feature_count: Mapped[int] = mapped_column(Integer, server_default="0")
     uploaded_at: Mapped[Created]
@@ -175,6 +176,8 @@ class Submission(Base):
     # the state of the database the stored findings were computed against (an approval
     # while it is unchanged need not validate again): ingest.submissions.database_stamp
     validated_against: Mapped[str | None] = mapped_column(Text)
+    # A reviewer's choice that reports note this submission while it awaits review.
+    noted: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     findings: Mapped[list[Finding]] = relationship(back_populates="submission")
 
@@ -430,7 +433,7 @@ class FieldMapping(Base):
         ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
     )
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
-    mapping: Mapped[dict[str, str]] = mapped_column(JSONB)
+    mapping: Mapped[dict[str, Any]] = mapped_column(JSONB)  # a mapping document (field_maps)
     updated_at: Mapped[Created]
 
 

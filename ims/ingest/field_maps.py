@@ -1,24 +1,63 @@
-"""Field mappings: an operator's column names matched to the template's, and remembered.
+"""Field mappings: an operator's own file matched to the template, and remembered.
 
-``--map hazard_id=HAZ_REF,…`` (or the upload form) names the file's columns; the mapping
-an organisation used last is remembered and offered again, and set aside with a note when
-the next file does not fit it (docs/design.md §6).
+A mapping is one JSON document (docs/design.md §6), the same whether it comes from
+``--map hazard_id=HAZ_REF,…`` (its ``fields`` only), ``--mapping FILE.json``, the upload
+API's ``mapping``, or what is remembered for an organisation::
+
+    {"fields": {"hazard_id": "{fileId}-{row}", "status": "typeArea"},
+     "constants": {"recorded": "2020-01-01", "contam": "APM"},
+     "values": {"status": {"Suspected Minefield": "SHA"}}}
+
+``fields``     template field -> the file's field it is read from, or a pattern of the
+               file's fields in braces with ``{row}``, the feature's number from 1
+               (``"{fileId}-{row}"``; ``{row:05}`` pads it; ``{{`` is a brace). One file
+               field may feed several template fields. A pattern with a blank field gives
+               a blank value, never half a reference.
+``constants``  template field -> one value for every feature.
+``values``     template field -> {value in the file: value for ims}; any capitals and
+               spaces around match; a value not listed passes as it is, for validation
+               to judge.
+
+A template field the mapping does not name takes the file's field of the same name (any
+capitals), unless the mapping reads that field for another template field.
+
+The mapping an organisation gave last is remembered for its next files of that kind,
+and set aside with a note when the next file does not fit it; ``ims mappings list`` and
+``ims mappings clear`` show and forget them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shlex
+import string
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-from sqlalchemy import func
+import pandas as pd
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from ims.db import audit
+from ims.db.audit import Actor
 from ims.db.models import FieldMapping, Organisation
 from ims.domain.enums import UploadKind
 from ims.errors import InvalidRequest, InvalidUpload
-from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS, blank
+from ims.ingest.fields import (
+    HAZARD_FIELDS,
+    RELEASE_FIELDS,
+    TEMPLATES,
+    Field,
+    FieldType,
+    blank,
+    by_name,
+    parse_date,
+    parse_year,
+)
 
 # (keyed by str: a kind arrives as text from the CLI and the forms, and UploadKind is one)
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -30,6 +69,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     UploadKind.RELEASES: ("release_id", "hazard_id"),
 }
 ATTRIBUTES = "_attributes"  # a staged record's columns that are not template fields
+PARTS = ("fields", "constants", "values")
+ROW = "row"  # {row} in a pattern: the feature's number in the file, from 1
+
+Scalar = str | int | float
 
 
 def jsonable(value: Any) -> Any:
@@ -47,6 +90,235 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+_ORDER = {
+    name: i
+    for i, name in enumerate(dict.fromkeys(RELEASE_FIELDS[:2] + HAZARD_FIELDS + RELEASE_FIELDS))
+}
+
+
+def _ordered(part: Mapping[str, Any]) -> dict[str, Any]:
+    """A part of a document with its template fields in the templates' order."""
+    return dict(sorted(part.items(), key=lambda item: _ORDER.get(item[0], len(_ORDER))))
+
+
+def _key(value: Any) -> str:
+    """How a file's value is matched against the keys of a ``values`` map."""
+    return str(jsonable(value)).strip().casefold()
+
+
+# A pattern's pieces: (literal text, field name or None, format spec).
+Pieces = list[tuple[str, str | None, str]]
+
+
+def _pieces(spec: str, where: str) -> Pieces | None:
+    """The pieces of a pattern such as ``{fileId}-{row}``; None for a plain field name."""
+    if "{" not in spec and "}" not in spec:
+        return None
+    try:
+        parsed = list(string.Formatter().parse(spec))
+    except ValueError as exc:
+        raise InvalidRequest(
+            f"{where}: {spec!r} is not a pattern ({exc}): write {{field}} or {{row}}, "
+            "and {{ or }} for a brace itself"
+        ) from None
+    pieces: Pieces = []
+    for literal, name, fmt, conversion in parsed:
+        if name is not None and (conversion or not name.strip()):
+            raise InvalidRequest(
+                f"{where}: {spec!r}: braces hold a field name or row, as in {{fileId}}-{{row}}"
+            )
+        pieces.append((literal, None if name is None else name.strip(), fmt or ""))
+    return pieces
+
+
+@dataclass(frozen=True)
+class MappingDocument:
+    """A field mapping: renames and patterns, constants, value maps (see the module)."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, Scalar] = field(default_factory=dict)
+    values: dict[str, dict[str, Scalar | None]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.fields or self.constants or self.values)
+
+    def as_json(self) -> dict[str, Any]:
+        """The document, as stored and as ``--mapping`` reads it; template fields in the
+        template's order (the database keeps JSON keys in an order of its own)."""
+        return {
+            "fields": _ordered(self.fields),
+            "constants": _ordered(self.constants),
+            "values": _ordered({k: dict(v) for k, v in self.values.items()}),
+        }
+
+    def text(self) -> str:
+        """The document on one line, without its empty parts (to print; --mapping reads it)."""
+        shown = {k: v for k, v in self.as_json().items() if v}
+        return json.dumps(shown, ensure_ascii=False)
+
+    def sources(self) -> list[str]:
+        """The file's fields the mapping reads, in order, each once."""
+        names: list[str] = []
+        for target, spec in self.fields.items():
+            pieces = _pieces(spec, f"fields.{target}")
+            found = [spec] if pieces is None else [n for _, n, _ in pieces if n is not None]
+            names += [n for n in found if n.lower() != ROW and n not in names]
+        return names
+
+    def with_fields(self, renames: Mapping[str, str]) -> MappingDocument:
+        """This mapping with ``renames`` (``--map``) added to its fields, theirs first."""
+        if not renames:
+            return self
+        constants = {k: v for k, v in self.constants.items() if k not in renames}
+        return MappingDocument({**self.fields, **renames}, constants, self.values)
+
+    def check(self, kind: str) -> None:
+        """InvalidRequest naming what is wrong for KIND's template; nothing if all is well."""
+        fields = FIELDS[kind]
+        table = by_name(TEMPLATES[kind])
+        for part in PARTS:
+            unknown = [name for name in getattr(self, part) if name not in fields]
+            if unknown:
+                hint = ""
+                if part == "values":
+                    hint = (
+                        ' (values are keyed by the template field they fill, as in "values": '
+                        '{"status": {"Suspected Minefield": "SHA"}})'
+                    )
+                raise InvalidRequest(
+                    f"the mapping's {part} name {', '.join(unknown)}, which the {kind} "
+                    f"template does not have{hint}; its fields are {', '.join(fields)}"
+                )
+        both = [name for name in self.fields if name in self.constants]
+        if both:
+            raise InvalidRequest(
+                f"the mapping gives {', '.join(both)} both from the file (fields) and as a "
+                "constant: keep one"
+            )
+        for target, spec in self.fields.items():
+            _pieces(spec, f"the mapping's fields.{target}")
+        for target, constant in self.constants.items():
+            _check_value(table[target], constant, f"constants.{target}")
+        for target, pairs in self.values.items():
+            seen: dict[str, str] = {}
+            for source, value in pairs.items():
+                where = f"values.{target}[{source!r}]"
+                if _key(source) in seen:
+                    raise InvalidRequest(
+                        f"the mapping's values.{target} lists {seen[_key(source)]!r} and "
+                        f"{source!r}, which match the same values (any capitals): keep one"
+                    )
+                seen[_key(source)] = source
+                if value is not None:
+                    _check_value(table[target], value, where)
+
+
+def _check_value(template_field: Field, value: Scalar, where: str) -> None:
+    """A constant or a mapped value that its template field could never take is an error."""
+    text = str(value).strip()
+    kind = template_field.type
+    try:
+        if kind is FieldType.CODE:
+            template_field.parse_code(text)
+        elif kind is FieldType.DATE:
+            parse_date(text, where=where)
+        elif kind is FieldType.YEAR:
+            parse_year(text, where=where)
+        elif kind is FieldType.NUMBER:
+            float(text)
+    except ValueError as exc:
+        raise InvalidRequest(f"the mapping's {where}: {exc}") from None
+    except InvalidRequest as exc:
+        raise InvalidRequest(f"the mapping's {exc.detail}") from None
+
+
+def _scalar(value: Any, where: str, *, none: bool = False) -> Any:
+    if value is None and none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise InvalidRequest(f"the mapping's {where} must be text or a number, not {value!r}")
+    return value
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidRequest(f"the mapping's {where} must be a JSON object, not {value!r}")
+    return value
+
+
+def mapping_from_json(document: Any) -> MappingDocument:
+    """A mapping document read from its JSON value; InvalidRequest naming what is wrong."""
+    if not isinstance(document, dict):
+        raise InvalidRequest(
+            'a mapping is a JSON object: {"fields": {…}, "constants": {…}, "values": {…}}'
+        )
+    unknown = [k for k in document if k not in PARTS]
+    if unknown:
+        everything = set(HAZARD_FIELDS) | set(RELEASE_FIELDS)
+        hint = (
+            ' (a rename goes in "fields", as in {"fields": {"hazard_id": "HAZ_REF"}})'
+            if any(k in everything for k in unknown)
+            else ""
+        )
+        raise InvalidRequest(
+            f"the mapping has {', '.join(repr(k) for k in unknown)}: its parts are fields, "
+            f"constants and values{hint}"
+        )
+    fields: dict[str, str] = {}
+    for target, spec in _object(document.get("fields", {}), "fields").items():
+        if not isinstance(spec, str) or not spec.strip():
+            raise InvalidRequest(
+                f"the mapping's fields.{target} must name a field of the file or a pattern "
+                f"such as {{fileId}}-{{row}}, not {spec!r}"
+            )
+        fields[target] = spec.strip()
+    constants = {
+        target: _scalar(value, f"constants.{target}")
+        for target, value in _object(document.get("constants", {}), "constants").items()
+    }
+    values: dict[str, dict[str, Scalar | None]] = {}
+    for target, pairs in _object(document.get("values", {}), "values").items():
+        values[target] = {
+            source: _scalar(value, f"values.{target}[{source!r}]", none=True)
+            for source, value in _object(pairs, f"values.{target}").items()
+        }
+    return MappingDocument(fields, constants, values)
+
+
+def load_mapping(text_value: str, *, where: str = "the mapping") -> MappingDocument:
+    """A mapping document from JSON text; InvalidRequest for text that is not one."""
+    try:
+        document = json.loads(text_value)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequest(
+            f"{where} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    try:
+        return mapping_from_json(document)
+    except InvalidRequest as exc:
+        raise InvalidRequest(f"{where}: {exc.detail}") from None
+
+
+def read_mapping_file(path: Path) -> MappingDocument:
+    """The mapping document in a JSON file (``ims import --mapping FILE``)."""
+    try:
+        text_value = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InvalidRequest(f"--mapping {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"--mapping {path}: cannot be read ({exc})") from None
+    return load_mapping(text_value, where=f"--mapping {path}")
+
+
+def from_stored(document: Any) -> MappingDocument:
+    """A stored mapping: a document, or the bare renames stored before there were documents."""
+    if not document:
+        return MappingDocument()
+    if isinstance(document, dict) and not set(document) <= set(PARTS):
+        return MappingDocument(fields={str(k): str(v) for k, v in document.items()})
+    return mapping_from_json(document)
+
+
 def parse_field_map(text_value: str | None) -> dict[str, str]:
     """Read ``hazard_id=HAZ_REF,status=TYPE`` into {template field: file field}."""
     mapping: dict[str, str] = {}
@@ -62,70 +334,226 @@ def parse_field_map(text_value: str | None) -> dict[str, str]:
     return mapping
 
 
-def apply_field_map(frame: Any, kind: str, mapping: Mapping[str, str]) -> Any:
-    """Rename the file's columns to the template's; unusable input raises InvalidUpload."""
+def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
+    """The file's layer in the template's fields; its other columns kept as attributes.
+
+    A mapping that does not suit the template raises InvalidRequest; a file without a field
+    the mapping reads, or without a required field, raises InvalidUpload.
+    """
+    mapping.check(kind)
     fields = FIELDS[kind]
-    unknown = sorted(set(mapping) - set(fields))
-    if unknown:
-        raise InvalidRequest(
-            f"the field mapping names {', '.join(unknown)}, which the {kind} template does "
-            f"not have; its fields are {', '.join(fields)}"
-        )
-    columns = [c for c in frame.columns if c != frame.geometry.name]
+    columns = [str(c) for c in frame.columns if c != frame.geometry.name]
     by_lower = {c.lower(): c for c in columns}
-    rename: dict[str, str] = {}
-    for target in fields:
-        source = mapping.get(target)
-        if source is not None:
-            actual = by_lower.get(source.lower())
-            if actual is None:
-                raise InvalidUpload(
-                    f"the field mapping says {target}={source}, but the file has no field "
-                    f"{source!r}; its fields are {', '.join(columns)}"
-                )
-            rename[actual] = target
-        elif target.lower() in by_lower and by_lower[target.lower()] not in rename:
-            rename[by_lower[target.lower()]] = target
-    missing = [f for f in REQUIRED[kind] if f not in rename.values()]
+    missing = [name for name in mapping.sources() if name.lower() not in by_lower]
     if missing:
+        uses = [
+            f"{target}={spec}"
+            for target, spec in mapping.fields.items()
+            if any(m in (spec, *_names(spec)) for m in missing)
+        ]
         raise InvalidUpload(
-            f"the file has no {', '.join(missing)} field; its fields are "
-            f"{', '.join(columns)}. Map your field names with --map, e.g. "
-            f"--map {missing[0]}=YOUR_FIELD"
+            f"the field mapping says {', '.join(uses)}, but the file has no field "
+            f"{' or '.join(repr(m) for m in missing)}; its fields are {', '.join(columns)}"
         )
-    mapped = frame.rename(columns=rename)
-    keep = [f for f in fields if f in mapped.columns]
-    result = gpd.GeoDataFrame(mapped[keep], geometry=mapped.geometry, crs=mapped.crs)
+    read = {by_lower[name.lower()] for name in mapping.sources()}
+    n = len(frame)
+    data: dict[str, Any] = {}
+    taken: set[str] = set(read)  # the file's columns that became template fields
+    set_aside: list[str] = []  # the file's columns named like a field given otherwise
+    for target in fields:
+        own = by_lower.get(target.lower())
+        if target in mapping.constants:
+            data[target] = [mapping.constants[target]] * n
+        elif target in mapping.fields:
+            spec = mapping.fields[target]
+            pieces = _pieces(spec, f"fields.{target}")
+            if pieces is None:
+                data[target] = frame[by_lower[spec.lower()]]
+            else:
+                data[target] = _render(pieces, frame, by_lower, f"fields.{target} {spec!r}")
+        elif own is not None and own not in read:
+            data[target] = frame[own]
+            taken.add(own)
+            continue
+        if own is not None and own not in read:
+            set_aside.append(own)
+            taken.add(own)
+    for target, pairs in mapping.values.items():
+        if target in data and target not in mapping.constants:
+            data[target] = _translate(data[target], pairs)
+    absent = [f for f in REQUIRED[kind] if f not in data]
+    if absent:
+        raise InvalidUpload(
+            f"the file has no {', '.join(absent)} field; its fields are "
+            f"{', '.join(columns)}. Map your field names with --map, e.g. "
+            f"--map {absent[0]}=YOUR_FIELD, or a --mapping file"
+        )
+    table = pd.DataFrame(data, index=frame.index)
+    result = gpd.GeoDataFrame(table, geometry=frame.geometry, crs=frame.crs)
     # The file's other columns (a village, a note…) are kept with each record.
-    extras = [c for c in columns if c not in rename]
-    rows = frame[extras].to_dict("records") if extras else [{}] * len(frame)
+    extras = [c for c in columns if c not in taken]
+    rows = frame[extras].to_dict("records") if extras else [{}] * n
     result[ATTRIBUTES] = [{k: jsonable(v) for k, v in row.items() if not blank(v)} for row in rows]
     result.attrs["extra_fields"] = extras
+    result.attrs["set_aside"] = set_aside
     return result
 
 
-def fits(frame: Any, mapping: Mapping[str, str]) -> bool:
+def _names(spec: str) -> list[str]:
+    pieces = _pieces(spec, spec)
+    return [] if pieces is None else [n for _, n, _ in pieces if n is not None]
+
+
+def _render(pieces: Pieces, frame: Any, by_lower: dict[str, str], where: str) -> list[Any]:
+    """A pattern filled in for each feature; None where a field it reads is blank."""
+    cells = {
+        name: frame[by_lower[name.lower()]].tolist()
+        for _, name, _ in pieces
+        if name is not None and name.lower() != ROW
+    }
+    out: list[Any] = []
+    for i in range(len(frame)):
+        text_parts: list[str] = []
+        for literal, name, fmt in pieces:
+            text_parts.append(literal)
+            if name is None:
+                continue
+            value: Any = i + 1 if name.lower() == ROW else jsonable(cells[name][i])
+            if value is None:
+                text_parts = []
+                break
+            try:
+                text_parts.append(format(value, fmt))
+            except (TypeError, ValueError) as exc:
+                raise InvalidRequest(
+                    f"the mapping's {where}: feature {i + 1}: {value!r} cannot be written "
+                    f"as {{{name}:{fmt}}} ({exc})"
+                ) from None
+        out.append("".join(text_parts) if text_parts else None)
+    return out
+
+
+def _translate(column: Any, pairs: Mapping[str, Scalar | None]) -> list[Any]:
+    """A column with its values replaced as a ``values`` map says; others unchanged."""
+    table = {_key(source): value for source, value in pairs.items()}
+    cells = column.tolist() if isinstance(column, pd.Series) else list(column)
+    return [table.get(_key(v), v) if not blank(v) else v for v in cells]
+
+
+def fits(frame: Any, mapping: MappingDocument) -> bool:
     """Whether the file has every field a mapping reads from."""
     columns = {str(c).lower() for c in frame.columns}
-    return all(source.lower() in columns for source in mapping.values())
+    return all(source.lower() in columns for source in mapping.sources())
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """A mapping remembered for an organisation's files of one kind."""
+
+    organisation: str
+    kind: str
+    mapping: MappingDocument
+    updated_at: dt.datetime
+
+    @property
+    def clear_command(self) -> str:
+        """The command that forgets it."""
+        return f"ims mappings clear --org {shlex.quote(self.organisation)} --kind {self.kind}"
+
+    def explained(self, *, used: bool) -> str:
+        """Why a message concerns it, and how to give another or forget it."""
+        what = (
+            f"the field mapping remembered for {self.organisation}'s {self.kind} files since "
+            f"{self.updated_at:%Y-%m-%d}, {self.mapping.text()},"
+        )
+        how = f"give another with --map or --mapping, or forget it with: {self.clear_command}"
+        if used:
+            return f"{what} was used: {how}"
+        return f"{what} does not fit this file and was not used; {how}"
 
 
 def stored_mapping(
     session: Session, organisation: Organisation | None, kind: str
-) -> dict[str, str]:
-    """The field mapping an organisation used last time for this kind of file."""
+) -> Remembered | None:
+    """The field mapping an organisation gave last time for this kind of file."""
     if organisation is None:
-        return {}
+        return None
     row = session.get(FieldMapping, (organisation.id, kind))
-    return dict(row.mapping) if row else {}
+    if row is None:
+        return None
+    return Remembered(organisation.name, kind, from_stored(row.mapping), row.updated_at)
 
 
 def remember_mapping(
-    session: Session, org: Organisation, kind: str, mapping: dict[str, str]
-) -> None:
+    session: Session,
+    org: Organisation,
+    kind: str,
+    mapping: MappingDocument,
+    *,
+    by: Actor | str | None = None,
+) -> bool:
+    """Keep ``mapping`` for the organisation's next files of KIND; whether it changed."""
     row = session.get(FieldMapping, (org.id, kind))
+    after = mapping.as_json()
+    before = from_stored(row.mapping).as_json() if row is not None else None
+    if before == after:
+        return False
     if row is None:
-        session.add(FieldMapping(organisation_id=org.id, kind=kind, mapping=mapping))
+        session.add(FieldMapping(organisation_id=org.id, kind=kind, mapping=after))
     else:
-        row.mapping = mapping
+        row.mapping = after
         row.updated_at = func.now()
+    audit.record(
+        session,
+        by,
+        "field_mapping.remembered",
+        "field_mapping",
+        f"{org.name}/{kind}",
+        before=None if before is None else {"mapping": before},
+        after={"mapping": after},
+    )
+    session.flush()
+    return True
+
+
+def list_mappings(session: Session, organisation: Organisation | None = None) -> list[Remembered]:
+    """Every remembered mapping (of one organisation, if given), by organisation and kind."""
+    query = (
+        select(FieldMapping, Organisation.name)
+        .join(Organisation, Organisation.id == FieldMapping.organisation_id)
+        .order_by(Organisation.name, FieldMapping.kind)
+    )
+    if organisation is not None:
+        query = query.where(FieldMapping.organisation_id == organisation.id)
+    return [
+        Remembered(name, row.kind, from_stored(row.mapping), row.updated_at)
+        for row, name in session.execute(query).all()
+    ]
+
+
+def clear_mappings(
+    session: Session,
+    organisation: Organisation,
+    kind: str | None = None,
+    *,
+    by: Actor | str | None = None,
+) -> list[Remembered]:
+    """Forget the organisation's remembered mappings (of one kind, if given); those forgotten."""
+    if kind is not None and kind not in FIELDS:
+        raise InvalidRequest(f"kind must be hazards or releases, not {kind!r}")
+    gone = [m for m in list_mappings(session, organisation) if kind is None or m.kind == kind]
+    for m in gone:
+        session.execute(
+            delete(FieldMapping).where(
+                FieldMapping.organisation_id == organisation.id, FieldMapping.kind == m.kind
+            )
+        )
+        audit.record(
+            session,
+            by,
+            "field_mapping.cleared",
+            "field_mapping",
+            f"{m.organisation}/{m.kind}",
+            before={"mapping": m.mapping.as_json()},
+        )
+    return gone

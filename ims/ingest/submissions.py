@@ -13,7 +13,7 @@ import logging
 import math
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,12 @@ class StageOutcome:
 
     submission: Submission
     findings: list[FindingData]
+    mapping: field_maps.MappingDocument = field(default_factory=field_maps.MappingDocument)
+    # "given" (with the upload), "remembered" (the organisation's, used), or None
+    mapping_origin: str | None = None
+    # the organisation's remembered mapping: used, set aside, or (if given) now kept
+    remembered: field_maps.Remembered | None = None
+    remembered_now: bool = False  # the given mapping was kept for the next files
     validated: ValidationResult | None = None  # the features' validated values, in hand
 
     @property
@@ -188,12 +194,18 @@ def validate(
 
 
 def organisation_named(
-    session: Session, name: str | None, *, new: bool = False, by: Actor | str | None = None
+    session: Session,
+    name: str | None,
+    *,
+    new: bool = False,
+    by: Actor | str | None = None,
+    uploading: bool = True,
 ) -> Organisation | None:
     """The organisation of that name (any capitals), or InvalidRequest with close matches.
 
     A name never adds an organisation by itself (a typo would become one); ``new`` (the
-    CLI's ``--new-org``, an explicit act) adds it to the reference list, audited.
+    CLI's ``--new-org``, an explicit act) adds it to the reference list, audited. The
+    error says how to add one when ``uploading`` (elsewhere a name only finds one).
     """
     name = (name or "").strip()
     if not name:
@@ -210,6 +222,13 @@ def organisation_named(
     known = list(session.scalars(select(Organisation.name).order_by(Organisation.name)))
     close = close_names(name, known)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
+    if not uploading:
+        detail = f"unknown organisation {name!r}"
+        if close:
+            detail += f": did you mean {' or '.join(close)}?"
+        else:
+            detail += " (ims reference organisations lists them)"
+        raise InvalidRequest(detail, field="organisation")
     raise InvalidRequest(
         f"unknown organisation {name!r}: {hint}Organisations are kept in the reference list "
         "(an admin adds them at /admin/reference or with ims reference add-organisation; "
@@ -234,10 +253,14 @@ def stage(
     progress: Callable[[str], None] | None = None,
     workdir: Path | None = None,
     new_organisation: bool = False,
+    mapping: field_maps.MappingDocument | None = None,
 ) -> StageOutcome:
     """Read, map and validate ``upload``; store it as a submission with its findings.
 
     ``organisation`` must be in the reference list unless ``new_organisation`` adds it.
+    ``mapping`` (a document) and ``field_map`` (renames, ``--map``, added to its fields)
+    give the field mapping; with neither, the organisation's remembered one is used if the
+    file fits it. A mapping given is remembered for the organisation's next files.
 
     Raises InvalidUpload for a file that cannot be used at all; then nothing is stored.
     The upload is unpacked in a temporary folder inside ``workdir`` (default: the system's).
@@ -256,19 +279,31 @@ def stage(
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     sha256 = digest.hexdigest()
+    given = (mapping or field_maps.MappingDocument()).with_fields(field_map or {})
+    given.check(kind)  # a mapping that cannot suit the template, before reading the file
     org = organisation_named(session, organisation, new=new_organisation, by=uploaded_by)
-    remembered = {} if field_map else field_maps.stored_mapping(session, org, kind)
-    mapping = dict(field_map) if field_map else remembered
+    remembered = None if given else field_maps.stored_mapping(session, org, kind)
     say(f"reading {filename or upload.name}")
     with tempfile.TemporaryDirectory(prefix="ims-upload-", dir=workdir) as unpacked:
         read = read_upload(upload, Path(unpacked), kind=kind, layer=layer, crs=crs, limits=limits)
+    in_use, origin = (given, "given") if given else (field_maps.MappingDocument(), None)
     ignored_mapping = None
-    if remembered and not field_maps.fits(read.frame, remembered):
-        # A mapping remembered from an earlier file that this one does not match (it has
-        # none of the fields it names) would only stand in the way: it is not used.
-        ignored_mapping, mapping = remembered, {}
-    frame = field_maps.apply_field_map(read.frame, kind, mapping)
+    if remembered is not None:
+        if field_maps.fits(read.frame, remembered.mapping):
+            in_use, origin = remembered.mapping, "remembered"
+        else:
+            # A mapping remembered from an earlier file that this one does not match (it
+            # lacks fields it reads) would only stand in the way: it is not used.
+            ignored_mapping = remembered
+    try:
+        frame = field_maps.apply_mapping(read.frame, kind, in_use)
+    except (InvalidRequest, InvalidUpload) as exc:
+        if remembered is None:
+            raise
+        used = origin == "remembered"
+        raise type(exc)(f"{exc.detail} ({remembered.explained(used=used)})") from None
     extras = frame.attrs.get("extra_fields", [])
+    set_aside = frame.attrs.get("set_aside", [])
     say(f"validating {len(frame):,} features")
     today = today or dt.date.today()
     stamp = database_stamp(session, today)  # before validation reads: a change is seen
@@ -278,15 +313,25 @@ def stage(
         if "Z" in note and read.dropped_z:
             continue  # already a z_dropped finding
         findings.insert(0, FindingData("file_note", Severity.WARNING, note))
-    if ignored_mapping:
-        shown = ",".join(f"{k}={v}" for k, v in ignored_mapping.items())
+    if ignored_mapping is not None:
         findings.insert(
             0,
             FindingData(
                 "file_note",
                 Severity.WARNING,
-                f"the field mapping remembered for {org.name if org else 'this organisation'} "
-                f"({shown}) names fields this file does not have, so it was not used",
+                f"the field mapping remembered for {ignored_mapping.organisation} "
+                f"({ignored_mapping.mapping.text()}) reads fields this file does not have, "
+                f"so it was not used; forget it with: {ignored_mapping.clear_command}",
+            ),
+        )
+    if set_aside:
+        findings.insert(
+            0,
+            FindingData(
+                "file_note",
+                Severity.WARNING,
+                f"the file's own field(s) {', '.join(set_aside)} were not used: the mapping "
+                "gives those template fields otherwise",
             ),
         )
     if extras:
@@ -327,7 +372,7 @@ def stage(
         crs=read.source_crs,
         layer=read.layer,
         encoding=read.encoding,
-        field_map=mapping or None,
+        field_map=in_use.as_json() if in_use else None,
         status=SubmissionStatus.VALIDATED,
         feature_count=len(frame),
         uploaded_by=as_actor(uploaded_by).name,
@@ -356,9 +401,11 @@ def stage(
     say("storing the features for review")
     _store_features(session, submission.id, frame, result)
     store_findings(session, submission.id, findings)
-    if org is not None and field_map:
-        field_maps.remember_mapping(session, org, kind, dict(field_map))
-    return StageOutcome(submission, findings, result)
+    kept = False
+    if org is not None and given:
+        kept = field_maps.remember_mapping(session, org, kind, given, by=uploaded_by)
+        remembered = field_maps.stored_mapping(session, org, kind)
+    return StageOutcome(submission, findings, in_use, origin, remembered, kept, result)
 
 
 def _store_features(

@@ -16,21 +16,29 @@ from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
 
 
 def submission_list(
-    session: Session, limit: int = 200, organisation_id: int | None = None
+    session: Session,
+    limit: int = 200,
+    organisation_id: int | None = None,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The latest submissions with their finding counts (of one organisation, if given)."""
+    """The latest submissions with their finding counts: of one organisation, status or
+    kind, if given."""
     rows = session.execute(
         text(
             "SELECT s.id, s.kind, s.filename, s.status, s.feature_count, s.uploaded_at,"
-            " o.name AS organisation,"
+            " s.uploaded_by, s.noted, o.name AS organisation,"
             " COUNT(f.id) FILTER (WHERE f.severity = 'error') AS errors,"
             " COUNT(f.id) FILTER (WHERE f.severity = 'warning') AS warnings "
             "FROM submission s LEFT JOIN organisation o ON o.id = s.organisation_id "
             "LEFT JOIN finding f ON f.submission_id = s.id "
-            "WHERE CAST(:org AS integer) IS NULL OR s.organisation_id = :org "
+            "WHERE (CAST(:org AS integer) IS NULL OR s.organisation_id = :org) "
+            "AND (CAST(:status AS text) IS NULL OR s.status = :status) "
+            "AND (CAST(:kind AS text) IS NULL OR s.kind = :kind) "
             "GROUP BY s.id, o.name ORDER BY s.id DESC LIMIT :n"
         ),
-        {"n": limit, "org": organisation_id},
+        {"n": limit, "org": organisation_id, "status": status, "kind": kind},
     ).all()
     return [dict(r._mapping) for r in rows]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -117,24 +118,61 @@ def to_html(report: dict[str, Any]) -> str:
     return _env.get_template("article7.html").render(report=report)
 
 
-def outstanding_findings(session: Any) -> tuple[int, list[tuple[str, int]]]:
-    """Submissions awaiting review that have errors, and their error findings by code."""
+@dataclass(frozen=True)
+class NotedSubmission:
+    """A submission awaiting review that a reviewer chose to have the reports note."""
+
+    id: int
+    kind: str
+    filename: str
+    organisation: str | None
+    features: int
+    errors: int
+
+    def describe(self) -> str:
+        """One line: submission 12 (NPA, releases, results.zip): 340 features, 3 errors."""
+        org = self.organisation or "no organisation"
+        errors = f"{self.errors:,} error finding{'' if self.errors == 1 else 's'}"
+        return (
+            f"submission {self.id} ({org}, {self.kind}, {self.filename}): "
+            f"{self.features:,} feature{'' if self.features == 1 else 's'}, "
+            f"{errors if self.errors else 'no error finding'}"
+        )
+
+
+def noted_submissions(session: Any) -> list[NotedSubmission]:
+    """The submissions awaiting review that a reviewer chose to note in reports.
+
+    Only those: a trial import left with errors, or any other pending upload, stays out of
+    the notes unless a reviewer notes it (``ims submissions note``, the review page).
+    """
     from sqlalchemy import text
 
-    pending = session.scalar(
+    rows = session.execute(
         text(
-            "SELECT COUNT(DISTINCT s.id) FROM submission s "
-            "JOIN finding f ON f.submission_id = s.id "
-            "WHERE s.status = 'validated' AND f.severity = 'error'"
-        )
-    )
-    codes = session.execute(
-        text(
-            "SELECT f.code, COUNT(*) FROM submission s JOIN finding f ON f.submission_id = s.id "
-            "WHERE s.status = 'validated' AND f.severity = 'error' GROUP BY f.code ORDER BY 2 DESC"
+            "SELECT s.id, s.kind, s.filename, o.name AS organisation, s.feature_count,"
+            " (SELECT COUNT(*) FROM finding f WHERE f.submission_id = s.id"
+            "  AND f.severity = 'error') AS errors "
+            "FROM submission s LEFT JOIN organisation o ON o.id = s.organisation_id "
+            "WHERE s.status = 'validated' AND s.noted ORDER BY s.id"
         )
     ).all()
-    return int(pending or 0), [(str(code), int(n)) for code, n in codes]
+    return [NotedSubmission(r[0], r[1], r[2], r[3], int(r[4]), int(r[5])) for r in rows]
+
+
+def outstanding_findings(session: Any) -> tuple[list[NotedSubmission], list[tuple[str, int]]]:
+    """The submissions noted for the reports, and their error findings by code."""
+    from sqlalchemy import text
+
+    noted = noted_submissions(session)
+    codes = session.execute(
+        text(
+            "SELECT f.code, COUNT(*) FROM finding f WHERE f.severity = 'error' "
+            "AND f.submission_id = ANY(:ids) GROUP BY f.code ORDER BY 2 DESC, 1"
+        ),
+        {"ids": [n.id for n in noted]},
+    ).all()
+    return noted, [(str(code), int(n)) for code, n in codes]
 
 
 def admin_geometries(session: Any, level: int) -> list[tuple[str | None, Any]]:
@@ -155,13 +193,14 @@ def admin_geometries(session: Any, level: int) -> list[tuple[str | None, Any]]:
 def to_binary(session: Any, report: dict[str, Any], fmt: str) -> bytes:
     """The report as XLSX or PDF (these need the database for notes and the map).
 
-    Both list the data-quality findings outstanding: submissions awaiting review with errors.
+    Both list the data-quality findings outstanding: the submissions awaiting review that a
+    reviewer chose to note, and their error findings.
     """
-    pending, codes = outstanding_findings(session)
+    noted, codes = outstanding_findings(session)
     if fmt == "xlsx":
         from ims.reports.xlsx import to_xlsx
 
-        return to_xlsx(report, codes, pending)
+        return to_xlsx(report, codes, noted)
     from ims.reports.pdf import to_pdf
 
-    return to_pdf(report, admin_geometries(session, report["level"]), codes, pending)
+    return to_pdf(report, admin_geometries(session, report["level"]), codes, noted)

@@ -11,7 +11,7 @@ import io
 import itertools
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -48,6 +48,9 @@ from ims.reports.convention import (
     reporting_period,
 )
 from ims.reports.history import summary
+
+if TYPE_CHECKING:
+    from ims.reports.export import NotedSubmission
 from ims.reports.xlsx import RULES
 
 BREAKS_KM2 = (0.1, 1.0, 5.0, 20.0)
@@ -197,16 +200,27 @@ def _count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
-def _data_quality(outstanding: Sequence[tuple[str, int]], pending: int) -> str:
-    """One sentence on the data-quality findings outstanding (as the XLSX notes list them)."""
-    if not pending and not outstanding:
-        return "None: no submission awaiting review has errors."
+def _data_quality(
+    outstanding: Sequence[tuple[str, int]], noted: Sequence[NotedSubmission], *, brief: bool = False
+) -> str:
+    """One paragraph on the data-quality findings outstanding (as the XLSX notes list them):
+    the submissions awaiting review that a reviewer chose to note, and their errors; ``brief``
+    (the title page) leaves out the list of submissions."""
+    if not noted:
+        return "None: no submission awaiting review is noted by a reviewer."
     errors = sum(n for _, n in outstanding)
-    codes = ", ".join(f"{code} {n:,}" for code, n in outstanding)
+    listed = "" if brief else ": " + "; ".join(n.describe() for n in noted)
+    if not outstanding:
+        found = ""
+    elif brief:
+        found = f" Their {_count(errors, 'error finding')} are listed in the notes."
+    else:
+        codes = ", ".join(f"{code} {n:,}" for code, n in outstanding)
+        found = f" Their {_count(errors, 'error finding')}: {codes}."
     return (
-        f"{_count(pending, 'submission')} awaiting review {'has' if pending == 1 else 'have'} "
-        f"{_count(errors, 'error finding')} ({codes}); what they hold is not in these "
-        "figures until corrected and approved."
+        f"{_count(len(noted), 'submission')} awaiting review "
+        f"{'is' if len(noted) == 1 else 'are'} noted by a reviewer{listed}.{found} What they "
+        "hold is not in these figures until approved."
     )
 
 
@@ -214,26 +228,29 @@ def to_pdf(
     report: dict[str, Any],
     areas: Sequence[tuple[str | None, BaseGeometry]],
     outstanding: Sequence[tuple[str, int]] = (),
-    pending_submissions: int = 0,
+    noted: Sequence[NotedSubmission] = (),
     *,
     state: str | None = None,
     produced: dt.date | None = None,
 ) -> bytes:
     """Title page, the map, the two forms and the notes (rules, overlaps, data quality).
 
-    `outstanding` and `pending_submissions` are the data-quality findings still open, as
+    `outstanding` and `noted` are the data-quality findings still open, as
     `export.outstanding_findings` gives them; `state` defaults to IMS_COUNTRY_NAME.
     """
     state = state or get_settings().country_name
     produced = produced or dt.date.today()
-    faces = fonts.faces_for([state, json.dumps(report, ensure_ascii=False)])
+    faces = fonts.faces_for(
+        [state, json.dumps(report, ensure_ascii=False), *(n.describe() for n in noted)]
+    )
     fonts.register_pdf_fonts(faces)
     st = _Styles(faces)
     convention = convention_for(report["contam"])
     year = report["year"]
     as_of = long_date(dt.date.fromisoformat(report["as_of"]))
     level = "Province" if report["level"] == 1 else "District"
-    quality = _data_quality(outstanding, pending_submissions)
+    quality = _data_quality(outstanding, noted)
+    headline = _data_quality(outstanding, noted, brief=True)
 
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -258,7 +275,7 @@ def to_pdf(
         canvas.drawRightString(doc.pagesize[0] - doc.rightMargin, 8 * mm, f"page {doc.page}")
         canvas.restoreState()
 
-    story: list[Any] = _title_page(report, st, convention, state, produced, level, quality)
+    story: list[Any] = _title_page(report, st, convention, state, produced, level, headline)
     story += [
         PageBreak(),
         st.para(f"Remaining contamination by {level.lower()} as of {as_of}", st.heading),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -15,6 +15,9 @@ from ims.config import get_settings
 from ims.reports.cells import workbook_bytes
 from ims.reports.convention import CONTAMINATION, convention_for, reporting_period
 from ims.reports.history import summary
+
+if TYPE_CHECKING:
+    from ims.reports.export import NotedSubmission
 
 HEADER_FILL = PatternFill("solid", fgColor="E8E4F0")
 TOTAL_FILL = PatternFill("solid", fgColor="F4F2F8")
@@ -90,7 +93,7 @@ def _quantities(items: list[dict[str, Any]], key: str, types: Sequence[str]) -> 
 def to_xlsx(
     report: dict[str, Any],
     outstanding: Sequence[tuple[str, int]] = (),
-    pending_submissions: int = 0,
+    noted: Sequence[NotedSubmission] = (),
     *,
     state: str | None = None,
     produced: dt.date | None = None,
@@ -231,7 +234,7 @@ def to_xlsx(
         wb.create_sheet("Notes"),
         report,
         outstanding,
-        pending_submissions,
+        noted,
         state=state,
         produced=produced,
         level=level,
@@ -243,7 +246,7 @@ def _notes(
     ws: Worksheet,
     report: dict[str, Any],
     outstanding: Sequence[tuple[str, int]],
-    pending_submissions: int,
+    noted: Sequence[NotedSubmission],
     *,
     state: str,
     produced: dt.date,
@@ -271,11 +274,14 @@ def _notes(
         *[[f"{i}.", rule] for i, rule in enumerate(RULES, start=1)],
         [],
         ["Data-quality findings outstanding"],
-        ["Submissions awaiting review with errors", pending_submissions],
-        *[[f"  {code}", n] for code, n in outstanding],
+        ["Submissions awaiting review, noted by a reviewer", len(noted)],
+        *[[f"  {n.describe()}"] for n in noted],
     ]
-    if not outstanding:
+    if not noted:
         lines.append(["  none", ""])
+    if outstanding:
+        lines.append(["Their error findings by kind", sum(n for _, n in outstanding)])
+        lines += [[f"  {code}", n] for code, n in outstanding]
     headings = {
         convention.title: 12,
         "How the figures are computed": 11,

@@ -155,6 +155,9 @@ REQUESTS: dict[str, Call] = {
     "reject_submission": lambda c, w: c.post(
         f"/api/v1/submissions/{w.to_reject}/reject", json={"reason": "tests"}
     ),
+    "note_submission": lambda c, w: c.post(
+        f"/api/v1/submissions/{w.own_submission}/note", json={"noted": False}
+    ),
     "get_template": lambda c, w: c.get("/api/v1/templates/hazards.zip"),
     "get_tile": lambda c, w: c.get("/api/v1/tiles/hazards/9/401/224.pbf"),
     "get_hazard": lambda c, w: c.get(f"/api/v1/hazards/{w.hazard}"),

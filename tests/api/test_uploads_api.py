@@ -6,6 +6,7 @@ with no stack trace and no submission written.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -31,6 +32,7 @@ from tests.utils import ClientAs, authorise, signed_in
 
 LAOS = box(100.0, 13.9, 107.7, 22.5)
 BOWTIE = Polygon([(103.2, 19.4), (103.21, 19.41), (103.21, 19.4), (103.2, 19.41)])
+SQUARE = (103.2, 19.4, 103.205, 19.405)
 
 
 @pytest.fixture
@@ -320,3 +322,37 @@ def test_an_unknown_organisation_is_refused_with_close_matches(
         assert "unknown organisation" in refused.json()["detail"]  # type: ignore[attr-defined]
     assert "did you mean NPA" in refused.json()["detail"]  # type: ignore[attr-defined]
     assert count(session, "organisation") == before and count(session, "submission") == 0
+
+
+def test_an_upload_takes_a_mapping_document_and_answers_the_one_used(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    frame = hazard_frame([{"REF": "API-M1", "status": "Suspected Minefield"}], [box(*SQUARE)])
+    path = write_zip(frame.drop(columns=["recorded"]), tmp_path, "national")
+    document = {
+        "fields": {"hazard_id": "{REF}-{row}"},
+        "constants": {"recorded": "2019-05-01"},
+        "values": {"status": {"suspected minefield": "SHA"}},
+    }
+    created = post(
+        client, path, organisation="MAG", mapping=json.dumps(document), field_map="operator=REF"
+    )
+    assert created.status_code == 201, created.text  # type: ignore[attr-defined]
+    body = created.json()  # type: ignore[attr-defined]
+    assert body["mapping"] == {
+        **document,
+        "fields": {"hazard_id": "{REF}-{row}", "operator": "REF"},
+    }
+    record = session.scalar(
+        text("SELECT record FROM submission_feature WHERE submission_id = :s"), {"s": body["id"]}
+    )
+    assert (record["hazard_id"], record["status"], record["recorded"]) == (
+        "API-M1-1",
+        "SHA",
+        "2019-05-01",
+    )
+    for bad, says in (("{", "mapping is not JSON"), ('{"fields": {"x": "y"}}', "name x")):
+        refused = post(client, path, organisation="MAG", mapping=bad)
+        assert refused.status_code == 422, refused.text  # type: ignore[attr-defined]
+        assert refused.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
+        assert says in refused.json()["detail"]  # type: ignore[attr-defined]

@@ -120,3 +120,55 @@ def test_munition_types_are_seeded_with_cmr_flags(engine: Engine) -> None:
     ]:
         assert rows[code] is True, code
     assert rows["APM"] is False and rows["ATM"] is False and rows["ROCKET"] is False
+
+
+def test_remembered_mappings_become_documents_and_back(scratch_engine: Engine) -> None:
+    # 0014: a mapping stored as bare renames reads as a document's fields (and a downgrade
+    # keeps the renames).
+    migrate.upgrade(scratch_engine, "0013")
+    renames = '{"hazard_id": "HAZ_REF"}'
+    with scratch_engine.begin() as conn:
+        org = conn.execute(
+            text("INSERT INTO organisation (name, kind) VALUES ('NPA', 'operator') RETURNING id")
+        ).scalar_one()
+        conn.execute(
+            text(
+                "INSERT INTO field_mapping (organisation_id, kind, mapping) "
+                "VALUES (:o, 'hazards', CAST(:m AS jsonb))"
+            ),
+            {"o": org, "m": renames},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO submission (kind, filename, sha256, size_bytes, field_map, status) "
+                "VALUES ('hazards', 'a.zip', 'x', 1, CAST(:m AS jsonb), 'validated')"
+            ),
+            {"m": renames},
+        )
+    migrate.upgrade(scratch_engine, "0014")
+    document = {"fields": {"hazard_id": "HAZ_REF"}, "constants": {}, "values": {}}
+    with scratch_engine.connect() as conn:
+        assert conn.execute(text("SELECT mapping FROM field_mapping")).scalar_one() == document
+        assert conn.execute(text("SELECT field_map FROM submission")).scalar_one() == document
+    migrate.downgrade(scratch_engine, "0013")
+    with scratch_engine.connect() as conn:
+        assert conn.execute(text("SELECT mapping FROM field_mapping")).scalar_one() == {
+            "hazard_id": "HAZ_REF"
+        }
+
+
+def test_submissions_awaiting_review_are_not_noted_in_reports_until_a_reviewer_says(
+    scratch_engine: Engine,
+) -> None:
+    # 0015: none of the submissions already there reaches the report notes by itself.
+    migrate.upgrade(scratch_engine, "0014")
+    with scratch_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO submission (kind, filename, sha256, size_bytes, status) "
+                "VALUES ('hazards', 'trial.zip', 'x', 1, 'validated')"
+            )
+        )
+    migrate.upgrade(scratch_engine)
+    with scratch_engine.connect() as conn:
+        assert conn.execute(text("SELECT noted FROM submission")).scalar_one() is False

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ims.db.models import Hazard, Release, Submission, SubmissionFeature
+from ims.db.models import Hazard, Organisation, Release, Submission, SubmissionFeature
 from ims.db.recording import load_boundaries
 from ims.db.reference import add_organisation
 from ims.domain.records import BoundaryFeature
@@ -136,9 +136,39 @@ def test_field_mapping_is_applied_and_remembered_per_organisation(
     )
     assert third.errors == 0
     note = next(f for f in third.findings if "remembered" in f.message)
-    assert "hazard_id=HAZ_REF" in note.message and "was not used" in note.message
+    assert '"hazard_id": "HAZ_REF"' in note.message and "was not used" in note.message
+    assert "forget it with: ims mappings clear --org NPA --kind hazards" in note.message
     with pytest.raises(InvalidRequest, match="not field=source"):
         field_maps.parse_field_map("hazard_id")
+
+
+def test_an_error_a_remembered_mapping_causes_says_so_and_how_to_clear_it(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    frame = gpd.GeoDataFrame(
+        [{"REF": "H1", "TYPE": "suspected", "recorded": "2021-03-04"}],
+        geometry=[box(103.1, 19.4, 103.11, 19.41)],
+        crs=4326,
+    )
+    path = write_zip(frame, tmp_path, "own_names")
+    given = field_maps.MappingDocument(fields={"hazard_id": "REF", "status": "TYPE"})
+    first = submissions.stage(session, path, kind="hazards", organisation="MAG", mapping=given)
+    assert (first.mapping_origin, first.remembered_now) == ("given", True)
+    assert first.remembered is not None and first.remembered.mapping == given
+    again = submissions.stage(session, path, kind="hazards", organisation="MAG", mapping=given)
+    assert not again.remembered_now  # the same mapping: nothing new to remember
+    # A later file that has the fields the mapping reads, but a value it cannot write.
+    padded = field_maps.MappingDocument(fields={"hazard_id": "{REF:05d}", "status": "TYPE"})
+    mag = session.get(Organisation, first.submission.organisation_id)
+    assert mag is not None
+    field_maps.remember_mapping(session, mag, "hazards", padded)
+    with pytest.raises(InvalidRequest) as refused:
+        submissions.stage(session, path, kind="hazards", organisation="MAG")
+    detail = refused.value.detail
+    assert "'H1' cannot be written as {REF:05d}" in detail
+    assert "the field mapping remembered for MAG's hazards files since" in detail
+    assert "was used: give another with --map or --mapping" in detail
+    assert detail.endswith("ims mappings clear --org MAG --kind hazards)")
 
 
 def test_missing_prj_needs_a_stated_crs(session: Session, country: None, tmp_path: Path) -> None:

@@ -32,7 +32,7 @@ from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.errors import InvalidRequest, SetupError
-from ims.ingest import submissions
+from ims.ingest import review, submissions
 from ims.reports import export, fonts
 from ims.reports.article7 import ReportScope, article4, article7
 from ims.reports.cells import csv_value
@@ -328,10 +328,11 @@ def test_mines_are_reported_under_the_mine_ban_convention(session: Session) -> N
     )
 
 
-def test_the_pdf_lists_the_data_quality_findings_the_xlsx_notes_list(
+def test_the_notes_list_only_the_submissions_a_reviewer_chose_in_xlsx_and_pdf(
     named: Session, tmp_path: Path
 ) -> None:
-    # Only the XLSX notes had them (issue 19, item 11).
+    # Only the XLSX notes had them (issue 19, item 11); then every failed trial import was
+    # "awaiting review with errors" in the official notes (issue 18, item 5).
     bad = gpd.GeoDataFrame(
         [
             {
@@ -346,22 +347,41 @@ def test_the_pdf_lists_the_data_quality_findings_the_xlsx_notes_list(
         crs=4326,
     )
     bad.to_file(tmp_path / "bad.geojson", driver="GeoJSON")
-    staged = submissions.stage(named, tmp_path / "bad.geojson", kind="releases")
-    assert staged.errors >= 2
+    trial = submissions.stage(named, tmp_path / "bad.geojson", kind="releases")
+    staged = submissions.stage(named, tmp_path / "bad.geojson", kind="releases", organisation="NPA")
+    assert trial.errors >= 2 and staged.errors >= 2
     report = article7(named, 2022, ReportScope())
-    notes = load_workbook(io.BytesIO(export.to_binary(named, report, "xlsx")))["Notes"]
-    rows = [r for r in notes.iter_rows(values_only=True) if r and r[0]]
-    start = next(i for i, r in enumerate(rows) if r[0] == "Data-quality findings outstanding")
-    listed = {str(r[0]).strip(): r[1] for r in rows[start + 1 :]}
-    assert listed.pop("Submissions awaiting review with errors") == 1
-    assert set(listed) >= {"unknown_hazard", "unknown_munition"}
-    pdf = pdfium.PdfDocument(export.to_binary(named, report, "pdf"))
-    text = " ".join(
-        " ".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf))).split()
+
+    def notes() -> tuple[dict[str, object], str]:
+        sheet = load_workbook(io.BytesIO(export.to_binary(named, report, "xlsx")))["Notes"]
+        rows = [r for r in sheet.iter_rows(values_only=True) if r and r[0]]
+        start = next(i for i, r in enumerate(rows) if r[0] == "Data-quality findings outstanding")
+        listed = {str(r[0]).strip(): r[1] for r in rows[start + 1 :]}
+        pdf = pdfium.PdfDocument(export.to_binary(named, report, "pdf"))
+        text = " ".join(
+            " ".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf))).split()
+        )
+        return listed, text
+
+    listed, text = notes()  # a pending submission is not noted unless a reviewer says so
+    assert listed == {"Submissions awaiting review, noted by a reviewer": 0, "none": None}
+    assert "None: no submission awaiting review is noted by a reviewer." in text
+
+    review.set_noted(named, staged.submission.id, True, by="reviewer")
+    listed, text = notes()
+    assert listed.pop("Submissions awaiting review, noted by a reviewer") == 1
+    sid = staged.submission.id
+    line = (
+        f"submission {sid} (NPA, releases, bad.geojson): 1 feature, {staged.errors} error findings"
     )
-    assert "1 submission awaiting review has" in text
+    assert listed.pop(line) is None
+    assert listed.pop("Their error findings by kind") == staged.errors
+    assert set(listed) >= {"unknown_hazard", "unknown_munition"}
+    assert "1 submission awaiting review is noted by a reviewer" in text
+    assert f"submission {sid} (NPA, releases, bad.geojson)" in text
     for code, count in listed.items():
         assert f"{code} {count}" in text
+    assert f"submission {trial.submission.id} " not in text  # the trial stays out
 
 
 def test_the_map_names_every_province_with_a_halo(named: Session) -> None:

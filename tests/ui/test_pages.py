@@ -307,6 +307,30 @@ def test_submissions_list_links_each_review(client: TestClient, broken_submissio
     assert "npa_releases_with_errors.zip" in page and "validated" in page
 
 
+def test_a_reviewer_chooses_on_the_review_page_whether_reports_note_a_submission(
+    client: TestClient, client_as: ClientAs, broken_submission: int
+) -> None:
+    page = client.get(f"/submissions/{broken_submission}").text
+    assert f'<input type="checkbox" id="noted" data-id="{broken_submission}">' in page
+    reviewer = client_as("reviewer")
+    noted = reviewer.post(f"/api/v1/submissions/{broken_submission}/note", json={"noted": True})
+    assert noted.status_code == 200 and noted.json()["noted"] is True
+    page = client.get(f"/submissions/{broken_submission}").text
+    assert f'id="noted" data-id="{broken_submission}" checked>' in page
+    assert "noted</small>" in client.get("/submissions").text
+    operator_view = client_as("operator", organisation="NPA").get(
+        f"/submissions/{broken_submission}"
+    )
+    assert 'id="noted"' not in operator_view.text  # operators see that it is, not choose
+    assert "Noted in reports while it awaits review." in operator_view.text
+    rejected = reviewer.post(
+        f"/api/v1/submissions/{broken_submission}/reject", json={"reason": "trial"}
+    )
+    assert rejected.status_code == 200
+    late = reviewer.post(f"/api/v1/submissions/{broken_submission}/note", json={"noted": True})
+    assert late.status_code == 409 and "only a submission awaiting review" in late.json()["detail"]
+
+
 def test_reports_page_has_form_1h_and_1i_for_the_chosen_year_and_level(
     client: TestClient,
 ) -> None:

@@ -14,6 +14,7 @@ references, once run, read the reviewer's CSRF token and approve the submission 
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import threading
@@ -25,6 +26,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page
 from shapely.geometry import MultiPolygon, box, mapping
 from sqlalchemy import Engine, create_engine, text
@@ -260,6 +262,8 @@ def hostile(test_server) -> Iterator[Hostile]:  # type: ignore[no-untyped-def]
         for i, p in enumerate(PAYLOADS)
     ]
     pending = _upload(site, operator, f"{PAYLOADS[0]}.geojson", "hazards", geojson(everywhere))
+    # noted: its file name reaches the list, the review page and the reports' notes
+    _post(site, reviewer, f"/api/v1/submissions/{pending}/note", json={"noted": True})
     rejected = _upload(site, operator, f"{PAYLOADS[5]}.geojson", "hazards", geojson(everywhere))
     _post(site, reviewer, f"/api/v1/submissions/{rejected}/reject", json={"reason": REASON})
     yield Hostile(site, engine, tokens, pending, applied, rejected)
@@ -453,3 +457,25 @@ def test_the_pending_upload_never_approved_itself(hostile: Hostile) -> None:
             {"s": hostile.pending},
         )
     assert status == "validated" and approvals == 0
+
+
+def test_the_report_notes_hold_a_noted_submissions_payloads_as_text(hostile: Hostile) -> None:
+    # Its file name is in the XLSX and PDF notes now (issue 18, item 5).
+    headers = {"Authorization": f"Bearer {hostile.tokens[Role.REVIEWER]}"}
+
+    def download(fmt: str) -> bytes:
+        response = httpx.get(
+            f"{hostile.url}/api/v1/reports/article7",
+            params={"year": 2021, "format": fmt},
+            headers=headers,
+            timeout=120,
+        )
+        assert response.status_code == 200, response.text[:300]
+        return response.content
+
+    assert download("pdf").startswith(b"%PDF")
+    notes = load_workbook(io.BytesIO(download("xlsx")))["Notes"]
+    cells = [c for row in notes.iter_rows() for c in row if c.value is not None]
+    assert all(c.data_type != "f" for c in cells)
+    (line,) = [c.value for c in cells if f"submission {hostile.pending} (" in str(c.value)]
+    assert f"{PAYLOADS[0]}.geojson" in line

@@ -1,0 +1,167 @@
+"""`ims submissions list|show|approve|reject|note` (issue 18, item 5): a reviewer's
+housekeeping from the command line, every change in the audit trail, and `--org` that
+never makes an organisation of a typo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Polygon, box
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner, Result
+
+from ims.cli import app as cli_app
+from ims.config import get_settings
+
+BOWTIE = Polygon([(103.2, 19.4), (103.21, 19.41), (103.21, 19.4), (103.2, 19.41)])
+
+
+def hazards(folder: Path, name: str, *, broken: bool = False) -> Path:
+    """A hazards file in the template's names: clean, or with a bow-tie (an error)."""
+    geom = BOWTIE if broken else box(103.1, 19.4, 103.11, 19.41)
+    row = {"hazard_id": f"{name.upper()}-1", "status": "SHA", "recorded": "2021-01-01"}
+    path = folder / f"{name}.geojson"
+    gpd.GeoDataFrame([row], geometry=[geom], crs=4326).to_file(path, driver="GeoJSON")
+    return path
+
+
+@pytest.fixture
+def ims(committed_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """`ims` on a database of its own (the commands commit)."""
+    monkeypatch.setenv("IMS_DATABASE_URL", committed_engine.url.render_as_string(False))
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def run(runner: CliRunner, *args: object) -> Result:
+    return runner.invoke(cli_app, [str(a) for a in args])
+
+
+def submission_id(result: Result) -> int:
+    (line,) = [line for line in result.output.splitlines() if line.startswith("submission ")]
+    return int(line.split()[1].rstrip(":"))
+
+
+def test_a_reviewer_lists_shows_approves_rejects_and_notes_from_the_command_line(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    trials = []
+    for name in ("trial1", "trial2"):
+        trial = run(
+            ims, "import", hazards(tmp_path, name, broken=True), "--kind", "hazards", "--org", "NPA"
+        )
+        assert trial.exit_code == 1, trial.output
+        assert "sets this one aside" in trial.output
+        trials.append(submission_id(trial))
+    other = run(
+        ims, "import", hazards(tmp_path, "other", broken=True), "--kind", "hazards", "--org", "MAG"
+    )
+    clean = run(ims, "import", hazards(tmp_path, "clean"), "--kind", "hazards", "--org", "MAG")
+    assert clean.exit_code == 0, clean.output
+    assert f"ims submissions approve {submission_id(clean)}" in clean.output
+    other_id, clean_id = submission_id(other), submission_id(clean)
+
+    listed = run(ims, "submissions", "list")
+    assert listed.exit_code == 0, listed.output
+    for sid in (*trials, other_id, clean_id):
+        assert f"│ {sid} │" in listed.output.replace("  ", " ")
+    npa = run(ims, "submissions", "list", "--org", "npa", "--status", "validated")
+    assert "trial1.geojson" in npa.output and "other.geojson" not in npa.output
+    assert run(ims, "submissions", "list", "--kind", "releases").output.strip() == (
+        "no submission matches"
+    )
+    assert "did you mean NPA" in run(ims, "submissions", "list", "--org", "NAP").output
+    bad_status = run(ims, "submissions", "list", "--status", "pending")
+    assert bad_status.exit_code == 2 and "use uploaded, validated" in bad_status.output
+
+    shown = run(ims, "submissions", "show", trials[0])
+    assert shown.exit_code == 0, shown.output
+    assert f"submission {trials[0]}: hazards from trial1.geojson" in shown.output
+    assert "status: validated, awaiting review; not noted in reports" in shown.output
+    assert "field mapping: none" in shown.output
+    assert "findings by kind: 1 error invalid_geometry" in shown.output
+    assert "error invalid_geometry (feature 1, TRIAL1-1" in shown.output
+    assert run(ims, "submissions", "show", 999).exit_code == 2
+
+    refused = run(ims, "submissions", "approve", other_id)
+    assert refused.exit_code == 1, refused.output
+    assert "error invalid_geometry" in refused.output and "nothing applied" in refused.output
+    approved = run(ims, "submissions", "approve", clean_id)
+    assert approved.exit_code == 0, approved.output
+    assert "approving: recording 1 new hazards" in approved.output  # the steps
+    assert f"submission {clean_id} approved and applied" in approved.output
+    twice = run(ims, "submissions", "approve", clean_id)
+    assert twice.exit_code == 0 and "was approved 20" in twice.output
+    assert "nothing to do" in twice.output
+
+    # Noting: only a submission awaiting review; audited; un-noting.
+    noted = run(ims, "submissions", "note", other_id)
+    assert noted.exit_code == 0 and "noted in reports while it awaits review" in noted.output
+    assert "validated, noted" in run(ims, "submissions", "list", "--org", "MAG").output
+    assert "is approved: only a submission awaiting review" in " ".join(
+        run(ims, "submissions", "note", clean_id).output.split()
+    )
+    unset = run(ims, "submissions", "note", other_id, "--unset")
+    assert "no longer noted" in unset.output
+
+    # Rejecting in bulk those left with errors, of one organisation; a dry run first.
+    needs_reason = run(ims, "submissions", "reject", "--with-errors")
+    assert needs_reason.exit_code == 2 and "--reason is needed" in needs_reason.output
+    assert run(ims, "submissions", "reject", "--reason", "x").exit_code == 2  # which one?
+    dry = run(ims, "submissions", "reject", "--with-errors", "--org", "NPA", "--dry-run")
+    assert dry.exit_code == 0 and dry.output.count("would reject submission") == 2
+    bulk = run(
+        ims,
+        "submissions",
+        "reject",
+        "--with-errors",
+        "--org",
+        "NPA",
+        "--reason",
+        "trial import of the national database",
+    )
+    assert bulk.exit_code == 0, bulk.output
+    assert bulk.output.count("rejected submission") == 2
+    assert "2 submission(s) with errors rejected" in bulk.output
+    one = run(ims, "submissions", "reject", other_id, "--reason", "wrong layer")
+    assert one.exit_code == 0 and "rejected: wrong layer" in one.output
+    again = run(ims, "submissions", "reject", other_id, "--reason", "again")
+    assert again.exit_code == 2 and "rejected already" in again.output
+
+    with committed_engine.connect() as conn:
+        events = conn.execute(
+            text(
+                "SELECT action, object_id, after ->> 'reason' FROM audit_event "
+                "WHERE action IN ('submission.rejected', 'submission.noted', "
+                "'submission.unnoted', 'submission.approved') ORDER BY id"
+            )
+        ).all()
+    assert [tuple(e) for e in events] == [
+        ("submission.approved", str(clean_id), None),
+        ("submission.noted", str(other_id), None),
+        ("submission.unnoted", str(other_id), None),
+        ("submission.rejected", str(trials[0]), "trial import of the national database"),
+        ("submission.rejected", str(trials[1]), "trial import of the national database"),
+        ("submission.rejected", str(other_id), "wrong layer"),
+    ]
+
+
+def test_an_unknown_org_is_refused_with_close_matches_unless_new_org(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    # Issue 18: --org silently created an organisation from a typo.
+    path = hazards(tmp_path, "org")
+    typo = run(ims, "import", path, "--kind", "hazards", "--org", "NPAA")
+    assert typo.exit_code == 2, typo.output
+    message = " ".join(typo.output.split())
+    assert "unknown organisation 'NPAA': did you mean NPA?" in message
+    assert "--new-org" in message
+    added = run(ims, "import", path, "--kind", "hazards", "--org", "Demining Alpha", "--new-org")
+    assert added.exit_code == 0, added.output
+    with committed_engine.connect() as conn:
+        names = set(conn.execute(text("SELECT name FROM organisation")).scalars())
+    assert "Demining Alpha" in names and "NPAA" not in names

@@ -1,0 +1,185 @@
+"""Mapping documents (issue 18, item 4): renames, ids from fields and the row number,
+constants, value maps, one source feeding several fields, and clear errors for bad ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import box
+
+from ims.errors import InvalidRequest, InvalidUpload
+from ims.ingest import field_maps
+from ims.ingest.field_maps import MappingDocument, apply_mapping, load_mapping
+from ims.ingest.fields import blank
+
+SQUARES = [box(103.1 + i / 10, 19.4, 103.11 + i / 10, 19.41) for i in range(3)]
+
+
+def national(rows: list[dict[str, object]]) -> gpd.GeoDataFrame:
+    """A layer as a national database exports it: its own names and codes."""
+    return gpd.GeoDataFrame(rows, geometry=SQUARES[: len(rows)], crs=4326)
+
+
+def records(frame: gpd.GeoDataFrame, *names: str) -> list[tuple[object, ...]]:
+    """The mapped layer's rows, in the fields named (blank cells as None)."""
+    columns = [[None if blank(v) else v for v in frame[n].tolist()] for n in names]
+    return list(zip(*columns, strict=True))
+
+
+EXPORT = [
+    {"fileId": "LA-17", "typeArea": "Suspected Minefield", "village": "Ban Na"},
+    {"fileId": "LA-17", "typeArea": "confirmed minefield ", "village": "Ban Phon"},
+    {"fileId": None, "typeArea": "Defined Hazard", "village": "Ban Xai"},
+]
+DOCUMENT = {
+    "fields": {"hazard_id": "{fileId}-{row}", "status": "typeArea"},
+    "constants": {"recorded": "2020-01-01", "contam": "APM"},
+    "values": {
+        "status": {"Suspected Minefield": "SHA", "Confirmed Minefield": "CHA"},
+    },
+}
+
+
+def test_the_issues_document_builds_ids_sets_constants_and_maps_values() -> None:
+    mapping = field_maps.mapping_from_json(DOCUMENT)
+    frame = apply_mapping(national(EXPORT), "hazards", mapping)
+    assert records(frame, "hazard_id", "status", "recorded", "contam") == [
+        ("LA-17-1", "SHA", "2020-01-01", "APM"),
+        # any capitals and spaces around match a value map's key
+        ("LA-17-2", "CHA", "2020-01-01", "APM"),
+        # a blank field gives a blank id, never half of one; a value not listed passes
+        (None, "Defined Hazard", "2020-01-01", "APM"),
+    ]
+    # the file's other columns are kept as the record's own attributes
+    assert frame[field_maps.ATTRIBUTES][0] == {"village": "Ban Na"}
+    assert frame.attrs["extra_fields"] == ["village"]
+
+
+def test_one_source_field_feeds_several_template_fields() -> None:
+    # `--map` dropped one of them, then said the file had no such field (issue 18).
+    frame = national([{"REF": "R-1", "HAZ": "H-1", "ORG": "NPA", "DONE": "2024-05-01"}])
+    mapping = MappingDocument(
+        fields={"release_id": "REF", "hazard_id": "HAZ", "operator": "ORG", "area_m2": "REF"}
+    )
+    mapped = apply_mapping(frame, "releases", mapping)
+    assert records(mapped, "release_id", "area_m2", "hazard_id") == [("R-1", "R-1", "H-1")]
+    twice = MappingDocument(fields={"hazard_id": "fileId", "operator": "fileId"})
+    both = apply_mapping(national(EXPORT[:1]), "hazards", twice)
+    assert records(both, "hazard_id", "operator") == [("LA-17", "LA-17")]
+
+
+def test_row_numbers_can_be_padded_and_braces_written() -> None:
+    mapping = MappingDocument(fields={"hazard_id": "{{LA}}{row:04}/{village}"})
+    frame = apply_mapping(national(EXPORT), "hazards", mapping)
+    assert list(frame["hazard_id"]) == ["{LA}0001/Ban Na", "{LA}0002/Ban Phon", "{LA}0003/Ban Xai"]
+
+
+def test_a_field_of_the_templates_name_is_taken_unless_the_mapping_reads_it() -> None:
+    frame = national([{"hazard_id": "OLD-1", "status": "SHA", "REF": "NEW-1"}])
+    mapped = apply_mapping(frame, "hazards", MappingDocument(fields={"hazard_id": "REF"}))
+    assert records(mapped, "hazard_id", "status") == [("NEW-1", "SHA")]
+    # the file's own hazard_id is set aside (and the submission says so), not an attribute
+    assert mapped.attrs["set_aside"] == ["hazard_id"]
+    assert mapped[field_maps.ATTRIBUTES][0] == {}
+    # a column the mapping reads is not also taken for the template field of its name
+    swapped = national([{"hazard_id": "H-1", "status": "NPA"}])
+    mapped = apply_mapping(swapped, "hazards", MappingDocument(fields={"operator": "status"}))
+    assert "status" not in mapped.columns and list(mapped["operator"]) == ["NPA"]
+
+
+def test_map_renames_become_the_documents_fields() -> None:
+    renames = field_maps.parse_field_map("hazard_id=HAZ_REF,recorded=DATE_REC")
+    document = MappingDocument(constants={"recorded": "2020-01-01"}).with_fields(renames)
+    assert document.as_json() == {
+        "fields": {"hazard_id": "HAZ_REF", "recorded": "DATE_REC"},
+        "constants": {},  # --map recorded=… replaces the constant
+        "values": {},
+    }
+    assert document.text() == '{"fields": {"hazard_id": "HAZ_REF", "recorded": "DATE_REC"}}'
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ('{"fields": {"hazard_id": "fileId"', "is not JSON: Expecting ',' delimiter at line 1"),
+        ('["hazard_id"]', "a mapping is a JSON object"),
+        ('{"hazard_id": "fileId"}', 'a rename goes in "fields"'),
+        ('{"renames": {}}', "its parts are fields, constants and values"),
+        ('{"fields": {"hazard_id": 7}}', "must name a field of the file or a pattern"),
+        ('{"fields": ["hazard_id"]}', "fields must be a JSON object"),
+        ('{"constants": {"recorded": ["2020"]}}', "must be text or a number"),
+        ('{"values": {"status": "SHA"}}', "values.status must be a JSON object"),
+    ],
+)
+def test_a_document_that_is_not_a_mapping_is_a_clear_error(text: str, says: str) -> None:
+    with pytest.raises(InvalidRequest) as refused:
+        load_mapping(text, where="--mapping m.json")
+    assert refused.value.detail.startswith("--mapping m.json")
+    assert says in refused.value.detail
+
+
+@pytest.mark.parametrize(
+    ("document", "says"),
+    [
+        ({"fields": {"hazard_ref": "X"}}, "fields name hazard_ref, which the hazards template"),
+        ({"constants": {"date": "2020-01-01"}}, "constants name date"),
+        ({"values": {"typeArea": {"x": "SHA"}}}, "values are keyed by the template field"),
+        ({"fields": {"recorded": "D"}, "constants": {"recorded": "2020-01-01"}}, "keep one"),
+        ({"constants": {"recorded": "01/02/2020"}}, "constants.recorded: '01/02/2020' is not a"),
+        ({"constants": {"contam": "mines"}}, "unknown contamination kind 'mines'"),
+        ({"values": {"status": {"Minefield": "SHX"}}}, "unknown hazard status 'SHX'"),
+        ({"values": {"status": {"sha ": "SHA", "SHA": "CHA"}}}, "match the same values"),
+        ({"fields": {"hazard_id": "{fileId"}}, "is not a pattern"),
+        ({"fields": {"hazard_id": "{fileId!r}"}}, "braces hold a field name or row"),
+        ({"fields": {"hazard_id": "{}"}}, "braces hold a field name or row"),
+    ],
+)
+def test_a_mapping_that_cannot_suit_the_template_names_what_is_wrong(
+    document: dict[str, object], says: str
+) -> None:
+    mapping = field_maps.mapping_from_json(document)
+    with pytest.raises(InvalidRequest) as refused:
+        mapping.check("hazards")
+    assert says in refused.value.detail
+
+
+def test_a_missing_source_field_names_the_mapping_and_the_files_fields() -> None:
+    mapping = MappingDocument(fields={"hazard_id": "{fileNo}-{row}", "status": "kind"})
+    with pytest.raises(InvalidUpload) as refused:
+        apply_mapping(national(EXPORT), "hazards", mapping)
+    detail = refused.value.detail
+    assert "hazard_id={fileNo}-{row}, status=kind" in detail
+    assert "no field 'fileNo' or 'kind'" in detail and "fileId, typeArea, village" in detail
+    with pytest.raises(InvalidUpload, match=r"no hazard_id field.*--mapping file"):
+        apply_mapping(national(EXPORT), "hazards", MappingDocument(fields={"status": "typeArea"}))
+
+
+def test_a_value_that_cannot_fill_a_pattern_is_an_error_naming_the_feature() -> None:
+    mapping = MappingDocument(fields={"hazard_id": "{village:05d}"})
+    with pytest.raises(InvalidRequest, match="feature 1: 'Ban Na' cannot be written"):
+        apply_mapping(national(EXPORT), "hazards", mapping)
+
+
+def test_a_mapping_file_is_read_and_a_missing_one_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "npa.json"
+    path.write_text(json.dumps(DOCUMENT), encoding="utf-8")
+    assert field_maps.read_mapping_file(path).as_json() == DOCUMENT
+    with pytest.raises(InvalidRequest, match="no such file"):
+        field_maps.read_mapping_file(tmp_path / "none.json")
+
+
+def test_stored_mappings_of_before_documents_read_as_their_fields() -> None:
+    old = field_maps.from_stored({"hazard_id": "HAZ_REF"})
+    assert old == MappingDocument(fields={"hazard_id": "HAZ_REF"})
+    assert field_maps.from_stored(DOCUMENT).as_json() == DOCUMENT
+    assert not field_maps.from_stored(None)
+
+
+def test_fits_asks_for_every_field_the_mapping_reads() -> None:
+    mapping = field_maps.mapping_from_json(DOCUMENT)
+    assert field_maps.fits(national(EXPORT), mapping)
+    assert mapping.sources() == ["fileId", "typeArea"]
+    assert not field_maps.fits(national([{"fileId": "X"}]), mapping)
