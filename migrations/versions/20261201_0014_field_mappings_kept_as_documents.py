@@ -14,16 +14,18 @@ down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# A mapping stored before documents was bare renames, {template field: file field}.
+# A mapping stored before documents was bare renames, {template field: file field}. A
+# submission read without one holds JSON null (or SQL NULL): it stays without one.
 AS_DOCUMENT = """
     UPDATE {table} SET {column} = jsonb_build_object(
         'fields', {column}, 'constants', '{{}}'::jsonb, 'values', '{{}}'::jsonb)
-    WHERE {column} IS NOT NULL AND NOT {column} ?| ARRAY['fields', 'constants', 'values']
+    WHERE jsonb_typeof({column}) = 'object'
+      AND NOT {column} ?| ARRAY['fields', 'constants', 'values']
 """
 # Back to bare renames: the constants and value maps are lost.
 AS_RENAMES = """
     UPDATE {table} SET {column} = COALESCE({column} -> 'fields', '{{}}'::jsonb)
-    WHERE {column} IS NOT NULL AND {column} ?| ARRAY['fields', 'constants', 'values']
+    WHERE jsonb_typeof({column}) = 'object' AND {column} ?| ARRAY['fields', 'constants', 'values']
 """
 # The mapping remembered per organisation, and the one each submission was read with.
 COLUMNS = (('field_mapping', 'mapping'), ('submission', 'field_map'))
