@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from ims.domain.figures import OPEN_THRESHOLD_M2
 from ims.errors import Forbidden, InvalidRequest, NotFound
+from ims.reports import kept
 
 LAYERS = ("hazards", "releases", "admin1")
 POINT_ZOOM = 9
@@ -187,17 +188,10 @@ def latest_event(session: Session) -> dt.date | None:
     return latest
 
 
-# What a tile shows changes only with the records (hazard revisions and releases, each
-# with a number from the recording sequence, indexed) and the admin areas. Read in the
-# request's own snapshot, the stamp moves when they are committed: the recording sequence
-# itself moves as an approval starts, long before what it records can be seen.
-_STAMP = text(
-    "SELECT current_database() || ':' || coalesce((SELECT max(seq) FROM hazard_revision), 0)"
-    " || ':' || coalesce((SELECT max(seq) FROM release), 0)"
-    " || ':' || (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0)"
-    "  FROM admin_area),"
-    ' (SELECT max("on") FROM ledger_entry)'
-)
+# What a tile shows changes only with what ims.reports.kept stamps (read in the request's
+# own snapshot: it moves when changes are committed, not when an approval starts); the
+# date of the latest event comes in the same round trip.
+_STAMP = text(f'SELECT {kept.STAMP_SQL}, (SELECT max("on") FROM ledger_entry)')
 
 
 def data_stamp(session: Session) -> str:

@@ -1,0 +1,98 @@
+"""Answers kept in memory until anything they are computed from is committed.
+
+A national authority's figures move when something is committed: an approval, a boundary
+load, a change of a reference list or of a work plan; a few times a day. In between, the
+dashboard, the map's figures, the Article 7 tables and their downloads and every map tile
+are the same answer computed again, for every reader, at up to seconds each. They are kept
+here under a stamp of what they are computed from.
+
+The stamp is read in the request's own snapshot, so it moves when those changes become
+visible to it, never before. (The recording sequence is no stamp: an approval takes its
+numbers as it starts, and an answer computed during a long approval would be kept as the
+state after it.) It holds the database's name, the last recording number of the hazard
+revisions and of the releases (each indexed), and the row versions of the admin areas,
+munition types and work plan targets (small tables); settings and dates are part of the
+callers' keys.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ims.config import get_settings
+
+T = TypeVar("T")
+
+
+def _versions(table: str) -> str:
+    return f"(SELECT count(*) || '.' || coalesce(sum(xmin::text::bigint), 0) FROM {table})"
+
+
+# One SQL expression (a text), for callers that read more in the same round trip.
+STAMP_SQL = (
+    "current_database()"
+    " || ':' || coalesce((SELECT max(seq) FROM hazard_revision), 0)"
+    " || ':' || coalesce((SELECT max(seq) FROM release), 0)"
+    f" || ':' || {_versions('admin_area')} || ':' || {_versions('munition_type')}"
+    f" || ':' || {_versions('work_plan_target')}"
+)
+
+
+def stamp(session: Session) -> str:
+    """Changes whenever anything kept answers are computed from may have changed."""
+    return str(session.scalar(text(f"SELECT {STAMP_SQL}")))
+
+
+def settings_key() -> str:
+    """The settings, as part of a key (a test may change them between two answers)."""
+    return get_settings().model_dump_json()
+
+
+class Kept:
+    """Answers by key, the least recently used dropped past ``limit``; thread-safe."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._answers: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            found = self._answers.get(key)
+            if found is not None:
+                self._answers.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, answer: Any) -> None:
+        with self._lock:
+            self._answers[key] = answer
+            self._answers.move_to_end(key)
+            while len(self._answers) > self.limit:
+                self._answers.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._answers.clear()
+
+
+ANSWERS = Kept(256)
+
+
+def kept(session: Session, what: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, or the answer kept for ``what`` and ``key`` since nothing changed.
+
+    The caller gets a copy of its own (answers are dictionaries callers add to).
+    """
+    full = (stamp(session), settings_key(), what, key)
+    answer = ANSWERS.get(full)
+    if answer is None:
+        answer = compute()
+        ANSWERS.put(full, answer)
+    return copy.deepcopy(answer)
