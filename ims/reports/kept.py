@@ -20,7 +20,8 @@ from __future__ import annotations
 import copy
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy import text
@@ -84,6 +85,25 @@ class Kept:
 
 ANSWERS = Kept(256)
 
+_computing: dict[Hashable, threading.Lock] = {}
+_computing_lock = threading.Lock()
+
+
+@contextmanager
+def alone(key: Hashable) -> Iterator[None]:
+    """One thread at a time for ``key``: when an approval makes every kept answer stale,
+    the readers who ask for the same one at once wait for the first to compute it,
+    instead of each computing it again."""
+    with _computing_lock:
+        lock = _computing.setdefault(key, threading.Lock())
+    try:
+        with lock:
+            yield
+    finally:
+        with _computing_lock:
+            if _computing.get(key) is lock and not lock.locked():
+                del _computing[key]
+
 
 def kept(session: Session, what: str, key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, or the answer kept for ``what`` and ``key`` since nothing changed.
@@ -93,6 +113,9 @@ def kept(session: Session, what: str, key: Hashable, compute: Callable[[], T]) -
     full = (stamp(session), settings_key(), what, key)
     answer = ANSWERS.get(full)
     if answer is None:
-        answer = compute()
-        ANSWERS.put(full, answer)
+        with alone(full):
+            answer = ANSWERS.get(full)
+            if answer is None:
+                answer = compute()
+                ANSWERS.put(full, answer)
     return copy.deepcopy(answer)

@@ -332,8 +332,12 @@ def tile(
     key = (stamp, layer, z, x, y, shown, contam, generalise_m)
     entry = _tiles.get(key)
     if entry is None:
-        entry = (_build(session, stamp, layer, z, x, y, shown, current, generalise_m, contam), None)
-        _tiles.put(key, entry)
+        with kept.alone(key):  # readers asking for the same tile at once: it is built once
+            entry = _tiles.get(key)
+            if entry is None:
+                data = _build(session, stamp, layer, z, x, y, shown, current, generalise_m, contam)
+                entry = (data, None)
+                _tiles.put(key, entry)
     data, gzipped = entry
     if not compress or not data:
         return data
