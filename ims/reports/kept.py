@@ -57,33 +57,50 @@ def settings_key() -> str:
 
 
 class Kept:
-    """Answers by key, the least recently used dropped past ``limit``; thread-safe."""
+    """Answers by key, up to about ``limit`` bytes, the least recently used dropped first;
+    thread-safe."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self._answers: OrderedDict[Hashable, Any] = OrderedDict()
+        self.size = 0
+        self._answers: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> Any | None:
         with self._lock:
             found = self._answers.get(key)
-            if found is not None:
-                self._answers.move_to_end(key)
-            return found
+            if found is None:
+                return None
+            self._answers.move_to_end(key)
+            return found[0]
 
     def put(self, key: Hashable, answer: Any) -> None:
+        weight = _weight(answer)
         with self._lock:
-            self._answers[key] = answer
-            self._answers.move_to_end(key)
-            while len(self._answers) > self.limit:
-                self._answers.popitem(last=False)
+            old = self._answers.pop(key, None)
+            if old is not None:
+                self.size -= old[1]
+            self._answers[key] = (answer, weight)
+            self.size += weight
+            while self.size > self.limit and self._answers:
+                _, (_, dropped) = self._answers.popitem(last=False)
+                self.size -= dropped
 
     def clear(self) -> None:
         with self._lock:
             self._answers.clear()
+            self.size = 0
 
 
-ANSWERS = Kept(256)
+def _weight(answer: Any) -> int:
+    """About how many bytes an answer holds: a file's content, or a report's few KB."""
+    content = getattr(answer, "content", answer)
+    if isinstance(content, bytes | str):
+        return len(content) + 1000
+    return 50_000
+
+
+ANSWERS = Kept(64 * 2**20)
 
 _computing: dict[Hashable, threading.Lock] = {}
 _computing_lock = threading.Lock()

@@ -56,3 +56,14 @@ def test_the_stamp_moves_with_what_figures_come_from_not_with_numbers_taken(
     assert kept.stamp(session) == before
     add_munition(session, "TEST-1", "a test munition", "CMR", True, by="tests")
     assert kept.stamp(session) != before
+
+
+def test_answers_are_kept_up_to_a_size_the_least_used_going_first() -> None:
+    answers = kept.Kept(limit=10_000)
+    answers.put("a", b"x" * 4000)
+    answers.put("b", b"x" * 4000)
+    assert answers.get("a") is not None  # used: "b" is now the least recently used
+    answers.put("c", b"x" * 4000)
+    assert answers.get("b") is None
+    assert answers.get("a") is not None and answers.get("c") is not None
+    assert answers.size <= answers.limit
