@@ -182,12 +182,6 @@ def _sql(template: str, **parts: str) -> Any:
     return text(template.format(extent=EXTENT, buffer=BUFFER, **parts))
 
 
-def latest_event(session: Session) -> dt.date | None:
-    """The date of the latest event in the ledger (None when it is empty)."""
-    latest: dt.date | None = session.scalar(text('SELECT max("on") FROM ledger_entry'))
-    return latest
-
-
 # What a tile shows changes only with what ims.reports.kept stamps (read in the request's
 # own snapshot: it moves when changes are committed, not when an approval starts); the
 # date of the latest event comes in the same round trip.
