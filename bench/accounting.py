@@ -15,6 +15,10 @@ records it in a database of its own in the embedded cluster and prints:
     and the seal made at its commit;
 and the agreement of (b) with (c), the ratio (c)/(b) and the peak memory. Everything runs
 as ims does: the application logs in as ims_app, migrations as the owner.
+
+``--database NAME`` makes the data set in another database than ``ims_bench`` (dropped and
+made again either way), so that data sets of several sizes can be kept side by side for
+bench/tiles.py and bench/load.py.
 """
 
 from __future__ import annotations
@@ -96,6 +100,7 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=None, help="report year (default: last)")
     parser.add_argument("--batch", type=int, default=20_000, help="releases per approval")
     parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument("--database", default="ims_bench", help="made afresh (dropped first)")
     args = parser.parse_args()
     configure_logging("WARNING")
     logging.getLogger("ims").setLevel(logging.WARNING)
@@ -103,13 +108,13 @@ def main() -> None:
     settings = get_settings()
     cluster = embedded_cluster(settings)
     cluster.up()
-    cluster.drop_database("ims_bench")
-    cluster.ensure_database("ims_bench")
-    owner = create_engine(cluster.url("ims_bench"))
+    cluster.drop_database(args.database)
+    cluster.ensure_database(args.database)
+    owner = create_engine(cluster.url(args.database))
     upgrade(owner)
     owner.dispose()
-    engine = make_engine(app_url(cluster.url("ims_bench")))
-    say(f"database: {cluster.url('ims_bench')}")
+    engine = make_engine(app_url(cluster.url(args.database)))
+    say(f"database: {cluster.url(args.database)}")
 
     t = time.perf_counter()
     with Session(engine) as session, session.begin():
@@ -159,7 +164,7 @@ def main() -> None:
         f"(a) approving {len(releases):,} releases: {elapsed_a:.1f} s, "
         f"{len(releases) / elapsed_a:,.0f} releases/s (ledger included)"
     )
-    raw = create_engine(cluster.url("ims_bench")).raw_connection()  # VACUUM: the owner
+    raw = create_engine(cluster.url(args.database)).raw_connection()  # VACUUM: the owner
     try:
         raw.driver_connection.autocommit = True  # type: ignore[union-attr]
         raw.driver_connection.execute("VACUUM ANALYZE")  # type: ignore[union-attr]

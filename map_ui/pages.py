@@ -17,6 +17,7 @@ from ims.domain import access
 from ims.domain.enums import Contamination, Role
 from ims.errors import ImsError, InvalidRequest, NotFound
 from ims.queries import hazards, national, submissions
+from ims.reports import tiles
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history, summary
 from map_ui import account_pages, charts, maps
@@ -87,6 +88,7 @@ def map_page(
         today=today.isoformat(),
         as_of=shown.isoformat(),
         bounds=national.map_bounds(session),
+        release_zoom=tiles.RELEASE_ZOOM,
         contam=kind.value if kind else "",
         contams=list(Contamination),
         figures=national.national_figures(session, shown, kind),

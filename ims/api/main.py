@@ -59,7 +59,9 @@ def create_api(engine: Engine | None = None, *, jobs: Jobs | None = None) -> Fas
     register_error_handlers(app)
     # The last added runs first: security headers on every answer, the gate's included.
     app.add_middleware(RequestGate)  # bodies: bounded, and read only once the caller may
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    # Level 6, not Starlette's 9: as small within a fraction of a percent, several times faster
+    # (it runs on the event loop, in front of every other request).
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     app.add_middleware(SecurityHeaders)
     app.include_router(docs.router, prefix=API_PREFIX)
     app.include_router(health.router, prefix=API_PREFIX)

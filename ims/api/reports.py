@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Response
@@ -25,6 +27,7 @@ from ims.reports.documents import (
 )
 from ims.reports.explain import COLUMNS, explain
 from ims.reports.history import article7_with_history
+from ims.reports.kept import kept
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -73,7 +76,16 @@ def get_article7(
     report = article7_with_history(session, year, scope, by=_by(principal))
     if format == "json":
         return report
-    return _response(formats.article7(session, report, format))
+    # A file is the same for the same report (its history included) until anything it
+    # draws from changes: a PDF takes a second to make.
+    digest = hashlib.sha256(json.dumps(report, sort_keys=True, default=str).encode()).hexdigest()
+    rendered = kept(
+        session,
+        "article7 file",
+        (format, digest, dt.date.today()),
+        lambda: formats.article7(session, report, format),
+    )
+    return _response(rendered)
 
 
 @router.post("/article7/finalise", response_model=Article7Report)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
@@ -27,6 +27,7 @@ MVT = "application/vnd.mapbox-vector-tile"
     responses={200: {"content": {MVT: {}}, "description": "a vector tile (may be empty)"}},
 )
 def get_tile(
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     layer: str,
@@ -45,6 +46,8 @@ def get_tile(
     With location privacy on, viewers get hazards as counts per grid cell and no releases.
     """
     private = generalised(principal)
+    # Tiles are kept gzipped as well: the app's compression would squeeze each one again.
+    gzipped = "gzip" in request.headers.get("accept-encoding", "")
     data = tiles.tile(
         session,
         layer,
@@ -54,10 +57,14 @@ def get_tile(
         as_of,
         contam=contam.value if contam else None,
         generalise_m=get_settings().generalise_m if private else None,
+        compress=gzipped,
     )
     # Short-lived: an approval or a back-dated release can change any date's picture. Private:
     # what a tile shows depends on who asks.
-    return Response(data, media_type=MVT, headers={"Cache-Control": "private, max-age=60"})
+    headers = {"Cache-Control": "private, max-age=60", "Vary": "Accept-Encoding"}
+    if gzipped and data:
+        headers["Content-Encoding"] = "gzip"
+    return Response(data, media_type=MVT, headers=headers)
 
 
 @router.get(

@@ -17,7 +17,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ims.config import get_settings
 from ims.db import audit
@@ -339,7 +339,12 @@ def principal_from_token(session: Session, secret: str) -> Principal | None:
     """The user a token belongs to, if it is valid (not revoked, expired or disabled)."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    token = session.scalars(select(ApiToken).where(ApiToken.token_hash == _sha256(secret))).first()
+    # the token and its user in one round trip: this runs for every tile a script asks for
+    token = session.scalars(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == _sha256(secret))
+    ).first()
     now = _now()
     if token is None or token.revoked_at is not None:
         return None
@@ -495,11 +500,18 @@ def principal_from_session(session: Session, secret: str) -> Principal | None:
     """The user a session cookie belongs to, while the session lasts."""
     if not secret or len(secret) > 200:
         return None
-    row = session.get(WebSession, _sha256(secret))
-    if row is None or row.ended_at is not None or row.expires_at <= _now():
+    # the session and its user in one round trip: this runs for every tile a map asks for
+    found = session.execute(
+        select(WebSession, AppUser)
+        .join(AppUser, AppUser.id == WebSession.user_id)
+        .where(WebSession.key_hash == _sha256(secret))
+    ).first()
+    if found is None:
         return None
-    user = session.get(AppUser, row.user_id)
-    if user is None or user.disabled_at is not None:
+    row, user = found
+    if row.ended_at is not None or row.expires_at <= _now():
+        return None
+    if user.disabled_at is not None:
         return None
     return _principal(user, "session", row.csrf_token)
 

@@ -34,7 +34,7 @@ from sqlalchemy import (
     false,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, DATERANGE, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod, Role
@@ -244,6 +244,16 @@ class HazardRevision(Base):
     status: Mapped[HazardStatus] = mapped_column(str_enum(HazardStatus, "status"))
     geom: Mapped[WKBElement] = polygon_column()
     geom_3857: Mapped[WKBElement | None] = web_mercator_column()
+    # For maps of any date (hazard_period copies them): a point on the boundary and its
+    # area as maps show it (ST_Area on geography: never a figure, which the ledger gives).
+    point_3857: Mapped[WKBElement | None] = mapped_column(
+        Geometry("POINT", srid=3857, spatial_index=False),
+        Computed("ST_Transform(ST_PointOnSurface(geom), 3857)", persisted=True),
+        nullable=True,
+    )
+    map_area_m2: Mapped[float | None] = mapped_column(
+        Float, Computed("ST_Area(geom::geography)", persisted=True), nullable=True
+    )
     used_from: Mapped[int | None] = mapped_column(SmallInteger)
     used_to: Mapped[int | None] = mapped_column(SmallInteger)
     marked: Mapped[dt.date | None] = mapped_column(Date)
@@ -461,6 +471,77 @@ class HazardRemaining(Base):
     point_3857: Mapped[WKBElement | None] = web_mercator_column(
         "ST_Transform(ST_PointOnSurface(geom), 3857)", "POINT"
     )
+
+
+class HazardPeriod(Base):
+    """A hazard's state from one ledger entry's date to the next's, for maps of any date.
+
+    Derived from the ledger by triggers (migration 0016), for entries that leave the hazard
+    recorded: its reference, status and remaining area then, and the boundary in force (its bounding
+    box, a point on it and its area as maps show it). The state on a date D is the period
+    whose ``during`` holds D.
+    """
+
+    __tablename__ = "hazard_period"
+    __table_args__ = (
+        Index("ix_hazard_period_where_when", "bbox_3857", "during", postgresql_using="gist"),
+    )
+
+    hazard_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    during: Mapped[Any] = mapped_column(DATERANGE)
+    reference: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(3))
+    contam: Mapped[str] = mapped_column(String(3))
+    remaining_m2: Mapped[float] = mapped_column(Float)
+    revision_id: Mapped[int] = mapped_column(Integer)
+    bbox_3857: Mapped[WKBElement] = mapped_column(
+        Geometry("POLYGON", srid=3857, spatial_index=False), nullable=False
+    )
+    point_3857: Mapped[WKBElement] = mapped_column(
+        Geometry("POINT", srid=3857, spatial_index=False), nullable=False
+    )
+    area_m2: Mapped[float] = mapped_column(Float)
+
+
+class HazardAdmin1Area(Base):
+    """A hazard's level-1 pieces summed per province and date (derived, migration 0016)."""
+
+    __tablename__ = "hazard_admin1_area"
+
+    hazard_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    admin_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    contam: Mapped[str] = mapped_column(String(3))
+    area_m2: Mapped[float] = mapped_column(Float)
+
+
+class HazardAdmin1Count(Base):
+    """+1/-1 where a hazard opens or closes in the province it is counted in (derived)."""
+
+    __tablename__ = "hazard_admin1_count"
+
+    hazard_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    admin_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    contam: Mapped[str] = mapped_column(String(3))
+    hazards: Mapped[int] = mapped_column(Integer)
+
+
+class Admin1Change(Base):
+    """The changes of each province's remaining area and open hazards, per kind and date.
+
+    The sums of the two tables above (derived, migration 0016): a province's figures on a
+    date D are the sums of its rows dated D or earlier.
+    """
+
+    __tablename__ = "admin1_change"
+
+    admin_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contam: Mapped[str] = mapped_column(String(3), primary_key=True)
+    on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    area_m2: Mapped[float] = mapped_column(Float)
+    hazards: Mapped[int] = mapped_column(Integer)
 
 
 class WorkPlanTarget(Base):

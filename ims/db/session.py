@@ -123,9 +123,20 @@ def normalise_url(url: str) -> str:
     return url
 
 
+# Connections kept open for the requests a server answers at once (a map asks for six
+# tiles at a time, per reader). With SQLAlchemy's 5 kept, every request past the fifth
+# opened a connection of its own and closed it after: a new server process that loads
+# PostGIS again, most of what a tile answered from memory cost under load.
+POOL_SIZE = 20
+
+
 def make_engine(url: str) -> Engine:
     """Create an engine for ``url`` that works as the application's role."""
-    return use_app_role(create_engine(url, pool_pre_ping=True, future=True))
+    return use_app_role(
+        create_engine(
+            url, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE, future=True
+        )
+    )
 
 
 def make_owner_engine(url: str) -> Engine:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ims.config import get_settings
 from ims.domain.enums import Contamination
 from ims.reports.article7 import ReportScope, article4, released, remaining
+from ims.reports.kept import kept
 from ims.reports.progress import article4_series
 from ims.reports.workplan import projection
 
@@ -96,8 +97,13 @@ FIGURE_KEYS = (
 def dashboard(
     session: Session, today: dt.date | None = None, contam: Contamination | None = None
 ) -> Dashboard:
-    """Figures for the dashboard, as of today, from the report functions."""
+    """Figures for the dashboard, as of today, from the report functions (kept until
+    anything they come from changes: ims.reports.kept)."""
     today = today or dt.date.today()
+    return kept(session, "dashboard", (today, contam), lambda: _dashboard(session, today, contam))
+
+
+def _dashboard(session: Session, today: dt.date, contam: Contamination | None) -> Dashboard:
     settings = get_settings()
     totals = national_totals(session, today, contam)
     this_year = national_released(session, dt.date(today.year - 1, 12, 31), today, contam)
@@ -141,8 +147,14 @@ def national_figures(
 
     The national rows of Form 1(h), of one kind or of every kind added up, so the map
     and the dashboard show one number for one country and agree with the reports to the
-    square metre.
+    square metre. Kept until anything they come from changes (ims.reports.kept).
     """
+    return kept(
+        session, "national figures", (as_of, contam), lambda: _figures(session, as_of, contam)
+    )
+
+
+def _figures(session: Session, as_of: dt.date, contam: Contamination | None) -> dict[str, Any]:
     totals = national_totals(session, as_of, contam)
     figures: dict[str, Any] = {
         "as_of": as_of.isoformat(),

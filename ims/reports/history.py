@@ -26,6 +26,7 @@ from ims.db.models import ReportRun
 from ims.domain.figures import clean_area
 from ims.errors import InvalidRequest
 from ims.reports.article7 import ReportScope, article7
+from ims.reports.kept import kept
 
 KIND_ARTICLE7 = "article7"
 MAX_LISTED = 200  # corrections listed one by one; the count is always complete
@@ -177,7 +178,14 @@ def article7_with_history(
     since. Without it nothing is written.
     """
     stamp = recording_stamp(session)
-    report = article7(session, year, scope)
+    # the tables themselves are kept until anything they come from changes; their history
+    # (finalised when, corrected since) is read each time
+    report = kept(
+        session,
+        "article7",
+        (year, scope, today or dt.date.today()),
+        lambda: article7(session, year, scope),
+    )
     as_of = dt.date.fromisoformat(report["as_of"])
     params = article7_params(year, scope)
     if as_of >= (today or dt.date.today()):

@@ -12,6 +12,7 @@
   const cellKm = Number(box.dataset.cellKm || 5);
   const layers = generalised ? ["admin1", "hazards"] : ["admin1", "releases", "hazards"];
   const asOf = document.getElementById("as-of");
+  const CHANGE_DELAY_MS = 250;
   const contam = document.getElementById("contam");
 
   // The query both the tiles and the figures take: the date and the kind of contamination.
@@ -106,9 +107,16 @@
   let incoming = null; // the layers of a newly chosen date, still loading
   let control = null;
 
+  // Tiles are asked for only where something can be drawn: around the country (its
+  // provinces' bounds, with a margin for hazards and releases that reach over the border),
+  // and released land only from the zoom the server draws it at (its tiles are empty below).
+  const tileBounds = L.latLngBounds(bounds).pad(0.1);
+  const releaseZoom = Number(box.dataset.releaseZoom || 11);
+
   function grid(layer) {
     return tileLayer(tileUrl(layer), {
-      pane: panes[layer], maxNativeZoom: 16,
+      pane: panes[layer], maxNativeZoom: 16, bounds: tileBounds,
+      minZoom: layer === "releases" ? releaseZoom : 0,
       vectorTileLayerStyles: { [layer]: styles[layer] },
       getFeatureId: (f) => f.properties.id,
     }, (properties) => popup(layer, properties));
@@ -141,11 +149,18 @@
     };
     incoming = fresh;
     for (const layer of layers) {
-      fresh[layer] = grid(layer);
+      const tiles = grid(layer);
+      fresh[layer] = tiles;
       if (shown.includes(layer)) {
-        waiting += 1;
-        fresh[layer].once("load", () => { waiting -= 1; if (waiting === 0) swap(); });
-        fresh[layer].addTo(map);
+        // A layer with no tile to load in this view (outside the country, or released land
+        // below its zoom) never fires "load": it is not waited for.
+        let started = false;
+        const loaded = () => { waiting -= 1; if (waiting === 0) swap(); };
+        tiles.once("loading", () => { started = true; });
+        tiles.once("load", loaded);
+        tiles.addTo(map);
+        if (started) waiting += 1;
+        else tiles.off("load", loaded);
       }
     }
     if (waiting === 0) swap();
@@ -165,7 +180,7 @@
                   items: ranges.map((label, i) => [legend.ramp[i], label]) });
   addLegend(map, sections, [generalised
     ? `Locations are generalised: open hazards counted per ${cellKm} km cell.`
-    : "Below zoom 9 hazards are points; releases show from zoom 11."]);
+    : `Below zoom 9 hazards are points; releases show from zoom ${releaseZoom}.`]);
   L.control.scale().addTo(map);
 
   async function updateFigures() {
@@ -189,8 +204,27 @@
     figures.dataset.asOf = f.as_of;
   }
 
-  for (const control of [asOf, contam]) {
-    control.addEventListener("change", () => { address(); build(); updateFigures(); });
+  // Typing a date fires "change" at every digit that makes a valid date (0002, 0020, 0202,
+  // 2020): a change after a quiet moment is followed at once, one within a burst once the
+  // burst has rested; and only a choice that differs from what is shown or loading.
+  let chosen = params(true);
+  let pending = null;
+  let lastChange = 0;
+  function follow() {
+    if (params(true) === chosen) return;
+    chosen = params(true);
+    build();
+    updateFigures();
   }
+  function changed() {
+    address();
+    clearTimeout(pending);
+    const now = Date.now();
+    const burst = now - lastChange < CHANGE_DELAY_MS;
+    lastChange = now;
+    if (burst) pending = setTimeout(follow, CHANGE_DELAY_MS);
+    else follow();
+  }
+  for (const control of [asOf, contam]) control.addEventListener("change", changed);
   build();
 })();

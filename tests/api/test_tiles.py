@@ -18,6 +18,7 @@ from ims.config import get_settings
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
+from ims.reports import tiles
 from tests.utils import ClientAs
 
 GEOD = Geod(ellps="WGS84")
@@ -296,3 +297,59 @@ def test_tiles_of_one_kind_of_contamination(client: TestClient) -> None:
     assert not get_layer(client, "hazards", z, x, y, contam="APM").get("features")
     provinces = get_layer(client, "admin1", z, x, y, contam="APM")["features"]
     assert provinces and all(p["properties"]["hazards"] == 0 for p in provinces)
+
+
+def test_tiles_come_gzipped_to_who_accepts_it(client: TestClient) -> None:
+    z = 6
+    x, y = tile_of(102.5, 19.5, z)
+    url = f"/api/v1/tiles/hazards/{z}/{x}/{y}.pbf"
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    packed = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert plain.headers.get("content-encoding") is None
+    assert packed.headers["content-encoding"] == "gzip"
+    assert "Accept-Encoding" in packed.headers["vary"]
+    assert packed.content == plain.content  # as decoded by the client
+    assert mapbox_vector_tile.decode(packed.content)["hazards"]["features"]
+
+
+def test_todays_tile_follows_a_release_recorded_since_it_was_drawn(
+    client: TestClient, session: Session
+) -> None:
+    z = 12
+    x, y = tile_of(102.705, 19.305, z)
+    (h2,) = get_layer(client, "hazards", z, x, y)["features"]
+    whole = h2["properties"]["remaining_m2"]
+    assert get_layer(client, "hazards", z, x, y, as_of="2030-01-01") == get_layer(
+        client, "hazards", z, x, y
+    )  # every date from the latest event on shows the same
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R7",
+                "H2",
+                ReleaseMethod.CLEARED,
+                dt.date(2023, 1, 5),
+                box(102.7, 19.3, 102.705, 19.31),
+            ),
+        ],
+    )
+    (h2,) = get_layer(client, "hazards", z, x, y)["features"]
+    assert h2["properties"]["remaining_m2"] == pytest.approx(whole / 2, rel=1e-3)
+    provinces = get_layer(client, "admin1", 6, *tile_of(102.5, 19.5, 6))["features"]
+    (east,) = [p["properties"] for p in provinces if p["properties"]["code"] == "P-B"]
+    assert east["remaining_m2"] == pytest.approx(whole / 2, rel=1e-3)
+
+
+def test_the_tiles_stamp_moves_when_records_are_seen_not_when_numbers_are_taken(
+    client: TestClient, session: Session
+) -> None:
+    before = tiles.data_stamp(session)
+    # an approval takes its records' numbers as it starts, long before anyone sees them
+    session.execute(text("SELECT nextval('recording_seq')"))
+    assert tiles.data_stamp(session) == before
+    record_hazards(
+        session,
+        [NewHazard("H3", HazardStatus.SHA, box(102.3, 19.3, 102.31, 19.31), dt.date(2021, 1, 1))],
+    )
+    assert tiles.data_stamp(session) != before

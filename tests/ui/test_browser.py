@@ -226,6 +226,11 @@ def test_changing_the_as_of_date_changes_the_figures_and_the_tiles(
     ).json()
     assert figure.inner_text() == f"{expected['total_area_m2'] / 1e6:,.3f}"
     assert tab.tiles and all("as_of=2012-06-30" in t.url for t in tab.tiles)
+    # One redraw for the date, however many "change" events choosing it fired (fill, then
+    # dispatch: two), and no tiles of released land below the zoom they are drawn from.
+    urls = [t.url for t in tab.tiles]
+    assert len(urls) == len(set(urls))
+    assert not [u for u in urls if "/tiles/releases/" in u]
     tab.shoot("map-2012")
     assert tab.errors == []
 
