@@ -178,6 +178,12 @@ class Submission(Base):
     validated_against: Mapped[str | None] = mapped_column(Text)
     # A reviewer's choice that reports note this submission while it awaits review.
     noted: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # The uploader's choices: repair invalid polygons; split named releases among the
+    # hazards they lie on. Approval validates again with the same choices.
+    repair: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    split: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # Approved in part: the features with errors were left out (their findings stay).
+    partial: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
     findings: Mapped[list[Finding]] = relationship(back_populates="submission")
 
@@ -310,6 +316,64 @@ class Release(Base):
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
     items: Mapped[list[ReleaseItem]] = relationship(back_populates="release")
+
+
+class OutsideRelease(Base):
+    """Land released outside every recorded hazard (docs/design.md §2.7).
+
+    A release polygon, or the part of one, that lies in no hazard's boundary in force on
+    its date. Kept as its own record, shown on the map and counted apart in Form 1(i)
+    ("released outside recorded hazards"); never in the remaining or released figures.
+    ``area_m2`` is its geodesic area, fixed when recorded; ``items`` the remnants found
+    and destroyed there (munition code → quantity).
+    """
+
+    __tablename__ = "outside_release"
+    __table_args__ = (
+        valid_geometry_check(),
+        CheckConstraint("stated_area_m2 IS NULL OR stated_area_m2 >= 0", name="stated_area"),
+    )
+
+    id: Mapped[IntPK]
+    reference: Mapped[str] = mapped_column(String(100), unique=True)
+    method: Mapped[ReleaseMethod] = mapped_column(str_enum(ReleaseMethod, "method"))
+    released: Mapped[dt.date] = mapped_column(Date, index=True)
+    contam: Mapped[Contamination] = mapped_column(
+        str_enum(Contamination, "contam"), server_default=Contamination.CMR.value
+    )
+    seq: Mapped[int] = mapped_column(
+        BigInteger, server_default=recording_seq.next_value(), unique=True
+    )
+    geom: Mapped[WKBElement] = polygon_column()
+    geom_3857: Mapped[WKBElement | None] = web_mercator_column()
+    area_m2: Mapped[float] = mapped_column(Float)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    stated_area_m2: Mapped[float | None] = mapped_column(Float)
+    items: Mapped[dict[str, int] | None] = mapped_column(JSONB)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
+    recorded_at: Mapped[Created]
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+    # the upload's own columns that are not template fields, and where it was split from
+    attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+
+
+class OutsideReleaseConversion(Base):
+    """A reviewer turned land released outside hazards into a retrospective hazard.
+
+    The hazard was recorded on the release date with the released polygon as its boundary,
+    and a release of the same polygon on the same date: the history is complete, and the
+    outside record no longer counts apart.
+    """
+
+    __tablename__ = "outside_release_conversion"
+
+    outside_release_id: Mapped[int] = mapped_column(
+        ForeignKey("outside_release.id"), primary_key=True
+    )
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"))
+    release_id: Mapped[int] = mapped_column(ForeignKey("release.id"))
+    converted_at: Mapped[Created]
+    converted_by: Mapped[str | None] = mapped_column(String(200))
 
 
 class ReleaseItem(Base):

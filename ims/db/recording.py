@@ -30,13 +30,18 @@ from ims.db.models import (
     HazardRevision,
     MunitionType,
     Organisation,
+    OutsideRelease,
+    OutsideReleaseConversion,
     Release,
 )
+from ims.domain.enums import HazardStatus
+from ims.domain.geodesy import geodesic_areas
 from ims.domain.geometry import as_multipolygon
 from ims.domain.records import (
     BoundaryFeature,
     HazardChange,
     NewHazard,
+    NewOutsideRelease,
     NewRelease,
     slug,
 )
@@ -413,19 +418,20 @@ def record_releases(
     submission_id: int | None = None,
     recorded_by: str | None = None,
     refresh_ledger: bool = True,
+    converting: bool = False,
 ) -> list[int]:
     """Record land-release results; return the ids of the hazards they touch.
 
     Only the touched hazards' ledgers are rebuilt, once per hazard however many releases.
+    A reference is unique among releases and land released outside hazards, but for
+    ``converting`` (the release that takes over an outside record's reference).
     """
     if not releases:
         return []
     refs = [r.reference for r in releases]
     if len(set(refs)) != len(refs):
         raise Conflict("the same release reference appears twice in one batch")
-    taken = list(session.scalars(select(Release.reference).where(any_of(Release.reference, refs))))
-    if taken:
-        raise Conflict(f"release reference(s) already recorded: {', '.join(sorted(taken)[:10])}")
+    _refuse_taken(session, refs, converting=converting)
     hazard_refs = {r.hazard_reference for r in releases}
     hazard_ids = dict(
         session.execute(
@@ -478,6 +484,187 @@ def record_releases(
     if refresh_ledger:
         ledger.update_after_releases(session, touched)
     return touched
+
+
+def _refuse_taken(session: Session, refs: Sequence[str], *, converting: bool = False) -> None:
+    """Conflict if any reference is recorded already, as a release or outside release."""
+    taken = set(session.scalars(select(Release.reference).where(any_of(Release.reference, refs))))
+    if not converting:
+        taken |= set(
+            session.scalars(
+                select(OutsideRelease.reference).where(any_of(OutsideRelease.reference, refs))
+            )
+        )
+    if taken:
+        raise Conflict(f"release reference(s) already recorded: {', '.join(sorted(taken)[:10])}")
+
+
+def record_outside_releases(
+    session: Session,
+    releases: Sequence[NewOutsideRelease],
+    *,
+    submission_id: int | None = None,
+    recorded_by: str | None = None,
+) -> list[int]:
+    """Record land released outside every recorded hazard (docs/design.md §2.7); their ids.
+
+    Their area is fixed now (geodesic, as every figure); they touch no hazard's ledger.
+    """
+    if not releases:
+        return []
+    refs = [r.reference for r in releases]
+    if len(set(refs)) != len(refs):
+        raise Conflict("the same release reference appears twice in one batch")
+    _refuse_taken(session, refs)
+    check_munition_codes(session, (c for r in releases for c in r.items), where="items destroyed")
+    orgs = organisation_ids(session, (r.operator for r in releases))
+    geoms = [as_multipolygon(r.geometry, where=f"release {r.reference}") for r in releases]
+    areas = geodesic_areas(geoms).tolist()
+    ids = identity_values(session, "outside_release", len(releases))
+    seqs = next_values(session, "recording_seq", len(releases))
+    copy_rows(
+        session,
+        "outside_release",
+        (
+            "id",
+            "reference",
+            "method",
+            "released",
+            "contam",
+            "seq",
+            "geom",
+            "area_m2",
+            "operator_id",
+            "stated_area_m2",
+            "items",
+            "submission_id",
+            "recorded_by",
+            "attributes",
+        ),
+        [
+            (
+                oid,
+                r.reference,
+                r.method.value,
+                r.released,
+                r.contam.value,
+                seq,
+                geom_hex,
+                area,
+                orgs.get((r.operator or "").strip()),
+                r.stated_area_m2,
+                _json(dict(r.items)) if r.items else None,
+                submission_id,
+                recorded_by,
+                _json(r.attributes),
+            )
+            for oid, seq, geom_hex, area, r in zip(
+                ids, seqs, ewkb_hex(geoms), areas, releases, strict=True
+            )
+        ],
+    )
+    return ids
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """An outside record turned into a retrospective hazard and its release."""
+
+    outside_reference: str
+    hazard_id: int
+    hazard_reference: str
+    release_id: int
+
+
+def convert_outside_release(
+    session: Session,
+    reference: str,
+    *,
+    hazard_reference: str,
+    status: HazardStatus,
+    by: Actor | str | None = None,
+) -> Conversion:
+    """Turn land released outside hazards into a retrospective hazard (§2.7).
+
+    The hazard is recorded on the release date with the released polygon as its boundary,
+    then released by the same method on the same date, with the outside record's reference,
+    operator and items: remaining ground is unchanged (added, then released, the same
+    day), the released figures gain the area, and the outside record no longer counts
+    apart. The outside record itself is kept, with the conversion beside it.
+    """
+    outside = session.scalars(
+        select(OutsideRelease).where(OutsideRelease.reference == reference)
+    ).first()
+    if outside is None:
+        raise NotFound(f"no land released outside hazards is recorded as {reference!r}")
+    if session.get(OutsideReleaseConversion, outside.id) is not None:
+        raise Conflict(f"{reference} was already made into a hazard")
+    hazard_reference = hazard_reference.strip()
+    if not hazard_reference or len(hazard_reference) > 100:
+        raise InvalidRequest("give the new hazard a reference of 1 to 100 characters")
+    wkb = session.scalar(
+        select(func.ST_AsBinary(OutsideRelease.geom)).where(OutsideRelease.id == outside.id)
+    )
+    assert wkb is not None
+    geom = shapely.from_wkb(bytes(wkb))
+    operator = session.get(Organisation, outside.operator_id) if outside.operator_id else None
+    name = operator.name if operator else None
+    actor = audit.as_actor(by).name
+    [hazard_id] = record_hazards(
+        session,
+        [
+            NewHazard(
+                hazard_reference,
+                status,
+                geom,
+                outside.released,
+                outside.contam,
+                operator=name,
+                attributes={"made_from_outside_release": reference},
+            )
+        ],
+        recorded_by=actor,
+    )
+    record_releases(
+        session,
+        [
+            NewRelease(
+                reference,
+                hazard_reference,
+                outside.method,
+                outside.released,
+                geom,
+                name,
+                dict(outside.items or {}),
+                outside.stated_area_m2,
+                dict(outside.attributes or {}),
+            )
+        ],
+        recorded_by=actor,
+        converting=True,
+    )
+    release_id = session.scalar(select(Release.id).where(Release.reference == reference))
+    assert release_id is not None
+    session.add(
+        OutsideReleaseConversion(
+            outside_release_id=outside.id,
+            hazard_id=hazard_id,
+            release_id=release_id,
+            converted_by=actor,
+        )
+    )
+    session.flush()
+    audit.record(
+        session,
+        by,
+        "outside_release.converted",
+        "outside_release",
+        outside.id,
+        hazard_id=hazard_id,
+        before={"reference": reference, "area_m2": outside.area_m2},
+        after={"hazard": hazard_reference, "status": status.value, "release": reference},
+    )
+    return Conversion(reference, hazard_id, hazard_reference, release_id)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,21 @@ class NewRelease:
 
 
 @dataclass(frozen=True)
+class NewOutsideRelease:
+    """Land released where no hazard was recorded on the date (docs/design.md §2.7)."""
+
+    reference: str
+    method: ReleaseMethod
+    released: dt.date
+    geometry: BaseGeometry
+    contam: Contamination = Contamination.CMR
+    operator: str | None = None
+    items: Mapping[str, int] = field(default_factory=dict)
+    stated_area_m2: float | None = None
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class BoundaryFeature:
     """One administrative area read from a file. ``code`` may be None (derived later)."""
 
