@@ -71,6 +71,8 @@ def stage_upload(
     filename: str,
     uploaded_by: Actor | None,
     mapping: dict[str, Any] | None = None,
+    repair: bool = False,
+    split: bool = False,
 ) -> int:
     """Read, check and store an uploaded file as a submission; its id.
 
@@ -89,14 +91,19 @@ def stage_upload(
         limits=limits,
         filename=filename,
         uploaded_by=uploaded_by,
+        repair=repair,
+        split=split,
         workdir=upload.parent,  # a killed job leaves nothing behind: the caller removes it
     )
     return outcome.submission.id
 
 
-def approve_submission(session: Session, *, submission_id: int, by: Actor | None) -> None:
-    """Apply a submission (Conflict with its findings if it has errors)."""
-    approval.approve(session, submission_id, by=by)
+def approve_submission(
+    session: Session, *, submission_id: int, by: Actor | None, partial: bool = False
+) -> None:
+    """Apply a submission (Conflict with its findings if it has errors; ``partial``: the
+    features without errors)."""
+    approval.approve(session, submission_id, by=by, partial=partial)
 
 
 _WHAT = {stage_upload: "reading and checking the upload", approve_submission: "the approval"}

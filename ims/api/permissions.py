@@ -78,6 +78,9 @@ PERMISSIONS: dict[str, Rule] = {
     # API: map tiles (generalised for viewers with location privacy)
     "get_tile": READ,
     "get_submission_tile": UPLOAD,  # operators: their own organisation's only
+    # API: land released outside recorded hazards (references, by date)
+    "list_outside_releases": REVIEW,
+    "make_hazard_of_outside_release": REVIEW,
     # API: the audit trail
     "list_audit_events": ADMIN,
     # pages

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -62,6 +62,11 @@ class SubmissionPublic(BaseModel):
     noted: bool = Field(
         False, description="a reviewer chose that reports note it while it awaits review"
     )
+    repair: bool = Field(False, description="invalid polygons are repaired, each a finding")
+    split: bool = Field(False, description="releases naming a hazard are split among hazards")
+    partial: bool = Field(
+        False, description="approved in part: the features with errors were left out"
+    )
     mapping: dict[str, Any] | None = Field(
         None,
         description="the field mapping the file was read with (given or remembered): "
@@ -105,6 +110,9 @@ def _public(
         decided_at=sub.decided_at,
         reason=sub.reason,
         noted=sub.noted,
+        repair=sub.repair,
+        split=sub.split,
+        partial=sub.partial,
         mapping=field_maps.from_stored(sub.field_map).as_json() if sub.field_map else None,
         findings=[FindingPublic(**f.as_dict()) for f in found],
     )
@@ -151,6 +159,17 @@ async def create_submission(
             ' {"status": {"Suspected Minefield": "SHA"}}} (field_map adds to its fields)',
         ),
     ] = None,
+    repair: Annotated[
+        bool,
+        Form(description="make invalid polygons valid, each repair a finding, not refuse them"),
+    ] = False,
+    split: Annotated[
+        bool,
+        Form(
+            description="releases: split one naming a hazard but lying on others too among "
+            "them (without hazard_id a release is always matched by its polygon)"
+        ),
+    ] = False,
 ) -> SubmissionPublic:
     """Upload a file; it is validated and staged for review (nothing is applied yet).
 
@@ -185,6 +204,8 @@ async def create_submission(
             limits=limits,
             filename=target.name,
             uploaded_by=principal.actor if principal else None,
+            repair=repair,
+            split=split,
         )
     finally:
         await run_in_threadpool(shutil.rmtree, folder, True)
@@ -226,9 +247,17 @@ def get_findings_file(
 
 @router.post("/submissions/{submission_id}/approve", response_model=SubmissionPublic)
 async def approve_submission(
-    session: SessionDep, principal: PrincipalDep, jobs: JobsDep, submission_id: SubmissionId
+    session: SessionDep,
+    principal: PrincipalDep,
+    jobs: JobsDep,
+    submission_id: SubmissionId,
+    partial: Annotated[
+        bool,
+        Query(description="apply the features without errors; leave the rest with findings"),
+    ] = False,
 ) -> SubmissionPublic:
-    """Apply a submission that has no error (409 with the findings if it has).
+    """Apply a submission that has no error (409 with the findings if it has; with
+    ``partial``, the features without errors, the rest left with their findings).
 
     Approvals run one at a time: one that has to wait for another is answered when it is
     done (503 with Retry-After when too many wait already). An approved submission is
@@ -246,7 +275,12 @@ async def approve_submission(
             )
         by = principal.actor if principal else None
         await jobs.run(
-            "approvals", approve_submission_job, session, submission_id=submission_id, by=by
+            "approvals",
+            approve_submission_job,
+            session,
+            submission_id=submission_id,
+            by=by,
+            partial=partial,
         )
     return await run_in_threadpool(_public, session, submission_id, principal)
 

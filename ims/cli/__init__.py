@@ -23,6 +23,7 @@ from ims.cli import (
     db,
     mappings,
     reference,
+    releases,
     report,
     sample,
     serve,
@@ -53,6 +54,7 @@ command(app)(sample.demo)
 app.add_typer(db.db_app, name="db")
 app.add_typer(submissions.submissions_app, name="submissions")
 app.add_typer(mappings.mappings_app, name="mappings")
+app.add_typer(releases.releases_app, name="releases")
 app.add_typer(boundaries.boundaries_app, name="boundaries")
 app.add_typer(report.report_app, name="report")
 app.add_typer(report.workplan_app, name="workplan")

@@ -82,6 +82,30 @@ def import_file(
             help="Write every finding to this .gpkg (with each feature's geometry) or .csv.",
         ),
     ] = None,
+    repair: Annotated[
+        bool,
+        typer.Option(
+            "--repair",
+            help="Make invalid polygons valid (each repair a finding with the area before "
+            "and after, for the reviewer) instead of refusing them.",
+        ),
+    ] = False,
+    split: Annotated[
+        bool,
+        typer.Option(
+            "--split",
+            help="Releases: split one that names a hazard but lies on others too, each part "
+            "recorded against its hazard (without hazard_id they are always matched).",
+        ),
+    ] = False,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial",
+            help="With --approve: apply the features without errors and leave the rest, "
+            "with their findings, on the submission.",
+        ),
+    ] = False,
 ) -> None:
     """Upload a file as a submission and print the mapping used and its findings.
 
@@ -112,6 +136,8 @@ def import_file(
             uploaded_by=actor(),
             new_organisation=new_org,
             progress=_progress,
+            repair=repair,
+            split=split,
         )
         sub = outcome.submission
         _print_mapping(outcome)
@@ -127,10 +153,27 @@ def import_file(
             highlight=False,
             markup=False,
         )
-        if errors:
+        if errors and approve and partial:
+            approval.approve(
+                session,
+                sub.id,
+                by=actor(),
+                progress=_progress,
+                validated=outcome.validated,
+                partial=True,
+            )
+            left = len({f.row for f in approval_errors(session, sub.id)})
+            out.print(
+                f"submission {sub.id} approved in part: {sub.feature_count - left:,} features "
+                f"applied, {left:,} with errors left out (their findings stay with it)",
+                highlight=False,
+            )
+            errors = 0
+        elif errors:
             out.print(
                 "nothing applied: fix the errors and upload the file again (ims submissions "
-                f"reject {sub.id} --reason … sets this one aside)",
+                f"reject {sub.id} --reason … sets this one aside; --approve --partial applies "
+                "the features without errors)",
                 highlight=False,
             )
         elif approve:
@@ -146,6 +189,13 @@ def import_file(
             )
     if errors:
         raise typer.Exit(1)
+
+
+def approval_errors(session: Any, submission_id: int) -> list[Any]:
+    """The error findings kept on a submission (those left out of an approval in part)."""
+    from ims.ingest.submissions import findings_of
+
+    return [f for f in findings_of(session, submission_id) if f.blocking]
 
 
 def _print_mapping(outcome: StageOutcome) -> None:
@@ -298,7 +348,8 @@ def _standing(sub: Any) -> str:
         noted = "noted in reports" if sub.noted else "not noted in reports"
         return f"validated, awaiting review; {noted}"
     if sub.status == "approved":
-        return f"approved {decided} by {sub.decided_by}"
+        part = " in part (features with errors left out)" if sub.partial else ""
+        return f"approved{part} {decided} by {sub.decided_by}"
     if sub.status == "rejected":
         return f"rejected {decided} by {sub.decided_by}: {sub.reason}"
     return str(sub.status)
@@ -308,6 +359,13 @@ def _standing(sub: Any) -> str:
 def submissions_approve(
     submission_id: Annotated[int, typer.Argument(help="The submission's number.")],
     show: Show = 20,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial",
+            help="Apply the features without errors; leave the rest, with their findings.",
+        ),
+    ] = False,
 ) -> None:
     """Check a submission again and apply it if it has no error, telling each step.
 
@@ -324,7 +382,16 @@ def submissions_approve(
                 if sub.status == "approved":
                     _say(f"submission {submission_id} was {_standing(sub)}: nothing to do")
                     return
-                approval.approve(session, submission_id, by=actor(), progress=_progress)
+                approval.approve(
+                    session, submission_id, by=actor(), progress=_progress, partial=partial
+                )
+                left = len({f.row for f in approval_errors(session, submission_id)})
+                if partial and left:
+                    _say(
+                        f"submission {submission_id} approved in part: {left:,} feature(s) "
+                        "with errors left out (ims submissions show lists them)"
+                    )
+                    return
         except Conflict as exc:
             if not exc.extra.get("findings"):
                 raise

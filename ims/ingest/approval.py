@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
@@ -28,7 +29,10 @@ from ims.db import audit, ledger
 from ims.db.audit import Actor, as_actor
 from ims.db.models import Organisation, Submission
 from ims.db.recording import (
+    Conversion,
+    convert_outside_release,
     record_hazards,
+    record_outside_releases,
     record_releases,
     revise_hazards,
 )
@@ -40,7 +44,8 @@ from ims.domain.enums import (
     UploadKind,
 )
 from ims.domain.findings import Finding as FindingData
-from ims.domain.records import HazardChange, NewHazard, NewRelease
+from ims.domain.records import HazardChange, NewHazard, NewOutsideRelease, NewRelease
+from ims.domain.split import ReleaseSplit, split_release
 from ims.errors import Conflict, InvalidRequest, NotFound
 from ims.ingest import submissions
 from ims.ingest.validate import (
@@ -99,6 +104,7 @@ def approve(
     today: dt.date | None = None,
     progress: Say | None = None,
     validated: ValidationResult | None = None,
+    partial: bool = False,
 ) -> list[FindingData]:
     """Apply a submission if it still has no error; returns the current findings.
 
@@ -107,7 +113,9 @@ def approve(
     used instead of reading the stored values back when nothing has changed since.
 
     Idempotent: approving an approved submission changes nothing. With any error the
-    findings are updated and Conflict is raised; nothing is applied.
+    findings are updated and Conflict is raised; nothing is applied. ``partial`` applies
+    the features without errors instead and leaves the rest, with their findings, on the
+    submission (an error on the file as a whole still stops it all).
 
     The cheap answers (approved already, rejected, no such submission) come before the
     approval lock, so they never wait behind a long approval; the status is checked again
@@ -140,7 +148,14 @@ def approve(
     else:
         say(f"approving: checking the {submission.feature_count:,} features again")
         frame = _staged_frame(session, submission_id)
-        result = submissions.validate(session, submission.kind, frame, today=today)
+        result = submissions.validate(
+            session,
+            submission.kind,
+            frame,
+            today=today,
+            repair=submission.repair,
+            split=submission.split,
+        )
         kept = [
             f
             for f in submissions.findings_of(session, submission_id)
@@ -150,6 +165,12 @@ def approve(
         submissions.store_findings(session, submission_id, findings)
         submission.validated_against = None  # the stored values may be out of date now
     errors = [f for f in findings if f.blocking]
+    left_out = 0
+    if errors and partial and all(f.row is not None for f in errors):
+        result, findings, left_out = _without_errors(
+            session, submission, result, findings, today, say
+        )
+        errors = []
     if errors:
         raise Conflict(
             f"submission {submission_id} has {len(errors)} error(s) and cannot be approved; "
@@ -168,6 +189,17 @@ def approve(
     submission.status = SubmissionStatus.APPROVED
     submission.decided_at = func.now()
     submission.decided_by = name
+    submission.partial = left_out > 0
+    after: dict[str, Any] = {
+        "status": SubmissionStatus.APPROVED,
+        "features": len(result.records),
+        "warnings": sum(1 for f in findings if not f.blocking),
+    }
+    if left_out:
+        after["left_out"] = left_out
+    repairs = sum(1 for f in findings if f.code == "repaired_geometry")
+    if repairs:
+        after["repairs_accepted"] = repairs
     audit.record(
         session,
         by,
@@ -176,15 +208,60 @@ def approve(
         submission_id,
         submission_id=submission_id,
         before={"status": SubmissionStatus.VALIDATED},
-        after={
-            "status": SubmissionStatus.APPROVED,
-            "features": len(result.records),
-            "warnings": len(findings),
-        },
+        after=after,
     )
     say("approving: auditing each record applied")
     audit.record_applied(session, by, submission_id)
     return findings
+
+
+def _without_errors(
+    session: Session,
+    submission: Submission,
+    result: ValidationResult,
+    findings: list[FindingData],
+    today: dt.date,
+    say: Say,
+) -> tuple[ValidationResult, list[FindingData], int]:
+    """The features without errors, checked again on their own until none has one.
+
+    Leaving a feature out can break another (a revision of a hazard whose recording had
+    an error): those are left out too, each with the finding that says why. Returns what
+    to apply, every finding (the left-out features' included, in the file's rows) and how
+    many features were left out.
+    """
+    frame = _staged_frame(session, submission.id)
+    keep = list(range(len(frame)))
+    findings = list(findings)
+    while True:
+        bad = {f.row for f in findings if f.blocking}
+        keep = [i for i in keep if i + 1 not in bad]
+        say(
+            f"approving in part: {len(frame) - len(keep):,} feature(s) with errors left out; "
+            f"checking the other {len(keep):,} on their own"
+        )
+        subset = frame.iloc[keep].reset_index(drop=True)
+        check = submissions.validate(
+            session,
+            submission.kind,
+            subset,
+            today=today,
+            repair=submission.repair,
+            split=submission.split,
+        )
+        new_errors = [
+            FindingData(f.code, f.severity, f.message, keep[f.row - 1] + 1, f.reference, f.field)
+            for f in check.findings
+            if f.blocking and f.row is not None
+        ]
+        if any(f.blocking and f.row is None for f in check.findings):
+            first = next(f for f in check.findings if f.blocking)
+            raise Conflict(f"submission {submission.id} cannot be approved even in part: {first}")
+        if not new_errors:
+            break
+        findings += new_errors
+    submissions.store_findings(session, submission.id, findings)
+    return check, findings, len(frame) - len(keep)
 
 
 def _apply_hazards(
@@ -258,10 +335,26 @@ def _apply_releases(
     operator: str | None,
     say: Say,
 ) -> None:
-    releases = [
-        NewRelease(
+    releases: list[NewRelease] = []
+    outside: list[NewOutsideRelease] = []
+    to_split = [
+        (r, geom)
+        for r, geom in zip(result.records, result.geometries, strict=True)
+        if geom is not None and r.get("split") is not None
+    ]
+    boundaries = (
+        submissions.hazard_boundaries(
+            session, shapely.total_bounds([g for _, g in to_split]).tolist()
+        )
+        if to_split
+        else None
+    )
+    for r, geom in zip(result.records, result.geometries, strict=True):
+        if geom is None:
+            continue
+        release = NewRelease(
             r["release_id"],
-            r["hazard_id"],
+            r["hazard_id"] or "",
             ReleaseMethod(r["method"]),
             dt.date.fromisoformat(r["released"]),
             geom,
@@ -270,15 +363,100 @@ def _apply_releases(
             r["area_m2"],
             r["attributes"],
         )
-        for r, geom in zip(result.records, result.geometries, strict=True)
-        if geom is not None
-    ]
+        if r.get("split") is None:
+            releases.append(release)
+            continue
+        assert boundaries is not None
+        parts, rest = split_parts(
+            release,
+            split_release(geom, boundaries.in_force(geom, release.released)),
+            Contamination(r.get("contam") or Contamination.CMR),
+        )
+        if [p.hazard_reference for p in parts] != [h for h, _ in r["split"]]:
+            raise Conflict(
+                f"release {release.reference}: the hazards it lies on changed since it was "
+                "checked; check the submission again"
+            )
+        releases += parts
+        outside += rest
     say(f"approving: recording {len(releases):,} releases")
     ids = record_releases(
         session, releases, submission_id=submission_id, recorded_by=by, refresh_ledger=False
     )
+    if outside:
+        say(f"approving: recording {len(outside):,} released outside recorded hazards")
+        record_outside_releases(session, outside, submission_id=submission_id, recorded_by=by)
     say(f"approving: updating the ledger of {len(set(ids)):,} hazards")
     ledger.update_after_releases(session, ids)
+
+
+def split_parts(
+    release: NewRelease, split: ReleaseSplit, contam: Contamination
+) -> tuple[list[NewRelease], list[NewOutsideRelease]]:
+    """The records a split release becomes (docs/design.md §2.7).
+
+    One record keeps the release's reference; when it is cut in several, each part is
+    ``REF#1``, ``REF#2``… (by hazard reference) and the part outside every hazard
+    ``REF#outside``, each noting ``split_from``. The items destroyed go with the largest
+    part, and the stated area with the release only when it stays whole.
+    """
+    n = len(split.pieces) + (1 if split.outside_m2 > 0 else 0)
+    areas = [p.area_m2 for p in split.pieces] + ([split.outside_m2] if split.outside_m2 else [])
+    largest = max(range(n), key=lambda k: areas[k]) if n else 0
+
+    def name(k: int, suffix: str) -> str:
+        return release.reference if n == 1 else f"{release.reference}#{suffix}"
+
+    def attributes() -> dict[str, Any]:
+        extra = {"split_from": release.reference} if n > 1 else {}
+        return {**dict(release.attributes), **extra}
+
+    parts = [
+        replace(
+            release,
+            reference=name(k, str(k + 1)),
+            hazard_reference=piece.hazard,
+            geometry=piece.geometry,
+            items=release.items if k == largest else {},
+            stated_area_m2=release.stated_area_m2 if n == 1 else None,
+            attributes=attributes(),
+        )
+        for k, piece in enumerate(split.pieces)
+    ]
+    rest = (
+        [
+            NewOutsideRelease(
+                name(n - 1, "outside"),
+                release.method,
+                release.released,
+                split.outside,
+                contam,
+                release.operator,
+                release.items if largest == n - 1 else {},
+                release.stated_area_m2 if n == 1 else None,
+                attributes(),
+            )
+        ]
+        if split.outside_m2 > 0
+        else []
+    )
+    return parts, rest
+
+
+def convert_outside(
+    session: Session,
+    reference: str,
+    *,
+    hazard_reference: str,
+    status: HazardStatus,
+    by: Actor | str | None = None,
+) -> Conversion:
+    """Turn land released outside hazards into a retrospective hazard (and its release),
+    under the approval lock, as an approval records."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
+    return convert_outside_release(
+        session, reference, hazard_reference=hazard_reference, status=status, by=by
+    )
 
 
 def reject(

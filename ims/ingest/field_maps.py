@@ -66,7 +66,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     UploadKind.HAZARDS: ("hazard_id",),
-    UploadKind.RELEASES: ("release_id", "hazard_id"),
+    UploadKind.RELEASES: ("release_id",),  # without hazard_id: matched by geometry
 }
 ATTRIBUTES = "_attributes"  # a staged record's columns that are not template fields
 PARTS = ("fields", "constants", "values")
@@ -79,6 +79,8 @@ def jsonable(value: Any) -> Any:
     """A file's cell as JSON keeps it: dates as ISO text, whole floats as ints, blanks None."""
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
     if blank(value):
         return None
     if isinstance(value, dt.date | dt.datetime):

@@ -104,7 +104,13 @@ HAZARDS: Final = (
 )
 RELEASES: Final = (
     Field("release_id", _T.REFERENCE, Required.ALWAYS, "unique reference"),
-    Field("hazard_id", _T.REFERENCE, Required.ALWAYS, "the hazard the land is released from"),
+    Field(
+        "hazard_id",
+        _T.REFERENCE,
+        Required.NO,
+        "the hazard the land is released from; left empty, the release is matched to the "
+        "hazards it lies on and split among them",
+    ),
     Field(
         "method",
         _T.CODE,
@@ -117,6 +123,13 @@ RELEASES: Final = (
     Field("items", _T.QUANTITIES, Required.NO, "remnants found and destroyed, TYPE:QTY;…"),
     Field(
         "area_m2", _T.NUMBER, Required.NO, "the operator's stated area (compared, never counted)"
+    ),
+    Field(
+        "contam",
+        _T.CODE,
+        Required.NO,
+        "CMR (default), APM, ATM, ERW: for land released outside every recorded hazard",
+        Contamination,
     ),
 )
 TEMPLATES: Final = {"hazards": HAZARDS, "releases": RELEASES}

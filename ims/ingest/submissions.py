@@ -38,6 +38,8 @@ from ims.ingest.fields import blank
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
 from ims.ingest.validate import (
+    BoundaryVersion,
+    HazardBoundaries,
     KnownHazard,
     ValidationContext,
     ValidationResult,
@@ -95,6 +97,7 @@ _STAMP = text(
     SELECT concat_ws(' ',
         (SELECT count(*) || ':' || coalesce(max(seq), 0) FROM hazard_revision),
         (SELECT count(*) || ':' || coalesce(max(seq), 0) FROM release),
+        (SELECT count(*) || ':' || coalesce(max(seq), 0) FROM outside_release),
         (SELECT count(*) || ':' || coalesce(max(id), 0) || ':' || coalesce(max(loaded_at)::text, '')
          FROM admin_area),
         (SELECT md5(coalesce(string_agg(code, ',' ORDER BY code), '')) FROM munition_type),
@@ -132,7 +135,38 @@ def validated_features(session: Session, submission_id: int) -> ValidationResult
     return ValidationResult([], [dict(clean) for clean, _ in rows], geoms)
 
 
-def load_context(session: Session, kind: str, frame: Any, *, today: dt.date) -> ValidationContext:
+_BOUNDARIES = text(
+    "SELECT h.reference, r.effective, r.seq, ST_AsBinary(r.geom) AS wkb "
+    "FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id "
+    "WHERE r.hazard_id IN (SELECT hazard_id FROM hazard_revision "
+    "WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"
+)
+
+
+def hazard_boundaries(session: Session, bounds: Sequence[float]) -> HazardBoundaries:
+    """Every boundary (each revision) of the hazards that reach into ``bounds``."""
+    xmin, ymin, xmax, ymax = (float(v) for v in bounds)
+    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+        return HazardBoundaries([])
+    rows = session.execute(_BOUNDARIES, {"x0": xmin, "y0": ymin, "x1": xmax, "y1": ymax}).all()
+    geoms: Any = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
+    return HazardBoundaries(
+        [
+            BoundaryVersion(r.reference, r.effective, r.seq, g)
+            for r, g in zip(rows, geoms, strict=True)
+        ]
+    )
+
+
+def load_context(
+    session: Session,
+    kind: str,
+    frame: Any,
+    *,
+    today: dt.date,
+    repair: bool = False,
+    split: bool = False,
+) -> ValidationContext:
     """What validation must know of the database for this layer."""
     codes = set(session.scalars(text("SELECT code FROM munition_type")))
     names = session.scalars(text("SELECT name FROM organisation")).all()
@@ -141,6 +175,8 @@ def load_context(session: Session, kind: str, frame: Any, *, today: dt.date) -> 
         munition_codes=codes,
         country=_country(session),
         organisations={n.lower(): n for n in names},
+        repair=repair,
+        split=split,
     )
     refs = sorted({str(v).strip() for v in frame.get("hazard_id", []) if not blank(v)})
     if refs:
@@ -157,9 +193,16 @@ def load_context(session: Session, kind: str, frame: Any, *, today: dt.date) -> 
         rel_refs = [str(v).strip() for v in frame.get("release_id", []) if not blank(v)]
         ctx.release_refs = set(
             session.scalars(
-                text("SELECT reference FROM release WHERE reference = ANY(:r)"), {"r": rel_refs}
+                text(
+                    "SELECT reference FROM release WHERE reference = ANY(:r) "
+                    "UNION SELECT reference FROM outside_release WHERE reference = ANY(:r)"
+                ),
+                {"r": rel_refs},
             )
         )
+        if len(frame):
+            bounds = [float(v) for v in frame.total_bounds]
+            ctx.boundary_loader = lambda: hazard_boundaries(session, bounds)
     elif len(frame):
         xmin, ymin, xmax, ymax = (float(v) for v in frame.total_bounds)
         if all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
@@ -186,9 +229,14 @@ def validate(
     *,
     dropped_z: bool = False,
     today: dt.date | None = None,
+    repair: bool = False,
+    split: bool = False,
 ) -> ValidationResult:
-    """Validate a mapped layer against the database as it is now."""
-    ctx = load_context(session, kind, frame, today=today or dt.date.today())
+    """Validate a mapped layer against the database as it is now, with the uploader's
+    choices (repair invalid polygons; split named releases among hazards)."""
+    ctx = load_context(
+        session, kind, frame, today=today or dt.date.today(), repair=repair, split=split
+    )
     check = validate_hazards if kind == UploadKind.HAZARDS else validate_releases
     return check(frame, ctx, dropped_z=dropped_z)
 
@@ -254,6 +302,8 @@ def stage(
     workdir: Path | None = None,
     new_organisation: bool = False,
     mapping: field_maps.MappingDocument | None = None,
+    repair: bool = False,
+    split: bool = False,
 ) -> StageOutcome:
     """Read, map and validate ``upload``; store it as a submission with its findings.
 
@@ -307,7 +357,9 @@ def stage(
     say(f"validating {len(frame):,} features")
     today = today or dt.date.today()
     stamp = database_stamp(session, today)  # before validation reads: a change is seen
-    result = validate(session, kind, frame, dropped_z=read.dropped_z, today=today)
+    result = validate(
+        session, kind, frame, dropped_z=read.dropped_z, today=today, repair=repair, split=split
+    )
     findings = list(result.findings)
     for note in read.warnings:
         if "Z" in note and read.dropped_z:
@@ -377,6 +429,8 @@ def stage(
         feature_count=len(frame),
         uploaded_by=as_actor(uploaded_by).name,
         validated_against=stamp,
+        repair=repair,
+        split=split and kind == UploadKind.RELEASES,
     )
     session.add(submission)
     session.flush()
@@ -416,11 +470,14 @@ def _store_features(
     values = frame[columns].to_dict("records")
     reference_field = "hazard_id" if "release_id" not in columns else "release_id"
     # The original geometry is kept only where it is not usable (it is then the only
-    # trace of where the broken feature lies); a usable one is ``geom`` itself.
+    # trace of where the broken feature lies) or was repaired (what was sent, beside what
+    # would be recorded); a usable one is ``geom`` itself.
     usable = np.array(result.geometries, dtype=object)
-    broken = np.array([g is None for g in result.geometries])
+    kept = np.array(
+        [g is None or i in result.repaired for i, g in enumerate(result.geometries)], dtype=bool
+    )
     originals = np.array(list(frame.geometry), dtype=object)
-    originals[~broken] = None
+    originals[~kept] = None
     geoms_hex = _ewkb_array(usable)
     raw_hex = _ewkb_array(originals)
     with (

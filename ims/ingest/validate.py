@@ -26,6 +26,8 @@ from shapely.geometry.base import BaseGeometry
 from ims.domain.enums import Contamination
 from ims.domain.findings import Finding, Severity
 from ims.domain.geodesy import geodesic_areas
+from ims.domain.polygons import polygonal
+from ims.domain.split import ReleaseSplit, split_release
 from ims.errors import InvalidRequest
 from ims.ingest.fields import (
     HAZARDS,
@@ -49,6 +51,7 @@ LONG_EDGE_M = 20_000.0  # a hazard edge longer than this is most likely a typo'd
 OUTSIDE_SHARE_WARNING = 0.01
 RELEASE_OUTSIDE_WARNING = 0.5
 AREA_TOLERANCE = 0.10  # stated vs computed area
+NEAR_EMPTY_M2 = 1.0  # a polygon smaller than this is a slip, not ground (OPEN_THRESHOLD_M2)
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,57 @@ class ValidationContext:
     # open hazards near the upload, for the overlap check
     open_refs: list[str] = field(default_factory=list)
     open_geoms: list[BaseGeometry] = field(default_factory=list)
+    # the uploader's choices: repair invalid polygons; split named releases among hazards
+    repair: bool = False
+    split: bool = False
+    # every hazard boundary near the upload, loaded when a release is matched by geometry
+    boundary_loader: Callable[[], HazardBoundaries] | None = None
+    _boundaries: HazardBoundaries | None = None
+
+    def boundaries(self) -> HazardBoundaries:
+        """The hazard boundaries near the upload (loaded once, when first needed)."""
+        if self._boundaries is None:
+            self._boundaries = (
+                self.boundary_loader() if self.boundary_loader else HazardBoundaries([])
+            )
+        return self._boundaries
+
+
+@dataclass(frozen=True)
+class BoundaryVersion:
+    """One hazard boundary in force from ``effective`` (revisions in recording order)."""
+
+    reference: str
+    effective: dt.date
+    seq: int
+    geometry: BaseGeometry
+
+
+class HazardBoundaries:
+    """Hazard boundaries by date, to match a release to the hazards it lies on (§2.7)."""
+
+    def __init__(self, versions: Sequence[BoundaryVersion]) -> None:
+        self._versions = list(versions)
+        self._by_ref: dict[str, list[int]] = defaultdict(list)
+        for i, v in enumerate(self._versions):
+            self._by_ref[v.reference].append(i)
+        for indices in self._by_ref.values():
+            indices.sort(key=lambda i: (self._versions[i].effective, self._versions[i].seq))
+        self._tree = shapely.STRtree([v.geometry for v in self._versions])
+
+    def in_force(self, geom: BaseGeometry, day: dt.date) -> list[tuple[str, MultiPolygon]]:
+        """(reference, boundary in force on ``day``) of each hazard whose boundary then
+        shares ground with ``geom``, by reference. A hazard recorded later is not there."""
+        hits = self._tree.query(geom, predicate="intersects")
+        found: dict[str, MultiPolygon] = {}
+        for ref in {self._versions[int(i)].reference for i in hits}:
+            current = [i for i in self._by_ref[ref] if self._versions[i].effective <= day]
+            if not current:
+                continue
+            boundary = self._versions[current[-1]].geometry
+            if boundary.intersects(geom):
+                found[ref] = _multipolygon(boundary)
+        return sorted(found.items())
 
 
 @dataclass
@@ -84,6 +138,7 @@ class ValidationResult:
     findings: list[Finding]
     records: list[dict[str, Any]]
     geometries: list[MultiPolygon | None]
+    repaired: set[int] = field(default_factory=set)  # features whose polygon was repaired
 
     @property
     def errors(self) -> int:
@@ -158,8 +213,9 @@ def _geometry_checks(
     ctx: ValidationContext,
     out: _Collector,
     rows: list[tuple[int, str | None]],
-) -> list[MultiPolygon | None]:
-    """Per-feature geometry findings; returns the usable polygons."""
+) -> tuple[list[MultiPolygon | None], set[int]]:
+    """Per-feature geometry findings; returns the usable polygons, and which were repaired
+    (``ctx.repair``: an invalid polygon is made valid, with a finding, not refused)."""
     arr = np.array(geoms, dtype=object)
     missing = np.array([g is None for g in geoms])
     arr[missing] = shapely.Point()
@@ -178,6 +234,7 @@ def _geometry_checks(
         shapely.contains(ctx.country, arr) if ctx.country is not None else np.ones(len(arr), bool)
     )
     usable: list[MultiPolygon | None] = []
+    repaired: set[int] = set()
     for i, geom in enumerate(geoms):
         out.row, out.reference = rows[i]
         if empty[i]:
@@ -213,14 +270,26 @@ def _geometry_checks(
             continue
         if not valid[i]:
             reason = shapely.is_valid_reason(geom)
+            fixed = _repaired(geom) if ctx.repair else None
+            if fixed is None:
+                hint = (
+                    "repair left no area"
+                    if ctx.repair
+                    else "fix it in your GIS (e.g. Fix geometries), or upload with repair"
+                )
+                out.add("invalid_geometry", ERROR, f"invalid polygon: {reason}; {hint}", "geometry")
+                usable.append(None)
+                continue
+            before, after = geodesic_areas([geom, fixed]).tolist()
             out.add(
-                "invalid_geometry",
-                ERROR,
-                f"invalid polygon: {reason}; fix it in your GIS (e.g. Fix geometries)",
+                "repaired_geometry",
+                WARNING,
+                f"invalid polygon ({reason}) repaired: {abs(before):,.1f} m² as drawn, "
+                f"{after:,.1f} m² once valid; approving accepts the repair",
                 "geometry",
             )
-            usable.append(None)
-            continue
+            repaired.add(i)
+            geom = fixed
         poly = _multipolygon(geom)
         if compactness[i] < SLIVER_COMPACTNESS:
             out.add(
@@ -241,7 +310,25 @@ def _geometry_checks(
         if ctx.country is not None and not inside_country[i]:
             _country_check(poly, ctx.country, out)
         usable.append(poly)
-    return usable
+    areas = geodesic_areas(usable)
+    tiny = (areas < NEAR_EMPTY_M2) & np.array([g is not None for g in usable], dtype=bool)
+    for k in np.flatnonzero(tiny).tolist():
+        out.row, out.reference = rows[k]
+        out.add(
+            "near_empty",
+            WARNING,
+            f"the polygon covers only {areas[k]:.4g} m²: a digitising slip, or coordinates in "
+            "the wrong unit?",
+            "geometry",
+        )
+    return usable, repaired
+
+
+def _repaired(geom: BaseGeometry) -> MultiPolygon | None:
+    """An invalid polygon made valid (as ST_MakeValid does), its polygonal part; None when
+    nothing of it is left."""
+    fixed = polygonal(shapely.make_valid(geom, method="structure", keep_collapsed=False))
+    return None if fixed.is_empty else fixed
 
 
 def _distinct_vertices(geom: BaseGeometry) -> int:
@@ -430,7 +517,7 @@ def validate_hazards(
     frame: Any, ctx: ValidationContext, *, dropped_z: bool = False
 ) -> ValidationResult:
     """Check a hazards layer in the template's fields."""
-    out, records, refs, rows, geoms = _features(frame, ctx, "hazard_id", dropped_z)
+    out, records, refs, rows, geoms, repaired = _features(frame, ctx, "hazard_id", dropped_z)
     new_refs = Counter(
         ref for ref, r in zip(refs, records, strict=True) if ref and blank(r.get("revised"))
     )
@@ -508,14 +595,14 @@ def validate_hazards(
         )
     _duplicate_geometries(geoms, rows, out)
     _overlaps(geoms, rows, refs, clean, ctx, out)
-    return ValidationResult(out.findings, clean, geoms)
+    return ValidationResult(out.findings, clean, geoms, repaired)
 
 
 def validate_releases(
     frame: Any, ctx: ValidationContext, *, dropped_z: bool = False
 ) -> ValidationResult:
     """Check a releases layer in the template's fields."""
-    out, records, refs, rows, geoms = _features(frame, ctx, "release_id", dropped_z)
+    out, records, refs, rows, geoms, repaired = _features(frame, ctx, "release_id", dropped_z)
     counts = Counter(ref for ref in refs if ref)
     areas = geodesic_areas(list(geoms)).tolist()
     clean: list[dict[str, Any]] = []
@@ -540,20 +627,16 @@ def validate_releases(
             )
         hazard_ref = _reference(out, record.get("hazard_id"), "hazard_id")
         known = ctx.hazards.get(hazard_ref) if hazard_ref else None
-        if hazard_ref is None and blank(record.get("hazard_id")):
-            out.add(
-                "missing_value",
-                ERROR,
-                "hazard_id (the hazard released from) is required",
-                "hazard_id",
-            )
-        elif hazard_ref is not None and known is None:
+        unnamed = hazard_ref is None and blank(record.get("hazard_id"))
+        if hazard_ref is not None and known is None:
             out.add("unknown_hazard", ERROR, f"hazard {hazard_ref} is not recorded", "hazard_id")
         method = _value(out, _RELEASE["method"], record, ctx)
         released = _value(out, _RELEASE["released"], record, ctx)
         items = _value(out, _RELEASE["items"], record, ctx)
         stated_m2: float | None = _value(out, _RELEASE["area_m2"], record, ctx)
+        contam = _value(out, _RELEASE["contam"], record, ctx)
         geom = geoms[i]
+        split: ReleaseSplit | None = None
         if known is not None and released is not None and released < known.recorded:
             out.add(
                 "before_hazard_recorded",
@@ -563,29 +646,18 @@ def validate_releases(
                 "released",
             )
         if known is not None and geom is not None:
-            # Most releases lie within their hazard: a prepared covers test (the boundary
-            # is prepared once per hazard) spares the overlay.
-            shapely.prepare(known.boundary)
-            if shapely.covers(known.boundary, geom):
-                overlap = geom.area
-            else:
-                overlap = geom.intersection(known.boundary).area
-            share_outside = 1.0 - overlap / geom.area if geom.area else 1.0
-            if overlap == 0.0:
-                out.add(
-                    "misses_hazard",
-                    ERROR,
-                    f"the release polygon does not touch hazard {hazard_ref}",
-                    "geometry",
-                )
-            elif share_outside > RELEASE_OUTSIDE_WARNING:
-                out.add(
-                    "largely_outside_hazard",
-                    WARNING,
-                    f"{100 * share_outside:.0f}% of the release lies outside hazard "
-                    f"{hazard_ref}; that part is not counted as released",
-                    "geometry",
-                )
+            split = _named_release(out, geom, hazard_ref or "", known, released, ctx)
+        elif unnamed and geom is not None and released is not None:
+            split = split_release(geom, ctx.boundaries().in_force(geom, released))
+            _matched(out, split, released)
+        if split is not None and not split.whole and ref and len(ref) > REFERENCE_MAX - 8:
+            out.add(
+                "bad_value",
+                ERROR,
+                f"release_id is {len(ref)} characters long: too long to name the parts it is "
+                f"split into (REF#1, REF#outside…); at most {REFERENCE_MAX - 8} here",
+                "release_id",
+            )
         if stated_m2 is not None and geom is not None and areas[i] > 0:
             diff = abs(stated_m2 - areas[i]) / areas[i]
             if diff > AREA_TOLERANCE:
@@ -606,10 +678,110 @@ def validate_releases(
                 "items": items,
                 "attributes": _attributes(record),
                 "area_m2": stated_m2,
+                "contam": (contam or Contamination.CMR).value,
+                # where the release is split among hazards (matched by its polygon, or
+                # the split choice): each hazard's share, and the area outside them all
+                "split": None if split is None else [[p.hazard, p.area_m2] for p in split.pieces],
+                "outside_m2": None if split is None else split.outside_m2,
             }
         )
     _duplicate_geometries(geoms, rows, out)
-    return ValidationResult(out.findings, clean, geoms)
+    return ValidationResult(out.findings, clean, geoms, repaired)
+
+
+def _listing(pieces: Sequence[Any]) -> str:
+    shown = ", ".join(f"{p.hazard} ({p.area_m2:,.0f} m²)" for p in pieces[:5])
+    return shown + (f" and {len(pieces) - 5} more" if len(pieces) > 5 else "")
+
+
+def _outside_finding(out: _Collector, split: ReleaseSplit, released: dt.date) -> None:
+    if split.outside_m2 > 0:
+        out.add(
+            "released_outside_hazards",
+            WARNING,
+            f"{split.outside_m2:,.0f} m² lies in no hazard recorded on {released}: it is "
+            "recorded as land released outside recorded hazards, counted apart (the register "
+            "may be incomplete here; a reviewer can make it a hazard)",
+            "geometry",
+        )
+
+
+def _matched(out: _Collector, split: ReleaseSplit, released: dt.date) -> None:
+    """Findings for a release without hazard_id, matched by its polygon (§2.7)."""
+    if split.pieces:
+        out.add(
+            "matched_by_geometry",
+            WARNING,
+            f"no hazard_id: the polygon lies on hazard(s) {_listing(split.pieces)} on "
+            f"{released}; each part is recorded against its hazard",
+            "hazard_id",
+        )
+    _outside_finding(out, split, released)
+
+
+def _named_release(
+    out: _Collector,
+    geom: MultiPolygon,
+    hazard_ref: str,
+    known: KnownHazard,
+    released: dt.date | None,
+    ctx: ValidationContext,
+) -> ReleaseSplit | None:
+    """Check a release against the hazard it names; the split, when it is to be split.
+
+    A release reaching beyond its hazard onto others is split with the split choice
+    (``ctx.split``), and otherwise told it could be.
+    """
+    # Most releases lie within their hazard: a prepared covers test (the boundary is
+    # prepared once per hazard) spares the overlay.
+    shapely.prepare(known.boundary)
+    if shapely.covers(known.boundary, geom):
+        return None
+    overlap = geom.intersection(known.boundary).area
+    if overlap == 0.0:
+        out.add(
+            "misses_hazard",
+            ERROR,
+            f"the release polygon does not touch hazard {hazard_ref}",
+            "geometry",
+        )
+        return None
+    share_outside = 1.0 - overlap / geom.area if geom.area else 1.0
+    split = (
+        split_release(geom, ctx.boundaries().in_force(geom, released))
+        if released is not None
+        else None
+    )
+    others = [p for p in split.pieces if p.hazard != hazard_ref] if split else []
+    if split is not None and ctx.split and (others or split.outside_m2 > 0):
+        if others:
+            out.add(
+                "split_among_hazards",
+                WARNING,
+                f"the release also lies on hazard(s) {_listing(others)}: it is split, each "
+                "part recorded against its hazard",
+                "geometry",
+            )
+        _outside_finding(out, split, released or dt.date.min)
+        return split
+    if others:
+        out.add(
+            "lies_on_other_hazards",
+            WARNING,
+            f"part of the release lies on other hazard(s) {_listing(others)}, not counted "
+            "there: upload with the split choice (ims import --split) to record each part "
+            "against its hazard",
+            "geometry",
+        )
+    elif share_outside > RELEASE_OUTSIDE_WARNING:
+        out.add(
+            "largely_outside_hazard",
+            WARNING,
+            f"{100 * share_outside:.0f}% of the release lies outside hazard "
+            f"{hazard_ref}; that part is not counted as released",
+            "geometry",
+        )
+    return None
 
 
 def _features(
@@ -620,12 +792,13 @@ def _features(
     list[str | None],
     list[tuple[int, str | None]],
     list[MultiPolygon | None],
+    set[int],
 ]:
     """The checks every layer starts with: its geometries, and each feature's reference.
 
     Returns the findings so far, the records, their references in ``key`` ("" where one is
     given but unusable, an error already; None where none is given), each feature's (row,
-    reference) and its usable polygon.
+    reference), its usable polygon, and which polygons were repaired.
     """
     out = _Collector()
     if dropped_z:
@@ -633,13 +806,13 @@ def _features(
     records = _records(frame)
     refs = [cell_text(r.get(key)) for r in records]
     rows = [(i + 1, ref) for i, ref in enumerate(refs)]
-    geoms = _geometry_checks(list(frame.geometry), ctx, out, rows)
+    geoms, repaired = _geometry_checks(list(frame.geometry), ctx, out, rows)
     for i, record in enumerate(records):
         out.row, out.reference = rows[i]
         refs[i] = _reference(out, record.get(key), key) if refs[i] else None
         if refs[i] is None and not blank(record.get(key)):
             refs[i] = ""  # unusable, and already an error: not "missing"
-    return out, records, refs, rows, geoms
+    return out, records, refs, rows, geoms, repaired
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ The requests are real ones on a small programme, so "allowed" means the route wo
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from collections.abc import Callable
@@ -26,9 +27,9 @@ from ims.api.permissions import PERMISSIONS, routes_of
 from ims.app import create_app
 from ims.config import get_settings
 from ims.db import accounts
-from ims.db.recording import load_boundaries
-from ims.domain.enums import Role
-from ims.domain.records import BoundaryFeature
+from ims.db.recording import load_boundaries, record_outside_releases
+from ims.domain.enums import ReleaseMethod, Role
+from ims.domain.records import BoundaryFeature, NewOutsideRelease
 from ims.ingest import approval, submissions
 from ims.jobs import InlineJobs
 from tests.api.test_uploads_api import LAOS, good_zip
@@ -71,6 +72,17 @@ def world(engine: Engine, session: Session, tmp_path: Path) -> World:
     to_reject = submissions.stage(
         session, _hazards_zip(tmp_path, "P-REJ"), kind="hazards", organisation=ORG
     ).submission.id
+    record_outside_releases(
+        session,
+        [
+            NewOutsideRelease(
+                "OUT-1",
+                ReleaseMethod.CLEARED,
+                dt.date(2021, 1, 1),
+                box(104.0, 20.0, 104.001, 20.001),
+            )
+        ],
+    )
     tokens, users = {}, {}
     for role in Role:
         name = f"perm-{role.value}"
@@ -159,6 +171,10 @@ REQUESTS: dict[str, Call] = {
         f"/api/v1/submissions/{w.own_submission}/note", json={"noted": False}
     ),
     "get_template": lambda c, w: c.get("/api/v1/templates/hazards.zip"),
+    "list_outside_releases": lambda c, w: c.get("/api/v1/outside-releases"),
+    "make_hazard_of_outside_release": lambda c, w: c.post(
+        "/api/v1/outside-releases/OUT-1/hazard", json={"hazard_id": "RETRO-1"}
+    ),
     "get_tile": lambda c, w: c.get("/api/v1/tiles/hazards/9/401/224.pbf"),
     "get_hazard": lambda c, w: c.get(f"/api/v1/hazards/{w.hazard}"),
     "get_submission_tile": lambda c, w: c.get(
