@@ -12,10 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.db.dissolve import dissolved_remaining_area
+from ims.db.ledger import admin_indexes
 from ims.domain.enums import Contamination
 from ims.domain.figures import OPEN_THRESHOLD_M2, clean_area
 from ims.errors import InvalidRequest
@@ -235,6 +237,8 @@ def released(
     rows = _empty_rows(session, scope.level, _released_row)
     for admin_id, kind, area in areas:
         rows[admin_id][f"{kind}_m2"] += float(area or 0.0)
+    for admin_id, area in released_outside(session, start, end, scope).items():
+        rows[admin_id]["released_outside_hazards_m2"] += area
     for admin_id, n in closed:
         rows[admin_id]["hazards_closed"] += int(n)
     items: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
@@ -246,7 +250,13 @@ def released(
     total = _released_row("TOTAL", "Total")
     all_items: dict[tuple[str, bool], int] = defaultdict(int)
     for row in result:
-        for key in ("cancelled_m2", "reduced_m2", "cleared_m2", "hazards_closed"):
+        for key in (
+            "cancelled_m2",
+            "reduced_m2",
+            "cleared_m2",
+            "hazards_closed",
+            "released_outside_hazards_m2",
+        ):
             total[key] += row[key]
         for item in row["destroyed"]:
             all_items[(item["type"], item["cmr"])] += item["quantity"]
@@ -255,6 +265,47 @@ def released(
     )
     result.append(_finish_released(total))
     return result
+
+
+_OUTSIDE_SQL = text(
+    "SELECT o.id, ST_AsBinary(o.geom) FROM outside_release o "
+    "WHERE o.released > :start AND o.released <= :end AND o.contam = :contam "
+    "AND NOT EXISTS (SELECT 1 FROM outside_release_conversion c "
+    "WHERE c.outside_release_id = o.id) ORDER BY o.id"
+)
+_OUTSIDE_STAMP = text(
+    "SELECT (SELECT count(*) || ':' || coalesce(max(seq), 0) FROM outside_release) || '/' || "
+    "(SELECT count(*) FROM outside_release_conversion)"
+)
+_outside_kept: dict[tuple[Any, ...], dict[int | None, float]] = {}
+
+
+def released_outside(
+    session: Session, start: dt.date, end: dt.date, scope: ReportScope
+) -> dict[int | None, float]:
+    """Land released outside recorded hazards in (start, end], m² per admin area (§2.7).
+
+    Counted apart: never in the remaining or released figures. Split among admin areas as
+    hazards are (§2.5), at report time, so a boundary reload is followed; kept while
+    neither the records nor the boundaries change.
+    """
+    indexes = admin_indexes(session)
+    key = (session.scalar(_OUTSIDE_STAMP), id(indexes), start, end, scope.level, scope.contam)
+    kept = _outside_kept.get(key)
+    if kept is not None:
+        return kept
+    index = indexes.level1 if scope.level == 1 else indexes.level2
+    totals: dict[int | None, float] = defaultdict(float)
+    rows = session.execute(
+        _OUTSIDE_SQL, {"start": start, "end": end, "contam": scope.contam.value}
+    ).all()
+    for _, wkb in rows:
+        for admin_id, area in index.split_area(shapely.from_wkb(bytes(wkb))).items():
+            totals[admin_id] += area
+    if len(_outside_kept) > 64:
+        _outside_kept.clear()
+    _outside_kept[key] = dict(totals)
+    return _outside_kept[key]
 
 
 def _sort_items(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -272,11 +323,12 @@ def _released_row(code: str | None, name: str) -> dict[str, Any]:
         "total_m2": 0.0,
         "hazards_closed": 0,
         "destroyed": [],
+        "released_outside_hazards_m2": 0.0,
     }
 
 
 def _finish_released(row: dict[str, Any]) -> dict[str, Any]:
-    for key in ("cancelled_m2", "reduced_m2", "cleared_m2"):
+    for key in ("cancelled_m2", "reduced_m2", "cleared_m2", "released_outside_hazards_m2"):
         row[key] = clean_area(row[key])
     row["total_m2"] = clean_area(row["cancelled_m2"] + row["reduced_m2"] + row["cleared_m2"])
     return row

@@ -62,6 +62,10 @@ class ReleasedRow(_Document):
     total_m2: float
     hazards_closed: int = Field(description="hazards whose last square metre was released")
     destroyed: list[DestroyedItem]
+    released_outside_hazards_m2: float = Field(
+        description="land released where no hazard was recorded (docs/design.md §2.7): "
+        "counted apart, not in the totals above"
+    )
 
 
 class Overlap(_Document):

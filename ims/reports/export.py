@@ -52,6 +52,7 @@ RELEASED_HEADER = [
     "hazards_closed",
     "cmr_destroyed",
     "other_items_destroyed",
+    "released_outside_hazards_m2",
 ]
 
 
@@ -108,8 +109,11 @@ def to_csv(report: dict[str, Any]) -> str:
                 row["hazards_closed"],
                 _items(cmr, "quantity"),
                 _items(other, "quantity"),
+                f"{row.get('released_outside_hazards_m2', 0.0):.1f}",
             ]
         )
+    outside = report["released"][-1].get("released_outside_hazards_m2", 0.0)
+    rows.append([f"Released outside recorded hazards (not in the totals): {outside:.1f} m²"])
     return csv_text(rows)
 
 

@@ -10,9 +10,9 @@ The stamp is read in the request's own snapshot, so it moves when those changes 
 visible to it, never before. (The recording sequence is no stamp: an approval takes its
 numbers as it starts, and an answer computed during a long approval would be kept as the
 state after it.) It holds the database's name, the last recording number of the hazard
-revisions and of the releases (each indexed), and the row versions of the admin areas,
-munition types and work plan targets (small tables); settings and dates are part of the
-callers' keys.
+revisions, of the releases and of land released outside hazards (each indexed), and the
+row versions of the admin areas, munition types and work plan targets (small tables);
+settings and dates are part of the callers' keys.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ STAMP_SQL = (
     "current_database()"
     " || ':' || coalesce((SELECT max(seq) FROM hazard_revision), 0)"
     " || ':' || coalesce((SELECT max(seq) FROM release), 0)"
+    " || ':' || coalesce((SELECT max(seq) FROM outside_release), 0)"
     f" || ':' || {_versions('admin_area')} || ':' || {_versions('munition_type')}"
     f" || ':' || {_versions('work_plan_target')}"
 )

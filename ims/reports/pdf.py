@@ -432,7 +432,16 @@ def _released_form(
         f"{report['year']}"
     )
     widths = [40, 21, 21, 21, 21, 24, 24, 48, 49]
-    return [st.para(heading, st.heading), _table(rows, [w * mm for w in widths])]
+    outside = total.get("released_outside_hazards_m2", 0.0)
+    return [
+        st.para(heading, st.heading),
+        _table(rows, [w * mm for w in widths]),
+        st.para(
+            f"Released outside recorded hazards (counted apart, not in the totals above): "
+            f"{outside:,.0f} m².",
+            st.small,
+        ),
+    ]
 
 
 def _notes(report: dict[str, Any], st: _Styles, quality: str) -> list[Any]:

@@ -196,6 +196,7 @@ def to_xlsx(
             *[f"Cluster munition remnants destroyed: {t} (number)" for t in cmr],
             "Other items destroyed: all types (number)",
             *[f"Other items destroyed: {t} (number)" for t in other],
+            "Released outside recorded hazards, not in the totals (m²)",
         ],
         [
             None,
@@ -210,6 +211,7 @@ def to_xlsx(
             M2,
             COUNT,
             *[COUNT] * (len(cmr) + len(other) + 2),
+            M2,
         ],
         [
             [
@@ -225,6 +227,7 @@ def to_xlsx(
                 r["total_m2"],
                 r["hazards_closed"],
                 *destroyed(r),
+                r.get("released_outside_hazards_m2", 0.0),
             ]
             for r in released
         ],

@@ -84,6 +84,14 @@
       rows.push(["Remaining", `${m2(p.remaining_m2)} m²`], ["Area", `${m2(p.area_m2)} m²`]);
       return table(rows);
     }
+    if (layer === "releases" && !p.hazard_reference) {
+      return table([
+        ["Released outside recorded hazards", p.reference],
+        ["Method", legend.method_labels[p.method] || p.method],
+        ["Date", p.released],
+        ["Area (counted apart)", `${m2(p.area_m2)} m²`],
+      ]);
+    }
     if (layer === "releases") {
       return table([
         ["Release", p.reference],

@@ -112,6 +112,7 @@ def test_article7_json_has_the_documented_shape(cli_db: str) -> None:
         "total_m2",
         "hazards_closed",
         "destroyed",
+        "released_outside_hazards_m2",
     }
     a = report["remaining"][0]
     assert (a["cha_count"], a["remnants"], a["years_of_use"]) == (
