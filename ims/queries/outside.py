@@ -1,0 +1,45 @@
+"""Land released outside recorded hazards (docs/design.md §2.7), as pages, the API and the CLI
+list it: each record, its area, and the hazard it was made into, if any."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class OutsideRecord:
+    """One record of land released outside every recorded hazard."""
+
+    reference: str
+    released: dt.date
+    method: str
+    contam: str
+    area_m2: float
+    operator: str | None
+    submission_id: int | None
+    split_from: str | None  # the release it is the outside part of, when split
+    made_into: str | None  # the retrospective hazard a reviewer made of it
+
+
+_LIST = text(
+    "SELECT o.reference, o.released, o.method, o.contam, o.area_m2, org.name AS operator,"
+    " o.submission_id, o.attributes ->> 'split_from' AS split_from, h.reference AS made_into"
+    " FROM outside_release o LEFT JOIN organisation org ON org.id = o.operator_id"
+    " LEFT JOIN outside_release_conversion c ON c.outside_release_id = o.id"
+    " LEFT JOIN hazard h ON h.id = c.hazard_id"
+    " WHERE (CAST(:year AS integer) IS NULL OR extract(year FROM o.released) = :year)"
+    " AND (:all OR c.outside_release_id IS NULL)"
+    " ORDER BY o.released, o.reference LIMIT :limit"
+)
+
+
+def outside_releases(
+    session: Session, *, year: int | None = None, everything: bool = False, limit: int = 1000
+) -> list[OutsideRecord]:
+    """The records, by date; those made into hazards only with ``everything``."""
+    rows = session.execute(_LIST, {"year": year, "all": everything, "limit": limit}).all()
+    return [OutsideRecord(**row._mapping) for row in rows]
