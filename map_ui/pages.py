@@ -14,9 +14,11 @@ from ims.api.deps import SessionDep
 from ims.config import get_settings
 from ims.db.audit import hazard_events
 from ims.domain import access
-from ims.domain.enums import Contamination, Role
+from ims.domain.enums import Contamination, HazardStatus, Role
 from ims.errors import ImsError, InvalidRequest, NotFound
+from ims.ingest import approval
 from ims.queries import hazards, national, submissions
+from ims.queries.outside import outside_releases
 from ims.reports import tiles
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history, summary
@@ -251,3 +253,47 @@ def finalise_report(
     )
     query = urlencode({"year": year, "level": level, "contam": contam.value})
     return RedirectResponse(f"/reports?{query}#report-history", status_code=303)
+
+
+@router.get("/releases/outside", response_class=HTMLResponse)
+def outside_releases_page(
+    request: Request,
+    session: SessionDep,
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    made: Annotated[str | None, Query(max_length=100)] = None,
+) -> HTMLResponse:
+    """Land released outside recorded hazards (docs/design.md §2.7), each of which a
+    reviewer may make a retrospective hazard."""
+    rows = outside_releases(session, year=year, everything=True)
+    return _page(
+        request,
+        "outside.html",
+        rows=rows,
+        year=year,
+        made=made,
+        statuses=[s.value for s in HazardStatus],
+        active="reports",
+    )
+
+
+@router.post("/releases/outside/{reference}/hazard")
+def make_hazard_page(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    reference: Annotated[str, Path(max_length=100)],
+    hazard_id: Annotated[str, Form(min_length=1, max_length=100)],
+    status: Annotated[HazardStatus, Form()] = HazardStatus.SHA,
+) -> RedirectResponse:
+    """Make one record a retrospective hazard, then show the list again."""
+    approval.convert_outside(
+        session,
+        reference,
+        hazard_reference=hazard_id,
+        status=status,
+        by=principal.actor if principal is not None else None,
+    )
+    session.commit()
+    return RedirectResponse(
+        f"/releases/outside?{urlencode({'made': hazard_id.strip()})}", status_code=303
+    )

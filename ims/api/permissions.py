@@ -92,6 +92,8 @@ PERMISSIONS: dict[str, Rule] = {
     "map_figures": READ,
     "hazard_page": READ,
     "reports_page": READ,
+    "outside_releases_page": REVIEW,
+    "make_hazard_page": REVIEW,
     "submissions_page": UPLOAD,
     "submission_page": UPLOAD,
     "users_page": ADMIN,

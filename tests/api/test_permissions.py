@@ -76,11 +76,12 @@ def world(engine: Engine, session: Session, tmp_path: Path) -> World:
         session,
         [
             NewOutsideRelease(
-                "OUT-1",
+                ref,
                 ReleaseMethod.CLEARED,
                 dt.date(2021, 1, 1),
                 box(104.0, 20.0, 104.001, 20.001),
             )
+            for ref in ("OUT-1", "OUT-2")
         ],
     )
     tokens, users = {}, {}
@@ -213,6 +214,10 @@ REQUESTS: dict[str, Call] = {
         f"/submissions/{w.own_submission}", follow_redirects=False
     ),
     "reports_page": lambda c, w: c.get("/reports", follow_redirects=False),
+    "outside_releases_page": lambda c, w: c.get("/releases/outside", follow_redirects=False),
+    "make_hazard_page": lambda c, w: c.post(
+        "/releases/outside/OUT-2/hazard", data={"hazard_id": "RETRO-2"}, follow_redirects=False
+    ),
 }
 
 
