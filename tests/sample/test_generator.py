@@ -46,6 +46,7 @@ RELEASE_TEMPLATE = [
     "operator",
     "items",
     "area_m2",
+    "contam",
 ]
 PRIORITY = {"LA-XI", "LA-SV", "LA-SL", "LA-XE", "LA-AT", "LA-HO", "LA-KH", "LA-CH"}
 KNOWN_CODES = {
