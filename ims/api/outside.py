@@ -31,6 +31,8 @@ class OutsidePublic(BaseModel):
     submission_id: int | None
     split_from: str | None = Field(description="the release it is the outside part of")
     made_into: str | None = Field(description="the retrospective hazard made of it, if any")
+    lat: float = Field(description="a point inside it (WGS84)")
+    lon: float
 
 
 class MakeHazard(BaseModel):

@@ -23,11 +23,15 @@ class OutsideRecord:
     submission_id: int | None
     split_from: str | None  # the release it is the outside part of, when split
     made_into: str | None  # the retrospective hazard a reviewer made of it
+    lat: float  # a point inside it, for a link to the map
+    lon: float
 
 
 _LIST = text(
     "SELECT o.reference, o.released, o.method, o.contam, o.area_m2, org.name AS operator,"
-    " o.submission_id, o.attributes ->> 'split_from' AS split_from, h.reference AS made_into"
+    " o.submission_id, o.attributes ->> 'split_from' AS split_from, h.reference AS made_into,"
+    " round(ST_Y(ST_PointOnSurface(o.geom))::numeric, 6)::float AS lat,"
+    " round(ST_X(ST_PointOnSurface(o.geom))::numeric, 6)::float AS lon"
     " FROM outside_release o LEFT JOIN organisation org ON org.id = o.operator_id"
     " LEFT JOIN outside_release_conversion c ON c.outside_release_id = o.id"
     " LEFT JOIN hazard h ON h.id = c.hazard_id"

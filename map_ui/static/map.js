@@ -66,6 +66,11 @@
     },
     releases: (p) => {
       const colour = legend.method[p.method] || "#999";
+      if (!p.hazard_reference) {
+        // land released outside recorded hazards: counted apart, drawn apart
+        return { fill: true, fillColor: "#ffffff", fillOpacity: 0.55, color: colour,
+                 weight: 2, dashArray: "5 4" };
+      }
       return { fill: true, fillColor: colour, fillOpacity: 0.8, color: colour, weight: 0.5 };
     },
   };
@@ -182,7 +187,8 @@
     (s) => [legend.status[s], legend.status_labels[s]]) }];
   if (!generalised) {
     sections.push({ title: "Released", items: ["cancelled", "reduced", "cleared"].map(
-      (m) => [legend.method[m], legend.method_labels[m]]) });
+      (m) => [legend.method[m], legend.method_labels[m]]).concat(
+      [["#ffffff", "Outside recorded hazards (dashed, counted apart)", legend.method.cleared]]) });
   }
   sections.push({ title: "Remaining per province (km²)",
                   items: ranges.map((label, i) => [legend.ramp[i], label]) });
