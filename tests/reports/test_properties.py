@@ -171,3 +171,83 @@ def test_stored_figures_match_geometry_and_are_conserved(
         ) < 1.0 * len(hazards)
     finally:
         nested.rollback()
+
+
+@st.composite
+def legacy_releases(draw, n_hazards: int):  # type: ignore[no-untyped-def]
+    """Releases without a hazard id, anywhere on the grid (some on no hazard at all)."""
+    return [
+        NewRelease(f"L{k}", "", draw(st.sampled_from(list(ReleaseMethod))), draw(dates), g)
+        for k, g in enumerate(draw(st.lists(rects, min_size=1, max_size=5)))
+    ]
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(scenario=scenarios(), data=st.data(), year=st.sampled_from(YEARS))
+def test_land_released_outside_hazards_never_changes_the_remaining_figures(
+    session: Session,
+    scenario,
+    data,
+    year: int,  # type: ignore[no-untyped-def]
+) -> None:
+    """Releases matched by geometry (docs/design.md §2.7): the parts on hazards count as
+    their releases, the rest is counted apart and moves no remaining or released figure."""
+    from ims.db.recording import record_outside_releases
+    from ims.domain.split import split_release
+    from ims.ingest.approval import split_parts
+    from ims.ingest.validate import BoundaryVersion, HazardBoundaries
+
+    hazards, changes, _ = scenario
+    legacy = data.draw(legacy_releases(len(hazards)))
+    nested = session.begin_nested()
+    try:
+        load_boundaries(
+            session,
+            [
+                BoundaryFeature("W", "West", MultiPolygon([WEST])),
+                BoundaryFeature("E", "East", MultiPolygon([EAST])),
+            ],
+            level=1,
+        )
+        record_hazards(session, hazards)
+        revise_hazards(session, changes)
+        versions = [BoundaryVersion(h.reference, h.recorded, 0, h.geometry) for h in hazards]
+        versions += [
+            BoundaryVersion(c.reference, c.effective, i + 1, c.geometry)
+            for i, c in enumerate(changes)
+            if c.geometry is not None
+        ]
+        index = HazardBoundaries(versions)
+        parts, outside = [], []
+        for release in legacy:
+            geom = MultiPolygon([release.geometry])
+            cut = split_release(geom, index.in_force(geom, release.released))
+            on, off = split_parts(release, cut, Contamination.CMR)
+            parts += on
+            outside += off
+            pieces = unary_union([p.geometry for p in on] + [o.geometry for o in off])
+            assert abs(area(pieces) - area(release.geometry)) < 0.01  # nothing lost
+        record_releases(session, parts)
+        before = article7(session, year, ReportScope())
+        record_outside_releases(session, outside)
+        after = article7(session, year, ReportScope())
+        assert after["remaining"] == before["remaining"]
+        for old, new in zip(before["released"], after["released"], strict=True):
+            apart = "released_outside_hazards_m2"
+            assert {k: v for k, v in new.items() if k != apart} == {
+                k: v for k, v in old.items() if k != apart
+            }
+        # the parts on hazards are their releases: remaining is boundary minus them (§2.2)
+        state = expected_remaining(hazards, changes, parts, dt.date(year, 12, 31))
+        want = sum(area(g) for _, g in state.values())
+        assert abs(after["remaining"][-1]["total_area_m2"] - want) < 1.0 * len(hazards)
+        # what is counted apart is the outside parts released in the year
+        apart = sum(area(o.geometry) for o in outside if o.released.year == year)
+        got = after["released"][-1]["released_outside_hazards_m2"]
+        assert abs(got - apart) < 0.01 * max(1, len(outside))
+    finally:
+        nested.rollback()
