@@ -78,6 +78,8 @@ PERMISSIONS: dict[str, Rule] = {
     # API: map tiles (generalised for viewers with location privacy)
     "get_tile": READ,
     "get_submission_tile": UPLOAD,  # operators: their own organisation's only
+    "get_tile_style": READ,  # as the tiles it draws
+    "get_tilejson": READ,  # likewise
     # API: the audit trail
     "list_audit_events": ADMIN,
     # pages
