@@ -62,6 +62,11 @@ if [ -n "$extras" ] && ! command -v chromium >/dev/null; then
   say "installing chromium for the browser tests"
   apt_install chromium
 fi
+# The tests validate the published map style with the style spec's own validator (vendored
+# in tests/vendor/, run with node).
+if [ -n "$extras" ] && ! command -v node >/dev/null; then
+  apt_install nodejs
+fi
 
 # --- Python -------------------------------------------------------------------------------
 python=""

@@ -43,6 +43,7 @@ def external_db(engine: Engine, owner_engine: Engine, monkeypatch: pytest.Monkey
         ["mappings"],
         ["mappings", "list"],
         ["mappings", "clear"],
+        ["forms", "generate"],
     ],
 )
 def test_every_command_has_help(args: list[str]) -> None:

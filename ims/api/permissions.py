@@ -81,6 +81,8 @@ PERMISSIONS: dict[str, Rule] = {
     # API: land released outside recorded hazards (references, by date)
     "list_outside_releases": REVIEW,
     "make_hazard_of_outside_release": REVIEW,
+    "get_tile_style": READ,  # as the tiles it draws
+    "get_tilejson": READ,  # likewise
     # API: the audit trail
     "list_audit_events": ADMIN,
     # pages

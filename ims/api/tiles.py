@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
@@ -14,7 +15,7 @@ from ims.domain import access
 from ims.domain.enums import Contamination
 from ims.errors import NotFound
 from ims.ingest import submissions
-from ims.reports import tiles
+from ims.reports import tilejson, tiles
 
 router = APIRouter(prefix="/tiles", tags=["maps"])
 
@@ -91,3 +92,63 @@ def get_submission_tile(
         raise NotFound(f"submission {submission_id} does not exist")
     data = tiles.submission_tile(session, submission_id, z, x, y)
     return Response(data, media_type=MVT, headers={"Cache-Control": "private, max-age=60"})
+
+
+# TileJSON and a MapLibre style, for QGIS and other tools (same access as the tiles). The
+# style's path comes first: "style" is no layer.
+_AsOf = Annotated[
+    dt.date | None, Query(description="the date the tiles show (default: the day they are read)")
+]
+_Contam = Annotated[
+    Contamination | None, Query(description="one kind of contamination (default: all)")
+]
+_JSON_HEADERS = {"Cache-Control": "private, max-age=60"}
+
+
+def _base_url(request: Request) -> str:
+    return str(request.base_url)
+
+
+@router.get("/style.json")
+def get_tile_style(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    as_of: _AsOf = None,
+    contam: _Contam = None,
+) -> JSONResponse:
+    """A MapLibre style (v8) drawing every tile layer with the map page's legend.
+
+    Its sources are the tile URLs themselves (absolute, with ``as_of`` and ``contam``);
+    with location privacy on, viewers get no released land.
+    """
+    document = tilejson.style(
+        _base_url(request),
+        as_of=as_of,
+        contam=contam.value if contam else None,
+        generalised=generalised(principal),
+        center=tilejson.style_center(session),
+    )
+    return JSONResponse(document, headers=_JSON_HEADERS)
+
+
+@router.get("/{layer}.json")
+def get_tilejson(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    layer: str,
+    as_of: _AsOf = None,
+    contam: _Contam = None,
+) -> JSONResponse:
+    """TileJSON 3.0.0 of ``hazards``, ``releases`` or ``admin1``: the tile URL template,
+    the zoom range, the bounds of the country and the layer's fields."""
+    document = tilejson.tilejson(
+        session,
+        layer,
+        _base_url(request),
+        as_of=as_of,
+        contam=contam.value if contam else None,
+        generalised=generalised(principal),
+    )
+    return JSONResponse(document, headers=_JSON_HEADERS)

@@ -61,6 +61,7 @@ app.add_typer(report.workplan_app, name="workplan")
 app.add_typer(accounts.users_app, name="users")
 app.add_typer(accounts.token_app, name="token")
 app.add_typer(reference.reference_app, name="reference")
+app.add_typer(reference.forms_app, name="forms")
 app.add_typer(sample.sample_app, name="sample")
 app.add_typer(audit.audit_app, name="audit")
 

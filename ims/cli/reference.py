@@ -73,3 +73,28 @@ def reference_add_organisation(
     with db_session() as session, session.begin():
         org = reference.add_organisation(session, name, kind, by=actor())
         out.print(f"added {org.name} ({org.kind})", highlight=False)
+
+
+forms_app = typer.Typer(
+    help="XLSForms for KoboToolbox, ODK and Survey123, from the reference lists.",
+    no_args_is_help=True,
+)
+
+
+@command(forms_app, "generate")
+def forms_generate(
+    out_dir: Annotated[
+        str, typer.Option("--out", help="The folder to write the forms into.")
+    ] = "sample_data/forms",
+) -> None:
+    """Write the hazard and release XLSForms with today's munition and organisation lists."""
+    from pathlib import Path
+
+    from ims.db import reference
+    from ims.ingest.forms import write_forms
+
+    with db_session() as session:
+        munitions = [(m.code, m.name) for m in reference.list_munitions(session)]
+        organisations = [o.name for o in reference.list_organisations(session)]
+    for path in write_forms(Path(out_dir), munitions, organisations):
+        out.print(f"wrote {path}", highlight=False)

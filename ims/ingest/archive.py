@@ -28,7 +28,8 @@ logger = logging.getLogger(__name__)
 # What ims reads, as the messages refusing anything else say it.
 ACCEPTED = (
     "a zipped shapefile (.zip holding .shp, .shx, .dbf and .prj), "
-    "a GeoPackage (.gpkg), GeoJSON (.geojson) or KML (.kml)"
+    "a GeoPackage (.gpkg), GeoJSON (.geojson), KML (.kml), or a table (.csv, .xlsx) with "
+    "coordinates, WKT or a form's geoshape"
 )
 
 # a zip begins with a local file header, or, when empty, with its end record
@@ -46,10 +47,8 @@ _JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
 
 # Well-known non-spatial formats, so the error says what the file is.
 _NOT_SPATIAL = {
-    ".csv": "a CSV table",
     ".txt": "a text file",
     ".xls": "an Excel workbook",
-    ".xlsx": "an Excel workbook",
     ".ods": "a spreadsheet",
     ".doc": "a Word document",
     ".docx": "a Word document",

@@ -1,4 +1,5 @@
-"""Turn an uploaded file (zipped shapefile, GeoPackage, GeoJSON, KML) into a clean GeoDataFrame.
+"""Turn an uploaded file (zipped shapefile, GeoPackage, GeoJSON, KML, a CSV or Excel table)
+into a clean GeoDataFrame.
 
     read_upload()  all of it: the chosen layer in EPSG:4326, 2-D, attributes decoded correctly
 
@@ -44,6 +45,7 @@ from ims.ingest.layers import (
     sibling,
 )
 from ims.ingest.limits import UploadLimits
+from ims.ingest.tables import is_table, read_table
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +91,8 @@ def read_upload(
 ) -> ReadResult:
     """Read the chosen layer of an upload into a GeoDataFrame in EPSG:4326 (2-D)."""
     stated = _parse_crs(crs) if crs is not None and crs.strip() else None
+    if is_table(upload):
+        return _read_table(upload, stated, limits)
     source = unpack(upload, workdir, limits=limits)
     chosen = choose_layer(list_layers(source, max_layers=limits.max_layers), kind=kind, name=layer)
     where = f"{upload.name}, layer {chosen.name!r}"
@@ -134,6 +138,32 @@ def read_upload(
         encoding=encoding,
         dropped_z=dropped is not None,
         warnings=notes,
+    )
+
+
+def _read_table(upload: Path, stated: CRS | None, limits: UploadLimits) -> ReadResult:
+    """A CSV or Excel table (ims.ingest.tables), held to the same limits as a layer."""
+    if not upload.is_file():
+        raise InvalidUpload(f"{upload.name}: the uploaded file was not found")
+    size = upload.stat().st_size
+    if size == 0:
+        raise InvalidUpload(f"{upload.name} is empty (0 bytes): upload it again")
+    if size > limits.max_bytes:
+        raise InvalidUpload(
+            f"{upload.name} is {size / 1e6:,.1f} MB; the limit is {limits.max_bytes / 1e6:,.0f} MB"
+        )
+    table = read_table(upload, crs=stated)
+    where = upload.name
+    _check_feature_count(len(table.frame), where, limits)
+    _check_vertices(table.frame, where, limits)
+    return ReadResult(
+        frame=table.frame,
+        layer=upload.stem,
+        source_crs=table.source_crs,
+        crs_was_stated=stated is not None,
+        encoding=None,
+        dropped_z=False,
+        warnings=table.notes,
     )
 
 

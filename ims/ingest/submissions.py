@@ -37,6 +37,7 @@ from ims.ingest.field_maps import jsonable
 from ims.ingest.fields import blank
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
+from ims.ingest.tables import RECORD_ID
 from ims.ingest.validate import (
     BoundaryVersion,
     HazardBoundaries,
@@ -386,6 +387,7 @@ def stage(
                 "gives those template fields otherwise",
             ),
         )
+    findings[:0] = _records_sent_before(session, kind, frame)
     if extras:
         findings.insert(
             0,
@@ -460,6 +462,38 @@ def stage(
         kept = field_maps.remember_mapping(session, org, kind, given, by=uploaded_by)
         remembered = field_maps.stored_mapping(session, org, kind)
     return StageOutcome(submission, findings, in_use, origin, remembered, kept, result)
+
+
+# A form record (KoboToolbox, ODK, Survey123) keeps its submission id (ims.ingest.tables):
+# the same record in a later export is named, with the submission that brought it first.
+_SENT_BEFORE = text(
+    "SELECT DISTINCT ON (rec) sf.record->'_attributes'->>:key AS rec, s.id, s.status"
+    " FROM submission_feature sf JOIN submission s ON s.id = sf.submission_id"
+    " WHERE s.kind = :kind AND s.status <> 'rejected'"
+    " AND sf.record->'_attributes'->>:key = ANY(:ids)"
+    " ORDER BY rec, s.id"
+)
+
+
+def _records_sent_before(session: Session, kind: str, frame: Any) -> list[FindingData]:
+    """A warning for each form record that an earlier submission (not rejected) holds."""
+    attributes = frame.get(field_maps.ATTRIBUTES, [])
+    ids = {str(a[RECORD_ID]): i for i, a in enumerate(attributes) if a.get(RECORD_ID)}
+    if not ids:
+        return []
+    rows = session.execute(_SENT_BEFORE, {"key": RECORD_ID, "kind": kind, "ids": list(ids)})
+    found = []
+    for record, submission_id, status in rows:
+        found.append(
+            FindingData(
+                "record_sent_before",
+                Severity.WARNING,
+                f"form record {record} was sent before, in submission {submission_id} "
+                f"({status}): take it out of the export unless it is meant to revise it",
+                row=ids[record] + 1,
+            )
+        )
+    return sorted(found, key=lambda f: f.row or 0)
 
 
 def _store_features(

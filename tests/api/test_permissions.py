@@ -181,6 +181,8 @@ REQUESTS: dict[str, Call] = {
     "get_submission_tile": lambda c, w: c.get(
         f"/api/v1/tiles/submissions/{w.own_submission}/9/401/224.pbf"
     ),
+    "get_tile_style": lambda c, w: c.get("/api/v1/tiles/style.json"),
+    "get_tilejson": lambda c, w: c.get("/api/v1/tiles/hazards.json"),
     "login_page": lambda c, w: c.get("/login"),
     "login": _login,
     "logout": lambda c, w: c.post("/logout", follow_redirects=False),

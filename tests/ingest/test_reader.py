@@ -609,7 +609,7 @@ def test_a_zip_that_is_not_a_zip(area: tuple[Path, Path]) -> None:
 @pytest.mark.parametrize(
     ("name", "content", "fragment"),
     [
-        ("hazards.csv", b"id,x,y\n1,103.2,19.4\n", "hazards.csv is a CSV table, not a map layer"),
+        ("hazards.csv", b"id,note\n1,none\n", "hazards.csv has no column giving where"),
         ("report.pdf", b"%PDF-1.4 ...", "report.pdf is a PDF document"),
         ("notes", b"%PDF-1.4 ...", "notes is a PDF document"),
         ("data.bin", b"\x01\x02\x03", "data.bin is not a file ims can read"),

@@ -1,0 +1,32 @@
+"""The one symbology of every map and chart (land-release convention).
+
+The pages (map_ui/style.py) and the published map style (ims/reports/tilejson.py) both
+take their colours from here.
+"""
+
+from __future__ import annotations
+
+# Remaining ground: CHA red, SHA orange.
+STATUS_COLOURS = {"CHA": "#d7191c", "SHA": "#fdae61"}
+STATUS_LABELS = {"CHA": "Confirmed hazardous area (CHA)", "SHA": "Suspected hazardous area (SHA)"}
+
+# Released land: a light green, a teal and a blue-teal, lightest for the least work. Picked
+# so that each stays apart from both reds/oranges and from each other under deuteranopia
+# and protanopia too (a mid green next to CHA red does not).
+METHOD_COLOURS = {"cancelled": "#a1dab4", "reduced": "#35978f", "cleared": "#2c7fb8"}
+METHOD_LABELS = {
+    "cancelled": "Cancelled (non-technical survey)",
+    "reduced": "Reduced (technical survey)",
+    "cleared": "Cleared",
+}
+
+# Released polygon outside its hazard: kept and shown, never counted (docs/design.md §2.2).
+OUTSIDE_COLOUR = "#969696"
+
+# Province choropleth of remaining area (km²), a purple ramp that no layer above uses.
+CHOROPLETH_BREAKS_KM2 = (0.1, 1.0, 5.0, 20.0)
+CHOROPLETH_COLOURS = ("#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1")
+BOUNDARY_COLOUR = "#54278f"
+
+# Review map: features with findings.
+FINDING_COLOURS = {"error": "#e31a1c", "warning": "#ff7f00", "": "#636363"}

@@ -1,0 +1,134 @@
+"""XLSForms for field data collection (KoboToolbox, ODK Collect/Central, Survey123).
+
+    write_forms()  the hazard (non-technical survey) and release (completion) forms, with
+                   choice lists from the reference lists of munitions and organisations
+
+The question names are the exchange template's field names (ims.ingest.fields), and the
+polygon is the geoshape question ``boundary``: an export of the collected records is
+imported with ``ims import`` and no field map (ims.ingest.tables). Quantities
+(``munitions``, ``items``) are collected in a repeat of type and quantity and joined into
+the template's ``TYPE:QTY;TYPE:QTY``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+
+from openpyxl import Workbook
+
+from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+from ims.ingest.fields import HAZARDS, RELEASES, Field, FieldType, Required
+
+FORMS = {"hazards": "ims_hazard_report", "releases": "ims_release_report"}
+TITLES = {
+    "hazards": "Hazard report (non-technical survey)",
+    "releases": "Release / completion report",
+}
+_QUANTITIES = {"munitions": "Munitions found", "items": "Items found and destroyed"}
+
+SURVEY_HEADER = ("type", "name", "label", "hint", "required", "constraint", "calculation")
+
+
+def _choices(
+    munitions: Sequence[tuple[str, str]], organisations: Sequence[str]
+) -> list[tuple[str, str, str]]:
+    rows: list[tuple[str, str, str]] = []
+    rows += [("status", s.value, s.value) for s in HazardStatus]
+    rows += [("contam", c.value, c.value) for c in Contamination]
+    rows += [("method", m.value, m.value) for m in ReleaseMethod]
+    rows += [("munition", code, f"{code}: {name}") for code, name in munitions]
+    rows += [("organisation", name, name) for name in organisations]
+    return rows
+
+
+def _question(f: Field) -> list[tuple[str, ...]]:
+    required = "yes" if f.required is Required.ALWAYS else ""
+    if f.required is Required.NEW_HAZARD:
+        required = "not(${revised})" if f.name != "revised" else ""
+    hint = f.description
+    if f.type is FieldType.CODE:
+        return [(f"select_one {f.name}", f.name, f.name, hint, required, "", "")]
+    if f.type is FieldType.DATE:
+        return [("date", f.name, f.name, hint, required, "", "")]
+    if f.type is FieldType.YEAR:
+        return [("integer", f.name, f.name, hint, required, ". >= 1900 and . <= 2100", "")]
+    if f.type is FieldType.ORGANISATION:
+        return [("select_one organisation", f.name, f.name, hint, required, "", "")]
+    if f.type is FieldType.NUMBER:
+        return [("decimal", f.name, f.name, hint, required, ". >= 0", "")]
+    if f.type is FieldType.QUANTITIES:
+        group = f"{f.name}_found"
+        return [
+            ("begin_repeat", group, _QUANTITIES[f.name], "", "", "", ""),
+            ("select_one munition", f"{f.name}_type", "Type", "", "", "", ""),
+            ("integer", f"{f.name}_qty", "Quantity", "", "", ". >= 0", ""),
+            (
+                "calculate",
+                f"{f.name}_entry",
+                "",
+                "",
+                "",
+                "",
+                f"if(${{{f.name}_type}} != '', concat(${{{f.name}_type}}, ':', "
+                f"${{{f.name}_qty}}), '')",
+            ),
+            ("end_repeat", group, "", "", "", "", ""),
+            ("calculate", f.name, "", hint, "", "", f"join(';', ${{{f.name}_entry}})"),
+        ]
+    return [("text", f.name, f.name, hint, required, "", "")]
+
+
+def xlsform(
+    kind: str,
+    munitions: Sequence[tuple[str, str]],
+    organisations: Sequence[str],
+    *,
+    version: str | None = None,
+) -> Workbook:
+    """The XLSForm of ``kind`` (``hazards`` or ``releases``) as a workbook."""
+    fields = HAZARDS if kind == "hazards" else RELEASES
+    book = Workbook()
+    survey = book.active
+    assert survey is not None
+    survey.title = "survey"
+    survey.append(SURVEY_HEADER)
+    for row in (
+        ("start", "start", "", "", "", "", ""),
+        ("end", "end", "", "", "", "", ""),
+        ("today", "today", "", "", "", "", ""),
+        ("deviceid", "deviceid", "", "", "", "", ""),
+    ):
+        survey.append(row)
+    for f in fields:
+        for question in _question(f):
+            survey.append(question)
+    survey.append(
+        ("geoshape", "boundary", "boundary", "walk or draw the area's outline", "yes", "", "")
+    )
+    choices = book.create_sheet("choices")
+    choices.append(("list_name", "name", "label"))
+    for choice in _choices(munitions, organisations):
+        choices.append(choice)
+    settings = book.create_sheet("settings")
+    settings.append(("form_title", "form_id", "version"))
+    settings.append((TITLES[kind], FORMS[kind], version or dt.date.today().strftime("%Y%m%d01")))
+    return book
+
+
+def write_forms(
+    out: Path,
+    munitions: Sequence[tuple[str, str]],
+    organisations: Sequence[str],
+    *,
+    version: str | None = None,
+) -> list[Path]:
+    """Write both forms into ``out``; return their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind, form_id in FORMS.items():
+        path = out / f"{form_id}.xlsx"
+        xlsform(kind, munitions, organisations, version=version).save(path)
+        written.append(path)
+    return written

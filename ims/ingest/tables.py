@@ -1,0 +1,412 @@
+"""Tables as map layers: CSV and Excel files, and the exports of field data collection.
+
+    read_table()  a .csv or .xlsx into a GeoDataFrame in EPSG:4326, with notes
+
+A table's features are placed by, in this order:
+
+- a column of ODK geo strings (``boundary`` first): ``lat lon alt acc;lat lon alt acc;…``
+  (latitude first) as KoboToolbox, ODK Central and Survey123 export ``geoshape``,
+  ``geotrace`` and ``geopoint`` questions: a closed ring is a polygon, an open one a line,
+  one point a point;
+- a WKT column (``wkt``, ``geometry``, ``geom``, ``the_geom``);
+- latitude and longitude columns (``lat``/``latitude``/``y`` and
+  ``lon``/``lng``/``long``/``longitude``/``x``, any capitals).
+
+Exports of KoboToolbox, ODK Central and Survey123 are read as they come, with no field map:
+group prefixes (``group/field``, ``group-field``, ``group:field``) are taken off, the
+platforms' own columns (``_id``, ``_submission_time``, ``start``, ``meta/instanceID``,
+``KEY``, …) are left out, and each record's submission id (``_uuid``,
+``meta/instanceID``, ``KEY``, ``globalid``) is kept as its ``form_record`` attribute, so
+that a record sent again in a later export is recognised (``submissions.stage``).
+
+A cell that cannot be a coordinate is refused naming the feature and the field.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from pyproj import CRS
+from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from ims.errors import InvalidUpload
+from ims.ingest.archive import ACCEPTED
+from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS, blank
+
+TABLE_SUFFIXES = (".csv", ".xlsx")
+RECORD_ID = "form_record"  # the attribute keeping a form record's submission id
+
+GEO_COLUMNS = ("boundary",)  # the forms' polygon question (sample_data/forms)
+WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom")
+LAT_COLUMNS = ("lat", "latitude", "y")
+LON_COLUMNS = ("lon", "lng", "long", "longitude", "x")
+
+# The platforms' own columns, compared in lower case after the group prefix is taken off.
+META_COLUMNS = frozenset(
+    {
+        # KoboToolbox
+        "_id",
+        "_uuid",
+        "_submission_time",
+        "_index",
+        "_parent_index",
+        "_parent_table_name",
+        "_validation_status",
+        "_status",
+        "_submitted_by",
+        "__version__",
+        "_version_",
+        "_notes",
+        "_tags",
+        "_geolocation",
+        "_attachments",
+        "_xform_id_string",
+        "_submission__id",
+        "_submission__uuid",
+        "formhub/uuid",
+        # XLSForm metadata questions
+        "start",
+        "end",
+        "today",
+        "deviceid",
+        "simserial",
+        "subscriberid",
+        "phonenumber",
+        "username",
+        "email",
+        "audit",
+        "instanceid",
+        "instancename",
+        "deprecatedid",
+        "uuid",
+        # ODK Central (the columns after KEY are left out as a whole, see below)
+        "key",
+        "submissiondate",
+        "submitterid",
+        "submittername",
+        "attachmentspresent",
+        "attachmentsexpected",
+        "reviewstate",
+        "edits",
+        "formversion",
+        # Survey123 / ArcGIS
+        "objectid",
+        "globalid",
+        "creationdate",
+        "creator",
+        "editdate",
+        "editor",
+    }
+)
+# Where each platform keeps a record's own id, first found wins (compared in lower case).
+RECORD_ID_COLUMNS = ("_uuid", "meta/instanceid", "meta-instanceid", "instanceid", "key", "globalid")
+
+_KNOWN = {
+    *HAZARD_FIELDS,
+    *RELEASE_FIELDS,
+    *GEO_COLUMNS,
+    *WKT_COLUMNS,
+    *LAT_COLUMNS,
+    *LON_COLUMNS,
+    *META_COLUMNS,
+}
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_GEO_POINT = re.compile(rf"^\s*{_NUMBER}\s+{_NUMBER}(?:\s+{_NUMBER}){{0,2}}\s*$")
+MAX_SHOWN = 5  # bad cells named in one message
+
+
+@dataclass
+class Table:
+    """A table read as a layer: its features in EPSG:4326 and what was done on the way."""
+
+    frame: gpd.GeoDataFrame
+    source_crs: str
+    notes: list[str] = field(default_factory=list)
+
+
+def is_table(path: Path) -> bool:
+    """Whether ``path`` is a table ims reads as a layer (by its name)."""
+    return path.suffix.lower() in TABLE_SUFFIXES
+
+
+def read_table(path: Path, *, crs: CRS | None = None, name: str | None = None) -> Table:
+    """The table at ``path`` as a GeoDataFrame in EPSG:4326, placed by its geo columns."""
+    where = name or path.name
+    raw = _read_xlsx(path, where) if path.suffix.lower() == ".xlsx" else _read_csv(path, where)
+    raw = raw.dropna(how="all")
+    raw = raw[[c for c in raw.columns if not str(c).startswith("Unnamed: ")]]
+    if raw.empty:
+        raise InvalidUpload(f"{where} has no rows")
+    raw = raw.reset_index(drop=True)
+    notes: list[str] = []
+    renamed, dropped, record_ids = _columns(raw)
+    frame = raw.drop(columns=dropped).rename(columns=renamed)
+    kept = [c for c in frame.columns if not frame[c].map(blank).all() or c in _KNOWN]
+    frame = frame[kept]
+    geometry, source = _geometry(frame, where, crs)
+    used = [c for c in source if c in frame.columns]
+    frame = frame.drop(columns=used)
+    if record_ids is not None:
+        frame[RECORD_ID] = record_ids
+    if dropped:
+        notes.append(
+            f"the form platform's own columns were left out: {', '.join(map(str, dropped))}"
+        )
+    stated = crs or CRS.from_epsg(4326)
+    result = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=stated))
+    if stated.to_epsg() != 4326:
+        result = result.to_crs(4326)
+    label = f"EPSG:{stated.to_epsg()}" if stated.to_epsg() else str(stated.name)
+    return Table(result, label, notes)
+
+
+# --------------------------------------------------------------------------- reading cells
+
+
+def _read_csv(path: Path, where: str) -> pd.DataFrame:
+    data = path.read_bytes()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:  # pragma: no cover - cp1252 decodes nearly anything
+        raise InvalidUpload(f"{where}: its text cannot be decoded; save it as UTF-8")
+    first = text.split("\n", 1)[0]
+    # Comma or semicolon (Excel in much of the world writes semicolons), by the header row.
+    delimiter = max((",", ";", "\t"), key=first.count)
+    try:
+        return pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[],
+            quoting=csv.QUOTE_MINIMAL,
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InvalidUpload(f"{where} cannot be read as a table: {exc}") from None
+
+
+def _read_xlsx(path: Path, where: str) -> pd.DataFrame:
+    try:
+        # The first sheet: where KoboToolbox and ODK put the main records (repeats follow).
+        frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
+    except Exception as exc:  # openpyxl reports a damaged workbook as several types
+        raise InvalidUpload(f"{where} cannot be read as an Excel workbook: {exc}") from None
+    return frame
+
+
+def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str | None] | None]:
+    """The renames taking group prefixes off, the platform columns to leave out, and the
+    records' submission ids (None when the table has none)."""
+    columns = [str(c) for c in frame.columns]
+    lower = [c.lower() for c in columns]
+    dropped: list[str] = []
+    record_column = next(
+        (columns[lower.index(name)] for name in RECORD_ID_COLUMNS if name in lower), None
+    )
+    # ODK Central puts its own columns after KEY (Status, ReviewState, …): all of them go.
+    central = "key" in lower and "submissiondate" in lower
+    after_key = lower.index("key") if central else len(columns)
+    renamed: dict[str, str] = {}
+    taken: set[str] = set()
+    for i, column in enumerate(columns):
+        short = _short(column)
+        if i > after_key or lower[i] in META_COLUMNS or short.lower() in META_COLUMNS:
+            dropped.append(column)
+            continue
+        if lower[i].startswith("meta/") or lower[i].startswith("meta-"):
+            dropped.append(column)
+            continue
+        target = short if short.lower() not in taken else column
+        taken.add(target.lower())
+        if target != column:
+            renamed[column] = target
+    ids: list[str | None] | None = None
+    if record_column is not None:
+        ids = [_record_id(v) for v in frame[record_column]]
+    return renamed, dropped, ids
+
+
+def _short(column: str) -> str:
+    """A column's name without its group prefixes (``group/field`` -> ``field``)."""
+    short = re.split(r"[/:]", column)[-1]
+    if "-" in short:
+        last = short.rsplit("-", 1)[1]
+        # group-field: taken off only where what remains is a name ims knows
+        if last.lower() in _KNOWN:
+            short = last
+    return short.strip()
+
+
+def _record_id(value: Any) -> str | None:
+    if blank(value):
+        return None
+    text = str(value).strip()
+    return text[5:] if text.lower().startswith("uuid:") else text
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def _find(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    by_lower = {str(c).lower(): str(c) for c in frame.columns}
+    return next((by_lower[n] for n in names if n in by_lower), None)
+
+
+def _geometry(
+    frame: pd.DataFrame, where: str, crs: CRS | None
+) -> tuple[list[BaseGeometry | None], list[str]]:
+    """Each row's geometry and the columns it was read from."""
+    problems: list[str] = []
+    column = _find(frame, GEO_COLUMNS) or _geo_string_column(frame)
+    if column is not None:
+        geoms = [_geo_string(v, i, column, problems) for i, v in enumerate(frame[column])]
+        _refuse(problems, where)
+        return geoms, [column]
+    column = _find(frame, WKT_COLUMNS)
+    if column is not None:
+        geoms = [_wkt(v, i, column, problems) for i, v in enumerate(frame[column])]
+        _refuse(problems, where)
+        return geoms, [column]
+    lat, lon = _find(frame, LAT_COLUMNS), _find(frame, LON_COLUMNS)
+    if lat is not None and lon is not None:
+        geographic = crs is None or crs.is_geographic
+        geoms = [
+            _point(y, x, i, lat, lon, problems, geographic)
+            for i, (y, x) in enumerate(zip(frame[lat], frame[lon], strict=True))
+        ]
+        _refuse(problems, where)
+        return geoms, [lat, lon]
+    columns = ", ".join(str(c) for c in frame.columns)
+    raise InvalidUpload(
+        f"{where} has no column giving where each feature lies: ims reads a geoshape, "
+        "geotrace or geopoint column (e.g. boundary), a WKT column (wkt, geometry, geom, "
+        f"the_geom) or latitude and longitude columns (lat/latitude, lon/longitude); its "
+        f"columns are {columns}; ims accepts {ACCEPTED}"
+    )
+
+
+def _refuse(problems: list[str], where: str) -> None:
+    if problems:
+        more = f" (and {len(problems) - MAX_SHOWN} more)" if len(problems) > MAX_SHOWN else ""
+        raise InvalidUpload(f"{where}: {'; '.join(problems[:MAX_SHOWN])}{more}")
+
+
+def _geo_string_column(frame: pd.DataFrame) -> str | None:
+    """The first column whose filled cells are all ODK geo strings."""
+    for column in frame.columns:
+        values = [str(v) for v in frame[column] if not blank(v)]
+        if values and all(_looks_geo(v) for v in values):
+            return str(column)
+    return None
+
+
+def _looks_geo(text: str) -> bool:
+    parts = [p for p in text.split(";") if p.strip()]
+    return bool(parts) and all(_GEO_POINT.match(p) for p in parts)
+
+
+def _coordinate(text: str, axis: str, row: int, column: str, problems: list[str]) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        problems.append(f"feature {row + 1}, field {column!r}: {text!r} is not a number")
+        return None
+    limit = 90 if axis == "latitude" else 180
+    if not math.isfinite(value) or abs(value) > limit:
+        problems.append(f"feature {row + 1}, field {column!r}: {axis} {text} is outside ±{limit}°")
+        return None
+    return value
+
+
+def _geo_string(value: Any, row: int, column: str, problems: list[str]) -> BaseGeometry | None:
+    """``lat lon alt acc;…`` as a point, a line or (closed) a polygon."""
+    if blank(value):
+        return None
+    points: list[tuple[float, float]] = []
+    for part in str(value).split(";"):
+        numbers = part.split()
+        if not numbers:
+            continue
+        if not 2 <= len(numbers) <= 4:
+            problems.append(
+                f"feature {row + 1}, field {column!r}: {part.strip()!r} is not "
+                "'latitude longitude [altitude accuracy]'"
+            )
+            return None
+        lat = _coordinate(numbers[0], "latitude", row, column, problems)
+        lon = _coordinate(numbers[1], "longitude", row, column, problems)
+        if lat is None or lon is None:
+            return None
+        points.append((lon, lat))
+    if not points:
+        return None
+    if len(points) == 1:
+        return Point(points[0])
+    if len(points) >= 4 and points[0] == points[-1]:
+        return Polygon(points)
+    return LineString(points)
+
+
+def _wkt(value: Any, row: int, column: str, problems: list[str]) -> BaseGeometry | None:
+    if blank(value):
+        return None
+    text = str(value).strip()
+    try:
+        geom = shapely.from_wkt(text)
+    except shapely.errors.GEOSException as exc:
+        reason = str(exc).split(":", 1)[-1].strip() or "not WKT"
+        problems.append(f"feature {row + 1}, field {column!r}: not a WKT geometry ({reason})")
+        return None
+    return None if geom is None else geom
+
+
+def _point(
+    y: Any,
+    x: Any,
+    row: int,
+    lat: str,
+    lon: str,
+    problems: list[str],
+    geographic: bool,
+) -> BaseGeometry | None:
+    if blank(y) and blank(x):
+        return None
+    if blank(y) or blank(x):
+        missing = lat if blank(y) else lon
+        problems.append(f"feature {row + 1}, field {missing!r}: the coordinate is missing")
+        return None
+    if geographic:
+        lat_value = _coordinate(str(y).strip(), "latitude", row, lat, problems)
+        lon_value = _coordinate(str(x).strip(), "longitude", row, lon, problems)
+    else:  # projected coordinates (a stated CRS): numbers, any size
+        lat_value = _number(str(y).strip(), row, lat, problems)
+        lon_value = _number(str(x).strip(), row, lon, problems)
+    if lat_value is None or lon_value is None:
+        return None
+    return Point(lon_value, lat_value)
+
+
+def _number(text: str, row: int, column: str, problems: list[str]) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        problems.append(f"feature {row + 1}, field {column!r}: {text!r} is not a number")
+        return None
+    if not math.isfinite(value):
+        problems.append(f"feature {row + 1}, field {column!r}: {text!r} is not a number")
+        return None
+    return value

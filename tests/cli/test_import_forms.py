@@ -1,0 +1,153 @@
+"""Field-collection exports (KoboToolbox, ODK Central, an XLSX) imported with `ims import`
+and no field map; the recorded areas are the polygons' geodesic areas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+from pyproj import Geod
+from sqlalchemy import Engine, text
+from typer.testing import CliRunner, Result
+
+from ims.cli import app as cli_app
+from ims.config import get_settings
+
+GEOD = Geod(ellps="WGS84")
+
+
+def ring(lon0: float, lat0: float, dlon: float, dlat: float) -> list[tuple[float, float]]:
+    return [
+        (lon0, lat0),
+        (lon0 + dlon, lat0),
+        (lon0 + dlon, lat0 + dlat),
+        (lon0, lat0 + dlat * 0.6),
+        (lon0, lat0),
+    ]
+
+
+def geoshape(points: list[tuple[float, float]]) -> str:
+    """An ODK geoshape: latitude first, with altitude and accuracy."""
+    return ";".join(f"{lat} {lon} 180.5 4.9" for lon, lat in points)
+
+
+def geodesic(points: list[tuple[float, float]]) -> float:
+    area, _ = GEOD.polygon_area_perimeter([p[0] for p in points], [p[1] for p in points])
+    return abs(area)
+
+
+@pytest.fixture
+def ims(committed_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    monkeypatch.setenv("IMS_DATABASE_URL", committed_engine.url.render_as_string(False))
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def run(runner: CliRunner, *args: object) -> Result:
+    return runner.invoke(cli_app, [str(a) for a in args])
+
+
+def areas(engine: Engine) -> dict[str, float]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT h.reference, m.area_m2 FROM hazard h "
+                "JOIN hazard_remaining m ON m.hazard_id = h.id"
+            )
+        ).all()
+    return {str(r[0]): float(r[1]) for r in rows}
+
+
+def test_kobo_odk_and_xlsx_exports_are_imported_without_a_field_map(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    k1, k2 = ring(103.10, 19.40, 0.01, 0.008), ring(103.20, 19.45, 0.004, 0.01)
+    kobo = tmp_path / "kobo_hazards.csv"
+    header = (
+        "start;end;today;deviceid;nts/hazard_id;nts/status;nts/contam;nts/recorded;"
+        "nts/boundary;_id;_uuid;_submission_time;_validation_status;_notes;_status;"
+        "_submitted_by;__version__;_tags;_index"
+    )
+    rows = [
+        f"2024-05-01T09:00;2024-05-01T09:40;2024-05-01;collect:x1;{ref};{status};CMR;"
+        f'2024-05-01;"{geoshape(points)}";{i};uuid-k{i};2024-05-01T10:00;;[];'
+        f"submitted_via_web;;v1;[];{i}"
+        for i, (ref, status, points) in enumerate((("K-1", "SHA", k1), ("K-2", "CHA", k2)), 1)
+    ]
+    kobo.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    imported = run(ims, "import", kobo, "--kind", "hazards", "--approve")
+    assert imported.exit_code == 0, imported.output
+
+    o1 = ring(103.30, 19.50, 0.006, 0.006)
+    odk = tmp_path / "odk_hazards.csv"
+    odk.write_text(
+        "SubmissionDate,nts-hazard_id,nts-status,nts-recorded,nts-boundary,meta-instanceID,KEY,"
+        "SubmitterID,SubmitterName,AttachmentsPresent,AttachmentsExpected,Status,ReviewState,"
+        "DeviceID,Edits,FormVersion\n"
+        f'2024-05-02T08:00:00.000Z,O-1,SHA,2024-05-02,"{geoshape(o1)}",uuid:o-1,uuid:o-1,'
+        "12,Field team,0,0,,approved,collect:y,0,2024050101\n",
+        encoding="utf-8",
+    )
+    imported = run(ims, "import", odk, "--kind", "hazards", "--approve")
+    assert imported.exit_code == 0, imported.output
+
+    recorded = areas(committed_engine)
+    for ref, points in (("K-1", k1), ("K-2", k2), ("O-1", o1)):
+        assert recorded[ref] == pytest.approx(geodesic(points), rel=1e-5), ref
+    with committed_engine.connect() as conn:
+        kept = conn.execute(
+            text(
+                "SELECT sf.record->'_attributes'->>'form_record' FROM submission_feature sf "
+                "WHERE sf.reference = 'O-1'"
+            )
+        ).scalar_one()
+    assert kept == "o-1"
+
+    # A release (completion report) exported as XLSX, part of K-1.
+    released = ring(103.10, 19.40, 0.005, 0.004)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["_id", "release_id", "hazard_id", "method", "released", "done/boundary", "_uuid"])
+    sheet.append([1, "R-1", "K-1", "cleared", "2024-06-01", geoshape(released), "uuid-r1"])
+    xlsx = tmp_path / "releases.xlsx"
+    book.save(xlsx)
+    imported = run(ims, "import", xlsx, "--kind", "releases", "--approve")
+    assert imported.exit_code == 0, imported.output
+    after = areas(committed_engine)
+    with committed_engine.connect() as conn:
+        remaining = conn.execute(
+            text(
+                "SELECT m.remaining_m2 FROM hazard_remaining m JOIN hazard h "
+                "ON h.id = m.hazard_id WHERE h.reference = 'K-1'"
+            )
+        ).scalar_one()
+    assert after["K-1"] == pytest.approx(geodesic(k1), rel=1e-5)
+    assert float(remaining) == pytest.approx(geodesic(k1) - geodesic(released), rel=1e-5)
+
+
+def test_a_record_sent_again_in_a_later_export_is_named(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    points = ring(103.60, 19.70, 0.004, 0.004)
+    export = tmp_path / "kobo.csv"
+    export.write_text(
+        "hazard_id,status,recorded,boundary,_uuid\n"
+        f'R-9,SHA,2024-05-01,"{geoshape(points)}",uuid-again\n',
+        encoding="utf-8",
+    )
+    first = run(ims, "import", export, "--kind", "hazards", "--approve")
+    assert first.exit_code == 0, first.output
+    second = run(ims, "import", export, "--kind", "hazards")
+    assert "form record uuid-again was sent before, in submission" in second.output
+    with committed_engine.connect() as conn:
+        codes = conn.execute(
+            text(
+                "SELECT f.code FROM finding f WHERE f.submission_id = "
+                "(SELECT max(id) FROM submission)"
+            )
+        ).scalars()
+        assert "record_sent_before" in set(codes)

@@ -1,0 +1,123 @@
+"""Tables read as layers: field-collection exports without a field map, coordinates, WKT."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from shapely.geometry import LineString, Point, Polygon
+
+from ims.errors import InvalidUpload
+from ims.ingest.reader import read_upload
+from ims.ingest.tables import RECORD_ID, read_table
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_kobo_export_loses_group_prefixes_and_meta_columns_and_keeps_the_record_id(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        "kobo.csv",
+        "start;end;today;deviceid;survey/hazard_id;survey:status;grp-recorded;survey/boundary;"
+        "_id;_uuid;_submission_time;_validation_status;_status;_submitted_by;__version__;_index\n"
+        "2024-01-01T10:00;2024-01-01T11:00;2024-01-01;dev1;H-1;SHA;2024-01-01;"
+        '"19.40 103.10 210 5;19.40 103.11 210 5;19.41 103.11 0 0;19.40 103.10 210 5";'
+        "7;abc-123;2024-01-01T11:05;;submitted_via_web;;vXYZ;1\n",
+    )
+    table = read_table(path)
+    frame = table.frame
+    assert list(frame.columns) == ["hazard_id", "status", "recorded", RECORD_ID, "geometry"]
+    assert frame.loc[0, RECORD_ID] == "abc-123"
+    (geom,) = frame.geometry
+    # latitude first in the file: x is the longitude
+    assert geom.equals(Polygon([(103.10, 19.40), (103.11, 19.40), (103.11, 19.41)]))
+    assert "_submission_time" in table.notes[0]
+
+
+def test_an_odk_central_export_drops_its_columns_after_key(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "odk.csv",
+        "SubmissionDate,report-hazard_id,report-status,report-route,meta-instanceID,KEY,"
+        "SubmitterID,SubmitterName,AttachmentsPresent,AttachmentsExpected,Status,ReviewState,"
+        "DeviceID,Edits,FormVersion\n"
+        "2024-01-01,H-2,CHA,19.1 103.1 0 0;19.2 103.2 0 0,uuid:9f,uuid:9f,5,Ann,0,0,,,d1,0,1\n",
+    )
+    frame = read_table(path).frame
+    # ODK Central's own Status column does not stand in for the hazard's status
+    assert frame.loc[0, "status"] == "CHA"
+    assert frame.loc[0, RECORD_ID] == "9f"
+    assert isinstance(frame.geometry[0], LineString)  # a geotrace
+    assert "Status" not in frame.columns and "KEY" not in frame.columns
+
+
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [
+        ("lat,lon", "19.5,103.25"),
+        ("Latitude;Longitude", "19.5;103.25"),
+        ("Y,X", "19.5,103.25"),
+        ("LAT,LNG", "19.5,103.25"),
+        ("latitude,long", "19.5,103.25"),
+        ("wkt", "POINT (103.25 19.5)"),
+        ("the_geom", "POINT (103.25 19.5)"),
+        ("geopoint", "19.5 103.25 0 0"),
+    ],
+)
+def test_points_from_coordinate_columns_wkt_or_a_geopoint(
+    tmp_path: Path, header: str, row: str
+) -> None:
+    sep = ";" if ";" in header else ","
+    path = write(tmp_path, "points.csv", f"hazard_id{sep}{header}\nP-1{sep}{row}\n")
+    frame = read_upload(path, tmp_path / "work").frame
+    assert frame.crs.to_epsg() == 4326
+    assert frame.geometry[0].equals(Point(103.25, 19.5))
+    assert list(frame.columns) == ["hazard_id", "geometry"]
+
+
+def test_a_wkt_polygon_is_read(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "wkt.csv",
+        'hazard_id,geometry\nW-1,"POLYGON ((103 19, 103.1 19, 103.1 19.1, 103 19))"\n',
+    )
+    (geom,) = read_upload(path, tmp_path / "work").frame.geometry
+    assert geom.equals(Polygon([(103, 19), (103.1, 19), (103.1, 19.1)]))
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (
+            "id,lat,lon\n1,19.5,103.2\n2,19.x,103.2\n",
+            "feature 2, field 'lat': '19.x' is not a number",
+        ),
+        ("id,lat,lon\n1,95,103.2\n", "feature 1, field 'lat': latitude 95 is outside ±90°"),
+        ("id,lat,lon\n1,19.5,\n", "feature 1, field 'lon': the coordinate is missing"),
+        ("id,wkt\n1,POLYGON ((1 2, 3\n", "feature 1, field 'wkt': not a WKT geometry"),
+        ("id,boundary\n1,19.5 abc;19.6 103\n", "feature 1, field 'boundary'"),
+    ],
+)
+def test_a_bad_coordinate_names_the_feature_and_the_field(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    path = write(tmp_path, "bad.csv", text)
+    with pytest.raises(InvalidUpload) as caught:
+        read_upload(path, tmp_path / "work")
+    assert fragment in caught.value.detail, caught.value.detail
+    assert "Traceback" not in caught.value.detail
+
+
+def test_a_table_with_projected_coordinates_takes_the_stated_crs(tmp_path: Path) -> None:
+    path = write(tmp_path, "utm.csv", "id,x,y\n1,500000,2100000\n")
+    read = read_upload(path, tmp_path / "work", crs="EPSG:32648")
+    point = read.frame.geometry[0]
+    assert read.source_crs == "EPSG:32648"
+    assert point.x == pytest.approx(105.0, abs=1e-6)
+    assert 18.9 < point.y < 19.0
