@@ -78,11 +78,11 @@ PERMISSIONS: dict[str, Rule] = {
     # API: map tiles (generalised for viewers with location privacy)
     "get_tile": READ,
     "get_submission_tile": UPLOAD,  # operators: their own organisation's only
+    "get_tile_style": READ,  # as the tiles it draws
+    "get_tilejson": READ,  # likewise
     # API: land released outside recorded hazards (references, by date)
     "list_outside_releases": REVIEW,
     "make_hazard_of_outside_release": REVIEW,
-    "get_tile_style": READ,  # as the tiles it draws
-    "get_tilejson": READ,  # likewise
     # API: the audit trail
     "list_audit_events": ADMIN,
     # pages

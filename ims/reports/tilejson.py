@@ -261,6 +261,7 @@ def style(
                 "source": "releases",
                 "source-layer": "releases",
                 "minzoom": RELEASE_ZOOM,
+                "filter": ["!=", ["get", "hazard_reference"], ""],
                 "paint": {"fill-color": method, "fill-opacity": 0.8},
             },
             {
@@ -269,7 +270,19 @@ def style(
                 "source": "releases",
                 "source-layer": "releases",
                 "minzoom": RELEASE_ZOOM,
+                "filter": ["!=", ["get", "hazard_reference"], ""],
                 "paint": {"line-color": method, "line-width": 0.5},
+            },
+            # land released outside recorded hazards (no hazard reference): counted apart
+            # in Form 1(i), drawn apart, dashed and unfilled, as on ims's own map
+            {
+                "id": "releases-outside-hazards",
+                "type": "line",
+                "source": "releases",
+                "source-layer": "releases",
+                "minzoom": RELEASE_ZOOM,
+                "filter": ["==", ["get", "hazard_reference"], ""],
+                "paint": {"line-color": method, "line-width": 2, "line-dasharray": [2.5, 2]},
             },
         ]
     document: dict[str, Any] = {
