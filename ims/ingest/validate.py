@@ -51,6 +51,7 @@ LONG_EDGE_M = 20_000.0  # a hazard edge longer than this is most likely a typo'd
 OUTSIDE_SHARE_WARNING = 0.01
 RELEASE_OUTSIDE_WARNING = 0.5
 AREA_TOLERANCE = 0.10  # stated vs computed area
+EDGE_NOISE_SHARE = 1e-6  # of a release "outside" its hazard: a shared edge's float noise
 NEAR_EMPTY_M2 = 1.0  # a polygon smaller than this is a slip, not ground (OPEN_THRESHOLD_M2)
 
 
@@ -747,6 +748,8 @@ def _named_release(
         )
         return None
     share_outside = 1.0 - overlap / geom.area if geom.area else 1.0
+    if share_outside <= EDGE_NOISE_SHARE:
+        return None  # inside but for the float noise of a shared edge: nothing elsewhere
     split = (
         split_release(geom, ctx.boundaries().in_force(geom, released))
         if released is not None
