@@ -20,7 +20,7 @@ from ims.queries import hazards, national, submissions
 from ims.reports import tiles
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history, summary
-from map_ui import account_pages, charts, maps
+from map_ui import account_pages, charts, maps, upload_pages
 from map_ui.rendering import HERE, CachedStatic, error_page
 from map_ui.rendering import page as _page
 from map_ui.style import METHOD_COLOURS, STATUS_COLOURS
@@ -33,6 +33,7 @@ def install(app: FastAPI) -> None:
     """Add the pages and their static files to ``app``; errors on pages answer in HTML."""
     app.mount("/static", CachedStatic(directory=HERE / "static"), name="static")
     app.include_router(account_pages.router)
+    app.include_router(upload_pages.router)  # before /submissions/{submission_id}
     app.include_router(router)
     app.state.html_error = error_page
 

@@ -76,7 +76,9 @@ def submission_review(
     """One page of a submission's review; NotFound for an unknown submission."""
     sub = session.execute(
         text(
-            "SELECT s.*, o.name AS organisation FROM submission s "
+            "SELECT s.*, o.name AS organisation,"
+            " (SELECT id FROM submission r WHERE r.replaces = s.id) AS replaced_by"
+            " FROM submission s "
             "LEFT JOIN organisation o ON o.id = s.organisation_id WHERE s.id = :s"
         ),
         {"s": submission_id},
