@@ -171,6 +171,9 @@ def submission_page(
     code: Annotated[str | None, Query(max_length=64, description="findings of one kind")] = None,
     findings_page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page: Annotated[int, Query(ge=1, le=1_000_000, description="page of the features")] = 1,
+    features: Annotated[
+        str, Query(max_length=10, description="all, errors, warnings or clean features")
+    ] = "all",
 ) -> HTMLResponse:
     """Review one submission: its features on a map and in a table, its findings by kind,
     approve or reject. The page weighs the same for ten features or a hundred thousand."""
@@ -181,12 +184,16 @@ def submission_page(
             code=code or None,
             findings_page=findings_page,
             features_page=page,
+            features=features,
         )
         if not access.may_see_submission(principal, review.submission["organisation_id"]):
             raise NotFound(f"submission {submission_id} does not exist")
     except ImsError as exc:
         return error_page(request, exc.status_code, "Submission not found", exc.detail)
     size = submissions.REVIEW_PAGE_SIZE
+    preview = None
+    if review.submission["status"] == "validated":
+        preview = submissions.approval_preview(session, submission_id, review.submission["kind"])
     own = not access.may_approve(
         principal, review.submission["uploaded_by"], allow_self=get_settings().allow_self_approval
     )
@@ -200,7 +207,10 @@ def submission_page(
         findings_page=findings_page,
         page=page,
         findings_pages=max(1, -(-review.findings_total // size)),
-        feature_pages=max(1, -(-review.submission["feature_count"] // size)),
+        feature_pages=max(1, -(-review.features_total // submissions.FEATURES_PAGE_SIZE)),
+        features_page_size=submissions.FEATURES_PAGE_SIZE,
+        feature_filter=features if features in submissions.FEATURE_FILTERS else "all",
+        preview=preview,
         map_config={"bounds": review.bounds, "submission": submission_id, "legend": legend_data()},
     )
 

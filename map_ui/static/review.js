@@ -55,7 +55,23 @@
     }
   }
 
-  document.getElementById("approve").addEventListener("click", () => post("approve"));
+  // A confirmation first, stating what would be recorded: approving cannot be undone.
+  const dialog = document.getElementById("confirm-approve");
+  document.getElementById("approve").addEventListener("click", () => {
+    if (!dialog || typeof dialog.showModal !== "function") {
+      const text = document.getElementById("confirm-text");
+      if (window.confirm(text ? text.textContent : "Approve this submission?")) post("approve");
+      return;
+    }
+    dialog.returnValue = "";
+    dialog.showModal();
+  });
+  if (dialog) {
+    dialog.addEventListener("close", () => {
+      if (dialog.returnValue === "approve") post("approve");
+      else document.getElementById("approve").focus();
+    });
+  }
   document.getElementById("reject").addEventListener("click", () => {
     const reason = document.getElementById("reason").value.trim();
     if (!reason) {

@@ -109,9 +109,7 @@ def _login(client: TestClient, world: World) -> httpx.Response:
     )
 
 
-def _upload(
-    client: TestClient, world: World, path: str = "/api/v1/submissions"
-) -> httpx.Response:
+def _upload(client: TestClient, world: World, path: str = "/api/v1/submissions") -> httpx.Response:
     with world.zip_path.open("rb") as fh:
         return client.post(
             path,

@@ -19,6 +19,7 @@ from ims.config import get_settings
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
 from ims.ingest.inspect import suggest
+from ims.queries import submissions as submissions_q
 from tests.api.test_uploads_api import LAOS, count, good_zip, post
 from tests.ingest.test_submissions import write_zip
 from tests.utils import ClientAs
@@ -57,7 +58,8 @@ def inspect(client: TestClient, path: Path, kind: str = "hazards", **form: str) 
 
 
 MAPPING = (
-    '{"fields": {"hazard_id": "HAZ_REF", "status": "TypeArea"}, "constants": {"contam": "APM", "recorded": "2021-03-04"},'
+    '{"fields": {"hazard_id": "HAZ_REF", "status": "TypeArea"},'
+    ' "constants": {"contam": "APM", "recorded": "2021-03-04"},'
     ' "values": {"status": {"Suspected Minefield": "SHA", "Confirmed Minefield": "CHA"}}}'
 )
 
@@ -205,3 +207,74 @@ def test_cli_import_replaces(
         assert third.exit_code == 2 and "replaced already" in third.output
     finally:
         get_settings.cache_clear()
+
+
+WEST = box(100.0, 13.9, 103.25, 22.5)
+EAST = box(103.25, 13.9, 107.7, 22.5)
+
+
+def test_approval_preview_splits_the_recorded_area_by_province_on_the_ellipsoid(
+    session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("LA-W", "West", MultiPolygon([WEST])),
+            BoundaryFeature("LA-E", "East", MultiPolygon([EAST])),
+        ],
+        level=1,
+    )
+    across = box(103.24, 19.4, 103.26, 19.41)  # half in each province
+    frame = gpd.GeoDataFrame(
+        {"hazard_id": ["PRE-1", "PRE-2"], "status": ["SHA", "CHA"], "recorded": ["2020-01-01"] * 2},
+        geometry=[across, box(104.0, 19.4, 104.01, 19.41)],
+        crs=4326,
+    )
+    client = client_as()
+    body = post(client, write_zip(frame, tmp_path, "pre")).json()  # type: ignore[attr-defined]
+    assert body["errors"] == 0, body
+    preview = submissions_q.approval_preview(session, body["id"], "hazards")
+    expected = dict(
+        session.execute(
+            text(
+                "SELECT a.code, sum(ST_Area(ST_Intersection(sf.geom, a.geom)::geography)) "
+                "FROM submission_feature sf JOIN admin_area a ON a.level = 1 "
+                "AND ST_Intersects(sf.geom, a.geom) WHERE sf.submission_id = :s GROUP BY a.code"
+            ),
+            {"s": body["id"]},
+        ).all()
+    )
+    got = {p.code: p.new_m2 for p in preview.provinces}
+    assert set(got) == {"LA-W", "LA-E"} and preview.new_hazards == 2
+    for code, area in expected.items():
+        assert got[code] == pytest.approx(float(area), rel=1e-4)
+    page = client.get(f"/submissions/{body['id']}").text
+    assert 'id="preview"' in page and 'id="confirm-approve"' in page
+    # the Approve button comes before the map in the page's order (keyboard users reach it)
+    assert page.index('id="approve"') < page.index('id="review-map"')
+
+
+def test_review_page_lists_each_features_findings_and_filters_them(
+    client: TestClient, client_as: ClientAs, tmp_path: Path
+) -> None:
+    frame = gpd.GeoDataFrame(
+        {
+            "hazard_id": ["F-1", "F-2", "F-3"],
+            "status": ["SHA", "dangerous", "SHA"],
+            "recorded": ["2020-01-01"] * 3,
+        },
+        geometry=[box(103.2 + i / 10, 19.4, 103.205 + i / 10, 19.405) for i in range(3)],
+        crs=4326,
+    )
+    first = post(client, write_zip(frame, tmp_path, "f")).json()  # type: ignore[attr-defined]
+    errors = client.get(f"/submissions/{first['id']}", params={"features": "errors"}).text
+    table = errors[errors.index('id="features"') :]
+    assert "F-2" in table and "F-1" not in table and "unknown_value" in table
+    clean = client.get(f"/submissions/{first['id']}", params={"features": "clean"}).text
+    table = clean[clean.index('id="features"') :]
+    assert "F-1" in table and "F-3" in table and "F-2" not in table
+    second = post(client, good_zip(tmp_path, "g"), replaces=str(first["id"])).json()  # type: ignore[attr-defined]
+    earlier = client.get(f"/submissions/{first['id']}").text
+    assert f'href="/submissions/{second["id"]}"' in earlier and "superseded" in earlier
+    later = client.get(f"/submissions/{second['id']}").text
+    assert f'href="/submissions/{first["id"]}"' in later
