@@ -60,7 +60,7 @@ def new_submission_page(
     session: SessionDep,
     principal: PrincipalDep,
     kind: Annotated[UploadKind, Query()] = UploadKind.HAZARDS,
-    replaces: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    replaces: Annotated[str | None, Query(max_length=12)] = None,
 ) -> HTMLResponse:
     """Upload a file: choose it, its kind and organisation, match its columns to the
     template, then send it; the review page follows. ``replaces`` pre-fills the pending
@@ -83,7 +83,7 @@ def new_submission_page(
         organisations=organisations,
         fixed_organisation=own is not None,
         pending=pending,
-        replaces=replaces,
+        replaces=int(replaces) if replaces and replaces.isdigit() else None,
         crs_choices=CRS_CHOICES,
         config={"dictionary": dictionary()},
     )
