@@ -44,7 +44,8 @@ from ims.children import die_with_parent, spawn_context
 from ims.config import configure_logging, get_settings
 from ims.db.audit import Actor
 from ims.errors import ImsError, InvalidRequest, ServiceBusy, TookTooLong
-from ims.ingest import approval, field_maps, submissions
+from ims.ingest import approval, field_maps, inspect, submissions
+from ims.ingest.inspect import Inspection
 from ims.ingest.limits import UploadLimits
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ def stage_upload(
     mapping: dict[str, Any] | None = None,
     repair: bool = False,
     split: bool = False,
+    replaces: int | None = None,
 ) -> int:
     """Read, check and store an uploaded file as a submission; its id.
 
@@ -94,8 +96,35 @@ def stage_upload(
         repair=repair,
         split=split,
         workdir=upload.parent,  # a killed job leaves nothing behind: the caller removes it
+        replaces=replaces,
     )
     return outcome.submission.id
+
+
+def inspect_upload(
+    session: Session,
+    *,
+    path: str,
+    kind: str,
+    organisation: str | None,
+    layer: str | None,
+    limits: UploadLimits,
+    filename: str,
+) -> Inspection:
+    """Describe an uploaded file for the upload page's mapping step (nothing is stored)."""
+    if kind not in field_maps.FIELDS:
+        raise InvalidRequest(f"kind must be hazards or releases, not {kind!r}")
+    org = submissions.organisation_named(session, organisation)
+    upload = Path(path)
+    return inspect.inspect_upload(
+        upload,
+        kind=kind,
+        remembered=field_maps.stored_mapping(session, org, kind),
+        layer=layer,
+        limits=limits,
+        filename=filename,
+        workdir=upload.parent,
+    )
 
 
 def approve_submission(
@@ -106,7 +135,11 @@ def approve_submission(
     approval.approve(session, submission_id, by=by, partial=partial)
 
 
-_WHAT = {stage_upload: "reading and checking the upload", approve_submission: "the approval"}
+_WHAT = {
+    stage_upload: "reading and checking the upload",
+    inspect_upload: "reading the upload's columns",
+    approve_submission: "the approval",
+}
 
 
 def _what(job: Job) -> str:

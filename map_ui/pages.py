@@ -22,7 +22,7 @@ from ims.queries.outside import outside_releases
 from ims.reports import tiles
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history, summary
-from map_ui import account_pages, charts, maps
+from map_ui import account_pages, charts, maps, upload_pages
 from map_ui.rendering import HERE, CachedStatic, error_page
 from map_ui.rendering import page as _page
 from map_ui.style import METHOD_COLOURS, STATUS_COLOURS
@@ -35,6 +35,7 @@ def install(app: FastAPI) -> None:
     """Add the pages and their static files to ``app``; errors on pages answer in HTML."""
     app.mount("/static", CachedStatic(directory=HERE / "static"), name="static")
     app.include_router(account_pages.router)
+    app.include_router(upload_pages.router)  # before /submissions/{submission_id}
     app.include_router(router)
     app.state.html_error = error_page
 
@@ -172,6 +173,9 @@ def submission_page(
     code: Annotated[str | None, Query(max_length=64, description="findings of one kind")] = None,
     findings_page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     page: Annotated[int, Query(ge=1, le=1_000_000, description="page of the features")] = 1,
+    features: Annotated[
+        str, Query(max_length=10, description="all, errors, warnings or clean features")
+    ] = "all",
 ) -> HTMLResponse:
     """Review one submission: its features on a map and in a table, its findings by kind,
     approve or reject. The page weighs the same for ten features or a hundred thousand."""
@@ -182,12 +186,16 @@ def submission_page(
             code=code or None,
             findings_page=findings_page,
             features_page=page,
+            features=features,
         )
         if not access.may_see_submission(principal, review.submission["organisation_id"]):
             raise NotFound(f"submission {submission_id} does not exist")
     except ImsError as exc:
         return error_page(request, exc.status_code, "Submission not found", exc.detail)
     size = submissions.REVIEW_PAGE_SIZE
+    preview = None
+    if review.submission["status"] == "validated":
+        preview = submissions.approval_preview(session, submission_id, review.submission["kind"])
     own = not access.may_approve(
         principal, review.submission["uploaded_by"], allow_self=get_settings().allow_self_approval
     )
@@ -201,7 +209,10 @@ def submission_page(
         findings_page=findings_page,
         page=page,
         findings_pages=max(1, -(-review.findings_total // size)),
-        feature_pages=max(1, -(-review.submission["feature_count"] // size)),
+        feature_pages=max(1, -(-review.features_total // submissions.FEATURES_PAGE_SIZE)),
+        features_page_size=submissions.FEATURES_PAGE_SIZE,
+        feature_filter=features if features in submissions.FEATURE_FILTERS else "all",
+        preview=preview,
         map_config={"bounds": review.bounds, "submission": submission_id, "legend": legend_data()},
     )
 

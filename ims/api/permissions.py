@@ -70,6 +70,8 @@ PERMISSIONS: dict[str, Rule] = {
     "reject_submission": REVIEW,
     "note_submission": REVIEW,
     "get_template": SIGNED_IN,
+    "inspect_submission": UPLOAD,  # operators: for their own organisation only
+    "clear_mapping": UPLOAD,  # likewise
     # API: reference lists (uploads are checked against them)
     "list_munitions": SIGNED_IN,
     "add_munition": ADMIN,
@@ -104,6 +106,8 @@ PERMISSIONS: dict[str, Rule] = {
     "audit_page": ADMIN,
     "reference_page": ADMIN,
     "add_reference": ADMIN,
+    "new_submission_page": UPLOAD,
+    "data_dictionary_page": SIGNED_IN,
 }
 
 

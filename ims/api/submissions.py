@@ -21,11 +21,13 @@ from ims.db.accounts import Principal
 from ims.domain import access
 from ims.domain.enums import UploadKind
 from ims.domain.findings import Finding as FindingData
-from ims.errors import Forbidden, NotFound, UploadTooLarge
+from ims.errors import Forbidden, InvalidRequest, NotFound, UploadTooLarge
 from ims.ingest import approval, field_maps, review, submissions
 from ims.ingest.blank_template import template_bytes
+from ims.ingest.inspect import Inspection
 from ims.ingest.limits import UploadLimits
 from ims.jobs import approve_submission as approve_submission_job
+from ims.jobs import inspect_upload as inspect_upload_job
 from ims.jobs import stage_upload
 from ims.queries import findings
 
@@ -72,7 +74,64 @@ class SubmissionPublic(BaseModel):
         description="the field mapping the file was read with (given or remembered): "
         "a mapping document, {fields, constants, values}",
     )
+    replaces: int | None = Field(None, description="the earlier submission this one replaces")
+    replaced_by: int | None = Field(
+        None, description="the later submission that replaced this one (it is superseded)"
+    )
     findings: list[FindingPublic]
+
+
+class ColumnPublic(BaseModel):
+    """A column of an uploaded file."""
+
+    name: str
+    samples: list[Any] = Field(description="its first few non-blank values")
+    values: list[str] | None = Field(
+        None, description="its distinct values, when there are few (for a value map)"
+    )
+
+
+class TemplateFieldPublic(BaseModel):
+    """A field of the exchange template."""
+
+    name: str
+    type: str
+    required: str = Field(description='"always", "new hazard" or "no"')
+    description: str
+    allowed: list[str] = Field(description="a code field's values")
+
+
+class RememberedPublic(BaseModel):
+    """The mapping remembered for an organisation's files of one kind."""
+
+    organisation: str
+    kind: str
+    mapping: dict[str, Any]
+    updated_at: dt.datetime
+    fits: bool = Field(description="whether the file has every field it reads")
+
+
+class InspectionPublic(BaseModel):
+    """What an uploaded file holds, and the field mapping ims suggests for it."""
+
+    filename: str
+    layer: str
+    feature_count: int
+    crs: str | None = Field(description="the file's declared CRS; null when it declares none")
+    columns: list[ColumnPublic]
+    fields: list[TemplateFieldPublic]
+    suggested: dict[str, Any] = Field(description="a mapping document")
+    suggested_from: dict[str, str] = Field(
+        description='template field -> "remembered", "name" or "synonym"'
+    )
+    remembered: RememberedPublic | None
+    notes: list[str]
+
+
+class ClearedPublic(BaseModel):
+    """The remembered mappings forgotten."""
+
+    cleared: list[RememberedPublic]
 
 
 class NoteBody(BaseModel):
@@ -114,6 +173,8 @@ def _public(
         split=sub.split,
         partial=sub.partial,
         mapping=field_maps.from_stored(sub.field_map).as_json() if sub.field_map else None,
+        replaces=sub.replaces,
+        replaced_by=submissions.replaced_by(session, sub.id),
         findings=[FindingPublic(**f.as_dict()) for f in found],
     )
 
@@ -170,6 +231,15 @@ async def create_submission(
             "them (without hazard_id a release is always matched by its polygon)"
         ),
     ] = False,
+    replaces: Annotated[
+        int | None,
+        Form(
+            ge=1,
+            le=2**31 - 1,
+            description="the id of an earlier submission of the organisation, of the same "
+            "kind and still awaiting review, that this file replaces: it becomes superseded",
+        ),
+    ] = None,
 ) -> SubmissionPublic:
     """Upload a file; it is validated and staged for review (nothing is applied yet).
 
@@ -179,11 +249,7 @@ async def create_submission(
     without one, the remembered mapping is used if the file fits it. 503 with
     Retry-After when as many uploads as ims takes at once are being checked already.
     """
-    if principal is not None and not access.sees_all_submissions(principal):
-        own = principal.organisation
-        if organisation and organisation.strip() and organisation.strip() != own:
-            raise Forbidden(f"{principal.username} uploads for {own}, not {organisation.strip()!r}")
-        organisation = own
+    organisation = _organisation_for(principal, organisation)
     renames = field_maps.parse_field_map(field_map)
     document = field_maps.load_mapping(mapping, where="mapping") if mapping else None
     limits = UploadLimits.from_settings()
@@ -206,10 +272,112 @@ async def create_submission(
             uploaded_by=principal.actor if principal else None,
             repair=repair,
             split=split,
+            replaces=replaces,
         )
     finally:
         await run_in_threadpool(shutil.rmtree, folder, True)
     return await run_in_threadpool(_public, session, submission_id, principal)
+
+
+def _organisation_for(principal: Principal | None, organisation: str | None) -> str | None:
+    """The organisation an upload is for: an operator's own, whatever they name."""
+    if principal is not None and not access.sees_all_submissions(principal):
+        own = principal.organisation
+        if organisation and organisation.strip() and organisation.strip() != own:
+            raise Forbidden(f"{principal.username} uploads for {own}, not {organisation.strip()!r}")
+        return own
+    return organisation
+
+
+def _remembered_public(remembered: field_maps.Remembered, *, fits: bool) -> RememberedPublic:
+    return RememberedPublic(
+        organisation=remembered.organisation,
+        kind=remembered.kind,
+        mapping=remembered.mapping.as_json(),
+        updated_at=remembered.updated_at,
+        fits=fits,
+    )
+
+
+@router.post("/submissions/inspect", response_model=InspectionPublic)
+async def inspect_submission(
+    session: SessionDep,
+    principal: PrincipalDep,
+    jobs: JobsDep,
+    file: Annotated[UploadFile, File(description="zipped shapefile, GeoPackage, GeoJSON, KML")],
+    kind: Annotated[UploadKind, Form()],
+    organisation: Annotated[str | None, Form(max_length=200)] = None,
+    layer: Annotated[str | None, Form(max_length=200)] = None,
+) -> InspectionPublic:
+    """Read a file without keeping it: its columns with a few values each, whether it
+    declares its CRS, and the field mapping suggested for it (the organisation's
+    remembered one where the file fits it, then the template's names and their usual
+    synonyms). The upload page shows it as the mapping step; nothing is stored."""
+    organisation = _organisation_for(principal, organisation)
+    limits = UploadLimits.from_settings()
+    folder = Path(await run_in_threadpool(tempfile.mkdtemp, prefix="ims-inspect-"))
+    try:
+        target = await run_in_threadpool(_saved, file, folder, limits.max_bytes)
+        found: Inspection = await jobs.run(
+            "uploads",
+            inspect_upload_job,
+            session,
+            path=str(target),
+            kind=kind.value,
+            organisation=organisation,
+            layer=layer,
+            limits=limits,
+            filename=target.name,
+        )
+    finally:
+        await run_in_threadpool(shutil.rmtree, folder, True)
+    return InspectionPublic(
+        filename=found.filename,
+        layer=found.layer,
+        feature_count=found.feature_count,
+        crs=found.crs,
+        columns=[
+            ColumnPublic(name=c.name, samples=c.samples, values=c.values) for c in found.columns
+        ],
+        fields=[
+            TemplateFieldPublic(
+                name=f.name,
+                type=f.type.value,
+                required=f.required.value,
+                description=f.description,
+                allowed=list(f.allowed),
+            )
+            for f in found.fields
+        ],
+        suggested=found.suggested.as_json(),
+        suggested_from=found.suggested_from,
+        remembered=(
+            _remembered_public(found.remembered, fits=found.remembered_fits)
+            if found.remembered is not None
+            else None
+        ),
+        notes=found.notes,
+    )
+
+
+@router.delete("/submissions/mappings/{kind}", response_model=ClearedPublic)
+def clear_mapping(
+    session: SessionDep,
+    principal: PrincipalDep,
+    kind: UploadKind,
+    organisation: Annotated[str | None, Query(max_length=200)] = None,
+) -> ClearedPublic:
+    """Forget the field mapping remembered for an organisation's files of ``kind`` (an
+    operator's own organisation's); its next upload is matched afresh."""
+    name = _organisation_for(principal, organisation)
+    org = submissions.organisation_named(session, name, uploading=False)
+    if org is None:
+        raise InvalidRequest("name the organisation whose mapping to forget", field="organisation")
+    gone = field_maps.clear_mappings(
+        session, org, kind.value, by=principal.actor if principal else None
+    )
+    session.commit()
+    return ClearedPublic(cleared=[_remembered_public(m, fits=False) for m in gone])
 
 
 @router.get("/submissions/{submission_id}", response_model=SubmissionPublic)

@@ -26,7 +26,7 @@ submissions_app = typer.Typer(
     no_args_is_help=True,
 )
 
-STATUSES = ("uploaded", "validated", "approved", "rejected")
+STATUSES = ("uploaded", "validated", "approved", "rejected", "superseded")
 KINDS = ("hazards", "releases")
 
 # Options that more than one command takes, declared once so they read and behave alike.
@@ -75,6 +75,16 @@ def import_file(
         bool, typer.Option("--approve", help="Apply at once if there is no error.")
     ] = False,
     show: Show = 40,
+    replaces: Annotated[
+        int | None,
+        typer.Option(
+            "--replaces",
+            help="The id of an earlier submission awaiting review (same organisation and "
+            "kind) that this file replaces: it is then superseded.",
+            min=1,
+            max=2**31 - 1,
+        ),
+    ] = None,
     findings_to: Annotated[
         Path | None,
         typer.Option(
@@ -138,8 +148,13 @@ def import_file(
             progress=_progress,
             repair=repair,
             split=split,
+            replaces=replaces,
         )
         sub = outcome.submission
+        if replaces is not None:
+            out.print(
+                f"submission {replaces} is superseded by submission {sub.id}", highlight=False
+            )
         _print_mapping(outcome)
         _print_findings(outcome.findings, show)
         if findings_to is not None:

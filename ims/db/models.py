@@ -152,7 +152,8 @@ class Submission(Base):
     __table_args__ = (
         CheckConstraint("kind IN ('hazards', 'releases')", name="kind"),
         CheckConstraint(
-            "status IN ('uploaded', 'validated', 'approved', 'rejected')", name="status"
+            "status IN ('uploaded', 'validated', 'approved', 'rejected', 'superseded')",
+            name="status",
         ),
     )
 
@@ -184,6 +185,8 @@ class Submission(Base):
     split: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # Approved in part: the features with errors were left out (their findings stay).
     partial: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    # the earlier pending submission this upload replaces (that one is then superseded)
+    replaces: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), unique=True)
 
     findings: Mapped[list[Finding]] = relationship(back_populates="submission")
 

@@ -110,6 +110,7 @@ class SubmissionStatus(StrEnum):
     VALIDATED = "validated"  # read and checked, findings stored, waiting for a reviewer
     APPROVED = "approved"  # applied whole: its revisions and releases are on record
     REJECTED = "rejected"  # refused by a reviewer, with a reason; nothing was applied
+    SUPERSEDED = "superseded"  # replaced by a later upload before review; nothing was applied
 
 
 class UploadKind(StrEnum):

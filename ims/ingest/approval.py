@@ -93,6 +93,10 @@ def _settled(
         return submissions.findings_of(session, submission_id)
     if submission.status == SubmissionStatus.REJECTED:
         raise Conflict(f"submission {submission_id} was rejected; upload the file again")
+    if submission.status == SubmissionStatus.SUPERSEDED:
+        raise Conflict(
+            f"submission {submission_id} was superseded by a later upload; review that one"
+        )
     return None
 
 
@@ -487,6 +491,8 @@ def reject(
         raise NotFound(f"submission {submission_id} does not exist")
     if submission.status == SubmissionStatus.APPROVED:
         raise Conflict(f"submission {submission_id} is already approved")
+    if submission.status == SubmissionStatus.SUPERSEDED:
+        raise Conflict(f"submission {submission_id} was superseded by a later upload")
     before = submission.status
     submission.status = SubmissionStatus.REJECTED
     submission.reason = reason.strip()

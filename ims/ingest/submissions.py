@@ -31,7 +31,7 @@ from ims.domain.enums import (
 )
 from ims.domain.findings import Finding as FindingData
 from ims.domain.findings import Severity
-from ims.errors import InvalidRequest, InvalidUpload, NotFound
+from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
 from ims.ingest import field_maps
 from ims.ingest.field_maps import jsonable
 from ims.ingest.fields import blank
@@ -305,6 +305,7 @@ def stage(
     mapping: field_maps.MappingDocument | None = None,
     repair: bool = False,
     split: bool = False,
+    replaces: int | None = None,
 ) -> StageOutcome:
     """Read, map and validate ``upload``; store it as a submission with its findings.
 
@@ -312,6 +313,9 @@ def stage(
     ``mapping`` (a document) and ``field_map`` (renames, ``--map``, added to its fields)
     give the field mapping; with neither, the organisation's remembered one is used if the
     file fits it. A mapping given is remembered for the organisation's next files.
+
+    ``replaces``: the id of an earlier submission of the same organisation and kind that
+    still awaits review; it is superseded by this one (Conflict otherwise).
 
     Raises InvalidUpload for a file that cannot be used at all; then nothing is stored.
     The upload is unpacked in a temporary folder inside ``workdir`` (default: the system's).
@@ -334,6 +338,8 @@ def stage(
     given.check(kind)  # a mapping that cannot suit the template, before reading the file
     org = organisation_named(session, organisation, new=new_organisation, by=uploaded_by)
     remembered = None if given else field_maps.stored_mapping(session, org, kind)
+    if replaces is not None:  # refused before the file is read, and again under the lock
+        _replaceable(session, replaces, org, kind)
     say(f"reading {filename or upload.name}")
     with tempfile.TemporaryDirectory(prefix="ims-upload-", dir=workdir) as unpacked:
         read = read_upload(upload, Path(unpacked), kind=kind, layer=layer, crs=crs, limits=limits)
@@ -434,8 +440,13 @@ def stage(
         repair=repair,
         split=split and kind == UploadKind.RELEASES,
     )
+    if replaces is not None:
+        earlier_sub = _replaceable(session, replaces, org, kind, lock=True)
+        submission.replaces = earlier_sub.id
     session.add(submission)
     session.flush()
+    if replaces is not None:
+        _supersede(session, earlier_sub, submission.id, by=uploaded_by)
     blocking = sum(1 for f in findings if f.blocking)
     audit.record(
         session,
@@ -494,6 +505,67 @@ def _records_sent_before(session: Session, kind: str, frame: Any) -> list[Findin
             )
         )
     return sorted(found, key=lambda f: f.row or 0)
+
+
+def _replaceable(
+    session: Session, submission_id: int, org: Organisation | None, kind: str, *, lock: bool = False
+) -> Submission:
+    """The submission an upload replaces, if it may: the same organisation's, of the same
+    kind, still awaiting review and not replaced already; NotFound or Conflict otherwise.
+
+    ``lock`` holds its row until the transaction ends, so an approval under way finishes
+    first (and this one then sees it approved) and no approval starts meanwhile.
+    """
+    query = select(Submission).where(Submission.id == submission_id)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    earlier = session.scalars(query).first()
+    if earlier is None or (org is not None and earlier.organisation_id != org.id):
+        raise NotFound(f"submission {submission_id} does not exist (for this organisation)")
+    if earlier.organisation_id is not None and org is None:
+        raise Conflict(
+            f"submission {submission_id} belongs to an organisation: name it to replace it"
+        )
+    if earlier.kind != kind:
+        raise Conflict(
+            f"submission {submission_id} holds {earlier.kind}, not {kind}: it cannot be "
+            "replaced by this upload"
+        )
+    later = session.scalar(select(Submission.id).where(Submission.replaces == submission_id))
+    if later is not None:
+        raise Conflict(f"submission {submission_id} is replaced already, by submission {later}")
+    if earlier.status != SubmissionStatus.VALIDATED:
+        raise Conflict(
+            f"submission {submission_id} is {earlier.status}: only a submission awaiting "
+            "review can be replaced"
+        )
+    return earlier
+
+
+def _supersede(
+    session: Session, earlier: Submission, later_id: int, *, by: Actor | str | None
+) -> None:
+    """Mark ``earlier`` superseded by the submission ``later_id`` (nothing of it applied)."""
+    earlier.status = SubmissionStatus.SUPERSEDED
+    earlier.decided_at = func.now()
+    earlier.decided_by = as_actor(by).name
+    earlier.noted = False  # reports note what awaits review; this no longer does
+    audit.record(
+        session,
+        by,
+        "submission.superseded",
+        "submission",
+        earlier.id,
+        submission_id=earlier.id,
+        before={"status": SubmissionStatus.VALIDATED},
+        after={"status": SubmissionStatus.SUPERSEDED, "replaced_by": later_id},
+    )
+    session.flush()
+
+
+def replaced_by(session: Session, submission_id: int) -> int | None:
+    """The submission that replaced this one, if any."""
+    return session.scalar(select(Submission.id).where(Submission.replaces == submission_id))
 
 
 def _store_features(

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.domain.enums import UploadKind
 from ims.domain.findings import Finding as FindingData
 from ims.domain.findings import Severity
+from ims.domain.geodesy import geodesic_areas
 from ims.errors import NotFound
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
 
@@ -43,7 +45,9 @@ def submission_list(
     return [dict(r._mapping) for r in rows]
 
 
-REVIEW_PAGE_SIZE = 50  # findings and features listed per page of a review
+REVIEW_PAGE_SIZE = 50  # findings listed per page of a review
+FEATURES_PAGE_SIZE = 100  # features listed per page of a review
+FEATURE_FILTERS = ("all", "errors", "warnings", "clean")
 
 
 @dataclass
@@ -60,7 +64,8 @@ class SubmissionReview:
     kinds: list[dict[str, Any]]  # severity, code, count: one row per kind of finding
     findings: list[FindingData]  # this page of them (of one kind, if chosen), errors first
     findings_total: int  # of the kind chosen, or all
-    features: list[dict[str, Any]]  # this page of features: row, reference, finding, record
+    features: list[dict[str, Any]]  # this page: row, reference, finding, findings, record
+    features_total: int  # of the filter chosen
     columns: list[str]  # the attributes of the features, template fields first
     bounds: list[list[float]] | None  # [[south, west], [north, east]] of the features
 
@@ -72,11 +77,14 @@ def submission_review(
     code: str | None = None,
     findings_page: int = 1,
     features_page: int = 1,
+    features: str = "all",
 ) -> SubmissionReview:
     """One page of a submission's review; NotFound for an unknown submission."""
     sub = session.execute(
         text(
-            "SELECT s.*, o.name AS organisation FROM submission s "
+            "SELECT s.*, o.name AS organisation,"
+            " (SELECT id FROM submission r WHERE r.replaces = s.id) AS replaced_by"
+            " FROM submission s "
             "LEFT JOIN organisation o ON o.id = s.organisation_id WHERE s.id = :s"
         ),
         {"s": submission_id},
@@ -110,27 +118,46 @@ def submission_review(
         FindingData(r.code, Severity(r.severity), r.message, r.row_number, r.reference, r.field)
         for r in rows
     ]
-    features = [
+    if features not in FEATURE_FILTERS:
+        features = "all"
+    chosen = {
+        "all": "true",
+        "errors": "w.finding = 'error'",
+        "warnings": "w.finding = 'warning'",
+        "clean": "w.finding IS NULL",
+    }[features]
+    # each feature's findings beside it, worst first (a feature's own: those with its row)
+    lateral = (
+        " FROM submission_feature sf LEFT JOIN LATERAL (SELECT CASE WHEN"
+        " bool_or(f.severity = 'error') THEN 'error' ELSE 'warning' END AS finding,"
+        " json_agg(json_build_object('severity', f.severity, 'code', f.code, 'field', f.field,"
+        " 'message', f.message) ORDER BY f.severity = 'error' DESC, f.id) AS findings"
+        " FROM finding f WHERE f.submission_id = sf.submission_id"
+        " AND f.row_number = sf.row_number HAVING COUNT(*) > 0) w ON true"
+        f" WHERE sf.submission_id = :s AND {chosen}"
+    )
+    if features == "all":
+        features_total = int(sub.feature_count)
+    else:
+        features_total = int(session.scalar(text("SELECT count(*)" + lateral), params) or 0)
+    rows_shown = [
         dict(r._mapping)
         for r in session.execute(
             text(
-                "SELECT sf.row_number AS row, sf.reference, sf.record, w.finding,"
-                " sf.geom IS NULL AS unusable FROM submission_feature sf"
-                " LEFT JOIN LATERAL (SELECT CASE WHEN bool_or(f.severity = 'error')"
-                "  THEN 'error' ELSE 'warning' END AS finding FROM finding f"
-                "  WHERE f.submission_id = sf.submission_id AND f.row_number = sf.row_number"
-                "  HAVING COUNT(*) > 0) w ON true"
-                " WHERE sf.submission_id = :s ORDER BY sf.row_number LIMIT :n OFFSET :skip"
+                "SELECT sf.row_number AS row, sf.reference, sf.record, w.finding, w.findings,"
+                " sf.geom IS NULL AS unusable"
+                + lateral
+                + " ORDER BY sf.row_number LIMIT :n OFFSET :skip"
             ),
-            {**params, "skip": (features_page - 1) * REVIEW_PAGE_SIZE},
+            {**params, "n": FEATURES_PAGE_SIZE, "skip": (features_page - 1) * FEATURES_PAGE_SIZE},
         )
     ]
-    for feature in features:  # the file's own columns beside the template's
+    for feature in rows_shown:  # the file's own columns beside the template's
         record = dict(feature["record"])
         own = record.pop("_attributes", None) or {}
         feature["record"] = {**record, **own}
     template = HAZARD_FIELDS if sub.kind == UploadKind.HAZARDS else RELEASE_FIELDS
-    present = {k for feature in features for k in feature["record"]}
+    present = {k for feature in rows_shown for k in feature["record"]}
     columns = [f for f in template if f in present] + sorted(present - set(template))
     extent = session.execute(
         text(
@@ -145,5 +172,132 @@ def submission_review(
     if extent[0] is not None:
         bounds = [[float(extent[1]), float(extent[0])], [float(extent[3]), float(extent[2])]]
     return SubmissionReview(
-        dict(sub._mapping), errors, warnings, kinds, findings, total, features, columns, bounds
+        dict(sub._mapping),
+        errors,
+        warnings,
+        kinds,
+        findings,
+        total,
+        rows_shown,
+        features_total,
+        columns,
+        bounds,
     )
+
+
+@dataclass
+class ProvinceEffect:
+    """What approving a submission would do in one province (m² on the ellipsoid)."""
+
+    code: str | None  # None: outside every province ("Unassigned")
+    name: str
+    new_m2: float = 0.0  # boundaries of hazards new to the record
+    revised_m2: float = 0.0  # revised boundaries of recorded hazards, as submitted
+    replaced_m2: float = 0.0  # the boundaries in force that those revisions replace
+    released_m2: float = 0.0  # release polygons within the remaining ground of their hazard
+
+    @property
+    def change_m2(self) -> float:
+        """The signed change to the remaining area (hazards) or the land released."""
+        return self.new_m2 + self.revised_m2 - self.replaced_m2
+
+
+@dataclass
+class ApprovalPreview:
+    """The effect of approving a submission, per province, from its staged features."""
+
+    kind: str
+    provinces: list[ProvinceEffect]
+    features: int  # the usable features it counts
+    new_hazards: int
+    revisions: int
+
+    @property
+    def total(self) -> ProvinceEffect:
+        """Every province together."""
+        all_of = ProvinceEffect(None, "Total")
+        for p in self.provinces:
+            all_of.new_m2 += p.new_m2
+            all_of.revised_m2 += p.revised_m2
+            all_of.replaced_m2 += p.replaced_m2
+            all_of.released_m2 += p.released_m2
+        return all_of
+
+
+# The staged polygon of each usable feature (for a release: within the remaining ground of
+# its hazard, which is all a release can count), with the boundary in force it revises.
+_PREVIEW_FEATURES = """
+WITH f AS (
+  SELECT sf.row_number, sf.clean, sf.geom FROM submission_feature sf
+  WHERE sf.submission_id = :s AND sf.geom IS NOT NULL AND sf.clean IS NOT NULL
+)
+SELECT f.row_number, (f.clean->>'revised') IS NOT NULL AS revision,
+       ST_AsBinary(CASE WHEN :releases THEN ST_Intersection(f.geom, rem.geom) ELSE f.geom END)
+         AS wkb,
+       CASE WHEN :releases THEN NULL ELSE ST_AsBinary(cur.geom) END AS before_wkb
+FROM f
+LEFT JOIN hazard h ON h.reference = f.clean->>'hazard_id'
+LEFT JOIN hazard_remaining rem ON :releases AND rem.hazard_id = h.id
+LEFT JOIN LATERAL (
+  SELECT r.geom FROM hazard_revision r WHERE NOT :releases AND r.hazard_id = h.id
+  AND (f.clean->>'revised') IS NOT NULL ORDER BY r.effective DESC, r.seq DESC LIMIT 1
+) cur ON true
+ORDER BY f.row_number
+"""
+
+
+def approval_preview(session: Session, submission_id: int, kind: str) -> ApprovalPreview:
+    """The area approving would record (hazards: new boundaries, and revised ones against
+    the boundaries they replace) or release (within the remaining ground of each hazard),
+    per province: geometry split by the level-1 areas, areas on the WGS84 ellipsoid
+    (ims.domain.geodesy), ground outside every province as "Unassigned"."""
+    releases = kind == UploadKind.RELEASES
+    rows = session.execute(
+        text(_PREVIEW_FEATURES), {"s": submission_id, "releases": releases}
+    ).all()
+    provinces = session.execute(
+        text(
+            "SELECT code, name, ST_AsBinary(geom) AS wkb FROM admin_area WHERE level = 1"
+            " ORDER BY code"
+        )
+    ).all()
+    shapes = [shapely.from_wkb(bytes(p.wkb)) for p in provinces]
+    tree = shapely.STRtree(shapes) if shapes else None
+    effects = {p.code: ProvinceEffect(p.code, p.name) for p in provinces}
+    unassigned = ProvinceEffect(None, "Unassigned")
+
+    def split(geom: Any, attribute: str) -> None:
+        if geom is None or geom.is_empty:
+            return
+        total = float(geodesic_areas([geom])[0])
+        assigned = 0.0
+        if tree is not None:
+            hits = tree.query(geom, predicate="intersects")
+            pieces = [shapely.intersection(geom, shapes[i]) for i in hits]
+            for i, area in zip(hits, geodesic_areas(pieces), strict=True):
+                effect = effects[provinces[i].code]
+                setattr(effect, attribute, getattr(effect, attribute) + float(area))
+                assigned += float(area)
+        if total - assigned >= 1.0:  # under a square metre is rounding, not ground
+            setattr(unassigned, attribute, getattr(unassigned, attribute) + total - assigned)
+
+    new = revisions = 0
+    for row in rows:
+        geom = shapely.from_wkb(bytes(row.wkb)) if row.wkb is not None else None
+        if releases:
+            split(geom, "released_m2")
+            continue
+        if row.revision:
+            revisions += 1
+            split(geom, "revised_m2")
+            if row.before_wkb is not None:
+                split(shapely.from_wkb(bytes(row.before_wkb)), "replaced_m2")
+        else:
+            new += 1
+            split(geom, "new_m2")
+    shown = [
+        e
+        for e in [*effects.values(), unassigned]
+        if e.new_m2 or e.revised_m2 or e.replaced_m2 or e.released_m2
+    ]
+    return ApprovalPreview(kind, shown, len(rows), new, revisions)

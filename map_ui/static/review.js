@@ -55,7 +55,34 @@
     }
   }
 
-  document.getElementById("approve").addEventListener("click", () => post("approve"));
+  // A confirmation first, stating what would be recorded: approving cannot be undone.
+  // In part: only the features without errors are recorded (the rest stay, with findings).
+  const dialog = document.getElementById("confirm-approve");
+  const partialNote = document.getElementById("confirm-partial");
+  let action = "approve";
+  let opener = document.getElementById("approve");
+  function confirmApprove(partial, button) {
+    action = partial ? "approve?partial=true" : "approve";
+    opener = button;
+    if (partialNote) partialNote.hidden = !partial;
+    if (!dialog || typeof dialog.showModal !== "function") {
+      const text = document.getElementById(partial ? "confirm-partial" : "confirm-text");
+      if (window.confirm(text ? text.textContent : "Approve this submission?")) post(action);
+      return;
+    }
+    dialog.returnValue = "";
+    dialog.showModal();
+  }
+  const approve = document.getElementById("approve");
+  approve.addEventListener("click", () => confirmApprove(false, approve));
+  const partial = document.getElementById("approve-partial");
+  if (partial) partial.addEventListener("click", () => confirmApprove(true, partial));
+  if (dialog) {
+    dialog.addEventListener("close", () => {
+      if (dialog.returnValue === "approve") post(action);
+      else opener.focus();
+    });
+  }
   document.getElementById("reject").addEventListener("click", () => {
     const reason = document.getElementById("reason").value.trim();
     if (!reason) {

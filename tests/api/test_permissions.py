@@ -122,10 +122,10 @@ def _login(client: TestClient, world: World) -> httpx.Response:
     )
 
 
-def _upload(client: TestClient, world: World) -> httpx.Response:
+def _upload(client: TestClient, world: World, path: str = "/api/v1/submissions") -> httpx.Response:
     with world.zip_path.open("rb") as fh:
         return client.post(
-            "/api/v1/submissions",
+            path,
             files={"file": (world.zip_path.name, fh)},
             data={"kind": "hazards"},
         )
@@ -220,6 +220,12 @@ REQUESTS: dict[str, Call] = {
     "make_hazard_page": lambda c, w: c.post(
         "/releases/outside/OUT-2/hazard", data={"hazard_id": "RETRO-2"}, follow_redirects=False
     ),
+    "inspect_submission": lambda c, w: _upload(c, w, "/api/v1/submissions/inspect"),
+    "clear_mapping": lambda c, w: c.delete(
+        "/api/v1/submissions/mappings/hazards", params={"organisation": ORG}
+    ),
+    "new_submission_page": lambda c, w: c.get("/submissions/new", follow_redirects=False),
+    "data_dictionary_page": lambda c, w: c.get("/submissions/dictionary", follow_redirects=False),
 }
 
 

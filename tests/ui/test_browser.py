@@ -277,6 +277,8 @@ def test_review_page_approves_a_clean_submission(tab: Watched, site: LiveSite) -
     tab.page.goto(f"{site.url}/submissions/{submission}", wait_until="networkidle")
     assert tab.page.locator(".finding.error").count() == 0
     tab.page.click("#approve")
+    tab.page.wait_for_selector("#confirm-approve[open]")  # it asks first
+    tab.page.click("#confirm-yes")
     tab.page.wait_for_selector("#outcome:has-text('approved')")
     assert tab.page.inner_text("#status") == "approved"
     assert tab.page.locator("#decide").count() == 0  # decided: the buttons are gone

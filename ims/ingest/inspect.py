@@ -1,0 +1,193 @@
+"""What an upload holds before it is staged: its columns, a few values of each, whether it
+declares its coordinate reference system, and the field mapping ims suggests for it.
+
+The upload page (``/submissions/new``) shows this beside the template's fields so that an
+operator matches their own file to the template once; the mapping they confirm is sent
+with the upload and remembered for their organisation's next files (field_maps).
+
+A suggestion comes, field by field, from the organisation's remembered mapping when the
+file fits it, else from a column of the field's own name (any capitals), else from a
+column named as operators commonly name it (``SYNONYMS``).
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ims.ingest import field_maps
+from ims.ingest.field_maps import jsonable
+from ims.ingest.fields import TEMPLATES, Field, blank
+from ims.ingest.limits import UploadLimits
+from ims.ingest.reader import read_upload
+
+SAMPLES = 5  # values shown beside each column
+DISTINCT = 30  # distinct values listed for a value map (columns with more are not offered)
+
+# Column names operators use for a template field, written without spaces, underscores or
+# capitals. Per kind: "items" is the estimate of a hazard but the finds of a release.
+SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
+    "hazards": {
+        "hazard_id": (
+            "hazardid",
+            "hazref",
+            "hazardref",
+            "hazardreference",
+            "reference",
+            "ref",
+            "areaid",
+            "shaid",
+            "chaid",
+            "hazard",
+            "id",
+        ),
+        "status": ("hazardstatus", "areatype", "typearea", "type", "statuscode", "category"),
+        "contam": ("contamination", "contamtype", "contaminationtype", "threat", "hazardtype"),
+        "recorded": ("daterec", "daterecorded", "recordeddate", "recorddate", "surveydate", "date"),
+        "revised": ("daterevised", "revisiondate", "reviseddate"),
+        "used_from": ("usedfrom", "yearfrom", "firstuse", "fromyear"),
+        "used_to": ("usedto", "yearto", "lastuse", "toyear"),
+        "munitions": ("items", "itemsest", "munitionsest", "estimateditems", "devices", "munition"),
+        "marked": ("datemarked", "markeddate", "fenced", "marking"),
+        "operator": ("org", "organisation", "organization", "operatorname", "orgname"),
+    },
+    "releases": {
+        "release_id": ("releaseid", "releaseref", "release", "taskid", "reference", "ref"),
+        "hazard_id": ("hazardid", "hazref", "hazardref", "hazard"),
+        "method": ("releasemethod", "landrelease", "releasetype", "type"),
+        "released": (
+            "datereleased",
+            "releasedate",
+            "completed",
+            "completiondate",
+            "enddate",
+            "date",
+        ),
+        "operator": ("org", "organisation", "organization", "operatorname", "orgname"),
+        "items": ("itemsfound", "found", "itemsdestroyed", "destroyed"),
+        "area_m2": ("area", "aream2", "areasqm", "sqm"),
+    },
+}
+
+
+def _squashed(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.casefold())
+
+
+@dataclass
+class Column:
+    """One column of the file: a few of its values, and its distinct values if few."""
+
+    name: str
+    samples: list[Any]
+    values: list[str] | None  # distinct non-blank values (at most DISTINCT), None if more
+
+
+@dataclass
+class Inspection:
+    """What the upload page shows of a file before it is uploaded for good."""
+
+    filename: str
+    layer: str
+    feature_count: int
+    crs: str | None  # as the file declares it, or None when it declares none
+    columns: list[Column]
+    fields: list[Field]  # the template's
+    suggested: field_maps.MappingDocument
+    suggested_from: dict[str, str]  # template field -> "remembered", "name" or "synonym"
+    remembered: field_maps.Remembered | None
+    remembered_fits: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def suggest(
+    kind: str, columns: list[str], remembered: field_maps.MappingDocument | None
+) -> tuple[field_maps.MappingDocument, dict[str, str]]:
+    """The mapping suggested for a file with ``columns``, and where each field's comes from."""
+    template = TEMPLATES[kind]
+    taken: set[str] = set()
+    fields: dict[str, str] = {}
+    origin: dict[str, str] = {}
+    constants: dict[str, Any] = {}
+    values: dict[str, dict[str, Any]] = {}
+    if remembered:
+        fields.update(remembered.fields)
+        constants.update(remembered.constants)
+        values.update(remembered.values)
+        for name in [*remembered.fields, *remembered.constants, *remembered.values]:
+            origin[name] = "remembered"
+        taken.update(c.casefold() for c in remembered.sources())
+    by_lower = {c.casefold(): c for c in columns}
+    for f in template:  # the field's own name first, for every field
+        if f.name in fields or f.name in constants:
+            continue
+        own = by_lower.get(f.name.casefold())
+        if own is not None and own.casefold() not in taken:
+            fields[f.name] = own
+            origin[f.name] = "name"
+            taken.add(own.casefold())
+    squashed = {_squashed(c): c for c in reversed(columns)}
+    for f in template:  # then what operators call it
+        if f.name in fields or f.name in constants:
+            continue
+        for synonym in SYNONYMS[kind].get(f.name, ()):
+            column = squashed.get(synonym)
+            if column is not None and column.casefold() not in taken:
+                fields[f.name] = column
+                origin[f.name] = "synonym"
+                taken.add(column.casefold())
+                break
+    return field_maps.MappingDocument(fields, constants, values), origin
+
+
+def inspect_upload(
+    upload: Path,
+    *,
+    kind: str,
+    remembered: field_maps.Remembered | None,
+    layer: str | None = None,
+    limits: UploadLimits | None = None,
+    filename: str | None = None,
+    workdir: Path | None = None,
+) -> Inspection:
+    """Read ``upload`` (InvalidUpload if it cannot be used at all) and describe it."""
+    limits = limits or UploadLimits.from_settings()
+    with tempfile.TemporaryDirectory(prefix="ims-inspect-", dir=workdir) as unpacked:
+        # Read as if it were in EPSG:4326 where it declares nothing: the columns are what
+        # matter here, and whether a CRS must be chosen.
+        read = read_upload(
+            upload, Path(unpacked), kind=kind, layer=layer, crs="EPSG:4326", limits=limits
+        )
+    frame = read.frame
+    names = [str(c) for c in frame.columns if c != frame.geometry.name]
+    columns = []
+    for name in names:
+        cells = [jsonable(v) for v in frame[name].tolist()]
+        present = [v for v in cells if not blank(v)]
+        distinct = list(dict.fromkeys(str(v).strip() for v in present))
+        columns.append(
+            Column(
+                name,
+                present[:SAMPLES],
+                sorted(distinct, key=str.casefold) if len(distinct) <= DISTINCT else None,
+            )
+        )
+    fits = remembered is not None and field_maps.fits(frame, remembered.mapping)
+    suggested, origin = suggest(kind, names, remembered.mapping if fits and remembered else None)
+    notes = [n for n in read.warnings if "stated" not in n]
+    return Inspection(
+        filename=filename or upload.name,
+        layer=read.layer,
+        feature_count=len(frame),
+        crs=None if read.crs_was_stated else read.source_crs,
+        columns=columns,
+        fields=list(TEMPLATES[kind]),
+        suggested=suggested,
+        suggested_from=origin,
+        remembered=remembered,
+        remembered_fits=fits,
+        notes=notes,
+    )

@@ -1,0 +1,321 @@
+// The upload page: read the chosen file's columns (POST /api/v1/submissions/inspect), let
+// the user match them to the template (columns, constants, value maps, the CRS), then send
+// the file with that mapping document (POST /api/v1/submissions) showing the progress, and
+// open the review page. Everything from the server is shown with textContent.
+(function () {
+  "use strict";
+  const form = document.getElementById("upload-form");
+  if (!form) return;
+  const $ = (id) => document.getElementById(id);
+  const csrf = document.querySelector('meta[name="csrf-token"]');
+  const fileInput = $("file");
+  const step = $("mapping-step");
+  const errorBox = $("upload-error");
+  let inspected = null; // the last answer of the inspection
+  let file = null;
+
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function showError(data, status) {
+    const detail = (data && (data.detail || data.title)) || `The server answered ${status}.`;
+    errorBox.textContent = detail;
+    const field = data && data.field ? $(`${data.field}-error`) : null;
+    if (field) field.textContent = detail;
+  }
+
+  function clearErrors() {
+    errorBox.textContent = "";
+    for (const node of document.querySelectorAll(".field-error")) node.textContent = "";
+  }
+
+  // --- choosing or dropping the file -----------------------------------------------------
+  const drop = $("drop");
+  for (const name of ["dragenter", "dragover"]) {
+    drop.addEventListener(name, (event) => { event.preventDefault(); drop.classList.add("over"); });
+  }
+  for (const name of ["dragleave", "drop"]) {
+    drop.addEventListener(name, () => drop.classList.remove("over"));
+  }
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    if (event.dataTransfer && event.dataTransfer.files.length) {
+      fileInput.files = event.dataTransfer.files;
+    }
+  });
+
+  function send(url, body, onUpload) {
+    // XMLHttpRequest rather than fetch: it reports the upload's progress.
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", url);
+      if (csrf) xhr.setRequestHeader("X-CSRF-Token", csrf.content);
+      xhr.responseType = "json";
+      if (onUpload) {
+        xhr.upload.addEventListener("progress", (event) => {
+          if (event.lengthComputable) onUpload(event.loaded, event.total);
+        });
+        xhr.upload.addEventListener("load", () => onUpload(1, 1, true));
+      }
+      xhr.addEventListener("load", () => resolve({ status: xhr.status, data: xhr.response }));
+      xhr.addEventListener("error", () => resolve({ status: 0, data: { detail: "The connection failed: try again." } }));
+      xhr.send(body);
+    });
+  }
+
+  function baseForm() {
+    const body = new FormData();
+    body.append("file", file);
+    body.append("kind", $("kind").value);
+    const org = $("organisation").value;
+    if (org) body.append("organisation", org);
+    return body;
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors();
+    file = fileInput.files && fileInput.files[0];
+    if (!file) {
+      $("file-error").textContent = "Choose a file first.";
+      fileInput.focus();
+      return;
+    }
+    const button = $("inspect");
+    button.disabled = true;
+    button.textContent = "Reading the file…";
+    const { status, data } = await send("/api/v1/submissions/inspect", baseForm());
+    button.disabled = false;
+    button.textContent = "Next: match the columns";
+    if (status !== 200) {
+      showError(data, status);
+      return;
+    }
+    inspected = data;
+    buildMapping(data);
+    step.hidden = false;
+    $("split-row").hidden = $("kind").value !== "releases";
+    $("mapping-title").focus();
+  });
+
+  $("back").addEventListener("click", () => {
+    step.hidden = true;
+    fileInput.focus();
+  });
+
+  // --- the mapping step -------------------------------------------------------------------
+  const ORIGIN = { remembered: "remembered", name: "same name", synonym: "usual name" };
+
+  function columnOf(name) {
+    return inspected.columns.find((c) => c.name === name);
+  }
+
+  function buildMapping(data) {
+    const summary = $("file-summary");
+    summary.textContent = `${data.filename}: ${data.feature_count.toLocaleString("en")} features, layer ${data.layer}, ` +
+      (data.crs ? `coordinates in ${data.crs}.` : "no coordinate reference system declared.");
+    $("file-notes").textContent = (data.notes || []).join(" ");
+    $("crs-row").hidden = Boolean(data.crs);
+    showRemembered(data.remembered);
+
+    const suggested = data.suggested || { fields: {}, constants: {}, values: {} };
+    const tbody = $("mapping").querySelector("tbody");
+    tbody.replaceChildren();
+    for (const f of data.fields) {
+      const row = el("tr", { "data-field": f.name });
+      const head = el("th", { scope: "row" });
+      head.append(el("code", {}, f.name));
+      if (f.required !== "no") head.append(" ", el("span", { class: "required" }, f.required === "always" ? "required" : "required for a new hazard"));
+      head.append(el("br"), el("small", { class: "muted" }, f.description));
+      row.append(head);
+
+      const pick = el("select", { id: `map-${f.name}`, "aria-label": `column for ${f.name}` });
+      pick.append(el("option", { value: "" }, "(not in the file)"));
+      for (const c of data.columns) pick.append(el("option", { value: c.name }, c.name));
+      const chosen = suggested.fields[f.name];
+      if (chosen && columnOf(chosen)) pick.value = chosen;
+      const cell = el("td");
+      cell.append(pick);
+      if (suggested_from(f.name)) cell.append(" ", el("small", { class: "muted origin" }, suggested_from(f.name)));
+      row.append(cell);
+
+      const constant = el("input", {
+        type: f.type === "date" ? "date" : "text", id: `const-${f.name}`,
+        "aria-label": `one value of ${f.name} for every feature`, maxlength: "200",
+      });
+      if (f.allowed.length) {
+        constant.setAttribute("list", `allowed-${f.name}`);
+        const list = el("datalist", { id: `allowed-${f.name}` });
+        for (const v of f.allowed) list.append(el("option", { value: v }));
+        row.append(list);
+      }
+      if (suggested.constants[f.name] !== undefined) constant.value = suggested.constants[f.name];
+      const constCell = el("td");
+      constCell.append(constant);
+      row.append(constCell);
+
+      const samples = el("td", { class: "samples", id: `samples-${f.name}` });
+      row.append(samples);
+      tbody.append(row);
+      pick.addEventListener("change", () => { showSamples(f.name); buildValueMaps(); showUnused(); });
+      showSamples(f.name);
+    }
+    buildValueMaps(suggested.values || {});
+    showUnused();
+  }
+
+  function suggested_from(name) {
+    const origin = inspected.suggested_from && inspected.suggested_from[name];
+    return origin ? ORIGIN[origin] || origin : "";
+  }
+
+  function showSamples(name) {
+    const column = columnOf($(`map-${name}`).value);
+    $(`samples-${name}`).textContent = column ? column.samples.map(String).join(" · ") : "";
+  }
+
+  function showUnused() {
+    const used = new Set(inspected.fields.map((f) => $(`map-${f.name}`).value).filter(Boolean));
+    const rest = inspected.columns.map((c) => c.name).filter((n) => !used.has(n));
+    $("unused").textContent = rest.length
+      ? `Kept with each record as its own attributes: ${rest.join(", ")}.` : "";
+  }
+
+  // A value map for each code field read from a column with few distinct values.
+  function buildValueMaps(initial) {
+    const box = $("value-maps");
+    const kept = initial || currentValues();
+    box.replaceChildren();
+    for (const f of inspected.fields) {
+      if (!f.allowed.length) continue;
+      const column = columnOf($(`map-${f.name}`).value);
+      if (!column || !column.values) continue;
+      const set = el("fieldset", { class: "value-map", "data-field": f.name });
+      set.append(el("legend", {}, `Values of ${column.name} for ${f.name}`));
+      column.values.forEach((value, i) => {
+        const id = `value-${f.name}-${i}`;
+        const row = el("div", { class: "row" });
+        row.append(el("label", { for: id }, value));
+        const pick = el("select", { id, "data-source": value });
+        pick.append(el("option", { value: "" }, "as it is"));
+        for (const code of f.allowed) pick.append(el("option", { value: code }, code));
+        const given = kept[f.name] && Object.entries(kept[f.name])
+          .find(([k]) => k.trim().toLowerCase() === value.trim().toLowerCase());
+        if (given && given[1] !== null) pick.value = String(given[1]);
+        row.append(pick);
+        set.append(row);
+      });
+      box.append(set);
+    }
+  }
+
+  function currentValues() {
+    const values = {};
+    for (const set of document.querySelectorAll("#value-maps fieldset")) {
+      const pairs = {};
+      for (const pick of set.querySelectorAll("select")) {
+        if (pick.value) pairs[pick.dataset.source] = pick.value;
+      }
+      if (Object.keys(pairs).length) values[set.dataset.field] = pairs;
+    }
+    return values;
+  }
+
+  function mappingDocument() {
+    const doc = { fields: {}, constants: {}, values: currentValues() };
+    for (const f of inspected.fields) {
+      const constant = $(`const-${f.name}`).value.trim();
+      const column = $(`map-${f.name}`).value;
+      if (constant) doc.constants[f.name] = constant;
+      else if (column && column.toLowerCase() !== f.name) doc.fields[f.name] = column;
+      if (constant) delete doc.values[f.name];
+    }
+    return doc;
+  }
+
+  // --- the remembered mapping -------------------------------------------------------------
+  function showRemembered(remembered) {
+    const box = $("remembered");
+    box.hidden = !remembered;
+    if (!remembered) return;
+    $("remembered-org").textContent = `${remembered.organisation}'s ${remembered.kind} files`;
+    $("remembered-date").textContent = remembered.updated_at.slice(0, 10);
+    $("remembered-fit").textContent = remembered.fits
+      ? ", used below: change what you need, it is remembered as you send it"
+      : ", which this file does not fit (it lacks fields it reads): not used";
+    const shown = {};
+    for (const [k, v] of Object.entries(remembered.mapping)) if (Object.keys(v).length) shown[k] = v;
+    $("remembered-text").textContent = JSON.stringify(shown, null, 1);
+  }
+
+  $("forget").addEventListener("click", async () => {
+    const remembered = inspected && inspected.remembered;
+    if (!remembered) return;
+    const headers = {};
+    if (csrf) headers["X-CSRF-Token"] = csrf.content;
+    const query = new URLSearchParams({ organisation: remembered.organisation });
+    const response = await fetch(`/api/v1/submissions/mappings/${remembered.kind}?${query}`, {
+      method: "DELETE", headers,
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      showError(data, response.status);
+      return;
+    }
+    inspected.remembered = null;
+    showRemembered(null);
+    $("progress-text").textContent = "The remembered mapping is forgotten; the one below is remembered when you send the file.";
+  });
+
+  // --- sending ----------------------------------------------------------------------------
+  $("crs").addEventListener("change", () => { $("crs-other").hidden = $("crs").value !== "other"; });
+
+  $("send").addEventListener("click", async () => {
+    clearErrors();
+    const body = baseForm();
+    body.append("mapping", JSON.stringify(mappingDocument()));
+    if (!inspected.crs) {
+      const crs = $("crs").value === "other" ? $("crs-other").value.trim() : $("crs").value;
+      if (crs) body.append("crs", crs);
+    }
+    const replaces = $("replaces").value;
+    if (replaces) body.append("replaces", replaces);
+    if ($("repair").checked) body.append("repair", "true");
+    if ($("split").checked && $("kind").value === "releases") body.append("split", "true");
+    const bar = $("upload-progress");
+    const label = $("progress-label");
+    const text = $("progress-text");
+    $("progress").hidden = false;
+    $("send").disabled = true;
+    label.textContent = "Uploading";
+    const started = Date.now();
+    let ticker = null;
+    const { status, data } = await send("/api/v1/submissions", body, (loaded, total, done) => {
+      bar.value = Math.round((100 * loaded) / total);
+      text.textContent = `Uploaded ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`;
+      if (done && !ticker) {
+        // Sent: the server now reads, checks and stores every feature.
+        label.textContent = "Checking";
+        bar.removeAttribute("value");
+        ticker = setInterval(() => {
+          const s = Math.round((Date.now() - started) / 1000);
+          text.textContent = `Checking ${inspected.feature_count.toLocaleString("en")} features… ${s} s`;
+        }, 1000);
+      }
+    });
+    if (ticker) clearInterval(ticker);
+    $("send").disabled = false;
+    if (status === 201 && data && data.id) {
+      bar.value = 100;
+      text.textContent = `Submission ${data.id}: ${data.errors} error(s), ${data.warnings} warning(s). Opening its review…`;
+      window.location.assign(`/submissions/${data.id}`);
+      return;
+    }
+    $("progress").hidden = true;
+    showError(data, status);
+  });
+})();

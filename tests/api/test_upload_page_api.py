@@ -1,0 +1,280 @@
+"""The API behind the upload page: inspecting a file, the remembered mapping shown and
+forgotten, and an upload that replaces an earlier pending submission."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from fastapi.testclient import TestClient
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from ims.cli import app as cli_app
+from ims.config import get_settings
+from ims.db.recording import load_boundaries
+from ims.domain.records import BoundaryFeature
+from ims.ingest.inspect import suggest
+from ims.queries import submissions as submissions_q
+from tests.api.test_uploads_api import LAOS, count, good_zip, post
+from tests.ingest.test_submissions import write_zip
+from tests.utils import ClientAs
+
+
+@pytest.fixture
+def client(session: Session, client_as: ClientAs) -> TestClient:
+    load_boundaries(
+        session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
+    )
+    return client_as()
+
+
+def operators_file(folder: Path, name: str = "theirs", *, prj: bool = True) -> Path:
+    """A file in an operator's own words: other field names, a status in words, no
+    contamination and no recorded date."""
+    frame = gpd.GeoDataFrame(
+        {
+            "HAZ_REF": ["OWN-1", "OWN-2", "OWN-3"],
+            "TypeArea": ["Suspected Minefield", "Confirmed Minefield", "Suspected Minefield"],
+            "Village": ["Ban Na", "Ban Phon", None],
+        },
+        geometry=[box(103.2 + i / 10, 19.4, 103.205 + i / 10, 19.405) for i in range(3)],
+        crs=4326,
+    )
+    return write_zip(frame, folder, name, crs=32648, keep_prj=prj)
+
+
+def inspect(client: TestClient, path: Path, kind: str = "hazards", **form: str) -> object:
+    with path.open("rb") as fh:
+        return client.post(
+            "/api/v1/submissions/inspect",
+            files={"file": (path.name, fh)},
+            data={"kind": kind, **form},
+        )
+
+
+MAPPING = (
+    '{"fields": {"hazard_id": "HAZ_REF", "status": "TypeArea"},'
+    ' "constants": {"contam": "APM", "recorded": "2021-03-04"},'
+    ' "values": {"status": {"Suspected Minefield": "SHA", "Confirmed Minefield": "CHA"}}}'
+)
+
+
+def test_inspect_lists_columns_samples_and_suggests_from_usual_names(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    before = count(session, "submission")
+    answer = inspect(client, operators_file(tmp_path), organisation="MAG")
+    assert answer.status_code == 200, answer.text  # type: ignore[attr-defined]
+    body = answer.json()  # type: ignore[attr-defined]
+    assert body["feature_count"] == 3 and body["crs"] == "EPSG:32648"
+    columns = {c["name"]: c for c in body["columns"]}
+    assert set(columns) == {"HAZ_REF", "TypeArea", "Village"}
+    assert columns["TypeArea"]["values"] == ["Confirmed Minefield", "Suspected Minefield"]
+    assert columns["Village"]["samples"] == ["Ban Na", "Ban Phon"]
+    # HAZ_REF is what operators call hazard_id; TypeArea what they call status
+    assert body["suggested"]["fields"] == {"hazard_id": "HAZ_REF", "status": "TypeArea"}
+    assert body["suggested_from"] == {"hazard_id": "synonym", "status": "synonym"}
+    assert [f["name"] for f in body["fields"]][:2] == ["hazard_id", "status"]
+    assert body["remembered"] is None
+    assert count(session, "submission") == before  # nothing is stored
+
+
+def test_inspect_says_when_the_file_declares_no_crs(client: TestClient, tmp_path: Path) -> None:
+    body = inspect(client, operators_file(tmp_path, prj=False)).json()  # type: ignore[attr-defined]
+    assert body["crs"] is None
+
+
+def test_a_field_of_the_templates_own_name_comes_before_a_synonym() -> None:
+    mapping, origin = suggest("hazards", ["reference", "Hazard_ID", "DATE"], None)
+    assert mapping.fields == {"hazard_id": "Hazard_ID", "recorded": "DATE"}
+    assert origin == {"hazard_id": "name", "recorded": "synonym"}
+
+
+def test_mapping_with_constants_and_value_maps_is_used_remembered_shown_and_forgotten(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    path = operators_file(tmp_path)
+    created = post(client, path, organisation="MAG", mapping=MAPPING)
+    body = created.json()  # type: ignore[attr-defined]
+    assert created.status_code == 201 and body["errors"] == 0, body  # type: ignore[attr-defined]
+    clean = session.execute(
+        text("SELECT clean FROM submission_feature WHERE submission_id = :s ORDER BY row_number"),
+        {"s": body["id"]},
+    ).scalars()
+    assert [(c["status"], c["contam"], c["recorded"]) for c in clean] == [
+        ("SHA", "APM", "2021-03-04"),
+        ("CHA", "APM", "2021-03-04"),
+        ("SHA", "APM", "2021-03-04"),
+    ]
+    shown = inspect(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert shown["remembered"]["fits"] is True
+    assert shown["remembered"]["mapping"]["constants"] == {
+        "contam": "APM",
+        "recorded": "2021-03-04",
+    }
+    assert shown["suggested"]["values"]["status"]["Suspected Minefield"] == "SHA"
+    assert shown["suggested_from"]["contam"] == "remembered"
+    forgot = client.delete("/api/v1/submissions/mappings/hazards", params={"organisation": "MAG"})
+    assert forgot.status_code == 200 and len(forgot.json()["cleared"]) == 1
+    again = inspect(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert again["remembered"] is None
+
+
+def test_an_operator_inspects_and_forgets_for_their_own_organisation_only(
+    client_as: ClientAs, client: TestClient, tmp_path: Path
+) -> None:
+    operator = client_as("operator", organisation="MAG")
+    refused = inspect(operator, operators_file(tmp_path), organisation="NPA")
+    assert refused.status_code == 403  # type: ignore[attr-defined]
+    gone = operator.delete("/api/v1/submissions/mappings/hazards", params={"organisation": "NPA"})
+    assert gone.status_code == 403
+
+
+def test_an_upload_replacing_a_pending_one_supersedes_it_and_both_link(
+    client: TestClient, client_as: ClientAs, session: Session, tmp_path: Path
+) -> None:
+    operator = client_as("operator", organisation="MAG")
+    first = post(operator, good_zip(tmp_path, "first")).json()  # type: ignore[attr-defined]
+    second = post(operator, good_zip(tmp_path, "second"), replaces=str(first["id"]))
+    assert second.status_code == 201, second.text  # type: ignore[attr-defined]
+    later = second.json()  # type: ignore[attr-defined]
+    assert later["replaces"] == first["id"] and later["status"] == "validated"
+    earlier = operator.get(f"/api/v1/submissions/{first['id']}").json()
+    assert earlier["status"] == "superseded" and earlier["replaced_by"] == later["id"]
+    reviewer = client_as("reviewer")
+    refused = reviewer.post(f"/api/v1/submissions/{first['id']}/approve")
+    assert refused.status_code == 409 and "superseded" in refused.json()["detail"]
+    assert (
+        reviewer.post(f"/api/v1/submissions/{first['id']}/reject", json={"reason": "x"}).status_code
+        == 409
+    )
+    twice = post(operator, good_zip(tmp_path, "third"), replaces=str(first["id"]))
+    assert twice.status_code == 409  # type: ignore[attr-defined]
+    audit = session.scalar(
+        text("SELECT after FROM audit_event WHERE action = 'submission.superseded'")
+    )
+    assert audit == {"status": "superseded", "replaced_by": later["id"]}
+
+
+def test_only_a_pending_submission_of_the_same_organisation_and_kind_is_replaced(
+    client: TestClient, client_as: ClientAs, tmp_path: Path
+) -> None:
+    reviewer = client_as("reviewer")
+    npa = post(client, good_zip(tmp_path, "npa"), organisation="NPA").json()  # type: ignore[attr-defined]
+    mag = client_as("operator", organisation="MAG")
+    other = post(mag, good_zip(tmp_path, "mag"), replaces=str(npa["id"]))
+    assert other.status_code == 404  # type: ignore[attr-defined]
+    approved = post(mag, good_zip(tmp_path, "ok")).json()  # type: ignore[attr-defined]
+    assert reviewer.post(f"/api/v1/submissions/{approved['id']}/approve").status_code == 200
+    late = post(mag, good_zip(tmp_path, "late"), replaces=str(approved["id"]))
+    assert late.status_code == 409 and "approved" in late.json()["detail"]  # type: ignore[attr-defined]
+    pending = post(mag, good_zip(tmp_path, "pending")).json()  # type: ignore[attr-defined]
+    wrong_kind = post(mag, good_zip(tmp_path, "k"), kind="releases", replaces=str(pending["id"]))
+    assert wrong_kind.status_code in (409, 422)  # type: ignore[attr-defined]
+
+
+def test_cli_import_replaces(
+    committed_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "IMS_DATABASE_URL", committed_engine.url.render_as_string(hide_password=False)
+    )
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        first = runner.invoke(
+            cli_app, ["import", str(good_zip(tmp_path, "a")), "--kind", "hazards"]
+        )
+        assert first.exit_code == 0, first.output
+        found = re.search(r"submission (\d+): 2 features", first.output)
+        assert found, first.output
+        earlier = int(found.group(1))
+        args = ["import", str(good_zip(tmp_path, "b")), "--kind", "hazards"]
+        second = runner.invoke(cli_app, [*args, "--replaces", str(earlier)])
+        assert second.exit_code == 0, second.output
+        assert f"submission {earlier} is superseded" in second.output
+        with Session(committed_engine) as session:
+            status = session.scalar(
+                text("SELECT status FROM submission WHERE id = :s"), {"s": earlier}
+            )
+        assert status == "superseded"
+        third = runner.invoke(cli_app, [*args, "--replaces", str(earlier)])
+        assert third.exit_code == 2 and "replaced already" in third.output
+    finally:
+        get_settings.cache_clear()
+
+
+WEST = box(100.0, 13.9, 103.25, 22.5)
+EAST = box(103.25, 13.9, 107.7, 22.5)
+
+
+def test_approval_preview_splits_the_recorded_area_by_province_on_the_ellipsoid(
+    session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("LA-W", "West", MultiPolygon([WEST])),
+            BoundaryFeature("LA-E", "East", MultiPolygon([EAST])),
+        ],
+        level=1,
+    )
+    across = box(103.24, 19.4, 103.26, 19.41)  # half in each province
+    frame = gpd.GeoDataFrame(
+        {"hazard_id": ["PRE-1", "PRE-2"], "status": ["SHA", "CHA"], "recorded": ["2020-01-01"] * 2},
+        geometry=[across, box(104.0, 19.4, 104.01, 19.41)],
+        crs=4326,
+    )
+    client = client_as()
+    body = post(client, write_zip(frame, tmp_path, "pre")).json()  # type: ignore[attr-defined]
+    assert body["errors"] == 0, body
+    preview = submissions_q.approval_preview(session, body["id"], "hazards")
+    expected = dict(
+        session.execute(
+            text(
+                "SELECT a.code, sum(ST_Area(ST_Intersection(sf.geom, a.geom)::geography)) "
+                "FROM submission_feature sf JOIN admin_area a ON a.level = 1 "
+                "AND ST_Intersects(sf.geom, a.geom) WHERE sf.submission_id = :s GROUP BY a.code"
+            ),
+            {"s": body["id"]},
+        ).all()
+    )
+    got = {p.code: p.new_m2 for p in preview.provinces}
+    assert set(got) == {"LA-W", "LA-E"} and preview.new_hazards == 2
+    for code, area in expected.items():
+        assert got[code] == pytest.approx(float(area), rel=1e-4)
+    page = client.get(f"/submissions/{body['id']}").text
+    assert 'id="preview"' in page and 'id="confirm-approve"' in page
+    # the Approve button comes before the map in the page's order (keyboard users reach it)
+    assert page.index('id="approve"') < page.index('id="review-map"')
+
+
+def test_review_page_lists_each_features_findings_and_filters_them(
+    client: TestClient, client_as: ClientAs, tmp_path: Path
+) -> None:
+    frame = gpd.GeoDataFrame(
+        {
+            "hazard_id": ["F-1", "F-2", "F-3"],
+            "status": ["SHA", "dangerous", "SHA"],
+            "recorded": ["2020-01-01"] * 3,
+        },
+        geometry=[box(103.2 + i / 10, 19.4, 103.205 + i / 10, 19.405) for i in range(3)],
+        crs=4326,
+    )
+    first = post(client, write_zip(frame, tmp_path, "f")).json()  # type: ignore[attr-defined]
+    errors = client.get(f"/submissions/{first['id']}", params={"features": "errors"}).text
+    table = errors[errors.index('id="features"') :]
+    assert "F-2" in table and "F-1" not in table and "unknown_value" in table
+    clean = client.get(f"/submissions/{first['id']}", params={"features": "clean"}).text
+    table = clean[clean.index('id="features"') :]
+    assert "F-1" in table and "F-3" in table and "F-2" not in table
+    second = post(client, good_zip(tmp_path, "g"), replaces=str(first["id"])).json()  # type: ignore[attr-defined]
+    earlier = client.get(f"/submissions/{first['id']}").text
+    assert f'href="/submissions/{second["id"]}"' in earlier and "superseded" in earlier
+    later = client.get(f"/submissions/{second['id']}").text
+    assert f'href="/submissions/{first["id"]}"' in later
