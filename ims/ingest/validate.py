@@ -292,11 +292,12 @@ def _geometry_checks(
             repaired.add(i)
             geom = fixed
         poly = _multipolygon(geom)
-        if compactness[i] < SLIVER_COMPACTNESS:
+        compact = compactness[i] if i not in repaired else _compactness(poly)
+        if compact < SLIVER_COMPACTNESS:
             out.add(
                 "sliver",
                 WARNING,
-                f"very thin polygon (compactness {compactness[i]:.4f}): a digitising slip?",
+                f"very thin polygon (compactness {compact:.4f}): a digitising slip?",
                 "geometry",
             )
         longest = longest_edges[i]
@@ -323,6 +324,11 @@ def _geometry_checks(
             "geometry",
         )
     return usable, repaired
+
+
+def _compactness(geom: BaseGeometry) -> float:
+    """4πA/P² of one polygon (1 for a circle), in degrees as the array check computes it."""
+    return 4 * math.pi * geom.area / geom.length**2 if geom.length > 0 else 0.0
 
 
 def _repaired(geom: BaseGeometry) -> MultiPolygon | None:
