@@ -14,7 +14,17 @@ from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
 
 from ims import __version__
-from ims.api import account, docs, hazards, health, reference, reports, submissions, tiles
+from ims.api import (
+    account,
+    docs,
+    hazards,
+    health,
+    reference,
+    releases,
+    reports,
+    submissions,
+    tiles,
+)
 from ims.api.auth import authorize
 from ims.api.errors import register_error_handlers
 from ims.api.gate import RequestGate
@@ -72,4 +82,6 @@ def create_api(engine: Engine | None = None, *, jobs: Jobs | None = None) -> Fas
     app.include_router(submissions.router, prefix=API_PREFIX)
     app.include_router(reference.router, prefix=API_PREFIX)
     app.include_router(tiles.router, prefix=API_PREFIX)
+    app.include_router(hazards.collection, prefix=API_PREFIX)
+    app.include_router(releases.router, prefix=API_PREFIX)
     return app

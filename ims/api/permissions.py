@@ -97,6 +97,13 @@ PERMISSIONS: dict[str, Rule] = {
     "audit_page": ADMIN,
     "reference_page": ADMIN,
     "add_reference": ADMIN,
+    # API: the hazard register and releases (no geometries or references where locations
+    # are generalised; files not at all there)
+    "list_hazards": READ,
+    "export_hazards": READ,
+    "list_releases": READ,
+    # pages: the hazard register
+    "register_page": READ,
 }
 
 

@@ -197,6 +197,10 @@ REQUESTS: dict[str, Call] = {
         f"/submissions/{w.own_submission}", follow_redirects=False
     ),
     "reports_page": lambda c, w: c.get("/reports", follow_redirects=False),
+    "list_hazards": lambda c, w: c.get("/api/v1/hazards"),
+    "export_hazards": lambda c, w: c.get("/api/v1/hazards.csv"),
+    "list_releases": lambda c, w: c.get("/api/v1/releases"),
+    "register_page": lambda c, w: c.get("/hazards", follow_redirects=False),
 }
 
 
