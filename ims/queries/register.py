@@ -30,15 +30,15 @@ DEFAULT_LIMIT: Final = 100
 
 # What the register may be sorted by ("-" before it: descending), and the SQL for each.
 SORTS: Final = {
-    "hazard_id": "s.reference",
-    "status": "s.status",
-    "contamination": "s.contam",
-    "remaining_m2": "s.remaining_m2",
-    "boundary_m2": "s.area_m2",
-    "recorded": "s.recorded",
-    "operator": "s.operator",
-    "admin1_name": "s.admin1_name",
-    "admin2_name": "s.admin2_name",
+    "hazard_id": "p.reference",
+    "status": "p.status",
+    "contamination": "p.contam",
+    "remaining_m2": "p.remaining_m2",
+    "boundary_m2": "p.area_m2",
+    "recorded": "(SELECT min(f.effective) FROM hazard_revision f WHERE f.hazard_id = p.hazard_id)",
+    "operator": "o.name",
+    "admin1_name": "a1.name",
+    "admin2_name": "a2.name",
 }
 RELEASE_SORTS: Final = {
     "release_id": "s.reference",
@@ -183,14 +183,15 @@ def like(q: str) -> str:
 # The values of the upload's own columns, as one text to search (keys left out).
 ATTRIBUTE_TEXT: Final = "lower(jsonb_path_query_array(r.attributes, '$.*')::text)"
 
+# The hazards in force on the date that pass the filter. Every join is a LEFT JOIN on a
+# unique key that every period has a row of: the planner drops those a query does not use,
+# so counting or ordering by the hazard's own columns reads hazard_period alone.
 _REGISTER_BASE = """
-    SELECT p.hazard_id, p.reference, p.status, p.contam, p.remaining_m2, p.area_m2,
-           p.revision_id, upper_inf(p.during) AS last, o.name AS operator,
-           a1.code AS admin1_code, a1.name AS admin1_name,
-           a2.code AS admin2_code, a2.name AS admin2_name{recorded}
+    SELECT p.hazard_id, p.entry_no, p.reference, p.status, p.contam, p.remaining_m2,
+           p.area_m2, p.revision_id, upper_inf(p.during) AS last, {sort_key} AS sort_key
     FROM hazard_period p
-    JOIN ledger_entry e ON e.hazard_id = p.hazard_id AND e.entry_no = p.entry_no
-    JOIN hazard_revision r ON r.id = p.revision_id
+    LEFT JOIN ledger_entry e ON e.hazard_id = p.hazard_id AND e.entry_no = p.entry_no
+    LEFT JOIN hazard_revision r ON r.id = p.revision_id
     LEFT JOIN organisation o ON o.id = r.operator_id
     LEFT JOIN admin_area a1 ON a1.id = e.count_admin1_id
     LEFT JOIN admin_area a2 ON a2.id = e.count_admin2_id
@@ -255,26 +256,39 @@ def register(
         raise InvalidRequest("offset must be 0 or more")
     params: dict[str, Any] = {"as_of": f.as_of}
     where = _register_where(session, f, params)
-    order = _order(f.sort, SORTS, "s.reference, s.hazard_id")
+    key, desc = (f.sort[1:], True) if f.sort.startswith("-") else (f.sort, False)
+    if key not in SORTS:
+        raise InvalidRequest(
+            f"cannot sort by {f.sort!r}: use {', '.join(SORTS)} (- for descending)"
+        )
+    direction = "DESC" if desc else "ASC"
     session.execute(text("SET LOCAL jit = off"))
-    by_recorded = f.sort.lstrip("-") == "recorded"
-    base = _REGISTER_BASE.format(
-        where=where,
-        recorded=", " + _RECORDED.format(h="p.hazard_id") + " AS recorded" if by_recorded else "",
+    matched = int(
+        session.scalar(
+            text(f"SELECT count(*) FROM ({_REGISTER_BASE.format(where=where, sort_key='NULL')}) s"),
+            params,
+        )
+        or 0
     )
-    matched = int(session.scalar(text(f"SELECT count(*) FROM ({base}) s"), params) or 0)
     if matched == 0 or offset >= matched:
         return Page([], matched, offset, limit)
+    base = _REGISTER_BASE.format(where=where, sort_key=SORTS[key])
+    inner_order = f"sort_key {direction} NULLS LAST, reference, hazard_id"
+    order = f"s.sort_key {direction} NULLS LAST, s.reference, s.hazard_id"
     shape = f"ST_AsBinary({_REMAINING_THEN})" if geometry else "NULL"
-    recorded = "s.recorded" if by_recorded else _RECORDED.format(h="s.hazard_id")
     paging = " LIMIT :limit OFFSET :offset" if limit is not None else " OFFSET :offset"
     params.update(limit=limit, offset=offset)
     rows = session.execute(
         text(
-            f"WITH s AS ({base} ORDER BY {order.replace('s.', '')}{paging}) "
-            f"SELECT s.*, {recorded} AS first_recorded, r.marked, r.attributes, "
-            f"{shape} AS shape FROM s "
+            f"WITH s AS ({base} ORDER BY {inner_order}{paging}) "
+            f"SELECT s.*, {_RECORDED.format(h='s.hazard_id')} AS first_recorded, r.marked, "
+            "r.attributes, o.name AS operator, a1.code AS admin1_code, a1.name AS admin1_name, "
+            f"a2.code AS admin2_code, a2.name AS admin2_name, {shape} AS shape FROM s "
             "JOIN hazard_revision r ON r.id = s.revision_id "
+            "JOIN ledger_entry e ON e.hazard_id = s.hazard_id AND e.entry_no = s.entry_no "
+            "LEFT JOIN organisation o ON o.id = r.operator_id "
+            "LEFT JOIN admin_area a1 ON a1.id = e.count_admin1_id "
+            "LEFT JOIN admin_area a2 ON a2.id = e.count_admin2_id "
             "LEFT JOIN hazard_remaining m ON m.hazard_id = s.hazard_id AND s.last "
             f"ORDER BY {order}"
         ),
