@@ -485,6 +485,13 @@ class HazardPeriod(Base):
     __tablename__ = "hazard_period"
     __table_args__ = (
         Index("ix_hazard_period_where_when", "bbox_3857", "during", postgresql_using="gist"),
+        # the register: the state on a date from the index alone (migration 0017)
+        Index(
+            "ix_hazard_period_on",
+            "during",
+            postgresql_using="gist",
+            postgresql_include=["remaining_m2", "contam", "status", "reference"],
+        ),
     )
 
     hazard_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -233,7 +233,14 @@ def _register_where(session: Session, f: RegisterFilter, params: dict[str, Any])
         where.append("lower(o.name) = lower(:operator)")
         params["operator"] = f.operator
     if f.q:
-        where.append(f"(lower(p.reference) LIKE :q OR {ATTRIBUTE_TEXT} LIKE :q)")
+        # The hazards whose reference or any revision's own columns hold the text (trigram
+        # indexes, migration 0017), then those whose revision in force on the date does.
+        where.append(
+            "p.hazard_id IN (SELECT h.id FROM hazard h WHERE lower(h.reference) LIKE :q"
+            " UNION SELECT x.hazard_id FROM hazard_revision x WHERE x.attributes IS NOT NULL"
+            f" AND {ATTRIBUTE_TEXT.replace('r.', 'x.')} LIKE :q)"
+            f" AND (lower(p.reference) LIKE :q OR {ATTRIBUTE_TEXT} LIKE :q)"
+        )
         params["q"] = like(f.q.lower())
     return "".join(f" AND {w}" for w in where)
 
