@@ -338,6 +338,9 @@ class LedgerEntry(Base):
         CheckConstraint(
             "kind IN ('added', 'status', 'cancelled', 'reduced', 'cleared')", name="kind"
         ),
+        # the register of one admin area: the entries counted there (migration 0017)
+        Index("ix_ledger_entry_count_admin1", "count_admin1_id", "hazard_id", "entry_no"),
+        Index("ix_ledger_entry_count_admin2", "count_admin2_id", "hazard_id", "entry_no"),
     )
 
     hazard_id: Mapped[int] = mapped_column(
@@ -490,7 +493,16 @@ class HazardPeriod(Base):
             "ix_hazard_period_on",
             "during",
             postgresql_using="gist",
-            postgresql_include=["remaining_m2", "contam", "status", "reference"],
+            postgresql_include=[
+                "remaining_m2",
+                "contam",
+                "status",
+                "reference",
+                "hazard_id",
+                "entry_no",
+                "area_m2",
+                "revision_id",
+            ],
         ),
     )
 
