@@ -17,7 +17,7 @@ from ims.domain import access
 from ims.domain.enums import Contamination, HazardStatus, Role
 from ims.errors import ImsError, InvalidRequest, NotFound
 from ims.ingest import approval
-from ims.queries import hazards, national, submissions
+from ims.queries import hazards, national, register, register_files, submissions
 from ims.queries.outside import outside_releases
 from ims.reports import tiles
 from ims.reports.article7 import ReportScope
@@ -307,4 +307,90 @@ def make_hazard_page(
     session.commit()
     return RedirectResponse(
         f"/releases/outside?{urlencode({'made': hazard_id.strip()})}", status_code=303
+    )
+
+
+def _register_filter(params: dict[str, str]) -> register.RegisterFilter:
+    """The register's filter from the page's form (an empty field: no filter)."""
+    try:
+        as_of = dt.date.fromisoformat(params["as_of"]) if params.get("as_of") else None
+        status = HazardStatus.parse(params["status"]) if params.get("status") else None
+        contam = Contamination(params["contamination"]) if params.get("contamination") else None
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None
+    return register.RegisterFilter(
+        as_of=as_of or dt.date.today(),
+        admin=params.get("admin") or None,
+        status=status,
+        contamination=contam,
+        operator=params.get("operator") or None,
+        open=params.get("open", "true") != "false",
+        q=(params.get("q") or "").strip() or None,
+        sort=params.get("sort") or "hazard_id",
+    )
+
+
+REGISTER_PAGE = 100
+
+
+@router.get("/hazards", response_class=HTMLResponse)
+def register_page(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    as_of: Annotated[str | None, Query(max_length=10)] = None,
+    admin: Annotated[str | None, Query(max_length=32)] = None,
+    status: Annotated[str | None, Query(max_length=8)] = None,
+    contamination: Annotated[str | None, Query(max_length=8)] = None,
+    operator: Annotated[str | None, Query(max_length=200)] = None,
+    open: Annotated[str | None, Query(max_length=5)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    sort: Annotated[str | None, Query(max_length=40)] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> HTMLResponse:
+    """The hazard register: the hazards in force on a date, filtered, 100 a page, with
+    links to each hazard and the register as files for field teams."""
+    hidden = generalised(principal)
+    params = {
+        k: v
+        for k, v in dict(
+            as_of=as_of,
+            admin=admin,
+            status=status,
+            contamination=contamination,
+            operator=operator,
+            open=open,
+            q=None if hidden else q,
+            sort=sort,
+        ).items()
+        if v
+    }
+    try:
+        chosen = _register_filter(params)
+        page = register.register(
+            session, chosen, limit=REGISTER_PAGE, offset=offset, geometry=False
+        )
+    except ImsError as exc:
+        return error_page(request, exc.status_code, "Not a register filter", exc.detail)
+    kept = chosen.params()
+    return _page(
+        request,
+        "register.html",
+        active="register",
+        chosen=chosen,
+        page=page,
+        hidden=hidden,
+        admins=register.admin_choices(session),
+        operators=register.operator_choices(session),
+        contams=list(Contamination),
+        sorts=list(register.SORTS),
+        formats=register_files.FORMATS,
+        export_query=urlencode(kept),
+        today=dt.date.today(),
+        prev_query=urlencode({**kept, "offset": max(0, offset - REGISTER_PAGE)})
+        if offset > 0
+        else None,
+        next_query=urlencode({**kept, "offset": page.next_offset})
+        if page.next_offset is not None
+        else None,
     )

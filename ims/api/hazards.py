@@ -1,18 +1,234 @@
-"""``/api/v1/hazards``: one hazard as in force on a date, as the hazard page shows it."""
+"""``/api/v1/hazards``: the hazard register (GeoJSON, and files for field teams), and one
+hazard as in force on a date, as the hazard page shows it (or as a GeoJSON Feature)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from shapely.geometry import mapping
 
 from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
+from ims.domain.enums import Contamination, HazardStatus
+from ims.errors import Forbidden, NotFound
+from ims.queries import register_files
 from ims.queries.hazards import hazard_view
+from ims.queries.register import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    HazardRow,
+    Page,
+    RegisterFilter,
+    close_matches,
+    register,
+)
 
 router = APIRouter(prefix="/hazards", tags=["hazards"])
+# The register and its files: /hazards and /hazards.{format}, beside /hazards/{reference}.
+collection = APIRouter(tags=["hazards"])
+
+GEOJSON = "application/geo+json"
+
+
+class GeoJSONResponse(JSONResponse):
+    """JSON sent as GeoJSON (RFC 7946)."""
+
+    media_type = GEOJSON
+
+
+class Feature(BaseModel):
+    """A GeoJSON Feature: geometry in EPSG:4326 (null where locations are generalised)."""
+
+    type: Literal["Feature"] = "Feature"
+    id: str | None = None
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any]
+
+
+class Link(BaseModel):
+    """A link to this page or the next (OGC API style)."""
+
+    href: str
+    rel: str
+    type: str = GEOJSON
+
+
+class FeatureCollection(BaseModel):
+    """A page of features, with how many match in all and the link to the next page."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[Feature]
+    links: list[Link]
+    numberMatched: int  # noqa: N815 (the OGC API name)
+    numberReturned: int  # noqa: N815
+    timeStamp: str  # noqa: N815
+
+
+AsOf = Annotated[dt.date | None, Query(description="the date the register is of (default today)")]
+Admin = Annotated[
+    str | None,
+    Query(max_length=32, description="an admin area code (any level): the hazards counted there"),
+]
+Status = Annotated[HazardStatus | None, Query(description="SHA or CHA")]
+Contam = Annotated[Contamination | None, Query(description="contamination kind")]
+Operator = Annotated[str | None, Query(max_length=200, description="organisation name")]
+Open = Annotated[
+    bool, Query(description="only hazards with ground remaining (at least 1 m²) on the date")
+]
+Text = Annotated[
+    str | None,
+    Query(max_length=200, description="text in the reference or the upload's own columns"),
+]
+Sort = Annotated[
+    str,
+    Query(
+        max_length=40,
+        description="hazard_id, status, contamination, remaining_m2, boundary_m2, recorded, "
+        "operator, admin1_name or admin2_name; a leading - sorts descending",
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="features per page")]
+Offset = Annotated[int, Query(ge=0, le=10_000_000, description="features to skip")]
+
+
+def register_filter(
+    as_of: dt.date | None,
+    admin: str | None,
+    status: HazardStatus | None,
+    contamination: Contamination | None,
+    operator: str | None,
+    open_only: bool,
+    q: str | None,
+    sort: str,
+) -> RegisterFilter:
+    """The register's filter from its query parameters (blank text: no filter)."""
+    return RegisterFilter(
+        as_of=as_of or dt.date.today(),
+        admin=admin or None,
+        status=status,
+        contamination=contamination,
+        operator=operator or None,
+        open=open_only,
+        q=(q or "").strip() or None,
+        sort=sort or "hazard_id",
+    )
+
+
+def hazard_feature(row: HazardRow, *, hidden: bool) -> Feature:
+    """One hazard as a Feature; where locations are generalised, without its geometry,
+    reference or the upload's own columns (a village is a location)."""
+    if hidden:
+        props = {k: v for k, v in row.properties().items() if k in register_files.COLUMNS}
+        props["hazard_id"] = None
+        return Feature(id=None, geometry=None, properties=props)
+    return Feature(
+        id=row.hazard_id,
+        geometry=dict(mapping(row.geometry)) if row.geometry is not None else None,
+        properties=row.properties(),
+    )
+
+
+def feature_collection(
+    request: Request, page: Page[Any], features: list[Feature]
+) -> FeatureCollection:
+    """The page as a FeatureCollection with its self and next links."""
+    links = [Link(href=str(request.url), rel="self")]
+    if page.next_offset is not None:
+        links.append(
+            Link(href=str(request.url.include_query_params(offset=page.next_offset)), rel="next")
+        )
+    return FeatureCollection(
+        features=features,
+        links=links,
+        numberMatched=page.matched,
+        numberReturned=len(features),
+        timeStamp=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+
+
+@collection.get("/hazards", response_model=FeatureCollection, response_class=GeoJSONResponse)
+def list_hazards(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    as_of: AsOf = None,
+    admin: Admin = None,
+    status: Status = None,
+    contamination: Contam = None,
+    operator: Operator = None,
+    open: Open = True,
+    q: Text = None,
+    sort: Sort = "hazard_id",
+    limit: Limit = DEFAULT_LIMIT,
+    offset: Offset = 0,
+) -> FeatureCollection:
+    """The hazard register: every hazard as in force on ``as_of``, filtered, a page of them.
+
+    Each Feature's geometry is the ground that remains on the date; its properties are
+    the register's columns, then the upload's own. A hazard is in an admin area as the
+    Article 7 tables count it, and ``remaining_m2`` is the ledger's, so the register's
+    counts and areas are the report's. Where locations are generalised for the reader,
+    there are no geometries, references or text search.
+    """
+    hidden = generalised(principal)
+    if hidden and q:
+        raise Forbidden("searching hazards by text is not open where locations are generalised")
+    f = register_filter(as_of, admin, status, contamination, operator, open, q, sort)
+    page = register(session, f, limit=limit, offset=offset, geometry=not hidden)
+    return feature_collection(
+        request, page, [hazard_feature(row, hidden=hidden) for row in page.rows]
+    )
+
+
+ExportFormat = Literal["gpkg", "zip", "kml", "geojson", "csv", "xlsx"]
+
+
+@collection.get(
+    "/hazards.{fmt}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {t.split(";")[0]: {} for t in register_files.MEDIA_TYPES.values()},
+            "description": "every hazard the filter matches, as a file",
+        }
+    },
+)
+def export_hazards(
+    session: SessionDep,
+    principal: PrincipalDep,
+    fmt: Annotated[
+        ExportFormat, Path(description="gpkg, zip (shapefile), kml, geojson, csv, xlsx")
+    ],
+    as_of: AsOf = None,
+    admin: Admin = None,
+    status: Status = None,
+    contamination: Contam = None,
+    operator: Operator = None,
+    open: Open = True,
+    q: Text = None,
+    sort: Sort = "hazard_id",
+) -> Response:
+    """The register as a file for field teams: every hazard the filter matches, no limit.
+
+    Geometries are the remaining ground on the date (EPSG:4326); a shapefile comes zipped
+    with its ``.prj`` and a UTF-8 ``.cpg``. Not where locations are generalised.
+    """
+    if generalised(principal):
+        raise Forbidden("hazard files are not open where locations are generalised")
+    f = register_filter(as_of, admin, status, contamination, operator, open, q, sort)
+    rows = register(session, f, limit=None).rows
+    stem = f"hazards-{f.as_of.isoformat()}" + (f"-{f.admin}" if f.admin else "")
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)
+    written = register_files.write(rows, fmt, stem)
+    return Response(
+        written.content,
+        media_type=written.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{written.filename}"'},
+    )
 
 
 class TimelineEvent(BaseModel):
@@ -55,16 +271,38 @@ class HazardPublic(BaseModel):
     releases: list[dict[str, Any]] = Field(description="what each release released (Features)")
 
 
-@router.get("/{reference:path}", response_model=HazardPublic)
+@router.get(
+    "/{reference:path}",
+    response_model=HazardPublic,
+    responses={200: {"content": {GEOJSON: {}}, "description": "JSON, or a GeoJSON Feature"}},
+)
 def get_hazard(
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     reference: str,
     as_of: Annotated[dt.date | None, Query(description="the state in force then")] = None,
-) -> HazardPublic:
-    """One hazard by reference (it may hold slashes), as in force now or on ``as_of``."""
-    view = hazard_view(session, reference, as_of)
+    f: Annotated[
+        Literal["json", "geojson"] | None,
+        Query(description="geojson: a Feature with its timeline (as Accept: application/geo+json)"),
+    ] = None,
+) -> Any:
+    """One hazard by reference (it may hold slashes), as in force now or on ``as_of``.
+
+    As a GeoJSON Feature (``f=geojson``, or ``Accept: application/geo+json``): the
+    register's properties with the timeline, the remaining ground as its geometry.
+    An unknown reference answers 404 with the close matches (``close_matches``).
+    """
+    try:
+        view = hazard_view(session, reference, as_of)
+    except NotFound:
+        matches = close_matches(session, reference)
+        hint = f"; did you mean {', '.join(matches)}?" if matches else ""
+        raise NotFound(f"no hazard {reference!r}{hint}", close_matches=matches) from None
     hidden = generalised(principal)
+    wants_geojson = f == "geojson" or (f is None and GEOJSON in request.headers.get("accept", ""))
+    if wants_geojson:
+        return _hazard_feature(session, view, as_of, hidden)
     return HazardPublic(
         reference=view.reference,
         contam=view.contam,
@@ -83,3 +321,34 @@ def get_hazard(
         remaining=None if hidden else view.remaining,
         releases=[] if hidden else view.releases,
     )
+
+
+def _hazard_feature(session: Any, view: Any, as_of: dt.date | None, hidden: bool) -> Response:
+    """The hazard as a GeoJSON Feature with its timeline."""
+    on = as_of or dt.date.today()
+    rows = register(
+        session, RegisterFilter(as_of=on, open=False, hazard_id=view.reference), limit=1
+    ).rows
+    timeline = [
+        TimelineEvent(**{k: event[k] for k in TimelineEvent.model_fields}).model_dump(mode="json")
+        for event in view.timeline
+    ]
+    if rows:
+        feature = hazard_feature(rows[0], hidden=hidden)
+    else:  # not in force on the date (recorded later)
+        feature = Feature(
+            id=None if hidden else view.reference,
+            geometry=None,
+            properties={
+                "hazard_id": None if hidden else view.reference,
+                "status": view.status,
+                "contamination": view.contam,
+                "remaining_m2": view.figures["remaining_m2"],
+            },
+        )
+    feature.properties["hazard_id"] = view.reference  # the caller named it already
+    feature.id = view.reference
+    feature.properties["as_of"] = on.isoformat()
+    feature.properties["closed"] = view.closed
+    feature.properties["timeline"] = timeline
+    return GeoJSONResponse(feature.model_dump(mode="json"))

@@ -21,6 +21,7 @@ from ims.api import (
     health,
     outside,
     reference,
+    releases,
     reports,
     submissions,
     tiles,
@@ -83,4 +84,6 @@ def create_api(engine: Engine | None = None, *, jobs: Jobs | None = None) -> Fas
     app.include_router(reference.router, prefix=API_PREFIX)
     app.include_router(tiles.router, prefix=API_PREFIX)
     app.include_router(outside.router, prefix=API_PREFIX)
+    app.include_router(hazards.collection, prefix=API_PREFIX)
+    app.include_router(releases.router, prefix=API_PREFIX)
     return app

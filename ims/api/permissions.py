@@ -108,6 +108,13 @@ PERMISSIONS: dict[str, Rule] = {
     "add_reference": ADMIN,
     "new_submission_page": UPLOAD,
     "data_dictionary_page": SIGNED_IN,
+    # API: the hazard register and releases (no geometries or references where locations
+    # are generalised; files not at all there)
+    "list_hazards": READ,
+    "export_hazards": READ,
+    "list_releases": READ,
+    # pages: the hazard register
+    "register_page": READ,
 }
 
 

@@ -86,11 +86,21 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+# Trigram indexes on expressions (migration 0017): the migration is their one definition,
+# as autogenerate cannot compare an expression's operator class.
+MIGRATION_ONLY_INDEXES = frozenset(
+    {"ix_hazard_reference_text", "ix_hazard_revision_attribute_text"}
+)
+
+
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Autogenerate filter: skip PostGIS's tables, then apply geoalchemy2's filter."""
+    """Autogenerate filter: skip PostGIS's tables and the indexes only migrations define,
+    then apply geoalchemy2's filter."""
     if type_ == "table" and name in FOREIGN_TABLES:
+        return False
+    if type_ == "index" and name in MIGRATION_ONLY_INDEXES:
         return False
     return bool(
         alembic_helpers.include_object(obj, name, type_, reflected, compare_to)  # type: ignore[no-untyped-call]

@@ -405,6 +405,9 @@ class LedgerEntry(Base):
         CheckConstraint(
             "kind IN ('added', 'status', 'cancelled', 'reduced', 'cleared')", name="kind"
         ),
+        # the register of one admin area: the entries counted there (migration 0017)
+        Index("ix_ledger_entry_count_admin1", "count_admin1_id", "hazard_id", "entry_no"),
+        Index("ix_ledger_entry_count_admin2", "count_admin2_id", "hazard_id", "entry_no"),
     )
 
     hazard_id: Mapped[int] = mapped_column(
@@ -552,6 +555,22 @@ class HazardPeriod(Base):
     __tablename__ = "hazard_period"
     __table_args__ = (
         Index("ix_hazard_period_where_when", "bbox_3857", "during", postgresql_using="gist"),
+        # the register: the state on a date from the index alone (migration 0017)
+        Index(
+            "ix_hazard_period_on",
+            "during",
+            postgresql_using="gist",
+            postgresql_include=[
+                "remaining_m2",
+                "contam",
+                "status",
+                "reference",
+                "hazard_id",
+                "entry_no",
+                "area_m2",
+                "revision_id",
+            ],
+        ),
     )
 
     hazard_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -53,6 +53,8 @@ MEDIA = {
     "gpkg": "application/geopackage+sqlite3",
     "json": "application/json",
     "html": "text/html",
+    "kml": "application/vnd.google-earth.kml+xml",
+    "geojson": "application/geo+json",
 }
 
 
@@ -112,6 +114,10 @@ def check_download(body: bytes, content_type: str, url: str) -> str | None:
             assert b"<table" in body
         elif fmt == "gpkg":
             assert body[:16] == b"SQLite format 3\x00"
+        elif fmt == "kml":
+            assert b"<kml" in body[:500]
+        elif fmt == "geojson":  # a file for field teams: no page's weight limit
+            assert json.loads(body)["type"] == "FeatureCollection"
         else:
             json.loads(body)
             if len(body) > MAX_HTML_BYTES:

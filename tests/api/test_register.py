@@ -1,0 +1,371 @@
+"""The hazard register (``GET /api/v1/hazards``), one hazard as a Feature, and releases.
+
+Figures are checked against geometry measured independently (pyproj's geodesic area), and
+the register's counts and areas against the Article 7 tables on generated data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pyogrio
+import pytest
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, box, shape
+from sqlalchemy.orm import Session
+
+from ims.config import get_settings
+from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
+from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
+from ims.queries.register import RegisterFilter, register
+from ims.queries.register_files import shapefile_names
+from ims.reports.article7 import ReportScope, remaining
+from ims.sample.demo import load_demo
+from tests.utils import ClientAs
+
+GEOD = Geod(ellps="WGS84")
+VILLAGE = "ບ້ານນາ"  # Ban Na, in Lao script
+
+
+def area(geom: object) -> float:
+    """Geodesic area of a (multi)polygon, computed by pyproj, not by ims."""
+    return abs(GEOD.geometry_area_perimeter(geom)[0])
+
+
+WEST = box(102.0, 19.0, 102.5, 20.0)
+EAST = box(102.5, 19.0, 103.0, 20.0)
+H1 = box(102.1, 19.6, 102.11, 19.61)  # in the west
+H2 = box(102.6, 19.6, 102.62, 19.61)  # in the east
+H3 = box(102.3, 19.3, 102.305, 19.305)  # in the west, fully cleared in 2023
+CLEARED_1 = box(102.1, 19.6, 102.105, 19.61)
+
+
+@pytest.fixture
+def seeded(session: Session) -> None:
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("P-W", "ແຂວງຕາເວັນຕົກ", MultiPolygon([WEST])),
+            BoundaryFeature("P-E", "East", MultiPolygon([EAST])),
+        ],
+        level=1,
+    )
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("D-W1", "District W1", MultiPolygon([box(102.0, 19.0, 102.5, 19.5)])),
+            BoundaryFeature("D-W2", "District W2", MultiPolygon([box(102.0, 19.5, 102.5, 20.0)])),
+            BoundaryFeature("D-E1", "District E1", MultiPolygon([EAST])),
+        ],
+        level=2,
+    )
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "AT-000001",
+                HazardStatus.SHA,
+                H1,
+                dt.date(2020, 1, 1),
+                marked=dt.date(2020, 2, 1),
+                operator="MAG",
+                attributes={"village": VILLAGE, "note": "near the school"},
+            ),
+            NewHazard(
+                "AT-000002",
+                HazardStatus.CHA,
+                H2,
+                dt.date(2021, 3, 1),
+                contam=Contamination.APM,
+                operator="NPA",
+                attributes={"village": "Ban Phon"},
+            ),
+            NewHazard("XI-000003", HazardStatus.CHA, H3, dt.date(2019, 6, 1), operator="MAG"),
+        ],
+    )
+    revise_hazards(session, [HazardChange("AT-000001", dt.date(2022, 1, 1), HazardStatus.CHA)])
+    record_releases(
+        session,
+        [
+            NewRelease("R1", "AT-000001", ReleaseMethod.CLEARED, dt.date(2023, 5, 1), CLEARED_1),
+            NewRelease("R2", "XI-000003", ReleaseMethod.CLEARED, dt.date(2023, 6, 1), H3),
+        ],
+    )
+
+
+def _get(client_as: ClientAs, role: str = "viewer", **params: object) -> dict:  # type: ignore[type-arg]
+    answer = client_as(role).get("/api/v1/hazards", params=params)
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("application/geo+json")
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def test_the_register_lists_open_hazards_with_their_remaining_ground(
+    seeded: None, client_as: ClientAs
+) -> None:
+    body = _get(client_as)
+    assert body["type"] == "FeatureCollection"
+    refs = [f["properties"]["hazard_id"] for f in body["features"]]
+    assert refs == ["AT-000001", "AT-000002"]  # XI-000003 is cleared: closed
+    assert body["numberMatched"] == 2 and body["numberReturned"] == 2
+    first = body["features"][0]
+    props = first["properties"]
+    assert props["status"] == "CHA" and props["contamination"] == "CMR"
+    assert (props["admin1_code"], props["admin2_code"]) == ("P-W", "D-W2")
+    assert props["admin1_name"] == "ແຂວງຕາເວັນຕົກ"
+    assert props["recorded"] == "2020-01-01" and props["marked"] == "2020-02-01"
+    assert props["operator"] == "MAG" and props["village"] == VILLAGE
+    expected = area(H1) - area(CLEARED_1)
+    assert props["remaining_m2"] == pytest.approx(expected, rel=1e-6)
+    assert props["boundary_m2"] == pytest.approx(area(H1), rel=1e-6)
+    assert area(shape(first["geometry"])) == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_past_date_gives_the_state_and_ground_then(seeded: None, client_as: ClientAs) -> None:
+    body = _get(client_as, as_of="2021-12-31")
+    by_ref = {f["properties"]["hazard_id"]: f for f in body["features"]}
+    assert set(by_ref) == {"AT-000001", "AT-000002", "XI-000003"}
+    assert by_ref["AT-000001"]["properties"]["status"] == "SHA"  # reclassified in 2022
+    assert area(shape(by_ref["AT-000001"]["geometry"])) == pytest.approx(area(H1), rel=1e-6)
+    assert area(shape(by_ref["XI-000003"]["geometry"])) == pytest.approx(area(H3), rel=1e-6)
+    assert _get(client_as, as_of="2019-12-31")["numberMatched"] == 1
+    closed = _get(client_as, open="false")
+    assert {f["properties"]["hazard_id"] for f in closed["features"]} == {
+        "AT-000001",
+        "AT-000002",
+        "XI-000003",
+    }
+
+
+def test_filters_select_what_they_name(seeded: None, client_as: ClientAs) -> None:
+    def refs(**params: object) -> list[str]:
+        return [f["properties"]["hazard_id"] for f in _get(client_as, **params)["features"]]
+
+    assert refs(admin="P-E") == ["AT-000002"]
+    assert refs(admin="D-W2") == ["AT-000001"]
+    assert refs(contamination="APM") == ["AT-000002"]
+    assert refs(status="CHA", contamination="CMR") == ["AT-000001"]
+    assert refs(operator="npa") == ["AT-000002"]
+    assert refs(q="at-000002") == ["AT-000002"]  # the reference, any case
+    assert refs(q=VILLAGE) == ["AT-000001"]  # the upload's own columns
+    assert refs(q="BAN PHON") == ["AT-000002"]
+    assert refs(q="village") == []  # names of columns are not their values
+    assert refs(q="%") == []  # wildcards are text
+    assert refs(sort="-remaining_m2") == ["AT-000002", "AT-000001"]
+    unknown = client_as("viewer").get("/api/v1/hazards", params={"admin": "NOWHERE"})
+    assert unknown.status_code == 422
+    assert unknown.headers["content-type"] == "application/problem+json"
+    bad_sort = client_as("viewer").get("/api/v1/hazards", params={"sort": "geom"})
+    assert bad_sort.status_code == 422
+
+
+def test_paging_links_to_the_next_page(seeded: None, client_as: ClientAs) -> None:
+    body = _get(client_as, open="false", limit=2)
+    assert body["numberMatched"] == 3 and body["numberReturned"] == 2
+    rels = {link["rel"]: link["href"] for link in body["links"]}
+    assert "self" in rels and "offset=2" in rels["next"] and "open=false" in rels["next"]
+    second = client_as("viewer").get(rels["next"]).json()
+    assert [f["properties"]["hazard_id"] for f in second["features"]] == ["XI-000003"]
+    assert "next" not in {link["rel"] for link in second["links"]}
+    assert client_as("viewer").get("/api/v1/hazards", params={"limit": 10_001}).status_code == 422
+
+
+def test_generalised_readers_get_no_geometry_reference_or_files(
+    seeded: None, monkeypatch: pytest.MonkeyPatch, client_as: ClientAs
+) -> None:
+    monkeypatch.setenv("IMS_LOCATION_PRIVACY", "true")
+    get_settings.cache_clear()
+    body = _get(client_as, "viewer")
+    assert body["numberMatched"] == 2
+    for feature in body["features"]:
+        assert feature["geometry"] is None and feature["properties"]["hazard_id"] is None
+        assert "village" not in feature["properties"]
+    viewer = client_as("viewer")
+    assert viewer.get("/api/v1/hazards", params={"q": "Ban"}).status_code == 403
+    assert viewer.get("/api/v1/hazards.gpkg").status_code == 403
+    releases = viewer.get("/api/v1/releases").json()
+    assert all(f["geometry"] is None for f in releases["features"])
+    assert all("release_id" not in f["properties"] for f in releases["features"])
+    assert _get(client_as, "operator")["features"][0]["geometry"] is not None
+
+
+def test_one_hazard_as_a_feature_with_its_timeline(seeded: None, client_as: ClientAs) -> None:
+    viewer = client_as("viewer")
+    answer = viewer.get("/api/v1/hazards/AT-000001", params={"f": "geojson"})
+    assert answer.headers["content-type"].startswith("application/geo+json")
+    feature = answer.json()
+    assert feature["type"] == "Feature" and feature["id"] == "AT-000001"
+    assert [e["what"] for e in feature["properties"]["timeline"]] == [
+        "recorded",
+        "revised",
+        "cleared",
+    ]
+    assert area(shape(feature["geometry"])) == pytest.approx(area(H1) - area(CLEARED_1), rel=1e-6)
+    accepted = viewer.get("/api/v1/hazards/AT-000001", headers={"Accept": "application/geo+json"})
+    assert accepted.json()["type"] == "Feature"
+    plain = viewer.get("/api/v1/hazards/AT-000001").json()  # existing callers: unchanged
+    assert plain["reference"] == "AT-000001" and "figures" in plain
+    then = viewer.get("/api/v1/hazards/AT-000001", params={"f": "geojson", "as_of": "2021-01-01"})
+    assert then.json()["properties"]["status"] == "SHA"
+
+
+def test_an_unknown_hazard_suggests_close_matches(seeded: None, client_as: ClientAs) -> None:
+    answer = client_as("viewer").get("/api/v1/hazards/at-000001")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["close_matches"][0] == "AT-000001"
+    assert "AT-000001" in answer.json()["detail"]
+
+
+def test_releases_list_with_filters(seeded: None, client_as: ClientAs) -> None:
+    viewer = client_as("viewer")
+    body = viewer.get("/api/v1/releases").json()
+    assert [f["properties"]["release_id"] for f in body["features"]] == ["R1", "R2"]
+    r1 = body["features"][0]["properties"]
+    assert r1["hazard_id"] == "AT-000001" and r1["method"] == "cleared"
+    assert r1["area_m2"] == pytest.approx(area(CLEARED_1), rel=1e-6)
+    assert r1["admin1_code"] == "P-W"
+
+    def ids(**params: object) -> list[str]:
+        answer = viewer.get("/api/v1/releases", params=params)
+        assert answer.status_code == 200, answer.text
+        return [f["properties"]["release_id"] for f in answer.json()["features"]]
+
+    assert ids(**{"from": "2023-05-15"}) == ["R2"]
+    assert ids(to="2023-05-15") == ["R1"]
+    assert ids(hazard_id="XI-000003") == ["R2"]
+    assert ids(method="reduced") == []
+    assert ids(admin="D-W1") == ["R2"]
+    assert ids(sort="-released", limit=1) == ["R2"]
+
+
+def test_the_register_counts_and_areas_are_the_article7_tables(session: Session) -> None:
+    """On a generated national programme: per province and district, the open hazards the
+    register places there are the report's counts, and its remaining areas sum to the
+    report's, at several dates."""
+    load_demo(session, hazards=300, start_year=2015, end_year=2023)
+    for as_of in (dt.date(2016, 12, 31), dt.date(2020, 12, 31), dt.date(2023, 12, 31)):
+        for contam in (Contamination.CMR,):
+            every = register(
+                session, RegisterFilter(as_of=as_of, contamination=contam, open=False), limit=None
+            ).rows
+            open_rows = [r for r in every if r.remaining_m2 >= 1.0]
+            assert (
+                open_rows
+                == register(
+                    session, RegisterFilter(as_of=as_of, contamination=contam), limit=None
+                ).rows
+            )
+            for level in (1, 2):
+                report = remaining(session, as_of, ReportScope(level=level, contam=contam))
+                counts: Counter[tuple[str | None, str]] = Counter(
+                    (r.admin1_code if level == 1 else r.admin2_code, r.status) for r in open_rows
+                )
+                for row in report[:-1]:
+                    code = row["admin_code"]
+                    assert counts[(code, "SHA")] == row["sha_count"], (as_of, level, code)
+                    assert counts[(code, "CHA")] == row["cha_count"], (as_of, level, code)
+                total = report[-1]
+                assert len(open_rows) == total["total_count"]
+                areas: dict[str, float] = defaultdict(float)
+                for r in every:
+                    areas[r.status] += r.remaining_m2
+                # The report sums each hazard's pieces per admin area, the register its whole
+                # remaining area: the same ground, equal to a few mm² in km² (1e-9).
+                assert areas["SHA"] == pytest.approx(total["sha_area_m2"], rel=1e-9, abs=1e-3)
+                assert areas["CHA"] == pytest.approx(total["cha_area_m2"], rel=1e-9, abs=1e-3)
+            # the admin filter selects the hazards the report counts in the area
+            report = remaining(session, as_of, ReportScope(level=1, contam=contam))
+            busiest = max(report[:-1], key=lambda row: row["total_count"])
+            if busiest["total_count"]:
+                there = register(
+                    session,
+                    RegisterFilter(as_of=as_of, contamination=contam, admin=busiest["admin_code"]),
+                    limit=None,
+                ).rows
+                assert len(there) == busiest["total_count"]
+    # the remaining ground drawn is the ledger's remaining area (pyproj, independently)
+    sample = register(
+        session, RegisterFilter(as_of=dt.date(2023, 12, 31), sort="-remaining_m2"), limit=20
+    ).rows
+    for row in sample:
+        assert row.geometry is not None
+        assert area(row.geometry) == pytest.approx(row.remaining_m2, rel=1e-4, abs=1.0)
+
+
+FORMATS = ("gpkg", "zip", "kml", "geojson", "csv", "xlsx")
+
+
+def _read_back(body: bytes, fmt: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The file as GDAL (pyogrio) reads it."""
+    path = tmp_path / f"hazards.{fmt}"
+    path.write_bytes(body)
+    if fmt == "zip":
+        return pyogrio.read_dataframe(f"/vsizip/{path}/hazards.shp")
+    if fmt == "csv":
+        return pyogrio.read_dataframe(
+            path, open_options=["GEOM_POSSIBLE_NAMES=wkt", "KEEP_GEOM_COLUMNS=NO"]
+        )
+    return pyogrio.read_dataframe(path)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_gdal_reads_each_export_with_the_registers_rows_and_areas(
+    seeded: None, client_as: ClientAs, fmt: str, tmp_path: Path
+) -> None:
+    register_body = _get(client_as, open="false", as_of="2024-01-01")
+    expected = {
+        f["properties"]["hazard_id"]: f["properties"]["remaining_m2"]
+        for f in register_body["features"]
+    }
+    answer = client_as("operator").get(
+        f"/api/v1/hazards.{fmt}", params={"open": "false", "as_of": "2024-01-01"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert "attachment" in answer.headers["content-disposition"]
+    frame = _read_back(answer.content, fmt, tmp_path)
+    ids = "Name" if fmt == "kml" else "hazard_id"
+    assert sorted(frame[ids]) == sorted(expected)
+    if fmt != "kml":  # KML keeps text only; its areas are the geometry's
+        remaining = "remain_m2" if fmt == "zip" else "remaining_m2"
+        got = dict(zip(frame[ids], frame[remaining].astype(float), strict=True))
+        for ref, m2 in expected.items():
+            assert got[ref] == pytest.approx(m2, rel=1e-9)
+    if fmt != "xlsx":  # a spreadsheet has a point per hazard, not its ground
+        for ref, geom in zip(frame[ids], frame.geometry, strict=True):
+            if expected[ref] >= 1.0:
+                assert area(geom) == pytest.approx(expected[ref], rel=1e-6)
+    if fmt not in ("kml", "xlsx"):
+        village = dict(zip(frame[ids], frame["village"], strict=True))
+        assert village["AT-000001"] == VILLAGE  # Lao script survives the round trip
+
+
+def test_the_shapefile_says_utf8_and_its_projection(seeded: None, client_as: ClientAs) -> None:
+    answer = client_as("operator").get("/api/v1/hazards.zip", params={"admin": "P-W"})
+    with zipfile.ZipFile(io.BytesIO(answer.content)) as zf:
+        names = zf.namelist()
+        assert {"hazards.shp", "hazards.shx", "hazards.dbf", "hazards.prj", "hazards.cpg"} <= set(
+            names
+        )
+        assert zf.read("hazards.cpg").decode().strip().upper() in ("UTF-8", "UTF8")
+        assert "WGS" in zf.read("hazards.prj").decode()
+        fields = zf.read("fields.csv").decode()
+        assert "remain_m2,remaining_m2" in fields
+    frame = pyogrio.read_dataframe(io.BytesIO(answer.content), layer="hazards")
+    assert all(len(c) <= 10 for c in frame.columns)
+    assert list(frame["adm1_name"]) == ["ແຂວງຕາເວັນຕົກ"]
+
+
+def test_shapefile_names_are_short_and_unique() -> None:
+    names = shapefile_names(["remaining_m2", "village_name_lao", "village_name_eng", "x"])
+    assert names == {
+        "remaining_m2": "remain_m2",
+        "village_name_lao": "village_na",
+        "village_name_eng": "village__1",
+        "x": "x",
+    }
