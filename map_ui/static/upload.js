@@ -136,10 +136,20 @@
       const pick = el("select", { id: `map-${f.name}`, "aria-label": `column for ${f.name}` });
       pick.append(el("option", { value: "" }, "(not in the file)"));
       for (const c of data.columns) pick.append(el("option", { value: c.name }, c.name));
+      // A pattern builds the value from columns and the feature's number, e.g. an id
+      // for a legacy file that has none: "LEG-{fileId}-{row:05}".
+      pick.append(el("option", { value: PATTERN }, "a pattern of columns and {row}…"));
+      const pattern = el("input", {
+        type: "text", id: `pattern-${f.name}`, maxlength: "200", placeholder: "ID-{row:05}",
+        "aria-label": `pattern for ${f.name}: column names in braces, {row} the feature's number`,
+      });
       const chosen = suggested.fields[f.name];
       if (chosen && columnOf(chosen)) pick.value = chosen;
+      else if (chosen && chosen.includes("{")) { pick.value = PATTERN; pattern.value = chosen; }
+      pattern.hidden = pick.value !== PATTERN;
+      pick.addEventListener("change", () => { pattern.hidden = pick.value !== PATTERN; });
       const cell = el("td");
-      cell.append(pick);
+      cell.append(pick, pattern);
       if (suggested_from(f.name)) cell.append(" ", el("small", { class: "muted origin" }, suggested_from(f.name)));
       row.append(cell);
 
@@ -225,11 +235,14 @@
     return values;
   }
 
+  const PATTERN = "__ims_pattern__";  // the column picker's "a pattern…" choice
+
   function mappingDocument() {
     const doc = { fields: {}, constants: {}, values: currentValues() };
     for (const f of inspected.fields) {
       const constant = $(`const-${f.name}`).value.trim();
-      const column = $(`map-${f.name}`).value;
+      let column = $(`map-${f.name}`).value;
+      if (column === PATTERN) column = $(`pattern-${f.name}`).value.trim();
       if (constant) doc.constants[f.name] = constant;
       else if (column && column.toLowerCase() !== f.name) doc.fields[f.name] = column;
       if (constant) delete doc.values[f.name];
