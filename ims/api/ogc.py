@@ -88,12 +88,13 @@ _PAGE = _html.from_string(
 <p><a href="{{ base }}">ims OGC API – Features</a></p>
 <h1>{{ title }}</h1>
 {% if description %}<p>{{ description }}</p>{% endif %}
-{% if figures %}<p>{% for k, v in figures %}{{ k }}: {{ v }}{% if not loop.last %} ·
-{% endif %}{% endfor %}</p>{% endif %}
-{% if rows %}<div class="table-wrap"><table><thead><tr>
+{% if figures %}<dl>{% for k, v in figures %}<dt>{{ k }}</dt>
+<dd>{{ "" if v is none else v }}</dd>{% endfor %}</dl>{% endif %}
+{% if rows %}<div class="scroll"><table><thead><tr>
 {% for c in columns %}<th scope="col">{{ c }}</th>{% endfor %}</tr></thead><tbody>
 {% for row in rows %}<tr>{% for cell in row %}<td>{% if loop.first and cell[1] %}
-<a href="{{ cell[1] }}">{{ cell[0] }}</a>{% else %}{{ cell[0] }}{% endif %}</td>
+<a href="{{ cell[1] }}">{{ cell[0] }}</a>{% else %}{{ "" if cell[0] is none else cell[0] }}
+{% endif %}</td>
 {% endfor %}</tr>{% endfor %}</tbody></table></div>{% endif %}
 <h2>Links</h2><ul>{% for link in links %}
 <li><a href="{{ link.href }}">{{ link.get("title") or link.rel }}</a>
@@ -179,10 +180,13 @@ def ogc_landing(request: Request) -> Response:
     _check_params(request, set())
     base = _base(request)
     title = "ims OGC API – Features"
+    description = (
+        "Hazards, land release and admin areas of the national mine action database, as of "
+        "any date."
+    )
     document = {
         "title": title,
-        "description": "Hazards, land release and admin areas of the national mine action "
-        "database, as of any date.",
+        "description": description,
         "links": [
             *_self_links(base, "application/json"),
             _link(f"{base}/api", "service-desc", OPENAPI, "the API definition"),
@@ -191,7 +195,7 @@ def ogc_landing(request: Request) -> Response:
             _link(f"{base}/collections", "data", "application/json", "the collections"),
         ],
     }
-    return _answer(request, document, "application/json", title=title)
+    return _answer(request, document, "application/json", title=title, description=description)
 
 
 @router.get("/conformance")
