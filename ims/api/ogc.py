@@ -154,7 +154,8 @@ def _answer(
     rows: list[list[tuple[Any, str | None]]] | None = None,
     figures: list[tuple[str, Any]] | None = None,
 ) -> Response:
-    headers = {"Cache-Control": "private, max-age=60"}
+    # private: what a caller sees depends on who asks; Accept chooses JSON or HTML
+    headers = {"Cache-Control": "private, max-age=60", "Vary": "Accept"}
     if _wants_html(request):
         html = _PAGE.render(
             title=title,
