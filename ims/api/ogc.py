@@ -14,6 +14,7 @@ states the parameters as the standard does (``bbox`` a list of numbers, ``limit`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -470,7 +471,7 @@ def ogc_item(
         session,
         principal,
         name,
-        ogc.Query(**{**query.__dict__, "feature_id": feature_id}),
+        dataclasses.replace(query, feature_id=feature_id),
         1,
         0,
     )
