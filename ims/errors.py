@@ -120,3 +120,10 @@ class SetupError(ImsError):
 
     status_code = 500
     title = "Setup error"
+
+
+class InvalidParameter(ImsError):
+    """A query parameter has a value the route cannot take (OGC APIs answer these 400)."""
+
+    status_code = 400
+    title = "Invalid parameter"

@@ -29,8 +29,12 @@ def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> JS
 
 
 def is_page(request: Request) -> bool:
-    """Whether a request is for a web page (answered in HTML) rather than the API."""
-    return not request.url.path.startswith("/api/")
+    """Whether a request is for a web page (answered in HTML) rather than the API.
+
+    ``/ogc`` (OGC API - Features) is an API: GIS clients read its errors as JSON.
+    """
+    path = request.url.path
+    return not (path.startswith(("/api/", "/ogc/")) or path == "/ogc")
 
 
 async def _ims_error(request: Request, exc: Exception) -> Response:

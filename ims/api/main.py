@@ -19,6 +19,7 @@ from ims.api import (
     docs,
     hazards,
     health,
+    ogc,
     outside,
     reference,
     releases,
@@ -86,4 +87,5 @@ def create_api(engine: Engine | None = None, *, jobs: Jobs | None = None) -> Fas
     app.include_router(outside.router, prefix=API_PREFIX)
     app.include_router(hazards.collection, prefix=API_PREFIX)
     app.include_router(releases.router, prefix=API_PREFIX)
+    app.include_router(ogc.router)  # /ogc: OGC API - Features, for GIS tools
     return app

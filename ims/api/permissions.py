@@ -87,6 +87,15 @@ PERMISSIONS: dict[str, Rule] = {
     "make_hazard_of_outside_release": REVIEW,
     # API: the audit trail
     "list_audit_events": ADMIN,
+    # OGC API - Features at /ogc (as the tiles: hazards generalised for viewers with
+    # location privacy, and no boundaries or releases for them)
+    "ogc_landing": READ,
+    "ogc_conformance": READ,
+    "ogc_api": READ,
+    "ogc_collections": READ,
+    "ogc_collection": READ,
+    "ogc_items": READ,
+    "ogc_item": READ,
     # pages
     "login_page": EVERYONE,
     "login": EVERYONE,

@@ -1,0 +1,607 @@
+"""``/ogc``: OGC API – Features (Part 1: Core, GeoJSON, HTML, OpenAPI 3.0) for GIS tools.
+
+QGIS, ArcGIS, GDAL and OWSLib read ims's hazards, boundaries, releases and admin areas
+from here (docs/decisions/0010-ogc-api-features.md). Every route goes through the
+permission table like the rest of the API (READ, as the tiles); with location privacy on,
+viewers and the public get hazards as counts per grid cell and neither boundaries nor
+releases. The figures come from ``ims.queries.ogc``: a date's hazards are those Form 1(h)
+counts on that date.
+
+The API definition is written here (``/ogc/api``) rather than taken from FastAPI's: it
+states the parameters as the standard does (``bbox`` a list of numbers, ``limit`` up to
+10,000), and these routes stay out of ims's own schema at ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from ims import __version__
+from ims.api.auth import PrincipalDep, generalised
+from ims.api.deps import SessionDep
+from ims.config import get_settings
+from ims.domain.enums import Contamination, ReleaseMethod
+from ims.errors import Forbidden, InvalidParameter, NotFound
+from ims.queries import ogc
+
+router = APIRouter(prefix="/ogc", tags=["ogc"], include_in_schema=False)
+
+GEOJSON = "application/geo+json"
+OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+DEFAULT_LIMIT = 10  # as the standard's example
+MAX_LIMIT = 10_000
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+COLLECTIONS: dict[str, tuple[str, str]] = {
+    "hazards": (
+        "Open hazards",
+        "Hazards open on the date (datetime=YYYY-MM-DD, default today) with the ground that "
+        "remains then: the hazards Article 7 Form 1(h) counts on that date. contam= one kind.",
+    ),
+    "hazard_boundaries": (
+        "Hazard boundaries",
+        "Every hazard recorded on the date with its boundary then in force.",
+    ),
+    "releases": (
+        "Land releases",
+        "Released land by method and date, with its hazard; datetime filters on the release "
+        "date (a date or an interval such as 2021-01-01/2021-12-31 or ../2021-12-31).",
+    ),
+    "admin_areas": (
+        "Administrative areas",
+        "Provinces (level 1) and districts (level 2) with Form 1(h)'s remaining figures on "
+        "the date (level=1|2, contam= one kind, default every kind).",
+    ),
+}
+PRIVATE_COLLECTIONS = ("hazards", "admin_areas")  # what generalised callers may read
+CELLS_NOTE = " Locations are generalised: counts of hazards per grid cell."
+
+_COMMON = {"f"}
+_ITEM_PARAMS = {
+    "hazards": {"datetime", "contam"},
+    "hazard_boundaries": {"datetime", "contam"},
+    "releases": {"datetime", "contam", "method"},
+    "admin_areas": {"datetime", "contam", "level"},
+}
+_PAGING = {"limit", "offset", "bbox"}
+
+_html = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+_PAGE = _html.from_string(
+    """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }} · ims OGC API</title>
+<link rel="stylesheet" href="{{ root }}/static/ims.css"></head>
+<body><main class="ogc">
+<p><a href="{{ base }}">ims OGC API – Features</a></p>
+<h1>{{ title }}</h1>
+{% if description %}<p>{{ description }}</p>{% endif %}
+{% if figures %}<dl>{% for k, v in figures %}<dt>{{ k }}</dt>
+<dd>{{ "" if v is none else v }}</dd>{% endfor %}</dl>{% endif %}
+{% if rows %}<div class="scroll"><table><thead><tr>
+{% for c in columns %}<th scope="col">{{ c }}</th>{% endfor %}</tr></thead><tbody>
+{% for row in rows %}<tr>{% for cell in row %}<td>{% if loop.first and cell[1] %}
+<a href="{{ cell[1] }}">{{ cell[0] }}</a>{% else %}{{ "" if cell[0] is none else cell[0] }}
+{% endif %}</td>
+{% endfor %}</tr>{% endfor %}</tbody></table></div>{% endif %}
+<h2>Links</h2><ul>{% for link in links %}
+<li><a href="{{ link.href }}">{{ link.get("title") or link.rel }}</a>
+({{ link.rel }}, {{ link.type }})</li>
+{% endfor %}</ul></main></body></html>
+"""
+)
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + router.prefix
+
+
+def _wants_html(request: Request) -> bool:
+    f = request.query_params.get("f")
+    if f is not None:
+        if f not in ("json", "html"):
+            raise InvalidParameter("f must be json or html")
+        return f == "html"
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "json" not in accept
+
+
+def _check_params(request: Request, allowed: set[str]) -> None:
+    unknown = sorted(set(request.query_params) - allowed - _COMMON)
+    if unknown:
+        raise InvalidParameter(
+            f"unknown query parameter {', '.join(unknown)}; this route takes "
+            f"{', '.join(sorted(allowed | _COMMON))}"
+        )
+
+
+def _link(href: str, rel: str, media: str, title: str | None = None) -> dict[str, str]:
+    link = {"href": href, "rel": rel, "type": media}
+    if title:
+        link["title"] = title
+    return link
+
+
+def _self_links(url: str, media: str) -> list[dict[str, str]]:
+    """This document as JSON (or GeoJSON) and as HTML."""
+    sep = "&" if "?" in url else "?"
+    return [
+        _link(f"{url}{sep}f=json", "self", media, "this document"),
+        _link(f"{url}{sep}f=html", "alternate", "text/html", "this document as HTML"),
+    ]
+
+
+def _answer(
+    request: Request,
+    document: dict[str, Any],
+    media: str,
+    *,
+    title: str,
+    description: str = "",
+    columns: list[str] | None = None,
+    rows: list[list[tuple[Any, str | None]]] | None = None,
+    figures: list[tuple[str, Any]] | None = None,
+) -> Response:
+    # private: what a caller sees depends on who asks; Accept chooses JSON or HTML
+    headers = {"Cache-Control": "private, max-age=60", "Vary": "Accept"}
+    if _wants_html(request):
+        html = _PAGE.render(
+            title=title,
+            description=description,
+            base=_base(request),
+            root=str(request.base_url).rstrip("/"),
+            links=document.get("links", []),
+            columns=columns or [],
+            rows=rows or [],
+            figures=figures or [],
+        )
+        return HTMLResponse(html, headers=headers)
+    return JSONResponse(document, media_type=media, headers=headers)
+
+
+def _visible(principal: Any) -> tuple[str, ...]:
+    return PRIVATE_COLLECTIONS if generalised(principal) else tuple(COLLECTIONS)
+
+
+@router.get("")
+def ogc_landing(request: Request) -> Response:
+    """The landing page: links to the API definition, the conformance and the collections."""
+    _check_params(request, set())
+    base = _base(request)
+    title = "ims OGC API – Features"
+    description = (
+        "Hazards, land release and admin areas of the national mine action database, as of "
+        "any date."
+    )
+    document = {
+        "title": title,
+        "description": description,
+        "links": [
+            *_self_links(base, "application/json"),
+            _link(f"{base}/api", "service-desc", OPENAPI, "the API definition"),
+            _link(f"{base}/api?f=html", "service-doc", "text/html", "the API definition"),
+            _link(f"{base}/conformance", "conformance", "application/json", "conformance"),
+            _link(f"{base}/collections", "data", "application/json", "the collections"),
+        ],
+    }
+    return _answer(request, document, "application/json", title=title, description=description)
+
+
+@router.get("/conformance")
+def ogc_conformance(request: Request) -> Response:
+    """The conformance classes this API implements."""
+    _check_params(request, set())
+    document = {"conformsTo": CONFORMANCE}
+    rows: list[list[tuple[Any, str | None]]] = [[(c, None)] for c in CONFORMANCE]
+    document["links"] = _self_links(f"{_base(request)}/conformance", "application/json")  # type: ignore[assignment]
+    return _answer(
+        request,
+        document,
+        "application/json",
+        title="Conformance",
+        columns=["conformance class"],
+        rows=rows,
+    )
+
+
+def _collection(request: Request, session: SessionDep, name: str, private: bool) -> dict[str, Any]:
+    base = _base(request)
+    title, description = COLLECTIONS[name]
+    if private and name == "hazards":
+        description += CELLS_NOTE
+    bbox = ogc.extent(session) or (-180.0, -90.0, 180.0, 90.0)
+    interval: list[str | None] = [None, None]
+    if name == "releases":
+        first, last = ogc.release_dates(session)
+        interval = [d.isoformat() if d else None for d in (first, last)]
+    return {
+        "id": name,
+        "title": title,
+        "description": description,
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": {
+            "spatial": {"bbox": [list(bbox)], "crs": CRS84},
+            "temporal": {"interval": [interval]},
+        },
+        "links": [
+            *_self_links(f"{base}/collections/{name}", "application/json"),
+            _link(f"{base}/collections/{name}/items", "items", GEOJSON, f"{title} (GeoJSON)"),
+            _link(
+                f"{base}/collections/{name}/items?f=html", "items", "text/html", f"{title} (HTML)"
+            ),
+        ],
+    }
+
+
+@router.get("/collections")
+def ogc_collections(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
+    """The collections this caller may read."""
+    _check_params(request, set())
+    private = generalised(principal)
+    collections = [_collection(request, session, n, private) for n in _visible(principal)]
+    document = {
+        "links": _self_links(f"{_base(request)}/collections", "application/json"),
+        "collections": collections,
+    }
+    rows: list[list[tuple[Any, str | None]]] = [
+        [(c["id"], f"{_base(request)}/collections/{c['id']}?f=html"), (c["description"], None)]
+        for c in collections
+    ]
+    return _answer(
+        request,
+        document,
+        "application/json",
+        title="Collections",
+        columns=["collection", "description"],
+        rows=rows,
+    )
+
+
+def _collection_name(name: str, principal: Any) -> str:
+    if name not in COLLECTIONS:
+        raise NotFound(f"no collection {name!r}; there are {', '.join(COLLECTIONS)}")
+    if name not in _visible(principal):
+        raise Forbidden(
+            "location privacy is on: hazard boundaries and releases are shown to staff who sign in"
+        )
+    return name
+
+
+@router.get("/collections/{collection_id}")
+def ogc_collection(
+    request: Request, session: SessionDep, principal: PrincipalDep, collection_id: str
+) -> Response:
+    """One collection's description, extent and links."""
+    _check_params(request, set())
+    name = _collection_name(collection_id, principal)
+    document = _collection(request, session, name, generalised(principal))
+    return _answer(
+        request,
+        document,
+        "application/json",
+        title=document["title"],
+        description=document["description"],
+    )
+
+
+def _date(value: str, what: str) -> dt.date:
+    try:
+        if len(value) > 10:  # an RFC 3339 date-time: its date
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InvalidParameter(f"{what} {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _interval(value: str) -> tuple[dt.date | None, dt.date | None]:
+    if "/" not in value:
+        day = _date(value, "datetime")
+        return day, day
+    start, _, end = value.partition("/")
+    first = None if start in ("", "..") else _date(start, "datetime")
+    last = None if end in ("", "..") else _date(end, "datetime")
+    if first and last and first > last:
+        raise InvalidParameter("datetime: the interval ends before it starts")
+    return first, last
+
+
+def _bbox(value: str) -> ogc.Bbox:
+    try:
+        numbers = [float(v) for v in value.split(",")]
+    except ValueError:
+        raise InvalidParameter("bbox takes 4 numbers: minlon,minlat,maxlon,maxlat") from None
+    if len(numbers) == 6:  # with heights, which ims has none of
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4 or numbers[1] > numbers[3]:
+        raise InvalidParameter("bbox takes 4 numbers: minlon,minlat,maxlon,maxlat")
+    if numbers[0] > numbers[2]:
+        raise InvalidParameter("bbox across the antimeridian is not supported")
+    return (numbers[0], numbers[1], numbers[2], numbers[3])
+
+
+def _int(value: str, what: str, low: int) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidParameter(f"{what} must be a whole number") from None
+    if number < low:
+        raise InvalidParameter(f"{what} must be at least {low}")
+    return number
+
+
+def _query(request: Request, name: str) -> ogc.Query:
+    params = request.query_params
+    contam = params.get("contam")
+    if contam is not None and contam.upper() not in Contamination.__members__:
+        raise InvalidParameter(f"contam is one of {', '.join(Contamination)}")
+    method = params.get("method")
+    if method is not None and method.lower() not in {m.value for m in ReleaseMethod}:
+        raise InvalidParameter(f"method is one of {', '.join(ReleaseMethod)}")
+    level = params.get("level")
+    if level is not None and level not in ("1", "2"):
+        raise InvalidParameter("level is 1 (province) or 2 (district)")
+    when = params.get("datetime")
+    as_of = dt.date.today()
+    start = end = None
+    if when is not None:
+        if name == "releases":
+            start, end = _interval(when)
+        elif "/" in when:
+            raise InvalidParameter(
+                f"{name} are a state on one date: give datetime=YYYY-MM-DD, not an interval"
+            )
+        else:
+            as_of = _date(when, "datetime")
+    bbox = params.get("bbox")
+    return ogc.Query(
+        as_of=as_of,
+        contam=contam.upper() if contam else None,
+        bbox=_bbox(bbox) if bbox is not None else None,
+        start=start,
+        end=end,
+        method=method.lower() if method else None,
+        level=int(level) if level else None,
+    )
+
+
+def _page(
+    session: SessionDep, principal: Any, name: str, query: ogc.Query, limit: int, offset: int
+) -> ogc.Page:
+    if name == "hazards" and generalised(principal):
+        return ogc.hazard_cells(session, query, limit, offset, cell_m=get_settings().generalise_m)
+    read = {
+        "hazards": ogc.hazards,
+        "hazard_boundaries": ogc.hazard_boundaries,
+        "releases": ogc.releases,
+        "admin_areas": ogc.admin_areas,
+    }[name]
+    return read(session, query, limit, offset)
+
+
+def _rows(features: list[dict[str, Any]], items_url: str) -> tuple[list[str], list[Any]]:
+    columns: list[str] = ["id"]
+    for feature in features:
+        for key in feature["properties"]:
+            if key not in columns:
+                columns.append(key)
+    rows = [
+        [(f["id"], f"{items_url}/{quote(str(f['id']), safe='')}?f=html")]
+        + [(f["properties"].get(c), None) for c in columns[1:]]
+        for f in features
+    ]
+    return columns, rows
+
+
+@router.get("/collections/{collection_id}/items")
+def ogc_items(
+    request: Request, session: SessionDep, principal: PrincipalDep, collection_id: str
+) -> Response:
+    """A page of a collection's features (GeoJSON), filtered by ``bbox`` and ``datetime``."""
+    name = _collection_name(collection_id, principal)
+    _check_params(request, _ITEM_PARAMS[name] | _PAGING)
+    params = request.query_params
+    limit = min(_int(params.get("limit", str(DEFAULT_LIMIT)), "limit", 1), MAX_LIMIT)
+    offset = _int(params.get("offset", "0"), "offset", 0)
+    query = _query(request, name)
+    page = _page(session, principal, name, query, limit, offset)
+    items_url = f"{_base(request)}/collections/{name}/items"
+    kept = {k: v for k, v in params.items() if k not in ("offset", "f", "limit")}
+
+    def at(start: int, f: str) -> str:
+        return f"{items_url}?{urlencode({**kept, 'limit': limit, 'offset': start, 'f': f})}"
+
+    links = [
+        _link(at(offset, "json"), "self", GEOJSON, "this page"),
+        _link(at(offset, "html"), "alternate", "text/html", "this page as HTML"),
+        _link(f"{_base(request)}/collections/{name}", "collection", "application/json"),
+    ]
+    if offset + len(page.features) < page.matched:
+        links.append(_link(at(offset + limit, "json"), "next", GEOJSON, "the next page"))
+        links.append(_link(at(offset + limit, "html"), "next", "text/html", "the next page"))
+    if offset > 0:
+        links.append(_link(at(max(0, offset - limit), "json"), "prev", GEOJSON, "previous"))
+    document = {
+        "type": "FeatureCollection",
+        "features": page.features,
+        "numberMatched": page.matched,
+        "numberReturned": len(page.features),
+        "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "links": links,
+    }
+    columns, rows = _rows(page.features, items_url)
+    return _answer(
+        request,
+        document,
+        GEOJSON,
+        title=COLLECTIONS[name][0],
+        description=f"{page.matched} features; {offset + 1 if page.features else 0}–"
+        f"{offset + len(page.features)} shown.",
+        columns=columns,
+        rows=rows,
+    )
+
+
+@router.get("/collections/{collection_id}/items/{feature_id:path}")
+def ogc_item(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    collection_id: str,
+    feature_id: str,
+) -> Response:
+    """One feature by its id (a hazard or release reference, ``level-code`` of an area)."""
+    name = _collection_name(collection_id, principal)
+    _check_params(request, _ITEM_PARAMS[name])
+    query = _query(request, name)
+    found = _page(
+        session,
+        principal,
+        name,
+        dataclasses.replace(query, feature_id=feature_id),
+        1,
+        0,
+    )
+    if not found.features:
+        raise NotFound(f"no feature {feature_id!r} in {name} on {query.as_of.isoformat()}")
+    feature = dict(found.features[0])
+    base = _base(request)
+    url = f"{base}/collections/{name}/items/{quote(feature_id, safe='')}"
+    feature["links"] = [
+        *_self_links(url, GEOJSON),
+        _link(f"{base}/collections/{name}", "collection", "application/json"),
+    ]
+    return _answer(
+        request,
+        feature,
+        GEOJSON,
+        title=f"{COLLECTIONS[name][0]}: {feature_id}",
+        figures=list(feature["properties"].items()),
+    )
+
+
+@router.get("/api")
+def ogc_api(request: Request) -> Response:
+    """The API definition (OpenAPI 3.0)."""
+    _check_params(request, set())
+    document = api_definition(_base(request))
+    if _wants_html(request):
+        rows: list[list[tuple[Any, str | None]]] = [
+            [(path, None), (op["get"]["summary"], None)] for path, op in document["paths"].items()
+        ]
+        return _answer(
+            request,
+            {"links": _self_links(f"{_base(request)}/api", OPENAPI)},
+            OPENAPI,
+            title="API definition",
+            columns=["path", "what"],
+            rows=rows,
+        )
+    return JSONResponse(document, media_type=OPENAPI)
+
+
+def _parameter(name: str, where: str, schema: dict[str, Any], text: str, **more: Any) -> Any:
+    return {
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "schema": schema,
+        "description": text,
+        **more,
+    }
+
+
+def api_definition(base: str) -> dict[str, Any]:
+    """The OpenAPI 3.0 document of ``/ogc``, with the server at ``base``."""
+    f = _parameter("f", "query", {"type": "string", "enum": ["json", "html"]}, "the format")
+    collection = _parameter(
+        "collectionId", "path", {"type": "string", "enum": list(COLLECTIONS)}, "a collection"
+    )
+    feature = _parameter("featureId", "path", {"type": "string"}, "a feature's id")
+    limit = _parameter(
+        "limit",
+        "query",
+        {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+        "the most features in a page",
+        style="form",
+        explode=False,
+    )
+    offset = _parameter(
+        "offset", "query", {"type": "integer", "minimum": 0, "default": 0}, "features skipped"
+    )
+    bbox = _parameter(
+        "bbox",
+        "query",
+        {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+        "only features whose geometry meets this box (CRS84: minlon,minlat,maxlon,maxlat)",
+        style="form",
+        explode=False,
+    )
+    when = _parameter(
+        "datetime",
+        "query",
+        {"type": "string"},
+        "hazards, boundaries, admin areas: the state on this date (YYYY-MM-DD, default "
+        "today); releases: the release date or an interval (start/end, '..' open)",
+        style="form",
+        explode=False,
+    )
+    contam = _parameter(
+        "contam", "query", {"type": "string", "enum": list(Contamination)}, "one kind"
+    )
+    method = _parameter(
+        "method", "query", {"type": "string", "enum": list(ReleaseMethod)}, "releases only"
+    )
+    level = _parameter("level", "query", {"type": "integer", "enum": [1, 2]}, "admin areas")
+    json_doc = {"application/json": {"schema": {"type": "object"}}}
+    html = {"text/html": {"schema": {"type": "string"}}}
+    geojson = {GEOJSON: {"schema": {"type": "object"}}}
+
+    def get(summary: str, params: list[Any], content: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "get": {
+                "summary": summary,
+                "parameters": params,
+                "responses": {
+                    "200": {"description": summary, "content": {**content, **html}},
+                    "400": {"description": "a parameter is wrong"},
+                    "401": {"description": "sign in or send an API token"},
+                    "404": {"description": "not found"},
+                },
+            }
+        }
+
+    items = [collection, limit, offset, bbox, when, contam, method, level, f]
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "ims OGC API – Features", "version": __version__},
+        "servers": [{"url": base}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/": get("the landing page", [f], json_doc),
+            "/conformance": get("the conformance classes", [f], json_doc),
+            "/api": get("this API definition", [f], {OPENAPI: {"schema": {"type": "object"}}}),
+            "/collections": get("the collections", [f], json_doc),
+            "/collections/{collectionId}": get("one collection", [collection, f], json_doc),
+            "/collections/{collectionId}/items": get("a page of features", items, geojson),
+            "/collections/{collectionId}/items/{featureId}": get(
+                "one feature", [collection, feature, when, contam, f], geojson
+            ),
+        },
+    }

@@ -1,0 +1,383 @@
+"""What ``/ogc`` (OGC API – Features) reads: hazards, boundaries, releases and admin areas.
+
+Each collection is one query that gives GeoJSON features (EPSG:4326, geometry as
+``ST_AsGeoJSON``) a page at a time, with the number matched:
+
+- ``hazards``: the hazards open on a date (remaining ≥ ``OPEN_THRESHOLD_M2``), the state
+  each hazard's ledger gives then (``hazard_period``, migration 0016: the same state as
+  Form 1(h), tests/reports/test_map_state.py) with the ground remaining then as geometry;
+  counted in the admin areas the ledger counts them in. With location privacy
+  (``generalise_m``) grid cells of that size instead: points with a count, no reference.
+- ``hazard_boundaries``: every hazard recorded on the date, with its boundary then in force.
+- ``releases``: release polygons with method, date and hazard, filtered on their date.
+- ``admin_areas``: the admin areas of each level with Form 1(h)'s remaining figures on the
+  date (remaining m² and open hazards, SHA and CHA), summed from the ledger as the report
+  sums them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ims.domain.figures import OPEN_THRESHOLD_M2, clean_area
+
+COLLECTIONS = ("hazards", "hazard_boundaries", "releases", "admin_areas")
+
+Bbox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a collection's features and how many match in all."""
+
+    features: list[dict[str, Any]]
+    matched: int
+
+
+@dataclass(frozen=True)
+class Query:
+    """The filters of an items request (None: not filtered)."""
+
+    as_of: dt.date
+    contam: str | None = None
+    bbox: Bbox | None = None
+    start: dt.date | None = None  # releases: the first and last release dates
+    end: dt.date | None = None
+    method: str | None = None  # releases
+    level: int | None = None  # admin_areas
+    feature_id: str | None = None  # one feature only
+
+
+_ENV = "ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
+_CONTAM = "(CAST(:contam AS text) IS NULL OR {col} = :contam)"
+
+
+def _params(query: Query) -> dict[str, Any]:
+    x0, y0, x1, y1 = query.bbox or (0.0, 0.0, 0.0, 0.0)
+    return {
+        "as_of": query.as_of,
+        "contam": query.contam,
+        "open": OPEN_THRESHOLD_M2,
+        "x0": x0,
+        "y0": y0,
+        "x1": x1,
+        "y1": y1,
+        "start": query.start,
+        "end": query.end,
+        "method": query.method,
+        "level": query.level,
+        "fid": query.feature_id,
+    }
+
+
+def _feature(fid: str, geojson: str | None, properties: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "id": fid,
+        "geometry": json.loads(geojson) if geojson else None,
+        "properties": properties,
+    }
+
+
+# The state of each hazard on the date: its ledger period holding the date.
+_STATE = (
+    "SELECT p.hazard_id, p.entry_no, p.reference, p.status, p.contam, p.remaining_m2,"
+    " p.area_m2, p.revision_id, upper_inf(p.during) AS last"
+    " FROM hazard_period p"
+    " WHERE p.during @> CAST(:as_of AS date)"
+    " AND "
+    + _CONTAM.format(col="p.contam")
+    + " AND (CAST(:fid AS text) IS NULL OR p.reference = :fid)"
+)
+# The ground of a hazard remaining on the date: today's when nothing of it is later (its
+# last period), else its boundary then minus everything released up to the date
+# (docs/design.md §2.2).
+_REMAINING = (
+    "CASE WHEN s.last THEN m.geom"
+    " ELSE ST_Multi(ST_CollectionExtract(ST_Difference(r.geom, COALESCE("
+    "  (SELECT ST_Union(rel.geom) FROM release rel"
+    "   WHERE rel.hazard_id = s.hazard_id AND rel.released <= :as_of),"
+    "  'SRID=4326;POLYGON EMPTY'::geometry)), 3)) END"
+)
+_HAZARD_ROWS = (
+    "WITH s AS ({state}), g AS ("
+    " SELECT s.*, {geom} AS geom FROM s"
+    " JOIN hazard_revision r ON r.id = s.revision_id"
+    " LEFT JOIN hazard_remaining m ON m.hazard_id = s.hazard_id AND s.last"
+    " WHERE {where})"
+)
+_HAZARD_PROPS = (
+    "SELECT g.reference, ST_AsGeoJSON(g.geom, 7) AS geojson, g.status, g.contam,"
+    " g.remaining_m2, g.area_m2, a1.code AS admin1_code, a1.name AS admin1_name,"
+    " a2.code AS admin2_code, a2.name AS admin2_name, o.name AS operator, r.marked,"
+    " (SELECT min(f.effective) FROM hazard_revision f WHERE f.hazard_id = g.hazard_id)"
+    "  AS recorded, r.effective AS revised, r.attributes"
+    " FROM page g"
+    " JOIN ledger_entry e ON e.hazard_id = g.hazard_id AND e.entry_no = g.entry_no"
+    " JOIN hazard_revision r ON r.id = g.revision_id"
+    " LEFT JOIN admin_area a1 ON a1.id = e.count_admin1_id"
+    " LEFT JOIN admin_area a2 ON a2.id = e.count_admin2_id"
+    " LEFT JOIN organisation o ON o.id = r.operator_id"
+    " ORDER BY g.reference"
+)
+
+
+def _date(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _hazard_page(
+    session: Session, query: Query, limit: int, offset: int, *, boundaries: bool
+) -> Page:
+    params = {**_params(query), "limit": limit, "offset": offset}
+    state = _STATE + ("" if boundaries else " AND p.remaining_m2 >= :open")
+    geom = "r.geom" if boundaries else _REMAINING
+    if query.bbox is None:
+        matched = session.scalar(text(f"SELECT count(*) FROM ({state}) s"), params) or 0
+        # geometry work for the page only
+        page = (
+            f"WITH s AS ({state} ORDER BY p.reference LIMIT :limit OFFSET :offset),"
+            f" page AS (SELECT s.*, {geom} AS geom FROM s"
+            " JOIN hazard_revision r ON r.id = s.revision_id"
+            " LEFT JOIN hazard_remaining m ON m.hazard_id = s.hazard_id AND s.last) "
+        )
+    else:
+        where = f"r.geom && {_ENV}"
+        rows = _HAZARD_ROWS.format(state=state, geom=geom, where=where)
+        hit = f" WHERE ST_Intersects(g.geom, {_ENV})"
+        matched = session.scalar(text(f"{rows} SELECT count(*) FROM g{hit}"), params) or 0
+        page = (
+            f"{rows}, page AS (SELECT * FROM g{hit}"
+            " ORDER BY g.reference LIMIT :limit OFFSET :offset) "
+        )
+    features = []
+    for row in session.execute(text(page + _HAZARD_PROPS), params):
+        properties: dict[str, Any] = {
+            "hazard_id": row.reference,
+            "status": row.status,
+            "contamination": row.contam,
+            "admin1_code": row.admin1_code,
+            "admin1_name": row.admin1_name,
+            "admin2_code": row.admin2_code,
+            "admin2_name": row.admin2_name,
+            "remaining_m2": clean_area(float(row.remaining_m2)),
+            "boundary_m2": clean_area(float(row.area_m2)),
+            "recorded": _date(row.recorded),
+            "operator": row.operator,
+            "marked": _date(row.marked),
+        }
+        if boundaries:
+            properties["revised"] = _date(row.revised)
+        for key, value in (row.attributes or {}).items():  # the upload's own columns
+            properties.setdefault(str(key), value)
+        features.append(_feature(row.reference, row.geojson, properties))
+    return Page(features, int(matched))
+
+
+def hazards(session: Session, query: Query, limit: int, offset: int) -> Page:
+    """The hazards open on ``query.as_of`` with the ground remaining then, by reference."""
+    return _hazard_page(session, query, limit, offset, boundaries=False)
+
+
+def hazard_boundaries(session: Session, query: Query, limit: int, offset: int) -> Page:
+    """Every hazard recorded on ``query.as_of`` with its boundary then in force."""
+    return _hazard_page(session, query, limit, offset, boundaries=True)
+
+
+# Location privacy: the open hazards as counts per grid cell (EPSG:3857 metres, as the
+# tiles make them), the cell's centre as a point; no reference, no boundary.
+_CELLS = (
+    "WITH pts AS (SELECT p.status, p.remaining_m2, p.point_3857 AS pt FROM hazard_period p"
+    " WHERE p.during @> CAST(:as_of AS date) AND p.remaining_m2 >= :open"
+    " AND " + _CONTAM.format(col="p.contam") + "),"
+    " c AS (SELECT floor(ST_X(pt) / :cell)::bigint AS cx, floor(ST_Y(pt) / :cell)::bigint AS cy,"
+    "  count(*) AS hazards, sum(remaining_m2) AS remaining_m2,"
+    "  CASE WHEN bool_or(status = 'CHA') THEN 'CHA' ELSE 'SHA' END AS status"
+    "  FROM pts GROUP BY 1, 2),"
+    " g AS (SELECT c.*, c.cx || '_' || c.cy AS id, ST_Transform(ST_SetSRID(ST_MakePoint("
+    "  (c.cx + 0.5) * :cell, (c.cy + 0.5) * :cell), 3857), 4326) AS geom FROM c)"
+    " SELECT {select} FROM g WHERE (NOT :filtered OR ST_Intersects(g.geom, " + _ENV + "))"
+    " AND (CAST(:fid AS text) IS NULL OR g.id = :fid)"
+)
+
+
+def hazard_cells(session: Session, query: Query, limit: int, offset: int, *, cell_m: float) -> Page:
+    """The hazards open on ``query.as_of`` as counts per grid cell of ``cell_m`` metres."""
+    params = {
+        **_params(query),
+        "cell": float(cell_m),
+        "filtered": query.bbox is not None,
+        "limit": limit,
+        "offset": offset,
+    }
+    matched = session.scalar(text(_CELLS.format(select="count(*)")), params) or 0
+    rows = session.execute(
+        text(
+            _CELLS.format(select="g.id, ST_AsGeoJSON(g.geom, 7) AS geojson, g.*")
+            + " ORDER BY g.cx, g.cy LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    )
+    features = [
+        _feature(
+            row.id,
+            row.geojson,
+            {
+                "hazards": int(row.hazards),
+                "status": row.status,
+                "remaining_m2": clean_area(float(row.remaining_m2)),
+                "cell_m": float(cell_m),
+            },
+        )
+        for row in rows
+    ]
+    return Page(features, int(matched))
+
+
+_RELEASES = (
+    "FROM release r JOIN hazard h ON h.id = r.hazard_id"
+    " WHERE (CAST(:start AS date) IS NULL OR r.released >= :start)"
+    " AND (CAST(:end AS date) IS NULL OR r.released <= :end)"
+    " AND (CAST(:method AS text) IS NULL OR r.method = :method)"
+    " AND "
+    + _CONTAM.format(col="h.contam")
+    + " AND (CAST(:fid AS text) IS NULL OR r.reference = :fid)"
+    " AND (NOT :filtered OR (r.geom && " + _ENV + " AND ST_Intersects(r.geom, " + _ENV + ")))"
+)
+
+
+def releases(session: Session, query: Query, limit: int, offset: int) -> Page:
+    """Release polygons dated within ``query.start``–``query.end``, by date and reference.
+
+    ``released_m2`` is what the release released (its effective area in the ledger,
+    docs/design.md §2.2); ``stated_area_m2`` the operator's figure, never counted.
+    """
+    params = {**_params(query), "filtered": query.bbox is not None, "limit": limit}
+    params["offset"] = offset
+    matched = session.scalar(text("SELECT count(*) " + _RELEASES), params) or 0
+    rows = session.execute(
+        text(
+            "SELECT r.reference, ST_AsGeoJSON(r.geom, 7) AS geojson, h.reference AS hazard,"
+            " r.method, r.released, h.contam, r.stated_area_m2,"
+            " (SELECT o.name FROM organisation o WHERE o.id = r.operator_id) AS operator,"
+            " (SELECT -sum(e.delta_m2) FROM ledger_entry e"
+            "  WHERE e.hazard_id = r.hazard_id AND e.release_id = r.id) AS released_m2 "
+            + _RELEASES
+            + " ORDER BY r.released, r.reference LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    )
+    features = [
+        _feature(
+            row.reference,
+            row.geojson,
+            {
+                "release_id": row.reference,
+                "hazard_id": row.hazard,
+                "method": row.method,
+                "released": _date(row.released),
+                "contamination": row.contam,
+                "operator": row.operator,
+                "released_m2": clean_area(float(row.released_m2 or 0.0)),
+                "stated_area_m2": row.stated_area_m2,
+            },
+        )
+        for row in rows
+    ]
+    return Page(features, int(matched))
+
+
+# Form 1(h)'s figures for every admin area of both levels, as ims.reports.article7 sums
+# them: each hazard's state on the date from its last ledger entry then; areas are the
+# ledger pieces up to the date of the hazards recorded then, counts the open hazards in
+# the area they are counted in.
+_ADMIN_FIGURES = (
+    "WITH st AS (SELECT DISTINCT ON (e.hazard_id) e.hazard_id, e.status_after AS status,"
+    "  e.remaining_after_m2 AS remaining, e.count_admin1_id AS a1, e.count_admin2_id AS a2"
+    "  FROM ledger_entry e JOIN hazard h ON h.id = e.hazard_id"
+    "  WHERE e.on <= :as_of AND " + _CONTAM.format(col="h.contam") + ""
+    "  ORDER BY e.hazard_id, e.entry_no DESC),"
+    " counted AS (SELECT a, status, count(*) AS n FROM ("
+    "  SELECT a1 AS a, status FROM st WHERE status IS NOT NULL AND remaining >= :open"
+    "  UNION ALL"
+    "  SELECT a2, status FROM st WHERE status IS NOT NULL AND remaining >= :open) x"
+    "  WHERE a IS NOT NULL GROUP BY a, status),"
+    " areas AS (SELECT p.admin_id AS a, st.status, sum(p.area_m2) AS m2 FROM st"
+    "  JOIN ledger_entry e ON e.hazard_id = st.hazard_id AND e.on <= :as_of"
+    "  JOIN ledger_piece p ON p.hazard_id = e.hazard_id AND p.entry_no = e.entry_no"
+    "  WHERE st.status IS NOT NULL AND p.admin_id IS NOT NULL GROUP BY p.admin_id, st.status)"
+    " SELECT 'count' AS what, a, status, n::float8 AS v FROM counted"
+    " UNION ALL SELECT 'area', a, status, m2 FROM areas"
+)
+_ADMINS = (
+    "FROM admin_area a LEFT JOIN admin_area up ON up.id = a.parent_id"
+    " WHERE (CAST(:level AS integer) IS NULL OR a.level = :level)"
+    " AND (CAST(:fid AS text) IS NULL OR a.level || '-' || a.code = :fid)"
+    " AND (NOT :filtered OR (a.geom && " + _ENV + " AND ST_Intersects(a.geom, " + _ENV + ")))"
+)
+
+
+def admin_areas(session: Session, query: Query, limit: int, offset: int) -> Page:
+    """Admin areas (``query.level`` or both levels) with their remaining figures on the date.
+
+    The figures are Form 1(h)'s for ``query.contam``, or summed over every kind when it is
+    None; the feature id is ``level-code``.
+    """
+    params = {**_params(query), "filtered": query.bbox is not None}
+    matched = session.scalar(text("SELECT count(*) " + _ADMINS), params) or 0
+    admins = session.execute(
+        text(
+            "SELECT a.id, a.level, a.code, a.name, up.code AS parent_code,"
+            " ST_AsGeoJSON(a.geom, 7) AS geojson " + _ADMINS + " ORDER BY a.level, a.code"
+            " LIMIT :limit OFFSET :offset"
+        ),
+        {**params, "limit": limit, "offset": offset},
+    ).all()
+    figures: dict[tuple[str, int, str], float] = {}
+    if admins:
+        session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves
+        for what, admin_id, status, value in session.execute(text(_ADMIN_FIGURES), params):
+            figures[(what, admin_id, status)] = float(value)
+    features = []
+    for row in admins:
+        props: dict[str, Any] = {
+            "level": row.level,
+            "admin_code": row.code,
+            "admin_name": row.name,
+            "parent_code": row.parent_code,
+        }
+        for status in ("SHA", "CHA"):
+            props[f"{status.lower()}_count"] = int(figures.get(("count", row.id, status), 0))
+            props[f"{status.lower()}_area_m2"] = clean_area(
+                figures.get(("area", row.id, status), 0.0)
+            )
+        props["total_count"] = props["sha_count"] + props["cha_count"]
+        props["total_area_m2"] = clean_area(props["sha_area_m2"] + props["cha_area_m2"])
+        features.append(_feature(f"{row.level}-{row.code}", row.geojson, props))
+    return Page(features, int(matched))
+
+
+def extent(session: Session) -> Bbox | None:
+    """The bounding box of the admin areas, or of every hazard boundary when none are loaded."""
+    row = session.execute(
+        text(
+            "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT COALESCE("
+            " (SELECT ST_Extent(geom) FROM admin_area),"
+            " (SELECT ST_Extent(geom) FROM hazard_revision))::geometry AS b) x"
+        )
+    ).first()
+    if row is None or row[0] is None:
+        return None
+    return (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+
+
+def release_dates(session: Session) -> tuple[dt.date | None, dt.date | None]:
+    """The first and last release dates recorded (the releases' temporal extent)."""
+    row = session.execute(text("SELECT min(released), max(released) FROM release")).first()
+    return (row[0], row[1]) if row is not None else (None, None)

@@ -1,0 +1,488 @@
+"""``/ogc`` (OGC API – Features) answers as the standard says and as Article 7 counts.
+
+The figures are checked against the Article 7 tables for the same date and contamination
+(the shared truth), and the geometries against pyproj's geodesic areas. Then clients no one
+here wrote read it from a live server: GDAL's OGC API driver (through pyogrio) and
+OWSLib's OGC API Features client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyogrio
+import pytest
+from fastapi.testclient import TestClient
+from owslib.ogcapi.features import Features
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, box, shape
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from ims.db import accounts
+from ims.db.recording import load_boundaries, record_hazards, record_releases
+from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod, Role
+from ims.domain.figures import OPEN_THRESHOLD_M2
+from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
+from ims.reports.article7 import ReportScope, remaining
+from tests.api.test_gate import _free_port
+from tests.utils import ClientAs
+
+GEOD = Geod(ellps="WGS84")
+END_2021 = dt.date(2021, 12, 31)
+# Two provinces side by side, each of two districts.
+PROVINCES = [
+    ("P-W", "West", box(103.0, 19.0, 103.5, 20.0)),
+    ("P-E", "East", box(103.5, 19.0, 104.0, 20.0)),
+]
+DISTRICTS = [
+    ("D-W1", "West one", box(103.0, 19.0, 103.5, 19.5)),
+    ("D-W2", "West two", box(103.0, 19.5, 103.5, 20.0)),
+    ("D-E1", "East one", box(103.5, 19.0, 104.0, 19.5)),
+    ("D-E2", "East two", box(103.5, 19.5, 104.0, 20.0)),
+]
+WEST_BBOX = (103.0, 19.0, 103.49, 20.0)
+
+
+def _square(i: int, size: float = 0.004) -> Any:
+    x = 103.05 + (i % 10) * 0.09
+    y = 19.05 + (i // 10) * 0.2
+    return box(x, y, x + size, y + size)
+
+
+def build(session: Session) -> None:
+    """A small programme: CMR and APM hazards, released in 2021 and 2022, one recorded later."""
+    load_boundaries(
+        session, [BoundaryFeature(c, n, MultiPolygon([g])) for c, n, g in PROVINCES], level=1
+    )
+    load_boundaries(
+        session, [BoundaryFeature(c, n, MultiPolygon([g])) for c, n, g in DISTRICTS], level=2
+    )
+    hazards = [
+        NewHazard(
+            f"H-{i:02d}",
+            HazardStatus.CHA if i % 3 == 0 else HazardStatus.SHA,
+            _square(i),
+            dt.date(2020, 1, 1) if i < 20 else dt.date(2022, 3, 1),  # 20+: recorded later
+            contam=Contamination.APM if i % 5 == 4 else Contamination.CMR,
+            marked=dt.date(2020, 6, 1) if i % 2 else None,
+            attributes={"village": f"Ban {i}"},
+        )
+        for i in range(24)
+    ]
+    # one across the provinces' border (counted where most of it lies)
+    hazards.append(
+        NewHazard(
+            "H-ACROSS", HazardStatus.SHA, box(103.49, 19.3, 103.52, 19.31), dt.date(2020, 1, 1)
+        )
+    )
+    record_hazards(session, hazards)
+    x, y = _square(1).bounds[:2]
+    x2, y2 = _square(2).bounds[:2]
+    record_releases(
+        session,
+        [
+            # H-00 cleared whole in 2021: closed, not counted at the end of 2021
+            NewRelease("R-1", "H-00", ReleaseMethod.CLEARED, dt.date(2021, 5, 1), _square(0)),
+            # H-01 half reduced in 2021
+            NewRelease(
+                "R-2",
+                "H-01",
+                ReleaseMethod.REDUCED,
+                dt.date(2021, 8, 1),
+                box(x, y, x + 0.002, y + 0.004),
+            ),
+            # H-02 a quarter cancelled in 2022: whole at the end of 2021
+            NewRelease(
+                "R-3",
+                "H-02",
+                ReleaseMethod.CANCELLED,
+                dt.date(2022, 2, 1),
+                box(x2, y2, x2 + 0.001, y2 + 0.004),
+            ),
+            NewRelease(
+                "R-4", "H-03", ReleaseMethod.CLEARED, dt.date(2020, 12, 31), _square(3, 0.001)
+            ),
+        ],
+    )
+    session.flush()
+
+
+@pytest.fixture
+def client(client_as: ClientAs, session: Session) -> TestClient:
+    build(session)
+    return client_as("viewer")
+
+
+def _all(client: TestClient, url: str, **params: Any) -> list[dict[str, Any]]:
+    """Every feature, following the next links."""
+    features: list[dict[str, Any]] = []
+    page = client.get(url, params=params).json()
+    while True:
+        features += page["features"]
+        nxt = [link for link in page["links"] if link["rel"] == "next" and "json" in link["type"]]
+        if not nxt:
+            return features
+        page = client.get(nxt[0]["href"]).json()
+
+
+def _geodesic_m2(geometry: dict[str, Any]) -> float:
+    return abs(GEOD.geometry_area_perimeter(shape(geometry))[0])
+
+
+def test_landing_conformance_collections_and_api_definition(client: TestClient) -> None:
+    landing = client.get("/ogc")
+    assert landing.status_code == 200, landing.text
+    rels = {link["rel"] for link in landing.json()["links"]}
+    assert {"self", "service-desc", "conformance", "data"} <= rels
+    conformance = client.get("/ogc/conformance").json()["conformsTo"]
+    assert any(c.endswith("/conf/core") for c in conformance)
+    assert any(c.endswith("/conf/geojson") for c in conformance)
+    ids = [c["id"] for c in client.get("/ogc/collections").json()["collections"]]
+    assert ids == ["hazards", "hazard_boundaries", "releases", "admin_areas"]
+    one = client.get("/ogc/collections/releases").json()
+    assert one["extent"]["temporal"]["interval"] == [["2020-12-31", "2022-02-01"]]
+    assert one["extent"]["spatial"]["bbox"][0] == pytest.approx([103.0, 19.0, 104.0, 20.0])
+    api = client.get("/ogc/api")
+    assert api.headers["content-type"].startswith("application/vnd.oai.openapi+json")
+    items = api.json()["paths"]["/collections/{collectionId}/items"]["get"]
+    limit = next(p for p in items["parameters"] if p["name"] == "limit")
+    assert limit["schema"]["maximum"] == 10_000
+    assert client.get("/ogc/collections/nothing").status_code == 404
+
+
+@pytest.mark.parametrize("as_of", [END_2021, dt.date.today()])
+@pytest.mark.parametrize("contam", ["CMR", "APM"])
+def test_hazards_on_a_date_are_those_article7_counts(
+    client: TestClient, session: Session, as_of: dt.date, contam: str
+) -> None:
+    features = _all(
+        client,
+        "/ogc/collections/hazards/items",
+        datetime=as_of.isoformat(),
+        contam=contam,
+        limit=4,
+    )
+    for level in (1, 2):
+        rows = remaining(session, as_of, ReportScope(level, Contamination(contam)))
+        total = rows[-1]
+        assert len(features) == total["total_count"]
+        assert sum(f["properties"]["remaining_m2"] for f in features) == pytest.approx(
+            total["total_area_m2"], abs=1.0
+        )
+        key = f"admin{level}_code"
+        for row in rows[:-1]:
+            counted = [f for f in features if f["properties"][key] == row["admin_code"]]
+            assert len(counted) == row["total_count"], (level, row["admin_code"])
+            for status in ("SHA", "CHA"):
+                n = sum(1 for f in counted if f["properties"]["status"] == status)
+                assert n == row[f"{status.lower()}_count"]
+    for f in features:
+        props = f["properties"]
+        assert props["contamination"] == contam
+        assert props["remaining_m2"] >= OPEN_THRESHOLD_M2
+        # the geometry is the ground remaining then, measured independently
+        assert _geodesic_m2(f["geometry"]) == pytest.approx(props["remaining_m2"], rel=1e-5)
+        if props["hazard_id"] != "H-ACROSS":
+            assert props["village"] == f"Ban {int(props['hazard_id'][2:])}"
+    refs = {f["id"] for f in features}
+    if as_of == END_2021:
+        assert "H-00" not in refs  # cleared in 2021
+        assert not refs & {f"H-{i}" for i in range(20, 24)}  # recorded in 2022
+    if contam == "CMR":
+        assert "H-01" in refs
+        h01 = next(f for f in features if f["id"] == "H-01")["properties"]
+        assert h01["remaining_m2"] == pytest.approx(h01["boundary_m2"] / 2, rel=1e-4)
+        h02 = next(f for f in features if f["id"] == "H-02")["properties"]
+        share = 1.0 if as_of == END_2021 else 0.75
+        assert h02["remaining_m2"] == pytest.approx(h02["boundary_m2"] * share, rel=1e-4)
+
+
+def test_hazard_properties_are_the_registers(client: TestClient) -> None:
+    feature = client.get("/ogc/collections/hazards/items/H-ACROSS").json()
+    assert feature["id"] == "H-ACROSS"
+    props = feature["properties"]
+    assert set(props) >= {
+        "hazard_id",
+        "status",
+        "contamination",
+        "admin1_code",
+        "admin1_name",
+        "admin2_code",
+        "admin2_name",
+        "remaining_m2",
+        "boundary_m2",
+        "recorded",
+        "operator",
+        "marked",
+    }
+    # 1/3 of it lies west of 103.5, 2/3 east: counted in the east
+    assert (props["admin1_code"], props["admin1_name"]) == ("P-E", "East")
+    assert props["admin2_code"] == "D-E1"
+    assert props["recorded"] == "2020-01-01"
+    assert props["boundary_m2"] == pytest.approx(
+        _geodesic_m2(box(103.49, 19.3, 103.52, 19.31).__geo_interface__), rel=1e-5
+    )
+    gone = client.get("/ogc/collections/hazards/items/H-00")
+    assert gone.status_code == 404
+    assert gone.headers["content-type"].startswith("application/problem+json")
+
+
+def test_bbox_and_paging(client: TestClient) -> None:
+    west = ",".join(str(v) for v in WEST_BBOX)
+    page = client.get("/ogc/collections/hazards/items", params={"bbox": west, "limit": 2}).json()
+    all_west = _all(client, "/ogc/collections/hazards/items", bbox=west, limit=2)
+    assert page["numberMatched"] == len(all_west) > 2
+    assert page["numberReturned"] == 2
+    for f in all_west:
+        assert shape(f["geometry"]).intersects(box(*WEST_BBOX))
+    everything = _all(client, "/ogc/collections/hazards/items", limit=10_000)
+    outside = [f for f in everything if not shape(f["geometry"]).intersects(box(*WEST_BBOX))]
+    assert len(all_west) + len(outside) == len(everything)
+    default = client.get("/ogc/collections/hazards/items").json()
+    assert default["numberReturned"] == 10 < default["numberMatched"]
+    big = client.get("/ogc/collections/hazards/items", params={"limit": 50_000}).json()
+    assert big["numberReturned"] == big["numberMatched"]  # clamped to the maximum
+
+
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"datetime": "2021-13-01"}, "datetime"),
+        ({"datetime": "2021-01-01/2021-12-31"}, "one date"),
+        ({"contam": "XYZ"}, "contam"),
+        ({"colour": "red"}, "unknown"),
+    ],
+)
+def test_wrong_parameters_are_400(client: TestClient, params: dict[str, str], problem: str) -> None:
+    answer = client.get("/ogc/collections/hazards/items", params=params)
+    assert answer.status_code == 400
+    assert problem in answer.json()["detail"]
+
+
+def test_releases_filtered_on_their_date(client: TestClient, session: Session) -> None:
+    def refs(**params: str) -> list[str]:
+        return sorted(f["id"] for f in _all(client, "/ogc/collections/releases/items", **params))
+
+    assert refs() == ["R-1", "R-2", "R-3", "R-4"]
+    assert refs(datetime="2021-01-01/2021-12-31") == ["R-1", "R-2"]
+    assert refs(datetime="../2021-12-31") == ["R-1", "R-2", "R-4"]
+    assert refs(datetime="2021-06-01/..") == ["R-2", "R-3"]
+    assert refs(datetime="2021-05-01") == ["R-1"]
+    assert refs(method="cleared") == ["R-1", "R-4"]
+    r2 = client.get("/ogc/collections/releases/items/R-2").json()["properties"]
+    assert (r2["hazard_id"], r2["method"], r2["released"]) == ("H-01", "reduced", "2021-08-01")
+    area = session.scalar(
+        text("SELECT ST_Area(geom::geography) FROM release WHERE reference = 'R-2'")
+    )
+    assert r2["released_m2"] == pytest.approx(area, rel=1e-5)
+
+
+def test_boundaries_are_every_hazard_recorded_then(client: TestClient) -> None:
+    then = _all(
+        client, "/ogc/collections/hazard_boundaries/items", datetime="2021-12-31", limit=100
+    )
+    assert len(then) == 21  # H-00…H-19 and H-ACROSS, closed ones too
+    h00 = next(f for f in then if f["id"] == "H-00")
+    assert _geodesic_m2(h00["geometry"]) == pytest.approx(
+        _geodesic_m2(_square(0).__geo_interface__)
+    )
+    now = client.get("/ogc/collections/hazard_boundaries/items").json()
+    assert now["numberMatched"] == 25
+
+
+@pytest.mark.parametrize("contam", ["CMR", "APM", None])
+def test_admin_area_figures_are_form_1h(
+    client: TestClient, session: Session, contam: str | None
+) -> None:
+    params = {"datetime": "2021-12-31", "limit": "100"}
+    if contam:
+        params["contam"] = contam
+    areas = {
+        f["id"]: f["properties"]
+        for f in _all(client, "/ogc/collections/admin_areas/items", **params)
+    }
+    assert len(areas) == 6
+    kinds = [Contamination(contam)] if contam else list(Contamination)
+    for level in (1, 2):
+        want: dict[str, dict[str, float]] = {}
+        for kind in kinds:
+            for row in remaining(session, END_2021, ReportScope(level, kind))[:-2]:
+                into = want.setdefault(row["admin_code"], {})
+                for column in ("sha_count", "cha_count", "total_count", "total_area_m2"):
+                    into[column] = into.get(column, 0) + row[column]
+        for code, figures in want.items():
+            got = areas[f"{level}-{code}"]
+            assert got["level"] == level
+            for column, value in figures.items():
+                assert got[column] == pytest.approx(value, abs=1e-3), (code, column)
+    only = _all(client, "/ogc/collections/admin_areas/items", level="2", limit="100")
+    assert sorted(f["properties"]["parent_code"] for f in only) == ["P-E", "P-E", "P-W", "P-W"]
+
+
+def test_html_pages_for_people(client: TestClient) -> None:
+    page = client.get("/ogc/collections/hazards/items", headers={"Accept": "text/html"})
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Ban 1" in page.text and "<script" not in page.text
+    assert client.get("/ogc", params={"f": "html"}).headers["content-type"].startswith("text/html")
+
+
+def test_location_privacy_serves_cells_without_references(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ims.config import get_settings
+
+    monkeypatch.setenv("IMS_LOCATION_PRIVACY", "true")
+    get_settings.cache_clear()
+    ids = [c["id"] for c in client.get("/ogc/collections").json()["collections"]]
+    assert ids == ["hazards", "admin_areas"]
+    cells = _all(client, "/ogc/collections/hazards/items", datetime="2021-12-31", contam="CMR")
+    total = remaining(session, END_2021, ReportScope(1, Contamination.CMR))[-1]
+    assert sum(c["properties"]["hazards"] for c in cells) == total["total_count"]
+    for cell in cells:
+        assert cell["geometry"]["type"] == "Point"
+        assert "hazard_id" not in cell["properties"]
+    for name in ("releases", "hazard_boundaries"):
+        assert client.get(f"/ogc/collections/{name}/items").status_code == 403
+    assert client.get("/ogc/collections/hazards/items/H-01").status_code == 404
+
+
+# Clients no one here wrote, against a live server on a committed database.
+
+
+@dataclass
+class Live:
+    """A live ims serving /ogc, and a viewer's token."""
+
+    url: str
+    token: str
+
+
+@pytest.fixture
+def live(committed_engine: Engine, committed_database: str, tmp_path: Path) -> Iterator[Live]:
+    """``ims serve`` in a process of its own: pyogrio holds the GIL while GDAL reads, so a
+    server in a thread of the test's process could not answer it."""
+    with Session(committed_engine) as s, s.begin():
+        build(s)
+        accounts.create_user(s, "ogc-viewer", Role.VIEWER, by="tests")
+        token = accounts.create_token(s, "ogc-viewer", "tests", by="tests")[1]
+    port = _free_port()
+    env = {
+        **os.environ,
+        "IMS_DATABASE_URL": committed_engine.url.render_as_string(hide_password=False),
+        "IMS_ADMIN_DATABASE_URL": committed_database,
+        "IMS_DATA_DIR": str(tmp_path / "data"),
+    }
+    ims = Path(sys.executable).with_name("ims")
+    with (tmp_path / "server.log").open("wb") as log:
+        server = subprocess.Popen(
+            [str(ims), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert server.poll() is None, (tmp_path / "server.log").read_text()
+                assert time.monotonic() < deadline, "ims serve did not start"
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1):
+                        break
+                except OSError:
+                    time.sleep(0.2)
+            yield Live(f"http://127.0.0.1:{port}/ogc", token)
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+def _count(engine: Engine, sql: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.scalar(text(sql)) or 0)
+
+
+def test_gdal_reads_every_collection_as_the_database_counts(
+    live: Live, committed_engine: Engine, capsys: Any
+) -> None:
+    # The token as GDAL's users pass it (config options or environment variables). Not
+    # GDAL_HTTP_HEADERS: the OAPIF driver sends its own Accept header, which replaces it.
+    bearer = {"GDAL_HTTP_AUTH": "BEARER", "GDAL_HTTP_BEARER": live.token}
+    pyogrio.set_gdal_config_options(bearer)
+    try:
+        _read_with_gdal(live, committed_engine, capsys)
+    finally:
+        pyogrio.set_gdal_config_options(dict.fromkeys(bearer))
+
+
+def _read_with_gdal(live: Live, committed_engine: Engine, capsys: Any) -> None:
+    source = f"OAPIF:{live.url}"
+    layers = [str(name) for name, _ in pyogrio.list_layers(source)]
+    assert layers == ["hazards", "hazard_boundaries", "releases", "admin_areas"]
+    with Session(committed_engine) as s:
+        today = remaining(s, dt.date.today(), ReportScope(1, Contamination.CMR))[-1]["total_count"]
+        today += remaining(s, dt.date.today(), ReportScope(1, Contamination.APM))[-1]["total_count"]
+    expected = {
+        "hazards": today,
+        "hazard_boundaries": _count(committed_engine, "SELECT count(*) FROM hazard"),
+        "releases": _count(committed_engine, "SELECT count(*) FROM release"),
+        "admin_areas": _count(committed_engine, "SELECT count(*) FROM admin_area"),
+    }
+    printed = [f"layers: {layers}"]
+    for layer in layers:
+        frame = pyogrio.read_dataframe(source, layer=layer)
+        assert len(frame) == expected[layer], layer
+        printed.append(f"{layer}: {len(frame)} features, columns {list(frame.columns)}")
+    hazards = pyogrio.read_dataframe(source, layer="hazards")
+    assert sorted(hazards["hazard_id"]) == sorted(hazards["id"])
+    west = pyogrio.read_dataframe(source, layer="hazards", bbox=WEST_BBOX)
+    want_west = [
+        h
+        for h, g in zip(hazards["id"], hazards.geometry, strict=True)
+        if g.intersects(box(*WEST_BBOX))
+    ]
+    assert sorted(west["id"]) == sorted(want_west) and 0 < len(west) < len(hazards)
+    printed.append(f"hazards in bbox {WEST_BBOX}: {len(west)}")
+    # one collection by its own URL, as QGIS users paste it
+    one = pyogrio.read_dataframe(f"OAPIF:{live.url}/collections/releases")
+    assert sorted(one["release_id"]) == ["R-1", "R-2", "R-3", "R-4"]
+    printed.append(f"OAPIF:…/collections/releases: {sorted(one['release_id'])}")
+    with capsys.disabled():
+        print("\nGDAL OAPIF:", *printed, sep="\n  ")
+
+
+def test_owslib_reads_collections_and_items(live: Live, capsys: Any) -> None:
+    api = Features(live.url, headers={"Authorization": f"Bearer {live.token}"})
+    names = [c["id"] for c in api.collections()["collections"]]
+    assert names == ["hazards", "hazard_boundaries", "releases", "admin_areas"]
+    assert (
+        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"
+        in api.conformance()["conformsTo"]
+    )
+    items = api.collection_items("hazards", datetime="2021-12-31", contam="CMR", limit=100)
+    assert items["numberMatched"] == items["numberReturned"] == len(items["features"])
+    one = api.collection_item("releases", "R-2")
+    assert one["properties"]["hazard_id"] == "H-01"
+    areas = api.collection_items("admin_areas", level=1)
+    with capsys.disabled():
+        print(
+            "\nOWSLib:",
+            f"  collections: {names}",
+            f"  hazards on 2021-12-31 (CMR): {items['numberMatched']}",
+            f"  release R-2: {one['properties']}",
+            "  provinces: "
+            + str([(f["id"], f["properties"]["total_count"]) for f in areas["features"]]),
+            sep="\n",
+        )
