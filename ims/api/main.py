@@ -20,6 +20,7 @@ from ims.api import (
     hazards,
     health,
     outside,
+    records,
     reference,
     reports,
     submissions,
@@ -83,4 +84,5 @@ def create_api(engine: Engine | None = None, *, jobs: Jobs | None = None) -> Fas
     app.include_router(reference.router, prefix=API_PREFIX)
     app.include_router(tiles.router, prefix=API_PREFIX)
     app.include_router(outside.router, prefix=API_PREFIX)
+    app.include_router(records.router, prefix=API_PREFIX)
     return app

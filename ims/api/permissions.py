@@ -85,6 +85,11 @@ PERMISSIONS: dict[str, Rule] = {
     "make_hazard_of_outside_release": REVIEW,
     # API: the audit trail
     "list_audit_events": ADMIN,
+    # API: one hazard or release recorded or corrected, staged as a submission for review
+    "record_hazard": UPLOAD,
+    "revise_hazard": UPLOAD,
+    "record_release": UPLOAD,
+    "preview_release": UPLOAD,
     # pages
     "login_page": EVERYONE,
     "login": EVERYONE,

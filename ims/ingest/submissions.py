@@ -2,6 +2,8 @@
 
 stage()   read, map fields (field_maps.py), validate, store the features and findings
           ("validated"); approval.py applies a staged submission or rejects it
+stage_features()  the same for features given as GeoJSON (a hazard recorded or corrected
+          in the browser or through the API): one file, one validation, one review
 """
 
 from __future__ import annotations
@@ -305,13 +307,15 @@ def stage(
     mapping: field_maps.MappingDocument | None = None,
     repair: bool = False,
     split: bool = False,
+    use_remembered: bool = True,
 ) -> StageOutcome:
     """Read, map and validate ``upload``; store it as a submission with its findings.
 
     ``organisation`` must be in the reference list unless ``new_organisation`` adds it.
     ``mapping`` (a document) and ``field_map`` (renames, ``--map``, added to its fields)
     give the field mapping; with neither, the organisation's remembered one is used if the
-    file fits it. A mapping given is remembered for the organisation's next files.
+    file fits it (unless not ``use_remembered``: the file has the template's own fields). A
+    mapping given is remembered for the organisation's next files.
 
     Raises InvalidUpload for a file that cannot be used at all; then nothing is stored.
     The upload is unpacked in a temporary folder inside ``workdir`` (default: the system's).
@@ -333,7 +337,9 @@ def stage(
     given = (mapping or field_maps.MappingDocument()).with_fields(field_map or {})
     given.check(kind)  # a mapping that cannot suit the template, before reading the file
     org = organisation_named(session, organisation, new=new_organisation, by=uploaded_by)
-    remembered = None if given else field_maps.stored_mapping(session, org, kind)
+    remembered = (
+        None if given or not use_remembered else field_maps.stored_mapping(session, org, kind)
+    )
     say(f"reading {filename or upload.name}")
     with tempfile.TemporaryDirectory(prefix="ims-upload-", dir=workdir) as unpacked:
         read = read_upload(upload, Path(unpacked), kind=kind, layer=layer, crs=crs, limits=limits)
@@ -462,6 +468,52 @@ def stage(
         kept = field_maps.remember_mapping(session, org, kind, given, by=uploaded_by)
         remembered = field_maps.stored_mapping(session, org, kind)
     return StageOutcome(submission, findings, in_use, origin, remembered, kept, result)
+
+
+def stage_features(
+    session: Session,
+    features: Sequence[Mapping[str, Any]],
+    *,
+    kind: str,
+    filename: str,
+    organisation: str | None = None,
+    uploaded_by: Actor | str | None = None,
+    today: dt.date | None = None,
+    limits: UploadLimits | None = None,
+) -> StageOutcome:
+    """Stage GeoJSON features (EPSG:4326) whose properties are the template's fields.
+
+    They are written to a GeoJSON file and staged with ``stage`` as an upload would be, so
+    a hazard drawn in the browser meets the same validation, findings, review and audit
+    trail as a file; properties that are not template fields are kept as attributes. An
+    organisation's remembered field mapping is not applied: the fields are the template's.
+    """
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": feature.get("geometry"),
+                "properties": dict(feature.get("properties") or {}),
+            }
+            for feature in features
+        ],
+    }
+    with tempfile.TemporaryDirectory(prefix="ims-record-") as folder:
+        path = Path(folder) / Path(filename).name
+        path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+        return stage(
+            session,
+            path,
+            kind=kind,
+            organisation=organisation,
+            uploaded_by=uploaded_by,
+            limits=limits,
+            filename=path.name,
+            today=today,
+            workdir=Path(folder),
+            use_remembered=False,
+        )
 
 
 # A form record (KoboToolbox, ODK, Survey123) keeps its submission id (ims.ingest.tables):
