@@ -102,6 +102,12 @@ PERMISSIONS: dict[str, Rule] = {
     "outside_releases_page": REVIEW,
     "make_hazard_page": REVIEW,
     "submissions_page": UPLOAD,
+    "new_hazard_page": UPLOAD,  # record or correct one hazard: a one-feature submission
+    "record_hazard_page": UPLOAD,
+    "revise_hazard_page": UPLOAD,
+    "revise_hazard_form": UPLOAD,
+    "new_release_page": UPLOAD,
+    "record_release_page": UPLOAD,
     "submission_page": UPLOAD,
     "users_page": ADMIN,
     "add_user": ADMIN,

@@ -164,8 +164,9 @@ def stage_record(
     what: str,
     geometry: dict[str, Any],
     properties: dict[str, Any],
-) -> int:
-    """Stage one feature as a submission (committed); its id. Used by the pages too."""
+) -> submissions.StageOutcome:
+    """Stage one feature as a submission (not committed: the caller does). The record
+    forms of the pages stage through here too."""
     reference = str(properties.get("hazard_id" if kind is UploadKind.HAZARDS else "release_id"))
     operator = _operator_of(principal, properties.get("operator"))
     if operator is not None:
@@ -180,8 +181,7 @@ def stage_record(
         organisation=operator,
         uploaded_by=principal.actor if principal else None,
     )
-    session.commit()
-    return outcome.submission.id
+    return outcome
 
 
 def boundary_in_force(session: Session, reference: str) -> dict[str, Any]:
@@ -198,7 +198,7 @@ def record_hazard(
 ) -> SubmissionPublic:
     """Record a new hazard from one GeoJSON Feature: it is staged as a one-feature
     submission with its findings, for a reviewer to approve as any upload."""
-    submission_id = stage_record(
+    outcome = stage_record(
         session,
         principal,
         kind=UploadKind.HAZARDS,
@@ -206,7 +206,8 @@ def record_hazard(
         geometry=feature.geometry.model_dump(),
         properties=feature.properties.model_dump(),
     )
-    return submission_public(session, submission_id, principal)
+    session.commit()
+    return submission_public(session, outcome.submission.id, principal)
 
 
 @router.post(
@@ -223,7 +224,7 @@ def revise_hazard(
         if feature.geometry is not None
         else boundary_in_force(session, hazard_id)
     )
-    submission_id = stage_record(
+    outcome = stage_record(
         session,
         principal,
         kind=UploadKind.HAZARDS,
@@ -231,7 +232,8 @@ def revise_hazard(
         geometry=geometry,
         properties={"hazard_id": hazard_id, **feature.properties.model_dump()},
     )
-    return submission_public(session, submission_id, principal)
+    session.commit()
+    return submission_public(session, outcome.submission.id, principal)
 
 
 @router.post("/releases", status_code=201, response_model=SubmissionPublic)
@@ -239,7 +241,7 @@ def record_release(
     session: SessionDep, principal: PrincipalDep, feature: ReleaseFeature
 ) -> SubmissionPublic:
     """Record a release from one GeoJSON Feature, staged for review as any upload."""
-    submission_id = stage_record(
+    outcome = stage_record(
         session,
         principal,
         kind=UploadKind.RELEASES,
@@ -247,7 +249,8 @@ def record_release(
         geometry=feature.geometry.model_dump(),
         properties=feature.properties.model_dump(),
     )
-    return submission_public(session, submission_id, principal)
+    session.commit()
+    return submission_public(session, outcome.submission.id, principal)
 
 
 @router.post("/hazards/{hazard_id:path}/releases/preview", response_model=ReleasePreviewPublic)
