@@ -247,6 +247,36 @@ REQUESTS: dict[str, Call] = {
         f"/api/v1/hazards/{w.hazard}/releases/preview",
         json={"geometry": _RECORD_BOX, "released": "2022-01-01"},
     ),
+    "new_hazard_page": lambda c, w: c.get("/hazards/new", follow_redirects=False),
+    "record_hazard_page": lambda c, w: c.post(
+        "/hazards/new",
+        data={
+            "hazard_id": f"RP-{secrets.token_hex(3)}",
+            "status": "SHA",
+            "recorded": "2020-01-01",
+            "coordinates": "103.7 19.7, 103.701 19.7, 103.701 19.701, 103.7 19.701",
+        },
+        follow_redirects=False,
+    ),
+    "revise_hazard_page": lambda c, w: c.get(f"/hazards/{w.hazard}/revise", follow_redirects=False),
+    "revise_hazard_form": lambda c, w: c.post(
+        f"/hazards/{w.hazard}/revise",
+        data={"status": "CHA", "revised": "2022-01-01", "reason": "tests"},
+        follow_redirects=False,
+    ),
+    "new_release_page": lambda c, w: c.get(
+        f"/hazards/{w.hazard}/releases/new", follow_redirects=False
+    ),
+    "record_release_page": lambda c, w: c.post(
+        f"/hazards/{w.hazard}/releases/new",
+        data={
+            "released": "2022-01-01",
+            "method": "cleared",
+            "action": "preview",
+            "coordinates": "POLYGON((103.2 19.4, 103.21 19.4, 103.21 19.41, 103.2 19.4))",
+        },
+        follow_redirects=False,
+    ),
     "make_hazard_page": lambda c, w: c.post(
         "/releases/outside/OUT-2/hazard", data={"hazard_id": "RETRO-2"}, follow_redirects=False
     ),
