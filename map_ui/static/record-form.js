@@ -31,7 +31,8 @@
       color: p.status === "CHA" ? "#d7191c" : "#e08214", fillColor: p.status === "CHA" ? "#d7191c" : "#fdae61",
     }));
   }
-  const shown = L.featureGroup().addTo(map);
+  // Paths are added once the map has a view (Leaflet cannot place them before).
+  const shown = L.featureGroup();
   for (const layer of config.context || []) {
     L.geoJSON(layer.data, { style: layer.style, interactive: false, pmIgnore: true }).addTo(shown);
   }
@@ -42,6 +43,12 @@
       pmIgnore: true,
     }).addTo(shown);
   }
+  const loaded = config.edit ? L.geoJSON(config.edit) : null;
+  const extent = L.featureGroup([shown, ...(loaded ? [loaded] : [])]).getBounds();
+  if (extent.isValid()) map.fitBounds(extent, { padding: [24, 24], maxZoom: 17 });
+  else if (config.bounds) map.fitBounds(config.bounds);
+  else map.setView([0, 0], 2);
+  shown.addTo(map);
 
   let current = null; // the one polygon of the form
   const geometry = () => (current ? current.toGeoJSON(false).geometry : null);
@@ -61,8 +68,7 @@
     layer.on("pm:edit pm:dragend pm:rotateend", changed);
   }
 
-  if (config.edit) {
-    const loaded = L.geoJSON(config.edit);
+  if (loaded) {
     loaded.eachLayer((layer) => {
       layer.addTo(map);
       keep(layer);
@@ -114,11 +120,6 @@
       });
     }
   });
-
-  const extent = L.featureGroup([shown, ...(current ? [current] : [])]).getBounds();
-  if (extent.isValid()) map.fitBounds(extent, { padding: [24, 24], maxZoom: 17 });
-  else if (config.bounds) map.fitBounds(config.bounds);
-  else map.setView([0, 0], 2);
 
   // What a release would count, asked of the server as the polygon or its date changes.
   let asked = 0;
