@@ -153,7 +153,7 @@ def _operator_of(principal: Principal | None, given: str | None) -> str | None:
 
 def _file_name(what: str, reference: str) -> str:
     safe = re.sub(r"[^\w.-]+", "_", reference)[:60].strip("._") or "record"
-    return f"{what}-{safe}.geojson"
+    return f"{what}-{safe}.gpkg"
 
 
 def stage_record(

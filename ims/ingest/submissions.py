@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
+import shapely.geometry
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -483,25 +485,27 @@ def stage_features(
 ) -> StageOutcome:
     """Stage GeoJSON features (EPSG:4326) whose properties are the template's fields.
 
-    They are written to a GeoJSON file and staged with ``stage`` as an upload would be, so
-    a hazard drawn in the browser meets the same validation, findings, review and audit
-    trail as a file; properties that are not template fields are kept as attributes. An
-    organisation's remembered field mapping is not applied: the fields are the template's.
+    They are written to a GeoPackage and staged with ``stage`` as an upload would be, so a
+    hazard drawn in the browser meets the same validation, findings, review and audit trail
+    as a file; properties that are not template fields are kept as attributes. A
+    GeoPackage, not GeoJSON: GDAL reads GeoJSON text that looks like a date as a date, and
+    one that is not a real date ("2020-02-31") would make the whole file unreadable instead
+    of a finding on its field. An organisation's remembered field mapping is not applied:
+    the fields are the template's.
     """
-    collection = {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "geometry": feature.get("geometry"),
-                "properties": dict(feature.get("properties") or {}),
-            }
-            for feature in features
-        ],
-    }
+    rows = [
+        {k: v for k, v in (feature.get("properties") or {}).items() if v is not None}
+        for feature in features
+    ]
+    geometries = [
+        shapely.geometry.shape(g) if (g := feature.get("geometry")) else None
+        for feature in features
+    ]
+    frame = gpd.GeoDataFrame(rows, geometry=geometries, crs=4326)
+    name = Path(filename).stem or "record"
     with tempfile.TemporaryDirectory(prefix="ims-record-") as folder:
-        path = Path(folder) / Path(filename).name
-        path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+        path = Path(folder) / f"{name}.gpkg"
+        frame.to_file(path, driver="GPKG", layer=name)
         return stage(
             session,
             path,
