@@ -41,7 +41,7 @@ from map_ui.rendering import page as _page
 router = APIRouter(include_in_schema=False)
 
 MUNITION_ROWS = 4  # rows of (type, quantity) on a form; more through the API or a file
-FILE_MAX_BYTES = 5 * 1024 * 1024  # a file of one feature
+FILE_MAX_BYTES = 2 * 1024 * 1024  # a file of one feature (a form body is no larger)
 Text = Annotated[str, Form(max_length=200)]
 LongText = Annotated[str, Form(max_length=20_000)]  # pasted coordinates, a drawn polygon
 
@@ -118,12 +118,12 @@ def _rows(text: str) -> list[tuple[str, str]]:
     return rows
 
 
-async def _geometry(
+def _geometry(
     form: dict[str, Any], upload: UploadFile | None, *, kind: str
 ) -> dict[str, Any] | None:
     """The polygon sent: a file of one feature, else pasted text, else the drawing."""
     if upload is not None and upload.filename:
-        data = await upload.read(FILE_MAX_BYTES + 1)
+        data = upload.file.read(FILE_MAX_BYTES + 1)
         if len(data) > FILE_MAX_BYTES:
             raise InvalidRequest(
                 f"{upload.filename} is over {FILE_MAX_BYTES // 1_000_000} MB; a file of one "
@@ -215,7 +215,7 @@ def _hazard_form(
 
 
 @router.post("/hazards/new", response_class=HTMLResponse)
-async def record_hazard_page(
+def record_hazard_page(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
@@ -249,7 +249,7 @@ async def record_hazard_page(
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
     try:
-        polygon = await _geometry(form, geometry_file, kind=UploadKind.HAZARDS.value)
+        polygon = _geometry(form, geometry_file, kind=UploadKind.HAZARDS.value)
         state.values["geometry_json"] = polygon
         if not properties["hazard_id"]:
             state.add("hazard_id", "hazard_id is required", HAZARD_FIELDS)
@@ -312,7 +312,7 @@ def _revise_form(
 
 
 @router.post("/hazards/{reference:path}/revise", response_class=HTMLResponse)
-async def revise_hazard_form(
+def revise_hazard_form(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
@@ -344,7 +344,7 @@ async def revise_hazard_form(
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
     try:
-        polygon = await _geometry(form, geometry_file, kind=UploadKind.HAZARDS.value)
+        polygon = _geometry(form, geometry_file, kind=UploadKind.HAZARDS.value)
         state.values["geometry_json"] = polygon
         if not revised.strip():
             state.add("revised", "the date the revision takes effect is required", REVISION_FIELDS)
@@ -414,7 +414,7 @@ def _release_form(
 
 
 @router.post("/hazards/{reference:path}/releases/new", response_class=HTMLResponse)
-async def record_release_page(
+def record_release_page(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
@@ -448,7 +448,7 @@ async def record_release_page(
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
     try:
-        polygon = await _geometry(form, geometry_file, kind=UploadKind.RELEASES.value)
+        polygon = _geometry(form, geometry_file, kind=UploadKind.RELEASES.value)
         state.values["geometry_json"] = polygon
         if polygon is None:
             state.add("geometry", "draw the polygon, paste it or choose a file", RELEASE_FIELDS)

@@ -4,7 +4,9 @@ where the errors go (the browser journeys are in test_record_browser.py)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+import geopandas as gpd
 import pytest
 from fastapi.testclient import TestClient
 from pyproj import Geod
@@ -171,3 +173,27 @@ def test_the_release_form_shows_the_area_it_would_count_before_sending(
     inside = abs(GEOD.geometry_area_perimeter(released.intersection(SQUARE))[0])
     assert float(shown.group(1)) == pytest.approx(inside, rel=1e-6)
     assert _count(session, "submission") == before  # a preview sends nothing
+
+
+def test_a_file_of_one_feature_gives_the_polygon_of_the_form(
+    session: Session, country: None, client_as: ClientAs, tmp_path: Path
+) -> None:
+    path = tmp_path / "drawn-in-qgis.gpkg"
+    gpd.GeoDataFrame(geometry=[SQUARE], crs=4326).to_crs(32648).to_file(path)
+    admin = client_as()
+    with path.open("rb") as fh:
+        answer = admin.post(
+            "/hazards/new",
+            data={"hazard_id": "PG-5", "status": "CHA", "recorded": "2020-01-01"},
+            files={"geometry_file": (path.name, fh)},
+            follow_redirects=False,
+        )
+    assert answer.status_code == 303, answer.text[:2000]
+    _approve(client_as("reviewer"), answer.headers["location"])
+    area = session.scalar(
+        text(
+            "SELECT m.area_m2 FROM hazard_remaining m JOIN hazard h ON h.id = m.hazard_id "
+            "WHERE h.reference = 'PG-5'"
+        )
+    )
+    assert area == pytest.approx(abs(GEOD.geometry_area_perimeter(SQUARE)[0]), rel=1e-6)
