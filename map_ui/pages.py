@@ -22,7 +22,7 @@ from ims.queries.outside import outside_releases
 from ims.reports import tiles
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history, summary
-from map_ui import account_pages, charts, maps, upload_pages
+from map_ui import account_pages, charts, maps, record_pages, upload_pages
 from map_ui.rendering import HERE, CachedStatic, error_page
 from map_ui.rendering import page as _page
 from map_ui.style import METHOD_COLOURS, STATUS_COLOURS
@@ -36,6 +36,7 @@ def install(app: FastAPI) -> None:
     app.mount("/static", CachedStatic(directory=HERE / "static"), name="static")
     app.include_router(account_pages.router)
     app.include_router(upload_pages.router)  # before /submissions/{submission_id}
+    app.include_router(record_pages.router)  # before the hazard page: /hazards/new
     app.include_router(router)
     app.state.html_error = error_page
 

@@ -21,6 +21,7 @@ from ims.api import (
     health,
     ogc,
     outside,
+    records,
     reference,
     releases,
     reports,
@@ -88,4 +89,5 @@ def create_api(engine: Engine | None = None, *, jobs: Jobs | None = None) -> Fas
     app.include_router(hazards.collection, prefix=API_PREFIX)
     app.include_router(releases.router, prefix=API_PREFIX)
     app.include_router(ogc.router)  # /ogc: OGC API - Features, for GIS tools
+    app.include_router(records.router, prefix=API_PREFIX)
     return app

@@ -96,6 +96,11 @@ PERMISSIONS: dict[str, Rule] = {
     "ogc_collection": READ,
     "ogc_items": READ,
     "ogc_item": READ,
+    # API: one hazard or release recorded or corrected, staged as a submission for review
+    "record_hazard": UPLOAD,
+    "revise_hazard": UPLOAD,
+    "record_release": UPLOAD,
+    "preview_release": UPLOAD,
     # pages
     "login_page": EVERYONE,
     "login": EVERYONE,
@@ -108,6 +113,12 @@ PERMISSIONS: dict[str, Rule] = {
     "outside_releases_page": REVIEW,
     "make_hazard_page": REVIEW,
     "submissions_page": UPLOAD,
+    "new_hazard_page": UPLOAD,  # record or correct one hazard: a one-feature submission
+    "record_hazard_page": UPLOAD,
+    "revise_hazard_page": UPLOAD,
+    "revise_hazard_form": UPLOAD,
+    "new_release_page": UPLOAD,
+    "record_release_page": UPLOAD,
     "submission_page": UPLOAD,
     "users_page": ADMIN,
     "add_user": ADMIN,

@@ -179,6 +179,9 @@ def _public(
     )
 
 
+submission_public = _public  # the record routes (ims.api.records) answer the same
+
+
 SubmissionId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 
 

@@ -2,6 +2,8 @@
 
 stage()   read, map fields (field_maps.py), validate, store the features and findings
           ("validated"); approval.py applies a staged submission or rejects it
+stage_features()  the same for features given as GeoJSON (a hazard recorded or corrected
+          in the browser or through the API): one file, one validation, one review
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
+import shapely.geometry
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
@@ -306,13 +310,15 @@ def stage(
     repair: bool = False,
     split: bool = False,
     replaces: int | None = None,
+    use_remembered: bool = True,
 ) -> StageOutcome:
     """Read, map and validate ``upload``; store it as a submission with its findings.
 
     ``organisation`` must be in the reference list unless ``new_organisation`` adds it.
     ``mapping`` (a document) and ``field_map`` (renames, ``--map``, added to its fields)
     give the field mapping; with neither, the organisation's remembered one is used if the
-    file fits it. A mapping given is remembered for the organisation's next files.
+    file fits it (unless not ``use_remembered``: the file has the template's own fields). A
+    mapping given is remembered for the organisation's next files.
 
     ``replaces``: the id of an earlier submission of the same organisation and kind that
     still awaits review; it is superseded by this one (Conflict otherwise).
@@ -337,7 +343,9 @@ def stage(
     given = (mapping or field_maps.MappingDocument()).with_fields(field_map or {})
     given.check(kind)  # a mapping that cannot suit the template, before reading the file
     org = organisation_named(session, organisation, new=new_organisation, by=uploaded_by)
-    remembered = None if given else field_maps.stored_mapping(session, org, kind)
+    remembered = (
+        None if given or not use_remembered else field_maps.stored_mapping(session, org, kind)
+    )
     if replaces is not None:  # refused before the file is read, and again under the lock
         _replaceable(session, replaces, org, kind)
     say(f"reading {filename or upload.name}")
@@ -473,6 +481,54 @@ def stage(
         kept = field_maps.remember_mapping(session, org, kind, given, by=uploaded_by)
         remembered = field_maps.stored_mapping(session, org, kind)
     return StageOutcome(submission, findings, in_use, origin, remembered, kept, result)
+
+
+def stage_features(
+    session: Session,
+    features: Sequence[Mapping[str, Any]],
+    *,
+    kind: str,
+    filename: str,
+    organisation: str | None = None,
+    uploaded_by: Actor | str | None = None,
+    today: dt.date | None = None,
+    limits: UploadLimits | None = None,
+) -> StageOutcome:
+    """Stage GeoJSON features (EPSG:4326) whose properties are the template's fields.
+
+    They are written to a GeoPackage and staged with ``stage`` as an upload would be, so a
+    hazard drawn in the browser meets the same validation, findings, review and audit trail
+    as a file; properties that are not template fields are kept as attributes. A
+    GeoPackage, not GeoJSON: GDAL reads GeoJSON text that looks like a date as a date, and
+    one that is not a real date ("2020-02-31") would make the whole file unreadable instead
+    of a finding on its field. An organisation's remembered field mapping is not applied:
+    the fields are the template's.
+    """
+    rows = [
+        {k: v for k, v in (feature.get("properties") or {}).items() if v is not None}
+        for feature in features
+    ]
+    geometries = [
+        shapely.geometry.shape(g) if (g := feature.get("geometry")) else None
+        for feature in features
+    ]
+    frame = gpd.GeoDataFrame(rows, geometry=geometries, crs=4326)
+    name = Path(filename).stem or "record"
+    with tempfile.TemporaryDirectory(prefix="ims-record-") as folder:
+        path = Path(folder) / f"{name}.gpkg"
+        frame.to_file(path, driver="GPKG", layer=name)
+        return stage(
+            session,
+            path,
+            kind=kind,
+            organisation=organisation,
+            uploaded_by=uploaded_by,
+            limits=limits,
+            filename=path.name,
+            today=today,
+            workdir=Path(folder),
+            use_remembered=False,
+        )
 
 
 # A form record (KoboToolbox, ODK, Survey123) keeps its submission id (ims.ingest.tables):

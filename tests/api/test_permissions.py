@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from shapely.geometry import MultiPolygon, box
+from shapely.geometry import MultiPolygon, box, mapping
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
@@ -131,6 +131,13 @@ def _upload(client: TestClient, world: World, path: str = "/api/v1/submissions")
         )
 
 
+def _feature(geometry: Any, **properties: Any) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": geometry, "properties": properties}
+
+
+_RECORD_BOX = mapping(box(103.6, 19.6, 103.601, 19.601))
+
+
 # One real request per route name. A route added without a case here fails the test below.
 REQUESTS: dict[str, Call] = {
     "openapi": lambda c, w: c.get("/api/v1/openapi.json"),
@@ -224,6 +231,59 @@ REQUESTS: dict[str, Call] = {
     ),
     "reports_page": lambda c, w: c.get("/reports", follow_redirects=False),
     "outside_releases_page": lambda c, w: c.get("/releases/outside", follow_redirects=False),
+    "record_hazard": lambda c, w: c.post(
+        "/api/v1/hazards",
+        json=_feature(
+            _RECORD_BOX, hazard_id=f"R-{secrets.token_hex(3)}", status="SHA", recorded="2020-01-01"
+        ),
+    ),
+    "revise_hazard": lambda c, w: c.post(
+        f"/api/v1/hazards/{w.hazard}/revisions",
+        json=_feature(None, revised="2022-01-01", status="CHA", reason="tests"),
+    ),
+    "record_release": lambda c, w: c.post(
+        "/api/v1/releases",
+        json=_feature(
+            _RECORD_BOX,
+            release_id=f"REL-{secrets.token_hex(3)}",
+            method="cleared",
+            released="2022-01-01",
+        ),
+    ),
+    "preview_release": lambda c, w: c.post(
+        f"/api/v1/hazards/{w.hazard}/releases/preview",
+        json={"geometry": _RECORD_BOX, "released": "2022-01-01"},
+    ),
+    "new_hazard_page": lambda c, w: c.get("/hazards/new", follow_redirects=False),
+    "record_hazard_page": lambda c, w: c.post(
+        "/hazards/new",
+        data={
+            "hazard_id": f"RP-{secrets.token_hex(3)}",
+            "status": "SHA",
+            "recorded": "2020-01-01",
+            "coordinates": "103.7 19.7, 103.701 19.7, 103.701 19.701, 103.7 19.701",
+        },
+        follow_redirects=False,
+    ),
+    "revise_hazard_page": lambda c, w: c.get(f"/hazards/{w.hazard}/revise", follow_redirects=False),
+    "revise_hazard_form": lambda c, w: c.post(
+        f"/hazards/{w.hazard}/revise",
+        data={"status": "CHA", "revised": "2022-01-01", "reason": "tests"},
+        follow_redirects=False,
+    ),
+    "new_release_page": lambda c, w: c.get(
+        f"/hazards/{w.hazard}/releases/new", follow_redirects=False
+    ),
+    "record_release_page": lambda c, w: c.post(
+        f"/hazards/{w.hazard}/releases/new",
+        data={
+            "released": "2022-01-01",
+            "method": "cleared",
+            "action": "preview",
+            "coordinates": "POLYGON((103.2 19.4, 103.21 19.4, 103.21 19.41, 103.2 19.4))",
+        },
+        follow_redirects=False,
+    ),
     "make_hazard_page": lambda c, w: c.post(
         "/releases/outside/OUT-2/hazard", data={"hazard_id": "RETRO-2"}, follow_redirects=False
     ),

@@ -1,0 +1,123 @@
+"""A polygon given by hand: drawn on a map (GeoJSON), pasted (WKT, GeoJSON or coordinate
+pairs) or taken from a file of one feature.
+
+The record and correction forms (``map_ui/record_pages.py``) and the record routes of the
+API (``ims/api/records.py``) read the polygon here, then stage it as a one-feature
+submission (``submissions.stage_features``): validation stays in one place. Errors name
+the form field they concern.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely import wkt
+from shapely.geometry import Polygon, mapping, shape
+from shapely.geometry.base import BaseGeometry
+
+from ims.errors import InvalidRequest, InvalidUpload
+from ims.ingest.limits import UploadLimits
+from ims.ingest.reader import read_upload
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+def _polygonal(geom: BaseGeometry, field: str) -> BaseGeometry:
+    if geom.geom_type not in POLYGONAL:
+        raise InvalidRequest(f"a polygon is needed, not a {geom.geom_type}", field=field)
+    if geom.is_empty:
+        raise InvalidRequest("the polygon is empty", field=field)
+    bounds = geom.bounds
+    if not all(math.isfinite(v) for v in bounds):
+        raise InvalidRequest("the polygon has coordinates that are not numbers", field=field)
+    return geom
+
+
+def geometry_from_geojson(value: Any, *, field: str = "geometry") -> BaseGeometry:
+    """A Polygon or MultiPolygon from a GeoJSON geometry, Feature or one-feature collection."""
+    if isinstance(value, dict) and value.get("type") == "FeatureCollection":
+        features = value.get("features") or []
+        if len(features) != 1:
+            raise InvalidRequest(
+                f"one polygon is needed; the collection holds {len(features)} features",
+                field=field,
+            )
+        value = features[0]
+    if isinstance(value, dict) and value.get("type") == "Feature":
+        value = value.get("geometry")
+    if not isinstance(value, dict):
+        raise InvalidRequest("a GeoJSON polygon is needed", field=field)
+    try:
+        geom = shape(value)
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+        raise InvalidRequest(f"not a GeoJSON polygon: {exc}", field=field) from None
+    except shapely.errors.ShapelyError as exc:
+        raise InvalidRequest(f"not a GeoJSON polygon: {exc}", field=field) from None
+    return _polygonal(geom, field)
+
+
+def geometry_from_text(text: str, *, field: str = "coordinates") -> BaseGeometry:
+    """A polygon pasted as WKT, as GeoJSON, or as longitude latitude pairs (a ring, closed
+    here when the last pair is not the first)."""
+    text = text.strip()
+    if not text:
+        raise InvalidRequest("no coordinates were given", field=field)
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise InvalidRequest(f"not GeoJSON: {exc}", field=field) from None
+        return geometry_from_geojson(value, field=field)
+    if text[0].isalpha():
+        try:
+            geom = wkt.loads(text)
+        except shapely.errors.ShapelyError as exc:
+            raise InvalidRequest(f"not WKT: {exc}", field=field) from None
+        return _polygonal(geom, field)
+    numbers = [float(n) for n in _NUMBER.findall(text)]
+    if len(numbers) % 2:
+        raise InvalidRequest(
+            f"{len(numbers)} numbers: longitude latitude pairs are needed", field=field
+        )
+    ring = list(zip(numbers[::2], numbers[1::2], strict=True))
+    if len(ring) > 1 and ring[0] == ring[-1]:
+        ring = ring[:-1]
+    if len(ring) < 3:
+        raise InvalidRequest("a polygon needs at least three corners", field=field)
+    return _polygonal(Polygon(ring), field)
+
+
+def geometry_from_file(
+    data: bytes, filename: str, *, kind: str, field: str = "geometry_file"
+) -> BaseGeometry:
+    """The polygon of a file of one feature (any format an upload may be), in EPSG:4326."""
+    limits = UploadLimits.from_settings()
+    with tempfile.TemporaryDirectory(prefix="ims-drawn-") as folder:
+        path = Path(folder) / (Path(filename).name or "upload")
+        path.write_bytes(data)
+        unpacked = Path(folder) / "unpacked"
+        unpacked.mkdir()
+        try:
+            read = read_upload(path, unpacked, kind=kind, limits=limits)
+        except InvalidUpload as exc:
+            raise InvalidRequest(exc.detail, field=field) from None
+    geoms = [g for g in read.frame.geometry if g is not None and not g.is_empty]
+    if len(geoms) != 1:
+        raise InvalidRequest(
+            f"{filename} holds {len(geoms)} polygons; a file of one feature is needed",
+            field=field,
+        )
+    return _polygonal(geoms[0], field)
+
+
+def as_geojson(geom: BaseGeometry) -> dict[str, Any]:
+    """A polygon as a GeoJSON geometry (2-D), as validation will read it."""
+    out: dict[str, Any] = json.loads(json.dumps(mapping(shapely.force_2d(geom))))
+    return out

@@ -1,0 +1,499 @@
+"""Record and correct one hazard in the browser (issue 16, items 5 and 6).
+
+``/hazards/new``, ``/hazards/{reference}/revise`` and ``/hazards/{reference}/releases/new``:
+forms whose polygon is drawn on the map (Leaflet-Geoman), pasted (WKT, GeoJSON or
+longitude latitude pairs) or taken from a file of one feature. What is sent becomes a
+one-feature submission through ``ims.api.records.stage_record``, as the API's record routes
+do: the same validation and findings, then the review page, where a reviewer approves it
+as any upload. A form whose record has errors is shown again with each error beside its
+field, and nothing is stored.
+
+The router is installed before the pages' own (``pages.install``): ``/hazards/new`` is not a
+hazard's page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from ims.api.auth import PrincipalDep
+from ims.api.deps import SessionDep
+from ims.api.records import boundary_in_force, stage_record
+from ims.db import reference as reference_lists
+from ims.db.accounts import Principal
+from ims.domain import access
+from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod, UploadKind
+from ims.domain.findings import Finding
+from ims.errors import ImsError, InvalidRequest
+from ims.ingest import drawn
+from ims.queries import hazards, national
+from ims.queries.records import release_preview
+from map_ui import maps
+from map_ui.rendering import error_page
+from map_ui.rendering import page as _page
+
+router = APIRouter(include_in_schema=False)
+
+MUNITION_ROWS = 4  # rows of (type, quantity) on a form; more through the API or a file
+FILE_MAX_BYTES = 2 * 1024 * 1024  # a file of one feature (a form body is no larger)
+Text = Annotated[str, Form(max_length=200)]
+LongText = Annotated[str, Form(max_length=20_000)]  # pasted coordinates, a drawn polygon
+
+
+@dataclass
+class FormState:
+    """What a form shows: the values sent (or the defaults), errors by field, a preview."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    general: list[str] = field(default_factory=list)  # errors of no field on the form
+    preview: dict[str, float] | None = None
+
+    def add(self, name: str | None, message: str, fields: tuple[str, ...]) -> None:
+        """An error beside field ``name``, or above the form when it has no such field."""
+        if name in fields:
+            self.errors.setdefault(str(name), []).append(message)
+        else:
+            self.general.append(message)
+
+
+HAZARD_FIELDS = (
+    "hazard_id",
+    "status",
+    "contam",
+    "recorded",
+    "used_from",
+    "used_to",
+    "munitions",
+    "marked",
+    "operator",
+    "geometry",
+)
+REVISION_FIELDS = ("status", "revised", "reason", "marked", "operator", "geometry")
+RELEASE_FIELDS = ("release_id", "method", "released", "items", "operator", "geometry")
+GEOMETRY_INPUTS = {"coordinates": "geometry", "geometry_file": "geometry"}
+
+
+def _choices(session: Session, principal: Principal | None) -> dict[str, Any]:
+    munitions = [(m.code, m.name) for m in reference_lists.list_munitions(session)]
+    organisations = [o.name for o in reference_lists.list_organisations(session)]
+    fixed = None
+    if principal is not None and not access.sees_all_submissions(principal):
+        fixed = principal.organisation
+    return {
+        "munitions": munitions,
+        "organisations": organisations,
+        "fixed_operator": fixed,
+        "statuses": [s.value for s in HazardStatus],
+        "contams": [c.value for c in Contamination],
+        "methods": [m.value for m in ReleaseMethod],
+        "munition_rows": MUNITION_ROWS,
+        "today": dt.date.today().isoformat(),
+    }
+
+
+def _quantities(types: list[str], quantities: list[str]) -> str:
+    """Rows of (type, quantity) as the template writes them: TYPE:QTY;TYPE:QTY."""
+    pairs = [
+        f"{t.strip()}:{q.strip()}"
+        for t, q in zip(types, quantities, strict=False)
+        if t.strip() or q.strip()
+    ]
+    return ";".join(pairs)
+
+
+def _rows(text: str) -> list[tuple[str, str]]:
+    """TYPE:QTY;… back into rows for the form."""
+    rows = []
+    for part in (text or "").split(";"):
+        code, _, qty = part.partition(":")
+        if code.strip() or qty.strip():
+            rows.append((code.strip(), qty.strip()))
+    return rows
+
+
+def _geometry(
+    form: dict[str, Any], upload: UploadFile | None, *, kind: str
+) -> dict[str, Any] | None:
+    """The polygon sent: a file of one feature, else pasted text, else the drawing."""
+    if upload is not None and upload.filename:
+        data = upload.file.read(FILE_MAX_BYTES + 1)
+        if len(data) > FILE_MAX_BYTES:
+            raise InvalidRequest(
+                f"{upload.filename} is over {FILE_MAX_BYTES // 1_000_000} MB; a file of one "
+                "feature is needed",
+                field="geometry_file",
+            )
+        return drawn.as_geojson(drawn.geometry_from_file(data, upload.filename, kind=kind))
+    if (form.get("coordinates") or "").strip():
+        return drawn.as_geojson(drawn.geometry_from_text(form["coordinates"]))
+    if (form.get("geometry") or "").strip():
+        return drawn.as_geojson(drawn.geometry_from_text(form["geometry"], field="geometry"))
+    return None
+
+
+def _staged(
+    session: Session,
+    principal: Principal | None,
+    state: FormState,
+    fields: tuple[str, ...],
+    **record: Any,
+) -> int | None:
+    """Stage the record; its submission id, or None with the errors put beside the fields
+    (then nothing is stored: the stage ran in a savepoint, rolled back)."""
+    savepoint = session.begin_nested()
+    try:
+        outcome = stage_record(session, principal, **record)
+    except ImsError:
+        savepoint.rollback()
+        raise
+    blocking: list[Finding] = [f for f in outcome.findings if f.blocking]
+    if blocking:
+        savepoint.rollback()
+        for finding in blocking:
+            state.add(finding.field or "geometry", finding.message, fields)
+        return None
+    savepoint.commit()
+    session.commit()
+    return outcome.submission.id
+
+
+def _error(state: FormState, exc: ImsError, fields: tuple[str, ...]) -> None:
+    name = exc.extra.get("field")
+    state.add(GEOMETRY_INPUTS.get(str(name), name), exc.detail, fields)
+
+
+def _map_config(
+    session: Session,
+    *,
+    edit: dict[str, Any] | None = None,
+    reference: dict[str, Any] | None = None,
+    preview_url: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "bounds": national.map_bounds(session),
+        "edit": edit,
+        "reference": reference,
+        "preview_url": preview_url,
+    }
+
+
+# --------------------------------------------------------------------------- a new hazard
+
+
+@router.get("/hazards/new", response_class=HTMLResponse)
+def new_hazard_page(request: Request, session: SessionDep, principal: PrincipalDep) -> HTMLResponse:
+    """The form to record a hazard: draw, paste or upload its polygon, and its fields."""
+    state = FormState(values={"recorded": dt.date.today().isoformat(), "status": "SHA"})
+    return _hazard_form(request, session, principal, state)
+
+
+def _hazard_form(
+    request: Request,
+    session: Session,
+    principal: Principal | None,
+    state: FormState,
+    status_code: int = 200,
+) -> HTMLResponse:
+    drawn_geometry = state.values.get("geometry_json")
+    return _page(
+        request,
+        "record_hazard.html",
+        status_code,
+        form=state,
+        active="submissions",
+        munition_values=_rows(state.values.get("munitions", "")),
+        map_config=_map_config(session, edit=drawn_geometry),
+        **_choices(session, principal),
+    )
+
+
+@router.post("/hazards/new", response_class=HTMLResponse)
+def record_hazard_page(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    hazard_id: Text = "",
+    status: Text = "",
+    contam: Text = "",
+    recorded: Text = "",
+    used_from: Text = "",
+    used_to: Text = "",
+    marked: Text = "",
+    operator: Text = "",
+    munition_type: Annotated[list[str] | None, Form(max_length=MUNITION_ROWS)] = None,
+    munition_qty: Annotated[list[str] | None, Form(max_length=MUNITION_ROWS)] = None,
+    geometry: LongText = "",
+    coordinates: LongText = "",
+    geometry_file: UploadFile | None = None,
+) -> Response:
+    """Send the hazard as a one-feature submission, then show its review page."""
+    properties = {
+        "hazard_id": hazard_id.strip(),
+        "status": status,
+        "contam": contam,
+        "recorded": recorded,
+        "used_from": used_from,
+        "used_to": used_to,
+        "marked": marked,
+        "operator": operator,
+        "munitions": _quantities(munition_type or [], munition_qty or []),
+    }
+    state = FormState(values={**properties, "coordinates": coordinates})
+    form = {"geometry": geometry, "coordinates": coordinates}
+    submission_id = None
+    try:
+        polygon = _geometry(form, geometry_file, kind=UploadKind.HAZARDS.value)
+        state.values["geometry_json"] = polygon
+        if not properties["hazard_id"]:
+            state.add("hazard_id", "hazard_id is required", HAZARD_FIELDS)
+        if polygon is None:
+            state.add("geometry", "draw the polygon, paste it or choose a file", HAZARD_FIELDS)
+        if polygon is not None and properties["hazard_id"]:
+            submission_id = _staged(
+                session,
+                principal,
+                state,
+                HAZARD_FIELDS,
+                kind=UploadKind.HAZARDS,
+                what="hazard",
+                geometry=polygon,
+                properties=properties,
+            )
+    except ImsError as exc:
+        _error(state, exc, HAZARD_FIELDS)
+    if submission_id is None:
+        return _hazard_form(request, session, principal, state, 422)
+    return RedirectResponse(f"/submissions/{submission_id}", status_code=303)
+
+
+# --------------------------------------------------------------------------- a revision
+
+
+@router.get("/hazards/{reference:path}/revise", response_class=HTMLResponse)
+def revise_hazard_page(
+    request: Request, session: SessionDep, principal: PrincipalDep, reference: str
+) -> HTMLResponse:
+    """The form to revise a hazard: its boundary in force in the editor, the status, the
+    date it takes effect and the reason."""
+    try:
+        view = hazards.hazard_view(session, reference)
+    except ImsError as exc:
+        return error_page(request, exc.status_code, "Hazard not found", exc.detail)
+    state = FormState(values={"status": view.status or "", "revised": dt.date.today().isoformat()})
+    return _revise_form(request, session, principal, view, state)
+
+
+def _revise_form(
+    request: Request,
+    session: Session,
+    principal: Principal | None,
+    view: hazards.HazardView,
+    state: FormState,
+    status_code: int = 200,
+) -> HTMLResponse:
+    edit = state.values.get("geometry_json") or view.boundary
+    return _page(
+        request,
+        "record_revision.html",
+        status_code,
+        form=state,
+        hazard=view,
+        active="map",
+        map_config=_map_config(session, edit=edit, reference=view.boundary),
+        **_choices(session, principal),
+    )
+
+
+@router.post("/hazards/{reference:path}/revise", response_class=HTMLResponse)
+def revise_hazard_form(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    reference: str,
+    status: Text = "",
+    revised: Text = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    marked: Text = "",
+    operator: Text = "",
+    geometry: LongText = "",
+    coordinates: LongText = "",
+    geometry_file: UploadFile | None = None,
+) -> Response:
+    """Send the revision as a one-feature submission, then show its review page. Without
+    a polygon (or with the boundary as loaded) the boundary in force is kept."""
+    try:
+        view = hazards.hazard_view(session, reference)
+    except ImsError as exc:
+        return error_page(request, exc.status_code, "Hazard not found", exc.detail)
+    properties = {
+        "hazard_id": view.reference,
+        "status": status,
+        "revised": revised,
+        "reason": reason.strip(),
+        "marked": marked,
+        "operator": operator,
+    }
+    state = FormState(values={**properties, "coordinates": coordinates})
+    form = {"geometry": geometry, "coordinates": coordinates}
+    submission_id = None
+    try:
+        polygon = _geometry(form, geometry_file, kind=UploadKind.HAZARDS.value)
+        state.values["geometry_json"] = polygon
+        if not revised.strip():
+            state.add("revised", "the date the revision takes effect is required", REVISION_FIELDS)
+        else:
+            submission_id = _staged(
+                session,
+                principal,
+                state,
+                REVISION_FIELDS,
+                kind=UploadKind.HAZARDS,
+                what="revision",
+                geometry=polygon or boundary_in_force(session, view.reference),
+                properties=properties,
+            )
+    except ImsError as exc:
+        _error(state, exc, REVISION_FIELDS)
+    if submission_id is None:
+        return _revise_form(request, session, principal, view, state, 422)
+    return RedirectResponse(f"/submissions/{submission_id}", status_code=303)
+
+
+# --------------------------------------------------------------------------- a release
+
+
+@router.get("/hazards/{reference:path}/releases/new", response_class=HTMLResponse)
+def new_release_page(
+    request: Request, session: SessionDep, principal: PrincipalDep, reference: str
+) -> HTMLResponse:
+    """The form to record a release of the hazard: its polygon (the hazard's boundary shown
+    for reference), method, date, items, operator, and the area it would count."""
+    try:
+        view = hazards.hazard_view(session, reference)
+    except ImsError as exc:
+        return error_page(request, exc.status_code, "Hazard not found", exc.detail)
+    state = FormState(values={"released": dt.date.today().isoformat(), "method": "cleared"})
+    return _release_form(request, session, principal, view, state)
+
+
+def _release_form(
+    request: Request,
+    session: Session,
+    principal: Principal | None,
+    view: hazards.HazardView,
+    state: FormState,
+    status_code: int = 200,
+) -> HTMLResponse:
+    spec = maps.hazard_map(view.boundary, view.remaining, view.releases, view.status)
+    return _page(
+        request,
+        "record_release.html",
+        status_code,
+        form=state,
+        hazard=view,
+        active="map",
+        munition_values=_rows(state.values.get("items", "")),
+        map_config={
+            **_map_config(
+                session,
+                edit=state.values.get("geometry_json"),
+                reference=view.boundary,
+                preview_url=f"/api/v1/hazards/{view.reference}/releases/preview",
+            ),
+            "context": spec["layers"],
+        },
+        **_choices(session, principal),
+    )
+
+
+@router.post("/hazards/{reference:path}/releases/new", response_class=HTMLResponse)
+def record_release_page(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    reference: str,
+    release_id: Text = "",
+    method: Text = "",
+    released: Text = "",
+    operator: Text = "",
+    item_type: Annotated[list[str] | None, Form(max_length=MUNITION_ROWS)] = None,
+    item_qty: Annotated[list[str] | None, Form(max_length=MUNITION_ROWS)] = None,
+    geometry: LongText = "",
+    coordinates: LongText = "",
+    geometry_file: UploadFile | None = None,
+    action: Annotated[str, Form(max_length=20)] = "send",
+) -> Response:
+    """Show the area the release would count (``action=preview``), or send it as a
+    one-feature submission and show its review page."""
+    try:
+        view = hazards.hazard_view(session, reference)
+    except ImsError as exc:
+        return error_page(request, exc.status_code, "Hazard not found", exc.detail)
+    properties = {
+        "release_id": release_id.strip(),
+        "hazard_id": view.reference,
+        "method": method,
+        "released": released,
+        "operator": operator,
+        "items": _quantities(item_type or [], item_qty or []),
+    }
+    state = FormState(values={**properties, "coordinates": coordinates})
+    form = {"geometry": geometry, "coordinates": coordinates}
+    submission_id = None
+    try:
+        polygon = _geometry(form, geometry_file, kind=UploadKind.RELEASES.value)
+        state.values["geometry_json"] = polygon
+        if polygon is None:
+            state.add("geometry", "draw the polygon, paste it or choose a file", RELEASE_FIELDS)
+        elif action == "preview":
+            state.preview = _preview(session, state, view.reference, polygon, released, method)
+        elif not properties["release_id"]:
+            state.add("release_id", "release_id is required", RELEASE_FIELDS)
+        else:
+            submission_id = _staged(
+                session,
+                principal,
+                state,
+                RELEASE_FIELDS,
+                kind=UploadKind.RELEASES,
+                what="release",
+                geometry=polygon,
+                properties=properties,
+            )
+    except ImsError as exc:
+        _error(state, exc, RELEASE_FIELDS)
+    if submission_id is None:
+        failed = bool(state.errors or state.general)
+        return _release_form(request, session, principal, view, state, 422 if failed else 200)
+    return RedirectResponse(f"/submissions/{submission_id}", status_code=303)
+
+
+def _preview(
+    session: Session,
+    state: FormState,
+    reference: str,
+    polygon: dict[str, Any],
+    released: str,
+    method: str,
+) -> dict[str, float] | None:
+    """The area the release would count (the API's preview), or None with the error."""
+    try:
+        on = dt.date.fromisoformat(released.strip())
+    except ValueError:
+        state.add("released", f"{released!r} is not a date (YYYY-MM-DD)", RELEASE_FIELDS)
+        return None
+    try:
+        how = ReleaseMethod.parse(method) if method.strip() else ReleaseMethod.CLEARED
+    except ValueError:
+        how = ReleaseMethod.CLEARED
+    preview = release_preview(
+        session, reference, drawn.geometry_from_geojson(polygon), released=on, method=how
+    )
+    return {k: v for k, v in vars(preview).items() if isinstance(v, float)}

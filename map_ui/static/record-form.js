@@ -1,0 +1,163 @@
+// The map of the record and correction forms (/hazards/new, /hazards/{id}/revise,
+// /hazards/{id}/releases/new): draw or edit one polygon with Leaflet-Geoman (mouse or
+// touch) and keep it, as GeoJSON, in the form's hidden "geometry" field. The page writes
+// the map's settings as JSON into data-config: the polygon to edit, the hazard shown for
+// reference, and where to ask what a release would count. The form works without this
+// script too: the polygon can be pasted or taken from a file.
+(function () {
+  "use strict";
+  const { el, m2, data } = window.imsMap;
+  const box = document.querySelector("[data-record-map]");
+  if (!box) return;
+  const config = data(box, "config");
+  const form = document.getElementById("record-form");
+  const hidden = document.getElementById("f-geometry");
+  const note = document.getElementById("drawn-area");
+  const preview = document.getElementById("preview");
+  const csrf = document.querySelector('meta[name="csrf-token"]');
+
+  const map = L.map(box, { minZoom: 2, maxZoom: 20 });
+  L.control.scale().addTo(map);
+  // Where one is: the provinces and the hazards recorded, drawn from ims's own tiles (the
+  // pages load nothing from the internet, so there is no street map under them).
+  if (L.vectorGrid) {
+    const context = (layer, style) => L.vectorGrid.protobuf(`/api/v1/tiles/${layer}/{z}/{x}/{y}.pbf`, {
+      maxNativeZoom: 16, interactive: false, pmIgnore: true, vectorTileLayerStyles: { [layer]: style },
+      bounds: config.bounds ? L.latLngBounds(config.bounds).pad(0.1) : undefined,
+    }).addTo(map);
+    context("admin1", { fill: true, fillColor: "#f4f1ea", fillOpacity: 1, color: "#8c8c8c", weight: 1 });
+    context("hazards", (p) => ({
+      fill: true, fillOpacity: 0.35, weight: 1, radius: 3,
+      color: p.status === "CHA" ? "#d7191c" : "#e08214", fillColor: p.status === "CHA" ? "#d7191c" : "#fdae61",
+    }));
+  }
+  // Paths are added once the map has a view (Leaflet cannot place them before).
+  const shown = L.featureGroup();
+  for (const layer of config.context || []) {
+    L.geoJSON(layer.data, { style: layer.style, interactive: false, pmIgnore: true }).addTo(shown);
+  }
+  if (!config.context && config.reference) {
+    L.geoJSON(config.reference, {
+      style: { color: "#555", weight: 2, dashArray: "4 4", fill: false },
+      interactive: false,
+      pmIgnore: true,
+    }).addTo(shown);
+  }
+  const loaded = config.edit ? L.geoJSON(config.edit) : null;
+  const extent = L.featureGroup([shown, ...(loaded ? [loaded] : [])]).getBounds();
+  if (extent.isValid()) map.fitBounds(extent, { padding: [24, 24], maxZoom: 17 });
+  else if (config.bounds) map.fitBounds(config.bounds);
+  else map.setView([0, 0], 2);
+  shown.addTo(map);
+
+  let current = null; // the one polygon of the form
+  const geometry = () => (current ? current.toGeoJSON(false).geometry : null);
+
+  function changed() {
+    const value = geometry();
+    hidden.value = value ? JSON.stringify(value) : "";
+    box.dataset.drawn = value ? "true" : "false"; // for tests and for the reader below
+    note.textContent = value ? "Polygon drawn: it is sent with the form." : "";
+    askPreview();
+  }
+
+  function keep(layer) {
+    if (current && current !== layer) map.removeLayer(current);
+    current = layer;
+    layer.setStyle({ color: "#54278f", weight: 3 });
+    layer.on("pm:edit pm:dragend pm:rotateend", changed);
+  }
+
+  if (loaded) {
+    loaded.eachLayer((layer) => {
+      layer.addTo(map);
+      keep(layer);
+    });
+    // A boundary loaded for editing is sent only once it is changed (or when it is the
+    // polygon already sent with a form shown again).
+    if (hidden.value) changed();
+  }
+
+  map.pm.addControls({
+    position: "topleft",
+    drawMarker: false,
+    drawCircleMarker: false,
+    drawPolyline: false,
+    drawCircle: false,
+    drawText: false,
+    cutPolygon: false,
+    rotateMode: false,
+    drawRectangle: true,
+    drawPolygon: true,
+    editMode: true,
+    dragMode: true,
+    removalMode: true,
+  });
+  map.pm.setGlobalOptions({ snappable: true, allowSelfIntersection: false });
+  map.on("pm:create", (e) => {
+    keep(e.layer);
+    changed();
+  });
+  map.on("pm:remove", (e) => {
+    if (e.layer === current) {
+      current = null;
+      changed();
+    }
+  });
+  // Geoman's buttons are links without names: give them names a screen reader can say.
+  box.querySelectorAll(".leaflet-pm-toolbar .button-container").forEach((button) => {
+    const name = button.getAttribute("title");
+    const link = button.querySelector("a");
+    if (name && link) {
+      link.setAttribute("role", "button");
+      link.setAttribute("aria-label", name);
+      link.setAttribute("tabindex", "0");
+      link.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" || e.key === " ") {
+          e.preventDefault();
+          link.click();
+        }
+      });
+    }
+  });
+
+  // What a release would count, asked of the server as the polygon or its date changes.
+  let asked = 0;
+  function askPreview() {
+    if (!config.preview_url || !preview) return;
+    const value = geometry();
+    const released = form.elements.released ? form.elements.released.value : "";
+    if (!value || !released) return;
+    const ask = ++asked;
+    fetch(config.preview_url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "X-CSRF-Token": csrf ? csrf.content : "",
+      },
+      body: JSON.stringify({
+        geometry: value,
+        released: released,
+        method: form.elements.method ? form.elements.method.value : "cleared",
+      }),
+    })
+      .then((r) => r.json().then((body) => ({ ok: r.ok, body })))
+      .then(({ ok, body }) => {
+        if (ask !== asked) return; // a newer question is on its way
+        preview.replaceChildren(ok
+          ? el("p", {},
+              el("strong", {}, "It would count ",
+                el("span", { id: "counted-m2", "data-m2": String(body.counted_m2) }, m2(body.counted_m2)),
+                " m²"),
+              ` of the ${m2(body.polygon_m2)} m² drawn; ${m2(body.outside_m2)} m² lie outside the hazard. ` +
+              `Remaining then: ${m2(body.remaining_before_m2)} m² → ${m2(body.remaining_after_m2)} m².`)
+          : el("p", { className: "field-error" }, body.detail || "The area could not be worked out."));
+      })
+      .catch(() => {});
+  }
+  if (form.elements.released) form.elements.released.addEventListener("change", askPreview);
+  if (form.elements.method) form.elements.method.addEventListener("change", askPreview);
+  box.leafletMap = map; // for the browser tests, which move the map before drawing
+  box.dataset.ready = "true";
+})();

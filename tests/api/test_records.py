@@ -1,0 +1,186 @@
+"""One hazard or release recorded or corrected through the API: each a one-feature
+submission with the findings, review and approval of any upload (issue 16, item 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, box, mapping
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ims.db.recording import load_boundaries
+from ims.domain.records import BoundaryFeature
+from tests.api.test_uploads_api import LAOS
+from tests.utils import ClientAs
+
+GEOD = Geod(ellps="WGS84")
+SQUARE = box(103.40, 19.40, 103.41, 19.41)
+
+
+def geod_area(geom: Any) -> float:
+    """The geodesic area of a polygon by pyproj, independently of ims."""
+    return abs(GEOD.geometry_area_perimeter(geom)[0])
+
+
+@pytest.fixture
+def country(session: Session) -> None:
+    load_boundaries(
+        session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
+    )
+
+
+def _hazard(ref: str, geom: Any = SQUARE, **props: Any) -> dict[str, Any]:
+    properties = {"hazard_id": ref, "status": "SHA", "recorded": "2020-01-01", **props}
+    return {"type": "Feature", "geometry": mapping(geom), "properties": properties}
+
+
+def _approve(client: TestClient, submission: dict[str, Any]) -> None:
+    answer = client.post(f"/api/v1/submissions/{submission['id']}/approve")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "approved"
+
+
+def _state(session: Session, ref: str) -> Any:
+    return session.execute(
+        text(
+            "SELECT m.status, m.area_m2, m.remaining_m2 FROM hazard_remaining m "
+            "JOIN hazard h ON h.id = m.hazard_id WHERE h.reference = :r"
+        ),
+        {"r": ref},
+    ).one()
+
+
+def test_a_hazard_posted_as_a_feature_is_a_submission_then_recorded_on_approval(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    operator = client_as("operator", organisation="MAG")
+    answer = operator.post("/api/v1/hazards", json=_hazard("REC-1", munitions="BLU-26:4"))
+    assert answer.status_code == 201, answer.text
+    sub = answer.json()
+    assert (sub["kind"], sub["status"], sub["feature_count"], sub["errors"]) == (
+        "hazards",
+        "validated",
+        1,
+        0,
+    )
+    # nothing is recorded before a reviewer approves it
+    assert session.scalar(text("SELECT count(*) FROM hazard WHERE reference = 'REC-1'")) == 0
+    _approve(client_as("reviewer"), sub)
+    status, area, remaining = _state(session, "REC-1")
+    assert status == "SHA"
+    assert area == pytest.approx(geod_area(SQUARE), rel=1e-6)
+    assert remaining == pytest.approx(area)
+    operator_of = session.scalar(
+        text(
+            "SELECT o.name FROM submission s JOIN organisation o ON o.id = s.organisation_id "
+            "WHERE s.id = :s"
+        ),
+        {"s": sub["id"]},
+    )
+    assert operator_of == "MAG"
+
+
+def test_findings_name_the_field_and_an_operator_records_only_for_their_organisation(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    operator = client_as("operator", organisation="MAG")
+    bad = operator.post(
+        "/api/v1/hazards", json=_hazard("REC-2", status="maybe", recorded="2020-13-40")
+    )
+    assert bad.status_code == 201, bad.text
+    fields = {f["field"] for f in bad.json()["findings"] if f["severity"] == "error"}
+    assert {"status", "recorded"} <= fields
+    other = operator.post("/api/v1/hazards", json=_hazard("REC-3", operator="HALO Trust"))
+    assert other.status_code == 403
+    line = operator.post(
+        "/api/v1/hazards",
+        json={**_hazard("REC-4"), "geometry": {"type": "Point", "coordinates": [103, 19]}},
+    )
+    assert line.status_code == 422
+
+
+def test_a_revision_moves_the_boundary_and_a_status_change_keeps_it(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    admin = client_as()
+    reviewer = client_as("reviewer")
+    _approve(reviewer, admin.post("/api/v1/hazards", json=_hazard("REC-5")).json())
+    smaller = box(103.40, 19.40, 103.405, 19.41)
+    moved = admin.post(
+        "/api/v1/hazards/REC-5/revisions",
+        json={
+            "type": "Feature",
+            "geometry": mapping(smaller),
+            "properties": {"revised": "2021-06-01", "reason": "resurvey"},
+        },
+    )
+    assert moved.status_code == 201, moved.text
+    assert moved.json()["errors"] == 0, moved.json()["findings"]
+    _approve(reviewer, moved.json())
+    assert _state(session, "REC-5").area_m2 == pytest.approx(geod_area(smaller), rel=1e-6)
+    status_only = admin.post(
+        "/api/v1/hazards/REC-5/revisions",
+        json={"type": "Feature", "properties": {"revised": "2022-01-01", "status": "CHA"}},
+    )
+    assert status_only.status_code == 201, status_only.text
+    _approve(reviewer, status_only.json())
+    status, area, _ = _state(session, "REC-5")
+    assert status == "CHA"
+    assert area == pytest.approx(geod_area(smaller), rel=1e-6)
+    reason = session.scalar(
+        text(
+            "SELECT r.attributes->>'reason' FROM hazard_revision r JOIN hazard h "
+            "ON h.id = r.hazard_id WHERE h.reference = 'REC-5' AND r.effective = '2021-06-01'"
+        )
+    )
+    assert reason == "resurvey"
+    unknown = admin.post(
+        "/api/v1/hazards/NO-SUCH/revisions",
+        json={"type": "Feature", "properties": {"revised": "2022-01-01", "status": "CHA"}},
+    )
+    assert unknown.status_code == 404
+
+
+def test_the_release_preview_equals_the_effective_area_recorded(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    admin = client_as()
+    reviewer = client_as("reviewer")
+    _approve(reviewer, admin.post("/api/v1/hazards", json=_hazard("REC-6")).json())
+    # half inside the hazard, half outside it
+    released = box(103.405, 19.40, 103.415, 19.41)
+    preview = admin.post(
+        "/api/v1/hazards/REC-6/releases/preview",
+        json={"geometry": mapping(released), "released": "2023-03-01", "method": "cleared"},
+    )
+    assert preview.status_code == 200, preview.text
+    figures = preview.json()
+    inside = released.intersection(SQUARE)
+    assert figures["counted_m2"] == pytest.approx(geod_area(inside), rel=1e-6)
+    assert figures["polygon_m2"] == pytest.approx(geod_area(released), rel=1e-6)
+    posted = admin.post(
+        "/api/v1/releases",
+        json={
+            "type": "Feature",
+            "geometry": mapping(released),
+            "properties": {
+                "release_id": "REL-6",
+                "hazard_id": "REC-6",
+                "method": "cleared",
+                "released": "2023-03-01",
+            },
+        },
+    )
+    assert posted.status_code == 201, posted.text
+    _approve(reviewer, posted.json())
+    recorded = session.scalar(
+        text(
+            "SELECT sum(-le.delta_m2) FROM ledger_entry le JOIN hazard h ON h.id = le.hazard_id "
+            "WHERE h.reference = 'REC-6' AND le.kind <> 'added' AND le.kind <> 'status'"
+        )
+    )
+    assert float(recorded) == pytest.approx(figures["counted_m2"], rel=1e-9)

@@ -1,0 +1,70 @@
+"""A polygon given by hand: pasted as WKT, GeoJSON or coordinate pairs, or a file of one
+feature; every refusal names the form field it concerns."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import box, mapping
+
+from ims.errors import InvalidRequest
+from ims.ingest import drawn
+
+SQUARE = box(103.40, 19.40, 103.41, 19.41)
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        SQUARE.wkt,
+        json.dumps(mapping(SQUARE)),
+        json.dumps({"type": "Feature", "geometry": mapping(SQUARE), "properties": {}}),
+        "103.41 19.40, 103.41 19.41, 103.40 19.41, 103.40 19.40",  # ring closed here
+        "103.41 19.40\n103.41 19.41\n103.40 19.41\n103.40 19.40\n103.41 19.40",
+    ],
+)
+def test_a_pasted_polygon_is_read_in_any_of_its_forms(pasted: str) -> None:
+    geom = drawn.geometry_from_text(pasted)
+    assert geom.geom_type == "Polygon"
+    assert geom.equals(SQUARE)
+
+
+@pytest.mark.parametrize(
+    ("pasted", "says"),
+    [
+        ("", "no coordinates"),
+        ("POINT (103 19)", "not a Point"),
+        ("POLYGON ((", "not WKT"),
+        ("103 19, 104", "pairs"),
+        ("103 19, 104 19", "three corners"),
+        ('{"type": "Polygon"', "not GeoJSON"),
+    ],
+)
+def test_what_is_not_a_polygon_is_refused_beside_the_coordinates_field(
+    pasted: str, says: str
+) -> None:
+    with pytest.raises(InvalidRequest) as caught:
+        drawn.geometry_from_text(pasted)
+    assert says in caught.value.detail
+    assert caught.value.extra["field"] == "coordinates"
+
+
+def test_a_file_of_one_feature_gives_its_polygon_in_wgs84(tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame({"name": ["a"]}, geometry=[SQUARE], crs=4326).to_crs(32648)
+    path = tmp_path / "one.gpkg"
+    frame.to_file(path)
+    geom = drawn.geometry_from_file(path.read_bytes(), "one.gpkg", kind="hazards")
+    assert geom.symmetric_difference(SQUARE).area < 1e-12
+
+
+def test_a_file_of_two_features_is_refused(tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame(geometry=[SQUARE, box(103.5, 19.5, 103.51, 19.51)], crs=4326)
+    path = tmp_path / "two.geojson"
+    frame.to_file(path)
+    with pytest.raises(InvalidRequest) as caught:
+        drawn.geometry_from_file(path.read_bytes(), "two.geojson", kind="hazards")
+    assert "2 polygons" in caught.value.detail
+    assert caught.value.extra["field"] == "geometry_file"

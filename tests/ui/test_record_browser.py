@@ -1,0 +1,384 @@
+"""Recording and correcting a hazard in Chromium (issue 16, items 5 and 6).
+
+An operator draws a hazard on the map with Leaflet-Geoman (mouse clicks), a reviewer
+approves the one-feature submission on its review page, and the hazard is then on its page,
+in the map tiles and in the Article 7 report with the area PostGIS gives its polygon on the
+ellipsoid. Its boundary is revised by moving a corner (the history shows both), and a
+release drawn over it counts on approval the area the form showed before it was sent. The
+forms are drawn on a touch screen at 390 px too. Screenshots go to tests/artifacts/.
+
+The tests run in order on the shared demo programme and add to it (a hazard in a corner of
+a province where there is none), so they are one journey: each needs the one before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import mapbox_vector_tile
+import pytest
+from playwright.sync_api import Browser, Page
+from sqlalchemy import text
+
+from tests.api.test_tiles import tile_of
+from tests.ui.conftest import LiveSite
+from tests.ui.test_browser import Watched, browser, sign_in
+from tests.ui.test_hazard_history import records, timeline
+
+__all__ = ["browser"]  # the module's browser, shared from the other browser tests
+
+REFERENCE = "UI-DRAWN-1"
+RECORDED = "2025-03-01"
+REVISED = "2025-09-01"
+RELEASED = "2025-11-15"
+ZOOM = 16
+
+
+@dataclass
+class Journey:
+    """What the steps of the journey hand on to the next."""
+
+    lat: float = 0.0
+    lon: float = 0.0
+    submissions: list[int] = field(default_factory=list)
+    preview_m2: float | None = None
+
+
+@pytest.fixture(scope="module")
+def journey(site: LiveSite) -> Journey:
+    """A point of land inside a province, far from any hazard or release of the demo."""
+    with site.engine.connect() as conn:
+        lat, lon = conn.execute(
+            text(
+                "SELECT ST_Y(p), ST_X(p) FROM (SELECT ST_PointOnSurface(ST_Difference(a.geom, "
+                " (SELECT ST_Buffer(ST_Union(geom), 0.05) FROM ("
+                "  SELECT geom FROM hazard_revision UNION ALL SELECT geom FROM release) g))) p"
+                " FROM admin_area a WHERE a.level = 1 ORDER BY ST_Area(a.geom) DESC LIMIT 1) x"
+            )
+        ).one()
+    return Journey(float(lat), float(lon))
+
+
+def _tab(browser: Browser, site: LiveSite, user: str, width: int = 1366) -> Iterator[Watched]:
+    touch = width < 700
+    context = browser.new_context(
+        viewport={"width": width, "height": 900}, has_touch=touch, is_mobile=touch
+    )
+    page = context.new_page()
+    tab = Watched(page)
+    sign_in(page, site, user)
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def operator(browser: Browser, site: LiveSite) -> Iterator[Watched]:
+    yield from _tab(browser, site, "ui-operator")
+
+
+@pytest.fixture
+def reviewer(browser: Browser, site: LiveSite) -> Iterator[Watched]:
+    yield from _tab(browser, site, "ui-reviewer")
+
+
+@pytest.fixture
+def phone(browser: Browser, site: LiveSite) -> Iterator[Watched]:
+    yield from _tab(browser, site, "ui-operator", width=390)
+
+
+@pytest.fixture
+def reviewer_phone(browser: Browser, site: LiveSite) -> Iterator[Watched]:
+    yield from _tab(browser, site, "ui-reviewer", width=390)
+
+
+def _map_at(page: Page, lat: float, lon: float, zoom: int = ZOOM) -> dict[str, float]:
+    """Centre the form's map on a point; the map's box on the page."""
+    page.wait_for_selector("#record-map[data-ready=true]", state="attached")
+    page.evaluate(
+        "([lat, lon, zoom]) => document.getElementById('record-map').leafletMap"
+        ".setView([lat, lon], zoom, { animate: false })",
+        [lat, lon, zoom],
+    )
+    page.locator("#record-map").scroll_into_view_if_needed()
+    box = page.locator("#record-map").bounding_box()
+    assert box is not None
+    return box
+
+
+def _centre(box: dict[str, float]) -> tuple[float, float]:
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def _draw_polygon(page: Page, corners: list[tuple[float, float]], *, touch: bool = False) -> None:
+    """Draw with Geoman's polygon tool: a click (or tap) per corner, then the first again
+    (on a touch screen, its Finish button)."""
+    page.click(".leaflet-pm-icon-polygon") if not touch else page.tap(".leaflet-pm-icon-polygon")
+    for x, y in corners:
+        if touch:
+            page.touchscreen.tap(x, y)
+        else:
+            page.mouse.click(x, y)
+        page.wait_for_timeout(150)
+    if touch:
+        page.tap(".button-container.active .action-finish")
+    else:
+        page.mouse.click(*corners[0])
+    page.wait_for_selector("#record-map[data-drawn=true]", state="attached")
+
+
+def _approve(reviewer: Watched, site: LiveSite, submission: int, shot: str) -> None:
+    page = reviewer.page
+    page.goto(f"{site.url}/submissions/{submission}", wait_until="networkidle")
+    assert page.locator(".finding.error").count() == 0
+    reviewer.shoot(shot)
+    page.click("#approve")
+    page.wait_for_selector("#outcome:has-text('approved')", timeout=30_000)
+
+
+def _submitted(page: Page) -> int:
+    found = re.search(r"/submissions/(\d+)$", page.url)
+    assert found, f"not on a review page: {page.url}\n{page.inner_text('main')[:800]}"
+    return int(found.group(1))
+
+
+def test_draw_a_hazard_approve_it_and_find_it_on_its_page_in_tiles_and_in_the_report(
+    operator: Watched, reviewer: Watched, site: LiveSite, journey: Journey
+) -> None:
+    page = operator.page
+    page.goto(f"{site.url}/submissions", wait_until="networkidle")
+    page.click("#record-hazard-link")
+    page.wait_for_url(f"{site.url}/hazards/new")
+    operator.shoot("record-hazard-1366-operator")
+    cx, cy = _centre(_map_at(page, journey.lat, journey.lon))
+    _draw_polygon(
+        page, [(cx - 80, cy - 60), (cx + 80, cy - 60), (cx + 90, cy + 60), (cx - 70, cy + 70)]
+    )
+    page.fill("#f-hazard_id", REFERENCE)
+    page.select_option("#f-status", "SHA")
+    page.select_option("#f-munition-type-0", index=1)
+    page.fill("#f-munition-qty-0", "12")
+    page.fill("#f-used_from", "1968")
+    page.fill("#f-used_to", "1973")
+    page.fill("#f-recorded", RECORDED)
+    assert page.input_value("#f-operator") == "MAG"  # fixed to the operator's organisation
+    operator.shoot("record-hazard-drawn-1366-operator")
+    page.click("#send")
+    page.wait_for_load_state("networkidle")
+    submission = _submitted(page)
+    journey.submissions.append(submission)
+    assert "0 error(s)" in page.inner_text("main")
+    operator.shoot("record-hazard-submitted-1366-operator")
+    _approve(reviewer, site, submission, "record-hazard-review-1366-reviewer")
+
+    with site.engine.connect() as conn:
+        geography_m2 = conn.scalar(
+            text(
+                "SELECT ST_Area(r.geom::geography, true) FROM hazard_revision r "
+                "JOIN hazard h ON h.id = r.hazard_id WHERE h.reference = :r"
+            ),
+            {"r": REFERENCE},
+        )
+    assert geography_m2 and geography_m2 > 1000
+    # on its page
+    page.goto(f"{site.url}/hazards/{REFERENCE}", wait_until="networkidle")
+    assert timeline(page.content()) == [(RECORDED, "recorded")]
+    area_text = page.inner_text("#hazard-figures")
+    shown = int(
+        re.search(r"Area of the boundary in force\s+([\d,]+) m²", area_text)
+        .group(1)
+        .replace(",", "")
+    )  # type: ignore[union-attr]
+    assert shown == pytest.approx(geography_m2, abs=1)
+    # in the tiles
+    x, y = tile_of(journey.lon, journey.lat, 14)
+    tile = httpx.get(
+        f"{site.url}/api/v1/tiles/hazards/14/{x}/{y}.pbf",
+        headers={"Authorization": f"Bearer {site.token}"},
+    )
+    assert tile.status_code == 200
+    features = mapbox_vector_tile.decode(tile.content).get("hazards", {}).get("features", [])
+    assert REFERENCE in {f["properties"].get("reference") for f in features}
+    # in the Article 7 report, with the area PostGIS gives the polygon on the ellipsoid
+    explained = httpx.get(
+        f"{site.url}/api/v1/reports/article7/explain",
+        params={"year": 2025, "admin": "TOTAL", "column": "sha_area_m2"},
+        headers={"Authorization": f"Bearer {site.token}"},
+    ).json()
+    mine = [c for c in explained["contributions"] if c["hazard"] == REFERENCE]
+    assert len(mine) == 1
+    assert mine[0]["value"] == pytest.approx(geography_m2, rel=1e-6)
+    assert operator.errors == []
+    assert reviewer.errors == []
+
+
+def test_move_a_corner_of_the_boundary_and_the_history_shows_both(
+    operator: Watched, reviewer: Watched, site: LiveSite, journey: Journey
+) -> None:
+    page = operator.page
+    page.goto(f"{site.url}/hazards/{REFERENCE}", wait_until="networkidle")
+    page.click("#record-links >> text=Revise")
+    page.wait_for_url(f"{site.url}/hazards/{REFERENCE}/revise")
+    page.wait_for_selector("#record-map[data-ready=true]", state="attached")
+    page.locator("#record-map").scroll_into_view_if_needed()
+    page.click(".leaflet-pm-icon-edit")
+    corner = page.locator("#record-map .marker-icon:not(.marker-icon-middle)").first
+    box = corner.bounding_box()
+    assert box is not None
+    start = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(start[0] + 25, start[1] + 20, steps=8)
+    page.mouse.up()
+    page.wait_for_selector("#record-map[data-drawn=true]", state="attached")
+    page.select_option("#f-status", "CHA")
+    page.fill("#f-revised", REVISED)
+    page.fill("#f-reason", "technical survey: the north-west corner is clear")
+    operator.shoot("revise-hazard-1366-operator")
+    page.click("#send")
+    page.wait_for_load_state("networkidle")
+    submission = _submitted(page)
+    journey.submissions.append(submission)
+    _approve(reviewer, site, submission, "revise-hazard-review-1366-reviewer")
+    page.goto(f"{site.url}/hazards/{REFERENCE}", wait_until="networkidle")
+    content = page.content()
+    assert timeline(content) == [(RECORDED, "recorded"), (REVISED, "revised")]
+    assert len(records(content)) == 2
+    assert page.inner_text("#hazard-status") == "CHA"
+    with site.engine.connect() as conn:
+        areas = conn.execute(
+            text(
+                "SELECT ST_Area(r.geom::geography, true), r.attributes->>'reason' "
+                "FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id "
+                "WHERE h.reference = :r ORDER BY r.effective"
+            ),
+            {"r": REFERENCE},
+        ).all()
+    assert len(areas) == 2
+    assert areas[1][0] < areas[0][0]  # a corner moved inwards
+    assert areas[1][1] == "technical survey: the north-west corner is clear"
+    operator.shoot("revised-hazard-page-1366-operator")
+
+
+def test_a_release_shows_the_area_it_would_count_and_counts_it(
+    operator: Watched, reviewer: Watched, site: LiveSite, journey: Journey
+) -> None:
+    page = operator.page
+    page.goto(f"{site.url}/hazards/{REFERENCE}", wait_until="networkidle")
+    page.click("#record-links >> text=Record a release")
+    page.wait_for_url(f"{site.url}/hazards/{REFERENCE}/releases/new")
+    page.fill("#f-release_id", "UI-REL-1")
+    page.fill("#f-released", RELEASED)
+    page.select_option("#f-method", "cleared")
+    cx, cy = _centre(_map_at(page, journey.lat, journey.lon))
+    # from the hazard's middle out past its eastern edge: only part of it counts
+    _draw_polygon(page, [(cx, cy - 30), (cx + 250, cy - 30), (cx + 250, cy + 30), (cx, cy + 30)])
+    page.wait_for_selector("#counted-m2", timeout=15_000)
+    preview = float(page.get_attribute("#counted-m2", "data-m2") or "nan")
+    assert preview > 0
+    operator.shoot("record-release-1366-operator")
+    page.click("#send")
+    page.wait_for_load_state("networkidle")
+    submission = _submitted(page)
+    journey.submissions.append(submission)
+    _approve(reviewer, site, submission, "record-release-review-1366-reviewer")
+    with site.engine.connect() as conn:
+        counted, independent = conn.execute(
+            text(
+                "SELECT -le.delta_m2, "
+                "ST_Area(ST_Intersection(rel.geom, rev.geom)::geography, true) "
+                "FROM release rel JOIN ledger_entry le ON le.release_id = rel.id "
+                "JOIN hazard_revision rev ON rev.hazard_id = rel.hazard_id "
+                "AND rev.effective = :revised WHERE rel.reference = 'UI-REL-1'"
+            ),
+            {"revised": REVISED},
+        ).one()
+    assert counted == pytest.approx(preview, rel=1e-9)
+    assert counted == pytest.approx(independent, rel=1e-6)
+    assert reviewer.errors == []
+
+
+def test_the_forms_on_a_phone_draw_by_touch(
+    phone: Watched, site: LiveSite, journey: Journey
+) -> None:
+    page = phone.page
+    for path, name in (
+        ("/hazards/new", "record-hazard-390-operator"),
+        (f"/hazards/{REFERENCE}/revise", "revise-hazard-390-operator"),
+        (f"/hazards/{REFERENCE}/releases/new", "record-release-390-operator"),
+    ):
+        page.goto(f"{site.url}{path}", wait_until="networkidle")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width} px wide on a 390 px screen"
+        phone.shoot(name)
+    page.goto(f"{site.url}/hazards/new", wait_until="networkidle")
+    box = _map_at(page, journey.lat + 0.01, journey.lon + 0.01)
+    cx, cy = _centre(box)
+    # below the tool bar, whose actions open to the right of the polygon button
+    _draw_polygon(
+        page,
+        [(cx - 40, cy + 10), (cx + 60, cy + 10), (cx + 70, cy + 100), (cx - 30, cy + 110)],
+        touch=True,
+    )
+    drawn: Any = page.input_value("#f-geometry")
+    assert '"Polygon"' in drawn
+    phone.shoot("record-hazard-drawn-390-operator")
+    assert phone.errors == []
+
+
+def test_a_reviewer_on_a_phone_reads_the_record_and_its_submissions(
+    reviewer_phone: Watched, site: LiveSite, journey: Journey
+) -> None:
+    page = reviewer_phone.page
+    assert len(journey.submissions) == 3
+    for number, submission in enumerate(journey.submissions):
+        page.goto(f"{site.url}/submissions/{submission}", wait_until="networkidle")
+        assert page.inner_text("#status") == "approved"
+        reviewer_phone.shoot(f"record-submission-{number + 1}-390-reviewer")
+    page.goto(f"{site.url}/hazards/{REFERENCE}", wait_until="networkidle")
+    assert page.locator("#record-links a").count() == 2  # reviewers may revise and release
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    reviewer_phone.shoot("recorded-hazard-page-390-reviewer")
+    page.goto(f"{site.url}/hazards/{REFERENCE}/revise", wait_until="networkidle")
+    assert page.locator("#f-operator option").count() > 1  # reviewers name the operator
+    reviewer_phone.shoot("revise-hazard-390-reviewer")
+    assert reviewer_phone.errors == []
+
+
+def test_the_form_is_usable_by_keyboard_with_pasted_coordinates_and_errors_sit_beside_fields(
+    operator: Watched, site: LiveSite, journey: Journey
+) -> None:
+    page = operator.page
+    page.goto(f"{site.url}/hazards/new", wait_until="networkidle")
+    page.focus("#f-hazard_id")
+    page.keyboard.type(REFERENCE)  # taken already: the error is beside the field
+    # tab on from the polygon's legend: the skip link, then the map, then out of it
+    page.focus("#f-recorded")
+    for _ in range(4):  # a date input takes a Tab per part (month, day, year)
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") != "f-recorded":
+            break
+    focused = page.evaluate("document.activeElement.className")
+    assert "skip-map" in focused, focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "f-coordinates"
+    page.keyboard.type("POLYGON((1 1, 2 1, 2 2, 1 1))")  # outside the country
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")  # past the file input to the send button
+    assert page.evaluate("document.activeElement.id") == "send"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+    assert page.url.split("#")[0].endswith("/hazards/new")  # shown again: nothing was sent
+    assert page.locator("#error-summary").count() == 1
+    assert page.locator("#error-summary li").count() == 2
+    assert "already recorded" in page.inner_text("#hazard_id-error")  # beside its field
+    assert page.get_attribute("#f-hazard_id", "aria-invalid") == "true"
+    assert page.input_value("#f-hazard_id") == REFERENCE  # what was typed is kept
+    assert "outside" in page.inner_text("fieldset.polygon .field-error")
+    operator.shoot("record-hazard-errors-1366-operator")
+    page.set_viewport_size({"width": 390, "height": 900})
+    operator.shoot("record-hazard-errors-390-operator")

@@ -1,0 +1,199 @@
+"""The record and correction forms without a browser: what they send, what they refuse and
+where the errors go (the browser journeys are in test_record_browser.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from fastapi.testclient import TestClient
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ims.db.recording import load_boundaries
+from ims.domain.records import BoundaryFeature
+from tests.api.test_uploads_api import LAOS
+from tests.utils import ClientAs
+
+GEOD = Geod(ellps="WGS84")
+SQUARE = box(103.40, 19.40, 103.41, 19.41)
+
+
+@pytest.fixture
+def country(session: Session) -> None:
+    load_boundaries(
+        session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
+    )
+
+
+def _count(session: Session, table: str) -> int:
+    return int(session.scalar(text(f"SELECT count(*) FROM {table}")) or 0)
+
+
+def _record(client: TestClient, reference: str, **form: str) -> str:
+    """Send the hazard form; the address it leads to."""
+    answer = client.post(
+        "/hazards/new",
+        data={
+            "hazard_id": reference,
+            "status": "SHA",
+            "recorded": "2020-01-01",
+            "coordinates": SQUARE.wkt,
+            **form,
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text[:2000]
+    return str(answer.headers["location"])
+
+
+def _approve(client: TestClient, location: str) -> None:
+    submission = location.rsplit("/", 1)[1]
+    answer = client.post(f"/api/v1/submissions/{submission}/approve")
+    assert answer.json()["status"] == "approved", answer.text
+
+
+def test_an_operators_form_fixes_their_organisation_and_lists_the_munitions(
+    country: None, client_as: ClientAs
+) -> None:
+    page = client_as("operator", organisation="MAG").get("/hazards/new").text
+    assert re.search(r'<input id="f-operator" name="operator" value="MAG" readonly', page)
+    assert 'name="munition_type"' in page and "BLU-26" in page
+    for name in ("hazard_id", "status", "contam", "recorded", "used_from", "marked"):
+        assert f'<label for="f-{name}">' in page, name  # every input has its label
+
+
+def test_errors_are_shown_beside_their_fields_and_nothing_is_stored(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    client = client_as("operator", organisation="MAG")
+    before = _count(session, "submission")
+    answer = client.post(
+        "/hazards/new",
+        data={
+            "hazard_id": "PG-1",
+            "status": "SHA",
+            "recorded": "2020-02-31",
+            "munition_type": ["NOT-A-TYPE"],
+            "munition_qty": ["4"],
+            "coordinates": "POLYGON((1 1, 2 1, 2 2, 1 1))",
+        },
+    )
+    assert answer.status_code == 422
+    page = answer.text
+    assert re.search(r'id="f-recorded"[^>]*aria-invalid="true"', page)
+    assert re.search(r'<span class="field-error" id="recorded-error">[^<]*2020-02-31', page)
+    assert 'id="munitions-error"' in page
+    assert re.search(r'id="geometry-error">[^<]*outside', page)
+    assert 'value="PG-1"' in page  # what was typed is kept
+    assert _count(session, "submission") == before
+
+
+def test_a_hazard_recorded_through_the_form_is_a_submission_with_its_area(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    operator = client_as("operator", organisation="MAG")
+    location = _record(operator, "PG-2", munition_type=["BLU-26"], munition_qty=["7"])
+    assert re.fullmatch(r"/submissions/\d+", location)
+    _approve(client_as("reviewer"), location)
+    area, munitions = session.execute(
+        text(
+            "SELECT m.area_m2, r.attributes FROM hazard_remaining m JOIN hazard h "
+            "ON h.id = m.hazard_id JOIN hazard_revision r ON r.hazard_id = h.id "
+            "WHERE h.reference = 'PG-2'"
+        )
+    ).one()
+    assert area == pytest.approx(abs(GEOD.geometry_area_perimeter(SQUARE)[0]), rel=1e-6)
+    estimate = session.scalar(
+        text(
+            "SELECT sum(e.quantity) FROM hazard_estimate e JOIN hazard_revision r "
+            "ON r.id = e.revision_id JOIN hazard h ON h.id = r.hazard_id WHERE h.reference = 'PG-2'"
+        )
+    )
+    assert estimate == 7
+    assert munitions is None or "reason" not in munitions
+
+
+def test_a_status_only_revision_keeps_the_boundary_in_force(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    admin = client_as()
+    reviewer = client_as("reviewer")
+    _approve(reviewer, _record(admin, "PG-3"))
+    form = admin.get("/hazards/PG-3/revise").text
+    assert "PG-3" in form and 'name="revised"' in form
+    answer = admin.post(
+        "/hazards/PG-3/revise",
+        data={"status": "CHA", "revised": "2021-01-01", "reason": "confirmed"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text[:2000]
+    _approve(reviewer, answer.headers["location"])
+    rows = session.execute(
+        text(
+            "SELECT r.status, ST_Equals(r.geom, first_value(r.geom) OVER (ORDER BY r.effective)) "
+            "FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id "
+            "WHERE h.reference = 'PG-3' ORDER BY r.effective"
+        )
+    ).all()
+    assert [(status, same) for status, same in rows] == [("SHA", True), ("CHA", True)]
+    kinds = session.scalars(
+        text(
+            "SELECT le.kind FROM ledger_entry le JOIN hazard h ON h.id = le.hazard_id "
+            "WHERE h.reference = 'PG-3' ORDER BY le.entry_no"
+        )
+    ).all()
+    assert list(kinds) == ["added", "status"]  # no area changed
+
+
+def test_the_release_form_shows_the_area_it_would_count_before_sending(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    admin = client_as()
+    _approve(client_as("reviewer"), _record(admin, "PG-4"))
+    released = box(103.405, 19.40, 103.415, 19.41)
+    before = _count(session, "submission")
+    page = admin.post(
+        "/hazards/PG-4/releases/new",
+        data={
+            "release_id": "PG-R4",
+            "method": "cleared",
+            "released": "2022-01-01",
+            "coordinates": released.wkt,
+            "action": "preview",
+        },
+    )
+    assert page.status_code == 200, page.text[:2000]
+    shown = re.search(r'id="counted-m2" data-m2="([\d.e+-]+)"', page.text)
+    assert shown, page.text[:3000]
+    inside = abs(GEOD.geometry_area_perimeter(released.intersection(SQUARE))[0])
+    assert float(shown.group(1)) == pytest.approx(inside, rel=1e-6)
+    assert _count(session, "submission") == before  # a preview sends nothing
+
+
+def test_a_file_of_one_feature_gives_the_polygon_of_the_form(
+    session: Session, country: None, client_as: ClientAs, tmp_path: Path
+) -> None:
+    path = tmp_path / "drawn-in-qgis.gpkg"
+    gpd.GeoDataFrame(geometry=[SQUARE], crs=4326).to_crs(32648).to_file(path)
+    admin = client_as()
+    with path.open("rb") as fh:
+        answer = admin.post(
+            "/hazards/new",
+            data={"hazard_id": "PG-5", "status": "CHA", "recorded": "2020-01-01"},
+            files={"geometry_file": (path.name, fh)},
+            follow_redirects=False,
+        )
+    assert answer.status_code == 303, answer.text[:2000]
+    _approve(client_as("reviewer"), answer.headers["location"])
+    area = session.scalar(
+        text(
+            "SELECT m.area_m2 FROM hazard_remaining m JOIN hazard h ON h.id = m.hazard_id "
+            "WHERE h.reference = 'PG-5'"
+        )
+    )
+    assert area == pytest.approx(abs(GEOD.geometry_area_perimeter(SQUARE)[0]), rel=1e-6)
