@@ -136,6 +136,7 @@ def _approve(reviewer: Watched, site: LiveSite, submission: int, shot: str) -> N
     assert page.locator(".finding.error").count() == 0
     reviewer.shoot(shot)
     page.click("#approve")
+    page.click("#confirm-yes")  # the review page asks before approving
     page.wait_for_selector("#outcome:has-text('approved')", timeout=30_000)
 
 
