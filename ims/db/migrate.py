@@ -86,7 +86,7 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-# Trigram indexes on expressions (migration 0017): the migration is their one definition,
+# Trigram indexes on expressions (migration 0019): the migration is their one definition,
 # as autogenerate cannot compare an expression's operator class.
 MIGRATION_ONLY_INDEXES = frozenset(
     {"ix_hazard_reference_text", "ix_hazard_revision_attribute_text"}

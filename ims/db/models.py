@@ -405,7 +405,7 @@ class LedgerEntry(Base):
         CheckConstraint(
             "kind IN ('added', 'status', 'cancelled', 'reduced', 'cleared')", name="kind"
         ),
-        # the register of one admin area: the entries counted there (migration 0017)
+        # the register of one admin area: the entries counted there (migration 0019)
         Index("ix_ledger_entry_count_admin1", "count_admin1_id", "hazard_id", "entry_no"),
         Index("ix_ledger_entry_count_admin2", "count_admin2_id", "hazard_id", "entry_no"),
     )
@@ -555,7 +555,7 @@ class HazardPeriod(Base):
     __tablename__ = "hazard_period"
     __table_args__ = (
         Index("ix_hazard_period_where_when", "bbox_3857", "during", postgresql_using="gist"),
-        # the register: the state on a date from the index alone (migration 0017)
+        # the register: the state on a date from the index alone (migration 0019)
         Index(
             "ix_hazard_period_on",
             "during",
