@@ -212,6 +212,16 @@ def test_draw_a_hazard_approve_it_and_find_it_on_its_page_in_tiles_and_in_the_re
     mine = [c for c in explained["contributions"] if c["hazard"] == REFERENCE]
     assert len(mine) == 1
     assert mine[0]["value"] == pytest.approx(geography_m2, rel=1e-6)
+    # in the register, found by its reference in any case, with the same area
+    found = httpx.get(
+        f"{site.url}/api/v1/hazards",
+        params={"q": REFERENCE.lower()},
+        headers={"Authorization": f"Bearer {site.token}"},
+    ).json()
+    [feature] = [f for f in found["features"] if f["properties"]["hazard_id"] == REFERENCE]
+    assert feature["properties"]["remaining_m2"] == pytest.approx(geography_m2, rel=1e-6)
+    page.goto(f"{site.url}/hazards?q={REFERENCE}", wait_until="networkidle")
+    assert page.locator(f"#register a:has-text('{REFERENCE}')").count() == 1
     assert operator.errors == []
     assert reviewer.errors == []
 
