@@ -49,6 +49,17 @@ class AdminIndex(Generic[AdminId]):
         shapely.prepare(self._geoms)
         self._tree = shapely.STRtree(self._geoms)
 
+    def __getstate__(self) -> tuple[list[AdminId], npt.NDArray[np.object_]]:
+        """What a pickle carries (the tree is rebuilt: it does not pickle)."""
+        return self._ids, self._geoms
+
+    def __setstate__(self, state: tuple[list[AdminId], npt.NDArray[np.object_]]) -> None:
+        # A pickled geometry arrives unprepared: prepare the polygons again, or every
+        # predicate in a worker process walks a detailed district's edges unindexed.
+        self._ids, self._geoms = state
+        shapely.prepare(self._geoms)
+        self._tree = shapely.STRtree(self._geoms)
+
     def __len__(self) -> int:
         """Number of indexed admin polygons."""
         return len(self._ids)
