@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry.base import BaseGeometry
 
 from ims.domain.admin_areas import AdminIndex
 from ims.domain.enums import HazardStatus, ReleaseMethod
@@ -27,6 +28,7 @@ from ims.domain.ledger import (
     EventKind,
     LedgerEntry,
     ReleaseInput,
+    _release_run,
     added_in,
     extend_ledger,
     hazard_ledger,
@@ -668,3 +670,114 @@ def test_property_extending_a_ledger_equals_replaying_it(scenario: Scenario, cut
         assert got.delta_m2 == pytest.approx(want.delta_m2, abs=0.01)
         assert got.remaining_after_m2 == pytest.approx(want.remaining_after_m2, abs=0.01)
     assert geodesic_area(after) == pytest.approx(full[-1].remaining_after_m2, abs=0.01)
+
+
+# --------------------------------------------------------------------------- runs of releases
+
+
+def test_disjoint_clearance_tasks_are_applied_as_one_run() -> None:
+    """A hazard cleared in four tasks that tile it: each task's own polygon is effective,
+    the area after each is the hazard's less the tasks so far, and nothing is left."""
+    hazard = rect(0, 0, 10, 10)
+    tiles = [(0, 0, 5, 5), (5, 0, 10, 5), (0, 5, 5, 10), (5, 5, 10, 10)]
+    releases = [
+        release(f"t{k}", date(2022, 3, 1 + k), k, CLEARED, rect(*tile))
+        for k, tile in enumerate(tiles)
+    ]
+    ledger = hazard_ledger([version(date(2020, 1, 1), hazard)], releases)
+    remaining = rect_area(0, 0, 10, 10)
+    for entry, tile in zip(ledger[1:], tiles, strict=True):
+        remaining -= rect_area(*tile)
+        assert entry.released_m2 == pytest.approx(rect_area(*tile), abs=0.01)
+        assert entry.remaining_after_m2 == pytest.approx(remaining, abs=0.01)
+        assert entry.outside_m2 == 0.0
+    assert ledger[-1].remaining_after_m2 == pytest.approx(0.0, abs=0.01)
+    # The four were applied together (one overlay of their union), not one by one.
+    polygons = [polygonal(r.geometry) for r in releases]
+    after, steps = _release_run(releases, polygons, polygonal(hazard), polygonal(hazard), SHA)
+    assert [step[9] for step in steps] == [1, 2, 3, 4]
+    assert after.is_empty
+
+
+def test_overlapping_tasks_are_applied_one_at_a_time() -> None:
+    """Two clearances over the same ground: the run is not taken whole; the second counts
+    only its new part (§2.2)."""
+    hazard = polygonal(rect(0, 0, 10, 10))
+    releases = [
+        release("a", date(2022, 3, 1), 0, CLEARED, rect(0, 0, 6, 10)),
+        release("b", date(2022, 3, 2), 1, CLEARED, rect(4, 0, 10, 10)),
+    ]
+    polygons = [polygonal(r.geometry) for r in releases]
+    _, steps = _release_run(releases, polygons, hazard, hazard, SHA)
+    assert [step[9] for step in steps] == [0, 0]
+    ledger = hazard_ledger([version(date(2020, 1, 1), hazard)], releases)
+    assert by_key(ledger, "b").released_m2 == pytest.approx(rect_area(6, 0, 10, 10), abs=0.01)
+
+
+@st.composite
+def tiled_scenarios(draw: st.DrawFn) -> Scenario:
+    """A hazard cut into tasks along a grid (survey and clearance as programmes do it),
+    released in any order on a few dates, with at times a task over ground already
+    released, one reaching outside the hazard, or a revision of the boundary between."""
+    nx, ny = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    xs = sorted(draw(st.sets(st.integers(1, 19), min_size=nx - 1, max_size=nx - 1)))
+    ys = sorted(draw(st.sets(st.integers(1, 19), min_size=ny - 1, max_size=ny - 1)))
+    xs, ys = [0, *xs, 20], [0, *ys, 20]
+    tiles = [
+        rect(xs[i], ys[j], xs[i + 1], ys[j + 1])
+        for i in range(len(xs) - 1)
+        for j in range(len(ys) - 1)
+    ]
+    chosen = draw(st.lists(st.sampled_from(tiles), min_size=1, max_size=len(tiles), unique_by=id))
+    hazard = rect(0, 0, 20, 20)
+    versions = [version(date(2020, 1, 1), hazard, SHA, seq=0)]
+    if draw(st.booleans()):
+        versions.append(version(draw(DATES), rect(0, 0, 20, draw(st.integers(10, 25))), CHA, 1))
+    extra = draw(st.sampled_from(["none", "overlap", "outside", "duplicate"]))
+    geoms: list[Polygon] = list(chosen)
+    if extra == "overlap":
+        geoms.append(rect(3, 3, 12, 12))
+    elif extra == "outside":
+        geoms.append(rect(15, 15, 26, 26))
+    elif extra == "duplicate":
+        geoms.append(chosen[0])
+    days = draw(st.lists(DATES, min_size=len(geoms), max_size=len(geoms)))
+    seqs = draw(st.permutations(range(len(geoms))))
+    releases = [
+        release(f"t{k}", day, 10 + seq, draw(st.sampled_from(list(ReleaseMethod))), geom)
+        for k, (geom, day, seq) in enumerate(zip(geoms, days, seqs, strict=True))
+    ]
+    return versions, releases
+
+
+@PROPERTY_SETTINGS
+@given(tiled_scenarios())
+def test_property_releases_taken_as_a_run_equal_one_at_a_time(scenario: Scenario) -> None:
+    """§2.2 for tasks that tile a hazard: each release's effective area and the remaining
+    area after it equal the definition applied one release at a time (computed here with
+    plain shapely overlays), whether the run was taken whole or not."""
+    versions, releases = scenario
+    ledger = hazard_ledger(versions, releases)
+    assert_chain_consistent(ledger)
+    events = sorted(
+        [(v.effective, 0, v.seq, v) for v in versions]
+        + [(r.released, 1, r.seq, r) for r in releases],
+        key=lambda e: e[:3],
+    )
+    boundary = None
+    released: list[BaseGeometry] = []
+    for (_day, _phase, _seq, item), entry in zip(events, ledger, strict=True):
+        if isinstance(item, BoundaryVersion):
+            boundary = item.geometry
+        else:
+            assert entry.key == item.key
+            if boundary is None:
+                effective = 0.0
+            else:
+                before = shapely.difference(boundary, shapely.union_all(released))
+                effective = geodesic_area(shapely.intersection(before, item.geometry))
+            assert entry.released_m2 == pytest.approx(effective, abs=0.01)
+            released.append(item.geometry)
+        if boundary is not None:
+            left = shapely.difference(boundary, shapely.union_all(released))
+            assert entry.remaining_after_m2 == pytest.approx(geodesic_area(left), abs=0.01)
