@@ -209,30 +209,47 @@ def _rows(jobs: Sequence[_Job], indexes: AdminIndexes) -> Rows:
     are done here in one vectorised pass per admin level.
     """
     entries: list[list[Any]] = []
-    # geometries to split, with what each is for: (entry row index, role, sign)
+    # geometries to split, each once (by identity), with the boundary each lies inside
+    # (its position in to_split, or -1), and what each split is for:
+    # (entry row index, role, sign, position in to_split)
     to_split: list[MultiPolygon] = []
-    roles: list[tuple[int, str, float]] = []
+    within: list[int] = []
+    slot: dict[int, int] = {}
+    roles: list[tuple[int, str, float, int]] = []
+
+    def place(geom: MultiPolygon, inside: int) -> int:
+        k = slot.get(id(geom))
+        if k is None:
+            k = slot[id(geom)] = len(to_split)
+            to_split.append(geom)
+            within.append(inside)
+        return k
+
     for job in jobs:
         revision_id = job.revision_id
         # where a release counts: the row whose boundary decides it, or inherited admins
         count_source: int | tuple[int | None, int | None] = job.counted_in
+        # the boundary in force (its position in to_split): every piece lies inside it
+        bound = -1 if job.boundary is None else place(polygonal(job.boundary), -1)
         for entry_no, entry in enumerate(job.entries, start=job.first_no):
             row = len(entries)
             if entry.kind.is_release:
-                to_split.append(polygonal(job.polygon_of[entry.key]))
-                roles.append((row, "items", 0.0))
+                # the release's polygon lies inside the boundary unless some of it is outside
+                inside = bound if entry.outside.is_empty else -1
+                k = place(polygonal(job.polygon_of[entry.key]), inside)
+                roles.append((row, "items", 0.0, k))
+                if not entry.minus.is_empty:
+                    roles.append((row, "piece", -1.0, place(entry.minus, bound)))
             else:
                 revision_id = job.revision_ids[entry.seq]
                 count_source = row
-                to_split.append(polygonal(job.boundary_of[entry.seq]))
-                roles.append((row, "count", 0.0))
-            if entry.kind is not EventKind.STATUS:
-                if not entry.plus.is_empty:
-                    to_split.append(entry.plus)
-                    roles.append((row, "piece", 1.0))
-                if not entry.minus.is_empty:
-                    to_split.append(entry.minus)
-                    roles.append((row, "piece", -1.0))
+                before, bound = bound, place(polygonal(job.boundary_of[entry.seq]), -1)
+                roles.append((row, "count", 0.0, bound))
+                if entry.kind is not EventKind.STATUS:
+                    if not entry.plus.is_empty:
+                        roles.append((row, "piece", 1.0, place(entry.plus, bound)))
+                    if not entry.minus.is_empty:
+                        roles.append((row, "piece", -1.0, place(entry.minus, before)))
             entries.append(
                 [
                     job.hazard_id,
@@ -257,9 +274,10 @@ def _rows(jobs: Sequence[_Job], indexes: AdminIndexes) -> Rows:
     if to_split:
         areas = geodesic_areas(to_split)
         for level, index in ((1, indexes.level1), (2, indexes.level2)):
-            splits = index.split_areas(to_split, areas)
+            splits = index.split_areas(to_split, areas, within)
             sums: dict[tuple[int, int | None], float] = defaultdict(float)
-            for (row, role, sign), split in zip(roles, splits, strict=True):
+            for row, role, sign, k in roles:
+                split = splits[k]
                 if role == "piece":
                     for admin_id, m2 in split.items():
                         sums[(row, admin_id)] += sign * m2

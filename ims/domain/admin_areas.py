@@ -103,24 +103,58 @@ class AdminIndex(Generic[AdminId]):
         self,
         geoms: Sequence[MultiPolygon],
         areas: npt.NDArray[np.float64] | None = None,
+        within: Sequence[int] | None = None,
     ) -> list[dict[AdminId | None, float]]:
         """`split_area` for many clean MultiPolygons at once (vectorised overlays).
 
         `areas`, when given, are the geometries' own areas (saves computing them again).
         The unassigned part is the geometry's area minus its pieces: areas are additive
         under overlays (see `geodesic_area`), so no difference needs computing.
+        `within[i]`, when given, is the position of another of `geoms` that geometry i
+        lies inside (a piece of a hazard's boundary, say), or -1: a geometry inside one
+        that lies wholly in a single admin polygon lies wholly in it too, with no test.
         """
         n = len(geoms)
-        result: list[dict[AdminId | None, float]] = [{} for _ in range(n)]
         if n == 0:
-            return result
+            return []
         arr = object_array(geoms)
         if areas is None:
             areas = geodesic_areas(geoms)
+        if within is None:
+            return self._split(arr, areas)[0]
+        inside_of = np.asarray(within, dtype=np.int64)
+        nested = inside_of >= 0
+        nested[nested] = inside_of[inside_of[nested]] < 0  # one level only: else a root
+        inside_of[~nested] = -1
+        roots = np.flatnonzero(~nested)
+        result: list[dict[AdminId | None, float]] = [{} for _ in range(n)]
+        split, whole = self._split(arr[roots], areas[roots])
+        admin_of = np.full(n, -1, dtype=np.int64)
+        admin_of[roots] = whole
+        for k, g in enumerate(roots.tolist()):
+            result[g] = split[k]
+        deps = np.flatnonzero(nested)
+        admin = admin_of[inside_of[deps]]
+        for g, a in zip(deps[admin >= 0].tolist(), admin[admin >= 0].tolist(), strict=True):
+            if areas[g] > 0.0:
+                result[g] = {self._ids[a]: float(areas[g])}
+        rest = deps[admin < 0]
+        if rest.size:
+            for k, value in zip(rest.tolist(), self._split(arr[rest], areas[rest])[0], strict=True):
+                result[k] = value
+        return result
+
+    def _split(
+        self, arr: npt.NDArray[np.object_], areas: npt.NDArray[np.float64]
+    ) -> tuple[list[dict[AdminId | None, float]], npt.NDArray[np.int64]]:
+        """The splits of `arr`, and for each the admin position it lies wholly in (or -1)."""
+        n = len(arr)
+        result: list[dict[AdminId | None, float]] = [{} for _ in range(n)]
+        whole_in = np.full(n, -1, dtype=np.int64)
         if len(self._ids) == 0:
             for i in np.flatnonzero(areas > 0.0):
                 result[i][None] = float(areas[i])
-            return result
+            return result, whole_in
         # The tree gives box overlaps; the predicates then run on the admin side, whose
         # polygons are prepared (the tree's own predicate would prepare the small side and
         # walk a detailed district's edges for every geometry: most of the time here).
@@ -128,11 +162,11 @@ class AdminIndex(Generic[AdminId]):
         meet = shapely.intersects(self._geoms[a_idx], arr[g_idx])
         g_idx, a_idx = g_idx[meet], a_idx[meet]
         inside = shapely.contains(self._geoms[a_idx], arr[g_idx])
-        whole = np.zeros(n, dtype=bool)
         for g, a in zip(g_idx[inside].tolist(), a_idx[inside].tolist(), strict=True):
-            if not whole[g]:
-                whole[g] = True
+            if whole_in[g] < 0:
+                whole_in[g] = a
                 result[g][self._ids[a]] = float(areas[g])
+        whole = whole_in >= 0
         cut = ~whole[g_idx]
         g_cut, a_cut = g_idx[cut], a_idx[cut]
         if g_cut.size:
@@ -146,7 +180,7 @@ class AdminIndex(Generic[AdminId]):
             rest = float(areas[g]) - sum(result[g].values())
             if rest > _REST_TOLERANCE * float(areas[g]) + _REST_TOLERANCE:
                 result[g][None] = rest
-        return result
+        return result, whole_in
 
     @staticmethod
     def largest_of(split: dict[AdminId | None, float]) -> AdminId | None:

@@ -478,6 +478,32 @@ def test_admin_index_sent_to_a_worker_process_arrives_prepared() -> None:
     assert copy.split_areas([polygonal(hazard)]) == index.split_areas([polygonal(hazard)])
 
 
+def test_admin_split_of_pieces_inside_a_boundary_equals_splitting_them() -> None:
+    # Pieces of a boundary that lies wholly in one province take that province without a
+    # test of their own; pieces of a straddling boundary are split as any geometry is.
+    index = AdminIndex([("P1", rect(0, 0, 5, 10)), ("P2", rect(5, 0, 10, 10))])
+    inside, straddling = polygonal(rect(1, 1, 4, 4)), polygonal(rect(3, 1, 8, 4))
+    geoms = [
+        inside,
+        polygonal(rect(1, 1, 2, 2)),  # in `inside`
+        straddling,
+        polygonal(rect(3, 1, 4, 2)),  # in `straddling`, on the P1 side
+        polygonal(rect(4, 2, 7, 3)),  # in `straddling`, across the border
+        polygonal(rect(6, 6, 7, 7)),  # in nothing given
+    ]
+    nested = index.split_areas(geoms, within=[-1, 0, -1, 2, 2, -1])
+    assert nested[1] == {"P1": pytest.approx(rect_area(1, 1, 2, 2), rel=1e-9)}
+    assert nested[4] == {
+        "P1": pytest.approx(rect_area(4, 2, 5, 3), abs=0.01),
+        "P2": pytest.approx(rect_area(5, 2, 7, 3), abs=0.01),
+    }
+    direct = index.split_areas(geoms)
+    for got, want in zip(nested, direct, strict=True):
+        assert got.keys() == want.keys()
+        for key in got:
+            assert got[key] == pytest.approx(want[key], rel=1e-9)
+
+
 # --------------------------------------------------------------------------- properties
 
 WINDOW_M = 2_000.0
