@@ -7,8 +7,10 @@ Every helper takes and gives MultiPolygons, with one shared empty value.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -98,3 +100,30 @@ def same_shape(a: MultiPolygon, b: MultiPolygon) -> bool:
     if a.is_empty or b.is_empty:
         return a.is_empty and b.is_empty
     return bool(shapely.equals(a, b))
+
+
+def in_threads(
+    func: Callable[[npt.NDArray[np.object_], npt.NDArray[np.object_]], npt.NDArray[Any]],
+    a: npt.NDArray[np.object_],
+    b: npt.NDArray[np.object_],
+    *,
+    min_size: int = 2_000,
+) -> npt.NDArray[Any]:
+    """``func(a, b)`` of a shapely function over two aligned arrays, on every core.
+
+    Shapely's functions release the GIL while GEOS works, so threads share the arrays
+    without copying them to other processes. Overlays only, not predicates: a predicate
+    uses a prepared geometry's index, which it builds on first use, unsafely from two
+    threads.
+    """
+    workers = min(os.cpu_count() or 1, max(1, len(a) // min_size))
+    if workers <= 1:
+        return func(a, b)
+    cuts = np.linspace(0, len(a), workers + 1).astype(int)
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(
+            pool.map(
+                lambda i: func(a[cuts[i] : cuts[i + 1]], b[cuts[i] : cuts[i + 1]]), range(workers)
+            )
+        )
+    return np.concatenate(parts)

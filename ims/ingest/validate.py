@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 from ims.domain.enums import Contamination
 from ims.domain.findings import Finding, Severity
 from ims.domain.geodesy import geodesic_areas
-from ims.domain.polygons import polygonal
+from ims.domain.polygons import in_threads, object_array, polygonal
 from ims.domain.split import ReleaseSplit, split_release
 from ims.errors import InvalidRequest
 from ims.ingest.fields import (
@@ -612,6 +612,7 @@ def validate_releases(
     out, records, refs, rows, geoms, repaired = _features(frame, ctx, "release_id", dropped_z)
     counts = Counter(ref for ref in refs if ref)
     areas = geodesic_areas(list(geoms)).tolist()
+    outside = _shares_outside(records, geoms, ctx)
     clean: list[dict[str, Any]] = []
     for i, record in enumerate(records):
         out.row, out.reference = rows[i]
@@ -653,7 +654,7 @@ def validate_releases(
                 "released",
             )
         if known is not None and geom is not None:
-            split = _named_release(out, geom, hazard_ref or "", known, released, ctx)
+            split = _named_release(out, geom, hazard_ref or "", outside[i], released, ctx)
         elif unnamed and geom is not None and released is not None:
             split = split_release(geom, ctx.boundaries().in_force(geom, released))
             _matched(out, split, released)
@@ -726,26 +727,60 @@ def _matched(out: _Collector, split: ReleaseSplit, released: dt.date) -> None:
     _outside_finding(out, split, released)
 
 
+def _shares_outside(
+    records: Sequence[Mapping[str, Any]],
+    geoms: Sequence[MultiPolygon | None],
+    ctx: ValidationContext,
+) -> dict[int, float | None]:
+    """For each release naming a recorded hazard (by position): the share of its polygon
+    outside that hazard's boundary, 0.0 when the boundary covers it, None when they share
+    no ground. The whole file at once: a prepared covers test each (most releases lie
+    within their hazard), and an overlay, on every core, only where that test fails.
+    """
+    rows: list[int] = []
+    bounds: list[BaseGeometry] = []
+    polys: list[MultiPolygon] = []
+    for i, (record, geom) in enumerate(zip(records, geoms, strict=True)):
+        if geom is None:
+            continue
+        known = ctx.hazards.get(cell_text(record.get("hazard_id")) or "")
+        if known is not None:
+            rows.append(i)
+            bounds.append(known.boundary)
+            polys.append(geom)
+    if not rows:
+        return {}
+    b, g = object_array(bounds), object_array(polys)
+    shapely.prepare(b)  # once per hazard: the same boundary object for all its releases
+    share = np.where(shapely.covers(b, g), 0.0, np.nan)
+    todo = np.flatnonzero(np.isnan(share))
+    if todo.size:
+        overlap = shapely.area(in_threads(shapely.intersection, g[todo], b[todo]))
+        whole = shapely.area(g[todo])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share[todo] = np.where(whole > 0, 1.0 - overlap / whole, 1.0)
+        share[todo[overlap == 0.0]] = np.nan
+    return {
+        i: None if math.isnan(value) else value
+        for i, value in zip(rows, share.tolist(), strict=True)
+    }
+
+
 def _named_release(
     out: _Collector,
     geom: MultiPolygon,
     hazard_ref: str,
-    known: KnownHazard,
+    share_outside: float | None,
     released: dt.date | None,
     ctx: ValidationContext,
 ) -> ReleaseSplit | None:
     """Check a release against the hazard it names; the split, when it is to be split.
 
+    ``share_outside`` is the share of the polygon outside the hazard (`_shares_outside`).
     A release reaching beyond its hazard onto others is split with the split choice
     (``ctx.split``), and otherwise told it could be.
     """
-    # Most releases lie within their hazard: a prepared covers test (the boundary is
-    # prepared once per hazard) spares the overlay.
-    shapely.prepare(known.boundary)
-    if shapely.covers(known.boundary, geom):
-        return None
-    overlap = geom.intersection(known.boundary).area
-    if overlap == 0.0:
+    if share_outside is None:
         out.add(
             "misses_hazard",
             ERROR,
@@ -753,7 +788,6 @@ def _named_release(
             "geometry",
         )
         return None
-    share_outside = 1.0 - overlap / geom.area if geom.area else 1.0
     if share_outside <= EDGE_NOISE_SHARE:
         return None  # inside but for the float noise of a shared edge: nothing elsewhere
     split = (
