@@ -25,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ims.domain.enums import Contamination
 from ims.domain.findings import Finding, Severity
-from ims.domain.geodesy import geodesic_areas
+from ims.domain.geodesy import AREA_BLOCK, geodesic_areas
 from ims.domain.polygons import in_threads, object_array, polygonal
 from ims.domain.split import ReleaseSplit, split_release
 from ims.errors import InvalidRequest
@@ -345,6 +345,10 @@ def _distinct_vertices(geom: BaseGeometry) -> int:
 
 def _longest_edges_m(arr: npt.NDArray[np.object_]) -> npt.NDArray[np.float64]:
     """The longest ring edge of each geometry, in metres (spherical; for a warning only)."""
+    if len(arr) > AREA_BLOCK:  # a block at a time, as geodesic_areas: memory stays flat
+        return np.concatenate(
+            [_longest_edges_m(arr[i : i + AREA_BLOCK]) for i in range(0, len(arr), AREA_BLOCK)]
+        )
     longest = np.zeros(len(arr))
     parts, part_of = shapely.get_parts(arr, return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)

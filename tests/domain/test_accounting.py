@@ -20,6 +20,7 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from ims.domain import geodesy
 from ims.domain.admin_areas import AdminIndex
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.geodesy import geodesic_area, geodesic_areas
@@ -184,6 +185,15 @@ def test_geodesic_area_is_additive_when_an_overlay_cuts_edges() -> None:
     pieces = [shapely.intersection(whole, c) for c in cutters]
     total = math.fsum(geodesic_area(p) for p in pieces)
     assert total == pytest.approx(geodesic_area(whole), rel=1e-9)
+
+
+def test_geodesic_areas_measured_in_blocks_equal_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A national file is measured a block at a time (memory); blocks must not shift areas.
+    geoms = [rect(i, 0, i + 1 + i % 3, 2) for i in range(23)] + [None, MultiPolygon()]
+    whole = geodesic_areas(geoms)
+    monkeypatch.setattr(geodesy, "AREA_BLOCK", 5)
+    assert geodesic_areas(geoms).tolist() == whole.tolist()
+    assert whole[0] == pytest.approx(rect_area(0, 0, 1, 2), rel=1e-9)
 
 
 def test_geodesic_area_of_empty_and_non_polygonal_is_zero() -> None:
