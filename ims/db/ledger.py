@@ -335,6 +335,18 @@ def _store(
     )
 
 
+# From this many hazards on, an approval brings the planner's statistics of the record
+# tables up to date before computing their ledger: they may still describe the tables
+# before this transaction's records, and each chunk's lookups then scan whole tables.
+ANALYZE_FROM_HAZARDS = 5_000
+
+
+def analyze_recorded(session: Session, hazards: int) -> None:
+    """Refresh the statistics of the record tables if ``hazards`` is many (migration 0020)."""
+    if hazards >= ANALYZE_FROM_HAZARDS:
+        session.execute(text("SELECT ims_analyze_recorded()"))
+
+
 def refresh_overlaps(session: Session, hazard_ids: Sequence[int] | None = None) -> None:
     """Recompute which hazards share ground with ``hazard_ids`` (all hazards if None)."""
     session.execute(
@@ -408,6 +420,7 @@ def update_after_releases(
     if not ids:
         return
     session.flush()
+    analyze_recorded(session, len(ids))
     append, rebuild = _plan_releases(session, ids)
     log.debug("releases: %d ledgers appended to, %d rebuilt", len(append), len(rebuild))
     size = get_settings().ledger_chunk_size
@@ -666,6 +679,8 @@ def refresh_many(
     ``overlaps=False`` when only releases changed (they do not move boundaries).
     """
     ids = sorted(set(hazard_ids))
+    session.flush()
+    analyze_recorded(session, len(ids))
     compute_many(
         session,
         ids,

@@ -254,3 +254,33 @@ def test_the_shared_login_fallback_still_works_as_the_application(
                 conn.execute(text("DELETE FROM report_run"))
     finally:
         fallback.dispose()
+
+
+def test_a_large_approval_brings_the_record_statistics_up_to_date_in_its_transaction(
+    session: Session, separate_login: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 0020: the planner's statistics may still describe the record tables before
+    this transaction's records; an approval of many hazards has the owner's function
+    analyse them, counting the transaction's own new rows (ANALYZE is the owner's)."""
+    from ims.db import ledger
+
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                f"S{k}",
+                HazardStatus.SHA,
+                box(102.1 + k / 100, 19.6, 102.105 + k / 100, 19.61),
+                dt.date(2020, 1, 1),
+            )
+            for k in range(3)
+        ],
+        refresh_ledger=False,
+    )
+    rows = text("SELECT reltuples FROM pg_class WHERE relname = 'hazard_revision'")
+    assert session.scalar(rows) != 3  # never analysed: -1
+    ids = list(session.scalars(text("SELECT id FROM hazard")))
+    monkeypatch.setattr(ledger, "ANALYZE_FROM_HAZARDS", 3)
+    ledger.refresh_many(session, ids)
+    assert session.scalar(rows) == 3
+    assert session.scalar(text("SELECT current_user")) == APP_ROLE
