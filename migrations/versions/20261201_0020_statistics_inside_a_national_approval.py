@@ -1,4 +1,4 @@
-"""statistics of the record tables brought up to date inside a national approval
+"""statistics and index pricing for the ledger inside a national approval
 
 Revision ID: 0020
 Revises: 0019
@@ -12,6 +12,13 @@ sequential scan of the whole table (175 ms a chunk at 306,000 releases, inside a
 ``ims_ledger_store``). ANALYZE inside the transaction counts its own new rows; it is the
 owner's to run, so ``ims_analyze_recorded()`` (SECURITY DEFINER, pinned search_path)
 analyses the columns those lookups use, and the application may call it.
+
+The functions that store a ledger and keep the map's state look up a chunk's hazards in
+tables of hundreds of thousands of rows. Priced with PostgreSQL's default
+random_page_cost (4, a spinning disk's), a hash join over the whole of ledger_entry looked
+cheaper than an index lookup per hazard, and each chunk of an approval scanned it: the
+larger the ledger, the slower each chunk. Their own setting, 1.1 (the tables are in memory
+or on solid-state disks), has them use the indexes.
 """
 
 from collections.abc import Sequence
@@ -86,15 +93,24 @@ ANALYZE_RECORDED = """
 """
 
 
+# Keep last: CREATE OR REPLACE FUNCTION in a later migration drops a function's settings.
+PRICED_FOR_MEMORY = (*MAP_FUNCTIONS, 'ims_ledger_store(integer[], boolean)',
+                     'ims_refresh_overlaps(integer[])')
+
+
 def upgrade() -> None:
-    """The function, and the application's right to call it."""
+    """The function, the application's right to call it, the ledger functions' pricing."""
     op.execute(ANALYZE_RECORDED)
     op.execute(_grants(APP_FUNCTIONS))
     op.execute("SELECT ims_grant_app_role()")
+    for function in PRICED_FOR_MEMORY:
+        op.execute(f"ALTER FUNCTION {function} SET random_page_cost = 1.1")
 
 
 def downgrade() -> None:
-    """Drop it."""
+    """Drop it; the functions priced as before."""
+    for function in PRICED_FOR_MEMORY:
+        op.execute(f"ALTER FUNCTION {function} RESET random_page_cost")
     op.execute(_grants(APP_FUNCTIONS_0019))
     op.execute("DROP FUNCTION IF EXISTS ims_analyze_recorded()")
     op.execute("SELECT ims_grant_app_role()")

@@ -284,3 +284,18 @@ def test_a_large_approval_brings_the_record_statistics_up_to_date_in_its_transac
     ledger.refresh_many(session, ids)
     assert session.scalar(rows) == 3
     assert session.scalar(text("SELECT current_user")) == APP_ROLE
+
+
+def test_the_ledger_functions_price_index_lookups_as_in_memory(session: Session) -> None:
+    """Migration 0020: with the default pricing each chunk of a national approval scanned the
+    whole ledger in the map's triggers; the ledger's functions carry their own."""
+    rows = session.execute(
+        text(
+            "SELECT p.proname, p.proconfig FROM pg_proc p "
+            "WHERE p.proname LIKE 'ims_map_%' OR p.proname IN ('ims_ledger_store', "
+            "'ims_refresh_overlaps')"
+        )
+    ).all()
+    assert len(rows) == 11
+    for name, config in rows:
+        assert "random_page_cost=1.1" in (config or []), name
