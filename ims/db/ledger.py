@@ -462,7 +462,7 @@ def _plan_releases(session: Session, ids: list[int]) -> tuple[list[int], list[in
         )
     )
     new: dict[int, list[tuple[Any, int]]] = defaultdict(list)
-    for hid, released, seq in session.execute(text(_NEW_RELEASES.format(what="")), params):
+    for hid, released, seq in session.execute(text(_ALL_NEW_RELEASES), params):
         new[hid].append((released, seq))
     append: list[int] = []
     rebuild: list[int] = []
@@ -483,10 +483,20 @@ def _plan_releases(session: Session, ids: list[int]) -> tuple[list[int], list[in
     return append, rebuild
 
 
-_NEW_RELEASES = (
-    "SELECT r.hazard_id, r.released, r.seq{what} FROM release r WHERE r.hazard_id = ANY(:ids) "
+# Releases not yet in the ledger. For all of an approval's hazards at once, one pass:
+_ALL_NEW_RELEASES = (
+    "SELECT r.hazard_id, r.released, r.seq FROM release r WHERE r.hazard_id = ANY(:ids) "
     "AND NOT EXISTS (SELECT 1 FROM ledger_entry e WHERE e.hazard_id = r.hazard_id "
     " AND e.release_id = r.id)"
+)
+# For a chunk, driven by its hazard ids (an index lookup each): written as above, the
+# planner took a chunk's releases for the whole table and anti-joined the whole ledger
+# (0.8 s a chunk at 306,000 releases; 0.27 s this way, geometries included).
+_NEW_RELEASES = (
+    "SELECT r.hazard_id, r.released, r.seq{what} FROM unnest(CAST(:ids AS integer[])) AS i(id) "
+    "CROSS JOIN LATERAL (SELECT * FROM release q WHERE q.hazard_id = i.id "
+    " AND NOT EXISTS (SELECT 1 FROM ledger_entry e WHERE e.hazard_id = q.hazard_id "
+    "  AND e.release_id = q.id)) r"
 )
 
 
