@@ -49,7 +49,7 @@ _ENVELOPE = "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env) "
 _KIND = " AND (CAST(:contam AS text) IS NULL OR h.contam = :contam)"
 
 _HAZARDS_NOW = (
-    _ENVELOPE + ", f AS {materialized} ("
+    _ENVELOPE + ", f AS MATERIALIZED ("
     " SELECT m.hazard_id AS id, h.reference, m.status, h.contam, m.remaining_m2, m.area_m2,"
     "  ST_AsMVTGeom({geom}, b.env::box2d, {extent}, {buffer}, true) AS geom"
     " FROM b, hazard_remaining m JOIN hazard h ON h.id = m.hazard_id"
@@ -66,27 +66,32 @@ _HAZARDS_THEN = (
     " FROM b, hazard_period p"
     " WHERE p.bbox_3857 && b.env AND p.during @> CAST(:as_of AS date)"
     " AND p.remaining_m2 >= :open AND (CAST(:contam AS text) IS NULL OR p.contam = :contam)),"
-    " f AS {materialized} ("
+    " f AS MATERIALIZED ("
     " SELECT s.hazard_id AS id, s.reference, s.status, s.contam, s.remaining_m2, s.area_m2,"
     "  ST_AsMVTGeom({shape}, b.env::box2d, {extent}, {buffer}, true) AS geom"
     " FROM b, s {remaining})"
     " {final}"
 )
+# f is materialised: inlined, the final filter on its geometry would compute each feature's
+# ST_AsMVTGeom (and an earlier date's remaining part) twice, once to filter and once to keep.
 _POLYGONS = "SELECT ST_AsMVT(f, 'hazards', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
 # Below POINT_ZOOM the points are merged per cell of a few screen pixels (``cell_size``):
 # at national zooms the picture is the same, the tile a fraction of the size. The point
 # keeps the largest hazard's identity; the cell's hazards, areas and status (CHA if any)
-# are summed up. (f is materialised: its tile coordinates are computed once per point.)
+# are summed up. One sort serves both: the cell's sums over the whole cell (its window),
+# its first row the largest hazard (DISTINCT ON). Grouping with three ordered array_agg
+# sorted every cell three times over: most of a national tile's time.
 _CELLS = (
     ", g AS (SELECT *, floor(ST_X(geom) / {cell}) AS cx, floor(ST_Y(geom) / {cell}) AS cy"
     "  FROM f WHERE geom IS NOT NULL),"
-    " c AS (SELECT (array_agg(id ORDER BY remaining_m2 DESC))[1] AS id,"
-    "  (array_agg(reference ORDER BY remaining_m2 DESC))[1] AS reference,"
-    "  CASE WHEN bool_or(status = 'CHA') THEN 'CHA' ELSE 'SHA' END AS status,"
-    "  (array_agg(contam ORDER BY remaining_m2 DESC))[1] AS contam,"
-    "  SUM(remaining_m2) AS remaining_m2, SUM(area_m2) AS area_m2, COUNT(*) AS hazards,"
+    " c AS (SELECT DISTINCT ON (cx, cy) id, reference,"
+    "  CASE WHEN bool_or(status = 'CHA') OVER w THEN 'CHA' ELSE 'SHA' END AS status,"
+    "  contam, SUM(remaining_m2) OVER w AS remaining_m2, SUM(area_m2) OVER w AS area_m2,"
+    "  COUNT(*) OVER w AS hazards,"
     "  ST_MakePoint(cx * {cell} + {cell} / 2, cy * {cell} + {cell} / 2) AS geom"
-    "  FROM g GROUP BY cx, cy)"
+    "  FROM g WINDOW w AS (PARTITION BY cx, cy ORDER BY g.remaining_m2 DESC"
+    "   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+    "  ORDER BY cx, cy, g.remaining_m2 DESC)"
     " SELECT ST_AsMVT(c, 'hazards', {extent}, 'geom') FROM c"
 )
 
@@ -107,7 +112,7 @@ _REMAINING_THEN = (
 )
 
 _RELEASES = (
-    _ENVELOPE + ", f AS ("
+    _ENVELOPE + ", f AS MATERIALIZED ("
     " SELECT r.id, r.reference, h.reference AS hazard_reference, r.method,"
     "  to_char(r.released, 'YYYY-MM-DD') AS released, -e.delta_m2 AS area_m2,"
     "  ST_AsMVTGeom(r.geom_3857, b.env::box2d, {extent}, {buffer}, true) AS geom"
@@ -180,8 +185,9 @@ _GENERALISED_CELLS = (
     "  COUNT(*) AS hazards, SUM(remaining_m2) AS remaining_m2,"
     "  CASE WHEN bool_or(status = 'CHA') THEN 'CHA' ELSE 'SHA' END AS status"
     "  FROM pts GROUP BY 1, 2),"
-    " t AS (SELECT hazards, remaining_m2, status, ST_AsMVTGeom(ST_SetSRID(ST_MakePoint("
-    "  (cx + 0.5) * :cell, (cy + 0.5) * :cell), 3857), b.env::box2d, {extent}, 0, true) AS geom"
+    " t AS MATERIALIZED (SELECT hazards, remaining_m2, status,"
+    "  ST_AsMVTGeom(ST_SetSRID(ST_MakePoint((cx + 0.5) * :cell, (cy + 0.5) * :cell), 3857),"
+    "  b.env::box2d, {extent}, 0, true) AS geom"
     "  FROM b, c)"
     " SELECT ST_AsMVT(t, 'hazards', {extent}, 'geom') FROM t WHERE geom IS NOT NULL"
 )
@@ -387,16 +393,12 @@ def _build(
         final = (_CELLS.replace("{cell}", str(cell_size(z))) if points else _POLYGONS).replace(
             "{extent}", str(EXTENT)
         )
-        materialized = "MATERIALIZED" if points else ""
         if current:
             geom = "m.point_3857" if points else "m.geom_3857"
-            query = _sql(
-                _HAZARDS_NOW.replace("{final}", final), geom=geom, materialized=materialized
-            )
+            query = _sql(_HAZARDS_NOW.replace("{final}", final), geom=geom)
         else:
             query = _sql(
                 _HAZARDS_THEN.replace("{final}", final),
-                materialized=materialized,
                 shape="s.point_3857" if points else _REMAINING_THEN,
                 remaining=""
                 if points

@@ -150,6 +150,35 @@ def test_low_zoom_hazard_tiles_hold_points_for_open_hazards(client: TestClient) 
     assert {f["geometry"]["type"] for f in features} == {"Point"} and len(features) == 2
 
 
+def test_hazards_within_a_cell_merge_into_one_point_named_after_the_largest(
+    client: TestClient, session: Session
+) -> None:
+    # Two hazards 200 m apart: one cell at zoom 6, where a cell is about 10 km across.
+    small = box(102.30, 19.80, 102.301, 19.801)
+    large = box(102.302, 19.80, 102.305, 19.803)
+    record_hazards(
+        session,
+        [
+            NewHazard("N-SMALL", HazardStatus.CHA, small, dt.date(2020, 1, 1)),
+            NewHazard("N-LARGE", HazardStatus.SHA, large, dt.date(2020, 1, 1)),
+        ],
+    )
+    areas = geod_box(*small.bounds) + geod_box(*large.bounds)
+    z = 6
+    x, y = tile_of(102.3, 19.8, z)
+    for as_of in (None, "2021-01-01"):  # today, and an earlier date (from its periods)
+        params = {"as_of": as_of} if as_of else {}
+        features = get_layer(client, "hazards", z, x, y, **params)["features"]
+        (merged,) = [f for f in features if f["properties"]["hazards"] == 2]
+        assert len(features) == 3  # with H1 and H2, far from them and from each other
+        assert merged["properties"]["reference"] == "N-LARGE"  # the largest names the cell
+        assert merged["properties"]["status"] == "CHA"  # CHA if any of them is
+        assert merged["properties"]["remaining_m2"] == pytest.approx(areas, rel=1e-6)
+        assert merged["properties"]["area_m2"] == pytest.approx(areas, rel=1e-6)
+        lon, lat = to_lonlat(*merged["geometry"]["coordinates"], z, x, y, 4096)
+        assert math.dist((lon, lat), (102.302, 19.8015)) < 0.1  # the cell holding them
+
+
 def test_province_tile_carries_the_remaining_area_for_the_choropleth(client: TestClient) -> None:
     z = 6
     x, y = tile_of(102.5, 19.5, z)
