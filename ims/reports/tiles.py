@@ -3,19 +3,21 @@
 Each tile holds one layer:
 
 - ``hazards``: the remaining part of each open hazard at the as-of date, with its status
-  and areas; below zoom ``POINT_ZOOM`` points instead, merged where they fall within two
-  screen pixels of each other (with a ``hazards`` count), so a national view stays light.
+  and areas; below zoom ``POINT_ZOOM`` points instead (on the boundary then in force),
+  merged where they fall within two screen pixels of each other (with a ``hazards``
+  count), so a national view stays light.
 - ``releases``: released land (the release polygons) up to the as-of date, by method; from
   zoom ``RELEASE_ZOOM`` on (below it they are sub-pixel).
 - ``admin1``: provinces with their remaining area and open hazards at the as-of date, for
   a choropleth.
 
-When the as-of date is on or after the latest recorded event, today's state is read from
-``hazard_remaining`` and its EPSG:3857 copies (indexed, no geometry work). An earlier date
-reads ``hazard_period``, the state each hazard's ledger gives from one entry to the next
-(one GiST lookup on place and date); only the remaining part of a hazard released since
-is cut out again, for polygons. Province figures on any date are sums over
-``admin1_change`` (both kept by triggers on the ledger, migration 0016).
+When the as-of date is on or after the latest recorded event, today's polygons are read
+from ``hazard_remaining`` and its EPSG:3857 copies (indexed, no geometry work). An earlier
+date reads ``hazard_period``, the state each hazard's ledger gives from one entry to the
+next (one GiST lookup on place and date); only the remaining part of a hazard released
+since is cut out again, for polygons. The points of national zooms, on any date, come
+from an index of the periods alone (migration 0020). Province figures on any date are
+sums over ``admin1_change`` (both kept by triggers on the ledger, migration 0016).
 
 Tiles are kept in memory (``TILE_CACHE_BYTES``) until anything new is committed: their key
 holds a stamp of the records and the boundaries as the request's own snapshot sees them.
@@ -48,13 +50,28 @@ _ENVELOPE = "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env) "
 # One kind of contamination, or all of them (:contam NULL); the query names its hazard h.
 _KIND = " AND (CAST(:contam AS text) IS NULL OR h.contam = :contam)"
 
+# Hazard polygons from zoom POINT_ZOOM on. f is materialised: inlined, the final filter on
+# its geometry would compute each feature's ST_AsMVTGeom (and an earlier date's remaining
+# part) twice, once to filter and once to keep.
+_POLYGONS = "SELECT ST_AsMVT(f, 'hazards', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
+
+# Today: each hazard's remaining ground after its last event.
 _HAZARDS_NOW = (
     _ENVELOPE + ", f AS MATERIALIZED ("
     " SELECT m.hazard_id AS id, h.reference, m.status, h.contam, m.remaining_m2, m.area_m2,"
-    "  ST_AsMVTGeom({geom}, b.env::box2d, {extent}, {buffer}, true) AS geom"
+    "  ST_AsMVTGeom(m.geom_3857, b.env::box2d, {extent}, {buffer}, true) AS geom"
     " FROM b, hazard_remaining m JOIN hazard h ON h.id = m.hazard_id"
-    " WHERE {geom} && b.env AND m.remaining_m2 >= :open" + _KIND + ")"
-    " {final}"
+    " WHERE m.geom_3857 && b.env AND m.remaining_m2 >= :open" + _KIND + ") " + _POLYGONS
+)
+
+# The remaining part of a hazard at an earlier date: today's when nothing of it is later
+# (its last period), else its boundary then minus everything released up to the date.
+_REMAINING_THEN = (
+    "CASE WHEN s.last THEN m.geom_3857"
+    " ELSE ST_Difference((SELECT r.geom_3857 FROM hazard_revision r WHERE r.id = s.revision_id),"
+    "  COALESCE((SELECT ST_Union(rel.geom_3857) FROM release rel"
+    "  WHERE rel.hazard_id = s.hazard_id AND rel.released <= :as_of),"
+    "  'SRID=3857;POLYGON EMPTY'::geometry)) END"
 )
 
 # For an earlier date: the hazards whose period (ims.db.models.HazardPeriod) holds the date
@@ -62,19 +79,34 @@ _HAZARDS_NOW = (
 _HAZARDS_THEN = (
     _ENVELOPE + ", s AS ("
     " SELECT p.hazard_id, p.reference, p.status, p.contam, p.remaining_m2, p.area_m2,"
-    "  p.revision_id, p.point_3857, upper_inf(p.during) AS last"
+    "  p.revision_id, upper_inf(p.during) AS last"
     " FROM b, hazard_period p"
     " WHERE p.bbox_3857 && b.env AND p.during @> CAST(:as_of AS date)"
     " AND p.remaining_m2 >= :open AND (CAST(:contam AS text) IS NULL OR p.contam = :contam)),"
     " f AS MATERIALIZED ("
     " SELECT s.hazard_id AS id, s.reference, s.status, s.contam, s.remaining_m2, s.area_m2,"
-    "  ST_AsMVTGeom({shape}, b.env::box2d, {extent}, {buffer}, true) AS geom"
-    " FROM b, s {remaining})"
+    "  ST_AsMVTGeom(" + _REMAINING_THEN + ", b.env::box2d, {extent}, {buffer}, true) AS geom"
+    " FROM b, s LEFT JOIN hazard_remaining m ON m.hazard_id = s.hazard_id AND s.last) " + _POLYGONS
+)
+
+# Below POINT_ZOOM, on any date: each open hazard's point then (on its boundary in force,
+# as its period keeps it), read from ix_hazard_period_points alone (migration 0020): the
+# points within the tile and its buffer. A new date reads a few hundred index pages kept
+# together by place, not the thousands of table pages its periods lie on.
+_POINTS = (
+    "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env,"
+    "  ST_TileEnvelope(:z, :x, :y, margin => {margin}) AS outer_env),"
+    " f AS MATERIALIZED ("
+    " SELECT p.hazard_id AS id, p.reference, p.status, p.contam, p.remaining_m2, p.area_m2,"
+    "  ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(p.map_point[0], p.map_point[1]), 3857),"
+    "  b.env::box2d, {extent}, {buffer}, true) AS geom"
+    " FROM b, hazard_period p"
+    " WHERE p.map_point <@ box(point(ST_XMin(b.outer_env), ST_YMin(b.outer_env)),"
+    "  point(ST_XMax(b.outer_env), ST_YMax(b.outer_env)))"
+    " AND p.during @> CAST(:as_of AS date) AND p.remaining_m2 >= {open}"
+    " AND (CAST(:contam AS text) IS NULL OR p.contam = :contam))"
     " {final}"
 )
-# f is materialised: inlined, the final filter on its geometry would compute each feature's
-# ST_AsMVTGeom (and an earlier date's remaining part) twice, once to filter and once to keep.
-_POLYGONS = "SELECT ST_AsMVT(f, 'hazards', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
 # Below POINT_ZOOM the points are merged per cell of a few screen pixels (``cell_size``):
 # at national zooms the picture is the same, the tile a fraction of the size. The point
 # keeps the largest hazard's identity; the cell's hazards, areas and status (CHA if any)
@@ -100,16 +132,6 @@ def cell_size(z: int) -> int:
     """Side of a merging cell in tile units (4096 per tile, ~8 per screen pixel)."""
     return 64 if z <= 6 else 32 if z <= 7 else 16
 
-
-# The remaining part of a hazard at an earlier date: today's when nothing of it is later
-# (its last period), else its boundary then minus everything released up to the date.
-_REMAINING_THEN = (
-    "CASE WHEN s.last THEN m.geom_3857"
-    " ELSE ST_Difference((SELECT r.geom_3857 FROM hazard_revision r WHERE r.id = s.revision_id),"
-    "  COALESCE((SELECT ST_Union(rel.geom_3857) FROM release rel"
-    "  WHERE rel.hazard_id = s.hazard_id AND rel.released <= :as_of),"
-    "  'SRID=3857;POLYGON EMPTY'::geometry)) END"
-)
 
 _RELEASES = (
     _ENVELOPE + ", f AS MATERIALIZED ("
@@ -388,22 +410,17 @@ def _build(
         params["cell"] = float(generalise_m)
         data = session.scalar(text(template.replace("{final}", final)), params)
         return bytes(data) if data is not None else b""
-    if layer == "hazards":
-        points = z < POINT_ZOOM
-        final = (_CELLS.replace("{cell}", str(cell_size(z))) if points else _POLYGONS).replace(
-            "{extent}", str(EXTENT)
+    if layer == "hazards" and z < POINT_ZOOM:
+        final = _CELLS.replace("{cell}", str(cell_size(z))).replace("{extent}", str(EXTENT))
+        # the literal threshold: the index holds the open hazards only (a parameter would
+        # not let a prepared statement's plan use it)
+        query = _sql(
+            _POINTS.replace("{final}", final),
+            margin=repr(BUFFER / EXTENT),
+            open=repr(float(OPEN_THRESHOLD_M2)),
         )
-        if current:
-            geom = "m.point_3857" if points else "m.geom_3857"
-            query = _sql(_HAZARDS_NOW.replace("{final}", final), geom=geom)
-        else:
-            query = _sql(
-                _HAZARDS_THEN.replace("{final}", final),
-                shape="s.point_3857" if points else _REMAINING_THEN,
-                remaining=""
-                if points
-                else "LEFT JOIN hazard_remaining m ON m.hazard_id = s.hazard_id AND s.last",
-            )
+    elif layer == "hazards":
+        query = _sql(_HAZARDS_NOW if current else _HAZARDS_THEN)
     elif layer == "releases":
         if z < RELEASE_ZOOM:
             return b""
