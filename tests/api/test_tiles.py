@@ -412,3 +412,20 @@ def test_national_tiles_of_any_date_read_the_points_index_alone(
             assert "Index Only Scan using ix_hazard_period_points" in plan, plan
     finally:
         event.remove(connection, "before_cursor_execute", keep)
+
+
+def test_a_dates_province_figures_are_summed_once_for_all_its_tiles(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summed: list[dt.date] = []
+    real = tiles._province_figures
+
+    def counting(session: Session, as_of: dt.date, contam: str | None = None) -> Any:
+        summed.append(as_of)
+        return real(session, as_of, contam)
+
+    monkeypatch.setattr(tiles, "_province_figures", counting)
+    for z in (6, 7, 8):  # three tiles over the provinces, each built for the first time
+        x, y = tile_of(102.5, 19.5, z)
+        assert get_layer(client, "admin1", z, x, y, as_of="2021-12-31")["features"]
+    assert summed == [dt.date(2021, 12, 31)]
