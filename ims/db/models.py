@@ -604,6 +604,21 @@ class HazardPeriod(Base):
             ],
             postgresql_where=text("remaining_m2 >= 1.0"),
         ),
+        # the register's pages in its default order (migration 0020)
+        Index(
+            "ix_hazard_period_reference",
+            "reference",
+            "hazard_id",
+            postgresql_include=[
+                "during",
+                "remaining_m2",
+                "status",
+                "contam",
+                "entry_no",
+                "area_m2",
+                "revision_id",
+            ],
+        ),
     )
 
     hazard_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -304,6 +304,20 @@ def _province_figures(
     return ids, [float(r[1]) for r in rows], [int(r[2]) for r in rows]
 
 
+def province_figures(
+    session: Session, as_of: dt.date, contam: str | None = None
+) -> dict[int, tuple[float, int]]:
+    """Remaining area and open hazards by province id at ``as_of``, as the province layer
+    shows them (kept until anything they come from changes, for the tiles too)."""
+    ids, areas, counts = kept.kept(
+        session,
+        "province figures",
+        (as_of, contam),
+        lambda: _province_figures(session, as_of, contam),
+    )
+    return dict(zip(ids, zip(areas, counts, strict=True), strict=True))
+
+
 _Shapes = tuple[list[int], list[str], list[str], list[bytes]]
 _shapes: OrderedDict[tuple[Any, ...], _Shapes] = OrderedDict()
 _shapes_lock = threading.Lock()

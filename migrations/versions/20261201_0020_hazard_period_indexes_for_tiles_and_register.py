@@ -1,4 +1,4 @@
-"""each period's map point as a plain point, so a national tile of any date reads the index alone
+"""hazard periods indexed so that national tiles of any date and the register's pages read an index alone
 
 Revision ID: 0020
 Revises: 0019
@@ -16,6 +16,11 @@ was possible.
 itself); ``ix_hazard_period_points`` indexes it with the date range, holding what a point
 tile shows, for the open hazards only (1 m², ims.domain.figures.OPEN_THRESHOLD_M2). The
 tile's points are then an index-only scan of a few hundred pages, kept together by place.
+
+``ix_hazard_period_reference`` gives the register's first page (issue 15, item 6: pages
+under load): sorted by reference, as it is by default, a page of 100 is the first periods
+of the index that hold the date (1 ms), where it sorted every period of the date (50,000-
+90,000 at 100,000 hazards, 55-80 ms).
 """
 
 from collections.abc import Sequence
@@ -31,7 +36,7 @@ OPEN_M2 = '1.0'  # ims.domain.figures.OPEN_THRESHOLD_M2
 
 
 def upgrade() -> None:
-    """The column (the table is rewritten once) and its index."""
+    """The column (the table is rewritten once) and the indexes."""
     op.execute(
         "ALTER TABLE hazard_period ADD COLUMN map_point point "
         "GENERATED ALWAYS AS (point(ST_X(point_3857), ST_Y(point_3857))) STORED"
@@ -41,13 +46,17 @@ def upgrade() -> None:
         "INCLUDE (hazard_id, reference, status, contam, remaining_m2, area_m2) "
         f"WHERE remaining_m2 >= {OPEN_M2}"
     )
-    # Index-only scans skip the table only for pages marked all-visible.
+    op.execute(
+        "CREATE INDEX ix_hazard_period_reference ON hazard_period (reference, hazard_id) "
+        "INCLUDE (during, remaining_m2, status, contam, entry_no, area_m2, revision_id)"
+    )
     op.execute("ANALYZE hazard_period")
     op.execute("SELECT ims_grant_app_role()")
 
 
 def downgrade() -> None:
     """Drop them."""
+    op.execute("DROP INDEX IF EXISTS ix_hazard_period_reference")
     op.execute("DROP INDEX IF EXISTS ix_hazard_period_points")
     op.execute("ALTER TABLE hazard_period DROP COLUMN IF EXISTS map_point")
     op.execute("SELECT ims_grant_app_role()")
