@@ -90,6 +90,10 @@ def vacuum(name: str) -> None:
     say(f"{name}: vacuumed and analysed ({time.perf_counter() - t:.1f} s)")
 
 
+KINDS = ("server", "server's database", "job workers", "job workers' database", "locust")
+JOBS = ("job workers", "job workers' database")
+
+
 class CpuWatch:
     """CPU seconds spent during the load by the server, its job workers and the database
     backends of each (the embedded cluster runs on this machine), sampled every second."""
@@ -124,6 +128,9 @@ class CpuWatch:
     def _watch(self) -> None:
         while not self._stop.is_set():
             pids = {self.server_pid: "server"}
+            for child in _children(os.getpid()):  # this benchmark's own: the load generator
+                if child != self.server_pid:
+                    pids[child] = "locust"
             for child in _children(self.server_pid):
                 pids[child] = "job workers"
                 for grandchild in _children(child):
@@ -146,6 +153,12 @@ class CpuWatch:
                     self.kind[pid] = kind
             self._stop.wait(1.0)
 
+    def spent(self, *kinds: str) -> float:
+        """CPU seconds the processes of these kinds used."""
+        return sum(
+            used - self.first[pid] for pid, used in self.last.items() if self.kind[pid] in kinds
+        )
+
     def report(self) -> None:
         """One line per kind of process, then the machine."""
         spent: dict[str, float] = {}
@@ -156,13 +169,13 @@ class CpuWatch:
             f"CPU during the load ({self.seconds:.0f} s, {cores} cores: "
             f"{self.seconds * cores:.0f} core-seconds):"
         )
-        for kind in ("server", "server's database", "job workers", "job workers' database"):
+        for kind in KINDS:
             used = spent.get(kind, 0.0)
             say(f"  {kind:<24} {used:6.1f} s ({used / self.seconds * 100:4.0f} % of a core)")
         ours = sum(spent.values())
         say(
             f"  the whole machine busy {self.machine_busy:.0f} s of {self.machine_total:.0f} "
-            f"(ims {ours:.0f} s; locust and anything else running {self.machine_busy - ours:.0f} s)"
+            f"(these {ours:.0f} s; anything else running on it {self.machine_busy - ours:.0f} s)"
         )
         before = ", ".join(f"{x:.2f}" for x in self.load)
         after = ", ".join(f"{x:.2f}" for x in self.load_after)
@@ -308,8 +321,13 @@ def main() -> None:
 
     with ims_serve(owner_url, OUT / "load-server.log", env=server_env) as url:
         say("-- alone: the first upload staged and approved, nothing else running")
-        alone = upload_and_approve(url, operator, admin, alone_file)
-        say(f"staged in {alone[0]:.1f} s, approved in {alone[1]:.1f} s")
+        (server,) = [pid for pid in _children(os.getpid()) if b" serve" in _cmdline(pid)]
+        with CpuWatch(server, DATABASE) as alone_watch:
+            alone = upload_and_approve(url, operator, admin, alone_file)
+        say(
+            f"staged in {alone[0]:.1f} s, approved in {alone[1]:.1f} s; the jobs used "
+            f"{alone_watch.spent(*JOBS):.1f} s of CPU"
+        )
         # A server that has been up a while: the national pages computed once since the
         # last approval (the one under load will make them be computed again).
         with httpx.Client(
@@ -327,17 +345,18 @@ def main() -> None:
         def second_upload() -> None:
             time.sleep(args.approve_after)
             started = time.monotonic()
-            try:
-                loaded["times"] = upload_and_approve(url, operator, admin, loaded_file)
-            except Exception as exc:  # reported below, with the load's own figures
-                loaded["error"] = exc
+            with CpuWatch(server, DATABASE) as jobs_watch:
+                try:
+                    loaded["times"] = upload_and_approve(url, operator, admin, loaded_file)
+                except Exception as exc:  # reported below, with the load's own figures
+                    loaded["error"] = exc
             loaded["ended"] = time.monotonic() - started + args.approve_after
+            loaded["cpu"] = (alone_watch.spent(*JOBS), jobs_watch.spent(*JOBS))
 
         approver = threading.Thread(target=second_upload)
         prefix = OUT / "load"
         times = OUT / "load-times.csv"
         env = dict(os.environ, IMS_LOAD_SETTINGS=json.dumps(settings), IMS_LOAD_TIMES=str(times))
-        (server,) = [pid for pid in _children(os.getpid()) if b" serve" in _cmdline(pid)]
         watch = CpuWatch(server, DATABASE)
         started = time.monotonic()
         approver.start()
@@ -440,6 +459,12 @@ def report(
     say(
         f"upload approved: {alone[1]:.1f} s alone, {approving:.1f} s under load "
         f"({slower:+.0f} %; target ≤ +50 %: {'met' if slower <= 50 else 'NOT met'})"
+    )
+    alone_cpu, loaded_cpu = loaded["cpu"]  # type: ignore[misc]
+    say(
+        f"the upload's jobs (staging and approval, their workers and database backends) used "
+        f"{alone_cpu:.1f} s of CPU alone, {loaded_cpu:.1f} s under load: the rest of the "
+        "time under load they waited for a core"
     )
     ended = float(loaded["ended"])  # type: ignore[arg-type]
     if ended > load_seconds:
