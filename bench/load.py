@@ -18,13 +18,22 @@ in bench/out/), and generates two hazards files of ``--features`` new hazards ea
    has been up a while: computed once since the last approval).
 3. Under load: locust (bench/locustfile.py, headless, a process of its own) runs the
    viewers for ``--run-time``: map tiles at mixed zooms and dates, hazard pages, the
-   national pages and the reports page with its Article 7 downloads (JSON, XLSX, PDF).
-   ``--approve-after`` seconds in, the second file is uploaded and approved the same way.
+   register, the national pages and the reports page with its Article 7 downloads (JSON,
+   XLSX, PDF). ``--approve-after`` seconds in, the second file is uploaded and approved
+   the same way.
 
-It prints p50/p95 per kind of request, the errors, and the upload's staging and approval
-times under load against alone. Targets (issue 15, item 6): p95 ≤ 200 ms for tiles and
-pages, no error, the approval at most 50 % slower under load. Everything stays on the
-loopback interface. ``--keep`` leaves ``ims_bench_load`` in place.
+It prints p50/p95 per kind of request and for tiles and pages as a whole, the errors, the
+upload's staging and approval times under load against alone, and where the CPU went
+during the load: the server, its job workers, the database backends of each, and the
+machine as a whole with its load average (the machine may be shared: read the figures
+with it). Targets (issue 15, item 6): p95 ≤ 200 ms for tiles and pages, no error, the
+approval at most 50 % slower under load. Everything stays on the loopback interface.
+``--keep`` leaves ``ims_bench_load`` in place; ``--set IMS_JOB_NICE=0`` (repeatable)
+passes a setting to the server.
+
+The copy is vacuumed and analysed first, as autovacuum does to a database that has been
+up a while (a copy of one made by a bulk import may have neither statistics nor a
+visibility map, and its plans would be another database's).
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ import csv
 import datetime as dt
 import json
 import logging
+import math
 import os
 import subprocess
 import sys
@@ -68,6 +78,141 @@ def copy_database(source: str, target: str) -> None:
         conn.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{source}"'))
     engine.dispose()
     say(f"{target}: a copy of {source} ({time.perf_counter() - t:.1f} s)")
+
+
+def vacuum(name: str) -> None:
+    """VACUUM (ANALYZE) the database ``name``, as autovacuum would have by now."""
+    engine = create_engine(embedded_cluster(get_settings()).url(name), isolation_level="AUTOCOMMIT")
+    t = time.perf_counter()
+    with engine.connect() as conn:
+        conn.execute(text("VACUUM (ANALYZE)"))
+    engine.dispose()
+    say(f"{name}: vacuumed and analysed ({time.perf_counter() - t:.1f} s)")
+
+
+KINDS = ("server", "server's database", "job workers", "job workers' database", "locust")
+JOBS = ("job workers", "job workers' database")
+
+
+class CpuWatch:
+    """CPU seconds spent during the load by the server, its job workers and the database
+    backends of each (the embedded cluster runs on this machine), sampled every second."""
+
+    def __init__(self, server_pid: int, database: str) -> None:
+        self.server_pid = server_pid
+        self.database = database
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.kind: dict[int, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._engine = create_engine(embedded_cluster(get_settings()).url("postgres"))
+
+    def __enter__(self) -> CpuWatch:
+        self.started = time.monotonic()
+        self.machine = _machine_cpu()
+        self.load = os.getloadavg()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.seconds = time.monotonic() - self.started
+        busy, total = _machine_cpu()
+        self.machine_busy = busy - self.machine[0]
+        self.machine_total = total - self.machine[1]
+        self.load_after = os.getloadavg()
+        self._engine.dispose()
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            pids = {self.server_pid: "server"}
+            for child in _children(os.getpid()):  # this benchmark's own: the load generator
+                if child != self.server_pid:
+                    pids[child] = "locust"
+            for child in _children(self.server_pid):
+                pids[child] = "job workers"
+                for grandchild in _children(child):
+                    pids[grandchild] = "job workers"
+            with self._engine.connect() as conn:
+                for pid, application in conn.execute(
+                    text(
+                        "SELECT pid, application_name FROM pg_stat_activity"
+                        " WHERE datname = :d AND pid <> pg_backend_pid()"
+                    ),
+                    {"d": self.database},
+                ):
+                    job = str(application).startswith("ims-")
+                    pids[int(pid)] = "job workers' database" if job else "server's database"
+            for pid, kind in pids.items():
+                used = _process_cpu(pid)
+                if used is not None:
+                    self.first.setdefault(pid, used)
+                    self.last[pid] = used
+                    self.kind[pid] = kind
+            self._stop.wait(1.0)
+
+    def spent(self, *kinds: str) -> float:
+        """CPU seconds the processes of these kinds used."""
+        return sum(
+            used - self.first[pid] for pid, used in self.last.items() if self.kind[pid] in kinds
+        )
+
+    def report(self) -> None:
+        """One line per kind of process, then the machine."""
+        spent: dict[str, float] = {}
+        for pid, used in self.last.items():
+            spent[self.kind[pid]] = spent.get(self.kind[pid], 0.0) + used - self.first[pid]
+        cores = os.cpu_count() or 1
+        say(
+            f"CPU during the load ({self.seconds:.0f} s, {cores} cores: "
+            f"{self.seconds * cores:.0f} core-seconds):"
+        )
+        for kind in KINDS:
+            used = spent.get(kind, 0.0)
+            say(f"  {kind:<24} {used:6.1f} s ({used / self.seconds * 100:4.0f} % of a core)")
+        ours = sum(spent.values())
+        say(
+            f"  the whole machine busy {self.machine_busy:.0f} s of {self.machine_total:.0f} "
+            f"(these {ours:.0f} s; anything else running on it {self.machine_busy - ours:.0f} s)"
+        )
+        before = ", ".join(f"{x:.2f}" for x in self.load)
+        after = ", ".join(f"{x:.2f}" for x in self.load_after)
+        say(f"  load average {before} before the load, {after} after it")
+
+
+def _process_cpu(pid: int) -> float | None:
+    """CPU seconds (user and system) a process has used, or None if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    """The direct children of a process."""
+    try:
+        tasks = Path(f"/proc/{pid}/task").iterdir()
+        return [int(c) for task in tasks for c in (task / "children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    except OSError:
+        return b""
+
+
+def _machine_cpu() -> tuple[float, float]:
+    """The machine's busy and total CPU seconds so far (all cores)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    idle = values[3] + values[4]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - idle) / tick, sum(values) / tick
 
 
 def hazards_file(folder: Path, n: int, seed: int, prefix: str, end_year: int) -> Path:
@@ -121,12 +266,21 @@ def main() -> None:
     parser.add_argument("--approve-after", type=float, default=10, help="seconds into the load")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help=f"keep {DATABASE} afterwards")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="IMS_NAME=VALUE",
+        help="a setting for the server (repeatable), e.g. IMS_JOB_NICE=0",
+    )
     args = parser.parse_args()
+    server_env = dict(item.split("=", 1) for item in args.set)
     configure_logging("WARNING")
     logging.getLogger("ims").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
     copy_database(args.database, DATABASE)
+    vacuum(DATABASE)
     owner_url, owner, app = database(DATABASE)
     with owner.connect() as conn:
         hazards = conn.scalar(text("SELECT count(*) FROM hazard"))
@@ -142,6 +296,7 @@ def main() -> None:
         references = list(
             conn.scalars(text("SELECT reference FROM hazard ORDER BY random() LIMIT 2000"))
         )
+        provinces = list(conn.scalars(text("SELECT code FROM admin_area WHERE level = 1")))
     t = time.perf_counter()
     viewers = [user(app, f"load-viewer-{i}", Role.VIEWER) for i in range(args.users)]
     operator = user(app, "load-operator", Role.OPERATOR, organisation=ORGANISATION)
@@ -159,14 +314,20 @@ def main() -> None:
         "tokens": viewers,
         "bounds": bounds,
         "references": references,
+        "provinces": provinces,
         "dates": [dt.date(latest.year - k, 12, 31).isoformat() for k in (1, 3, 5, 8)],
         "year": latest.year,
     }
 
-    with ims_serve(owner_url, OUT / "load-server.log") as url:
+    with ims_serve(owner_url, OUT / "load-server.log", env=server_env) as url:
         say("-- alone: the first upload staged and approved, nothing else running")
-        alone = upload_and_approve(url, operator, admin, alone_file)
-        say(f"staged in {alone[0]:.1f} s, approved in {alone[1]:.1f} s")
+        (server,) = [pid for pid in _children(os.getpid()) if b" serve" in _cmdline(pid)]
+        with CpuWatch(server, DATABASE) as alone_watch:
+            alone = upload_and_approve(url, operator, admin, alone_file)
+        say(
+            f"staged in {alone[0]:.1f} s, approved in {alone[1]:.1f} s; the jobs used "
+            f"{alone_watch.spent(*JOBS):.1f} s of CPU"
+        )
         # A server that has been up a while: the national pages computed once since the
         # last approval (the one under load will make them be computed again).
         with httpx.Client(
@@ -184,57 +345,71 @@ def main() -> None:
         def second_upload() -> None:
             time.sleep(args.approve_after)
             started = time.monotonic()
-            try:
-                loaded["times"] = upload_and_approve(url, operator, admin, loaded_file)
-            except Exception as exc:  # reported below, with the load's own figures
-                loaded["error"] = exc
+            with CpuWatch(server, DATABASE) as jobs_watch:
+                try:
+                    loaded["times"] = upload_and_approve(url, operator, admin, loaded_file)
+                except Exception as exc:  # reported below, with the load's own figures
+                    loaded["error"] = exc
             loaded["ended"] = time.monotonic() - started + args.approve_after
+            loaded["cpu"] = (alone_watch.spent(*JOBS), jobs_watch.spent(*JOBS))
 
         approver = threading.Thread(target=second_upload)
         prefix = OUT / "load"
-        env = dict(os.environ, IMS_LOAD_SETTINGS=json.dumps(settings))
+        times = OUT / "load-times.csv"
+        env = dict(os.environ, IMS_LOAD_SETTINGS=json.dumps(settings), IMS_LOAD_TIMES=str(times))
+        watch = CpuWatch(server, DATABASE)
         started = time.monotonic()
         approver.start()
-        locust = subprocess.run(
-            [
-                str(LOCUST),
-                "-f",
-                str(LOCUSTFILE),
-                "--headless",
-                "--host",
-                url,
-                "--users",
-                str(args.users),
-                "--spawn-rate",
-                str(args.spawn_rate),
-                "--run-time",
-                args.run_time,
-                "--csv",
-                str(prefix),
-                "--only-summary",
-                "--loglevel",
-                "WARNING",
-            ],
-            env=env,
-            stdout=(OUT / "load-locust.log").open("w"),
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
+        with watch:
+            locust = subprocess.run(
+                [
+                    str(LOCUST),
+                    "-f",
+                    str(LOCUSTFILE),
+                    "--headless",
+                    "--host",
+                    url,
+                    "--users",
+                    str(args.users),
+                    "--spawn-rate",
+                    str(args.spawn_rate),
+                    "--run-time",
+                    args.run_time,
+                    "--csv",
+                    str(prefix),
+                    "--only-summary",
+                    "--loglevel",
+                    "WARNING",
+                ],
+                env=env,
+                stdout=(OUT / "load-locust.log").open("w"),
+                stderr=subprocess.STDOUT,
+                check=False,
+            )
         load_seconds = time.monotonic() - started
         approver.join()
-    report(prefix, locust.returncode, load_seconds, alone, loaded)
+    report(prefix, times, locust.returncode, load_seconds, alone, loaded)
+    watch.report()
     if not args.keep:
         embedded_cluster(get_settings()).drop_database(DATABASE)
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (nearest rank) of some values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
 def report(
     prefix: Path,
+    times: Path,
     returncode: int,
     load_seconds: float,
     alone: tuple[float, float],
     loaded: dict[str, object],
 ) -> None:
-    """The figures of the run: per kind of request, the errors, the approval's times."""
+    """The figures of the run: per kind of request, tiles and pages as a whole, the
+    errors, the approval's times."""
     with Path(f"{prefix}_stats.csv").open() as file:
         rows = list(csv.DictReader(file))
     say(
@@ -254,6 +429,24 @@ def report(
             for row in csv.DictReader(file):
                 say(f"error ×{row['Occurrences']}: {row['Method']} {row['Name']}: {row['Error']}")
     say(f"locust ran {load_seconds:.0f} s (exit status {returncode})")
+    with times.open() as file:
+        answered = [(name, float(ms), failed == "1") for name, ms, failed in csv.reader(file)]
+    say("-- against the targets (issue 15, item 6)")
+    for group, start, target in (("tiles", "tile ", 200), ("pages", "page ", 200)):
+        ms = [t for name, t, _ in answered if name.startswith(start)]
+        if ms:
+            p95 = percentile(ms, 0.95)
+            say(
+                f"{group}: {len(ms)} requests, p50 {percentile(ms, 0.5):.0f} ms, p95 "
+                f"{p95:.0f} ms (target ≤ {target} ms: {'met' if p95 <= target else 'NOT met'})"
+            )
+    ms = [t for name, t, _ in answered if name.startswith("download ")]
+    if ms:
+        p50, p95 = percentile(ms, 0.5), percentile(ms, 0.95)
+        say(f"downloads: {len(ms)}, p50 {p50:.0f} ms, p95 {p95:.0f} ms")
+    errors = sum(failed for _, _, failed in answered)
+    verdict = "met" if not errors else "NOT met"
+    say(f"errors: {errors} of {len(answered)} requests (target 0: {verdict})")
     if "error" in loaded:
         say(f"the upload under load failed: {loaded['error']}")
         return
@@ -262,9 +455,16 @@ def report(
         f"upload staged: {alone[0]:.1f} s alone, {staging:.1f} s under load "
         f"({(staging / alone[0] - 1) * 100:+.0f} %)"
     )
+    slower = (approving / alone[1] - 1) * 100
     say(
         f"upload approved: {alone[1]:.1f} s alone, {approving:.1f} s under load "
-        f"({(approving / alone[1] - 1) * 100:+.0f} %)"
+        f"({slower:+.0f} %; target ≤ +50 %: {'met' if slower <= 50 else 'NOT met'})"
+    )
+    alone_cpu, loaded_cpu = loaded["cpu"]  # type: ignore[misc]
+    say(
+        f"the upload's jobs (staging and approval, their workers and database backends) used "
+        f"{alone_cpu:.1f} s of CPU alone, {loaded_cpu:.1f} s under load: the rest of the "
+        "time under load they waited for a core"
     )
     ended = float(loaded["ended"])  # type: ignore[arg-type]
     if ended > load_seconds:

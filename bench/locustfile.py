@@ -8,16 +8,21 @@ apart, does one of:
   random point of the country, on today or one of four earlier dates, each layer the map
   shows at that zoom (hazards and provinces; released land from zoom 11);
 - open a hazard's page (weight 2);
+- open the hazard register (weight 1): its first page today, on an earlier date, or of
+  one province;
 - open a national page (weight 2): the dashboard, the map page, or the map's figures for a
   date;
 - open the reports page and download the Article 7 tables as JSON, XLSX or PDF (weight 1).
 
 Requests are named by kind (``tile hazards past``, ``page /hazards/{reference}``…) so that
-bench/load.py can report each kind's percentiles.
+bench/load.py can report each kind's percentiles; every response time is also written to
+``IMS_LOAD_TIMES`` (name, milliseconds, failed) for the percentiles of tiles and pages as
+a whole.
 """
 
 from __future__ import annotations
 
+import csv
 import itertools
 import json
 import math
@@ -26,10 +31,24 @@ import random
 from typing import Any
 from urllib.parse import quote
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 SETTINGS: dict[str, Any] = json.loads(os.environ.get("IMS_LOAD_SETTINGS", "{}"))
 _tokens = itertools.cycle(SETTINGS.get("tokens", [""]))
+_times: list[tuple[str, float, int]] = []
+
+
+@events.request.add_listener
+def _timed(name: str, response_time: float, exception: Any, **_kw: Any) -> None:
+    _times.append((name, response_time, int(exception is not None)))
+
+
+@events.quitting.add_listener
+def _write_times(**_kw: Any) -> None:
+    path = os.environ.get("IMS_LOAD_TIMES")
+    if path:
+        with open(path, "w", newline="") as file:
+            csv.writer(file).writerows(_times)
 
 
 def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
@@ -75,6 +94,18 @@ class Person(HttpUser):
         """A hazard's page."""
         reference = self.rng.choice(SETTINGS["references"])
         self.client.get(f"/hazards/{quote(reference, safe='')}", name="page /hazards/{reference}")
+
+    @task(1)
+    def register(self) -> None:
+        """The register's first page: today, on an earlier date, or of one province."""
+        choice = self.rng.randrange(3)
+        if choice == 0:
+            params = {}
+        elif choice == 1:
+            params = {"as_of": self.rng.choice(SETTINGS["dates"])}
+        else:
+            params = {"admin": self.rng.choice(SETTINGS["provinces"])}
+        self.client.get("/hazards", params=params, name="page /hazards (register)")
 
     @task(2)
     def national_page(self) -> None:

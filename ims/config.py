@@ -75,6 +75,13 @@ class Settings(BaseSettings):
         description="uploads (and, apart, approvals) that may wait for a worker; more are "
         "answered 503 with Retry-After",
     )
+    job_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="how many steps below the server's the OS priority (nice) of the upload "
+        "and approval workers is, so that pages and tiles answer first while they compute",
+    )
     ledger_chunk_size: int = Field(
         default=2000,
         gt=0,

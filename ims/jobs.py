@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
+import multiprocessing
 import os
 import queue
 import signal
@@ -163,6 +164,11 @@ def _worker_engine(database_url: str, timeout_s: float) -> Engine:
             if dbapi_connection.info.server_version >= 140000:  # PostgreSQL 14 has it
                 cursor.execute("SET client_connection_check_interval = '2s'")
             cursor.execute(f"SET idle_in_transaction_session_timeout = {int(timeout_s * 1000)}")
+            # which backends work for a job, in pg_stat_activity (ims-approvals-worker-0…)
+            cursor.execute(
+                "SELECT set_config('application_name', %s, false)",
+                (multiprocessing.current_process().name,),
+            )
         dbapi_connection.commit()
 
     return engine
@@ -191,9 +197,17 @@ def _run(engine: Engine, job: Job, kwargs: dict[str, Any]) -> tuple[str, Any]:
         return "error", ImsError("an unexpected error occurred; it has been logged")
 
 
-def _worker_main(conn: Connection, database_url: str, parent_pid: int, timeout_s: float) -> None:
-    """A worker's life: take jobs from the pipe until it closes (or the server dies)."""
+def _worker_main(
+    conn: Connection, database_url: str, parent_pid: int, timeout_s: float, nice: int = 0
+) -> None:
+    """A worker's life: take jobs from the pipe until it closes (or the server dies).
+
+    It runs ``nice`` steps below the server's priority (and so does all it starts): while
+    an approval computes, the server's requests come first on a machine of few cores.
+    """
     die_with_parent(parent_pid, own_group=True)
+    if nice:
+        os.nice(nice)
     configure_logging()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server decides when its workers end
     conn.send(("ready", os.getpid()))
@@ -226,11 +240,13 @@ class _TimedOut(Exception):
 class _Worker:
     """One worker process, owned by (and dying with) the pool thread that started it."""
 
-    def __init__(self, name: str, database_url: str, timeout_s: float) -> None:
+    def __init__(self, name: str, database_url: str, timeout_s: float, nice: int = 0) -> None:
         context = spawn_context()
         self.conn, child = context.Pipe()
         self.process = context.Process(
-            target=_worker_main, args=(child, database_url, os.getpid(), timeout_s), name=name
+            target=_worker_main,
+            args=(child, database_url, os.getpid(), timeout_s, nice),
+            name=name,
         )
         self.process.start()
         child.close()
@@ -269,12 +285,20 @@ class JobPool:
     """A fixed number of worker processes taking jobs from a bounded queue."""
 
     def __init__(
-        self, lane: str, database_url: str, *, workers: int, timeout_s: float, queue_size: int
+        self,
+        lane: str,
+        database_url: str,
+        *,
+        workers: int,
+        timeout_s: float,
+        queue_size: int,
+        nice: int = 0,
     ) -> None:
         self.lane = lane
         self.workers = workers
         self.timeout_s = timeout_s
         self.queue_size = queue_size
+        self.nice = nice
         self._url = database_url
         self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._lock = threading.Lock()
@@ -357,7 +381,7 @@ class JobPool:
             return worker
         if worker is not None:
             self._drop(slot)
-        worker = _Worker(f"ims-{self.lane}-worker-{slot}", self._url, self.timeout_s)
+        worker = _Worker(f"ims-{self.lane}-worker-{slot}", self._url, self.timeout_s, self.nice)
         with self._lock:
             closed = self._closed
             if not closed:
@@ -451,6 +475,7 @@ class PoolJobs:
                 workers=workers,
                 timeout_s=settings.job_timeout_s,
                 queue_size=settings.job_queue,
+                nice=settings.job_nice,
             )
             for lane, workers in (("uploads", settings.job_workers), ("approvals", 1))
         }

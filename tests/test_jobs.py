@@ -29,6 +29,12 @@ def whoami(session: Any) -> int:
     return os.getpid()
 
 
+def niceness(session: Any) -> tuple[int, int]:
+    """The job's own niceness, and that of a process it starts (as the ledger's pool)."""
+    started = subprocess.run(["nice"], capture_output=True, text=True, check=True)
+    return os.getpriority(os.PRIO_PROCESS, 0), int(started.stdout)
+
+
 def refuses(session: Any) -> None:
     raise Conflict("submission 7 has 1 error(s)", findings=[{"code": "bowtie", "row": 2}])
 
@@ -104,3 +110,15 @@ def test_a_jobs_error_comes_back_as_raised(pool: Any) -> None:
         pool().submit(refuses).result(timeout=120)
     assert refused.value.detail == "submission 7 has 1 error(s)"
     assert refused.value.extra == {"findings": [{"code": "bowtie", "row": 2}]}
+
+
+def test_workers_compute_below_the_servers_priority_and_so_does_what_they_start(
+    pool: Any,
+) -> None:
+    # On two cores an approval's computing slowed every page; the server's requests come
+    # first now (IMS_JOB_NICE).
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    job, child = pool(nice=5).submit(niceness).result(timeout=120)
+    assert job == min(own + 5, 19)
+    assert child == job
+    assert pool().submit(niceness).result(timeout=120) == (own, own)  # nice=0: as the server

@@ -63,6 +63,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             text("SELECT to_regprocedure('ims_grant_app_role()') IS NOT NULL")
         ):
             conn.execute(text("SELECT ims_grant_app_role()"))
+    if migrated:
+        # A migration may rewrite a table, whose visibility map (what lets an index-only
+        # scan skip the table, as the map's tiles do) is then empty until a vacuum, and add
+        # indexes the planner needs statistics for: both now, not whenever autovacuum comes.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("SET ROLE NONE"))
+            conn.execute(text("VACUUM (ANALYZE)"))
+            conn.execute(text("RESET ROLE"))
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -33,9 +33,12 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, DATERANGE, JSONB
+from sqlalchemy.dialects.postgresql import base as postgresql_base
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import UserDefinedType
 
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod, Role
 
@@ -65,6 +68,19 @@ Created = Annotated[dt.datetime, mapped_column(DateTime(timezone=True), server_d
 def polygon_column() -> Any:
     """A MultiPolygon column in EPSG:4326 with a GiST index."""
     return mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=False)
+
+
+class PlainPoint(UserDefinedType[Any]):
+    """PostgreSQL's own ``point`` type (x, y), which a GiST index can give back."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return "POINT"
+
+
+# so that reflection (the migrations' drift check) knows the type, as GeoAlchemy2 does for its own
+postgresql_base.ischema_names.setdefault("point", PlainPoint)
 
 
 def web_mercator_column(
@@ -571,6 +587,38 @@ class HazardPeriod(Base):
                 "revision_id",
             ],
         ),
+        # national tiles of any date: the open hazards' points from the index alone
+        # (migration 0020; 1.0 is ims.domain.figures.OPEN_THRESHOLD_M2)
+        Index(
+            "ix_hazard_period_points",
+            "map_point",
+            "during",
+            postgresql_using="gist",
+            postgresql_include=[
+                "hazard_id",
+                "reference",
+                "status",
+                "contam",
+                "remaining_m2",
+                "area_m2",
+            ],
+            postgresql_where=text("remaining_m2 >= 1.0"),
+        ),
+        # the register's pages in its default order (migration 0020)
+        Index(
+            "ix_hazard_period_reference",
+            "reference",
+            "hazard_id",
+            postgresql_include=[
+                "during",
+                "remaining_m2",
+                "status",
+                "contam",
+                "entry_no",
+                "area_m2",
+                "revision_id",
+            ],
+        ),
     )
 
     hazard_id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -588,6 +636,12 @@ class HazardPeriod(Base):
         Geometry("POINT", srid=3857, spatial_index=False), nullable=False
     )
     area_m2: Mapped[float] = mapped_column(Float)
+    # point_3857 as a plain point: a GiST index gives it back (a PostGIS geometry it cannot)
+    map_point: Mapped[Any] = mapped_column(
+        PlainPoint(),
+        Computed("point(ST_X(point_3857), ST_Y(point_3857))", persisted=True),
+        nullable=True,
+    )
 
 
 class HazardAdmin1Area(Base):

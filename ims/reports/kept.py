@@ -128,7 +128,12 @@ def kept(session: Session, what: str, key: Hashable, compute: Callable[[], T]) -
 
     The caller gets a copy of its own (answers are dictionaries callers add to).
     """
-    full = (stamp(session), settings_key(), what, key)
+    return kept_at(stamp(session), what, key, compute)
+
+
+def kept_at(data_stamp: str, what: str, key: Hashable, compute: Callable[[], T]) -> T:
+    """As ``kept``, for a caller that has read the stamp (``STAMP_SQL``) already."""
+    full = (data_stamp, settings_key(), what, key)
     answer = ANSWERS.get(full)
     if answer is None:
         with alone(full):

@@ -34,23 +34,32 @@ def article4_series(
     """
     if last_year < baseline.year:
         raise InvalidRequest(f"the last year {last_year} is before the baseline {baseline}")
+    # Summed per year and kind in the database (exactly, as numeric), not entry by entry
+    # here: 450,000 entries at 100,000 hazards took 1.2 s to fetch.
     rows = session.execute(
         text(
-            "SELECT e.on, e.kind, e.delta_m2 FROM ledger_entry e "
-            "JOIN hazard h ON h.id = e.hazard_id "
-            "WHERE (CAST(:contam AS text) IS NULL OR h.contam = :contam) AND e.on <= :end"
+            "SELECT CASE WHEN e.on <= :baseline THEN NULL"
+            " ELSE CAST(extract(year FROM e.on) AS integer) END AS year,"
+            " e.kind, SUM(CAST(e.delta_m2 AS numeric)) FROM ledger_entry e"
+            " JOIN hazard h ON h.id = e.hazard_id"
+            " WHERE (CAST(:contam AS text) IS NULL OR h.contam = :contam) AND e.on <= :end"
+            " GROUP BY 1, 2"
         ),
-        {"contam": contam.value if contam else None, "end": dt.date(last_year, 12, 31)},
+        {
+            "contam": contam.value if contam else None,
+            "baseline": baseline,
+            "end": dt.date(last_year, 12, 31),
+        },
     ).all()
-    at_baseline = math.fsum(float(d) for on, _k, d in rows if on <= baseline)
+    at_baseline = math.fsum(float(d) for year, _k, d in rows if year is None)
     years: dict[int, dict[str, float]] = {
         y: {"added": 0.0, **dict.fromkeys(METHODS, 0.0)}
         for y in range(baseline.year, last_year + 1)
     }
-    for on, kind, delta in rows:
-        if on <= baseline:
+    for year, kind, delta in rows:
+        if year is None:
             continue
-        item = years[on.year]
+        item = years[year]
         if kind in METHODS:
             item[kind] += -float(delta)
         else:

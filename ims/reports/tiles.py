@@ -3,19 +3,21 @@
 Each tile holds one layer:
 
 - ``hazards``: the remaining part of each open hazard at the as-of date, with its status
-  and areas; below zoom ``POINT_ZOOM`` points instead, merged where they fall within two
-  screen pixels of each other (with a ``hazards`` count), so a national view stays light.
+  and areas; below zoom ``POINT_ZOOM`` points instead (on the boundary then in force),
+  merged where they fall within two screen pixels of each other (with a ``hazards``
+  count), so a national view stays light.
 - ``releases``: released land (the release polygons) up to the as-of date, by method; from
   zoom ``RELEASE_ZOOM`` on (below it they are sub-pixel).
 - ``admin1``: provinces with their remaining area and open hazards at the as-of date, for
   a choropleth.
 
-When the as-of date is on or after the latest recorded event, today's state is read from
-``hazard_remaining`` and its EPSG:3857 copies (indexed, no geometry work). An earlier date
-reads ``hazard_period``, the state each hazard's ledger gives from one entry to the next
-(one GiST lookup on place and date); only the remaining part of a hazard released since
-is cut out again, for polygons. Province figures on any date are sums over
-``admin1_change`` (both kept by triggers on the ledger, migration 0016).
+When the as-of date is on or after the latest recorded event, today's polygons are read
+from ``hazard_remaining`` and its EPSG:3857 copies (indexed, no geometry work). An earlier
+date reads ``hazard_period``, the state each hazard's ledger gives from one entry to the
+next (one GiST lookup on place and date); only the remaining part of a hazard released
+since is cut out again, for polygons. The points of national zooms, on any date, come
+from an index of the periods alone (migration 0020). Province figures on any date are
+sums over ``admin1_change`` (both kept by triggers on the ledger, migration 0016).
 
 Tiles are kept in memory (``TILE_CACHE_BYTES``) until anything new is committed: their key
 holds a stamp of the records and the boundaries as the request's own snapshot sees them.
@@ -48,53 +50,19 @@ _ENVELOPE = "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env) "
 # One kind of contamination, or all of them (:contam NULL); the query names its hazard h.
 _KIND = " AND (CAST(:contam AS text) IS NULL OR h.contam = :contam)"
 
-_HAZARDS_NOW = (
-    _ENVELOPE + ", f AS {materialized} ("
-    " SELECT m.hazard_id AS id, h.reference, m.status, h.contam, m.remaining_m2, m.area_m2,"
-    "  ST_AsMVTGeom({geom}, b.env::box2d, {extent}, {buffer}, true) AS geom"
-    " FROM b, hazard_remaining m JOIN hazard h ON h.id = m.hazard_id"
-    " WHERE {geom} && b.env AND m.remaining_m2 >= :open" + _KIND + ")"
-    " {final}"
-)
-
-# For an earlier date: the hazards whose period (ims.db.models.HazardPeriod) holds the date
-# and whose boundary then meets the tile.
-_HAZARDS_THEN = (
-    _ENVELOPE + ", s AS ("
-    " SELECT p.hazard_id, p.reference, p.status, p.contam, p.remaining_m2, p.area_m2,"
-    "  p.revision_id, p.point_3857, upper_inf(p.during) AS last"
-    " FROM b, hazard_period p"
-    " WHERE p.bbox_3857 && b.env AND p.during @> CAST(:as_of AS date)"
-    " AND p.remaining_m2 >= :open AND (CAST(:contam AS text) IS NULL OR p.contam = :contam)),"
-    " f AS {materialized} ("
-    " SELECT s.hazard_id AS id, s.reference, s.status, s.contam, s.remaining_m2, s.area_m2,"
-    "  ST_AsMVTGeom({shape}, b.env::box2d, {extent}, {buffer}, true) AS geom"
-    " FROM b, s {remaining})"
-    " {final}"
-)
+# Hazard polygons from zoom POINT_ZOOM on. f is materialised: inlined, the final filter on
+# its geometry would compute each feature's ST_AsMVTGeom (and an earlier date's remaining
+# part) twice, once to filter and once to keep.
 _POLYGONS = "SELECT ST_AsMVT(f, 'hazards', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
-# Below POINT_ZOOM the points are merged per cell of a few screen pixels (``cell_size``):
-# at national zooms the picture is the same, the tile a fraction of the size. The point
-# keeps the largest hazard's identity; the cell's hazards, areas and status (CHA if any)
-# are summed up. (f is materialised: its tile coordinates are computed once per point.)
-_CELLS = (
-    ", g AS (SELECT *, floor(ST_X(geom) / {cell}) AS cx, floor(ST_Y(geom) / {cell}) AS cy"
-    "  FROM f WHERE geom IS NOT NULL),"
-    " c AS (SELECT (array_agg(id ORDER BY remaining_m2 DESC))[1] AS id,"
-    "  (array_agg(reference ORDER BY remaining_m2 DESC))[1] AS reference,"
-    "  CASE WHEN bool_or(status = 'CHA') THEN 'CHA' ELSE 'SHA' END AS status,"
-    "  (array_agg(contam ORDER BY remaining_m2 DESC))[1] AS contam,"
-    "  SUM(remaining_m2) AS remaining_m2, SUM(area_m2) AS area_m2, COUNT(*) AS hazards,"
-    "  ST_MakePoint(cx * {cell} + {cell} / 2, cy * {cell} + {cell} / 2) AS geom"
-    "  FROM g GROUP BY cx, cy)"
-    " SELECT ST_AsMVT(c, 'hazards', {extent}, 'geom') FROM c"
+
+# Today: each hazard's remaining ground after its last event.
+_HAZARDS_NOW = (
+    _ENVELOPE + ", f AS MATERIALIZED ("
+    " SELECT m.hazard_id AS id, h.reference, m.status, h.contam, m.remaining_m2, m.area_m2,"
+    "  ST_AsMVTGeom(m.geom_3857, b.env::box2d, {extent}, {buffer}, true) AS geom"
+    " FROM b, hazard_remaining m JOIN hazard h ON h.id = m.hazard_id"
+    " WHERE m.geom_3857 && b.env AND m.remaining_m2 >= :open" + _KIND + ") " + _POLYGONS
 )
-
-
-def cell_size(z: int) -> int:
-    """Side of a merging cell in tile units (4096 per tile, ~8 per screen pixel)."""
-    return 64 if z <= 6 else 32 if z <= 7 else 16
-
 
 # The remaining part of a hazard at an earlier date: today's when nothing of it is later
 # (its last period), else its boundary then minus everything released up to the date.
@@ -106,8 +74,69 @@ _REMAINING_THEN = (
     "  'SRID=3857;POLYGON EMPTY'::geometry)) END"
 )
 
+# For an earlier date: the hazards whose period (ims.db.models.HazardPeriod) holds the date
+# and whose boundary then meets the tile.
+_HAZARDS_THEN = (
+    _ENVELOPE + ", s AS ("
+    " SELECT p.hazard_id, p.reference, p.status, p.contam, p.remaining_m2, p.area_m2,"
+    "  p.revision_id, upper_inf(p.during) AS last"
+    " FROM b, hazard_period p"
+    " WHERE p.bbox_3857 && b.env AND p.during @> CAST(:as_of AS date)"
+    " AND p.remaining_m2 >= :open AND (CAST(:contam AS text) IS NULL OR p.contam = :contam)),"
+    " f AS MATERIALIZED ("
+    " SELECT s.hazard_id AS id, s.reference, s.status, s.contam, s.remaining_m2, s.area_m2,"
+    "  ST_AsMVTGeom(" + _REMAINING_THEN + ", b.env::box2d, {extent}, {buffer}, true) AS geom"
+    " FROM b, s LEFT JOIN hazard_remaining m ON m.hazard_id = s.hazard_id AND s.last) " + _POLYGONS
+)
+
+# Below POINT_ZOOM, on any date: each open hazard's point then (on its boundary in force,
+# as its period keeps it), read from ix_hazard_period_points alone (migration 0020): the
+# points within the tile and its buffer. A new date reads a few hundred index pages kept
+# together by place, not the thousands of table pages its periods lie on.
+_POINTS = (
+    "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env,"
+    "  ST_TileEnvelope(:z, :x, :y, margin => {margin}) AS outer_env),"
+    " f AS MATERIALIZED ("
+    " SELECT p.hazard_id AS id, p.reference, p.status, p.contam, p.remaining_m2, p.area_m2,"
+    "  ST_AsMVTGeom(ST_SetSRID(ST_MakePoint(p.map_point[0], p.map_point[1]), 3857),"
+    "  b.env::box2d, {extent}, {buffer}, true) AS geom"
+    " FROM b, hazard_period p"
+    " WHERE p.map_point <@ box(point(ST_XMin(b.outer_env), ST_YMin(b.outer_env)),"
+    "  point(ST_XMax(b.outer_env), ST_YMax(b.outer_env)))"
+    " AND p.during @> CAST(:as_of AS date) AND p.remaining_m2 >= {open}"
+    " AND (CAST(:contam AS text) IS NULL OR p.contam = :contam))"
+    " {final}"
+)
+# Below POINT_ZOOM the points are merged per cell of a few screen pixels (``cell_size``):
+# at national zooms the picture is the same, the tile a fraction of the size. The point
+# keeps the largest hazard's identity; the cell's hazards, areas and status (CHA if any)
+# are summed up. One sort serves both: the cell's sums over the whole cell (its window),
+# its first row the largest hazard (DISTINCT ON). Grouping with three ordered array_agg
+# sorted every cell three times over: most of a national tile's time.
+_CELLS = (
+    ", g AS (SELECT *, floor(ST_X(geom) / {cell}) AS cx, floor(ST_Y(geom) / {cell}) AS cy"
+    "  FROM f WHERE geom IS NOT NULL),"
+    " c AS (SELECT DISTINCT ON (cx, cy) id, reference,"
+    "  CASE WHEN bool_or(status = 'CHA') OVER w THEN 'CHA' ELSE 'SHA' END AS status,"
+    "  contam, SUM(remaining_m2) OVER w AS remaining_m2, SUM(area_m2) OVER w AS area_m2,"
+    "  COUNT(*) OVER w AS hazards,"
+    "  ST_MakePoint(cx * {cell} + {cell} / 2, cy * {cell} + {cell} / 2) AS geom"
+    "  FROM g WINDOW w AS (PARTITION BY cx, cy ORDER BY g.remaining_m2 DESC"
+    "   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+    "  ORDER BY cx, cy, g.remaining_m2 DESC)"
+    " SELECT ST_AsMVT(c, 'hazards', {extent}, 'geom') FROM c"
+)
+
+
+def cell_size(z: int) -> int:
+    """Side of a merging cell in tile units: 4096 per tile, 16 per screen pixel in the
+    map's 256-pixel tiles, so points merge within two pixels (four at zoom 6). (Zoom 8 had
+    cells of one pixel: 8,800 points in the busiest tile at 100,000 hazards, 6,500 now.)"""
+    return 64 if z <= 6 else 32
+
+
 _RELEASES = (
-    _ENVELOPE + ", f AS ("
+    _ENVELOPE + ", f AS MATERIALIZED ("
     " SELECT r.id, r.reference, h.reference AS hazard_reference, r.method,"
     "  to_char(r.released, 'YYYY-MM-DD') AS released, -e.delta_m2 AS area_m2,"
     "  ST_AsMVTGeom(r.geom_3857, b.env::box2d, {extent}, {buffer}, true) AS geom"
@@ -180,8 +209,9 @@ _GENERALISED_CELLS = (
     "  COUNT(*) AS hazards, SUM(remaining_m2) AS remaining_m2,"
     "  CASE WHEN bool_or(status = 'CHA') THEN 'CHA' ELSE 'SHA' END AS status"
     "  FROM pts GROUP BY 1, 2),"
-    " t AS (SELECT hazards, remaining_m2, status, ST_AsMVTGeom(ST_SetSRID(ST_MakePoint("
-    "  (cx + 0.5) * :cell, (cy + 0.5) * :cell), 3857), b.env::box2d, {extent}, 0, true) AS geom"
+    " t AS MATERIALIZED (SELECT hazards, remaining_m2, status,"
+    "  ST_AsMVTGeom(ST_SetSRID(ST_MakePoint((cx + 0.5) * :cell, (cy + 0.5) * :cell), 3857),"
+    "  b.env::box2d, {extent}, 0, true) AS geom"
     "  FROM b, c)"
     " SELECT ST_AsMVT(t, 'hazards', {extent}, 'geom') FROM t WHERE geom IS NOT NULL"
 )
@@ -274,6 +304,20 @@ def _province_figures(
     return ids, [float(r[1]) for r in rows], [int(r[2]) for r in rows]
 
 
+def province_figures(
+    session: Session, as_of: dt.date, contam: str | None = None
+) -> dict[int, tuple[float, int]]:
+    """Remaining area and open hazards by province id at ``as_of``, as the province layer
+    shows them (kept until anything they come from changes, for the tiles too)."""
+    ids, areas, counts = kept.kept(
+        session,
+        "province figures",
+        (as_of, contam),
+        lambda: _province_figures(session, as_of, contam),
+    )
+    return dict(zip(ids, zip(areas, counts, strict=True), strict=True))
+
+
 _Shapes = tuple[list[int], list[str], list[str], list[bytes]]
 _shapes: OrderedDict[tuple[Any, ...], _Shapes] = OrderedDict()
 _shapes_lock = threading.Lock()
@@ -347,9 +391,10 @@ def tile(
     if not compress or not data:
         return data
     if gzipped is None:
-        # Once per tile, here in the request's thread: at level 6 (as fast as it is small; a
-        # server's usual level 9 spends 20 ms on a 100 KB tile, for 0.1 % less).
-        gzipped = gzip.compress(data, compresslevel=6, mtime=0)
+        # Once per tile, here in the request's thread: at level 1. A national tile of 450 KB
+        # takes 10-14 ms at level 1, 37-48 ms at level 6, for 7 % fewer bytes (level 9:
+        # more time still, for 0.1 % less).
+        gzipped = gzip.compress(data, compresslevel=1, mtime=0)
         _tiles.put(key, (data, gzipped))
     return gzipped
 
@@ -382,26 +427,17 @@ def _build(
         params["cell"] = float(generalise_m)
         data = session.scalar(text(template.replace("{final}", final)), params)
         return bytes(data) if data is not None else b""
-    if layer == "hazards":
-        points = z < POINT_ZOOM
-        final = (_CELLS.replace("{cell}", str(cell_size(z))) if points else _POLYGONS).replace(
-            "{extent}", str(EXTENT)
+    if layer == "hazards" and z < POINT_ZOOM:
+        final = _CELLS.replace("{cell}", str(cell_size(z))).replace("{extent}", str(EXTENT))
+        # the literal threshold: the index holds the open hazards only (a parameter would
+        # not let a prepared statement's plan use it)
+        query = _sql(
+            _POINTS.replace("{final}", final),
+            margin=repr(BUFFER / EXTENT),
+            open=repr(float(OPEN_THRESHOLD_M2)),
         )
-        materialized = "MATERIALIZED" if points else ""
-        if current:
-            geom = "m.point_3857" if points else "m.geom_3857"
-            query = _sql(
-                _HAZARDS_NOW.replace("{final}", final), geom=geom, materialized=materialized
-            )
-        else:
-            query = _sql(
-                _HAZARDS_THEN.replace("{final}", final),
-                materialized=materialized,
-                shape="s.point_3857" if points else _REMAINING_THEN,
-                remaining=""
-                if points
-                else "LEFT JOIN hazard_remaining m ON m.hazard_id = s.hazard_id AND s.last",
-            )
+    elif layer == "hazards":
+        query = _sql(_HAZARDS_NOW if current else _HAZARDS_THEN)
     elif layer == "releases":
         if z < RELEASE_ZOOM:
             return b""
@@ -410,7 +446,13 @@ def _build(
         shape_ids, codes, names, shapes = _admin1_shapes(session, stamp, z, x, y)
         if not shapes:
             return b""
-        ids, areas, counts = _province_figures(session, as_of, contam)
+        # the same for every tile of the date: summed once (20 ms at 100,000 hazards)
+        ids, areas, counts = kept.kept_at(
+            stamp,
+            "province figures",
+            (as_of, contam),
+            lambda: _province_figures(session, as_of, contam),
+        )
         params = dict(
             ids=ids,
             areas=areas,

@@ -22,7 +22,7 @@ from ims.config import get_settings
 from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
-from ims.queries.register import RegisterFilter, register
+from ims.queries.register import RegisterFilter, admin_choices, register
 from ims.queries.register_files import shapefile_names
 from ims.reports.article7 import ReportScope, remaining
 from ims.sample.demo import load_demo
@@ -296,6 +296,35 @@ def test_the_register_counts_and_areas_are_the_article7_tables(session: Session)
     for row in sample:
         assert row.geometry is not None
         assert area(row.geometry) == pytest.approx(row.remaining_m2, rel=1e-4, abs=1.0)
+
+
+def test_the_registers_count_is_the_number_of_hazards_it_lists(session: Session) -> None:
+    """The usual views are counted from the sums the map keeps (national figures, province
+    figures), any other filter by counting: each must be the number of rows listed."""
+    load_demo(session, hazards=300, start_year=2015, end_year=2023)
+    provinces = [a.code for a in admin_choices(session) if a.level == 1]
+    districts = [a.code for a in admin_choices(session) if a.level == 2][:3]
+    filters: list[dict[str, object]] = [
+        {},
+        {"status": HazardStatus.SHA},
+        {"status": HazardStatus.CHA},
+        {"contamination": Contamination.CMR},
+        {"contamination": Contamination.APM, "status": HazardStatus.CHA},
+        {"open": False},
+        {"operator": "MAG"},
+        *({"admin": code} for code in provinces),
+        *({"admin": code, "contamination": Contamination.ERW} for code in provinces),
+        {"admin": provinces[0], "status": HazardStatus.SHA},
+        *({"admin": code} for code in districts),
+    ]
+    for as_of in (dt.date(2014, 12, 31), dt.date(2018, 6, 30), dt.date(2023, 12, 31)):
+        for chosen in filters:
+            f = RegisterFilter(as_of=as_of, **chosen)  # type: ignore[arg-type]
+            listed = register(session, f, limit=None, geometry=False)
+            assert listed.matched == len(listed.rows), (as_of, chosen)
+            first = register(session, f, limit=10, geometry=False)
+            assert first.matched == len(listed.rows) and first.rows == listed.rows[:10]
+    assert register(session, RegisterFilter(as_of=dt.date(2023, 12, 31)), limit=1).matched > 0
 
 
 FORMATS = ("gpkg", "zip", "kml", "geojson", "csv", "xlsx")

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pyproj import Geod, Transformer
 from shapely.geometry import MultiPolygon, box
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from ims.config import get_settings
@@ -148,6 +148,35 @@ def test_low_zoom_hazard_tiles_hold_points_for_open_hazards(client: TestClient) 
     # at an earlier date too, from the boundaries then in force
     features = get_layer(client, "hazards", z, x, y, as_of="2021-01-01")["features"]
     assert {f["geometry"]["type"] for f in features} == {"Point"} and len(features) == 2
+
+
+def test_hazards_within_a_cell_merge_into_one_point_named_after_the_largest(
+    client: TestClient, session: Session
+) -> None:
+    # Two hazards 200 m apart: one cell at zoom 6, where a cell is about 10 km across.
+    small = box(102.30, 19.80, 102.301, 19.801)
+    large = box(102.302, 19.80, 102.305, 19.803)
+    record_hazards(
+        session,
+        [
+            NewHazard("N-SMALL", HazardStatus.CHA, small, dt.date(2020, 1, 1)),
+            NewHazard("N-LARGE", HazardStatus.SHA, large, dt.date(2020, 1, 1)),
+        ],
+    )
+    areas = geod_box(*small.bounds) + geod_box(*large.bounds)
+    z = 6
+    x, y = tile_of(102.3, 19.8, z)
+    for as_of in (None, "2021-01-01"):  # today, and an earlier date (from its periods)
+        params = {"as_of": as_of} if as_of else {}
+        features = get_layer(client, "hazards", z, x, y, **params)["features"]
+        (merged,) = [f for f in features if f["properties"]["hazards"] == 2]
+        assert len(features) == 3  # with H1 and H2, far from them and from each other
+        assert merged["properties"]["reference"] == "N-LARGE"  # the largest names the cell
+        assert merged["properties"]["status"] == "CHA"  # CHA if any of them is
+        assert merged["properties"]["remaining_m2"] == pytest.approx(areas, rel=1e-6)
+        assert merged["properties"]["area_m2"] == pytest.approx(areas, rel=1e-6)
+        lon, lat = to_lonlat(*merged["geometry"]["coordinates"], z, x, y, 4096)
+        assert math.dist((lon, lat), (102.302, 19.8015)) < 0.1  # the cell holding them
 
 
 def test_province_tile_carries_the_remaining_area_for_the_choropleth(client: TestClient) -> None:
@@ -353,3 +382,50 @@ def test_the_tiles_stamp_moves_when_records_are_seen_not_when_numbers_are_taken(
         [NewHazard("H3", HazardStatus.SHA, box(102.3, 19.3, 102.31, 19.31), dt.date(2021, 1, 1))],
     )
     assert tiles.data_stamp(session) != before
+
+
+def test_national_tiles_of_any_date_read_the_points_index_alone(
+    client: TestClient, session: Session
+) -> None:
+    # At 100,000 hazards a new date's zoom-8 tile read 6,000-7,000 table pages for its
+    # points; the index of the periods' points holds all the tile needs (migration 0020).
+    # (Forbidding the other plans shows the index can answer alone, whatever a few test
+    # rows make the planner prefer.)
+    statements: list[tuple[str, Any]] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", keep)
+    try:
+        for as_of in (None, dt.date(2021, 1, 1)):
+            statements.clear()
+            x, y = tile_of(102.5, 19.5, 6)
+            assert tiles.tile(session, "hazards", 6, x, y, as_of)
+            statement, parameters = statements[-1]
+            session.execute(text("SET LOCAL enable_seqscan = off"))
+            session.execute(text("SET LOCAL enable_bitmapscan = off"))
+            cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            cursor.execute("EXPLAIN " + statement, parameters)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "Index Only Scan using ix_hazard_period_points" in plan, plan
+    finally:
+        event.remove(connection, "before_cursor_execute", keep)
+
+
+def test_a_dates_province_figures_are_summed_once_for_all_its_tiles(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    summed: list[dt.date] = []
+    real = tiles._province_figures
+
+    def counting(session: Session, as_of: dt.date, contam: str | None = None) -> Any:
+        summed.append(as_of)
+        return real(session, as_of, contam)
+
+    monkeypatch.setattr(tiles, "_province_figures", counting)
+    for z in (6, 7, 8):  # three tiles over the provinces, each built for the first time
+        x, y = tile_of(102.5, 19.5, z)
+        assert get_layer(client, "admin1", z, x, y, as_of="2021-12-31")["features"]
+    assert summed == [dt.date(2021, 12, 31)]

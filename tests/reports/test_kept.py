@@ -4,7 +4,15 @@ from has changed, and each caller gets a copy of its own."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
+import pytest
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -14,7 +22,7 @@ from ims.db.reference import add_munition
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.queries import national
-from ims.reports import kept
+from ims.reports import kept, tiles
 
 
 def test_figures_follow_what_is_recorded_and_copies_are_the_callers(session: Session) -> None:
@@ -67,3 +75,53 @@ def test_answers_are_kept_up_to_a_size_the_least_used_going_first() -> None:
     assert answers.get("b") is None
     assert answers.get("a") is not None and answers.get("c") is not None
     assert answers.size <= answers.limit
+
+
+def _at_once(n: int, ask: Callable[[], Any]) -> list[Any]:
+    """``ask()`` from ``n`` threads released together; their answers."""
+    start = threading.Barrier(n)
+
+    def one(_: int) -> Any:
+        start.wait()
+        return ask()
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def test_a_cold_answer_asked_for_by_many_at_once_is_computed_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # After an approval every kept answer is stale; 20 readers asking for the dashboard at
+    # once computed it 20 times over, on the same cores the approval needs.
+    stamp = f"stampede-{uuid.uuid4()}"
+    monkeypatch.setattr(kept, "stamp", lambda _session: stamp)
+    computed: list[int] = []
+
+    def compute() -> dict[str, int]:
+        computed.append(1)
+        time.sleep(0.3)  # long enough for every reader to be waiting for it
+        return {"computations": len(computed)}
+
+    answers = _at_once(20, lambda: kept.kept(None, "stampede", 1, compute))  # type: ignore[arg-type]
+    assert len(computed) == 1
+    assert answers == [{"computations": 1}] * 20
+    assert len({id(a) for a in answers}) == 20  # each reader still gets a copy of its own
+
+
+def test_a_cold_tile_asked_for_by_many_at_once_is_built_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stamp = f"stampede-{uuid.uuid4()}"
+    monkeypatch.setattr(tiles, "_state", lambda _session: (stamp, dt.date(2024, 1, 1)))
+    built: list[int] = []
+
+    def build(*_args: Any) -> bytes:
+        built.append(1)
+        time.sleep(0.3)
+        return b"a tile"
+
+    monkeypatch.setattr(tiles, "_build", build)
+    answers = _at_once(20, lambda: tiles.tile(None, "hazards", 8, 200, 113, compress=True))  # type: ignore[arg-type]
+    assert len(built) == 1
+    assert len(set(answers)) == 1 and gzip.decompress(answers[0]) == b"a tile"

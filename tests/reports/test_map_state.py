@@ -22,10 +22,12 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
-from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.figures import OPEN_THRESHOLD_M2
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
+from ims.queries.national import national_totals
 from ims.reports import tiles
+from ims.reports.article7 import ReportScope, remaining
 from tests.reports.test_properties import EAST, WEST, YEARS, scenarios
 
 MIGRATION = (
@@ -82,6 +84,16 @@ def check_state(session: Session, dates: list[dt.date]) -> None:
                 area, count = got_by_id.get(admin_id, (0.0, 0))
                 assert area == pytest.approx(areas.get(admin_id, 0.0), abs=1e-3), (d, contam)
                 assert count == counts.get(admin_id, 0), (d, contam, admin_id)
+            # the dashboard's and the map's national figures, summed from the periods, are
+            # the national row of Form 1(h) (every kind added up without a kind)
+            kinds = [Contamination(contam)] if contam else list(Contamination)
+            rows = [remaining(session, d, ReportScope(level=1, contam=k))[-1] for k in kinds]
+            national = national_totals(session, d, Contamination(contam) if contam else None)
+            for key in ("sha_area_m2", "cha_area_m2", "total_area_m2"):
+                want = sum(row[key] for row in rows)
+                assert national[key] == pytest.approx(want, abs=1e-2), (d, contam, key)
+            for key in ("sha_count", "cha_count", "total_count"):
+                assert national[key] == sum(row[key] for row in rows), (d, contam, key)
     # and the sums are those of the hazards' own shares
     apart = session.execute(
         text(
