@@ -259,7 +259,7 @@ def test_the_shared_login_fallback_still_works_as_the_application(
 def test_a_large_approval_brings_the_record_statistics_up_to_date_in_its_transaction(
     session: Session, separate_login: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Migration 0020: the planner's statistics may still describe the record tables before
+    """Migration 0021: the planner's statistics may still describe the record tables before
     this transaction's records; an approval of many hazards has the owner's function
     analyse them, counting the transaction's own new rows (ANALYZE is the owner's)."""
     from ims.db import ledger
@@ -287,7 +287,7 @@ def test_a_large_approval_brings_the_record_statistics_up_to_date_in_its_transac
 
 
 def test_the_ledger_functions_price_index_lookups_as_in_memory(session: Session) -> None:
-    """Migration 0020: with the default pricing each chunk of a national approval scanned the
+    """Migration 0021: with the default pricing each chunk of a national approval scanned the
     whole ledger in the map's triggers; the ledger's functions carry their own."""
     rows = session.execute(
         text(
