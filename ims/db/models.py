@@ -631,36 +631,34 @@ class Admin1Change(Base):
 
 
 class ReportChange(Base):
-    """The changes of the Article 7 figures per admin area, kind and period (derived).
+    """The changes of the Article 7 figures per admin area, kind and year (derived).
 
     Kept from the ledger by triggers (migration 0020, docs/decisions/0011): the sum of the
-    changes of one ``figure`` (and ``code``: a status, a method, a munition type, a year)
-    dated in the year or month (``span``) that begins on ``start``. A figure on a date is
-    the sum over the whole years and months up to it and the days of its month (from the
-    ledger); over a period, the sum over those within it. ``admin_id`` None: in no admin
-    area (Unassigned); the unique index is the key. Never read through the ORM.
+    changes of one ``figure`` (and ``code``: a status, a method, a munition type, a year of
+    use) dated in ``year``. A figure on 31 December is the sum over the years up to it; on
+    another date, the changes of the days between it and a year's end are added or taken
+    away (``ims_report_changes_between``). ``admin_id`` None: in no admin area
+    (Unassigned); the unique index is the key. Never read through the ORM.
     """
 
     __tablename__ = "report_change"
     __table_args__ = (
-        CheckConstraint("span IN ('year', 'month')", name="span"),
         Index(
             "ux_report_change",
             "level",
             "contam",
             "figure",
-            "span",
-            "start",
+            "year",
             "admin_id",
             "code",
             unique=True,
             postgresql_nulls_not_distinct=True,
-            postgresql_include=["value", "records"],
         ),
+        {"postgresql_with": {"fillfactor": 70}},
     )
     # no primary key on the table (admin_id may be NULL): the unique index is the key
     __mapper_args__ = {  # noqa: RUF012 (SQLAlchemy reads it as a class attribute)
-        "primary_key": ("level", "contam", "figure", "span", "start", "admin_id", "code")
+        "primary_key": ("level", "contam", "figure", "year", "admin_id", "code")
     }
 
     level: Mapped[int] = mapped_column(SmallInteger)
@@ -668,16 +666,15 @@ class ReportChange(Base):
     contam: Mapped[str] = mapped_column(String(3))
     figure: Mapped[str] = mapped_column(String(16))
     code: Mapped[str] = mapped_column(String(32))
-    span: Mapped[str] = mapped_column(String(5))
-    start: Mapped[dt.date] = mapped_column(Date)
+    year: Mapped[int] = mapped_column(SmallInteger)
     value: Mapped[float] = mapped_column(Float)
     records: Mapped[int] = mapped_column(Integer)  # estimates or release items summed
 
 
 class HazardReportArea(Base):
     """The area changes one hazard's ledger pieces gave ``report_change`` (derived), so
-    they can be taken back when its ledger is stored again, and read for the days of a
-    month that has not ended. Rows are added and removed per hazard, never one by one:
+    they can be taken back when its ledger is stored again, and read for the days between
+    a date and a year's end. Rows are added and removed per hazard, never one by one:
     no key (never read through the ORM)."""
 
     __tablename__ = "hazard_report_area"

@@ -124,19 +124,17 @@ ORDER BY 1, 2
 """)
 
 _REPORT_CHANGES = text("""
-WITH s AS (SELECT level, coalesce(admin_id, 0) AS admin, contam, figure, code, span, start,
+WITH s AS (SELECT level, coalesce(admin_id, 0) AS admin, contam, figure, code, year,
                   value AS v, records AS n FROM report_change),
-     c AS (SELECT level, coalesce(admin_id, 0) AS admin, contam, figure, code, span, start,
+     c AS (SELECT level, coalesce(admin_id, 0) AS admin, contam, figure, code, year,
                   value AS v, records AS n FROM ims_report_changes_expected())
 SELECT concat_ws(' ', coalesce(s.figure, c.figure), coalesce(s.code, c.code),
                  'level', coalesce(s.level, c.level),
                  (SELECT a.code FROM admin_area a WHERE a.id = coalesce(s.admin, c.admin)),
-                 coalesce(s.contam, c.contam), coalesce(s.span, c.span),
-                 coalesce(s.start, c.start)),
+                 coalesce(s.contam, c.contam), coalesce(s.year, c.year)),
        s.v, c.v, s.n, c.n
 FROM s FULL JOIN c ON c.level = s.level AND c.admin = s.admin AND c.contam = s.contam
-                  AND c.figure = s.figure AND c.code = s.code AND c.span = s.span
-                  AND c.start = s.start
+                  AND c.figure = s.figure AND c.code = s.code AND c.year = s.year
 WHERE abs(coalesce(s.v, 0) - coalesce(c.v, 0)) > :tol
    OR coalesce(s.n, 0) <> coalesce(c.n, 0)
 ORDER BY 1

@@ -33,6 +33,7 @@ REMAINING_COLUMNS = (
     "total_area_m2",
 )
 RELEASED_COLUMNS = ("cancelled_m2", "reduced_m2", "cleared_m2", "total_m2", "hazards_closed")
+Admins = list[tuple[int, str, str]]  # the admin areas of a level: id, code, name
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ REMAINING_AREA_SQL = """
 """
 
 
-def _admins(session: Session, level: int) -> list[tuple[int, str, str]]:
+def _admins(session: Session, level: int) -> Admins:
     return [
         (row.id, row.code, row.name)
         for row in session.execute(
@@ -84,12 +85,15 @@ def _admins(session: Session, level: int) -> list[tuple[int, str, str]]:
     ]
 
 
-def remaining(session: Session, as_of: dt.date, scope: ReportScope) -> list[dict[str, Any]]:
+def remaining(
+    session: Session, as_of: dt.date, scope: ReportScope, *, admins: Admins | None = None
+) -> list[dict[str, Any]]:
     """Form 1(h) rows: remaining SHA/CHA counts and areas, remnants, years of use, per admin.
 
     Each hazard's ledger up to ``as_of`` (its pieces under the status it has then; where
     it is counted while open, with its remnants and years) is summed by the changes the
-    ledger's triggers keep per admin area (ims.reports.changes).
+    ledger's triggers keep per admin area (ims.reports.changes). ``admins``: the admin
+    areas of the level, when the caller has them already.
     """
     sums = changes.totals(
         session,
@@ -99,7 +103,7 @@ def remaining(session: Session, as_of: dt.date, scope: ReportScope) -> list[dict
         after=None,
         through=as_of,
     )
-    rows = _empty_rows(session, scope.level, _remaining_row)
+    rows = _empty_rows(admins or _admins(session, scope.level), _remaining_row)
     remnant_map: dict[int | None, dict[str, int]] = defaultdict(dict)
     years: dict[int | None, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for change in sums:
@@ -182,18 +186,26 @@ def _total_remaining(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return _finish_remaining(total)
 
 
-def _empty_rows(session: Session, level: int, make: Any) -> dict[int | None, dict[str, Any]]:
+def _empty_rows(admins: Admins, make: Any) -> dict[int | None, dict[str, Any]]:
     rows: dict[int | None, dict[str, Any]] = {
-        admin_id: make(code, name) for admin_id, code, name in _admins(session, level)
+        admin_id: make(code, name) for admin_id, code, name in admins
     }
     rows[None] = make(None, "Unassigned")
     return rows
 
 
 def released(
-    session: Session, start: dt.date, end: dt.date, scope: ReportScope
+    session: Session,
+    start: dt.date,
+    end: dt.date,
+    scope: ReportScope,
+    *,
+    admins: Admins | None = None,
 ) -> list[dict[str, Any]]:
-    """Form 1(i) rows: area released per method in (start, end], hazards closed, destroyed."""
+    """Form 1(i) rows: area released per method in (start, end], hazards closed, destroyed.
+
+    ``admins``: the admin areas of the level, when the caller has them already.
+    """
     sums = changes.totals(
         session,
         level=scope.level,
@@ -202,7 +214,7 @@ def released(
         after=start,
         through=end,
     )
-    rows = _empty_rows(session, scope.level, _released_row)
+    rows = _empty_rows(admins or _admins(session, scope.level), _released_row)
     cmr = _cmr_types(session) if any(c.figure == "destroyed" for c in sums) else {}
     items: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
     for change in sums:
@@ -320,7 +332,8 @@ def article7(session: Session, year: int, scope: ReportScope) -> dict[str, Any]:
     """The Article 7 report for calendar year ``year`` in the shape of docs/design.md §7."""
     as_of = end_of_year(year)
     start = dt.date(year - 1, 12, 31)
-    remaining_rows = remaining(session, as_of, scope)
+    admins = _admins(session, scope.level)
+    remaining_rows = remaining(session, as_of, scope, admins=admins)
     total_area = remaining_rows[-1]["total_area_m2"]
     dissolved = dissolved_remaining_area(session, as_of, scope.contam, total=total_area)
     return {
@@ -329,7 +342,7 @@ def article7(session: Session, year: int, scope: ReportScope) -> dict[str, Any]:
         "contam": scope.contam.value,
         "level": scope.level,
         "remaining": remaining_rows,
-        "released": released(session, start, as_of, scope),
+        "released": released(session, start, as_of, scope, admins=admins),
         "overlap": {
             "total_area_m2": total_area,
             "dissolved_area_m2": clean_area(dissolved),

@@ -1,11 +1,12 @@
 """The Article 7 figures as sums of their changes (``report_change``, migration 0020).
 
 Triggers on the ledger keep, per admin area, kind of contamination and figure, the sum of
-the changes dated in each year and in each month (docs/decisions/0011). A figure on a date
-is the sum over the whole years and whole months up to it, and over the changes of the
-days of its month, which the database function ``ims_report_changes_between`` takes from
-the ledger of those days; over a period, the sum over those within it. A few dozen rows
-per admin area and figure, whatever the date, instead of every hazard's ledger.
+the changes dated in each year (docs/decisions/0011). A figure on 31 December is the sum
+over the years up to it, a figure over calendar years the sum over those years: a few rows
+per admin area and figure, whatever the date, instead of every hazard's ledger. On any
+other date the changes of the days between it and the nearer end of its year are added
+or taken away; the database function ``ims_report_changes_between`` takes them from the
+ledger of those days.
 """
 
 from __future__ import annotations
@@ -23,12 +24,22 @@ OVER_A_PERIOD = ("released", "closed", "destroyed")
 
 
 @dataclass(frozen=True)
-class Span:
-    """Consecutive buckets of one kind: the years (months, days) starting first…last."""
+class Days:
+    """The changes dated ``first`` to ``last`` (inclusive), added (sign 1) or taken away."""
 
-    kind: str  # 'year' or 'month', as report_change.span, or 'day'
+    sign: int
     first: dt.date
     last: dt.date
+
+
+@dataclass(frozen=True)
+class Sum:
+    """How to sum the changes over the days after one date up to another: the whole years
+    ``years`` (first and last, the first None from the beginning; None: no whole year)
+    and days added or taken away."""
+
+    years: tuple[int | None, int] | None
+    days: tuple[Days, ...]
 
 
 @dataclass(frozen=True)
@@ -42,48 +53,44 @@ class Change:
     records: int  # the estimates or release items summed (a quantity may be 0)
 
 
-def _month_end(day: dt.date) -> dt.date:
-    following = dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-    return following - dt.timedelta(days=1)
+def _year_end(year: int) -> dt.date:
+    return dt.date(year, 12, 31)
 
 
-def spans(after: dt.date | None, through: dt.date) -> list[Span]:
-    """The whole years, whole months and single days that make up exactly the days after
-    ``after`` up to ``through`` (from the beginning when ``after`` is None), each kind in
-    runs of consecutive buckets: at most five runs."""
-    runs: list[Span] = []
+def _up_to(day: dt.date) -> tuple[int, Days]:
+    """The changes up to ``day`` as whole years up to the returned one, plus or minus the
+    days between ``day`` and the nearer end of its year (empty on 31 December)."""
+    start, end = dt.date(day.year, 1, 1), _year_end(day.year)
+    if (day - start).days + 1 < (end - day).days:
+        return day.year - 1, Days(1, start, day)
+    return day.year, Days(-1, day + dt.timedelta(days=1), end)
 
-    def take(kind: str, start: dt.date) -> None:
-        if runs and runs[-1].kind == kind:
-            runs[-1] = Span(kind, runs[-1].first, start)
-        else:
-            runs.append(Span(kind, start, start))
 
+def plan(after: dt.date | None, through: dt.date) -> Sum | None:
+    """How to sum the changes dated after ``after`` up to ``through`` (from the beginning
+    when ``after`` is None), reading as few days as may be; None when there are no such
+    days."""
+    if after is not None and after >= through:
+        return None
+    last_year, end_days = _up_to(through)
     if after is None:
-        year_ends = (through.month, through.day) == (12, 31)
-        full_years_to = through.year if year_ends else through.year - 1
-        if full_years_to >= dt.MINYEAR:
-            runs.append(Span("year", dt.date.min, dt.date(full_years_to, 1, 1)))
-        if full_years_to >= dt.MAXYEAR:
-            return runs
-        day = dt.date(full_years_to + 1, 1, 1)
-    elif after >= through:
-        return runs
-    else:
-        day = after + dt.timedelta(days=1)
-    while day <= through:
-        if (day.month, day.day) == (1, 1) and dt.date(day.year, 12, 31) <= through:
-            take("year", day)
-            if day.year == dt.MAXYEAR:
-                break
-            day = dt.date(day.year + 1, 1, 1)
-        elif day.day == 1 and _month_end(day) <= through:
-            take("month", day)
-            day = _month_end(day) + dt.timedelta(days=1)
-        else:
-            take("day", day)
-            day += dt.timedelta(days=1)
-    return runs
+        return Sum((None, last_year), _some(end_days))
+    if after.year == through.year:
+        inside = Days(1, after + dt.timedelta(days=1), through)
+        outside = (
+            Days(-1, dt.date(after.year, 1, 1), after),
+            Days(-1, through + dt.timedelta(days=1), _year_end(through.year)),
+        )
+        if (through - after).days <= sum((d.last - d.first).days + 1 for d in outside):
+            return Sum(None, (inside,))
+        return Sum((after.year, after.year), _some(*outside))
+    before_year, start_days = _up_to(after)
+    taken = Days(-start_days.sign, start_days.first, start_days.last)
+    return Sum((before_year + 1, last_year), _some(taken, end_days))
+
+
+def _some(*days: Days) -> tuple[Days, ...]:
+    return tuple(d for d in days if d.first <= d.last)
 
 
 def totals(
@@ -97,27 +104,30 @@ def totals(
 ) -> list[Change]:
     """Each figure's changes summed per admin area and code over the days after ``after``
     up to ``through`` (None: from the beginning, i.e. the figure on ``through``)."""
-    runs = spans(after, through)
-    if not runs:
+    how = plan(after, through)
+    if how is None:
         return []
-    params: dict[str, object] = {"level": level, "contam": contam, "figures": list(figures)}
-    kept = []
+    params: dict[str, object] = {
+        "level": level,
+        "contam": contam,
+        "figures": list(figures),
+    }
+    wanted = "level = :level AND contam = :contam AND figure = ANY(:figures)"
     parts = []
-    for i, run in enumerate(runs):
-        params |= {f"kind{i}": run.kind, f"first{i}": run.first, f"last{i}": run.last}
-        if run.kind == "day":
-            parts.append(
-                "SELECT admin_id, figure, code, value, records "
-                f"FROM ims_report_changes_between(:first{i}, :last{i}) "
-                "WHERE level = :level AND contam = :contam AND figure = ANY(:figures)"
-            )
-        else:
-            kept.append(f"(span = :kind{i} AND start BETWEEN :first{i} AND :last{i})")
-    if kept:
+    if how.years is not None:
+        first, last = how.years
+        since = "" if first is None else "AND year >= :first_year "
+        params |= {"first_year": first, "last_year": last}
         parts.append(
             "SELECT admin_id, figure, code, value, records FROM report_change "
-            "WHERE level = :level AND contam = :contam AND figure = ANY(:figures) "
-            f"AND ({' OR '.join(kept)})"
+            f"WHERE {wanted} {since}AND year <= :last_year"
+        )
+    for i, days in enumerate(how.days):
+        params |= {f"sign{i}": days.sign, f"first{i}": days.first, f"last{i}": days.last}
+        parts.append(
+            f"SELECT admin_id, figure, code, :sign{i} * value AS value, "
+            f":sign{i} * records AS records "
+            f"FROM ims_report_changes_between(:first{i}, :last{i}) WHERE {wanted}"
         )
     rows = session.execute(
         text(
@@ -125,7 +135,7 @@ def totals(
             f"FROM ({' UNION ALL '.join(parts)}) c GROUP BY admin_id, figure, code"
         ),
         params,
-    )
+    ).all()
     return [
         Change(admin_id, figure, code, float(value), int(records))
         for admin_id, figure, code, value, records in rows

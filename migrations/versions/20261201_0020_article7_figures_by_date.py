@@ -11,11 +11,11 @@ admin area grouped by the status it has on D (about 1.2 s at 100,000 hazards), a
 by triggers on the ledger tables in the transaction that stores a hazard's ledger:
 
 - ``report_change``: per admin level, admin area (NULL: unassigned), kind of
-  contamination, figure and code, the sum of the changes dated in one year and in one
-  month (``span``, ``start``). A figure on D is the sum of the changes of the whole years
-  and whole months up to D and of the days of D's month (``ims_report_changes_between``,
-  from the ledger); a figure over a period, those within it: tens of rows per admin area
-  and figure, whatever the date.
+  contamination, figure and code, the sum of the changes dated in each year. A figure on
+  31 December is the sum over the years up to it, a figure over calendar years the sum
+  over them: a few rows per admin area and figure. Other dates add (or take away) the
+  changes of the days between them and a year's end, from the ledger of those days
+  (``ims_report_changes_between``).
 
   Figures that hold on a date (their code): ``remaining`` m² (SHA/CHA: the hazard's status
   on the date), ``open`` hazards (SHA/CHA), ``remnants`` estimated (munition type),
@@ -29,6 +29,9 @@ by triggers on the ledger tables in the transaction that stores a hazard's ledge
   status, ``released`` by method), so that they can be taken back when its ledger is
   stored again (its pieces are gone by then). The other figures follow from the entries
   alone, which the triggers see before and after a change (transition tables).
+
+Approvals append entries to ledgers or store them again whole; what the triggers write
+is bounded by what changed, summed per year before it reaches report_change.
 
 A piece of a hazard's ledger counts in ``remaining`` under the hazard's status on the date
 asked for: so each piece adds its area from its date (or from the start of the status
@@ -72,8 +75,9 @@ MAP_FUNCTIONS = ('ims_map_follow(integer[], integer[])', 'ims_map_forget(integer
 # read-only: the application may run them (ims db verify)
 REPORT_READ_FUNCTIONS = ('ims_report_changes_between(date, date)',
                          'ims_report_changes_expected()', 'ims_report_areas_expected()')
-REPORT_FUNCTIONS = ('ims_report_rebuild_areas(integer[])', 'ims_report_entries_added()',
-                    'ims_report_entries_removed()', 'ims_report_entries_changed()',
+REPORT_FUNCTIONS = ('ims_report_forget_areas(integer[])', 'ims_report_rebuild_areas(integer[])',
+                    'ims_report_entries_added()', 'ims_report_entries_removed()',
+                    'ims_report_entries_changed()',
                     'ims_report_pieces_added()', 'ims_report_pieces_changed()',
                     'ims_report_truncated()')
 
@@ -165,7 +169,10 @@ def entry_changes(entries: str, sign: str = '1') -> str:
         UNION ALL
         SELECT s.hazard_id, s."on", s.admin1, s.admin2, y.figure, y.year::text,
                s.sign::float8, 0
-        FROM states s JOIN public.hazard_revision r ON r.id = s.revision_id
+        FROM states s
+        -- looked up one by one: the revisions' table is wide (their geometries)
+        CROSS JOIN LATERAL (SELECT r.used_from, r.used_to FROM public.hazard_revision r
+                            WHERE r.id = s.revision_id OFFSET 0) r
         CROSS JOIN LATERAL (VALUES ('used_from', r.used_from), ('used_to', r.used_to))
             AS y(figure, year)
         WHERE y.year IS NOT NULL
@@ -230,25 +237,20 @@ def area_changes(pieces: str) -> str:
     """
 
 
-# The year and the month a change is dated in, from d."on".
-SPANS = """CROSS JOIN (VALUES ('year'), ('month')) AS s(span)"""
-SPAN_START = """CASE s.span WHEN 'year' THEN make_date(extract(year FROM d."on")::integer, 1, 1)
-                ELSE d."on" - extract(day FROM d."on")::integer + 1 END"""
-
-
 def add_changes(changes: str) -> str:
     """Add ``changes`` (rows of level, admin_id, contam, figure, code, "on", value, records)
-    to report_change: to the year and to the month of each. Written in a fixed order, so
-    that concurrent writers lock its rows alike."""
+    to report_change, to the year of each. Written in a fixed order, so that concurrent
+    writers lock its rows alike."""
     return f"""
     INSERT INTO public.report_change AS c
-        (level, admin_id, contam, figure, code, span, start, value, records)
-    SELECT d.level, d.admin_id, d.contam, d.figure, d.code, s.span, {SPAN_START},
-           sum(d.value), sum(d.records)
-    FROM ({changes}) AS d {SPANS}
-    GROUP BY 1, 2, 3, 4, 5, 6, 7
-    ORDER BY 1, 3, 4, 6, 7, 2, 5
-    ON CONFLICT (level, contam, figure, span, start, admin_id, code)
+        (level, admin_id, contam, figure, code, year, value, records)
+    SELECT d.level, d.admin_id, d.contam, d.figure, d.code,
+           extract(year FROM d."on")::smallint, sum(d.value), sum(d.records)
+    FROM ({changes}) AS d
+    GROUP BY 1, 2, 3, 4, 5, 6
+    HAVING sum(d.value) <> 0 OR sum(d.records) <> 0
+    ORDER BY 1, 3, 4, 6, 2, 5
+    ON CONFLICT (level, contam, figure, year, admin_id, code)
     DO UPDATE SET value = c.value + excluded.value, records = c.records + excluded.records
     """
 
@@ -273,18 +275,17 @@ CURRENT = ("(SELECT l.*, true AS counted FROM public.ledger_entry l "
 CHANGES_EXPECTED = f"""
     CREATE FUNCTION ims_report_changes_expected()
     RETURNS TABLE (level smallint, admin_id integer, contam varchar, figure varchar,
-                   code varchar, span varchar, start date, value double precision,
-                   records integer)
+                   code varchar, year smallint, value double precision, records integer)
     LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
-        SELECT d.level, d.admin_id, d.contam, d.figure, d.code, s.span, {SPAN_START},
-               sum(d.value), sum(d.records)::integer
+        SELECT d.level, d.admin_id, d.contam, d.figure, d.code,
+               extract(year FROM d."on")::smallint, sum(d.value), sum(d.records)::integer
         FROM (
             {entry_changes("(SELECT l.*, true AS counted FROM public.ledger_entry l)")}
             UNION ALL
             SELECT level, admin_id, contam, figure, code, "on", value, 0
             FROM ({area_changes("public.ledger_piece")}) a
-        ) d {SPANS}
-        GROUP BY 1, 2, 3, 4, 5, 6, 7
+        ) d
+        GROUP BY 1, 2, 3, 4, 5, 6
     $$
 """
 
@@ -322,9 +323,9 @@ AREAS_EXPECTED = f"""
     $$
 """
 
-# Take back what these hazards' pieces gave, and give what their pieces give now.
-REBUILD_AREAS = f"""
-    CREATE FUNCTION ims_report_rebuild_areas(hazard_ids integer[]) RETURNS void
+# Take back what these hazards' pieces gave (and give what their pieces give now).
+FORGET_AREAS = f"""
+    CREATE FUNCTION ims_report_forget_areas(hazard_ids integer[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
     BEGIN
         WITH gone AS (
@@ -332,8 +333,18 @@ REBUILD_AREAS = f"""
             RETURNING level, admin_id, contam, figure, code, "on", -value AS value,
                       0 AS records)
         {add_changes('SELECT * FROM gone')};
-        {keep_area_changes(
-            '(SELECT * FROM public.ledger_piece q WHERE q.hazard_id = ANY (hazard_ids))')};
+    END $$
+"""
+
+REBUILD_AREAS = f"""
+    CREATE FUNCTION ims_report_rebuild_areas(hazard_ids integer[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    BEGIN
+        PERFORM public.ims_report_forget_areas(hazard_ids);
+        IF EXISTS (SELECT 1 FROM public.ledger_piece q WHERE q.hazard_id = ANY (hazard_ids)) THEN
+            {keep_area_changes(
+                '(SELECT * FROM public.ledger_piece q WHERE q.hazard_id = ANY (hazard_ids))')};
+        END IF;
     END $$
 """
 
@@ -370,46 +381,54 @@ ENTRIES_ADDED = f"""
                           WHERE o.hazard_id = f.hazard_id AND o.entry_no < f.from_no),
                          f.from_no))'''))};
 
-            WITH f AS (
-                SELECT f.hazard_id, f.from_no, b.entry_no AS before_no, b."on" AS before_on,
-                       b.status_after AS before_status
-                FROM unnest(appended, from_nos) AS f(hazard_id, from_no)
-                CROSS JOIN LATERAL (
-                    SELECT o.entry_no, o."on", o.status_after FROM public.ledger_entry o
-                    WHERE o.hazard_id = f.hazard_id AND o.entry_no < f.from_no
-                    ORDER BY o.entry_no DESC LIMIT 1) b),
-            days AS (
-                SELECT DISTINCT ON (e.hazard_id, e."on") e.hazard_id, e."on",
-                       e.status_after AS status, f.before_status
-                FROM f JOIN public.ledger_entry e
-                  ON e.hazard_id = f.hazard_id AND e.entry_no >= f.before_no
-                ORDER BY e.hazard_id, e."on", e.entry_no DESC),
-            switches AS (
-                SELECT * FROM (
-                    SELECT d.hazard_id, d."on", d.status,
-                           lag(d.status, 1, d.before_status)
-                               OVER (PARTITION BY d.hazard_id ORDER BY d."on") AS before
-                    FROM days d) x
-                WHERE status IS DISTINCT FROM before),
-            held AS (
-                SELECT q.hazard_id, q.level, q.admin_id, sum(q.area_m2) AS area
-                FROM f JOIN public.ledger_piece q
-                  ON q.hazard_id = f.hazard_id AND q.entry_no < f.from_no
-                WHERE f.hazard_id IN (SELECT hazard_id FROM switches)
-                GROUP BY 1, 2, 3),
-            changes AS (
-                SELECT s.hazard_id, k.level, k.admin_id, h.contam, 'remaining' AS figure,
-                       x.status AS code, s."on", x.sign * k.area AS value
-                FROM switches s JOIN held k ON k.hazard_id = s.hazard_id
-                JOIN public.hazard h ON h.id = s.hazard_id
-                CROSS JOIN LATERAL (VALUES (s.before, -1), (s.status, 1)) AS x(status, sign)
-                WHERE x.status IS NOT NULL AND k.area <> 0),
-            kept AS (
-                INSERT INTO public.hazard_report_area
-                    (hazard_id, level, admin_id, contam, figure, code, "on", value)
-                SELECT * FROM changes)
-            {add_changes('SELECT level, admin_id, contam, figure, code, "on", value, '
-                         '0 AS records FROM changes')};
+            -- the area held moves only where a new entry changes the status (releases
+            -- keep it): most approvals stop here
+            IF EXISTS (SELECT 1 FROM new_entries n CROSS JOIN LATERAL (
+                           SELECT p.status_after FROM public.ledger_entry p
+                           WHERE p.hazard_id = n.hazard_id AND p.entry_no < n.entry_no
+                           ORDER BY p.entry_no DESC LIMIT 1) p
+                       WHERE n.status_after IS DISTINCT FROM p.status_after) THEN
+                WITH f AS (
+                    SELECT f.hazard_id, f.from_no, b.entry_no AS before_no, b."on" AS before_on,
+                           b.status_after AS before_status
+                    FROM unnest(appended, from_nos) AS f(hazard_id, from_no)
+                    CROSS JOIN LATERAL (
+                        SELECT o.entry_no, o."on", o.status_after FROM public.ledger_entry o
+                        WHERE o.hazard_id = f.hazard_id AND o.entry_no < f.from_no
+                        ORDER BY o.entry_no DESC LIMIT 1) b),
+                days AS (
+                    SELECT DISTINCT ON (e.hazard_id, e."on") e.hazard_id, e."on",
+                           e.status_after AS status, f.before_status
+                    FROM f JOIN public.ledger_entry e
+                      ON e.hazard_id = f.hazard_id AND e.entry_no >= f.before_no
+                    ORDER BY e.hazard_id, e."on", e.entry_no DESC),
+                switches AS (
+                    SELECT * FROM (
+                        SELECT d.hazard_id, d."on", d.status,
+                               lag(d.status, 1, d.before_status)
+                                   OVER (PARTITION BY d.hazard_id ORDER BY d."on") AS before
+                        FROM days d) x
+                    WHERE status IS DISTINCT FROM before),
+                held AS (
+                    SELECT q.hazard_id, q.level, q.admin_id, sum(q.area_m2) AS area
+                    FROM f JOIN public.ledger_piece q
+                      ON q.hazard_id = f.hazard_id AND q.entry_no < f.from_no
+                    WHERE f.hazard_id IN (SELECT hazard_id FROM switches)
+                    GROUP BY 1, 2, 3),
+                changes AS (
+                    SELECT s.hazard_id, k.level, k.admin_id, h.contam, 'remaining' AS figure,
+                           x.status AS code, s."on", x.sign * k.area AS value
+                    FROM switches s JOIN held k ON k.hazard_id = s.hazard_id
+                    JOIN public.hazard h ON h.id = s.hazard_id
+                    CROSS JOIN LATERAL (VALUES (s.before, -1), (s.status, 1)) AS x(status, sign)
+                    WHERE x.status IS NOT NULL AND k.area <> 0),
+                kept AS (
+                    INSERT INTO public.hazard_report_area
+                        (hazard_id, level, admin_id, contam, figure, code, "on", value)
+                    SELECT * FROM changes)
+                {add_changes('SELECT level, admin_id, contam, figure, code, "on", value, '
+                             '0 AS records FROM changes')};
+            END IF;
         END IF;
         IF others IS NOT NULL THEN
             {add_changes(
@@ -434,6 +453,13 @@ ENTRIES_REMOVED = f"""
     BEGIN
         SELECT array_agg(DISTINCT hazard_id) INTO ids FROM old_entries;
         IF ids IS NULL THEN
+            RETURN NULL;
+        END IF;
+        IF NOT EXISTS (SELECT 1 FROM public.ledger_entry l WHERE l.hazard_id = ANY (ids)) THEN
+            -- whole ledgers removed (ims_ledger_store stores them again): take back all
+            {add_changes(entry_changes(
+                "(SELECT o.*, true AS counted FROM old_entries o)", '-1'))};
+            PERFORM public.ims_report_forget_areas(ids);
             RETURN NULL;
         END IF;
         {add_changes(
@@ -546,17 +572,17 @@ def upgrade() -> None:
     sa.Column('contam', sa.String(length=3), nullable=False),
     sa.Column('figure', sa.String(length=16), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
-    sa.Column('span', sa.String(length=5), nullable=False),
-    sa.Column('start', sa.Date(), nullable=False),
+    sa.Column('year', sa.SmallInteger(), nullable=False),
     sa.Column('value', sa.Float(), nullable=False),
     sa.Column('records', sa.Integer(), nullable=False),
-    sa.CheckConstraint("span IN ('year', 'month')", name=op.f('ck_report_change_span')),
+    # value and records change in place at every approval: room on the page for the new
+    # version, so that the index needs no new entry
+    postgresql_with={'fillfactor': 70},
     )
-    # the key, and what a report reads (one range per figure and span) from the index alone
+    # the key, and what a report reads: one range per figure
     op.create_index('ux_report_change', 'report_change',
-                    ['level', 'contam', 'figure', 'span', 'start', 'admin_id', 'code'],
-                    unique=True, postgresql_nulls_not_distinct=True,
-                    postgresql_include=['value', 'records'])
+                    ['level', 'contam', 'figure', 'year', 'admin_id', 'code'],
+                    unique=True, postgresql_nulls_not_distinct=True)
     op.create_table('hazard_report_area',
     sa.Column('hazard_id', sa.Integer(), nullable=False),
     sa.Column('level', sa.SmallInteger(), nullable=False),
@@ -572,8 +598,8 @@ def upgrade() -> None:
     op.create_index(op.f('ix_hazard_report_area_on'), 'hazard_report_area', ['on'],
                     unique=False)
 
-    for function in (CHANGES_EXPECTED, CHANGES_BETWEEN, AREAS_EXPECTED, REBUILD_AREAS,
-                     ENTRIES_ADDED, ENTRIES_REMOVED, ENTRIES_CHANGED, PIECES_ADDED,
+    for function in (CHANGES_EXPECTED, CHANGES_BETWEEN, AREAS_EXPECTED, FORGET_AREAS,
+                     REBUILD_AREAS, ENTRIES_ADDED, ENTRIES_REMOVED, ENTRIES_CHANGED, PIECES_ADDED,
                      PIECES_CHANGED, TRUNCATED):
         op.execute(function)
     for trigger in TRIGGERS:
@@ -584,8 +610,8 @@ def upgrade() -> None:
         '"on", value) SELECT * FROM ims_report_areas_expected()'
     )
     op.execute(
-        "INSERT INTO report_change (level, admin_id, contam, figure, code, span, start, "
-        "value, records) SELECT * FROM ims_report_changes_expected()"
+        "INSERT INTO report_change (level, admin_id, contam, figure, code, year, value, "
+        "records) SELECT * FROM ims_report_changes_expected()"
     )
     # planned with statistics from the first report on, not once autovacuum comes by
     op.execute(f"ANALYZE {', '.join(REPORT_STATE)}")

@@ -129,10 +129,11 @@ def test_the_application_owns_nothing(session: Session, separate_login: None) ->
         # the report's changes (migration 0020): Form 1(h) and 1(i) are read from them
         "UPDATE report_change SET value = 0",
         "DELETE FROM report_change",
-        "INSERT INTO report_change (level, admin_id, contam, figure, code, span, start, value, "
-        "records) VALUES (1, NULL, 'CMR', 'remaining', 'SHA', 'year', DATE '2020-01-01', 1e9, 0)",
+        "INSERT INTO report_change (level, admin_id, contam, figure, code, year, value, records) "
+        "VALUES (1, NULL, 'CMR', 'remaining', 'SHA', 2020, 1e9, 0)",
         "DELETE FROM hazard_report_area",
         "SELECT ims_report_rebuild_areas(ARRAY[1])",
+        "SELECT ims_report_forget_areas(ARRAY[1])",
     ],
 )
 def test_the_application_cannot_write_derived_data(

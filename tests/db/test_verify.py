@@ -111,7 +111,7 @@ def test_a_database_kept_by_ims_verifies_clean(session: Session) -> None:
         # the report's changes (migration 0020): Form 1(h) and 1(i) are read from them
         (
             "UPDATE report_change SET value = value * 2 WHERE figure = 'remaining'",
-            (None, "report change: remaining CHA level 1 P-A CMR"),
+            (None, "report change: remaining CHA level 1 P-A CMR 2020"),
         ),
         ("DELETE FROM report_change WHERE figure = 'open'", (None, "report change: open")),
         (
