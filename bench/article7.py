@@ -16,6 +16,8 @@ data set is made first, as bench/accounting.py makes it), for level 1 and level 
 
 with the load average beside each figure (the machine may be shared). ``--years`` times
 further years (past years must be as fast), ``--contam`` another kind of contamination.
+To time an earlier ims on the same database, run from outside the checkout with that
+code first on ``PYTHONPATH`` and ``--skip-process``.
 """
 
 from __future__ import annotations
@@ -141,6 +143,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="warm runs (median)")
     parser.add_argument("--process-runs", type=int, default=3)
     parser.add_argument("--skip-reference", action="store_true")
+    parser.add_argument(
+        "--skip-process",
+        action="store_true",
+        help="time article7() in process only (e.g. an earlier ims on PYTHONPATH, whose "
+        "`ims` would refuse a database migrated further)",
+    )
     args = parser.parse_args()
     configure_logging("WARNING")
     logging.getLogger("ims").setLevel(logging.WARNING)
@@ -185,11 +193,12 @@ def main() -> None:
                 f"{warm:.3f} s (median of {len(times) - 1}: "
                 f"{' '.join(f'{t:.3f}' for t in times[1:])}); {load()}"
             )
-            process = whole_process(env, year, level, args.contam, args.process_runs)
-            say(
-                f"  `ims report article7 --year {year} --level {level}`: {process:.2f} s "
-                f"(median of {args.process_runs}); {load()}"
-            )
+            if not args.skip_process:
+                process = whole_process(env, year, level, args.contam, args.process_runs)
+                say(
+                    f"  `ims report article7 --year {year} --level {level}`: {process:.2f} s "
+                    f"(median of {args.process_runs}); {load()}"
+                )
         say(
             f"  remaining {float(result['total_area_m2']) / 1e6:,.3f} km² in "  # type: ignore[arg-type]
             f"{result['total_count']:,} hazards; released {year} "
