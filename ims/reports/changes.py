@@ -127,7 +127,8 @@ def totals(
         parts.append(
             f"SELECT admin_id, figure, code, :sign{i} * value AS value, "
             f":sign{i} * records AS records "
-            f"FROM ims_report_changes_between(:first{i}, :last{i}) WHERE {wanted}"
+            f"FROM ims_report_changes_between(:first{i}, :last{i}, CAST(:level AS smallint), "
+            ":contam) WHERE figure = ANY(:figures)"
         )
     rows = session.execute(
         text(

@@ -73,7 +73,7 @@ MAP_FUNCTIONS = ('ims_map_follow(integer[], integer[])', 'ims_map_forget(integer
                  'ims_map_pieces_added()', 'ims_map_pieces_changed()', 'ims_map_entries_added()',
                  'ims_map_entries_changed()', 'ims_map_truncated()')
 # read-only: the application may run them (ims db verify)
-REPORT_READ_FUNCTIONS = ('ims_report_changes_between(date, date)',
+REPORT_READ_FUNCTIONS = ('ims_report_changes_between(date, date, smallint, varchar)',
                          'ims_report_changes_expected()', 'ims_report_areas_expected()')
 REPORT_FUNCTIONS = ('ims_report_forget_areas(integer[])', 'ims_report_rebuild_areas(integer[])',
                     'ims_report_entries_added()', 'ims_report_entries_removed()',
@@ -117,7 +117,8 @@ def _grants(*, report: bool) -> str:
         app_functions=", ".join(APP_FUNCTIONS + (REPORT_READ_FUNCTIONS if report else ())))
 
 
-def entry_changes(entries: str, sign: str = '1') -> str:
+def entry_changes(entries: str, sign: str = '1',
+                  levels: str = '(VALUES (1::smallint), (2::smallint))') -> str:
     """The changes of the figures that follow from ledger entries alone, as rows of
     (level, admin_id, contam, figure, code, "on", value, records).
 
@@ -126,7 +127,7 @@ def entry_changes(entries: str, sign: str = '1') -> str:
     what held before). A hazard's state after an entry is open or not, its status, where
     it is counted and its revision in force; where it changes, what the state gave ends
     (-) and what it gives begins (+). Closing releases and destroyed items are changes of
-    their own.
+    their own. ``levels``: the admin levels wanted (a relation of one column).
     """
     return f"""
     SELECT l.level, CASE l.level WHEN 1 THEN f.admin1 ELSE f.admin2 END AS admin_id,
@@ -187,7 +188,7 @@ def entry_changes(entries: str, sign: str = '1') -> str:
         FROM moved m JOIN public.release_item ri ON ri.release_id = m.release_id
     ) f
     JOIN public.hazard h ON h.id = f.hazard_id
-    CROSS JOIN (VALUES (1::smallint), (2::smallint)) AS l(level)
+    CROSS JOIN {levels} AS l(level)
     GROUP BY 1, 2, 3, 4, 5, 6
     HAVING sum(f.value) <> 0 OR sum(f.records) <> 0
     """
@@ -293,24 +294,30 @@ CHANGES_EXPECTED = f"""
 # report_change does not hold apart): those of the entries dated then (after the hazard's
 # entry before them), and the area changes kept per hazard.
 CHANGES_BETWEEN = f"""
-    CREATE FUNCTION ims_report_changes_between(from_day date, to_day date)
-    RETURNS TABLE (level smallint, admin_id integer, contam varchar, figure varchar,
-                   code varchar, "on" date, value double precision, records integer)
+    CREATE FUNCTION ims_report_changes_between(from_day date, to_day date, at_level smallint,
+                                               of_contam varchar)
+    RETURNS TABLE (admin_id integer, figure varchar, code varchar, "on" date,
+                   value double precision, records integer)
     LANGUAGE sql STABLE SET search_path = pg_catalog, public, pg_temp AS $$
-        SELECT level, admin_id, contam, figure, code, "on", value, records::integer FROM (
+        SELECT admin_id, figure, code, "on", value, records::integer FROM (
             {entry_changes('''(
                 SELECT e.*, true AS counted FROM public.ledger_entry e
+                JOIN public.hazard h ON h.id = e.hazard_id AND h.contam = of_contam
                 WHERE e."on" BETWEEN from_day AND to_day
                 UNION ALL
                 SELECT b.*, false FROM (SELECT DISTINCT w.hazard_id FROM public.ledger_entry w
-                                        WHERE w."on" BETWEEN from_day AND to_day) h
+                                        JOIN public.hazard h ON h.id = w.hazard_id
+                                        WHERE w."on" BETWEEN from_day AND to_day
+                                          AND h.contam = of_contam) h
                 CROSS JOIN LATERAL (
                     SELECT * FROM public.ledger_entry b
                     WHERE b.hazard_id = h.hazard_id AND b."on" < from_day
-                    ORDER BY b.entry_no DESC LIMIT 1) b)''')}) c
+                    ORDER BY b.entry_no DESC LIMIT 1) b)''', levels='(SELECT at_level)')}) c
         UNION ALL
-        SELECT a.level, a.admin_id, a.contam, a.figure, a.code, a."on", a.value, 0
-        FROM public.hazard_report_area a WHERE a."on" BETWEEN from_day AND to_day
+        SELECT a.admin_id, a.figure, a.code, a."on", a.value, 0
+        FROM public.hazard_report_area a
+        WHERE a."on" BETWEEN from_day AND to_day AND a.level = at_level
+          AND a.contam = of_contam
     $$
 """
 
