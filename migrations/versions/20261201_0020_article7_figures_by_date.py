@@ -120,7 +120,7 @@ def _grants(*, report: bool) -> str:
 def entry_changes(entries: str, sign: str = '1',
                   levels: str = '(VALUES (1::smallint), (2::smallint))') -> str:
     """The changes of the figures that follow from ledger entries alone, as rows of
-    (level, admin_id, contam, figure, code, "on", value, records).
+    (level, admin_id, contam, figure, code, "on", value, records), for the caller to sum.
 
     ``entries``: ledger_entry rows of some hazards, in full from some entry on, with a
     column ``counted``: the entries whose changes are wanted (those before them only say
@@ -132,7 +132,7 @@ def entry_changes(entries: str, sign: str = '1',
     return f"""
     SELECT l.level, CASE l.level WHEN 1 THEN f.admin1 ELSE f.admin2 END AS admin_id,
            h.contam, f.figure, f.code, f."on",
-           {sign} * sum(f.value) AS value, {sign} * sum(f.records) AS records
+           {sign} * f.value AS value, {sign} * f.records AS records
     FROM (
         WITH steps AS (
             SELECT e.*,
@@ -189,8 +189,6 @@ def entry_changes(entries: str, sign: str = '1',
     ) f
     JOIN public.hazard h ON h.id = f.hazard_id
     CROSS JOIN {levels} AS l(level)
-    GROUP BY 1, 2, 3, 4, 5, 6
-    HAVING sum(f.value) <> 0 OR sum(f.records) <> 0
     """
 
 
@@ -287,12 +285,14 @@ CHANGES_EXPECTED = f"""
             FROM ({area_changes("public.ledger_piece")}) a
         ) d
         GROUP BY 1, 2, 3, 4, 5, 6
+        HAVING sum(d.value) <> 0 OR sum(d.records) <> 0
     $$
 """
 
-# The changes dated from ``from_day`` to ``to_day`` (days of a month that has not ended, which
-# report_change does not hold apart): those of the entries dated then (after the hazard's
-# entry before them), and the area changes kept per hazard.
+# The changes dated from ``from_day`` to ``to_day`` at one level, of one kind (the days between
+# a date and the nearer end of its year, which report_change does not hold apart): those of
+# the entries dated then (after the hazard's entry before them), and the area changes kept
+# per hazard.
 CHANGES_BETWEEN = f"""
     CREATE FUNCTION ims_report_changes_between(from_day date, to_day date, at_level smallint,
                                                of_contam varchar)
