@@ -342,7 +342,7 @@ ANALYZE_FROM_HAZARDS = 5_000
 
 
 def analyze_recorded(session: Session, hazards: int) -> None:
-    """Refresh the statistics of the record tables if ``hazards`` is many (migration 0021)."""
+    """Refresh the statistics of the record tables if ``hazards`` is many (migration 0022)."""
     if hazards >= ANALYZE_FROM_HAZARDS:
         session.execute(text("SELECT ims_analyze_recorded()"))
 

@@ -684,6 +684,68 @@ class Admin1Change(Base):
     hazards: Mapped[int] = mapped_column(Integer)
 
 
+class ReportChange(Base):
+    """The changes of the Article 7 figures per admin area, kind and year (derived).
+
+    Kept from the ledger by triggers (migration 0021, docs/decisions/0011): the sum of the
+    changes of one ``figure`` (and ``code``: a status, a method, a munition type, a year of
+    use) dated in ``year``. A figure on 31 December is the sum over the years up to it; on
+    another date, the changes of the days between it and a year's end are added or taken
+    away (``ims_report_changes_between``). ``admin_id`` None: in no admin area
+    (Unassigned); the unique index is the key. Never read through the ORM.
+    """
+
+    __tablename__ = "report_change"
+    __table_args__ = (
+        Index(
+            "ux_report_change",
+            "level",
+            "contam",
+            "figure",
+            "year",
+            "admin_id",
+            "code",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+        {"postgresql_with": {"fillfactor": 70}},
+    )
+    # no primary key on the table (admin_id may be NULL): the unique index is the key
+    __mapper_args__ = {  # noqa: RUF012 (SQLAlchemy reads it as a class attribute)
+        "primary_key": ("level", "contam", "figure", "year", "admin_id", "code")
+    }
+
+    level: Mapped[int] = mapped_column(SmallInteger)
+    admin_id: Mapped[int | None] = mapped_column(Integer)
+    contam: Mapped[str] = mapped_column(String(3))
+    figure: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    value: Mapped[float] = mapped_column(Float)
+    records: Mapped[int] = mapped_column(Integer)  # estimates or release items summed
+
+
+class HazardReportArea(Base):
+    """The area changes one hazard's ledger pieces gave ``report_change`` (derived), so
+    they can be taken back when its ledger is stored again, and read for the days between
+    a date and a year's end. Rows are added and removed per hazard, never one by one:
+    no key (never read through the ORM)."""
+
+    __tablename__ = "hazard_report_area"
+    __mapper_args__ = {  # noqa: RUF012 (SQLAlchemy reads it as a class attribute)
+        "primary_key": ("hazard_id", "level", "admin_id", "figure", "code", "on")
+    }
+
+    hazard_id: Mapped[int] = mapped_column(Integer, index=True)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    admin_id: Mapped[int | None] = mapped_column(Integer)
+    contam: Mapped[str] = mapped_column(String(3))
+    figure: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(32))
+    on: Mapped[dt.date] = mapped_column(Date, index=True)
+    value: Mapped[float] = mapped_column(Float)
+
+
 class WorkPlanTarget(Base):
     """An annual land-release target for a province and method (Action 19).
 

@@ -1,12 +1,14 @@
 """Checking the derived data against the records it comes from (``ims db verify``).
 
-The figures are sums over the ledger (``ledger_entry``, ``ledger_piece``), today's state
-over ``hazard_remaining`` and the dissolved totals over ``hazard_overlap``; all of them are
-derived from the append-only records (hazard revisions and releases). Verification
-rebuilds the ledger of every hazard with the same code that keeps it (in parallel, chunk
-by chunk) into session tables, compares it with what is stored, hazard by hazard, to
-within ``TOLERANCE_M2``, recomputes the overlaps, and checks every ``report_run`` row
-against the audit event that recorded it. Nothing is written.
+The figures are sums over the ledger (``ledger_entry``, ``ledger_piece``), kept as sums of
+their changes per admin area and period (``report_change``, ``hazard_report_area``), today's
+state over ``hazard_remaining`` and the dissolved totals over ``hazard_overlap``; all of
+them are derived from the append-only records (hazard revisions and releases).
+Verification rebuilds the ledger of every hazard with the same code that keeps it (in
+parallel, chunk by chunk) into session tables, compares it with what is stored, hazard by
+hazard, to within ``TOLERANCE_M2``, recomputes the overlaps and the report's changes from
+the ledger, and checks every ``report_run`` row against the audit event that recorded it.
+Nothing is written.
 """
 
 from __future__ import annotations
@@ -97,6 +99,45 @@ FROM hazard_overlap s
 FULL JOIN (SELECT DISTINCT hazard_id, other_id FROM ims_overlap_pairs(NULL)) c
   ON c.hazard_id = s.hazard_id AND c.other_id = s.other_id
 WHERE s.hazard_id IS NULL OR c.hazard_id IS NULL
+""")
+
+# The report's changes (migration 0021) against the same computed afresh from the ledger:
+# what triggers added and took back as approvals came must be what the ledger gives now.
+_REPORT_AREAS = text("""
+WITH s AS (SELECT hazard_id, level, coalesce(admin_id, 0) AS admin, contam, figure, code,
+                  "on", sum(value) AS v
+           FROM hazard_report_area GROUP BY 1, 2, 3, 4, 5, 6, 7),
+     c AS (SELECT hazard_id, level, coalesce(admin_id, 0) AS admin, contam, figure, code,
+                  "on", sum(value) AS v
+           FROM ims_report_areas_expected() GROUP BY 1, 2, 3, 4, 5, 6, 7)
+SELECT coalesce(s.hazard_id, c.hazard_id),
+       concat_ws(' ', coalesce(s.figure, c.figure), coalesce(s.code, c.code),
+                 'level', coalesce(s.level, c.level),
+                 (SELECT a.code FROM admin_area a WHERE a.id = coalesce(s.admin, c.admin)),
+                 coalesce(s.contam, c.contam), coalesce(s."on", c."on")),
+       s.v, c.v
+FROM s FULL JOIN c ON c.hazard_id = s.hazard_id AND c.level = s.level AND c.admin = s.admin
+                  AND c.contam = s.contam AND c.figure = s.figure AND c.code = s.code
+                  AND c."on" = s."on"
+WHERE abs(coalesce(s.v, 0) - coalesce(c.v, 0)) > :tol
+ORDER BY 1, 2
+""")
+
+_REPORT_CHANGES = text("""
+WITH s AS (SELECT level, coalesce(admin_id, 0) AS admin, contam, figure, code, year,
+                  value AS v, records AS n FROM report_change),
+     c AS (SELECT level, coalesce(admin_id, 0) AS admin, contam, figure, code, year,
+                  value AS v, records AS n FROM ims_report_changes_expected())
+SELECT concat_ws(' ', coalesce(s.figure, c.figure), coalesce(s.code, c.code),
+                 'level', coalesce(s.level, c.level),
+                 (SELECT a.code FROM admin_area a WHERE a.id = coalesce(s.admin, c.admin)),
+                 coalesce(s.contam, c.contam), coalesce(s.year, c.year)),
+       s.v, c.v, s.n, c.n
+FROM s FULL JOIN c ON c.level = s.level AND c.admin = s.admin AND c.contam = s.contam
+                  AND c.figure = s.figure AND c.code = s.code AND c.year = s.year
+WHERE abs(coalesce(s.v, 0) - coalesce(c.v, 0)) > :tol
+   OR coalesce(s.n, 0) <> coalesce(c.n, 0)
+ORDER BY 1
 """)
 
 # Every report_run row against the audit event that recorded it, and events whose
@@ -247,6 +288,19 @@ def verify_database(
             f"overlaps hazard {other}",
             "yes" if stored else "no",
             "yes" if recomputed else "no",
+        )
+    for hazard_id, what, stored, recomputed in session.execute(
+        _REPORT_AREAS, {"tol": TOLERANCE_M2}
+    ):
+        report.add(hazard_id, f"report area change: {what}", stored, recomputed)
+    for what, stored, recomputed, stored_n, recomputed_n in session.execute(
+        _REPORT_CHANGES, {"tol": TOLERANCE_M2}
+    ):
+        report.add(
+            None,
+            f"report change: {what}",
+            f"{_show(stored)} ({stored_n or 0} records)",
+            f"{_show(recomputed)} ({recomputed_n or 0} records)",
         )
     report.report_runs = int(session.scalar(text("SELECT count(*) FROM report_run")) or 0)
     for run_id, name, recorded, stored, audited in session.execute(_REPORT_RUNS):

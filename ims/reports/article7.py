@@ -1,8 +1,9 @@
 """Article 7 Form 1(h) (remaining contamination) and 1(i) (land release), from the ledger.
 
-Every figure is a sum over the area ledger (docs/design.md §2), so a report for any date takes
-one pass of SQL and agrees with the geometry to the square metre. The JSON shape is the
-one docs/design.md §7 fixes; other tools read it.
+Every figure is a sum over the area ledger (docs/design.md §2), read as the sums of its
+changes per admin area that the ledger's triggers keep (ims.reports.changes): a report for
+any date reads a few thousand rows and agrees with the geometry to the square metre. The
+JSON shape is the one docs/design.md §7 fixes; other tools read it.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from sqlalchemy.orm import Session
 from ims.db.dissolve import dissolved_remaining_area
 from ims.db.ledger import admin_indexes
 from ims.domain.enums import Contamination
-from ims.domain.figures import OPEN_THRESHOLD_M2, clean_area
+from ims.domain.figures import clean_area
 from ims.errors import InvalidRequest
+from ims.reports import changes
 
 REMAINING_COLUMNS = (
     "sha_count",
@@ -31,6 +33,7 @@ REMAINING_COLUMNS = (
     "total_area_m2",
 )
 RELEASED_COLUMNS = ("cancelled_m2", "reduced_m2", "cleared_m2", "total_m2", "hazards_closed")
+Admins = list[tuple[int, str, str]]  # the admin areas of a level: id, code, name
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ REMAINING_AREA_SQL = """
 """
 
 
-def _admins(session: Session, level: int) -> list[tuple[int, str, str]]:
+def _admins(session: Session, level: int) -> Admins:
     return [
         (row.id, row.code, row.name)
         for row in session.execute(
@@ -82,58 +85,42 @@ def _admins(session: Session, level: int) -> list[tuple[int, str, str]]:
     ]
 
 
-def remaining(session: Session, as_of: dt.date, scope: ReportScope) -> list[dict[str, Any]]:
-    """Form 1(h) rows: remaining SHA/CHA counts and areas, remnants, years of use, per admin."""
-    params = {"as_of": as_of, "level": scope.level, "contam": scope.contam.value}
-    # Each hazard's state at as_of is needed by all four queries: compute it once.
-    session.execute(text("SET LOCAL jit = off"))  # compiling costs more than it saves here
-    session.execute(text("DROP TABLE IF EXISTS pg_temp.report_state"))
-    session.execute(text(f"CREATE TEMP TABLE report_state AS {HAZARD_STATE_SQL}"), params)
-    areas = session.execute(
-        text(
-            "SELECT p.admin_id, s.status, SUM(p.area_m2) AS area FROM report_state s "
-            "JOIN ledger_entry e ON e.hazard_id = s.hazard_id AND e.on <= :as_of "
-            "JOIN ledger_piece p ON p.hazard_id = e.hazard_id AND p.entry_no = e.entry_no "
-            "WHERE s.status IS NOT NULL AND p.level = :level GROUP BY p.admin_id, s.status"
-        ),
-        params,
-    ).all()
-    counts = session.execute(
-        text(
-            "SELECT admin_id, status, COUNT(*) AS n FROM report_state "
-            "WHERE status IS NOT NULL AND remaining >= :open GROUP BY admin_id, status"
-        ),
-        {"open": OPEN_THRESHOLD_M2},
-    ).all()
-    remnants = session.execute(
-        text(
-            "SELECT s.admin_id, he.munition_code, SUM(he.quantity) AS qty FROM report_state s "
-            "JOIN hazard_estimate he ON he.revision_id = s.revision_id "
-            "WHERE s.status IS NOT NULL AND s.remaining >= :open "
-            "GROUP BY s.admin_id, he.munition_code"
-        ),
-        {"open": OPEN_THRESHOLD_M2},
-    ).all()
-    years = session.execute(
-        text(
-            "SELECT s.admin_id, MIN(r.used_from) AS y0, MAX(r.used_to) AS y1 "
-            "FROM report_state s JOIN hazard_revision r ON r.id = s.revision_id "
-            "WHERE s.status IS NOT NULL AND s.remaining >= :open GROUP BY s.admin_id"
-        ),
-        {"open": OPEN_THRESHOLD_M2},
-    ).all()
-    session.execute(text("DROP TABLE pg_temp.report_state"))
+def remaining(
+    session: Session, as_of: dt.date, scope: ReportScope, *, admins: Admins | None = None
+) -> list[dict[str, Any]]:
+    """Form 1(h) rows: remaining SHA/CHA counts and areas, remnants, years of use, per admin.
 
-    rows = _empty_rows(session, scope.level, _remaining_row)
-    for admin_id, status, area in areas:
-        row = rows[admin_id]
-        row[f"{status.lower()}_area_m2"] += float(area or 0.0)
-    for admin_id, status, n in counts:
-        rows[admin_id][f"{status.lower()}_count"] += int(n)
+    Each hazard's ledger up to ``as_of`` (its pieces under the status it has then; where
+    it is counted while open, with its remnants and years) is summed by the changes the
+    ledger's triggers keep per admin area (ims.reports.changes). ``admins``: the admin
+    areas of the level, when the caller has them already.
+    """
+    sums = changes.totals(
+        session,
+        level=scope.level,
+        contam=scope.contam.value,
+        figures=changes.ON_A_DATE,
+        after=None,
+        through=as_of,
+    )
+    rows = _empty_rows(admins or _admins(session, scope.level), _remaining_row)
     remnant_map: dict[int | None, dict[str, int]] = defaultdict(dict)
-    for admin_id, code, qty in remnants:
-        remnant_map[admin_id][code] = int(qty)
-    for admin_id, y0, y1 in years:
+    years: dict[int | None, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for change in sums:
+        row = _row_of(rows, change)
+        if row is None:
+            continue
+        if change.figure == "remaining":
+            row[f"{change.code.lower()}_area_m2"] += change.value
+        elif change.figure == "open":
+            row[f"{change.code.lower()}_count"] += round(change.value)
+        elif change.figure == "remnants" and change.records > 0:
+            remnant_map[change.admin_id][change.code] = round(change.value)
+        elif change.figure in ("used_from", "used_to") and round(change.value) > 0:
+            years[change.admin_id][change.figure].append(int(change.code))
+    for admin_id, bounds in years.items():
+        y0 = min(bounds["used_from"], default=None)
+        y1 = max(bounds["used_to"], default=None)
         rows[admin_id]["years_of_use"] = [y for y in (y0, y1) if y is not None]
     for admin_id, row in rows.items():
         row["remnants"] = [
@@ -143,6 +130,17 @@ def remaining(session: Session, as_of: dt.date, scope: ReportScope) -> list[dict
     result = [_finish_remaining(row) for row in rows.values()]
     result.append(_total_remaining(result))
     return result
+
+
+def _row_of(
+    rows: dict[int | None, dict[str, Any]], change: changes.Change
+) -> dict[str, Any] | None:
+    """The row a change goes to; None for the changes of an admin area no longer loaded,
+    which sum to nothing (its ledger pieces went when the boundaries were reloaded)."""
+    row = rows.get(change.admin_id)
+    if row is None and (abs(change.value) > 1e-6 or change.records):
+        raise RuntimeError(f"report_change names admin area {change.admin_id}, which is gone")
+    return row
 
 
 def _remaining_row(code: str | None, name: str) -> dict[str, Any]:
@@ -188,62 +186,50 @@ def _total_remaining(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return _finish_remaining(total)
 
 
-def _empty_rows(session: Session, level: int, make: Any) -> dict[int | None, dict[str, Any]]:
+def _empty_rows(admins: Admins, make: Any) -> dict[int | None, dict[str, Any]]:
     rows: dict[int | None, dict[str, Any]] = {
-        admin_id: make(code, name) for admin_id, code, name in _admins(session, level)
+        admin_id: make(code, name) for admin_id, code, name in admins
     }
     rows[None] = make(None, "Unassigned")
     return rows
 
 
 def released(
-    session: Session, start: dt.date, end: dt.date, scope: ReportScope
+    session: Session,
+    start: dt.date,
+    end: dt.date,
+    scope: ReportScope,
+    *,
+    admins: Admins | None = None,
 ) -> list[dict[str, Any]]:
-    """Form 1(i) rows: area released per method in (start, end], hazards closed, destroyed."""
-    params = {"start": start, "end": end, "level": scope.level, "contam": scope.contam.value}
-    areas = session.execute(
-        text(
-            "SELECT p.admin_id, e.kind, -SUM(p.area_m2) AS area FROM ledger_entry e "
-            "JOIN ledger_piece p ON p.hazard_id = e.hazard_id AND p.entry_no = e.entry_no "
-            "JOIN hazard h ON h.id = e.hazard_id "
-            "WHERE e.kind IN ('cancelled', 'reduced', 'cleared') AND e.on > :start "
-            "AND e.on <= :end AND p.level = :level AND h.contam = :contam "
-            "GROUP BY p.admin_id, e.kind"
-        ),
-        params,
-    ).all()
-    closed = session.execute(
-        text(
-            "SELECT CASE WHEN :level = 1 THEN e.count_admin1_id ELSE e.count_admin2_id END,"
-            " COUNT(*) FROM ledger_entry e JOIN hazard h ON h.id = e.hazard_id "
-            "WHERE e.kind IN ('cancelled', 'reduced', 'cleared') AND e.on > :start "
-            "AND e.on <= :end AND h.contam = :contam AND e.remaining_after_m2 < :open "
-            "AND e.remaining_after_m2 - e.delta_m2 >= :open GROUP BY 1"
-        ),
-        {**params, "open": OPEN_THRESHOLD_M2},
-    ).all()
-    destroyed = session.execute(
-        text(
-            "SELECT CASE WHEN :level = 1 THEN e.items_admin1_id ELSE e.items_admin2_id END,"
-            " ri.munition_code, mt.is_cmr, SUM(ri.quantity) FROM ledger_entry e "
-            "JOIN hazard h ON h.id = e.hazard_id "
-            "JOIN release_item ri ON ri.release_id = e.release_id "
-            "JOIN munition_type mt ON mt.code = ri.munition_code "
-            "WHERE e.on > :start AND e.on <= :end AND h.contam = :contam "
-            "GROUP BY 1, 2, 3"
-        ),
-        params,
-    ).all()
-    rows = _empty_rows(session, scope.level, _released_row)
-    for admin_id, kind, area in areas:
-        rows[admin_id][f"{kind}_m2"] += float(area or 0.0)
+    """Form 1(i) rows: area released per method in (start, end], hazards closed, destroyed.
+
+    ``admins``: the admin areas of the level, when the caller has them already.
+    """
+    sums = changes.totals(
+        session,
+        level=scope.level,
+        contam=scope.contam.value,
+        figures=changes.OVER_A_PERIOD,
+        after=start,
+        through=end,
+    )
+    rows = _empty_rows(admins or _admins(session, scope.level), _released_row)
+    cmr = _cmr_types(session) if any(c.figure == "destroyed" for c in sums) else {}
+    items: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
+    for change in sums:
+        row = _row_of(rows, change)
+        if row is None:
+            continue
+        if change.figure == "released":
+            row[f"{change.code}_m2"] += change.value
+        elif change.figure == "closed":
+            row["hazards_closed"] += round(change.value)
+        elif change.figure == "destroyed" and change.records > 0:
+            item = {"type": change.code, "quantity": round(change.value), "cmr": cmr[change.code]}
+            items[change.admin_id].append(item)
     for admin_id, area in released_outside(session, start, end, scope).items():
         rows[admin_id]["released_outside_hazards_m2"] += area
-    for admin_id, n in closed:
-        rows[admin_id]["hazards_closed"] += int(n)
-    items: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
-    for admin_id, code, is_cmr, qty in destroyed:
-        items[admin_id].append({"type": code, "quantity": int(qty), "cmr": bool(is_cmr)})
     for admin_id, row in rows.items():
         row["destroyed"] = _sort_items(items.get(admin_id, []))
     result = [_finish_released(row) for row in rows.values()]
@@ -265,6 +251,14 @@ def released(
     )
     result.append(_finish_released(total))
     return result
+
+
+def _cmr_types(session: Session) -> dict[str, bool]:
+    """Whether each munition type is a cluster munition remnant (a short reference list)."""
+    return {
+        code: bool(is_cmr)
+        for code, is_cmr in session.execute(text("SELECT code, is_cmr FROM munition_type"))
+    }
 
 
 _OUTSIDE_SQL = text(
@@ -338,7 +332,8 @@ def article7(session: Session, year: int, scope: ReportScope) -> dict[str, Any]:
     """The Article 7 report for calendar year ``year`` in the shape of docs/design.md §7."""
     as_of = end_of_year(year)
     start = dt.date(year - 1, 12, 31)
-    remaining_rows = remaining(session, as_of, scope)
+    admins = _admins(session, scope.level)
+    remaining_rows = remaining(session, as_of, scope, admins=admins)
     total_area = remaining_rows[-1]["total_area_m2"]
     dissolved = dissolved_remaining_area(session, as_of, scope.contam, total=total_area)
     return {
@@ -347,7 +342,7 @@ def article7(session: Session, year: int, scope: ReportScope) -> dict[str, Any]:
         "contam": scope.contam.value,
         "level": scope.level,
         "remaining": remaining_rows,
-        "released": released(session, start, as_of, scope),
+        "released": released(session, start, as_of, scope, admins=admins),
         "overlap": {
             "total_area_m2": total_area,
             "dissolved_area_m2": clean_area(dissolved),

@@ -126,6 +126,14 @@ def test_the_application_owns_nothing(session: Session, separate_login: None) ->
         "DELETE FROM hazard_admin1_area",
         "SELECT ims_map_rebuild(ARRAY[1])",
         "SELECT ims_map_forget(ARRAY[1], true)",
+        # the report's changes (migration 0021): Form 1(h) and 1(i) are read from them
+        "UPDATE report_change SET value = 0",
+        "DELETE FROM report_change",
+        "INSERT INTO report_change (level, admin_id, contam, figure, code, year, value, records) "
+        "VALUES (1, NULL, 'CMR', 'remaining', 'SHA', 2020, 1e9, 0)",
+        "DELETE FROM hazard_report_area",
+        "SELECT ims_report_rebuild_areas(ARRAY[1])",
+        "SELECT ims_report_forget_areas(ARRAY[1])",
     ],
 )
 def test_the_application_cannot_write_derived_data(
@@ -259,7 +267,7 @@ def test_the_shared_login_fallback_still_works_as_the_application(
 def test_a_large_approval_brings_the_record_statistics_up_to_date_in_its_transaction(
     session: Session, separate_login: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Migration 0021: the planner's statistics may still describe the record tables before
+    """Migration 0022: the planner's statistics may still describe the record tables before
     this transaction's records; an approval of many hazards has the owner's function
     analyse them, counting the transaction's own new rows (ANALYZE is the owner's)."""
     from ims.db import ledger
@@ -287,15 +295,18 @@ def test_a_large_approval_brings_the_record_statistics_up_to_date_in_its_transac
 
 
 def test_the_ledger_functions_price_index_lookups_as_in_memory(session: Session) -> None:
-    """Migration 0021: with the default pricing each chunk of a national approval scanned the
+    """Migration 0022: with the default pricing each chunk of a national approval scanned the
     whole ledger in the map's triggers; the ledger's functions carry their own."""
     rows = session.execute(
         text(
             "SELECT p.proname, p.proconfig FROM pg_proc p "
             "WHERE p.proname LIKE 'ims_map_%' OR p.proname IN ('ims_ledger_store', "
-            "'ims_refresh_overlaps')"
+            "'ims_refresh_overlaps', 'ims_report_forget_areas', 'ims_report_rebuild_areas', "
+            "'ims_report_entries_added', 'ims_report_entries_removed', "
+            "'ims_report_entries_changed', 'ims_report_pieces_added', "
+            "'ims_report_pieces_changed', 'ims_report_truncated')"
         )
     ).all()
-    assert len(rows) == 11
+    assert len(rows) == 19
     for name, config in rows:
         assert "random_page_cost=1.1" in (config or []), name

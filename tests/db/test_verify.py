@@ -108,6 +108,17 @@ def test_a_database_kept_by_ims_verifies_clean(session: Session) -> None:
             ("H3", "remaining geometry (m² of ground that differs)"),
         ),
         ("DELETE FROM hazard_overlap", ("H1", "overlaps hazard H3")),
+        # the report's changes (migration 0021): Form 1(h) and 1(i) are read from them
+        (
+            "UPDATE report_change SET value = value * 2 WHERE figure = 'remaining'",
+            (None, "report change: remaining CHA level 1 P-A CMR 2020"),
+        ),
+        ("DELETE FROM report_change WHERE figure = 'open'", (None, "report change: open")),
+        (
+            "DELETE FROM hazard_report_area WHERE hazard_id = "
+            "(SELECT id FROM hazard WHERE reference = 'H2')",
+            ("H2", "report area change: remaining SHA level 1 P-A CMR 2020-01-01"),
+        ),
         ("DELETE FROM report_run", (None, "report_run")),  # the attack: history erased
         ("UPDATE report_run SET totals = '{\"remaining_m2\": 1}'", (None, "report_run")),
         (

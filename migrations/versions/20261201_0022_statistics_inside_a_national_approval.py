@@ -1,7 +1,7 @@
 """statistics and index pricing for the ledger inside a national approval
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-01 14:00:00
 
 Issue 15 (national scale). An approval records a national file and then computes the
@@ -25,27 +25,37 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0021'
-down_revision: str | None = '0020'
+revision: str = '0022'
+down_revision: str | None = '0021'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APP_ROLE = 'ims_app'  # as ims.db.session.APP_ROLE; a migration keeps its own copy
 APPEND_ONLY = ('audit_event', 'hazard_revision', 'hazard_estimate', 'release', 'release_item',
                'work_plan_target')
-INSERT_ONLY = (*APPEND_ONLY, 'outside_release', 'outside_release_conversion', 'hazard',
-               'report_run')
+INSERT_ONLY = (*APPEND_ONLY, 'hazard', 'report_run', 'outside_release',
+               'outside_release_conversion')
 DERIVED = ('ledger_entry', 'ledger_piece', 'hazard_remaining', 'hazard_overlap')
 MAP_STATE = ('hazard_period', 'hazard_admin1_area', 'hazard_admin1_count', 'admin1_change')
-READ_ONLY = (*DERIVED, *MAP_STATE, 'alembic_version', 'spatial_ref_sys')
-APP_FUNCTIONS_0019 = ('ims_ledger_stage()', 'ims_ledger_store(integer[], boolean)',
-                      'ims_refresh_overlaps(integer[])')
-APP_FUNCTIONS = (*APP_FUNCTIONS_0019, 'ims_analyze_recorded()')
+REPORT_STATE = ('report_change', 'hazard_report_area')
+READ_ONLY = (*DERIVED, *MAP_STATE, *REPORT_STATE, 'alembic_version', 'spatial_ref_sys')
+APP_FUNCTIONS_0021 = ('ims_ledger_stage()', 'ims_ledger_store(integer[], boolean)',
+                      'ims_refresh_overlaps(integer[])',
+                      # read-only: the application may run them (ims db verify)
+                      'ims_report_changes_between(date, date, smallint, varchar)',
+                      'ims_report_changes_expected()', 'ims_report_areas_expected()')
+APP_FUNCTIONS = (*APP_FUNCTIONS_0021, 'ims_analyze_recorded()')
 OWNER_FUNCTIONS = ('ims_audit_seal()', 'ims_grant_app_role()')
 MAP_FUNCTIONS = ('ims_map_follow(integer[], integer[])', 'ims_map_forget(integer[], boolean)',
                  'ims_map_areas_from(integer[])', 'ims_map_rebuild(integer[])',
                  'ims_map_pieces_added()', 'ims_map_pieces_changed()', 'ims_map_entries_added()',
                  'ims_map_entries_changed()', 'ims_map_truncated()')
+REPORT_FUNCTIONS = ('ims_report_forget_areas(integer[])', 'ims_report_rebuild_areas(integer[])',
+                    'ims_report_entries_added()', 'ims_report_entries_removed()',
+                    'ims_report_entries_changed()',
+                    'ims_report_pieces_added()', 'ims_report_pieces_changed()',
+                    'ims_report_truncated()')
+OWNED = (*OWNER_FUNCTIONS, *MAP_FUNCTIONS, *REPORT_FUNCTIONS)
 
 _GRANT_BODY = """
     CREATE OR REPLACE FUNCTION ims_grant_app_role() RETURNS void LANGUAGE plpgsql
@@ -74,10 +84,9 @@ _GRANT_BODY = """
 
 def _grants(app_functions: tuple[str, ...]) -> str:
     return _GRANT_BODY.format(
-        functions=", ".join(app_functions + OWNER_FUNCTIONS + MAP_FUNCTIONS), app=APP_ROLE,
+        functions=", ".join(app_functions + OWNED), app=APP_ROLE,
         insert_only=", ".join(INSERT_ONLY), read_only=", ".join(READ_ONLY),
         app_functions=", ".join(app_functions))
-
 
 
 ANALYZE_RECORDED = """
@@ -94,7 +103,7 @@ ANALYZE_RECORDED = """
 
 
 # Keep last: CREATE OR REPLACE FUNCTION in a later migration drops a function's settings.
-PRICED_FOR_MEMORY = (*MAP_FUNCTIONS, 'ims_ledger_store(integer[], boolean)',
+PRICED_FOR_MEMORY = (*MAP_FUNCTIONS, *REPORT_FUNCTIONS, 'ims_ledger_store(integer[], boolean)',
                      'ims_refresh_overlaps(integer[])')
 
 
@@ -111,6 +120,6 @@ def downgrade() -> None:
     """Drop it; the functions priced as before."""
     for function in PRICED_FOR_MEMORY:
         op.execute(f"ALTER FUNCTION {function} RESET random_page_cost")
-    op.execute(_grants(APP_FUNCTIONS_0019))
+    op.execute(_grants(APP_FUNCTIONS_0021))
     op.execute("DROP FUNCTION IF EXISTS ims_analyze_recorded()")
     op.execute("SELECT ims_grant_app_role()")
