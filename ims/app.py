@@ -14,12 +14,21 @@ from ims.jobs import Jobs
 from map_ui.pages import install
 
 
-def create_app(engine: Engine | None = None, *, jobs: Jobs | None = None) -> FastAPI:
+def create_app(
+    engine: Engine | None = None, *, jobs: Jobs | None = None, warm: bool = False
+) -> FastAPI:
     """The API and the pages around ``engine`` (default: the configured database).
 
     Uploads are checked and approvals applied by ``jobs`` (default: worker processes on
-    the same database, started at the first upload or approval).
+    the same database, started at the first upload or approval); ``warm``: see
+    ``create_api``.
     """
-    app = create_api(engine, jobs=jobs)
+    app = create_api(engine, jobs=jobs, warm=warm)
     install(app)  # the web pages and their static files
     return app
+
+
+def served_app() -> FastAPI:
+    """The application as ``ims serve`` runs it: on the configured database, the answers
+    readers ask for first computed again whenever the data changes."""
+    return create_app(warm=True)

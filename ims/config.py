@@ -82,6 +82,13 @@ class Settings(BaseSettings):
         description="how many steps below the server's the OS priority (nice) of the upload "
         "and approval workers is, so that pages and tiles answer first while they compute",
     )
+    warm_interval_s: float = Field(
+        default=5,
+        ge=0,
+        description="how often (seconds) `ims serve` looks whether the data changed, to "
+        "compute again the answers readers ask for first (dashboard, today's and the last "
+        "year ends' figures, last year's report) before anyone waits for them; 0: never",
+    )
     ledger_chunk_size: int = Field(
         default=2000,
         gt=0,

@@ -32,7 +32,8 @@ from ims.api.auth import authorize
 from ims.api.errors import register_error_handlers
 from ims.api.gate import RequestGate
 from ims.api.headers import SecurityHeaders
-from ims.config import configure_logging
+from ims.api.warm import Warmer
+from ims.config import configure_logging, get_settings
 from ims.jobs import Jobs, PoolJobs
 
 API_PREFIX = "/api/v1"
@@ -40,15 +41,24 @@ API_PREFIX = "/api/v1"
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    warmer = app.state.warmer
+    if warmer is not None:
+        warmer.start()
     yield
+    if warmer is not None:
+        warmer.stop()
     app.state.jobs.close()  # the worker processes end with the server
 
 
-def create_api(engine: Engine | None = None, *, jobs: Jobs | None = None) -> FastAPI:
+def create_api(
+    engine: Engine | None = None, *, jobs: Jobs | None = None, warm: bool = False
+) -> FastAPI:
     """Build the API around ``engine`` (default: the configured database), without pages.
 
     Uploads are checked and approvals applied by ``jobs`` (default: worker processes on
-    the same database, started at the first upload or approval).
+    the same database, started at the first upload or approval). ``warm``: while the
+    application runs, the answers readers ask for first are computed again whenever the
+    data changes (``ims.api.warm``; ``ims serve``, every ``IMS_WARM_INTERVAL_S`` seconds).
     """
     configure_logging()
     if engine is None:
@@ -67,6 +77,8 @@ def create_api(engine: Engine | None = None, *, jobs: Jobs | None = None) -> Fas
         lifespan=_lifespan,
     )
     app.state.engine = engine
+    interval = get_settings().warm_interval_s
+    app.state.warmer = Warmer(engine.engine, interval) if warm and interval > 0 else None
     # (tests may hand a Connection as the engine: .engine is the Engine of either)
     app.state.jobs = jobs or PoolJobs(engine.engine.url.render_as_string(hide_password=False))
     register_error_handlers(app)

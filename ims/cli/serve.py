@@ -23,7 +23,7 @@ def serve(
     settings = get_settings()
     database_up(quiet=True)
     uvicorn.run(
-        "ims.app:create_app",
+        "ims.app:served_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

@@ -1,0 +1,119 @@
+"""The answers readers ask for first are computed again when the data changes (ims.api.warm),
+so that the first readers after an approval do not wait for them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from ims.api import warm
+from ims.app import create_app, served_app
+from ims.config import get_settings
+from ims.db.recording import load_boundaries, record_hazards
+from ims.domain.enums import HazardStatus
+from ims.domain.records import BoundaryFeature, NewHazard
+from ims.queries import national
+from ims.reports import kept, tiles
+from ims.reports.article7 import ReportScope
+from ims.reports.history import article7_with_history
+
+pytestmark = pytest.mark.db
+
+TODAY = dt.date(2026, 6, 15)
+
+
+def _record(session: Session, reference: str) -> None:
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                reference, HazardStatus.CHA, box(102.1, 19.6, 102.11, 19.61), dt.date(2020, 1, 1)
+            )
+        ],
+    )
+
+
+def _never(*_args: Any, **_kwargs: Any) -> Any:
+    raise AssertionError("computed again although it was kept")
+
+
+def test_warm_keeps_the_answers_read_first(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_boundaries(
+        session,
+        [BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)]))],
+        level=1,
+    )
+    _record(session, "W1")
+    kept.ANSWERS.clear()
+    warm.warm(session, TODAY)
+    assert warm.dates(TODAY) == [TODAY] + [dt.date(2026 - k, 12, 31) for k in range(1, 11)]
+
+    # every one of them is now answered without computing it
+    monkeypatch.setattr(national, "_figures", _never)
+    monkeypatch.setattr(national, "_dashboard", _never)
+    monkeypatch.setattr(national, "_map_bounds", _never)
+    monkeypatch.setattr(tiles, "_province_figures", _never)
+    for day in warm.dates(TODAY):
+        figures = national.national_figures(session, day)
+        count = 1 if day >= dt.date(2020, 1, 1) else 0
+        assert figures["total_count"] == count
+        assert sum(n for _, n in tiles.province_figures(session, day).values()) == count
+    assert national.dashboard(session, TODAY).totals["total_count"] == 1
+    assert national.map_bounds(session)
+    monkeypatch.setattr("ims.reports.history.article7", _never)
+    scope = ReportScope(level=1, contam=national.default_contam(session))
+    report = article7_with_history(session, 2025, scope, today=TODAY)
+    assert report["year"] == 2025
+
+    # a date that is not among them is computed when asked for
+    with pytest.raises(AssertionError, match="computed again"):
+        national.national_figures(session, dt.date(2026, 3, 1))
+
+
+def _until(condition: Callable[[], bool], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the warming thread did not get there in time"
+        time.sleep(0.02)
+
+
+def test_the_thread_warms_at_start_and_after_each_change_only(
+    committed_engine: Engine,
+) -> None:
+    warmer = warm.Warmer(committed_engine, 0.05)
+    warmer.start()
+    try:
+        _until(lambda: warmer.rounds == 1)  # at start
+        time.sleep(0.5)  # ten looks, nothing changed
+        assert warmer.rounds == 1
+        with Session(committed_engine) as s, s.begin():
+            _record(s, "W2")  # as an approval commits
+        _until(lambda: warmer.rounds == 2)
+        with Session(committed_engine) as s:
+            stamp = kept.stamp(s)
+        assert any(key[0] == stamp for key in kept.ANSWERS._answers)
+    finally:
+        warmer.stop()
+    assert not warmer._thread.is_alive()
+
+
+def test_only_the_served_application_warms(
+    committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert create_app(committed_engine).state.warmer is None  # tests, tools
+    assert create_app(committed_engine, warm=True).state.warmer is not None
+    monkeypatch.setenv("IMS_DATABASE_URL", committed_engine.url.render_as_string(False))
+    get_settings.cache_clear()
+    assert served_app().state.warmer is not None  # ims serve
+    monkeypatch.setenv("IMS_WARM_INTERVAL_S", "0")
+    get_settings.cache_clear()
+    assert create_app(committed_engine, warm=True).state.warmer is None
