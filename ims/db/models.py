@@ -433,18 +433,22 @@ class LedgerEntry(Base):
     kind: Mapped[str] = mapped_column(String(16))
     on: Mapped[dt.date] = mapped_column(Date, index=True)
     seq: Mapped[int] = mapped_column(BigInteger)
-    revision_id: Mapped[int | None] = mapped_column(ForeignKey("hazard_revision.id"))
-    release_id: Mapped[int | None] = mapped_column(ForeignKey("release.id"), index=True)
+    # The record of the entry: hazard_revision.id or release.id, checked by ims_ledger_store
+    # rather than as foreign keys (migration 0023; both tables are append-only).
+    revision_id: Mapped[int | None] = mapped_column(Integer)
+    release_id: Mapped[int | None] = mapped_column(Integer, index=True)
     status_after: Mapped[str | None] = mapped_column(String(3))
     delta_m2: Mapped[float] = mapped_column(Float)
     remaining_after_m2: Mapped[float] = mapped_column(Float)
     outside_m2: Mapped[float] = mapped_column(Float, server_default="0")
-    # Where the hazard is counted (largest share of its boundary in force), per level.
-    count_admin1_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"))
-    count_admin2_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"))
-    # Where a release's destroyed items go (largest share of the release polygon).
-    items_admin1_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"))
-    items_admin2_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"))
+    # Admin areas (admin_area.id), checked once per statement rather than as foreign keys
+    # (migration 0023): where the hazard is counted (largest share of its boundary in
+    # force), per level, and where a release's destroyed items go (largest share of the
+    # release polygon).
+    count_admin1_id: Mapped[int | None] = mapped_column(Integer)
+    count_admin2_id: Mapped[int | None] = mapped_column(Integer)
+    items_admin1_id: Mapped[int | None] = mapped_column(Integer)
+    items_admin2_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class LedgerPiece(Base):
@@ -465,7 +469,7 @@ class LedgerPiece(Base):
     hazard_id: Mapped[int] = mapped_column(Integer)
     entry_no: Mapped[int] = mapped_column(Integer)
     level: Mapped[int] = mapped_column(SmallInteger)
-    admin_id: Mapped[int | None] = mapped_column(ForeignKey("admin_area.id"))
+    admin_id: Mapped[int | None] = mapped_column(Integer)  # admin_area.id (migration 0023)
     area_m2: Mapped[float] = mapped_column(Float)
 
 

@@ -310,3 +310,81 @@ def test_the_ledger_functions_price_index_lookups_as_in_memory(session: Session)
     assert len(rows) == 19
     for name, config in rows:
         assert "random_page_cost=1.1" in (config or []), name
+
+
+def _admin_id(session: Session, code: str) -> int:
+    return int(session.scalar(text("SELECT id FROM admin_area WHERE code = :c"), {"c": code}))
+
+
+def test_the_ledger_names_only_admin_areas_that_exist(session: Session, recorded: None) -> None:
+    """Migration 0023: the ledger's admin areas are checked once per statement (they were
+    foreign keys, checked row by row), with the same error, naming what is wrong."""
+    h1 = session.scalar(text("SELECT id FROM hazard WHERE reference = 'H1'"))
+    entries = session.execute(
+        text("SELECT entry_no, count_admin1_id FROM ledger_entry WHERE hazard_id = :h"),
+        {"h": h1},
+    ).all()
+    assert entries and all(a == _admin_id(session, "P-A") for _, a in entries)
+    stage = text(
+        'INSERT INTO pg_temp.ims_stage_entry SELECT hazard_id, entry_no, kind, "on", seq, '
+        "revision_id, release_id, status_after, delta_m2, remaining_after_m2, outside_m2, "
+        "count_admin1_id, count_admin2_id, :items, items_admin2_id FROM ledger_entry "
+        "WHERE hazard_id = :h"
+    )
+    refused = r"ledger entry of hazard id .* names admin area id 999999, which does not exist"
+    with pytest.raises(DBAPIError, match=refused) as caught, session.begin_nested():
+        session.execute(text("SELECT ims_ledger_stage()"))
+        session.execute(stage, {"h": h1, "items": 999_999})
+        session.execute(text("SELECT ims_ledger_store(ARRAY[:h])"), {"h": h1})
+    assert getattr(caught.value.orig, "sqlstate", None) == "23503"  # a foreign key's error
+
+    piece = text(
+        "INSERT INTO pg_temp.ims_stage_piece SELECT hazard_id, entry_no, level, :admin, area_m2 "
+        "FROM ledger_piece WHERE hazard_id = :h"
+    )
+    refused = r"ledger piece of hazard id .* admin area id 999998"
+    with pytest.raises(DBAPIError, match=refused), session.begin_nested():
+        session.execute(text("SELECT ims_ledger_stage()"))
+        session.execute(stage, {"h": h1, "items": None})
+        session.execute(piece, {"h": h1, "admin": 999_998})
+        session.execute(text("SELECT ims_ledger_store(ARRAY[:h])"), {"h": h1})
+
+    # the same rows with admin areas that exist are stored
+    session.execute(text("SELECT ims_ledger_stage()"))
+    session.execute(stage, {"h": h1, "items": _admin_id(session, "P-A")})
+    session.execute(text("SELECT ims_ledger_store(ARRAY[:h])"), {"h": h1})
+
+
+@pytest.mark.parametrize("login", ["session", "owner_session"])
+def test_an_admin_area_the_ledger_names_cannot_be_removed(
+    request: pytest.FixtureRequest, login: str
+) -> None:
+    s: Session = request.getfixturevalue(login)  # the application, or the owner
+    load_boundaries(
+        s,
+        [
+            BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+            BoundaryFeature("P-B", "Province B", MultiPolygon([box(103.0, 19.0, 103.5, 20.0)])),
+        ],
+        level=1,
+    )
+    record_hazards(
+        s,
+        [NewHazard("H1", HazardStatus.CHA, box(102.1, 19.6, 102.11, 19.61), dt.date(2020, 1, 1))],
+    )
+    named, unnamed = _admin_id(s, "P-A"), _admin_id(s, "P-B")
+    for sql in (
+        "DELETE FROM admin_area WHERE id = :a",
+        "UPDATE admin_area SET id = 999997 WHERE id = :a",
+    ):
+        refused = f"admin area id {named} is named in the ledger"
+        with pytest.raises(DBAPIError, match=refused), s.begin_nested():
+            s.execute(text(sql), {"a": named})
+    # changed in place (as a boundary load does), it stays; one the ledger does not name goes
+    s.execute(text("UPDATE admin_area SET name = 'Province A (2026)' WHERE id = :a"), {"a": named})
+    s.execute(text("DELETE FROM admin_area WHERE id = :a"), {"a": unnamed})
+    if login == "owner_session":  # the application may not truncate at all
+        for table in ("admin_area", "hazard_revision", "release"):
+            refused = f"the ledger names rows of {table}"
+            with pytest.raises(DBAPIError, match=refused), s.begin_nested():
+                s.execute(text(f"TRUNCATE {table} CASCADE"))
