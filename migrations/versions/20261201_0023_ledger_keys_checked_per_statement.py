@@ -21,6 +21,10 @@ them and 0.9 s without, most of a national approval's time in storing ledgers.
 
 The error is PostgreSQL's for a broken foreign key (23503), as before. The foreign keys
 from the ledger to the hazard (ON DELETE CASCADE) and from pieces to their entry remain.
+
+``ims_analyze_recorded()`` (0022) also refreshes the statistics of ``release_item``: the
+report's triggers join each chunk's release entries to their items, and with the table's
+statistics from before the approval they merged with the whole of it, every chunk.
 """
 
 from collections.abc import Sequence
@@ -155,8 +159,22 @@ FOREIGN_KEYS = (
 )
 
 
+ANALYZE_RECORDED = """
+    CREATE OR REPLACE FUNCTION ims_analyze_recorded() RETURNS void LANGUAGE plpgsql
+    SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $$
+    BEGIN
+        -- Only the columns the ledger's lookups filter on: a geometry column's statistics
+        -- take most of an ANALYZE (1.5 s against 0.6 s for release at 306,000 rows).
+        ANALYZE public.hazard_revision (hazard_id, submission_id);
+        ANALYZE public.release (hazard_id, submission_id);
+        ANALYZE public.ledger_entry (hazard_id, release_id, revision_id);{more}
+    END $$
+"""
+
+
 def upgrade() -> None:
     """The checks per statement in place of the foreign keys."""
+    op.execute(ANALYZE_RECORDED.format(more="\n        ANALYZE public.release_item (release_id);"))
     for sql in (ENTRY_CHECK, PIECE_CHECK, AREAS_GONE, NAMED_TRUNCATED):
         op.execute(sql)
     for function in FUNCTIONS:
@@ -171,6 +189,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """The foreign keys again."""
+    op.execute(ANALYZE_RECORDED.format(more=""))
     for table, name, column, referenced in FOREIGN_KEYS:
         op.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} FOREIGN KEY ({column}) "
                    f"REFERENCES {referenced} (id)")
