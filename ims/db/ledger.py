@@ -347,6 +347,32 @@ def analyze_recorded(session: Session, hazards: int) -> None:
         session.execute(text("SELECT ims_analyze_recorded()"))
 
 
+StoreChunk = Callable[[str, list[int], Rows], None]  # (kind, hazard ids, their rows)
+
+
+def analyzing_as_it_grows(session: Session, hazards: int, store: StoreChunk) -> StoreChunk:
+    """``store``, refreshing the statistics each time the ledgers stored have doubled.
+
+    A first national import fills the ledger inside its transaction: with the statistics
+    of the empty table, each chunk's lookups were planned as hash joins over whole tables
+    (the hazards, their revisions), more each chunk. Five refreshes for 100,000 hazards.
+    """
+    if hazards < 2 * ANALYZE_FROM_HAZARDS:
+        return store
+    stored = 0
+    next_at = ANALYZE_FROM_HAZARDS
+
+    def storing(kind: str, chunk: list[int], rows: Rows) -> None:
+        nonlocal stored, next_at
+        store(kind, chunk, rows)
+        stored += len(chunk)
+        if stored >= next_at and stored < hazards:
+            session.execute(text("SELECT ims_analyze_recorded()"))
+            next_at *= 2
+
+    return storing
+
+
 def refresh_overlaps(session: Session, hazard_ids: Sequence[int] | None = None) -> None:
     """Recompute which hazards share ground with ``hazard_ids`` (all hazards if None)."""
     session.execute(
@@ -430,7 +456,13 @@ def update_after_releases(
     def store(kind: str, chunk: list[int], rows: Rows) -> None:
         _store(session, chunk, rows, append=kind == "append")
 
-    _in_pool(session, work, lambda kind, chunk: _load(session, kind, chunk), store, progress)
+    _in_pool(
+        session,
+        work,
+        lambda kind, chunk: _load(session, kind, chunk),
+        analyzing_as_it_grows(session, len(ids), store),
+        progress,
+    )
 
 
 def _plan_releases(session: Session, ids: list[int]) -> tuple[list[int], list[int]]:
@@ -691,10 +723,13 @@ def refresh_many(
     ids = sorted(set(hazard_ids))
     session.flush()
     analyze_recorded(session, len(ids))
+    store = analyzing_as_it_grows(
+        session, len(ids), lambda _kind, chunk, rows: _store(session, chunk, rows)
+    )
     compute_many(
         session,
         ids,
-        lambda chunk, rows: _store(session, chunk, rows),
+        lambda chunk, rows: store("full", chunk, rows),
         progress=progress,
         workers=workers,
         chunk_size=chunk_size,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from shapely.geometry import MultiPolygon, box
@@ -17,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
+from ims.db import ledger
 from ims.db.models import AuditEvent, LedgerEntry, ReportRun
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.db.session import APP_ROLE
@@ -270,8 +272,6 @@ def test_a_large_approval_brings_the_record_statistics_up_to_date_in_its_transac
     """Migration 0022: the planner's statistics may still describe the record tables before
     this transaction's records; an approval of many hazards has the owner's function
     analyse them, counting the transaction's own new rows (ANALYZE is the owner's)."""
-    from ims.db import ledger
-
     record_hazards(
         session,
         [
@@ -388,3 +388,27 @@ def test_an_admin_area_the_ledger_names_cannot_be_removed(
             refused = f"the ledger names rows of {table}"
             with pytest.raises(DBAPIError, match=refused), s.begin_nested():
                 s.execute(text(f"TRUNCATE {table} CASCADE"))
+
+
+def test_a_national_ledger_refreshes_the_statistics_each_time_it_doubles(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Migration 0023: a first national import fills the ledger in its transaction; the
+    statistics are refreshed as it grows (at 2, 4 and 8 of 10 hazards here), not per chunk."""
+    monkeypatch.setattr(ledger, "ANALYZE_FROM_HAZARDS", 2)
+    stored: list[int] = []
+    refreshed_after: list[int] = []
+    executed = session.execute
+
+    def execute(statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if "ims_analyze_recorded" in str(statement):
+            refreshed_after.append(len(stored))
+        return executed(statement, *args, **kwargs)
+
+    monkeypatch.setattr(session, "execute", execute)
+    store = ledger.analyzing_as_it_grows(session, 10, lambda _k, chunk, _r: stored.extend(chunk))
+    for hazard in range(10):
+        store("full", [hazard], ([], [], []))
+    assert stored == list(range(10))
+    assert refreshed_after == [2, 4, 8]
+    assert ledger.analyzing_as_it_grows(session, 3, print) is print  # too few to bother
