@@ -29,7 +29,7 @@ import os
 import queue
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from contextlib import suppress
 from multiprocessing.connection import Connection
@@ -48,6 +48,7 @@ from ims.errors import ImsError, InvalidRequest, ServiceBusy, TookTooLong
 from ims.ingest import approval, field_maps, inspect, submissions
 from ims.ingest.inspect import Inspection
 from ims.ingest.limits import UploadLimits
+from ims.reports import first
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +131,15 @@ def inspect_upload(
 
 def approve_submission(
     session: Session, *, submission_id: int, by: Actor | None, partial: bool = False
-) -> None:
+) -> list[tuple[Hashable, Any]]:
     """Apply a submission (Conflict with its findings if it has errors; ``partial``: the
-    features without errors)."""
+    features without errors); the answers readers ask for first, as of the approval, for
+    the server to keep once it has committed (``ims.reports.first.computed_ahead``; none
+    when ``IMS_WARM_INTERVAL_S`` is 0)."""
     approval.approve(session, submission_id, by=by, partial=partial)
+    if not get_settings().warm_interval_s:
+        return []
+    return first.computed_ahead(session)
 
 
 _WHAT = {

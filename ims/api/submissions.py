@@ -30,6 +30,7 @@ from ims.jobs import approve_submission as approve_submission_job
 from ims.jobs import inspect_upload as inspect_upload_job
 from ims.jobs import stage_upload
 from ims.queries import findings
+from ims.reports import kept
 
 router = APIRouter(tags=["submissions"])
 MAPPING_MAX_CHARS = 100_000  # a mapping document (value maps of a national database's codes)
@@ -445,7 +446,7 @@ async def approve_submission(
                 "approve its own)"
             )
         by = principal.actor if principal else None
-        await jobs.run(
+        ahead = await jobs.run(
             "approvals",
             approve_submission_job,
             session,
@@ -453,6 +454,7 @@ async def approve_submission(
             by=by,
             partial=partial,
         )
+        kept.keep(ahead)  # committed: its first readers find the national answers ready
     return await run_in_threadpool(_public, session, submission_id, principal)
 
 

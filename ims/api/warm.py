@@ -1,22 +1,19 @@
-"""The answers readers ask for first, computed again as soon as the data changes.
+"""``ims serve``'s thread that computes the answers readers ask for first again whenever
+the data changes.
 
-Kept answers (``ims.reports.kept``) last until anything they come from is committed. After
-an approval, through the API, the pages or ``ims import`` on another machine, every one of
-them is stale, and the first readers wait for their own: at 100,000 hazards the dashboard
-takes 0.7 s, a date's national figures 50-100 ms and the reports page 0.3 s, several
-times that on a server that is busy. ``ims serve`` runs a thread that reads the data's
-stamp every ``IMS_WARM_INTERVAL_S`` seconds and, when it has moved (and once at start),
-computes those answers again before anyone asks: the dashboard, the map's extent, the
-national and province figures of today and of the last ten year ends (the dates reports
-are made for, and the stops of the map's date), and the reports page of the last year.
-That is about 2 s of work on a national database, once per change, at the server's own
-pace: one answer at a time, and a reader who asks for the same answer meanwhile waits for
-it instead of computing it again (``kept.alone``).
+Kept answers (``ims.reports.kept``) last until anything they come from is committed. An
+approval through the API hands the server its answers as it commits
+(``ims.reports.first.computed_ahead``); any other change (``ims import`` on another
+machine, a boundary load, a reference list) would leave the first readers waiting for
+their own. This thread reads the data's stamp every ``IMS_WARM_INTERVAL_S`` seconds and,
+when it has moved (and once at start), computes them (``ims.reports.first.warm``): about
+2 s of work on a national database, once per change, at the server's own pace, one answer
+at a time; a reader who asks for the same answer meanwhile waits for it instead of
+computing it again (``kept.alone``), and those an approval handed over are found kept.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 import time
@@ -24,32 +21,10 @@ import time
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from ims.queries import national
-from ims.reports import tiles
-from ims.reports.article7 import ReportScope
-from ims.reports.history import article7_with_history
+from ims.reports.first import warm
 from ims.reports.kept import stamp
 
 log = logging.getLogger(__name__)
-
-YEAR_ENDS = 10  # the last year ends whose figures are computed again
-
-
-def dates(today: dt.date) -> list[dt.date]:
-    """Today and the last ``YEAR_ENDS`` year ends, the dates asked for most."""
-    return [today] + [dt.date(today.year - k, 12, 31) for k in range(1, YEAR_ENDS + 1)]
-
-
-def warm(session: Session, today: dt.date | None = None) -> None:
-    """Compute (and keep) the answers readers ask for first, as of the session's data."""
-    today = today or dt.date.today()
-    national.dashboard(session, today)
-    national.map_bounds(session)
-    for day in dates(today):
-        national.national_figures(session, day, None)
-        tiles.province_figures(session, day, None)
-    scope = ReportScope(level=1, contam=national.default_contam(session))
-    article7_with_history(session, today.year - 1, scope, today=today)
 
 
 class Warmer:

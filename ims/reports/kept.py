@@ -87,10 +87,23 @@ class Kept:
                 _, (_, dropped) = self._answers.popitem(last=False)
                 self.size -= dropped
 
+    def at(self, data_stamp: str) -> list[tuple[Hashable, Any]]:
+        """The answers kept under ``data_stamp`` (keys as ``kept_at`` makes them)."""
+        with self._lock:
+            return [
+                (key, found[0])
+                for key, found in self._answers.items()
+                if _stamp_of(key) == data_stamp
+            ]
+
     def clear(self) -> None:
         with self._lock:
             self._answers.clear()
             self.size = 0
+
+
+def _stamp_of(key: Hashable) -> str | None:
+    return key[0] if isinstance(key, tuple) and key else None
 
 
 def _weight(answer: Any) -> int:
@@ -121,6 +134,12 @@ def alone(key: Hashable) -> Iterator[None]:
         with _computing_lock:
             if _computing.get(key) is lock and not lock.locked():
                 del _computing[key]
+
+
+def keep(answers: list[tuple[Hashable, Any]]) -> None:
+    """Keep answers computed elsewhere (``Kept.at`` in a job's worker process)."""
+    for key, answer in answers:
+        ANSWERS.put(key, answer)
 
 
 def kept(session: Session, what: str, key: Hashable, compute: Callable[[], T]) -> T:

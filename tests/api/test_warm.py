@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,16 +14,19 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from ims import jobs
 from ims.api import warm
 from ims.app import create_app, served_app
 from ims.config import get_settings
 from ims.db.recording import load_boundaries, record_hazards
 from ims.domain.enums import HazardStatus
 from ims.domain.records import BoundaryFeature, NewHazard
+from ims.ingest import submissions
 from ims.queries import national
-from ims.reports import kept, tiles
+from ims.reports import first, kept, tiles
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history
+from tests.ingest.test_submissions import LAOS, hazard_frame, write_zip
 
 pytestmark = pytest.mark.db
 
@@ -54,15 +58,15 @@ def test_warm_keeps_the_answers_read_first(
     )
     _record(session, "W1")
     kept.ANSWERS.clear()
-    warm.warm(session, TODAY)
-    assert warm.dates(TODAY) == [TODAY] + [dt.date(2026 - k, 12, 31) for k in range(1, 11)]
+    first.warm(session, TODAY)
+    assert first.dates(TODAY) == [TODAY] + [dt.date(2026 - k, 12, 31) for k in range(1, 11)]
 
     # every one of them is now answered without computing it
     monkeypatch.setattr(national, "_figures", _never)
     monkeypatch.setattr(national, "_dashboard", _never)
     monkeypatch.setattr(national, "_map_bounds", _never)
     monkeypatch.setattr(tiles, "_province_figures", _never)
-    for day in warm.dates(TODAY):
+    for day in first.dates(TODAY):
         figures = national.national_figures(session, day)
         count = 1 if day >= dt.date(2020, 1, 1) else 0
         assert figures["total_count"] == count
@@ -77,6 +81,48 @@ def test_warm_keeps_the_answers_read_first(
     # a date that is not among them is computed when asked for
     with pytest.raises(AssertionError, match="computed again"):
         national.national_figures(session, dt.date(2026, 3, 1))
+
+
+def test_an_approval_hands_over_the_answers_as_of_its_commit(
+    committed_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Session(committed_engine) as s, s.begin():
+        load_boundaries(s, [BoundaryFeature("LA-XI", "X", MultiPolygon([LAOS]))], level=1)
+        _record(s, "W0")
+        frame = hazard_frame([{"hazard_id": "AHEAD-1"}], [box(103.0, 19.4, 103.01, 19.41)])
+        staged = submissions.stage(s, write_zip(frame, tmp_path, "ahead"), kind="hazards")
+        first_id = staged.submission.id
+    kept.ANSWERS.clear()
+    # as in the approvals' worker process: the job, then its commit
+    outcome, ahead = jobs._run(
+        committed_engine,
+        jobs.approve_submission,
+        {"submission_id": first_id, "by": None},
+    )
+    assert outcome == "ok" and ahead
+    kept.ANSWERS.clear()  # the server's own, which the worker's are not
+    kept.keep(ahead)
+
+    # the server's first readers after the commit find them, counting the approved hazard
+    monkeypatch.setattr(national, "_figures", _never)
+    monkeypatch.setattr(national, "_dashboard", _never)
+    monkeypatch.setattr(tiles, "_province_figures", _never)
+    with Session(committed_engine) as s:
+        assert national.national_figures(s, dt.date.today())["total_count"] == 2
+        assert national.dashboard(s, dt.date.today()).totals["total_count"] == 2
+        assert sum(n for _, n in tiles.province_figures(s, dt.date.today()).values()) == 2
+
+    # none when the server computes nothing ahead
+    monkeypatch.setattr(get_settings(), "warm_interval_s", 0)
+    with Session(committed_engine) as s, s.begin():
+        frame = hazard_frame([{"hazard_id": "AHEAD-2"}], [box(103.1, 19.4, 103.11, 19.41)])
+        staged = submissions.stage(s, write_zip(frame, tmp_path, "ahead2"), kind="hazards")
+        second_id = staged.submission.id
+    assert jobs._run(
+        committed_engine,
+        jobs.approve_submission,
+        {"submission_id": second_id, "by": None},
+    ) == ("ok", [])
 
 
 def _until(condition: Callable[[], bool], seconds: float = 30) -> None:
