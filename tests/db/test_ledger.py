@@ -360,3 +360,50 @@ def test_releases_appended_and_rebuilt_in_spawned_workers_equal_a_rebuild(
     monkeypatch.setattr(get_settings(), "ledger_chunk_size", chunk_size)
     ledger.refresh_all(session)
     assert snapshot(session) == incremental
+
+
+def test_the_overlaps_of_many_changed_hazards_are_found_again_as_a_full_recompute_finds_them(
+    owner_session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = owner_session  # the owner, who may plant a stale overlap
+    asked: list[Any] = []
+    real = ledger.refresh_overlaps
+
+    def spy(s: Session, ids: Any = None) -> None:
+        asked.append(ids)
+        real(s, ids)
+
+    monkeypatch.setattr(ledger, "refresh_overlaps", spy)
+
+    def chain(prefix: str, n: int, dx: float, y: float) -> list[NewHazard]:
+        # each box overlaps the next one: a chain of n - 1 overlapping pairs
+        return [
+            NewHazard(
+                f"{prefix}{i}",
+                CHA,
+                box(102.0 + dx + i * 0.0008, y, 102.001 + dx + i * 0.0008, y + 0.001),
+                dt.date(2020, 1, 1),
+            )
+            for i in range(n)
+        ]
+
+    first = record_hazards(session, chain("OV-A", 1200, 0, 19.5), refresh_ledger=False)
+    ledger.refresh_overlaps_of(session, first)
+    assert asked[-1] is None  # a first import: every overlap at once
+    # a stale pair the second approval's hazards must lose, then 1,100 new hazards, most of
+    # them over two of the first ones as well as over their neighbours
+    second = record_hazards(session, chain("OV-B", 1100, 0.0004, 19.5005), refresh_ledger=False)
+    session.execute(
+        text("INSERT INTO hazard_overlap VALUES (:a, :b), (:b, :a)"),
+        {"a": second[0], "b": first[-1]},
+    )
+    ledger.refresh_overlaps_of(session, second)
+    assert asked[-1] == sorted(second)  # theirs only: fewer than half of the hazards
+
+    stored = set(session.execute(text("SELECT hazard_id, other_id FROM hazard_overlap")))
+    recomputed = set(
+        session.execute(text("SELECT hazard_id, other_id FROM ims_overlap_pairs(NULL)"))
+    )
+    assert stored == recomputed
+    # A's chain, B's chain and each B over the two A it straddles, both ways
+    assert len(stored) == 2 * (1199 + 1099 + 2 * 1100)
