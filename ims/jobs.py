@@ -29,6 +29,7 @@ import os
 import queue
 import signal
 import threading
+import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from contextlib import suppress
@@ -139,7 +140,14 @@ def approve_submission(
     approval.approve(session, submission_id, by=by, partial=partial)
     if not get_settings().warm_interval_s:
         return []
-    return first.computed_ahead(session)
+    started = time.perf_counter()
+    answers = first.computed_ahead(session)
+    log.info(
+        "submission %s: the answers readers ask for first computed in %.1f s",
+        submission_id,
+        time.perf_counter() - started,
+    )
+    return answers
 
 
 _WHAT = {

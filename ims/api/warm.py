@@ -45,6 +45,10 @@ class Warmer:
         self._thread.join(timeout=30)
 
     def _run(self) -> None:
+        # The first PDF download would import matplotlib and reportlab in its request
+        # (1.2 s on two cores; ims.reports.export imports them late to keep the CLI quick).
+        import ims.reports.pdf  # noqa: F401
+
         seen: str | None = None
         while not self._stop.is_set():
             try:
