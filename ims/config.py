@@ -87,7 +87,8 @@ class Settings(BaseSettings):
         ge=0,
         description="how often (seconds) `ims serve` looks whether the data changed, to "
         "compute again the answers readers ask for first (dashboard, today's and the last "
-        "year ends' figures, last year's report) before anyone waits for them; 0: never",
+        "year ends' figures, last year's report) before anyone waits for them; an approval "
+        "through the API computes them in its own transaction as it commits; 0: neither",
     )
     ledger_chunk_size: int = Field(
         default=2000,

@@ -108,6 +108,17 @@ def test_a_database_kept_by_ims_verifies_clean(session: Session) -> None:
             ("H3", "remaining geometry (m² of ground that differs)"),
         ),
         ("DELETE FROM hazard_overlap", ("H1", "overlaps hazard H3")),
+        # no foreign key holds an entry's revision or release since migration 0023 (the
+        # owner's ims_ledger_store checks them): one naming a record that does not exist
+        (
+            "UPDATE ledger_entry SET revision_id = revision_id + 1000000 WHERE entry_no = 1 "
+            "AND hazard_id = (SELECT id FROM hazard WHERE reference = 'H2')",
+            ("H2", "ledger entry 1: revision_id"),
+        ),
+        (
+            "UPDATE ledger_entry SET release_id = release_id + 1000000 WHERE kind = 'cleared'",
+            ("H1", "ledger entry 2: release_id"),
+        ),
         # the report's changes (migration 0021): Form 1(h) and 1(i) are read from them
         (
             "UPDATE report_change SET value = value * 2 WHERE figure = 'remaining'",
