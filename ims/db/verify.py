@@ -7,7 +7,10 @@ them are derived from the append-only records (hazard revisions and releases).
 Verification rebuilds the ledger of every hazard with the same code that keeps it (in
 parallel, chunk by chunk) into session tables, compares it with what is stored, hazard by
 hazard, to within ``TOLERANCE_M2``, recomputes the overlaps and the report's changes from
-the ledger, and checks every ``report_run`` row against the audit event that recorded it.
+the ledger, as well as the map's periods and its open hazards and areas per province
+(``hazard_period``, ``hazard_admin1_count``, ``hazard_admin1_area``, ``admin1_change``:
+what the tiles, the register and the national figures of a date read), and checks every
+``report_run`` row against the audit event that recorded it.
 Nothing is written.
 """
 
@@ -99,6 +102,110 @@ FROM hazard_overlap s
 FULL JOIN (SELECT DISTINCT hazard_id, other_id FROM ims_overlap_pairs(NULL)) c
   ON c.hazard_id = s.hazard_id AND c.other_id = s.other_id
 WHERE s.hazard_id IS NULL OR c.hazard_id IS NULL
+""")
+
+# The map's state (migration 0016) against the same computed afresh from the ledger: what
+# the tiles, the register and the national figures of a date read. The same rules as
+# ims_map_follow and ims_map_areas_from, for every hazard at once.
+_MAP_PERIODS = text("""
+WITH c AS (
+    SELECT s.hazard_id, s.entry_no, s.during, h.reference, s.status_after AS status, h.contam,
+           s.remaining_after_m2 AS remaining_m2, s.revision_id,
+           ST_Envelope(r.geom_3857) AS bbox_3857, r.point_3857, r.map_area_m2 AS area_m2
+    FROM (SELECT e.hazard_id, e.entry_no, e.status_after, e.remaining_after_m2, e.revision_id,
+                 daterange(e."on", CASE WHEN lead(e."on") OVER w < e."on" THEN e."on"
+                                        ELSE lead(e."on") OVER w END) AS during
+          FROM ledger_entry e WINDOW w AS (PARTITION BY e.hazard_id ORDER BY e.entry_no)) s
+    JOIN hazard h ON h.id = s.hazard_id
+    JOIN hazard_revision r ON r.id = s.revision_id
+    WHERE s.status_after IS NOT NULL AND NOT isempty(s.during))
+SELECT coalesce(s.hazard_id, c.hazard_id), coalesce(s.entry_no, c.entry_no),
+       CASE WHEN s.hazard_id IS NULL THEN NULL ELSE jsonb_build_object(
+           'during', s.during::text, 'reference', s.reference, 'status', s.status,
+           'contam', s.contam, 'remaining_m2', s.remaining_m2, 'revision_id', s.revision_id,
+           'area_m2', s.area_m2, 'bbox_3857', ST_AsText(s.bbox_3857),
+           'point_3857', ST_AsText(s.point_3857)) END,
+       CASE WHEN c.hazard_id IS NULL THEN NULL ELSE jsonb_build_object(
+           'during', c.during::text, 'reference', c.reference, 'status', c.status,
+           'contam', c.contam, 'remaining_m2', c.remaining_m2, 'revision_id', c.revision_id,
+           'area_m2', c.area_m2, 'bbox_3857', ST_AsText(c.bbox_3857),
+           'point_3857', ST_AsText(c.point_3857)) END
+FROM hazard_period s
+FULL JOIN c ON c.hazard_id = s.hazard_id AND c.entry_no = s.entry_no
+WHERE s.hazard_id IS NULL OR c.hazard_id IS NULL
+   OR (s.during, s.reference, s.status, s.contam, s.revision_id)
+      IS DISTINCT FROM (c.during, c.reference, c.status, c.contam, c.revision_id)
+   OR abs(s.remaining_m2 - c.remaining_m2) > :tol OR abs(s.area_m2 - c.area_m2) > :tol
+   OR NOT ST_Equals(s.bbox_3857, c.bbox_3857) OR NOT ST_Equals(s.point_3857, c.point_3857)
+ORDER BY 1, 2
+""")
+_MAP_PERIOD_FIELDS = ("during", "reference", "status", "contam", "remaining_m2", "revision_id",
+                      "area_m2", "bbox_3857", "point_3857")  # fmt: skip
+
+# Open hazards (+1 where an entry leaves the hazard open in the province it is counted in,
+# -1 where the entry before it did) and level-1 areas, per hazard and summed per province.
+_MAP_EXPECTED = """
+WITH steps AS (
+    SELECT e.hazard_id, e."on", e.count_admin1_id AS admin_id,
+           (e.status_after IS NOT NULL AND e.remaining_after_m2 >= 1.0) AS open,
+           lag(e.count_admin1_id) OVER w AS before_admin,
+           coalesce(lag(e.status_after IS NOT NULL AND e.remaining_after_m2 >= 1.0) OVER w,
+                    false) AS before_open
+    FROM ledger_entry e WINDOW w AS (PARTITION BY e.hazard_id ORDER BY e.entry_no)),
+counted AS (
+    SELECT hazard_id, admin_id, "on", 1 AS n FROM steps WHERE open AND admin_id IS NOT NULL
+    UNION ALL
+    SELECT hazard_id, before_admin, "on", -1 FROM steps
+    WHERE before_open AND before_admin IS NOT NULL),
+counts AS (SELECT hazard_id, admin_id, "on", sum(n) AS hazards FROM counted GROUP BY 1, 2, 3),
+areas AS (
+    SELECT p.hazard_id, p.admin_id, e."on", sum(p.area_m2) AS area_m2
+    FROM ledger_piece p
+    JOIN ledger_entry e ON e.hazard_id = p.hazard_id AND e.entry_no = p.entry_no
+    WHERE p.level = 1 AND p.admin_id IS NOT NULL GROUP BY 1, 2, 3)
+"""
+_MAP_PER_HAZARD = text(f"""
+{_MAP_EXPECTED},
+s AS (SELECT coalesce(n.hazard_id, a.hazard_id) AS hazard_id,
+             coalesce(n.admin_id, a.admin_id) AS admin_id, coalesce(n."on", a."on") AS "on",
+             coalesce(n.hazards, 0) AS hazards, coalesce(a.area_m2, 0) AS area_m2
+      FROM hazard_admin1_count n
+      FULL JOIN hazard_admin1_area a
+        ON a.hazard_id = n.hazard_id AND a.admin_id = n.admin_id AND a."on" = n."on"),
+c AS (SELECT coalesce(n.hazard_id, a.hazard_id) AS hazard_id,
+             coalesce(n.admin_id, a.admin_id) AS admin_id, coalesce(n."on", a."on") AS "on",
+             coalesce(n.hazards, 0) AS hazards, coalesce(a.area_m2, 0) AS area_m2
+      FROM counts n
+      FULL JOIN areas a
+        ON a.hazard_id = n.hazard_id AND a.admin_id = n.admin_id AND a."on" = n."on")
+SELECT coalesce(s.hazard_id, c.hazard_id),
+       (SELECT a.code FROM admin_area a WHERE a.id = coalesce(s.admin_id, c.admin_id)),
+       coalesce(s."on", c."on"),
+       coalesce(s.hazards, 0), coalesce(c.hazards, 0), coalesce(s.area_m2, 0),
+       coalesce(c.area_m2, 0)
+FROM s FULL JOIN c
+  ON c.hazard_id = s.hazard_id AND c.admin_id = s.admin_id AND c."on" = s."on"
+WHERE coalesce(s.hazards, 0) <> coalesce(c.hazards, 0)
+   OR abs(coalesce(s.area_m2, 0) - coalesce(c.area_m2, 0)) > :tol
+ORDER BY 1, 2, 3
+""")
+_MAP_PROVINCES = text(f"""
+{_MAP_EXPECTED},
+c AS (SELECT x.admin_id, h.contam, x."on", sum(x.hazards) AS hazards, sum(x.area_m2) AS area_m2
+      FROM (SELECT hazard_id, admin_id, "on", hazards, 0 AS area_m2 FROM counts
+            UNION ALL
+            SELECT hazard_id, admin_id, "on", 0, area_m2 FROM areas) x
+      JOIN hazard h ON h.id = x.hazard_id
+      GROUP BY 1, 2, 3)
+SELECT (SELECT a.code FROM admin_area a WHERE a.id = coalesce(s.admin_id, c.admin_id)),
+       coalesce(s.contam, c.contam), coalesce(s."on", c."on"),
+       coalesce(s.hazards, 0), coalesce(c.hazards, 0), coalesce(s.area_m2, 0),
+       coalesce(c.area_m2, 0)
+FROM admin1_change s
+FULL JOIN c ON c.admin_id = s.admin_id AND c.contam = s.contam AND c."on" = s."on"
+WHERE coalesce(s.hazards, 0) <> coalesce(c.hazards, 0)
+   OR abs(coalesce(s.area_m2, 0) - coalesce(c.area_m2, 0)) > :tol
+ORDER BY 1, 2, 3
 """)
 
 # The report's changes (migration 0021) against the same computed afresh from the ledger:
@@ -289,6 +396,7 @@ def verify_database(
             "yes" if stored else "no",
             "yes" if recomputed else "no",
         )
+    _map_differences(session, report)
     for hazard_id, what, stored, recomputed in session.execute(
         _REPORT_AREAS, {"tol": TOLERANCE_M2}
     ):
@@ -328,6 +436,45 @@ def verify_database(
         )
     report.name_hazards(session)
     return report
+
+
+def _map_differences(session: Session, report: VerifyReport) -> None:
+    """The map's periods, and its open hazards and areas per province, against the ledger."""
+    params = {"tol": TOLERANCE_M2}
+    for hazard_id, entry_no, stored, recomputed in session.execute(_MAP_PERIODS, params):
+        if stored is None or recomputed is None:
+            present = stored or recomputed
+            report.add(
+                hazard_id,
+                f"map period of ledger entry {entry_no}",
+                present["during"] if stored else None,
+                present["during"] if recomputed else None,
+            )
+            continue
+        for name in _MAP_PERIOD_FIELDS:
+            if _differs(name, stored[name], recomputed[name]):
+                report.add(
+                    hazard_id,
+                    f"map period of ledger entry {entry_no}: {name}",
+                    stored[name],
+                    recomputed[name],
+                )
+    for hazard_id, admin, on, hazards, hazards_c, area, area_c in session.execute(
+        _MAP_PER_HAZARD, params
+    ):
+        where = f"map: in level-1 admin area {admin} from {on}"
+        if hazards != hazards_c:
+            report.add(hazard_id, f"{where}: open hazards", hazards, hazards_c)
+        if _differs("area_m2", area, area_c):
+            report.add(hazard_id, f"{where}: m²", area, area_c)
+    for admin, contam, on, hazards, hazards_c, area, area_c in session.execute(
+        _MAP_PROVINCES, params
+    ):
+        where = f"map: level-1 admin area {admin} {contam} on {on}"
+        if hazards != hazards_c:
+            report.add(None, f"{where}: open hazards", hazards, hazards_c)
+        if _differs("area_m2", area, area_c):
+            report.add(None, f"{where}: m²", area, area_c)
 
 
 def _entry_differences(

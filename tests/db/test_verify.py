@@ -108,6 +108,38 @@ def test_a_database_kept_by_ims_verifies_clean(session: Session) -> None:
             ("H3", "remaining geometry (m² of ground that differs)"),
         ),
         ("DELETE FROM hazard_overlap", ("H1", "overlaps hazard H3")),
+        # the map's state (migration 0016): tiles, the register and a date's figures
+        (
+            "UPDATE hazard_period SET remaining_m2 = remaining_m2 / 2 WHERE reference = 'H2'",
+            ("H2", "map period of ledger entry 1: remaining_m2"),
+        ),
+        (
+            "DELETE FROM hazard_period WHERE reference = 'H3'",
+            ("H3", "map period of ledger entry 1"),
+        ),
+        (
+            "UPDATE hazard_period SET during = daterange(lower(during), DATE '2030-01-01') "
+            "WHERE reference = 'H1' AND entry_no = 1",
+            ("H1", "map period of ledger entry 1: during"),
+        ),
+        (
+            "UPDATE hazard_admin1_area SET area_m2 = area_m2 * 2 WHERE hazard_id = "
+            "(SELECT id FROM hazard WHERE reference = 'H2')",
+            ("H2", "map: in level-1 admin area P-A from 2020-01-01: m²"),
+        ),
+        (
+            "DELETE FROM hazard_admin1_count WHERE hazard_id = "
+            "(SELECT id FROM hazard WHERE reference = 'H3')",
+            ("H3", "map: in level-1 admin area P-B from 2021-01-01: open hazards"),
+        ),
+        (
+            "UPDATE admin1_change SET hazards = hazards + 1",  # a province's open hazards
+            (None, "map: level-1 admin area P-A CMR on 2020-01-01: open hazards"),
+        ),
+        (
+            "UPDATE admin1_change SET area_m2 = 0",  # a province's remaining area
+            (None, "map: level-1 admin area P-A CMR on 2020-01-01: m²"),
+        ),
         # no foreign key holds an entry's revision or release since migration 0023 (the
         # owner's ims_ledger_store checks them): one naming a record that does not exist
         (
