@@ -459,22 +459,28 @@ def _map_differences(session: Session, report: VerifyReport) -> None:
                     stored[name],
                     recomputed[name],
                 )
-    for hazard_id, admin, on, hazards, hazards_c, area, area_c in session.execute(
-        _MAP_PER_HAZARD, params
-    ):
-        where = f"map: in level-1 admin area {admin} from {on}"
-        if hazards != hazards_c:
-            report.add(hazard_id, f"{where}: open hazards", hazards, hazards_c)
-        if _differs("area_m2", area, area_c):
-            report.add(hazard_id, f"{where}: m²", area, area_c)
-    for admin, contam, on, hazards, hazards_c, area, area_c in session.execute(
-        _MAP_PROVINCES, params
-    ):
-        where = f"map: level-1 admin area {admin} {contam} on {on}"
-        if hazards != hazards_c:
-            report.add(None, f"{where}: open hazards", hazards, hazards_c)
-        if _differs("area_m2", area, area_c):
-            report.add(None, f"{where}: m²", area, area_c)
+    for hazard_id, admin, on, *counted in session.execute(_MAP_PER_HAZARD, params):
+        _counted_differences(
+            report, hazard_id, f"in level-1 admin area {admin} from {on}", *counted
+        )
+    for admin, contam, on, *counted in session.execute(_MAP_PROVINCES, params):
+        _counted_differences(report, None, f"level-1 admin area {admin} {contam} on {on}", *counted)
+
+
+def _counted_differences(
+    report: VerifyReport,
+    hazard_id: int | None,
+    where: str,
+    hazards: int,
+    hazards_recomputed: int,
+    area: float,
+    area_recomputed: float,
+) -> None:
+    """The open hazards and the m² the map holds somewhere, if they differ."""
+    if hazards != hazards_recomputed:
+        report.add(hazard_id, f"map: {where}: open hazards", hazards, hazards_recomputed)
+    if _differs("area_m2", area, area_recomputed):
+        report.add(hazard_id, f"map: {where}: m²", area, area_recomputed)
 
 
 def _entry_differences(
