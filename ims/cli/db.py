@@ -152,8 +152,9 @@ def db_verify(
 
     Rebuilds the area ledger of every hazard with the code that keeps it,
     compares it with the stored ledger, remaining areas, overlaps, the
-    report's changes and the map's state (to 0.001 m²), and checks each report's noted first production against the
-    audit event that recorded it. Writes nothing.
+    report's changes and the map's state (to 0.001 m²), and checks each
+    report's noted first production against the audit event that recorded
+    it. Writes nothing.
 
     Exit status: 0 all agree, 1 something was changed behind ims's back.
     """

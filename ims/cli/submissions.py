@@ -348,12 +348,25 @@ def submissions_show(
             "status: " + _standing(sub),
             "field mapping: "
             + (field_maps.from_stored(sub.field_map).text() if sub.field_map else "none"),
+            "choices: " + _choices(sub),
             f"{sub.feature_count:,} features; {errors:,} error(s), {len(found) - errors:,} "
             "warning(s)",
         ]
     for line in lines:
         _say(line)
     _print_findings(found, show)
+
+
+def _choices(sub: Any) -> str:
+    """What the uploader chose for the file (`ims import --repair/--split/--replaces`)."""
+    chosen = []
+    if sub.repair:
+        chosen.append("invalid polygons repaired (--repair)")
+    if sub.split:
+        chosen.append("releases split among the hazards they lie on (--split)")
+    if sub.replaces is not None:
+        chosen.append(f"replaces submission {sub.replaces}")
+    return "; ".join(chosen) or "none"
 
 
 def _standing(sub: Any) -> str:

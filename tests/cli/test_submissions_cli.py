@@ -83,6 +83,7 @@ def test_a_reviewer_lists_shows_approves_rejects_and_notes_from_the_command_line
     assert f"submission {trials[0]}: hazards from trial1.geojson" in shown.output
     assert "status: validated, awaiting review; not noted in reports" in shown.output
     assert "field mapping: none" in shown.output
+    assert "choices: none" in shown.output
     assert "findings by kind: 1 error invalid_geometry" in shown.output
     assert "error invalid_geometry (feature 1, TRIAL1-1" in shown.output
     assert run(ims, "submissions", "show", 999).exit_code == 2
@@ -165,3 +166,25 @@ def test_an_unknown_org_is_refused_with_close_matches_unless_new_org(
     with committed_engine.connect() as conn:
         names = set(conn.execute(text("SELECT name FROM organisation")).scalars())
     assert "Demining Alpha" in names and "NPAA" not in names
+
+
+def test_show_tells_the_uploaders_choices(ims: CliRunner, tmp_path: Path) -> None:
+    first = run(ims, "import", hazards(tmp_path, "bowtie", broken=True), "--kind", "hazards")
+    again = run(
+        ims,
+        "import",
+        hazards(tmp_path, "bowtie2", broken=True),
+        "--kind",
+        "hazards",
+        "--repair",
+        "--replaces",
+        submission_id(first),
+    )
+    assert again.exit_code == 0, again.output
+    (line,) = [x for x in again.output.splitlines() if " is superseded by submission " in x]
+    shown = run(ims, "submissions", "show", line.split()[-1])
+    assert shown.exit_code == 0, shown.output
+    assert (
+        f"choices: invalid polygons repaired (--repair); replaces submission {submission_id(first)}"
+        in " ".join(shown.output.split())
+    )
