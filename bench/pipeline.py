@@ -18,8 +18,11 @@ and the peak resident memory of the command (its largest process: the command it
 one of the workers it started). ``--profile DIR`` samples each import with py-spy, workers
 included, into DIR/<kind>.folded (collapsed stacks: speedscope or flamegraph.pl draw them).
 ``--api`` uploads and approves each file through ``ims serve`` (an admin's token, as a
-script would) instead of ``ims import``. ``--data DIR`` keeps the generated files in DIR
-and reuses them on the next run; ``--keep`` leaves the database in place afterwards.
+script would) instead of ``ims import``. ``--functions`` has PostgreSQL count the time
+spent in each function (``track_functions``: the ledger's store, the map's and the
+report's triggers) and prints the slowest after each ``ims import``, total and self.
+``--data DIR`` keeps the generated files in DIR and reuses them on the next run;
+``--keep`` leaves the database in place afterwards.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from pathlib import Path
 
 import httpx
 import pyogrio
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from ims.config import configure_logging, get_settings
@@ -147,8 +150,11 @@ def prepare(data: Path, hazards: int, seed: int) -> None:
     say(f"generated the data set in {time.perf_counter() - t:.1f} s")
 
 
-def set_up_database(data: Path) -> dict[str, str]:
-    """A fresh database with boundaries and organisations; the environment pointing at it."""
+def set_up_database(data: Path, *, functions: bool = False) -> dict[str, str]:
+    """A fresh database with boundaries and organisations; the environment pointing at it.
+
+    ``functions``: the time in each function is counted (by every session from now on).
+    """
     cluster = embedded_cluster(get_settings())
     cluster.up()
     cluster.drop_database(DATABASE)
@@ -156,6 +162,9 @@ def set_up_database(data: Path) -> dict[str, str]:
     owner_url = cluster.url(DATABASE)
     engine = create_engine(owner_url)
     upgrade(engine)
+    if functions:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"ALTER DATABASE {DATABASE} SET track_functions = 'all'"))
     named: set[str] = set()
     for name in ("hazards", "releases"):
         frame = pyogrio.read_dataframe(
@@ -201,6 +210,11 @@ def main() -> None:
         help="sample each import with py-spy (pip install py-spy) into DIR/<kind>.folded",
     )
     parser.add_argument(
+        "--functions",
+        action="store_true",
+        help="count the database's time in each function; print the slowest after each import",
+    )
+    parser.add_argument(
         "--api",
         action="store_true",
         help="upload and approve each file through the API of `ims serve` instead",
@@ -212,7 +226,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ims-bench-") as tmp:
         data = args.data or Path(tmp)
         prepare(data, args.hazards, args.seed)
-        env = set_up_database(data)
+        env = set_up_database(data, functions=args.functions)
         year = dt.date.today().year - 1
         if args.profile:
             args.profile.mkdir(parents=True, exist_ok=True)
@@ -223,13 +237,11 @@ def main() -> None:
         if args.api:
             imports = through_api(data, env)
         else:
-            imports = [
-                ("hazards", run("hazards import", _import(data, "hazards"), env, flame("hazards"))),
-                (
-                    "releases",
-                    run("releases import", _import(data, "releases"), env, flame("releases")),
-                ),
-            ]
+            imports = []
+            for kind in ("hazards", "releases"):
+                imports.append((kind, run(f"{kind} import", _import(data, kind), env, flame(kind))))
+                if args.functions:
+                    functions_spent(env["IMS_ADMIN_DATABASE_URL"])
         results = [
             *imports,
             (
@@ -247,6 +259,29 @@ def main() -> None:
         say(f"  {name:10s} {wall:7.1f} s  {rate}  peak {peak:6,.0f} MB")
     if not args.keep:
         embedded_cluster(get_settings()).drop_database(DATABASE)
+
+
+def functions_spent(owner_url: str, most: int = 8) -> None:
+    """Print the functions the last command's sessions spent most time in, then start over.
+
+    Total includes the functions a function calls (a trigger fired by its statements);
+    self does not.
+    """
+    engine = create_engine(owner_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT funcname, calls, total_time, self_time FROM pg_stat_user_functions "
+                "ORDER BY total_time DESC LIMIT :most"
+            ),
+            {"most": most},
+        ).all()
+        conn.execute(text("SELECT pg_stat_reset()"))
+        conn.commit()
+    engine.dispose()
+    say(f"  {'database function':32s} {'calls':>8s} {'total s':>8s} {'self s':>8s}")
+    for name, calls, total, own in rows:
+        say(f"  {name:32s} {calls:8,d} {total / 1000:8.1f} {own / 1000:8.1f}")
 
 
 def through_api(
