@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import shlex
 import string
 from collections.abc import Mapping
@@ -48,6 +49,7 @@ from ims.db.models import FieldMapping, Organisation
 from ims.domain.enums import UploadKind
 from ims.errors import InvalidRequest, InvalidUpload
 from ims.ingest.fields import (
+    BLANK_TEXT,
     HAZARD_FIELDS,
     RELEASE_FIELDS,
     TEMPLATES,
@@ -77,6 +79,15 @@ Scalar = str | int | float
 
 def jsonable(value: Any) -> Any:
     """A file's cell as JSON keeps it: dates as ISO text, whole floats as ints, blanks None."""
+    kind = type(value)  # the common cells first: a national file has millions of them
+    if kind is str:
+        return None if value.strip() in BLANK_TEXT else value
+    if value is None:
+        return None
+    if kind is float:
+        if math.isnan(value):
+            return None
+        return int(value) if value.is_integer() else value
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

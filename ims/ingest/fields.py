@@ -146,13 +146,16 @@ def by_name(fields: tuple[Field, ...]) -> dict[str, Field]:
 # --------------------------------------------------------------------------- reading cells
 
 
+BLANK_TEXT: Final = frozenset(("", "NaT", "nan", "None"))  # what an empty cell reads as
+
+
 def blank(value: Any) -> bool:
     """Whether a cell is empty (None, NaN, NaT or only spaces)."""
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
-    return str(value).strip() in ("", "NaT", "nan", "None")
+    return str(value).strip() in BLANK_TEXT
 
 
 def cell_text(value: Any) -> str | None:

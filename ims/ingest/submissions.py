@@ -21,6 +21,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import orjson
 import shapely
 import shapely.geometry
 from sqlalchemy import func, insert, select, text
@@ -629,7 +630,8 @@ def _store_features(
 ) -> None:
     raw: Any = session.connection().connection.driver_connection
     columns = [c for c in frame.columns if c != frame.geometry.name]
-    values = frame[columns].to_dict("records")
+    cells = [[jsonable(v) for v in frame[c].tolist()] for c in columns]  # column by column
+    values = [dict(zip(columns, row, strict=True)) for row in zip(*cells, strict=True)]
     reference_field = "hazard_id" if "release_id" not in columns else "release_id"
     # The original geometry is kept only where it is not usable (it is then the only
     # trace of where the broken feature lies) or was repaired (what was sent, beside what
@@ -652,25 +654,33 @@ def _store_features(
         for i, (record, clean_record, geom_hex, original_hex) in enumerate(
             zip(values, result.records, geoms_hex, raw_hex, strict=True)
         ):
-            clean = {k: jsonable(v) for k, v in record.items()}
-            ref = clean.get(reference_field)
+            ref = record.get(reference_field)
             copy.write_row(
                 (
                     submission_id,
                     i + 1,
                     None if ref is None else str(ref)[:100],
-                    json.dumps(clean, ensure_ascii=False),
-                    json.dumps(jsonable(clean_record), ensure_ascii=False),
+                    _json(record),
+                    _json(jsonable(clean_record)),
                     geom_hex,
                     original_hex,
                 )
             )
 
 
+def _json(value: Any) -> str:
+    """JSON text of a staged row: orjson, ten times faster than json on a national file;
+    json for what orjson refuses (an integer beyond 64 bits)."""
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, ensure_ascii=False)
+
+
 def _ewkb_array(geoms: Any) -> list[str | None]:
     """Hex EWKB (SRID 4326) of each geometry; None for a missing or empty one."""
     out: list[str | None] = [None] * len(geoms)
-    present = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if present.any():
         hexes = shapely.to_wkb(shapely.set_srid(geoms[present], 4326), hex=True, include_srid=True)
         for i, h in zip(np.flatnonzero(present).tolist(), hexes, strict=True):

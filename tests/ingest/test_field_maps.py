@@ -3,6 +3,7 @@ constants, value maps, one source feeding several fields, and clear errors for b
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -11,8 +12,8 @@ import pytest
 from shapely.geometry import box
 
 from ims.errors import InvalidRequest, InvalidUpload
-from ims.ingest import field_maps
-from ims.ingest.field_maps import MappingDocument, apply_mapping, load_mapping
+from ims.ingest import field_maps, submissions
+from ims.ingest.field_maps import MappingDocument, apply_mapping, jsonable, load_mapping
 from ims.ingest.fields import blank
 
 SQUARES = [box(103.1 + i / 10, 19.4, 103.11 + i / 10, 19.41) for i in range(3)]
@@ -183,3 +184,19 @@ def test_fits_asks_for_every_field_the_mapping_reads() -> None:
     assert field_maps.fits(national(EXPORT), mapping)
     assert mapping.sources() == ["fileId", "typeArea"]
     assert not field_maps.fits(national([{"fileId": "X"}]), mapping)
+
+
+def test_a_cell_is_kept_as_json_as_the_file_gives_it() -> None:
+    """Blanks become null, whole numbers integers, dates ISO text; text is kept as written
+    (the common cases take a shorter path: a national file has millions of cells)."""
+    assert [jsonable(v) for v in ("", "  ", "nan", "NaT", "None", None, float("nan"))] == [None] * 7
+    assert jsonable(" Ban Na ") == " Ban Na " and jsonable("ບ້ານ") == "ບ້ານ"
+    assert jsonable(3.0) == 3 and type(jsonable(3.0)) is int and jsonable(2.5) == 2.5
+    assert jsonable(dt.date(2024, 3, 1)) == "2024-03-01" and jsonable(True) is True
+    assert jsonable({"n": 4.0, 1: [" ", 7]}) == {"n": 4, "1": [None, 7]}
+
+
+def test_staged_rows_are_json_even_where_the_fast_writer_refuses() -> None:
+    row = {"n": 2**70, "name": "ບ້ານ ນາໂພ", "area_m2": 7037.5, "none": None}
+    assert json.loads(submissions._json(row)) == row  # beyond 64 bits: json writes it
+    assert json.loads(submissions._json({**row, "n": 12})) == {**row, "n": 12}
