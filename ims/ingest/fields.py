@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
+import numpy as np
+import pandas as pd
+
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.errors import InvalidRequest
 
@@ -146,16 +149,27 @@ def by_name(fields: tuple[Field, ...]) -> dict[str, Field]:
 # --------------------------------------------------------------------------- reading cells
 
 
-BLANK_TEXT: Final = frozenset(("", "NaT", "nan", "None"))  # what an empty cell reads as
+BLANK_TEXT: Final = frozenset(("", "NaT", "nan", "None", "<NA>"))  # an empty cell as text
 
 
 def blank(value: Any) -> bool:
     """Whether a cell is empty (None, NaN, NaT or only spaces)."""
     if value is None:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
+    if type(value) is str:  # most cells: the shorter path
+        return value.strip() in BLANK_TEXT
+    if isinstance(value, float):
+        return math.isnan(value)  # no other float prints as blank text
     return str(value).strip() in BLANK_TEXT
+
+
+def column_cells(column: Any) -> list[Any]:
+    """A pandas column's cells as Python values, read at once (to_dict boxes each cell,
+    a second on a national file); a missing one None, as to_dict gives it."""
+    values: list[Any] = column.tolist()
+    if isinstance(column.dtype, np.dtype):
+        return values  # numpy's own: NaN and NaT stand for missing, as before
+    return [None if v is pd.NA else v for v in values]  # a nullable type's NA
 
 
 def cell_text(value: Any) -> str | None:

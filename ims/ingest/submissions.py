@@ -39,7 +39,7 @@ from ims.domain.findings import Severity
 from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
 from ims.ingest import field_maps
 from ims.ingest.field_maps import jsonable
-from ims.ingest.fields import blank
+from ims.ingest.fields import blank, column_cells
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
 from ims.ingest.tables import RECORD_ID
@@ -193,8 +193,9 @@ def load_context(
             ),
             {"refs": refs},
         ).all()
-        for ref, hid, recorded, wkb, is_open in rows:
-            ctx.hazards[ref] = KnownHazard(hid, recorded, shapely.from_wkb(bytes(wkb)), is_open)
+        boundaries: Any = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
+        for (ref, hid, recorded, _, is_open), boundary in zip(rows, boundaries, strict=True):
+            ctx.hazards[ref] = KnownHazard(hid, recorded, boundary, is_open)
     if kind == UploadKind.RELEASES:
         rel_refs = [str(v).strip() for v in frame.get("release_id", []) if not blank(v)]
         ctx.release_refs = set(
@@ -630,7 +631,7 @@ def _store_features(
 ) -> None:
     raw: Any = session.connection().connection.driver_connection
     columns = [c for c in frame.columns if c != frame.geometry.name]
-    cells = [[jsonable(v) for v in frame[c].tolist()] for c in columns]  # column by column
+    cells = [[jsonable(v) for v in column_cells(frame[c])] for c in columns]
     values = [dict(zip(columns, row, strict=True)) for row in zip(*cells, strict=True)]
     reference_field = "hazard_id" if "release_id" not in columns else "release_id"
     # The original geometry is kept only where it is not usable (it is then the only

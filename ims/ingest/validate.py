@@ -38,6 +38,7 @@ from ims.ingest.fields import (
     blank,
     by_name,
     cell_text,
+    column_cells,
     parse_date,
     parse_quantities,
     parse_year,
@@ -186,6 +187,8 @@ def _reference(out: _Collector, value: Any, field_name: str) -> str | None:
             field_name,
         )
         return None
+    if ref.isascii() and ref.isprintable():
+        return ref  # most references: printable ASCII holds none of them
     hidden = sorted({c for c in ref if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")})
     if hidden:
         names = ", ".join(
@@ -361,8 +364,13 @@ def _longest_edges_m(arr: npt.NDArray[np.object_]) -> npt.NDArray[np.float64]:
     dlon = lon[1:] - lon[:-1]
     h = np.sin(dlat / 2) ** 2 + np.cos(lat[1:]) * np.cos(lat[:-1]) * np.sin(dlon / 2) ** 2
     dist = 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-    feature = part_of[ring_of[coord_of[1:]]]
-    np.maximum.at(longest, feature[same_ring], dist[same_ring])
+    feature = part_of[ring_of[coord_of[1:]]][same_ring]
+    if not feature.size:
+        return longest
+    # coordinates come feature by feature: the longest edge of each is a maximum over a
+    # run of edges (reduceat), a tenth of the time of np.maximum.at
+    starts = np.flatnonzero(np.r_[True, feature[1:] != feature[:-1]])
+    longest[feature[starts]] = np.maximum.reduceat(dist[same_ring], starts)
     return longest
 
 
@@ -863,9 +871,11 @@ def _features(
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
+    """Each feature's cells by column name (read a column at a time: pandas' to_dict
+    boxes every cell, a second on a national file)."""
     columns = [c for c in frame.columns if c != frame.geometry.name]
-    data = frame[columns].to_dict("records")
-    return list(data)
+    cells = [column_cells(frame[c]) for c in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*cells, strict=True)]
 
 
 def _duplicate_geometries(
@@ -877,10 +887,9 @@ def _duplicate_geometries(
     polygon: that is no duplicate.
     """
     seen: dict[bytes, int] = {}
-    for i, geom in enumerate(geoms):
-        if geom is None:
-            continue
-        key = shapely.to_wkb(shapely.normalize(geom))
+    present = [i for i, geom in enumerate(geoms) if geom is not None]
+    keys = shapely.to_wkb(shapely.normalize(object_array([geoms[i] for i in present])))
+    for i, key in zip(present, keys.tolist(), strict=True):
         first = seen.setdefault(key, i)
         if first != i and not (rows[i][1] and rows[first][1] == rows[i][1]):
             out.row, out.reference = rows[i]

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from ims.ingest.fields import HAZARDS, RELEASES, Field, Required
+from ims.ingest.fields import HAZARDS, RELEASES, Field, Required, blank, column_cells
 
 DESIGN = Path(__file__).resolve().parents[2] / "docs" / "design.md"
 
@@ -52,3 +54,20 @@ def test_code_fields_allow_the_values_of_their_enumeration() -> None:
         "contam": ("CMR", "APM", "ATM", "ERW"),
         "method": ("cancelled", "reduced", "cleared"),
     }
+
+
+def test_a_columns_cells_are_read_as_to_dict_reads_them() -> None:
+    frame = pd.DataFrame(
+        {
+            "text": ["x", None, "z"],
+            "number": [1.0, np.nan, 3.5],
+            "day": pd.to_datetime(["2020-01-01", None, "2021-02-03"]),
+            "nullable": pd.array([1, None, 3], dtype="Int64"),
+            "string": pd.array(["p", None, "q"], dtype="string"),
+        }
+    )
+    rows = frame.to_dict("records")
+    for name in frame.columns:
+        for cell, want in zip(column_cells(frame[name]), (r[name] for r in rows), strict=True):
+            assert type(cell) is type(want) and (cell == want or (blank(cell) and blank(want)))
+    assert column_cells(frame["nullable"])[1] is None and blank(pd.NA)

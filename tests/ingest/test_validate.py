@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import geopandas as gpd
+import numpy as np
+import pytest
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from ims.domain.findings import Severity
 from ims.ingest.validate import (
     KnownHazard,
     ValidationContext,
+    _longest_edges_m,
     validate_hazards,
     validate_releases,
 )
@@ -282,3 +286,31 @@ def test_references_too_long_or_with_invisible_characters_are_errors() -> None:
     fields = sorted(f.field or "" for f in found.findings if f.code == "bad_value")
     assert fields == ["hazard_id", "release_id"]
     assert not [f for f in found.findings if f.code in ("missing_value", "unknown_hazard")]
+
+
+def test_the_longest_edge_of_each_polygon_is_its_own() -> None:
+    """Several polygons measured at once, with holes and parts: each gets the longest of
+    its own edges (haversine, computed here edge by edge), a missing one 0."""
+    holed = Polygon([(102, 19), (102.3, 19), (102.3, 19.1), (102, 19.1)], [
+        [(102.1, 19.02), (102.12, 19.02), (102.12, 19.04)]
+    ])  # fmt: skip
+    parts = MultiPolygon([box(103, 18, 103.01, 18.01), box(103.5, 18, 103.6, 18.5)])
+    geoms = [box(101, 20, 101.05, 20.01), Point(), holed, parts, box(104, 17, 104.001, 17.2)]
+
+    def haversine(a: tuple[float, float], b: tuple[float, float]) -> float:
+        (x1, y1), (x2, y2) = (tuple(map(math.radians, p)) for p in (a, b))
+        h = (
+            math.sin((y2 - y1) / 2) ** 2
+            + math.cos(y1) * math.cos(y2) * math.sin((x2 - x1) / 2) ** 2
+        )
+        return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
+
+    def longest(geom: Polygon | MultiPolygon | Point) -> float:
+        polygons = getattr(geom, "geoms", [geom]) if not geom.is_empty else []
+        rings = [r for p in polygons for r in (p.exterior, *p.interiors)]
+        edges = [(a, b) for r in rings for a, b in zip(r.coords[:-1], r.coords[1:], strict=True)]
+        return max((haversine(a, b) for a, b in edges), default=0.0)
+
+    got = _longest_edges_m(np.array(geoms, dtype=object))
+    assert got.tolist() == pytest.approx([longest(g) for g in geoms], rel=1e-12)
+    assert got[1] == 0.0
