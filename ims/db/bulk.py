@@ -43,6 +43,12 @@ def identity_values(session: Session, table: str, n: int) -> list[int]:
 
 
 def ewkb_hex(geoms: Sequence[BaseGeometry]) -> list[str]:
-    """Hex EWKB with SRID 4326, the text form COPY takes for a geometry column."""
-    with_srid = shapely.set_srid(list(geoms), 4326)
-    return [str(h) for h in shapely.to_wkb(with_srid, hex=True, include_srid=True)]
+    """The text form COPY takes for a geometry column: ``SRID=4326;`` and hex WKB.
+
+    The WKB's bytes are written as hex by Python: shapely's own hex output took 1.3 s
+    for 142,695 polygons, against 0.2 s for the WKB and 0.1 s for ``bytes.hex``.
+    """
+    return [_SRID + wkb.hex() for wkb in shapely.to_wkb(list(geoms)).tolist()]
+
+
+_SRID = "SRID=4326;"

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from ims.db import audit, reference
 from ims.db.audit import Actor, as_actor
+from ims.db.bulk import ewkb_hex
 from ims.db.models import Finding, Organisation, Submission
 from ims.domain.enums import (
     SubmissionStatus,
@@ -632,7 +633,7 @@ def _store_features(
     raw: Any = session.connection().connection.driver_connection
     columns = [c for c in frame.columns if c != frame.geometry.name]
     cells = [[jsonable(v) for v in column_cells(frame[c])] for c in columns]
-    values = [dict(zip(columns, row, strict=True)) for row in zip(*cells, strict=True)]
+    values = (dict(zip(columns, row, strict=True)) for row in zip(*cells, strict=True))
     reference_field = "hazard_id" if "release_id" not in columns else "release_id"
     # The original geometry is kept only where it is not usable (it is then the only
     # trace of where the broken feature lies) or was repaired (what was sent, beside what
@@ -643,7 +644,10 @@ def _store_features(
     )
     originals = np.array(list(frame.geometry), dtype=object)
     originals[~kept] = None
-    geoms_hex = _ewkb_array(usable)
+    # the geometries' text a block at a time: for a whole national file it is hundreds of MB
+    geoms_hex = (
+        h for i in range(0, len(usable), _BLOCK) for h in _ewkb_array(usable[i : i + _BLOCK])
+    )
     raw_hex = _ewkb_array(originals)
     with (
         raw.cursor() as cur,
@@ -669,6 +673,9 @@ def _store_features(
             )
 
 
+_BLOCK = 10_000  # features whose geometries are written out at once
+
+
 def _json(value: Any) -> str:
     """JSON text of a staged row: orjson, ten times faster than json on a national file;
     json for what orjson refuses (an integer beyond 64 bits)."""
@@ -683,9 +690,8 @@ def _ewkb_array(geoms: Any) -> list[str | None]:
     out: list[str | None] = [None] * len(geoms)
     present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if present.any():
-        hexes = shapely.to_wkb(shapely.set_srid(geoms[present], 4326), hex=True, include_srid=True)
-        for i, h in zip(np.flatnonzero(present).tolist(), hexes, strict=True):
-            out[i] = str(h)
+        for i, h in zip(np.flatnonzero(present).tolist(), ewkb_hex(geoms[present]), strict=True):
+            out[i] = h
     return out
 
 
