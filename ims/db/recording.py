@@ -36,7 +36,7 @@ from ims.db.models import (
 )
 from ims.domain.enums import HazardStatus
 from ims.domain.geodesy import geodesic_areas
-from ims.domain.geometry import as_multipolygon
+from ims.domain.geometry import as_multipolygon, as_multipolygons
 from ims.domain.records import (
     BoundaryFeature,
     HazardChange,
@@ -105,7 +105,9 @@ def record_hazards(
         session, (c for h in hazards for c in h.estimates), where="estimated remnants"
     )
     orgs = organisation_ids(session, (h.operator for h in hazards))
-    geoms = [as_multipolygon(h.geometry, where=f"hazard {h.reference}") for h in hazards]
+    geoms = as_multipolygons(
+        [h.geometry for h in hazards], lambda i: f"hazard {hazards[i].reference}"
+    )
     hazard_ids = identity_values(session, "hazard", len(hazards))
     copy_rows(
         session,
@@ -443,7 +445,9 @@ def record_releases(
         raise NotFound(f"release(s) refer to unknown hazard(s): {', '.join(missing[:10])}")
     check_munition_codes(session, (c for r in releases for c in r.items), where="items destroyed")
     orgs = organisation_ids(session, (r.operator for r in releases))
-    geoms = [as_multipolygon(r.geometry, where=f"release {r.reference}") for r in releases]
+    geoms = as_multipolygons(
+        [r.geometry for r in releases], lambda i: f"release {releases[i].reference}"
+    )
     release_ids = identity_values(session, "release", len(releases))
     seqs = next_values(session, "recording_seq", len(releases))
     copy_rows(
@@ -518,7 +522,9 @@ def record_outside_releases(
     _refuse_taken(session, refs)
     check_munition_codes(session, (c for r in releases for c in r.items), where="items destroyed")
     orgs = organisation_ids(session, (r.operator for r in releases))
-    geoms = [as_multipolygon(r.geometry, where=f"release {r.reference}") for r in releases]
+    geoms = as_multipolygons(
+        [r.geometry for r in releases], lambda i: f"release {releases[i].reference}"
+    )
     areas = geodesic_areas(geoms).tolist()
     ids = identity_values(session, "outside_release", len(releases))
     seqs = next_values(session, "recording_seq", len(releases))

@@ -217,9 +217,10 @@ def _geometry_checks(
     ctx: ValidationContext,
     out: _Collector,
     rows: list[tuple[int, str | None]],
-) -> tuple[list[MultiPolygon | None], set[int]]:
-    """Per-feature geometry findings; returns the usable polygons, and which were repaired
-    (``ctx.repair``: an invalid polygon is made valid, with a finding, not refused)."""
+) -> tuple[list[MultiPolygon | None], set[int], npt.NDArray[np.float64]]:
+    """Per-feature geometry findings; returns the usable polygons, which were repaired
+    (``ctx.repair``: an invalid polygon is made valid, with a finding, not refused) and
+    the usable polygons' areas on the ellipsoid (0 where none)."""
     arr = np.array(geoms, dtype=object)
     missing = np.array([g is None for g in geoms])
     arr[missing] = shapely.Point()
@@ -326,7 +327,7 @@ def _geometry_checks(
             "the wrong unit?",
             "geometry",
         )
-    return usable, repaired
+    return usable, repaired, areas
 
 
 def _compactness(geom: BaseGeometry) -> float:
@@ -536,7 +537,7 @@ def validate_hazards(
     frame: Any, ctx: ValidationContext, *, dropped_z: bool = False
 ) -> ValidationResult:
     """Check a hazards layer in the template's fields."""
-    out, records, refs, rows, geoms, repaired = _features(frame, ctx, "hazard_id", dropped_z)
+    out, records, refs, rows, geoms, repaired, _ = _features(frame, ctx, "hazard_id", dropped_z)
     new_refs = Counter(
         ref for ref, r in zip(refs, records, strict=True) if ref and blank(r.get("revised"))
     )
@@ -621,9 +622,11 @@ def validate_releases(
     frame: Any, ctx: ValidationContext, *, dropped_z: bool = False
 ) -> ValidationResult:
     """Check a releases layer in the template's fields."""
-    out, records, refs, rows, geoms, repaired = _features(frame, ctx, "release_id", dropped_z)
+    out, records, refs, rows, geoms, repaired, measured = _features(
+        frame, ctx, "release_id", dropped_z
+    )
     counts = Counter(ref for ref in refs if ref)
-    areas = geodesic_areas(list(geoms)).tolist()
+    areas = measured.tolist()
     outside = _shares_outside(records, geoms, ctx)
     clean: list[dict[str, Any]] = []
     for i, record in enumerate(records):
@@ -848,12 +851,13 @@ def _features(
     list[tuple[int, str | None]],
     list[MultiPolygon | None],
     set[int],
+    npt.NDArray[np.float64],
 ]:
     """The checks every layer starts with: its geometries, and each feature's reference.
 
     Returns the findings so far, the records, their references in ``key`` ("" where one is
     given but unusable, an error already; None where none is given), each feature's (row,
-    reference), its usable polygon, and which polygons were repaired.
+    reference), its usable polygon, which polygons were repaired, and their areas.
     """
     out = _Collector()
     if dropped_z:
@@ -861,13 +865,13 @@ def _features(
     records = _records(frame)
     refs = [cell_text(r.get(key)) for r in records]
     rows = [(i + 1, ref) for i, ref in enumerate(refs)]
-    geoms, repaired = _geometry_checks(list(frame.geometry), ctx, out, rows)
+    geoms, repaired, areas = _geometry_checks(list(frame.geometry), ctx, out, rows)
     for i, record in enumerate(records):
         out.row, out.reference = rows[i]
         refs[i] = _reference(out, record.get(key), key) if refs[i] else None
         if refs[i] is None and not blank(record.get(key)):
             refs[i] = ""  # unusable, and already an error: not "missing"
-    return out, records, refs, rows, geoms, repaired
+    return out, records, refs, rows, geoms, repaired, areas
 
 
 def _records(frame: Any) -> list[dict[str, Any]]:
