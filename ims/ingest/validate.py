@@ -770,7 +770,12 @@ def _shares_outside(
     share = np.where(shapely.covers(b, g), 0.0, np.nan)
     todo = np.flatnonzero(np.isnan(share))
     if todo.size:
-        overlap = shapely.area(in_threads(shapely.intersection, g[todo], b[todo]))
+        overlap = np.concatenate(  # a block at a time: the overlays' geometries are large
+            [
+                shapely.area(in_threads(shapely.intersection, g[part], b[part]))
+                for part in np.array_split(todo, -(-todo.size // _OVERLAY_BLOCK))
+            ]
+        )
         whole = shapely.area(g[todo])
         with np.errstate(divide="ignore", invalid="ignore"):
             share[todo] = np.where(whole > 0, 1.0 - overlap / whole, 1.0)
@@ -779,6 +784,9 @@ def _shares_outside(
         i: None if math.isnan(value) else value
         for i, value in zip(rows, share.tolist(), strict=True)
     }
+
+
+_OVERLAY_BLOCK = 50_000  # releases overlaid with their hazard at once
 
 
 def _named_release(
@@ -892,8 +900,14 @@ def _duplicate_geometries(
     """
     seen: dict[bytes, int] = {}
     present = [i for i, geom in enumerate(geoms) if geom is not None]
-    keys = shapely.to_wkb(shapely.normalize(object_array([geoms[i] for i in present])))
-    for i, key in zip(present, keys.tolist(), strict=True):
+    keys = (  # a block at a time: a national file's normalised copies at once took 100 MB
+        key
+        for b in range(0, len(present), AREA_BLOCK)
+        for key in shapely.to_wkb(
+            shapely.normalize(object_array([geoms[i] for i in present[b : b + AREA_BLOCK]]))
+        ).tolist()
+    )
+    for i, key in zip(present, keys, strict=True):
         first = seen.setdefault(key, i)
         if first != i and not (rows[i][1] and rows[first][1] == rows[i][1]):
             out.row, out.reference = rows[i]
