@@ -508,15 +508,14 @@ class SubmissionFeature(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    submission_id: Mapped[int] = mapped_column(
-        ForeignKey("submission.id", ondelete="CASCADE"), index=True
-    )
+    # looked up by the unique (submission_id, row_number); no index of its own (0025)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id", ondelete="CASCADE"))
     row_number: Mapped[int] = mapped_column(Integer)
     reference: Mapped[str | None] = mapped_column(String(100))
     record: Mapped[dict[str, Any]] = mapped_column(JSONB)
     clean: Mapped[dict[str, Any] | None] = mapped_column(JSONB)  # the validated values
-    geom: Mapped[WKBElement | None] = mapped_column(
-        Geometry("MULTIPOLYGON", srid=4326, spatial_index=True), nullable=True
+    geom: Mapped[WKBElement | None] = mapped_column(  # never searched by place: no index
+        Geometry("MULTIPOLYGON", srid=4326, spatial_index=False), nullable=True
     )
     raw_geom: Mapped[WKBElement | None] = mapped_column(
         Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=True
