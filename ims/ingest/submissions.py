@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -127,19 +128,21 @@ def database_stamp(session: Session, today: dt.date) -> str:
 def validated_features(session: Session, submission_id: int) -> ValidationResult | None:
     """The staged features' validated values and polygons (findings not included), or None
     when any was stored without them (staged before they were kept)."""
+    # read as text and parsed by orjson, the polygons in one call: 306,000 features took
+    # 7 s with the driver's json.loads and a parse each, 2.6 s so
     rows = session.execute(
         text(
-            "SELECT clean, ST_AsBinary(geom) FROM submission_feature "
+            "SELECT clean::text, ST_AsBinary(geom) FROM submission_feature "
             "WHERE submission_id = :s ORDER BY row_number"
         ),
         {"s": submission_id},
     ).all()
     if any(clean is None for clean, _ in rows):
         return None
-    geoms: list[Any] = [
-        shapely.from_wkb(bytes(wkb)) if wkb is not None else None for _, wkb in rows
-    ]
-    return ValidationResult([], [dict(clean) for clean, _ in rows], geoms)
+    geoms: list[Any] = shapely.from_wkb(
+        [None if wkb is None else bytes(wkb) for _, wkb in rows]
+    ).tolist()
+    return ValidationResult([], [_loads(clean) for clean, _ in rows], geoms)
 
 
 _BOUNDARIES = text(
@@ -683,6 +686,15 @@ def _json(value: Any) -> str:
         return orjson.dumps(value).decode()
     except orjson.JSONEncodeError:
         return json.dumps(value, ensure_ascii=False)
+
+
+def _loads(value: str) -> Any:
+    """A staged row's JSON: orjson, but json where a number may pass 64 bits (orjson
+    would read it as a float; any run of 19 digits, in text too, takes the exact way)."""
+    return json.loads(value) if _LONG_DIGITS.search(value) else orjson.loads(value)
+
+
+_LONG_DIGITS = re.compile(r"\d{19}")
 
 
 def _ewkb_array(geoms: Any) -> list[str | None]:

@@ -200,3 +200,10 @@ def test_staged_rows_are_json_even_where_the_fast_writer_refuses() -> None:
     row = {"n": 2**70, "name": "ບ້ານ ນາໂພ", "area_m2": 7037.5, "none": None}
     assert json.loads(submissions._json(row)) == row  # beyond 64 bits: json writes it
     assert json.loads(submissions._json({**row, "n": 12})) == {**row, "n": 12}
+
+
+def test_staged_rows_read_back_keep_integers_beyond_64_bits() -> None:
+    row = {"n": 2**70, "name": "ບ້ານ ນາໂພ", "area_m2": 7037.5, "small": 12}
+    assert submissions._loads(submissions._json(row)) == row
+    assert type(submissions._loads(submissions._json(row))["n"]) is int
+    assert submissions._loads('{"n": 3, "x": [1.5, null]}') == {"n": 3, "x": [1.5, None]}
