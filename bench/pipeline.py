@@ -313,13 +313,17 @@ def through_api(
         port = probe.getsockname()[1]
     server_log = data / "serve.log"  # the approval's steps, as a server logs them
     say(f"ims serve on port {port}; its log in {server_log}")
-    with server_log.open("w") as log_file:
-        server = subprocess.Popen(
-            [str(IMS), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env={**env, "IMS_LOG_LEVEL": "INFO"},
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )
+    server = subprocess.Popen(
+        [str(IMS), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**env, "IMS_LOG_LEVEL": "INFO"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
+    since = [time.perf_counter()]  # when the step now timed began
+    steps = threading.Thread(target=_stamp_steps, args=(server, server_log, since), daemon=True)
+    steps.start()
     base = f"http://127.0.0.1:{port}/api/v1"
     client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=3600)
     results: list[tuple[str, tuple[float, int | None, float]]] = []
@@ -343,7 +347,7 @@ def through_api(
         for kind in ("hazards", "releases"):
             path = data / f"{kind}.gpkg"
             say(f"\n$ POST {base}/submissions ({path.name}), then POST …/approve")
-            start = time.perf_counter()
+            start = since[0] = time.perf_counter()
             with path.open("rb") as fh:
                 answer = client.post(
                     f"{base}/submissions", data={"kind": kind}, files={"file": (path.name, fh)}
@@ -368,7 +372,22 @@ def through_api(
         client.close()
         server.terminate()
         server.wait(30)
+        steps.join(5)
     return results
+
+
+def _stamp_steps(server: subprocess.Popen[str], log: Path, since: list[float]) -> None:
+    """Keep the server's log in ``log``; print its steps (the lines of ``ims.*`` loggers)
+    stamped with the seconds since the step timed now began, as ``run`` prints a command's.
+    """
+    assert server.stdout is not None
+    with log.open("w") as kept:
+        for line in server.stdout:
+            kept.write(line)
+            kept.flush()
+            if " INFO ims." in line or " WARNING " in line or " ERROR " in line:
+                message = line.split(" INFO ", 1)[-1].rstrip()
+                say(f"  {time.perf_counter() - since[0]:7.1f} s  (server) {message}")
 
 
 def _tree_rss_mb(pid: int) -> float:
@@ -385,10 +404,13 @@ def _tree_rss_mb(pid: int) -> float:
 
 
 def _children(pid: int) -> list[int]:
-    try:
-        found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return []
+    # Each thread has its own list: the server starts its workers from the pool's threads.
+    found: list[str] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += (task / "children").read_text().split()
+        except OSError:
+            continue
     return [int(c) for c in found] + [g for c in found for g in _children(int(c))]
 
 

@@ -15,20 +15,24 @@ from map_ui.pages import install
 
 
 def create_app(
-    engine: Engine | None = None, *, jobs: Jobs | None = None, warm: bool = False
+    engine: Engine | None = None,
+    *,
+    jobs: Jobs | None = None,
+    warm: bool = False,
+    start_workers: bool = False,
 ) -> FastAPI:
     """The API and the pages around ``engine`` (default: the configured database).
 
     Uploads are checked and approvals applied by ``jobs`` (default: worker processes on
-    the same database, started at the first upload or approval); ``warm``: see
-    ``create_api``.
+    the same database); ``warm`` and ``start_workers``: see ``create_api``.
     """
-    app = create_api(engine, jobs=jobs, warm=warm)
+    app = create_api(engine, jobs=jobs, warm=warm, start_workers=start_workers)
     install(app)  # the web pages and their static files
     return app
 
 
 def served_app() -> FastAPI:
     """The application as ``ims serve`` runs it: on the configured database, the answers
-    readers ask for first computed again whenever the data changes."""
-    return create_app(warm=True)
+    readers ask for first computed again whenever the data changes, the workers for
+    uploads and approvals started with it."""
+    return create_app(warm=True, start_workers=True)

@@ -100,6 +100,7 @@ def stage_upload(
         split=split,
         workdir=upload.parent,  # a killed job leaves nothing behind: the caller removes it
         replaces=replaces,
+        progress=lambda message: log.info("upload of %r: %s", filename, message),
     )
     return outcome.submission.id
 
@@ -355,6 +356,13 @@ class JobPool:
         """Run a job and return its result (or raise its error) without holding a thread."""
         return await asyncio.wrap_future(self.submit(job, **kwargs))
 
+    def start(self) -> None:
+        """Start the workers now rather than at the first job (each takes a second or two
+        to import what it needs, which the first upload or approval would wait for)."""
+        with self._lock:
+            if not self._closed and not self._threads:
+                self._start_threads()
+
     def close(self) -> None:
         """Stop taking jobs and kill the workers (a job still running is rolled back)."""
         with self._lock:
@@ -482,6 +490,9 @@ class Jobs(Protocol):
     async def run(self, lane: Lane, job: Job, session: Session, /, **kwargs: Any) -> Any:
         """Run ``job(session, **kwargs)`` in ``lane``; its result, or its error raised."""
 
+    def start(self) -> None:
+        """Be ready for the first job (``ims serve`` calls it as it starts)."""
+
     def close(self) -> None:
         """Stop, at the server's shutdown."""
 
@@ -507,6 +518,11 @@ class PoolJobs:
         """Run the job in a worker; the request's session lets go of its connection first."""
         await run_in_threadpool(session.close)  # no connection held while the job runs
         return await self.pools[lane].run(job, **kwargs)
+
+    def start(self) -> None:
+        """Start both pools' workers, in the background."""
+        for pool in self.pools.values():
+            pool.start()
 
     def close(self) -> None:
         """Kill the workers of both pools."""
@@ -534,6 +550,9 @@ class InlineJobs:
             return result
 
         return await run_in_threadpool(call)
+
+    def start(self) -> None:
+        """Nothing to start."""
 
     def close(self) -> None:
         """Nothing to stop."""

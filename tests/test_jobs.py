@@ -122,3 +122,18 @@ def test_workers_compute_below_the_servers_priority_and_so_does_what_they_start(
     assert job == min(own + 5, 19)
     assert child == job
     assert pool().submit(niceness).result(timeout=120) == (own, own)  # nice=0: as the server
+
+
+def test_started_workers_are_ready_before_the_first_job(pool: Any) -> None:
+    # The first upload or approval after `ims serve` started waited a second or two for
+    # its worker to import what it needs; started with the server, it need not.
+    jobs = pool()
+    jobs.start()
+    deadline = time.monotonic() + 120
+    while not jobs._live:  # a worker is listed once it has said it is ready
+        assert time.monotonic() < deadline, "no worker started"
+        time.sleep(0.05)
+    worker = jobs._live[0]
+    assert jobs.submit(whoami).result(timeout=120) == worker.process.pid
+    jobs.start()  # again: nothing more is started
+    assert list(jobs._live) == [0] and jobs._live[0] is worker

@@ -44,6 +44,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     warmer = app.state.warmer
     if warmer is not None:
         warmer.start()
+    if app.state.start_workers:
+        app.state.jobs.start()  # the first upload and approval need not wait for them
     yield
     if warmer is not None:
         warmer.stop()
@@ -51,12 +53,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_api(
-    engine: Engine | None = None, *, jobs: Jobs | None = None, warm: bool = False
+    engine: Engine | None = None,
+    *,
+    jobs: Jobs | None = None,
+    warm: bool = False,
+    start_workers: bool = False,
 ) -> FastAPI:
     """Build the API around ``engine`` (default: the configured database), without pages.
 
     Uploads are checked and approvals applied by ``jobs`` (default: worker processes on
-    the same database, started at the first upload or approval). ``warm``: while the
+    the same database, started at the first upload or approval, or as the application
+    starts with ``start_workers``, as ``ims serve`` does). ``warm``: while the
     application runs, the answers readers ask for first are computed again whenever the
     data changes (``ims.api.warm``; ``ims serve``, every ``IMS_WARM_INTERVAL_S`` seconds).
     """
@@ -81,6 +88,7 @@ def create_api(
     app.state.warmer = Warmer(engine.engine, interval) if warm and interval > 0 else None
     # (tests may hand a Connection as the engine: .engine is the Engine of either)
     app.state.jobs = jobs or PoolJobs(engine.engine.url.render_as_string(hide_password=False))
+    app.state.start_workers = start_workers
     register_error_handlers(app)
     # The last added runs first: security headers on every answer, the gate's included.
     app.add_middleware(RequestGate)  # bodies: bounded, and read only once the caller may

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -169,3 +170,24 @@ def test_only_the_served_application_warms(
     monkeypatch.setenv("IMS_WARM_INTERVAL_S", "0")
     get_settings.cache_clear()
     assert create_app(committed_engine, warm=True).state.warmer is None
+
+
+class _CountedJobs(jobs.InlineJobs):
+    started = 0
+
+    def start(self) -> None:
+        self.started += 1
+
+
+def test_the_served_application_starts_its_workers_as_it_starts(
+    committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first upload and approval after `ims serve` started waited for their workers.
+    for start_workers, expected in ((False, 0), (True, 1)):
+        counted = _CountedJobs()
+        app = create_app(committed_engine, jobs=counted, start_workers=start_workers)
+        with TestClient(app):
+            assert counted.started == expected
+    monkeypatch.setenv("IMS_DATABASE_URL", committed_engine.url.render_as_string(False))
+    get_settings.cache_clear()
+    assert served_app().state.start_workers
