@@ -344,6 +344,9 @@ def through_api(
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
+        # A server is up long before its first upload: its workers start with it and take
+        # a few seconds to import what they need (three at once on two cores).
+        time.sleep(_WORKERS_START_S)
         for kind in ("hazards", "releases"):
             path = data / f"{kind}.gpkg"
             say(f"\n$ POST {base}/submissions ({path.name}), then POST …/approve")
@@ -374,6 +377,9 @@ def through_api(
         server.wait(30)
         steps.join(5)
     return results
+
+
+_WORKERS_START_S = 5
 
 
 def _stamp_steps(server: subprocess.Popen[str], log: Path, since: list[float]) -> None:

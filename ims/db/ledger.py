@@ -43,6 +43,7 @@ from ims.domain.ledger import (
     hazard_ledger_states,
 )
 from ims.domain.polygons import polygonal
+from ims.heap import for_bulk_worker
 
 log = logging.getLogger(__name__)
 
@@ -582,6 +583,7 @@ def _init_worker(indexes: AdminIndexes, parent_pid: int) -> None:
     # listening socket) is inherited, and the worker dies with the parent.
     global _worker_indexes
     die_with_parent(parent_pid)
+    for_bulk_worker()
     _worker_indexes = indexes
 
 

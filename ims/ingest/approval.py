@@ -47,6 +47,7 @@ from ims.domain.findings import Finding as FindingData
 from ims.domain.records import HazardChange, NewHazard, NewOutsideRelease, NewRelease
 from ims.domain.split import ReleaseSplit, split_release
 from ims.errors import Conflict, InvalidRequest, NotFound
+from ims.heap import bulk_work
 from ims.ingest import submissions
 from ims.ingest.validate import (
     ValidationResult,
@@ -100,6 +101,7 @@ def _settled(
     return None
 
 
+@bulk_work()
 def approve(
     session: Session,
     submission_id: int,

@@ -39,6 +39,7 @@ from ims.domain.enums import (
 from ims.domain.findings import Finding as FindingData
 from ims.domain.findings import Severity
 from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
+from ims.heap import bulk_work
 from ims.ingest import field_maps
 from ims.ingest.field_maps import jsonable
 from ims.ingest.fields import blank, column_cells
@@ -296,6 +297,7 @@ def organisation_named(
     )
 
 
+@bulk_work()
 def stage(
     session: Session,
     upload: Path,

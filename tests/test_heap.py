@@ -1,0 +1,41 @@
+"""Bulk steps hold the cycle collector back and leave it as they found it (ims.heap)."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from ims.heap import BULK_THRESHOLDS, bulk_work
+
+
+def test_a_bulk_step_collects_rarely_and_leaves_the_collector_as_it_was() -> None:
+    before = gc.get_threshold()
+    assert before != BULK_THRESHOLDS
+    with bulk_work():
+        assert gc.get_threshold() == BULK_THRESHOLDS
+        assert gc.get_freeze_count() > 0  # what was alive on entry is not walked
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+def test_nested_and_failed_steps_restore_the_outer_settings() -> None:
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError), bulk_work():
+        with bulk_work():
+            pass
+        assert gc.get_threshold() == BULK_THRESHOLDS  # the inner one left it to the outer
+        raise RuntimeError("a step failed")
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
+def test_cycles_made_in_a_bulk_step_are_still_collected() -> None:
+    class Node:
+        other: object = None
+
+    with bulk_work():
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        del a, b
+    assert gc.collect() >= 2
