@@ -93,8 +93,10 @@ class Settings(BaseSettings):
     ledger_chunk_size: int = Field(
         default=2000,
         gt=0,
-        description="hazards per chunk when many ledgers are rebuilt; with four chunks or "
-        "more for each core, they are computed in parallel worker processes",
+        description="hazards per chunk (at least) when many ledgers are rebuilt; with four "
+        "chunks or more for each core, they are computed in parallel worker processes; "
+        "with many hazards, chunks are made larger so that there are about 25 (8 per core "
+        "on more than 3 cores)",
     )
     host: str = Field(default="127.0.0.1", description="address `ims serve` listens on")
     port: int = Field(default=8000, description="port `ims serve` listens on")

@@ -450,7 +450,7 @@ def update_after_releases(
     analyze_recorded(session, len(ids))
     append, rebuild = _plan_releases(session, ids)
     log.debug("releases: %d ledgers appended to, %d rebuilt", len(append), len(rebuild))
-    size = get_settings().ledger_chunk_size
+    size = chunk_size_for(len(ids))
     work = [("append", chunk) for chunk in _chunks(sorted(append), size)]
     work += [("full", chunk) for chunk in _chunks(rebuild, size)]
 
@@ -600,6 +600,22 @@ def _load(session: Session, kind: str, chunk: list[int]) -> Any:
     return load_inputs(session, chunk) if kind == "full" else load_append_inputs(session, chunk)
 
 
+def chunk_size_for(hazards: int) -> int:
+    """Hazards per chunk: ``IMS_LEDGER_CHUNK_SIZE``, or more when that would make more than
+    enough chunks to keep every core busy (``_ENOUGH_CHUNKS_PER_CORE`` each, at least
+    ``_ENOUGH_CHUNKS``). Each chunk costs the same upkeep whatever its size (the report's
+    changes are summed again for each, about 5,000 rows at 100,000 hazards): the national
+    hazards file's ledgers in 25 chunks instead of 50 were stored in 23.7-24.2 s instead
+    of 25.2-25.5 s.
+    """
+    enough = max(_ENOUGH_CHUNKS, _ENOUGH_CHUNKS_PER_CORE * (os.cpu_count() or 1))
+    return max(get_settings().ledger_chunk_size, -(-hazards // enough))
+
+
+_ENOUGH_CHUNKS = 25
+_ENOUGH_CHUNKS_PER_CORE = 8  # twice as many as the pool needs (_CHUNKS_PER_WORKER)
+
+
 def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
@@ -695,7 +711,7 @@ def compute_many(
     """
     ids = sorted(set(hazard_ids))
     session.flush()
-    size = chunk_size or get_settings().ledger_chunk_size
+    size = chunk_size or chunk_size_for(len(ids))
     _in_pool(
         session,
         [("full", chunk) for chunk in _chunks(ids, size)],

@@ -407,3 +407,19 @@ def test_the_overlaps_of_many_changed_hazards_are_found_again_as_a_full_recomput
     assert stored == recomputed
     # A's chain, B's chain and each B over the two A it straddles, both ways
     assert len(stored) == 2 * (1199 + 1099 + 2 * 1100)
+
+
+def test_many_hazards_make_larger_chunks_but_enough_for_every_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(get_settings(), "ledger_chunk_size", 2000)
+    monkeypatch.setattr(ledger.os, "cpu_count", lambda: 2)
+    assert ledger.chunk_size_for(10_000) == 2000  # the setting: five chunks
+    assert ledger.chunk_size_for(50_000) == 2000  # 25 chunks
+    assert ledger.chunk_size_for(100_000) == 4000  # 25, not 50
+    assert ledger.chunk_size_for(100_001) == 4001
+    monkeypatch.setattr(ledger.os, "cpu_count", lambda: 8)
+    assert ledger.chunk_size_for(100_000) == 2000  # 50 chunks: 8 for each of 8 cores is 64
+    assert ledger.chunk_size_for(256_000) == 4000  # 64 chunks
+    monkeypatch.setattr(get_settings(), "ledger_chunk_size", 1)
+    assert ledger.chunk_size_for(12) == 1  # as small as asked
