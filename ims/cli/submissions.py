@@ -133,6 +133,7 @@ def import_file(
         raise InvalidRequest(f"--findings {findings_to}: the file ends in .gpkg or .csv")
     renames = field_maps.parse_field_map(field_map)
     document = field_maps.read_mapping_file(mapping_file) if mapping_file else None
+    committed: list[str] = []  # what is said once the transaction has committed
     with db_session() as session, session.begin():
         outcome = submissions.stage(
             session,
@@ -178,10 +179,9 @@ def import_file(
                 partial=True,
             )
             left = len({f.row for f in approval_errors(session, sub.id)})
-            out.print(
+            committed.append(
                 f"submission {sub.id} approved in part: {sub.feature_count - left:,} features "
-                f"applied, {left:,} with errors left out (their findings stay with it)",
-                highlight=False,
+                f"applied, {left:,} with errors left out (their findings stay with it)"
             )
             errors = 0
         elif errors:
@@ -195,13 +195,17 @@ def import_file(
             approval.approve(
                 session, sub.id, by=actor(), progress=_progress, validated=outcome.validated
             )
-            out.print(f"submission {sub.id} approved and applied", highlight=False)
+            committed.append(f"submission {sub.id} approved and applied")
         else:
             out.print(
                 f"staged for review: approve with `ims submissions approve {sub.id}`, the "
                 "review page or the API",
                 highlight=False,
             )
+        if committed:
+            _progress("approving: committing (the audit trail is sealed as it commits)")
+    for line in committed:
+        out.print(line, highlight=False)
     if errors:
         raise typer.Exit(1)
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 from pyproj import Geod
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner, Result
 
 from ims.cli import app as cli_app
@@ -151,3 +152,36 @@ def test_a_record_sent_again_in_a_later_export_is_named(
             )
         ).scalars()
         assert "record_sent_before" in set(codes)
+
+
+def test_an_import_says_approved_only_once_it_has_committed(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    # The line came before the commit (1.4 s at national scale, the audit trail sealed in
+    # it): a commit that failed would have followed "approved and applied".
+    hazards = tmp_path / "hazards.csv"
+    hazards.write_text(
+        "hazard_id;status;contam;recorded;boundary\n"
+        f'C-1;SHA;CMR;2024-05-01;"{geoshape(ring(103.3, 19.5, 0.01, 0.01))}"\n',
+        encoding="utf-8",
+    )
+
+    def refuse(_session: Session) -> None:
+        raise RuntimeError("the commit failed")
+
+    event.listen(Session, "before_commit", refuse)
+    try:
+        failed = run(ims, "import", hazards, "--kind", "hazards", "--approve")
+    finally:
+        event.remove(Session, "before_commit", refuse)
+    assert failed.exit_code != 0
+    assert "approved and applied" not in failed.output
+    with committed_engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM hazard WHERE reference = 'C-1'")) == 0
+
+    imported = run(ims, "import", hazards, "--kind", "hazards", "--approve")
+    assert imported.exit_code == 0, imported.output
+    lines = imported.output.splitlines()
+    committing = next(i for i, line in enumerate(lines) if "approving: committing" in line)
+    approved = next(i for i, line in enumerate(lines) if line.endswith("approved and applied"))
+    assert approved > committing
