@@ -71,6 +71,37 @@ def server_major(bindir: Path) -> int:
     return int(match.group(1)) if match else 0
 
 
+SIZED_CONF = "ims.conf"
+_MB = 1024 * 1024
+
+
+def machine_memory() -> int:
+    """The machine's physical memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def sized_settings(memory: int | None = None) -> dict[str, str]:
+    """The embedded server's memory and WAL settings for a machine with ``memory`` bytes.
+
+    A national approval writes about 3 GB of ledger, map and report rows in one
+    transaction. With 256 MB of shared buffers the server wrote most of those pages out
+    itself to make room (and more so beside the readers of ``ims serve``), and with 2 GB
+    of WAL between checkpoints it checkpointed four times inside the approval, each
+    followed by whole pages logged again (docs/design.md §8: the releases file approved
+    through the API 130.6 s → 123.9 s). An eighth of the memory (between 128 MB and
+    2 GB) leaves the rest to ims's own workers and to the file cache; 8 GB of WAL is
+    reused, not kept.
+    """
+    memory = machine_memory() if memory is None else memory
+    buffers = min(max(memory // 8, 128 * _MB), 2048 * _MB) // _MB
+    return {
+        "shared_buffers": f"{buffers}MB",
+        "work_mem": "64MB",
+        "maintenance_work_mem": "256MB",
+        "max_wal_size": "8GB",
+    }
+
+
 @dataclass(frozen=True)
 class ClusterStatus:
     """What `ims db status` reports about the embedded cluster."""
@@ -246,12 +277,27 @@ class EmbeddedCluster:
                 f"unix_socket_directories = '{self.socket_dir}'\n"
                 f"port = {PORT}\n"
                 "fsync = on\n"
-                "shared_buffers = 256MB\n"
-                "work_mem = 64MB\n"
-                "maintenance_work_mem = 256MB\n"
-                "max_wal_size = 2GB\n"
             )
         return True
+
+    def _write_sized_settings(self) -> None:
+        """Write the memory and WAL settings for this machine, read as the server starts.
+
+        Clusters made before the file existed get the line that reads it (last, so its
+        values win over the ones their postgresql.conf was given then).
+        """
+        sized = self.pgdata / SIZED_CONF
+        text = "".join(f"{name} = {value}\n" for name, value in sized_settings().items())
+        sized.write_text(
+            "# written by ims each time it starts the cluster (ims.db.embedded); edit\n"
+            "# postgresql.auto.conf (ALTER SYSTEM) to override\n" + text
+        )
+        self._own(sized)
+        conf = self.pgdata / "postgresql.conf"
+        include = f"include_if_exists = '{SIZED_CONF}'"
+        if include not in conf.read_text():
+            with conf.open("a") as fh:
+                fh.write(f"\n# ims: memory and WAL sized to the machine\n{include}\n")
 
     def pid(self) -> int | None:
         """PID of the running server, or None (a stale pid file counts as not running)."""
@@ -295,6 +341,7 @@ class EmbeddedCluster:
         if not self.logfile.exists():
             self.logfile.touch()
             self._own(self.logfile)
+        self._write_sized_settings()
         self._run(
             "pg_ctl",
             "start",

@@ -69,3 +69,37 @@ def test_missing_postgresql_names_the_packages_to_install(
     monkeypatch.setattr(embedded.shutil, "which", lambda _tool: None)
     with pytest.raises(SetupError, match="apt-get install postgresql postgresql-15-postgis-3"):
         embedded.find_bindir(tmp_path)
+
+
+def test_memory_is_sized_to_the_machine() -> None:
+    gib = 1024**3
+    assert embedded.sized_settings(24 * gib)["shared_buffers"] == "2048MB"  # at most 2 GB
+    assert embedded.sized_settings(8 * gib)["shared_buffers"] == "1024MB"  # an eighth
+    assert embedded.sized_settings(512 * 1024**2)["shared_buffers"] == "128MB"  # at least
+    assert embedded.sized_settings(gib)["max_wal_size"] == "8GB"
+
+
+def test_the_server_runs_with_the_sized_settings_older_clusters_too(
+    cluster: EmbeddedCluster,
+) -> None:
+    import psycopg
+
+    cluster.init()
+    conf = cluster.pgdata / "postgresql.conf"
+    # as a cluster made before the settings were sized: no line reads them
+    conf.write_text(conf.read_text().replace(f"include_if_exists = '{embedded.SIZED_CONF}'", ""))
+    cluster.up()
+    conninfo = f"host={cluster.socket_dir} port={embedded.PORT} user={embedded.SUPERUSER}"
+    with psycopg.connect(conninfo + " dbname=postgres") as conn:
+        shown = dict(
+            conn.execute(
+                "SELECT name, pg_size_bytes(current_setting(name)) / (1024 * 1024) "
+                "FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size')"
+            ).fetchall()
+        )
+    sized = embedded.sized_settings()
+    assert shown["shared_buffers"] == int(sized["shared_buffers"].removesuffix("MB"))
+    assert shown["max_wal_size"] == 8 * 1024
+    cluster.stop()
+    cluster.up()  # a second start leaves one line reading them
+    assert conf.read_text().count(f"include_if_exists = '{embedded.SIZED_CONF}'") == 1
