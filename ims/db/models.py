@@ -749,6 +749,18 @@ class HazardReportArea(Base):
     value: Mapped[float] = mapped_column(Float)
 
 
+class RecordingVersion(Base):
+    """One number, counted up by the database after anything is written to the revisions,
+    releases or releases outside hazards (migration 0026): the records' part of the stamp
+    kept answers are filed under (``ims.reports.kept``). Read only, by the application."""
+
+    __tablename__ = "recording_version"
+    __table_args__ = (CheckConstraint("one", name="one"),)
+
+    one: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default=text("true"))
+    version: Mapped[int] = mapped_column(BigInteger)
+
+
 class WorkPlanTarget(Base):
     """An annual land-release target for a province and method (Action 19).
 

@@ -9,10 +9,12 @@ here under a stamp of what they are computed from.
 The stamp is read in the request's own snapshot, so it moves when those changes become
 visible to it, never before. (The recording sequence is no stamp: an approval takes its
 numbers as it starts, and an answer computed during a long approval would be kept as the
-state after it.) It holds the database's name, the last recording number of the hazard
-revisions, of the releases and of land released outside hazards (each indexed), and the
-row versions of the admin areas, munition types and work plan targets (small tables);
-settings and dates are part of the callers' keys.
+state after it.) It holds the database's name, the version of what is recorded (one row
+the database counts up as hazard revisions, releases and land released outside hazards are
+written: migration 0026) and the row versions of the admin areas, munition types and work
+plan targets (small tables); settings and dates are part of the callers' keys. (The last
+recording numbers, read from the end of their indexes, had served until a national
+approval showed that every reader steps over its uncommitted entries: 0.15–0.35 s a read.)
 """
 
 from __future__ import annotations
@@ -39,9 +41,7 @@ def _versions(table: str) -> str:
 # One SQL expression (a text), for callers that read more in the same round trip.
 STAMP_SQL = (
     "current_database()"
-    " || ':' || coalesce((SELECT max(seq) FROM hazard_revision), 0)"
-    " || ':' || coalesce((SELECT max(seq) FROM release), 0)"
-    " || ':' || coalesce((SELECT max(seq) FROM outside_release), 0)"
+    " || ':' || (SELECT version FROM recording_version)"
     f" || ':' || {_versions('admin_area')} || ':' || {_versions('munition_type')}"
     f" || ':' || {_versions('work_plan_target')}"
 )

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from shapely.geometry import MultiPolygon, box
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from ims.db.recording import load_boundaries, record_hazards, record_releases
@@ -125,3 +125,34 @@ def test_a_cold_tile_asked_for_by_many_at_once_is_built_once(
     answers = _at_once(20, lambda: tiles.tile(None, "hazards", 8, 200, 113, compress=True))  # type: ignore[arg-type]
     assert len(built) == 1
     assert len(set(answers)) == 1 and gzip.decompress(answers[0]) == b"a tile"
+
+
+def test_a_stamp_read_while_records_are_written_is_the_last_committed_one(
+    committed_engine: Engine,
+) -> None:
+    with Session(committed_engine) as setup:
+        load_boundaries(
+            setup,
+            [BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)]))],
+            level=1,
+        )
+        setup.commit()
+    with Session(committed_engine) as reader:
+        before = kept.stamp(reader)
+    with Session(committed_engine) as recorder:
+        record_hazards(
+            recorder,
+            [
+                NewHazard(
+                    "H1", HazardStatus.SHA, box(102.1, 19.6, 102.11, 19.61), dt.date(2020, 1, 1)
+                )
+            ],
+        )
+        recording = kept.stamp(recorder)  # what an answer computed in the approval is kept as
+        assert recording != before
+        with Session(committed_engine) as reader:
+            assert kept.stamp(reader) == before, "uncommitted records moved others' stamp"
+        recorder.commit()
+    with Session(committed_engine) as reader:
+        assert kept.stamp(reader) == recording
+        assert reader.scalar(text("SELECT count(*) FROM hazard_revision")) == 1
