@@ -750,9 +750,10 @@ class HazardReportArea(Base):
 
 
 class RecordingVersion(Base):
-    """One number, counted up by the database after anything is written to the revisions,
-    releases or releases outside hazards (migration 0026): the records' part of the stamp
-    kept answers are filed under (``ims.reports.kept``). Read only, by the application."""
+    """One number, set from ``recording_seq`` by the database after anything is written to
+    the revisions, releases or releases outside hazards (migration 0026): the records' part
+    of the stamp kept answers are filed under (``ims.reports.kept``). Read only, by the
+    application."""
 
     __tablename__ = "recording_version"
     __table_args__ = (CheckConstraint("one", name="one"),)

@@ -10,8 +10,9 @@ The stamp is read in the request's own snapshot, so it moves when those changes 
 visible to it, never before. (The recording sequence is no stamp: an approval takes its
 numbers as it starts, and an answer computed during a long approval would be kept as the
 state after it.) It holds the database's name, the version of what is recorded (one row
-the database counts up as hazard revisions, releases and land released outside hazards are
-written: migration 0026) and the row versions of the admin areas, munition types and work
+the database sets from that sequence as hazard revisions, releases and land released
+outside hazards are written, so that no two states share one, even across a rollback:
+migration 0026) and the row versions of the admin areas, munition types and work
 plan targets (small tables); settings and dates are part of the callers' keys. (The last
 recording numbers, read from the end of their indexes, had served until a national
 approval showed that every reader steps over its uncommitted entries: 0.15–0.35 s a read.)

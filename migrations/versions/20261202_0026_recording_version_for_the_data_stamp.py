@@ -1,4 +1,4 @@
-"""a version of what is recorded, counted as it is written, for the data's stamp
+"""a version of what is recorded, set as it is written, for the data's stamp
 
 Revision ID: 0026
 Revises: 0025
@@ -12,12 +12,15 @@ under way those indexes end in its uncommitted entries (306,000 for the releases
 which every reader steps over: 0.15–0.35 s for each stamp instead of a millisecond, for
 every page and tile asked for until the approval commits.
 
-``recording_version`` holds one number, counted up by a statement trigger after anything
-is written to ``hazard_revision``, ``release`` or ``outside_release``. A reader sees the
-last committed number (one row); the transaction that records sees its own, so answers it
-computes are kept under the number others see once it commits. Approvals already record
-one at a time (their advisory lock), so holding the row until commit makes no writer wait
-that did not wait before. The application may only read the number.
+``recording_version`` holds one number, set by a statement trigger after anything is
+written to ``hazard_revision``, ``release`` or ``outside_release``. A reader sees the last
+committed number (one row); the transaction that records sees its own, so answers it
+computes are kept under the number others see once it commits. The number is taken from
+``recording_seq``, never counted up by one: a transaction rolled back after computing
+answers under its number must not leave that number to the next one, whose records
+differ. Approvals already record one at a time (their advisory lock), so holding the row
+until commit makes no writer wait that did not wait before. The application may only
+read the number.
 """
 
 from collections.abc import Sequence
@@ -95,7 +98,7 @@ COUNT = """
     CREATE FUNCTION ims_recording_counted() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, public, pg_temp AS $$
     BEGIN
-        UPDATE public.recording_version SET version = version + 1;
+        UPDATE public.recording_version SET version = nextval('public.recording_seq');
         RETURN NULL;
     END $$
 """
@@ -110,11 +113,8 @@ def upgrade() -> None:
         sa.CheckConstraint('one', name=op.f('ck_recording_version_one')),
         sa.PrimaryKeyConstraint('one', name=op.f('pk_recording_version')),
     )
-    # Counted from the records already there, so a stamp read before the upgrade is not
-    # read again after it unless nothing was ever recorded.
     op.execute(
-        "INSERT INTO recording_version (one, version) SELECT true, "
-        + " + ".join(f"(SELECT count(*) FROM {table})" for table in COUNTED)
+        "INSERT INTO recording_version (one, version) VALUES (true, nextval('recording_seq'))"
     )
     op.execute(COUNT)
     for table in COUNTED:

@@ -156,3 +156,32 @@ def test_a_stamp_read_while_records_are_written_is_the_last_committed_one(
     with Session(committed_engine) as reader:
         assert kept.stamp(reader) == recording
         assert reader.scalar(text("SELECT count(*) FROM hazard_revision")) == 1
+
+
+def test_a_stamp_is_never_given_again_after_a_rollback(committed_engine: Engine) -> None:
+    # An approval that fails after computing answers under its stamp is rolled back; the
+    # next one records other things and must not find those answers under its own.
+    with Session(committed_engine) as setup:
+        load_boundaries(
+            setup,
+            [BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)]))],
+            level=1,
+        )
+        setup.commit()
+    stamps = []
+    for reference in ("H1", "H2"):
+        with Session(committed_engine) as approval:
+            record_hazards(
+                approval,
+                [
+                    NewHazard(
+                        reference,
+                        HazardStatus.SHA,
+                        box(102.1, 19.6, 102.11, 19.61),
+                        dt.date(2020, 1, 1),
+                    )
+                ],
+            )
+            stamps.append(kept.stamp(approval))
+            approval.rollback()
+    assert stamps[0] != stamps[1]
