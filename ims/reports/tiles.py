@@ -224,20 +224,26 @@ def _sql(template: str, **parts: str) -> Any:
 
 
 # What a tile shows changes only with what ims.reports.kept stamps (read in the request's
-# own snapshot: it moves when changes are committed, not when an approval starts); the
-# date of the latest event comes in the same round trip.
-_STAMP = text(f'SELECT {kept.STAMP_SQL}, (SELECT max("on") FROM ledger_entry)')
+# own snapshot: it moves when changes are committed, not when an approval starts).
+_STAMP = text(f"SELECT {kept.STAMP_SQL}")
+_LATEST = text('SELECT max("on") FROM ledger_entry')
 
 
 def data_stamp(session: Session) -> str:
     """Changes whenever anything a tile shows may have changed (per database)."""
-    return _state(session)[0]
+    return str(session.scalar(_STAMP))
 
 
 def _state(session: Session) -> tuple[str, dt.date | None]:
-    """The data stamp and the date of the latest event, in one round trip."""
-    stamp, latest = session.execute(_STAMP).one()
-    return str(stamp), latest
+    """The data stamp and the date of the latest event.
+
+    The date is read once per stamp: while an approval of this year's releases is under
+    way, the end of the dates' index is its uncommitted entries, which every read steps
+    over (20 ms a tile for 306,000 of them, against 0.1 ms).
+    """
+    stamp = data_stamp(session)
+    (latest,) = kept.kept_at(stamp, "latest event", None, lambda: (session.scalar(_LATEST),))
+    return stamp, latest
 
 
 def check_tile(layer: str, z: int, x: int, y: int) -> None:
