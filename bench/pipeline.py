@@ -239,7 +239,9 @@ def main() -> None:
         else:
             imports = []
             for kind in ("hazards", "releases"):
+                before = server_counters(env["IMS_ADMIN_DATABASE_URL"])
                 imports.append((kind, run(f"{kind} import", _import(data, kind), env, flame(kind))))
+                say(server_activity(before, server_counters(env["IMS_ADMIN_DATABASE_URL"])))
                 if args.functions:
                     functions_spent(env["IMS_ADMIN_DATABASE_URL"])
         results = [
@@ -259,6 +261,31 @@ def main() -> None:
         say(f"  {name:10s} {wall:7.1f} s  {rate}  peak {peak:6,.0f} MB")
     if not args.keep:
         embedded_cluster(get_settings()).drop_database(DATABASE)
+
+
+def server_counters(owner_url: str) -> tuple[int, int, int]:
+    """The database server's checkpoints so far (timed, asked for) and its WAL position."""
+    engine = create_engine(owner_url)
+    with engine.connect() as conn:
+        timed, asked, wal = conn.execute(
+            text(
+                "SELECT checkpoints_timed, checkpoints_req, "
+                "pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint FROM pg_stat_bgwriter"
+            )
+        ).one()
+    engine.dispose()
+    return int(timed), int(asked), int(wal)
+
+
+def server_activity(before: tuple[int, int, int], after: tuple[int, int, int]) -> str:
+    """What the database server wrote meanwhile: a checkpoint inside an import costs it
+    seconds (whole pages logged again), so runs of the same code differ with where one
+    falls."""
+    timed, asked, wal = (b - a for a, b in zip(before, after, strict=True))
+    return (
+        f"database server meanwhile: {wal / 1e9:.1f} GB of WAL, "
+        f"{timed + asked} checkpoint(s) ({timed} timed, {asked} for WAL or asked for)"
+    )
 
 
 def functions_spent(owner_url: str, most: int = 8) -> None:
@@ -350,6 +377,7 @@ def through_api(
         for kind in ("hazards", "releases"):
             path = data / f"{kind}.gpkg"
             say(f"\n$ POST {base}/submissions ({path.name}), then POST …/approve")
+            before = server_counters(env["IMS_ADMIN_DATABASE_URL"])
             start = since[0] = time.perf_counter()
             with path.open("rb") as fh:
                 answer = client.post(
@@ -368,6 +396,7 @@ def through_api(
                 f"{kind} through the API: {wall:.1f} s, {features / wall:,.0f} features/s; "
                 f"peak memory {peak[0]:,.0f} MB (largest process)"
             )
+            say(server_activity(before, server_counters(env["IMS_ADMIN_DATABASE_URL"])))
             results.append((kind, (wall, features, peak[0])))
             peak[0] = 0.0
     finally:
