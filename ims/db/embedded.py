@@ -75,9 +75,19 @@ SIZED_CONF = "ims.conf"
 _MB = 1024 * 1024
 
 
-def machine_memory() -> int:
-    """The machine's physical memory in bytes."""
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+_CGROUP_LIMITS = (
+    Path("/sys/fs/cgroup/memory.max"),  # cgroup v2
+    Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),  # cgroup v1
+)
+
+
+def machine_memory(limits: tuple[Path, ...] = _CGROUP_LIMITS) -> int:
+    """The memory ims may use, in bytes: the machine's, or a container's limit if lower."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for limit in limits:
+        with contextlib.suppress(OSError, ValueError):
+            memory = min(memory, int(limit.read_text().strip()))  # "max": no limit
+    return memory
 
 
 def sized_settings(memory: int | None = None) -> dict[str, str]:

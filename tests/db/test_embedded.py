@@ -79,6 +79,15 @@ def test_memory_is_sized_to_the_machine() -> None:
     assert embedded.sized_settings(gib)["max_wal_size"] == "8GB"
 
 
+def test_a_containers_memory_limit_counts_as_the_machines(tmp_path: Path) -> None:
+    physical = embedded.machine_memory(())
+    limited, unlimited = tmp_path / "memory.max", tmp_path / "v1"
+    limited.write_text(f"{1024**3}\n")
+    unlimited.write_text("max\n")
+    assert embedded.machine_memory((limited, unlimited)) == min(physical, 1024**3)
+    assert embedded.machine_memory((unlimited, tmp_path / "absent")) == physical
+
+
 def test_the_server_runs_with_the_sized_settings_older_clusters_too(
     cluster: EmbeddedCluster,
 ) -> None:
