@@ -31,6 +31,9 @@ OUT = Path(__file__).resolve().parent / "out"  # the benchmarks' logs (not in gi
 PASSWORD = "a benchmark's own password"  # the benchmarks' own databases only
 
 
+WARMED = "ims.api.warm: answers computed again"  # the warming thread's line in the log
+
+
 def say(message: str) -> None:
     """Print a line of the benchmark's report at once."""
     print(message, flush=True)
@@ -71,9 +74,15 @@ def user(engine: Engine, name: str, role: Role, organisation: str | None = None)
 
 
 @contextmanager
-def ims_serve(owner_url: str, log: Path, *, env: dict[str, str] | None = None) -> Iterator[str]:
+def ims_serve(
+    owner_url: str, log: Path, *, env: dict[str, str] | None = None, warmed: bool = False
+) -> Iterator[str]:
     """``ims serve`` on a free loopback port against the database at ``owner_url``, as a
-    process of its own (its output in ``log``); yields its address and stops it afterwards."""
+    process of its own (its output in ``log``); yields its address and stops it afterwards.
+
+    ``warmed``: not before its warming thread has computed the answers read first, as on a
+    server that has been up a while (a few seconds on a national database)."""
+    warmed = warmed and get_settings().warm_interval_s > 0  # IMS_WARM_INTERVAL_S=0: none
     port = free_port()
     environment = dict(os.environ)
     environment.update(
@@ -103,6 +112,12 @@ def ims_serve(owner_url: str, log: Path, *, env: dict[str, str] | None = None) -
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("ims serve did not answer within a minute")
+            time.sleep(0.2)
+        while warmed and WARMED not in log.read_text():
+            if server.poll() is not None:
+                raise RuntimeError(f"ims serve stopped ({server.returncode}); see {log}")
+            if time.monotonic() > deadline + 60:
+                raise RuntimeError(f"ims serve did not warm within two minutes; see {log}")
             time.sleep(0.2)
         yield url
     finally:
