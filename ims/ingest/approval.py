@@ -78,6 +78,22 @@ def _staged_frame(session: Session, submission_id: int) -> Any:
     return gpd.GeoDataFrame(records, geometry=geoms, crs=4326)
 
 
+def _ledger_progress(say: Say) -> ledger.Progress:
+    """The ledger's progress as a line at each tenth of the hazards stored: a national
+    file's ledgers take a minute or two, silent until now."""
+    shown = 0
+
+    def report(done: int, total: int) -> None:
+        nonlocal shown
+        tenths = done * 10 // total
+        if shown < tenths < 10:
+            shown = tenths
+            percent = 100 * done // total
+            say(f"approving: the ledger of {done:,} of {total:,} hazards stored ({percent} %)")
+
+    return report
+
+
 def is_settled(session: Session, submission_id: int) -> bool:
     """Whether a submission is approved already (NotFound or Conflict for a missing or a
     rejected one); cheap, and takes no lock."""
@@ -328,7 +344,7 @@ def _apply_hazards(
         refresh_ledger=False,
     )
     say(f"approving: computing the ledger of {len(set(ids)):,} hazards")
-    ledger.refresh_many(session, ids, overlaps=False)
+    ledger.refresh_many(session, ids, overlaps=False, progress=_ledger_progress(say))
     say("approving: finding the hazards that overlap")
     ledger.refresh_overlaps_of(session, ids)
 
@@ -393,7 +409,7 @@ def _apply_releases(
         say(f"approving: recording {len(outside):,} released outside recorded hazards")
         record_outside_releases(session, outside, submission_id=submission_id, recorded_by=by)
     say(f"approving: updating the ledger of {len(set(ids)):,} hazards")
-    ledger.update_after_releases(session, ids)
+    ledger.update_after_releases(session, ids, progress=_ledger_progress(say))
 
 
 def split_parts(

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from ims.config import get_settings
 from ims.db.models import Hazard, Organisation, Release, Submission, SubmissionFeature
 from ims.db.recording import load_boundaries
 from ims.db.reference import add_organisation
@@ -415,3 +416,33 @@ def test_an_approval_validates_again_after_anything_validation_reads_changed(
     approval.approve(session, b.submission.id)
     assert checks == [1]
     assert set(session.scalars(select(Hazard.reference))) == {"A", "B"}
+
+
+def test_an_approval_tells_how_far_the_ledger_has_got(
+    session: Session, country: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A national file's ledgers took a minute or two after "computing the ledger of …
+    # hazards", with nothing printed meanwhile.
+    monkeypatch.setattr(get_settings(), "ledger_chunk_size", 3)  # 12 hazards: 4 chunks
+    cells = [box(103 + k / 100, 19.4, 103.005 + k / 100, 19.405) for k in range(12)]
+    hz = hazard_frame([{"hazard_id": f"P{k}"} for k in range(12)], cells)
+    rel = gpd.GeoDataFrame(
+        [
+            {"release_id": f"PR{k}", "hazard_id": f"P{k}", "method": "TS", "released": "2022-02-02"}
+            for k in range(12)
+        ],
+        geometry=cells,
+        crs=4326,
+    )
+    stored = [
+        "approving: the ledger of 3 of 12 hazards stored (25 %)",
+        "approving: the ledger of 6 of 12 hazards stored (50 %)",
+        "approving: the ledger of 9 of 12 hazards stored (75 %)",
+    ]
+    for frame, kind in ((hz, "hazards"), (rel, "releases")):
+        staged = submissions.stage(session, write_zip(frame, tmp_path, kind), kind=kind)
+        steps: list[str] = []
+        approval.approve(session, staged.submission.id, progress=steps.append)
+        assert [s for s in steps if "stored" in s] == stored, kind
+        computing = next(i for i, s in enumerate(steps) if "ledger of 12 hazards" in s)
+        assert steps.index(stored[0]) == computing + 1  # told after the step is named
