@@ -11,9 +11,10 @@ generated national programme; the schema is migrated to the latest first):
 It starts ``ims serve`` on a loopback port (a process of its own, as in production; its log
 in bench/out/), waits until its warming thread has computed the answers read first (as on a
 server that has been up a while: 2 s on a national database, and tiles asked for meanwhile
-share the two cores with it) and asks for tiles over HTTP, signed in with an API token, over the province
-with the most remaining area, for today and for two earlier dates (31 December five years
-before the latest event, 30 June two years before it). For each date it prints:
+share the two cores with it) and asks for tiles over HTTP, signed in with an API token,
+over the province with the most remaining area, for today and for two earlier dates
+(31 December five years before the latest event, 30 June two years before it). For each
+date it prints:
 
 - the first tile of the date, per layer: the first request of that layer for that date
   (provinces first, then hazards, then releases), which pays for whatever a date costs
