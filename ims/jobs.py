@@ -12,7 +12,9 @@ server's own threads, and never in a forked child:
   is killed, PostgreSQL rolls its transaction back and frees its locks at once;
 - the server awaits a job without holding a thread (``await JobPool.run``), so waiting
   approvals cannot starve other requests; when every worker is busy and
-  ``IMS_JOB_QUEUE`` jobs already wait, the next is refused (503, Retry-After) at once.
+  ``IMS_JOB_QUEUE`` jobs already wait, the next is refused (503, Retry-After) at once;
+- a job that takes a ``progress`` argument is given one: each step it tells goes to the
+  server as it starts (``on_progress``), for the page that waits (``ims.api.progress``).
 
 Uploads have ``IMS_JOB_WORKERS`` workers; approvals one (they run one at a time anyway,
 under the approval lock), so a long approval never holds up uploads. A job is a
@@ -33,6 +35,7 @@ import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from contextlib import suppress
+from inspect import signature
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -55,6 +58,7 @@ log = logging.getLogger(__name__)
 
 Lane = Literal["uploads", "approvals"]
 Job = Callable[..., Any]
+Say = Callable[[str], None]
 _START_S = 120.0  # a worker imports geopandas, shapely, SQLAlchemy… before it is ready
 _RETRY_AFTER_S = 30
 
@@ -78,6 +82,7 @@ def stage_upload(
     repair: bool = False,
     split: bool = False,
     replaces: int | None = None,
+    progress: Say | None = None,
 ) -> int:
     """Read, check and store an uploaded file as a submission; its id.
 
@@ -100,9 +105,20 @@ def stage_upload(
         split=split,
         workdir=upload.parent,  # a killed job leaves nothing behind: the caller removes it
         replaces=replaces,
-        progress=lambda message: log.info("upload of %r: %s", filename, message),
+        progress=_logged(f"upload of {filename!r}", progress),
     )
     return outcome.submission.id
+
+
+def _logged(what: str, progress: Say | None) -> Say:
+    """Each step written to the server's log, and told to ``progress`` as well."""
+
+    def say(message: str) -> None:
+        log.info("%s: %s", what, message)
+        if progress is not None:
+            progress(message)
+
+    return say
 
 
 def inspect_upload(
@@ -140,23 +156,31 @@ AHEAD_UP_TO_FEATURES = 20_000
 
 
 def approve_submission(
-    session: Session, *, submission_id: int, by: Actor | None, partial: bool = False
+    session: Session,
+    *,
+    submission_id: int,
+    by: Actor | None,
+    partial: bool = False,
+    progress: Say | None = None,
 ) -> list[tuple[Hashable, Any]]:
     """Apply a submission (Conflict with its findings if it has errors; ``partial``: the
     features without errors); the answers readers ask for first, as of the approval, for
     the server to keep once it has committed (``ims.reports.first.computed_ahead``; none
     when ``IMS_WARM_INTERVAL_S`` is 0, or for more than ``AHEAD_UP_TO_FEATURES``)."""
-    approval.approve(session, submission_id, by=by, partial=partial)
+    say = _logged(f"submission {submission_id}", progress)
+    approval.approve(session, submission_id, by=by, partial=partial, progress=say)
     submission = submissions.get_submission(session, submission_id)
-    if not get_settings().warm_interval_s or submission.feature_count > AHEAD_UP_TO_FEATURES:
-        return []
-    started = time.perf_counter()
-    answers = first.computed_ahead(session)
-    log.info(
-        "submission %s: the answers readers ask for first computed in %.1f s",
-        submission_id,
-        time.perf_counter() - started,
-    )
+    answers = []
+    if get_settings().warm_interval_s and submission.feature_count <= AHEAD_UP_TO_FEATURES:
+        say("approving: computing the figures readers ask for first")
+        started = time.perf_counter()
+        answers = first.computed_ahead(session)
+        log.info(
+            "submission %s: the answers readers ask for first computed in %.1f s",
+            submission_id,
+            time.perf_counter() - started,
+        )
+    say("approving: committing (the audit trail is sealed as it commits)")
     return answers
 
 
@@ -198,8 +222,15 @@ def _worker_engine(database_url: str, timeout_s: float) -> Engine:
     return engine
 
 
-def _run(engine: Engine, job: Job, kwargs: dict[str, Any]) -> tuple[str, Any]:
+def takes_progress(job: Job) -> bool:
+    """Whether ``job`` tells its steps (it has a ``progress`` argument)."""
+    return "progress" in signature(job).parameters
+
+
+def _run(engine: Engine, job: Job, kwargs: dict[str, Any], say: Say) -> tuple[str, Any]:
     """Run one job in its own transaction: ("ok", result) or ("error", ImsError)."""
+    if takes_progress(job):
+        kwargs = {**kwargs, "progress": say}
     try:
         with Session(engine, expire_on_commit=False) as session:
             try:
@@ -246,7 +277,7 @@ def _worker_main(
         job, kwargs = request
         if engine is None:
             engine = _worker_engine(database_url, timeout_s)
-        outcome = _run(engine, job, kwargs)
+        outcome = _run(engine, job, kwargs, lambda message: conn.send(("progress", message)))
         try:
             conn.send(outcome)
         except Exception:  # a result or an error that does not pickle
@@ -282,13 +313,24 @@ class _Worker:
             self.kill()
             raise
 
-    def call(self, job: Job, kwargs: dict[str, Any], timeout_s: float) -> tuple[str, Any]:
-        """Run ``job`` in this worker; _TimedOut, or EOFError if the worker died."""
+    def call(
+        self, job: Job, kwargs: dict[str, Any], timeout_s: float, on_progress: Say | None = None
+    ) -> tuple[str, Any]:
+        """Run ``job`` in this worker, its steps told to ``on_progress``; _TimedOut, or
+        EOFError if the worker died."""
         self.conn.send((job, kwargs))
-        if not self.conn.poll(timeout_s):
-            raise _TimedOut
-        outcome: tuple[str, Any] = self.conn.recv()
-        return outcome
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if not self.conn.poll(max(0.0, deadline - time.monotonic())):
+                raise _TimedOut
+            outcome: tuple[str, Any] = self.conn.recv()
+            if outcome[0] != "progress":
+                return outcome
+            if on_progress is not None:
+                try:
+                    on_progress(outcome[1])
+                except Exception:  # whoever listens, the job goes on
+                    log.exception("%s: a step could not be passed on", _what(job))
 
     def kill(self) -> None:
         """Kill the worker and everything it started (its process group)."""
@@ -302,7 +344,7 @@ class _Worker:
         self.conn.close()
 
 
-_Item = tuple[Job, dict[str, Any], "Future[Any]"]
+_Item = tuple[Job, dict[str, Any], "Future[Any]", Say | None]
 
 
 class JobPool:
@@ -331,8 +373,9 @@ class JobPool:
         self._live: dict[int, _Worker] = {}  # by slot
         self._closed = False
 
-    def submit(self, job: Job, /, **kwargs: Any) -> Future[Any]:
-        """Queue ``job(session, **kwargs)``; ServiceBusy at once if the queue is full."""
+    def submit(self, job: Job, /, on_progress: Say | None = None, **kwargs: Any) -> Future[Any]:
+        """Queue ``job(session, **kwargs)``; ServiceBusy at once if the queue is full.
+        ``on_progress`` is told each step the job tells, on the pool's thread."""
         with self._lock:
             if self._closed:
                 raise ServiceBusy(
@@ -349,12 +392,12 @@ class JobPool:
                 self._start_threads()
         future: Future[Any] = Future()
         future.add_done_callback(self._release)
-        self._queue.put((job, kwargs, future))
+        self._queue.put((job, kwargs, future, on_progress))
         return future
 
-    async def run(self, job: Job, /, **kwargs: Any) -> Any:
+    async def run(self, job: Job, /, on_progress: Say | None = None, **kwargs: Any) -> Any:
         """Run a job and return its result (or raise its error) without holding a thread."""
-        return await asyncio.wrap_future(self.submit(job, **kwargs))
+        return await asyncio.wrap_future(self.submit(job, on_progress, **kwargs))
 
     def start(self) -> None:
         """Start the workers now rather than at the first job (each takes a second or two
@@ -444,7 +487,7 @@ class JobPool:
             item = self._queue.get()
             if item is None:
                 return
-            job, kwargs, future = item
+            job, kwargs, future, on_progress = item
             if not future.set_running_or_notify_cancel():
                 continue  # its caller went away while it waited
             if self._closed:
@@ -457,7 +500,7 @@ class JobPool:
             what = _what(job)
             try:
                 worker = self._worker(slot)
-                status, value = worker.call(job, kwargs, self.timeout_s)
+                status, value = worker.call(job, kwargs, self.timeout_s, on_progress)
             except _TimedOut:
                 log.warning("%s ran past %s s: its worker is killed", what, self.timeout_s)
                 self._drop(slot)
@@ -487,8 +530,17 @@ class JobPool:
 class Jobs(Protocol):
     """Where the API runs its long jobs."""
 
-    async def run(self, lane: Lane, job: Job, session: Session, /, **kwargs: Any) -> Any:
-        """Run ``job(session, **kwargs)`` in ``lane``; its result, or its error raised."""
+    async def run(
+        self,
+        lane: Lane,
+        job: Job,
+        session: Session,
+        /,
+        on_progress: Say | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run ``job(session, **kwargs)`` in ``lane``, its steps told to ``on_progress``;
+        its result, or its error raised."""
 
     def start(self) -> None:
         """Be ready for the first job (``ims serve`` calls it as it starts)."""
@@ -514,10 +566,18 @@ class PoolJobs:
             for lane, workers in (("uploads", settings.job_workers), ("approvals", 1))
         }
 
-    async def run(self, lane: Lane, job: Job, session: Session, /, **kwargs: Any) -> Any:
+    async def run(
+        self,
+        lane: Lane,
+        job: Job,
+        session: Session,
+        /,
+        on_progress: Say | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Run the job in a worker; the request's session lets go of its connection first."""
         await run_in_threadpool(session.close)  # no connection held while the job runs
-        return await self.pools[lane].run(job, **kwargs)
+        return await self.pools[lane].run(job, on_progress, **kwargs)
 
     def start(self) -> None:
         """Start both pools' workers, in the background."""
@@ -537,8 +597,18 @@ class InlineJobs:
     ``dependency_overrides``), which a worker process could not see. Never for serving.
     """
 
-    async def run(self, lane: Lane, job: Job, session: Session, /, **kwargs: Any) -> Any:
+    async def run(
+        self,
+        lane: Lane,
+        job: Job,
+        session: Session,
+        /,
+        on_progress: Say | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Run the job at once, committing (or rolling back) the request's session."""
+        if on_progress is not None and takes_progress(job):
+            kwargs = {**kwargs, "progress": on_progress}
 
         def call() -> Any:
             try:

@@ -137,3 +137,29 @@ def test_started_workers_are_ready_before_the_first_job(pool: Any) -> None:
     assert jobs.submit(whoami).result(timeout=120) == worker.process.pid
     jobs.start()  # again: nothing more is started
     assert list(jobs._live) == [0] and jobs._live[0] is worker
+
+
+def teller(session: Any, *, steps: int, progress: Any) -> str:
+    """Tell ``steps`` steps, a tenth of a second apart."""
+    for n in range(steps):
+        progress(f"step {n + 1} of {steps}")
+        time.sleep(0.1)
+    return "done"
+
+
+def test_a_jobs_steps_reach_the_server_as_they_start_and_a_listeners_failure_is_not_the_jobs(
+    pool: Any,
+) -> None:
+    jobs = pool()
+    heard: list[tuple[float, str]] = []
+    future = jobs.submit(teller, lambda m: heard.append((time.monotonic(), m)), steps=5)
+    assert future.result(timeout=120) == "done"
+    finished = time.monotonic()
+    assert [m for _, m in heard] == [f"step {n} of 5" for n in range(1, 6)]
+    assert finished - heard[0][0] >= 0.4  # told as each started, not all at the end
+
+    def deaf(_message: str) -> None:
+        raise RuntimeError("the listener fails")
+
+    assert jobs.submit(teller, deaf, steps=2).result(timeout=60) == "done"
+    assert jobs.submit(teller, None, steps=2).result(timeout=60) == "done"  # nobody listens

@@ -21,6 +21,7 @@ from ims.api import (
     health,
     ogc,
     outside,
+    progress,
     records,
     reference,
     releases,
@@ -89,6 +90,7 @@ def create_api(
     # (tests may hand a Connection as the engine: .engine is the Engine of either)
     app.state.jobs = jobs or PoolJobs(engine.engine.url.render_as_string(hide_password=False))
     app.state.start_workers = start_workers
+    app.state.progress = progress.Tracker()  # how far the pages' long jobs have got
     register_error_handlers(app)
     # The last added runs first: security headers on every answer, the gate's included.
     app.add_middleware(RequestGate)  # bodies: bounded, and read only once the caller may
@@ -103,6 +105,7 @@ def create_api(
     app.include_router(reports.router, prefix=API_PREFIX)
     app.include_router(reports.plans, prefix=API_PREFIX)
     app.include_router(submissions.router, prefix=API_PREFIX)
+    app.include_router(progress.router, prefix=API_PREFIX)
     app.include_router(reference.router, prefix=API_PREFIX)
     app.include_router(tiles.router, prefix=API_PREFIX)
     app.include_router(outside.router, prefix=API_PREFIX)

@@ -72,6 +72,7 @@ PERMISSIONS: dict[str, Rule] = {
     "get_template": SIGNED_IN,
     "inspect_submission": UPLOAD,  # operators: for their own organisation only
     "clear_mapping": UPLOAD,  # likewise
+    "read_progress": UPLOAD,  # the caller's own upload's or approval's steps only
     # API: reference lists (uploads are checked against them)
     "list_munitions": SIGNED_IN,
     "add_munition": ADMIN,

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ims.api.auth import PrincipalDep
 from ims.api.deps import JobsDep, SessionDep
+from ims.api.progress import TOKEN_PATTERN, TrackerDep
 from ims.config import get_settings
 from ims.db.accounts import Principal
 from ims.domain import access
@@ -33,6 +34,10 @@ from ims.queries import findings
 from ims.reports import kept
 
 router = APIRouter(tags=["submissions"])
+FOLLOW = (
+    "a random token of yours (16-64 letters, digits, - or _): GET /api/v1/progress/{token} "
+    "tells the job's steps while it runs"
+)
 MAPPING_MAX_CHARS = 100_000  # a mapping document (value maps of a national database's codes)
 
 
@@ -207,6 +212,7 @@ async def create_submission(
     session: SessionDep,
     principal: PrincipalDep,
     jobs: JobsDep,
+    tracker: TrackerDep,
     file: Annotated[UploadFile, File(description="zipped shapefile, GeoPackage, GeoJSON, KML")],
     kind: Annotated[UploadKind, Form()],
     organisation: Annotated[str | None, Form(max_length=200)] = None,
@@ -244,6 +250,7 @@ async def create_submission(
             "kind and still awaiting review, that this file replaces: it becomes superseded",
         ),
     ] = None,
+    progress: Annotated[str | None, Form(pattern=TOKEN_PATTERN, description=FOLLOW)] = None,
 ) -> SubmissionPublic:
     """Upload a file; it is validated and staged for review (nothing is applied yet).
 
@@ -260,24 +267,26 @@ async def create_submission(
     folder = Path(await run_in_threadpool(tempfile.mkdtemp, prefix="ims-post-"))
     try:
         target = await run_in_threadpool(_saved, file, folder, limits.max_bytes)
-        submission_id = await jobs.run(
-            "uploads",
-            stage_upload,
-            session,
-            path=str(target),
-            kind=kind.value,
-            organisation=organisation,
-            field_map=renames,
-            mapping=document.as_json() if document else None,
-            crs=crs,
-            layer=layer,
-            limits=limits,
-            filename=target.name,
-            uploaded_by=principal.actor if principal else None,
-            repair=repair,
-            split=split,
-            replaces=replaces,
-        )
+        with tracker.following(progress, principal.user_id if principal else None) as say:
+            submission_id = await jobs.run(
+                "uploads",
+                stage_upload,
+                session,
+                say,
+                path=str(target),
+                kind=kind.value,
+                organisation=organisation,
+                field_map=renames,
+                mapping=document.as_json() if document else None,
+                crs=crs,
+                layer=layer,
+                limits=limits,
+                filename=target.name,
+                uploaded_by=principal.actor if principal else None,
+                repair=repair,
+                split=split,
+                replaces=replaces,
+            )
     finally:
         await run_in_threadpool(shutil.rmtree, folder, True)
     return await run_in_threadpool(_public, session, submission_id, principal)
@@ -422,11 +431,13 @@ async def approve_submission(
     session: SessionDep,
     principal: PrincipalDep,
     jobs: JobsDep,
+    tracker: TrackerDep,
     submission_id: SubmissionId,
     partial: Annotated[
         bool,
         Query(description="apply the features without errors; leave the rest with findings"),
     ] = False,
+    progress: Annotated[str | None, Query(pattern=TOKEN_PATTERN, description=FOLLOW)] = None,
 ) -> SubmissionPublic:
     """Apply a submission that has no error (409 with the findings if it has; with
     ``partial``, the features without errors, the rest left with their findings).
@@ -446,14 +457,16 @@ async def approve_submission(
                 "approve its own)"
             )
         by = principal.actor if principal else None
-        ahead = await jobs.run(
-            "approvals",
-            approve_submission_job,
-            session,
-            submission_id=submission_id,
-            by=by,
-            partial=partial,
-        )
+        with tracker.following(progress, principal.user_id if principal else None) as say:
+            ahead = await jobs.run(
+                "approvals",
+                approve_submission_job,
+                session,
+                say,
+                submission_id=submission_id,
+                by=by,
+                partial=partial,
+            )
         kept.keep(ahead)  # committed: its first readers find the national answers ready
     return await run_in_threadpool(_public, session, submission_id, principal)
 

@@ -146,7 +146,10 @@ def approve(
     settled = _settled(session, session.get(Submission, submission_id), submission_id)
     if settled is not None:
         return settled
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
+    say = progress or _logged(submission_id)
+    if not session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK}):
+        say("approving: waiting for another approval to finish")
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
     submission = session.scalars(
         select(Submission)
         .where(Submission.id == submission_id)
@@ -157,7 +160,6 @@ def approve(
     if settled is not None:
         return settled
     assert submission is not None
-    say = progress or _logged(submission_id)
     today = today or dt.date.today()
     result = None
     if submission.validated_against == submissions.database_stamp(session, today):

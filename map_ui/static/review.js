@@ -34,24 +34,84 @@
     });
   }
 
+  // While an approval runs (two minutes for a national file) the buttons wait and the
+  // server's steps show, as `ims import` prints them.
+  const box = document.getElementById("approving");
+  const bar = document.getElementById("approving-bar");
+  const stepText = document.getElementById("approving-step");
+  const seconds = document.getElementById("approving-time");
+  const controls = Array.from(form.querySelectorAll("button, input"));
+  if (noted) controls.push(noted);
+
+  function busy(on) {
+    for (const control of controls) {
+      if (on) {
+        control.dataset.wasDisabled = control.disabled ? "yes" : "";
+        control.disabled = true;
+      } else {
+        control.disabled = control.dataset.wasDisabled === "yes";
+      }
+    }
+  }
+
+  function following(path) {
+    if (!box || !window.imsProgress || !path.startsWith("approve")) return { query: "", stop() {} };
+    const token = window.imsProgress.token();
+    box.hidden = false;
+    bar.removeAttribute("value");
+    stepText.textContent = "Starting the approval";
+    seconds.textContent = "";
+    const stop = window.imsProgress.follow(token, (step, s) => {
+      seconds.textContent = `${s} s`;
+      if (!step) return;
+      if (stepText.textContent !== step.text) stepText.textContent = step.text;
+      if (step.percent === null) bar.removeAttribute("value");
+      else bar.value = step.percent;
+    });
+    return {
+      query: `${path.includes("?") ? "&" : "?"}progress=${token}`,
+      stop() {
+        stop();
+        box.hidden = true;
+      },
+    };
+  }
+
   async function post(path, body) {
     const headers = body ? { "Content-Type": "application/json" } : {};
     if (csrf) headers["X-CSRF-Token"] = csrf.content;
-    const response = await fetch(`/api/v1/submissions/${id}/${path}`, {
-      method: "POST",
-      headers,
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const data = await response.json().catch(() => ({}));
-    if (response.ok) {
+    const started = Date.now();
+    const follow = following(path);
+    if (follow.query) {
+      outcome.className = "";
+      outcome.textContent = `Approving submission ${id}…`;
+    }
+    busy(true);
+    let response = null;
+    let data = {};
+    try {
+      response = await fetch(`/api/v1/submissions/${id}/${path}${follow.query}`, {
+        method: "POST",
+        headers,
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      data = await response.json().catch(() => ({}));
+    } catch (error) {
+      data = { detail: "The connection was lost before the server answered: reload this page in a minute to see the submission's status." };
+    } finally {
+      follow.stop();
+      busy(false);
+    }
+    if (response && response.ok) {
+      const took = Math.round((Date.now() - started) / 1000);
       outcome.className = "ok";
-      outcome.textContent = `Submission ${id}: ${data.status || path + "d"}.`;
+      outcome.textContent = `Submission ${id}: ${data.status || path + "d"}` + (follow.query && took >= 2 ? ` (in ${took} s).` : ".");
       document.getElementById("status").textContent = data.status || "";
       form.remove();
       if (noted) noted.closest("p").remove();
     } else {
       outcome.className = "bad";
-      outcome.textContent = data.detail || data.title || `The server answered ${response.status}.`;
+      outcome.textContent = data.detail || data.title || `The server answered ${response ? response.status : "nothing"}.`;
     }
   }
 

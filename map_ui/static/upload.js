@@ -302,25 +302,31 @@
     const bar = $("upload-progress");
     const label = $("progress-label");
     const text = $("progress-text");
+    const seconds = $("progress-time");
     $("progress").hidden = false;
     $("send").disabled = true;
     label.textContent = "Uploading";
-    const started = Date.now();
-    let ticker = null;
+    const token = window.imsProgress ? window.imsProgress.token() : null;
+    if (token) body.append("progress", token);
+    let stop = null;
     const { status, data } = await send("/api/v1/submissions", body, (loaded, total, done) => {
       bar.value = Math.round((100 * loaded) / total);
       text.textContent = `Uploaded ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`;
-      if (done && !ticker) {
-        // Sent: the server now reads, checks and stores every feature.
+      if (done && !stop) {
+        // Sent: the server now reads, checks and stores every feature, telling its steps.
         label.textContent = "Checking";
         bar.removeAttribute("value");
-        ticker = setInterval(() => {
-          const s = Math.round((Date.now() - started) / 1000);
-          text.textContent = `Checking ${inspected.feature_count.toLocaleString("en")} features… ${s} s`;
-        }, 1000);
+        text.textContent = `Checking ${inspected.feature_count.toLocaleString("en")} features…`;
+        stop = token
+          ? window.imsProgress.follow(token, (step, s) => {
+              seconds.textContent = `${s} s`;
+              if (step && text.textContent !== step.text) text.textContent = step.text;
+            })
+          : () => {};
       }
     });
-    if (ticker) clearInterval(ticker);
+    if (stop) stop();
+    seconds.textContent = "";
     $("send").disabled = false;
     if (status === 201 && data && data.id) {
       bar.value = 100;

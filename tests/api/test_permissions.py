@@ -131,6 +131,18 @@ def _upload(client: TestClient, world: World, path: str = "/api/v1/submissions")
         )
 
 
+def _followed(client: TestClient, world: World) -> httpx.Response:
+    """An upload followed under a token of the caller's, then its steps read."""
+    token = secrets.token_hex(16)
+    with world.zip_path.open("rb") as fh:
+        client.post(
+            "/api/v1/submissions",
+            files={"file": (world.zip_path.name, fh)},
+            data={"kind": "hazards", "progress": token},
+        )
+    return client.get(f"/api/v1/progress/{token}")
+
+
 def _feature(geometry: Any, **properties: Any) -> dict[str, Any]:
     return {"type": "Feature", "geometry": geometry, "properties": properties}
 
@@ -169,6 +181,7 @@ REQUESTS: dict[str, Call] = {
         json=[{"province": "LA-XI", "method": "cleared", "target_m2": 1000}],
     ),
     "create_submission": _upload,
+    "read_progress": _followed,
     "read_submission": lambda c, w: c.get(f"/api/v1/submissions/{w.own_submission}"),
     "get_findings_file": lambda c, w: c.get(f"/api/v1/submissions/{w.own_submission}/findings.csv"),
     "approve_submission": lambda c, w: c.post(f"/api/v1/submissions/{w.own_submission}/approve"),

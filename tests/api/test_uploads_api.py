@@ -356,3 +356,39 @@ def test_an_upload_takes_a_mapping_document_and_answers_the_one_used(
         assert refused.status_code == 422, refused.text  # type: ignore[attr-defined]
         assert refused.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
         assert says in refused.json()["detail"]  # type: ignore[attr-defined]
+
+
+def test_an_upload_and_its_approval_followed_by_token_tell_their_steps_to_their_user_only(
+    client: TestClient, client_as: ClientAs, tmp_path: Path
+) -> None:
+    staged = post(client, good_zip(tmp_path), organisation="MAG", progress="upload-" + "a" * 16)
+    assert staged.status_code == 201, staged.text  # type: ignore[attr-defined]
+    sid = staged.json()["id"]  # type: ignore[attr-defined]
+    told = client.get(f"/api/v1/progress/upload-{'a' * 16}")
+    assert told.status_code == 200, told.text
+    upload = told.json()
+    assert upload["running"] is False and upload["elapsed_s"] >= 0
+    messages = [s["message"] for s in upload["steps"]]
+    assert messages[0].startswith("reading ")
+    assert "validating 2 features" in messages and "storing the features for review" in messages
+    assert [s["at_s"] for s in upload["steps"]] == sorted(s["at_s"] for s in upload["steps"])
+
+    reviewer = client_as("reviewer")
+    token = "approve-" + "b" * 16
+    approved = reviewer.post(f"/api/v1/submissions/{sid}/approve", params={"progress": token})
+    assert approved.json()["status"] == "approved"
+    steps = [s["message"] for s in reviewer.get(f"/api/v1/progress/{token}").json()["steps"]]
+    assert "approving: recording 2 new hazards" in steps
+    assert "approving: computing the ledger of 2 hazards" in steps
+    assert steps[-1] == "approving: committing (the audit trail is sealed as it commits)"
+
+    # another user (even the uploader, even an admin) is not told of the reviewer's job
+    for other in (client, client_as("reviewer")):
+        refused = other.get(f"/api/v1/progress/{token}")
+        assert refused.status_code == 404 and "no job of yours" in refused.json()["detail"]
+    # a token is used once, and is a token: not a path, not a guessable word
+    again = post(client, good_zip(tmp_path, "again"), progress="upload-" + "a" * 16)
+    assert again.status_code == 422  # type: ignore[attr-defined]
+    assert "in use already" in again.json()["detail"]  # type: ignore[attr-defined]
+    assert client.get("/api/v1/progress/short").status_code == 422
+    assert client.get(f"/api/v1/progress/{'c' * 20}").status_code == 404  # not started (yet)

@@ -99,6 +99,7 @@ def test_an_approval_hands_over_the_answers_as_of_its_commit(
         committed_engine,
         jobs.approve_submission,
         {"submission_id": first_id, "by": None},
+        lambda _step: None,
     )
     assert outcome == "ok" and ahead
     kept.ANSWERS.clear()  # the server's own, which the worker's are not
@@ -126,7 +127,10 @@ def test_an_approval_hands_over_the_answers_as_of_its_commit(
             staged = submissions.stage(s, write_zip(frame, tmp_path, f"ahead{n}"), kind="hazards")
             later_id = staged.submission.id
         outcome = jobs._run(
-            committed_engine, jobs.approve_submission, {"submission_id": later_id, "by": None}
+            committed_engine,
+            jobs.approve_submission,
+            {"submission_id": later_id, "by": None},
+            lambda _step: None,
         )
         assert outcome == ("ok", []), setting
         monkeypatch.undo()

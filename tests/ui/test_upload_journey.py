@@ -13,11 +13,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from playwright.sync_api import Browser
+from playwright.sync_api import Browser, expect
 from shapely.geometry import Polygon, box
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
-from tests.ingest.test_submissions import write_zip
+from ims.ingest import submissions
+from ims.ingest.approval import APPROVAL_LOCK
+from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.ui.conftest import LiveSite
 from tests.ui.test_browser import Watched, browser, sign_in
 
@@ -173,3 +176,51 @@ def test_upload_and_review_pages_fit_a_phone(
         assert tab.errors == []
     finally:
         tab.page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_an_approval_shows_the_servers_steps_while_it_waits_and_runs(
+    browser: Browser, site: LiveSite, width: int, tmp_path: Path
+) -> None:
+    y = 18.6 if width > 1000 else 18.65  # apart from the other width's
+    frame = hazard_frame(
+        [{"hazard_id": f"STEP-{width}-{n}"} for n in range(3)],
+        [box(103.6 + n / 100, y, 103.602 + n / 100, y + 0.002) for n in range(3)],
+    )
+    path = write_zip(frame, tmp_path, "steps", crs=32648)
+    with Session(site.engine) as session, session.begin():
+        staged = submissions.stage(
+            session, path, kind="hazards", organisation="MAG", uploaded_by="ui-operator"
+        )
+        assert staged.errors == 0
+        sid = staged.submission.id
+    reviewer = watched(browser, site, "ui-reviewer", width)
+    # another approval (ims import on the server, say) holds the lock while this one starts
+    holder = site.engine.connect()
+    try:
+        holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
+        page = reviewer.page
+        page.goto(f"{site.url}/submissions/{sid}", wait_until="networkidle")
+        page.click("#approve")
+        page.click("#confirm-yes")
+        page.wait_for_selector(
+            "#approving-step:has-text('Waiting for another approval to finish')", timeout=30_000
+        )
+        assert page.is_visible("#approving progress")
+        assert page.inner_text("#outcome") == f"Approving submission {sid}…"
+        assert page.is_disabled("#approve") and page.is_disabled("#reject")
+        assert page.is_disabled("#noted")  # nothing else changes it meanwhile
+        # the seconds it has waited, counted
+        expect(page.locator("#approving-time")).to_have_text(re.compile(r"([2-9]|\d\d+) s"))
+        reviewer.shoot(f"review-approving-reviewer-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        holder.rollback()  # the other approval ends: this one goes on
+        page.wait_for_selector("#outcome:has-text('approved')", timeout=60_000)
+        said = page.inner_text("#outcome")
+        assert re.fullmatch(rf"Submission {sid}: approved \(in \d+ s\)\.", said), said
+        assert page.is_hidden("#approving")
+        assert page.inner_text("#status") == "approved"
+        assert reviewer.errors == []
+    finally:
+        holder.close()
+        reviewer.page.context.close()
