@@ -39,7 +39,9 @@ from ims.config import get_settings
 from ims.db.accounts import Principal
 from ims.errors import ImsError, InvalidRequest, UploadTooLarge
 
-UPLOAD_ROUTES = frozenset({"create_submission"})
+# The routes that take a file: the upload, and reading its columns first (the upload page
+# sends the same file to both).
+UPLOAD_ROUTES = frozenset({"create_submission", "inspect_submission"})
 # An upload's form holds the file and a few short fields (kind, organisation, field map…).
 FORM_ALLOWANCE = 64 * 1024
 

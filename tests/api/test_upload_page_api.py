@@ -89,6 +89,21 @@ def test_inspect_says_when_the_file_declares_no_crs(client: TestClient, tmp_path
     assert body["crs"] is None
 
 
+def test_inspect_takes_a_file_as_large_as_an_upload(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The upload page reads a file's columns before it sends it: a national file of
+    # 100 MB was refused there (413) at the limit of a form's body, so never sent.
+    path = operators_file(tmp_path)
+    monkeypatch.setattr(get_settings(), "request_max_bytes", path.stat().st_size // 2)
+    answer = inspect(client, path)
+    assert answer.status_code == 200, answer.text  # type: ignore[attr-defined]
+    assert answer.json()["feature_count"] == 3  # type: ignore[attr-defined]
+    monkeypatch.setattr(get_settings(), "upload_max_bytes", path.stat().st_size // 2)
+    refused = inspect(client, path)
+    assert refused.status_code == 413  # type: ignore[attr-defined]
+
+
 def test_a_field_of_the_templates_own_name_comes_before_a_synonym() -> None:
     mapping, origin = suggest("hazards", ["reference", "Hazard_ID", "DATE"], None)
     assert mapping.fields == {"hazard_id": "Hazard_ID", "recorded": "DATE"}
