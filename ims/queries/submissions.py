@@ -9,10 +9,11 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.db.ledger import admin_indexes
 from ims.domain.enums import UploadKind
 from ims.domain.findings import Finding as FindingData
 from ims.domain.findings import Severity
-from ims.domain.geodesy import geodesic_areas
+from ims.domain.polygons import polygonal
 from ims.errors import NotFound
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
 
@@ -250,51 +251,51 @@ def approval_preview(session: Session, submission_id: int, kind: str) -> Approva
     """The area approving would record (hazards: new boundaries, and revised ones against
     the boundaries they replace) or release (within the remaining ground of each hazard),
     per province: geometry split by the level-1 areas, areas on the WGS84 ellipsoid
-    (ims.domain.geodesy), ground outside every province as "Unassigned"."""
+    (ims.domain.geodesy), ground outside every province as "Unassigned".
+
+    Split as the ledger splits (``AdminIndex``, prepared once per set of boundaries, a
+    feature wholly inside one province without an overlay): a national file's review page
+    took 32 s when each of its 142,695 features was cut by every province it touched."""
     releases = kind == UploadKind.RELEASES
     rows = session.execute(
         text(_PREVIEW_FEATURES), {"s": submission_id, "releases": releases}
     ).all()
     provinces = session.execute(
-        text(
-            "SELECT code, name, ST_AsBinary(geom) AS wkb FROM admin_area WHERE level = 1"
-            " ORDER BY code"
-        )
+        text("SELECT id, code, name FROM admin_area WHERE level = 1 ORDER BY code")
     ).all()
-    shapes = [shapely.from_wkb(bytes(p.wkb)) for p in provinces]
-    tree = shapely.STRtree(shapes) if shapes else None
     effects = {p.code: ProvinceEffect(p.code, p.name) for p in provinces}
+    code_of = {p.id: p.code for p in provinces}
     unassigned = ProvinceEffect(None, "Unassigned")
 
-    def split(geom: Any, attribute: str) -> None:
-        if geom is None or geom.is_empty:
-            return
-        total = float(geodesic_areas([geom])[0])
-        assigned = 0.0
-        if tree is not None:
-            hits = tree.query(geom, predicate="intersects")
-            pieces = [shapely.intersection(geom, shapes[i]) for i in hits]
-            for i, area in zip(hits, geodesic_areas(pieces), strict=True):
-                effect = effects[provinces[i].code]
-                setattr(effect, attribute, getattr(effect, attribute) + float(area))
-                assigned += float(area)
-        if total - assigned >= 1.0:  # under a square metre is rounding, not ground
-            setattr(unassigned, attribute, getattr(unassigned, attribute) + total - assigned)
+    wkbs: list[bytes] = []
+    attributes: list[str] = []
+
+    def count(wkb: Any, attribute: str) -> None:
+        if wkb is not None:
+            wkbs.append(bytes(wkb))
+            attributes.append(attribute)
 
     new = revisions = 0
     for row in rows:
-        geom = shapely.from_wkb(bytes(row.wkb)) if row.wkb is not None else None
         if releases:
-            split(geom, "released_m2")
-            continue
-        if row.revision:
+            count(row.wkb, "released_m2")
+        elif row.revision:
             revisions += 1
-            split(geom, "revised_m2")
-            if row.before_wkb is not None:
-                split(shapely.from_wkb(bytes(row.before_wkb)), "replaced_m2")
+            count(row.wkb, "revised_m2")
+            count(row.before_wkb, "replaced_m2")
         else:
             new += 1
-            split(geom, "new_m2")
+            count(row.wkb, "new_m2")
+    geoms = list(shapely.from_wkb(wkbs)) if wkbs else []
+    if releases:  # a release's part within its hazard's ground: any kind of geometry
+        geoms = [polygonal(g) for g in geoms]
+    splits = admin_indexes(session).level1.split_areas(geoms) if geoms else []
+    for attribute, split in zip(attributes, splits, strict=True):  # (empty for an empty one)
+        for admin_id, area in split.items():
+            effect = effects[code_of[admin_id]] if admin_id is not None else unassigned
+            if admin_id is None and area < 1.0:  # under a square metre is rounding
+                continue
+            setattr(effect, attribute, getattr(effect, attribute) + area)
     shown = [
         e
         for e in [*effects.values(), unassigned]

@@ -18,10 +18,11 @@ from ims.cli import app as cli_app
 from ims.config import get_settings
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
+from ims.ingest import approval, submissions
 from ims.ingest.inspect import suggest
 from ims.queries import submissions as submissions_q
 from tests.api.test_uploads_api import LAOS, count, good_zip, post
-from tests.ingest.test_submissions import write_zip
+from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.utils import ClientAs
 
 
@@ -267,6 +268,104 @@ def test_approval_preview_splits_the_recorded_area_by_province_on_the_ellipsoid(
     assert 'id="preview"' in page and 'id="confirm-approve"' in page
     # the Approve button comes before the map in the page's order (keyboard users reach it)
     assert page.index('id="approve"') < page.index('id="review-map"')
+
+
+def _geography_m2(session: Session, sql: str, **params: str) -> float:
+    return float(session.scalar(text(f"SELECT ST_Area(({sql})::geography)"), params) or 0.0)
+
+
+def test_approval_preview_of_revisions_and_releases_splits_them_and_the_ground_outside(
+    session: Session, tmp_path: Path
+) -> None:
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("LA-W", "West", MultiPolygon([WEST])),
+            BoundaryFeature("LA-E", "East", MultiPolygon([EAST])),
+        ],
+        level=1,
+    )
+    across, edge = box(103.24, 19.4, 103.26, 19.41), box(107.69, 19.4, 107.71, 19.41)
+    first = submissions.stage(
+        session,
+        write_zip(
+            hazard_frame([{"hazard_id": "PV-A"}, {"hazard_id": "PV-B"}], [across, edge]),
+            tmp_path,
+            "first",
+        ),
+        kind="hazards",
+        organisation="MAG",
+    )
+    approval.approve(session, first.submission.id, by="reviewer")
+    moved = box(103.245, 19.4, 103.27, 19.415)
+    revised = submissions.stage(
+        session,
+        write_zip(
+            hazard_frame(
+                [{"hazard_id": "PV-A", "status": "CHA", "revised": "2021-01-01"}], [moved]
+            ),
+            tmp_path,
+            "revised",
+        ),
+        kind="hazards",
+        organisation="MAG",
+    )
+    release = box(107.695, 19.39, 107.705, 19.405)  # half on PV-B, across the east edge
+    released = submissions.stage(
+        session,
+        write_zip(
+            gpd.GeoDataFrame(
+                [
+                    {
+                        "release_id": "PV-R",
+                        "hazard_id": "PV-B",
+                        "method": "cleared",
+                        "released": "2024-03-01",
+                    }
+                ],
+                geometry=[release],
+                crs=4326,
+            ),
+            tmp_path,
+            "released",
+        ),
+        kind="releases",
+        organisation="MAG",
+    )
+
+    def within(geom: str, code: str) -> float:
+        return _geography_m2(
+            session,
+            "SELECT ST_Intersection(ST_GeomFromText(:g, 4326), geom) FROM admin_area "
+            "WHERE code = :c",
+            g=geom,
+            c=code,
+        )
+
+    def outside(geom: str) -> float:
+        return _geography_m2(
+            session,
+            "SELECT ST_Difference(ST_GeomFromText(:g, 4326), ST_Union(geom)) FROM admin_area",
+            g=geom,
+        )
+
+    preview = submissions_q.approval_preview(session, revised.submission.id, "hazards")
+    got = {p.code: p for p in preview.provinces}
+    assert set(got) == {"LA-W", "LA-E"} and preview.revisions == 1
+    for code in ("LA-W", "LA-E"):
+        assert got[code].revised_m2 == pytest.approx(within(moved.wkt, code), rel=1e-6)
+        assert got[code].replaced_m2 == pytest.approx(within(across.wkt, code), rel=1e-6)
+
+    preview = submissions_q.approval_preview(session, released.submission.id, "releases")
+    got = {p.code: p for p in preview.provinces}
+    assert set(got) == {"LA-E", None}  # the ground east of the provinces is "Unassigned"
+    counted = release.intersection(edge).wkt  # within the hazard's remaining ground only
+    assert got["LA-E"].released_m2 == pytest.approx(within(counted, "LA-E"), rel=1e-6)
+    assert got[None].name == "Unassigned"
+    assert got[None].released_m2 == pytest.approx(outside(counted), rel=1e-6)
+    assert preview.total.released_m2 == pytest.approx(
+        _geography_m2(session, "SELECT ST_GeomFromText(:g, 4326)", g=counted), rel=1e-6
+    )
 
 
 def test_review_page_lists_each_features_findings_and_filters_them(
