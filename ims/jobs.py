@@ -48,10 +48,12 @@ from starlette.concurrency import run_in_threadpool
 from ims.children import die_with_parent, spawn_context
 from ims.config import configure_logging, get_settings
 from ims.db.audit import Actor
+from ims.domain.enums import SubmissionStatus
 from ims.errors import ImsError, InvalidRequest, ServiceBusy, TookTooLong
 from ims.ingest import approval, field_maps, inspect, submissions
 from ims.ingest.inspect import Inspection
 from ims.ingest.limits import UploadLimits
+from ims.queries import submissions as submissions_q
 from ims.reports import first
 
 log = logging.getLogger(__name__)
@@ -83,12 +85,15 @@ def stage_upload(
     split: bool = False,
     replaces: int | None = None,
     progress: Say | None = None,
-) -> int:
-    """Read, check and store an uploaded file as a submission; its id.
+) -> tuple[int, list[tuple[Hashable, Any]]]:
+    """Read, check and store an uploaded file as a submission; its id, and what approving
+    it would record (``ims.queries.submissions.preview_ahead``) for the server to keep:
+    the review page the uploader opens next shows it.
 
     ``mapping`` is a mapping document as JSON (field_maps), ``field_map`` renames added to it.
     """
     upload = Path(path)
+    say = _logged(f"upload of {filename!r}", progress)
     outcome = submissions.stage(
         session,
         upload,
@@ -105,9 +110,13 @@ def stage_upload(
         split=split,
         workdir=upload.parent,  # a killed job leaves nothing behind: the caller removes it
         replaces=replaces,
-        progress=_logged(f"upload of {filename!r}", progress),
+        progress=say,
     )
-    return outcome.submission.id
+    submission = outcome.submission
+    if submission.status != SubmissionStatus.VALIDATED:  # no review to show it on
+        return submission.id, []
+    say("computing what approving it would record, by province")
+    return submission.id, submissions_q.preview_ahead(session, submission.id, kind)
 
 
 def _logged(what: str, progress: Say | None) -> Say:

@@ -19,7 +19,7 @@ from ims.errors import ImsError, InvalidRequest, NotFound
 from ims.ingest import approval
 from ims.queries import hazards, national, register, register_files, submissions
 from ims.queries.outside import outside_releases
-from ims.reports import kept, tiles
+from ims.reports import tiles
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history, summary
 from map_ui import account_pages, charts, maps, record_pages, upload_pages
@@ -196,14 +196,7 @@ def submission_page(
     size = submissions.REVIEW_PAGE_SIZE
     preview = None
     if review.submission["status"] == "validated":
-        # 3 s for a national file: kept until anything is recorded (its revisions and
-        # releases are measured against the boundaries in force), so paging is quick
-        preview = kept.kept(
-            session,
-            "approval preview",
-            submission_id,
-            lambda: submissions.approval_preview(session, submission_id, review.submission["kind"]),
-        )
+        preview = submissions.kept_preview(session, submission_id, review.submission["kind"])
     own = not access.may_approve(
         principal, review.submission["uploaded_by"], allow_self=get_settings().allow_self_approval
     )

@@ -268,7 +268,7 @@ async def create_submission(
     try:
         target = await run_in_threadpool(_saved, file, folder, limits.max_bytes)
         with tracker.following(progress, principal.user_id if principal else None) as say:
-            submission_id = await jobs.run(
+            submission_id, ahead = await jobs.run(
                 "uploads",
                 stage_upload,
                 session,
@@ -289,6 +289,7 @@ async def create_submission(
             )
     finally:
         await run_in_threadpool(shutil.rmtree, folder, True)
+    kept.keep(ahead)  # what approving would record, for its review page
     return await run_in_threadpool(_public, session, submission_id, principal)
 
 

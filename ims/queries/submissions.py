@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from ims.domain.findings import Severity
 from ims.domain.polygons import polygonal
 from ims.errors import NotFound
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
+from ims.reports import kept
 
 
 def submission_list(
@@ -302,3 +304,31 @@ def approval_preview(session: Session, submission_id: int, kind: str) -> Approva
         if e.new_m2 or e.revised_m2 or e.replaced_m2 or e.released_m2
     ]
     return ApprovalPreview(kind, shown, len(rows), new, revisions)
+
+
+_PREVIEW = "approval preview"
+
+
+def kept_preview(session: Session, submission_id: int, kind: str) -> ApprovalPreview:
+    """``approval_preview``, kept until anything is recorded (revisions and releases are
+    measured against the boundaries in force): 3 s for the national hazards file and 11 s
+    for its releases (their parts within each hazard's remaining ground), which every page
+    of the review's features and findings would otherwise compute again."""
+    return kept.kept(
+        session, _PREVIEW, submission_id, lambda: approval_preview(session, submission_id, kind)
+    )
+
+
+def preview_ahead(session: Session, submission_id: int, kind: str) -> list[tuple[Hashable, Any]]:
+    """The preview computed now, as answers for the server to keep (``kept.keep``): the
+    upload's job computes it while the uploader watches its steps, so that the review page
+    it opens next is not a blank page for seconds."""
+    stamp = kept.stamp(session)
+    kept.kept_at(
+        stamp, _PREVIEW, submission_id, lambda: approval_preview(session, submission_id, kind)
+    )
+    return [
+        (key, answer)
+        for key, answer in kept.ANSWERS.at(stamp)
+        if isinstance(key, tuple) and key[2:] == (_PREVIEW, submission_id)
+    ]

@@ -270,6 +270,20 @@ def test_approval_preview_splits_the_recorded_area_by_province_on_the_ellipsoid(
     assert page.index('id="approve"') < page.index('id="review-map"')
 
 
+def test_an_upload_computes_what_its_review_page_shows_of_approving_it(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = post(client, good_zip(tmp_path), organisation="MAG").json()  # type: ignore[attr-defined]
+
+    def again(*_args: object) -> None:
+        raise AssertionError("the review page computed the preview again")
+
+    monkeypatch.setattr(submissions_q, "approval_preview", again)
+    page = client.get(f"/submissions/{body['id']}")
+    assert page.status_code == 200 and 'id="preview"' in page.text
+    assert "2 new hazard(s) recorded" in page.text
+
+
 def _geography_m2(session: Session, sql: str, **params: str) -> float:
     return float(session.scalar(text(f"SELECT ST_Area(({sql})::geography)"), params) or 0.0)
 
