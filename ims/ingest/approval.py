@@ -165,6 +165,8 @@ def approve(
     if submission.validated_against == submissions.database_stamp(session, today):
         # Nothing validation reads has changed since the features were checked (approvals
         # run one at a time, under the lock held here): the stored findings stand.
+        if validated is None:
+            say(f"approving: reading the {submission.feature_count:,} features checked at upload")
         result = validated or submissions.validated_features(session, submission_id)
     if result is not None:
         say("approving: nothing has changed since the features were checked")

@@ -378,6 +378,10 @@ def test_an_upload_and_its_approval_followed_by_token_tell_their_steps_to_their_
     approved = reviewer.post(f"/api/v1/submissions/{sid}/approve", params={"progress": token})
     assert approved.json()["status"] == "approved"
     steps = [s["message"] for s in reviewer.get(f"/api/v1/progress/{token}").json()["steps"]]
+    assert steps[:2] == [
+        "approving: reading the 2 features checked at upload",
+        "approving: nothing has changed since the features were checked",
+    ]
     assert "approving: recording 2 new hazards" in steps
     assert "approving: computing the ledger of 2 hazards" in steps
     assert steps[-1] == "approving: committing (the audit trail is sealed as it commits)"
