@@ -211,11 +211,15 @@ class Finding(Base):
     """A data-quality finding, on a submission or on the whole database."""
 
     __tablename__ = "finding"
-    __table_args__ = (CheckConstraint("severity IN ('error', 'warning')", name="severity"),)
+    __table_args__ = (
+        CheckConstraint("severity IN ('error', 'warning')", name="severity"),
+        # a feature's findings, looked up for each feature listed on its review page
+        Index("ix_finding_submission_row", "submission_id", "row_number"),
+    )
 
     id: Mapped[IntPK]
     submission_id: Mapped[int | None] = mapped_column(
-        ForeignKey("submission.id", ondelete="CASCADE"), index=True
+        ForeignKey("submission.id", ondelete="CASCADE")
     )
     code: Mapped[str] = mapped_column(String(64))
     severity: Mapped[str] = mapped_column(String(8))

@@ -73,6 +73,72 @@ class SubmissionReview:
     bounds: list[list[float]] | None  # [[south, west], [north, east]] of the features
 
 
+# Each feature's worst finding, from its findings (a feature has findings only if it has
+# a row here): the filters by worst finding start from these, not from every feature.
+_WORST = (
+    "SELECT row_number, CASE WHEN bool_or(severity = 'error') THEN 'error' ELSE 'warning'"
+    " END AS finding FROM finding WHERE submission_id = :s AND row_number IS NOT NULL"
+    " GROUP BY row_number"
+)
+# A listed feature's findings, worst first (its own: those with its row; one index lookup)
+_FINDINGS_OF_ROW = (
+    " LEFT JOIN LATERAL (SELECT json_agg(json_build_object('severity', f.severity,"
+    " 'code', f.code, 'field', f.field, 'message', f.message)"
+    " ORDER BY f.severity = 'error' DESC, f.id) AS findings"
+    " FROM finding f WHERE f.submission_id = :s AND f.row_number = sf.row_number) fl ON true"
+)
+_FEATURE_COLUMNS = (
+    "SELECT sf.row_number AS row, sf.reference, sf.record, w.finding, fl.findings,"
+    " sf.geom IS NULL AS unusable"
+)
+
+
+def _features_page(
+    session: Session, sub: Any, features: str, page: int
+) -> tuple[int, list[dict[str, Any]]]:
+    """How many features the filter keeps, and the page of them shown.
+
+    With errors or with warnings only: from the features' worst findings (a national file
+    has hundreds of thousands of features and a few thousand findings); without findings
+    or all: from the features, in their order, each looked up in its findings."""
+    params = {
+        "s": sub.id,
+        "n": FEATURES_PAGE_SIZE,
+        "skip": (page - 1) * FEATURES_PAGE_SIZE,
+        "worst": {"errors": "error", "warnings": "warning"}.get(features),
+    }
+    if features in ("errors", "warnings"):
+        total = session.scalar(
+            text(
+                f"SELECT count(*) FROM ({_WORST}) w JOIN submission_feature sf"
+                " ON sf.submission_id = :s AND sf.row_number = w.row_number"
+                " WHERE w.finding = :worst"
+            ),
+            params,
+        )
+        query = (
+            f"{_FEATURE_COLUMNS} FROM ({_WORST}) w JOIN submission_feature sf"
+            " ON sf.submission_id = :s AND sf.row_number = w.row_number"
+            f"{_FINDINGS_OF_ROW} WHERE w.finding = :worst"
+        )
+    else:
+        with_findings = session.scalar(
+            text(
+                f"SELECT count(*) FROM ({_WORST}) w JOIN submission_feature sf"
+                " ON sf.submission_id = :s AND sf.row_number = w.row_number"
+            ),
+            params,
+        )
+        total = int(sub.feature_count) - (int(with_findings or 0) if features == "clean" else 0)
+        query = (
+            f"{_FEATURE_COLUMNS} FROM submission_feature sf LEFT JOIN ({_WORST}) w"
+            f" ON w.row_number = sf.row_number{_FINDINGS_OF_ROW} WHERE sf.submission_id = :s"
+            + (" AND w.row_number IS NULL" if features == "clean" else "")
+        )
+    rows = session.execute(text(query + " ORDER BY sf.row_number LIMIT :n OFFSET :skip"), params)
+    return int(total or 0), [dict(r._mapping) for r in rows]
+
+
 def submission_review(
     session: Session,
     submission_id: int,
@@ -123,38 +189,7 @@ def submission_review(
     ]
     if features not in FEATURE_FILTERS:
         features = "all"
-    chosen = {
-        "all": "true",
-        "errors": "w.finding = 'error'",
-        "warnings": "w.finding = 'warning'",
-        "clean": "w.finding IS NULL",
-    }[features]
-    # each feature's findings beside it, worst first (a feature's own: those with its row)
-    lateral = (
-        " FROM submission_feature sf LEFT JOIN LATERAL (SELECT CASE WHEN"
-        " bool_or(f.severity = 'error') THEN 'error' ELSE 'warning' END AS finding,"
-        " json_agg(json_build_object('severity', f.severity, 'code', f.code, 'field', f.field,"
-        " 'message', f.message) ORDER BY f.severity = 'error' DESC, f.id) AS findings"
-        " FROM finding f WHERE f.submission_id = sf.submission_id"
-        " AND f.row_number = sf.row_number HAVING COUNT(*) > 0) w ON true"
-        f" WHERE sf.submission_id = :s AND {chosen}"
-    )
-    if features == "all":
-        features_total = int(sub.feature_count)
-    else:
-        features_total = int(session.scalar(text("SELECT count(*)" + lateral), params) or 0)
-    rows_shown = [
-        dict(r._mapping)
-        for r in session.execute(
-            text(
-                "SELECT sf.row_number AS row, sf.reference, sf.record, w.finding, w.findings,"
-                " sf.geom IS NULL AS unusable"
-                + lateral
-                + " ORDER BY sf.row_number LIMIT :n OFFSET :skip"
-            ),
-            {**params, "n": FEATURES_PAGE_SIZE, "skip": (features_page - 1) * FEATURES_PAGE_SIZE},
-        )
-    ]
+    features_total, rows_shown = _features_page(session, sub, features, features_page)
     for feature in rows_shown:  # the file's own columns beside the template's
         record = dict(feature["record"])
         own = record.pop("_attributes", None) or {}

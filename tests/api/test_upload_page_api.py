@@ -406,3 +406,52 @@ def test_review_page_lists_each_features_findings_and_filters_them(
     assert f'href="/submissions/{second["id"]}"' in earlier and "superseded" in earlier
     later = client.get(f"/submissions/{second['id']}").text
     assert f'href="/submissions/{first["id"]}"' in later
+
+
+def test_the_review_filters_features_by_their_worst_finding_with_counts_and_pages(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_boundaries(
+        session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
+    )
+    same = box(103.5, 19.4, 103.505, 19.405)  # F-4 and F-5 overlap F-3: a warning each
+    frame = hazard_frame(
+        [
+            {"hazard_id": "F-1"},
+            {"hazard_id": "F-2", "status": "dangerous"},  # an error
+            {"hazard_id": "F-3"},
+            {"hazard_id": "F-4", "status": "dangerous"},  # an error and a warning
+            {"hazard_id": "F-5"},  # a warning
+        ],
+        [box(103.2, 19.4, 103.205, 19.405), box(103.3, 19.4, 103.305, 19.405), same, same, same],
+    )
+    staged = submissions.stage(session, write_zip(frame, tmp_path, "worst"), kind="hazards")
+    sid = staged.submission.id
+    worst: dict[int, str] = {}
+    for f in staged.findings:
+        if f.row is not None and worst.get(f.row) != "error":
+            worst[f.row] = f.severity.value
+    assert worst == {2: "error", 4: "error", 5: "warning"}, staged.findings
+
+    def shown(features: str, page: int = 1) -> tuple[int, list[tuple[str, str | None]]]:
+        review = submissions_q.submission_review(
+            session, sid, features=features, features_page=page
+        )
+        rows = [(f["reference"], f["finding"]) for f in review.features]
+        return review.features_total, rows
+
+    assert shown("all") == (
+        5,
+        [("F-1", None), ("F-2", "error"), ("F-3", None), ("F-4", "error"), ("F-5", "warning")],
+    )
+    assert shown("errors") == (2, [("F-2", "error"), ("F-4", "error")])
+    assert shown("warnings") == (1, [("F-5", "warning")])
+    assert shown("clean") == (2, [("F-1", None), ("F-3", None)])
+    # each feature's own findings beside it, its error first
+    f4 = submissions_q.submission_review(session, sid, features="errors").features[1]
+    assert [x["severity"] for x in f4["findings"]][0] == "error"
+    assert {x["severity"] for x in f4["findings"]} == {"error", "warning"}
+    monkeypatch.setattr(submissions_q, "FEATURES_PAGE_SIZE", 1)  # pages of one
+    assert shown("errors", page=2) == (2, [("F-4", "error")])
+    assert shown("clean", page=2) == (2, [("F-3", None)])
+    assert shown("all", page=4) == (5, [("F-4", "error")])
