@@ -34,5 +34,10 @@ def create_app(
 def served_app() -> FastAPI:
     """The application as ``ims serve`` runs it: on the configured database, the answers
     readers ask for first computed again whenever the data changes, the workers for
-    uploads and approvals started with it."""
-    return create_app(warm=True, start_workers=True)
+    uploads and approvals started with it, each statement of a request bounded in time
+    (``IMS_REQUEST_TIMEOUT_S``)."""
+    from ims.config import get_settings
+    from ims.db.session import bound_statements, get_engine
+
+    engine = bound_statements(get_engine(), get_settings().request_timeout_s)
+    return create_app(engine, warm=True, start_workers=True)

@@ -69,6 +69,13 @@ class Settings(BaseSettings):
         description="longest an upload's checks or an approval may run before it is stopped "
         "(with everything it started); nothing of a stopped job is kept",
     )
+    request_timeout_s: float = Field(
+        default=120,
+        gt=0,
+        description="longest one database statement of a page, a download or an API request "
+        "may run in `ims serve` before it is stopped and answered 504 (a reader who has gone "
+        "must not keep a core busy); uploads and approvals have IMS_JOB_TIMEOUT_S",
+    )
     job_queue: int = Field(
         default=8,
         ge=0,

@@ -9,11 +9,13 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ims.config import get_settings
 from ims.db.session import is_unavailable, reason
-from ims.errors import DatabaseUnavailable, ImsError, NotAuthenticated
+from ims.errors import DatabaseUnavailable, ImsError, NotAuthenticated, TookTooLong
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,14 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     # later), not a bug: say so, with the driver's reason, wherever it happens (even
     # while identifying the caller of /api/v1/health).
     assert isinstance(exc, DBAPIError)
+    if isinstance(exc.orig, QueryCanceled):  # past IMS_REQUEST_TIMEOUT_S (ims serve)
+        limit = get_settings().request_timeout_s
+        took = TookTooLong(
+            f"the database took longer than {limit:,.0f} s (IMS_REQUEST_TIMEOUT_S) for this "
+            "request and it was stopped; nothing was changed: ask for less at once (one "
+            "province, one date, a page at a time) or ask the administrator to raise it"
+        )
+        return await _ims_error(request, took)
     if not is_unavailable(exc):
         return await _unexpected(request, exc)
     unavailable = DatabaseUnavailable(f"cannot reach the database: {reason(exc)}", retry_after=5)

@@ -77,6 +77,19 @@ def use_app_role(engine: Engine) -> Engine:
     return engine
 
 
+def bound_statements(engine: Engine, seconds: float) -> Engine:
+    """Stop each statement on ``engine``'s connections after ``seconds`` (the server's:
+    a request whose reader has gone would otherwise run on in the database)."""
+
+    @event.listens_for(engine, "connect")
+    def _bounded(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {max(1, round(seconds * 1000))}")
+        dbapi_connection.commit()  # a SET in a rolled-back transaction would be undone
+
+    return engine
+
+
 def embedded_cluster(settings: Settings | None = None) -> EmbeddedCluster:
     """The embedded cluster configured by the settings (it may not be running)."""
     settings = settings or get_settings()

@@ -449,7 +449,7 @@ def test_the_review_filters_features_by_their_worst_finding_with_counts_and_page
     assert shown("clean") == (2, [("F-1", None), ("F-3", None)])
     # each feature's own findings beside it, its error first
     f4 = submissions_q.submission_review(session, sid, features="errors").features[1]
-    assert [x["severity"] for x in f4["findings"]][0] == "error"
+    assert f4["findings"][0]["severity"] == "error"
     assert {x["severity"] for x in f4["findings"]} == {"error", "warning"}
     monkeypatch.setattr(submissions_q, "FEATURES_PAGE_SIZE", 1)  # pages of one
     assert shown("errors", page=2) == (2, [("F-4", "error")])
