@@ -40,4 +40,3 @@ def test_a_statement_past_the_limit_is_stopped_and_answered_504_saying_which_set
     body = json.loads(answer.body)
     assert body["title"] == "Took too long"
     assert "IMS_REQUEST_TIMEOUT_S" in body["detail"] and "nothing was changed" in body["detail"]
-
