@@ -149,7 +149,7 @@ def hazard_page(
         "hazard.html",
         hazard=hazard,
         map=spec,
-        active="map",
+        active="register",  # a hazard is one of the register's
         method_colours=METHOD_COLOURS,
         events=events,
         today=dt.date.today(),

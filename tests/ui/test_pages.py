@@ -199,6 +199,9 @@ def test_map_figures_are_form_1h_at_the_chosen_date(client: TestClient, programm
 
 def test_hazard_page_has_its_map_figures_timeline_and_items(client: TestClient) -> None:
     page = client.get("/hazards/H-CHA").text
+    # in the menu, a hazard is one of the register's
+    assert '<a href="/hazards" class="active">Hazards</a>' in page
+    assert '<a href="/map" class="active">' not in page
     assert 'id="hazard-map" data-feature-map' in page and "/static/feature-map.js" in page
     figures = re.search(r'id="hazard-figures">(.*?)</table>', page, re.S)
     assert figures
