@@ -150,6 +150,7 @@ def import_file(
             repair=repair,
             split=split,
             replaces=replaces,
+            analyze=not approve,  # reviewed only if it is not approved here
         )
         sub = outcome.submission
         if replaces is not None:
@@ -178,6 +179,7 @@ def import_file(
                 validated=outcome.validated,
                 partial=True,
             )
+            submissions.analyze_staged(session, sub.feature_count)  # its errors are reviewed
             left = len({f.row for f in approval_errors(session, sub.id)})
             committed.append(
                 f"submission {sub.id} approved in part: {sub.feature_count - left:,} features "
@@ -185,6 +187,8 @@ def import_file(
             )
             errors = 0
         elif errors:
+            if approve:  # left for review after all
+                submissions.analyze_staged(session, sub.feature_count)
             out.print(
                 "nothing applied: fix the errors and upload the file again (ims submissions "
                 f"reject {sub.id} --reason … sets this one aside; --approve --partial applies "

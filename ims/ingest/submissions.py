@@ -304,6 +304,13 @@ def organisation_named(
 ANALYZE_FROM_FEATURES = 5_000
 
 
+def analyze_staged(session: Session, features: int) -> None:
+    """Refresh the statistics of the staged features and findings if ``features`` is many
+    (``ANALYZE_FROM_FEATURES``, migration 0027)."""
+    if features >= ANALYZE_FROM_FEATURES:
+        session.execute(text("SELECT ims_analyze_staged()"))
+
+
 @bulk_work()
 def stage(
     session: Session,
@@ -326,6 +333,7 @@ def stage(
     split: bool = False,
     replaces: int | None = None,
     use_remembered: bool = True,
+    analyze: bool = True,
 ) -> StageOutcome:
     """Read, map and validate ``upload``; store it as a submission with its findings.
 
@@ -337,6 +345,10 @@ def stage(
 
     ``replaces``: the id of an earlier submission of the same organisation and kind that
     still awaits review; it is superseded by this one (Conflict otherwise).
+
+    ``analyze``: refresh the planner's statistics of a large file's staged rows for its
+    review (``analyze_staged``); not when it is approved in the same transaction, where
+    nobody reviews it (its caller analyses it if it is left for review after all).
 
     Raises InvalidUpload for a file that cannot be used at all; then nothing is stored.
     The upload is unpacked in a temporary folder inside ``workdir`` (default: the system's).
@@ -491,8 +503,8 @@ def stage(
     say("storing the features for review")
     _store_features(session, submission.id, frame, result)
     store_findings(session, submission.id, findings)
-    if len(frame) >= ANALYZE_FROM_FEATURES:
-        session.execute(text("SELECT ims_analyze_staged()"))
+    if analyze:
+        analyze_staged(session, len(frame))
     kept = False
     if org is not None and given:
         kept = field_maps.remember_mapping(session, org, kind, given, by=uploaded_by)
