@@ -313,11 +313,13 @@ def _state_on(
 
 
 def _records(session: Session, hazard_id: int) -> list[dict[str, Any]]:
-    """Every revision and release of a hazard in recording order, with who recorded it."""
+    """Every revision and release of a hazard in recording order, with who recorded it;
+    the first revision is the hazard as first recorded, the others revise it."""
     rows = session.execute(
         text(
             "SELECT c.*, s.organisation_id AS submission_organisation_id FROM ("
-            " SELECT r.seq, 'revision' AS what, r.status AS detail, r.effective AS on,"
+            " SELECT r.seq, CASE WHEN r.seq = min(r.seq) OVER () THEN 'recorded'"
+            "  ELSE 'revision' END AS what, r.status AS detail, r.effective AS on,"
             "  r.recorded_at, r.recorded_by, r.submission_id FROM hazard_revision r"
             "  WHERE r.hazard_id = :h"
             " UNION ALL"

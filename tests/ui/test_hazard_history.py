@@ -87,7 +87,7 @@ def test_every_record_is_listed_in_recording_order_and_later_ones_marked(
 ) -> None:
     page = client.get("/hazards/H-CHA", params={"as_of": "2016-12-31"}).text
     assert records(page) == [
-        ("", "revision", "2015-01-10"),
+        ("", "recorded", "2015-01-10"),  # as first recorded: its revisions follow
         ("", "cancelled", "2016-05-01"),
         ("later", "reduced", "2017-05-01"),
         ("later", "cleared", "2018-05-01"),
@@ -104,7 +104,8 @@ def test_a_correction_keeps_the_earlier_record_and_dates_still_show_it(
     now_page = client.get("/hazards/H-CHA").text
     now = figures(now_page)
     assert now["Area of the boundary in force"] == round(geod_box(*smaller))
-    assert [what for _, what, _ in records(now_page)].count("revision") == 2
+    assert [what for _, what, _ in records(now_page)].count("revision") == 1
+    assert [what for _, what, _ in records(now_page)].count("recorded") == 1
 
 
 def test_reviewers_see_the_hazards_audit_trail_and_viewers_do_not(
