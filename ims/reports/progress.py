@@ -12,7 +12,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -20,6 +20,9 @@ from sqlalchemy.orm import Session
 from ims.domain.enums import Contamination
 from ims.domain.figures import METHODS, OPEN_THRESHOLD_M2, clean_area
 from ims.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # --------------------------------------------------------------------------- Article 4.6
 
@@ -105,6 +108,17 @@ def series_csv(series: dict[str, Any]) -> str:
 
 def series_png(series: dict[str, Any]) -> bytes:
     """Released per year by method (bars) and remaining at year end (line), in km²."""
+    import matplotlib.pyplot as plt
+
+    fig = series_figure(series)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def series_figure(series: dict[str, Any]) -> Figure:
+    """The chart of ``series_png`` as a matplotlib figure (the caller closes it)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -131,12 +145,18 @@ def series_png(series: dict[str, Any]) -> bytes:
     ax2.set_ylim(bottom=0)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
-    ax.legend(handles, labels, fontsize=7, loc="upper right")
+    # below the axes, in one row: inside them it hid the last years' bars
+    ax.legend(
+        handles,
+        labels,
+        fontsize=7,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.1),
+        ncol=len(labels),
+        frameon=False,
+    )
     ax.set_title(f"Article 4 progress ({series['contam']}) since {series['baseline']}", fontsize=10)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
+    return fig
 
 
 # --------------------------------------------------------------------------- Action 18

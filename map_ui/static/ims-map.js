@@ -37,7 +37,9 @@
   const hazardHref = (reference) => `/hazards/${encodeURIComponent(reference)}`;
 
   // A legend control: sections of [colour, label, edge colour?, dot?] swatches. It folds
-  // into its title on screens narrower than 700 px (and whenever the reader folds it).
+  // into its title on screens narrower than 700 px, where it would hide more than a third
+  // of its map's height (the review map's eight rows over a 460 px box), and whenever the
+  // reader folds it.
   function legend(map, sections, notes, position) {
     const control = L.control({ position: position || "bottomright" });
     control.onAdd = function () {
@@ -58,6 +60,8 @@
       return details;
     };
     control.addTo(map);
+    const details = control.getContainer();
+    if (details.open && details.offsetHeight > map.getSize().y / 3) details.open = false;
     return control;
   }
 

@@ -38,7 +38,7 @@ from ims.reports.article7 import ReportScope, article4, article7
 from ims.reports.cells import csv_value
 from ims.reports.history import article7_with_history, summary
 from ims.reports.pdf import remaining_map
-from ims.reports.progress import Weights, article4_series, marking, priorities
+from ims.reports.progress import Weights, article4_series, marking, priorities, series_figure
 from ims.reports.workplan import set_targets, workplan_report
 from tests.utils import ClientAs
 
@@ -615,3 +615,27 @@ def test_a_formula_in_the_data_stays_text_in_every_spreadsheet(
     assert "'=1+2 Province" in table
     # Numbers keep their sign: a negative figure is data, not a formula.
     assert csv_value("-12.5") == "-12.5" and csv_value("-x") == "'-x"
+
+
+def test_the_progress_charts_legend_lies_below_its_bars() -> None:
+    """Inside the axes (upper right) the legend hid the last years' bars and the line."""
+    years = [
+        {
+            "year": year,
+            "added_m2": 0.0,
+            "released_m2": {"cancelled": 1e6 * (year - 2009), "reduced": 2e6, "cleared": 3e6},
+            "remaining_end_m2": 5e8 - 1e7 * (year - 2009),
+        }
+        for year in range(2010, 2026)
+    ]
+    fig = series_figure({"contam": "CMR", "baseline": "2010-01-01", "years": years})
+    try:
+        fig.canvas.draw()
+        ax = fig.axes[0]
+        legend = ax.get_legend()
+        assert legend is not None
+        assert [t.get_text() for t in legend.get_texts()][-1] == "remaining at year end (km²)"
+        below = legend.get_window_extent()
+        assert below.y1 < ax.get_window_extent().y0  # wholly under the plotting area
+    finally:
+        plt.close(fig)

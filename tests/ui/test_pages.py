@@ -462,3 +462,14 @@ def test_static_files_are_compressed_fingerprinted_and_kept(client: TestClient) 
     assert plain.headers["cache-control"] == "no-cache"  # no fingerprint: revalidated
     html = client.get("/", headers={"Accept-Encoding": "gzip"})
     assert html.headers.get("content-encoding") == "gzip"
+
+
+def test_hectares_and_counts_on_the_pages_are_grouped_in_thousands() -> None:
+    """A national releases file's review read 'up to 623702.2 ha released'."""
+    from map_ui.rendering import templates
+
+    ha, thousands = templates.env.filters["ha"], templates.env.filters["thousands"]
+    assert ha(6_237_022_000.0) == "623,702.20"
+    assert ha(5_300.0) == "0.53"
+    assert ha(None) == "0.00"
+    assert thousands(305_996) == "305,996"

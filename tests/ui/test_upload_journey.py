@@ -141,6 +141,13 @@ def test_upload_match_fix_replace_and_approve_with_confirmation(
         rpage = reviewer.page
         rpage.goto(f"{site.url}/submissions/{second}", wait_until="networkidle")
         assert "3 new hazard(s) recorded" in rpage.inner_text("#preview-summary")
+        # the review map's legend (eight rows) would hide half of its 460 px: folded until asked
+        legend = rpage.locator("#review-map details.legend")
+        assert legend.get_attribute("open") is None
+        legend.locator("summary").click()
+        assert legend.get_attribute("open") == ""
+        assert legend.get_by_text("Feature with an error").is_visible()
+        legend.locator("summary").click()
         reviewer.shoot("review-preview-reviewer-1366")
         # keyboard: from the top of the content, Approve comes before the map
         rpage.focus("#approve")
