@@ -58,6 +58,13 @@ class Conflict(ImsError):
     title = "Conflict"
 
 
+class Gone(ImsError):
+    """Something the request names was kept for a while and is no longer (a held upload)."""
+
+    status_code = 410
+    title = "Gone"
+
+
 class InvalidRequest(ImsError):
     """A request parameter or body is wrong."""
 

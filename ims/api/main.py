@@ -33,6 +33,7 @@ from ims.api.auth import authorize
 from ims.api.errors import register_error_handlers
 from ims.api.gate import RequestGate
 from ims.api.headers import SecurityHeaders
+from ims.api.held import HeldUploads
 from ims.api.warm import Warmer
 from ims.config import configure_logging, get_settings
 from ims.jobs import Jobs, PoolJobs
@@ -51,6 +52,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if warmer is not None:
         warmer.stop()
     app.state.jobs.close()  # the worker processes end with the server
+    app.state.held.close()
 
 
 def create_api(
@@ -91,6 +93,8 @@ def create_api(
     app.state.jobs = jobs or PoolJobs(engine.engine.url.render_as_string(hide_password=False))
     app.state.start_workers = start_workers
     app.state.progress = progress.Tracker()  # how far the pages' long jobs have got
+    # files the upload page has read, for it to send by name (4 uploads of the largest size)
+    app.state.held = HeldUploads(4 * get_settings().upload_max_bytes)
     register_error_handlers(app)
     # The last added runs first: security headers on every answer, the gate's included.
     app.add_middleware(RequestGate)  # bodies: bounded, and read only once the caller may

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -16,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ims.api.auth import PrincipalDep
 from ims.api.deps import JobsDep, SessionDep
+from ims.api.held import HELD_PATTERN, HeldDep
 from ims.api.progress import TOKEN_PATTERN, TrackerDep
 from ims.config import get_settings
 from ims.db.accounts import Principal
@@ -132,6 +134,11 @@ class InspectionPublic(BaseModel):
     )
     remembered: RememberedPublic | None
     notes: list[str]
+    held: str | None = Field(
+        default=None,
+        description="with `hold`: the token naming the file to POST /api/v1/submissions "
+        "(`held`) instead of sending it again",
+    )
 
 
 class ClearedPublic(BaseModel):
@@ -213,8 +220,20 @@ async def create_submission(
     principal: PrincipalDep,
     jobs: JobsDep,
     tracker: TrackerDep,
-    file: Annotated[UploadFile, File(description="zipped shapefile, GeoPackage, GeoJSON, KML")],
+    holder: HeldDep,
     kind: Annotated[UploadKind, Form()],
+    file: Annotated[
+        UploadFile | None,
+        File(description="zipped shapefile, GeoPackage, GeoJSON, KML (or `held`)"),
+    ] = None,
+    held: Annotated[
+        str | None,
+        Form(
+            pattern=HELD_PATTERN,
+            description="instead of `file`: the token its inspection answered, for the file "
+            "the inspection read (held for an hour; 410 when it is no longer)",
+        ),
+    ] = None,
     organisation: Annotated[str | None, Form(max_length=200)] = None,
     field_map: Annotated[
         str | None, Form(max_length=2000, description="template_field=your_field,…")
@@ -263,30 +282,40 @@ async def create_submission(
     organisation = _organisation_for(principal, organisation)
     renames = field_maps.parse_field_map(field_map)
     document = field_maps.load_mapping(mapping, where="mapping") if mapping else None
+    if (file is None) == (held is None):
+        raise InvalidRequest(
+            "send the file, or the token `held` its inspection answered (one of them)",
+            field="file",
+        )
+    owner = principal.user_id if principal else None
     limits = UploadLimits.from_settings()
     folder = Path(await run_in_threadpool(tempfile.mkdtemp, prefix="ims-post-"))
     try:
-        target = await run_in_threadpool(_saved, file, folder, limits.max_bytes)
-        with tracker.following(progress, principal.user_id if principal else None) as say:
-            submission_id, ahead = await jobs.run(
-                "uploads",
-                stage_upload,
-                session,
-                say,
-                path=str(target),
-                kind=kind.value,
-                organisation=organisation,
-                field_map=renames,
-                mapping=document.as_json() if document else None,
-                crs=crs,
-                layer=layer,
-                limits=limits,
-                filename=target.name,
-                uploaded_by=principal.actor if principal else None,
-                repair=repair,
-                split=split,
-                replaces=replaces,
-            )
+        with ExitStack() as stack:
+            if file is not None:
+                target = await run_in_threadpool(_saved, file, folder, limits.max_bytes)
+            elif held is not None:  # read by the inspection: not sent again (decision 0016)
+                target = stack.enter_context(holder.sending(held, owner))
+            with tracker.following(progress, owner) as say:
+                submission_id, ahead = await jobs.run(
+                    "uploads",
+                    stage_upload,
+                    session,
+                    say,
+                    path=str(target),
+                    kind=kind.value,
+                    organisation=organisation,
+                    field_map=renames,
+                    mapping=document.as_json() if document else None,
+                    crs=crs,
+                    layer=layer,
+                    limits=limits,
+                    filename=target.name,
+                    uploaded_by=principal.actor if principal else None,
+                    repair=repair,
+                    split=split,
+                    replaces=replaces,
+                )
     finally:
         await run_in_threadpool(shutil.rmtree, folder, True)
     kept.keep(ahead)  # what approving would record, for its review page
@@ -319,17 +348,27 @@ async def inspect_submission(
     principal: PrincipalDep,
     jobs: JobsDep,
     file: Annotated[UploadFile, File(description="zipped shapefile, GeoPackage, GeoJSON, KML")],
+    holder: HeldDep,
     kind: Annotated[UploadKind, Form()],
     organisation: Annotated[str | None, Form(max_length=200)] = None,
     layer: Annotated[str | None, Form(max_length=200)] = None,
+    hold: Annotated[
+        bool,
+        Form(
+            description="keep the file for an hour, for POST /api/v1/submissions to name by "
+            "the token `held` instead of sending it again"
+        ),
+    ] = False,
 ) -> InspectionPublic:
-    """Read a file without keeping it: its columns with a few values each, whether it
-    declares its CRS, and the field mapping suggested for it (the organisation's
-    remembered one where the file fits it, then the template's names and their usual
-    synonyms). The upload page shows it as the mapping step; nothing is stored."""
+    """Read a file: its columns with a few values each, whether it declares its CRS, and
+    the field mapping suggested for it (the organisation's remembered one where the file
+    fits it, then the template's names and their usual synonyms). The upload page shows
+    it as the mapping step. Nothing is stored; with ``hold`` the file is kept, for you
+    only, until a submission is made of it or for an hour."""
     organisation = _organisation_for(principal, organisation)
     limits = UploadLimits.from_settings()
     folder = Path(await run_in_threadpool(tempfile.mkdtemp, prefix="ims-inspect-"))
+    held: str | None = None
     try:
         target = await run_in_threadpool(_saved, file, folder, limits.max_bytes)
         found: Inspection = await jobs.run(
@@ -343,9 +382,13 @@ async def inspect_submission(
             limits=limits,
             filename=target.name,
         )
+        if hold:
+            owner = principal.user_id if principal else None
+            held = await run_in_threadpool(holder.hold, target, owner)
     finally:
         await run_in_threadpool(shutil.rmtree, folder, True)
     return InspectionPublic(
+        held=held,
         filename=found.filename,
         layer=found.layer,
         feature_count=found.feature_count,

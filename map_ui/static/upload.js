@@ -67,9 +67,12 @@
     });
   }
 
-  function baseForm() {
+  // The file itself, or the token naming the copy the server kept when it read the
+  // columns (a national file need not cross the network twice).
+  function baseForm(held) {
     const body = new FormData();
-    body.append("file", file);
+    if (held) body.append("held", held);
+    else body.append("file", file);
     body.append("kind", $("kind").value);
     const org = $("organisation").value;
     if (org) body.append("organisation", org);
@@ -88,7 +91,9 @@
     const button = $("inspect");
     button.disabled = true;
     button.textContent = "Reading the file…";
-    const { status, data } = await send("/api/v1/submissions/inspect", baseForm());
+    const asked = baseForm();
+    asked.append("hold", "true");
+    const { status, data } = await send("/api/v1/submissions/inspect", asked);
     button.disabled = false;
     button.textContent = "Next: match the columns";
     if (status !== 200) {
@@ -203,7 +208,7 @@
     for (const f of inspected.fields) {
       if (!f.allowed.length) continue;
       const column = columnOf($(`map-${f.name}`).value);
-      if (!column || !column.values) continue;
+      if (!column || !column.values || !column.values.length) continue; // an empty column: nothing to map
       const set = el("fieldset", { class: "value-map", "data-field": f.name });
       set.append(el("legend", {}, `Values of ${column.name} for ${f.name}`));
       column.values.forEach((value, i) => {
@@ -289,7 +294,25 @@
 
   $("send").addEventListener("click", async () => {
     clearErrors();
-    const body = baseForm();
+    let outcome = await submit(inspected.held);
+    if (outcome.status === 410 && inspected.held) {
+      inspected.held = null; // no longer kept (an hour passed, the server restarted): send it
+      outcome = await submit(null);
+    }
+    const { status, data } = outcome;
+    $("send").disabled = false;
+    if (status === 201 && data && data.id) {
+      $("upload-progress").value = 100;
+      $("progress-text").textContent = `Submission ${data.id}: ${data.errors} error(s), ${data.warnings} warning(s). Opening its review…`;
+      window.location.assign(`/submissions/${data.id}`);
+      return;
+    }
+    $("progress").hidden = true;
+    showError(data, status);
+  });
+
+  async function submit(held) {
+    const body = baseForm(held);
     body.append("mapping", JSON.stringify(mappingDocument()));
     if (!inspected.crs) {
       const crs = $("crs").value === "other" ? $("crs-other").value.trim() : $("crs").value;
@@ -305,13 +328,13 @@
     const seconds = $("progress-time");
     $("progress").hidden = false;
     $("send").disabled = true;
-    label.textContent = "Uploading";
+    label.textContent = held ? "Sending the mapping" : "Uploading";
     const token = window.imsProgress ? window.imsProgress.token() : null;
     if (token) body.append("progress", token);
     let stop = null;
-    const { status, data } = await send("/api/v1/submissions", body, (loaded, total, done) => {
+    const outcome = await send("/api/v1/submissions", body, (loaded, total, done) => {
       bar.value = Math.round((100 * loaded) / total);
-      text.textContent = `Uploaded ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`;
+      if (!held) text.textContent = `Uploaded ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`;
       if (done && !stop) {
         // Sent: the server now reads, checks and stores every feature, telling its steps.
         label.textContent = "Checking";
@@ -327,14 +350,6 @@
     });
     if (stop) stop();
     seconds.textContent = "";
-    $("send").disabled = false;
-    if (status === 201 && data && data.id) {
-      bar.value = 100;
-      text.textContent = `Submission ${data.id}: ${data.errors} error(s), ${data.warnings} warning(s). Opening its review…`;
-      window.location.assign(`/submissions/${data.id}`);
-      return;
-    }
-    $("progress").hidden = true;
-    showError(data, status);
-  });
+    return outcome;
+  }
 })();

@@ -1,0 +1,146 @@
+"""A file the upload page has read is held for its user, so that it crosses the network once.
+
+``POST /api/v1/submissions/inspect`` with ``hold`` keeps the file and answers a token;
+``POST /api/v1/submissions`` with ``held`` makes the submission of that file (decision 0016).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from ims.api.held import PER_OWNER, HeldUploads
+from ims.errors import Conflict, Gone
+from tests.api.test_upload_page_api import MAPPING, client, inspect, operators_file
+from tests.api.test_uploads_api import count, good_zip, post
+from tests.utils import ClientAs
+
+__all__ = ["client"]  # the fixture, shared with the upload page's tests
+
+
+def send_held(client: TestClient, token: str, **form: str) -> object:
+    return client.post(
+        "/api/v1/submissions",
+        data={"kind": "hazards", "held": token, "organisation": "MAG", **form},
+    )
+
+
+def test_a_held_file_is_submitted_by_its_token_once_and_by_its_user_only(
+    client: TestClient, client_as: ClientAs, session: Session, tmp_path: Path
+) -> None:
+    read = inspect(client, operators_file(tmp_path), organisation="MAG", hold="true")
+    assert read.status_code == 200, read.text  # type: ignore[attr-defined]
+    token = read.json()["held"]  # type: ignore[attr-defined]
+    assert token and len(token) == 32
+    # without hold, nothing is kept
+    assert (
+        inspect(client, operators_file(tmp_path, "other"), organisation="MAG").json()[  # type: ignore[attr-defined]
+            "held"
+        ]
+        is None
+    )
+
+    # another user cannot name it (told as if it did not exist)
+    other = send_held(client_as(), token, mapping=MAPPING)
+    assert other.status_code == 410, other.text  # type: ignore[attr-defined]
+    assert count(session, "submission") == 0
+
+    # a mapping that fails leaves the file held: corrected, it is sent again by name
+    wrong = send_held(client, token, mapping='{"fields": {"hazard_id": "NO_SUCH"}}')
+    assert wrong.status_code == 400, wrong.text  # type: ignore[attr-defined]
+    assert "no field 'NO_SUCH'" in wrong.json()["detail"]  # type: ignore[attr-defined]
+    assert count(session, "submission") == 0
+    made = send_held(client, token, mapping=MAPPING)
+    assert made.status_code == 201, made.text  # type: ignore[attr-defined]
+    body = made.json()  # type: ignore[attr-defined]
+    assert (body["feature_count"], body["filename"], body["errors"]) == (3, "theirs.zip", 0)
+    assert count(session, "submission_feature") == 3
+
+    # made once: the token names nothing now
+    again = send_held(client, token, mapping=MAPPING)
+    assert again.status_code == 410, again.text  # type: ignore[attr-defined]
+    assert again.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
+    assert "choose it again" in again.json()["detail"]  # type: ignore[attr-defined]
+    assert count(session, "submission") == 1
+
+
+def test_the_file_or_its_token_one_of_them(client: TestClient, tmp_path: Path) -> None:
+    token = inspect(client, good_zip(tmp_path), organisation="MAG", hold="true").json()["held"]  # type: ignore[attr-defined]
+    both = post(client, good_zip(tmp_path, "both"), organisation="MAG", held=token)
+    neither = client.post("/api/v1/submissions", data={"kind": "hazards", "organisation": "MAG"})
+    for refused in (both, neither):
+        assert refused.status_code == 422, refused.text  # type: ignore[attr-defined]
+        assert "one of them" in refused.json()["detail"]  # type: ignore[attr-defined]
+    not_a_token = send_held(client, "../../etc/passwd")
+    assert not_a_token.status_code == 422  # type: ignore[attr-defined]
+
+
+def _file(folder: Path, name: str, size: int = 10) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_bytes(b"x" * size)
+    return path
+
+
+def test_held_files_are_bounded_per_user_in_bytes_and_in_time(tmp_path: Path) -> None:
+    held = HeldUploads(most_bytes=100, keep_s=3600)
+    tokens = [held.hold(_file(tmp_path / str(i), f"f{i}.gpkg"), owner=1) for i in range(3)]
+    # a user holds PER_OWNER files: the oldest went
+    with pytest.raises(Gone), held.sending(tokens[0], owner=1):
+        pass
+    with held.sending(tokens[-1], owner=1) as path:
+        assert path.name == "f2.gpkg" and path.read_bytes() == b"x" * 10
+    assert not path.exists()  # made into a submission: removed
+    assert PER_OWNER == 2
+
+    # all users together hold at most most_bytes, the oldest dropped first
+    big = [held.hold(_file(tmp_path / f"b{i}", "big.zip", 40), owner=10 + i) for i in range(3)]
+    with pytest.raises(Gone), held.sending(tokens[1], owner=1):  # the oldest
+        pass
+    with held.sending(big[2], owner=12):
+        pass
+
+    # and for keep_s at most
+    brief = HeldUploads(most_bytes=100, keep_s=0.05)
+    token = brief.hold(_file(tmp_path / "brief", "f.zip"), owner=None)
+    time.sleep(0.1)
+    with pytest.raises(Gone), brief.sending(token, owner=None):
+        pass
+
+
+def test_a_held_file_is_sent_once_at_a_time_and_kept_when_its_checks_fail(tmp_path: Path) -> None:
+    held = HeldUploads(most_bytes=1000)
+    token = held.hold(_file(tmp_path, "f.zip"), owner=7)
+    inside = threading.Event()
+    release = threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with held.sending(token, owner=7):
+                inside.set()
+                release.wait(5)
+                raise ValueError("the mapping names no such field")
+        except ValueError:
+            pass
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert inside.wait(5)
+    with pytest.raises(Conflict, match="being sent"), held.sending(token, owner=7):
+        pass
+    release.set()
+    thread.join(5)
+    assert errors == []
+    with held.sending(token, owner=7) as path:  # held again after the failure
+        assert path.exists()
+    folder = path.parent.parent
+    held.close()
+    assert not folder.exists()
