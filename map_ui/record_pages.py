@@ -24,7 +24,9 @@ from sqlalchemy.orm import Session
 
 from ims.api.auth import PrincipalDep
 from ims.api.deps import SessionDep
+from ims.api.gate import FORM_ALLOWANCE
 from ims.api.records import boundary_in_force, stage_record
+from ims.config import get_settings
 from ims.db import reference as reference_lists
 from ims.db.accounts import Principal
 from ims.domain import access
@@ -35,13 +37,22 @@ from ims.ingest import drawn
 from ims.queries import hazards, national
 from ims.queries.records import release_preview
 from map_ui import maps
-from map_ui.rendering import error_page
+from map_ui.rendering import error_page, templates
 from map_ui.rendering import page as _page
 
 router = APIRouter(include_in_schema=False)
 
 MUNITION_ROWS = 4  # rows of (type, quantity) on a form; more through the API or a file
-FILE_MAX_BYTES = 2 * 1024 * 1024  # a file of one feature (a form body is no larger)
+
+
+def file_max_bytes() -> int:
+    """The largest file of one feature a form takes: what fits in a request beside the
+    form's fields. A larger file is refused by the page before it is sent, beside its field;
+    without script, by the server's limit on requests (413)."""
+    return get_settings().request_max_bytes - FORM_ALLOWANCE
+
+
+templates.env.globals["record_file_max_bytes"] = file_max_bytes
 Text = Annotated[str, Form(max_length=200)]
 LongText = Annotated[str, Form(max_length=20_000)]  # pasted coordinates, a drawn polygon
 
@@ -123,11 +134,11 @@ def _geometry(
 ) -> dict[str, Any] | None:
     """The polygon sent: a file of one feature, else pasted text, else the drawing."""
     if upload is not None and upload.filename:
-        data = upload.file.read(FILE_MAX_BYTES + 1)
-        if len(data) > FILE_MAX_BYTES:
+        limit = file_max_bytes()
+        data = upload.file.read(limit + 1)
+        if len(data) > limit:
             raise InvalidRequest(
-                f"{upload.filename} is over {FILE_MAX_BYTES // 1_000_000} MB; a file of one "
-                "feature is needed",
+                f"{upload.filename} is over {limit / 1e6:.1f} MB; a file of one feature is needed",
                 field="geometry_file",
             )
         return drawn.as_geojson(drawn.geometry_from_file(data, upload.filename, kind=kind))

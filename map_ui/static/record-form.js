@@ -156,6 +156,23 @@
       })
       .catch(() => {});
   }
+  // A file larger than a form may carry is refused here, beside its field: sent, the
+  // server could only refuse the whole request, and what was typed would be lost.
+  const file = form.elements.geometry_file;
+  const fileError = document.getElementById("geometry_file-error");
+  if (file && fileError) {
+    file.addEventListener("change", () => {
+      const max = Number(file.dataset.maxBytes);
+      const chosen = file.files && file.files[0];
+      const message = chosen && max && chosen.size > max
+        ? `${chosen.name} is over ${(max / 1e6).toFixed(1)} MB; a file of one feature is needed`
+        : "";
+      file.setCustomValidity(message);
+      file.setAttribute("aria-invalid", message ? "true" : "false");
+      fileError.textContent = message;
+      fileError.hidden = !message;
+    });
+  }
   if (form.elements.released) form.elements.released.addEventListener("change", askPreview);
   if (form.elements.method) form.elements.method.addEventListener("change", askPreview);
   box.leafletMap = map; // for the browser tests, which move the map before drawing

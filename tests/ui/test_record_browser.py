@@ -16,14 +16,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import mapbox_vector_tile
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import text
 
+from ims.api.gate import FORM_ALLOWANCE
+from ims.config import get_settings
 from tests.api.test_tiles import tile_of
 from tests.ui.conftest import LiveSite
 from tests.ui.test_browser import Watched, browser, sign_in
@@ -395,3 +398,41 @@ def test_the_form_is_usable_by_keyboard_with_pasted_coordinates_and_errors_sit_b
     operator.shoot("record-hazard-errors-1366-operator")
     page.set_viewport_size({"width": 390, "height": 900})
     operator.shoot("record-hazard-errors-390-operator")
+
+
+def test_a_file_larger_than_a_form_takes_is_refused_beside_its_field_before_it_is_sent(
+    operator: Watched, site: LiveSite, tmp_path: Path
+) -> None:
+    """Sent, it met the server's limit on requests: a page 'Too large', and what was typed
+    lost. The page knows the limit and says so at the field."""
+    page = operator.page
+    page.goto(f"{site.url}/hazards/new", wait_until="networkidle")
+    limit = int(page.get_attribute("#f-geometry_file", "data-max-bytes") or 0)
+    assert limit == get_settings().request_max_bytes - FORM_ALLOWANCE
+    assert f"Up to {limit / 1e6:.1f} MB" in page.inner_text("#geometry_file-limit")
+    big = tmp_path / "whole-province.gpkg"
+    big.write_bytes(b"\0" * (limit + 1))
+    page.fill("#f-hazard_id", "UI-TOO-BIG-1")
+    page.set_input_files("#f-geometry_file", str(big))
+    error = page.locator("#geometry_file-error")
+    expect(error).to_be_visible()
+    said = f"whole-province.gpkg is over {limit / 1e6:.1f} MB; a file of one feature is needed"
+    assert error.inner_text() == said  # as the server says it
+    assert page.get_attribute("#f-geometry_file", "aria-invalid") == "true"
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+    page.click("#send")
+    page.wait_for_timeout(300)
+    assert sent == []  # the browser held the form back
+    assert page.input_value("#f-hazard_id") == "UI-TOO-BIG-1"
+    operator.shoot("record-file-too-large-1366-operator")
+    page.set_viewport_size({"width": 390, "height": 900})
+    error.scroll_into_view_if_needed()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
+    operator.shoot("record-file-too-large-390-operator")
+    small = tmp_path / "one.geojson"
+    small.write_text('{"type": "Polygon", "coordinates": []}')
+    page.set_input_files("#f-geometry_file", str(small))  # another file: the error goes
+    expect(error).to_be_hidden()
+    assert page.get_attribute("#f-geometry_file", "aria-invalid") == "false"
+    assert operator.errors == []

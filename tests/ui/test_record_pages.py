@@ -14,8 +14,11 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.api.gate import FORM_ALLOWANCE
+from ims.config import get_settings
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
+from map_ui.record_pages import file_max_bytes
 from tests.api.test_uploads_api import LAOS
 from tests.utils import ClientAs
 
@@ -197,3 +200,23 @@ def test_a_file_of_one_feature_gives_the_polygon_of_the_form(
         )
     )
     assert area == pytest.approx(abs(GEOD.geometry_area_perimeter(SQUARE)[0]), rel=1e-6)
+
+
+def test_a_file_over_the_forms_limit_is_an_error_beside_its_field_and_keeps_the_form(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    limit = file_max_bytes()
+    assert limit == get_settings().request_max_bytes - FORM_ALLOWANCE  # a form's fields fit
+    before = _count(session, "submission")
+    answer = client_as().post(
+        "/hazards/new",
+        data={"hazard_id": "PG-BIG", "status": "CHA", "recorded": "2020-01-01"},
+        files={"geometry_file": ("province.gpkg", b"\0" * (limit + 1))},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 422, answer.text[:2000]  # the form again, not a 413 page
+    # at the top of the polygon's fieldset, where its errors are shown
+    said = f"province.gpkg is over {limit / 1e6:.1f} MB; a file of one feature is needed"
+    assert f'<span class="field-error" id="geometry-error">{said}</span>' in answer.text
+    assert 'value="PG-BIG"' in answer.text  # what was typed is kept
+    assert _count(session, "submission") == before
