@@ -25,7 +25,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 
 from ims.api.auth import PrincipalDep
-from ims.errors import InvalidRequest, NotFound, ServiceBusy
+from ims.errors import ImsError, InvalidRequest, NotFound, ServiceBusy
 
 Say = Callable[[str], None]
 
@@ -43,11 +43,15 @@ class ProgressStep(BaseModel):
 
 
 class ProgressPublic(BaseModel):
-    """The steps a job has told so far."""
+    """The steps a job has told so far, and once it has ended, how."""
 
     running: bool = Field(description="false once the job has ended, well or not")
     elapsed_s: float = Field(description="seconds since the job started (to its end)")
     steps: list[ProgressStep]
+    href: str | None = Field(
+        default=None, description="once it has ended well: the page of what it made or changed"
+    )
+    failed: str | None = Field(default=None, description="once it has failed: why, as answered")
 
 
 @dataclass
@@ -56,6 +60,8 @@ class _Track:
     started: float = field(default_factory=time.monotonic)
     steps: list[tuple[float, str]] = field(default_factory=list)
     ended: float | None = None
+    href: str | None = None
+    failed: str | None = None
 
 
 class Tracker:
@@ -71,7 +77,8 @@ class Tracker:
     @contextmanager
     def following(self, token: str | None, owner: int | None) -> Iterator[Say | None]:
         """Follow the job run inside the block under ``token`` (None: nobody asked, and
-        the block gets no listener); it is ended however the block ends."""
+        the block gets no listener); it is ended however the block ends, and an error
+        that ends it is kept as what it says (a page reloaded meanwhile shows it)."""
         if token is None:
             yield None
             return
@@ -84,9 +91,25 @@ class Tracker:
 
         try:
             yield say
+        except ImsError as error:
+            track.failed = error.detail
+            raise
+        except BaseException:
+            track.failed = "the job failed; the server's log says why"
+            raise
         finally:
             with self._lock:
                 track.ended = time.monotonic()
+
+    def conclude(self, token: str | None, href: str) -> None:
+        """Say where the result of the job followed under ``token`` is (its page): a page
+        reloaded while the job ran goes there when it learns the job has ended."""
+        if token is None:
+            return
+        with self._lock:
+            track = self._tracks.get(token)
+            if track is not None:
+                track.href = href
 
     def read(self, token: str, owner: int | None) -> ProgressPublic:
         """The steps of the job under ``token``; NotFound for another user's, or none."""
@@ -99,6 +122,8 @@ class Tracker:
                 running=track.ended is None,
                 elapsed_s=round(end - track.started, 1),
                 steps=[ProgressStep(at_s=round(at, 1), message=m) for at, m in track.steps],
+                href=track.href if track.ended is not None else None,
+                failed=track.failed,
             )
 
     def _begin(self, token: str, owner: int | None) -> _Track:

@@ -316,6 +316,7 @@ async def create_submission(
                     split=split,
                     replaces=replaces,
                 )
+                tracker.conclude(progress, f"/submissions/{submission_id}")
     finally:
         await run_in_threadpool(shutil.rmtree, folder, True)
     kept.keep(ahead)  # what approving would record, for its review page
@@ -511,6 +512,7 @@ async def approve_submission(
                 by=by,
                 partial=partial,
             )
+            tracker.conclude(progress, f"/submissions/{submission_id}")
         kept.keep(ahead)  # committed: its first readers find the national answers ready
     return await run_in_threadpool(_public, session, submission_id, principal)
 

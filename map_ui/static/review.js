@@ -54,27 +54,61 @@
     }
   }
 
+  function showStep(step, s) {
+    seconds.textContent = `${s} s`;
+    if (!step) return;
+    if (stepText.textContent !== step.text) stepText.textContent = step.text;
+    if (step.percent === null) bar.removeAttribute("value");
+    else bar.value = step.percent;
+  }
+
   function following(path) {
     if (!box || !window.imsProgress || !path.startsWith("approve")) return { query: "", stop() {} };
     const token = window.imsProgress.token();
+    window.imsProgress.remember("approval", token, id);
     box.hidden = false;
     bar.removeAttribute("value");
     stepText.textContent = "Starting the approval";
     seconds.textContent = "";
-    const stop = window.imsProgress.follow(token, (step, s) => {
-      seconds.textContent = `${s} s`;
-      if (!step) return;
-      if (stepText.textContent !== step.text) stepText.textContent = step.text;
-      if (step.percent === null) bar.removeAttribute("value");
-      else bar.value = step.percent;
-    });
+    const stop = window.imsProgress.follow(token, showStep);
     return {
       query: `${path.includes("?") ? "&" : "?"}progress=${token}`,
       stop() {
         stop();
+        window.imsProgress.forget("approval");
         box.hidden = true;
       },
     };
+  }
+
+  // The page was reloaded while its approval ran: the approval goes on in the server, so
+  // its steps show again, the buttons wait, and the page is read again once it has ended.
+  const pending = box && window.imsProgress ? window.imsProgress.remembered("approval") : null;
+  if (pending) {
+    box.hidden = false;
+    bar.removeAttribute("value");
+    stepText.textContent = "The approval started before this page was loaded goes on";
+    outcome.className = "";
+    outcome.textContent = `Approving submission ${id}…`;
+    busy(true);
+    const settle = (answer) => {
+      window.imsProgress.forget("approval");
+      if (!answer.failed) {
+        window.location.reload(); // its status, as it is now
+        return;
+      }
+      box.hidden = true;
+      busy(false);
+      outcome.className = "bad";
+      outcome.textContent = answer.failed;
+    };
+    const sinceStart = (step, s, job) => showStep(step, Math.round(job === null ? s : job));
+    window.imsProgress.follow(pending.id, sinceStart, settle, () => {
+      window.imsProgress.forget("approval"); // not known (any more): the page says the status
+      box.hidden = true;
+      outcome.textContent = "";
+      busy(false);
+    });
   }
 
   async function post(path, body) {

@@ -330,7 +330,10 @@
     $("send").disabled = true;
     label.textContent = held ? "Sending the mapping" : "Uploading";
     const token = window.imsProgress ? window.imsProgress.token() : null;
-    if (token) body.append("progress", token);
+    if (token) {
+      body.append("progress", token);
+      window.imsProgress.remember("upload", token, inspected.filename);
+    }
     let stop = null;
     const outcome = await send("/api/v1/submissions", body, (loaded, total, done) => {
       bar.value = Math.round((100 * loaded) / total);
@@ -349,7 +352,36 @@
       }
     });
     if (stop) stop();
+    if (token) window.imsProgress.forget("upload");
     seconds.textContent = "";
     return outcome;
+  }
+
+  // The page was reloaded while its file was being checked: the checks go on in the
+  // server, so their steps show again, and its review opens once they are done.
+  const pending = window.imsProgress ? window.imsProgress.remembered("upload") : null;
+  if (pending) {
+    const text = $("progress-text");
+    $("progress").hidden = false;
+    $("progress-label").textContent = `Checking ${pending.label}`;
+    $("upload-progress").removeAttribute("value");
+    text.textContent = "The checks started before this page was loaded go on";
+    window.imsProgress.follow(pending.id, (step, s, job) => {
+      $("progress-time").textContent = `${Math.round(job === null ? s : job)} s`;
+      if (step && text.textContent !== step.text) text.textContent = step.text;
+    }, (answer) => {
+      window.imsProgress.forget("upload");
+      $("progress-time").textContent = "";
+      if (answer.href) {
+        text.textContent = `${pending.label} is checked. Opening its review…`;
+        window.location.assign(answer.href);
+        return;
+      }
+      $("progress").hidden = true;
+      showError({ detail: answer.failed || "The checks did not finish." }, 0);
+    }, () => {
+      window.imsProgress.forget("upload"); // never started, or long forgotten
+      $("progress").hidden = true;
+    });
   }
 })();

@@ -372,6 +372,8 @@ def test_an_upload_and_its_approval_followed_by_token_tell_their_steps_to_their_
     assert messages[0].startswith("reading ")
     assert "validating 2 features" in messages and "storing the features for review" in messages
     assert [s["at_s"] for s in upload["steps"]] == sorted(s["at_s"] for s in upload["steps"])
+    # where it ended: a page reloaded meanwhile goes there
+    assert (upload["href"], upload["failed"]) == (f"/submissions/{sid}", None)
 
     reviewer = client_as("reviewer")
     token = "approve-" + "b" * 16
@@ -385,6 +387,18 @@ def test_an_upload_and_its_approval_followed_by_token_tell_their_steps_to_their_
     assert "approving: recording 2 new hazards" in steps
     assert "approving: computing the ledger of 2 hazards" in steps
     assert steps[-1] == "approving: committing (the audit trail is sealed as it commits)"
+    assert reviewer.get(f"/api/v1/progress/{token}").json()["href"] == f"/submissions/{sid}"
+    # a job that fails says why, as its request was answered
+    refused = post(
+        client,
+        good_zip(tmp_path, "unmapped"),
+        progress="failing-" + "d" * 16,
+        mapping='{"fields": {"hazard_id": "NO_SUCH"}}',
+    )
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    failed = client.get(f"/api/v1/progress/failing-{'d' * 16}").json()
+    assert failed["running"] is False and failed["href"] is None
+    assert failed["failed"] == refused.json()["detail"]  # type: ignore[attr-defined]
 
     # another user (even the uploader, even an admin) is not told of the reviewer's job
     for other in (client, client_as("reviewer")):

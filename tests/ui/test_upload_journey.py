@@ -48,6 +48,14 @@ def operators_file(folder: Path, name: str, *, fixed: bool, blank_contam: bool =
     return write_zip(frame, folder, name, crs=32648)
 
 
+def without_aborted(tab: Watched, path: str) -> list[str]:
+    """The tab's errors but the request to ``path`` its reload aborted (which must be
+    among them: the request was cut, the job it started went on)."""
+    aborted = [e for e in tab.errors if e.startswith("failed: ") and path in e]
+    assert len(aborted) == 1, tab.errors
+    return [e for e in tab.errors if e not in aborted]
+
+
 def sent_for_checking(request: Request) -> bool:
     return request.method == "POST" and request.url.endswith("/api/v1/submissions")
 
@@ -210,7 +218,7 @@ def test_upload_and_review_pages_fit_a_phone(
         choose_and_match(tab, phone, first=None)
         tab.shoot(f"upload-mapping-{user}-390")
         # a value map for each coded column with values: status, not the blank contam
-        assert page.input_value("#map-contam") == "contam"
+        page.select_option("#map-contam", "contam")
         maps = page.locator("fieldset.value-map")
         assert [maps.nth(i).get_attribute("data-field") for i in range(maps.count())] == ["status"]
         # the page scrolls down, not sideways: wide tables scroll in their own box
@@ -269,3 +277,86 @@ def test_an_approval_shows_the_servers_steps_while_it_waits_and_runs(
     finally:
         holder.close()
         reviewer.page.context.close()
+
+
+def test_a_review_page_reloaded_while_its_approval_runs_shows_it_and_then_its_outcome(
+    browser: Browser, site: LiveSite, tmp_path: Path
+) -> None:
+    frame = hazard_frame(
+        [{"hazard_id": f"RELOAD-{n}"} for n in range(2)],
+        [box(103.7 + n / 100, 18.7, 103.702 + n / 100, 18.702) for n in range(2)],
+    )
+    with Session(site.engine) as session, session.begin():
+        sid = submissions.stage(
+            session,
+            write_zip(frame, tmp_path, "reload", crs=32648),
+            kind="hazards",
+            organisation="MAG",
+            uploaded_by="ui-operator",
+        ).submission.id
+    reviewer = watched(browser, site, "ui-reviewer", WIDTHS["wide"])
+    holder = site.engine.connect()  # another approval holds the lock meanwhile
+    try:
+        holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
+        page = reviewer.page
+        page.goto(f"{site.url}/submissions/{sid}", wait_until="networkidle")
+        page.click("#approve")
+        page.click("#confirm-yes")
+        waiting = "#approving-step:has-text('Waiting for another approval to finish')"
+        page.wait_for_selector(waiting, timeout=30_000)
+        expect(page.locator("#approving-time")).to_have_text(re.compile(r"([2-9]|\d\d+) s"))
+        page.reload(wait_until="domcontentloaded")  # the approval goes on in the server
+        page.wait_for_selector(waiting, timeout=30_000)
+        # the seconds since the approval started, not since the page was loaded again
+        expect(page.locator("#approving-time")).to_have_text(
+            re.compile(r"([3-9]|\d\d+) s"), timeout=2_500
+        )
+        assert page.inner_text("#outcome") == f"Approving submission {sid}…"
+        assert page.is_disabled("#approve") and page.is_disabled("#reject")
+        reviewer.shoot("review-reloaded-while-approving-reviewer-1366")
+        with page.expect_navigation(timeout=60_000):  # read again once it has ended
+            holder.rollback()
+        page.wait_for_selector("#status:has-text('approved')")
+        assert page.is_hidden("#approving")
+        # nothing is left to resume: the next visit is an ordinary one
+        page.reload(wait_until="networkidle")
+        assert page.is_hidden("#approving")
+        assert without_aborted(reviewer, f"/api/v1/submissions/{sid}/approve?progress=") == []
+    finally:
+        holder.close()
+        reviewer.page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_an_upload_page_reloaded_while_its_file_is_checked_follows_it_to_its_review(
+    browser: Browser, site: LiveSite, width: int, tmp_path: Path
+) -> None:
+    tab = watched(browser, site, "ui-operator", width)
+    holder = site.engine.connect()
+    try:
+        page = tab.page
+        page.goto(f"{site.url}/submissions/new", wait_until="networkidle")
+        choose_and_match(tab, operators_file(tmp_path, f"reload-{width}", fixed=True), first=None)
+        # storing the checked features waits for this lock, as behind a long transaction
+        holder.execute(text("LOCK TABLE submission_feature IN EXCLUSIVE MODE"))
+        page.click("#send")
+        storing = "#progress-text:has-text('Storing the features for review')"
+        page.wait_for_selector(storing, timeout=30_000)
+        page.reload(wait_until="domcontentloaded")
+        assert page.is_hidden("#mapping-step")
+        expect(page.locator("#progress-text")).to_have_text(
+            re.compile(r"Storing the features for review|The checks started before")
+        )
+        assert page.inner_text("#progress-label") == f"Checking reload-{width}.zip"
+        page.wait_for_selector(storing, timeout=30_000)
+        expect(page.locator("#progress-time")).to_have_text(re.compile(r"\d+ s"))
+        tab.shoot(f"upload-reloaded-while-checking-operator-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        with page.expect_navigation(url=re.compile(r"/submissions/\d+$"), timeout=60_000):
+            holder.rollback()
+        page.wait_for_load_state("networkidle")
+        assert page.inner_text("#status") == "validated"
+        assert without_aborted(tab, "/api/v1/submissions") == []
+    finally:
+        holder.close()
+        tab.page.context.close()
