@@ -262,6 +262,11 @@ def _without_errors(
     while True:
         bad = {f.row for f in findings if f.blocking}
         keep = [i for i in keep if i + 1 not in bad]
+        if not keep:
+            raise Conflict(
+                f"every feature of submission {submission.id} has an error: there is nothing "
+                "to approve, even in part; upload a corrected file, or reject it"
+            )
         say(
             f"approving in part: {len(frame) - len(keep):,} feature(s) with errors left out; "
             f"checking the other {len(keep):,} on their own"

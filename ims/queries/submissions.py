@@ -71,6 +71,7 @@ class SubmissionReview:
     features_total: int  # of the filter chosen
     columns: list[str]  # the attributes of the features, template fields first
     bounds: list[list[float]] | None  # [[south, west], [north, east]] of the features
+    features_in_error: int = 0  # features with an error: approving in part leaves them out
 
 
 # Each feature's worst finding, from its findings (a feature has findings only if it has
@@ -209,6 +210,17 @@ def submission_review(
     bounds = None
     if extent[0] is not None:
         bounds = [[float(extent[1]), float(extent[0])], [float(extent[3]), float(extent[2])]]
+    in_error = (
+        session.scalar(
+            text(
+                "SELECT count(DISTINCT row_number) FROM finding WHERE submission_id = :s"
+                " AND row_number IS NOT NULL AND severity = 'error'"
+            ),
+            params,
+        )
+        if errors
+        else 0
+    )
     return SubmissionReview(
         dict(sub._mapping),
         errors,
@@ -220,6 +232,7 @@ def submission_review(
         features_total,
         columns,
         bounds,
+        int(in_error or 0),
     )
 
 

@@ -269,3 +269,20 @@ def test_partial_approval_applies_the_good_features_and_keeps_the_rest_with_find
     assert any(row == 4 for row, _ in left)  # the revision, with why
     stored = {(f.row, f.code) for f in submissions.findings_of(session, sub.id) if f.blocking}
     assert stored == left
+
+
+def test_approving_in_part_a_file_whose_every_feature_has_an_error_says_so(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """It crashed (an empty set of features checked again): 500 'an unexpected error'."""
+    rows = [
+        {"hazard_id": "ALL-BAD-1", "status": "SHA", "recorded": "someday"},
+        {"hazard_id": "ALL-BAD-2", "status": "SHA", "recorded": "someday"},
+    ]
+    out = upload(session, tmp_path, "hazards", rows, [box(103.0, 19.0, 103.01, 19.01)] * 2)
+    assert out.errors == 2
+    with pytest.raises(Conflict, match=r"every feature of submission \d+ has an error"):
+        approval.approve(session, out.submission.id, by="reviewer", partial=True)
+    sub = session.get(Submission, out.submission.id)
+    assert sub is not None and sub.status == "validated"
+    assert session.scalar(select(func.count()).select_from(Hazard)) == 0

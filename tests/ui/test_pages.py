@@ -27,6 +27,7 @@ from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
 from ims.ingest import submissions
 from ims.reports.article7 import ReportScope, released, remaining
+from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.utils import ClientAs
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "sample_data" / "examples"
@@ -473,3 +474,40 @@ def test_hectares_and_counts_on_the_pages_are_grouped_in_thousands() -> None:
     assert ha(5_300.0) == "0.53"
     assert ha(None) == "0.00"
     assert thousands(305_996) == "305,996"
+
+
+def test_approving_in_part_is_offered_only_while_a_feature_has_no_error(
+    client: TestClient, programme: Session, tmp_path: Path
+) -> None:
+    frame = hazard_frame(
+        [{"hazard_id": f"ALL-BAD-{n}", "recorded": "someday"} for n in range(2)],
+        [box(102.11, 19.60, 102.12, 19.61), box(102.13, 19.60, 102.14, 19.61)],
+    )
+    staged = submissions.stage(
+        programme,
+        write_zip(frame, tmp_path, "all-bad", crs=32648),
+        kind="hazards",
+        organisation="NPA",
+    )
+    assert staged.errors == 2
+
+    def partial_button(page: str) -> str:
+        found = re.search(r'<button type="button" id="approve-partial"[^>]*>', page)
+        assert found, page[:3000]
+        return found.group(0)
+
+    page = client.get(f"/submissions/{staged.submission.id}").text
+    assert "disabled" in partial_button(page)
+    assert "Every\nfeature has an error: nothing can be approved, even in part." in page
+    assert "2 features, layer" in page
+    frame.loc[1, "recorded"] = "2020-01-01"  # the second fine
+    mixed = submissions.stage(
+        programme,
+        write_zip(frame, tmp_path, "one-bad", crs=32648),
+        kind="hazards",
+        organisation="NPA",
+    )
+    assert mixed.errors == 1
+    page = client.get(f"/submissions/{mixed.submission.id}").text
+    assert "disabled" not in partial_button(page)
+    assert "Approving in part records every feature" in page
