@@ -51,6 +51,7 @@
   shown.addTo(map);
 
   let current = null; // the one polygon of the form
+  let asked = 0; // questions asked of the server about the release's area (askPreview)
   const geometry = () => (current ? current.toGeoJSON(false).geometry : null);
 
   function changed() {
@@ -121,8 +122,9 @@
     }
   });
 
-  // What a release would count, asked of the server as the polygon or its date changes.
-  let asked = 0;
+  // What a release would count, asked of the server as the polygon or its date changes
+  // (the count of questions is declared at the top: a form shown again with its polygon
+  // asks while the map is set up).
   function askPreview() {
     if (!config.preview_url || !preview) return;
     const value = geometry();

@@ -436,3 +436,33 @@ def test_a_file_larger_than_a_form_takes_is_refused_beside_its_field_before_it_i
     expect(error).to_be_hidden()
     assert page.get_attribute("#f-geometry_file", "aria-invalid") == "false"
     assert operator.errors == []
+
+
+def test_the_release_form_shown_again_with_its_area_still_draws_and_checks_its_file(
+    operator: Watched, site: LiveSite, journey: Journey, tmp_path: Path
+) -> None:
+    """Shown again by "Show the area", its script stopped at set-up ("Cannot access 'asked'
+    before initialization"): no drawing tools, no live area, no check of the file."""
+    page = operator.page
+    page.goto(f"{site.url}/hazards/{REFERENCE}/releases/new", wait_until="networkidle")
+    page.fill("#f-release_id", "UI-REL-SHOWN")
+    page.fill("#f-released", RELEASED)
+    page.select_option("#f-method", "reduced")
+    lon, lat, d = journey.lon, journey.lat, 0.0005
+    page.fill(
+        "#f-coordinates",
+        f"POLYGON(({lon} {lat}, {lon + d} {lat}, {lon + d} {lat + d}, {lon} {lat + d}, "
+        f"{lon} {lat}))",
+    )
+    with page.expect_navigation():
+        page.click("#preview-button")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#counted-m2").count() == 1  # the area shown
+    assert page.locator("#record-map[data-ready='true']").count() == 1  # set up to the end
+    assert page.locator(".leaflet-pm-toolbar").first.is_visible()  # the drawing tools
+    big = tmp_path / "detailed.geojson"
+    big.write_bytes(b" " * (int(page.get_attribute("#f-geometry_file", "data-max-bytes") or 0) + 1))
+    page.set_input_files("#f-geometry_file", str(big))
+    expect(page.locator("#geometry_file-error")).to_be_visible()
+    operator.shoot("record-release-shown-again-1366-operator")
+    assert operator.errors == []
