@@ -8,6 +8,7 @@ usable polygon), so the findings open in QGIS beside the file they are about.
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 from typing import Final
@@ -65,8 +66,10 @@ def findings_file(frame: gpd.GeoDataFrame, fmt: str, *, layer: str = "findings")
 
 
 def _missing(value: object) -> bool:
-    """None, or pandas' missing value (a finding about the whole file has no feature)."""
-    return value is None or value is pd.NA
+    """None, or pandas' missing value (a finding about the whole file has no feature, no
+    reference and no field: a text column of pandas holds those as NaN, which CSV wrote
+    as the word "nan")."""
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def write_findings(session: Session, submission_id: int, path: Path) -> int:

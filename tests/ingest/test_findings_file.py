@@ -7,6 +7,7 @@ import csv
 import io
 from pathlib import Path
 
+import pandas as pd
 import pyogrio
 import pytest
 from shapely.geometry import MultiPolygon, Polygon, box
@@ -117,3 +118,19 @@ def test_ims_import_prints_errors_first_a_line_by_kind_and_writes_the_file(
         ["import", str(_file(tmp_path, "again")), "--kind", "hazards", "--findings", "x.txt"],
     )
     assert refused.exit_code == 2 and ".gpkg or .csv" in refused.output
+
+
+def test_a_finding_about_the_whole_file_has_empty_cells_in_the_csv(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """They read "nan": a text column of pandas holds a missing reference as NaN."""
+    path = _file(tmp_path, "twice")
+    submissions.stage(session, path, kind="hazards", organisation="MAG")
+    again = submissions.stage(session, path, kind="hazards", organisation="MAG")
+    frame = findings_frame(session, again.submission.id)
+    whole_file = [i for i, row in enumerate(frame["feature"]) if row is pd.NA]
+    assert whole_file, list(frame["kind"])  # the same file as an earlier submission
+    rows = list(csv.DictReader(io.StringIO(findings_file(frame, "csv").decode("utf-8"))))
+    for i in whole_file:
+        assert (rows[i]["feature"], rows[i]["reference"]) == ("", "")
+    assert not any(value == "nan" for row in rows for value in row.values())
