@@ -358,30 +358,41 @@
   }
 
   // The page was reloaded while its file was being checked: the checks go on in the
-  // server, so their steps show again, and its review opens once they are done.
+  // server, so their steps show again (above the form, which stays free for another file),
+  // and its review opens once they are done, unless another file has been chosen since:
+  // then a link to it is shown instead.
   const pending = window.imsProgress ? window.imsProgress.remembered("upload") : null;
   if (pending) {
-    const text = $("progress-text");
-    $("progress").hidden = false;
-    $("progress-label").textContent = `Checking ${pending.label}`;
-    $("upload-progress").removeAttribute("value");
+    const box = $("earlier-job");
+    const text = $("earlier-text");
+    const time = $("earlier-time");
+    box.hidden = false;
+    $("earlier-label").textContent = `Checking ${pending.label}`;
     text.textContent = "The checks started before this page was loaded go on";
+    const done = () => {
+      window.imsProgress.forget("upload");
+      time.textContent = "";
+      $("earlier-progress").hidden = true;
+      $("earlier-label").hidden = true; // the sentence below says what became of it
+    };
     window.imsProgress.follow(pending.id, (step, s, job) => {
-      $("progress-time").textContent = `${Math.round(job === null ? s : job)} s`;
+      time.textContent = `${Math.round(job === null ? s : job)} s`;
       if (step && text.textContent !== step.text) text.textContent = step.text;
     }, (answer) => {
-      window.imsProgress.forget("upload");
-      $("progress-time").textContent = "";
-      if (answer.href) {
+      done();
+      if (answer.href && !inspected) {
         text.textContent = `${pending.label} is checked. Opening its review…`;
         window.location.assign(answer.href);
-        return;
+      } else if (answer.href) {
+        text.replaceChildren(`${pending.label} is checked: `,
+          el("a", { href: answer.href, id: "earlier-review" }, "open its review"), ".");
+      } else {
+        text.textContent = `${pending.label} was not staged: ${answer.failed || "the checks did not finish"}`;
+        text.className = "bad";
       }
-      $("progress").hidden = true;
-      showError({ detail: answer.failed || "The checks did not finish." }, 0);
     }, () => {
-      window.imsProgress.forget("upload"); // never started, or long forgotten
-      $("progress").hidden = true;
+      done(); // never started, or long forgotten
+      box.hidden = true;
     });
   }
 })();

@@ -340,22 +340,55 @@ def test_an_upload_page_reloaded_while_its_file_is_checked_follows_it_to_its_rev
         # storing the checked features waits for this lock, as behind a long transaction
         holder.execute(text("LOCK TABLE submission_feature IN EXCLUSIVE MODE"))
         page.click("#send")
-        storing = "#progress-text:has-text('Storing the features for review')"
-        page.wait_for_selector(storing, timeout=30_000)
+        page.wait_for_selector(
+            "#progress-text:has-text('Storing the features for review')", timeout=30_000
+        )
         page.reload(wait_until="domcontentloaded")
         assert page.is_hidden("#mapping-step")
-        expect(page.locator("#progress-text")).to_have_text(
-            re.compile(r"Storing the features for review|The checks started before")
+        assert page.inner_text("#earlier-label") == f"Checking reload-{width}.zip"
+        page.wait_for_selector(
+            "#earlier-text:has-text('Storing the features for review')", timeout=30_000
         )
-        assert page.inner_text("#progress-label") == f"Checking reload-{width}.zip"
-        page.wait_for_selector(storing, timeout=30_000)
-        expect(page.locator("#progress-time")).to_have_text(re.compile(r"\d+ s"))
+        expect(page.locator("#earlier-time")).to_have_text(re.compile(r"\d+ s"))
         tab.shoot(f"upload-reloaded-while-checking-operator-{width}")
         assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
         with page.expect_navigation(url=re.compile(r"/submissions/\d+$"), timeout=60_000):
             holder.rollback()
         page.wait_for_load_state("networkidle")
         assert page.inner_text("#status") == "validated"
+        assert without_aborted(tab, "/api/v1/submissions") == []
+    finally:
+        holder.close()
+        tab.page.context.close()
+
+
+def test_another_file_chosen_after_a_reload_is_not_thrown_away_when_the_first_is_checked(
+    browser: Browser, site: LiveSite, tmp_path: Path
+) -> None:
+    tab = watched(browser, site, "ui-operator", WIDTHS["wide"])
+    holder = site.engine.connect()
+    try:
+        page = tab.page
+        page.goto(f"{site.url}/submissions/new", wait_until="networkidle")
+        choose_and_match(tab, operators_file(tmp_path, "first-of-two", fixed=True), first=None)
+        holder.execute(text("LOCK TABLE submission_feature IN EXCLUSIVE MODE"))
+        page.click("#send")
+        page.wait_for_selector(
+            "#progress-text:has-text('Storing the features for review')", timeout=30_000
+        )
+        page.reload(wait_until="domcontentloaded")
+        page.wait_for_selector("#earlier-job:not([hidden])")
+        # the form is free meanwhile: the next file is chosen and its columns matched
+        choose_and_match(tab, operators_file(tmp_path, "second-of-two", fixed=True), first=None)
+        holder.rollback()  # the first file's checks end
+        link = page.locator("#earlier-review")
+        expect(link).to_be_visible(timeout=30_000)
+        assert "first-of-two.zip is checked" in page.inner_text("#earlier-text")
+        assert page.url.endswith("/submissions/new")  # still here, the second file with it
+        assert page.is_visible("#mapping-step")
+        assert page.input_value("#map-hazard_id") == "HAZ_REF"
+        assert re.fullmatch(r"/submissions/\d+", link.get_attribute("href") or "")
+        tab.shoot("upload-reloaded-then-another-file-operator-1366")
         assert without_aborted(tab, "/api/v1/submissions") == []
     finally:
         holder.close()
