@@ -138,7 +138,8 @@ def _geometry(
         data = upload.file.read(limit + 1)
         if len(data) > limit:
             raise InvalidRequest(
-                f"{upload.filename} is over {limit / 1e6:.1f} MB; a file of one feature is needed",
+                f"{upload.filename} is over the {limit / 1e6:.1f} MB a form takes: simplify "
+                "the polygon (fewer corners), or send the file from the upload page",
                 field="geometry_file",
             )
         return drawn.as_geojson(drawn.geometry_from_file(data, upload.filename, kind=kind))

@@ -398,8 +398,9 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
     if absent:
         raise InvalidUpload(
             f"the file has no {', '.join(absent)} field; its fields are "
-            f"{', '.join(columns)}. Map your field names with --map, e.g. "
-            f"--map {absent[0]}=YOUR_FIELD, or a --mapping file"
+            f"{', '.join(columns)}. Match one of them to {absent[0]}: in the upload page's "
+            f"second step, or with --map {absent[0]}=YOUR_FIELD (or a --mapping file) on "
+            "the command line"
         )
     table = pd.DataFrame(data, index=frame.index)
     result = gpd.GeoDataFrame(table, geometry=frame.geometry, crs=frame.crs)
@@ -479,7 +480,10 @@ class Remembered:
             f"the field mapping remembered for {self.organisation}'s {self.kind} files since "
             f"{self.updated_at:%Y-%m-%d}, {self.mapping.text()},"
         )
-        how = f"give another with --map or --mapping, or forget it with: {self.clear_command}"
+        how = (
+            "give another in the upload page's second step (or with --map or --mapping), or "
+            f"forget it there with \"Forget it\" (or with: {self.clear_command})"
+        )
         if used:
             return f"{what} was used: {how}"
         return f"{what} does not fit this file and was not used; {how}"

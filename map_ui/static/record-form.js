@@ -167,7 +167,8 @@
       const max = Number(file.dataset.maxBytes);
       const chosen = file.files && file.files[0];
       const message = chosen && max && chosen.size > max
-        ? `${chosen.name} is over ${(max / 1e6).toFixed(1)} MB; a file of one feature is needed`
+        ? `${chosen.name} is over the ${(max / 1e6).toFixed(1)} MB a form takes: simplify the ` +
+          "polygon (fewer corners), or send the file from the upload page"
         : "";
       file.setCustomValidity(message);
       file.setAttribute("aria-invalid", message ? "true" : "false");

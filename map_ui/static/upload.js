@@ -292,8 +292,23 @@
   // --- sending ----------------------------------------------------------------------------
   $("crs").addEventListener("change", () => { $("crs-other").hidden = $("crs").value !== "other"; });
 
+  // A field every feature needs, matched to no column and given no value: said here,
+  // beside the field, rather than after the file has been read and refused.
+  function unmatched() {
+    return inspected.fields.find((f) => f.required === "always"
+      && !$(`map-${f.name}`).value && !$(`const-${f.name}`).value.trim());
+  }
+
   $("send").addEventListener("click", async () => {
     clearErrors();
+    $("progress-text").textContent = "";
+    const missing = unmatched();
+    if (missing) {
+      errorBox.textContent = `${missing.name} is required: choose the column of the file that ` +
+        "holds it, or give one value for every feature.";
+      $(`map-${missing.name}`).focus();
+      return;
+    }
     let outcome = await submit(inspected.held);
     if (outcome.status === 410 && inspected.held) {
       inspected.held = null; // no longer kept (an hour passed, the server restarted): send it
@@ -308,6 +323,7 @@
       return;
     }
     $("progress").hidden = true;
+    $("progress-text").textContent = ""; // the step it had reached; the error says the rest
     showError(data, status);
   });
 

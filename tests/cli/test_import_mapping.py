@@ -170,7 +170,8 @@ def test_a_remembered_mapping_that_stands_in_the_way_says_so_and_how_to_clear_it
     fine = run(ims, "import", export(tmp_path, "named", named), "--kind", "hazards", "--org", "MAG")
     assert fine.exit_code == 0, fine.output
     assert "field mapping: none" in fine.output
-    assert "so it was not used; forget it with: ims mappings clear" in fine.output
+    assert 'so it was not used; forget it with "Forget it" on the upload page' in fine.output
+    assert "(or with: ims mappings clear" in fine.output
 
 
 @pytest.mark.parametrize(

@@ -138,7 +138,8 @@ def test_field_mapping_is_applied_and_remembered_per_organisation(
     assert third.errors == 0
     note = next(f for f in third.findings if "remembered" in f.message)
     assert '"hazard_id": "HAZ_REF"' in note.message and "was not used" in note.message
-    assert "forget it with: ims mappings clear --org NPA --kind hazards" in note.message
+    assert "or with: ims mappings clear --org NPA --kind hazards" in note.message
+    assert '"Forget it"' in note.message  # the upload page's button, for those on the page
     with pytest.raises(InvalidRequest, match="not field=source"):
         field_maps.parse_field_map("hazard_id")
 
@@ -168,8 +169,8 @@ def test_an_error_a_remembered_mapping_causes_says_so_and_how_to_clear_it(
     detail = refused.value.detail
     assert "'H1' cannot be written as {REF:05d}" in detail
     assert "the field mapping remembered for MAG's hazards files since" in detail
-    assert "was used: give another with --map or --mapping" in detail
-    assert detail.endswith("ims mappings clear --org MAG --kind hazards)")
+    assert "was used: give another in the upload page's second step" in detail
+    assert detail.endswith("(or with: ims mappings clear --org MAG --kind hazards))")
 
 
 def test_missing_prj_needs_a_stated_crs(session: Session, country: None, tmp_path: Path) -> None:

@@ -416,7 +416,10 @@ def test_a_file_larger_than_a_form_takes_is_refused_beside_its_field_before_it_i
     page.set_input_files("#f-geometry_file", str(big))
     error = page.locator("#geometry_file-error")
     expect(error).to_be_visible()
-    said = f"whole-province.gpkg is over {limit / 1e6:.1f} MB; a file of one feature is needed"
+    said = (
+        f"whole-province.gpkg is over the {limit / 1e6:.1f} MB a form takes: simplify the "
+        "polygon (fewer corners), or send the file from the upload page"
+    )
     assert error.inner_text() == said  # as the server says it
     assert page.get_attribute("#f-geometry_file", "aria-invalid") == "true"
     sent: list[str] = []

@@ -216,7 +216,10 @@ def test_a_file_over_the_forms_limit_is_an_error_beside_its_field_and_keeps_the_
     )
     assert answer.status_code == 422, answer.text[:2000]  # the form again, not a 413 page
     # at the top of the polygon's fieldset, where its errors are shown
-    said = f"province.gpkg is over {limit / 1e6:.1f} MB; a file of one feature is needed"
+    said = (
+        f"province.gpkg is over the {limit / 1e6:.1f} MB a form takes: simplify the "
+        "polygon (fewer corners), or send the file from the upload page"
+    )
     assert f'<span class="field-error" id="geometry-error">{said}</span>' in answer.text
     assert 'value="PG-BIG"' in answer.text  # what was typed is kept
     assert _count(session, "submission") == before

@@ -221,6 +221,18 @@ def test_upload_and_review_pages_fit_a_phone(
         page.select_option("#map-contam", "contam")
         maps = page.locator("fieldset.value-map")
         assert [maps.nth(i).get_attribute("data-field") for i in range(maps.count())] == ["status"]
+        # a field every feature needs, left unmatched: said before anything is sent
+        page.select_option("#map-hazard_id", "")
+        posted: list[str] = []
+        page.on("request", lambda r: posted.append(r.url) if r.method == "POST" else None)
+        page.click("#send")
+        expect(page.locator("#upload-error")).to_have_text(
+            "hazard_id is required: choose the column of the file that holds it, or give one "
+            "value for every feature."
+        )
+        assert page.evaluate("document.activeElement.id") == "map-hazard_id"
+        assert posted == []
+        page.select_option("#map-hazard_id", "HAZ_REF")
         # the page scrolls down, not sideways: wide tables scroll in their own box
         assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["narrow"] + 1
         page.goto(f"{site.url}/submissions/{site.clean_submission}", wait_until="networkidle")
