@@ -33,6 +33,13 @@
     for (const node of document.querySelectorAll(".field-error")) node.textContent = "";
   }
 
+  // A file that replaces a submission comes from the same organisation: chosen with it.
+  $("replaces").addEventListener("change", () => {
+    const chosen = $("replaces").selectedOptions[0];
+    const org = $("organisation");
+    if (chosen && chosen.dataset.organisation && org.tagName === "SELECT") org.value = chosen.dataset.organisation;
+  });
+
   // --- choosing or dropping the file -----------------------------------------------------
   const drop = $("drop");
   for (const name of ["dragenter", "dragover"]) {

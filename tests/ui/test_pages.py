@@ -511,3 +511,14 @@ def test_approving_in_part_is_offered_only_while_a_feature_has_no_error(
     page = client.get(f"/submissions/{mixed.submission.id}").text
     assert "disabled" not in partial_button(page)
     assert "Approving in part records every feature" in page
+
+
+def test_a_reviewers_upload_that_replaces_a_submission_starts_with_its_organisation(
+    client: TestClient, broken_submission: int
+) -> None:
+    """It started on "— choose —", and the file was refused after its whole mapping step."""
+    page = client.get(f"/submissions/new?kind=releases&replaces={broken_submission}").text
+    assert '<option value="NPA" selected>NPA</option>' in page
+    assert re.search(rf'<option value="{broken_submission}" [^>]*data-organisation="NPA"', page)
+    plain = client.get("/submissions/new").text
+    assert '<option value="NPA" selected>' not in plain
