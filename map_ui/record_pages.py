@@ -317,7 +317,7 @@ def _revise_form(
         status_code,
         form=state,
         hazard=view,
-        active="map",
+        active="register",  # a hazard's own page is one of the register's
         map_config=_map_config(session, edit=edit, reference=view.boundary),
         **_choices(session, principal),
     )
@@ -410,7 +410,7 @@ def _release_form(
         status_code,
         form=state,
         hazard=view,
-        active="map",
+        active="register",  # a hazard's own page is one of the register's
         munition_values=_rows(state.values.get("items", "")),
         map_config={
             **_map_config(

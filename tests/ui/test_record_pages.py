@@ -129,6 +129,9 @@ def test_a_status_only_revision_keeps_the_boundary_in_force(
     _approve(reviewer, _record(admin, "PG-3"))
     form = admin.get("/hazards/PG-3/revise").text
     assert "PG-3" in form and 'name="revised"' in form
+    # the hazard's forms belong to the register, as its page does (they had marked "Map")
+    for path in ("/hazards/PG-3/revise", "/hazards/PG-3/releases/new", "/hazards/PG-3"):
+        assert '<a href="/hazards" class="active">Hazards</a>' in admin.get(path).text, path
     answer = admin.post(
         "/hazards/PG-3/revise",
         data={"status": "CHA", "revised": "2021-01-01", "reason": "confirmed"},
