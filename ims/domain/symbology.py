@@ -28,5 +28,7 @@ CHOROPLETH_BREAKS_KM2 = (0.1, 1.0, 5.0, 20.0)
 CHOROPLETH_COLOURS = ("#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1")
 BOUNDARY_COLOUR = "#54278f"
 
-# Review map: features with findings.
-FINDING_COLOURS = {"error": "#e31a1c", "warning": "#ff7f00", "": "#636363"}
+# Review map: features with findings, beside the hazards already recorded. An error is
+# magenta, not red: drawn in CHA's red, a national file's errors and the country's
+# confirmed hazards were one red block.
+FINDING_COLOURS = {"error": "#c51b7d", "warning": "#ff7f00", "": "#636363"}

@@ -213,3 +213,13 @@ def test_location_privacy_gives_viewers_cells_and_no_released_land(
         assert "releases" in full["sources"]
     finally:
         get_settings.cache_clear()
+
+
+def test_the_review_maps_finding_colours_are_not_the_recorded_hazards_colours() -> None:
+    """The review map draws the submitted features over the hazards already recorded: an
+    error drawn in CHA's red made a national file's errors and the country's confirmed
+    hazards one red block."""
+    findings = set(symbology.FINDING_COLOURS.values())
+    recorded = set(symbology.STATUS_COLOURS.values())
+    assert len(findings) == len(symbology.FINDING_COLOURS)
+    assert not findings & recorded
