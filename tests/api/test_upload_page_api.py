@@ -455,3 +455,36 @@ def test_the_review_filters_features_by_their_worst_finding_with_counts_and_page
     assert shown("errors", page=2) == (2, [("F-4", "error")])
     assert shown("clean", page=2) == (2, [("F-3", None)])
     assert shown("all", page=4) == (5, [("F-4", "error")])
+
+
+def test_the_preview_of_a_file_with_errors_counts_only_the_features_approving_in_part_records(
+    session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """It counted every usable polygon: "5 new hazard(s)" where at most 4 could be recorded,
+    and the areas of 305,996 releases that all had errors."""
+    load_boundaries(session, [BoundaryFeature("LA-W", "West", MultiPolygon([WEST]))], level=1)
+    frame = gpd.GeoDataFrame(
+        {
+            "hazard_id": ["ERR-1", "ERR-2", "ERR-3"],
+            "status": ["SHA", "CHA", "SHA"],
+            "recorded": ["2020-01-01", "someday", "2020-01-01"],
+        },
+        geometry=[box(103.1 + i / 100, 19.4, 103.105 + i / 100, 19.405) for i in range(3)],
+        crs=4326,
+    )
+    client = client_as()
+    body = post(client, write_zip(frame, tmp_path, "one-error")).json()  # type: ignore[attr-defined]
+    assert body["errors"] == 1, body
+    preview = submissions_q.approval_preview(session, body["id"], "hazards")
+    assert (preview.new_hazards, preview.features) == (2, 2)
+    expected = session.scalar(
+        text(
+            "SELECT sum(ST_Area(geom::geography)) FROM submission_feature"
+            " WHERE submission_id = :s AND clean->>'hazard_id' <> 'ERR-2'"
+        ),
+        {"s": body["id"]},
+    )
+    assert preview.total.new_m2 == pytest.approx(float(expected), rel=1e-4)
+    page = client.get(f"/submissions/{body['id']}").text
+    assert "Only the features without errors can be\n  approved (in part)" in page
+    assert "2 new hazard(s) recorded" in page
