@@ -482,7 +482,7 @@ class Remembered:
         )
         how = (
             "give another in the upload page's second step (or with --map or --mapping), or "
-            f"forget it there with \"Forget it\" (or with: {self.clear_command})"
+            f'forget it there with "Forget it" (or with: {self.clear_command})'
         )
         if used:
             return f"{what} was used: {how}"

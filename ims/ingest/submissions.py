@@ -415,7 +415,7 @@ def stage(
                 Severity.WARNING,
                 f"the field mapping remembered for {ignored_mapping.organisation} "
                 f"({ignored_mapping.mapping.text()}) reads fields this file does not have, "
-                "so it was not used; forget it with \"Forget it\" on the upload page (or "
+                'so it was not used; forget it with "Forget it" on the upload page (or '
                 f"with: {ignored_mapping.clear_command})",
             ),
         )
