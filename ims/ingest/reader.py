@@ -115,6 +115,15 @@ def read_upload(
     if len(geometries) and shapely.is_missing(geometries).all():
         raise InvalidUpload(f"{where}: none of its {len(geometries):,} features has a geometry")
     _check_vertices(frame, where, limits)
+    # A property named "" (GeoJSON allows it) cannot be matched to a field or kept by name:
+    # shown on the mapping step, its values stood beside every unmatched field.
+    blank = [c for c in frame.columns if c != frame.geometry.name and not str(c).strip()]
+    if blank:
+        frame = frame.drop(columns=blank)
+        notes.append(
+            f"{len(blank)} column(s) without a name left out: a column needs a name to be "
+            "matched to a field or kept"
+        )
 
     dropped = _drop_z_m(frame, measured, notes)
     if dropped is not None:

@@ -683,3 +683,20 @@ def test_zip_member_paths_never_leave_the_zip(entry: str) -> None:
     joined = Path("/root").joinpath(*parts)
     assert joined == Path("/root") or Path(os.path.normpath(joined)).is_relative_to("/root")
     assert ".." not in parts
+
+
+def test_a_column_without_a_name_is_left_out_with_a_note(tmp_path: Path) -> None:
+    """A GeoJSON property named "": its values showed beside every unmatched field."""
+    path = tmp_path / "blank.geojson"
+    feature = {
+        "type": "Feature",
+        "properties": {"hazard_id": "B-1", "": "x", " ": "y"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[103.2, 19.4], [103.21, 19.4], [103.21, 19.41], [103.2, 19.4]]],
+        },
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    result = read_upload(path, tmp_path / "work")
+    assert [c for c in result.frame.columns if c != result.frame.geometry.name] == ["hazard_id"]
+    assert "2 column(s) without a name left out" in " ".join(result.warnings)
