@@ -501,6 +501,7 @@ def test_approving_in_part_is_offered_only_while_a_feature_has_no_error(
     assert "Every\nfeature has an error: nothing can be approved, even in part." in page
     assert "2 features, layer" in page
     assert "Nothing: every feature has an error." in page  # what approving would record
+    assert 'id="preview-summary"' not in page and 'id="preview"' not in page  # no table of 0
     frame.loc[1, "recorded"] = "2020-01-01"  # the second fine
     mixed = submissions.stage(
         programme,
