@@ -160,7 +160,7 @@
       else if (chosen && chosen.includes("{")) { pick.value = PATTERN; pattern.value = chosen; }
       pattern.hidden = pick.value !== PATTERN;
       pick.addEventListener("change", () => { pattern.hidden = pick.value !== PATTERN; });
-      const cell = el("td");
+      const cell = el("td", { "data-label": "From the file's column" }); // (a phone's heading)
       cell.append(pick, pattern);
       if (suggested_from(f.name)) cell.append(" ", el("small", { class: "muted origin" }, suggested_from(f.name)));
       row.append(cell);
@@ -176,11 +176,11 @@
         row.append(list);
       }
       if (suggested.constants[f.name] !== undefined) constant.value = suggested.constants[f.name];
-      const constCell = el("td");
+      const constCell = el("td", { "data-label": "or one value for every feature" });
       constCell.append(constant);
       row.append(constCell);
 
-      const samples = el("td", { class: "samples", id: `samples-${f.name}` });
+      const samples = el("td", { class: "samples", id: `samples-${f.name}`, "data-label": "Sample values" });
       row.append(samples);
       tbody.append(row);
       pick.addEventListener("change", () => { showSamples(f.name); buildValueMaps(); showUnused(); });

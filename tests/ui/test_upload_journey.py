@@ -235,6 +235,10 @@ def test_upload_and_review_pages_fit_a_phone(
         page.select_option("#map-hazard_id", "HAZ_REF")
         # the page scrolls down, not sideways: wide tables scroll in their own box
         assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["narrow"] + 1
+        # and the mapping is a card per field: its constant and samples on the screen too
+        for field in ("#const-hazard_id", "#samples-hazard_id", "#map-status"):
+            box = page.locator(field).bounding_box()
+            assert box is not None and box["x"] + box["width"] <= WIDTHS["narrow"], field
         page.goto(f"{site.url}/submissions/{site.clean_submission}", wait_until="networkidle")
         tab.shoot(f"review-{user}-390")
         assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["narrow"] + 1
