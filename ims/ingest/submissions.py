@@ -96,9 +96,15 @@ _CURRENT = """
            (SELECT min(effective) FROM hazard_revision WHERE hazard_id = h.id) AS recorded,
            ST_AsBinary(r.geom) AS wkb,
            COALESCE((SELECT remaining_after_m2 FROM ledger_entry le WHERE le.hazard_id = h.id
-                     ORDER BY entry_no DESC LIMIT 1), 0) >= 1 AS is_open
+                     ORDER BY entry_no DESC LIMIT 1), 0) >= 1 AS is_open{more}
     FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id
 """
+# ... and for the hazards a file names, the rest of the revision in force (a revision that
+# repeats it changes nothing)
+_IN_FORCE = """,
+           r.status, r.used_from, r.used_to, r.marked,
+           (SELECT jsonb_object_agg(e.munition_code, e.quantity) FROM hazard_estimate e
+            WHERE e.revision_id = r.id) AS munitions"""
 
 
 _STAMP = text(
@@ -193,14 +199,24 @@ def load_context(
     if refs:
         rows = session.execute(
             text(
-                _CURRENT + " WHERE h.reference = ANY(:refs) "
+                _CURRENT.format(more=_IN_FORCE) + " WHERE h.reference = ANY(:refs) "
                 "ORDER BY r.hazard_id, r.effective DESC, r.seq DESC"
             ),
             {"refs": refs},
         ).all()
         boundaries: Any = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
-        for (ref, hid, recorded, _, is_open), boundary in zip(rows, boundaries, strict=True):
-            ctx.hazards[ref] = KnownHazard(hid, recorded, boundary, is_open)
+        for r, boundary in zip(rows, boundaries, strict=True):
+            ctx.hazards[r.reference] = KnownHazard(
+                r.id,
+                r.recorded,
+                boundary,
+                r.is_open,
+                r.status,
+                r.used_from,
+                r.used_to,
+                r.marked,
+                r.munitions,
+            )
     if kind == UploadKind.RELEASES:
         rel_refs = [str(v).strip() for v in frame.get("release_id", []) if not blank(v)]
         ctx.release_refs = set(
@@ -220,7 +236,8 @@ def load_context(
         if all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
             rows = session.execute(
                 text(
-                    _CURRENT + " WHERE r.hazard_id IN (SELECT hazard_id FROM hazard_revision "
+                    _CURRENT.format(more="")
+                    + " WHERE r.hazard_id IN (SELECT hazard_id FROM hazard_revision "
                     "WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)) "
                     "ORDER BY r.hazard_id, r.effective DESC, r.seq DESC"
                 ),

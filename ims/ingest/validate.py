@@ -23,7 +23,7 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from ims.domain.enums import Contamination
+from ims.domain.enums import Contamination, HazardStatus
 from ims.domain.findings import Finding, Severity
 from ims.domain.geodesy import AREA_BLOCK, geodesic_areas
 from ims.domain.polygons import in_threads, object_array, polygonal
@@ -64,6 +64,12 @@ class KnownHazard:
     recorded: dt.date
     boundary: BaseGeometry
     is_open: bool
+    # the revision in force: what a revision that changes nothing would repeat
+    status: str | None = None
+    used_from: int | None = None
+    used_to: int | None = None
+    marked: dt.date | None = None
+    munitions: Mapping[str, int] | None = None
 
 
 @dataclass
@@ -405,6 +411,34 @@ def _country_check(poly: MultiPolygon, country: BaseGeometry, out: _Collector) -
         )
 
 
+def _repeats(
+    known: KnownHazard,
+    geom: BaseGeometry | None,
+    status: HazardStatus | None,
+    used_from: int | None,
+    used_to: int | None,
+    marked: dt.date | None,
+    munitions: Mapping[str, int] | None,
+) -> bool:
+    """Whether a revision repeats the revision in force: the same boundary (to 1e-9°,
+    about 0.1 mm, as a form sends back the boundary it was shown) and, of what it gives,
+    nothing else different (a value left blank keeps the one in force)."""
+    if geom is None or known.status is None:
+        return False
+    if not shapely.equals_exact(
+        shapely.normalize(geom), shapely.normalize(known.boundary), tolerance=1e-9
+    ):
+        return False
+    given = (
+        (status.value if status else None, known.status),
+        (used_from, known.used_from),
+        (used_to, known.used_to),
+        (marked, known.marked),
+        (dict(munitions) if munitions else None, dict(known.munitions or {})),
+    )
+    return all(value is None or value == in_force for value, in_force in given)
+
+
 def _munitions(
     out: _Collector, value: Any, field_name: str, ctx: ValidationContext
 ) -> dict[str, int]:
@@ -596,6 +630,16 @@ def validate_hazards(
                     ERROR,
                     f"revision dated {revised} is before the hazard was recorded "
                     f"({known.recorded})",
+                    "revised",
+                )
+            elif known is not None and _repeats(
+                known, geoms[i], status, used_from, used_to, marked, munitions
+            ):
+                out.add(
+                    "changes_nothing",
+                    WARNING,
+                    f"this revision of {ref} repeats the boundary, status and estimates in "
+                    "force: it would record only a new date; check that this is meant",
                     "revised",
                 )
         clean.append(

@@ -226,3 +226,32 @@ def test_a_file_over_the_forms_limit_is_an_error_beside_its_field_and_keeps_the_
     assert f'<span class="field-error" id="geometry-error">{said}</span>' in answer.text
     assert 'value="PG-BIG"' in answer.text  # what was typed is kept
     assert _count(session, "submission") == before
+
+
+def test_a_revision_that_changes_nothing_is_sent_with_a_warning_and_a_real_one_without(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """Sent unchanged, the revise form made a revision that recorded only a date, silently."""
+    admin = client_as()
+    reviewer = client_as("reviewer")
+    _approve(reviewer, _record(admin, "PG-SAME"))
+
+    def revise(**form: str) -> set[str]:
+        answer = admin.post(
+            "/hazards/PG-SAME/revise",
+            data={"revised": "2021-01-01", "reason": "re-surveyed", **form},
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303, answer.text[:2000]
+        submission = int(answer.headers["location"].rsplit("/", 1)[1])
+        return set(
+            session.scalars(
+                text("SELECT code FROM finding WHERE submission_id = :s"), {"s": submission}
+            )
+        )
+
+    assert "changes_nothing" in revise(status="SHA")  # the status in force, the same boundary
+    assert "changes_nothing" in revise(coordinates=SQUARE.wkt)  # the boundary sent back
+    assert "changes_nothing" not in revise(status="CHA")  # a reclassification
+    moved = box(*SQUARE.bounds[:2], SQUARE.bounds[2] + 0.001, SQUARE.bounds[3])
+    assert "changes_nothing" not in revise(coordinates=moved.wkt)  # a new boundary
