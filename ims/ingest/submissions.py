@@ -99,8 +99,12 @@ _CURRENT = """
                      ORDER BY entry_no DESC LIMIT 1), 0) >= 1 AS is_open{more}
     FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id
 """
-# ... and for the hazards a file names, the rest of the revision in force (a revision that
-# repeats it changes nothing)
+# ... and for the hazards a file of hazards names, the rest of the revision in force (a
+# revision that repeats it changes nothing; a releases file needs none of it: 0.6 s for
+# the national file's 61,924 hazards)
+_NO_MORE = (
+    ", NULL AS status, NULL AS used_from, NULL AS used_to, NULL AS marked, NULL::jsonb AS munitions"
+)
 _IN_FORCE = """,
            r.status, r.used_from, r.used_to, r.marked,
            (SELECT jsonb_object_agg(e.munition_code, e.quantity) FROM hazard_estimate e
@@ -199,7 +203,8 @@ def load_context(
     if refs:
         rows = session.execute(
             text(
-                _CURRENT.format(more=_IN_FORCE) + " WHERE h.reference = ANY(:refs) "
+                _CURRENT.format(more=_IN_FORCE if kind == UploadKind.HAZARDS else _NO_MORE)
+                + " WHERE h.reference = ANY(:refs) "
                 "ORDER BY r.hazard_id, r.effective DESC, r.seq DESC"
             ),
             {"refs": refs},
