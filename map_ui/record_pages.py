@@ -420,6 +420,7 @@ def _release_form(
                 preview_url=f"/api/v1/hazards/{view.reference}/releases/preview",
             ),
             "context": spec["layers"],
+            "context_legend": spec["legend"],  # as the hazard's page shows them
         },
         **_choices(session, principal),
     )

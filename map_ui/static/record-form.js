@@ -6,7 +6,7 @@
 // script too: the polygon can be pasted or taken from a file.
 (function () {
   "use strict";
-  const { el, m2, data } = window.imsMap;
+  const { el, m2, data, legend } = window.imsMap;
   const box = document.querySelector("[data-record-map]");
   if (!box) return;
   const config = data(box, "config");
@@ -17,7 +17,20 @@
   const csrf = document.querySelector('meta[name="csrf-token"]');
 
   const map = L.map(box, { minZoom: 2, maxZoom: 20 });
-  L.control.scale().addTo(map);
+  // bottom right: on a phone the drawing tools, on the left, reach down to the bottom
+  L.control.scale({ position: "bottomright" }).addTo(map);
+  legend(map, [
+    { title: "This form", items: [
+      ["transparent", "The polygon drawn", "#54278f"],
+      ...(config.reference && !config.context ? [["transparent", "Boundary in force (dashed)", "#555"]] : []),
+    ] },
+    ...(config.context_legend ? [{ title: "This hazard", items: config.context_legend }] : []),
+    { title: "Recorded", items: [
+      ["#d7191c", "Confirmed hazardous area"],
+      ["#fdae61", "Suspected hazardous area"],
+      ["#f4f1ea", "Province", "#8c8c8c"],
+    ] },
+  ], [], "topright");
   // Where one is: the provinces and the hazards recorded, drawn from ims's own tiles (the
   // pages load nothing from the internet, so there is no street map under them).
   if (L.vectorGrid) {

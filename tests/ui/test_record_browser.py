@@ -327,6 +327,14 @@ def test_the_forms_on_a_phone_draw_by_touch(
         page.goto(f"{site.url}{path}", wait_until="networkidle")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path} is {width} px wide on a 390 px screen"
+        # its legend, folded on a phone; the drawing tools clear of the scale bar
+        assert page.locator("#record-map details.legend:not([open])").count() == 1
+        tools = page.locator(".leaflet-pm-toolbar").last.bounding_box()
+        scale = page.locator("#record-map .leaflet-control-scale").bounding_box()
+        assert tools and scale
+        assert (
+            tools["x"] + tools["width"] <= scale["x"] or tools["y"] + tools["height"] <= scale["y"]
+        )
         phone.shoot(name)
     page.goto(f"{site.url}/hazards/new", wait_until="networkidle")
     box = _map_at(page, journey.lat + 0.01, journey.lon + 0.01)
