@@ -51,10 +51,24 @@ def client_tool(name: str) -> str:
 def _run(args: list[str], what: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(args, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        lines = [line for line in result.stderr.splitlines() if line.strip()]
-        detail = lines[-1] if lines else f"exit status {result.returncode}"
-        raise SetupError(f"{what} failed: {detail}")
+        raise SetupError(f"{what} failed: {failure(result.stderr, result.returncode)}")
     return result
+
+
+def failure(stderr: str, returncode: int) -> str:
+    """What a client program said went wrong, on one line: its last error and, when it
+    names one, the statement it was running. Its last line alone is often only that
+    statement ("Command was: DROP EXTENSION IF EXISTS postgis;"), which says nothing of why."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if not lines:
+        return f"exit status {returncode}"
+    errors = [i for i, line in enumerate(lines) if "error:" in line.lower()]
+    if not errors:
+        return lines[-1]
+    last = errors[-1]
+    said = lines[last].split("error:", 1)[1].strip() if "error:" in lines[last] else lines[last]
+    command = next((line for line in lines[last + 1 :] if line.startswith("Command was:")), "")
+    return f"{said} ({command})" if command else said
 
 
 def backup(url: str, path: Path) -> int:

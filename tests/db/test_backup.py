@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from ims.app import create_app
 from ims.cli import app
-from ims.db.backup import backup, restore
+from ims.db.backup import backup, failure, restore
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.db.session import APP_ROLE, make_engine, make_owner_engine
 from ims.domain.enums import HazardStatus, ReleaseMethod
@@ -225,3 +225,23 @@ def test_cli_backs_up_and_restores_with_one_line_errors(
             assert restored_by is not None and restored_by.startswith("cli:")
     finally:
         source.dispose()
+
+
+def test_a_client_programs_failure_is_told_by_its_error_not_by_its_last_line() -> None:
+    """A restore failed with only "Command was: DROP EXTENSION IF EXISTS postgis;"."""
+    stderr = (
+        "pg_restore: while PROCESSING TOC:\n"
+        "pg_restore: from TOC entry 2; 3079 16385 EXTENSION postgis (no owner)\n"
+        "pg_restore: error: could not execute query: ERROR:  canceling statement due to lock "
+        "timeout\n"
+        "Command was: DROP EXTENSION IF EXISTS postgis;\n"
+    )
+    assert failure(stderr, 1) == (
+        "could not execute query: ERROR:  canceling statement due to lock timeout "
+        "(Command was: DROP EXTENSION IF EXISTS postgis;)"
+    )
+    assert failure("pg_dump: error: connection to server failed\n", 1) == (
+        "connection to server failed"
+    )
+    assert failure("something odd\n", 1) == "something odd"
+    assert failure("", 3) == "exit status 3"
