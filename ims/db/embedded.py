@@ -101,6 +101,13 @@ def sized_settings(memory: int | None = None) -> dict[str, str]:
     through the API 130.6 s → 123.9 s). An eighth of the memory (between 128 MB and
     2 GB) leaves the rest to ims's own workers and to the file cache; 8 GB of WAL is
     reused, not kept.
+
+    A restore (``ims db restore``, one transaction) drops and creates every object of the
+    schema and of PostGIS and holds a lock on each: about 2,500. The server's lock table
+    is shared by all sessions and sized by ``max_locks_per_transaction`` (64 by default:
+    about 7,000 locks for its 100 connections), so a restore beside another one, or
+    beside a migration creating PostGIS, ran out of it ("out of shared memory") at a
+    random statement. 256 gives four times the room for some 10 MB of shared memory.
     """
     memory = machine_memory() if memory is None else memory
     buffers = min(max(memory // 8, 128 * _MB), 2048 * _MB) // _MB
@@ -109,6 +116,7 @@ def sized_settings(memory: int | None = None) -> dict[str, str]:
         "work_mem": "64MB",
         "maintenance_work_mem": "256MB",
         "max_wal_size": "8GB",
+        "max_locks_per_transaction": "256",
     }
 
 

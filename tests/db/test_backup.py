@@ -4,14 +4,16 @@ under a running server leaves it working."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import MultiPolygon, Polygon, box
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -225,6 +227,56 @@ def test_cli_backs_up_and_restores_with_one_line_errors(
             assert restored_by is not None and restored_by.startswith("cli:")
     finally:
         source.dispose()
+
+
+def test_restores_at_once_do_not_run_out_of_the_servers_lock_table(
+    databases: tuple[str, str], test_server: Any, tmp_path: Path
+) -> None:
+    """A restore holds a lock on each of some 2,500 objects until it commits, and the
+    lock table is shared by every session: with the server's default room, one of six
+    restores at once failed ("out of shared memory", at a random statement), as a restore
+    in CI once did beside another test's migration."""
+    source_url, _ = databases
+    backup(source_url, tmp_path / "a.backup")
+    targets = [_copy_of(test_server, source_url) for _ in range(6)]  # to drop, then create
+    try:
+        with ThreadPoolExecutor(len(targets)) as pool:  # each restore is its own process
+            failures = [
+                str(error)
+                for error in pool.map(lambda url: _restored(url, tmp_path / "a.backup"), targets)
+                if error is not None
+            ]
+        assert failures == []
+        for url in targets:
+            engine = make_owner_engine(url)
+            try:
+                with engine.connect() as conn:
+                    assert conn.scalar(text("SELECT count(*) FROM organisation")) > 0
+            finally:
+                engine.dispose()
+    finally:
+        for url in targets:
+            test_server.drop_database(url)
+
+
+def _copy_of(test_server: Any, url: str) -> str:
+    """A new database made from the one at ``url``, as its template."""
+    name = f"ims_restore_{secrets.token_hex(4)}"
+    admin = create_engine(test_server.admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(url).database}"'))
+    finally:
+        admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _restored(url: str, path: Path) -> Exception | None:
+    try:
+        restore(url, path)
+    except Exception as error:  # every failure is reported by the test, not the first
+        return error
+    return None
 
 
 def test_a_client_programs_failure_is_told_by_its_error_not_by_its_last_line() -> None:
