@@ -207,6 +207,22 @@ class Submission(Base):
     findings: Mapped[list[Finding]] = relationship(back_populates="submission")
 
 
+class SubmissionPreview(Base):
+    """What approving a staged submission would do (``queries.submissions.approval_preview``)
+    under the data stamp it was computed for (``reports.kept.STAMP_SQL``): the review page
+    of a national file, opened after the server restarts, had computed it again (9 s for
+    the releases file). Not a record: any row may be computed again."""
+
+    __tablename__ = "submission_preview"
+
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submission.id", ondelete="CASCADE"), primary_key=True
+    )
+    stamp: Mapped[str] = mapped_column(Text)
+    preview: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    computed_at: Mapped[Created]
+
+
 class Finding(Base):
     """A data-quality finding, on a submission or on the whole database."""
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import shapely
@@ -376,22 +377,65 @@ _PREVIEW = "approval preview"
 
 def kept_preview(session: Session, submission_id: int, kind: str) -> ApprovalPreview:
     """``approval_preview``, kept until anything is recorded (revisions and releases are
-    measured against the boundaries in force): 3–4 s for the national hazards file and 6 s
-    for its releases (their parts within each hazard's remaining ground), which every page
-    of the review's features and findings would otherwise compute again."""
-    return kept.kept(
-        session, _PREVIEW, submission_id, lambda: approval_preview(session, submission_id, kind)
+    measured against the boundaries in force): 3–4 s for the national hazards file and
+    6–9 s for its releases (their parts within each hazard's remaining ground), which every
+    page of the review's features and findings would otherwise compute again. Kept in the
+    server's memory and in the database (``submission_preview``), where a server that has
+    just started finds the one its upload computed."""
+    stamp = kept.stamp(session)
+    return kept.kept_at(
+        stamp, _PREVIEW, submission_id, lambda: _stored_preview(session, submission_id, kind, stamp)
+    )
+
+
+def _stored_preview(session: Session, submission_id: int, kind: str, stamp: str) -> ApprovalPreview:
+    """The preview stored under ``stamp``, or computed now and stored, in a transaction of
+    its own (a page's request changes nothing else)."""
+    stored = session.scalar(
+        text("SELECT preview FROM submission_preview WHERE submission_id = :s AND stamp = :t"),
+        {"s": submission_id, "t": stamp},
+    )
+    if stored is not None:
+        return _preview_from_json(stored)
+    preview = approval_preview(session, submission_id, kind)
+    with Session(session.get_bind()) as own, own.begin():
+        _store_preview(own, submission_id, stamp, preview)
+    return preview
+
+
+def _store_preview(
+    session: Session, submission_id: int, stamp: str, preview: ApprovalPreview
+) -> None:
+    session.execute(
+        text(
+            "INSERT INTO submission_preview (submission_id, stamp, preview) "
+            "VALUES (:s, :t, CAST(:p AS jsonb)) ON CONFLICT (submission_id) DO UPDATE "
+            "SET stamp = excluded.stamp, preview = excluded.preview, computed_at = now()"
+        ),
+        {"s": submission_id, "t": stamp, "p": json.dumps(asdict(preview))},
+    )
+
+
+def _preview_from_json(stored: dict[str, Any]) -> ApprovalPreview:
+    return ApprovalPreview(
+        stored["kind"],
+        [ProvinceEffect(**p) for p in stored["provinces"]],
+        stored["features"],
+        stored["new_hazards"],
+        stored["revisions"],
     )
 
 
 def preview_ahead(session: Session, submission_id: int, kind: str) -> list[tuple[Hashable, Any]]:
-    """The preview computed now, as answers for the server to keep (``kept.keep``): the
-    upload's job computes it while the uploader watches its steps, so that the review page
-    it opens next is not a blank page for seconds."""
+    """The preview computed now, as answers for the server to keep (``kept.keep``), and
+    stored with the submission in this (the upload's) transaction: the upload's job
+    computes it while the uploader watches its steps, so that the review page it opens
+    next is not a blank page for seconds, even if the server has restarted meanwhile."""
     stamp = kept.stamp(session)
-    kept.kept_at(
+    preview = kept.kept_at(
         stamp, _PREVIEW, submission_id, lambda: approval_preview(session, submission_id, kind)
     )
+    _store_preview(session, submission_id, stamp, preview)
     return [
         (key, answer)
         for key, answer in kept.ANSWERS.at(stamp)

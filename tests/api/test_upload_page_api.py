@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -21,6 +22,7 @@ from ims.domain.records import BoundaryFeature
 from ims.ingest import approval, submissions
 from ims.ingest.inspect import suggest
 from ims.queries import submissions as submissions_q
+from ims.reports import kept
 from tests.api.test_uploads_api import LAOS, count, good_zip, post
 from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.utils import ClientAs
@@ -282,6 +284,39 @@ def test_an_upload_computes_what_its_review_page_shows_of_approving_it(
     page = client.get(f"/submissions/{body['id']}")
     assert page.status_code == 200 and 'id="preview"' in page.text
     assert "2 new hazard(s) recorded" in page.text
+
+
+def test_a_server_started_after_the_upload_finds_its_preview_in_the_database(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview outlives the server's memory (9 s for a national file), but only while
+    nothing is recorded: under another data stamp it is computed again."""
+    body = post(client, good_zip(tmp_path), organisation="MAG").json()  # type: ignore[attr-defined]
+    kept.ANSWERS.clear()  # as a server that has just started
+    computed = submissions_q.approval_preview
+    calls: list[int] = []
+
+    def counted(session: Session, submission_id: int, kind: str) -> Any:
+        calls.append(submission_id)
+        return computed(session, submission_id, kind)
+
+    monkeypatch.setattr(submissions_q, "approval_preview", counted)
+    page = client.get(f"/submissions/{body['id']}")
+    assert page.status_code == 200 and "2 new hazard(s) recorded" in page.text
+    assert calls == []  # read from the database
+    another = hazard_frame([{"hazard_id": "API-3"}], [box(103.4, 19.4, 103.405, 19.405)])
+    other = post(client, write_zip(another, tmp_path, "another"), organisation="MAG").json()  # type: ignore[attr-defined]
+    monkeypatch.setattr(get_settings(), "allow_self_approval", True)  # one client: both roles
+    approved = client.post(f"/api/v1/submissions/{other['id']}/approve")
+    assert approved.status_code == 200, approved.text
+    kept.ANSWERS.clear()
+    calls.clear()  # (the other upload's own preview)
+    page = client.get(f"/submissions/{body['id']}")
+    assert page.status_code == 200 and "2 new hazard(s) recorded" in page.text
+    assert calls == [body["id"]]  # something was recorded since: computed again
+    kept.ANSWERS.clear()
+    client.get(f"/submissions/{body['id']}")
+    assert calls == [body["id"]]  # and stored again under the new stamp
 
 
 def _geography_m2(session: Session, sql: str, **params: str) -> float:
