@@ -22,6 +22,7 @@ from urllib.parse import quote, urlencode
 import jinja2
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.routing import APIRoute
 
 from ims import __version__
 from ims.api.auth import PrincipalDep, generalised
@@ -106,7 +107,29 @@ _PAGE = _html.from_string(
 
 
 def _base(request: Request) -> str:
+    """The landing page's URL: ``/ogc``, or ``/ogc/on/DATE`` for the links of a dated one."""
+    day = request.path_params.get("day")
+    dated = f"/on/{day}" if day is not None else ""
+    return str(request.base_url).rstrip("/") + router.prefix + dated
+
+
+def _base_undated(request: Request) -> str:
     return str(request.base_url).rstrip("/") + router.prefix
+
+
+def _day(request: Request) -> dt.date | None:
+    """The date of a dated landing page (``/ogc/on/2021-12-31/…``), the default of every
+    collection's ``datetime``: GIS clients such as QGIS and GDAL send none of their own."""
+    day = request.path_params.get("day")
+    if day is None:
+        return None
+    try:
+        return dt.date.fromisoformat(day)
+    except ValueError:
+        raise InvalidParameter(
+            f"{day!r} in the address is not a date: give one as /ogc/on/YYYY-MM-DD, "
+            "such as /ogc/on/2021-12-31"
+        ) from None
 
 
 def _wants_html(request: Request) -> bool:
@@ -120,6 +143,8 @@ def _wants_html(request: Request) -> bool:
 
 
 def _check_params(request: Request, allowed: set[str]) -> None:
+    """Every route's first check: its query parameters, and the date in a dated address."""
+    _day(request)
     unknown = sorted(set(request.query_params) - allowed - _COMMON)
     if unknown:
         raise InvalidParameter(
@@ -181,11 +206,21 @@ def ogc_landing(request: Request) -> Response:
     """The landing page: links to the API definition, the conformance and the collections."""
     _check_params(request, set())
     base = _base(request)
+    day = _day(request)
     title = "ims OGC API – Features"
     description = (
         "Hazards, land release and admin areas of the national mine action database, as of "
-        "any date."
+        "any date: each collection takes datetime=YYYY-MM-DD, or connect to "
+        f"{_base_undated(request)}/on/YYYY-MM-DD, where every collection is as of that date."
     )
+    if day is not None:
+        title += f", as of {day.isoformat()}"
+        description = (
+            f"Hazards, land release and admin areas of the national mine action database as "
+            f"of {day.isoformat()}: the hazards Article 7 Form 1(h) counts on that date, "
+            "the boundaries then in force, the releases up to it. A datetime parameter "
+            "still chooses another."
+        )
     document = {
         "title": title,
         "description": description,
@@ -355,8 +390,10 @@ def _query(request: Request, name: str) -> ogc.Query:
     if level is not None and level not in ("1", "2"):
         raise InvalidParameter("level is 1 (province) or 2 (district)")
     when = params.get("datetime")
-    as_of = dt.date.today()
-    start = end = None
+    day = _day(request)
+    as_of = day or dt.date.today()
+    start = None
+    end = day  # releases: up to the landing page's date
     if when is not None:
         if name == "releases":
             start, end = _interval(when)
@@ -605,3 +642,18 @@ def api_definition(base: str) -> dict[str, Any]:
             ),
         },
     }
+
+
+# The same routes under a dated landing page, ``/ogc/on/YYYY-MM-DD``: a GIS client given
+# that address reads every collection as of the date, its links kept under it. Each is
+# named after its undated route with ``_on`` (the permission table gives both one rule).
+dated = APIRouter(prefix=f"{router.prefix}/on/{{day}}", tags=["ogc"], include_in_schema=False)
+for _route in list(router.routes):
+    assert isinstance(_route, APIRoute)
+    dated.add_api_route(
+        _route.path.removeprefix(router.prefix),
+        _route.endpoint,
+        methods=sorted(_route.methods or ()),
+        name=f"{_route.name}_on",
+        include_in_schema=False,
+    )

@@ -97,6 +97,14 @@ PERMISSIONS: dict[str, Rule] = {
     "ogc_collection": READ,
     "ogc_items": READ,
     "ogc_item": READ,
+    # …and under a dated landing page (/ogc/on/YYYY-MM-DD), the same
+    "ogc_landing_on": READ,
+    "ogc_conformance_on": READ,
+    "ogc_api_on": READ,
+    "ogc_collections_on": READ,
+    "ogc_collection_on": READ,
+    "ogc_items_on": READ,
+    "ogc_item_on": READ,
     # API: one hazard or release recorded or corrected, staged as a submission for review
     "record_hazard": UPLOAD,
     "revise_hazard": UPLOAD,

@@ -28,6 +28,7 @@ from shapely.geometry import MultiPolygon, box, shape
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from ims.api.ogc import COLLECTIONS
 from ims.db import accounts
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod, Role
@@ -290,6 +291,44 @@ def test_releases_filtered_on_their_date(client: TestClient, session: Session) -
     assert r2["released_m2"] == pytest.approx(area, rel=1e-5)
 
 
+def test_a_dated_landing_page_serves_every_collection_as_of_its_date(
+    client: TestClient, session: Session
+) -> None:
+    """QGIS and GDAL send no datetime: the date goes in the address they are given."""
+    root = "/ogc/on/2021-12-31"
+    landing = client.get(root)
+    assert landing.status_code == 200, landing.text
+    assert landing.json()["title"].endswith("as of 2021-12-31")
+    dated = f"http://testserver{root}"
+    assert all(link["href"].startswith(dated) for link in landing.json()["links"])
+    collections = client.get(f"{root}/collections").json()
+    assert [c["id"] for c in collections["collections"]] == list(COLLECTIONS)
+    for collection in collections["collections"]:
+        assert all(link["href"].startswith(f"{dated}/") for link in collection["links"])
+
+    def refs(path: str, **params: str) -> list[str]:
+        return sorted(f["id"] for f in _all(client, path, **params))
+
+    for name in ("hazards", "hazard_boundaries", "admin_areas"):
+        assert refs(f"{root}/collections/{name}/items") == refs(
+            f"/ogc/collections/{name}/items", datetime="2021-12-31"
+        ), name
+    cmr = remaining(session, END_2021, ReportScope(1, Contamination.CMR))[-1]["total_count"]
+    assert len(refs(f"{root}/collections/hazards/items", contam="CMR")) == cmr
+    assert refs(f"{root}/collections/releases/items") == ["R-1", "R-2", "R-4"]  # up to it
+    assert refs(f"{root}/collections/releases/items", datetime="2021-06-01/..") == [
+        "R-2",
+        "R-3",
+    ]  # a datetime still chooses
+    item = client.get(f"{root}/collections/hazards/items/H-01").json()
+    assert item["links"][0]["href"].startswith(f"{dated}/")
+    assert client.get("/ogc/on/2021-12-31/collections/hazards/items/H-00").status_code == 404
+    wrong = client.get("/ogc/on/2021-13-45/collections")
+    assert wrong.status_code == 400 and "/ogc/on/YYYY-MM-DD" in wrong.json()["detail"]
+    servers = client.get(f"{root}/api").json()["servers"]
+    assert servers == [{"url": dated}]
+
+
 def test_boundaries_are_every_hazard_recorded_then(client: TestClient) -> None:
     then = _all(
         client, "/ogc/collections/hazard_boundaries/items", datetime="2021-12-31", limit=100
@@ -459,6 +498,15 @@ def _read_with_gdal(live: Live, committed_engine: Engine, capsys: Any) -> None:
     one = pyogrio.read_dataframe(f"OAPIF:{live.url}/collections/releases")
     assert sorted(one["release_id"]) == ["R-1", "R-2", "R-3", "R-4"]
     printed.append(f"OAPIF:…/collections/releases: {sorted(one['release_id'])}")
+    # another date, as QGIS users connect to it: the date in the address
+    dated = pyogrio.read_dataframe(f"OAPIF:{live.url}/on/2021-12-31", layer="hazards")
+    with Session(committed_engine) as s:
+        then = sum(
+            remaining(s, END_2021, ReportScope(1, kind))[-1]["total_count"]
+            for kind in (Contamination.CMR, Contamination.APM)
+        )
+    assert len(dated) == then and "H-00" not in set(dated["id"])  # cleared in 2021
+    printed.append(f"OAPIF:…/on/2021-12-31 hazards: {len(dated)} (today {len(hazards)})")
     with capsys.disabled():
         print("\nGDAL OAPIF:", *printed, sep="\n  ")
 

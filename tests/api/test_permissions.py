@@ -210,6 +210,15 @@ REQUESTS: dict[str, Call] = {
     "ogc_collection": lambda c, w: c.get("/ogc/collections/hazards"),
     "ogc_items": lambda c, w: c.get("/ogc/collections/hazards/items"),
     "ogc_item": lambda c, w: c.get(f"/ogc/collections/hazard_boundaries/items/{w.hazard}"),
+    "ogc_landing_on": lambda c, w: c.get("/ogc/on/2020-12-31"),
+    "ogc_conformance_on": lambda c, w: c.get("/ogc/on/2020-12-31/conformance"),
+    "ogc_api_on": lambda c, w: c.get("/ogc/on/2020-12-31/api"),
+    "ogc_collections_on": lambda c, w: c.get("/ogc/on/2020-12-31/collections"),
+    "ogc_collection_on": lambda c, w: c.get("/ogc/on/2020-12-31/collections/hazards"),
+    "ogc_items_on": lambda c, w: c.get("/ogc/on/2020-12-31/collections/hazards/items"),
+    "ogc_item_on": lambda c, w: c.get(
+        f"/ogc/on/2099-12-31/collections/hazard_boundaries/items/{w.hazard}"
+    ),
     "login_page": lambda c, w: c.get("/login"),
     "login": _login,
     "logout": lambda c, w: c.post("/logout", follow_redirects=False),
