@@ -292,10 +292,17 @@ def _geometry_checks(
                 usable.append(None)
                 continue
             before, after = geodesic_areas([geom, fixed]).tolist()
+            # An outline that crosses itself has no area as drawn: the parts on either
+            # side of a crossing are counted against each other (a bow-tie's add to 0).
+            drawn = (
+                "its outline crosses itself"
+                if "self-intersection" in reason.lower()
+                else f"{abs(before):,.1f} m² as drawn"
+            )
             out.add(
                 "repaired_geometry",
                 WARNING,
-                f"invalid polygon ({reason}) repaired: {abs(before):,.1f} m² as drawn, "
+                f"invalid polygon ({reason}) repaired: {drawn}, "
                 f"{after:,.1f} m² once valid; approving accepts the repair",
                 "geometry",
             )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import func, select, text
@@ -211,6 +212,16 @@ def test_invalid_polygons_are_refused_unless_repair_is_chosen(
     assert fixed.errors == 0
     [finding] = [f for f in fixed.findings if f.code == "repaired_geometry"]
     assert "m² once valid" in finding.message
+    # a bow-tie's two halves have opposite senses: no "0.0 m² as drawn"
+    assert "its outline crosses itself" in finding.message and "as drawn" not in finding.message
+    said = finding.message.split("crosses itself, ")[1].split(" m²")[0]
+    once_valid = float(said.replace(",", ""))
+    # its two triangles, by pyproj on densified rings (straight lon/lat edges)
+    halves = shapely.make_valid(bowtie(103.0, 19.0)).geoms
+    expected = sum(
+        abs(GEOD.geometry_area_perimeter(half.segmentize(0.00001))[0]) for half in halves
+    )
+    assert once_valid == pytest.approx(expected, abs=0.1)  # the message rounds to 0.1 m²
     # the original kept beside the repaired polygon, for the reviewer and the findings file
     raw, geom = session.execute(
         text(
