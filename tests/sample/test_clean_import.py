@@ -31,8 +31,10 @@ from ims.ingest.validate import (
     validate_hazards,
     validate_releases,
 )
+from ims.resources import EXAMPLES_DIR
 from ims.sample import SampleData, generate, load_provinces, write
 from ims.sample.demo import DEMO_PREFIX, EXAMPLES, DemoLoad, load_demo
+from ims.sample.examples import npa_releases
 from ims.sample.provinces import BOUNDARIES_DIR
 
 CODES = {
@@ -197,6 +199,26 @@ def check_demo(session: Session, loaded: DemoLoad) -> None:
         select(Submission.filename).where(Submission.id.in_(loaded.staged_for_review))
     ).all()
     assert sorted(staged) == sorted(name for name, *_ in EXAMPLES)
+    # The example with mistakes shows the mistakes it was made with (ims.sample.examples:
+    # rows 2-7), and its other four releases fit the demo's hazards: a copy written before
+    # the generator changed had every release miss its hazard.
+    npa = session.scalar(
+        select(Submission.id).where(
+            Submission.id.in_(loaded.staged_for_review),
+            Submission.filename == "npa_releases_with_errors.zip",
+        )
+    )
+    findings = submissions.findings_of(session, npa)
+    by_row: dict[int | None, set[str]] = {}
+    for f in findings:
+        by_row.setdefault(f.row, set()).add(f.code)
+    errors = {f.row for f in findings if f.blocking}
+    assert errors == {2, 3, 4, 5, 6}, by_row
+    assert "misses_hazard" in by_row[2] and "area_mismatch" in by_row[7], by_row
+    assert not {1, 8, 9, 10} & set(by_row), by_row
+    made, shipped = npa_releases(), gpd.read_file(EXAMPLES_DIR / "npa_releases_with_errors.zip")
+    assert list(shipped["hazard_id"]) == list(made["hazard_id"])  # as the code makes it now
+    assert shipped.geometry.normalize().geom_equals_exact(made.geometry.normalize(), 1e-9).all()
 
 
 def load_demo_boundaries(session: Session) -> None:
