@@ -169,6 +169,7 @@ REVISION_COLUMNS = (
     "recorded_by",
     "note",
     "attributes",
+    "map_area_m2",
 )
 
 
@@ -185,6 +186,8 @@ def _insert_revisions(
     rev_ids = identity_values(session, "hazard_revision", n)
     seqs = next_values(session, "recording_seq", n)
     hexes = ewkb_hex([r["geom"] for r in revisions])
+    # the boundary's area as the ledger measures it (models.HazardRevision.map_area_m2)
+    areas = geodesic_areas([r["geom"] for r in revisions]).tolist()
     copy_rows(
         session,
         "hazard_revision",
@@ -205,8 +208,11 @@ def _insert_revisions(
                 r["recorded_by"],
                 r["note"],
                 _json(r["attributes"]),
+                area,
             )
-            for rid, seq, geom_hex, r in zip(rev_ids, seqs, hexes, revisions, strict=True)
+            for rid, seq, geom_hex, area, r in zip(
+                rev_ids, seqs, hexes, areas, revisions, strict=True
+            )
         ],
     )
     copy_rows(

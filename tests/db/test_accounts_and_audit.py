@@ -213,9 +213,10 @@ OWNER_ROWS = """
 INSERT INTO admin_area (level, code, name, geom)
 VALUES (1, 'T', 'T', ST_Multi(ST_MakeEnvelope(102, 19, 103, 20, 4326)));
 INSERT INTO hazard (reference) VALUES ('T-1');
-INSERT INTO hazard_revision (hazard_id, effective, status, geom)
-SELECT id, DATE '2020-01-01', 'SHA', ST_Multi(ST_MakeEnvelope(102.1, 19.1, 102.2, 19.2, 4326))
-FROM hazard WHERE reference = 'T-1';
+INSERT INTO hazard_revision (hazard_id, effective, status, geom, map_area_m2)
+SELECT id, DATE '2020-01-01', 'SHA', g, ST_Area(g::geography)
+FROM hazard, ST_Multi(ST_MakeEnvelope(102.1, 19.1, 102.2, 19.2, 4326)) AS g
+WHERE reference = 'T-1';
 INSERT INTO release (reference, hazard_id, method, released, geom)
 SELECT 'T-R', id, 'cleared', DATE '2021-01-01',
        ST_Multi(ST_MakeEnvelope(102.1, 19.1, 102.15, 19.2, 4326))
