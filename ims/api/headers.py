@@ -4,6 +4,11 @@ The Content-Security-Policy allows scripts only from this site's own files (no i
 script, no ``eval``), so a value that slipped into a page unescaped still cannot run; pages
 cannot be framed by another site (clickjacking); responses are never sniffed as another
 type; and no address of a page leaks to other sites in a Referer header.
+
+A response that says nothing of caching is not stored (``Cache-Control: no-store``): on a
+shared computer, Back after signing out showed the pages read before from the browser's
+cache. The static files (kept by fingerprint), tiles and the OGC API's answers (a minute,
+for the one who asked) set their own.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ HEADERS: list[tuple[bytes, bytes]] = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
 ]
 _NAMES = {name for name, _ in HEADERS}
+NOT_STORED = (b"cache-control", b"no-store")
 
 
 class SecurityHeaders:
@@ -54,6 +60,8 @@ class SecurityHeaders:
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _NAMES]
+                if not any(k.lower() == b"cache-control" for k, _ in kept):
+                    kept.append(NOT_STORED)
                 message["headers"] = kept + HEADERS
             await send(message)
 

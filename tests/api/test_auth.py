@@ -26,6 +26,7 @@ from ims.domain.records import BoundaryFeature
 from ims.ingest import submissions
 from ims.jobs import InlineJobs
 from tests.api.test_uploads_api import LAOS, good_zip, post
+from tests.utils import ClientAs
 
 PASSWORD = "a long enough secret"
 
@@ -314,3 +315,16 @@ def test_enabling_a_user_again_does_not_revive_their_old_tokens(
     accounts.enable_user(session, "rev", by="tests")
     assert api.get("/api/v1/me", headers=headers).status_code == 401
     assert sign_in(browser(app), "rev").status_code == 303  # the user is back; the token not
+
+
+def test_pages_and_answers_are_not_stored_but_static_files_and_tiles_keep_theirs(
+    client_as: ClientAs,
+) -> None:
+    """``no-store`` on whatever says nothing of caching (headers.SecurityHeaders)."""
+    client = client_as()
+    for path in ("/", "/hazards", "/api/v1/hazards?limit=1", "/login"):
+        assert client.get(path).headers["cache-control"] == "no-store", path
+    css = client.get("/static/ims.css?v=1")
+    assert css.headers["cache-control"] == "public, max-age=31536000, immutable"
+    tile = client.get("/api/v1/tiles/hazards/6/50/29.pbf")
+    assert tile.headers["cache-control"] == "private, max-age=60"

@@ -374,3 +374,22 @@ def test_the_query_of_a_url_keeps_its_order() -> None:
     assert kind_of("http://x/submissions/12?page=2") == "/submissions/*"
     assert is_download("http://x/api/v1/reports/article7?" + urlencode({"format": "pdf"}))
     assert not is_download("http://x/api/v1/docs")
+
+
+def test_back_after_signing_out_shows_no_page_read_before(
+    browser: Browser,  # noqa: F811
+    site: LiveSite,
+) -> None:
+    """On a shared computer, Back after "Sign out" had shown the pages read before from the
+    browser's cache: no page may be stored (a downloaded file neither)."""
+    context = _signed_in(browser, site, ROLES["viewer"])
+    page = context.new_page()
+    hazard = f"{site.url}/hazards?open=true"
+    answer = page.goto(hazard, wait_until="networkidle")
+    assert answer is not None and answer.headers["cache-control"] == "no-store"
+    page.click("form[action='/logout'] button")
+    page.wait_for_url("**/login**")
+    page.go_back(wait_until="networkidle")
+    assert "/login" in page.url, f"Back showed {page.url} after signing out"
+    assert page.locator("#username").count() == 1
+    context.close()
