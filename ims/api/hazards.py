@@ -187,6 +187,23 @@ def list_hazards(
 ExportFormat = Literal["gpkg", "zip", "kml", "geojson", "csv", "xlsx"]
 
 
+def export_stem(f: RegisterFilter) -> str:
+    """The file's name, without its extension: the date and every filter chosen, so that
+    an export of ERW in one province is not saved under the name of the whole register."""
+    parts = [
+        "hazards",
+        f.as_of.isoformat(),
+        f.admin,
+        f.contamination.value if f.contamination else None,
+        f.status.value if f.status else None,
+        f.operator,
+        None if f.open else "with-closed",
+        f"matching-{f.q}" if f.q else None,
+    ]
+    stem = "-".join(p for p in parts if p)
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)[:120]
+
+
 @collection.get(
     "/hazards.{fmt}",
     response_class=Response,
@@ -221,8 +238,7 @@ def export_hazards(
         raise Forbidden("hazard files are not open where locations are generalised")
     f = register_filter(as_of, admin, status, contamination, operator, open, q, sort)
     rows = register(session, f, limit=None).rows
-    stem = f"hazards-{f.as_of.isoformat()}" + (f"-{f.admin}" if f.admin else "")
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)
+    stem = export_stem(f)
     written = register_files.write(rows, fmt, stem)
     return Response(
         written.content,

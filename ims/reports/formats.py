@@ -63,7 +63,10 @@ def check(fmt: str, formats: Sequence[str]) -> None:
 
 def article7(session: Any, report: dict[str, Any], fmt: str) -> Rendered:
     """Form 1(h) and Form 1(i) in FMT; XLSX and PDF read their notes and map from SESSION."""
-    filename = f"article7-{report['year']}.{fmt}"
+    # The scope in the name: the provinces' CMR tables and the districts' ERW ones were
+    # both saved as article7-2025.xlsx, and the wrong one could be sent.
+    areas = {1: "provinces", 2: "districts"}.get(report.get("level", 1), "areas")
+    filename = f"article7-{report['year']}-{report.get('contam', 'CMR')}-{areas}.{fmt}"
     if fmt in BINARY:
         return Rendered(fmt, export.to_binary(session, report, fmt), filename)
     if fmt == "csv":

@@ -525,6 +525,13 @@ def test_api_serves_each_export_with_its_media_type(data: Session, client_as: Cl
     assert load_workbook(io.BytesIO(xlsx.content)).sheetnames[0] == "Form 1(h)"
     pdf = client.get("/api/v1/reports/article7", params={"year": 2022, "format": "pdf"})
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content[:4] == b"%PDF"
+    # the scope in the file's name: two scopes of one year are two files
+    assert 'filename="article7-2022-CMR-provinces.xlsx"' in xlsx.headers["content-disposition"]
+    districts = client.get(
+        "/api/v1/reports/article7",
+        params={"year": 2022, "format": "csv", "level": 2, "contam": "ERW"},
+    )
+    assert 'filename="article7-2022-ERW-districts.csv"' in districts.headers["content-disposition"]
     png = client.get("/api/v1/reports/progress", params={"last_year": 2023, "format": "png"})
     assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
     assert client.get("/api/v1/reports/priorities", params={"format": "csv"}).text.startswith(
