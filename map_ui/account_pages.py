@@ -165,12 +165,14 @@ def _users(
 ) -> Response:
     users = accounts.list_users(session)
     tokens = accounts.list_tokens(session)
+    organisations = [o.name for o in reference.list_organisations(session)]
     return page(
         request,
         "users.html",
         status,
         users=users,
         tokens=tokens,
+        organisations=organisations,
         roles=[r.value for r in Role],
         message=message,
         error=error,

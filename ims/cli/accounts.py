@@ -44,6 +44,10 @@ def users_add(
     no_password: Annotated[
         bool, typer.Option("--no-password", help="No web sign-in (API tokens only).")
     ] = False,
+    new_org: Annotated[
+        bool,
+        typer.Option("--new-org", help="Add the organisation named (otherwise it must be known)."),
+    ] = False,
 ) -> None:
     """Add a user; asks for the password (twice) unless given on standard input."""
     from ims.db import accounts
@@ -62,6 +66,7 @@ def users_add(
             full_name=full_name,
             password=password,
             by=actor(),
+            new_organisation=new_org,
         )
         org = user.organisation.name if user.organisation else "no organisation"
         out.print(f"added {user.username}: {user.role.value}, {org}", highlight=False)

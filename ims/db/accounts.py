@@ -8,6 +8,7 @@ anyone sign in. Every change to a user or a token is in the audit trail.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import re
 import secrets
@@ -97,11 +98,30 @@ def get_user(session: Session, username: str) -> AppUser:
     return user
 
 
-def _organisation(session: Session, name: str) -> tuple[Organisation, bool]:
-    org = session.scalars(select(Organisation).where(Organisation.name == name.strip())).first()
+def _organisation(session: Session, name: str, *, new: bool = False) -> tuple[Organisation, bool]:
+    """The organisation of that name (any capitals), and whether it was added now.
+
+    A user's organisation decides which submissions they see, so a typo must not become
+    an organisation of its own (an operator of "Npa" would see none of NPA's): an unknown
+    name is refused with the close ones, unless ``new`` (``--new-org``) adds it.
+    """
+    name = name.strip()
+    org = session.scalars(
+        select(Organisation).where(func.lower(Organisation.name) == name.lower())
+    ).first()
     if org is not None:
         return org, False
-    org = Organisation(name=name.strip(), kind="operator")
+    if not new:
+        known = {k.lower(): k for k in session.scalars(select(Organisation.name))}
+        close = [known[c] for c in difflib.get_close_matches(name.lower(), sorted(known), 3)]
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise InvalidRequest(
+            f"unknown organisation {name!r}: {hint}An admin adds organisations on the "
+            "reference page (/admin/reference) or with ims reference add-organisation; "
+            "ims users add … --new-org adds the one named",
+            field="organisation",
+        )
+    org = Organisation(name=name, kind="operator")
     session.add(org)
     session.flush()
     return org, True
@@ -126,8 +146,10 @@ def create_user(
     organisation: str | None = None,
     full_name: str | None = None,
     password: str | None = None,
+    new_organisation: bool = False,
 ) -> AppUser:
-    """Add a user. Operators need an organisation (added if ims has not seen it yet)."""
+    """Add a user. Operators need an organisation: one ims knows, or ``new_organisation``
+    adds it."""
     name = normalise_username(username)
     role = role if isinstance(role, Role) else Role.parse(role)
     if role is Role.OPERATOR and not (organisation and organisation.strip()):
@@ -138,7 +160,7 @@ def create_user(
         check_password_strength(password)
     org = None
     if organisation and organisation.strip():
-        org, added = _organisation(session, organisation)
+        org, added = _organisation(session, organisation, new=new_organisation)
         if added:
             audit.record(
                 session,

@@ -75,7 +75,9 @@ def test_bad_users_are_refused_with_the_reason(
 
 def test_user_changes_are_in_the_trail_with_before_and_after(session: Session) -> None:
     admin = Actor("root-admin", None)
-    accounts.create_user(session, "op1", Role.OPERATOR, organisation="FSD", by=admin)
+    accounts.create_user(
+        session, "op1", Role.OPERATOR, organisation="FSD", new_organisation=True, by=admin
+    )
     accounts.set_role(session, "op1", Role.REVIEWER, by=admin)
     accounts.disable_user(session, "op1", by=admin)
     trail = events(session, object_type="user", object_id="op1")
@@ -85,6 +87,23 @@ def test_user_changes_are_in_the_trail_with_before_and_after(session: Session) -
     assert trail[1].after is not None and trail[1].after["role"] == "reviewer"
     assert trail[2].after is not None and trail[2].after["disabled"] is True
     assert events(session, action="organisation.added")[-1].object_id == "FSD"
+
+
+def test_a_users_organisation_is_one_ims_knows_unless_added_on_purpose(
+    session: Session,
+) -> None:
+    """An operator of "Npa" would see none of NPA's submissions: a typo is refused with the
+    names it looks like, and no organisation is added by it."""
+    before = session.scalar(text("SELECT count(*) FROM organisation"))
+    with pytest.raises(InvalidRequest, match="unknown organisation 'NPAA': did you mean NPA"):
+        accounts.create_user(session, "op-typo", Role.OPERATOR, organisation="NPAA", by="tests")
+    assert session.scalar(text("SELECT count(*) FROM organisation")) == before
+    other_capitals = accounts.create_user(
+        session, "op-npa", Role.OPERATOR, organisation="npa", by="tests"
+    )
+    assert other_capitals.organisation is not None and other_capitals.organisation.name == "NPA"
+    with pytest.raises(InvalidRequest, match="unknown organisation"):
+        accounts.set_role(session, "op-npa", Role.OPERATOR, organisation="Nonexistent Org", by="t")
 
 
 def test_an_approval_records_who_and_each_hazard_and_release_before_and_after(
