@@ -37,10 +37,11 @@
   const hazardHref = (reference) => `/hazards/${encodeURIComponent(reference)}`;
 
   // A legend control: sections of [colour, label, edge colour?, dot?] swatches. It folds
-  // into its title on screens narrower than 700 px, where it would hide more than a third
-  // of its map's height (the review map's eight rows over a 460 px box), and whenever the
-  // reader folds it.
-  function legend(map, sections, notes, position) {
+  // into its title on screens narrower than 700 px, where it would hide more than
+  // ``foldAbove`` of its map's height (a third by default: the review map's eight rows
+  // over a 460 px box), and whenever the reader folds it. The national map, where the
+  // legend is how the map is read, folds it only above 60 %.
+  function legend(map, sections, notes, position, foldAbove) {
     const control = L.control({ position: position || "bottomright" });
     control.onAdd = function () {
       const body = el("div", { className: "legend-body" });
@@ -61,7 +62,8 @@
     };
     control.addTo(map);
     const details = control.getContainer();
-    if (details.open && details.offsetHeight > map.getSize().y / 3) details.open = false;
+    const share = foldAbove || 1 / 3;
+    if (details.open && details.offsetHeight > map.getSize().y * share) details.open = false;
     return control;
   }
 

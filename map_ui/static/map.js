@@ -57,10 +57,17 @@
       fillOpacity: zoom < 9 ? 0.55 : zoom < 12 ? 0.3 : 0.15,
       color: legend.boundary, weight: zoom < 9 ? 1 : 2, opacity: 0.8,
     }),
+    // Points below zoom 9; at the zooms that show the whole country (4-6) smaller and
+    // lighter, so that a national programme's points do not bury the provinces' colours.
     hazards: (p, zoom) => {
       const colour = legend.status[p.status] || legend.status.SHA;
+      const size = Math.log10(1 + (p.hazards || 1));
+      if (zoom < 7 && !generalised) {
+        return { radius: Math.min(4, 1.5 + size), fill: true, fillColor: colour,
+                 fillOpacity: 0.6, color: colour, weight: 0, opacity: 0 };
+      }
       return zoom < 9 || generalised
-        ? { radius: Math.min(7, 2.5 + Math.log10(1 + (p.hazards || 1))), fill: true,
+        ? { radius: Math.min(7, 2.5 + size), fill: true,
             fillColor: colour, fillOpacity: 0.85, color: colour, weight: 0.5 }
         : { fill: true, fillColor: colour, fillOpacity: 0.7, color: colour, weight: 1 };
     },
@@ -75,6 +82,13 @@
     },
   };
 
+  // A hazard's page as on the map's date (today's when the map shows today).
+  function hazardAt(reference) {
+    const past = asOf.value && asOf.value !== asOf.max;
+    return hazardHref(reference) + (past ? `?as_of=${asOf.value}` : "");
+  }
+  const statusLabel = (code) => legend.status_labels[code] || code;
+
   function popup(layer, p) {
     if (layer === "hazards" && generalised) {
       return table([
@@ -84,7 +98,7 @@
       ]);
     }
     if (layer === "hazards") {
-      const rows = [["Hazard", p.reference, hazardHref(p.reference)], ["Status", p.status]];
+      const rows = [["Hazard", p.reference, hazardAt(p.reference)], ["Status", statusLabel(p.status)]];
       if (p.hazards > 1) rows.push(["Hazards here", `${p.hazards} (largest shown)`]);
       rows.push(["Remaining", `${m2(p.remaining_m2)} m²`], ["Area", `${m2(p.area_m2)} m²`]);
       return table(rows);
@@ -103,7 +117,7 @@
         ["Method", legend.method_labels[p.method] || p.method],
         ["Date", p.released],
         ["Effective area", `${m2(p.area_m2)} m²`],
-        ["Hazard", p.hazard_reference, hazardHref(p.hazard_reference)],
+        ["Hazard", p.hazard_reference, hazardAt(p.hazard_reference)],
       ]);
     }
     return table([
@@ -194,7 +208,8 @@
                   items: ranges.map((label, i) => [legend.ramp[i], label]) });
   addLegend(map, sections, [generalised
     ? `Locations are generalised: open hazards counted per ${cellKm} km cell.`
-    : `Below zoom 9 hazards are points; releases show from zoom ${releaseZoom}.`]);
+    : `Below zoom 9 hazards are points; releases show from zoom ${releaseZoom}.`],
+    undefined, 0.6);
   L.control.scale().addTo(map);
 
   async function updateFigures() {

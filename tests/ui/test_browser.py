@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
+from sqlalchemy import text
 
 from tests.ui.conftest import PASSWORD, LiveSite
 
@@ -181,6 +182,8 @@ def test_national_map_draws_features_from_tiles(tab: Watched, site: LiveSite) ->
     assert tab.page.locator(".leaflet-hazards-pane path").count() > 10  # hazard points
     assert tab.page.locator(".leaflet-provinces-pane path").count() > 0  # the choropleth
     assert tab.page.locator(".legend").count() == 1
+    # how the map is read: open on a wide screen (it had folded, being over a third of it)
+    assert tab.page.locator("#map details.legend").get_attribute("open") == ""
     assert tab.page.locator(".leaflet-control-layers-overlays input").count() == 3
     assert tab.tiles and all(t.status == 200 for t in tab.tiles)
     assert {t.headers["content-type"] for t in tab.tiles} == {MVT}
@@ -205,6 +208,37 @@ def test_clicking_a_hazard_opens_its_popup_and_page(tab: Watched, site: LiveSite
     link.click()
     tab.page.wait_for_url(f"**/hazards/{site.hazard}")
     assert site.hazard in tab.page.inner_text("h1")
+    assert tab.errors == []
+
+
+def test_a_hazard_opened_from_a_past_map_is_shown_as_on_the_maps_date(
+    tab: Watched, site: LiveSite
+) -> None:
+    """The popup's link and the hazard page's way back to the map keep the date: they
+    had dropped it, and the page showed today's state under a map of the past."""
+    with site.engine.connect() as conn:
+        day = conn.scalar(
+            text(
+                'SELECT max(e."on") FROM ledger_entry e JOIN hazard h ON h.id = e.hazard_id '
+                "WHERE h.reference = :r"
+            ),
+            {"r": site.hazard},
+        )  # its last release: open then, and still open where hazard_at lies
+    lat, lon = site.hazard_at
+    tab.page.goto(f"{site.url}/map?as_of={day}#16/{lat}/{lon}")
+    tab.map_shows(day.isoformat())
+    box = tab.page.locator("#map").bounding_box()
+    assert box is not None
+    tab.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    link = tab.page.locator(f'.leaflet-popup-content a[href="/hazards/{site.hazard}?as_of={day}"]')
+    link.wait_for(timeout=5_000)
+    assert "Suspected hazardous area" in tab.page.inner_text(
+        ".leaflet-popup-content"
+    ) or "Confirmed hazardous area" in tab.page.inner_text(".leaflet-popup-content")
+    link.click()
+    tab.page.wait_for_url(f"**/hazards/{site.hazard}?as_of={day}")
+    back = tab.page.locator("h1 a", has_text="on the national map")
+    assert (back.get_attribute("href") or "").startswith(f"/map?as_of={day}#15/")
     assert tab.errors == []
 
 
