@@ -385,6 +385,8 @@ def register_page(
         operators=register.operator_choices(session),
         contams=list(Contamination),
         sorts=list(register.SORTS),
+        sort_labels=register.SORT_LABELS,
+        elsewhere=register.names_like(session, chosen.q) if chosen.q and not page.matched else [],
         formats=register_files.FORMATS,
         export_query=urlencode(kept),
         today=dt.date.today(),

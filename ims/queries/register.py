@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Final, Generic, TypeVar
+from urllib.parse import urlencode
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -31,6 +32,18 @@ from ims.reports.kept import kept
 MAX_LIMIT: Final = 10_000
 DEFAULT_LIMIT: Final = 100
 
+# How the sorts read in a list of choices.
+SORT_LABELS: Final = {
+    "hazard_id": "hazard",
+    "status": "status",
+    "contamination": "contamination",
+    "remaining_m2": "remaining area",
+    "boundary_m2": "boundary area",
+    "recorded": "date recorded",
+    "operator": "operator",
+    "admin1_name": "province",
+    "admin2_name": "district",
+}
 # What the register may be sorted by ("-" before it: descending), and the SQL for each.
 SORTS: Final = {
     "hazard_id": "p.reference",
@@ -61,6 +74,12 @@ class Admin:
     level: int
     code: str
     name: str
+    parent: str | None = None  # a district's province (district names repeat)
+
+    @property
+    def label(self) -> str:
+        """Its name as a list of choices shows it: a district with its province."""
+        return f"{self.name} ({self.parent})" if self.parent else self.name
 
 
 @dataclass(frozen=True)
@@ -560,14 +579,33 @@ def _release_row(row: Any) -> ReleaseRow:
 def admin_choices(session: Session) -> list[Admin]:
     """Every province and district, for a filter's choice (provinces first, by name)."""
     return [
-        Admin(row.id, row.level, row.code, row.name)
+        Admin(row.id, row.level, row.code, row.name, row.parent)
         for row in session.execute(
             text(
-                "SELECT id, level, code, name FROM admin_area WHERE level IN (1, 2) "
-                "ORDER BY level, name, code"
+                "SELECT a.id, a.level, a.code, a.name, p.name AS parent FROM admin_area a "
+                "LEFT JOIN admin_area p ON p.id = a.parent_id AND a.level = 2 "
+                "WHERE a.level IN (1, 2) ORDER BY a.level, a.name, p.name, a.code"
             )
         )
     ]
+
+
+def names_like(session: Session, text_: str) -> list[tuple[str, str, str]]:
+    """Admin areas and operators whose name holds ``text_`` (any capitals): (what, label,
+    the filter's query string), for a search that found nothing. The search reads references
+    and the uploads' own columns; areas and operators have filters of their own."""
+    wanted = text_.strip().lower()
+    found = [
+        ("province" if a.level == 1 else "district", a.label, urlencode({"admin": a.code}))
+        for a in admin_choices(session)
+        if wanted and wanted in a.name.lower()
+    ]
+    found += [
+        ("operator", name, urlencode({"operator": name}))
+        for name in operator_choices(session)
+        if wanted and wanted in name.lower()
+    ]
+    return found[:6]
 
 
 def operator_choices(session: Session) -> list[str]:

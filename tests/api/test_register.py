@@ -400,3 +400,23 @@ def test_shapefile_names_are_short_and_unique() -> None:
         "village_name_eng": "village__1",
         "x": "x",
     }
+
+
+def test_the_register_page_reads_as_words_and_points_a_search_to_the_filters(
+    seeded: None, client_as: ClientAs
+) -> None:
+    """Sorts by their names ("remaining area", not remaining_m2), districts with their
+    province, and a search for a district or an operator sent to their filters."""
+    viewer = client_as("viewer")
+    page = viewer.get("/hazards").text
+    assert ">remaining area, descending</option>" in page and "remaining_m2," not in page
+    assert ">District W1 (ແຂວງຕາເວັນຕົກ)</option>" in page
+    district = viewer.get("/hazards", params={"q": "district w1"}).text
+    assert 'id="register-count">0 hazards' in district
+    assert 'id="register-exports"' not in district  # no files of nothing to download
+    assert 'the district <a href="/hazards?admin=D-W1">District W1 (ແຂວງຕາເວັນຕົກ)</a>' in district
+    operator = viewer.get("/hazards", params={"q": "mag"}).text
+    assert 'the operator <a href="/hazards?operator=MAG">MAG</a>' in operator
+    found = viewer.get("/hazards", params={"q": "AT-000001"}).text
+    assert 'id="search-elsewhere"' not in found  # a search that finds says nothing more
+    assert 'id="register-exports"' in found
