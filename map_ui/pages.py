@@ -315,10 +315,20 @@ def _register_filter(params: dict[str, str]) -> register.RegisterFilter:
     """The register's filter from the page's form (an empty field: no filter)."""
     try:
         as_of = dt.date.fromisoformat(params["as_of"]) if params.get("as_of") else None
+    except ValueError:
+        raise InvalidRequest(f"as_of {params['as_of']!r} is not a date (YYYY-MM-DD)") from None
+    try:
         status = HazardStatus.parse(params["status"]) if params.get("status") else None
-        contam = Contamination(params["contamination"]) if params.get("contamination") else None
     except ValueError as exc:
         raise InvalidRequest(str(exc)) from None
+    kinds = {c.value: c for c in Contamination}
+    contam = None
+    if params.get("contamination"):
+        contam = kinds.get(params["contamination"].upper())
+        if contam is None:
+            raise InvalidRequest(
+                f"contamination {params['contamination']!r}: choose one of {', '.join(kinds)}"
+            )
     return register.RegisterFilter(
         as_of=as_of or dt.date.today(),
         admin=params.get("admin") or None,

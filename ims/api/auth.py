@@ -88,9 +88,11 @@ def permit(name: str, principal: Principal | None) -> None:
             return
         raise NotAuthenticated("sign in first (or send an API token)")
     if principal.role not in rule.roles:
-        allowed = ", ".join(sorted(r.value for r in rule.roles))
+        allowed = sorted(r.value for r in rule.roles)
+        roles = allowed[0] if len(allowed) == 1 else f"{', '.join(allowed[:-1])} or {allowed[-1]}"
         raise Forbidden(
-            f"{principal.username} is a {principal.role.value}; this needs the role {allowed}"
+            f"you are signed in as {principal.username}, a {principal.role.value}: this is "
+            f"for a user with the role {roles} (an admin gives roles on the users page)"
         )
 
 

@@ -67,18 +67,41 @@ def error_response(request: Request, exc: ImsError) -> Response:
     return response
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+def _page_error(request: Request, status: int, title: str, detail: str) -> Response | None:
+    """The error as a web page, for a request of one (a mistyped address on /hazards had
+    answered a JSON document in the browser); None for the API."""
+    html_error = getattr(request.app.state, "html_error", None)
+    if html_error is None or not is_page(request):
+        return None
+    response: Response = html_error(request, status, title, detail)
+    return response
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
         {"location": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
         for err in exc.errors()
     ]
     detail = "; ".join(f"{e['location']}: {e['message']}" for e in errors)
+    # On a page, the parameter as the address names it ("offset", not "query.offset").
+    named = "; ".join(
+        f"{err.get('loc', ('',))[-1]!s}: {err.get('msg', '')}" for err in exc.errors()
+    )
+    page = _page_error(request, 422, "Not a valid address", f"{named}.")
+    if page is not None:
+        return page
     return problem(422, "Invalid request", detail, "invalid-request", errors=errors)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        page = _page_error(
+            request, 404, "Page not found", f"There is no page at {request.url.path}."
+        )
+        if page is not None:
+            return page
     return problem(exc.status_code, str(exc.detail), str(exc.detail), "http-error")
 
 

@@ -361,10 +361,18 @@ def _bbox(value: str) -> ogc.Bbox:
         raise InvalidParameter("bbox takes 4 numbers: minlon,minlat,maxlon,maxlat") from None
     if len(numbers) == 6:  # with heights, which ims has none of
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    if len(numbers) != 4 or numbers[1] > numbers[3]:
+    if len(numbers) != 4:
         raise InvalidParameter("bbox takes 4 numbers: minlon,minlat,maxlon,maxlat")
+    if numbers[1] > numbers[3]:
+        raise InvalidParameter(
+            f"bbox: its south ({numbers[1]:g}) is north of its north ({numbers[3]:g}); the "
+            "order is minlon,minlat,maxlon,maxlat"
+        )
     if numbers[0] > numbers[2]:
-        raise InvalidParameter("bbox across the antimeridian is not supported")
+        raise InvalidParameter(
+            f"bbox: its west ({numbers[0]:g}) is east of its east ({numbers[2]:g}); the order "
+            "is minlon,minlat,maxlon,maxlat (a box across the antimeridian is not supported)"
+        )
     return (numbers[0], numbers[1], numbers[2], numbers[3])
 
 

@@ -260,7 +260,9 @@ def test_bbox_and_paging(client: TestClient) -> None:
     [
         ({"limit": "0"}, "limit"),
         ({"limit": "many"}, "limit"),
-        ({"bbox": "1,2,3"}, "bbox"),
+        ({"bbox": "1,2,3"}, "bbox takes 4 numbers"),
+        ({"bbox": "104,19,103,20"}, "its west (104) is east of its east (103)"),
+        ({"bbox": "103,20,104,19"}, "its south (20) is north of its north (19)"),
         ({"datetime": "2021-13-01"}, "datetime"),
         ({"datetime": "2021-01-01/2021-12-31"}, "one date"),
         ({"contam": "XYZ"}, "contam"),

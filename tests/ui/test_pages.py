@@ -524,3 +524,29 @@ def test_a_reviewers_upload_that_replaces_a_submission_starts_with_its_organisat
     assert re.search(rf'<option value="{broken_submission}" [^>]*data-organisation="NPA"', page)
     plain = client.get("/submissions/new").text
     assert '<option value="NPA" selected>' not in plain
+
+
+def test_a_wrong_address_of_a_page_is_a_page_that_says_what_is_wrong(client: TestClient) -> None:
+    """/hazards?offset=-5 had answered a JSON document in the browser, and an unknown path
+    too; the API keeps answering problem+json."""
+    wrong = client.get("/hazards", params={"offset": "-5"})
+    assert wrong.status_code == 422 and wrong.headers["content-type"].startswith("text/html")
+    assert "Not a valid address" in wrong.text and "offset: " in wrong.text
+    assert "query.offset" not in wrong.text
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith("text/html")
+    assert "There is no page at /no-such-page." in missing.text
+    api = client.get("/api/v1/hazards", params={"offset": "-5"})
+    assert api.status_code == 422 and api.headers["content-type"] == "application/problem+json"
+    assert client.get("/api/v1/no-such").headers["content-type"] == "application/problem+json"
+    kind = client.get("/hazards", params={"contamination": "FOO"}).text
+    assert "contamination &#39;FOO&#39;: choose one of CMR, APM, ATM, ERW" in kind
+    assert "is not a valid Contamination" not in kind
+
+
+def test_a_page_a_role_may_not_see_says_who_is_signed_in_and_who_may(
+    programme: Session, client_as: ClientAs
+) -> None:
+    refused = client_as("viewer").get("/admin/users")
+    assert refused.status_code == 403
+    assert "a viewer: this is for a user with the role admin" in refused.text
