@@ -134,7 +134,13 @@ def hazard_page(
     except ImsError as exc:
         return error_page(request, exc.status_code, "Hazard not found", exc.detail)
     spec = None
-    if not generalised(principal):
+    # Before its first revision took effect the hazard did not exist: no map, no figures,
+    # but when it begins (its page had shown an empty map of the world and 0 m² figures).
+    first = min(
+        (r["on"] for r in hazard.records if r["what"] in ("recorded", "revision")), default=None
+    )
+    not_yet = first if hazard.boundary is None and on is not None and first and first > on else None
+    if not generalised(principal) and not_yet is None:
         spec = maps.hazard_map(
             hazard.boundary, hazard.remaining, hazard.releases, hazard.status, hazard.outside
         )
@@ -149,6 +155,7 @@ def hazard_page(
         "hazard.html",
         hazard=hazard,
         map=spec,
+        not_yet=not_yet,
         active="register",  # a hazard is one of the register's
         method_colours=METHOD_COLOURS,
         events=events,

@@ -73,7 +73,7 @@ def hazard_view(session: Session, reference: str, as_of: dt.date | None = None) 
     entries = _ledger_entries(session, hid, as_of)
     releases = _releases(session, hid, as_of)
     items_of, destroyed = _items(session, hid, as_of)
-    timeline = _revision_events(revisions, entries)
+    timeline = _revision_events(revisions, entries, as_of)
     # The map draws what each release actually released (its effective part) and what fell
     # outside the hazard, rebuilt with the rules that made the ledger (docs/design.md §2.2).
     inputs = load_inputs(session, [hid])[0]
@@ -194,9 +194,10 @@ def _items(
 
 
 def _revision_events(
-    revisions: list[Any], entries: dict[tuple[str, int], Any]
+    revisions: list[Any], entries: dict[tuple[str, int], Any], as_of: dt.date | None = None
 ) -> list[dict[str, Any]]:
-    """The timeline's lines for the revisions: recorded, then what each revision changed."""
+    """The timeline's lines for the revisions: recorded, then what each revision changed
+    (a marking dated after ``as_of`` is not yet known then)."""
     timeline: list[dict[str, Any]] = []
     before: Any = None
     for rev in revisions:
@@ -211,7 +212,8 @@ def _revision_events(
             if entry is not None and abs(float(entry.delta_m2)) >= OPEN_THRESHOLD_M2:
                 changes.append("boundary revised")
             detail = ", ".join(changes) or f"{rev.status}, details revised"
-        if rev.marked and (before is None or before.marked != rev.marked):
+        known = rev.marked and (as_of is None or rev.marked <= as_of)
+        if known and (before is None or before.marked != rev.marked):
             detail += f"; marked {rev.marked}"
         before = rev
         timeline.append(

@@ -550,3 +550,30 @@ def test_a_page_a_role_may_not_see_says_who_is_signed_in_and_who_may(
     refused = client_as("viewer").get("/admin/users")
     assert refused.status_code == 403
     assert "a viewer: this is for a user with the role admin" in refused.text
+
+
+def test_a_hazard_on_a_date_before_it_was_recorded_says_when_it_begins(
+    programme: Session, client: TestClient
+) -> None:
+    """Its page had shown an empty map of the world and 0 m² everywhere, and its timeline
+    a marking dated after the day asked for."""
+    record_hazards(
+        programme,
+        [
+            NewHazard(
+                "H-MARKED",
+                HazardStatus.SHA,
+                box(102.30, 19.60, 102.31, 19.61),
+                dt.date(2013, 4, 2),
+                marked=dt.date(2014, 7, 22),
+            )
+        ],
+    )
+    before = client.get("/hazards/H-MARKED", params={"as_of": "2005-01-01"}).text
+    assert "On 2005-01-01 this hazard was not recorded yet: it takes effect on" in before
+    assert 'href="/hazards/H-MARKED?as_of=2013-04-02"' in before
+    assert 'id="hazard-map"' not in before and 'id="hazard-figures"' not in before
+    recorded = client.get("/hazards/H-MARKED", params={"as_of": "2013-06-30"}).text
+    assert 'id="hazard-map"' in recorded and 'id="not-yet"' not in recorded
+    assert "marked 2014-07-22" not in recorded  # not known yet on that day
+    assert "marked 2014-07-22" in client.get("/hazards/H-MARKED").text
