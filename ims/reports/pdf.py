@@ -192,7 +192,9 @@ def _table(data: list[list[Any]], widths: list[float]) -> Table:
 
 
 def _items(items: list[dict[str, Any]], key: str) -> str:
-    return ", ".join(f"{i['type']} {i[key]:,}" for i in items)
+    """Numbers by type, "BLU-24: 1,598; BLU-26: 7,048": a colon and a no-break space keep
+    each number with its type (a comma between items read as one more thousands comma)."""
+    return "; ".join(f"{i['type']}:\u00a0{i[key]:,}" for i in items)
 
 
 def _count(n: int, noun: str, plural: str | None = None) -> str:

@@ -10,6 +10,7 @@ import csv
 import ctypes
 import datetime as dt
 import io
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,8 @@ def test_pdf_has_the_map_and_tables_and_renders(data: Session) -> None:
     text_all = " ".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
     for words in ("Article 7 report", "Form 1(h)", "Form 1(i)", "Province A", "Total"):
         assert words in text_all
+    # numbers by type as "BLU-26: 40", each kept with its type by a no-break space
+    assert re.search(r"BLU-26:\s[\d,]+", text_all), text_all
     ARTIFACTS.mkdir(exist_ok=True)
     pdf[0].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-page1.png")
     pdf[1].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-page2.png")

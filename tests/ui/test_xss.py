@@ -193,6 +193,7 @@ def hostile(test_server) -> Iterator[Hostile]:  # type: ignore[no-untyped-def]
                 password=PASSWORD,
                 full_name=FULL_NAME,
                 organisation=ORGANISATION if role is Role.OPERATOR else None,
+                new_organisation=True,  # the hostile name, added on purpose
                 by="tests",
             )
             tokens[role] = accounts.create_token(session, name, FULL_NAME, by="tests")[1]
