@@ -312,5 +312,11 @@ def audit_page(
         session, limit=100, before_id=before, actions=[action] if action else (), actor=actor
     )
     return page(
-        request, "audit.html", events=events, action=action or "", actor=actor or "", active="audit"
+        request,
+        "audit.html",
+        events=events,
+        action=action or "",
+        actor=actor or "",
+        actions=audit.action_names(session),
+        active="audit",
     )

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from ims.db.models import AuditEvent
@@ -195,10 +195,32 @@ def recent_events(
     if before_id is not None:
         query = query.where(AuditEvent.id < before_id)
     if actions:
-        query = query.where(AuditEvent.action.in_(list(actions)))
+        # "submission" finds submission.approved, submission.rejected, …: the first part of
+        # an action names what it is about
+        query = query.where(
+            or_(
+                AuditEvent.action.in_(list(actions)),
+                *(AuditEvent.action.startswith(f"{a}.", autoescape=True) for a in actions),
+            )
+        )
     if actor:
         query = query.where(AuditEvent.actor == actor)
     return _events(session, query)
+
+
+def action_names(session: Session) -> list[str]:
+    """Every action the trail holds, for a filter's choices (one index step each: a
+    national trail holds hundreds of thousands of rows of a dozen actions)."""
+    return list(
+        session.scalars(
+            text(
+                "WITH RECURSIVE a AS (SELECT min(action) AS action FROM audit_event "
+                "UNION ALL SELECT (SELECT min(e.action) FROM audit_event e "
+                "WHERE e.action > a.action) FROM a WHERE a.action IS NOT NULL) "
+                "SELECT action FROM a WHERE action IS NOT NULL"
+            )
+        )
+    )
 
 
 # --- the sealed chain (migration 0010) --------------------------------------------------

@@ -285,3 +285,20 @@ def test_a_change_that_fails_leaves_no_audit_row(session: Session) -> None:
         accounts.create_user(session, "twice", Role.VIEWER, by="tests")
     assert session.scalar(text("SELECT count(*) FROM audit_event")) == before
     assert session.scalar(select(AppUser).where(AppUser.username == "twice")) is None
+
+
+def test_the_trails_filter_takes_what_an_action_is_about_and_lists_the_actions(
+    session: Session,
+) -> None:
+    """ "submission" found nothing: only the whole name (submission.approved) matched."""
+    audit.record(session, "tests", "submission.approved", "submission", "1")
+    audit.record(session, "tests", "submission.rejected", "submission", "2")
+    audit.record(session, "tests", "submissions.other", "submission", "3")  # not a prefix match
+    found = audit.recent_events(session, actions=["submission"])
+    assert {e.action for e in found} == {"submission.approved", "submission.rejected"}
+    assert [e.action for e in audit.recent_events(session, actions=["submission.rejected"])] == [
+        "submission.rejected"
+    ]
+    names = audit.action_names(session)
+    assert {"submission.approved", "submission.rejected", "submissions.other"} <= set(names)
+    assert names == sorted(names) and len(names) == len(set(names))

@@ -319,3 +319,20 @@ def test_review_page_approves_a_clean_submission(tab: Watched, site: LiveSite) -
     assert tab.page.inner_text("#status") == "approved"
     assert tab.page.locator("#decide").count() == 0  # decided: the buttons are gone
     assert tab.errors == []
+
+
+def test_finalising_a_report_is_asked_then_confirmed(tab: Watched, site: LiveSite) -> None:
+    """One click had finalised the report shown, which cannot be undone."""
+    year = 2019
+    tab.page.goto(f"{site.url}/reports?year={year}&level=2", wait_until="networkidle")
+    confirm = tab.page.locator("#finalise-confirm")
+    assert not confirm.is_visible()  # the first click only asks
+    tab.page.click("#finalise summary")
+    assert confirm.is_visible()
+    assert "cannot be undone" in tab.page.inner_text("#finalise")
+    tab.shoot("reports-finalise-asked")
+    confirm.click()
+    tab.page.wait_for_url(f"**/reports?year={year}&level=2**")
+    assert tab.page.locator("#finalise").count() == 0  # finalised: nothing left to confirm
+    assert "Finalised" in tab.page.inner_text("#report-history")
+    assert tab.errors == []
