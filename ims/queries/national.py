@@ -139,7 +139,10 @@ def _dashboard(session: Session, today: dt.date, contam: Contamination | None) -
     series: list[tuple[str, float]] = []
     progress = None
     if baseline <= today:
-        progress = article4(session, baseline, today, contam)
+        # Article 4 of the Convention on Cluster Munitions counts cluster munition remnants
+        # only, whatever kind the dashboard shows: its deadline is theirs (all kinds had
+        # been set against it).
+        progress = article4(session, baseline, today, Contamination.CMR)
         years = article4_series(session, baseline, today.year, contam)["years"]
         while years and not (years[0]["remaining_end_m2"] or years[0]["released_m2"]["total"]):
             years = years[1:]  # nothing recorded yet in the first years after the baseline
@@ -161,7 +164,7 @@ def _dashboard(session: Session, today: dt.date, contam: Contamination | None) -
         bars=bars,
         remaining_series=series,
         progress=progress,
-        projection=projection(session, today.year - 1, contam),
+        projection=projection(session, today.year - 1, Contamination.CMR),
         deadline=settings.article4_deadline,
         deadline_is_default=settings.article4_deadline == deadline_field.default,
     )

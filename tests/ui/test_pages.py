@@ -161,6 +161,14 @@ def test_dashboard_shows_the_figures_of_the_reports(client: TestClient, programm
     # The Article 4 section: the deadline, the assumption behind it, the projection.
     assert "1 August 2025" in page and "IMS_ARTICLE4_DEADLINE" in page and "assumed" in page
     assert 'id="projected-year"' in page and 'id="article4-figures"' in page
+    # Article 4 is the cluster munitions convention's: its figures are CMR's whatever kind
+    # the dashboard shows (every kind had been set against its deadline)
+    assert "Article 4: cluster munition remnants" in page and 'id="article4-kind"' in page
+    cmr_only = client.get("/", params={"contam": "CMR"}).text
+    article4 = re.search(r'id="article4-figures">(.*?)</table>', page, re.S)
+    article4_cmr = re.search(r'id="article4-figures">(.*?)</table>', cmr_only, re.S)
+    assert article4 and article4_cmr and article4.group(1) == article4_cmr.group(1)
+    assert 'id="article4-kind"' not in cmr_only
     # Two inline SVG charts: release per year by method (one rect per method and year)…
     assert page.count('<svg viewBox="0 0 640 240" class="chart"') == 2
     assert "2018 Cleared: " in page and "2016 Cancelled (non-technical survey): " in page
@@ -356,7 +364,7 @@ def test_pages_answer_on_an_empty_database(client_as: ClientAs) -> None:
     for path in ("/", "/map", "/submissions", "/reports", "/map/figures"):
         assert client.get(path).status_code == 200, path
     assert "No submissions yet" in client.get("/submissions").text
-    assert "no rate to project" in client.get("/").text
+    assert "No cluster munition remnants are recorded" in client.get("/").text
 
 
 def test_a_reference_with_slashes_has_its_page(client: TestClient, programme: Session) -> None:
