@@ -172,6 +172,9 @@ def test_dashboard_shows_the_figures_of_the_reports(client: TestClient, programm
     # Two inline SVG charts: release per year by method (one rect per method and year)…
     assert page.count('<svg viewBox="0 0 640 240" class="chart"') == 2
     assert "2018 Cleared: " in page and "2016 Cancelled (non-technical survey): " in page
+    # …and their figures as tables, for whoever cannot read a chart
+    assert 'id="release-chart-data"' in page and 'id="remaining-chart-data"' in page
+    assert '<th scope="row">2018</th>' in page
 
 
 def test_map_page_draws_tiles_and_inlines_no_geometry(client: TestClient) -> None:
