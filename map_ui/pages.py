@@ -127,8 +127,11 @@ def hazard_page(
     try:
         # The page's own form sends as_of= when no date is chosen: the state now.
         on = dt.date.fromisoformat(as_of) if as_of else None
+        _not_after_today(on)
     except ValueError:
         return error_page(request, 422, "Not a date", f"as_of {as_of!r} is not a date (YYYY-MM-DD)")
+    except ImsError as exc:
+        return error_page(request, exc.status_code, "Not a date shown", exc.detail)
     try:
         hazard = hazards.hazard_view(session, reference, on)
     except ImsError as exc:
@@ -240,6 +243,14 @@ def reports_page(
     most recorded (a programme of mines only sees its mines, not a table of zeros).
     """
     year = year or dt.date.today().year - 1
+    if year > dt.date.today().year:  # this year's report is provisional; a later one is none
+        return error_page(
+            request,
+            422,
+            "Not a year reported",
+            f"{year} has not begun: a report covers a year up to today at the latest "
+            f"(this year's, {dt.date.today().year}, is provisional)",
+        )
     contam = contam or national.default_contam(session)
     scope = ReportScope(level=level, contam=contam)
     by = principal.actor.name if principal is not None else None
@@ -318,12 +329,23 @@ def make_hazard_page(
     )
 
 
+def _not_after_today(day: dt.date | None) -> None:
+    """Pages show what is recorded, which stops at today: a later date would present
+    today's state as a future one's."""
+    if day is not None and day > dt.date.today():
+        raise InvalidRequest(
+            f"{day} is after today: ims shows what is recorded, up to today "
+            f"({dt.date.today()}); choose today or an earlier date"
+        )
+
+
 def _register_filter(params: dict[str, str]) -> register.RegisterFilter:
     """The register's filter from the page's form (an empty field: no filter)."""
     try:
         as_of = dt.date.fromisoformat(params["as_of"]) if params.get("as_of") else None
     except ValueError:
         raise InvalidRequest(f"as_of {params['as_of']!r} is not a date (YYYY-MM-DD)") from None
+    _not_after_today(as_of)
     try:
         status = HazardStatus.parse(params["status"]) if params.get("status") else None
     except ValueError as exc:

@@ -246,6 +246,9 @@
     updateFigures();
   }
   function changed() {
+    // Nothing is recorded after today: a later date typed in (the field's max is not
+    // enforced on typing) would show today's state under a future date.
+    if (asOf.value && asOf.max && asOf.value > asOf.max) asOf.value = asOf.max;
     address();
     clearTimeout(pending);
     const now = Date.now();

@@ -242,6 +242,19 @@ def test_a_hazard_opened_from_a_past_map_is_shown_as_on_the_maps_date(
     assert tab.errors == []
 
 
+def test_a_date_after_today_typed_on_the_map_goes_back_to_today(
+    tab: Watched, site: LiveSite
+) -> None:
+    tab.page.goto(site.url + "/map")
+    tab.map_shows()
+    today = tab.page.get_attribute("#as-of", "max")
+    tab.page.fill("#as-of", "2099-01-01")
+    tab.page.dispatch_event("#as-of", "change")
+    assert tab.page.input_value("#as-of") == today  # not today's state under 2099
+    assert "as_of=2099" not in tab.page.url
+    assert tab.errors == []
+
+
 def test_changing_the_as_of_date_changes_the_figures_and_the_tiles(
     tab: Watched, site: LiveSite
 ) -> None:

@@ -591,3 +591,18 @@ def test_a_hazard_on_a_date_before_it_was_recorded_says_when_it_begins(
     assert 'id="hazard-map"' in recorded and 'id="not-yet"' not in recorded
     assert "marked 2014-07-22" not in recorded  # not known yet on that day
     assert "marked 2014-07-22" in client.get("/hazards/H-MARKED").text
+
+
+def test_a_date_after_today_is_not_shown_as_if_it_were_known(client: TestClient) -> None:
+    """A register, a hazard page or a report of a later date showed today's state under a
+    future date; the map's date field takes it back to today (test_browser)."""
+    later = (dt.date.today() + dt.timedelta(days=400)).isoformat()
+    register_ = client.get("/hazards", params={"as_of": later})
+    assert register_.status_code == 422 and "is after today" in register_.text
+    hazard = client.get("/hazards/H-CHA", params={"as_of": later})
+    assert hazard.status_code == 422 and "is after today" in hazard.text
+    year = dt.date.today().year + 1
+    report = client.get("/reports", params={"year": year})
+    assert report.status_code == 422 and f"{year} has not begun" in report.text
+    assert client.get("/reports", params={"year": dt.date.today().year}).status_code == 200
+    assert client.get("/hazards", params={"as_of": dt.date.today().isoformat()}).status_code == 200
