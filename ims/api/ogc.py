@@ -87,7 +87,8 @@ _PAGE = _html.from_string(
 <title>{{ title }} · ims OGC API</title>
 <link rel="stylesheet" href="{{ root }}/static/ims.css"></head>
 <body><main class="ogc">
-<p><a href="{{ base }}">ims OGC API – Features</a></p>
+<p class="ogc-nav"><a href="{{ root }}/">ims</a> · <a href="{{ root }}/map">Map</a> ·
+<a href="{{ root }}/hazards">Hazards</a> · <a href="{{ base }}">OGC API – Features</a></p>
 <h1>{{ title }}</h1>
 {% if description %}<p>{{ description }}</p>{% endif %}
 {% if figures %}<dl>{% for k, v in figures %}<dt>{{ k }}</dt>
@@ -493,8 +494,8 @@ def ogc_items(
         document,
         GEOJSON,
         title=COLLECTIONS[name][0],
-        description=f"{page.matched} features; {offset + 1 if page.features else 0}–"
-        f"{offset + len(page.features)} shown.",
+        description=f"{page.matched:,} features; {offset + 1 if page.features else 0:,}–"
+        f"{offset + len(page.features):,} shown.",
         columns=columns,
         rows=rows,
     )

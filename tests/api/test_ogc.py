@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -377,6 +378,8 @@ def test_html_pages_for_people(client: TestClient) -> None:
     page = client.get("/ogc/collections/hazards/items", headers={"Accept": "text/html"})
     assert page.headers["content-type"].startswith("text/html")
     assert "Ban 1" in page.text and "<script" not in page.text
+    assert 'href="http://testserver/hazards">Hazards</a>' in page.text  # the site's way back
+    assert re.search(r"\d+ features; 1–\d+ shown", page.text)
     assert client.get("/ogc", params={"f": "html"}).headers["content-type"].startswith("text/html")
 
 
