@@ -172,11 +172,18 @@ class _Styles:
         return Paragraph(fonts.markup(text, self.faces, bold=bold), style)
 
 
+# The last rows of a form (the last areas, "Unassigned" and the total) are kept together:
+# split before them, a page held the total alone, parted from the rows it adds up.
+_KEPT_TOGETHER_AT_END = 4
+
+
 def _table(data: list[list[Any]], widths: list[float]) -> Table:
     table = Table(data, colWidths=widths, repeatRows=1)
+    last = max(1, len(data) - _KEPT_TOGETHER_AT_END)
     table.setStyle(
         TableStyle(
             [
+                ("NOSPLIT", (0, last), (-1, -1)),
                 ("FONT", (0, 0), (-1, -1), fonts.SANS, 7),
                 ("FONT", (0, 0), (-1, 0), fonts.SANS_BOLD, 7),
                 ("FONT", (0, -1), (-1, -1), fonts.SANS_BOLD, 7),
@@ -209,7 +216,11 @@ def _data_quality(
     the submissions awaiting review that a reviewer chose to note, and their errors; ``brief``
     (the title page) leaves out the list of submissions."""
     if not noted:
-        return "None: no submission awaiting review is noted by a reviewer."
+        # not "None", which read as "no problems" while files with errors await review
+        return (
+            "No submission awaiting review is noted here: a reviewer chooses, on its review "
+            "page, which ones this report should mention."
+        )
     errors = sum(n for _, n in outstanding)
     listed = "" if brief else ": " + "; ".join(n.describe() for n in noted)
     if not outstanding:

@@ -368,7 +368,9 @@ def test_the_notes_list_only_the_submissions_a_reviewer_chose_in_xlsx_and_pdf(
 
     listed, text = notes()  # a pending submission is not noted unless a reviewer says so
     assert listed == {"Submissions awaiting review, noted by a reviewer": 0, "none": None}
-    assert "None: no submission awaiting review is noted by a reviewer." in text
+    assert "No submission awaiting review is noted here: a reviewer chooses" in " ".join(
+        text.split()
+    )
 
     review.set_noted(named, staged.submission.id, True, by="reviewer")
     listed, text = notes()
