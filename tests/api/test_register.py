@@ -420,3 +420,15 @@ def test_the_register_page_reads_as_words_and_points_a_search_to_the_filters(
     found = viewer.get("/hazards", params={"q": "AT-000001"}).text
     assert 'id="search-elsewhere"' not in found  # a search that finds says nothing more
     assert 'id="register-exports"' in found
+
+
+def test_an_export_filtered_by_a_name_in_another_script_is_named_in_ascii(
+    seeded: None, client_as: ClientAs
+) -> None:
+    """The filter went into the file's name, and a header carries Latin-1 only: an
+    operator named in Lao (or "Ā") answered 500."""
+    for name in ("Ā", "ອົງການ"):
+        answer = client_as("operator").get("/api/v1/hazards.csv", params={"operator": name})
+        assert answer.status_code == 200, answer.text
+        disposition = answer.headers["content-disposition"]
+        assert disposition.isascii() and disposition.endswith('_.csv"')
