@@ -299,6 +299,9 @@ def add_reference(
     return _reference(request, session, message=message)
 
 
+SIGN_INS = ("user.signed_in",)
+
+
 @router.get("/admin/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
@@ -306,10 +309,20 @@ def audit_page(
     action: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=200)] = None,
     before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+    sign_ins: bool = False,
 ) -> Response:
-    """The audit trail, newest first, 100 at a time."""
+    """The audit trail, newest first, 100 at a time.
+
+    Sign-ins change nothing and come many a day: they are left out unless asked for (the
+    box, or the action's name), so that the first page shows what was changed.
+    """
     events = audit.recent_events(
-        session, limit=100, before_id=before, actions=[action] if action else (), actor=actor
+        session,
+        limit=100,
+        before_id=before,
+        actions=[action] if action else (),
+        actor=actor,
+        leave_out=() if sign_ins or action else SIGN_INS,
     )
     return page(
         request,
@@ -317,6 +330,7 @@ def audit_page(
         events=events,
         action=action or "",
         actor=actor or "",
+        sign_ins=sign_ins,
         actions=audit.action_names(session),
         active="audit",
     )

@@ -189,8 +189,10 @@ def recent_events(
     before_id: int | None = None,
     actions: Sequence[str] = (),
     actor: str | None = None,
+    leave_out: Sequence[str] = (),
 ) -> list[Event]:
-    """The latest events, newest first, optionally filtered (for the admin view)."""
+    """The latest events, newest first, optionally filtered (for the admin view);
+    ``leave_out``: actions not wanted (by their whole name)."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if before_id is not None:
         query = query.where(AuditEvent.id < before_id)
@@ -205,6 +207,8 @@ def recent_events(
         )
     if actor:
         query = query.where(AuditEvent.actor == actor)
+    if leave_out:
+        query = query.where(AuditEvent.action.not_in(list(leave_out)))
     return _events(session, query)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.api.deps import get_session
+from ims.db import audit
 from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
@@ -606,3 +607,29 @@ def test_a_date_after_today_is_not_shown_as_if_it_were_known(client: TestClient)
     assert report.status_code == 422 and f"{year} has not begun" in report.text
     assert client.get("/reports", params={"year": dt.date.today().year}).status_code == 200
     assert client.get("/hazards", params={"as_of": dt.date.today().isoformat()}).status_code == 200
+
+
+def test_the_audit_trail_leaves_sign_ins_out_unless_asked(
+    session: Session, client_as: ClientAs
+) -> None:
+    admin = client_as()  # signing in writes user.signed_in
+    audit.record(session, "tests", "submission.approved", "submission", "7")
+    for _ in range(3):
+        audit.record(session, "someone", "user.signed_in", "user", "someone")
+    session.flush()
+
+    def actions(page: str) -> list[str]:
+        table = page[page.index('id="audit"') :]
+        return re.findall(r"</td><td>[^<]*</td><td>([a-z_.]+)</td>", table)
+
+    plain = admin.get("/admin/audit")
+    assert plain.status_code == 200
+    assert "submission.approved" in actions(plain.text)
+    assert "user.signed_in" not in actions(plain.text)
+    assert 'name="sign_ins" value="true">' in plain.text  # the box, unticked
+    ticked = admin.get("/admin/audit", params={"sign_ins": "true"})
+    assert actions(ticked.text).count("user.signed_in") >= 3
+    assert 'value="true" checked>' in ticked.text
+    # asking for the action by name shows them too
+    named = admin.get("/admin/audit", params={"action": "user.signed_in"})
+    assert set(actions(named.text)) == {"user.signed_in"}
