@@ -40,9 +40,23 @@ def _who(request: Request) -> dict[str, Any]:
 templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_who])
 templates.env.globals.update(version=__version__, legend=legend())
 templates.env.filters["km2"] = lambda m2: f"{(m2 or 0) / 1e6:,.3f}"
-templates.env.filters["m2"] = lambda m2: f"{(m2 or 0):,.0f}"
+templates.env.filters["m2"] = lambda m2: f"{round(m2 or 0) or 0:,}"  # never "-0"
 templates.env.filters["ha"] = lambda m2: f"{(m2 or 0) / 1e4:,.2f}"
 templates.env.filters["thousands"] = lambda n: f"{(n or 0):,}"
+
+
+def some_m2(m2: float | None) -> str:
+    """Square metres to the metre, where ground that is there never reads as none: a
+    sliver a submission adds or releases in a province (under half a square metre) is
+    "< 1", or "> -1" if taken away."""
+    value = m2 or 0.0
+    whole = round(value)
+    if value and not whole:
+        return "< 1" if value > 0 else "> -1"
+    return f"{whole:,}"
+
+
+templates.env.filters["some_m2"] = some_m2
 
 
 _versions: dict[str, str] = {}

@@ -491,6 +491,16 @@ def test_hectares_and_counts_on_the_pages_are_grouped_in_thousands() -> None:
     assert thousands(305_996) == "305,996"
 
 
+def test_square_metres_never_read_as_none_where_some_ground_is_and_never_minus_zero() -> None:
+    """A province a release crossed by a sliver (0.3 m²) read "0" in the review's preview."""
+    from map_ui.rendering import templates
+
+    some, m2 = templates.env.filters["some_m2"], templates.env.filters["m2"]
+    assert [some(v) for v in (0.3, 0.5, -0.3, 0.0, None)] == ["< 1", "< 1", "> -1", "0", "0"]
+    assert [some(v) for v in (0.6, -0.6, 1_234_567.4)] == ["1", "-1", "1,234,567"]
+    assert [m2(v) for v in (-0.3, 0.3, -2.6, 1_234_567.6)] == ["0", "0", "-3", "1,234,568"]
+
+
 def test_approving_in_part_is_offered_only_while_a_feature_has_no_error(
     client: TestClient, programme: Session, tmp_path: Path
 ) -> None:
