@@ -105,6 +105,7 @@ def login(
             device_secret=request.cookies.get(DEVICE_COOKIE),
         )
     except TooManyAttempts as exc:
+        session.rollback()  # and let the next attempt at this counter go on
         response = _login_form(request, 429, next_=next, username=username, error=exc.detail)
         response.headers["Retry-After"] = str(exc.extra.get("retry_after", 900))
         return response

@@ -17,7 +17,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from ims.config import get_settings
@@ -38,6 +38,7 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "ims_"
 FAILURES_PER_ADDRESS = 50  # from unknown devices, whatever the user names
+SIGN_IN_LOCKS = 51_691_302  # advisory locks (key space, counter) while a sign-in is checked
 
 _hasher = PasswordHasher()
 # Verifying against this when the user does not exist takes as long as a real check, so
@@ -459,6 +460,24 @@ def _known_device(session: Session, secret: str | None, user: AppUser | None) ->
     return key if device is not None and device.user_id == user.id else None
 
 
+def _one_at_a_time(session: Session, name: str, address: str | None, device: str | None) -> None:
+    """Hold until the caller commits the counters this attempt is checked against.
+
+    The counters are read, the password checked and a failure recorded in one transaction;
+    without this, guesses sent all at once all read the same counters and all checked
+    (20 at a time once a wait was over, not one). Locks are taken in one order (the device
+    or the name, then the address), so two attempts never wait on each other in a cycle.
+    """
+    keys = [f"device:{device}"] if device is not None else [f"user:{name}"]
+    if device is None and address:
+        keys.append(f"address:{address}")
+    for key in keys:
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:space, hashtext(:key))"),
+            {"space": SIGN_IN_LOCKS, "key": key},
+        )
+
+
 def _check_pause(session: Session, name: str, address: str | None, device: str | None) -> None:
     """Raise TooManyAttempts while this attempt must still wait (nothing is checked then)."""
     allowed = get_settings().login_attempts
@@ -502,6 +521,7 @@ def sign_in(
     name = username.strip().lower()[:200]
     user = session.scalars(select(AppUser).where(AppUser.username == name)).first()
     device = _known_device(session, device_secret, user)
+    _one_at_a_time(session, name, address, device)
     _check_pause(session, name, address, device)
     ok = False
     try:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import MultiPolygon
-from sqlalchemy import Engine, text, update
+from sqlalchemy import Connection, Engine, text, update
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
@@ -108,7 +109,7 @@ def test_sign_in_without_the_forms_token_is_refused(app: object) -> None:
     assert forged.status_code == 403 and "ims_session" not in forged.headers.get("set-cookie", "")
 
 
-def _age_failures(session: Session, seconds: float) -> None:
+def _age_failures(session: Session | Connection, seconds: float) -> None:
     """Move every recorded failure ``seconds`` into the past (time passing)."""
     session.execute(text(f"UPDATE login_failure SET at = at - interval '{seconds} seconds'"))
 
@@ -328,3 +329,22 @@ def test_pages_and_answers_are_not_stored_but_static_files_and_tiles_keep_theirs
     assert css.headers["cache-control"] == "public, max-age=31536000, immutable"
     tile = client.get("/api/v1/tiles/hazards/6/50/29.pbf")
     assert tile.headers["cache-control"] == "private, max-age=60"
+
+
+def test_guesses_sent_all_at_once_are_counted_one_after_another(
+    committed_engine: Engine,
+) -> None:
+    """Once a wait was over, 20 guesses sent together were all checked (and the right one
+    among them signed in): each read the failures before any had recorded its own."""
+    with Session(committed_engine) as session, session.begin():
+        accounts.create_user(session, "target", Role.VIEWER, password=PASSWORD, by="tests")
+    app = create_app(committed_engine, jobs=InlineJobs())
+    for _ in range(5):
+        assert sign_in(browser(app), "target", "wrong guess").status_code == 401
+    with committed_engine.begin() as conn:
+        _age_failures(conn, 11)  # the wait after five failures is over: one guess may go
+    guesses = [f"guess {i}" for i in range(7)] + [PASSWORD]
+    with ThreadPoolExecutor(len(guesses)) as pool:
+        answers = list(pool.map(lambda g: sign_in(browser(app), "target", g).status_code, guesses))
+    assert answers.count(429) == len(guesses) - 1, answers
+    assert sum(code in (303, 401) for code in answers) == 1, answers
