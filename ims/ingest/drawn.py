@@ -13,6 +13,7 @@ import json
 import math
 import re
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -94,11 +95,23 @@ def geometry_from_text(text: str, *, field: str = "coordinates") -> BaseGeometry
     return _polygonal(Polygon(ring), field)
 
 
+# a polygon of 100,000 vertices as WKT in a cell, or a shapefile of it, takes a few MB
+ONE_FEATURE_BYTES = 16_000_000
+
+
 def geometry_from_file(
     data: bytes, filename: str, *, kind: str, field: str = "geometry_file"
 ) -> BaseGeometry:
-    """The polygon of a file of one feature (any format an upload may be), in EPSG:4326."""
-    limits = UploadLimits.from_settings()
+    """The polygon of a file of one feature (any format an upload may be), in EPSG:4326.
+
+    Read in the web server's own process, so held to what one feature can need: a
+    workbook or zip that expands past a few megabytes is no file of one polygon.
+    """
+    limits = replace(
+        UploadLimits.from_settings(),
+        max_uncompressed_bytes=ONE_FEATURE_BYTES,
+        max_workbook_bytes=ONE_FEATURE_BYTES,
+    )
     with tempfile.TemporaryDirectory(prefix="ims-drawn-") as folder:
         path = Path(folder) / (Path(filename).name or "upload")
         path.write_bytes(data)

@@ -18,6 +18,9 @@ class UploadLimits:
     max_bytes: int = 200 * 1024 * 1024  # the uploaded file itself
     max_uncompressed_bytes: int = 2 * 1024**3  # total of a zip's entries
     max_ratio: float = 200.0  # uncompressed/compressed of any entry and overall (zip bombs)
+    # an Excel workbook is a zip of XML read whole into memory (pandas, openpyxl): some
+    # ten times its XML's size
+    max_workbook_bytes: int = 512 * 1024 * 1024
     max_entries: int = 2000
     max_layers: int = 50  # layers and tables of every file in the upload together
     max_features: int = 500_000  # in the chosen layer

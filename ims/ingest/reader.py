@@ -33,7 +33,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from ims.errors import InvalidUpload, UploadTooLarge
-from ims.ingest.archive import unpack
+from ims.ingest.archive import check_workbook, unpack
 from ims.ingest.encodings import dbf_of, detect_dbf_encoding, shapefile_encoding
 from ims.ingest.layers import (
     LayerInfo,
@@ -161,6 +161,8 @@ def _read_table(upload: Path, stated: CRS | None, limits: UploadLimits) -> ReadR
         raise InvalidUpload(
             f"{upload.name} is {size / 1e6:,.1f} MB; the limit is {limits.max_bytes / 1e6:,.0f} MB"
         )
+    if upload.suffix.lower() == ".xlsx":
+        check_workbook(upload, limits)
     table = read_table(upload, crs=stated)
     where = upload.name
     _check_feature_count(len(table.frame), where, limits)

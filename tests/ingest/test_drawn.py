@@ -12,6 +12,7 @@ from shapely.geometry import box, mapping
 
 from ims.errors import InvalidRequest
 from ims.ingest import drawn
+from tests.ingest.test_reader import workbook
 
 SQUARE = box(103.40, 19.40, 103.41, 19.41)
 
@@ -67,4 +68,16 @@ def test_a_file_of_two_features_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidRequest) as caught:
         drawn.geometry_from_file(path.read_bytes(), "two.geojson", kind="hazards")
     assert "2 polygons" in caught.value.detail
+    assert caught.value.extra["field"] == "geometry_file"
+
+
+def test_a_file_for_one_polygon_that_would_expand_to_megabytes_is_refused(
+    tmp_path: Path,
+) -> None:
+    """The record forms read their file in the web server's process: a workbook of 650 kB
+    held half a gigabyte of its memory there."""
+    book = workbook(tmp_path / "many.xlsx", rows=120_000)  # 19 MB of cells in some 80 kB
+    with pytest.raises(InvalidRequest) as caught:
+        drawn.geometry_from_file(book.read_bytes(), "many.xlsx", kind="hazards")
+    assert "would expand to" in caught.value.detail
     assert caught.value.extra["field"] == "geometry_file"

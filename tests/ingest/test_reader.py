@@ -7,7 +7,7 @@ import os
 import stat
 import struct
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,6 +17,7 @@ import pytest
 import shapely
 from hypothesis import given
 from hypothesis import strategies as st
+from openpyxl import Workbook
 from shapely.geometry import MultiPolygon, Polygon, box
 
 from ims.errors import InvalidUpload
@@ -528,6 +529,75 @@ def test_a_zip_bomb_is_refused_from_its_declared_ratio(area: tuple[Path, Path]) 
     upload = make_zip(uploads / "bomb.zip", {"hazards.dbf": bytes(20 * 1024 * 1024)})
     refused(upload, workdir, "possible zip bomb")
     assert list(workdir.iterdir()) == []
+
+
+def workbook(
+    target: Path, rows: int, cell: Callable[[], str] = lambda: "<c><v>1</v></c>", columns: int = 10
+) -> Path:
+    """A minimal .xlsx of ``rows`` rows below a header, each cell's XML made by ``cell``."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rels = "http://schemas.openxmlformats.org/package/2006/relationships"
+    office = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    header = "".join(f'<c t="inlineStr"><is><t>c{i}</t></is></c>' for i in range(columns))
+    sheet = (
+        f'<worksheet xmlns="{main}"><sheetData><row>{header}</row>'
+        + "".join(f"<row>{''.join(cell() for _ in range(columns))}</row>" for _ in range(rows))
+        + "</sheetData></worksheet>"
+    )
+    return make_zip(
+        target,
+        {
+            "[Content_Types].xml": (
+                b'<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                b'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package'
+                b'.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+                b'<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxml'
+                b'formats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName='
+                b'"/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+                b'officedocument.spreadsheetml.worksheet+xml"/></Types>'
+            ),
+            "_rels/.rels": (
+                f'<Relationships xmlns="{rels}"><Relationship Id="rId1" Type="{office}/'
+                'officeDocument" Target="xl/workbook.xml"/></Relationships>'
+            ).encode(),
+            "xl/workbook.xml": (
+                f'<workbook xmlns="{main}" xmlns:r="{office}"><sheets><sheet name="S" '
+                'sheetId="1" r:id="rId1"/></sheets></workbook>'
+            ).encode(),
+            "xl/_rels/workbook.xml.rels": (
+                f'<Relationships xmlns="{rels}"><Relationship Id="rId1" Type="{office}/'
+                'worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+            ).encode(),
+            "xl/worksheets/sheet1.xml": sheet.encode(),
+        },
+    )
+
+
+def test_an_excel_workbook_is_held_to_the_limits_of_a_zip_before_a_cell_is_read(
+    area: tuple[Path, Path],
+) -> None:
+    """A workbook of 650 kB expanded to 500 MB of XML and half a gigabyte of the
+    server's memory: a .xlsx is a zip, but only zips were checked."""
+    uploads, workdir = area
+    bomb = workbook(uploads / "bomb.xlsx", rows=100_000)  # 16 MB of XML in some 70 kB
+    assert bomb.stat().st_size < 200_000
+    refused(bomb, workdir, "possible zip bomb")
+    # within the ratio but past the size a workbook may reach as it is read
+    big = workbook(
+        uploads / "big.xlsx",
+        rows=200,
+        cell=lambda: f'<c t="inlineStr"><is><t>{os.urandom(12).hex()}</t></is></c>',
+    )
+    refused(big, workdir, "the limit for a workbook", limits=UploadLimits(max_workbook_bytes=10**5))
+    # an honest one is read as before
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["reference", "wkt"])
+    for n in range(3):
+        sheet.append([f"H{n}", box(103 + n / 10, 19, 103.01 + n / 10, 19.01).wkt])
+    book.save(uploads / "honest.xlsx")
+    assert len(read_upload(uploads / "honest.xlsx", workdir, kind="hazards").frame) == 3
 
 
 def test_a_zip_over_the_total_limit(area: tuple[Path, Path]) -> None:
