@@ -531,7 +531,8 @@ def sign_in(
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None or user.password_hash is None or user.disabled_at is not None:
-        session.add(LoginFailure(username=name, address=address, device_hash=device))
+        # when it failed, not when its transaction began (it may have waited its turn)
+        session.add(LoginFailure(username=name, address=address, device_hash=device, at=_now()))
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
