@@ -84,6 +84,7 @@ def stage_upload(
     repair: bool = False,
     split: bool = False,
     replaces: int | None = None,
+    own_records: bool = False,
     progress: Say | None = None,
 ) -> tuple[int, list[tuple[Hashable, Any]]]:
     """Read, check and store an uploaded file as a submission; its id, and what approving
@@ -110,6 +111,7 @@ def stage_upload(
         split=split,
         workdir=upload.parent,  # a killed job leaves nothing behind: the caller removes it
         replaces=replaces,
+        own_records=own_records,
         progress=say,
     )
     submission = outcome.submission

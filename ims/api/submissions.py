@@ -315,6 +315,9 @@ async def create_submission(
                     repair=repair,
                     split=split,
                     replaces=replaces,
+                    # an operator uploads its own records (as a record form takes them)
+                    own_records=principal is not None
+                    and not access.sees_all_submissions(principal),
                 )
                 tracker.conclude(progress, f"/submissions/{submission_id}")
     finally:

@@ -181,6 +181,7 @@ def approve(
             today=today,
             repair=submission.repair,
             split=submission.split,
+            uploader=_organisation_name(session, submission) if submission.own_records else None,
         )
         kept = [
             f
@@ -203,10 +204,7 @@ def approve(
             f"first: {errors[0]}",
             findings=[f.as_dict() for f in errors[:50]],
         )
-    operator = None
-    if submission.organisation_id is not None:
-        org = session.get(Organisation, submission.organisation_id)
-        operator = org.name if org else None
+    operator = _organisation_name(session, submission)
     name = as_actor(by).name
     if submission.kind == UploadKind.HAZARDS:
         _apply_hazards(session, result, submission_id, name, operator, say)
@@ -239,6 +237,14 @@ def approve(
     say("approving: auditing each record applied")
     audit.record_applied(session, by, submission_id)
     return findings
+
+
+def _organisation_name(session: Session, submission: Submission) -> str | None:
+    """The organisation a submission is for, if one."""
+    if submission.organisation_id is None:
+        return None
+    org = session.get(Organisation, submission.organisation_id)
+    return org.name if org else None
 
 
 def _without_errors(
@@ -279,6 +285,7 @@ def _without_errors(
             today=today,
             repair=submission.repair,
             split=submission.split,
+            uploader=_organisation_name(session, submission) if submission.own_records else None,
         )
         new_errors = [
             FindingData(f.code, f.severity, f.message, keep[f.row - 1] + 1, f.reference, f.field)

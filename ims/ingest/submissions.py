@@ -187,8 +187,10 @@ def load_context(
     today: dt.date,
     repair: bool = False,
     split: bool = False,
+    uploader: str | None = None,
 ) -> ValidationContext:
-    """What validation must know of the database for this layer."""
+    """What validation must know of the database for this layer (``uploader``: the
+    organisation the submission is for)."""
     codes = set(session.scalars(text("SELECT code FROM munition_type")))
     names = session.scalars(text("SELECT name FROM organisation")).all()
     ctx = ValidationContext(
@@ -196,6 +198,7 @@ def load_context(
         munition_codes=codes,
         country=_country(session),
         organisations={n.lower(): n for n in names},
+        uploader=uploader,
         repair=repair,
         split=split,
     )
@@ -265,11 +268,19 @@ def validate(
     today: dt.date | None = None,
     repair: bool = False,
     split: bool = False,
+    uploader: str | None = None,
 ) -> ValidationResult:
     """Validate a mapped layer against the database as it is now, with the uploader's
-    choices (repair invalid polygons; split named releases among hazards)."""
+    choices (repair invalid polygons; split named releases among hazards); ``uploader``:
+    the organisation the submission is for, if one."""
     ctx = load_context(
-        session, kind, frame, today=today or dt.date.today(), repair=repair, split=split
+        session,
+        kind,
+        frame,
+        today=today or dt.date.today(),
+        repair=repair,
+        split=split,
+        uploader=uploader,
     )
     check = validate_hazards if kind == UploadKind.HAZARDS else validate_releases
     return check(frame, ctx, dropped_z=dropped_z)
@@ -356,8 +367,12 @@ def stage(
     replaces: int | None = None,
     use_remembered: bool = True,
     analyze: bool = True,
+    own_records: bool = False,
 ) -> StageOutcome:
     """Read, map and validate ``upload``; store it as a submission with its findings.
+
+    ``own_records``: an operator's upload, which holds its organisation's records only (a
+    feature naming another organisation as its operator is an error).
 
     ``organisation`` must be in the reference list unless ``new_organisation`` adds it.
     ``mapping`` (a document) and ``field_map`` (renames, ``--map``, added to its fields)
@@ -422,7 +437,14 @@ def stage(
     today = today or dt.date.today()
     stamp = database_stamp(session, today)  # before validation reads: a change is seen
     result = validate(
-        session, kind, frame, dropped_z=read.dropped_z, today=today, repair=repair, split=split
+        session,
+        kind,
+        frame,
+        dropped_z=read.dropped_z,
+        today=today,
+        repair=repair,
+        split=split,
+        uploader=org.name if org is not None and own_records else None,
     )
     findings = list(result.findings)
     for note in read.warnings:
@@ -497,6 +519,7 @@ def stage(
         validated_against=stamp,
         repair=repair,
         split=split and kind == UploadKind.RELEASES,
+        own_records=own_records and org is not None,
     )
     if replaces is not None:
         earlier_sub = _replaceable(session, replaces, org, kind, lock=True)

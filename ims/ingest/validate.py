@@ -83,6 +83,9 @@ class ValidationContext:
     release_refs: set[str] = field(default_factory=set)
     # the reference list of organisations, lower-cased name -> name (None: not checked)
     organisations: dict[str, str] | None = None
+    # the organisation the submission is for, whose records alone it may hold (None: a
+    # file of several operators', uploaded by the authority)
+    uploader: str | None = None
     # open hazards near the upload, for the overlap check
     open_refs: list[str] = field(default_factory=list)
     open_geoms: list[BaseGeometry] = field(default_factory=list)
@@ -485,6 +488,17 @@ def _operator(out: _Collector, value: Any, field_name: str, ctx: ValidationConte
     if name is None or ctx.organisations is None:
         return name
     known = ctx.organisations.get(name.lower())
+    if known is not None and ctx.uploader is not None and known != ctx.uploader:
+        # as a record form refuses it: an operator records its own work
+        out.add(
+            "other_organisation",
+            ERROR,
+            f"{field_name} is {known}, but this file is {ctx.uploader}'s: a submission holds "
+            f"its organisation's own records (a file of several operators' records is "
+            "uploaded without choosing an organisation, by the authority)",
+            field_name,
+        )
+        return None
     if known is not None:
         return known
     close = close_names(name, list(ctx.organisations.values()))

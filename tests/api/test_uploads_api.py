@@ -410,3 +410,35 @@ def test_an_upload_and_its_approval_followed_by_token_tell_their_steps_to_their_
     assert "in use already" in again.json()["detail"]  # type: ignore[attr-defined]
     assert client.get("/api/v1/progress/short").status_code == 422
     assert client.get(f"/api/v1/progress/{'c' * 20}").status_code == 404  # not started (yet)
+
+
+def test_an_operators_file_may_not_credit_another_organisation(
+    client_as: ClientAs, session: Session, tmp_path: Path
+) -> None:
+    """A record form refused an operator's record credited to NPA; the same in a file was
+    staged without a finding, and approved credited NPA."""
+    frame = hazard_frame(
+        [{"hazard_id": "OWN-1", "operator": "MAG"}, {"hazard_id": "OWN-2", "operator": "npa"}],
+        [box(103.2, 19.4, 103.205, 19.405), box(103.3, 19.4, 103.305, 19.405)],
+    )
+    path = write_zip(frame, tmp_path, "credits")
+
+    def other_organisation(response: object) -> list[tuple[int, str, str]]:
+        assert response.status_code == 201, response.text  # type: ignore[attr-defined]
+        rows = session.execute(
+            text(
+                "SELECT row_number, field, message FROM finding "
+                "WHERE submission_id = :s AND code = 'other_organisation'"
+            ),
+            {"s": response.json()["id"]},  # type: ignore[attr-defined]
+        ).all()
+        return [tuple(r) for r in rows]
+
+    operator = client_as("operator", organisation="MAG")
+    found = other_organisation(post(operator, path))
+    assert [(row, field) for row, field, _ in found] == [(2, "operator")]
+    assert "operator is NPA, but this file is MAG's" in found[0][2]
+    # the authority uploads files of several operators' records, for an organisation or not
+    reviewer = client_as("reviewer")
+    assert other_organisation(post(reviewer, path, organisation="MAG")) == []
+    assert other_organisation(post(reviewer, path)) == []
