@@ -70,6 +70,7 @@ PERMISSIONS: dict[str, Rule] = {
     "reject_submission": REVIEW,
     "note_submission": REVIEW,
     "get_template": SIGNED_IN,
+    "get_field_form": SIGNED_IN,
     "inspect_submission": UPLOAD,  # operators: for their own organisation only
     "clear_mapping": UPLOAD,  # likewise
     "read_progress": UPLOAD,  # the caller's own upload's or approval's steps only

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 import tempfile
 from contextlib import ExitStack
@@ -20,6 +21,7 @@ from ims.api.deps import JobsDep, SessionDep
 from ims.api.held import HELD_PATTERN, HeldDep
 from ims.api.progress import TOKEN_PATTERN, TrackerDep
 from ims.config import get_settings
+from ims.db import reference
 from ims.db.accounts import Principal
 from ims.domain import access
 from ims.domain.enums import UploadKind
@@ -27,6 +29,7 @@ from ims.domain.findings import Finding as FindingData
 from ims.errors import Forbidden, InvalidRequest, NotFound, UploadTooLarge
 from ims.ingest import approval, field_maps, review, submissions
 from ims.ingest.blank_template import template_bytes
+from ims.ingest.forms import FORMS, xlsform
 from ims.ingest.inspect import Inspection
 from ims.ingest.limits import UploadLimits
 from ims.jobs import approve_submission as approve_submission_job
@@ -543,6 +546,30 @@ def note_submission(
     review.set_noted(session, submission_id, body.noted, by=principal.actor if principal else None)
     session.commit()
     return _public(session, submission_id, principal)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/forms/{kind}.xlsx",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}, "description": "an XLSForm"}},
+)
+def get_field_form(session: SessionDep, kind: UploadKind) -> Response:
+    """The XLSForm for field teams (KoboToolbox, ODK Central and Collect, Survey123) of
+    hazards (non-technical survey) or releases (completion), with today's munition and
+    organisation lists: its questions are the template's fields, so an export of what was
+    collected is uploaded without a field mapping."""
+    munitions = [(m.code, m.name) for m in reference.list_munitions(session)]
+    organisations = [o.name for o in reference.list_organisations(session)]
+    buffer = io.BytesIO()
+    xlsform(kind.value, munitions, organisations).save(buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{FORMS[kind.value]}.xlsx"'},
+    )
 
 
 @router.get("/templates/{kind}.{fmt}", response_class=Response)

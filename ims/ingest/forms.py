@@ -28,16 +28,53 @@ TITLES = {
 }
 _QUANTITIES = {"munitions": "Munitions found", "items": "Items found and destroyed"}
 
-SURVEY_HEADER = ("type", "name", "label", "hint", "required", "constraint", "calculation")
+SURVEY_HEADER = (
+    "type",
+    "name",
+    "label",
+    "hint",
+    "required",
+    "constraint",
+    "calculation",
+    "constraint_message",
+)
+# What a field team reads on the phone; the question's name stays the template's field.
+LABELS = {
+    "hazard_id": "Hazard reference",
+    "status": "Status",
+    "contam": "Contamination",
+    "recorded": "Date recorded",
+    "revised": "Date this revision takes effect (a hazard already recorded only)",
+    "used_from": "First year of use",
+    "used_to": "Last year of use",
+    "marked": "Date marked or fenced",
+    "operator": "Operator",
+    "release_id": "Release reference",
+    "method": "Method",
+    "released": "Date completed",
+    "area_m2": "Area stated (m²)",
+}
+_CODE_LABELS = {
+    "SHA": "SHA: suspected hazardous area",
+    "CHA": "CHA: confirmed hazardous area",
+    "CMR": "CMR: cluster munition remnants",
+    "APM": "APM: anti-personnel mines",
+    "ATM": "ATM: anti-tank mines",
+    "ERW": "ERW: other explosive remnants of war",
+    "cancelled": "Cancelled (non-technical survey)",
+    "reduced": "Reduced (technical survey)",
+    "cleared": "Cleared",
+}
+_NOT_AFTER_TODAY = (". <= today()", "a date after today")
 
 
 def _choices(
     munitions: Sequence[tuple[str, str]], organisations: Sequence[str]
 ) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
-    rows += [("status", s.value, s.value) for s in HazardStatus]
-    rows += [("contam", c.value, c.value) for c in Contamination]
-    rows += [("method", m.value, m.value) for m in ReleaseMethod]
+    rows += [("status", s.value, _CODE_LABELS.get(s.value, s.value)) for s in HazardStatus]
+    rows += [("contam", c.value, _CODE_LABELS.get(c.value, c.value)) for c in Contamination]
+    rows += [("method", m.value, _CODE_LABELS.get(m.value, m.value)) for m in ReleaseMethod]
     rows += [("munition", code, f"{code}: {name}") for code, name in munitions]
     rows += [("organisation", name, name) for name in organisations]
     return rows
@@ -48,22 +85,25 @@ def _question(f: Field) -> list[tuple[str, ...]]:
     if f.required is Required.NEW_HAZARD:
         required = "not(${revised})" if f.name != "revised" else ""
     hint = f.description
+    label = LABELS.get(f.name, f.name)
     if f.type is FieldType.CODE:
-        return [(f"select_one {f.name}", f.name, f.name, hint, required, "", "")]
+        return [(f"select_one {f.name}", f.name, label, hint, required, "", "", "")]
     if f.type is FieldType.DATE:
-        return [("date", f.name, f.name, hint, required, "", "")]
+        constraint, message = _NOT_AFTER_TODAY
+        return [("date", f.name, label, hint, required, constraint, "", message)]
     if f.type is FieldType.YEAR:
-        return [("integer", f.name, f.name, hint, required, ". >= 1900 and . <= 2100", "")]
+        year = ". >= 1900 and . <= format-date(today(), '%Y')"
+        return [("integer", f.name, label, hint, required, year, "", "a year up to this one")]
     if f.type is FieldType.ORGANISATION:
-        return [("select_one organisation", f.name, f.name, hint, required, "", "")]
+        return [("select_one organisation", f.name, label, hint, required, "", "", "")]
     if f.type is FieldType.NUMBER:
-        return [("decimal", f.name, f.name, hint, required, ". >= 0", "")]
+        return [("decimal", f.name, label, hint, required, ". >= 0", "", "")]
     if f.type is FieldType.QUANTITIES:
         group = f"{f.name}_found"
         return [
-            ("begin_repeat", group, _QUANTITIES[f.name], "", "", "", ""),
-            ("select_one munition", f"{f.name}_type", "Type", "", "", "", ""),
-            ("integer", f"{f.name}_qty", "Quantity", "", "", ". >= 0", ""),
+            ("begin_repeat", group, _QUANTITIES[f.name], "", "", "", "", ""),
+            ("select_one munition", f"{f.name}_type", "Type", "", "", "", "", ""),
+            ("integer", f"{f.name}_qty", "Quantity", "", "", ". >= 0", "", ""),
             (
                 "calculate",
                 f"{f.name}_entry",
@@ -73,11 +113,12 @@ def _question(f: Field) -> list[tuple[str, ...]]:
                 "",
                 f"if(${{{f.name}_type}} != '', concat(${{{f.name}_type}}, ':', "
                 f"${{{f.name}_qty}}), '')",
+                "",
             ),
-            ("end_repeat", group, "", "", "", "", ""),
-            ("calculate", f.name, "", hint, "", "", f"join(';', ${{{f.name}_entry}})"),
+            ("end_repeat", group, "", "", "", "", "", ""),
+            ("calculate", f.name, "", hint, "", "", f"join(';', ${{{f.name}_entry}})", ""),
         ]
-    return [("text", f.name, f.name, hint, required, "", "")]
+    return [("text", f.name, label, hint, required, "", "", "")]
 
 
 def xlsform(
@@ -95,17 +136,17 @@ def xlsform(
     survey.title = "survey"
     survey.append(SURVEY_HEADER)
     for row in (
-        ("start", "start", "", "", "", "", ""),
-        ("end", "end", "", "", "", "", ""),
-        ("today", "today", "", "", "", "", ""),
-        ("deviceid", "deviceid", "", "", "", "", ""),
+        ("start", "start", "", "", "", "", "", ""),
+        ("end", "end", "", "", "", "", "", ""),
+        ("today", "today", "", "", "", "", "", ""),
+        ("deviceid", "deviceid", "", "", "", "", "", ""),
     ):
         survey.append(row)
     for f in fields:
         for question in _question(f):
             survey.append(question)
     survey.append(
-        ("geoshape", "boundary", "boundary", "walk or draw the area's outline", "yes", "", "")
+        ("geoshape", "boundary", "Outline", "walk or draw the area's outline", "yes", "", "", "")
     )
     choices = book.create_sheet("choices")
     choices.append(("list_name", "name", "label"))

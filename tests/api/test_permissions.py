@@ -192,6 +192,7 @@ REQUESTS: dict[str, Call] = {
         f"/api/v1/submissions/{w.own_submission}/note", json={"noted": False}
     ),
     "get_template": lambda c, w: c.get("/api/v1/templates/hazards.zip"),
+    "get_field_form": lambda c, w: c.get("/api/v1/forms/releases.xlsx"),
     "list_outside_releases": lambda c, w: c.get("/api/v1/outside-releases"),
     "make_hazard_of_outside_release": lambda c, w: c.post(
         "/api/v1/outside-releases/OUT-1/hazard", json={"hazard_id": "RETRO-1"}

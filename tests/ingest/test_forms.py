@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from ims.db import reference
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
-from ims.ingest.forms import FORMS, write_forms
-from tests.utils import REPO_ROOT
+from ims.ingest.forms import FORMS, LABELS, write_forms
+from tests.utils import REPO_ROOT, ClientAs
 
 SHIPPED = REPO_ROOT / "sample_data" / "forms"
 
@@ -57,3 +57,31 @@ def test_forms_generated_from_the_reference_lists_ask_the_template_fields(
         assert choices["munition"] == {code for code, _ in munitions}
         for name in fields:
             assert f"/{name}" in xform
+
+
+@pytest.mark.db
+def test_a_field_team_downloads_the_forms_from_the_upload_page_with_readable_questions(
+    session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """The forms existed only as a command (ims forms generate), which an operator does not
+    run; ODK Collect showed the field names (release_id, released) as its questions."""
+    reference.add_organisation(session, "Field Team Two", "operator", by="tests")
+    operator = client_as("operator", organisation="MAG")
+    page = operator.get("/submissions/new").text
+    for kind, form in FORMS.items():
+        assert f'href="/api/v1/forms/{kind}.xlsx"' in page
+        got = operator.get(f"/api/v1/forms/{kind}.xlsx")
+        assert got.status_code == 200
+        assert f'filename="{form}.xlsx"' in got.headers["content-disposition"]
+        path = tmp_path / f"{form}.xlsx"
+        path.write_bytes(got.content)
+        assert convert(xlsform=str(path)).warnings == []
+        survey = {
+            r[1]: r
+            for r in openpyxl.load_workbook(path)["survey"].iter_rows(min_row=2, values_only=True)
+        }
+        date = "recorded" if kind == "hazards" else "released"
+        assert survey[date][2] == LABELS[date] and survey[date][2] != date
+        assert survey[date][5] == ". <= today()"  # a date after today is refused in the field
+        _, choices = _names(path)
+        assert "Field Team Two" in choices["organisation"]
