@@ -143,6 +143,11 @@
       document.getElementById("status").textContent = data.status || "";
       form.remove();
       if (noted) noted.closest("p").remove();
+      // what was said while it awaited review no longer holds: what approving would do,
+      // the offer to replace the file, the notes on approving in part
+      for (const stale of document.querySelectorAll(".preview, #partial-note, #four-eyes")) stale.remove();
+      const replace = document.getElementById("replace-link");
+      if (replace) replace.closest("p").remove();
     } else {
       outcome.className = "bad";
       outcome.textContent = data.detail || data.title || `The server answered ${response ? response.status : "nothing"}.`;

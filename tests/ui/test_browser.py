@@ -308,12 +308,15 @@ def test_review_page_shows_findings_and_rejects_with_a_reason(tab: Watched, site
     assert tab.page.locator(".leaflet-submitted-pane path").count() >= 10  # the staged features
     assert tab.page.locator("#approve").is_disabled()
     tab.shoot("review")
+    assert tab.page.locator("#replace-link").count() == 1
     tab.page.click("#reject")  # no reason yet: refused on the page
     assert "reason" in tab.page.inner_text("#outcome")
     tab.page.fill("#reason", "five errors: see the findings")
     tab.page.click("#reject")
     tab.page.wait_for_selector("#outcome:has-text('rejected')")
     assert tab.page.inner_text("#status") == "rejected"
+    # what held while it awaited review is gone with the decision (it stayed until a reload)
+    assert tab.page.locator("#replace-link, #partial-note").count() == 0
     assert tab.errors == []
 
 
@@ -325,12 +328,14 @@ def test_review_page_approves_a_clean_submission(tab: Watched, site: LiveSite) -
     )
     tab.page.goto(f"{site.url}/submissions/{submission}", wait_until="networkidle")
     assert tab.page.locator(".finding.error").count() == 0
+    assert tab.page.locator("#preview-title").count() == 1
     tab.page.click("#approve")
     tab.page.wait_for_selector("#confirm-approve[open]")  # it asks first
     tab.page.click("#confirm-yes")
     tab.page.wait_for_selector("#outcome:has-text('approved')")
     assert tab.page.inner_text("#status") == "approved"
     assert tab.page.locator("#decide").count() == 0  # decided: the buttons are gone
+    assert tab.page.locator("#preview-title, #replace-link").count() == 0  # "If approved"
     assert tab.errors == []
 
 
