@@ -59,6 +59,19 @@ def some_m2(m2: float | None) -> str:
 templates.env.filters["some_m2"] = some_m2
 
 
+def status_label(status: str, partial: bool = False) -> str:
+    """A submission's status as its sender reads it: "validated" read as passed, though a
+    file with errors is validated too (its checks are done)."""
+    if status == "validated":
+        return "awaiting review"
+    if status == "approved" and partial:
+        return "approved in part"
+    return status
+
+
+templates.env.filters["status_label"] = status_label
+
+
 _versions: dict[str, str] = {}
 
 

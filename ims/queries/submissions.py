@@ -34,7 +34,7 @@ def submission_list(
     rows = session.execute(
         text(
             "SELECT s.id, s.kind, s.filename, s.status, s.feature_count, s.uploaded_at,"
-            " s.uploaded_by, s.noted, o.name AS organisation,"
+            " s.uploaded_by, s.noted, s.partial, o.name AS organisation,"
             " COUNT(f.id) FILTER (WHERE f.severity = 'error') AS errors,"
             " COUNT(f.id) FILTER (WHERE f.severity = 'warning') AS warnings "
             "FROM submission s LEFT JOIN organisation o ON o.id = s.organisation_id "

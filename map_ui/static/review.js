@@ -140,7 +140,8 @@
       const took = Math.round((Date.now() - started) / 1000);
       outcome.className = "ok";
       outcome.textContent = `Submission ${id}: ${data.status || path + "d"}` + (follow.query && took >= 2 ? ` (in ${took} s).` : ".");
-      document.getElementById("status").textContent = data.status || "";
+      document.getElementById("status").textContent =
+        data.status === "approved" && data.partial ? "approved in part" : data.status || "";
       form.remove();
       if (noted) noted.closest("p").remove();
       // what was said while it awaited review no longer holds: what approving would do,

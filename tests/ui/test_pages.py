@@ -26,7 +26,7 @@ from ims.db import audit
 from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
-from ims.ingest import submissions
+from ims.ingest import approval, submissions
 from ims.reports.article7 import ReportScope, released, remaining
 from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.utils import ClientAs
@@ -264,6 +264,8 @@ def test_review_page_lists_the_findings_and_maps_every_staged_feature(
     assert 'id="reject"' in page and 'id="reason"' in page and "/static/review.js" in page
     assert 'id="finding-kinds"' in page  # the findings summed by kind
     assert len(re.findall(r'<tr class="[a-z]*"><td class="num">\d+</td>', page)) == 10
+    # the count is of the features shown, not a label of the last filter ("without findings (10)")
+    assert "— 10 features shown</span>" in page
     # The features come as vector tiles: at a national zoom, one point each (merged where
     # they touch, with a count), the worst finding of each kept.
     tile = client.get(f"/api/v1/tiles/submissions/{broken_submission}/0/0/0.pbf")
@@ -491,6 +493,17 @@ def test_hectares_and_counts_on_the_pages_are_grouped_in_thousands() -> None:
     assert thousands(305_996) == "305,996"
 
 
+def test_a_submissions_status_reads_as_its_sender_would_understand_it() -> None:
+    """A file with five errors showed "validated", read as "passed"; a submission approved
+    in part showed "approved", with its left-out features to send again."""
+    from map_ui.rendering import templates
+
+    label = templates.env.filters["status_label"]
+    assert label("validated") == label("validated", True) == "awaiting review"
+    assert label("approved", True) == "approved in part" and label("approved") == "approved"
+    assert label("rejected") == "rejected" and label("superseded") == "superseded"
+
+
 def test_square_metres_never_read_as_none_where_some_ground_is_and_never_minus_zero() -> None:
     """A province a release crossed by a sliver (0.3 m²) read "0" in the review's preview."""
     from map_ui.rendering import templates
@@ -538,6 +551,10 @@ def test_approving_in_part_is_offered_only_while_a_feature_has_no_error(
     page = client.get(f"/submissions/{mixed.submission.id}").text
     assert "disabled" not in partial_button(page)
     assert "Approving in part records every feature" in page
+    assert '<span class="status validated" id="status">awaiting review</span>' in page
+    approval.approve(programme, mixed.submission.id, by="tests", partial=True)
+    listed = client.get("/submissions").text
+    assert '<span class="status approved">approved in part</span>' in listed
 
 
 def test_a_reviewers_upload_that_replaces_a_submission_starts_with_its_organisation(
