@@ -552,7 +552,10 @@ def stage(
     if analyze:
         analyze_staged(session, len(frame))
     kept = False
-    if org is not None and given:
+    # A mapping is remembered once it has read a feature without an error: a file that
+    # failed whole (of the other kind, say) would leave a mapping that suits nothing.
+    in_error = {f.row for f in findings if f.blocking}
+    if org is not None and given and None not in in_error and len(in_error) < len(frame):
         kept = field_maps.remember_mapping(session, org, kind, given, by=uploaded_by)
         remembered = field_maps.stored_mapping(session, org, kind)
     return StageOutcome(submission, findings, in_use, origin, remembered, kept, result)

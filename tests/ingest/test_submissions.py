@@ -144,6 +144,47 @@ def test_field_mapping_is_applied_and_remembered_per_organisation(
         field_maps.parse_field_map("hazard_id")
 
 
+def test_a_mapping_is_not_remembered_from_a_file_in_which_every_feature_has_an_error(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """A releases export uploaded as hazards left MAG's hazards mapping as
+    {"munitions": "items"}, which the next hazards file could not use."""
+    good = field_maps.parse_field_map("hazard_id=HAZ_REF,status=TYPE,recorded=DATE_REC")
+    frame = gpd.GeoDataFrame(
+        [{"HAZ_REF": "H1", "TYPE": "suspected", "DATE_REC": "2021-03-04"}],
+        geometry=[box(103.1, 19.4, 103.11, 19.41)],
+        crs=4326,
+    )
+    first = submissions.stage(
+        session,
+        write_zip(frame, tmp_path, "own"),
+        kind="hazards",
+        organisation="NPA",
+        field_map=good,
+    )
+    assert first.errors == 0 and first.remembered_now
+    wrong_kind = gpd.GeoDataFrame(
+        [{"hazard_id": f"R{n}", "release_id": f"X{n}", "items": "BLU-26:1"} for n in range(2)],
+        geometry=[box(103.2, 19.4, 103.21, 19.41), box(103.3, 19.4, 103.31, 19.41)],
+        crs=4326,
+    )
+    failed = submissions.stage(
+        session,
+        write_zip(wrong_kind, tmp_path, "releases_export"),
+        kind="hazards",
+        organisation="NPA",
+        field_map={"munitions": "items"},
+    )
+    assert failed.errors >= 2 and not failed.remembered_now
+    npa = session.scalars(select(Organisation).where(Organisation.name == "NPA")).one()
+    kept = field_maps.stored_mapping(session, npa, "hazards")
+    assert kept is not None and kept.mapping.fields == {
+        "hazard_id": "HAZ_REF",
+        "status": "TYPE",
+        "recorded": "DATE_REC",
+    }
+
+
 def test_an_error_a_remembered_mapping_causes_says_so_and_how_to_clear_it(
     session: Session, country: None, tmp_path: Path
 ) -> None:
