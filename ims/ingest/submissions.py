@@ -474,6 +474,9 @@ def stage(
             ),
         )
     findings[:0] = _records_sent_before(session, kind, frame)
+    other = _other_kind(kind, read.frame.columns)
+    if other is not None:
+        findings.insert(0, other)
     if extras:
         findings.insert(
             0,
@@ -559,6 +562,30 @@ def stage(
         kept = field_maps.remember_mapping(session, org, kind, given, by=uploaded_by)
         remembered = field_maps.stored_mapping(session, org, kind)
     return StageOutcome(submission, findings, in_use, origin, remembered, kept, result)
+
+
+# Fields only the other kind of file has: a file holding two or more of them was most likely
+# sent as the wrong kind (its errors then say "status is required", not why).
+_OWN_FIELDS = {
+    UploadKind.HAZARDS: ("status", "recorded", "revised", "munitions", "marked"),
+    UploadKind.RELEASES: ("release_id", "method", "released", "items"),
+}
+
+
+def _other_kind(kind: str, columns: Any) -> FindingData | None:
+    """A warning when the file's own fields are the other kind's, naming them."""
+    other = UploadKind.RELEASES if kind == UploadKind.HAZARDS else UploadKind.HAZARDS
+    names = {str(c).strip().lower() for c in columns}
+    theirs = [f for f in _OWN_FIELDS[other] if f in names]
+    ours = [f for f in _OWN_FIELDS[UploadKind(kind)] if f in names]
+    if len(theirs) < 2 or len(ours) >= len(theirs):
+        return None
+    return FindingData(
+        "other_kind",
+        Severity.WARNING,
+        f"this looks like a file of {other.value} ({', '.join(theirs)}), uploaded as "
+        f"{kind}: if so, upload it again as {other.value}",
+    )
 
 
 def stage_features(

@@ -176,6 +176,10 @@ def test_a_mapping_is_not_remembered_from_a_file_in_which_every_feature_has_an_e
         field_map={"munitions": "items"},
     )
     assert failed.errors >= 2 and not failed.remembered_now
+    # and the file is said to look like releases, the kind its fields name
+    assert "other_kind" not in {f.code for f in first.findings}
+    said = next(f for f in failed.findings if f.code == "other_kind")
+    assert said.message.startswith("this looks like a file of releases (release_id, items)")
     npa = session.scalars(select(Organisation).where(Organisation.name == "NPA")).one()
     kept = field_maps.stored_mapping(session, npa, "hazards")
     assert kept is not None and kept.mapping.fields == {
