@@ -34,6 +34,7 @@ from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod, UploadK
 from ims.domain.findings import Finding
 from ims.errors import ImsError, InvalidRequest
 from ims.ingest import drawn
+from ims.ingest.validate import REPAIR_HINT
 from ims.queries import hazards, national
 from ims.queries.records import release_preview
 from map_ui import maps
@@ -169,11 +170,16 @@ def _staged(
     if blocking:
         savepoint.rollback()
         for finding in blocking:
-            state.add(finding.field or "geometry", finding.message, fields)
+            # drawn or pasted here: neither a GIS nor an upload's repair is at hand
+            message = finding.message.replace(REPAIR_HINT, DRAWN_HINT)
+            state.add(finding.field or "geometry", message, fields)
         return None
     savepoint.commit()
     session.commit()
     return outcome.submission.id
+
+
+DRAWN_HINT = "draw it again so that its outline does not cross itself, or correct the coordinates"
 
 
 def _error(state: FormState, exc: ImsError, fields: tuple[str, ...]) -> None:

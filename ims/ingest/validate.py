@@ -286,11 +286,7 @@ def _geometry_checks(
             reason = shapely.is_valid_reason(geom)
             fixed = _repaired(geom) if ctx.repair else None
             if fixed is None:
-                hint = (
-                    "repair left no area"
-                    if ctx.repair
-                    else "fix it in your GIS (e.g. Fix geometries), or upload with repair"
-                )
+                hint = "repair left no area" if ctx.repair else REPAIR_HINT
                 out.add("invalid_geometry", ERROR, f"invalid polygon: {reason}; {hint}", "geometry")
                 usable.append(None)
                 continue
@@ -469,6 +465,10 @@ def _attributes(record: Mapping[str, Any]) -> dict[str, Any]:
     """The record's own columns that are not template fields (kept as they came)."""
     value = record.get("_attributes")
     return dict(value) if isinstance(value, Mapping) else {}
+
+
+# what a file's sender can do about an invalid polygon (a record form says otherwise)
+REPAIR_HINT = "fix it in your GIS (e.g. Fix geometries), or upload with repair"
 
 
 def close_names(name: str, known: Sequence[str]) -> list[str]:

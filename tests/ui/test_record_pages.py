@@ -255,3 +255,27 @@ def test_a_revision_that_changes_nothing_is_sent_with_a_warning_and_a_real_one_w
     assert "changes_nothing" not in revise(status="CHA")  # a reclassification
     moved = box(*SQUARE.bounds[:2], SQUARE.bounds[2] + 0.001, SQUARE.bounds[3])
     assert "changes_nothing" not in revise(coordinates=moved.wkt)  # a new boundary
+
+
+def test_a_drawn_outline_that_crosses_itself_is_told_what_to_do_on_the_form(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """The form said "fix it in your GIS (e.g. Fix geometries), or upload with repair",
+    though it offers no repair and its user is not in a GIS."""
+    client = client_as("operator", organisation="MAG")
+    x0, y0, x1, y1 = SQUARE.bounds
+    bowtie = f"POLYGON(({x0} {y0}, {x1} {y1}, {x1} {y0}, {x0} {y1}, {x0} {y0}))"
+    answer = client.post(
+        "/hazards/new",
+        data={
+            "hazard_id": "BOW-1",
+            "status": "SHA",
+            "recorded": "2020-01-01",
+            "coordinates": bowtie,
+        },
+    )
+    assert answer.status_code == 422
+    said = re.search(r'id="geometry-error">([^<]*)<', answer.text)
+    assert said and "invalid polygon" in said.group(1)
+    assert "draw it again so that its outline does not cross itself" in said.group(1)
+    assert "GIS" not in said.group(1) and "repair" not in said.group(1)
