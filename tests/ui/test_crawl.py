@@ -349,6 +349,14 @@ def test_a_page_at_390_px_fits_the_screen(browser: Browser, site: LiveSite) -> N
         width = page.evaluate("() => document.documentElement.scrollWidth")
         if width > 390:
             wide.append(f"{path}: {width} px")
+        if path == "/":  # a chart wider than the phone opens on its latest years
+            ends = page.eval_on_selector_all(
+                ".chart-scroll",
+                "boxes => boxes.map(b => [b.scrollWidth > b.clientWidth,"
+                " b.querySelector('svg').getBoundingClientRect().right"
+                " - b.getBoundingClientRect().right])",
+            )
+            assert ends and all(wider and abs(gap) <= 1 for wider, gap in ends), ends
         name = re.sub(r"[^\w.-]", "_", path.strip("/").replace("/", "-") or "dashboard")
         page.screenshot(path=str(ARTIFACTS / f"mobile-{name}.png"), full_page=True)
         viewport = page.eval_on_selector("meta[name=viewport]", "m => m.content")
