@@ -463,12 +463,18 @@ def get_findings_file(
     submission_id: SubmissionId,
     fmt: Literal["gpkg", "csv"],
 ) -> Response:
-    """Every finding of a submission, errors first: a GeoPackage with each feature's
-    geometry (to fix the file in QGIS), or CSV."""
+    """Every finding of a submission, errors first, with each feature's geometry: a
+    GeoPackage (layer ``findings``, and a layer named after the kind holding each feature
+    with a finding, its fields as the template names them: fixed in QGIS, it is uploaded
+    again as it is), or CSV (the geometry as WKT)."""
     sub = submissions.get_submission(session, submission_id)
     if not access.may_see_submission(principal, sub.organisation_id):
         raise NotFound(f"submission {submission_id} does not exist")
-    content = findings.findings_file(findings.findings_frame(session, submission_id), fmt)
+    content = findings.findings_file(
+        findings.findings_frame(session, submission_id),
+        fmt,
+        features=findings.features_frame(session, submission_id) if fmt == "gpkg" else None,
+    )
     name = f"submission-{submission_id}-findings.{fmt}"
     return Response(
         content,

@@ -2,8 +2,12 @@
 
 One row a finding, errors first, then warnings, then notes, each in feature order: the
 feature number in the file, its reference, the severity, the kind, the field and the
-message, and in the GeoPackage the feature's own geometry (as received where it was not a
-usable polygon), so the findings open in QGIS beside the file they are about.
+message, and the feature's own geometry (as received where it was not a usable polygon):
+in the GeoPackage as geometry, so the findings open in QGIS beside the file they are
+about, in the CSV as WKT. The GeoPackage also holds, as a layer named after the kind of
+file (``hazards`` or ``releases``), each feature that has a finding with its fields under
+the template's names and its own extra columns: fixed in QGIS, that layer is uploaded
+again as it is (an upload takes the layer named after its kind).
 """
 
 from __future__ import annotations
@@ -20,10 +24,14 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.domain.enums import UploadKind
 from ims.errors import InvalidRequest
+from ims.ingest.field_maps import ATTRIBUTES
+from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
 from ims.reports.cells import csv_text
 
 COLUMNS: Final = ("feature", "reference", "severity", "kind", "field", "message")
+CSV_COLUMNS: Final = (*COLUMNS, "wkt")
 FORMATS: Final = {
     "gpkg": "application/geopackage+sqlite3",
     "csv": "text/csv; charset=utf-8",
@@ -50,10 +58,59 @@ def findings_frame(session: Session, submission_id: int) -> gpd.GeoDataFrame:
     return frame
 
 
-def findings_file(frame: gpd.GeoDataFrame, fmt: str, *, layer: str = "findings") -> bytes:
-    """The findings in ``fmt``: a GeoPackage layer, or CSV without the geometry."""
+_FEATURES = text(
+    "SELECT s.kind, sf.row_number, sf.record, ST_AsBinary(COALESCE(sf.geom, sf.raw_geom)) AS wkb "
+    "FROM submission_feature sf JOIN submission s ON s.id = sf.submission_id "
+    "WHERE sf.submission_id = :s AND sf.row_number IN"
+    " (SELECT row_number FROM finding WHERE submission_id = :s) "
+    "ORDER BY sf.row_number"
+)
+
+
+def features_frame(session: Session, submission_id: int) -> tuple[str, gpd.GeoDataFrame]:
+    """The kind of the submission and its features that have a finding: the template's
+    fields as staged, then the file's own columns, and the geometry (EPSG:4326)."""
+    rows = session.execute(_FEATURES, {"s": submission_id}).all()
+    kind = (
+        rows[0].kind
+        if rows
+        else str(
+            session.scalar(text("SELECT kind FROM submission WHERE id = :s"), {"s": submission_id})
+        )
+    )
+    fields = list(HAZARD_FIELDS if kind == UploadKind.HAZARDS else RELEASE_FIELDS)
+    own: list[str] = []
+    for r in rows:
+        own += [k for k in (r.record.get(ATTRIBUTES) or {}) if k not in fields and k not in own]
+    data: dict[str, list[str | None]] = {name: [] for name in (*fields, *own)}
+    for r in rows:
+        extra = r.record.get(ATTRIBUTES) or {}
+        for name in fields:
+            data[name].append(_text(r.record.get(name)))
+        for name in own:
+            data[name].append(_text(extra.get(name)))
+    geoms = [shapely.from_wkb(r.wkb) if r.wkb is not None else None for r in rows]
+    return kind, gpd.GeoDataFrame(data, geometry=geoms, crs=4326)
+
+
+def _text(value: object) -> str | None:
+    """A staged value as text (a layer's column holds one type; ims reads values from text)."""
+    return None if value is None else str(value)
+
+
+def findings_file(
+    frame: gpd.GeoDataFrame,
+    fmt: str,
+    *,
+    layer: str = "findings",
+    features: tuple[str, gpd.GeoDataFrame] | None = None,
+) -> bytes:
+    """The findings in ``fmt``: a GeoPackage layer (and ``features``, a layer named after
+    their kind), or CSV with the geometry as WKT."""
     if fmt == "csv":
-        rows = [COLUMNS, *frame[list(COLUMNS)].itertuples(index=False, name=None)]
+        wkt = [None if g is None or g.is_empty else g.wkt for g in frame.geometry]
+        cells = frame[list(COLUMNS)].itertuples(index=False, name=None)
+        rows = [CSV_COLUMNS, *((*row, w) for row, w in zip(cells, wkt, strict=True))]
         return csv_text([["" if _missing(v) else v for v in row] for row in rows]).encode("utf-8")
     if fmt != "gpkg":
         raise InvalidRequest(f"findings come as {' or '.join(FORMATS)}, not {fmt!r}")
@@ -62,6 +119,11 @@ def findings_file(frame: gpd.GeoDataFrame, fmt: str, *, layer: str = "findings")
         # Mixed geometry (polygons, and whatever an unusable feature held): one layer of
         # type Unknown, which QGIS shows as it is.
         pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", geometry_type="Unknown")
+        if features is not None and len(features[1]):
+            kind, rows = features
+            pyogrio.write_dataframe(
+                rows, path, layer=kind, driver="GPKG", geometry_type="Unknown", append=True
+            )
         return path.read_bytes()
 
 
@@ -78,5 +140,6 @@ def write_findings(session: Session, submission_id: int, path: Path) -> int:
     if fmt not in FORMATS:
         raise InvalidRequest(f"{path}: the findings file ends in .gpkg or .csv")
     frame = findings_frame(session, submission_id)
-    path.write_bytes(findings_file(frame, fmt, layer=path.stem or "findings"))
+    features = features_frame(session, submission_id) if fmt == "gpkg" else None
+    path.write_bytes(findings_file(frame, fmt, features=features))
     return len(frame)

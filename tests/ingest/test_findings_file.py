@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from ims.config import get_settings
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
 from ims.ingest import submissions
-from ims.queries.findings import COLUMNS, findings_file, findings_frame
+from ims.queries.findings import COLUMNS, findings_file, findings_frame, write_findings
 from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.utils import ClientAs
 
@@ -70,7 +71,31 @@ def test_the_findings_file_lists_every_finding_errors_first_with_geometries(
     assert len(back) == len(frame) and set(COLUMNS) <= set(back.columns)
     assert back.geometry.notna().sum() == frame.geometry.notna().sum()
     rows = list(csv.reader(io.StringIO(findings_file(frame, "csv").decode("utf-8"))))
-    assert tuple(rows[0]) == COLUMNS and len(rows) == len(frame) + 1
+    assert tuple(rows[0]) == (*COLUMNS, "wkt") and len(rows) == len(frame) + 1
+    # the CSV carries each feature's geometry too, as WKT
+    bad_row = next(r for r in rows if r[1] == "BAD")
+    assert shapely.from_wkt(bad_row[-1]).equals(BOWTIE)
+
+
+def test_the_features_to_fix_come_as_a_layer_that_is_uploaded_again_as_it_is(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """The GeoPackage held the findings only: the data manager had the messages in QGIS,
+    but not the features' fields to correct and send back."""
+    outcome = submissions.stage(session, _file(tmp_path), kind="hazards", organisation="MAG")
+    target = tmp_path / "fix.gpkg"
+    write_findings(session, outcome.submission.id, target)
+    assert [name for name, _ in pyogrio.list_layers(target)] == ["findings", "hazards"]
+    to_fix = pyogrio.read_dataframe(target, layer="hazards")
+    assert set(to_fix["hazard_id"]) == {"B", "BAD"}  # the features with a finding
+    assert {"status", "recorded", "operator"} <= set(to_fix.columns)
+    # fixed in QGIS: the bow-tie drawn again, the layer saved where it is
+    to_fix.loc[to_fix["hazard_id"] == "BAD", "geometry"] = box(103.2, 19.4, 103.21, 19.41)
+    pyogrio.write_dataframe(to_fix, target, layer="hazards", driver="GPKG")
+    again = submissions.stage(session, target, kind="hazards", organisation="MAG")
+    assert again.submission.layer == "hazards"  # the layer named after the kind is read
+    assert again.errors == 0, [str(f) for f in again.findings if f.blocking]
+    assert again.submission.feature_count == 2
 
 
 def test_the_review_offers_the_findings_to_those_who_may_see_the_submission(
