@@ -38,10 +38,18 @@
     }
     L.control.layers(null, overlays, { collapsed: true }).addTo(map);
     L.control.scale().addTo(map);
-    legend(map, [{ items: spec.legend }]);
+    const key = legend(map, [{ items: spec.legend }]).getContainer();
     const extent = drawn.getBounds();
-    if (extent.isValid()) map.fitBounds(extent, { padding: [24, 24], maxZoom: 18 });
-    else map.setView([0, 0], 2);
+    if (extent.isValid()) {
+      // The open legend takes the bottom-right corner: the shapes are fitted beside it or
+      // above it, whichever shows them larger, never under it.
+      const w = key.open ? key.offsetWidth + 12 : 0;
+      const h = key.open ? key.offsetHeight + 12 : 0;
+      const beside = map.getBoundsZoom(extent, false, L.point(48 + w, 48));
+      const above = map.getBoundsZoom(extent, false, L.point(48, 48 + h));
+      const corner = beside >= above ? [24 + w, 24] : [24, 24 + h];
+      map.fitBounds(extent, { paddingTopLeft: [24, 24], paddingBottomRight: corner, maxZoom: 18 });
+    } else map.setView([0, 0], 2);
     box.dataset.drawn = "true"; // for tests: every layer is on the map
     if (spec.simplified) {
       box.after(el("p", { className: "muted small" },

@@ -154,6 +154,31 @@ def test_hazard_page_draws_its_map(tab: Watched, site: LiveSite) -> None:
     assert tab.errors == []
 
 
+def test_a_hazard_is_drawn_beside_or_above_its_legend_never_under_it(
+    tab: Watched, site: LiveSite
+) -> None:
+    # a wide hazard: fitted to the whole map, its lower right lay under the open legend
+    with site.engine.connect() as conn:
+        wide = conn.scalar(
+            text(
+                "SELECT h.reference FROM hazard h JOIN hazard_revision r ON r.hazard_id = h.id "
+                "ORDER BY abs((ST_XMax(r.geom) - ST_XMin(r.geom))"
+                " / (ST_YMax(r.geom) - ST_YMin(r.geom)) - 2.5) LIMIT 1"
+            )
+        )
+    tab.page.goto(f"{site.url}/hazards/{wide}", wait_until="networkidle")
+    tab.page.wait_for_selector(".leaflet-overlay-pane path", timeout=10_000)
+    legend = tab.page.locator("details.legend[open]").bounding_box()
+    drawn = tab.page.locator(".leaflet-overlay-pane svg g").bounding_box()
+    assert legend and drawn
+    apart = (
+        drawn["x"] + drawn["width"] <= legend["x"] + 1
+        or drawn["y"] + drawn["height"] <= legend["y"] + 1
+    )
+    assert apart, (wide, drawn, legend)
+    assert tab.errors == []
+
+
 def test_hazard_page_shows_an_earlier_date_from_its_form(tab: Watched, site: LiveSite) -> None:
     tab.page.goto(f"{site.url}/hazards/{site.hazard}", wait_until="networkidle")
     first = tab.page.locator("table.timeline tr td:first-child").first.inner_text()
