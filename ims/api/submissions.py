@@ -100,6 +100,11 @@ class ColumnPublic(BaseModel):
     values: list[str] | None = Field(
         None, description="its distinct values, when there are few (for a value map)"
     )
+    reads: dict[str, dict[str, str | None]] = Field(
+        default_factory=dict,
+        description="for each code field, how each of its distinct values reads as that "
+        "field's code (null: not one; a value map must give it)",
+    )
 
 
 class TemplateFieldPublic(BaseModel):
@@ -339,6 +344,22 @@ def _organisation_for(principal: Principal | None, organisation: str | None) -> 
     return organisation
 
 
+def _reads(column: Any, fields: Any) -> dict[str, dict[str, str | None]]:
+    """How each of a column's few distinct values reads as each code field's code."""
+    out: dict[str, dict[str, str | None]] = {}
+    for f in fields:
+        if f.codes is None or not column.values:
+            continue
+        reads: dict[str, str | None] = {}
+        for value in column.values:
+            try:
+                reads[value] = f.parse_code(value).value
+            except ValueError:
+                reads[value] = None
+        out[f.name] = reads
+    return out
+
+
 def _remembered_public(remembered: field_maps.Remembered, *, fits: bool) -> RememberedPublic:
     return RememberedPublic(
         organisation=remembered.organisation,
@@ -401,7 +422,10 @@ async def inspect_submission(
         feature_count=found.feature_count,
         crs=found.crs,
         columns=[
-            ColumnPublic(name=c.name, samples=c.samples, values=c.values) for c in found.columns
+            ColumnPublic(
+                name=c.name, samples=c.samples, values=c.values, reads=_reads(c, found.fields)
+            )
+            for c in found.columns
         ],
         fields=[
             TemplateFieldPublic(

@@ -217,17 +217,25 @@
       const column = columnOf($(`map-${f.name}`).value);
       if (!column || !column.values || !column.values.length) continue; // an empty column: nothing to map
       const set = el("fieldset", { class: "value-map", "data-field": f.name });
-      set.append(el("legend", {}, `Values of ${column.name} for ${f.name}`));
+      set.append(el("legend", {}, column.name === f.name
+        ? `Values of ${f.name}` : `Values of column ${column.name}, for ${f.name}`));
+      const reads = (column.reads || {})[f.name] || {};
       column.values.forEach((value, i) => {
         const id = `value-${f.name}-${i}`;
         const row = el("div", { class: "row" });
         row.append(el("label", { for: id }, value));
         const pick = el("select", { id, "data-source": value });
-        pick.append(el("option", { value: "" }, "as it is"));
+        // "as it is" says what ims reads the value as, or that it reads as nothing
+        const read = reads[value];
+        pick.append(el("option", { value: "" },
+          read ? `as it is (${read})` : read === null ? "as it is: not a code, choose one" : "as it is"));
         for (const code of f.allowed) pick.append(el("option", { value: code }, code));
         const given = kept[f.name] && Object.entries(kept[f.name])
           .find(([k]) => k.trim().toLowerCase() === value.trim().toLowerCase());
         if (given && given[1] !== null) pick.value = String(given[1]);
+        const mark = () => row.classList.toggle("unknown", read === null && !pick.value);
+        pick.addEventListener("change", mark);
+        mark();
         row.append(pick);
         set.append(row);
       });

@@ -15,12 +15,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from ims.api.submissions import _reads
 from ims.cli import app as cli_app
 from ims.config import get_settings
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
 from ims.ingest import approval, submissions
-from ims.ingest.inspect import suggest
+from ims.ingest.fields import HAZARDS, RELEASES
+from ims.ingest.inspect import Column, suggest
 from ims.queries import submissions as submissions_q
 from ims.reports import kept
 from tests.api.test_uploads_api import LAOS, count, good_zip, post
@@ -79,6 +81,20 @@ def test_inspect_lists_columns_samples_and_suggests_from_usual_names(
     assert set(columns) == {"HAZ_REF", "TypeArea", "Village"}
     assert columns["TypeArea"]["values"] == ["Confirmed Minefield", "Suspected Minefield"]
     assert columns["Village"]["samples"] == ["Ban Na", "Ban Phon"]
+    # how each value reads as a code: the page marks those a value map must give
+    reads = columns["TypeArea"]["reads"]
+    assert reads["status"] == {"Confirmed Minefield": None, "Suspected Minefield": None}
+    assert reads["contam"] == {"Confirmed Minefield": None, "Suspected Minefield": None}
+    village = columns["Village"]["reads"]
+    assert village["status"] == {"Ban Na": None, "Ban Phon": None}
+    spelled = Column("TYPE", [], ["suspected", "CHA", "Minefield", "cleared"])
+    assert _reads(spelled, HAZARDS)["status"] == {
+        "suspected": "SHA",
+        "CHA": "CHA",
+        "Minefield": None,
+        "cleared": None,
+    }
+    assert _reads(spelled, RELEASES)["method"]["cleared"] == "cleared"
     # HAZ_REF is what operators call hazard_id; TypeArea what they call status
     assert body["suggested"]["fields"] == {"hazard_id": "HAZ_REF", "status": "TypeArea"}
     assert body["suggested_from"] == {"hazard_id": "synonym", "status": "synonym"}

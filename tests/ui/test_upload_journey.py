@@ -92,8 +92,13 @@ def choose_and_match(tab: Watched, path: Path, *, first: bool | None) -> None:
         page.fill("#const-contam", "APM")
         page.fill("#const-recorded", "2021-03-04")
         status_map = 'fieldset[data-field="status"]'
+        # values that read as no status are marked until one is chosen for them
+        unknown = f"{status_map} .row.unknown label"
+        marked = page.locator(unknown).all_inner_texts()
+        assert sorted(marked) == ["Confirmed Minefield", "Suspected Minefield"]
         page.select_option(f'{status_map} select[data-source="Suspected Minefield"]', "SHA")
         page.select_option(f'{status_map} select[data-source="Confirmed Minefield"]', "CHA")
+        assert page.locator(unknown).count() == 0
     elif first is False:  # remembered from the first upload, and shown
         assert page.locator("#remembered").is_visible()
         assert "Suspected Minefield" in page.inner_text("#remembered-text")
