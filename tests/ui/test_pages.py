@@ -322,7 +322,10 @@ def mercantile_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
 def test_submissions_list_links_each_review(client: TestClient, broken_submission: int) -> None:
     page = client.get("/submissions").text
     assert f'href="/submissions/{broken_submission}"' in page
-    assert "npa_releases_with_errors.zip" in page and "validated" in page
+    assert "npa_releases_with_errors.zip" in page and "awaiting review" in page
+    # what a sender looks for leads, so that a phone shows it without scrolling sideways
+    heads = re.findall(r"<th[^>]*>([^<]+)</th>", page[page.index('id="submissions"') :])
+    assert heads[:5] == ["#", "File", "Status", "Errors", "Warnings"], heads
 
 
 def test_a_reviewer_chooses_on_the_review_page_whether_reports_note_a_submission(
