@@ -428,6 +428,8 @@ def register_page(
         elsewhere=register.names_like(session, chosen.q) if chosen.q and not page.matched else [],
         formats=register_files.FORMATS,
         export_query=urlencode(kept),
+        # the releases by the same operator, in the same area (any date: releases are events)
+        release_query=urlencode([(k, kept[k]) for k in ("operator", "admin") if k in kept]),
         today=dt.date.today(),
         prev_query=urlencode({**kept, "offset": max(0, offset - REGISTER_PAGE)})
         if offset > 0

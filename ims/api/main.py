@@ -115,6 +115,7 @@ def create_api(
     app.include_router(outside.router, prefix=API_PREFIX)
     app.include_router(hazards.collection, prefix=API_PREFIX)
     app.include_router(releases.router, prefix=API_PREFIX)
+    app.include_router(releases.collection, prefix=API_PREFIX)
     app.include_router(ogc.router)  # /ogc: OGC API - Features, for GIS tools
     app.include_router(ogc.dated)  # /ogc/on/YYYY-MM-DD: the same, as of a date
     app.include_router(records.router, prefix=API_PREFIX)

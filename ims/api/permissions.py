@@ -143,6 +143,7 @@ PERMISSIONS: dict[str, Rule] = {
     "list_hazards": READ,
     "export_hazards": READ,
     "list_releases": READ,
+    "export_releases": READ,
     # pages: the hazard register
     "register_page": READ,
 }

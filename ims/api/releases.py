@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 from shapely.geometry import mapping
 
 from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
 from ims.api.hazards import (
     Admin,
+    ExportFormat,
     Feature,
     FeatureCollection,
     GeoJSONResponse,
@@ -21,9 +23,12 @@ from ims.api.hazards import (
     feature_collection,
 )
 from ims.domain.enums import ReleaseMethod
+from ims.errors import Forbidden
+from ims.queries import register_files
 from ims.queries.register import DEFAULT_LIMIT, ReleaseFilter, ReleaseRow, releases
 
 router = APIRouter(prefix="/releases", tags=["releases"])
+collection = APIRouter(tags=["releases"])  # /releases.{fmt}: no path below the prefix
 
 # What a reader who sees generalised locations gets of a release.
 GENERAL = (
@@ -95,4 +100,73 @@ def list_releases(
     page = releases(session, f, limit=limit, offset=offset, geometry=not hidden)
     return feature_collection(
         request, page, [release_feature(row, hidden=hidden) for row in page.rows]
+    )
+
+
+Start = Annotated[dt.date | None, Query(alias="from", description="released on or after")]
+End = Annotated[dt.date | None, Query(alias="to", description="released on or before")]
+Method = Annotated[ReleaseMethod | None, Query(description="cancelled, reduced or cleared")]
+HazardId = Annotated[str | None, Query(max_length=100, description="the hazard's")]
+
+
+def export_stem(f: ReleaseFilter) -> str:
+    """The file's name without its extension: every filter chosen, in ASCII (a header's
+    value is Latin-1: an operator named in Lao stays out of it)."""
+    parts = [
+        "releases",
+        f"from-{f.start.isoformat()}" if f.start else None,
+        f"to-{f.end.isoformat()}" if f.end else None,
+        f.method.value if f.method else None,
+        f.operator,
+        f.admin,
+        f.hazard_id,
+    ]
+    stem = "-".join(p for p in parts if p)
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "-_" else "_" for c in stem)[:120]
+
+
+@collection.get(
+    "/releases.{fmt}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {t.split(";")[0]: {} for t in register_files.MEDIA_TYPES.values()},
+            "description": "every release the filter matches, as a file",
+        }
+    },
+)
+def export_releases(
+    session: SessionDep,
+    principal: PrincipalDep,
+    fmt: Annotated[
+        ExportFormat, Path(description="gpkg, zip (shapefile), kml, geojson, csv, xlsx")
+    ],
+    start: Start = None,
+    end: End = None,
+    method: Method = None,
+    operator: Operator = None,
+    admin: Admin = None,
+    hazard_id: HazardId = None,
+) -> Response:
+    """The releases as a file, every one the filter matches, no limit: an operator's data
+    manager takes theirs (``operator``) to reconcile or to QGIS. Each with the area the
+    ledger counts it releasing (``area_m2``), what lay outside its hazard, the area the
+    operator stated, its items (``TYPE:QTY;…``) and its polygon as sent (EPSG:4326).
+    Not where locations are generalised."""
+    if generalised(principal):
+        raise Forbidden("release files are not open where locations are generalised")
+    f = ReleaseFilter(
+        start=start,
+        end=end,
+        method=method,
+        operator=operator or None,
+        admin=admin or None,
+        hazard_id=hazard_id or None,
+    )
+    rows = releases(session, f, limit=None).rows
+    written = register_files.write(rows, fmt, export_stem(f), register_files.RELEASES)
+    return Response(
+        written.content,
+        media_type=written.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{written.filename}"'},
     )

@@ -1,7 +1,9 @@
-"""The hazard register as files for field teams: GeoPackage, zipped shapefile, KML, GeoJSON,
-CSV and XLSX, every hazard the filter matches (no page limit).
+"""The hazard register, and the releases, as files for field teams and data managers:
+GeoPackage, zipped shapefile, KML, GeoJSON, CSV and XLSX, every row the filter matches (no
+page limit).
 
-The geometries are the remaining ground on the date, in EPSG:4326. Text is UTF-8 in every
+The geometries are the remaining ground on the date (hazards) or the polygon as sent
+(releases), in EPSG:4326. Text is UTF-8 in every
 format (the shapefile says so in its ``.cpg``), so Lao names survive. A shapefile's column
 names are at most 10 characters: the register's are shortened by ``SHAPEFILE_NAMES`` and
 the upload's own columns cut and numbered; ``fields.csv`` in the zip lists each with its
@@ -17,14 +19,14 @@ import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import geopandas as gpd
 import pyogrio
 from openpyxl import Workbook
 from shapely.geometry import mapping
+from shapely.geometry.base import BaseGeometry
 
-from ims.queries.register import HazardRow
 from ims.reports.cells import csv_text, workbook_bytes
 
 FORMATS: Final = ("gpkg", "zip", "kml", "geojson", "csv", "xlsx")
@@ -66,6 +68,65 @@ SHAPEFILE_NAMES: Final = {
     "marked": "marked",
 }
 LAYER: Final = "hazards"
+RELEASE_COLUMNS: Final = (
+    "release_id",
+    "hazard_id",
+    "contamination",
+    "method",
+    "released",
+    "operator",
+    "area_m2",
+    "outside_m2",
+    "stated_area_m2",
+    "items",
+    "admin1_code",
+    "admin1_name",
+    "admin2_code",
+    "admin2_name",
+)
+RELEASE_SHAPEFILE_NAMES: Final = {
+    "release_id": "release_id",
+    "hazard_id": "hazard_id",
+    "contamination": "contam",
+    "method": "method",
+    "released": "released",
+    "operator": "operator",
+    "area_m2": "area_m2",
+    "outside_m2": "outside_m2",
+    "stated_area_m2": "stated_m2",
+    "items": "items",
+    "admin1_code": "adm1_code",
+    "admin1_name": "adm1_name",
+    "admin2_code": "adm2_code",
+    "admin2_name": "adm2_name",
+}
+
+
+class Row(Protocol):
+    """A row a file is written of: a hazard of the register or a release."""
+
+    @property
+    def attributes(self) -> dict[str, Any]: ...
+
+    @property
+    def geometry(self) -> BaseGeometry | None: ...
+
+    def properties(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a file of one kind of row holds: its columns, their shapefile names, the layer's
+    name and the column that names each feature (its id, and its KML name)."""
+
+    columns: tuple[str, ...]
+    shapefile_names: dict[str, str]
+    layer: str
+    id_column: str
+
+
+HAZARDS: Final = Layout(COLUMNS, SHAPEFILE_NAMES, LAYER, "hazard_id")
+RELEASES: Final = Layout(RELEASE_COLUMNS, RELEASE_SHAPEFILE_NAMES, "releases", "release_id")
 
 
 @dataclass(frozen=True)
@@ -77,12 +138,12 @@ class ExportFile:
     filename: str
 
 
-def _extra_columns(rows: Sequence[HazardRow]) -> list[str]:
-    """The upload's own columns the rows hold, in first-seen order, none a register name."""
+def _extra_columns(rows: Sequence[Row], layout: Layout) -> list[str]:
+    """The upload's own columns the rows hold, in first-seen order, none a file's name."""
     seen: dict[str, None] = {}
     for row in rows:
         for key in row.attributes:
-            if key not in COLUMNS:
+            if key not in layout.columns:
                 seen.setdefault(key, None)
     return list(seen)
 
@@ -94,11 +155,19 @@ def _text(value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _records(rows: Sequence[HazardRow], extra: list[str]) -> list[dict[str, Any]]:
+def _cell(value: Any) -> Any:
+    """A row's own value as one cell; numbers by type as the template writes them
+    (``TYPE:QTY;TYPE:QTY``), so that a release's items read as they were sent."""
+    if isinstance(value, dict) and all(isinstance(v, int) for v in value.values()):
+        return ";".join(f"{k}:{v}" for k, v in sorted(value.items())) or None
+    return _text(value)
+
+
+def _records(rows: Sequence[Row], extra: list[str], layout: Layout) -> list[dict[str, Any]]:
     records = []
     for row in rows:
         props = row.properties()
-        record = {c: props[c] for c in COLUMNS}
+        record = {c: _cell(props[c]) for c in layout.columns}
         for key in extra:
             value = row.attributes.get(key)
             record[key] = None if value is None else str(_text(value))
@@ -106,12 +175,14 @@ def _records(rows: Sequence[HazardRow], extra: list[str]) -> list[dict[str, Any]
     return records
 
 
-def shapefile_names(columns: Sequence[str]) -> dict[str, str]:
+def shapefile_names(
+    columns: Sequence[str], short: dict[str, str] = SHAPEFILE_NAMES
+) -> dict[str, str]:
     """Each column's name in a shapefile: unique, at most 10 characters."""
     names: dict[str, str] = {}
     taken: set[str] = set()
     for column in columns:
-        name = SHAPEFILE_NAMES.get(column) or column[:10]
+        name = short.get(column) or column[:10]
         n = 1
         while name.lower() in taken:
             suffix = f"_{n}"
@@ -122,25 +193,28 @@ def shapefile_names(columns: Sequence[str]) -> dict[str, str]:
     return names
 
 
-def _frame(rows: Sequence[HazardRow], extra: list[str]) -> gpd.GeoDataFrame:
+def _frame(rows: Sequence[Row], extra: list[str], layout: Layout) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        _records(rows, extra),
-        columns=[*COLUMNS, *extra],
+        _records(rows, extra, layout),
+        columns=[*layout.columns, *extra],
         geometry=[row.geometry for row in rows],
         crs="EPSG:4326",
     )
 
 
-def _point(row: HazardRow) -> tuple[float | None, float | None]:
+def _point(row: Row) -> tuple[float | None, float | None]:
     if row.geometry is None:
         return None, None
     p = row.geometry.representative_point()
     return round(p.x, 7), round(p.y, 7)
 
 
-def write(rows: Sequence[HazardRow], fmt: str, stem: str = "hazards") -> ExportFile:
-    """The rows as a file of format ``fmt`` (one of FORMATS)."""
-    extra = _extra_columns(rows)
+def write(
+    rows: Sequence[Row], fmt: str, stem: str = "hazards", layout: Layout = HAZARDS
+) -> ExportFile:
+    """The rows as a file of format ``fmt`` (one of FORMATS), laid out as ``layout``."""
+    extra = _extra_columns(rows, layout)
+    columns, layer = layout.columns, layout.layer
     media = MEDIA_TYPES[fmt]
     name = f"{stem}.{fmt}"
     if fmt == "geojson":
@@ -149,7 +223,7 @@ def write(rows: Sequence[HazardRow], fmt: str, stem: str = "hazards") -> ExportF
             "features": [
                 {
                     "type": "Feature",
-                    "id": row.hazard_id,
+                    "id": row.properties()[layout.id_column],
                     "geometry": mapping(row.geometry) if row.geometry is not None else None,
                     "properties": row.properties(),
                 }
@@ -158,9 +232,9 @@ def write(rows: Sequence[HazardRow], fmt: str, stem: str = "hazards") -> ExportF
         }
         return ExportFile(json.dumps(doc, ensure_ascii=False).encode(), media, name)
     if fmt == "csv":
-        header = [*COLUMNS, *extra, "lon", "lat", "wkt"]
+        header = [*columns, *extra, "lon", "lat", "wkt"]
         lines: list[list[Any]] = [header]
-        for row, record in zip(rows, _records(rows, extra), strict=True):
+        for row, record in zip(rows, _records(rows, extra, layout), strict=True):
             lon, lat = _point(row)
             wkt = row.geometry.wkt if row.geometry is not None else None
             lines.append([*record.values(), lon, lat, wkt])
@@ -169,31 +243,31 @@ def write(rows: Sequence[HazardRow], fmt: str, stem: str = "hazards") -> ExportF
         wb = Workbook()
         ws = wb.active
         assert ws is not None
-        ws.title = LAYER
-        ws.append([*COLUMNS, *extra, "lon", "lat"])
-        for row, record in zip(rows, _records(rows, extra), strict=True):
+        ws.title = layer
+        ws.append([*columns, *extra, "lon", "lat"])
+        for row, record in zip(rows, _records(rows, extra, layout), strict=True):
             ws.append([*record.values(), *_point(row)])
         return ExportFile(workbook_bytes(wb), media, name)
-    frame = _frame(rows, extra)
+    frame = _frame(rows, extra, layout)
     with tempfile.TemporaryDirectory(prefix="ims-export-") as tmp:
         folder = Path(tmp)
         if fmt == "gpkg":
             path = folder / name
-            pyogrio.write_dataframe(frame, path, layer=LAYER, driver="GPKG", promote_to_multi=True)
+            pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", promote_to_multi=True)
             return ExportFile(path.read_bytes(), media, name)
         if fmt == "kml":
             path = folder / name
-            kml = frame.rename(columns={"hazard_id": "Name"})
-            pyogrio.write_dataframe(kml, path, layer=LAYER, driver="KML")
+            kml = frame.rename(columns={layout.id_column: "Name"})
+            pyogrio.write_dataframe(kml, path, layer=layer, driver="KML")
             return ExportFile(path.read_bytes(), media, name)
         if fmt == "zip":
-            names = shapefile_names([*COLUMNS, *extra])
+            names = shapefile_names([*columns, *extra], layout.shapefile_names)
             shp = folder / "shp"
             shp.mkdir()
             pyogrio.write_dataframe(
                 frame.rename(columns=names),
-                shp / f"{LAYER}.shp",
-                layer=LAYER,
+                shp / f"{layer}.shp",
+                layer=layer,
                 driver="ESRI Shapefile",
                 promote_to_multi=True,
                 encoding="UTF-8",

@@ -319,6 +319,7 @@ REQUESTS: dict[str, Call] = {
     "list_hazards": lambda c, w: c.get("/api/v1/hazards"),
     "export_hazards": lambda c, w: c.get("/api/v1/hazards.csv"),
     "list_releases": lambda c, w: c.get("/api/v1/releases"),
+    "export_releases": lambda c, w: c.get("/api/v1/releases.csv"),
     "register_page": lambda c, w: c.get("/hazards", follow_redirects=False),
 }
 

@@ -188,6 +188,7 @@ def test_generalised_readers_get_no_geometry_reference_or_files(
     viewer = client_as("viewer")
     assert viewer.get("/api/v1/hazards", params={"q": "Ban"}).status_code == 403
     assert viewer.get("/api/v1/hazards.gpkg").status_code == 403
+    assert viewer.get("/api/v1/releases.gpkg").status_code == 403
     releases = viewer.get("/api/v1/releases").json()
     assert all(f["geometry"] is None for f in releases["features"])
     assert all("release_id" not in f["properties"] for f in releases["features"])
@@ -330,12 +331,12 @@ def test_the_registers_count_is_the_number_of_hazards_it_lists(session: Session)
 FORMATS = ("gpkg", "zip", "kml", "geojson", "csv", "xlsx")
 
 
-def _read_back(body: bytes, fmt: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+def _read_back(body: bytes, fmt: str, tmp_path: Path, layer: str = "hazards"):  # type: ignore[no-untyped-def]
     """The file as GDAL (pyogrio) reads it."""
-    path = tmp_path / f"hazards.{fmt}"
+    path = tmp_path / f"{layer}.{fmt}"
     path.write_bytes(body)
     if fmt == "zip":
-        return pyogrio.read_dataframe(f"/vsizip/{path}/hazards.shp")
+        return pyogrio.read_dataframe(f"/vsizip/{path}/{layer}.shp")
     if fmt == "csv":
         return pyogrio.read_dataframe(
             path, open_options=["GEOM_POSSIBLE_NAMES=wkt", "KEEP_GEOM_COLUMNS=NO"]
@@ -374,6 +375,56 @@ def test_gdal_reads_each_export_with_the_registers_rows_and_areas(
     if fmt not in ("kml", "xlsx"):
         village = dict(zip(frame[ids], frame["village"], strict=True))
         assert village["AT-000001"] == VILLAGE  # Lao script survives the round trip
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_operator_downloads_their_releases_with_the_areas_the_ledger_counts(
+    seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
+) -> None:
+    """Releases were paged GeoJSON only: a data manager could not take theirs to QGIS or a
+    spreadsheet to reconcile."""
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R3",
+                "AT-000002",
+                ReleaseMethod.REDUCED,
+                dt.date(2024, 2, 1),
+                box(102.6, 19.6, 102.61, 19.61),
+                operator="NPA",
+                items={"BLU-26": 3, "M42": 1},
+            ),
+        ],
+    )
+    answer = client_as("operator", organisation="NPA").get(
+        f"/api/v1/releases.{fmt}", params={"operator": "NPA"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-disposition"] == (f'attachment; filename="releases-NPA.{fmt}"')
+    frame = _read_back(answer.content, fmt, tmp_path, layer="releases")
+    ids = "Name" if fmt == "kml" else "release_id"
+    assert list(frame[ids]) == ["R3"]  # NPA's only
+    if fmt == "kml":
+        return
+    assert float(frame["area_m2"].iloc[0]) == pytest.approx(
+        area(box(102.6, 19.6, 102.61, 19.61)), rel=1e-6
+    )
+    items = frame["items"].iloc[0]
+    if fmt == "geojson":  # as the API gives them
+        assert items == {"BLU-26": 3, "M42": 1}
+    else:  # one cell: as the template writes them
+        assert items == "BLU-26:3;M42:1"
+    if fmt != "xlsx":
+        assert area(frame.geometry.iloc[0]) == pytest.approx(float(frame["area_m2"].iloc[0]))
+
+
+def test_the_register_page_offers_the_releases_of_its_operator(
+    seeded: None, client_as: ClientAs
+) -> None:
+    page = client_as("operator", organisation="MAG").get("/hazards", params={"operator": "MAG"})
+    assert 'href="/api/v1/releases.csv?operator=MAG"' in page.text
+    assert client_as("viewer").get("/api/v1/releases.csv?operator=MAG").status_code == 200
 
 
 def test_the_shapefile_says_utf8_and_its_projection(seeded: None, client_as: ClientAs) -> None:
