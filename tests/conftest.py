@@ -34,6 +34,13 @@ from ims.db.migrate import upgrade
 from ims.db.session import app_url, make_engine, make_owner_engine, normalise_url
 from tests.utils import REPO_ROOT, ClientAs, session_app, signed_in
 
+# The tests choose their databases and settings themselves. An IMS_ setting of the shell
+# that runs them (a server's IMS_DATABASE_URL and IMS_ADMIN_DATABASE_URL, say) pointed the
+# command-line tests at that server: they failed, and could have written into it. Only
+# the harness's own IMS_TEST_ settings are kept.
+for _name in [n for n in os.environ if n.startswith("IMS_") and not n.startswith("IMS_TEST_")]:
+    del os.environ[_name]
+
 # Organisations the tests' files and uploads name (the demo's operators among them).
 TEST_ORGANISATIONS = (
     "MAG",
