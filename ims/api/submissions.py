@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import shutil
 import tempfile
 from contextlib import ExitStack
@@ -37,6 +36,7 @@ from ims.jobs import inspect_upload as inspect_upload_job
 from ims.jobs import stage_upload
 from ims.queries import findings
 from ims.reports import kept
+from ims.reports.cells import workbook_bytes
 
 router = APIRouter(tags=["submissions"])
 FOLLOW = (
@@ -593,10 +593,10 @@ def get_field_form(session: SessionDep, kind: UploadKind) -> Response:
     collected is uploaded without a field mapping."""
     munitions = [(m.code, m.name) for m in reference.list_munitions(session)]
     organisations = [o.name for o in reference.list_organisations(session)]
-    buffer = io.BytesIO()
-    xlsform(kind.value, munitions, organisations).save(buffer)
+    # every cell a value: an organisation named "=HYPERLINK(…)" stays text in Excel
+    content = workbook_bytes(xlsform(kind.value, munitions, organisations))
     return Response(
-        buffer.getvalue(),
+        content,
         media_type=XLSX,
         headers={"Content-Disposition": f'attachment; filename="{FORMS[kind.value]}.xlsx"'},
     )

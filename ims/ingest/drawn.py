@@ -75,6 +75,8 @@ def geometry_from_text(text: str, *, field: str = "coordinates") -> BaseGeometry
             value = json.loads(text)
         except ValueError as exc:
             raise InvalidRequest(f"not GeoJSON: {exc}", field=field) from None
+        except RecursionError:  # thousands of nested brackets: no polygon, a hostile paste
+            raise InvalidRequest("not GeoJSON: nested too deeply", field=field) from None
         return geometry_from_geojson(value, field=field)
     if text[0].isalpha():
         try:

@@ -20,6 +20,7 @@ from openpyxl import Workbook
 
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.ingest.fields import HAZARDS, RELEASES, Field, FieldType, Required
+from ims.reports.cells import workbook_bytes
 
 FORMS = {"hazards": "ims_hazard_report", "releases": "ims_release_report"}
 TITLES = {
@@ -170,6 +171,6 @@ def write_forms(
     written = []
     for kind, form_id in FORMS.items():
         path = out / f"{form_id}.xlsx"
-        xlsform(kind, munitions, organisations, version=version).save(path)
+        path.write_bytes(workbook_bytes(xlsform(kind, munitions, organisations, version=version)))
         written.append(path)
     return written

@@ -81,3 +81,11 @@ def test_a_file_for_one_polygon_that_would_expand_to_megabytes_is_refused(
         drawn.geometry_from_file(book.read_bytes(), "many.xlsx", kind="hazards")
     assert "would expand to" in caught.value.detail
     assert caught.value.extra["field"] == "geometry_file"
+
+
+def test_a_paste_nested_thousands_deep_is_refused_as_not_geojson() -> None:
+    """It answered 500: the JSON parser's recursion error was not caught."""
+    with pytest.raises(InvalidRequest) as caught:
+        drawn.geometry_from_text('{"type":"Polygon","coordinates":' + "[" * 9000)
+    assert caught.value.detail == "not GeoJSON: nested too deeply"
+    assert caught.value.extra["field"] == "coordinates"

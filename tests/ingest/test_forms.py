@@ -66,6 +66,9 @@ def test_a_field_team_downloads_the_forms_from_the_upload_page_with_readable_que
     """The forms existed only as a command (ims forms generate), which an operator does not
     run; ODK Collect showed the field names (release_id, released) as its questions."""
     reference.add_organisation(session, "Field Team Two", "operator", by="tests")
+    # a name that reads as a formula stays text (it was a live HYPERLINK in Excel)
+    formula = '=HYPERLINK("http://example.org/","Click me")'
+    reference.add_organisation(session, formula, "operator", by="tests")
     operator = client_as("operator", organisation="MAG")
     page = operator.get("/submissions/new").text
     for kind, form in FORMS.items():
@@ -84,4 +87,6 @@ def test_a_field_team_downloads_the_forms_from_the_upload_page_with_readable_que
         assert survey[date][2] == LABELS[date] and survey[date][2] != date
         assert survey[date][5] == ". <= today()"  # a date after today is refused in the field
         _, choices = _names(path)
-        assert "Field Team Two" in choices["organisation"]
+        assert "Field Team Two" in choices["organisation"] and formula in choices["organisation"]
+        book = openpyxl.load_workbook(path)
+        assert not [c for ws in book for row in ws.iter_rows() for c in row if c.data_type == "f"]
