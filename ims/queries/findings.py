@@ -28,6 +28,7 @@ from ims.domain.enums import UploadKind
 from ims.errors import InvalidRequest
 from ims.ingest.field_maps import ATTRIBUTES
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
+from ims.queries.register_files import RESERVED
 from ims.reports.cells import csv_text
 
 COLUMNS: Final = ("feature", "reference", "severity", "kind", "field", "message")
@@ -79,16 +80,27 @@ def features_frame(session: Session, submission_id: int) -> tuple[str, gpd.GeoDa
         )
     )
     fields = list(HAZARD_FIELDS if kind == UploadKind.HAZARDS else RELEASE_FIELDS)
-    own: list[str] = []
+    # the file's own columns, each under its name unless a field's or the GeoPackage's
+    # ("fid", "geom"), in any case: then numbered, as the register's files do
+    taken = {c.casefold() for c in (*fields, *RESERVED)}
+    own: dict[str, str] = {}
     for r in rows:
-        own += [k for k in (r.record.get(ATTRIBUTES) or {}) if k not in fields and k not in own]
-    data: dict[str, list[str | None]] = {name: [] for name in (*fields, *own)}
+        for key in r.record.get(ATTRIBUTES) or {}:
+            if key in own:
+                continue
+            name, n = key, 0
+            while name.casefold() in taken:
+                n += 1
+                name = f"{key}_{n}"
+            taken.add(name.casefold())
+            own[key] = name
+    data: dict[str, list[str | None]] = {name: [] for name in (*fields, *own.values())}
     for r in rows:
         extra = r.record.get(ATTRIBUTES) or {}
         for name in fields:
             data[name].append(_text(r.record.get(name)))
-        for name in own:
-            data[name].append(_text(extra.get(name)))
+        for key, name in own.items():
+            data[name].append(_text(extra.get(key)))
     geoms = [shapely.from_wkb(r.wkb) if r.wkb is not None else None for r in rows]
     return kind, gpd.GeoDataFrame(data, geometry=geoms, crs=4326)
 

@@ -138,14 +138,29 @@ class ExportFile:
     filename: str
 
 
-def _extra_columns(rows: Sequence[Row], layout: Layout) -> list[str]:
-    """The upload's own columns the rows hold, in first-seen order, none a file's name."""
-    seen: dict[str, None] = {}
+# Names a file keeps for itself: a GeoPackage's feature id and geometry, the CSV's point and
+# WKT. An upload's column of that name (QGIS writes "fid") made every GeoPackage export
+# fail, for every reader.
+RESERVED: Final = ("fid", "geom", "geometry", "ogc_fid", "lon", "lat", "wkt")
+
+
+def _extra_columns(rows: Sequence[Row], layout: Layout) -> dict[str, str]:
+    """The upload's own columns the rows hold, in first-seen order, each with the name it
+    has in the file: its own, unless that is (in any case) a file's column or a name the
+    file keeps, then numbered ("fid_1")."""
+    taken = {c.casefold() for c in (*layout.columns, *RESERVED)}
+    names: dict[str, str] = {}
     for row in rows:
         for key in row.attributes:
-            if key not in layout.columns:
-                seen.setdefault(key, None)
-    return list(seen)
+            if key in names or key in layout.columns:
+                continue
+            name, n = key, 0
+            while name.casefold() in taken:
+                n += 1
+                name = f"{key}_{n}"
+            taken.add(name.casefold())
+            names[key] = name
+    return names
 
 
 def _text(value: Any) -> Any:
@@ -163,14 +178,14 @@ def _cell(value: Any) -> Any:
     return _text(value)
 
 
-def _records(rows: Sequence[Row], extra: list[str], layout: Layout) -> list[dict[str, Any]]:
+def _records(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> list[dict[str, Any]]:
     records = []
     for row in rows:
         props = row.properties()
         record = {c: _cell(props[c]) for c in layout.columns}
-        for key in extra:
+        for key, column in extra.items():
             value = row.attributes.get(key)
-            record[key] = None if value is None else str(_text(value))
+            record[column] = None if value is None else str(_text(value))
         records.append(record)
     return records
 
@@ -193,10 +208,10 @@ def shapefile_names(
     return names
 
 
-def _frame(rows: Sequence[Row], extra: list[str], layout: Layout) -> gpd.GeoDataFrame:
+def _frame(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         _records(rows, extra, layout),
-        columns=[*layout.columns, *extra],
+        columns=[*layout.columns, *extra.values()],
         geometry=[row.geometry for row in rows],
         crs="EPSG:4326",
     )
@@ -232,7 +247,7 @@ def write(
         }
         return ExportFile(json.dumps(doc, ensure_ascii=False).encode(), media, name)
     if fmt == "csv":
-        header = [*columns, *extra, "lon", "lat", "wkt"]
+        header = [*columns, *extra.values(), "lon", "lat", "wkt"]
         lines: list[list[Any]] = [header]
         for row, record in zip(rows, _records(rows, extra, layout), strict=True):
             lon, lat = _point(row)
@@ -244,7 +259,7 @@ def write(
         ws = wb.active
         assert ws is not None
         ws.title = layer
-        ws.append([*columns, *extra, "lon", "lat"])
+        ws.append([*columns, *extra.values(), "lon", "lat"])
         for row, record in zip(rows, _records(rows, extra, layout), strict=True):
             ws.append([*record.values(), *_point(row)])
         return ExportFile(workbook_bytes(wb), media, name)
@@ -261,7 +276,7 @@ def write(
             pyogrio.write_dataframe(kml, path, layer=layer, driver="KML")
             return ExportFile(path.read_bytes(), media, name)
         if fmt == "zip":
-            names = shapefile_names([*columns, *extra], layout.shapefile_names)
+            names = shapefile_names([*columns, *extra.values()], layout.shapefile_names)
             shp = folder / "shp"
             shp.mkdir()
             pyogrio.write_dataframe(

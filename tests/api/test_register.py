@@ -427,6 +427,41 @@ def test_the_register_page_offers_the_releases_of_its_operator(
     assert client_as("viewer").get("/api/v1/releases.csv?operator=MAG").status_code == 200
 
 
+@pytest.mark.parametrize("fmt", ["gpkg", "zip", "csv", "xlsx", "kml"])
+def test_an_uploaded_column_named_as_the_file_keeps_its_own_is_renamed_not_fatal(
+    seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
+) -> None:
+    """One approved hazard with a column "fid" (QGIS writes it) made every GeoPackage
+    export of the register answer 500, for every reader."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "FID-1",
+                HazardStatus.SHA,
+                box(102.7, 19.7, 102.71, 19.71),
+                dt.date(2020, 1, 1),
+                operator="MAG",
+                attributes={"fid": "abc", "Hazard_ID": "dup", "geometry": "g", "WKT": "w"},
+            )
+        ],
+    )
+    answer = client_as("viewer").get(f"/api/v1/hazards.{fmt}", params={"operator": "MAG"})
+    assert answer.status_code == 200, answer.text
+    if fmt == "kml":
+        return
+    frame = _read_back(answer.content, fmt, tmp_path)
+    row = frame[frame["hazard_id"] == "FID-1"].iloc[0]
+    if fmt == "zip":  # ten characters: fields.csv in the zip names them whole
+        return
+    assert (row["fid_1"], row["Hazard_ID_1"], row["geometry_1"], row["WKT_1"]) == (
+        "abc",
+        "dup",
+        "g",
+        "w",
+    )
+
+
 def test_the_shapefile_says_utf8_and_its_projection(seeded: None, client_as: ClientAs) -> None:
     answer = client_as("operator").get("/api/v1/hazards.zip", params={"admin": "P-W"})
     with zipfile.ZipFile(io.BytesIO(answer.content)) as zf:

@@ -159,3 +159,20 @@ def test_a_finding_about_the_whole_file_has_empty_cells_in_the_csv(
     for i in whole_file:
         assert (rows[i]["feature"], rows[i]["reference"]) == ("", "")
     assert not any(value == "nan" for row in rows for value in row.values())
+
+
+def test_a_column_named_fid_does_not_break_the_findings_geopackage(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """A file's own "fid" (QGIS writes it) clashed with the GeoPackage's: 500."""
+    frame = hazard_frame(
+        [{"hazard_id": "F1", "fid": "7"}, {"hazard_id": "F2", "fid": "8"}],
+        [BOWTIE, box(103.3, 19.4, 103.31, 19.41)],
+    )
+    outcome = submissions.stage(
+        session, write_zip(frame, tmp_path, "with_fid"), kind="hazards", organisation="MAG"
+    )
+    target = tmp_path / "fix.gpkg"
+    write_findings(session, outcome.submission.id, target)
+    to_fix = pyogrio.read_dataframe(target, layer="hazards")
+    assert list(to_fix["hazard_id"]) == ["F1"] and list(to_fix["fid_1"]) == ["7"]
