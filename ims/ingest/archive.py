@@ -107,6 +107,60 @@ def check_workbook(workbook: Path, limits: UploadLimits) -> None:
             f"workbook is {_megabytes(limits.max_workbook_bytes)}: save it as CSV or a "
             "GeoPackage"
         )
+    for info in infos:
+        if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+            _check_sheet(workbook, info, limits)
+
+
+# A cell's reference ("XFD1") and the start of a row in a sheet's XML, with or without a
+# namespace prefix. The reader makes every row as wide as the cell furthest right in it.
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]{1,3})[0-9]+\"")
+_ROW = re.compile(rb"<(?:\w+:)?row\b")
+MAX_WORKBOOK_COLUMNS = 2_000  # a form platform's widest exports have a few hundred
+
+
+def _check_sheet(workbook: Path, info: zipfile.ZipInfo, limits: UploadLimits) -> None:
+    """Refuse a sheet the reader would make far larger than its XML: it pads each row to
+    the column furthest right in it, so one cell in column XFD a row made 2,000 rows of a
+    23 kB file 32 million cells (800 MB of the server's memory). Its rows and their
+    widest cell are counted as the XML streams by (nothing is held but a short tail)."""
+    rows = widest = 0
+    tail = b""
+    with zipfile.ZipFile(workbook) as z, z.open(info) as sheet:
+        while True:
+            block = sheet.read(_CHUNK)
+            text = tail + block
+            # a tag cut by the block's end is read with the next block: only what starts
+            # well before the end is counted now
+            cut = len(text) - 256 if block else len(text)
+            rows += sum(1 for m in _ROW.finditer(text) if m.start() < cut)
+            for m in _CELL_REF.finditer(text):
+                if m.start() < cut:
+                    widest = max(widest, _column_number(m.group(1)))
+            tail = text[max(cut, 0) :]
+            stopped = bool(block)  # over a limit before the end: the rest is not counted
+            if not block or widest > MAX_WORKBOOK_COLUMNS or rows * widest > limits.max_vertices:
+                break
+    where = f"{workbook.name}: sheet {info.filename.rsplit('/', 1)[-1]}"
+    if widest > MAX_WORKBOOK_COLUMNS:
+        raise InvalidUpload(
+            f"{where} has a cell in column {widest:,}; ims reads at most "
+            f"{MAX_WORKBOOK_COLUMNS:,} columns: save the table as CSV or a GeoPackage"
+        )
+    if rows > limits.max_features + 1 or rows * widest > limits.max_vertices:
+        raise InvalidUpload(
+            f"{where} holds {'at least ' if stopped else ''}{rows:,} rows of up to "
+            f"{widest:,} columns; ims reads at most "
+            f"{limits.max_features:,} rows and {limits.max_vertices:,} cells from a workbook"
+        )
+
+
+def _column_number(letters: bytes) -> int:
+    """A column's number from its letters: A is 1, Z 26, AA 27, XFD 16,384."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
 
 
 def _megabytes(size: int | float) -> str:

@@ -600,6 +600,23 @@ def test_an_excel_workbook_is_held_to_the_limits_of_a_zip_before_a_cell_is_read(
     assert len(read_upload(uploads / "honest.xlsx", workdir, kind="hazards").frame) == 3
 
 
+def test_a_workbook_whose_rows_reach_far_right_is_refused_before_it_is_read(
+    area: tuple[Path, Path],
+) -> None:
+    """The reader pads each row to its furthest cell: 2,000 rows with one cell in column
+    XFD, 23 kB, took 800 MB of the server's memory (a second attack on our own instance)."""
+    uploads, workdir = area
+    far = workbook(
+        uploads / "far.xlsx", rows=2_000, columns=1, cell=lambda: '<c r="XFD2"><v>1</v></c>'
+    )
+    assert far.stat().st_size < 30_000
+    refused(far, workdir, "has a cell in column 16,384; ims reads at most 2,000 columns")
+    wide = workbook(
+        uploads / "wide.xlsx", rows=3_000, columns=1, cell=lambda: '<c r="ZZ2"><v>1</v></c>'
+    )
+    refused(wide, workdir, "rows of up to 702 columns", limits=UploadLimits(max_vertices=10**6))
+
+
 def test_a_zip_over_the_total_limit(area: tuple[Path, Path]) -> None:
     uploads, workdir = area
     data = os.urandom(300_000)
