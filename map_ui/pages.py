@@ -136,6 +136,8 @@ def hazard_page(
         hazard = hazards.hazard_view(session, reference, on)
     except ImsError as exc:
         return error_page(request, exc.status_code, "Hazard not found", exc.detail)
+    if generalised(principal):
+        hazard = hazard.generalised()
     spec = None
     # Before its first revision took effect the hazard did not exist: no map, no figures,
     # but when it begins (its page had shown an empty map of the world and 0 m² figures).

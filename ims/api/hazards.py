@@ -311,13 +311,16 @@ def get_hazard(
     register's properties with the timeline, the remaining ground as its geometry.
     An unknown reference answers 404 with the close matches (``close_matches``).
     """
+    hidden = generalised(principal)
     try:
         view = hazard_view(session, reference, as_of)
     except NotFound:
-        matches = close_matches(session, reference)
+        # references are not listed where locations are generalised: none are suggested
+        matches = [] if hidden else close_matches(session, reference)
         hint = f"; did you mean {', '.join(matches)}?" if matches else ""
         raise NotFound(f"no hazard {reference!r}{hint}", close_matches=matches) from None
-    hidden = generalised(principal)
+    if hidden:
+        view = view.generalised()
     wants_geojson = f == "geojson" or (f is None and GEOJSON in request.headers.get("accept", ""))
     if wants_geojson:
         return _hazard_feature(session, view, as_of, hidden)
@@ -335,9 +338,9 @@ def get_hazard(
         estimates=[Quantity(type=t, quantity=q) for t, q in view.estimates],
         destroyed=[Quantity(type=t, quantity=q) for t, q in view.destroyed],
         attributes=view.attributes,
-        boundary=None if hidden else view.boundary,
-        remaining=None if hidden else view.remaining,
-        releases=[] if hidden else view.releases,
+        boundary=view.boundary,
+        remaining=view.remaining,
+        releases=view.releases,
     )
 
 

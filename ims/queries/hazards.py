@@ -5,6 +5,7 @@ The hazard page and ``GET /api/v1/hazards/{reference}`` both show ``hazard_view`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass, field
@@ -40,6 +41,21 @@ class HazardView:
     as_of: dt.date | None = None  # the state shown is the one in force on this date (None: now)
     records: list[dict[str, Any]] = field(default_factory=list)  # every record, as recorded
     attributes: dict[str, Any] = field(default_factory=dict)  # the upload's own columns
+
+    def generalised(self) -> HazardView:
+        """The hazard as a reader who sees generalised locations may see it: its figures
+        and dates, no geometry, none of the upload's own columns (a village is a
+        location, as the register holds) and no release references in its timeline."""
+        return dataclasses.replace(
+            self,
+            boundary=None,
+            remaining=None,
+            releases=[],
+            outside=[],
+            attributes={},
+            timeline=[{**event, "detail": ""} for event in self.timeline],
+            records=[{**r, "detail": ""} if r["what"] in METHODS else r for r in self.records],
+        )
 
     @property
     def closed(self) -> bool:

@@ -189,6 +189,17 @@ def test_generalised_readers_get_no_geometry_reference_or_files(
     assert viewer.get("/api/v1/hazards", params={"q": "Ban"}).status_code == 403
     assert viewer.get("/api/v1/hazards.gpkg").status_code == 403
     assert viewer.get("/api/v1/releases.gpkg").status_code == 403
+    # one hazard by its reference: its figures and dates, nothing that places it (its
+    # village, the references of its releases), and no references offered for a near miss
+    one = viewer.get("/api/v1/hazards/AT-000001").json()
+    assert one["attributes"] == {} and one["boundary"] is None and one["releases"] == []
+    assert one["timeline"] and all(event["detail"] == "" for event in one["timeline"])
+    assert one["figures"]["remaining_m2"] > 0
+    missed = viewer.get("/api/v1/hazards/AT-00000")
+    assert missed.status_code == 404 and missed.json()["close_matches"] == []
+    assert "AT-000001" not in missed.text
+    page = viewer.get("/hazards/AT-000001").text
+    assert VILLAGE not in page and "near the school" not in page and ">R1" not in page
     releases = viewer.get("/api/v1/releases").json()
     assert all(f["geometry"] is None for f in releases["features"])
     assert all("release_id" not in f["properties"] for f in releases["features"])
