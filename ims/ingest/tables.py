@@ -41,6 +41,7 @@ from shapely.geometry.base import BaseGeometry
 
 from ims.errors import InvalidUpload
 from ims.ingest.archive import ACCEPTED
+from ims.ingest.archive import MAX_WORKBOOK_COLUMNS as MAX_TABLE_COLUMNS
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS, blank
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
@@ -186,6 +187,11 @@ def _read_csv(path: Path, where: str) -> pd.DataFrame:
     first = text.split("\n", 1)[0]
     # Comma or semicolon (Excel in much of the world writes semicolons), by the header row.
     delimiter = max((",", ";", "\t"), key=first.count)
+    if first.count(delimiter) >= MAX_TABLE_COLUMNS:  # 500,000 columns cost 88 s and 1.7 GB
+        raise InvalidUpload(
+            f"{where} has {first.count(delimiter) + 1:,} columns; ims reads at most "
+            f"{MAX_TABLE_COLUMNS:,}"
+        )
     try:
         return pd.read_csv(
             io.StringIO(text),
