@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ims.errors import Conflict, ServiceBusy, TookTooLong
-from ims.jobs import JobPool
+from ims.jobs import JobPool, _rss_bytes
 
 # The jobs below never touch the database: the worker opens a connection only when a job
 # uses its session.
@@ -163,3 +163,28 @@ def test_a_jobs_steps_reach_the_server_as_they_start_and_a_listeners_failure_is_
 
     assert jobs.submit(teller, deaf, steps=2).result(timeout=60) == "done"
     assert jobs.submit(teller, None, steps=2).result(timeout=60) == "done"  # nobody listens
+
+
+_HELD: list[bytes] = []
+
+
+def hoards(session: Any, *, megabytes: int) -> int:
+    """Keep ``megabytes`` in the worker after the job, as a large file's rows stay held."""
+    _HELD.append(os.urandom(megabytes << 20))
+    return os.getpid()
+
+
+def test_a_worker_left_holding_much_memory_is_replaced_before_the_next_job(pool: Any) -> None:
+    """One upload left its worker at 751 MB, held while idle (a second attack on our own
+    instance); a worker is replaced when a job leaves it above the pool's limit."""
+    jobs = pool()
+    first = jobs.submit(whoami).result(timeout=60)
+    # the limit: 100 MB above what a worker holds once it has imported what jobs need
+    jobs.recycle_rss_bytes = _rss_bytes(first) + (100 << 20)
+    small = jobs.submit(hoards, megabytes=1).result(timeout=60)
+    assert small == first
+    assert jobs.submit(whoami).result(timeout=60) == small  # well below: kept
+    big = jobs.submit(hoards, megabytes=200).result(timeout=60)
+    assert big == small
+    after = jobs.submit(whoami).result(timeout=60)
+    assert after != big and gone([big], within=10)
