@@ -300,7 +300,7 @@ def _worker_main(
 
 
 # A worker holding more than this after a job is replaced (ims.jobs.JobPool).
-RECYCLE_RSS_BYTES = 768 * 1024 * 1024
+RECYCLE_RSS_BYTES = 512 * 1024 * 1024  # a fresh worker holds about 175 MB
 
 
 def _rss_bytes(pid: int | None) -> int | None:
