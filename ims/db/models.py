@@ -208,7 +208,7 @@ class Submission(Base):
     split: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # Approved in part: the features with errors were left out (their findings stay).
     partial: Mapped[bool] = mapped_column(Boolean, server_default=false())
-    # Uploaded by an operator: it holds its organisation's own records (migration 0031).
+    # Uploaded by an operator: it holds its organisation's own records (migrations 0031 and 0032).
     own_records: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # the earlier pending submission this upload replaces (that one is then superseded)
     replaces: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), unique=True)

@@ -198,3 +198,52 @@ def test_submissions_awaiting_review_are_not_noted_in_reports_until_a_reviewer_s
     migrate.upgrade(scratch_engine)
     with scratch_engine.connect() as conn:
         assert conn.execute(text("SELECT noted FROM submission")).scalar_one() is False
+
+
+def test_an_operators_earlier_submissions_are_marked_and_checked_again(
+    scratch_engine: Engine,
+) -> None:
+    # 0032: an operator's file staged before 0031 could be approved crediting another
+    # organisation; it is marked as its own, and one awaiting review is checked again.
+    migrate.upgrade(scratch_engine, "0031")
+    with scratch_engine.begin() as conn:
+        orgs = dict(
+            conn.execute(
+                text("INSERT INTO organisation (name) VALUES ('MAG'), ('NPA') RETURNING name, id")
+            ).all()
+        )
+        conn.execute(
+            text(
+                "INSERT INTO app_user (username, role, organisation_id) VALUES "
+                "('mag-dm', 'operator', :mag), ('nmaa', 'reviewer', NULL)"
+            ),
+            {"mag": orgs["MAG"]},
+        )
+        for filename, status, by, org in [
+            ("pending.zip", "validated", "mag-dm", "MAG"),
+            ("approved.zip", "approved", "mag-dm", "MAG"),
+            ("authoritys.zip", "validated", "nmaa", "MAG"),
+            ("for-npa.zip", "validated", "mag-dm", "NPA"),  # not its own organisation
+        ]:
+            conn.execute(
+                text(
+                    "INSERT INTO submission (kind, filename, sha256, size_bytes, status, "
+                    "uploaded_by, organisation_id, validated_against) "
+                    "VALUES ('hazards', :f, 'x', 1, :s, :by, :org, 'stamp')"
+                ),
+                {"f": filename, "s": status, "by": by, "org": orgs[org]},
+            )
+    migrate.upgrade(scratch_engine)
+    with scratch_engine.connect() as conn:
+        rows = {
+            r.filename: (r.own_records, r.validated_against)
+            for r in conn.execute(
+                text("SELECT filename, own_records, validated_against FROM submission")
+            )
+        }
+    assert rows == {
+        "pending.zip": (True, None),  # approving it validates it again, as its own
+        "approved.zip": (True, "stamp"),
+        "authoritys.zip": (False, "stamp"),
+        "for-npa.zip": (False, "stamp"),
+    }
