@@ -412,6 +412,17 @@ def test_an_upload_and_its_approval_followed_by_token_tell_their_steps_to_their_
     assert client.get(f"/api/v1/progress/{'c' * 20}").status_code == 404  # not started (yet)
 
 
+def other_organisation_of(session: Session, submission_id: int) -> list[tuple[int, str, str]]:
+    rows = session.execute(
+        text(
+            "SELECT row_number, field, message FROM finding "
+            "WHERE submission_id = :s AND code = 'other_organisation'"
+        ),
+        {"s": submission_id},
+    ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
 def test_an_operators_file_may_not_credit_another_organisation(
     client_as: ClientAs, session: Session, tmp_path: Path
 ) -> None:
@@ -425,14 +436,7 @@ def test_an_operators_file_may_not_credit_another_organisation(
 
     def other_organisation(response: object) -> list[tuple[int, str, str]]:
         assert response.status_code == 201, response.text  # type: ignore[attr-defined]
-        rows = session.execute(
-            text(
-                "SELECT row_number, field, message FROM finding "
-                "WHERE submission_id = :s AND code = 'other_organisation'"
-            ),
-            {"s": response.json()["id"]},  # type: ignore[attr-defined]
-        ).all()
-        return [tuple(r) for r in rows]
+        return other_organisation_of(session, response.json()["id"])  # type: ignore[attr-defined]
 
     operator = client_as("operator", organisation="MAG")
     found = other_organisation(post(operator, path))
@@ -442,3 +446,22 @@ def test_an_operators_file_may_not_credit_another_organisation(
     reviewer = client_as("reviewer")
     assert other_organisation(post(reviewer, path, organisation="MAG")) == []
     assert other_organisation(post(reviewer, path)) == []
+
+    # staged before the check (migration 0032 marks such a submission and drops the stamp
+    # that let approval trust its findings): approving checks it again, and refuses
+    earlier = post(operator, write_zip(frame, tmp_path, "earlier")).json()  # type: ignore[attr-defined]
+    session.execute(
+        text("DELETE FROM finding WHERE submission_id = :s AND code = 'other_organisation'"),
+        {"s": earlier["id"]},
+    )
+    session.execute(
+        text("UPDATE submission SET validated_against = NULL WHERE id = :s"),
+        {"s": earlier["id"]},
+    )
+    session.commit()
+    refused = reviewer.post(f"/api/v1/submissions/{earlier['id']}/approve")
+    assert refused.status_code == 409, refused.text
+    assert count(session, "hazard") == 0
+    assert [(f["code"], f["row"], f["field"]) for f in refused.json()["findings"]] == [
+        ("other_organisation", 2, "operator")
+    ]
