@@ -179,7 +179,13 @@ def approve_submission(
     the server to keep once it has committed (``ims.reports.first.computed_ahead``; none
     when ``IMS_WARM_INTERVAL_S`` is 0, or for more than ``AHEAD_UP_TO_FEATURES``)."""
     say = _logged(f"submission {submission_id}", progress)
-    approval.approve(session, submission_id, by=by, partial=partial, progress=say)
+    try:
+        approval.approve(session, submission_id, by=by, partial=partial, progress=say)
+    except approval.FoundAgain as found:
+        session.rollback()
+        approval.keep_found_again(session, found)  # for the review page and the uploader
+        session.commit()
+        raise
     submission = submissions.get_submission(session, submission_id)
     answers = []
     if get_settings().warm_interval_s and submission.feature_count <= AHEAD_UP_TO_FEATURES:

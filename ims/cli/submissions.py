@@ -429,9 +429,12 @@ def submissions_approve(
                     )
                     return
         except Conflict as exc:
+            if isinstance(exc, approval.FoundAgain):
+                with session.begin():
+                    approval.keep_found_again(session, exc)  # as the review page shows them
             if not exc.extra.get("findings"):
                 raise
-            # The errors found again now (the check is rolled back with the approval).
+            # The errors found again now (kept as the submission's findings above).
             errors = [
                 Finding(
                     f["code"],

@@ -100,6 +100,45 @@ def is_settled(session: Session, submission_id: int) -> bool:
     return _settled(session, session.get(Submission, submission_id), submission_id) is not None
 
 
+class FoundAgain(Conflict):
+    """Errors approval found when it checked a submission again (something it reads had
+    changed since upload). The check is rolled back with the approval; the caller keeps
+    its findings afterwards (``keep_found_again``), so that the review page and the
+    uploader see the errors the reviewer was told of, not the upload's."""
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        submission_id: int = 0,
+        found: list[FindingData] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail, **extra)
+        self.submission_id = submission_id
+        self.found = found
+
+    @property
+    def type_slug(self) -> str:
+        return "conflict"  # to a client, the same problem as any other refusal
+
+
+def keep_found_again(session: Session, error: FoundAgain) -> None:
+    """Store the findings of ``error`` as the submission's, in a transaction of their own
+    after the approval's was rolled back. The submission stays to be checked again when
+    next approved (its staged values are the upload's)."""
+    if error.found is None:
+        return
+    submission = session.get(Submission, error.submission_id, with_for_update=True)
+    if submission is not None and submission.status in (
+        SubmissionStatus.UPLOADED,
+        SubmissionStatus.VALIDATED,
+    ):
+        submissions.store_findings(session, error.submission_id, error.found)
+        submission.validated_against = None
+    error.found = None  # what was found is kept; the error goes on without it
+
+
 def _settled(
     session: Session, submission: Submission | None, submission_id: int
 ) -> list[FindingData] | None:
@@ -134,8 +173,9 @@ def approve(
     ``validated`` is what staging found in this transaction (``StageOutcome.validated``),
     used instead of reading the stored values back when nothing has changed since.
 
-    Idempotent: approving an approved submission changes nothing. With any error the
-    findings are updated and Conflict is raised; nothing is applied. ``partial`` applies
+    Idempotent: approving an approved submission changes nothing. With any error Conflict
+    is raised and nothing is applied; errors found by checking the features again come as
+    FoundAgain, whose findings the caller keeps once it has rolled back. ``partial`` applies
     the features without errors instead and leaves the rest, with their findings, on the
     submission (an error on the file as a whole still stops it all).
 
@@ -168,6 +208,7 @@ def approve(
         if validated is None:
             say(f"approving: reading the {submission.feature_count:,} features checked at upload")
         result = validated or submissions.validated_features(session, submission_id)
+    checked_again = result is None
     if result is not None:
         say("approving: nothing has changed since the features were checked")
         findings = submissions.findings_of(session, submission_id)
@@ -199,11 +240,14 @@ def approve(
         )
         errors = []
     if errors:
-        raise Conflict(
+        detail = (
             f"submission {submission_id} has {len(errors)} error(s) and cannot be approved; "
-            f"first: {errors[0]}",
-            findings=[f.as_dict() for f in errors[:50]],
+            f"first: {errors[0]}"
         )
+        shown = [f.as_dict() for f in errors[:50]]
+        if checked_again:  # what was found outlives the rollback
+            raise FoundAgain(detail, submission_id=submission_id, found=findings, findings=shown)
+        raise Conflict(detail, findings=shown)
     operator = _organisation_name(session, submission)
     name = as_actor(by).name
     if submission.kind == UploadKind.HAZARDS:

@@ -465,3 +465,11 @@ def test_an_operators_file_may_not_credit_another_organisation(
     assert [(f["code"], f["row"], f["field"]) for f in refused.json()["findings"]] == [
         ("other_organisation", 2, "operator")
     ]
+    assert refused.json()["type"].endswith("/conflict")
+    # what approval found is the submission's now, for the review page and the uploader
+    session.expire_all()
+    assert [(row, field) for row, field, _ in other_organisation_of(session, earlier["id"])] == [
+        (2, "operator")
+    ]
+    shown = operator.get(f"/api/v1/submissions/{earlier['id']}").json()
+    assert ("other_organisation", 2) in {(f["code"], f["row"]) for f in shown["findings"]}

@@ -188,3 +188,39 @@ def test_show_tells_the_uploaders_choices(ims: CliRunner, tmp_path: Path) -> Non
         f"choices: invalid polygons repaired (--repair); replaces submission {submission_id(first)}"
         in " ".join(shown.output.split())
     )
+
+
+def test_errors_found_when_approval_checks_again_are_kept_with_the_submission(
+    ims: CliRunner, tmp_path: Path
+) -> None:
+    # The same release in two files: the second approved first. Approving the first then
+    # checks it again (the database changed since it was staged) and finds it recorded;
+    # the refusal's findings were rolled back with the approval, and `show` (as the review
+    # page) still said no error.
+    assert (
+        run(ims, "import", hazards(tmp_path, "clean"), "--kind", "hazards", "--approve").exit_code
+        == 0
+    )
+
+    def releases(name: str) -> Path:
+        row = {
+            "release_id": "REL-1",
+            "hazard_id": "CLEAN-1",
+            "method": "cleared",
+            "released": "2022-03-01",
+        }
+        path = tmp_path / f"{name}.geojson"
+        frame = gpd.GeoDataFrame([row], geometry=[box(103.1, 19.4, 103.105, 19.41)], crs=4326)
+        frame.to_file(path, driver="GeoJSON")
+        return path
+
+    first = run(ims, "import", releases("first"), "--kind", "releases")
+    assert first.exit_code == 0, first.output
+    second = run(ims, "import", releases("second"), "--kind", "releases", "--approve")
+    assert second.exit_code == 0, second.output
+    refused = run(ims, "submissions", "approve", submission_id(first))
+    assert refused.exit_code == 1, refused.output
+    assert "checking the 1 features again" in refused.output
+    (code,) = {line.split()[1] for line in refused.output.splitlines() if line.startswith("error ")}
+    shown = run(ims, "submissions", "show", submission_id(first))
+    assert f"findings by kind: 1 error {code}" in shown.output, shown.output
