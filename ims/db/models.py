@@ -200,6 +200,9 @@ class Submission(Base):
     # the state of the database the stored findings were computed against (an approval
     # while it is unchanged need not validate again): ingest.submissions.database_stamp
     validated_against: Mapped[str | None] = mapped_column(Text)
+    # when its findings were last stored (at upload, or by an approval that checked it
+    # again): what the review's preview, which leaves out features with errors, is kept under
+    findings_at: Mapped[Created]
     # A reviewer's choice that reports note this submission while it awaits review.
     noted: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # The uploader's choices: repair invalid polygons; split named releases among the

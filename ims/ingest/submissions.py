@@ -808,6 +808,10 @@ def _ewkb_array(geoms: Any) -> list[str | None]:
 
 def store_findings(session: Session, submission_id: int, findings: Sequence[FindingData]) -> None:
     session.execute(text("DELETE FROM finding WHERE submission_id = :s"), {"s": submission_id})
+    session.execute(
+        text("UPDATE submission SET findings_at = clock_timestamp() WHERE id = :s"),
+        {"s": submission_id},
+    )
     if findings:
         session.execute(
             insert(Finding),

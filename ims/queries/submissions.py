@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Hashable
 from dataclasses import asdict, dataclass
@@ -12,12 +13,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.db.ledger import admin_indexes
-from ims.domain.enums import UploadKind
+from ims.domain.enums import SubmissionStatus, UploadKind
 from ims.domain.findings import Finding as FindingData
 from ims.domain.findings import Severity
 from ims.domain.polygons import polygonal
 from ims.errors import NotFound
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
+from ims.ingest.submissions import database_stamp
 from ims.reports import kept
 
 
@@ -73,6 +75,9 @@ class SubmissionReview:
     columns: list[str]  # the attributes of the features, template fields first
     bounds: list[list[float]] | None  # [[south, west], [north, east]] of the features
     features_in_error: int = 0  # features with an error: approving in part leaves them out
+    # awaiting review, and the records or reference lists validation reads have changed
+    # since its features were checked: approving checks them all again first
+    checked_again: bool = False
 
 
 # Each feature's worst finding, from its findings (a feature has findings only if it has
@@ -234,7 +239,17 @@ def submission_review(
         columns,
         bounds,
         int(in_error or 0),
+        sub.status in (SubmissionStatus.UPLOADED, SubmissionStatus.VALIDATED)
+        and sub.validated_against is not None  # None: found by approval checking it again
+        and _without_day(sub.validated_against)
+        != _without_day(database_stamp(session, dt.date.today())),
     )
+
+
+def _without_day(stamp: str | None) -> str | None:
+    """A data stamp without its last part, the day: what a reviewer is told of is records
+    approved since, not the dates (a day passing changes only the check of future dates)."""
+    return stamp.rsplit(" ", 1)[0] if stamp else None
 
 
 @dataclass
@@ -383,14 +398,29 @@ def kept_preview(session: Session, submission_id: int, kind: str) -> ApprovalPre
     server's memory and in the database (``submission_preview``), where a server that has
     just started finds the one its upload computed."""
     stamp = kept.stamp(session)
+    found = _found_under(session, submission_id)
     return kept.kept_at(
-        stamp, _PREVIEW, submission_id, lambda: _stored_preview(session, submission_id, kind, stamp)
+        stamp,
+        _PREVIEW,
+        (submission_id, found),
+        lambda: _stored_preview(session, submission_id, kind, f"{stamp}|{found}"),
+    )
+
+
+def _found_under(session: Session, submission_id: int) -> str:
+    """When the submission's findings were stored: the preview leaves out the features with
+    errors, and a refused approval that checked the file again keeps new findings under
+    the same data (``ims.ingest.approval.keep_found_again``; migration 0033)."""
+    return str(
+        session.scalar(
+            text("SELECT findings_at FROM submission WHERE id = :s"), {"s": submission_id}
+        )
     )
 
 
 def _stored_preview(session: Session, submission_id: int, kind: str, stamp: str) -> ApprovalPreview:
-    """The preview stored under ``stamp``, or computed now and stored, in a transaction of
-    its own (a page's request changes nothing else)."""
+    """The preview stored under ``stamp`` (the data's, and the findings'), or computed now
+    and stored, in a transaction of its own (a page's request changes nothing else)."""
     stored = session.scalar(
         text("SELECT preview FROM submission_preview WHERE submission_id = :s AND stamp = :t"),
         {"s": submission_id, "t": stamp},
@@ -432,12 +462,16 @@ def preview_ahead(session: Session, submission_id: int, kind: str) -> list[tuple
     computes it while the uploader watches its steps, so that the review page it opens
     next is not a blank page for seconds, even if the server has restarted meanwhile."""
     stamp = kept.stamp(session)
+    found = _found_under(session, submission_id)
     preview = kept.kept_at(
-        stamp, _PREVIEW, submission_id, lambda: approval_preview(session, submission_id, kind)
+        stamp,
+        _PREVIEW,
+        (submission_id, found),
+        lambda: approval_preview(session, submission_id, kind),
     )
-    _store_preview(session, submission_id, stamp, preview)
+    _store_preview(session, submission_id, f"{stamp}|{found}", preview)
     return [
         (key, answer)
         for key, answer in kept.ANSWERS.at(stamp)
-        if isinstance(key, tuple) and key[2:] == (_PREVIEW, submission_id)
+        if isinstance(key, tuple) and key[2:] == (_PREVIEW, (submission_id, found))
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import time
 import zipfile
@@ -455,10 +456,21 @@ def test_an_operators_file_may_not_credit_another_organisation(
         {"s": earlier["id"]},
     )
     session.execute(
-        text("UPDATE submission SET validated_against = NULL WHERE id = :s"),
+        text(
+            "UPDATE submission SET validated_against = NULL,"
+            " findings_at = findings_at - interval '1 day' WHERE id = :s"
+        ),
         {"s": earlier["id"]},
     )
     session.commit()
+
+    def preview(page: str) -> str:
+        found = re.search(r'<p id="preview-summary">(.*?)</p>', page, re.S)
+        assert found, page
+        return " ".join(found.group(1).split())
+
+    before = reviewer.get(f"/submissions/{earlier['id']}").text
+    assert preview(before).startswith("2 new hazard(s)")  # as staged: no error
     refused = reviewer.post(f"/api/v1/submissions/{earlier['id']}/approve")
     assert refused.status_code == 409, refused.text
     assert count(session, "hazard") == 0
@@ -473,3 +485,8 @@ def test_an_operators_file_may_not_credit_another_organisation(
     ]
     shown = operator.get(f"/api/v1/submissions/{earlier['id']}").json()
     assert ("other_organisation", 2) in {(f["code"], f["row"]) for f in shown["findings"]}
+    # and the review page: the error listed, the preview without its feature, and no
+    # note that approving would find more (these findings are the latest check's)
+    after = reviewer.get(f"/submissions/{earlier['id']}").text
+    assert "other_organisation" in after and 'id="checked-again"' not in after
+    assert preview(after).startswith("1 new hazard(s)")

@@ -319,6 +319,26 @@ def mercantile_tile(lon: float, lat: float, z: int) -> tuple[int, int]:
     return x, y
 
 
+def test_the_review_page_says_when_approving_will_check_the_file_again(
+    client: TestClient, programme: Session, broken_submission: int
+) -> None:
+    # The findings listed are those of the upload; once records were approved since,
+    # approving checks the features again and can find errors the page did not list.
+    def noted(stamp: str) -> bool:
+        programme.execute(
+            text("UPDATE submission SET validated_against = :v WHERE id = :s"),
+            {"v": stamp, "s": broken_submission},
+        )
+        programme.flush()
+        return 'id="checked-again"' in client.get(f"/submissions/{broken_submission}").text
+
+    now = submissions.database_stamp(programme, dt.date.today())
+    version, rest = now.split(" ", 1)
+    assert not noted(now)  # as checked at upload
+    assert not noted(now.rsplit(" ", 1)[0] + " 2001-01-01")  # only the day has changed
+    assert noted(f"{int(version) - 1} {rest}")  # records approved since
+
+
 def test_submissions_list_links_each_review(client: TestClient, broken_submission: int) -> None:
     page = client.get("/submissions").text
     assert f'href="/submissions/{broken_submission}"' in page
