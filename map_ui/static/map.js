@@ -245,10 +245,17 @@
     build();
     updateFigures();
   }
+  // Nothing is recorded after today, and the field's max is not enforced on typing. A date
+  // typed digit by digit passes through later ones (12/31 of this year, before the year
+  // is typed): such a step is not followed, nor changed under the typing (that broke the
+  // date being typed); a later date left in the field becomes today.
+  const later = () => Boolean(asOf.value && asOf.max && asOf.value > asOf.max);
   function changed() {
-    // Nothing is recorded after today: a later date typed in (the field's max is not
-    // enforced on typing) would show today's state under a future date.
-    if (asOf.value && asOf.max && asOf.value > asOf.max) asOf.value = asOf.max;
+    if (later()) {
+      asOf.setAttribute("aria-invalid", "true");
+      return;
+    }
+    asOf.removeAttribute("aria-invalid");
     address();
     clearTimeout(pending);
     const now = Date.now();
@@ -258,5 +265,10 @@
     else follow();
   }
   for (const control of [asOf, contam]) control.addEventListener("change", changed);
+  asOf.addEventListener("blur", () => {
+    if (!later()) return;
+    asOf.value = asOf.max;
+    changed();
+  });
   build();
 })();

@@ -267,16 +267,29 @@ def test_a_hazard_opened_from_a_past_map_is_shown_as_on_the_maps_date(
     assert tab.errors == []
 
 
-def test_a_date_after_today_typed_on_the_map_goes_back_to_today(
+def test_a_date_typed_on_the_map_is_the_date_shown_and_a_later_one_goes_back_to_today(
     tab: Watched, site: LiveSite
 ) -> None:
     tab.page.goto(site.url + "/map")
     tab.map_shows()
     today = tab.page.get_attribute("#as-of", "max")
+    assert today is not None
+    # Typed as a person types it, month, day and year: on its way it passes 31 December of
+    # this year, after today, which the map had reset to today under the typing (the year
+    # then typed made 0021-12-02 of 12/31/2021).
+    box = tab.page.locator("#as-of").bounding_box()
+    assert box is not None
+    tab.page.mouse.click(box["x"] + 12, box["y"] + box["height"] / 2)  # its month
+    tab.page.keyboard.type("12312021")
+    assert tab.page.input_value("#as-of") == "2021-12-31"
+    tab.map_shows("2021-12-31")
+    assert "as_of=2021-12-31" in tab.page.url
+    # A later date left in the field: today's state is not shown under it
     tab.page.fill("#as-of", "2099-01-01")
     tab.page.dispatch_event("#as-of", "change")
-    assert tab.page.input_value("#as-of") == today  # not today's state under 2099
     assert "as_of=2099" not in tab.page.url
+    tab.page.locator("#as-of").blur()
+    assert tab.page.input_value("#as-of") == today
     assert tab.errors == []
 
 
