@@ -14,6 +14,7 @@ from ims.api.deps import SessionDep
 from ims.config import get_settings
 from ims.db.audit import hazard_events
 from ims.domain import access
+from ims.domain.as_of import up_to_today
 from ims.domain.enums import Contamination, HazardStatus, Role
 from ims.errors import ImsError, InvalidRequest, NotFound
 from ims.ingest import approval
@@ -334,11 +335,10 @@ def make_hazard_page(
 def _not_after_today(day: dt.date | None) -> None:
     """Pages show what is recorded, which stops at today: a later date would present
     today's state as a future one's."""
-    if day is not None and day > dt.date.today():
-        raise InvalidRequest(
-            f"{day} is after today: ims shows what is recorded, up to today "
-            f"({dt.date.today()}); choose today or an earlier date"
-        )
+    try:
+        up_to_today(day)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc)) from None
 
 
 def _register_filter(params: dict[str, str]) -> register.RegisterFilter:

@@ -13,6 +13,7 @@ from shapely.geometry import mapping
 
 from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
+from ims.domain.as_of import UP_TO_TODAY
 from ims.domain.enums import Contamination, HazardStatus
 from ims.errors import Forbidden, NotFound
 from ims.queries import register_files
@@ -68,7 +69,11 @@ class FeatureCollection(BaseModel):
     timeStamp: str  # noqa: N815
 
 
-AsOf = Annotated[dt.date | None, Query(description="the date the register is of (default today)")]
+AsOf = Annotated[
+    dt.date | None,
+    Query(description="the date the register is of (default today)"),
+    UP_TO_TODAY,
+]
 Admin = Annotated[
     str | None,
     Query(max_length=32, description="an admin area code (any level): the hazards counted there"),
@@ -299,7 +304,9 @@ def get_hazard(
     session: SessionDep,
     principal: PrincipalDep,
     reference: str,
-    as_of: Annotated[dt.date | None, Query(description="the state in force then")] = None,
+    as_of: Annotated[
+        dt.date | None, Query(description="the state in force then"), UP_TO_TODAY
+    ] = None,
     f: Annotated[
         Literal["json", "geojson"] | None,
         Query(description="geojson: a Feature with its timeline (as Accept: application/geo+json)"),

@@ -28,6 +28,7 @@ from ims import __version__
 from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
 from ims.config import get_settings
+from ims.domain.as_of import up_to_today
 from ims.domain.enums import Contamination, ReleaseMethod
 from ims.errors import Forbidden, InvalidParameter, NotFound
 from ims.queries import ogc
@@ -125,12 +126,16 @@ def _day(request: Request) -> dt.date | None:
     if day is None:
         return None
     try:
-        return dt.date.fromisoformat(day)
+        on = dt.date.fromisoformat(day)
     except ValueError:
         raise InvalidParameter(
             f"{day!r} in the address is not a date: give one as /ogc/on/YYYY-MM-DD, "
             "such as /ogc/on/2021-12-31"
         ) from None
+    try:
+        return up_to_today(on)
+    except ValueError as exc:
+        raise InvalidParameter(f"/ogc/on/{day}: {exc}") from None
 
 
 def _wants_html(request: Request) -> bool:

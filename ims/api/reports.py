@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from ims.api.auth import PrincipalDep
 from ims.api.deps import SessionDep
+from ims.domain.as_of import UP_TO_TODAY
 from ims.domain.enums import Contamination
 from ims.reports import formats
 from ims.reports.article7 import ReportScope, article4
@@ -122,7 +123,7 @@ def get_explanation(
 def get_article4(
     session: SessionDep,
     baseline: Annotated[dt.date, Query(description="baseline date (entry into force)")],
-    as_of: Annotated[dt.date, Query(description="as-of date")],
+    as_of: Annotated[dt.date, Query(description="as-of date"), UP_TO_TODAY],
     contam: Contam = Contamination.CMR,
 ) -> dict[str, Any]:
     """Article 4.6(d)–(f): area at the baseline, added since, released since, remaining."""
@@ -155,7 +156,7 @@ def get_progress(
 @router.get("/marking", response_model=list[MarkingRow])
 def get_marking(
     session: SessionDep,
-    as_of: Annotated[dt.date | None, Query(description="default: today")] = None,
+    as_of: Annotated[dt.date | None, Query(description="default: today"), UP_TO_TODAY] = None,
     baseline: Annotated[dt.date | None, Query(description="default IMS_ARTICLE4_BASELINE")] = None,
     contam: Contam = Contamination.CMR,
 ) -> list[dict[str, Any]]:
@@ -173,7 +174,7 @@ def get_marking(
 def get_priorities(
     session: SessionDep,
     top: Annotated[int | None, Query(ge=1, le=100_000)] = None,
-    as_of: Annotated[dt.date | None, Query(description="default: today")] = None,
+    as_of: Annotated[dt.date | None, Query(description="default: today"), UP_TO_TODAY] = None,
     contam: Contam = Contamination.CMR,
     format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
 ) -> Any:

@@ -12,6 +12,7 @@ from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
 from ims.config import get_settings
 from ims.domain import access
+from ims.domain.as_of import UP_TO_TODAY
 from ims.domain.enums import Contamination
 from ims.errors import NotFound
 from ims.ingest import submissions
@@ -36,7 +37,7 @@ def get_tile(
     x: int,
     y: int,
     as_of: Annotated[
-        dt.date | None, Query(description="the date the map shows (default: today)")
+        dt.date | None, Query(description="the date the map shows (default: today)"), UP_TO_TODAY
     ] = None,
     contam: Annotated[
         Contamination | None, Query(description="one kind of contamination (default: all)")
@@ -97,7 +98,9 @@ def get_submission_tile(
 # TileJSON and a MapLibre style, for QGIS and other tools (same access as the tiles). The
 # style's path comes first: "style" is no layer.
 _AsOf = Annotated[
-    dt.date | None, Query(description="the date the tiles show (default: the day they are read)")
+    dt.date | None,
+    Query(description="the date the tiles show (default: the day they are read)"),
+    UP_TO_TODAY,
 ]
 _Contam = Annotated[
     Contamination | None, Query(description="one kind of contamination (default: all)")

@@ -177,6 +177,11 @@ def article7_with_history(
     finalised, once, and committed; every later production shows the corrections recorded
     since. Without it nothing is written.
     """
+    if year > (today or dt.date.today()).year:  # this year's is provisional; a later one none
+        raise InvalidRequest(
+            f"{year} has not begun: a report covers a year up to today at the latest "
+            f"(this year's, {(today or dt.date.today()).year}, is provisional)"
+        )
     stamp = recording_stamp(session)
     # the tables themselves are kept until anything they come from changes; their history
     # (finalised when, corrected since) is read each time

@@ -218,7 +218,7 @@ REQUESTS: dict[str, Call] = {
     "ogc_collection_on": lambda c, w: c.get("/ogc/on/2020-12-31/collections/hazards"),
     "ogc_items_on": lambda c, w: c.get("/ogc/on/2020-12-31/collections/hazards/items"),
     "ogc_item_on": lambda c, w: c.get(
-        f"/ogc/on/2099-12-31/collections/hazard_boundaries/items/{w.hazard}"
+        f"/ogc/on/{dt.date.today()}/collections/hazard_boundaries/items/{w.hazard}"
     ),
     "login_page": lambda c, w: c.get("/login"),
     "login": _login,

@@ -80,3 +80,36 @@ def test_bad_queries_are_problem_json_naming_the_parameter(client_as: ClientAs) 
         "/api/v1/reports/article4", params={"baseline": "2024-01-01", "as_of": "2020-01-01"}
     )
     assert r.status_code == 422 and "before the baseline" in r.json()["detail"]
+
+
+def test_a_date_or_a_year_after_today_is_refused_as_the_pages_refuse_it(
+    session: Session, client_as: ClientAs
+) -> None:
+    # The pages said "2027 has not begun" and "after today"; the API and the OGC API
+    # answered 200 with today's state under the later date (a report for 2027, a
+    # GeoPackage named hazards-2030-01-01.gpkg).
+    seed(session)
+    client = client_as()
+    later = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    next_year = dt.date.today().year + 1
+    for path, params in [
+        ("/api/v1/reports/article7", {"year": next_year}),
+        ("/api/v1/reports/article7", {"year": next_year, "format": "pdf"}),
+        ("/api/v1/hazards", {"as_of": later}),
+        ("/api/v1/hazards.gpkg", {"as_of": later}),
+        ("/api/v1/hazards/H1", {"as_of": later}),
+        ("/api/v1/tiles/hazards/0/0/0.pbf", {"as_of": later}),
+        ("/api/v1/reports/marking", {"as_of": later}),
+        (f"/ogc/on/{later}", {}),
+        (f"/ogc/on/{later}/collections/hazards/items", {}),
+    ]:
+        answer = client.get(path, params=params)
+        assert answer.status_code in (400, 422), (path, answer.status_code)
+        assert answer.headers["content-type"] == "application/problem+json", path
+        detail = answer.json()["detail"]
+        assert "after today" in detail or "has not begun" in detail, (path, detail)
+    today = dt.date.today().isoformat()
+    assert client.get("/api/v1/hazards", params={"as_of": today}).status_code == 200
+    assert client.get(f"/ogc/on/{today}").status_code == 200
+    this_year = client.get("/api/v1/reports/article7", params={"year": dt.date.today().year})
+    assert this_year.status_code == 200  # provisional, and said to be
