@@ -430,8 +430,12 @@ def register_page(
         elsewhere=register.names_like(session, chosen.q) if chosen.q and not page.matched else [],
         formats=register_files.FORMATS,
         export_query=urlencode(kept),
-        # the releases by the same operator, in the same area (any date: releases are events)
-        release_query=urlencode([(k, kept[k]) for k in ("operator", "admin") if k in kept]),
+        # the releases by the same operator, in the same area, of the same kind, up to the
+        # register's date
+        release_query=urlencode(
+            [(k, kept[k]) for k in ("operator", "admin", "contamination") if k in kept]
+            + ([("to", kept["as_of"])] if "as_of" in kept else [])
+        ),
         today=dt.date.today(),
         prev_query=urlencode({**kept, "offset": max(0, offset - REGISTER_PAGE)})
         if offset > 0

@@ -22,7 +22,7 @@ from ims.api.hazards import (
     Operator,
     feature_collection,
 )
-from ims.domain.enums import ReleaseMethod
+from ims.domain.enums import Contamination, ReleaseMethod
 from ims.errors import Forbidden
 from ims.queries import register_files
 from ims.queries.register import DEFAULT_LIMIT, ReleaseFilter, ReleaseRow, releases
@@ -71,6 +71,7 @@ def list_releases(
     operator: Operator = None,
     admin: Admin = None,
     hazard_id: Annotated[str | None, Query(max_length=100, description="the hazard's")] = None,
+    contamination: Contam = None,
     sort: Annotated[
         str,
         Query(
@@ -95,6 +96,7 @@ def list_releases(
         operator=operator or None,
         admin=admin or None,
         hazard_id=hazard_id or None,
+        contamination=contamination,
         sort=sort or "released",
     )
     page = releases(session, f, limit=limit, offset=offset, geometry=not hidden)
@@ -107,6 +109,9 @@ Start = Annotated[dt.date | None, Query(alias="from", description="released on o
 End = Annotated[dt.date | None, Query(alias="to", description="released on or before")]
 Method = Annotated[ReleaseMethod | None, Query(description="cancelled, reduced or cleared")]
 HazardId = Annotated[str | None, Query(max_length=100, description="the hazard's")]
+Contam = Annotated[
+    Contamination | None, Query(description="its hazard's kind of contamination (default: all)")
+]
 
 
 def export_stem(f: ReleaseFilter) -> str:
@@ -117,6 +122,7 @@ def export_stem(f: ReleaseFilter) -> str:
         f"from-{f.start.isoformat()}" if f.start else None,
         f"to-{f.end.isoformat()}" if f.end else None,
         f.method.value if f.method else None,
+        f.contamination.value if f.contamination else None,
         f.operator,
         f.admin,
         f.hazard_id,
@@ -147,6 +153,7 @@ def export_releases(
     operator: Operator = None,
     admin: Admin = None,
     hazard_id: HazardId = None,
+    contamination: Contam = None,
 ) -> Response:
     """The releases as a file, every one the filter matches, no limit: an operator's data
     manager takes theirs (``operator``) to reconcile or to QGIS. Each with the area the
@@ -162,6 +169,7 @@ def export_releases(
         operator=operator or None,
         admin=admin or None,
         hazard_id=hazard_id or None,
+        contamination=contamination,
     )
     rows = releases(session, f, limit=None).rows
     written = register_files.write(rows, fmt, export_stem(f), register_files.RELEASES)

@@ -408,6 +408,7 @@ class ReleaseFilter:
     operator: str | None = None
     admin: str | None = None
     hazard_id: str | None = None
+    contamination: Contamination | None = None  # its hazard's
     sort: str = "released"
 
     def params(self) -> dict[str, str]:
@@ -425,6 +426,8 @@ class ReleaseFilter:
             values["admin"] = self.admin
         if self.hazard_id:
             values["hazard_id"] = self.hazard_id
+        if self.contamination:
+            values["contamination"] = self.contamination.value
         if self.sort != "released":
             values["sort"] = self.sort
         return values
@@ -525,6 +528,9 @@ def releases(
     if f.hazard_id:
         where.append("h.reference = :hazard_id")
         params["hazard_id"] = f.hazard_id
+    if f.contamination:
+        where.append("h.contam = :contam")
+        params["contam"] = f.contamination.value
     if f.admin:
         admin = find_admin(session, f.admin)
         where.append(

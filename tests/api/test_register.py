@@ -438,6 +438,28 @@ def test_the_register_page_offers_the_releases_of_its_operator(
     assert client_as("viewer").get("/api/v1/releases.csv?operator=MAG").status_code == 200
 
 
+def test_the_register_pages_release_files_are_of_its_date_and_kind(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """The register as of 2023-05-31, cluster munitions only, offered every release of any
+    date and kind (found by a walk-through as a GIS officer)."""
+    record_releases(
+        session,
+        [NewRelease("R3", "AT-000002", ReleaseMethod.REDUCED, dt.date(2023, 2, 1), H2)],
+    )
+    client = client_as("reviewer")
+    page = client.get("/hazards", params={"as_of": "2023-05-31", "contamination": "CMR"})
+    link = "/api/v1/releases.csv?contamination=CMR&amp;to=2023-05-31"
+    assert f'href="{link}"' in page.text
+    answer = client.get(link.replace("&amp;", "&"))
+    assert answer.status_code == 200, answer.text
+    assert "releases-to-2023-05-31-CMR.csv" in answer.headers["content-disposition"]
+    frame = _read_back(answer.content, "csv", tmp_path, layer="releases")
+    assert list(frame["release_id"]) == ["R1"]  # not R2 (June), not R3 (mines)
+    mines = client.get("/api/v1/releases", params={"contamination": "APM"}).json()
+    assert [f["properties"]["release_id"] for f in mines["features"]] == ["R3"]
+
+
 @pytest.mark.parametrize("fmt", ["gpkg", "zip", "csv", "xlsx", "kml"])
 def test_an_uploaded_column_named_as_the_file_keeps_its_own_is_renamed_not_fatal(
     seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
