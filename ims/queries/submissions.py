@@ -262,11 +262,18 @@ class ProvinceEffect:
     revised_m2: float = 0.0  # revised boundaries of recorded hazards, as submitted
     replaced_m2: float = 0.0  # the boundaries in force that those revisions replace
     released_m2: float = 0.0  # release polygons within the remaining ground of their hazard
+    # the ground revised boundaries leave remaining (each less its hazard's releases,
+    # docs/design.md §2.2), and the remaining ground in force that it replaces
+    revised_remaining_m2: float = 0.0
+    replaced_remaining_m2: float = 0.0
 
     @property
     def change_m2(self) -> float:
-        """The signed change to the remaining area (hazards) or the land released."""
-        return self.new_m2 + self.revised_m2 - self.replaced_m2
+        """The signed change to the remaining area (hazards) or the land released. A
+        revision changes the remaining area by its boundary less the land already released
+        from the hazard, not by its boundary's area: a boundary redrawn around the remaining
+        ground alone changes the remaining area by nothing."""
+        return self.new_m2 + self.revised_remaining_m2 - self.replaced_remaining_m2
 
 
 @dataclass
@@ -288,6 +295,8 @@ class ApprovalPreview:
             all_of.revised_m2 += p.revised_m2
             all_of.replaced_m2 += p.replaced_m2
             all_of.released_m2 += p.released_m2
+            all_of.revised_remaining_m2 += p.revised_remaining_m2
+            all_of.replaced_remaining_m2 += p.replaced_remaining_m2
         return all_of
 
 
@@ -308,13 +317,21 @@ WITH f AS (
     AND {_WITHOUT_ERRORS}
 )
 SELECT (f.clean->>'revised') IS NOT NULL AS revision, ST_AsBinary(f.geom) AS wkb,
-       ST_AsBinary(cur.geom) AS before_wkb
+       ST_AsBinary(cur.geom) AS before_wkb,
+       ST_AsBinary(CASE WHEN rel.geom IS NULL THEN f.geom
+                        ELSE ST_Difference(f.geom, rel.geom) END) AS remaining_wkb,
+       ST_AsBinary(rem.geom) AS before_remaining_wkb
 FROM f
 LEFT JOIN hazard h ON h.reference = f.clean->>'hazard_id'
 LEFT JOIN LATERAL (
   SELECT r.geom FROM hazard_revision r WHERE r.hazard_id = h.id
   AND (f.clean->>'revised') IS NOT NULL ORDER BY r.effective DESC, r.seq DESC LIMIT 1
 ) cur ON true
+LEFT JOIN hazard_remaining rem ON rem.hazard_id = h.id AND (f.clean->>'revised') IS NOT NULL
+LEFT JOIN LATERAL (
+  SELECT ST_Union(x.geom) AS geom FROM release x WHERE x.hazard_id = h.id
+  AND (f.clean->>'revised') IS NOT NULL
+) rel ON true
 """
 # A releases file's usable features, each cut to its hazard's remaining ground (none
 # without a hazard). In no order, and nothing above the cut: the database shares the cuts
@@ -366,12 +383,14 @@ def approval_preview(session: Session, submission_id: int, kind: str) -> Approva
             revisions += 1
             count(row.wkb, "revised_m2")
             count(row.before_wkb, "replaced_m2")
+            count(row.remaining_wkb, "revised_remaining_m2")
+            count(row.before_remaining_wkb, "replaced_remaining_m2")
         else:
             new += 1
             count(row.wkb, "new_m2")
     geoms = list(shapely.from_wkb(wkbs)) if wkbs else []
-    if releases:  # a release's part within its hazard's ground: any kind of geometry
-        geoms = [polygonal(g) for g in geoms]
+    # a release's part within its hazard's ground, a boundary less its releases: any kind
+    geoms = [polygonal(g) for g in geoms]
     splits = admin_indexes(session).level1.split_areas(geoms) if geoms else []
     for attribute, split in zip(attributes, splits, strict=True):  # (empty for an empty one)
         for admin_id, area in split.items():
@@ -382,7 +401,7 @@ def approval_preview(session: Session, submission_id: int, kind: str) -> Approva
     shown = [
         e
         for e in [*effects.values(), unassigned]
-        if e.new_m2 or e.revised_m2 or e.replaced_m2 or e.released_m2
+        if e.new_m2 or e.revised_m2 or e.replaced_m2 or e.released_m2 or e.change_m2
     ]
     return ApprovalPreview(kind, shown, len(rows), new, revisions)
 

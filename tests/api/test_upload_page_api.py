@@ -433,6 +433,72 @@ def test_approval_preview_of_revisions_and_releases_splits_them_and_the_ground_o
     )
 
 
+def test_a_revision_changes_the_remaining_ground_by_its_boundary_less_the_land_released(
+    session: Session, tmp_path: Path
+) -> None:
+    # A GIS officer took the register's file (its geometry is the remaining ground), drew
+    # a boundary around it 5 m wider and uploaded it as a revision: the preview said
+    # -39,304 m² ("change to remaining"), the boundaries' difference; approved, the
+    # hazard's remaining ground grew by 12,073 m² (found by a walk-through).
+    load_boundaries(session, [BoundaryFeature("LA-W", "West", MultiPolygon([WEST]))], level=1)
+    whole = box(103.2, 19.4, 103.22, 19.42)
+    recorded = submissions.stage(
+        session,
+        write_zip(hazard_frame([{"hazard_id": "RG-1"}], [whole]), tmp_path, "whole"),
+        kind="hazards",
+    )
+    approval.approve(session, recorded.submission.id, by="reviewer")
+    cleared = box(103.2, 19.4, 103.21, 19.42)  # the west half
+    releases = submissions.stage(
+        session,
+        write_zip(
+            gpd.GeoDataFrame(
+                [
+                    {
+                        "release_id": "RG-R",
+                        "hazard_id": "RG-1",
+                        "method": "cleared",
+                        "released": "2024-03-01",
+                    }
+                ],
+                geometry=[cleared],
+                crs=4326,
+            ),
+            tmp_path,
+            "cleared",
+        ),
+        kind="releases",
+    )
+    approval.approve(session, releases.submission.id, by="reviewer")
+    redrawn = box(103.21, 19.4, 103.22, 19.42).buffer(0.0001, join_style="mitre")
+    revision = submissions.stage(
+        session,
+        write_zip(
+            hazard_frame([{"hazard_id": "RG-1", "revised": "2025-01-01"}], [redrawn]),
+            tmp_path,
+            "redrawn",
+        ),
+        kind="hazards",
+    )
+    total = submissions_q.approval_preview(session, revision.submission.id, "hazards").total
+    geodesic = lambda g: _geography_m2(session, "SELECT ST_GeomFromText(:g, 4326)", g=g.wkt)  # noqa: E731
+    # the boundary shrinks by about the half released, less the 11 m added around it
+    assert total.revised_m2 - total.replaced_m2 == pytest.approx(
+        geodesic(redrawn) - geodesic(whole), rel=1e-6
+    )
+    # the remaining ground changes by what the wider boundary adds outside the releases
+    added = geodesic(redrawn.difference(cleared)) - geodesic(whole.difference(cleared))
+    assert total.change_m2 == pytest.approx(added, rel=1e-4)
+    approval.approve(session, revision.submission.id, by="reviewer")
+    delta = session.scalar(
+        text(
+            "SELECT e.delta_m2 FROM ledger_entry e JOIN hazard h ON h.id = e.hazard_id "
+            "WHERE h.reference = 'RG-1' ORDER BY e.entry_no DESC LIMIT 1"
+        )
+    )
+    assert total.change_m2 == pytest.approx(delta, rel=1e-4)  # as the ledger counts it
+
+
 def test_review_page_lists_each_features_findings_and_filters_them(
     client: TestClient, client_as: ClientAs, tmp_path: Path
 ) -> None:
