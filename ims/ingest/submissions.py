@@ -225,6 +225,23 @@ def load_context(
                 r.marked,
                 r.munitions,
             )
+    revised_refs: list[str] = []
+    if kind == UploadKind.HAZARDS and "revised" in frame and "hazard_id" in frame:
+        pairs = zip(frame["hazard_id"], frame["revised"], strict=True)
+        revised_refs = sorted(
+            {str(r).strip() for r, day in pairs if not blank(r) and not blank(day)}
+        )
+    if kind == UploadKind.HAZARDS and revised_refs:
+        rows = session.execute(
+            text(
+                "SELECT h.reference, ST_AsBinary(ST_Union(x.geom)) AS wkb FROM release x "
+                "JOIN hazard h ON h.id = x.hazard_id WHERE h.reference = ANY(:refs) "
+                "GROUP BY h.reference"
+            ),
+            {"refs": revised_refs},
+        ).all()
+        unions: Any = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
+        ctx.released = {r.reference: g for r, g in zip(rows, unions, strict=True)}
     if kind == UploadKind.RELEASES:
         rel_refs = [str(v).strip() for v in frame.get("release_id", []) if not blank(v)]
         ctx.release_refs = set(

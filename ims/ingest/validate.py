@@ -86,6 +86,8 @@ class ValidationContext:
     # the organisation the submission is for, whose records alone it may hold (None: a
     # file of several operators', uploaded by the authority)
     uploader: str | None = None
+    # the land released from each hazard a hazards file revises (the union of its releases)
+    released: dict[str, BaseGeometry] = field(default_factory=dict)
     # open hazards near the upload, for the overlap check
     open_refs: list[str] = field(default_factory=list)
     open_geoms: list[BaseGeometry] = field(default_factory=list)
@@ -653,6 +655,16 @@ def validate_hazards(
                     f"({known.recorded})",
                     "revised",
                 )
+            elif known is not None and (left_out := _released_left_out(ref, geoms[i], known, ctx)):
+                out.add(
+                    "leaves_out_released",
+                    WARNING,
+                    f"this boundary of {ref} leaves out {left_out[0]:,.0f} m² of the "
+                    f"{left_out[1]:,.0f} m² already released from it: a boundary is the whole "
+                    "hazard as surveyed, not its remaining ground (which the register's files "
+                    "hold). If the boundary has not changed, leave this feature out",
+                    "geometry",
+                )
             elif known is not None and _repeats(
                 known, geoms[i], status, used_from, used_to, marked, munitions
             ):
@@ -681,6 +693,23 @@ def validate_hazards(
     _duplicate_geometries(geoms, rows, out)
     _overlaps(geoms, rows, refs, clean, ctx, out)
     return ValidationResult(out.findings, clean, geoms, repaired)
+
+
+def _released_left_out(
+    ref: str, geom: BaseGeometry | None, known: KnownHazard, ctx: ValidationContext
+) -> tuple[float, float] | None:
+    """(m² left out, m² released) when a revised boundary leaves out most of the land
+    released within the boundary in force: the shape of the hazard's remaining ground (as
+    the register exports it) uploaded as its boundary. None otherwise."""
+    released = ctx.released.get(ref)
+    if released is None or geom is None or geom.is_empty or not geom.is_valid:
+        return None
+    within = released.intersection(known.boundary)
+    left_out = within.difference(geom)
+    released_m2, left_out_m2 = geodesic_areas([within, left_out]).tolist()
+    if released_m2 >= 1.0 and left_out_m2 > max(1.0, 0.5 * released_m2):
+        return left_out_m2, released_m2
+    return None
 
 
 def validate_releases(

@@ -480,6 +480,11 @@ def test_a_revision_changes_the_remaining_ground_by_its_boundary_less_the_land_r
         ),
         kind="hazards",
     )
+    # and the upload says the boundary leaves out the land released (a warning: a survey
+    # may shrink a boundary, so long as someone meant it)
+    (warned,) = [f for f in revision.findings if f.code == "leaves_out_released"]
+    assert warned.severity.value == "warning" and warned.row == 1
+    assert "leaves out" in warned.message and "remaining ground" in warned.message
     total = submissions_q.approval_preview(session, revision.submission.id, "hazards").total
     geodesic = lambda g: _geography_m2(session, "SELECT ST_GeomFromText(:g, 4326)", g=g.wkt)  # noqa: E731
     # the boundary shrinks by about the half released, less the 11 m added around it
@@ -497,6 +502,17 @@ def test_a_revision_changes_the_remaining_ground_by_its_boundary_less_the_land_r
         )
     )
     assert total.change_m2 == pytest.approx(delta, rel=1e-4)  # as the ledger counts it
+    # a revision that keeps the released ground inside its boundary is not warned of
+    wider = submissions.stage(
+        session,
+        write_zip(
+            hazard_frame([{"hazard_id": "RG-1", "revised": "2025-06-01"}], [whole]),
+            tmp_path,
+            "wider",
+        ),
+        kind="hazards",
+    )
+    assert "leaves_out_released" not in {f.code for f in wider.findings}
 
 
 def test_review_page_lists_each_features_findings_and_filters_them(
