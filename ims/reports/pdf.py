@@ -376,6 +376,13 @@ def _title_page(
     ]
 
 
+def _area(row: dict[str, Any]) -> str:
+    """An admin area's name with its code, as the HTML and XLSX tables give them: districts
+    of one name in two provinces (two Xaysetha, two Phonthong) were told apart by nothing."""
+    code = row.get("admin_code")
+    return f"{row['admin_name']} ({code})" if code and code != "TOTAL" else row["admin_name"]
+
+
 def _remaining_form(
     report: dict[str, Any], st: _Styles, convention: Convention, level: str, as_of: str
 ) -> list[Any]:
@@ -387,7 +394,7 @@ def _remaining_form(
     for r in report["remaining"]:
         rows.append(
             [
-                st.para(r["admin_name"], st.small_bold if r is total else st.small),
+                st.para(_area(r), st.small_bold if r is total else st.small),
                 f"{r['sha_count']:,}",
                 f"{r['sha_area_m2'] / 1e6:,.3f}",
                 f"{r['cha_count']:,}",
@@ -429,7 +436,7 @@ def _released_form(
         other = [i for i in r["destroyed"] if not i.get("cmr", True)]
         rows.append(
             [
-                st.para(r["admin_name"], st.small_bold if r is total else st.small),
+                st.para(_area(r), st.small_bold if r is total else st.small),
                 f"{r['cancelled_m2'] / 1e6:,.3f}",
                 f"{r['reduced_m2'] / 1e6:,.3f}",
                 f"{r['cleared_m2'] / 1e6:,.3f}",

@@ -172,6 +172,39 @@ def test_pdf_has_the_map_and_tables_and_renders(data: Session) -> None:
     pdf[1].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-page2.png")
 
 
+def test_pdf_names_each_district_with_its_code(session: Session) -> None:
+    # Two districts of one name in two provinces (Lao PDR has two Xaysetha, two Phonthong,
+    # two Viengkham) were two rows of different figures that nothing told apart.
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+            BoundaryFeature("P-B", "Province B", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
+        ],
+        level=1,
+    )
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature("P-A-1", "Xaysetha", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)])),
+            BoundaryFeature("P-B-1", "Xaysetha", MultiPolygon([box(102.5, 19.0, 103.0, 20.0)])),
+        ],
+        level=2,
+    )
+    record_hazards(
+        session,
+        [
+            NewHazard("W", HazardStatus.SHA, box(102.1, 19.6, 102.11, 19.61), dt.date(2020, 1, 1)),
+            NewHazard("E", HazardStatus.CHA, box(102.6, 19.6, 102.61, 19.61), dt.date(2020, 1, 1)),
+        ],
+    )
+    report = article7(session, 2022, ReportScope(level=2))
+    pdf = pdfium.PdfDocument(export.to_binary(session, report, "pdf"))
+    text_all = " ".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    flat = " ".join(text_all.split())
+    assert "Xaysetha (P-A-1)" in flat and "Xaysetha (P-B-1)" in flat, flat
+
+
 # Admin names in Latin Extended letters and in Lao script, and remnants of several types:
 # CMR and other items, estimated and destroyed.
 NAMES = {"P-A": "Čačak", "P-B": "Ćuprija", "P-C": "ວຽງຈັນ"}
