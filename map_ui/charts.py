@@ -15,7 +15,9 @@ from ims.queries.national import YearReleased
 from map_ui.style import METHOD_COLOURS, METHOD_LABELS
 
 WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 56, 24, 30, 36
+# The scale is written on both sides: a phone shows a chart wider than itself scrolled to
+# its latest years, at the right, where a scale on the left alone was out of sight.
+LEFT, RIGHT, TOP, BOTTOM = 56, 56, 30, 36
 
 
 def nice_ticks(value: float, count: int = 4) -> list[float]:
@@ -52,14 +54,23 @@ def _frame(title: str, ticks: Sequence[float], unit: str) -> list[Markup]:
             )
         )
         parts.append(
-            Markup('<text x="{}" y="{:.1f}" text-anchor="end">{}</text>').format(
-                LEFT - 6, y + 4, _label(value, ticks)
+            Markup(
+                '<text x="{}" y="{:.1f}" text-anchor="end">{}</text>'
+                '<text x="{}" y="{:.1f}" class="scale-right">{}</text>'
+            ).format(
+                LEFT - 6,
+                y + 4,
+                _label(value, ticks),
+                WIDTH - RIGHT + 6,
+                y + 4,
+                _label(value, ticks),
             )
         )
     parts.append(
-        Markup('<text x="{}" y="14" text-anchor="end" class="unit">{}</text>').format(
-            LEFT - 6, unit
-        )
+        Markup(
+            '<text x="{}" y="14" text-anchor="end" class="unit">{}</text>'
+            '<text x="{}" y="14" class="unit scale-right">{}</text>'
+        ).format(LEFT - 6, unit, WIDTH - RIGHT + 6, unit)
     )
     return parts
 

@@ -371,6 +371,15 @@ def test_a_page_at_390_px_fits_the_screen(browser: Browser, site: LiveSite) -> N
                 " - b.getBoundingClientRect().right])",
             )
             assert ends and all(wider and abs(gap) <= 1 for wider, gap in ends), ends
+            # and its scale is in sight there (it was on the left alone, scrolled away)
+            scales = page.eval_on_selector_all(
+                ".chart-scroll",
+                "boxes => boxes.map(b => { const box = b.getBoundingClientRect();"
+                " return [...b.querySelectorAll('text.scale-right')].some(t => {"
+                " const r = t.getBoundingClientRect();"
+                " return r.left >= box.left && r.right <= box.right; }); })",
+            )
+            assert scales and all(scales), scales
         name = re.sub(r"[^\w.-]", "_", path.strip("/").replace("/", "-") or "dashboard")
         page.screenshot(path=str(ARTIFACTS / f"mobile-{name}.png"), full_page=True)
         viewport = page.eval_on_selector("meta[name=viewport]", "m => m.content")
