@@ -347,6 +347,32 @@ def parse_field_map(text_value: str | None) -> dict[str, str]:
     return mapping
 
 
+# A hazards file of ims's own (the register's files, as a GIS officer takes them to QGIS
+# and sends a revised boundary back): the name it gives a template field, and the columns
+# ims computes, which are not kept as the hazard's own (they would be stale at once).
+OWN_EXPORT_NAMES: dict[str, dict[str, str]] = {"hazards": {"contam": "contamination"}}
+COMPUTED_BY_IMS: dict[str, frozenset[str]] = {
+    "hazards": frozenset(
+        {
+            "remaining_m2",
+            "boundary_m2",
+            "admin1_code",
+            "admin1_name",
+            "admin2_code",
+            "admin2_name",
+            # as a shapefile names them
+            "remain_m2",
+            "bound_m2",
+            "adm1_code",
+            "adm1_name",
+            "adm2_code",
+            "adm2_name",
+        }
+    ),
+    "releases": frozenset(),
+}
+
+
 def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
     """The file's layer in the template's fields; its other columns kept as attributes.
 
@@ -375,6 +401,9 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
     set_aside: list[str] = []  # the file's columns named like a field given otherwise
     for target in fields:
         own = by_lower.get(target.lower())
+        exported = OWN_EXPORT_NAMES.get(kind, {}).get(target)
+        if own is None and exported is not None and target not in mapping.fields:
+            own = by_lower.get(exported)  # unless the file has the field under its own name
         if target in mapping.constants:
             data[target] = [mapping.constants[target]] * n
         elif target in mapping.fields:
@@ -405,10 +434,12 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
     table = pd.DataFrame(data, index=frame.index)
     result = gpd.GeoDataFrame(table, geometry=frame.geometry, crs=frame.crs)
     # The file's other columns (a village, a note…) are kept with each record.
-    extras = [c for c in columns if c not in taken]
+    computed = [c for c in columns if c not in taken and c.lower() in COMPUTED_BY_IMS[kind]]
+    extras = [c for c in columns if c not in taken and c not in computed]
     rows = frame[extras].to_dict("records") if extras else [{}] * n
     result[ATTRIBUTES] = [{k: jsonable(v) for k, v in row.items() if not blank(v)} for row in rows]
     result.attrs["extra_fields"] = extras
+    result.attrs["computed_fields"] = computed
     result.attrs["set_aside"] = set_aside
     return result
 

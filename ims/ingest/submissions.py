@@ -494,6 +494,18 @@ def stage(
     other = _other_kind(kind, read.frame.columns)
     if other is not None:
         findings.insert(0, other)
+    computed = frame.attrs.get("computed_fields", [])
+    if computed:
+        findings.insert(
+            0,
+            FindingData(
+                "file_note",
+                Severity.WARNING,
+                f"{len(computed)} column(s) are figures ims computes itself (a register "
+                f"file's): not kept with the records, they are computed again: "
+                f"{', '.join(computed)}",
+            ),
+        )
     if extras:
         findings.insert(
             0,

@@ -16,6 +16,7 @@ import pyogrio
 import pytest
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, box, shape
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.config import get_settings
@@ -428,6 +429,48 @@ def test_an_operator_downloads_their_releases_with_the_areas_the_ledger_counts(
         assert items == "BLU-26:3;M42:1"
     if fmt != "xlsx":
         assert area(frame.geometry.iloc[0]) == pytest.approx(float(frame["area_m2"].iloc[0]))
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "zip"])
+def test_a_register_file_sent_back_as_revisions_keeps_its_kinds_and_not_its_figures(
+    seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
+) -> None:
+    """A GIS officer takes the register's file to QGIS and sends it back with `revised`:
+    its `contamination` was not read (every hazard would have been cluster munitions,
+    had it been new), and its computed columns were kept as the hazards' own, stale at once
+    (found by a walk-through as a GIS officer)."""
+    client = client_as("reviewer")
+    taken = client.get(f"/api/v1/hazards.{fmt}", params={"open": "false"})
+    frame = _read_back(taken.content, fmt, tmp_path)
+    frame["revised"] = "2024-06-01"
+    path = tmp_path / f"back.{fmt}"
+    if fmt == "zip":
+        frame.to_file(tmp_path / "hazards.shp")
+        with zipfile.ZipFile(path, "w") as z:
+            for part in tmp_path.glob("hazards.*"):
+                z.write(part, part.name)
+    else:
+        frame.to_file(path, layer="hazards", driver="GPKG")
+    with path.open("rb") as f:
+        staged = client.post(
+            "/api/v1/submissions",
+            files={"file": (path.name, f.read())},
+            data={"kind": "hazards"},
+        )
+    assert staged.status_code == 201, staged.text
+    body = staged.json()
+    notes = [f["message"] for f in body["findings"] if f["code"] == "file_note"]
+    assert any("figures ims computes itself" in n and "remain" in n for n in notes), notes
+    assert not any("contam" in n for n in notes), notes  # read as the hazards' kind
+    records = dict(
+        session.execute(
+            text("SELECT reference, clean FROM submission_feature WHERE submission_id = :s"),
+            {"s": body["id"]},
+        ).all()
+    )
+    assert records["AT-000002"]["contam"] == "APM"
+    kept = records["AT-000002"].get("attributes") or {}
+    assert not {k.lower() for k in kept} & {"remaining_m2", "remain_m2", "admin1_code", "adm1_code"}
 
 
 def test_the_register_page_offers_the_releases_of_its_operator(
