@@ -434,7 +434,7 @@ def register_page(
         # register's date
         release_query=urlencode(
             [(k, kept[k]) for k in ("operator", "admin", "contamination") if k in kept]
-            + ([("to", kept["as_of"])] if "as_of" in kept else [])
+            + ([("to", chosen.as_of.isoformat())] if chosen.as_of < dt.date.today() else [])
         ),
         today=dt.date.today(),
         prev_query=urlencode({**kept, "offset": max(0, offset - REGISTER_PAGE)})
