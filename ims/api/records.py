@@ -180,6 +180,7 @@ def stage_record(
         filename=_file_name(what, reference),
         organisation=operator,
         uploaded_by=principal.actor if principal else None,
+        expected=("reason",),  # a revision's, documented: no note that it is kept
     )
     return outcome
 

@@ -385,8 +385,12 @@ def stage(
     use_remembered: bool = True,
     analyze: bool = True,
     own_records: bool = False,
+    expected: Sequence[str] = (),
 ) -> StageOutcome:
     """Read, map and validate ``upload``; store it as a submission with its findings.
+
+    ``expected``: columns that are no template field but are meant to be kept as the
+    records' own (a record form's reason), without the note that says so.
 
     ``own_records``: an operator's upload, which holds its organisation's records only (a
     feature naming another organisation as its operator is an error).
@@ -448,7 +452,7 @@ def stage(
             raise
         used = origin == "remembered"
         raise type(exc)(f"{exc.detail} ({remembered.explained(used=used)})") from None
-    extras = frame.attrs.get("extra_fields", [])
+    extras = [c for c in frame.attrs.get("extra_fields", []) if c not in expected]
     set_aside = frame.attrs.get("set_aside", [])
     say(f"validating {len(frame):,} features")
     today = today or dt.date.today()
@@ -627,8 +631,10 @@ def stage_features(
     uploaded_by: Actor | str | None = None,
     today: dt.date | None = None,
     limits: UploadLimits | None = None,
+    expected: Sequence[str] = (),
 ) -> StageOutcome:
-    """Stage GeoJSON features (EPSG:4326) whose properties are the template's fields.
+    """Stage GeoJSON features (EPSG:4326) whose properties are the template's fields
+    (and ``expected``, kept as their own: see ``stage``).
 
     They are written to a GeoPackage and staged with ``stage`` as an upload would be, so a
     hazard drawn in the browser meets the same validation, findings, review and audit trail
@@ -662,6 +668,7 @@ def stage_features(
             today=today,
             workdir=Path(folder),
             use_remembered=False,
+            expected=expected,
         )
 
 

@@ -610,7 +610,9 @@ def validate_hazards(
                 "hazard_id",
             )
         revised = _value(out, _HAZARD["revised"], record, ctx)
-        is_new = revised is None
+        # a revision with a date that cannot be read is still a revision: its one error is
+        # the date (not also "recorded is required" and "already recorded")
+        is_new = revised is None and blank(record.get("revised"))
         status = _value(out, _HAZARD["status"], record, ctx, new=is_new)
         contam = _value(out, _HAZARD["contam"], record, ctx, new=is_new)
         recorded = _value(out, _HAZARD["recorded"], record, ctx, new=is_new)

@@ -120,6 +120,8 @@ def test_a_revision_moves_the_boundary_and_a_status_change_keeps_it(
     )
     assert moved.status_code == 201, moved.text
     assert moved.json()["errors"] == 0, moved.json()["findings"]
+    # its documented reason is kept without a note that it is no template field
+    assert [f["code"] for f in moved.json()["findings"]] == [], moved.json()["findings"]
     _approve(reviewer, moved.json())
     assert _state(session, "REC-5").area_m2 == pytest.approx(geod_area(smaller), rel=1e-6)
     status_only = admin.post(

@@ -147,6 +147,16 @@ def test_duplicates_in_the_file_and_in_the_database() -> None:
     assert (3, "duplicate_geometry") in found
 
 
+def test_a_revision_whose_date_cannot_be_read_has_that_one_error() -> None:
+    # "31/12/2026" in revised also said "recorded is required" and "already recorded", as
+    # if the feature were a new hazard (found by a walk-through through the API)
+    g = box(102.1, 19.6, 102.11, 19.61)
+    frame = hazards([{"hazard_id": "H2", "revised": "31/12/2026", "recorded": None}], [g])
+    known = {"H2": KnownHazard(1, dt.date(2019, 1, 1), g, True)}
+    found = validate_hazards(frame, ctx(hazards=known)).findings
+    assert [(f.code, f.field) for f in found if f.blocking] == [("bad_value", "revised")], found
+
+
 def test_a_revision_that_keeps_the_boundary_is_no_duplicate_geometry() -> None:
     # A reclassification repeats the hazard's own polygon; another hazard may not.
     g = box(102.1, 19.6, 102.11, 19.61)
