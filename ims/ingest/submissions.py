@@ -234,14 +234,20 @@ def load_context(
     if kind == UploadKind.HAZARDS and revised_refs:
         rows = session.execute(
             text(
-                "SELECT h.reference, ST_AsBinary(ST_Union(x.geom)) AS wkb FROM release x "
-                "JOIN hazard h ON h.id = x.hazard_id WHERE h.reference = ANY(:refs) "
-                "GROUP BY h.reference"
+                "SELECT h.reference, m.area_m2, m.remaining_m2, "
+                "ST_AsBinary(COALESCE(m.geom, 'MULTIPOLYGON EMPTY'::geometry)) AS wkb "
+                "FROM hazard h JOIN hazard_remaining m ON m.hazard_id = h.id "
+                "WHERE h.reference = ANY(:refs) AND m.area_m2 IS NOT NULL "
+                "AND m.remaining_m2 IS NOT NULL "
+                "AND EXISTS (SELECT 1 FROM release x WHERE x.hazard_id = h.id)"
             ),
             {"refs": revised_refs},
         ).all()
-        unions: Any = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
-        ctx.released = {r.reference: g for r, g in zip(rows, unions, strict=True)}
+        grounds: Any = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
+        ctx.remaining = {
+            r.reference: (float(r.area_m2), float(r.remaining_m2), g)
+            for r, g in zip(rows, grounds, strict=True)
+        }
     if kind == UploadKind.RELEASES:
         rel_refs = [str(v).strip() for v in frame.get("release_id", []) if not blank(v)]
         ctx.release_refs = set(
