@@ -259,6 +259,20 @@ def load_context(
                 {"r": rel_refs},
             )
         )
+        named = sorted({str(v).strip() for v in frame.get("hazard_id", []) if not blank(v)})
+        recorded = session.execute(
+            text(
+                "SELECT h.reference AS hazard, r.reference, r.released, ST_AsBinary(r.geom) AS wkb "
+                "FROM release r JOIN hazard h ON h.id = r.hazard_id "
+                "WHERE h.reference = ANY(:refs)"
+            ),
+            {"refs": named},
+        ).all()
+        polygons: Any = shapely.from_wkb([bytes(r.wkb) for r in recorded]) if recorded else []
+        for r, polygon in zip(recorded, polygons, strict=True):
+            ctx.recorded_releases.setdefault((r.hazard, r.released), []).append(
+                (r.reference, polygon)
+            )
         if len(frame):
             bounds = [float(v) for v in frame.total_bounds]
             ctx.boundary_loader = lambda: hazard_boundaries(session, bounds)

@@ -81,6 +81,11 @@ class ValidationContext:
     country: BaseGeometry | None = None
     hazards: dict[str, KnownHazard] = field(default_factory=dict)
     release_refs: set[str] = field(default_factory=set)
+    # releases recorded on the hazards a releases file names, by (hazard, date): their
+    # references and polygons, to tell the same result sent again under another reference
+    recorded_releases: dict[tuple[str, dt.date], list[tuple[str, BaseGeometry]]] = field(
+        default_factory=dict
+    )
     # the reference list of organisations, lower-cased name -> name (None: not checked)
     organisations: dict[str, str] | None = None
     # the organisation the submission is for, whose records alone it may hold (None: a
@@ -788,6 +793,21 @@ def validate_releases(
                 f"split into (REF#1, REF#outside…); at most {REFERENCE_MAX - 8} here",
                 "release_id",
             )
+        if hazard_ref and released is not None and geom is not None:
+            same = [
+                other
+                for other, polygon in ctx.recorded_releases.get((hazard_ref, released), [])
+                if other != ref and shapely.equals(polygon, geom)
+            ]
+            if same:
+                out.add(
+                    "same_as_recorded",
+                    WARNING,
+                    f"the same polygon on the same day as release {same[0]}, already recorded "
+                    f"for {hazard_ref}: the same result sent again under another reference? "
+                    "Its ground counts once, but the items it names would be counted again",
+                    "geometry",
+                )
         if stated_m2 is not None and geom is not None and areas[i] > 0:
             diff = abs(stated_m2 - areas[i]) / areas[i]
             if diff > AREA_TOLERANCE:

@@ -258,6 +258,16 @@ def test_releases_are_validated_against_the_database(
     approval.approve(session, ok.submission.id)
     assert session.scalar(select(func.count()).select_from(Release)) == 1
     assert article7(session, 2022, ReportScope())["released"][-1]["cleared_m2"] > 0
+    # The same result again under another reference (an operator's two files, found by a
+    # walk-through): its ground counts once, its items would count twice; it was silent.
+    again = rel.iloc[:1].assign(release_id="R1-AGAIN")
+    twice = submissions.stage(session, write_zip(again, tmp_path, "again"), kind="releases")
+    warned = [f for f in twice.findings if f.code == "same_as_recorded"]
+    assert [(f.row, f.severity.value) for f in warned] == [(1, "warning")]
+    assert "release R1," in warned[0].message and "items" in warned[0].message
+    later = again.assign(release_id="R1-LATER", released="2022-03-03")  # another day: none
+    other_day = submissions.stage(session, write_zip(later, tmp_path, "later"), kind="releases")
+    assert "same_as_recorded" not in {f.code for f in other_day.findings}
 
 
 def test_concurrent_conflicting_approvals_leave_one_winner(
