@@ -379,6 +379,9 @@ def test_reports_page_has_form_1h_and_1i_for_the_chosen_year_and_level(
     assert 'id="form-1h"' in page and 'id="form-1i"' in page
     assert "as of 2018-12-31" in page and "land released in 2018" in page
     assert "Province A" in page and "Province B" in page
+    # each area with its code, as the files give it (two districts of one name in two
+    # provinces could not be told apart on this page)
+    assert 'Province A <small class="muted">P-A</small>' in page
     # a type and its number held together, items apart ("BLU-24 1,598, BLU-26 7,048" read
     # as one more thousands comma, and broke at 390 px between type and number)
     assert '<span class="item">BLU-26: 40</span>' in page
