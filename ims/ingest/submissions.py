@@ -103,12 +103,14 @@ _CURRENT = """
 # revision that repeats it changes nothing; a releases file needs none of it: 0.6 s for
 # the national file's 61,924 hazards)
 _NO_MORE = (
-    ", NULL AS status, NULL AS used_from, NULL AS used_to, NULL AS marked, NULL::jsonb AS munitions"
+    ", NULL AS status, NULL AS used_from, NULL AS used_to, NULL AS marked,"
+    " NULL::jsonb AS munitions, NULL AS operator"
 )
 _IN_FORCE = """,
            r.status, r.used_from, r.used_to, r.marked,
            (SELECT jsonb_object_agg(e.munition_code, e.quantity) FROM hazard_estimate e
-            WHERE e.revision_id = r.id) AS munitions"""
+            WHERE e.revision_id = r.id) AS munitions,
+           (SELECT o.name FROM organisation o WHERE o.id = r.operator_id) AS operator"""
 
 
 _STAMP = text(
@@ -224,6 +226,7 @@ def load_context(
                 r.used_to,
                 r.marked,
                 r.munitions,
+                r.operator,
             )
     revised_refs: list[str] = []
     if kind == UploadKind.HAZARDS and "revised" in frame and "hazard_id" in frame:

@@ -70,6 +70,7 @@ class KnownHazard:
     used_to: int | None = None
     marked: dt.date | None = None
     munitions: Mapping[str, int] | None = None
+    operator: str | None = None  # the organisation the revision in force names
 
 
 @dataclass
@@ -630,7 +631,22 @@ def validate_hazards(
             )
         munitions = _value(out, _HAZARD["munitions"], record, ctx, new=is_new)
         marked = _value(out, _HAZARD["marked"], record, ctx, new=is_new)
+        operator = _value(out, _HAZARD["operator"], record, ctx, new=is_new)
         known = ctx.hazards.get(ref) if ref else None
+        if (
+            not is_new
+            and known is not None
+            and known.operator
+            and operator
+            and operator.casefold() != known.operator.casefold()
+        ):
+            out.add(
+                "changes_operator",
+                WARNING,
+                f"this revision makes {operator} the operator of {ref}, which {known.operator} "
+                "holds now: check that the hazard passes to them",
+                "operator",
+            )
         if ref and is_new:
             if new_refs[ref] > 1:
                 out.add(
@@ -694,7 +710,7 @@ def validate_hazards(
                 "used_to": used_to,
                 "munitions": munitions,
                 "marked": marked.isoformat() if marked else None,
-                "operator": _value(out, _HAZARD["operator"], record, ctx, new=is_new),
+                "operator": operator,
                 "attributes": _attributes(record),
             }
         )

@@ -147,6 +147,27 @@ def test_duplicates_in_the_file_and_in_the_database() -> None:
     assert (3, "duplicate_geometry") in found
 
 
+def test_a_revision_that_gives_the_hazard_to_another_operator_says_so() -> None:
+    # An operator's status-only revision of another organisation's hazard made it theirs,
+    # and nothing showed it (found by a walk-through as an IM officer)
+    g = box(102.1, 19.6, 102.11, 19.61)
+    known = {"H2": KnownHazard(1, dt.date(2019, 1, 1), g, True, operator="UXO Lao")}
+    frame = hazards(
+        [
+            {"hazard_id": "H2", "revised": "2021-01-01", "status": "CHA", "operator": "MAG"},
+            {"hazard_id": "H2", "revised": "2022-01-01", "status": "CHA", "operator": "uxo lao"},
+            {"hazard_id": "H2", "revised": "2023-01-01", "status": "CHA"},
+        ],
+        [g, g, g],
+    )
+    found = validate_hazards(frame, ctx(hazards=known)).findings
+    changed = [(f.row, f.severity.value) for f in found if f.code == "changes_operator"]
+    assert changed == [(1, "warning")], found
+    assert "makes MAG the operator of H2, which UXO Lao holds now" in next(
+        f.message for f in found if f.code == "changes_operator"
+    )
+
+
 def test_a_revision_whose_date_cannot_be_read_has_that_one_error() -> None:
     # "31/12/2026" in revised also said "recorded is required" and "already recorded", as
     # if the feature were a new hazard (found by a walk-through through the API)
