@@ -94,7 +94,7 @@ def _country(session: Session) -> Any:
 _CURRENT = """
     SELECT DISTINCT ON (r.hazard_id) h.reference, h.id,
            (SELECT min(effective) FROM hazard_revision WHERE hazard_id = h.id) AS recorded,
-           ST_AsBinary(r.geom) AS wkb,
+           r.effective AS in_force_from, ST_AsBinary(r.geom) AS wkb,
            COALESCE((SELECT remaining_after_m2 FROM ledger_entry le WHERE le.hazard_id = h.id
                      ORDER BY entry_no DESC LIMIT 1), 0) >= 1 AS is_open{more}
     FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id
@@ -227,6 +227,7 @@ def load_context(
                 r.marked,
                 r.munitions,
                 r.operator,
+                r.in_force_from,
             )
     revised_refs: list[str] = []
     if kind == UploadKind.HAZARDS and "revised" in frame and "hazard_id" in frame:

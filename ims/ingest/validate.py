@@ -71,6 +71,7 @@ class KnownHazard:
     marked: dt.date | None = None
     munitions: Mapping[str, int] | None = None
     operator: str | None = None  # the organisation the revision in force names
+    in_force_from: dt.date | None = None  # the date the revision in force took effect
 
 
 @dataclass
@@ -677,6 +678,20 @@ def validate_hazards(
                     ERROR,
                     f"revision dated {revised} is before the hazard was recorded "
                     f"({known.recorded})",
+                    "revised",
+                )
+            elif (
+                known is not None
+                and revised is not None
+                and known.in_force_from is not None
+                and revised < known.in_force_from
+            ):
+                out.add(
+                    "before_later_revision",
+                    WARNING,
+                    f"revision dated {revised} comes before the revision of {ref} in force "
+                    f"since {known.in_force_from}: it changes the hazard's history from "
+                    f"{revised} to {known.in_force_from}, not the register today",
                     "revised",
                 )
             elif known is not None and (left_out := _released_left_out(ref, geoms[i], known, ctx)):

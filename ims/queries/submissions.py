@@ -320,7 +320,9 @@ SELECT (f.clean->>'revised') IS NOT NULL AS revision, ST_AsBinary(f.geom) AS wkb
        ST_AsBinary(cur.geom) AS before_wkb,
        ST_AsBinary(CASE WHEN rel.geom IS NULL THEN f.geom
                         ELSE ST_Difference(f.geom, rel.geom) END) AS remaining_wkb,
-       ST_AsBinary(rem.geom) AS before_remaining_wkb
+       ST_AsBinary(rem.geom) AS before_remaining_wkb,
+       EXISTS (SELECT 1 FROM hazard_revision x WHERE x.hazard_id = h.id
+               AND x.effective > CAST(f.clean->>'revised' AS date)) AS later
 FROM f
 LEFT JOIN hazard h ON h.reference = f.clean->>'hazard_id'
 LEFT JOIN LATERAL (
@@ -383,8 +385,9 @@ def approval_preview(session: Session, submission_id: int, kind: str) -> Approva
             revisions += 1
             count(row.wkb, "revised_m2")
             count(row.before_wkb, "replaced_m2")
-            count(row.remaining_wkb, "revised_remaining_m2")
-            count(row.before_remaining_wkb, "replaced_remaining_m2")
+            if not row.later:  # a later revision is in force: today's ground is its
+                count(row.remaining_wkb, "revised_remaining_m2")
+                count(row.before_remaining_wkb, "replaced_remaining_m2")
         else:
             new += 1
             count(row.wkb, "new_m2")

@@ -513,6 +513,36 @@ def test_a_revision_changes_the_remaining_ground_by_its_boundary_less_the_land_r
         kind="hazards",
     )
     assert "leaves_out_released" not in {f.code for f in wider.findings}
+    # one dated before the revision in force changes the history between the two, not the
+    # register today: the preview had counted its boundary against today's ground
+    # (found by a walk-through as an IM officer)
+    earlier = submissions.stage(
+        session,
+        write_zip(
+            hazard_frame([{"hazard_id": "RG-1", "revised": "2024-06-01"}], [whole.buffer(0.001)]),
+            tmp_path,
+            "earlier",
+        ),
+        kind="hazards",
+    )
+    assert "before_later_revision" in {f.code for f in earlier.findings}
+    assert submissions_q.approval_preview(
+        session, earlier.submission.id, "hazards"
+    ).total.change_m2 == pytest.approx(0.0, abs=1e-6)
+    today_before = session.scalar(
+        text(
+            "SELECT m.remaining_m2 FROM hazard_remaining m JOIN hazard h ON h.id = m.hazard_id "
+            "WHERE h.reference = 'RG-1'"
+        )
+    )
+    approval.approve(session, earlier.submission.id, by="reviewer")
+    today_after = session.scalar(
+        text(
+            "SELECT m.remaining_m2 FROM hazard_remaining m JOIN hazard h ON h.id = m.hazard_id "
+            "WHERE h.reference = 'RG-1'"
+        )
+    )
+    assert today_after == pytest.approx(today_before, abs=1e-6)
 
 
 def test_review_page_lists_each_features_findings_and_filters_them(
