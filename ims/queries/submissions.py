@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Hashable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import shapely
@@ -78,6 +78,9 @@ class SubmissionReview:
     # awaiting review, and the records or reference lists validation reads have changed
     # since its features were checked: approving checks them all again first
     checked_again: bool = False
+    # awaiting review: the finalised reports approving it would correct (their years), its
+    # earliest feature being dated in or before them
+    corrects: list[int] = field(default_factory=list)
 
 
 # Each feature's worst finding, from its findings (a feature has findings only if it has
@@ -243,7 +246,37 @@ def submission_review(
         and sub.validated_against is not None  # None: found by approval checking it again
         and _without_day(sub.validated_against)
         != _without_day(database_stamp(session, dt.date.today())),
+        _finalised_it_corrects(session, sub)
+        if sub.status in (SubmissionStatus.UPLOADED, SubmissionStatus.VALIDATED)
+        else [],
     )
+
+
+def _finalised_it_corrects(session: Session, sub: Any) -> list[int]:
+    """The years of the finalised Article 7 reports that approving ``sub`` would correct:
+    each shows, once it is, the corrections recorded since with effect in its year."""
+    years = sorted(
+        {
+            int(p.split("=", 1)[1])
+            for params in session.scalars(
+                text("SELECT params FROM report_run WHERE kind = 'article7'")
+            )
+            for p in params.split(";")
+            if p.startswith("year=") and p[5:].isdigit()
+        }
+    )
+    if not years:
+        return []
+    earliest = session.scalar(
+        text(
+            "SELECT min(COALESCE(clean->>'released', clean->>'revised', clean->>'recorded'))"
+            " FROM submission_feature WHERE submission_id = :s AND clean IS NOT NULL"
+        ),
+        {"s": sub.id},
+    )
+    if not earliest:
+        return []
+    return [y for y in years if y >= int(str(earliest)[:4])]
 
 
 def _without_day(stamp: str | None) -> str | None:

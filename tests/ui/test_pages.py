@@ -339,6 +339,29 @@ def test_the_review_page_says_when_approving_will_check_the_file_again(
     assert noted(f"{int(version) - 1} {rest}")  # records approved since
 
 
+def test_the_review_page_says_which_finalised_reports_approving_would_correct(
+    client: TestClient, programme: Session, broken_submission: int
+) -> None:
+    # A release dated in a finalised year changed its report once approved, with nothing
+    # said before (found by a walk-through as an IM officer).
+    page = client.get(f"/submissions/{broken_submission}").text
+    assert 'id="corrects"' not in page
+    for year in (1990, 2100):  # before its features, and after them
+        programme.execute(
+            text(
+                "INSERT INTO report_run (kind, params, stamp, totals) "
+                "VALUES ('article7', :p, 0, '{}')"
+            ),
+            {"p": f"year={year};level=1;contam=CMR"},
+        )
+    programme.flush()
+    page = client.get(f"/submissions/{broken_submission}").text
+    found = re.search(r'<p class="checked-again" id="corrects">(.*?)</p>', page, re.S)
+    assert found, page
+    said = " ".join(found.group(1).split())
+    assert said.startswith("Approving it may correct the finalised Article 7 report for 2100:")
+
+
 def test_submissions_list_links_each_review(client: TestClient, broken_submission: int) -> None:
     page = client.get("/submissions").text
     assert f'href="/submissions/{broken_submission}"' in page
