@@ -46,6 +46,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+SCHEMA = "application/schema+json"
+SCHEMA_REL = "http://www.opengis.net/def/rel/ogc/1.0/schema"  # OGC API – Features Part 5
 
 COLLECTIONS: dict[str, tuple[str, str]] = {
     "hazards": (
@@ -284,6 +286,13 @@ def _collection(request: Request, session: SessionDep, name: str, private: bool)
             _link(
                 f"{base}/collections/{name}/items?f=html", "items", "text/html", f"{title} (HTML)"
             ),
+            _link(f"{base}/collections/{name}/schema", SCHEMA_REL, SCHEMA, f"{title}: fields"),
+            _link(
+                f"{base}/collections/{name}/feature-schema",
+                "describedby",
+                SCHEMA,
+                f"{title}: a GeoJSON feature",
+            ),
         ],
     }
 
@@ -337,6 +346,88 @@ def ogc_collection(
         title=document["title"],
         description=document["description"],
     )
+
+
+@router.get("/collections/{collection_id}/schema")
+def ogc_schema(
+    request: Request, session: SessionDep, principal: PrincipalDep, collection_id: str
+) -> Response:
+    """The fields of a collection's features, their types and order (JSON Schema, as OGC API –
+    Features Part 5 gives it): QGIS takes a layer's fields from it rather than from the
+    first features it reads, where an upload's own column that only later hazards carry
+    was missing."""
+    _check_params(request, set())
+    name = _collection_name(collection_id, principal)
+    cells = name == "hazards" and generalised(principal)
+    fields = ogc.feature_fields(session, name, cells=cells)
+    url = f"{_base(request)}/collections/{name}/schema"
+    document = schema_document(url, COLLECTIONS[name][0], fields, point=cells)
+    if _wants_html(request):
+        rows: list[list[tuple[Any, str | None]]] = [
+            [(key, None), (prop.get("format") or prop.get("type"), None)]
+            for key, prop in document["properties"].items()
+        ]
+        return _answer(
+            request,
+            {"links": _self_links(url, SCHEMA)},
+            SCHEMA,
+            title=f"{COLLECTIONS[name][0]}: fields",
+            columns=["field", "type"],
+            rows=rows,
+        )
+    headers = {"Cache-Control": "private, max-age=60", "Vary": "Accept"}
+    return JSONResponse(document, media_type=SCHEMA, headers=headers)
+
+
+@router.get("/collections/{collection_id}/feature-schema")
+def ogc_feature_schema(
+    request: Request, session: SessionDep, principal: PrincipalDep, collection_id: str
+) -> Response:
+    """A collection's features as GeoJSON features (JSON Schema, the fields under
+    ``properties``): the describing schema GDAL, and so ArcGIS Pro and ogr2ogr, read."""
+    _check_params(request, set())
+    name = _collection_name(collection_id, principal)
+    cells = name == "hazards" and generalised(principal)
+    fields = ogc.feature_fields(session, name, cells=cells)
+    base = f"{_base(request)}/collections/{name}"
+    inner = schema_document(f"{base}/schema", COLLECTIONS[name][0], fields, point=cells)
+    geometry = inner["properties"].pop("geometry")
+    document = {
+        "$schema": inner["$schema"],
+        "$id": f"{base}/feature-schema",
+        "title": inner["title"],
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string"},
+            "geometry": {"type": "object", **geometry},
+            "properties": {"type": "object", "properties": inner["properties"]},
+        },
+    }
+    headers = {"Cache-Control": "private, max-age=60", "Vary": "Accept"}
+    return JSONResponse(document, media_type=SCHEMA, headers=headers)
+
+
+def schema_document(url: str, title: str, fields: dict[str, str], *, point: bool) -> dict[str, Any]:
+    """A JSON Schema of a feature's properties: each with its type (a date is a string of
+    the format "date") and its place (``x-ogc-propertySeq``: a reader may sort the
+    members), and the geometry's role and kind."""
+    properties: dict[str, Any] = {}
+    for seq, (key, kind) in enumerate(fields.items(), start=1):
+        prop = {"type": "string", "format": "date"} if kind == "date" else {"type": kind}
+        properties[key] = {"title": key, **prop, "x-ogc-propertySeq": seq}
+    properties["geometry"] = {
+        "x-ogc-role": "primary-geometry",
+        "format": "geometry-point" if point else "geometry-multipolygon",
+        "x-ogc-propertySeq": len(fields) + 1,
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": url,
+        "title": title,
+        "type": "object",
+        "properties": properties,
+    }
 
 
 def _date(value: str, what: str) -> dt.date:
@@ -620,6 +711,7 @@ def api_definition(base: str) -> dict[str, Any]:
     json_doc = {"application/json": {"schema": {"type": "object"}}}
     html = {"text/html": {"schema": {"type": "string"}}}
     geojson = {GEOJSON: {"schema": {"type": "object"}}}
+    schema_doc = {"schema": {"type": "object"}}
 
     def get(summary: str, params: list[Any], content: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -650,6 +742,9 @@ def api_definition(base: str) -> dict[str, Any]:
             "/api": get("this API definition", [f], {OPENAPI: {"schema": {"type": "object"}}}),
             "/collections": get("the collections", [f], json_doc),
             "/collections/{collectionId}": get("one collection", [collection, f], json_doc),
+            "/collections/{collectionId}/schema": get(
+                "the fields of a collection's features", [collection, f], {SCHEMA: schema_doc}
+            ),
             "/collections/{collectionId}/items": get("a page of features", items, geojson),
             "/collections/{collectionId}/items/{featureId}": get(
                 "one feature", [collection, feature, when, contam, f], geojson

@@ -96,6 +96,8 @@ PERMISSIONS: dict[str, Rule] = {
     "ogc_api": READ,
     "ogc_collections": READ,
     "ogc_collection": READ,
+    "ogc_schema": READ,
+    "ogc_feature_schema": READ,
     "ogc_items": READ,
     "ogc_item": READ,
     # …and under a dated landing page (/ogc/on/YYYY-MM-DD), the same
@@ -104,6 +106,8 @@ PERMISSIONS: dict[str, Rule] = {
     "ogc_api_on": READ,
     "ogc_collections_on": READ,
     "ogc_collection_on": READ,
+    "ogc_schema_on": READ,
+    "ogc_feature_schema_on": READ,
     "ogc_items_on": READ,
     "ogc_item_on": READ,
     # API: one hazard or release recorded or corrected, staged as a submission for review

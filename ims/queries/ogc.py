@@ -26,6 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.domain.figures import OPEN_THRESHOLD_M2, clean_area
+from ims.reports.kept import kept
 
 COLLECTIONS = ("hazards", "hazard_boundaries", "releases", "admin_areas")
 # Decimals of a coordinate: as stored. Rounded to 7 (1 cm), 7 % of a national database's
@@ -132,6 +133,88 @@ _HAZARD_PROPS = (
 )
 
 
+# What each collection's features hold, in the order they hold it, as JSON Schema types
+# (the describing schema: a client such as QGIS takes its fields from it, not from the
+# first page it reads). ``date`` is a string of the JSON Schema format "date".
+_TEXT, _NUMBER, _INTEGER, _DATE = "string", "number", "integer", "date"
+_HAZARD_FIELDS: dict[str, str] = {
+    "hazard_id": _TEXT,
+    "status": _TEXT,
+    "contamination": _TEXT,
+    "admin1_code": _TEXT,
+    "admin1_name": _TEXT,
+    "admin2_code": _TEXT,
+    "admin2_name": _TEXT,
+    "remaining_m2": _NUMBER,
+    "boundary_m2": _NUMBER,
+    "recorded": _DATE,
+    "operator": _TEXT,
+    "marked": _DATE,
+}
+FIELDS: dict[str, dict[str, str]] = {
+    "hazards": _HAZARD_FIELDS,
+    "hazard_boundaries": {**_HAZARD_FIELDS, "revised": _DATE},
+    "releases": {
+        "release_id": _TEXT,
+        "hazard_id": _TEXT,
+        "method": _TEXT,
+        "released": _DATE,
+        "contamination": _TEXT,
+        "operator": _TEXT,
+        "released_m2": _NUMBER,
+        "stated_area_m2": _NUMBER,
+    },
+    "admin_areas": {
+        "level": _INTEGER,
+        "admin_code": _TEXT,
+        "admin_name": _TEXT,
+        "parent_code": _TEXT,
+        "sha_count": _INTEGER,
+        "sha_area_m2": _NUMBER,
+        "cha_count": _INTEGER,
+        "cha_area_m2": _NUMBER,
+        "total_count": _INTEGER,
+        "total_area_m2": _NUMBER,
+    },
+}
+CELL_FIELDS = {"hazards": _INTEGER, "status": _TEXT, "remaining_m2": _NUMBER, "cell_m": _NUMBER}
+# The upload's own columns a hazard's revisions carry (``attributes``), with the JSON types
+# their values have; a column of mixed types is text.
+_OWN_COLUMNS = (
+    "SELECT x.key, array_agg(DISTINCT jsonb_typeof(x.value)) FROM hazard_revision r,"
+    " jsonb_each(r.attributes) x WHERE r.attributes <> '{}'::jsonb GROUP BY x.key ORDER BY x.key"
+)
+
+
+def own_columns(session: Session) -> dict[str, str]:
+    """The upload's own columns of the hazards (every revision's), with their types.
+
+    A hazard's features carry them after ims's own fields; the first page alone would not
+    name a column only later hazards have, and QGIS would leave it out.
+    """
+
+    def compute() -> dict[str, str]:
+        columns: dict[str, str] = {}
+        for key, kinds in session.execute(text(_OWN_COLUMNS)):
+            found = set(kinds) - {"null"}
+            kind = found.pop() if len(found) == 1 else "string"
+            columns[str(key)] = kind if kind in ("number", "boolean") else _TEXT
+        return columns
+
+    return kept(session, "ogc.own_columns", (), compute)
+
+
+def feature_fields(session: Session, name: str, *, cells: bool = False) -> dict[str, str]:
+    """The properties of collection ``name``'s features and their types, in their order."""
+    if cells:
+        return dict(CELL_FIELDS)
+    fields = dict(FIELDS[name])
+    if name in ("hazards", "hazard_boundaries"):
+        for key, kind in own_columns(session).items():
+            fields.setdefault(key, kind)
+    return fields
+
+
 def _date(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
@@ -160,6 +243,9 @@ def _hazard_page(
             f"{rows}, page AS (SELECT * FROM g{hit}"
             " ORDER BY g.reference LIMIT :limit OFFSET :offset) "
         )
+    # Every feature names every own column (null where it has none): a client that takes
+    # its fields from the first page (GDAL before 3.8, QGIS before 3.44) keeps them all.
+    own = dict.fromkeys(own_columns(session))
     features = []
     for row in session.execute(text(page + _HAZARD_PROPS), params):
         properties: dict[str, Any] = {
@@ -178,7 +264,7 @@ def _hazard_page(
         }
         if boundaries:
             properties["revised"] = _date(row.revised)
-        for key, value in (row.attributes or {}).items():  # the upload's own columns
+        for key, value in (own | (row.attributes or {})).items():  # the upload's own columns
             properties.setdefault(str(key), value)
         features.append(_feature(row.reference, row.geojson, properties))
     return Page(features, int(matched))

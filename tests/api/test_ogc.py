@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyogrio
 import pytest
 from fastapi.testclient import TestClient
@@ -29,7 +30,7 @@ from shapely.geometry import MultiPolygon, box, shape
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from ims.api.ogc import COLLECTIONS
+from ims.api.ogc import COLLECTIONS, SCHEMA_REL
 from ims.db import accounts
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod, Role
@@ -77,7 +78,9 @@ def build(session: Session) -> None:
             dt.date(2020, 1, 1) if i < 20 else dt.date(2022, 3, 1),  # 20+: recorded later
             contam=Contamination.APM if i % 5 == 4 else Contamination.CMR,
             marked=dt.date(2020, 6, 1) if i % 2 else None,
-            attributes={"village": f"Ban {i}"},
+            # the upload's own columns; only the hazards recorded later have a team
+            attributes={"village": f"Ban {i}"}
+            | ({"team": f"T-{i}", "depth_cm": 10 + i} if i >= 20 else {}),
         )
         for i in range(24)
     ]
@@ -411,6 +414,53 @@ def test_html_pages_for_people(client: TestClient) -> None:
     assert client.get("/ogc", params={"f": "html"}).headers["content-type"].startswith("text/html")
 
 
+_JSON_TYPES = {"string": str, "number": (int, float), "integer": int, "boolean": bool}
+
+
+def _follows_schema(client: TestClient, name: str, features: list[dict[str, Any]]) -> None:
+    """Each feature's properties are the schema's fields, in its order, of its types."""
+    collection = client.get(f"/ogc/collections/{name}").json()
+    (link,) = [x for x in collection["links"] if x["rel"] == SCHEMA_REL]
+    assert link["type"] == "application/schema+json"
+    answer = client.get(link["href"])
+    assert answer.headers["content-type"] == "application/schema+json"
+    fields = answer.json()["properties"]
+    geometry = fields.pop("geometry")
+    assert geometry["x-ogc-role"] == "primary-geometry"
+    assert [f["x-ogc-propertySeq"] for f in fields.values()] == list(range(1, len(fields) + 1))
+    assert features
+    for feature in features:
+        assert list(feature["properties"]) == list(fields), (name, feature["id"])
+        for key, value in feature["properties"].items():
+            if value is None:
+                continue
+            assert isinstance(value, _JSON_TYPES[fields[key]["type"]]), (name, key, value)
+            if fields[key].get("format") == "date":
+                dt.date.fromisoformat(value)
+    # the GeoJSON feature form, for GDAL: the same fields under "properties"
+    (described,) = [x for x in collection["links"] if x["rel"] == "describedby"]
+    feature_schema = client.get(described["href"]).json()["properties"]
+    assert list(feature_schema["properties"]["properties"]) == list(fields)
+
+
+def test_every_collection_has_a_schema_its_features_follow(client: TestClient) -> None:
+    for name in COLLECTIONS:
+        _follows_schema(client, name, _all(client, f"/ogc/collections/{name}/items"))
+    boundaries = client.get("/ogc/collections/hazard_boundaries/schema").json()["properties"]
+    assert {"village", "team", "depth_cm"} <= set(boundaries)  # the upload's own columns
+    assert boundaries["depth_cm"]["type"] == "number" and boundaries["team"]["type"] == "string"
+    assert boundaries["recorded"] == {
+        "title": "recorded",
+        "type": "string",
+        "format": "date",
+        "x-ogc-propertySeq": 10,
+    }
+    page = client.get("/ogc/collections/releases/schema", headers={"Accept": "text/html"})
+    assert page.headers["content-type"].startswith("text/html") and "released_m2" in page.text
+    dated = client.get("/ogc/on/2021-12-31/collections/hazards").json()["links"]
+    assert any(x["href"].endswith("/ogc/on/2021-12-31/collections/hazards/schema") for x in dated)
+
+
 def test_location_privacy_serves_cells_without_references(
     client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -429,6 +479,8 @@ def test_location_privacy_serves_cells_without_references(
     for name in ("releases", "hazard_boundaries"):
         assert client.get(f"/ogc/collections/{name}/items").status_code == 403
     assert client.get("/ogc/collections/hazards/items/H-01").status_code == 404
+    _follows_schema(client, "hazards", cells)
+    assert client.get("/ogc/collections/releases/schema").status_code == 403
 
 
 # Clients no one here wrote, against a live server on a committed database.
@@ -545,6 +597,28 @@ def _read_with_gdal(live: Live, committed_engine: Engine, capsys: Any) -> None:
     printed.append(f"OAPIF:…/on/2021-12-31 hazards: {len(dated)} (today {len(hazards)})")
     with capsys.disabled():
         print("\nGDAL OAPIF:", *printed, sep="\n  ")
+
+
+def test_gdal_takes_every_field_from_the_schema_not_the_first_page(
+    live: Live, tmp_path: Path
+) -> None:
+    # Pages of 5: the hazards that carry the upload's own "team" come after the first.
+    header = tmp_path / "token-header"
+    header.write_text(f"Authorization: Bearer {live.token}\n")
+    options = {"GDAL_HTTP_HEADER_FILE": str(header)}
+    pyogrio.set_gdal_config_options(options)
+    try:
+        for layer in ("hazards", "hazard_boundaries"):
+            info = pyogrio.read_info(f"OAPIF:{live.url}", layer=layer, PAGE_SIZE=5)
+            fields = dict(zip(info["fields"], info["dtypes"], strict=True))
+            assert {"team", "depth_cm", "village"} <= set(fields), (layer, fields)
+            assert fields["recorded"] == "datetime64[D]" and fields["marked"] == "datetime64[D]"
+            assert fields["remaining_m2"] == "float64" and fields["team"] == "object"
+            frame = pyogrio.read_dataframe(f"OAPIF:{live.url}", layer=layer, PAGE_SIZE=5)
+            teams = dict(zip(frame["hazard_id"], frame["team"], strict=True))
+            assert teams["H-21"] == "T-21" and pd.isna(teams["H-05"]), (layer, teams)
+    finally:
+        pyogrio.set_gdal_config_options(dict.fromkeys(options))
 
 
 def test_owslib_reads_collections_and_items(live: Live, capsys: Any) -> None:

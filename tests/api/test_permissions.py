@@ -209,6 +209,8 @@ REQUESTS: dict[str, Call] = {
     "ogc_api": lambda c, w: c.get("/ogc/api"),
     "ogc_collections": lambda c, w: c.get("/ogc/collections"),
     "ogc_collection": lambda c, w: c.get("/ogc/collections/hazards"),
+    "ogc_schema": lambda c, w: c.get("/ogc/collections/hazards/schema"),
+    "ogc_feature_schema": lambda c, w: c.get("/ogc/collections/hazards/feature-schema"),
     "ogc_items": lambda c, w: c.get("/ogc/collections/hazards/items"),
     "ogc_item": lambda c, w: c.get(f"/ogc/collections/hazard_boundaries/items/{w.hazard}"),
     "ogc_landing_on": lambda c, w: c.get("/ogc/on/2020-12-31"),
@@ -216,6 +218,10 @@ REQUESTS: dict[str, Call] = {
     "ogc_api_on": lambda c, w: c.get("/ogc/on/2020-12-31/api"),
     "ogc_collections_on": lambda c, w: c.get("/ogc/on/2020-12-31/collections"),
     "ogc_collection_on": lambda c, w: c.get("/ogc/on/2020-12-31/collections/hazards"),
+    "ogc_schema_on": lambda c, w: c.get("/ogc/on/2020-12-31/collections/hazards/schema"),
+    "ogc_feature_schema_on": lambda c, w: c.get(
+        "/ogc/on/2020-12-31/collections/hazards/feature-schema"
+    ),
     "ogc_items_on": lambda c, w: c.get("/ogc/on/2020-12-31/collections/hazards/items"),
     "ogc_item_on": lambda c, w: c.get(
         f"/ogc/on/{dt.date.today()}/collections/hazard_boundaries/items/{w.hazard}"
