@@ -161,7 +161,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "released": _DATE,
         "contamination": _TEXT,
         "operator": _TEXT,
-        "released_m2": _NUMBER,
+        "area_m2": _NUMBER,
         "stated_area_m2": _NUMBER,
     },
     "admin_areas": {
@@ -345,7 +345,7 @@ _RELEASES = (
 def releases(session: Session, query: Query, limit: int, offset: int) -> Page:
     """Release polygons dated within ``query.start``–``query.end``, by date and reference.
 
-    ``released_m2`` is what the release released (its effective area in the ledger,
+    ``area_m2`` is what the release released (its effective area in the ledger,
     docs/design.md §2.2); ``stated_area_m2`` the operator's figure, never counted.
     """
     params = {**_params(query), "filtered": query.bbox is not None, "limit": limit}
@@ -357,7 +357,7 @@ def releases(session: Session, query: Query, limit: int, offset: int) -> Page:
             " r.method, r.released, h.contam, r.stated_area_m2,"
             " (SELECT o.name FROM organisation o WHERE o.id = r.operator_id) AS operator,"
             " (SELECT -sum(e.delta_m2) FROM ledger_entry e"
-            "  WHERE e.hazard_id = r.hazard_id AND e.release_id = r.id) AS released_m2 "
+            "  WHERE e.hazard_id = r.hazard_id AND e.release_id = r.id) AS area_m2 "
             + _RELEASES
             + " ORDER BY r.released, r.reference LIMIT :limit OFFSET :offset"
         ),
@@ -374,7 +374,7 @@ def releases(session: Session, query: Query, limit: int, offset: int) -> Page:
                 "released": _date(row.released),
                 "contamination": row.contam,
                 "operator": row.operator,
-                "released_m2": clean_area(float(row.released_m2 or 0.0)),
+                "area_m2": clean_area(float(row.area_m2 or 0.0)),
                 "stated_area_m2": row.stated_area_m2,
             },
         )

@@ -322,7 +322,7 @@ def test_releases_filtered_on_their_date(client: TestClient, session: Session) -
     area = session.scalar(
         text("SELECT ST_Area(geom::geography) FROM release WHERE reference = 'R-2'")
     )
-    assert r2["released_m2"] == pytest.approx(area, rel=1e-5)
+    assert r2["area_m2"] == pytest.approx(area, rel=1e-5)
 
 
 def test_a_dated_landing_page_serves_every_collection_as_of_its_date(
@@ -456,7 +456,7 @@ def test_every_collection_has_a_schema_its_features_follow(client: TestClient) -
         "x-ogc-propertySeq": 10,
     }
     page = client.get("/ogc/collections/releases/schema", headers={"Accept": "text/html"})
-    assert page.headers["content-type"].startswith("text/html") and "released_m2" in page.text
+    assert page.headers["content-type"].startswith("text/html") and "stated_area_m2" in page.text
     dated = client.get("/ogc/on/2021-12-31/collections/hazards").json()["links"]
     assert any(x["href"].endswith("/ogc/on/2021-12-31/collections/hazards/schema") for x in dated)
 
