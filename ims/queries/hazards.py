@@ -148,7 +148,9 @@ def _revisions(session: Session, hazard_id: int, as_of: dt.date | None) -> list[
         session.execute(
             text(
                 "SELECT r.id, r.effective, r.seq, r.status, r.used_from, r.used_to, r.marked,"
-                " o.name AS operator, r.attributes, ST_AsGeoJSON(r.geom, 7) AS geojson "
+                " o.name AS operator, r.attributes, ST_AsGeoJSON(r.geom, 7) AS geojson,"
+                # the boundary moved (an area the same within the threshold, or none changed)
+                " NOT ST_Equals(r.geom, lag(r.geom) OVER (ORDER BY r.effective, r.seq)) AS moved "
                 "FROM hazard_revision r LEFT JOIN organisation o ON o.id = r.operator_id "
                 "WHERE r.hazard_id = :h AND (CAST(:d AS date) IS NULL OR r.effective <= :d) "
                 "ORDER BY r.effective, r.seq"
@@ -225,7 +227,7 @@ def _revision_events(
             changes = []
             if rev.status != before.status:
                 changes.append(f"reclassified {before.status} → {rev.status}")
-            if entry is not None and abs(float(entry.delta_m2)) >= OPEN_THRESHOLD_M2:
+            if rev.moved or (entry is not None and abs(float(entry.delta_m2)) >= OPEN_THRESHOLD_M2):
                 changes.append("boundary revised")
             detail = ", ".join(changes) or f"{rev.status}, details revised"
         known = rev.marked and (as_of is None or rev.marked <= as_of)

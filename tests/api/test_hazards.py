@@ -10,9 +10,9 @@ from shapely.geometry import MultiPolygon, box
 from sqlalchemy.orm import Session
 
 from ims.config import get_settings
-from ims.db.recording import load_boundaries, record_hazards, record_releases
+from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
 from ims.domain.enums import HazardStatus, ReleaseMethod
-from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
+from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
 from ims.queries.hazards import hazard_view
 from tests.utils import ClientAs
 
@@ -95,6 +95,26 @@ def test_generalised_readers_get_no_geometry(
     assert body["boundary"] is None and body["remaining"] is None and body["releases"] == []
     reviewer = client_as("reviewer").get(f"/api/v1/hazards/{REF}").json()
     assert reviewer["boundary"] is not None
+
+
+def test_a_boundary_moved_with_its_area_unchanged_reads_as_revised(
+    session: Session, seeded: None, client_as: ClientAs
+) -> None:
+    # a square moved a little east (its area the same to a square metre: its ledger entry
+    # changes nothing), then a revision that changes only the marking
+    first, moved = box(102.3, 19.3, 102.31, 19.31), box(102.3004, 19.3, 102.3104, 19.31)
+    assert abs(_area(moved) - _area(first)) < 1.0
+    record_hazards(session, [NewHazard("H-MOVED", HazardStatus.SHA, first, dt.date(2020, 1, 1))])
+    revise_hazards(session, [HazardChange("H-MOVED", dt.date(2024, 1, 1), geometry=moved)])
+    revise_hazards(
+        session, [HazardChange("H-MOVED", dt.date(2024, 2, 1), marked=dt.date(2024, 2, 1))]
+    )
+    timeline = client_as("viewer").get("/api/v1/hazards/H-MOVED").json()["timeline"]
+    revised = [(e["detail"], e["change_m2"]) for e in timeline if e["what"] == "revised"]
+    assert revised == [
+        ("boundary revised", pytest.approx(0.0, abs=1.0)),
+        ("SHA, details revised; marked 2024-02-01", 0.0),
+    ]
 
 
 def test_an_unknown_hazard_is_a_clear_404(seeded: None, client_as: ClientAs) -> None:
