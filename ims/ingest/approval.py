@@ -227,8 +227,10 @@ def approve(
         kept = [
             f
             for f in submissions.findings_of(session, submission_id)
-            if f.code in ("file_note", "same_file", "z_dropped")
+            if f.code in ("file_note", "z_dropped")
         ]
+        same = submissions.same_file(session, submission.sha256, submission.kind, submission_id)
+        kept += [same] if same is not None else []
         findings = kept + [f for f in result.findings if f.code != "z_dropped"]
         submissions.store_findings(session, submission_id, findings)
         submission.validated_against = None  # the stored values may be out of date now

@@ -104,13 +104,14 @@ _CURRENT = """
 # the national file's 61,924 hazards)
 _NO_MORE = (
     ", NULL AS status, NULL AS used_from, NULL AS used_to, NULL AS marked,"
-    " NULL::jsonb AS munitions, NULL AS operator"
+    " NULL::jsonb AS munitions, NULL AS operator, NULL::jsonb AS attributes"
 )
 _IN_FORCE = """,
            r.status, r.used_from, r.used_to, r.marked,
            (SELECT jsonb_object_agg(e.munition_code, e.quantity) FROM hazard_estimate e
             WHERE e.revision_id = r.id) AS munitions,
-           (SELECT o.name FROM organisation o WHERE o.id = r.operator_id) AS operator"""
+           (SELECT o.name FROM organisation o WHERE o.id = r.operator_id) AS operator,
+           r.attributes"""
 
 
 _STAMP = text(
@@ -228,6 +229,7 @@ def load_context(
                 r.munitions,
                 r.operator,
                 r.in_force_from,
+                r.attributes,
             )
     revised_refs: list[str] = []
     if kind == UploadKind.HAZARDS and "revised" in frame and "hazard_id" in frame:
@@ -545,24 +547,9 @@ def stage(
                 f"{', '.join(extras)}",
             ),
         )
-    earlier = session.execute(
-        select(Submission.id, Submission.status)
-        .where(
-            Submission.sha256 == sha256,
-            Submission.kind == kind,
-            Submission.status != SubmissionStatus.REJECTED,
-        )
-        .order_by(Submission.id)
-    ).first()
-    if earlier is not None:
-        findings.insert(
-            0,
-            FindingData(
-                "same_file",
-                Severity.WARNING,
-                f"this file was uploaded before as submission {earlier.id} ({earlier.status})",
-            ),
-        )
+    same = same_file(session, sha256, kind)
+    if same is not None:
+        findings.insert(0, same)
     submission = Submission(
         kind=kind,
         organisation_id=org.id if org else None,
@@ -627,6 +614,32 @@ _OWN_FIELDS = {
     UploadKind.HAZARDS: ("status", "recorded", "revised", "munitions", "marked"),
     UploadKind.RELEASES: ("release_id", "method", "released", "items"),
 }
+
+
+def same_file(
+    session: Session, sha256: str, kind: str, before: int | None = None
+) -> FindingData | None:
+    """A note that the same file was uploaded before (not rejected), as submission N: and
+    approved, if it is, so that its features are recorded already. The status is the one
+    when this is said: approving a submission checks it again (``ims.ingest.approval``)."""
+    earlier = session.execute(
+        select(Submission.id, Submission.status)
+        .where(
+            Submission.sha256 == sha256,
+            Submission.kind == kind,
+            Submission.status != SubmissionStatus.REJECTED,
+            Submission.id < (before if before is not None else 2**31 - 1),
+        )
+        .order_by(Submission.status != SubmissionStatus.APPROVED, Submission.id)
+    ).first()
+    if earlier is None:
+        return None
+    said = f"this file was uploaded before as submission {earlier.id}"
+    if earlier.status == SubmissionStatus.APPROVED:
+        said += ", which is approved: its features are recorded already"
+    else:
+        said += f" ({earlier.status}, not approved)"
+    return FindingData("same_file", Severity.WARNING, said)
 
 
 def _other_kind(kind: str, columns: Any) -> FindingData | None:

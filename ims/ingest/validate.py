@@ -72,6 +72,7 @@ class KnownHazard:
     munitions: Mapping[str, int] | None = None
     operator: str | None = None  # the organisation the revision in force names
     in_force_from: dt.date | None = None  # the date the revision in force took effect
+    attributes: Mapping[str, Any] | None = None  # the upload's own columns it holds
 
 
 @dataclass
@@ -477,6 +478,22 @@ def _attributes(record: Mapping[str, Any]) -> dict[str, Any]:
     return dict(value) if isinstance(value, Mapping) else {}
 
 
+def _recorded_already(
+    known: KnownHazard,
+    revised: dt.date | None,
+    operator: str | None,
+    attributes: Mapping[str, Any],
+) -> bool:
+    """Whether a revision that repeats the one in force (``_repeats``) is that revision
+    itself: the same day, and no other operator or own columns. Approving the same file
+    twice had recorded every revision in it a second time."""
+    return (
+        revised == known.in_force_from
+        and (not operator or operator.casefold() == (known.operator or "").casefold())
+        and (not attributes or dict(attributes) == dict(known.attributes or {}))
+    )
+
+
 # what a file's sender can do about an invalid polygon (a record form says otherwise)
 REPAIR_HINT = "fix it in your GIS (e.g. Fix geometries), or upload with repair"
 
@@ -707,13 +724,23 @@ def validate_hazards(
             elif known is not None and _repeats(
                 known, geoms[i], status, used_from, used_to, marked, munitions
             ):
-                out.add(
-                    "changes_nothing",
-                    WARNING,
-                    f"this revision of {ref} repeats the boundary, status and estimates in "
-                    "force: it would record only a new date; check that this is meant",
-                    "revised",
-                )
+                if _recorded_already(known, revised, operator, _attributes(record)):
+                    out.add(
+                        "already_recorded",
+                        ERROR,
+                        f"this revision of {ref}, dated {revised}, is recorded already: the "
+                        "revision in force took effect that day with the same boundary, "
+                        "status and estimates (the same file sent again?)",
+                        "revised",
+                    )
+                else:
+                    out.add(
+                        "changes_nothing",
+                        WARNING,
+                        f"this revision of {ref} repeats the boundary, status and estimates "
+                        "in force: it would record only a new date; check that this is meant",
+                        "revised",
+                    )
         clean.append(
             {
                 "hazard_id": ref,

@@ -525,3 +525,43 @@ def test_staging_many_features_refreshes_the_statistics_the_review_page_plans_wi
     ).one()
     assert planned[0] == planned[1] >= 3  # counted in this transaction, its own rows too
     assert str(staged.submission.id) in planned[2].strip("{}").split(",")
+
+
+def test_the_same_revisions_approved_twice_are_recorded_once(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    square = box(103.1, 19.4, 103.11, 19.41)
+    first = submissions.stage(
+        session,
+        write_zip(hazard_frame([{"hazard_id": "H1"}], [square]), tmp_path, "h"),
+        kind="hazards",
+    )
+    approval.approve(session, first.submission.id, by="reviewer")
+    revisions = hazard_frame(
+        [{"hazard_id": "H1", "revised": "2022-01-01", "status": "CHA"}], [square]
+    )
+    path = write_zip(revisions, tmp_path, "revisions")
+    # sent twice before either was reviewed: neither knows of the other's approval
+    one, two = (submissions.stage(session, path, kind="hazards") for _ in range(2))
+    assert one.errors == two.errors == 0
+    approval.approve(session, one.submission.id, by="reviewer")
+    with pytest.raises(approval.FoundAgain) as refused:
+        approval.approve(session, two.submission.id, by="reviewer")
+    found = {f.code: f for f in refused.value.found or []}
+    assert found["already_recorded"].blocking and found["already_recorded"].field == "revised"
+    assert "which is approved" in found["same_file"].message
+    revised = session.scalar(
+        text(
+            "SELECT count(*) FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id "
+            "WHERE h.reference = 'H1'"
+        )
+    )
+    assert revised == 2  # recorded, and revised once
+    # sent a third time, after the approval: said at upload
+    three = submissions.stage(session, path, kind="hazards")
+    codes = [f.code for f in three.findings]
+    assert "already_recorded" in codes and three.errors == 1
+    # a revision that repeats the one in force on another day is only a warning, as before
+    later = hazard_frame([{"hazard_id": "H1", "revised": "2023-01-01", "status": "CHA"}], [square])
+    four = submissions.stage(session, write_zip(later, tmp_path, "later"), kind="hazards")
+    assert [f.code for f in four.findings] == ["changes_nothing"] and four.errors == 0
