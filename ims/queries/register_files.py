@@ -12,6 +12,7 @@ full name.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import tempfile
@@ -22,9 +23,12 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
+import pyogrio.raw
+import shapely
 from openpyxl import Workbook
-from shapely.geometry import mapping
+from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
 from ims.reports.cells import csv_text, workbook_bytes
@@ -123,10 +127,13 @@ class Layout:
     shapefile_names: dict[str, str]
     layer: str
     id_column: str
+    dates: tuple[str, ...] = ()  # columns of dates (YYYY-MM-DD), written as a file's dates
 
 
-HAZARDS: Final = Layout(COLUMNS, SHAPEFILE_NAMES, LAYER, "hazard_id")
-RELEASES: Final = Layout(RELEASE_COLUMNS, RELEASE_SHAPEFILE_NAMES, "releases", "release_id")
+HAZARDS: Final = Layout(COLUMNS, SHAPEFILE_NAMES, LAYER, "hazard_id", ("recorded", "marked"))
+RELEASES: Final = Layout(
+    RELEASE_COLUMNS, RELEASE_SHAPEFILE_NAMES, "releases", "release_id", ("released",)
+)
 
 
 @dataclass(frozen=True)
@@ -217,6 +224,53 @@ def _frame(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> gpd.Ge
     )
 
 
+def _write_layer(
+    frame: gpd.GeoDataFrame,
+    path: Path,
+    *,
+    layer: str,
+    driver: str,
+    dates: Sequence[str],
+    encoding: str | None = None,
+) -> None:
+    """Write ``frame`` as one layer of multipolygons, the columns ``dates`` as date fields.
+
+    ``pyogrio.write_dataframe`` writes a column of dates as text (or as date-times, since
+    pandas holds no array of days): QGIS then sorted and filtered "2021-05-01" as text. Its
+    lower-level writer makes a date field of an array of days, so the columns are handed
+    to it as such (without pyarrow, whose strings would replace pandas' own in every step
+    of ims that reads a file).
+    """
+    fields = [c for c in frame.columns if c != frame.geometry.name]
+    data: list[Any] = []
+    masks: list[Any] = []
+    for name in fields:
+        column = frame[name]
+        if name in dates:
+            days = [str(v) if isinstance(v, str | dt.date) and v else "NaT" for v in column]
+            data.append(np.array(days, dtype="datetime64[D]"))
+            masks.append(None)
+        elif column.dtype.kind in "fiub":
+            data.append(column.to_numpy())
+            masks.append(None)
+        else:
+            data.append(column.to_numpy(dtype=object, na_value=None))
+            masks.append(np.asarray(column.isna()))
+    geometry = [MultiPolygon([g]) if isinstance(g, Polygon) else g for g in frame.geometry]
+    pyogrio.raw.write(
+        path,
+        geometry=shapely.to_wkb(np.array(geometry, dtype=object)),
+        field_data=data,
+        field_mask=masks,
+        fields=fields,
+        layer=layer,
+        driver=driver,
+        geometry_type="MultiPolygon",
+        crs="EPSG:4326",
+        encoding=encoding,
+    )
+
+
 def _point(row: Row) -> tuple[float | None, float | None]:
     if row.geometry is None:
         return None, None
@@ -268,7 +322,7 @@ def write(
         folder = Path(tmp)
         if fmt == "gpkg":
             path = folder / name
-            pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", promote_to_multi=True)
+            _write_layer(frame, path, layer=layer, driver="GPKG", dates=layout.dates)
             return ExportFile(path.read_bytes(), media, name)
         if fmt == "kml":
             path = folder / name
@@ -279,12 +333,12 @@ def write(
             names = shapefile_names([*columns, *extra.values()], layout.shapefile_names)
             shp = folder / "shp"
             shp.mkdir()
-            pyogrio.write_dataframe(
+            _write_layer(
                 frame.rename(columns=names),
                 shp / f"{layer}.shp",
                 layer=layer,
                 driver="ESRI Shapefile",
-                promote_to_multi=True,
+                dates=[names[c] for c in layout.dates],
                 encoding="UTF-8",
             )
             buf = io.BytesIO()

@@ -12,6 +12,7 @@ import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import pandas as pd
 import pyogrio
 import pytest
 from pyproj import Geod
@@ -387,6 +388,17 @@ def test_gdal_reads_each_export_with_the_registers_rows_and_areas(
     if fmt not in ("kml", "xlsx"):
         village = dict(zip(frame[ids], frame["village"], strict=True))
         assert village["AT-000001"] == VILLAGE  # Lao script survives the round trip
+    if fmt in ("gpkg", "zip"):  # dates as the file's dates, not text QGIS sorts as text
+        path = tmp_path / f"hazards.{fmt}"
+        info = pyogrio.read_info(f"/vsizip/{path}/hazards.shp" if fmt == "zip" else path)
+        types = dict(zip(info["fields"], info["dtypes"], strict=True))
+        assert types["recorded"] == types["marked"] == "datetime64[D]"
+        recorded = {
+            f["properties"]["hazard_id"]: f["properties"]["recorded"]
+            for f in register_body["features"]
+        }
+        got = dict(zip(frame[ids], frame["recorded"], strict=True))
+        assert {ref: day.date().isoformat() for ref, day in got.items()} == recorded
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -429,6 +441,9 @@ def test_an_operator_downloads_their_releases_with_the_areas_the_ledger_counts(
         assert items == "BLU-26:3;M42:1"
     if fmt != "xlsx":
         assert area(frame.geometry.iloc[0]) == pytest.approx(float(frame["area_m2"].iloc[0]))
+    if fmt in ("gpkg", "zip"):
+        assert frame["released"].iloc[0] == pd.Timestamp("2024-02-01")
+        assert str(frame["released"].dtype).startswith("datetime64")
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "zip"])
