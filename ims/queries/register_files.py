@@ -239,7 +239,7 @@ def _write_layer(
     pandas holds no array of days): QGIS then sorted and filtered "2021-05-01" as text. Its
     lower-level writer makes a date field of an array of days, so the columns are handed
     to it as such (without pyarrow, whose strings would replace pandas' own in every step
-    of ims that reads a file).
+    of ims that reads a file; decision 0018).
     """
     fields = [c for c in frame.columns if c != frame.geometry.name]
     data: list[Any] = []
