@@ -11,13 +11,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import shapely
 from shapely.geometry import mapping, shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.db.ledger import load_inputs
 from ims.domain.figures import METHODS, OPEN_THRESHOLD_M2
-from ims.domain.geodesy import geodesic_area
+from ims.domain.geodesy import geodesic_area, geodesic_areas
 from ims.domain.ledger import BoundaryVersion, hazard_ledger_state
 from ims.errors import NotFound
 
@@ -123,6 +124,8 @@ def hazard_view(session: Session, reference: str, as_of: dt.date | None = None) 
         "remaining_m2": float(state.remaining_m2) if state and state.remaining_m2 else 0.0,
         **{f"{m}_m2": drawn.released_by[m] for m in METHODS},
     }
+    in_force = max(versions, key=lambda v: (v.effective, v.seq)) if versions else None
+    figures.update(_released_apart(figures, in_force, list(parts.values())))
     return HazardView(
         hid,
         hazard.reference,
@@ -140,6 +143,34 @@ def hazard_view(session: Session, reference: str, as_of: dt.date | None = None) 
         _records(session, hid),
         dict(last_rev.attributes or {}) if last_rev else {},
     )
+
+
+def _released_apart(
+    figures: dict[str, float], in_force: BoundaryVersion | None, releases: list[Any]
+) -> dict[str, float]:
+    """What makes the boundary differ from its remaining ground and the releases counted
+    for it, when a later boundary moved over released land (docs/design.md §2.2):
+
+    - ``released_outside_m2``: counted as released while it lay in an earlier boundary,
+      outside the one in force now (a boundary shrunk after a release);
+    - ``released_before_m2``: inside the boundary in force, released before it lay within
+      the hazard, so never counted as this hazard's release (a boundary grown over it).
+
+    The boundary is then the remaining ground, the releases counted less the first, and the
+    second. Both are 0 for a hazard whose boundary never moved over released land.
+    """
+    counted = sum(figures[f"{m}_m2"] for m in METHODS)
+    beyond = [
+        shapely.difference(e.minus, in_force.geometry)
+        for e in releases
+        if in_force is not None and not e.minus.is_empty
+    ]
+    outside = float(geodesic_areas(beyond).sum()) if beyond else 0.0
+    before = figures["area_m2"] - figures["remaining_m2"] - (counted - outside)
+    return {
+        "released_outside_m2": outside if outside >= OPEN_THRESHOLD_M2 else 0.0,
+        "released_before_m2": before if before >= OPEN_THRESHOLD_M2 else 0.0,
+    }
 
 
 def _revisions(session: Session, hazard_id: int, as_of: dt.date | None) -> list[Any]:

@@ -117,6 +117,48 @@ def test_a_boundary_moved_with_its_area_unchanged_reads_as_revised(
     ]
 
 
+@pytest.mark.parametrize("moved", ["grown over released land", "shrunk off released land"])
+def test_the_boundary_is_its_remaining_ground_and_releases_when_it_moved_over_them(
+    session: Session, seeded: None, client_as: ClientAs, moved: str
+) -> None:
+    """A boundary revised over released land: the page showed a boundary that was not its
+    remaining ground and releases, with nothing to say why."""
+    first, grown = box(102.3, 19.3, 102.31, 19.31), box(102.3, 19.3, 102.32, 19.31)
+    release = box(102.305, 19.3, 102.315, 19.31)  # half in the first boundary
+    later = grown if moved.startswith("grown") else box(102.3, 19.3, 102.3075, 19.31)
+    record_hazards(session, [NewHazard("H-MOVE", HazardStatus.SHA, first, dt.date(2020, 1, 1))])
+    record_releases(
+        session,
+        [NewRelease("R-M", "H-MOVE", ReleaseMethod.REDUCED, dt.date(2021, 6, 1), release)],
+    )
+    revise_hazards(session, [HazardChange("H-MOVE", dt.date(2022, 1, 1), geometry=later)])
+    figures = client_as("viewer").get("/api/v1/hazards/H-MOVE").json()["figures"]
+    counted = _area(release.intersection(first))  # what lay in the hazard when released
+    assert figures["reduced_m2"] == pytest.approx(counted, rel=1e-6)
+    assert figures["remaining_m2"] == pytest.approx(_area(later.difference(release)), rel=1e-6)
+    if moved.startswith("grown"):  # the release's other half is now inside, never counted
+        assert figures["released_before_m2"] == pytest.approx(
+            _area(release.difference(first).intersection(later)), rel=1e-6
+        )
+        assert figures["released_outside_m2"] == 0.0
+    else:  # a third of the counted half is now outside
+        assert figures["released_outside_m2"] == pytest.approx(
+            _area(release.intersection(first).difference(later)), rel=1e-6
+        )
+        assert figures["released_before_m2"] == 0.0
+    assert figures["area_m2"] == pytest.approx(
+        figures["remaining_m2"]
+        + figures["reduced_m2"]
+        - figures["released_outside_m2"]
+        + figures["released_before_m2"],
+        rel=1e-9,
+    )
+    page = client_as("viewer").get("/hazards/H-MOVE").text
+    row = "released-before" if moved.startswith("grown") else "released-outside"
+    assert f'id="{row}"' in page
+    assert client_as("viewer").get(f"/hazards/{REF}").text.count('id="released-') == 0
+
+
 def test_an_unknown_hazard_is_a_clear_404(seeded: None, client_as: ClientAs) -> None:
     answer = client_as("viewer").get("/api/v1/hazards/NOPE-1")
     assert answer.status_code == 404
