@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import shlex
 import string
 from collections.abc import Mapping
@@ -140,8 +141,35 @@ def _pieces(spec: str, where: str) -> Pieces | None:
             raise InvalidRequest(
                 f"{where}: {spec!r}: braces hold a field name or row, as in {{fileId}}-{{row}}"
             )
+        if name is not None and fmt:
+            _check_format(fmt, spec, where)
         pieces.append((literal, None if name is None else name.strip(), fmt or ""))
     return pieces
+
+
+# What may follow the colon in {field:...}: Python's format specification, with a width and
+# a precision of a reference's size. {row:0>150000000} had made the upload build a string
+# of 150 million characters for each feature (a memory exhaustion by any operator).
+_FORMAT = re.compile(r"(?:.?[<>=^])?[+\- ]?z?#?0?(\d*)[,_]?(?:\.(\d+))?[bcdeEfFgGnosxX%]?")
+FORMAT_WIDTH_MAX = 32
+FORMAT_PRECISION_MAX = 15
+
+
+def _check_format(fmt: str, spec: str, where: str) -> None:
+    match = _FORMAT.fullmatch(fmt)
+    if match is None:
+        raise InvalidRequest(
+            f"{where}: {spec!r}: {{…:{fmt}}} is not a format this mapping can use; write, "
+            "for example, {row:04} for 0001, 0002…"
+        )
+    width, precision = match.groups()
+    if (width and int(width) > FORMAT_WIDTH_MAX) or (
+        precision and int(precision) > FORMAT_PRECISION_MAX
+    ):
+        raise InvalidRequest(
+            f"{where}: {spec!r}: {{…:{fmt}}} is too wide; a value is written at most "
+            f"{FORMAT_WIDTH_MAX} characters wide, with at most {FORMAT_PRECISION_MAX} decimals"
+        )
 
 
 @dataclass(frozen=True)

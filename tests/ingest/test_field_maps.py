@@ -136,6 +136,10 @@ def test_a_document_that_is_not_a_mapping_is_a_clear_error(text: str, says: str)
         ({"fields": {"hazard_id": "{fileId"}}, "is not a pattern"),
         ({"fields": {"hazard_id": "{fileId!r}"}}, "braces hold a field name or row"),
         ({"fields": {"hazard_id": "{}"}}, "braces hold a field name or row"),
+        # a width or precision of any size made every feature a string that long
+        ({"fields": {"hazard_id": "{row:0>150000000}"}}, "at most 32 characters wide"),
+        ({"fields": {"hazard_id": "{fileId:.999999999f}"}}, "with at most 15 decimals"),
+        ({"fields": {"hazard_id": "{row:{width}}"}}, "is not a format this mapping can use"),
     ],
 )
 def test_a_mapping_that_cannot_suit_the_template_names_what_is_wrong(
