@@ -196,7 +196,17 @@ def parse_quantities(value: Any, *, where: str) -> dict[str, int]:
         if n < 0:
             raise InvalidRequest(f"{where}: quantity of {code!r} is negative")
         result[code.strip()] = result.get(code.strip(), 0) + n
+        if result[code.strip()] > QUANTITY_MAX:
+            raise InvalidRequest(
+                f"{where}: {result[code.strip()]:,} of {code.strip()!r} is more than a "
+                f"record holds ({QUANTITY_MAX:,}); check the figure"
+            )
     return result
+
+
+# The most items of one type a record holds (the database's integer): a larger figure had
+# passed the checks and failed the approval with an internal error.
+QUANTITY_MAX = 2_147_483_647
 
 
 def parse_date(value: Any, *, where: str) -> dt.date | None:

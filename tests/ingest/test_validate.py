@@ -134,6 +134,38 @@ def test_unknown_munition_code_suggests_the_reference_code() -> None:
     assert finding.code == "unknown_munition" and "did you mean BLU-26" in finding.message
 
 
+def test_a_quantity_larger_than_a_record_holds_is_an_error_on_its_field() -> None:
+    # it had passed the checks and failed the approval with an internal error
+    frame = hazards(
+        [
+            {"hazard_id": "H1", "munitions": "BLU-26:2147483647"},
+            {"hazard_id": "H2", "munitions": "BLU-26:99999999999999999999"},
+            {"hazard_id": "H3", "munitions": "BLU-26:2147483647;BLU-26:1"},
+        ],
+        [box(102.1 + i * 0.1, 19.6, 102.11 + i * 0.1, 19.61) for i in range(3)],
+    )
+    result = validate_hazards(frame, ctx())
+    assert codes(result) == [("bad_value", 2, "munitions"), ("bad_value", 3, "munitions")]
+    assert "more than a record holds (2,147,483,647)" in result.findings[0].message
+    releases = gpd.GeoDataFrame(
+        [
+            {
+                "release_id": "R1",
+                "hazard_id": "H1",
+                "method": "cleared",
+                "released": "2024-01-01",
+                "items": "M42:3000000000",
+            }
+        ],
+        geometry=[box(102.1, 19.6, 102.11, 19.61)],
+        crs=4326,
+    )
+    known = KnownHazard(1, dt.date(2020, 1, 1), box(102.1, 19.6, 102.11, 19.61), True)
+    assert ("bad_value", 1, "items") in codes(
+        validate_releases(releases, ctx(hazards={"H1": known}))
+    )
+
+
 def test_duplicates_in_the_file_and_in_the_database() -> None:
     g = box(102.1, 19.6, 102.11, 19.61)
     frame = hazards(
