@@ -83,7 +83,7 @@ def new_submission_page(
         organisations=organisations,
         fixed_organisation=own is not None,
         pending=pending,
-        replaces=int(replaces) if replaces and replaces.isdigit() else None,
+        replaces=int(replaces) if replaces and replaces.isascii() and replaces.isdigit() else None,
         crs_choices=CRS_CHOICES,
         config={"dictionary": dictionary()},
     )

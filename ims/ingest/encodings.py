@@ -77,7 +77,7 @@ def _cpg_encoding(text: str) -> str:
     value = text.strip().upper()
     if value in ("UTF8", "UTF-8", "65001"):
         return "UTF-8"
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return {"88591": "ISO-8859-1", "28591": "ISO-8859-1"}.get(value, f"CP{value}")
     if value in ("8859_1", "ISO88591"):
         return "ISO-8859-1"

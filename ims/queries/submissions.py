@@ -262,7 +262,7 @@ def _finalised_it_corrects(session: Session, sub: Any) -> list[int]:
                 text("SELECT params FROM report_run WHERE kind = 'article7'")
             )
             for p in params.split(";")
-            if p.startswith("year=") and p[5:].isdigit()
+            if p.startswith("year=") and p[5:].isascii() and p[5:].isdigit()
         }
     )
     if not years:

@@ -615,6 +615,9 @@ def test_a_reviewers_upload_that_replaces_a_submission_starts_with_its_organisat
     assert re.search(rf'<option value="{broken_submission}" [^>]*data-organisation="NPA"', page)
     plain = client.get("/submissions/new").text
     assert '<option value="NPA" selected>' not in plain
+    # a digit that is not 0-9 ("²") had answered 500
+    odd = client.get("/submissions/new", params={"replaces": "²"})
+    assert odd.status_code == 200 and '<option value="NPA" selected>' not in odd.text
 
 
 def test_a_wrong_address_of_a_page_is_a_page_that_says_what_is_wrong(client: TestClient) -> None:
