@@ -20,7 +20,7 @@ from openpyxl import Workbook
 
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.ingest.fields import HAZARDS, RELEASES, Field, FieldType, Required
-from ims.reports.cells import workbook_bytes
+from ims.reports.cells import workbook_bytes, xlsx_values
 
 FORMS = {"hazards": "ims_hazard_report", "releases": "ims_release_report"}
 TITLES = {
@@ -152,7 +152,7 @@ def xlsform(
     choices = book.create_sheet("choices")
     choices.append(("list_name", "name", "label"))
     for choice in _choices(munitions, organisations):
-        choices.append(choice)
+        choices.append(xlsx_values(choice))
     settings = book.create_sheet("settings")
     settings.append(("form_title", "form_id", "version"))
     settings.append((TITLES[kind], FORMS[kind], version or dt.date.today().strftime("%Y%m%d01")))

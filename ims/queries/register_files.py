@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 import tempfile
 import zipfile
 from collections.abc import Sequence
@@ -31,7 +32,7 @@ from openpyxl import Workbook
 from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
-from ims.reports.cells import csv_text, workbook_bytes
+from ims.reports.cells import csv_text, workbook_bytes, xlsx_values
 
 FORMATS: Final = ("gpkg", "zip", "kml", "geojson", "csv", "xlsx")
 MEDIA_TYPES: Final = {
@@ -161,13 +162,19 @@ def _extra_columns(rows: Sequence[Row], layout: Layout) -> dict[str, str]:
         for key in row.attributes:
             if key in names or key in layout.columns:
                 continue
-            name, n = key, 0
+            plain = _NAME_NOISE.sub("", key).strip() or "column"
+            name, n = plain, 0
             while name.casefold() in taken:
                 n += 1
-                name = f"{key}_{n}"
+                name = f"{plain}_{n}"
             taken.add(name.casefold())
             names[key] = name
     return names
+
+
+# Control characters in a column's name (kept from an upload before they were taken out
+# there): no file format names a field with them.
+_NAME_NOISE = re.compile("[\x00-\x1f\x7f]")
 
 
 def _text(value: Any) -> Any:
@@ -204,15 +211,29 @@ def shapefile_names(
     names: dict[str, str] = {}
     taken: set[str] = set()
     for column in columns:
-        name = short.get(column) or column[:10]
+        name = short.get(column) or _bytes_of(column, 10)
         n = 1
         while name.lower() in taken:
             suffix = f"_{n}"
-            name = column[: 10 - len(suffix)] + suffix
+            name = _bytes_of(column, 10 - len(suffix)) + suffix
             n += 1
         taken.add(name.lower())
         names[column] = name
     return names
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _xml_text(value: Any) -> Any:
+    return _NOT_XML.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def _bytes_of(name: str, size: int) -> str:
+    """The longest start of ``name`` that is at most ``size`` bytes in UTF-8 (a shapefile's
+    field name is 10 bytes: a Lao name cut at 10 characters was cut inside a character, and
+    GDAL could not read the file)."""
+    return name.encode("utf-8")[:size].decode("utf-8", "ignore")
 
 
 def _frame(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> gpd.GeoDataFrame:
@@ -313,9 +334,9 @@ def write(
         ws = wb.active
         assert ws is not None
         ws.title = layer
-        ws.append([*columns, *extra.values(), "lon", "lat"])
+        ws.append(xlsx_values([*columns, *extra.values(), "lon", "lat"]))
         for row, record in zip(rows, _records(rows, extra, layout), strict=True):
-            ws.append([*record.values(), *_point(row)])
+            ws.append(xlsx_values([*record.values(), *_point(row)]))
         return ExportFile(workbook_bytes(wb), media, name)
     frame = _frame(rows, extra, layout)
     with tempfile.TemporaryDirectory(prefix="ims-export-") as tmp:
@@ -327,6 +348,9 @@ def write(
         if fmt == "kml":
             path = folder / name
             kml = frame.rename(columns={layout.id_column: "Name"})
+            for column in kml.columns.drop(kml.geometry.name):  # XML holds no control character
+                if kml[column].dtype == object or str(kml[column].dtype) == "str":
+                    kml[column] = kml[column].map(_xml_text, na_action="ignore")
             pyogrio.write_dataframe(kml, path, layer=layer, driver="KML")
             return ExportFile(path.read_bytes(), media, name)
         if fmt == "zip":

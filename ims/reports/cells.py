@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -43,6 +44,15 @@ def csv_text(rows: Iterable[Sequence[Any]]) -> str:
     for row in rows:
         writer.writerow([csv_value(v) for v in row])
     return buf.getvalue()
+
+
+def xlsx_values(values: Iterable[Any]) -> list[Any]:
+    """A row's values as a worksheet may hold them: the control characters a workbook cannot
+    store (a vertical tab pasted from a spreadsheet, say) become U+FFFD. One such character
+    in an operator's own column had made every export of the register as XLSX fail."""
+    return [
+        ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in values
+    ]
 
 
 def workbook_bytes(wb: Workbook) -> bytes:

@@ -8,7 +8,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from ims.reports.cells import csv_text, workbook_bytes
+from ims.reports.cells import csv_text, workbook_bytes, xlsx_values
 
 
 def rows_csv(rows: Sequence[dict[str, Any]]) -> str:
@@ -26,12 +26,12 @@ def rows_xlsx(rows: Sequence[dict[str, Any]], title: str) -> bytes:
     assert ws is not None
     ws.title = title[:31]
     if rows:
-        ws.append(list(rows[0]))
+        ws.append(xlsx_values(rows[0]))
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.fill = PatternFill("solid", fgColor="E8E4F0")
         for row in rows:
-            ws.append(list(row.values()))
+            ws.append(xlsx_values(row.values()))
         ws.freeze_panes = "A2"
         for column in ws.columns:
             width = max(len(str(c.value or "")) for c in column)

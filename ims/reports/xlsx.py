@@ -12,7 +12,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ims.config import get_settings
-from ims.reports.cells import workbook_bytes
+from ims.reports.cells import workbook_bytes, xlsx_values
 from ims.reports.convention import CONTAMINATION, convention_for, reporting_period
 from ims.reports.history import summary
 
@@ -51,16 +51,16 @@ def _table(
     rows: Sequence[Sequence[Any]],
     total_last: bool,
 ) -> None:
-    ws.append([title])
+    ws.append(xlsx_values([title]))
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append(list(header))
+    ws.append(xlsx_values(header))
     for cell in ws[2]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         cell.border = BORDER
     for values in rows:
-        ws.append(list(values))
+        ws.append(xlsx_values(values))
     last = ws.max_row
     for r in range(3, last + 1):
         for c, fmt in enumerate(formats, start=1):
@@ -291,7 +291,7 @@ def _notes(
         "Data-quality findings outstanding": 11,
     }
     for line in lines:
-        ws.append(line)
+        ws.append(xlsx_values(line))
         row = ws.max_row
         first = line[0] if line else None
         if first in headings:

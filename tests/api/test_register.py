@@ -553,6 +553,46 @@ def test_an_uploaded_column_named_as_the_file_keeps_its_own_is_renamed_not_fatal
     )
 
 
+@pytest.mark.parametrize("fmt", ["gpkg", "zip", "csv", "xlsx", "kml"])
+def test_control_characters_and_lao_names_of_own_columns_leave_every_export_readable(
+    seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
+) -> None:
+    """A vertical tab pasted from a spreadsheet made the register's XLSX answer 500 for
+    every reader, and two Lao column names cut at ten characters (30 bytes) made the
+    shapefile unreadable (found by an attack on our own instance)."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "CTRL-1",
+                HazardStatus.SHA,
+                box(102.7, 19.7, 102.71, 19.71),
+                dt.date(2020, 1, 1),
+                operator="MAG",
+                attributes={
+                    "remarks": "line\u000bbreak",
+                    "col\u0002x": "a\u0001b",
+                    "ບ້ານບ້ານບ້ານບ້ານ1": "ໜຶ່ງ",
+                    "ບ້ານບ້ານບ້ານບ້ານ2": "ສອງ",
+                },
+            )
+        ],
+    )
+    answer = client_as("viewer").get(f"/api/v1/hazards.{fmt}", params={"operator": "MAG"})
+    assert answer.status_code == 200, answer.text
+    frame = _read_back(answer.content, fmt, tmp_path)
+    ids = "Name" if fmt == "kml" else "hazard_id"
+    row = frame[frame[ids] == "CTRL-1"].iloc[0]
+    values = {str(v) for v in row.to_numpy()}
+    assert {"ໜຶ່ງ", "ສອງ"} <= values, values  # both Lao columns, each its own
+    if fmt == "xlsx":
+        assert "line\ufffdbreak" in values
+    if fmt == "zip":
+        path = tmp_path / "hazards.zip"
+        names = pyogrio.read_info(f"/vsizip/{path}/hazards.shp")["fields"]
+        assert all(len(n.encode("utf-8")) <= 10 and "\u0002" not in n for n in names)
+
+
 def test_the_shapefile_says_utf8_and_its_projection(seeded: None, client_as: ClientAs) -> None:
     answer = client_as("operator").get("/api/v1/hazards.zip", params={"admin": "P-W"})
     with zipfile.ZipFile(io.BytesIO(answer.content)) as zf:
