@@ -34,7 +34,7 @@ import math
 import re
 import shlex
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -464,9 +464,19 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
     # The file's other columns (a village, a note…) are kept with each record.
     computed = [c for c in columns if c not in taken and c.lower() in COMPUTED_BY_IMS[kind]]
     extras = [c for c in columns if c not in taken and c not in computed]
+    if len(extras) > OWN_COLUMNS_MAX:
+        raise InvalidUpload(
+            f"the file has {len(extras):,} columns that are not fields of the template; ims "
+            f"keeps at most {OWN_COLUMNS_MAX} with each record (every register file and map "
+            "reader carries them): leave out those you do not need, or match them to the "
+            "template's fields"
+        )
+    names = own_names(extras, reserved=[*fields, *(c for c in columns if c not in extras)])
     rows = frame[extras].to_dict("records") if extras else [{}] * n
-    result[ATTRIBUTES] = [{k: jsonable(v) for k, v in row.items() if not blank(v)} for row in rows]
-    result.attrs["extra_fields"] = extras
+    result[ATTRIBUTES] = [
+        {names[k]: jsonable(v) for k, v in row.items() if not blank(v)} for row in rows
+    ]
+    result.attrs["extra_fields"] = [names[c] for c in extras]
     result.attrs["computed_fields"] = computed
     result.attrs["set_aside"] = set_aside
     return result
@@ -504,6 +514,36 @@ def _render(pieces: Pieces, frame: Any, by_lower: dict[str, str], where: str) ->
                 ) from None
         out.append("".join(text_parts) if text_parts else None)
     return out
+
+
+# The most columns of its own a file may bring (not template fields): each is carried by
+# every record, file and map reader of the register. A file of 1,500 made each page of the
+# OGC API ten times larger and thirty times slower.
+OWN_COLUMNS_MAX = 200
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
+
+def own_names(columns: Sequence[str], reserved: Sequence[str] = ()) -> dict[str, str]:
+    """The name each own column is kept under: its own, less any control character (no
+    file format names a field with one, and a workbook cannot hold it), numbered where it
+    would become another column's."""
+    names: dict[str, str] = {}
+    taken = {str(c).casefold() for c in reserved}
+    for column in columns:
+        if not _CONTROL.search(str(column)):
+            names[column] = column
+            taken.add(str(column).casefold())
+    for column in columns:
+        if column in names:
+            continue
+        plain = _CONTROL.sub("", str(column)).strip() or "column"
+        name, n = plain, 1
+        while name.casefold() in taken:
+            n += 1
+            name = f"{plain}_{n}"
+        taken.add(name.casefold())
+        names[column] = name
+    return names
 
 
 def _translate(column: Any, pairs: Mapping[str, Scalar | None]) -> list[Any]:

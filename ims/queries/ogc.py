@@ -186,6 +186,9 @@ _OWN_COLUMNS = (
 )
 
 
+OWN_NAMED_MAX = 50
+
+
 def own_columns(session: Session) -> dict[str, str]:
     """The upload's own columns of the hazards (every revision's), with their types.
 
@@ -244,8 +247,11 @@ def _hazard_page(
             " ORDER BY g.reference LIMIT :limit OFFSET :offset) "
         )
     # Every feature names every own column (null where it has none): a client that takes
-    # its fields from the first page (GDAL before 3.8, QGIS before 3.44) keeps them all.
-    own = dict.fromkeys(own_columns(session))
+    # its fields from the first page (GDAL 3.6, QGIS before 3.44) keeps them all. Not past
+    # OWN_NAMED_MAX columns: a file of 1,500 had made every page ten times larger (clients
+    # then read the fields from the schema, as recent GDAL and QGIS do).
+    columns = own_columns(session)
+    own = dict.fromkeys(columns) if len(columns) <= OWN_NAMED_MAX else {}
     features = []
     for row in session.execute(text(page + _HAZARD_PROPS), params):
         properties: dict[str, Any] = {

@@ -211,3 +211,26 @@ def test_staged_rows_read_back_keep_integers_beyond_64_bits() -> None:
     assert submissions._loads(submissions._json(row)) == row
     assert type(submissions._loads(submissions._json(row))["n"]) is int
     assert submissions._loads('{"n": 3, "x": [1.5, null]}') == {"n": 3, "x": [1.5, None]}
+
+
+def test_own_columns_lose_control_characters_and_a_file_of_too_many_is_refused() -> None:
+    # A column named "col\x02x" was kept so, and no file format could name it; 1,500 own
+    # columns made every page of the OGC API ten times larger.
+    frame = national(
+        [{"fileId": "LA-1", "col\x02x": "a", "colx": "b", "\x07": "c", "status\x01": "d"}]
+    )
+    mapping = MappingDocument(fields={"hazard_id": "fileId"})
+    mapped = apply_mapping(frame, "hazards", mapping)
+    # "colx" and the template's "status" are taken: the cleaned names are numbered
+    assert mapped.attrs["extra_fields"] == ["colx_2", "colx", "column", "status_2"]
+    assert mapped[field_maps.ATTRIBUTES].iloc[0] == {
+        "colx_2": "a",
+        "colx": "b",
+        "column": "c",
+        "status_2": "d",
+    }
+    wide = national([{"fileId": "LA-1", **{f"c{i}": i for i in range(201)}}])
+    with pytest.raises(InvalidUpload, match="201 columns that are not fields of the template"):
+        apply_mapping(wide, "hazards", mapping)
+    at_most = national([{"fileId": "LA-1", **{f"c{i}": i for i in range(200)}}])
+    assert len(apply_mapping(at_most, "hazards", mapping).attrs["extra_fields"]) == 200
