@@ -14,11 +14,17 @@ from ims.db import accounts
 from ims.domain.enums import Role
 
 
-def test_health_reports_postgis_and_schema_revision(engine: Engine) -> None:
-    client = TestClient(create_app(engine))
+def test_health_reports_postgis_and_schema_revision_to_signed_in_users_only(
+    committed_engine: Engine,
+) -> None:
+    client = TestClient(create_app(committed_engine))
     response = client.get("/api/v1/health")
     assert response.status_code == 200
-    body = response.json()
+    assert response.json() == {"status": "ok"}  # no versions for anyone who asks
+    with Session(committed_engine) as s, s.begin():
+        accounts.create_user(s, "health-viewer", Role.VIEWER, by="tests")
+        token = accounts.create_token(s, "health-viewer", "tests", by="tests")[1]
+    body = client.get("/api/v1/health", headers={"Authorization": f"Bearer {token}"}).json()
     assert body["status"] == "ok"
     assert body["postgis"].startswith("3.")
     assert body["schema_revision"] != "none"
