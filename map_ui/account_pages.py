@@ -88,7 +88,7 @@ def login(
 ) -> Response:
     """Check the password; on success set the session cookie and go where the user was."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected, csrf_token):
+    if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
         return _login_form(
             request,
             403,

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from ims import __version__
+from ims.api.auth import masked_csrf
 from ims.config import get_settings
 from ims.domain.enums import Role
 from map_ui.style import legend
@@ -27,7 +28,11 @@ def _who(request: Request) -> dict[str, Any]:
     role = principal.role if principal is not None else None
     return {
         "user": principal,
-        "csrf_token": principal.csrf_token if principal is not None else None,
+        "csrf_token": (
+            masked_csrf(principal.csrf_token)  # a new pad each page (BREACH)
+            if principal is not None and principal.csrf_token
+            else None
+        ),
         "can_upload": role in (Role.OPERATOR, Role.REVIEWER, Role.ADMIN),
         "can_review": role in (Role.REVIEWER, Role.ADMIN),
         "is_admin": role is Role.ADMIN,

@@ -14,8 +14,11 @@ principal it found rather than looking it up again.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import ipaddress
+import secrets
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -102,6 +105,33 @@ def _identify(request: Request, session: SessionDep) -> Principal | None:
     )
 
 
+def masked_csrf(token: str) -> str:
+    """The session's CSRF token as a page carries it: XORed with a random pad sent beside it,
+    so that it differs in every response. A page compressed with what a request put in it
+    (a search, an address) and the same secret would otherwise leak the secret a byte at a
+    time to someone who can watch the compressed length (BREACH)."""
+    raw = token.encode()
+    pad = secrets.token_bytes(len(raw))
+    return base64.urlsafe_b64encode(
+        pad + bytes(a ^ b for a, b in zip(pad, raw, strict=True))
+    ).decode()
+
+
+def unmasked_csrf(sent: str) -> str:
+    """The token a page sent back (``masked_csrf``), or what was sent as it came."""
+    try:
+        both = base64.urlsafe_b64decode(sent.encode())
+    except (ValueError, binascii.Error):
+        return sent
+    if not both or len(both) % 2:
+        return sent
+    half = len(both) // 2
+    try:
+        return bytes(a ^ b for a, b in zip(both[:half], both[half:], strict=True)).decode()
+    except UnicodeDecodeError:
+        return sent
+
+
 async def _csrf_sent(request: Request) -> str:
     sent = request.headers.get(CSRF_HEADER, "")
     if not sent and request.headers.get("content-type", "").startswith(FORM_TYPES):
@@ -137,7 +167,10 @@ async def authorize(
         return principal
     if principal.via == "session" and request.method not in SAFE_METHODS:
         sent = await _csrf_sent(request)
-        if not (principal.csrf_token and hmac.compare_digest(sent, principal.csrf_token)):
+        expected = (principal.csrf_token or "").encode()
+        if not expected or not any(  # as a page carries it, or as the session holds it
+            hmac.compare_digest(given.encode(), expected) for given in (unmasked_csrf(sent), sent)
+        ):
             raise Forbidden(
                 "the form is out of date or came from another site (CSRF check): "
                 "reload the page and try again"

@@ -214,7 +214,17 @@ def test_changes_from_a_browser_need_the_sessions_csrf_token(
     assert forged.status_code == 403 and "CSRF" in forged.json()["detail"]
     wrong = client.post(url, json={"reason": "x"}, headers={"X-CSRF-Token": "nope"})
     assert wrong.status_code == 403
-    done = client.post(url, json={"reason": "overlaps"}, headers={"X-CSRF-Token": csrf_of(client)})
+    # a page's token differs in every response (BREACH): each is the session's, masked
+    first, second = csrf_of(client), csrf_of(client)
+    assert first != second
+    held = session.scalar(text("SELECT csrf_token FROM web_session ORDER BY created_at DESC LIMIT 1"))
+    assert held not in client.get("/").text
+    mixed = first[: len(first) // 2] + second[len(second) // 2 :]
+    spliced = client.post(url, json={"reason": "x"}, headers={"X-CSRF-Token": mixed})
+    assert spliced.status_code == 403
+    login = client.post("/login", data={"username": "rev", "password": "x", "csrf_token": "é"})
+    assert login.status_code in (400, 403)  # not 500: a form's text compared as bytes
+    done = client.post(url, json={"reason": "overlaps"}, headers={"X-CSRF-Token": first})
     assert done.status_code == 200 and done.json()["status"] == "rejected"
     # signing out takes the form's token too, and ends the session for good
     cookie = client.cookies["ims_session"]
