@@ -50,9 +50,7 @@ def xlsx_values(values: Iterable[Any]) -> list[Any]:
     """A row's values as a worksheet may hold them: the control characters a workbook cannot
     store (a vertical tab pasted from a spreadsheet, say) become U+FFFD. One such character
     in an operator's own column had made every export of the register as XLSX fail."""
-    return [
-        ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in values
-    ]
+    return [ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v for v in values]
 
 
 def workbook_bytes(wb: Workbook) -> bytes:

@@ -217,7 +217,9 @@ def test_changes_from_a_browser_need_the_sessions_csrf_token(
     # a page's token differs in every response (BREACH): each is the session's, masked
     first, second = csrf_of(client), csrf_of(client)
     assert first != second
-    held = session.scalar(text("SELECT csrf_token FROM web_session ORDER BY created_at DESC LIMIT 1"))
+    held = session.scalar(
+        text("SELECT csrf_token FROM web_session ORDER BY created_at DESC LIMIT 1")
+    )
     assert held not in client.get("/").text
     mixed = first[: len(first) // 2] + second[len(second) // 2 :]
     spliced = client.post(url, json={"reason": "x"}, headers={"X-CSRF-Token": mixed})
