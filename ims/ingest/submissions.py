@@ -571,6 +571,9 @@ def stage(
     if replaces is not None:
         earlier_sub = _replaceable(session, replaces, org, kind, lock=True)
         submission.replaces = earlier_sub.id
+        left_out = left_out_of_replacement(session, earlier_sub.id, kind, result.records)
+        if left_out is not None:
+            findings.insert(0, left_out)
     session.add(submission)
     session.flush()
     if replaces is not None:
@@ -774,6 +777,45 @@ def _replaceable(
             "review can be replaced"
         )
     return earlier
+
+
+def left_out_of_replacement(
+    session: Session, earlier_id: int, kind: str, records: Sequence[Mapping[str, Any]]
+) -> FindingData | None:
+    """A warning naming the features of the submission an upload replaces that it does not
+    hold (a release by its reference, a hazard or revision by its reference and date): the
+    findings file holds only the features with findings, and a data manager who fixed and
+    sent back just those lost the clean ones without a word."""
+    key = "release_id" if kind == UploadKind.RELEASES else "hazard_id"
+
+    def identity(ref: Any, revised: Any) -> tuple[str, str | None]:
+        return str(ref), (revised if kind == UploadKind.HAZARDS else None)
+
+    sent = {identity(r.get(key), r.get("revised")) for r in records if r.get(key)}
+    missing = [
+        (row, ref, revised)
+        for row, ref, revised in session.execute(
+            text(
+                "SELECT row_number, record->>:key, record->>'revised' FROM submission_feature "
+                "WHERE submission_id = :s AND record->>:key IS NOT NULL ORDER BY row_number"
+            ),
+            {"s": earlier_id, "key": key},
+        )
+        if identity(ref, revised) not in sent
+    ]
+    if not missing:
+        return None
+    named = ", ".join(
+        f"{ref}{f' revised {revised}' if revised else ''} (feature {row})"
+        for row, ref, revised in missing[:10]
+    )
+    more = f" and {len(missing) - 10:,} more" if len(missing) > 10 else ""
+    return FindingData(
+        "left_out_of_replacement",
+        Severity.WARNING,
+        f"{len(missing):,} feature(s) of submission {earlier_id}, which this upload replaces, "
+        f"are not in this file and will not be recorded unless sent again: {named}{more}",
+    )
 
 
 def _supersede(

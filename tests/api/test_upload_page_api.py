@@ -195,6 +195,26 @@ def test_an_upload_replacing_a_pending_one_supersedes_it_and_both_link(
     assert audit == {"status": "superseded", "replaced_by": later["id"]}
 
 
+def test_a_replacement_that_leaves_out_features_of_the_one_it_replaces_says_which(
+    client_as: ClientAs, tmp_path: Path
+) -> None:
+    """The findings file holds only the features with findings: a data manager who fixed and
+    sent back just those lost the clean ones without a word (found by a walk-through as an
+    operator's data manager)."""
+    operator = client_as("operator", organisation="MAG")
+    first = post(operator, good_zip(tmp_path, "first")).json()  # type: ignore[attr-defined]
+    only_one = hazard_frame([{"hazard_id": "API-2"}], [box(103.3, 19.4, 103.305, 19.405)])
+    second = post(
+        operator, write_zip(only_one, tmp_path, "fixed"), replaces=str(first["id"])
+    ).json()  # type: ignore[attr-defined]
+    (said,) = [f for f in second["findings"] if f["code"] == "left_out_of_replacement"]
+    assert said["severity"] == "warning"
+    assert f"1 feature(s) of submission {first['id']}" in said["message"]
+    assert "API-1 (feature 1)" in said["message"] and "API-2" not in said["message"]
+    whole = post(operator, good_zip(tmp_path, "whole"), replaces=str(second["id"])).json()  # type: ignore[attr-defined]
+    assert "left_out_of_replacement" not in [f["code"] for f in whole["findings"]]
+
+
 def test_only_a_pending_submission_of_the_same_organisation_and_kind_is_replaced(
     client: TestClient, client_as: ClientAs, tmp_path: Path
 ) -> None:
