@@ -10,6 +10,16 @@
   // The session's CSRF token: changes made from a signed-in browser must carry it.
   const csrf = document.querySelector('meta[name="csrf-token"]');
 
+  // An approval refused for errors found when the file was checked again: the page was
+  // reloaded to show them (and the offer to approve in part); say why it was refused.
+  const refusedKey = `ims.refused.${id}`;
+  const refused = sessionStorage.getItem(refusedKey);
+  if (refused) {
+    sessionStorage.removeItem(refusedKey);
+    outcome.className = "bad";
+    outcome.textContent = refused;
+  }
+
   if (noted) {
     noted.addEventListener("change", async () => {
       const wanted = noted.checked;
@@ -138,10 +148,10 @@
     }
     if (response && response.ok) {
       const took = Math.round((Date.now() - started) / 1000);
+      const label = data.status === "approved" && data.partial ? "approved in part" : data.status;
       outcome.className = "ok";
-      outcome.textContent = `Submission ${id}: ${data.status || path + "d"}` + (follow.query && took >= 2 ? ` (in ${took} s).` : ".");
-      document.getElementById("status").textContent =
-        data.status === "approved" && data.partial ? "approved in part" : data.status || "";
+      outcome.textContent = `Submission ${id}: ${label || path + "d"}` + (follow.query && took >= 2 ? ` (in ${took} s).` : ".");
+      document.getElementById("status").textContent = label || "";
       form.remove();
       if (noted) noted.closest("p").remove();
       // what was said while it awaited review no longer holds: what approving would do,
@@ -149,6 +159,11 @@
       for (const stale of document.querySelectorAll(".preview, #partial-note, #four-eyes")) stale.remove();
       const replace = document.getElementById("replace-link");
       if (replace) replace.closest("p").remove();
+    } else if (response && response.status === 409 && data.findings && path.startsWith("approve")) {
+      // refused for errors: the server keeps what its check found, which this page, as
+      // loaded, does not show (the errors, the offer to approve in part)
+      sessionStorage.setItem(refusedKey, data.detail || "The approval was refused.");
+      window.location.reload();
     } else {
       outcome.className = "bad";
       outcome.textContent = data.detail || data.title || `The server answered ${response ? response.status : "nothing"}.`;

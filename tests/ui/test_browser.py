@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
+from shapely.geometry import box
 from sqlalchemy import text
 
 from tests.ui.conftest import PASSWORD, LiveSite
@@ -392,3 +394,51 @@ def test_finalising_a_report_is_asked_then_confirmed(tab: Watched, site: LiveSit
     assert tab.page.locator("#finalise").count() == 0  # finalised: nothing left to confirm
     assert "Finalised" in tab.page.inner_text("#report-history")
     assert tab.errors == []
+
+
+def test_an_approval_refused_on_its_second_check_shows_what_it_found(
+    tab: Watched, site: LiveSite, tmp_path: Path
+) -> None:
+    """The same file staged twice; the first approved while the second's page was open. The
+    second's approval found the hazard recorded already and was refused, but the page went
+    on saying "0 error(s)" with the Approve button live (found by a walk-through as an
+    operator's data manager)."""
+    frame = gpd.GeoDataFrame(
+        [{"hazard_id": "ZZ-TWICE-1", "status": "SHA", "recorded": "2024-01-01"}],
+        geometry=[box(102.61, 17.96, 102.612, 17.962)],
+        crs=4326,
+    )
+    path = tmp_path / "twice.gpkg"
+    frame.to_file(path, driver="GPKG")
+
+    def upload() -> int:
+        posted = httpx.post(
+            f"{site.url}/api/v1/submissions",
+            files={"file": (path.name, path.read_bytes(), "application/geopackage+sqlite3")},
+            data={"kind": "hazards", "organisation": "MAG"},
+            headers={"Authorization": f"Bearer {site.operator_token}"},
+            timeout=60,
+        )
+        assert posted.status_code == 201, posted.text
+        return int(posted.json()["id"])
+
+    first, second = upload(), upload()
+    tab.page.goto(f"{site.url}/submissions/{second}", wait_until="networkidle")
+    assert tab.page.locator(".finding.error").count() == 0
+    approved = httpx.post(
+        f"{site.url}/api/v1/submissions/{first}/approve",
+        headers={"Authorization": f"Bearer {site.token}"},
+        timeout=120,
+    )
+    assert approved.status_code == 200, approved.text
+    tab.page.click("#approve")
+    tab.page.wait_for_selector("#confirm-approve[open]")
+    with tab.page.expect_navigation():  # reloaded to show what the check found
+        tab.page.click("#confirm-yes")
+    tab.page.wait_for_selector("#outcome.bad")
+    assert "cannot be approved" in tab.page.inner_text("#outcome")
+    assert tab.page.locator(".finding.error").count() >= 1
+    assert "already recorded" in tab.page.inner_text("main")
+    assert tab.page.locator("#approve").is_disabled()
+    tab.shoot("review-refused-on-second-check")
+    assert [e for e in tab.errors if f"/submissions/{second}/approve" not in e] == []
