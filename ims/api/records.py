@@ -27,7 +27,7 @@ from ims.domain import access
 from ims.domain.enums import ReleaseMethod, UploadKind
 from ims.errors import Conflict, Forbidden
 from ims.ingest import drawn, submissions
-from ims.queries.hazards import hazard_view
+from ims.queries.hazards import stored_boundary
 from ims.queries.records import release_preview
 
 router = APIRouter(tags=["records"])
@@ -186,11 +186,13 @@ def stage_record(
 
 
 def boundary_in_force(session: Session, reference: str) -> dict[str, Any]:
-    """The boundary in force of a recorded hazard (NotFound for an unknown one)."""
-    view = hazard_view(session, reference)
-    if view.boundary is None:  # recorded hazards always have one
+    """The boundary in force of a recorded hazard, every coordinate as stored (NotFound for
+    an unknown one): a status-only revision sent it back rounded to 7 decimals, and the
+    hazard's boundary moved by a fraction of a square metre."""
+    boundary = stored_boundary(session, reference)
+    if boundary is None:  # recorded hazards always have one
         raise Conflict(f"hazard {reference!r} has no boundary in force")
-    return view.boundary
+    return boundary
 
 
 @router.post("/hazards", status_code=201, response_model=SubmissionPublic)

@@ -384,7 +384,7 @@ def _apply_hazards(
                     record["hazard_id"],
                     dt.date.fromisoformat(record["revised"]),
                     HazardStatus(record["status"]) if record["status"] else None,
-                    geom,
+                    None if record.get("same_boundary") else geom,  # None: the one stored
                     record["used_from"],
                     record["used_to"],
                     estimates or None,

@@ -428,6 +428,14 @@ def _country_check(poly: MultiPolygon, country: BaseGeometry, out: _Collector) -
         )
 
 
+def _same_boundary(geom: BaseGeometry | None, boundary: BaseGeometry) -> bool:
+    """Whether ``geom`` is ``boundary`` to 1e-9° (about 0.1 mm): as a form or a file sends
+    back the boundary it was given."""
+    return geom is not None and bool(
+        shapely.equals_exact(shapely.normalize(geom), shapely.normalize(boundary), tolerance=1e-9)
+    )
+
+
 def _repeats(
     known: KnownHazard,
     geom: BaseGeometry | None,
@@ -442,9 +450,7 @@ def _repeats(
     nothing else different (a value left blank keeps the one in force)."""
     if geom is None or known.status is None:
         return False
-    if not shapely.equals_exact(
-        shapely.normalize(geom), shapely.normalize(known.boundary), tolerance=1e-9
-    ):
+    if not _same_boundary(geom, known.boundary):
         return False
     given = (
         (status.value if status else None, known.status),
@@ -744,6 +750,15 @@ def validate_hazards(
         clean.append(
             {
                 "hazard_id": ref,
+                # the boundary in force, sent back (a form's status-only revision, a register
+                # file): recorded as the boundary stored, not as it came back rounded
+                "same_boundary": bool(
+                    not is_new
+                    and known is not None
+                    and revised is not None
+                    and (known.in_force_from is None or revised >= known.in_force_from)
+                    and _same_boundary(geoms[i], known.boundary)
+                ),
                 "status": status.value if status else None,
                 "contam": (contam or Contamination.CMR).value,
                 "recorded": recorded.isoformat() if recorded else None,

@@ -173,6 +173,24 @@ def _released_apart(
     }
 
 
+def stored_boundary(session: Session, reference: str) -> dict[str, Any] | None:
+    """The boundary in force of hazard ``reference`` as GeoJSON, every coordinate as stored
+    (the page's map draws it to 7 decimals); NotFound for an unknown reference."""
+    row = session.execute(
+        text(
+            "SELECT h.id, (SELECT ST_AsBinary(r.geom) FROM hazard_revision r"
+            "  WHERE r.hazard_id = h.id ORDER BY r.effective DESC, r.seq DESC LIMIT 1)"
+            " FROM hazard h WHERE h.reference = :r"
+        ),
+        {"r": reference},
+    ).first()
+    if row is None:
+        raise NotFound(f"no hazard {reference!r}")
+    return (
+        None if row[1] is None else json.loads(shapely.to_geojson(shapely.from_wkb(bytes(row[1]))))
+    )
+
+
 def _revisions(session: Session, hazard_id: int, as_of: dt.date | None) -> list[Any]:
     """The hazard's revisions in force by ``as_of``, in the order they take effect."""
     return list(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pyproj import Geod
-from shapely.geometry import MultiPolygon, box, mapping
+from shapely.geometry import MultiPolygon, Polygon, box, mapping
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -145,6 +145,36 @@ def test_a_revision_moves_the_boundary_and_a_status_change_keeps_it(
         json={"type": "Feature", "properties": {"revised": "2022-01-01", "status": "CHA"}},
     )
     assert unknown.status_code == 404
+
+
+def test_a_status_only_revision_keeps_the_boundary_stored_to_the_last_digit(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """The form sent back the boundary as the page drew it (7 decimals): a status-only
+    revision moved it by a fraction of a square metre and read "boundary revised" (found
+    by a walk-through as a field team leader)."""
+    admin, reviewer = client_as(), client_as("reviewer")
+    fine = Polygon(
+        [(103.40000012345, 19.40000067891), (103.4051234567, 19.4000001), (103.405, 19.4098765)]
+    )
+    _approve(reviewer, admin.post("/api/v1/hazards", json=_hazard("REC-7", fine)).json())
+    status_only = admin.post(
+        "/api/v1/hazards/REC-7/revisions",
+        json={"type": "Feature", "properties": {"revised": "2022-01-01", "status": "CHA"}},
+    )
+    assert status_only.json()["errors"] == 0, status_only.json()["findings"]
+    _approve(reviewer, status_only.json())
+    same = session.scalar(
+        text(
+            "SELECT bool_and(ST_Equals(r.geom, f.geom) AND r.geom = f.geom) FROM hazard_revision r"
+            " JOIN hazard h ON h.id = r.hazard_id JOIN hazard_revision f ON f.hazard_id = h.id"
+            " WHERE h.reference = 'REC-7'"
+        )
+    )
+    assert same
+    timeline = admin.get("/api/v1/hazards/REC-7").json()["timeline"]
+    revised = [(e["detail"], e["change_m2"]) for e in timeline if e["what"] == "revised"]
+    assert revised == [("reclassified SHA → CHA", 0.0)]
 
 
 def test_the_release_preview_equals_the_effective_area_recorded(
