@@ -130,6 +130,17 @@ def _rows(text: str) -> list[tuple[str, str]]:
     return rows
 
 
+def _drawn(
+    polygon: dict[str, Any] | None, coordinates: str, upload: UploadFile | None
+) -> dict[str, Any] | None:
+    """The polygon a form shown again puts in its map editor: a drawn one or a file's, not
+    one pasted as text, which the text box keeps. Put in the editor as well, a pasted
+    polygon that was refused stayed there once its text was cleared, was sent again, and
+    hid the boundary in force."""
+    pasted = bool(coordinates.strip()) and not (upload is not None and upload.filename)
+    return None if pasted else polygon
+
+
 def _geometry(
     form: dict[str, Any], upload: UploadFile | None, *, kind: str
 ) -> dict[str, Any] | None:
@@ -268,7 +279,7 @@ def record_hazard_page(
     submission_id = None
     try:
         polygon = _geometry(form, geometry_file, kind=UploadKind.HAZARDS.value)
-        state.values["geometry_json"] = polygon
+        state.values["geometry_json"] = _drawn(polygon, coordinates, geometry_file)
         if not properties["hazard_id"]:
             state.add("hazard_id", "hazard_id is required", HAZARD_FIELDS)
         if polygon is None:
@@ -363,7 +374,7 @@ def revise_hazard_form(
     submission_id = None
     try:
         polygon = _geometry(form, geometry_file, kind=UploadKind.HAZARDS.value)
-        state.values["geometry_json"] = polygon
+        state.values["geometry_json"] = _drawn(polygon, coordinates, geometry_file)
         if not revised.strip():
             state.add("revised", "the date the revision takes effect is required", REVISION_FIELDS)
         else:
@@ -468,7 +479,7 @@ def record_release_page(
     submission_id = None
     try:
         polygon = _geometry(form, geometry_file, kind=UploadKind.RELEASES.value)
-        state.values["geometry_json"] = polygon
+        state.values["geometry_json"] = _drawn(polygon, coordinates, geometry_file)
         if polygon is None:
             state.add("geometry", "draw the polygon, paste it or choose a file", RELEASE_FIELDS)
         elif action == "preview":

@@ -3,6 +3,8 @@ where the errors go (the browser journeys are in test_record_browser.py)."""
 
 from __future__ import annotations
 
+import html
+import json
 import re
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import geopandas as gpd
 import pytest
 from fastapi.testclient import TestClient
 from pyproj import Geod
-from shapely.geometry import MultiPolygon, box
+from shapely.geometry import MultiPolygon, box, shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -255,6 +257,34 @@ def test_a_revision_that_changes_nothing_is_sent_with_a_warning_and_a_real_one_w
     assert "changes_nothing" not in revise(status="CHA")  # a reclassification
     moved = box(*SQUARE.bounds[:2], SQUARE.bounds[2] + 0.001, SQUARE.bounds[3])
     assert "changes_nothing" not in revise(coordinates=moved.wkt)  # a new boundary
+
+
+def test_a_refused_pasted_polygon_stays_in_its_box_not_in_the_map_editor(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """Refused, a pasted polygon took the place of the boundary in force in the editor: with
+    its text cleared, it was sent again and refused again (found by a walk-through as a
+    field team leader)."""
+    admin = client_as()
+    _approve(client_as("reviewer"), _record(admin, "PG-PASTE"))
+    far = "POLYGON((102 10, 102.01 10, 102.01 10.01, 102 10.01, 102 10))"  # not in the country
+    refused = admin.post(
+        "/hazards/PG-PASTE/revise",
+        data={"revised": "2021-01-01", "status": "CHA", "coordinates": far},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 422
+    found = re.search(r"data-config='([^']*)'", refused.text)
+    assert found is not None
+    config = json.loads(html.unescape(found.group(1)))
+    assert shape(config["edit"]).equals(SQUARE)  # the boundary in force, not the pasted one
+    assert "102 10, 102.01 10" in refused.text  # the text box keeps what was pasted
+    cleared = admin.post(
+        "/hazards/PG-PASTE/revise",
+        data={"revised": "2021-01-01", "status": "CHA", "coordinates": "", "geometry": ""},
+        follow_redirects=False,
+    )
+    assert cleared.status_code == 303, cleared.text[:2000]
 
 
 def test_a_drawn_outline_that_crosses_itself_is_told_what_to_do_on_the_form(
