@@ -289,6 +289,9 @@ class HazardPublic(BaseModel):
     estimates: list[Quantity] = Field(description="estimated remnants in force")
     destroyed: list[Quantity] = Field(description="items found and destroyed by its releases")
     attributes: dict[str, Any] = Field(description="the operator's own columns, as sent")
+    release_attributes: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="each release's own columns, by its reference"
+    )
     boundary: dict[str, Any] | None = Field(description="the boundary in force")
     remaining: dict[str, Any] | None = Field(description="the ground that remains")
     releases: list[dict[str, Any]] = Field(description="what each release released (Features)")
@@ -345,6 +348,7 @@ def get_hazard(
         estimates=[Quantity(type=t, quantity=q) for t, q in view.estimates],
         destroyed=[Quantity(type=t, quantity=q) for t, q in view.destroyed],
         attributes=view.attributes,
+        release_attributes=view.release_attributes,
         boundary=view.boundary,
         remaining=view.remaining,
         releases=view.releases,

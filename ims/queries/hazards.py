@@ -42,6 +42,8 @@ class HazardView:
     as_of: dt.date | None = None  # the state shown is the one in force on this date (None: now)
     records: list[dict[str, Any]] = field(default_factory=list)  # every record, as recorded
     attributes: dict[str, Any] = field(default_factory=dict)  # the upload's own columns
+    # each release's own columns (by its reference), as its upload sent them
+    release_attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def generalised(self) -> HazardView:
         """The hazard as a reader who sees generalised locations may see it: its figures
@@ -54,6 +56,7 @@ class HazardView:
             releases=[],
             outside=[],
             attributes={},
+            release_attributes={},
             timeline=[{**event, "detail": ""} for event in self.timeline],
             records=[{**r, "detail": ""} if r["what"] in METHODS else r for r in self.records],
         )
@@ -142,6 +145,7 @@ def hazard_view(session: Session, reference: str, as_of: dt.date | None = None) 
         as_of,
         _records(session, hid),
         dict(last_rev.attributes or {}) if last_rev else {},
+        {rel.reference: dict(rel.attributes) for rel in releases if rel.attributes},
     )
 
 
@@ -231,7 +235,8 @@ def _releases(session: Session, hazard_id: int, as_of: dt.date | None) -> list[A
     return list(
         session.execute(
             text(
-                "SELECT r.id, r.reference, r.method, r.released, o.name AS operator FROM release r "
+                "SELECT r.id, r.reference, r.method, r.released, o.name AS operator,"
+                " r.attributes FROM release r "
                 "LEFT JOIN organisation o ON o.id = r.operator_id "
                 "WHERE r.hazard_id = :h AND (CAST(:d AS date) IS NULL OR r.released <= :d) "
                 "ORDER BY r.released, r.seq"

@@ -159,6 +159,40 @@ def test_the_boundary_is_its_remaining_ground_and_releases_when_it_moved_over_th
     assert client_as("viewer").get(f"/hazards/{REF}").text.count('id="released-') == 0
 
 
+def test_a_releases_own_columns_are_shown_with_its_hazard(
+    session: Session, seeded: None, client_as: ClientAs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upload said its own columns were "shown on the hazard page"; a release's were not
+    (found by a walk-through as an operator's data manager)."""
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R2",
+                REF,
+                ReleaseMethod.REDUCED,
+                dt.date(2023, 6, 1),
+                box(102.105, 19.6, 102.107, 19.61),
+                attributes={"team_leader": "Somphone K.", "<b>crew</b>": "<i>3</i>"},
+            )
+        ],
+    )
+    body = client_as("viewer").get(f"/api/v1/hazards/{REF}").json()
+    assert body["release_attributes"] == {
+        "R2": {"team_leader": "Somphone K.", "<b>crew</b>": "<i>3</i>"}
+    }
+    page = client_as("viewer").get(f"/hazards/{REF}").text
+    table = page[page.index('id="release-attributes"') :]
+    assert '<th scope="row">R2</th>' in table and "<td>Somphone K.</td>" in table
+    assert "&lt;b&gt;crew&lt;/b&gt;" in table and "<i>3</i>" not in table  # text, not markup
+    before = client_as("viewer").get(f"/api/v1/hazards/{REF}", params={"as_of": "2023-05-31"})
+    assert before.json()["release_attributes"] == {}  # not yet released then
+    monkeypatch.setenv("IMS_LOCATION_PRIVACY", "true")
+    get_settings.cache_clear()
+    hidden = client_as("viewer").get(f"/api/v1/hazards/{REF}").json()
+    assert hidden["release_attributes"] == {}
+
+
 def test_an_unknown_hazard_is_a_clear_404(seeded: None, client_as: ClientAs) -> None:
     answer = client_as("viewer").get("/api/v1/hazards/NOPE-1")
     assert answer.status_code == 404
