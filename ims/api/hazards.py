@@ -235,17 +235,26 @@ def export_hazards(
     open: Open = True,
     q: Text = None,
     sort: Sort = "hazard_id",
+    geometry: Annotated[
+        Literal["remaining", "boundary"],
+        Query(
+            description="remaining: the ground that remains on the date (default); boundary: "
+            "the boundary then in force, to revise in a GIS and send back"
+        ),
+    ] = "remaining",
 ) -> Response:
     """The register as a file for field teams: every hazard the filter matches, no limit.
 
-    Geometries are the remaining ground on the date (EPSG:4326); a shapefile comes zipped
-    with its ``.prj`` and a UTF-8 ``.cpg``. Not where locations are generalised.
+    Geometries are the remaining ground on the date (EPSG:4326), or with
+    ``geometry=boundary`` the boundaries then in force; a shapefile comes zipped with its
+    ``.prj`` and a UTF-8 ``.cpg``. Not where locations are generalised.
     """
     if generalised(principal):
         raise Forbidden("hazard files are not open where locations are generalised")
     f = register_filter(as_of, admin, status, contamination, operator, open, q, sort)
-    rows = register(session, f, limit=None).rows
-    stem = export_stem(f)
+    boundaries = geometry == "boundary"
+    rows = register(session, f, limit=None, boundaries=boundaries).rows
+    stem = export_stem(f) + ("-boundaries" if boundaries else "")
     written = register_files.write(rows, fmt, stem)
     return Response(
         written.content,

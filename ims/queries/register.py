@@ -280,10 +280,12 @@ def register(
     limit: int | None = DEFAULT_LIMIT,
     offset: int = 0,
     geometry: bool = True,
+    boundaries: bool = False,
 ) -> Page[HazardRow]:
     """The hazards in force on ``f.as_of`` that pass the filter, a page of them.
 
-    ``limit`` None: all of them (exports). ``geometry``: with the remaining ground of each.
+    ``limit`` None: all of them (exports). ``geometry``: with the remaining ground of each,
+    or with ``boundaries`` the boundary then in force (to revise in a GIS and send back).
     """
     if limit is not None and not 1 <= limit <= MAX_LIMIT:
         raise InvalidRequest(f"limit must be from 1 to {MAX_LIMIT}")
@@ -304,7 +306,9 @@ def register(
     base = _REGISTER_BASE.format(where=where, sort_key=SORTS[key])
     inner_order = f"sort_key {direction} NULLS LAST, reference, hazard_id"
     order = f"s.sort_key {direction} NULLS LAST, s.reference, s.hazard_id"
-    shape = f"ST_AsBinary({_REMAINING_THEN})" if geometry else "NULL"
+    shape = "NULL"
+    if geometry:
+        shape = "ST_AsBinary(r.geom)" if boundaries else f"ST_AsBinary({_REMAINING_THEN})"
     paging = " LIMIT :limit OFFSET :offset" if limit is not None else " OFFSET :offset"
     params.update(limit=limit, offset=offset)
     rows = session.execute(

@@ -7,7 +7,9 @@ the register's counts and areas against the Article 7 tables on generated data.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
+import re
 import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -486,6 +488,46 @@ def test_a_register_file_sent_back_as_revisions_keeps_its_kinds_and_not_its_figu
     assert records["AT-000002"]["contam"] == "APM"
     kept = records["AT-000002"].get("attributes") or {}
     assert not {k.lower() for k in kept} & {"remaining_m2", "remain_m2", "admin1_code", "adm1_code"}
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "zip"])
+def test_the_boundaries_file_sent_back_unchanged_revises_nothing_and_warns_of_nothing(
+    seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
+) -> None:
+    """The register's files hold the remaining ground, with holes where land was released,
+    and no page offered the boundaries: a data manager sent the remaining ground back as
+    a boundary (found by a walk-through as an operator's data manager)."""
+    client = client_as("reviewer")
+    page = client.get("/hazards", params={"open": "false"}).text
+    link = re.search(r'id="boundary-exports">.*?href="([^"]+\.' + fmt + r'[^"]*)"', page, re.S)
+    assert link is not None and "geometry=boundary" in link.group(1)
+    assert "each with the ground that remains" in page
+    taken = client.get(html.unescape(link.group(1)))
+    assert taken.status_code == 200, taken.text
+    assert "-boundaries." in taken.headers["content-disposition"]
+    frame = _read_back(taken.content, fmt, tmp_path)
+    ids = frame["hazard_id"]
+    areas = dict(zip(ids, (area(g) for g in frame.geometry), strict=True))
+    boundary = "bound_m2" if fmt == "zip" else "boundary_m2"
+    for ref, m2 in zip(ids, frame[boundary].astype(float), strict=True):
+        assert areas[ref] == pytest.approx(m2, rel=1e-6), ref  # the boundary, not what remains
+    remaining = "remain_m2" if fmt == "zip" else "remaining_m2"
+    assert (frame[remaining].astype(float) < frame[boundary].astype(float) - 1).any()
+    frame["revised"] = "2024-06-01"
+    path = tmp_path / f"back.{fmt}"
+    if fmt == "zip":
+        frame.to_file(tmp_path / "hazards.shp")
+        with zipfile.ZipFile(path, "w") as z:
+            for part in tmp_path.glob("hazards.*"):
+                z.write(part, part.name)
+    else:
+        frame.to_file(path, layer="hazards", driver="GPKG")
+    with path.open("rb") as f:
+        staged = client.post(
+            "/api/v1/submissions", files={"file": (path.name, f.read())}, data={"kind": "hazards"}
+        )
+    codes = {f["code"] for f in staged.json()["findings"]}
+    assert "leaves_out_released" not in codes and "changes_nothing" in codes, codes
 
 
 def test_the_register_page_offers_the_releases_of_its_operator(
