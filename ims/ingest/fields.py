@@ -189,6 +189,10 @@ def parse_quantities(value: Any, *, where: str) -> dict[str, int]:
         code, sep, qty = part.rpartition(":")
         if not sep or not code.strip():
             raise InvalidRequest(f"{where}: {part!r} is not TYPE:QUANTITY")
+        if not qty.strip():
+            raise InvalidRequest(
+                f"{where}: {code.strip()!r} has no quantity: give how many, as in {code.strip()}:3"
+            )
         try:
             n = int(qty.strip())
         except ValueError:

@@ -736,7 +736,7 @@ def validate_hazards(
                         ERROR,
                         f"this revision of {ref}, dated {revised}, is recorded already: the "
                         "revision in force took effect that day with the same boundary, "
-                        "status and estimates (the same file sent again?)",
+                        "status and estimates (sent again?)",
                         "revised",
                     )
                 else:
@@ -830,7 +830,8 @@ def validate_releases(
             out.add(
                 "already_recorded",
                 ERROR,
-                f"release {ref} is already recorded (the same file uploaded twice?)",
+                f"release {ref} is already recorded: give a new release_id, or leave it out "
+                "if it was sent before",
                 "release_id",
             )
         hazard_ref = _reference(out, record.get("hazard_id"), "hazard_id")

@@ -39,6 +39,20 @@
     const org = $("organisation");
     if (chosen && chosen.dataset.organisation && org.tagName === "SELECT") org.value = chosen.dataset.organisation;
   });
+  // ...and of the same kind: the others are not offered (the server refused them only
+  // once the file had been sent and its columns matched).
+  function replaceableOfKind() {
+    const kind = $("kind").value;
+    for (const option of $("replaces").options) {
+      if (!option.dataset.kind) continue; // "none"
+      const other = option.dataset.kind !== kind;
+      option.hidden = other;
+      option.disabled = other;
+      if (other && option.selected) $("replaces").value = "";
+    }
+  }
+  $("kind").addEventListener("change", replaceableOfKind);
+  replaceableOfKind();
 
   // --- choosing or dropping the file -----------------------------------------------------
   const drop = $("drop");

@@ -135,6 +135,12 @@ def test_upload_match_fix_replace_and_approve_with_confirmation(
     page.click("#replace-link")  # fix the file and upload it again, replacing the first
     page.wait_for_url(re.compile(rf"/submissions/new\?kind=hazards&replaces={first}"))
     assert page.input_value("#replaces") == str(first)
+    # a submission of the other kind is not offered to be replaced
+    page.select_option("#kind", "releases")
+    assert page.input_value("#replaces") == ""
+    assert page.locator(f'#replaces option[value="{first}"]').is_disabled()
+    page.select_option("#kind", "hazards")
+    page.select_option("#replaces", str(first))
     choose_and_match(operator, operators_file(tmp_path, "fixed", fixed=True), first=False)
     # the held copy is gone by the time it is sent (an hour later, a restart): the page
     # sends the file itself
