@@ -235,6 +235,13 @@ def _print_mapping(outcome: StageOutcome) -> None:
         return
     if outcome.mapping_origin != "given":
         out.print("field mapping: none (the file's fields have the template's names)")
+        if remembered is not None:  # set aside: it reads fields this file does not have
+            out.print(
+                f"the mapping remembered for {remembered.organisation}'s {remembered.kind} "
+                f"files was not used (forget it with: {remembered.clear_command})",
+                highlight=False,
+                markup=False,
+            )
         return
     out.print(f"field mapping: {outcome.mapping.text()}", highlight=False, markup=False)
     if remembered is not None:

@@ -499,15 +499,16 @@ def stage(
             continue  # already a z_dropped finding
         findings.insert(0, FindingData("file_note", Severity.WARNING, note))
     if ignored_mapping is not None:
+        columns = {str(c).lower() for c in read.frame.columns}
+        lacking = [f for f in ignored_mapping.mapping.sources() if f.lower() not in columns]
         findings.insert(
             0,
             FindingData(
                 "file_note",
                 Severity.WARNING,
-                f"the field mapping remembered for {ignored_mapping.organisation} "
-                f"({ignored_mapping.mapping.text()}) reads fields this file does not have, "
-                'so it was not used; forget it with "Forget it" on the upload page (or '
-                f"with: {ignored_mapping.clear_command})",
+                f"the field mapping remembered for {ignored_mapping.organisation}'s {kind} "
+                f"files reads {_and(lacking)}, which this file does not have, so it was not "
+                'used; "Forget it" on the upload page forgets it',
             ),
         )
     if set_aside:
@@ -617,6 +618,11 @@ _OWN_FIELDS = {
     UploadKind.HAZARDS: ("status", "recorded", "revised", "munitions", "marked"),
     UploadKind.RELEASES: ("release_id", "method", "released", "items"),
 }
+
+
+def _and(names: Sequence[str]) -> str:
+    """Names as a sentence lists them: "A", "A and B", "A, B and C"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def same_file(

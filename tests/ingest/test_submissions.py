@@ -137,8 +137,8 @@ def test_field_mapping_is_applied_and_remembered_per_organisation(
     )
     assert third.errors == 0
     note = next(f for f in third.findings if "remembered" in f.message)
-    assert '"hazard_id": "HAZ_REF"' in note.message and "was not used" in note.message
-    assert "or with: ims mappings clear --org NPA --kind hazards" in note.message
+    assert "reads TYPE, DATE_REC and HAZ_REF, which this file does not have" in note.message
+    assert "was not used" in note.message and "ims mappings" not in note.message
     assert '"Forget it"' in note.message  # the upload page's button, for those on the page
     with pytest.raises(InvalidRequest, match="not field=source"):
         field_maps.parse_field_map("hazard_id")
