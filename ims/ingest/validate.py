@@ -273,10 +273,15 @@ def _geometry_checks(
             continue
         xmin, ymin, xmax, ymax = bounds[i]
         if xmin < -180 or xmax > 180 or ymin < -90 or ymax > 90:
+            swapped = -90 <= xmin <= xmax <= 90 and -180 <= ymin <= ymax <= 180
             out.add(
                 "bad_coordinates",
                 ERROR,
-                f"coordinates out of range after reprojection (x {xmin:.1f}…{xmax:.1f},"
+                f"the coordinates look swapped: longitude {xmin:.4f}…{xmax:.4f} and latitude "
+                f"{ymin:.4f}…{ymax:.4f}, but a latitude is at most 90; give each point as "
+                "longitude then latitude"
+                if swapped
+                else f"coordinates out of range after reprojection (x {xmin:.1f}…{xmax:.1f},"
                 f" y {ymin:.1f}…{ymax:.1f}): is the declared CRS right?",
                 "geometry",
             )

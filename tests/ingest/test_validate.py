@@ -89,6 +89,15 @@ def test_swapped_axes_are_detected() -> None:
     assert [f.code for f in result.findings] == ["outside_country"]
 
 
+def test_latitude_given_first_is_told_as_such() -> None:
+    # "coordinates out of range after reprojection: is the declared CRS right?" had told a
+    # team leader who pasted latitude first of a setting no record form has
+    swapped = Polygon([(20.16, 104.62), (20.17, 104.62), (20.17, 104.63), (20.16, 104.63)])
+    (finding,) = validate_hazards(hazards([{"hazard_id": "H1"}], [swapped]), ctx()).findings
+    assert finding.code == "bad_coordinates" and finding.field == "geometry"
+    assert "look swapped" in finding.message and "longitude then latitude" in finding.message
+
+
 def test_far_vertex_typo_is_a_warning() -> None:
     # one vertex typed 103.1 instead of 102.11: a long thin spike to the east
     typo = Polygon(
