@@ -43,7 +43,8 @@ from map_ui.rendering import page as _page
 
 router = APIRouter(include_in_schema=False)
 
-MUNITION_ROWS = 4  # rows of (type, quantity) on a form; more through the API or a file
+MUNITION_ROWS = 4  # rows of (type, quantity) a form is drawn with ("Another type" adds more)
+MUNITION_ROWS_MAX = 60  # the most a form may send (the reference list's types, and then some)
 
 
 def file_max_bytes() -> int:
@@ -256,8 +257,8 @@ def record_hazard_page(
     used_to: Text = "",
     marked: Text = "",
     operator: Text = "",
-    munition_type: Annotated[list[str] | None, Form(max_length=MUNITION_ROWS)] = None,
-    munition_qty: Annotated[list[str] | None, Form(max_length=MUNITION_ROWS)] = None,
+    munition_type: Annotated[list[str] | None, Form(max_length=MUNITION_ROWS_MAX)] = None,
+    munition_qty: Annotated[list[str] | None, Form(max_length=MUNITION_ROWS_MAX)] = None,
     geometry: LongText = "",
     coordinates: LongText = "",
     geometry_file: UploadFile | None = None,
@@ -453,8 +454,8 @@ def record_release_page(
     method: Text = "",
     released: Text = "",
     operator: Text = "",
-    item_type: Annotated[list[str] | None, Form(max_length=MUNITION_ROWS)] = None,
-    item_qty: Annotated[list[str] | None, Form(max_length=MUNITION_ROWS)] = None,
+    item_type: Annotated[list[str] | None, Form(max_length=MUNITION_ROWS_MAX)] = None,
+    item_qty: Annotated[list[str] | None, Form(max_length=MUNITION_ROWS_MAX)] = None,
     geometry: LongText = "",
     coordinates: LongText = "",
     geometry_file: UploadFile | None = None,

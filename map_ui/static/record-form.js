@@ -194,3 +194,29 @@
   box.leafletMap = map; // for the browser tests, which move the map before drawing
   box.dataset.ready = "true";
 })();
+
+// More rows of (type, quantity) than the form was drawn with: a release may destroy items
+// of more types than it shows at first.
+(function () {
+  for (const button of document.querySelectorAll("[data-add-row]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const rows = button.parentElement.querySelectorAll(".qty-row");
+      const last = rows[rows.length - 1];
+      const next = last.cloneNode(true);
+      const n = rows.length; // the new row's index (0-based)
+      for (const node of next.querySelectorAll("[id], [for]")) {
+        for (const attr of ["id", "for"]) {
+          const value = node.getAttribute(attr);
+          if (value) node.setAttribute(attr, value.replace(/-\d+$/, `-${n}`));
+        }
+      }
+      for (const label of next.querySelectorAll("label")) {
+        label.textContent = label.textContent.replace(/\d+$/, String(n + 1));
+      }
+      for (const field of next.querySelectorAll("select, input")) field.value = "";
+      last.after(next);
+      next.querySelector("select").focus();
+    });
+  }
+})();

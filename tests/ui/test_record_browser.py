@@ -29,7 +29,7 @@ from ims.api.gate import FORM_ALLOWANCE
 from ims.config import get_settings
 from tests.api.test_tiles import tile_of
 from tests.ui.conftest import LiveSite
-from tests.ui.test_browser import Watched, browser, sign_in
+from tests.ui.test_browser import ARTIFACTS, Watched, browser, sign_in
 from tests.ui.test_hazard_history import records, timeline
 
 __all__ = ["browser"]  # the module's browser, shared from the other browser tests
@@ -336,6 +336,16 @@ def test_the_forms_on_a_phone_draw_by_touch(
             tools["x"] + tools["width"] <= scale["x"] or tools["y"] + tools["height"] <= scale["y"]
         )
         phone.shoot(name)
+        if path.endswith("/releases/new"):
+            # a type's name was cut to "BLU-26 · BL" beside its label; and four types at most
+            select = page.locator("#f-item-type-0").bounding_box()
+            assert select and select["width"] >= 220, select
+            page.click("[data-add-row]")
+            assert page.locator(".qty-row").count() == 5
+            assert page.evaluate("document.activeElement.id") == "f-item-type-4"
+            assert page.inner_text("label[for=f-item-qty-4]") == "Quantity 5"
+            page.locator("fieldset.quantities").scroll_into_view_if_needed()
+            phone.page.screenshot(path=str(ARTIFACTS / "record-release-items-390.png"))
     page.goto(f"{site.url}/hazards/new", wait_until="networkidle")
     box = _map_at(page, journey.lat + 0.01, journey.lon + 0.01)
     cx, cy = _centre(box)

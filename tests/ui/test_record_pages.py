@@ -158,6 +158,34 @@ def test_a_status_only_revision_keeps_the_boundary_in_force(
     assert list(kinds) == ["added", "status"]  # no area changed
 
 
+def test_a_release_form_takes_more_item_types_than_it_shows_at_first(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """The form took four types at most (found by a walk-through as a field team leader)."""
+    admin = client_as()
+    _approve(client_as("reviewer"), _record(admin, "PG-ITEMS"))
+    types = ["BLU-26", "BLU-24", "BLU-36", "BLU-61", "BLU-63", "BLU-97"]
+    answer = admin.post(
+        "/hazards/PG-ITEMS/releases/new",
+        data={
+            "release_id": "PG-R-ITEMS",
+            "method": "cleared",
+            "released": "2022-01-01",
+            "coordinates": SQUARE.wkt,
+            "item_type": types,
+            "item_qty": [str(n) for n in range(1, 7)],
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text[:2000]
+    submission = int(answer.headers["location"].rsplit("/", 1)[1])
+    items = session.scalar(
+        text("SELECT record->'items' FROM submission_feature WHERE submission_id = :s"),
+        {"s": submission},
+    )
+    assert items == ";".join(f"{t}:{n}" for n, t in enumerate(types, 1))
+
+
 def test_the_release_form_shows_the_area_it_would_count_before_sending(
     session: Session, country: None, client_as: ClientAs
 ) -> None:
