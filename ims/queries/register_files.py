@@ -245,6 +245,9 @@ def _frame(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> gpd.Ge
     )
 
 
+SHAPEFILE_OWN_MAX = 100  # the uploads' own columns a shapefile holds (fields.csv lists the rest)
+
+
 def _write_layer(
     frame: gpd.GeoDataFrame,
     path: Path,
@@ -354,7 +357,13 @@ def write(
             pyogrio.write_dataframe(kml, path, layer=layer, driver="KML")
             return ExportFile(path.read_bytes(), media, name)
         if fmt == "zip":
-            names = shapefile_names([*columns, *extra.values()], layout.shapefile_names)
+            # a shapefile's record holds at most 65,535 bytes: the uploads' own columns past
+            # SHAPEFILE_OWN_MAX are listed in fields.csv, not written (a register of 1,500
+            # such columns answered 500); the other formats hold them all
+            own = list(extra.values())
+            left_out = own[SHAPEFILE_OWN_MAX:]
+            frame = frame.drop(columns=left_out)
+            names = shapefile_names([*columns, *own[:SHAPEFILE_OWN_MAX]], layout.shapefile_names)
             shp = folder / "shp"
             shp.mkdir()
             _write_layer(
@@ -371,7 +380,13 @@ def write(
                     zf.write(part, part.name)
                 zf.writestr(
                     "fields.csv",
-                    csv_text([("shapefile", "name"), *((v, k) for k, v in names.items())]),
+                    csv_text(
+                        [
+                            ("shapefile", "name"),
+                            *((v, k) for k, v in names.items()),
+                            *(("(not in the shapefile: see the GeoPackage)", k) for k in left_out),
+                        ]
+                    ),
                 )
             return ExportFile(buf.getvalue(), media, name)
     raise ValueError(f"unknown format {fmt!r}")

@@ -635,6 +635,38 @@ def test_control_characters_and_lao_names_of_own_columns_leave_every_export_read
         assert all(len(n.encode("utf-8")) <= 10 and "\u0002" not in n for n in names)
 
 
+def test_a_shapefile_of_more_own_columns_than_it_holds_lists_the_rest(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """Hazards with 150 own columns between them made the register's shapefile answer 500:
+    a record holds at most 65,535 bytes (found by an attack on our own instance)."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                f"WIDE-{k}",
+                HazardStatus.SHA,
+                box(102.7 + k * 0.02, 19.7, 102.71 + k * 0.02, 19.71),
+                dt.date(2020, 1, 1),
+                attributes={f"c{k}{i:02d}": "x" * 200 for i in range(75)},
+            )
+            for k in range(2)
+        ],
+    )
+    answer = client_as("viewer").get("/api/v1/hazards.zip")
+    assert answer.status_code == 200, answer.text
+    path = tmp_path / "hazards.zip"
+    path.write_bytes(answer.content)
+    names = pyogrio.read_info(f"/vsizip/{path}/hazards.shp")["fields"]
+    assert "c000" in names and "c174" not in names
+    with zipfile.ZipFile(path) as z:
+        listed = z.read("fields.csv").decode()
+    assert "(not in the shapefile: see the GeoPackage),c174" in listed
+    gpkg = client_as("viewer").get("/api/v1/hazards.gpkg")
+    (tmp_path / "all.gpkg").write_bytes(gpkg.content)
+    assert "c174" in pyogrio.read_info(tmp_path / "all.gpkg")["fields"]
+
+
 def test_the_shapefile_says_utf8_and_its_projection(seeded: None, client_as: ClientAs) -> None:
     answer = client_as("operator").get("/api/v1/hazards.zip", params={"admin": "P-W"})
     with zipfile.ZipFile(io.BytesIO(answer.content)) as zf:
