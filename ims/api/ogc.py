@@ -88,6 +88,7 @@ _PAGE = _html.from_string(
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ title }} · ims OGC API</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{{ root }}/static/ims.css"></head>
 <body><main class="ogc">
 <p class="ogc-nav"><a href="{{ root }}/">ims</a> · <a href="{{ root }}/map">Map</a> ·
