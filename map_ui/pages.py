@@ -14,7 +14,7 @@ from ims.api.deps import SessionDep
 from ims.config import get_settings
 from ims.db.audit import hazard_events
 from ims.domain import access
-from ims.domain.as_of import up_to_today
+from ims.domain.as_of import UP_TO_TODAY, up_to_today
 from ims.domain.enums import Contamination, HazardStatus, Role
 from ims.errors import ImsError, InvalidRequest, NotFound
 from ims.ingest import approval
@@ -103,7 +103,7 @@ def map_page(
 @router.get("/map/figures")
 def map_figures(
     session: SessionDep,
-    as_of: Annotated[dt.date | None, Query()] = None,
+    as_of: Annotated[dt.date | None, Query(), UP_TO_TODAY] = None,
     contam: Kind = None,
 ) -> JSONResponse:
     """National remaining area and open hazards at a date, for the map's figures box."""

@@ -509,6 +509,10 @@ def _query(request: Request, name: str) -> ogc.Query:
             )
         else:
             as_of = _date(when, "datetime")
+            try:
+                up_to_today(as_of)
+            except ValueError as exc:
+                raise InvalidParameter(f"datetime={when}: {exc}") from None
     bbox = params.get("bbox")
     return ogc.Query(
         as_of=as_of,

@@ -197,6 +197,9 @@ def article7_with_history(
         if finalise:
             raise NotFinalisable(f"the report for {year} cannot be finalised before the year ends")
         report["history"] = _not_finalised(_totals(report), provisional=True)
+        # its figures are today's (nothing is recorded after today): said as of today, and
+        # its links to the hazards ask for today (a later date is refused everywhere)
+        report["as_of"] = (today or dt.date.today()).isoformat()
         return report
     run = finalised_run(session, KIND_ARTICLE7, params)
     if run is None and finalise:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy.orm import Session
@@ -102,9 +104,15 @@ def test_a_date_or_a_year_after_today_is_refused_as_the_pages_refuse_it(
         ("/api/v1/reports/marking", {"as_of": later}),
         (f"/ogc/on/{later}", {}),
         (f"/ogc/on/{later}/collections/hazards/items", {}),
+        ("/ogc/collections/admin_areas/items", {"datetime": later}),
+        ("/ogc/collections/hazards/items", {"datetime": later}),
+        ("/map/figures", {"as_of": later}),
     ]:
         answer = client.get(path, params=params)
         assert answer.status_code in (400, 422), (path, answer.status_code)
+        if path.startswith("/map/"):  # the map page's own figures: its address is wrong
+            assert "after today" in answer.text, path
+            continue
         assert answer.headers["content-type"] == "application/problem+json", path
         detail = answer.json()["detail"]
         assert "after today" in detail or "has not begun" in detail, (path, detail)
@@ -113,3 +121,16 @@ def test_a_date_or_a_year_after_today_is_refused_as_the_pages_refuse_it(
     assert client.get(f"/ogc/on/{today}").status_code == 200
     this_year = client.get("/api/v1/reports/article7", params={"year": dt.date.today().year})
     assert this_year.status_code == 200  # provisional, and said to be
+    # as of today, not of the year's last day, which has not come: every link of this
+    # year's report page to its hazards had answered 422 (found by a walk-through as an
+    # IM officer)
+    assert this_year.json()["as_of"] == today
+    page = client.get("/reports", params={"year": dt.date.today().year}).text
+    links = re.findall(r'href="(/(?:api/v1/)?hazards[^"]*as_of=[^"]*)"', page)
+    assert links and all(f"as_of={today}" in link for link in links)
+    for link in links[:8]:
+        assert client.get(html.unescape(link)).status_code == 200, link
+    csv_text = client.get(
+        "/api/v1/reports/article7", params={"year": dt.date.today().year, "format": "csv"}
+    ).text
+    assert f"as of {today}" in csv_text
