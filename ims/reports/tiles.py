@@ -210,13 +210,16 @@ _GENERALISED_CELLS = (
     "  CASE WHEN bool_or(status = 'CHA') THEN 'CHA' ELSE 'SHA' END AS status"
     "  FROM pts GROUP BY 1, 2),"
     " t AS MATERIALIZED (SELECT hazards, remaining_m2, status,"
-    "  ST_AsMVTGeom(ST_SetSRID(ST_MakePoint((cx + 0.5) * :cell, (cy + 0.5) * :cell), 3857),"
-    "  b.env::box2d, {extent}, 0, true) AS geom"
+    "  ST_AsMVTGeom(CASE WHEN :squares"
+    "   THEN ST_MakeEnvelope(cx * :cell, cy * :cell, (cx + 1) * :cell, (cy + 1) * :cell, 3857)"
+    "   ELSE ST_SetSRID(ST_MakePoint((cx + 0.5) * :cell, (cy + 0.5) * :cell), 3857) END,"
+    "  b.env::box2d, {extent}, 64, true) AS geom"
     "  FROM b, c)"
     " SELECT ST_AsMVT(t, 'hazards', {extent}, 'geom') FROM t WHERE geom IS NOT NULL"
 )
 
 _WORLD_M = 40075016.68557849  # EPSG:3857 width of the world
+CELL_SQUARE_PX = 24  # the screen width from which a generalised cell is drawn as a square
 
 
 def _sql(template: str, **parts: str) -> Any:
@@ -431,6 +434,9 @@ def _build(
         template = _GENERALISED_NOW if current else _GENERALISED_THEN
         final = _GENERALISED_CELLS.replace("{extent}", str(EXTENT))
         params["cell"] = float(generalise_m)
+        # once a cell is wider than CELL_SQUARE_PX it is drawn as the square it is: a dot at
+        # its centre read as a hazard's exact place once zoomed in
+        params["squares"] = generalise_m / (_WORLD_M / 2**z / 256) >= CELL_SQUARE_PX
         data = session.scalar(text(template.replace("{final}", final)), params)
         return bytes(data) if data is not None else b""
     if layer == "hazards" and z < POINT_ZOOM:

@@ -62,6 +62,16 @@
     hazards: (p, zoom) => {
       const colour = legend.status[p.status] || legend.status.SHA;
       const size = Math.log10(1 + (p.hazards || 1));
+      if (generalised) {
+        // a cell, not a place: once wider than 24 px the tiles give its square (a dot at
+        // its centre read as a hazard's exact location once zoomed in), drawn translucent
+        const cellPx = (cellKm * 1000) / (156543.034 / Math.pow(2, zoom)); // EPSG:3857 metres
+        return cellPx >= 24
+          ? { fill: true, fillColor: colour, fillOpacity: 0.25, color: colour, weight: 1.5,
+              dashArray: "4 4" }
+          : { radius: Math.min(7, 2.5 + size), fill: true, fillColor: colour,
+              fillOpacity: 0.85, color: colour, weight: 0.5 };
+      }
       if (zoom < 7 && !generalised) {
         return { radius: Math.min(4, 1.5 + size), fill: true, fillColor: colour,
                  fillOpacity: 0.6, color: colour, weight: 0, opacity: 0 };
@@ -91,9 +101,11 @@
 
   function popup(layer, p) {
     if (layer === "hazards" && generalised) {
+      const one = Number(p.hazards) === 1;
       return table([
-        [`Open hazards in this ${cellKm} km cell`, p.hazards],
-        ["Status", p.status === "CHA" ? "confirmed among them" : "suspected only"],
+        [`Open hazards somewhere in this ${cellKm} km cell`, p.hazards],
+        ["Status", one ? statusLabel(p.status)
+                       : p.status === "CHA" ? "at least one confirmed" : "all suspected"],
         ["Remaining", `${m2(p.remaining_m2)} m²`],
       ]);
     }
@@ -197,8 +209,12 @@
   const b = legend.breaks;
   const ranges = [`< ${b[0]}`].concat(b.slice(0, -1).map((v, i) => `${v}–${b[i + 1]}`),
                                       [`≥ ${b[b.length - 1]}`]);
-  const sections = [{ title: "Remaining", items: ["CHA", "SHA"].map(
-    (s) => [legend.status[s], legend.status_labels[s]]) }];
+  const sections = [generalised
+    ? { title: `Open hazards per ${cellKm} km cell`, items: [
+        [legend.status.CHA, "at least one confirmed (CHA)"],
+        [legend.status.SHA, "suspected only (SHA)"]] }
+    : { title: "Remaining", items: ["CHA", "SHA"].map(
+        (s) => [legend.status[s], legend.status_labels[s]]) }];
   if (!generalised) {
     sections.push({ title: "Released", items: ["cancelled", "reduced", "cleared"].map(
       (m) => [legend.method[m], legend.method_labels[m]]).concat(

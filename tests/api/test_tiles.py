@@ -299,14 +299,27 @@ def test_location_privacy_gives_viewers_cells_and_no_releases(
         for z in (9, 14):  # generalised at every zoom, however close one looks
             x, y = tile_of(*centre_lonlat, z)
             (seen,) = get_layer(viewer, "hazards", z, x, y)["features"]
-            assert seen["geometry"]["type"] == "Point"
             assert set(seen["properties"]) == {"hazards", "remaining_m2", "status"}
             assert seen["properties"]["hazards"] == 1 and seen["properties"]["status"] == "SHA"
-            px, py = seen["geometry"]["coordinates"]
-            shown = merc.transform(*to_lonlat(px, py, z, x, y, 4096))
             pixel = 40075016.69 / 2**z / 4096
-            assert math.dist(shown, centre) <= 2 * pixel  # the cell's centre, not the hazard
-            assert math.dist(shown, (hx, hy)) > 100
+            if z == 9:  # a few pixels wide: a dot at the cell's centre
+                assert seen["geometry"]["type"] == "Point"
+                px, py = seen["geometry"]["coordinates"]
+                shown = merc.transform(*to_lonlat(px, py, z, x, y, 4096))
+                assert math.dist(shown, centre) <= 2 * pixel  # the cell's centre, not the hazard
+                assert math.dist(shown, (hx, hy)) > 100
+            else:  # wider: the cell's square itself (a dot read as the hazard's exact place)
+                assert seen["geometry"]["type"] == "Polygon"
+                corners = [
+                    merc.transform(*to_lonlat(px, py, z, x, y, 4096))
+                    for px, py in seen["geometry"]["coordinates"][0]
+                ]
+                xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+                x0, y0 = centre[0] - cell / 2, centre[1] - cell / 2
+                # the square, as far as the tile (and its buffer) holds it: no finer place
+                assert max(xs) - min(xs) > cell / 4 and max(ys) - min(ys) > cell / 4
+                assert min(xs) >= x0 - 2 * pixel and max(xs) <= x0 + cell + 2 * pixel
+                assert min(ys) >= y0 - 2 * pixel and max(ys) <= y0 + cell + 2 * pixel
         x, y = tile_of(102.105, 19.605, 14)
         refused = viewer.get(f"/api/v1/tiles/releases/14/{x}/{y}.pbf")
         assert refused.status_code == 403
