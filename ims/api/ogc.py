@@ -590,12 +590,14 @@ def ogc_items(
         "links": links,
     }
     columns, rows = _rows(page.features, items_url)
+    cells = name == "hazards" and generalised(principal)
+    unit = f"grid cells of {get_settings().generalise_m / 1000:g} km" if cells else "features"
     return _answer(
         request,
         document,
         GEOJSON,
         title=COLLECTIONS[name][0],
-        description=f"{page.matched:,} features; {offset + 1 if page.features else 0:,}–"
+        description=f"{page.matched:,} {unit}; {offset + 1 if page.features else 0:,}–"
         f"{offset + len(page.features):,} shown.",
         columns=columns,
         rows=rows,
