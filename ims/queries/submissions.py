@@ -384,9 +384,11 @@ WHERE sf.submission_id = :s AND sf.geom IS NOT NULL AND sf.clean IS NOT NULL
 
 def approval_preview(session: Session, submission_id: int, kind: str) -> ApprovalPreview:
     """The area approving would record (hazards: new boundaries, and revised ones against
-    the boundaries they replace) or release (within the remaining ground of each hazard),
-    per province: geometry split by the level-1 areas, areas on the WGS84 ellipsoid
-    (ims.domain.geodesy), ground outside every province as "Unassigned".
+    the boundaries they replace) or release (within the ground each hazard has remaining
+    today, which is what today's figures lose; a release dated before a later revision
+    counts in its own year against the boundary then, which may be more), per province:
+    geometry split by the level-1 areas, areas on the WGS84 ellipsoid (ims.domain.geodesy),
+    ground outside every province as "Unassigned".
 
     Split as the ledger splits (``AdminIndex``, prepared once per set of boundaries, a
     feature wholly inside one province without an overlay): a national file's review page

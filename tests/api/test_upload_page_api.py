@@ -453,6 +453,60 @@ def test_approval_preview_of_revisions_and_releases_splits_them_and_the_ground_o
     )
 
 
+def test_a_releases_preview_is_what_todays_remaining_ground_loses(
+    session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """A release dated before a later revision counts, in its own year, against the
+    boundary then in force; the review's "up to" is what the ground remaining today
+    loses, which the page now says (a walk-through read one figure for the other)."""
+    load_boundaries(session, [BoundaryFeature("LA-W", "West", MultiPolygon([WEST]))], level=1)
+    whole, west = box(103.2, 19.4, 103.22, 19.42), box(103.2, 19.4, 103.21, 19.42)
+    for name, frame in (
+        ("whole", hazard_frame([{"hazard_id": "BD-1"}], [whole])),
+        ("shrunk", hazard_frame([{"hazard_id": "BD-1", "revised": "2022-01-01"}], [west])),
+    ):
+        staged = submissions.stage(session, write_zip(frame, tmp_path, name), kind="hazards")
+        approval.approve(session, staged.submission.id, by="reviewer")
+    strip = box(103.205, 19.4, 103.215, 19.42)  # half of it outside the boundary of 2022
+    released = submissions.stage(
+        session,
+        write_zip(
+            gpd.GeoDataFrame(
+                [
+                    {
+                        "release_id": "BD-R",
+                        "hazard_id": "BD-1",
+                        "method": "cleared",
+                        "released": "2021-06-01",
+                    }
+                ],
+                geometry=[strip],
+                crs=4326,
+            ),
+            tmp_path,
+            "released",
+        ),
+        kind="releases",
+    )
+    remaining = "SELECT remaining_m2 FROM hazard_remaining"
+    before = float(session.scalar(text(remaining)) or 0.0)
+    preview = submissions_q.approval_preview(session, released.submission.id, "releases")
+    page = client_as("reviewer").get(f"/submissions/{released.submission.id}")
+    assert "from the ground its hazards have remaining today" in " ".join(page.text.split())
+    approval.approve(session, released.submission.id, by="reviewer")
+    lost = before - float(session.scalar(text(remaining)) or 0.0)
+    today = _geography_m2(
+        session, "SELECT ST_GeomFromText(:g, 4326)", g=strip.intersection(west).wkt
+    )
+    whole_strip = _geography_m2(session, "SELECT ST_GeomFromText(:g, 4326)", g=strip.wkt)
+    assert preview.total.released_m2 == pytest.approx(today, rel=1e-6)
+    assert lost == pytest.approx(today, rel=1e-6)
+    counted = session.scalar(
+        text("SELECT -delta_m2 FROM ledger_entry WHERE kind = 'cleared'")
+    )  # in 2021, against the boundary of 2020
+    assert counted == pytest.approx(whole_strip, rel=1e-6) and counted > 1.9 * today
+
+
 def test_a_revision_changes_the_remaining_ground_by_its_boundary_less_the_land_released(
     session: Session, tmp_path: Path
 ) -> None:
