@@ -94,20 +94,30 @@ def features_frame(session: Session, submission_id: int) -> tuple[str, gpd.GeoDa
                 name = f"{key}_{n}"
             taken.add(name.casefold())
             own[key] = name
-    data: dict[str, list[str | None]] = {name: [] for name in (*fields, *own.values())}
+    data: dict[str, list[object]] = {name: [] for name in (*fields, *own.values())}
     for r in rows:
         extra = r.record.get(ATTRIBUTES) or {}
         for name in fields:
-            data[name].append(_text(r.record.get(name)))
+            data[name].append(r.record.get(name))
         for key, name in own.items():
-            data[name].append(_text(extra.get(key)))
+            data[name].append(extra.get(key))
     geoms = [shapely.from_wkb(r.wkb) if r.wkb is not None else None for r in rows]
-    return kind, gpd.GeoDataFrame(data, geometry=geoms, crs=4326)
+    columns = {name: _column(values) for name, values in data.items()}
+    return kind, gpd.GeoDataFrame(columns, geometry=geoms, crs=4326)
 
 
-def _text(value: object) -> str | None:
-    """A staged value as text (a layer's column holds one type; ims reads values from text)."""
-    return None if value is None else str(value)
+def _column(values: list[object]) -> object:
+    """A column of staged values as the file had it: numbers where every value it holds is
+    one (an area in m² was text in QGIS, sorted "1000" before "20"), text otherwise, so
+    that a value that did not read as what its field takes is kept as it was sent, to be
+    corrected (a layer's column holds one type; ims reads a field's value from either)."""
+    present = [v for v in values if v is not None]
+    if present and not any(isinstance(v, bool) for v in present):
+        if all(isinstance(v, int) for v in present):
+            return pd.Series(values, dtype="Int64")
+        if all(isinstance(v, int | float) for v in present):
+            return pd.Series(values, dtype="Float64")
+    return [None if v is None else str(v) for v in values]
 
 
 def findings_file(

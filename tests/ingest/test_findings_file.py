@@ -98,6 +98,31 @@ def test_the_features_to_fix_come_as_a_layer_that_is_uploaded_again_as_it_is(
     assert again.submission.feature_count == 2
 
 
+def test_the_features_to_fix_keep_their_numbers_as_numbers_and_their_text_as_sent(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """Every value of the features to fix was text: QGIS sorted an area of "1000" before
+    "20" and offered no sum; a value that did not read as a number stays as it was sent."""
+    frame = hazard_frame(
+        [
+            {"hazard_id": "A", "used_from": 1968, "depth_cm": 12.5, "team": "T1"},
+            {"hazard_id": "B", "used_from": 1969, "depth_cm": None, "team": "T2"},
+        ],
+        [box(103.1, 19.4, 103.11, 19.41), box(103.105, 19.4, 103.115, 19.41)],
+    )
+    frame["used_to"] = ["1970s", "1972"]  # a column with a value that is not a year
+    outcome = submissions.stage(
+        session, write_zip(frame, tmp_path, "numbers"), kind="hazards", organisation="MAG"
+    )
+    target = tmp_path / "fix.gpkg"
+    write_findings(session, outcome.submission.id, target)
+    to_fix = pyogrio.read_dataframe(target, layer="hazards").set_index("hazard_id")
+    assert to_fix["used_from"].dtype.kind == "i" and to_fix.loc["A", "used_from"] == 1968
+    assert to_fix["depth_cm"].dtype.kind == "f" and to_fix.loc["A", "depth_cm"] == 12.5
+    assert pd.isna(to_fix.loc["B", "depth_cm"])
+    assert to_fix.loc["A", "used_to"] == "1970s" and to_fix.loc["B", "team"] == "T2"
+
+
 def test_the_review_offers_the_findings_to_those_who_may_see_the_submission(
     session: Session, country: None, client_as: ClientAs, tmp_path: Path
 ) -> None:
