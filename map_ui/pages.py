@@ -56,20 +56,32 @@ Kind = Annotated[str | None, Query(max_length=8, description="CMR, APM, ATM, ERW
 
 
 @router.get("/", response_class=HTMLResponse)
-def dashboard_page(request: Request, session: SessionDep, contam: Kind = None) -> HTMLResponse:
-    """The national picture at a glance, for every kind of contamination or one."""
-    board = national.dashboard(session, contam=_kind(contam))
+def dashboard_page(
+    request: Request,
+    session: SessionDep,
+    as_of: Annotated[
+        dt.date | None, Query(description="the date the figures are as of"), UP_TO_TODAY
+    ] = None,
+    contam: Kind = None,
+) -> HTMLResponse:
+    """The national picture at a glance, for every kind of contamination or one, today or
+    as of an earlier date (what an IM officer quoted at a year's end is found again)."""
+    today = dt.date.today()
+    board = national.dashboard(session, as_of or today, contam=_kind(contam))
+    last = "today" if board.as_of == today else f"on {board.as_of:%-d %B %Y}"
     return _page(
         request,
         "dashboard.html",
         board=board,
         active="dashboard",
+        today=today,
         release_chart=charts.stacked_bars(board.bars, "Land released per year by method"),
         remaining_chart=charts.line(
             board.remaining_series,
-            "Remaining area at each year end, and today",
+            f"Remaining area at each year end, and {last}",
             STATUS_COLOURS["CHA"],
         ),
+        remaining_caption=f"Remaining area at each year end, and {last} (km²)",
         contams=list(Contamination),
     )
 

@@ -124,8 +124,8 @@ FIGURE_KEYS = (
 def dashboard(
     session: Session, today: dt.date | None = None, contam: Contamination | None = None
 ) -> Dashboard:
-    """Figures for the dashboard, as of today, from the report functions (kept until
-    anything they come from changes: ims.reports.kept)."""
+    """Figures for the dashboard, as of today (or an earlier day), from the report
+    functions (kept until anything they come from changes: ims.reports.kept)."""
     today = today or dt.date.today()
     return kept(session, "dashboard", (today, contam), lambda: _dashboard(session, today, contam))
 
@@ -143,11 +143,14 @@ def _dashboard(session: Session, today: dt.date, contam: Contamination | None) -
         # only, whatever kind the dashboard shows: its deadline is theirs (all kinds had
         # been set against it).
         progress = article4(session, baseline, today, Contamination.CMR)
-        years = article4_series(session, baseline, today.year, contam)["years"]
+        years = article4_series(session, baseline, today.year, contam, through=today)["years"]
         while years and not (years[0]["remaining_end_m2"] or years[0]["released_m2"]["total"]):
             years = years[1:]  # nothing recorded yet in the first years after the baseline
         for row in years:
-            year, partial = row["year"], row["year"] == today.year
+            year = row["year"]
+            partial = year == today.year and (  # a year is whole on its last day, once past
+                today >= dt.date.today() or (today.month, today.day) != (12, 31)
+            )
             by = row["released_m2"]
             bars.append(
                 YearReleased(str(year), by["cancelled"], by["reduced"], by["cleared"], partial)

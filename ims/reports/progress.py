@@ -28,12 +28,18 @@ if TYPE_CHECKING:
 
 
 def article4_series(
-    session: Session, baseline: dt.date, last_year: int, contam: Contamination | None
+    session: Session,
+    baseline: dt.date,
+    last_year: int,
+    contam: Contamination | None,
+    *,
+    through: dt.date | None = None,
 ) -> dict[str, Any]:
     """Year by year from the baseline: added, released by method, remaining at year end.
 
     Conservation holds each year: remaining(end) = remaining(start) + added − released.
-    The first row runs from the baseline date to the end of its year.
+    The first row runs from the baseline date to the end of its year; the last ends on
+    ``through`` where it is given, a day of that year (the dashboard as of a date).
     """
     if last_year < baseline.year:
         raise InvalidRequest(f"the last year {last_year} is before the baseline {baseline}")
@@ -51,7 +57,7 @@ def article4_series(
         {
             "contam": contam.value if contam else None,
             "baseline": baseline,
-            "end": dt.date(last_year, 12, 31),
+            "end": through or dt.date(last_year, 12, 31),
         },
     ).all()
     at_baseline = math.fsum(float(d) for year, _k, d in rows if year is None)

@@ -178,6 +178,29 @@ def test_dashboard_shows_the_figures_of_the_reports(client: TestClient, programm
     assert '<th scope="row">2018</th>' in page
 
 
+def test_the_dashboard_shows_the_figures_as_of_an_earlier_date(
+    client: TestClient, programme: Session
+) -> None:
+    """The dashboard showed today only: the national picture quoted at a year's end could
+    not be found again there, nor did its year's bar stop at the date."""
+    as_of = dt.date(2016, 2, 15)  # H-SHA not yet reclassified, R-NTS (1 May) not yet done
+    total = remaining(programme, as_of, ReportScope(level=1))[-1]
+    page = client.get("/", params={"as_of": as_of.isoformat()}).text
+    assert "as of 2016-02-15" in page and 'value="2016-02-15"' in page
+    assert (total["cha_count"], total["sha_count"]) == (1, 1)
+    for card_id, key in (("remaining-cha", "cha_area_m2"), ("remaining-sha", "sha_area_m2")):
+        found = re.search(rf'id="{card_id}">(.*?)</div>', page, re.S)
+        assert found and f"{km2(total[key])} km²" in found.group(1)
+    assert "Released in 2016 up to 15 February" in page
+    row = re.search(r'<th scope="row">2016 \(to 15 February\)</th>(.*?)</tr>', page, re.S)
+    assert row, "the year's bar stops at the date"
+    assert re.findall(r'<td class="num">([^<]*)</td>', row.group(1)) == ["0.000"] * 3
+    assert "Remaining area at each year end, and on 15 February 2016" in page
+    assert "Remaining on 2016-02-15" in page  # Article 4's figures, as of the date too
+    later = dt.date.today() + dt.timedelta(days=1)
+    assert client.get("/", params={"as_of": later.isoformat()}).status_code == 422
+
+
 def test_map_page_draws_tiles_and_inlines_no_geometry(client: TestClient) -> None:
     page = client.get("/map").text
     assert "/static/vendor/leaflet/leaflet.js" in page
