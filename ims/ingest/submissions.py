@@ -167,6 +167,25 @@ _BOUNDARIES = text(
 )
 
 
+_HISTORIES = text(
+    "SELECT h.reference, r.effective, r.seq, ST_AsBinary(r.geom) AS wkb "
+    "FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id "
+    "WHERE h.reference = ANY(:refs) ORDER BY h.reference, r.effective, r.seq"
+)
+
+
+def hazard_histories(session: Session, refs: Sequence[str]) -> dict[str, list[BoundaryVersion]]:
+    """Every boundary of the hazards ``refs``, each hazard's oldest first."""
+    rows = session.execute(_HISTORIES, {"refs": list(refs)}).all()
+    geoms: Any = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
+    found: dict[str, list[BoundaryVersion]] = {}
+    for r, g in zip(rows, geoms, strict=True):
+        found.setdefault(r.reference, []).append(
+            BoundaryVersion(r.reference, r.effective, r.seq, g)
+        )
+    return found
+
+
 def hazard_boundaries(session: Session, bounds: Sequence[float]) -> HazardBoundaries:
     """Every boundary (each revision) of the hazards that reach into ``bounds``."""
     xmin, ymin, xmax, ymax = (float(v) for v in bounds)
@@ -279,6 +298,7 @@ def load_context(
             ctx.recorded_releases.setdefault((r.hazard, r.released), []).append(
                 (r.reference, polygon)
             )
+        ctx.history_loader = lambda refs: hazard_histories(session, refs)
         if len(frame):
             bounds = [float(v) for v in frame.total_bounds]
             ctx.boundary_loader = lambda: hazard_boundaries(session, bounds)

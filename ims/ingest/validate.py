@@ -105,6 +105,9 @@ class ValidationContext:
     split: bool = False
     # every hazard boundary near the upload, loaded when a release is matched by geometry
     boundary_loader: Callable[[], HazardBoundaries] | None = None
+    # every boundary of the named hazards, oldest first, loaded for those a release is
+    # dated before the revision in force of (it is checked against the boundary then)
+    history_loader: Callable[[Sequence[str]], Mapping[str, Sequence[BoundaryVersion]]] | None = None
     _boundaries: HazardBoundaries | None = None
 
     def boundaries(self) -> HazardBoundaries:
@@ -954,23 +957,36 @@ def _shares_outside(
     ctx: ValidationContext,
 ) -> dict[int, float | None]:
     """For each release naming a recorded hazard (by position): the share of its polygon
-    outside that hazard's boundary, 0.0 when the boundary covers it, None when they share
-    no ground. The whole file at once: a prepared covers test each (most releases lie
-    within their hazard), and an overlay, on every core, only where that test fails.
+    outside that hazard's boundary on the release's date (§2.7: a clearance of 2015 is of
+    the boundary of 2015, whatever a later revision redrew), 0.0 when the boundary covers
+    it, None when they share no ground. The whole file at once: a prepared covers test
+    each (most releases lie within their hazard), and an overlay, on every core, only
+    where that test fails.
     """
     rows: list[int] = []
     bounds: list[BaseGeometry] = []
     polys: list[MultiPolygon] = []
+    earlier: dict[int, tuple[str, dt.date]] = {}  # by position in rows: dated before in force
     for i, (record, geom) in enumerate(zip(records, geoms, strict=True)):
         if geom is None:
             continue
-        known = ctx.hazards.get(cell_text(record.get("hazard_id")) or "")
+        ref = cell_text(record.get("hazard_id")) or ""
+        known = ctx.hazards.get(ref)
         if known is not None:
+            day = _day(record.get("released"))
+            if day is not None and known.in_force_from is not None and day < known.in_force_from:
+                earlier[len(rows)] = (ref, day)
             rows.append(i)
             bounds.append(known.boundary)
             polys.append(geom)
     if not rows:
         return {}
+    if earlier and ctx.history_loader is not None:
+        history = ctx.history_loader(sorted({ref for ref, _ in earlier.values()}))
+        for k, (ref, day) in earlier.items():
+            then = [v for v in history.get(ref, ()) if v.effective <= day]
+            if then:  # none: released before the hazard was recorded, an error of its own
+                bounds[k] = then[-1].geometry  # one object a version: prepared once
     b, g = object_array(bounds), object_array(polys)
     shapely.prepare(b)  # once per hazard: the same boundary object for all its releases
     share = np.where(shapely.covers(b, g), 0.0, np.nan)
@@ -993,6 +1009,14 @@ def _shares_outside(
 
 
 _OVERLAY_BLOCK = 50_000  # releases overlaid with their hazard at once
+
+
+def _day(value: Any) -> dt.date | None:
+    """A release's date where it reads as one (one that does not is a finding of its own)."""
+    try:
+        return parse_date(value, where="released")
+    except InvalidRequest:
+        return None
 
 
 def _named_release(

@@ -270,6 +270,55 @@ def test_releases_are_validated_against_the_database(
     assert "same_as_recorded" not in {f.code for f in other_day.findings}
 
 
+def test_a_release_is_checked_against_the_boundary_in_force_on_its_date(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """A legacy clearance of 2015 naming its hazard, redrawn elsewhere in 2016, was refused
+    ("the release polygon does not touch hazard XK-0002"): it was checked against today's
+    boundary, though it counts against the boundary of its date (§2.7, found by a
+    walk-through migrating legacy records)."""
+    first, redrawn = box(103.1, 19.4, 103.11, 19.41), box(103.2, 19.4, 103.21, 19.41)
+    for name, frame in (
+        ("first", hazard_frame([{"hazard_id": "XK-2", "recorded": "2015-01-01"}], [first])),
+        ("redrawn", hazard_frame([{"hazard_id": "XK-2", "revised": "2016-02-01"}], [redrawn])),
+    ):
+        staged = submissions.stage(session, write_zip(frame, tmp_path, name), kind="hazards")
+        approval.approve(session, staged.submission.id)
+    cleared = box(103.1, 19.4, 103.105, 19.41)  # on the boundary of 2015 only
+    rel = gpd.GeoDataFrame(
+        [
+            {
+                "release_id": "LR-7",
+                "hazard_id": "XK-2",
+                "method": "cleared",
+                "released": "2015-06-01",
+            },
+            {
+                "release_id": "LR-8",
+                "hazard_id": "XK-2",
+                "method": "cleared",
+                "released": "2017-06-01",
+            },  # after the redrawing: it misses the hazard then
+        ],
+        geometry=[cleared, cleared],
+        crs=4326,
+    )
+    outcome = submissions.stage(session, write_zip(rel, tmp_path, "rel"), kind="releases")
+    assert [(f.row, f.code) for f in outcome.findings if f.blocking] == [(2, "misses_hazard")]
+    assert not [f for f in outcome.findings if f.row == 1], outcome.findings
+    approval.approve(session, outcome.submission.id, partial=True)
+    counted = session.scalar(
+        text(
+            "SELECT -e.delta_m2 FROM ledger_entry e JOIN release r ON r.id = e.release_id "
+            "WHERE r.reference = 'LR-7'"
+        )
+    )
+    expected = session.scalar(
+        text("SELECT ST_Area(ST_GeomFromText(:g, 4326)::geography)"), {"g": cleared.wkt}
+    )
+    assert counted == pytest.approx(expected, rel=1e-6)
+
+
 def test_concurrent_conflicting_approvals_leave_one_winner(
     committed_engine: Engine, tmp_path: Path
 ) -> None:
