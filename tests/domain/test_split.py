@@ -64,6 +64,22 @@ def test_a_hazard_the_release_only_touches_gets_nothing() -> None:
     assert split.outside_m2 == pytest.approx(box_m2(103.000, 19.000, 103.001, 19.001), rel=1e-6)
 
 
+def test_a_sliver_of_a_shared_edge_is_not_land_released_outside_hazards() -> None:
+    """A release drawn along its hazard's edges came back from UTM a fraction of a
+    millimetre outside one of them: 0.11 m² recorded as land released outside hazards,
+    and a warning that "0 m² lies in no hazard"."""
+    hazard = [("A", mp(103.0, 19.0, 103.005, 19.005))]
+    sliver = mp(103.0 - 2e-9, 19.0, 103.003, 19.005)  # 0.2 mm wide along a 550 m edge
+    assert 0.05 < box_m2(103.0 - 2e-9, 19.0, 103.0, 19.005) < 1.0
+    split = split_release(sliver, hazard)
+    assert split.whole and split.outside_m2 == 0.0
+    assert split.pieces[0].area_m2 == pytest.approx(box_m2(103.0, 19.0, 103.003, 19.005), 1e-6)
+    wider = mp(103.0 - 4e-8, 19.0, 103.003, 19.005)  # 4 mm: about 2.4 m², ground
+    outside = box_m2(103.0 - 4e-8, 19.0, 103.0, 19.005)
+    assert outside > 1.0
+    assert split_release(wider, hazard).outside_m2 == pytest.approx(outside, rel=1e-3)
+
+
 coords = st.integers(min_value=0, max_value=40)
 
 
