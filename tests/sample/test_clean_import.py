@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from ims.db.models import Submission
+from ims.db.verify import verify_database
 from ims.ingest import approval, submissions
 from ims.ingest.boundaries import read_boundaries
 from ims.ingest.validate import (
@@ -184,6 +185,14 @@ def test_the_demo_approves_every_generated_file(committed_engine: Engine) -> Non
     # The demo once left the 2020 and 2021 release files unapproved with an error each.
     with Session(committed_engine) as session, session.begin():
         check_demo(session, load_demo(session, hazards=3000))
+    # and `ims db verify` finds nothing to report on it: it had called the ledgers appended
+    # to year by year "tampering", where the ledger replayed whole differed from them by
+    # slivers of overlay noise (0.001–0.022 m², 30 of the 3,000 hazards; found by a
+    # walk-through following the migration guide to its last check)
+    with Session(committed_engine) as session, session.begin():
+        report = verify_database(session, workers=1)
+        assert report.hazards == 3000
+        assert report.clean, [(d.hazard, d.what, d.recomputed) for d in report.differences]
 
 
 def check_demo(session: Session, loaded: DemoLoad) -> None:
