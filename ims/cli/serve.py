@@ -27,4 +27,8 @@ def serve(
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
+        # ims believes X-Forwarded-For and -Proto from IMS_TRUSTED_PROXIES only (ims.api.auth).
+        # uvicorn's own handling, on by default for 127.0.0.1, rewrote the client and the
+        # scheme before ims saw them: any local process could claim HTTPS or an address.
+        proxy_headers=False,
     )

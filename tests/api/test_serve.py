@@ -1,0 +1,58 @@
+"""`ims serve` leaves forwarded headers to ims, which believes them from IMS_TRUSTED_PROXIES
+only (docs/design.md §5; found by a walk-through as a system administrator: with no proxy
+configured, a request from 127.0.0.1 saying X-Forwarded-Proto: https got Secure cookies,
+and its X-Forwarded-For was logged as the client)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import Engine
+
+import ims.cli.serve as serve_command
+from ims.app import create_app
+from tests.api.test_gate import _free_port
+
+
+def test_forwarded_headers_from_an_untrusted_peer_change_nothing(
+    committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: asked.update(kwargs))
+    monkeypatch.setattr(serve_command, "database_up", lambda **kwargs: None)
+    serve_command.serve(host=None, port=None)
+    options = {k: v for k, v in asked.items() if k not in {"host", "port", "factory"}}
+    assert options == {"proxy_headers": False}
+
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(committed_engine),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            **options,
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.02)
+    try:
+        claimed = httpx.get(
+            f"http://127.0.0.1:{port}/login",
+            headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.1.2.3"},
+        )
+        assert claimed.status_code == 200
+        cookie = claimed.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "Secure" not in cookie
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
