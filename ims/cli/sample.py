@@ -74,7 +74,13 @@ def demo(
     out.print(
         "demo accounts (one per role; kept in "
         f"{get_settings().data_dir / 'demo-accounts.txt'}): "
-        + ", ".join(f"{name} / {password} ({role})" for name, role, password in logins),
+        + ", ".join(
+            f"{name} / {password} ({role})"
+            if password
+            else f"{name} ({role}: its password was changed or it is disabled; "
+            f"`ims users password {name}` sets a new one)"
+            for name, role, password in logins
+        ),
         highlight=False,
     )
     if serve_pages:

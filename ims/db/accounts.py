@@ -193,6 +193,16 @@ def set_password(session: Session, username: str, password: str, *, by: Actor | 
     audit.record(session, by, "user.password_set", "user", user.username)
 
 
+def password_matches(user: AppUser, password: str) -> bool:
+    """Whether ``password`` is ``user``'s (for the demo, which prints the passwords it set)."""
+    if not user.password_hash:
+        return False
+    try:
+        return bool(_hasher.verify(user.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
 def _not_oneself(user: AppUser, by: Actor | str | None, what: str) -> None:
     """Refuse a signed-in user changing their own standing (they could lock themselves out)."""
     if isinstance(by, Actor) and by.user_id is not None and by.user_id == user.id:

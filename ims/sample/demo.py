@@ -24,7 +24,7 @@ from ims.db.models import AppUser, Organisation, Submission
 from ims.db.recording import load_boundaries
 from ims.db.reference import add_organisation
 from ims.domain.enums import Role
-from ims.errors import Conflict
+from ims.errors import Conflict, InvalidRequest
 from ims.ingest import approval, field_maps, submissions
 from ims.ingest.boundaries import read_boundaries
 from ims.resources import BOUNDARIES_DIR, EXAMPLES_DIR
@@ -64,8 +64,18 @@ def load_demo(
     end_year: int | None = None,
     say: Say = lambda _msg: None,
 ) -> DemoLoad:
-    """Load boundaries, the generated programme and the example submissions (once)."""
+    """Load boundaries, the generated programme and the example submissions (once).
+
+    Into an empty database or the demo's own only: run on an authority's database, the
+    demo had added its generated programme and accounts beside the real ones (records are
+    never deleted), and reset the password of its existing "admin" (found by a
+    walk-through as a system administrator)."""
     result = DemoLoad()
+    done = session.scalar(
+        select(Submission.id).where(Submission.filename.startswith(DEMO_PREFIX)).limit(1)
+    )
+    if done is None:  # once loaded, the database is the demo's, whatever was added since
+        _refuse_a_database_not_the_demos(session)
     if not session.scalar(text("SELECT count(*) FROM admin_area")):
         for level, name in ((1, "LAO_ADM1.geojson"), (2, "LAO_ADM2.geojson")):
             say(f"loading admin boundaries level {level} ({name})")
@@ -73,9 +83,6 @@ def load_demo(
                 session, read_boundaries(BOUNDARIES_DIR / name), level=level, source=name
             )
         result.boundaries_loaded = True
-    done = session.scalar(
-        select(Submission.id).where(Submission.filename.startswith(DEMO_PREFIX)).limit(1)
-    )
     if done is not None:
         result.already_loaded = True
         return result
@@ -171,37 +178,71 @@ DEMO_USERS = (
 )
 
 
-def demo_accounts(session: Session, file: Path) -> list[tuple[str, str, str]]:
+def _refuse_a_database_not_the_demos(session: Session) -> None:
+    """InvalidRequest where the database holds records or accounts of its own."""
+    examples = [name for name, *_ in EXAMPLES]
+    users = [name for name, *_ in DEMO_USERS]
+    row = session.execute(
+        text(
+            "SELECT (SELECT count(*) FROM submission WHERE left(filename, length(:prefix))"
+            " <> :prefix AND NOT filename = ANY(:examples)),"
+            " (SELECT count(*) FROM hazard_revision WHERE submission_id IS NULL)"
+            " + (SELECT count(*) FROM release WHERE submission_id IS NULL),"
+            " (SELECT count(*) FROM app_user WHERE NOT username = ANY(:users))"
+        ),
+        {"prefix": DEMO_PREFIX, "examples": examples, "users": users},
+    ).one()
+    files, records, people = (int(v) for v in row)
+    if files or records or people:
+        held = [
+            f"{files:,} submission(s)" if files else "",
+            f"{records:,} record(s) from forms" if records else "",
+            f"{people:,} account(s)" if people else "",
+        ]
+        raise InvalidRequest(
+            f"this database is not the demo's: it holds {', '.join(h for h in held if h)} of "
+            "its own. `ims demo` loads its generated country into an empty database only, "
+            "and would add demo records and accounts to this one (records are never "
+            "deleted). To serve this database, run `ims serve`; to try the demo, give it a "
+            "data directory of its own (IMS_DATA_DIR=… ims demo)"
+        )
+
+
+def demo_accounts(session: Session, file: Path) -> list[tuple[str, str, str | None]]:
     """The demo's accounts as (user, role, password), made once with random passwords.
 
     The passwords are kept in ``file`` (readable by its owner only) so that every run of the
-    demo can print them; an account that already exists without that file gets a new one.
+    demo can print them. An account's password is never set again: where it was changed
+    (or the file is gone) the password is None, as for a disabled account, and not printed.
     """
     known: dict[str, str] = {}
     if file.exists():
         for line in file.read_text().splitlines():
-            name, _, password = line.partition(" ")
-            if name and password:
-                known[name] = password
-    accounts_out = []
+            name, _, kept = line.partition(" ")
+            if name and kept:
+                known[name] = kept
+    accounts_out: list[tuple[str, str, str | None]] = []
     for name, role, org in DEMO_USERS:
-        password = known.get(name) or secrets.token_urlsafe(9)
-        exists = session.scalar(select(AppUser.id).where(AppUser.username == name))
-        if exists is None:
+        user = session.scalars(select(AppUser).where(AppUser.username == name)).first()
+        if user is None:
+            new = known.get(name) or secrets.token_urlsafe(9)
             accounts.create_user(
                 session,
                 name,
                 role,
                 organisation=org,
-                password=password,
+                password=new,
                 full_name=f"Demo {role.value}",
                 by="demo",
             )
-        elif name not in known:
-            accounts.set_password(session, name, password, by="demo")
+            password: str | None = new
+        elif user.disabled_at is None and accounts.password_matches(user, known.get(name, "")):
+            password = known[name]
+        else:
+            password = None
         accounts_out.append((name, role.value, password))
     file.parent.mkdir(parents=True, exist_ok=True)
     file.touch(mode=0o600, exist_ok=True)
     file.chmod(0o600)
-    file.write_text("".join(f"{n} {p}\n" for n, _, p in accounts_out))
+    file.write_text("".join(f"{n} {p}\n" for n, _, p in accounts_out if p))
     return accounts_out
