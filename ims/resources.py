@@ -45,14 +45,16 @@ EXAMPLES_DIR: Final = SAMPLE_DATA / "examples"
 
 
 def default_data_dir() -> Path:
-    """Where the embedded cluster lives unless ``IMS_DATA_DIR`` says otherwise.
+    """Where the embedded cluster lives unless ``IMS_DATA_DIR`` says otherwise: one place
+    whatever the current directory, so that every command finds the same database.
 
-    From a checkout: ``.ims`` in the current directory (``scripts/demo.sh`` runs in the
-    checkout, so there). Installed: the user's data directory, ``$XDG_DATA_HOME/ims``
-    (``~/.local/share/ims``), so every command finds the same database from any directory.
+    From a checkout: ``.ims`` at its top, beside ``ims/`` (it had been ``.ims`` of the
+    current directory: the checkout's ``ims`` run elsewhere made and used a new, empty
+    database, its reports all zero and its users unknown). Installed: the user's data
+    directory, ``$XDG_DATA_HOME/ims`` (``~/.local/share/ims``).
     """
     if not INSTALLED:
-        return Path(".ims")
+        return _ROOT / ".ims"
     xdg = os.environ.get("XDG_DATA_HOME", "")
     base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
     return base / "ims"

@@ -105,7 +105,14 @@ def logins(settings: Settings | None = None, *, start: bool = True) -> Logins:
             return Logins(app, normalise_url(settings.admin_database_url), shared=False)
         return Logins(app, app, shared=True)
     cluster = embedded_cluster(settings)
+    new = start and not cluster.initialised
     owner = cluster.up() if start else cluster.url()
+    if new:  # said aloud: a command that finds no database makes an empty one
+        log.warning(
+            "there was no database in %s: created a new, empty one (set IMS_DATA_DIR or "
+            "IMS_DATABASE_URL to use another)",
+            Path(settings.data_dir).resolve(),
+        )
     return Logins(cluster.url(user=APP_ROLE), owner, shared=False)
 
 

@@ -112,3 +112,39 @@ def test_the_server_runs_with_the_sized_settings_older_clusters_too(
     cluster.stop()
     cluster.up()  # a second start leaves one line reading them
     assert conf.read_text().count(f"include_if_exists = '{embedded.SIZED_CONF}'") == 1
+
+
+def test_a_checkouts_ims_finds_its_database_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run from another directory, a clone's `.venv/bin/ims` made a new, empty cluster
+    there and answered from it: Article 7 all zero, "no user named 'kham'" (found by a
+    walk-through as a system administrator)."""
+    from ims import resources
+
+    monkeypatch.chdir(tmp_path)
+    if resources.INSTALLED:
+        assert resources.default_data_dir().name == "ims"
+    else:
+        assert resources.default_data_dir() == resources.PACKAGE.parent / ".ims"
+    assert resources.default_data_dir().is_absolute()
+
+
+@pytest.mark.db
+def test_a_command_that_finds_no_database_says_it_made_an_empty_one(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ims.config import Settings
+    from ims.db.session import logins
+
+    settings = Settings(data_dir=tmp_path / "data", database_url=None, admin_database_url=None)
+    made = EmbeddedCluster(settings.data_dir)
+    try:
+        with caplog.at_level("WARNING", logger="ims.db.session"):
+            logins(settings)
+            logins(settings)  # the second time there is one: nothing to say
+        said = [r.getMessage() for r in caplog.records if "new, empty" in r.getMessage()]
+        assert len(said) == 1 and str(tmp_path / "data") in said[0]
+    finally:
+        made.stop()
+        shutil.rmtree(made.socket_dir, ignore_errors=True)
