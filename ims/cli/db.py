@@ -105,11 +105,14 @@ def db_status() -> None:
 @command(db_app, "backup")
 def db_backup(
     file: Annotated[Path, typer.Argument(help="The backup file to write.")],
+    overwrite: Annotated[
+        bool, typer.Option(help="Replace FILE if it exists (otherwise refused).")
+    ] = False,
 ) -> None:
-    """Write the whole database to FILE (pg_dump custom format)."""
+    """Write the whole database to FILE (pg_dump custom format), readable by its owner only."""
     from ims.db.backup import backup
 
-    size = backup(database_up(quiet=True).owner, file)
+    size = backup(database_up(quiet=True).owner, file, overwrite=overwrite)
     out.print(f"backed up to {file} ({size / 1e6:,.1f} MB)", highlight=False)
 
 

@@ -71,16 +71,25 @@ def failure(stderr: str, returncode: int) -> str:
     return f"{said} ({command})" if command else said
 
 
-def backup(url: str, path: Path) -> int:
+def backup(url: str, path: Path, *, overwrite: bool = False) -> int:
     """Write the database at ``url`` to ``path``; returns the file's size in bytes.
 
     The archive is written beside ``path`` first and renamed into place, so an interrupted
-    backup never leaves a truncated file under the final name.
+    backup never leaves a truncated file under the final name. It is readable by its owner
+    only: it holds the accounts' password hashes and every exact location, which location
+    privacy hides (it was written as any file, readable by every local user). A file of
+    that name is replaced only when ``overwrite`` says so (an earlier backup was lost).
     """
     path = Path(path)
     if path.is_dir():
         raise InvalidRequest(f"{path} is a directory: give a file name for the backup")
+    if path.exists() and not overwrite:
+        raise InvalidRequest(
+            f"{path} exists: give another name (a date in it, say), or --overwrite to replace it"
+        )
     partial = path.with_name(path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # pg_dump keeps it
     try:
         _run(
             [
@@ -93,6 +102,7 @@ def backup(url: str, path: Path) -> int:
             ],
             "pg_dump",
         )
+        partial.chmod(0o600)
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)

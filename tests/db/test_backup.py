@@ -98,6 +98,12 @@ def test_restored_backup_gives_the_same_article7(
         fill(source)
         size = backup(source_url, tmp_path / "ims.backup")
         assert size > 0 and not (tmp_path / "ims.backup.partial").exists()
+        # readable by its owner only (password hashes, exact locations), and never replaced
+        # unasked: it had been written for every local user to read, over an older one
+        assert (tmp_path / "ims.backup").stat().st_mode & 0o777 == 0o600
+        with pytest.raises(InvalidRequest, match="exists: give another name"):
+            backup(source_url, tmp_path / "ims.backup")
+        assert backup(source_url, tmp_path / "ims.backup", overwrite=True) > 0
         restore(target_url, tmp_path / "ims.backup")
         assert report(target) == report(source)
         assert report(target)["released"][0]["cleared_m2"] > 0
