@@ -99,11 +99,10 @@ def database_up(*, quiet: bool = False) -> Logins:
         after = current_revision(engine)
     finally:
         engine.dispose()
-    say(
-        f"schema migrated {before or 'empty'} -> {after}"
-        if before != after
-        else f"schema already at head ({after})"
-    )
+    if before != after:  # said even when quiet (`ims serve`): the schema changed
+        err.print(f"schema migrated {before or 'empty'} -> {after}", highlight=False)
+    else:
+        say(f"schema already at head ({after})")
     return found
 
 

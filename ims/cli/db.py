@@ -52,12 +52,27 @@ def _print_status() -> None:
         out.print(f"  owner url:      {found.owner}", highlight=False)
     out.print(
         f"  PostgreSQL {info['postgresql']}, PostGIS {info['postgis']}, "
-        f"schema revision {info['schema_revision']}",
+        f"schema revision {info['schema_revision']}{_against_head(info['schema_revision'])}",
         highlight=False,
     )
     out.print(f"  works as:       {info['login']}", highlight=False)
     if found.shared:
         err.print(f"[bold yellow]warning:[/] {SHARED_LOGIN_WARNING}", highlight=False)
+
+
+def _against_head(revision: object) -> str:
+    """How a database's schema revision stands against this ims's own (its migrations')."""
+    from ims.db.migrate import heads
+
+    head = heads()
+    if revision in head:
+        return " (this ims's own)"
+    if revision is None:
+        return " (empty: `ims db up` or `ims db migrate` makes the schema)"
+    return (
+        f" (this ims's is {', '.join(head)}: back it up with `ims db backup FILE`, then "
+        "`ims db migrate`; `ims serve` migrates it as it starts)"
+    )
 
 
 @command(db_app, "up")
@@ -69,7 +84,7 @@ def db_up() -> None:
 @command(db_app, "migrate")
 def db_migrate() -> None:
     """Migrate the database to the latest schema (starts nothing)."""
-    from ims.db.migrate import upgrade
+    from ims.db.migrate import current_revision, upgrade
     from ims.db.session import embedded_cluster, make_owner_engine, owner_database_url
 
     settings = get_settings()
@@ -77,10 +92,17 @@ def db_migrate() -> None:
         raise ImsError("the embedded database is not running: start it with `ims db up`")
     engine = make_owner_engine(owner_database_url(start=False))
     try:
+        before = current_revision(engine)
         upgrade(engine)
+        after = current_revision(engine)
     finally:
         engine.dispose()
-    out.print("database migrated to head")
+    out.print(
+        f"database migrated from {before or 'empty'} to {after}"
+        if before != after
+        else f"the schema is already this ims's own ({after}): nothing to migrate",
+        highlight=False,
+    )
 
 
 @command(db_app, "down")

@@ -247,3 +247,30 @@ def test_an_operators_earlier_submissions_are_marked_and_checked_again(
         "authoritys.zip": (False, "stamp"),
         "for-npa.zip": (False, "stamp"),
     }
+
+
+def test_the_command_line_says_how_a_schema_stands_and_what_a_migration_did(
+    scratch_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database of the previous release: `ims db status` printed its revision alone,
+    and `ims db migrate` "database migrated to head" (found by a walk-through as a system
+    administrator, who had no sign that a backup was due)."""
+    from typer.testing import CliRunner
+
+    from ims.cli import app
+    from tests.utils import point_cli_at
+
+    head = migrate.heads()[0]
+    previous = f"{int(head) - 1:04d}"
+    migrate.upgrade(scratch_engine, previous)
+    url = scratch_engine.url.render_as_string(hide_password=False)
+    point_cli_at(monkeypatch, url, url)
+    runner = CliRunner()
+    status = runner.invoke(app, ["db", "status"])
+    assert status.exit_code == 0, status.output
+    assert f"schema revision {previous} (this ims's is {head}: back it up" in status.output
+    migrated = runner.invoke(app, ["db", "migrate"])
+    assert f"database migrated from {previous} to {head}" in migrated.output
+    again = runner.invoke(app, ["db", "migrate"])
+    assert "nothing to migrate" in again.output
+    assert f"schema revision {head} (this ims's own)" in runner.invoke(app, ["db", "status"]).output
