@@ -897,7 +897,8 @@ def validate_releases(
                     "area_mismatch",
                     WARNING,
                     f"stated area {stated_m2:,.0f} m² differs from the polygon's "
-                    f"{areas[i]:,.0f} m² by {100 * diff:.0f}% (figures use the polygon)",
+                    f"{areas[i]:,.0f} m² by {100 * diff:.0f}% (figures use the polygon)"
+                    + _unit_hint(stated_m2, areas[i]),
                     "area_m2",
                 )
         clean.append(
@@ -919,6 +920,23 @@ def validate_releases(
         )
     _duplicate_geometries(geoms, rows, out)
     return ValidationResult(out.findings, clean, geoms, repaired)
+
+
+# Units a stated area is often given in by mistake, as m² in each: a column of hectares
+# mapped to area_m2 read "stated area 8 m² differs from the polygon's 79,986 m² by 100%"
+# (found by a walk-through migrating legacy records).
+_AREA_UNITS = (("hectares", 10_000.0), ("km²", 1_000_000.0))
+
+
+def _unit_hint(stated_m2: float, polygon_m2: float) -> str:
+    """Where the stated area is the polygon's in another unit (to 10 %): which one."""
+    for unit, m2 in _AREA_UNITS:
+        if stated_m2 > 0 and abs(stated_m2 * m2 - polygon_m2) <= AREA_TOLERANCE * polygon_m2:
+            return (
+                f"; {stated_m2:,.4g} {unit} would be the polygon's area: is area_m2 given "
+                f"in {unit}? It is in m² (× {m2:,.0f})"
+            )
+    return ""
 
 
 def _listing(pieces: Sequence[Any]) -> str:

@@ -11,6 +11,7 @@ import pytest
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 
 from ims.domain.findings import Severity
+from ims.domain.geodesy import geodesic_areas
 from ims.ingest.validate import (
     KnownHazard,
     ValidationContext,
@@ -308,6 +309,34 @@ def test_release_checks() -> None:
     assert (3, "before_hazard_recorded") in found
     assert (4, "misses_hazard") in found
     assert {(5, "largely_outside_hazard"), (5, "already_recorded")} <= found
+
+
+def test_a_stated_area_in_hectares_is_told_as_such() -> None:
+    """A column of hectares mapped to area_m2 read only "stated area 8 m² differs from the
+    polygon's 79,986 m² by 100%": the 100 % capped a 10,000-fold difference."""
+    hz = box(102.1, 19.6, 102.11, 19.61)
+    known = {"H1": KnownHazard(1, dt.date(2020, 1, 1), hz, True)}
+    polygon_m2 = float(geodesic_areas([hz])[0])
+    frame = gpd.GeoDataFrame(
+        [
+            {
+                "release_id": f"R{i}",
+                "hazard_id": "H1",
+                "method": "NTS",
+                "released": "2021-01-01",
+                "area_m2": stated,
+            }
+            for i, stated in enumerate((polygon_m2 / 1e4, polygon_m2 / 1e6, polygon_m2 / 3))
+        ],
+        geometry=[hz, hz, hz],
+        crs=4326,
+    )
+    found = validate_releases(frame, ctx(hazards=known)).findings
+    messages = [f.message for f in found if f.code == "area_mismatch"]
+    assert len(messages) == 3
+    assert "is area_m2 given in hectares? It is in m² (× 10,000)" in messages[0]
+    assert "in km²?" in messages[1]
+    assert "given in" not in messages[2]  # a third of it is no unit
 
 
 def test_z_dropped_is_reported_once() -> None:
