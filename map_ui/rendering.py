@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -75,6 +76,22 @@ def status_label(status: str, partial: bool = False) -> str:
 
 
 templates.env.filters["status_label"] = status_label
+
+
+_MIDNIGHT = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]00:00:00(?:\.0+)?")
+
+
+def staged_cell(value: object) -> str:
+    """A staged value as the review shows it: a file's date field (read as a date-time at
+    midnight) as its date, "2014-06-03" not "2014-06-03T00:00:00"; nothing as nothing."""
+    if value is None:
+        return ""
+    text = str(value)
+    whole = _MIDNIGHT.fullmatch(text)
+    return whole.group(1) if whole else text
+
+
+templates.env.filters["staged"] = staged_cell
 
 
 _versions: dict[str, str] = {}

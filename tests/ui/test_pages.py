@@ -565,6 +565,16 @@ def test_hectares_and_counts_on_the_pages_are_grouped_in_thousands() -> None:
     assert thousands(305_996) == "305,996"
 
 
+def test_a_staged_date_reads_as_a_date_on_the_review() -> None:
+    """A shapefile's date field showed as "2014-06-03T00:00:00" in the review's features."""
+    from map_ui.rendering import templates
+
+    staged = templates.env.filters["staged"]
+    assert staged("2014-06-03T00:00:00") == staged("2014-06-03 00:00:00") == "2014-06-03"
+    assert staged("2014-06-03T10:30:00") == "2014-06-03T10:30:00"  # a time is kept
+    assert staged(None) == "" and staged(0) == "0" and staged("SHA") == "SHA"
+
+
 def test_a_submissions_status_reads_as_its_sender_would_understand_it() -> None:
     """A file with five errors showed "validated", read as "passed"; a submission approved
     in part showed "approved", with its left-out features to send again."""
