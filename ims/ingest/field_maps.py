@@ -52,7 +52,9 @@ from ims.errors import InvalidRequest, InvalidUpload
 from ims.ingest.fields import (
     BLANK_TEXT,
     HAZARD_FIELDS,
+    HAZARDS,
     RELEASE_FIELDS,
+    RELEASES,
     TEMPLATES,
     Field,
     FieldType,
@@ -450,7 +452,7 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
             taken.add(own)
     for target, pairs in mapping.values.items():
         if target in data and target not in mapping.constants:
-            data[target] = _translate(data[target], pairs)
+            data[target] = _translate(data[target], pairs, listing=target in _LISTS)
     absent = [f for f in REQUIRED[kind] if f not in data]
     if absent:
         raise InvalidUpload(
@@ -546,11 +548,41 @@ def own_names(columns: Sequence[str], reserved: Sequence[str] = ()) -> dict[str,
     return names
 
 
-def _translate(column: Any, pairs: Mapping[str, Scalar | None]) -> list[Any]:
-    """A column with its values replaced as a ``values`` map says; others unchanged."""
+# The fields whose cells list munition types with quantities (TYPE:QTY;TYPE:QTY): a
+# ``values`` map translates each type in them, as it would a cell of one code.
+_LISTS = frozenset(
+    f.name for f in (*HAZARDS, *RELEASES) if f.type is FieldType.QUANTITIES
+)
+
+
+def _translate(
+    column: Any, pairs: Mapping[str, Scalar | None], *, listing: bool = False
+) -> list[Any]:
+    """A column with its values replaced as a ``values`` map says; others unchanged.
+
+    ``listing``: the cells are lists of TYPE:QTY, and each type is translated (a whole cell
+    listed in the map first): `"values": {"munitions": {"BLU26": "BLU-26"}}` had matched
+    whole cells only, so "BLU26:5;M-42:3" stayed unknown, the mapping silently of no use
+    (found by a walk-through migrating legacy records)."""
     table = {_key(source): value for source, value in pairs.items()}
     cells = column.tolist() if isinstance(column, pd.Series) else list(column)
-    return [table.get(_key(v), v) if not blank(v) else v for v in cells]
+    if not listing:
+        return [table.get(_key(v), v) if not blank(v) else v for v in cells]
+    return [v if blank(v) else _codes(v, table) for v in cells]
+
+
+def _codes(cell: Any, table: Mapping[str, Scalar | None]) -> Any:
+    """A TYPE:QTY;… cell with each type the map lists translated (the whole cell if listed)."""
+    if _key(cell) in table:
+        return table[_key(cell)]
+    parts = []
+    for part in str(cell).split(";"):
+        code, sep, quantity = part.rpartition(":")
+        if sep and _key(code) in table and table[_key(code)] is not None:
+            parts.append(f"{table[_key(code)]}:{quantity.strip()}")
+        else:
+            parts.append(part)
+    return ";".join(parts)
 
 
 def fits(frame: Any, mapping: MappingDocument) -> bool:

@@ -59,6 +59,28 @@ def test_the_issues_document_builds_ids_sets_constants_and_maps_values() -> None
     assert frame.attrs["extra_fields"] == ["village"]
 
 
+def test_a_value_map_translates_each_munition_type_in_a_list() -> None:
+    """`"values": {"munitions": {"BLU26": "BLU-26"}}` matched whole cells only: "BLU26:5;
+    M-42:3" stayed unknown, the mapping accepted without a word and of no use."""
+    frame = national(
+        [
+            {"fileId": "A", "bombs": "BLU26:5; M-42:3"},
+            {"fileId": "B", "bombs": "blu 97:2"},
+            {"fileId": "C", "bombs": "unknown"},  # a whole cell the map lists
+        ]
+    )
+    mapping = field_maps.mapping_from_json(
+        {
+            "fields": {"hazard_id": "fileId", "munitions": "bombs"},
+            "values": {
+                "munitions": {"BLU26": "BLU-26", "M-42": "M42", "BLU 97": "BLU-97", "unknown": None}
+            },
+        }
+    )
+    mapped = apply_mapping(frame, "hazards", mapping)
+    assert records(mapped, "munitions") == [("BLU-26:5;M42:3",), ("BLU-97:2",), (None,)]
+
+
 def test_one_source_field_feeds_several_template_fields() -> None:
     # `--map` dropped one of them, then said the file had no such field (issue 18).
     frame = national([{"REF": "R-1", "HAZ": "H-1", "ORG": "NPA", "DONE": "2024-05-01"}])
