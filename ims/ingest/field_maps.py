@@ -550,9 +550,7 @@ def own_names(columns: Sequence[str], reserved: Sequence[str] = ()) -> dict[str,
 
 # The fields whose cells list munition types with quantities (TYPE:QTY;TYPE:QTY): a
 # ``values`` map translates each type in them, as it would a cell of one code.
-_LISTS = frozenset(
-    f.name for f in (*HAZARDS, *RELEASES) if f.type is FieldType.QUANTITIES
-)
+_LISTS = frozenset(f.name for f in (*HAZARDS, *RELEASES) if f.type is FieldType.QUANTITIES)
 
 
 def _translate(

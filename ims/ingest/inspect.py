@@ -42,11 +42,21 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
             "shaid",
             "chaid",
             "hazard",
+            "hazardlocalid",  # IMSMA NG exports (docs/migration.md)
+            "localid",
             "id",
         ),
         "status": ("hazardstatus", "areatype", "typearea", "type", "statuscode", "category"),
         "contam": ("contamination", "contamtype", "contaminationtype", "threat", "hazardtype"),
-        "recorded": ("daterec", "daterecorded", "recordeddate", "recorddate", "surveydate", "date"),
+        "recorded": (
+            "daterec",
+            "daterecorded",
+            "recordeddate",
+            "recorddate",
+            "dateofrecord",  # IMSMA NG
+            "surveydate",
+            "date",
+        ),
         "revised": ("daterevised", "revisiondate", "reviseddate"),
         "used_from": ("usedfrom", "yearfrom", "firstuse", "fromyear"),
         "used_to": ("usedto", "yearto", "lastuse", "toyear"),
@@ -55,8 +65,16 @@ SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "operator": ("org", "organisation", "organization", "operatorname", "orgname"),
     },
     "releases": {
-        "release_id": ("releaseid", "releaseref", "release", "taskid", "reference", "ref"),
-        "hazard_id": ("hazardid", "hazref", "hazardref", "hazard"),
+        "release_id": (
+            "releaseid",
+            "releaseref",
+            "release",
+            "taskid",
+            "activitylocalid",  # IMSMA NG land release activities
+            "reference",
+            "ref",
+        ),
+        "hazard_id": ("hazardid", "hazref", "hazardref", "hazard", "hazardlocalid"),
         "method": ("releasemethod", "landrelease", "releasetype", "type"),
         "released": (
             "datereleased",

@@ -129,6 +129,20 @@ def test_a_field_of_the_templates_own_name_comes_before_a_synonym() -> None:
     assert origin == {"hazard_id": "name", "recorded": "synonym"}
 
 
+def test_the_column_names_of_imsma_exports_are_suggested() -> None:
+    """The migration guide names IMSMA NG's `hazard_localid` and `dateOfRecord`; the upload
+    page suggested `typeArea` for status but neither of them."""
+    mapping, origin = suggest("hazards", ["hazard_localid", "hazard_guid", "dateOfRecord"], None)
+    assert mapping.fields == {"hazard_id": "hazard_localid", "recorded": "dateOfRecord"}
+    assert set(origin.values()) == {"synonym"}
+    mapping, _ = suggest("releases", ["activity_localid", "hazard_localid", "endDate"], None)
+    assert mapping.fields == {
+        "release_id": "activity_localid",
+        "hazard_id": "hazard_localid",
+        "released": "endDate",
+    }
+
+
 def test_mapping_with_constants_and_value_maps_is_used_remembered_shown_and_forgotten(
     client: TestClient, session: Session, tmp_path: Path
 ) -> None:
