@@ -47,7 +47,6 @@ templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_w
 templates.env.globals.update(version=__version__, legend=legend())
 templates.env.filters["km2"] = lambda m2: f"{(m2 or 0) / 1e6:,.3f}"
 templates.env.filters["m2"] = lambda m2: f"{round(m2 or 0) or 0:,}"  # never "-0"
-templates.env.filters["ha"] = lambda m2: f"{(m2 or 0) / 1e4:,.2f}".replace("-0.00", "0.00")
 templates.env.filters["thousands"] = lambda n: f"{(n or 0):,}"
 
 

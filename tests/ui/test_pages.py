@@ -554,15 +554,18 @@ def test_static_files_are_compressed_fingerprinted_and_kept(client: TestClient) 
     assert html.headers.get("content-encoding") == "gzip"
 
 
-def test_hectares_and_counts_on_the_pages_are_grouped_in_thousands() -> None:
-    """A national releases file's review read 'up to 623702.2 ha released'."""
+def test_areas_and_counts_on_the_pages_are_grouped_in_thousands_in_one_unit() -> None:
+    """A national releases file's review read 'up to 623702.2 ha released'; it then read
+    hectares above a table in m² (DESIGN.md §2: m² and km², never mixed)."""
     from map_ui.rendering import templates
 
-    ha, thousands = templates.env.filters["ha"], templates.env.filters["thousands"]
-    assert ha(6_237_022_000.0) == "623,702.20"
-    assert ha(5_300.0) == "0.53"
-    assert ha(None) == "0.00"
+    m2, thousands = templates.env.filters["m2"], templates.env.filters["thousands"]
+    assert m2(6_237_022_000.0) == "6,237,022,000"
+    assert m2(None) == "0"
     assert thousands(305_996) == "305,996"
+    assert "ha" not in templates.env.filters
+    page = (Path(__file__).parents[2] / "map_ui" / "templates" / "submission.html").read_text()
+    assert not re.search(r"\bha\b", page)
 
 
 def test_a_staged_date_reads_as_a_date_on_the_review() -> None:
