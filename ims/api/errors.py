@@ -39,6 +39,12 @@ def is_page(request: Request) -> bool:
     return not (path.startswith(("/api/", "/ogc/")) or path == "/ogc")
 
 
+UNAVAILABLE = (
+    "cannot reach the database: it is stopped, starting or refusing connections; try again "
+    "in a moment (the server's log says why)"
+)
+
+
 async def _ims_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ImsError)
     return error_response(request, exc)
@@ -51,15 +57,20 @@ def error_response(request: Request, exc: ImsError) -> Response:
         log.error(
             "%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc.detail
         )
+    detail = exc.detail
+    if isinstance(exc, DatabaseUnavailable):
+        # the driver's reason is for the server's log: it named the database's socket
+        # path (or host) to anyone, signed in or not
+        detail = UNAVAILABLE
     if is_page(request):
         if isinstance(exc, NotAuthenticated) and request.method in ("GET", "HEAD"):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
         html_error = getattr(request.app.state, "html_error", None)
         if html_error is not None:
-            response: Response = html_error(request, exc.status_code, exc.title, exc.detail)
+            response: Response = html_error(request, exc.status_code, exc.title, detail)
             return response
-    response = problem(exc.status_code, exc.title, exc.detail, exc.type_slug, **exc.extra)
+    response = problem(exc.status_code, exc.title, detail, exc.type_slug, **exc.extra)
     if isinstance(exc, NotAuthenticated):
         response.headers["WWW-Authenticate"] = 'Bearer realm="ims"'
     if "retry_after" in exc.extra:
