@@ -16,6 +16,7 @@ from rich.console import Console
 from ims.config import get_settings
 from ims.domain.enums import Contamination
 from ims.errors import ImsError, InvalidRequest
+from ims.files import write_whole
 
 if TYPE_CHECKING:
     from ims.db.audit import Actor
@@ -154,5 +155,5 @@ def emit(text_out: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text_out if text_out.endswith("\n") else text_out + "\n")
     else:
-        output.write_text(text_out, encoding="utf-8")
+        write_whole(output, text_out)
         err.print(f"wrote {output}", highlight=False)

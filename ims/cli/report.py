@@ -14,6 +14,7 @@ from rich.table import Table
 from ims.cli.common import actor, command, db_session, emit, err, out, parse_contam, parse_date
 from ims.config import get_settings
 from ims.errors import InvalidRequest
+from ims.files import write_whole
 
 if TYPE_CHECKING:
     from ims.reports.formats import Rendered
@@ -91,7 +92,7 @@ def _write(rendered: Rendered, output: Path | None) -> None:
     """A report on standard output, or in OUTPUT (a binary one always goes to a file)."""
     if isinstance(rendered.content, bytes):
         assert output is not None  # _check_format saw to that
-        output.write_bytes(rendered.content)
+        write_whole(output, rendered.content)
         err.print(f"wrote {output}", highlight=False)
     else:
         emit(rendered.content, output)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from ims.domain.enums import UploadKind
 from ims.errors import InvalidRequest
+from ims.files import write_whole
 from ims.ingest.field_maps import ATTRIBUTES
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
 from ims.queries.register_files import RESERVED
@@ -163,5 +164,5 @@ def write_findings(session: Session, submission_id: int, path: Path) -> int:
         raise InvalidRequest(f"{path}: the findings file ends in .gpkg or .csv")
     frame = findings_frame(session, submission_id)
     features = features_frame(session, submission_id) if fmt == "gpkg" else None
-    path.write_bytes(findings_file(frame, fmt, features=features))
+    write_whole(path, findings_file(frame, fmt, features=features))
     return len(frame)
