@@ -36,8 +36,17 @@ def served_app() -> FastAPI:
     readers ask for first computed again whenever the data changes, the workers for
     uploads and approvals started with it, each statement of a request bounded in time
     (``IMS_REQUEST_TIMEOUT_S``)."""
+    import logging
+
     from ims.config import get_settings
     from ims.db.session import bound_statements, get_engine
+    from ims.files import sweep_temp_folders
 
+    swept = sweep_temp_folders()  # left by a server killed mid-upload
+    if swept:
+        logging.getLogger(__name__).warning(
+            "removed %d working folder(s) a stopped ims had left in the temporary directory",
+            swept,
+        )
     engine = bound_statements(get_engine(), get_settings().request_timeout_s)
     return create_app(engine, warm=True, start_workers=True)

@@ -63,3 +63,40 @@ def test_a_report_that_cannot_be_written_is_one_line_and_exit_status_2(
     assert result.exit_code == 2, result.output
     assert "cannot write" in result.output and "No such file or directory" in result.output
     assert "Traceback" not in result.output
+
+
+def test_working_folders_a_killed_server_left_are_swept_and_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server killed mid-upload left the 23 MB upload in the temporary directory for
+    good (found by a walk-through as a system administrator)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+    import time
+
+    from ims.files import STALE_S, sweep_temp_folders, temp_folder
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = tmp_path / f"ims-post-{gone.stdout.strip()}-abcd1234"
+    mine = temp_folder("post")  # this process's: in use
+    old, young = tmp_path / "ims-post-1pjxu8f5", tmp_path / "ims-held-2qkyv9g6"
+    theirs = tmp_path / "ims-backups"  # not a name ims gives
+    for folder in (dead, old, young, theirs):
+        folder.mkdir()
+        (folder / "releases.gpkg").write_bytes(b"x" * 1000)
+    an_hour_ago = time.time() - STALE_S - 60
+    for folder in (old, theirs):
+        os.utime(folder, (an_hour_ago, an_hour_ago))
+    assert str(os.getpid()) in mine.name and mine.stat().st_mode & 0o777 == 0o700
+    assert sweep_temp_folders() == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [mine.name, young.name, theirs.name]
+    )

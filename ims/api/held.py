@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import tempfile
 import threading
 import time
 import weakref
@@ -33,6 +32,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ims.errors import Conflict, Gone
+from ims.files import temp_folder
 
 HELD_PATTERN = r"^[A-Za-z0-9_-]{32}$"
 KEEP_S = 3600.0
@@ -108,7 +108,7 @@ class HeldUploads:
 
     def _root(self) -> Path:
         if self._folder is None:
-            self._folder = Path(tempfile.mkdtemp(prefix="ims-held-"))
+            self._folder = temp_folder("held")
             os.chmod(self._folder, 0o700)
             # also when the app is dropped without its shutdown (tests, a crash of the loop)
             weakref.finalize(self, shutil.rmtree, self._folder, True)

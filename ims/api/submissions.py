@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,6 +25,7 @@ from ims.domain import access
 from ims.domain.enums import UploadKind
 from ims.domain.findings import Finding as FindingData
 from ims.errors import Forbidden, InvalidRequest, NotFound, UploadTooLarge
+from ims.files import temp_folder
 from ims.ingest import approval, field_maps, review, submissions
 from ims.ingest.blank_template import template_bytes
 from ims.ingest.forms import FORMS, xlsform
@@ -297,7 +297,7 @@ async def create_submission(
         )
     owner = principal.user_id if principal else None
     limits = UploadLimits.from_settings()
-    folder = Path(await run_in_threadpool(tempfile.mkdtemp, prefix="ims-post-"))
+    folder = await run_in_threadpool(temp_folder, "post")
     try:
         with ExitStack() as stack:
             if file is not None:
@@ -395,7 +395,7 @@ async def inspect_submission(
     only, until a submission is made of it or for an hour."""
     organisation = _organisation_for(principal, organisation)
     limits = UploadLimits.from_settings()
-    folder = Path(await run_in_threadpool(tempfile.mkdtemp, prefix="ims-inspect-"))
+    folder = await run_in_threadpool(temp_folder, "inspect")
     held: str | None = None
     try:
         target = await run_in_threadpool(_saved, file, folder, limits.max_bytes)
