@@ -105,8 +105,22 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     return problem(422, "Invalid request", detail, "invalid-request", errors=errors)
 
 
+NO_ROOM = (
+    "the server has no room to receive this file: its temporary directory is full (or "
+    "cannot be written). Nothing was recorded; tell the administrator, then send it again"
+)
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, OSError):
+        # a form whose file could not be kept (a full disk): the server's trouble, not
+        # the sender's; it had answered "There was an error parsing the body", logged nowhere
+        log.error(
+            "cannot keep the body of %s %s: %s", request.method, request.url.path, exc.__cause__
+        )
+        page = _page_error(request, 507, "No room for the file", NO_ROOM)
+        return page or problem(507, "Insufficient storage", NO_ROOM, "insufficient-storage")
     if exc.status_code == 404:
         page = _page_error(
             request, 404, "Page not found", f"There is no page at {request.url.path}."

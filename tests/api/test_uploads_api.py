@@ -64,6 +64,29 @@ def count(session: Session, table: str) -> int:
     return int(session.scalar(text(f"SELECT count(*) FROM {table}")) or 0)
 
 
+def test_an_upload_the_server_has_no_room_for_is_told_as_the_servers_trouble(
+    client_as: ClientAs, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the temporary directory full, an upload was answered 400 "There was an error
+    parsing the body", blaming the sender, and nothing was logged (found by a walk-through
+    as a system administrator)."""
+    import errno
+    import tempfile
+
+    path = tmp_path / "big.gpkg"
+    path.write_bytes(b"\0" * (3 * 1024 * 1024))  # past the form's in-memory part: to disk
+
+    def full(*args: object, **kwargs: object) -> object:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", full)
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", full)
+    answer = post(client_as("operator", organisation="MAG"), path)
+    assert answer.status_code == 507, answer.text  # type: ignore[attr-defined]
+    assert "no room to receive this file" in answer.json()["detail"]  # type: ignore[attr-defined]
+    assert count(session, "submission") == 0
+
+
 def test_upload_review_approve_twice_and_the_same_file_again(
     client: TestClient, client_as: ClientAs, session: Session, tmp_path: Path
 ) -> None:
