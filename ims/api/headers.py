@@ -3,7 +3,8 @@
 The Content-Security-Policy allows scripts only from this site's own files (no inline
 script, no ``eval``), so a value that slipped into a page unescaped still cannot run; pages
 cannot be framed by another site (clickjacking); responses are never sniffed as another
-type; and no address of a page leaks to other sites in a Referer header.
+type; no address of a page leaks to other sites in a Referer header; and a browser that
+came by HTTPS comes back by HTTPS only (Strict-Transport-Security).
 
 A response that says nothing of caching is not stored (``Cache-Control: no-store``): on a
 shared computer, Back after signing out showed the pages read before from the browser's
@@ -13,7 +14,10 @@ for the one who asked) set their own.
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ims.api.auth import over_https
 
 # Inline styles stay allowed (style attributes carry legend colours; Leaflet positions
 # its panes with them); scripts never.
@@ -41,7 +45,10 @@ HEADERS: list[tuple[bytes, bytes]] = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
 ]
-_NAMES = {name for name, _ in HEADERS}
+# Over HTTPS (directly or through a trusted proxy): the browser is to come back by HTTPS
+# only, for a year, so that a first plain request cannot be intercepted.
+STRICT_TRANSPORT = (b"strict-transport-security", b"max-age=31536000")
+_NAMES = {name for name, _ in HEADERS} | {STRICT_TRANSPORT[0]}
 NOT_STORED = (b"cache-control", b"no-store")
 
 
@@ -57,12 +64,14 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
 
+        added = [*HEADERS, STRICT_TRANSPORT] if over_https(Request(scope)) else HEADERS
+
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _NAMES]
                 if not any(k.lower() == b"cache-control" for k, _ in kept):
                     kept.append(NOT_STORED)
-                message["headers"] = kept + HEADERS
+                message["headers"] = kept + added
             await send(message)
 
         await self.app(scope, receive, with_headers)

@@ -19,8 +19,10 @@ import threading
 import time
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from ims.db.session import is_unavailable, reason
 from ims.reports.first import warm
 from ims.reports.kept import stamp
 
@@ -63,6 +65,9 @@ class Warmer:
                             "answers computed again for the data as of now in %.1f s",
                             time.perf_counter() - started,
                         )
-            except Exception:  # a database restart, a migration under way: try again later
-                log.warning("could not compute the answers again; retrying", exc_info=True)
+            except Exception as exc:  # a database restart, a migration under way: try again
+                if isinstance(exc, DBAPIError) and is_unavailable(exc):  # one line, not 110
+                    log.warning("could not compute the answers again (%s); retrying", reason(exc))
+                else:
+                    log.warning("could not compute the answers again; retrying", exc_info=True)
             self._stop.wait(self.interval_s)

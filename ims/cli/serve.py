@@ -9,19 +9,37 @@ from typing import Annotated
 
 import typer
 
-from ims.cli.common import database_up
+from ims.cli.common import database_up, err
 from ims.config import get_settings
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            help="Address to listen on (default: IMS_HOST, else 127.0.0.1, this machine only; "
+            "0.0.0.0 for every network, behind an HTTPS proxy)."
+        ),
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port to listen on (default: IMS_PORT, else 8000).")
+    ] = None,
 ) -> None:
-    """Serve the API and the web pages."""
+    """Serve the API and the web pages (as a service, behind HTTPS: docs/operations.md)."""
     import uvicorn
 
     settings = get_settings()
     database_up(quiet=True)
+    listen = host or settings.host
+    if listen not in LOOPBACK and not settings.trusted_proxies:
+        err.print(
+            f"[bold yellow]warning:[/] serving plain HTTP on {listen}: passwords and sessions "
+            "cross the network unencrypted. Put ims behind an HTTPS proxy and list the proxy "
+            "in IMS_TRUSTED_PROXIES (docs/operations.md)",
+            highlight=False,
+        )
     uvicorn.run(
         "ims.app:served_app",
         factory=True,

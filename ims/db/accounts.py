@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import hashlib
+import logging
 import re
 import secrets
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from ims.db.models import (
 )
 from ims.domain.enums import Role
 from ims.errors import Conflict, InvalidRequest, NotFound, TooManyAttempts
+
+log = logging.getLogger(__name__)
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 MIN_PASSWORD = 10
@@ -488,7 +491,9 @@ def _one_at_a_time(session: Session, name: str, address: str | None, device: str
         )
 
 
-def _check_pause(session: Session, name: str, address: str | None, device: str | None) -> None:
+def _check_pause(
+    session: Session, name: str, address: str | None, device: str | None, *, known: bool
+) -> None:
     """Raise TooManyAttempts while this attempt must still wait (nothing is checked then)."""
     allowed = get_settings().login_attempts
     if device is not None:
@@ -506,6 +511,13 @@ def _check_pause(session: Session, name: str, address: str | None, device: str |
         ready = last + wait_after(failures, limit)
         if ready > now:
             seconds = max(1, int((ready - now).total_seconds() + 0.999))
+            log.warning(
+                "sign-in of %s from %s held back %d s after %d failures",
+                repr(name) if known else "a user name no one has",
+                address or "an unknown address",
+                seconds,
+                failures,
+            )
             raise TooManyAttempts(
                 f"too many failed sign-ins: wait {seconds} seconds and try again (each further "
                 "failure doubles the wait; a browser you have signed in from before is not "
@@ -532,7 +544,7 @@ def sign_in(
     user = session.scalars(select(AppUser).where(AppUser.username == name)).first()
     device = _known_device(session, device_secret, user)
     _one_at_a_time(session, name, address, device)
-    _check_pause(session, name, address, device)
+    _check_pause(session, name, address, device, known=user is not None)
     ok = False
     try:
         ok = _hasher.verify(
@@ -543,6 +555,11 @@ def sign_in(
     if not ok or user is None or user.password_hash is None or user.disabled_at is not None:
         # when it failed, not when its transaction began (it may have waited its turn)
         session.add(LoginFailure(username=name, address=address, device_hash=device, at=_now()))
+        # in the server's log as well, for the administrator: a failed sign-in had been a
+        # 401 line of the access log only (found by a walk-through as an administrator)
+        # (a name no user has is not written: it may be a password typed in the wrong box)
+        who = repr(name) if user is not None else "a user name no one has"
+        log.warning("sign-in failed for %s from %s", who, address or "an unknown address")
         return None
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)

@@ -343,6 +343,35 @@ def test_pages_and_answers_are_not_stored_but_static_files_and_tiles_keep_theirs
     assert tile.headers["cache-control"] == "private, max-age=60"
 
 
+def test_a_browser_that_came_by_https_is_told_to_come_back_by_https_only(app: object) -> None:
+    """No Strict-Transport-Security was sent even behind HTTPS: a first plain request
+    could be intercepted (found by a walk-through as a system administrator)."""
+    plain = TestClient(app).get("/login")  # type: ignore[arg-type]
+    assert "strict-transport-security" not in plain.headers
+    direct = TestClient(app, base_url="https://testserver").get("/login")  # type: ignore[arg-type]
+    assert direct.headers["strict-transport-security"] == "max-age=31536000"
+    # a proxy's word is believed only from one in IMS_TRUSTED_PROXIES (over_https, above)
+    said = TestClient(app).get("/login", headers={"X-Forwarded-Proto": "https"})  # type: ignore[arg-type]
+    assert "strict-transport-security" not in said.headers
+
+
+def test_failed_sign_ins_are_in_the_servers_log_without_what_was_typed_for_no_one(
+    app: object, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failed sign-in and the wait after several were a 401 or 429 of the access log
+    only (found by a walk-through as a system administrator). A user name no one has is
+    not written: it may be a password typed in the wrong box."""
+    with caplog.at_level("WARNING", logger="ims.db.accounts"):
+        for _ in range(6):
+            sign_in(browser(app), "rev", "wrong guess")
+        sign_in(browser(app), "Hunter2-my-password", "x")
+    said = [r.getMessage() for r in caplog.records]
+    assert "sign-in failed for 'rev' from testclient" in said
+    assert any(m.startswith("sign-in of 'rev' from testclient held back") for m in said)
+    assert not any("Hunter2" in m for m in said)
+    assert "sign-in failed for a user name no one has from testclient" in said
+
+
 def test_guesses_sent_all_at_once_are_counted_one_after_another(
     committed_engine: Engine,
 ) -> None:

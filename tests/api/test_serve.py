@@ -56,3 +56,14 @@ def test_forwarded_headers_from_an_untrusted_peer_change_nothing(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_serving_plain_http_beyond_this_machine_is_warned_of(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    monkeypatch.setattr(serve_command, "database_up", lambda **kwargs: None)
+    serve_command.serve(host="0.0.0.0", port=None)
+    assert "serving plain HTTP on 0.0.0.0" in capsys.readouterr().err
+    serve_command.serve(host="127.0.0.1", port=None)
+    assert "warning" not in capsys.readouterr().err

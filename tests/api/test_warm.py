@@ -195,3 +195,23 @@ def test_the_served_application_starts_its_workers_as_it_starts(
     monkeypatch.setenv("IMS_DATABASE_URL", committed_engine.url.render_as_string(False))
     get_settings.cache_clear()
     assert served_app().state.start_workers
+
+
+def test_a_database_that_is_down_is_one_line_in_the_log_not_a_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the database stopped, each retry logged a traceback of about 110 lines (found
+    by a walk-through as a system administrator)."""
+    from sqlalchemy import create_engine
+
+    silent = create_engine(f"postgresql+psycopg://ims_app@/ims?host={tmp_path}")
+    warmer = warm.Warmer(silent, 0.05)
+    with caplog.at_level("WARNING", logger="ims.api.warm"):
+        warmer.start()
+        deadline = time.monotonic() + 10
+        while not caplog.records and time.monotonic() < deadline:
+            time.sleep(0.05)
+        warmer.stop()
+    said = [r for r in caplog.records if "could not compute" in r.getMessage()]
+    assert said and all(r.exc_info is None for r in said)
+    assert "retrying" in said[0].getMessage() and "\n" not in said[0].getMessage()
