@@ -14,11 +14,13 @@ from ims.api.auth import (
     SESSION_COOKIE,
     PrincipalDep,
     client_address,
+    over_https,
     secure_cookies,
 )
 from ims.api.deps import SessionDep
 from ims.config import get_settings
 from ims.db import accounts, audit, reference
+from ims.db.accounts import Principal
 from ims.domain.enums import Contamination, Role
 from ims.errors import ImsError, InvalidRequest, TooManyAttempts
 from map_ui.rendering import page
@@ -47,6 +49,7 @@ def _login_form(
     error: str | None = None,
     next_: str = "/",
     username: str = "",
+    message: str | None = None,
 ) -> Response:
     token = secrets.token_urlsafe(24)
     response = page(
@@ -55,6 +58,7 @@ def _login_form(
         status,
         login_csrf=token,
         error=error,
+        message=message,
         next=_safe_next(next_),
         username=username,
     )
@@ -89,13 +93,16 @@ def login(
     """Check the password; on success set the session cookie and go where the user was."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf_token.encode()):
-        return _login_form(
-            request,
-            403,
-            next_=next,
-            username=username,
-            error="The form had expired: sign in again.",
-        )
+        if get_settings().cookie_secure and not over_https(request):
+            # the browser dropped the form's cookie, sent for HTTPS only: no sign-in can
+            # work here, and "the form had expired" sent the user round in circles
+            error = (
+                "This server signs in over HTTPS only (IMS_COOKIE_SECURE): open it with an "
+                "https:// address, or ask the administrator."
+            )
+        else:
+            error = "The form had expired: sign in again."
+        return _login_form(request, 403, next_=next, username=username, error=error)
     try:
         outcome = accounts.sign_in(
             session,
@@ -221,10 +228,19 @@ def change_user(
     action: Annotated[str, Form(max_length=20)],
     role: Annotated[str, Form(max_length=20)] = "",
     organisation: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
-    """Disable, enable or change the role of a user."""
+    """Disable, enable, change the role (and organisation) of a user, or set a password."""
     by = principal.actor if principal else None
     try:
+        if action == "password":
+            accounts.set_password(session, username, password, by=by)
+            session.commit()
+            return _users(
+                request,
+                session,
+                message=f"{username}: password set; their open sessions have ended.",
+            )
         if action == "disable":
             accounts.disable_user(session, username, by=by)
         elif action == "enable":
@@ -234,13 +250,66 @@ def change_user(
                 session, username, Role.parse(role), by=by, organisation=organisation or None
             )
         else:
-            raise ValueError(f"unknown action {action!r}: disable, enable or role")
+            raise ValueError(f"unknown action {action!r}: disable, enable, role or password")
         session.commit()
     except (ImsError, ValueError) as exc:
         session.rollback()
         detail = exc.detail if isinstance(exc, ImsError) else str(exc)
         return _users(request, session, error=detail, status=422)
     return _users(request, session, message=f"{username}: {action} done.")
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, principal: PrincipalDep) -> Response:
+    """The signed-in user's account: who they are, and a form to change their password
+    (only an admin on the command line could, found by a walk-through as an administrator)."""
+    return _account(request, principal)
+
+
+def _account(
+    request: Request,
+    principal: Principal | None,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
+    return page(request, "account.html", status, who=principal, error=error, active="account")
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+def change_own_password(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    current: Annotated[str, Form(max_length=1000)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    again: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Change one's own password: the current one first. Every session of the user ends,
+    this one too, and the sign-in page says why."""
+    assert principal is not None  # SIGNED_IN
+    user = accounts.get_user(session, principal.username)
+    if not accounts.password_matches(user, current):
+        return _account(request, principal, error="The current password is not right.", status=422)
+    if password != again:
+        return _account(
+            request, principal, error="The new password and its repetition differ.", status=422
+        )
+    try:
+        accounts.set_password(session, principal.username, password, by=principal.actor)
+        session.commit()
+    except ImsError as exc:
+        session.rollback()
+        return _account(request, principal, error=exc.detail, status=422)
+    request.state.principal = None  # signed out now: the page shows no one
+    response = _login_form(
+        request,
+        next_="/",
+        username=principal.username,
+        message="Your password is changed: sign in with the new one.",
+    )
+    response.delete_cookie(SESSION_COOKIE)
+    return response
 
 
 @router.get("/admin/reference", response_class=HTMLResponse)

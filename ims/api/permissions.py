@@ -119,6 +119,8 @@ PERMISSIONS: dict[str, Rule] = {
     "login_page": EVERYONE,
     "login": EVERYONE,
     "logout": SIGNED_IN,
+    "account_page": SIGNED_IN,
+    "change_own_password": SIGNED_IN,
     "dashboard_page": READ,
     "map_page": READ,
     "map_figures": READ,

@@ -37,6 +37,10 @@ from ims.errors import Conflict, InvalidRequest, NotFound, TooManyAttempts
 
 log = logging.getLogger(__name__)
 
+OPERATOR_NEEDS_ORGANISATION = (
+    "an operator belongs to an organisation: choose one (on the command line, --organisation)"
+)
+
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 MIN_PASSWORD = 10
 TOKEN_PREFIX = "ims_"
@@ -157,7 +161,7 @@ def create_user(
     name = normalise_username(username)
     role = role if isinstance(role, Role) else Role.parse(role)
     if role is Role.OPERATOR and not (organisation and organisation.strip()):
-        raise InvalidRequest("an operator belongs to an organisation: give --organisation")
+        raise InvalidRequest(OPERATOR_NEEDS_ORGANISATION)
     if session.scalars(select(AppUser.id).where(AppUser.username == name)).first() is not None:
         raise Conflict(f"user {name!r} already exists")
     if password is not None:
@@ -224,11 +228,15 @@ def set_role(
     user = get_user(session, username)
     _not_oneself(user, by, "change the role of")
     before = _user_view(user)
-    user.role = role if isinstance(role, Role) else Role.parse(role)
-    if organisation:
-        user.organisation, _ = _organisation(session, organisation)
-    if user.role is Role.OPERATOR and user.organisation is None:
-        raise InvalidRequest("an operator belongs to an organisation: give --organisation")
+    new_role = role if isinstance(role, Role) else Role.parse(role)
+    # the organisation looked up before the role is set: the lookup flushed the user as an
+    # operator of no organisation, which the database refuses (a 500 for a viewer made
+    # an operator of MAG, found by a walk-through as an administrator)
+    found = _organisation(session, organisation)[0] if organisation else user.organisation
+    if new_role is Role.OPERATOR and found is None:
+        raise InvalidRequest(OPERATOR_NEEDS_ORGANISATION)
+    user.organisation = found
+    user.role = new_role
     _end_sessions(session, user.id)
     session.flush()
     audit.record(

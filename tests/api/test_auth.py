@@ -372,6 +372,65 @@ def test_failed_sign_ins_are_in_the_servers_log_without_what_was_typed_for_no_on
     assert "sign-in failed for a user name no one has from testclient" in said
 
 
+def test_users_change_their_own_password_and_admins_set_one_on_the_web(
+    app: object, session: Session
+) -> None:
+    """Only `ims users password` on the server could: no user could change their own, and
+    the users page could set no password (found by a walk-through as an administrator)."""
+    own = browser(app)
+    assert sign_in(own, "rev").status_code == 303
+    page = own.get("/account")
+    assert page.status_code == 200 and "Change your password" in page.text
+    assert 'href="/account"' in own.get("/").text  # the name at the top leads there
+    csrf = csrf_of(own)
+
+    def change(current: str, new: str, again: str | None = None) -> httpx.Response:
+        form = {"current": current, "password": new, "again": again or new, "csrf_token": csrf}
+        return own.post("/account/password", data=form)
+
+    assert "not right" in change("a wrong one", "a new long secret").text
+    assert "differ" in change(PASSWORD, "a new long secret", "another long one").text
+    assert change(PASSWORD, "short").status_code == 422  # the strength rule, as everywhere
+    done = change(PASSWORD, "a new long secret")
+    assert done.status_code == 200 and "Your password is changed" in done.text
+    assert own.get("/account").status_code == 303  # this session has ended too
+    assert sign_in(browser(app), "rev").status_code == 401
+    assert sign_in(browser(app), "rev", "a new long secret").status_code == 303
+
+    accounts.create_user(session, "boss", Role.ADMIN, password=PASSWORD, by="tests")
+    admin = browser(app)
+    sign_in(admin, "boss")
+    form = {"action": "password", "password": "set by the admin", "csrf_token": csrf_of(admin)}
+    answer = admin.post("/admin/users/rev", data=form)
+    assert answer.status_code == 200 and "rev: password set" in answer.text
+    assert sign_in(browser(app), "rev", "set by the admin").status_code == 303
+    # a viewer made an operator names an organisation on the page, not a command's option
+    accounts.create_user(session, "look", Role.VIEWER, password=PASSWORD, by="tests")
+    session.commit()  # (the refusal below rolls back what is not)
+    form = {"action": "role", "role": "operator", "csrf_token": csrf_of(admin)}
+    refused = admin.post("/admin/users/look", data=form)
+    assert refused.status_code == 422 and "choose one" in refused.text
+    made = admin.post("/admin/users/look", data={**form, "organisation": "MAG"})
+    assert made.status_code == 200
+    look = accounts.get_user(session, "look")
+    assert look.role is Role.OPERATOR and look.organisation.name == "MAG"
+
+
+def test_a_server_that_signs_in_over_https_only_says_so_over_http(
+    app: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With IMS_COOKIE_SECURE over plain HTTP the browser drops the sign-in form's cookie,
+    and the page said "The form had expired: sign in again.", round and round."""
+    monkeypatch.setattr(get_settings(), "cookie_secure", True)
+    client = browser(app)
+    client.get("/login")
+    client.cookies.clear()  # as a browser does with a Secure cookie over HTTP
+    answer = client.post(
+        "/login", data={"username": "rev", "password": PASSWORD, "csrf_token": "x"}
+    )
+    assert answer.status_code == 403 and "over HTTPS only" in answer.text
+
+
 def test_guesses_sent_all_at_once_are_counted_one_after_another(
     committed_engine: Engine,
 ) -> None:
