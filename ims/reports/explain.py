@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.db.ledger import admin_indexes
 from ims.domain.figures import OPEN_THRESHOLD_M2
 from ims.errors import InvalidRequest, NotFound
 from ims.reports.article7 import (
@@ -19,7 +21,8 @@ from ims.reports.article7 import (
     end_of_year,
 )
 
-COLUMNS = REMAINING_COLUMNS + RELEASED_COLUMNS
+OUTSIDE_COLUMN = "released_outside_hazards_m2"
+COLUMNS = (*REMAINING_COLUMNS, *RELEASED_COLUMNS, OUTSIDE_COLUMN)
 
 
 def _admin_filter(session: Session, code: str, level: int) -> tuple[str, dict[str, Any]]:
@@ -79,6 +82,8 @@ def explain(
             {"hazard": ref, "status": status, "value": float(value)}
             for ref, status, value in session.execute(text(sql), params)
         ]
+    elif column == OUTSIDE_COLUMN:
+        rows = _outside(session, params, scope, cond, extra.get("admin_id"))
     elif column == "hazards_closed":
         admin_col = "CASE WHEN :level = 1 THEN e.count_admin1_id ELSE e.count_admin2_id END"
         sql = (
@@ -122,3 +127,44 @@ def explain(
         "contributions": rows,
         "total": round(sum(r["value"] for r in rows), 3),
     }
+
+
+def _outside(
+    session: Session,
+    params: dict[str, Any],
+    scope: ReportScope,
+    cond: str,
+    admin_id: int | None,
+) -> list[dict[str, Any]]:
+    """The land released outside recorded hazards that makes the figure: each record's
+    part in the area, split among admin areas as the report splits it (§2.7); `explain`
+    had refused the column, though the guide says it explains any figure that surprises
+    (found by a walk-through migrating legacy records)."""
+    indexes = admin_indexes(session)
+    index = indexes.level1 if scope.level == 1 else indexes.level2
+    found = session.execute(
+        text(
+            "SELECT o.reference, o.method, o.released, ST_AsBinary(o.geom) FROM outside_release o "
+            "WHERE o.released > :start AND o.released <= :end AND o.contam = :contam "
+            "AND NOT EXISTS (SELECT 1 FROM outside_release_conversion c "
+            "WHERE c.outside_release_id = o.id) ORDER BY o.released, o.reference"
+        ),
+        params,
+    ).all()
+    rows = []
+    for reference, method, released, wkb in found:
+        split = index.split_area(shapely.from_wkb(bytes(wkb)))
+        if cond == "TRUE":
+            value = sum(split.values())
+        else:
+            value = split.get(admin_id if cond != "{col} IS NULL" else None, 0.0)
+        if abs(value) >= 0.0005:
+            rows.append(
+                {
+                    "release": reference,
+                    "method": method,
+                    "date": released.isoformat(),
+                    "value": float(value),
+                }
+            )
+    return rows

@@ -328,6 +328,35 @@ def test_explain_contributions_sum_to_the_figure(session: Session, provinces: No
         explain(session, 2021, "P-A", "nonsense", ReportScope())
 
 
+def test_explain_lists_the_land_released_outside_hazards_that_makes_its_figure(
+    session: Session, provinces: None
+) -> None:
+    """`ims report explain … --column released_outside_hazards_m2` answered "unknown
+    column", though the guide says explain takes any figure that surprises."""
+    from ims.db.recording import record_outside_releases
+    from ims.domain.records import NewOutsideRelease
+
+    across = box(102.49, 19.6, 102.51, 19.61)  # half in P-A, half in P-B
+    record_outside_releases(
+        session,
+        [
+            NewOutsideRelease("O-1", NTS, dt.date(2021, 5, 1), across),
+            NewOutsideRelease("O-2", NTS, dt.date(2021, 6, 1), box(102.1, 19.1, 102.11, 19.11)),
+            NewOutsideRelease("O-3", NTS, dt.date(2020, 6, 1), box(102.2, 19.1, 102.21, 19.11)),
+        ],
+    )
+    report = article7(session, 2021, ReportScope())
+    column = "released_outside_hazards_m2"
+    for code in ("P-A", "P-B", "TOTAL"):
+        got = explain(session, 2021, code, column, ReportScope())
+        assert got["total"] == pytest.approx(row(report["released"], code)[column], abs=TOL)
+        assert got["total"] > 0
+    listed = explain(session, 2021, "P-A", column, ReportScope())["contributions"]
+    assert [c["release"] for c in listed] == ["O-1", "O-2"]  # O-3 is of 2020
+    half = geod_box(102.49, 19.6, 102.5, 19.61)  # pyproj on the part in P-A
+    assert listed[0]["value"] == pytest.approx(half, rel=1e-6)
+
+
 def test_article4_figures_are_conserved(session: Session, provinces: None) -> None:
     record_hazards(
         session,
