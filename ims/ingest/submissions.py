@@ -568,7 +568,7 @@ def stage(
                 f"{', '.join(extras)}",
             ),
         )
-    same = same_file(session, sha256, kind)
+    same = same_file(session, sha256, kind, replaces=replaces)
     if same is not None:
         findings.insert(0, same)
     submission = Submission(
@@ -646,23 +646,42 @@ def _and(names: Sequence[str]) -> str:
 
 
 def same_file(
-    session: Session, sha256: str, kind: str, before: int | None = None
+    session: Session,
+    sha256: str,
+    kind: str,
+    before: int | None = None,
+    *,
+    replaces: int | None = None,
 ) -> FindingData | None:
-    """A note that the same file was uploaded before (not rejected), as submission N: and
-    approved, if it is, so that its features are recorded already. The status is the one
-    when this is said: approving a submission checks it again (``ims.ingest.approval``)."""
+    """A note that the same file was uploaded before (not rejected nor replaced), as
+    submission N: and approved, if it is, so that its features are recorded already. The
+    status is the one when this is said: approving a submission checks it again
+    (``ims.ingest.approval``). The submission an upload ``replaces`` is not "uploaded
+    before (validated, not approved)": it is superseded by this one, whose note says so
+    only if it is the very same file (found by a walk-through migrating legacy records)."""
     earlier = session.execute(
         select(Submission.id, Submission.status)
         .where(
             Submission.sha256 == sha256,
             Submission.kind == kind,
-            Submission.status != SubmissionStatus.REJECTED,
+            Submission.status.not_in([SubmissionStatus.REJECTED, SubmissionStatus.SUPERSEDED]),
             Submission.id < (before if before is not None else 2**31 - 1),
         )
-        .order_by(Submission.status != SubmissionStatus.APPROVED, Submission.id)
+        .order_by(
+            Submission.status != SubmissionStatus.APPROVED,
+            Submission.id == replaces,
+            Submission.id,
+        )
     ).first()
     if earlier is None:
         return None
+    if earlier.id == replaces:
+        return FindingData(
+            "same_file",
+            Severity.WARNING,
+            f"this is the very file of submission {earlier.id}, which it replaces: nothing in "
+            "it is corrected",
+        )
     said = f"this file was uploaded before as submission {earlier.id}"
     if earlier.status == SubmissionStatus.APPROVED:
         said += ", which is approved: its features are recorded already"

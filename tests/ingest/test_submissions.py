@@ -319,6 +319,28 @@ def test_a_release_is_checked_against_the_boundary_in_force_on_its_date(
     assert counted == pytest.approx(expected, rel=1e-6)
 
 
+def test_the_file_an_upload_replaces_is_not_told_of_as_uploaded_before(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """Staged with --replaces 30, an upload warned "uploaded before as submission 30
+    (validated, not approved)", though it had just superseded 30."""
+    path = write_zip(
+        hazard_frame([{"hazard_id": "R-1"}], [box(103.1, 19.4, 103.11, 19.41)]), tmp_path, "same"
+    )
+    first = submissions.stage(session, path, kind="hazards", organisation="MAG")
+    again = submissions.stage(
+        session, path, kind="hazards", organisation="MAG", replaces=first.submission.id
+    )
+    said = {f.code: f.message for f in again.findings}
+    assert said["same_file"] == (
+        f"this is the very file of submission {first.submission.id}, which it replaces: "
+        "nothing in it is corrected"
+    )
+    third = submissions.stage(session, path, kind="hazards", organisation="MAG")
+    said = {f.code: f.message for f in third.findings}  # the superseded one is not named
+    assert f"submission {again.submission.id} (validated, not approved)" in said["same_file"]
+
+
 def test_concurrent_conflicting_approvals_leave_one_winner(
     committed_engine: Engine, tmp_path: Path
 ) -> None:
