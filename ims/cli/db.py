@@ -131,10 +131,22 @@ def db_backup(
         bool, typer.Option(help="Replace FILE if it exists (otherwise refused).")
     ] = False,
 ) -> None:
-    """Write the whole database to FILE (pg_dump custom format), readable by its owner only."""
-    from ims.db.backup import backup
+    """Write the whole database to FILE (pg_dump custom format), readable by its owner only.
 
-    size = backup(database_up(quiet=True).owner, file, overwrite=overwrite)
+    An embedded database that was stopped is started for the backup and stopped again (it
+    had been left running, found by a walk-through as an administrator)."""
+    from ims.db.backup import backup
+    from ims.db.session import embedded_cluster
+
+    settings = get_settings()
+    cluster = None if settings.database_url else embedded_cluster(settings)
+    was_running = cluster is None or cluster.running
+    try:
+        size = backup(database_up(quiet=True).owner, file, overwrite=overwrite)
+    finally:
+        if cluster is not None and not was_running:
+            cluster.stop()
+            err.print("the embedded database was stopped before: stopped again", highlight=False)
     out.print(f"backed up to {file} ({size / 1e6:,.1f} MB)", highlight=False)
 
 

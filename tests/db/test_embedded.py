@@ -148,3 +148,34 @@ def test_a_command_that_finds_no_database_says_it_made_an_empty_one(
     finally:
         made.stop()
         shutil.rmtree(made.socket_dir, ignore_errors=True)
+
+
+@pytest.mark.db
+def test_a_backup_of_a_stopped_database_leaves_it_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ims db backup` started a stopped embedded database and left it running (found by
+    a walk-through as a system administrator)."""
+    from typer.testing import CliRunner
+
+    from ims.cli import app
+    from ims.config import get_settings
+
+    data = tmp_path / "data"
+    monkeypatch.setenv("IMS_DATA_DIR", str(data))
+    get_settings.cache_clear()
+    cluster = EmbeddedCluster(data)
+    try:
+        runner = CliRunner()
+        assert runner.invoke(app, ["db", "up"]).exit_code == 0
+        cluster.stop()
+        result = runner.invoke(app, ["db", "backup", str(tmp_path / "ims.backup")])
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / "ims.backup").stat().st_size > 0
+        assert "stopped again" in result.output and not cluster.running
+        assert runner.invoke(app, ["db", "up"]).exit_code == 0  # a running one stays so
+        assert runner.invoke(app, ["db", "backup", str(tmp_path / "b2")]).exit_code == 0
+        assert cluster.running
+    finally:
+        cluster.stop()
+        shutil.rmtree(cluster.socket_dir, ignore_errors=True)
