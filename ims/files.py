@@ -12,8 +12,8 @@ import contextlib
 import os
 import re
 import shutil
+import stat
 import tempfile
-import time
 from pathlib import Path
 
 from ims.errors import InvalidRequest
@@ -39,16 +39,20 @@ def write_whole(path: Path, data: bytes | str) -> None:
 
 # Working folders ims makes in the temporary directory, named ims-<what>-<pid>-<random>: a
 # server killed mid-upload (kill -9, a power cut) left its 23 MB upload there for good.
-_KINDS = ("post", "held", "inspect", "upload", "record", "drawn", "template", "findings")
-_FOLDER = re.compile(rf"ims-(?:{'|'.join(_KINDS)})-(?:(\d+)-)?[a-z0-9_]{{8}}")
-STALE_S = 3600  # a folder of no running process, or unnamed, older than this is left over
+# Only such names are swept, of folders this user owns, whose process no longer runs.
+_KINDS = ("post", "held", "inspect")
+_FOLDER = re.compile(rf"ims-(?:{'|'.join(_KINDS)})-([1-9][0-9]{{0,9}})-[a-z0-9_]{{8}}")
+PID_MAX = 1 << 22  # the largest process id Linux gives (pid_max's ceiling)
+MARK = ".ims-working-folder"  # in each: a folder of the same name made by anyone else is kept
 
 
 def temp_folder(what: str) -> Path:
     """A new working folder in the temporary directory, readable by its owner only, named
     after this process so that ``sweep_temp_folders`` can tell it is in use."""
     assert what in _KINDS, what
-    return Path(tempfile.mkdtemp(prefix=f"ims-{what}-{os.getpid()}-"))
+    folder = Path(tempfile.mkdtemp(prefix=f"ims-{what}-{os.getpid()}-"))
+    (folder / MARK).touch()
+    return folder
 
 
 def _alive(pid: int) -> bool:
@@ -61,27 +65,31 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def sweep_temp_folders(*, now: float | None = None) -> int:
-    """Remove the working folders a killed ims left in the temporary directory: those named
-    after a process that no longer runs, and those named after none (made by an earlier
-    ims, or by ``tempfile`` directly) unchanged for an hour. Nothing else is touched: only
-    names ims gives. How many were removed."""
-    now = time.time() if now is None else now
+def sweep_temp_folders() -> int:
+    """Remove the working folders a killed ims left in the temporary directory: named as
+    ``temp_folder`` names and marks them, owned by this user, after a process that no
+    longer runs.
+    Nothing else is touched, and nothing stops the server from starting: a folder that
+    cannot be judged or removed is left. How many were removed."""
     removed = 0
-    for folder in Path(tempfile.gettempdir()).iterdir():
-        found = _FOLDER.fullmatch(folder.name)
-        if found is None:
-            continue
+    try:
+        entries = list(Path(tempfile.gettempdir()).iterdir())
+    except OSError:
+        return 0
+    for folder in entries:
         try:
-            if folder.is_symlink() or not folder.is_dir():
+            found = _FOLDER.fullmatch(folder.name)
+            if found is None or int(found.group(1)) > PID_MAX:
                 continue
-            if found.group(1) is not None:
-                if _alive(int(found.group(1))):
-                    continue
-            elif now - folder.stat().st_mtime < STALE_S:
+            info = folder.lstat()
+            if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+                continue
+            if not (folder / MARK).is_file():
+                continue
+            if _alive(int(found.group(1))):
                 continue
             shutil.rmtree(folder)
             removed += 1
-        except OSError:
+        except Exception:  # a folder that cannot be judged is left alone
             continue
     return removed

@@ -234,12 +234,22 @@ def change_user(
     by = principal.actor if principal else None
     try:
         if action == "password":
+            if principal is not None and accounts.normalise_username(
+                username
+            ) == accounts.normalise_username(principal.username):
+                raise InvalidRequest(
+                    "your own password is changed on your account page, with the current one"
+                )
             accounts.set_password(session, username, password, by=by)
             session.commit()
             return _users(
                 request,
                 session,
-                message=f"{username}: password set; their open sessions have ended.",
+                message=(
+                    f"{username}: password set; their open sessions have ended. Their API "
+                    "tokens still work: revoke them (ims token revoke ID) if the account "
+                    "may have been taken over."
+                ),
             )
         if action == "disable":
             accounts.disable_user(session, username, by=by)
@@ -287,14 +297,28 @@ def change_own_password(
 ) -> Response:
     """Change one's own password: the current one first. Every session of the user ends,
     this one too, and the sign-in page says why."""
-    assert principal is not None  # SIGNED_IN
-    user = accounts.get_user(session, principal.username)
-    if not accounts.password_matches(user, current):
-        return _account(request, principal, error="The current password is not right.", status=422)
+    assert principal is not None  # IN_BROWSER
+    # the new password first: what is said of it tells nothing of the current one
     if password != again:
         return _account(
             request, principal, error="The new password and its repetition differ.", status=422
         )
+    try:
+        accounts.check_password_strength(password)
+        right = accounts.check_own_password(
+            session, principal.username, current, address=client_address(request)
+        )
+    except TooManyAttempts as exc:
+        session.rollback()
+        response = _account(request, principal, error=exc.detail, status=429)
+        response.headers["Retry-After"] = str(exc.extra.get("retry_after", 900))
+        return response
+    except ImsError as exc:
+        session.rollback()
+        return _account(request, principal, error=exc.detail, status=422)
+    if not right:
+        session.commit()  # the failure is counted, as a sign-in's is
+        return _account(request, principal, error="The current password is not right.", status=422)
     try:
         accounts.set_password(session, principal.username, password, by=principal.actor)
         session.commit()

@@ -69,14 +69,15 @@ def test_working_folders_a_killed_server_left_are_swept_and_nothing_else(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A server killed mid-upload left the 23 MB upload in the temporary directory for
-    good (found by a walk-through as a system administrator)."""
+    good (found by a walk-through as a system administrator). Only the names ims gives
+    are swept: an attack on our own instance had the sweep stop `ims serve` from starting
+    (a 20-digit "pid") and remove an administrator's /tmp/ims-upload-20261201."""
     import os
     import subprocess
     import sys
     import tempfile
-    import time
 
-    from ims.files import STALE_S, sweep_temp_folders, temp_folder
+    from ims.files import sweep_temp_folders, temp_folder
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     gone = subprocess.run(
@@ -87,16 +88,19 @@ def test_working_folders_a_killed_server_left_are_swept_and_nothing_else(
     )
     dead = tmp_path / f"ims-post-{gone.stdout.strip()}-abcd1234"
     mine = temp_folder("post")  # this process's: in use
-    old, young = tmp_path / "ims-post-1pjxu8f5", tmp_path / "ims-held-2qkyv9g6"
-    theirs = tmp_path / "ims-backups"  # not a name ims gives
-    for folder in (dead, old, young, theirs):
+    kept = [
+        tmp_path / "ims-post-1pjxu8f5",  # no process named
+        tmp_path / "ims-upload-20261201",  # an administrator's own
+        tmp_path / "ims-held-4000000-my_notes",  # not a name ims gives
+        tmp_path / "ims-post-99999999999999999999-abcdefgh",  # no process has such an id
+        tmp_path / "ims-backups",
+    ]
+    for folder in (dead, *kept):
         folder.mkdir()
         (folder / "releases.gpkg").write_bytes(b"x" * 1000)
-    an_hour_ago = time.time() - STALE_S - 60
-    for folder in (old, theirs):
-        os.utime(folder, (an_hour_ago, an_hour_ago))
+    (dead / ".ims-working-folder").touch()  # as temp_folder marks its own
     assert str(os.getpid()) in mine.name and mine.stat().st_mode & 0o777 == 0o700
-    assert sweep_temp_folders() == 2
+    assert sweep_temp_folders() == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        [mine.name, young.name, theirs.name]
+        [mine.name, *(k.name for k in kept)]
     )

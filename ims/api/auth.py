@@ -97,6 +97,8 @@ def permit(name: str, principal: Principal | None) -> None:
             f"you are signed in as {principal.username}, a {principal.role.value}: this is "
             f"for a user with the role {roles} (an admin gives roles on the users page)"
         )
+    if rule.browser_only and principal.via != "session":
+        raise Forbidden("this is done signed in on the web, not with an API token")
 
 
 def _identify(request: Request, session: SessionDep) -> Principal | None:

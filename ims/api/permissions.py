@@ -8,6 +8,7 @@ Rules:
 - ``roles``: signed-in users with one of these roles; others get 403, anonymous callers 401
   (the pages send them to the sign-in page).
 - ``readable``: with ``IMS_PUBLIC_READ`` on, anonymous callers may also use it, as viewers.
+- ``browser_only``: signed in on the web, not with an API token (one's own account).
 
 Finer rules live with the data, not here: operators see only their own organisation's
 submissions, and with ``IMS_LOCATION_PRIVACY`` viewers see only generalised locations.
@@ -28,6 +29,9 @@ class Rule:
     roles: frozenset[Role]
     public: bool = False
     readable: bool = False
+    # signed in on the web only, not with an API token: a leaked script's token could
+    # otherwise guess and change its owner's password (found by an attack on our instance)
+    browser_only: bool = False
 
     def allows(self, role: Role | None) -> bool:
         """Whether a caller with ``role`` (None: not signed in) may use the route."""
@@ -36,6 +40,7 @@ class Rule:
 
 EVERYONE = Rule(frozenset(), public=True)
 SIGNED_IN = Rule(frozenset(Role))
+IN_BROWSER = Rule(frozenset(Role), browser_only=True)  # one's own account
 READ = Rule(frozenset(Role), readable=True)  # figures, maps, reports
 UPLOAD = Rule(frozenset({Role.OPERATOR, Role.REVIEWER, Role.ADMIN}))
 REVIEW = Rule(frozenset({Role.REVIEWER, Role.ADMIN}))
@@ -119,8 +124,8 @@ PERMISSIONS: dict[str, Rule] = {
     "login_page": EVERYONE,
     "login": EVERYONE,
     "logout": SIGNED_IN,
-    "account_page": SIGNED_IN,
-    "change_own_password": SIGNED_IN,
+    "account_page": IN_BROWSER,
+    "change_own_password": IN_BROWSER,
     "dashboard_page": READ,
     "map_page": READ,
     "map_figures": READ,

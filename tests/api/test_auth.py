@@ -389,6 +389,9 @@ def test_users_change_their_own_password_and_admins_set_one_on_the_web(
         return own.post("/account/password", data=form)
 
     assert "not right" in change("a wrong one", "a new long secret").text
+    # what is said of the new password tells nothing of the current one (an oracle, found
+    # by an attack on our own instance)
+    assert "differ" in change("a wrong one", "a new long secret", "another long one").text
     assert "differ" in change(PASSWORD, "a new long secret", "another long one").text
     assert change(PASSWORD, "short").status_code == 422  # the strength rule, as everywhere
     done = change(PASSWORD, "a new long secret")
@@ -403,6 +406,10 @@ def test_users_change_their_own_password_and_admins_set_one_on_the_web(
     form = {"action": "password", "password": "set by the admin", "csrf_token": csrf_of(admin)}
     answer = admin.post("/admin/users/rev", data=form)
     assert answer.status_code == 200 and "rev: password set" in answer.text
+    assert "API tokens still work" in answer.text
+    # an admin's own password is changed with the current one, not on the users page
+    itself = admin.post("/admin/users/BOSS", data=form)
+    assert itself.status_code == 422 and "account page" in itself.text
     assert sign_in(browser(app), "rev", "set by the admin").status_code == 303
     # a viewer made an operator names an organisation on the page, not a command's option
     accounts.create_user(session, "look", Role.VIEWER, password=PASSWORD, by="tests")
@@ -414,6 +421,25 @@ def test_users_change_their_own_password_and_admins_set_one_on_the_web(
     assert made.status_code == 200
     look = accounts.get_user(session, "look")
     assert look.role is Role.OPERATOR and look.organisation.name == "MAG"
+
+
+def test_the_current_password_is_guessed_no_faster_than_a_sign_in(
+    app: object, session: Session
+) -> None:
+    """40 wrong current passwords on /account/password, then the right one, all answered
+    at once: a stolen session could find the password (an attack on our own instance)."""
+    own = browser(app)
+    sign_in(own, "rev")
+    csrf = csrf_of(own)
+    form = {"password": "a new long secret", "again": "a new long secret", "csrf_token": csrf}
+    answers = [
+        own.post("/account/password", data={**form, "current": f"guess {i}"}).status_code
+        for i in range(6)
+    ]
+    assert answers[:5] == [422] * 5 and answers[5] == 429, answers
+    held = own.post("/account/password", data={**form, "current": PASSWORD})
+    assert held.status_code == 429 and "wait" in held.text  # the right one waits too
+    assert accounts.password_matches(accounts.get_user(session, "rev"), PASSWORD)
 
 
 def test_a_server_that_signs_in_over_https_only_says_so_over_http(

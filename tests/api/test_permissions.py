@@ -235,6 +235,10 @@ REQUESTS: dict[str, Call] = {
         data={"username": f"new-{secrets.token_hex(3)}", "role": "viewer", "password": PASSWORD},
     ),
     "change_user": lambda c, w: c.post(f"/admin/users/{w.target_user}", data={"action": "disable"}),
+    "account_page": lambda c, w: c.get("/account"),
+    "change_own_password": lambda c, w: c.post(
+        "/account/password", data={"current": PASSWORD, "password": "x" * 12, "again": "x" * 12}
+    ),
     "audit_page": lambda c, w: c.get("/admin/audit"),
     "reference_page": lambda c, w: c.get("/admin/reference"),
     "add_reference": lambda c, w: c.post(
@@ -355,7 +359,10 @@ def test_each_role_against_each_route(world: World, role: Role | None) -> None:
         status = response.status_code
         methods = ", ".join(sorted(route.methods))
         where = f"{route.name} ({methods} {route.path}) as {role}: {status}"
-        if rule.allows(role):
+        if rule.allows(role) and rule.browser_only and role is not None:
+            if status != 403:  # the callers here come with API tokens
+                problems.append(f"{where}, expected 403 for an API token")
+        elif rule.allows(role):
             if not 200 <= status < 400:
                 problems.append(f"{where}, expected success: {response.text[:200]}")
         elif role is not None:

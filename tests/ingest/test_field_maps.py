@@ -81,6 +81,22 @@ def test_a_value_map_translates_each_munition_type_in_a_list() -> None:
     assert records(mapped, "munitions") == [("BLU-26:5;M42:3",), ("BLU-97:2",), (None,)]
 
 
+def test_a_value_map_cannot_blow_a_small_file_up() -> None:
+    """A value of 5,000 characters for each "a" of "a:1;a:1;…" made a 200 KB upload a
+    250 MB record and review page (an attack on our own instance)."""
+    with pytest.raises(InvalidRequest, match="at most 200"):
+        field_maps.mapping_from_json({"values": {"munitions": {"a": "X" * 5000}}})
+    frame = national([{"fileId": "A", "bombs": ";".join(["a:1"] * 5000)}])
+    mapping = field_maps.mapping_from_json(
+        {
+            "fields": {"hazard_id": "fileId", "munitions": "bombs"},
+            "values": {"munitions": {"a": "X" * 200}},
+        }
+    )
+    with pytest.raises(InvalidUpload, match=r"feature 1: its list of munitions .* at most 10,000"):
+        apply_mapping(frame, "hazards", mapping)
+
+
 def test_one_source_field_feeds_several_template_fields() -> None:
     # `--map` dropped one of them, then said the file had no such field (issue 18).
     frame = national([{"REF": "R-1", "HAZ": "H-1", "ORG": "NPA", "DONE": "2024-05-01"}])

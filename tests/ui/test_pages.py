@@ -199,6 +199,8 @@ def test_the_dashboard_shows_the_figures_as_of_an_earlier_date(
     assert "Remaining on 2016-02-15" in page  # Article 4's figures, as of the date too
     later = dt.date.today() + dt.timedelta(days=1)
     assert client.get("/", params={"as_of": later.isoformat()}).status_code == 422
+    # year 1 made the year before it year 0: a 500 (an attack on our own instance)
+    assert client.get("/", params={"as_of": "0001-01-01"}).status_code == 422
 
 
 def test_map_page_draws_tiles_and_inlines_no_geometry(client: TestClient) -> None:
