@@ -75,10 +75,13 @@ def _login_form(
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(
-    request: Request, next: Annotated[str | None, Query(max_length=2000)] = None
+    request: Request,
+    next: Annotated[str | None, Query(max_length=2000)] = None,
+    changed: Annotated[bool, Query(description="after one's password was changed")] = False,
 ) -> Response:
-    """The sign-in form."""
-    return _login_form(request, next_=next or "/")
+    """The sign-in form (saying why, after one's password was changed)."""
+    message = "Your password is changed: sign in with the new one." if changed else None
+    return _login_form(request, next_=next or "/", message=message)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -265,8 +268,15 @@ def change_user(
     except (ImsError, ValueError) as exc:
         session.rollback()
         detail = exc.detail if isinstance(exc, ImsError) else str(exc)
-        return _users(request, session, error=detail, status=422)
-    return _users(request, session, message=f"{username}: {action} done.")
+        return _users(request, session, error=detail[:1].upper() + detail[1:], status=422)
+    user = accounts.get_user(session, username)
+    done = {
+        "disable": f"{user.username} is disabled; their sessions and API tokens have ended.",
+        "enable": f"{user.username} is enabled again (their old API tokens stay revoked).",
+        "role": f"{user.username} is now {user.role.value}"
+        + (f" of {user.organisation.name}." if user.organisation else "."),
+    }
+    return _users(request, session, message=done[action])
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -325,13 +335,8 @@ def change_own_password(
     except ImsError as exc:
         session.rollback()
         return _account(request, principal, error=exc.detail, status=422)
-    request.state.principal = None  # signed out now: the page shows no one
-    response = _login_form(
-        request,
-        next_="/",
-        username=principal.username,
-        message="Your password is changed: sign in with the new one.",
-    )
+    # to the sign-in page by GET: reloading it sends nothing again
+    response = RedirectResponse("/login?changed=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
 

@@ -55,19 +55,36 @@ def _kind(value: str | None) -> Contamination | None:
 Kind = Annotated[str | None, Query(max_length=8, description="CMR, APM, ATM, ERW or all")]
 
 
+def _day(value: str | None) -> dt.date | None:
+    """A date a page's form sent: none when its field was left empty (the form's Show
+    with the date cleared had answered "as_of: Input should be a valid date")."""
+    if value is None or not value.strip():
+        return None
+    try:
+        day = dt.date.fromisoformat(value.strip()) if value.strip().isascii() else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise InvalidRequest(f"{value!r} is not a date: write it as 2024-12-31", field="as_of")
+    try:
+        return up_to_today(day)
+    except ValueError as exc:
+        raise InvalidRequest(str(exc), field="as_of") from None
+
+
 @router.get("/", response_class=HTMLResponse)
 def dashboard_page(
     request: Request,
     session: SessionDep,
     as_of: Annotated[
-        dt.date | None, Query(description="the date the figures are as of"), UP_TO_TODAY
+        str | None, Query(max_length=10, description="the date the figures are as of")
     ] = None,
     contam: Kind = None,
 ) -> HTMLResponse:
     """The national picture at a glance, for every kind of contamination or one, today or
     as of an earlier date (what an IM officer quoted at a year's end is found again)."""
     today = dt.date.today()
-    board = national.dashboard(session, as_of or today, contam=_kind(contam))
+    board = national.dashboard(session, _day(as_of) or today, contam=_kind(contam))
     last = "today" if board.as_of == today else f"on {board.as_of:%-d %B %Y}"
     return _page(
         request,

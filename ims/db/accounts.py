@@ -37,9 +37,7 @@ from ims.errors import Conflict, InvalidRequest, NotFound, TooManyAttempts
 
 log = logging.getLogger(__name__)
 
-OPERATOR_NEEDS_ORGANISATION = (
-    "an operator belongs to an organisation: choose one (on the command line, --organisation)"
-)
+OPERATOR_NEEDS_ORGANISATION = "an operator belongs to an organisation: choose one for {user}"
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 MIN_PASSWORD = 10
@@ -161,7 +159,7 @@ def create_user(
     name = normalise_username(username)
     role = role if isinstance(role, Role) else Role.parse(role)
     if role is Role.OPERATOR and not (organisation and organisation.strip()):
-        raise InvalidRequest(OPERATOR_NEEDS_ORGANISATION)
+        raise InvalidRequest(OPERATOR_NEEDS_ORGANISATION.format(user=name))
     if session.scalars(select(AppUser.id).where(AppUser.username == name)).first() is not None:
         raise Conflict(f"user {name!r} already exists")
     if password is not None:
@@ -253,9 +251,15 @@ def set_role(
     # the organisation looked up before the role is set: the lookup flushed the user as an
     # operator of no organisation, which the database refuses (a 500 for a viewer made
     # an operator of MAG, found by a walk-through as an administrator)
-    found = _organisation(session, organisation)[0] if organisation else user.organisation
+    found: Organisation | None
+    if organisation:
+        found = _organisation(session, organisation)[0]
+    elif new_role is Role.OPERATOR:
+        found = user.organisation
+    else:  # only an operator belongs to one: a reviewer kept an operator's (a walk-through)
+        found = None
     if new_role is Role.OPERATOR and found is None:
-        raise InvalidRequest(OPERATOR_NEEDS_ORGANISATION)
+        raise InvalidRequest(OPERATOR_NEEDS_ORGANISATION.format(user=user.username))
     user.organisation = found
     user.role = new_role
     _end_sessions(session, user.id)

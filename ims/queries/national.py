@@ -148,9 +148,7 @@ def _dashboard(session: Session, today: dt.date, contam: Contamination | None) -
             years = years[1:]  # nothing recorded yet in the first years after the baseline
         for row in years:
             year = row["year"]
-            partial = year == today.year and (  # a year is whole on its last day, once past
-                today >= dt.date.today() or (today.month, today.day) != (12, 31)
-            )
+            partial = year == today.year and not _whole_year(today)
             by = row["released_m2"]
             bars.append(
                 YearReleased(str(year), by["cancelled"], by["reduced"], by["cleared"], partial)
@@ -167,10 +165,20 @@ def _dashboard(session: Session, today: dt.date, contam: Contamination | None) -
         bars=bars,
         remaining_series=series,
         progress=progress,
-        projection=projection(session, today.year - 1, Contamination.CMR),
+        # from the complete years before the date (its own too, on its last day, once past)
+        projection=projection(
+            session,
+            today.year if _whole_year(today) else today.year - 1,
+            Contamination.CMR,
+        ),
         deadline=settings.article4_deadline,
         deadline_is_default=settings.article4_deadline == deadline_field.default,
     )
+
+
+def _whole_year(day: dt.date) -> bool:
+    """Whether ``day`` ends its year, and that day is past: its figures are the year's."""
+    return (day.month, day.day) == (12, 31) and day < dt.date.today()
 
 
 def national_figures(

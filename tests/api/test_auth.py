@@ -395,7 +395,8 @@ def test_users_change_their_own_password_and_admins_set_one_on_the_web(
     assert "differ" in change(PASSWORD, "a new long secret", "another long one").text
     assert change(PASSWORD, "short").status_code == 422  # the strength rule, as everywhere
     done = change(PASSWORD, "a new long secret")
-    assert done.status_code == 200 and "Your password is changed" in done.text
+    assert done.status_code == 303 and done.headers["location"] == "/login?changed=1"
+    assert "Your password is changed" in own.get(done.headers["location"]).text
     assert own.get("/account").status_code == 303  # this session has ended too
     assert sign_in(browser(app), "rev").status_code == 401
     assert sign_in(browser(app), "rev", "a new long secret").status_code == 303
@@ -416,11 +417,17 @@ def test_users_change_their_own_password_and_admins_set_one_on_the_web(
     session.commit()  # (the refusal below rolls back what is not)
     form = {"action": "role", "role": "operator", "csrf_token": csrf_of(admin)}
     refused = admin.post("/admin/users/look", data=form)
-    assert refused.status_code == 422 and "choose one" in refused.text
+    assert refused.status_code == 422 and "choose one for look" in refused.text
+    assert "--organisation" not in refused.text
     made = admin.post("/admin/users/look", data={**form, "organisation": "MAG"})
-    assert made.status_code == 200
+    assert made.status_code == 200 and "look is now operator of MAG." in made.text
     look = accounts.get_user(session, "look")
     assert look.role is Role.OPERATOR and look.organisation.name == "MAG"
+    # and a reviewer again belongs to no organisation (it had kept the operator's)
+    back = admin.post("/admin/users/look", data={**form, "role": "reviewer"})
+    assert "look is now reviewer." in back.text
+    session.expire_all()
+    assert accounts.get_user(session, "look").organisation is None
 
 
 def test_the_current_password_is_guessed_no_faster_than_a_sign_in(

@@ -201,6 +201,10 @@ def test_the_dashboard_shows_the_figures_as_of_an_earlier_date(
     assert client.get("/", params={"as_of": later.isoformat()}).status_code == 422
     # year 1 made the year before it year 0: a 500 (an attack on our own instance)
     assert client.get("/", params={"as_of": "0001-01-01"}).status_code == 422
+    # the form's date left empty is today (it had answered "Input should be a valid date")
+    empty = client.get("/", params={"as_of": "", "contam": ""})
+    assert empty.status_code == 200 and f"as of {dt.date.today()}" in empty.text
+    assert client.get("/", params={"as_of": "31/12/2019"}).status_code == 422
 
 
 def test_map_page_draws_tiles_and_inlines_no_geometry(client: TestClient) -> None:
