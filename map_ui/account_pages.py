@@ -78,9 +78,16 @@ def login_page(
     request: Request,
     next: Annotated[str | None, Query(max_length=2000)] = None,
     changed: Annotated[bool, Query(description="after one's password was changed")] = False,
+    signed_out: Annotated[bool, Query(description="after signing out")] = False,
 ) -> Response:
-    """The sign-in form (saying why, after one's password was changed)."""
-    message = "Your password is changed: sign in with the new one." if changed else None
+    """The sign-in form (saying why, after one's password was changed or one signed out)."""
+    message = (
+        "Your password is changed: sign in with the new one."
+        if changed
+        else "You are signed out."
+        if signed_out
+        else None
+    )
     return _login_form(request, next_=next or "/", message=message)
 
 
@@ -155,7 +162,7 @@ def logout(request: Request, session: SessionDep, principal: PrincipalDep) -> Re
     if cookie:
         accounts.sign_out(session, cookie)
         session.commit()
-    response = RedirectResponse("/login", status_code=303)
+    response = RedirectResponse("/login?signed_out=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
 
@@ -232,8 +239,10 @@ def change_user(
     role: Annotated[str, Form(max_length=20)] = "",
     organisation: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
+    revoke_tokens: Annotated[bool, Form()] = False,
 ) -> Response:
-    """Disable, enable, change the role (and organisation) of a user, or set a password."""
+    """Disable, enable, change the role (and organisation) of a user, or set a password
+    (and, when the account may have been taken over, revoke its API tokens)."""
     by = principal.actor if principal else None
     try:
         if action == "password":
@@ -244,15 +253,18 @@ def change_user(
                     "your own password is changed on your account page, with the current one"
                 )
             accounts.set_password(session, username, password, by=by)
+            revoked = accounts.revoke_tokens_of(session, username, by=by) if revoke_tokens else 0
             session.commit()
+            tokens = (
+                f" {revoked} API token(s) revoked."
+                if revoke_tokens
+                else " Their API tokens still work (tick “revoke their API tokens” when the "
+                "account may have been taken over)."
+            )
             return _users(
                 request,
                 session,
-                message=(
-                    f"{username}: password set; their open sessions have ended. Their API "
-                    "tokens still work: revoke them (ims token revoke ID) if the account "
-                    "may have been taken over."
-                ),
+                message=f"{username}: password set; their open sessions have ended.{tokens}",
             )
         if action == "disable":
             accounts.disable_user(session, username, by=by)

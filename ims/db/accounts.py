@@ -365,6 +365,18 @@ def create_token(
     return token, secret
 
 
+def revoke_tokens_of(session: Session, username: str, *, by: Actor | str | None) -> int:
+    """Revoke every live API token of a user (their password was reset after a takeover,
+    say); how many."""
+    user = get_user(session, username)
+    live = session.scalars(
+        select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    for token_id in live:
+        revoke_token(session, token_id, by=by)
+    return len(live)
+
+
 def revoke_token(session: Session, token_id: int, *, by: Actor | str | None) -> ApiToken:
     """Revoke a token: it stops working at once."""
     token = session.get(ApiToken, token_id)

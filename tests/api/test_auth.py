@@ -232,7 +232,8 @@ def test_changes_from_a_browser_need_the_sessions_csrf_token(
     cookie = client.cookies["ims_session"]
     assert client.post("/logout").status_code == 403
     out = client.post("/logout", data={"csrf_token": csrf_of(client)})
-    assert out.status_code == 303 and out.headers["location"] == "/login"
+    assert out.status_code == 303 and out.headers["location"] == "/login?signed_out=1"
+    assert "You are signed out." in client.get(out.headers["location"]).text
     replay = browser(app)
     replay.cookies.set("ims_session", cookie)
     assert replay.get("/").status_code == 303  # the old cookie opens nothing
@@ -408,6 +409,16 @@ def test_users_change_their_own_password_and_admins_set_one_on_the_web(
     answer = admin.post("/admin/users/rev", data=form)
     assert answer.status_code == 200 and "rev: password set" in answer.text
     assert "API tokens still work" in answer.text
+    # after a takeover, the admin revokes the user's tokens with the new password
+    _, token = accounts.create_token(session, "rev", "a script", by="tests")
+    session.commit()
+    api = TestClient(app)  # type: ignore[arg-type]
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    again = admin.post(
+        "/admin/users/rev", data={**form, "password": "set by the admin", "revoke_tokens": "true"}
+    )
+    assert "1 API token(s) revoked" in again.text
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     # an admin's own password is changed with the current one, not on the users page
     itself = admin.post("/admin/users/BOSS", data=form)
     assert itself.status_code == 422 and "account page" in itself.text
