@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         description="uploads (and, apart, approvals) that may wait for a worker; more are "
         "answered 503 with Retry-After",
     )
+    exports_at_once: int = Field(
+        default=2,
+        ge=1,
+        description="register and release files (GeoPackage, shapefile, KML, CSV…) `ims serve` "
+        "makes at once; more wait their turn, up to a minute, then get 503 with Retry-After",
+    )
     job_nice: int = Field(
         default=10,
         ge=0,

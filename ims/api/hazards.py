@@ -16,6 +16,7 @@ from ims.api.deps import SessionDep
 from ims.domain.as_of import UP_TO_TODAY
 from ims.domain.enums import Contamination, HazardStatus
 from ims.errors import Forbidden, NotFound
+from ims.files import export_turn
 from ims.queries import register_files
 from ims.queries.hazards import hazard_view
 from ims.queries.register import (
@@ -253,9 +254,10 @@ def export_hazards(
         raise Forbidden("hazard files are not open where locations are generalised")
     f = register_filter(as_of, admin, status, contamination, operator, open, q, sort)
     boundaries = geometry == "boundary"
-    rows = register(session, f, limit=None, boundaries=boundaries).rows
-    stem = export_stem(f) + ("-boundaries" if boundaries else "")
-    written = register_files.write(rows, fmt, stem)
+    with export_turn():  # a national file holds 150–300 MB while it is made
+        rows = register(session, f, limit=None, boundaries=boundaries).rows
+        stem = export_stem(f) + ("-boundaries" if boundaries else "")
+        written = register_files.write(rows, fmt, stem)
     return Response(
         written.content,
         media_type=written.media_type,

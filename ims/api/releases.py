@@ -24,6 +24,7 @@ from ims.api.hazards import (
 )
 from ims.domain.enums import Contamination, ReleaseMethod
 from ims.errors import Forbidden
+from ims.files import export_turn
 from ims.queries import register_files
 from ims.queries.register import DEFAULT_LIMIT, ReleaseFilter, ReleaseRow, releases
 
@@ -171,8 +172,9 @@ def export_releases(
         hazard_id=hazard_id or None,
         contamination=contamination,
     )
-    rows = releases(session, f, limit=None).rows
-    written = register_files.write(rows, fmt, export_stem(f), register_files.RELEASES)
+    with export_turn():  # a national file holds hundreds of MB while it is made
+        rows = releases(session, f, limit=None).rows
+        written = register_files.write(rows, fmt, export_stem(f), register_files.RELEASES)
     return Response(
         written.content,
         media_type=written.media_type,

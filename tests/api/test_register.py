@@ -723,3 +723,37 @@ def test_an_export_filtered_by_a_name_in_another_script_is_named_in_ascii(
         assert answer.status_code == 200, answer.text
         disposition = answer.headers["content-disposition"]
         assert disposition.isascii() and disposition.endswith('_.csv"')
+
+
+def test_register_files_are_made_a_few_at_a_time_and_the_rest_told_to_wait(
+    seeded: None, client_as: ClientAs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A national GeoPackage holds 150–300 MB while it is made: six at once took the server
+    from 0.55 to 1.22 GB, with nothing to stop twenty."""
+    import threading
+
+    from ims import files
+    from ims.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "exports_at_once", 1)
+    monkeypatch.setattr(files, "EXPORT_WAIT_S", 0.2)
+    client = client_as("reviewer")
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with files.export_turn():
+            holding.set()
+            done.wait(10)
+
+    other = threading.Thread(target=hold)
+    other.start()
+    try:
+        assert holding.wait(10)
+        for path in ("/api/v1/hazards.csv", "/api/v1/releases.csv"):
+            busy = client.get(path)
+            assert busy.status_code == 503 and busy.headers["retry-after"] == "30", busy.text
+            assert "try again shortly" in busy.json()["detail"]
+    finally:
+        done.set()
+        other.join()
+    assert client.get("/api/v1/hazards.csv").status_code == 200  # its turn came free
