@@ -120,7 +120,8 @@ def test_signing_in_and_out_in_a_browser(browser: Browser, site: LiveSite) -> No
     assert "ui-viewer · viewer" in page.inner_text("header.top .who")
     assert page.locator("header.top nav a[href='/submissions']").count() == 0  # not theirs
     page.click("header.top .who button")  # sign out
-    page.wait_for_url(f"{site.url}/login")
+    page.wait_for_url(f"{site.url}/login?signed_out=1")
+    assert "You are signed out." in page.inner_text("#login-message")
     page.goto(f"{site.url}/", wait_until="networkidle")
     assert "/login" in page.url
     context.close()
