@@ -114,9 +114,18 @@ def _age_failures(session: Session | Connection, seconds: float) -> None:
     session.execute(text(f"UPDATE login_failure SET at = at - interval '{seconds} seconds'"))
 
 
+def _freeze_clock(monkeypatch: pytest.MonkeyPatch) -> list[dt.datetime]:
+    """The sign-in counters' clock, held still until the test moves it: a machine's clock
+    can step while a test runs (it did on CI's), and the waits are counted in seconds."""
+    now = [dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)]
+    monkeypatch.setattr(accounts, "_now", lambda: now[0])
+    return now
+
+
 def test_failed_sign_ins_slow_guessing_down_with_growing_delays(
-    app: object, session: Session
+    app: object, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    _freeze_clock(monkeypatch)
     for _ in range(5):
         assert sign_in(browser(app), "rev", "wrong guess").status_code == 401
     paused = sign_in(browser(app), "rev")  # even the right password waits now…
@@ -480,11 +489,8 @@ def test_guesses_sent_all_at_once_are_counted_one_after_another(
 ) -> None:
     """Once a wait was over, 20 guesses sent together were all checked (and the right one
     among them signed in): each read the failures before any had recorded its own."""
-    # The counters' clock is the test's: CI's machine clock stepped while the guesses ran
-    # (two saw the five failures, aged a minute, as just made), and a test of the order in
-    # which guesses are counted must not hang on the machine's clock.
-    now = [dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)]
-    monkeypatch.setattr(accounts, "_now", lambda: now[0])
+    # (on CI's machine two guesses saw the five failures, aged a minute, as just made)
+    now = _freeze_clock(monkeypatch)
     with Session(committed_engine) as session, session.begin():
         accounts.create_user(session, "target", Role.VIEWER, password=PASSWORD, by="tests")
     app = create_app(committed_engine, jobs=InlineJobs())
