@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from ims.api.auth import (
     CSRF_FIELD,
@@ -292,20 +293,31 @@ def change_user(
 
 
 @router.get("/account", response_class=HTMLResponse)
-def account_page(request: Request, principal: PrincipalDep) -> Response:
+def account_page(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
     """The signed-in user's account: who they are, and a form to change their password
     (only an admin on the command line could, found by a walk-through as an administrator)."""
-    return _account(request, principal)
+    return _account(request, session, principal)
 
 
 def _account(
     request: Request,
+    session: Session,
     principal: Principal | None,
     *,
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    return page(request, "account.html", status, who=principal, error=error, active="account")
+    assert principal is not None  # IN_BROWSER
+    tokens = [t for t in accounts.list_tokens(session, principal.username) if t.revoked_at is None]
+    return page(
+        request,
+        "account.html",
+        status,
+        who=principal,
+        error=error,
+        active="account",
+        live_tokens=len(tokens),
+    )
 
 
 @router.post("/account/password", response_class=HTMLResponse)
@@ -316,14 +328,20 @@ def change_own_password(
     current: Annotated[str, Form(max_length=1000)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     again: Annotated[str, Form(max_length=1000)] = "",
+    revoke_tokens: Annotated[bool, Form()] = False,
 ) -> Response:
     """Change one's own password: the current one first. Every session of the user ends,
-    this one too, and the sign-in page says why."""
+    this one too, and the sign-in page says why; their API tokens too if they ask (tokens
+    had outlived any change, and only an admin could revoke them: a third attack)."""
     assert principal is not None  # IN_BROWSER
     # the new password first: what is said of it tells nothing of the current one
     if password != again:
         return _account(
-            request, principal, error="The new password and its repetition differ.", status=422
+            request,
+            session,
+            principal,
+            error="The new password and its repetition differ.",
+            status=422,
         )
     try:
         accounts.check_password_strength(password)
@@ -332,21 +350,25 @@ def change_own_password(
         )
     except TooManyAttempts as exc:
         session.rollback()
-        response = _account(request, principal, error=exc.detail, status=429)
+        response = _account(request, session, principal, error=exc.detail, status=429)
         response.headers["Retry-After"] = str(exc.extra.get("retry_after", 900))
         return response
     except ImsError as exc:
         session.rollback()
-        return _account(request, principal, error=exc.detail, status=422)
+        return _account(request, session, principal, error=exc.detail, status=422)
     if not right:
         session.commit()  # the failure is counted, as a sign-in's is
-        return _account(request, principal, error="The current password is not right.", status=422)
+        return _account(
+            request, session, principal, error="The current password is not right.", status=422
+        )
     try:
         accounts.set_password(session, principal.username, password, by=principal.actor)
+        if revoke_tokens:
+            accounts.revoke_tokens_of(session, principal.username, by=principal.actor)
         session.commit()
     except ImsError as exc:
         session.rollback()
-        return _account(request, principal, error=exc.detail, status=422)
+        return _account(request, session, principal, error=exc.detail, status=422)
     # to the sign-in page by GET: reloading it sends nothing again
     response = RedirectResponse("/login?changed=1", status_code=303)
     response.delete_cookie(SESSION_COOKIE)

@@ -195,22 +195,37 @@ def set_password(session: Session, username: str, password: str, *, by: Actor | 
     check_password_strength(password)
     user.password_hash = _hasher.hash(password)
     _end_sessions(session, user.id)
+    _forget_devices(session, user.id)
     audit.record(session, by, "user.password_set", "user", user.username)
 
 
 def check_own_password(
     session: Session, username: str, password: str, *, address: str | None
 ) -> bool:
-    """Whether ``password`` is the signed-in user's, before they change it: counted as a
-    sign-in is (the same failures, the same waits, TooManyAttempts while one is due), so
-    that a stolen session cannot guess it without limit (found by an attack on our own
-    instance: 40 guesses, no wait). A failure is recorded; the caller commits."""
+    """Whether ``password`` is the signed-in user's, before they change it.
+
+    Wrong ones are counted as sign-ins are (the same waits, TooManyAttempts while one is
+    due), so that a stolen session cannot guess it without limit (found by an attack on
+    our own instance: 40 guesses, no wait); but on a counter of their own, the user's
+    account page's: failed sign-ins by strangers, under the user's name or from the same
+    address, had kept the user from changing the password they were guessing (found by a
+    third attack). A failure is recorded; the caller commits."""
     user = get_user(session, username)
-    _one_at_a_time(session, user.username, address, None)
-    _check_pause(session, user.username, address, None, known=True)
+    key = _sha256(f"own password of user {user.id}")  # never a device cookie's hash
+    _one_at_a_time(session, user.username, address, key)
+    try:
+        _check_pause(session, user.username, address, key, known=True)
+    except TooManyAttempts as exc:
+        seconds = exc.extra["retry_after"]
+        raise TooManyAttempts(
+            f"too many wrong current passwords: wait {seconds} seconds and try again (each "
+            "further one doubles the wait)",
+            retry_after=seconds,
+        ) from None
     if password_matches(user, password):
+        session.execute(delete(LoginFailure).where(LoginFailure.device_hash == key))
         return True
-    session.add(LoginFailure(username=user.username, address=address, device_hash=None, at=_now()))
+    session.add(LoginFailure(username=user.username, address=address, device_hash=key, at=_now()))
     log.warning(
         "wrong current password given to change %r's, from %s",
         user.username,
@@ -233,6 +248,25 @@ def _not_oneself(user: AppUser, by: Actor | str | None, what: str) -> None:
     """Refuse a signed-in user changing their own standing (they could lock themselves out)."""
     if isinstance(by, Actor) and by.user_id is not None and by.user_id == user.id:
         raise InvalidRequest(f"you cannot {what} yourself: ask another admin")
+
+
+def _keep_an_admin(session: Session, user: AppUser, what: str) -> None:
+    """Refuse to take the last admin who can sign in away: only the server's command line
+    could make one again. Two admins demoting each other at once had left none (a third
+    attack): the admins' rows are locked, so the second change sees the first."""
+    if user.role is not Role.ADMIN or user.disabled_at is not None:
+        return
+    admins = session.scalars(
+        select(AppUser.id)
+        .where(AppUser.role == Role.ADMIN, AppUser.disabled_at.is_(None))
+        .order_by(AppUser.id)
+        .with_for_update()
+    ).all()
+    if not set(admins) - {user.id}:
+        raise InvalidRequest(
+            f"{user.username} is the last admin who can sign in: make another user an admin "
+            f"before you {what} them"
+        )
 
 
 def set_role(
@@ -260,6 +294,9 @@ def set_role(
         found = None
     if new_role is Role.OPERATOR and found is None:
         raise InvalidRequest(OPERATOR_NEEDS_ORGANISATION.format(user=user.username))
+    if new_role is not Role.ADMIN:
+        article = "an" if new_role.value[0] in "aeiou" else "a"
+        _keep_an_admin(session, user, f"make {article} {new_role.value} of")
     user.organisation = found
     user.role = new_role
     _end_sessions(session, user.id)
@@ -286,9 +323,11 @@ def disable_user(session: Session, username: str, *, by: Actor | str | None) -> 
     _not_oneself(user, by, "disable")
     if user.disabled_at is not None:
         return user
+    _keep_an_admin(session, user, "disable")
     before = _user_view(user)
     user.disabled_at = _now()
     _end_sessions(session, user.id)
+    _forget_devices(session, user.id)
     for token in session.scalars(
         select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     ):
@@ -665,6 +704,12 @@ def sign_out(session: Session, secret: str) -> None:
     row = session.get(WebSession, _sha256(secret))
     if row is not None and row.ended_at is None:
         row.ended_at = _now()
+
+
+def _forget_devices(session: Session, user_id: int) -> None:
+    """The user's browsers are known no more (a new password, or disabled): a browser
+    someone else had signed in from kept its own counter of failures (a third attack)."""
+    session.execute(delete(KnownDevice).where(KnownDevice.user_id == user_id))
 
 
 def _end_sessions(session: Session, user_id: int) -> None:

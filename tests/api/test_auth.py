@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import MultiPolygon
-from sqlalchemy import Connection, Engine, text, update
+from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.orm import Session
 from starlette.requests import Request
 
@@ -20,10 +20,11 @@ from ims.api.deps import get_session
 from ims.app import create_app
 from ims.config import get_settings
 from ims.db import accounts
-from ims.db.models import ApiToken, LoginFailure
+from ims.db.models import ApiToken, KnownDevice, LoginFailure
 from ims.db.recording import load_boundaries
 from ims.domain.enums import Role
 from ims.domain.records import BoundaryFeature
+from ims.errors import InvalidRequest
 from ims.ingest import submissions
 from ims.jobs import InlineJobs
 from tests.api.test_uploads_api import LAOS, good_zip, post
@@ -467,6 +468,101 @@ def test_the_current_password_is_guessed_no_faster_than_a_sign_in(
     held = own.post("/account/password", data={**form, "current": PASSWORD})
     assert held.status_code == 429 and "wait" in held.text  # the right one waits too
     assert accounts.password_matches(accounts.get_user(session, "rev"), PASSWORD)
+
+
+def test_strangers_guessing_a_users_password_do_not_keep_them_from_changing_it(
+    app: object, session: Session
+) -> None:
+    """Failed sign-ins under the user's name, or from the user's address, had held up the
+    user's own change of password, the moment they would want one (a third attack)."""
+    own = browser(app)
+    sign_in(own, "rev")
+    for _ in range(7):
+        sign_in(browser(app), "rev", "a stranger's guess")
+    assert sign_in(browser(app), "rev").status_code == 429  # sign-ins from elsewhere wait …
+    form = {
+        "current": PASSWORD,
+        "password": "a new long secret",
+        "again": "a new long secret",
+        "csrf_token": csrf_of(own),
+    }
+    changed = own.post("/account/password", data=form)  # … the signed-in user does not
+    assert changed.status_code == 303, changed.text
+    assert accounts.password_matches(accounts.get_user(session, "rev"), "a new long secret")
+
+
+def test_changing_ones_password_can_revoke_ones_tokens_and_forgets_known_browsers(
+    app: object, session: Session
+) -> None:
+    """API tokens outlived a change of password, and only an admin could revoke them; a
+    browser someone had signed in from stayed known, with its own counter (a third attack)."""
+    _, token = accounts.create_token(session, "rev", "a script", by="tests")
+    own = browser(app)
+    sign_in(own, "rev")
+    assert session.scalar(select(func.count()).select_from(KnownDevice)) == 1
+    page = own.get("/account").text
+    assert "revoke my 1 API token too" in page
+    form = {
+        "current": PASSWORD,
+        "password": "a new long secret",
+        "again": "a new long secret",
+        "revoke_tokens": "true",
+        "csrf_token": csrf_of(own),
+    }
+    assert own.post("/account/password", data=form).status_code == 303
+    api = TestClient(app)  # type: ignore[arg-type]
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert session.scalar(select(func.count()).select_from(KnownDevice)) == 0
+
+
+def test_an_admins_api_token_cannot_add_or_change_users(app: object, session: Session) -> None:
+    """With a leaked admin token: add an admin, sign in as it, set every admin's password
+    (a third attack). Accounts are managed signed in on the web, or with `ims users`."""
+    accounts.create_user(session, "boss", Role.ADMIN, password=PASSWORD, by="tests")
+    _, token = accounts.create_token(session, "boss", "a script", by="tests")
+    api = TestClient(app, headers={"Authorization": f"Bearer {token}"})  # type: ignore[arg-type]
+    added = api.post(
+        "/admin/users", data={"username": "intruder", "role": "admin", "password": "x" * 12}
+    )
+    assert added.status_code == 403
+    changed = api.post("/admin/users/rev", data={"action": "password", "password": "x" * 12})
+    assert changed.status_code == 403
+    assert accounts.password_matches(accounts.get_user(session, "rev"), PASSWORD)
+
+
+def test_the_last_admin_who_can_sign_in_is_kept(app: object, session: Session) -> None:
+    accounts.create_user(session, "boss", Role.ADMIN, password=PASSWORD, by="tests")
+    accounts.create_user(session, "deputy", Role.ADMIN, password=PASSWORD, by="tests")
+    accounts.set_role(session, "deputy", Role.REVIEWER, by="tests")  # another admin remains
+    with pytest.raises(InvalidRequest, match="boss is the last admin who can sign in"):
+        accounts.set_role(session, "boss", Role.VIEWER, by="tests")
+    with pytest.raises(InvalidRequest, match="before you disable them"):
+        accounts.disable_user(session, "boss", by="tests")
+    accounts.set_role(session, "deputy", Role.ADMIN, by="tests")
+    accounts.disable_user(session, "boss", by="tests")  # deputy can sign in
+    assert accounts.get_user(session, "deputy").role is Role.ADMIN
+
+
+def test_two_admins_demoting_each_other_at_once_leave_one(committed_engine: Engine) -> None:
+    """Both had become viewers, each change checked before the other was made."""
+    with Session(committed_engine) as s, s.begin():
+        accounts.create_user(s, "one", Role.ADMIN, password=PASSWORD, by="tests")
+        accounts.create_user(s, "two", Role.ADMIN, password=PASSWORD, by="tests")
+    first, second = Session(committed_engine), Session(committed_engine)
+    try:
+        accounts.set_role(first, "two", Role.VIEWER, by="tests")  # not committed yet
+        with ThreadPoolExecutor(1) as pool:
+            later = pool.submit(accounts.set_role, second, "one", Role.VIEWER, by="tests")
+            with pytest.raises(TimeoutError):
+                later.result(timeout=1)  # waits for the first change
+            first.commit()
+            with pytest.raises(InvalidRequest, match="one is the last admin"):
+                later.result(timeout=30)
+    finally:
+        first.close()
+        second.close()
+    with Session(committed_engine) as s:
+        assert [u.username for u in accounts.list_users(s) if u.role is Role.ADMIN] == ["one"]
 
 
 def test_a_server_that_signs_in_over_https_only_says_so_over_http(
