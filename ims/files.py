@@ -8,6 +8,7 @@ and a failure is one line saying which file and why.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import os
@@ -16,7 +17,7 @@ import shutil
 import stat
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ims.config import get_settings
@@ -100,34 +101,67 @@ def sweep_temp_folders() -> int:
 
 
 # Files of the register made at once (a national GeoPackage holds 150–300 MB while it is
-# made: six at once took the server from 0.55 to 1.22 GB): more wait their turn.
+# made: six at once took the server from 0.55 to 1.22 GB): more wait their turn, a few at a
+# time. Each waiting request holds one of the server's threads: 80 sent at once had taken
+# all of them and the database's connections too, and a sign-in waited 67 s (a third attack
+# on our own instance). So at most WAITING_PER_TURN a turn wait, each caller has at most as
+# many files under way as there are turns, and a request hands its database connection back
+# before it waits (``before_waiting``).
 _exports: threading.BoundedSemaphore | None = None
 _exports_size = 0
 _exports_lock = threading.Lock()
+_under_way: collections.Counter[str] = collections.Counter()
 EXPORT_WAIT_S = 60.0
+WAITING_PER_TURN = 2
 
 
 @contextlib.contextmanager
-def export_turn() -> Iterator[None]:
-    """Hold one of ``IMS_EXPORTS_AT_ONCE`` turns while a register file is made; ServiceBusy
-    (503, Retry-After) when none comes free within a minute."""
+def export_turn(
+    caller: str = "", before_waiting: Callable[[], object] | None = None
+) -> Iterator[None]:
+    """Hold one of ``IMS_EXPORTS_AT_ONCE`` turns while a register file is made for
+    ``caller`` (a user name or an address); ServiceBusy (503, Retry-After) when the caller
+    has that many under way already, when too many wait, or when no turn comes free within
+    a minute."""
     global _exports, _exports_size
     size = get_settings().exports_at_once
     with _exports_lock:
         if _exports is None or _exports_size != size:
             _exports, _exports_size = threading.BoundedSemaphore(size), size
         turns = _exports
-    if not turns.acquire(timeout=EXPORT_WAIT_S):
-        raise ServiceBusy(
-            f"{size} file(s) are being made for others already and none finished within a "
-            "minute: try again shortly",
-            retry_after=30,
-        )
+        if _under_way[caller] >= size:
+            raise ServiceBusy(
+                f"{_under_way[caller]} file(s) are being made for you already: try again when "
+                "they are done",
+                retry_after=30,
+            )
+        if sum(_under_way.values()) >= size * (1 + WAITING_PER_TURN):
+            raise ServiceBusy(
+                f"{size} file(s) are being made for others already and more wait their turn: "
+                "try again shortly",
+                retry_after=30,
+            )
+        _under_way[caller] += 1
     try:
-        yield
+        if not turns.acquire(blocking=False):
+            if before_waiting is not None:
+                before_waiting()
+            if not turns.acquire(timeout=EXPORT_WAIT_S):
+                raise ServiceBusy(
+                    f"{size} file(s) are being made for others already and none finished "
+                    "within a minute: try again shortly",
+                    retry_after=30,
+                )
+        try:
+            yield
+        finally:
+            turns.release()
+            _trim()
     finally:
-        turns.release()
-        _trim()
+        with _exports_lock:
+            _under_way[caller] -= 1
+            if not _under_way[caller]:
+                del _under_way[caller]
 
 
 def _trim() -> None:

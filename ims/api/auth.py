@@ -195,6 +195,14 @@ def _trusted(address: str | None) -> bool:
     return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
+def caller_of(principal: Principal | None, request: Request) -> str:
+    """Who asks, to share out what the server makes at once: the signed-in user, or the
+    address of a caller not signed in (with ``IMS_PUBLIC_READ``)."""
+    if principal is not None:
+        return f"user {principal.username}"
+    return f"address {client_address(request) or 'unknown'}"
+
+
 def client_address(request: Request) -> str | None:
     """The address of whoever sent the request.
 

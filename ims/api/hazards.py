@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from shapely.geometry import mapping
 
-from ims.api.auth import PrincipalDep, generalised
+from ims.api.auth import PrincipalDep, caller_of, generalised
 from ims.api.deps import SessionDep
 from ims.domain.as_of import UP_TO_TODAY
 from ims.domain.enums import Contamination, HazardStatus
@@ -223,6 +223,7 @@ def export_stem(f: RegisterFilter) -> str:
     },
 )
 def export_hazards(
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     fmt: Annotated[
@@ -254,7 +255,9 @@ def export_hazards(
         raise Forbidden("hazard files are not open where locations are generalised")
     f = register_filter(as_of, admin, status, contamination, operator, open, q, sort)
     boundaries = geometry == "boundary"
-    with export_turn():  # a national file holds 150–300 MB while it is made
+    with export_turn(
+        caller_of(principal, request), session.commit
+    ):  # a national file holds 150–300 MB while it is made
         rows = register(session, f, limit=None, boundaries=boundaries).rows
         stem = export_stem(f) + ("-boundaries" if boundaries else "")
         written = register_files.write(rows, fmt, stem)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from shapely.geometry import mapping
 
-from ims.api.auth import PrincipalDep, generalised
+from ims.api.auth import PrincipalDep, caller_of, generalised
 from ims.api.deps import SessionDep
 from ims.api.hazards import (
     Admin,
@@ -143,6 +143,7 @@ def export_stem(f: ReleaseFilter) -> str:
     },
 )
 def export_releases(
+    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     fmt: Annotated[
@@ -172,7 +173,9 @@ def export_releases(
         hazard_id=hazard_id or None,
         contamination=contamination,
     )
-    with export_turn():  # a national file holds hundreds of MB while it is made
+    with export_turn(
+        caller_of(principal, request), session.commit
+    ):  # a national file holds hundreds of MB while it is made
         rows = releases(session, f, limit=None).rows
         written = register_files.write(rows, fmt, export_stem(f), register_files.RELEASES)
     return Response(

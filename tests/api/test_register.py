@@ -725,6 +725,60 @@ def test_an_export_filtered_by_a_name_in_another_script_is_named_in_ascii(
         assert disposition.isascii() and disposition.endswith('_.csv"')
 
 
+def test_one_caller_or_a_crowd_cannot_hold_every_thread_waiting_for_files(
+    seeded: None, client_as: ClientAs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """80 exports sent at once each waited for a turn in one of the server's threads,
+    holding a database connection: the server's threads and connections ran out, a sign-in
+    took 67 s and two exports were 500s (a third attack on our own instance)."""
+    import threading
+
+    from ims import files
+    from ims.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "exports_at_once", 1)
+    monkeypatch.setattr(files, "EXPORT_WAIT_S", 30.0)
+    client = client_as("reviewer")
+    done = threading.Event()
+    started: list[threading.Event] = []
+    handed_back: list[str] = []
+
+    def hold(caller: str) -> None:
+        started[-1].set()
+        with files.export_turn(caller, lambda: handed_back.append(caller)):
+            done.wait(20)
+
+    def begin(caller: str) -> threading.Thread:
+        started.append(threading.Event())
+        thread = threading.Thread(target=hold, args=(caller,))
+        thread.start()
+        assert started[-1].wait(10)
+        return thread
+
+    threads = [begin(f"user {client.get('/api/v1/me').json()['username']}")]  # theirs
+    try:
+        mine = client.get("/api/v1/hazards.csv")
+        assert mine.status_code == 503 and mine.headers["retry-after"] == "30"
+        assert "being made for you already" in mine.json()["detail"]
+        threads[0].join(0.2)
+        threads.append(begin("user a"))  # two others wait for the one turn …
+        threads.append(begin("user b"))
+        for _ in range(100):
+            if sum(files._under_way.values()) == 3:
+                break
+            done.wait(0.05)
+        assert sum(files._under_way.values()) == 3
+        crowd = client_as("viewer").get("/api/v1/releases.csv")  # … and a fourth is told
+        assert crowd.status_code == 503 and "more wait their turn" in crowd.json()["detail"]
+        assert sorted(handed_back) == ["user a", "user b"]  # only those that had to wait
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+    assert files._under_way == {}
+    assert client.get("/api/v1/hazards.csv").status_code == 200
+
+
 def test_register_files_are_made_a_few_at_a_time_and_the_rest_told_to_wait(
     seeded: None, client_as: ClientAs, monkeypatch: pytest.MonkeyPatch
 ) -> None:
