@@ -229,7 +229,13 @@ def approve(
             for f in submissions.findings_of(session, submission_id)
             if f.code in ("file_note", "z_dropped")
         ]
-        same = submissions.same_file(session, submission.sha256, submission.kind, submission_id)
+        same = submissions.same_file(
+            session,
+            submission.sha256,
+            submission.kind,
+            submission_id,
+            within=submission.organisation_id if submission.own_records else None,
+        )
         kept += [same] if same is not None else []
         findings = kept + [f for f in result.findings if f.code != "z_dropped"]
         submissions.store_findings(session, submission_id, findings)

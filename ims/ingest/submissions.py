@@ -25,7 +25,7 @@ import numpy as np
 import orjson
 import shapely
 import shapely.geometry
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select, text, true
 from sqlalchemy.orm import Session
 
 from ims.db import audit, reference
@@ -568,7 +568,9 @@ def stage(
                 f"{', '.join(extras)}",
             ),
         )
-    same = same_file(session, sha256, kind, replaces=replaces)
+    same = same_file(
+        session, sha256, kind, replaces=replaces, within=org.id if own_records and org else None
+    )
     if same is not None:
         findings.insert(0, same)
     submission = Submission(
@@ -652,13 +654,16 @@ def same_file(
     before: int | None = None,
     *,
     replaces: int | None = None,
+    within: int | None = None,
 ) -> FindingData | None:
     """A note that the same file was uploaded before (not rejected nor replaced), as
     submission N: and approved, if it is, so that its features are recorded already. The
     status is the one when this is said: approving a submission checks it again
     (``ims.ingest.approval``). The submission an upload ``replaces`` is not "uploaded
     before (validated, not approved)": it is superseded by this one, whose note says so
-    only if it is the very same file (found by a walk-through migrating legacy records)."""
+    only if it is the very same file (found by a walk-through migrating legacy records).
+    ``within``: only that organisation's submissions (an operator's upload: it had told an
+    operator of another organisation's file, its number and its status; a third attack)."""
     earlier = session.execute(
         select(Submission.id, Submission.status)
         .where(
@@ -666,6 +671,7 @@ def same_file(
             Submission.kind == kind,
             Submission.status.not_in([SubmissionStatus.REJECTED, SubmissionStatus.SUPERSEDED]),
             Submission.id < (before if before is not None else 2**31 - 1),
+            true() if within is None else Submission.organisation_id == within,
         )
         .order_by(
             Submission.status != SubmissionStatus.APPROVED,

@@ -341,6 +341,27 @@ def test_the_file_an_upload_replaces_is_not_told_of_as_uploaded_before(
     assert f"submission {again.submission.id} (validated, not approved)" in said["same_file"]
 
 
+def test_an_operator_is_not_told_of_another_organisations_copy_of_their_file(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """MAG's operator uploading NPA's very file was told "uploaded before as submission
+    20 (validated, not approved)": that NPA holds it, its number and its status (a third
+    attack on our own instance)."""
+    path = write_zip(
+        hazard_frame([{"hazard_id": "O-1"}], [box(103.1, 19.4, 103.11, 19.41)]), tmp_path, "o"
+    )
+    submissions.stage(session, path, kind="hazards", organisation="NPA", new_organisation=True)
+    theirs = submissions.stage(
+        session, path, kind="hazards", organisation="MAG", own_records=True, new_organisation=True
+    )
+    assert "same_file" not in {f.code for f in theirs.findings}
+    again = submissions.stage(session, path, kind="hazards", organisation="MAG", own_records=True)
+    said = {f.code: f.message for f in again.findings}  # their own earlier upload is told
+    assert f"submission {theirs.submission.id} (validated, not approved)" in said["same_file"]
+    reviewers = submissions.stage(session, path, kind="hazards", organisation="MAG")
+    assert "same_file" in {f.code for f in reviewers.findings}  # a reviewer sees them all
+
+
 def test_concurrent_conflicting_approvals_leave_one_winner(
     committed_engine: Engine, tmp_path: Path
 ) -> None:
