@@ -14,6 +14,7 @@ from ims.api.auth import PrincipalDep
 from ims.api.deps import SessionDep
 from ims.domain.as_of import UP_TO_TODAY
 from ims.domain.enums import Contamination
+from ims.errors import InvalidRequest
 from ims.reports import formats
 from ims.reports.article7 import ReportScope, article4
 from ims.reports.documents import (
@@ -33,6 +34,7 @@ from ims.reports.kept import kept
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 Year = Annotated[int, Query(ge=1900, le=2200, description="calendar year (as of 31 December)")]
+MAX_YEARS = 100  # of a progress series: a programme's whole history, and its projection
 # An int with bounds, not Literal[1, 2]: a query string's "1" is text, and pydantic does
 # not turn text into a literal integer (every download on /reports answered 422).
 Level = Annotated[int, Query(ge=1, le=2, description="admin level: 1 provinces, 2 districts")]
@@ -122,7 +124,9 @@ def get_explanation(
 @router.get("/article4", response_model=Article4Figures)
 def get_article4(
     session: SessionDep,
-    baseline: Annotated[dt.date, Query(description="baseline date (entry into force)")],
+    baseline: Annotated[
+        dt.date, Query(description="baseline date (entry into force)"), UP_TO_TODAY
+    ],
     as_of: Annotated[dt.date, Query(description="as-of date"), UP_TO_TODAY],
     contam: Contam = Contamination.CMR,
 ) -> dict[str, Any]:
@@ -134,7 +138,9 @@ def get_article4(
 def get_progress(
     session: SessionDep,
     last_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
-    baseline: Annotated[dt.date | None, Query(description="default IMS_ARTICLE4_BASELINE")] = None,
+    baseline: Annotated[
+        dt.date | None, Query(description="default IMS_ARTICLE4_BASELINE"), UP_TO_TODAY
+    ] = None,
     contam: Contam = Contamination.CMR,
     format: Annotated[Literal["json", "csv", "png"], Query()] = "json",
 ) -> Any:
@@ -142,12 +148,15 @@ def get_progress(
     from ims.config import get_settings
     from ims.reports.progress import article4_series
 
-    series = article4_series(
-        session,
-        baseline or get_settings().article4_baseline,
-        last_year or dt.date.today().year - 1,
-        contam,
-    )
+    first = baseline or get_settings().article4_baseline
+    last = last_year or dt.date.today().year - 1
+    if last - first.year > MAX_YEARS:
+        # a baseline in year 1 to 2200 took 3.5 s of the server a request (a third attack)
+        raise InvalidRequest(
+            f"{first.year} to {last} is {last - first.year} years: a series covers "
+            f"{MAX_YEARS} at most"
+        )
+    series = article4_series(session, first, last, contam)
     if format == "json":
         return series
     return _response(formats.progress(series, format))
@@ -157,7 +166,9 @@ def get_progress(
 def get_marking(
     session: SessionDep,
     as_of: Annotated[dt.date | None, Query(description="default: today"), UP_TO_TODAY] = None,
-    baseline: Annotated[dt.date | None, Query(description="default IMS_ARTICLE4_BASELINE")] = None,
+    baseline: Annotated[
+        dt.date | None, Query(description="default IMS_ARTICLE4_BASELINE"), UP_TO_TODAY
+    ] = None,
     contam: Contam = Contamination.CMR,
 ) -> list[dict[str, Any]]:
     """Action 18: share of open hazards and area marked, and those not surveyed since the

@@ -572,6 +572,13 @@ def test_api_serves_each_export_with_its_media_type(data: Session, client_as: Cl
     assert 'filename="article7-2022-ERW-districts.csv"' in districts.headers["content-disposition"]
     png = client.get("/api/v1/reports/progress", params={"last_year": 2023, "format": "png"})
     assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
+    # a baseline in year 1 to 2200 took 3.5 s of the server each time (a third attack)
+    ages = client.get("/api/v1/reports/progress", params={"baseline": "0001-01-03"})
+    assert ages.status_code == 422 and "before 1900" in ages.text
+    span = client.get(
+        "/api/v1/reports/progress", params={"baseline": "1950-01-01", "last_year": 2100}
+    )
+    assert span.status_code == 422 and "covers 100 at most" in span.json()["detail"]
     assert client.get("/api/v1/reports/priorities", params={"format": "csv"}).text.startswith(
         "reference,"
     )
