@@ -58,3 +58,27 @@ def default_data_dir() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME", "")
     base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"
     return base / "ims"
+
+
+def version_string() -> str:
+    """This ims's version, with the commit a checkout is at ("0.1.0, commit 1a2b3c4"),
+    so that an authority can name the ims it runs and the one a report came from; the
+    version alone when installed, or when git is not at hand."""
+    from ims import __version__
+
+    if INSTALLED or not (_ROOT / ".git").exists():
+        return __version__
+    try:
+        import subprocess
+
+        found = subprocess.run(
+            ["git", "-C", str(_ROOT), "rev-parse", "--short=7", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    commit = found.stdout.strip()
+    return f"{__version__}, commit {commit}" if found.returncode == 0 and commit else __version__

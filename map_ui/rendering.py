@@ -14,10 +14,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from ims import __version__
 from ims.api.auth import masked_csrf
 from ims.config import get_settings
 from ims.domain.enums import Role
+from ims.resources import version_string
 from map_ui.style import legend
 
 HERE = Path(__file__).resolve().parent
@@ -44,7 +44,7 @@ def _who(request: Request) -> dict[str, Any]:
 
 
 templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_who])
-templates.env.globals.update(version=__version__, legend=legend())
+templates.env.globals.update(version=version_string(), legend=legend())
 templates.env.filters["km2"] = lambda m2: f"{(m2 or 0) / 1e6:,.3f}"
 templates.env.filters["m2"] = lambda m2: f"{round(m2 or 0) or 0:,}"  # never "-0"
 templates.env.filters["thousands"] = lambda n: f"{(n or 0):,}"

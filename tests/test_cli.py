@@ -90,3 +90,23 @@ def test_unreachable_database_is_a_one_line_error(monkeypatch: pytest.MonkeyPatc
     assert result.exit_code == 2
     assert "cannot reach the database" in result.output
     assert "Traceback" not in result.output
+
+
+def test_ims_names_its_version_and_a_checkouts_commit() -> None:
+    """An authority could not name the ims it runs: both versions called themselves 0.1.0
+    and there was no `ims --version` (a walk-through upgrading an older install)."""
+    import re
+    import subprocess
+    from pathlib import Path
+
+    from ims import __version__
+
+    said = runner.invoke(app, ["--version"])
+    assert said.exit_code == 0, said.output
+    root = Path(__file__).resolve().parents[1]
+    commit = subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--short=7", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    expected = f"ims {__version__}, commit {commit}" if commit else f"ims {__version__}"
+    assert said.output.strip() == expected
+    assert re.fullmatch(r"ims \d+\.\d+\.\d+(, commit [0-9a-f]{7,})?", said.output.strip())

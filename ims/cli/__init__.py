@@ -40,9 +40,26 @@ app = typer.Typer(
 )
 
 
+def _version(asked: bool) -> None:
+    if asked:
+        from ims.resources import version_string
+
+        typer.echo(f"ims {version_string()}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log in detail.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Print this ims's version (and a checkout's commit) and stop.",
+        ),
+    ] = False,
 ) -> None:
     """Configure logging once for every command."""
     configure_logging("DEBUG" if verbose else None)

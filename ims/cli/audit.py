@@ -54,4 +54,13 @@ def audit_verify(
         found = ", ".join(f"{count:,} {kind}" for kind, count in counts.items() if count)
         err.print(f"[bold red]tampering found:[/] {found}", highlight=False)
         raise typer.Exit(1)
+    if not report.events:
+        # "no tampering found" of an empty trail read as a restore that worked, after one
+        # that had failed (a walk-through upgrading an older install); with --noted, the
+        # noted head is missing from it, which is tampering
+        err.print(
+            "[bold yellow]warning:[/] the audit trail is empty: a new database, or not the "
+            "one you meant to check",
+            highlight=False,
+        )
     out.print("no tampering found", highlight=False)

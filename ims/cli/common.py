@@ -8,14 +8,14 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
 
 from ims.config import get_settings
 from ims.domain.enums import Contamination
-from ims.errors import ImsError, InvalidRequest
+from ims.errors import ImsError, InvalidRequest, SetupError
 from ims.files import write_whole
 
 if TYPE_CHECKING:
@@ -66,9 +66,22 @@ def actor() -> Actor:
     return cli_actor()
 
 
-def database_up(*, quiet: bool = False) -> Logins:
-    """Start the embedded cluster if needed, migrate to head; how to log in to it."""
-    from ims.db.migrate import current_revision, upgrade
+# What a command does with a schema behind this ims's (it makes an empty one whatever):
+# refuse, saying to back it up and migrate; migrate it (`ims db migrate`, the demo); warn
+# (`ims db up`); or leave it as it is (a backup, a restore).
+Behind = Literal["refuse", "migrate", "warn", "leave"]
+
+
+def database_up(*, quiet: bool = False, when_behind: Behind = "refuse") -> Logins:
+    """Start the embedded cluster if needed and give an empty database ims's schema; how to
+    log in to it.
+
+    A schema that this ims would migrate is migrated only by ``when_behind="migrate"``:
+    every command had migrated it as it started, `ims db backup` too, so that the backup
+    taken before an upgrade held the upgraded schema already (a walk-through upgrading an
+    older install). An upgrade is the administrator's step, after a backup.
+    """
+    from ims.db.migrate import behind, current_revision, upgrade
     from ims.db.session import embedded_cluster, logins, make_owner_engine
 
     settings = get_settings()
@@ -93,15 +106,31 @@ def database_up(*, quiet: bool = False) -> Logins:
             if started
             else "the embedded database is already running"
         )
+    if when_behind == "leave":
+        return found
     engine = make_owner_engine(found.owner)
     try:
         before = current_revision(engine)
-        upgrade(engine)
+        old = behind(engine)
+        if old is not None and when_behind != "migrate":
+            told = (
+                f"the database's schema is at revision {old[0]} and this ims's is {old[1]}: "
+                "back it up as it is (`ims db backup FILE`), then migrate it (`ims db "
+                "migrate`); docs/operations.md, Upgrades"
+            )
+            if when_behind == "refuse":
+                raise SetupError(told)
+            err.print(f"[bold yellow]warning:[/] {told}", highlight=False)
+            return found
+        steps = upgrade(engine, by=actor().name)
         after = current_revision(engine)
     finally:
         engine.dispose()
-    if before != after:  # said even when quiet (`ims serve`): the schema changed
+    if before != after:  # said even when quiet: the schema changed
         err.print(f"schema migrated {before or 'empty'} -> {after}", highlight=False)
+        if before is not None:
+            for step in steps:
+                err.print(f"  {step.revision}  {step.title}", highlight=False)
     else:
         say(f"schema already at head ({after})")
     return found

@@ -9,7 +9,6 @@ import typer
 
 from ims.cli.common import actor, command, database_up, db_session, err, out, progress_bar
 from ims.config import get_settings
-from ims.errors import ImsError
 
 db_app = typer.Typer(
     help="The database: the embedded cluster and its migrations.", no_args_is_help=True
@@ -71,32 +70,46 @@ def _against_head(revision: object) -> str:
         return " (empty: `ims db up` or `ims db migrate` makes the schema)"
     return (
         f" (this ims's is {', '.join(head)}: back it up with `ims db backup FILE`, then "
-        "`ims db migrate`; `ims serve` migrates it as it starts)"
+        "`ims db migrate`; until then ims's other commands refuse it)"
     )
 
 
 @command(db_app, "up")
 def db_up() -> None:
-    """Start the embedded cluster (unless IMS_DATABASE_URL is set), migrate, print the URL."""
-    out.print(database_up().app, highlight=False, soft_wrap=True)
+    """Start the embedded cluster (unless IMS_DATABASE_URL is set), give an empty database
+    ims's schema, print the URL. A schema behind this ims's is left as it is, with a
+    warning: back it up, then `ims db migrate`."""
+    out.print(database_up(when_behind="warn").app, highlight=False, soft_wrap=True)
 
 
 @command(db_app, "migrate")
 def db_migrate() -> None:
-    """Migrate the database to the latest schema (starts nothing)."""
-    from ims.db.migrate import current_revision, upgrade
-    from ims.db.session import embedded_cluster, make_owner_engine, owner_database_url
+    """Migrate the database to this ims's schema, saying each step (back it up first).
+
+    An embedded database that was stopped is started for it and stopped again."""
+    from ims.db.migrate import current_revision
+    from ims.db.session import embedded_cluster, make_owner_engine
 
     settings = get_settings()
-    if not settings.database_url and not embedded_cluster(settings).running:
-        raise ImsError("the embedded database is not running: start it with `ims db up`")
-    engine = make_owner_engine(owner_database_url(start=False))
+    cluster = None if settings.database_url else embedded_cluster(settings)
+    was_running = cluster is None or cluster.running
     try:
-        before = current_revision(engine)
-        upgrade(engine)
-        after = current_revision(engine)
+        found = database_up(quiet=True, when_behind="leave")
+        engine = make_owner_engine(found.owner)
+        try:
+            before = current_revision(engine)
+        finally:
+            engine.dispose()
+        database_up(quiet=True, when_behind="migrate")  # says each step it takes
+        engine = make_owner_engine(found.owner)
+        try:
+            after = current_revision(engine)
+        finally:
+            engine.dispose()
     finally:
-        engine.dispose()
+        if cluster is not None and not was_running:
+            cluster.stop()
+            err.print("the embedded database was stopped before: stopped again", highlight=False)
     out.print(
         f"database migrated from {before or 'empty'} to {after}"
         if before != after
@@ -142,7 +155,7 @@ def db_backup(
     cluster = None if settings.database_url else embedded_cluster(settings)
     was_running = cluster is None or cluster.running
     try:
-        size = backup(database_up(quiet=True).owner, file, overwrite=overwrite)
+        size = backup(database_up(quiet=True, when_behind="leave").owner, file, overwrite=overwrite)
     finally:
         if cluster is not None and not was_running:
             cluster.stop()
@@ -160,10 +173,10 @@ def db_restore(
     """Replace the database's contents with FILE, in one transaction (all or nothing)."""
     from ims.db import audit
     from ims.db.backup import restore
-    from ims.db.migrate import upgrade
+    from ims.db.migrate import current_revision, upgrade
     from ims.db.session import make_owner_engine
 
-    found = database_up(quiet=True)
+    found = database_up(quiet=True, when_behind="leave")  # it is replaced whatever it holds
     if not yes and not typer.confirm(
         "This replaces everything in the database with the backup. Go on?"
     ):
@@ -171,9 +184,17 @@ def db_restore(
     restore(found.owner, file)
     engine = make_owner_engine(found.owner)
     try:
-        upgrade(engine)  # a backup made by an earlier ims gets this one's schema
+        before = current_revision(engine)
+        steps = upgrade(engine, by=actor().name)  # a backup of an earlier ims gets this one's
     finally:
         engine.dispose()
+    if steps:
+        err.print(
+            f"the backup's schema ({before}) migrated to this ims's ({steps[-1].revision}):",
+            highlight=False,
+        )
+        for step in steps:
+            err.print(f"  {step.revision}  {step.title}", highlight=False)
     with db_session() as session, session.begin():
         audit.record(session, actor(), "database.restored", "database", file.name)
     out.print(f"restored {file}", highlight=False)
@@ -223,4 +244,10 @@ def db_verify(
             highlight=False,
         )
         raise typer.Exit(1)
+    if not report.hazards:
+        err.print(
+            "[bold yellow]warning:[/] no hazards are recorded: a new database, or not the one "
+            "you meant to check",
+            highlight=False,
+        )
     out.print("every derived figure agrees with the records", highlight=False)

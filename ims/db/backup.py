@@ -2,7 +2,8 @@
 
 A backup is PostgreSQL's custom archive format (compressed, restorable object by object).
 A restore runs in a single transaction, so it either replaces the database's contents
-completely or changes nothing. Both work with the owner's login.
+completely or changes nothing; a backup of an older schema comes back as it was, and
+`ims db restore` then migrates it. Both work with the owner's login.
 
 A restore ends every other session of the database, before (their temporary tables and
 locks would hold up dropping the old objects) and after (a session that started before
@@ -13,10 +14,12 @@ reconnects: its engines check connections before use (``pool_pre_ping``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -110,7 +113,13 @@ def backup(url: str, path: Path, *, overwrite: bool = False) -> int:
 
 
 def restore(url: str, path: Path) -> None:
-    """Replace the contents of the database at ``url`` with the backup in ``path``."""
+    """Replace the contents of the database at ``url`` with the backup in ``path``.
+
+    The database's schema is emptied and the backup's written into it in one transaction
+    of ``psql``'s, so that a backup of any schema comes back whole, an older one too (the
+    caller migrates it): restoring over the objects it names (``pg_restore --clean``) could
+    not drop those a later migration had made, and a backup taken before an upgrade could
+    not be restored by the upgraded ims (a walk-through upgrading an older install)."""
     path = Path(path)
     if not path.is_file():
         raise InvalidRequest(f"{path}: no such backup file")
@@ -123,23 +132,49 @@ def restore(url: str, path: Path) -> None:
             f"{path} is not a backup made by `ims db backup` (pg_dump custom format)"
         )
     ended = end_other_sessions(url)
-    _run(
-        [
-            tool,
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--no-privileges",
-            "--single-transaction",
-            "--exit-on-error",
-            f"--dbname={libpq_url(url)}",
-            str(path),
-        ],
-        "pg_restore",
-    )
+    with tempfile.TemporaryFile() as said:
+        written = subprocess.Popen(
+            [tool, "--no-owner", "--no-privileges", "--file=-", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=said,
+        )
+        loaded = subprocess.Popen(
+            [
+                client_tool("psql"),
+                "--no-psqlrc",
+                "--quiet",
+                "--single-transaction",
+                "--set=ON_ERROR_STOP=1",
+                f"--dbname={libpq_url(url)}",
+                "--file=-",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=said,
+        )
+        assert written.stdout is not None and loaded.stdin is not None
+        try:
+            loaded.stdin.write(EMPTY_SCHEMA)
+            shutil.copyfileobj(written.stdout, loaded.stdin, 1 << 20)
+        except BrokenPipeError:
+            pass  # psql stopped at an error: said below
+        finally:
+            with contextlib.suppress(BrokenPipeError):
+                loaded.stdin.close()
+        written.wait()
+        loaded.wait()
+        if written.returncode != 0 or loaded.returncode != 0:
+            said.seek(0)
+            reason = failure(said.read().decode(errors="replace"), loaded.returncode or 1)
+            raise SetupError(f"restoring {path.name} failed, nothing was changed: {reason}")
     _grant_app_role(url)
     ended += end_other_sessions(url)
     log.debug("restored %s (%d other sessions ended)", path, ended)
+
+
+# Everything the database held goes, in the restore's transaction (its extensions with it:
+# the backup makes them again, as they were).
+EMPTY_SCHEMA = b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n"
 
 
 def end_other_sessions(url: str) -> int:

@@ -306,9 +306,15 @@ class EmbeddedCluster:
         """
         sized = self.pgdata / SIZED_CONF
         text = "".join(f"{name} = {value}\n" for name, value in sized_settings().items())
+        # where the socket is for the data directory as it is now: initdb's absolute path
+        # in postgresql.conf kept a moved data directory (IMS_DATA_DIR on a larger disk)
+        # listening where the old one was (found by a walk-through upgrading an install)
+        socket = str(self.socket_dir).replace("'", "''")
         sized.write_text(
             "# written by ims each time it starts the cluster (ims.db.embedded); edit\n"
-            "# postgresql.auto.conf (ALTER SYSTEM) to override\n" + text
+            "# postgresql.auto.conf (ALTER SYSTEM) to override\n"
+            + text
+            + f"unix_socket_directories = '{socket}'\n"
         )
         self._own(sized)
         conf = self.pgdata / "postgresql.conf"
@@ -321,9 +327,12 @@ class EmbeddedCluster:
         """PID of the running server, or None (a stale pid file counts as not running)."""
         pidfile = self.pgdata / "postmaster.pid"
         try:
-            pid = int(pidfile.read_text().splitlines()[0])
+            lines = pidfile.read_text().splitlines()
+            pid = int(lines[0])
         except (OSError, ValueError, IndexError):
             return None
+        if len(lines) > 1 and Path(lines[1]).resolve() != self.pgdata.resolve():
+            return None  # copied with the data directory from where it ran: not this one
         try:
             os.kill(pid, 0)
         except ProcessLookupError:

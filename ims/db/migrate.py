@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from alembic import command
@@ -10,8 +11,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from geoalchemy2 import alembic_helpers
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
+from ims import __version__
 from ims.errors import SetupError
 from ims.resources import ALEMBIC_INI, MIGRATIONS
 
@@ -33,11 +35,23 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database behind ``engine`` (the owner's login) to ``revision``.
+@dataclass(frozen=True)
+class Step:
+    """A migration applied: its revision and the first line of what it says of itself."""
+
+    revision: str
+    title: str
+
+
+def upgrade(engine: Engine, revision: str = "head", *, by: str = "ims") -> list[Step]:
+    """Migrate the database behind ``engine`` (the owner's login) to ``revision``; the
+    migrations applied, oldest first.
 
     Refuses, with a SetupError, a database whose schema is newer than this ims knows (it
-    was migrated by a later version): nothing is changed then.
+    was migrated by a later version): nothing is changed then. A database that held a
+    schema already gets an audit event ``database.migrated`` (from, to, each step) in the
+    migration's transaction, ``by`` naming who ran it: an upgrade had left no trace in the
+    trail an authority trusts for decades (a walk-through upgrading an older install).
     """
     cfg = alembic_config()
     scripts = ScriptDirectory.from_config(cfg)
@@ -53,18 +67,29 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
                 "with this one"
             ) from None
         if revision == "head" and current in scripts.get_heads():
-            return  # at head already: every command checks, and alembic's run costs ~0.5 s
+            return []  # at head already: every command checks, and alembic's run costs ~0.5 s
+    steps = [
+        Step(str(script.revision), (script.doc or "").strip().splitlines()[0])
+        for script in reversed(list(scripts.iterate_revisions(revision, current)))
+    ]
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL ROLE NONE"))  # migrate as the owner, not as ims_app
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
         # The application's privileges, for every table a migration made (and re-applied,
         # so none granted by hand survives a migration).
-        migrated = MigrationContext.configure(conn).get_current_revision() != current
+        after = MigrationContext.configure(conn).get_current_revision()
+        migrated = after != current
         if migrated and conn.scalar(
             text("SELECT to_regprocedure('ims_grant_app_role()') IS NOT NULL")
         ):
             conn.execute(text("SELECT ims_grant_app_role()"))
+        if (
+            migrated
+            and current is not None
+            and conn.scalar(text("SELECT to_regclass('audit_event') IS NOT NULL"))
+        ):
+            _audit_migration(conn, by, current, str(after), steps)
     if migrated:
         # A migration may rewrite a table, whose visibility map (what lets an index-only
         # scan skip the table, as the map's tiles do) is then empty until a vacuum, and add
@@ -73,6 +98,44 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             conn.execute(text("SET ROLE NONE"))
             conn.execute(text("VACUUM (ANALYZE)"))
             conn.execute(text("RESET ROLE"))
+    return steps if migrated else []
+
+
+def _audit_migration(conn: Connection, by: str, before: str, after: str, steps: list[Step]) -> None:
+    from sqlalchemy.orm import Session
+
+    from ims.db import audit
+
+    with Session(bind=conn, join_transaction_mode="create_savepoint") as session:
+        audit.record(
+            session,
+            by,
+            "database.migrated",
+            "database",
+            after,
+            before={"revision": before},
+            after={
+                "revision": after,
+                "ims": __version__,
+                "steps": [f"{step.revision} {step.title}" for step in steps],
+            },
+        )
+        session.commit()
+
+
+def behind(engine: Engine) -> tuple[str, str] | None:
+    """(the database's revision, this ims's) when the schema is one this ims knows but
+    older than its own; None when it is empty, this ims's own or newer (which ``upgrade``
+    refuses, saying so)."""
+    current = current_revision(engine)
+    scripts = ScriptDirectory.from_config(alembic_config())
+    if current is None or current in scripts.get_heads():
+        return None
+    try:
+        scripts.get_revision(current)
+    except CommandError:
+        return None
+    return current, str(scripts.get_current_head())
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -222,6 +222,18 @@ def test_ims_audit_verify_exits_1_on_tampering_and_prints_the_head(
     assert "tampering found: 1 altered" in tampered.output
 
 
+def test_an_empty_trail_is_not_passed_in_silence(
+    committed_engine: Engine, committed_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a restore that had failed, "0 events … no tampering found" read as success (a
+    walk-through upgrading an older install)."""
+    point_cli_at(
+        monkeypatch, committed_engine.url.render_as_string(hide_password=False), committed_database
+    )
+    said = CliRunner().invoke(app, ["audit", "verify"])
+    assert said.exit_code == 0 and "warning: the audit trail is empty" in said.output
+
+
 def test_the_rows_from_before_the_chain_are_sealed_by_the_upgrade(test_server) -> None:  # type: ignore[no-untyped-def]
     url = test_server.create_database("ims_chain_upgrade")
     owner = make_owner_engine(url)
@@ -234,9 +246,15 @@ def test_the_rows_from_before_the_chain_are_sealed_by_the_upgrade(test_server) -
             "INSERT INTO report_run (kind, params, stamp, totals) "
             "VALUES ('article7', 'year=2020;level=1;contam=CMR', 0, '{}')",
         )
-        upgrade(owner)
+        upgrade(owner, by="cli:admin")
         report = verify(owner)
-        assert report.clean and report.seals == 1 and report.events == 3
+        # the three, and the upgrade's own event, sealed after them
+        assert report.clean and report.seals == 2 and report.events == 4
+        with owner.connect() as conn:
+            last = conn.execute(
+                text("SELECT actor, action, before FROM audit_event ORDER BY id DESC LIMIT 1")
+            ).one()
+        assert tuple(last) == ("cli:admin", "database.migrated", {"revision": "0008"})
         with owner.connect() as conn:
             backfilled = conn.execute(
                 text(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,6 +62,30 @@ def test_start_recovers_from_a_crash_with_a_stale_pid_file(cluster: EmbeddedClus
     assert cluster.start() is True
     assert cluster.running is True
     cluster.ensure_database()
+
+
+def test_a_data_directory_moved_elsewhere_runs_there(
+    cluster: EmbeddedCluster, tmp_path: Path
+) -> None:
+    """Moved to a larger disk (IMS_DATA_DIR), a data directory's server listened where the
+    old one was (initdb writes the socket's path), and a pid file copied with it from a
+    running server made it look running (a walk-through upgrading an older install)."""
+    cluster.up()
+    cluster.stop()
+    moved = EmbeddedCluster(tmp_path / "elsewhere")
+    try:
+        subprocess.run(["cp", "-a", str(cluster.home), str(moved.home)], check=True)
+        cluster.start()  # the original runs on, where it was
+        shutil.copy2(cluster.pgdata / "postmaster.pid", moved.pgdata / "postmaster.pid")
+        assert moved.running is False  # the pid file names the original's directory
+        assert moved.start() is True
+        assert (moved.socket_dir / f".s.PGSQL.{embedded.PORT}").exists()
+        assert moved.pid() != cluster.pid() and cluster.running
+        moved.ensure_database()
+    finally:
+        moved.stop()
+        shutil.rmtree(moved.home, ignore_errors=True)
+        shutil.rmtree(moved.socket_dir, ignore_errors=True)
 
 
 def test_missing_postgresql_names_the_packages_to_install(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -274,3 +275,56 @@ def test_the_command_line_says_how_a_schema_stands_and_what_a_migration_did(
     again = runner.invoke(app, ["db", "migrate"])
     assert "nothing to migrate" in again.output
     assert f"schema revision {head} (this ims's own)" in runner.invoke(app, ["db", "status"]).output
+
+
+def test_an_upgrade_waits_for_the_administrator_and_a_backup_from_before_comes_back(
+    scratch_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An authority's install at revision 0019, upgraded (a walk-through upgrading an older
+    install): `ims db backup`, which `ims db status` asks for first, had migrated the
+    database before backing it up, as every command did; the upgraded ims could not restore
+    that backup ("cannot drop constraint pk_submission"); and the audit trail said nothing
+    of the upgrade."""
+    from typer.testing import CliRunner
+
+    from ims.cli import app
+    from tests.utils import point_cli_at
+
+    head = migrate.heads()[0]
+    migrate.upgrade(scratch_engine, "0019")
+    url = scratch_engine.url.render_as_string(hide_password=False)
+    point_cli_at(monkeypatch, url, url)
+    runner = CliRunner()
+
+    def revision() -> str | None:
+        return migrate.current_revision(scratch_engine)
+
+    refused = runner.invoke(app, ["users", "list"])
+    assert refused.exit_code != 0 and "Traceback" not in refused.output
+    assert "back it up as it is (`ims db backup FILE`), then migrate it" in refused.output
+    up = runner.invoke(app, ["db", "up"])
+    assert up.exit_code == 0 and "warning:" in up.output and revision() == "0019"
+    backed = runner.invoke(app, ["db", "backup", str(tmp_path / "before.backup")])
+    assert backed.exit_code == 0, backed.output
+    assert revision() == "0019"  # the backup holds the schema as it was
+
+    migrated = runner.invoke(app, ["db", "migrate"])
+    assert migrated.exit_code == 0, migrated.output
+    assert f"database migrated from 0019 to {head}" in migrated.output
+    assert "  0020  " in migrated.output  # each step, with what it does
+    with scratch_engine.connect() as conn:
+        said = conn.execute(
+            text("SELECT before, after FROM audit_event WHERE action = 'database.migrated'")
+        ).one()
+    assert said.before == {"revision": "0019"} and said.after["revision"] == head
+    assert len(said.after["steps"]) == int(head) - 19
+
+    restored = runner.invoke(app, ["db", "restore", str(tmp_path / "before.backup"), "--yes"])
+    assert restored.exit_code == 0, restored.output
+    assert f"the backup's schema (0019) migrated to this ims's ({head})" in restored.output
+    scratch_engine.dispose()  # the restore ended every other session
+    assert revision() == head
+    with scratch_engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM munition_type")) > 0
+        actions = conn.scalars(text("SELECT action FROM audit_event ORDER BY id")).all()
+    assert actions[-2:] == ["database.migrated", "database.restored"]
