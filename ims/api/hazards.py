@@ -299,6 +299,10 @@ class HazardPublic(BaseModel):
     as_of: dt.date | None
     closed: bool = Field(description="less than 1 m² remains (docs/design.md §2.5)")
     figures: dict[str, float] = Field(description="area_m2, remaining_m2, and m² per method")
+    location: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="province and district it is counted in, and its operator, on the date",
+    )
     timeline: list[TimelineEvent]
     estimates: list[Quantity] = Field(description="estimated remnants in force")
     destroyed: list[Quantity] = Field(description="items found and destroyed by its releases")
@@ -355,6 +359,7 @@ def get_hazard(
         as_of=view.as_of,
         closed=view.closed,
         figures=view.figures,
+        location=view.location,
         timeline=[
             TimelineEvent(**{k: event[k] for k in TimelineEvent.model_fields})
             for event in view.timeline

@@ -44,6 +44,8 @@ class HazardView:
     attributes: dict[str, Any] = field(default_factory=dict)  # the upload's own columns
     # each release's own columns (by its reference), as its upload sent them
     release_attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # where it is counted and who works it on the date: province, district, operator
+    location: dict[str, str | None] = field(default_factory=dict)
 
     def generalised(self) -> HazardView:
         """The hazard as a reader who sees generalised locations may see it: its figures
@@ -146,7 +148,32 @@ def hazard_view(session: Session, reference: str, as_of: dt.date | None = None) 
         _records(session, hid),
         dict(last_rev.attributes or {}) if last_rev else {},
         {rel.reference: dict(rel.attributes) for rel in releases if rel.attributes},
+        _location(session, hid, as_of),
     )
+
+
+def _location(session: Session, hazard_id: int, as_of: dt.date | None) -> dict[str, str | None]:
+    """The province and district the hazard is counted in on the date, and its operator
+    then, as the register gives them: its page named none of them, and a reader at
+    national scale could not tell where a hazard was (a walk-through at national scale)."""
+    row = session.execute(
+        text(
+            """
+            SELECT a1.name AS province, a2.name AS district, o.name AS operator
+            FROM hazard_period p
+            LEFT JOIN ledger_entry e ON e.hazard_id = p.hazard_id AND e.entry_no = p.entry_no
+            LEFT JOIN hazard_revision r ON r.id = p.revision_id
+            LEFT JOIN organisation o ON o.id = r.operator_id
+            LEFT JOIN admin_area a1 ON a1.id = e.count_admin1_id
+            LEFT JOIN admin_area a2 ON a2.id = e.count_admin2_id
+            WHERE p.hazard_id = :h AND p.during @> CAST(:on AS date)
+            """
+        ),
+        {"h": hazard_id, "on": as_of or dt.date.today()},
+    ).first()
+    if row is None:
+        return {}
+    return {"province": row.province, "district": row.district, "operator": row.operator}
 
 
 def _released_apart(

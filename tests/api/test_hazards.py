@@ -73,6 +73,7 @@ def test_a_hazard_reads_as_its_page_shows_it_with_geodesic_figures(
     assert body["estimates"] == [{"type": "BLU-26", "quantity": 12}]
     assert body["destroyed"] == [{"type": "BLU-26", "quantity": 3}]
     assert body["attributes"] == {"village": "Ban Na"}
+    assert body["location"] == {"province": "Province A", "district": None, "operator": None}
     assert body["boundary"]["type"] in ("Polygon", "MultiPolygon")
     assert body["figures"] == hazard_view(session, REF).figures  # one function for both
 

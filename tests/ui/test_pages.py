@@ -17,7 +17,7 @@ from typing import Any
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
-from shapely.geometry import MultiPolygon, box
+from shapely.geometry import MultiPolygon, Point, box
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -267,6 +267,15 @@ def test_hazard_page_has_its_map_figures_timeline_and_items(client: TestClient) 
     assert "Released outside the hazard (not counted)" in page  # …and on the map's legend
     assert "BLU-26 × 3" in page and "<td>BLU-26</td><td>40</td><td>3</td>" in page
     assert 'href="/map#15/' in page
+    # where it is, as the register says (a walk-through at national scale: no page said)
+    where = re.search(r'id="hazard-location">(.*?)</table>', page, re.S)
+    assert where
+    cells = dict(re.findall(r"<th>([^<]+)</th><td>([^<]+)</td>", where.group(1)))
+    assert cells["Province"] == "Province A"
+    assert cells["District"] == "none: outside every district"  # none are loaded here
+    assert cells["Operator"] == "none recorded"
+    lat, lon = (float(v) for v in cells["A point inside it (lat, lon)"].split(", "))
+    assert box(102.10, 19.60, 102.12, 19.62).contains(Point(lon, lat))
 
 
 def test_a_reclassification_is_on_the_timeline(client: TestClient) -> None:
