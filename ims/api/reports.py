@@ -57,7 +57,8 @@ def _response(rendered: formats.Rendered) -> Response:
     """A report in a format other than JSON; one with a file name comes as a download."""
     headers = None
     if rendered.filename:
-        headers = {"Content-Disposition": f'attachment; filename="{rendered.filename}"'}
+        shown = "inline" if rendered.inline else "attachment"
+        headers = {"Content-Disposition": f'{shown}; filename="{rendered.filename}"'}
     return Response(rendered.content, media_type=rendered.media_type, headers=headers)
 
 
@@ -159,7 +160,7 @@ def get_progress(
     series = article4_series(session, first, last, contam)
     if format == "json":
         return series
-    return _response(formats.progress(series, format))
+    return _response(formats.progress(series, format, f"progress-{contam}-{first.year}-{last}"))
 
 
 @router.get("/marking", response_model=list[MarkingRow])
@@ -195,7 +196,8 @@ def get_priorities(
     ranked = priorities(session, as_of or dt.date.today(), Weights(), contam, top)
     if format == "json":
         return ranked
-    return _response(formats.priorities(ranked, format))
+    day = as_of or dt.date.today()
+    return _response(formats.priorities(ranked, format, f"priorities-{day}-{contam}"))
 
 
 @router.get("/workplan", response_model=WorkplanReport)

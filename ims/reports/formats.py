@@ -42,6 +42,8 @@ class Rendered:
     content: str | bytes
     # The name to save it under; None where it is shown rather than saved.
     filename: str | None = None
+    # shown in the browser (HTML, a chart), under ``filename`` when it is saved
+    inline: bool = False
 
     @property
     def media_type(self) -> str:
@@ -71,24 +73,26 @@ def article7(session: Any, report: dict[str, Any], fmt: str) -> Rendered:
         return Rendered(fmt, export.to_binary(session, report, fmt), filename)
     if fmt == "csv":
         return Rendered(fmt, export.to_csv(report), filename)
-    if fmt == "html":
-        return Rendered(fmt, export.to_html(report))
+    if fmt == "html":  # shown, and saved as article7-2025-CMR-provinces.html (it was article7)
+        return Rendered(fmt, export.to_html(report), filename, inline=True)
     return Rendered(fmt, export.to_json(report))
 
 
-def progress(series: dict[str, Any], fmt: str) -> Rendered:
-    """The Article 4 series in FMT: JSON, CSV or a PNG chart."""
+def progress(series: dict[str, Any], fmt: str, stem: str = "progress") -> Rendered:
+    """The Article 4 series in FMT: JSON, CSV or a PNG chart; saved as STEM.csv or .png."""
     if fmt == "png":
-        return Rendered(fmt, series_png(series))
+        return Rendered(fmt, series_png(series), f"{stem}.png", inline=True)
     if fmt == "csv":
-        return Rendered(fmt, series_csv(series))
+        return Rendered(fmt, series_csv(series), f"{stem}.csv")
     return Rendered(fmt, json.dumps(series, indent=2))
 
 
-def priorities(ranked: Sequence[dict[str, Any]], fmt: str) -> Rendered:
-    """Ranked hazards in FMT: JSON, CSV or one XLSX worksheet."""
+def priorities(ranked: Sequence[dict[str, Any]], fmt: str, stem: str = "priorities") -> Rendered:
+    """Ranked hazards in FMT: JSON, CSV or one XLSX worksheet, saved as STEM.csv or .xlsx
+    (a national CSV of 43,575 lines had filled the browser's tab: a walk-through at
+    national scale)."""
     if fmt == "xlsx":
-        return Rendered(fmt, rows_xlsx(ranked, "Priorities"), "priorities.xlsx")
+        return Rendered(fmt, rows_xlsx(ranked, "Priorities"), f"{stem}.xlsx")
     if fmt == "csv":
-        return Rendered(fmt, rows_csv(ranked))
+        return Rendered(fmt, rows_csv(ranked), f"{stem}.csv")
     return Rendered(fmt, json.dumps(ranked, indent=2))

@@ -572,6 +572,20 @@ def test_api_serves_each_export_with_its_media_type(data: Session, client_as: Cl
     assert 'filename="article7-2022-ERW-districts.csv"' in districts.headers["content-disposition"]
     png = client.get("/api/v1/reports/progress", params={"last_year": 2023, "format": "png"})
     assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
+    # shown where they are for showing, and saved under a name that says what they hold
+    # (the priorities' CSV had filled the browser's tab: a walk-through at national scale)
+    baseline = get_settings().article4_baseline.year
+    assert png.headers["content-disposition"] == (
+        f'inline; filename="progress-CMR-{baseline}-2023.png"'
+    )
+    html = client.get("/api/v1/reports/article7", params={"year": 2022, "format": "html"})
+    assert html.headers["content-disposition"] == (
+        'inline; filename="article7-2022-CMR-provinces.html"'
+    )
+    ranked = client.get("/api/v1/reports/priorities", params={"format": "csv", "contam": "ERW"})
+    assert ranked.headers["content-disposition"] == (
+        f'attachment; filename="priorities-{dt.date.today()}-ERW.csv"'
+    )
     # a baseline in year 1 to 2200 took 3.5 s of the server each time (a third attack)
     ages = client.get("/api/v1/reports/progress", params={"baseline": "0001-01-03"})
     assert ages.status_code == 422 and "before 1900" in ages.text
