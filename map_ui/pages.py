@@ -444,6 +444,7 @@ def register_page(
     except ImsError as exc:
         return error_page(request, exc.status_code, "Not a register filter", exc.detail)
     kept = chosen.params()
+    last_page = max(0, (page.matched - 1) // REGISTER_PAGE)
     return _page(
         request,
         "register.html",
@@ -472,4 +473,11 @@ def register_page(
         next_query=urlencode({**kept, "offset": page.next_offset})
         if page.next_offset is not None
         else None,
+        # the first and last pages and where this one is: 463 "Next" to reach the end of a
+        # national register, and past it a page of "No hazard matches" (a walk-through at
+        # national scale)
+        page_no=offset // REGISTER_PAGE + 1,
+        pages=last_page + 1,
+        first_query=urlencode({**kept, "offset": 0}),
+        last_query=urlencode({**kept, "offset": last_page * REGISTER_PAGE}),
     )

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from ims.api.auth import masked_csrf
 from ims.config import get_settings
-from ims.domain.enums import Role
+from ims.domain.enums import Contamination, Role
 from ims.resources import version_string
 from map_ui.style import legend
 
@@ -44,7 +44,12 @@ def _who(request: Request) -> dict[str, Any]:
 
 
 templates = Jinja2Templates(directory=HERE / "templates", context_processors=[_who])
-templates.env.globals.update(version=version_string(), legend=legend())
+templates.env.globals.update(
+    version=version_string(),
+    legend=legend(),
+    # a kind of contamination in words where a reader sees it (the map's figures said "CMR")
+    contam_labels={c.value: c.label for c in Contamination},
+)
 templates.env.filters["km2"] = lambda m2: f"{(m2 or 0) / 1e6:,.3f}"
 templates.env.filters["m2"] = lambda m2: f"{round(m2 or 0) or 0:,}"  # never "-0"
 templates.env.filters["thousands"] = lambda n: f"{(n or 0):,}"

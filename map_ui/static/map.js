@@ -14,6 +14,8 @@
   const asOf = document.getElementById("as-of");
   const CHANGE_DELAY_MS = 250;
   const contam = document.getElementById("contam");
+  // a kind in words, as its choice says it ("CMR" alone had been shown)
+  const label = (code) => [...contam.options].find((o) => o.value === code)?.dataset.label || code;
 
   // The query both the tiles and the figures take: the date and the kind of contamination.
   function params(withToday) {
@@ -242,7 +244,7 @@
     for (const node of figures.querySelectorAll("[data-field]")) {
       const key = node.dataset.field;
       const v = f[key];
-      if (key === "contam") node.textContent = v === "all" ? "all contamination kinds" : v;
+      if (key === "contam") node.textContent = v === "all" ? "all contamination kinds" : label(v);
       else node.textContent = key.endsWith("_m2") ? km2(v) : key === "as_of" ? v : v.toLocaleString("en-US");
     }
     delete figures.dataset.error;

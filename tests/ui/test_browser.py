@@ -15,7 +15,7 @@ from typing import Any
 import geopandas as gpd
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
 from shapely.geometry import box
 from sqlalchemy import text
 
@@ -322,6 +322,22 @@ def test_changing_the_as_of_date_changes_the_figures_and_the_tiles(
     assert len(urls) == len(set(urls))
     assert not [u for u in urls if "/tiles/releases/" in u]
     tab.shoot("map-2012")
+    assert tab.errors == []
+
+
+def test_a_kind_chosen_on_the_map_is_named_in_words_in_its_figures(
+    tab: Watched, site: LiveSite
+) -> None:
+    """The figures' line said "CMR" once the kind was chosen (a walk-through at national
+    scale); the choice names each kind in words too."""
+    tab.page.goto(site.url + "/map")
+    tab.map_shows()
+    kind = tab.page.locator('#map-figures [data-field="contam"]')
+    assert kind.inner_text() == "all contamination kinds"
+    assert "CMR: cluster munition remnants" in tab.page.inner_text("#contam")
+    tab.page.select_option("#contam", "CMR")
+    expect(kind).to_have_text("cluster munition remnants")
+    assert "contam=CMR" in tab.page.url
     assert tab.errors == []
 
 

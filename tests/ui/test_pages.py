@@ -763,3 +763,23 @@ def test_the_audit_trail_leaves_sign_ins_out_unless_asked(
     # asking for the action by name shows them too
     named = admin.get("/admin/audit", params={"action": "user.signed_in"})
     assert set(actions(named.text)) == {"user.signed_in"}
+
+
+def test_the_register_says_which_page_of_how_many_and_reaches_the_last(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A national register took 463 "Next 100" to reach its end, and past it showed "No
+    hazard matches" (a walk-through at national scale). One hazard a page here."""
+    from map_ui import pages
+
+    monkeypatch.setattr(pages, "REGISTER_PAGE", 1)
+    first = client.get("/hazards", params={"open": "false"}).text
+    assert 'id="page-of">page 1 of 2<' in first and 'id="first-page"' not in first
+    last = re.search(r'<a href="/hazards\?([^"]+)" id="last-page">', first)
+    assert last and "offset=1" in last.group(1) and "open=false" in last.group(1)
+    end = client.get(f"/hazards?{html.unescape(last.group(1))}").text
+    assert 'id="page-of">page 2 of 2<' in end and 'id="last-page"' not in end
+    assert 'id="first-page"' in end
+    past = client.get("/hazards", params={"open": "false", "offset": 7}).text
+    assert "No hazard on this page: the 2 that match end on page 2." in past
+    assert "No hazard matches" not in past and 'id="page-of"' not in past
