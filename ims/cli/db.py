@@ -17,6 +17,7 @@ db_app = typer.Typer(
 
 def _print_status() -> None:
     """Where the database is, whether it runs, its versions and the logins it takes."""
+    from ims.db.migrate import heads
     from ims.db.session import (
         SHARED_LOGIN_WARNING,
         check_database,
@@ -40,6 +41,12 @@ def _print_status() -> None:
         found = logins(settings, start=False)
         if not st.running:
             out.print(f"  url:            {found.app}", highlight=False)
+            if st.initialised:
+                out.print(
+                    "  schema revision: not known while it is stopped (`ims db up` starts it, "
+                    "and migrates nothing)",
+                    highlight=False,
+                )
             return
     engine = make_engine(found.app)
     try:
@@ -57,6 +64,8 @@ def _print_status() -> None:
     out.print(f"  works as:       {info['login']}", highlight=False)
     if found.shared:
         err.print(f"[bold yellow]warning:[/] {SHARED_LOGIN_WARNING}", highlight=False)
+    if info["schema_revision"] not in heads():
+        raise typer.Exit(1)  # for scripts and monitors: the schema is not this ims's
 
 
 def _against_head(revision: object) -> str:
@@ -133,7 +142,10 @@ def db_down() -> None:
 
 @command(db_app, "status")
 def db_status() -> None:
-    """Show where the database is, whether it runs, and its schema revision."""
+    """Show where the database is, whether it runs, and its schema revision.
+
+    Exit status: 0, or 1 when the schema is not this ims's (empty, of an earlier ims, or of
+    a later one), so that scripts and monitors can tell."""
     _print_status()
 
 
