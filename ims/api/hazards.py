@@ -3,11 +3,14 @@ hazard as in force on a date, as the hazard page shows it (or as a GeoJSON Featu
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import weakref
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from shapely.geometry import mapping
 
@@ -255,16 +258,43 @@ def export_hazards(
         raise Forbidden("hazard files are not open where locations are generalised")
     f = register_filter(as_of, admin, status, contamination, operator, open, q, sort)
     boundaries = geometry == "boundary"
-    with export_turn(
-        caller_of(principal, request), session.commit
-    ):  # a national file holds 150–300 MB while it is made
+    stem = export_stem(f) + ("-boundaries" if boundaries else "")
+
+    def make() -> bytes:
         rows = register(session, f, limit=None, boundaries=boundaries).rows
-        stem = export_stem(f) + ("-boundaries" if boundaries else "")
-        written = register_files.write(rows, fmt, stem)
-    return Response(
-        written.content,
-        media_type=written.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{written.filename}"'},
+        return register_files.write(rows, fmt, stem).content
+
+    # a national file holds 150–300 MB while it is made
+    turn = export_turn(caller_of(principal, request), session.commit)
+    return sent_as_made(f"{stem}.{fmt}", register_files.MEDIA_TYPES[fmt], turn, make)
+
+
+def sent_as_made(
+    filename: str,
+    media_type: str,
+    turn: contextlib.AbstractContextManager[None],
+    make: Callable[[], bytes],
+) -> StreamingResponse:
+    """A register or release file whose download starts at once and whose bytes follow
+    when they are made: a national file takes 5–60 s, and the browser had shown nothing
+    at all meanwhile, so people clicked again (a walk-through at national scale).
+
+    The turn (``ims.files.export_turn``) is taken now, so that a busy server still answers
+    503, and held until the file is sent, or until the response is dropped unsent."""
+    held = contextlib.ExitStack()
+    held.enter_context(turn)
+
+    def body() -> Iterator[bytes]:
+        with held:
+            yield b""  # the headers go now: the download shows as under way
+            yield make()
+
+    chunks = body()
+    weakref.finalize(chunks, held.close)  # a client gone before the first chunk
+    return StreamingResponse(
+        chunks,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

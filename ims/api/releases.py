@@ -21,6 +21,7 @@ from ims.api.hazards import (
     Offset,
     Operator,
     feature_collection,
+    sent_as_made,
 )
 from ims.domain.enums import Contamination, ReleaseMethod
 from ims.errors import Forbidden
@@ -173,13 +174,12 @@ def export_releases(
         hazard_id=hazard_id or None,
         contamination=contamination,
     )
-    with export_turn(
-        caller_of(principal, request), session.commit
-    ):  # a national file holds hundreds of MB while it is made
+
+    def make() -> bytes:
         rows = releases(session, f, limit=None).rows
-        written = register_files.write(rows, fmt, export_stem(f), register_files.RELEASES)
-    return Response(
-        written.content,
-        media_type=written.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{written.filename}"'},
-    )
+        return register_files.write(rows, fmt, stem, register_files.RELEASES).content
+
+    stem = export_stem(f)
+    # a national file holds hundreds of MB while it is made
+    turn = export_turn(caller_of(principal, request), session.commit)
+    return sent_as_made(f"{stem}.{fmt}", register_files.MEDIA_TYPES[fmt], turn, make)

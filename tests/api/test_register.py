@@ -13,13 +13,14 @@ import re
 import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyogrio
 import pytest
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, box, shape
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from ims.config import get_settings
@@ -811,3 +812,49 @@ def test_register_files_are_made_a_few_at_a_time_and_the_rest_told_to_wait(
         done.set()
         other.join()
     assert client.get("/api/v1/hazards.csv").status_code == 200  # its turn came free
+
+
+def test_a_register_files_download_starts_before_the_file_is_made(
+    committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A national release file takes 5–60 s to make, and the browser showed nothing until
+    it was whole, so people clicked again (a walk-through at national scale): the answer's
+    head, with the file's name, comes at once, and its bytes when they are made."""
+    import threading
+
+    import httpx
+
+    from ims import files
+    from ims.app import create_app
+    from ims.db import accounts
+    from ims.domain.enums import Role
+    from ims.queries import register_files
+    from tests.api.test_gate import serve
+
+    with Session(committed_engine) as s, s.begin():
+        accounts.create_user(s, "downloader", Role.VIEWER, by="tests")
+        token = accounts.create_token(s, "downloader", "tests", by="tests")[1]
+    may_finish = threading.Event()
+    real_write = register_files.write
+
+    def slow_write(*args: Any, **kwargs: Any) -> register_files.ExportFile:
+        assert may_finish.wait(20), "the head never came before the file was made"
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(register_files, "write", slow_write)
+    server, thread, port = serve(create_app(committed_engine))
+    try:
+        url = f"http://127.0.0.1:{port}/api/v1/releases.csv"
+        with httpx.stream("GET", url, headers={"Authorization": f"Bearer {token}"}) as answer:
+            assert answer.status_code == 200  # while the file is not made yet
+            disposition = answer.headers["content-disposition"]
+            assert disposition.startswith("attachment; filename=") and ".csv" in disposition
+            assert not may_finish.is_set()
+            may_finish.set()
+            body = answer.read().decode("utf-8-sig")
+        assert body.startswith("release_id,")
+    finally:
+        may_finish.set()
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert files._under_way == {}  # its turn was handed back
