@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -31,6 +31,8 @@ from ims.queries.register import (
     close_matches,
     register,
 )
+
+T = TypeVar("T")  # the rows a file is made from
 
 router = APIRouter(prefix="/hazards", tags=["hazards"])
 # The register and its files: /hazards and /hazards.{format}, beside /hazards/{reference}.
@@ -260,34 +262,44 @@ def export_hazards(
     boundaries = geometry == "boundary"
     stem = export_stem(f) + ("-boundaries" if boundaries else "")
 
-    def make() -> bytes:
-        rows = register(session, f, limit=None, boundaries=boundaries).rows
-        return register_files.write(rows, fmt, stem).content
-
     # a national file holds 150–300 MB while it is made
     turn = export_turn(caller_of(principal, request), session.commit)
-    return sent_as_made(f"{stem}.{fmt}", register_files.MEDIA_TYPES[fmt], turn, make)
+    return sent_as_made(
+        f"{stem}.{fmt}",
+        register_files.MEDIA_TYPES[fmt],
+        turn,
+        lambda: register(session, f, limit=None, boundaries=boundaries).rows,
+        lambda rows: register_files.write(rows, fmt, stem).content,
+    )
 
 
 def sent_as_made(
     filename: str,
     media_type: str,
     turn: contextlib.AbstractContextManager[None],
-    make: Callable[[], bytes],
+    fetch: Callable[[], T],
+    write: Callable[[T], bytes],
 ) -> StreamingResponse:
-    """A register or release file whose download starts at once and whose bytes follow
-    when they are made: a national file takes 5–60 s, and the browser had shown nothing
-    at all meanwhile, so people clicked again (a walk-through at national scale).
+    """A register or release file whose download starts once its rows are read and whose
+    bytes follow when the file is made: a national file took 5–60 s to make, and the
+    browser had shown nothing at all meanwhile, so people clicked again (a walk-through at
+    national scale).
 
-    The turn (``ims.files.export_turn``) is taken now, so that a busy server still answers
-    503, and held until the file is sent, or until the response is dropped unsent."""
+    The turn (``ims.files.export_turn``) is taken first and the rows read before anything
+    is sent, so that a busy server still answers 503 and a filter the rows refuse 422; the
+    turn is held until the file is sent, or until the response is dropped unsent."""
     held = contextlib.ExitStack()
     held.enter_context(turn)
+    try:
+        rows = fetch()
+    except BaseException:
+        held.close()
+        raise
 
     def body() -> Iterator[bytes]:
         with held:
             yield b""  # the headers go now: the download shows as under way
-            yield make()
+            yield write(rows)
 
     chunks = body()
     weakref.finalize(chunks, held.close)  # a client gone before the first chunk

@@ -175,11 +175,13 @@ def export_releases(
         contamination=contamination,
     )
 
-    def make() -> bytes:
-        rows = releases(session, f, limit=None).rows
-        return register_files.write(rows, fmt, stem, register_files.RELEASES).content
-
     stem = export_stem(f)
     # a national file holds hundreds of MB while it is made
     turn = export_turn(caller_of(principal, request), session.commit)
-    return sent_as_made(f"{stem}.{fmt}", register_files.MEDIA_TYPES[fmt], turn, make)
+    return sent_as_made(
+        f"{stem}.{fmt}",
+        register_files.MEDIA_TYPES[fmt],
+        turn,
+        lambda: releases(session, f, limit=None).rows,
+        lambda rows: register_files.write(rows, fmt, stem, register_files.RELEASES).content,
+    )

@@ -858,3 +858,21 @@ def test_a_register_files_download_starts_before_the_file_is_made(
         server.should_exit = True
         thread.join(timeout=10)
     assert files._under_way == {}  # its turn was handed back
+
+
+def test_a_file_of_a_filter_the_register_refuses_is_a_422_and_holds_no_turn(
+    seeded: None, client_as: ClientAs
+) -> None:
+    """Sent as made, a file whose filter the register refused had begun as a 200 and broken
+    off (found by the fuzz test)."""
+    from ims import files
+
+    client = client_as("viewer")
+    for path, params in (
+        ("/api/v1/hazards.csv", {"sort": "0"}),
+        ("/api/v1/hazards.gpkg", {"admin": "0"}),
+        ("/api/v1/releases.csv", {"admin": "0"}),
+    ):
+        answer = client.get(path, params=params)
+        assert answer.status_code == 422, (path, answer.status_code, answer.text[:200])
+    assert files._under_way == {}
