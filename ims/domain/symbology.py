@@ -23,9 +23,14 @@ METHOD_LABELS = {
 # Released polygon outside its hazard: kept and shown, never counted (docs/design.md §2.2).
 OUTSIDE_COLOUR = "#969696"
 
-# Province choropleth of remaining area (km²), a purple ramp that no layer above uses.
-CHOROPLETH_BREAKS_KM2 = (0.1, 1.0, 5.0, 20.0)
-CHOROPLETH_COLOURS = ("#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1")
+# Province choropleth of remaining area (km²), a purple ramp that no layer above uses. The
+# classes grow about fivefold, so that one set of them reads a programme of a hundred km²
+# (provinces of 0.4–33 km²: the demo) and a national one of thousands (27–933 km²): the
+# classes had ended at 20 km², and at national scale every province was the darkest (a
+# walk-through at national scale). Fixed, not drawn from the data: a province keeps its
+# colour for the same area on any date, and the maps of two dates compare.
+CHOROPLETH_BREAKS_KM2 = (1.0, 5.0, 20.0, 100.0, 500.0)
+CHOROPLETH_COLOURS = ("#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#807dba", "#6a51a3")
 BOUNDARY_COLOUR = "#54278f"
 
 # Review map: features with findings, beside the hazards already recorded. An error is

@@ -39,6 +39,7 @@ from reportlab.platypus import (
 from shapely.geometry.base import BaseGeometry
 
 from ims.config import get_settings
+from ims.domain import symbology
 from ims.reports import fonts
 from ims.reports.convention import (
     CONTAMINATION,
@@ -53,9 +54,10 @@ if TYPE_CHECKING:
     from ims.reports.export import NotedSubmission
 from ims.reports.xlsx import RULES
 
-BREAKS_KM2 = (0.1, 1.0, 5.0, 20.0)
-RAMP = ("#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#756bb1")
-EDGE = "#54278f"
+# the map pages' classes and colours (one symbology: ims/domain/symbology.py)
+BREAKS_KM2 = symbology.CHOROPLETH_BREAKS_KM2
+RAMP = symbology.CHOROPLETH_COLOURS
+EDGE = symbology.BOUNDARY_COLOUR
 
 
 def remaining_map(
@@ -99,9 +101,9 @@ def remaining_map(
                 linespacing=1.1,
             )
         labels = (
-            [f"< {BREAKS_KM2[0]}"]
-            + [f"{a}–{b}" for a, b in itertools.pairwise(BREAKS_KM2)]
-            + [f"≥ {BREAKS_KM2[-1]}"]
+            [f"< {BREAKS_KM2[0]:g}"]
+            + [f"{a:g}–{b:g}" for a, b in itertools.pairwise(BREAKS_KM2)]
+            + [f"≥ {BREAKS_KM2[-1]:g}"]
         )
         ax.legend(
             handles=[

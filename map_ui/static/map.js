@@ -74,13 +74,17 @@
           : { radius: Math.min(7, 2.5 + size), fill: true, fillColor: colour,
               fillOpacity: 0.85, color: colour, weight: 0.5 };
       }
+      // Dots of two pixels where the whole country shows (points are merged on a grid of
+      // about four): a national programme's 46,000 points had covered whole provinces in
+      // red, their colours hidden (a walk-through at national scale). Leaflet draws whole
+      // pixels, so radius 1; where they crowd, the shade deepens; one still shows.
       if (zoom < 7 && !generalised) {
-        return { radius: Math.min(4, 1.5 + size), fill: true, fillColor: colour,
-                 fillOpacity: 0.6, color: colour, weight: 0, opacity: 0 };
+        return { radius: 1, fill: true, fillColor: colour, fillOpacity: 0.9, color: colour,
+                 weight: 0, opacity: 0 };
       }
       return zoom < 9 || generalised
-        ? { radius: Math.min(7, 2.5 + size), fill: true,
-            fillColor: colour, fillOpacity: 0.85, color: colour, weight: 0.5 }
+        ? { radius: Math.min(5, 2 + size * 0.75), fill: true,
+            fillColor: colour, fillOpacity: 0.7, color: colour, weight: 0.5 }
         : { fill: true, fillColor: colour, fillOpacity: 0.7, color: colour, weight: 1 };
     },
     releases: (p) => {
