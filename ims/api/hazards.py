@@ -99,7 +99,7 @@ Sort = Annotated[
     Query(
         max_length=40,
         description="hazard_id, status, contamination, remaining_m2, boundary_m2, recorded, "
-        "operator, admin1_name or admin2_name; a leading - sorts descending",
+        "operator, admin1_name, admin2_name or marked; a leading - sorts descending",
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="features per page")]

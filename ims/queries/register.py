@@ -43,6 +43,7 @@ SORT_LABELS: Final = {
     "operator": "operator",
     "admin1_name": "province",
     "admin2_name": "district",
+    "marked": "date marked",
 }
 # What the register may be sorted by ("-" before it: descending), and the SQL for each.
 SORTS: Final = {
@@ -55,6 +56,7 @@ SORTS: Final = {
     "operator": "o.name",
     "admin1_name": "a1.name",
     "admin2_name": "a2.name",
+    "marked": "r.marked",  # which hazards were marked longest ago (a national walk-through)
 }
 RELEASE_SORTS: Final = {
     "release_id": "s.reference",

@@ -162,6 +162,8 @@ def test_filters_select_what_they_name(seeded: None, client_as: ClientAs) -> Non
     assert refs(q="village") == []  # names of columns are not their values
     assert refs(q="%") == []  # wildcards are text
     assert refs(sort="-remaining_m2") == ["AT-000002", "AT-000001"]
+    # by when marked, the unmarked last either way (it was refused: a national walk-through)
+    assert refs(sort="marked") == refs(sort="-marked") == ["AT-000001", "AT-000002"]
     unknown = client_as("viewer").get("/api/v1/hazards", params={"admin": "NOWHERE"})
     assert unknown.status_code == 422
     assert unknown.headers["content-type"] == "application/problem+json"
