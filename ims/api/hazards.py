@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from shapely.geometry import mapping
+from sqlalchemy.orm import Session
 
 from ims.api.auth import PrincipalDep, caller_of, generalised
 from ims.api.deps import SessionDep
@@ -270,6 +271,7 @@ def export_hazards(
         turn,
         lambda: register(session, f, limit=None, boundaries=boundaries).rows,
         lambda rows: register_files.write(rows, fmt, stem).content,
+        session,
     )
 
 
@@ -279,6 +281,7 @@ def sent_as_made(
     turn: contextlib.AbstractContextManager[None],
     fetch: Callable[[], T],
     write: Callable[[T], bytes],
+    session: Session,
 ) -> StreamingResponse:
     """A register or release file whose download starts once its rows are read and whose
     bytes follow when the file is made: a national file took 5–60 s to make, and the
@@ -286,28 +289,48 @@ def sent_as_made(
     national scale).
 
     The turn (``ims.files.export_turn``) is taken first and the rows read before anything
-    is sent, so that a busy server still answers 503 and a filter the rows refuse 422; the
-    turn is held until the file is sent, or until the response is dropped unsent."""
+    is sent, so that a busy server still answers 503 and a filter the rows refuse 422.
+    Then the request's database connection goes back to the pool: forty downloads that
+    nobody read had held forty connections, the whole pool, and every page answered 500
+    (an attack on this session's changes). The turn is held until the file is sent, or
+    until the response is dropped unsent, so a caller's unread downloads count."""
     held = contextlib.ExitStack()
     held.enter_context(turn)
     try:
         rows = fetch()
+        session.commit()  # read only: ends the transaction and hands the connection back
     except BaseException:
         held.close()
         raise
 
     def body() -> Iterator[bytes]:
-        with held:
-            yield b""  # the headers go now: the download shows as under way
-            yield write(rows)
+        yield b""  # the headers go now: the download shows as under way
+        yield write(rows)
 
-    chunks = body()
-    weakref.finalize(chunks, held.close)  # a client gone before the first chunk
-    return StreamingResponse(
-        chunks,
+    response = _HeldWhileSent(
+        body(),
+        held,
         media_type=media_type,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+    # a response never sent (its body ends before it is sent, so not the body's end)
+    weakref.finalize(response, held.close)
+    return response
+
+
+class _HeldWhileSent(StreamingResponse):
+    """A streamed answer that holds what it was given (an export's turn) until it has been
+    sent whole, or its sending failed: a reader that reads nothing keeps it."""
+
+    def __init__(self, content: Iterator[bytes], held: contextlib.ExitStack, **kw: Any) -> None:
+        super().__init__(content, **kw)
+        self._held = held
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._held.close()
 
 
 class TimelineEvent(BaseModel):

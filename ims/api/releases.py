@@ -184,4 +184,5 @@ def export_releases(
         turn,
         lambda: releases(session, f, limit=None).rows,
         lambda rows: register_files.write(rows, fmt, stem, register_files.RELEASES).content,
+        session,
     )

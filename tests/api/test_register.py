@@ -878,3 +878,70 @@ def test_a_file_of_a_filter_the_register_refuses_is_a_422_and_holds_no_turn(
         answer = client.get(path, params=params)
         assert answer.status_code == 422, (path, answer.status_code, answer.text[:200])
     assert files._under_way == {}
+
+
+def test_downloads_nobody_reads_hold_their_turns_and_no_database_connection(
+    committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forty release files that nobody read held forty database connections, the whole
+    pool: every page answered 500 (an attack on this session's changes). A file being sent
+    holds its export turn, not a connection; a caller's third waits its turn as before."""
+    import os
+    import socket
+    import time
+
+    import httpx
+
+    from ims import files
+    from ims.app import create_app
+    from ims.db import accounts
+    from ims.domain.enums import Role
+    from ims.queries import register_files
+    from tests.api.test_gate import serve
+
+    with Session(committed_engine) as s, s.begin():
+        accounts.create_user(s, "hoarder", Role.VIEWER, by="tests")
+        token = accounts.create_token(s, "hoarder", "tests", by="tests")[1]
+    big = register_files.ExportFile(os.urandom(32_000_000), "text/csv", "releases.csv")
+    monkeypatch.setattr(register_files, "write", lambda *a, **k: big)
+    monkeypatch.setattr(files, "EXPORT_WAIT_S", 0.5)
+    server, thread, port = serve(create_app(committed_engine))
+    unread = []
+    try:
+        for _ in range(2):
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(
+                f"GET /api/v1/releases.csv HTTP/1.1\r\nHost: ims.test\r\n"
+                f"Authorization: Bearer {token}\r\n\r\n".encode()
+            )
+            unread.append(sock)
+        deadline = time.monotonic() + 20
+        while files._under_way.get("user hoarder") != 2:
+            assert time.monotonic() < deadline, files._under_way
+            time.sleep(0.05)
+        time.sleep(0.5)  # both are sending now, into sockets nobody reads
+        with committed_engine.connect() as conn:
+            holding = conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND state LIKE 'idle in transaction%'"
+                )
+            )
+        assert holding == 0
+        third = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/releases.csv",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        assert third.status_code == 503 and "for you already" in third.json()["detail"]
+        assert httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=10).status_code == 200
+    finally:
+        for sock in unread:
+            sock.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+    deadline = time.monotonic() + 10
+    while files._under_way and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert files._under_way == {}  # closed, they handed their turns back
