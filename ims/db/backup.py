@@ -115,11 +115,15 @@ def backup(url: str, path: Path, *, overwrite: bool = False) -> int:
 def restore(url: str, path: Path) -> None:
     """Replace the contents of the database at ``url`` with the backup in ``path``.
 
-    The database's schema is emptied and the backup's written into it in one transaction
-    of ``psql``'s, so that a backup of any schema comes back whole, an older one too (the
-    caller migrates it): restoring over the objects it names (``pg_restore --clean``) could
-    not drop those a later migration had made, and a backup taken before an upgrade could
-    not be restored by the upgraded ims (a walk-through upgrading an older install)."""
+    The database's schema is emptied and the backup's written into it in one transaction,
+    committed only once pg_restore has written the whole backup out: a backup of any
+    schema comes back whole, an older one too (the caller migrates it), and a cut or
+    broken one changes nothing. Restoring over the objects a backup names (``pg_restore
+    --clean``) could not drop those a later migration had made (a walk-through upgrading
+    an older install); psql's own ``--single-transaction`` committed what a cut backup had
+    given before pg_restore failed, emptying the database (an attack on this session's
+    changes). A backup runs as the database's owner: restore only backups you made.
+    """
     path = Path(path)
     if not path.is_file():
         raise InvalidRequest(f"{path}: no such backup file")
@@ -131,6 +135,7 @@ def restore(url: str, path: Path) -> None:
         raise InvalidRequest(
             f"{path} is not a backup made by `ims db backup` (pg_dump custom format)"
         )
+    _check_is_ims(path, listing.stdout)
     ended = end_other_sessions(url)
     with tempfile.TemporaryFile() as said:
         written = subprocess.Popen(
@@ -143,7 +148,6 @@ def restore(url: str, path: Path) -> None:
                 client_tool("psql"),
                 "--no-psqlrc",
                 "--quiet",
-                "--single-transaction",
                 "--set=ON_ERROR_STOP=1",
                 f"--dbname={libpq_url(url)}",
                 "--file=-",
@@ -154,8 +158,13 @@ def restore(url: str, path: Path) -> None:
         )
         assert written.stdout is not None and loaded.stdin is not None
         try:
-            loaded.stdin.write(EMPTY_SCHEMA)
+            loaded.stdin.write(b"BEGIN;\n" + EMPTY_SCHEMA)
             shutil.copyfileobj(written.stdout, loaded.stdin, 1 << 20)
+            written.wait()
+            if written.returncode == 0:
+                # all of it was written out: only now may it stand (psql stops at the first
+                # error, and its input ending without this rolls everything back)
+                loaded.stdin.write(b"COMMIT;\n")
         except BrokenPipeError:
             pass  # psql stopped at an error: said below
         finally:
@@ -175,6 +184,24 @@ def restore(url: str, path: Path) -> None:
 # Everything the database held goes, in the restore's transaction (its extensions with it:
 # the backup makes them again, as they were).
 EMPTY_SCHEMA = b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n"
+
+
+def _check_is_ims(path: Path, listing: str) -> None:
+    """Refuse a backup that is not of an ims database, before anything is changed: one of
+    another database "restored" as an empty ims with no accounts, and one with schemas of
+    its own left them behind (an attack on this session's changes)."""
+    entries = [line.split() for line in listing.splitlines() if line and not line.startswith(";")]
+    tables = {(e[4], e[5]) for e in entries if len(e) > 5 and e[3] == "TABLE"}
+    if not {("public", "alembic_version"), ("public", "app_user")} <= tables:
+        raise InvalidRequest(
+            f"{path} is not a backup of an ims database: it has no schema revision or accounts"
+        )
+    others = sorted({e[5] for e in entries if len(e) > 5 and e[3] == "SCHEMA"} - {"public"})
+    if others:
+        raise InvalidRequest(
+            f"{path} holds schemas ims does not make ({', '.join(others[:5])}): it is not a "
+            "backup made by `ims db backup`"
+        )
 
 
 def end_other_sessions(url: str) -> int:

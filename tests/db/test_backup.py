@@ -25,7 +25,7 @@ from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.db.session import APP_ROLE, make_engine, make_owner_engine
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
-from ims.errors import InvalidRequest
+from ims.errors import InvalidRequest, SetupError
 from ims.reports.article7 import ReportScope, article7
 from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.utils import point_cli_at, signed_in
@@ -199,6 +199,47 @@ def test_a_file_that_is_no_backup_is_refused_and_nothing_changes(
             restore(source_url, tmp_path / "missing.backup")
         with source.connect() as conn:
             assert conn.scalar(text("SELECT count(*) FROM release")) == 1
+    finally:
+        source.dispose()
+
+
+def test_a_cut_backup_or_another_databases_changes_nothing(
+    databases: tuple[str, str],
+    app_url: Callable[[str], str],
+    test_server: Any,
+    tmp_path: Path,
+) -> None:
+    """A backup cut short passed the check of its table of contents, and psql's
+    --single-transaction committed what pg_restore had given before it failed: the
+    database emptied, "nothing was changed" said. A backup of another database "restored"
+    as an empty ims with no accounts (an attack on this session's changes)."""
+    source_url, _ = databases
+    source = make_engine(app_url(source_url))
+    try:
+        fill(source)
+        whole = tmp_path / "whole.backup"
+        backup(source_url, whole)
+        cut = tmp_path / "cut.backup"
+        cut.write_bytes(whole.read_bytes()[:-200])  # the last tables' rows are gone
+        with pytest.raises(SetupError, match="nothing was changed"):
+            restore(source_url, cut)
+        source.dispose()  # the failed restore ended every other session
+        with source.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM release")) == 1
+        other_url = test_server.create_database("ims_other")
+        try:
+            with create_engine(other_url).begin() as conn:
+                conn.execute(text("CREATE TABLE notes (body text)"))
+            backup(other_url, tmp_path / "other.backup")
+        finally:
+            test_server.drop_database(other_url)
+        with pytest.raises(InvalidRequest, match="not a backup of an ims database"):
+            restore(source_url, tmp_path / "other.backup")
+        source.dispose()  # the failed restore ended every other session
+        with source.connect() as conn:
+            assert conn.scalar(text("SELECT count(*) FROM release")) == 1
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) is not None
+            assert conn.scalar(text("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal")) > 30
     finally:
         source.dispose()
 
