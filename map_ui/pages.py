@@ -467,7 +467,10 @@ def register_page(
             + ([("to", chosen.as_of.isoformat())] if chosen.as_of < dt.date.today() else [])
         ),
         today=dt.date.today(),
-        prev_query=urlencode({**kept, "offset": max(0, offset - REGISTER_PAGE)})
+        # (past the end, the page before is the last one: it had been offset - 100, still past)
+        prev_query=urlencode(
+            {**kept, "offset": max(0, min(offset - REGISTER_PAGE, last_page * REGISTER_PAGE))}
+        )
         if offset > 0
         else None,
         next_query=urlencode({**kept, "offset": page.next_offset})

@@ -783,3 +783,5 @@ def test_the_register_says_which_page_of_how_many_and_reaches_the_last(
     past = client.get("/hazards", params={"open": "false", "offset": 7}).text
     assert "No hazard on this page: the 2 that match end on page 2." in past
     assert "No hazard matches" not in past and 'id="page-of"' not in past
+    back = re.search(r'<a href="/hazards\?([^"]+)" rel="prev">', past)
+    assert back and "offset=1&" in html.unescape(back.group(1)) + "&"  # the last page
