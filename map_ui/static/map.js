@@ -77,10 +77,11 @@
       // Dots of two pixels where the whole country shows (points are merged on a grid of
       // about four): a national programme's 46,000 points had covered whole provinces in
       // red, their colours hidden (a walk-through at national scale). Leaflet draws whole
-      // pixels, so radius 1; where they crowd, the shade deepens; one still shows.
+      // pixels, so radius 1; where they crowd, the shade deepens; one still shows. An
+      // unseen ring around each keeps it as easy to click as the larger dots were.
       if (zoom < 7 && !generalised) {
         return { radius: 1, fill: true, fillColor: colour, fillOpacity: 0.9, color: colour,
-                 weight: 0, opacity: 0 };
+                 weight: 5, opacity: 0 };
       }
       return zoom < 9 || generalised
         ? { radius: Math.min(5, 2 + size * 0.75), fill: true,
