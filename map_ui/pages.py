@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Annotated
 from urllib.parse import urlencode
@@ -18,7 +19,7 @@ from ims.domain.as_of import UP_TO_TODAY, up_to_today
 from ims.domain.enums import Contamination, HazardStatus, Role
 from ims.errors import ImsError, InvalidRequest, NotFound
 from ims.ingest import approval
-from ims.queries import hazards, national, register, register_files, submissions
+from ims.queries import hazards, national, places, register, register_files, submissions
 from ims.queries.outside import outside_releases
 from ims.reports import tiles
 from ims.reports.article7 import ReportScope
@@ -137,6 +138,21 @@ def map_figures(
 ) -> JSONResponse:
     """National remaining area and open hazards at a date, for the map's figures box."""
     return JSONResponse(national.national_figures(session, as_of or dt.date.today(), _kind(contam)))
+
+
+@router.get("/map/find")
+def map_find(
+    session: SessionDep,
+    principal: PrincipalDep,
+    q: Annotated[str, Query(max_length=places.LONGEST, description="a reference or a name")],
+) -> JSONResponse:
+    """The map's find box: hazards by reference (not under location privacy), provinces
+    and districts by name, each with the bounds to show."""
+    found, more = places.find(session, q, hazards=not generalised(principal))
+    return JSONResponse(
+        {"q": q, "places": [dataclasses.asdict(p) for p in found], "more": more},
+        headers={"Cache-Control": "private, no-store"},
+    )
 
 
 @router.get("/hazards/{reference:path}", response_class=HTMLResponse)

@@ -134,6 +134,7 @@ PERMISSIONS: dict[str, Rule] = {
     "dashboard_page": READ,
     "map_page": READ,
     "map_figures": READ,
+    "map_find": READ,
     "hazard_page": READ,
     "reports_page": READ,
     "outside_releases_page": REVIEW,

@@ -293,5 +293,70 @@
     asOf.value = asOf.max;
     changed();
   });
+  // Find a place: a hazard by its reference, a province or a district by its name
+  // (/map/find). One answer is shown at once; several are listed to choose from. The form
+  // still works without this script: it searches the register.
+  const findForm = document.getElementById("map-find");
+  const findInput = document.getElementById("find");
+  const results = document.getElementById("find-results");
+  let mark = null; // the outline of the hazard found, until the next search
+  function go(place) {
+    if (mark) map.removeLayer(mark);
+    mark = null;
+    const hazard = place.kind === "hazard";
+    map.fitBounds(place.bounds, { maxZoom: hazard ? 16 : 12, padding: [24, 24] });
+    if (hazard) {
+      mark = L.rectangle(place.bounds, { color: "#222", weight: 2, dashArray: "6 4",
+                                        fill: false, interactive: false }).addTo(map);
+      const found = L.latLngBounds(place.bounds); // the popup above it, not over it
+      L.popup().setLatLng([found.getNorth(), found.getCenter().lng])
+        .setContent(table([["Hazard", place.reference, hazardAt(place.reference)]]))
+        .openOn(map);
+    }
+    results.dataset.shown = place.label; // for people and tests: what the map went to
+  }
+  function say(text) {
+    results.replaceChildren(text);
+    results.hidden = false;
+  }
+  findForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const q = findInput.value.trim();
+    if (!q) return;
+    delete results.dataset.shown;
+    const response = await fetch(`/map/find?${new URLSearchParams({ q })}`);
+    if (findInput.value.trim() !== q) return; // another search was typed meanwhile
+    if (!response.ok) {
+      say(`The search could not be made (${response.status}).`);
+      return;
+    }
+    const { places, more } = await response.json();
+    if (places.length === 0) {
+      say(`Nothing found for “${q}”: type part of a ${generalised ? "" : "hazard's reference, or a "}` +
+          "province's or district's name.");
+      return;
+    }
+    if (places.length === 1) {
+      results.hidden = true;
+      go(places[0]);
+      return;
+    }
+    const list = document.createElement("ul");
+    for (const place of places) {
+      const item = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "link-like";
+      button.textContent = place.label;
+      button.addEventListener("click", () => { results.hidden = true; go(place); });
+      item.append(button);
+      list.append(item);
+    }
+    results.replaceChildren(more ? `The first ${places.length} places found for “${q}” ` +
+                                   "(type more of the name to narrow them):"
+                                 : `Places found for “${q}”:`, list);
+    results.hidden = false;
+  });
+
   build();
 })();

@@ -257,6 +257,7 @@ REQUESTS: dict[str, Call] = {
     "dashboard_page": lambda c, w: c.get("/", follow_redirects=False),
     "map_page": lambda c, w: c.get("/map", follow_redirects=False),
     "map_figures": lambda c, w: c.get("/map/figures", follow_redirects=False),
+    "map_find": lambda c, w: c.get("/map/find?q=a", follow_redirects=False),
     "hazard_page": lambda c, w: c.get(f"/hazards/{w.hazard}", follow_redirects=False),
     "submissions_page": lambda c, w: c.get("/submissions", follow_redirects=False),
     "submission_page": lambda c, w: c.get(

@@ -341,6 +341,39 @@ def test_a_kind_chosen_on_the_map_is_named_in_words_in_its_figures(
     assert tab.errors == []
 
 
+def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site: LiveSite) -> None:
+    """The map had no way to find a place but panning: a hazard's reference or a
+    district's name now takes the map there (a walk-through at national scale)."""
+    with site.engine.connect() as conn:
+        district = conn.scalar(text("SELECT name FROM admin_area WHERE level = 2 ORDER BY id"))
+    tab.page.goto(site.url + "/map")
+    tab.map_shows()
+    tab.page.fill("#find", site.hazard)
+    tab.page.click("#map-find button[type=submit]")
+    tab.page.wait_for_selector(
+        f'#find-results[data-shown="{site.hazard} (hazard)"]', state="attached"
+    )
+    link = tab.page.locator(f'.leaflet-popup-content a[href="/hazards/{site.hazard}"]')
+    link.wait_for(timeout=5_000)
+    assert tab.page.evaluate("() => Number(window.location.hash.split('/')[0].slice(1))") >= 13
+    tab.page.wait_for_load_state("networkidle")
+    tab.shoot("map-found-hazard")
+    # Part of a name that several places hold: a list to choose from
+    tab.page.fill("#find", district[:2])
+    tab.page.click("#map-find button[type=submit]")
+    choice = tab.page.locator("#find-results button", has_text=f"{district} (district of").first
+    choice.wait_for(timeout=5_000)
+    choice.click()
+    tab.page.wait_for_selector(
+        f'#find-results[data-shown^="{district} (district"]', state="attached"
+    )
+    assert tab.page.locator("#find-results").is_hidden()
+    tab.page.fill("#find", "no such place anywhere")
+    tab.page.click("#map-find button[type=submit]")
+    expect(tab.page.locator("#find-results")).to_contain_text("Nothing found")
+    assert tab.errors == []
+
+
 def _upload(
     site: LiveSite, name: str, kind: str, organisation: str, token: str | None = None
 ) -> int:

@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.api.deps import get_session
+from ims.config import get_settings
 from ims.db import audit
 from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
@@ -237,6 +238,52 @@ def test_map_figures_are_form_1h_at_the_chosen_date(client: TestClient, programm
     assert (early["cha_count"], early["sha_count"]) == (1, 0)  # H-SHA is not recorded yet
     assert client.get("/map/figures", params={"as_of": "2014-12-31"}).json()["total_count"] == 0
     assert client.get("/map/figures", params={"as_of": "not-a-date"}).status_code == 422
+
+
+def test_map_find_gives_where_a_hazard_or_an_area_lies(
+    client: TestClient, client_as: ClientAs, programme: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def find(q: str, who: TestClient = client) -> list[dict[str, Any]]:
+        answer = who.get("/map/find", params={"q": q})
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["places"])
+
+    # the box each was recorded as, [[south, west], [north, east]]
+    assert find("h-cha") == [
+        {
+            "kind": "hazard",
+            "label": "H-CHA (hazard)",
+            "bounds": [[19.60, 102.10], [19.62, 102.12]],
+            "reference": "H-CHA",
+        }
+    ]
+    assert [p["reference"] for p in find("H-")] == ["H-CHA", "H-SHA"]
+    assert find("province b") == [
+        {
+            "kind": "province",
+            "label": "Province B (province)",
+            "bounds": [[19, 103], [20, 104]],
+            "reference": None,
+        }
+    ]
+    assert [p["label"] for p in find("Province")] == [
+        "Province A (province)",
+        "Province B (province)",
+    ]
+    assert find("%") == [] and find("_") == []  # wildcards are taken as they are
+    assert find("nowhere") == []
+    assert client.get("/map/find", params={"q": "x" * 101}).status_code == 422
+    # Under location privacy a viewer finds areas, never where a hazard lies
+    monkeypatch.setenv("IMS_LOCATION_PRIVACY", "true")
+    get_settings.cache_clear()
+    try:
+        viewer = client_as("viewer")
+        assert find("H-CHA", viewer) == []
+        assert [p["label"] for p in find("Province A", viewer)] == ["Province A (province)"]
+        assert find("H-CHA")[0]["reference"] == "H-CHA"  # staff still do
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
 
 
 def test_hazard_page_has_its_map_figures_timeline_and_items(client: TestClient) -> None:

@@ -1,0 +1,90 @@
+"""Finding a place on the national map: a hazard by its reference, a province or a
+district by its name (docs/design.md §5.5).
+
+A person reading the map knows a hazard's reference from a report or a district from a
+field visit, not its coordinates; the map's find box answers with where to look. Under
+location privacy hazards are not found (where one lies is what is withheld); provinces
+and districts are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ims.queries.register import like
+
+MOST = 8  # answers listed; a search that matches more asks for more of the name
+LONGEST = 100  # characters searched: a reference or a name is shorter
+
+
+@dataclass(frozen=True)
+class Place:
+    """One answer: what it is, its name as shown and where it lies."""
+
+    kind: str  # "hazard", "province" or "district"
+    label: str
+    bounds: list[list[float]]  # [[south, west], [north, east]]
+    reference: str | None = None  # a hazard's, for its page
+
+
+def _bounds(row: object) -> list[list[float]]:
+    west, south, east, north = (float(v) for v in row)  # type: ignore[attr-defined]
+    return [[south, west], [north, east]]
+
+
+def find(session: Session, q: str, *, hazards: bool) -> tuple[list[Place], bool]:
+    """Up to ``MOST`` places whose reference or name holds ``q`` (any case): exact
+    matches first, then those that begin with it, then the rest; within each, hazards,
+    provinces, then districts; and whether more matched.
+
+    ``hazards`` false leaves hazards out (location privacy).
+    """
+    q = q.strip()[:LONGEST]
+    if not q:
+        return [], False
+    anywhere = like(q.lower())  # %q%, its wildcards taken literally
+    params = {"q": anywhere, "exact": q.lower(), "start": anywhere[1:], "n": MOST + 1}
+    rank = "CASE WHEN lower({c}) = :exact THEN 0 WHEN lower({c}) LIKE :start THEN 1 ELSE 2 END"
+    found: list[tuple[int, Place]] = []  # (how well the name matches, place)
+
+    def closeness(name: str) -> int:
+        low = name.lower()
+        return 0 if low == q.lower() else 1 if low.startswith(q.lower()) else 2
+
+    if hazards:
+        rows = session.execute(
+            text(
+                "SELECT h.reference, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ("
+                " SELECT h.id, h.reference FROM hazard h"
+                " WHERE lower(h.reference) LIKE :q"
+                f" ORDER BY {rank.format(c='h.reference')}, h.reference LIMIT :n) h"
+                " CROSS JOIN LATERAL (SELECT ST_Extent(r.geom)::geometry AS e"
+                "  FROM hazard_revision r WHERE r.hazard_id = h.id) x"
+                f" ORDER BY {rank.format(c='h.reference')}, h.reference"
+            ),
+            params,
+        ).all()
+        found += [
+            (closeness(r[0]), Place("hazard", f"{r[0]} (hazard)", _bounds(r[1:]), r[0]))
+            for r in rows
+            if r[1] is not None
+        ]
+    rows = session.execute(
+        text(
+            "SELECT a.level, a.name, p.name, ST_XMin(a.geom), ST_YMin(a.geom),"
+            " ST_XMax(a.geom), ST_YMax(a.geom)"
+            " FROM admin_area a LEFT JOIN admin_area p ON p.id = a.parent_id"
+            " WHERE lower(a.name) LIKE :q"
+            f" ORDER BY {rank.format(c='a.name')}, a.level, a.name, p.name LIMIT :n"
+        ),
+        params,
+    ).all()
+    for level, name, parent, *box in rows:
+        kind = "province" if level == 1 else "district"
+        label = f"{name} (district of {parent})" if level == 2 and parent else f"{name} ({kind})"
+        found.append((closeness(name), Place(kind, label, _bounds(box))))
+    found.sort(key=lambda c: c[0])  # stable: hazards, provinces, districts within a rank
+    return [p for _, p in found[:MOST]], len(found) > MOST
