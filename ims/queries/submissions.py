@@ -369,13 +369,25 @@ LEFT JOIN LATERAL (
 ) rel ON true
 """
 # A releases file's usable features, each cut to its hazard's remaining ground (none
-# without a hazard). In no order, and nothing above the cut: the database shares the cuts
-# among its parallel workers (5 s instead of 9.5 s for the national file on two cores).
+# without a hazard). A release with no hazard named, matched by geometry (§2.7), is
+# recorded as one release on each hazard it lies on (its checks' ``split``): cut to each
+# of those hazards' ground, as the approval records it (the preview had counted none of
+# it, and a reviewer approved 95,115 m² that recorded 142,672 m²); its part outside every
+# hazard is counted apart, not in the figures. In no order, and nothing above the cut: the
+# database shares the cuts among its parallel workers (5 s instead of 9.5 s for the
+# national file on two cores).
 _PREVIEW_RELEASES = f"""
-SELECT false AS revision, ST_AsBinary(ST_Intersection(sf.geom, rem.geom)) AS wkb,
-       NULL::bytea AS before_wkb
+SELECT sf.row_number AS feature, false AS revision,
+       ST_AsBinary(ST_Intersection(sf.geom, rem.geom)) AS wkb, NULL::bytea AS before_wkb
 FROM submission_feature sf
-LEFT JOIN hazard h ON h.reference = sf.clean->>'hazard_id'
+CROSS JOIN LATERAL (
+  SELECT sf.clean->>'hazard_id' AS reference WHERE jsonb_typeof(sf.clean->'split') <> 'array'
+                                                OR sf.clean->'split' IS NULL
+  UNION ALL
+  SELECT piece->>0 FROM jsonb_array_elements(
+    CASE WHEN jsonb_typeof(sf.clean->'split') = 'array' THEN sf.clean->'split' END) piece
+) on_hazard
+LEFT JOIN hazard h ON h.reference = on_hazard.reference
 LEFT JOIN hazard_remaining rem ON rem.hazard_id = h.id
 WHERE sf.submission_id = :s AND sf.geom IS NOT NULL AND sf.clean IS NOT NULL
   AND {_WITHOUT_ERRORS}
@@ -441,7 +453,8 @@ def approval_preview(session: Session, submission_id: int, kind: str) -> Approva
         for e in [*effects.values(), unassigned]
         if e.new_m2 or e.revised_m2 or e.replaced_m2 or e.released_m2 or e.change_m2
     ]
-    return ApprovalPreview(kind, shown, len(rows), new, revisions)
+    features = len({row.feature for row in rows}) if releases else len(rows)
+    return ApprovalPreview(kind, shown, features, new, revisions)
 
 
 _PREVIEW = "approval preview"

@@ -467,6 +467,78 @@ def test_approval_preview_of_revisions_and_releases_splits_them_and_the_ground_o
     )
 
 
+def test_a_release_matched_by_geometry_is_previewed_as_it_is_recorded(
+    session: Session, tmp_path: Path
+) -> None:
+    """A release with no hazard named is recorded on each hazard it lies on (§2.7); the
+    preview had counted none of it, and a reviewer approved "up to 95,115 m²" that
+    recorded 142,672 m² (a walk-through migrating legacy clearance)."""
+    load_boundaries(session, [BoundaryFeature("LA-W", "West", MultiPolygon([WEST]))], level=1)
+    a, b = box(103.20, 19.40, 103.22, 19.42), box(103.21, 19.40, 103.23, 19.42)  # overlapping
+    hazards = submissions.stage(
+        session,
+        write_zip(
+            hazard_frame([{"hazard_id": "GM-A"}, {"hazard_id": "GM-B"}], [a, b]), tmp_path, "h"
+        ),
+        kind="hazards",
+        organisation="MAG",
+    )
+    approval.approve(session, hazards.submission.id, by="reviewer")
+    across = box(103.215, 19.405, 103.235, 19.41)  # on both hazards, and beyond B
+    named = box(103.201, 19.415, 103.203, 19.417)  # on A only, which it names
+    staged = submissions.stage(
+        session,
+        write_zip(
+            gpd.GeoDataFrame(
+                [
+                    {
+                        "release_id": "GM-R1",
+                        "hazard_id": None,
+                        "method": "cleared",
+                        "released": "2024-03-01",
+                    },
+                    {
+                        "release_id": "GM-R2",
+                        "hazard_id": "GM-A",
+                        "method": "reduced",
+                        "released": "2024-03-01",
+                    },
+                ],
+                geometry=[across, named],
+                crs=4326,
+            ),
+            tmp_path,
+            "r",
+        ),
+        kind="releases",
+        organisation="MAG",
+    )
+    assert staged.errors == 0
+    preview = submissions_q.approval_preview(session, staged.submission.id, "releases")
+    wkt = {"a": a.wkt, "b": b.wkt, "across": across.wkt, "named": named.wkt}
+    # each hazard's part of it, computed by PostGIS on the ellipsoid
+    expected = sum(
+        _geography_m2(
+            session,
+            "SELECT ST_Intersection(ST_GeomFromText(:r, 4326), ST_GeomFromText(:h, 4326))",
+            r=wkt[r],
+            h=wkt[h],
+        )
+        for r, h in (("across", "a"), ("across", "b"), ("named", "a"))
+    )
+    assert preview.features == 2
+    assert preview.total.released_m2 == pytest.approx(expected, rel=1e-6)
+    approval.approve(session, staged.submission.id, by="reviewer")
+    recorded = session.scalar(
+        text(
+            "SELECT sum(-e.delta_m2) FROM ledger_entry e JOIN release r ON r.id = e.release_id"
+            " WHERE r.submission_id = :s"
+        ),
+        {"s": staged.submission.id},
+    )
+    assert float(recorded) == pytest.approx(preview.total.released_m2, rel=1e-6)
+
+
 def test_a_releases_preview_is_what_todays_remaining_ground_loses(
     session: Session, client_as: ClientAs, tmp_path: Path
 ) -> None:
