@@ -7,11 +7,17 @@
 Layers are listed once, never opened one by one, and counted against the limit on layers
 before the work they would multiply: shapefiles from their headers, GeoPackages with
 SQLite (``geopackage``), KML and GeoJSON in one pass of GDAL over the file.
+
+GDAL is shown a file only once its content is what its name says (``_looks_like``): GDAL
+picks its driver by the content, and a file named .geojson that held another format's
+document had been opened as that (an OGR VRT reading other files on the server; decision
+0020). A GeoJSON whose ``crs`` is a link is refused before GDAL fetches it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import mmap
 import os
 import re
 import struct
@@ -201,8 +207,55 @@ def _scan_shapefile(shp: Path, display: str, found: _Found) -> None:
     found.layers.append((layer, display.removesuffix(shp.suffix)))
 
 
+_HEAD = 64 * 1024  # enough to find a document's first element past its XML declaration
+_XML_PROLOGUE = re.compile(rb"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.S)
+_FIRST_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
+_CRS_LINK = re.compile(rb'"crs"\s*:\s*\{[^{}]{0,2000}?"(?:link|href)"', re.S)
+_CRS_NAMED_LINK = re.compile(rb'"crs"\s*:\s*\{[^{}]{0,200}\{[^{}]{0,2000}?"href"', re.S)
+
+
+def _looks_like(path: Path, display: str) -> None:
+    """Refuse a .geojson/.json that is not JSON or names its CRS by a link, a .kml whose
+    first element is not <kml>, and a .kmz that is not a zip, before GDAL sees them."""
+    ext = path.suffix.lower()
+    with path.open("rb") as fh:
+        head = fh.read(_HEAD)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n\x1e")
+    if ext in (".geojson", ".json"):
+        if not text.startswith(b"{"):
+            raise InvalidUpload(
+                f"{display} is named {ext} but is not GeoJSON (it does not begin with "
+                "'{'): export the layer as GeoJSON again"
+            )
+        if path.stat().st_size and _crs_is_a_link(path):
+            raise InvalidUpload(
+                f'{display}: its "crs" is a link to a file or an address, which ims does not '
+                "follow: give the coordinates in WGS 84 longitude and latitude (as GeoJSON "
+                'has them), or name the CRS ("crs": {"type": "name", "properties": {"name": '
+                '"EPSG:32648"}})'
+            )
+    elif ext == ".kml":
+        prologue = _XML_PROLOGUE.match(text)
+        first = _FIRST_ELEMENT.match(text, prologue.end() if prologue else 0)
+        if first is None or first.group(1) != b"kml":
+            what = f"<{first.group(1).decode(errors='replace')[:40]}>" if first else "none"
+            raise InvalidUpload(
+                f"{display} is named .kml but is not KML: its first element is {what}, not "
+                "<kml>; export the layer as KML again"
+            )
+    elif ext == ".kmz" and not head.startswith(b"PK\x03\x04"):
+        raise InvalidUpload(f"{display} is named .kmz but is not one (a KMZ is a zip)")
+
+
+def _crs_is_a_link(path: Path) -> bool:
+    """Whether a GeoJSON's ``crs`` member is a link (GeoJSON 2008), which GDAL fetches."""
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        return bool(_CRS_LINK.search(data) or _CRS_NAMED_LINK.search(data))
+
+
 def _scan_gdal(path: Path, display: str, found: _Found, *, multi: bool) -> None:
     """KML and GeoJSON: their layers listed by GDAL in one pass over the file."""
+    _looks_like(path, display)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -310,5 +363,9 @@ def open_options(layer: LayerInfo) -> dict[str, str]:
 def describe(layer: LayerInfo, where: str) -> LayerInfo:
     """The layer with its feature count and GDAL's driver: the one layer that is opened."""
     info = _read_info(layer.path, layer.layer, where, open_options(layer))
-    driver = _DRIVERS.get(str(info["driver"]), layer.driver)
+    driver = _DRIVERS.get(str(info["driver"]))
+    if driver is None:  # never reached while the others are skipped (ims/__init__.py)
+        raise InvalidUpload(
+            f"{where} is a {info['driver']} file, which ims does not read: ims accepts {ACCEPTED}"
+        )
     return dataclasses.replace(layer, driver=driver, feature_count=int(info["features"]))

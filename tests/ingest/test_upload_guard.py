@@ -1,0 +1,148 @@
+"""What GDAL may do with an uploaded file: only the drivers ims uses, and nothing fetched.
+
+An attack on our own instance uploaded an OGR VRT document named .geojson: GDAL picks its
+driver by a file's content, opened it as a VRT and read a file of the server's (or an
+address on its network) into the submission's review page. A GeoJSON whose ``crs`` was a
+link had the server fetch it, three times an upload (decision 0020).
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ims import GDAL_DRIVERS_SKIPPED, GDAL_DRIVERS_USED
+from ims.errors import InvalidUpload
+from ims.ingest.reader import read_upload
+
+SECRET = "only-the-server-may-read-this"
+SQUARE = "POLYGON((103.1709 19.4611,103.1716 19.4611,103.1716 19.4616,103.1709 19.4611))"
+
+
+def vrt(source: str) -> str:
+    """An OGR VRT document whose rows are ``source``'s lines, each with a polygon."""
+    return (
+        '<OGRVRTDataSource><OGRVRTLayer name="leak">'
+        f"<SrcDataSource>CSV:{source}</SrcDataSource>"
+        f'<SrcSQL dialect="OGRSQL">SELECT *, \'{SQUARE}\' AS wkt FROM "secret"</SrcSQL>'
+        "<GeometryType>wkbPolygon</GeometryType><LayerSRS>EPSG:4326</LayerSRS>"
+        '<GeometryField encoding="WKT" field="wkt"/></OGRVRTLayer></OGRVRTDataSource>'
+    )
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    (tmp_path / "uploads").mkdir()
+    (tmp_path / "work").mkdir()
+    return tmp_path / "uploads", tmp_path / "work"
+
+
+def test_every_ims_process_has_only_the_gdal_drivers_ims_uses() -> None:
+    # in a process of its own, as every ims command and worker starts: ims first, then GDAL
+    listed = subprocess.run(
+        [sys.executable, "-c", "import ims, pyogrio; print('\\n'.join(pyogrio.list_drivers()))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert sorted(listed) == sorted(GDAL_DRIVERS_USED), (
+        "this GDAL has drivers ims/__init__.py does not name: add them to GDAL_DRIVERS_SKIPPED"
+    )
+    assert "OGR_VRT" in GDAL_DRIVERS_SKIPPED and "GDALG" in GDAL_DRIVERS_SKIPPED
+
+
+@pytest.mark.parametrize("name", ["hazards.geojson", "hazards.json", "hazards.kml"])
+def test_another_formats_document_under_a_layers_name_is_refused_unread(
+    folders: tuple[Path, Path], tmp_path: Path, name: str
+) -> None:
+    uploads, work = folders
+    secret = tmp_path / "secret.csv"
+    secret.write_text(f"line\n{SECRET}\n")
+    upload = uploads / name
+    upload.write_text(vrt(str(secret)))
+    with pytest.raises(InvalidUpload) as refused:
+        read_upload(upload, work)
+    message = str(refused.value)
+    assert SECRET not in message and name in message
+    assert "is not GeoJSON" in message or "is not KML: its first element is <OGRVRTDataSource>" in (
+        message
+    )
+
+
+def test_gdal_in_an_ims_process_cannot_open_a_vrt_whatever_its_name(tmp_path: Path) -> None:
+    """The second guard, should a VRT reach GDAL: no driver opens it."""
+    secret = tmp_path / "secret.csv"
+    secret.write_text(f"line\n{SECRET}\n")
+    document = tmp_path / "leak.vrt"
+    document.write_text(vrt(str(secret)))
+    run = subprocess.run(
+        [sys.executable, "-c", f"import ims, pyogrio; pyogrio.read_dataframe({str(document)!r})"],
+        capture_output=True,
+        text=True,
+    )
+    assert (
+        run.returncode != 0 and "not recognized as being in a supported file format" in run.stderr
+    )
+    assert SECRET not in run.stdout + run.stderr
+
+
+@pytest.fixture
+def listener() -> Iterator[tuple[str, list[str]]]:
+    """An address on this machine, and the paths asked of it."""
+    asked: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'PROJCS["WGS_1984_UTM_Zone_48N"]')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", asked
+    server.shutdown()
+
+
+@pytest.mark.parametrize("properties_first", [False, True])
+def test_a_geojson_whose_crs_is_a_link_is_refused_and_nothing_fetched(
+    folders: tuple[Path, Path], listener: tuple[str, list[str]], properties_first: bool
+) -> None:
+    uploads, work = folders
+    address, asked = listener
+    link = {"href": f"{address}/utm.prj", "type": "esriwkt"}
+    crs = (
+        {"properties": link, "type": "link"}
+        if properties_first
+        else {"type": "link", "properties": link}
+    )
+    feature = {
+        "type": "Feature",
+        "properties": {"hazard_id": "H-1"},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[103.17, 19.46], [103.18, 19.46], [103.18, 19.47], [103.17, 19.46]]],
+        },
+    }
+    upload = uploads / "hazards.geojson"
+    upload.write_text(json.dumps({"type": "FeatureCollection", "crs": crs, "features": [feature]}))
+    with pytest.raises(InvalidUpload, match='its "crs" is a link'):
+        read_upload(upload, work)
+    assert asked == []
+    # a CRS named, not linked, is read as before
+    named = {"type": "name", "properties": {"name": "urn:ogc:def:crs:OGC:1.3:CRS84"}}
+    upload.write_text(
+        json.dumps({"type": "FeatureCollection", "crs": named, "features": [feature]})
+    )
+    assert len(read_upload(upload, work).frame) == 1
