@@ -29,6 +29,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import resource
 import signal
 import threading
 import time
@@ -48,6 +49,7 @@ from starlette.concurrency import run_in_threadpool
 from ims.children import die_with_parent, spawn_context
 from ims.config import configure_logging, get_settings
 from ims.db.audit import Actor
+from ims.db.embedded import machine_memory
 from ims.domain.enums import SubmissionStatus
 from ims.errors import ImsError, InvalidRequest, ServiceBusy, TookTooLong
 from ims.ingest import approval, field_maps, inspect, submissions
@@ -244,6 +246,24 @@ def takes_progress(job: Job) -> bool:
     return "progress" in signature(job).parameters
 
 
+# What a worker (and the processes it starts) may take of the machine's memory: half, and
+# at least 4 GB. A national approval needs under 2 GB; an upload of 100,000 copies of one
+# polygon had a worker take 18.8 GB, until the kernel killed processes across the machine
+# (found by an attack on our own instance). Past this, the job fails with its transaction
+# rolled back and says why, and the database and the server are left their memory.
+def worker_memory_limit(memory: int | None = None) -> int:
+    """The address space a job worker may have, in bytes."""
+    return max((machine_memory() if memory is None else memory) // 2, 4 * 1024**3)
+
+
+def _cap_memory() -> None:
+    limit = worker_memory_limit()
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
 def _run(engine: Engine, job: Job, kwargs: dict[str, Any], say: Say) -> tuple[str, Any]:
     """Run one job in its own transaction: ("ok", result) or ("error", ImsError)."""
     if takes_progress(job):
@@ -259,6 +279,14 @@ def _run(engine: Engine, job: Job, kwargs: dict[str, Any], say: Say) -> tuple[st
         return "ok", result
     except ImsError as exc:
         return "error", exc
+    except MemoryError:
+        log.exception("%s ran out of memory", _what(job))
+        limit = worker_memory_limit() / 1024**3
+        return "error", ImsError(
+            f"{_what(job)} needed more memory than a job may have ({limit:,.1f} GB, half the "
+            "server's): nothing of it was kept. A file this large is best sent in parts; "
+            "a file of the same ground many times over is best checked first"
+        )
     except DataError as exc:  # a value the database refused: the request's fault
         cause = str(exc.orig or exc).strip()
         return "error", InvalidRequest(
@@ -278,6 +306,7 @@ def _worker_main(
     an approval computes, the server's requests come first on a machine of few cores.
     """
     die_with_parent(parent_pid, own_group=True)
+    _cap_memory()
     if nice:
         os.nice(nice)
     configure_logging()

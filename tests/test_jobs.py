@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from ims.errors import Conflict, ServiceBusy, TookTooLong
-from ims.jobs import JobPool, _rss_bytes
+from ims.errors import Conflict, ImsError, ServiceBusy, TookTooLong
+from ims.jobs import JobPool, _rss_bytes, worker_memory_limit
 
 # The jobs below never touch the database: the worker opens a connection only when a job
 # uses its session.
@@ -33,6 +35,22 @@ def niceness(session: Any) -> tuple[int, int]:
     """The job's own niceness, and that of a process it starts (as the ledger's pool)."""
     started = subprocess.run(["nice"], capture_output=True, text=True, check=True)
     return os.getpriority(os.PRIO_PROCESS, 0), int(started.stdout)
+
+
+def address_space(session: Any) -> tuple[int, int]:
+    """The job's limit on memory, and that of a process it starts (as the ledger's pool)."""
+    started = subprocess.run(
+        ["python3", "-c", "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return resource.getrlimit(resource.RLIMIT_AS)[0], int(started.stdout)
+
+
+def reserves(session: Any, *, nbytes: int) -> str:
+    np.empty(nbytes, dtype=np.uint8)  # reserved, not written: no memory is used
+    return "reserved"
 
 
 def refuses(session: Any) -> None:
@@ -188,3 +206,16 @@ def test_a_worker_left_holding_much_memory_is_replaced_before_the_next_job(pool:
     assert big == small
     after = jobs.submit(whoami).result(timeout=60)
     assert after != big and gone([big], within=10)
+
+
+def test_a_job_may_have_half_the_machines_memory_and_says_so_past_it(pool: Any) -> None:
+    """An upload of 100,000 copies of one polygon had its worker take 18.8 GB, until the
+    kernel killed processes across the machine (an attack on our own instance)."""
+    assert worker_memory_limit(24 * 1024**3) == 12 * 1024**3
+    assert worker_memory_limit(2 * 1024**3) == 4 * 1024**3  # a small machine: 4 GB
+    jobs = pool()
+    assert jobs.submit(address_space).result(timeout=60) == (worker_memory_limit(),) * 2
+    with pytest.raises(ImsError, match="needed more memory than a job may have") as refused:
+        jobs.submit(reserves, nbytes=worker_memory_limit()).result(timeout=60)
+    assert "nothing of it was kept" in refused.value.detail
+    assert jobs.submit(reserves, nbytes=1 << 20).result(timeout=60) == "reserved"
