@@ -27,6 +27,7 @@ from ims.domain.findings import Finding as FindingData
 from ims.errors import Forbidden, InvalidRequest, NotFound, UploadTooLarge
 from ims.files import temp_folder
 from ims.ingest import approval, field_maps, review, submissions
+from ims.ingest.archive import upload_name
 from ims.ingest.blank_template import template_bytes
 from ims.ingest.forms import FORMS, xlsform
 from ims.ingest.inspect import Inspection
@@ -208,8 +209,7 @@ SubmissionId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 
 def _saved(file: UploadFile, folder: Path, limit: int) -> Path:
     """The uploaded file copied into ``folder``, refused past ``limit`` bytes."""
-    name = Path(file.filename or "upload").name
-    target = folder / (name if name not in ("", ".", "..") else "upload")
+    target = folder / upload_name(file.filename)
     with target.open("wb") as out:
         copied = 0
         while chunk := file.file.read(1 << 20):

@@ -216,6 +216,28 @@ _SUFFIX = {"gpkg": ".gpkg", "shp": ".shp", "geojson": ".geojson", "kml": ".kml"}
 _SAFE_CHARS = re.compile(r"[!;:\\\x00-\x1f\x7f]")
 
 
+_NAME_BYTES = 150  # a file system's names hold 255 bytes; a few are left for ims's own
+
+
+def upload_name(filename: str | None) -> str:
+    """The name to keep an uploaded file under: its last part, without control characters,
+    cut to ``_NAME_BYTES`` of UTF-8 (its extension kept), or "upload".
+
+    A name of 300 characters answered 500 ("File name too long"), and one holding a NUL
+    byte too ("embedded null byte"): found by an attack on our own instance.
+    """
+    name = re.sub(r"[\x00-\x1f\x7f]", "", (filename or "").replace("\\", "/")).split("/")[-1]
+    name = name.strip()
+    if name in ("", ".", ".."):
+        return "upload"
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext.encode()) > 16:
+        stem, dot, ext = name, "", ""
+    room = _NAME_BYTES - len(dot + ext)
+    stem = stem.encode()[:room].decode(errors="ignore").strip() or "upload"
+    return f"{stem}{dot}{ext}"
+
+
 def _safe_for_gdal(path: Path) -> bool:
     """Whether pyogrio opens ``path`` as the plain local file it is.
 

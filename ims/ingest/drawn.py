@@ -23,6 +23,7 @@ from shapely.geometry import Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from ims.errors import InvalidRequest, InvalidUpload
+from ims.ingest.archive import upload_name
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
 
@@ -64,6 +65,11 @@ def geometry_from_geojson(value: Any, *, field: str = "geometry") -> BaseGeometr
     return _polygonal(geom, field)
 
 
+_CURVES = (
+    "curved geometries (CURVEPOLYGON, CIRCULARSTRING…) are not read: give the polygon's corners"
+)
+
+
 def geometry_from_text(text: str, *, field: str = "coordinates") -> BaseGeometry:
     """A polygon pasted as WKT, as GeoJSON, or as longitude latitude pairs (a ring, closed
     here when the last pair is not the first)."""
@@ -83,6 +89,8 @@ def geometry_from_text(text: str, *, field: str = "coordinates") -> BaseGeometry
             geom = wkt.loads(text)
         except shapely.errors.ShapelyError as exc:
             raise InvalidRequest(f"not WKT: {exc}", field=field) from None
+        except NotImplementedError:  # CURVEPOLYGON, CIRCULARSTRING…: a 500 before
+            raise InvalidRequest(_CURVES, field=field) from None
         return _polygonal(geom, field)
     numbers = [float(n) for n in _NUMBER.findall(text)]
     if len(numbers) % 2:
@@ -115,7 +123,7 @@ def geometry_from_file(
         max_workbook_bytes=ONE_FEATURE_BYTES,
     )
     with tempfile.TemporaryDirectory(prefix="ims-drawn-") as folder:
-        path = Path(folder) / (Path(filename).name or "upload")
+        path = Path(folder) / upload_name(filename)
         path.write_bytes(data)
         unpacked = Path(folder) / "unpacked"
         unpacked.mkdir()

@@ -377,6 +377,12 @@ def _wkt(value: Any, row: int, column: str, problems: list[str]) -> BaseGeometry
         reason = str(exc).split(":", 1)[-1].strip() or "not WKT"
         problems.append(f"feature {row + 1}, field {column!r}: not a WKT geometry ({reason})")
         return None
+    except NotImplementedError:  # CURVEPOLYGON, MULTISURFACE…: shapely reads no curves
+        problems.append(
+            f"feature {row + 1}, field {column!r}: a curved geometry, which ims does not read: "
+            "give the polygon's corners"
+        )
+        return None
     return None if geom is None else geom
 
 

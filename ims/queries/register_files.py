@@ -150,13 +150,20 @@ class ExportFile:
 # WKT. An upload's column of that name (QGIS writes "fid") made every GeoPackage export
 # fail, for every reader.
 RESERVED: Final = ("fid", "geom", "geometry", "ogc_fid", "lon", "lat", "wkt")
+# KML's own: the placemark's name (the reference) and its description, which Google Earth
+# shows as HTML. An upload's column "Name" made a second column of that name and every KML
+# of the register an empty file; its "Description" became each placemark's HTML (found by
+# an attack on our own instance).
+KML_RESERVED: Final = ("name", "description")
 
 
-def _extra_columns(rows: Sequence[Row], layout: Layout) -> dict[str, str]:
+def _extra_columns(
+    rows: Sequence[Row], layout: Layout, reserved: Sequence[str] = RESERVED
+) -> dict[str, str]:
     """The upload's own columns the rows hold, in first-seen order, each with the name it
     has in the file: its own, unless that is (in any case) a file's column or a name the
     file keeps, then numbered ("fid_1")."""
-    taken = {c.casefold() for c in (*layout.columns, *RESERVED)}
+    taken = {c.casefold() for c in (*layout.columns, *reserved)}
     names: dict[str, str] = {}
     for row in rows:
         for key in row.attributes:
@@ -306,7 +313,7 @@ def write(
     rows: Sequence[Row], fmt: str, stem: str = "hazards", layout: Layout = HAZARDS
 ) -> ExportFile:
     """The rows as a file of format ``fmt`` (one of FORMATS), laid out as ``layout``."""
-    extra = _extra_columns(rows, layout)
+    extra = _extra_columns(rows, layout, (*RESERVED, *KML_RESERVED) if fmt == "kml" else RESERVED)
     columns, layer = layout.columns, layout.layer
     media = MEDIA_TYPES[fmt]
     name = f"{stem}.{fmt}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -21,11 +22,20 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
+# A formula after a ";" or a tab inside a text: a spreadsheet that splits on ";" (as
+# much of the world's do) reads the rest as a cell of its own, quoted or not, so
+# ``x;=cmd|' /C calc'!A0`` began a formula there (found by an attack on our own instance).
+_FORMULA_INSIDE = re.compile(r"([;\t][\s\"']*)(?=[=+\-@])")
+
+
 def csv_value(value: Any) -> Any:
-    """``value`` as it may be written to CSV: text that would start a formula is quoted."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _number(value):
-        return "'" + value
-    return value
+    """``value`` as it may be written to CSV: text that would start a formula, in its cell
+    or in a cell a ";" would begin, has an apostrophe before it."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_STARTS) and not _number(value):
+        value = "'" + value
+    return _FORMULA_INSIDE.sub(r"\1'", value)
 
 
 def _number(text: str) -> bool:

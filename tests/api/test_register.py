@@ -9,11 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import html
 import io
+import os
 import re
+import subprocess
+import sys
 import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pandas as pd
 import pyogrio
@@ -356,10 +360,25 @@ def _read_back(body: bytes, fmt: str, tmp_path: Path, layer: str = "hazards"):  
     if fmt == "zip":
         return pyogrio.read_dataframe(f"/vsizip/{path}/{layer}.shp")
     if fmt == "csv":
-        return pyogrio.read_dataframe(
-            path, open_options=["GEOM_POSSIBLE_NAMES=wkt", "KEEP_GEOM_COLUMNS=NO"]
-        )
+        return _read_with_all_drivers(path, "GEOM_POSSIBLE_NAMES=wkt", "KEEP_GEOM_COLUMNS=NO")
+    if fmt == "xlsx":
+        return _read_with_all_drivers(path)
     return pyogrio.read_dataframe(path)
+
+
+def _read_with_all_drivers(path: Path, *options: str):  # type: ignore[no-untyped-def]
+    """The file as a GIS's GDAL reads it: in a process of its own, since ims leaves GDAL's
+    CSV and XLSX drivers out of its own processes (decision 0020)."""
+    read = path.with_suffix(".pickle")
+    env = {k: v for k, v in os.environ.items() if k != "GDAL_SKIP"}
+    script = (
+        "import sys, pyogrio; pyogrio.read_dataframe(sys.argv[1], "
+        "open_options=sys.argv[3:] or None).to_pickle(sys.argv[2])"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, str(path), str(read), *options], env=env, check=True
+    )
+    return pd.read_pickle(read)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -596,6 +615,39 @@ def test_an_uploaded_column_named_as_the_file_keeps_its_own_is_renamed_not_fatal
         "g",
         "w",
     )
+
+
+def test_an_uploaded_name_or_description_stays_a_column_of_the_kml(
+    seeded: None, session: Session, client_as: ClientAs
+) -> None:
+    """A column "Name" made a second column of that name and every KML of the register an
+    empty file; "Description" became each placemark's HTML in Google Earth (found by an
+    attack on our own instance)."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "KML-1",
+                HazardStatus.SHA,
+                box(102.7, 19.7, 102.71, 19.71),
+                dt.date(2020, 1, 1),
+                operator="MAG",
+                attributes={"Name": "spoofed", "Description": "<a href='x'>click</a>"},
+            )
+        ],
+    )
+    answer = client_as("viewer").get("/api/v1/hazards.kml", params={"operator": "MAG"})
+    assert answer.status_code == 200 and answer.content, answer.text
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    root = ElementTree.fromstring(answer.content)
+    (placemark,) = [
+        p for p in root.iterfind(".//k:Placemark", ns) if p.findtext("k:name", None, ns) == "KML-1"
+    ]
+    assert placemark.find("k:description", ns) is None
+    data = {
+        d.get("name"): d.text for d in placemark.iterfind(".//k:ExtendedData//k:SimpleData", ns)
+    }
+    assert data["Name_1"] == "spoofed" and data["Description_1"] == "<a href='x'>click</a>"
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "zip", "csv", "xlsx", "kml"])

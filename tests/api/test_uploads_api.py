@@ -513,3 +513,18 @@ def test_an_operators_file_may_not_credit_another_organisation(
     after = reviewer.get(f"/submissions/{earlier['id']}").text
     assert "other_organisation" in after and 'id="checked-again"' not in after
     assert preview(after).startswith("1 new hazard(s)")
+
+
+@pytest.mark.parametrize("name", ["h" * 300 + ".zip", "good\x00.zip"])
+def test_an_upload_under_any_file_name_is_taken(
+    client_as: ClientAs, session: Session, tmp_path: Path, name: str
+) -> None:
+    """A name of 300 characters ("File name too long") or holding a NUL byte answered 500
+    (found by an attack on our own instance)."""
+    with good_zip(tmp_path).open("rb") as fh:
+        answer = client_as("operator").post(
+            "/api/v1/submissions", files={"file": (name, fh)}, data={"kind": "hazards"}
+        )
+    assert answer.status_code == 201, answer.text
+    kept = answer.json()["filename"]
+    assert kept.endswith(".zip") and "\x00" not in kept and len(kept.encode()) <= 150

@@ -42,6 +42,7 @@ def test_a_pasted_polygon_is_read_in_any_of_its_forms(pasted: str) -> None:
         ("103 19, 104", "pairs"),
         ("103 19, 104 19", "three corners"),
         ('{"type": "Polygon"', "not GeoJSON"),
+        ("CURVEPOLYGON(CIRCULARSTRING(103 19, 103.1 19.1, 103.2 19, 103 19))", "curved"),
     ],
 )
 def test_what_is_not_a_polygon_is_refused_beside_the_coordinates_field(
@@ -69,6 +70,16 @@ def test_a_file_of_two_features_is_refused(tmp_path: Path) -> None:
         drawn.geometry_from_file(path.read_bytes(), "two.geojson", kind="hazards")
     assert "2 polygons" in caught.value.detail
     assert caught.value.extra["field"] == "geometry_file"
+
+
+@pytest.mark.parametrize("name", ["a" * 300 + ".geojson", "one\x00two.geojson", "../../x.geojson"])
+def test_a_file_of_one_feature_under_any_name_is_read(tmp_path: Path, name: str) -> None:
+    """A name of 300 characters, or one holding a NUL byte, answered 500 (an attack on
+    our own instance)."""
+    path = tmp_path / "one.geojson"
+    gpd.GeoDataFrame(geometry=[SQUARE], crs=4326).to_file(path)
+    geom = drawn.geometry_from_file(path.read_bytes(), name, kind="hazards")
+    assert geom.symmetric_difference(SQUARE).area < 1e-12
 
 
 def test_a_file_for_one_polygon_that_would_expand_to_megabytes_is_refused(

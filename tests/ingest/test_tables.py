@@ -102,6 +102,11 @@ def test_a_wkt_polygon_is_read(tmp_path: Path) -> None:
         ("id,lat,lon\n1,19.5,\n", "feature 1, field 'lon': the coordinate is missing"),
         ("id,wkt\n1,POLYGON ((1 2, 3\n", "feature 1, field 'wkt': not a WKT geometry"),
         ("id,boundary\n1,19.5 abc;19.6 103\n", "feature 1, field 'boundary'"),
+        # shapely reads no curves: a 500 before (found by an attack on our own instance)
+        (
+            'id,wkt\n1,"CURVEPOLYGON(CIRCULARSTRING(103 19, 103.1 19.1, 103.2 19, 103 19))"\n',
+            "feature 1, field 'wkt': a curved geometry",
+        ),
     ],
 )
 def test_a_bad_coordinate_names_the_feature_and_the_field(

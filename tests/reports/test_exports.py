@@ -36,7 +36,7 @@ from ims.errors import InvalidRequest, SetupError
 from ims.ingest import review, submissions
 from ims.reports import export, fonts
 from ims.reports.article7 import ReportScope, article4, article7
-from ims.reports.cells import csv_value
+from ims.reports.cells import csv_text, csv_value
 from ims.reports.history import article7_with_history, summary
 from ims.reports.pdf import remaining_map
 from ims.reports.progress import Weights, article4_series, marking, priorities, series_figure
@@ -681,6 +681,18 @@ def test_a_formula_in_the_data_stays_text_in_every_spreadsheet(
     assert "'=1+2 Province" in table
     # Numbers keep their sign: a negative figure is data, not a formula.
     assert csv_value("-12.5") == "-12.5" and csv_value("-x") == "'-x"
+
+
+def test_a_formula_after_a_semicolon_stays_inside_its_cell() -> None:
+    """A spreadsheet that splits on ";" cut ``x;=cmd|...`` into a cell that began a
+    formula, quoted or not (found by an attack on our own instance)."""
+    remarks = ["x;=cmd|' /C calc'!A0", 'a; "@SUM(1)', "b\t+1", "BLU-26:10;BLU-61:5"]
+    text = csv_text([["reference", "remarks", "area_m2"], *[["H-1", r, -12.5] for r in remarks]])
+    assert text.splitlines()[1] == "H-1,x;'=cmd|' /C calc'!A0,-12.5"
+    assert text.splitlines()[4] == "H-1,BLU-26:10;BLU-61:5,-12.5"  # nothing to guard: as it is
+    for separator in (",", ";", "\t"):
+        cells = [c for row in csv.reader(io.StringIO(text), delimiter=separator) for c in row]
+        assert not [c for c in cells if c.lstrip(' "').startswith(("=", "+", "@"))]
 
 
 def test_the_progress_charts_legend_lies_below_its_bars() -> None:
