@@ -267,20 +267,22 @@ def _collection(request: Request, session: SessionDep, name: str, private: bool)
     if private and name == "hazards":
         description += CELLS_NOTE
     bbox = ogc.extent(session) or (-180.0, -90.0, 180.0, 90.0)
-    interval: list[str | None] = [None, None]
+    extent: dict[str, Any] = {"spatial": {"bbox": [list(bbox)], "crs": CRS84}}
+    # Only releases have a time of their own: their datetime filters on the release date.
+    # The others' datetime is the date their state is shown as of, and GDAL (as QGIS)
+    # turned a filter on any date column of a collection with a temporal extent into
+    # datetime: "recorded >= 2020-01-01" on hazards became 400 "a state on one date" and
+    # an empty layer (found by a walk-through as a GIS officer).
     if name == "releases":
         first, last = ogc.release_dates(session)
-        interval = [d.isoformat() if d else None for d in (first, last)]
+        extent["temporal"] = {"interval": [[d.isoformat() if d else None for d in (first, last)]]}
     return {
         "id": name,
         "title": title,
         "description": description,
         "itemType": "feature",
         "crs": [CRS84],
-        "extent": {
-            "spatial": {"bbox": [list(bbox)], "crs": CRS84},
-            "temporal": {"interval": [interval]},
-        },
+        "extent": extent,
         "links": [
             *_self_links(f"{base}/collections/{name}", "application/json"),
             _link(f"{base}/collections/{name}/items", "items", GEOJSON, f"{title} (GeoJSON)"),
@@ -432,6 +434,8 @@ def schema_document(url: str, title: str, fields: dict[str, str], *, point: bool
 
 
 def _date(value: str, what: str) -> dt.date:
+    # GDAL sends a date compared in a filter as "2025-01-01T" (QGIS through GDAL too)
+    value = value.removesuffix("T") if len(value) == 11 else value
     try:
         if len(value) > 10:  # an RFC 3339 date-time: its date
             return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
@@ -503,9 +507,16 @@ def _query(request: Request, name: str) -> ogc.Query:
     if when is not None:
         if name == "releases":
             start, end = _interval(when)
-        elif "/" in when:
+        elif "/" in when or when.endswith("T"):
+            # GDAL (ogr2ogr, ogrinfo -where) sends a filter on any date column as datetime,
+            # an interval or a date ending in "T": for a state on a date ims cannot tell
+            # which column was meant, and the date as of would answer a different question
             raise InvalidParameter(
-                f"{name} are a state on one date: give datetime=YYYY-MM-DD, not an interval"
+                f"{name} are a state on one date: give datetime=YYYY-MM-DD, not an interval. "
+                "GDAL sends a filter on a date column (recorded, marked) as datetime, which "
+                "ims cannot apply to a state: filter as GDAL reads, e.g. ogr2ogr -dialect "
+                'SQLite -sql "SELECT * FROM hazards WHERE substr(recorded, 1, 10) >= '
+                "'2020-01-01'\" (substr keeps GDAL from sending it)"
             )
         else:
             as_of = _date(when, "datetime")

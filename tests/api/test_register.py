@@ -11,8 +11,6 @@ import html
 import io
 import os
 import re
-import subprocess
-import sys
 import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -35,6 +33,7 @@ from ims.queries.register import RegisterFilter, admin_choices, register
 from ims.queries.register_files import shapefile_names
 from ims.reports.article7 import ReportScope, remaining
 from ims.sample.demo import load_demo
+from tests.gis import gis_read
 from tests.utils import ClientAs
 
 GEOD = Geod(ellps="WGS84")
@@ -360,25 +359,12 @@ def _read_back(body: bytes, fmt: str, tmp_path: Path, layer: str = "hazards"):  
     if fmt == "zip":
         return pyogrio.read_dataframe(f"/vsizip/{path}/{layer}.shp")
     if fmt == "csv":
-        return _read_with_all_drivers(path, "GEOM_POSSIBLE_NAMES=wkt", "KEEP_GEOM_COLUMNS=NO")
-    if fmt == "xlsx":
-        return _read_with_all_drivers(path)
+        return gis_read(
+            "read_dataframe", path, open_options=["GEOM_POSSIBLE_NAMES=wkt", "KEEP_GEOM_COLUMNS=NO"]
+        )
+    if fmt == "xlsx":  # ims's own processes have no XLSX driver (decision 0020)
+        return gis_read("read_dataframe", path)
     return pyogrio.read_dataframe(path)
-
-
-def _read_with_all_drivers(path: Path, *options: str):  # type: ignore[no-untyped-def]
-    """The file as a GIS's GDAL reads it: in a process of its own, since ims leaves GDAL's
-    CSV and XLSX drivers out of its own processes (decision 0020)."""
-    read = path.with_suffix(".pickle")
-    env = {k: v for k, v in os.environ.items() if k != "GDAL_SKIP"}
-    script = (
-        "import sys, pyogrio; pyogrio.read_dataframe(sys.argv[1], "
-        "open_options=sys.argv[3:] or None).to_pickle(sys.argv[2])"
-    )
-    subprocess.run(
-        [sys.executable, "-c", script, str(path), str(read), *options], env=env, check=True
-    )
-    return pd.read_pickle(read)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -938,7 +924,6 @@ def test_downloads_nobody_reads_hold_their_turns_and_no_database_connection(
     """Forty release files that nobody read held forty database connections, the whole
     pool: every page answered 500 (an attack on this session's changes). A file being sent
     holds its export turn, not a connection; a caller's third waits its turn as before."""
-    import os
     import socket
     import time
 
