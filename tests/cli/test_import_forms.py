@@ -154,6 +154,32 @@ def test_a_record_sent_again_in_a_later_export_is_named(
         assert "record_sent_before" in set(codes)
 
 
+def test_the_export_that_replaces_a_submission_is_not_told_its_records_were_sent_before(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    """The corrected export was told each record "was sent before, in submission 18
+    (validated)": the submission it replaced (a walk-through as a field team leader)."""
+    points = ring(103.62, 19.72, 0.004, 0.004)
+    export = tmp_path / "kobo.csv"
+    export.write_text(
+        "hazard_id,status,recorded,boundary,_uuid\n"
+        f'R-8,SHA,2099-05-01,"{geoshape(points)}",uuid-corrected\n',  # a date in the future
+        encoding="utf-8",
+    )
+    first = run(ims, "import", export, "--kind", "hazards")
+    with committed_engine.connect() as conn:
+        earlier = conn.execute(text("SELECT max(id) FROM submission")).scalar_one()
+    export.write_text(export.read_text().replace("2099-05-01", "2024-05-01"), encoding="utf-8")
+    second = run(ims, "import", export, "--kind", "hazards", "--replaces", str(earlier))
+    assert second.exit_code == 0, second.output
+    assert "was sent before" not in second.output, second.output
+    # a third sending of the same record is told of the second, not of the one replaced
+    third = run(ims, "import", export, "--kind", "hazards")
+    assert f"in submission {earlier + 1} " in third.output and f"submission {earlier} " not in (
+        third.output
+    ), (first.output, third.output)
+
+
 def test_an_import_says_approved_only_once_it_has_committed(
     ims: CliRunner, committed_engine: Engine, tmp_path: Path
 ) -> None:
