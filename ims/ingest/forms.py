@@ -104,7 +104,18 @@ def _question(f: Field) -> list[tuple[str, ...]]:
         return [
             ("begin_repeat", group, _QUANTITIES[f.name], "", "", "", "", ""),
             ("select_one munition", f"{f.name}_type", "Type", "", "", "", "", ""),
-            ("integer", f"{f.name}_qty", "Quantity", "", "", ". >= 0", "", ""),
+            # required once a type is chosen: "BLU-26:" with no number was sent, and ims
+            # refused it (found by a walk-through as a field team leader)
+            (
+                "integer",
+                f"{f.name}_qty",
+                "Quantity",
+                "",
+                f"${{{f.name}_type}} != ''",
+                ". >= 0",
+                "",
+                "",
+            ),
             (
                 "calculate",
                 f"{f.name}_entry",

@@ -3,6 +3,7 @@ ask exactly the template's fields, with choices from the reference lists."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import openpyxl
@@ -57,6 +58,11 @@ def test_forms_generated_from_the_reference_lists_ask_the_template_fields(
         assert choices["munition"] == {code for code, _ in munitions}
         for name in fields:
             assert f"/{name}" in xform
+        # a quantity is asked for once a type is chosen: "BLU-26:" alone had been sent,
+        # and refused (a walk-through as a field team leader)
+        listed = "munitions" if "munitions" in fields else "items"
+        bind = re.search(rf'<bind nodeset="[^"]*/{listed}_qty"[^>]*>', xform)
+        assert bind and re.search(rf'required="[^"]*{listed}_type[^"]*!=', bind.group(0)), bind
 
 
 @pytest.mark.db
