@@ -305,10 +305,13 @@ def _account(
     principal: Principal | None,
     *,
     error: str | None = None,
+    token_error: str | None = None,
+    made: dict[str, object] | None = None,
     status: int = 200,
 ) -> Response:
     assert principal is not None  # IN_BROWSER
     tokens = [t for t in accounts.list_tokens(session, principal.username) if t.revoked_at is None]
+    base = str(request.base_url).rstrip("/")
     return page(
         request,
         "account.html",
@@ -317,7 +320,95 @@ def _account(
         error=error,
         active="account",
         live_tokens=len(tokens),
+        tokens=tokens,
+        made=made,
+        token_error=token_error,
+        connect={
+            "ogc": f"{base}/ogc",
+            "ogc_on": f"{base}/ogc/on/2025-12-31",
+            "style": f"{base}/api/v1/tiles/style.json",
+            "docs": f"{base}/api/v1/docs",
+        },
+        most_tokens=OWN_TOKENS_MAX,
+        token_days=OWN_TOKEN_DAYS,
     )
+
+
+# A user's own tokens, made on their account page: a GIS officer could connect QGIS only
+# once an administrator had run `ims token create` on the server (found by a walk-through
+# as a GIS officer). The current password is asked, as for changing it, so that a session
+# left open (or stolen) cannot mint a lasting key; a token lasts OWN_TOKEN_DAYS at most.
+OWN_TOKENS_MAX = 10
+OWN_TOKEN_DAYS = 365
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def make_own_token(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    name: Annotated[str, Form(max_length=200)] = "",
+    days: Annotated[int, Form(ge=1, le=OWN_TOKEN_DAYS)] = 90,
+    current: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """An API token of one's own, shown once on the page that answers."""
+    assert principal is not None  # IN_BROWSER
+    live = [t for t in accounts.list_tokens(session, principal.username) if t.revoked_at is None]
+    if len(live) >= OWN_TOKENS_MAX:
+        return _account(
+            request,
+            session,
+            principal,
+            token_error=f"You have {len(live)} live tokens, the most one may have: revoke one "
+            "you no longer use first.",
+            status=422,
+        )
+    try:
+        right = accounts.check_own_password(
+            session, principal.username, current, address=client_address(request)
+        )
+    except TooManyAttempts as exc:
+        session.rollback()
+        response = _account(request, session, principal, token_error=exc.detail, status=429)
+        response.headers["Retry-After"] = str(exc.extra.get("retry_after", 900))
+        return response
+    if not right:
+        session.commit()  # the failure is counted, as a sign-in's is
+        return _account(
+            request,
+            session,
+            principal,
+            token_error="Your password is not right: no token was made.",
+            status=422,
+        )
+    try:
+        token, secret = accounts.create_token(
+            session, principal.username, name, by=principal.actor, days=days
+        )
+        session.commit()
+    except ImsError as exc:
+        session.rollback()
+        return _account(request, session, principal, token_error=exc.detail, status=422)
+    made = {"secret": secret, "name": token.name, "expires": token.expires_at}
+    response = _account(request, session, principal, made=made, status=201)
+    response.headers["Cache-Control"] = "no-store"  # the secret is in this page only
+    return response
+
+
+@router.post("/account/tokens/{token_id}/revoke", response_class=HTMLResponse)
+def revoke_own_token(
+    request: Request, session: SessionDep, principal: PrincipalDep, token_id: int
+) -> Response:
+    """Revoke one of one's own tokens (another's is not found)."""
+    assert principal is not None  # IN_BROWSER
+    own = {t.id for t in accounts.list_tokens(session, principal.username)}
+    if token_id not in own:
+        return _account(
+            request, session, principal, token_error="No such token of yours.", status=404
+        )
+    accounts.revoke_token(session, token_id, by=principal.actor)
+    session.commit()
+    return RedirectResponse("/account#tokens", status_code=303)
 
 
 @router.post("/account/password", response_class=HTMLResponse)

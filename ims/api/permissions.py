@@ -131,6 +131,8 @@ PERMISSIONS: dict[str, Rule] = {
     "logout": SIGNED_IN,
     "account_page": IN_BROWSER,
     "change_own_password": IN_BROWSER,
+    "make_own_token": IN_BROWSER,
+    "revoke_own_token": IN_BROWSER,
     "dashboard_page": READ,
     "map_page": READ,
     "map_figures": READ,

@@ -598,3 +598,50 @@ def test_guesses_sent_all_at_once_are_counted_one_after_another(
         answers = list(pool.map(lambda g: sign_in(browser(app), "target", g).status_code, guesses))
     assert answers.count(429) == len(guesses) - 1, answers
     assert sum(code in (303, 401) for code in answers) == 1, answers
+
+
+def test_users_make_and_revoke_their_own_tokens_on_their_account_page(
+    app: object, session: Session
+) -> None:
+    """A GIS officer could connect QGIS only once an administrator had run `ims token
+    create` on the server (found by a walk-through as a GIS officer)."""
+    own = browser(app)
+    sign_in(own, "rev")
+    page = own.get("/account").text
+    assert "Connect QGIS, GDAL or a script" in page and "/ogc</code>" in page
+    csrf = csrf_of(own)
+
+    def make(current: str, name: str = "QGIS on my laptop", days: str = "30") -> httpx.Response:
+        form = {"name": name, "days": days, "current": current, "csrf_token": csrf}
+        return own.post("/account/tokens", data=form)
+
+    refused = make("a wrong guess")
+    assert refused.status_code == 422 and "no token was made" in refused.text
+    assert accounts.list_tokens(session, "rev") == []
+    assert make(PASSWORD, days="400").status_code == 422  # a year at most
+    made = make(PASSWORD)
+    assert made.status_code == 201 and made.headers["cache-control"] == "no-store"
+    found = re.search(r'<code id="token-secret">([^<]+)</code>', made.text)
+    assert found
+    secret = found.group(1)
+    (token,) = accounts.list_tokens(session, "rev")
+    assert token.name == "QGIS on my laptop" and token.expires_at is not None
+    api = TestClient(app, headers={"Authorization": f"Bearer {secret}"})  # type: ignore[arg-type]
+    assert api.get("/ogc/collections").status_code == 200  # what QGIS reads
+    assert api.get("/api/v1/me").json()["username"] == "rev"
+    # shown once: the account page lists it by its beginning only
+    again = own.get("/account").text
+    assert secret not in again and token.prefix in again
+    # another user's token is not found; one's own is revoked
+    accounts.create_user(session, "other", Role.VIEWER, password=PASSWORD, by="tests")
+    theirs, _ = accounts.create_token(session, "other", "theirs", by="tests")
+    stranger = own.post(f"/account/tokens/{theirs.id}/revoke", data={"csrf_token": csrf})
+    assert stranger.status_code == 404 and theirs.revoked_at is None
+    revoked = own.post(f"/account/tokens/{token.id}/revoke", data={"csrf_token": csrf})
+    assert revoked.status_code == 303
+    assert api.get("/api/v1/me").status_code == 401
+    # a token cannot make tokens: only a signed-in browser, with the password
+    other_api = TestClient(app, headers={"Authorization": f"Bearer {secret}"})  # type: ignore[arg-type]
+    assert other_api.post(
+        "/account/tokens", data={"name": "x", "current": PASSWORD}
+    ).status_code in (401, 403)

@@ -239,6 +239,10 @@ REQUESTS: dict[str, Call] = {
     "change_own_password": lambda c, w: c.post(
         "/account/password", data={"current": PASSWORD, "password": "x" * 12, "again": "x" * 12}
     ),
+    "make_own_token": lambda c, w: c.post(
+        "/account/tokens", data={"name": "QGIS", "days": "30", "current": PASSWORD}
+    ),
+    "revoke_own_token": lambda c, w: c.post("/account/tokens/999999/revoke"),
     "audit_page": lambda c, w: c.get("/admin/audit"),
     "reference_page": lambda c, w: c.get("/admin/reference"),
     "add_reference": lambda c, w: c.post(
