@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -306,7 +307,7 @@ def _account(
     *,
     error: str | None = None,
     token_error: str | None = None,
-    made: dict[str, object] | None = None,
+    made: Mapping[str, object] | None = None,
     status: int = 200,
 ) -> Response:
     assert principal is not None  # IN_BROWSER
