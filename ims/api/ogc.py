@@ -53,7 +53,9 @@ COLLECTIONS: dict[str, tuple[str, str]] = {
     "hazards": (
         "Open hazards",
         "Hazards open on the date (datetime=YYYY-MM-DD, default today) with the ground that "
-        "remains then: the hazards Article 7 Form 1(h) counts on that date. contam= one kind.",
+        "remains then: the hazards Article 7 Form 1(h) counts on that date. contam= one kind. "
+        "admin1_name is the province a hazard is counted in as a whole: for each province's "
+        "figures, where a hazard crosses a border, read admin_areas.",
     ),
     "hazard_boundaries": (
         "Hazard boundaries",
@@ -62,7 +64,11 @@ COLLECTIONS: dict[str, tuple[str, str]] = {
     "releases": (
         "Land releases",
         "Released land by method and date, with its hazard; datetime filters on the release "
-        "date (a date or an interval such as 2021-01-01/2021-12-31 or ../2021-12-31).",
+        "date (a date or an interval such as 2021-01-01/2021-12-31 or ../2021-12-31). The "
+        "geometry is as surveyed; area_m2 is the ground it released, within its hazard's "
+        "ground not released before, which Form 1(i) counts. A release matched by geometry "
+        "to several hazards is one feature a hazard (its reference with #1, #2…), without a "
+        "stated area.",
     ),
     "admin_areas": (
         "Administrative areas",

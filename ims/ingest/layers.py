@@ -43,6 +43,7 @@ _DRIVERS = {
     "LIBKML": "KML",
 }
 _LAYER_SUFFIXES = {".shp", ".gpkg", ".kml", ".kmz", ".geojson"}  # .json: often metadata
+_TABLES = {".csv", ".xlsx"}
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,15 @@ def _no_layer_error(name: str, found: _Found) -> InvalidUpload:
         hint = "; a zip inside the zip is not opened: put the layer's files in one zip"
     elif any(Path(p).suffix.lower() in SHAPEFILE_SIDECARS for p in found.others):
         hint = "; a shapefile needs its .shp as well as its .shx and .dbf"
+    elif tables := [p.split("/")[-1] for p in listed if Path(p).suffix.lower() in _TABLES]:
+        # ODK Central's export: the form's table and one a repeat group, zipped (found by a
+        # walk-through as a field team leader)
+        main = min(tables, key=len)
+        hint = (
+            f"; a table is read when it is sent on its own, not in a zip: send {main} (an ODK "
+            "Central export holds the form's table and one for each repeated group: the "
+            "form's is the one named after the form)"
+        )
     return InvalidUpload(f"{name} holds no map layer{detail}: ims accepts {ACCEPTED}{hint}")
 
 

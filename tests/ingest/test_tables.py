@@ -126,3 +126,18 @@ def test_a_table_with_projected_coordinates_takes_the_stated_crs(tmp_path: Path)
     assert read.source_crs == "EPSG:32648"
     assert point.x == pytest.approx(105.0, abs=1e-6)
     assert 18.9 < point.y < 19.0
+
+
+def test_an_odk_central_zip_of_tables_says_which_table_to_send(tmp_path: Path) -> None:
+    """ODK Central's export is the form's table and one for each repeated group, zipped:
+    it was refused as "no map layer" with no word of what to send (a walk-through as a
+    field team leader)."""
+    import zipfile
+
+    upload = tmp_path / "ims_hazard_report.zip"
+    with zipfile.ZipFile(upload, "w") as archive:
+        archive.writestr("ims_hazard_report.csv", "hazard_id,boundary\nA,\n")
+        archive.writestr("ims_hazard_report-munitions_found.csv", "munitions_type\nBLU-26\n")
+    (tmp_path / "work").mkdir()
+    with pytest.raises(InvalidUpload, match=r"send ims_hazard_report\.csv "):
+        read_upload(upload, tmp_path / "work")
