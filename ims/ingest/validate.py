@@ -284,8 +284,8 @@ def _geometry_checks(
                 f"{ymin:.4f}…{ymax:.4f}, but a latitude is at most 90; give each point as "
                 "longitude then latitude"
                 if swapped
-                else f"coordinates out of range after reprojection (x {xmin:.1f}…{xmax:.1f},"
-                f" y {ymin:.1f}…{ymax:.1f}): is the declared CRS right?",
+                else f"coordinates out of range after reprojection (x {xmin:.7g}…{xmax:.7g},"
+                f" y {ymin:.7g}…{ymax:.7g}): is the declared CRS right?",  # 1e300 in 7 digits
                 "geometry",
             )
             usable.append(None)
