@@ -26,3 +26,9 @@ _skipped = [d for d in _os.environ.get("GDAL_SKIP", "").split(",") if d.strip()]
 _os.environ["GDAL_SKIP"] = ",".join(
     _skipped + [d for d in GDAL_DRIVERS_SKIPPED if d not in _skipped]
 )
+
+# Nor does GDAL reach the network from an ims process: a GeoJSON's "crs" link had the server
+# fetch an address, three times an upload (found by an attack on our own instance). The
+# check of the file comes first (ims.ingest.layers); should a way round it be found, GDAL's
+# requests go to a proxy that is not there, and fail at once.
+_os.environ["GDAL_HTTP_PROXY"] = "127.0.0.1:9"

@@ -17,6 +17,7 @@ document had been opened as that (an OGR VRT reading other files on the server; 
 from __future__ import annotations
 
 import dataclasses
+import json
 import mmap
 import os
 import re
@@ -220,8 +221,15 @@ def _scan_shapefile(shp: Path, display: str, found: _Found) -> None:
 _HEAD = 64 * 1024  # enough to find a document's first element past its XML declaration
 _XML_PROLOGUE = re.compile(rb"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.S)
 _FIRST_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
-_CRS_LINK = re.compile(rb'"crs"\s*:\s*\{[^{}]{0,2000}?"(?:link|href)"', re.S)
-_CRS_NAMED_LINK = re.compile(rb'"crs"\s*:\s*\{[^{}]{0,200}\{[^{}]{0,2000}?"href"', re.S)
+# A "crs" member in any case, any of its letters written as a JSON escape (GDAL finds
+# the member whatever its case and reads the escapes: "CRS", "cr\u0073" had passed a
+# check of the plain spelling; found by an attack on this session's changes).
+_CRS_MEMBER = re.compile(rb'(?i)"(?:c|\\u00[46]3)(?:r|\\u00[57]2)(?:s|\\u00[57]3)"\s*:\s*')
+# The CRS names GDAL resolves from PROJ's own tables: an authority and a code. Another name
+# is a URL or a file path, which GDAL would fetch or read.
+_CRS_NAME = re.compile(
+    r"(?i)^(?:(?:urn:(?:x-)?ogc:def:crs:(?:EPSG|OGC):[\d.]*:)|EPSG:|OGC:)?(?:\d{1,6}|CRS84)$"
+)
 
 
 def _looks_like(path: Path, display: str) -> None:
@@ -237,12 +245,12 @@ def _looks_like(path: Path, display: str) -> None:
                 f"{display} is named {ext} but is not GeoJSON (it does not begin with "
                 "'{'): export the layer as GeoJSON again"
             )
-        if path.stat().st_size and _crs_is_a_link(path):
+        if path.stat().st_size and not _crs_named(path):
             raise InvalidUpload(
-                f'{display}: its "crs" is a link to a file or an address, which ims does not '
-                "follow: give the coordinates in WGS 84 longitude and latitude (as GeoJSON "
-                'has them), or name the CRS ("crs": {"type": "name", "properties": {"name": '
-                '"EPSG:32648"}})'
+                f'{display}: its "crs" is not a CRS named by its code (a link, an address or '
+                "a file, which ims does not follow): give the coordinates in WGS 84 longitude "
+                'and latitude (as GeoJSON has them), or name the CRS ("crs": {"type": '
+                '"name", "properties": {"name": "EPSG:32648"}})'
             )
     elif ext == ".kml":
         prologue = _XML_PROLOGUE.match(text)
@@ -257,10 +265,29 @@ def _looks_like(path: Path, display: str) -> None:
         raise InvalidUpload(f"{display} is named .kmz but is not one (a KMZ is a zip)")
 
 
-def _crs_is_a_link(path: Path) -> bool:
-    """Whether a GeoJSON's ``crs`` member is a link (GeoJSON 2008), which GDAL fetches."""
+def _crs_named(path: Path) -> bool:
+    """Whether every ``crs`` member of a GeoJSON (GeoJSON 2008) names a CRS by its code:
+    a link (``"type": "link"`` or ``"url"``, with ``href`` or ``url``), or a name that is an
+    address or a path, is fetched or read by GDAL."""
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        return bool(_CRS_LINK.search(data) or _CRS_NAMED_LINK.search(data))
+        for found in _CRS_MEMBER.finditer(data):
+            if data[found.end() : found.end() + 1] != b"{":
+                continue  # a text or a number: a feature's own "crs" column, which GDAL keeps
+            text = data[found.end() : found.end() + 65536].decode("utf-8", errors="replace")
+            try:
+                value, _ = json.JSONDecoder().raw_decode(text)
+            except ValueError:
+                return False
+            members = {str(k).lower(): v for k, v in value.items()}
+            properties = members.get("properties")
+            if not isinstance(properties, dict) or set(members) - {"type", "properties"}:
+                return False
+            named = {str(k).lower(): v for k, v in properties.items()}
+            if str(members.get("type", "")).lower() != "name" or set(named) != {"name"}:
+                return False
+            if not isinstance(named["name"], str) or not _CRS_NAME.match(named["name"]):
+                return False
+    return True
 
 
 def _scan_gdal(path: Path, display: str, found: _Found, *, multi: bool) -> None:

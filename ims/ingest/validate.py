@@ -1176,6 +1176,11 @@ def _duplicate_geometries(
 _OVERLAP_BLOCK = 32  # pairs a block at most: 32 × the features (500,000 at most)
 _OVERLAPS_MEASURED = 20  # pairs measured a feature; beyond them only counted
 _OVERLAP_BUDGET = 200_000  # pairs a file, then the check stops and says so
+# and the vertices the pairs' tests would walk (the two geometries' together, for each
+# pair whose boxes meet): 1,000 small squares inside one hazard of 100,000 vertices took
+# a worker a minute, and 30,000 would have taken its half hour (an attack on this
+# session's changes). About ten seconds of tests; the national file needs a hundredth.
+_OVERLAP_VERTICES = 200_000_000
 
 
 def _overlaps(
@@ -1200,8 +1205,16 @@ def _overlaps(
     counted = np.zeros(len(mine), dtype=np.int64)  # pairs of each feature, measured or not
     kept: list[np.ndarray] = []
     seen = 0
+    vertices = shapely.get_num_coordinates(np.array(others, dtype=object))
+    walked = 0
     for start in range(0, len(mine), _OVERLAP_BLOCK):
-        left, right = tree.query(mine[start : start + _OVERLAP_BLOCK], predicate="intersects")
+        block = mine[start : start + _OVERLAP_BLOCK]
+        near, by = tree.query(block)  # boxes only: what the exact tests would cost
+        walked += int(vertices[stored + start + near].sum() + vertices[by].sum())
+        if walked > _OVERLAP_VERTICES:
+            _overlaps_stopped(new[start], rows, out, costly=True)
+            break
+        left, right = tree.query(block, predicate="intersects")
         left = left + start
         # One warning a pair: a hazard in the database is named by each new one that
         # overlaps it; of two new ones, the later feature names the earlier.
@@ -1247,14 +1260,21 @@ def _overlaps(
         )
 
 
-def _overlaps_stopped(i: int, rows: list[tuple[int, str | None]], out: _Collector) -> None:
+def _overlaps_stopped(
+    i: int, rows: list[tuple[int, str | None]], out: _Collector, *, costly: bool = False
+) -> None:
     """The one warning of a file whose features overlap too often to check them all."""
     out.row, out.reference = rows[i]
+    why = (
+        "lie within hazards of so many vertices, so often, that checking them all would hold "
+        "the server for minutes"
+        if costly
+        else f"overlap each other or open hazards more than {_OVERLAP_BUDGET:,} times"
+    )
     out.add(
         "overlaps_not_checked",
         WARNING,
-        f"the features of this file overlap each other or open hazards more than "
-        f"{_OVERLAP_BUDGET:,} times before this one, so overlaps were not checked from here "
-        "on: does the file hold the same ground many times over?",
+        f"the features of this file {why} before this one, so overlaps were not checked "
+        "from here on: does the file hold the same ground many times over?",
         "geometry",
     )

@@ -25,7 +25,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 # A formula after a ";" or a tab inside a text: a spreadsheet that splits on ";" (as
 # much of the world's do) reads the rest as a cell of its own, quoted or not, so
 # ``x;=cmd|' /C calc'!A0`` began a formula there (found by an attack on our own instance).
-_FORMULA_INSIDE = re.compile(r"([;\t][\s\"']*)(?=[=+\-@])")
+# A line break inside a text too: a lone CR is not quoted (the rows end in LF) and a
+# spreadsheet may begin a row there, quoted or not (found by an attack on this session's
+# changes).
+_FORMULA_INSIDE = re.compile(r"([;\t\r\n][\s\"']*)(?=[=+\-@])")
 
 
 def csv_value(value: Any) -> Any:
@@ -33,8 +36,8 @@ def csv_value(value: Any) -> Any:
     or in a cell a ";" would begin, has an apostrophe before it."""
     if not isinstance(value, str):
         return value
-    if value.startswith(FORMULA_STARTS) and not _number(value):
-        value = "'" + value
+    if value.lstrip(" ").startswith(FORMULA_STARTS) and not _number(value):
+        value = "'" + value  # " =1+1" too: a spreadsheet that trims spaces reads a formula
     return _FORMULA_INSIDE.sub(r"\1'", value)
 
 

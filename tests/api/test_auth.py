@@ -27,6 +27,7 @@ from ims.domain.records import BoundaryFeature
 from ims.errors import InvalidRequest
 from ims.ingest import submissions
 from ims.jobs import InlineJobs
+from map_ui.account_pages import OWN_TOKENS_MAX
 from tests.api.test_uploads_api import LAOS, good_zip, post
 from tests.utils import ClientAs
 
@@ -645,3 +646,26 @@ def test_users_make_and_revoke_their_own_tokens_on_their_account_page(
     assert other_api.post(
         "/account/tokens", data={"name": "x", "current": PASSWORD}
     ).status_code in (401, 403)
+
+
+def test_tokens_asked_for_all_at_once_stop_at_the_most_one_may_have(
+    committed_engine: Engine,
+) -> None:
+    """20 requests sent together each counted the tokens before any was made, and made 21
+    (found by an attack on this session's changes)."""
+    with Session(committed_engine) as session, session.begin():
+        accounts.create_user(session, "many", Role.VIEWER, password=PASSWORD, by="tests")
+        for i in range(OWN_TOKENS_MAX - 2):
+            accounts.create_token(session, "many", f"script {i}", by="tests")
+    app = create_app(committed_engine, jobs=InlineJobs())
+    own = browser(app)
+    sign_in(own, "many")
+    csrf = csrf_of(own)
+    form = {"name": "at once", "days": "30", "current": PASSWORD, "csrf_token": csrf}
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(
+            pool.map(lambda _: own.post("/account/tokens", data=form).status_code, range(6))
+        )
+    assert sorted(answers) == [201, 201, 422, 422, 422, 422], answers
+    with Session(committed_engine) as session:
+        assert len(accounts.list_tokens(session, "many")) == OWN_TOKENS_MAX

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -137,7 +138,7 @@ def test_a_geojson_whose_crs_is_a_link_is_refused_and_nothing_fetched(
     }
     upload = uploads / "hazards.geojson"
     upload.write_text(json.dumps({"type": "FeatureCollection", "crs": crs, "features": [feature]}))
-    with pytest.raises(InvalidUpload, match='its "crs" is a link'):
+    with pytest.raises(InvalidUpload, match='its "crs" is not a CRS named by its code'):
         read_upload(upload, work)
     assert asked == []
     # a CRS named, not linked, is read as before
@@ -146,3 +147,59 @@ def test_a_geojson_whose_crs_is_a_link_is_refused_and_nothing_fetched(
         json.dumps({"type": "FeatureCollection", "crs": named, "features": [feature]})
     )
     assert len(read_upload(upload, work).frame) == 1
+
+
+@pytest.mark.parametrize(
+    "crs",
+    [
+        {"type": "URL", "properties": {"url": "{address}/x"}},
+        {"type": "LINK", "properties": {"HREF": "{address}/x"}},
+        {"type": "name", "properties": {"name": "{address}/x.prj"}},
+    ],
+)
+def test_a_crs_link_in_any_spelling_is_refused_and_nothing_fetched(
+    folders: tuple[Path, Path], listener: tuple[str, list[str]], crs: dict[str, object]
+) -> None:
+    """ "CRS", "cr\\u0073", a type URL or LINK, HREF, or a name that is an address had
+    passed a check of the plain spelling (found by an attack on this session's changes)."""
+    uploads, work = folders
+    address, asked = listener
+    text = json.dumps({"type": "FeatureCollection", "crs": crs, "features": []})
+    text = text.replace("{address}", address)
+    for spelled in (text, text.replace('"crs"', '"CRS"'), text.replace('"crs"', '"cr\\u0073"')):
+        upload = uploads / "hazards.geojson"
+        upload.write_text(spelled)
+        with pytest.raises(InvalidUpload, match='its "crs" is not a CRS named by its code'):
+            read_upload(upload, work)
+    assert asked == []
+
+
+def test_gdal_in_an_ims_process_fetches_nothing_should_a_link_reach_it(
+    tmp_path: Path, listener: tuple[str, list[str]]
+) -> None:
+    """The second guard: GDAL's requests go to a proxy that is not there."""
+    address, asked = listener
+    square = [[[103.17, 19.46], [103.18, 19.46], [103.18, 19.47], [103.17, 19.46]]]
+    document = tmp_path / "linked.geojson"
+    document.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "crs": {"type": "link", "properties": {"href": f"{address}/utm.prj"}},
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "Polygon", "coordinates": square},
+                    }
+                ],
+            }
+        )
+    )
+    env = {k: v for k, v in os.environ.items() if k.lower() != "no_proxy"}
+    subprocess.run(
+        [sys.executable, "-c", f"import ims, pyogrio; pyogrio.read_info({str(document)!r})"],
+        capture_output=True,
+        env=env,
+    )
+    assert asked == []

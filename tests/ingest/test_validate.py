@@ -279,6 +279,26 @@ def test_a_file_of_one_polygon_many_times_stops_checking_overlaps_and_says_so() 
     assert last.message.count("C") >= 5 and f"up to {last.row - 1 - 5:,} more" in last.message
 
 
+def test_features_within_a_hazard_of_many_vertices_stop_the_overlap_check_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """1,000 small squares inside one hazard of 100,000 vertices held a worker a minute,
+    the pairs far below their budget (an attack on this session's changes): the vertices
+    the tests would walk are budgeted too."""
+    from ims.ingest import validate
+
+    monkeypatch.setattr(validate, "_OVERLAP_VERTICES", 15_000_000)
+    big = Point(102.5, 19.5).buffer(0.4, quad_segs=5_000)  # 20,000 vertices
+    squares = [box(102.3 + i * 1e-4, 19.5, 102.30005 + i * 1e-4, 19.50005) for i in range(500)]
+    frame = hazards([{"hazard_id": f"Q{i}"} for i in range(501)], [big, *squares])
+    found = validate_hazards(frame, ctx()).findings
+    (stopped,) = [f for f in found if f.code == "overlaps_not_checked"]
+    assert "so many vertices" in stopped.message
+    warned = [f for f in found if f.code == "overlaps_hazard"]
+    assert warned and all(f.row < stopped.row for f in warned)
+    assert all("Q0" in f.message for f in warned)  # each inside the big one
+
+
 def test_an_overlap_warning_names_five_hazards_and_counts_the_others() -> None:
     g = box(102.1, 19.6, 102.11, 19.61)
     frame = hazards([{"hazard_id": f"S{i}"} for i in range(8)], [g] * 8)

@@ -687,11 +687,14 @@ def test_a_formula_after_a_semicolon_stays_inside_its_cell() -> None:
     """A spreadsheet that splits on ";" cut ``x;=cmd|...`` into a cell that began a
     formula, quoted or not (found by an attack on our own instance)."""
     remarks = ["x;=cmd|' /C calc'!A0", 'a; "@SUM(1)', "b\t+1", "BLU-26:10;BLU-61:5"]
+    remarks += ["Ban Na\r=HYPERLINK(1)", "ok\n@SUM(1+1)", " =1+1"]  # an attack on the first
     text = csv_text([["reference", "remarks", "area_m2"], *[["H-1", r, -12.5] for r in remarks]])
     assert text.splitlines()[1] == "H-1,x;'=cmd|' /C calc'!A0,-12.5"
     assert text.splitlines()[4] == "H-1,BLU-26:10;BLU-61:5,-12.5"  # nothing to guard: as it is
     for separator in (",", ";", "\t"):
-        cells = [c for row in csv.reader(io.StringIO(text), delimiter=separator) for c in row]
+        # as a spreadsheet may read it: a CR or an LF anywhere begins a row
+        rows = re.split(r"\r\n|\r|\n", text)
+        cells = [c for row in csv.reader(rows, delimiter=separator) for c in row]
         assert not [c for c in cells if c.lstrip(' "').startswith(("=", "+", "@"))]
 
 
