@@ -97,6 +97,10 @@ def jsonable(value: Any) -> Any:
         return [jsonable(v) for v in value]
     if blank(value):
         return None
+    if isinstance(value, dt.datetime) and value.tzinfo is None and value.time() == dt.time():
+        # a spreadsheet's date cell: shown as 2018-03-15, not 2018-03-15T00:00:00 (the
+        # mapping step's samples; found by a walk-through migrating legacy data)
+        return value.date().isoformat()
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():

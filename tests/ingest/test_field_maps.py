@@ -272,3 +272,14 @@ def test_own_columns_lose_control_characters_and_a_file_of_too_many_is_refused()
         apply_mapping(wide, "hazards", mapping)
     at_most = national([{"fileId": "LA-1", **{f"c{i}": i for i in range(200)}}])
     assert len(apply_mapping(at_most, "hazards", mapping).attrs["extra_fields"]) == 200
+
+
+def test_a_date_cell_reads_as_a_date_and_a_time_is_kept() -> None:
+    """Date cells showed as 2018-03-15T00:00:00 among the mapping step's samples (found
+    by a walk-through migrating legacy data)."""
+    import pandas as pd
+
+    assert jsonable(pd.Timestamp("2018-03-15")) == "2018-03-15"
+    assert jsonable(dt.datetime(2018, 3, 15)) == "2018-03-15"
+    assert jsonable(dt.datetime(2018, 3, 15, 10, 30)) == "2018-03-15T10:30:00"
+    assert jsonable(dt.date(2018, 3, 15)) == "2018-03-15"
