@@ -2,8 +2,9 @@
 
 ims leaves out of its own processes the GDAL drivers it does not use to read uploads or
 write its files (decision 0020), the CSV, XLSX and OGC API Features (OAPIF) drivers
-among them, and the tests run in an ims process. What a GIS reads of ims's files and of
-its OGC API is read here, in a Python without ims and without GDAL_SKIP.
+among them, and sends GDAL's requests nowhere; the tests run in an ims process. What a
+GIS reads of ims's files and of its OGC API is read here, in a Python without ims, its
+GDAL_SKIP or its GDAL_HTTP_PROXY.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ pickle.dump(answers, open(sys.argv[2], "wb"))
 def gis_reads(*calls: tuple[str, tuple[Any, ...], dict[str, Any]], **config: str) -> list[Any]:
     """The answers of ``pyogrio.NAME(*args, **kwargs)`` for each call, with the GDAL
     configuration ``config``, in a GIS's GDAL."""
-    env = {k: v for k, v in os.environ.items() if k != "GDAL_SKIP"}
+    env = {k: v for k, v in os.environ.items() if k not in ("GDAL_SKIP", "GDAL_HTTP_PROXY")}
     with tempfile.TemporaryDirectory(prefix="ims-gis-") as tmp:
         asked, answered = Path(tmp) / "calls.pickle", Path(tmp) / "answers.pickle"
         asked.write_bytes(pickle.dumps((list(calls), config)))
