@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pyogrio
+import pyproj
 
 from ims.errors import InvalidUpload, UploadTooLarge
 from ims.ingest.archive import ACCEPTED, SHAPEFILE_SIDECARS, SHP_FILE_CODE, is_junk, sniff
@@ -245,7 +246,11 @@ def _looks_like(path: Path, display: str) -> None:
                 f"{display} is named {ext} but is not GeoJSON (it does not begin with "
                 "'{'): export the layer as GeoJSON again"
             )
-        if path.stat().st_size and not _crs_named(path):
+        try:
+            named = not path.stat().st_size or _crs_named(path)
+        except InvalidUpload as exc:
+            raise InvalidUpload(f"{display}: {exc.detail}") from None
+        if not named:
             raise InvalidUpload(
                 f'{display}: its "crs" is not a CRS named by its code (a link, an address or '
                 "a file, which ims does not follow): give the coordinates in WGS 84 longitude "
@@ -287,6 +292,15 @@ def _crs_named(path: Path) -> bool:
                 return False
             if not isinstance(named["name"], str) or not _CRS_NAME.match(named["name"]):
                 return False
+            try:
+                pyproj.CRS.from_user_input(named["name"])
+            except pyproj.exceptions.CRSError:
+                # GDAL would read the layer as WGS 84 and say nothing (an attack on our own
+                # instance): a code PROJ does not know is as good as no CRS
+                raise InvalidUpload(
+                    f'its "crs" names {named["name"][:80]}, which is not a CRS PROJ '
+                    "knows: give its EPSG code (e.g. EPSG:32648 for UTM zone 48N)"
+                ) from None
     return True
 
 

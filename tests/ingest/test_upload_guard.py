@@ -203,3 +203,14 @@ def test_gdal_in_an_ims_process_fetches_nothing_should_a_link_reach_it(
         env=env,
     )
     assert asked == []
+
+
+def test_a_crs_named_by_a_code_proj_does_not_know_is_refused(folders: tuple[Path, Path]) -> None:
+    """GDAL read a layer whose CRS it could not resolve as WGS 84, saying nothing (found by
+    an attack on our own instance)."""
+    uploads, work = folders
+    crs = {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::99999"}}
+    upload = uploads / "hazards.geojson"
+    upload.write_text(json.dumps({"type": "FeatureCollection", "crs": crs, "features": []}))
+    with pytest.raises(InvalidUpload, match="EPSG::99999, which is not a CRS PROJ knows"):
+        read_upload(upload, work)
