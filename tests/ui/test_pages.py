@@ -832,3 +832,20 @@ def test_the_register_says_which_page_of_how_many_and_reaches_the_last(
     assert "No hazard matches" not in past and 'id="page-of"' not in past
     back = re.search(r'<a href="/hazards\?([^"]+)" rel="prev">', past)
     assert back and "offset=1&" in html.unescape(back.group(1)) + "&"  # the last page
+
+
+def test_a_tables_findings_name_the_row_of_the_sheet(
+    client: TestClient, programme: Session, tmp_path: Path
+) -> None:
+    """ "feature 2" is the second data row, row 3 in a spreadsheet under its header (a
+    walk-through as a field team leader)."""
+    path = tmp_path / "hazards.csv"
+    path.write_text(
+        "hazard_id,status,recorded,wkt\n"
+        'T-1,SHA,2020-01-01,"POLYGON ((103 19, 103.01 19, 103.01 19.01, 103 19))"\n'
+        'T-2,XXX,2020-01-01,"POLYGON ((103.1 19, 103.11 19, 103.11 19.01, 103.1 19))"\n',
+        encoding="utf-8",
+    )
+    outcome = submissions.stage(programme, path, kind="hazards", organisation="NPA")
+    page = client.get(f"/submissions/{outcome.submission.id}").text
+    assert 'feature 2 <span class="muted">(row 3 of the sheet)</span>' in page
