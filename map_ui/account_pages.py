@@ -357,7 +357,7 @@ def make_own_token(
     """An API token of one's own, shown once on the page that answers."""
     assert principal is not None  # IN_BROWSER
     # one of the user's requests at a time counts their tokens: 20 sent at once had each
-    # counted before any was made, and made 21 (found by an attack on this session's changes)
+    # counted before any was made, and made 21 (found by an attack on these changes before release)
     session.execute(select(AppUser.id).where(AppUser.id == principal.user_id).with_for_update())
     live = [t for t in accounts.list_tokens(session, principal.username) if t.revoked_at is None]
     if len(live) >= OWN_TOKENS_MAX:

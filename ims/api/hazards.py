@@ -292,7 +292,7 @@ def sent_as_made(
     is sent, so that a busy server still answers 503 and a filter the rows refuse 422.
     Then the request's database connection goes back to the pool: forty downloads that
     nobody read had held forty connections, the whole pool, and every page answered 500
-    (an attack on this session's changes). The turn is held until the file is sent, or
+    (an attack on these changes before release). The turn is held until the file is sent, or
     until the response is dropped unsent, so a caller's unread downloads count."""
     held = contextlib.ExitStack()
     held.enter_context(turn)

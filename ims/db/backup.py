@@ -121,8 +121,8 @@ def restore(url: str, path: Path) -> None:
     broken one changes nothing. Restoring over the objects a backup names (``pg_restore
     --clean``) could not drop those a later migration had made (a walk-through upgrading
     an older install); psql's own ``--single-transaction`` committed what a cut backup had
-    given before pg_restore failed, emptying the database (an attack on this session's
-    changes). A backup runs as the database's owner: restore only backups you made.
+    given before pg_restore failed, emptying the database (an attack on these changes before
+    release). A backup runs as the database's owner: restore only backups you made.
     """
     path = Path(path)
     if not path.is_file():
@@ -189,7 +189,7 @@ EMPTY_SCHEMA = b"DROP SCHEMA public CASCADE;\nCREATE SCHEMA public;\n"
 def _check_is_ims(path: Path, listing: str) -> None:
     """Refuse a backup that is not of an ims database, before anything is changed: one of
     another database "restored" as an empty ims with no accounts, and one with schemas of
-    its own left them behind (an attack on this session's changes)."""
+    its own left them behind (an attack on these changes before release)."""
     entries = [line.split() for line in listing.splitlines() if line and not line.startswith(";")]
     tables = {(e[4], e[5]) for e in entries if len(e) > 5 and e[3] == "TABLE"}
     if not {("public", "alembic_version"), ("public", "app_user")} <= tables:

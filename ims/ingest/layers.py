@@ -224,7 +224,7 @@ _XML_PROLOGUE = re.compile(rb"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", 
 _FIRST_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 # A "crs" member in any case, any of its letters written as a JSON escape (GDAL finds
 # the member whatever its case and reads the escapes: "CRS", "cr\u0073" had passed a
-# check of the plain spelling; found by an attack on this session's changes).
+# check of the plain spelling; found by an attack on these changes before release).
 _CRS_MEMBER = re.compile(rb'(?i)"(?:c|\\u00[46]3)(?:r|\\u00[57]2)(?:s|\\u00[57]3)"\s*:\s*')
 # The CRS names GDAL resolves from PROJ's own tables: an authority and a code. Another name
 # is a URL or a file path, which GDAL would fetch or read.

@@ -26,8 +26,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 # much of the world's do) reads the rest as a cell of its own, quoted or not, so
 # ``x;=cmd|' /C calc'!A0`` began a formula there (found by an attack on our own instance).
 # A line break inside a text too: a lone CR is not quoted (the rows end in LF) and a
-# spreadsheet may begin a row there, quoted or not (found by an attack on this session's
-# changes).
+# spreadsheet may begin a row there, quoted or not (found by an attack on these changes before
+# release).
 _FORMULA_INSIDE = re.compile(r"([;\t\r\n][\s\"']*)(?=[=+\-@])")
 
 

@@ -652,7 +652,7 @@ def test_tokens_asked_for_all_at_once_stop_at_the_most_one_may_have(
     committed_engine: Engine,
 ) -> None:
     """20 requests sent together each counted the tokens before any was made, and made 21
-    (found by an attack on this session's changes)."""
+    (found by an attack on these changes before release)."""
     with Session(committed_engine) as session, session.begin():
         accounts.create_user(session, "many", Role.VIEWER, password=PASSWORD, by="tests")
         for i in range(OWN_TOKENS_MAX - 2):

@@ -922,7 +922,7 @@ def test_downloads_nobody_reads_hold_their_turns_and_no_database_connection(
     committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Forty release files that nobody read held forty database connections, the whole
-    pool: every page answered 500 (an attack on this session's changes). A file being sent
+    pool: every page answered 500 (an attack on these changes before release). A file being sent
     holds its export turn, not a connection; a caller's third waits its turn as before."""
     import socket
     import time

@@ -212,7 +212,7 @@ def test_a_cut_backup_or_another_databases_changes_nothing(
     """A backup cut short passed the check of its table of contents, and psql's
     --single-transaction committed what pg_restore had given before it failed: the
     database emptied, "nothing was changed" said. A backup of another database "restored"
-    as an empty ims with no accounts (an attack on this session's changes)."""
+    as an empty ims with no accounts (an attack on these changes before release)."""
     source_url, _ = databases
     source = make_engine(app_url(source_url))
     try:

@@ -161,7 +161,7 @@ def test_a_crs_link_in_any_spelling_is_refused_and_nothing_fetched(
     folders: tuple[Path, Path], listener: tuple[str, list[str]], crs: dict[str, object]
 ) -> None:
     """ "CRS", "cr\\u0073", a type URL or LINK, HREF, or a name that is an address had
-    passed a check of the plain spelling (found by an attack on this session's changes)."""
+    passed a check of the plain spelling (found by an attack on these changes before release)."""
     uploads, work = folders
     address, asked = listener
     text = json.dumps({"type": "FeatureCollection", "crs": crs, "features": []})

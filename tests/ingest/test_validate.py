@@ -283,7 +283,7 @@ def test_features_within_a_hazard_of_many_vertices_stop_the_overlap_check_in_tim
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """1,000 small squares inside one hazard of 100,000 vertices held a worker a minute,
-    the pairs far below their budget (an attack on this session's changes): the vertices
+    the pairs far below their budget (an attack on these changes before release): the vertices
     the tests would walk are budgeted too."""
     from ims.ingest import validate
 
