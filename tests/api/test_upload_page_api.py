@@ -539,6 +539,58 @@ def test_a_release_matched_by_geometry_is_previewed_as_it_is_recorded(
     assert float(recorded) == pytest.approx(preview.total.released_m2, rel=1e-6)
 
 
+def test_two_overlapping_releases_of_one_hazard_are_previewed_once(
+    session: Session, tmp_path: Path
+) -> None:
+    """Each release was cut and counted on its own: two of one hazard that overlapped made
+    "up to 204,901 m²" of a hazard of 162,354 m² (found by a walk-through)."""
+    load_boundaries(session, [BoundaryFeature("LA-W", "West", MultiPolygon([WEST]))], level=1)
+    hazard = box(103.20, 19.40, 103.21, 19.41)
+    staged = submissions.stage(
+        session,
+        write_zip(hazard_frame([{"hazard_id": "OV-1"}], [hazard]), tmp_path, "h"),
+        kind="hazards",
+        organisation="MAG",
+    )
+    approval.approve(session, staged.submission.id, by="reviewer")
+    first, second = box(103.20, 19.40, 103.206, 19.41), box(103.204, 19.40, 103.21, 19.41)
+    released = submissions.stage(
+        session,
+        write_zip(
+            gpd.GeoDataFrame(
+                [
+                    {
+                        "release_id": f"OV-R{n}",
+                        "hazard_id": "OV-1",
+                        "method": "cleared",
+                        "released": f"2024-0{n}-01",
+                    }
+                    for n in (1, 2)
+                ],
+                geometry=[first, second],
+                crs=4326,
+            ),
+            tmp_path,
+            "r",
+        ),
+        kind="releases",
+        organisation="MAG",
+    )
+    preview = submissions_q.approval_preview(session, released.submission.id, "releases")
+    whole = _geography_m2(session, "SELECT ST_GeomFromText(:g, 4326)", g=hazard.wkt)
+    assert preview.features == 2
+    assert preview.total.released_m2 == pytest.approx(whole, rel=1e-6)  # not 1.2 times it
+    approval.approve(session, released.submission.id, by="reviewer")
+    recorded = session.scalar(
+        text(
+            "SELECT sum(-e.delta_m2) FROM ledger_entry e JOIN release r ON r.id = e.release_id"
+            " WHERE r.submission_id = :s"
+        ),
+        {"s": released.submission.id},
+    )
+    assert float(recorded) == pytest.approx(preview.total.released_m2, rel=1e-6)
+
+
 def test_a_releases_preview_is_what_todays_remaining_ground_loses(
     session: Session, client_as: ClientAs, tmp_path: Path
 ) -> None:
