@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
+import json
 import secrets
 from collections.abc import Mapping
 from typing import Annotated
@@ -298,8 +301,31 @@ def change_user(
 @router.get("/account", response_class=HTMLResponse)
 def account_page(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
     """The signed-in user's account: who they are, and a form to change their password
-    (only an admin on the command line could, found by a walk-through as an administrator)."""
-    return _account(request, session, principal)
+    (only an admin on the command line could, found by a walk-through as an administrator);
+    a token just made, shown this once."""
+    made = _new_token(request.cookies.get(NEW_TOKEN_COOKIE))
+    response = _account(request, session, principal, made=made)
+    if made is not None or NEW_TOKEN_COOKIE in request.cookies:
+        response.delete_cookie(NEW_TOKEN_COOKIE, path="/account")
+        response.headers["Cache-Control"] = "no-store"  # the secret is in this page only
+    return response
+
+
+NEW_TOKEN_COOKIE = "ims_new_token"
+
+
+def _new_token(cookie: str | None) -> dict[str, str | None] | None:
+    """The token just made, from its cookie: secret, name and the date it lasts until."""
+    if not cookie:
+        return None
+    try:
+        made = json.loads(base64.urlsafe_b64decode(cookie.encode()))
+    except (ValueError, binascii.Error):
+        return None
+    if not isinstance(made, dict) or not isinstance(made.get("secret"), str):
+        return None
+    keys = ("secret", "name", "until")
+    return {k: made[k] if isinstance(made.get(k), str) else None for k in keys}
 
 
 def _account(
@@ -310,6 +336,7 @@ def _account(
     error: str | None = None,
     token_error: str | None = None,
     made: Mapping[str, object] | None = None,
+    token_form: Mapping[str, object] | None = None,
     status: int = 200,
 ) -> Response:
     assert principal is not None  # IN_BROWSER
@@ -326,6 +353,7 @@ def _account(
         tokens=tokens,
         made=made,
         token_error=token_error,
+        token_form=token_form or {},
         connect={
             "ogc": f"{base}/ogc",
             "ogc_on": f"{base}/ogc/on/2025-12-31",
@@ -356,6 +384,7 @@ def make_own_token(
 ) -> Response:
     """An API token of one's own, shown once on the page that answers."""
     assert principal is not None  # IN_BROWSER
+    typed = {"name": name, "days": days}  # kept in the form when it is refused
     # one of the user's requests at a time counts their tokens: 20 sent at once had each
     # counted before any was made, and made 21 (found by an attack on these changes before release)
     session.execute(select(AppUser.id).where(AppUser.id == principal.user_id).with_for_update())
@@ -365,6 +394,7 @@ def make_own_token(
             request,
             session,
             principal,
+            token_form=typed,
             token_error=f"You have {len(live)} live tokens, the most one may have: revoke one "
             "you no longer use first.",
             status=422,
@@ -375,7 +405,9 @@ def make_own_token(
         )
     except TooManyAttempts as exc:
         session.rollback()
-        response = _account(request, session, principal, token_error=exc.detail, status=429)
+        response = _account(
+            request, session, principal, token_error=exc.detail, token_form=typed, status=429
+        )
         response.headers["Retry-After"] = str(exc.extra.get("retry_after", 900))
         return response
     if not right:
@@ -385,6 +417,7 @@ def make_own_token(
             session,
             principal,
             token_error="Your password is not right: no token was made.",
+            token_form=typed,
             status=422,
         )
     try:
@@ -394,10 +427,27 @@ def make_own_token(
         session.commit()
     except ImsError as exc:
         session.rollback()
-        return _account(request, session, principal, token_error=exc.detail, status=422)
-    made = {"secret": secret, "name": token.name, "expires": token.expires_at}
-    response = _account(request, session, principal, made=made, status=201)
-    response.headers["Cache-Control"] = "no-store"  # the secret is in this page only
+        return _account(
+            request, session, principal, token_error=exc.detail, token_form=typed, status=422
+        )
+    # To the account page by GET, the new secret in a cookie for that page only, read once:
+    # reloading the page that answered the form had sent it again and made a second token
+    # (found by a walk-through as a GIS officer).
+    made = {
+        "secret": secret,
+        "name": token.name,
+        "until": token.expires_at.date().isoformat() if token.expires_at else None,
+    }
+    response = RedirectResponse("/account#made-token", status_code=303)
+    response.set_cookie(
+        NEW_TOKEN_COOKIE,
+        base64.urlsafe_b64encode(json.dumps(made).encode()).decode(),
+        max_age=300,
+        path="/account",
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request),
+    )
     return response
 
 

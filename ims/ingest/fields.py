@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -188,7 +189,7 @@ def parse_quantities(value: Any, *, where: str) -> dict[str, int]:
             continue
         code, sep, qty = part.rpartition(":")
         if not sep or not code.strip():
-            raise InvalidRequest(f"{where}: {part!r} is not TYPE:QUANTITY")
+            raise InvalidRequest(f"{where}: {part!r} is not TYPE:QUANTITY (e.g. BLU-26:12)")
         if not qty.strip():
             raise InvalidRequest(
                 f"{where}: {code.strip()!r} has no quantity: give how many, as in {code.strip()}:3"
@@ -222,10 +223,16 @@ def parse_date(value: Any, *, where: str) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     text = str(value).strip()
+    # the year first, with slashes: as GDAL writes a date into KML (and QGIS through it), and
+    # as unambiguous as ISO; a day or month first stays refused (found by a walk-through)
+    iso = text[:10].replace("/", "-") if _YEAR_FIRST.match(text) else text[:10]
     try:
-        return dt.date.fromisoformat(text[:10])
+        return dt.date.fromisoformat(iso)
     except ValueError:
         raise InvalidRequest(f"{where}: {text!r} is not a date (use YYYY-MM-DD)") from None
+
+
+_YEAR_FIRST = re.compile(r"^\d{4}/\d{2}/\d{2}\b")
 
 
 def parse_year(value: Any, *, where: str) -> int | None:

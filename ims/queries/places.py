@@ -9,7 +9,9 @@ and districts are.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -18,6 +20,10 @@ from ims.queries.register import like
 
 MOST = 8  # answers listed; a search that matches more asks for more of the name
 LONGEST = 100  # characters searched: a reference or a name is shorter
+# An area found is outlined on the map: without it, a district (which the map does not
+# draw) or a province among its neighbours was not told from them (a walk-through).
+# Simplified to about 100 m (a province, seen whole, to 300 m): some 10 KB an area.
+OUTLINE_TOLERANCE = 0.001
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,7 @@ class Place:
     label: str
     bounds: list[list[float]]  # [[south, west], [north, east]]
     reference: str | None = None  # a hazard's, for its page
+    outline: dict[str, Any] | None = None  # an area's boundary (GeoJSON), simplified to draw
 
 
 def _bounds(row: object) -> list[list[float]]:
@@ -74,17 +81,20 @@ def find(session: Session, q: str, *, hazards: bool) -> tuple[list[Place], bool]
         ]
     rows = session.execute(
         text(
-            "SELECT a.level, a.name, p.name, ST_XMin(a.geom), ST_YMin(a.geom),"
-            " ST_XMax(a.geom), ST_YMax(a.geom)"
+            "SELECT a.level, a.name, p.name,"
+            " ST_AsGeoJSON(ST_SimplifyPreserveTopology(a.geom,"
+            "  CASE WHEN a.level = 1 THEN 3 * :tolerance ELSE :tolerance END), 5),"
+            " ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)"
             " FROM admin_area a LEFT JOIN admin_area p ON p.id = a.parent_id"
             " WHERE lower(a.name) LIKE :q"
             f" ORDER BY {rank.format(c='a.name')}, a.level, a.name, p.name LIMIT :n"
         ),
-        params,
+        {**params, "tolerance": OUTLINE_TOLERANCE},
     ).all()
-    for level, name, parent, *box in rows:
+    for level, name, parent, outline, *box in rows:
         kind = "province" if level == 1 else "district"
         label = f"{name} (district of {parent})" if level == 2 and parent else f"{name} ({kind})"
-        found.append((closeness(name), Place(kind, label, _bounds(box))))
+        place = Place(kind, label, _bounds(box), outline=json.loads(outline) if outline else None)
+        found.append((closeness(name), place))
     found.sort(key=lambda c: c[0])  # stable: hazards, provinces, districts within a rank
     return [p for _, p in found[:MOST]], len(found) > MOST

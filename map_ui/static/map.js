@@ -299,15 +299,24 @@
   const findForm = document.getElementById("map-find");
   const findInput = document.getElementById("find");
   const results = document.getElementById("find-results");
-  let mark = null; // the outline of the hazard found, until the next search
+  let mark = null; // the outline of the place found, until the next search
+  const outlined = { color: "#222", weight: 2.5, dashArray: "6 4", fill: false, interactive: false };
   function go(place) {
     if (mark) map.removeLayer(mark);
     mark = null;
+    map.closePopup(); // the last search's, or a click's, is not of this place
     const hazard = place.kind === "hazard";
-    map.fitBounds(place.bounds, { maxZoom: hazard ? 16 : 12, padding: [24, 24] });
+    // clear of the legend, where it lies open over the map's lower right
+    const open = box.querySelector("details.legend[open]");
+    const right = open && window.innerWidth >= 700 ? open.offsetWidth + 24 : 24;
+    map.fitBounds(place.bounds, { maxZoom: hazard ? 16 : 12, paddingTopLeft: [24, 24],
+                                  paddingBottomRight: [right, 24] });
+    if (!hazard && place.outline) {
+      // a province or a district: its boundary, which the map does not otherwise set apart
+      mark = L.geoJSON(place.outline, { style: () => outlined, interactive: false }).addTo(map);
+    }
     if (hazard) {
-      mark = L.rectangle(place.bounds, { color: "#222", weight: 2, dashArray: "6 4",
-                                        fill: false, interactive: false }).addTo(map);
+      mark = L.rectangle(place.bounds, outlined).addTo(map);
       const found = L.latLngBounds(place.bounds); // the popup above it, not over it
       L.popup().setLatLng([found.getNorth(), found.getCenter().lng])
         .setContent(table([["Hazard", place.reference, hazardAt(place.reference)]]))

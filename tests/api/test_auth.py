@@ -618,13 +618,20 @@ def test_users_make_and_revoke_their_own_tokens_on_their_account_page(
 
     refused = make("a wrong guess")
     assert refused.status_code == 422 and "no token was made" in refused.text
+    assert 'value="QGIS on my laptop"' in refused.text  # what was typed stays
     assert accounts.list_tokens(session, "rev") == []
     assert make(PASSWORD, days="400").status_code == 422  # a year at most
+    # made, then shown on the account page by GET: a reload sends nothing again (the page
+    # that answered the form had, and made a second token: a walk-through)
     made = make(PASSWORD)
-    assert made.status_code == 201 and made.headers["cache-control"] == "no-store"
-    found = re.search(r'<code id="token-secret">([^<]+)</code>', made.text)
+    assert made.status_code == 303 and made.headers["location"] == "/account#made-token"
+    shown = own.get("/account")
+    assert shown.headers["cache-control"] == "no-store"
+    found = re.search(r'<code id="token-secret">([^<]+)</code>', shown.text)
     assert found
     secret = found.group(1)
+    assert "ogrinfo OAPIF:http://testserver/ogc" in shown.text  # GDAL's address, as typed
+    assert f"Bearer {secret}" in shown.text
     (token,) = accounts.list_tokens(session, "rev")
     assert token.name == "QGIS on my laptop" and token.expires_at is not None
     api = TestClient(app, headers={"Authorization": f"Bearer {secret}"})  # type: ignore[arg-type]
@@ -666,6 +673,6 @@ def test_tokens_asked_for_all_at_once_stop_at_the_most_one_may_have(
         answers = list(
             pool.map(lambda _: own.post("/account/tokens", data=form).status_code, range(6))
         )
-    assert sorted(answers) == [201, 201, 422, 422, 422, 422], answers
+    assert sorted(answers) == [303, 303, 422, 422, 422, 422], answers
     with Session(committed_engine) as session:
         assert len(accounts.list_tokens(session, "many")) == OWN_TOKENS_MAX

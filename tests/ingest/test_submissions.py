@@ -657,3 +657,34 @@ def test_the_same_revisions_approved_twice_are_recorded_once(
     later = hazard_frame([{"hazard_id": "H1", "revised": "2023-01-01", "status": "CHA"}], [square])
     four = submissions.stage(session, write_zip(later, tmp_path, "later"), kind="hazards")
     assert [f.code for f in four.findings] == ["changes_nothing"] and four.errors == 0
+
+
+def test_a_kml_written_by_gdal_keeps_its_dates(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """GDAL writes a date into KML as 2026/09/05, and every feature of a KML made with
+    ogr2ogr (or QGIS) was refused: "is not a date (use YYYY-MM-DD)" (a walk-through). The
+    year first is as unambiguous as ISO; a day first stays refused."""
+    import pandas as pd
+
+    frame = hazard_frame(
+        [{"hazard_id": "K-1"}, {"hazard_id": "K-2"}],
+        [box(103.1, 19.4, 103.11, 19.41), box(103.2, 19.4, 103.21, 19.41)],
+    )
+    frame["recorded"] = pd.to_datetime(["2026-09-05", "2025-01-31"])  # a date column
+    path = tmp_path / "hazards.kml"
+    frame.to_file(path, driver="KML")
+    assert "2026/09/05" in path.read_text()  # as GDAL writes it
+    outcome = submissions.stage(session, path, kind="hazards", organisation="MAG")
+    assert outcome.errors == 0, outcome.findings
+    approval.approve(session, outcome.submission.id, by="reviewer")
+    recorded = session.execute(
+        text(
+            "SELECT h.reference, min(r.effective) FROM hazard h JOIN hazard_revision r"
+            " ON r.hazard_id = h.id GROUP BY h.reference ORDER BY 1"
+        )
+    ).all()
+    assert [(r, d.isoformat()) for r, d in recorded] == [
+        ("K-1", "2026-09-05"),
+        ("K-2", "2025-01-31"),
+    ]

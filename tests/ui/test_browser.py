@@ -368,6 +368,11 @@ def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site
         f'#find-results[data-shown^="{district} (district"]', state="attached"
     )
     assert tab.page.locator("#find-results").is_hidden()
+    # the hazard's popup is closed, and the district (the map draws none) is outlined
+    assert tab.page.locator(".leaflet-popup").count() == 0
+    assert tab.page.locator(".leaflet-overlay-pane path[stroke-dasharray]").count() == 1
+    tab.page.wait_for_load_state("networkidle")
+    tab.shoot("map-found-district")
     tab.page.fill("#find", "no such place anywhere")
     tab.page.click("#map-find button[type=submit]")
     expect(tab.page.locator("#find-results")).to_contain_text("Nothing found")

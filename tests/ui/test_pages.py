@@ -17,7 +17,7 @@ from typing import Any
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
-from shapely.geometry import MultiPolygon, Point, box
+from shapely.geometry import MultiPolygon, Point, box, shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -255,17 +255,20 @@ def test_map_find_gives_where_a_hazard_or_an_area_lies(
             "label": "H-CHA (hazard)",
             "bounds": [[19.60, 102.10], [19.62, 102.12]],
             "reference": "H-CHA",
+            "outline": None,
         }
     ]
     assert [p["reference"] for p in find("H-")] == ["H-CHA", "H-SHA"]
-    assert find("province b") == [
-        {
-            "kind": "province",
-            "label": "Province B (province)",
-            "bounds": [[19, 103], [20, 104]],
-            "reference": None,
-        }
-    ]
+    (province,) = find("province b")
+    outline = province.pop("outline")
+    assert province == {
+        "kind": "province",
+        "label": "Province B (province)",
+        "bounds": [[19, 103], [20, 104]],
+        "reference": None,
+    }
+    # drawn on the map: its boundary, as recorded (a box needs no simplifying)
+    assert shape(outline).equals(box(103, 19, 104, 20))
     assert [p["label"] for p in find("Province")] == [
         "Province A (province)",
         "Province B (province)",
