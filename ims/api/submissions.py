@@ -84,7 +84,7 @@ class SubmissionPublic(BaseModel):
     mapping: dict[str, Any] | None = Field(
         None,
         description="the field mapping the file was read with (given or remembered): "
-        "a mapping document, {fields, constants, values}",
+        "a mapping document, {fields, constants, values, dates}",
     )
     replaces: int | None = Field(None, description="the earlier submission this one replaces")
     replaced_by: int | None = Field(
@@ -105,6 +105,11 @@ class ColumnPublic(BaseModel):
         default_factory=dict,
         description="for each code field, how each of its distinct values reads as that "
         "field's code (null: not one; a value map must give it)",
+    )
+    date_order: str | None = Field(
+        None,
+        description='"day-first" or "month-first" where its cells written NN/NN/YYYY show '
+        "which (a number over 12), for the mapping's dates",
     )
 
 
@@ -139,7 +144,8 @@ class InspectionPublic(BaseModel):
     fields: list[TemplateFieldPublic]
     suggested: dict[str, Any] = Field(description="a mapping document")
     suggested_from: dict[str, str] = Field(
-        description='template field -> "remembered", "name" or "synonym"'
+        description='template field -> "remembered", "name" or "synonym"; "dates" -> '
+        '"remembered", or "cells" where the file\'s dates show their order (31/03/2024)'
     )
     remembered: RememberedPublic | None
     notes: list[str]
@@ -254,7 +260,9 @@ async def create_submission(
             max_length=MAPPING_MAX_CHARS,
             description='a mapping document, JSON: {"fields": {"hazard_id": "{fileId}-{row}",'
             ' "status": "typeArea"}, "constants": {"recorded": "2020-01-01"}, "values":'
-            ' {"status": {"Suspected Minefield": "SHA"}}} (field_map adds to its fields)',
+            ' {"status": {"Suspected Minefield": "SHA"}}, "dates": "day-first"} (dates:'
+            " how the file writes dates that do not put the year first; field_map adds to its"
+            " fields)",
         ),
     ] = None,
     repair: Annotated[
@@ -423,7 +431,11 @@ async def inspect_submission(
         crs=found.crs,
         columns=[
             ColumnPublic(
-                name=c.name, samples=c.samples, values=c.values, reads=_reads(c, found.fields)
+                name=c.name,
+                samples=c.samples,
+                values=c.values,
+                reads=_reads(c, found.fields),
+                date_order=c.date_order,
             )
             for c in found.columns
         ],

@@ -67,6 +67,14 @@ def import_file(
             '{"status": {"Suspected Minefield": "SHA"}}}; --map adds to its fields.',
         ),
     ] = None,
+    dates: Annotated[
+        str | None,
+        typer.Option(
+            "--dates",
+            help="How the file writes dates that do not put the year first: day-first "
+            "(31/12/2024) or month-first (12/31/2024); added to the mapping.",
+        ),
+    ] = None,
     crs: Annotated[
         str | None, typer.Option(help="CRS of a file that declares none, e.g. EPSG:32648.")
     ] = None,
@@ -125,6 +133,7 @@ def import_file(
     Exit status: 0 no errors, 1 errors (nothing applied), 2 unusable input.
     """
     from ims.ingest import approval, field_maps, submissions
+    from ims.ingest.fields import DATE_ORDERS
     from ims.queries.findings import FORMATS, write_findings
 
     if not file.exists():
@@ -133,6 +142,12 @@ def import_file(
         raise InvalidRequest(f"--findings {findings_to}: the file ends in .gpkg or .csv")
     renames = field_maps.parse_field_map(field_map)
     document = field_maps.read_mapping_file(mapping_file) if mapping_file else None
+    if dates is not None:
+        if dates not in DATE_ORDERS:
+            raise InvalidRequest(
+                f"--dates {dates}: it is day-first (31/12/2024) or month-first (12/31/2024)"
+            )
+        document = (document or field_maps.MappingDocument()).with_dates(dates)
     committed: list[str] = []  # what is said once the transaction has committed
     with db_session() as session, session.begin():
         outcome = submissions.stage(

@@ -17,6 +17,11 @@ API's ``mapping``, or what is remembered for an organisation::
 ``values``     template field -> {value in the file: value for ims}; any capitals and
                spaces around match; a value not listed passes as it is, for validation
                to judge.
+``dates``      how the file writes its dates where not the year first: ``"day-first"``
+               (31/12/2024, 31.12.2024) or ``"month-first"`` (12/31/2024). The file's
+               date cells written so are read in that order; ISO dates are read as ever,
+               and constants are always ISO. Without it such a cell is an error that says
+               so: 03/04/2024 is two different days, and ims does not guess which.
 
 A template field the mapping does not name takes the file's field of the same name (any
 capitals), unless the mapping reads that field for another template field.
@@ -51,6 +56,7 @@ from ims.domain.enums import UploadKind
 from ims.errors import InvalidRequest, InvalidUpload
 from ims.ingest.fields import (
     BLANK_TEXT,
+    DATE_ORDERS,
     HAZARD_FIELDS,
     HAZARDS,
     RELEASE_FIELDS,
@@ -62,6 +68,7 @@ from ims.ingest.fields import (
     by_name,
     parse_date,
     parse_year,
+    reorder_date,
 )
 
 # (keyed by str: a kind arrives as text from the CLI and the forms, and UploadKind is one)
@@ -75,6 +82,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 ATTRIBUTES = "_attributes"  # a staged record's columns that are not template fields
 PARTS = ("fields", "constants", "values")
+DATES = "dates"  # the part that says how the file writes its dates (DATE_ORDERS)
 ROW = "row"  # {row} in a pattern: the feature's number in the file, from 1
 
 Scalar = str | int | float
@@ -185,18 +193,22 @@ class MappingDocument:
     fields: dict[str, str] = field(default_factory=dict)
     constants: dict[str, Scalar] = field(default_factory=dict)
     values: dict[str, dict[str, Scalar | None]] = field(default_factory=dict)
+    dates: str | None = None  # "day-first" or "month-first"; None: the year first
 
     def __bool__(self) -> bool:
-        return bool(self.fields or self.constants or self.values)
+        return bool(self.fields or self.constants or self.values or self.dates)
 
     def as_json(self) -> dict[str, Any]:
         """The document, as stored and as ``--mapping`` reads it; template fields in the
         template's order (the database keeps JSON keys in an order of its own)."""
-        return {
+        document: dict[str, Any] = {
             "fields": _ordered(self.fields),
             "constants": _ordered(self.constants),
             "values": _ordered({k: dict(v) for k, v in self.values.items()}),
         }
+        if self.dates:
+            document[DATES] = self.dates
+        return document
 
     def text(self) -> str:
         """The document on one line, without its empty parts (to print; --mapping reads it)."""
@@ -217,7 +229,13 @@ class MappingDocument:
         if not renames:
             return self
         constants = {k: v for k, v in self.constants.items() if k not in renames}
-        return MappingDocument({**self.fields, **renames}, constants, self.values)
+        return MappingDocument({**self.fields, **renames}, constants, self.values, self.dates)
+
+    def with_dates(self, order: str | None) -> MappingDocument:
+        """This mapping with the file's date order (``--dates``) in place of its own."""
+        if not order:
+            return self
+        return MappingDocument(self.fields, self.constants, self.values, order)
 
     def check(self, kind: str) -> None:
         """InvalidRequest naming what is wrong for KIND's template; nothing if all is well."""
@@ -236,6 +254,11 @@ class MappingDocument:
                     f"the mapping's {part} name {', '.join(unknown)}, which the {kind} "
                     f"template does not have{hint}; its fields are {', '.join(fields)}"
                 )
+        if self.dates is not None and self.dates not in DATE_ORDERS:
+            raise InvalidRequest(
+                f"the mapping's dates is {self.dates!r}: it is day-first (31/12/2024) or "
+                "month-first (12/31/2024), or left out for dates with the year first"
+            )
         both = [name for name in self.fields if name in self.constants]
         if both:
             raise InvalidRequest(
@@ -312,7 +335,7 @@ def mapping_from_json(document: Any) -> MappingDocument:
         raise InvalidRequest(
             'a mapping is a JSON object: {"fields": {…}, "constants": {…}, "values": {…}}'
         )
-    unknown = [k for k in document if k not in PARTS]
+    unknown = [k for k in document if k not in (*PARTS, DATES)]
     if unknown:
         everything = set(HAZARD_FIELDS) | set(RELEASE_FIELDS)
         hint = (
@@ -322,7 +345,7 @@ def mapping_from_json(document: Any) -> MappingDocument:
         )
         raise InvalidRequest(
             f"the mapping has {', '.join(repr(k) for k in unknown)}: its parts are fields, "
-            f"constants and values{hint}"
+            f"constants, values and dates{hint}"
         )
     fields: dict[str, str] = {}
     for target, spec in _object(document.get("fields", {}), "fields").items():
@@ -342,7 +365,13 @@ def mapping_from_json(document: Any) -> MappingDocument:
             source: _scalar(value, f"values.{target}[{source!r}]", none=True)
             for source, value in _object(pairs, f"values.{target}").items()
         }
-    return MappingDocument(fields, constants, values)
+    dates = document.get(DATES)
+    if dates is not None and dates not in DATE_ORDERS:
+        raise InvalidRequest(
+            f'the mapping\'s dates is {dates!r}: it is "day-first" (31/12/2024) or '
+            '"month-first" (12/31/2024), or left out for dates with the year first'
+        )
+    return MappingDocument(fields, constants, values, dates)
 
 
 def load_mapping(text_value: str, *, where: str = "the mapping") -> MappingDocument:
@@ -374,7 +403,7 @@ def from_stored(document: Any) -> MappingDocument:
     """A stored mapping: a document, or the bare renames stored before there were documents."""
     if not document:
         return MappingDocument()
-    if isinstance(document, dict) and not set(document) <= set(PARTS):
+    if isinstance(document, dict) and not set(document) <= {*PARTS, DATES}:
         return MappingDocument(fields={str(k): str(v) for k, v in document.items()})
     return mapping_from_json(document)
 
@@ -470,6 +499,15 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
     for target, pairs in mapping.values.items():
         if target in data and target not in mapping.constants:
             data[target] = _translate(data[target], pairs, listing=target in _LISTS)
+    if mapping.dates:
+        table_fields = by_name(TEMPLATES[kind])
+        for target in list(data):
+            column = data[target]
+            if table_fields[target].type is not FieldType.DATE or target in mapping.constants:
+                continue
+            if isinstance(column, pd.Series) and pd.api.types.is_datetime64_any_dtype(column):
+                continue  # a column of dates (a GeoPackage's, a spreadsheet's): no text
+            data[target] = [reorder_date(v, mapping.dates) for v in column]
     absent = [f for f in REQUIRED[kind] if f not in data]
     if absent:
         raise InvalidUpload(

@@ -224,15 +224,56 @@ def parse_date(value: Any, *, where: str) -> dt.date | None:
         return value
     text = str(value).strip()
     # the year first, with slashes: as GDAL writes a date into KML (and QGIS through it), and
-    # as unambiguous as ISO; a day or month first stays refused (found by a walk-through)
+    # as unambiguous as ISO; a day or month first only where the mapping says which
     iso = text[:10].replace("/", "-") if _YEAR_FIRST.match(text) else text[:10]
     try:
         return dt.date.fromisoformat(iso)
     except ValueError:
-        raise InvalidRequest(f"{where}: {text!r} is not a date (use YYYY-MM-DD)") from None
+        pass
+    if _DAY_MONTH.match(text):
+        raise InvalidRequest(
+            f"{where}: {text!r} is not a date ims reads: the year comes first "
+            "(YYYY-MM-DD), or the day or the month first where the file's field mapping "
+            'says which ("Dates in the file" on the upload page, "dates": "day-first" in a '
+            "mapping document, --dates day-first on the command line)"
+        ) from None
+    raise InvalidRequest(f"{where}: {text!r} is not a date (use YYYY-MM-DD)") from None
 
 
 _YEAR_FIRST = re.compile(r"^\d{4}/\d{2}/\d{2}\b")
+
+# How a file writes its dates, as its field mapping says ("dates"; docs/design.md §6):
+# ISO 8601, the year first, is read whatever it says; 31/12/2024 (or 31.12.2024,
+# 31-12-2024) only with "day-first", 12/31/2024 only with "month-first". Legacy
+# spreadsheets saved as CSV write dates as their computer's locale did, and 03/04/2024 is
+# two different days: ims never guesses which.
+DATE_ORDERS: Final = ("day-first", "month-first")
+_DAY_MONTH = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+
+
+def day_and_month(text: str) -> tuple[int, int, int] | None:
+    """The two leading numbers and the year of a date written ``NN/NN/YYYY`` (``/``, ``.``
+    or ``-``, a time after it allowed), or None for any other text."""
+    found = _DAY_MONTH.match(text.strip())
+    if found is None:
+        return None
+    return int(found.group(1)), int(found.group(3)), int(found.group(4))
+
+
+def reorder_date(value: Any, order: str) -> Any:
+    """A cell written with the day (or month) first, as ``order`` says, in ISO 8601; any
+    other cell as it is, for validation to judge (31/02/2024 too: it names no day)."""
+    if not isinstance(value, str):
+        return value
+    parts = day_and_month(value)
+    if parts is None:
+        return value
+    first, second, year = parts
+    day, month = (first, second) if order == "day-first" else (second, first)
+    try:
+        return dt.date(year, month, day).isoformat()
+    except ValueError:
+        return value
 
 
 def parse_year(value: Any, *, where: str) -> int | None:

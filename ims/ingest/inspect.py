@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ims.ingest import field_maps
 from ims.ingest.field_maps import jsonable
-from ims.ingest.fields import TEMPLATES, Field, blank
+from ims.ingest.fields import TEMPLATES, Field, FieldType, blank, day_and_month
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
 
@@ -102,6 +103,7 @@ class Column:
     name: str
     samples: list[Any]
     values: list[str] | None  # distinct non-blank values (at most DISTINCT), None if more
+    date_order: str | None = None  # "day-first" or "month-first", where its cells show it
 
 
 @dataclass
@@ -158,7 +160,43 @@ def suggest(
                 origin[f.name] = "synonym"
                 taken.add(column.casefold())
                 break
-    return field_maps.MappingDocument(fields, constants, values), origin
+    dates = remembered.dates if remembered else None
+    if remembered and remembered.dates:
+        origin[field_maps.DATES] = "remembered"
+    return field_maps.MappingDocument(fields, constants, values, dates), origin
+
+
+def cells_date_order(cells: Iterable[Any]) -> str | None:
+    """The order cells written NN/NN/YYYY put the day and the month in, where they show it
+    (a first number over 12 is a day: 31/03/2024); None where they do not (every
+    03/04/2024 could be either) or disagree."""
+    seen: set[str] = set()
+    for cell in cells:
+        parts = day_and_month(cell) if isinstance(cell, str) else None
+        if parts is None:
+            continue
+        first, second, _ = parts
+        if first > 12 >= second:
+            seen.add("day-first")
+        elif second > 12 >= first:
+            seen.add("month-first")
+    return seen.pop() if len(seen) == 1 else None
+
+
+def date_order(
+    kind: str, suggested: field_maps.MappingDocument, columns: list[Column]
+) -> str | None:
+    """The order the columns ``suggested`` reads the template's dates from show (as
+    ``cells_date_order``, all of them agreeing)."""
+    by_name = {c.name.casefold(): c for c in columns}
+    shown: set[str | None] = set()
+    for f in TEMPLATES[kind]:
+        source = suggested.fields.get(f.name)
+        column = by_name.get(source.casefold()) if source else None
+        if f.type is FieldType.DATE and column is not None:
+            shown.add(column.date_order)
+    shown.discard(None)
+    return shown.pop() if len(shown) == 1 else None
 
 
 def inspect_upload(
@@ -191,10 +229,16 @@ def inspect_upload(
                 name,
                 present[:SAMPLES],
                 sorted(distinct, key=str.casefold) if len(distinct) <= DISTINCT else None,
+                cells_date_order(present),
             )
         )
     fits = remembered is not None and field_maps.fits(frame, remembered.mapping)
     suggested, origin = suggest(kind, names, remembered.mapping if fits and remembered else None)
+    if suggested.dates is None:
+        order = date_order(kind, suggested, columns)
+        if order is not None:
+            suggested = suggested.with_dates(order)
+            origin[field_maps.DATES] = "cells"
     notes = [n for n in read.warnings if "stated" not in n]
     return Inspection(
         filename=filename or upload.name,

@@ -197,11 +197,38 @@
       const samples = el("td", { class: "samples", id: `samples-${f.name}`, "data-label": "Sample values" });
       row.append(samples);
       tbody.append(row);
-      pick.addEventListener("change", () => { showSamples(f.name); buildValueMaps(); showUnused(); });
+      pick.addEventListener("change", () => {
+        showSamples(f.name); buildValueMaps(); showUnused();
+        if (f.type === "date") suggestDates();
+      });
       showSamples(f.name);
     }
     buildValueMaps(suggested.values || {});
     showUnused();
+    // Dates written 31/03/2024 are read only as the file's mapping says (03/04/2024 is two
+    // different days); ims suggests the order where a cell shows it, or as remembered.
+    const dates = $("dates");
+    dates.value = suggested.dates || "";
+    delete dates.dataset.chosen;
+    dates.onchange = () => { dates.dataset.chosen = "yes"; };
+    const note = $("dates-note");
+    note.dataset.plain ??= note.textContent; // the page's own words
+    const datesFrom = (data.suggested_from || {}).dates;
+    note.textContent = datesFrom === "remembered" ? "as remembered for this organisation's files"
+      : datesFrom === "cells" ? DATES_SHOWN : note.dataset.plain;
+  }
+
+  const DATES_SHOWN = "chosen from the file's dates: one with a number over 12 shows which comes first";
+
+  // Until the user picks an order, it follows the columns the dates are read from.
+  function suggestDates() {
+    const dates = $("dates");
+    if (dates.dataset.chosen) return;
+    const shown = new Set(inspected.fields.filter((f) => f.type === "date")
+      .map((f) => columnOf($(`map-${f.name}`).value)?.date_order).filter(Boolean));
+    if (shown.size !== 1) return;
+    dates.value = [...shown][0];
+    $("dates-note").textContent = DATES_SHOWN;
   }
 
   function suggested_from(name) {
@@ -281,6 +308,7 @@
       else if (column && column.toLowerCase() !== f.name) doc.fields[f.name] = column;
       if (constant) delete doc.values[f.name];
     }
+    if ($("dates").value) doc.dates = $("dates").value;
     return doc;
   }
 

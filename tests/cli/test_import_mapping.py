@@ -209,3 +209,48 @@ def test_a_bad_mapping_is_a_one_line_error_and_nothing_is_stored(
     with committed_engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM submission")).scalar_one() == 0
         assert conn.execute(text("SELECT COUNT(*) FROM field_mapping")).scalar_one() == 0
+
+
+def test_dates_with_the_day_first_are_read_when_the_import_says_so(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    """A legacy spreadsheet saved as CSV writes dates as its computer's locale did
+    (31/03/2024): every feature was refused, with no way to say how the file writes them
+    short of editing each cell. ``--dates day-first`` says so; without it, the finding
+    says how."""
+    rows = [
+        {"hazard_id": "D-1", "status": "SHA", "recorded": "31/03/2024"},
+        {"hazard_id": "D-2", "status": "SHA", "recorded": "01.02.2024"},
+        {"hazard_id": "D-3", "status": "SHA", "recorded": "2024-05-06"},  # ISO, as ever
+    ]
+    path = export(tmp_path, "legacy", rows)
+    refused = run(ims, "import", path, "--kind", "hazards", "--org", "MAG", "--approve")
+    assert refused.exit_code == 1, refused.output
+    message = " ".join(refused.output.split())
+    assert "'31/03/2024' is not a date ims reads" in message
+    assert "--dates day-first" in message and "Traceback" not in message
+
+    wrong = run(ims, "import", path, "--kind", "hazards", "--org", "MAG", "--dates", "dmy")
+    assert wrong.exit_code == 2 and "--dates dmy: it is day-first" in wrong.output
+
+    imported = run(
+        ims, "import", path, "--kind", "hazards", "--org", "MAG", "--dates", "day-first",
+        "--approve",
+    )  # fmt: skip
+    assert imported.exit_code == 0, imported.output
+    assert 'field mapping: {"dates": "day-first"}' in imported.output
+    with committed_engine.connect() as conn:
+        recorded = conn.execute(
+            text(
+                "SELECT h.reference, r.effective FROM hazard h "
+                "JOIN hazard_revision r ON r.hazard_id = h.id ORDER BY h.reference"
+            )
+        ).all()
+    assert [(ref, day.isoformat()) for ref, day in recorded] == [
+        ("D-1", "2024-03-31"),
+        ("D-2", "2024-02-01"),
+        ("D-3", "2024-05-06"),
+    ]
+    # remembered for the organisation's next files, as any mapping given
+    as_json = json.loads(run(ims, "mappings", "list", "--org", "MAG", "--json").output)
+    assert [m["mapping"].get("dates") for m in as_json] == ["day-first"]

@@ -146,7 +146,7 @@ def test_map_renames_become_the_documents_fields() -> None:
         ('{"fields": {"hazard_id": "fileId"', "is not JSON: Expecting ',' delimiter at line 1"),
         ('["hazard_id"]', "a mapping is a JSON object"),
         ('{"hazard_id": "fileId"}', 'a rename goes in "fields"'),
-        ('{"renames": {}}', "its parts are fields, constants and values"),
+        ('{"renames": {}}', "its parts are fields, constants, values and dates"),
         ('{"fields": {"hazard_id": 7}}', "must name a field of the file or a pattern"),
         ('{"fields": ["hazard_id"]}', "fields must be a JSON object"),
         ('{"constants": {"recorded": ["2020"]}}', "must be text or a number"),
@@ -283,3 +283,85 @@ def test_a_date_cell_reads_as_a_date_and_a_time_is_kept() -> None:
     assert jsonable(dt.datetime(2018, 3, 15)) == "2018-03-15"
     assert jsonable(dt.datetime(2018, 3, 15, 10, 30)) == "2018-03-15T10:30:00"
     assert jsonable(dt.date(2018, 3, 15)) == "2018-03-15"
+
+
+def test_dates_are_read_in_the_order_the_mapping_gives() -> None:
+    cells = ["31/03/2024", "01.02.2024", "12-11-2024", "2024-05-06", "15/03/2024 10:30",
+             "31/02/2024", "not a date", None]  # fmt: skip
+    frame = gpd.GeoDataFrame(
+        {"fileId": [f"D-{i}" for i in range(len(cells))], "day": cells},
+        geometry=[box(103.1 + i / 10, 19.4, 103.11 + i / 10, 19.41) for i in range(len(cells))],
+        crs=4326,
+    )
+    day_first = field_maps.mapping_from_json(
+        {"fields": {"hazard_id": "fileId", "recorded": "day"}, "dates": "day-first"}
+    )
+    got = [c for (c,) in records(apply_mapping(frame, "hazards", day_first), "recorded")]
+    assert got == [
+        "2024-03-31",
+        "2024-02-01",
+        "2024-11-12",
+        "2024-05-06",  # ISO is read whatever the mapping says
+        "2024-03-15",
+        "31/02/2024",  # no such day: left as it is, for validation to refuse
+        "not a date",
+        None,
+    ]
+    month_first = MappingDocument({"hazard_id": "fileId", "recorded": "day"}, dates="month-first")
+    got = [c for (c,) in records(apply_mapping(frame, "hazards", month_first), "recorded")]
+    assert got[:4] == ["31/03/2024", "2024-01-02", "2024-12-11", "2024-05-06"]
+    # a constant is ISO, whatever the file's cells are
+    constant = MappingDocument({"hazard_id": "fileId"}, {"recorded": "2020-01-02"}, {}, "day-first")
+    assert {c for (c,) in records(apply_mapping(frame, "hazards", constant), "recorded")} == {
+        "2020-01-02"
+    }
+
+
+def test_a_date_order_is_part_of_the_document_and_checked() -> None:
+    document = {"fields": {"hazard_id": "fileId"}, "dates": "day-first"}
+    mapping = field_maps.mapping_from_json(document)
+    assert mapping.dates == "day-first" and bool(MappingDocument(dates="month-first"))
+    assert mapping.as_json() == {**document, "constants": {}, "values": {}}
+    assert field_maps.from_stored(mapping.as_json()) == mapping
+    assert json.loads(mapping.text()) == document
+    assert "dates" not in MappingDocument({"hazard_id": "fileId"}).as_json()
+    with pytest.raises(InvalidRequest, match="dates is 'dd/mm/yyyy': it is \"day-first\""):
+        field_maps.mapping_from_json({"dates": "dd/mm/yyyy"})
+    with pytest.raises(InvalidRequest, match="parts are fields, constants, values and dates"):
+        field_maps.mapping_from_json({"date": "day-first"})
+
+
+def test_a_day_first_date_without_the_order_is_refused_with_how_to_give_it() -> None:
+    from ims.ingest.fields import parse_date
+
+    with pytest.raises(InvalidRequest) as refused:
+        parse_date("03/04/2024", where="feature 1, recorded")
+    message = refused.value.detail
+    assert message.startswith("feature 1, recorded: '03/04/2024' is not a date ims reads")
+    assert '"dates": "day-first"' in message and "--dates day-first" in message
+    with pytest.raises(InvalidRequest, match=r"'tomorrow' is not a date \(use YYYY-MM-DD\)"):
+        parse_date("tomorrow", where="feature 1, recorded")
+    assert parse_date("2024/03/31", where="x") == dt.date(2024, 3, 31)  # the year first
+
+
+@pytest.mark.parametrize(
+    ("cells", "order"),
+    [
+        (["01/02/2024", "31/03/2024"], "day-first"),  # a day over 12 shows it
+        (["01/02/2024", "03/31/2024"], "month-first"),
+        (["01/02/2024", "03/04/2024"], None),  # either: not guessed
+        (["31/03/2024", "03/31/2024"], None),  # both: the file disagrees with itself
+        (["2024-03-31"], None),
+    ],
+)
+def test_the_date_order_is_suggested_where_the_cells_show_it(
+    cells: list[str], order: str | None
+) -> None:
+    from ims.ingest.inspect import Column, cells_date_order, date_order
+
+    assert cells_date_order(cells) == order
+    columns = [Column("REF", [], None), Column("found", cells, None, cells_date_order(cells))]
+    suggested = MappingDocument({"hazard_id": "REF", "recorded": "found"})
+    assert date_order("hazards", suggested, columns) == order
+    # a column no date field reads from says nothing of the file's dates
+    assert date_order("hazards", MappingDocument({"hazard_id": "found"}), columns) is None

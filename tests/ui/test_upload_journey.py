@@ -428,3 +428,64 @@ def test_another_file_chosen_after_a_reload_is_not_thrown_away_when_the_first_is
     finally:
         holder.close()
         tab.page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_a_file_with_the_day_first_is_read_as_its_dates_show(
+    browser: Browser, site: LiveSite, width: int, tmp_path: Path
+) -> None:
+    """A legacy file's dates written 31/03/2024 had every feature refused, with no way in
+    the page to say how the file writes them. The mapping step says it ("Dates in the
+    file"), chosen for the user where a date shows it (a day over 12)."""
+    tab = watched(browser, site, "ui-reviewer", width)
+    try:
+        page = tab.page
+        page.goto(f"{site.url}/submissions/new", wait_until="networkidle")
+        # an organisation of its own a width: the mapping sent is remembered for it
+        organisation = "HI" if width == WIDTHS["wide"] else "HALO Trust"
+        page.select_option("#organisation", organisation)
+        frame = gpd.GeoDataFrame(
+            {
+                "hazard_id": [f"DMY-{width}-1", f"DMY-{width}-2"],
+                "status": ["SHA", "CHA"],
+                "contam": ["APM", "APM"],
+                "Found": ["02/03/2021", "31/03/2021"],
+            },
+            geometry=[box(103.80, 18.95, 103.802, 18.952), box(103.85, 18.95, 103.852, 18.952)],
+            crs=4326,
+        )
+        path = tmp_path / "legacy.geojson"
+        frame.to_file(path, driver="GeoJSON")
+        page.set_input_files("#file", str(path))
+        page.click("#inspect")
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        page.select_option("#map-recorded", "Found")
+        assert page.input_value("#dates") == "day-first"
+        assert "chosen from the file's dates" in page.inner_text("#dates-note")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        tab.shoot(f"upload-dates-reviewer-{width}")
+        page.click("#send")
+        page.wait_for_url(re.compile(r"/submissions/\d+$"), timeout=60_000)
+        page.wait_for_load_state("networkidle")
+        staged = int(page.url.rsplit("/", 1)[1])
+        assert page.locator("#features .feature-findings .error").count() == 0
+        with site.engine.connect() as conn:
+            read = conn.execute(
+                text(
+                    "SELECT clean->>'recorded' FROM submission_feature "
+                    "WHERE submission_id = :s ORDER BY row_number"
+                ),
+                {"s": staged},
+            ).scalars()
+            assert list(read) == ["2021-03-02", "2021-03-31"]
+            kept = conn.execute(
+                text(
+                    "SELECT m.mapping->>'dates' FROM field_mapping m "
+                    "JOIN organisation o ON o.id = m.organisation_id WHERE o.name = :o"
+                ),
+                {"o": organisation},
+            ).scalar_one()
+        assert kept == "day-first"
+        assert tab.errors == []
+    finally:
+        tab.page.context.close()
