@@ -145,10 +145,11 @@ def map_find(
     session: SessionDep,
     principal: PrincipalDep,
     q: Annotated[str, Query(max_length=places.LONGEST, description="a reference or a name")],
+    as_of: Annotated[dt.date | None, Query(), UP_TO_TODAY] = None,
 ) -> JSONResponse:
-    """The map's find box: hazards by reference (not under location privacy), provinces
-    and districts by name, each with the bounds to show."""
-    found, more = places.find(session, q, hazards=not generalised(principal))
+    """The map's find box: hazards by reference (not under location privacy), with their
+    state on the map's date, provinces and districts by name, each with the bounds to show."""
+    found, more = places.find(session, q, hazards=not generalised(principal), on=as_of)
     return JSONResponse(
         {"q": q, "places": [dataclasses.asdict(p) for p in found], "more": more},
         headers={"Cache-Control": "private, no-store"},

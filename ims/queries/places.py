@@ -9,6 +9,7 @@ and districts are.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,9 @@ class Place:
     bounds: list[list[float]]  # [[south, west], [north, east]]
     reference: str | None = None  # a hazard's, for its page
     outline: dict[str, Any] | None = None  # an area's boundary (GeoJSON), simplified to draw
+    # a hazard's status, remaining_m2 and area_m2 on the map's date, as a click on it shows
+    # them; None where it was not recorded by then
+    state: dict[str, Any] | None = None
 
 
 def _bounds(row: object) -> list[list[float]]:
@@ -42,18 +46,27 @@ def _bounds(row: object) -> list[list[float]]:
     return [[south, west], [north, east]]
 
 
-def find(session: Session, q: str, *, hazards: bool) -> tuple[list[Place], bool]:
+def find(
+    session: Session, q: str, *, hazards: bool, on: dt.date | None = None
+) -> tuple[list[Place], bool]:
     """Up to ``MOST`` places whose reference or name holds ``q`` (any case): exact
     matches first, then those that begin with it, then the rest; within each, hazards,
     provinces, then districts; and whether more matched.
 
-    ``hazards`` false leaves hazards out (location privacy).
+    ``hazards`` false leaves hazards out (location privacy). A hazard's state is the one
+    in force ``on`` (today by default): the map's date.
     """
     q = q.strip()[:LONGEST]
     if not q:
         return [], False
     anywhere = like(q.lower())  # %q%, its wildcards taken literally
-    params = {"q": anywhere, "exact": q.lower(), "start": anywhere[1:], "n": MOST + 1}
+    params = {
+        "q": anywhere,
+        "exact": q.lower(),
+        "start": anywhere[1:],
+        "n": MOST + 1,
+        "on": on or dt.date.today(),
+    }
     rank = "CASE WHEN lower({c}) = :exact THEN 0 WHEN lower({c}) LIKE :start THEN 1 ELSE 2 END"
     found: list[tuple[int, Place]] = []  # (how well the name matches, place)
 
@@ -64,18 +77,34 @@ def find(session: Session, q: str, *, hazards: bool) -> tuple[list[Place], bool]
     if hazards:
         rows = session.execute(
             text(
-                "SELECT h.reference, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ("
+                "SELECT h.reference, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e),"
+                " s.status, s.remaining_m2, s.area_m2 FROM ("
                 " SELECT h.id, h.reference FROM hazard h"
                 " WHERE lower(h.reference) LIKE :q"
                 f" ORDER BY {rank.format(c='h.reference')}, h.reference LIMIT :n) h"
                 " CROSS JOIN LATERAL (SELECT ST_Extent(r.geom)::geometry AS e"
                 "  FROM hazard_revision r WHERE r.hazard_id = h.id) x"
+                # the map's own state of it on the date (migration 0016's periods)
+                " LEFT JOIN LATERAL (SELECT p.status, p.remaining_m2, p.area_m2"
+                "  FROM hazard_period p WHERE p.hazard_id = h.id"
+                "  AND p.during @> CAST(:on AS date) ORDER BY p.entry_no DESC LIMIT 1) s ON true"
                 f" ORDER BY {rank.format(c='h.reference')}, h.reference"
             ),
             params,
         ).all()
         found += [
-            (closeness(r[0]), Place("hazard", f"{r[0]} (hazard)", _bounds(r[1:]), r[0]))
+            (
+                closeness(r[0]),
+                Place(
+                    "hazard",
+                    f"{r[0]} (hazard)",
+                    _bounds(r[1:5]),
+                    r[0],
+                    state=None
+                    if r[5] is None
+                    else {"status": r[5], "remaining_m2": r[6], "area_m2": r[7]},
+                ),
+            )
             for r in rows
             if r[1] is not None
         ]

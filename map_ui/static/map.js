@@ -318,9 +318,17 @@
     if (hazard) {
       mark = L.rectangle(place.bounds, outlined).addTo(map);
       const found = L.latLngBounds(place.bounds); // the popup above it, not over it
+      // what a click on it shows, on the map's date
+      const rows = [["Hazard", place.reference, hazardAt(place.reference)]];
+      const state = place.state;
+      if (state) {
+        rows.push(["Status", statusLabel(state.status)],
+                  ["Remaining", `${m2(state.remaining_m2)} m²`], ["Area", `${m2(state.area_m2)} m²`]);
+      } else {
+        rows.push(["On this date", "not yet recorded"]);
+      }
       L.popup().setLatLng([found.getNorth(), found.getCenter().lng])
-        .setContent(table([["Hazard", place.reference, hazardAt(place.reference)]]))
-        .openOn(map);
+        .setContent(table(rows)).openOn(map);
     }
     results.dataset.shown = place.label; // for people and tests: what the map went to
   }
@@ -333,7 +341,8 @@
     const q = findInput.value.trim();
     if (!q) return;
     delete results.dataset.shown;
-    const response = await fetch(`/map/find?${new URLSearchParams({ q })}`);
+    const day = asOf.value || asOf.max; // a hazard's state as the map shows it
+    const response = await fetch(`/map/find?${new URLSearchParams(day ? { q, as_of: day } : { q })}`);
     if (findInput.value.trim() !== q) return; // another search was typed meanwhile
     if (!response.ok) {
       say(`The search could not be made (${response.status}).`);

@@ -355,6 +355,9 @@ def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site
     )
     link = tab.page.locator(f'.leaflet-popup-content a[href="/hazards/{site.hazard}"]')
     link.wait_for(timeout=5_000)
+    # what a click on it shows: its status and areas on the map's date
+    shown = tab.page.inner_text(".leaflet-popup-content")
+    assert "Status" in shown and "Remaining" in shown and " m²" in shown, shown
     assert tab.page.evaluate("() => Number(window.location.hash.split('/')[0].slice(1))") >= 13
     tab.page.wait_for_load_state("networkidle")
     tab.shoot("map-found-hazard")

@@ -17,6 +17,7 @@ from typing import Any
 import mapbox_vector_tile
 import pytest
 from fastapi.testclient import TestClient
+from pyproj import Geod
 from shapely.geometry import MultiPolygon, Point, box, shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -243,21 +244,31 @@ def test_map_figures_are_form_1h_at_the_chosen_date(client: TestClient, programm
 def test_map_find_gives_where_a_hazard_or_an_area_lies(
     client: TestClient, client_as: ClientAs, programme: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def find(q: str, who: TestClient = client) -> list[dict[str, Any]]:
-        answer = who.get("/map/find", params={"q": q})
+    def find(q: str, who: TestClient = client, day: str | None = None) -> list[dict[str, Any]]:
+        answer = who.get("/map/find", params={"q": q, **({"as_of": day} if day else {})})
         assert answer.status_code == 200, answer.text
         return list(answer.json()["places"])
 
-    # the box each was recorded as, [[south, west], [north, east]]
-    assert find("h-cha") == [
-        {
-            "kind": "hazard",
-            "label": "H-CHA (hazard)",
-            "bounds": [[19.60, 102.10], [19.62, 102.12]],
-            "reference": "H-CHA",
-            "outline": None,
-        }
-    ]
+    # the box each was recorded as, [[south, west], [north, east]], and its state on the
+    # map's date, as a click on it shows: after the first release, a quarter is cancelled
+    (found,) = find("h-cha", day="2016-06-01")
+    state = found.pop("state")
+    assert found == {
+        "kind": "hazard",
+        "label": "H-CHA (hazard)",
+        "bounds": [[19.60, 102.10], [19.62, 102.12]],
+        "reference": "H-CHA",
+        "outline": None,
+    }
+    geod = Geod(ellps="WGS84")  # areas on the ellipsoid, computed apart from ims
+    whole = abs(geod.geometry_area_perimeter(box(102.10, 19.60, 102.12, 19.62))[0])
+    left = abs(geod.geometry_area_perimeter(box(102.105, 19.60, 102.12, 19.62))[0])
+    assert state["status"] == "CHA"
+    assert state["area_m2"] == pytest.approx(whole, rel=1e-5)
+    assert state["remaining_m2"] == pytest.approx(left, rel=1e-5)
+    assert find("H-CHA", day="2014-12-31")[0]["state"] is None  # not yet recorded then
+    assert find("H-CHA")[0]["state"]["remaining_m2"] < left  # today: after every release
+    assert client.get("/map/find", params={"q": "H", "as_of": "2999-01-01"}).status_code == 422
     assert [p["reference"] for p in find("H-")] == ["H-CHA", "H-SHA"]
     (province,) = find("province b")
     outline = province.pop("outline")
@@ -266,6 +277,7 @@ def test_map_find_gives_where_a_hazard_or_an_area_lies(
         "label": "Province B (province)",
         "bounds": [[19, 103], [20, 104]],
         "reference": None,
+        "state": None,
     }
     # drawn on the map: its boundary, as recorded (a box needs no simplifying)
     assert shape(outline).equals(box(103, 19, 104, 20))
