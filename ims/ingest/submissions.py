@@ -541,7 +541,9 @@ def stage(
                 "gives those template fields otherwise",
             ),
         )
-    findings[:0] = _records_sent_before(session, kind, frame, replaces)
+    findings[:0] = _records_sent_before(
+        session, kind, frame, replaces, within=org.id if own_records and org else None
+    )
     other = _other_kind(kind, read.frame.columns)
     if other is not None:
         findings.insert(0, other)
@@ -770,24 +772,34 @@ _SENT_BEFORE = text(
     " FROM submission_feature sf JOIN submission s ON s.id = sf.submission_id"
     " WHERE s.kind = :kind AND s.status NOT IN ('rejected', 'superseded')"
     " AND s.id IS DISTINCT FROM :replaces"
+    " AND (CAST(:within AS integer) IS NULL OR s.organisation_id = :within)"
     " AND sf.record->'_attributes'->>:key = ANY(:ids)"
     " ORDER BY rec, s.id"
 )
 
 
 def _records_sent_before(
-    session: Session, kind: str, frame: Any, replaces: int | None = None
+    session: Session,
+    kind: str,
+    frame: Any,
+    replaces: int | None = None,
+    *,
+    within: int | None = None,
 ) -> list[FindingData]:
     """A warning for each form record that an earlier submission holds: not one rejected or
     replaced, nor the one this upload replaces (the corrected export of a submission had
     been told each of its records "was sent before, in submission 18 (validated)", the
-    submission it replaced: found by a walk-through as a field team leader)."""
+    submission it replaced: found by a walk-through as a field team leader). ``within``:
+    only that organisation's submissions, as ``same_file`` (an operator had been told the
+    number and status of another organisation's submission holding a record id it sent:
+    an attack on our own instance)."""
     attributes = frame.get(field_maps.ATTRIBUTES, [])
     ids = {str(a[RECORD_ID]): i for i, a in enumerate(attributes) if a.get(RECORD_ID)}
     if not ids:
         return []
     rows = session.execute(
-        _SENT_BEFORE, {"key": RECORD_ID, "kind": kind, "ids": list(ids), "replaces": replaces}
+        _SENT_BEFORE,
+        {"key": RECORD_ID, "kind": kind, "ids": list(ids), "replaces": replaces, "within": within},
     )
     found = []
     for record, submission_id, status in rows:

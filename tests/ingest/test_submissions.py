@@ -362,6 +362,46 @@ def test_an_operator_is_not_told_of_another_organisations_copy_of_their_file(
     assert "same_file" in {f.code for f in reviewers.findings}  # a reviewer sees them all
 
 
+def test_an_operator_is_not_told_of_another_organisations_form_records(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """MAG's operator sending a form export with the record id of one of NPA's was told
+    "form record … was sent before, in submission 18 (validated)": NPA's submission, its
+    number and status, and a way to test record ids (an attack on our own instance)."""
+
+    def export(name: str) -> Path:
+        path = tmp_path / f"{name}.csv"
+        path.write_text(
+            "hazard_id,status,recorded,contam,wkt,_uuid\n"
+            f"F-{name},SHA,2024-05-01,CMR,"
+            '"POLYGON((103.1 19.4,103.11 19.4,103.11 19.41,103.1 19.41,103.1 19.4))",'
+            "uuid:5f1c0a9e\n",
+            encoding="utf-8",
+        )
+        return path
+
+    npa = submissions.stage(
+        session, export("npa"), kind="hazards", organisation="NPA", new_organisation=True
+    )
+    assert npa.errors == 0, npa.findings
+    theirs = submissions.stage(
+        session, export("mag"), kind="hazards", organisation="MAG", own_records=True,
+        new_organisation=True,
+    )  # fmt: skip
+    assert "record_sent_before" not in {f.code for f in theirs.findings}
+    again = submissions.stage(
+        session, export("mag2"), kind="hazards", organisation="MAG", own_records=True
+    )
+    said = [f.message for f in again.findings if f.code == "record_sent_before"]
+    assert said == [  # their own earlier export is told
+        f"form record 5f1c0a9e was sent before, in submission {theirs.submission.id} "
+        "(validated): take it out of the export unless it is meant to revise it"
+    ]
+    reviewers = submissions.stage(session, export("any"), kind="hazards", organisation="MAG")
+    told = [f.message for f in reviewers.findings if f.code == "record_sent_before"]
+    assert f"in submission {npa.submission.id} " in told[0]  # a reviewer sees them all
+
+
 def test_concurrent_conflicting_approvals_leave_one_winner(
     committed_engine: Engine, tmp_path: Path
 ) -> None:
