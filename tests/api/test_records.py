@@ -3,6 +3,8 @@ submission with the findings, review and approval of any upload (issue 16, item 
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
+from ims.ingest import drawn
 from tests.api.test_uploads_api import LAOS
 from tests.utils import ClientAs
 
@@ -216,3 +219,36 @@ def test_the_release_preview_equals_the_effective_area_recorded(
         )
     )
     assert float(recorded) == pytest.approx(figures["counted_m2"], rel=1e-9)
+
+
+def star(corners: int, centre: tuple[float, float] = (103.405, 19.405)) -> Polygon:
+    """A star of ``corners`` corners, alternately 300 and 450 m out: its overlays cost the
+    square of its corners."""
+    x, y = centre
+    radius = [0.003 if i % 2 == 0 else 0.0045 for i in range(corners)]
+    turn = [2 * math.pi * i / corners for i in range(corners)]
+    return Polygon(
+        [(x + r * math.cos(a), y + r * math.sin(a)) for r, a in zip(radius, turn, strict=True)]
+    )
+
+
+def test_a_polygon_of_too_many_corners_is_refused_before_the_server_works_on_it(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """A star of 80,000 corners (2 MB) held the web server's thread for 47 s in the release
+    preview; two at once for 75 s, the health check taking 7 s meanwhile (an attack on our
+    own instance). A polygon given by hand has at most drawn.MAX_CORNERS."""
+    admin = client_as()
+    reviewer = client_as("reviewer")
+    _approve(reviewer, admin.post("/api/v1/hazards", json=_hazard("REC-9")).json())
+    body = {"geometry": mapping(star(40_000)), "released": "2023-03-01", "method": "cleared"}
+    started = time.monotonic()
+    refused = admin.post("/api/v1/hazards/REC-9/releases/preview", json=body)
+    assert time.monotonic() - started < 2  # 10.6 s before
+    assert refused.status_code == 422, refused.text
+    assert "has 40,000 corners; one given here has at most 10,000" in refused.json()["detail"]
+    new = _hazard("REC-10", star(drawn.MAX_CORNERS + 1))
+    assert admin.post("/api/v1/hazards", json=new).status_code == 422
+    # as many as a hand-drawn outline could have is read
+    body["geometry"] = mapping(star(2_000))
+    assert admin.post("/api/v1/hazards/REC-9/releases/preview", json=body).status_code == 200
