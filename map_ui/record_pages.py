@@ -316,7 +316,16 @@ def revise_hazard_page(
         view = hazards.hazard_view(session, reference)
     except ImsError as exc:
         return error_page(request, exc.status_code, "Hazard not found", exc.detail)
-    state = FormState(values={"status": view.status or "", "revised": dt.date.today().isoformat()})
+    # what the revision in force holds, which a revision keeps unless changed here: blank
+    # fields had read as if sending them would clear them (a walk-through)
+    state = FormState(
+        values={
+            "status": view.status or "",
+            "revised": dt.date.today().isoformat(),
+            "marked": view.marked.isoformat() if view.marked else "",
+            "operator": view.operator or "",
+        }
+    )
     return _revise_form(request, session, principal, view, state)
 
 

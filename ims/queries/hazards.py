@@ -46,6 +46,10 @@ class HazardView:
     release_attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
     # where it is counted and who works it on the date: province, district, operator
     location: dict[str, str | None] = field(default_factory=dict)
+    # the revision in force's marking date and operator, which a revision carries over
+    # unless it gives others (the revise form starts from them)
+    marked: dt.date | None = None
+    operator: str | None = None
 
     def generalised(self) -> HazardView:
         """The hazard as a reader who sees generalised locations may see it: its figures
@@ -149,6 +153,8 @@ def hazard_view(session: Session, reference: str, as_of: dt.date | None = None) 
         dict(last_rev.attributes or {}) if last_rev else {},
         {rel.reference: dict(rel.attributes) for rel in releases if rel.attributes},
         _location(session, hid, as_of),
+        last_rev.marked if last_rev else None,
+        last_rev.operator if last_rev else None,
     )
 
 
@@ -292,6 +298,9 @@ def _items(
     return items_of, destroyed
 
 
+REASON = "reason"  # the record forms' reason, kept with the record's own columns
+
+
 def _revision_events(
     revisions: list[Any], entries: dict[tuple[str, int], Any], as_of: dt.date | None = None
 ) -> list[dict[str, Any]]:
@@ -314,6 +323,11 @@ def _revision_events(
         known = rev.marked and (as_of is None or rev.marked <= as_of)
         if known and (before is None or before.marked != rev.marked):
             detail += f"; marked {rev.marked}"
+        # the reason the revise form asks for, on the line of the revision it explains (it
+        # is kept with the revision's own columns, which the page lists apart)
+        reason = (rev.attributes or {}).get(REASON)
+        if before is not None and isinstance(reason, str) and reason.strip():
+            detail += f"; reason: {reason.strip()}"
         before = rev
         timeline.append(
             {
@@ -418,7 +432,8 @@ def _records(session: Session, hazard_id: int) -> list[dict[str, Any]]:
     the first revision is the hazard as first recorded, the others revise it."""
     rows = session.execute(
         text(
-            "SELECT c.*, s.organisation_id AS submission_organisation_id FROM ("
+            "SELECT c.*, s.organisation_id AS submission_organisation_id,"
+            " s.uploaded_by AS sent_by FROM ("
             " SELECT r.seq, CASE WHEN r.seq = min(r.seq) OVER () THEN 'recorded'"
             "  ELSE 'revision' END AS what, r.status AS detail, r.effective AS on,"
             "  r.recorded_at, r.recorded_by, r.submission_id FROM hazard_revision r"
@@ -426,6 +441,8 @@ def _records(session: Session, hazard_id: int) -> list[dict[str, Any]]:
             " UNION ALL"
             " SELECT x.seq, x.method, x.reference, x.released, x.recorded_at, x.recorded_by,"
             "  x.submission_id FROM release x WHERE x.hazard_id = :h"
+            # who sent it for review, beside who approved it (recorded_by): a revision sent
+            # from the revise form had named only its approver (a walk-through)
             ") c LEFT JOIN submission s ON s.id = c.submission_id ORDER BY seq"
         ),
         {"h": hazard_id},

@@ -337,3 +337,53 @@ def test_a_drawn_outline_that_crosses_itself_is_told_what_to_do_on_the_form(
     assert said and "invalid polygon" in said.group(1)
     assert "draw it again so that its outline does not cross itself" in said.group(1)
     assert "GIS" not in said.group(1) and "repair" not in said.group(1)
+
+
+def test_a_revision_says_why_and_who_sent_it_and_its_form_starts_from_the_record(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """A walk-through: the revise form showed the marking date and the operator blank
+    although the hazard had them (they are kept unless changed: it read as if sending would
+    clear them); once approved, the revision's reason was listed as a column of an
+    operator's file, and the hazard's page named its approver only, not who sent it."""
+    client_as("operator", organisation="MAG")  # MAG in the reference list
+    admin = client_as()
+    reviewer = client_as("reviewer")
+    _approve(reviewer, _record(admin, "PG-WHY", marked="2020-02-01", operator="MAG"))
+    form = admin.get("/hazards/PG-WHY/revise").text
+    assert re.search(r'id="f-marked" name="marked" type="date" value="2020-02-01"', form)
+    assert re.search(r'<option value="MAG" selected>', form), form
+    sent = admin.post(
+        "/hazards/PG-WHY/revise",
+        data={"status": "CHA", "revised": "2021-01-01", "reason": "technical survey confirmed"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[:2000]
+    _approve(reviewer, sent.headers["location"])
+    sender, approver = session.execute(
+        text(
+            "SELECT s.uploaded_by, r.recorded_by FROM hazard_revision r "
+            "JOIN submission s ON s.id = r.submission_id JOIN hazard h ON h.id = r.hazard_id "
+            "WHERE h.reference = 'PG-WHY' ORDER BY r.seq DESC LIMIT 1"
+        )
+    ).one()
+    assert sender != approver
+    page = reviewer.get("/hazards/PG-WHY").text
+    timeline = re.search(r'<table class="timeline">(.*?)</table>', page, re.S)
+    assert timeline and "reclassified SHA → CHA; reason: technical survey confirmed" in (
+        timeline.group(1)
+    )
+    assert "<th>Operator</th>" in timeline.group(1)
+    assert 'id="attributes"' not in page  # the reason is no column of a file
+    records = re.search(r'<table class="list records" id="records">(.*?)</table>', page, re.S)
+    assert records and "<th>Sent by</th><th>Approved by</th>" in records.group(1)
+    assert f"<td>{sender}</td><td>{approver}</td>" in records.group(1)
+    # kept as marked and worked by MAG, as the form said
+    marked, operator = session.execute(
+        text(
+            "SELECT r.marked, o.name FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id "
+            "LEFT JOIN organisation o ON o.id = r.operator_id WHERE h.reference = 'PG-WHY' "
+            "ORDER BY r.seq DESC LIMIT 1"
+        )
+    ).one()
+    assert (str(marked), operator) == ("2020-02-01", "MAG")
