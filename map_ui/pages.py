@@ -8,7 +8,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Form, Path, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
@@ -19,6 +19,7 @@ from ims.domain.as_of import UP_TO_TODAY, up_to_today
 from ims.domain.enums import Contamination, HazardStatus, Role
 from ims.errors import ImsError, InvalidRequest, NotFound
 from ims.ingest import approval
+from ims.ingest import submissions as submissions_db
 from ims.queries import hazards, national, places, register, register_files, submissions
 from ims.queries.outside import outside_releases
 from ims.reports import tiles
@@ -275,6 +276,29 @@ def submission_page(
         preview=preview,
         map_config={"bounds": review.bounds, "submission": submission_id, "legend": legend_data()},
     )
+
+
+@router.post("/submissions/{submission_id}/withdraw")
+def withdraw_submission_form(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    submission_id: int,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Withdraw a submission awaiting review from its page (operators: their own
+    organisation's), then show it again."""
+    try:
+        sub = submissions_db.get_submission(session, submission_id)
+        if not access.may_see_submission(principal, sub.organisation_id):
+            raise NotFound(f"submission {submission_id} does not exist")
+        approval.withdraw(
+            session, submission_id, reason=reason, by=principal.actor if principal else None
+        )
+        session.commit()
+    except ImsError as exc:
+        return error_page(request, exc.status_code, "Not withdrawn", exc.detail)
+    return RedirectResponse(f"/submissions/{submission_id}", status_code=303)
 
 
 @router.get("/reports", response_class=HTMLResponse)

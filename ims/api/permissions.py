@@ -78,6 +78,7 @@ PERMISSIONS: dict[str, Rule] = {
     "get_findings_file": UPLOAD,  # likewise
     "approve_submission": REVIEW,
     "reject_submission": REVIEW,
+    "withdraw_submission": UPLOAD,  # operators: their own organisation's only
     "note_submission": REVIEW,
     "get_template": SIGNED_IN,
     "get_field_form": SIGNED_IN,
@@ -149,6 +150,7 @@ PERMISSIONS: dict[str, Rule] = {
     "new_release_page": UPLOAD,
     "record_release_page": UPLOAD,
     "submission_page": UPLOAD,
+    "withdraw_submission_form": UPLOAD,  # operators: their own organisation's only
     "users_page": ADMIN_IN_BROWSER,
     "add_user": ADMIN_IN_BROWSER,
     "change_user": ADMIN_IN_BROWSER,

@@ -578,6 +578,35 @@ def reject_submission(
     return _public(session, submission_id, principal)
 
 
+class WithdrawBody(BaseModel):
+    """Why a submission is withdrawn by its sender (optional)."""
+
+    reason: str = Field("", max_length=2000)
+
+
+@router.post("/submissions/{submission_id}/withdraw", response_model=SubmissionPublic)
+def withdraw_submission(
+    session: SessionDep,
+    principal: PrincipalDep,
+    submission_id: SubmissionId,
+    body: WithdrawBody | None = None,
+) -> SubmissionPublic:
+    """Withdraw a submission awaiting review (a trial upload, a file sent by mistake):
+    rejected, "withdrawn by" its sender, nothing of it applied. Operators withdraw their
+    own organisation's; 409 once it is approved, rejected or replaced."""
+    sub = submissions.get_submission(session, submission_id)
+    if not access.may_see_submission(principal, sub.organisation_id):
+        raise NotFound(f"submission {submission_id} does not exist")
+    approval.withdraw(
+        session,
+        submission_id,
+        reason=body.reason if body else "",
+        by=principal.actor if principal else None,
+    )
+    session.commit()
+    return _public(session, submission_id, principal)
+
+
 @router.post("/submissions/{submission_id}/note", response_model=SubmissionPublic)
 def note_submission(
     session: SessionDep, principal: PrincipalDep, submission_id: SubmissionId, body: NoteBody

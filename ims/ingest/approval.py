@@ -559,6 +559,33 @@ def reject(
     """
     if not reason.strip():
         raise InvalidRequest("a rejection needs a reason for the operator")
+    _decline(session, submission_id, reason.strip(), by, "submission.rejected")
+
+
+def withdraw(
+    session: Session, submission_id: int, *, reason: str = "", by: Actor | str | None = None
+) -> None:
+    """Withdraw a submission awaiting review at its sender's wish (a trial upload, a file
+    sent by mistake): rejected, with "withdrawn by NAME" as its reason, so that nothing
+    of it is applied and nobody is left to review it. An operator could not set aside
+    their own failed upload; only a reviewer could (a walk-through)."""
+    name = as_actor(by).name
+    said = f"withdrawn by {name}" + (f": {reason.strip()}" if reason.strip() else "")
+    _decline(session, submission_id, said, by, "submission.withdrawn", settled_too=False)
+
+
+def _decline(
+    session: Session,
+    submission_id: int,
+    reason: str,
+    by: Actor | str | None,
+    action: str,
+    *,
+    settled_too: bool = True,
+) -> None:
+    """Set a submission awaiting review aside as rejected, with ``reason``, audited as
+    ``action``: Conflict at once if it is being approved, approved or superseded (or, not
+    ``settled_too``, rejected already)."""
     try:
         with session.begin_nested():  # a refused NOWAIT leaves the transaction usable
             submission = session.scalars(
@@ -579,15 +606,17 @@ def reject(
         raise Conflict(f"submission {submission_id} is already approved")
     if submission.status == SubmissionStatus.SUPERSEDED:
         raise Conflict(f"submission {submission_id} was superseded by a later upload")
+    if submission.status == SubmissionStatus.REJECTED and not settled_too:
+        raise Conflict(f"submission {submission_id} is rejected already ({submission.reason})")
     before = submission.status
     submission.status = SubmissionStatus.REJECTED
-    submission.reason = reason.strip()
+    submission.reason = reason
     submission.decided_at = func.now()
     submission.decided_by = as_actor(by).name
     audit.record(
         session,
         by,
-        "submission.rejected",
+        action,
         "submission",
         submission_id,
         submission_id=submission_id,

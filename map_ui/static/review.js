@@ -156,7 +156,9 @@
       if (noted) noted.closest("p").remove();
       // what was said while it awaited review no longer holds: what approving would do,
       // the offer to replace the file, the notes on approving in part
-      for (const stale of document.querySelectorAll(".preview, #partial-note, #four-eyes")) stale.remove();
+      for (const stale of document.querySelectorAll(".preview, #partial-note, #four-eyes, #checked-again, #corrects")) {
+        stale.remove();
+      }
       const replace = document.getElementById("replace-link");
       if (replace) replace.closest("p").remove();
     } else if (response && response.status === 409 && data.findings && path.startsWith("approve")) {

@@ -51,6 +51,7 @@ class World:
     own_submission: int  # the operator's organisation's, clean
     to_reject: int
     target_user: str  # changed by change_user
+    to_withdraw: tuple[int, int] = (0, 0)  # by the API, and by the page's form
 
 
 def _hazards_zip(folder: Path, reference: str) -> Path:
@@ -72,6 +73,12 @@ def world(engine: Engine, session: Session, tmp_path: Path) -> World:
     to_reject = submissions.stage(
         session, _hazards_zip(tmp_path, "P-REJ"), kind="hazards", organisation=ORG
     ).submission.id
+    api_withdraws, form_withdraws = (
+        submissions.stage(
+            session, _hazards_zip(tmp_path, reference), kind="hazards", organisation=ORG
+        ).submission.id
+        for reference in ("P-WD1", "P-WD2")
+    )
     record_outside_releases(
         session,
         [
@@ -101,7 +108,17 @@ def world(engine: Engine, session: Session, tmp_path: Path) -> World:
     # requests use the test's session (uploads and approvals too); the health check the engine
     app = create_app(engine, jobs=InlineJobs())
     app.dependency_overrides[get_session] = lambda: session
-    return World(app, tokens, users, zip_path, "API-1", own, to_reject, "perm-target")
+    return World(
+        app,
+        tokens,
+        users,
+        zip_path,
+        "API-1",
+        own,
+        to_reject,
+        "perm-target",
+        (api_withdraws, form_withdraws),
+    )
 
 
 Call = Callable[[TestClient, World], httpx.Response]
@@ -188,6 +205,9 @@ REQUESTS: dict[str, Call] = {
     "reject_submission": lambda c, w: c.post(
         f"/api/v1/submissions/{w.to_reject}/reject", json={"reason": "tests"}
     ),
+    "withdraw_submission": lambda c, w: c.post(
+        f"/api/v1/submissions/{w.to_withdraw[0]}/withdraw", json={"reason": "tests"}
+    ),
     "note_submission": lambda c, w: c.post(
         f"/api/v1/submissions/{w.own_submission}/note", json={"noted": False}
     ),
@@ -266,6 +286,11 @@ REQUESTS: dict[str, Call] = {
     "submissions_page": lambda c, w: c.get("/submissions", follow_redirects=False),
     "submission_page": lambda c, w: c.get(
         f"/submissions/{w.own_submission}", follow_redirects=False
+    ),
+    "withdraw_submission_form": lambda c, w: c.post(
+        f"/submissions/{w.to_withdraw[1]}/withdraw",
+        data={"reason": "tests"},
+        follow_redirects=False,
     ),
     "reports_page": lambda c, w: c.get("/reports", follow_redirects=False),
     "outside_releases_page": lambda c, w: c.get("/releases/outside", follow_redirects=False),

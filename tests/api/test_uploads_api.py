@@ -528,3 +528,45 @@ def test_an_upload_under_any_file_name_is_taken(
     assert answer.status_code == 201, answer.text
     kept = answer.json()["filename"]
     assert kept.endswith(".zip") and "\x00" not in kept and len(kept.encode()) <= 150
+
+
+def test_an_operator_withdraws_their_own_upload_awaiting_review(
+    client: TestClient, client_as: ClientAs, session: Session, tmp_path: Path
+) -> None:
+    """An operator could not set aside their own failed or trial upload: it waited for a
+    reviewer, who alone could reject it (a walk-through as an operator's data manager)."""
+    operator = client_as("operator", organisation="MAG")
+    frame = hazard_frame([{"hazard_id": "BAD-2", "status": "dangerous"}], [BOWTIE])
+    sid = post(operator, write_zip(frame, tmp_path, "trial")).json()["id"]  # type: ignore[attr-defined]
+    page = operator.get(f"/submissions/{sid}").text
+    assert 'id="withdraw"' in page and f'action="/submissions/{sid}/withdraw"' in page
+    # another organisation's operator: it does not exist for them
+    other = client_as("operator", organisation="NPA")
+    assert other.post(f"/api/v1/submissions/{sid}/withdraw").status_code == 404
+    assert other.post(f"/submissions/{sid}/withdraw", follow_redirects=False).status_code == 404
+    # a reviewer rejects instead: no withdraw form on their page
+    assert 'id="withdraw"' not in client_as("reviewer").get(f"/submissions/{sid}").text
+    sent = operator.post(
+        f"/submissions/{sid}/withdraw", data={"reason": "a trial"}, follow_redirects=False
+    )
+    assert sent.status_code == 303 and sent.headers["location"] == f"/submissions/{sid}"
+    body = operator.get(f"/api/v1/submissions/{sid}").json()
+    sender = session.scalar(text("SELECT uploaded_by FROM submission WHERE id = :s"), {"s": sid})
+    assert body["status"] == "rejected"
+    assert body["reason"] == f"withdrawn by {sender}: a trial"
+    page = operator.get(f"/submissions/{sid}").text
+    assert f"Rejected: withdrawn by {sender}: a trial" in page and 'id="withdraw"' not in page
+    action = session.scalar(
+        text("SELECT action FROM audit_event WHERE submission_id = :s ORDER BY id DESC LIMIT 1"),
+        {"s": sid},
+    )
+    assert action == "submission.withdrawn"
+    # once settled, it stays so; nothing of it was recorded
+    again = operator.post(f"/api/v1/submissions/{sid}/withdraw", json={"reason": ""})
+    assert again.status_code == 409 and "rejected already" in again.json()["detail"]
+    assert count(session, "hazard") == 0
+    good = post(operator, good_zip(tmp_path)).json()["id"]  # type: ignore[attr-defined]
+    approved = client_as("reviewer").post(f"/api/v1/submissions/{good}/approve")
+    assert approved.json()["status"] == "approved"
+    late = operator.post(f"/api/v1/submissions/{good}/withdraw")
+    assert late.status_code == 409 and "already approved" in late.json()["detail"]

@@ -489,3 +489,38 @@ def test_a_file_with_the_day_first_is_read_as_its_dates_show(
         assert tab.errors == []
     finally:
         tab.page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_an_operator_withdraws_a_trial_upload_from_its_page(
+    browser: Browser, site: LiveSite, width: int, tmp_path: Path
+) -> None:
+    """An operator's trial or mistaken upload waited for a reviewer to reject it: its page
+    offered no way to set it aside (a walk-through as an operator's data manager)."""
+    frame = hazard_frame([{"hazard_id": f"WD-{width}"}], [box(103.75, 18.75, 103.752, 18.752)])
+    with Session(site.engine) as session, session.begin():
+        sid = submissions.stage(
+            session,
+            write_zip(frame, tmp_path, "trial", crs=32648),
+            kind="hazards",
+            organisation="MAG",
+            uploaded_by="ui-operator",
+        ).submission.id
+    tab = watched(browser, site, "ui-operator", width)
+    try:
+        page = tab.page
+        page.goto(f"{site.url}/submissions/{sid}", wait_until="networkidle")
+        assert page.locator("#withdraw").is_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        tab.shoot(f"submission-withdraw-operator-{width}")
+        page.fill("#withdraw-reason", "a trial upload")
+        page.click("#withdraw button[type=submit]")
+        page.wait_for_url(re.compile(rf"/submissions/{sid}$"))
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("#status")).to_have_text("rejected")
+        assert "Rejected: withdrawn by ui-operator: a trial upload" in page.inner_text("main")
+        assert page.locator("#withdraw").count() == 0
+        assert page.locator("#replace-link").count() == 0
+        assert tab.errors == []
+    finally:
+        tab.page.context.close()
