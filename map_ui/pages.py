@@ -105,6 +105,13 @@ def dashboard_page(
     )
 
 
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Nothing, said so: a browser opening a report's JSON or HTML asks for an icon, and a
+    404 filled its console (the pages say theirs is none)."""
+    return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
+
 @router.get("/map", response_class=HTMLResponse)
 def map_page(
     request: Request,
@@ -127,6 +134,7 @@ def map_page(
         release_zoom=tiles.RELEASE_ZOOM,
         contam=kind.value if kind else "",
         contams=list(Contamination),
+        kinds=national.kinds_recorded(session),  # the others are said to be none recorded
         figures=national.national_figures(session, shown, kind),
     )
 

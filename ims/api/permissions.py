@@ -56,6 +56,7 @@ PERMISSIONS: dict[str, Rule] = {
     "openapi": EVERYONE,
     "swagger_ui_html": EVERYONE,
     "static": EVERYONE,
+    "favicon": EVERYONE,  # no icon, said with a 204
     # API: service
     "health": EVERYONE,
     "who_am_i": SIGNED_IN,

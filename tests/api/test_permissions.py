@@ -205,6 +205,7 @@ REQUESTS: dict[str, Call] = {
     "reject_submission": lambda c, w: c.post(
         f"/api/v1/submissions/{w.to_reject}/reject", json={"reason": "tests"}
     ),
+    "favicon": lambda c, w: c.get("/favicon.ico"),
     "withdraw_submission": lambda c, w: c.post(
         f"/api/v1/submissions/{w.to_withdraw[0]}/withdraw", json={"reason": "tests"}
     ),

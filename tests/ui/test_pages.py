@@ -864,3 +864,18 @@ def test_a_tables_findings_name_the_row_of_the_sheet(
     outcome = submissions.stage(programme, path, kind="hazards", organisation="NPA")
     page = client.get(f"/submissions/{outcome.submission.id}").text
     assert 'feature 2 <span class="muted">(row 3 of the sheet)</span>' in page
+
+
+def test_first_time_readers_are_told_what_a_choice_holds(client: TestClient) -> None:
+    """A walk-through: the map listed a kind of contamination with no hazard as it listed
+    the others (the dashboard says "none recorded"), the reports page gave a total smaller
+    than the dashboard's with no word why, and a report's JSON opened in a browser logged
+    a 404 for its icon."""
+    page = client.get("/map").text
+    recorded = {c.value for c in Contamination} - {
+        c for c in re.findall(r'<option value="(\w+)"[^>]*>\w+: [^<]*\(none recorded\)', page)
+    }
+    assert recorded == {"CMR"}  # the programme's two hazards are of the default kind
+    assert 'id="one-kind"' in client.get("/reports").text
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 204 and "max-age" in icon.headers["cache-control"]
