@@ -397,6 +397,7 @@ def revise_hazard_form(
                 what="revision",
                 geometry=polygon or boundary_in_force(session, view.reference),
                 properties=properties,
+                in_force=polygon is None,
             )
     except ImsError as exc:
         _error(state, exc, REVISION_FIELDS)

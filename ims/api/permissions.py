@@ -45,6 +45,9 @@ IN_BROWSER = Rule(frozenset(Role), browser_only=True)  # one's own account
 READ = Rule(frozenset(Role), readable=True)  # figures, maps, reports
 UPLOAD = Rule(frozenset({Role.OPERATOR, Role.REVIEWER, Role.ADMIN}))
 REVIEW = Rule(frozenset({Role.REVIEWER, Role.ADMIN}))
+# a sender's own act: a reviewer rejects, with a reason for the operator (a reviewer's
+# "withdrawal" of another organisation's upload had needed none: an attack on ours)
+OPERATOR = Rule(frozenset({Role.OPERATOR}))
 ADMIN = Rule(frozenset({Role.ADMIN}))
 # accounts: a leaked admin token could otherwise add an admin and, signed in as that one,
 # set every admin's password (found by a third attack on our own instance); scripts use
@@ -79,7 +82,7 @@ PERMISSIONS: dict[str, Rule] = {
     "get_findings_file": UPLOAD,  # likewise
     "approve_submission": REVIEW,
     "reject_submission": REVIEW,
-    "withdraw_submission": UPLOAD,  # operators: their own organisation's only
+    "withdraw_submission": OPERATOR,  # their own organisation's only
     "note_submission": REVIEW,
     "get_template": SIGNED_IN,
     "get_field_form": SIGNED_IN,
@@ -151,7 +154,7 @@ PERMISSIONS: dict[str, Rule] = {
     "new_release_page": UPLOAD,
     "record_release_page": UPLOAD,
     "submission_page": UPLOAD,
-    "withdraw_submission_form": UPLOAD,  # operators: their own organisation's only
+    "withdraw_submission_form": OPERATOR,  # their own organisation's only
     "users_page": ADMIN_IN_BROWSER,
     "add_user": ADMIN_IN_BROWSER,
     "change_user": ADMIN_IN_BROWSER,

@@ -164,15 +164,18 @@ def stage_record(
     what: str,
     geometry: dict[str, Any],
     properties: dict[str, Any],
+    in_force: bool = False,
 ) -> submissions.StageOutcome:
     """Stage one feature as a submission (not committed: the caller does). The record
-    forms of the pages stage through here too."""
+    forms of the pages stage through here too. ``in_force``: the geometry is the hazard's
+    boundary in force, kept, not one given by hand (so not held to its corner limit: a
+    hazard recorded from a file with more could not be revised otherwise)."""
     reference = str(properties.get("hazard_id" if kind is UploadKind.HAZARDS else "release_id"))
     operator = _operator_of(principal, properties.get("operator"))
     if operator is not None:
         properties = {**properties, "operator": operator}
     clean = {k: v for k, v in properties.items() if v is not None and v != ""}
-    polygon = drawn.geometry_from_geojson(geometry)
+    polygon = drawn.geometry_from_geojson(geometry, by_hand=not in_force)
     outcome = submissions.stage_features(
         session,
         [{"geometry": drawn.as_geojson(polygon), "properties": clean}],
@@ -234,6 +237,7 @@ def revise_hazard(
         what="revision",
         geometry=geometry,
         properties={"hazard_id": hazard_id, **feature.properties.model_dump()},
+        in_force=feature.geometry is None,
     )
     session.commit()
     return submission_public(session, outcome.submission.id, principal)

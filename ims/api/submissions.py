@@ -592,8 +592,9 @@ def withdraw_submission(
     body: WithdrawBody | None = None,
 ) -> SubmissionPublic:
     """Withdraw a submission awaiting review (a trial upload, a file sent by mistake):
-    rejected, "withdrawn by" its sender, nothing of it applied. Operators withdraw their
-    own organisation's; 409 once it is approved, rejected or replaced."""
+    rejected, "withdrawn by" its sender, nothing of it applied. Operators only, their own
+    organisation's (a reviewer rejects, with a reason); 409 once it is approved, rejected
+    or replaced."""
     sub = submissions.get_submission(session, submission_id)
     if not access.may_see_submission(principal, sub.organisation_id):
         raise NotFound(f"submission {submission_id} does not exist")

@@ -40,7 +40,7 @@ POLYGONAL = ("Polygon", "MultiPolygon")
 MAX_CORNERS = 10_000
 
 
-def _polygonal(geom: BaseGeometry, field: str) -> BaseGeometry:
+def _polygonal(geom: BaseGeometry, field: str, *, by_hand: bool = True) -> BaseGeometry:
     if geom.geom_type not in POLYGONAL:
         raise InvalidRequest(f"a polygon is needed, not a {geom.geom_type}", field=field)
     if geom.is_empty:
@@ -48,7 +48,7 @@ def _polygonal(geom: BaseGeometry, field: str) -> BaseGeometry:
     parts = getattr(geom, "geoms", [geom])
     rings = sum(1 + len(part.interiors) for part in parts)  # each closed by its first corner
     corners = int(shapely.get_num_coordinates(geom)) - rings
-    if corners > MAX_CORNERS:
+    if by_hand and corners > MAX_CORNERS:
         raise InvalidRequest(
             f"the polygon has {corners:,} corners; one given here has at most "
             f"{MAX_CORNERS:,}: simplify its outline, or send it as a file on the upload page",
@@ -60,8 +60,12 @@ def _polygonal(geom: BaseGeometry, field: str) -> BaseGeometry:
     return geom
 
 
-def geometry_from_geojson(value: Any, *, field: str = "geometry") -> BaseGeometry:
-    """A Polygon or MultiPolygon from a GeoJSON geometry, Feature or one-feature collection."""
+def geometry_from_geojson(
+    value: Any, *, field: str = "geometry", by_hand: bool = True
+) -> BaseGeometry:
+    """A Polygon or MultiPolygon from a GeoJSON geometry, Feature or one-feature collection.
+    Not ``by_hand`` (a revision that keeps the boundary in force, as recorded from a file):
+    no limit to its corners."""
     if isinstance(value, dict) and value.get("type") == "FeatureCollection":
         features = value.get("features") or []
         if len(features) != 1:
@@ -80,7 +84,7 @@ def geometry_from_geojson(value: Any, *, field: str = "geometry") -> BaseGeometr
         raise InvalidRequest(f"not a GeoJSON polygon: {exc}", field=field) from None
     except shapely.errors.ShapelyError as exc:
         raise InvalidRequest(f"not a GeoJSON polygon: {exc}", field=field) from None
-    return _polygonal(geom, field)
+    return _polygonal(geom, field, by_hand=by_hand)
 
 
 _CURVES = (

@@ -301,6 +301,11 @@ def _items(
 REASON = "reason"  # the record forms' reason, kept with the record's own columns
 
 
+def _reason(rev: Any) -> str:
+    value = (rev.attributes or {}).get(REASON)
+    return value.strip() if isinstance(value, str) else ""
+
+
 def _revision_events(
     revisions: list[Any], entries: dict[tuple[str, int], Any], as_of: dt.date | None = None
 ) -> list[dict[str, Any]]:
@@ -323,11 +328,12 @@ def _revision_events(
         known = rev.marked and (as_of is None or rev.marked <= as_of)
         if known and (before is None or before.marked != rev.marked):
             detail += f"; marked {rev.marked}"
-        # the reason the revise form asks for, on the line of the revision it explains (it
-        # is kept with the revision's own columns, which the page lists apart)
-        reason = (rev.attributes or {}).get(REASON)
-        if before is not None and isinstance(reason, str) and reason.strip():
-            detail += f"; reason: {reason.strip()}"
+        # the reason the revise form asks for (or a file's column of that name), on the
+        # line of the revision that gave it: a revision keeps the columns of the one in
+        # force, and a later one's line had repeated it (an attack on our own instance)
+        reason = _reason(rev)
+        if reason and (before is None or reason != _reason(before)):
+            detail += f"; reason: {reason}"
         before = rev
         timeline.append(
             {

@@ -3,6 +3,7 @@ submission with the findings, review and approval of any upload (issue 16, item 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 from typing import Any
@@ -252,3 +253,38 @@ def test_a_polygon_of_too_many_corners_is_refused_before_the_server_works_on_it(
     # as many as a hand-drawn outline could have is read
     body["geometry"] = mapping(star(2_000))
     assert admin.post("/api/v1/hazards/REC-9/releases/preview", json=body).status_code == 200
+
+
+def test_a_hazard_of_more_corners_than_a_hand_gives_is_revised_keeping_its_boundary(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """The corner limit of a polygon given by hand had refused a status-only revision of a
+    hazard recorded from a file with 12,000 corners: its boundary in force, kept, went
+    through the same check (an attack on our own instance)."""
+    from ims.db.recording import record_hazards
+    from ims.domain.enums import HazardStatus
+    from ims.domain.records import NewHazard
+
+    outline = star(12_000)
+    record_hazards(session, [NewHazard("BIG-1", HazardStatus.SHA, outline, dt.date(2020, 1, 1))])
+    admin = client_as()
+    kept = admin.post(
+        "/api/v1/hazards/BIG-1/revisions",
+        json={"type": "Feature", "geometry": None,
+              "properties": {"revised": "2021-01-05", "status": "CHA"}},
+    )  # fmt: skip
+    assert kept.status_code == 201, kept.text
+    assert kept.json()["errors"] == 0
+    page = admin.post(
+        "/hazards/BIG-1/revise",
+        data={"status": "CHA", "revised": "2021-02-01", "reason": "confirmed"},
+        follow_redirects=False,
+    )
+    assert page.status_code == 303, page.text[:2000]
+    # a new boundary of as many corners, given here, is still refused
+    moved = admin.post(
+        "/api/v1/hazards/BIG-1/revisions",
+        json={"type": "Feature", "geometry": mapping(outline),
+              "properties": {"revised": "2021-03-01"}},
+    )  # fmt: skip
+    assert moved.status_code == 422 and "12,000 corners" in moved.json()["detail"]

@@ -544,8 +544,12 @@ def test_an_operator_withdraws_their_own_upload_awaiting_review(
     other = client_as("operator", organisation="NPA")
     assert other.post(f"/api/v1/submissions/{sid}/withdraw").status_code == 404
     assert other.post(f"/submissions/{sid}/withdraw", follow_redirects=False).status_code == 404
-    # a reviewer rejects instead: no withdraw form on their page
-    assert 'id="withdraw"' not in client_as("reviewer").get(f"/submissions/{sid}").text
+    # a reviewer rejects instead, with a reason for the operator: no withdraw form on
+    # their page, and no withdrawing of another's upload (it had needed no reason)
+    reviewer = client_as("reviewer")
+    assert 'id="withdraw"' not in reviewer.get(f"/submissions/{sid}").text
+    assert reviewer.post(f"/api/v1/submissions/{sid}/withdraw", json={}).status_code == 403
+    assert client_as().post(f"/api/v1/submissions/{sid}/withdraw").status_code == 403
     sent = operator.post(
         f"/submissions/{sid}/withdraw", data={"reason": "a trial"}, follow_redirects=False
     )

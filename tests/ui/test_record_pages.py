@@ -387,3 +387,43 @@ def test_a_revision_says_why_and_who_sent_it_and_its_form_starts_from_the_record
         )
     ).one()
     assert (str(marked), operator) == ("2020-02-01", "MAG")
+    # a later revision keeps the record's own columns, the reason among them: its line
+    # does not say the reason again (an attack on our own instance)
+    later = admin.post(
+        "/hazards/PG-WHY/revise",
+        data={"status": "CHA", "revised": "2021-06-01", "marked": "2021-05-01"},
+        follow_redirects=False,
+    )
+    assert later.status_code == 303, later.text[:2000]
+    _approve(reviewer, later.headers["location"])
+    timeline = re.search(
+        r'<table class="timeline">(.*?)</table>', reviewer.get("/hazards/PG-WHY").text, re.S
+    )
+    assert timeline and timeline.group(1).count("reason: technical survey confirmed") == 1
+    assert "details revised; marked 2021-05-01</td>" in timeline.group(1)
+
+
+def test_a_files_reason_column_is_shown_on_the_line_of_the_record_it_came_with(
+    session: Session, country: None, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """The hazard page had dropped any own column named "reason" from its attributes, as
+    the revise form's reason is shown on the timeline, so a file's went unseen."""
+    from ims.ingest import approval, submissions
+
+    path = tmp_path / "legacy.csv"
+    path.write_text(
+        "hazard_id,status,recorded,contam,reason,village,wkt\n"
+        "PG-FILE,SHA,2020-01-01,CMR,Villager found a submunition,Ban Na,"
+        f'"{SQUARE.wkt}"\n',
+        encoding="utf-8",
+    )
+    staged = submissions.stage(
+        session, path, kind="hazards", organisation="MAG", new_organisation=True
+    )
+    assert staged.errors == 0, staged.findings
+    approval.approve(session, staged.submission.id, by="tests")
+    page = client_as("viewer").get("/hazards/PG-FILE").text
+    timeline = re.search(r'<table class="timeline">(.*?)</table>', page, re.S)
+    assert timeline and "SHA; reason: Villager found a submunition" in timeline.group(1)
+    attributes = re.search(r'<table class="figures" id="attributes">(.*?)</table>', page, re.S)
+    assert attributes and "Ban Na" in attributes.group(1)
