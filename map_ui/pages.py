@@ -18,7 +18,7 @@ from ims.domain import access
 from ims.domain.as_of import UP_TO_TODAY, up_to_today
 from ims.domain.enums import Contamination, HazardStatus, Role
 from ims.errors import ImsError, InvalidRequest, NotFound
-from ims.ingest import approval
+from ims.ingest import approval, field_maps
 from ims.ingest import submissions as submissions_db
 from ims.queries import hazards, national, places, register, register_files, submissions
 from ims.queries.outside import outside_releases
@@ -268,12 +268,16 @@ def submission_page(
     own = not access.may_approve(
         principal, review.submission["uploaded_by"], allow_self=get_settings().allow_self_approval
     )
+    stored = review.submission.get("field_map")
     return _page(
         request,
         "submission.html",
         review=review,
         active="submissions",
         own_upload=own,
+        # how the file was read: a reviewer had no way to see that its dates were read
+        # with the day first, say (an attack on our own instance)
+        mapping=field_maps.from_stored(stored).text() if stored else "",
         code=code or "",
         findings_page=findings_page,
         page=page,

@@ -66,6 +66,7 @@ from ims.ingest.fields import (
     FieldType,
     blank,
     by_name,
+    day_and_month,
     parse_date,
     parse_year,
     reorder_date,
@@ -365,7 +366,7 @@ def mapping_from_json(document: Any) -> MappingDocument:
             source: _scalar(value, f"values.{target}[{source!r}]", none=True)
             for source, value in _object(pairs, f"values.{target}").items()
         }
-    dates = document.get(DATES)
+    dates = document.get(DATES) or None  # "" (a form's blank choice): the year first
     if dates is not None and dates not in DATE_ORDERS:
         raise InvalidRequest(
             f'the mapping\'s dates is {dates!r}: it is "day-first" (31/12/2024) or '
@@ -507,7 +508,9 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
                 continue
             if isinstance(column, pd.Series) and pd.api.types.is_datetime64_any_dtype(column):
                 continue  # a column of dates (a GeoPackage's, a spreadsheet's): no text
-            data[target] = [reorder_date(v, mapping.dates) for v in column]
+            cells = list(column)
+            _dates_agree(cells, mapping.dates, target)
+            data[target] = [reorder_date(v, mapping.dates) for v in cells]
     absent = [f for f in REQUIRED[kind] if f not in data]
     if absent:
         raise InvalidUpload(
@@ -537,6 +540,28 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
     result.attrs["computed_fields"] = computed
     result.attrs["set_aside"] = set_aside
     return result
+
+
+def _dates_agree(cells: list[Any], order: str, target: str) -> None:
+    """InvalidUpload if a cell of a date field can only be read in the other order than
+    the mapping's (03/31/2024 with "day-first"): the file's 03/04/2024 would then be read
+    wrongly without a word. A remembered order met a file written the other way (an
+    attack on our own instance)."""
+    for row, cell in enumerate(cells, start=1):
+        parts = day_and_month(cell) if isinstance(cell, str) else None
+        if parts is None:
+            continue
+        first, second, _ = parts
+        other = second > 12 >= first if order == "day-first" else first > 12 >= second
+        if other:
+            said = "the day first" if order == "day-first" else "the month first"
+            them = "month-first" if order == "day-first" else "day-first"
+            raise InvalidUpload(
+                f"the field mapping reads dates with {said}, but {target} of feature {row} "
+                f"is {cell.strip()!r}, which can only be read the other way: say "
+                f'"{them}" for this file (the upload page\'s "Dates in the file", --dates '
+                f"{them}), or correct its dates"
+            )
 
 
 def _names(spec: str) -> list[str]:

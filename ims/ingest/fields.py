@@ -230,12 +230,13 @@ def parse_date(value: Any, *, where: str) -> dt.date | None:
         return dt.date.fromisoformat(iso)
     except ValueError:
         pass
-    if _DAY_MONTH.match(text):
+    parts = day_and_month(text)
+    if parts is not None:
+        raise InvalidRequest(f"{where}: {text!r} {_read_as(*parts)}") from None
+    if _SHORT_YEAR.match(text):
         raise InvalidRequest(
-            f"{where}: {text!r} is not a date ims reads: the year comes first "
-            "(YYYY-MM-DD), or the day or the month first where the file's field mapping "
-            'says which ("Dates in the file" on the upload page, "dates": "day-first" in a '
-            "mapping document, --dates day-first on the command line)"
+            f"{where}: {text!r} gives the year in two digits, which could be of either "
+            "century: write it in full (31/03/2024, or 2024-03-31)"
         ) from None
     raise InvalidRequest(f"{where}: {text!r} is not a date (use YYYY-MM-DD)") from None
 
@@ -248,7 +249,27 @@ _YEAR_FIRST = re.compile(r"^\d{4}/\d{2}/\d{2}\b")
 # spreadsheets saved as CSV write dates as their computer's locale did, and 03/04/2024 is
 # two different days: ims never guesses which.
 DATE_ORDERS: Final = ("day-first", "month-first")
-_DAY_MONTH = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
+# a time after it is allowed, as a spreadsheet writes one (14:30, 2:30 PM)
+_DAY_MONTH = re.compile(
+    r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?$"
+)
+_SHORT_YEAR = re.compile(r"^\d{1,2}([/.-])\d{1,2}\1\d{2}(?:\s.*)?$")
+
+
+def _read_as(first: int, second: int, year: int) -> str:
+    """What a cell written NN/NN/YYYY that was not read would be, each way round."""
+    ways = []
+    for order, (day, month) in (("day", (first, second)), ("month", (second, first))):
+        try:
+            ways.append(f"with the {order} first it is {dt.date(year, month, day)}")
+        except ValueError:
+            ways.append(f"with the {order} first it names no day")
+    return (
+        f"is not a date ims reads ({'; '.join(ways)}): the year comes first (YYYY-MM-DD), "
+        "or the day or the month first where the file's field mapping says which, and "
+        'this cell then agrees ("Dates in the file" on the upload page, "dates": '
+        '"day-first" in a mapping document, --dates day-first on the command line)'
+    )
 
 
 def day_and_month(text: str) -> tuple[int, int, int] | None:

@@ -234,11 +234,11 @@ def inspect_upload(
         )
     fits = remembered is not None and field_maps.fits(frame, remembered.mapping)
     suggested, origin = suggest(kind, names, remembered.mapping if fits and remembered else None)
-    if suggested.dates is None:
-        order = date_order(kind, suggested, columns)
-        if order is not None:
-            suggested = suggested.with_dates(order)
-            origin[field_maps.DATES] = "cells"
+    # what the file's own dates show, over a remembered order they contradict
+    order = date_order(kind, suggested, columns)
+    if order is not None and order != suggested.dates:
+        suggested = suggested.with_dates(order)
+        origin[field_maps.DATES] = "cells"
     notes = [n for n in read.warnings if "stated" not in n]
     return Inspection(
         filename=filename or upload.name,

@@ -23,6 +23,7 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from ims.domain import as_of
 from ims.domain.enums import Contamination, HazardStatus
 from ims.domain.findings import Finding, Severity
 from ims.domain.geodesy import AREA_BLOCK, geodesic_areas
@@ -563,7 +564,19 @@ def _date(
     day: dt.date | None = out.parse(parse_date, value, field_name)
     if day is not None and day > ctx.today:
         out.add("future_date", ERROR, f"{field_name} {day} is in the future", field_name)
+    elif day is not None and day < EARLIEST_DATE:
+        # 13/01/0001 had passed as a record's date, a date no page can show (the map's
+        # and the reports' dates begin in 1900): a year mistyped or cut short
+        out.add(
+            "early_date",
+            ERROR,
+            f"{field_name} {day} is before {EARLIEST_DATE.year}: check its year",
+            field_name,
+        )
     return day
+
+
+EARLIEST_DATE = as_of.EARLIEST  # as the pages' and the reports' dates
 
 
 def _enum(

@@ -322,7 +322,9 @@
       const rows = [["Hazard", place.reference, hazardAt(place.reference)]];
       const state = place.state;
       if (state) {
-        rows.push(["Status", statusLabel(state.status)],
+        // under a square metre left: released, as the map draws it (not its last status)
+        const released = state.remaining_m2 < 1;
+        rows.push(["Status", released ? "released: no ground remains" : statusLabel(state.status)],
                   ["Remaining", `${m2(state.remaining_m2)} m²`], ["Area", `${m2(state.area_m2)} m²`]);
       } else {
         rows.push(["On this date", "not yet recorded"]);

@@ -6,6 +6,7 @@ with no stack trace and no submission written.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -574,3 +575,26 @@ def test_an_operator_withdraws_their_own_upload_awaiting_review(
     assert approved.json()["status"] == "approved"
     late = operator.post(f"/api/v1/submissions/{good}/withdraw")
     assert late.status_code == 409 and "already approved" in late.json()["detail"]
+
+
+def test_the_review_page_says_how_the_file_was_read(
+    client: TestClient, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """A reviewer could not see that a file's dates had been read with the day first (the
+    mapping was in the API's answer only): an ambiguous 03/04/2024 read the wrong way
+    could not be caught before approval (an attack on our own instance)."""
+    path = tmp_path / "legacy.csv"
+    path.write_text(
+        "REF,status,recorded,wkt\n"
+        'L-1,SHA,03/04/2021,"POLYGON((103.2 19.4,103.205 19.4,103.205 19.405,103.2 19.4))"\n',
+        encoding="utf-8",
+    )
+    mapping = json.dumps({"fields": {"hazard_id": "REF"}, "dates": "day-first"})
+    sid = post(client, path, organisation="MAG", mapping=mapping).json()["id"]  # type: ignore[attr-defined]
+    page = client_as("reviewer").get(f"/submissions/{sid}").text
+    used = re.search(r'<p class="muted" id="mapping-used">(.*?)</p>', page, re.S)
+    assert used is not None
+    assert html.unescape(used.group(1)).startswith(
+        'Read with the field mapping <code>{"fields": {"hazard_id": "REF"}, '
+        '"dates": "day-first"}</code>'
+    )

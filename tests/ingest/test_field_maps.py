@@ -308,8 +308,9 @@ def test_dates_are_read_in_the_order_the_mapping_gives() -> None:
         None,
     ]
     month_first = MappingDocument({"hazard_id": "fileId", "recorded": "day"}, dates="month-first")
-    got = [c for (c,) in records(apply_mapping(frame, "hazards", month_first), "recorded")]
-    assert got[:4] == ["31/03/2024", "2024-01-02", "2024-12-11", "2024-05-06"]
+    without_days = frame[~frame["day"].isin(["31/03/2024", "15/03/2024 10:30", "31/02/2024"])]
+    got = [c for (c,) in records(apply_mapping(without_days, "hazards", month_first), "recorded")]
+    assert got[:3] == ["2024-01-02", "2024-12-11", "2024-05-06"]
     # a constant is ISO, whatever the file's cells are
     constant = MappingDocument({"hazard_id": "fileId"}, {"recorded": "2020-01-02"}, {}, "day-first")
     assert {c for (c,) in records(apply_mapping(frame, "hazards", constant), "recorded")} == {
@@ -365,3 +366,67 @@ def test_the_date_order_is_suggested_where_the_cells_show_it(
     assert date_order("hazards", suggested, columns) == order
     # a column no date field reads from says nothing of the file's dates
     assert date_order("hazards", MappingDocument({"hazard_id": "found"}), columns) is None
+
+
+def test_an_order_the_files_dates_contradict_refuses_the_file() -> None:
+    """A remembered "day-first" met a file written month first: its 03/31/2024 were
+    errors, but its 04/01/2024 would have been read as 4 January without a word (an
+    attack on our own instance)."""
+    frame = gpd.GeoDataFrame(
+        {"fileId": ["A", "B"], "day": ["04/01/2024", "03/31/2024"]},
+        geometry=SQUARES[:2],
+        crs=4326,
+    )
+    mapping = MappingDocument({"hazard_id": "fileId", "recorded": "day"}, dates="day-first")
+    with pytest.raises(InvalidUpload) as refused:
+        apply_mapping(frame, "hazards", mapping)
+    assert refused.value.detail == (
+        "the field mapping reads dates with the day first, but recorded of feature 2 is "
+        "'03/31/2024', which can only be read the other way: say \"month-first\" for this "
+        'file (the upload page\'s "Dates in the file", --dates month-first), or correct its '
+        "dates"
+    )
+    month_first = MappingDocument({"hazard_id": "fileId", "recorded": "day"}, dates="month-first")
+    read = apply_mapping(frame, "hazards", month_first)
+    assert [c for (c,) in records(read, "recorded")] == ["2024-04-01", "2024-03-31"]
+    # a blank order, as a form's first choice sends it, is the year first
+    assert field_maps.mapping_from_json({"dates": ""}).dates is None
+
+
+@pytest.mark.parametrize(
+    ("cell", "says"),
+    [
+        (
+            "31/02/2024",
+            "(with the day first it names no day; with the month first it names no day)",
+        ),
+        ("3/30/2024 2:30 PM", "with the month first it is 2024-03-30"),
+        ("31/03/24", "gives the year in two digits"),
+    ],
+)
+def test_a_date_not_read_says_what_it_would_be_either_way(cell: str, says: str) -> None:
+    from ims.ingest.fields import parse_date, reorder_date
+
+    with pytest.raises(InvalidRequest) as refused:
+        parse_date(cell, where="feature 1, recorded")
+    assert says in refused.value.detail
+    if cell.endswith("PM"):  # a spreadsheet's time after it: read, the time left out
+        assert reorder_date(cell, "month-first") == "2024-03-30"
+
+
+def test_the_files_dates_are_suggested_over_a_remembered_order_they_contradict(
+    tmp_path: Path,
+) -> None:
+    from ims.ingest.inspect import inspect_upload
+
+    path = tmp_path / "month-first.csv"
+    path.write_text(
+        f'hazard_id,status,recorded,wkt\nM-1,SHA,03/31/2024,"{SQUARES[0].wkt}"\n',
+        encoding="utf-8",
+    )
+    remembered = field_maps.Remembered(
+        "MAG", "hazards", MappingDocument(dates="day-first"), dt.datetime(2026, 1, 1)
+    )
+    found = inspect_upload(path, kind="hazards", remembered=remembered)
+    assert found.suggested.dates == "month-first"
+    assert found.suggested_from["dates"] == "cells"

@@ -728,3 +728,24 @@ def test_a_kml_written_by_gdal_keeps_its_dates(
         ("K-1", "2026-09-05"),
         ("K-2", "2025-01-31"),
     ]
+
+
+def test_a_date_before_1900_is_an_error_naming_its_field(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """13/01/0001, read day first, had passed as a hazard's date: no page or report can
+    show a date before 1900 (an attack on our own instance)."""
+    path = tmp_path / "old.csv"
+    path.write_text(
+        "hazard_id,status,recorded,contam,wkt\n"
+        'OLD-1,SHA,0001-01-13,CMR,"POLYGON((103.1 19.4,103.11 19.4,103.11 19.41,103.1 19.4))"\n'
+        'OLD-2,SHA,1899-03-31,CMR,"POLYGON((103.2 19.4,103.21 19.4,103.21 19.41,103.2 19.4))"\n'
+        'OLD-3,SHA,1900-01-01,CMR,"POLYGON((103.3 19.4,103.31 19.4,103.31 19.41,103.3 19.4))"\n',
+        encoding="utf-8",
+    )
+    outcome = submissions.stage(session, path, kind="hazards", organisation="MAG")
+    early = [(f.row, f.field, f.message) for f in outcome.findings if f.code == "early_date"]
+    assert early == [
+        (1, "recorded", "recorded 0001-01-13 is before 1900: check its year"),
+        (2, "recorded", "recorded 1899-03-31 is before 1900: check its year"),
+    ]

@@ -376,6 +376,21 @@ def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site
     assert tab.page.locator(".leaflet-overlay-pane path[stroke-dasharray]").count() == 1
     tab.page.wait_for_load_state("networkidle")
     tab.shoot("map-found-district")
+    # a hazard released in full: said so, not its last status (as the map draws it)
+    with site.engine.connect() as conn:
+        closed = conn.scalar(
+            text(
+                "SELECT h.reference FROM hazard h JOIN hazard_remaining m ON m.hazard_id = h.id"
+                " WHERE m.remaining_m2 < 1 ORDER BY h.reference LIMIT 1"
+            )
+        )
+    assert closed is not None
+    tab.page.fill("#find", closed)
+    tab.page.click("#map-find button[type=submit]")
+    tab.page.wait_for_selector(f'#find-results[data-shown="{closed} (hazard)"]', state="attached")
+    expect(tab.page.locator(".leaflet-popup-content")).to_contain_text(
+        "released: no ground remains"
+    )
     tab.page.fill("#find", "no such place anywhere")
     tab.page.click("#map-find button[type=submit]")
     expect(tab.page.locator("#find-results")).to_contain_text("Nothing found")
