@@ -173,6 +173,15 @@ REVISION_COLUMNS = (
 )
 
 
+def _merged(
+    in_force: Mapping[str, Any] | None, given: Mapping[str, Any] | None
+) -> Mapping[str, Any] | None:
+    """A revision's own columns: those given over those of the revision in force."""
+    if given is None:
+        return in_force
+    return {**(in_force or {}), **given}
+
+
 def _json(attributes: Mapping[str, Any] | None) -> str | None:
     """Attributes as COPY takes a jsonb value (None when there are none)."""
     return json.dumps(dict(attributes), ensure_ascii=False) if attributes else None
@@ -348,7 +357,10 @@ def revise_hazards(
             change.used_to if change.used_to is not None else base.used_to,
             change.marked if change.marked is not None else base.marked,
             orgs.get((change.operator or "").strip(), base.operator_id),
-            change.attributes if change.attributes is not None else base.attributes,
+            # the record's own columns, a revision's added to those in force (a revision
+            # from the revise form, its reason alone, had dropped a file's village: an
+            # attack on our own instance); as the fields, none is dropped by leaving it out
+            _merged(base.attributes, change.attributes),
             geometry if geometry is not None else base.geometry,
             None if geometry is not None else base.geometry_of,
             change.estimates if change.estimates is not None else base.estimates,

@@ -45,7 +45,7 @@ class HazardChange:
     marked: dt.date | None = None
     operator: str | None = None
     note: str | None = None
-    attributes: Mapping[str, Any] | None = None  # None keeps those in force
+    attributes: Mapping[str, Any] | None = None  # added to those in force (None: kept)
 
 
 @dataclass(frozen=True)

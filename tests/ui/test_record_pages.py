@@ -427,3 +427,22 @@ def test_a_files_reason_column_is_shown_on_the_line_of_the_record_it_came_with(
     assert timeline and "SHA; reason: Villager found a submunition" in timeline.group(1)
     attributes = re.search(r'<table class="figures" id="attributes">(.*?)</table>', page, re.S)
     assert attributes and "Ban Na" in attributes.group(1)
+    # revised from the form with a reason of its own: the file's village is kept (the
+    # revision's columns had replaced the record's, its reason alone left)
+    admin = client_as()
+    sent = admin.post(
+        "/hazards/PG-FILE/revise",
+        data={"status": "CHA", "revised": "2021-01-01", "reason": "technical survey"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[:2000]
+    _approve(client_as("reviewer"), sent.headers["location"])
+    kept = session.scalar(
+        text(
+            "SELECT r.attributes FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id"
+            " WHERE h.reference = 'PG-FILE' ORDER BY r.seq DESC LIMIT 1"
+        )
+    )
+    assert kept == {"reason": "technical survey", "village": "Ban Na"}
+    page = client_as("viewer").get("/hazards/PG-FILE").text
+    assert "Ban Na" in page and "CHA; reason: technical survey" in page
