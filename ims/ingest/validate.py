@@ -500,12 +500,14 @@ def _recorded_already(
     attributes: Mapping[str, Any],
 ) -> bool:
     """Whether a revision that repeats the one in force (``_repeats``) is that revision
-    itself: the same day, and no other operator or own columns. Approving the same file
-    twice had recorded every revision in it a second time."""
+    itself: the same day, and no other operator or own columns (none it gives differs
+    from those in force, to which a revision's are added). Approving the same file twice
+    had recorded every revision in it a second time."""
+    in_force = known.attributes or {}
     return (
         revised == known.in_force_from
         and (not operator or operator.casefold() == (known.operator or "").casefold())
-        and (not attributes or dict(attributes) == dict(known.attributes or {}))
+        and all(in_force.get(name) == value for name, value in attributes.items())
     )
 
 
