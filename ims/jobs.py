@@ -28,14 +28,15 @@ import atexit
 import logging
 import multiprocessing
 import os
-import queue
 import resource
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from contextlib import suppress
+from dataclasses import dataclass
 from inspect import signature
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -405,11 +406,27 @@ class _Worker:
         self.conn.close()
 
 
-_Item = tuple[Job, dict[str, Any], "Future[Any]", Say | None]
+@dataclass
+class _Item:
+    """A job waiting for a worker, and whose it is (None: nobody's in particular)."""
+
+    job: Job
+    kwargs: dict[str, Any]
+    future: Future[Any]
+    on_progress: Say | None
+    owner: Hashable | None = None
 
 
 class JobPool:
-    """A fixed number of worker processes taking jobs from a bounded queue."""
+    """A fixed number of worker processes taking jobs from a bounded queue.
+
+    The queue is fair between the people who send jobs (``owner``): one person's jobs run
+    on at most all but one of the workers at once, their others waiting, and take at most
+    half of the places; so one operator's files, however slow to check, never hold every
+    worker nor fill the queue against everyone else's (an upload of polygons that cost
+    minutes each could otherwise have held both workers for the job's time limit: an
+    attack on our own instance). Jobs of nobody in particular are taken in order.
+    """
 
     def __init__(
         self,
@@ -431,16 +448,31 @@ class JobPool:
         self.queue_size = queue_size
         self.nice = nice
         self._url = database_url
-        self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._lock = threading.Lock()
+        self._ready = threading.Condition(self._lock)  # a job may be taken, or the pool closed
+        self._pending: list[_Item] = []  # waiting, in the order sent
         self._admitted = 0  # running and waiting
+        self._admitted_of: Counter[Hashable] = Counter()  # by owner
+        self._running_of: Counter[Hashable] = Counter()  # by owner
+        # one person's share: all the workers but one at once, half the places
+        self.running_share = max(1, workers - 1)
+        self.admitted_share = max(1, (workers + queue_size) // 2)
         self._threads: list[threading.Thread] = []
         self._live: dict[int, _Worker] = {}  # by slot
         self._closed = False
 
-    def submit(self, job: Job, /, on_progress: Say | None = None, **kwargs: Any) -> Future[Any]:
-        """Queue ``job(session, **kwargs)``; ServiceBusy at once if the queue is full.
-        ``on_progress`` is told each step the job tells, on the pool's thread."""
+    def submit(
+        self,
+        job: Job,
+        /,
+        on_progress: Say | None = None,
+        *,
+        owner: Hashable | None = None,
+        **kwargs: Any,
+    ) -> Future[Any]:
+        """Queue ``job(session, **kwargs)`` for ``owner``; ServiceBusy at once if the queue
+        is full, or holds the owner's share. ``on_progress`` is told each step the job
+        tells, on the pool's thread."""
         with self._lock:
             if self._closed:
                 raise ServiceBusy(
@@ -452,17 +484,34 @@ class JobPool:
                     f"takes at once); try again in a while",
                     retry_after=_RETRY_AFTER_S,
                 )
+            if owner is not None and self._admitted_of[owner] >= self.admitted_share:
+                raise ServiceBusy(
+                    f"you have {self._admitted_of[owner]} {self.lane} under way or waiting, "
+                    "as many as one person may: send this one when one of them is done",
+                    retry_after=_RETRY_AFTER_S,
+                )
             self._admitted += 1
+            if owner is not None:
+                self._admitted_of[owner] += 1
             if not self._threads:
                 self._start_threads()
-        future: Future[Any] = Future()
-        future.add_done_callback(self._release)
-        self._queue.put((job, kwargs, future, on_progress))
+            future: Future[Any] = Future()
+            future.add_done_callback(lambda _done: self._release(owner))
+            self._pending.append(_Item(job, kwargs, future, on_progress, owner))
+            self._ready.notify()
         return future
 
-    async def run(self, job: Job, /, on_progress: Say | None = None, **kwargs: Any) -> Any:
+    async def run(
+        self,
+        job: Job,
+        /,
+        on_progress: Say | None = None,
+        *,
+        owner: Hashable | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Run a job and return its result (or raise its error) without holding a thread."""
-        return await asyncio.wrap_future(self.submit(job, on_progress, **kwargs))
+        return await asyncio.wrap_future(self.submit(job, on_progress, owner=owner, **kwargs))
 
     def start(self) -> None:
         """Start the workers now rather than at the first job (each takes a second or two
@@ -481,26 +530,50 @@ class JobPool:
         for worker in live:
             worker.kill()
         self._fail_queued()
-        for _ in self._threads:
-            self._queue.put(None)
+        with self._ready:
+            self._ready.notify_all()  # the threads waiting for a job end
 
     def _fail_queued(self) -> None:
         """Answer every job still queued: the pool is closing."""
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if item is not None and item[2].set_running_or_notify_cancel():
-                item[2].set_exception(
+        with self._lock:
+            queued, self._pending = self._pending, []
+        for item in queued:
+            if item.future.set_running_or_notify_cancel():
+                item.future.set_exception(
                     ServiceBusy(
                         "ims is shutting down; try again shortly", retry_after=_RETRY_AFTER_S
                     )
                 )
 
-    def _release(self, _future: Future[Any]) -> None:
+    def _release(self, owner: Hashable | None) -> None:
         with self._lock:
             self._admitted -= 1
+            if owner is not None:
+                self._admitted_of[owner] -= 1
+                if self._admitted_of[owner] <= 0:
+                    del self._admitted_of[owner]
+
+    def _next(self) -> _Item | None:
+        """The next job to run, taken from the queue (the lock held; None: closing): the
+        first whose owner is under their share of the workers, waiting until there is
+        one."""
+        while not self._closed:
+            for i, item in enumerate(self._pending):
+                if item.owner is None or self._running_of[item.owner] < self.running_share:
+                    del self._pending[i]
+                    if item.owner is not None:
+                        self._running_of[item.owner] += 1
+                    return item
+            self._ready.wait()
+        return None
+
+    def _finished(self, item: _Item) -> None:
+        with self._ready:
+            if item.owner is not None:
+                self._running_of[item.owner] -= 1
+                if self._running_of[item.owner] <= 0:
+                    del self._running_of[item.owner]
+            self._ready.notify_all()  # an owner's waiting job may run now
 
     def _start_threads(self) -> None:
         # The threads live as long as the pool: a worker's death signal is tied to the
@@ -561,48 +634,54 @@ class JobPool:
                 "the %s worker %d did not start; it is tried again for a job", self.lane, slot
             )
         while True:
-            item = self._queue.get()
+            with self._ready:
+                item = self._next()
             if item is None:
                 return
-            job, kwargs, future, on_progress = item
-            if not future.set_running_or_notify_cancel():
-                continue  # its caller went away while it waited
-            if self._closed:
-                future.set_exception(
-                    ServiceBusy(
-                        "ims is shutting down; try again shortly", retry_after=_RETRY_AFTER_S
-                    )
-                )
-                continue
-            what = _what(job)
             try:
-                worker = self._worker(slot)
-                status, value = worker.call(job, kwargs, self.timeout_s, on_progress)
-            except _TimedOut:
-                log.warning("%s ran past %s s: its worker is killed", what, self.timeout_s)
-                self._drop(slot)
-                future.set_exception(
-                    TookTooLong(
-                        f"{what} took longer than {self.timeout_s:,.0f} s and was stopped; "
-                        "nothing of it was kept"
-                    )
+                self._run_one(slot, item)
+            finally:
+                self._finished(item)
+
+    def _run_one(self, slot: int, item: _Item) -> None:
+        """Run one job taken from the queue in this slot's worker; answer its caller."""
+        job, kwargs, future, on_progress = item.job, item.kwargs, item.future, item.on_progress
+        if not future.set_running_or_notify_cancel():
+            return  # its caller went away while it waited
+        if self._closed:
+            future.set_exception(
+                ServiceBusy("ims is shutting down; try again shortly", retry_after=_RETRY_AFTER_S)
+            )
+            return
+        what = _what(job)
+        try:
+            worker = self._worker(slot)
+            status, value = worker.call(job, kwargs, self.timeout_s, on_progress)
+        except _TimedOut:
+            log.warning("%s ran past %s s: its worker is killed", what, self.timeout_s)
+            self._drop(slot)
+            future.set_exception(
+                TookTooLong(
+                    f"{what} took longer than {self.timeout_s:,.0f} s and was stopped; "
+                    "nothing of it was kept"
                 )
-            except (EOFError, OSError):
-                log.error("the worker running %s ended unexpectedly", what)
-                self._drop(slot)
-                lost = f"{what} stopped unexpectedly (its worker ended); nothing of it was kept"
-                future.set_exception(ImsError(lost))
-            except BaseException as exc:  # e.g. the worker did not start
-                log.exception("%s could not run", what)
-                self._drop(slot)
-                failed = ImsError(f"{what} could not run; it has been logged")
-                future.set_exception(exc if isinstance(exc, ImsError) else failed)
+            )
+        except (EOFError, OSError):
+            log.error("the worker running %s ended unexpectedly", what)
+            self._drop(slot)
+            lost = f"{what} stopped unexpectedly (its worker ended); nothing of it was kept"
+            future.set_exception(ImsError(lost))
+        except BaseException as exc:  # e.g. the worker did not start
+            log.exception("%s could not run", what)
+            self._drop(slot)
+            failed = ImsError(f"{what} could not run; it has been logged")
+            future.set_exception(exc if isinstance(exc, ImsError) else failed)
+        else:
+            if status == "ok":
+                future.set_result(value)
             else:
-                if status == "ok":
-                    future.set_result(value)
-                else:
-                    future.set_exception(value)
-                self._recycle_if_grown(slot, worker)
+                future.set_exception(value)
+            self._recycle_if_grown(slot, worker)
 
 
 class Jobs(Protocol):
@@ -615,10 +694,12 @@ class Jobs(Protocol):
         session: Session,
         /,
         on_progress: Say | None = None,
+        *,
+        owner: Hashable | None = None,
         **kwargs: Any,
     ) -> Any:
         """Run ``job(session, **kwargs)`` in ``lane``, its steps told to ``on_progress``;
-        its result, or its error raised."""
+        its result, or its error raised. ``owner``: whose it is, for the queue's fairness."""
 
     def start(self) -> None:
         """Be ready for the first job (``ims serve`` calls it as it starts)."""
@@ -651,11 +732,13 @@ class PoolJobs:
         session: Session,
         /,
         on_progress: Say | None = None,
+        *,
+        owner: Hashable | None = None,
         **kwargs: Any,
     ) -> Any:
         """Run the job in a worker; the request's session lets go of its connection first."""
         await run_in_threadpool(session.close)  # no connection held while the job runs
-        return await self.pools[lane].run(job, on_progress, **kwargs)
+        return await self.pools[lane].run(job, on_progress, owner=owner, **kwargs)
 
     def start(self) -> None:
         """Start both pools' workers, in the background."""
@@ -682,6 +765,8 @@ class InlineJobs:
         session: Session,
         /,
         on_progress: Say | None = None,
+        *,
+        owner: Hashable | None = None,
         **kwargs: Any,
     ) -> Any:
         """Run the job at once, committing (or rolling back) the request's session."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import resource
 import subprocess
@@ -219,3 +220,37 @@ def test_a_job_may_have_half_the_machines_memory_and_says_so_past_it(pool: Any) 
         jobs.submit(reserves, nbytes=worker_memory_limit()).result(timeout=60)
     assert "nothing of it was kept" in refused.value.detail
     assert jobs.submit(reserves, nbytes=1 << 20).result(timeout=60) == "reserved"
+
+
+def stamped(session: Any, *, record: str, seconds: float) -> None:
+    """Note when the job starts and ends (monotonic clock), sleeping between."""
+    started = time.monotonic()
+    time.sleep(seconds)
+    with Path(record).open("a") as out:
+        out.write(f"{started} {time.monotonic()}\n")
+
+
+def test_one_persons_jobs_leave_a_worker_and_half_the_queue_to_everyone_else(
+    pool: Any, tmp_path: Path
+) -> None:
+    """Each file of polygons that cost minutes could be sent until both upload workers and
+    every place in the queue were one operator's: everyone else's uploads waited for the
+    job's time limit or were refused (an attack on our own instance)."""
+    jobs = pool(workers=2, queue_size=4)
+    assert (jobs.running_share, jobs.admitted_share) == (1, 3)
+    for future in [jobs.submit(whoami), jobs.submit(whoami)]:
+        future.result(timeout=120)  # both workers are up (their start is slow)
+    mine = [tmp_path / f"mine-{i}" for i in range(3)]
+    theirs = tmp_path / "theirs"
+    slow = [jobs.submit(stamped, owner="a", record=str(r), seconds=3) for r in mine]
+    with pytest.raises(ServiceBusy, match="you have 3 tests under way or waiting"):
+        jobs.submit(whoami, owner="a")  # their share of the places
+    other = jobs.submit(stamped, owner="b", record=str(theirs), seconds=0)
+    other.result(timeout=60)
+    for future in slow:
+        future.result(timeout=60)
+    spans = sorted(tuple(float(x) for x in r.read_text().split()) for r in mine)
+    their_start = float(theirs.read_text().split()[0])
+    # one of a's at a time, on one worker: the other took b's job at once
+    assert all(later[0] >= earlier[1] - 0.05 for earlier, later in itertools.pairwise(spans))
+    assert their_start < spans[0][1]  # while a's first job still ran

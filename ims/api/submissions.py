@@ -318,6 +318,7 @@ async def create_submission(
                     stage_upload,
                     session,
                     say,
+                    owner=owner,
                     path=str(target),
                     kind=kind.value,
                     organisation=organisation,
@@ -411,6 +412,8 @@ async def inspect_submission(
             "uploads",
             inspect_upload_job,
             session,
+            # nobody's in particular: reading a file's columns is quick, and a user's next
+            # file is read while their last one is checked (the share is for the checks)
             path=str(target),
             kind=kind.value,
             organisation=organisation,
