@@ -297,13 +297,18 @@ def withdraw_submission_form(
     principal: PrincipalDep,
     submission_id: int,
     reason: Annotated[str, Form(max_length=2000)] = "",
+    sure: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     """Withdraw a submission awaiting review from its page (operators: their own
-    organisation's), then show it again."""
+    organisation's), once its "yes, withdraw it" is ticked, then show it again."""
     try:
         sub = submissions_db.get_submission(session, submission_id)
         if not access.may_see_submission(principal, sub.organisation_id):
             raise NotFound(f"submission {submission_id} does not exist")
+        if sure != "yes":  # the box is required in the page: a form sent without it
+            raise InvalidRequest(
+                f'tick "yes, withdraw it" on submission {submission_id}\'s page to withdraw it'
+            )
         approval.withdraw(
             session, submission_id, reason=reason, by=principal.actor if principal else None
         )

@@ -72,6 +72,9 @@ class SubmissionPublic(BaseModel):
     warnings: int
     uploaded_at: dt.datetime
     decided_at: dt.datetime | None
+    decided_by: str | None = Field(
+        None, description="who approved, rejected or withdrew it (a withdrawn one: its sender)"
+    )
     reason: str | None
     noted: bool = Field(
         False, description="a reviewer chose that reports note it while it awaits review"
@@ -195,6 +198,7 @@ def _public(
         warnings=len(found) - errors,
         uploaded_at=sub.uploaded_at,
         decided_at=sub.decided_at,
+        decided_by=sub.decided_by,
         reason=sub.reason,
         noted=sub.noted,
         repair=sub.repair,
@@ -595,9 +599,9 @@ def withdraw_submission(
     body: WithdrawBody | None = None,
 ) -> SubmissionPublic:
     """Withdraw a submission awaiting review (a trial upload, a file sent by mistake):
-    rejected, "withdrawn by" its sender, nothing of it applied. Operators only, their own
-    organisation's (a reviewer rejects, with a reason); 409 once it is approved, rejected
-    or replaced."""
+    withdrawn by its sender (``decided_by``), with the reason if one is given, nothing of
+    it applied. Operators only, their own organisation's (a reviewer rejects, with a
+    reason); 409 once it is approved, rejected, replaced or withdrawn."""
     sub = submissions.get_submission(session, submission_id)
     if not access.may_see_submission(principal, sub.organisation_id):
         raise NotFound(f"submission {submission_id} does not exist")

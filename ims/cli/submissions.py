@@ -26,7 +26,7 @@ submissions_app = typer.Typer(
     no_args_is_help=True,
 )
 
-STATUSES = ("uploaded", "validated", "approved", "rejected", "superseded")
+STATUSES = ("uploaded", "validated", "approved", "rejected", "superseded", "withdrawn")
 KINDS = ("hazards", "releases")
 
 # Options that more than one command takes, declared once so they read and behave alike.
@@ -309,7 +309,10 @@ def _choice(value: str | None, allowed: Sequence[str], option: str) -> str | Non
 def submissions_list(
     status: Annotated[
         str | None,
-        typer.Option(help="validated (awaiting review), approved, rejected or uploaded only."),
+        typer.Option(
+            help="validated (awaiting review), approved, rejected, superseded, withdrawn or "
+            "uploaded only."
+        ),
     ] = None,
     org: Org = None,
     kind: Kind = None,
@@ -410,6 +413,9 @@ def _standing(sub: Any) -> str:
         return f"approved{part} {decided} by {sub.decided_by}"
     if sub.status == "rejected":
         return f"rejected {decided} by {sub.decided_by}: {sub.reason}"
+    if sub.status == "withdrawn":
+        why = f": {sub.reason}" if sub.reason else ""
+        return f"withdrawn {decided} by {sub.decided_by}{why}"
     return str(sub.status)
 
 

@@ -175,7 +175,8 @@ class Submission(Base):
     __table_args__ = (
         CheckConstraint("kind IN ('hazards', 'releases')", name="kind"),
         CheckConstraint(
-            "status IN ('uploaded', 'validated', 'approved', 'rejected', 'superseded')",
+            "status IN ('uploaded', 'validated', 'approved', 'rejected', 'superseded', "
+            "'withdrawn')",
             name="status",
         ),
     )

@@ -111,6 +111,7 @@ class SubmissionStatus(StrEnum):
     APPROVED = "approved"  # applied whole: its revisions and releases are on record
     REJECTED = "rejected"  # refused by a reviewer, with a reason; nothing was applied
     SUPERSEDED = "superseded"  # replaced by a later upload before review; nothing was applied
+    WITHDRAWN = "withdrawn"  # set aside by its sender before review; nothing was applied
 
 
 class UploadKind(StrEnum):

@@ -153,6 +153,8 @@ def _settled(
         raise Conflict(
             f"submission {submission_id} was superseded by a later upload; review that one"
         )
+    if submission.status == SubmissionStatus.WITHDRAWN:
+        raise Conflict(f"submission {submission_id} was withdrawn by {submission.decided_by}")
     return None
 
 
@@ -566,26 +568,34 @@ def withdraw(
     session: Session, submission_id: int, *, reason: str = "", by: Actor | str | None = None
 ) -> None:
     """Withdraw a submission awaiting review at its sender's wish (a trial upload, a file
-    sent by mistake): rejected, with "withdrawn by NAME" as its reason, so that nothing
-    of it is applied and nobody is left to review it. An operator could not set aside
-    their own failed upload; only a reviewer could (a walk-through)."""
-    name = as_actor(by).name
-    said = f"withdrawn by {name}" + (f": {reason.strip()}" if reason.strip() else "")
-    _decline(session, submission_id, said, by, "submission.withdrawn", settled_too=False)
+    sent by mistake): withdrawn, with their reason if they give one, so that nothing of it
+    is applied and nobody is left to review it. An operator could not set aside their own
+    failed upload; only a reviewer could (a walk-through). It is withdrawn, not rejected:
+    a list that called it rejected told the operator a reviewer had refused it."""
+    _decline(
+        session,
+        submission_id,
+        reason.strip() or None,
+        by,
+        "submission.withdrawn",
+        to=SubmissionStatus.WITHDRAWN,
+        settled_too=False,
+    )
 
 
 def _decline(
     session: Session,
     submission_id: int,
-    reason: str,
+    reason: str | None,
     by: Actor | str | None,
     action: str,
     *,
+    to: SubmissionStatus = SubmissionStatus.REJECTED,
     settled_too: bool = True,
 ) -> None:
-    """Set a submission awaiting review aside as rejected, with ``reason``, audited as
-    ``action``: Conflict at once if it is being approved, approved or superseded (or, not
-    ``settled_too``, rejected already)."""
+    """Set a submission awaiting review aside (``to``: rejected or withdrawn), with
+    ``reason``, audited as ``action``: Conflict at once if it is being approved, approved,
+    superseded or withdrawn (or, not ``settled_too``, rejected already)."""
     try:
         with session.begin_nested():  # a refused NOWAIT leaves the transaction usable
             submission = session.scalars(
@@ -606,10 +616,14 @@ def _decline(
         raise Conflict(f"submission {submission_id} is already approved")
     if submission.status == SubmissionStatus.SUPERSEDED:
         raise Conflict(f"submission {submission_id} was superseded by a later upload")
+    if submission.status == SubmissionStatus.WITHDRAWN:
+        raise Conflict(
+            f"submission {submission_id} was withdrawn by {submission.decided_by} already"
+        )
     if submission.status == SubmissionStatus.REJECTED and not settled_too:
         raise Conflict(f"submission {submission_id} is rejected already ({submission.reason})")
     before = submission.status
-    submission.status = SubmissionStatus.REJECTED
+    submission.status = to
     submission.reason = reason
     submission.decided_at = func.now()
     submission.decided_by = as_actor(by).name
@@ -621,5 +635,5 @@ def _decline(
         submission_id,
         submission_id=submission_id,
         before={"status": before},
-        after={"status": SubmissionStatus.REJECTED, "reason": submission.reason},
+        after={"status": to, "reason": submission.reason},
     )

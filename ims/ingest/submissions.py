@@ -671,7 +671,9 @@ def same_file(
         .where(
             Submission.sha256 == sha256,
             Submission.kind == kind,
-            Submission.status.not_in([SubmissionStatus.REJECTED, SubmissionStatus.SUPERSEDED]),
+            Submission.status.not_in(
+                [SubmissionStatus.REJECTED, SubmissionStatus.SUPERSEDED, SubmissionStatus.WITHDRAWN]
+            ),
             Submission.id < (before if before is not None else 2**31 - 1),
             true() if within is None else Submission.organisation_id == within,
         )
@@ -770,7 +772,7 @@ def stage_features(
 _SENT_BEFORE = text(
     "SELECT DISTINCT ON (rec) sf.record->'_attributes'->>:key AS rec, s.id, s.status"
     " FROM submission_feature sf JOIN submission s ON s.id = sf.submission_id"
-    " WHERE s.kind = :kind AND s.status NOT IN ('rejected', 'superseded')"
+    " WHERE s.kind = :kind AND s.status NOT IN ('rejected', 'superseded', 'withdrawn')"
     " AND s.id IS DISTINCT FROM :replaces"
     " AND (CAST(:within AS integer) IS NULL OR s.organisation_id = :within)"
     " AND sf.record->'_attributes'->>:key = ANY(:ids)"

@@ -290,7 +290,7 @@ REQUESTS: dict[str, Call] = {
     ),
     "withdraw_submission_form": lambda c, w: c.post(
         f"/submissions/{w.to_withdraw[1]}/withdraw",
-        data={"reason": "tests"},
+        data={"reason": "tests", "sure": "yes"},
         follow_redirects=False,
     ),
     "reports_page": lambda c, w: c.get("/reports", follow_redirects=False),

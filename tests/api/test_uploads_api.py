@@ -551,16 +551,26 @@ def test_an_operator_withdraws_their_own_upload_awaiting_review(
     assert 'id="withdraw"' not in reviewer.get(f"/submissions/{sid}").text
     assert reviewer.post(f"/api/v1/submissions/{sid}/withdraw", json={}).status_code == 403
     assert client_as().post(f"/api/v1/submissions/{sid}/withdraw").status_code == 403
+    # the page's form withdraws only with its "yes, withdraw it" ticked
+    unsure = operator.post(f"/submissions/{sid}/withdraw", data={"reason": "a trial"})
+    assert unsure.status_code == 422 and "yes, withdraw it" in unsure.text
+    assert operator.get(f"/api/v1/submissions/{sid}").json()["status"] == "validated"
     sent = operator.post(
-        f"/submissions/{sid}/withdraw", data={"reason": "a trial"}, follow_redirects=False
+        f"/submissions/{sid}/withdraw",
+        data={"reason": "a trial", "sure": "yes"},
+        follow_redirects=False,
     )
     assert sent.status_code == 303 and sent.headers["location"] == f"/submissions/{sid}"
     body = operator.get(f"/api/v1/submissions/{sid}").json()
     sender = session.scalar(text("SELECT uploaded_by FROM submission WHERE id = :s"), {"s": sid})
-    assert body["status"] == "rejected"
-    assert body["reason"] == f"withdrawn by {sender}: a trial"
+    # withdrawn, not rejected: the list had told the operator a reviewer refused it
+    assert body["status"] == "withdrawn" and body["reason"] == "a trial"
+    assert body["decided_by"] == sender
     page = operator.get(f"/submissions/{sid}").text
-    assert f"Rejected: withdrawn by {sender}: a trial" in page and 'id="withdraw"' not in page
+    assert f"Withdrawn by {sender}: a trial" in page and 'id="withdraw"' not in page
+    assert "Rejected" not in page
+    listed = operator.get("/submissions").text
+    assert 'class="status withdrawn">withdrawn<' in listed
     action = session.scalar(
         text("SELECT action FROM audit_event WHERE submission_id = :s ORDER BY id DESC LIMIT 1"),
         {"s": sid},
@@ -568,7 +578,12 @@ def test_an_operator_withdraws_their_own_upload_awaiting_review(
     assert action == "submission.withdrawn"
     # once settled, it stays so; nothing of it was recorded
     again = operator.post(f"/api/v1/submissions/{sid}/withdraw", json={"reason": ""})
-    assert again.status_code == 409 and "rejected already" in again.json()["detail"]
+    assert again.status_code == 409 and "withdrawn by" in again.json()["detail"]
+    for verb in ("approve", "reject"):  # and a reviewer can neither approve nor reject it
+        late = client_as("reviewer").post(
+            f"/api/v1/submissions/{sid}/{verb}", json={"reason": "late"}
+        )
+        assert late.status_code == 409 and "withdrawn by" in late.json()["detail"], verb
     assert count(session, "hazard") == 0
     good = post(operator, good_zip(tmp_path)).json()["id"]  # type: ignore[attr-defined]
     approved = client_as("reviewer").post(f"/api/v1/submissions/{good}/approve")

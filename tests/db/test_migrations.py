@@ -201,6 +201,53 @@ def test_submissions_awaiting_review_are_not_noted_in_reports_until_a_reviewer_s
         assert conn.execute(text("SELECT noted FROM submission")).scalar_one() is False
 
 
+def test_submissions_their_senders_withdrew_become_withdrawn(scratch_engine: Engine) -> None:
+    # 0035: a withdrawn upload had been stored as rejected, "withdrawn by NAME: why"; the
+    # list called it rejected. Only those the audit trail says were withdrawn change.
+    migrate.upgrade(scratch_engine, "0034")
+    with scratch_engine.begin() as conn:
+        for filename, reason, audited in [
+            ("trial.zip", "withdrawn by mag-dm: a trial", "submission.withdrawn"),
+            ("mistake.zip", "withdrawn by mag-dm", "submission.withdrawn"),
+            ("refused.zip", "withdrawn by mag-dm: said the reviewer", "submission.rejected"),
+        ]:
+            sid = conn.execute(
+                text(
+                    "INSERT INTO submission (kind, filename, sha256, size_bytes, status, "
+                    "uploaded_by, decided_by, reason) VALUES "
+                    "('hazards', :f, 'x', 1, 'rejected', 'mag-dm', :by, :r) RETURNING id"
+                ),
+                {"f": filename, "r": reason, "by": "nmaa" if "refused" in filename else "mag-dm"},
+            ).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO audit_event (actor, action, object_type, object_id, "
+                    "submission_id) VALUES ('mag-dm', :a, 'submission', :s, :id)"
+                ),
+                {"a": audited, "s": str(sid), "id": sid},
+            )
+
+    def rows() -> dict[str, tuple[str, str | None]]:
+        with scratch_engine.connect() as conn:
+            return {
+                r.filename: (r.status, r.reason)
+                for r in conn.execute(text("SELECT filename, status, reason FROM submission"))
+            }
+
+    migrate.upgrade(scratch_engine)
+    assert rows() == {
+        "trial.zip": ("withdrawn", "a trial"),
+        "mistake.zip": ("withdrawn", None),
+        "refused.zip": ("rejected", "withdrawn by mag-dm: said the reviewer"),
+    }
+    migrate.downgrade(scratch_engine, "0034")
+    assert rows() == {
+        "trial.zip": ("rejected", "withdrawn by mag-dm: a trial"),
+        "mistake.zip": ("rejected", "withdrawn by mag-dm"),
+        "refused.zip": ("rejected", "withdrawn by mag-dm: said the reviewer"),
+    }
+
+
 def test_an_operators_earlier_submissions_are_marked_and_checked_again(
     scratch_engine: Engine,
 ) -> None:

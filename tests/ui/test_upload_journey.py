@@ -514,11 +514,17 @@ def test_an_operator_withdraws_a_trial_upload_from_its_page(
         assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
         tab.shoot(f"submission-withdraw-operator-{width}")
         page.fill("#withdraw-reason", "a trial upload")
+        page.click("#withdraw button[type=submit]")  # not sent: "yes, withdraw it" unticked
+        assert page.evaluate("document.querySelector('#withdraw-sure').validity.valueMissing")
+        assert page.url.endswith(f"/submissions/{sid}") and page.locator("#withdraw").count()
+        page.check("#withdraw-sure")
         page.click("#withdraw button[type=submit]")
         page.wait_for_url(re.compile(rf"/submissions/{sid}$"))
         page.wait_for_load_state("networkidle")
-        expect(page.locator("#status")).to_have_text("rejected")
-        assert "Rejected: withdrawn by ui-operator: a trial upload" in page.inner_text("main")
+        expect(page.locator("#status")).to_have_text("withdrawn")
+        assert "Withdrawn by ui-operator: a trial upload" in page.inner_text("main")
+        assert "Rejected" not in page.inner_text("main")
+        tab.shoot(f"submission-withdrawn-operator-{width}")
         assert page.locator("#withdraw").count() == 0
         assert page.locator("#replace-link").count() == 0
         assert tab.errors == []
