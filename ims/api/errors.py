@@ -33,10 +33,15 @@ def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> JS
 def is_page(request: Request) -> bool:
     """Whether a request is for a web page (answered in HTML) rather than the API.
 
-    ``/ogc`` (OGC API - Features) is an API: GIS clients read its errors as JSON.
+    ``/ogc`` (OGC API - Features) is an API: GIS clients read its errors as JSON; so are
+    the tiles and the JSON the map's script asks for (its find box had been answered an
+    HTML page for a date it could not read, which it could only call "422").
     """
     path = request.url.path
-    return not (path.startswith(("/api/", "/ogc/")) or path == "/ogc")
+    return not (path.startswith(("/api/", "/ogc/", "/tiles/")) or path in _JSON_PATHS)
+
+
+_JSON_PATHS = frozenset({"/ogc", "/map/find", "/map/figures"})
 
 
 UNAVAILABLE = (
@@ -88,17 +93,21 @@ def _page_error(request: Request, status: int, title: str, detail: str) -> Respo
     return response
 
 
+def _said(error: dict[str, Any]) -> str:
+    """A validation error's message as our own checks word it: pydantic puts "Value
+    error, " before the words of a check that raised ValueError."""
+    return str(error.get("msg", "")).removeprefix("Value error, ")
+
+
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"location": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
+        {"location": ".".join(str(p) for p in err.get("loc", ())), "message": _said(err)}
         for err in exc.errors()
     ]
     detail = "; ".join(f"{e['location']}: {e['message']}" for e in errors)
     # On a page, the parameter as the address names it ("offset", not "query.offset").
-    named = "; ".join(
-        f"{err.get('loc', ('',))[-1]!s}: {err.get('msg', '')}" for err in exc.errors()
-    )
+    named = "; ".join(f"{err.get('loc', ('',))[-1]!s}: {_said(err)}" for err in exc.errors())
     page = _page_error(request, 422, "Not a valid address", f"{named}.")
     if page is not None:
         return page

@@ -347,7 +347,9 @@
     const response = await fetch(`/map/find?${new URLSearchParams(day ? { q, as_of: day } : { q })}`);
     if (findInput.value.trim() !== q) return; // another search was typed meanwhile
     if (!response.ok) {
-      say(`The search could not be made (${response.status}).`);
+      const problem = await response.json().catch(() => null); // the server's reason, if it gave one
+      const why = problem?.errors?.[0]?.message ?? problem?.detail ?? `the server answered ${response.status}`;
+      say(`The search could not be made: ${why.replace(/\.?$/, ".")}`);
       return;
     }
     const { places, more } = await response.json();

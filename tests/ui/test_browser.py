@@ -395,6 +395,14 @@ def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site
     tab.page.click("#map-find button[type=submit]")
     expect(tab.page.locator("#find-results")).to_contain_text("Nothing found")
     assert tab.errors == []
+    # a date the server cannot use (typed past the field's limit): the server's reason is
+    # said, not a bare status code
+    tab.page.evaluate("document.getElementById('as-of').value = '2999-01-01'")
+    tab.page.fill("#find", site.hazard)
+    tab.page.click("#map-find button[type=submit]")
+    expect(tab.page.locator("#find-results")).to_contain_text(
+        "The search could not be made: 2999-01-01 is after today"
+    )
 
 
 def _upload(
