@@ -34,6 +34,7 @@ from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod, UploadK
 from ims.domain.findings import Finding
 from ims.errors import ImsError, InvalidRequest
 from ims.ingest import drawn
+from ims.ingest.fields import NONE_TEXT
 from ims.ingest.validate import REPAIR_HINT
 from ims.queries import hazards, national
 from ims.queries.records import release_preview
@@ -360,13 +361,15 @@ def revise_hazard_form(
     revised: Text = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
     marked: Text = "",
+    marked_shown: Text = "",
     operator: Text = "",
     geometry: LongText = "",
     coordinates: LongText = "",
     geometry_file: UploadFile | None = None,
 ) -> Response:
     """Send the revision as a one-feature submission, then show its review page. Without
-    a polygon (or with the boundary as loaded) the boundary in force is kept."""
+    a polygon (or with the boundary as loaded) the boundary in force is kept; so is a
+    blank marking date, unless the form showed one (``marked_shown``) that was emptied."""
     try:
         view = hazards.hazard_view(session, reference)
     except ImsError as exc:
@@ -376,7 +379,9 @@ def revise_hazard_form(
         "status": status,
         "revised": revised,
         "reason": reason.strip(),
-        "marked": marked,
+        # the form shows the date in force: emptied, it is no longer marked (a blank in a
+        # file keeps it, so the revision says so in the template's word)
+        "marked": NONE_TEXT if marked_shown.strip() and not marked.strip() else marked,
         "operator": operator,
     }
     state = FormState(values={**properties, "coordinates": coordinates})

@@ -79,10 +79,14 @@ class RevisionProperties(BaseModel):
     reason: LongText | None = Field(None, description="why (kept with the record)")
     status: Text | None = Field(None, description="SHA or CHA")
     contam: Text | None = None
-    used_from: Year | None = None
-    used_to: Year | None = None
-    munitions: LongText | None = None
-    marked: Text | None = None
+    used_from: Year | None = Field(None, description='left out: kept; "(none)": emptied')
+    used_to: Year | None = Field(None, description='left out: kept; "(none)": emptied')
+    munitions: LongText | None = Field(
+        None, description='TYPE:QTY;…; left out: kept; "(none)": no estimates'
+    )
+    marked: Text | None = Field(
+        None, description='date marked or fenced; left out: kept; "(none)": not marked'
+    )
     operator: Text | None = None
 
 

@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -171,6 +171,17 @@ REVISION_COLUMNS = (
     "attributes",
     "map_area_m2",
 )
+
+
+_T = TypeVar("_T")
+
+
+def _kept(name: str, given: _T | None, in_force: _T | None, cleared: frozenset[str]) -> _T | None:
+    """A revision's value of a field: the one it gives, else none if it empties the field
+    on purpose, else the one in force."""
+    if given is not None:
+        return given
+    return None if name in cleared else in_force
 
 
 def _merged(
@@ -353,9 +364,9 @@ def revise_hazards(
             change.effective,
             (1, n),
             (change.status.value if change.status else base.status),
-            change.used_from if change.used_from is not None else base.used_from,
-            change.used_to if change.used_to is not None else base.used_to,
-            change.marked if change.marked is not None else base.marked,
+            _kept("used_from", change.used_from, base.used_from, change.cleared),
+            _kept("used_to", change.used_to, base.used_to, change.cleared),
+            _kept("marked", change.marked, base.marked, change.cleared),
             orgs.get((change.operator or "").strip(), base.operator_id),
             # the record's own columns, a revision's added to those in force (a revision
             # from the revise form, its reason alone, had dropped a file's village: an
@@ -363,8 +374,12 @@ def revise_hazards(
             _merged(base.attributes, change.attributes),
             geometry if geometry is not None else base.geometry,
             None if geometry is not None else base.geometry_of,
-            change.estimates if change.estimates is not None else base.estimates,
-            None if change.estimates is not None else base.estimates_of,
+            {}
+            if "munitions" in change.cleared
+            else (change.estimates if change.estimates is not None else base.estimates),
+            None
+            if change.estimates is not None or "munitions" in change.cleared
+            else base.estimates_of,
         )
         states[hid].append(state)
         new.append((hid, state, change.note))

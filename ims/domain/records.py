@@ -46,6 +46,8 @@ class HazardChange:
     operator: str | None = None
     note: str | None = None
     attributes: Mapping[str, Any] | None = None  # added to those in force (None: kept)
+    # the fields it empties on purpose ("(none)" in a file; ims.ingest.fields.CLEARABLE)
+    cleared: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

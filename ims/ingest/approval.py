@@ -399,6 +399,7 @@ def _apply_hazards(
                     dt.date.fromisoformat(record["marked"]) if record["marked"] else None,
                     op,
                     attributes=record["attributes"] or None,
+                    cleared=frozenset(record.get("cleared") or ()),
                 )
             )
     say(f"approving: recording {len(new):,} new hazards")

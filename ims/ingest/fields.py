@@ -100,10 +100,25 @@ HAZARDS: Final = (
         Required.NO,
         "for a hazard already recorded: the date this revision takes effect",
     ),
-    Field("used_from", _T.YEAR, Required.NO, "first year of use, where known"),
-    Field("used_to", _T.YEAR, Required.NO, "last year of use, where known"),
-    Field("munitions", _T.QUANTITIES, Required.NO, "estimated remnants, TYPE:QTY;TYPE:QTY"),
-    Field("marked", _T.DATE, Required.NO, "date marked or fenced"),
+    Field(
+        "used_from",
+        _T.YEAR,
+        Required.NO,
+        "first year of use, where known (a revision: (none) empties it)",
+    ),
+    Field(
+        "used_to",
+        _T.YEAR,
+        Required.NO,
+        "last year of use, where known (a revision: (none) empties it)",
+    ),
+    Field(
+        "munitions",
+        _T.QUANTITIES,
+        Required.NO,
+        "estimated remnants, TYPE:QTY;TYPE:QTY (a revision: (none) empties them)",
+    ),
+    Field("marked", _T.DATE, Required.NO, "date marked or fenced (a revision: (none) empties it)"),
     Field("operator", _T.ORGANISATION, Required.NO, "the recording organisation"),
 )
 RELEASES: Final = (
@@ -151,6 +166,17 @@ def by_name(fields: tuple[Field, ...]) -> dict[str, Field]:
 
 
 BLANK_TEXT: Final = frozenset(("", "NaT", "nan", "None", "<NA>"))  # an empty cell as text
+
+# A revision keeps, of what it leaves blank, the value in force; "(none)" in one of these
+# fields empties it on purpose (a mark recorded in error, estimates withdrawn). A word of
+# its own, not a blank nor "None", which files write for an empty cell.
+NONE_TEXT: Final = "(none)"
+CLEARABLE: Final = ("used_from", "used_to", "munitions", "marked")
+
+
+def says_none(value: Any) -> bool:
+    """Whether a cell is "(none)": a revision empties its field."""
+    return type(value) is str and value.strip().casefold() == NONE_TEXT
 
 
 def blank(value: Any) -> bool:

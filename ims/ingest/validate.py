@@ -31,6 +31,7 @@ from ims.domain.polygons import in_threads, object_array, polygonal
 from ims.domain.split import ReleaseSplit, split_release
 from ims.errors import InvalidRequest
 from ims.ingest.fields import (
+    CLEARABLE,
     HAZARDS,
     REFERENCE_MAX,
     RELEASES,
@@ -43,6 +44,7 @@ from ims.ingest.fields import (
     parse_date,
     parse_quantities,
     parse_year,
+    says_none,
 )
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
@@ -453,11 +455,15 @@ def _repeats(
     used_to: int | None,
     marked: dt.date | None,
     munitions: Mapping[str, int] | None,
+    cleared: Sequence[str] = (),
 ) -> bool:
     """Whether a revision repeats the revision in force: the same boundary (to 1e-9°,
     about 0.1 mm, as a form sends back the boundary it was shown) and, of what it gives,
-    nothing else different (a value left blank keeps the one in force)."""
+    nothing else different (a value left blank keeps the one in force; one it empties,
+    ``cleared``, changes it if the revision in force has one)."""
     if geom is None or known.status is None:
+        return False
+    if any(getattr(known, name) for name in cleared):
         return False
     if not _same_boundary(geom, known.boundary):
         return False
@@ -667,6 +673,12 @@ def validate_hazards(
         # a revision with a date that cannot be read is still a revision: its one error is
         # the date (not also "recorded is required" and "already recorded")
         is_new = revised is None and blank(record.get("revised"))
+        # "(none)": a revision empties the field (blank keeps the value in force); a new
+        # hazard has nothing to empty, so it reads as blank there
+        nones = [name for name in CLEARABLE if says_none(record.get(name))]
+        if nones:
+            record = {**record, **dict.fromkeys(nones)}
+        cleared = () if is_new else tuple(nones)
         status = _value(out, _HAZARD["status"], record, ctx, new=is_new)
         contam = _value(out, _HAZARD["contam"], record, ctx, new=is_new)
         recorded = _value(out, _HAZARD["recorded"], record, ctx, new=is_new)
@@ -751,7 +763,7 @@ def validate_hazards(
                     "geometry",
                 )
             elif known is not None and _repeats(
-                known, geoms[i], status, used_from, used_to, marked, munitions
+                known, geoms[i], status, used_from, used_to, marked, munitions, cleared
             ):
                 if _recorded_already(known, revised, operator, _attributes(record)):
                     out.add(
@@ -792,6 +804,7 @@ def validate_hazards(
                 "marked": marked.isoformat() if marked else None,
                 "operator": operator,
                 "attributes": _attributes(record),
+                "cleared": list(cleared),  # the fields the revision empties
             }
         )
     _duplicate_geometries(geoms, rows, out)

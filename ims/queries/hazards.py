@@ -328,6 +328,13 @@ def _revision_events(
         known = rev.marked and (as_of is None or rev.marked <= as_of)
         if known and (before is None or before.marked != rev.marked):
             detail += f"; marked {rev.marked}"
+        elif (
+            before is not None
+            and before.marked
+            and not rev.marked
+            and (as_of is None or before.marked <= as_of)
+        ):
+            detail += "; no longer marked"  # a revision emptied it ("(none)")
         # the reason the revise form asks for (or a file's column of that name), on the
         # line of the revision that gave it: a revision keeps the columns of the one in
         # force, and a later one's line had repeated it (an attack on our own instance)

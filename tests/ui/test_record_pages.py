@@ -446,3 +446,90 @@ def test_a_files_reason_column_is_shown_on_the_line_of_the_record_it_came_with(
     assert kept == {"reason": "technical survey", "village": "Ban Na"}
     page = client_as("viewer").get("/hazards/PG-FILE").text
     assert "Ban Na" in page and "CHA; reason: technical survey" in page
+
+
+def test_a_revision_empties_a_field_with_none_and_keeps_it_when_blank(
+    session: Session, country: None, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """A revision keeps what it leaves blank, so a marking or estimates recorded in error
+    could not be taken back: "(none)" empties the field in a file, and emptying the
+    revise form's date does the same."""
+    from ims.ingest import approval, submissions
+
+    def sent(name: str, rows: str) -> None:
+        path = tmp_path / f"{name}.csv"
+        path.write_text(
+            "hazard_id,status,recorded,revised,used_from,used_to,munitions,marked,wkt\n" + rows,
+            encoding="utf-8",
+        )
+        staged = submissions.stage(
+            session, path, kind="hazards", organisation="MAG", new_organisation=True
+        )
+        assert staged.errors == 0, staged.findings
+        approval.approve(session, staged.submission.id, by="tests")
+
+    def in_force(ref: str) -> tuple[object, ...]:
+        row = session.execute(
+            text(
+                "SELECT r.id, r.used_from, r.used_to, r.marked FROM hazard_revision r"
+                " JOIN hazard h ON h.id = r.hazard_id WHERE h.reference = :ref"
+                " ORDER BY r.effective DESC, r.seq DESC LIMIT 1"
+            ),
+            {"ref": ref},
+        ).one()
+        estimates = dict(
+            session.execute(
+                text("SELECT munition_code, quantity FROM hazard_estimate WHERE revision_id = :r"),
+                {"r": row.id},
+            ).all()
+        )
+        return (row.used_from, row.used_to, str(row.marked) if row.marked else None, estimates)
+
+    square = f'"{SQUARE.wkt}"'
+    sent("first", f"PG-NONE,SHA,2020-01-01,,1968,1972,BLU-26:10,2020-02-01,{square}\n")
+    assert in_force("PG-NONE") == (1968, 1972, "2020-02-01", {"BLU-26": 10})
+    # blank cells (and "None", as files write an empty cell) keep; "(none)" empties
+    sent("second", f"PG-NONE,CHA,,2021-01-01,,None,(none),(None),{square}\n")
+    assert in_force("PG-NONE") == (1968, 1972, None, {})
+    page = client_as("viewer").get("/hazards/PG-NONE").text
+    assert "no longer marked" in page
+    # the same "(none)" again changes nothing: it is said to repeat the revision in force
+    path = tmp_path / "third.csv"
+    path.write_text(
+        "hazard_id,status,revised,munitions,marked,wkt\n"
+        f"PG-NONE,CHA,2021-06-01,(none),(none),{square}\n",
+        encoding="utf-8",
+    )
+    third = submissions.stage(session, path, kind="hazards", organisation="MAG")
+    assert [f.code for f in third.findings if f.code == "changes_nothing"] == ["changes_nothing"]
+    # the revise form shows the date in force: emptied, the area is no longer marked
+    sent("fourth", f"PG-NONE,CHA,,2022-01-01,,,,2022-01-01,{square}\n")
+    assert in_force("PG-NONE")[2] == "2022-01-01"
+    admin = client_as()
+    form = admin.get("/hazards/PG-NONE/revise").text
+    assert 'name="marked_shown" value="2022-01-01"' in form
+    assert 'id="f-marked" name="marked" type="date" value="2022-01-01"' in form
+    assert "Empty it if the area is not marked" in form
+    posted = admin.post(
+        "/hazards/PG-NONE/revise",
+        data={
+            "status": "CHA",
+            "revised": "2023-01-01",
+            "marked_shown": "2022-01-01",
+            "marked": "",
+            "reason": "fence gone",
+        },
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303, posted.text[:2000]
+    _approve(client_as("reviewer"), posted.headers["location"])
+    assert in_force("PG-NONE")[2] is None
+    # a form that showed no date sends none: nothing to empty
+    posted = admin.post(
+        "/hazards/PG-NONE/revise",
+        data={"status": "SHA", "revised": "2024-01-01", "marked_shown": "", "marked": ""},
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303, posted.text[:2000]
+    _approve(client_as("reviewer"), posted.headers["location"])
+    assert in_force("PG-NONE") == (1968, 1972, None, {})
