@@ -153,7 +153,7 @@ def inspect_upload(
     return inspect.inspect_upload(
         upload,
         kind=kind,
-        remembered=field_maps.stored_mapping(session, org, kind),
+        remembered=field_maps.stored_mappings(session, org, kind),
         layer=layer,
         limits=limits,
         filename=filename,

@@ -134,6 +134,9 @@ class RememberedPublic(BaseModel):
     mapping: dict[str, Any]
     updated_at: dt.datetime
     fits: bool = Field(description="whether the file has every field it reads")
+    id: int | None = Field(
+        None, description="its number, to forget it alone (one is kept for each set of columns)"
+    )
 
 
 class InspectionPublic(BaseModel):
@@ -380,6 +383,7 @@ def _remembered_public(remembered: field_maps.Remembered, *, fits: bool) -> Reme
         mapping=remembered.mapping.as_json(),
         updated_at=remembered.updated_at,
         fits=fits,
+        id=remembered.id,
     )
 
 
@@ -473,15 +477,19 @@ def clear_mapping(
     principal: PrincipalDep,
     kind: UploadKind,
     organisation: Annotated[str | None, Query(max_length=200)] = None,
+    mapping_id: Annotated[
+        int | None, Query(alias="id", ge=1, le=2**31 - 1, description="that one only")
+    ] = None,
 ) -> ClearedPublic:
-    """Forget the field mapping remembered for an organisation's files of ``kind`` (an
-    operator's own organisation's); its next upload is matched afresh."""
+    """Forget the field mappings remembered for an organisation's files of ``kind`` (an
+    operator's own organisation's), or with ``id`` the one of that number; its next upload
+    is matched afresh."""
     name = _organisation_for(principal, organisation)
     org = submissions.organisation_named(session, name, uploading=False)
     if org is None:
         raise InvalidRequest("name the organisation whose mapping to forget", field="organisation")
     gone = field_maps.clear_mappings(
-        session, org, kind.value, by=principal.actor if principal else None
+        session, org, kind.value, only=mapping_id, by=principal.actor if principal else None
     )
     session.commit()
     return ClearedPublic(cleared=[_remembered_public(m, fits=False) for m in gone])

@@ -558,15 +558,19 @@ class SubmissionFeature(Base):
 
 
 class FieldMapping(Base):
-    """An organisation's own field names for a kind of file, kept for its next uploads."""
+    """An organisation's own field names for a kind of file, kept for its next uploads:
+    one for each set of the file's columns it reads (a programme's legacy export and its
+    field forms' each have theirs; migration 0036)."""
 
     __tablename__ = "field_mapping"
-    __table_args__ = (CheckConstraint("kind IN ('hazards', 'releases')", name="kind"),)
-
-    organisation_id: Mapped[int] = mapped_column(
-        ForeignKey("organisation.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        CheckConstraint("kind IN ('hazards', 'releases')", name="kind"),
+        Index("ix_field_mapping_organisation_id_kind", "organisation_id", "kind"),
     )
-    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+    id: Mapped[IntPK]
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
     mapping: Mapped[dict[str, Any]] = mapped_column(JSONB)  # a mapping document (field_maps)
     updated_at: Mapped[Created]
 

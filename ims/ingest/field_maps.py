@@ -680,12 +680,14 @@ def fits(frame: Any, mapping: MappingDocument) -> bool:
 
 @dataclass(frozen=True)
 class Remembered:
-    """A mapping remembered for an organisation's files of one kind."""
+    """A mapping remembered for an organisation's files of one kind (of those reading one
+    set of columns)."""
 
     organisation: str
     kind: str
     mapping: MappingDocument
     updated_at: dt.datetime
+    id: int | None = None  # its row: what "Forget it" names
 
     @property
     def clear_command(self) -> str:
@@ -707,16 +709,57 @@ class Remembered:
         return f"{what} does not fit this file and was not used; {how}"
 
 
+# An organisation's mappings of one kind kept at most: one for each way its files name their
+# columns (an export of its own database, its field forms' export, a partner's sheet).
+REMEMBERED_AT_MOST = 10
+
+
+def _rows(session: Session, organisation: Organisation, kind: str) -> list[FieldMapping]:
+    """The organisation's remembered mappings of ``kind``, the latest first."""
+    return list(
+        session.scalars(
+            select(FieldMapping)
+            .where(FieldMapping.organisation_id == organisation.id, FieldMapping.kind == kind)
+            .order_by(FieldMapping.updated_at.desc(), FieldMapping.id.desc())
+        )
+    )
+
+
+def _reads(mapping: MappingDocument) -> frozenset[str]:
+    """The file's columns a mapping reads, whatever their case: what tells one of an
+    organisation's file layouts from another."""
+    return frozenset(name.casefold() for name in mapping.sources())
+
+
+def stored_mappings(
+    session: Session, organisation: Organisation | None, kind: str
+) -> list[Remembered]:
+    """The field mappings an organisation gave for this kind of file, one for each set of
+    columns they read, the latest first."""
+    if organisation is None:
+        return []
+    return [
+        Remembered(organisation.name, kind, from_stored(row.mapping), row.updated_at, row.id)
+        for row in _rows(session, organisation, kind)
+    ]
+
+
 def stored_mapping(
     session: Session, organisation: Organisation | None, kind: str
 ) -> Remembered | None:
-    """The field mapping an organisation gave last time for this kind of file."""
-    if organisation is None:
-        return None
-    row = session.get(FieldMapping, (organisation.id, kind))
-    if row is None:
-        return None
-    return Remembered(organisation.name, kind, from_stored(row.mapping), row.updated_at)
+    """The field mapping an organisation gave last for this kind of file."""
+    found = stored_mappings(session, organisation, kind)
+    return found[0] if found else None
+
+
+def chosen(frame: Any, remembered: Sequence[Remembered]) -> tuple[Remembered | None, bool]:
+    """Of an organisation's remembered mappings, the one for this file and whether it fits:
+    of those whose columns the file has, the one reading most of them (the latest of
+    equals); where none fits, the latest (which messages name), not fitting."""
+    fitting = [r for r in remembered if fits(frame, r.mapping)]
+    if fitting:
+        return max(fitting, key=lambda r: (len(_reads(r.mapping)), r.updated_at)), True
+    return (remembered[0] if remembered else None), False
 
 
 def remember_mapping(
@@ -727,14 +770,29 @@ def remember_mapping(
     *,
     by: Actor | str | None = None,
 ) -> bool:
-    """Keep ``mapping`` for the organisation's next files of KIND; whether it changed."""
-    row = session.get(FieldMapping, (org.id, kind))
+    """Keep ``mapping`` for the organisation's next files of KIND, in place of the one that
+    reads the same columns (another set of columns is kept beside the others); whether it
+    changed. Past REMEMBERED_AT_MOST, the least recent is forgotten."""
+    rows = _rows(session, org, kind)
+    row = next((r for r in rows if _reads(from_stored(r.mapping)) == _reads(mapping)), None)
     after = mapping.as_json()
     before = from_stored(row.mapping).as_json() if row is not None else None
     if before == after:
         return False
     if row is None:
-        session.add(FieldMapping(organisation_id=org.id, kind=kind, mapping=after))
+        row = FieldMapping(organisation_id=org.id, kind=kind, mapping=after)
+        session.add(row)
+        for old in rows[REMEMBERED_AT_MOST - 1 :]:
+            session.delete(old)
+            audit.record(
+                session,
+                by,
+                "field_mapping.cleared",
+                "field_mapping",
+                f"{org.name}/{kind}",
+                before={"mapping": from_stored(old.mapping).as_json()},
+                after={"why": f"more than {REMEMBERED_AT_MOST} remembered"},
+            )
     else:
         row.mapping = after
         row.updated_at = func.now()
@@ -751,17 +809,36 @@ def remember_mapping(
     return True
 
 
+def stored_like(
+    session: Session, organisation: Organisation, kind: str, mapping: MappingDocument
+) -> Remembered | None:
+    """The organisation's remembered mapping that reads the same columns as ``mapping``."""
+    return next(
+        (
+            r
+            for r in stored_mappings(session, organisation, kind)
+            if _reads(r.mapping) == _reads(mapping)
+        ),
+        None,
+    )
+
+
 def list_mappings(session: Session, organisation: Organisation | None = None) -> list[Remembered]:
     """Every remembered mapping (of one organisation, if given), by organisation and kind."""
     query = (
         select(FieldMapping, Organisation.name)
         .join(Organisation, Organisation.id == FieldMapping.organisation_id)
-        .order_by(Organisation.name, FieldMapping.kind)
+        .order_by(
+            Organisation.name,
+            FieldMapping.kind,
+            FieldMapping.updated_at.desc(),
+            FieldMapping.id.desc(),
+        )
     )
     if organisation is not None:
         query = query.where(FieldMapping.organisation_id == organisation.id)
     return [
-        Remembered(name, row.kind, from_stored(row.mapping), row.updated_at)
+        Remembered(name, row.kind, from_stored(row.mapping), row.updated_at, row.id)
         for row, name in session.execute(query).all()
     ]
 
@@ -771,18 +848,20 @@ def clear_mappings(
     organisation: Organisation,
     kind: str | None = None,
     *,
+    only: int | None = None,
     by: Actor | str | None = None,
 ) -> list[Remembered]:
-    """Forget the organisation's remembered mappings (of one kind, if given); those forgotten."""
+    """Forget the organisation's remembered mappings (of one kind, if given; ``only``: the
+    one of that id, as the upload page shows it); those forgotten."""
     if kind is not None and kind not in FIELDS:
         raise InvalidRequest(f"kind must be hazards or releases, not {kind!r}")
-    gone = [m for m in list_mappings(session, organisation) if kind is None or m.kind == kind]
+    gone = [
+        m
+        for m in list_mappings(session, organisation)
+        if (kind is None or m.kind == kind) and (only is None or m.id == only)
+    ]
+    session.execute(delete(FieldMapping).where(FieldMapping.id.in_([m.id for m in gone])))
     for m in gone:
-        session.execute(
-            delete(FieldMapping).where(
-                FieldMapping.organisation_id == organisation.id, FieldMapping.kind == m.kind
-            )
-        )
         audit.record(
             session,
             by,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -203,13 +203,14 @@ def inspect_upload(
     upload: Path,
     *,
     kind: str,
-    remembered: field_maps.Remembered | None,
+    remembered: Sequence[field_maps.Remembered] = (),
     layer: str | None = None,
     limits: UploadLimits | None = None,
     filename: str | None = None,
     workdir: Path | None = None,
 ) -> Inspection:
-    """Read ``upload`` (InvalidUpload if it cannot be used at all) and describe it."""
+    """Read ``upload`` (InvalidUpload if it cannot be used at all) and describe it, with
+    the one of the organisation's ``remembered`` mappings that suits it."""
     limits = limits or UploadLimits.from_settings()
     with tempfile.TemporaryDirectory(prefix="ims-inspect-", dir=workdir) as unpacked:
         # Read as if it were in EPSG:4326 where it declares nothing: the columns are what
@@ -232,8 +233,8 @@ def inspect_upload(
                 cells_date_order(present),
             )
         )
-    fits = remembered is not None and field_maps.fits(frame, remembered.mapping)
-    suggested, origin = suggest(kind, names, remembered.mapping if fits and remembered else None)
+    mapping, fits = field_maps.chosen(frame, remembered)
+    suggested, origin = suggest(kind, names, mapping.mapping if fits and mapping else None)
     # what the file's own dates show, over a remembered order they contradict
     order = date_order(kind, suggested, columns)
     if order is not None and order != suggested.dates:
@@ -249,7 +250,7 @@ def inspect_upload(
         fields=list(TEMPLATES[kind]),
         suggested=suggested,
         suggested_from=origin,
-        remembered=remembered,
+        remembered=mapping,
         remembered_fits=fits,
         notes=notes,
     )

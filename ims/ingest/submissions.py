@@ -474,8 +474,8 @@ def stage(
     given = (mapping or field_maps.MappingDocument()).with_fields(field_map or {})
     given.check(kind)  # a mapping that cannot suit the template, before reading the file
     org = organisation_named(session, organisation, new=new_organisation, by=uploaded_by)
-    remembered = (
-        None if given or not use_remembered else field_maps.stored_mapping(session, org, kind)
+    remembered_ones = (
+        [] if given or not use_remembered else field_maps.stored_mappings(session, org, kind)
     )
     if replaces is not None:  # refused before the file is read, and again under the lock
         _replaceable(session, replaces, org, kind)
@@ -484,8 +484,10 @@ def stage(
         read = read_upload(upload, Path(unpacked), kind=kind, layer=layer, crs=crs, limits=limits)
     in_use, origin = (given, "given") if given else (field_maps.MappingDocument(), None)
     ignored_mapping = None
+    # of the organisation's remembered mappings, the one for this file's columns
+    remembered, remembered_fits = field_maps.chosen(read.frame, remembered_ones)
     if remembered is not None:
-        if field_maps.fits(read.frame, remembered.mapping):
+        if remembered_fits:
             in_use, origin = remembered.mapping, "remembered"
         else:
             # A mapping remembered from an earlier file that this one does not match (it
@@ -526,9 +528,18 @@ def stage(
             FindingData(
                 "file_note",
                 Severity.WARNING,
-                f"the field mapping remembered for {ignored_mapping.organisation}'s {kind} "
-                f"files reads {_and(lacking)}, which this file does not have, so it was not "
-                'used; "Forget it" on the upload page forgets it',
+                (
+                    f"the field mapping remembered for {ignored_mapping.organisation}'s {kind} "
+                    f"files reads {_and(lacking)}, which this file does not have, so it was not "
+                    'used; "Forget it" on the upload page forgets it'
+                )
+                if len(remembered_ones) == 1
+                else (
+                    f"none of the {len(remembered_ones)} field mappings remembered for "
+                    f"{ignored_mapping.organisation}'s {kind} files fits this file (the latest "
+                    f"reads {_and(lacking)}, which it does not have), so none was used; "
+                    '"Forget it" on the upload page forgets them'
+                ),
             ),
         )
     if set_aside:
@@ -632,7 +643,7 @@ def stage(
     in_error = {f.row for f in findings if f.blocking}
     if org is not None and given and None not in in_error and len(in_error) < len(frame):
         kept = field_maps.remember_mapping(session, org, kind, given, by=uploaded_by)
-        remembered = field_maps.stored_mapping(session, org, kind)
+        remembered = field_maps.stored_like(session, org, kind, given)
     return StageOutcome(submission, findings, in_use, origin, remembered, kept, result)
 
 

@@ -332,7 +332,9 @@
     if (!remembered) return;
     const headers = {};
     if (csrf) headers["X-CSRF-Token"] = csrf.content;
+    // the one shown only: others, for files with other columns, stay remembered
     const query = new URLSearchParams({ organisation: remembered.organisation });
+    if (remembered.id) query.set("id", remembered.id);
     const response = await fetch(`/api/v1/submissions/mappings/${remembered.kind}?${query}`, {
       method: "DELETE", headers,
     });

@@ -11,16 +11,17 @@ import geopandas as gpd
 import pytest
 from fastapi.testclient import TestClient
 from shapely.geometry import MultiPolygon, box
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from ims.api.submissions import _reads
 from ims.cli import app as cli_app
 from ims.config import get_settings
+from ims.db.models import Organisation
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
-from ims.ingest import approval, submissions
+from ims.ingest import approval, field_maps, submissions
 from ims.ingest.fields import HAZARDS, RELEASES
 from ims.ingest.inspect import Column, suggest
 from ims.queries import submissions as submissions_q
@@ -167,10 +168,23 @@ def test_mapping_with_constants_and_value_maps_is_used_remembered_shown_and_forg
     }
     assert shown["suggested"]["values"]["status"]["Suspected Minefield"] == "SHA"
     assert shown["suggested_from"]["contam"] == "remembered"
-    forgot = client.delete("/api/v1/submissions/mappings/hazards", params={"organisation": "MAG"})
-    assert forgot.status_code == 200 and len(forgot.json()["cleared"]) == 1
+    # "Forget it" forgets the one shown: another layout's stays remembered
+    mag = session.scalars(select(Organisation).where(Organisation.name == "MAG")).one()
+    other = field_maps.MappingDocument().with_fields({"hazard_id": "AREA_NO"})
+    assert field_maps.remember_mapping(session, mag, "hazards", other)
+    session.commit()
+    forgot = client.delete(
+        "/api/v1/submissions/mappings/hazards",
+        params={"organisation": "MAG", "id": shown["remembered"]["id"]},
+    )
+    assert forgot.status_code == 200
+    assert [m["mapping"]["constants"]["contam"] for m in forgot.json()["cleared"]] == ["APM"]
     again = inspect(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
-    assert again["remembered"] is None
+    assert again["remembered"]["fits"] is False  # the other layout's, which this file lacks
+    assert again["remembered"]["mapping"]["fields"] == {"hazard_id": "AREA_NO"}
+    rest = client.delete("/api/v1/submissions/mappings/hazards", params={"organisation": "MAG"})
+    assert rest.status_code == 200 and len(rest.json()["cleared"]) == 1
+    assert inspect(client, path, organisation="MAG").json()["remembered"] is None  # type: ignore[attr-defined]
 
 
 def test_an_operator_inspects_and_forgets_for_their_own_organisation_only(

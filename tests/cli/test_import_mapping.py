@@ -118,7 +118,9 @@ def test_a_national_export_is_imported_with_a_mapping_document(
     assert both.exit_code == 0, both.output
     assert '"hazard_id": "REF", "status": "typeArea"' in both.output
 
-    # Audited: each mapping remembered, and its clearing.
+    # Audited: each mapping remembered (the second reads other columns, so both are
+    # kept, one for each layout), and their clearing.
+    assert len(run(ims, "mappings", "list", "--org", "NPA").output.splitlines()) == 2
     cleared = run(ims, "mappings", "clear", "--org", "NPA")
     assert cleared.exit_code == 0, cleared.output
     assert "forgot the mapping remembered for NPA's hazards files" in cleared.output
@@ -130,6 +132,7 @@ def test_a_national_export_is_imported_with_a_mapping_document(
         assert list(actions) == [
             "field_mapping.remembered",
             "field_mapping.remembered",
+            "field_mapping.cleared",
             "field_mapping.cleared",
         ]
     typo = run(ims, "mappings", "clear", "--org", "NAP")

@@ -248,6 +248,35 @@ def test_submissions_their_senders_withdrew_become_withdrawn(scratch_engine: Eng
     }
 
 
+def test_mappings_remembered_per_layout_come_back_down_as_the_latest(
+    scratch_engine: Engine,
+) -> None:
+    # 0036: several mappings per organisation and kind, each under an id; going down keeps
+    # the latest of each
+    migrate.upgrade(scratch_engine, "0035")
+    insert = text(
+        "INSERT INTO field_mapping (organisation_id, kind, mapping, updated_at) "
+        "VALUES (:org, 'hazards', CAST(:m AS jsonb), :at)"
+    )
+    with scratch_engine.begin() as conn:
+        org = conn.execute(
+            text("INSERT INTO organisation (name) VALUES ('MAG') RETURNING id")
+        ).scalar_one()
+        conn.execute(
+            insert, {"org": org, "m": '{"fields": {"hazard_id": "A"}}', "at": "2026-01-01"}
+        )
+    migrate.upgrade(scratch_engine)
+    with scratch_engine.begin() as conn:
+        conn.execute(
+            insert, {"org": org, "m": '{"fields": {"hazard_id": "B"}}', "at": "2026-02-01"}
+        )
+        assert conn.execute(text("SELECT count(*) FROM field_mapping")).scalar_one() == 2
+    migrate.downgrade(scratch_engine, "0035")
+    with scratch_engine.connect() as conn:
+        kept = conn.execute(text("SELECT mapping FROM field_mapping")).scalars().all()
+    assert kept == [{"fields": {"hazard_id": "B"}}]
+
+
 def test_an_operators_earlier_submissions_are_marked_and_checked_again(
     scratch_engine: Engine,
 ) -> None:

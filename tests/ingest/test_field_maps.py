@@ -427,6 +427,6 @@ def test_the_files_dates_are_suggested_over_a_remembered_order_they_contradict(
     remembered = field_maps.Remembered(
         "MAG", "hazards", MappingDocument(dates="day-first"), dt.datetime(2026, 1, 1)
     )
-    found = inspect_upload(path, kind="hazards", remembered=remembered)
+    found = inspect_upload(path, kind="hazards", remembered=[remembered])
     assert found.suggested.dates == "month-first"
     assert found.suggested_from["dates"] == "cells"

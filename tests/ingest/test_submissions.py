@@ -144,6 +144,79 @@ def test_field_mapping_is_applied_and_remembered_per_organisation(
         field_maps.parse_field_map("hazard_id")
 
 
+def test_an_organisations_mapping_is_remembered_for_each_layout_of_its_files(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """One mapping was remembered per organisation and kind: a data manager sending both
+    their database's export and their field forms' export had each upload's mapping put
+    in the place of the other's, and every other file needed its mapping again."""
+    export = gpd.GeoDataFrame(
+        [{"HAZ_REF": "E1", "TYPE": "suspected", "DATE_REC": "2021-03-04"}],
+        geometry=[box(103.1, 19.4, 103.11, 19.41)],
+        crs=4326,
+    )
+    forms = gpd.GeoDataFrame(
+        [{"area_ref": "F1", "area_type": "confirmed", "srv_date": "2022-05-06"}],
+        geometry=[box(103.2, 19.4, 103.21, 19.41)],
+        crs=4326,
+    )
+    by_export = field_maps.parse_field_map("hazard_id=HAZ_REF,status=TYPE,recorded=DATE_REC")
+    by_forms = field_maps.parse_field_map("hazard_id=area_ref,status=area_type,recorded=srv_date")
+    for frame, name, mapping in [(export, "export", by_export), (forms, "forms", by_forms)]:
+        given = submissions.stage(
+            session,
+            write_zip(frame, tmp_path, name),
+            kind="hazards",
+            organisation="NPA",
+            new_organisation=True,
+            field_map=mapping,
+        )
+        assert given.errors == 0 and given.remembered_now
+    npa = session.scalars(select(Organisation).where(Organisation.name == "NPA")).one()
+    assert [m.mapping.fields for m in field_maps.list_mappings(session, npa)] == [
+        by_forms,
+        by_export,
+    ]
+    # each layout is read again with its own, without a mapping given
+    for frame, name, mapping in [(export, "export-2", by_export), (forms, "forms-2", by_forms)]:
+        frame = frame.assign(**{frame.columns[0]: frame.iloc[:, 0] + "-2"})
+        again = submissions.stage(
+            session, write_zip(frame, tmp_path, name), kind="hazards", organisation="NPA"
+        )
+        assert again.errors == 0, again.findings
+        assert again.mapping_origin == "remembered" and again.mapping.fields == mapping
+    # the upload page's suggestion is the one for the file's columns too
+    from ims.ingest.inspect import inspect_upload
+
+    found = inspect_upload(
+        write_zip(forms, tmp_path, "forms-3"),
+        kind="hazards",
+        remembered=field_maps.stored_mappings(session, npa, "hazards"),
+    )
+    assert found.remembered_fits and found.suggested.fields["hazard_id"] == "area_ref"
+    # a new mapping of the same columns takes the place of theirs, not a third place
+    renamed = field_maps.parse_field_map("hazard_id=area_ref,status=area_type,marked=srv_date")
+    latest = submissions.stage(
+        session,
+        write_zip(forms.assign(area_ref="F9", recorded="2022-01-01"), tmp_path, "forms-4"),
+        kind="hazards",
+        organisation="NPA",
+        field_map=renamed,
+    )
+    assert latest.errors == 0 and latest.remembered_now, latest.findings
+    kept = [m.mapping.fields for m in field_maps.list_mappings(session, npa)]
+    assert kept == [renamed, by_export]
+    # a file that neither fits says so of them all; forgetting forgets them all
+    other = hazard_frame([{"hazard_id": "T1"}], [box(103.3, 19.4, 103.31, 19.41)])
+    third = submissions.stage(
+        session, write_zip(other, tmp_path, "template"), kind="hazards", organisation="NPA"
+    )
+    note = next(f for f in third.findings if "remembered" in f.message)
+    assert note.message.startswith("none of the 2 field mappings remembered for NPA's hazards")
+    assert len(field_maps.clear_mappings(session, npa, "hazards")) == 2
+    assert field_maps.list_mappings(session, npa) == []
+
+
 def test_a_mapping_is_not_remembered_from_a_file_in_which_every_feature_has_an_error(
     session: Session, country: None, tmp_path: Path
 ) -> None:
