@@ -516,6 +516,10 @@ def register_page(
         sorts=list(register.SORTS),
         sort_labels=register.SORT_LABELS,
         elsewhere=register.names_like(session, chosen.q) if chosen.q and not page.matched else [],
+        # a search that is a hazard's very reference: among AT-10, AT-100… it is named first
+        exact=register.reference_named(session, chosen.q)
+        if chosen.q and page.matched > 1 and not generalised(principal)
+        else None,
         formats=register_files.FORMATS,
         export_query=urlencode(kept),
         # the releases by the same operator, in the same area, of the same kind, up to the

@@ -198,6 +198,15 @@ def _order(sort: str, sorts: dict[str, str], tiebreak: str) -> str:
     return f"{sorts[key]} {'DESC' if desc else 'ASC'} NULLS LAST, {tiebreak}"
 
 
+def reference_named(session: Session, q: str) -> str | None:
+    """The reference of the hazard that ``q`` names exactly (whatever its case), if any."""
+    found: str | None = session.scalar(
+        text("SELECT reference FROM hazard WHERE lower(reference) = lower(:q) LIMIT 1"),
+        {"q": q.strip()},
+    )
+    return found
+
+
 def like(q: str) -> str:
     """``q`` as an ILIKE pattern matching it anywhere, its wildcards taken literally."""
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -752,6 +752,23 @@ def test_the_register_page_reads_as_words_and_points_a_search_to_the_filters(
     found = viewer.get("/hazards", params={"q": "AT-000001"}).text
     assert 'id="search-elsewhere"' not in found  # a search that finds says nothing more
     assert 'id="register-exports"' in found
+    assert 'id="search-exact"' not in found  # one found: it is the one
+
+
+def test_a_search_for_a_reference_names_that_hazard_among_those_holding_it(
+    seeded: None, session: Session, client_as: ClientAs
+) -> None:
+    """At national scale "AT-1" found AT-1, AT-10, AT-100… (and hazards whose village
+    column holds it) in the register's order, the one meant somewhere among them."""
+    record_hazards(session, [NewHazard("AT-000001-B", HazardStatus.SHA, H2, dt.date(2020, 1, 1))])
+    session.commit()
+    viewer = client_as("viewer")
+    page = viewer.get("/hazards", params={"q": "at-000001"}).text
+    assert 'id="register-count">2 hazards' in page
+    assert (
+        '“at-000001” is the reference of hazard <a href="/hazards/AT-000001">AT-000001</a>' in page
+    )
+    assert 'id="search-exact"' not in viewer.get("/hazards", params={"q": "AT-00000"}).text
 
 
 def test_an_export_filtered_by_a_name_in_another_script_is_named_in_ascii(
