@@ -173,6 +173,17 @@ def test_an_approval_records_who_and_each_hazard_and_release_before_and_after(
     assert revised[-1].after["area_m2"] == pytest.approx(
         2 * revised[-1].before["area_m2"], rel=1e-3
     )
+    # each names its record by the number the hazard's page lists it under ("No."), not
+    # only by its row's id, which the page does not show
+    seqs = dict(
+        session.execute(
+            text("SELECT id, seq FROM hazard_revision WHERE hazard_id = :h"),
+            {"h": first.hazard_id},
+        ).all()
+    )
+    assert revised[-1].after["no"] == seqs[revised[-1].after["revision"]]
+    assert revised[-1].before["no"] == seqs[revised[-1].before["revision"]]
+    assert released.after["no"] == session.scalar(text("SELECT seq FROM release"))
     assert [e.action for e in audit.hazard_events(session, first.hazard_id or 0)][:2] == [
         "hazard.recorded",
         "release.recorded",
