@@ -416,16 +416,24 @@ class _Item:
     on_progress: Say | None
     owner: Hashable | None = None
 
+    @property
+    def share(self) -> Hashable:
+        """What the share of the workers is counted by: the owner and the kind of job."""
+        return (self.owner, self.job)
+
 
 class JobPool:
     """A fixed number of worker processes taking jobs from a bounded queue.
 
-    The queue is fair between the people who send jobs (``owner``): one person's jobs run
-    on at most all but one of the workers at once, their others waiting, and take at most
-    half of the places; so one operator's files, however slow to check, never hold every
-    worker nor fill the queue against everyone else's (an upload of polygons that cost
-    minutes each could otherwise have held both workers for the job's time limit: an
-    attack on our own instance). Jobs of nobody in particular are taken in order.
+    The queue is fair between the people who send jobs (``owner``): one person's jobs of
+    one kind (checking files, reading their columns) run on at most all but one of the
+    workers at once, their others waiting, and all their jobs take at most half of the
+    places; so one operator's files, however slow to check, never hold every worker for
+    long nor fill the queue against everyone else's (an upload of polygons that cost
+    minutes each could otherwise have held both workers for the job's time limit, and
+    national files sent only to have their columns read held both for 135 s: attacks on
+    our own instance). A person's columns are still read while their last file is checked.
+    Jobs of nobody in particular are taken in order.
     """
 
     def __init__(
@@ -453,7 +461,7 @@ class JobPool:
         self._pending: list[_Item] = []  # waiting, in the order sent
         self._admitted = 0  # running and waiting
         self._admitted_of: Counter[Hashable] = Counter()  # by owner
-        self._running_of: Counter[Hashable] = Counter()  # by owner
+        self._running_of: Counter[Hashable] = Counter()  # by owner and kind of job
         # one person's share: all the workers but one at once, half the places
         self.running_share = max(1, workers - 1)
         self.admitted_share = max(1, (workers + queue_size) // 2)
@@ -559,10 +567,10 @@ class JobPool:
         one."""
         while not self._closed:
             for i, item in enumerate(self._pending):
-                if item.owner is None or self._running_of[item.owner] < self.running_share:
+                if item.owner is None or self._running_of[item.share] < self.running_share:
                     del self._pending[i]
                     if item.owner is not None:
-                        self._running_of[item.owner] += 1
+                        self._running_of[item.share] += 1
                     return item
             self._ready.wait()
         return None
@@ -570,9 +578,9 @@ class JobPool:
     def _finished(self, item: _Item) -> None:
         with self._ready:
             if item.owner is not None:
-                self._running_of[item.owner] -= 1
-                if self._running_of[item.owner] <= 0:
-                    del self._running_of[item.owner]
+                self._running_of[item.share] -= 1
+                if self._running_of[item.share] <= 0:
+                    del self._running_of[item.share]
             self._ready.notify_all()  # an owner's waiting job may run now
 
     def _start_threads(self) -> None:

@@ -254,3 +254,23 @@ def test_one_persons_jobs_leave_a_worker_and_half_the_queue_to_everyone_else(
     # one of a's at a time, on one worker: the other took b's job at once
     assert all(later[0] >= earlier[1] - 0.05 for earlier, later in itertools.pairwise(spans))
     assert their_start < spans[0][1]  # while a's first job still ran
+    # another kind of job of theirs (reading a file's columns beside their file's checks)
+    # runs beside it; a second of that kind waits for the first
+    long = jobs.submit(stamped, owner="a", record=str(tmp_path / "long"), seconds=3)
+    time.sleep(0.5)  # taken by a worker
+    quick = [jobs.submit(timed, owner="a", record=str(tmp_path / "quick"), seconds=1)]
+    quick.append(jobs.submit(timed, owner="a", record=str(tmp_path / "quick"), seconds=1))
+    for future in quick:
+        future.result(timeout=60)
+    assert not long.done()  # both of the other kind ran while the long one still did
+    first, second = sorted(
+        tuple(float(x) for x in line.split())
+        for line in (tmp_path / "quick").read_text().splitlines()
+    )
+    assert second[0] >= first[1] - 0.05  # one after the other, on the worker left
+    long.result(timeout=60)
+
+
+def timed(session: Any, *, record: str, seconds: float) -> None:
+    """Another kind of job than ``stamped``, doing the same."""
+    stamped(session, record=record, seconds=seconds)

@@ -22,7 +22,7 @@ from ims.config import get_settings
 from ims.db import reference
 from ims.db.accounts import Principal
 from ims.domain import access
-from ims.domain.enums import UploadKind
+from ims.domain.enums import SubmissionStatus, UploadKind
 from ims.domain.findings import Finding as FindingData
 from ims.errors import Forbidden, InvalidRequest, NotFound, UploadTooLarge
 from ims.files import temp_folder
@@ -73,7 +73,8 @@ class SubmissionPublic(BaseModel):
     uploaded_at: dt.datetime
     decided_at: dt.datetime | None
     decided_by: str | None = Field(
-        None, description="who approved, rejected or withdrew it (a withdrawn one: its sender)"
+        None,
+        description="who withdrew it (its sender), or, to reviewers, who approved or rejected it",
     )
     reason: str | None
     noted: bool = Field(
@@ -201,7 +202,13 @@ def _public(
         warnings=len(found) - errors,
         uploaded_at=sub.uploaded_at,
         decided_at=sub.decided_at,
-        decided_by=sub.decided_by,
+        # reviewers' names are for reviewers (an operator's pages name none): an operator
+        # is told only who withdrew their organisation's file
+        decided_by=(
+            sub.decided_by
+            if sub.status == SubmissionStatus.WITHDRAWN or access.sees_all_submissions(principal)
+            else None
+        ),
         reason=sub.reason,
         noted=sub.noted,
         repair=sub.repair,
@@ -420,8 +427,10 @@ async def inspect_submission(
             "uploads",
             inspect_upload_job,
             session,
-            # nobody's in particular: reading a file's columns is quick, and a user's next
-            # file is read while their last one is checked (the share is for the checks)
+            # theirs: a national file's columns take half a minute to read (the share is
+            # counted by kind of job, so a user's next file is read while their last is
+            # checked)
+            owner=principal.user_id if principal else None,
             path=str(target),
             kind=kind.value,
             organisation=organisation,

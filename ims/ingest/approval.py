@@ -625,6 +625,7 @@ def _decline(
         raise Conflict(f"submission {submission_id} is rejected already ({submission.reason})")
     before = submission.status
     submission.status = to
+    submission.noted = False  # reports note only those awaiting review
     submission.reason = reason
     submission.decided_at = func.now()
     submission.decided_by = as_actor(by).name

@@ -447,6 +447,21 @@ def _same_boundary(geom: BaseGeometry | None, boundary: BaseGeometry) -> bool:
     )
 
 
+def _emptied(known: KnownHazard, cleared: Sequence[str]) -> list[str]:
+    """The fields a revision empties that the revision in force holds, with their values."""
+    said = []
+    for name in cleared:
+        value = getattr(known, name)
+        if value:
+            shown = ";".join(f"{k}:{q}" for k, q in value.items()) if name == "munitions" else value
+            said.append(f"{name} {shown}")
+    return said
+
+
+def _listed(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
 def _repeats(
     known: KnownHazard,
     geom: BaseGeometry | None,
@@ -692,6 +707,14 @@ def validate_hazards(
         marked = _value(out, _HAZARD["marked"], record, ctx, new=is_new)
         operator = _value(out, _HAZARD["operator"], record, ctx, new=is_new)
         known = ctx.hazards.get(ref) if ref else None
+        if known is not None and (emptied := _emptied(known, cleared)):
+            out.add(
+                "empties_field",
+                WARNING,
+                f'this revision of {ref} empties {_listed(emptied)} ("(none)"): check that '
+                "they are to be taken back",
+                emptied[0].split(" ")[0],
+            )
         if (
             not is_new
             and known is not None

@@ -555,6 +555,8 @@ def test_an_operator_withdraws_their_own_upload_awaiting_review(
     unsure = operator.post(f"/submissions/{sid}/withdraw", data={"reason": "a trial"})
     assert unsure.status_code == 422 and "yes, withdraw it" in unsure.text
     assert operator.get(f"/api/v1/submissions/{sid}").json()["status"] == "validated"
+    noted = reviewer.post(f"/api/v1/submissions/{sid}/note", json={"noted": True})
+    assert noted.status_code == 200 and noted.json()["noted"] is True
     sent = operator.post(
         f"/submissions/{sid}/withdraw",
         data={"reason": "a trial", "sure": "yes"},
@@ -565,6 +567,7 @@ def test_an_operator_withdraws_their_own_upload_awaiting_review(
     sender = session.scalar(text("SELECT uploaded_by FROM submission WHERE id = :s"), {"s": sid})
     # withdrawn, not rejected: the list had told the operator a reviewer refused it
     assert body["status"] == "withdrawn" and body["reason"] == "a trial"
+    assert body["noted"] is False  # no longer awaiting review: no longer noted
     assert body["decided_by"] == sender
     page = operator.get(f"/submissions/{sid}").text
     assert f"Withdrawn by {sender}: a trial" in page and 'id="withdraw"' not in page
@@ -590,6 +593,9 @@ def test_an_operator_withdraws_their_own_upload_awaiting_review(
     assert approved.json()["status"] == "approved"
     late = operator.post(f"/api/v1/submissions/{good}/withdraw")
     assert late.status_code == 409 and "already approved" in late.json()["detail"]
+    # the reviewer's name is for reviewers: an operator's pages name none
+    assert operator.get(f"/api/v1/submissions/{good}").json()["decided_by"] is None
+    assert client_as("reviewer").get(f"/api/v1/submissions/{good}").json()["decided_by"]
 
 
 def test_the_review_page_says_how_the_file_was_read(

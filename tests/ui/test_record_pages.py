@@ -456,7 +456,7 @@ def test_a_revision_empties_a_field_with_none_and_keeps_it_when_blank(
     revise form's date does the same."""
     from ims.ingest import approval, submissions
 
-    def sent(name: str, rows: str) -> None:
+    def sent(name: str, rows: str) -> list[str]:
         path = tmp_path / f"{name}.csv"
         path.write_text(
             "hazard_id,status,recorded,revised,used_from,used_to,munitions,marked,wkt\n" + rows,
@@ -467,6 +467,7 @@ def test_a_revision_empties_a_field_with_none_and_keeps_it_when_blank(
         )
         assert staged.errors == 0, staged.findings
         approval.approve(session, staged.submission.id, by="tests")
+        return [f.message for f in staged.findings if f.code == "empties_field"]
 
     def in_force(ref: str) -> tuple[object, ...]:
         row = session.execute(
@@ -489,7 +490,11 @@ def test_a_revision_empties_a_field_with_none_and_keeps_it_when_blank(
     sent("first", f"PG-NONE,SHA,2020-01-01,,1968,1972,BLU-26:10,2020-02-01,{square}\n")
     assert in_force("PG-NONE") == (1968, 1972, "2020-02-01", {"BLU-26": 10})
     # blank cells (and "None", as files write an empty cell) keep; "(none)" empties
-    sent("second", f"PG-NONE,CHA,,2021-01-01,,None,(none),(None),{square}\n")
+    # the reviewer is told what it takes back
+    assert sent("second", f"PG-NONE,CHA,,2021-01-01,,None,(none),(None),{square}\n") == [
+        'this revision of PG-NONE empties munitions BLU-26:10 and marked 2020-02-01 ("(none)"):'
+        " check that they are to be taken back"
+    ]
     assert in_force("PG-NONE") == (1968, 1972, None, {})
     page = client_as("viewer").get("/hazards/PG-NONE").text
     assert "no longer marked" in page
