@@ -314,7 +314,8 @@ def withdraw_submission_form(
         )
         session.commit()
     except ImsError as exc:
-        return error_page(request, exc.status_code, "Not withdrawn", exc.detail)
+        back = (f"/submissions/{submission_id}", f"submission {submission_id}")
+        return error_page(request, exc.status_code, "Not withdrawn", exc.detail, back)
     return RedirectResponse(f"/submissions/{submission_id}", status_code=303)
 
 

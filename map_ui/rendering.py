@@ -148,6 +148,13 @@ def page(request: Request, name: str, status_code: int = 200, **context: Any) ->
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
-def error_page(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
-    """The HTML face of an error, for people browsing the pages."""
-    return page(request, "error.html", status, title=title, detail=detail, status=status)
+def error_page(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    back: tuple[str, str] | None = None,
+) -> HTMLResponse:
+    """The HTML face of an error, for people browsing the pages; ``back``: the address and
+    name of the page the error came from, to go back to."""
+    return page(request, "error.html", status, title=title, detail=detail, status=status, back=back)

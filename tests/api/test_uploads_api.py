@@ -554,6 +554,7 @@ def test_an_operator_withdraws_their_own_upload_awaiting_review(
     # the page's form withdraws only with its "yes, withdraw it" ticked
     unsure = operator.post(f"/submissions/{sid}/withdraw", data={"reason": "a trial"})
     assert unsure.status_code == 422 and "yes, withdraw it" in unsure.text
+    assert f'<a href="/submissions/{sid}" id="back">Back to submission {sid}</a>' in unsure.text
     assert operator.get(f"/api/v1/submissions/{sid}").json()["status"] == "validated"
     noted = reviewer.post(f"/api/v1/submissions/{sid}/note", json={"noted": True})
     assert noted.status_code == 200 and noted.json()["noted"] is True
