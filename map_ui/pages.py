@@ -15,7 +15,7 @@ from ims.api.deps import SessionDep
 from ims.config import get_settings
 from ims.db.audit import hazard_events
 from ims.domain import access
-from ims.domain.as_of import UP_TO_TODAY, up_to_today
+from ims.domain.as_of import EARLIEST, UP_TO_TODAY, up_to_today
 from ims.domain.enums import Contamination, HazardStatus, Role
 from ims.errors import ImsError, InvalidRequest, NotFound
 from ims.ingest import approval, field_maps
@@ -122,7 +122,8 @@ def map_page(
     """The national map on vector tiles, with an as-of date and a kind of contamination,
     both kept in the address."""
     today = dt.date.today()
-    shown = min(as_of or today, today)
+    # a date the tiles refuse (ims.domain.as_of) is shown as the nearest they take
+    shown = max(min(as_of or today, today), EARLIEST)
     kind = _kind(contam)
     return _page(
         request,

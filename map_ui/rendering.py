@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from ims.api.auth import masked_csrf
 from ims.config import get_settings
+from ims.domain import as_of
 from ims.domain.enums import Contamination, Role
 from ims.resources import version_string
 from map_ui.style import legend
@@ -49,6 +50,8 @@ templates.env.globals.update(
     legend=legend(),
     # a kind of contamination in words where a reader sees it (the map's figures said "CMR")
     contam_labels={c.value: c.label for c in Contamination},
+    # the earliest date a page shows a state for (ims.domain.as_of), its date fields' min
+    earliest=as_of.EARLIEST.isoformat(),
 )
 templates.env.filters["km2"] = lambda m2: f"{(m2 or 0) / 1e6:,.3f}"
 templates.env.filters["m2"] = lambda m2: f"{round(m2 or 0) or 0:,}"  # never "-0"

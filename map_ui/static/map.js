@@ -263,18 +263,22 @@
   let pending = null;
   let lastChange = 0;
   function follow() {
-    if (params(true) === chosen) return;
+    // a pending follow reads the field as it is now, which may be a date passed on the way
+    if (outside() || params(true) === chosen) return;
     chosen = params(true);
     build();
     updateFigures();
   }
-  // Nothing is recorded after today, and the field's max is not enforced on typing. A date
-  // typed digit by digit passes through later ones (12/31 of this year, before the year
-  // is typed): such a step is not followed, nor changed under the typing (that broke the
-  // date being typed); a later date left in the field becomes today.
+  // Nothing is recorded after today nor before 1900 (ims.domain.as_of), and the field's max
+  // and min are not enforced on typing. A date typed digit by digit passes through such
+  // dates (12/31 of this year before the year is typed, then years 0002, 0020, 0202): such
+  // a step is not followed, nor changed under the typing (that broke the date being typed);
+  // a later date left in the field becomes today, an earlier one the earliest.
   const later = () => Boolean(asOf.value && asOf.max && asOf.value > asOf.max);
+  const earlier = () => Boolean(asOf.value && asOf.min && asOf.value < asOf.min);
+  const outside = () => later() || earlier();
   function changed() {
-    if (later()) {
+    if (outside()) {
       asOf.setAttribute("aria-invalid", "true");
       return;
     }
@@ -289,8 +293,8 @@
   }
   for (const control of [asOf, contam]) control.addEventListener("change", changed);
   asOf.addEventListener("blur", () => {
-    if (!later()) return;
-    asOf.value = asOf.max;
+    if (!outside()) return;
+    asOf.value = later() ? asOf.max : asOf.min;
     changed();
   });
   // Find a place: a hazard by its reference, a province or a district by its name

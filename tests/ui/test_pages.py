@@ -226,6 +226,17 @@ def test_map_page_draws_tiles_and_inlines_no_geometry(client: TestClient) -> Non
         assert client.get(f"/static/{asset}").status_code == 200, asset
 
 
+def test_map_page_shows_a_date_its_tiles_refuse_as_the_nearest_they_take(
+    client: TestClient,
+) -> None:
+    today = dt.date.today().isoformat()
+    for asked, shown in (("1800-06-30", "1900-01-01"), ("2999-01-01", today)):
+        page = client.get("/map", params={"as_of": asked}).text
+        assert f'value="{shown}" min="1900-01-01" max="{today}"' in page, asked
+        assert client.get("/map/figures", params={"as_of": shown}).status_code == 200
+        assert client.get("/map/figures", params={"as_of": asked}).status_code == 422
+
+
 def test_map_figures_are_form_1h_at_the_chosen_date(client: TestClient, programme: Session) -> None:
     for as_of in (dt.date(2015, 1, 31), dt.date(2016, 12, 31), dt.date.today()):
         total = remaining(programme, as_of, ReportScope(level=1))[-1]
