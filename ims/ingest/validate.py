@@ -33,6 +33,7 @@ from ims.errors import InvalidRequest
 from ims.ingest.fields import (
     CLEARABLE,
     HAZARDS,
+    NONE_TEXT,
     REFERENCE_MAX,
     RELEASES,
     Field,
@@ -210,6 +211,17 @@ def _reference(out: _Collector, value: Any, field_name: str) -> str | None:
             "bad_value",
             ERROR,
             f"{field_name} is {len(ref)} characters long; a reference has at most {REFERENCE_MAX}",
+            field_name,
+        )
+        return None
+    if says_none(ref):
+        # the word that empties a field in a revision: as a reference it would read as
+        # "no hazard" beside every field it empties (a review of our own changes)
+        out.add(
+            "bad_value",
+            ERROR,
+            f'{field_name} is "{ref}", which is not a reference: "{NONE_TEXT}" empties a '
+            "field of a revision; give the area's reference",
             field_name,
         )
         return None

@@ -434,6 +434,28 @@ def test_references_too_long_or_with_invisible_characters_are_errors() -> None:
     assert not [f for f in found.findings if f.code in ("missing_value", "unknown_hazard")]
 
 
+def test_the_word_that_empties_a_field_is_not_a_reference() -> None:
+    # "(none)" as a hazard_id had been recorded as hazard "(none)" (a review of our changes)
+    frame = hazards(
+        [{"hazard_id": "(none)"}, {"hazard_id": " (NONE) "}, {"hazard_id": "(none)-1"}],
+        [box(102.1 + i / 100, 19.6, 102.105 + i / 100, 19.605) for i in range(3)],
+    )
+    result = validate_hazards(frame, ctx())
+    errors = [(f.code, f.row, f.field) for f in result.findings if f.blocking]
+    assert errors == [("bad_value", 1, "hazard_id"), ("bad_value", 2, "hazard_id")]
+    assert "not a reference" in result.findings[0].message
+    releases = gpd.GeoDataFrame(
+        [{"release_id": "(none)", "hazard_id": "(None)", "method": "cleared",
+          "released": "2024-01-01"}],
+        geometry=[box(102.1, 19.6, 102.105, 19.605)],
+        crs=4326,
+    )  # fmt: skip
+    found = validate_releases(releases, ctx())
+    fields = sorted(f.field or "" for f in found.findings if f.code == "bad_value")
+    assert fields == ["hazard_id", "release_id"]
+    assert not [f for f in found.findings if f.code in ("missing_value", "unknown_hazard")]
+
+
 def test_the_longest_edge_of_each_polygon_is_its_own() -> None:
     """Several polygons measured at once, with holes and parts: each gets the longest of
     its own edges (haversine, computed here edge by edge), a missing one 0."""
