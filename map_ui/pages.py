@@ -505,6 +505,11 @@ def register_page(
         return error_page(request, exc.status_code, "Not a register filter", exc.detail)
     kept = chosen.params()
     last_page = max(0, (page.matched - 1) // REGISTER_PAGE)
+    exact = (
+        register.reference_named(session, chosen.q)
+        if chosen.q and not generalised(principal)
+        else None
+    )
     return _page(
         request,
         "register.html",
@@ -518,10 +523,10 @@ def register_page(
         sorts=list(register.SORTS),
         sort_labels=register.SORT_LABELS,
         elsewhere=register.names_like(session, chosen.q) if chosen.q and not page.matched else [],
-        # a search that is a hazard's very reference: among AT-10, AT-100… it is named first
-        exact=register.reference_named(session, chosen.q)
-        if chosen.q and page.matched > 1 and not generalised(principal)
-        else None,
+        # a search that is a hazard's very reference: among AT-10, AT-100… it is named
+        # first, and said to be left out where the filters or the date leave it out
+        exact=exact,
+        left_out_by=register.left_out_by(session, chosen, exact) if exact else None,
         formats=register_files.FORMATS,
         export_query=urlencode(kept),
         # the releases by the same operator, in the same area, of the same kind, up to the

@@ -13,7 +13,7 @@ to the report's for the same date and contamination.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Generic, TypeVar
 from urllib.parse import urlencode
 
@@ -205,6 +205,26 @@ def reference_named(session: Session, q: str) -> str | None:
         {"q": q.strip()},
     )
     return found
+
+
+def left_out_by(session: Session, f: RegisterFilter, reference: str) -> str | None:
+    """Why the hazard ``reference`` is not among those ``f`` finds: "date" (not recorded on
+    its date), "closed" (closed then, and ``f`` shows open hazards only) or "filters" (its
+    area, status, kind or operator); None if it is among them."""
+
+    def passes(g: RegisterFilter) -> bool:
+        params: dict[str, Any] = {"as_of": g.as_of}
+        where = _register_where(session, replace(g, hazard_id=reference, q=None), params)
+        base = _REGISTER_BASE.format(where=where, sort_key="NULL")
+        return bool(session.scalar(text(f"SELECT EXISTS ({base})"), params))
+
+    if passes(f):
+        return None
+    if not passes(RegisterFilter(f.as_of, open=False)):
+        return "date"
+    if f.open and not passes(RegisterFilter(f.as_of)):
+        return "closed"
+    return "filters"
 
 
 def like(q: str) -> str:

@@ -771,6 +771,36 @@ def test_a_search_for_a_reference_names_that_hazard_among_those_holding_it(
     assert 'id="search-exact"' not in viewer.get("/hazards", params={"q": "AT-00000"}).text
 
 
+def test_a_search_for_a_reference_says_why_the_filters_leave_that_hazard_out(
+    seeded: None, session: Session, client_as: ClientAs
+) -> None:
+    """The hazard a search names is not always among those listed: another province, a date
+    before it was recorded, or closed while the register shows open hazards only."""
+    record_hazards(session, [NewHazard("AT-000001-B", HazardStatus.SHA, H2, dt.date(2020, 1, 1))])
+    session.commit()
+    viewer = client_as("viewer")
+
+    def line(**params: str) -> str:
+        page = viewer.get("/hazards", params=params).text
+        start = page.find('id="search-exact"')
+        return "" if start < 0 else page[start : page.index("</p>", start)]
+
+    east = line(q="at-000001", admin="P-E")  # AT-000001 lies in the west
+    assert 'hazard <a href="/hazards/AT-000001">AT-000001</a>' in east
+    assert "which the area, status, contamination or operator chosen leave out" in east
+    early = line(q="AT-000001", as_of="2019-12-31")  # recorded on 2020-01-01
+    assert "which the register does not hold on 2019-12-31" in early
+    assert 'href="/hazards/AT-000001">' in early  # its page today, not before it was recorded
+    closed = line(q="xi-000003")  # fully cleared in 2023
+    assert "which is closed on" in closed and "closed ones too" in closed
+    assert line(q="xi-000003", open="false") == ""  # listed, and the only one: nothing to say
+    listed = line(q="at-000001", admin="P-W", as_of="2022-06-01")
+    assert listed == ""  # AT-000001 alone matches there
+    both = line(q="at-000001", as_of="2022-06-01")
+    assert 'href="/hazards/AT-000001?as_of=2022-06-01">' in both
+    assert "the search finds every hazard that holds it" in both
+
+
 def test_an_export_filtered_by_a_name_in_another_script_is_named_in_ascii(
     seeded: None, client_as: ClientAs
 ) -> None:
