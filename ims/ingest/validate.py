@@ -466,7 +466,7 @@ def _emptied(known: KnownHazard, cleared: Sequence[str]) -> list[str]:
         value = getattr(known, name)
         if value:
             shown = ";".join(f"{k}:{q}" for k, q in value.items()) if name == "munitions" else value
-            said.append(f"{name} {shown}")
+            said.append(f"{name} (now {shown})")
     return said
 
 
@@ -723,8 +723,8 @@ def validate_hazards(
             out.add(
                 "empties_field",
                 WARNING,
-                f'this revision of {ref} empties {_listed(emptied)} ("(none)"): check that '
-                "they are to be taken back",
+                f'this revision of {ref} empties {_listed(emptied)} with "(none)": check '
+                f"that {'it is' if len(emptied) == 1 else 'they are'} to be taken back",
                 emptied[0].split(" ")[0],
             )
         if (

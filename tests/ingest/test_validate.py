@@ -456,6 +456,32 @@ def test_the_word_that_empties_a_field_is_not_a_reference() -> None:
     assert not [f for f in found.findings if f.code in ("missing_value", "unknown_hazard")]
 
 
+def test_a_revision_that_empties_a_field_warns_what_it_takes_back() -> None:
+    g = box(102.1, 19.6, 102.11, 19.61)
+    known = {
+        "H2": KnownHazard(1, dt.date(2019, 1, 1), g, True, marked=dt.date(2019, 2, 1)),
+        "H3": KnownHazard(2, dt.date(2019, 1, 1), g, True),  # nothing to take back
+    }
+    frame = hazards(
+        [
+            {"hazard_id": ref, "revised": "2021-01-01", "status": "CHA", "marked": "(none)"}
+            for ref in ("H2", "H3")
+        ],
+        [g, g],
+    )
+    found = [f for f in validate_hazards(frame, ctx(hazards=known)).findings]
+    emptied = [(f.row, f.field, f.message) for f in found if f.code == "empties_field"]
+    assert emptied == [
+        (
+            1,
+            "marked",
+            'this revision of H2 empties marked (now 2019-02-01) with "(none)": check that '
+            "it is to be taken back",
+        )
+    ]
+    assert not [f for f in found if f.blocking]
+
+
 def test_the_longest_edge_of_each_polygon_is_its_own() -> None:
     """Several polygons measured at once, with holes and parts: each gets the longest of
     its own edges (haversine, computed here edge by edge), a missing one 0."""
