@@ -96,6 +96,15 @@ def _page_error(request: Request, status: int, title: str, detail: str) -> Respo
 def _said(error: dict[str, Any]) -> str:
     """A validation error's message as our own checks word it: pydantic puts "Value
     error, " before the words of a check that raised ValueError."""
+    kind = str(error.get("type", ""))
+    given = error.get("input")
+    if isinstance(given, str) and (kind.startswith("date_") or kind == "int_parsing"):
+        # pydantic's "Input should be a valid date or datetime, input is too short" said
+        # neither what was given nor how to write it (a review of the pages)
+        shown = given if len(given) <= 40 else given[:40] + "…"
+        if kind == "int_parsing":
+            return f'"{shown}" is not a whole number'
+        return f'"{shown}" is not a date: write it as year-month-day, e.g. 2025-12-31'
     return str(error.get("msg", "")).removeprefix("Value error, ")
 
 

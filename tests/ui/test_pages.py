@@ -767,6 +767,22 @@ def test_a_wrong_address_of_a_page_is_a_page_that_says_what_is_wrong(client: Tes
     assert "is not a valid Contamination" not in kind
 
 
+def test_a_date_or_number_that_cannot_be_read_is_named_with_how_to_write_it(
+    client: TestClient,
+) -> None:
+    """pydantic's "as_of: Input should be a valid date or datetime, input is too short" said neither
+    what was given nor how to write it (a review of the pages)."""
+    page = client.get("/map", params={"as_of": "garbage"})
+    assert page.status_code == 422
+    assert "as_of: &#34;garbage&#34; is not a date: write it as year-month-day" in page.text
+    api = client.get("/api/v1/hazards", params={"as_of": "31/12/2025"}).json()
+    assert api["detail"] == (
+        'query.as_of: "31/12/2025" is not a date: write it as year-month-day, e.g. 2025-12-31'
+    )
+    number = client.get("/api/v1/hazards", params={"offset": "ten"}).json()
+    assert number["detail"] == 'query.offset: "ten" is not a whole number'
+
+
 def test_a_page_a_role_may_not_see_says_who_is_signed_in_and_who_may(
     programme: Session, client_as: ClientAs
 ) -> None:
