@@ -93,12 +93,18 @@ def _page_error(request: Request, status: int, title: str, detail: str) -> Respo
     return response
 
 
+# pydantic's kinds of a value that could not be read as the date or number asked for
+_UNREAD = frozenset(
+    ("date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "int_parsing")
+)
+
+
 def _said(error: dict[str, Any]) -> str:
     """A validation error's message as our own checks word it: pydantic puts "Value
     error, " before the words of a check that raised ValueError."""
     kind = str(error.get("type", ""))
     given = error.get("input")
-    if isinstance(given, str) and (kind.startswith("date_") or kind == "int_parsing"):
+    if isinstance(given, str) and kind in _UNREAD:
         # pydantic's "Input should be a valid date or datetime, input is too short" said
         # neither what was given nor how to write it (a review of the pages)
         shown = given if len(given) <= 40 else given[:40] + "…"
