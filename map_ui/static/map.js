@@ -18,9 +18,14 @@
   const label = (code) => [...contam.options].find((o) => o.value === code)?.dataset.label || code;
 
   // The query both the tiles and the figures take: the date and the kind of contamination.
+  let shown = asOf.value; // the date the map shows (the field may hold another, typed)
   function params(withToday) {
     const query = new URLSearchParams();
-    if (asOf.value && (withToday || asOf.value !== asOf.max)) query.set("as_of", asOf.value);
+    // a date being typed (none, or outside those the map shows) is not the map's
+    const typed = asOf.value;
+    const date = typed && !(asOf.max && typed > asOf.max) && !(asOf.min && typed < asOf.min)
+      ? typed : shown;
+    if (date && (withToday || date !== asOf.max)) query.set("as_of", date);
     if (contam.value) query.set("contam", contam.value);
     const text = query.toString();
     return text ? `?${text}` : "";
@@ -101,8 +106,8 @@
 
   // A hazard's page as on the map's date (today's when the map shows today).
   function hazardAt(reference) {
-    const past = asOf.value && asOf.value !== asOf.max;
-    return hazardHref(reference) + (past ? `?as_of=${asOf.value}` : "");
+    const past = shown && shown !== asOf.max;
+    return hazardHref(reference) + (past ? `?as_of=${shown}` : "");
   }
   const statusLabel = (code) => legend.status_labels[code] || code;
 
@@ -240,7 +245,12 @@
     const query = params(true);
     const figures = document.getElementById("map-figures");
     const response = await fetch(`/map/figures${query}`);
-    if (params(true) !== query) return; // another date or kind was chosen meanwhile
+    if (params(true) !== query) {
+      // another date or kind was chosen meanwhile; an answer left unread had held its
+      // connection (of the browser's six to the server) until the page was left
+      response.arrayBuffer().catch(() => {});
+      return;
+    }
     if (!response.ok) {
       figures.dataset.error = `the figures for ${date} could not be read (${response.status})`;
       return;
@@ -264,8 +274,10 @@
   let lastChange = 0;
   function follow() {
     // a pending follow reads the field as it is now, which may be a date passed on the way
-    if (outside() || params(true) === chosen) return;
+    // or none (a part of the date being typed again)
+    if (!asOf.value || outside() || params(true) === chosen) return;
     chosen = params(true);
+    shown = asOf.value;
     build();
     updateFigures();
   }
@@ -277,12 +289,24 @@
   const later = () => Boolean(asOf.value && asOf.max && asOf.value > asOf.max);
   const earlier = () => Boolean(asOf.value && asOf.min && asOf.value < asOf.min);
   const outside = () => later() || earlier();
+  const note = document.getElementById("as-of-note");
   function changed() {
     if (outside()) {
       asOf.setAttribute("aria-invalid", "true");
+      note.textContent = `${asOf.value} is ${later() ? "after today" : "before 1900"}: the map ` +
+        `shows ${asOf.min} to ${asOf.max} (still ${shown})`;
+      if (note.hidden) {
+        note.hidden = false;
+        map.invalidateSize(); // the bar grew by the note's line
+      }
       return;
     }
     asOf.removeAttribute("aria-invalid");
+    if (!note.hidden) {
+      note.hidden = true;
+      map.invalidateSize();
+    }
+    if (!asOf.value) return; // a part of the date typed again: the map keeps its date
     address();
     clearTimeout(pending);
     const now = Date.now();
@@ -293,10 +317,15 @@
   }
   for (const control of [asOf, contam]) control.addEventListener("change", changed);
   asOf.addEventListener("blur", () => {
-    if (!outside()) return;
-    asOf.value = later() ? asOf.max : asOf.min;
+    if (asOf.value && !outside()) return;
+    // the nearest date the map shows, or the one it shows if the field was left empty
+    asOf.value = !asOf.value ? shown : later() ? asOf.max : asOf.min;
     changed();
   });
+  // An address's date outside those (/map?as_of=2030-01-01) is shown as the nearest, and
+  // the address says so (it had kept 2030 while the map showed today).
+  const asked = new URLSearchParams(window.location.search).get("as_of");
+  if (asked !== null && asked !== asOf.value) address();
   // Find a place: a hazard by its reference, a province or a district by its name
   // (/map/find). One answer is shown at once; several are listed to choose from. The form
   // still works without this script: it searches the register.
@@ -347,9 +376,12 @@
     const q = findInput.value.trim();
     if (!q) return;
     delete results.dataset.shown;
-    const day = asOf.value || asOf.max; // a hazard's state as the map shows it
+    const day = shown || asOf.max; // a hazard's state as the map shows it
     const response = await fetch(`/map/find?${new URLSearchParams(day ? { q, as_of: day } : { q })}`);
-    if (findInput.value.trim() !== q) return; // another search was typed meanwhile
+    if (findInput.value.trim() !== q) {
+      response.arrayBuffer().catch(() => {}); // another search was typed meanwhile
+      return;
+    }
     if (!response.ok) {
       const problem = await response.json().catch(() => null); // the server's reason, if it gave one
       const why = problem?.errors?.[0]?.message ?? problem?.detail ?? `the server answered ${response.status}`;

@@ -293,12 +293,42 @@ def test_a_date_typed_on_the_map_is_the_date_shown_and_a_later_one_goes_back_to_
         tab.map_shows(shown)
         assert f"as_of={shown}" in tab.page.url
         assert tab.errors == []
-    # A later date left in the field: today's state is not shown under it
+    # A later date left in the field: today's state is not shown under it, and the page
+    # says why (a review: only an aria-invalid attribute had said so)
     tab.page.fill("#as-of", "2099-01-01")
     tab.page.dispatch_event("#as-of", "change")
     assert "as_of=2099" not in tab.page.url
+    note = tab.page.locator("#as-of-note")
+    assert note.is_visible()
+    assert note.inner_text() == (
+        f"2099-01-01 is after today: the map shows 1900-01-01 to {today} (still 2019-12-31)"
+    )
+    tab.shoot("map-date-outside")
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    tab.shoot("map-date-outside-390")
+    tab.page.set_viewport_size({"width": 1366, "height": 900})
     tab.page.locator("#as-of").blur()
     assert tab.page.input_value("#as-of") == today
+    assert not note.is_visible()
+    # A part of the date typed again empties the field: the map keeps its date (it had
+    # jumped to today), and an empty field left is the date shown
+    tab.page.fill("#as-of", "2019-12-31")
+    tab.page.dispatch_event("#as-of", "change")
+    tab.map_shows("2019-12-31")
+    tab.tiles.clear()
+    tab.page.fill("#as-of", "")
+    tab.page.dispatch_event("#as-of", "change")
+    tab.page.locator("#as-of").blur()
+    assert tab.page.input_value("#as-of") == "2019-12-31"
+    assert "as_of=2019-12-31" in tab.page.url and tab.tiles == []
+    # Every request has ended: the figures of a date passed while typing, answered after
+    # the next was chosen, had been left unread, holding their connections until the page
+    # was left (and then counted as failed)
+    tab.page.wait_for_load_state("networkidle", timeout=10_000)
+    # An address's date after today shows today, and the address says so
+    tab.page.goto(site.url + "/map?as_of=2030-01-01")
+    tab.map_shows()
+    assert tab.page.input_value("#as-of") == today and "as_of=" not in tab.page.url
     assert tab.errors == []
 
 
@@ -401,13 +431,19 @@ def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site
     tab.page.click("#map-find button[type=submit]")
     expect(tab.page.locator("#find-results")).to_contain_text("Nothing found")
     assert tab.errors == []
-    # a date the server cannot use (typed past the field's limit): the server's reason is
-    # said, not a bare status code
+    # a date typed past the field's limit is not the map's: the search is of the date shown
     tab.page.evaluate("document.getElementById('as-of').value = '2999-01-01'")
     tab.page.fill("#find", site.hazard)
     tab.page.click("#map-find button[type=submit]")
+    tab.page.wait_for_selector(
+        f'#find-results[data-shown="{site.hazard} (hazard)"]', state="attached"
+    )
+    # a search the server refuses (longer than any name, past the field's limit): the
+    # server's reason is said, not a bare status code
+    tab.page.evaluate("document.getElementById('find').value = 'x'.repeat(150)")
+    tab.page.click("#map-find button[type=submit]")
     expect(tab.page.locator("#find-results")).to_contain_text(
-        "The search could not be made: 2999-01-01 is after today"
+        "The search could not be made: 150 characters, more than the 100 it takes."
     )
 
 
