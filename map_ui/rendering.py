@@ -72,6 +72,19 @@ def some_m2(m2: float | None) -> str:
 templates.env.filters["some_m2"] = some_m2
 
 
+def change_m2(effect: Any) -> str:
+    """A province's change to the remaining area in a review's preview. Where revisions
+    are in it the change is a difference of boundaries, and under half a square metre it
+    is the noise of a boundary sent back as it was (a walk-through read "> -1" beside
+    "0 m²" in the sentence above): it reads 0 there, and "< 1" only for new ground."""
+    if effect.revised_m2 or effect.replaced_m2:
+        return f"{round(effect.change_m2) or 0:,}"
+    return some_m2(effect.change_m2)
+
+
+templates.env.filters["change_m2"] = change_m2
+
+
 def status_label(status: str, partial: bool = False) -> str:
     """A submission's status as its sender reads it: "validated" read as passed, though a
     file with errors is validated too (its checks are done)."""

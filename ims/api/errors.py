@@ -111,6 +111,9 @@ def _said(error: dict[str, Any]) -> str:
         if kind == "int_parsing":
             return f'"{shown}" is not a whole number'
         return f'"{shown}" is not a date: write it as year-month-day, e.g. 2025-12-31'
+    most = (error.get("ctx") or {}).get("max_length")
+    if kind == "string_too_long" and isinstance(given, str) and most is not None:
+        return f"{len(given):,} characters, more than the {most:,} it takes"
     return str(error.get("msg", "")).removeprefix("Value error, ")
 
 

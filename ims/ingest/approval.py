@@ -215,7 +215,8 @@ def approve(
         say("approving: nothing has changed since the features were checked")
         findings = submissions.findings_of(session, submission_id)
     else:
-        say(f"approving: checking the {submission.feature_count:,} features again")
+        count = submission.feature_count
+        say(f"approving: checking the {count:,} feature{'' if count == 1 else 's'} again")
         frame = _staged_frame(session, submission_id)
         result = submissions.validate(
             session,

@@ -113,7 +113,9 @@ def read_upload(
     _check_feature_count(len(frame), where, limits)  # the count GDAL gave may be an estimate
     geometries = frame.geometry.to_numpy()
     if len(geometries) and shapely.is_missing(geometries).all():
-        raise InvalidUpload(f"{where}: none of its {len(geometries):,} features has a geometry")
+        count = len(geometries)
+        its = "its one feature has no" if count == 1 else f"none of its {count:,} features has a"
+        raise InvalidUpload(f"{where}: {its} geometry")
     _check_vertices(frame, where, limits)
     # A property named "" (GeoJSON allows it) cannot be matched to a field or kept by name:
     # shown on the mapping step, its values stood beside every unmatched field.

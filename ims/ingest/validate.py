@@ -723,8 +723,8 @@ def validate_hazards(
             out.add(
                 "empties_field",
                 WARNING,
-                f'this revision of {ref} empties {_listed(emptied)} with "(none)": check '
-                f"that {'it is' if len(emptied) == 1 else 'they are'} to be taken back",
+                f"this revision of {ref} empties {_listed(emptied)}: check that "
+                f"{'it is' if len(emptied) == 1 else 'they are'} to be taken back",
                 emptied[0].split(" ")[0],
             )
         if (

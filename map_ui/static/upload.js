@@ -142,7 +142,7 @@
 
   function buildMapping(data) {
     const summary = $("file-summary");
-    summary.textContent = `${data.filename}: ${data.feature_count.toLocaleString("en")} features, layer ${data.layer}, ` +
+    summary.textContent = `${data.filename}: ${data.feature_count.toLocaleString("en")} feature${data.feature_count === 1 ? "" : "s"}, layer ${data.layer}, ` +
       (data.crs ? `coordinates in ${data.crs}.` : "no coordinate reference system declared.");
     $("file-notes").textContent = (data.notes || []).join(" ");
     $("crs-row").hidden = Boolean(data.crs);

@@ -220,7 +220,7 @@ def test_errors_found_when_approval_checks_again_are_kept_with_the_submission(
     assert second.exit_code == 0, second.output
     refused = run(ims, "submissions", "approve", submission_id(first))
     assert refused.exit_code == 1, refused.output
-    assert "checking the 1 features again" in refused.output
+    assert "checking the 1 feature again" in refused.output
     (code,) = {line.split()[1] for line in refused.output.splitlines() if line.startswith("error ")}
     shown = run(ims, "submissions", "show", submission_id(first))
     assert f"findings by kind: 1 error {code}" in shown.output, shown.output

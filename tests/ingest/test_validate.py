@@ -475,8 +475,8 @@ def test_a_revision_that_empties_a_field_warns_what_it_takes_back() -> None:
         (
             1,
             "marked",
-            'this revision of H2 empties marked (now 2019-02-01) with "(none)": check that '
-            "it is to be taken back",
+            "this revision of H2 empties marked (now 2019-02-01): check that it is to be "
+            "taken back",
         )
     ]
     assert not [f for f in found if f.blocking]

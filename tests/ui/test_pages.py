@@ -29,6 +29,7 @@ from ims.db.recording import load_boundaries, record_hazards, record_releases, r
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
 from ims.ingest import approval, submissions
+from ims.queries.submissions import ProvinceEffect
 from ims.reports.article7 import ReportScope, released, remaining
 from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.utils import ClientAs
@@ -690,6 +691,12 @@ def test_square_metres_never_read_as_none_where_some_ground_is_and_never_minus_z
     assert [some(v) for v in (0.3, 0.5, -0.3, 0.0, None)] == ["< 1", "< 1", "> -1", "0", "0"]
     assert [some(v) for v in (0.6, -0.6, 1_234_567.4)] == ["1", "-1", "1,234,567"]
     assert [m2(v) for v in (-0.3, 0.3, -2.6, 1_234_567.6)] == ["0", "0", "-3", "1,234,568"]
+    # a revision sent back as it was changes the remaining area by noise: 0, not "> -1"
+    change = templates.env.filters["change_m2"]
+    same = ProvinceEffect("LA-AT", "Attapeu", revised_m2=15_948.2, replaced_m2=15_948.2)
+    same.revised_remaining_m2, same.replaced_remaining_m2 = 15_948.2, 15_948.2000001
+    assert change(same) == "0"
+    assert change(ProvinceEffect("LA-AT", "Attapeu", new_m2=0.3)) == "< 1"
 
 
 def test_approving_in_part_is_offered_only_while_a_feature_has_no_error(
