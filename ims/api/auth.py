@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
-from ims.api.deps import SessionDep
+from ims.api.deps import SessionDep, request_session
 from ims.api.permissions import rule_for
 from ims.config import get_settings
 from ims.db import accounts
@@ -105,6 +105,17 @@ def _identify(request: Request, session: SessionDep) -> Principal | None:
     return identify(
         session, request.headers.get("authorization", ""), request.cookies.get(SESSION_COOKIE)
     )
+
+
+def signed_in_caller(request: Request) -> Principal | None:
+    """Who is signed in to the browser sending ``request``, for a page no route answered
+    (a mistyped address): its header names them, as every other page's does. A 404 had
+    shown a signed-in user the signed-out header, as if they had been signed out."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    with request_session(request.app) as session:
+        return accounts.principal_from_session(session, cookie)
 
 
 def masked_csrf(token: str) -> str:

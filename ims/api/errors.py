@@ -11,8 +11,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from psycopg.errors import QueryCanceled
 from sqlalchemy.exc import DataError, DBAPIError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ims.api.auth import signed_in_caller
 from ims.config import get_settings
 from ims.db.session import is_unavailable, reason
 from ims.errors import DatabaseUnavailable, ImsError, NotAuthenticated, TookTooLong
@@ -149,6 +151,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         page = _page_error(request, 507, "No room for the file", NO_ROOM)
         return page or problem(507, "Insufficient storage", NO_ROOM, "insufficient-storage")
     if exc.status_code == 404:
+        if is_page(request) and not hasattr(request.state, "principal"):
+            # no route ran, so nobody was identified: the page's header names who is signed in
+            try:
+                request.state.principal = await run_in_threadpool(signed_in_caller, request)
+            except DBAPIError:  # the page still says it is not found
+                request.state.principal = None
         page = _page_error(
             request, 404, "Page not found", f"There is no page at {request.url.path}."
         )

@@ -88,6 +88,22 @@ def test_pages_send_strangers_to_sign_in_and_back_where_they_were(app: object) -
     assert page.status_code == 200 and "rev · reviewer" in page.text
 
 
+def test_a_page_that_does_not_exist_names_who_is_signed_in(app: object) -> None:
+    """No route runs for a mistyped address, so nobody had been identified: the 404 page
+    showed a signed-in user "Sign in", as if they had been signed out."""
+    client = browser(app)
+    stranger = client.get("/no-such-page")
+    assert stranger.status_code == 404 and "There is no page at /no-such-page." in stranger.text
+    assert 'href="/login">Sign in</a>' in stranger.text and "rev · reviewer" not in stranger.text
+    assert sign_in(client, "rev").status_code == 303
+    missing = client.get("/no-such-page")
+    assert missing.status_code == 404 and "There is no page at /no-such-page." in missing.text
+    assert "rev · reviewer" in missing.text and ">Sign out</button>" in missing.text
+    assert 'href="/login">Sign in</a>' not in missing.text
+    # an API address keeps its problem+json answer
+    assert client.get("/api/v1/no-such").headers["content-type"] == "application/problem+json"
+
+
 def test_sign_in_never_redirects_to_another_site(app: object) -> None:
     for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
         response = sign_in(browser(app), "rev", next_=target)
