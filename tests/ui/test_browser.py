@@ -565,3 +565,48 @@ def test_an_approval_refused_on_its_second_check_shows_what_it_found(
     assert tab.page.locator("#approve").is_disabled()
     tab.shoot("review-refused-on-second-check")
     assert [e for e in tab.errors if f"/submissions/{second}/approve" not in e] == []
+
+
+def test_a_token_made_on_the_account_page_is_shown_in_view_and_revoked_only_when_confirmed(
+    browser: Browser, site: LiveSite
+) -> None:
+    """A wrong password's message was below the fold at 1366×900, above a list it was not
+    about; and one click on Revoke ended a token for good (a review of the pages)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    tab = Watched(context.new_page())
+    page = tab.page
+    sign_in(page, site, "ui-viewer")
+    page.goto(f"{site.url}/account", wait_until="networkidle")
+    page.fill("#token-form input[name=name]", "QGIS in the office")
+    page.fill("#token-form input[name=current]", "not the password")
+    page.click("#token-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    error = page.locator("#token-error")
+    assert "Your password is not right" in error.inner_text()
+    expect(error).to_be_in_viewport()
+    expect(page.locator("#token-form input[name=current]")).to_be_focused()
+    assert page.input_value("#token-form input[name=name]") == "QGIS in the office"
+    tab.shoot("account-token-wrong-password")
+    page.fill("#token-form input[name=current]", PASSWORD)
+    page.click("#token-form button[type=submit]")
+    page.wait_for_url("**/account#made-token")
+    expect(page.locator("#made-token")).to_be_in_viewport()
+    secret = page.inner_text("#token-secret")
+    me = httpx.get(f"{site.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert me.status_code == 200 and me.json()["username"] == "ui-viewer"
+    row = page.locator("#own-tokens tbody tr", has_text="QGIS in the office")
+    confirm = row.locator("button[type=submit]")
+    assert not confirm.is_visible()  # the first click only asks
+    row.locator("summary").click()
+    assert confirm.is_visible() and "stops working" in row.inner_text()
+    tab.shoot("account-token-revoke-asked")
+    page.set_viewport_size({"width": 390, "height": 844})
+    tab.shoot("account-token-revoke-asked-390")
+    with page.expect_navigation():
+        confirm.click()
+    assert page.locator("#own-tokens tbody tr", has_text="QGIS in the office").count() == 0
+    gone = httpx.get(f"{site.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
+    assert gone.status_code == 401
+    refused = f"{site.url}/account/tokens"  # the wrong password's page, and its console line
+    assert [e for e in tab.errors if not e.startswith("422: ") and refused not in e] == []
+    context.close()
