@@ -92,7 +92,8 @@ def record(
 # One row per hazard revision an approval recorded: the revision, and the one in force
 # before it (none for a new hazard). Areas on the ellipsoid (geography), in m²: the
 # revision's own map_area_m2, computed once when it was recorded (migration 0016). "no" is
-# the record's number as the hazard's page lists it ("revision" is its row's id).
+# the record's number as the hazard's page lists it ("revision" is its row's id). "marked"
+# is on both sides, so a revision that takes the marking away shows what it took.
 _REVISIONS = text("""
 INSERT INTO audit_event (actor, actor_user_id, action, object_type, object_id, hazard_id,
                          submission_id, before, after)
@@ -101,13 +102,13 @@ SELECT :actor, :user_id,
        'hazard', h.reference, r.hazard_id, r.submission_id,
        CASE WHEN p.id IS NULL THEN NULL ELSE jsonb_build_object(
            'revision', p.id, 'no', p.seq, 'effective', p.effective, 'status', p.status,
-           'area_m2', round(p.map_area_m2::numeric, 1)) END,
+           'area_m2', round(p.map_area_m2::numeric, 1), 'marked', p.marked) END,
        jsonb_build_object('revision', r.id, 'no', r.seq, 'effective', r.effective,
            'status', r.status, 'area_m2', round(r.map_area_m2::numeric, 1), 'marked', r.marked)
 FROM hazard_revision r
 JOIN hazard h ON h.id = r.hazard_id
 LEFT JOIN LATERAL (
-    SELECT q.id, q.seq, q.effective, q.status, q.map_area_m2 FROM hazard_revision q
+    SELECT q.id, q.seq, q.effective, q.status, q.map_area_m2, q.marked FROM hazard_revision q
     WHERE q.hazard_id = r.hazard_id AND (q.effective, q.seq) < (r.effective, r.seq)
     ORDER BY q.effective DESC, q.seq DESC LIMIT 1
 ) p ON true

@@ -188,6 +188,24 @@ def test_an_approval_records_who_and_each_hazard_and_release_before_and_after(
         "hazard.recorded",
         "release.recorded",
     ]
+    # marked in one revision and the marking taken away in the next: the trail shows what
+    # each took away, not only what it left ("marked" had been on the after side only)
+    revise_hazards(
+        session,
+        [HazardChange("API-2", dt.date(2024, 7, 1), marked=dt.date(2024, 6, 20))],
+        submission_id=releases.submission.id,
+    )
+    revise_hazards(
+        session,
+        [HazardChange("API-2", dt.date(2024, 8, 1), cleared=frozenset({"marked"}))],
+        submission_id=releases.submission.id,
+    )
+    audit.record_applied(session, by, releases.submission.id)
+    marking = [e for e in events(session, action="hazard.revised") if e.object_id == "API-2"]
+    assert marking[-2].before is not None and marking[-2].before["marked"] is None
+    assert marking[-2].after is not None and marking[-2].after["marked"] == "2024-06-20"
+    assert marking[-1].before is not None and marking[-1].before["marked"] == "2024-06-20"
+    assert marking[-1].after is not None and marking[-1].after["marked"] is None
 
 
 @pytest.mark.parametrize(
