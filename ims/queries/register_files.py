@@ -158,18 +158,23 @@ KML_RESERVED: Final = ("name", "description")
 
 
 def _extra_columns(
-    rows: Sequence[Row], layout: Layout, reserved: Sequence[str] = RESERVED
+    rows: Sequence[Row],
+    layout: Layout,
+    reserved: Sequence[str] = RESERVED,
+    noise: re.Pattern[str] | None = None,
 ) -> dict[str, str]:
     """The upload's own columns the rows hold, in first-seen order, each with the name it
-    has in the file: its own, unless that is (in any case) a file's column or a name the
-    file keeps, then numbered ("fid_1")."""
+    has in the file: its own (less the characters ``noise`` matches, control characters by
+    default), unless that is (in any case) a file's column or a name the file keeps, then
+    numbered ("fid_1")."""
+    noise = noise or _NAME_NOISE
     taken = {c.casefold() for c in (*layout.columns, *reserved)}
     names: dict[str, str] = {}
     for row in rows:
         for key in row.attributes:
             if key in names or key in layout.columns:
                 continue
-            plain = _NAME_NOISE.sub("", key).strip() or "column"
+            plain = noise.sub("", key).strip() or "column"
             name, n = plain, 0
             while name.casefold() in taken:
                 n += 1
@@ -182,6 +187,10 @@ def _extra_columns(
 # Control characters in a column's name (kept from an upload before they were taken out
 # there): no file format names a field with them.
 _NAME_NOISE = re.compile("[\x00-\x1f\x7f]")
+# KML's too: GDAL writes a field's name into the XML as it is (<SimpleData name="…">), so a
+# column named with a quote and markup wrote its own elements into every KML of the
+# register, and a record is kept for good (found by an attack on our own instance).
+_KML_NAME_NOISE = re.compile("[\x00-\x1f\x7f<>&\"']")
 
 
 def _text(value: Any) -> Any:
@@ -313,7 +322,11 @@ def write(
     rows: Sequence[Row], fmt: str, stem: str = "hazards", layout: Layout = HAZARDS
 ) -> ExportFile:
     """The rows as a file of format ``fmt`` (one of FORMATS), laid out as ``layout``."""
-    extra = _extra_columns(rows, layout, (*RESERVED, *KML_RESERVED) if fmt == "kml" else RESERVED)
+    extra = (
+        _extra_columns(rows, layout, (*RESERVED, *KML_RESERVED), _KML_NAME_NOISE)
+        if fmt == "kml"
+        else _extra_columns(rows, layout)
+    )
     columns, layer = layout.columns, layout.layer
     media = MEDIA_TYPES[fmt]
     name = f"{stem}.{fmt}"

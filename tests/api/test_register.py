@@ -636,6 +636,41 @@ def test_an_uploaded_name_or_description_stays_a_column_of_the_kml(
     assert data["Name_1"] == "spoofed" and data["Description_1"] == "<a href='x'>click</a>"
 
 
+def test_markup_in_an_uploaded_columns_name_stays_out_of_the_kml(
+    seeded: None, session: Session, client_as: ClientAs
+) -> None:
+    """GDAL writes a field's name into the KML as it is: a column named with a quote and
+    markup wrote a NetworkLink into every KML of the register, and the file no longer
+    parsed (found by an attack on our own instance)."""
+    name = 'z"></SimpleData><NetworkLink><href>http://evil.example/p.kml</href></NetworkLink>'
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "KML-2",
+                HazardStatus.SHA,
+                box(102.7, 19.7, 102.71, 19.71),
+                dt.date(2020, 1, 1),
+                operator="MAG",
+                attributes={name: "kept", "ເຂດ & co": "Lao & an ampersand"},
+            )
+        ],
+    )
+    answer = client_as("viewer").get("/api/v1/hazards.kml", params={"operator": "MAG"})
+    assert answer.status_code == 200 and answer.content, answer.text
+    ns = {"k": "http://www.opengis.net/kml/2.2"}
+    root = ElementTree.fromstring(answer.content)  # it parses
+    assert root.find(".//k:NetworkLink", ns) is None  # the name is a name, not elements
+    (placemark,) = [
+        p for p in root.iterfind(".//k:Placemark", ns) if p.findtext("k:name", None, ns) == "KML-2"
+    ]
+    data = {
+        d.get("name"): d.text for d in placemark.iterfind(".//k:ExtendedData//k:SimpleData", ns)
+    }
+    assert data["z/SimpleDataNetworkLinkhrefhttp://evil.example/p.kml/href/NetworkLink"] == "kept"
+    assert data["ເຂດ  co"] == "Lao & an ampersand"
+
+
 @pytest.mark.parametrize("fmt", ["gpkg", "zip", "csv", "xlsx", "kml"])
 def test_control_characters_and_lao_names_of_own_columns_leave_every_export_readable(
     seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
