@@ -741,6 +741,25 @@ def validate_hazards(
                 "holds now: check that the hazard passes to them",
                 "operator",
             )
+        elif (
+            not is_new
+            and known is not None
+            and known.operator
+            and not operator
+            and ctx.uploader is not None
+            and ctx.uploader.casefold() != known.operator.casefold()
+        ):
+            # an operator's file revising another organisation's hazard had been "clean":
+            # a survey it was tasked with, or a mistaken (or worse) reference, a reviewer
+            # tells apart (found by an attack on our own instance)
+            out.add(
+                "others_hazard",
+                WARNING,
+                f"{ref} is {known.operator}'s hazard, and this file is {ctx.uploader}'s: check "
+                f"that {ctx.uploader} was tasked to revise it (it stays {known.operator}'s "
+                "unless the operator field passes it on)",
+                "hazard_id",
+            )
         if ref and is_new:
             if new_refs[ref] > 1:
                 out.add(

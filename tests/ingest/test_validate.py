@@ -210,6 +210,34 @@ def test_a_revision_that_gives_the_hazard_to_another_operator_says_so() -> None:
     )
 
 
+def test_an_operators_revision_of_another_organisations_hazard_is_a_warning() -> None:
+    """NPA's file revised MAG's hazard (boundary and status) without naming an operator,
+    and the review said the file was clean (found by an attack on our own instance)."""
+    g = box(102.1, 19.6, 102.11, 19.61)
+    known = {
+        "H2": KnownHazard(1, dt.date(2019, 1, 1), g, True, operator="MAG"),
+        "H3": KnownHazard(2, dt.date(2019, 1, 1), g, True, operator="NPA"),
+    }
+    frame = hazards(
+        [
+            {"hazard_id": "H2", "revised": "2021-01-01", "status": "CHA"},
+            {"hazard_id": "H3", "revised": "2021-01-01", "status": "CHA"},
+            {"hazard_id": "H2", "revised": "2022-01-01", "status": "CHA", "operator": "npa"},
+        ],
+        [box(102.1, 19.6, 102.12, 19.62), g, g],
+    )
+    found = validate_hazards(frame, ctx(hazards=known, uploader="NPA")).findings
+    others = [(f.row, f.severity.value, f.field) for f in found if f.code == "others_hazard"]
+    assert others == [(1, "warning", "hazard_id")], found  # row 3 says changes_operator
+    assert "H2 is MAG's hazard, and this file is NPA's" in next(
+        f.message for f in found if f.code == "others_hazard"
+    )
+    assert [f.row for f in found if f.code == "changes_operator"] == [3]
+    # the authority's own upload (no organisation) revises any hazard without a word
+    plain = validate_hazards(frame, ctx(hazards=known)).findings
+    assert not [f for f in plain if f.code == "others_hazard"]
+
+
 def test_a_revision_whose_date_cannot_be_read_has_that_one_error() -> None:
     # "31/12/2026" in revised also said "recorded is required" and "already recorded", as
     # if the feature were a new hazard (found by a walk-through through the API)
