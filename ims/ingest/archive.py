@@ -112,19 +112,26 @@ def check_workbook(workbook: Path, limits: UploadLimits) -> None:
             _check_sheet(workbook, info, limits)
 
 
-# A cell's reference ("XFD1") and the start of a row in a sheet's XML, with or without a
-# namespace prefix. The reader makes every row as wide as the cell furthest right in it.
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]{1,3})[0-9]+\"")
-_ROW = re.compile(rb"<(?:\w+:)?row\b")
+# A cell's reference ("XFD1"), the start of a row and its number, and the sheet's declared
+# size ("A1:XFD1048576"), in a sheet's XML, with or without a namespace prefix. The reader
+# makes every row as wide as the cell furthest right (or as the declared size), and makes
+# the rows a row's number skips, empty, as wide.
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]{1,3})([0-9]+)\"")
+_ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+_ROW_NUMBER = re.compile(rb"\sr=\"([0-9]+)\"")
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\sref=\"[A-Z]*[0-9]*:?([A-Z]{1,3})([0-9]+)\"")
 MAX_WORKBOOK_COLUMNS = 2_000  # a form platform's widest exports have a few hundred
 
 
 def _check_sheet(workbook: Path, info: zipfile.ZipInfo, limits: UploadLimits) -> None:
     """Refuse a sheet the reader would make far larger than its XML: it pads each row to
     the column furthest right in it, so one cell in column XFD a row made 2,000 rows of a
-    23 kB file 32 million cells (800 MB of the server's memory). Its rows and their
-    widest cell are counted as the XML streams by (nothing is held but a short tail)."""
-    rows = widest = 0
+    23 kB file 32 million cells (800 MB of the server's memory); and it makes the rows a
+    row's number skips, so two rows numbered 1 and 1,048,576 made a million (a 5 kB file
+    held 52 million cells: an attack on our own instance). Its rows (the count, or the
+    highest number, whichever is more) and its widest cell, or the size it declares, are
+    counted as the XML streams by (nothing is held but a short tail)."""
+    rows = counted = widest = 0
     tail = b""
     with zipfile.ZipFile(workbook) as z, z.open(info) as sheet:
         while True:
@@ -133,13 +140,29 @@ def _check_sheet(workbook: Path, info: zipfile.ZipInfo, limits: UploadLimits) ->
             # a tag cut by the block's end is read with the next block: only what starts
             # well before the end is counted now
             cut = len(text) - 256 if block else len(text)
-            rows += sum(1 for m in _ROW.finditer(text) if m.start() < cut)
+            for m in _ROW.finditer(text):
+                if m.start() < cut:
+                    counted += 1
+                    number = _ROW_NUMBER.search(m.group(1))
+                    if number:
+                        rows = max(rows, int(number.group(1)))
             for m in _CELL_REF.finditer(text):
                 if m.start() < cut:
                     widest = max(widest, _column_number(m.group(1)))
+                    rows = max(rows, int(m.group(2)))
+            for m in _DIMENSION.finditer(text):
+                if m.start() < cut:
+                    widest = max(widest, _column_number(m.group(1)))
+                    rows = max(rows, int(m.group(2)))
+            rows = max(rows, counted)
             tail = text[max(cut, 0) :]
             stopped = bool(block)  # over a limit before the end: the rest is not counted
-            if not block or widest > MAX_WORKBOOK_COLUMNS or rows * widest > limits.max_vertices:
+            if (
+                not block
+                or widest > MAX_WORKBOOK_COLUMNS
+                or rows > limits.max_features + 1
+                or rows * widest > limits.max_vertices
+            ):
                 break
     where = f"{workbook.name}: sheet {info.filename.rsplit('/', 1)[-1]}"
     if widest > MAX_WORKBOOK_COLUMNS:
@@ -150,7 +173,8 @@ def _check_sheet(workbook: Path, info: zipfile.ZipInfo, limits: UploadLimits) ->
     if rows > limits.max_features + 1 or rows * widest > limits.max_vertices:
         raise InvalidUpload(
             f"{where} holds {'at least ' if stopped else ''}{rows:,} rows of up to "
-            f"{widest:,} columns; ims reads at most "
+            f"{widest:,} columns, counting the empty rows its row numbers skip (and the "
+            "size it declares); ims reads at most "
             f"{limits.max_features:,} rows and {limits.max_vertices:,} cells from a workbook"
         )
 
