@@ -329,7 +329,7 @@ def parse_year(value: Any, *, where: str) -> int | None:
         return None
     try:
         year = int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # "1e400" and "inf" are floats no year is
         raise InvalidRequest(f"{where}: {value!r} is not a year") from None
     if not 1900 <= year <= 2100:
         raise InvalidRequest(f"{where}: year {year} is out of range")

@@ -281,7 +281,7 @@ def _crs_named(path: Path) -> bool:
             text = data[found.end() : found.end() + 65536].decode("utf-8", errors="replace")
             try:
                 value, _ = json.JSONDecoder().raw_decode(text)
-            except ValueError:
+            except (ValueError, RecursionError):  # nested past Python's stack: no CRS named
                 return False
             members = {str(k).lower(): v for k, v in value.items()}
             properties = members.get("properties")

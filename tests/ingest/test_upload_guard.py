@@ -214,3 +214,16 @@ def test_a_crs_named_by_a_code_proj_does_not_know_is_refused(folders: tuple[Path
     upload.write_text(json.dumps({"type": "FeatureCollection", "crs": crs, "features": []}))
     with pytest.raises(InvalidUpload, match="EPSG::99999, which is not a CRS PROJ knows"):
         read_upload(upload, work)
+
+
+def test_a_crs_nested_past_pythons_stack_is_refused_not_a_crash(
+    folders: tuple[Path, Path],
+) -> None:
+    """A "crs" of 50,000 nested objects raised RecursionError out of the upload: a 500
+    (found by an attack on our own instance)."""
+    uploads, work = folders
+    upload = uploads / "hazards.geojson"
+    deep = '{"a":' * 50_000 + "1" + "}" * 50_000
+    upload.write_text('{"type": "FeatureCollection", "crs": ' + deep + ', "features": []}')
+    with pytest.raises(InvalidUpload, match='its "crs" is not a CRS named by its code'):
+        read_upload(upload, work)

@@ -238,6 +238,19 @@ def test_an_operators_revision_of_another_organisations_hazard_is_a_warning() ->
     assert not [f for f in plain if f.code == "others_hazard"]
 
 
+@pytest.mark.parametrize("given", ["1e400", "inf", "-inf"])
+def test_a_year_no_float_holds_is_not_a_year(given: str) -> None:
+    """ "1e400" in used_from raised OverflowError out of validation: a 500 (found by an
+    attack on our own instance)."""
+    g = box(102.1, 19.6, 102.11, 19.61)
+    frame = hazards([{"hazard_id": "H1", "used_from": given}], [g])
+    found = validate_hazards(frame, ctx()).findings
+    assert [(f.code, f.field) for f in found if f.severity.value == "error"] == [
+        ("bad_value", "used_from")
+    ], found
+    assert f"{given!r} is not a year" in found[0].message
+
+
 def test_a_revision_whose_date_cannot_be_read_has_that_one_error() -> None:
     # "31/12/2026" in revised also said "recorded is required" and "already recorded", as
     # if the feature were a new hazard (found by a walk-through through the API)
