@@ -240,7 +240,35 @@ def _reference(out: _Collector, value: Any, field_name: str) -> str | None:
             field_name,
         )
         return None
+    # what looks like another reference: a space that is not the ordinary one, or Latin
+    # letters mixed with Cyrillic or Greek ones that look the same ("АT-1" beside "AT-1";
+    # found by an attack on our own instance). A reference wholly in one script is kept.
+    spaces = sorted({c for c in ref if c != " " and unicodedata.category(c) == "Zs"})
+    scripts = {
+        unicodedata.name(c, "").split(" ")[0] for c in ref if c.isalpha() and not c.isascii()
+    } | ({"LATIN"} if any(c.isascii() and c.isalpha() for c in ref) else set())
+    alike = scripts & _LOOKALIKE_SCRIPTS
+    if spaces or (len(alike) > 1):
+        if spaces:
+            what = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'space')}" for c in spaces)
+            said = f"holds a space that is not an ordinary one ({what})"
+        else:
+            odd = sorted({c for c in ref if c.isalpha() and not c.isascii()})[:3]
+            what = ", ".join(f"{c} U+{ord(c):04X} {unicodedata.name(c, '')}" for c in odd)
+            said = f"mixes {' and '.join(sorted(a.title() for a in alike))} letters ({what})"
+        out.add(
+            "bad_value",
+            ERROR,
+            f"{field_name} {said}: it would look like another reference; "
+            "type the reference again in one script, with ordinary spaces",
+            field_name,
+        )
+        return None
     return ref
+
+
+# Scripts with letters that look like Latin ones
+_LOOKALIKE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 
 
 def _multipolygon(geom: BaseGeometry) -> MultiPolygon:

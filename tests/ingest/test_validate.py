@@ -475,6 +475,28 @@ def test_references_too_long_or_with_invisible_characters_are_errors() -> None:
     assert not [f for f in found.findings if f.code in ("missing_value", "unknown_hazard")]
 
 
+def test_references_that_look_like_others_are_errors_and_one_script_is_kept() -> None:
+    """"LOOK-АT-1" (a Cyrillic А) and a no-break space were staged, a near-copy of
+    another reference on every page (found by an attack on our own instance)."""
+    frame = hazards(
+        [
+            {"hazard_id": "\u0410T-000001"},  # Cyrillic А, Latin T
+            {"hazard_id": "AT\u00a0000001"},
+            {"hazard_id": "\u0391\u03a4-1-\u0399"},  # wholly Greek
+            {"hazard_id": "\u0410\u0422-1"},  # wholly Cyrillic
+            {"hazard_id": "ບ້ານ-AT-1"},  # Lao and Latin do not look alike
+        ],
+        [box(102.1 + i / 100, 19.6, 102.105 + i / 100, 19.605) for i in range(5)],
+    )
+    result = validate_hazards(frame, ctx())
+    errors = [(f.row, f.field) for f in result.findings if f.blocking]
+    assert errors == [(1, "hazard_id"), (2, "hazard_id")], result.findings
+    messages = [f.message for f in result.findings if f.blocking]
+    assert "mixes Cyrillic and Latin letters (А U+0410 CYRILLIC CAPITAL LETTER A)" in messages[0]
+    assert "U+00A0 NO-BREAK SPACE" in messages[1]
+    assert [r["hazard_id"] for r in result.records][2:] == ["ΑΤ-1-Ι", "АТ-1", "ບ້ານ-AT-1"]
+
+
 def test_the_word_that_empties_a_field_is_not_a_reference() -> None:
     # "(none)" as a hazard_id had been recorded as hazard "(none)" (a review of our changes)
     frame = hazards(
