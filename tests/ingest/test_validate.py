@@ -476,8 +476,8 @@ def test_references_too_long_or_with_invisible_characters_are_errors() -> None:
 
 
 def test_references_that_look_like_others_are_errors_and_one_script_is_kept() -> None:
-    """"LOOK-АT-1" (a Cyrillic А) and a no-break space were staged, a near-copy of
-    another reference on every page (found by an attack on our own instance)."""
+    """A hazard_id "LOOK-АT-1" (a Cyrillic А) and one with a no-break space were staged, a
+    near-copy of another reference on every page (found by an attack on our own instance)."""
     frame = hazards(
         [
             {"hazard_id": "\u0410T-000001"},  # Cyrillic А, Latin T
