@@ -220,7 +220,10 @@ def _scan_shapefile(shp: Path, display: str, found: _Found) -> None:
 
 
 _HEAD = 64 * 1024  # enough to find a document's first element past its XML declaration
-_XML_PROLOGUE = re.compile(rb"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*", re.S)
+# A document type without its own declarations: an internal subset ("[…]") may hold a ">"
+# in a quoted entity, which ended the match early and let a comment hide the first element
+# (found by an attack on our own instance); KML declares no entities.
+_XML_PROLOGUE = re.compile(rb"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*>)*", re.S)
 _FIRST_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 # A "crs" member in any case, any of its letters written as a JSON escape (GDAL finds
 # the member whatever its case and reads the escapes: "CRS", "cr\u0073" had passed a
@@ -260,6 +263,11 @@ def _looks_like(path: Path, display: str) -> None:
     elif ext == ".kml":
         prologue = _XML_PROLOGUE.match(text)
         first = _FIRST_ELEMENT.match(text, prologue.end() if prologue else 0)
+        if re.match(rb"\s*<!DOCTYPE[^>\[]*\[", text[prologue.end() if prologue else 0 :]):
+            raise InvalidUpload(
+                f"{display} declares its own entities (a DOCTYPE with [ ]), which KML never "
+                "does: export the layer as KML again"
+            )
         if first is None or first.group(1) != b"kml":
             what = f"<{first.group(1).decode(errors='replace')[:40]}>" if first else "none"
             raise InvalidUpload(

@@ -77,6 +77,34 @@ def test_another_formats_document_under_a_layers_name_is_refused_unread(
     )
 
 
+def test_a_kml_whose_doctype_hides_its_first_element_is_refused_unread(
+    folders: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A ">" quoted in an entity of the DOCTYPE ended the prologue early, and a comment it
+    opened hid the first element: a VRT passed as KML as far as GDAL (found by an attack
+    on our own instance)."""
+    uploads, work = folders
+    secret = tmp_path / "secret.csv"
+    secret.write_text(f"line\n{SECRET}\n")
+    upload = uploads / "hazards.kml"
+    upload.write_text(
+        '<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY z "x><!--">]><!-- --><kml/>'
+        + vrt(str(secret))
+    )
+    with pytest.raises(InvalidUpload, match="declares its own entities") as refused:
+        read_upload(upload, work)
+    assert SECRET not in str(refused.value)
+    # a plain DOCTYPE, as some tools write, is read past as before
+    plain = uploads / "plain.kml"
+    plain.write_text(
+        '<?xml version="1.0"?><!DOCTYPE kml><kml xmlns="http://www.opengis.net/kml/2.2">'
+        "<Document></Document></kml>"
+    )
+    with pytest.raises(InvalidUpload) as empty:
+        read_upload(plain, work)
+    assert "is not KML" not in str(empty.value) and "declares" not in str(empty.value)
+
+
 def test_gdal_in_an_ims_process_cannot_open_a_vrt_whatever_its_name(tmp_path: Path) -> None:
     """The second guard, should a VRT reach GDAL: no driver opens it."""
     secret = tmp_path / "secret.csv"
