@@ -14,6 +14,7 @@ from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
 from ims.config import get_settings
 from ims.db.audit import hazard_events
+from ims.db.recording import nesting
 from ims.domain import access
 from ims.domain.as_of import EARLIEST, UP_TO_TODAY, up_to_today
 from ims.domain.enums import Contamination, HazardStatus, Role
@@ -357,6 +358,7 @@ def reports_page(
         contam=contam.value,
         contams=[c.value for c in Contamination],
         active="reports",
+        not_nested=nesting(session).sentence() if level == 2 else None,
     )
 
 

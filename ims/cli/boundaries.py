@@ -38,3 +38,6 @@ def boundaries_load(
         f"level {level}: {result.added} added, {result.updated} updated from {file.name}",
         highlight=False,
     )
+    said = result.nesting.sentence() if result.nesting else None
+    if said:
+        out.print(f"warning: {said}", highlight=False)

@@ -141,6 +141,9 @@ class AdminArea(Base):
     geom_3857: Mapped[WKBElement | None] = web_mercator_column()
     source: Mapped[str | None] = mapped_column(String(200))
     loaded_at: Mapped[Created]
+    # a district's ground outside its province, on the ellipsoid (docs/design.md §2.5):
+    # where boundaries do not nest, a province's figures are not the sum of its districts'
+    outside_parent_m2: Mapped[float | None] = mapped_column(Float)
 
     parent: Mapped[AdminArea | None] = relationship(remote_side="AdminArea.id")
 

@@ -706,12 +706,64 @@ def convert_outside_release(
     return Conversion(reference, hazard_id, hazard_reference, release_id)
 
 
+# A district is said to lie outside its province when more than this share of it does:
+# simplified boundaries of two sources differ by slivers along every shared line.
+NOT_NESTED_SHARE = 0.01
+
+
+@dataclass(frozen=True)
+class Nesting:
+    """How far the districts loaded lie outside their provinces (docs/design.md §2.5)."""
+
+    districts: int  # districts with a province
+    outside: int  # of them, those with more than NOT_NESTED_SHARE of their ground outside it
+    outside_m2: float  # all districts' ground outside their province, on the ellipsoid
+    worst: tuple[tuple[str, str, float, float], ...]  # (district, province, m², share)
+
+    def sentence(self) -> str | None:
+        """What a reader of district figures needs told, or None when they nest."""
+        if not self.outside:
+            return None
+        named = "; ".join(
+            f"{d} ({m2 / 1e6:,.0f} km², {share:.0%} of it, outside {p})"
+            for d, p, m2, share in self.worst
+        )
+        return (
+            f"{self.outside} of the {self.districts} districts lie partly outside the province "
+            f"they belong to ({self.outside_m2 / 1e6:,.0f} km² of district ground in all; most: "
+            f"{named}): the boundaries loaded do not nest, so a province's figures are not "
+            "the sum of its districts'. Each level counts a hazard where the largest share "
+            "of it lies, and splits its area by that level's own boundaries."
+        )
+
+
+def nesting(session: Session, worst: int = 3) -> Nesting:
+    """How far the districts lie outside their provinces, from what each load measured."""
+    rows = session.execute(
+        text(
+            "SELECT d.name, p.name, d.outside_parent_m2, "
+            "d.outside_parent_m2 / NULLIF(ST_Area(d.geom::geography), 0) AS share "
+            "FROM admin_area d JOIN admin_area p ON p.id = d.parent_id "
+            "WHERE d.level = 2 AND d.outside_parent_m2 IS NOT NULL "
+            "ORDER BY d.outside_parent_m2 DESC"
+        )
+    ).all()
+    apart = [r for r in rows if (r.share or 0) > NOT_NESTED_SHARE]
+    return Nesting(
+        districts=len(rows),
+        outside=len(apart),
+        outside_m2=float(sum(r.outside_parent_m2 for r in rows)),
+        worst=tuple((r[0], r[1], float(r[2]), float(r[3])) for r in apart[:worst]),
+    )
+
+
 @dataclass(frozen=True)
 class BoundaryLoad:
-    """What a boundary load did."""
+    """What a boundary load did, and how far the districts nest in their provinces."""
 
     added: int
     updated: int
+    nesting: Nesting | None = None
 
 
 def load_boundaries(
@@ -784,5 +836,15 @@ def load_boundaries(
         before={"replaced": changed[:500]} if changed else None,
         after={"source": source, "added": added, "updated": updated},
     )
+    # each district's ground outside its province, kept (design §2.5): measured again for
+    # all of them, as either level's load moves the line between them
+    session.execute(
+        text(
+            "UPDATE admin_area d SET outside_parent_m2 = CASE WHEN p.id IS NULL THEN NULL "
+            "ELSE ST_Area(ST_Difference(d.geom, p.geom)::geography) END "
+            "FROM admin_area d2 LEFT JOIN admin_area p ON p.id = d2.parent_id "
+            "WHERE d2.id = d.id AND d.level = 2"
+        )
+    )
     ledger.refresh_all(session, progress=progress)
-    return BoundaryLoad(added=added, updated=updated)
+    return BoundaryLoad(added=added, updated=updated, nesting=nesting(session))

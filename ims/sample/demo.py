@@ -79,9 +79,12 @@ def load_demo(
     if not session.scalar(text("SELECT count(*) FROM admin_area")):
         for level, name in ((1, "LAO_ADM1.geojson"), (2, "LAO_ADM2.geojson")):
             say(f"loading admin boundaries level {level} ({name})")
-            load_boundaries(
+            loaded = load_boundaries(
                 session, read_boundaries(BOUNDARIES_DIR / name), level=level, source=name
             )
+        said = loaded.nesting.sentence() if loaded.nesting else None
+        if said:  # the demo's two sources do not nest: its district tables say so too
+            say(f"  note: {said}")
         result.boundaries_loaded = True
     if done is not None:
         result.already_loaded = True

@@ -16,12 +16,19 @@ from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon, box, shape
 from sqlalchemy.orm import Session
 
-from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
+from ims.db.recording import (
+    load_boundaries,
+    nesting,
+    record_hazards,
+    record_releases,
+    revise_hazards,
+)
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
 from ims.errors import InvalidRequest, NotFound
 from ims.reports.article7 import ReportScope, article4, article7
 from ims.reports.explain import explain
+from tests.utils import ClientAs
 
 GEOD = Geod(ellps="WGS84")
 DATA = Path(__file__).parent / "data"
@@ -417,3 +424,30 @@ def test_a_cleared_hazards_slivers_do_not_swell_the_dissolved_total(
     assert overlap["total_area_m2"] == pytest.approx(expected, abs=TOL)
     assert overlap["dissolved_area_m2"] == pytest.approx(expected, abs=TOL)
     assert overlap["double_counted_m2"] == pytest.approx(0.0, abs=TOL)
+
+
+def test_districts_outside_their_province_are_measured_and_said(
+    session: Session, provinces: None, client_as: ClientAs
+) -> None:
+    """The demo's provinces and districts come from two sources that do not nest: a
+    province's figures were not the sum of its districts', and nothing said why (found by
+    a review as a GIS officer)."""
+    nested = nesting(session)
+    assert (nested.districts, nested.outside, nested.sentence()) == (3, 0, None)
+    assert nested.outside_m2 < 1  # the fixture's districts nest
+    # a district of province A that reaches 0.2° into province B, loaded again
+    wide = BoundaryFeature("P-A-W", "Wide", MultiPolygon([box(102.0, 19.0, 102.7, 19.2)]))
+    loaded = load_boundaries(session, [wide], level=2)
+    assert loaded.nesting is not None and loaded.nesting.outside == 1
+    (name, province, m2, share), *_ = loaded.nesting.worst
+    expected = geod_box(102.5, 19.0, 102.7, 19.2)
+    assert (name, province) == ("Wide", "Province A")
+    assert m2 == pytest.approx(expected, abs=TOL)
+    assert share == pytest.approx(expected / geod_box(102.0, 19.0, 102.7, 19.2), rel=1e-9)
+    said = loaded.nesting.sentence()
+    assert said is not None and "1 of the 4 districts lie partly outside" in said
+    assert f"Wide ({expected / 1e6:,.0f} km², 29% of it, outside Province A)" in said
+    page = client_as("viewer").get("/reports", params={"year": 2020, "level": 2}).text
+    assert "1 of the 4 districts lie partly outside the province" in page
+    provinces_page = client_as("viewer").get("/reports", params={"year": 2020}).text
+    assert "lie partly outside" not in provinces_page  # said where districts are shown
