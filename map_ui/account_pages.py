@@ -357,6 +357,9 @@ def _account(
         connect={
             "ogc": f"{base}/ogc",
             "ogc_on": f"{base}/ogc/on/2025-12-31",
+            # QGIS asks for the tiles' address first and the style as an option (a
+            # review as a GIS officer could not make the connection from the style alone)
+            "tiles": f"{base}/api/v1/tiles/hazards/{{z}}/{{x}}/{{y}}.pbf",
             "style": f"{base}/api/v1/tiles/style.json",
             "docs": f"{base}/api/v1/docs",
         },

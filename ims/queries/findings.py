@@ -29,7 +29,7 @@ from ims.errors import InvalidRequest
 from ims.files import write_whole
 from ims.ingest.field_maps import ATTRIBUTES
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
-from ims.queries.register_files import RESERVED
+from ims.queries.register_files import GPKG_OPTIONS, RESERVED
 from ims.reports.cells import csv_text
 
 COLUMNS: Final = ("feature", "reference", "severity", "kind", "field", "message")
@@ -141,7 +141,14 @@ def findings_file(
         path = Path(folder) / f"{layer}.gpkg"
         # Mixed geometry (polygons, and whatever an unusable feature held): one layer of
         # type Unknown, which QGIS shows as it is.
-        pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", geometry_type="Unknown")
+        pyogrio.write_dataframe(
+            frame,
+            path,
+            layer=layer,
+            driver="GPKG",
+            geometry_type="Unknown",
+            dataset_options=GPKG_OPTIONS,
+        )
         if features is not None and len(features[1]):
             kind, rows = features
             pyogrio.write_dataframe(

@@ -264,6 +264,12 @@ def _frame(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> gpd.Ge
 SHAPEFILE_OWN_MAX = 100  # the uploads' own columns a shapefile holds (fields.csv lists the rest)
 
 
+# GeoPackage 1.2, which every reader of the last years reads: GDAL wrote 1.4, and GDAL 3.6
+# (Debian 12's, and its QGIS) warned that such a file "may only be partially supported"
+# (a review as a GIS officer); ims's files use nothing of 1.3 or 1.4.
+GPKG_OPTIONS: Final = {"VERSION": "1.2"}
+
+
 def _write_layer(
     frame: gpd.GeoDataFrame,
     path: Path,
@@ -308,6 +314,7 @@ def _write_layer(
         geometry_type="MultiPolygon",
         crs="EPSG:4326",
         encoding=encoding,
+        dataset_options=GPKG_OPTIONS if driver == "GPKG" else None,
     )
 
 

@@ -652,6 +652,11 @@ def test_users_make_and_revoke_their_own_tokens_on_their_account_page(
     assert token.name == "QGIS on my laptop" and token.expires_at is not None
     api = TestClient(app, headers={"Authorization": f"Bearer {secret}"})  # type: ignore[arg-type]
     assert api.get("/ogc/collections").status_code == 200  # what QGIS reads
+    # the tiles' address QGIS asks for first, as the page gives it, works with the token
+    template = "http://testserver/api/v1/tiles/hazards/{z}/{x}/{y}.pbf"
+    assert f"<code>{template}</code>" in shown.text
+    tile = api.get(template.format(z=0, x=0, y=0))
+    assert tile.status_code in (200, 204) and "vector-tile" in tile.headers["content-type"]
     assert api.get("/api/v1/me").json()["username"] == "rev"
     # shown once: the account page lists it by its beginning only
     again = own.get("/account").text

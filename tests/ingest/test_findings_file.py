@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -69,6 +70,8 @@ def test_the_findings_file_lists_every_finding_errors_first_with_geometries(
     target.write_bytes(findings_file(frame, "gpkg"))
     back = pyogrio.read_dataframe(target)
     assert len(back) == len(frame) and set(COLUMNS) <= set(back.columns)
+    with sqlite3.connect(target) as db:  # GeoPackage 1.2, which GDAL 3.6's QGIS reads
+        assert db.execute("PRAGMA user_version").fetchone() == (10200,)
     assert back.geometry.notna().sum() == frame.geometry.notna().sum()
     rows = list(csv.reader(io.StringIO(findings_file(frame, "csv").decode("utf-8"))))
     assert tuple(rows[0]) == (*COLUMNS, "wkt") and len(rows) == len(frame) + 1
