@@ -548,6 +548,11 @@ def test_the_register_page_offers_the_releases_of_its_operator(
     page = client_as("operator", organisation="MAG").get("/hazards", params={"operator": "MAG"})
     assert 'href="/api/v1/releases.csv?operator=MAG"' in page.text
     assert client_as("viewer").get("/api/v1/releases.csv?operator=MAG").status_code == 200
+    assert 'id="release-exports-whole"' not in page.text
+    # in one area, the files are said to hold each release whole: a release across the
+    # area's boundary made a province's file add up to more than its Form 1(i) (a review)
+    west = client_as("viewer").get("/hazards", params={"admin": "P-W"}).text
+    assert "in the files whole, with all of its area" in west
 
 
 def test_the_register_pages_release_files_are_of_its_date_and_kind(
