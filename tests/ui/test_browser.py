@@ -133,6 +133,8 @@ def test_signing_in_and_out_in_a_browser(browser: Browser, site: LiveSite) -> No
         ("dashboard", "/"),
         ("submissions", "/submissions"),
         ("reports", "/reports"),
+        ("reports-districts", "/reports?level=2"),
+        ("register-province", "/hazards?admin=LA-XI"),
         ("users", "/admin/users"),
         ("audit", "/admin/audit"),
         ("reference", "/admin/reference"),
