@@ -228,6 +228,11 @@ def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str |
     after_key = lower.index("key") if central else len(columns)
     renamed: dict[str, str] = {}
     taken: set[str] = set()
+    kept = {
+        name
+        for i, name in enumerate(lower)
+        if i <= after_key and name not in META_COLUMNS and not name.startswith(("meta/", "meta-"))
+    }
     for i, column in enumerate(columns):
         short = _short(column)
         if i > after_key or lower[i] in META_COLUMNS or short.lower() in META_COLUMNS:
@@ -236,7 +241,11 @@ def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str |
         if lower[i].startswith("meta/") or lower[i].startswith("meta-"):
             dropped.append(column)
             continue
-        target = short if short.lower() not in taken else column
+        # a short name another column of the file has is not taken: "Remarks: status" beside
+        # "status" had made two columns "status", and the upload ended in an unexpected
+        # error (a review as a data manager)
+        own = short.lower() == lower[i] or short.lower() not in kept
+        target = short if own and short.lower() not in taken else column
         taken.add(target.lower())
         if target != column:
             renamed[column] = target
@@ -248,6 +257,8 @@ def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str |
 
 def _short(column: str) -> str:
     """A column's name without its group prefixes (``group/field`` -> ``field``)."""
+    if "(" in column:  # "Date Surveyed (dd/mm/yyyy)" is a name, not a group and a field
+        return column.strip()
     short = re.split(r"[/:]", column)[-1]
     if "-" in short:
         last = short.rsplit("-", 1)[1]

@@ -18,6 +18,30 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
+def test_a_prefix_is_not_taken_off_where_a_column_of_the_file_has_that_name(
+    tmp_path: Path,
+) -> None:
+    """A column "Remarks: status" beside "status" made two columns "status" and the upload
+    ended in an unexpected error; "Date Surveyed (dd/mm/yyyy)" was offered as "yyyy)" (a
+    review as a data manager)."""
+    path = write(
+        tmp_path,
+        "legacy.csv",
+        "hazard_id,Remarks: status,status,Date Surveyed (dd/mm/yyyy),WKT\n"
+        'H-1,CHA after TS,SHA,03/02/2024,"POLYGON((103.1 19.4,103.11 19.4,103.11 19.41,'
+        '103.1 19.4))"\n',
+    )
+    frame = read_table(path).frame
+    assert list(frame.columns) == [
+        "hazard_id",
+        "Remarks: status",
+        "status",
+        "Date Surveyed (dd/mm/yyyy)",
+        "geometry",
+    ]
+    assert (frame.loc[0, "status"], frame.loc[0, "Remarks: status"]) == ("SHA", "CHA after TS")
+
+
 def test_a_kobo_export_loses_group_prefixes_and_meta_columns_and_keeps_the_record_id(
     tmp_path: Path,
 ) -> None:
