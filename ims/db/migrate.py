@@ -74,6 +74,7 @@ def upgrade(engine: Engine, revision: str = "head", *, by: str = "ims") -> list[
     ]
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL ROLE NONE"))  # migrate as the owner, not as ims_app
+        _refuse_a_login_that_does_not_own(conn, current)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
         # The application's privileges, for every table a migration made (and re-applied,
@@ -99,6 +100,41 @@ def upgrade(engine: Engine, revision: str = "head", *, by: str = "ims") -> list[
             conn.execute(text("VACUUM (ANALYZE)"))
             conn.execute(text("RESET ROLE"))
     return steps if migrated else []
+
+
+def _refuse_a_login_that_does_not_own(conn: Connection, current: str | None) -> None:
+    """A SetupError, before any step, when this login cannot alter the schema's tables: the
+    application's login set as IMS_DATABASE_URL alone had ended `ims db migrate` in a
+    stack trace ("must be owner of table ...") halfway through its steps' transaction."""
+    if current is None:
+        # an empty database: whoever may create in its schema makes the tables (and owns them)
+        if conn.scalar(text("SELECT has_schema_privilege('public', 'CREATE')")):
+            return
+        login, owner = conn.execute(
+            text(
+                "SELECT current_user, pg_get_userbyid(d.datdba) FROM pg_database d "
+                "WHERE d.datname = current_database()"
+            )
+        ).one()
+        raise SetupError(
+            f"the database is empty, and ims logs in as {login}, which may not create tables "
+            f"in it: making ims's schema needs the owner's login; set IMS_ADMIN_DATABASE_URL "
+            f"to {owner}'s, the database's owner (README, \"The database\"). Nothing was "
+            "changed"
+        )
+    login, owner = conn.execute(
+        text(
+            "SELECT current_user, pg_get_userbyid(c.relowner) FROM pg_class c "
+            "WHERE c.oid = 'alembic_version'::regclass"
+        )
+    ).one()
+    if conn.scalar(text("SELECT pg_has_role(current_user, :owner, 'USAGE')"), {"owner": owner}):
+        return
+    raise SetupError(
+        f"the database's tables belong to {owner}, and ims logs in as {login}, which may not "
+        f"change them: migrating needs the owner's login; set IMS_ADMIN_DATABASE_URL to "
+        f'{owner}\'s (README, "The database"). Nothing was changed'
+    )
 
 
 def _audit_migration(conn: Connection, by: str, before: str, after: str, steps: list[Step]) -> None:

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, inspect, text
 
 from ims.db import migrate
 from ims.db.models import Base
+from ims.db.session import app_url
 from ims.errors import SetupError
 
 
@@ -405,3 +407,37 @@ def test_an_upgrade_waits_for_the_administrator_and_a_backup_from_before_comes_b
         assert conn.scalar(text("SELECT count(*) FROM munition_type")) > 0
         actions = conn.scalars(text("SELECT action FROM audit_event ORDER BY id")).all()
     assert actions[-2:] == ["database.migrated", "database.restored"]
+
+
+def test_the_applications_login_is_refused_clearly_before_any_step(
+    engine: Engine, scratch_engine: Engine
+) -> None:
+    # ``engine``: the test database, migrated, so the cluster has the role ims_app
+    # IMS_DATABASE_URL set to ims_app alone: `ims db migrate` had ended in a stack trace
+    # ("must be owner of table admin_area") from inside the steps' transaction.
+    scripts = ScriptDirectory.from_config(migrate.alembic_config())
+    before = str(scripts.get_revision(scripts.get_current_head()).down_revision)
+    migrate.upgrade(scratch_engine, before)
+    tables = _tables(scratch_engine)
+    app = create_engine(app_url(scratch_engine.url.render_as_string(hide_password=False)))
+    try:
+        with pytest.raises(
+            SetupError, match=r"belong to .* logs in as ims_app.*IMS_ADMIN_DATABASE_URL"
+        ):
+            migrate.upgrade(app)
+    finally:
+        app.dispose()
+    assert migrate.current_revision(scratch_engine) == before  # nothing was changed
+    assert _tables(scratch_engine) == tables
+
+
+def test_the_applications_login_may_not_make_the_schema_of_an_empty_database(
+    engine: Engine, scratch_engine: Engine
+) -> None:
+    app = create_engine(app_url(scratch_engine.url.render_as_string(hide_password=False)))
+    try:
+        with pytest.raises(SetupError, match=r"empty, and ims logs in as ims_app.*owner"):
+            migrate.upgrade(app)
+    finally:
+        app.dispose()
+    assert migrate.current_revision(scratch_engine) is None
