@@ -55,7 +55,8 @@ LABELS = {
     "released": "Date completed",
     "area_m2": "Area stated (m²)",
 }
-_CODE_LABELS = {
+# The choices' labels, which an export "with labels" (KoboToolbox) writes in place of the codes.
+CODE_LABELS = {
     "SHA": "SHA: suspected hazardous area",
     "CHA": "CHA: confirmed hazardous area",
     "CMR": "CMR: cluster munition remnants",
@@ -73,9 +74,9 @@ def _choices(
     munitions: Sequence[tuple[str, str]], organisations: Sequence[str]
 ) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
-    rows += [("status", s.value, _CODE_LABELS.get(s.value, s.value)) for s in HazardStatus]
-    rows += [("contam", c.value, _CODE_LABELS.get(c.value, c.value)) for c in Contamination]
-    rows += [("method", m.value, _CODE_LABELS.get(m.value, m.value)) for m in ReleaseMethod]
+    rows += [("status", s.value, CODE_LABELS.get(s.value, s.value)) for s in HazardStatus]
+    rows += [("contam", c.value, CODE_LABELS.get(c.value, c.value)) for c in Contamination]
+    rows += [("method", m.value, CODE_LABELS.get(m.value, m.value)) for m in ReleaseMethod]
     rows += [("munition", code, f"{code}: {name}") for code, name in munitions]
     rows += [("organisation", name, name) for name in organisations]
     return rows

@@ -14,6 +14,8 @@ A table's features are placed by, in this order:
 
 Exports of KoboToolbox, ODK Central and Survey123 are read as they come, with no field map:
 group prefixes (``group/field``, ``group-field``, ``group:field``) are taken off, the
+questions' and choices' labels of ims's own forms (an export "with labels") are read as
+their names and codes, the
 platforms' own columns (``_id``, ``_submission_time``, ``start``, ``meta/instanceID``,
 ``KEY``, …) are left out, and each record's submission id (``_uuid``,
 ``meta/instanceID``, ``KEY``, ``globalid``) is kept as its ``form_record`` attribute, so
@@ -42,7 +44,8 @@ from shapely.geometry.base import BaseGeometry
 from ims.errors import InvalidUpload
 from ims.ingest.archive import ACCEPTED
 from ims.ingest.archive import MAX_WORKBOOK_COLUMNS as MAX_TABLE_COLUMNS
-from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS, blank
+from ims.ingest.fields import HAZARD_FIELDS, HAZARDS, RELEASE_FIELDS, RELEASES, FieldType, blank
+from ims.ingest.forms import CODE_LABELS, LABELS
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 RECORD_ID = "form_record"  # the attribute keeping a form record's submission id
@@ -121,6 +124,11 @@ _KNOWN = {
     *LON_COLUMNS,
     *META_COLUMNS,
 }
+# ims's forms' question labels, as a column of an export "with labels" is named (compared
+# without spaces, punctuation or capitals), and the codes their choices' labels stand for.
+_FORM_LABELS = {re.sub(r"[^0-9a-z]", "", label.casefold()): name for name, label in LABELS.items()}
+_CODE_FIELDS = {f.name for f in (*HAZARDS, *RELEASES) if f.type is FieldType.CODE}
+_CODES = {label.casefold(): code for code, label in CODE_LABELS.items()}
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _GEO_POINT = re.compile(rf"^\s*{_NUMBER}\s+{_NUMBER}(?:\s+{_NUMBER}){{0,2}}\s*$")
 MAX_SHOWN = 5  # bad cells named in one message
@@ -154,6 +162,17 @@ def read_table(path: Path, *, crs: CRS | None = None, name: str | None = None) -
     frame = raw.drop(columns=dropped).rename(columns=renamed)
     kept = [c for c in frame.columns if not frame[c].map(blank).all() or c in _KNOWN]
     frame = frame[kept]
+    labels = sorted(c for c, target in renamed.items() if target != _short(c))
+    if labels:
+        notes.append(
+            "columns named by the questions' labels of ims's form were read as the "
+            f"questions: {', '.join(f'{c} as {renamed[c]}' for c in labels)}"
+        )
+    for column in [c for c in frame.columns if str(c).casefold() in _CODE_FIELDS]:
+        # "CHA: confirmed hazardous area", as an export with labels writes the choice
+        frame[column] = [
+            _CODES.get(v.strip().casefold(), v) if isinstance(v, str) else v for v in frame[column]
+        ]
     geometry, source = _geometry(frame, where, crs)
     used = [c for c in source if c in frame.columns]
     frame = frame.drop(columns=used)
@@ -246,6 +265,14 @@ def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str |
         # error (a review as a data manager)
         own = short.lower() == lower[i] or short.lower() not in kept
         target = short if own and short.lower() not in taken else column
+        labelled = _FORM_LABELS.get(re.sub(r"[^0-9a-z]", "", short.casefold()))
+        if (
+            labelled is not None
+            and labelled != short.casefold()  # "Status" stays as the file names it
+            and labelled not in kept
+            and labelled not in taken
+        ):
+            target = labelled  # "Hazard reference": the question hazard_id, by its label
         taken.add(target.lower())
         if target != column:
             renamed[column] = target

@@ -8,8 +8,11 @@ import pytest
 from shapely.geometry import LineString, Point, Polygon
 
 from ims.errors import InvalidUpload
+from ims.ingest.forms import xlsform
 from ims.ingest.reader import read_upload
 from ims.ingest.tables import RECORD_ID, read_table
+
+GEOSHAPE = "19.40 103.10 210 5;19.40 103.11 210 5;19.41 103.11 0 0;19.40 103.10 210 5"
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -165,3 +168,86 @@ def test_an_odk_central_zip_of_tables_says_which_table_to_send(tmp_path: Path) -
     (tmp_path / "work").mkdir()
     with pytest.raises(InvalidUpload, match=r"send ims_hazard_report\.csv "):
         read_upload(upload, tmp_path / "work")
+
+
+def _labels_export(tmp_path: Path, kind: str, cells: dict[str, str]) -> Path:
+    """A one-record export of ims's own form ``kind`` "with labels", as KoboToolbox writes
+    it: each question's column named by its label, each choice by its label."""
+    book = xlsform(kind, [("BLU-26", "bomblet")], ["MAG"])
+    survey = list(book["survey"].iter_rows(min_row=2, values_only=True))
+    choices = {
+        (row[0], row[1]): row[2] for row in book["choices"].iter_rows(min_row=2, values_only=True)
+    }
+    header, row = [], []
+    for kind_of, name, label, *_ in survey:
+        if name not in cells:
+            continue
+        header.append(label or name)  # a calculation has no label: its name is the column
+        listed = str(kind_of).removeprefix("select_one ")
+        row.append(choices.get((listed, cells[name]), cells[name]))
+    header += ["_id", "_uuid"]
+    row += ["1", "uuid-77"]
+    return write(
+        tmp_path,
+        f"{kind}_labels.csv",
+        ",".join(f'"{c}"' for c in header) + "\n" + ",".join(f'"{c}"' for c in row) + "\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "cells"),
+    [
+        (
+            "hazards",
+            {
+                "hazard_id": "KL-1",
+                "status": "CHA",
+                "contam": "CMR",
+                "recorded": "2024-01-02",
+                "used_from": "1968",
+                "munitions": "BLU-26:4",
+            },
+        ),
+        (
+            "releases",
+            {
+                "release_id": "R-1",
+                "hazard_id": "KL-1",
+                "method": "cancelled",
+                "released": "2024-03-04",
+                "area_m2": "1200",
+                "items": "BLU-26:2",
+            },
+        ),
+    ],
+)
+def test_an_export_with_the_forms_labels_is_read_as_the_forms_questions_and_codes(
+    tmp_path: Path, kind: str, cells: dict[str, str]
+) -> None:
+    """KoboToolbox exports "labels" as readily as "XML values and headers": such an export
+    of ims's own forms had named no template field ("Hazard reference", "CHA: confirmed
+    hazardous area") and needed a field map for every column and value."""
+    path = _labels_export(tmp_path, kind, {**cells, "boundary": GEOSHAPE})
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    assert "hazard_id" not in header and "Hazard reference" in header  # named by labels
+    table = read_table(path)
+    frame = table.frame
+    # "Status" and "Method" stay as the file names them: a field's name matches any capitals
+    named = {str(c).casefold(): c for c in frame.columns}
+    assert set(named) == {*cells, RECORD_ID, "geometry"}
+    assert {name: frame.loc[0, named[name]] for name in cells} == cells
+    assert any("Hazard reference as hazard_id" in note for note in table.notes)
+    (geom,) = frame.geometry
+    assert geom.equals(Polygon([(103.10, 19.40), (103.11, 19.40), (103.11, 19.41)]))
+
+
+def test_a_column_named_as_a_label_leaves_the_fields_own_column_alone(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "both.csv",
+        "hazard_id,Hazard reference,status,WKT\n"
+        'H-1,old ref 7,SHA,"POLYGON((103.1 19.4,103.11 19.4,103.11 19.41,103.1 19.4))"\n',
+    )
+    frame = read_table(path).frame
+    assert list(frame.columns) == ["hazard_id", "Hazard reference", "status", "geometry"]
+    assert (frame.loc[0, "hazard_id"], frame.loc[0, "Hazard reference"]) == ("H-1", "old ref 7")
