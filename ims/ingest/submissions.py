@@ -780,6 +780,8 @@ def stage_features(
 
 # A form record (KoboToolbox, ODK, Survey123) keeps its submission id (ims.ingest.tables):
 # the same record in a later export is named, with the submission that brought it first.
+# A record left out of a submission approved in part (it had an error) is not held by it:
+# sending it again, corrected, is what the sender was asked to do.
 _SENT_BEFORE = text(
     "SELECT DISTINCT ON (rec) sf.record->'_attributes'->>:key AS rec, s.id, s.status"
     " FROM submission_feature sf JOIN submission s ON s.id = sf.submission_id"
@@ -787,6 +789,9 @@ _SENT_BEFORE = text(
     " AND s.id IS DISTINCT FROM :replaces"
     " AND (CAST(:within AS integer) IS NULL OR s.organisation_id = :within)"
     " AND sf.record->'_attributes'->>:key = ANY(:ids)"
+    " AND NOT (s.status = 'approved' AND s.partial AND EXISTS ("
+    "   SELECT 1 FROM finding f WHERE f.submission_id = s.id"
+    "   AND f.row_number = sf.row_number AND f.severity = 'error'))"
     " ORDER BY rec, s.id"
 )
 

@@ -475,6 +475,42 @@ def test_an_operator_is_not_told_of_another_organisations_form_records(
     assert f"in submission {npa.submission.id} " in told[0]  # a reviewer sees them all
 
 
+def test_a_record_left_out_of_a_partial_approval_is_not_said_to_be_sent_before(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """A field team sends again, corrected, the record its approved-in-part export had with
+    an error: it had been told "form record … was sent before, in submission N (approved):
+    take it out of the export", the one record the reviewer had asked for (a review as a
+    data manager). The record that was recorded is still named."""
+    square = '"POLYGON((103.1 19.4,103.11 19.4,103.11 19.41,103.1 19.41,103.1 19.4))"'
+    other = '"POLYGON((103.2 19.4,103.21 19.4,103.21 19.41,103.2 19.41,103.2 19.4))"'
+
+    def export(name: str, second_status: str) -> Path:
+        path = tmp_path / f"{name}.csv"
+        path.write_text(
+            "hazard_id,status,recorded,contam,wkt,_uuid\n"
+            f"P-1,SHA,2024-05-01,CMR,{square},uuid:aaa-1\n"
+            f"P-2,{second_status},2024-05-01,CMR,{other},uuid:bbb-2\n",
+            encoding="utf-8",
+        )
+        return path
+
+    first = submissions.stage(session, export("first", "XYZ"), kind="hazards")
+    assert [(f.row, f.code) for f in first.findings if f.blocking] == [(2, "unknown_value")]
+    approval.approve(session, first.submission.id, by="reviewer", partial=True)
+    assert set(session.scalars(select(Hazard.reference))) == {"P-1"}
+    # the whole export again, its second record corrected
+    again = submissions.stage(session, export("again", "CHA"), kind="hazards")
+    said = [(f.row, f.message) for f in again.findings if f.code == "record_sent_before"]
+    assert said == [
+        (
+            1,
+            f"form record aaa-1 was sent before, in submission {first.submission.id} "
+            "(approved): take it out of the export unless it is meant to revise it",
+        )
+    ]
+
+
 def test_concurrent_conflicting_approvals_leave_one_winner(
     committed_engine: Engine, tmp_path: Path
 ) -> None:
