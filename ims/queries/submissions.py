@@ -98,7 +98,7 @@ _FINDINGS_OF_ROW = (
     " FROM finding f WHERE f.submission_id = :s AND f.row_number = sf.row_number) fl ON true"
 )
 _FEATURE_COLUMNS = (
-    "SELECT sf.row_number AS row, sf.reference, sf.record, w.finding, fl.findings,"
+    "SELECT sf.row_number AS row, sf.reference, sf.record, sf.clean, w.finding, fl.findings,"
     " sf.geom IS NULL AS unusable"
 )
 
@@ -204,6 +204,8 @@ def submission_review(
         record = dict(feature["record"])
         own = record.pop("_attributes", None) or {}
         feature["record"] = {**record, **own}
+    if sub.kind == UploadKind.HAZARDS and sub.status != SubmissionStatus.APPROVED:
+        _revision_changes(session, sub, rows_shown)
     template = HAZARD_FIELDS if sub.kind == UploadKind.HAZARDS else RELEASE_FIELDS
     present = {k for feature in rows_shown for k in feature["record"]}
     columns = [f for f in template if f in present] + sorted(present - set(template))
@@ -250,6 +252,91 @@ def submission_review(
         if sub.status in (SubmissionStatus.UPLOADED, SubmissionStatus.VALIDATED)
         else [],
     )
+
+
+# For each revision listed, the revision of its hazard in force on its date (the one it
+# follows), with that revision's estimates, and the area of the boundary it sends.
+_FOLLOWS = text("""
+SELECT x.row_number, p.status, p.used_from, p.used_to, p.marked, o.name AS operator,
+       p.map_area_m2,
+       (SELECT string_agg(e.munition_code || ':' || e.quantity, ';' ORDER BY e.munition_code)
+        FROM hazard_estimate e WHERE e.revision_id = p.id) AS munitions,
+       ST_Area(sf.geom::geography) AS sent_m2
+FROM unnest(CAST(:rows AS integer[]), CAST(:refs AS text[]), CAST(:days AS date[]))
+     AS x(row_number, reference, effective)
+JOIN hazard h ON h.reference = x.reference
+CROSS JOIN LATERAL (
+    SELECT q.* FROM hazard_revision q
+    WHERE q.hazard_id = h.id AND q.effective <= x.effective
+    ORDER BY q.effective DESC, q.seq DESC LIMIT 1) p
+LEFT JOIN organisation o ON o.id = p.operator_id
+LEFT JOIN submission_feature sf ON sf.submission_id = :s AND sf.row_number = x.row_number
+""")
+_CHANGED = ("status", "used_from", "used_to", "munitions", "marked", "operator")
+
+
+def _revision_changes(session: Session, sub: Any, rows: list[dict[str, Any]]) -> None:
+    """Give each revision among ``rows`` (a page of features awaiting review) its
+    ``changes``: (what, in force, as revised) for each value it changes, the boundary's
+    area among them. The page listed a revision's values alone, and a reviewer could not
+    tell what approving it would change (a review as a data manager)."""
+    revisions = {
+        f["row"]: f["clean"]
+        for f in rows
+        if f.get("clean") and f["clean"].get("revised") and f["clean"].get("hazard_id")
+    }
+    if not revisions:
+        return
+    found = session.execute(
+        _FOLLOWS,
+        {
+            "s": sub.id,
+            "rows": list(revisions),
+            "refs": [c["hazard_id"] for c in revisions.values()],
+            "days": [dt.date.fromisoformat(c["revised"]) for c in revisions.values()],
+        },
+    ).all()
+    by_row = {f["row"]: f for f in rows}
+    for before in found:
+        clean = revisions[before.row_number]
+        cleared = set(clean.get("cleared") or ())
+        given = {
+            "status": clean.get("status"),
+            "used_from": clean.get("used_from"),
+            "used_to": clean.get("used_to"),
+            "munitions": ";".join(
+                f"{k}:{v}" for k, v in sorted((clean.get("munitions") or {}).items())
+            )
+            or None,
+            "marked": clean.get("marked"),
+            # a revision without an operator names the organisation sending it, if one
+            "operator": clean.get("operator") or sub.organisation,
+        }
+        was = {
+            "status": before.status,
+            "used_from": before.used_from,
+            "used_to": before.used_to,
+            "munitions": before.munitions,
+            "marked": before.marked.isoformat() if before.marked else None,
+            "operator": before.operator,
+        }
+        changes = []
+        for name in _CHANGED:
+            after = None if name in cleared else given[name]
+            if after is None and name not in cleared:
+                continue  # not given: kept as it is
+            if str(after or "") != str(was[name] or ""):
+                changes.append((name, _shown(was[name]), _shown(after)))
+        if not clean.get("same_boundary") and before.sent_m2 is not None:  # redrawn
+            changes.append(
+                ("boundary", f"{before.map_area_m2:,.0f} m²", f"{before.sent_m2:,.0f} m²")
+            )
+        by_row[before.row_number]["changes"] = changes
+        by_row[before.row_number]["revision"] = True
+
+
+def _shown(value: Any) -> str:
+    return "(none)" if value is None or value == "" else str(value)
 
 
 def _finalised_it_corrects(session: Session, sub: Any) -> list[int]:

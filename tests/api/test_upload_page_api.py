@@ -10,6 +10,7 @@ from typing import Any
 import geopandas as gpd
 import pytest
 from fastapi.testclient import TestClient
+from pyproj import Geod
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
@@ -877,3 +878,74 @@ def test_the_preview_of_a_file_with_errors_counts_only_the_features_approving_in
     page = client.get(f"/submissions/{body['id']}").text
     assert "Only the features without errors can be\n  approved (in part)" in page
     assert "2 new hazard(s) recorded" in page
+
+
+def test_the_review_page_says_what_each_revision_changes_from_the_revision_in_force(
+    session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """The review page listed a revision's own values only: a reviewer could not tell that
+    approving it turned a hazard from SHA to CHA, emptied its estimates or doubled its
+    boundary (a review as a data manager). Values not given are kept, and not listed."""
+    load_boundaries(session, [BoundaryFeature("LA-W", "West", MultiPolygon([WEST]))], level=1)
+    old, new = box(103.20, 19.40, 103.21, 19.41), box(103.20, 19.40, 103.22, 19.41)
+    first = submissions.stage(
+        session,
+        write_zip(
+            hazard_frame(
+                [
+                    {"hazard_id": "RV-A", "used_from": 1968},
+                    {"hazard_id": "RV-B", "munitions": "BLU-26:5;M42:2"},
+                ],
+                [old, box(103.23, 19.40, 103.24, 19.41)],
+            ),
+            tmp_path,
+            "first",
+        ),
+        kind="hazards",
+    )
+    approval.approve(session, first.submission.id, by="reviewer")
+    revised = submissions.stage(
+        session,
+        write_zip(
+            gpd.GeoDataFrame(
+                [
+                    {
+                        "hazard_id": "RV-A",
+                        "status": "CHA",
+                        "revised": "2024-01-01",
+                        "marked": "2024-02-01",
+                        "munitions": "(none)",
+                    },
+                    {"hazard_id": "RV-B", "status": "SHA", "revised": "2024-01-01"},
+                ],
+                geometry=[new, box(103.23, 19.40, 103.24, 19.41)],
+                crs=4326,
+            ),
+            tmp_path,
+            "revised",
+        ),
+        kind="hazards",
+    )
+    assert revised.errors == 0, revised.findings
+    page = client_as("reviewer").get(f"/submissions/{revised.submission.id}").text
+    assert "If approved, the revision changes" in page
+    table = page[page.index('id="features"') :]
+    rows = re.findall(r"<tr class=\"[^\"]*\">(.*?)</tr>", table, re.S)
+    cells = [re.findall(r'<td class="changes">(.*?)</td>', r, re.S) for r in rows]
+    changes = [
+        [
+            " ".join(re.sub(r"<[^>]+>", "", line).split())
+            for line in re.findall(r"<div>(.*?)</div>", c)
+        ]
+        or [" ".join(re.sub(r"<[^>]+>", "", c).split())]
+        for (c,) in cells
+    ]
+    geod = Geod(ellps="WGS84")
+    was, now = (abs(geod.geometry_area_perimeter(g)[0]) for g in (old, new))
+    assert changes[0] == [
+        "status SHA → CHA",
+        "munitions BLU-26:5 → (none)",
+        "marked (none) → 2024-02-01",
+        f"boundary {was:,.0f} m² → {now:,.0f} m²",
+    ]
+    assert changes[1] == ["nothing but its date"]  # used_from kept: not listed

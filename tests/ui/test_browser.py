@@ -6,6 +6,7 @@ every page go to tests/artifacts/ for a person to look at.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import time
 from collections.abc import Iterator
@@ -482,6 +483,50 @@ def test_review_page_shows_findings_and_rejects_with_a_reason(tab: Watched, site
     assert tab.page.inner_text("#status") == "rejected"
     # what held while it awaited review is gone with the decision (it stayed until a reload)
     assert tab.page.locator("#replace-link, #partial-note").count() == 0
+    assert tab.errors == []
+
+
+def test_review_page_shows_what_a_revision_would_change(tab: Watched, site: LiveSite) -> None:
+    """A revision's row said what the file sends, not what it changes (a review as a data
+    manager): the page now lists each value it changes, from the revision in force."""
+    with site.engine.connect() as conn:
+        status, boundary = conn.execute(
+            text(
+                "SELECT r.status, ST_AsText(r.geom) FROM hazard_revision r JOIN hazard h"
+                " ON h.id = r.hazard_id WHERE h.reference = :h"
+                " ORDER BY r.effective DESC, r.seq DESC LIMIT 1"
+            ),
+            {"h": site.hazard},
+        ).one()
+    new_status = "SHA" if status == "CHA" else "CHA"
+    csv = (
+        "hazard_id,status,revised,marked,wkt\n"
+        f'{site.hazard},{new_status},{dt.date.today()},{dt.date.today()},"{boundary}"\n'
+    )
+    posted = httpx.post(
+        f"{site.url}/api/v1/submissions",
+        files={"file": ("revision.csv", csv.encode(), "text/csv")},
+        data={"kind": "hazards"},
+        headers={"Authorization": f"Bearer {site.token}"},
+        timeout=60,
+    )
+    assert posted.status_code == 201, posted.text
+    submission = posted.json()["id"]
+    tab.page.goto(f"{site.url}/submissions/{submission}#features-title", wait_until="networkidle")
+    cell = tab.page.locator("#features td.changes")
+    expect(cell).to_contain_text(f"status {status} → {new_status}")
+    expect(cell).to_contain_text(f"marked (none) → {dt.date.today()}")
+    assert "boundary" not in cell.inner_text()  # sent back as it is: unchanged
+    tab.shoot("review-revision")
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    tab.shoot("review-revision-390")
+    rejected = httpx.post(
+        f"{site.url}/api/v1/submissions/{submission}/reject",
+        json={"reason": "a browser test's revision"},
+        headers={"Authorization": f"Bearer {site.token}"},
+        timeout=60,
+    )
+    assert rejected.status_code == 200, rejected.text
     assert tab.errors == []
 
 
