@@ -409,8 +409,13 @@ def choose_layer(
         matches = [layer for layer in layers if keyword in layer.name.lower()]
         if len(matches) == 1:
             return matches[0]
+    # ``layers``: the names, for the upload page to offer them (it had shown only this
+    # sentence, and no way to choose: a review as a data manager)
     raise InvalidUpload(
-        f"the upload has {len(layers)} layers ({names}): choose one by its name (e.g. --layer NAME)"
+        f"the upload has {len(layers)} layers ({names}): choose one by its name "
+        "(e.g. --layer NAME)",
+        field="layer",
+        layers=[layer.name for layer in layers],
     )
 
 

@@ -97,8 +97,26 @@
     body.append("kind", $("kind").value);
     const org = $("organisation").value;
     if (org) body.append("organisation", org);
+    if (!$("layer-row").hidden && $("layer").value) body.append("layer", $("layer").value);
     return body;
   }
+
+  // A file of several layers: the server names them; the user picks one and reads again.
+  function offerLayers(names) {
+    const pick = $("layer");
+    const before = pick.value;
+    pick.replaceChildren(el("option", { value: "" }, "— choose —"));
+    for (const name of names) pick.append(el("option", { value: name }, name));
+    if (names.includes(before)) pick.value = before;
+    $("layer-row").hidden = false;
+    const text = `This file holds ${names.length} layers: choose the one to upload, then read it again.`;
+    $("layer-error").textContent = text; // beside the choice (and not again below the form)
+    pick.focus();
+  }
+  fileInput.addEventListener("change", () => {
+    $("layer-row").hidden = true;
+    $("layer").replaceChildren();
+  });
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -118,7 +136,11 @@
     button.disabled = false;
     button.textContent = "Next: match the columns";
     if (status !== 200) {
-      showError(data, status);
+      if (data && Array.isArray(data.layers) && data.layers.length > 1 && !$("layer").value) {
+        offerLayers(data.layers);
+      } else {
+        showError(data, status);
+      }
       return;
     }
     inspected = data;

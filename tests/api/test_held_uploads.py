@@ -10,8 +10,10 @@ import threading
 import time
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 from fastapi.testclient import TestClient
+from shapely.geometry import box
 from sqlalchemy.orm import Session
 
 from ims.api.held import PER_OWNER, HeldUploads
@@ -144,3 +146,29 @@ def test_a_held_file_is_sent_once_at_a_time_and_kept_when_its_checks_fail(tmp_pa
     folder = path.parent.parent
     held.close()
     assert not folder.exists()
+
+
+def test_a_file_of_several_layers_names_them_and_the_one_chosen_is_read_and_sent(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """The upload page showed "choose one by its name (e.g. --layer NAME)" for a
+    GeoPackage of several layers, and had no way to choose (a review as a data manager):
+    the answer names the layers, for the page to offer them."""
+    path = tmp_path / "survey.gpkg"
+    for name, x in (("north", 103.2), ("south", 103.4)):
+        gpd.GeoDataFrame(
+            {"hazard_id": [f"{name.upper()}-1"], "status": ["SHA"], "recorded": ["2021-03-04"]},
+            geometry=[box(x, 19.4, x + 0.005, 19.405)],
+            crs=4326,
+        ).to_file(path, layer=name, driver="GPKG")
+    refused = inspect(client, path, organisation="MAG", hold="true")
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    problem = refused.json()  # type: ignore[attr-defined]
+    assert (problem["field"], problem["layers"]) == ("layer", ["north", "south"])
+    read = inspect(client, path, organisation="MAG", hold="true", layer="south")
+    assert read.status_code == 200, read.text  # type: ignore[attr-defined]
+    answer = read.json()  # type: ignore[attr-defined]
+    assert (answer["layer"], answer["feature_count"]) == ("south", 1)
+    made = send_held(client, answer["held"], layer="south")
+    assert made.status_code == 201, made.text  # type: ignore[attr-defined]
+    assert made.json()["layer"] == "south"  # type: ignore[attr-defined]

@@ -530,3 +530,51 @@ def test_an_operator_withdraws_a_trial_upload_from_its_page(
         assert tab.errors == []
     finally:
         tab.page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_a_file_of_several_layers_asks_which_one_and_sends_it(
+    browser: Browser, site: LiveSite, width: int, tmp_path: Path
+) -> None:
+    """A GeoPackage of two layers was refused with "choose one by its name (e.g. --layer
+    NAME)", and the page had no way to choose (a review as a data manager)."""
+    path = tmp_path / "survey.gpkg"
+    for name, x in (("north", 103.80), ("south", 103.85)):
+        gpd.GeoDataFrame(
+            {
+                "hazard_id": [f"LYR-{width}-{name}"],
+                "status": ["SHA"],
+                "contam": ["APM"],
+                "recorded": ["2021-03-04"],
+            },
+            geometry=[box(x, 18.97, x + 0.002, 18.972)],
+            crs=4326,
+        ).to_file(path, layer=name, driver="GPKG")
+    tab = watched(browser, site, "ui-operator", width)
+    try:
+        page = tab.page
+        page.goto(f"{site.url}/submissions/new", wait_until="networkidle")
+        assert not page.locator("#layer").is_visible()
+        page.set_input_files("#file", str(path))
+        page.click("#inspect")
+        expect(page.locator("#layer")).to_be_visible()
+        expect(page.locator("#layer")).to_be_focused()
+        assert page.locator("#layer option").all_inner_texts() == ["— choose —", "north", "south"]
+        assert "holds 2 layers: choose the one to upload" in page.inner_text("#layer-error")
+        assert page.locator("#mapping-step").is_hidden()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        tab.shoot(f"upload-layers-operator-{width}")
+        page.select_option("#layer", "south")
+        page.click("#inspect")
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        assert "layer south" in page.inner_text("#file-summary")
+        page.click("#send")
+        page.wait_for_url(re.compile(r"/submissions/\d+$"), timeout=60_000)
+        page.wait_for_load_state("networkidle")
+        assert f"LYR-{width}-south" in page.inner_text("#features")
+        assert f"LYR-{width}-north" not in page.inner_text("#features")
+        # a 400 answered the first read (the network line and the console's); nothing else
+        unexpected = [e for e in tab.errors if "400" not in e or "/submissions/inspect" not in e]
+        assert unexpected == [] and len(tab.errors) <= 2, tab.errors
+    finally:
+        tab.page.context.close()
