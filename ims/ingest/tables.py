@@ -26,6 +26,7 @@ A cell that cannot be a coordinate is refused naming the feature and the field.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
@@ -195,13 +196,16 @@ def read_table(path: Path, *, crs: CRS | None = None, name: str | None = None) -
 
 def _read_csv(path: Path, where: str) -> pd.DataFrame:
     data = path.read_bytes()
-    for encoding in ("utf-8-sig", "cp1252"):
+    # Excel's "Unicode text" is UTF-16 (tab-separated) with a byte-order mark: read as
+    # cp1252 its header came out as letters between NULs, and no column was recognised.
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    for encoding in ("utf-16",) if utf16 else ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
-    else:  # pragma: no cover - cp1252 decodes nearly anything
+    else:  # UTF-16 with a broken pair of bytes (cp1252 decodes nearly anything)
         raise InvalidUpload(f"{where}: its text cannot be decoded; save it as UTF-8")
     first = text.split("\n", 1)[0]
     # Comma or semicolon (Excel in much of the world writes semicolons), by the header row.

@@ -251,3 +251,19 @@ def test_a_column_named_as_a_label_leaves_the_fields_own_column_alone(tmp_path: 
     frame = read_table(path).frame
     assert list(frame.columns) == ["hazard_id", "Hazard reference", "status", "geometry"]
     assert (frame.loc[0, "hazard_id"], frame.loc[0, "Hazard reference"]) == ("H-1", "old ref 7")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_a_utf16_table_as_excel_saves_unicode_text_is_read(tmp_path: Path, encoding: str) -> None:
+    """Excel's "Unicode text" is UTF-16 with a byte-order mark and tabs: read as cp1252,
+    its header came out as letters between NULs and no column was recognised."""
+    text = (
+        "hazard_id\tstatus\tVillage\tWKT\r\n"
+        "U-1\tSHA\tບ້ານນາ\tPOLYGON((103.1 19.4,103.11 19.4,103.11 19.41,103.1 19.4))\r\n"
+    )
+    bom = "\ufeff".encode(encoding)
+    path = tmp_path / "unicode.csv"
+    path.write_bytes(bom + text.encode(encoding))
+    frame = read_table(path).frame
+    assert list(frame.columns) == ["hazard_id", "status", "Village", "geometry"]
+    assert (frame.loc[0, "hazard_id"], frame.loc[0, "Village"]) == ("U-1", "ບ້ານນາ")
