@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.figures import OPEN_THRESHOLD_M2
+from ims.domain.polygons import without_slivers
 from ims.errors import InvalidRequest
 from ims.queries.national import national_figures
 from ims.reports import tiles
@@ -399,7 +400,8 @@ def _hazard_row(row: Any) -> HazardRow:
         operator=row.operator,
         marked=row.marked,
         attributes=dict(row.attributes or {}),
-        geometry=None if geom is None or geom.is_empty else geom,
+        # the remaining ground without the float noise of its differences (slivers)
+        geometry=None if geom is None or geom.is_empty else without_slivers(geom),
     )
 
 

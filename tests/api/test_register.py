@@ -21,6 +21,7 @@ from xml.etree import ElementTree
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, box, shape
 from sqlalchemy import Engine, text
@@ -1073,3 +1074,36 @@ def test_downloads_nobody_reads_hold_their_turns_and_no_database_connection(
     while files._under_way and time.monotonic() < deadline:
         time.sleep(0.05)
     assert files._under_way == {}  # closed, they handed their turns back
+
+
+@pytest.mark.parametrize("fmt", ["zip", "gpkg", "geojson"])
+def test_the_remaining_ground_in_a_file_has_no_slivers_and_reads_back_valid(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path, fmt: str
+) -> None:
+    """A release stopping 2e-9 degrees (0.2 mm) short of its hazard's edge leaves a strip
+    that wide in the remaining ground: 329 of the national demo's 1,958 parts were such
+    slivers, and GDAL read two of its shapefile's polygons back invalid ("hole lies
+    outside shell"; a review as a GIS officer). The files hold the ground alone."""
+    x0, y0, x1, y1 = H2.bounds
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R-SLIVER",
+                "AT-000002",
+                ReleaseMethod.REDUCED,
+                dt.date(2023, 7, 1),
+                box(x0 + 2e-9, y0, (x0 + x1) / 2, y1),
+            )
+        ],
+    )
+    session.flush()
+    answer = client_as("viewer").get(f"/api/v1/hazards.{fmt}")
+    assert answer.status_code == 200, answer.text
+    frame = _read_back(answer.content, fmt, tmp_path)
+    assert frame.geometry.is_valid.all()
+    (geom,) = frame.geometry[frame["hazard_id"] == "AT-000002"]
+    ground = box((x0 + x1) / 2, y0, x1, y1)
+    assert len(shapely.get_parts(geom)) == 1 and geom.equals(MultiPolygon([ground]))
+    listed = register(session, RegisterFilter(as_of=dt.date.today(), hazard_id="AT-000002"))
+    assert area(geom) == pytest.approx(listed.rows[0].remaining_m2, abs=1.0)
