@@ -55,6 +55,11 @@ SLIVER_COMPACTNESS = 0.01  # 4πA/P²: 1 for a circle, ~0.01 for a 1:300 strip
 LONG_EDGE_M = 20_000.0  # a hazard edge longer than this is most likely a typo'd vertex
 OUTSIDE_SHARE_WARNING = 0.01
 RELEASE_OUTSIDE_WARNING = 0.5
+# A field team's day may be ahead of the server's: a server kept on UTC is still on
+# yesterday until 07:00 in Lao PDR, and a release completed and sent that morning was
+# refused as dated in the future (a review as a data manager). A date is in the future
+# when it is after the day after the server's (the phones' forms check their own today).
+AHEAD_OF_THE_SERVER = dt.timedelta(days=1)
 AREA_TOLERANCE = 0.10  # stated vs computed area
 EDGE_NOISE_SHARE = 1e-6  # of a release "outside" its hazard: a shared edge's float noise
 NEAR_EMPTY_M2 = 1.0  # a polygon smaller than this is a slip, not ground (OPEN_THRESHOLD_M2)
@@ -625,7 +630,7 @@ def _date(
             out.add("missing_value", ERROR, f"{field_name} is required (YYYY-MM-DD)", field_name)
         return None
     day: dt.date | None = out.parse(parse_date, value, field_name)
-    if day is not None and day > ctx.today:
+    if day is not None and day > ctx.today + AHEAD_OF_THE_SERVER:
         out.add("future_date", ERROR, f"{field_name} {day} is in the future", field_name)
     elif day is not None and day < EARLIEST_DATE:
         # 13/01/0001 had passed as a record's date, a date no page can show (the map's

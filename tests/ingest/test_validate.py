@@ -571,3 +571,15 @@ def test_the_longest_edge_of_each_polygon_is_its_own() -> None:
     got = _longest_edges_m(np.array(geoms, dtype=object))
     assert got.tolist() == pytest.approx([longest(g) for g in geoms], rel=1e-12)
     assert got[1] == 0.0
+
+
+def test_a_date_a_day_ahead_of_the_server_is_not_in_the_future_and_two_days_are() -> None:
+    """A server kept on UTC is on yesterday until 07:00 in Lao PDR: a release completed and
+    sent that morning was refused as dated in the future (a review as a data manager)."""
+    ahead = [TODAY + dt.timedelta(days=1), TODAY + dt.timedelta(days=2)]
+    frame = hazards(
+        [{"hazard_id": f"H{i}", "recorded": day.isoformat()} for i, day in enumerate(ahead)],
+        [box(102.1, 19.6, 102.11, 19.61), box(102.2, 19.6, 102.21, 19.61)],
+    )
+    found = [(f.row, f.code) for f in validate_hazards(frame, ctx()).findings if f.blocking]
+    assert found == [(2, "future_date")]
