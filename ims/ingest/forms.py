@@ -13,6 +13,7 @@ the template's ``TYPE:QTY;TYPE:QTY``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -167,8 +168,20 @@ def xlsform(
         choices.append(xlsx_values(choice))
     settings = book.create_sheet("settings")
     settings.append(("form_title", "form_id", "version"))
-    settings.append((TITLES[kind], FORMS[kind], version or dt.date.today().strftime("%Y%m%d01")))
+    settings.append((TITLES[kind], FORMS[kind], version or _version(book)))
     return book
+
+
+def _version(book: Workbook) -> str:
+    """Today's date and a digest of the questions and choices: a form changed on the same
+    day (an organisation or a munition added) had the same version as the morning's, and
+    ODK Central and KoboToolbox take a new version of a form only by a new version
+    string (a review as a data manager); the same form downloaded again keeps its own."""
+    digest = hashlib.sha256()
+    for sheet in ("survey", "choices"):
+        for row in book[sheet].iter_rows(values_only=True):
+            digest.update(repr(row).encode("utf-8"))
+    return f"{dt.date.today():%Y%m%d}-{digest.hexdigest()[:6]}"
 
 
 def write_forms(

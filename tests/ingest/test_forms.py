@@ -3,6 +3,7 @@ ask exactly the template's fields, with choices from the reference lists."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ims.db import reference
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
-from ims.ingest.forms import FORMS, LABELS, write_forms
+from ims.ingest.forms import FORMS, LABELS, write_forms, xlsform
 from tests.utils import REPO_ROOT, ClientAs
 
 SHIPPED = REPO_ROOT / "sample_data" / "forms"
@@ -96,3 +97,17 @@ def test_a_field_team_downloads_the_forms_from_the_upload_page_with_readable_que
         assert "Field Team Two" in choices["organisation"] and formula in choices["organisation"]
         book = openpyxl.load_workbook(path)
         assert not [c for ws in book for row in ws.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_a_form_changed_on_the_same_day_has_a_new_version_and_the_same_form_its_own() -> None:
+    """A form downloaded again after an organisation was added had the morning's version
+    (YYYYMMDD01), and ODK Central and KoboToolbox take a new form only by a new version."""
+
+    def version(organisations: list[str]) -> str:
+        book = xlsform("hazards", [("BLU-26", "bomblet")], organisations)
+        return str(book["settings"]["C2"].value)
+
+    morning, again, later = version(["MAG"]), version(["MAG"]), version(["MAG", "HALO"])
+    assert morning == again
+    assert later != morning
+    assert morning.startswith(f"{dt.date.today():%Y%m%d}-")
