@@ -356,6 +356,14 @@ def test_a_page_at_390_px_fits_the_screen(browser: Browser, site: LiveSite) -> N
         "/admin/users",
         "/admin/audit",
         "/admin/reference",
+        # the OGC API's pages: a relation that is a URL overflowed by 20 px (a review as a
+        # GIS officer)
+        "/ogc",
+        "/ogc/collections",
+        "/ogc/collections/hazards",
+        "/ogc/collections/releases",
+        "/ogc/collections/hazards/items",
+        f"/ogc/collections/hazards/items/{site.hazard}",
     ]
     wide = []
     for path in paths:
