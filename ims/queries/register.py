@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
-from ims.domain.figures import OPEN_THRESHOLD_M2
+from ims.domain.figures import OPEN_THRESHOLD_M2, clean_area
 from ims.domain.polygons import without_slivers
 from ims.errors import InvalidRequest
 from ims.queries.national import national_figures
@@ -394,8 +394,9 @@ def _hazard_row(row: Any) -> HazardRow:
         admin1_name=row.admin1_name,
         admin2_code=row.admin2_code,
         admin2_name=row.admin2_name,
-        remaining_m2=float(row.remaining_m2),
-        boundary_m2=float(row.area_m2),
+        # as reports and the OGC API show areas: to the mm², floating-point dust dropped
+        remaining_m2=clean_area(float(row.remaining_m2)),
+        boundary_m2=clean_area(float(row.area_m2)),
         recorded=row.first_recorded,
         operator=row.operator,
         marked=row.marked,
@@ -606,8 +607,8 @@ def _release_row(row: Any) -> ReleaseRow:
         method=row.method,
         released=row.released,
         operator=row.operator,
-        area_m2=float(row.area_m2),
-        outside_m2=float(row.outside_m2),
+        area_m2=clean_area(float(row.area_m2)),
+        outside_m2=clean_area(float(row.outside_m2)),  # 3e-10 m² had been listed
         stated_area_m2=float(row.stated_area_m2) if row.stated_area_m2 is not None else None,
         admin1_code=row.admin1_code,
         admin1_name=row.admin1_name,

@@ -1107,3 +1107,30 @@ def test_the_remaining_ground_in_a_file_has_no_slivers_and_reads_back_valid(
     assert len(shapely.get_parts(geom)) == 1 and geom.equals(MultiPolygon([ground]))
     listed = register(session, RegisterFilter(as_of=dt.date.today(), hazard_id="AT-000002"))
     assert area(geom) == pytest.approx(listed.rows[0].remaining_m2, abs=1.0)
+
+
+def test_a_files_areas_are_to_the_square_millimetre_without_floating_point_dust() -> None:
+    """A release's file listed outside_m2 3e-10 (the float noise of an overlay on the
+    hazard's edge) where the OGC API said 0 (a review as a GIS officer)."""
+    from types import SimpleNamespace
+
+    from ims.queries.register import _hazard_row, _release_row
+
+    release = _release_row(
+        SimpleNamespace(
+            reference="R", hazard_reference="H", contam="CMR", method="cleared",
+            released=dt.date(2024, 1, 2), operator=None, area_m2=1234.56789012,
+            outside_m2=3e-10, stated_area_m2=None, admin1_code=None, admin1_name=None,
+            admin2_code=None, admin2_name=None, items=None, attributes=None, shape=None,
+        )
+    )  # fmt: skip
+    assert (release.area_m2, release.outside_m2) == (1234.568, 0.0)
+    hazard = _hazard_row(
+        SimpleNamespace(
+            reference="H", status="CHA", contam="CMR", admin1_code=None, admin1_name=None,
+            admin2_code=None, admin2_name=None, remaining_m2=-2e-9, area_m2=5000.00049,
+            first_recorded=dt.date(2020, 1, 1), operator=None, marked=None, attributes=None,
+            shape=None,
+        )
+    )  # fmt: skip
+    assert (hazard.remaining_m2, hazard.boundary_m2) == (0.0, 5000.0)
