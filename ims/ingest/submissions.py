@@ -555,6 +555,9 @@ def stage(
     findings[:0] = _records_sent_before(
         session, kind, frame, replaces, within=org.id if own_records and org else None
     )
+    findings[:0] = _pending_elsewhere(
+        session, kind, frame, sha256, replaces, within=org.id if own_records and org else None
+    )
     other = _other_kind(kind, read.frame.columns)
     if other is not None:
         findings.insert(0, other)
@@ -831,6 +834,73 @@ def _records_sent_before(
             )
         )
     return sorted(found, key=lambda f: f.row or 0)
+
+
+# The references of a file that a submission awaiting review holds too (not one of the
+# same file, which ``same_file`` names once, nor the one it replaces).
+_PENDING_ELSEWHERE = text(
+    "SELECT DISTINCT ON (sf.reference) sf.reference, s.id"
+    " FROM submission s JOIN submission_feature sf ON sf.submission_id = s.id"
+    " WHERE s.kind = :kind AND s.status IN ('uploaded', 'validated')"
+    " AND s.sha256 <> :sha256 AND s.id IS DISTINCT FROM :replaces"
+    " AND (CAST(:within AS integer) IS NULL OR s.organisation_id = :within)"
+    " AND sf.reference = ANY(:refs)"
+    " ORDER BY sf.reference, s.id"
+)
+
+
+def _pending_elsewhere(
+    session: Session,
+    kind: str,
+    frame: Any,
+    sha256: str,
+    replaces: int | None,
+    *,
+    within: int | None = None,
+) -> list[FindingData]:
+    """A warning for each feature whose hazard or release another submission awaiting
+    review holds too: two revisions of one hazard sent in two files were each staged
+    without a word, and approving both recorded both (a review as a data manager).
+    ``within``: only that organisation's submissions, as ``same_file``."""
+    field = "release_id" if kind == UploadKind.RELEASES else "hazard_id"
+    if field not in frame.columns:
+        return []
+    rows: dict[str, list[int]] = {}
+    for i, value in enumerate(frame[field]):
+        if not blank(value):
+            rows.setdefault(str(value).strip()[:100], []).append(i + 1)
+    if not rows:
+        return []
+    found = session.execute(
+        _PENDING_ELSEWHERE,
+        {
+            "kind": kind,
+            "sha256": sha256,
+            "replaces": replaces,
+            "within": within,
+            "refs": list(rows),
+        },
+    ).all()
+    what = "release" if kind == UploadKind.RELEASES else "hazard"
+    tell = (
+        "approving both would record it twice: reject one if it is the same release sent again"
+        if kind == UploadKind.RELEASES
+        else "approving both records both, in the order they are approved: reject one if it "
+        "is the same change sent again"
+    )
+    findings = [
+        FindingData(
+            "pending_elsewhere",
+            Severity.WARNING,
+            f"{what} {reference} is also in submission {other}, awaiting review: {tell}",
+            row=row,
+            reference=reference,
+            field=field,
+        )
+        for reference, other in found
+        for row in rows[reference]
+    ]
+    return sorted(findings, key=lambda f: f.row or 0)
 
 
 def _replaceable(

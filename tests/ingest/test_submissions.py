@@ -805,7 +805,9 @@ def test_the_same_revisions_approved_twice_are_recorded_once(
     # a revision that repeats the one in force on another day is only a warning, as before
     later = hazard_frame([{"hazard_id": "H1", "revised": "2023-01-01", "status": "CHA"}], [square])
     four = submissions.stage(session, write_zip(later, tmp_path, "later"), kind="hazards")
-    assert [f.code for f in four.findings] == ["changes_nothing"] and four.errors == 0
+    assert [f.code for f in four.findings] == ["pending_elsewhere", "changes_nothing"]
+    assert four.errors == 0  # and the first still awaiting review (refused on approval) named
+    assert f"submission {two.submission.id}," in four.findings[0].message
 
 
 def test_a_kml_written_by_gdal_keeps_its_dates(
@@ -858,3 +860,53 @@ def test_a_date_before_1900_is_an_error_naming_its_field(
         (1, "recorded", "recorded 0001-01-13 is before 1900: check its year"),
         (2, "recorded", "recorded 1899-03-31 is before 1900: check its year"),
     ]
+
+
+def test_a_hazard_another_submission_awaiting_review_holds_is_named_once_per_feature(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """Two revisions of one hazard sent in two files were each staged without a word, and
+    approving both recorded both (a review as a data manager)."""
+    first = submissions.stage(
+        session,
+        write_zip(hazard_frame([{"hazard_id": "PE-1"}], [box(103.1, 19.4, 103.11, 19.41)]),
+                  tmp_path, "first"),
+        kind="hazards",
+    )  # fmt: skip
+    approval.approve(session, first.submission.id, by="reviewer")
+
+    def revision(name: str, status: str, also: str | None = None) -> Path:
+        rows = [{"hazard_id": "PE-1", "status": status, "revised": "2024-01-01"}]
+        geoms = [box(103.1, 19.4, 103.11, 19.41)]
+        if also:
+            rows.append({"hazard_id": also})
+            geoms.append(box(103.3, 19.4, 103.31, 19.41))
+        return write_zip(hazard_frame(rows, geoms), tmp_path, name)
+
+    pending = submissions.stage(session, revision("a", "CHA"), kind="hazards")
+    assert "pending_elsewhere" not in {f.code for f in pending.findings}
+    second = submissions.stage(session, revision("b", "SHA", also="PE-NEW"), kind="hazards")
+    said = [
+        (f.row, f.reference, f.message) for f in second.findings if f.code == "pending_elsewhere"
+    ]
+    assert said == [
+        (
+            1,
+            "PE-1",
+            f"hazard PE-1 is also in submission {pending.submission.id}, awaiting review: "
+            "approving both records both, in the order they are approved: reject one if it "
+            "is the same change sent again",
+        )
+    ]
+    # the very same file again is said once, as the same file, not feature by feature:
+    # the other file holding the hazard is named
+    again = submissions.stage(session, tmp_path / "a.zip", kind="hazards")
+    assert "same_file" in {f.code for f in again.findings}
+    elsewhere = [f.message for f in again.findings if f.code == "pending_elsewhere"]
+    assert len(elsewhere) == 1 and f"submission {second.submission.id}," in elsewhere[0]
+    # once the first is decided, nothing awaits review beside the later ones
+    approval.approve(session, pending.submission.id, by="reviewer")
+    third = submissions.stage(session, revision("c", "CHA"), kind="hazards")
+    named = {f.message.split("submission ")[1].split(",")[0] for f in third.findings
+             if f.code == "pending_elsewhere"}  # fmt: skip
+    assert str(pending.submission.id) not in named
