@@ -836,16 +836,18 @@ def _records_sent_before(
     return sorted(found, key=lambda f: f.row or 0)
 
 
-# The references of a file that a submission awaiting review holds too (not one of the
-# same file, which ``same_file`` names once, nor the one it replaces).
+# The references the submissions awaiting review hold (not those of the same file, which
+# ``same_file`` names once, nor of the one it replaces), each with the first that holds it.
+# Read whole and matched in Python: matching a national file's 306,000 references in the
+# database (= ANY of them) took 1.7-2.1 s with two small submissions awaiting review.
 _PENDING_ELSEWHERE = text(
-    "SELECT DISTINCT ON (sf.reference) sf.reference, s.id"
+    "SELECT sf.reference, min(s.id)"
     " FROM submission s JOIN submission_feature sf ON sf.submission_id = s.id"
     " WHERE s.kind = :kind AND s.status IN ('uploaded', 'validated')"
     " AND s.sha256 <> :sha256 AND s.id IS DISTINCT FROM :replaces"
     " AND (CAST(:within AS integer) IS NULL OR s.organisation_id = :within)"
-    " AND sf.reference = ANY(:refs)"
-    " ORDER BY sf.reference, s.id"
+    " AND sf.reference IS NOT NULL"
+    " GROUP BY sf.reference"
 )
 
 
@@ -871,16 +873,11 @@ def _pending_elsewhere(
             rows.setdefault(str(value).strip()[:100], []).append(i + 1)
     if not rows:
         return []
-    found = session.execute(
+    held = session.execute(
         _PENDING_ELSEWHERE,
-        {
-            "kind": kind,
-            "sha256": sha256,
-            "replaces": replaces,
-            "within": within,
-            "refs": list(rows),
-        },
+        {"kind": kind, "sha256": sha256, "replaces": replaces, "within": within},
     ).all()
+    found = sorted((reference, other) for reference, other in held if reference in rows)
     what = "release" if kind == UploadKind.RELEASES else "hazard"
     tell = (
         "approving both would record it twice: reject one if it is the same release sent again"
