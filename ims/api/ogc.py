@@ -153,8 +153,40 @@ def _wants_html(request: Request) -> bool:
         if f not in ("json", "html"):
             raise InvalidParameter("f must be json or html")
         return f == "html"
-    accept = request.headers.get("accept", "")
-    return "text/html" in accept and "json" not in accept
+    return _prefers_html(request.headers.get("accept", ""))
+
+
+_JSON_TYPES = ("application/geo+json", "application/json", "application/schema+json")
+
+
+def _prefers_html(accept: str) -> bool:
+    """Whether an Accept header ranks HTML above JSON by its q-values (JSON on a tie: the
+    API's own); "text/html" anywhere and "json" nowhere had been the test, so
+    "application/json;q=0.1, text/html" answered JSON."""
+    ranks: dict[str, float] = {}
+    for item in accept.split(","):
+        kind, *params = (part.strip() for part in item.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        kind = kind.lower()
+        if kind:
+            ranks[kind] = max(q, ranks.get(kind, 0.0))
+
+    def rank(media: str) -> float:
+        major = media.split("/", 1)[0]
+        for given in (media, f"{major}/*", "*/*"):
+            if given in ranks:
+                return ranks[given]
+        return 0.0
+
+    html = rank("text/html") if "text/html" in ranks else 0.0  # never by a wildcard alone
+    return html > 0 and html > max(rank(t) for t in _JSON_TYPES)
 
 
 def _check_params(request: Request, allowed: set[str]) -> None:

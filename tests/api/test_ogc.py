@@ -692,3 +692,25 @@ def test_owslib_reads_collections_and_items(live: Live, capsys: Any) -> None:
             + str([(f["id"], f["properties"]["total_count"]) for f in areas["features"]]),
             sep="\n",
         )
+
+
+@pytest.mark.parametrize(
+    ("accept", "html"),
+    [
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", True),  # Chromium
+        ("application/geo+json, application/json", False),  # QGIS, GDAL
+        ("*/*", False),  # curl: the API's own JSON
+        ("", False),
+        ("application/json;q=0.1, text/html", True),  # was JSON: "json" was in it
+        ("text/html;q=0.5, application/json", False),
+        ("text/html, application/json", False),  # a tie: JSON
+        ("text/html;q=0, */*", False),  # HTML refused
+        ("text/*;q=0.9, application/*;q=0.2, text/html;q=bad", False),
+    ],
+)
+def test_html_is_answered_where_accept_ranks_it_above_json(
+    client: TestClient, accept: str, html: bool
+) -> None:
+    got = client.get("/ogc/collections", headers={"Accept": accept})
+    assert got.status_code == 200
+    assert got.headers["content-type"].startswith("text/html") is html, got.headers
