@@ -252,6 +252,34 @@ def _bytes_of(name: str, size: int) -> str:
     return name.encode("utf-8")[:size].decode("utf-8", "ignore")
 
 
+SHAPEFILE_TEXT_BYTES = 254  # a shapefile's text field holds at most this many bytes
+SHAPEFILE_CUT_HEADING = (
+    f"values cut to {SHAPEFILE_TEXT_BYTES} bytes (the GeoPackage holds them whole)"
+)
+
+
+def _cut_to_shapefile_text(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, int]]:
+    """The frame with each text longer than a shapefile holds cut at a character, and how
+    many were cut in each column. GDAL cut them itself, at the 254th byte, inside a Lao
+    character as often as not, and said nothing in the file (a review as a GIS officer)."""
+    cut: dict[str, int] = {}
+    frame = frame.copy()
+    for column in frame.columns.drop(frame.geometry.name):
+        values = frame[column]
+        if values.dtype != object and str(values.dtype) != "str":
+            continue
+        long = [
+            isinstance(v, str) and len(v.encode("utf-8")) > SHAPEFILE_TEXT_BYTES for v in values
+        ]
+        if any(long):
+            frame[column] = [
+                _bytes_of(v, SHAPEFILE_TEXT_BYTES) if too_long else v
+                for v, too_long in zip(values, long, strict=True)
+            ]
+            cut[str(column)] = sum(long)
+    return frame, cut
+
+
 def _frame(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         _records(rows, extra, layout),
@@ -390,6 +418,7 @@ def write(
             own = list(extra.values())
             left_out = own[SHAPEFILE_OWN_MAX:]
             frame = frame.drop(columns=left_out)
+            frame, cut = _cut_to_shapefile_text(frame)
             names = shapefile_names([*columns, *own[:SHAPEFILE_OWN_MAX]], layout.shapefile_names)
             shp = folder / "shp"
             shp.mkdir()
@@ -409,9 +438,12 @@ def write(
                     "fields.csv",
                     csv_text(
                         [
-                            ("shapefile", "name"),
-                            *((v, k) for k, v in names.items()),
-                            *(("(not in the shapefile: see the GeoPackage)", k) for k in left_out),
+                            ("shapefile", "name", SHAPEFILE_CUT_HEADING),
+                            *((v, k, cut.get(k) or "") for k, v in names.items()),
+                            *(
+                                ("(not in the shapefile: see the GeoPackage)", k, "")
+                                for k in left_out
+                            ),
                         ]
                     ),
                 )

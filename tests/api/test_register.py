@@ -6,6 +6,7 @@ the register's counts and areas against the Article 7 tables on generated data.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html
 import io
@@ -1134,3 +1135,28 @@ def test_a_files_areas_are_to_the_square_millimetre_without_floating_point_dust(
         )
     )  # fmt: skip
     assert (hazard.remaining_m2, hazard.boundary_m2) == (0.0, 5000.0)
+
+
+def test_a_text_longer_than_a_shapefile_holds_is_cut_at_a_character_and_said(
+    session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """GDAL cut a text past 254 bytes itself, inside a Lao character as often as not (three
+    bytes each), and the file said nothing of it (a review as a GIS officer)."""
+    note = "ບ້ານນາ " * 20  # 140 characters, 380 bytes
+    record_hazards(
+        session,
+        [NewHazard("LONG-1", HazardStatus.SHA, H1, dt.date(2020, 1, 1),
+                   attributes={"note": note, "short": "ok"})],
+    )  # fmt: skip
+    session.flush()
+    answer = client_as("viewer").get("/api/v1/hazards.zip")
+    assert answer.status_code == 200, answer.text
+    frame = _read_back(answer.content, "zip", tmp_path)
+    cut = frame[frame["hazard_id"] == "LONG-1"].iloc[0]["note"]
+    assert note.startswith(cut) and 251 < len(cut.encode("utf-8")) <= 254  # whole characters
+    with zipfile.ZipFile(tmp_path / "hazards.zip") as zf:
+        fields = list(csv.reader(io.StringIO(zf.read("fields.csv").decode())))
+    assert fields[0][2] == "values cut to 254 bytes (the GeoPackage holds them whole)"
+    assert ["note", "note", "1"] in fields and ["short", "short", ""] in fields
+    whole = _read_back(client_as("viewer").get("/api/v1/hazards.gpkg").content, "gpkg", tmp_path)
+    assert whole[whole["hazard_id"] == "LONG-1"].iloc[0]["note"] == note
