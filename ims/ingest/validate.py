@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -350,7 +351,8 @@ def _geometry_checks(
             usable.append(None)
             continue
         if not valid[i]:
-            reason = shapely.is_valid_reason(geom)
+            geos = shapely.is_valid_reason(geom)
+            reason = invalid_in_words(geos)
             fixed = _repaired(geom) if ctx.repair else None
             if fixed is None:
                 hint = "repair left no area" if ctx.repair else REPAIR_HINT
@@ -362,7 +364,7 @@ def _geometry_checks(
             # side of a crossing are counted against each other (a bow-tie's add to 0).
             drawn = (
                 "its outline crosses itself"
-                if "self-intersection" in reason.lower()
+                if "self-intersection" in geos.lower()
                 else f"{abs(before):,.1f} m² as drawn"
             )
             out.add(
@@ -579,6 +581,36 @@ def _recorded_already(
 
 # what a file's sender can do about an invalid polygon (a record form says otherwise)
 REPAIR_HINT = "fix it in your GIS (e.g. Fix geometries), or upload with repair"
+
+# What GEOS says of an invalid polygon, in words, with where (its text had reached the data
+# manager as "Ring Self-intersection[103.90100000000001 18.901]": a review as a data manager).
+_GEOS_REASONS = {
+    "self-intersection": "its outline crosses itself",
+    "ring self-intersection": "a ring of it touches or crosses itself",
+    "hole lies outside shell": "a hole lies outside its outline",
+    "nested holes": "a hole lies inside another hole",
+    "interior is disconnected": "its holes cut it in two",
+    "nested shells": "one of its parts lies inside another",
+    "duplicate rings": "a ring is repeated",
+    "too few points in geometry component": "a ring has fewer than 3 distinct vertices",
+    "invalid coordinate": "a coordinate is not a number",
+    "ring is not closed": "a ring does not end where it starts",
+}
+_GEOS_REASON = re.compile(r"^\s*(?P<what>[^\[]+?)\s*(?:\[(?P<x>\S+)\s+(?P<y>\S+)\])?\s*$")
+
+
+def invalid_in_words(reason: str) -> str:
+    """GEOS's reason for an invalid polygon (``shapely.is_valid_reason``) in words, with
+    the place as longitude and latitude to 7 decimals; an unknown reason as it is."""
+    found = _GEOS_REASON.match(reason)
+    if found is None or found["what"].lower() not in _GEOS_REASONS:
+        return reason
+    said = _GEOS_REASONS[found["what"].lower()]
+    try:
+        x, y = float(found["x"]), float(found["y"])
+    except (TypeError, ValueError):
+        return said
+    return f"{said} at lon {x:.7f}, lat {y:.7f}"
 
 
 def close_names(name: str, known: Sequence[str]) -> list[str]:

@@ -16,6 +16,7 @@ from ims.ingest.validate import (
     KnownHazard,
     ValidationContext,
     _longest_edges_m,
+    invalid_in_words,
     validate_hazards,
     validate_releases,
 )
@@ -55,7 +56,11 @@ def test_bowtie_is_an_invalid_geometry_error_naming_the_feature() -> None:
     result = validate_hazards(frame, ctx())
     (finding,) = result.findings
     assert (finding.code, finding.row, finding.reference) == ("invalid_geometry", 2, "H2")
-    assert finding.severity is Severity.ERROR and "Self-intersection" in finding.message
+    assert finding.severity is Severity.ERROR
+    # in words, where it is: GEOS's "Self-intersection[102.105 19.605]" had been the message
+    assert finding.message.startswith(
+        "invalid polygon: its outline crosses itself at lon 102.1050000, lat 19.6050000; "
+    )
     assert result.geometries[1] is None
 
 
@@ -583,3 +588,19 @@ def test_a_date_a_day_ahead_of_the_server_is_not_in_the_future_and_two_days_are(
     )
     found = [(f.row, f.code) for f in validate_hazards(frame, ctx()).findings if f.blocking]
     assert found == [(2, "future_date")]
+
+
+@pytest.mark.parametrize(
+    ("geos", "said"),
+    [
+        ("Ring Self-intersection[103.90100000000001 18.901]",
+         "a ring of it touches or crosses itself at lon 103.9010000, lat 18.9010000"),
+        ("Hole lies outside shell[3 3]",
+         "a hole lies outside its outline at lon 3.0000000, lat 3.0000000"),
+        ("Too few points in geometry component[1 2]",
+         "a ring has fewer than 3 distinct vertices at lon 1.0000000, lat 2.0000000"),
+        ("Something GEOS adds one day[1 2]", "Something GEOS adds one day[1 2]"),
+    ],
+)  # fmt: skip
+def test_geos_reasons_are_said_in_words_with_the_place(geos: str, said: str) -> None:
+    assert invalid_in_words(geos) == said
