@@ -320,7 +320,7 @@ def _geometry_checks(
             continue
         assert geom is not None
         if not polygonal[i]:
-            out.add("not_polygon", ERROR, f"expected a polygon, got a {geom.geom_type}", "geometry")
+            out.add("not_polygon", ERROR, _not_polygon(geom), "geometry")
             usable.append(None)
             continue
         xmin, ymin, xmax, ymax = bounds[i]
@@ -581,6 +581,26 @@ def _recorded_already(
 
 # what a file's sender can do about an invalid polygon (a record form says otherwise)
 REPAIR_HINT = "fix it in your GIS (e.g. Fix geometries), or upload with repair"
+
+
+def _not_polygon(geom: BaseGeometry) -> str:
+    """Why a feature that is not a polygon cannot be recorded, and what to send instead: a
+    form's geopoint or geotrace question (or a line drawn without closing it) had been told
+    only "expected a polygon, got a LineString" (a review as a data manager)."""
+    said = f"expected a polygon, got a {geom.geom_type}"
+    if geom.geom_type in ("Point", "MultiPoint"):
+        return (
+            f"{said}: an area needs its outline (a form's geoshape question, not a geopoint; "
+            "in a table, WKT POLYGON or an outline's coordinates, not one latitude and "
+            "longitude)"
+        )
+    if geom.geom_type in ("LineString", "MultiLineString"):
+        return (
+            f"{said}: an outline must end where it starts (a form's geoshape question, not a "
+            "geotrace; in a GIS, draw it as a polygon)"
+        )
+    return said
+
 
 # What GEOS says of an invalid polygon, in words, with where (its text had reached the data
 # manager as "Ring Self-intersection[103.90100000000001 18.901]": a review as a data manager).

@@ -8,7 +8,7 @@ import math
 import geopandas as gpd
 import numpy as np
 import pytest
-from shapely.geometry import MultiPolygon, Point, Polygon, box
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
 from ims.domain.findings import Severity
 from ims.domain.geodesy import geodesic_areas
@@ -604,3 +604,19 @@ def test_a_date_a_day_ahead_of_the_server_is_not_in_the_future_and_two_days_are(
 )  # fmt: skip
 def test_geos_reasons_are_said_in_words_with_the_place(geos: str, said: str) -> None:
     assert invalid_in_words(geos) == said
+
+
+def test_a_point_or_an_open_line_is_told_what_an_area_needs() -> None:
+    """A form's geopoint or geotrace question had been told only "expected a polygon, got a
+    LineString" (a review as a data manager)."""
+    frame = hazards(
+        [{"hazard_id": "P1"}, {"hazard_id": "L1"}],
+        [Point(102.1, 19.6), LineString([(102.1, 19.6), (102.2, 19.6), (102.2, 19.7)])],
+    )
+    said = {f.reference: f.message for f in validate_hazards(frame, ctx()).findings}
+    assert said["P1"].startswith("expected a polygon, got a Point: an area needs its outline")
+    assert "geoshape question, not a geopoint" in said["P1"]
+    assert said["L1"].startswith(
+        "expected a polygon, got a LineString: an outline must end where it starts"
+    )
+    assert "not a geotrace" in said["L1"]
