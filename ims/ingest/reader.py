@@ -19,6 +19,7 @@ one), only the chosen layer is opened, and the limits on layers, features and ve
 from __future__ import annotations
 
 import logging
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -321,6 +322,26 @@ def _crs_label(crs: CRS) -> str:
     return f"EPSG:{epsg}" if epsg is not None else str(crs.name)
 
 
+def _crs_guess(frame: Any) -> str:
+    """What the coordinates of a file without a CRS look like, as a hint of the one to
+    state: it had always said "e.g. --crs EPSG:32648", for degrees too (a review as a
+    data manager)."""
+    try:
+        xmin, ymin, xmax, ymax = (float(v) for v in frame.total_bounds)
+    except (TypeError, ValueError):
+        return "e.g. --crs EPSG:32648"
+    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+        return "e.g. --crs EPSG:32648"
+    if -180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90:
+        return "its coordinates look like longitude and latitude: --crs EPSG:4326"
+    if 100_000 <= xmin <= xmax <= 900_000 and -10_000_000 <= ymin <= ymax <= 10_000_000:
+        return (
+            "its coordinates look like metres of a UTM zone: name it, e.g. --crs EPSG:32648 "
+            "(WGS 84 / UTM 48N)"
+        )
+    return "e.g. --crs EPSG:32648"
+
+
 def _to_wgs84(
     frame: Any,
     stated: CRS | None,
@@ -338,8 +359,8 @@ def _to_wgs84(
             if layer.driver == "ESRI Shapefile" and sibling(layer.path, ".prj") is not None:
                 why = "its .prj cannot be understood"
             raise InvalidUpload(
-                f"{where} declares no coordinate reference system ({why}): state it, "
-                "e.g. --crs EPSG:32648"
+                f"{where} declares no coordinate reference system ({why}): state it "
+                f"({_crs_guess(frame)})"
             )
         source = stated
         was_stated = True

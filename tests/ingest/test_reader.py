@@ -165,6 +165,10 @@ def test_shapefile_without_prj_is_refused_unless_the_crs_is_stated(
     upload = zip_shapefile(shp, uploads / "hazards.zip")
 
     refused(upload, workdir / "a", "declares no coordinate reference system (no .prj)")
+    # what its coordinates look like is said: metres of a UTM zone here, degrees below
+    refused(upload, workdir / "c", "look like metres of a UTM zone: name it, e.g. --crs EPSG:32648")
+    in_degrees = zip_shapefile(write_shp(original, uploads / "deg", prj=False), uploads / "d.zip")
+    refused(in_degrees, workdir / "e", "look like longitude and latitude: --crs EPSG:4326")
     result = read_upload(upload, workdir / "b", crs="EPSG:32648")
 
     assert result.crs_was_stated and result.source_crs == "EPSG:32648"
