@@ -505,10 +505,6 @@ def _emptied(known: KnownHazard, cleared: Sequence[str]) -> list[str]:
     return said
 
 
-def _listed(items: Sequence[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
-
-
 def _repeats(
     known: KnownHazard,
     geom: BaseGeometry | None,
@@ -804,13 +800,14 @@ def validate_hazards(
         marked = _value(out, _HAZARD["marked"], record, ctx, new=is_new)
         operator = _value(out, _HAZARD["operator"], record, ctx, new=is_new)
         known = ctx.hazards.get(ref) if ref else None
-        if known is not None and (emptied := _emptied(known, cleared)):
+        # one finding a field, filed under it: one finding for them all had been filed
+        # under the first, and the findings file named one field of several
+        for emptied in _emptied(known, cleared) if known is not None else []:
             out.add(
                 "empties_field",
                 WARNING,
-                f"this revision of {ref} empties {_listed(emptied)}: check that "
-                f"{'it is' if len(emptied) == 1 else 'they are'} to be taken back",
-                emptied[0].split(" ")[0],
+                f"this revision of {ref} empties {emptied}: check that it is to be taken back",
+                emptied.split(" ")[0],
             )
         if (
             not is_new

@@ -492,8 +492,10 @@ def test_a_revision_empties_a_field_with_none_and_keeps_it_when_blank(
     # blank cells (and "None", as files write an empty cell) keep; "(none)" empties
     # the reviewer is told what it takes back
     assert sent("second", f"PG-NONE,CHA,,2021-01-01,,None,(none),(None),{square}\n") == [
-        "this revision of PG-NONE empties munitions (now BLU-26:10) and marked (now"
-        " 2020-02-01): check that they are to be taken back"
+        "this revision of PG-NONE empties munitions (now BLU-26:10): check that it is to be"
+        " taken back",
+        "this revision of PG-NONE empties marked (now 2020-02-01): check that it is to be"
+        " taken back",
     ]
     assert in_force("PG-NONE") == (1968, 1972, None, {})
     page = client_as("viewer").get("/hazards/PG-NONE").text
