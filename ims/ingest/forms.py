@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -68,6 +69,7 @@ CODE_LABELS = {
     "reduced": "Reduced (technical survey)",
     "cleared": "Cleared",
 }
+_FILE_ONLY = re.compile(r"\s*\(a revision: \(none\) empties (?:it|them)\)")
 _NOT_AFTER_TODAY = (". <= today()", "a date after today")
 
 
@@ -87,7 +89,9 @@ def _question(f: Field) -> list[tuple[str, ...]]:
     required = "yes" if f.required is Required.ALWAYS else ""
     if f.required is Required.NEW_HAZARD:
         required = "not(${revised})" if f.name != "revised" else ""
-    hint = f.description
+    # "(none)" empties a field in a file; a phone's number, date or repeat cannot take it,
+    # and the hint had told field teams to type it (a review as a data manager)
+    hint = _FILE_ONLY.sub("", f.description)
     label = LABELS.get(f.name, f.name)
     if f.type is FieldType.CODE:
         return [(f"select_one {f.name}", f.name, label, hint, required, "", "", "")]

@@ -111,3 +111,12 @@ def test_a_form_changed_on_the_same_day_has_a_new_version_and_the_same_form_its_
     assert morning == again
     assert later != morning
     assert morning.startswith(f"{dt.date.today():%Y%m%d}-")
+
+
+def test_no_question_tells_a_field_team_to_type_what_its_phone_cannot_take() -> None:
+    """ "(none)" empties a field in a file; the form's year, date and repeat questions had
+    hinted "(a revision: (none) empties it)", which no phone lets one type."""
+    for kind in FORMS:
+        survey = xlsform(kind, [("BLU-26", "bomblet")], ["MAG"])["survey"]
+        hints = [row[3] for row in survey.iter_rows(min_row=2, values_only=True) if row[3]]
+        assert hints and not [h for h in hints if "(none)" in h]
