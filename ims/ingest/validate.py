@@ -1031,6 +1031,8 @@ def validate_releases(
         elif unnamed and geom is not None and released is not None:
             split = split_release(geom, ctx.boundaries().in_force(geom, released))
             _matched(out, split, released)
+        if split is not None and not split.whole and items:
+            out.add("items_with_largest_part", WARNING, _items_go_to(split, ref), "items")
         if split is not None and not split.whole and ref and len(ref) > REFERENCE_MAX - 8:
             out.add(
                 "bad_value",
@@ -1199,6 +1201,23 @@ def _day(value: Any) -> dt.date | None:
         return parse_date(value, where="released")
     except InvalidRequest:
         return None
+
+
+def _items_go_to(split: ReleaseSplit, ref: str | None) -> str:
+    """Where a split release's items are counted: with its largest part, as the approval
+    records them (``approval.split_parts``). A release split among hazards had its
+    items counted in one of them without a word (a review as a data manager)."""
+    areas = [p.area_m2 for p in split.pieces] + ([split.outside_m2] if split.outside_m2 else [])
+    largest = max(range(len(areas)), key=lambda k: areas[k])
+    if largest < len(split.pieces):
+        part = f"{ref}#{largest + 1}" if ref else f"part {largest + 1}"
+        where = f"{part}, on hazard {split.pieces[largest].hazard}"
+    else:
+        where = f"{ref}#outside, outside every hazard" if ref else "the part outside every hazard"
+    return (
+        f"the release is split: its items found and destroyed are counted once, with its "
+        f"largest part ({where}, {areas[largest]:,.0f} m²)"
+    )
 
 
 def _named_release(

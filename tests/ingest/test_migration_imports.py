@@ -297,3 +297,31 @@ def test_approving_in_part_a_file_whose_every_feature_has_an_error_says_so(
     sub = session.get(Submission, out.submission.id)
     assert sub is not None and sub.status == "validated"
     assert session.scalar(select(func.count()).select_from(Hazard)) == 0
+
+
+def test_a_split_release_says_which_part_its_items_are_counted_with(
+    session: Session, two_hazards: None, tmp_path: Path
+) -> None:
+    """A release split among hazards had its items counted with its largest part without
+    a word (a review as a data manager); the warning names the part the approval records
+    them with."""
+    rows = [
+        {"release_id": "R-9", "hazard_id": "A", "method": "cleared", "released": "2021-06-01",
+         "items": "BLU-26:3"}
+    ]  # fmt: skip
+    geoms = [box(103.0085, 19.004, 103.0135, 19.005)]  # 1.5e-3 on A, 1e-3 between, 2.5e-3 on B
+    split = upload(session, tmp_path, "releases", rows, geoms, split=True)
+    (said,) = [f for f in split.findings if f.code == "items_with_largest_part"]
+    assert said.field == "items" and not said.blocking
+    assert said.message.startswith(
+        "the release is split: its items found and destroyed are counted once, with its "
+        "largest part (R-9#2, on hazard B, "
+    )
+    approval.approve(session, split.submission.id, by="reviewer")
+    counted = session.execute(
+        text(
+            "SELECT r.reference, ri.quantity FROM release_item ri"
+            " JOIN release r ON r.id = ri.release_id"
+        )
+    ).all()
+    assert [tuple(c) for c in counted] == [("R-9#2", 3)]
