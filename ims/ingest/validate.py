@@ -758,6 +758,26 @@ _HAZARD = by_name(HAZARDS)
 _RELEASE = by_name(RELEASES)
 
 
+def _features_of(
+    refs: Sequence[str | None], rows: Sequence[tuple[int, Any]], counts: Counter[str]
+) -> dict[str, str]:
+    """For each reference more than one feature has, which features ("features 2, 5 and
+    9"): "appears 3 times in the file" had left the data manager to find them (a review as
+    a data manager)."""
+    found: dict[str, list[int]] = defaultdict(list)
+    for ref, (row, _) in zip(refs, rows, strict=True):
+        if ref and counts[ref] > 1:
+            found[ref].append(row)
+    shown = 10
+    listed = {}
+    for ref, numbers in found.items():
+        words = [str(n) for n in numbers[:shown]]
+        more = f" and {len(numbers) - shown:,} more" if len(numbers) > shown else ""
+        joined = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+        listed[ref] = f"features {', '.join(words)}{more}" if more else f"features {joined}"
+    return listed
+
+
 def validate_hazards(
     frame: Any, ctx: ValidationContext, *, dropped_z: bool = False
 ) -> ValidationResult:
@@ -765,6 +785,11 @@ def validate_hazards(
     out, records, refs, rows, geoms, repaired, _ = _features(frame, ctx, "hazard_id", dropped_z)
     new_refs = Counter(
         ref for ref, r in zip(refs, records, strict=True) if ref and blank(r.get("revised"))
+    )
+    new_at = _features_of(
+        [ref if blank(r.get("revised")) else None for ref, r in zip(refs, records, strict=True)],
+        rows,
+        new_refs,
     )
     clean: list[dict[str, Any]] = []
     for i, record in enumerate(records):
@@ -847,7 +872,9 @@ def validate_hazards(
                 out.add(
                     "duplicate_reference",
                     ERROR,
-                    f"hazard_id {ref} appears {new_refs[ref]} times in the file",
+                    f"hazard_id {ref} appears {new_refs[ref]} times in the file as a new "
+                    f"hazard ({new_at[ref]}): a hazard is recorded once, and then revised (a "
+                    "revision gives the date it takes effect, revised)",
                     "hazard_id",
                 )
             if known is not None:
@@ -983,6 +1010,7 @@ def validate_releases(
         frame, ctx, "release_id", dropped_z
     )
     counts = Counter(ref for ref in refs if ref)
+    at = _features_of(refs, rows, counts)
     areas = measured.tolist()
     outside = _shares_outside(records, geoms, ctx)
     clean: list[dict[str, Any]] = []
@@ -995,7 +1023,8 @@ def validate_releases(
             out.add(
                 "duplicate_reference",
                 ERROR,
-                f"release_id {ref} appears {counts[ref]} times in the file",
+                f"release_id {ref} appears {counts[ref]} times in the file ({at[ref]}): "
+                "each release has its own reference",
                 "release_id",
             )
         if ref and ref in ctx.release_refs:

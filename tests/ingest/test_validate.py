@@ -620,3 +620,20 @@ def test_a_point_or_an_open_line_is_told_what_an_area_needs() -> None:
         "expected a polygon, got a LineString: an outline must end where it starts"
     )
     assert "not a geotrace" in said["L1"]
+
+
+def test_a_reference_repeated_in_the_file_names_the_features_that_repeat_it() -> None:
+    """ "hazard_id H1 appears 3 times in the file" had left the data manager to find them."""
+    squares = [box(102.1 + i / 100, 19.6, 102.105 + i / 100, 19.605) for i in range(4)]
+    frame = hazards([{"hazard_id": r} for r in ("H1", "H2", "H1", "H1")], squares)
+    said = {
+        (f.row, f.message)
+        for f in validate_hazards(frame, ctx()).findings
+        if f.code == "duplicate_reference"
+    }
+    message = (
+        "hazard_id H1 appears 3 times in the file as a new hazard (features 1, 3 and 4): a "
+        "hazard is recorded once, and then revised (a revision gives the date it takes "
+        "effect, revised)"
+    )
+    assert said == {(1, message), (3, message), (4, message)}
