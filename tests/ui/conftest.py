@@ -10,11 +10,13 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 import uvicorn
+from playwright.sync_api import Page, Request, Response
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -25,6 +27,49 @@ from ims.domain.enums import Role
 from ims.sample.demo import load_demo
 
 PASSWORD = "browser test password"
+
+# The requests each page has in flight (see settle).
+_IN_FLIGHT: weakref.WeakKeyDictionary[Page, set[Request]] = weakref.WeakKeyDictionary()
+
+
+def _in_flight(page: Page) -> set[Request]:
+    if page not in _IN_FLIGHT:
+        flight: set[Request] = set()
+        page.on("request", lambda request: flight.add(request))
+        page.on("requestfinished", lambda request: flight.discard(request))
+        page.on("requestfailed", lambda request: flight.discard(request))
+        _IN_FLIGHT[page] = flight
+    return _IN_FLIGHT[page]
+
+
+def open_settled(page: Page, url: str, *, quiet_ms: int = 150) -> Response | None:
+    """Open ``url`` and wait until the page has loaded and its requests (tiles, data) are done.
+
+    Playwright's ``networkidle`` waits for half a second without a request after the last
+    one: some 0.4 s of nothing per page, a minute of each crawl of the site. This waits
+    for the requests the page made to finish, then for ``quiet_ms`` without a new one.
+    """
+    _in_flight(page)  # listening before the page asks for anything
+    response = page.goto(url, wait_until="load")
+    settle(page, quiet_ms=quiet_ms)
+    return response
+
+
+def settle(page: Page, *, quiet_ms: int = 150, timeout_s: float = 30) -> None:
+    """Wait until none of the page's requests is in flight, and none started for quiet_ms."""
+    flight = _in_flight(page)
+    page.wait_for_load_state("load")
+    deadline = time.monotonic() + timeout_s
+    quiet_since = time.monotonic()
+    while True:
+        page.wait_for_timeout(25)  # Playwright hands the page's events over meanwhile
+        now = time.monotonic()
+        if flight:
+            quiet_since = now
+            if now > deadline:
+                raise TimeoutError(f"{page.url} still loading {sorted(r.url for r in flight)}")
+        elif now - quiet_since >= quiet_ms / 1000:
+            return
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect,
 from shapely.geometry import box
 from sqlalchemy import text
 
-from tests.ui.conftest import PASSWORD, LiveSite
+from tests.ui.conftest import PASSWORD, LiveSite, open_settled
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 EXAMPLES = Path(__file__).resolve().parents[2] / "sample_data" / "examples"
@@ -77,7 +77,7 @@ def browser() -> Iterator[Browser]:
 
 def sign_in(page: Page, site: LiveSite, username: str, password: str = PASSWORD) -> None:
     """Sign in through the sign-in form, as a person does."""
-    page.goto(f"{site.url}/login", wait_until="networkidle")
+    open_settled(page, f"{site.url}/login")
     page.fill("#username", username)
     page.fill("#password", password)
     page.click("form.login button[type=submit]")
@@ -108,11 +108,11 @@ def tab(browser: Browser, admin_state: Any) -> Iterator[Watched]:
 def test_signing_in_and_out_in_a_browser(browser: Browser, site: LiveSite) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
-    page.goto(f"{site.url}/map", wait_until="networkidle")
+    open_settled(page, f"{site.url}/map")
     assert "/login?next=%2Fmap" in page.url  # strangers are sent to sign in first
     sign_in(page, site, "ui-viewer", "not the password")
     assert "Wrong user name or password" in page.inner_text(".problem")
-    page.goto(f"{site.url}/login?next=%2Fmap", wait_until="networkidle")
+    open_settled(page, f"{site.url}/login?next=%2Fmap")
     page.fill("#username", "ui-viewer")
     page.fill("#password", PASSWORD)
     page.click("form.login button[type=submit]")
@@ -123,7 +123,7 @@ def test_signing_in_and_out_in_a_browser(browser: Browser, site: LiveSite) -> No
     page.click("header.top .who button")  # sign out
     page.wait_for_url(f"{site.url}/login?signed_out=1")
     assert "You are signed out." in page.inner_text("#login-message")
-    page.goto(f"{site.url}/", wait_until="networkidle")
+    open_settled(page, f"{site.url}/")
     assert "/login" in page.url
     context.close()
 
@@ -144,14 +144,14 @@ def test_signing_in_and_out_in_a_browser(browser: Browser, site: LiveSite) -> No
 def test_page_loads_without_console_errors(
     tab: Watched, site: LiveSite, name: str, path: str
 ) -> None:
-    tab.page.goto(site.url + path, wait_until="networkidle")
+    open_settled(tab.page, site.url + path)
     assert tab.page.locator("header.top nav a").count() >= 4
     tab.shoot(name)
     assert tab.errors == []
 
 
 def test_hazard_page_draws_its_map(tab: Watched, site: LiveSite) -> None:
-    tab.page.goto(f"{site.url}/hazards/{site.hazard}", wait_until="networkidle")
+    open_settled(tab.page, f"{site.url}/hazards/{site.hazard}")
     tab.page.wait_for_selector(".leaflet-overlay-pane path", timeout=10_000)
     assert tab.page.locator(".legend").count() == 1
     # its five rows take less than a third of the map: open on a wide screen
@@ -172,7 +172,7 @@ def test_a_hazard_is_drawn_beside_or_above_its_legend_never_under_it(
                 " / (ST_YMax(r.geom) - ST_YMin(r.geom)) - 2.5) LIMIT 1"
             )
         )
-    tab.page.goto(f"{site.url}/hazards/{wide}", wait_until="networkidle")
+    open_settled(tab.page, f"{site.url}/hazards/{wide}")
     tab.page.wait_for_selector(".leaflet-overlay-pane path", timeout=10_000)
     legend = tab.page.locator("details.legend[open]").bounding_box()
     drawn = tab.page.locator(".leaflet-overlay-pane svg g").bounding_box()
@@ -186,7 +186,7 @@ def test_a_hazard_is_drawn_beside_or_above_its_legend_never_under_it(
 
 
 def test_hazard_page_shows_an_earlier_date_from_its_form(tab: Watched, site: LiveSite) -> None:
-    tab.page.goto(f"{site.url}/hazards/{site.hazard}", wait_until="networkidle")
+    open_settled(tab.page, f"{site.url}/hazards/{site.hazard}")
     first = tab.page.locator("table.timeline tr td:first-child").first.inner_text()
     tab.page.fill("#as-of-form input[name=as_of]", first)  # the day it was recorded
     tab.page.click("#as-of-form button")
@@ -468,7 +468,7 @@ def _upload(
 def test_review_page_shows_findings_and_rejects_with_a_reason(tab: Watched, site: LiveSite) -> None:
     # A submission of the test's own (the shared broken example stays as it is).
     submission = _upload(site, "npa_releases_with_errors.zip", "releases", "NPA")
-    tab.page.goto(f"{site.url}/submissions/{submission}", wait_until="networkidle")
+    open_settled(tab.page, f"{site.url}/submissions/{submission}")
     assert tab.page.locator(".finding.error").count() >= 1
     tab.page.wait_for_selector("#review-map[data-drawn]", state="attached", timeout=10_000)
     assert tab.page.locator(".leaflet-submitted-pane path").count() >= 10  # the staged features
@@ -512,7 +512,7 @@ def test_review_page_shows_what_a_revision_would_change(tab: Watched, site: Live
     )
     assert posted.status_code == 201, posted.text
     submission = posted.json()["id"]
-    tab.page.goto(f"{site.url}/submissions/{submission}#features-title", wait_until="networkidle")
+    open_settled(tab.page, f"{site.url}/submissions/{submission}#features-title")
     cell = tab.page.locator("#features td.changes")
     expect(cell).to_contain_text(f"status {status} → {new_status}")
     expect(cell).to_contain_text(f"marked (none) → {dt.date.today()}")
@@ -536,7 +536,7 @@ def test_review_page_approves_a_clean_submission(tab: Watched, site: LiveSite) -
     submission = _upload(
         site, "mag_new_hazards_utm48n.zip", "hazards", "MAG", token=site.operator_token
     )
-    tab.page.goto(f"{site.url}/submissions/{submission}", wait_until="networkidle")
+    open_settled(tab.page, f"{site.url}/submissions/{submission}")
     assert tab.page.locator(".finding.error").count() == 0
     assert tab.page.locator("#preview-title").count() == 1
     tab.page.click("#approve")
@@ -552,7 +552,7 @@ def test_review_page_approves_a_clean_submission(tab: Watched, site: LiveSite) -
 def test_finalising_a_report_is_asked_then_confirmed(tab: Watched, site: LiveSite) -> None:
     """One click had finalised the report shown, which cannot be undone."""
     year = 2019
-    tab.page.goto(f"{site.url}/reports?year={year}&level=2", wait_until="networkidle")
+    open_settled(tab.page, f"{site.url}/reports?year={year}&level=2")
     confirm = tab.page.locator("#finalise-confirm")
     assert not confirm.is_visible()  # the first click only asks
     tab.page.click("#finalise summary")
@@ -593,7 +593,7 @@ def test_an_approval_refused_on_its_second_check_shows_what_it_found(
         return int(posted.json()["id"])
 
     first, second = upload(), upload()
-    tab.page.goto(f"{site.url}/submissions/{second}", wait_until="networkidle")
+    open_settled(tab.page, f"{site.url}/submissions/{second}")
     assert tab.page.locator(".finding.error").count() == 0
     approved = httpx.post(
         f"{site.url}/api/v1/submissions/{first}/approve",
@@ -623,7 +623,7 @@ def test_a_token_made_on_the_account_page_is_shown_in_view_and_revoked_only_when
     tab = Watched(context.new_page())
     page = tab.page
     sign_in(page, site, "ui-viewer")
-    page.goto(f"{site.url}/account", wait_until="networkidle")
+    open_settled(page, f"{site.url}/account")
     page.fill("#token-form input[name=name]", "QGIS in the office")
     page.fill("#token-form input[name=current]", "not the password")
     page.click("#token-form button[type=submit]")

@@ -31,7 +31,7 @@ from playwright.sync_api import APIResponse, Browser, BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 
 from ims.config import get_settings
-from tests.ui.conftest import PASSWORD, LiveSite
+from tests.ui.conftest import PASSWORD, LiveSite, open_settled
 from tests.ui.test_browser import ARTIFACTS, browser  # noqa: F401 (the fixture)
 
 AXE = Path(__file__).resolve().parents[1] / "vendor" / "axe-core" / "axe.min.js"
@@ -194,7 +194,7 @@ def crawl(context: BrowserContext, site: str, also: tuple[str, ...] = ()) -> Cra
         if per_kind[kind] >= PER_KIND:
             continue
         per_kind[kind] += 1
-        response = page.goto(url, wait_until="networkidle")
+        response = open_settled(page, url)
         if response is None or response.status >= 400:
             status = response.status if response else "no answer"
             found.problems.append(f"{url} (linked from {source}) answered {status}")
@@ -271,7 +271,7 @@ def click_map(context: BrowserContext, site: LiveSite) -> tuple[list[str], tuple
 def _signed_in(browser: Browser, site: LiveSite, username: str) -> BrowserContext:  # noqa: F811
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     page = context.new_page()
-    page.goto(f"{site.url}/login", wait_until="networkidle")
+    open_settled(page, f"{site.url}/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("form.login button[type=submit]")
@@ -367,7 +367,7 @@ def test_a_page_at_390_px_fits_the_screen(browser: Browser, site: LiveSite) -> N
     ]
     wide = []
     for path in paths:
-        page.goto(site.url + path, wait_until="networkidle")
+        open_settled(page, site.url + path)
         width = page.evaluate("() => document.documentElement.scrollWidth")
         if width > 390:
             wide.append(f"{path}: {width} px")
@@ -424,7 +424,7 @@ def test_back_after_signing_out_shows_no_page_read_before(
     context = _signed_in(browser, site, ROLES["viewer"])
     page = context.new_page()
     hazard = f"{site.url}/hazards?open=true"
-    answer = page.goto(hazard, wait_until="networkidle")
+    answer = open_settled(page, hazard)
     assert answer is not None and answer.headers["cache-control"] == "no-store"
     page.click("form[action='/logout'] button")
     page.wait_for_url("**/login**")

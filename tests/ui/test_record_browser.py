@@ -28,7 +28,7 @@ from sqlalchemy import text
 from ims.api.gate import FORM_ALLOWANCE
 from ims.config import get_settings
 from tests.api.test_tiles import tile_of
-from tests.ui.conftest import LiveSite
+from tests.ui.conftest import LiveSite, open_settled
 from tests.ui.test_browser import ARTIFACTS, Watched, browser, sign_in
 from tests.ui.test_hazard_history import records, timeline
 
@@ -135,7 +135,7 @@ def _draw_polygon(page: Page, corners: list[tuple[float, float]], *, touch: bool
 
 def _approve(reviewer: Watched, site: LiveSite, submission: int, shot: str) -> None:
     page = reviewer.page
-    page.goto(f"{site.url}/submissions/{submission}", wait_until="networkidle")
+    open_settled(page, f"{site.url}/submissions/{submission}")
     assert page.locator(".finding.error").count() == 0
     reviewer.shoot(shot)
     page.click("#approve")
@@ -153,7 +153,7 @@ def test_draw_a_hazard_approve_it_and_find_it_on_its_page_in_tiles_and_in_the_re
     operator: Watched, reviewer: Watched, site: LiveSite, journey: Journey
 ) -> None:
     page = operator.page
-    page.goto(f"{site.url}/submissions", wait_until="networkidle")
+    open_settled(page, f"{site.url}/submissions")
     page.click("#record-hazard-link")
     page.wait_for_url(f"{site.url}/hazards/new")
     operator.shoot("record-hazard-1366-operator")
@@ -188,7 +188,7 @@ def test_draw_a_hazard_approve_it_and_find_it_on_its_page_in_tiles_and_in_the_re
         )
     assert geography_m2 and geography_m2 > 1000
     # on its page
-    page.goto(f"{site.url}/hazards/{REFERENCE}", wait_until="networkidle")
+    open_settled(page, f"{site.url}/hazards/{REFERENCE}")
     assert timeline(page.content()) == [(RECORDED, "recorded")]
     area_text = page.inner_text("#hazard-figures")
     shown = int(
@@ -223,7 +223,7 @@ def test_draw_a_hazard_approve_it_and_find_it_on_its_page_in_tiles_and_in_the_re
     ).json()
     [feature] = [f for f in found["features"] if f["properties"]["hazard_id"] == REFERENCE]
     assert feature["properties"]["remaining_m2"] == pytest.approx(geography_m2, rel=1e-6)
-    page.goto(f"{site.url}/hazards?q={REFERENCE}", wait_until="networkidle")
+    open_settled(page, f"{site.url}/hazards?q={REFERENCE}")
     assert page.locator(f"#register a:has-text('{REFERENCE}')").count() == 1
     assert operator.errors == []
     assert reviewer.errors == []
@@ -233,7 +233,7 @@ def test_move_a_corner_of_the_boundary_and_the_history_shows_both(
     operator: Watched, reviewer: Watched, site: LiveSite, journey: Journey
 ) -> None:
     page = operator.page
-    page.goto(f"{site.url}/hazards/{REFERENCE}", wait_until="networkidle")
+    open_settled(page, f"{site.url}/hazards/{REFERENCE}")
     page.click("#record-links >> text=Revise")
     page.wait_for_url(f"{site.url}/hazards/{REFERENCE}/revise")
     page.wait_for_selector("#record-map[data-ready=true]", state="attached")
@@ -257,7 +257,7 @@ def test_move_a_corner_of_the_boundary_and_the_history_shows_both(
     submission = _submitted(page)
     journey.submissions.append(submission)
     _approve(reviewer, site, submission, "revise-hazard-review-1366-reviewer")
-    page.goto(f"{site.url}/hazards/{REFERENCE}", wait_until="networkidle")
+    open_settled(page, f"{site.url}/hazards/{REFERENCE}")
     content = page.content()
     assert timeline(content) == [(RECORDED, "recorded"), (REVISED, "revised")]
     assert len(records(content)) == 2
@@ -281,7 +281,7 @@ def test_a_release_shows_the_area_it_would_count_and_counts_it(
     operator: Watched, reviewer: Watched, site: LiveSite, journey: Journey
 ) -> None:
     page = operator.page
-    page.goto(f"{site.url}/hazards/{REFERENCE}", wait_until="networkidle")
+    open_settled(page, f"{site.url}/hazards/{REFERENCE}")
     page.click("#record-links >> text=Record a release")
     page.wait_for_url(f"{site.url}/hazards/{REFERENCE}/releases/new")
     page.fill("#f-release_id", "UI-REL-1")
@@ -324,7 +324,7 @@ def test_the_forms_on_a_phone_draw_by_touch(
         (f"/hazards/{REFERENCE}/revise", "revise-hazard-390-operator"),
         (f"/hazards/{REFERENCE}/releases/new", "record-release-390-operator"),
     ):
-        page.goto(f"{site.url}{path}", wait_until="networkidle")
+        open_settled(page, f"{site.url}{path}")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"{path} is {width} px wide on a 390 px screen"
         # its legend, folded on a phone; the drawing tools clear of the scale bar
@@ -346,7 +346,7 @@ def test_the_forms_on_a_phone_draw_by_touch(
             assert page.inner_text("label[for=f-item-qty-4]") == "Quantity 5"
             page.locator("fieldset.quantities").scroll_into_view_if_needed()
             phone.page.screenshot(path=str(ARTIFACTS / "record-release-items-390.png"))
-    page.goto(f"{site.url}/hazards/new", wait_until="networkidle")
+    open_settled(page, f"{site.url}/hazards/new")
     box = _map_at(page, journey.lat + 0.01, journey.lon + 0.01)
     cx, cy = _centre(box)
     # below the tool bar, whose actions open to the right of the polygon button
@@ -367,14 +367,14 @@ def test_a_reviewer_on_a_phone_reads_the_record_and_its_submissions(
     page = reviewer_phone.page
     assert len(journey.submissions) == 3
     for number, submission in enumerate(journey.submissions):
-        page.goto(f"{site.url}/submissions/{submission}", wait_until="networkidle")
+        open_settled(page, f"{site.url}/submissions/{submission}")
         assert page.inner_text("#status") == "approved"
         reviewer_phone.shoot(f"record-submission-{number + 1}-390-reviewer")
-    page.goto(f"{site.url}/hazards/{REFERENCE}", wait_until="networkidle")
+    open_settled(page, f"{site.url}/hazards/{REFERENCE}")
     assert page.locator("#record-links a").count() == 2  # reviewers may revise and release
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     reviewer_phone.shoot("recorded-hazard-page-390-reviewer")
-    page.goto(f"{site.url}/hazards/{REFERENCE}/revise", wait_until="networkidle")
+    open_settled(page, f"{site.url}/hazards/{REFERENCE}/revise")
     assert page.locator("#f-operator option").count() > 1  # reviewers name the operator
     reviewer_phone.shoot("revise-hazard-390-reviewer")
     assert reviewer_phone.errors == []
@@ -386,7 +386,7 @@ def test_the_form_is_usable_by_keyboard_with_pasted_coordinates_and_errors_sit_b
     page = operator.page
     with site.engine.connect() as conn:  # one of the demo's: the test needs no other first
         taken = conn.execute(text("SELECT reference FROM hazard ORDER BY id LIMIT 1")).scalar_one()
-    page.goto(f"{site.url}/hazards/new", wait_until="networkidle")
+    open_settled(page, f"{site.url}/hazards/new")
     page.focus("#f-hazard_id")
     page.keyboard.type(taken)  # taken already: the error is beside the field
     # tab on from the polygon's legend: the skip link, then the map, then out of it
@@ -424,7 +424,7 @@ def test_a_file_larger_than_a_form_takes_is_refused_beside_its_field_before_it_i
     """Sent, it met the server's limit on requests: a page 'Too large', and what was typed
     lost. The page knows the limit and says so at the field."""
     page = operator.page
-    page.goto(f"{site.url}/hazards/new", wait_until="networkidle")
+    open_settled(page, f"{site.url}/hazards/new")
     limit = int(page.get_attribute("#f-geometry_file", "data-max-bytes") or 0)
     assert limit == get_settings().request_max_bytes - FORM_ALLOWANCE
     assert f"Up to {limit / 1e6:.1f} MB" in page.inner_text("#geometry_file-limit")
@@ -465,7 +465,7 @@ def test_the_release_form_shown_again_with_its_area_still_draws_and_checks_its_f
     """Shown again by "Show the area", its script stopped at set-up ("Cannot access 'asked'
     before initialization"): no drawing tools, no live area, no check of the file."""
     page = operator.page
-    page.goto(f"{site.url}/hazards/{REFERENCE}/releases/new", wait_until="networkidle")
+    open_settled(page, f"{site.url}/hazards/{REFERENCE}/releases/new")
     page.fill("#f-release_id", "UI-REL-SHOWN")
     page.fill("#f-released", RELEASED)
     page.select_option("#f-method", "reduced")

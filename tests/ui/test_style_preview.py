@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.ui.conftest import PASSWORD, LiveSite
+from tests.ui.conftest import PASSWORD, LiveSite, open_settled
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
@@ -37,7 +37,7 @@ def _signed_in(browser: Browser, site: LiveSite, width: int) -> tuple[Page, list
     page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    page.goto(f"{site.url}/login", wait_until="networkidle")
+    open_settled(page, f"{site.url}/login")
     page.fill("#username", site.username)
     page.fill("#password", PASSWORD)
     page.click("form.login button[type=submit]")
@@ -64,7 +64,7 @@ def test_maplibre_draws_the_tiles_from_the_published_style(
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"maplibre-style-z{zoom}-{width}.png"))
         # ims's own map of the same view, to compare by eye
-        page.goto(f"{site.url}/map{view}", wait_until="networkidle")
+        open_settled(page, f"{site.url}/map{view}")
         page.wait_for_selector("#map[data-shown]", state="attached", timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / f"ims-map-z{zoom}-{width}.png"))
     assert errors == []

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from ims.ingest import submissions
 from ims.ingest.approval import APPROVAL_LOCK
 from tests.ingest.test_submissions import hazard_frame, write_zip
-from tests.ui.conftest import LiveSite
+from tests.ui.conftest import LiveSite, open_settled
 from tests.ui.test_browser import Watched, browser, sign_in
 
 __all__ = ["browser"]  # the module's browser fixture, shared
@@ -118,7 +118,7 @@ def test_upload_match_fix_replace_and_approve_with_confirmation(
     browser: Browser, operator: Watched, site: LiveSite, tmp_path: Path
 ) -> None:
     page = operator.page
-    page.goto(f"{site.url}/submissions", wait_until="networkidle")
+    open_settled(page, f"{site.url}/submissions")
     page.click("#new-upload")
     page.wait_for_url(re.compile(r"/submissions/new"))
     assert page.input_value("#organisation") == "MAG"  # fixed to the operator's own
@@ -177,7 +177,7 @@ def test_upload_match_fix_replace_and_approve_with_confirmation(
     operator.errors[:] = [e for e in operator.errors if e not in answered]
     assert page.get_attribute("#replaces a", "href") == f"/submissions/{first}"
     assert page.locator("#features .feature-findings .error").count() == 0
-    page.goto(f"{site.url}/submissions/{first}", wait_until="networkidle")
+    open_settled(page, f"{site.url}/submissions/{first}")
     assert page.inner_text("#status") == "superseded"
     assert page.get_attribute("#replaced-by a", "href") == f"/submissions/{second}"
     assert operator.errors == []
@@ -199,7 +199,7 @@ def test_upload_match_fix_replace_and_approve_with_confirmation(
     reviewer = watched(browser, site, "ui-reviewer", WIDTHS["wide"])
     try:
         rpage = reviewer.page
-        rpage.goto(f"{site.url}/submissions/{second}", wait_until="networkidle")
+        open_settled(rpage, f"{site.url}/submissions/{second}")
         assert "3 new hazard(s) recorded" in rpage.inner_text("#preview-summary")
         # the review map's legend (eight rows) would hide half of its 460 px: folded until asked
         legend = rpage.locator("#review-map details.legend")
@@ -230,7 +230,7 @@ def test_upload_and_review_pages_fit_a_phone(
     tab = watched(browser, site, user, WIDTHS["narrow"])
     try:
         page = tab.page
-        page.goto(f"{site.url}/submissions/new", wait_until="networkidle")
+        open_settled(page, f"{site.url}/submissions/new")
         if user == "ui-reviewer":
             page.select_option("#organisation", "MAG")
         phone = operators_file(tmp_path, "phone", fixed=True, blank_contam=True)
@@ -258,7 +258,7 @@ def test_upload_and_review_pages_fit_a_phone(
         for field in ("#const-hazard_id", "#samples-hazard_id", "#map-status"):
             box = page.locator(field).bounding_box()
             assert box is not None and box["x"] + box["width"] <= WIDTHS["narrow"], field
-        page.goto(f"{site.url}/submissions/{site.clean_submission}", wait_until="networkidle")
+        open_settled(page, f"{site.url}/submissions/{site.clean_submission}")
         tab.shoot(f"review-{user}-390")
         assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["narrow"] + 1
         assert tab.errors == []
@@ -288,7 +288,7 @@ def test_an_approval_shows_the_servers_steps_while_it_waits_and_runs(
     try:
         holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
         page = reviewer.page
-        page.goto(f"{site.url}/submissions/{sid}", wait_until="networkidle")
+        open_settled(page, f"{site.url}/submissions/{sid}")
         page.click("#approve")
         page.click("#confirm-yes")
         page.wait_for_selector(
@@ -334,7 +334,7 @@ def test_a_review_page_reloaded_while_its_approval_runs_shows_it_and_then_its_ou
     try:
         holder.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
         page = reviewer.page
-        page.goto(f"{site.url}/submissions/{sid}", wait_until="networkidle")
+        open_settled(page, f"{site.url}/submissions/{sid}")
         page.click("#approve")
         page.click("#confirm-yes")
         waiting = "#approving-step:has-text('Waiting for another approval to finish')"
@@ -370,7 +370,7 @@ def test_an_upload_page_reloaded_while_its_file_is_checked_follows_it_to_its_rev
     holder = site.engine.connect()
     try:
         page = tab.page
-        page.goto(f"{site.url}/submissions/new", wait_until="networkidle")
+        open_settled(page, f"{site.url}/submissions/new")
         choose_and_match(tab, operators_file(tmp_path, f"reload-{width}", fixed=True), first=None)
         # storing the checked features waits for this lock, as behind a long transaction
         holder.execute(text("LOCK TABLE submission_feature IN EXCLUSIVE MODE"))
@@ -404,7 +404,7 @@ def test_another_file_chosen_after_a_reload_is_not_thrown_away_when_the_first_is
     holder = site.engine.connect()
     try:
         page = tab.page
-        page.goto(f"{site.url}/submissions/new", wait_until="networkidle")
+        open_settled(page, f"{site.url}/submissions/new")
         choose_and_match(tab, operators_file(tmp_path, "first-of-two", fixed=True), first=None)
         holder.execute(text("LOCK TABLE submission_feature IN EXCLUSIVE MODE"))
         page.click("#send")
@@ -440,7 +440,7 @@ def test_a_file_with_the_day_first_is_read_as_its_dates_show(
     tab = watched(browser, site, "ui-reviewer", width)
     try:
         page = tab.page
-        page.goto(f"{site.url}/submissions/new", wait_until="networkidle")
+        open_settled(page, f"{site.url}/submissions/new")
         # an organisation of its own a width: the mapping sent is remembered for it
         organisation = "HI" if width == WIDTHS["wide"] else "HALO Trust"
         page.select_option("#organisation", organisation)
@@ -509,7 +509,7 @@ def test_an_operator_withdraws_a_trial_upload_from_its_page(
     tab = watched(browser, site, "ui-operator", width)
     try:
         page = tab.page
-        page.goto(f"{site.url}/submissions/{sid}", wait_until="networkidle")
+        open_settled(page, f"{site.url}/submissions/{sid}")
         assert page.locator("#withdraw").is_visible()
         assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
         tab.shoot(f"submission-withdraw-operator-{width}")
@@ -553,7 +553,7 @@ def test_a_file_of_several_layers_asks_which_one_and_sends_it(
     tab = watched(browser, site, "ui-operator", width)
     try:
         page = tab.page
-        page.goto(f"{site.url}/submissions/new", wait_until="networkidle")
+        open_settled(page, f"{site.url}/submissions/new")
         assert not page.locator("#layer").is_visible()
         page.set_input_files("#file", str(path))
         page.click("#inspect")

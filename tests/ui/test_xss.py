@@ -39,7 +39,7 @@ from ims.db.recording import load_boundaries
 from ims.db.session import use_app_role
 from ims.domain.enums import Role
 from ims.domain.records import BoundaryFeature
-from tests.ui.conftest import _free_port
+from tests.ui.conftest import _free_port, open_settled
 from tests.ui.test_browser import ARTIFACTS, browser  # noqa: F401 (the fixture)
 
 PASSWORD = "a long enough password"
@@ -352,7 +352,7 @@ def _click_every_feature(page: Page, guard: Guard, site: str) -> int:
 
 def _open_pages(page: Page, guard: Guard, site: str, paths: list[str]) -> int:
     for path in paths:
-        page.goto(site + path, wait_until="networkidle")
+        open_settled(page, site + path)
         guard.check(path)
     return len(paths)
 
@@ -396,7 +396,7 @@ def _quote(reference: str) -> str:
 
 
 def _sign_in(page: Page, site: str, role: Role) -> None:
-    page.goto(f"{site}/login", wait_until="networkidle")
+    open_settled(page, f"{site}/login")
     page.fill("#username", f"xss-{role.value}")
     page.fill("#password", PASSWORD)
     page.click("form.login button[type=submit]")
@@ -427,7 +427,7 @@ def test_no_payload_runs_or_injects_anything_for_any_role(
     pages = _open_pages(page, guard, hostile.url, paths)
     popups = 0
     if role is not Role.VIEWER:
-        page.goto(f"{hostile.url}/submissions/{hostile.pending}", wait_until="networkidle")
+        open_settled(page, f"{hostile.url}/submissions/{hostile.pending}")
         page.wait_for_selector("#review-map[data-drawn]", state="attached", timeout=10_000)
         popups += _click_around(page, guard, "#review-map", "review map")
     popups += _click_every_feature(page, guard, hostile.url)
