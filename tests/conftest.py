@@ -30,8 +30,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from ims.config import get_settings
-from ims.db.embedded import EmbeddedCluster
 from ims.db import migrate
+from ims.db.embedded import EmbeddedCluster
 from ims.db.migrate import upgrade
 from ims.db.session import app_url, make_engine, make_owner_engine, normalise_url
 from tests.utils import REPO_ROOT, ClientAs, session_app, signed_in
