@@ -160,7 +160,16 @@ def get_progress(
     series = article4_series(session, first, last, contam)
     if format == "json":
         return series
-    return _response(formats.progress(series, format, f"progress-{contam}-{first.year}-{last}"))
+    # The reports page shows the chart on every visit: drawing it takes matplotlib 0.3 s.
+    stem = f"progress-{contam}-{first.year}-{last}"
+    digest = hashlib.sha256(json.dumps(series, sort_keys=True, default=str).encode()).hexdigest()
+    rendered = kept(
+        session,
+        "progress file",
+        (format, stem, digest),
+        lambda: formats.progress(series, format, stem),
+    )
+    return _response(rendered)
 
 
 @router.get("/marking", response_model=list[MarkingRow])

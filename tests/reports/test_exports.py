@@ -34,7 +34,7 @@ from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.errors import InvalidRequest, SetupError
 from ims.ingest import review, submissions
-from ims.reports import export, fonts
+from ims.reports import export, fonts, formats
 from ims.reports.article7 import ReportScope, article4, article7
 from ims.reports.cells import csv_text, csv_value
 from ims.reports.history import article7_with_history, summary
@@ -608,6 +608,28 @@ def test_api_serves_each_export_with_its_media_type(data: Session, client_as: Cl
     assert "unknown province code" in bad.json()["detail"]
     unknown = client.get("/api/v1/reports/article7", params={"year": 2022, "format": "docx"})
     assert unknown.status_code == 422
+
+
+def test_the_progress_chart_is_drawn_again_only_when_its_figures_change(
+    data: Session, client_as: ClientAs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reports page shows the chart on every visit: matplotlib took 0.3 s each time."""
+    drawn: list[dict[str, Any]] = []
+    draw = formats.series_png
+    monkeypatch.setattr(formats, "series_png", lambda series: drawn.append(series) or draw(series))
+    client = client_as()
+    params = {"last_year": 2023, "format": "png"}
+    first = client.get("/api/v1/reports/progress", params=params)
+    again = client.get("/api/v1/reports/progress", params=params)
+    assert again.content == first.content and len(drawn) == 1
+    assert client.get("/api/v1/reports/progress", params={"last_year": 2022, "format": "png"})
+    assert len(drawn) == 2  # another series, another chart
+    record_releases(
+        data, [NewRelease("R2", "H2", ReleaseMethod.CANCELLED, dt.date(2023, 2, 1), box(*H2))]
+    )
+    changed = client.get("/api/v1/reports/progress", params=params)
+    assert len(drawn) == 3 and changed.content != first.content
+    assert drawn[-1]["years"][-1]["released_m2"]["cancelled"] > 0
 
 
 def test_cli_binary_formats_need_a_file_and_work_plan_import_is_all_or_nothing(
