@@ -6,6 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
+# The suite starts hundreds of Python processes (its workers, the CLI, servers, job
+# workers): let them keep compiled modules, and pytest its rewritten test modules, for the
+# next one (an environment that turns that off made each compile them all again).
+unset PYTHONDONTWRITEBYTECODE
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 say "ruff and codespell"
 .venv/bin/ruff check ims map_ui tests migrations bench setup.py
@@ -16,7 +20,7 @@ say "mypy"
 say "pytest"
 workers="${IMS_TEST_WORKERS:-2}"
 parallel=()
-[ "$workers" != 0 ] && parallel=(-n "$workers" --dist loadfile)
+[ "$workers" != 0 ] && parallel=(-n "$workers" --dist loadfile --no-loadscope-reorder)  # see LONGEST_FIRST
 status=0
 .venv/bin/python -m pytest "${parallel[@]}" --durations=12 "$@" || status=$?
 if [ -z "${IMS_TEST_DATABASE_URL:-}" ] && [ -z "${IMS_TEST_KEEP:-}" ]; then

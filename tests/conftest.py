@@ -186,14 +186,38 @@ class TestServer:
 DATABASE_FIXTURES = frozenset({"test_server", "cluster"})
 
 
+# The files that take longest, longest first (seconds at -n 2, measured in CI). The
+# parallel workers take a whole file at a time (``--dist loadfile``, in the order the files
+# are collected: ``--no-loadscope-reorder``); when the longest come last, one worker runs
+# them alone while the other has nothing left (xdist's own order, by number of tests, put
+# the browser crawl and the XSS crawl, four minutes between them, last).
+LONGEST_FIRST = (
+    "tests/ui/test_crawl.py",  # 240
+    "tests/ui/test_xss.py",  # 165
+    "tests/ui/test_upload_journey.py",  # 95
+    "tests/ui/test_browser.py",  # 80
+    "tests/ui/test_record_browser.py",  # 60
+    "tests/test_jobs.py",  # 60
+    "tests/ui/test_pages.py",
+    "tests/api/test_fuzz.py",  # 50
+    "tests/sample/test_clean_import.py",  # 50
+    "tests/reports/test_report_changes.py",  # 40
+    "tests/ui/test_record_pages.py",
+    "tests/api/test_server_crash.py",  # 30
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark ``db`` every test that uses a database, directly or through other fixtures.
+    """Mark ``db`` every test that uses a database, directly or through other fixtures, and
+    put the longest files first (``LONGEST_FIRST``).
 
     ``pytest -m "not db"`` then runs the rest, without a cluster, as a quick check.
     """
     for item in items:
         if DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
 
 
 @pytest.fixture(scope="session")
