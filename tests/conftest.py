@@ -192,18 +192,20 @@ DATABASE_FIXTURES = frozenset({"test_server", "cluster"})
 # them alone while the other has nothing left (xdist's own order, by number of tests, put
 # the browser crawl and the XSS crawl, four minutes between them, last).
 LONGEST_FIRST = (
-    "tests/ui/test_crawl.py",  # 240
-    "tests/ui/test_xss.py",  # 165
-    "tests/ui/test_upload_journey.py",  # 95
-    "tests/ui/test_browser.py",  # 80
-    "tests/ui/test_record_browser.py",  # 60
-    "tests/test_jobs.py",  # 60
-    "tests/ui/test_pages.py",
-    "tests/api/test_fuzz.py",  # 50
-    "tests/sample/test_clean_import.py",  # 50
-    "tests/reports/test_report_changes.py",  # 40
-    "tests/ui/test_record_pages.py",
-    "tests/api/test_server_crash.py",  # 30
+    "tests/ui/test_crawl.py",  # 250
+    "tests/ui/test_xss.py",  # 175
+    "tests/ui/test_upload_journey.py",  # 135
+    "tests/ui/test_browser.py",  # 110
+    "tests/ui/test_record_browser.py",  # 75
+    "tests/test_jobs.py",  # 50
+    "tests/reports/test_report_changes.py",  # 50
+    "tests/api/test_register.py",  # 50
+    "tests/api/test_ogc.py",  # 50
+    "tests/sample/test_clean_import.py",  # 40
+    "tests/api/test_auth.py",  # 40
+    "tests/db/test_backup.py",  # 40
+    "tests/db/test_migrations.py",  # 35
+    "tests/api/test_fuzz.py",  # 35
 )
 
 
