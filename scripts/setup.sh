@@ -57,9 +57,12 @@ if [ ! -f "$fonts/noto/NotoSansLao-Regular.ttf" ] && [ ! -f "$fonts/lao/Phetsara
   apt_install fonts-noto-core
 fi
 
-# Browser tests drive Debian's Chromium (a test tool's own browser download is not used).
+# Browser tests drive Debian's Chromium in its headless shell (a test tool's own browser
+# download is not used); bench/tiles.py times the map in the full browser.
+if [ -n "$extras" ] && ! command -v chromium-headless-shell >/dev/null; then
+  apt_install chromium-headless-shell
+fi
 if [ -n "$extras" ] && ! command -v chromium >/dev/null; then
-  say "installing chromium for the browser tests"
   apt_install chromium
 fi
 # The tests validate the published map style with the style spec's own validator (vendored

@@ -7,7 +7,6 @@ every page go to tests/artifacts/ for a person to look at.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect,
 from shapely.geometry import box
 from sqlalchemy import text
 
-from tests.ui.conftest import PASSWORD, LiveSite, open_settled
+from tests.ui.conftest import PASSWORD, LiveSite, launch_chromium, open_settled
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 EXAMPLES = Path(__file__).resolve().parents[2] / "sample_data" / "examples"
@@ -63,14 +62,8 @@ class Watched:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.fail(
-            "Chromium is not installed, so the browser tests cannot run: "
-            "run scripts/setup.sh --dev (it installs Debian's chromium package)"
-        )
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        b = launch_chromium(p)
         yield b
         b.close()
 

@@ -4,28 +4,21 @@ Chromium from the published style alone, beside ims's own map."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.ui.conftest import PASSWORD, LiveSite, open_settled
+from tests.ui.conftest import PASSWORD, LiveSite, launch_chromium, open_settled
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.fail("Chromium is not installed: run scripts/setup.sh --dev")
     with sync_playwright() as p:
-        # WebGL without a GPU: Chromium's software renderer
-        b = p.chromium.launch(
-            executable_path=chromium, args=["--no-sandbox", "--enable-unsafe-swiftshader"]
-        )
+        b = launch_chromium(p, "--enable-unsafe-swiftshader")  # WebGL without a GPU
         yield b
         b.close()
 
