@@ -240,6 +240,7 @@ def approve(
             within=submission.organisation_id if submission.own_records else None,
         )
         kept += [same] if same is not None else []
+        kept += submissions.about_other_submissions(session, submission, frame)
         findings = kept + [f for f in result.findings if f.code != "z_dropped"]
         submissions.store_findings(session, submission_id, findings)
         submission.validated_against = None  # the stored values may be out of date now

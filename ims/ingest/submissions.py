@@ -790,6 +790,7 @@ _SENT_BEFORE = text(
     " FROM submission_feature sf JOIN submission s ON s.id = sf.submission_id"
     " WHERE s.kind = :kind AND s.status NOT IN ('rejected', 'superseded', 'withdrawn')"
     " AND s.id IS DISTINCT FROM :replaces"
+    " AND (CAST(:before AS integer) IS NULL OR s.id < :before)"
     " AND (CAST(:within AS integer) IS NULL OR s.organisation_id = :within)"
     " AND sf.record->'_attributes'->>:key = ANY(:ids)"
     " AND NOT (s.status = 'approved' AND s.partial AND EXISTS ("
@@ -806,6 +807,7 @@ def _records_sent_before(
     replaces: int | None = None,
     *,
     within: int | None = None,
+    before: int | None = None,
 ) -> list[FindingData]:
     """A warning for each form record that an earlier submission holds: not one rejected or
     replaced, nor the one this upload replaces (the corrected export of a submission had
@@ -813,14 +815,26 @@ def _records_sent_before(
     submission it replaced: found by a walk-through as a field team leader). ``within``:
     only that organisation's submissions, as ``same_file`` (an operator had been told the
     number and status of another organisation's submission holding a record id it sent:
-    an attack on our own instance)."""
+    an attack on our own instance). ``before``: only submissions numbered below it (a
+    staged submission checked again is not sent before itself)."""
     attributes = frame.get(field_maps.ATTRIBUTES, [])
-    ids = {str(a[RECORD_ID]): i for i, a in enumerate(attributes) if a.get(RECORD_ID)}
+    ids = {
+        str(a[RECORD_ID]): i
+        for i, a in enumerate(attributes)
+        if isinstance(a, dict) and a.get(RECORD_ID)
+    }
     if not ids:
         return []
     rows = session.execute(
         _SENT_BEFORE,
-        {"key": RECORD_ID, "kind": kind, "ids": list(ids), "replaces": replaces, "within": within},
+        {
+            "key": RECORD_ID,
+            "kind": kind,
+            "ids": list(ids),
+            "replaces": replaces,
+            "within": within,
+            "before": before,
+        },
     )
     found = []
     for record, submission_id, status in rows:
@@ -898,6 +912,30 @@ def _pending_elsewhere(
         for row in rows[reference]
     ]
     return sorted(findings, key=lambda f: f.row or 0)
+
+
+def about_other_submissions(
+    session: Session, submission: Submission, frame: Any
+) -> list[FindingData]:
+    """The warnings a staged submission's features had that name other submissions (its
+    hazards or releases awaiting review in another, its form records sent before), found
+    again as the database is now: an approval that checks a submission again stores its
+    findings anew, and these had been dropped, so that the review page no longer said a
+    hazard was in another submission awaiting review (``ims.ingest.approval``)."""
+    within = submission.organisation_id if submission.own_records else None
+    return [
+        *_pending_elsewhere(
+            session, submission.kind, frame, submission.sha256, submission.replaces, within=within
+        ),
+        *_records_sent_before(
+            session,
+            submission.kind,
+            frame,
+            submission.replaces,
+            within=within,
+            before=submission.id,
+        ),
+    ]
 
 
 def _replaceable(

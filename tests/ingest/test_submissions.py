@@ -475,6 +475,57 @@ def test_an_operator_is_not_told_of_another_organisations_form_records(
     assert f"in submission {npa.submission.id} " in told[0]  # a reviewer sees them all
 
 
+def test_an_approval_that_checks_again_keeps_the_warnings_naming_other_submissions(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """An approval after another one checks the features again and stores the findings
+    anew: the warnings that named other submissions (the hazard also in one awaiting
+    review, the form record sent before) had been dropped from the review page, and the
+    approval's audit counted fewer warnings than the reviewer had read."""
+
+    def export(name: str, reference: str, status: str, record: str) -> Path:
+        west = 103.1 if reference == "KW-1" else 103.3
+        path = tmp_path / f"{name}.csv"
+        path.write_text(
+            "hazard_id,status,recorded,contam,wkt,_uuid\n"
+            f'{reference},{status},2024-05-01,CMR,"POLYGON(({west} 19.4,{west + 0.01} 19.4,'
+            f'{west + 0.01} 19.41,{west} 19.41,{west} 19.4))",uuid:{record}\n',
+            encoding="utf-8",
+        )
+        return path
+
+    first = submissions.stage(session, export("first", "KW-1", "SHA", "a1"), kind="hazards")
+    second = submissions.stage(session, export("second", "KW-1", "CHA", "a1"), kind="hazards")
+    said = sorted((f.code, f.message) for f in second.findings if f.row is not None)
+    assert said == [
+        (
+            "pending_elsewhere",
+            f"hazard KW-1 is also in submission {first.submission.id}, awaiting review: "
+            "approving both records both, in the order they are approved: reject one if it "
+            "is the same change sent again",
+        ),
+        (
+            "record_sent_before",
+            f"form record a1 was sent before, in submission {first.submission.id} "
+            "(validated): take it out of the export unless it is meant to revise it",
+        ),
+    ]
+    other = submissions.stage(session, export("other", "KW-2", "SHA", "b2"), kind="hazards")
+    approval.approve(session, other.submission.id, by="reviewer")  # what validation reads moved
+
+    steps: list[str] = []
+    approval.approve(session, second.submission.id, by="reviewer", progress=steps.append)
+    assert "approving: checking the 1 feature again" in steps
+    kept = sorted(
+        (f.code, f.message)
+        for f in submissions.findings_of(session, second.submission.id)
+        if f.row is not None
+    )
+    assert kept == said
+    # the form record is not "sent before" in the submission itself, nor in a later one
+    assert all(f"submission {second.submission.id}" not in message for _, message in kept)
+
+
 def test_a_record_left_out_of_a_partial_approval_is_not_said_to_be_sent_before(
     session: Session, country: None, tmp_path: Path
 ) -> None:
