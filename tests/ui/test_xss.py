@@ -34,7 +34,6 @@ from sqlalchemy.orm import Session
 
 from ims.app import create_app
 from ims.db import accounts
-from ims.db.migrate import upgrade
 from ims.db.recording import load_boundaries
 from ims.db.session import use_app_role
 from ims.domain.enums import Role
@@ -175,10 +174,11 @@ def _upload(site: str, token: str, name: str, kind: str, body: bytes) -> int:
 @pytest.fixture(scope="module")
 def hostile(test_server) -> Iterator[Hostile]:  # type: ignore[no-untyped-def]
     """ims on a database of its own, the payloads uploaded through the API as users do."""
-    url = test_server.create_database("ims_xss")
+    # Migrated as every test database is, under the workers' lock: migrating here beside
+    # the other worker's first migration, both created the cluster's role ims_app at once
+    # (a unique violation in pg_authid) when the two files started together.
+    url = test_server.migrated_database("ims_xss")
     engine = create_engine(url)
-    upgrade(engine)
-    engine.dispose()
     use_app_role(engine)
     tokens: dict[Role, str] = {}
     with Session(engine) as session, session.begin():
