@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -206,12 +207,15 @@ def _map_config(
     edit: dict[str, Any] | None = None,
     reference: dict[str, Any] | None = None,
     preview_url: str | None = None,
+    boundary_url: str | None = None,
 ) -> dict[str, Any]:
     return {
         "bounds": national.map_bounds(session),
         "edit": edit,
         "reference": reference,
         "preview_url": preview_url,
+        # where the revise form asks for the boundary in force on the date it is given
+        "boundary_url": boundary_url,
     }
 
 
@@ -338,15 +342,24 @@ def _revise_form(
     state: FormState,
     status_code: int = 200,
 ) -> HTMLResponse:
-    edit = state.values.get("geometry_json") or view.boundary
+    revised = state.values.get("revised") or ""
+    edit = state.values.get("geometry_json") or (
+        boundary_in_force(session, view.reference, revised) if view.boundary else None
+    )
     return _page(
         request,
         "record_revision.html",
         status_code,
         form=state,
         hazard=view,
+        boundary_date=revised if revised != dt.date.today().isoformat() else "",
         active="register",  # a hazard's own page is one of the register's
-        map_config=_map_config(session, edit=edit, reference=view.boundary),
+        map_config=_map_config(
+            session,
+            edit=edit,
+            reference=view.boundary,
+            boundary_url=f"/api/v1/hazards/{quote(view.reference)}",
+        ),
         **_choices(session, principal),
     )
 
@@ -400,7 +413,7 @@ def revise_hazard_form(
                 REVISION_FIELDS,
                 kind=UploadKind.HAZARDS,
                 what="revision",
-                geometry=polygon or boundary_in_force(session, view.reference),
+                geometry=polygon or boundary_in_force(session, view.reference, revised),
                 properties=properties,
                 in_force=polygon is None,
             )

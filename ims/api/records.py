@@ -25,8 +25,9 @@ from ims.api.submissions import SubmissionPublic, submission_public
 from ims.db.accounts import Principal
 from ims.domain import access
 from ims.domain.enums import ReleaseMethod, UploadKind
-from ims.errors import Conflict, Forbidden
+from ims.errors import Conflict, Forbidden, ImsError
 from ims.ingest import drawn, submissions
+from ims.ingest.fields import parse_date
 from ims.queries.hazards import stored_boundary
 from ims.queries.records import release_preview
 
@@ -192,11 +193,21 @@ def stage_record(
     return outcome
 
 
-def boundary_in_force(session: Session, reference: str) -> dict[str, Any]:
-    """The boundary in force of a recorded hazard, every coordinate as stored (NotFound for
-    an unknown one): a status-only revision sent it back rounded to 7 decimals, and the
-    hazard's boundary moved by a fraction of a square metre."""
-    boundary = stored_boundary(session, reference)
+def boundary_in_force(session: Session, reference: str, revised: Any = None) -> dict[str, Any]:
+    """The boundary of a recorded hazard in force on the date a revision takes effect
+    (``revised``, as sent; today's when it cannot be read), every coordinate as stored
+    (NotFound for an unknown one): what a revision without a geometry keeps.
+
+    As stored: a status-only revision sent it back rounded to 7 decimals, and the hazard's
+    boundary moved by a fraction of a square metre. On its date: a status-only revision
+    dated before a later boundary had taken today's boundary back to its date, and the
+    hazard lost 39,253 m² of remaining ground in the years between (a walk-through as an
+    IM officer correcting data)."""
+    try:
+        on = parse_date(revised, where="revised")
+    except ImsError:
+        on = None  # the revision is refused for its date; the boundary does not matter
+    boundary = stored_boundary(session, reference, on)
     if boundary is None:  # recorded hazards always have one
         raise Conflict(f"hazard {reference!r} has no boundary in force")
     return boundary
@@ -232,7 +243,7 @@ def revise_hazard(
     geometry = (
         feature.geometry.model_dump()
         if feature.geometry is not None
-        else boundary_in_force(session, hazard_id)
+        else boundary_in_force(session, hazard_id, feature.properties.revised)
     )
     outcome = stage_record(
         session,

@@ -210,16 +210,22 @@ def _released_apart(
     }
 
 
-def stored_boundary(session: Session, reference: str) -> dict[str, Any] | None:
-    """The boundary in force of hazard ``reference`` as GeoJSON, every coordinate as stored
-    (the page's map draws it to 7 decimals); NotFound for an unknown reference."""
+def stored_boundary(
+    session: Session, reference: str, on: dt.date | None = None
+) -> dict[str, Any] | None:
+    """The boundary of hazard ``reference`` in force on ``on`` (today's when None) as
+    GeoJSON, every coordinate as stored (the page's map draws it to 7 decimals); NotFound
+    for an unknown reference. A date before the hazard was recorded gives today's (such a
+    revision is refused, for its date)."""
     row = session.execute(
         text(
             "SELECT h.id, (SELECT ST_AsBinary(r.geom) FROM hazard_revision r"
-            "  WHERE r.hazard_id = h.id ORDER BY r.effective DESC, r.seq DESC LIMIT 1)"
+            "  WHERE r.hazard_id = h.id"
+            "  ORDER BY (r.effective <= CAST(:on AS date)) DESC, r.effective DESC, r.seq DESC"
+            "  LIMIT 1)"
             " FROM hazard h WHERE h.reference = :r"
         ),
-        {"r": reference},
+        {"r": reference, "on": on or dt.date.max},
     ).first()
     if row is None:
         raise NotFound(f"no hazard {reference!r}")

@@ -405,6 +405,9 @@ class ApprovalPreview:
     features: int  # the usable features it counts
     new_hazards: int
     revisions: int
+    # revisions dated before a later revision of their hazard: they change its history
+    # between the two dates, not today's remaining ground
+    back_dated: int = 0
 
     @property
     def total(self) -> ProvinceEffect:
@@ -423,7 +426,8 @@ class ApprovalPreview:
 # The staged polygon of each usable feature (for a release: within the remaining ground of
 # its hazard, which is all a release can count), with the boundary in force it revises.
 # A hazards file's usable features: each new boundary, or a revision with the boundary in
-# force that it replaces.
+# force on its date that it replaces (the latest had been taken, and a revision dated
+# before a later boundary, which redrew the years between, showed "0 m² of boundary net").
 # A feature with an error is not among them: approving in part leaves it out, and the
 # whole file cannot be approved while it has one.
 _WITHOUT_ERRORS = (
@@ -447,7 +451,8 @@ FROM f
 LEFT JOIN hazard h ON h.reference = f.clean->>'hazard_id'
 LEFT JOIN LATERAL (
   SELECT r.geom FROM hazard_revision r WHERE r.hazard_id = h.id
-  AND (f.clean->>'revised') IS NOT NULL ORDER BY r.effective DESC, r.seq DESC LIMIT 1
+  AND (f.clean->>'revised') IS NOT NULL AND r.effective <= CAST(f.clean->>'revised' AS date)
+  ORDER BY r.effective DESC, r.seq DESC LIMIT 1
 ) cur ON true
 LEFT JOIN hazard_remaining rem ON rem.hazard_id = h.id AND (f.clean->>'revised') IS NOT NULL
 LEFT JOIN LATERAL (
@@ -524,7 +529,7 @@ def approval_preview(session: Session, submission_id: int, kind: str) -> Approva
             wkbs.append(bytes(wkb))
             attributes.append(attribute)
 
-    new = revisions = 0
+    new = revisions = back_dated = 0
     for row in rows:
         if releases:
             count(row.wkb, "released_m2")
@@ -532,7 +537,9 @@ def approval_preview(session: Session, submission_id: int, kind: str) -> Approva
             revisions += 1
             count(row.wkb, "revised_m2")
             count(row.before_wkb, "replaced_m2")
-            if not row.later:  # a later revision is in force: today's ground is its
+            if row.later:  # a later revision is in force: today's ground is its
+                back_dated += 1
+            else:
                 count(row.remaining_wkb, "revised_remaining_m2")
                 count(row.before_remaining_wkb, "replaced_remaining_m2")
         else:
@@ -558,7 +565,7 @@ def approval_preview(session: Session, submission_id: int, kind: str) -> Approva
         if releases
         else len(rows)
     )
-    return ApprovalPreview(kind, shown, features, new, revisions)
+    return ApprovalPreview(kind, shown, features, new, revisions, back_dated)
 
 
 _PREVIEW = "approval preview"
@@ -599,7 +606,7 @@ def _stored_preview(session: Session, submission_id: int, kind: str, stamp: str)
         text("SELECT preview FROM submission_preview WHERE submission_id = :s AND stamp = :t"),
         {"s": submission_id, "t": stamp},
     )
-    if stored is not None:
+    if stored is not None and "back_dated" in stored:  # (one stored before had none)
         return _preview_from_json(stored)
     preview = approval_preview(session, submission_id, kind)
     with Session(session.get_bind()) as own, own.begin():
@@ -627,6 +634,7 @@ def _preview_from_json(stored: dict[str, Any]) -> ApprovalPreview:
         stored["features"],
         stored["new_hazards"],
         stored["revisions"],
+        stored["back_dated"],
     )
 
 

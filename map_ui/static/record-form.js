@@ -49,13 +49,12 @@
   for (const layer of config.context || []) {
     L.geoJSON(layer.data, { style: layer.style, interactive: false, pmIgnore: true }).addTo(shown);
   }
-  if (!config.context && config.reference) {
-    L.geoJSON(config.reference, {
-      style: { color: "#555", weight: 2, dashArray: "4 4", fill: false },
-      interactive: false,
-      pmIgnore: true,
-    }).addTo(shown);
-  }
+  const outline = L.geoJSON(null, {
+    style: { color: "#555", weight: 2, dashArray: "4 4", fill: false },
+    interactive: false,
+    pmIgnore: true,
+  });
+  if (!config.context && config.reference) outline.addData(config.reference).addTo(shown);
   const loaded = config.edit ? L.geoJSON(config.edit) : null;
   const extent = L.featureGroup([shown, ...(loaded ? [loaded] : [])]).getBounds();
   if (extent.isValid()) map.fitBounds(extent, { padding: [24, 24], maxZoom: 17 });
@@ -189,6 +188,42 @@
       fileError.hidden = !message;
     });
   }
+  // A revision without a polygon of its own keeps the boundary in force on its date, not
+  // today's: while the polygon is not changed, the editor and the dashed outline show the
+  // boundary of the date given (a revision dated before a later boundary had been drawn
+  // from today's, and a walk-through moved a hazard's 2024 boundary back to 2022), and the
+  // status shown is the one in force then, until another is chosen.
+  const revised = form.elements.revised;
+  const dated = document.getElementById("boundary-date");
+  const status = form.elements.status;
+  let statusChosen = false; // the status follows the date too, until one is chosen
+  if (status) status.addEventListener("change", () => { statusChosen = true; });
+  let boundaryAsked = 0;
+  function boundaryOn() {
+    const day = revised.value;
+    if (!config.boundary_url || !day || hidden.value) return;
+    const ask = ++boundaryAsked;
+    fetch(`${config.boundary_url}?as_of=${encodeURIComponent(day)}`, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json" },
+    })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((body) => {
+        if (ask !== boundaryAsked || hidden.value || !body || !body.boundary) return;
+        if (current) map.removeLayer(current);
+        current = null;
+        L.geoJSON(body.boundary).eachLayer((layer) => {
+          layer.addTo(map);
+          keep(layer);
+        });
+        outline.clearLayers().addData(body.boundary);
+        if (status && !statusChosen && body.status) status.value = body.status;
+        if (dated) dated.textContent = `on ${day}`;
+        box.dataset.boundaryOn = day; // for the browser tests
+      })
+      .catch(() => {});
+  }
+  if (revised && config.boundary_url) revised.addEventListener("change", boundaryOn);
   if (form.elements.released) form.elements.released.addEventListener("change", askPreview);
   if (form.elements.method) form.elements.method.addEventListener("change", askPreview);
   box.leafletMap = map; // for the browser tests, which move the map before drawing

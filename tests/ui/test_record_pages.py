@@ -158,6 +158,88 @@ def test_a_status_only_revision_keeps_the_boundary_in_force(
     assert list(kinds) == ["added", "status"]  # no area changed
 
 
+def test_a_back_dated_status_only_revision_keeps_the_boundary_in_force_on_its_date(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """A status-only revision dated before a later boundary had taken today's boundary back
+    to its date (a walk-through as an IM officer: 39,253 m² gone from 2022 and 2023). Sent
+    from the form or the API without a polygon, it keeps the boundary of its own date."""
+    admin = client_as()
+    reviewer = client_as("reviewer")
+    _approve(reviewer, _record(admin, "PG-BACK"))
+    smaller = box(103.40, 19.40, 103.405, 19.41)
+    redrawn = admin.post(
+        "/hazards/PG-BACK/revise",
+        data={"status": "SHA", "revised": "2024-06-01", "coordinates": smaller.wkt},
+        follow_redirects=False,
+    )
+    assert redrawn.status_code == 303, redrawn.text[:2000]
+    _approve(reviewer, redrawn.headers["location"])
+    by_form = admin.post(
+        "/hazards/PG-BACK/revise",
+        data={"status": "CHA", "revised": "2022-01-01", "reason": "confirmed"},
+        follow_redirects=False,
+    )
+    assert by_form.status_code == 303, by_form.text[:2000]
+    _approve(reviewer, by_form.headers["location"])
+    by_api = admin.post(
+        "/api/v1/hazards/PG-BACK/revisions",
+        json={"type": "Feature", "properties": {"revised": "2023-01-01", "status": "SHA"}},
+    )
+    assert by_api.status_code == 201, by_api.text
+    _approve(reviewer, f"/submissions/{by_api.json()['id']}")
+    rows = session.execute(
+        text(
+            "SELECT r.effective::text, r.status, ST_Equals(r.geom, ST_GeomFromText(:whole, 4326)) "
+            "FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id "
+            "WHERE h.reference = 'PG-BACK' ORDER BY r.effective"
+        ),
+        {"whole": SQUARE.wkt},
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        ("2020-01-01", "SHA", True),
+        ("2022-01-01", "CHA", True),
+        ("2023-01-01", "SHA", True),
+        ("2024-06-01", "SHA", False),
+    ]
+    whole = abs(GEOD.geometry_area_perimeter(SQUARE)[0])
+    part = abs(GEOD.geometry_area_perimeter(smaller)[0])
+    for day, area in (("2022-12-31", whole), ("2023-12-31", whole), ("2025-01-01", part)):
+        figures = admin.get(f"/api/v1/hazards/PG-BACK?as_of={day}").json()["figures"]
+        assert figures["area_m2"] == pytest.approx(area, rel=1e-6), day
+
+
+def test_the_review_of_a_back_dated_revision_measures_it_against_the_boundary_of_its_date(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """The preview had compared every revision with today's boundary: one dated 2022 that
+    sent today's boundary back showed "0 m² of boundary net" while it redrew 2022-2024."""
+    admin = client_as()
+    reviewer = client_as("reviewer")
+    _approve(reviewer, _record(admin, "PG-PRE"))
+    smaller = box(103.40, 19.40, 103.405, 19.41)
+    redrawn = admin.post(
+        "/hazards/PG-PRE/revise",
+        data={"status": "SHA", "revised": "2024-06-01", "coordinates": smaller.wkt},
+        follow_redirects=False,
+    )
+    _approve(reviewer, redrawn.headers["location"])
+    back = admin.post(
+        "/hazards/PG-PRE/revise",
+        data={"status": "CHA", "revised": "2022-01-01", "coordinates": smaller.wkt},
+        follow_redirects=False,
+    )
+    assert back.status_code == 303, back.text[:2000]
+    page = reviewer.get(back.headers["location"]).text
+    summary = " ".join(re.search(r'<p id="preview-summary">(.*?)</p>', page, re.S)[1].split())
+    net = re.search(r"\(([−-]?[\d,]+) m² of boundary net", summary)
+    assert net is not None, summary
+    whole = abs(GEOD.geometry_area_perimeter(SQUARE)[0])
+    part = abs(GEOD.geometry_area_perimeter(smaller)[0])
+    assert int(net[1].replace(",", "").replace("−", "-")) == pytest.approx(part - whole, abs=1)
+    assert "1 of the revisions is dated before a later revision of its hazard" in summary
+
+
 def test_a_release_form_takes_more_item_types_than_it_shows_at_first(
     session: Session, country: None, client_as: ClientAs
 ) -> None:
