@@ -462,8 +462,9 @@ def submissions_approve(
                     approval.keep_found_again(session, exc)  # as the review page shows them
             if not exc.extra.get("findings"):
                 raise
-            # The errors found again now (kept as the submission's findings above).
-            errors = [
+            # The errors found again now, or the warnings its review did not show (kept as
+            # the submission's findings above).
+            listed = [
                 Finding(
                     f["code"],
                     Severity(f["severity"]),
@@ -475,11 +476,17 @@ def submissions_approve(
                 for f in exc.extra["findings"]
             ]
             _say(exc.detail)
-            _print_findings(errors, show)
-            _say(
-                f"submission {submission_id} has errors: nothing applied (ims submissions "
-                f"reject {submission_id} --reason … sets it aside)"
-            )
+            _print_findings(listed, show)
+            if exc.extra.get("unseen_warnings"):
+                _say(
+                    f"submission {submission_id}: nothing applied; once these are read, "
+                    f"ims submissions approve {submission_id} approves it"
+                )
+            else:
+                _say(
+                    f"submission {submission_id} has errors: nothing applied (ims submissions "
+                    f"reject {submission_id} --reason … sets it aside)"
+                )
             raise typer.Exit(1) from None
     _say(f"submission {submission_id} approved and applied")
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -139,6 +139,13 @@ def keep_found_again(session: Session, error: FoundAgain) -> None:
     error.found = None  # what was found is kept; the error goes on without it
 
 
+def not_seen(found: Sequence[FindingData], seen: Sequence[FindingData]) -> list[FindingData]:
+    """The warnings among ``found`` that are not among ``seen`` (the findings a review
+    showed): the same kind, on the same feature and field, saying the same."""
+    shown = {(f.code, f.row, f.field, f.message) for f in seen}
+    return [f for f in found if not f.blocking and (f.code, f.row, f.field, f.message) not in shown]
+
+
 def _settled(
     session: Session, submission: Submission | None, submission_id: int
 ) -> list[FindingData] | None:
@@ -211,6 +218,7 @@ def approve(
             say(f"approving: reading the {submission.feature_count:,} features checked at upload")
         result = validated or submissions.validated_features(session, submission_id)
     checked_again = result is None
+    unseen: list[FindingData] = []  # warnings a check made again finds that staging had not
     if result is not None:
         say("approving: nothing has changed since the features were checked")
         findings = submissions.findings_of(session, submission_id)
@@ -227,11 +235,8 @@ def approve(
             split=submission.split,
             uploader=_organisation_name(session, submission) if submission.own_records else None,
         )
-        kept = [
-            f
-            for f in submissions.findings_of(session, submission_id)
-            if f.code in ("file_note", "z_dropped")
-        ]
+        seen = submissions.findings_of(session, submission_id)
+        kept = [f for f in seen if f.code in ("file_note", "z_dropped")]
         same = submissions.same_file(
             session,
             submission.sha256,
@@ -244,6 +249,7 @@ def approve(
         findings = kept + [f for f in result.findings if f.code != "z_dropped"]
         submissions.store_findings(session, submission_id, findings)
         submission.validated_against = None  # the stored values may be out of date now
+        unseen = not_seen(findings, seen)
     errors = [f for f in findings if f.blocking]
     left_out = 0
     if errors and partial and all(f.row is not None for f in errors):
@@ -260,6 +266,22 @@ def approve(
         if checked_again:  # what was found outlives the rollback
             raise FoundAgain(detail, submission_id=submission_id, found=findings, findings=shown)
         raise Conflict(detail, findings=shown)
+    if checked_again and unseen:
+        # A reviewer approves what the review showed: warnings that records approved since
+        # have brought (an overlap with a hazard approved meanwhile, a revision that undoes
+        # one approved since) had been found here and approved over without a word (a
+        # walk-through counted 354,819 m² twice so). They are kept, and the next approval
+        # goes ahead unless more come.
+        raise FoundAgain(
+            f"submission {submission_id} was checked again, as records were approved since "
+            f"it was sent, and has {len(unseen)} warning(s) its review did not show; first: "
+            f"{unseen[0]}. Nothing was applied: read them (the review page, ims submissions "
+            "show) and approve again",
+            submission_id=submission_id,
+            found=findings,
+            findings=[f.as_dict() for f in unseen[:50]],
+            unseen_warnings=len(unseen),
+        )
     operator = _organisation_name(session, submission)
     name = as_actor(by).name
     if submission.kind == UploadKind.HAZARDS:

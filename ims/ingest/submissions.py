@@ -104,14 +104,18 @@ _CURRENT = """
 # the national file's 61,924 hazards)
 _NO_MORE = (
     ", NULL AS status, NULL AS used_from, NULL AS used_to, NULL AS marked,"
-    " NULL::jsonb AS munitions, NULL AS operator, NULL::jsonb AS attributes"
+    " NULL::jsonb AS munitions, NULL AS operator, NULL::jsonb AS attributes,"
+    " NULL::date AS in_force_recorded, NULL AS in_force_by, NULL AS status_before"
 )
 _IN_FORCE = """,
            r.status, r.used_from, r.used_to, r.marked,
            (SELECT jsonb_object_agg(e.munition_code, e.quantity) FROM hazard_estimate e
             WHERE e.revision_id = r.id) AS munitions,
            (SELECT o.name FROM organisation o WHERE o.id = r.operator_id) AS operator,
-           r.attributes"""
+           r.attributes, r.recorded_at::date AS in_force_recorded, r.recorded_by AS in_force_by,
+           (SELECT p.status FROM hazard_revision p WHERE p.hazard_id = r.hazard_id
+            AND (p.effective, p.seq) < (r.effective, r.seq)
+            ORDER BY p.effective DESC, p.seq DESC LIMIT 1) AS status_before"""
 
 
 _STAMP = text(
@@ -249,6 +253,9 @@ def load_context(
                 r.operator,
                 r.in_force_from,
                 r.attributes,
+                r.in_force_recorded,
+                r.in_force_by,
+                r.status_before,
             )
     revised_refs: list[str] = []
     if kind == UploadKind.HAZARDS and "revised" in frame and "hazard_id" in frame:

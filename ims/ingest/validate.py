@@ -83,6 +83,10 @@ class KnownHazard:
     operator: str | None = None  # the organisation the revision in force names
     in_force_from: dt.date | None = None  # the date the revision in force took effect
     attributes: Mapping[str, Any] | None = None  # the upload's own columns it holds
+    # when and by whom the revision in force was recorded, and the status before it
+    in_force_recorded: dt.date | None = None
+    in_force_by: str | None = None
+    status_before: str | None = None
 
 
 @dataclass
@@ -866,6 +870,28 @@ def validate_hazards(
                 f"that {ctx.uploader} was tasked to revise it (it stays {known.operator}'s "
                 "unless the operator field passes it on)",
                 "hazard_id",
+            )
+        if (
+            not is_new
+            and known is not None
+            and status is not None
+            and revised is not None
+            and known.in_force_from is not None
+            and revised >= known.in_force_from
+            and known.status not in (None, status.value)
+            and known.status_before == status.value
+        ):
+            # a form filled in before another revision was approved keeps the status it
+            # showed, and approving it after that one silently undid it (a walk-through)
+            out.add(
+                "reverses_revision",
+                WARNING,
+                f"this revision sets {ref}'s status back to {status.value}: the revision "
+                f"in force, of {known.in_force_from} (recorded {known.in_force_recorded} by "
+                f"{known.in_force_by or 'an import'}), changed it from {status.value} to "
+                f"{known.status}. Check that it is to be undone (a revision prepared before "
+                "that one keeps the status it was prepared with)",
+                "status",
             )
         if ref and is_new:
             if new_refs[ref] > 1:

@@ -600,8 +600,10 @@ def test_a_server_that_signs_in_over_https_only_says_so_over_http(
 def test_guesses_sent_all_at_once_are_counted_one_after_another(
     committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Once a wait was over, 20 guesses sent together were all checked (and the right one
-    among them signed in): each read the failures before any had recorded its own."""
+    """Once a wait was over, 20 guesses sent together were all checked: each read the
+    failures before any had recorded its own. Only wrong ones are sent: the right password,
+    when its thread took the lock first, reset the counter (as it should) and the guesses
+    after it were checked, which made this test fail one run in a few on a busy machine."""
     # (on CI's machine two guesses saw the five failures, aged a minute, as just made)
     now = _freeze_clock(monkeypatch)
     with Session(committed_engine) as session, session.begin():
@@ -610,11 +612,10 @@ def test_guesses_sent_all_at_once_are_counted_one_after_another(
     for _ in range(5):
         assert sign_in(browser(app), "target", "wrong guess").status_code == 401
     now[0] += dt.timedelta(minutes=1)  # the wait after five failures (10 s) is over
-    guesses = [f"guess {i}" for i in range(7)] + [PASSWORD]
+    guesses = [f"guess {i}" for i in range(8)]
     with ThreadPoolExecutor(len(guesses)) as pool:
         answers = list(pool.map(lambda g: sign_in(browser(app), "target", g).status_code, guesses))
-    assert answers.count(429) == len(guesses) - 1, answers
-    assert sum(code in (303, 401) for code in answers) == 1, answers
+    assert sorted(answers) == [401] + [429] * (len(guesses) - 1), answers  # one checked
 
 
 def test_users_make_and_revoke_their_own_tokens_on_their_account_page(

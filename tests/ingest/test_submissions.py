@@ -526,6 +526,80 @@ def test_an_approval_that_checks_again_keeps_the_warnings_naming_other_submissio
     assert all(f"submission {second.submission.id}" not in message for _, message in kept)
 
 
+def test_an_approval_that_checks_again_stops_at_warnings_its_review_did_not_show(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """Two submissions awaiting review held the same polygon under two references: neither
+    was warned (overlaps are with recorded hazards), and approving the second after the
+    first found the overlap on its check and approved it anyway, the ground counted twice
+    (a walk-through). It stops now, keeps the warning for the review, and goes ahead when
+    approved again."""
+    square = box(103.1, 19.4, 103.11, 19.41)
+
+    def send(reference: str) -> submissions.StageOutcome:
+        frame = hazard_frame([{"hazard_id": reference}], [square])
+        return submissions.stage(session, write_zip(frame, tmp_path, reference), kind="hazards")
+
+    first, second = send("TWICE-1"), send("TWICE-2")
+    assert [f.code for f in second.findings] == []  # the first is not recorded yet
+    approval.approve(session, first.submission.id, by="reviewer")
+    with pytest.raises(approval.FoundAgain) as refused:
+        approval.approve(session, second.submission.id, by="reviewer")
+    assert refused.value.extra["unseen_warnings"] == 1
+    assert [f["code"] for f in refused.value.extra["findings"]] == ["overlaps_hazard"]
+    assert "TWICE-1" in refused.value.extra["findings"][0]["message"]
+    assert "its review did not show" in refused.value.detail
+    approval.keep_found_again(session, refused.value)
+    recorded = select(func.count()).select_from(Hazard).where(Hazard.reference == "TWICE-2")
+    assert session.scalar(recorded) == 0
+    kept = [f.code for f in submissions.findings_of(session, second.submission.id)]
+    assert kept == ["overlaps_hazard"]  # what the review page shows now
+    found = approval.approve(session, second.submission.id, by="reviewer")  # read: approved
+    assert [f.code for f in found] == ["overlaps_hazard"]
+    assert session.scalar(recorded) == 1
+
+
+def test_a_revision_that_sets_back_a_status_changed_since_is_warned(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """A revision prepared before another one was approved keeps the status it was
+    prepared with: approved after it, it silently undid the other (KH-000233 went back from
+    CHA to SHA in a walk-through). It is a warning, at upload and when an approval checks
+    the revision again, which then stops for the reviewer to read it."""
+    square = box(103.1, 19.4, 103.11, 19.41)
+
+    def send(name: str, rows: list[dict]) -> submissions.StageOutcome:  # type: ignore[type-arg]
+        frame = hazard_frame(rows, [square] * len(rows))
+        return submissions.stage(session, write_zip(frame, tmp_path, name), kind="hazards")
+
+    recorded = send("recorded", [{"hazard_id": "BACK-1", "status": "SHA"}])
+    approval.approve(session, recorded.submission.id, by="reviewer")
+    # a marking, with the status the form showed then; and a reclassification
+    marking = {"hazard_id": "BACK-1", "revised": "2024-03-01", "status": "SHA"}
+    marked = send("marked", [{**marking, "marked": "2024-02-20"}])
+    confirmed = send(
+        "confirmed", [{"hazard_id": "BACK-1", "revised": "2024-02-01", "status": "CHA"}]
+    )
+    assert [f.code for f in marked.findings] == []  # nothing had changed the status then
+    approval.approve(session, confirmed.submission.id, by="reviewer")
+    with pytest.raises(approval.FoundAgain) as refused:
+        approval.approve(session, marked.submission.id, by="reviewer")
+    [warning] = refused.value.extra["findings"]
+    assert warning["code"] == "reverses_revision" and warning["field"] == "status"
+    assert warning["message"].startswith(
+        "this revision sets BACK-1's status back to SHA: the revision in force, of "
+        "2024-02-01 (recorded "
+    )
+    assert "changed it from SHA to CHA" in warning["message"]
+    # sent now, it is said at upload
+    again = send("again", [{**marking, "marked": "2024-02-21"}])
+    assert "reverses_revision" in [f.code for f in again.findings]
+    # one that keeps the status in force, or is dated before that revision, is not warned
+    kept = send("kept", [{**marking, "status": "CHA", "marked": "2024-02-22"}])
+    earlier = send("earlier", [{**marking, "revised": "2024-01-15", "marked": "2024-01-10"}])
+    assert "reverses_revision" not in [f.code for f in kept.findings + earlier.findings]
+
+
 def test_a_record_left_out_of_a_partial_approval_is_not_said_to_be_sent_before(
     session: Session, country: None, tmp_path: Path
 ) -> None:
