@@ -622,6 +622,59 @@ def test_an_approval_refused_on_its_second_check_shows_what_it_found(
     assert [e for e in tab.errors if f"/submissions/{second}/approve" not in e] == []
 
 
+def test_an_approval_stops_at_a_warning_its_second_check_brought_then_goes_ahead(
+    tab: Watched, site: LiveSite, tmp_path: Path
+) -> None:
+    """Two files, awaiting review, held the same polygon under two references; the first
+    approved, the second's approval found the overlap on its second check and approved it
+    anyway, the ground counted twice (a walk-through). The page now reloads with the
+    warning and says why; approving again goes ahead."""
+
+    def upload(reference: str) -> int:
+        frame = gpd.GeoDataFrame(
+            [{"hazard_id": reference, "status": "SHA", "recorded": "2024-01-01"}],
+            geometry=[box(102.63, 17.96, 102.632, 17.962)],
+            crs=4326,
+        )
+        path = tmp_path / f"{reference}.gpkg"
+        frame.to_file(path, driver="GPKG")
+        posted = httpx.post(
+            f"{site.url}/api/v1/submissions",
+            files={"file": (path.name, path.read_bytes(), "application/geopackage+sqlite3")},
+            data={"kind": "hazards", "organisation": "MAG"},
+            headers={"Authorization": f"Bearer {site.operator_token}"},
+            timeout=60,
+        )
+        assert posted.status_code == 201, posted.text
+        return int(posted.json()["id"])
+
+    first, second = upload("ZZ-SAME-1"), upload("ZZ-SAME-2")
+    page = tab.page
+    open_settled(page, f"{site.url}/submissions/{second}")
+    assert "ZZ-SAME-1" not in page.inner_text("main")
+    approved = httpx.post(
+        f"{site.url}/api/v1/submissions/{first}/approve",
+        headers={"Authorization": f"Bearer {site.token}"},
+        timeout=120,
+    )
+    assert approved.status_code == 200, approved.text
+    page.click("#approve")
+    page.wait_for_selector("#confirm-approve[open]")
+    with page.expect_navigation():  # reloaded to show what the check found
+        page.click("#confirm-yes")
+    page.wait_for_selector("#outcome.bad")
+    assert "its review did not show" in page.inner_text("#outcome")
+    assert "overlaps open hazard(s) ZZ-SAME-1" in page.inner_text("main")
+    assert page.inner_text("#status") != "approved"
+    tab.shoot("review-stopped-at-a-new-warning")
+    page.click("#approve")  # read: approved
+    page.wait_for_selector("#confirm-approve[open]")
+    page.click("#confirm-yes")
+    page.wait_for_selector("#outcome:has-text('approved')")
+    assert page.inner_text("#status") == "approved"
+    assert [e for e in tab.errors if f"/submissions/{second}/approve" not in e] == []
+
+
 def test_a_token_made_on_the_account_page_is_shown_in_view_and_revoked_only_when_confirmed(
     browser: Browser, site: LiveSite
 ) -> None:
