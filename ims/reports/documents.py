@@ -87,13 +87,16 @@ class Totals(_Document):
 class Correction(_Document):
     """A revision or release recorded after finalisation, with effect in the report's year."""
 
-    what: str = Field(description="hazard revision or release")
+    what: str = Field(description="hazard recorded, hazard revision or release")
     hazard: str
     release: str | None
     detail: str
     on: str = Field(description="the date it takes effect (ISO 8601)")
     recorded_at: str
-    recorded_by: str | None
+    recorded_by: str | None = Field(description="who approved it")
+    sent_by: str | None = Field(
+        None, description="who sent it for review, with the organisation it was for"
+    )
     submission_id: int | None
 
 

@@ -111,9 +111,16 @@ def corrections(
 
     Returns the count and the first ``MAX_LISTED`` of them in recording order.
     """
+    # A hazard's first revision is its recording: a hazard recorded late had been listed as
+    # a "hazard revision". Who sent it (the uploader, and the organisation the submission
+    # was for) beside who approved it: the list had named the reviewer alone, and the IM
+    # officer asked the wrong person (a walk-through as an IM officer correcting data).
     query = text(
-        "SELECT * FROM ("
-        " SELECT r.seq, 'hazard revision' AS what, h.reference AS hazard, NULL AS release,"
+        "SELECT c.*, s.uploaded_by AS sent_by, o.name AS sent_for FROM ("
+        " SELECT r.seq,"
+        "  CASE WHEN r.seq = (SELECT min(f.seq) FROM hazard_revision f"
+        "   WHERE f.hazard_id = r.hazard_id) THEN 'hazard recorded' ELSE 'hazard revision' END"
+        "  AS what, h.reference AS hazard, NULL AS release,"
         "  r.status AS detail, r.effective AS on, r.recorded_at, r.recorded_by, r.submission_id"
         " FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id"
         " WHERE r.seq > :stamp AND r.effective <= :as_of AND h.contam = :contam"
@@ -122,7 +129,8 @@ def corrections(
         "  x.recorded_at, x.recorded_by, x.submission_id"
         " FROM release x JOIN hazard h ON h.id = x.hazard_id"
         " WHERE x.seq > :stamp AND x.released <= :as_of AND h.contam = :contam"
-        ") c ORDER BY seq"
+        ") c LEFT JOIN submission s ON s.id = c.submission_id"
+        " LEFT JOIN organisation o ON o.id = s.organisation_id ORDER BY c.seq"
     )
     params = {"stamp": stamp, "as_of": as_of, "contam": scope.contam.value}
     count = session.scalar(text(f"SELECT COUNT(*) FROM ({query.text}) q"), params) or 0
@@ -136,11 +144,19 @@ def corrections(
             "on": row.on.isoformat(),
             "recorded_at": row.recorded_at.isoformat(timespec="seconds"),
             "recorded_by": row.recorded_by,
+            "sent_by": _sender(row.sent_by, row.sent_for),
             "submission_id": row.submission_id,
         }
         for row in rows
     ]
     return int(count), listed
+
+
+def _sender(name: str | None, organisation: str | None) -> str | None:
+    """Who sent a record for review: the uploader, with the organisation it was for."""
+    if name and organisation:
+        return f"{name} ({organisation})"
+    return name or organisation
 
 
 class NotFinalisable(InvalidRequest):

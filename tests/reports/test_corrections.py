@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -18,9 +19,11 @@ from sqlalchemy.orm import Session
 from ims.db.models import ReportRun
 from ims.db.recording import record_hazards, record_releases, revise_hazards
 from ims.domain.records import HazardChange
+from ims.ingest import approval, submissions
 from ims.reports import export
 from ims.reports.article7 import ReportScope
 from ims.reports.history import NotFinalisable, article7_with_history, summary
+from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.reports import test_article7
 from tests.reports.test_article7 import CHA, CLR, TOL, geod_box, hazard, release
 from tests.utils import ClientAs
@@ -183,3 +186,29 @@ def test_reviewers_finalise_from_the_api_or_the_page_and_see_what_changed_since(
         "/api/v1/reports/article7/finalise", params={"year": dt.date.today().year}
     )
     assert this_year.status_code == 422
+
+
+def test_a_hazard_recorded_late_is_listed_as_recorded_with_who_sent_and_approved_it(
+    session: Session, recorded: None, tmp_path: Path
+) -> None:
+    """A hazard recorded after finalisation, inside the year, had been listed as a "hazard
+    revision", with the reviewer alone as "By" (a walk-through as an IM officer)."""
+    finalise(session)
+    frame = hazard_frame(
+        [{"hazard_id": "H-LATE", "recorded": "2022-08-01"}], [box(102.13, 19.60, 102.14, 19.61)]
+    )
+    sent = submissions.stage(
+        session,
+        write_zip(frame, tmp_path, "late"),
+        kind="hazards",
+        organisation="MAG",
+        uploaded_by="mag-officer",
+    )
+    approval.approve(session, sent.submission.id, by="reviewer-b")
+    revise_hazards(session, [HazardChange("H1", dt.date(2022, 6, 1), status=CHA)])
+    listed = {c["hazard"]: c for c in produce(session)["history"]["corrections"]}
+    assert listed["H-LATE"]["what"] == "hazard recorded"
+    assert listed["H-LATE"]["sent_by"] == "mag-officer (MAG)"
+    assert listed["H-LATE"]["recorded_by"] == "reviewer-b"
+    assert listed["H-LATE"]["submission_id"] == sent.submission.id
+    assert listed["H1"]["what"] == "hazard revision" and listed["H1"]["sent_by"] is None
