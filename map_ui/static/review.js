@@ -200,13 +200,30 @@
       else opener.focus();
     });
   }
-  document.getElementById("reject").addEventListener("click", () => {
-    const reason = document.getElementById("reason").value.trim();
+  // Rejecting is asked too: it cannot be undone either, and one click had done it.
+  const rejectDialog = document.getElementById("confirm-reject");
+  const reject = document.getElementById("reject");
+  let reason = "";
+  reject.addEventListener("click", () => {
+    reason = document.getElementById("reason").value.trim();
     if (!reason) {
       outcome.className = "bad";
       outcome.textContent = "Give the operator a reason for rejecting.";
       return;
     }
-    post("reject", { reason });
+    outcome.textContent = ""; // a reason is given now
+    if (!rejectDialog || typeof rejectDialog.showModal !== "function") {
+      if (window.confirm(`Reject this submission? The reason: ${reason}`)) post("reject", { reason });
+      return;
+    }
+    document.getElementById("confirm-reject-reason").textContent = reason;
+    rejectDialog.returnValue = "";
+    rejectDialog.showModal();
   });
+  if (rejectDialog) {
+    rejectDialog.addEventListener("close", () => {
+      if (rejectDialog.returnValue === "reject") post("reject", { reason });
+      else reject.focus();
+    });
+  }
 })();

@@ -479,6 +479,13 @@ def test_review_page_shows_findings_and_rejects_with_a_reason(tab: Watched, site
     assert "reason" in tab.page.inner_text("#outcome")
     tab.page.fill("#reason", "five errors: see the findings")
     tab.page.click("#reject")
+    tab.page.wait_for_selector("#confirm-reject[open]")  # it asks first, with the reason
+    assert tab.page.inner_text("#confirm-reject-reason") == "five errors: see the findings"
+    tab.shoot("review-reject-asked")
+    tab.page.click("#confirm-reject-no")
+    assert tab.page.inner_text("#status") != "rejected"  # cancelled: nothing sent
+    tab.page.click("#reject")
+    tab.page.click("#confirm-reject-yes")
     tab.page.wait_for_selector("#outcome:has-text('rejected')")
     assert tab.page.inner_text("#status") == "rejected"
     # what held while it awaited review is gone with the decision (it stayed until a reload)
