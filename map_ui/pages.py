@@ -329,11 +329,13 @@ def reports_page(
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     level: Annotated[int, Query(ge=1, le=2)] = 1,
     contam: Annotated[Contamination | None, Query()] = None,
+    as_finalised: Annotated[bool, Query()] = False,
 ) -> HTMLResponse:
     """Article 7 Form 1(h) and 1(i) for a chosen year and admin level, with downloads.
 
     Without a kind chosen, cluster munition remnants where there are any, else the kind
     most recorded (a programme of mines only sees its mines, not a table of zeros).
+    ``as_finalised``: the report as it was finalised, with today's corrections listed.
     """
     year = year or dt.date.today().year - 1
     if year > dt.date.today().year:  # this year's report is provisional; a later one is none
@@ -347,13 +349,17 @@ def reports_page(
     contam = contam or national.default_contam(session)
     scope = ReportScope(level=level, contam=contam)
     by = principal.actor.name if principal is not None else None
-    report = article7_with_history(session, year, scope, by=by)
+    try:
+        report = article7_with_history(session, year, scope, by=by, as_finalised=as_finalised)
+    except InvalidRequest as exc:
+        return error_page(request, 422, "Not kept as finalised", exc.detail)
     return _page(
         request,
         "reports.html",
         report=report,
         year=year,
         level=level,
+        as_finalised=as_finalised,
         history=summary(report["history"]),
         contam=contam.value,
         contams=[c.value for c in Contamination],

@@ -70,14 +70,21 @@ def get_article7(
     level: Level = 1,
     contam: Contam = Contamination.CMR,
     format: Annotated[Literal["json", "csv", "html", "xlsx", "pdf"], Query()] = "json",
+    as_finalised: Annotated[
+        bool,
+        Query(description="the report as it was finalised (422 for one not finalised)"),
+    ] = False,
 ) -> Any:
     """Form 1(h) and Form 1(i) for a year, as JSON (docs/design.md §7), CSV, HTML, XLSX or PDF.
 
     ``history`` tells when the report for an ended year was first produced and which
-    corrections were recorded since with effect in that year.
+    corrections were recorded since with effect in that year; ``as_finalised`` gives the
+    tables as they were finalised, with the notes its files carried then.
     """
     scope = ReportScope(level=level, contam=contam)
-    report = article7_with_history(session, year, scope, by=_by(principal))
+    report = article7_with_history(
+        session, year, scope, by=_by(principal), as_finalised=as_finalised
+    )
     if format == "json":
         return report
     # A file is the same for the same report (its history included) until anything it

@@ -50,6 +50,14 @@ def report_article7(
             "list the corrections recorded since. Once per report; the year must have ended.",
         ),
     ] = False,
+    as_finalised: Annotated[
+        bool,
+        typer.Option(
+            "--as-finalised",
+            help="The report as it was finalised (with the notes its files carried then), "
+            "not today's figures.",
+        ),
+    ] = False,
 ) -> None:
     """Form 1(h) remaining contamination and Form 1(i) land release for a year."""
     from ims.reports import formats
@@ -59,7 +67,11 @@ def report_article7(
     _check_format(fmt, formats.ARTICLE7, output)
     scope = ReportScope(level=level, contam=parse_contam(contam))
     with db_session() as session:
-        report = article7_with_history(session, year, scope, by=actor().name, finalise=finalise)
+        if finalise and as_finalised:
+            raise InvalidRequest("--finalise and --as-finalised: one or the other")
+        report = article7_with_history(
+            session, year, scope, by=actor().name, finalise=finalise, as_finalised=as_finalised
+        )
         err.print(summary(report["history"]), highlight=False)
         # Inside the session: XLSX and PDF read their notes and map from the database.
         rendered = formats.article7(session, report, fmt)

@@ -966,6 +966,12 @@ class AuditSeal(Base):
     hash: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
 
 
+# A finalised report's kept document's digest, as the database writes it (jsonb's own
+# text, which does not depend on how the client ordered the keys), of ``report_run r``:
+# the audit trail keeps it, ims db verify compares.
+DOCUMENT_DIGEST = "encode(sha256(convert_to(r.document::text, 'UTF8')), 'hex')"
+
+
 class ReportRun(Base):
     """The first production of a report for given parameters, to show later corrections.
 
@@ -983,3 +989,6 @@ class ReportRun(Base):
     produced_by: Mapped[str | None] = mapped_column(String(200))
     stamp: Mapped[int] = mapped_column(BigInteger)
     totals: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # the whole report as finalised, with the notes its files carried (migration 0038;
+    # None for a report finalised before, of which the totals alone were kept)
+    document: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

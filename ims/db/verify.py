@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from ims.db import ledger
 from ims.db.bulk import copy_rows
+from ims.db.models import DOCUMENT_DIGEST
 
 log = logging.getLogger(__name__)
 
@@ -256,12 +257,13 @@ ORDER BY 1
 
 # Every report_run row against the audit event that recorded it, and events whose
 # report_run row is gone.
-_REPORT_RUNS = text("""
+_REPORT_RUNS = text(f"""
 SELECT r.id, r.kind || ' ' || r.params, e.id IS NOT NULL,
        jsonb_build_object('kind', r.kind, 'params', r.params, 'stamp', r.stamp,
-                          'totals', r.totals),
+                          'totals', r.totals, 'document_sha256', {DOCUMENT_DIGEST}),
        jsonb_build_object('kind', e.after->'kind', 'params', e.after->'params',
-                          'stamp', e.after->'stamp', 'totals', e.after->'totals')
+                          'stamp', e.after->'stamp', 'totals', e.after->'totals',
+                          'document_sha256', e.after->'document_sha256')
 FROM report_run r
 LEFT JOIN LATERAL (SELECT a.id, a.after FROM audit_event a
                    WHERE a.action = 'report.first_produced' AND a.object_type = 'report_run'
@@ -270,6 +272,8 @@ WHERE e.id IS NULL OR r.kind IS DISTINCT FROM e.after->>'kind'
    OR r.params IS DISTINCT FROM e.after->>'params'
    OR to_jsonb(r.stamp) IS DISTINCT FROM e.after->'stamp'
    OR r.totals IS DISTINCT FROM e.after->'totals'
+   -- the whole report kept since migration 0038, by its digest
+   OR {DOCUMENT_DIGEST} IS DISTINCT FROM e.after->>'document_sha256'
 ORDER BY r.id
 """)
 

@@ -9,6 +9,8 @@ mappings); docs/decisions/0008-report-documents.md says why.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -119,6 +121,15 @@ class ReportHistory(_Document):
     totals_then: Totals | None
     totals_now: Totals
     change_m2: ChangeSince | None
+    kept_whole: bool = Field(
+        False, description="the whole report was kept when finalised (as_finalised gives it)"
+    )
+    as_finalised: bool = Field(
+        False, description="these tables are the report as finalised, not today's figures"
+    )
+    notes_then: dict[str, Any] | None = Field(
+        None, description="as finalised: the notes its files carried then"
+    )
 
 
 class Article7Report(_Document):

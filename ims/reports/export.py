@@ -200,7 +200,12 @@ def to_binary(session: Any, report: dict[str, Any], fmt: str) -> bytes:
     Both list the data-quality findings outstanding: the submissions awaiting review that a
     reviewer chose to note, and their error findings.
     """
-    noted, codes = outstanding_findings(session)
+    then = (report.get("history") or {}).get("notes_then")
+    if then is not None:  # the report as finalised: the notes its files carried then
+        noted = [NotedSubmission(**n) for n in then["submissions"]]
+        codes = [(str(code), int(n)) for code, n in then["codes"]]
+    else:
+        noted, codes = outstanding_findings(session)
     if fmt == "xlsx":
         from ims.reports.xlsx import to_xlsx
 

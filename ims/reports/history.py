@@ -3,10 +3,12 @@
 Records are never overwritten (docs/design.md §2): a correction is a new hazard revision or a
 late release whose date falls inside a period already reported. When a reviewer finalises
 the report of a finished period (``ims report article7 --finalise``, or the button on the
-reports page), ims notes the last recording number it saw (``stamp``) and its totals;
-every later production of the same report lists what was recorded since with effect
-inside its period, and how the totals moved. Finalising is an act of its own: reading a
-report, even anonymously under public read, never finalises it.
+reports page), ims notes the last recording number it saw (``stamp``), its totals and the
+whole report (by provinces and by districts, with the notes its files carried); every
+later production of the same report lists what was recorded since with effect inside its
+period, and how the totals moved, and the report as finalised can be produced again.
+Finalising is an act of its own: reading a report, even anonymously under public read,
+never finalises it.
 
 A report for a period that has not ended yet is provisional and cannot be finalised: every
 new record inside it is ordinary work, not a correction.
@@ -14,7 +16,10 @@ new record inside it is ordinary work, not a correction.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
+import json
 from typing import Any
 
 from sqlalchemy import select, text
@@ -22,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from ims.db import audit
-from ims.db.models import ReportRun
+from ims.db.models import DOCUMENT_DIGEST, ReportRun
 from ims.domain.figures import clean_area
 from ims.errors import InvalidRequest
 from ims.reports.article7 import ReportScope, article7
@@ -68,27 +73,45 @@ def finalised_run(session: Session, kind: str, params: str) -> ReportRun | None:
 
 
 def first_production(
-    session: Session, kind: str, params: str, stamp: int, totals: dict[str, Any], by: str | None
+    session: Session,
+    kind: str,
+    params: str,
+    stamp: int,
+    totals: dict[str, Any],
+    by: str | None,
+    document: dict[str, Any] | None = None,
 ) -> ReportRun:
     """Finalise a report: note this production if none was noted before (commits).
 
-    The note is in the audit trail too, so `ims db verify` can tell a report_run row that
-    ims wrote from one added or changed behind its back.
+    ``document``: the whole report as finalised, kept so that it can be produced again as
+    it was (``as_finalised``). The note is in the audit trail too, with a digest of the
+    document, so `ims db verify` can tell a report_run row that ims wrote from one added or
+    changed behind its back.
     """
     noted = session.scalar(
         insert(ReportRun)
-        .values(kind=kind, params=params, stamp=stamp, totals=totals, produced_by=by)
+        .values(
+            kind=kind,
+            params=params,
+            stamp=stamp,
+            totals=totals,
+            produced_by=by,
+            document=document,
+        )
         .on_conflict_do_nothing(constraint="uq_report_run_kind_params")
         .returning(ReportRun.id)
     )
     if noted is not None:
+        digest = session.scalar(
+            text(f"SELECT {DOCUMENT_DIGEST} FROM report_run r WHERE r.id = :i"), {"i": noted}
+        )
         audit.record(
             session,
             by,
             "report.first_produced",
             "report_run",
             noted,
-            after=report_run_record(kind, params, stamp, totals, by),
+            after=report_run_record(kind, params, stamp, totals, by, digest),
         )
     session.commit()
     run = session.scalars(
@@ -98,10 +121,18 @@ def first_production(
 
 
 def report_run_record(
-    kind: str, params: str, stamp: int, totals: dict[str, Any], by: str | None
+    kind: str,
+    params: str,
+    stamp: int,
+    totals: dict[str, Any],
+    by: str | None,
+    document_sha256: str | None = None,
 ) -> dict[str, Any]:
     """What the audit trail keeps of a report's first production (ims db verify compares)."""
-    return {"kind": kind, "params": params, "stamp": stamp, "totals": totals, "produced_by": by}
+    record = {"kind": kind, "params": params, "stamp": stamp, "totals": totals, "produced_by": by}
+    if document_sha256 is not None:
+        record["document_sha256"] = document_sha256
+    return record
 
 
 def corrections(
@@ -175,6 +206,9 @@ def _not_finalised(totals: dict[str, float], *, provisional: bool) -> dict[str, 
         "totals_then": None,
         "totals_now": totals,
         "change_m2": None,
+        "kept_whole": False,
+        "as_finalised": False,
+        "notes_then": None,
     }
 
 
@@ -186,44 +220,66 @@ def article7_with_history(
     today: dt.date | None = None,
     *,
     finalise: bool = False,
+    as_finalised: bool = False,
 ) -> dict[str, Any]:
     """The Article 7 report with a ``history`` key: finalised when, corrected since?
 
     With ``finalise`` (a reviewer's act) a report for a year that has ended is noted as
-    finalised, once, and committed; every later production shows the corrections recorded
-    since. Without it nothing is written.
+    finalised, once, and committed, whole, by provinces and by districts (one report, of
+    one kind of contamination); every later production shows the corrections recorded
+    since. Without it nothing is written. ``as_finalised``: the report as it was finalised,
+    with the notes its files carried, and the corrections since (InvalidRequest for one not
+    finalised, or finalised before reports were kept whole).
     """
-    if year > (today or dt.date.today()).year:  # this year's is provisional; a later one none
+    today = today or dt.date.today()
+    if year > today.year:  # this year's is provisional; a later one none
         raise InvalidRequest(
             f"{year} has not begun: a report covers a year up to today at the latest "
-            f"(this year's, {(today or dt.date.today()).year}, is provisional)"
+            f"(this year's, {today.year}, is provisional)"
         )
     stamp = recording_stamp(session)
-    # the tables themselves are kept until anything they come from changes; their history
-    # (finalised when, corrected since) is read each time
-    report = kept(
-        session,
-        "article7",
-        (year, scope, today or dt.date.today()),
-        lambda: article7(session, year, scope),
-    )
+    report = _article7_kept(session, year, scope, today)
     as_of = dt.date.fromisoformat(report["as_of"])
     params = article7_params(year, scope)
-    if as_of >= (today or dt.date.today()):
+    if as_of >= today:
         if finalise:
             raise NotFinalisable(f"the report for {year} cannot be finalised before the year ends")
+        if as_finalised:
+            raise InvalidRequest(f"the report for {year} is provisional: it is not finalised")
         report["history"] = _not_finalised(_totals(report), provisional=True)
         # its figures are today's (nothing is recorded after today): said as of today, and
         # its links to the hazards ask for today (a later date is refused everywhere)
-        report["as_of"] = (today or dt.date.today()).isoformat()
+        report["as_of"] = today.isoformat()
         return report
     run = finalised_run(session, KIND_ARTICLE7, params)
     if run is None and finalise:
-        run = first_production(session, KIND_ARTICLE7, params, stamp, _totals(report), by)
+        run = _finalise(session, report, scope, params, stamp, by)
+        # the same report by the other level, at the same moment: finalising the provinces'
+        # had left the districts' "Not finalised yet", and finalisable later with other
+        # figures (a walk-through)
+        other = ReportScope(level=3 - scope.level, contam=scope.contam)
+        if finalised_run(session, KIND_ARTICLE7, article7_params(year, other)) is None:
+            also = _article7_kept(session, year, other, today)
+            _finalise(session, also, other, article7_params(year, other), stamp, by)
     now = _totals(report)
     if run is None:
+        if as_finalised:
+            raise InvalidRequest(
+                f"the report for {year} ({scope.contam.value}, "
+                f"{'provinces' if scope.level == 1 else 'districts'}) is not finalised"
+            )
         report["history"] = _not_finalised(now, provisional=False)
         return report
+    notes_then = None
+    if as_finalised:
+        if run.document is None:
+            raise InvalidRequest(
+                f"the report for {year} was finalised on {run.produced_at:%Y-%m-%d}, before ims "
+                "kept finalised reports whole: only its national totals were kept, and they "
+                "are shown beside today's figures"
+            )
+        report = copy.deepcopy(run.document)
+        notes_then = report.pop("notes_then", None)
     count, listed = corrections(session, run.stamp, as_of, scope)
     report["history"] = {
         "provisional": False,
@@ -238,8 +294,45 @@ def article7_with_history(
             key: clean_area(float(now[key]) - float(run.totals.get(key, 0.0)))
             for key in ("remaining_m2", "released_m2")
         },
+        "kept_whole": run.document is not None,
+        "as_finalised": as_finalised,
+        "notes_then": notes_then,
     }
     return report
+
+
+def _article7_kept(
+    session: Session, year: int, scope: ReportScope, today: dt.date
+) -> dict[str, Any]:
+    # the tables themselves are kept until anything they come from changes; their history
+    # (finalised when, corrected since) is read each time
+    return kept(
+        session,
+        "article7",
+        (year, scope, today),
+        lambda: article7(session, year, scope),
+    )
+
+
+def _finalise(
+    session: Session,
+    report: dict[str, Any],
+    scope: ReportScope,
+    params: str,
+    stamp: int,
+    by: str | None,
+) -> ReportRun:
+    """Note ``report`` as finalised, whole, with the notes its files carry now."""
+    from ims.reports.export import outstanding_findings
+
+    noted, codes = outstanding_findings(session)
+    document = {k: v for k, v in report.items() if k != "history"}
+    document["notes_then"] = {
+        "submissions": [dataclasses.asdict(n) for n in noted],
+        "codes": [[code, n] for code, n in codes],
+    }
+    document = json.loads(json.dumps(document, default=str))
+    return first_production(session, KIND_ARTICLE7, params, stamp, _totals(report), by, document)
 
 
 def summary(history: dict[str, Any] | None) -> str:
@@ -258,6 +351,14 @@ def summary(history: dict[str, Any] | None) -> str:
         f" by {history['first_produced_by'] or 'unknown'}"
     )
     count = history["corrections_count"]
+    if history.get("as_finalised"):
+        since = (
+            f"{count:,} correction{'s' if count != 1 else ''} recorded since with effect in this "
+            "period are not in it"
+            if count
+            else "no corrections recorded since"
+        )
+        return f"The report as finalised: {first[0].lower()}{first[1:]}; {since}."
     if not count:
         return f"{first}; no corrections recorded since."
     change = history["change_m2"]

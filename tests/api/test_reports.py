@@ -134,3 +134,37 @@ def test_a_date_or_a_year_after_today_is_refused_as_the_pages_refuse_it(
         "/api/v1/reports/article7", params={"year": dt.date.today().year, "format": "csv"}
     ).text
     assert f"as of {today}" in csv_text
+
+
+def test_a_finalised_report_is_shown_and_downloaded_again_as_finalised(
+    session: Session, client_as: ClientAs
+) -> None:
+    """After a correction, only the finalised report's three national totals were left
+    (a walk-through as an IM officer): its page and files are produced again as they were."""
+    seed(session)
+    client = client_as()
+    finalised = client.post("/api/v1/reports/article7/finalise", params={"year": 2023})
+    assert finalised.status_code == 200, finalised.text
+    late = NewRelease(
+        "R2", "H1", ReleaseMethod.CLEARED, dt.date(2023, 9, 1), box(102.105, 19.6, 102.11, 19.61)
+    )
+    record_releases(session, [late])
+    url = "/api/v1/reports/article7"
+    now = client.get(url, params={"year": 2023}).json()
+    then = client.get(url, params={"year": 2023, "as_finalised": "true"}).json()
+    assert then["released"] == finalised.json()["released"]
+    assert then["released"][-1]["total_m2"] < now["released"][-1]["total_m2"]
+    assert then["history"]["as_finalised"] is True and then["history"]["corrections_count"] == 1
+    for fmt in ("xlsx", "pdf", "csv"):
+        file = client.get(url, params={"year": 2023, "as_finalised": "true", "format": fmt})
+        assert file.status_code == 200, (fmt, file.text[:500])
+    page = client.get("/reports", params={"year": 2023, "level": 1, "contam": "CMR"}).text
+    assert 'id="as-finalised-link"' in page
+    assert 'href="/reports?year=2023&amp;level=1&amp;contam=CMR&amp;as_finalised=1"' in page
+    shown = client.get("/reports", params={"year": 2023, "contam": "CMR", "as_finalised": 1})
+    assert 'id="as-finalised"' in shown.text and "&format=xlsx&as_finalised=true" in shown.text
+    districts = client.get("/reports", params={"year": 2023, "level": 2, "as_finalised": 1})
+    assert districts.status_code == 200  # finalised with the provinces
+    assert client.get(url, params={"year": 2022, "as_finalised": "true"}).status_code == 422
+    refused = client.get("/reports", params={"year": 2022, "as_finalised": 1})
+    assert refused.status_code == 422 and "is not finalised" in html.unescape(refused.text)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
 from ims.db import ledger
-from ims.db.models import AuditEvent, LedgerEntry, ReportRun
+from ims.db.models import DOCUMENT_DIGEST, AuditEvent, LedgerEntry, ReportRun
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.db.session import APP_ROLE
 from ims.domain.enums import HazardStatus, ReleaseMethod
@@ -144,7 +144,8 @@ def test_the_application_owns_nothing(session: Session, separate_login: None) ->
 def test_the_application_cannot_write_derived_data(
     session: Session, recorded: None, statement: str
 ) -> None:
-    assert session.scalar(text("SELECT count(*) FROM report_run")) == 1
+    # the report finalised by provinces, and so by districts
+    assert session.scalar(text("SELECT count(*) FROM report_run")) == 2
     with pytest.raises(DBAPIError, match="permission denied"), session.begin_nested():
         session.execute(text(statement))
 
@@ -181,7 +182,7 @@ def test_an_approval_through_the_normal_path_records_everything(
 
 
 def test_a_first_production_is_in_the_audit_trail(session: Session, recorded: None) -> None:
-    run = session.scalars(select(ReportRun)).one()
+    run = session.scalars(select(ReportRun).where(ReportRun.params.contains("level=1"))).one()
     event = session.scalars(
         select(AuditEvent).where(
             AuditEvent.object_type == "report_run", AuditEvent.object_id == str(run.id)
@@ -189,8 +190,12 @@ def test_a_first_production_is_in_the_audit_trail(session: Session, recorded: No
     ).one()
     assert event.action == "report.first_produced" and event.after is not None
     assert event.after["params"] == run.params and event.after["totals"] == run.totals
+    kept = session.scalar(
+        text(f"SELECT {DOCUMENT_DIGEST} FROM report_run r WHERE r.id = :i"), {"i": run.id}
+    )
+    assert event.after["document_sha256"] == kept  # the whole report, by its digest
     article7_with_history(session, 2022, ReportScope(), by="tests", finalise=True)  # produced again
-    assert events(session, "report.first_produced") == 1
+    assert events(session, "report.first_produced") == 2  # by provinces, and districts, once
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,8 @@ def test_a_database_kept_by_ims_verifies_clean(session: Session) -> None:
     record(session)  # as ims works: as the application's role
     report = verify_database(session)
     assert report.clean, report.differences
-    assert report.hazards == 3 and report.report_runs == 1
+    # the 2022 report, finalised by provinces and so by districts too
+    assert report.hazards == 3 and report.report_runs == 2
 
 
 @pytest.mark.parametrize(
@@ -164,6 +165,13 @@ def test_a_database_kept_by_ims_verifies_clean(session: Session) -> None:
         ),
         ("DELETE FROM report_run", (None, "report_run")),  # the attack: history erased
         ("UPDATE report_run SET totals = '{\"remaining_m2\": 1}'", (None, "report_run")),
+        # the whole report kept (migration 0038): a province's figure changed, or dropped
+        (
+            "UPDATE report_run SET document = "
+            "jsonb_set(document, '{remaining,0,total_area_m2}', '1')",
+            (None, "report_run"),
+        ),
+        ("UPDATE report_run SET document = NULL", (None, "report_run")),
         (
             "INSERT INTO report_run (kind, params, stamp, totals) "
             "VALUES ('article7', 'year=2021;level=1;contam=CMR', 0, '{}')",
@@ -207,7 +215,7 @@ def test_ims_db_verify_exits_1_on_tampering_and_computes_in_parallel(
     runner = CliRunner()
     clean = runner.invoke(app, ["db", "verify"])
     assert clean.exit_code == 0, clean.output
-    assert "3 hazards and 1 report productions checked" in clean.output
+    assert "3 hazards and 2 report productions checked" in clean.output
     with Session(committed_engine) as session:  # two processes, one hazard a chunk
         assert verify_database(session, workers=2, chunk_size=1).clean
     with committed_owner_engine.begin() as conn:

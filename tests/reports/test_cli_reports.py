@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -157,6 +158,27 @@ def test_explain_prints_contributions_that_sum(cli_db: str) -> None:
     body = json.loads(result.stdout)
     assert [c["release"] for c in body["contributions"]] == ["R1"]
     assert body["total"] == pytest.approx(body["contributions"][0]["value"], abs=1e-3)
+
+
+def test_article7_as_finalised_is_the_report_as_it_was_finalised(cli_db: str) -> None:
+    def article7(*more: str) -> Any:
+        return runner.invoke(app, ["report", "article7", "--year", "2024", *more])
+
+    refused = article7("--as-finalised")
+    assert refused.exit_code == 2 and "is not finalised" in refused.output
+    finalised = article7("--finalise")
+    assert finalised.exit_code == 0, finalised.output
+    engine = create_engine(cli_db)
+    with Session(engine) as session, session.begin():
+        late = NewRelease(
+            "R2", "H2", ReleaseMethod.CLEARED, dt.date(2024, 6, 1), box(102.6, 19.6, 102.605, 19.61)
+        )
+        record_releases(session, [late])
+    engine.dispose()
+    now, then = json.loads(article7().stdout), json.loads(article7("--as-finalised").stdout)
+    assert then["released"] == json.loads(finalised.stdout)["released"] != now["released"]
+    said = article7("--as-finalised", "--format", "csv")
+    assert said.exit_code == 0 and "The report as finalised: finalised " in said.output
 
 
 def test_bad_report_arguments_are_one_line_errors(cli_db: str) -> None:

@@ -18,10 +18,13 @@ from sqlalchemy.orm import Session
 
 from ims.db.models import ReportRun
 from ims.db.recording import record_hazards, record_releases, revise_hazards
+from ims.domain.enums import Contamination
 from ims.domain.records import HazardChange
+from ims.errors import InvalidRequest
 from ims.ingest import approval, submissions
 from ims.reports import export
 from ims.reports.article7 import ReportScope
+from ims.reports.documents import Article7Report
 from ims.reports.history import NotFinalisable, article7_with_history, summary
 from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.reports import test_article7
@@ -76,7 +79,7 @@ def test_finalising_is_noted_once_and_shows_no_corrections(
     assert summary(history).startswith("Finalised ")
     assert "no corrections recorded since" in summary(history)
     runs = session.scalar(select(func.count()).select_from(ReportRun))
-    assert runs == 1
+    assert runs == 2  # by provinces, and by districts with them
 
 
 def test_a_late_release_inside_the_year_is_a_correction_with_its_effect(
@@ -121,14 +124,22 @@ def test_a_reclassification_dated_inside_the_year_is_a_correction(
     assert history["change_m2"]["remaining_m2"] == 0.0  # same ground, another class
 
 
-def test_each_report_scope_is_finalised_on_its_own(session: Session, recorded: None) -> None:
+def test_the_districts_are_finalised_with_the_provinces_and_each_kind_on_its_own(
+    session: Session, recorded: None
+) -> None:
+    """Finalising the provinces' report had left the districts' "Not finalised yet", to be
+    finalised later with other figures (a walk-through): one report, two levels."""
     finalise(session)
     record_releases(session, [release("R-LATE", "H1", CLR, dt.date(2022, 11, 30), box(*LATE_BOX))])
     districts = article7_with_history(
         session, 2022, ReportScope(level=2), today=AFTER_2022, finalise=True
     )
-    assert districts["history"]["corrections_count"] == 0  # finalised after the release
+    assert districts["history"]["corrections_count"] == 1  # finalised before the release
     assert produce(session)["history"]["corrections_count"] == 1
+    other = article7_with_history(
+        session, 2022, ReportScope(contam=Contamination.ERW), today=AFTER_2022
+    )
+    assert other["history"]["finalised"] is False  # another kind: another report
 
 
 def test_a_year_not_yet_ended_is_provisional_and_noted_nowhere(
@@ -212,3 +223,50 @@ def test_a_hazard_recorded_late_is_listed_as_recorded_with_who_sent_and_approved
     assert listed["H-LATE"]["recorded_by"] == "reviewer-b"
     assert listed["H-LATE"]["submission_id"] == sent.submission.id
     assert listed["H1"]["what"] == "hazard revision" and listed["H1"]["sent_by"] is None
+
+
+def test_the_report_as_finalised_is_produced_again_whole_after_a_correction(
+    session: Session, recorded: None
+) -> None:
+    """A finalised report kept three national totals: after a correction, the report as
+    submitted could not be produced again per province or district (a walk-through as an
+    IM officer correcting data). Finalising keeps both levels whole, with their notes."""
+    first = finalise(session)
+    districts_then = article7_with_history(session, 2022, ReportScope(level=2), today=AFTER_2022)
+    assert districts_then["history"]["finalised"] is True  # finalised with the provinces
+    late = release("R-LATE", "H1", CLR, dt.date(2022, 11, 30), box(*LATE_BOX))
+    record_releases(session, [late], recorded_by="reviewer-a")
+    today = produce(session)
+    then = article7_with_history(session, 2022, ReportScope(), today=AFTER_2022, as_finalised=True)
+    assert then["remaining"] == first["remaining"] and then["released"] == first["released"]
+    assert today["remaining"] != first["remaining"]  # the correction is in today's
+    assert then["history"]["as_finalised"] is True and then["history"]["corrections_count"] == 1
+    assert then["history"]["notes_then"] == {"submissions": [], "codes": []}
+    assert today["history"]["kept_whole"] is True and today["history"]["as_finalised"] is False
+    assert summary(then["history"]).startswith("The report as finalised: finalised ")
+    assert "1 correction recorded since with effect in this period are not in it" in summary(
+        then["history"]
+    )
+    by_district = article7_with_history(
+        session, 2022, ReportScope(level=2), today=AFTER_2022, as_finalised=True
+    )
+    assert by_district["remaining"] == districts_then["remaining"]
+    # its files too: the province's remaining km² as finalised, not as corrected
+    book = openpyxl.load_workbook(io.BytesIO(export.to_binary(session, then, "xlsx")))
+    cells = [c for row in book.worksheets[0].iter_rows(values_only=True) for c in row]
+    assert round(geod_box(*HAZARD_BOX) / 1e6, 2) in [
+        round(c, 2) for c in cells if isinstance(c, float)
+    ]
+    # the document each production answers with still holds to its model
+    Article7Report.model_validate(then)
+
+
+def test_a_report_not_finalised_has_no_version_as_finalised(
+    session: Session, recorded: None
+) -> None:
+    with pytest.raises(InvalidRequest, match="is not finalised"):
+        article7_with_history(session, 2022, ReportScope(), today=AFTER_2022, as_finalised=True)
+    with pytest.raises(InvalidRequest, match="provisional"):
+        article7_with_history(
+            session, 2022, ReportScope(), today=dt.date(2022, 12, 31), as_finalised=True
+        )
