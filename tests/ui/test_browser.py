@@ -578,6 +578,24 @@ def test_finalising_a_report_is_asked_then_confirmed(tab: Watched, site: LiveSit
     tab.page.wait_for_url(f"**/reports?year={year}&level=2**")
     assert tab.page.locator("#finalise").count() == 0  # finalised: nothing left to confirm
     assert "Finalised" in tab.page.inner_text("#report-history")
+    # kept whole, with the provinces' tables too: both come again as finalised
+    tab.page.click("#as-finalised-link a")
+    tab.page.wait_for_selector("#as-finalised")
+    assert "The report as finalised" in tab.page.inner_text("#report-history")
+    tab.shoot("reports-as-finalised")
+    for link in tab.page.locator(".downloads a").all():
+        href = link.get_attribute("href") or ""
+        assert "as_finalised=true" in href, href
+        answer = tab.page.request.get(f"{site.url}{href}")
+        assert answer.status == 200, (href, answer.status)
+    open_settled(tab.page, f"{site.url}/reports?year={year}&level=1")
+    assert "Finalised" in tab.page.inner_text("#report-history")
+    assert tab.page.locator("#finalise").count() == 0
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    open_settled(tab.page, f"{site.url}/reports?year={year}&level=1&as_finalised=1")
+    width = tab.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the report as finalised is {width} px wide on a 390 px screen"
+    tab.shoot("reports-as-finalised-390")
     assert tab.errors == []
 
 
