@@ -186,7 +186,7 @@ def _staged(
         for finding in blocking:
             # drawn or pasted here: neither a GIS nor an upload's repair is at hand
             message = finding.message.replace(REPAIR_HINT, DRAWN_HINT)
-            state.add(finding.field or "geometry", message, fields)
+            state.add(finding.field or "geometry", _in_the_forms_words(message), fields)
         return None
     savepoint.commit()
     session.commit()
@@ -194,6 +194,25 @@ def _staged(
 
 
 DRAWN_HINT = "draw it again so that its outline does not cross itself, or correct the coordinates"
+
+# The forms' labels for the template's date fields, which a finding's message begins with
+# as a file's column: "revised 2031-01-01 is in the future" stood beside "Takes effect on"
+# (a walk-through as an IM officer).
+FORM_WORDS = {
+    "revised": "Takes effect on",
+    "recorded": "Recorded on",
+    "released": "Completed on",
+    "marked": "Marked or fenced on",
+}
+
+
+def _in_the_forms_words(message: str) -> str:
+    """A finding's message with the field it begins with named as the form names it."""
+    for name, label in FORM_WORDS.items():
+        for lead in (f"{name} ", f"{name}: "):
+            if message.startswith(lead):
+                return label + message[len(name) :]
+    return message
 
 
 def _error(state: FormState, exc: ImsError, fields: tuple[str, ...]) -> None:

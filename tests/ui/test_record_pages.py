@@ -240,6 +240,20 @@ def test_the_review_of_a_back_dated_revision_measures_it_against_the_boundary_of
     assert "1 of the revisions is dated before a later revision of its hazard" in summary
 
 
+def test_a_forms_errors_name_its_fields_as_the_form_labels_them(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """ "revised 2099-01-01 is in the future" stood beside "Takes effect on" (a walk-through)."""
+    admin = client_as()
+    _approve(client_as("reviewer"), _record(admin, "PG-WORDS"))
+    answer = admin.post("/hazards/PG-WORDS/revise", data={"status": "CHA", "revised": "2099-01-01"})
+    assert answer.status_code == 422
+    said = re.search(r'<span class="field-error" id="revised-error">([^<]*)<', answer.text)
+    assert said is not None and html.unescape(said[1]).startswith(
+        "Takes effect on 2099-01-01 is in the future"
+    )
+
+
 def test_a_release_form_takes_more_item_types_than_it_shows_at_first(
     session: Session, country: None, client_as: ClientAs
 ) -> None:
