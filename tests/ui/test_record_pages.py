@@ -252,6 +252,14 @@ def test_a_forms_errors_name_its_fields_as_the_form_labels_them(
     assert said is not None and html.unescape(said[1]).startswith(
         "Takes effect on 2099-01-01 is in the future"
     )
+    summary = re.search(r'<a href="#f-revised">([^<]*)</a>', answer.text)
+    assert summary is not None and html.unescape(summary[1]).startswith("Takes effect on 2099")
+    recorded = admin.post(
+        "/hazards/new",
+        data={"hazard_id": "PG-W2", "status": "SHA", "recorded": "", "coordinates": SQUARE.wkt},
+    )
+    listed = re.search(r'<a href="#f-recorded">([^<]*)</a>', recorded.text)
+    assert listed is not None and html.unescape(listed[1]) == "Recorded on is required (YYYY-MM-DD)"
 
 
 def test_a_release_form_takes_more_item_types_than_it_shows_at_first(
