@@ -130,6 +130,7 @@ PERMISSIONS: dict[str, Rule] = {
     "revise_hazard": UPLOAD,
     "record_release": UPLOAD,
     "preview_release": UPLOAD,
+    "read_polygon": UPLOAD,  # the record forms draw pasted coordinates as they are pasted
     # pages
     "login_page": EVERYONE,
     "login": EVERYONE,

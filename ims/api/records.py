@@ -25,6 +25,7 @@ from ims.api.submissions import SubmissionPublic, submission_public
 from ims.db.accounts import Principal
 from ims.domain import access
 from ims.domain.enums import ReleaseMethod, UploadKind
+from ims.domain.geodesy import geodesic_area
 from ims.errors import Conflict, Forbidden, ImsError
 from ims.ingest import drawn, submissions
 from ims.ingest.fields import parse_date
@@ -273,6 +274,32 @@ def record_release(
     )
     session.commit()
     return submission_public(session, outcome.submission.id, principal)
+
+
+class PastedPolygon(BaseModel):
+    """Coordinates as pasted into a record form."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Annotated[str, StringConstraints(max_length=20_000, pattern=r"^[^\x00]*$")] = Field(
+        description="WKT, GeoJSON, or longitude latitude pairs (WGS84 degrees)"
+    )
+
+
+class PolygonRead(BaseModel):
+    """A polygon read from pasted coordinates."""
+
+    geometry: dict[str, Any] = Field(description="the polygon, GeoJSON in EPSG:4326")
+    area_m2: float = Field(description="its area on the WGS84 ellipsoid")
+
+
+@router.post("/polygons/read", response_model=PolygonRead)
+def read_polygon(body: PastedPolygon) -> PolygonRead:
+    """Read a polygon as the record forms read pasted coordinates, with the same errors
+    (422, naming the field ``coordinates``): the forms draw it on their map as it is
+    pasted, where it had been seen only once the form was sent (a walk-through)."""
+    polygon = drawn.geometry_from_text(body.text)
+    return PolygonRead(geometry=drawn.as_geojson(polygon), area_m2=geodesic_area(polygon))
 
 
 @router.post("/hazards/{hazard_id:path}/releases/preview", response_model=ReleasePreviewPublic)

@@ -188,6 +188,60 @@
       fileError.hidden = !message;
     });
   }
+  // Pasted coordinates are read by the server as the form reads them once sent, and drawn
+  // on the map as they are pasted (dashed: they go before the drawing, which they do not
+  // replace), with their area or what is wrong with them. They had been seen only once
+  // the form was sent (a walk-through).
+  const pastedBox = form.elements.coordinates;
+  const pastedNote = document.getElementById("pasted-area");
+  const pastedLayer = L.geoJSON(null, {
+    style: { color: "#54278f", weight: 3, dashArray: "6 4", fillOpacity: 0.15 },
+    interactive: false,
+    pmIgnore: true,
+  }).addTo(map);
+  let pasteAsked = 0;
+  let pasteTimer = null;
+  function readPasted() {
+    const text = pastedBox.value.trim();
+    const ask = ++pasteAsked;
+    pastedLayer.clearLayers();
+    if (!text) {
+      pastedNote.textContent = "";
+      box.dataset.pasted = "";
+      return;
+    }
+    fetch("/api/v1/polygons/read", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf ? csrf.content : "" },
+      body: JSON.stringify({ text }),
+    })
+      .then((r) => r.json().then((body) => ({ ok: r.ok, body })))
+      .then(({ ok, body }) => {
+        if (ask !== pasteAsked) return; // a newer paste is on its way
+        if (!ok) {
+          pastedNote.className = "field-error";
+          pastedNote.textContent = body.detail || "These coordinates could not be read.";
+          box.dataset.pasted = "error";
+          return;
+        }
+        pastedLayer.addData(body.geometry);
+        map.fitBounds(pastedLayer.getBounds(), { padding: [24, 24], maxZoom: 17 });
+        pastedNote.className = "muted small";
+        pastedNote.textContent = `The coordinates pasted: a polygon of ${m2(body.area_m2)} m², ` +
+          "dashed on the map. They are sent with the form, before any drawing.";
+        box.dataset.pasted = "drawn"; // for the browser tests
+      })
+      .catch(() => {});
+  }
+  if (pastedBox && pastedNote) {
+    pastedBox.addEventListener("input", () => {
+      clearTimeout(pasteTimer);
+      pasteTimer = setTimeout(readPasted, 400);
+    });
+    if (pastedBox.value.trim()) readPasted(); // a form shown again with what was pasted
+  }
+
   // A revision without a polygon of its own keeps the boundary in force on its date, not
   // today's: while the polygon is not changed, the editor and the dashed outline show the
   // boundary of the date given (a revision dated before a later boundary had been drawn

@@ -318,6 +318,9 @@ REQUESTS: dict[str, Call] = {
         f"/api/v1/hazards/{w.hazard}/releases/preview",
         json={"geometry": _RECORD_BOX, "released": "2022-01-01"},
     ),
+    "read_polygon": lambda c, w: c.post(
+        "/api/v1/polygons/read", json={"text": "103.4 19.4, 103.41 19.4, 103.41 19.41"}
+    ),
     "new_hazard_page": lambda c, w: c.get("/hazards/new", follow_redirects=False),
     "record_hazard_page": lambda c, w: c.post(
         "/hazards/new",

@@ -288,3 +288,17 @@ def test_a_hazard_of_more_corners_than_a_hand_gives_is_revised_keeping_its_bound
               "properties": {"revised": "2021-03-01"}},
     )  # fmt: skip
     assert moved.status_code == 422 and "12,000 corners" in moved.json()["detail"]
+
+
+def test_pasted_coordinates_are_read_as_the_forms_read_them(client_as: ClientAs) -> None:
+    client = client_as("operator", organisation="MAG")
+    square = box(103.40, 19.40, 103.41, 19.41)
+    for text_ in (square.wkt, "103.40 19.40\n103.41 19.40\n103.41 19.41\n103.40 19.41"):
+        answer = client.post("/api/v1/polygons/read", json={"text": text_})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["area_m2"] == pytest.approx(geod_area(square), rel=1e-8)
+        assert answer.json()["geometry"]["type"] == "Polygon"
+    refused = client.post("/api/v1/polygons/read", json={"text": "103.4 19.4 103.41"})
+    assert refused.status_code == 422
+    assert refused.json()["field"] == "coordinates"
+    assert "3 numbers: longitude latitude pairs are needed" in refused.json()["detail"]

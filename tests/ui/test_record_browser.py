@@ -361,6 +361,31 @@ def test_a_release_shows_the_area_it_would_count_and_counts_it(
     assert reviewer.errors == []
 
 
+def test_pasted_coordinates_are_drawn_as_they_are_pasted(
+    operator: Watched, site: LiveSite, journey: Journey
+) -> None:
+    """Pasted coordinates were seen only once the form was sent (a walk-through)."""
+    page = operator.page
+    open_settled(page, f"{site.url}/hazards/new")
+    page.wait_for_selector("#record-map[data-ready=true]", state="attached")
+    lon, lat = journey.lon, journey.lat
+    ring = [(lon, lat), (lon + 0.002, lat), (lon + 0.002, lat + 0.002), (lon, lat + 0.002)]
+    page.fill("#f-coordinates", "\n".join(f"{x:.6f} {y:.6f}" for x, y in ring))
+    page.wait_for_selector("#record-map[data-pasted=drawn]", state="attached")
+    said = page.inner_text("#pasted-area")
+    area = abs(GEOD.polygon_area_perimeter([x for x, _ in ring], [y for _, y in ring])[0])
+    shown = re.search(r"a polygon of ([\d,]+) m²", said)
+    assert shown is not None, said
+    assert int(shown[1].replace(",", "")) == pytest.approx(area, abs=1)
+    assert page.locator("#record-map path[stroke-dasharray='6 4']").count() == 1
+    operator.shoot("record-hazard-pasted-1366-operator")
+    page.fill("#f-coordinates", "103.4 19.4 103.41")
+    page.wait_for_selector("#record-map[data-pasted=error]", state="attached")
+    assert "3 numbers: longitude latitude pairs are needed" in page.inner_text("#pasted-area")
+    assert page.locator("#record-map path[stroke-dasharray='6 4']").count() == 0
+    assert [e for e in operator.errors if "/api/v1/polygons/read" not in e] == []
+
+
 def test_the_forms_on_a_phone_draw_by_touch(
     phone: Watched, site: LiveSite, journey: Journey
 ) -> None:
