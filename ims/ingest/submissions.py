@@ -113,9 +113,8 @@ _IN_FORCE = """,
             WHERE e.revision_id = r.id) AS munitions,
            (SELECT o.name FROM organisation o WHERE o.id = r.operator_id) AS operator,
            r.attributes, r.recorded_at::date AS in_force_recorded, r.recorded_by AS in_force_by,
-           (SELECT p.status FROM hazard_revision p WHERE p.hazard_id = r.hazard_id
-            AND (p.effective, p.seq) < (r.effective, r.seq)
-            ORDER BY p.effective DESC, p.seq DESC LIMIT 1) AS status_before"""
+           lag(r.status) OVER (PARTITION BY r.hazard_id ORDER BY r.effective, r.seq)
+             AS status_before"""
 
 
 _STAMP = text(
