@@ -25,7 +25,7 @@ from ims.queries import hazards, national, places, register, register_files, sub
 from ims.queries.outside import outside_releases
 from ims.reports import tiles
 from ims.reports.article7 import ReportScope
-from ims.reports.history import article7_with_history, summary
+from ims.reports.history import article7_with_history, recorded_after_the_period, summary
 from map_ui import account_pages, charts, maps, record_pages, upload_pages
 from map_ui.rendering import HERE, CachedStatic, error_page
 from map_ui.rendering import page as _page
@@ -361,6 +361,13 @@ def reports_page(
         level=level,
         as_finalised=as_finalised,
         history=summary(report["history"]),
+        # before finalising: records of the year sent after it ended, which the report
+        # finalised now holds and the one submitted at the time did not
+        late=(
+            recorded_after_the_period(session, dt.date.fromisoformat(report["as_of"]), scope)
+            if not report["history"]["finalised"] and not report["history"]["provisional"]
+            else (0, None)
+        ),
         contam=contam.value,
         contams=[c.value for c in Contamination],
         active="reports",

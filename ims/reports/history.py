@@ -183,6 +183,32 @@ def corrections(
     return int(count), listed
 
 
+def recorded_after_the_period(
+    session: Session, as_of: dt.date, scope: ReportScope
+) -> tuple[int, dt.datetime | None]:
+    """How many revisions and releases taking effect by ``as_of`` were recorded after that
+    day, and when the last was: a report finalised late holds them, where the report
+    submitted at the time did not (a year could be finalised years later, and nothing said
+    its figures were not those of the time: a walk-through)."""
+    row = session.execute(
+        text(
+            "SELECT count(*), max(at) FROM ("
+            " SELECT r.recorded_at AS at FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id"
+            " WHERE r.effective <= :as_of AND r.recorded_at >= :after AND h.contam = :contam"
+            " UNION ALL"
+            " SELECT x.recorded_at FROM release x JOIN hazard h ON h.id = x.hazard_id"
+            " WHERE x.released <= :as_of AND x.recorded_at >= :after AND h.contam = :contam"
+            ") late"
+        ),
+        {
+            "as_of": as_of,
+            "after": as_of + dt.timedelta(days=1),
+            "contam": scope.contam.value,
+        },
+    ).one()
+    return int(row[0] or 0), row[1]
+
+
 def _sender(name: str | None, organisation: str | None) -> str | None:
     """Who sent a record for review: the uploader, with the organisation it was for."""
     if name and organisation:

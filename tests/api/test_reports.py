@@ -168,3 +168,20 @@ def test_a_finalised_report_is_shown_and_downloaded_again_as_finalised(
     assert client.get(url, params={"year": 2022, "as_finalised": "true"}).status_code == 422
     refused = client.get("/reports", params={"year": 2022, "as_finalised": 1})
     assert refused.status_code == 422 and "is not finalised" in html.unescape(refused.text)
+
+
+def test_finalising_a_year_late_says_how_many_of_its_records_were_sent_after_it(
+    session: Session, client_as: ClientAs
+) -> None:
+    """A year could be finalised years later, its figures today's, and nothing said they
+    were not those of the report submitted at the time (a walk-through)."""
+    seed(session)  # recorded today: the hazard (2020) and its release (2023)
+    page = client_as().get("/reports", params={"year": 2023, "contam": "CMR"}).text
+    said = re.search(r'<p id="finalise-late">(.*?)</p>', page, re.S)
+    assert said is not None
+    text_ = " ".join(html.unescape(re.sub(r"<[^>]+>", "", said[1])).split())
+    assert text_.startswith(
+        f"2 records taking effect in 2023 were recorded after it ended (the last on "
+        f"{dt.date.today().isoformat()})"
+    )
+    assert "finalise-late" not in client_as().get("/reports", params={"year": 2019}).text
