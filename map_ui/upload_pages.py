@@ -74,6 +74,17 @@ def new_submission_page(
     pending = submissions.submission_list(
         session, organisation_id=access.submission_filter(principal), status="validated"
     )
+    # rejected ones, which a corrected file is linked to (the latest, not yet corrected)
+    rejected = [
+        s
+        for s in submissions.submission_list(
+            session,
+            limit=50,
+            organisation_id=access.submission_filter(principal),
+            status="rejected",
+        )
+        if not s["corrected"]
+    ]
     return page(
         request,
         "upload.html",
@@ -83,6 +94,7 @@ def new_submission_page(
         organisations=organisations,
         fixed_organisation=own is not None,
         pending=pending,
+        rejected=rejected,
         replaces=int(replaces) if replaces and replaces.isascii() and replaces.isdigit() else None,
         crs_choices=CRS_CHOICES,
         config={"dictionary": dictionary()},

@@ -90,9 +90,14 @@ class SubmissionPublic(BaseModel):
         description="the field mapping the file was read with (given or remembered): "
         "a mapping document, {fields, constants, values, dates}",
     )
-    replaces: int | None = Field(None, description="the earlier submission this one replaces")
+    replaces: int | None = Field(
+        None,
+        description="the earlier submission this one replaces (superseded), or corrects (rejected)",
+    )
     replaced_by: int | None = Field(
-        None, description="the later submission that replaced this one (it is superseded)"
+        None,
+        description="the later submission that replaced this one (it is superseded) or "
+        "corrected it (it stays rejected)",
     )
     findings: list[FindingPublic]
 

@@ -87,8 +87,9 @@ def import_file(
         int | None,
         typer.Option(
             "--replaces",
-            help="The id of an earlier submission awaiting review (same organisation and "
-            "kind) that this file replaces: it is then superseded.",
+            help="The id of an earlier submission (same organisation and kind) that this "
+            "file replaces, if it awaits review (it is then superseded), or corrects, if it "
+            "was rejected (it stays rejected, linked to this one).",
             min=1,
             max=2**31 - 1,
         ),
@@ -169,9 +170,13 @@ def import_file(
         )
         sub = outcome.submission
         if replaces is not None:
-            out.print(
-                f"submission {replaces} is superseded by submission {sub.id}", highlight=False
+            earlier = submissions.get_submission(session, replaces)
+            said = (
+                f"submission {sub.id} corrects submission {replaces}, which stays rejected"
+                if earlier.status == "rejected"
+                else f"submission {replaces} is superseded by submission {sub.id}"
             )
+            out.print(said, highlight=False)
         _print_mapping(outcome)
         _print_findings(outcome.findings, show)
         if findings_to is not None:

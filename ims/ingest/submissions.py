@@ -616,12 +616,18 @@ def stage(
     if replaces is not None:
         earlier_sub = _replaceable(session, replaces, org, kind, lock=True)
         submission.replaces = earlier_sub.id
-        left_out = left_out_of_replacement(session, earlier_sub.id, kind, result.records)
+        left_out = left_out_of_replacement(
+            session,
+            earlier_sub.id,
+            kind,
+            result.records,
+            rejected=earlier_sub.status == SubmissionStatus.REJECTED,
+        )
         if left_out is not None:
             findings.insert(0, left_out)
     session.add(submission)
     session.flush()
-    if replaces is not None:
+    if replaces is not None and earlier_sub.status == SubmissionStatus.VALIDATED:
         _supersede(session, earlier_sub, submission.id, by=uploaded_by)
     blocking = sum(1 for f in findings if f.blocking)
     audit.record(
@@ -971,21 +977,29 @@ def _replaceable(
     later = session.scalar(select(Submission.id).where(Submission.replaces == submission_id))
     if later is not None:
         raise Conflict(f"submission {submission_id} is replaced already, by submission {later}")
-    if earlier.status != SubmissionStatus.VALIDATED:
+    # A rejected one is corrected: the new file is linked to it, so that its reviewer reads
+    # it beside the reason for the rejection (a corrected file could name only a submission
+    # awaiting review, and came as a new one: a walk-through). It stays rejected.
+    if earlier.status not in (SubmissionStatus.VALIDATED, SubmissionStatus.REJECTED):
         raise Conflict(
             f"submission {submission_id} is {earlier.status}: only a submission awaiting "
-            "review can be replaced"
+            "review can be replaced, or a rejected one corrected"
         )
     return earlier
 
 
 def left_out_of_replacement(
-    session: Session, earlier_id: int, kind: str, records: Sequence[Mapping[str, Any]]
+    session: Session,
+    earlier_id: int,
+    kind: str,
+    records: Sequence[Mapping[str, Any]],
+    *,
+    rejected: bool = False,
 ) -> FindingData | None:
-    """A warning naming the features of the submission an upload replaces that it does not
-    hold (a release by its reference, a hazard or revision by its reference and date): the
-    findings file holds only the features with findings, and a data manager who fixed and
-    sent back just those lost the clean ones without a word."""
+    """A warning naming the features of the submission an upload replaces (or corrects,
+    ``rejected``) that it does not hold (a release by its reference, a hazard or revision by
+    its reference and date): the findings file holds only the features with findings, and a
+    data manager who fixed and sent back just those lost the clean ones without a word."""
     key = "release_id" if kind == UploadKind.RELEASES else "hazard_id"
 
     def identity(ref: Any, revised: Any) -> tuple[str, str | None]:
@@ -1013,8 +1027,9 @@ def left_out_of_replacement(
     return FindingData(
         "left_out_of_replacement",
         Severity.WARNING,
-        f"{len(missing):,} feature(s) of submission {earlier_id}, which this upload replaces, "
-        f"are not in this file and will not be recorded unless sent again: {named}{more}",
+        f"{len(missing):,} feature(s) of submission {earlier_id}, which this upload "
+        f"{'corrects (it was rejected)' if rejected else 'replaces'}, are not in this file "
+        f"and will not be recorded unless sent again: {named}{more}",
     )
 
 

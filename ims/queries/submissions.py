@@ -37,6 +37,7 @@ def submission_list(
         text(
             "SELECT s.id, s.kind, s.filename, s.status, s.feature_count, s.uploaded_at,"
             " s.uploaded_by, s.noted, s.partial, o.name AS organisation,"
+            " EXISTS (SELECT 1 FROM submission r WHERE r.replaces = s.id) AS corrected,"
             " COUNT(f.id) FILTER (WHERE f.severity = 'error') AS errors,"
             " COUNT(f.id) FILTER (WHERE f.severity = 'warning') AS warnings "
             "FROM submission s LEFT JOIN organisation o ON o.id = s.organisation_id "
@@ -162,9 +163,13 @@ def submission_review(
     sub = session.execute(
         text(
             "SELECT s.*, o.name AS organisation,"
-            " (SELECT id FROM submission r WHERE r.replaces = s.id) AS replaced_by"
+            " (SELECT id FROM submission r WHERE r.replaces = s.id) AS replaced_by,"
+            # a rejected submission the upload corrects, with why it was rejected
+            " e.status AS replaces_status, e.reason AS replaces_reason,"
+            " e.decided_by AS replaces_decided_by"
             " FROM submission s "
-            "LEFT JOIN organisation o ON o.id = s.organisation_id WHERE s.id = :s"
+            "LEFT JOIN organisation o ON o.id = s.organisation_id "
+            "LEFT JOIN submission e ON e.id = s.replaces WHERE s.id = :s"
         ),
         {"s": submission_id},
     ).first()

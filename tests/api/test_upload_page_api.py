@@ -3,6 +3,7 @@ forgotten, and an upload that replaces an earlier pending submission."""
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 from typing import Any
@@ -242,6 +243,48 @@ def test_a_replacement_that_leaves_out_features_of_the_one_it_replaces_says_whic
     assert "API-1 (feature 1)" in said["message"] and "API-2" not in said["message"]
     whole = post(operator, good_zip(tmp_path, "whole"), replaces=str(second["id"])).json()  # type: ignore[attr-defined]
     assert "left_out_of_replacement" not in [f["code"] for f in whole["findings"]]
+
+
+def test_a_corrected_file_is_linked_to_the_rejected_submission_it_corrects(
+    client_as: ClientAs, tmp_path: Path
+) -> None:
+    """A corrected file could name only a submission awaiting review: sent after a
+    rejection, it came as a new one, and its reviewer did not see why the first had been
+    refused (a walk-through). It is linked now; the rejected one stays rejected."""
+    operator = client_as("operator", organisation="MAG")
+    reviewer = client_as("reviewer")
+    first = post(operator, good_zip(tmp_path, "first")).json()  # type: ignore[attr-defined]
+    reason = "the boundaries are in the wrong zone"
+    assert (
+        reviewer.post(
+            f"/api/v1/submissions/{first['id']}/reject", json={"reason": reason}
+        ).status_code
+        == 200
+    )
+    upload = operator.get("/submissions/new?kind=hazards").text
+    assert '<optgroup label="Rejected: corrected by this file">' in upload
+    assert f'<option value="{first["id"]}" data-kind="hazards"' in upload
+    only_one = hazard_frame([{"hazard_id": "API-2"}], [box(103.3, 19.4, 103.305, 19.405)])
+    fixed = post(operator, write_zip(only_one, tmp_path, "fixed"), replaces=str(first["id"]))
+    assert fixed.status_code == 201, fixed.text  # type: ignore[attr-defined]
+    later = fixed.json()  # type: ignore[attr-defined]
+    assert later["replaces"] == first["id"] and later["status"] == "validated"
+    (said,) = [f for f in later["findings"] if f["code"] == "left_out_of_replacement"]
+    assert "which this upload corrects (it was rejected)" in said["message"]
+    earlier = operator.get(f"/api/v1/submissions/{first['id']}").json()
+    assert earlier["status"] == "rejected" and earlier["replaced_by"] == later["id"]
+    page = reviewer.get(f"/submissions/{later['id']}").text
+    shown = re.search(r'<p class="replaced" id="replaces">(.*?)</p>', page, re.S)
+    assert shown is not None
+    assert re.fullmatch(
+        rf"This upload corrects submission {first['id']}, rejected by test-reviewer-\w+: "
+        rf"“{reason}”\.",
+        " ".join(re.sub(r"<[^>]+>", "", html.unescape(shown[1])).split()),
+    )
+    rejected_page = operator.get(f"/submissions/{first['id']}").text
+    assert "Corrected by" in rejected_page and 'id="correct-link"' not in rejected_page
+    again = post(operator, good_zip(tmp_path, "again"), replaces=str(first["id"]))
+    assert again.status_code == 409  # type: ignore[attr-defined]  # corrected once
 
 
 def test_only_a_pending_submission_of_the_same_organisation_and_kind_is_replaced(

@@ -190,6 +190,21 @@ def test_show_tells_the_uploaders_choices(ims: CliRunner, tmp_path: Path) -> Non
     )
 
 
+def test_import_corrects_a_rejected_submission(ims: CliRunner, tmp_path: Path) -> None:
+    first = run(ims, "import", hazards(tmp_path, "zone", broken=True), "--kind", "hazards")
+    earlier = submission_id(first)
+    rejected = run(ims, "submissions", "reject", earlier, "--reason", "wrong zone")
+    assert rejected.exit_code == 0, rejected.output
+    fixed = run(
+        ims, "import", hazards(tmp_path, "zone2"), "--kind", "hazards", "--replaces", earlier
+    )
+    assert fixed.exit_code == 0, fixed.output
+    (line,) = [x for x in fixed.output.splitlines() if " corrects submission " in x]
+    assert line.endswith(f"corrects submission {earlier}, which stays rejected")
+    shown = run(ims, "submissions", "show", earlier)
+    assert "rejected" in shown.output
+
+
 def test_errors_found_when_approval_checks_again_are_kept_with_the_submission(
     ims: CliRunner, tmp_path: Path
 ) -> None:

@@ -490,6 +490,14 @@ def test_review_page_shows_findings_and_rejects_with_a_reason(tab: Watched, site
     assert tab.page.inner_text("#status") == "rejected"
     # what held while it awaited review is gone with the decision (it stayed until a reload)
     assert tab.page.locator("#replace-link, #partial-note").count() == 0
+    # the corrected file is linked to it: the upload page offers it, chosen
+    open_settled(tab.page, f"{site.url}/submissions/{submission}")
+    tab.page.click("#correct-link")
+    tab.page.wait_for_url(f"**/submissions/new?kind=releases&replaces={submission}")
+    assert tab.page.input_value("#replaces") == str(submission)
+    chosen = tab.page.locator("#replaces option:checked")
+    assert "(rejected)" in chosen.inner_text()
+    tab.shoot("upload-correcting-a-rejected-submission")
     assert tab.errors == []
 
 
