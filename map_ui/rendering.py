@@ -58,6 +58,15 @@ templates.env.filters["m2"] = lambda m2: f"{round(m2 or 0) or 0:,}"  # never "-0
 templates.env.filters["thousands"] = lambda n: f"{(n or 0):,}"
 
 
+def counted(n: int | None, noun: str) -> str:
+    """A number of things as a reader says it, "1 error" or "2 errors" (the pages had
+    written "1 error(s)")."""
+    return f"{(n or 0):,} {noun}{'' if n == 1 else 's'}"
+
+
+templates.env.filters["counted"] = counted
+
+
 def some_m2(m2: float | None) -> str:
     """Square metres to the metre, where ground that is there never reads as none: a
     sliver a submission adds or releases in a province (under half a square metre) is

@@ -399,7 +399,8 @@
     $("send").disabled = false;
     if (status === 201 && data && data.id) {
       $("upload-progress").value = 100;
-      $("progress-text").textContent = `Submission ${data.id}: ${data.errors} error(s), ${data.warnings} warning(s). Opening its review…`;
+      const counted = (n, noun) => `${Number(n).toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
+      $("progress-text").textContent = `Submission ${data.id}: ${counted(data.errors, "error")}, ${counted(data.warnings, "warning")}. Opening its review…`;
       window.location.assign(`/submissions/${data.id}`);
       return;
     }

@@ -391,7 +391,7 @@ def test_an_upload_computes_what_its_review_page_shows_of_approving_it(
     monkeypatch.setattr(submissions_q, "approval_preview", again)
     page = client.get(f"/submissions/{body['id']}")
     assert page.status_code == 200 and 'id="preview"' in page.text
-    assert "2 new hazard(s) recorded" in page.text
+    assert "2 new hazards recorded" in page.text
 
 
 def test_a_server_started_after_the_upload_finds_its_preview_in_the_database(
@@ -410,7 +410,7 @@ def test_a_server_started_after_the_upload_finds_its_preview_in_the_database(
 
     monkeypatch.setattr(submissions_q, "approval_preview", counted)
     page = client.get(f"/submissions/{body['id']}")
-    assert page.status_code == 200 and "2 new hazard(s) recorded" in page.text
+    assert page.status_code == 200 and "2 new hazards recorded" in page.text
     assert calls == []  # read from the database
     another = hazard_frame([{"hazard_id": "API-3"}], [box(103.4, 19.4, 103.405, 19.405)])
     other = post(client, write_zip(another, tmp_path, "another"), organisation="MAG").json()  # type: ignore[attr-defined]
@@ -420,7 +420,7 @@ def test_a_server_started_after_the_upload_finds_its_preview_in_the_database(
     kept.ANSWERS.clear()
     calls.clear()  # (the other upload's own preview)
     page = client.get(f"/submissions/{body['id']}")
-    assert page.status_code == 200 and "2 new hazard(s) recorded" in page.text
+    assert page.status_code == 200 and "2 new hazards recorded" in page.text
     assert calls == [body["id"]]  # something was recorded since: computed again
     kept.ANSWERS.clear()
     client.get(f"/submissions/{body['id']}")
@@ -920,7 +920,7 @@ def test_the_preview_of_a_file_with_errors_counts_only_the_features_approving_in
     assert preview.total.new_m2 == pytest.approx(float(expected), rel=1e-4)
     page = client.get(f"/submissions/{body['id']}").text
     assert "Only the features without errors can be\n  approved (in part)" in page
-    assert "2 new hazard(s) recorded" in page
+    assert "2 new hazards recorded" in page
 
 
 def test_the_review_page_says_what_each_revision_changes_from_the_revision_in_force(

@@ -177,7 +177,7 @@ def test_draw_a_hazard_approve_it_and_find_it_on_its_page_in_tiles_and_in_the_re
     page.wait_for_load_state("networkidle")
     submission = _submitted(page)
     journey.submissions.append(submission)
-    assert "0 error(s)" in page.inner_text("main")
+    assert "0 errors" in page.inner_text("main")
     operator.shoot("record-hazard-submitted-1366-operator")
     _approve(reviewer, site, submission, "record-hazard-review-1366-reviewer")
 

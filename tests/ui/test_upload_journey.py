@@ -200,7 +200,7 @@ def test_upload_match_fix_replace_and_approve_with_confirmation(
     try:
         rpage = reviewer.page
         open_settled(rpage, f"{site.url}/submissions/{second}")
-        assert "3 new hazard(s) recorded" in rpage.inner_text("#preview-summary")
+        assert "3 new hazards recorded" in rpage.inner_text("#preview-summary")
         # the review map's legend (eight rows) would hide half of its 460 px: folded until asked
         legend = rpage.locator("#review-map details.legend")
         assert legend.get_attribute("open") is None
@@ -213,7 +213,7 @@ def test_upload_match_fix_replace_and_approve_with_confirmation(
         rpage.focus("#approve")
         rpage.keyboard.press("Enter")
         rpage.wait_for_selector("#confirm-approve[open]")
-        assert "3 new hazard(s)" in rpage.inner_text("#confirm-text")
+        assert "3 new hazards" in rpage.inner_text("#confirm-text")
         reviewer.shoot("review-confirm-reviewer-1366")
         rpage.click("#confirm-yes")
         rpage.wait_for_selector("#outcome:has-text('approved')", timeout=60_000)
