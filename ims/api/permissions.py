@@ -170,6 +170,9 @@ PERMISSIONS: dict[str, Rule] = {
     "export_hazards": READ,
     "list_releases": READ,
     "export_releases": READ,
+    # API: withdrawing a release recorded in error (what it would change, then doing it)
+    "get_withdrawal_effect": REVIEW,
+    "withdraw_release": REVIEW,
     # pages: the hazard register
     "register_page": READ,
 }

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from shapely.geometry import mapping
 
 from ims.api.auth import PrincipalDep, caller_of, generalised
@@ -23,9 +24,11 @@ from ims.api.hazards import (
     feature_collection,
     sent_as_made,
 )
+from ims.db.withdrawals import withdrawal_effect
 from ims.domain.enums import Contamination, ReleaseMethod
 from ims.errors import Forbidden
 from ims.files import export_turn
+from ims.ingest import approval
 from ims.queries import register_files
 from ims.queries.register import DEFAULT_LIMIT, ReleaseFilter, ReleaseRow, releases
 
@@ -186,3 +189,64 @@ def export_releases(
         lambda rows: register_files.write(rows, fmt, stem, register_files.RELEASES).content,
         session,
     )
+
+
+class Recounted(BaseModel):
+    """Another release of the hazard whose counted area changes with the withdrawal."""
+
+    release: str
+    released: dt.date
+    counted_m2: float
+    counted_after_m2: float
+
+
+class WithdrawalPublic(BaseModel):
+    """What withdrawing a release changes (or changed), as the ledger counts it."""
+
+    release: str
+    hazard: str
+    method: str
+    released: dt.date
+    counted_m2: float = Field(description="what the release counts before it is withdrawn")
+    items: dict[str, int] = Field(description="its items, no longer destroyed in Form 1(i)")
+    remaining_m2: float = Field(description="the hazard's remaining area today, before")
+    remaining_after_m2: float = Field(description="and after the withdrawal")
+    recounted: list[Recounted] = Field(
+        description="later releases that count the ground it had released first"
+    )
+    years: list[int] = Field(description="the years whose figures change")
+    finalised_years: list[int] = Field(
+        description="finalised reports of those years or later: they list it as a correction"
+    )
+
+
+class Withdraw(BaseModel):
+    """Why the release is withdrawn: kept with it, shown on its hazard's page."""
+
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")
+
+
+ReleaseRef = Annotated[str, Path(max_length=100, description="the release's reference")]
+
+
+@router.get("/{reference:path}/withdrawal", response_model=WithdrawalPublic)
+def get_withdrawal_effect(
+    session: SessionDep, principal: PrincipalDep, reference: ReleaseRef
+) -> WithdrawalPublic:
+    """What withdrawing the release would change; nothing is written (404 for an unknown
+    release, 409 for one withdrawn already)."""
+    return WithdrawalPublic(**withdrawal_effect(session, reference).as_dict())
+
+
+@router.post("/{reference:path}/withdrawal", status_code=201, response_model=WithdrawalPublic)
+def withdraw_release(
+    session: SessionDep, principal: PrincipalDep, reference: ReleaseRef, body: Withdraw
+) -> WithdrawalPublic:
+    """Withdraw an approved release recorded in error (docs/design.md §2.8): it is kept,
+    with the reason, and nothing counts it from now on; its hazard's figures are counted
+    again without it, for every date. Reviewers only; audited."""
+    done = approval.withdraw_release(
+        session, reference, reason=body.reason, by=principal.actor if principal else None
+    )
+    session.commit()
+    return WithdrawalPublic(**done.as_dict())

@@ -1,8 +1,9 @@
-"""``ims releases``: land released outside recorded hazards, listed and made into hazards."""
+"""``ims releases``: land released outside recorded hazards, listed and made into hazards;
+a release recorded in error, withdrawn."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,8 +11,12 @@ from ims.cli.common import actor, command, db_session, out
 from ims.domain.enums import HazardStatus
 from ims.errors import InvalidRequest
 
+if TYPE_CHECKING:
+    from ims.db.withdrawals import WithdrawalEffect
+
 releases_app = typer.Typer(
-    help="Land released outside recorded hazards: list it, make a record a hazard.",
+    help="Land released outside recorded hazards: list it, make a record a hazard; "
+    "withdraw a release recorded in error.",
     no_args_is_help=True,
 )
 
@@ -71,3 +76,64 @@ def releases_make_hazard(
         highlight=False,
         markup=False,
     )
+
+
+def _effect_lines(effect: WithdrawalEffect, *, done: bool) -> list[str]:
+    """What a withdrawal changes, as the reviewer's confirmation on the hazard's page says."""
+    counts = "counted" if done else "counts"
+    lines = [
+        f"release {effect.reference} ({effect.method} {effect.released}, hazard "
+        f"{effect.hazard_reference}) {counts} {effect.counted_m2:,.0f} m²"
+        + (
+            f" and {', '.join(f'{c} × {q}' for c, q in effect.items.items())}"
+            if effect.items
+            else ""
+        )
+    ]
+    for r in effect.recounted:
+        lines.append(
+            f"  {r.reference} ({r.released}) counts {r.counted_after_m2:,.0f} m² instead of "
+            f"{r.counted_m2:,.0f} m²"
+        )
+    lines.append(
+        f"  {effect.hazard_reference} remaining today: {effect.remaining_m2:,.0f} m² → "
+        f"{effect.remaining_after_m2:,.0f} m²"
+    )
+    lines.append(f"  figures change for {', '.join(str(y) for y in effect.years)}")
+    if effect.finalised_years:
+        years = ", ".join(str(y) for y in effect.finalised_years)
+        lines.append(f"  finalised reports that will list it as a correction: {years}")
+    return lines
+
+
+@command(releases_app, "withdraw")
+def releases_withdraw(
+    reference: Annotated[str, typer.Argument(help="The release's reference.")],
+    reason: Annotated[
+        str, typer.Option(help="Why: kept with the release, shown on its hazard's page.")
+    ] = "",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what it would change; change nothing.")
+    ] = False,
+) -> None:
+    """Withdraw an approved release recorded in error (a duplicate, the wrong hazard, a
+    wrong polygon). It is kept, with the reason; nothing counts it from now on, and its
+    hazard's figures are counted again without it for every date. Record the right one
+    afterwards under a new reference."""
+    from ims.db.withdrawals import withdrawal_effect
+    from ims.ingest import approval
+
+    if dry_run:
+        with db_session() as session:
+            effect = withdrawal_effect(session, reference)
+        for line in ["would withdraw:", *_effect_lines(effect, done=False)]:
+            out.print(line, highlight=False, markup=False)
+        return
+    if not reason.strip():
+        raise InvalidRequest(
+            "give the reason with --reason: it is kept with the release", field="reason"
+        )
+    with db_session() as session, session.begin():
+        effect = approval.withdraw_release(session, reference, reason=reason, by=actor())
+    for line in ["withdrawn:", *_effect_lines(effect, done=True)]:
+        out.print(line, highlight=False, markup=False)

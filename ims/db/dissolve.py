@@ -66,7 +66,7 @@ SELECT s.hazard_id,
            END,
            ST_Difference(
                (SELECT r.geom FROM hazard_revision r WHERE r.id = s.revision_id),
-               coalesce((SELECT ST_Union(rel.geom) FROM release rel
+               coalesce((SELECT ST_Union(rel.geom) FROM release_in_force rel
                          WHERE rel.hazard_id = s.hazard_id AND rel.released <= :as_of),
                         'SRID=4326;POLYGON EMPTY'::geometry))))
 FROM unnest(CAST(:ids AS integer[]), CAST(:revisions AS integer[]),

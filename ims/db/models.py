@@ -433,6 +433,33 @@ class OutsideReleaseConversion(Base):
     converted_by: Mapped[str | None] = mapped_column(String(200))
 
 
+class ReleaseWithdrawal(Base):
+    """A reviewer withdrew an approved release recorded in error (docs/design.md §2.8).
+
+    The release and its items are kept; from the withdrawal on, nothing counts it: its
+    hazard's ledger is built again without it (so the ground it released is remaining
+    again, or released by the next release over it), and every reader of releases reads
+    ``release_in_force`` (RELEASES_IN_FORCE), which leaves it out. ``seq`` is a recording
+    number like a revision's or a release's: a withdrawal after a report was finalised is
+    one of its corrections.
+    """
+
+    __tablename__ = "release_withdrawal"
+    __table_args__ = (CheckConstraint("length(btrim(reason)) > 0", name="reason"),)
+
+    release_id: Mapped[int] = mapped_column(ForeignKey("release.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(
+        BigInteger, server_default=recording_seq.next_value(), unique=True
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    withdrawn_at: Mapped[Created]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+
+
+# The releases that count: every release but those withdrawn (a view, migration 0039).
+RELEASES_IN_FORCE = "release_in_force"
+
+
 class ReleaseItem(Base):
     """Items of one type found and destroyed by a release."""
 

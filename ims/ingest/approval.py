@@ -25,7 +25,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from ims.db import audit, ledger
+from ims.db import audit, ledger, withdrawals
 from ims.db.audit import Actor, as_actor
 from ims.db.models import Organisation, Submission
 from ims.db.recording import (
@@ -574,6 +574,15 @@ def convert_outside(
     return convert_outside_release(
         session, reference, hazard_reference=hazard_reference, status=status, by=by
     )
+
+
+def withdraw_release(
+    session: Session, reference: str, *, reason: str, by: Actor | str | None = None
+) -> withdrawals.WithdrawalEffect:
+    """Withdraw an approved release recorded in error (its hazard's ledger is built again
+    without it), under the approval lock, as an approval records."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
+    return withdrawals.withdraw_release(session, reference, reason=reason, by=by)
 
 
 def reject(

@@ -270,7 +270,7 @@ def load_context(
                 "FROM hazard h JOIN hazard_remaining m ON m.hazard_id = h.id "
                 "WHERE h.reference = ANY(:refs) AND m.area_m2 IS NOT NULL "
                 "AND m.remaining_m2 IS NOT NULL "
-                "AND EXISTS (SELECT 1 FROM release x WHERE x.hazard_id = h.id)"
+                "AND EXISTS (SELECT 1 FROM release_in_force x WHERE x.hazard_id = h.id)"
             ),
             {"refs": revised_refs},
         ).all()
@@ -290,11 +290,20 @@ def load_context(
                 {"r": rel_refs},
             )
         )
+        ctx.withdrawn_refs = set(
+            session.scalars(
+                text(
+                    "SELECT x.reference FROM release x JOIN release_withdrawal w"
+                    " ON w.release_id = x.id WHERE x.reference = ANY(:r)"
+                ),
+                {"r": rel_refs},
+            )
+        )
         named = sorted({str(v).strip() for v in frame.get("hazard_id", []) if not blank(v)})
         recorded = session.execute(
             text(
                 "SELECT h.reference AS hazard, r.reference, r.released, ST_AsBinary(r.geom) AS wkb "
-                "FROM release r JOIN hazard h ON h.id = r.hazard_id "
+                "FROM release_in_force r JOIN hazard h ON h.id = r.hazard_id "
                 "WHERE h.reference = ANY(:refs)"
             ),
             {"refs": named},

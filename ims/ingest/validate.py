@@ -98,6 +98,8 @@ class ValidationContext:
     country: BaseGeometry | None = None
     hazards: dict[str, KnownHazard] = field(default_factory=dict)
     release_refs: set[str] = field(default_factory=set)
+    # of those, releases withdrawn as recorded in error (docs/design.md §2.8)
+    withdrawn_refs: set[str] = field(default_factory=set)
     # releases recorded on the hazards a releases file names, by (hazard, date): their
     # references and polygons, to tell the same result sent again under another reference
     recorded_releases: dict[tuple[str, dt.date], list[tuple[str, BaseGeometry]]] = field(
@@ -1053,7 +1055,15 @@ def validate_releases(
                 "each release has its own reference",
                 "release_id",
             )
-        if ref and ref in ctx.release_refs:
+        if ref and ref in ctx.withdrawn_refs:
+            out.add(
+                "already_recorded",
+                ERROR,
+                f"release {ref} was recorded and then withdrawn as recorded in error; its "
+                "reference stays taken: give the corrected release a new release_id",
+                "release_id",
+            )
+        elif ref and ref in ctx.release_refs:
             out.add(
                 "already_recorded",
                 ERROR,

@@ -64,7 +64,10 @@ class HazardView:
             attributes={},
             release_attributes={},
             timeline=[{**event, "detail": ""} for event in self.timeline],
-            records=[{**r, "detail": ""} if r["what"] in METHODS else r for r in self.records],
+            records=[
+                {**r, "detail": "", "release": None} if r["what"] in (*METHODS, WITHDRAWN) else r
+                for r in self.records
+            ],
         )
 
     @property
@@ -275,7 +278,7 @@ def _releases(session: Session, hazard_id: int, as_of: dt.date | None) -> list[A
         session.execute(
             text(
                 "SELECT r.id, r.reference, r.method, r.released, o.name AS operator,"
-                " r.attributes FROM release r "
+                " r.attributes FROM release_in_force r "
                 "LEFT JOIN organisation o ON o.id = r.operator_id "
                 "WHERE r.hazard_id = :h AND (CAST(:d AS date) IS NULL OR r.released <= :d) "
                 "ORDER BY r.released, r.seq"
@@ -294,7 +297,7 @@ def _items(
     for release_id, code, qty in session.execute(
         text(
             "SELECT ri.release_id, ri.munition_code, ri.quantity FROM release_item ri "
-            "JOIN release r ON r.id = ri.release_id WHERE r.hazard_id = :h "
+            "JOIN release_in_force r ON r.id = ri.release_id WHERE r.hazard_id = :h "
             "AND (CAST(:d AS date) IS NULL OR r.released <= :d)"
         ),
         {"h": hazard_id, "d": as_of},
@@ -304,6 +307,7 @@ def _items(
     return items_of, destroyed
 
 
+WITHDRAWN = "withdrawn"  # a record's kind: a release withdrawn, in the hazard's records
 REASON = "reason"  # the record forms' reason, kept with the record's own columns
 
 
@@ -460,10 +464,32 @@ def _records(session: Session, hazard_id: int) -> list[dict[str, Any]]:
             " UNION ALL"
             " SELECT x.seq, x.method, x.reference, x.released, x.recorded_at, x.recorded_by,"
             "  x.submission_id FROM release x WHERE x.hazard_id = :h"
+            # a withdrawal is a record of its own, in the order it was entered; it takes
+            # effect from the date of the release it withdraws (docs/design.md §2.8)
+            " UNION ALL"
+            " SELECT w.seq, 'withdrawn', x.reference || ': ' || w.reason, x.released,"
+            "  w.withdrawn_at, w.withdrawn_by, NULL FROM release_withdrawal w"
+            "  JOIN release x ON x.id = w.release_id WHERE x.hazard_id = :h"
             # who sent it for review, beside who approved it (recorded_by): a revision sent
             # from the revise form had named only its approver (a walk-through)
             ") c LEFT JOIN submission s ON s.id = c.submission_id ORDER BY seq"
         ),
         {"h": hazard_id},
     ).all()
-    return [dict(row._mapping) for row in rows]
+    withdrawn = set(
+        session.scalars(
+            text(
+                "SELECT x.reference FROM release_withdrawal w JOIN release x"
+                " ON x.id = w.release_id WHERE x.hazard_id = :h"
+            ),
+            {"h": hazard_id},
+        )
+    )
+    return [
+        {
+            **row._mapping,
+            "release": row.detail if row.what in METHODS else None,
+            "withdrawn": row.what in METHODS and row.detail in withdrawn,
+        }
+        for row in rows
+    ]

@@ -107,7 +107,7 @@ _STATE = (
 _REMAINING = (
     "CASE WHEN s.last THEN m.geom"
     " ELSE ST_Multi(ST_CollectionExtract(ST_Difference(r.geom, COALESCE("
-    "  (SELECT ST_Union(rel.geom) FROM release rel"
+    "  (SELECT ST_Union(rel.geom) FROM release_in_force rel"
     "   WHERE rel.hazard_id = s.hazard_id AND rel.released <= :as_of),"
     "  'SRID=4326;POLYGON EMPTY'::geometry)), 3)) END"
 )
@@ -342,7 +342,7 @@ def hazard_cells(session: Session, query: Query, limit: int, offset: int, *, cel
 
 
 _RELEASES = (
-    "FROM release r JOIN hazard h ON h.id = r.hazard_id"
+    "FROM release_in_force r JOIN hazard h ON h.id = r.hazard_id"
     " WHERE (CAST(:start AS date) IS NULL OR r.released >= :start)"
     " AND (CAST(:end AS date) IS NULL OR r.released <= :end)"
     " AND (CAST(:method AS text) IS NULL OR r.method = :method)"
@@ -480,5 +480,5 @@ def extent(session: Session) -> Bbox | None:
 
 def release_dates(session: Session) -> tuple[dt.date | None, dt.date | None]:
     """The first and last release dates recorded (the releases' temporal extent)."""
-    row = session.execute(text("SELECT min(released), max(released) FROM release")).first()
+    row = session.execute(text("SELECT min(released), max(released) FROM release_in_force")).first()
     return (row[0], row[1]) if row is not None else (None, None)

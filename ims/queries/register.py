@@ -259,7 +259,7 @@ _RECORDED = "(SELECT min(f.effective) FROM hazard_revision f WHERE f.hazard_id =
 # (as the map's tiles draw it, ims/reports/tiles.py).
 _REMAINING_THEN = """
     CASE WHEN s.last THEN m.geom
-    ELSE ST_Difference(r.geom, COALESCE((SELECT ST_Union(rel.geom) FROM release rel
+    ELSE ST_Difference(r.geom, COALESCE((SELECT ST_Union(rel.geom) FROM release_in_force rel
          WHERE rel.hazard_id = s.hazard_id AND rel.released <= :as_of),
          'SRID=4326;POLYGON EMPTY'::geometry)) END
 """
@@ -521,7 +521,7 @@ _RELEASE_BASE = """
            COALESCE(-e.delta_m2, 0) AS area_m2, COALESCE(e.outside_m2, 0) AS outside_m2,
            a1.code AS admin1_code, a1.name AS admin1_name,
            a2.code AS admin2_code, a2.name AS admin2_name
-    FROM release r JOIN hazard h ON h.id = r.hazard_id
+    FROM release_in_force r JOIN hazard h ON h.id = r.hazard_id
     LEFT JOIN ledger_entry e ON e.hazard_id = r.hazard_id AND e.release_id = r.id
     LEFT JOIN organisation o ON o.id = r.operator_id
     LEFT JOIN admin_area a1 ON a1.id = e.items_admin1_id

@@ -461,7 +461,7 @@ LEFT JOIN LATERAL (
 ) cur ON true
 LEFT JOIN hazard_remaining rem ON rem.hazard_id = h.id AND (f.clean->>'revised') IS NOT NULL
 LEFT JOIN LATERAL (
-  SELECT ST_Union(x.geom) AS geom FROM release x WHERE x.hazard_id = h.id
+  SELECT ST_Union(x.geom) AS geom FROM release_in_force x WHERE x.hazard_id = h.id
   AND (f.clean->>'revised') IS NOT NULL
 ) rel ON true
 """

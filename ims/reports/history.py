@@ -43,12 +43,13 @@ def article7_params(year: int, scope: ReportScope) -> str:
 
 
 def recording_stamp(session: Session) -> int:
-    """The number of the last hazard revision or release recorded (0 for none)."""
+    """The number of the last hazard revision, release or withdrawal recorded (0 for none)."""
     return int(
         session.scalar(
             text(
                 "SELECT GREATEST((SELECT COALESCE(MAX(seq), 0) FROM hazard_revision),"
-                " (SELECT COALESCE(MAX(seq), 0) FROM release))"
+                " (SELECT COALESCE(MAX(seq), 0) FROM release),"
+                " (SELECT COALESCE(MAX(seq), 0) FROM release_withdrawal))"
             )
         )
         or 0
@@ -138,7 +139,8 @@ def report_run_record(
 def corrections(
     session: Session, stamp: int, as_of: dt.date, scope: ReportScope
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Revisions and releases recorded after ``stamp`` that take effect on or before ``as_of``.
+    """Revisions, releases and withdrawals of releases recorded after ``stamp`` that take
+    effect on or before ``as_of`` (a withdrawal takes effect from its release's date).
 
     Returns the count and the first ``MAX_LISTED`` of them in recording order.
     """
@@ -160,6 +162,12 @@ def corrections(
         "  x.recorded_at, x.recorded_by, x.submission_id"
         " FROM release x JOIN hazard h ON h.id = x.hazard_id"
         " WHERE x.seq > :stamp AND x.released <= :as_of AND h.contam = :contam"
+        " UNION ALL"
+        " SELECT w.seq, 'release withdrawn', h.reference, x.reference, w.reason, x.released,"
+        "  w.withdrawn_at, w.withdrawn_by, NULL"  # a reviewer's own act: nobody sent it
+        " FROM release_withdrawal w JOIN release x ON x.id = w.release_id"
+        " JOIN hazard h ON h.id = x.hazard_id"
+        " WHERE w.seq > :stamp AND x.released <= :as_of AND h.contam = :contam"
         ") c LEFT JOIN submission s ON s.id = c.submission_id"
         " LEFT JOIN organisation o ON o.id = s.organisation_id ORDER BY c.seq"
     )
@@ -198,6 +206,10 @@ def recorded_after_the_period(
             " UNION ALL"
             " SELECT x.recorded_at FROM release x JOIN hazard h ON h.id = x.hazard_id"
             " WHERE x.released <= :as_of AND x.recorded_at >= :after AND h.contam = :contam"
+            " UNION ALL"
+            " SELECT w.withdrawn_at FROM release_withdrawal w JOIN release x"
+            "  ON x.id = w.release_id JOIN hazard h ON h.id = x.hazard_id"
+            " WHERE x.released <= :as_of AND w.withdrawn_at >= :after AND h.contam = :contam"
             ") late"
         ),
         {

@@ -189,7 +189,7 @@ def marking(
             " (r.marked IS NOT NULL AND r.marked <= :as_of) AS marked,"
             " NOT EXISTS (SELECT 1 FROM hazard_revision v WHERE v.hazard_id = s.hazard_id"
             "   AND v.effective > :baseline AND v.effective <= :as_of)"
-            " AND NOT EXISTS (SELECT 1 FROM release x WHERE x.hazard_id = s.hazard_id"
+            " AND NOT EXISTS (SELECT 1 FROM release_in_force x WHERE x.hazard_id = s.hazard_id"
             "   AND x.released > :baseline AND x.released <= :as_of) AS untouched "
             "FROM state s JOIN hazard_revision r ON r.id = s.revision_id "
             "LEFT JOIN admin_area a ON a.id = s.count_admin1_id "

@@ -69,7 +69,7 @@ _HAZARDS_NOW = (
 _REMAINING_THEN = (
     "CASE WHEN s.last THEN m.geom_3857"
     " ELSE ST_Difference((SELECT r.geom_3857 FROM hazard_revision r WHERE r.id = s.revision_id),"
-    "  COALESCE((SELECT ST_Union(rel.geom_3857) FROM release rel"
+    "  COALESCE((SELECT ST_Union(rel.geom_3857) FROM release_in_force rel"
     "  WHERE rel.hazard_id = s.hazard_id AND rel.released <= :as_of),"
     "  'SRID=3857;POLYGON EMPTY'::geometry)) END"
 )
@@ -140,7 +140,7 @@ _RELEASES = (
     " SELECT r.id, r.reference, h.reference AS hazard_reference, r.method,"
     "  to_char(r.released, 'YYYY-MM-DD') AS released, -e.delta_m2 AS area_m2,"
     "  ST_AsMVTGeom(r.geom_3857, b.env::box2d, {extent}, {buffer}, true) AS geom"
-    " FROM b, release r JOIN hazard h ON h.id = r.hazard_id"
+    " FROM b, release_in_force r JOIN hazard h ON h.id = r.hazard_id"
     " LEFT JOIN ledger_entry e ON e.hazard_id = r.hazard_id AND e.release_id = r.id"
     " WHERE r.geom_3857 && b.env AND r.released <= :as_of" + _KIND + ""
     # land released outside every recorded hazard (docs/design.md §2.7), not yet made

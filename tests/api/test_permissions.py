@@ -27,9 +27,9 @@ from ims.api.permissions import PERMISSIONS, routes_of
 from ims.app import create_app
 from ims.config import get_settings
 from ims.db import accounts
-from ims.db.recording import load_boundaries, record_outside_releases
+from ims.db.recording import load_boundaries, record_outside_releases, record_releases
 from ims.domain.enums import ReleaseMethod, Role
-from ims.domain.records import BoundaryFeature, NewOutsideRelease
+from ims.domain.records import BoundaryFeature, NewOutsideRelease, NewRelease
 from ims.ingest import approval, submissions
 from ims.jobs import InlineJobs
 from tests.api.test_uploads_api import LAOS, good_zip
@@ -89,6 +89,19 @@ def world(engine: Engine, session: Session, tmp_path: Path) -> World:
                 box(104.0, 20.0, 104.001, 20.001),
             )
             for ref in ("OUT-1", "OUT-2")
+        ],
+    )
+    # two releases of API-1: what withdrawing the first would change, the second withdrawn
+    record_releases(
+        session,
+        [
+            NewRelease(
+                ref, "API-1", ReleaseMethod.CLEARED, dt.date(2021, 1, 1), box(*corner, 19.401)
+            )
+            for ref, corner in (
+                ("REL-P1", (103.2, 19.4, 103.201)),
+                ("REL-P2", (103.202, 19.4, 103.203)),
+            )
         ],
     )
     tokens, users = {}, {}
@@ -364,6 +377,10 @@ REQUESTS: dict[str, Call] = {
     "export_hazards": lambda c, w: c.get("/api/v1/hazards.csv"),
     "list_releases": lambda c, w: c.get("/api/v1/releases"),
     "export_releases": lambda c, w: c.get("/api/v1/releases.csv"),
+    "get_withdrawal_effect": lambda c, w: c.get("/api/v1/releases/REL-P1/withdrawal"),
+    "withdraw_release": lambda c, w: c.post(
+        "/api/v1/releases/REL-P2/withdrawal", json={"reason": "sent twice"}
+    ),
     "register_page": lambda c, w: c.get("/hazards", follow_redirects=False),
 }
 

@@ -216,6 +216,9 @@ def test_an_approval_records_who_and_each_hazard_and_release_before_and_after(
         "TRUNCATE audit_event",
         "UPDATE hazard_revision SET status = 'SHA'",
         "DELETE FROM release",
+        # a withdrawal taken back would make the release count again, unseen
+        "DELETE FROM release_withdrawal",
+        "UPDATE release_withdrawal SET reason = 'another'",
         "UPDATE work_plan_target SET target_m2 = 0",
     ],
 )
@@ -269,6 +272,8 @@ INSERT INTO release (reference, hazard_id, method, released, geom)
 SELECT 'T-R', id, 'cleared', DATE '2021-01-01',
        ST_Multi(ST_MakeEnvelope(102.1, 19.1, 102.15, 19.2, 4326))
 FROM hazard WHERE reference = 'T-1';
+INSERT INTO release_withdrawal (release_id, reason)
+SELECT id, 'sent twice' FROM release WHERE reference = 'T-R';
 INSERT INTO work_plan_target (year, admin_id, method, target_m2)
 SELECT 2026, id, 'cleared', 5 FROM admin_area WHERE code = 'T';
 INSERT INTO audit_event (actor, action, object_type, object_id) VALUES ('tests', 't', 't', 't');
@@ -283,6 +288,9 @@ INSERT INTO audit_event (actor, action, object_type, object_id) VALUES ('tests',
         "TRUNCATE audit_event",
         "UPDATE hazard_revision SET status = 'SHA'",
         "DELETE FROM release",
+        # a withdrawal taken back would make the release count again, unseen
+        "DELETE FROM release_withdrawal",
+        "UPDATE release_withdrawal SET reason = 'another'",
         "UPDATE work_plan_target SET target_m2 = 0",
         "DELETE FROM audit_seal",
         "TRUNCATE audit_seal",

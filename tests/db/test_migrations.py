@@ -104,7 +104,9 @@ def test_geometry_columns_declare_type_srid_and_gist_index(engine: Engine) -> No
         columns = conn.execute(
             text(
                 "SELECT f_table_name, type, srid FROM geometry_columns"
-                " WHERE f_geometry_column = 'geom' ORDER BY 1"
+                " WHERE f_geometry_column = 'geom'"
+                # a view reads its table's column and index (release_in_force, migration 0039)
+                " AND f_table_name NOT IN (SELECT viewname FROM pg_views) ORDER BY 1"
             )
         ).all()
         gist = {

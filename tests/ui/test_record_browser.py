@@ -558,3 +558,54 @@ def test_the_release_form_shown_again_with_its_area_still_draws_and_checks_its_f
     expect(page.locator("#geometry_file-error")).to_be_visible()
     operator.shoot("record-release-shown-again-1366-operator")
     assert operator.errors == []
+
+
+def test_a_reviewer_withdraws_a_release_recorded_in_error_and_its_ground_is_remaining_again(
+    browser: Browser, site: LiveSite, journey: Journey
+) -> None:
+    """The last step of the journey: UI-REL-1 was recorded in error. The reviewer reads
+    what withdrawing it changes, gives the reason, and the hazard's remaining area is its
+    boundary's again, while the release stays listed, withdrawn."""
+    tabs = _tab(browser, site, "ui-reviewer")
+    reviewer = next(tabs)
+    page = reviewer.page
+    open_settled(page, f"{site.url}/hazards/{REFERENCE}")
+    row = page.locator("#records tr", has_text="UI-REL-1")
+    row.locator("button.withdraw-release").click()
+    dialog = page.locator("#withdraw-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#withdraw-effect")).to_contain_text("Withdrawn, it counts nothing")
+    expect(page.locator("#withdraw-yes")).to_be_enabled()
+    reviewer.shoot("withdraw-release-asked-1366-reviewer")
+    page.click("#withdraw-yes")  # no reason yet: asked for, nothing sent
+    expect(page.locator("#withdraw-error")).to_contain_text("Say why")
+    page.fill("#withdraw-reason", "drawn over the wrong hazard; sent again as UI-REL-2")
+    page.click("#withdraw-yes")
+    page.wait_for_selector("#records-outcome.ok", timeout=30_000)
+    expect(page.locator("#records-outcome")).to_contain_text("Release UI-REL-1 withdrawn")
+    expect(row.locator(".badge.withdrawn")).to_be_visible()
+    expect(page.locator("#records tr", has_text="sent again as UI-REL-2")).to_be_visible()
+    assert row.locator("button.withdraw-release").count() == 0
+    reviewer.shoot("withdraw-release-done-1366-reviewer")
+    with site.engine.connect() as conn:
+        remaining, boundary = conn.execute(
+            text(
+                "SELECT m.remaining_m2, ST_Area(v.geom::geography, true) FROM hazard h "
+                "JOIN hazard_remaining m ON m.hazard_id = h.id "
+                "JOIN hazard_revision v ON v.hazard_id = h.id AND v.effective = :revised "
+                "WHERE h.reference = :h"
+            ),
+            {"revised": REVISED, "h": REFERENCE},
+        ).one()
+    assert remaining == pytest.approx(boundary, rel=1e-6)
+    assert reviewer.errors == []
+    tabs.close()
+    # at 390 px the records scroll sideways and the withdrawn release still reads as such
+    phone_tabs = _tab(browser, site, "ui-reviewer", width=390)
+    phone = next(phone_tabs)
+    open_settled(phone.page, f"{site.url}/hazards/{REFERENCE}")
+    phone.page.locator("#records").scroll_into_view_if_needed()
+    expect(phone.page.locator("#records .badge.withdrawn")).to_have_count(1)
+    phone.shoot("withdraw-release-390-reviewer")
+    assert phone.errors == []
+    phone_tabs.close()

@@ -1,0 +1,211 @@
+"""Withdrawing an approved release recorded in error (docs/design.md §2.8).
+
+A release approved by mistake (the same clearance sent twice under two references, a
+release put on the wrong hazard, a polygon typed wrong) is never changed or removed: a
+reviewer withdraws it, with the reason, and from then on nothing counts it. Its hazard's
+ledger is built again without it, so the ground it released is remaining again, or is
+released by the next release over it (§2.2: a square metre is released once, by the first
+release that reaches it). The release, its items and the withdrawal stay in the database
+and on the hazard's page; a report finalised before lists the withdrawal as a correction.
+
+``withdrawal_effect`` says beforehand what the withdrawal would change, computed as the
+ledger computes, without writing anything: the reviewer's confirmation shows it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from ims.db import audit, ledger
+from ims.db.audit import Actor
+from ims.db.models import Hazard, Release, ReleaseWithdrawal
+from ims.domain.ledger import hazard_ledger_states
+from ims.errors import Conflict, InvalidRequest, NotFound
+
+REASON_MAX = 2000  # characters, as a revision's reason
+
+
+@dataclass(frozen=True)
+class Recount:
+    """Another release of the hazard that counts a different area once the one withdrawn
+    no longer does (it reached ground the withdrawn one had released first)."""
+
+    reference: str
+    released: dt.date
+    counted_m2: float
+    counted_after_m2: float
+
+
+@dataclass(frozen=True)
+class WithdrawalEffect:
+    """What withdrawing a release changes, as the ledger counts it."""
+
+    reference: str
+    hazard_id: int
+    hazard_reference: str
+    method: str
+    released: dt.date
+    counted_m2: float  # what the release counts now; nothing once withdrawn
+    items: dict[str, int]
+    remaining_m2: float  # the hazard's remaining area today, before and after
+    remaining_after_m2: float
+    recounted: list[Recount] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)  # whose figures change
+    finalised_years: list[int] = field(default_factory=list)  # reports that list it
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for the API, the page and the audit trail."""
+        return {
+            "release": self.reference,
+            "hazard": self.hazard_reference,
+            "method": self.method,
+            "released": self.released.isoformat(),
+            "counted_m2": round(self.counted_m2, 1),
+            "items": self.items,
+            "remaining_m2": round(self.remaining_m2, 1),
+            "remaining_after_m2": round(self.remaining_after_m2, 1),
+            "recounted": [
+                {
+                    "release": r.reference,
+                    "released": r.released.isoformat(),
+                    "counted_m2": round(r.counted_m2, 1),
+                    "counted_after_m2": round(r.counted_after_m2, 1),
+                }
+                for r in self.recounted
+            ],
+            "years": self.years,
+            "finalised_years": self.finalised_years,
+        }
+
+
+def _release(session: Session, reference: str) -> Release:
+    release = session.scalars(select(Release).where(Release.reference == reference)).first()
+    if release is None:
+        raise NotFound(f"no release is recorded as {reference!r}")
+    withdrawn = session.get(ReleaseWithdrawal, release.id)
+    if withdrawn is not None:
+        raise Conflict(
+            f"release {reference} was already withdrawn on "
+            f"{withdrawn.withdrawn_at:%Y-%m-%d} by {withdrawn.withdrawn_by or 'someone unnamed'}"
+        )
+    return release
+
+
+def _counted(
+    session: Session, hazard_id: int, without: int | None
+) -> tuple[dict[int, float], float]:
+    """What each release of the hazard counts (by release id), and its remaining area
+    after its last entry, computed from its records as the ledger is (without the release
+    ``without``, if given)."""
+    [item] = ledger.load_inputs(session, [hazard_id])
+    releases = [r for r in item.releases if r.key != without]
+    [(entries, _)] = hazard_ledger_states([(item.versions, releases)])
+    counted = {int(e.key): e.released_m2 for e in entries if e.kind.is_release}  # type: ignore[call-overload]
+    return counted, entries[-1].remaining_after_m2 if entries else 0.0
+
+
+def withdrawal_effect(session: Session, reference: str) -> WithdrawalEffect:
+    """What withdrawing release ``reference`` would change (NotFound, Conflict if it was
+    withdrawn already); nothing is written."""
+    release = _release(session, reference)
+    hazard = session.get(Hazard, release.hazard_id)
+    assert hazard is not None
+    before, remaining = _counted(session, hazard.id, None)
+    after, remaining_after = _counted(session, hazard.id, release.id)
+    others = {
+        rid: (ref, released)
+        for rid, ref, released in session.execute(
+            text(
+                "SELECT id, reference, released FROM release_in_force "
+                "WHERE hazard_id = :h AND id <> :r"
+            ),
+            {"h": hazard.id, "r": release.id},
+        )
+    }
+    recounted = sorted(
+        (
+            Recount(others[rid][0], others[rid][1], before.get(rid, 0.0), after.get(rid, 0.0))
+            for rid in others
+            if abs(before.get(rid, 0.0) - after.get(rid, 0.0)) >= 0.05
+        ),
+        key=lambda r: (r.released, r.reference),
+    )
+    items = {
+        code: int(qty)
+        for code, qty in session.execute(
+            text(
+                "SELECT munition_code, quantity FROM release_item WHERE release_id = :r "
+                "ORDER BY munition_code"
+            ),
+            {"r": release.id},
+        )
+    }
+    years = sorted({release.released.year, *(r.released.year for r in recounted)})
+    finalised = sorted(
+        int(year)
+        for (year,) in session.execute(
+            text(
+                "SELECT DISTINCT substring(params FROM 'year=([0-9]+)') FROM report_run "
+                "WHERE kind = 'article7' AND params LIKE '%contam=' || :c"
+            ),
+            {"c": hazard.contam.value},
+        )
+        if year is not None and int(year) >= min(years)
+    )
+    return WithdrawalEffect(
+        reference=release.reference,
+        hazard_id=hazard.id,
+        hazard_reference=hazard.reference,
+        method=release.method.value,
+        released=release.released,
+        counted_m2=before.get(release.id, 0.0),
+        items=items,
+        remaining_m2=remaining,
+        remaining_after_m2=remaining_after,
+        recounted=recounted,
+        years=years,
+        finalised_years=finalised,
+    )
+
+
+def withdraw_release(
+    session: Session, reference: str, *, reason: str, by: Actor | str | None = None
+) -> WithdrawalEffect:
+    """Withdraw release ``reference``: note why, build its hazard's ledger again without
+    it, audit it (in the caller's transaction; the caller holds the approval lock)."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidRequest("a withdrawal needs a reason, kept with the release")
+    if len(reason) > REASON_MAX or "\x00" in reason:
+        raise InvalidRequest(f"give a reason of at most {REASON_MAX} characters")
+    effect = withdrawal_effect(session, reference)
+    release = _release(session, reference)
+    actor = audit.as_actor(by)
+    session.add(ReleaseWithdrawal(release_id=release.id, reason=reason, withdrawn_by=actor.name))
+    session.flush()
+    ledger.refresh(session, [release.hazard_id])
+    audit.record(
+        session,
+        actor,
+        "release.withdrawn",
+        "release",
+        release.reference,
+        hazard_id=release.hazard_id,
+        submission_id=release.submission_id,
+        before={
+            "release": release.reference,
+            "counted_m2": round(effect.counted_m2, 1),
+            "remaining_m2": round(effect.remaining_m2, 1),
+        },
+        after={
+            "reason": reason,
+            "remaining_m2": round(effect.remaining_after_m2, 1),
+            "recounted": effect.as_dict()["recounted"],
+        },
+    )
+    return effect

@@ -1,0 +1,121 @@
+// Withdrawing a release recorded in error, from its hazard's records (reviewers only).
+// The dialog first says what the withdrawal changes, as the ledger counts it
+// (GET /api/v1/releases/{ref}/withdrawal), then asks why; the reason is required.
+(function () {
+  "use strict";
+  const dialog = document.getElementById("withdraw-dialog");
+  if (!dialog) return;
+  const csrf = document.querySelector('meta[name="csrf-token"]');
+  const effectBox = document.getElementById("withdraw-effect");
+  const reason = document.getElementById("withdraw-reason");
+  const yes = document.getElementById("withdraw-yes");
+  const error = document.getElementById("withdraw-error");
+  const outcome = document.getElementById("records-outcome");
+  const doneKey = `withdrawn:${dialog.dataset.hazard}`;
+  let reference = "";
+  let opener = null;
+
+  const said = sessionStorage.getItem(doneKey);
+  if (said) {
+    sessionStorage.removeItem(doneKey);
+    outcome.className = "ok";
+    outcome.textContent = said;
+  }
+
+  const m2 = (v) => `${Math.round(v).toLocaleString("en-US")} m²`;
+  const url = (ref) => `/api/v1/releases/${ref.split("/").map(encodeURIComponent).join("/")}/withdrawal`;
+
+  function line(text) {
+    const p = document.createElement("p");
+    p.textContent = text;
+    return p;
+  }
+
+  function showEffect(e) {
+    const items = Object.entries(e.items).map(([t, q]) => `${t} × ${q}`).join(", ");
+    const lines = [
+      line(`It is a release ${e.method} on ${e.released} that counts ${m2(e.counted_m2)}` +
+        (items ? ` and ${items} destroyed.` : ".") + " Withdrawn, it counts nothing."),
+    ];
+    if (e.recounted.length) {
+      const list = document.createElement("ul");
+      for (const r of e.recounted) {
+        const li = document.createElement("li");
+        li.textContent = `${r.release} (${r.released}) counts ${m2(r.counted_after_m2)} instead of ${m2(r.counted_m2)}: it released the same ground after it`;
+        list.append(li);
+      }
+      lines.push(line("Later releases of the same ground count it instead:"), list);
+    }
+    lines.push(line(`Remaining in ${e.hazard} today: ${m2(e.remaining_m2)} → ${m2(e.remaining_after_m2)}.`));
+    lines.push(line(`The figures change for ${e.years.join(", ")}.`));
+    if (e.finalised_years.length) {
+      const p = line(`Finalised reports that will list it as a correction: ${e.finalised_years.join(", ")}.`);
+      p.id = "withdraw-finalised";
+      lines.push(p);
+    }
+    effectBox.replaceChildren(...lines);
+  }
+
+  async function open(button) {
+    reference = button.dataset.release;
+    opener = button;
+    document.getElementById("withdraw-ref").textContent = reference;
+    effectBox.replaceChildren(line("Counting what it changes…"));
+    error.textContent = "";
+    reason.value = "";
+    yes.disabled = true;
+    dialog.returnValue = "";
+    dialog.showModal();
+    let response = null;
+    let data = {};
+    try {
+      response = await fetch(url(reference), { headers: { Accept: "application/json" } });
+      data = await response.json();
+    } catch (_) {
+      /* said below */
+    }
+    if (!response || !response.ok) {
+      effectBox.replaceChildren(line(data.detail || `The server answered ${response ? response.status : "nothing"}.`));
+      return;
+    }
+    showEffect(data);
+    yes.disabled = false;
+  }
+
+  for (const button of document.querySelectorAll("button.withdraw-release")) {
+    button.addEventListener("click", () => open(button));
+  }
+  dialog.addEventListener("close", () => {
+    if (opener) opener.focus();
+  });
+
+  yes.addEventListener("click", async (event) => {
+    event.preventDefault(); // the dialog stays open until the server has answered
+    const why = reason.value.trim();
+    if (!why) {
+      error.textContent = "Say why it is withdrawn: the reason is kept with the release.";
+      reason.focus();
+      return;
+    }
+    yes.disabled = true;
+    error.textContent = "";
+    const headers = { "Content-Type": "application/json", Accept: "application/json" };
+    if (csrf) headers["X-CSRF-Token"] = csrf.content;
+    let response = null;
+    let data = {};
+    try {
+      response = await fetch(url(reference), { method: "POST", headers, body: JSON.stringify({ reason: why }) });
+      data = await response.json();
+    } catch (_) {
+      /* said below */
+    }
+    if (response && response.ok) {
+      sessionStorage.setItem(doneKey,
+        `Release ${data.release} withdrawn. Remaining in ${data.hazard} today: ${m2(data.remaining_after_m2)}.`);
+      window.location.reload();
+      return;
+    }
+    error.textContent = data.detail || data.title || `The server answered ${response ? response.status : "nothing"}.`;
+    yes.disabled = false;
+  });
+})();
