@@ -11,7 +11,8 @@ of ground), recomputes the overlaps and the report's changes from
 the ledger, as well as the map's periods and its open hazards and areas per province
 (``hazard_period``, ``hazard_admin1_count``, ``hazard_admin1_area``, ``admin1_change``:
 what the tiles, the register and the national figures of a date read), and checks every
-``report_run`` row against the audit event that recorded it.
+``report_run`` row and every withdrawal of a release against the audit event that recorded
+it.
 Nothing is written.
 """
 
@@ -286,6 +287,28 @@ ORDER BY a.id
 """)
 
 
+# Every withdrawal of a release (docs/design.md §2.8) against the audit event that made it,
+# and events whose withdrawal is gone: one added or removed behind ims's back makes a
+# release stop counting, or count again, unseen.
+_WITHDRAWALS = text("""
+SELECT x.hazard_id, x.reference, w.reason, e.reason AS audited, e.id IS NOT NULL
+FROM release_withdrawal w JOIN release x ON x.id = w.release_id
+LEFT JOIN LATERAL (SELECT a.id, a.after->>'reason' AS reason FROM audit_event a
+                   WHERE a.action = 'release.withdrawn' AND a.object_type = 'release'
+                     AND a.object_id = x.reference ORDER BY a.id LIMIT 1) e ON true
+WHERE e.id IS NULL OR e.reason IS DISTINCT FROM w.reason
+ORDER BY x.id
+""")
+
+_WITHDRAWALS_GONE = text("""
+SELECT x.hazard_id, a.object_id, a.after->>'reason'
+FROM audit_event a LEFT JOIN release x ON x.reference = a.object_id
+WHERE a.action = 'release.withdrawn' AND a.object_type = 'release'
+  AND NOT EXISTS (SELECT 1 FROM release_withdrawal w WHERE w.release_id = x.id)
+ORDER BY a.id
+""")
+
+
 @dataclass(frozen=True)
 class Difference:
     """One derived figure that is not what the records give."""
@@ -444,6 +467,16 @@ def verify_database(
             f"report_run {run_id} ({name}), recorded in the audit trail, is gone",
             None,
             "a first production",
+        )
+    for hazard_id, reference, reason, audited, recorded in session.execute(_WITHDRAWALS):
+        what = "no audit event recorded it" if not recorded else "differs from its audit event"
+        report.add(hazard_id, f"withdrawal of release {reference}: {what}", reason, audited)
+    for hazard_id, reference, reason in session.execute(_WITHDRAWALS_GONE):
+        report.add(
+            hazard_id,
+            f"withdrawal of release {reference}, recorded in the audit trail, is gone",
+            None,
+            reason,
         )
     report.name_hazards(session)
     return report

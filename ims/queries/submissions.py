@@ -662,3 +662,21 @@ def preview_ahead(session: Session, submission_id: int, kind: str) -> list[tuple
         for key, answer in kept.ANSWERS.at(stamp)
         if isinstance(key, tuple) and key[2:] == (_PREVIEW, (submission_id, found))
     ]
+
+
+def withdrawn_releases(session: Session, submission_id: int) -> list[dict[str, Any]]:
+    """The releases of an approved submission withdrawn since as recorded in error
+    (docs/design.md §2.8), in the order they were withdrawn: its sender is told which,
+    by whom and why, on the submission's page."""
+    return [
+        dict(row._mapping)
+        for row in session.execute(
+            text(
+                "SELECT x.reference AS release, h.reference AS hazard, w.withdrawn_at,"
+                " w.withdrawn_by, w.reason FROM release_withdrawal w"
+                " JOIN release x ON x.id = w.release_id JOIN hazard h ON h.id = x.hazard_id"
+                " WHERE x.submission_id = :s ORDER BY w.seq"
+            ),
+            {"s": submission_id},
+        )
+    ]

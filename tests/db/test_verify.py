@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from ims.cli import app
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.db.verify import VerifyReport, verify_database
+from ims.db.withdrawals import withdraw_release
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.reports.article7 import ReportScope
@@ -177,6 +178,12 @@ def test_a_database_kept_by_ims_verifies_clean(session: Session) -> None:
             "VALUES ('article7', 'year=2021;level=1;contam=CMR', 0, '{}')",
             (None, "report_run"),
         ),
+        # a release withdrawn behind ims's back (docs/design.md §2.8) stops counting
+        (
+            "INSERT INTO release_withdrawal (release_id, reason) "
+            "SELECT id, 'hidden' FROM release WHERE reference = 'R2'",
+            ("H2", "withdrawal of release R2: no audit event recorded it"),
+        ),
     ],
 )
 def test_tampering_by_the_owner_is_reported_with_the_hazard_and_both_values(
@@ -232,3 +239,21 @@ def test_ims_db_verify_exits_1_on_tampering_and_computes_in_parallel(
         "trail, is gone" in tampered.output
     )
     assert "tampering found" in tampered.output
+
+
+def test_a_withdrawal_made_by_ims_verifies_clean_and_one_taken_back_is_reported(
+    owner_session: Session,
+) -> None:
+    record(owner_session)
+    withdraw_release(owner_session, "R1", reason="sent twice", by="tests")
+    assert verify_database(owner_session).clean, listed(verify_database(owner_session))
+    owner_session.execute(
+        text("ALTER TABLE release_withdrawal DISABLE TRIGGER release_withdrawal_append_only")
+    )
+    owner_session.execute(text("DELETE FROM release_withdrawal"))
+    report = verify_database(owner_session)
+    assert ("H1", "withdrawal of release R1, recorded in the audit trail, is gone") in listed(
+        report
+    )
+    # and its hazard's ledger no longer matches its records, which count R1 again
+    assert any(h == "H1" and w.startswith("ledger entry") for h, w in listed(report))

@@ -600,6 +600,20 @@ def test_a_reviewer_withdraws_a_release_recorded_in_error_and_its_ground_is_rema
     assert remaining == pytest.approx(boundary, rel=1e-6)
     assert reviewer.errors == []
     tabs.close()
+    # the operator who sent it is told, on the submission it came with
+    with site.engine.connect() as conn:
+        sent_with = conn.scalar(
+            text("SELECT submission_id FROM release WHERE reference = 'UI-REL-1'")
+        )
+    sender_tabs = _tab(browser, site, "ui-operator")
+    sender = next(sender_tabs)
+    open_settled(sender.page, f"{site.url}/submissions/{sent_with}")
+    told = sender.page.locator("#withdrawn-releases")
+    expect(told).to_contain_text("1 release of it was withdrawn as recorded in error")
+    expect(told).to_contain_text("by ui-reviewer: drawn over the wrong hazard")
+    sender.shoot("withdrawn-release-told-1366-operator")
+    assert sender.errors == []
+    sender_tabs.close()
     # at 390 px the records scroll sideways and the withdrawn release still reads as such
     phone_tabs = _tab(browser, site, "ui-reviewer", width=390)
     phone = next(phone_tabs)
