@@ -566,6 +566,28 @@ def test_a_reviewer_withdraws_a_release_recorded_in_error_and_its_ground_is_rema
     """The last step of the journey: UI-REL-1 was recorded in error. The reviewer reads
     what withdrawing it changes, gives the reason, and the hazard's remaining area is its
     boundary's again, while the release stays listed, withdrawn."""
+    # first on a phone: the dialog fits the screen, and Cancel leaves everything as it was
+    first_tabs = _tab(browser, site, "ui-reviewer", width=390)
+    first = next(first_tabs)
+    open_settled(first.page, f"{site.url}/hazards/{REFERENCE}")
+    first.page.locator("#records tr", has_text="UI-REL-1").locator("button").click()
+    asked = first.page.locator("#withdraw-dialog")
+    expect(asked.locator("#withdraw-effect")).to_contain_text("Withdrawn, it counts nothing")
+    shown = asked.bounding_box()
+    assert shown is not None and shown["x"] >= 0 and shown["x"] + shown["width"] <= 390
+    first.page.screenshot(path=str(ARTIFACTS / "withdraw-release-asked-390-reviewer.png"))
+    first.page.click("#withdraw-no")
+    expect(asked).to_be_hidden()
+    assert first.errors == []
+    first_tabs.close()
+    with site.engine.connect() as conn:
+        assert not conn.scalar(
+            text(
+                "SELECT count(*) FROM release_withdrawal w JOIN release x ON x.id = w.release_id"
+                " WHERE x.reference = 'UI-REL-1'"
+            )
+        )
+
     tabs = _tab(browser, site, "ui-reviewer")
     reviewer = next(tabs)
     page = reviewer.page
