@@ -285,6 +285,7 @@ def submission_page(
         page=page,
         findings_pages=max(1, -(-review.findings_total // size)),
         withdrawn=submissions.withdrawn_releases(session, submission_id),
+        withdrawn_hazards=submissions.withdrawn_hazards(session, submission_id),
         feature_pages=max(1, -(-review.features_total // submissions.FEATURES_PAGE_SIZE)),
         features_page_size=submissions.FEATURES_PAGE_SIZE,
         feature_filter=features if features in submissions.FEATURE_FILTERS else "all",

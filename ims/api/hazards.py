@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 
 from ims.api.auth import PrincipalDep, caller_of, generalised
 from ims.api.deps import SessionDep
+from ims.db.withdrawals import hazard_withdrawal_effect
 from ims.domain.as_of import UP_TO_TODAY
 from ims.domain.enums import Contamination, HazardStatus
 from ims.errors import Forbidden, NotFound
 from ims.files import export_turn
+from ims.ingest import approval
 from ims.queries import register_files
 from ims.queries.hazards import hazard_view
 from ims.queries.register import (
@@ -351,6 +353,22 @@ class Quantity(BaseModel):
     quantity: int
 
 
+class Withdrawn(BaseModel):
+    """When, by whom and why a record was withdrawn as recorded in error."""
+
+    withdrawn_at: dt.datetime
+    withdrawn_by: str | None
+    reason: str
+
+
+class WithdrawnRelease(Withdrawn):
+    """A release of the hazard withdrawn as recorded in error."""
+
+    release: str
+    method: str
+    released: dt.date
+
+
 class HazardPublic(BaseModel):
     """A hazard as in force on ``as_of`` (today when not given): figures, timeline, items.
 
@@ -378,6 +396,66 @@ class HazardPublic(BaseModel):
     boundary: dict[str, Any] | None = Field(description="the boundary in force")
     remaining: dict[str, Any] | None = Field(description="the ground that remains")
     releases: list[dict[str, Any]] = Field(description="what each release released (Features)")
+    withdrawn: Withdrawn | None = Field(
+        default=None,
+        description="set when the hazard was withdrawn as recorded in error (docs/design.md "
+        "§2.9): it counts in no figure on any date",
+    )
+    withdrawn_releases: list[WithdrawnRelease] = Field(
+        default_factory=list,
+        description="its releases withdrawn as recorded in error (§2.8): none of them counts",
+    )
+
+
+class HazardWithdrawalPublic(BaseModel):
+    """What withdrawing a hazard changes (or changed): all it counts, on every date."""
+
+    hazard: str
+    contam: str
+    status: str | None = Field(description="its status today, before")
+    recorded: dt.date = Field(description="the date it takes effect from")
+    revisions: int = Field(description="its revisions, kept and no longer counted")
+    area_m2: float = Field(description="its boundary in force today")
+    remaining_m2: float = Field(description="its remaining area today: nothing after")
+    overlaps: list[str] = Field(
+        description="hazards in force it shares ground with (the one it repeats, often)"
+    )
+    years: list[int] = Field(description="the years whose figures change")
+    finalised_years: list[int] = Field(
+        description="finalised reports of those years: they list it as a correction"
+    )
+
+
+class WithdrawHazard(BaseModel):
+    """Why the hazard is withdrawn: kept with it, shown on its page."""
+
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")
+
+
+HazardRef = Annotated[str, Path(max_length=100, description="the hazard's reference")]
+
+
+@router.get("/{reference:path}/withdrawal", response_model=HazardWithdrawalPublic)
+def get_hazard_withdrawal_effect(
+    session: SessionDep, principal: PrincipalDep, reference: HazardRef
+) -> HazardWithdrawalPublic:
+    """What withdrawing the hazard would change; nothing is written (404 for an unknown
+    hazard, 409 for one withdrawn already or with releases in force)."""
+    return HazardWithdrawalPublic(**hazard_withdrawal_effect(session, reference).as_dict())
+
+
+@router.post("/{reference:path}/withdrawal", status_code=201, response_model=HazardWithdrawalPublic)
+def withdraw_hazard(
+    session: SessionDep, principal: PrincipalDep, reference: HazardRef, body: WithdrawHazard
+) -> HazardWithdrawalPublic:
+    """Withdraw a hazard recorded in error, such as the same hazard recorded twice
+    (docs/design.md §2.9): it is kept, with the reason, and nothing counts it on any date.
+    Refused while any of its releases is in force. Reviewers only; audited."""
+    done = approval.withdraw_hazard(
+        session, reference, reason=body.reason, by=principal.actor if principal else None
+    )
+    session.commit()
+    return HazardWithdrawalPublic(**done.as_dict())
 
 
 @router.get(
@@ -436,6 +514,8 @@ def get_hazard(
         boundary=view.boundary,
         remaining=view.remaining,
         releases=view.releases,
+        withdrawn=Withdrawn(**view.withdrawn) if view.withdrawn else None,
+        withdrawn_releases=[WithdrawnRelease(**w) for w in view.withdrawn_releases],
     )
 
 

@@ -173,6 +173,9 @@ PERMISSIONS: dict[str, Rule] = {
     # API: withdrawing a release recorded in error (what it would change, then doing it)
     "get_withdrawal_effect": REVIEW,
     "withdraw_release": REVIEW,
+    # ... and a hazard recorded in error (a duplicate)
+    "get_hazard_withdrawal_effect": REVIEW,
+    "withdraw_hazard": REVIEW,
     # pages: the hazard register
     "register_page": READ,
 }

@@ -21,6 +21,7 @@ from ims.cli import (
     audit,
     boundaries,
     db,
+    hazards,
     mappings,
     reference,
     releases,
@@ -72,6 +73,7 @@ app.add_typer(db.db_app, name="db")
 app.add_typer(submissions.submissions_app, name="submissions")
 app.add_typer(mappings.mappings_app, name="mappings")
 app.add_typer(releases.releases_app, name="releases")
+app.add_typer(hazards.hazards_app, name="hazards")
 app.add_typer(boundaries.boundaries_app, name="boundaries")
 app.add_typer(report.report_app, name="report")
 app.add_typer(report.workplan_app, name="workplan")

@@ -126,12 +126,13 @@ def admin_indexes(session: Session) -> AdminIndexes:
 
 
 def load_inputs(session: Session, hazard_ids: Sequence[int]) -> list[HazardInputs]:
-    """Load the revisions and releases of ``hazard_ids`` in two queries."""
+    """Load the revisions and releases in force of ``hazard_ids`` in two queries (a
+    withdrawn hazard has none: its ledger is empty, docs/design.md §2.9)."""
     inputs = {hid: HazardInputs(hid, [], {}, []) for hid in hazard_ids}
     revs = session.execute(
         text(
             "SELECT hazard_id, id, effective, seq, status, ST_AsBinary(geom) "
-            "FROM hazard_revision WHERE hazard_id = ANY(:ids)"
+            "FROM hazard_revision_in_force WHERE hazard_id = ANY(:ids)"
         ),
         {"ids": list(hazard_ids)},
     ).all()
@@ -486,7 +487,7 @@ def _plan_releases(session: Session, ids: list[int]) -> tuple[list[int], list[in
     unledgered_revisions = set(
         session.scalars(
             text(
-                "SELECT DISTINCT r.hazard_id FROM hazard_revision r "
+                "SELECT DISTINCT r.hazard_id FROM hazard_revision_in_force r "
                 "WHERE r.hazard_id = ANY(:ids) AND NOT EXISTS (SELECT 1 FROM ledger_entry e "
                 " WHERE e.hazard_id = r.hazard_id AND e.revision_id = r.id "
                 " AND e.kind IN ('added', 'status'))"

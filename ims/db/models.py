@@ -460,6 +460,34 @@ class ReleaseWithdrawal(Base):
 RELEASES_IN_FORCE = "release_in_force"
 
 
+class HazardWithdrawal(Base):
+    """A reviewer withdrew a hazard recorded in error, a duplicate above all
+    (docs/design.md §2.9).
+
+    The hazard and its revisions are kept; from the withdrawal on, nothing counts it: the
+    ledger reads revisions from ``hazard_revision_in_force``, so the hazard's ledger is
+    empty and the map and report state that follows the ledger has nothing of it. A
+    hazard is withdrawn only when none of its releases is in force. ``seq`` is a recording
+    number, as a release withdrawal's: a report finalised before lists it as a correction.
+    """
+
+    __tablename__ = "hazard_withdrawal"
+    __table_args__ = (CheckConstraint("length(btrim(reason)) > 0", name="reason"),)
+
+    hazard_id: Mapped[int] = mapped_column(ForeignKey("hazard.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(
+        BigInteger, server_default=recording_seq.next_value(), unique=True
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    withdrawn_at: Mapped[Created]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+
+
+# The hazards that count, and their revisions: all but those withdrawn (views, 0040).
+HAZARDS_IN_FORCE = "hazard_in_force"
+REVISIONS_IN_FORCE = "hazard_revision_in_force"
+
+
 class ReleaseItem(Base):
     """Items of one type found and destroyed by a release."""
 

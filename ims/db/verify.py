@@ -11,8 +11,8 @@ of ground), recomputes the overlaps and the report's changes from
 the ledger, as well as the map's periods and its open hazards and areas per province
 (``hazard_period``, ``hazard_admin1_count``, ``hazard_admin1_area``, ``admin1_change``:
 what the tiles, the register and the national figures of a date read), and checks every
-``report_run`` row and every withdrawal of a release against the audit event that recorded
-it.
+``report_run`` row and every withdrawal of a release or a hazard against the audit event
+that recorded it.
 Nothing is written.
 """
 
@@ -287,25 +287,38 @@ ORDER BY a.id
 """)
 
 
-# Every withdrawal of a release (docs/design.md §2.8) against the audit event that made it,
-# and events whose withdrawal is gone: one added or removed behind ims's back makes a
-# release stop counting, or count again, unseen.
+# Every withdrawal of a release or a hazard (docs/design.md §2.8, §2.9) against the audit
+# event that made it, and events whose withdrawal is gone: one added or removed behind
+# ims's back makes a record stop counting, or count again, unseen.
 _WITHDRAWALS = text("""
-SELECT x.hazard_id, x.reference, w.reason, e.reason AS audited, e.id IS NOT NULL
+SELECT x.hazard_id, 'release ' || x.reference, w.reason, e.reason AS audited,
+       e.id IS NOT NULL
 FROM release_withdrawal w JOIN release x ON x.id = w.release_id
 LEFT JOIN LATERAL (SELECT a.id, a.after->>'reason' AS reason FROM audit_event a
                    WHERE a.action = 'release.withdrawn' AND a.object_type = 'release'
                      AND a.object_id = x.reference ORDER BY a.id LIMIT 1) e ON true
 WHERE e.id IS NULL OR e.reason IS DISTINCT FROM w.reason
-ORDER BY x.id
+UNION ALL
+SELECT h.id, 'hazard ' || h.reference, w.reason, e.reason, e.id IS NOT NULL
+FROM hazard_withdrawal w JOIN hazard h ON h.id = w.hazard_id
+LEFT JOIN LATERAL (SELECT a.id, a.after->>'reason' AS reason FROM audit_event a
+                   WHERE a.action = 'hazard.withdrawn' AND a.object_type = 'hazard'
+                     AND a.object_id = h.reference ORDER BY a.id LIMIT 1) e ON true
+WHERE e.id IS NULL OR e.reason IS DISTINCT FROM w.reason
+ORDER BY 2
 """)
 
 _WITHDRAWALS_GONE = text("""
-SELECT x.hazard_id, a.object_id, a.after->>'reason'
+SELECT x.hazard_id, 'release ' || a.object_id, a.after->>'reason'
 FROM audit_event a LEFT JOIN release x ON x.reference = a.object_id
 WHERE a.action = 'release.withdrawn' AND a.object_type = 'release'
   AND NOT EXISTS (SELECT 1 FROM release_withdrawal w WHERE w.release_id = x.id)
-ORDER BY a.id
+UNION ALL
+SELECT h.id, 'hazard ' || a.object_id, a.after->>'reason'
+FROM audit_event a LEFT JOIN hazard h ON h.reference = a.object_id
+WHERE a.action = 'hazard.withdrawn' AND a.object_type = 'hazard'
+  AND NOT EXISTS (SELECT 1 FROM hazard_withdrawal w WHERE w.hazard_id = h.id)
+ORDER BY 2
 """)
 
 
@@ -470,11 +483,11 @@ def verify_database(
         )
     for hazard_id, reference, reason, audited, recorded in session.execute(_WITHDRAWALS):
         what = "no audit event recorded it" if not recorded else "differs from its audit event"
-        report.add(hazard_id, f"withdrawal of release {reference}: {what}", reason, audited)
+        report.add(hazard_id, f"withdrawal of {reference}: {what}", reason, audited)
     for hazard_id, reference, reason in session.execute(_WITHDRAWALS_GONE):
         report.add(
             hazard_id,
-            f"withdrawal of release {reference}, recorded in the audit trail, is gone",
+            f"withdrawal of {reference}, recorded in the audit trail, is gone",
             None,
             reason,
         )

@@ -585,6 +585,15 @@ def withdraw_release(
     return withdrawals.withdraw_release(session, reference, reason=reason, by=by)
 
 
+def withdraw_hazard(
+    session: Session, reference: str, *, reason: str, by: Actor | str | None = None
+) -> withdrawals.HazardWithdrawalEffect:
+    """Withdraw a hazard recorded in error (its ledger is emptied), under the approval
+    lock: an approval under way that names it is validated again, and refused."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
+    return withdrawals.withdraw_hazard(session, reference, reason=reason, by=by)
+
+
 def reject(
     session: Session, submission_id: int, *, reason: str, by: Actor | str | None = None
 ) -> None:

@@ -97,7 +97,7 @@ _CURRENT = """
            r.effective AS in_force_from, ST_AsBinary(r.geom) AS wkb,
            COALESCE((SELECT remaining_after_m2 FROM ledger_entry le WHERE le.hazard_id = h.id
                      ORDER BY entry_no DESC LIMIT 1), 0) >= 1 AS is_open{more}
-    FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id
+    FROM hazard_revision_in_force r JOIN hazard h ON h.id = r.hazard_id
 """
 # ... and for the hazards a file of hazards names, the rest of the revision in force (a
 # revision that repeats it changes nothing; a releases file needs none of it: 0.6 s for
@@ -164,15 +164,15 @@ def validated_features(session: Session, submission_id: int) -> ValidationResult
 
 _BOUNDARIES = text(
     "SELECT h.reference, r.effective, r.seq, ST_AsBinary(r.geom) AS wkb "
-    "FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id "
-    "WHERE r.hazard_id IN (SELECT hazard_id FROM hazard_revision "
+    "FROM hazard_revision_in_force r JOIN hazard h ON h.id = r.hazard_id "
+    "WHERE r.hazard_id IN (SELECT hazard_id FROM hazard_revision_in_force "
     "WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"
 )
 
 
 _HISTORIES = text(
     "SELECT h.reference, r.effective, r.seq, ST_AsBinary(r.geom) AS wkb "
-    "FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id "
+    "FROM hazard_revision_in_force r JOIN hazard h ON h.id = r.hazard_id "
     "WHERE h.reference = ANY(:refs) ORDER BY h.reference, r.effective, r.seq"
 )
 
@@ -229,6 +229,15 @@ def load_context(
     )
     refs = sorted({str(v).strip() for v in frame.get("hazard_id", []) if not blank(v)})
     if refs:
+        ctx.withdrawn_hazards = set(
+            session.scalars(
+                text(
+                    "SELECT h.reference FROM hazard h JOIN hazard_withdrawal w"
+                    " ON w.hazard_id = h.id WHERE h.reference = ANY(:r)"
+                ),
+                {"r": refs},
+            )
+        )
         rows = session.execute(
             text(
                 _CURRENT.format(more=_IN_FORCE if kind == UploadKind.HAZARDS else _NO_MORE)
@@ -323,7 +332,7 @@ def load_context(
             rows = session.execute(
                 text(
                     _CURRENT.format(more="")
-                    + " WHERE r.hazard_id IN (SELECT hazard_id FROM hazard_revision "
+                    + " WHERE r.hazard_id IN (SELECT hazard_id FROM hazard_revision_in_force "
                     "WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)) "
                     "ORDER BY r.hazard_id, r.effective DESC, r.seq DESC"
                 ),

@@ -100,6 +100,8 @@ class ValidationContext:
     release_refs: set[str] = field(default_factory=set)
     # of those, releases withdrawn as recorded in error (docs/design.md §2.8)
     withdrawn_refs: set[str] = field(default_factory=set)
+    # hazards the file names that were withdrawn as recorded in error (§2.9)
+    withdrawn_hazards: set[str] = field(default_factory=set)
     # releases recorded on the hazards a releases file names, by (hazard, date): their
     # references and polygons, to tell the same result sent again under another reference
     recorded_releases: dict[tuple[str, dt.date], list[tuple[str, BaseGeometry]]] = field(
@@ -913,8 +915,24 @@ def validate_hazards(
                     "revision takes effect in 'revised'",
                     "hazard_id",
                 )
+            elif ref in ctx.withdrawn_hazards:
+                out.add(
+                    "already_recorded",
+                    ERROR,
+                    f"hazard {ref} was recorded and then withdrawn as recorded in error; its "
+                    "reference stays taken: record the hazard under a new hazard_id",
+                    "hazard_id",
+                )
         elif ref and not is_new:
-            if known is None and new_refs[ref] == 0:
+            if ref in ctx.withdrawn_hazards:
+                out.add(
+                    "withdrawn_hazard",
+                    ERROR,
+                    f"hazard {ref} was withdrawn as recorded in error and is not revised: "
+                    "revise the hazard it repeated, or record the hazard under a new hazard_id",
+                    "hazard_id",
+                )
+            elif known is None and new_refs[ref] == 0:
                 out.add(
                     "unknown_hazard",
                     ERROR,
@@ -1074,7 +1092,15 @@ def validate_releases(
         hazard_ref = _reference(out, record.get("hazard_id"), "hazard_id")
         known = ctx.hazards.get(hazard_ref) if hazard_ref else None
         unnamed = hazard_ref is None and blank(record.get("hazard_id"))
-        if hazard_ref is not None and known is None:
+        if hazard_ref is not None and hazard_ref in ctx.withdrawn_hazards:
+            out.add(
+                "withdrawn_hazard",
+                ERROR,
+                f"hazard {hazard_ref} was withdrawn as recorded in error: name the hazard "
+                "that stays in hazard_id",
+                "hazard_id",
+            )
+        elif hazard_ref is not None and known is None:
             out.add("unknown_hazard", ERROR, f"hazard {hazard_ref} is not recorded", "hazard_id")
         method = _value(out, _RELEASE["method"], record, ctx)
         released = _value(out, _RELEASE["released"], record, ctx)

@@ -50,6 +50,10 @@ class HazardView:
     # unless it gives others (the revise form starts from them)
     marked: dt.date | None = None
     operator: str | None = None
+    # withdrawn as recorded in error (docs/design.md §2.9): when, by whom and why
+    withdrawn: dict[str, Any] | None = None
+    # its releases withdrawn as recorded in error (§2.8): release, when, by whom, why
+    withdrawn_releases: list[dict[str, Any]] = field(default_factory=list)
 
     def generalised(self) -> HazardView:
         """The hazard as a reader who sees generalised locations may see it: its figures
@@ -65,15 +69,24 @@ class HazardView:
             release_attributes={},
             timeline=[{**event, "detail": ""} for event in self.timeline],
             records=[
-                {**r, "detail": "", "release": None} if r["what"] in (*METHODS, WITHDRAWN) else r
+                {**r, "detail": "", "release": None}
+                if r["what"] in (*METHODS, WITHDRAWN, HAZARD_WITHDRAWN)
+                else r
                 for r in self.records
             ],
+            # a reason may name places and references, as the records' details do
+            withdrawn=None if self.withdrawn is None else {**self.withdrawn, "reason": ""},
+            withdrawn_releases=[],
         )
 
     @property
     def closed(self) -> bool:
         """Fully released: less than 1 m² remains (docs/design.md §2.5)."""
-        return self.boundary is not None and self.figures["remaining_m2"] < OPEN_THRESHOLD_M2
+        return (
+            self.withdrawn is None
+            and self.boundary is not None
+            and self.figures["remaining_m2"] < OPEN_THRESHOLD_M2
+        )
 
     @property
     def centre(self) -> tuple[float, float] | None:
@@ -158,7 +171,35 @@ def hazard_view(session: Session, reference: str, as_of: dt.date | None = None) 
         _location(session, hid, as_of),
         last_rev.marked if last_rev else None,
         last_rev.operator if last_rev else None,
+        _withdrawn(session, hid),
+        _withdrawn_releases(session, hid),
     )
+
+
+def _withdrawn_releases(session: Session, hazard_id: int) -> list[dict[str, Any]]:
+    """The hazard's releases withdrawn as recorded in error, in the order withdrawn."""
+    return [
+        dict(row._mapping)
+        for row in session.execute(
+            text(
+                "SELECT x.reference AS release, x.method, x.released, w.withdrawn_at,"
+                " w.withdrawn_by, w.reason FROM release_withdrawal w"
+                " JOIN release x ON x.id = w.release_id WHERE x.hazard_id = :h ORDER BY w.seq"
+            ),
+            {"h": hazard_id},
+        )
+    ]
+
+
+def _withdrawn(session: Session, hazard_id: int) -> dict[str, Any] | None:
+    """When, by whom and why the hazard was withdrawn (None: it is in force)."""
+    row = session.execute(
+        text(
+            "SELECT withdrawn_at, withdrawn_by, reason FROM hazard_withdrawal WHERE hazard_id = :h"
+        ),
+        {"h": hazard_id},
+    ).first()
+    return None if row is None else dict(row._mapping)
 
 
 def _location(session: Session, hazard_id: int, as_of: dt.date | None) -> dict[str, str | None]:
@@ -308,6 +349,7 @@ def _items(
 
 
 WITHDRAWN = "withdrawn"  # a record's kind: a release withdrawn, in the hazard's records
+HAZARD_WITHDRAWN = "hazard withdrawn"  # and the hazard itself withdrawn
 REASON = "reason"  # the record forms' reason, kept with the record's own columns
 
 
@@ -470,6 +512,12 @@ def _records(session: Session, hazard_id: int) -> list[dict[str, Any]]:
             " SELECT w.seq, 'withdrawn', x.reference || ': ' || w.reason, x.released,"
             "  w.withdrawn_at, w.withdrawn_by, NULL FROM release_withdrawal w"
             "  JOIN release x ON x.id = w.release_id WHERE x.hazard_id = :h"
+            # and the hazard's own withdrawal, from its first date (§2.9)
+            " UNION ALL"
+            " SELECT w.seq, '" + HAZARD_WITHDRAWN + "', w.reason,"
+            "  (SELECT min(f.effective) FROM hazard_revision f WHERE f.hazard_id = w.hazard_id),"
+            "  w.withdrawn_at, w.withdrawn_by, NULL FROM hazard_withdrawal w"
+            "  WHERE w.hazard_id = :h"
             # who sent it for review, beside who approved it (recorded_by): a revision sent
             # from the revise form had named only its approver (a walk-through)
             ") c LEFT JOIN submission s ON s.id = c.submission_id ORDER BY seq"

@@ -56,7 +56,7 @@ class Dashboard:
 
 def kinds_recorded(session: Session) -> list[str]:
     """The kinds of contamination of the hazards recorded, in the usual order."""
-    present = set(session.scalars(text("SELECT DISTINCT contam FROM hazard")).all())
+    present = set(session.scalars(text("SELECT DISTINCT contam FROM hazard_in_force")).all())
     return [c.value for c in Contamination if c.value in present]
 
 
@@ -210,7 +210,7 @@ def _figures(session: Session, as_of: dt.date, contam: Contamination | None) -> 
 def default_contam(session: Session) -> Contamination:
     """The kind a report shows first: CMR where there are any, else the most recorded kind."""
     rows = session.execute(
-        text("SELECT contam, COUNT(*) FROM hazard GROUP BY contam ORDER BY COUNT(*) DESC")
+        text("SELECT contam, COUNT(*) FROM hazard_in_force GROUP BY contam ORDER BY COUNT(*) DESC")
     ).all()
     kinds = [str(r[0]) for r in rows]
     if not kinds or Contamination.CMR.value in kinds:

@@ -79,7 +79,7 @@ def find(
             text(
                 "SELECT h.reference, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e),"
                 " s.status, s.remaining_m2, s.area_m2 FROM ("
-                " SELECT h.id, h.reference FROM hazard h"
+                " SELECT h.id, h.reference FROM hazard_in_force h"
                 " WHERE lower(h.reference) LIKE :q"
                 f" ORDER BY {rank.format(c='h.reference')}, h.reference LIMIT :n) h"
                 " CROSS JOIN LATERAL (SELECT ST_Extent(r.geom)::geometry AS e"

@@ -680,3 +680,20 @@ def withdrawn_releases(session: Session, submission_id: int) -> list[dict[str, A
             {"s": submission_id},
         )
     ]
+
+
+def withdrawn_hazards(session: Session, submission_id: int) -> list[dict[str, Any]]:
+    """The hazards an approved submission recorded, withdrawn since as recorded in error
+    (docs/design.md §2.9): its sender is told which, by whom and why."""
+    return [
+        dict(row._mapping)
+        for row in session.execute(
+            text(
+                "SELECT h.reference AS hazard, w.withdrawn_at, w.withdrawn_by, w.reason"
+                " FROM hazard_withdrawal w JOIN hazard h ON h.id = w.hazard_id"
+                " WHERE EXISTS (SELECT 1 FROM hazard_revision r WHERE r.hazard_id = h.id"
+                "  AND r.submission_id = :s) ORDER BY w.seq"
+            ),
+            {"s": submission_id},
+        )
+    ]

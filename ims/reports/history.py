@@ -43,13 +43,15 @@ def article7_params(year: int, scope: ReportScope) -> str:
 
 
 def recording_stamp(session: Session) -> int:
-    """The number of the last hazard revision, release or withdrawal recorded (0 for none)."""
+    """The number of the last hazard revision, release or withdrawal (of a release or a
+    hazard) recorded (0 for none)."""
     return int(
         session.scalar(
             text(
                 "SELECT GREATEST((SELECT COALESCE(MAX(seq), 0) FROM hazard_revision),"
                 " (SELECT COALESCE(MAX(seq), 0) FROM release),"
-                " (SELECT COALESCE(MAX(seq), 0) FROM release_withdrawal))"
+                " (SELECT COALESCE(MAX(seq), 0) FROM release_withdrawal),"
+                " (SELECT COALESCE(MAX(seq), 0) FROM hazard_withdrawal))"
             )
         )
         or 0
@@ -139,8 +141,9 @@ def report_run_record(
 def corrections(
     session: Session, stamp: int, as_of: dt.date, scope: ReportScope
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Revisions, releases and withdrawals of releases recorded after ``stamp`` that take
-    effect on or before ``as_of`` (a withdrawal takes effect from its release's date).
+    """Revisions, releases and withdrawals recorded after ``stamp`` that take effect on or
+    before ``as_of`` (a release's withdrawal from its release's date, a hazard's from the
+    date it was first in force).
 
     Returns the count and the first ``MAX_LISTED`` of them in recording order.
     """
@@ -168,6 +171,14 @@ def corrections(
         " FROM release_withdrawal w JOIN release x ON x.id = w.release_id"
         " JOIN hazard h ON h.id = x.hazard_id"
         " WHERE w.seq > :stamp AND x.released <= :as_of AND h.contam = :contam"
+        # a hazard withdrawn takes effect from its first date: it never counted (§2.9)
+        " UNION ALL"
+        " SELECT w.seq, 'hazard withdrawn', h.reference, NULL, w.reason,"
+        "  (SELECT min(f.effective) FROM hazard_revision f WHERE f.hazard_id = h.id),"
+        "  w.withdrawn_at, w.withdrawn_by, NULL"
+        " FROM hazard_withdrawal w JOIN hazard h ON h.id = w.hazard_id"
+        " WHERE w.seq > :stamp AND h.contam = :contam AND EXISTS (SELECT 1 FROM"
+        "  hazard_revision f WHERE f.hazard_id = h.id AND f.effective <= :as_of)"
         ") c LEFT JOIN submission s ON s.id = c.submission_id"
         " LEFT JOIN organisation o ON o.id = s.organisation_id ORDER BY c.seq"
     )
@@ -210,6 +221,10 @@ def recorded_after_the_period(
             " SELECT w.withdrawn_at FROM release_withdrawal w JOIN release x"
             "  ON x.id = w.release_id JOIN hazard h ON h.id = x.hazard_id"
             " WHERE x.released <= :as_of AND w.withdrawn_at >= :after AND h.contam = :contam"
+            " UNION ALL"
+            " SELECT w.withdrawn_at FROM hazard_withdrawal w JOIN hazard h ON h.id = w.hazard_id"
+            " WHERE w.withdrawn_at >= :after AND h.contam = :contam AND EXISTS (SELECT 1 FROM"
+            "  hazard_revision f WHERE f.hazard_id = h.id AND f.effective <= :as_of)"
             ") late"
         ),
         {

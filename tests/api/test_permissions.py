@@ -27,9 +27,14 @@ from ims.api.permissions import PERMISSIONS, routes_of
 from ims.app import create_app
 from ims.config import get_settings
 from ims.db import accounts
-from ims.db.recording import load_boundaries, record_outside_releases, record_releases
-from ims.domain.enums import ReleaseMethod, Role
-from ims.domain.records import BoundaryFeature, NewOutsideRelease, NewRelease
+from ims.db.recording import (
+    load_boundaries,
+    record_hazards,
+    record_outside_releases,
+    record_releases,
+)
+from ims.domain.enums import HazardStatus, ReleaseMethod, Role
+from ims.domain.records import BoundaryFeature, NewHazard, NewOutsideRelease, NewRelease
 from ims.ingest import approval, submissions
 from ims.jobs import InlineJobs
 from tests.api.test_uploads_api import LAOS, good_zip
@@ -101,6 +106,17 @@ def world(engine: Engine, session: Session, tmp_path: Path) -> World:
             for ref, corner in (
                 ("REL-P1", (103.2, 19.4, 103.201)),
                 ("REL-P2", (103.202, 19.4, 103.203)),
+            )
+        ],
+    )
+    # two hazards with no release: what withdrawing the first would change, the second withdrawn
+    record_hazards(
+        session,
+        [
+            NewHazard(ref, HazardStatus.SHA, box(*corner, 19.301), dt.date(2020, 1, 1))
+            for ref, corner in (
+                ("HAZ-P1", (103.2, 19.3, 103.201)),
+                ("HAZ-P2", (103.202, 19.3, 103.203)),
             )
         ],
     )
@@ -380,6 +396,10 @@ REQUESTS: dict[str, Call] = {
     "get_withdrawal_effect": lambda c, w: c.get("/api/v1/releases/REL-P1/withdrawal"),
     "withdraw_release": lambda c, w: c.post(
         "/api/v1/releases/REL-P2/withdrawal", json={"reason": "sent twice"}
+    ),
+    "get_hazard_withdrawal_effect": lambda c, w: c.get("/api/v1/hazards/HAZ-P1/withdrawal"),
+    "withdraw_hazard": lambda c, w: c.post(
+        "/api/v1/hazards/HAZ-P2/withdrawal", json={"reason": "recorded twice"}
     ),
     "register_page": lambda c, w: c.get("/hazards", follow_redirects=False),
 }

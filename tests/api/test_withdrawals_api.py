@@ -82,8 +82,8 @@ def test_a_reviewer_sees_the_effect_then_withdraws_and_the_lists_follow(
     page = reviewer.get("/hazards/WD-1").text
     assert 'class="badge withdrawn"' in page
     assert "WD-R1: sent twice" in page
-    assert 'data-release="WD-R1"' not in page  # no second withdrawal offered
-    assert 'data-release="WD-R2"' in page
+    assert 'data-ref="WD-R1"' not in page  # no second withdrawal offered
+    assert 'data-ref="WD-R2"' in page
 
 
 def test_an_operator_is_offered_no_withdrawal_and_is_refused_one(
@@ -91,7 +91,7 @@ def test_an_operator_is_offered_no_withdrawal_and_is_refused_one(
 ) -> None:
     recorded(session)
     operator = client_as("operator")
-    assert 'data-release="WD-R1"' not in operator.get("/hazards/WD-1").text
+    assert 'data-ref="WD-R1"' not in operator.get("/hazards/WD-1").text
     refused = operator.post("/api/v1/releases/WD-R1/withdrawal", json={"reason": "mine"})
     assert refused.status_code == 403
     assert session.scalar(text("SELECT count(*) FROM release_withdrawal")) == 0

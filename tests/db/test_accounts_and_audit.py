@@ -274,6 +274,9 @@ SELECT 'T-R', id, 'cleared', DATE '2021-01-01',
 FROM hazard WHERE reference = 'T-1';
 INSERT INTO release_withdrawal (release_id, reason)
 SELECT id, 'sent twice' FROM release WHERE reference = 'T-R';
+INSERT INTO hazard (reference) VALUES ('T-2');
+INSERT INTO hazard_withdrawal (hazard_id, reason)
+SELECT id, 'recorded twice' FROM hazard WHERE reference = 'T-2';
 INSERT INTO work_plan_target (year, admin_id, method, target_m2)
 SELECT 2026, id, 'cleared', 5 FROM admin_area WHERE code = 'T';
 INSERT INTO audit_event (actor, action, object_type, object_id) VALUES ('tests', 't', 't', 't');
@@ -291,6 +294,9 @@ INSERT INTO audit_event (actor, action, object_type, object_id) VALUES ('tests',
         # a withdrawal taken back would make the release count again, unseen
         "DELETE FROM release_withdrawal",
         "UPDATE release_withdrawal SET reason = 'another'",
+        # and a hazard's: it would count again, unseen
+        "DELETE FROM hazard_withdrawal",
+        "UPDATE hazard_withdrawal SET reason = 'another'",
         "UPDATE work_plan_target SET target_m2 = 0",
         "DELETE FROM audit_seal",
         "TRUNCATE audit_seal",

@@ -146,6 +146,9 @@ def test_the_application_owns_nothing(session: Session, separate_login: None) ->
         "DELETE FROM release_in_force",
         "INSERT INTO release_in_force (reference, hazard_id, method, released, geom) "
         "SELECT 'X', hazard_id, method, released, geom FROM release LIMIT 1",
+        # nor a hazard's (migration 0040), nor the hazards and revisions in force
+        "DELETE FROM hazard_withdrawal",
+        "DELETE FROM hazard_revision_in_force",
     ],
 )
 def test_the_application_cannot_write_derived_data(

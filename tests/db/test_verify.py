@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from ims.cli import app
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.db.verify import VerifyReport, verify_database
-from ims.db.withdrawals import withdraw_release
+from ims.db.withdrawals import withdraw_hazard, withdraw_release
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.reports.article7 import ReportScope
@@ -184,6 +184,12 @@ def test_a_database_kept_by_ims_verifies_clean(session: Session) -> None:
             "SELECT id, 'hidden' FROM release WHERE reference = 'R2'",
             ("H2", "withdrawal of release R2: no audit event recorded it"),
         ),
+        # and a hazard (§2.9): it leaves every figure
+        (
+            "INSERT INTO hazard_withdrawal (hazard_id, reason) "
+            "SELECT id, 'hidden' FROM hazard WHERE reference = 'H3'",
+            ("H3", "withdrawal of hazard H3: no audit event recorded it"),
+        ),
     ],
 )
 def test_tampering_by_the_owner_is_reported_with_the_hazard_and_both_values(
@@ -257,3 +263,21 @@ def test_a_withdrawal_made_by_ims_verifies_clean_and_one_taken_back_is_reported(
     )
     # and its hazard's ledger no longer matches its records, which count R1 again
     assert any(h == "H1" and w.startswith("ledger entry") for h, w in listed(report))
+
+
+def test_a_hazard_withdrawal_made_by_ims_verifies_clean_and_one_taken_back_is_reported(
+    owner_session: Session,
+) -> None:
+    record(owner_session)
+    withdraw_hazard(owner_session, "H3", reason="the same as H1", by="tests")
+    assert verify_database(owner_session).clean, listed(verify_database(owner_session))
+    owner_session.execute(
+        text("ALTER TABLE hazard_withdrawal DISABLE TRIGGER hazard_withdrawal_append_only")
+    )
+    owner_session.execute(text("DELETE FROM hazard_withdrawal"))
+    report = verify_database(owner_session)
+    assert ("H3", "withdrawal of hazard H3, recorded in the audit trail, is gone") in listed(report)
+    # and its ledger, empty, no longer matches its records, which count it again
+    assert any(h == "H3" for h, w in listed(report) if not w.startswith("withdrawal")), listed(
+        report
+    )

@@ -645,3 +645,83 @@ def test_a_reviewer_withdraws_a_release_recorded_in_error_and_its_ground_is_rema
     phone.shoot("withdraw-release-390-reviewer")
     assert phone.errors == []
     phone_tabs.close()
+
+
+TWICE = "UI-TWICE-1"
+
+
+def test_a_reviewer_withdraws_a_hazard_recorded_twice_and_it_leaves_every_figure(
+    browser: Browser, site: LiveSite, journey: Journey
+) -> None:
+    """UI-DRAWN-1 is sent again, as UI-TWICE-1, by another upload, and approved: its area
+    counts twice. The reviewer reads that it shares ground with UI-DRAWN-1, withdraws it,
+    and it leaves the national remaining area and the register, its page saying why."""
+    admin = {"Authorization": f"Bearer {site.token}"}
+    boundary = httpx.get(f"{site.url}/api/v1/hazards/{REFERENCE}", headers=admin).json()["boundary"]
+    sent = httpx.post(
+        f"{site.url}/api/v1/hazards",
+        json={
+            "type": "Feature",
+            "geometry": boundary,
+            "properties": {"hazard_id": TWICE, "status": "SHA", "recorded": RECORDED},
+        },
+        headers={"Authorization": f"Bearer {site.operator_token}"},
+        timeout=60,
+    )
+    assert sent.status_code == 201, sent.text
+    approved = httpx.post(
+        f"{site.url}/api/v1/submissions/{sent.json()['id']}/approve", headers=admin, timeout=120
+    )
+    assert approved.status_code == 200, approved.text
+
+    def national() -> float:
+        report = httpx.get(
+            f"{site.url}/api/v1/reports/article7", params={"year": 2025}, headers=admin
+        ).json()
+        return float(report["remaining"][-1]["total_area_m2"])
+
+    counted_twice = national()
+    tabs = _tab(browser, site, "ui-reviewer")
+    reviewer = next(tabs)
+    page = reviewer.page
+    open_settled(page, f"{site.url}/hazards/{TWICE}")
+    page.click("button.withdraw-hazard")
+    dialog = page.locator("#withdraw-dialog")
+    expect(dialog.locator("#withdraw-title")).to_contain_text(f"Withdraw hazard {TWICE}?")
+    expect(dialog.locator("#withdraw-overlaps")).to_contain_text(f"shares ground with {REFERENCE}")
+    expect(dialog.locator("p[data-for=hazard]")).to_be_visible()
+    expect(dialog.locator("p[data-for=release]")).to_be_hidden()
+    reviewer.shoot("withdraw-hazard-asked-1366-reviewer")
+    page.fill("#withdraw-reason", f"the same hazard as {REFERENCE}, sent again")
+    page.click("#withdraw-yes")
+    page.wait_for_selector("#records-outcome.ok", timeout=30_000)
+    expect(page.locator("#records-outcome")).to_contain_text(f"Hazard {TWICE} withdrawn")
+    expect(page.locator("#hazard-status")).to_have_text("withdrawn")
+    expect(page.locator("#hazard-withdrawn")).to_contain_text("by ui-reviewer: the same hazard")
+    expect(page.locator("#records tr", has_text="hazard withdrawn")).to_be_visible()
+    expect(page.locator("#hazard-figures-withdrawn")).to_contain_text("counts no area")
+    assert page.locator("button.withdraw-hazard, #record-links").count() == 0
+    reviewer.shoot("withdraw-hazard-done-1366-reviewer")
+    assert reviewer.errors == []
+    tabs.close()
+    with site.engine.connect() as conn:
+        area = conn.scalar(
+            text(
+                "SELECT ST_Area(v.geom::geography, true) FROM hazard h JOIN hazard_revision v"
+                " ON v.hazard_id = h.id WHERE h.reference = :h"
+            ),
+            {"h": TWICE},
+        )
+    # its area leaves the national remaining area (to PostGIS's measure of it, 1e-6)
+    assert counted_twice - national() == pytest.approx(area, rel=1e-6)
+    # at 390 px, the page still says so; the register has it no more
+    phone_tabs = _tab(browser, site, "ui-reviewer", width=390)
+    phone = next(phone_tabs)
+    open_settled(phone.page, f"{site.url}/hazards/{TWICE}")
+    expect(phone.page.locator("#hazard-withdrawn")).to_be_visible()
+    phone.shoot("withdraw-hazard-390-reviewer")
+    open_settled(phone.page, f"{site.url}/hazards?q=UI-")
+    expect(phone.page.locator(f"#register a:has-text('{REFERENCE}')")).to_have_count(1)
+    expect(phone.page.locator(f"#register a:has-text('{TWICE}')")).to_have_count(0)
+    assert phone.errors == []
+    phone_tabs.close()

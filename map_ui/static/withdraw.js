@@ -1,6 +1,7 @@
-// Withdrawing a release recorded in error, from its hazard's records (reviewers only).
+// Withdrawing a record made in error, from a hazard's page (reviewers only): one of its
+// releases (docs/design.md §2.8) or the hazard itself, a duplicate above all (§2.9).
 // The dialog first says what the withdrawal changes, as the ledger counts it
-// (GET /api/v1/releases/{ref}/withdrawal), then asks why; the reason is required.
+// (GET /api/v1/{releases|hazards}/{ref}/withdrawal), then asks why; the reason is required.
 (function () {
   "use strict";
   const dialog = document.getElementById("withdraw-dialog");
@@ -12,6 +13,7 @@
   const error = document.getElementById("withdraw-error");
   const outcome = document.getElementById("records-outcome");
   const doneKey = `withdrawn:${dialog.dataset.hazard}`;
+  let kind = "release";
   let reference = "";
   let opener = null;
 
@@ -23,7 +25,8 @@
   }
 
   const m2 = (v) => `${Math.round(v).toLocaleString("en-US")} m²`;
-  const url = (ref) => `/api/v1/releases/${ref.split("/").map(encodeURIComponent).join("/")}/withdrawal`;
+  const url = (ref) =>
+    `/api/v1/${kind === "hazard" ? "hazards" : "releases"}/${ref.split("/").map(encodeURIComponent).join("/")}/withdrawal`;
 
   function line(text) {
     const p = document.createElement("p");
@@ -31,7 +34,14 @@
     return p;
   }
 
-  function showEffect(e) {
+  function finalised(e) {
+    if (!e.finalised_years.length) return [];
+    const p = line(`Finalised reports that will list it as a correction: ${e.finalised_years.join(", ")}.`);
+    p.id = "withdraw-finalised";
+    return [p];
+  }
+
+  function releaseEffect(e) {
     const items = Object.entries(e.items).map(([t, q]) => `${t} × ${q}`).join(", ");
     const lines = [
       line(`It is a release ${e.method} on ${e.released} that counts ${m2(e.counted_m2)}` +
@@ -48,21 +58,38 @@
     }
     lines.push(line(`Remaining in ${e.hazard} today: ${m2(e.remaining_m2)} → ${m2(e.remaining_after_m2)}.`));
     lines.push(line(`The figures change for ${e.years.join(", ")}.`));
-    if (e.finalised_years.length) {
-      const p = line(`Finalised reports that will list it as a correction: ${e.finalised_years.join(", ")}.`);
-      p.id = "withdraw-finalised";
+    return [...lines, ...finalised(e)];
+  }
+
+  function hazardEffect(e) {
+    const lines = [
+      line(`It is a ${e.status || "closed"} hazard (${e.contam}) in force from ${e.recorded}, with ` +
+        `${e.revisions === 1 ? "1 revision" : `${e.revisions} revisions`}: ${m2(e.area_m2)} within its ` +
+        `boundary and ${m2(e.remaining_m2)} remaining today. Withdrawn, it counts nothing on any date.`),
+    ];
+    if (e.overlaps.length) {
+      const p = line(`It shares ground with ${e.overlaps.join(", ")}, which stay${e.overlaps.length === 1 ? "s" : ""}.`);
+      p.id = "withdraw-overlaps";
       lines.push(p);
     }
-    effectBox.replaceChildren(...lines);
+    lines.push(line(`The figures change for ${e.years.join(", ")}.`));
+    return [...lines, ...finalised(e)];
   }
 
   async function open(button) {
-    reference = button.dataset.release;
+    kind = button.dataset.kind;
+    reference = button.dataset.ref;
     opener = button;
+    dialog.dataset.kind = kind;
+    document.getElementById("withdraw-what").textContent = kind;
     document.getElementById("withdraw-ref").textContent = reference;
+    for (const part of dialog.querySelectorAll("[data-for]")) part.hidden = part.dataset.for !== kind;
     effectBox.replaceChildren(line("Counting what it changes…"));
     error.textContent = "";
     reason.value = "";
+    reason.placeholder = kind === "hazard"
+      ? "e.g. the same hazard as CHA-0001204, recorded again by the survey team"
+      : "e.g. the same clearance was sent again as LR-0009120";
     yes.disabled = true;
     dialog.returnValue = "";
     dialog.showModal();
@@ -78,11 +105,11 @@
       effectBox.replaceChildren(line(data.detail || `The server answered ${response ? response.status : "nothing"}.`));
       return;
     }
-    showEffect(data);
+    effectBox.replaceChildren(...(kind === "hazard" ? hazardEffect(data) : releaseEffect(data)));
     yes.disabled = false;
   }
 
-  for (const button of document.querySelectorAll("button.withdraw-release")) {
+  for (const button of document.querySelectorAll("button.withdraw-release, button.withdraw-hazard")) {
     button.addEventListener("click", () => open(button));
   }
   dialog.addEventListener("close", () => {
@@ -93,7 +120,7 @@
     event.preventDefault(); // the dialog stays open until the server has answered
     const why = reason.value.trim();
     if (!why) {
-      error.textContent = "Say why it is withdrawn: the reason is kept with the release.";
+      error.textContent = `Say why it is withdrawn: the reason is kept with the ${kind}.`;
       reason.focus();
       return;
     }
@@ -110,8 +137,9 @@
       /* said below */
     }
     if (response && response.ok) {
-      sessionStorage.setItem(doneKey,
-        `Release ${data.release} withdrawn. Remaining in ${data.hazard} today: ${m2(data.remaining_after_m2)}.`);
+      sessionStorage.setItem(doneKey, kind === "hazard"
+        ? `Hazard ${data.hazard} withdrawn: it counts in no figure on any date.`
+        : `Release ${data.release} withdrawn. Remaining in ${data.hazard} today: ${m2(data.remaining_after_m2)}.`);
       window.location.reload();
       return;
     }
