@@ -39,7 +39,7 @@ from ims.domain.records import BoundaryFeature
 from ims.ingest import approval, submissions
 from tests.ingest.test_submissions import LAOS, hazard_frame, write_zip
 
-HAZARDS = 600
+HAZARDS = 320  # 8 chunks of IMS_LEDGER_CHUNK_SIZE: enough for a pool of two workers
 LOCK_KEY = approval.APPROVAL_LOCK
 
 
@@ -177,7 +177,7 @@ def test_a_server_killed_mid_approval_leaves_no_process_lock_or_port_behind(
         "IMS_DATABASE_URL": committed_engine.url.render_as_string(False),
         "IMS_HOST": "127.0.0.1",
         "IMS_PORT": str(port),
-        "IMS_LEDGER_CHUNK_SIZE": "50",
+        "IMS_LEDGER_CHUNK_SIZE": "40",
         "IMS_JOB_WORKERS": "1",
         "IMS_LOG_LEVEL": "WARNING",
     }
