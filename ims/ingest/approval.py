@@ -249,7 +249,10 @@ def approve(
         findings = kept + [f for f in result.findings if f.code != "z_dropped"]
         submissions.store_findings(session, submission_id, findings)
         submission.validated_against = None  # the stored values may be out of date now
-        unseen = not_seen(findings, seen)
+        # An overlap with a submission sent since, awaiting review, is kept for the page
+        # but asks nothing more here: that one's review shows it, and its approval finds
+        # this one's hazards recorded (overlaps_hazard), which stops it if unseen.
+        unseen = [f for f in not_seen(findings, seen) if f.code != "overlaps_pending"]
     errors = [f for f in findings if f.blocking]
     left_out = 0
     if errors and partial and all(f.row is not None for f in errors):

@@ -36,8 +36,10 @@ from ims.domain.enums import (
     SubmissionStatus,
     UploadKind,
 )
+from ims.domain.figures import OPEN_THRESHOLD_M2
 from ims.domain.findings import Finding as FindingData
 from ims.domain.findings import Severity
+from ims.domain.geodesy import geodesic_areas
 from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
 from ims.heap import bulk_work
 from ims.ingest import field_maps
@@ -47,6 +49,8 @@ from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
 from ims.ingest.tables import RECORD_ID
 from ims.ingest.validate import (
+    OVERLAP_BUDGET,
+    OVERLAP_VERTICES,
     BoundaryVersion,
     HazardBoundaries,
     KnownHazard,
@@ -581,6 +585,8 @@ def stage(
     )
     findings[:0] = _pending_elsewhere(
         session, kind, frame, sha256, replaces, within=org.id if own_records and org else None
+    ) + _overlaps_pending(
+        session, kind, frame, sha256, replaces, within=org.id if own_records and org else None
     )
     other = _other_kind(kind, read.frame.columns)
     if other is not None:
@@ -944,6 +950,123 @@ def _pending_elsewhere(
     return sorted(findings, key=lambda f: f.row or 0)
 
 
+# New hazards of the hazards submissions awaiting review (not of the same file, nor of
+# the one an upload replaces) whose polygons reach into a box: the same hazard sent twice
+# under two references by two files had been told nothing until the second approval.
+# Staged features are never searched by place elsewhere (no index): the box test runs
+# over the features of the submissions awaiting review alone.
+_PENDING_HAZARDS = text(
+    "SELECT sf.reference, s.id, ST_AsBinary(sf.geom) AS wkb"
+    " FROM submission s JOIN submission_feature sf ON sf.submission_id = s.id"
+    " WHERE s.kind = 'hazards' AND s.status IN ('uploaded', 'validated')"
+    " AND s.sha256 <> :sha256 AND s.id IS DISTINCT FROM :replaces"
+    " AND (CAST(:within AS integer) IS NULL OR s.organisation_id = :within)"
+    " AND sf.geom IS NOT NULL AND sf.reference IS NOT NULL"
+    " AND coalesce(btrim(sf.record->>'revised'), '') = ''"
+    " AND sf.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
+)
+_PENDING_OVERLAPS_SHOWN = 5  # other hazards named a feature
+
+
+def _overlaps_pending(
+    session: Session,
+    kind: str,
+    frame: Any,
+    sha256: str,
+    replaces: int | None,
+    *,
+    within: int | None = None,
+) -> list[FindingData]:
+    """A warning for each new hazard of a hazards file that shares ground with a new hazard
+    of another submission awaiting review under another reference (the same reference is
+    ``_pending_elsewhere``'s): approving both counts the shared ground twice, and a hazard
+    recorded twice is then withdrawn (docs/design.md §2.9). ``within``: only that
+    organisation's submissions, as ``same_file``. Bounded as the file's own overlap check
+    (``OVERLAP_BUDGET`` pairs, ``OVERLAP_VERTICES`` vertices): beyond, nothing is said
+    here, and the file's own check has said it overlaps too much to check."""
+    if kind != UploadKind.HAZARDS or "hazard_id" not in frame.columns or not len(frame):
+        return []
+    revised = frame["revised"] if "revised" in frame.columns else [None] * len(frame)
+    mine: list[tuple[int, str, Any]] = []
+    for i, (ref, day, geom) in enumerate(
+        zip(frame["hazard_id"], revised, frame.geometry, strict=True)
+    ):
+        if blank(ref) or not blank(day) or geom is None or geom.is_empty or not geom.is_valid:
+            continue
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            continue
+        mine.append((i, str(ref).strip()[:100], geom))
+    if not mine:
+        return []
+    xmin, ymin, xmax, ymax = shapely.total_bounds([g for _, _, g in mine])
+    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+        return []
+    rows = session.execute(
+        _PENDING_HAZARDS,
+        {
+            "sha256": sha256,
+            "replaces": replaces,
+            "within": within,
+            "x0": xmin,
+            "y0": ymin,
+            "x1": xmax,
+            "y1": ymax,
+        },
+    ).all()
+    if not rows:
+        return []
+    theirs: Any = shapely.from_wkb([bytes(r.wkb) for r in rows])
+    tree = shapely.STRtree(theirs)
+    geoms = np.array([g for _, _, g in mine], dtype=object)
+    near, by = tree.query(geoms)  # boxes only: what the exact tests would cost
+    vertices = shapely.get_num_coordinates(theirs)
+    if (
+        len(near) > OVERLAP_BUDGET
+        or int(vertices[by].sum() + shapely.get_num_coordinates(geoms[near]).sum())
+        > OVERLAP_VERTICES
+    ):
+        return []
+    left, right = tree.query(geoms, predicate="intersects")
+    pairs = [
+        (int(a), int(b))
+        for a, b in zip(left, right, strict=True)
+        if rows[b].reference != mine[a][1]  # the same reference: _pending_elsewhere's
+    ]
+    if not pairs:
+        return []
+    shared = shapely.intersection(
+        np.array([geoms[a] for a, _ in pairs], dtype=object),
+        np.array([theirs[b] for _, b in pairs], dtype=object),
+    )
+    areas = geodesic_areas(list(shared)).tolist()
+    hits: dict[int, list[tuple[str, int, float]]] = {}
+    for (a, b), m2 in zip(pairs, areas, strict=True):
+        if m2 >= OPEN_THRESHOLD_M2:
+            hits.setdefault(a, []).append((rows[b].reference, rows[b].id, m2))
+    findings = []
+    for a, found in sorted(hits.items()):
+        i, ref, _ = mine[a]
+        found.sort(key=lambda h: -h[2])
+        listing = ", ".join(
+            f"hazard {other} in submission {sid} ({m2:,.0f} m²)"
+            for other, sid, m2 in found[:_PENDING_OVERLAPS_SHOWN]
+        )
+        if len(found) > _PENDING_OVERLAPS_SHOWN:
+            listing += f" and {len(found) - _PENDING_OVERLAPS_SHOWN:,} more"
+        findings.append(
+            FindingData(
+                "overlaps_pending",
+                Severity.WARNING,
+                f"overlaps {listing}, awaiting review: approving both counts the shared "
+                "ground twice; reject one if it is the same hazard sent again",
+                row=i + 1,
+                reference=ref,
+                field="geometry",
+            )
+        )
+    return findings
+
+
 def about_other_submissions(
     session: Session, submission: Submission, frame: Any
 ) -> list[FindingData]:
@@ -955,6 +1078,9 @@ def about_other_submissions(
     within = submission.organisation_id if submission.own_records else None
     return [
         *_pending_elsewhere(
+            session, submission.kind, frame, submission.sha256, submission.replaces, within=within
+        ),
+        *_overlaps_pending(
             session, submission.kind, frame, submission.sha256, submission.replaces, within=within
         ),
         *_records_sent_before(

@@ -1449,12 +1449,12 @@ def _duplicate_geometries(
 # hazards file: 1,948).
 _OVERLAP_BLOCK = 32  # pairs a block at most: 32 × the features (500,000 at most)
 _OVERLAPS_MEASURED = 20  # pairs measured a feature; beyond them only counted
-_OVERLAP_BUDGET = 200_000  # pairs a file, then the check stops and says so
+OVERLAP_BUDGET = 200_000  # pairs a file, then the check stops and says so
 # and the vertices the pairs' tests would walk (the two geometries' together, for each
 # pair whose boxes meet): 1,000 small squares inside one hazard of 100,000 vertices took
 # a worker a minute, and 30,000 would have taken its half hour (an attack on this
 # session's changes). About ten seconds of tests; the national file needs a hundredth.
-_OVERLAP_VERTICES = 200_000_000
+OVERLAP_VERTICES = 200_000_000
 
 
 def _overlaps(
@@ -1485,7 +1485,7 @@ def _overlaps(
         block = mine[start : start + _OVERLAP_BLOCK]
         near, by = tree.query(block)  # boxes only: what the exact tests would cost
         walked += int(vertices[stored + start + near].sum() + vertices[by].sum())
-        if walked > _OVERLAP_VERTICES:
+        if walked > OVERLAP_VERTICES:
             _overlaps_stopped(new[start], rows, out, costly=True)
             break
         left, right = tree.query(block, predicate="intersects")
@@ -1501,7 +1501,7 @@ def _overlaps(
         measured = np.arange(len(left)) - first < _OVERLAPS_MEASURED
         kept.append(np.stack([left[measured], right[measured]], axis=1))
         seen += len(left)
-        if seen > _OVERLAP_BUDGET:
+        if seen > OVERLAP_BUDGET:
             if start + _OVERLAP_BLOCK < len(mine):
                 _overlaps_stopped(new[start + _OVERLAP_BLOCK], rows, out)
             break
@@ -1543,7 +1543,7 @@ def _overlaps_stopped(
         "lie within hazards of so many vertices, so often, that checking them all would hold "
         "the server for minutes"
         if costly
-        else f"overlap each other or open hazards more than {_OVERLAP_BUDGET:,} times"
+        else f"overlap each other or open hazards more than {OVERLAP_BUDGET:,} times"
     )
     out.add(
         "overlaps_not_checked",

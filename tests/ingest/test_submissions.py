@@ -530,10 +530,11 @@ def test_an_approval_that_checks_again_stops_at_warnings_its_review_did_not_show
     session: Session, country: None, tmp_path: Path
 ) -> None:
     """Two submissions awaiting review held the same polygon under two references: neither
-    was warned (overlaps are with recorded hazards), and approving the second after the
+    was warned (overlaps were with recorded hazards), and approving the second after the
     first found the overlap on its check and approved it anyway, the ground counted twice
-    (a walk-through). It stops now, keeps the warning for the review, and goes ahead when
-    approved again."""
+    (a walk-through). The second is warned at upload now (overlaps_pending); its approval
+    after the first stops, keeps the warning for the review, and goes ahead when approved
+    again."""
     square = box(103.1, 19.4, 103.11, 19.41)
 
     def send(reference: str) -> submissions.StageOutcome:
@@ -541,7 +542,9 @@ def test_an_approval_that_checks_again_stops_at_warnings_its_review_did_not_show
         return submissions.stage(session, write_zip(frame, tmp_path, reference), kind="hazards")
 
     first, second = send("TWICE-1"), send("TWICE-2")
-    assert [f.code for f in second.findings] == []  # the first is not recorded yet
+    # the first is not recorded yet: awaiting review, it is named
+    assert [f.code for f in second.findings] == ["overlaps_pending"]
+    assert "hazard TWICE-1 in submission" in second.findings[0].message
     approval.approve(session, first.submission.id, by="reviewer")
     with pytest.raises(approval.FoundAgain) as refused:
         approval.approve(session, second.submission.id, by="reviewer")

@@ -333,7 +333,7 @@ def test_features_within_a_hazard_of_many_vertices_stop_the_overlap_check_in_tim
     the tests would walk are budgeted too."""
     from ims.ingest import validate
 
-    monkeypatch.setattr(validate, "_OVERLAP_VERTICES", 15_000_000)
+    monkeypatch.setattr(validate, "OVERLAP_VERTICES", 15_000_000)
     big = Point(102.5, 19.5).buffer(0.4, quad_segs=5_000)  # 20,000 vertices
     squares = [box(102.3 + i * 1e-4, 19.5, 102.30005 + i * 1e-4, 19.50005) for i in range(500)]
     frame = hazards([{"hazard_id": f"Q{i}"} for i in range(501)], [big, *squares])

@@ -660,8 +660,9 @@ def test_an_approval_stops_at_a_warning_its_second_check_brought_then_goes_ahead
 ) -> None:
     """Two files, awaiting review, held the same polygon under two references; the first
     approved, the second's approval found the overlap on its second check and approved it
-    anyway, the ground counted twice (a walk-through). The page now reloads with the
-    warning and says why; approving again goes ahead."""
+    anyway, the ground counted twice (a walk-through). The second's review names the first
+    as awaiting review; once the first is approved, the page reloads with the overlap of a
+    recorded hazard and says why; approving again goes ahead."""
 
     def upload(reference: str) -> int:
         frame = gpd.GeoDataFrame(
@@ -684,7 +685,9 @@ def test_an_approval_stops_at_a_warning_its_second_check_brought_then_goes_ahead
     first, second = upload("ZZ-SAME-1"), upload("ZZ-SAME-2")
     page = tab.page
     open_settled(page, f"{site.url}/submissions/{second}")
-    assert "ZZ-SAME-1" not in page.inner_text("main")
+    # the first awaits review: named as such, not yet as a recorded hazard
+    assert f"overlaps hazard ZZ-SAME-1 in submission {first}" in page.inner_text("main")
+    assert "overlaps open hazard(s) ZZ-SAME-1" not in page.inner_text("main")
     approved = httpx.post(
         f"{site.url}/api/v1/submissions/{first}/approve",
         headers={"Authorization": f"Bearer {site.token}"},

@@ -1,0 +1,112 @@
+"""A new hazard that shares ground with a new hazard of another submission awaiting review
+is warned at upload (``overlaps_pending``): the same hazard sent twice under two
+references by two files was told nothing until the second approval, and recorded twice
+(docs/design.md §2.9). Shared areas against pyproj's geodesic areas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy.orm import Session
+
+from ims.db.recording import load_boundaries
+from ims.domain.records import BoundaryFeature
+from ims.ingest import approval, submissions
+from tests.ingest.test_submissions import LAOS, hazard_frame, write_zip
+
+GEOD = Geod(ellps="WGS84")
+SQUARE = box(102.20, 19.50, 102.21, 19.51)
+HALF_OVER = box(102.205, 19.50, 102.215, 19.51)  # half of it on SQUARE
+APART = box(102.30, 19.50, 102.31, 19.51)
+
+
+@pytest.fixture
+def country(session: Session) -> None:
+    load_boundaries(session, [BoundaryFeature("LA-XI", "X", MultiPolygon([LAOS]))], level=1)
+
+
+def m2(geom: object) -> float:
+    return abs(GEOD.geometry_area_perimeter(geom)[0])
+
+
+def stage(session: Session, tmp_path: Path, name: str, rows, geoms, **kw):  # type: ignore[no-untyped-def]
+    frame = hazard_frame(rows, geoms)
+    return submissions.stage(session, write_zip(frame, tmp_path, name), kind="hazards", **kw)
+
+
+def pending(outcome) -> list:  # type: ignore[no-untyped-def]
+    return [f for f in outcome.findings if f.code == "overlaps_pending"]
+
+
+def test_a_hazard_sent_again_under_another_reference_is_warned_with_the_shared_area(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    first = stage(session, tmp_path, "a", [{"hazard_id": "PO-A"}], [SQUARE])
+    assert pending(first) == []
+    second = stage(
+        session,
+        tmp_path,
+        "b",
+        [{"hazard_id": "PO-B"}, {"hazard_id": "PO-C"}],
+        [HALF_OVER, APART],
+    )
+    [found] = pending(second)
+    assert (found.row, found.reference, found.field) == (1, "PO-B", "geometry")
+    assert found.severity == "warning" and second.errors == 0
+    shared = m2(SQUARE.intersection(HALF_OVER))
+    assert f"overlaps hazard PO-A in submission {first.submission.id} (" in found.message
+    number = float(found.message.split("(")[1].split(" m²")[0].replace(",", ""))
+    assert number == pytest.approx(shared, abs=0.5)
+    assert "reject one if it is the same hazard sent again" in found.message
+
+
+def test_the_same_reference_a_decided_submission_and_the_one_replaced_are_not_told(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    first = stage(session, tmp_path, "a", [{"hazard_id": "PO-A"}], [SQUARE])
+    # the same reference is told as pending_elsewhere, once
+    again = stage(session, tmp_path, "b", [{"hazard_id": "PO-A"}], [HALF_OVER])
+    assert pending(again) == []
+    assert [f.code for f in again.findings].count("pending_elsewhere") == 1
+    # a correction of the first, replacing it, does not overlap what it replaces
+    fixed = stage(
+        session,
+        tmp_path,
+        "c",
+        [{"hazard_id": "PO-A2"}],
+        [HALF_OVER],
+        replaces=first.submission.id,
+    )
+    assert [f.message for f in pending(fixed)] == [
+        f"overlaps hazard PO-A in submission {again.submission.id} "
+        f"({m2(HALF_OVER):,.0f} m²), awaiting review: approving both counts the shared "
+        "ground twice; reject one if it is the same hazard sent again"
+    ]
+    approval.reject(session, again.submission.id, reason="sent twice", by="reviewer")
+    later = stage(session, tmp_path, "d", [{"hazard_id": "PO-D"}], [SQUARE])
+    assert [f.reference for f in pending(later)] == ["PO-D"]  # PO-A2 awaits still
+    assert "PO-A2" in pending(later)[0].message and "PO-A " not in pending(later)[0].message
+
+
+def test_an_operator_is_not_told_of_another_organisations_hazards(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    stage(session, tmp_path, "a", [{"hazard_id": "PO-A"}], [SQUARE], organisation="NPA")
+    mine = stage(
+        session,
+        tmp_path,
+        "b",
+        [{"hazard_id": "PO-B", "operator": "MAG"}],
+        [HALF_OVER],
+        organisation="MAG",
+        own_records=True,
+    )
+    assert pending(mine) == []
+    # the authority's own upload is told of every organisation's
+    national = stage(session, tmp_path, "c", [{"hazard_id": "PO-C"}], [HALF_OVER])
+    [told] = pending(national)
+    assert "hazard PO-A in submission" in told.message
+    assert "hazard PO-B in submission" in told.message
