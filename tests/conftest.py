@@ -24,13 +24,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from ims.config import get_settings
-from ims.db import migrate
+from ims.db import accounts, migrate
 from ims.db.embedded import EmbeddedCluster
 from ims.db.migrate import upgrade
 from ims.db.session import app_url, make_engine, make_owner_engine, normalise_url
@@ -44,6 +45,15 @@ for _name in [n for n in os.environ if n.startswith("IMS_") and not n.startswith
     del os.environ[_name]
 
 MIGRATE_MODULE = Path(migrate.__file__)
+
+# Passwords are hashed at Argon2's production cost (64 MiB, 3 passes: 0.15 s a hash or a
+# check, on every core) when ims runs. The tests create and sign in hundreds of users: at
+# that cost about a minute of the suite's two cores went to hashing alone. Here the
+# same Argon2id at its least cost; a hash still reads "$argon2id$" (test_accounts_and_audit)
+# and keeps its own parameters, so servers the tests start as processes check it as
+# ims would, and hash again at the full cost when they sign someone in.
+accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+accounts._DUMMY_HASH = accounts._hasher.hash("not a password of anyone")
 
 # Organisations the tests' files and uploads name (the demo's operators among them).
 TEST_ORGANISATIONS = (
