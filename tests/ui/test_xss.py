@@ -4,9 +4,10 @@ A live ims holds files whose every text field is a classic XSS payload: approved
 and releases (references, organisation, province, user names), a pending submission with
 payloads in every field (its findings quote them), and a rejection whose reason is one.
 Each role then visits every page and opens the popups of every payload's hazard and
-release in Chromium, under the site's own Content-Security-Policy. The test fails on any
-dialog, console error, failed or foreign request, or element that markup injected (event
-handler attributes, javascript: URLs, inline scripts, frames…).
+release in Chromium, under the site's own Content-Security-Policy; each payload's hazard
+page is read as the two roles whose hazard pages differ (HAZARD_PAGES_AS). The test
+fails on any dialog, console error, failed or foreign request, or element that markup
+injected (event handler attributes, javascript: URLs, inline scripts, frames…).
 
 The first payloads are the attack found by the held-out review: an upload whose
 references, once run, read the reviewer's CSRF token and approve the submission itself.
@@ -404,6 +405,13 @@ def _sign_in(page: Page, site: str, role: Role) -> None:
     assert "/login" not in page.url
 
 
+# Each payload's hazard page is read as the roles whose hazard pages differ: a reviewer's
+# is an admin's (the review controls, the audit trail: rendering.py's can_review and
+# can_upload), a viewer's an operator's less its links: read as all four, the same markup
+# was read twice over.
+HAZARD_PAGES_AS = (Role.ADMIN, Role.OPERATOR)
+
+
 @pytest.mark.parametrize("role", list(Role), ids=[r.value for r in Role])
 def test_no_payload_runs_or_injects_anything_for_any_role(
     browser: Browser,  # noqa: F811
@@ -431,8 +439,9 @@ def test_no_payload_runs_or_injects_anything_for_any_role(
         page.wait_for_selector("#review-map[data-drawn]", state="attached", timeout=10_000)
         popups += _click_around(page, guard, "#review-map", "review map")
     popups += _click_every_feature(page, guard, hostile.url)
-    pages += len(PAYLOADS)
-    popups += _hover_hazard_maps(page, guard, hostile.url)
+    if role in HAZARD_PAGES_AS:
+        pages += len(PAYLOADS)
+        popups += _hover_hazard_maps(page, guard, hostile.url)
     page.screenshot(path=str(ARTIFACTS / f"xss-{role.value}.png"), full_page=True)
     context.close()
     hostile.visits[role.value] = pages
