@@ -134,7 +134,16 @@ def site(demo_engine: Engine) -> Iterator[LiveSite]:
     """ims served by uvicorn in a background thread, on the demo database."""
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(demo_engine), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(demo_engine),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            # uvicorn closes a connection idle 5 s; a browser that reused it just then met
+            # the close, sent again, and Playwright reported the first try failed (an
+            # upload's POST, under load). Idle connections stay open through a test.
+            timeout_keep_alive=300,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

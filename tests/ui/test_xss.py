@@ -200,7 +200,16 @@ def hostile(test_server) -> Iterator[Hostile]:  # type: ignore[no-untyped-def]
             tokens[role] = accounts.create_token(session, name, FULL_NAME, by="tests")[1]
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(engine),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            # uvicorn closes a connection idle 5 s; a browser that reused it just then met
+            # the close, sent again, and Playwright reported the first try failed (an
+            # upload's POST, under load). Idle connections stay open through a test.
+            timeout_keep_alive=300,
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
