@@ -230,7 +230,7 @@ def _map_bounds(session: Session) -> list[list[float]]:
         text(
             "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ("
             " SELECT COALESCE((SELECT ST_Extent(geom) FROM admin_area WHERE level = 1),"
-            "  (SELECT ST_Extent(geom) FROM hazard_revision))::geometry AS e) x"
+            "  (SELECT ST_Extent(geom) FROM hazard_revision_in_force))::geometry AS e) x"
         )
     ).one()
     if row[0] is None:

@@ -183,7 +183,7 @@ CELL_FIELDS = {"hazards": _INTEGER, "status": _TEXT, "remaining_m2": _NUMBER, "c
 # The upload's own columns a hazard's revisions carry (``attributes``), with the JSON types
 # their values have; a column of mixed types is text.
 _OWN_COLUMNS = (
-    "SELECT x.key, array_agg(DISTINCT jsonb_typeof(x.value)) FROM hazard_revision r,"
+    "SELECT x.key, array_agg(DISTINCT jsonb_typeof(x.value)) FROM hazard_revision_in_force r,"
     " jsonb_each(r.attributes) x WHERE r.attributes <> '{}'::jsonb GROUP BY x.key ORDER BY x.key"
 )
 
@@ -192,7 +192,7 @@ OWN_NAMED_MAX = 50
 
 
 def own_columns(session: Session) -> dict[str, str]:
-    """The upload's own columns of the hazards (every revision's), with their types.
+    """The upload's own columns of the hazards (every revision in force), with their types.
 
     A hazard's features carry them after ims's own fields; the first page alone would not
     name a column only later hazards have, and QGIS would leave it out.
@@ -470,7 +470,7 @@ def extent(session: Session) -> Bbox | None:
         text(
             "SELECT ST_XMin(b), ST_YMin(b), ST_XMax(b), ST_YMax(b) FROM (SELECT COALESCE("
             " (SELECT ST_Extent(geom) FROM admin_area),"
-            " (SELECT ST_Extent(geom) FROM hazard_revision))::geometry AS b) x"
+            " (SELECT ST_Extent(geom) FROM hazard_revision_in_force))::geometry AS b) x"
         )
     ).first()
     if row is None or row[0] is None:

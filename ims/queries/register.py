@@ -657,8 +657,8 @@ def operator_choices(session: Session) -> list[str]:
     return list(
         session.scalars(
             text(
-                "SELECT o.name FROM organisation o WHERE EXISTS (SELECT 1 FROM hazard_revision r "
-                "WHERE r.operator_id = o.id) ORDER BY o.name"
+                "SELECT o.name FROM organisation o WHERE EXISTS (SELECT 1 FROM"
+                " hazard_revision_in_force r WHERE r.operator_id = o.id) ORDER BY o.name"
             )
         )
     )

@@ -69,7 +69,7 @@ GENERALISED_DESCRIPTION = "Open hazards counted per grid cell (locations are gen
 _BOUNDS = text(
     "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM ("
     " SELECT COALESCE((SELECT ST_Extent(geom) FROM admin_area),"
-    "  (SELECT ST_Extent(geom) FROM hazard_revision))::geometry AS e) x"
+    "  (SELECT ST_Extent(geom) FROM hazard_revision_in_force))::geometry AS e) x"
 )
 WORLD = [-180.0, -85.0511, 180.0, 85.0511]
 

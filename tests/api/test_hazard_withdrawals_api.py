@@ -7,6 +7,7 @@ file that names it again is told why it cannot."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -111,6 +112,45 @@ def test_the_hazard_json_lists_its_releases_withdrawn(
     assert one["withdrawn"] is None
     # and with its release withdrawn, the hazard itself may be
     assert reviewer.get("/api/v1/hazards/HW-3/withdrawal").status_code == 200
+
+
+def test_its_own_columns_and_operator_leave_the_schema_and_the_choices(
+    session: Session, client_as: ClientAs
+) -> None:
+    """QGIS takes a layer's fields from the OGC schema and the register offers the
+    operators named: a withdrawn hazard's own column and operator are in neither."""
+    load_provinces_and_districts(session)
+    record_hazards(
+        session,
+        [
+            NewHazard("HW-1", HazardStatus.SHA, SQUARE, dt.date(2020, 1, 10), operator="MAG"),
+            NewHazard(
+                "HW-2",
+                HazardStatus.SHA,
+                SQUARE,
+                dt.date(2021, 2, 1),
+                operator="Legacy register",
+                attributes={"legacy_code": "LX-17"},
+            ),
+        ],
+    )
+    reviewer = client_as("reviewer")
+
+    def fields() -> set[str]:
+        schema = reviewer.get("/ogc/collections/hazards/schema")
+        assert schema.status_code == 200, schema.text
+        return set(schema.json()["properties"])
+
+    def operators() -> list[str]:
+        page = reviewer.get("/hazards").text
+        choice = page.split('<select name="operator">')[1].split("</select>")[0]
+        return re.findall(r"<option[^>]*>([^<]*)</option>", choice)
+
+    assert "legacy_code" in fields() and "Legacy register" in operators()
+    done = reviewer.post("/api/v1/hazards/HW-2/withdrawal", json={"reason": "the same as HW-1"})
+    assert done.status_code == 201, done.text
+    assert "legacy_code" not in fields()
+    assert "Legacy register" not in operators() and "MAG" in operators()
 
 
 def test_an_operator_is_offered_no_withdrawal_and_is_refused_one(
