@@ -45,7 +45,7 @@ def served_app() -> FastAPI:
     swept = sweep_temp_folders()  # left by a server killed mid-upload
     if swept:
         logging.getLogger(__name__).warning(
-            "removed %d working folder(s) a stopped ims had left in the temporary directory",
+            "removed %d working folders a stopped ims had left in the temporary directory",
             swept,
         )
     engine = bound_statements(get_engine(), get_settings().request_timeout_s)

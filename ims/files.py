@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ims.config import get_settings
 from ims.errors import InvalidRequest, ServiceBusy
+from ims.words import counted, noun
 
 
 def write_whole(path: Path, data: bytes | str) -> None:
@@ -115,6 +116,10 @@ EXPORT_WAIT_S = 60.0
 WAITING_PER_TURN = 2
 
 
+def _being_made(n: int) -> str:
+    return f"{counted(n, 'file')} {noun(n, 'is', 'are')} being made"
+
+
 @contextlib.contextmanager
 def export_turn(
     caller: str = "", before_waiting: Callable[[], object] | None = None
@@ -131,13 +136,13 @@ def export_turn(
         turns = _exports
         if _under_way[caller] >= size:
             raise ServiceBusy(
-                f"{_under_way[caller]} file(s) are being made for you already: try again when "
-                "they are done",
+                f"{_being_made(_under_way[caller])} for you already: try again when "
+                f"{noun(_under_way[caller], 'it is', 'they are')} done",
                 retry_after=30,
             )
         if sum(_under_way.values()) >= size * (1 + WAITING_PER_TURN):
             raise ServiceBusy(
-                f"{size} file(s) are being made for others already and more wait their turn: "
+                f"{_being_made(size)} for others already and more wait their turn: "
                 "try again shortly",
                 retry_after=30,
             )
@@ -148,7 +153,7 @@ def export_turn(
                 before_waiting()
             if not turns.acquire(timeout=EXPORT_WAIT_S):
                 raise ServiceBusy(
-                    f"{size} file(s) are being made for others already and none finished "
+                    f"{_being_made(size)} for others already and none finished "
                     "within a minute: try again shortly",
                     retry_after=30,
                 )

@@ -30,6 +30,7 @@ from ims.db.accounts import Principal
 from ims.db.models import AppUser
 from ims.domain.enums import Contamination, Role
 from ims.errors import ImsError, InvalidRequest, TooManyAttempts
+from ims.words import counted
 from map_ui.rendering import page
 
 router = APIRouter(include_in_schema=False)
@@ -263,7 +264,7 @@ def change_user(
             revoked = accounts.revoke_tokens_of(session, username, by=by) if revoke_tokens else 0
             session.commit()
             tokens = (
-                f" {revoked} API token(s) revoked."
+                f" {counted(revoked, 'API token')} revoked."
                 if revoke_tokens
                 else " Their API tokens still work (tick “revoke their API tokens” when the "
                 "account may have been taken over)."

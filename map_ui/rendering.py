@@ -19,6 +19,7 @@ from ims.config import get_settings
 from ims.domain import as_of
 from ims.domain.enums import Contamination, Role
 from ims.resources import version_string
+from ims.words import counted
 from map_ui.style import legend
 
 HERE = Path(__file__).resolve().parent
@@ -58,13 +59,7 @@ templates.env.filters["m2"] = lambda m2: f"{round(m2 or 0) or 0:,}"  # never "-0
 templates.env.filters["thousands"] = lambda n: f"{(n or 0):,}"
 
 
-def counted(n: int | None, noun: str) -> str:
-    """A number of things as a reader says it, "1 error" or "2 errors" (the pages had
-    written "1 error(s)")."""
-    return f"{(n or 0):,} {noun}{'' if n == 1 else 's'}"
-
-
-templates.env.filters["counted"] = counted
+templates.env.filters["counted"] = counted  # "1 error", "2 errors", not "1 error(s)"
 
 
 def some_m2(m2: float | None) -> str:

@@ -68,7 +68,7 @@ def mappings_clear(
         str | None, typer.Option(help="hazards or releases only (default: both).")
     ] = None,
 ) -> None:
-    """Forget an organisation's remembered mapping(s), in the audit trail.
+    """Forget an organisation's remembered mappings, in the audit trail.
 
     Its next uploads then need a mapping again, unless the file has the template's names.
     """

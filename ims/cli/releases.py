@@ -10,6 +10,7 @@ import typer
 from ims.cli.common import actor, command, db_session, out
 from ims.domain.enums import HazardStatus
 from ims.errors import InvalidRequest
+from ims.words import counted
 
 if TYPE_CHECKING:
     from ims.db.withdrawals import WithdrawalEffect
@@ -48,7 +49,7 @@ def releases_outside(
             markup=False,
         )
     total = sum(r.area_m2 for r in found if not r.made_into)
-    out.print(f"{len(found):,} record(s); {total:,.0f} m² counted apart", highlight=False)
+    out.print(f"{counted(len(found), 'record')}; {total:,.0f} m² counted apart", highlight=False)
 
 
 @command(releases_app, "make-hazard")

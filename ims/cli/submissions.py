@@ -17,6 +17,7 @@ from rich.table import Table
 
 from ims.cli.common import actor, command, db_session, err, out
 from ims.errors import Conflict, InvalidRequest, InvalidUpload
+from ims.words import counted, noun
 
 if TYPE_CHECKING:
     from ims.ingest.submissions import StageOutcome
@@ -181,12 +182,13 @@ def import_file(
         _print_findings(outcome.findings, show)
         if findings_to is not None:
             written = write_findings(session, sub.id, findings_to)
-            out.print(f"{written:,} finding(s) written to {findings_to}", highlight=False)
+            out.print(f"{counted(written, 'finding')} written to {findings_to}", highlight=False)
         errors = outcome.errors
         warnings = len(outcome.findings) - errors
         out.print(
             f"submission {sub.id}: {sub.feature_count:,} features ({kind}) from {sub.filename} "
-            f"(layer {sub.layer}, {sub.crs}); {errors} error(s), {warnings} warning(s)",
+            f"(layer {sub.layer}, {sub.crs}); {counted(errors, 'error')}, "
+            f"{counted(warnings, 'warning')}",
             highlight=False,
             markup=False,
         )
@@ -387,8 +389,8 @@ def submissions_show(
             "field mapping: "
             + (field_maps.from_stored(sub.field_map).text() if sub.field_map else "none"),
             "choices: " + _choices(sub),
-            f"{sub.feature_count:,} features; {errors:,} error(s), {len(found) - errors:,} "
-            "warning(s)",
+            f"{counted(sub.feature_count, 'feature')}; {counted(errors, 'error')}, "
+            f"{counted(len(found) - errors, 'warning')}",
         ]
     for line in lines:
         _say(line)
@@ -457,7 +459,7 @@ def submissions_approve(
                 left = len({f.row for f in approval_errors(session, submission_id)})
                 if partial and left:
                     _say(
-                        f"submission {submission_id} approved in part: {left:,} feature(s) "
+                        f"submission {submission_id} approved in part: {counted(left, 'feature')} "
                         "with errors left out (ims submissions show lists them)"
                     )
                     return
@@ -544,8 +546,8 @@ def submissions_reject(
             for p in pending:
                 _say(f"would reject {_pending(p)}")
             _say(
-                f"{len(pending):,} submission(s) awaiting review have errors; none "
-                "rejected (--dry-run)"
+                f"{counted(len(pending), 'submission')} awaiting review "
+                f"{noun(len(pending), 'has', 'have')} errors; none rejected (--dry-run)"
             )
             return
         rejected, skipped = review.reject_with_errors(
@@ -555,13 +557,14 @@ def submissions_reject(
             _say(f"rejected {_pending(p)}")
         for p, why in skipped:
             _say(f"skipped submission {p.id}: {why}", stderr=True)
-        _say(f"{len(rejected):,} submission(s) with errors rejected: {reason.strip()}")
+        _say(f"{counted(len(rejected), 'submission')} with errors rejected: {reason.strip()}")
 
 
 def _pending(p: Any) -> str:
     return (
         f"submission {p.id} ({p.kind}, {p.filename}, {p.organisation or 'no organisation'}, "
-        f"uploaded {p.uploaded_at:%Y-%m-%d}): {p.errors:,} error(s) in {p.features:,} features"
+        f"uploaded {p.uploaded_at:%Y-%m-%d}): {counted(p.errors, 'error')} in "
+        f"{counted(p.features, 'feature')}"
     )
 
 

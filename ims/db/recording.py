@@ -46,6 +46,7 @@ from ims.domain.records import (
     slug,
 )
 from ims.errors import Conflict, InvalidRequest, NotFound, UnknownCode
+from ims.words import noun
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,9 @@ def check_munition_codes(session: Session, codes: Iterable[str], *, where: str) 
     known = set(session.scalars(select(MunitionType.code).where(any_of(MunitionType.code, wanted))))
     unknown = sorted(wanted - known)
     if unknown:
-        raise UnknownCode(f"{where}: unknown munition type code(s): {', '.join(unknown)}")
+        raise UnknownCode(
+            f"{where}: unknown munition type {noun(len(unknown), 'code')}: {', '.join(unknown)}"
+        )
 
 
 def record_hazards(
@@ -100,7 +103,10 @@ def record_hazards(
         raise Conflict("the same hazard reference appears twice in one batch")
     taken = list(session.scalars(select(Hazard.reference).where(any_of(Hazard.reference, refs))))
     if taken:
-        raise Conflict(f"hazard reference(s) already recorded: {', '.join(sorted(taken)[:10])}")
+        raise Conflict(
+            f"hazard {noun(len(taken), 'reference')} already recorded: "
+            f"{', '.join(sorted(taken)[:10])}"
+        )
     check_munition_codes(
         session, (c for h in hazards for c in h.estimates), where="estimated remnants"
     )
@@ -475,7 +481,9 @@ def record_releases(
     )
     missing = sorted(hazard_refs - hazard_ids.keys())
     if missing:
-        raise NotFound(f"release(s) refer to unknown hazard(s): {', '.join(missing[:10])}")
+        raise NotFound(
+            f"releases refer to unknown {noun(len(missing), 'hazard')}: {', '.join(missing[:10])}"
+        )
     check_munition_codes(session, (c for r in releases for c in r.items), where="items destroyed")
     orgs = organisation_ids(session, (r.operator for r in releases))
     geoms = as_multipolygons(
@@ -533,7 +541,10 @@ def _refuse_taken(session: Session, refs: Sequence[str], *, converting: bool = F
             )
         )
     if taken:
-        raise Conflict(f"release reference(s) already recorded: {', '.join(sorted(taken)[:10])}")
+        raise Conflict(
+            f"release {noun(len(taken), 'reference')} already recorded: "
+            f"{', '.join(sorted(taken)[:10])}"
+        )
 
 
 def record_outside_releases(

@@ -52,6 +52,7 @@ from ims.ingest import submissions
 from ims.ingest.validate import (
     ValidationResult,
 )
+from ims.words import counted
 
 log = logging.getLogger(__name__)
 
@@ -262,8 +263,8 @@ def approve(
         errors = []
     if errors:
         detail = (
-            f"submission {submission_id} has {len(errors)} error(s) and cannot be approved; "
-            f"first: {errors[0]}"
+            f"submission {submission_id} has {counted(len(errors), 'error')} and cannot be "
+            f"approved; first: {errors[0]}"
         )
         shown = [f.as_dict() for f in errors[:50]]
         if checked_again:  # what was found outlives the rollback
@@ -277,8 +278,8 @@ def approve(
         # goes ahead unless more come.
         raise FoundAgain(
             f"submission {submission_id} was checked again, as records were approved since "
-            f"it was sent, and has {len(unseen)} warning(s) its review did not show; first: "
-            f"{unseen[0]}. Nothing was applied: read them (the review page, ims submissions "
+            f"it was sent, and has {counted(len(unseen), 'warning')} its review did not show; "
+            f"first: {unseen[0]}. Nothing was applied: read them (the review page, ims submissions "
             "show) and approve again",
             submission_id=submission_id,
             found=findings,
@@ -355,8 +356,8 @@ def _without_errors(
                 "to approve, even in part; upload a corrected file, or reject it"
             )
         say(
-            f"approving in part: {len(frame) - len(keep):,} feature(s) with errors left out; "
-            f"checking the other {len(keep):,} on their own"
+            f"approving in part: {counted(len(frame) - len(keep), 'feature')} with errors left "
+            f"out; checking the other {len(keep):,} on their own"
         )
         subset = frame.iloc[keep].reset_index(drop=True)
         check = submissions.validate(

@@ -47,6 +47,7 @@ from ims.ingest.layers import (
 )
 from ims.ingest.limits import UploadLimits
 from ims.ingest.tables import is_table, read_table
+from ims.words import counted
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def read_upload(
     if blank:
         frame = frame.drop(columns=blank)
         notes.append(
-            f"{len(blank)} column(s) without a name left out: a column needs a name to be "
+            f"{counted(len(blank), 'column')} without a name left out: a column needs a name to be "
             "matched to a field or kept"
         )
 

@@ -60,6 +60,7 @@ from ims.ingest.validate import (
     validate_hazards,
     validate_releases,
 )
+from ims.words import counted, noun
 
 log = logging.getLogger(__name__)
 
@@ -576,8 +577,10 @@ def stage(
             FindingData(
                 "file_note",
                 Severity.WARNING,
-                f"the file's own field(s) {', '.join(set_aside)} were not used: the mapping "
-                "gives those template fields otherwise",
+                f"the file's own {noun(len(set_aside), 'field')} {', '.join(set_aside)} "
+                f"{noun(len(set_aside), 'was', 'were')} not used: the mapping gives "
+                f"{noun(len(set_aside), 'that template field', 'those template fields')} "
+                "otherwise",
             ),
         )
     findings[:0] = _records_sent_before(
@@ -598,8 +601,10 @@ def stage(
             FindingData(
                 "file_note",
                 Severity.WARNING,
-                f"{len(computed)} column(s) are figures ims computes itself (a register "
-                f"file's): not kept with the records, they are computed again: "
+                f"{counted(len(computed), 'column')} "
+                f"{noun(len(computed), 'is a figure', 'are figures')} ims computes itself (a "
+                "register file's): not kept with the records, "
+                f"{noun(len(computed), 'it is', 'they are')} computed again: "
                 f"{', '.join(computed)}",
             ),
         )
@@ -609,9 +614,10 @@ def stage(
             FindingData(
                 "file_note",
                 Severity.WARNING,
-                f"{len(extras)} column(s) are not template fields and are kept with each record as "
-                f"its own attributes (shown on the hazard page, exported, searchable): "
-                f"{', '.join(extras)}",
+                f"{counted(len(extras), 'column')} "
+                f"{noun(len(extras), 'is not a template field', 'are not template fields')} and "
+                f"{noun(len(extras), 'is', 'are')} kept with each record as its own attributes "
+                f"(shown on the hazard page, exported, searchable): {', '.join(extras)}",
             ),
         )
     same = same_file(
@@ -1171,7 +1177,7 @@ def left_out_of_replacement(
     return FindingData(
         "left_out_of_replacement",
         Severity.WARNING,
-        f"{len(missing):,} feature(s) of submission {earlier_id}, which this upload "
+        f"{counted(len(missing), 'feature')} of submission {earlier_id}, which this upload "
         f"{'corrects (it was rejected)' if rejected else 'replaces'}, are not in this file "
         f"and will not be recorded unless sent again: {named}{more}",
     )

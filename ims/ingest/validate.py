@@ -48,6 +48,7 @@ from ims.ingest.fields import (
     parse_year,
     says_none,
 )
+from ims.words import noun
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 GEOD = Geod(ellps="WGS84")
@@ -1219,8 +1220,8 @@ def _matched(out: _Collector, split: ReleaseSplit, released: dt.date) -> None:
         out.add(
             "matched_by_geometry",
             WARNING,
-            f"no hazard_id: the polygon lies on hazard(s) {_listing(split.pieces)} on "
-            f"{released}; each part is recorded against its hazard",
+            f"no hazard_id: the polygon lies on {noun(len(split.pieces), 'hazard')} "
+            f"{_listing(split.pieces)} on {released}; each part is recorded against its hazard",
             "hazard_id",
         )
     _outside_finding(out, split, released)
@@ -1346,8 +1347,8 @@ def _named_release(
             out.add(
                 "split_among_hazards",
                 WARNING,
-                f"the release also lies on hazard(s) {_listing(others)}: it is split, each "
-                "part recorded against its hazard",
+                f"the release also lies on {noun(len(others), 'hazard')} {_listing(others)}: "
+                "it is split, each part recorded against its hazard",
                 "geometry",
             )
         _outside_finding(out, split, released or dt.date.min)
@@ -1356,9 +1357,9 @@ def _named_release(
         out.add(
             "lies_on_other_hazards",
             WARNING,
-            f"part of the release lies on other hazard(s) {_listing(others)}, not counted "
-            "there: upload with the split choice (ims import --split) to record each part "
-            "against its hazard",
+            f"part of the release lies on other {noun(len(others), 'hazard')} "
+            f"{_listing(others)}, not counted there: upload with the split choice (ims import "
+            "--split) to record each part against its hazard",
             "geometry",
         )
     elif share_outside > RELEASE_OUTSIDE_WARNING:
@@ -1525,11 +1526,12 @@ def _overlaps(
             listing += f" and up to {more:,} more"
         elif len(found) > 5:
             listing += f" and {len(found) - 5:,} more"
+        several = len(found) > 1 or counted[a] > _OVERLAPS_MEASURED
         out.add(
             "overlaps_hazard",
             WARNING,
-            f"overlaps open hazard(s) {listing}: the shared ground would be counted "
-            "twice in national totals",
+            f"overlaps open {'hazards' if several else 'hazard'} {listing}: the shared ground "
+            "would be counted twice in national totals",
             "geometry",
         )
 

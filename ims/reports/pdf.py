@@ -53,6 +53,7 @@ from ims.reports.history import summary
 if TYPE_CHECKING:
     from ims.reports.export import NotedSubmission
 from ims.reports.xlsx import RULES
+from ims.words import counted
 
 # the map pages' classes and colours (one symbology: ims/domain/symbology.py)
 BREAKS_KM2 = symbology.CHOROPLETH_BREAKS_KM2
@@ -206,11 +207,6 @@ def _items(items: list[dict[str, Any]], key: str) -> str:
     return "; ".join(f"{i['type']}:\u00a0{i[key]:,}" for i in items)
 
 
-def _count(n: int, noun: str, plural: str | None = None) -> str:
-    """`n` and the noun, plural unless n is 1: 1 hazardous area, 2 hazardous areas."""
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
-
-
 def _data_quality(
     outstanding: Sequence[tuple[str, int]], noted: Sequence[NotedSubmission], *, brief: bool = False
 ) -> str:
@@ -228,12 +224,12 @@ def _data_quality(
     if not outstanding:
         found = ""
     elif brief:
-        found = f" Their {_count(errors, 'error finding')} are listed in the notes."
+        found = f" Their {counted(errors, 'error finding')} are listed in the notes."
     else:
         codes = ", ".join(f"{code} {n:,}" for code, n in outstanding)
-        found = f" Their {_count(errors, 'error finding')}: {codes}."
+        found = f" Their {counted(errors, 'error finding')}: {codes}."
     return (
-        f"{_count(len(noted), 'submission')} awaiting review "
+        f"{counted(len(noted), 'submission')} awaiting review "
         f"{'is' if len(noted) == 1 else 'are'} noted by a reviewer{listed}.{found} What they "
         "hold is not in these figures until approved."
     )
@@ -336,10 +332,10 @@ def _title_page(
     ]
     in_short = (
         f"Remaining as of {as_of}: {total['total_area_m2'] / 1e6:,.3f} km² in "
-        f"{_count(total['total_count'], 'hazardous area')} ({total['cha_count']:,} "
+        f"{counted(total['total_count'], 'hazardous area')} ({total['cha_count']:,} "
         f"confirmed, {total['sha_count']:,} suspected). Released in {year}: "
         f"{released['total_m2'] / 1e6:,.3f} km² "
-        f"({_count(released['hazards_closed'], 'hazardous area')} fully released)."
+        f"({counted(released['hazards_closed'], 'hazardous area')} fully released)."
     )
     history = summary(report.get("history")) or "Not recorded for this production."
     rows = [

@@ -31,6 +31,7 @@ from ims.resources import BOUNDARIES_DIR, EXAMPLES_DIR
 from ims.sample.examples import MAG_MAPPING
 from ims.sample.generator import generate
 from ims.sample.provinces import OPERATORS, load_provinces
+from ims.words import counted
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def load_demo(
             )
             sid = outcome.submission.id
             if outcome.errors:
-                say(f"  {path.name}: {outcome.errors} error(s): left for review")
+                say(f"  {path.name}: {counted(outcome.errors, 'error')}: left for review")
                 result.staged_for_review.append(sid)
                 continue
             try:
@@ -164,8 +165,8 @@ def stage_examples(session: Session, *, say: Say = lambda _msg: None) -> list[in
         )
         say(
             f"  example {name}: staged as submission {outcome.submission.id} "
-            f"({outcome.errors} error(s), {len(outcome.findings) - outcome.errors} "
-            "warning(s)) for review"
+            f"({counted(outcome.errors, 'error')}, "
+            f"{counted(len(outcome.findings) - outcome.errors, 'warning')}) for review"
         )
         staged.append(outcome.submission.id)
     return staged
@@ -198,9 +199,9 @@ def _refuse_a_database_not_the_demos(session: Session) -> None:
     files, records, people = (int(v) for v in row)
     if files or records or people:
         held = [
-            f"{files:,} submission(s)" if files else "",
-            f"{records:,} record(s) from forms" if records else "",
-            f"{people:,} account(s)" if people else "",
+            counted(files, "submission") if files else "",
+            f"{counted(records, 'record')} from forms" if records else "",
+            counted(people, "account") if people else "",
         ]
         raise InvalidRequest(
             f"this database is not the demo's: it holds {', '.join(h for h in held if h)} of "

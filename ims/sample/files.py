@@ -15,6 +15,7 @@ import geopandas as gpd
 import pyogrio
 
 from ims.sample.tables import SampleData
+from ims.words import noun
 
 
 def write(data: SampleData, out_dir: Path, *, formats: Sequence[str] = ("gpkg",)) -> list[Path]:
@@ -27,7 +28,9 @@ def write(data: SampleData, out_dir: Path, *, formats: Sequence[str] = ("gpkg",)
     """
     unknown = [f for f in formats if f not in ("gpkg", "shp")]
     if unknown:
-        raise ValueError(f"unknown format(s) {', '.join(unknown)}: use gpkg or shp")
+        raise ValueError(
+            f"unknown {noun(len(unknown), 'format')} {', '.join(unknown)}: use gpkg or shp"
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

@@ -239,7 +239,7 @@ def test_a_replacement_that_leaves_out_features_of_the_one_it_replaces_says_whic
     ).json()  # type: ignore[attr-defined]
     (said,) = [f for f in second["findings"] if f["code"] == "left_out_of_replacement"]
     assert said["severity"] == "warning"
-    assert f"1 feature(s) of submission {first['id']}" in said["message"]
+    assert f"1 feature of submission {first['id']}" in said["message"]
     assert "API-1 (feature 1)" in said["message"] and "API-2" not in said["message"]
     whole = post(operator, good_zip(tmp_path, "whole"), replaces=str(second["id"])).json()  # type: ignore[attr-defined]
     assert "left_out_of_replacement" not in [f["code"] for f in whole["findings"]]

@@ -127,7 +127,7 @@ def test_a_reviewer_lists_shows_approves_rejects_and_notes_from_the_command_line
     )
     assert bulk.exit_code == 0, bulk.output
     assert bulk.output.count("rejected submission") == 2
-    assert "2 submission(s) with errors rejected" in bulk.output
+    assert "2 submissions with errors rejected" in bulk.output
     one = run(ims, "submissions", "reject", other_id, "--reason", "wrong layer")
     assert one.exit_code == 0 and "rejected: wrong layer" in one.output
     again = run(ims, "submissions", "reject", other_id, "--reason", "again")

@@ -834,4 +834,4 @@ def test_a_column_without_a_name_is_left_out_with_a_note(tmp_path: Path) -> None
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     result = read_upload(path, tmp_path / "work")
     assert [c for c in result.frame.columns if c != result.frame.geometry.name] == ["hazard_id"]
-    assert "2 column(s) without a name left out" in " ".join(result.warnings)
+    assert "2 columns without a name left out" in " ".join(result.warnings)
