@@ -61,9 +61,15 @@
     return [...lines, ...finalised(e)];
   }
 
+  // said in words: "a SHA hazard" read as neither "an S-H-A" nor "a suspected hazardous area"
+  const KIND = {
+    SHA: "a suspected hazardous area (SHA)",
+    CHA: "a confirmed hazardous area (CHA)",
+  };
+
   function hazardEffect(e) {
     const lines = [
-      line(`It is a ${e.status || "closed"} hazard (${e.contam}) in force from ${e.recorded}, with ` +
+      line(`It is ${KIND[e.status] || "a closed hazardous area"} of ${e.contam}, in force from ${e.recorded}, with ` +
         `${e.revisions === 1 ? "1 revision" : `${e.revisions} revisions`}: ${m2(e.area_m2)} within its ` +
         `boundary and ${m2(e.remaining_m2)} remaining today. Withdrawn, it counts nothing on any date.`),
     ];
