@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -40,7 +39,7 @@ from ims.ingest.validate import REPAIR_HINT
 from ims.queries import hazards, national
 from ims.queries.records import release_preview
 from map_ui import maps
-from map_ui.rendering import error_page, templates
+from map_ui.rendering import error_page, path_part, templates
 from map_ui.rendering import page as _page
 
 router = APIRouter(include_in_schema=False)
@@ -377,7 +376,7 @@ def _revise_form(
             session,
             edit=edit,
             reference=view.boundary,
-            boundary_url=f"/api/v1/hazards/{quote(view.reference)}",
+            boundary_url=f"/api/v1/hazards/{path_part(view.reference)}",
         ),
         **_choices(session, principal),
     )
@@ -482,7 +481,7 @@ def _release_form(
                 session,
                 edit=state.values.get("geometry_json"),
                 reference=view.boundary,
-                preview_url=f"/api/v1/hazards/{view.reference}/releases/preview",
+                preview_url=f"/api/v1/hazards/{path_part(view.reference)}/releases/preview",
             ),
             "context": spec["layers"],
             "context_legend": spec["legend"],  # as the hazard's page shows them

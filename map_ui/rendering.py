@@ -6,7 +6,7 @@ import hashlib
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -54,6 +54,18 @@ templates.env.globals.update(
     # the earliest date a page shows a state for (ims.domain.as_of), its date fields' min
     earliest=as_of.EARLIEST.isoformat(),
 )
+
+
+def path_part(value: object) -> str:
+    """A value as one part of an address: "/" quoted as well. Jinja's ``urlencode`` keeps
+    "/", so a reference "AT-13/." linked its page to AT-13's, whose buttons then revised or
+    withdrew AT-13 (an attack on our own instance); it now means this filter."""
+    if isinstance(value, dict) or (not isinstance(value, str) and hasattr(value, "__iter__")):
+        return urlencode(value)  # type: ignore[arg-type]
+    return quote(str(value), safe="")
+
+
+templates.env.filters["urlencode"] = path_part
 templates.env.filters["km2"] = lambda m2: f"{(m2 or 0) / 1e6:,.3f}"
 templates.env.filters["m2"] = lambda m2: f"{round(m2 or 0) or 0:,}"  # never "-0"
 templates.env.filters["thousands"] = lambda n: f"{(n or 0):,}"

@@ -240,6 +240,19 @@ def _reference(out: _Collector, value: Any, field_name: str) -> str | None:
             field_name,
         )
         return None
+    parts = ref.split("/")
+    if any(part.strip() in ("", ".", "..") for part in parts):
+        # a reference is a part of the addresses of its pages: "AT-13/." or "../hazards/X"
+        # there addressed AT-13 or X once a browser had dropped the dots, and the reviewer's
+        # buttons on its page withdrew another hazard (an attack on our own instance)
+        out.add(
+            "bad_value",
+            ERROR,
+            f'{field_name} "{ref}" has a part that is empty, "." or ".." between its "/": '
+            'a reference may use "/" only between names or numbers (e.g. LA/2020/001)',
+            field_name,
+        )
+        return None
     if ref.isascii() and ref.isprintable():
         return ref  # most references: printable ASCII holds none of them
     hidden = sorted({c for c in ref if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")})

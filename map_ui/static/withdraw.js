@@ -25,8 +25,10 @@
   }
 
   const m2 = (v) => `${Math.round(v).toLocaleString("en-US")} m²`;
+  // the whole reference as one part of the address: "AT-13/." split at its "/" became
+  // AT-13's address once the browser dropped the "." (an attack on our own instance)
   const url = (ref) =>
-    `/api/v1/${kind === "hazard" ? "hazards" : "releases"}/${ref.split("/").map(encodeURIComponent).join("/")}/withdrawal`;
+    `/api/v1/${kind === "hazard" ? "hazards" : "releases"}/${encodeURIComponent(ref)}/withdrawal`;
 
   function line(text) {
     const p = document.createElement("p");

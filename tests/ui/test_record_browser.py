@@ -13,6 +13,7 @@ a province where there is none), so they are one journey: each needs the one bef
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,9 +27,13 @@ from playwright.sync_api import Browser, Page, expect
 from pyproj import Geod
 from shapely.geometry import shape
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from ims.api.gate import FORM_ALLOWANCE
 from ims.config import get_settings
+from ims.db.recording import record_hazards
+from ims.domain.enums import HazardStatus
+from ims.domain.records import NewHazard
 from tests.api.test_tiles import tile_of
 from tests.ui.conftest import LiveSite, open_settled
 from tests.ui.test_browser import ARTIFACTS, Watched, browser, sign_in
@@ -728,3 +733,46 @@ def test_a_reviewer_withdraws_a_hazard_recorded_twice_and_it_leaves_every_figure
     expect(phone.page.locator(f"#register a:has-text('{TWICE}')")).to_have_count(0)
     assert phone.errors == []
     phone_tabs.close()
+
+
+DOTTED = f"{REFERENCE}/."  # a reference validation refuses now, but a database may hold
+
+
+def test_the_buttons_of_a_hazard_whose_reference_ends_in_a_dot_act_on_that_hazard(
+    browser: Browser, site: LiveSite, journey: Journey
+) -> None:
+    """A hazard "UI-DRAWN-1/." recorded over UI-DRAWN-1: its page's Revise and Record a
+    release went to UI-DRAWN-1's forms, and withdrawing it withdrew UI-DRAWN-1, for good
+    (the browser drops "/." from an address; found by an attack on our own instance).
+    Every address on its page now holds its whole reference, "/" quoted."""
+    admin = {"Authorization": f"Bearer {site.token}"}
+    boundary = httpx.get(f"{site.url}/api/v1/hazards/{REFERENCE}", headers=admin).json()["boundary"]
+    with Session(site.engine) as session, session.begin():
+        record_hazards(
+            session,
+            [NewHazard(DOTTED, HazardStatus.SHA, shape(boundary), dt.date(2025, 3, 1))],
+        )
+    tabs = _tab(browser, site, "ui-reviewer")
+    reviewer = next(tabs)
+    page = reviewer.page
+    quoted = "UI-DRAWN-1%2F."
+    open_settled(page, f"{site.url}/hazards/{quoted}")
+    expect(page.locator("h1")).to_contain_text(DOTTED)
+    assert page.locator("#record-links a", has_text="Revise").get_attribute("href") == (
+        f"/hazards/{quoted}/revise"
+    )
+    page.click("button.withdraw-hazard")
+    dialog = page.locator("#withdraw-dialog")
+    expect(dialog.locator("#withdraw-overlaps")).to_contain_text(f"shares ground with {REFERENCE}")
+    page.fill("#withdraw-reason", "recorded over UI-DRAWN-1 by a legacy import")
+    with page.expect_request(lambda r: r.method == "POST" and "withdrawal" in r.url) as sent:
+        page.click("#withdraw-yes")
+    assert sent.value.url == f"{site.url}/api/v1/hazards/{quoted}/withdrawal"
+    page.wait_for_selector("#records-outcome.ok", timeout=30_000)
+    expect(page.locator("#hazard-status")).to_have_text("withdrawn")
+    assert reviewer.errors == []
+    tabs.close()
+    dotted = httpx.get(f"{site.url}/api/v1/hazards/{quoted}", headers=admin).json()
+    kept = httpx.get(f"{site.url}/api/v1/hazards/{REFERENCE}", headers=admin).json()
+    assert dotted["withdrawn"]["reason"] == "recorded over UI-DRAWN-1 by a legacy import"
+    assert kept["withdrawn"] is None and kept["figures"]["remaining_m2"] > 0
