@@ -46,7 +46,7 @@ from ims.ingest.layers import (
     sibling,
 )
 from ims.ingest.limits import UploadLimits
-from ims.ingest.tables import is_table, read_table
+from ims.ingest.tables import drop_z_m, is_table, read_table
 from ims.words import counted
 
 logger = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def read_upload(
             "matched to a field or kept"
         )
 
-    dropped = _drop_z_m(frame, measured, notes)
+    dropped = drop_z_m(frame, measured, notes)
     if dropped is not None:
         frame = dropped
     frame, source_crs, crs_was_stated = _to_wgs84(frame, stated, crs, chosen, where, notes)
@@ -292,30 +292,6 @@ def _drop_kml_bookkeeping(frame: Any) -> Any:
         if values.isna().all() or (default is not None and (values == default).all()):
             empty.append(column)
     return frame.drop(columns=empty) if empty else frame
-
-
-def _drop_z_m(frame: Any, has_m: bool, notes: list[str]) -> Any | None:
-    """The frame in 2-D with a note, or None if it had no Z or M values."""
-    geometries = frame.geometry.to_numpy()
-    has_z = bool(shapely.has_z(geometries).any())
-    if not (has_z or has_m):
-        return None
-    if has_z:
-        frame = frame.set_geometry(
-            gpd.GeoSeries(
-                shapely.force_2d(geometries),
-                index=frame.index,
-                crs=frame.crs,
-                name=frame.geometry.name,
-            ),
-        )
-    what = {
-        (True, False): "Z coordinates were dropped",
-        (False, True): "M values were dropped",
-        (True, True): "Z coordinates and M values were dropped",
-    }[(has_z, has_m)]
-    notes.append(f"{what}: ims keeps 2-D polygons (no Z or M)")
-    return frame
 
 
 def _crs_label(crs: CRS) -> str:

@@ -187,8 +187,37 @@ def read_table(path: Path, *, crs: CRS | None = None, name: str | None = None) -
     result = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=stated))
     if stated.to_epsg() != 4326:
         result = result.to_crs(4326)
+    # QGIS writes "POLYGON Z (…)" for a 3-D layer saved as CSV: the database stores 2-D
+    flat = drop_z_m(result, False, notes)
+    if flat is not None:
+        result = flat
     label = f"EPSG:{stated.to_epsg()}" if stated.to_epsg() else str(stated.name)
     return Table(result, label, notes)
+
+
+def drop_z_m(frame: Any, has_m: bool, notes: list[str]) -> Any | None:
+    """The frame in 2-D with a note, or None if it had no Z or M values (``has_m``: GDAL
+    said the layer has M values; WKT's are found in its geometries)."""
+    geometries = frame.geometry.to_numpy()
+    has_z = bool(shapely.has_z(geometries).any())
+    has_m = has_m or bool(shapely.has_m(geometries).any())
+    if not (has_z or has_m):
+        return None
+    frame = frame.set_geometry(
+        gpd.GeoSeries(
+            shapely.force_2d(geometries),
+            index=frame.index,
+            crs=frame.crs,
+            name=frame.geometry.name,
+        ),
+    )
+    what = {
+        (True, False): "Z coordinates were dropped",
+        (False, True): "M values were dropped",
+        (True, True): "Z coordinates and M values were dropped",
+    }[(has_z, has_m)]
+    notes.append(f"{what}: ims keeps 2-D polygons (no Z or M)")
+    return frame
 
 
 # --------------------------------------------------------------------------- reading cells

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import shapely
 from shapely.geometry import LineString, Point, Polygon
 
 from ims.errors import InvalidUpload
@@ -116,6 +117,25 @@ def test_a_wkt_polygon_is_read(tmp_path: Path) -> None:
     )
     (geom,) = read_upload(path, tmp_path / "work").frame.geometry
     assert geom.equals(Polygon([(103, 19), (103.1, 19), (103.1, 19.1)]))
+
+
+def test_wkt_with_z_or_m_values_is_read_in_two_dimensions_with_a_note(tmp_path: Path) -> None:
+    """QGIS writes "POLYGON Z (…)" for a 3-D layer saved as CSV: staging it answered 500, the
+    database refusing a Z dimension (found by an attack on our own instance)."""
+    ring = [(103, 19), (103.1, 19), (103.1, 19.1), (103, 19)]
+    rows = [
+        ("Z-1", "POLYGON Z ((" + ", ".join(f"{x} {y} 7" for x, y in ring) + "))"),
+        ("M-1", "POLYGON M ((" + ", ".join(f"{x} {y} 2" for x, y in ring) + "))"),
+        ("ZM-1", "POLYGON ZM ((" + ", ".join(f"{x} {y} 7 2" for x, y in ring) + "))"),
+    ]
+    text = "hazard_id,wkt\n" + "".join(f'{ref},"{wkt}"\n' for ref, wkt in rows)
+    read = read_upload(write(tmp_path, "z.csv", text), tmp_path / "work")
+    geoms = read.frame.geometry.to_numpy()
+    assert not shapely.has_z(geoms).any() and not shapely.has_m(geoms).any()
+    assert all(g.equals(Polygon(ring)) for g in geoms)
+    assert "Z coordinates and M values were dropped: ims keeps 2-D polygons (no Z or M)" in (
+        read.warnings
+    )
 
 
 @pytest.mark.parametrize(
