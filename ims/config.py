@@ -127,6 +127,13 @@ class Settings(BaseSettings):
         "reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed; "
         "from anyone else those headers are ignored",
     )
+    allowed_hosts: str = Field(
+        default="",
+        description="the host names (comma-separated, e.g. ims.example.org,localhost; "
+        "*.example.org for its subdomains) a request may name in its Host header, others "
+        "answered 400: the OGC pages build their links from it, so a forged Host header "
+        "made links to another site; unset: any",
+    )
     login_attempts: int = Field(
         default=5,
         ge=1,

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from ims import __version__
 from ims.api import (
@@ -101,6 +102,9 @@ def create_api(
     # Level 6, not Starlette's 9: as small within a fraction of a percent, several times faster
     # (it runs on the event loop, in front of every other request).
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
+    hosts = [h.strip() for h in get_settings().allowed_hosts.split(",") if h.strip()]
+    if hosts:  # links are built from the Host header (OGC's, the pages' tokens' base)
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=hosts, www_redirect=False)
     app.add_middleware(SecurityHeaders)
     app.include_router(docs.router, prefix=API_PREFIX)
     app.include_router(health.router, prefix=API_PREFIX)

@@ -40,6 +40,13 @@ def serve(
             "in IMS_TRUSTED_PROXIES (docs/operations.md)",
             highlight=False,
         )
+    if listen not in LOOPBACK and not settings.allowed_hosts:
+        err.print(
+            f"[bold yellow]warning:[/] any host name is answered on {listen}: list the names "
+            "users reach ims by in IMS_ALLOWED_HOSTS, so that a forged Host header cannot "
+            "make its links point elsewhere (docs/operations.md)",
+            highlight=False,
+        )
     uvicorn.run(
         "ims.app:served_app",
         factory=True,

@@ -714,3 +714,26 @@ def test_html_is_answered_where_accept_ranks_it_above_json(
     got = client.get("/ogc/collections", headers={"Accept": accept})
     assert got.status_code == 200
     assert got.headers["content-type"].startswith("text/html") is html, got.headers
+
+
+def test_with_allowed_hosts_a_forged_host_is_refused_and_links_name_the_real_one(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The OGC pages build their links from the Host header: a request naming another site
+    got links to it (an attack on our own instance). With IMS_ALLOWED_HOSTS, another host
+    is answered 400, with the security headers, and the links name the one asked for."""
+    from ims.config import get_settings
+    from tests.utils import session_app, signed_in
+
+    monkeypatch.setenv("IMS_ALLOWED_HOSTS", "ims.example.org, localhost")
+    get_settings.cache_clear()
+    app = session_app(session)
+    client = signed_in(app, session, "viewer", base_url="http://ims.example.org")
+    landing = client.get("/ogc/collections")
+    assert landing.status_code == 200, landing.text
+    hrefs = [link["href"] for link in landing.json()["links"]]
+    assert hrefs and all(h.startswith("http://ims.example.org/ogc") for h in hrefs), hrefs
+    forged = client.get("/ogc/collections", headers={"Host": "evil.example"})
+    assert forged.status_code == 400 and "evil.example" not in forged.text
+    assert forged.headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get("/ogc/conformance", headers={"Host": "localhost:8000"}).status_code == 200
