@@ -22,6 +22,7 @@ confirmation shows it.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +91,9 @@ class WithdrawalEffect:
         }
 
 
+HIDDEN = ("Cc", "Cf", "Zl", "Zp")  # control and formatting characters, line separators
+
+
 def _reason(reason: str) -> str:
     """The reason given for a withdrawal, checked (InvalidRequest)."""
     reason = reason.strip()
@@ -97,6 +101,14 @@ def _reason(reason: str) -> str:
         raise InvalidRequest("a withdrawal needs a reason, kept with the record withdrawn")
     if len(reason) > REASON_MAX or "\x00" in reason:
         raise InvalidRequest(f"give a reason of at most {REASON_MAX} characters")
+    # a right-to-left override would make the reason read otherwise on the record's page,
+    # the audit trail and a finalised report's corrections (an attack on our own instance)
+    hidden = sorted({c for c in reason if c not in "\n\t" and unicodedata.category(c) in HIDDEN})
+    if hidden:
+        names = ", ".join(
+            f"U+{ord(c):04X} {unicodedata.name(c, 'control character')}" for c in hidden
+        )
+        raise InvalidRequest(f"the reason holds invisible characters ({names}): type it again")
     return reason
 
 

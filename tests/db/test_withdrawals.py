@@ -213,7 +213,10 @@ def test_a_withdrawal_needs_a_reason_and_happens_once(session: Session, duplicat
         withdraw_release(session, "R-A", reason="  ", by="tests")
     with pytest.raises(NotFound, match="R-Z"):
         withdraw_release(session, "R-Z", reason="typo", by="tests")
-    withdraw_release(session, "R-A", reason="a duplicate", by="tests")
+    # a right-to-left override reads the reason backwards on every page that shows it
+    with pytest.raises(InvalidRequest, match="U\\+202E RIGHT-TO-LEFT OVERRIDE"):
+        withdraw_release(session, "R-A", reason="a duplicate \u202eof R-B", by="tests")
+    withdraw_release(session, "R-A", reason="a duplicate\n\tof R-B", by="tests")
     with pytest.raises(Conflict, match=r"already withdrawn .* by tests"):
         withdraw_release(session, "R-A", reason="again", by="tests")
     with pytest.raises(Conflict, match="already withdrawn"):
