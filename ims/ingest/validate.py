@@ -240,16 +240,16 @@ def _reference(out: _Collector, value: Any, field_name: str) -> str | None:
             field_name,
         )
         return None
-    parts = ref.split("/")
-    if any(part.strip() in ("", ".", "..") for part in parts):
+    if any(part in (".", "..") for part in ref.split("/")):
         # a reference is a part of the addresses of its pages: "AT-13/." or "../hazards/X"
         # there addressed AT-13 or X once a browser had dropped the dots, and the reviewer's
         # buttons on its page withdrew another hazard (an attack on our own instance)
         out.add(
             "bad_value",
             ERROR,
-            f'{field_name} "{ref}" has a part that is empty, "." or ".." between its "/": '
-            'a reference may use "/" only between names or numbers (e.g. LA/2020/001)',
+            f'{field_name} "{ref}" has "." or ".." as a part between its "/", which a web '
+            'address reads as "this folder" or "the folder above": give the reference '
+            'without it (a reference may use "/" between names or numbers: LA/2020/001)',
             field_name,
         )
         return None
