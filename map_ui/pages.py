@@ -264,9 +264,17 @@ def submission_page(
     except ImsError as exc:
         return error_page(request, exc.status_code, "Submission not found", exc.detail)
     size = submissions.REVIEW_PAGE_SIZE
-    preview = None
+    preview = twin = None
     if review.submission["status"] == "validated":
-        preview = submissions.kept_preview(session, submission_id, review.submission["kind"])
+        twin = submissions_db.approved_twin(
+            session,
+            submission_id,
+            review.submission["sha256"],
+            review.submission["kind"],
+            within=access.submission_filter(principal),
+        )
+        if twin is None:  # else approving it is refused: nothing would be recorded
+            preview = submissions.kept_preview(session, submission_id, review.submission["kind"])
     own = not access.may_approve(
         principal, review.submission["uploaded_by"], allow_self=get_settings().allow_self_approval
     )
@@ -290,6 +298,7 @@ def submission_page(
         features_page_size=submissions.FEATURES_PAGE_SIZE,
         feature_filter=features if features in submissions.FEATURE_FILTERS else "all",
         preview=preview,
+        twin=twin,
         map_config={"bounds": review.bounds, "submission": submission_id, "legend": legend_data()},
     )
 

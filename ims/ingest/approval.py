@@ -210,6 +210,15 @@ def approve(
     if settled is not None:
         return settled
     assert submission is not None
+    twin = submissions.approved_twin(session, submission_id, submission.sha256, submission.kind)
+    if twin is not None:
+        when = f" on {twin.decided_at:%Y-%m-%d}" if twin.decided_at else ""
+        raise Conflict(
+            f"submission {submission_id} is the very file approved as submission {twin.id}"
+            f"{when} by {twin.decided_by or 'a reviewer'}: its features are recorded "
+            "already and nothing in it is new. Reject it; a correction of those records is "
+            "a new file"
+        )
     today = today or dt.date.today()
     result = None
     if submission.validated_against == submissions.database_stamp(session, today):

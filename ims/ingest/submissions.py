@@ -756,6 +756,40 @@ def same_file(
     return FindingData("same_file", Severity.WARNING, said)
 
 
+@dataclass(frozen=True)
+class ApprovedTwin:
+    """An approved submission of the very same file (bytes and kind) as another."""
+
+    id: int
+    decided_at: dt.datetime | None
+    decided_by: str | None
+
+
+def approved_twin(
+    session: Session, submission_id: int, sha256: str, kind: str, *, within: int | None = None
+) -> ApprovedTwin | None:
+    """The approved submission, uploaded before or after this one, of the very same file.
+
+    Its features are recorded already: approving this one could only be refused, each
+    feature an ``already_recorded`` error whose advice (give the date a revision takes
+    effect) would record the same features again as revisions. ``same_file`` looks only
+    at the submissions sent before; the same file sent twice and the second approved first
+    left the first saying what approving it would record (a review as a new user).
+    ``within``: that organisation's submissions only (an operator's page)."""
+    row = session.execute(
+        select(Submission.id, Submission.decided_at, Submission.decided_by)
+        .where(
+            Submission.sha256 == sha256,
+            Submission.kind == kind,
+            Submission.status == SubmissionStatus.APPROVED,
+            Submission.id != submission_id,
+            true() if within is None else Submission.organisation_id == within,
+        )
+        .order_by(Submission.decided_at)
+    ).first()
+    return None if row is None else ApprovedTwin(row.id, row.decided_at, row.decided_by)
+
+
 def _other_kind(kind: str, columns: Any) -> FindingData | None:
     """A warning when the file's own fields are the other kind's, naming them."""
     other = UploadKind.RELEASES if kind == UploadKind.HAZARDS else UploadKind.HAZARDS

@@ -109,6 +109,35 @@ def test_upload_review_approve_twice_and_the_same_file_again(
     assert any(f["code"] == "already_recorded" for f in second["findings"])
 
 
+def test_a_file_sent_twice_and_approved_second_says_so_on_the_first_and_is_refused(
+    client: TestClient, client_as: ClientAs, session: Session, tmp_path: Path
+) -> None:
+    """The same file uploaded twice, the second approved first: the first still said what
+    approving it would record, and approving it failed on an error per feature whose
+    advice was to record them again as revisions (a review as a new user)."""
+    path = good_zip(tmp_path)
+    first = post(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
+    second = post(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
+    reviewer = client_as("reviewer")
+    assert reviewer.post(f"/api/v1/submissions/{second['id']}/approve").status_code == 200
+    page = reviewer.get(f"/submissions/{first['id']}").text
+    assert 'id="approved-twin"' in page and f"submission {second['id']}</a>" in page
+    assert 'id="preview"' not in page  # nothing would be recorded
+    assert 'title="the same file is approved already"' in page
+    refused = reviewer.post(f"/api/v1/submissions/{first['id']}/approve")
+    assert refused.status_code == 409
+    detail = refused.json()["detail"]
+    assert f"the very file approved as submission {second['id']}" in detail
+    assert "Reject it" in detail and "revised" not in detail
+    assert count(session, "hazard") == 2
+    assert reviewer.get(f"/api/v1/submissions/{first['id']}").json()["status"] == "validated"
+    # an operator of another organisation, shown its own upload of the same file, is not
+    # told of MAG's submission
+    npa = client_as("operator", organisation="NPA")
+    theirs = post(npa, path).json()  # type: ignore[attr-defined]
+    assert 'id="approved-twin"' not in npa.get(f"/submissions/{theirs['id']}").text
+
+
 def test_errors_block_approval_and_rejection_needs_a_reason(
     client: TestClient, client_as: ClientAs, session: Session, tmp_path: Path
 ) -> None:
