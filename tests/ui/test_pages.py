@@ -107,7 +107,7 @@ def programme(session: Session) -> Session:
                 ReleaseMethod.CLEARED,
                 dt.date(2018, 5, 1),
                 box(102.11, 19.60, 102.13, 19.605),
-                items={"BLU-26": 3},
+                items={"BLU-26": 3, "MORTAR": 2},
             ),
         ],
     )
@@ -525,6 +525,14 @@ def test_reports_page_has_form_1h_and_1i_for_the_chosen_year_and_level(
     # a type and its number held together, items apart ("BLU-24 1,598, BLU-26 7,048" read
     # as one more thousands comma, and broke at 390 px between type and number)
     assert '<span class="item">BLU-26: 40</span>' in page
+    # Form 1(i): cluster munition remnants and other items destroyed apart, as in the PDF
+    # (the page had listed mortars among them, to be copied as such)
+    form_1i = page.split('id="form-1i"')[1].split("</table>")[0]
+    cmr = re.findall(r'class="items cmr-destroyed">(.*?)</td>', form_1i)
+    other = re.findall(r'class="items other-destroyed">(.*?)</td>', form_1i)
+    assert '<span class="item">BLU-26: 3</span>' in cmr[-1] and "MORTAR" not in "".join(cmr)
+    assert other[-1] == '<span class="item">MORTAR: 2</span>'
+    assert "<th>Cluster munition remnants destroyed</th><th>Other items destroyed</th>" in page
     for fmt in ("csv", "html", "json", "xlsx", "pdf"):
         assert f'href="/api/v1/reports/article7?year=2018&level=1&contam=CMR&format={fmt}"' in page
     assert '<option value="1" selected>' in page
