@@ -504,9 +504,13 @@ def register_page(
     q: Annotated[str | None, Query(max_length=200)] = None,
     sort: Annotated[str | None, Query(max_length=40)] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    contam: Annotated[str | None, Query(max_length=8)] = None,
 ) -> HTMLResponse:
     """The hazard register: the hazards in force on a date, filtered, 100 a page, with
-    links to each hazard and the register as files for field teams."""
+    links to each hazard and the register as files for field teams. ``contam`` is
+    ``contamination`` as the dashboard's and the map's addresses name it: the register
+    had shown every kind for ``?contam=CMR`` (a review as a new user)."""
+    contamination = contamination or contam
     hidden = generalised(principal)
     params = {
         k: v

@@ -69,10 +69,13 @@
     CHA: "a confirmed hazardous area (CHA)",
   };
 
+  const REVISED = ["never revised", "revised once", "revised twice"];
+
   function hazardEffect(e) {
     const lines = [
-      line(`It is ${KIND[e.status] || "a closed hazardous area"} of ${e.contam}, in force from ${e.recorded}, with ` +
-        `${e.revisions === 1 ? "1 revision" : `${e.revisions} revisions`}: ${m2(e.area_m2)} within its ` +
+      // its records: the first and its revisions ("with 1 revision" read as revised once)
+      line(`It is ${KIND[e.status] || "a closed hazardous area"} of ${e.contam}, in force from ${e.recorded}, ` +
+        `${REVISED[e.revisions - 1] || `revised ${e.revisions - 1} times`}: ${m2(e.area_m2)} within its ` +
         `boundary and ${m2(e.remaining_m2)} remaining today. Withdrawn, it counts nothing on any date.`),
     ];
     if (e.overlaps.length) {

@@ -123,6 +123,8 @@ def test_a_file_sent_twice_and_approved_second_says_so_on_the_first_and_is_refus
     page = reviewer.get(f"/submissions/{first['id']}").text
     assert 'id="approved-twin"' in page and f"submission {second['id']}</a>" in page
     assert 'id="preview"' not in page  # nothing would be recorded
+    # a finding of no feature reads "same_file: …", not "same_file : …"
+    assert "<code>same_file</code>:" in reviewer.get(f"/submissions/{second['id']}").text
     assert 'title="the same file is approved already"' in page
     refused = reviewer.post(f"/api/v1/submissions/{first['id']}/approve")
     assert refused.status_code == 409

@@ -926,3 +926,26 @@ def test_first_time_readers_are_told_what_a_choice_holds(client: TestClient) -> 
     assert 'id="one-kind"' in client.get("/reports").text
     icon = client.get("/favicon.ico")
     assert icon.status_code == 204 and "max-age" in icon.headers["cache-control"]
+
+
+def test_the_register_takes_the_kind_as_the_dashboard_and_the_map_name_it(
+    client: TestClient,
+) -> None:
+    """/hazards?contam=APM had listed hazards of every kind: the dashboard and the map name
+    the kind ``contam``, the register ``contamination`` (a review as a new user)."""
+    every = client.get("/hazards", params={"open": "false"}).text
+    assert "H-CHA" in every
+    for name in ("contam", "contamination"):
+        page = client.get("/hazards", params={"open": "false", name: "APM"}).text
+        assert "H-CHA" not in page and '<option value="APM" selected>' in page, name
+    assert '<option value="">all kinds recorded</option>' in every
+
+
+def test_the_hazard_pages_date_box_holds_today_as_the_other_pages_do(
+    client: TestClient,
+) -> None:
+    # it was empty ("mm/dd/yyyy") where the dashboard, the map and the register hold a date
+    page = client.get("/hazards/H-CHA").text
+    assert f'name="as_of" value="{dt.date.today().isoformat()}"' in page
+    dated = client.get("/hazards/H-CHA", params={"as_of": "2018-01-01"}).text
+    assert 'name="as_of" value="2018-01-01"' in dated

@@ -695,7 +695,7 @@ def test_a_reviewer_withdraws_a_hazard_recorded_twice_and_it_leaves_every_figure
     expect(dialog.locator("#withdraw-title")).to_contain_text(f"Withdraw hazard {TWICE}?")
     expect(dialog.locator("#withdraw-overlaps")).to_contain_text(f"shares ground with {REFERENCE}")
     expect(dialog.locator("#withdraw-effect")).to_contain_text(
-        "It is a suspected hazardous area (SHA) of CMR, in force from"
+        "It is a suspected hazardous area (SHA) of CMR, in force from 2025-03-01, never revised:"
     )
     expect(dialog.locator("p[data-for=hazard]")).to_be_visible()
     expect(dialog.locator("p[data-for=release]")).to_be_hidden()
