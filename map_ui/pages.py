@@ -288,6 +288,7 @@ def submission_page(
         # how the file was read: a reviewer had no way to see that its dates were read
         # with the day first, say (an attack on our own instance)
         mapping=field_maps.from_stored(stored).text() if stored else "",
+        mapping_lines=field_maps.from_stored(stored).lines() if stored else [],
         code=code or "",
         findings_page=findings_page,
         page=page,

@@ -140,6 +140,9 @@ class RememberedPublic(BaseModel):
     mapping: dict[str, Any]
     updated_at: dt.datetime
     fits: bool = Field(description="whether the file has every field it reads")
+    lines: list[str] = Field(
+        default_factory=list, description="the mapping in words, a line a part (for pages)"
+    )
     id: int | None = Field(
         None, description="its number, to forget it alone (one is kept for each set of columns)"
     )
@@ -393,6 +396,7 @@ def _remembered_public(remembered: field_maps.Remembered, *, fits: bool) -> Reme
         organisation=remembered.organisation,
         kind=remembered.kind,
         mapping=remembered.mapping.as_json(),
+        lines=remembered.mapping.lines(),
         updated_at=remembered.updated_at,
         fits=fits,
         id=remembered.id,

@@ -216,6 +216,29 @@ class MappingDocument:
         shown = {k: v for k, v in self.as_json().items() if v}
         return json.dumps(shown, ensure_ascii=False)
 
+    def lines(self) -> list[str]:
+        """The mapping as a reader says it, a line a part, template fields in the
+        template's order: the pages had shown its JSON to people who do not read JSON (a
+        review as a new user)."""
+        said: list[str] = []
+        for target, spec in _ordered(self.fields).items():
+            plain = "{" not in spec and "}" not in spec
+            said.append(
+                f"{target}: the file's column {spec}" if plain else f"{target}: made as {spec}"
+            )
+        for target, value in _ordered(self.constants).items():
+            said.append(f"{target}: {value} for every feature")
+        for target, table in _ordered(self.values).items():
+            read = "; ".join(
+                f"“{source}” as {'nothing' if value is None else value}"
+                for source, value in table.items()
+            )
+            said.append(f"{target}: the file's values read {read}")
+        if self.dates:
+            example = "31/12/2024" if self.dates == "day-first" else "12/31/2024"
+            said.append(f"dates: {self.dates.replace('-', ' ')} ({example})")
+        return said
+
     def sources(self) -> list[str]:
         """The file's fields the mapping reads, in order, each once."""
         names: list[str] = []

@@ -344,9 +344,14 @@
     $("remembered-fit").textContent = remembered.fits
       ? ", used below: change what you need, it is remembered as you send it"
       : ", which this file does not fit (it lacks fields it reads): not used";
-    const shown = {};
-    for (const [k, v] of Object.entries(remembered.mapping)) if (Object.keys(v).length) shown[k] = v;
-    $("remembered-text").textContent = JSON.stringify(shown, null, 1);
+    // in words, a line a part (its JSON had been shown to people who do not read JSON)
+    const list = $("remembered-text");
+    list.replaceChildren();
+    for (const said of remembered.lines || []) {
+      const item = document.createElement("li");
+      item.textContent = said;
+      list.append(item);
+    }
   }
 
   $("forget").addEventListener("click", async () => {

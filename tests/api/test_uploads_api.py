@@ -645,9 +645,13 @@ def test_the_review_page_says_how_the_file_was_read(
     mapping = json.dumps({"fields": {"hazard_id": "REF"}, "dates": "day-first"})
     sid = post(client, path, organisation="MAG", mapping=mapping).json()["id"]  # type: ignore[attr-defined]
     page = client_as("reviewer").get(f"/submissions/{sid}").text
-    used = re.search(r'<p class="muted" id="mapping-used">(.*?)</p>', page, re.S)
+    used = re.search(r'id="mapping-used">(.*?)</div>', page, re.S)
     assert used is not None
-    assert html.unescape(used.group(1)).startswith(
-        'Read with the field mapping <code>{"fields": {"hazard_id": "REF"}, '
-        '"dates": "day-first"}</code>'
-    )
+    said = html.unescape(used.group(1))
+    # in words, a line a part, and as --mapping reads it for those who copy it
+    assert "its dates as it says which comes first" in said
+    assert re.findall(r"<li>(.*?)</li>", said) == [
+        "hazard_id: the file's column REF",
+        "dates: day first (31/12/2024)",
+    ]
+    assert '<code>{"fields": {"hazard_id": "REF"}, "dates": "day-first"}</code>' in said

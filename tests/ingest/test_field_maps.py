@@ -430,3 +430,21 @@ def test_the_files_dates_are_suggested_over_a_remembered_order_they_contradict(
     found = inspect_upload(path, kind="hazards", remembered=[remembered])
     assert found.suggested.dates == "month-first"
     assert found.suggested_from["dates"] == "cells"
+
+
+def test_a_mapping_reads_in_words_a_line_a_part_in_the_templates_order() -> None:
+    """The review and upload pages showed the mapping's JSON to people who do not read it."""
+    mapping = MappingDocument(
+        fields={"status": "TYPE", "hazard_id": "{fileId}-{row:04}"},
+        constants={"contam": "APM"},
+        values={"status": {"Suspected Minefield": "SHA", "unknown": None}},
+        dates="month-first",
+    )
+    assert mapping.lines() == [
+        "hazard_id: made as {fileId}-{row:04}",
+        "status: the file's column TYPE",
+        "contam: APM for every feature",
+        "status: the file's values read “Suspected Minefield” as SHA; “unknown” as nothing",
+        "dates: month first (12/31/2024)",
+    ]
+    assert MappingDocument().lines() == []
