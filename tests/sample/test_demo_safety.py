@@ -35,7 +35,7 @@ def test_the_demo_refuses_a_database_with_accounts_or_records_of_its_own(
 ) -> None:
     accounts.create_user(session, "boss", Role.ADMIN, password=REAL, by="tests")
     organisations = _count(session, Organisation)
-    with pytest.raises(InvalidRequest, match=r"not the demo's: it holds 1 account\(s\)"):
+    with pytest.raises(InvalidRequest, match=r"not the demo's: it holds 1 account of its own"):
         load_demo(session, hazards=50)
     assert _count(session, Organisation) == organisations  # nothing added before refusing
     assert session.scalar(text("SELECT count(*) FROM admin_area")) == 0
@@ -44,7 +44,7 @@ def test_the_demo_refuses_a_database_with_accounts_or_records_of_its_own(
     session.execute(text("DELETE FROM app_user"))
     frame = hazard_frame([{"hazard_id": "REAL-1"}], [box(103.1, 19.4, 103.11, 19.41)])
     submissions.stage(session, write_zip(frame, tmp_path, "national"), kind="hazards")
-    with pytest.raises(InvalidRequest, match=r"1 submission\(s\).*ims serve"):
+    with pytest.raises(InvalidRequest, match=r"1 submission of its own.*ims serve"):
         load_demo(session, hazards=50)
 
 

@@ -610,19 +610,21 @@ def test_finalising_a_report_is_asked_then_confirmed(tab: Watched, site: LiveSit
 def test_an_approval_refused_on_its_second_check_shows_what_it_found(
     tab: Watched, site: LiveSite, tmp_path: Path
 ) -> None:
-    """The same file staged twice; the first approved while the second's page was open. The
-    second's approval found the hazard recorded already and was refused, but the page went
-    on saying "0 error(s)" with the Approve button live (found by a walk-through as an
-    operator's data manager)."""
-    frame = gpd.GeoDataFrame(
-        [{"hazard_id": "ZZ-TWICE-1", "status": "SHA", "recorded": "2024-01-01"}],
-        geometry=[box(102.61, 17.96, 102.612, 17.962)],
-        crs=4326,
-    )
-    path = tmp_path / "twice.gpkg"
-    frame.to_file(path, driver="GPKG")
+    """The same hazard staged twice, by two files; the first approved while the second's
+    page was open. The second's approval found the hazard recorded already and was refused,
+    but the page went on saying "0 error(s)" with the Approve button live (found by a
+    walk-through as an operator's data manager). (The very same file twice is refused
+    before any check: tests/api/test_uploads_api.py.)"""
 
     def upload() -> int:
+        n = len(list(tmp_path.iterdir()))
+        frame = gpd.GeoDataFrame(
+            [{"hazard_id": "ZZ-TWICE-1", "status": "SHA", "recorded": "2024-01-01", "team": n}],
+            geometry=[box(102.61, 17.96, 102.612, 17.962)],
+            crs=4326,
+        )
+        path = tmp_path / f"twice-{n}.gpkg"  # two files, not the same one twice
+        frame.to_file(path, driver="GPKG")
         posted = httpx.post(
             f"{site.url}/api/v1/submissions",
             files={"file": (path.name, path.read_bytes(), "application/geopackage+sqlite3")},
