@@ -179,7 +179,7 @@ def get_progress(
     return _response(rendered)
 
 
-@router.get("/marking", response_model=list[MarkingRow])
+@router.get("/marking", response_model=list[MarkingRow], responses=_files(formats.TABLES))
 def get_marking(
     session: SessionDep,
     as_of: Annotated[dt.date | None, Query(description="default: today"), UP_TO_TODAY] = None,
@@ -187,15 +187,18 @@ def get_marking(
         dt.date | None, Query(description="default IMS_ARTICLE4_BASELINE"), UP_TO_TODAY
     ] = None,
     contam: Contam = Contamination.CMR,
-) -> list[dict[str, Any]]:
+    format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
+) -> Any:
     """Action 18: share of open hazards and area marked, and those not surveyed since the
     baseline, per province."""
     from ims.config import get_settings
     from ims.reports.progress import marking
 
-    return marking(
-        session, as_of or dt.date.today(), baseline or get_settings().article4_baseline, contam
-    )
+    day = as_of or dt.date.today()
+    rows = marking(session, day, baseline or get_settings().article4_baseline, contam)
+    if format == "json":
+        return rows
+    return _response(formats.table(rows, format, f"marking-{day}-{contam}", "Marking"))
 
 
 @router.get("/priorities", response_model=list[Priority], responses=_files(formats.PRIORITIES))
@@ -216,12 +219,22 @@ def get_priorities(
     return _response(formats.priorities(ranked, format, f"priorities-{day}-{contam}"))
 
 
-@router.get("/workplan", response_model=WorkplanReport)
-def get_workplan(session: SessionDep, year: Year, contam: Contam = Contamination.CMR) -> Any:
-    """Action 19: target against actual per province and method, and the projection."""
+@router.get("/workplan", response_model=WorkplanReport, responses=_files(formats.TABLES))
+def get_workplan(
+    session: SessionDep,
+    year: Year,
+    contam: Contam = Contamination.CMR,
+    format: Annotated[Literal["json", "csv", "xlsx"], Query()] = "json",
+) -> Any:
+    """Action 19: target against actual per province and method, and the projection (in
+    JSON; CSV and XLSX give the lines and their total)."""
     from ims.reports.workplan import workplan_report
 
-    return workplan_report(session, year, contam)
+    report = workplan_report(session, year, contam)
+    if format == "json":
+        return report
+    rows = formats.workplan_rows(report)
+    return _response(formats.table(rows, format, f"workplan-{year}-{contam}", "Work plan"))
 
 
 plans = APIRouter(prefix="/workplans", tags=["reports"])

@@ -9,7 +9,7 @@ ranked hazards.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +32,7 @@ BINARY = frozenset({"xlsx", "pdf", "png"})
 ARTICLE7 = ("json", "csv", "html", "xlsx", "pdf")
 PROGRESS = ("json", "csv", "png")
 PRIORITIES = ("json", "csv", "xlsx")
+TABLES = ("json", "csv", "xlsx")  # a report of rows: Action 18's marking, Action 19's work plan
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,33 @@ def priorities(ranked: Sequence[dict[str, Any]], fmt: str, stem: str = "prioriti
     """Ranked hazards in FMT: JSON, CSV or one XLSX worksheet, saved as STEM.csv or .xlsx
     (a national CSV of 43,575 lines had filled the browser's tab: a walk-through at
     national scale)."""
+    return table(ranked, fmt, stem, "Priorities")
+
+
+def table(rows: Sequence[dict[str, Any]], fmt: str, stem: str, title: str) -> Rendered:
+    """A report's rows in FMT: JSON, CSV or one XLSX worksheet titled TITLE, saved as
+    STEM.csv or .xlsx. The reports page had offered the marking and the work plan as JSON
+    only, which a reader without a programmer cannot open (a review as a new user)."""
     if fmt == "xlsx":
-        return Rendered(fmt, rows_xlsx(ranked, "Priorities"), f"{stem}.xlsx")
+        return Rendered(fmt, rows_xlsx(rows, title), f"{stem}.xlsx")
     if fmt == "csv":
-        return Rendered(fmt, rows_csv(ranked), f"{stem}.csv")
-    return Rendered(fmt, json.dumps(ranked, indent=2))
+        return Rendered(fmt, rows_csv(rows), f"{stem}.csv")
+    return Rendered(fmt, json.dumps(rows, indent=2))
+
+
+def workplan_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A work plan's lines, then their total, as rows of a table."""
+    total = report["total"]
+    achieved = total["actual_m2"] / total["target_m2"] if total["target_m2"] else None
+    return [
+        *({"year": report["year"], "contam": report["contam"], **line} for line in report["lines"]),
+        {
+            "year": report["year"],
+            "contam": report["contam"],
+            "admin_code": "TOTAL",
+            "admin_name": "Total",
+            "method": "all",
+            **total,
+            "achieved": achieved,
+        },
+    ]

@@ -556,6 +556,43 @@ def test_bad_work_plan_rows_name_row_and_field_and_write_nothing(data: Session) 
     assert data.scalar(text("SELECT count(*) FROM work_plan_target")) == 0
 
 
+def test_the_work_plan_and_the_marking_come_as_spreadsheets_with_the_jsons_figures(
+    data: Session, client_as: ClientAs
+) -> None:
+    """The reports page offered Actions 18 and 19 as JSON only, which a reader cannot open
+    (a review as a new user): CSV and XLSX hold the same rows, the work plan's with a total."""
+    set_targets(
+        data,
+        [{"year": 2022, "province": "P-A", "method": "cleared", "target_m2": 50_000}],
+        where="test",
+    )
+    client = client_as("viewer")
+    plan = client.get("/api/v1/reports/workplan", params={"year": 2022}).json()
+    csv_answer = client.get("/api/v1/reports/workplan", params={"year": 2022, "format": "csv"})
+    assert csv_answer.headers["content-disposition"] == (
+        'attachment; filename="workplan-2022-CMR.csv"'
+    )
+    rows = list(csv.DictReader(io.StringIO(csv_answer.text)))
+    assert len(rows) == len(plan["lines"]) + 1
+    (cleared,) = [r for r in rows if r["method"] == "cleared"]
+    assert float(cleared["actual_m2"]) == pytest.approx(geod_box(*R1), abs=TOL)
+    assert float(cleared["target_m2"]) == 50_000
+    total = rows[-1]
+    assert (total["admin_code"], total["method"]) == ("TOTAL", "all")
+    assert float(total["actual_m2"]) == pytest.approx(plan["total"]["actual_m2"], abs=TOL)
+    xlsx = client.get("/api/v1/reports/workplan", params={"year": 2022, "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet.title == "Work plan" and sheet.max_row == len(rows) + 1
+    marking = client.get("/api/v1/reports/marking").json()
+    marked = client.get("/api/v1/reports/marking", params={"format": "csv"})
+    assert [r["admin_code"] for r in csv.DictReader(io.StringIO(marked.text))] == [
+        r["admin_code"] for r in marking
+    ]
+    page = client.get("/reports", params={"year": 2022}).text
+    assert "/api/v1/reports/workplan?year=2022&contam=CMR&format=xlsx" in page
+    assert "/api/v1/reports/marking?contam=CMR&format=csv" in page
+
+
 def test_api_serves_each_export_with_its_media_type(data: Session, client_as: ClientAs) -> None:
     client = client_as()
     xlsx = client.get("/api/v1/reports/article7", params={"year": 2022, "format": "xlsx"})
