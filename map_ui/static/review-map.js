@@ -7,6 +7,7 @@
   if (!box) return;
   const config = data(box, "config");
   const colours = config.legend.finding;
+  const RING = "#1a1a1a";
   const map = L.map(box, { minZoom: 3, maxZoom: 19 });
   if (config.bounds) map.fitBounds(config.bounds, { padding: [20, 20], maxZoom: 16 });
   else map.setView([0, 0], 3);
@@ -33,7 +34,9 @@
     vectorTileLayerStyles: { features: (p, zoom) => {
       const colour = colours[p.finding || ""];
       const weight = p.finding ? 3 : 1;
-      return zoom < 9 ? { radius: p.finding ? 6 : 4, fill: true, fillColor: colour, fillOpacity: 0.9, color: colour, weight: 1 }
+      // a dark ring sets them apart from the recorded hazards' dots, whose reds and oranges
+      // are near the findings' (a review as a new user could not pick them out)
+      return zoom < 9 ? { radius: p.finding ? 6 : 5, fill: true, fillColor: colour, fillOpacity: 0.95, color: RING, weight: 1.5 }
                       : { fill: true, fillColor: colour, fillOpacity: 0.35, color: colour, weight };
     } },
   }, (p) => {
@@ -49,11 +52,12 @@
                            Provinces: provinces }, { collapsed: window.innerWidth < 700 }).addTo(map);
   L.control.scale().addTo(map);
   legend(map, [
-    { title: "Submitted", items: [[colours.error, "Feature with an error"],
-                                  [colours.warning, "Feature with a warning"],
-                                  [colours[""], "Feature without findings"]] },
+    { title: "Submitted", items: [[colours.error, "Feature with an error", RING],
+                                  [colours.warning, "Feature with a warning", RING],
+                                  [colours[""], "Feature without findings", RING]] },
     { title: "Recorded", items: [[config.legend.status.CHA, "Confirmed hazardous area"],
                                  [config.legend.status.SHA, "Suspected hazardous area"],
                                  ["transparent", "Province boundary", config.legend.boundary]] },
-  ], ["Below zoom 9 features are points, merged where they touch."]);
+  ], ["Below zoom 9 features are points,", "merged where they touch;", "submitted ones have a dark ring."],
+  undefined, 0.7);  // open beside a map of a page's height: it had started folded
 })();
