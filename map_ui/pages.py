@@ -264,17 +264,19 @@ def submission_page(
     except ImsError as exc:
         return error_page(request, exc.status_code, "Submission not found", exc.detail)
     size = submissions.REVIEW_PAGE_SIZE
-    preview = twin = None
+    preview = twin = rejected = None
     if review.submission["status"] == "validated":
-        twin = submissions_db.approved_twin(
+        same = (
             session,
             submission_id,
             review.submission["sha256"],
             review.submission["kind"],
-            within=access.submission_filter(principal),
         )
+        within = access.submission_filter(principal)
+        twin = submissions_db.approved_twin(*same, within=within)
         if twin is None:  # else approving it is refused: nothing would be recorded
             preview = submissions.kept_preview(session, submission_id, review.submission["kind"])
+            rejected = submissions_db.rejected_twin(*same, within=within)
     own = not access.may_approve(
         principal, review.submission["uploaded_by"], allow_self=get_settings().allow_self_approval
     )
@@ -300,6 +302,7 @@ def submission_page(
         feature_filter=features if features in submissions.FEATURE_FILTERS else "all",
         preview=preview,
         twin=twin,
+        rejected_twin=rejected,
         map_config={"bounds": review.bounds, "submission": submission_id, "legend": legend_data()},
     )
 

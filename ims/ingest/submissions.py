@@ -757,17 +757,53 @@ def same_file(
 
 
 @dataclass(frozen=True)
-class ApprovedTwin:
-    """An approved submission of the very same file (bytes and kind) as another."""
+class Twin:
+    """A decided submission of the very same file (bytes and kind) as another."""
 
     id: int
+    status: str
     decided_at: dt.datetime | None
     decided_by: str | None
+    reason: str | None
+
+
+def _twin(
+    session: Session,
+    submission_id: int,
+    sha256: str,
+    kind: str,
+    status: SubmissionStatus,
+    within: int | None,
+) -> Twin | None:
+    row = session.execute(
+        select(
+            Submission.id,
+            Submission.status,
+            Submission.decided_at,
+            Submission.decided_by,
+            Submission.reason,
+        )
+        .where(
+            Submission.sha256 == sha256,
+            Submission.kind == kind,
+            Submission.status == status,
+            Submission.id != submission_id,
+            true() if within is None else Submission.organisation_id == within,
+        )
+        .order_by(
+            Submission.decided_at.desc()
+            if status == SubmissionStatus.REJECTED
+            else Submission.decided_at
+        )
+    ).first()
+    if row is None:
+        return None
+    return Twin(row.id, str(row.status), row.decided_at, row.decided_by, row.reason)
 
 
 def approved_twin(
     session: Session, submission_id: int, sha256: str, kind: str, *, within: int | None = None
-) -> ApprovedTwin | None:
+) -> Twin | None:
     """The approved submission, uploaded before or after this one, of the very same file.
 
     Its features are recorded already: approving this one could only be refused, each
@@ -776,18 +812,16 @@ def approved_twin(
     at the submissions sent before; the same file sent twice and the second approved first
     left the first saying what approving it would record (a review as a new user).
     ``within``: that organisation's submissions only (an operator's page)."""
-    row = session.execute(
-        select(Submission.id, Submission.decided_at, Submission.decided_by)
-        .where(
-            Submission.sha256 == sha256,
-            Submission.kind == kind,
-            Submission.status == SubmissionStatus.APPROVED,
-            Submission.id != submission_id,
-            true() if within is None else Submission.organisation_id == within,
-        )
-        .order_by(Submission.decided_at)
-    ).first()
-    return None if row is None else ApprovedTwin(row.id, row.decided_at, row.decided_by)
+    return _twin(session, submission_id, sha256, kind, SubmissionStatus.APPROVED, within)
+
+
+def rejected_twin(
+    session: Session, submission_id: int, sha256: str, kind: str, *, within: int | None = None
+) -> Twin | None:
+    """The latest rejected submission of the very same file, with its reason: the reviewer
+    of a copy still awaiting review was not told that a colleague had rejected it, and why
+    (a review as a new user)."""
+    return _twin(session, submission_id, sha256, kind, SubmissionStatus.REJECTED, within)
 
 
 def _other_kind(kind: str, columns: Any) -> FindingData | None:

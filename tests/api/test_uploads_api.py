@@ -140,6 +140,26 @@ def test_a_file_sent_twice_and_approved_second_says_so_on_the_first_and_is_refus
     assert 'id="approved-twin"' not in npa.get(f"/submissions/{theirs['id']}").text
 
 
+def test_a_copy_awaiting_review_says_its_very_file_was_rejected_and_why(
+    client: TestClient, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """The same file sent twice: a reviewer rejected one, and the other's reviewer was not
+    told (a review as a new user)."""
+    path = good_zip(tmp_path)
+    first = post(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
+    second = post(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
+    reviewer = client_as("reviewer")
+    rejected = reviewer.post(
+        f"/api/v1/submissions/{second['id']}/reject", json={"reason": "the <b>dates</b> are wrong"}
+    )
+    assert rejected.status_code == 200
+    page = reviewer.get(f"/submissions/{first['id']}").text
+    said = page.split('id="rejected-twin">')[1].split("</p>")[0]
+    assert f"submission {second['id']}</a>" in said
+    assert "“the &lt;b&gt;dates&lt;/b&gt; are wrong”" in said  # the reason, as text
+    assert 'id="preview"' in page  # it may still be approved: a warning, not a refusal
+
+
 def test_errors_block_approval_and_rejection_needs_a_reason(
     client: TestClient, client_as: ClientAs, session: Session, tmp_path: Path
 ) -> None:
