@@ -67,3 +67,21 @@ def test_serving_plain_http_beyond_this_machine_is_warned_of(
     assert "serving plain HTTP on 0.0.0.0" in capsys.readouterr().err
     serve_command.serve(host="127.0.0.1", port=None)
     assert "warning" not in capsys.readouterr().err
+
+
+def test_serving_beyond_this_machine_without_allowed_hosts_is_warned_of(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The OGC pages build links from the Host header: a forged one made links elsewhere."""
+    from ims.config import get_settings
+
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+    monkeypatch.setattr(serve_command, "database_up", lambda **kwargs: None)
+    monkeypatch.setenv("IMS_TRUSTED_PROXIES", "127.0.0.1")
+    get_settings.cache_clear()
+    serve_command.serve(host="0.0.0.0", port=None)
+    assert "list the names users reach ims by in IMS_ALLOWED_HOSTS" in capsys.readouterr().err
+    monkeypatch.setenv("IMS_ALLOWED_HOSTS", "ims.example.org")
+    get_settings.cache_clear()
+    serve_command.serve(host="0.0.0.0", port=None)
+    assert "warning" not in capsys.readouterr().err
