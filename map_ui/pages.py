@@ -428,7 +428,7 @@ def outside_releases_page(
     )
 
 
-@router.post("/releases/outside/{reference}/hazard")
+@router.post("/releases/outside/{reference:path}/hazard")
 def make_hazard_page(
     request: Request,
     session: SessionDep,

@@ -71,7 +71,12 @@ def error_response(request: Request, exc: ImsError) -> Response:
         detail = UNAVAILABLE
     if is_page(request):
         if isinstance(exc, NotAuthenticated) and request.method in ("GET", "HEAD"):
-            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            # the path as sent, not decoded: "/hazards/Z%2F%252e%252e%2FAT-1" decoded came
+            # back from the sign-in as "/hazards/Z/%2e%2e/AT-1", which the browser read as
+            # AT-1's page (an attack on our own instance)
+            raw = request.scope.get("raw_path") or request.url.path.encode()
+            path = raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw)
+            target = path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
         html_error = getattr(request.app.state, "html_error", None)
         if html_error is not None:

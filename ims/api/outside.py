@@ -64,7 +64,7 @@ def list_outside_releases(
     return [OutsidePublic(**vars(r)) for r in found]
 
 
-@router.post("/{reference}/hazard", status_code=201, response_model=HazardMade)
+@router.post("/{reference:path}/hazard", status_code=201, response_model=HazardMade)
 def make_hazard_of_outside_release(
     session: SessionDep,
     principal: PrincipalDep,

@@ -45,6 +45,7 @@ from ims.domain.records import (
     NewRelease,
     slug,
 )
+from ims.domain.references import reference_problem
 from ims.errors import Conflict, InvalidRequest, NotFound, UnknownCode
 from ims.words import noun
 
@@ -652,6 +653,10 @@ def convert_outside_release(
     hazard_reference = hazard_reference.strip()
     if not hazard_reference or len(hazard_reference) > 100:
         raise InvalidRequest("give the new hazard a reference of 1 to 100 characters")
+    # as validation checks an upload's (it had let "AT-1/." and invisible characters in)
+    problem = reference_problem(hazard_reference, "the hazard's reference")
+    if problem is not None:
+        raise InvalidRequest(problem, field="hazard_id")
     wkb = session.scalar(
         select(func.ST_AsBinary(OutsideRelease.geom)).where(OutsideRelease.id == outside.id)
     )

@@ -33,6 +33,7 @@ from ims.db import audit, ledger
 from ims.db.audit import Actor
 from ims.db.models import Hazard, HazardWithdrawal, Release, ReleaseWithdrawal
 from ims.domain.ledger import hazard_ledger_states
+from ims.domain.references import invisible
 from ims.errors import Conflict, InvalidRequest, NotFound
 
 REASON_MAX = 2000  # characters, as a revision's reason
@@ -91,9 +92,6 @@ class WithdrawalEffect:
         }
 
 
-HIDDEN = ("Cc", "Cf", "Zl", "Zp")  # control and formatting characters, line separators
-
-
 def _reason(reason: str) -> str:
     """The reason given for a withdrawal, checked (InvalidRequest)."""
     reason = reason.strip()
@@ -103,12 +101,15 @@ def _reason(reason: str) -> str:
         raise InvalidRequest(f"give a reason of at most {REASON_MAX} characters")
     # a right-to-left override would make the reason read otherwise on the record's page,
     # the audit trail and a finalised report's corrections (an attack on our own instance)
-    hidden = sorted({c for c in reason if c not in "\n\t" and unicodedata.category(c) in HIDDEN})
+    hidden = sorted(c for c in invisible(reason) if c not in "\n\t")
     if hidden:
         names = ", ".join(
             f"U+{ord(c):04X} {unicodedata.name(c, 'control character')}" for c in hidden
         )
-        raise InvalidRequest(f"the reason holds invisible characters ({names}): type it again")
+        raise InvalidRequest(
+            f"the reason holds characters that are invisible or change how it reads "
+            f"({names}): type it again"
+        )
     return reason
 
 

@@ -787,6 +787,9 @@ def _twin(
             Submission.sha256 == sha256,
             Submission.kind == kind,
             Submission.status == status,
+            # one approved in part left features out: sent again once their errors are
+            # gone (a munition code added to the list, say), the same file records them
+            Submission.partial.is_not(True),
             Submission.id != submission_id,
             true() if within is None else Submission.organisation_id == within,
         )

@@ -11,7 +11,6 @@ import datetime as dt
 import difflib
 import math
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from ims.domain.enums import Contamination, HazardStatus
 from ims.domain.findings import Finding, Severity
 from ims.domain.geodesy import AREA_BLOCK, geodesic_areas
 from ims.domain.polygons import in_threads, object_array, polygonal
+from ims.domain.references import reference_problem
 from ims.domain.split import ReleaseSplit, split_release
 from ims.errors import InvalidRequest
 from ims.ingest.fields import (
@@ -213,11 +213,8 @@ class _Collector:
 
 
 def _reference(out: _Collector, value: Any, field_name: str) -> str | None:
-    """A reference as text; too long, or holding invisible characters, is an error.
-
-    Control and formatting characters (a right-to-left override, say) would make a
-    reference look like another one on every page and report.
-    """
+    """A reference as text; too long, or one that would read as or address another
+    (``ims.domain.references``), is an error."""
     ref = cell_text(value)
     if ref is None:
         return None
@@ -240,63 +237,11 @@ def _reference(out: _Collector, value: Any, field_name: str) -> str | None:
             field_name,
         )
         return None
-    if any(part in (".", "..") for part in ref.split("/")):
-        # a reference is a part of the addresses of its pages: "AT-13/." or "../hazards/X"
-        # there addressed AT-13 or X once a browser had dropped the dots, and the reviewer's
-        # buttons on its page withdrew another hazard (an attack on our own instance)
-        out.add(
-            "bad_value",
-            ERROR,
-            f'{field_name} "{ref}" has "." or ".." as a part between its "/", which a web '
-            'address reads as "this folder" or "the folder above": give the reference '
-            'without it (a reference may use "/" between names or numbers: LA/2020/001)',
-            field_name,
-        )
-        return None
-    if ref.isascii() and ref.isprintable():
-        return ref  # most references: printable ASCII holds none of them
-    hidden = sorted({c for c in ref if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")})
-    if hidden:
-        names = ", ".join(
-            f"U+{ord(c):04X} {unicodedata.name(c, 'control character')}" for c in hidden
-        )
-        out.add(
-            "bad_value",
-            ERROR,
-            f"{field_name} holds invisible characters ({names}); "
-            "type the reference again without them",
-            field_name,
-        )
-        return None
-    # what looks like another reference: a space that is not the ordinary one, or Latin
-    # letters mixed with Cyrillic or Greek ones that look the same ("АT-1" beside "AT-1";
-    # found by an attack on our own instance). A reference wholly in one script is kept.
-    spaces = sorted({c for c in ref if c != " " and unicodedata.category(c) == "Zs"})
-    scripts = {
-        unicodedata.name(c, "").split(" ")[0] for c in ref if c.isalpha() and not c.isascii()
-    } | ({"LATIN"} if any(c.isascii() and c.isalpha() for c in ref) else set())
-    alike = scripts & _LOOKALIKE_SCRIPTS
-    if spaces or (len(alike) > 1):
-        if spaces:
-            what = ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, 'space')}" for c in spaces)
-            said = f"holds a space that is not an ordinary one ({what})"
-        else:
-            odd = sorted({c for c in ref if c.isalpha() and not c.isascii()})[:3]
-            what = ", ".join(f"{c} U+{ord(c):04X} {unicodedata.name(c, '')}" for c in odd)
-            said = f"mixes {' and '.join(sorted(a.title() for a in alike))} letters ({what})"
-        out.add(
-            "bad_value",
-            ERROR,
-            f"{field_name} {said}: it would look like another reference; "
-            "type the reference again in one script, with ordinary spaces",
-            field_name,
-        )
+    problem = reference_problem(ref, field_name)  # what reads or addresses as another
+    if problem is not None:
+        out.add("bad_value", ERROR, problem, field_name)
         return None
     return ref
-
-
-# Scripts with letters that look like Latin ones
-_LOOKALIKE_SCRIPTS = frozenset({"LATIN", "CYRILLIC", "GREEK"})
 
 
 def _multipolygon(geom: BaseGeometry) -> MultiPolygon:

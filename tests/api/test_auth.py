@@ -80,6 +80,10 @@ def test_pages_send_strangers_to_sign_in_and_back_where_they_were(app: object) -
     away = client.get("/reports?year=2024")
     assert away.status_code == 303
     assert away.headers["location"] == "/login?next=%2Freports%3Fyear%3D2024"
+    # the path as sent: decoded, "Z%2F%252e%252e%2FAT-1" came back "Z/%2e%2e/AT-1", which a
+    # browser reads as AT-1's page (an attack on our own instance)
+    quoted = client.get("/hazards/Z%2F%252e%252e%2FAT-1")
+    assert quoted.headers["location"] == ("/login?next=%2Fhazards%2FZ%252F%25252e%25252e%252FAT-1")
     signed = sign_in(client, "rev", next_="/reports?year=2024")
     assert signed.status_code == 303 and signed.headers["location"] == "/reports?year=2024"
     cookie = signed.headers["set-cookie"]

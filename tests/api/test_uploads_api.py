@@ -140,6 +140,28 @@ def test_a_file_sent_twice_and_approved_second_says_so_on_the_first_and_is_refus
     assert 'id="approved-twin"' not in npa.get(f"/submissions/{theirs['id']}").text
 
 
+def test_a_file_approved_only_in_part_may_be_sent_again_for_the_rest(
+    client: TestClient, client_as: ClientAs, session: Session, tmp_path: Path
+) -> None:
+    """Approved in part, a file left features out; once their errors are gone (a code added
+    to a list, say) the same file is sent again for them: it is not "the very file
+    approved", as a wholly approved one is."""
+    frame = hazard_frame(
+        [{"hazard_id": "PART-1"}, {"hazard_id": "PART-2", "status": "dangerous"}],
+        [box(103.2, 19.4, 103.205, 19.405), box(103.3, 19.4, 103.305, 19.405)],
+    )
+    path = write_zip(frame, tmp_path, "part")
+    first = post(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
+    reviewer = client_as("reviewer")
+    done = reviewer.post(f"/api/v1/submissions/{first['id']}/approve", params={"partial": True})
+    assert done.status_code == 200 and done.json()["partial"] is True
+    again = post(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert 'id="approved-twin"' not in reviewer.get(f"/submissions/{again['id']}").text
+    refused = reviewer.post(f"/api/v1/submissions/{again['id']}/approve")
+    assert refused.status_code == 409 and "very file" not in refused.json()["detail"]
+    assert count(session, "hazard") == 1
+
+
 def test_a_copy_awaiting_review_says_its_very_file_was_rejected_and_why(
     client: TestClient, client_as: ClientAs, tmp_path: Path
 ) -> None:

@@ -216,6 +216,9 @@ def test_a_withdrawal_needs_a_reason_and_happens_once(session: Session, duplicat
     # a right-to-left override reads the reason backwards on every page that shows it
     with pytest.raises(InvalidRequest, match="U\\+202E RIGHT-TO-LEFT OVERRIDE"):
         withdraw_release(session, "R-A", reason="a duplicate \u202eof R-B", by="tests")
+    # nor a stroke drawn through "not", which the page shows struck out
+    with pytest.raises(InvalidRequest, match="U\\+0336 COMBINING LONG STROKE OVERLAY"):
+        withdraw_release(session, "R-A", reason="n\u0336o\u0336t\u0336 R-B", by="tests")
     withdraw_release(session, "R-A", reason="a duplicate\n\tof R-B", by="tests")
     with pytest.raises(Conflict, match=r"already withdrawn .* by tests"):
         withdraw_release(session, "R-A", reason="again", by="tests")

@@ -23,7 +23,7 @@ from ims.db.models import Hazard, OutsideRelease, Release, Submission
 from ims.db.recording import load_boundaries
 from ims.domain.enums import HazardStatus
 from ims.domain.records import BoundaryFeature
-from ims.errors import Conflict
+from ims.errors import Conflict, InvalidRequest
 from ims.ingest import approval, submissions
 from ims.reports.article7 import ReportScope, article4, article7
 
@@ -161,6 +161,13 @@ def test_a_reviewer_makes_land_released_outside_hazards_a_retrospective_hazard(
     approval.approve(session, out.submission.id, by="reviewer")
     before = article7(session, 2021, ReportScope())
     m2 = box_m2(104.0, 20.0, 104.002, 20.001)
+    # its reference is checked as an upload's: "A/." would address A's pages, a Hangul
+    # filler shows as nothing (an attack on our own instance)
+    for bad in ("RETRO-1/.", "RETRO-1\u3164", "RETRO-1/revise"):
+        with pytest.raises(InvalidRequest):
+            approval.convert_outside(
+                session, "OLD-8", hazard_reference=bad, status=HazardStatus.CHA, by="reviewer"
+            )
     done = approval.convert_outside(
         session, "OLD-8", hazard_reference="RETRO-1", status=HazardStatus.CHA, by="reviewer"
     )
