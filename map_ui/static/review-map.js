@@ -58,6 +58,5 @@
     { title: "Recorded", items: [[config.legend.status.CHA, "Confirmed hazardous area"],
                                  [config.legend.status.SHA, "Suspected hazardous area"],
                                  ["transparent", "Province boundary", config.legend.boundary]] },
-  ], ["Below zoom 9 features are points,", "merged where they touch;", "submitted ones have a dark ring."],
-  undefined, 0.7);  // open beside a map of a page's height: it had started folded
+  ], ["Below zoom 9 features are points,", "merged where they touch;", "submitted ones have a dark ring."]);
 })();

@@ -472,10 +472,15 @@ def test_review_page_shows_findings_and_rejects_with_a_reason(tab: Watched, site
     assert tab.page.locator(".finding.error").count() >= 1
     tab.page.wait_for_selector("#review-map[data-drawn]", state="attached", timeout=10_000)
     assert tab.page.locator(".leaflet-submitted-pane path").count() >= 10  # the staged features
-    # its legend open at 1366 px (it had started folded), the staged features ringed
-    assert tab.page.locator("#review-map details.legend[open]").count() == 1
-    assert "submitted ones have a dark ring" in tab.page.inner_text("#review-map .legend")
-    assert tab.page.locator("#review-map .legend").bounding_box()["width"] < 320  # type: ignore[index]
+    # the staged features ringed in dark, apart from the recorded hazards' reds, and the
+    # legend says so (folded until asked: tests/ui/test_upload_journey.py)
+    legend = tab.page.locator("#review-map details.legend")
+    legend.locator("summary").click()
+    assert "submitted ones have a dark ring" in legend.inner_text()
+    assert legend.bounding_box()["width"] < 320  # type: ignore[index]
+    ringed = tab.page.locator(".leaflet-submitted-pane path").first.get_attribute("stroke")
+    assert ringed == "#1a1a1a"
+    legend.locator("summary").click()
     assert tab.page.locator("#approve").is_disabled()
     tab.shoot("review")
     assert tab.page.locator("#replace-link").count() == 1
