@@ -7,7 +7,7 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ims.resources import default_data_dir
@@ -132,7 +132,8 @@ class Settings(BaseSettings):
         description="the host names (comma-separated, e.g. ims.example.org,localhost; "
         "*.example.org for its subdomains) a request may name in its Host header, others "
         "answered 400: the OGC pages build their links from it, so a forged Host header "
-        "made links to another site; unset: any",
+        "made links to another site; a name without a port is answered on no port, 80, 443 "
+        "or the one ims listens on, a name:port on that port only; unset: any",
     )
     login_attempts: int = Field(
         default=5,
@@ -181,11 +182,30 @@ class Settings(BaseSettings):
         "the default is Lao PDR's extended deadline of 1 August 2025",
     )
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts_are_hosts(cls, value: str) -> str:
+        from ims.api.hosts import parse_allowed
+
+        parse_allowed(value)  # ValueError naming the entry
+        return value
+
 
 @lru_cache
 def get_settings() -> Settings:
-    """Return the process-wide settings (read once)."""
-    return Settings()
+    """Return the process-wide settings (read once); SetupError naming each setting that
+    cannot be read (``IMS_LOGIN_ATTEMPTS=abc`` had ended every command in a traceback)."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        from ims.errors import SetupError
+
+        problems = "; ".join(
+            f"IMS_{'_'.join(str(p) for p in e['loc']).upper()}={e.get('input')!r}: "
+            f"{str(e['msg']).removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
+        raise SetupError(f"a setting cannot be read: {problems}") from None
 
 
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

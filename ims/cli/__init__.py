@@ -30,7 +30,7 @@ from ims.cli import (
     serve,
     submissions,
 )
-from ims.cli.common import command
+from ims.cli.common import command, reports_errors
 from ims.config import configure_logging
 
 app = typer.Typer(
@@ -63,7 +63,7 @@ def main(
     ] = False,
 ) -> None:
     """Configure logging once for every command."""
-    configure_logging("DEBUG" if verbose else None)
+    reports_errors(configure_logging)("DEBUG" if verbose else None)  # a setting unreadable
 
 
 command(app, "import")(submissions.import_file)

@@ -44,6 +44,7 @@ from ims.domain.ledger import (
 )
 from ims.domain.polygons import polygonal
 from ims.heap import for_bulk_worker
+from ims.words import counted
 
 log = logging.getLogger(__name__)
 
@@ -688,10 +689,10 @@ def _in_pool(
     # Where the time went (the bench and the server's log show it): the database's part
     # is in loading and storing, the computation's in waiting for the workers.
     log.info(
-        "ledger of %d hazards in %.1f s on %d process(es): %s",
-        total,
+        "ledger of %s in %.1f s on %s: %s",
+        counted(total, "hazard"),
         time.perf_counter() - started,
-        max(workers, 1),
+        counted(max(workers, 1), "process", "processes"),
         ", ".join(f"{what} {seconds:.1f} s" for what, seconds in spent.items()),
     )
 
