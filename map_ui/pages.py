@@ -190,6 +190,10 @@ def hazard_page(
         return error_page(request, 422, "Not a date", f"as_of {as_of!r} is not a date (YYYY-MM-DD)")
     except ImsError as exc:
         return error_page(request, exc.status_code, "Not a date shown", exc.detail)
+    if on == dt.date.today():
+        # the date box holds today: "Show" on it is the state now, not "As on <today>:
+        # only what took effect by then counts" (a first-time user's review)
+        on = None
     try:
         hazard = hazards.hazard_view(session, reference, on)
     except ImsError as exc:

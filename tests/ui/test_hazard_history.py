@@ -74,6 +74,15 @@ def test_the_state_in_force_on_a_past_date(client: TestClient) -> None:
     assert boundary[0].equals(box(*HAZARD))
 
 
+def test_todays_date_in_the_date_box_shows_the_state_now(client: TestClient) -> None:
+    """The box holds today: "Show" on it had said "As on <today>: only what took effect by
+    then counts", as if it were a past state (a first-time user's review)."""
+    now = client.get("/hazards/H-CHA").text
+    today = client.get("/hazards/H-CHA", params={"as_of": dt.date.today().isoformat()}).text
+    assert 'id="as-of-note"' not in today
+    assert figures(today) == figures(now) and timeline(today) == timeline(now)
+
+
 def test_before_the_hazard_was_recorded_nothing_is_in_force(client: TestClient) -> None:
     page = client.get("/hazards/H-CHA", params={"as_of": "2014-12-31"})
     assert page.status_code == 200
