@@ -146,9 +146,24 @@ def map_figures(
     session: SessionDep,
     as_of: Annotated[dt.date | None, Query(), UP_TO_TODAY] = None,
     contam: Kind = None,
+    province: Annotated[
+        str | None, Query(max_length=50, description="a province's code: its figures")
+    ] = None,
+    district: Annotated[
+        str | None, Query(max_length=50, description="a district's code: its figures")
+    ] = None,
 ) -> JSONResponse:
-    """National remaining area and open hazards at a date, for the map's figures box."""
-    return JSONResponse(national.national_figures(session, as_of or dt.date.today(), _kind(contam)))
+    """Remaining area and open hazards at a date, for the map's figures box: the
+    country's, or those of the province or district the find box went to."""
+    on, kind = as_of or dt.date.today(), _kind(contam)
+    if province is not None and district is not None:
+        raise InvalidRequest("give a province or a district, not both")
+    if province is not None or district is not None:
+        area = "province" if province is not None else "district"
+        code = province if province is not None else district
+        assert code is not None
+        return JSONResponse(national.area_figures(session, on, kind, area, code))
+    return JSONResponse(national.national_figures(session, on, kind))
 
 
 @router.get("/map/find")

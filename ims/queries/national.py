@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from ims.config import get_settings
 from ims.domain.enums import Contamination
 from ims.domain.figures import OPEN_THRESHOLD_M2, clean_area
-from ims.reports.article7 import ReportScope, article4, released
+from ims.errors import NotFound
+from ims.reports.article7 import ReportScope, article4, released, remaining
 from ims.reports.kept import kept
 from ims.reports.progress import article4_series
 from ims.reports.workplan import projection
@@ -204,6 +205,60 @@ def _figures(session: Session, as_of: dt.date, contam: Contamination | None) -> 
     for key in FIGURE_KEYS:
         value = totals.get(key, 0)
         figures[key] = round(float(value), 1) if key.endswith("_m2") else int(value)
+    return figures
+
+
+AREA_LEVELS = {"province": 1, "district": 2}
+
+
+def area_figures(
+    session: Session, as_of: dt.date, contam: Contamination | None, kind: str, code: str
+) -> dict[str, Any]:
+    """The figures box for one province or district (``kind``) by its code: its row of
+    Form 1(h) at ``as_of``, one kind or every kind added up, with its name (NotFound for
+    a code no such area has). Finding a place on the map had left the national figures
+    beside it (a first-time user's review). Kept as the national figures are."""
+    level = AREA_LEVELS[kind]
+    return kept(
+        session,
+        "area figures",
+        (as_of, contam, level, code),
+        lambda: _area_figures(session, as_of, contam, level, code),
+    )
+
+
+def _area_figures(
+    session: Session, as_of: dt.date, contam: Contamination | None, level: int, code: str
+) -> dict[str, Any]:
+    area = session.execute(
+        text("SELECT name FROM admin_area WHERE level = :level AND code = :code"),
+        {"level": level, "code": code},
+    ).first()
+    kind = "province" if level == 1 else "district"
+    if area is None:
+        raise NotFound(f"no {kind} has the code {code!r}")
+    kinds = [contam] if contam else [Contamination(k) for k in kinds_recorded(session)]
+    sums = dict.fromkeys(FIGURE_KEYS, 0.0)
+    for k in kinds:
+        rows = remaining(session, as_of, ReportScope(level=level, contam=k))
+        [row] = [r for r in rows[:-1] if r["admin_code"] == code]
+        for key in ("sha_area_m2", "cha_area_m2", "sha_count", "cha_count"):
+            sums[key] += row[key]
+    figures: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "contam": contam.value if contam else "all",
+        "place": area.name,
+        "kind": kind,
+        "code": code,
+        "sha_area_m2": round(clean_area(sums["sha_area_m2"]), 1),
+        "cha_area_m2": round(clean_area(sums["cha_area_m2"]), 1),
+        "sha_count": int(sums["sha_count"]),
+        "cha_count": int(sums["cha_count"]),
+    }
+    figures["total_area_m2"] = round(
+        clean_area(clean_area(sums["sha_area_m2"]) + clean_area(sums["cha_area_m2"])), 1
+    )
+    figures["total_count"] = figures["sha_count"] + figures["cha_count"]
     return figures
 
 

@@ -36,6 +36,7 @@ class Place:
     bounds: list[list[float]]  # [[south, west], [north, east]]
     reference: str | None = None  # a hazard's, for its page
     outline: dict[str, Any] | None = None  # an area's boundary (GeoJSON), simplified to draw
+    code: str | None = None  # an area's code, for its figures (/map/figures?province=…)
     # a hazard's status, remaining_m2 and area_m2 on the map's date, as a click on it shows
     # them; None where it was not recorded by then
     state: dict[str, Any] | None = None
@@ -110,7 +111,7 @@ def find(
         ]
     rows = session.execute(
         text(
-            "SELECT a.level, a.name, p.name,"
+            "SELECT a.level, a.code, a.name, p.name,"
             " ST_AsGeoJSON(ST_SimplifyPreserveTopology(a.geom,"
             "  CASE WHEN a.level = 1 THEN 3 * :tolerance ELSE :tolerance END), 5),"
             " ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)"
@@ -120,10 +121,11 @@ def find(
         ),
         {**params, "tolerance": OUTLINE_TOLERANCE},
     ).all()
-    for level, name, parent, outline, *box in rows:
+    for level, code, name, parent, outline, *box in rows:
         kind = "province" if level == 1 else "district"
         label = f"{name} (district of {parent})" if level == 2 and parent else f"{name} ({kind})"
-        place = Place(kind, label, _bounds(box), outline=json.loads(outline) if outline else None)
+        shape = json.loads(outline) if outline else None
+        place = Place(kind, label, _bounds(box), outline=shape, code=code)
         found.append((closeness(name), place))
     found.sort(key=lambda c: c[0])  # stable: hazards, provinces, districts within a rank
     return [p for _, p in found[:MOST]], len(found) > MOST

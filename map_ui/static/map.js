@@ -240,12 +240,22 @@
     undefined, 0.6);
   L.control.scale().addTo(map);
 
+  // The figures box: the country's, or those of the province or district the find box
+  // went to (it had kept the national figures beside a province outlined), until
+  // "the whole country" is clicked; the date and the kind apply to either.
+  let area = null; // { kind: "province" | "district", code }
+  const figuresPlace = document.getElementById("figures-place");
+  function figuresQuery() {
+    const query = new URLSearchParams(params(true));
+    if (area) query.set(area.kind, area.code);
+    return `?${query}`;
+  }
   async function updateFigures() {
     const date = asOf.value;
-    const query = params(true);
+    const query = figuresQuery();
     const figures = document.getElementById("map-figures");
     const response = await fetch(`/map/figures${query}`);
-    if (params(true) !== query) {
+    if (figuresQuery() !== query) {
       // another date or kind was chosen meanwhile; an answer left unread had held its
       // connection (of the browser's six to the server) until the page was left
       response.arrayBuffer().catch(() => {});
@@ -256,10 +266,12 @@
       return;
     }
     const f = await response.json();
+    figuresPlace.hidden = !f.place;
     for (const node of figures.querySelectorAll("[data-field]")) {
       const key = node.dataset.field;
       const v = f[key];
-      if (key === "contam") node.textContent = v === "all" ? "all contamination kinds" : label(v);
+      if (key === "place") node.textContent = f.place ? `${f.place} (${f.kind})` : "";
+      else if (key === "contam") node.textContent = v === "all" ? "all contamination kinds" : label(v);
       else node.textContent = key.endsWith("_m2") ? km2(v) : key === "as_of" ? v : v.toLocaleString("en-US");
     }
     delete figures.dataset.error;
@@ -348,6 +360,10 @@
       // a province or a district: its boundary, which the map does not otherwise set apart
       mark = L.geoJSON(place.outline, { style: () => outlined, interactive: false }).addTo(map);
     }
+    if (!hazard && place.code) {
+      area = { kind: place.kind, code: place.code };
+      updateFigures();
+    }
     if (hazard) {
       mark = L.rectangle(place.bounds, outlined).addTo(map);
       const found = L.latLngBounds(place.bounds); // the popup above it, not over it
@@ -367,6 +383,13 @@
     }
     results.dataset.shown = place.label; // for people and tests: what the map went to
   }
+  document.getElementById("figures-country").addEventListener("click", () => {
+    area = null;
+    if (mark) map.removeLayer(mark);
+    mark = null;
+    delete results.dataset.shown;
+    updateFigures();
+  });
   function say(text) {
     results.replaceChildren(text);
     results.hidden = false;

@@ -378,7 +378,9 @@ def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site
     """The map had no way to find a place but panning: a hazard's reference or a
     district's name now takes the map there (a walk-through at national scale)."""
     with site.engine.connect() as conn:
-        district = conn.scalar(text("SELECT name FROM admin_area WHERE level = 2 ORDER BY id"))
+        district, code = conn.execute(
+            text("SELECT name, code FROM admin_area WHERE level = 2 ORDER BY id")
+        ).first()
     tab.page.goto(site.url + "/map")
     tab.map_shows()
     tab.page.fill("#find", site.hazard)
@@ -407,8 +409,24 @@ def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site
     # the hazard's popup is closed, and the district (the map draws none) is outlined
     assert tab.page.locator(".leaflet-popup").count() == 0
     assert tab.page.locator(".leaflet-overlay-pane path[stroke-dasharray]").count() == 1
+    # the figures box gives the district's figures, not the country's beside its outline
+    tab.page.wait_for_selector("#figures-place:not([hidden])")
+    assert tab.page.inner_text('#map-figures [data-field="place"]') == f"{district} (district)"
+    own = tab.page.evaluate(
+        "async (code) => (await (await fetch(`/map/figures?district=${code}`)).json())",
+        code,
+    )
+    shown = tab.page.inner_text('#map-figures [data-field="total_count"]')
+    assert shown == f"{own['total_count']:,}" and own["place"] == district
     tab.page.wait_for_load_state("networkidle")
     tab.shoot("map-found-district")
+    # and back to the country's: the outline goes with them
+    tab.page.click("#figures-country")
+    tab.page.wait_for_selector("#figures-place", state="hidden")
+    assert tab.page.locator(".leaflet-overlay-pane path[stroke-dasharray]").count() == 0
+    country = tab.page.evaluate("async () => (await (await fetch('/map/figures')).json())")
+    shown = tab.page.inner_text('#map-figures [data-field="total_count"]')
+    assert shown == f"{country['total_count']:,}"
     # a hazard released in full: said so, not its last status (as the map draws it)
     with site.engine.connect() as conn:
         closed = conn.scalar(

@@ -253,6 +253,51 @@ def test_map_figures_are_form_1h_at_the_chosen_date(client: TestClient, programm
     assert client.get("/map/figures", params={"as_of": "not-a-date"}).status_code == 422
 
 
+def test_map_figures_of_a_province_are_its_row_of_form_1h(
+    client: TestClient, programme: Session
+) -> None:
+    """Finding a province on the map had left the national figures beside it: the box
+    now asks for the province's, which are its row of Form 1(h) on the map's date."""
+    geod = Geod(ellps="WGS84")  # areas on the ellipsoid, computed apart from ims
+
+    def area(*bounds: float) -> float:
+        return abs(geod.geometry_area_perimeter(box(*bounds))[0])
+
+    def figures(**params: str) -> dict[str, Any]:
+        got = client.get("/map/figures", params=params)
+        assert got.status_code == 200, got.text
+        return dict(got.json())
+
+    # before any release: each province holds one hazard whole
+    a = figures(as_of="2015-06-01", province="P-A")
+    assert (a["place"], a["kind"], a["code"]) == ("Province A", "province", "P-A")
+    assert (a["cha_count"], a["sha_count"], a["total_count"]) == (1, 0, 1)
+    assert a["cha_area_m2"] == pytest.approx(area(102.10, 19.60, 102.12, 19.62), abs=0.1)
+    b = figures(as_of="2015-06-01", province="P-B")
+    assert (b["cha_count"], b["sha_count"]) == (0, 1) and b["cha_area_m2"] == 0
+    assert b["sha_area_m2"] == pytest.approx(area(103.10, 19.60, 103.11, 19.61), abs=0.1)
+    # on any date and kind: the province's row of the report, and the provinces add up to
+    # the country's figures
+    for as_of in (dt.date(2016, 12, 31), dt.date.today()):
+        rows = {r["admin_code"]: r for r in remaining(programme, as_of, ReportScope(level=1))}
+        country = figures(as_of=as_of.isoformat(), contam="CMR")
+        both = [figures(as_of=as_of.isoformat(), contam="CMR", province=c) for c in ("P-A", "P-B")]
+        for got, code in zip(both, ("P-A", "P-B"), strict=True):
+            for key in ("sha_area_m2", "cha_area_m2", "total_area_m2"):
+                assert got[key] == pytest.approx(rows[code][key], abs=0.1)
+            assert got["total_count"] == rows[code]["total_count"]
+        assert sum(g["total_area_m2"] for g in both) == pytest.approx(
+            country["total_area_m2"], abs=0.2
+        )
+        assert sum(g["total_count"] for g in both) == country["total_count"]
+        assert "place" not in country
+    unknown = client.get("/map/figures", params={"province": "P-Z"})
+    assert unknown.status_code == 404 and "P-Z" in unknown.json()["detail"]
+    assert unknown.headers["content-type"].startswith("application/problem+json")
+    both_kinds = client.get("/map/figures", params={"province": "P-A", "district": "D-1"})
+    assert both_kinds.status_code == 422
+
+
 def test_map_find_gives_where_a_hazard_or_an_area_lies(
     client: TestClient, client_as: ClientAs, programme: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -271,6 +316,7 @@ def test_map_find_gives_where_a_hazard_or_an_area_lies(
         "bounds": [[19.60, 102.10], [19.62, 102.12]],
         "reference": "H-CHA",
         "outline": None,
+        "code": None,
     }
     geod = Geod(ellps="WGS84")  # areas on the ellipsoid, computed apart from ims
     whole = abs(geod.geometry_area_perimeter(box(102.10, 19.60, 102.12, 19.62))[0])
@@ -295,6 +341,7 @@ def test_map_find_gives_where_a_hazard_or_an_area_lies(
         "bounds": [[19, 103], [20, 104]],
         "reference": None,
         "state": None,
+        "code": "P-B",  # for its figures
     }
     # drawn on the map: its boundary, as recorded (a box needs no simplifying)
     assert shape(outline).equals(box(103, 19, 104, 20))
