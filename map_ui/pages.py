@@ -528,13 +528,23 @@ def register_page(
     sort: Annotated[str | None, Query(max_length=40)] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     contam: Annotated[str | None, Query(max_length=8)] = None,
+    withdrawn: bool = False,
 ) -> HTMLResponse:
     """The hazard register: the hazards in force on a date, filtered, 100 a page, with
     links to each hazard and the register as files for field teams. ``contam`` is
     ``contamination`` as the dashboard's and the map's addresses name it: the register
-    had shown every kind for ``?contam=CMR`` (a review as a new user)."""
+    had shown every kind for ``?contam=CMR`` (a review as a new user). ``withdrawn``:
+    the hazards and releases withdrawn as recorded in error instead, which no register,
+    map or report lists (not under location privacy: they are listed by reference)."""
     contamination = contamination or contam
     hidden = generalised(principal)
+    if withdrawn and not hidden:
+        return _page(
+            request,
+            "withdrawn.html",
+            active="register",
+            records=register.withdrawn_records(session),
+        )
     params = {
         k: v
         for k, v in dict(
@@ -580,6 +590,7 @@ def register_page(
         # first, and said to be left out where the filters or the date leave it out
         exact=exact,
         left_out_by=register.left_out_by(session, chosen, exact) if exact else None,
+        withdrawn=(0, 0) if hidden else register.withdrawn_counts(session),
         formats=register_files.FORMATS,
         export_query=urlencode(kept),
         # the releases by the same operator, in the same area, of the same kind, up to the

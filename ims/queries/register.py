@@ -209,9 +209,10 @@ def reference_named(session: Session, q: str) -> str | None:
 
 
 def left_out_by(session: Session, f: RegisterFilter, reference: str) -> str | None:
-    """Why the hazard ``reference`` is not among those ``f`` finds: "date" (not recorded on
-    its date), "closed" (closed then, and ``f`` shows open hazards only) or "filters" (its
-    area, status, kind or operator); None if it is among them."""
+    """Why the hazard ``reference`` is not among those ``f`` finds: "withdrawn" (as
+    recorded in error), "date" (not recorded on its date), "closed" (closed then, and
+    ``f`` shows open hazards only) or "filters" (its area, status, kind or operator);
+    None if it is among them."""
 
     def passes(g: RegisterFilter) -> bool:
         params: dict[str, Any] = {"as_of": g.as_of}
@@ -221,6 +222,14 @@ def left_out_by(session: Session, f: RegisterFilter, reference: str) -> str | No
 
     if passes(f):
         return None
+    if session.scalar(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM hazard_withdrawal w JOIN hazard h ON h.id = w.hazard_id"
+            " WHERE h.reference = :r)"
+        ),
+        {"r": reference},
+    ):
+        return "withdrawn"  # on no date: it had been said "not recorded on its date"
     if not passes(RegisterFilter(f.as_of, open=False)):
         return "date"
     if f.open and not passes(RegisterFilter(f.as_of)):
@@ -662,3 +671,45 @@ def operator_choices(session: Session) -> list[str]:
             )
         )
     )
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """The records withdrawn as recorded in error (docs/design.md §2.8, §2.9), latest
+    first: no register, map or report lists them, so the register lists them apart."""
+
+    hazards: list[dict[str, Any]]
+    releases: list[dict[str, Any]]
+
+
+def withdrawn_records(session: Session) -> Withdrawn:
+    """Every hazard and release withdrawn, with when, by whom and why."""
+    hazards = session.execute(
+        text(
+            "SELECT h.reference, h.contam, w.withdrawn_at, w.withdrawn_by, w.reason,"
+            " (SELECT min(r.effective) FROM hazard_revision r WHERE r.hazard_id = h.id)"
+            "  AS recorded"
+            " FROM hazard_withdrawal w JOIN hazard h ON h.id = w.hazard_id"
+            " ORDER BY w.seq DESC"
+        )
+    ).mappings()
+    releases = session.execute(
+        text(
+            "SELECT x.reference, h.reference AS hazard, x.method, x.released,"
+            " w.withdrawn_at, w.withdrawn_by, w.reason"
+            " FROM release_withdrawal w JOIN release x ON x.id = w.release_id"
+            " JOIN hazard h ON h.id = x.hazard_id ORDER BY w.seq DESC"
+        )
+    ).mappings()
+    return Withdrawn([dict(r) for r in hazards], [dict(r) for r in releases])
+
+
+def withdrawn_counts(session: Session) -> tuple[int, int]:
+    """How many hazards and releases were withdrawn as recorded in error."""
+    row = session.execute(
+        text(
+            "SELECT (SELECT count(*) FROM hazard_withdrawal), (SELECT count(*) FROM"
+            " release_withdrawal)"
+        )
+    ).one()
+    return int(row[0]), int(row[1])

@@ -96,6 +96,62 @@ def test_a_reviewer_sees_the_effect_then_withdraws_and_the_lists_follow(
     assert 'id="record-links"' not in page  # nor a revision, nor a release
 
 
+def test_the_register_lists_what_was_withdrawn_and_says_so_of_a_search_for_one(
+    session: Session, client_as: ClientAs
+) -> None:
+    """A withdrawn hazard is in no register: searching its reference said "which the
+    register does not hold on <date>: its page says when it was recorded", and nothing
+    listed what had been withdrawn (a reviewer's question: what did we withdraw, and why?)."""
+    recorded(session)
+    reviewer = client_as("reviewer")
+    register = reviewer.get("/hazards").text
+    assert 'id="withdrawn-link"' not in register  # nothing withdrawn yet
+    assert (
+        reviewer.post(
+            "/api/v1/releases/HW-R1/withdrawal", json={"reason": "sent for HW-9"}
+        ).status_code
+        == 201
+    )
+    assert (
+        reviewer.post(
+            "/api/v1/hazards/HW-2/withdrawal", json={"reason": "the same as HW-1"}
+        ).status_code
+        == 201
+    )
+
+    viewer = client_as("viewer")
+    register = viewer.get("/hazards").text
+    link = re.search(r'<p class="muted" id="withdrawn-link">(.*?)</p>', register, re.S)
+    assert link, register
+    said = " ".join(re.sub(r"<[^>]+>", "", link.group(1)).split())
+    assert said == (
+        "1 hazard and 1 release withdrawn as recorded in error are in no register, map or "
+        "report: list them."
+    )
+    listed = viewer.get("/hazards", params={"withdrawn": "true"})
+    assert listed.status_code == 200
+    hazards = re.search(r'id="withdrawn-hazards">(.*?)</table>', listed.text, re.S)
+    releases = re.search(r'id="withdrawn-releases">(.*?)</table>', listed.text, re.S)
+    assert hazards and releases
+    cells = [
+        re.sub(r"<[^>]+>", "", c).strip()
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", hazards.group(1), re.S)
+    ]
+    assert cells[0] == "HW-2" and cells[2] == "2021-02-01" and cells[-1] == "the same as HW-1"
+    assert '<a href="/hazards/HW-2">HW-2</a>' in hazards.group(1)
+    cells = [
+        re.sub(r"<[^>]+>", "", c).strip()
+        for c in re.findall(r"<td[^>]*>(.*?)</td>", releases.group(1), re.S)
+    ]
+    assert cells[:4] == ["HW-R1", "HW-3", "cleared", "2021-03-01"]
+    assert cells[-1] == "sent for HW-9"
+
+    found = viewer.get("/hazards", params={"q": "HW-2"}).text
+    exact = re.search(r'<p id="search-exact">(.*?)</p>', found, re.S)
+    assert exact and "withdrawn as recorded in error" in exact.group(1)
+    assert "does not hold on" not in exact.group(1)
+
+
 def test_the_hazard_json_lists_its_releases_withdrawn(
     session: Session, client_as: ClientAs
 ) -> None:
