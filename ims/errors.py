@@ -19,8 +19,7 @@ class ImsError(Exception):
     @property
     def type_slug(self) -> str:
         """Short machine name of the problem type, used in the problem+json ``type`` URI."""
-        name = type(self).__name__
-        return "".join("-" + c.lower() if c.isupper() else c for c in name).lstrip("-")
+        return slug_of(type(self))
 
 
 class NotFound(ImsError):
@@ -134,3 +133,8 @@ class InvalidParameter(ImsError):
 
     status_code = 400
     title = "Invalid parameter"
+
+
+def slug_of(cls: type[ImsError]) -> str:
+    """The problem type's slug of an error class: ``InvalidUpload`` → ``invalid-upload``."""
+    return "".join("-" + c.lower() if c.isupper() else c for c in cls.__name__).lstrip("-")

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
+from ims.api.errors import problem_types
 from ims.config import get_settings
 from ims.db.audit import hazard_events
 from ims.db.recording import nesting
@@ -243,6 +244,25 @@ def hazard_page(
         events=events,
         today=dt.date.today(),
     )
+
+
+@router.get("/problems", response_class=HTMLResponse)
+def problem_types_page(request: Request) -> HTMLResponse:
+    """What each problem+json ``type`` the API answers means (RFC 9457: its ``type`` is
+    this page's address, with the type's slug)."""
+    return _page(request, "problems.html", types=problem_types(), chosen=None)
+
+
+@router.get("/problems/{slug}", response_class=HTMLResponse)
+def problem_type_page(request: Request, slug: str) -> HTMLResponse:
+    """One problem type's page: the list, that type first."""
+    types = problem_types()
+    chosen = next((t for t in types if t.slug == slug), None)
+    if chosen is None:
+        return error_page(
+            request, 404, "Page not found", f"ims answers no problem of the type {slug!r}."
+        )
+    return _page(request, "problems.html", types=types, chosen=chosen)
 
 
 @router.get("/submissions", response_class=HTMLResponse)

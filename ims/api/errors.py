@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,12 +18,74 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ims.api.auth import signed_in_caller
 from ims.config import get_settings
 from ims.db.session import is_unavailable, reason
-from ims.errors import DatabaseUnavailable, ImsError, NotAuthenticated, TookTooLong
+from ims.errors import (
+    DatabaseUnavailable,
+    ImsError,
+    NotAuthenticated,
+    TookTooLong,
+    slug_of,
+)
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
-PROBLEM_BASE = "https://ims.example/problems/"
+# A relative reference (RFC 9457 §3.1.1: resolved against the request's address), to the
+# page on this server that says what each type means (GET /problems). It had named
+# https://ims.example/problems/…, a placeholder no national server can reach.
+PROBLEM_BASE = "/problems/"
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    """One problem+json ``type``: its slug, title, status and what it means."""
+
+    slug: str
+    title: str
+    status: int
+    meaning: str
+
+
+def _domain_types() -> list[ProblemType]:
+    found: list[ProblemType] = []
+    pending = [ImsError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls is ImsError:
+            continue
+        meaning = " ".join((cls.__doc__ or "").split())
+        found.append(ProblemType(slug_of(cls), cls.title, cls.status_code, meaning))
+    return found
+
+
+def problem_types() -> list[ProblemType]:
+    """Every problem type ims answers, by status then slug (the /problems page)."""
+    answered = {t.slug: t for t in _domain_types()}
+    for extra in (
+        ProblemType(
+            "insufficient-storage",
+            "Insufficient storage",
+            507,
+            "The server has no room to receive the file (its temporary directory is full). "
+            "Nothing was recorded; tell the administrator, then send it again.",
+        ),
+        ProblemType(
+            "http-error",
+            "HTTP error",
+            0,
+            "An error of the web server itself, such as an address that names no route (404) "
+            "or a method a route does not take (405); the title and status say which.",
+        ),
+        ProblemType(
+            "internal-error",
+            "Internal error",
+            500,
+            "An unexpected error: the server logged it, with the request. Nothing was "
+            "changed by a request that answered it; tell the administrator.",
+        ),
+    ):
+        answered.setdefault(extra.slug, extra)
+    return sorted(answered.values(), key=lambda t: (t.status or 999, t.slug))
 
 
 def problem(status: int, title: str, detail: str, slug: str, **extra: Any) -> JSONResponse:

@@ -79,7 +79,9 @@ def create_api(
     app = FastAPI(
         title="ims",
         version=__version__,
-        description="National information management for humanitarian mine action.",
+        description="National information management for humanitarian mine action. "
+        "Every error is answered as `application/problem+json`; its `type` is a page of this "
+        "server, under [/problems](/problems), that says what it means.",
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,  # served from vendored files: ims.api.docs
         redoc_url=None,

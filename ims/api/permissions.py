@@ -133,6 +133,8 @@ PERMISSIONS: dict[str, Rule] = {
     "read_polygon": UPLOAD,  # the record forms draw pasted coordinates as they are pasted
     # pages
     "login_page": EVERYONE,
+    "problem_types_page": EVERYONE,  # what the API's error types mean: no data
+    "problem_type_page": EVERYONE,
     "login": EVERYONE,
     "logout": SIGNED_IN,
     "account_page": IN_BROWSER,

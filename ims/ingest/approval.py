@@ -102,10 +102,14 @@ def is_settled(session: Session, submission_id: int) -> bool:
 
 
 class FoundAgain(Conflict):
-    """Errors approval found when it checked a submission again (something it reads had
-    changed since upload). The check is rolled back with the approval; the caller keeps
-    its findings afterwards (``keep_found_again``), so that the review page and the
-    uploader see the errors the reviewer was told of, not the upload's."""
+    """The submission was checked again at approval and has errors it did not have when
+    it was uploaded: something it names changed since (a hazard revised, released or
+    withdrawn, a reference recorded by another submission). Nothing was recorded; the
+    findings list the errors, and the submission's page shows them."""
+
+    # The check is rolled back with the approval; the caller keeps its findings
+    # afterwards (``keep_found_again``), so that the review page and the uploader see the
+    # errors the reviewer was told of, not the upload's.
 
     def __init__(
         self,

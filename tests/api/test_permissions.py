@@ -277,6 +277,8 @@ REQUESTS: dict[str, Call] = {
         f"/ogc/on/{dt.date.today()}/collections/hazard_boundaries/items/{w.hazard}"
     ),
     "login_page": lambda c, w: c.get("/login"),
+    "problem_types_page": lambda c, w: c.get("/problems"),
+    "problem_type_page": lambda c, w: c.get("/problems/not-found"),
     "login": _login,
     "logout": lambda c, w: c.post("/logout", follow_redirects=False),
     "users_page": lambda c, w: c.get("/admin/users"),
