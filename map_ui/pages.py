@@ -176,9 +176,14 @@ def map_find(
 ) -> JSONResponse:
     """The map's find box: hazards by reference (not under location privacy), with their
     state on the map's date, provinces and districts by name, each with the bounds to show."""
-    found, more = places.find(session, q, hazards=not generalised(principal), on=as_of)
+    found = places.find(session, q, hazards=not generalised(principal), on=as_of)
     return JSONResponse(
-        {"q": q, "places": [dataclasses.asdict(p) for p in found], "more": more},
+        {
+            "q": q,
+            "places": [dataclasses.asdict(p) for p in found.places],
+            "more": found.more,
+            "alike": found.alike,  # none is named so: names that read like it
+        },
         headers={"Cache-Control": "private, no-store"},
     )
 

@@ -25,6 +25,7 @@ LONGEST = 100  # characters searched: a reference or a name is shorter
 # draw) or a province among its neighbours was not told from them (a walk-through).
 # Simplified to about 100 m (a province, seen whole, to 300 m): some 10 KB an area.
 OUTLINE_TOLERANCE = 0.001
+ALIKE = 0.4  # pg_trgm similarity of a name found when none holds what was typed
 
 
 @dataclass(frozen=True)
@@ -47,19 +48,28 @@ def _bounds(row: object) -> list[list[float]]:
     return [[south, west], [north, east]]
 
 
-def find(
-    session: Session, q: str, *, hazards: bool, on: dt.date | None = None
-) -> tuple[list[Place], bool]:
+@dataclass(frozen=True)
+class Found:
+    """What the find box found: the places, whether more matched, and whether they are
+    areas whose names only read like what was typed (none holds it)."""
+
+    places: list[Place]
+    more: bool
+    alike: bool = False
+
+
+def find(session: Session, q: str, *, hazards: bool, on: dt.date | None = None) -> Found:
     """Up to ``MOST`` places whose reference or name holds ``q`` (any case): exact
     matches first, then those that begin with it, then the rest; within each, hazards,
-    provinces, then districts; and whether more matched.
+    provinces, then districts; and whether more matched. If none does, the provinces and
+    districts whose names read most like it (``alike``).
 
     ``hazards`` false leaves hazards out (location privacy). A hazard's state is the one
     in force ``on`` (today by default): the map's date.
     """
     q = q.strip()[:LONGEST]
     if not q:
-        return [], False
+        return Found([], False)
     anywhere = like(q.lower())  # %q%, its wildcards taken literally
     params = {
         "q": anywhere,
@@ -70,6 +80,7 @@ def find(
     }
     rank = "CASE WHEN lower({c}) = :exact THEN 0 WHEN lower({c}) LIKE :start THEN 1 ELSE 2 END"
     found: list[tuple[int, Place]] = []  # (how well the name matches, place)
+    alike = False
 
     def closeness(name: str) -> int:
         low = name.lower()
@@ -109,18 +120,33 @@ def find(
             for r in rows
             if r[1] is not None
         ]
+    areas = (
+        "SELECT a.level, a.code, a.name, p.name,"
+        " ST_AsGeoJSON(ST_SimplifyPreserveTopology(a.geom,"
+        "  CASE WHEN a.level = 1 THEN 3 * :tolerance ELSE :tolerance END), 5),"
+        " ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)"
+        " FROM admin_area a LEFT JOIN admin_area p ON p.id = a.parent_id"
+    )
     rows = session.execute(
         text(
-            "SELECT a.level, a.code, a.name, p.name,"
-            " ST_AsGeoJSON(ST_SimplifyPreserveTopology(a.geom,"
-            "  CASE WHEN a.level = 1 THEN 3 * :tolerance ELSE :tolerance END), 5),"
-            " ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)"
-            " FROM admin_area a LEFT JOIN admin_area p ON p.id = a.parent_id"
-            " WHERE lower(a.name) LIKE :q"
+            f"{areas} WHERE lower(a.name) LIKE :q"
             f" ORDER BY {rank.format(c='a.name')}, a.level, a.name, p.name LIMIT :n"
         ),
         {**params, "tolerance": OUTLINE_TOLERANCE},
     ).all()
+    if not rows and not found:
+        # Lao names are written many ways (Xieng Khouang, Xiangkhouang; Sekong, Xekong;
+        # Saravane, Salavan): nothing by name, so the names that read most like it,
+        # spaces left out (pg_trgm's similarity; 0.4 keeps Sekong → Xekong, not noise)
+        rows = session.execute(
+            text(
+                f"{areas}, LATERAL (SELECT similarity(replace(lower(a.name), ' ', ''),"
+                "  replace(:exact, ' ', '')) AS alike) s"
+                " WHERE s.alike >= :alike ORDER BY s.alike DESC, a.level, a.name LIMIT :n"
+            ),
+            {**params, "tolerance": OUTLINE_TOLERANCE, "alike": ALIKE},
+        ).all()
+        alike = bool(rows)
     for level, code, name, parent, outline, *box in rows:
         kind = "province" if level == 1 else "district"
         label = f"{name} (district of {parent})" if level == 2 and parent else f"{name} ({kind})"
@@ -128,4 +154,4 @@ def find(
         place = Place(kind, label, _bounds(box), outline=shape, code=code)
         found.append((closeness(name), place))
     found.sort(key=lambda c: c[0])  # stable: hazards, provinces, districts within a rank
-    return [p for _, p in found[:MOST]], len(found) > MOST
+    return Found([p for _, p in found[:MOST]], len(found) > MOST, alike)

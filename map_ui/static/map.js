@@ -411,13 +411,13 @@
       say(`The search could not be made: ${why.replace(/\.?$/, ".")}`);
       return;
     }
-    const { places, more } = await response.json();
+    const { places, more, alike } = await response.json();
     if (places.length === 0) {
       say(`Nothing found for “${q}”: type part of a ${generalised ? "" : "hazard's reference, or a "}` +
           "province's or district's name.");
       return;
     }
-    if (places.length === 1) {
+    if (places.length === 1 && !alike) {
       results.hidden = true;
       go(places[0]);
       return;
@@ -433,9 +433,11 @@
       item.append(button);
       list.append(item);
     }
-    results.replaceChildren(more ? `The first ${places.length} places found for “${q}” ` +
-                                   "(type more of the name to narrow them):"
-                                 : `Places found for “${q}”:`, list);
+    // a name written another way (Xieng Khouang for Xiangkhouang): asked, not gone to
+    results.replaceChildren(alike ? `No place is named “${q}”. Did you mean:`
+                            : more ? `The first ${places.length} places found for “${q}” ` +
+                                     "(type more of the name to narrow them):"
+                                   : `Places found for “${q}”:`, list);
     results.hidden = false;
   });
 

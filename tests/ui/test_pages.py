@@ -298,6 +298,22 @@ def test_map_figures_of_a_province_are_its_row_of_form_1h(
     assert both_kinds.status_code == 422
 
 
+def test_map_find_offers_names_that_read_like_one_that_matches_none(
+    client: TestClient, programme: Session
+) -> None:
+    """Lao names are written many ways: "Xiengkhouang" found nothing where the boundaries
+    say "Xiangkhouang". When no reference or name holds what was typed, the areas whose
+    names read most like it are offered, said to be that (the map asks, not goes)."""
+    answer = client.get("/map/find", params={"q": "Provnce B"}).json()
+    assert answer["alike"] is True
+    assert [p["label"] for p in answer["places"]][0] == "Province B (province)"
+    assert answer["places"][0]["code"] == "P-B"
+    exact = client.get("/map/find", params={"q": "province b"}).json()
+    assert exact["alike"] is False and len(exact["places"]) == 1
+    nothing = client.get("/map/find", params={"q": "zzzz"}).json()
+    assert nothing == {"q": "zzzz", "places": [], "more": False, "alike": False}
+
+
 def test_map_find_gives_where_a_hazard_or_an_area_lies(
     client: TestClient, client_as: ClientAs, programme: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
