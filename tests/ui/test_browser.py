@@ -144,6 +144,25 @@ def test_page_loads_without_console_errors(
     assert tab.errors == []
 
 
+def test_the_audit_trail_on_a_phone_is_one_block_an_event(tab: Watched, site: LiveSite) -> None:
+    """At 390 px the six columns squeezed when, who and what into a word a line beside the
+    changes' JSON: every row was a screen tall. Each event is a block now, its when, who
+    and what on its first line, and nothing reaches past the screen's edge."""
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    open_settled(tab.page, site.url + "/admin/audit")
+    first = tab.page.locator("#audit tr").nth(1)
+    when = first.locator("td.when").bounding_box()
+    what = first.locator("td.what").bounding_box()
+    below = first.locator("td.object").bounding_box()
+    assert when and what and below
+    assert what["y"] < when["y"] + 2 * when["height"], (when, what)  # its line, or the next
+    assert below["y"] >= what["y"] + what["height"] - 1, (what, below)  # then the object
+    assert tab.page.locator("#audit th").first.is_hidden()
+    assert tab.page.evaluate("document.documentElement.scrollWidth") <= 390
+    tab.shoot("audit-390")
+    assert tab.errors == []
+
+
 def test_hazard_page_draws_its_map(tab: Watched, site: LiveSite) -> None:
     open_settled(tab.page, f"{site.url}/hazards/{site.hazard}")
     tab.page.wait_for_selector(".leaflet-overlay-pane path", timeout=10_000)
