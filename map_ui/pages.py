@@ -28,7 +28,7 @@ from ims.reports import tiles
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history, recorded_after_the_period, summary
 from map_ui import account_pages, charts, maps, record_pages, upload_pages
-from map_ui.rendering import HERE, CachedStatic, error_page
+from map_ui.rendering import HERE, CachedStatic, error_page, path_part
 from map_ui.rendering import page as _page
 from map_ui.style import METHOD_COLOURS, STATUS_COLOURS
 from map_ui.style import legend as legend_data
@@ -210,13 +210,24 @@ def hazard_page(
     except ValueError:
         return error_page(request, 422, "Not a date", f"as_of {as_of!r} is not a date (YYYY-MM-DD)")
     except ImsError as exc:
-        return error_page(request, exc.status_code, "Not a date shown", exc.detail)
+        here = (f"/hazards/{path_part(reference)}", f"hazard {reference} as it is now")
+        return error_page(request, exc.status_code, "Not a date shown", exc.detail, here)
     if on == dt.date.today():
         # the date box holds today: "Show" on it is the state now, not "As on <today>:
         # only what took effect by then counts" (a first-time user's review)
         on = None
     try:
         hazard = hazards.hazard_view(session, reference, on)
+    except NotFound as exc:
+        # what the API offers for the same mistake (AT-00003, at-000001): its close matches
+        close = [] if generalised(principal) else register.close_matches(session, reference)
+        return error_page(
+            request,
+            exc.status_code,
+            "Hazard not found",
+            exc.detail,
+            suggestions=[(f"/hazards/{path_part(ref)}", ref) for ref in close],
+        )
     except ImsError as exc:
         return error_page(request, exc.status_code, "Hazard not found", exc.detail)
     if generalised(principal):

@@ -186,7 +186,18 @@ def error_page(
     title: str,
     detail: str,
     back: tuple[str, str] | None = None,
+    suggestions: list[tuple[str, str]] | None = None,
 ) -> HTMLResponse:
     """The HTML face of an error, for people browsing the pages; ``back``: the address and
-    name of the page the error came from, to go back to."""
-    return page(request, "error.html", status, title=title, detail=detail, status=status, back=back)
+    name of the page the error came from, to go back to; ``suggestions``: addresses and
+    names of what was perhaps meant (a hazard's reference mistyped)."""
+    return page(
+        request,
+        "error.html",
+        status,
+        title=title,
+        detail=detail,
+        status=status,
+        back=back,
+        suggestions=suggestions or [],
+    )

@@ -230,7 +230,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         )
         if page is not None:
             return page
-    return problem(exc.status_code, str(exc.detail), str(exc.detail), "http-error")
+    detail = str(exc.detail)
+    if exc.status_code in (404, 405):  # the title had been repeated: "Not Found"
+        what = "no route at" if exc.status_code == 404 else f"no {request.method} at"
+        detail = f"there is {what} {request.url.path} (the routes: /api/v1/docs)"
+    return problem(exc.status_code, str(exc.detail), detail, "http-error")
 
 
 async def _unstorable(request: Request, exc: Exception) -> JSONResponse:

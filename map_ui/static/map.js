@@ -363,6 +363,10 @@
     if (!hazard && place.code) {
       area = { kind: place.kind, code: place.code };
       updateFigures();
+    } else if (hazard && area) {
+      // a hazard maybe elsewhere: the box had kept the last area's figures beside it
+      area = null;
+      updateFigures();
     }
     if (hazard) {
       mark = L.rectangle(place.bounds, outlined).addTo(map);
@@ -388,6 +392,7 @@
     if (mark) map.removeLayer(mark);
     mark = null;
     delete results.dataset.shown;
+    map.fitBounds(bounds); // the country, as its figures
     updateFigures();
   });
   function say(text) {

@@ -35,21 +35,34 @@
 
   // A file that replaces a submission comes from the same organisation: chosen with it.
   $("replaces").addEventListener("change", () => {
+    $("replaces-dropped").hidden = true;
     const chosen = $("replaces").selectedOptions[0];
     const org = $("organisation");
     if (chosen && chosen.dataset.organisation && org.tagName === "SELECT") org.value = chosen.dataset.organisation;
   });
   // ...and of the same kind: the others are not offered (the server refused them only
   // once the file had been sent and its columns matched).
+  // A file first sent as the wrong kind (releases sent as hazards) cannot be replaced by
+  // the same file sent as the right one: the choice is dropped, and said so, with what to
+  // do with the first (a review: it was cleared without a word, and stayed awaiting review).
   function replaceableOfKind() {
     const kind = $("kind").value;
+    const dropped = $("replaces-dropped");
     for (const option of $("replaces").options) {
       if (!option.dataset.kind) continue; // "none"
       const other = option.dataset.kind !== kind;
       option.hidden = other;
       option.disabled = other;
-      if (other && option.selected) $("replaces").value = "";
+      if (other && option.selected) {
+        $("replaces").value = "";
+        dropped.textContent = `Submission ${option.value} was sent as ${option.dataset.kind}: ` +
+          `a file of ${kind} cannot replace it. Send this one as a new submission, then ` +
+          `withdraw submission ${option.value} from its page (or ask the reviewer to reject it).`;
+        dropped.hidden = false;
+        return;
+      }
     }
+    if ($("replaces").value) dropped.hidden = true;
   }
   $("kind").addEventListener("change", replaceableOfKind);
   replaceableOfKind();

@@ -152,6 +152,46 @@ def test_the_register_lists_what_was_withdrawn_and_says_so_of_a_search_for_one(
     assert "does not hold on" not in exact.group(1)
 
 
+def test_a_hazards_page_offers_its_withdrawal_only_when_nothing_of_it_counts(
+    session: Session, client_as: ClientAs
+) -> None:
+    """A reviewer opened "Withdraw this hazard…" on a hazard whose release counted, to be
+    told in the dialog, in lower case, that it could not be (and the browser logged a
+    409); a withdrawn hazard's page showed a timeline of "recorded +0" and a link to a map
+    that does not show it (a first-time user's review)."""
+    recorded(session)
+    reviewer = client_as("reviewer")
+    busy = reviewer.get("/hazards/HW-3").text
+    line = re.search(r'<p id="withdraw-hazard-line">(.*?)</p>', busy, re.S)
+    assert line and "1 release of it counts, to be withdrawn first" in line.group(1)
+    assert 'data-kind="hazard"' not in busy
+    assert 'data-kind="hazard" data-ref="HW-2"' in reviewer.get("/hazards/HW-2").text
+    assert (
+        reviewer.post(
+            "/api/v1/hazards/HW-2/withdrawal", json={"reason": "the same as HW-1"}
+        ).status_code
+        == 201
+    )
+    gone = reviewer.get("/hazards/HW-2").text
+    assert 'id="timeline-withdrawn"' in gone and 'class="timeline"' not in gone
+    assert "on the national map" not in gone
+    assert "on the national map" in reviewer.get("/hazards/HW-1").text
+
+
+def test_a_mistyped_hazard_or_a_later_date_on_its_page_says_where_to_go(
+    session: Session, client_as: ClientAs
+) -> None:
+    recorded(session)
+    viewer = client_as("viewer")
+    missing = viewer.get("/hazards/hw-1")
+    assert missing.status_code == 404
+    said = re.search(r'<p id="suggestions">(.*?)</p>', missing.text, re.S)
+    assert said and '<a href="/hazards/HW-1">HW-1</a>' in said.group(1)
+    later = viewer.get("/hazards/HW-1", params={"as_of": "2999-01-01"})
+    assert later.status_code == 422
+    assert '<a href="/hazards/HW-1" id="back">Back to hazard HW-1 as it is now</a>' in later.text
+
+
 def test_the_hazard_json_lists_its_releases_withdrawn(
     session: Session, client_as: ClientAs
 ) -> None:

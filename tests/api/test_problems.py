@@ -58,3 +58,14 @@ def test_an_errors_type_is_a_page_here_that_says_what_it_means(session: Session)
     assert slugs == [t.slug for t in problem_types()] and "invalid-request" in slugs
     unknown = client.get("/problems/no-such-thing")
     assert unknown.status_code == 404 and "no-such-thing" in unknown.text
+
+
+def test_an_unknown_route_says_so_rather_than_repeating_its_title(session: Session) -> None:
+    client = TestClient(session_app(session))
+    got = client.get("/api/v1/nowhere")
+    assert got.status_code == 404
+    body = got.json()
+    assert body["type"] == "/problems/http-error" and body["title"] == "Not Found"
+    assert body["detail"] == "there is no route at /api/v1/nowhere (the routes: /api/v1/docs)"
+    wrong = client.delete("/api/v1/health")
+    assert wrong.status_code == 405 and "no DELETE at /api/v1/health" in wrong.json()["detail"]

@@ -446,6 +446,20 @@ def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site
     country = tab.page.evaluate("async () => (await (await fetch('/map/figures')).json())")
     shown = tab.page.inner_text('#map-figures [data-field="total_count"]')
     assert shown == f"{country['total_count']:,}"
+    # a hazard found after an area: the box goes back to the country's (it had kept the
+    # area's beside a hazard elsewhere: a first-time user's review)
+    tab.page.fill("#find", district)
+    tab.page.click("#map-find button[type=submit]")
+    tab.page.wait_for_function(
+        "() => { const r = document.getElementById('find-results');"
+        " return r.dataset.shown || !r.hidden; }"
+    )
+    if tab.page.locator("#find-results").is_visible():  # several hold the name: choose it
+        tab.page.locator("#find-results button", has_text=f"{district} (district of").first.click()
+    tab.page.wait_for_selector("#figures-place:not([hidden])")
+    tab.page.fill("#find", site.hazard)
+    tab.page.click("#map-find button[type=submit]")
+    tab.page.wait_for_selector("#figures-place", state="hidden")
     # a hazard released in full: said so, not its last status (as the map draws it)
     with site.engine.connect() as conn:
         closed = conn.scalar(

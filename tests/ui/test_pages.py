@@ -306,7 +306,7 @@ def test_map_find_offers_names_that_read_like_one_that_matches_none(
     names read most like it are offered, said to be that (the map asks, not goes)."""
     answer = client.get("/map/find", params={"q": "Provnce B"}).json()
     assert answer["alike"] is True
-    assert [p["label"] for p in answer["places"]][0] == "Province B (province)"
+    assert answer["places"][0]["label"] == "Province B (province)"
     assert answer["places"][0]["code"] == "P-B"
     exact = client.get("/map/find", params={"q": "province b"}).json()
     assert exact["alike"] is False and len(exact["places"]) == 1
@@ -584,7 +584,7 @@ def test_reports_page_has_form_1h_and_1i_for_the_chosen_year_and_level(
     assert "Province A" in page and "Province B" in page
     # each area with its code, as the files give it (two districts of one name in two
     # provinces could not be told apart on this page)
-    assert 'Province A <small class="muted">P-A</small>' in page
+    assert 'Province A <small class="muted code">P-A</small>' in page
     # a type and its number held together, items apart ("BLU-24 1,598, BLU-26 7,048" read
     # as one more thousands comma, and broke at 390 px between type and number)
     assert '<span class="item">BLU-26: 40</span>' in page

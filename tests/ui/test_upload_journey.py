@@ -144,8 +144,14 @@ def test_upload_match_fix_replace_and_approve_with_confirmation(
     page.select_option("#kind", "releases")
     assert page.input_value("#replaces") == ""
     assert page.locator(f'#replaces option[value="{first}"]').is_disabled()
+    # ...and said so, with what to do with the first (it had been cleared without a word)
+    dropped = page.locator("#replaces-dropped")
+    assert dropped.is_visible() and dropped.inner_text().startswith(
+        f"Submission {first} was sent as hazards: a file of releases cannot replace it."
+    )
     page.select_option("#kind", "hazards")
     page.select_option("#replaces", str(first))
+    assert dropped.is_hidden()
     choose_and_match(operator, operators_file(tmp_path, "fixed", fixed=True), first=False)
     # the held copy is gone by the time it is sent (an hour later, a restart): the page
     # sends the file itself
