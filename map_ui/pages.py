@@ -627,6 +627,7 @@ def register_page(
         exact=exact,
         left_out_by=register.left_out_by(session, chosen, exact) if exact else None,
         withdrawn=(0, 0) if hidden else register.withdrawn_counts(session),
+        release=register.release_named(session, chosen.q) if chosen.q and not hidden else None,
         formats=register_files.FORMATS,
         export_query=urlencode(kept),
         # the releases by the same operator, in the same area, of the same kind, up to the

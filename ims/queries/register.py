@@ -208,6 +208,21 @@ def reference_named(session: Session, q: str) -> str | None:
     return found
 
 
+def release_named(session: Session, q: str) -> dict[str, Any] | None:
+    """The release that ``q`` names exactly (any case), with its hazard and whether it was
+    withdrawn: the register lists hazards, and a search for a release had found nothing."""
+    row = session.execute(
+        text(
+            "SELECT x.reference, h.reference AS hazard, x.released,"
+            " EXISTS (SELECT 1 FROM release_withdrawal w WHERE w.release_id = x.id) AS withdrawn"
+            " FROM release x JOIN hazard h ON h.id = x.hazard_id"
+            " WHERE lower(x.reference) = lower(:q) LIMIT 1"
+        ),
+        {"q": q.strip()},
+    ).first()
+    return None if row is None else dict(row._mapping)
+
+
 def left_out_by(session: Session, f: RegisterFilter, reference: str) -> str | None:
     """Why the hazard ``reference`` is not among those ``f`` finds: "withdrawn" (as
     recorded in error), "date" (not recorded on its date), "closed" (closed then, and

@@ -146,6 +146,14 @@ def test_the_register_lists_what_was_withdrawn_and_says_so_of_a_search_for_one(
     assert cells[:4] == ["HW-R1", "HW-3", "cleared", "2021-03-01"]
     assert cells[-1] == "sent for HW-9"
 
+    # a release's reference names its hazard, and whether it was withdrawn (the register
+    # lists hazards: a search for a release had said "No hazard matches" and no more)
+    for ref, withdrawn in (("hw-r1", True),):
+        said = viewer.get("/hazards", params={"q": ref}).text
+        line = re.search(r'<p id="search-release">(.*?)</p>', said, re.S)
+        assert line and "release HW-R1, of 2021-03-01, on hazard" in line.group(1)
+        assert '<a href="/hazards/HW-3">HW-3</a>' in line.group(1)
+        assert ("withdrawn as recorded in error" in line.group(1)) is withdrawn
     found = viewer.get("/hazards", params={"q": "HW-2"}).text
     exact = re.search(r'<p id="search-exact">(.*?)</p>', found, re.S)
     assert exact and "withdrawn as recorded in error" in exact.group(1)
