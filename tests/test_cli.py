@@ -110,3 +110,27 @@ def test_ims_names_its_version_and_a_checkouts_commit() -> None:
     expected = f"ims {__version__}, commit {commit}" if commit else f"ims {__version__}"
     assert said.output.strip() == expected
     assert re.fullmatch(r"ims \d+\.\d+\.\d+(, commit [0-9a-f]{7,})?", said.output.strip())
+
+
+def test_an_error_naming_a_crafted_value_is_printed_as_text_never_as_codes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A reference holding "[/]" ended the command in Rich's MarkupError (a traceback),
+    and one holding terminal codes cleared a reviewer's screen and printed its own text
+    (an attack on our own instance): both are printed as the characters they are."""
+    import typer
+
+    from ims.cli.common import out, reports_errors
+    from ims.errors import InvalidRequest
+
+    @reports_errors
+    def refuse() -> None:
+        raise InvalidRequest('hazard_id "OUT-[/]9\x1b[2J\x1b[1;1HAll valid" is taken')
+
+    with pytest.raises(typer.Exit) as stopped:
+        refuse()
+    assert stopped.value.exit_code == 2
+    said = capsys.readouterr().err
+    assert "\x1b[2J" not in said and "\\x1b[2J" in said and "OUT-[/]9" in said
+    out.print("a cell: X\x1b[8mhidden", markup=False)
+    assert "\x1b[8m" not in capsys.readouterr().out

@@ -6,12 +6,14 @@ import contextlib
 import datetime as dt
 import functools
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ims.config import get_settings
 from ims.domain.enums import Contamination
@@ -24,10 +26,35 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
+def visible(text: str) -> str:
+    """``text`` with its control characters written out (``\\x1b``), newlines and tabs
+    kept: an operator's file had a reference holding terminal codes that cleared a
+    reviewer's screen and printed "All features valid" (an attack on our own instance)."""
+    if text.isprintable() or all(c.isprintable() or c in "\n\t" for c in text):
+        return text
+    return "".join(
+        c
+        if c.isprintable() or c in "\n\t" or not unicodedata.category(c).startswith("C")
+        else f"\\x{ord(c):02x}"
+        if ord(c) < 0x100
+        else f"\\u{ord(c):04x}"
+        for c in text
+    )
+
+
+class _Console(Console):
+    """Rich's console, writing every string it is given (a message, a table's cell) with
+    its control characters made visible: Rich passes ESC through."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Any:
+        return super().render_str(visible(text), **kwargs)
+
+
 # Lines are not cut to the terminal's width: findings and URLs get copied and grepped.
 # Piped or logged output gets room for the report tables (a terminal keeps its own width).
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, soft_wrap=True)
+out = _Console(soft_wrap=True, width=None if sys.stdout.isatty() else 120)
+err = _Console(stderr=True, soft_wrap=True)
 
 
 def reports_errors(func: F) -> F:
@@ -38,7 +65,8 @@ def reports_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except ImsError as exc:
-            err.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
+            # the detail as text: a reference holding "[/]" had ended in Rich's MarkupError
+            err.print(f"[bold red]error:[/] {escape(exc.detail)}", highlight=False)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
