@@ -158,6 +158,7 @@ def read_table(path: Path, *, crs: CRS | None = None, name: str | None = None) -
     if raw.empty:
         raise InvalidUpload(f"{where} has no rows")
     raw = raw.reset_index(drop=True)
+    _refuse(_nul_cells(raw), where)
     notes: list[str] = []
     renamed, dropped, record_ids = _columns(raw)
     frame = raw.drop(columns=dropped).rename(columns=renamed)
@@ -374,6 +375,27 @@ def _geometry(
         f"the_geom) or latitude and longitude columns (lat/latitude, lon/longitude); its "
         f"columns are {columns}; ims accepts {ACCEPTED}"
     )
+
+
+def _nul_cells(frame: pd.DataFrame) -> list[str]:
+    """Where the table holds a NUL character, which the database cannot store: a CSV cell
+    holding one answered 500, and one in a reference a 422 naming no feature (an attack on
+    our own instance)."""
+    problems = [
+        f"a column's name {str(c)!r} holds a NUL character (0x00)" for c in frame.columns
+        if "\x00" in str(c)
+    ]  # fmt: skip
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+            continue
+        held = values.map(lambda v: isinstance(v, str) and "\x00" in v)
+        for row in held.index[held.to_numpy(dtype=bool)]:
+            problems.append(
+                f"feature {row + 1}, field {str(column).replace(chr(0), '')!r}: holds a NUL "
+                "character (0x00), which cannot be stored; remove it and send the file again"
+            )
+    return problems
 
 
 def _refuse(problems: list[str], where: str) -> None:

@@ -697,3 +697,31 @@ def test_the_review_page_says_how_the_file_was_read(
         "dates: day first (31/12/2024)",
     ]
     assert '<code>{"fields": {"hazard_id": "REF"}, "dates": "day-first"}</code>' in said
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "field"),
+    [
+        ("hazard_id,status,recorded,village,wkt", "N-1,SHA,2021-03-04,Ban\x00Na", "village"),
+        (
+            "hazard_id,status,recorded,village,wkt",
+            "N-1\x00/revise,SHA,2021-03-04,Ban Na",
+            "hazard_id",
+        ),
+    ],
+)
+def test_a_nul_character_in_a_table_is_a_clear_error_naming_its_cell(
+    client: TestClient, session: Session, tmp_path: Path, header: str, row: str, field: str
+) -> None:
+    """A NUL in a CSV cell answered 500 (the staged features' JSON refused it), and one in
+    a reference 422 "PostgreSQL text fields cannot contain NUL" naming no feature (an
+    attack on our own instance)."""
+    path = tmp_path / "nul.csv"
+    wkt = '"POLYGON((103.2 19.4,103.205 19.4,103.205 19.405,103.2 19.4))"'
+    path.write_text(f"{header}\n{row},{wkt}\n", encoding="utf-8")
+    before = count(session, "submission")
+    got = post(client, path, organisation="MAG")
+    assert got.status_code == 400, got.text  # type: ignore[attr-defined]
+    detail = got.json()["detail"]  # type: ignore[attr-defined]
+    assert f"feature 1, field '{field}': holds a NUL character (0x00)" in detail
+    assert count(session, "submission") == before
