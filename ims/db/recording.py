@@ -47,6 +47,7 @@ from ims.domain.records import (
 )
 from ims.domain.references import reference_problem
 from ims.errors import Conflict, InvalidRequest, NotFound, UnknownCode
+from ims.ingest.fields import NONE_TEXT, says_none
 from ims.words import noun
 
 log = logging.getLogger(__name__)
@@ -655,6 +656,8 @@ def convert_outside_release(
         raise InvalidRequest("give the new hazard a reference of 1 to 100 characters")
     # as validation checks an upload's (it had let "AT-1/." and invisible characters in)
     problem = reference_problem(hazard_reference, "the hazard's reference")
+    if says_none(hazard_reference):  # as validation's: "(none)" empties a revision's field
+        problem = f'"{hazard_reference}" is not a reference: "{NONE_TEXT}" empties a field'
     if problem is not None:
         raise InvalidRequest(problem, field="hazard_id")
     wkb = session.scalar(
