@@ -45,7 +45,7 @@ from ims.domain.records import (
     NewRelease,
     slug,
 )
-from ims.domain.references import reference_problem
+from ims.domain.references import reference_problem, skeleton, twins
 from ims.errors import Conflict, InvalidRequest, NotFound, UnknownCode
 from ims.ingest.fields import NONE_TEXT, says_none
 from ims.words import noun
@@ -658,6 +658,20 @@ def convert_outside_release(
     problem = reference_problem(hazard_reference, "the hazard's reference")
     if says_none(hazard_reference):  # as validation's: "(none)" empties a revision's field
         problem = f'"{hazard_reference}" is not a reference: "{NONE_TEXT}" empties a field'
+    if problem is None:  # as validation's: no reference that reads as a recorded one
+        near = session.scalars(
+            text(
+                "SELECT reference FROM hazard WHERE lower(reference) = :s"
+                " OR reference !~ '^[ -~]*$'"
+            ),
+            {"s": skeleton(hazard_reference)},
+        ).all()
+        other = twins([hazard_reference], near).get(hazard_reference)
+        if other is not None:
+            problem = (
+                f'"{hazard_reference}" reads as hazard "{other}", recorded: give the new '
+                "hazard a reference that cannot be mistaken for another"
+            )
     if problem is not None:
         raise InvalidRequest(problem, field="hazard_id")
     wkb = session.scalar(

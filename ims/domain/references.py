@@ -10,8 +10,10 @@ what is wrong with one, or None.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import unicodedata
+from collections.abc import Iterable
 
 # Addresses that end a reference's own: a reference ending so is read as the record before
 # it with that page or action (map_ui/record_pages.py, ims/api/hazards.py, releases.py,
@@ -47,6 +49,11 @@ def _named(chars: set[str], fallback: str) -> str:
     return ", ".join(f"U+{ord(c):04X} {unicodedata.name(c, fallback)}" for c in sorted(chars))
 
 
+# Blank characters that are symbols, not spaces (a Braille blank after "AT-1" shows as
+# "AT-1 "): an attack on our own instance
+_BLANKS = frozenset({"\u2800"})
+
+
 def invisible(text: str) -> set[str]:
     """The characters of ``text`` that show as nothing or change how it reads: control and
     formatting characters (a right-to-left override), line separators, ignorables (a
@@ -56,7 +63,9 @@ def invisible(text: str) -> set[str]:
     found = {
         c
         for c in composed
-        if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")
+        # unassigned (U+2065 and U+E0080 showed as nothing), private use and surrogates too
+        if unicodedata.category(c) in ("Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp")
+        or c in _BLANKS
         or any(low <= ord(c) <= high for low, high in _IGNORABLE)
     }
     found |= {
@@ -120,3 +129,55 @@ def reference_problem(ref: str, field_name: str) -> str | None:
         f"{field_name} {said}: it would look like another reference; type the reference "
         "again in one script, with ordinary spaces and hyphens"
     )
+
+
+def skeleton(ref: str) -> str:
+    """What ``ref`` reads as, to find two references that look the same (Unicode TR39's
+    idea): compatibility-normalised (NFKC: a decomposed É is the composed one), each
+    letter of another script that looks like an ASCII one taken as that one (a Cyrillic
+    А, a Cherokee Ꭺ, a Lisu ꓮ as A; Unicode's confusables, from confusable_homoglyphs),
+    a digit of any script as its value (a Bengali ০ as 0), and case folded. A reference
+    in one script that resembles no ASCII one (Lao) stays as it is."""
+    text = unicodedata.normalize("NFKC", ref)
+    if not text.isascii():
+        text = "".join(_as_ascii(c) for c in text)
+    return text.casefold()
+
+
+@functools.lru_cache(maxsize=4096)
+def _as_ascii(c: str) -> str:
+    if c.isascii():
+        return c
+    digit = unicodedata.decimal(c, None)
+    if digit is not None:
+        return str(digit)
+    from confusable_homoglyphs import confusables  # reads its table once, when needed
+
+    found = confusables.is_confusable(c, greedy=True, preferred_aliases=[]) or []
+    like = [h["c"] for f in found for h in f["homoglyphs"] if len(h["c"]) == 1 and h["c"].isascii()]
+    return like[0] if like else c
+
+
+def twins(references: Iterable[str], recorded: Iterable[str]) -> dict[str, str]:
+    """Each of ``references`` (a file's) that reads as another reference, recorded or of
+    the same file, but is not it: the other one, the recorded first. A reference that is
+    itself recorded is left out (it is that record). An attack on our own instance
+    recorded "АТ-000013" (Cyrillic) and "at-000013" beside AT-000013: three hazards whose
+    pages and register rows read the same, one double-counted as a self-overlap."""
+    given = set(recorded)
+    by_skeleton: dict[str, str] = {}
+    for ref in sorted(given):
+        by_skeleton.setdefault(skeleton(ref), ref)
+    found: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for ref in references:
+        if ref in given or ref in found:
+            continue
+        key = skeleton(ref)
+        other = by_skeleton.get(key)
+        if other is None and seen.get(key, ref) != ref:
+            other = seen[key]
+        if other is not None and other != ref:
+            found[ref] = other
+        seen.setdefault(key, ref)
+    return found

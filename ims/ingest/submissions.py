@@ -40,6 +40,7 @@ from ims.domain.figures import OPEN_THRESHOLD_M2
 from ims.domain.findings import Finding as FindingData
 from ims.domain.findings import Severity
 from ims.domain.geodesy import geodesic_areas
+from ims.domain.references import skeleton, twins
 from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
 from ims.heap import bulk_work
 from ims.ingest import field_maps
@@ -209,6 +210,26 @@ def hazard_boundaries(session: Session, bounds: Sequence[float]) -> HazardBounda
     )
 
 
+def _twins(session: Session, refs: list[str], tables: tuple[str, ...]) -> dict[str, str]:
+    """The file's references that read as another, recorded in ``tables`` (withdrawn
+    records' too: their references stay taken) or in the file. The recorded candidates:
+    those equal to a reference's skeleton but for case, and every one that is not ASCII
+    (few, and their skeletons are computed here)."""
+    skeletons = sorted({skeleton(r) for r in refs})
+    recorded: set[str] = set()
+    for table in tables:
+        recorded.update(
+            session.scalars(
+                text(
+                    f"SELECT reference FROM {table} WHERE lower(reference) = ANY(:s)"
+                    " OR reference !~ '^[ -~]*$'"
+                ),
+                {"s": skeletons},
+            )
+        )
+    return twins(refs, recorded)
+
+
 def load_context(
     session: Session,
     kind: str,
@@ -233,6 +254,9 @@ def load_context(
         split=split,
     )
     refs = sorted({str(v).strip() for v in frame.get("hazard_id", []) if not blank(v)})
+    if kind == UploadKind.HAZARDS and refs:
+        in_order = [str(v).strip() for v in frame.get("hazard_id", []) if not blank(v)]
+        ctx.twins = _twins(session, list(dict.fromkeys(in_order)), ("hazard",))
     if refs:
         ctx.withdrawn_hazards = set(
             session.scalars(
@@ -295,6 +319,7 @@ def load_context(
         }
     if kind == UploadKind.RELEASES:
         rel_refs = [str(v).strip() for v in frame.get("release_id", []) if not blank(v)]
+        ctx.twins = _twins(session, list(dict.fromkeys(rel_refs)), ("release", "outside_release"))
         ctx.release_refs = set(
             session.scalars(
                 text(

@@ -103,6 +103,9 @@ class ValidationContext:
     withdrawn_refs: set[str] = field(default_factory=set)
     # hazards the file names that were withdrawn as recorded in error (§2.9)
     withdrawn_hazards: set[str] = field(default_factory=set)
+    # a file's references that read as another, recorded or in the file (Cyrillic АТ-1
+    # beside AT-1, at-1 beside AT-1): the other one (ims.domain.references.twins)
+    twins: dict[str, str] = field(default_factory=dict)
     # releases recorded on the hazards a releases file names, by (hazard, date): their
     # references and polygons, to tell the same result sent again under another reference
     recorded_releases: dict[tuple[str, dt.date], list[tuple[str, BaseGeometry]]] = field(
@@ -242,6 +245,21 @@ def _reference(out: _Collector, value: Any, field_name: str) -> str | None:
         out.add("bad_value", ERROR, problem, field_name)
         return None
     return ref
+
+
+def _twin(ref: str, other: str, what: str) -> str:
+    """The finding of a reference that reads as ``other`` (``ValidationContext.twins``)."""
+    field_name = f"{what}_id" if what == "release" else "hazard_id"
+    differ = (
+        "only in capitals"
+        if ref.casefold() == other.casefold()
+        else "only in characters that look the same"
+    )
+    return (
+        f'{field_name} "{ref}" reads as {what} "{other}" (recorded, or earlier in the file), '
+        f"and differs from it {differ}: two records would look the same on every page and "
+        f'report. Give "{other}" exactly if it is that {what}, or another reference'
+    )
 
 
 def _multipolygon(geom: BaseGeometry) -> MultiPolygon:
@@ -857,6 +875,10 @@ def validate_hazards(
                 "status",
             )
         if ref and is_new:
+            if ref in ctx.twins:
+                out.add(
+                    "reads_as_another", ERROR, _twin(ref, ctx.twins[ref], "hazard"), "hazard_id"
+                )
             if new_refs[ref] > 1:
                 out.add(
                     "duplicate_reference",
@@ -1032,6 +1054,8 @@ def validate_releases(
                 "each release has its own reference",
                 "release_id",
             )
+        if ref and ref in ctx.twins:
+            out.add("reads_as_another", ERROR, _twin(ref, ctx.twins[ref], "release"), "release_id")
         if ref and ref in ctx.withdrawn_refs:
             out.add(
                 "already_recorded",

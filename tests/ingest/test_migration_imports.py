@@ -164,7 +164,8 @@ def test_a_reviewer_makes_land_released_outside_hazards_a_retrospective_hazard(
     # its reference is checked as an upload's: "A/." would address A's pages, a Hangul
     # filler shows as nothing (an attack on our own instance)
     # and "(none)", which empties a revision's field, is not one (the same attack, again)
-    for bad in ("RETRO-1/.", "RETRO-1\u3164", "RETRO-1/revise", "(none)", " (None) "):
+    # and a reference that reads as a recorded one ("a" beside A, a Cyrillic А)
+    for bad in ("RETRO-1/.", "RETRO-1\u3164", "RETRO-1/revise", "(none)", " (None) ", "a", "А"):
         with pytest.raises(InvalidRequest):
             approval.convert_outside(
                 session, "OLD-8", hazard_reference=bad, status=HazardStatus.CHA, by="reviewer"
