@@ -320,6 +320,17 @@ def load_context(
     if kind == UploadKind.RELEASES:
         rel_refs = [str(v).strip() for v in frame.get("release_id", []) if not blank(v)]
         ctx.twins = _twins(session, list(dict.fromkeys(rel_refs)), ("release", "outside_release"))
+        ctx.part_refs = set(
+            session.scalars(
+                text(
+                    "SELECT reference FROM release WHERE reference LIKE '%#%'"
+                    " AND regexp_replace(reference, '#[^#]*$', '') = ANY(:r)"
+                    " UNION SELECT reference FROM outside_release WHERE reference LIKE '%#%'"
+                    " AND regexp_replace(reference, '#[^#]*$', '') = ANY(:r)"
+                ),
+                {"r": rel_refs},
+            )
+        )
         ctx.release_refs = set(
             session.scalars(
                 text(
@@ -1342,7 +1353,7 @@ def _store_features(
                 (
                     submission_id,
                     i + 1,
-                    None if ref is None else str(ref)[:100],
+                    None if ref is None else str(ref).strip()[:100],  # as validation reads it
                     _json(record),
                     _json(jsonable(clean_record)),
                     geom_hex,

@@ -106,6 +106,9 @@ class ValidationContext:
     # a file's references that read as another, recorded or in the file (Cyrillic АТ-1
     # beside AT-1, at-1 beside AT-1): the other one (ims.domain.references.twins)
     twins: dict[str, str] = field(default_factory=dict)
+    # references recorded of the form REF#… for a REF of the releases file: the names a
+    # split release's parts would take
+    part_refs: set[str] = field(default_factory=set)
     # releases recorded on the hazards a releases file names, by (hazard, date): their
     # references and polygons, to tell the same result sent again under another reference
     recorded_releases: dict[tuple[str, dt.date], list[tuple[str, BaseGeometry]]] = field(
@@ -1107,6 +1110,21 @@ def validate_releases(
             _matched(out, split, released)
         if split is not None and not split.whole and items:
             out.add("items_with_largest_part", WARNING, _items_go_to(split, ref), "items")
+        if split is not None and not split.whole and ref:
+            # the parts' names (approval.split_parts): one already taken had blocked the
+            # approval of a file that reviewed clean (an attack on our own instance)
+            names = [f"{ref}#{k + 1}" for k in range(len(split.pieces))]
+            names += [f"{ref}#outside"] if split.outside_m2 > 0 else []
+            taken = [n for n in names if len(names) > 1 and (n in ctx.part_refs or counts[n])]
+            if taken:
+                out.add(
+                    "already_recorded",
+                    ERROR,
+                    f"release {ref} is split into parts named {', '.join(names)}, and "
+                    f"{', '.join(taken)} is already a release's reference: give it another "
+                    "release_id",
+                    "release_id",
+                )
         if split is not None and not split.whole and ref and len(ref) > REFERENCE_MAX - 8:
             out.add(
                 "bad_value",

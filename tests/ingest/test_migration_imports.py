@@ -188,6 +188,28 @@ def test_a_reviewer_makes_land_released_outside_hazards_a_retrospective_hazard(
         )
 
 
+def test_a_split_whose_parts_names_are_taken_is_an_error_at_upload_not_at_approval(
+    session: Session, two_hazards: None, tmp_path: Path
+) -> None:
+    """A release "R-1#1" recorded first made the split of R-1 fail at approval, 409, after
+    a clean review (an attack on our own instance): the parts' names are checked as the
+    file is read."""
+    first = upload(
+        session,
+        tmp_path,
+        "releases",
+        [{"release_id": "R-1#1", "hazard_id": "A", "method": "cleared", "released": "2021-06-01"}],
+        [box(103.001, 19.001, 103.002, 19.002)],
+    )
+    approval.approve(session, first.submission.id, by="reviewer")
+    rows = [{"release_id": "R-1", "hazard_id": "A", "method": "cleared", "released": "2021-06-01"}]
+    split = upload(
+        session, tmp_path, "releases", rows, [box(103.008, 19.004, 103.012, 19.005)], split=True
+    )
+    [taken] = [f for f in split.findings if f.code == "already_recorded"]
+    assert taken.field == "release_id" and "R-1#1 is already a release's reference" in taken.message
+
+
 def test_a_named_release_reaching_onto_another_hazard_is_offered_the_split(
     session: Session, two_hazards: None, tmp_path: Path
 ) -> None:

@@ -71,6 +71,15 @@ def test_the_same_reference_a_decided_submission_and_the_one_replaced_are_not_to
     again = stage(session, tmp_path, "b", [{"hazard_id": "PO-A"}], [HALF_OVER])
     assert pending(again) == []
     assert [f.code for f in again.findings].count("pending_elsewhere") == 1
+    # ...whatever spaces either file left after it (the first's had been kept as sent, so
+    # "PO-A   " awaiting review was never told of: an attack on our own instance)
+    geojson = tmp_path / "spaced.geojson"  # a shapefile's cells lose their trailing spaces
+    hazard_frame([{"hazard_id": "PO-S   "}], [APART]).to_file(geojson, driver="GeoJSON")
+    spaced = submissions.stage(session, geojson, kind="hazards")
+    told = stage(session, tmp_path, "t", [{"hazard_id": "PO-S"}], [APART])
+    assert f"submission {spaced.submission.id}" in " ".join(
+        f.message for f in told.findings if f.code == "pending_elsewhere"
+    )
     # a correction of the first, replacing it, does not overlap what it replaces
     fixed = stage(
         session,
