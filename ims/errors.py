@@ -65,7 +65,7 @@ class Gone(ImsError):
 
 
 class InvalidRequest(ImsError):
-    """A request parameter or body is wrong."""
+    """A request's parameter or body is wrong (/ogc answers 400, invalid-parameter)."""
 
     status_code = 422
     title = "Invalid request"
@@ -129,7 +129,8 @@ class SetupError(ImsError):
 
 
 class InvalidParameter(ImsError):
-    """A query parameter has a value the route cannot take (OGC APIs answer these 400)."""
+    """A query parameter of the OGC API (/ogc) has a value it cannot take: answered 400, as
+    that standard asks (the rest of the API answers a wrong parameter 422, invalid-request)."""
 
     status_code = 400
     title = "Invalid parameter"

@@ -109,7 +109,11 @@ def hazard_map(
                 "style": {"color": "#333333", "weight": 2, "fill": False, "dashArray": "5 4"},
             }
         )
-    legend: list[list[Any]] = [[colour, f"Remaining ({status or 'SHA'})"]]
+    # what the map draws: a withdrawn hazard, or one released whole, has no remaining
+    # ground, and its legend had still said "Remaining (CHA)" (a first-time user's review)
+    legend: list[list[Any]] = (
+        [[colour, f"Remaining ({status or 'SHA'})"]] if remaining_light else []
+    )
     legend += [[c, METHOD_LABELS[k]] for k, c in METHOD_COLOURS.items()]
     if beyond:
         legend.append([OUTSIDE_COLOUR, "Released outside the hazard (not counted)"])

@@ -7,6 +7,7 @@ file that names it again is told why it cannot."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from collections.abc import Iterator
 
@@ -183,6 +184,10 @@ def test_a_hazards_page_offers_its_withdrawal_only_when_nothing_of_it_counts(
     gone = reviewer.get("/hazards/HW-2").text
     assert 'id="timeline-withdrawn"' in gone and 'class="timeline"' not in gone
     assert "on the national map" not in gone
+    # its map draws the boundary it was recorded with, and its legend no remaining ground
+    legend = re.search(r"data-layers='(.*?)'", gone, re.S)
+    assert legend and "Remaining (" not in html.unescape(legend.group(1))
+    assert "Remaining (SHA)" in html.unescape(reviewer.get("/hazards/HW-1").text)
     assert "on the national map" in reviewer.get("/hazards/HW-1").text
 
 
