@@ -36,10 +36,18 @@
   if (view) map.setView([+view[2], +view[3]], +view[1]);
   else map.fitBounds(bounds);
 
+  // The figures box: the country's, or those of the province or district the find box
+  // went to (it had kept the national figures beside a province outlined), until
+  // "show the whole country" is clicked; the date and the kind apply to either. Kept in
+  // the address (?province=CODE), so that a reload or a link shows the same figures.
+  let area = null; // { kind: "province" | "district", code }
   function address() {
     const c = map.getCenter();
     const hash = `#${map.getZoom()}/${c.lat.toFixed(5)}/${c.lng.toFixed(5)}`;
-    window.history.replaceState(null, "", `${window.location.pathname}${params(false)}${hash}`);
+    const query = new URLSearchParams(params(false));
+    if (area) query.set(area.kind, area.code);
+    const text = query.toString();
+    window.history.replaceState(null, "", `${window.location.pathname}${text ? `?${text}` : ""}${hash}`);
   }
   map.on("moveend", address);
   map.createPane("provinces").style.zIndex = 350;
@@ -240,10 +248,6 @@
     undefined, 0.6);
   L.control.scale().addTo(map);
 
-  // The figures box: the country's, or those of the province or district the find box
-  // went to (it had kept the national figures beside a province outlined), until
-  // "the whole country" is clicked; the date and the kind apply to either.
-  let area = null; // { kind: "province" | "district", code }
   const figuresPlace = document.getElementById("figures-place");
   function figuresQuery() {
     const query = new URLSearchParams(params(true));
@@ -368,6 +372,7 @@
       area = null;
       updateFigures();
     }
+    address();
     if (hazard) {
       mark = L.rectangle(place.bounds, outlined).addTo(map);
       const found = L.latLngBounds(place.bounds); // the popup above it, not over it
@@ -394,6 +399,7 @@
     delete results.dataset.shown;
     map.fitBounds(bounds); // the country, as its figures
     updateFigures();
+    address();
   });
   function say(text) {
     results.replaceChildren(text);
@@ -446,5 +452,13 @@
     results.hidden = false;
   });
 
+  // an address that names an area (a reload, a link): its figures in the box
+  for (const kind of ["province", "district"]) {
+    const code = new URLSearchParams(window.location.search).get(kind);
+    if (code && !area) {
+      area = { kind, code };
+      updateFigures();
+    }
+  }
   build();
 })();

@@ -439,9 +439,15 @@ def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site
     assert shown == f"{own['total_count']:,}" and own["place"] == district
     tab.page.wait_for_load_state("networkidle")
     tab.shoot("map-found-district")
-    # and back to the country's: the outline goes with them
+    # kept in the address: a reload (or the link sent on) gives the district's figures
+    assert f"district={code}" in tab.page.url
+    tab.page.reload()
+    tab.page.wait_for_selector("#figures-place:not([hidden])")
+    assert tab.page.inner_text('#map-figures [data-field="place"]') == f"{district} (district)"
+    # and back to the country's: the outline goes with them, and the area from the address
     tab.page.click("#figures-country")
     tab.page.wait_for_selector("#figures-place", state="hidden")
+    assert "district=" not in tab.page.url
     assert tab.page.locator(".leaflet-overlay-pane path[stroke-dasharray]").count() == 0
     country = tab.page.evaluate("async () => (await (await fetch('/map/figures')).json())")
     shown = tab.page.inner_text('#map-figures [data-field="total_count"]')
