@@ -216,18 +216,12 @@ def _twins(session: Session, refs: list[str], tables: tuple[str, ...]) -> dict[s
     those equal to a reference's skeleton but for case, and every one that is not ASCII
     (few, and their skeletons are computed here)."""
     skeletons = sorted({skeleton(r) for r in refs})
-    recorded: set[str] = set()
-    for table in tables:
-        recorded.update(
-            session.scalars(
-                text(
-                    f"SELECT reference FROM {table} WHERE lower(reference) = ANY(:s)"
-                    " OR reference !~ '^[ -~]*$'"
-                ),
-                {"s": skeletons},
-            )
-        )
-    return twins(refs, recorded)
+    query = " UNION ".join(
+        f"SELECT reference FROM {table} WHERE lower(reference) = ANY(:s)"
+        " OR reference !~ '^[ -~]*$'"
+        for table in tables
+    )  # one statement: the references are sent once (306,000 of them, a national file)
+    return twins(refs, set(session.scalars(text(query), {"s": skeletons})))
 
 
 def load_context(
