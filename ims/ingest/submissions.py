@@ -217,8 +217,7 @@ def _twins(session: Session, refs: list[str], tables: tuple[str, ...]) -> dict[s
     (few, and their skeletons are computed here)."""
     skeletons = sorted({skeleton(r) for r in refs})
     query = " UNION ".join(
-        f"SELECT reference FROM {table} WHERE lower(reference) = ANY(:s)"
-        " OR reference !~ '^[ -~]*$'"
+        f"SELECT reference FROM {table} WHERE lower(reference) = ANY(:s) OR reference !~ '^[ -~]*$'"
         for table in tables
     )  # one statement: the references are sent once (306,000 of them, a national file)
     return twins(refs, set(session.scalars(text(query), {"s": skeletons})))
