@@ -105,7 +105,7 @@ def run(
             continue
         if match := FEATURES.search(line):
             features = int(match.group(1).replace(",", ""))
-        if FINDING.match(line):
+        if FINDING.match(line) and args[0] == "import":  # a report's error is shown whole
             # The findings listed come at once: one line for all of them.
             if lines and lines[-1][1].startswith("["):
                 count = int(lines[-1][1][1:].split()[0]) + 1
