@@ -21,7 +21,8 @@ from pathlib import Path
 from openpyxl import Workbook
 
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
-from ims.ingest.fields import HAZARDS, RELEASES, Field, FieldType, Required
+from ims.domain.references import ROUTE_ENDINGS, ROUTE_WHOLE
+from ims.ingest.fields import HAZARDS, REFERENCE_MAX, RELEASES, Field, FieldType, Required
 from ims.reports.cells import workbook_bytes, xlsx_values
 
 FORMS = {"hazards": "ims_hazard_report", "releases": "ims_release_report"}
@@ -69,6 +70,21 @@ CODE_LABELS = {
     "reduced": "Reduced (technical survey)",
     "cleared": "Cleared",
 }
+# What ims refuses in a reference that a phone can check before it is sent (the rules of
+# ims.domain.references.reference_problem, for what a keyboard types; "(none)" empties a
+# field in a file), on the answer as ims reads it, spaces at either end taken off
+_ENDINGS = "|".join(re.escape(e) for e in ROUTE_ENDINGS)
+_REFERENCE = (
+    r"not(regex(normalize-space(.), '(^|/)(\.|%2[eE]){1,2}(/|$)'))"
+    f" and not(regex(normalize-space(.), '({_ENDINGS})$'))"
+    + "".join(f" and normalize-space(.) != '{whole}'" for whole in ROUTE_WHOLE)
+    + " and translate(normalize-space(.), 'NOE', 'noe') != '(none)'"
+    + f" and string-length(normalize-space(.)) <= {REFERENCE_MAX}"
+)
+_REFERENCE_SAID = (
+    f"a reference of at most {REFERENCE_MAX} characters, without . or .. between its /, not "
+    "ending in /revise, /hazard or another of ims's page names, and not (none)"
+)
 _FILE_ONLY = re.compile(r"\s*\(a revision: \(none\) empties (?:it|them)\)")
 _NOT_AFTER_TODAY = (". <= today()", "a date after today")
 
@@ -136,6 +152,8 @@ def _question(f: Field) -> list[tuple[str, ...]]:
             ("end_repeat", group, "", "", "", "", "", ""),
             ("calculate", f.name, "", hint, "", "", f"join(';', ${{{f.name}_entry}})", ""),
         ]
+    if f.type is FieldType.REFERENCE:
+        return [("text", f.name, label, hint, required, _REFERENCE, "", _REFERENCE_SAID)]
     return [("text", f.name, label, hint, required, "", "", "")]
 
 

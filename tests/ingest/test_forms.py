@@ -4,15 +4,20 @@ ask exactly the template's fields, with choices from the reference lists."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
 from pyxform.xls2xform import convert
 from sqlalchemy.orm import Session
 
 from ims.db import reference
+from ims.ingest import validate
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
 from ims.ingest.forms import FORMS, LABELS, write_forms, xlsform
 from tests.utils import REPO_ROOT, ClientAs
@@ -120,3 +125,50 @@ def test_no_question_tells_a_field_team_to_type_what_its_phone_cannot_take() -> 
         survey = xlsform(kind, [("BLU-26", "bomblet")], ["MAG"])["survey"]
         hints = [row[3] for row in survey.iter_rows(min_row=2, values_only=True) if row[3]]
         assert hints and not [h for h in hints if "(none)" in h]
+
+
+# What a field team might type as a reference: parts that ims refuses in some places
+_PARTS = st.sampled_from(
+    ["/", ".", "..", "%2e", "%2E", "revise", "releases", "new", "preview", "revisions",
+     "withdrawal", "hazard", "AT-13", "(none)", "(NONE)", "x", "LA/2020/001"]
+)  # fmt: skip
+
+
+@functools.cache
+def _constraint(kind: str, field: str) -> etree.XPath:
+    """The form's constraint on ``field``, as a phone evaluates it: XPath 1.0, ODK's
+    ``regex()`` being EXSLT's ``re:test`` (a search, as JavaRosa's and Enketo's are)."""
+    survey = xlsform(kind, [("BLU-26", "bomblet")], ["MAG"])["survey"]
+    (constraint,) = [r[5] for r in survey.iter_rows(min_row=2, values_only=True) if r[1] == field]
+    assert constraint and "regex(" in constraint
+    return etree.XPath(
+        constraint.replace("regex(", "re:test("),
+        namespaces={"re": "http://exslt.org/regular-expressions"},
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    parts=st.lists(_PARTS, min_size=1, max_size=5),
+    before=st.sampled_from(["", " "]),
+    after=st.sampled_from(["", "  "]),
+    long=st.booleans(),
+)
+def test_the_forms_refuse_on_the_phone_the_references_ims_would_refuse(
+    parts: list[str], before: str, after: str, long: bool
+) -> None:
+    """A reference the field team typed that ims then refused ("AT-13/revise", "(none)",
+    one with a ".." part) came back as an error on the upload, days later; the form now
+    asks again on the phone, by ims's own rules for what a keyboard types."""
+    typed = before + "".join(parts) + ("y" * 100 if long else "") + after
+    for kind, field in (("hazards", "hazard_id"), ("releases", "release_id")):
+        on_phone = bool(_constraint(kind, field)(_answer(typed)))
+        collector = validate._Collector()
+        validate._reference(collector, typed, field)
+        assert on_phone == (collector.findings == []), (typed, collector.findings)
+
+
+def _answer(text: str) -> etree._Element:
+    element = etree.Element("answer")
+    element.text = text
+    return element
