@@ -44,6 +44,8 @@ def external_db(engine: Engine, owner_engine: Engine, monkeypatch: pytest.Monkey
         ["mappings", "list"],
         ["mappings", "clear"],
         ["forms", "generate"],
+        ["boundaries", "list"],
+        ["boundaries", "names"],
     ],
 )
 def test_every_command_has_help(args: list[str]) -> None:

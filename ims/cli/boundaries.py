@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from ims.cli.common import actor, command, db_session, out, progress_bar
+from ims.cli.common import actor, command, db_session, emit, out, progress_bar
 
 boundaries_app = typer.Typer(
     help="Administrative boundaries (provinces, districts).", no_args_is_help=True
@@ -41,3 +44,70 @@ def boundaries_load(
     said = result.nesting.sentence() if result.nesting else None
     if said:
         out.print(f"warning: {said}", highlight=False)
+
+
+@command(boundaries_app, "list")
+def boundaries_list(
+    csv_out: Annotated[
+        bool,
+        typer.Option(
+            "--csv", help="As CSV (level, code, name, province): a gazetteer file to start from."
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file.")
+    ] = None,
+) -> None:
+    """The provinces and districts held: their codes, names and other names."""
+    from ims.queries.places import areas_listed
+
+    with db_session() as session:
+        areas = areas_listed(session)
+    if csv_out or output is not None:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(("level", "code", "name", "province"))
+        for a in areas:
+            writer.writerow((a.level, a.code, a.name, a.province or ""))
+            writer.writerows((a.level, a.code, other, a.province or "") for other in a.also)
+        emit(buffer.getvalue(), output)
+        return
+    if not areas:
+        out.print("no boundaries loaded: ims boundaries load FILE --level 1", highlight=False)
+        return
+    table = Table(title="Admin areas", title_justify="left")
+    for col in ("Level", "Code", "Name", "Province", "Also named"):
+        table.add_column(col)
+    for a in areas:
+        table.add_row(str(a.level), a.code, a.name, a.province or "", ", ".join(a.also))
+    out.print(table)
+
+
+@command(boundaries_app, "names")
+def boundaries_names(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A CSV file (UTF-8) with the columns level, code and name: one other name "
+            "of an area on each line."
+        ),
+    ],
+) -> None:
+    """Load a gazetteer: the other names of the provinces and districts, which the map's
+    find box searches too ("Sayaboury" finds Xaignabouli). The file is the whole list:
+    loading it again replaces the names loaded before. `ims boundaries list --csv` gives
+    the codes, and a file to start from."""
+    from ims.db.place_names import load_place_names
+    from ims.domain.place_names import read_place_names
+
+    rows = read_place_names(file)
+    with db_session() as session, session.begin():
+        result = load_place_names(session, rows, source=file.name, by=actor())
+    ignored = (
+        f", {result.ignored} left out (an area's own name or a repeat)" if result.ignored else ""
+    )
+    out.print(
+        f"{result.added + result.kept:,} other names of {result.areas:,} areas from {file.name}: "
+        f"{result.added:,} added, {result.removed:,} removed, {result.kept:,} as before{ignored}",
+        highlight=False,
+    )

@@ -148,6 +148,25 @@ class AdminArea(Base):
     parent: Mapped[AdminArea | None] = relationship(remote_side="AdminArea.id")
 
 
+class PlaceName(Base):
+    """Another name an admin area is known by (a gazetteer's: "Sayaboury" for
+    Xaignabouli, its name in Lao), which the map's find box also searches (docs/design.md
+    §5.5). ``key`` is the name as searched: compatibility-normalised and case-folded
+    (ims.domain.places.search_key)."""
+
+    __tablename__ = "place_name"
+    __table_args__ = (UniqueConstraint("admin_area_id", "key", name="uq_place_name_area_key"),)
+
+    id: Mapped[IntPK]
+    admin_area_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_area.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(400))
+    source: Mapped[str | None] = mapped_column(String(200))
+    loaded_at: Mapped[Created]
+
+
 class Organisation(Base):
     """An organisation: the national authority or an operator."""
 

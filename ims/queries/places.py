@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.domain.place_names import search_key
 from ims.queries.register import like
 
 MOST = 8  # answers listed; a search that matches more asks for more of the name
@@ -48,6 +49,22 @@ def _bounds(row: object) -> list[list[float]]:
     return [[south, west], [north, east]]
 
 
+# Each area's names as the find box compares them (ims.domain.place_names.search_key): its
+# own, and those a gazetteer gave (migration 0041); ``own`` tells them apart. An area found
+# by several is listed once, by the one that matches best.
+_NAMES = (
+    "SELECT id AS area_id, name, lower(name) AS key, true AS own FROM admin_area"
+    " UNION ALL SELECT admin_area_id, name, key, false FROM place_name"
+)
+_AREAS = (
+    "SELECT a.level, a.code, a.name, p.name, m.name, m.own,"
+    " ST_AsGeoJSON(ST_SimplifyPreserveTopology(a.geom,"
+    "  CASE WHEN a.level = 1 THEN 3 * :tolerance ELSE :tolerance END), 5),"
+    " ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)"
+)
+_AREA_JOIN = "JOIN admin_area a ON a.id = m.area_id LEFT JOIN admin_area p ON p.id = a.parent_id"
+
+
 @dataclass(frozen=True)
 class Found:
     """What the find box found: the places, whether more matched, and whether they are
@@ -59,9 +76,10 @@ class Found:
 
 
 def find(session: Session, q: str, *, hazards: bool, on: dt.date | None = None) -> Found:
-    """Up to ``MOST`` places whose reference or name holds ``q`` (any case): exact
-    matches first, then those that begin with it, then the rest; within each, hazards,
-    provinces, then districts; and whether more matched. If none does, the provinces and
+    """Up to ``MOST`` places whose reference or name, or another name a gazetteer gave an
+    area (``ims boundaries names``), holds ``q`` (any case): exact matches first, then
+    those that begin with it, then the rest; within each, hazards, provinces, then
+    districts; and whether more matched. If none does, the provinces and
     districts whose names read most like it (``alike``).
 
     ``hazards`` false leaves hazards out (location privacy). A hazard's state is the one
@@ -78,13 +96,16 @@ def find(session: Session, q: str, *, hazards: bool, on: dt.date | None = None) 
         "n": MOST + 1,
         "on": on or dt.date.today(),
     }
+    key = search_key(q)
+    keyed = {"key": like(key), "exact_key": key, "start_key": like(key)[1:]}
     rank = "CASE WHEN lower({c}) = :exact THEN 0 WHEN lower({c}) LIKE :start THEN 1 ELSE 2 END"
+    key_rank = "CASE WHEN {c} = :exact_key THEN 0 WHEN {c} LIKE :start_key THEN 1 ELSE 2 END"
     found: list[tuple[int, Place]] = []  # (how well the name matches, place)
     alike = False
 
     def closeness(name: str) -> int:
-        low = name.lower()
-        return 0 if low == q.lower() else 1 if low.startswith(q.lower()) else 2
+        low = search_key(name)
+        return 0 if low == key else 1 if low.startswith(key) else 2
 
     if hazards:
         rows = session.execute(
@@ -120,19 +141,14 @@ def find(session: Session, q: str, *, hazards: bool, on: dt.date | None = None) 
             for r in rows
             if r[1] is not None
         ]
-    areas = (
-        "SELECT a.level, a.code, a.name, p.name,"
-        " ST_AsGeoJSON(ST_SimplifyPreserveTopology(a.geom,"
-        "  CASE WHEN a.level = 1 THEN 3 * :tolerance ELSE :tolerance END), 5),"
-        " ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)"
-        " FROM admin_area a LEFT JOIN admin_area p ON p.id = a.parent_id"
-    )
     rows = session.execute(
         text(
-            f"{areas} WHERE lower(a.name) LIKE :q"
-            f" ORDER BY {rank.format(c='a.name')}, a.level, a.name, p.name LIMIT :n"
+            f"{_AREAS} FROM (SELECT DISTINCT ON (n.area_id) n.* FROM ({_NAMES}) n"
+            f" WHERE n.key LIKE :key ORDER BY n.area_id, {key_rank.format(c='n.key')},"
+            f" n.own DESC) m {_AREA_JOIN}"
+            f" ORDER BY {key_rank.format(c='m.key')}, a.level, a.name, p.name LIMIT :n"
         ),
-        {**params, "tolerance": OUTLINE_TOLERANCE},
+        {**params, **keyed, "tolerance": OUTLINE_TOLERANCE},
     ).all()
     if not rows and not found:
         # Lao names are written many ways (Xieng Khouang, Xiangkhouang; Sekong, Xekong;
@@ -140,18 +156,51 @@ def find(session: Session, q: str, *, hazards: bool, on: dt.date | None = None) 
         # spaces left out (pg_trgm's similarity; 0.4 keeps Sekong → Xekong, not noise)
         rows = session.execute(
             text(
-                f"{areas}, LATERAL (SELECT similarity(replace(lower(a.name), ' ', ''),"
-                "  replace(:exact, ' ', '')) AS alike) s"
-                " WHERE s.alike >= :alike ORDER BY s.alike DESC, a.level, a.name LIMIT :n"
+                f"{_AREAS} FROM (SELECT * FROM (SELECT DISTINCT ON (n.area_id) n.*,"
+                "  similarity(replace(n.key, ' ', ''), replace(:exact_key, ' ', '')) AS alike"
+                f"  FROM ({_NAMES}) n ORDER BY n.area_id, alike DESC, n.own DESC) n"
+                " WHERE n.alike >= :alike) m"
+                f" {_AREA_JOIN} ORDER BY m.alike DESC, a.level, a.name LIMIT :n"
             ),
-            {**params, "tolerance": OUTLINE_TOLERANCE, "alike": ALIKE},
+            {**params, **keyed, "tolerance": OUTLINE_TOLERANCE, "alike": ALIKE},
         ).all()
         alike = bool(rows)
-    for level, code, name, parent, outline, *box in rows:
+    for level, code, name, parent, via, own, outline, *box in rows:
         kind = "province" if level == 1 else "district"
-        label = f"{name} (district of {parent})" if level == 2 and parent else f"{name} ({kind})"
+        said = f"district of {parent}" if level == 2 and parent else kind
+        # found by another name: say which, or "Sayaboury" listed Xaignabouli unexplained
+        also = "" if own else f", also written {via}"
+        label = f"{name} ({said}{also})"
         shape = json.loads(outline) if outline else None
         place = Place(kind, label, _bounds(box), outline=shape, code=code)
-        found.append((closeness(name), place))
+        found.append((closeness(via), place))
     found.sort(key=lambda c: c[0])  # stable: hazards, provinces, districts within a rank
     return Found([p for _, p in found[:MOST]], len(found) > MOST, alike)
+
+
+@dataclass(frozen=True)
+class AreaListed:
+    """A province or district as ``ims boundaries list`` shows it."""
+
+    level: int
+    code: str
+    name: str
+    province: str | None  # a district's
+    also: list[str]  # its other names, a gazetteer's
+
+
+def areas_listed(session: Session) -> list[AreaListed]:
+    """Every admin area held, provinces first, by code, with its other names."""
+    rows = session.execute(
+        text(
+            "SELECT a.level, a.code, a.name, p.name,"
+            " coalesce(array_agg(n.name ORDER BY n.name) FILTER (WHERE n.id IS NOT NULL), '{}')"
+            " FROM admin_area a LEFT JOIN admin_area p ON p.id = a.parent_id"
+            " LEFT JOIN place_name n ON n.admin_area_id = a.id"
+            " GROUP BY a.id, p.name ORDER BY a.level, a.code"
+        )
+    ).all()
+    return [
+        AreaListed(level, code, name, parent, list(also))
+        for level, code, name, parent, also in rows
+    ]

@@ -20,10 +20,12 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ims.db import accounts
-from ims.db.models import AppUser, Organisation, Submission
+from ims.db.models import AdminArea, AppUser, Organisation, PlaceName, Submission
+from ims.db.place_names import load_place_names
 from ims.db.recording import load_boundaries
 from ims.db.reference import add_organisation
 from ims.domain.enums import Role
+from ims.domain.place_names import read_place_names
 from ims.errors import Conflict, InvalidRequest
 from ims.ingest import approval, field_maps, submissions
 from ims.ingest.boundaries import read_boundaries
@@ -36,6 +38,7 @@ from ims.words import counted
 log = logging.getLogger(__name__)
 
 DEMO_PREFIX = "demo-"
+NAMES_FILE = "LAO_names.csv"  # the boundaries' other names (sample_data/boundaries/README.md)
 AUTHORITY = "National Regulatory Authority (demo)"
 
 Say = Callable[[str], None]
@@ -87,6 +90,7 @@ def load_demo(
         if said:  # the demo's two sources do not nest: its district tables say so too
             say(f"  note: {said}")
         result.boundaries_loaded = True
+    _other_names(session, say)
     if done is not None:
         result.already_loaded = True
         return result
@@ -180,6 +184,20 @@ DEMO_USERS = (
     ("operator", Role.OPERATOR, "MAG"),
     ("viewer", Role.VIEWER, None),
 )
+
+
+def _other_names(session: Session, say: Say) -> None:
+    """The Lao gazetteer's other names of the demo's provinces and districts, into a demo
+    whose boundaries are the shipped ones and which has none (a demo made before them)."""
+    shipped = session.scalar(
+        select(AdminArea.id).where(AdminArea.source == "LAO_ADM1.geojson").limit(1)
+    )
+    if shipped is None or session.scalar(select(PlaceName.id).limit(1)) is not None:
+        return
+    say(f"loading other names of the provinces and districts ({NAMES_FILE})")
+    load_place_names(
+        session, read_place_names(BOUNDARIES_DIR / NAMES_FILE), source=NAMES_FILE, by="demo"
+    )
 
 
 def _refuse_a_database_not_the_demos(session: Session) -> None:

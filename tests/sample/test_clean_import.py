@@ -18,11 +18,12 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
-from ims.db.models import Submission
+from ims.db.models import PlaceName, Submission
 from ims.db.verify import verify_database
+from ims.domain.place_names import read_place_names
 from ims.ingest import approval, submissions
 from ims.ingest.boundaries import read_boundaries
 from ims.ingest.validate import (
@@ -32,9 +33,10 @@ from ims.ingest.validate import (
     validate_hazards,
     validate_releases,
 )
+from ims.queries.places import find
 from ims.resources import EXAMPLES_DIR
 from ims.sample import SampleData, generate, load_provinces, write
-from ims.sample.demo import DEMO_PREFIX, EXAMPLES, DemoLoad, load_demo
+from ims.sample.demo import DEMO_PREFIX, EXAMPLES, NAMES_FILE, DemoLoad, load_demo
 from ims.sample.examples import npa_releases
 from ims.sample.provinces import BOUNDARIES_DIR
 
@@ -185,6 +187,23 @@ def test_the_demo_approves_every_generated_file(committed_engine: Engine) -> Non
     # The demo once left the 2020 and 2021 release files unapproved with an error each.
     with Session(committed_engine) as session, session.begin():
         check_demo(session, load_demo(session, hazards=3000))
+        # the gazetteer shipped beside the boundaries: every line names an area they hold,
+        # and the find box finds a province by a name the boundaries do not give it
+        shipped = read_place_names(BOUNDARIES_DIR / NAMES_FILE)
+        assert session.scalar(select(func.count()).select_from(PlaceName)) == len(shipped)
+        for typed, found in (
+            ("Borikhamxay", ["Bolikhamsai (province, also written Borikhamxay)"]),
+            ("ຫລວງພະບາງ", ["Luang Prabang (province, also written ຫຼວງພະບາງ)"]),
+            ("Xepon", ["Sepone (district of Savannakhet, also written Xepon)"]),
+            (
+                "Sayaboury",  # the province and its capital's district
+                [
+                    "Xaignabouli (province, also written Sayaboury)",
+                    "Xayabury (district of Xaignabouli, also written Sayaboury)",
+                ],
+            ),
+        ):
+            assert [p.label for p in find(session, typed, hazards=False).places] == found
     # and `ims db verify` finds nothing to report on it: it had called the ledgers appended
     # to year by year "tampering", where the ledger replayed whole differed from them by
     # slivers of overlay noise (0.001–0.022 m², 30 of the 3,000 hazards; found by a

@@ -1,0 +1,194 @@
+"""A gazetteer's other names of the provinces and districts: `ims boundaries names` loads
+them, `ims boundaries list` shows them, and the map's find box finds an area by them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from shapely.geometry import MultiPolygon, box
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner, Result
+
+from ims.cli import app as cli_app
+from ims.config import get_settings
+from ims.db import audit
+from ims.db.models import PlaceName
+from ims.db.recording import load_boundaries
+from ims.domain.place_names import search_key
+from ims.domain.records import BoundaryFeature
+from ims.queries.places import find
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def ims(committed_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[CliRunner]:
+    """`ims` pointed at a database of its own holding two provinces and a district."""
+    with Session(committed_engine) as session, session.begin():
+        load_boundaries(
+            session,
+            [
+                BoundaryFeature("LA-XA", "Xaignabouli", MultiPolygon([box(101, 18, 102, 19)])),
+                BoundaryFeature("LA-LP", "Luang Prabang", MultiPolygon([box(102, 19, 103, 20)])),
+            ],
+            level=1,
+        )
+        load_boundaries(
+            session,
+            [BoundaryFeature("LA-LP-1", "Luangprabang", MultiPolygon([box(102, 19, 102.5, 19.5)]))],
+            level=2,
+        )
+    monkeypatch.setenv("IMS_DATABASE_URL", committed_engine.url.render_as_string(False))
+    get_settings.cache_clear()
+    yield CliRunner()
+    get_settings.cache_clear()
+
+
+def run(runner: CliRunner, *args: object) -> Result:
+    return runner.invoke(cli_app, [str(a) for a in args])
+
+
+def gazetteer(path: Path, *lines: str) -> Path:
+    path.write_text("level,code,name\n" + "".join(f"{line}\n" for line in lines), "utf-8")
+    return path
+
+
+def names(engine: Engine) -> set[tuple[int, str]]:
+    with Session(engine) as session:
+        return {(a, n) for a, n in session.execute(select(PlaceName.admin_area_id, PlaceName.name))}
+
+
+def labels(engine: Engine, q: str) -> list[str]:
+    with Session(engine) as session:
+        return [p.label for p in find(session, q, hazards=False).places]
+
+
+def test_an_area_is_found_by_a_name_the_gazetteer_gives_it_and_the_list_says_which(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    """ "Sayaboury" found nothing on the map: the boundaries say Xaignabouli, and the two
+    read too little alike to be offered. Loaded as another name, it finds the province,
+    and the answer says the name it was found by."""
+    assert labels(committed_engine, "Sayaboury") == []
+    file = gazetteer(
+        tmp_path / "names.csv",
+        "1,LA-XA,Sayaboury",
+        "1,LA-XA,ໄຊຍະບູລີ",
+        "1,LA-LP,ຫຼວງພະບາງ",
+        "2,LA-LP-1,Luang Prabang",
+    )
+    loaded = run(ims, "boundaries", "names", file)
+    assert loaded.exit_code == 0, loaded.output
+    assert "4 other names of 3 areas from names.csv: 4 added, 0 removed" in loaded.output
+    assert labels(committed_engine, "sayab") == ["Xaignabouli (province, also written Sayaboury)"]
+    assert labels(committed_engine, "ໄຊຍະ") == ["Xaignabouli (province, also written ໄຊຍະບູລີ)"]
+    # Lao written with the letter lo after HO SUNG, where the gazetteer has the subscript
+    assert labels(committed_engine, "ຫລວງພະບາງ") == [
+        "Luang Prabang (province, also written ຫຼວງພະບາງ)"
+    ]
+    # an area's own name is found as before, and before one found by another name
+    assert labels(committed_engine, "Luang Prabang") == [
+        "Luang Prabang (province)",
+        "Luangprabang (district of Luang Prabang, also written Luang Prabang)",
+    ]
+    # misspelt: the closest names, its other names among them
+    assert labels(committed_engine, "Sayabouri") == [
+        "Xaignabouli (province, also written Sayaboury)"
+    ]
+
+
+def test_a_gazetteer_loaded_again_replaces_the_names_and_the_audit_keeps_each_change(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    file = gazetteer(tmp_path / "names.csv", "1,LA-XA,Sayaboury", "1,LA-XA,Sainyabuli")
+    assert run(ims, "boundaries", "names", file).exit_code == 0
+    again = run(ims, "boundaries", "names", file)  # safe to run twice
+    assert "0 added, 0 removed, 2 as before" in again.output, again.output
+    # the area's own name, and one written twice, are left out and said to be
+    gazetteer(file, "1,LA-XA,Sayaboury", "1,LA-XA,SAYABOURY", "1,LA-XA,xaignabouli")
+    changed = run(ims, "boundaries", "names", file)
+    assert changed.exit_code == 0, changed.output
+    assert "1 other names of 1 areas from names.csv: 0 added, 1 removed, 1 as before" in (
+        changed.output
+    )
+    assert "2 left out (an area's own name or a repeat)" in changed.output
+    assert {n for _, n in names(committed_engine)} == {"Sayaboury"}
+    assert labels(committed_engine, "Sainyabuli") == []
+    with Session(committed_engine) as session:
+        events = audit.recent_events(session, actions=["place_names"])
+    assert [e.action for e in events] == ["place_names.loaded"] * 3
+    assert events[0].before == {"removed": ["LA-XA Xaignabouli: Sainyabuli"]}
+    assert events[2].after is not None
+    assert sorted(events[2].after["added"]) == [
+        "LA-XA Xaignabouli: Sainyabuli",
+        "LA-XA Xaignabouli: Sayaboury",
+    ]
+
+
+def test_a_gazetteer_with_a_wrong_line_says_where_and_loads_nothing(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    file = gazetteer(tmp_path / "names.csv", "1,LA-XA,Sayaboury")
+    assert run(ims, "boundaries", "names", file).exit_code == 0
+    before = names(committed_engine)
+    cases = {
+        "unknown code": (
+            ["1,LA-XA,Sainyabuli", "2,LA-XX-9,Nowhere"],
+            "line 3, code: no district 'LA-XX-9'",
+        ),
+        "level": (["3,LA-XA,Sainyabuli"], "line 2, level: '3': 1 for a province, 2 for a district"),
+        "empty name": (["1,LA-XA,"], "line 2, name: empty"),
+        "invisible": (["1,LA-XA,Saya\u200bboury"], "line 2, name: holds characters that are"),
+    }
+    for case, (lines, said) in cases.items():
+        wrong = run(ims, "boundaries", "names", gazetteer(file, *lines))
+        assert wrong.exit_code != 0, case
+        assert said in wrong.output and "nothing was loaded" in wrong.output, (case, wrong.output)
+        assert "Traceback" not in wrong.output
+        assert names(committed_engine) == before, case
+    file.write_text("code,name\nLA-XA,Sainyabuli\n", "utf-8")
+    no_level = run(ims, "boundaries", "names", file)
+    assert "no column level" in no_level.output, no_level.output
+    file.write_bytes("level,code,name\n1,LA-XA,Sa\xefnyabuli\n".encode("cp1252"))
+    latin = run(ims, "boundaries", "names", file)
+    assert "not UTF-8 text" in latin.output and "save it as CSV UTF-8" in latin.output
+    assert names(committed_engine) == before
+
+
+def test_the_list_gives_the_codes_and_a_gazetteer_to_start_from(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    file = gazetteer(tmp_path / "names.csv", "1,LA-XA,Sayaboury")
+    assert run(ims, "boundaries", "names", file).exit_code == 0
+    listed = run(ims, "boundaries", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "LA-LP-1" in listed.output and "Sayaboury" in listed.output
+    start = tmp_path / "start.csv"
+    written = run(ims, "boundaries", "list", "--output", start)
+    assert written.exit_code == 0, written.output
+    rows = list(csv.DictReader(io.StringIO(start.read_text("utf-8"))))
+    assert [(r["level"], r["code"], r["name"], r["province"]) for r in rows] == [
+        ("1", "LA-LP", "Luang Prabang", ""),
+        ("1", "LA-XA", "Xaignabouli", ""),
+        ("1", "LA-XA", "Sayaboury", ""),
+        ("2", "LA-LP-1", "Luangprabang", "Luang Prabang"),
+    ]
+    # and it loads as it is: an area's own name is left out
+    again = run(ims, "boundaries", "names", start)
+    assert "0 added, 0 removed, 1 as before, 3 left out" in again.output, again.output
+    with Session(committed_engine) as session:
+        assert session.scalar(select(func.count()).select_from(PlaceName)) == 1
+
+
+def test_names_are_compared_as_written_in_any_of_the_ways_unicode_allows() -> None:
+    # Lao's AM as one character or two, the subscript lo or the letter, a full-width
+    # letter, doubled spaces and capitals: each pair is the same name to the find box
+    assert search_key("ຈຳປາສັກ") == search_key("ຈໍາປາສັກ")
+    assert search_key("ຫຼວງນ້ຳທາ") == search_key("ຫລວງນ້ຳທາ")
+    assert search_key("Ｓekong") == search_key("sekong")
+    assert search_key("Luang  Prabang ") == search_key("luang prabang")
