@@ -239,6 +239,24 @@ class MappingDocument:
             said.append(f"dates: {self.dates.replace('-', ' ')} ({example})")
         return said
 
+    def origins(self) -> dict[str, str]:
+        """Where each template field the mapping gives comes from, as a finding on it adds:
+        a data manager read "released is not a date" of a file whose column is DATE_CLR,
+        or of a reference the mapping made from two columns (an attack on our own
+        instance). A field the file has under its own name is left out."""
+        said: dict[str, str] = {}
+        for target, spec in self.fields.items():
+            plain = "{" not in spec and "}" not in spec
+            if plain and spec.lower() != target.lower():
+                said[target] = f"the file's column {spec}, by the field mapping"
+            elif not plain:
+                said[target] = f"made by the field mapping as {spec}"
+        for target in self.constants:
+            said[target] = "the field mapping's value for every feature"
+        for target in self.values:
+            said.setdefault(target, "read through the field mapping's table of values")
+        return said
+
     def sources(self) -> list[str]:
         """The file's fields the mapping reads, in order, each once."""
         names: list[str] = []

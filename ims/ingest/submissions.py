@@ -8,6 +8,7 @@ stage_features()  the same for features given as GeoJSON (a hazard recorded or c
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -407,6 +408,18 @@ def validate(
     return check(frame, ctx, dropped_z=dropped_z)
 
 
+def _origins_said(findings: Sequence[FindingData], origins: Mapping[str, str]) -> list[FindingData]:
+    """The findings on a feature's field the field mapping gave, with where it came from."""
+    if not origins:
+        return list(findings)
+    return [
+        dataclasses.replace(f, message=f"{f.message} ({f.field}: {origins[f.field]})")
+        if f.row is not None and f.field in origins
+        else f
+        for f in findings
+    ]
+
+
 def organisation_named(
     session: Session,
     name: str | None,
@@ -573,7 +586,7 @@ def stage(
         split=split,
         uploader=org.name if org is not None and own_records else None,
     )
-    findings = list(result.findings)
+    findings = _origins_said(result.findings, in_use.origins())
     for note in read.warnings:
         if "Z" in note and read.dropped_z:
             continue  # already a z_dropped finding

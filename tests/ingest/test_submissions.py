@@ -1037,3 +1037,48 @@ def test_a_hazard_another_submission_awaiting_review_holds_is_named_once_per_fea
     named = {f.message.split("submission ")[1].split(",")[0] for f in third.findings
              if f.code == "pending_elsewhere"}  # fmt: skip
     assert str(pending.submission.id) not in named
+
+
+def test_a_finding_on_a_field_the_mapping_gave_says_where_it_came_from(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """A data manager read "recorded: not a date" of a file whose column is DATE_REC, and
+    a reference refused that the mapping had made from two columns: the finding now says
+    which column, or how the mapping made it."""
+    frame = gpd.GeoDataFrame(
+        [
+            {"PROV": "XK", "ID": "..", "TYPE": "SHA", "DATE_REC": "2021-03-04"},
+            {"PROV": "XK", "ID": "7", "TYPE": "SHA", "DATE_REC": "not a day"},
+            {"PROV": "XK", "ID": "8", "TYPE": "nothing", "DATE_REC": "2021-03-04"},
+        ],
+        geometry=[
+            box(103.1, 19.4, 103.11, 19.41),
+            box(103.2, 19.4, 103.21, 19.41),
+            box(103.3, 19.4, 103.31, 19.41),
+        ],
+        crs=4326,
+    )
+    given = field_maps.MappingDocument(
+        fields={"hazard_id": "{PROV}/{ID}", "recorded": "DATE_REC"},
+        constants={"contam": "CMR"},
+        values={"status": {"nothing": None}},
+    )
+    staged = submissions.stage(
+        session, write_zip(frame, tmp_path, "mapped"), kind="hazards", mapping=given
+    )
+    on = {(f.row, f.field): f.message for f in staged.findings if f.blocking}
+    assert on[(1, "hazard_id")].startswith('hazard_id "XK/.." has "." or ".."')
+    assert on[(1, "hazard_id")].endswith("(hazard_id: made by the field mapping as {PROV}/{ID})")
+    assert on[(2, "recorded")].endswith(
+        "(recorded: the file's column DATE_REC, by the field mapping)"
+    )
+    assert on[(3, "status")].endswith("(status: read through the field mapping's table of values)")
+    # a field the file gives under its own name is not said to come from the mapping
+    plain = submissions.stage(
+        session,
+        write_zip(frame.rename(columns={"DATE_REC": "recorded"}), tmp_path, "plain"),
+        kind="hazards",
+        mapping=field_maps.MappingDocument(fields={"hazard_id": "{PROV}/{ID}"}),
+    )
+    said = [f.message for f in plain.findings if f.field == "recorded"]
+    assert said and not [m for m in said if "mapping" in m]
