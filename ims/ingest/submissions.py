@@ -414,7 +414,7 @@ def _origins_said(findings: Sequence[FindingData], origins: Mapping[str, str]) -
         return list(findings)
     return [
         dataclasses.replace(f, message=f"{f.message} ({f.field}: {origins[f.field]})")
-        if f.row is not None and f.field in origins
+        if f.row is not None and f.field is not None and f.field in origins
         else f
         for f in findings
     ]
