@@ -57,8 +57,8 @@ def load_place_names(
         )
         more = f"; and {len(unknown) - 20} more" if len(unknown) > 20 else ""
         raise InvalidUpload(
-            f"{source}: nothing was loaded: {said}{more} (the codes are those ims boundaries "
-            "load gave; ims boundaries names --help says where to see them)"
+            f"{source}: nothing was loaded: {said}{more} (ims boundaries list gives the "
+            "codes of the areas held)"
         )
     wanted: dict[tuple[int, str], str] = {}  # (area, key) → name, first written kept
     ignored = 0
