@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from ims.cli.common import actor, command, db_session, emit, out, progress_bar
+from ims.words import counted
 
 boundaries_app = typer.Typer(
     help="Administrative boundaries (provinces, districts).", no_args_is_help=True
@@ -55,7 +56,7 @@ def boundaries_list(
         ),
     ] = False,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file.")
+        Path | None, typer.Option("--output", "-o", help="Write the CSV to this file.")
     ] = None,
 ) -> None:
     """The provinces and districts held: their codes, names and other names."""
@@ -92,22 +93,40 @@ def boundaries_names(
             "of an area on each line."
         ),
     ],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what loading FILE would change; change nothing.")
+    ] = False,
 ) -> None:
     """Load a gazetteer: the other names of the provinces and districts, which the map's
     find box searches too ("Sayaboury" finds Xaignabouli). The file is the whole list:
-    loading it again replaces the names loaded before. `ims boundaries list --csv` gives
-    the codes, and a file to start from."""
+    loading it again replaces the names loaded before, so a name left out of FILE is
+    removed (--dry-run says which first). `ims boundaries list --csv` gives the codes, and
+    the names held, as a file to start from."""
     from ims.db.place_names import load_place_names
     from ims.domain.place_names import read_place_names
 
     rows = read_place_names(file)
-    with db_session() as session, session.begin():
+    with db_session() as session:
+        transaction = session.begin()
         result = load_place_names(session, rows, source=file.name, by=actor())
+        if dry_run:
+            transaction.rollback()
+        else:
+            transaction.commit()
     ignored = (
-        f", {result.ignored} left out (an area's own name or a repeat)" if result.ignored else ""
+        f", {result.ignored:,} left out (an area's own name or a repeat)" if result.ignored else ""
     )
     out.print(
-        f"{result.added + result.kept:,} other names of {result.areas:,} areas from {file.name}: "
-        f"{result.added:,} added, {result.removed:,} removed, {result.kept:,} as before{ignored}",
+        f"{'would load' if dry_run else 'loaded'} "
+        f"{counted(result.added + result.kept, 'other name')} of "
+        f"{counted(result.areas, 'area')} from {file.name}: {result.added:,} added, "
+        f"{result.removed:,} removed, {result.kept:,} as before{ignored}",
         highlight=False,
     )
+    shown = result.removed_names[:10]
+    for name in shown:
+        out.print(f"  removed: {name}", highlight=False)
+    if len(result.removed_names) > len(shown):
+        out.print(f"  … and {len(result.removed_names) - len(shown):,} more", highlight=False)
+    for clash in result.clashes:
+        out.print(f"warning: {clash}", highlight=False)

@@ -32,6 +32,9 @@ class NamesLoad:
     kept: int
     ignored: int
     areas: int
+    removed_names: list[str]  # "LA-XA Xaignabouli: Sainyabuli"
+    # another area's own name given as an other name: the find box lists both areas for it
+    clashes: list[str]
 
 
 def load_place_names(
@@ -61,6 +64,8 @@ def load_place_names(
             "codes of the areas held)"
         )
     wanted: dict[tuple[int, str], str] = {}  # (area, key) → name, first written kept
+    owners = {search_key(name): (level, code) for (level, code), (_, name) in areas.items()}
+    clashes: list[str] = []
     ignored = 0
     for r in rows:
         area_id, own = areas[(r.level, r.code)]
@@ -69,6 +74,12 @@ def load_place_names(
             ignored += 1
             continue
         wanted[(area_id, key)] = r.name
+        if key in owners:
+            level, code = owners[key]
+            clashes.append(
+                f"line {r.line}: {r.name!r}, given to {r.code}, is the name of "
+                f"{'province' if level == 1 else 'district'} {code}: the find box lists both"
+            )
     held = {
         (area_id, key): (row_id, name)
         for row_id, area_id, key, name in session.execute(
@@ -109,4 +120,6 @@ def load_place_names(
         kept=len(wanted) - len(new),
         ignored=ignored,
         areas=len({a for a, _ in wanted}),
+        removed_names=[f"{names[a]}: {held[(a, k)][1]}" for a, k in gone],
+        clashes=clashes,
     )

@@ -52,12 +52,22 @@ def _bounds(row: object) -> list[list[float]]:
 # Each area's names as the find box compares them (ims.domain.place_names.search_key): its
 # own, and those a gazetteer gave (migration 0041); ``own`` tells them apart. An area found
 # by several is listed once, by the one that matches best.
+# Its code too ("LA-XI", as `ims boundaries list` shows it), matched only whole: "LA"
+# would be every area. ``how`` tells them apart, the area's own name preferred.
 _NAMES = (
-    "SELECT id AS area_id, name, lower(name) AS key, true AS own FROM admin_area"
-    " UNION ALL SELECT admin_area_id, name, key, false FROM place_name"
+    "SELECT id AS area_id, name, lower(name) AS key, 'name' AS how FROM admin_area"
+    " UNION ALL SELECT id, code, lower(code), 'code' FROM admin_area"
+    " UNION ALL SELECT admin_area_id, name, key, 'other' FROM place_name"
 )
+_PREFERRED = "CASE n.how WHEN 'name' THEN 0 WHEN 'code' THEN 1 ELSE 2 END"
+# Words that say what kind of area is meant ("Sayaboury province", "Muang Xay", ແຂວງ…):
+# the name is the rest, and only that kind is listed
+_KIND_WORDS = {
+    1: ("province", "prov.", "khoueng", "khouang", "ແຂວງ"),
+    2: ("district", "dist.", "muang", "mueang", "meuang", "ເມືອງ"),
+}
 _AREAS = (
-    "SELECT a.level, a.code, a.name, p.name, m.name, m.own,"
+    "SELECT a.level, a.code, a.name, p.name, m.name, m.how,"
     " ST_AsGeoJSON(ST_SimplifyPreserveTopology(a.geom,"
     "  CASE WHEN a.level = 1 THEN 3 * :tolerance ELSE :tolerance END), 5),"
     " ST_XMin(a.geom), ST_YMin(a.geom), ST_XMax(a.geom), ST_YMax(a.geom)"
@@ -96,8 +106,9 @@ def find(session: Session, q: str, *, hazards: bool, on: dt.date | None = None) 
         "n": MOST + 1,
         "on": on or dt.date.today(),
     }
-    key = search_key(q)
-    keyed = {"key": like(key), "exact_key": key, "start_key": like(key)[1:]}
+    name, level = _kind_said(q)
+    key = search_key(name)
+    keyed = {"key": like(key), "exact_key": key, "start_key": like(key)[1:], "level": level}
     rank = "CASE WHEN lower({c}) = :exact THEN 0 WHEN lower({c}) LIKE :start THEN 1 ELSE 2 END"
     key_rank = "CASE WHEN {c} = :exact_key THEN 0 WHEN {c} LIKE :start_key THEN 1 ELSE 2 END"
     found: list[tuple[int, Place]] = []  # (how well the name matches, place)
@@ -144,8 +155,9 @@ def find(session: Session, q: str, *, hazards: bool, on: dt.date | None = None) 
     rows = session.execute(
         text(
             f"{_AREAS} FROM (SELECT DISTINCT ON (n.area_id) n.* FROM ({_NAMES}) n"
-            f" WHERE n.key LIKE :key ORDER BY n.area_id, {key_rank.format(c='n.key')},"
-            f" n.own DESC) m {_AREA_JOIN}"
+            " WHERE n.key LIKE :key AND (n.how <> 'code' OR n.key = :exact_key)"
+            f" ORDER BY n.area_id, {key_rank.format(c='n.key')}, {_PREFERRED}) m {_AREA_JOIN}"
+            " WHERE a.level = coalesce(CAST(:level AS smallint), a.level)"
             f" ORDER BY {key_rank.format(c='m.key')}, a.level, a.name, p.name LIMIT :n"
         ),
         {**params, **keyed, "tolerance": OUTLINE_TOLERANCE},
@@ -158,24 +170,42 @@ def find(session: Session, q: str, *, hazards: bool, on: dt.date | None = None) 
             text(
                 f"{_AREAS} FROM (SELECT * FROM (SELECT DISTINCT ON (n.area_id) n.*,"
                 "  similarity(replace(n.key, ' ', ''), replace(:exact_key, ' ', '')) AS alike"
-                f"  FROM ({_NAMES}) n ORDER BY n.area_id, alike DESC, n.own DESC) n"
+                f"  FROM ({_NAMES}) n WHERE n.how <> 'code'"
+                f"  ORDER BY n.area_id, alike DESC, {_PREFERRED}) n"
                 " WHERE n.alike >= :alike) m"
-                f" {_AREA_JOIN} ORDER BY m.alike DESC, a.level, a.name LIMIT :n"
+                f" {_AREA_JOIN} WHERE a.level = coalesce(CAST(:level AS smallint), a.level)"
+                " ORDER BY m.alike DESC, a.level, a.name LIMIT :n"
             ),
             {**params, **keyed, "tolerance": OUTLINE_TOLERANCE, "alike": ALIKE},
         ).all()
         alike = bool(rows)
-    for level, code, name, parent, via, own, outline, *box in rows:
-        kind = "province" if level == 1 else "district"
-        said = f"district of {parent}" if level == 2 and parent else kind
+    for area_level, code, area_name, parent, via, how, outline, *box in rows:
+        kind = "province" if area_level == 1 else "district"
+        said = f"district of {parent}" if area_level == 2 and parent else kind
         # found by another name: say which, or "Sayaboury" listed Xaignabouli unexplained
-        also = "" if own else f", also written {via}"
-        label = f"{name} ({said}{also})"
+        also = f", also written {via}" if how == "other" else ""
+        label = f"{area_name} ({said}{also})"
         shape = json.loads(outline) if outline else None
         place = Place(kind, label, _bounds(box), outline=shape, code=code)
         found.append((closeness(via), place))
     found.sort(key=lambda c: c[0])  # stable: hazards, provinces, districts within a rank
     return Found([p for _, p in found[:MOST]], len(found) > MOST, alike)
+
+
+def _kind_said(q: str) -> tuple[str, int | None]:
+    """The name in ``q`` and the level of area its other word names, if one does:
+    "Sayaboury province" → ("Sayaboury", 1), "Muang Xay" → ("Xay", 2), "ແຂວງຊຽງຂວາງ" →
+    ("ຊຽງຂວາງ", 1). A first-time user's review found them finding nothing."""
+    words = q.split()
+    for level, said in _KIND_WORDS.items():
+        if len(words) > 1 and words[-1].lower() in said:
+            return " ".join(words[:-1]), level
+        if len(words) > 1 and words[0].lower() in said:
+            return " ".join(words[1:]), level
+        for word in said:  # Lao writes the word before the name, without a space
+            if not word.isascii() and q.startswith(word) and q[len(word) :].strip():
+                return q[len(word) :].strip(), level
+    return q, None
 
 
 @dataclass(frozen=True)

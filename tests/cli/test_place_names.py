@@ -84,7 +84,7 @@ def test_an_area_is_found_by_a_name_the_gazetteer_gives_it_and_the_list_says_whi
     )
     loaded = run(ims, "boundaries", "names", file)
     assert loaded.exit_code == 0, loaded.output
-    assert "4 other names of 3 areas from names.csv: 4 added, 0 removed" in loaded.output
+    assert "loaded 4 other names of 3 areas from names.csv: 4 added, 0 removed" in loaded.output
     assert labels(committed_engine, "sayab") == ["Xaignabouli (province, also written Sayaboury)"]
     assert labels(committed_engine, "ໄຊຍະ") == ["Xaignabouli (province, also written ໄຊຍະບູລີ)"]
     # Lao written with the letter lo after HO SUNG, where the gazetteer has the subscript
@@ -96,6 +96,21 @@ def test_an_area_is_found_by_a_name_the_gazetteer_gives_it_and_the_list_says_whi
         "Luang Prabang (province)",
         "Luangprabang (district of Luang Prabang, also written Luang Prabang)",
     ]
+    # a word for the kind of area, before or after the name, lists only that kind (a
+    # first-time user's review: "Sepone district" and "Muang Xay" had found nothing)
+    assert labels(committed_engine, "Luang Prabang district") == [
+        "Luangprabang (district of Luang Prabang, also written Luang Prabang)"
+    ]
+    assert labels(committed_engine, "muang luangprabang") == [
+        "Luangprabang (district of Luang Prabang)"
+    ]
+    assert labels(committed_engine, "Luang Prabang Province") == ["Luang Prabang (province)"]
+    assert labels(committed_engine, "ແຂວງຫຼວງພະບາງ") == [
+        "Luang Prabang (province, also written ຫຼວງພະບາງ)"
+    ]
+    # and an area's code, as `ims boundaries list` shows it, whole only
+    assert labels(committed_engine, "la-lp-1") == ["Luangprabang (district of Luang Prabang)"]
+    assert labels(committed_engine, "LA-") == []
     # misspelt: the closest names, its other names among them
     assert labels(committed_engine, "Sayabouri") == [
         "Xaignabouli (province, also written Sayaboury)"
@@ -113,10 +128,11 @@ def test_a_gazetteer_loaded_again_replaces_the_names_and_the_audit_keeps_each_ch
     gazetteer(file, "1,LA-XA,Sayaboury", "1,LA-XA,SAYABOURY", "1,LA-XA,xaignabouli")
     changed = run(ims, "boundaries", "names", file)
     assert changed.exit_code == 0, changed.output
-    assert "1 other names of 1 areas from names.csv: 0 added, 1 removed, 1 as before" in (
+    assert "loaded 1 other name of 1 area from names.csv: 0 added, 1 removed, 1 as before" in (
         changed.output
     )
     assert "2 left out (an area's own name or a repeat)" in changed.output
+    assert "  removed: LA-XA Xaignabouli: Sainyabuli" in changed.output
     assert {n for _, n in names(committed_engine)} == {"Sayaboury"}
     assert labels(committed_engine, "Sainyabuli") == []
     with Session(committed_engine) as session:
@@ -192,3 +208,26 @@ def test_names_are_compared_as_written_in_any_of_the_ways_unicode_allows() -> No
     assert search_key("ຫຼວງນ້ຳທາ") == search_key("ຫລວງນ້ຳທາ")
     assert search_key("Ｓekong") == search_key("sekong")
     assert search_key("Luang  Prabang ") == search_key("luang prabang")
+
+
+def test_a_dry_run_says_what_a_gazetteer_would_change_and_a_name_of_another_area_is_warned(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    """A one-line file removed the other 152 names without a word, and another province's
+    own name given as an other name made the find box list both (a first-time user's
+    review): the removed names are listed, --dry-run says so first, and the clash is warned."""
+    file = gazetteer(tmp_path / "names.csv", "1,LA-XA,Sayaboury", "1,LA-XA,Sainyabuli")
+    assert run(ims, "boundaries", "names", file).exit_code == 0
+    before = names(committed_engine)
+    gazetteer(file, "1,LA-XA,Sayaboury", "1,LA-LP,Xaignabouli")
+    tried = run(ims, "boundaries", "names", file, "--dry-run")
+    assert tried.exit_code == 0, tried.output
+    assert tried.output.startswith("would load 2 other names of 2 areas from names.csv: 1 added")
+    assert "  removed: LA-XA Xaignabouli: Sainyabuli" in tried.output
+    assert (
+        "warning: line 3: 'Xaignabouli', given to LA-LP, is the name of province LA-XA: "
+        "the find box lists both" in tried.output
+    )
+    assert names(committed_engine) == before  # nothing changed, nor audited
+    with Session(committed_engine) as session:
+        assert len(audit.recent_events(session, actions=["place_names"])) == 1
