@@ -127,8 +127,12 @@ def database_up(*, quiet: bool = False, when_behind: Behind = "refuse") -> Login
         started = cluster.start()
         cluster.ensure_database()
         found = logins(settings, start=False)
-        if created:
-            say(f"created the embedded cluster in {cluster.pgdata}")
+        if created:  # said even when quiet: a mistyped IMS_DATA_DIR made a new, empty one
+            err.print(
+                f"created a new, empty embedded database in {cluster.pgdata} (IMS_DATA_DIR "
+                f"is {settings.data_dir}); if your data is elsewhere, point IMS_DATA_DIR there",
+                highlight=False,
+            )
         say(
             "started the embedded database"
             if started

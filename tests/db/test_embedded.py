@@ -204,3 +204,31 @@ def test_a_backup_of_a_stopped_database_leaves_it_stopped(
     finally:
         cluster.stop()
         shutil.rmtree(cluster.socket_dir, ignore_errors=True)
+
+
+@pytest.mark.db
+def test_a_command_that_makes_a_new_database_says_so_where_its_data_would_be(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ims boundaries list` with a mistyped IMS_DATA_DIR made a new, empty database and
+    answered "no boundaries loaded", as if the data were gone (a first-time user's review)."""
+    from typer.testing import CliRunner
+
+    from ims.cli import app
+    from ims.config import get_settings
+
+    data = tmp_path / "mistyped"
+    monkeypatch.setenv("IMS_DATA_DIR", str(data))
+    get_settings.cache_clear()
+    cluster = EmbeddedCluster(data)
+    try:
+        runner = CliRunner()
+        first = runner.invoke(app, ["boundaries", "list"])
+        assert first.exit_code == 0, first.output
+        assert f"created a new, empty embedded database in {cluster.pgdata}" in first.output
+        assert f"IMS_DATA_DIR is {data}" in first.output
+        again = runner.invoke(app, ["boundaries", "list"])
+        assert "created a new" not in again.output  # said once, when it is made
+    finally:
+        cluster.stop()
+        shutil.rmtree(cluster.socket_dir, ignore_errors=True)
