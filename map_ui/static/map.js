@@ -266,7 +266,12 @@
       return;
     }
     if (!response.ok) {
-      figures.dataset.error = `the figures for ${date} could not be read (${response.status})`;
+      // the server's reason: an area's code in the address that names none had been
+      // blamed on the date (a first-time user's review)
+      const problem = await response.json().catch(() => null);
+      figures.dataset.error = problem?.detail
+        ? `the figures could not be read: ${problem.detail}`
+        : `the figures for ${date} could not be read (${response.status})`;
       return;
     }
     const f = await response.json();
@@ -452,12 +457,24 @@
     results.hidden = false;
   });
 
-  // an address that names an area (a reload, a link): its figures in the box
+  // an address that names an area (a reload, a link): its figures in the box, its
+  // outline, and the map on it unless the address gives the view (a reload had shown the
+  // area's figures beside the whole country, with no outline: a first-time user's review)
+  async function outlineFromAddress(kind, code) {
+    const response = await fetch(`/map/find?${new URLSearchParams({ q: code })}`);
+    const found = response.ok ? await response.json() : null;
+    const place = found?.places?.find((p) => p.code === code && p.kind === kind);
+    if (!place || !area || area.code !== code || mark) return; // another chosen meanwhile
+    mark = L.geoJSON(place.outline, { style: () => outlined, interactive: false }).addTo(map);
+    results.dataset.shown = place.label;
+    if (!view) map.fitBounds(place.bounds, { maxZoom: 12, padding: [24, 24] });
+  }
   for (const kind of ["province", "district"]) {
     const code = new URLSearchParams(window.location.search).get(kind);
     if (code && !area) {
       area = { kind, code };
       updateFigures();
+      outlineFromAddress(kind, code).catch(() => {});
     }
   }
   build();

@@ -444,6 +444,9 @@ def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site
     tab.page.reload()
     tab.page.wait_for_selector("#figures-place:not([hidden])")
     assert tab.page.inner_text('#map-figures [data-field="place"]') == f"{district} (district)"
+    # with its outline (a reload had shown the figures beside the whole country, unmarked)
+    tab.page.wait_for_selector(".leaflet-overlay-pane path[stroke-dasharray]", state="attached")
+    assert tab.page.locator(".leaflet-overlay-pane path[stroke-dasharray]").count() == 1
     # and back to the country's: the outline goes with them, and the area from the address
     tab.page.click("#figures-country")
     tab.page.wait_for_selector("#figures-place", state="hidden")
@@ -499,6 +502,11 @@ def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site
     expect(tab.page.locator("#find-results")).to_contain_text(
         "The search could not be made: 150 characters, more than the 100 it takes."
     )
+    # an address naming an area ims does not hold: the server's reason, not the date blamed
+    tab.page.goto(site.url + "/map?province=NO-SUCH")
+    tab.page.wait_for_selector("#map-figures[data-error]", state="attached")
+    said = tab.page.get_attribute("#map-figures", "data-error")
+    assert said is not None and "NO-SUCH" in said and "could not be read" in said, said
 
 
 def _upload(
