@@ -82,8 +82,9 @@ _REFERENCE = (
     + f" and string-length(normalize-space(.)) <= {REFERENCE_MAX}"
 )
 _REFERENCE_SAID = (
-    f"a reference of at most {REFERENCE_MAX} characters, without . or .. between its /, not "
-    "ending in /revise, /hazard or another of ims's page names, and not (none)"
+    "ims cannot take this reference. Use one of at most "
+    f"{REFERENCE_MAX} characters, without . or .. between slashes, not ending in /revise "
+    "or /hazard, and not (none)"
 )
 _FILE_ONLY = re.compile(r"\s*\(a revision: \(none\) empties (?:it|them)\)")
 _NOT_AFTER_TODAY = (". <= today()", "a date after today")
@@ -109,14 +110,19 @@ def _question(f: Field) -> list[tuple[str, ...]]:
     # and the hint had told field teams to type it (a review as a data manager)
     hint = _FILE_ONLY.sub("", f.description)
     label = LABELS.get(f.name, f.name)
-    if f.type is FieldType.CODE:
+    if f.type is FieldType.CODE:  # a list to pick from: "any case" means nothing there
+        hint = hint.replace(", any case", "").replace(" (default)", "")
         return [(f"select_one {f.name}", f.name, label, hint, required, "", "", "")]
     if f.type is FieldType.DATE:
         constraint, message = _NOT_AFTER_TODAY
         return [("date", f.name, label, hint, required, constraint, "", message)]
     if f.type is FieldType.YEAR:
         year = ". >= 1900 and . <= format-date(today(), '%Y')"
-        return [("integer", f.name, label, hint, required, year, "", "a year up to this one")]
+        said = "a year up to this one"
+        if f.name == "used_to":  # as ims checks it: the phone had let 2019–2005 through
+            year += " and (string(${used_from}) = '' or . >= ${used_from})"
+            said += ", not before the first year of use"
+        return [("integer", f.name, label, hint, required, year, "", said)]
     if f.type is FieldType.ORGANISATION:
         return [("select_one organisation", f.name, label, hint, required, "", "", "")]
     if f.type is FieldType.NUMBER:

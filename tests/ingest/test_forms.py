@@ -172,3 +172,22 @@ def _answer(text: str) -> etree._Element:
     element = etree.Element("answer")
     element.text = text
     return element
+
+
+def test_the_last_year_of_use_is_not_before_the_first_on_the_phone() -> None:
+    """ims refuses used_from after used_to; the form had let 2019–2005 be sent."""
+    survey = xlsform("hazards", [("BLU-26", "bomblet")], ["MAG"])["survey"]
+    (constraint,) = [
+        r[5] for r in survey.iter_rows(min_row=2, values_only=True) if r[1] == "used_to"
+    ]
+    this_year = str(dt.date.today().year)
+
+    def accepted(used_from: str, used_to: str) -> bool:
+        # as a phone evaluates it: the other answer in its place, today's year as its own
+        expr = constraint.replace("${used_from}", f"'{used_from}'" if used_from else "''")
+        expr = expr.replace("format-date(today(), '%Y')", this_year)
+        return bool(etree.XPath(f"boolean({expr})")(_answer(used_to)))
+
+    assert accepted("2005", "2019") and accepted("", "2019") and accepted("2019", "2019")
+    assert not accepted("2019", "2005")
+    assert not accepted("", str(int(this_year) + 1))
