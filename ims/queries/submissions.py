@@ -413,6 +413,10 @@ class ApprovalPreview:
     # revisions dated before a later revision of their hazard: they change its history
     # between the two dates, not today's remaining ground
     back_dated: int = 0
+    # the revisions that change their hazard's status, by change ("CHA to SHA"): a
+    # status-only revision had been previewed as "1 revision (0 m² …)", nothing said of
+    # what it changes (a first-time user's review)
+    status_changes: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> ProvinceEffect:
@@ -451,11 +455,12 @@ SELECT (f.clean->>'revised') IS NOT NULL AS revision, ST_AsBinary(f.geom) AS wkb
                         ELSE ST_Difference(f.geom, rel.geom) END) AS remaining_wkb,
        ST_AsBinary(rem.geom) AS before_remaining_wkb,
        EXISTS (SELECT 1 FROM hazard_revision x WHERE x.hazard_id = h.id
-               AND x.effective > CAST(f.clean->>'revised' AS date)) AS later
+               AND x.effective > CAST(f.clean->>'revised' AS date)) AS later,
+       cur.status AS before_status, f.clean->>'status' AS status
 FROM f
 LEFT JOIN hazard h ON h.reference = f.clean->>'hazard_id'
 LEFT JOIN LATERAL (
-  SELECT r.geom FROM hazard_revision r WHERE r.hazard_id = h.id
+  SELECT r.geom, r.status FROM hazard_revision r WHERE r.hazard_id = h.id
   AND (f.clean->>'revised') IS NOT NULL AND r.effective <= CAST(f.clean->>'revised' AS date)
   ORDER BY r.effective DESC, r.seq DESC LIMIT 1
 ) cur ON true
@@ -535,11 +540,15 @@ def approval_preview(session: Session, submission_id: int, kind: str) -> Approva
             attributes.append(attribute)
 
     new = revisions = back_dated = 0
+    status_changes: dict[str, int] = {}
     for row in rows:
         if releases:
             count(row.wkb, "released_m2")
         elif row.revision:
             revisions += 1
+            if row.status and row.before_status and row.status != row.before_status:
+                change = f"{row.before_status} to {row.status}"
+                status_changes[change] = status_changes.get(change, 0) + 1
             count(row.wkb, "revised_m2")
             count(row.before_wkb, "replaced_m2")
             if row.later:  # a later revision is in force: today's ground is its
@@ -570,7 +579,9 @@ def approval_preview(session: Session, submission_id: int, kind: str) -> Approva
         if releases
         else len(rows)
     )
-    return ApprovalPreview(kind, shown, features, new, revisions, back_dated)
+    return ApprovalPreview(
+        kind, shown, features, new, revisions, back_dated, dict(sorted(status_changes.items()))
+    )
 
 
 _PREVIEW = "approval preview"
@@ -611,7 +622,7 @@ def _stored_preview(session: Session, submission_id: int, kind: str, stamp: str)
         text("SELECT preview FROM submission_preview WHERE submission_id = :s AND stamp = :t"),
         {"s": submission_id, "t": stamp},
     )
-    if stored is not None and "back_dated" in stored:  # (one stored before had none)
+    if stored is not None and "status_changes" in stored:  # (one stored before had none)
         return _preview_from_json(stored)
     preview = approval_preview(session, submission_id, kind)
     with Session(session.get_bind()) as own, own.begin():
@@ -640,6 +651,7 @@ def _preview_from_json(stored: dict[str, Any]) -> ApprovalPreview:
         stored["new_hazards"],
         stored["revisions"],
         stored["back_dated"],
+        stored["status_changes"],
     )
 
 

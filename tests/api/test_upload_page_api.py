@@ -509,6 +509,7 @@ def test_approval_preview_of_revisions_and_releases_splits_them_and_the_ground_o
     preview = submissions_q.approval_preview(session, revised.submission.id, "hazards")
     got = {p.code: p for p in preview.provinces}
     assert set(got) == {"LA-W", "LA-E"} and preview.revisions == 1
+    assert preview.status_changes == {"SHA to CHA": 1}
     for code in ("LA-W", "LA-E"):
         assert got[code].revised_m2 == pytest.approx(within(moved.wkt, code), rel=1e-6)
         assert got[code].replaced_m2 == pytest.approx(within(across.wkt, code), rel=1e-6)
@@ -972,6 +973,12 @@ def test_the_review_page_says_what_each_revision_changes_from_the_revision_in_fo
     assert revised.errors == 0, revised.findings
     page = client_as("reviewer").get(f"/submissions/{revised.submission.id}").text
     assert "If approved, the revision changes" in page
+    # and the summary, which the approval's dialog repeats, says so: a status-only
+    # revision had read "1 revision (0 m² of boundary net, …)" (a first-time user's review)
+    summary = re.search(r'id="preview-summary">(.*?)</p>', page, re.S)
+    assert summary and "; the status they change: 1 hazard from SHA to CHA." in " ".join(
+        summary.group(1).split()
+    )
     table = page[page.index('id="features"') :]
     rows = re.findall(r"<tr class=\"[^\"]*\">(.*?)</tr>", table, re.S)
     cells = [re.findall(r'<td class="changes">(.*?)</td>', r, re.S) for r in rows]
