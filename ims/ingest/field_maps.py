@@ -580,6 +580,9 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
     result.attrs["extra_fields"] = [names[c] for c in extras]
     result.attrs["computed_fields"] = computed
     result.attrs["set_aside"] = set_aside
+    for key in ("geometry_unread",):  # what the reader found of each feature (ims.ingest.tables)
+        if key in frame.attrs:
+            result.attrs[key] = frame.attrs[key]
     return result
 
 

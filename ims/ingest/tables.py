@@ -31,6 +31,7 @@ import csv
 import io
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,8 @@ from ims.ingest.forms import CODE_LABELS, LABELS
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 RECORD_ID = "form_record"  # the attribute keeping a form record's submission id
+# The frame's attrs key: {feature number: why its geometry could not be read}
+GEOMETRY_UNREAD = "geometry_unread"
 
 GEO_COLUMNS = ("boundary",)  # the forms' polygon question (sample_data/forms)
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom")
@@ -175,7 +178,7 @@ def read_table(path: Path, *, crs: CRS | None = None, name: str | None = None) -
         frame[column] = [
             _CODES.get(v.strip().casefold(), v) if isinstance(v, str) else v for v in frame[column]
         ]
-    geometry, source = _geometry(frame, where, crs)
+    geometry, source, unread = _geometry(frame, where, crs)
     used = [c for c in source if c in frame.columns]
     frame = frame.drop(columns=used)
     if record_ids is not None:
@@ -193,6 +196,7 @@ def read_table(path: Path, *, crs: CRS | None = None, name: str | None = None) -
     if flat is not None:
         result = flat
     label = f"EPSG:{stated.to_epsg()}" if stated.to_epsg() else str(stated.name)
+    result.attrs[GEOMETRY_UNREAD] = {i + 1: said for i, said in unread.items()}
     return Table(result, label, notes)
 
 
@@ -346,28 +350,30 @@ def _find(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
 
 def _geometry(
     frame: pd.DataFrame, where: str, crs: CRS | None
-) -> tuple[list[BaseGeometry | None], list[str]]:
-    """Each row's geometry and the columns it was read from."""
-    problems: list[str] = []
-    column = _find(frame, GEO_COLUMNS) or _geo_string_column(frame)
-    if column is not None:
-        geoms = [_geo_string(v, i, column, problems) for i, v in enumerate(frame[column])]
-        _refuse(problems, where)
-        return geoms, [column]
-    column = _find(frame, WKT_COLUMNS)
-    if column is not None:
-        geoms = [_wkt(v, i, column, problems) for i, v in enumerate(frame[column])]
-        _refuse(problems, where)
-        return geoms, [column]
+) -> tuple[list[BaseGeometry | None], list[str], dict[int, str]]:
+    """Each row's geometry, the columns it was read from, and why a row's could not be read
+    (its row from 0). A file none of whose geometries can be read is refused whole."""
+    geo = _find(frame, GEO_COLUMNS) or _geo_string_column(frame)
+    if geo is not None:
+        geoms, unread = _per_row(
+            [(v,) for v in frame[geo]], lambda v, i, ps: _geo_string(v, i, geo, ps), where
+        )
+        return geoms, [geo], unread
+    wkt = _find(frame, WKT_COLUMNS)
+    if wkt is not None:
+        geoms, unread = _per_row(
+            [(v,) for v in frame[wkt]], lambda v, i, ps: _wkt(v, i, wkt, ps), where
+        )
+        return geoms, [wkt], unread
     lat, lon = _find(frame, LAT_COLUMNS), _find(frame, LON_COLUMNS)
     if lat is not None and lon is not None:
         geographic = crs is None or crs.is_geographic
-        geoms = [
-            _point(y, x, i, lat, lon, problems, geographic)
-            for i, (y, x) in enumerate(zip(frame[lat], frame[lon], strict=True))
-        ]
-        _refuse(problems, where)
-        return geoms, [lat, lon]
+        geoms, unread = _per_row(
+            list(zip(frame[lat], frame[lon], strict=True)),
+            lambda y, x, i, ps: _point(y, x, i, lat, lon, ps, geographic),
+            where,
+        )
+        return geoms, [lat, lon], unread
     columns = ", ".join(str(c) for c in frame.columns)
     raise InvalidUpload(
         f"{where} has no column giving where each feature lies: ims reads a geoshape, "
@@ -375,6 +381,30 @@ def _geometry(
         f"the_geom) or latitude and longitude columns (lat/latitude, lon/longitude); its "
         f"columns are {columns}; ims accepts {ACCEPTED}"
     )
+
+
+def _per_row(
+    cells: list[tuple[Any, ...]],
+    read: Callable[..., BaseGeometry | None],
+    where: str,
+) -> tuple[list[BaseGeometry | None], dict[int, str]]:
+    """Each row's geometry read from its cells, and why a row's could not be: a finding on
+    that feature, beside the file's other findings (one bad WKT cell had refused the whole
+    file, and its other mistakes were found only once it was fixed: a first-time user's
+    review). A file none of whose geometries can be read is refused: its column is not
+    what it seemed."""
+    geoms: list[BaseGeometry | None] = []
+    unread: dict[int, str] = {}
+    filled = 0
+    for i, cell in enumerate(cells):
+        problems: list[str] = []
+        geoms.append(read(*cell, i, problems))
+        filled += not all(blank(v) for v in cell)
+        if problems:
+            unread[i] = "; ".join(p.split(", ", 1)[-1] for p in problems)
+    if unread and len(unread) == filled:
+        _refuse([f"feature {i + 1}, {said}" for i, said in unread.items()], where)
+    return geoms, unread
 
 
 def _nul_cells(frame: pd.DataFrame) -> list[str]:

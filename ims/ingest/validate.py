@@ -277,10 +277,13 @@ def _geometry_checks(
     ctx: ValidationContext,
     out: _Collector,
     rows: list[tuple[int, str | None]],
+    unread: Mapping[int, str] | None = None,
 ) -> tuple[list[MultiPolygon | None], set[int], npt.NDArray[np.float64]]:
     """Per-feature geometry findings; returns the usable polygons, which were repaired
     (``ctx.repair``: an invalid polygon is made valid, with a finding, not refused) and
-    the usable polygons' areas on the ellipsoid (0 where none)."""
+    the usable polygons' areas on the ellipsoid (0 where none). ``unread``: why a
+    feature's geometry could not be read (by its number), said in place of "none"."""
+    unread = unread or {}
     arr = np.array(geoms, dtype=object)
     missing = np.array([g is None for g in geoms])
     arr[missing] = shapely.Point()
@@ -302,6 +305,11 @@ def _geometry_checks(
     repaired: set[int] = set()
     for i, geom in enumerate(geoms):
         out.row, out.reference = rows[i]
+        if empty[i] and rows[i][0] in unread:
+            said = f"the geometry could not be read: {unread[rows[i][0]]}"
+            out.add("bad_value", ERROR, said, "geometry")
+            usable.append(None)
+            continue
         if empty[i]:
             out.add("empty_geometry", ERROR, "the feature has no geometry", "geometry")
             usable.append(None)
@@ -1396,7 +1404,8 @@ def _features(
     records = _records(frame)
     refs = [cell_text(r.get(key)) for r in records]
     rows = [(i + 1, ref) for i, ref in enumerate(refs)]
-    geoms, repaired, areas = _geometry_checks(list(frame.geometry), ctx, out, rows)
+    unread = frame.attrs.get("geometry_unread", {})  # the table reader's (ims.ingest.tables)
+    geoms, repaired, areas = _geometry_checks(list(frame.geometry), ctx, out, rows, unread)
     for i, record in enumerate(records):
         out.row, out.reference = rows[i]
         refs[i] = _reference(out, record.get(key), key) if refs[i] else None

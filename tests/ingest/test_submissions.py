@@ -1082,3 +1082,27 @@ def test_a_finding_on_a_field_the_mapping_gave_says_where_it_came_from(
     )
     said = [f.message for f in plain.findings if f.field == "recorded"]
     assert said and not [m for m in said if "mapping" in m]
+
+
+def test_a_geometry_that_cannot_be_read_is_a_finding_on_its_feature_beside_the_others(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """One bad WKT cell had refused the whole file, and its other mistakes were found only
+    once it was fixed (a first-time user's review): it is now an error on that feature,
+    beside the file's other findings, and the features without errors can be approved."""
+    good = '"POLYGON((103.1 19.4,103.11 19.4,103.11 19.41,103.1 19.41,103.1 19.4))"'
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "hazard_id,status,recorded,contam,wkt\n"
+        f"W-1,SHA,2024-05-01,CMR,{good}\n"
+        "W-2,SHA,2024-05-01,CMR,not a wkt\n"
+        f"W-3,SHA,2031-05-01,CMR,{good.replace('103.1', '103.3')}\n",
+        encoding="utf-8",
+    )
+    staged = submissions.stage(session, path, kind="hazards", organisation="MAG")
+    errors = {(f.row, f.field): f.message for f in staged.findings if f.blocking}
+    assert errors[(2, "geometry")].startswith(
+        "the geometry could not be read: field 'wkt': not a WKT geometry"
+    )
+    assert (3, "recorded") in errors  # the file's other mistakes, found in the same pass
+    assert set(errors) == {(2, "geometry"), (3, "recorded")}

@@ -141,10 +141,7 @@ def test_wkt_with_z_or_m_values_is_read_in_two_dimensions_with_a_note(tmp_path: 
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        (
-            "id,lat,lon\n1,19.5,103.2\n2,19.x,103.2\n",
-            "feature 2, field 'lat': '19.x' is not a number",
-        ),
+        ("id,lat,lon\n1,19.x,103.2\n", "feature 1, field 'lat': '19.x' is not a number"),
         ("id,lat,lon\n1,95,103.2\n", "feature 1, field 'lat': latitude 95 is outside ±90°"),
         ("id,lat,lon\n1,19.5,\n", "feature 1, field 'lon': the coordinate is missing"),
         ("id,wkt\n1,POLYGON ((1 2, 3\n", "feature 1, field 'wkt': not a WKT geometry"),
@@ -156,7 +153,7 @@ def test_wkt_with_z_or_m_values_is_read_in_two_dimensions_with_a_note(tmp_path: 
         ),
     ],
 )
-def test_a_bad_coordinate_names_the_feature_and_the_field(
+def test_a_file_none_of_whose_geometries_can_be_read_is_refused_naming_the_feature_and_field(
     tmp_path: Path, text: str, fragment: str
 ) -> None:
     path = write(tmp_path, "bad.csv", text)
