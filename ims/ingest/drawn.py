@@ -110,7 +110,14 @@ def geometry_from_text(text: str, *, field: str = "coordinates") -> BaseGeometry
         try:
             geom = wkt.loads(text)
         except shapely.errors.ShapelyError as exc:
-            raise InvalidRequest(f"not WKT: {exc}", field=field) from None
+            # GEOS's own words ("ParseException: Unknown type: 'FOO'") had been the
+            # message, which a first-time user's review called library jargon
+            reason = str(exc).removeprefix("ParseException: ").strip()
+            raise InvalidRequest(
+                f"not a polygon ims can read ({reason}): give it as WKT, POLYGON ((longitude "
+                "latitude, …)), as GeoJSON, or as longitude latitude pairs",
+                field=field,
+            ) from None
         except NotImplementedError:  # CURVEPOLYGON, CIRCULARSTRING…: a 500 before
             raise InvalidRequest(_CURVES, field=field) from None
         return _polygonal(geom, field)

@@ -214,6 +214,8 @@ def parse_quantities(value: Any, *, where: str) -> dict[str, int]:
         if not part:
             continue
         code, sep, qty = part.rpartition(":")
+        if sep and not code.strip() and qty.strip():  # a form's row with a number and no type
+            raise InvalidRequest(f"{where}: a quantity ({qty.strip()}) with no type: give its type")
         if not sep or not code.strip():
             raise InvalidRequest(f"{where}: {part!r} is not TYPE:QUANTITY (e.g. BLU-26:12)")
         if not qty.strip():

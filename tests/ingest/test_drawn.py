@@ -38,7 +38,10 @@ def test_a_pasted_polygon_is_read_in_any_of_its_forms(pasted: str) -> None:
     [
         ("", "no coordinates"),
         ("POINT (103 19)", "not a Point"),
-        ("POLYGON ((", "not WKT"),
+        (
+            "POLYGON ((",
+            "not a polygon ims can read (Expected number but encountered end of stream)",
+        ),
         ("103 19, 104", "pairs"),
         ("103 19, 104 19", "three corners"),
         ('{"type": "Polygon"', "not GeoJSON"),

@@ -71,3 +71,17 @@ def test_a_columns_cells_are_read_as_to_dict_reads_them() -> None:
         for cell, want in zip(column_cells(frame[name]), (r[name] for r in rows), strict=True):
             assert type(cell) is type(want) and (cell == want or (blank(cell) and blank(want)))
     assert column_cells(frame["nullable"])[1] is None and blank(pd.NA)
+
+
+def test_a_quantity_with_no_type_says_so_in_the_forms_words() -> None:
+    """The record form's row with a number and no type had said "':5' is not
+    TYPE:QUANTITY", on a form with a type and a quantity box (a first-time user's review)."""
+    from ims.errors import InvalidRequest
+    from ims.ingest.fields import parse_quantities
+
+    with pytest.raises(InvalidRequest) as caught:
+        parse_quantities("BLU-26:3;:5", where="munitions")
+    assert caught.value.detail == "munitions: a quantity (5) with no type: give its type"
+    with pytest.raises(InvalidRequest, match="is not TYPE:QUANTITY"):
+        parse_quantities("BLU-26", where="munitions")
+    assert parse_quantities("BLU-26:3;M42:2", where="munitions") == {"BLU-26": 3, "M42": 2}
