@@ -150,7 +150,9 @@
       const took = Math.round((Date.now() - started) / 1000);
       const label = data.status === "approved" && data.partial ? "approved in part" : data.status;
       outcome.className = "ok";
-      outcome.textContent = `Submission ${id}: ${label || path + "d"}` + (follow.query && took >= 2 ? ` (in ${took} s).` : ".");
+      // the reason given, as the page says it once reloaded (it had said only "rejected")
+      const why = path === "reject" && body && body.reason ? `, for this reason: ${body.reason}` : "";
+      outcome.textContent = `Submission ${id}: ${label || path + "d"}${why}` + (follow.query && took >= 2 ? ` (in ${took} s).` : ".");
       document.getElementById("status").textContent = label || "";
       form.remove();
       if (noted) noted.closest("p").remove();

@@ -562,6 +562,10 @@ def test_review_page_shows_findings_and_rejects_with_a_reason(tab: Watched, site
     tab.page.click("#confirm-reject-yes")
     tab.page.wait_for_selector("#outcome:has-text('rejected')")
     assert tab.page.inner_text("#status") == "rejected"
+    # with the reason, as a reload says it (it had said only "rejected")
+    assert tab.page.inner_text("#outcome") == (
+        f"Submission {submission}: rejected, for this reason: five errors: see the findings."
+    )
     # what held while it awaited review is gone with the decision (it stayed until a reload)
     assert tab.page.locator("#replace-link, #partial-note").count() == 0
     # the corrected file is linked to it: the upload page offers it, chosen
