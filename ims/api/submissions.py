@@ -164,6 +164,11 @@ class InspectionPublic(BaseModel):
     )
     remembered: RememberedPublic | None
     notes: list[str]
+    projected: bool = Field(
+        default=False,
+        description="the file declares no CRS and its coordinates are too large for "
+        "degrees: they are in a projected CRS, which must be given",
+    )
     held: str | None = Field(
         default=None,
         description="with `hold`: the token naming the file to POST /api/v1/submissions "
@@ -458,6 +463,7 @@ async def inspect_submission(
         layer=found.layer,
         feature_count=found.feature_count,
         crs=found.crs,
+        projected=found.projected,
         columns=[
             ColumnPublic(
                 name=c.name,

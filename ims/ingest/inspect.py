@@ -121,6 +121,10 @@ class Inspection:
     remembered: field_maps.Remembered | None
     remembered_fits: bool
     notes: list[str] = field(default_factory=list)
+    # declaring no CRS, coordinates too large for degrees: metres of a projected CRS, which
+    # the page had left at EPSG:4326 (a first-time user's review: a UTM file sent without
+    # its .prj became 24 errors "out of range after reprojection")
+    projected: bool = False
 
 
 def suggest(
@@ -253,4 +257,14 @@ def inspect_upload(
         remembered=mapping,
         remembered_fits=fits,
         notes=notes,
+        projected=read.crs_was_stated and _beyond_degrees(frame),  # (stated here: EPSG:4326)
     )
+
+
+def _beyond_degrees(frame: Any) -> bool:
+    """Whether a layer's coordinates, read as degrees, lie beyond ±180° or ±90°."""
+    present = frame.geometry[~frame.geometry.isna() & ~frame.geometry.is_empty]
+    if present.empty:
+        return False
+    west, south, east, north = present.total_bounds
+    return bool(max(abs(west), abs(east)) > 180 or max(abs(south), abs(north)) > 90)

@@ -181,6 +181,15 @@
       (data.crs ? `coordinates in ${data.crs}.` : "no coordinate reference system declared.");
     $("file-notes").textContent = (data.notes || []).join(" ");
     $("crs-row").hidden = Boolean(data.crs);
+    // coordinates too large for degrees: not WGS 84's longitude and latitude, which the
+    // choice had been left at (the file became one error a feature, out of range)
+    const crsNote = $("crs-note");
+    crsNote.textContent = data.projected
+      ? "the file declares none, and its coordinates are too large for longitude and latitude: " +
+        "they are metres of a projected CRS (a UTM zone?): choose it"
+      : "the file declares none: say which its coordinates are in";
+    crsNote.classList.toggle("bad", Boolean(data.projected));
+    if (data.projected && $("crs").value === "EPSG:4326") $("crs").value = "";
     showRemembered(data.remembered);
 
     const suggested = data.suggested || { fields: {}, constants: {}, values: {} };

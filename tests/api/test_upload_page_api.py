@@ -109,6 +109,15 @@ def test_inspect_lists_columns_samples_and_suggests_from_usual_names(
 def test_inspect_says_when_the_file_declares_no_crs(client: TestClient, tmp_path: Path) -> None:
     body = inspect(client, operators_file(tmp_path, prj=False)).json()  # type: ignore[attr-defined]
     assert body["crs"] is None
+    # and that its coordinates (UTM 48N, x about 300,000) cannot be degrees: the page had
+    # left the choice at EPSG:4326 (a first-time user's review)
+    assert body["projected"] is True
+    degrees = gpd.GeoDataFrame(
+        {"hazard_id": ["D-1"]}, geometry=[box(103.2, 19.4, 103.21, 19.41)], crs=4326
+    )
+    path = write_zip(degrees, tmp_path, "degrees", keep_prj=False)
+    body = inspect(client, path).json()  # type: ignore[attr-defined]
+    assert body["crs"] is None and body["projected"] is False
 
 
 def test_inspect_takes_a_file_as_large_as_an_upload(

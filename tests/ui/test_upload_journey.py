@@ -584,3 +584,38 @@ def test_a_file_of_several_layers_asks_which_one_and_sends_it(
         assert unexpected == [] and len(tab.errors) <= 2, tab.errors
     finally:
         tab.page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_a_file_in_metres_that_declares_no_crs_asks_which_it_is(
+    browser: Browser, site: LiveSite, width: int, tmp_path: Path
+) -> None:
+    """A UTM shapefile sent without its .prj: the page had left the choice at EPSG:4326,
+    and every feature became an error "out of range after reprojection" (a first-time
+    user's review). It now says the coordinates are metres and asks which CRS."""
+    tab = watched(browser, site, "ui-operator", width)
+    try:
+        page = tab.page
+        open_settled(page, f"{site.url}/submissions/new")
+        frame = hazard_frame(
+            [{"hazard_id": f"UTM-{width}-1", "contam": "APM"}],
+            [box(103.80, 18.95, 103.802, 18.952)],
+        )
+        path = write_zip(frame, tmp_path, f"utm{width}", crs=32648, keep_prj=False)
+        page.set_input_files("#file", str(path))
+        page.click("#inspect")
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        assert page.locator("#crs-row").is_visible()
+        assert "too large for longitude and latitude" in page.inner_text("#crs-note")
+        assert page.input_value("#crs") == ""  # not left at EPSG:4326
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        tab.shoot(f"upload-no-prj-operator-{width}")
+        page.select_option("#crs", "EPSG:32648")
+        page.click("#send")
+        page.wait_for_url(re.compile(r"/submissions/\d+$"), timeout=60_000)
+        page.wait_for_load_state("networkidle")
+        assert page.locator("#features .feature-findings .error").count() == 0
+        assert "EPSG:32648" in page.inner_text("main")
+        assert tab.errors == []
+    finally:
+        tab.page.context.close()
