@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 from typing import Annotated
 
@@ -61,17 +59,16 @@ def boundaries_list(
 ) -> None:
     """The provinces and districts held: their codes, names and other names."""
     from ims.queries.places import areas_listed
+    from ims.reports.cells import csv_text
 
     with db_session() as session:
         areas = areas_listed(session)
     if csv_out or output is not None:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(("level", "code", "name", "province"))
+        rows: list[tuple[object, ...]] = [("level", "code", "name", "province")]
         for a in areas:
-            writer.writerow((a.level, a.code, a.name, a.province or ""))
-            writer.writerows((a.level, a.code, other, a.province or "") for other in a.also)
-        emit(buffer.getvalue(), output)
+            rows.append((a.level, a.code, a.name, a.province or ""))
+            rows += [(a.level, a.code, other, a.province or "") for other in a.also]
+        emit(csv_text(rows), output)  # no name able to start a formula in a spreadsheet
         return
     if not areas:
         out.print("no boundaries loaded: ims boundaries load FILE --level 1", highlight=False)

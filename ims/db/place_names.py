@@ -46,12 +46,14 @@ def load_place_names(
 ) -> NamesLoad:
     """Make the areas' other names those of ``rows`` (in the caller's transaction).
     InvalidUpload, and nothing changed, if a line names an area ims does not hold."""
-    areas = {
-        (level, code): (area_id, name)
-        for area_id, level, code, name in session.execute(
-            select(AdminArea.id, AdminArea.level, AdminArea.code, AdminArea.name)
-        )
-    }
+    held_areas = session.execute(
+        select(AdminArea.id, AdminArea.level, AdminArea.code, AdminArea.name, AdminArea.parent_id)
+    ).all()
+    areas = {(level, code): (area_id, name) for area_id, level, code, name, _ in held_areas}
+    # a district and its province often share a name (Luang Prabang, Champasak): one
+    # given the other's is no slip, and the shipped gazetteer warned of six on every load
+    kin = {(a, p) for a, *_, p in held_areas if p is not None}
+    kin |= {(p, a) for a, p in kin}
     unknown = [r for r in rows if (r.level, r.code) not in areas]
     if unknown:
         said = "; ".join(
@@ -64,7 +66,9 @@ def load_place_names(
             "codes of the areas held)"
         )
     wanted: dict[tuple[int, str], str] = {}  # (area, key) → name, first written kept
-    owners = {search_key(name): (level, code) for (level, code), (_, name) in areas.items()}
+    owners = {
+        search_key(name): (level, code, area_id) for (level, code), (area_id, name) in areas.items()
+    }
     clashes: list[str] = []
     ignored = 0
     for r in rows:
@@ -74,8 +78,8 @@ def load_place_names(
             ignored += 1
             continue
         wanted[(area_id, key)] = r.name
-        if key in owners:
-            level, code = owners[key]
+        if key in owners and (area_id, owners[key][2]) not in kin:
+            level, code, _ = owners[key]
             clashes.append(
                 f"line {r.line}: {r.name!r}, given to {r.code}, is the name of "
                 f"{'province' if level == 1 else 'district'} {code}: the find box lists both"

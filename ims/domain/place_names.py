@@ -19,6 +19,11 @@ from ims.errors import InvalidUpload
 
 COLUMNS = ("level", "code", "name")
 LONGEST = 200  # characters of a name, as admin_area.name
+MOST_LINES = 100_000  # a country's areas' other names are thousands, not millions
+LARGEST_BYTES = 20 * 1024 * 1024
+# What a spreadsheet reads as the start of a formula (ims.reports.cells): no place name
+# starts so, and `ims boundaries list --csv` gives the names back to open in one
+_FORMULA_STARTS = ("=", "+", "-", "@")
 
 # Lao's subscript lo (ຫຼ) and the letter after HO SUNG (ຫລ) are both in use for the same
 # sound, as in ຫຼວງພະບາງ / ຫລວງພະບາງ (Luang Prabang); NFKC does not join them
@@ -46,27 +51,43 @@ class PlaceNameRow:
 def read_place_names(path: Path) -> list[PlaceNameRow]:
     """The lines of a gazetteer CSV (UTF-8; columns ``level``, ``code``, ``name``; more
     columns are left alone); InvalidUpload naming every line and column that is wrong."""
-    if not path.exists():
-        raise InvalidUpload(f"{path}: no such file")
+    if not path.is_file():
+        raise InvalidUpload(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+    if path.stat().st_size > LARGEST_BYTES:
+        raise InvalidUpload(
+            f"{path.name}: {path.stat().st_size:,} bytes; a gazetteer file holds at most "
+            f"{LARGEST_BYTES // (1024 * 1024)} MB"
+        )
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidUpload(
             f"{path.name}: not UTF-8 text (byte {exc.start + 1}); save it as CSV UTF-8"
         ) from None
+    try:
+        return _rows(path.name, text)
+    except csv.Error as exc:  # a cell over the csv module's limit, a stray NUL
+        raise InvalidUpload(f"{path.name}: cannot be read as CSV ({exc})") from None
+
+
+def _rows(source: str, text: str) -> list[PlaceNameRow]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip().lower() for h in reader.fieldnames or []]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise InvalidUpload(
-            f"{path.name}: no column {', '.join(missing)}; a gazetteer file has the columns "
+            f"{source}: no column {', '.join(missing)}; a gazetteer file has the columns "
             f"{', '.join(COLUMNS)} (its columns: {', '.join(header) or 'none'})"
         )
     reader.fieldnames = header
     rows: list[PlaceNameRow] = []
     problems: list[str] = []
     for number, record in enumerate(reader, start=2):  # line 1 is the header
-        cells = {c: (record.get(c) or "").strip() for c in COLUMNS}
+        if number > MOST_LINES + 1:
+            raise InvalidUpload(
+                f"{source}: more than {MOST_LINES:,} lines; a gazetteer file holds at most that"
+            )
+        cells = {c: (str(record.get(c) or "")).strip() for c in COLUMNS}
         if not any(cells.values()):
             continue
         wrong = _problems(cells)
@@ -75,9 +96,9 @@ def read_place_names(path: Path) -> list[PlaceNameRow]:
             continue
         rows.append(PlaceNameRow(number, int(cells["level"]), cells["code"], cells["name"]))
     if problems:
-        raise InvalidUpload(_listed(path.name, problems))
+        raise InvalidUpload(_listed(source, problems))
     if not rows:
-        raise InvalidUpload(f"{path.name}: the file lists no names")
+        raise InvalidUpload(f"{source}: the file lists no names")
     return rows
 
 
@@ -94,6 +115,8 @@ def _problems(cells: dict[str, str]) -> list[tuple[str, str]]:
         wrong.append(("name", f"{len(name)} characters; at most {LONGEST}"))
     elif invisible(name) or "\t" in name or "\n" in name:
         wrong.append(("name", "holds characters that are invisible or change how it reads"))
+    elif name.startswith(_FORMULA_STARTS):
+        wrong.append(("name", f"starts with {name[0]}, which a spreadsheet reads as a formula"))
     return wrong
 
 

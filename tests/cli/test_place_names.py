@@ -160,6 +160,8 @@ def test_a_gazetteer_with_a_wrong_line_says_where_and_loads_nothing(
         "level": (["3,LA-XA,Sainyabuli"], "line 2, level: '3': 1 for a province, 2 for a district"),
         "empty name": (["1,LA-XA,"], "line 2, name: empty"),
         "invisible": (["1,LA-XA,Saya\u200bboury"], "line 2, name: holds characters that are"),
+        # `ims boundaries list --csv` gives names back to open in a spreadsheet
+        "formula": (['1,LA-XA,"=HYPERLINK(""x"")"'], "line 2, name: starts with =, which a"),
     }
     for case, (lines, said) in cases.items():
         wrong = run(ims, "boundaries", "names", gazetteer(file, *lines))
@@ -167,6 +169,18 @@ def test_a_gazetteer_with_a_wrong_line_says_where_and_loads_nothing(
         assert said in wrong.output and "nothing was loaded" in wrong.output, (case, wrong.output)
         assert "Traceback" not in wrong.output
         assert names(committed_engine) == before, case
+    # a file the csv module cannot read, a folder, a file too large: one line, no traceback
+    # (a review of our own changes)
+    for given, said in (
+        (gazetteer(file, "1,LA-XA," + "x" * 140_000), "cannot be read as CSV"),
+        (tmp_path, "not a file"),
+    ):
+        wrong = run(ims, "boundaries", "names", given)
+        assert wrong.exit_code == 2 and said in wrong.output, wrong.output
+        assert "Traceback" not in wrong.output
+    file.write_text("level,code,name\n" + "1,LA-XA,Sayaboury\n" * 100_001, "utf-8")
+    too_many = run(ims, "boundaries", "names", file)
+    assert "more than 100,000 lines" in too_many.output, too_many.output
     file.write_text("code,name\nLA-XA,Sainyabuli\n", "utf-8")
     no_level = run(ims, "boundaries", "names", file)
     assert "no column level" in no_level.output, no_level.output
@@ -219,10 +233,12 @@ def test_a_dry_run_says_what_a_gazetteer_would_change_and_a_name_of_another_area
     file = gazetteer(tmp_path / "names.csv", "1,LA-XA,Sayaboury", "1,LA-XA,Sainyabuli")
     assert run(ims, "boundaries", "names", file).exit_code == 0
     before = names(committed_engine)
-    gazetteer(file, "1,LA-XA,Sayaboury", "1,LA-LP,Xaignabouli")
+    gazetteer(file, "1,LA-XA,Sayaboury", "1,LA-LP,Xaignabouli", "2,LA-LP-1,Luang Prabang")
     tried = run(ims, "boundaries", "names", file, "--dry-run")
     assert tried.exit_code == 0, tried.output
-    assert tried.output.startswith("would load 2 other names of 2 areas from names.csv: 1 added")
+    assert tried.output.startswith("would load 3 other names of 3 areas from names.csv: 2 added")
+    # a district given its own province's name is no slip (the shipped gazetteer has six)
+    assert "given to LA-LP-1" not in tried.output
     assert "  removed: LA-XA Xaignabouli: Sainyabuli" in tried.output
     assert (
         "warning: line 3: 'Xaignabouli', given to LA-LP, is the name of province LA-XA: "
