@@ -417,6 +417,14 @@
       $(`map-${missing.name}`).focus();
       return;
     }
+    if (!inspected.crs && !$("crs").value) {
+      // said at the choice, in the page's words: the server's answer had named the command
+      // line's --crs, under the button (a review of our own changes)
+      $("crs-note").textContent = "choose the coordinate reference system the file's coordinates are in, then send it";
+      $("crs-note").classList.add("bad");
+      $("crs").focus();
+      return;
+    }
     let outcome = await submit(inspected.held);
     if (outcome.status === 410 && inspected.held) {
       inspected.held = null; // no longer kept (an hour passed, the server restarted): send it

@@ -610,6 +610,9 @@ def test_a_file_in_metres_that_declares_no_crs_asks_which_it_is(
         assert page.input_value("#crs") == ""  # not left at EPSG:4326
         assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
         tab.shoot(f"upload-no-prj-operator-{width}")
+        page.click("#send")  # not chosen: asked at the choice, nothing sent
+        expect(page.locator("#crs-note")).to_contain_text("choose the coordinate reference")
+        assert "/submissions/new" in page.url
         page.select_option("#crs", "EPSG:32648")
         page.click("#send")
         page.wait_for_url(re.compile(r"/submissions/\d+$"), timeout=60_000)
