@@ -31,6 +31,7 @@ import csv
 import io
 import math
 import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,17 +250,60 @@ def _read_csv(path: Path, where: str) -> pd.DataFrame:
             f"{where} has {first.count(delimiter) + 1:,} columns; ims reads at most "
             f"{MAX_TABLE_COLUMNS:,}"
         )
+    _refuse_long_rows(text, delimiter, where)
     try:
-        return pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[],
-            quoting=csv.QUOTE_MINIMAL,
-        )
+        with warnings.catch_warnings():
+            # the empty cells after a row's last column, which _refuse_long_rows let by
+            warnings.simplefilter("ignore", pd.errors.ParserWarning)
+            return pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[],
+                quoting=csv.QUOTE_MINIMAL,
+                # pandas takes a first row longer than the header as having an index
+                # column: every value moved one column left, without a word
+                index_col=False,
+            )
     except (pd.errors.ParserError, ValueError) as exc:
         raise InvalidUpload(f"{where} cannot be read as a table: {exc}") from None
+
+
+def _refuse_long_rows(text: str, delimiter: str, where: str) -> None:
+    """Refuse a table whose rows hold values beyond its header's columns, naming them.
+
+    The usual cause is a comma inside a value not put in double quotes: the rest of the row
+    moved one column on. Empty cells after the last column (a spreadsheet's trailing
+    separators) are let by: they hold nothing to lose.
+    """
+    long: list[str] = []
+    count = 0
+    limit = csv.field_size_limit()
+    # a polygon's WKT is often longer than the csv module's 131,072 characters
+    csv.field_size_limit(max(limit, len(text)))
+    try:
+        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+        width = len(next(rows, []))
+        number = 0
+        for row in rows:
+            number += bool(row)  # pandas passes over blank lines, and so numbers features
+            if len(row) > width and any(cell.strip() for cell in row[width:]):
+                count += 1
+                if len(long) < 5:
+                    long.append(f"feature {number} (line {rows.line_num}) has {len(row)} values")
+    except csv.Error:
+        return  # pandas reads the file and says what is wrong with it
+    finally:
+        csv.field_size_limit(limit)
+    if count:
+        more = f", and {count - len(long)} more" if count > len(long) else ""
+        separator = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
+        raise InvalidUpload(
+            f"{where}: the header names {width} columns, but {'; '.join(long)}{more}. "
+            f"A value holding a {separator} must be put in double quotes, or the rest of its "
+            "row moves one column on; nothing was read"
+        )
 
 
 def _read_xlsx(path: Path, where: str) -> pd.DataFrame:

@@ -144,7 +144,7 @@ def test_wkt_with_z_or_m_values_is_read_in_two_dimensions_with_a_note(tmp_path: 
         ("id,lat,lon\n1,19.x,103.2\n", "feature 1, field 'lat': '19.x' is not a number"),
         ("id,lat,lon\n1,95,103.2\n", "feature 1, field 'lat': latitude 95 is outside ±90°"),
         ("id,lat,lon\n1,19.5,\n", "feature 1, field 'lon': the coordinate is missing"),
-        ("id,wkt\n1,POLYGON ((1 2, 3\n", "feature 1, field 'wkt': not a WKT geometry"),
+        ('id,wkt\n1,"POLYGON ((1 2, 3"\n', "feature 1, field 'wkt': not a WKT geometry"),
         ("id,boundary\n1,19.5 abc;19.6 103\n", "feature 1, field 'boundary'"),
         # shapely reads no curves: a 500 before (found by an attack on our own instance)
         (
@@ -284,3 +284,48 @@ def test_a_utf16_table_as_excel_saves_unicode_text_is_read(tmp_path: Path, encod
     frame = read_table(path).frame
     assert list(frame.columns) == ["hazard_id", "status", "Village", "geometry"]
     assert (frame.loc[0, "hazard_id"], frame.loc[0, "Village"]) == ("U-1", "ບ້ານນາ")
+
+
+def test_a_row_longer_than_the_header_is_refused_naming_it_and_nothing_is_read(
+    tmp_path: Path,
+) -> None:
+    """A comma in a remark not put in quotes moved the row's values one column on: pandas
+    took the first row's extra value as an index and read every cell a column to the left,
+    without a word."""
+    path = write(
+        tmp_path,
+        "legacy.csv",
+        "hazard_id,status,remarks,WKT\n"
+        'H-1,SHA,near school, west side,"POINT(103.1 19.4)"\n'
+        "\n"
+        'H-2,CHA,none,"POINT(103.1 19.4)"\n'
+        'H-3,CHA,a, b, c,"POINT(103.1 19.4)"\n',
+    )
+    with pytest.raises(InvalidUpload) as raised:
+        read_table(path)
+    said = str(raised.value)
+    assert "the header names 4 columns" in said
+    assert "feature 1 (line 2) has 5 values; feature 3 (line 5) has 6 values" in said
+    assert "must be put in double quotes" in said
+
+
+def test_empty_cells_after_the_last_column_are_read_as_nothing(tmp_path: Path) -> None:
+    """A spreadsheet's trailing separators hold nothing to lose: the file is read."""
+    path = write(
+        tmp_path,
+        "trailing.csv",
+        'hazard_id;status;WKT\nH-1;SHA;"POINT(103.1 19.4)";;\nH-2;CHA;"POINT(103.2 19.5)";\n',
+    )
+    frame = read_table(path).frame
+    assert frame["hazard_id"].tolist() == ["H-1", "H-2"]
+    assert frame["status"].tolist() == ["SHA", "CHA"]
+    assert [(p.x, p.y) for p in frame.geometry] == [(103.1, 19.4), (103.2, 19.5)]
+
+
+def test_a_wkt_cell_longer_than_the_csv_modules_limit_is_read(tmp_path: Path) -> None:
+    ring = [(103 + i * 1e-5, 19 + (i % 2) * 1e-5) for i in range(8000)]
+    polygon = Polygon([*ring, (103.05, 19.5)])
+    assert len(polygon.wkt) > 131_072
+    path = write(tmp_path, "big.csv", f'hazard_id,status,WKT\nH-1,SHA,"{polygon.wkt}"\n')
+    frame = read_table(path).frame
+    assert shapely.equals_exact(frame.geometry[0], polygon, tolerance=1e-9)
