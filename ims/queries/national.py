@@ -230,13 +230,19 @@ def area_figures(
 def _area_figures(
     session: Session, as_of: dt.date, contam: Contamination | None, level: int, code: str
 ) -> dict[str, Any]:
+    # any case, as the find box takes a code: "?province=la-xi" in an address typed by hand
+    # had found no province (the code as held wins should two differ only in case)
     area = session.execute(
-        text("SELECT name FROM admin_area WHERE level = :level AND code = :code"),
+        text(
+            "SELECT name, code FROM admin_area WHERE level = :level AND upper(code) = upper(:code)"
+            " ORDER BY code = :code DESC, code LIMIT 1"
+        ),
         {"level": level, "code": code},
     ).first()
     kind = "province" if level == 1 else "district"
     if area is None:
         raise NotFound(f"no {kind} has the code {code!r}")
+    code = area.code
     kinds = [contam] if contam else [Contamination(k) for k in kinds_recorded(session)]
     sums = dict.fromkeys(FIGURE_KEYS, 0.0)
     for k in kinds:

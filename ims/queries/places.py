@@ -42,6 +42,9 @@ class Place:
     # a hazard's status, remaining_m2 and area_m2 on the map's date, as a click on it shows
     # them; None where it was not recorded by then
     state: dict[str, Any] | None = None
+    # the other name (a gazetteer's) an area was found by: the map says it when it goes
+    # straight to the one area found, or "Sayaboury" showed Xaignabouli unexplained
+    also: str | None = None
 
 
 def _bounds(row: object) -> list[list[float]]:
@@ -108,15 +111,26 @@ def find(session: Session, q: str, *, hazards: bool, on: dt.date | None = None) 
     }
     name, level = _kind_said(q)
     key = search_key(name)
-    keyed = {"key": like(key), "exact_key": key, "start_key": like(key)[1:], "level": level}
+    # the whole of what was typed, kind word and all, is a name too: "Vientiane Province"
+    # is a gazetteer's name for Vientiane, apart from Vientiane Prefecture
+    whole = search_key(q)
+    keyed = {
+        "key": like(key),
+        "exact_key": key,
+        "start_key": like(key)[1:],
+        "level": level,
+        "whole": whole,
+    }
     rank = "CASE WHEN lower({c}) = :exact THEN 0 WHEN lower({c}) LIKE :start THEN 1 ELSE 2 END"
-    key_rank = "CASE WHEN {c} = :exact_key THEN 0 WHEN {c} LIKE :start_key THEN 1 ELSE 2 END"
+    key_rank = (
+        "CASE WHEN {c} IN (:exact_key, :whole) THEN 0 WHEN {c} LIKE :start_key THEN 1 ELSE 2 END"
+    )
     found: list[tuple[int, Place]] = []  # (how well the name matches, place)
     alike = False
 
     def closeness(name: str) -> int:
         low = search_key(name)
-        return 0 if low == key else 1 if low.startswith(key) else 2
+        return 0 if low in (key, whole) else 1 if low.startswith(key) else 2
 
     if hazards:
         rows = session.execute(
@@ -155,9 +169,10 @@ def find(session: Session, q: str, *, hazards: bool, on: dt.date | None = None) 
     rows = session.execute(
         text(
             f"{_AREAS} FROM (SELECT DISTINCT ON (n.area_id) n.* FROM ({_NAMES}) n"
-            " WHERE n.key LIKE :key AND (n.how <> 'code' OR n.key = :exact_key)"
+            " WHERE (n.key LIKE :key AND (n.how <> 'code' OR n.key = :exact_key)"
+            "  OR n.key = :whole)"
             f" ORDER BY n.area_id, {key_rank.format(c='n.key')}, {_PREFERRED}) m {_AREA_JOIN}"
-            " WHERE a.level = coalesce(CAST(:level AS smallint), a.level)"
+            " WHERE (a.level = coalesce(CAST(:level AS smallint), a.level) OR m.key = :whole)"
             f" ORDER BY {key_rank.format(c='m.key')}, a.level, a.name, p.name LIMIT :n"
         ),
         {**params, **keyed, "tolerance": OUTLINE_TOLERANCE},
@@ -186,26 +201,40 @@ def find(session: Session, q: str, *, hazards: bool, on: dt.date | None = None) 
         also = f", also written {via}" if how == "other" else ""
         label = f"{area_name} ({said}{also})"
         shape = json.loads(outline) if outline else None
-        place = Place(kind, label, _bounds(box), outline=shape, code=code)
+        other = via if how == "other" else None
+        place = Place(kind, label, _bounds(box), outline=shape, code=code, also=other)
         found.append((closeness(via), place))
     found.sort(key=lambda c: c[0])  # stable: hazards, provinces, districts within a rank
     return Found([p for _, p in found[:MOST]], len(found) > MOST, alike)
 
 
 def _kind_said(q: str) -> tuple[str, int | None]:
-    """The name in ``q`` and the level of area its other word names, if one does:
-    "Sayaboury province" → ("Sayaboury", 1), "Muang Xay" → ("Xay", 2), "ແຂວງຊຽງຂວາງ" →
-    ("ຊຽງຂວາງ", 1). A first-time user's review found them finding nothing."""
+    """The name in ``q`` and the level of area its other words name, if they do:
+    "Sayaboury province" → ("Sayaboury", 1), "Muang Sepone district" → ("Sepone", 2),
+    "ແຂວງຊຽງຂວາງ" → ("ຊຽງຂວາງ", 1), "province" → ("", 1): every province. A first-time
+    user's review found them finding nothing, and "province" alone finding Vientiane (by
+    its other name "Vientiane Province"). Words naming both kinds name neither."""
     words = q.split()
-    for level, said in _KIND_WORDS.items():
-        if len(words) > 1 and words[-1].lower() in said:
-            return " ".join(words[:-1]), level
-        if len(words) > 1 and words[0].lower() in said:
-            return " ".join(words[1:]), level
-        for word in said:  # Lao writes the word before the name, without a space
-            if not word.isascii() and q.startswith(word) and q[len(word) :].strip():
-                return q[len(word) :].strip(), level
-    return q, None
+    levels: set[int] = set()
+
+    def kind_of(word: str) -> int | None:
+        return next((lv for lv, said in _KIND_WORDS.items() if word.lower() in said), None)
+
+    while words and (level := kind_of(words[-1])) is not None:
+        levels.add(level)
+        words.pop()
+    while words and (level := kind_of(words[0])) is not None:
+        levels.add(level)
+        words.pop(0)
+    if words and not levels:
+        for lv, said in _KIND_WORDS.items():
+            for word in said:  # Lao writes the word before the name, without a space
+                if not word.isascii() and words[0].startswith(word) and len(words[0]) > len(word):
+                    words[0] = words[0][len(word) :]
+                    levels.add(lv)
+    if not levels:
+        return q, None
+    return " ".join(words), next(iter(levels)) if len(levels) == 1 else None
 
 
 @dataclass(frozen=True)

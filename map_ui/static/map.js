@@ -402,6 +402,7 @@
     if (mark) map.removeLayer(mark);
     mark = null;
     delete results.dataset.shown;
+    results.hidden = true; // "Showing …" of the area left
     map.fitBounds(bounds); // the country, as its figures
     updateFigures();
     address();
@@ -436,6 +437,9 @@
     if (places.length === 1 && !alike) {
       results.hidden = true;
       go(places[0]);
+      // found by another name (Sayaboury for Xaignabouli): said, or the map went to an
+      // area of another name unexplained (a first-time user's review)
+      if (places[0].also) say(`Showing ${places[0].label}.`);
       return;
     }
     const list = document.createElement("ul");
@@ -463,10 +467,17 @@
   async function outlineFromAddress(kind, code) {
     const response = await fetch(`/map/find?${new URLSearchParams({ q: code })}`);
     const found = response.ok ? await response.json() : null;
-    const place = found?.places?.find((p) => p.code === code && p.kind === kind);
+    // any case, as the server takes it: an address typed by hand says "la-xi"
+    const place = found?.places?.find((p) => p.code.toUpperCase() === code.toUpperCase()
+                                               && p.kind === kind);
     if (!place || !area || area.code !== code || mark) return; // another chosen meanwhile
     mark = L.geoJSON(place.outline, { style: () => outlined, interactive: false }).addTo(map);
     results.dataset.shown = place.label;
+    if (place.code !== code) {
+      area.code = place.code; // the code as held, in the address and the figures' query
+      updateFigures();
+      address();
+    }
     if (!view) map.fitBounds(place.bounds, { maxZoom: 12, padding: [24, 24] });
   }
   for (const kind of ["province", "district"]) {

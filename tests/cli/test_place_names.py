@@ -108,6 +108,29 @@ def test_an_area_is_found_by_a_name_the_gazetteer_gives_it_and_the_list_says_whi
     assert labels(committed_engine, "ແຂວງຫຼວງພະບາງ") == [
         "Luang Prabang (province, also written ຫຼວງພະບາງ)"
     ]
+    # two kind words, one each side (the review's "Muang Sepone district" found nothing)
+    assert labels(committed_engine, "Muang Luangprabang district") == [
+        "Luangprabang (district of Luang Prabang)"
+    ]
+    # words naming both kinds name neither
+    assert labels(committed_engine, "province Luangprabang district") == [
+        "Luangprabang (district of Luang Prabang)"
+    ]
+    # a kind word alone lists that kind (it had found an area by another name holding it)
+    assert labels(committed_engine, "province") == [
+        "Luang Prabang (province)",
+        "Xaignabouli (province)",
+    ]
+    assert labels(committed_engine, "muang") == ["Luangprabang (district of Luang Prabang)"]
+    # the whole of what was typed, kind word and all, is a name the gazetteer may give
+    gazetteer(file, "1,LA-XA,Sayaboury", "1,LA-LP,Nakhon Luang district")
+    assert run(ims, "boundaries", "names", file).exit_code == 0
+    assert labels(committed_engine, "Nakhon Luang district") == [
+        "Luang Prabang (province, also written Nakhon Luang district)"
+    ]
+    with Session(committed_engine) as session:
+        (found,) = find(session, "sayaboury", hazards=False).places
+    assert found.also == "Sayaboury"  # the map says it when it goes straight to the area
     # and an area's code, as `ims boundaries list` shows it, whole only
     assert labels(committed_engine, "la-lp-1") == ["Luangprabang (district of Luang Prabang)"]
     assert labels(committed_engine, "LA-") == []

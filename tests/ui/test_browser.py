@@ -397,8 +397,11 @@ def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site
     """The map had no way to find a place but panning: a hazard's reference or a
     district's name now takes the map there (a walk-through at national scale)."""
     with site.engine.connect() as conn:
-        district, code = conn.execute(
-            text("SELECT name, code FROM admin_area WHERE level = 2 ORDER BY id")
+        district, code, province = conn.execute(
+            text(
+                "SELECT a.name, a.code, p.name FROM admin_area a"
+                " JOIN admin_area p ON p.id = a.parent_id WHERE a.level = 2 ORDER BY a.id"
+            )
         ).first()
     tab.page.goto(site.url + "/map")
     tab.map_shows()
@@ -501,6 +504,27 @@ def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site
     tab.page.click("#map-find button[type=submit]")
     expect(tab.page.locator("#find-results")).to_contain_text(
         "The search could not be made: 150 characters, more than the 100 it takes."
+    )
+    # an address typed by hand, the code in small letters: the area, its code as held
+    tab.page.goto(site.url + f"/map?district={code.lower()}")
+    tab.page.wait_for_selector("#figures-place:not([hidden])")
+    assert tab.page.inner_text('#map-figures [data-field="place"]') == f"{district} (district)"
+    tab.page.wait_for_selector(".leaflet-overlay-pane path[stroke-dasharray]", state="attached")
+    tab.page.wait_for_function("(code) => window.location.search.includes(code)", arg=f"={code}")
+    # one area found by another name (a gazetteer's): the map goes to it and says so
+    with site.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO place_name (admin_area_id, name, key, source)"
+                " SELECT id, 'Ban Elsewhere', 'ban elsewhere', 'a test' FROM admin_area"
+                " WHERE code = :code"
+            ),
+            {"code": code},
+        )
+    tab.page.fill("#find", "ban elsew")
+    tab.page.click("#map-find button[type=submit]")
+    expect(tab.page.locator("#find-results")).to_have_text(
+        f"Showing {district} (district of {province}, also written Ban Elsewhere)."
     )
     # an address naming an area ims does not hold: the server's reason, not the date blamed
     tab.page.goto(site.url + "/map?province=NO-SUCH")

@@ -273,6 +273,8 @@ def test_map_figures_of_a_province_are_its_row_of_form_1h(
     assert (a["place"], a["kind"], a["code"]) == ("Province A", "province", "P-A")
     assert (a["cha_count"], a["sha_count"], a["total_count"]) == (1, 0, 1)
     assert a["cha_area_m2"] == pytest.approx(area(102.10, 19.60, 102.12, 19.62), abs=0.1)
+    # a code in any case (an address typed by hand), answered with the code as held
+    assert figures(as_of="2015-06-01", province="p-a") == a
     b = figures(as_of="2015-06-01", province="P-B")
     assert (b["cha_count"], b["sha_count"]) == (0, 1) and b["cha_area_m2"] == 0
     assert b["sha_area_m2"] == pytest.approx(area(103.10, 19.60, 103.11, 19.61), abs=0.1)
@@ -333,6 +335,7 @@ def test_map_find_gives_where_a_hazard_or_an_area_lies(
         "reference": "H-CHA",
         "outline": None,
         "code": None,
+        "also": None,
     }
     geod = Geod(ellps="WGS84")  # areas on the ellipsoid, computed apart from ims
     whole = abs(geod.geometry_area_perimeter(box(102.10, 19.60, 102.12, 19.62))[0])
@@ -358,6 +361,7 @@ def test_map_find_gives_where_a_hazard_or_an_area_lies(
         "reference": None,
         "state": None,
         "code": "P-B",  # for its figures
+        "also": None,  # found by its own name
     }
     # drawn on the map: its boundary, as recorded (a box needs no simplifying)
     assert shape(outline).equals(box(103, 19, 104, 20))
