@@ -15,6 +15,7 @@ hazard's page.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -164,6 +165,45 @@ def _geometry(
     return None
 
 
+def _polygon(
+    state: FormState,
+    form: dict[str, Any],
+    upload: UploadFile | None,
+    kind: UploadKind,
+    fields: tuple[str, ...],
+) -> tuple[dict[str, Any] | None, bool]:
+    """The polygon sent (None if none was), and whether one was sent that could not be
+    read (its error put beside its field)."""
+    try:
+        polygon = _geometry(form, upload, kind=kind.value)
+    except ImsError as exc:
+        _error(state, exc, fields)
+        return None, True
+    state.values["geometry_json"] = _drawn(polygon, form["coordinates"], upload)
+    return polygon, False
+
+
+def _missing(
+    state: FormState,
+    polygon: dict[str, Any] | None,
+    unread: bool,
+    properties: dict[str, Any],
+    key: str,
+    fields: tuple[str, ...],
+) -> set[str]:
+    """The fields of a new record found wanting before it is staged: a polygon not given
+    (said here) or not read (said by ``_polygon``), a reference not given (said here)."""
+    said = set()
+    if polygon is None:
+        said.add("geometry")
+        if not unread:
+            state.add("geometry", "draw the polygon, paste it or choose a file", fields)
+    if not properties[key]:
+        said.add(key)
+        state.add(key, f"{key} is required", fields)
+    return said
+
+
 def _staged(
     session: Session,
     principal: Principal | None,
@@ -179,17 +219,71 @@ def _staged(
     except ImsError:
         savepoint.rollback()
         raise
-    blocking: list[Finding] = [f for f in outcome.findings if f.blocking]
-    if blocking:
+    if any(f.blocking for f in outcome.findings):
         savepoint.rollback()
-        for finding in blocking:
-            # drawn or pasted here: neither a GIS nor an upload's repair is at hand
-            message = finding.message.replace(REPAIR_HINT, DRAWN_HINT)
-            state.add(finding.field or "geometry", _in_the_forms_words(message), fields)
+        _said(state, outcome.findings, fields, said=set())
         return None
     savepoint.commit()
     session.commit()
     return outcome.submission.id
+
+
+def _checked(
+    session: Session,
+    principal: Principal | None,
+    state: FormState,
+    fields: tuple[str, ...],
+    *,
+    said: set[str],
+    **record: Any,
+) -> None:
+    """Put beside the fields the errors of a record that is not to be sent (its polygon or
+    its reference is missing, or its polygon could not be read): staged in a savepoint
+    rolled back. ``said``: the fields whose errors are on the form already ("geometry",
+    the reference), staged with stand-ins whose findings are left out. A form had said only
+    that its polygon was wrong, and the other fields' errors came once it was put right,
+    in a second round (a first-time user's review)."""
+    properties = dict(record.pop("properties"))
+    for key in ("hazard_id", "release_id"):
+        if key in said:  # a file without one is refused whole
+            properties[key] = STAND_IN_REFERENCE
+    savepoint = session.begin_nested()
+    try:
+        outcome = stage_record(session, principal, properties=properties, **record)
+    except ImsError as exc:
+        savepoint.rollback()
+        field = exc.extra.get("field")
+        if GEOMETRY_INPUTS.get(str(field), field) not in said:
+            _error(state, exc, fields)
+        return
+    savepoint.rollback()
+    _said(state, outcome.findings, fields, said=said)
+
+
+STAND_IN_REFERENCE = "FORM-CHECK"  # a missing reference's, while the other fields are checked
+
+
+def _stand_in(session: Session) -> dict[str, Any]:
+    """A small square standing in for a new hazard's polygon that is missing or could not
+    be read, so that its other fields are checked (a file of no geometry is refused whole):
+    at the middle of the map, its findings left out (``_checked``)."""
+    (south, west), (north, east) = national.map_bounds(session)
+    x, y, d = (west + east) / 2, (south + north) / 2, 0.0005
+    ring = [[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d], [x - d, y - d]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def _said(
+    state: FormState, findings: list[Finding], fields: tuple[str, ...], *, said: set[str]
+) -> None:
+    """The errors among ``findings`` put beside their fields, in the form's words, but
+    those of the fields ``said`` already."""
+    for finding in findings:
+        field = finding.field or "geometry"
+        if finding.blocking and field not in said:
+            # drawn or pasted here: neither a GIS nor an upload's repair is at hand
+            message = finding.message.replace(REPAIR_HINT, DRAWN_HINT)
+            state.add(field, _in_the_forms_words(message), fields)
 
 
 DRAWN_HINT = "draw it again so that its outline does not cross itself, or correct the coordinates"
@@ -202,11 +296,16 @@ FORM_WORDS = {
     "recorded": "Recorded on",
     "released": "Completed on",
     "marked": "Marked or fenced on",
+    "used_from": "Used from",
+    "used_to": "Used to",
 }
 
 
 def _in_the_forms_words(message: str) -> str:
-    """A finding's message with the field it begins with named as the form names it."""
+    """A finding's message with the field it begins with named as the form names it, and
+    the years of use wherever it names them ("used_from 1975 is after used_to 1969")."""
+    for name in ("used_from", "used_to"):
+        message = re.sub(rf"\b{name}\b(?= \d)", FORM_WORDS[name], message)
     for name, label in FORM_WORDS.items():
         for lead in (f"{name} ", f"{name}: "):
             if message.startswith(lead):
@@ -301,23 +400,23 @@ def record_hazard_page(
     state = FormState(values={**properties, "coordinates": coordinates})
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
+    polygon, unread = _polygon(state, form, geometry_file, UploadKind.HAZARDS, HAZARD_FIELDS)
+    record = {"kind": UploadKind.HAZARDS, "what": "hazard", "properties": properties}
     try:
-        polygon = _geometry(form, geometry_file, kind=UploadKind.HAZARDS.value)
-        state.values["geometry_json"] = _drawn(polygon, coordinates, geometry_file)
-        if not properties["hazard_id"]:
-            state.add("hazard_id", "hazard_id is required", HAZARD_FIELDS)
-        if polygon is None:
-            state.add("geometry", "draw the polygon, paste it or choose a file", HAZARD_FIELDS)
-        if polygon is not None and properties["hazard_id"]:
+        said = _missing(state, polygon, unread, properties, "hazard_id", HAZARD_FIELDS)
+        if not said:
             submission_id = _staged(
+                session, principal, state, HAZARD_FIELDS, geometry=polygon, **record
+            )
+        else:  # not to be sent: its other errors said with these
+            _checked(
                 session,
                 principal,
                 state,
                 HAZARD_FIELDS,
-                kind=UploadKind.HAZARDS,
-                what="hazard",
-                geometry=polygon,
-                properties=properties,
+                said=said,
+                geometry=polygon or _stand_in(session),
+                **record,
             )
     except ImsError as exc:
         _error(state, exc, HAZARD_FIELDS)
@@ -418,23 +517,34 @@ def revise_hazard_form(
     state = FormState(values={**properties, "coordinates": coordinates})
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
+    polygon, unread = _polygon(state, form, geometry_file, UploadKind.HAZARDS, REVISION_FIELDS)
+    record = {"kind": UploadKind.HAZARDS, "what": "revision", "properties": properties}
     try:
-        polygon = _geometry(form, geometry_file, kind=UploadKind.HAZARDS.value)
-        state.values["geometry_json"] = _drawn(polygon, coordinates, geometry_file)
         if not revised.strip():
             state.add("revised", "the date the revision takes effect is required", REVISION_FIELDS)
         else:
-            submission_id = _staged(
-                session,
-                principal,
-                state,
-                REVISION_FIELDS,
-                kind=UploadKind.HAZARDS,
-                what="revision",
-                geometry=polygon or boundary_in_force(session, view.reference, revised),
-                properties=properties,
-                in_force=polygon is None,
-            )
+            kept = polygon or boundary_in_force(session, view.reference, revised)
+            if unread:  # the other fields checked on the boundary kept, said with its error
+                _checked(
+                    session,
+                    principal,
+                    state,
+                    REVISION_FIELDS,
+                    said={"geometry"},
+                    geometry=kept,
+                    in_force=True,
+                    **record,
+                )
+            else:
+                submission_id = _staged(
+                    session,
+                    principal,
+                    state,
+                    REVISION_FIELDS,
+                    geometry=kept,
+                    in_force=polygon is None,
+                    **record,
+                )
     except ImsError as exc:
         _error(state, exc, REVISION_FIELDS)
     if submission_id is None:
@@ -524,25 +634,28 @@ def record_release_page(
     state = FormState(values={**properties, "coordinates": coordinates})
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
+    polygon, unread = _polygon(state, form, geometry_file, UploadKind.RELEASES, RELEASE_FIELDS)
+    record = {"kind": UploadKind.RELEASES, "what": "release", "properties": properties}
     try:
-        polygon = _geometry(form, geometry_file, kind=UploadKind.RELEASES.value)
-        state.values["geometry_json"] = _drawn(polygon, coordinates, geometry_file)
-        if polygon is None:
-            state.add("geometry", "draw the polygon, paste it or choose a file", RELEASE_FIELDS)
-        elif action == "preview":
+        if polygon is not None and action == "preview":
             state.preview = _preview(session, state, view.reference, polygon, released, method)
-        elif not properties["release_id"]:
-            state.add("release_id", "release_id is required", RELEASE_FIELDS)
-        else:
+        elif not (
+            said := _missing(state, polygon, unread, properties, "release_id", RELEASE_FIELDS)
+        ):
             submission_id = _staged(
+                session, principal, state, RELEASE_FIELDS, geometry=polygon, **record
+            )
+        else:  # not to be sent: its other errors said with these
+            _checked(
                 session,
                 principal,
                 state,
                 RELEASE_FIELDS,
-                kind=UploadKind.RELEASES,
-                what="release",
-                geometry=polygon,
-                properties=properties,
+                said=said,
+                # the hazard's own boundary on the day, which the release lies in whole
+                geometry=polygon or boundary_in_force(session, view.reference, released),
+                in_force=polygon is None,
+                **record,
             )
     except ImsError as exc:
         _error(state, exc, RELEASE_FIELDS)

@@ -168,23 +168,27 @@ def stage_record(
     *,
     kind: UploadKind,
     what: str,
-    geometry: dict[str, Any],
+    geometry: dict[str, Any] | None,
     properties: dict[str, Any],
     in_force: bool = False,
 ) -> submissions.StageOutcome:
     """Stage one feature as a submission (not committed: the caller does). The record
     forms of the pages stage through here too. ``in_force``: the geometry is the hazard's
     boundary in force, kept, not one given by hand (so not held to its corner limit: a
-    hazard recorded from a file with more could not be revised otherwise)."""
+    hazard recorded from a file with more could not be revised otherwise). No geometry:
+    a feature without one, whose other fields a form checks while its polygon is missing
+    or cannot be read (never approvable: the missing geometry is an error)."""
     reference = str(properties.get("hazard_id" if kind is UploadKind.HAZARDS else "release_id"))
     operator = _operator_of(principal, properties.get("operator"))
     if operator is not None:
         properties = {**properties, "operator": operator}
     clean = {k: v for k, v in properties.items() if v is not None and v != ""}
-    polygon = drawn.geometry_from_geojson(geometry, by_hand=not in_force)
+    polygon = (
+        None if geometry is None else drawn.geometry_from_geojson(geometry, by_hand=not in_force)
+    )
     outcome = submissions.stage_features(
         session,
-        [{"geometry": drawn.as_geojson(polygon), "properties": clean}],
+        [{"geometry": None if polygon is None else drawn.as_geojson(polygon), "properties": clean}],
         kind=kind.value,
         filename=_file_name(what, reference),
         organisation=operator,

@@ -26,6 +26,7 @@ from ims.errors import InvalidRequest, InvalidUpload
 from ims.ingest.archive import upload_name
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
+from ims.ingest.tables import wkt_in_words
 
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 POLYGONAL = ("Polygon", "MultiPolygon")
@@ -112,10 +113,9 @@ def geometry_from_text(text: str, *, field: str = "coordinates") -> BaseGeometry
         except shapely.errors.ShapelyError as exc:
             # GEOS's own words ("ParseException: Unknown type: 'FOO'") had been the
             # message, which a first-time user's review called library jargon
-            reason = str(exc).removeprefix("ParseException: ").strip()
             raise InvalidRequest(
-                f"not a polygon ims can read ({reason}): give it as WKT, POLYGON ((longitude "
-                "latitude, …)), as GeoJSON, or as longitude latitude pairs",
+                f"not a polygon ims can read ({wkt_in_words(exc)}): give it as WKT, POLYGON "
+                "((longitude latitude, …)), as GeoJSON, or as longitude latitude pairs",
                 field=field,
             ) from None
         except NotImplementedError:  # CURVEPOLYGON, CIRCULARSTRING…: a 500 before

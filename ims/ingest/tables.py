@@ -534,6 +534,33 @@ def _geo_string(value: Any, row: int, column: str, problems: list[str]) -> BaseG
     return LineString(points)
 
 
+def wkt_in_words(exc: Exception) -> str:
+    """What is wrong with a WKT text, from GEOS's reason for refusing it, in words a data
+    manager reads: "Expected word but encountered number: '5'" had been quoted as it was."""
+    said = str(exc).removeprefix("ParseException: ").strip()
+    found = re.search(r"'([^']*)'\s*$", said)
+    at = found[1] if found else ""
+    if said.startswith("Unknown type"):
+        return f"{at!r} is not a type WKT knows: a polygon begins POLYGON or MULTIPOLYGON"
+    if said.endswith("end of stream"):
+        return "it ends too soon: a coordinate or a closing bracket is missing"
+    if said == "Expected number but encountered ','":
+        return (
+            "a comma stands where a number should: each corner is longitude and latitude "
+            "with a space between them, and commas between corners"
+        )
+    if said.startswith("Expected number"):
+        return f"{at!r} stands where a number should"
+    if said.startswith("Expected word but encountered number"):
+        return (
+            f"a number ({at}) stands where a bracket should: each corner is two numbers, "
+            "and a polygon's ring is in double brackets, POLYGON ((…))"
+        )
+    if said.startswith("Unexpected text after end"):
+        return "something follows the end of the geometry: a closing bracket too many?"
+    return "it is not WKT as ims reads it"
+
+
 def _wkt(value: Any, row: int, column: str, problems: list[str]) -> BaseGeometry | None:
     if blank(value):
         return None
@@ -541,8 +568,9 @@ def _wkt(value: Any, row: int, column: str, problems: list[str]) -> BaseGeometry
     try:
         geom = shapely.from_wkt(text)
     except shapely.errors.GEOSException as exc:
-        reason = str(exc).split(":", 1)[-1].strip() or "not WKT"
-        problems.append(f"feature {row + 1}, field {column!r}: not a WKT geometry ({reason})")
+        problems.append(
+            f"feature {row + 1}, field {column!r}: not a WKT geometry ({wkt_in_words(exc)})"
+        )
         return None
     except NotImplementedError:  # CURVEPOLYGON, MULTISURFACE…: shapely reads no curves
         problems.append(

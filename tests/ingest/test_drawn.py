@@ -38,10 +38,13 @@ def test_a_pasted_polygon_is_read_in_any_of_its_forms(pasted: str) -> None:
     [
         ("", "no coordinates"),
         ("POINT (103 19)", "not a Point"),
-        (
-            "POLYGON ((",
-            "not a polygon ims can read (Expected number but encountered end of stream)",
-        ),
+        # in words, not GEOS's ("Expected number but encountered end of stream")
+        ("POLYGON ((", "not a polygon ims can read (it ends too soon: a coordinate or a"),
+        ("POLIGON ((103 19, 104 19, 104 20, 103 19))", "'POLIGON' is not a type WKT knows"),
+        ("POLYGON ((103,19, 104,19, 104,20, 103,19))", "a comma stands where a number should"),
+        ("POLYGON ((103 19, 104 x, 104 20, 103 19))", "'x' stands where a number should"),
+        ("POLYGON (103 19, 104 19, 104 20, 103 19)", "a number (103) stands where a bracket"),
+        ("POLYGON ((103 19, 104 19, 104 20, 103 19)))", "something follows the end"),
         ("103 19, 104", "pairs"),
         ("103 19, 104 19", "three corners"),
         ('{"type": "Polygon"', "not GeoJSON"),

@@ -98,6 +98,87 @@ def test_errors_are_shown_beside_their_fields_and_nothing_is_stored(
     assert _count(session, "submission") == before
 
 
+@pytest.mark.parametrize(
+    ("coordinates", "polygon_said"),
+    [
+        ("POLYGON((103.4 19.4, 103.41", "not a polygon ims can read"),  # pasted, cut short
+        ("", "draw the polygon, paste it or choose a file"),  # none given
+    ],
+)
+def test_a_polygon_missing_or_unread_is_said_with_the_other_fields_errors_in_one_round(
+    session: Session, country: None, client_as: ClientAs, coordinates: str, polygon_said: str
+) -> None:
+    """The form said only that its polygon was wrong; the other fields' errors came once it
+    was put right, in a second round (a first-time user's review)."""
+    client = client_as("operator", organisation="MAG")
+    before = _count(session, "submission")
+    answer = client.post(
+        "/hazards/new",
+        data={
+            "hazard_id": "PG-ROUND",
+            "status": "XYZ",
+            "recorded": "2020-02-31",
+            "used_from": "1975",
+            "used_to": "1969",
+            "munition_type": ["NOT-A-TYPE"],
+            "munition_qty": ["4"],
+            "coordinates": coordinates,
+        },
+    )
+    assert answer.status_code == 422
+    page = html.unescape(answer.text)
+    assert re.search(r'id="geometry-error">[^<]*' + re.escape(polygon_said), page), page[-3000:]
+    assert re.search(r'id="recorded-error">[^<]*2020-02-31', page)
+    assert re.search(r'id="status-error">[^<]*XYZ', page)
+    assert 'id="munitions-error"' in page
+    # the years named as the form names them
+    assert re.search(r'id="used_from-error">Used from 1975 is after Used to 1969<', page)
+    # the polygon's error once: not again as "the feature has no geometry"
+    assert "no geometry" not in page
+    assert _count(session, "submission") == before
+    # and a hazard without its reference, drawn well: the reference's error with the rest
+    missing = client.post(
+        "/hazards/new",
+        data={"status": "SHA", "recorded": "2020-02-31", "coordinates": SQUARE.wkt},
+    )
+    page = html.unescape(missing.text)
+    assert re.search(r'id="hazard_id-error">[^<]*required', page)
+    assert re.search(r'id="recorded-error">[^<]*2020-02-31', page)
+    assert _count(session, "submission") == before
+
+
+def test_a_release_or_revision_with_an_unread_polygon_says_the_other_fields_errors_too(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    admin = client_as()
+    _approve(client_as("reviewer"), _record(admin, "PG-ROUND2"))
+    before = _count(session, "submission")
+    release = admin.post(
+        "/hazards/PG-ROUND2/releases/new",
+        data={
+            "release_id": "PG-R-ROUND",
+            "method": "dug up",
+            "released": "2022-13-01",
+            "coordinates": "103.4 19.4, 103.41",
+        },
+    )
+    assert release.status_code == 422
+    page = html.unescape(release.text)
+    assert 'id="geometry-error"' in page
+    assert re.search(r'id="method-error">[^<]*dug up', page)
+    assert re.search(r'id="released-error">[^<]*2022-13-01', page)
+    # a revision: its fields checked on the boundary it would keep
+    revision = admin.post(
+        "/hazards/PG-ROUND2/revise",
+        data={"status": "XYZ", "revised": "2021-01-01", "coordinates": "POLYGON((1"},
+    )
+    assert revision.status_code == 422
+    page = html.unescape(revision.text)
+    assert 'id="geometry-error"' in page
+    assert re.search(r'id="status-error">[^<]*XYZ', page)
+    assert _count(session, "submission") == before
+
+
 def test_a_hazard_recorded_through_the_form_is_a_submission_with_its_area(
     session: Session, country: None, client_as: ClientAs
 ) -> None:
