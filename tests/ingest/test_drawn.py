@@ -40,7 +40,7 @@ def test_a_pasted_polygon_is_read_in_any_of_its_forms(pasted: str) -> None:
         ("POINT (103 19)", "not a Point"),
         # in words, not GEOS's ("Expected number but encountered end of stream")
         ("POLYGON ((", "not a polygon ims can read (it ends too soon: a coordinate or a"),
-        ("POLIGON ((103 19, 104 19, 104 20, 103 19))", "'POLIGON' is not a type WKT knows"),
+        ("POLYGN ((103 19, 104 19, 104 20, 103 19))", "'POLYGN' is not a type WKT knows"),
         ("POLYGON ((103,19, 104,19, 104,20, 103,19))", "a comma stands where a number should"),
         ("POLYGON ((103 19, 104 x, 104 20, 103 19))", "'x' stands where a number should"),
         ("POLYGON (103 19, 104 19, 104 20, 103 19)", "a number (103) stands where a bracket"),
