@@ -484,8 +484,15 @@ def _build(
 # coordinate off the globe cannot stop the tile). Below POINT_ZOOM one point per feature,
 # merged per cell of a few pixels with a count and the worst finding among them.
 _SUBMISSION = (
-    "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env),"
-    " e AS (SELECT b.env, ST_Transform(ST_Expand(b.env, :margin), 4326) AS env4326 FROM b),"
+    "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env,"
+    "  ST_Expand(ST_TileEnvelope(:z, :x, :y), :margin) AS outer_env),"
+    # the buffer kept within the world: past 180° it came back as -178°, and the box from
+    # 88° to -178° held nothing east of 88° (a zoom-2 tile of Laos was empty, so a file with
+    # a feature in Europe showed only that one on the review map)
+    " e AS (SELECT b.env, ST_Transform(ST_MakeEnvelope("
+    "  greatest(ST_XMin(b.outer_env), -:half), greatest(ST_YMin(b.outer_env), -:half),"
+    "  least(ST_XMax(b.outer_env), :half), least(ST_YMax(b.outer_env), :half), 3857),"
+    "  4326) AS env4326 FROM b),"
     " worst AS (SELECT row_number,"
     "  CASE WHEN bool_or(severity = 'error') THEN 'error' ELSE 'warning' END AS finding"
     "  FROM finding WHERE submission_id = :s AND row_number IS NOT NULL GROUP BY row_number),"
@@ -526,6 +533,7 @@ def submission_tile(session: Session, submission_id: int, z: int, x: int, y: int
     query = _SUBMISSION.replace("{final}", final).replace("{shape}", shape)
     margin = _WORLD_M / 2**z * BUFFER / EXTENT
     data = session.scalar(
-        _sql(query), {"z": z, "x": x, "y": y, "s": submission_id, "margin": margin}
+        _sql(query),
+        {"z": z, "x": x, "y": y, "s": submission_id, "margin": margin, "half": _WORLD_M / 2},
     )
     return bytes(data) if data is not None else b""

@@ -8,7 +8,9 @@
   const config = data(box, "config");
   const colours = config.legend.finding;
   const RING = "#1a1a1a";
-  const map = L.map(box, { minZoom: 3, maxZoom: 19 });
+  // down to the whole world: a file with one feature in Europe and the rest in Laos had
+  // been held at zoom 3, which at 390 px showed the middle between them, and neither
+  const map = L.map(box, { minZoom: 1, maxZoom: 19 });
   if (config.bounds) map.fitBounds(config.bounds, { padding: [20, 20], maxZoom: 16 });
   else map.setView([0, 0], 3);
   map.createPane("provinces").style.zIndex = 350;

@@ -7,6 +7,7 @@ every page go to tests/artifacts/ for a person to look at.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -859,3 +860,44 @@ def test_a_token_made_on_the_account_page_is_shown_in_view_and_revoked_only_when
     refused = f"{site.url}/account/tokens"  # the wrong password's page, and its console line
     assert [e for e in tab.errors if not e.startswith("422: ") and refused not in e] == []
     context.close()
+
+
+def test_a_submission_map_at_390_shows_features_a_continent_apart(
+    tab: Watched, site: LiveSite
+) -> None:
+    """One feature of a file in Europe (a typo'd coordinate) and one in Laos: the review
+    map at 390 px had been held at zoom 3, which showed the middle between them, and
+    neither (a first-time user's review)."""
+
+    def square(x: float, y: float) -> dict[str, Any]:
+        ring = [[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01], [x, y]]
+        return {"type": "Polygon", "coordinates": [ring]}
+
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": square(x, y),
+                "properties": {"hazard_id": ref, "status": "SHA", "recorded": "2024-01-01"},
+            }
+            for ref, x, y in (("FAR-1", 103.2, 19.5), ("FAR-2", 2.35, 48.85))
+        ],
+    }
+    posted = httpx.post(
+        f"{site.url}/api/v1/submissions",
+        files={"file": ("far.geojson", json.dumps(collection).encode(), "application/geo+json")},
+        data={"kind": "hazards", "organisation": "MAG"},
+        headers={"Authorization": f"Bearer {site.token}"},
+        timeout=60,
+    )
+    assert posted.status_code == 201, posted.text
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    open_settled(tab.page, f"{site.url}/submissions/{posted.json()['id']}")
+    tab.page.wait_for_selector("#review-map[data-drawn]", state="attached", timeout=10_000)
+    tab.page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-submitted-pane path').length >= 2",
+        timeout=10_000,
+    )
+    tab.shoot("review-far-apart-390")
+    assert tab.errors == []

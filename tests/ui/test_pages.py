@@ -462,6 +462,14 @@ def test_review_page_lists_the_findings_and_maps_every_staged_feature(
     # Close up, each feature is its polygon, with its row and reference.
     row = points[0]["properties"]["row"]
     lon, lat = feature_point(client, broken_submission, row)
+    # at a world's zoom, in the tile it lies in: a tile at the world's eastern edge had
+    # been empty (its buffer past 180° came back as -178°, and the box from 88° to -178°
+    # held nothing of Laos), so a file with a feature in Europe showed only that one
+    for z in range(1, 5):
+        x, y = mercantile_tile(lon, lat, z)
+        world = client.get(f"/api/v1/tiles/submissions/{broken_submission}/{z}/{x}/{y}.pbf")
+        held = mapbox_vector_tile.decode(world.content)["features"]["features"]
+        assert row in {p["properties"]["row"] for p in held}, (z, x, y)
     x, y = mercantile_tile(lon, lat, 14)
     close = client.get(f"/api/v1/tiles/submissions/{broken_submission}/14/{x}/{y}.pbf")
     polygons = mapbox_vector_tile.decode(close.content)["features"]["features"]
