@@ -164,6 +164,35 @@ def test_the_audit_trail_on_a_phone_is_one_block_an_event(tab: Watched, site: Li
     assert tab.errors == []
 
 
+def test_the_article_4_chart_on_a_phone_scrolls_at_a_size_its_axes_can_be_read(
+    tab: Watched, site: LiveSite
+) -> None:
+    """The chart is an image: shrunk to 390 px its axes' figures could not be read (a
+    first-time user's review). It keeps its size and scrolls, opened at the latest years,
+    as the dashboard's charts do; on a wide screen it stands at the figure's left."""
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    open_settled(tab.page, site.url + "/reports")
+    chart = tab.page.locator("figure.progress .chart-scroll img")
+    chart.scroll_into_view_if_needed()
+    tab.page.wait_for_function(
+        "() => document.querySelector('figure.progress img').complete", timeout=15_000
+    )
+    assert chart.bounding_box()["width"] == 760  # type: ignore[index]
+    assert tab.page.evaluate("document.documentElement.scrollWidth") <= 390
+    scroller = tab.page.locator("figure.progress .chart-scroll")
+    right = scroller.bounding_box()
+    shown = chart.bounding_box()
+    assert right and shown and abs(shown["x"] + shown["width"] - right["x"] - right["width"]) < 2
+    assert tab.page.locator("figure.progress .scroll-hint").is_visible()
+    tab.page.locator("figure.progress").screenshot(path=ARTIFACTS / "article4-chart-390.png")
+    tab.page.set_viewport_size({"width": 1366, "height": 900})
+    figure = tab.page.locator("figure.progress").bounding_box()
+    shown = chart.bounding_box()
+    assert figure and shown and shown["x"] < figure["x"] + 20  # at the left, not the right
+    assert tab.page.locator("figure.progress .scroll-hint").is_hidden()
+    assert tab.errors == []
+
+
 def test_hazard_page_draws_its_map(tab: Watched, site: LiveSite) -> None:
     open_settled(tab.page, f"{site.url}/hazards/{site.hazard}")
     tab.page.wait_for_selector(".leaflet-overlay-pane path", timeout=10_000)
