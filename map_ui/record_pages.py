@@ -200,7 +200,7 @@ def _missing(
             state.add("geometry", "draw the polygon, paste it or choose a file", fields)
     if not properties[key]:
         said.add(key)
-        state.add(key, f"{key} is required", fields)
+        state.add(key, _in_the_forms_words(f"{key} is required"), fields)
     return said
 
 
@@ -298,6 +298,8 @@ FORM_WORDS = {
     "marked": "Marked or fenced on",
     "used_from": "Used from",
     "used_to": "Used to",
+    "hazard_id": "Hazard id",
+    "release_id": "Release id",
 }
 
 
@@ -315,7 +317,7 @@ def _in_the_forms_words(message: str) -> str:
 
 def _error(state: FormState, exc: ImsError, fields: tuple[str, ...]) -> None:
     name = exc.extra.get("field")
-    state.add(GEOMETRY_INPUTS.get(str(name), name), exc.detail, fields)
+    state.add(GEOMETRY_INPUTS.get(str(name), name), _in_the_forms_words(exc.detail), fields)
 
 
 def _map_config(

@@ -28,6 +28,7 @@ from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
 from ims.ingest.tables import wkt_in_words
 
+_DEGREES = re.compile(r"[°º'′’\"″]|\d\s*[NSEW]\b")
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 POLYGONAL = ("Polygon", "MultiPolygon")
 
@@ -81,10 +82,17 @@ def geometry_from_geojson(
         raise InvalidRequest("a GeoJSON polygon is needed", field=field)
     try:
         geom = shape(value)
-    except (ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
-        raise InvalidRequest(f"not a GeoJSON polygon: {exc}", field=field) from None
-    except shapely.errors.ShapelyError as exc:
-        raise InvalidRequest(f"not a GeoJSON polygon: {exc}", field=field) from None
+    except KeyError as exc:  # the words of Python had been the message: "'coordinates'"
+        raise InvalidRequest(
+            f'not a GeoJSON polygon: it has no "{exc.args[0]}"', field=field
+        ) from None
+    except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.ShapelyError) as exc:
+        why = (
+            "a ring needs at least three corners, and the first again at its end"
+            if "at least 4 coordinates" in str(exc)
+            else "its coordinates are not rings of [longitude, latitude] positions"
+        )
+        raise InvalidRequest(f"not a GeoJSON polygon: {why}", field=field) from None
     return _polygonal(geom, field, by_hand=by_hand)
 
 
@@ -102,8 +110,13 @@ def geometry_from_text(text: str, *, field: str = "coordinates") -> BaseGeometry
     if text.startswith("{"):
         try:
             value = json.loads(text)
-        except ValueError as exc:
-            raise InvalidRequest(f"not GeoJSON: {exc}", field=field) from None
+        except json.JSONDecodeError as exc:  # "Expecting ',' delimiter: line 1 column 62"
+            why = (
+                "it ends before it is complete: part of it is missing"
+                if exc.pos >= len(text)
+                else f"it goes wrong at character {exc.pos + 1} of {len(text):,}"
+            )
+            raise InvalidRequest(f"not GeoJSON: {why}", field=field) from None
         except RecursionError:  # thousands of nested brackets: no polygon, a hostile paste
             raise InvalidRequest("not GeoJSON: nested too deeply", field=field) from None
         return geometry_from_geojson(value, field=field)
@@ -121,6 +134,12 @@ def geometry_from_text(text: str, *, field: str = "coordinates") -> BaseGeometry
         except NotImplementedError:  # CURVEPOLYGON, CIRCULARSTRING…: a 500 before
             raise InvalidRequest(_CURVES, field=field) from None
         return _polygonal(geom, field)
+    if _DEGREES.search(text):  # 19°24'N read as the numbers 19 and 24, a place far away
+        raise InvalidRequest(
+            "degrees and minutes, and N, S, E or W, are not read: give decimal degrees, "
+            "longitude first (103.4 19.4 for 103°24′E 19°24′N; south and west negative)",
+            field=field,
+        )
     numbers = [float(n) for n in _NUMBER.findall(text)]
     if len(numbers) % 2:
         raise InvalidRequest(

@@ -334,5 +334,5 @@ def parse_year(value: Any, *, where: str) -> int | None:
     except (ValueError, OverflowError):  # "1e400" and "inf" are floats no year is
         raise InvalidRequest(f"{where}: {value!r} is not a year") from None
     if not 1900 <= year <= 2100:
-        raise InvalidRequest(f"{where}: year {year} is out of range")
+        raise InvalidRequest(f"{where}: year {year} is out of range (1900 to 2100)")
     return year

@@ -544,11 +544,16 @@ def wkt_in_words(exc: Exception) -> str:
         return f"{at!r} is not a type WKT knows: a polygon begins POLYGON or MULTIPOLYGON"
     if said.endswith("end of stream"):
         return "it ends too soon: a coordinate or a closing bracket is missing"
-    if said == "Expected number but encountered ','":
+    if said == "Expected number but encountered ','":  # "1,2, 3,4" or "1 2 3 4, 5 6"
         return (
             "a comma stands where a number should: each corner is longitude and latitude "
-            "with a space between them, and commas between corners"
+            "with a space between them, and a comma between corners; one may be missing "
+            "before it, or stand inside a corner"
         )
+    if "do not form a closed linestring" in said:
+        return "a ring is not closed: its last corner must be its first again"
+    if "Invalid number of points in LinearRing" in said:
+        return "a ring needs at least three corners, and its first again at its end"
     if said.startswith("Expected number"):
         return f"{at!r} stands where a number should"
     if said.startswith("Expected word but encountered number"):

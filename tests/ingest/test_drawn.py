@@ -45,6 +45,18 @@ def test_a_pasted_polygon_is_read_in_any_of_its_forms(pasted: str) -> None:
         ("POLYGON ((103 19, 104 x, 104 20, 103 19))", "'x' stands where a number should"),
         ("POLYGON (103 19, 104 19, 104 20, 103 19)", "a number (103) stands where a bracket"),
         ("POLYGON ((103 19, 104 19, 104 20, 103 19)))", "something follows the end"),
+        ("POLYGON ((103 19, 104 19, 104 20))", "a ring is not closed: its last corner must"),
+        # a comma missing between two corners: four numbers, then two
+        ("POLYGON ((103 19 104 19, 104 20, 103 19))", "one may be missing before it"),
+        # degrees and minutes had been read as plain numbers, a place far away
+        ("19°24'N 103°24'E, 19°25'N 103°24'E, 19°25'N 103°25'E", "give decimal degrees"),
+        ("103.4 19.4 N, 103.41 19.4, 103.41 19.41", "N, S, E or W, are not read"),
+        # GeoJSON in words, not Python's ("Expecting ',' delimiter", "'coordinates'")
+        ('{"type": "Polygon", "coordinates": [[[103, 19], [104, 19]', "part of it is missing"),
+        ('{"type": "Polygon" "coordinates": []}', "it goes wrong at character 20 of 37"),
+        ('{"type": "Polygon"}', 'not a GeoJSON polygon: it has no "coordinates"'),
+        ('{"type": "Polygon", "coordinates": [[1, 2]]}', "not rings of [longitude, latitude]"),
+        ('{"type": "Polygon", "coordinates": [[[1, 2], [3, 4]]]}', "at least three corners"),
         ("103 19, 104", "pairs"),
         ("103 19, 104 19", "three corners"),
         ('{"type": "Polygon"', "not GeoJSON"),

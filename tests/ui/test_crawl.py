@@ -239,6 +239,9 @@ def crawl(context: BrowserContext, site: str, also: tuple[str, ...] = ()) -> Cra
         found.weights[kind] = max(found.weights.get(kind, 0), size)
         if size > MAX_HTML_BYTES:
             found.problems.append(f"{url} weighs {size:,} bytes")
+        # an attribute escaped whole (maxlength=&#34;100&#34;): the browser holds no limit
+        if re.search(rb"\s[a-z-]+=&#34;", response.body()):
+            found.problems.append(f"{url} has an attribute escaped as text")
         if per_kind[kind] == 1:
             found.problems += [f"axe on {url}: {v}" for v in run_axe_once(page, site, kind)]
         links = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")

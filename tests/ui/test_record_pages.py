@@ -70,6 +70,13 @@ def test_an_operators_form_fixes_their_organisation_and_lists_the_munitions(
     assert 'name="munition_type"' in page and "BLU-26" in page
     for name in ("hazard_id", "status", "contam", "recorded", "used_from", "marked"):
         assert f'<label for="f-{name}">' in page, name  # every input has its label
+    # the browser's own limits, as attributes (a string of them had been escaped whole:
+    # maxlength=&#34;100&#34;, and a 150-character reference was typed and sent)
+    assert re.search(r'<input id="f-hazard_id" [^>]*maxlength="100" autocomplete="off"', page)
+    assert re.search(
+        r'<input id="f-used_from" [^>]*min="1900" max="2100" inputmode="numeric"', page
+    )
+    assert "&#34;" not in page
 
 
 def test_errors_are_shown_beside_their_fields_and_nothing_is_stored(
@@ -142,7 +149,7 @@ def test_a_polygon_missing_or_unread_is_said_with_the_other_fields_errors_in_one
         data={"status": "SHA", "recorded": "2020-02-31", "coordinates": SQUARE.wkt},
     )
     page = html.unescape(missing.text)
-    assert re.search(r'id="hazard_id-error">[^<]*required', page)
+    assert re.search(r'id="hazard_id-error">Hazard id is required<', page)
     assert re.search(r'id="recorded-error">[^<]*2020-02-31', page)
     assert _count(session, "submission") == before
 
