@@ -219,6 +219,7 @@ def area_figures(
     a code no such area has). Finding a place on the map had left the national figures
     beside it (a first-time user's review). Kept as the national figures are."""
     level = AREA_LEVELS[kind]
+    code = code.strip()  # an address typed by hand: "?province= la-xi "
     return kept(
         session,
         "area figures",

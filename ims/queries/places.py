@@ -188,8 +188,11 @@ def find(session: Session, q: str, *, hazards: bool, on: dt.date | None = None) 
                 f"  FROM ({_NAMES}) n WHERE n.how <> 'code'"
                 f"  ORDER BY n.area_id, alike DESC, {_PREFERRED}) n"
                 " WHERE n.alike >= :alike) m"
-                f" {_AREA_JOIN} WHERE a.level = coalesce(CAST(:level AS smallint), a.level)"
-                " ORDER BY m.alike DESC, a.level, a.name LIMIT :n"
+                # of any kind, the kind said first: "Savannakhet district" found nothing
+                # where Savannakhet is a province, and said nothing of it
+                f" {_AREA_JOIN}"
+                " ORDER BY a.level = coalesce(CAST(:level AS smallint), a.level) DESC,"
+                " m.alike DESC, a.level, a.name LIMIT :n"
             ),
             {**params, **keyed, "tolerance": OUTLINE_TOLERANCE, "alike": ALIKE},
         ).all()
@@ -205,6 +208,10 @@ def find(session: Session, q: str, *, hazards: bool, on: dt.date | None = None) 
         place = Place(kind, label, _bounds(box), outline=shape, code=code, also=other)
         found.append((closeness(via), place))
     found.sort(key=lambda c: c[0])  # stable: hazards, provinces, districts within a rank
+    if level is not None and not alike and found and found[0][0] == 0:
+        # a name given whole with its kind ("Muang Xay", "Vientiane Province") is that
+        # place: the others beginning with it had been listed, "type more of the name"
+        found = [c for c in found if c[0] == 0]
     return Found([p for _, p in found[:MOST]], len(found) > MOST, alike)
 
 

@@ -481,7 +481,7 @@
     if (!view) map.fitBounds(place.bounds, { maxZoom: 12, padding: [24, 24] });
   }
   for (const kind of ["province", "district"]) {
-    const code = new URLSearchParams(window.location.search).get(kind);
+    const code = new URLSearchParams(window.location.search).get(kind)?.trim(); // typed by hand
     if (code && !area) {
       area = { kind, code };
       updateFigures();

@@ -108,6 +108,24 @@ def test_an_area_is_found_by_a_name_the_gazetteer_gives_it_and_the_list_says_whi
     assert labels(committed_engine, "ແຂວງຫຼວງພະບາງ") == [
         "Luang Prabang (province, also written ຫຼວງພະບາງ)"
     ]
+    # a name given whole with its kind is that place, not those beginning with it too
+    gazetteer(
+        file,
+        "1,LA-XA,Sayaboury",
+        "1,LA-LP,ຫຼວງພະບາງ",
+        "2,LA-LP-1,Luang Prabang",
+        "1,LA-LP,Xaignabouli Road",  # a name another province's begins
+    )
+    assert run(ims, "boundaries", "names", file).exit_code == 0
+    assert labels(committed_engine, "Xaignabouli") == [
+        "Xaignabouli (province)",
+        "Luang Prabang (province, also written Xaignabouli Road)",
+    ]
+    assert labels(committed_engine, "Xaignabouli province") == ["Xaignabouli (province)"]
+    # a kind that holds no such name: the other kind's, offered (it had said nothing)
+    with Session(committed_engine) as session:
+        offered = find(session, "Xaignabouli district", hazards=False)
+    assert offered.places[0].label == "Xaignabouli (province)" and offered.alike
     # two kind words, one each side (the review's "Muang Sepone district" found nothing)
     assert labels(committed_engine, "Muang Luangprabang district") == [
         "Luangprabang (district of Luang Prabang)"

@@ -535,8 +535,9 @@ def test_finding_a_hazard_or_a_district_on_the_map_goes_there(tab: Watched, site
     expect(tab.page.locator("#find-results")).to_contain_text(
         "The search could not be made: 150 characters, more than the 100 it takes."
     )
-    # an address typed by hand, the code in small letters: the area, its code as held
-    tab.page.goto(site.url + f"/map?district={code.lower()}")
+    # an address typed by hand, the code in small letters and spaced: the area, its code
+    # as held
+    tab.page.goto(site.url + f"/map?district=%20{code.lower()}%20")
     tab.page.wait_for_selector("#figures-place:not([hidden])")
     assert tab.page.inner_text('#map-figures [data-field="place"]') == f"{district} (district)"
     tab.page.wait_for_selector(".leaflet-overlay-pane path[stroke-dasharray]", state="attached")

@@ -275,6 +275,7 @@ def test_map_figures_of_a_province_are_its_row_of_form_1h(
     assert a["cha_area_m2"] == pytest.approx(area(102.10, 19.60, 102.12, 19.62), abs=0.1)
     # a code in any case (an address typed by hand), answered with the code as held
     assert figures(as_of="2015-06-01", province="p-a") == a
+    assert figures(as_of="2015-06-01", province=" P-A ") == a
     b = figures(as_of="2015-06-01", province="P-B")
     assert (b["cha_count"], b["sha_count"]) == (0, 1) and b["cha_area_m2"] == 0
     assert b["sha_area_m2"] == pytest.approx(area(103.10, 19.60, 103.11, 19.61), abs=0.1)
