@@ -205,35 +205,36 @@ def cell_text(value: Any) -> str | None:
 
 
 def parse_quantities(value: Any, *, where: str) -> dict[str, int]:
-    """Read ``TYPE:QTY;TYPE:QTY`` (e.g. ``BLU-26:120;M42:40``) into a dict."""
+    """Read ``TYPE:QTY;TYPE:QTY`` (e.g. ``BLU-26:120;M42:40``) into a dict. Every part
+    that cannot be read is said, in one error: a form's rows had been told one at a time."""
     if blank(value):
         return {}
     result: dict[str, int] = {}
+    problems: list[str] = []
     for part in str(value).split(";"):
         part = part.strip()
         if not part:
             continue
-        code, sep, qty = part.rpartition(":")
-        if sep and not code.strip() and qty.strip():  # a form's row with a number and no type
-            raise InvalidRequest(f"{where}: a quantity ({qty.strip()}) with no type: give its type")
-        if not sep or not code.strip():
-            raise InvalidRequest(f"{where}: {part!r} is not TYPE:QUANTITY (e.g. BLU-26:12)")
-        if not qty.strip():
-            raise InvalidRequest(
-                f"{where}: {code.strip()!r} has no quantity: give how many, as in {code.strip()}:3"
-            )
-        try:
-            n = int(qty.strip())
-        except ValueError:
-            raise InvalidRequest(f"{where}: quantity {qty!r} of {code!r} is not a number") from None
-        if n < 0:
-            raise InvalidRequest(f"{where}: quantity of {code!r} is negative")
-        result[code.strip()] = result.get(code.strip(), 0) + n
-        if result[code.strip()] > QUANTITY_MAX:
-            raise InvalidRequest(
-                f"{where}: {result[code.strip()]:,} of {code.strip()!r} is more than a "
-                f"record holds ({QUANTITY_MAX:,}); check the figure"
-            )
+        code, sep, qty = (s.strip() for s in part.rpartition(":"))
+        if sep and not code and qty:  # a form's row with a number and no type
+            problems.append(f"a quantity ({qty}) with no type: give its type")
+        elif not sep or not code:
+            problems.append(f"{part!r} is not TYPE:QUANTITY (e.g. BLU-26:12)")
+        elif not qty:
+            problems.append(f"{code!r} has no quantity: give how many, as in {code}:3")
+        elif not re.fullmatch(r"[+-]?\d+", qty):
+            problems.append(f"quantity {qty!r} of {code!r} is not a number")
+        elif int(qty) < 0:
+            problems.append(f"quantity of {code!r} is negative")
+        else:
+            result[code] = result.get(code, 0) + int(qty)
+            if result[code] > QUANTITY_MAX:
+                problems.append(
+                    f"{result[code]:,} of {code!r} is more than a record holds "
+                    f"({QUANTITY_MAX:,}); check the figure"
+                )
+    if problems:
+        raise InvalidRequest(f"{where}: {'; '.join(problems)}")
     return result
 
 

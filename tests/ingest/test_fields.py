@@ -85,3 +85,18 @@ def test_a_quantity_with_no_type_says_so_in_the_forms_words() -> None:
     with pytest.raises(InvalidRequest, match="is not TYPE:QUANTITY"):
         parse_quantities("BLU-26", where="munitions")
     assert parse_quantities("BLU-26:3;M42:2", where="munitions") == {"BLU-26": 3, "M42": 2}
+
+
+def test_every_quantity_that_cannot_be_read_is_said_in_one_error() -> None:
+    """A form's rows had been told one at a time: the second row's error came once the
+    first was put right (a first-time user's review)."""
+    from ims.errors import InvalidRequest
+    from ims.ingest.fields import parse_quantities
+
+    with pytest.raises(InvalidRequest) as caught:
+        parse_quantities("BLU-26:3;:5;M42:x;M46:", where="munitions")
+    assert caught.value.detail == (
+        "munitions: a quantity (5) with no type: give its type; quantity 'x' of 'M42' is not "
+        "a number; 'M46' has no quantity: give how many, as in M46:3"
+    )
+    assert parse_quantities(" BLU-26 : 3 ; BLU-26:2", where="munitions") == {"BLU-26": 5}
