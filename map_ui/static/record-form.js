@@ -201,6 +201,9 @@
   }).addTo(map);
   let pasteAsked = 0;
   let pasteTimer = null;
+  // a form shown again with the server's error on the polygon: the same error is not said
+  // a second time under the box (a first-time user's review), until the text is changed
+  let saidAbove = Boolean(document.getElementById("geometry-error"));
   function readPasted() {
     const text = pastedBox.value.trim();
     const ask = ++pasteAsked;
@@ -221,7 +224,7 @@
         if (ask !== pasteAsked) return; // a newer paste is on its way
         if (!ok) {
           pastedNote.className = "field-error";
-          pastedNote.textContent = body.detail || "These coordinates could not be read.";
+          pastedNote.textContent = saidAbove ? "" : body.detail || "These coordinates could not be read.";
           box.dataset.pasted = "error";
           return;
         }
@@ -236,6 +239,7 @@
   }
   if (pastedBox && pastedNote) {
     pastedBox.addEventListener("input", () => {
+      saidAbove = false;
       clearTimeout(pasteTimer);
       pasteTimer = setTimeout(readPasted, 400);
     });
