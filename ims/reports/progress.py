@@ -140,9 +140,20 @@ def series_figure(series: dict[str, Any]) -> Figure:
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     ax.set_ylabel("released per year, km²")
     ax2 = ax.twinx()
+    # the years before anything was recorded are left out of the line: drawn as 0 km²
+    # remaining, they read as a country cleared, then contaminated (a first-time user's
+    # review); the series itself keeps them, as recorded
+    first = next(
+        (
+            i
+            for i, r in enumerate(series["years"])
+            if r["remaining_end_m2"] or any(r["released_m2"].values())
+        ),
+        len(years),
+    )
     ax2.plot(
-        years,
-        [r["remaining_end_m2"] / 1e6 for r in series["years"]],
+        years[first:],
+        [r["remaining_end_m2"] / 1e6 for r in series["years"][first:]],
         color="#d7191c",
         marker="o",
         label="remaining at year end (km²)",

@@ -779,3 +779,26 @@ def test_the_progress_charts_legend_lies_below_its_bars() -> None:
         assert below.y1 < ax.get_window_extent().y0  # wholly under the plotting area
     finally:
         plt.close(fig)
+
+
+def test_the_progress_charts_line_starts_at_the_first_year_with_records() -> None:
+    """Drawn as 0 km² remaining, the years before anything was recorded read as a country
+    cleared, then contaminated (a first-time user's review)."""
+    years = [
+        {
+            "year": year,
+            "added_m2": 0.0,
+            "released_m2": dict.fromkeys(("cancelled", "reduced", "cleared"), 0.0)
+            if year < 2012
+            else {"cancelled": 1e6, "reduced": 0.0, "cleared": 0.0},
+            "remaining_end_m2": 0.0 if year < 2012 else 2e8,
+        }
+        for year in range(2010, 2016)
+    ]
+    fig = series_figure({"contam": "CMR", "baseline": "2010-01-01", "years": years})
+    try:
+        (line,) = fig.axes[1].get_lines()
+        assert list(line.get_xdata()) == [2012, 2013, 2014, 2015]
+        assert list(line.get_ydata()) == [200.0] * 4
+    finally:
+        plt.close(fig)
