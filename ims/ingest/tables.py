@@ -31,7 +31,6 @@ import csv
 import io
 import math
 import re
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -250,28 +249,30 @@ def _read_csv(path: Path, where: str) -> pd.DataFrame:
             f"{where} has {first.count(delimiter) + 1:,} columns; ims reads at most "
             f"{MAX_TABLE_COLUMNS:,}"
         )
-    _refuse_long_rows(text, delimiter, where)
+    width = _refuse_long_rows(text, delimiter, where)
     try:
-        with warnings.catch_warnings():
-            # the empty cells after a row's last column, which _refuse_long_rows let by
-            warnings.simplefilter("ignore", pd.errors.ParserWarning)
-            return pd.read_csv(
-                io.StringIO(text),
-                sep=delimiter,
-                dtype=str,
-                keep_default_na=False,
-                na_values=[],
-                quoting=csv.QUOTE_MINIMAL,
-                # pandas takes a first row longer than the header as having an index
-                # column: every value moved one column left, without a word
-                index_col=False,
-            )
+        return pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[],
+            quoting=csv.QUOTE_MINIMAL,
+            # pandas takes a first row longer than the header as having an index column:
+            # every value moved one column left, without a word
+            index_col=False,
+            # the header's columns: the empty cells after a row's last one, which
+            # _refuse_long_rows let by, had refused the file in pandas' words ("Error
+            # tokenizing data") when a later row than the first held them
+            usecols=None if width is None else range(width),
+        )
     except (pd.errors.ParserError, ValueError) as exc:
         raise InvalidUpload(f"{where} cannot be read as a table: {exc}") from None
 
 
-def _refuse_long_rows(text: str, delimiter: str, where: str) -> None:
-    """Refuse a table whose rows hold values beyond its header's columns, naming them.
+def _refuse_long_rows(text: str, delimiter: str, where: str) -> int | None:
+    """Refuse a table whose rows hold values beyond its header's columns, naming them;
+    else the header's count of columns (None if the csv module cannot read the file).
 
     The usual cause is a comma inside a value not put in double quotes: the rest of the row
     moved one column on. Empty cells after the last column (a spreadsheet's trailing
@@ -284,7 +285,7 @@ def _refuse_long_rows(text: str, delimiter: str, where: str) -> None:
     csv.field_size_limit(max(limit, len(text)))
     try:
         rows = csv.reader(io.StringIO(text), delimiter=delimiter)
-        width = len(next(rows, []))
+        width = len(next((row for row in rows if row), []))  # blank lines before it passed
         number = 0
         for row in rows:
             number += bool(row)  # pandas passes over blank lines, and so numbers features
@@ -293,7 +294,7 @@ def _refuse_long_rows(text: str, delimiter: str, where: str) -> None:
                 if len(long) < 5:
                     long.append(f"feature {number} (line {rows.line_num}) has {len(row)} values")
     except csv.Error:
-        return  # pandas reads the file and says what is wrong with it
+        return None  # pandas reads the file and says what is wrong with it
     finally:
         csv.field_size_limit(limit)
     if count:
@@ -304,6 +305,7 @@ def _refuse_long_rows(text: str, delimiter: str, where: str) -> None:
             f"A value holding a {separator} must be put in double quotes, or the rest of its "
             "row moves one column on; nothing was read"
         )
+    return width or None
 
 
 def _read_xlsx(path: Path, where: str) -> pd.DataFrame:

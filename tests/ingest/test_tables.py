@@ -320,6 +320,9 @@ def test_empty_cells_after_the_last_column_are_read_as_nothing(tmp_path: Path) -
     assert frame["hazard_id"].tolist() == ["H-1", "H-2"]
     assert frame["status"].tolist() == ["SHA", "CHA"]
     assert [(p.x, p.y) for p in frame.geometry] == [(103.1, 19.4), (103.2, 19.5)]
+    # on a later row only: pandas had refused the file ("Error tokenizing data")
+    path.write_text('hazard_id,status,WKT\nH-1,SHA,"POINT(103.1 19.4)"\nH-2,CHA,"POINT(1 2)",\n')
+    assert read_table(path).frame["status"].tolist() == ["SHA", "CHA"]
 
 
 def test_a_wkt_cell_longer_than_the_csv_modules_limit_is_read(tmp_path: Path) -> None:
