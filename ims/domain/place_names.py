@@ -33,9 +33,12 @@ _LAO_FOLDS = str.maketrans({"\u0ebc": "\u0ea5"})
 def search_key(name: str) -> str:
     """``name`` as the find box compares names: compatibility-normalised (NFKC: Lao's ຳ and
     ໜ as their two letters, a full-width letter as itself), Lao's subscript lo as the
-    letter, runs of spaces as one, lower case (as PostgreSQL's ``lower``)."""
+    letter, runs of spaces as one, lower case (as PostgreSQL's ``lower``), and without
+    characters that show as nothing (a zero-width space copied with a name had made
+    "Attapeu" only alike Attapeu; a gazetteer's names hold none: ``read_place_names``)."""
     folded = unicodedata.normalize("NFKC", name).translate(_LAO_FOLDS)
-    return " ".join(folded.split()).lower()
+    shown = "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    return " ".join(shown.split()).lower()
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import json
 import math
 import re
 import tempfile
+import unicodedata
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,13 @@ from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
 from ims.ingest.tables import wkt_in_words
 
-_DEGREES = re.compile(r"[°º'′’\"″]|\d\s*[NSEW]\b")
+# 19°24'N, 103.4E, E103.4: read as plain numbers, a place far away; read as WKT, "'E103.4'
+# is not a type WKT knows"
+_DEGREES = re.compile(r"[°º'′’\"″]|\d\s*[NSEW]\b|\b[NSEW]\s*\d")
+_NOT_DECIMAL = (
+    "degrees and minutes, and N, S, E or W, are not read: give decimal degrees, longitude "
+    "first (103.4 19.4 for 103°24′E 19°24′N; south and west negative)"
+)
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 POLYGONAL = ("Polygon", "MultiPolygon")
 
@@ -59,6 +66,19 @@ def _polygonal(geom: BaseGeometry, field: str, *, by_hand: bool = True) -> BaseG
     bounds = geom.bounds
     if not all(math.isfinite(v) for v in bounds):
         raise InvalidRequest("the polygon has coordinates that are not numbers", field=field)
+    west, south, east, north = bounds
+    # degrees, longitude first: a latitude of 96 is a decimal comma read as two numbers
+    # (102,6 17,96), or the two swapped; it had been measured as 5.9e13 m²
+    if max(-west, east) > 180 or max(-south, north) > 90:
+        said = (
+            f"a latitude of {south if -south > 90 else north:g} is beyond 90°"
+            if max(-south, north) > 90
+            else f"a longitude of {west if -west > 180 else east:g} is beyond 180°"
+        )
+        raise InvalidRequest(
+            f"{said}: give WGS84 degrees with a decimal point, longitude first (103.4 19.4)",
+            field=field,
+        )
     return geom
 
 
@@ -70,6 +90,10 @@ def geometry_from_geojson(
     no limit to its corners."""
     if isinstance(value, dict) and value.get("type") == "FeatureCollection":
         features = value.get("features") or []
+        if not isinstance(features, list):  # "features": 5 had been a 500
+            raise InvalidRequest(
+                'not a GeoJSON collection: its "features" is not a list', field=field
+            )
         if len(features) != 1:
             raise InvalidRequest(
                 f"one polygon is needed; the collection holds {len(features)} features",
@@ -104,9 +128,15 @@ _CURVES = (
 def geometry_from_text(text: str, *, field: str = "coordinates") -> BaseGeometry:
     """A polygon pasted as WKT, as GeoJSON, or as longitude latitude pairs (a ring, closed
     here when the last pair is not the first)."""
-    text = text.strip()
+    # invisible characters (a zero-width space copied with the text) and quotes around it
+    # (WKT copied from a CSV cell) are not the polygon's
+    text = "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
+    if len(text) > 1 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1].strip()
     if not text:
         raise InvalidRequest("no coordinates were given", field=field)
+    if not text.startswith("{") and _DEGREES.search(text):
+        raise InvalidRequest(_NOT_DECIMAL, field=field)
     if text.startswith("{"):
         try:
             value = json.loads(text)
@@ -134,10 +164,11 @@ def geometry_from_text(text: str, *, field: str = "coordinates") -> BaseGeometry
         except NotImplementedError:  # CURVEPOLYGON, CIRCULARSTRING…: a 500 before
             raise InvalidRequest(_CURVES, field=field) from None
         return _polygonal(geom, field)
-    if _DEGREES.search(text):  # 19°24'N read as the numbers 19 and 24, a place far away
+    # 102,6 17,96: decimal commas, read as two numbers each ("103.4,19.4" is a pair)
+    if "." not in text and re.search(r"\d,\d", text) and re.search(r"\d[ \t]+\d", text):
         raise InvalidRequest(
-            "degrees and minutes, and N, S, E or W, are not read: give decimal degrees, "
-            "longitude first (103.4 19.4 for 103°24′E 19°24′N; south and west negative)",
+            "a comma stands between two digits: write decimals with a point (102.6 17.96), "
+            "longitude and latitude with a space between them",
             field=field,
         )
     numbers = [float(n) for n in _NUMBER.findall(text)]

@@ -31,6 +31,7 @@ import csv
 import io
 import math
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -280,23 +281,29 @@ def _refuse_long_rows(text: str, delimiter: str, where: str) -> int | None:
     """
     long: list[str] = []
     count = 0
-    limit = csv.field_size_limit()
-    # a polygon's WKT is often longer than the csv module's 131,072 characters
-    csv.field_size_limit(max(limit, len(text)))
-    try:
-        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
-        width = len(next((row for row in rows if row), []))  # blank lines before it passed
-        number = 0
-        for row in rows:
-            number += bool(row)  # pandas passes over blank lines, and so numbers features
-            if len(row) > width and any(cell.strip() for cell in row[width:]):
-                count += 1
-                if len(long) < 5:
-                    long.append(f"feature {number} (line {rows.line_num}) has {len(row)} values")
-    except csv.Error:
-        return None  # pandas reads the file and says what is wrong with it
-    finally:
-        csv.field_size_limit(limit)
+    with _FIELD_LIMIT:  # the csv module's limit is the process's: one reader at a time
+        limit = csv.field_size_limit()
+        # a polygon's WKT is often longer than the csv module's 131,072 characters
+        csv.field_size_limit(max(limit, len(text)))
+        try:
+            # newline="": the reader finds the ends of lines itself, a lone CR (an old Mac's
+            # CSV) among them; it had stopped the check, and pandas read the file unchecked
+            rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+            width = len(next((row for row in rows if not _blank_line(row)), []))
+            number, ended = 0, rows.line_num
+            for row in rows:
+                begun, ended = ended + 1, rows.line_num  # a record may span lines
+                if _blank_line(row):  # pandas passes over them, and so numbers features
+                    continue
+                number += 1
+                if len(row) > width and any(cell.strip() for cell in row[width:]):
+                    count += 1
+                    if len(long) < 5:
+                        long.append(f"feature {number} (line {begun}) has {len(row)} values")
+        except csv.Error:
+            return None  # pandas reads the file and says what is wrong with it
+        finally:
+            csv.field_size_limit(limit)
     if count:
         more = f", and {count - len(long)} more" if count > len(long) else ""
         separator = {",": "comma", ";": "semicolon", "\t": "tab"}[delimiter]
@@ -306,6 +313,14 @@ def _refuse_long_rows(text: str, delimiter: str, where: str) -> int | None:
             "row moves one column on; nothing was read"
         )
     return width or None
+
+
+_FIELD_LIMIT = threading.Lock()
+
+
+def _blank_line(row: list[str]) -> bool:
+    """A line pandas passes over: empty, or spaces alone."""
+    return not row or (len(row) == 1 and not row[0].strip())
 
 
 def _read_xlsx(path: Path, where: str) -> pd.DataFrame:

@@ -66,7 +66,8 @@ _PREFERRED = "CASE n.how WHEN 'name' THEN 0 WHEN 'code' THEN 1 ELSE 2 END"
 # Words that say what kind of area is meant ("Sayaboury province", "Muang Xay", ແຂວງ…):
 # the name is the rest, and only that kind is listed
 _KIND_WORDS = {
-    1: ("province", "prov.", "khoueng", "khouang", "ແຂວງ"),
+    # not "khouang": it is the end of Xiangkhouang, and alone it had listed every province
+    1: ("province", "prov.", "khoueng", "ແຂວງ"),
     2: ("district", "dist.", "muang", "mueang", "meuang", "ເມືອງ"),
 }
 _AREAS = (
@@ -207,7 +208,8 @@ def find(session: Session, q: str, *, hazards: bool, on: dt.date | None = None) 
         other = via if how == "other" else None
         place = Place(kind, label, _bounds(box), outline=shape, code=code, also=other)
         found.append((closeness(via), place))
-    found.sort(key=lambda c: c[0])  # stable: hazards, provinces, districts within a rank
+    if not alike:  # those alike keep their order: the kind said first, then the likest
+        found.sort(key=lambda c: c[0])  # stable: hazards, provinces, districts within a rank
     if level is not None and not alike and found and found[0][0] == 0:
         # a name given whole with its kind ("Muang Xay", "Vientiane Province") is that
         # place: the others beginning with it had been listed, "type more of the name"

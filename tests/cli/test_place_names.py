@@ -288,3 +288,37 @@ def test_a_dry_run_says_what_a_gazetteer_would_change_and_a_name_of_another_area
     assert names(committed_engine) == before  # nothing changed, nor audited
     with Session(committed_engine) as session:
         assert len(audit.recent_events(session, actions=["place_names"])) == 1
+
+
+def test_a_kind_said_lists_its_own_alike_first_and_invisible_characters_are_not_read(
+    ims: CliRunner, committed_engine: Engine
+) -> None:
+    """An attack on our own instance: "Phongsali district" listed the province Phongsali
+    before the district Phongsaly (the answers sorted again by how well the name matched),
+    "Khouang" alone listed every province (a kind word of its own), and a zero-width space
+    copied with "Attapeu" made it only alike."""
+    with Session(committed_engine) as session, session.begin():
+        load_boundaries(
+            session,
+            [
+                BoundaryFeature(
+                    "LA-LP-1", "Luangprabang", MultiPolygon([box(102, 19, 102.5, 19.5)])
+                ),
+                BoundaryFeature(
+                    "LA-XA-1", "Xaignaboury", MultiPolygon([box(101, 18, 101.5, 18.5)])
+                ),
+            ],
+            level=2,
+        )
+    with Session(committed_engine) as session:
+        offered = find(session, "Xaignabouli district", hazards=False)
+    assert offered.alike
+    assert [p.label for p in offered.places][:2] == [
+        "Xaignaboury (district of Xaignabouli)",
+        "Xaignabouli (province)",
+    ]
+    assert labels(committed_engine, "Khouang") == []
+    with Session(committed_engine) as session:
+        found = find(session, "Xaigna\u200bbouli", hazards=False)
+    assert not found.alike
+    assert [p.label for p in found.places] == ["Xaignabouli (province)"]

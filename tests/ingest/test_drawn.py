@@ -8,7 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from shapely.geometry import box, mapping
+from shapely.geometry import Polygon, box, mapping
 
 from ims.errors import InvalidRequest
 from ims.ingest import drawn
@@ -57,6 +57,13 @@ def test_a_pasted_polygon_is_read_in_any_of_its_forms(pasted: str) -> None:
         ('{"type": "Polygon"}', 'not a GeoJSON polygon: it has no "coordinates"'),
         ('{"type": "Polygon", "coordinates": [[1, 2]]}', "not rings of [longitude, latitude]"),
         ('{"type": "Polygon", "coordinates": [[[1, 2], [3, 4]]]}', "at least three corners"),
+        # an attack on our own instance: a 500, and words that pointed elsewhere
+        ('{"type": "FeatureCollection", "features": 5}', '"features" is not a list'),
+        ("E102.6 N17.96, E102.7 N17.96, E102.7 N18", "N, S, E or W, are not read"),
+        ("POLYGON((102°36' 17°57', 102.7 18, 102.8 18, 102°36' 17°57'))", "decimal degrees"),
+        ("102,6 17,96; 102,7 17,96; 102,7 18", "write decimals with a point"),
+        ("17.96 102.6, 17.97 102.6, 17.97 102.7", "a latitude of 102.7 is beyond 90°"),
+        ("190 19, 191 19, 191 20", "a longitude of 191 is beyond 180°"),
         ("103 19, 104", "pairs"),
         ("103 19, 104 19", "three corners"),
         ('{"type": "Polygon"', "not GeoJSON"),
@@ -118,3 +125,15 @@ def test_a_paste_nested_thousands_deep_is_refused_as_not_geojson() -> None:
         drawn.geometry_from_text('{"type":"Polygon","coordinates":' + "[" * 9000)
     assert caught.value.detail == "not GeoJSON: nested too deeply"
     assert caught.value.extra["field"] == "coordinates"
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        '"POLYGON ((103 19, 104 19, 104 20, 103 19))"',  # copied from a CSV cell
+        "POLYGON ((103 19, 104 19, 104 20, 103 19))\u200b",  # a zero-width space with it
+        "103,19\n104,19\n104,20",  # a pair a line, a comma between
+    ],
+)
+def test_what_comes_with_a_pasted_polygon_is_not_its_own(pasted: str) -> None:
+    assert drawn.geometry_from_text(pasted).equals(Polygon([(103, 19), (104, 19), (104, 20)]))

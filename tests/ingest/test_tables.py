@@ -332,3 +332,36 @@ def test_a_wkt_cell_longer_than_the_csv_modules_limit_is_read(tmp_path: Path) ->
     path = write(tmp_path, "big.csv", f'hazard_id,status,WKT\nH-1,SHA,"{polygon.wkt}"\n')
     frame = read_table(path).frame
     assert shapely.equals_exact(frame.geometry[0], polygon, tolerance=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # an old Mac's CSV, each line ended by a lone CR: the check had stopped, and the
+        # long row was read a column to the left without a word
+        (
+            'hazard_id,status,notes,WKT\r"H-1",SHA,near school, west side,"POINT(103 19)"\r',
+            "the header names 4 columns, but feature 1 (line 2) has 5 values",
+        ),
+        # lines of spaces alone, before the header and between rows, are passed over as
+        # pandas passes over them: the features are numbered as the rest of ims numbers them
+        (
+            '   \nhazard_id,status,WKT\nH-1,SHA,"POINT(103 19)"\n   \nH-2,SHA,x,"POINT(103 19)"\n',
+            "the header names 3 columns, but feature 2 (line 5) has 4 values",
+        ),
+        # a record over several lines is named by the line it begins on
+        (
+            'hazard_id,status,notes,WKT\nH-1,SHA,"a\nb\nc",POINT(103 19)\n'
+            'H-2,SHA,"a\nb",x,POINT(103 19)\n',
+            "the header names 4 columns, but feature 2 (line 5) has 5 values",
+        ),
+    ],
+)
+def test_a_long_row_is_named_by_its_feature_and_first_line(
+    tmp_path: Path, text: str, said: str
+) -> None:
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(text.encode("utf-8"))
+    with pytest.raises(InvalidUpload) as raised:
+        read_table(path)
+    assert said in str(raised.value)
