@@ -244,9 +244,11 @@ def _checked(
     that its polygon was wrong, and the other fields' errors came once it was put right,
     in a second round (a first-time user's review)."""
     properties = dict(record.pop("properties"))
-    for key in ("hazard_id", "release_id"):
-        if key in said:  # a file without one is refused whole
+    for key in said & properties.keys():  # a file without a reference is refused whole
+        if key in ("hazard_id", "release_id"):
             properties[key] = STAND_IN_REFERENCE
+        elif key == "revised":  # an empty date had hidden the status's error
+            properties[key] = dt.date.today().isoformat()
     savepoint = session.begin_nested()
     try:
         outcome = stage_record(session, principal, properties=properties, **record)
@@ -257,10 +259,17 @@ def _checked(
             _error(state, exc, fields)
         return
     savepoint.rollback()
-    _said(state, outcome.findings, fields, said=said)
+    findings = outcome.findings
+    if "geometry" in said:  # what the boundary standing in for the polygon says of itself
+        findings = [f for f in findings if f.code not in _OF_THE_BOUNDARY]
+    _said(state, findings, fields, said=said)
 
 
 STAND_IN_REFERENCE = "FORM-CHECK"  # a missing reference's, while the other fields are checked
+# Findings of a revision that compare its boundary with the one in force: with the boundary
+# in force standing in for a polygon that could not be read, "this revision … is recorded
+# already … with the same boundary" was said beside its date (an attack on our own instance)
+_OF_THE_BOUNDARY = frozenset({"already_recorded", "changes_nothing"})
 
 
 def _stand_in(session: Session) -> dict[str, Any]:
@@ -522,31 +531,32 @@ def revise_hazard_form(
     polygon, unread = _polygon(state, form, geometry_file, UploadKind.HAZARDS, REVISION_FIELDS)
     record = {"kind": UploadKind.HAZARDS, "what": "revision", "properties": properties}
     try:
+        said = {"geometry"} if unread else set()  # its error said by _polygon
         if not revised.strip():
+            said.add("revised")
             state.add("revised", "the date the revision takes effect is required", REVISION_FIELDS)
+        kept = polygon or boundary_in_force(session, view.reference, revised)
+        if said:  # not to be sent: the other fields checked, on the boundary kept if need be
+            _checked(
+                session,
+                principal,
+                state,
+                REVISION_FIELDS,
+                said=said,
+                geometry=kept,
+                in_force=polygon is None,
+                **record,
+            )
         else:
-            kept = polygon or boundary_in_force(session, view.reference, revised)
-            if unread:  # the other fields checked on the boundary kept, said with its error
-                _checked(
-                    session,
-                    principal,
-                    state,
-                    REVISION_FIELDS,
-                    said={"geometry"},
-                    geometry=kept,
-                    in_force=True,
-                    **record,
-                )
-            else:
-                submission_id = _staged(
-                    session,
-                    principal,
-                    state,
-                    REVISION_FIELDS,
-                    geometry=kept,
-                    in_force=polygon is None,
-                    **record,
-                )
+            submission_id = _staged(
+                session,
+                principal,
+                state,
+                REVISION_FIELDS,
+                geometry=kept,
+                in_force=polygon is None,
+                **record,
+            )
     except ImsError as exc:
         _error(state, exc, REVISION_FIELDS)
     if submission_id is None:
@@ -639,8 +649,11 @@ def record_release_page(
     polygon, unread = _polygon(state, form, geometry_file, UploadKind.RELEASES, RELEASE_FIELDS)
     record = {"kind": UploadKind.RELEASES, "what": "release", "properties": properties}
     try:
-        if polygon is not None and action == "preview":
-            state.preview = _preview(session, state, view.reference, polygon, released, method)
+        if action == "preview":  # the area it would count: the polygon is what it needs
+            if polygon is not None:
+                state.preview = _preview(session, state, view.reference, polygon, released, method)
+            elif not unread:
+                state.add("geometry", "draw the polygon, paste it or choose a file", RELEASE_FIELDS)
         elif not (
             said := _missing(state, polygon, unread, properties, "release_id", RELEASE_FIELDS)
         ):

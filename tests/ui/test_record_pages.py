@@ -183,6 +183,26 @@ def test_a_release_or_revision_with_an_unread_polygon_says_the_other_fields_erro
     page = html.unescape(revision.text)
     assert 'id="geometry-error"' in page
     assert re.search(r'id="status-error">[^<]*XYZ', page)
+    # on the date and with the status in force: the boundary kept in its stead is no
+    # "revision recorded already" (an attack on our own instance had it said so)
+    same = admin.post(
+        "/hazards/PG-ROUND2/revise",
+        data={"status": "SHA", "revised": "2020-01-01", "coordinates": "POLYGON((1"},
+    )
+    page = html.unescape(same.text)
+    assert 'id="geometry-error"' in page and "recorded already" not in page
+    assert 'id="revised-error"' not in page
+    # an empty date hides no other field's error
+    undated = admin.post("/hazards/PG-ROUND2/revise", data={"status": "XYZ", "revised": ""})
+    page = html.unescape(undated.text)
+    assert re.search(r'id="revised-error">[^<]*required', page)
+    assert re.search(r'id="status-error">[^<]*XYZ', page)
+    # the release's preview asks for the polygon alone: nothing is sent by it
+    preview = admin.post(
+        "/hazards/PG-ROUND2/releases/new", data={"action": "preview", "method": "cleared"}
+    )
+    page = html.unescape(preview.text)
+    assert 'id="geometry-error"' in page and 'id="release_id-error"' not in page
     assert _count(session, "submission") == before
 
 
