@@ -14,6 +14,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
+import shapely
 from fastapi import APIRouter
 from fastapi import Path as PathParam
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -26,9 +27,10 @@ from ims.db.accounts import Principal
 from ims.domain import access
 from ims.domain.enums import ReleaseMethod, UploadKind
 from ims.domain.geodesy import geodesic_area
-from ims.errors import Conflict, Forbidden, ImsError
+from ims.errors import Conflict, Forbidden, ImsError, InvalidRequest
 from ims.ingest import drawn, submissions
 from ims.ingest.fields import parse_date
+from ims.ingest.validate import invalid_in_words
 from ims.queries.hazards import stored_boundary
 from ims.queries.records import release_preview
 
@@ -303,6 +305,13 @@ def read_polygon(body: PastedPolygon) -> PolygonRead:
     (422, naming the field ``coordinates``): the forms draw it on their map as it is
     pasted, where it had been seen only once the form was sent (a walk-through)."""
     polygon = drawn.geometry_from_text(body.text)
+    if not polygon.is_valid:  # a crossed outline had been shown as "a polygon of 0 m²"
+        where = invalid_in_words(shapely.is_valid_reason(polygon))
+        raise InvalidRequest(
+            f"{where}: sent so, it would be refused; correct the coordinates so that the "
+            "outline goes round the area once",
+            field="coordinates",
+        )
     return PolygonRead(geometry=drawn.as_geojson(polygon), area_m2=geodesic_area(polygon))
 
 

@@ -302,3 +302,12 @@ def test_pasted_coordinates_are_read_as_the_forms_read_them(client_as: ClientAs)
     assert refused.status_code == 422
     assert refused.json()["field"] == "coordinates"
     assert "3 numbers: longitude latitude pairs are needed" in refused.json()["detail"]
+    # a crossed outline (a bow tie): said at once, where its area had read 0 m²
+    crossed = client.post(
+        "/api/v1/polygons/read",
+        json={"text": "103.40 19.40, 103.41 19.41, 103.41 19.40, 103.40 19.41"},
+    )
+    assert crossed.status_code == 422 and crossed.json()["field"] == "coordinates"
+    assert crossed.json()["detail"].startswith(
+        "its outline crosses itself at lon 103.4050000, lat 19.4050000: sent so, it would be"
+    )
