@@ -234,7 +234,20 @@ def _read_csv(path: Path, where: str) -> pd.DataFrame:
     # Excel's "Unicode text" is UTF-16 (tab-separated) with a byte-order mark: read as
     # cp1252 its header came out as letters between NULs, and no column was recognised.
     utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-    for encoding in ("utf-16",) if utf16 else ("utf-8-sig", "cp1252"):
+    # without its mark, UTF-16 shows as a NUL beside each letter of the header: read as
+    # cp1252 it had been one column, and the rows' values blamed on commas
+    head = data[:200]
+    unmarked = (
+        None
+        if utf16 or len(head) < 4
+        else "utf-16-le"
+        if head[1::2].count(0) > len(head) // 4 and head[0::2].count(0) == 0
+        else "utf-16-be"
+        if head[0::2].count(0) > len(head) // 4 and head[1::2].count(0) == 0
+        else None
+    )
+    encodings = ("utf-16",) if utf16 else (unmarked,) if unmarked else ("utf-8-sig", "cp1252")
+    for encoding in encodings:
         try:
             text = data.decode(encoding)
             break
