@@ -37,7 +37,7 @@
       overlays[layer.name] = geojson;
     }
     L.control.layers(null, overlays, { collapsed: true }).addTo(map);
-    L.control.scale().addTo(map);
+    L.control.scale({ imperial: false }).addTo(map);
     const key = legend(map, [{ items: spec.legend }]).getContainer();
     const extent = drawn.getBounds();
     if (extent.isValid()) {

@@ -246,7 +246,7 @@
     ? `Locations are generalised: open hazards counted per ${cellKm} km cell.`
     : `Below zoom 9 hazards are points; releases show from zoom ${releaseZoom}.`],
     undefined, 0.6);
-  L.control.scale().addTo(map);
+  L.control.scale({ imperial: false }).addTo(map);
 
   const figuresPlace = document.getElementById("figures-place");
   function figuresQuery() {

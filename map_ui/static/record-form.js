@@ -18,7 +18,7 @@
 
   const map = L.map(box, { minZoom: 2, maxZoom: 20 });
   // bottom right: on a phone the drawing tools, on the left, reach down to the bottom
-  L.control.scale({ position: "bottomright" }).addTo(map);
+  L.control.scale({ position: "bottomright", imperial: false }).addTo(map);
   legend(map, [
     { title: "This form", items: [
       ["transparent", "The polygon drawn", "#54278f"],

@@ -52,7 +52,7 @@
   submitted.once("load", () => { box.dataset.drawn = "true"; });
   L.control.layers(null, { "Submitted features": submitted, "Hazards already recorded": recorded,
                            Provinces: provinces }, { collapsed: window.innerWidth < 700 }).addTo(map);
-  L.control.scale().addTo(map);
+  L.control.scale({ imperial: false }).addTo(map);
   legend(map, [
     { title: "Submitted", items: [[colours.error, "Feature with an error", RING],
                                   [colours.warning, "Feature with a warning", RING],

@@ -897,7 +897,7 @@ def test_a_submission_map_at_390_shows_features_a_continent_apart(
 ) -> None:
     """One feature of a file in Europe (a typo'd coordinate) and one in Laos: the review
     map at 390 px had been held at zoom 3, which showed the middle between them, and
-    neither (a first-time user's review)."""
+    neither (a first-time user's review). Its scale is in metres, as every area in ims."""
 
     def square(x: float, y: float) -> dict[str, Any]:
         ring = [[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y + 0.01], [x, y]]
@@ -930,4 +930,7 @@ def test_a_submission_map_at_390_shows_features_a_continent_apart(
         timeout=10_000,
     )
     tab.shoot("review-far-apart-390")
+    # the scale in metres alone: its second line, in miles, had been cut at 390 px
+    scale = tab.page.locator("#review-map .leaflet-control-scale-line")
+    assert scale.count() == 1 and scale.inner_text().endswith(("m", "km"))
     assert tab.errors == []
