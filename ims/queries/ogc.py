@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -191,19 +191,40 @@ _OWN_COLUMNS = (
 OWN_NAMED_MAX = 50
 
 
-def own_columns(session: Session) -> dict[str, str]:
-    """The upload's own columns of the hazards (every revision in force), with their types.
+# Names a hazard's own columns may not have as they are, in any case: ims's fields, and
+# "id", the field GDAL and QGIS make of each feature's id (the reference). One upload's
+# column "id" had made two fields of that name in QGIS, and the reference of every other
+# hazard null (a GIS user's review).
+_TAKEN: Final = frozenset(k.casefold() for k in (*FIELDS["hazard_boundaries"], "id"))
+
+
+def _own_name(key: str, taken: set[str]) -> str:
+    """``key`` as a feature names it: as it is, or numbered past the names ``taken`` (in
+    any case), as the register's files do ("id_1"); the name is then taken."""
+    name, n = key, 0
+    while name.casefold() in taken:
+        n += 1
+        name = f"{key}_{n}"
+    taken.add(name.casefold())
+    return name
+
+
+def own_columns(session: Session) -> dict[str, tuple[str, str]]:
+    """The upload's own columns of the hazards (every revision in force): each column's
+    name in the features (``_own_name``) and its type.
 
     A hazard's features carry them after ims's own fields; the first page alone would not
     name a column only later hazards have, and QGIS would leave it out.
     """
 
-    def compute() -> dict[str, str]:
-        columns: dict[str, str] = {}
+    def compute() -> dict[str, tuple[str, str]]:
+        columns: dict[str, tuple[str, str]] = {}
+        taken = set(_TAKEN)
         for key, kinds in session.execute(text(_OWN_COLUMNS)):
             found = set(kinds) - {"null"}
             kind = found.pop() if len(found) == 1 else "string"
-            columns[str(key)] = kind if kind in ("number", "boolean") else _TEXT
+            name = _own_name(str(key), taken)
+            columns[str(key)] = (name, kind if kind in ("number", "boolean") else _TEXT)
         return columns
 
     return kept(session, "ogc.own_columns", (), compute)
@@ -215,8 +236,8 @@ def feature_fields(session: Session, name: str, *, cells: bool = False) -> dict[
         return dict(CELL_FIELDS)
     fields = dict(FIELDS[name])
     if name in ("hazards", "hazard_boundaries"):
-        for key, kind in own_columns(session).items():
-            fields.setdefault(key, kind)
+        for name, kind in own_columns(session).values():
+            fields[name] = kind
     return fields
 
 
@@ -253,7 +274,8 @@ def _hazard_page(
     # OWN_NAMED_MAX columns: a file of 1,500 had made every page ten times larger (clients
     # then read the fields from the schema, as recent GDAL and QGIS do).
     columns = own_columns(session)
-    own = dict.fromkeys(columns) if len(columns) <= OWN_NAMED_MAX else {}
+    named = {key: name for key, (name, _) in columns.items()}
+    own = dict.fromkeys(named.values()) if len(columns) <= OWN_NAMED_MAX else {}
     features = []
     # compiling costs more than it saves: the slivers' subquery priced the page for JIT,
     # and the demo's thousand hazards took 0.26 s instead of 0.03 s
@@ -275,8 +297,13 @@ def _hazard_page(
         }
         if boundaries:
             properties["revised"] = _date(row.revised)
-        for key, value in (own | (row.attributes or {})).items():  # the upload's own columns
-            properties.setdefault(str(key), value)
+        # the upload's own columns, by their names in the features
+        properties |= own
+        for key, value in (row.attributes or {}).items():
+            name = named.get(key)
+            if name is None:  # a column of a revision no longer in force, or not counted yet
+                name = _own_name(str(key), {*_TAKEN, *(k.casefold() for k in properties)})
+            properties[name] = value
         features.append(_feature(row.reference, row.geojson, properties))
     return Page(features, int(matched))
 

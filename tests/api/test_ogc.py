@@ -78,9 +78,14 @@ def build(session: Session) -> None:
             dt.date(2020, 1, 1) if i < 20 else dt.date(2022, 3, 1),  # 20+: recorded later
             contam=Contamination.APM if i % 5 == 4 else Contamination.CMR,
             marked=dt.date(2020, 6, 1) if i % 2 else None,
-            # the upload's own columns; only the hazards recorded later have a team
+            # the upload's own columns; only the hazards recorded later have a team, and
+            # columns named as the feature's id and ims's status are, but for case
             attributes={"village": f"Ban {i}"}
-            | ({"team": f"T-{i}", "depth_cm": 10 + i} if i >= 20 else {}),
+            | (
+                {"team": f"T-{i}", "depth_cm": 10 + i, "id": f"old-{i}", "Status": "open"}
+                if i >= 20
+                else {}
+            ),
         )
         for i in range(24)
     ]
@@ -466,6 +471,8 @@ def test_every_collection_has_a_schema_its_features_follow(client: TestClient) -
         _follows_schema(client, name, _all(client, f"/ogc/collections/{name}/items"))
     boundaries = client.get("/ogc/collections/hazard_boundaries/schema").json()["properties"]
     assert {"village", "team", "depth_cm"} <= set(boundaries)  # the upload's own columns
+    # named apart from the feature's id and ims's fields, in any case
+    assert {"id_1", "Status_1"} <= set(boundaries) and "id" not in boundaries
     assert boundaries["depth_cm"]["type"] == "number" and boundaries["team"]["type"] == "string"
     assert boundaries["recorded"] == {
         "title": "recorded",
@@ -667,6 +674,13 @@ def test_gdal_takes_every_field_from_the_schema_not_the_first_page(
         assert fields["remaining_m2"] == "float64" and fields["team"] == "object"
         teams = dict(zip(frame["hazard_id"], frame["team"], strict=True))
         assert teams["H-21"] == "T-21" and pd.isna(teams["H-05"]), (layer, teams)
+        # an upload's "id" and "Status" under names of their own: an "id" had made two
+        # fields of that name, and every other hazard's id null (a GIS user's review)
+        assert list(frame["id"]) == list(frame["hazard_id"]), layer
+        assert {"id_1", "Status_1"} <= set(fields), (layer, fields)
+        olds = dict(zip(frame["hazard_id"], frame["id_1"], strict=True))
+        assert olds["H-21"] == "old-21" and pd.isna(olds["H-05"]), (layer, olds)
+        assert set(frame["status"]) <= {"SHA", "CHA"}, layer
 
 
 def test_owslib_reads_collections_and_items(live: Live, capsys: Any) -> None:
