@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -503,7 +504,8 @@ def _bbox(value: str) -> ogc.Bbox:
         raise InvalidParameter("bbox takes 4 numbers: minlon,minlat,maxlon,maxlat") from None
     if len(numbers) == 6:  # with heights, which ims has none of
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    if len(numbers) != 4:
+    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
+        # "nan" and "inf" are floats too: a box of them had matched nothing, with a 200
         raise InvalidParameter("bbox takes 4 numbers: minlon,minlat,maxlon,maxlat")
     if numbers[1] > numbers[3]:
         raise InvalidParameter(
@@ -519,10 +521,10 @@ def _bbox(value: str) -> ogc.Bbox:
 
 
 def _int(value: str, what: str, low: int) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise InvalidParameter(f"{what} must be a whole number") from None
+    # digits alone: Python's int() also reads "1_0" as 10, and " 7" or "٣" as numbers
+    if not (value.isascii() and value.removeprefix("-").isdigit()):
+        raise InvalidParameter(f"{what} must be a whole number")
+    number = int(value)
     if number < low:
         raise InvalidParameter(f"{what} must be at least {low}")
     return number
@@ -546,7 +548,11 @@ def _query(request: Request, name: str) -> ogc.Query:
     end = day  # releases: up to the landing page's date
     if when is not None:
         if name == "releases":
-            start, end = _interval(when)
+            # within the address's date: GDAL sends a -where on "released" as datetime, and
+            # on /ogc/on/2021-12-31 "released >= '2021-01-01'" had listed the releases of
+            # every later year too (a GIS user's review)
+            start, last = _interval(when)
+            end = last if day is None or (last is not None and last < day) else day
         elif "/" in when or when.endswith("T"):
             # GDAL (ogr2ogr, ogrinfo -where) sends a filter on any date column as datetime,
             # an interval or a date ending in "T": for a state on a date ims cannot tell
@@ -590,14 +596,20 @@ def _page(
     return read(session, query, limit, offset)
 
 
-def _rows(features: list[dict[str, Any]], items_url: str) -> tuple[list[str], list[Any]]:
+def _rows(
+    features: list[dict[str, Any]], items_url: str, state: dict[str, str]
+) -> tuple[list[str], list[Any]]:
+    """The HTML table of a page; each feature's link keeps the page's ``state`` (its date
+    and kind): a hazard of 2015 had been linked to today's, or to a 404 if closed since (a
+    GIS user's review)."""
     columns: list[str] = ["id"]
     for feature in features:
         for key in feature["properties"]:
             if key not in columns:
                 columns.append(key)
+    query = urlencode({**state, "f": "html"})
     rows = [
-        [(f["id"], f"{items_url}/{quote(str(f['id']), safe='')}?f=html")]
+        [(f["id"], f"{items_url}/{quote(str(f['id']), safe='')}?{query}")]
         + [(f["properties"].get(c), None) for c in columns[1:]]
         for f in features
     ]
@@ -640,7 +652,8 @@ def ogc_items(
         "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "links": links,
     }
-    columns, rows = _rows(page.features, items_url)
+    state = {k: v for k, v in params.items() if k in _ITEM_PARAMS[name]}
+    columns, rows = _rows(page.features, items_url, state)
     cells = name == "hazards" and generalised(principal)
     unit = f"grid cells of {get_settings().generalise_m / 1000:g} km" if cells else "features"
     return _answer(
@@ -680,6 +693,9 @@ def ogc_item(
     feature = dict(found.features[0])
     base = _base(request)
     url = f"{base}/collections/{name}/items/{quote(feature_id, safe='')}"
+    state = {k: v for k, v in request.query_params.items() if k in _ITEM_PARAMS[name]}
+    if state:  # its own address keeps the date and kind it was found on
+        url = f"{url}?{urlencode(state)}"
     feature["links"] = [
         *_self_links(url, GEOJSON),
         _link(f"{base}/collections/{name}", "collection", "application/json"),
