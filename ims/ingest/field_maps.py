@@ -465,10 +465,36 @@ def parse_field_map(text_value: str | None) -> dict[str, str]:
     return mapping
 
 
-# A hazards file of ims's own (the register's files, as a GIS officer takes them to QGIS
-# and sends a revised boundary back): the name it gives a template field, and the columns
-# ims computes, which are not kept as the hazard's own (they would be stale at once).
-OWN_EXPORT_NAMES: dict[str, dict[str, str]] = {"hazards": {"contam": "contamination"}}
+# A file of ims's own (the register's files, as a GIS officer takes them to QGIS and sends
+# a revised boundary back, or a data manager corrects releases): the name it gives a
+# template field, and the columns ims computes, which are not kept as the record's own
+# (they would be stale at once).
+OWN_EXPORT_NAMES: dict[str, dict[str, str]] = {
+    "hazards": {"contam": "contamination"},
+    "releases": {"contam": "contamination"},
+}
+# Names a register file gives a template field that it also writes, under the field's
+# own name, with another figure: a releases file's "area_m2" is the area ims counted and its
+# "stated_area_m2" (a shapefile's "stated_m2") the operator's, the template's "area_m2".
+# Read back, the counted area had been taken for the stated one without a word (a GIS
+# user's review). Where the file has the register's name, it is the field.
+OWN_EXPORT_FIRST: dict[str, dict[str, tuple[str, ...]]] = {
+    "releases": {"area_m2": ("stated_area_m2", "stated_m2")},
+}
+_RELEASE_COMPUTED = frozenset(
+    {
+        "area_m2",  # only where the file's stated_area_m2 is the template's (OWN_EXPORT_FIRST)
+        "outside_m2",
+        "admin1_code",
+        "admin1_name",
+        "admin2_code",
+        "admin2_name",
+        "adm1_code",
+        "adm1_name",
+        "adm2_code",
+        "adm2_name",
+    }
+)
 COMPUTED_BY_IMS: dict[str, frozenset[str]] = {
     "hazards": frozenset(
         {
@@ -487,7 +513,7 @@ COMPUTED_BY_IMS: dict[str, frozenset[str]] = {
             "adm2_name",
         }
     ),
-    "releases": frozenset(),
+    "releases": _RELEASE_COMPUTED,
 }
 
 
@@ -522,6 +548,10 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
         exported = OWN_EXPORT_NAMES.get(kind, {}).get(target)
         if own is None and exported is not None and target not in mapping.fields:
             own = by_lower.get(exported)  # unless the file has the field under its own name
+        for name in OWN_EXPORT_FIRST.get(kind, {}).get(target, ()):
+            if name in by_lower and target not in mapping.fields:
+                own = by_lower[name]  # the register's name first: its own is another figure
+                break
         if target in mapping.constants:
             data[target] = [mapping.constants[target]] * n
         elif target in mapping.fields:

@@ -504,6 +504,63 @@ def test_a_register_file_sent_back_as_revisions_keeps_its_kinds_and_not_its_figu
     assert not {k.lower() for k in kept} & {"remaining_m2", "remain_m2", "admin1_code", "adm1_code"}
 
 
+@pytest.mark.parametrize("fmt", ["gpkg", "zip", "csv"])
+def test_a_releases_file_sent_back_reads_the_stated_area_and_kind_not_the_counted_area(
+    seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
+) -> None:
+    """The releases' file names the area ims counted ``area_m2`` and the operator's own
+    ``stated_area_m2``, the template's ``area_m2``: sent back corrected, the counted area had
+    been read as the stated one, the stated one and the figures ims computes kept as the
+    releases' own columns, and the kind left out (a GIS user's review)."""
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R3",
+                "AT-000002",
+                ReleaseMethod.REDUCED,
+                dt.date(2024, 2, 1),
+                box(102.6, 19.6, 102.61, 19.61),
+                operator="NPA",
+                stated_area_m2=4321.0,
+            ),
+        ],
+    )
+    client = client_as("reviewer")
+    taken = client.get(f"/api/v1/releases.{fmt}", params={"operator": "NPA"})
+    assert taken.status_code == 200, taken.text
+    frame = _read_back(taken.content, fmt, tmp_path, layer="releases")
+    assert float(frame["area_m2"].iloc[0]) != pytest.approx(4321.0)  # the counted area
+    frame["release_id"] = "R3-B"  # corrected, as a new record
+    path = tmp_path / f"back.{fmt}"
+    if fmt == "zip":
+        frame.to_file(tmp_path / "releases.shp")
+        with zipfile.ZipFile(path, "w") as z:
+            for part in tmp_path.glob("releases.*"):
+                z.write(part, part.name)
+    elif fmt == "csv":
+        frame["wkt"] = frame.geometry.to_wkt()
+        pd.DataFrame(frame.drop(columns="geometry")).to_csv(path, index=False)
+    else:
+        frame.to_file(path, layer="releases", driver="GPKG")
+    staged = client.post(
+        "/api/v1/submissions",
+        files={"file": (path.name, path.read_bytes())},
+        data={"kind": "releases", "organisation": "NPA"},
+    )
+    assert staged.status_code == 201, staged.text
+    body = staged.json()
+    notes = [f["message"] for f in body["findings"] if f["code"] == "file_note"]
+    assert any("figures ims computes itself" in n and "outside_m2" in n for n in notes), notes
+    (clean,) = session.execute(
+        text("SELECT clean FROM submission_feature WHERE submission_id = :s"), {"s": body["id"]}
+    ).scalars()
+    assert clean["area_m2"] == pytest.approx(4321.0)
+    assert clean["contam"] == "APM"
+    kept = {k.lower() for k in clean.get("attributes") or {}}
+    assert not kept & {"area_m2", "stated_area_m2", "stated_m2", "outside_m2", "admin1_code"}
+
+
 @pytest.mark.parametrize("fmt", ["gpkg", "zip"])
 def test_the_boundaries_file_sent_back_unchanged_revises_nothing_and_warns_of_nothing(
     seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
