@@ -25,6 +25,50 @@ from ims.errors import InvalidRequest, ServiceBusy
 from ims.words import counted, noun
 
 
+def not_a_file(path: Path) -> str | None:
+    """What is wrong with ``path`` as a file to read, in words, or None if it is one. A
+    folder given for a file had said "no such file", or ended in a traceback."""
+    if path.is_file():
+        return None
+    if path.is_dir():
+        shapefiles = sorted(p.name for p in path.glob("*.shp"))[:5]
+        hint = (
+            f": give a file in it ({', '.join(shapefiles)}: ims reads the .shx, .dbf and "
+            ".prj beside a .shp), or a zip of the files"
+            if shapefiles
+            else ", not a file"
+        )
+        return f"{path}: is a folder{hint}"
+    return f"{path}: no such file" if not path.exists() else f"{path}: not a file"
+
+
+def not_a_folder(path: Path) -> str | None:
+    """What is wrong with ``path`` as a folder to write into (made if missing), or None."""
+    if path.exists() and not path.is_dir():
+        return f"{path}: is a file, where a folder is wanted"
+    return None
+
+
+def os_error_words(exc: OSError) -> str:
+    """An operating system's refusal (a file that exists, a folder where a file is wanted,
+    no permission, a full disk) as one line that names the path, for a command's error."""
+    name = exc.filename
+    if name is None:
+        return exc.strerror or str(exc)
+    path = Path(os.fsdecode(name))
+    if isinstance(exc, IsADirectoryError):
+        return f"{path}: is a folder, where a file is wanted"
+    if isinstance(exc, FileExistsError | NotADirectoryError) and path.is_file():
+        return not_a_folder(path) or f"{path}: is a file"
+    if isinstance(exc, FileExistsError):
+        return f"{path}: already exists"
+    if isinstance(exc, FileNotFoundError):
+        return f"{path}: no such file or folder"
+    if isinstance(exc, PermissionError):
+        return f"{path}: permission denied"
+    return f"{path}: {exc.strerror or exc}"
+
+
 def write_whole(path: Path, data: bytes | str) -> None:
     """Write ``data`` (text as UTF-8) to ``path`` whole: a file that was there before is
     replaced only once the new one is complete. InvalidRequest, naming the file and the

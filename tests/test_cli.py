@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
@@ -136,3 +138,34 @@ def test_an_error_naming_a_crafted_value_is_printed_as_text_never_as_codes(
     assert "\x1b[2J" not in said and "\\x1b[2J" in said and "OUT-[/]9" in said
     out.print("a cell: X\x1b[8mhidden", markup=False)
     assert "\x1b[8m" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        # an unzipped shapefile's folder: the file in it is named
+        (["import", "{dir}", "--kind", "hazards"], "{dir}: is a folder: give a file in it (a.shp"),
+        (["workplan", "import", "{dir}"], "{dir}: is a folder"),
+        # an output folder that is a file had ended in FileExistsError's traceback
+        (["forms", "generate", "--out", "{file}"], "{file}: is a file, where a folder is wanted"),
+        (
+            ["sample", "generate", "-o", "{file}", "--hazards", "5"],
+            "{file}: is a file, where a folder is wanted",
+        ),
+    ],
+)
+def test_a_folder_for_a_file_or_a_file_for_a_folder_is_a_one_line_error(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    """Found by a review as a data manager: each had been a traceback, or "no such file"
+    of a folder that exists."""
+    folder = tmp_path / "hazards"
+    folder.mkdir()
+    (folder / "a.shp").write_bytes(b"")
+    plain = tmp_path / "notes.txt"
+    plain.write_text("x")
+    names = {"dir": str(folder), "file": str(plain)}
+    result = runner.invoke(app, [a.format(**names) for a in args])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert said.format(**names) in " ".join(result.output.split())

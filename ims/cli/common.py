@@ -18,7 +18,7 @@ from rich.markup import escape
 from ims.config import get_settings
 from ims.domain.enums import Contamination
 from ims.errors import ImsError, InvalidRequest, SetupError
-from ims.files import write_whole
+from ims.files import os_error_words, write_whole
 
 if TYPE_CHECKING:
     from ims.db.audit import Actor
@@ -67,6 +67,11 @@ def reports_errors(func: F) -> F:
         except ImsError as exc:
             # the detail as text: a reference holding "[/]" had ended in Rich's MarkupError
             err.print(f"[bold red]error:[/] {escape(exc.detail)}", highlight=False)
+            raise typer.Exit(2) from None
+        except OSError as exc:
+            # a path the system refused (an output folder that is a file, a file that is a
+            # folder, no permission, a full disk): said in a line, not a traceback
+            err.print(f"[bold red]error:[/] {escape(os_error_words(exc))}", highlight=False)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

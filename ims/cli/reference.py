@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from ims.cli.common import actor, command, db_session, out
+from ims.errors import InvalidRequest
 
 reference_app = typer.Typer(
     help="Reference lists: munition types and organisations.", no_args_is_help=True
@@ -91,8 +92,12 @@ def forms_generate(
     from pathlib import Path
 
     from ims.db import reference
+    from ims.files import not_a_folder
     from ims.ingest.forms import write_forms
 
+    wrong = not_a_folder(Path(out_dir))
+    if wrong is not None:  # before the database: said at once
+        raise InvalidRequest(wrong)
     with db_session() as session:
         munitions = [(m.code, m.name) for m in reference.list_munitions(session)]
         organisations = [o.name for o in reference.list_organisations(session)]

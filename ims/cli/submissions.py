@@ -17,6 +17,7 @@ from rich.table import Table
 
 from ims.cli.common import actor, command, db_session, err, out
 from ims.errors import Conflict, InvalidRequest, InvalidUpload
+from ims.files import not_a_file
 from ims.words import counted, noun
 
 if TYPE_CHECKING:
@@ -138,8 +139,9 @@ def import_file(
     from ims.ingest.fields import DATE_ORDERS
     from ims.queries.findings import FORMATS, write_findings
 
-    if not file.exists():
-        raise InvalidUpload(f"{file}: no such file")
+    wrong = not_a_file(file)
+    if wrong is not None:
+        raise InvalidUpload(wrong)
     if findings_to is not None and findings_to.suffix.lower().lstrip(".") not in FORMATS:
         raise InvalidRequest(f"--findings {findings_to}: the file ends in .gpkg or .csv")
     renames = field_maps.parse_field_map(field_map)

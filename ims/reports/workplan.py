@@ -22,6 +22,7 @@ from ims.db.bulk import copy_rows
 from ims.domain.enums import Contamination, ReleaseMethod
 from ims.domain.figures import clean_area
 from ims.errors import InvalidRequest
+from ims.files import not_a_file
 
 FIELDS = ("year", "province", "method", "target_m2")
 
@@ -75,8 +76,9 @@ def parse_targets(rows: Iterable[Mapping[str, Any]], where: str) -> list[dict[st
 def read_targets_file(path: Path) -> list[dict[str, Any]]:
     """Rows of a CSV or XLSX work plan (header: year, province, method, target_m2)."""
     path = Path(path)
-    if not path.is_file():
-        raise InvalidRequest(f"{path}: no such file")
+    wrong = not_a_file(path)
+    if wrong is not None:
+        raise InvalidRequest(wrong)
     if path.suffix.lower() == ".xlsx":
         from openpyxl import load_workbook
 
