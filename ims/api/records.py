@@ -196,6 +196,11 @@ def stage_record(
         organisation=operator,
         uploaded_by=principal.actor if principal else None,
         expected=("reason",),  # a revision's, documented: no note that it is kept
+        # an operator's record is compared with its own organisation's pending files only,
+        # as its uploads are: a polygon drawn round a province had listed another
+        # organisation's hazards awaiting review, their submission and where they lie (an
+        # attack on our own instance)
+        own_records=principal is not None and not access.sees_all_submissions(principal),
     )
     return outcome
 

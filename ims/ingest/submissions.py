@@ -896,9 +896,11 @@ def stage_features(
     today: dt.date | None = None,
     limits: UploadLimits | None = None,
     expected: Sequence[str] = (),
+    own_records: bool = False,
 ) -> StageOutcome:
     """Stage GeoJSON features (EPSG:4326) whose properties are the template's fields
-    (and ``expected``, kept as their own: see ``stage``).
+    (and ``expected``, kept as their own: see ``stage``; ``own_records`` as there: an
+    operator's, compared with its own organisation's submissions only).
 
     They are written to a GeoPackage and staged with ``stage`` as an upload would be, so a
     hazard drawn in the browser meets the same validation, findings, review and audit trail
@@ -933,6 +935,7 @@ def stage_features(
             workdir=Path(folder),
             use_remembered=False,
             expected=expected,
+            own_records=own_records,
         )
 
 

@@ -107,6 +107,33 @@ def test_findings_name_the_field_and_an_operator_records_only_for_their_organisa
     assert line.status_code == 422
 
 
+def test_an_operators_record_is_not_told_of_another_organisations_pending_hazards(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """A polygon drawn round a province had listed another organisation's hazards awaiting
+    review, their submission and the area shared, and a guessed reference was confirmed
+    (an attack on our own instance): files were compared with their own organisation's
+    pending submissions only, records not."""
+    theirs = client_as("operator", organisation="NPA").post(
+        "/api/v1/hazards", json=_hazard("PEND-1")
+    )
+    assert theirs.status_code == 201, theirs.text
+    mag = client_as("operator", organisation="MAG")
+    around = box(103.3, 19.3, 103.5, 19.5)  # holds PEND-1 whole
+    their_file = f"submission {theirs.json()['id']}"
+    for probe in (_hazard("PROBE-1", around), _hazard("PEND-1", box(103.6, 19.6, 103.61, 19.61))):
+        answer = mag.post("/api/v1/hazards", json=probe)
+        assert answer.status_code == 201, answer.text
+        findings = answer.json()["findings"]
+        assert all(their_file not in f["message"] for f in findings), findings
+        assert "pending_elsewhere" not in {f["code"] for f in findings}, findings
+    # the same record from the authority's reviewer is told of it, as its files are
+    national = client_as("reviewer").post("/api/v1/hazards", json=_hazard("NAT-1", around))
+    assert national.status_code == 201, national.text
+    codes = {f["code"]: f["message"] for f in national.json()["findings"]}
+    assert "PEND-1 in submission" in codes.get("overlaps_pending", ""), codes
+
+
 def test_a_revision_moves_the_boundary_and_a_status_change_keeps_it(
     session: Session, country: None, client_as: ClientAs
 ) -> None:
