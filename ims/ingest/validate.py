@@ -1523,10 +1523,14 @@ def _overlaps(
         np.array([others[b] for _, b in pairs], dtype=object),
     )
     areas = geodesic_areas(list(shared))
-    hits: dict[int, list[tuple[str, float]]] = defaultdict(list)
+    # each hazard named once: a reference both open in the database and sent again in the
+    # file (as a new record, refused on its own row) had been listed twice with one area
+    # (a GIS user's review)
+    by_name: dict[int, dict[str, float]] = defaultdict(dict)
     for (a, b), m2 in zip(pairs, areas.tolist(), strict=True):
         if m2 > 0:
-            hits[a].append((names[b], m2))
+            by_name[a][names[b]] = max(m2, by_name[a].get(names[b], 0.0))
+    hits = {a: list(found.items()) for a, found in by_name.items()}
     for a, found in sorted(hits.items()):
         out.row, out.reference = rows[new[a]]
         listing = ", ".join(f"{name} ({m2:,.0f} m²)" for name, m2 in found[:5])

@@ -308,6 +308,17 @@ def test_two_new_hazards_that_overlap_are_one_warning_not_two() -> None:
     assert "A" in overlaps[1][1] and "OLD" in overlaps[1][1]
 
 
+def test_a_hazard_open_and_sent_again_in_the_file_is_named_once_by_an_overlap() -> None:
+    """OLD open in the database and OLD again in the file, as a new record (refused on its
+    own row): a third feature over both had said "overlaps open hazards OLD (… m²), OLD
+    (… m²)" (a GIS user's review)."""
+    old = box(102.1, 19.6, 102.11, 19.61)
+    frame = hazards([{"hazard_id": "OLD"}, {"hazard_id": "NEW"}], [old, old.buffer(0.001)])
+    found = validate_hazards(frame, ctx(open_refs=["OLD"], open_geoms=[old])).findings
+    (told,) = [f.message for f in found if f.code == "overlaps_hazard" and f.row == 2]
+    assert told.count("OLD") == 1 and told.startswith("overlaps open hazard OLD ("), told
+
+
 def test_a_file_of_one_polygon_many_times_stops_checking_overlaps_and_says_so() -> None:
     """2,000 copies of one square (564 KB) had made four million pairs, 1.7 GB and 22 s,
     and 100,000 ran a worker out of the machine's memory (an attack on our own instance):
