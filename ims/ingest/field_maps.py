@@ -65,6 +65,7 @@ from ims.ingest.fields import (
     Field,
     FieldType,
     blank,
+    by_folded_name,
     by_name,
     day_and_month,
     parse_date,
@@ -526,7 +527,7 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
     mapping.check(kind)
     fields = FIELDS[kind]
     columns = [str(c) for c in frame.columns if c != frame.geometry.name]
-    by_lower = {c.lower(): c for c in columns}
+    by_lower = by_folded_name(columns)
     missing = [name for name in mapping.sources() if name.lower() not in by_lower]
     if missing:
         uses = [

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -155,6 +156,21 @@ TEMPLATES: Final = {"hazards": HAZARDS, "releases": RELEASES}
 
 HAZARD_FIELDS: Final = tuple(f.name for f in HAZARDS)
 RELEASE_FIELDS: Final = tuple(f.name for f in RELEASES)
+
+
+def by_folded_name(
+    columns: Iterable[str], fold: Callable[[str], str] = str.lower
+) -> dict[str, str]:
+    """A file's columns by their names in one case: a column named exactly so (as the
+    template's fields are, in lower case) before one that differs in case, else the first.
+    Of "status" and "Status", the later had been read as the field, the exact one kept as
+    the records' own column (a GIS user's review)."""
+    found: dict[str, str] = {}
+    for column in columns:
+        key = fold(column)
+        if key not in found or (column == key and found[key] != key):
+            found[key] = column
+    return found
 
 
 def by_name(fields: tuple[Field, ...]) -> dict[str, Field]:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ims.ingest import field_maps
 from ims.ingest.field_maps import jsonable
-from ims.ingest.fields import TEMPLATES, Field, FieldType, blank, day_and_month
+from ims.ingest.fields import TEMPLATES, Field, FieldType, blank, by_folded_name, day_and_month
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
 
@@ -144,7 +144,7 @@ def suggest(
         for name in [*remembered.fields, *remembered.constants, *remembered.values]:
             origin[name] = "remembered"
         taken.update(c.casefold() for c in remembered.sources())
-    by_lower = {c.casefold(): c for c in columns}
+    by_lower = by_folded_name(columns, str.casefold)
     for f in template:  # the field's own name first, for every field
         if f.name in fields or f.name in constants:
             continue

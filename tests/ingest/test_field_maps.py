@@ -12,7 +12,7 @@ import pytest
 from shapely.geometry import box
 
 from ims.errors import InvalidRequest, InvalidUpload
-from ims.ingest import field_maps, submissions
+from ims.ingest import field_maps, inspect, submissions
 from ims.ingest.field_maps import MappingDocument, apply_mapping, jsonable, load_mapping
 from ims.ingest.fields import blank
 
@@ -127,6 +127,22 @@ def test_a_field_of_the_templates_name_is_taken_unless_the_mapping_reads_it() ->
     swapped = national([{"hazard_id": "H-1", "status": "NPA"}])
     mapped = apply_mapping(swapped, "hazards", MappingDocument(fields={"operator": "status"}))
     assert "status" not in mapped.columns and list(mapped["operator"]) == ["NPA"]
+
+
+@pytest.mark.parametrize("order", [("status", "Status"), ("Status", "status")])
+def test_of_two_columns_named_but_for_case_the_exact_name_is_the_field(
+    order: tuple[str, str],
+) -> None:
+    """ "Status" after "status" had been read as the status, the exact one kept as the
+    hazard's own (a GIS user's review); the other is kept, under a name of its own."""
+    cells = {"status": "SHA", "Status": "open"}
+    frame = national(
+        [{"hazard_id": "H-1", "recorded": "2020-01-01", **{k: cells[k] for k in order}}]
+    )
+    mapped = apply_mapping(frame, "hazards", MappingDocument())
+    assert records(mapped, "status") == [("SHA",)]
+    assert list(mapped[field_maps.ATTRIBUTES][0].values()) == ["open"]
+    assert inspect.suggest("hazards", list(order), None)[0].fields["status"] == "status"
 
 
 def test_map_renames_become_the_documents_fields() -> None:
