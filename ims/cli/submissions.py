@@ -47,7 +47,13 @@ def _say(text: str, *, stderr: bool = False) -> None:
 
 
 def import_file(
-    file: Annotated[Path, typer.Argument(help="Zipped shapefile, GeoPackage, GeoJSON or KML.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A zipped shapefile (or its .shp), GeoPackage, GeoJSON, KML, or a CSV or XLSX "
+            "table with coordinates, WKT or a form's geoshape."
+        ),
+    ],
     kind: Annotated[str, typer.Option(help="hazards or releases.")],
     org: Annotated[
         str | None,
