@@ -596,6 +596,20 @@ def _page(
     return read(session, query, limit, offset)
 
 
+def _when(name: str, query: ogc.Query) -> str:
+    """The date a page's features are of, in words, for people reading its HTML: a state's
+    date, or the releases' dates. Neither had been said, so a hazard of 2015 read as today's."""
+    if name != "releases":
+        return f"on {query.as_of.isoformat()}"
+    if query.start and query.end:
+        return f"released {query.start.isoformat()} to {query.end.isoformat()}"
+    if query.start:
+        return f"released from {query.start.isoformat()}"
+    if query.end:
+        return f"released up to {query.end.isoformat()}"
+    return "every date"
+
+
 def _rows(
     features: list[dict[str, Any]], items_url: str, state: dict[str, str]
 ) -> tuple[list[str], list[Any]]:
@@ -661,8 +675,8 @@ def ogc_items(
         document,
         GEOJSON,
         title=COLLECTIONS[name][0],
-        description=f"{page.matched:,} {unit}; {offset + 1 if page.features else 0:,}–"
-        f"{offset + len(page.features):,} shown.",
+        description=f"{page.matched:,} {unit} ({_when(name, query)}); "
+        f"{offset + 1 if page.features else 0:,}–{offset + len(page.features):,} shown.",
         columns=columns,
         rows=rows,
     )
@@ -704,7 +718,8 @@ def ogc_item(
         request,
         feature,
         GEOJSON,
-        title=f"{COLLECTIONS[name][0]}: {feature_id}",
+        title=f"{COLLECTIONS[name][0]}: {feature_id}"
+        + ("" if name == "releases" else f" {_when(name, query)}"),
         figures=list(feature["properties"].items()),
     )
 

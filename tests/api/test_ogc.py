@@ -440,7 +440,7 @@ def test_html_pages_for_people(client: TestClient) -> None:
     assert page.headers["content-type"].startswith("text/html")
     assert "Ban 1" in page.text and "<script" not in page.text
     assert 'href="http://testserver/hazards">Hazards</a>' in page.text  # the site's way back
-    assert re.search(r"\d+ features; 1–\d+ shown", page.text)
+    assert re.search(r"\d+ features \(on \d{4}-\d\d-\d\d\); 1–\d+ shown", page.text)
     assert client.get("/ogc", params={"f": "html"}).headers["content-type"].startswith("text/html")
 
 
@@ -455,8 +455,9 @@ def test_a_past_dates_html_links_each_feature_on_that_date(client: TestClient) -
     (link,) = re.findall(r'href="([^"]*/items/H-00\?[^"]*)"', html)
     link = link.replace("&amp;", "&")
     assert "datetime=2020-12-31" in link
+    assert "(on 2020-12-31)" in html  # said on the page: a hazard of 2020 read as today's
     item = client.get(link)
-    assert item.status_code == 200 and "H-00" in item.text
+    assert item.status_code == 200 and "Open hazards: H-00 on 2020-12-31" in item.text
     assert client.get("/ogc/collections/hazards/items/H-00").status_code == 404  # today
     one = client.get("/ogc/collections/hazards/items/H-00", params={"datetime": "2020-12-31"})
     assert all("datetime=2020-12-31" in x["href"] for x in one.json()["links"][:2])
