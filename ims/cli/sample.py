@@ -33,6 +33,9 @@ def sample_generate(
 
     if fmt not in ("gpkg", "shp"):
         raise InvalidRequest("--format must be gpkg or shp")
+    # the folder first: a file of that name, or one not writable, had been found only once
+    # the data were generated (minutes at national scale)
+    output.mkdir(parents=True, exist_ok=True)
     with progress_bar("generating") as update:
         data = generate(
             hazards, seed=seed, progress=lambda _stage, done, total: update(done, total)
