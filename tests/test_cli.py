@@ -146,6 +146,11 @@ def test_an_error_naming_a_crafted_value_is_printed_as_text_never_as_codes(
         # an unzipped shapefile's folder: the file in it is named
         (["import", "{dir}", "--kind", "hazards"], "{dir}: is a folder: give a file in it (a.shp"),
         (["workplan", "import", "{dir}"], "{dir}: is a folder"),
+        # the findings' file where it cannot go: said before the import, not after it
+        (
+            ["import", "{file}", "--kind", "hazards", "--findings", "{dir}/none/f.csv"],
+            "--findings {dir}/none/f.csv: cannot be written",
+        ),
         # an output folder that is a file had ended in FileExistsError's traceback
         (["forms", "generate", "--out", "{file}"], "{file}: is a file, where a folder is wanted"),
         (

@@ -6,6 +6,7 @@ registers it; ``ims submissions list|show|approve|reject|note`` is the group.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -150,6 +151,19 @@ def import_file(
         raise InvalidUpload(wrong)
     if findings_to is not None and findings_to.suffix.lower().lstrip(".") not in FORMATS:
         raise InvalidRequest(f"--findings {findings_to}: the file ends in .gpkg or .csv")
+    if findings_to is not None:
+        # where it goes, before the file is read: found only once the file had been staged
+        # (and approved), it would have ended a done import in an error
+        folder = findings_to.parent
+        if findings_to.is_dir() or not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise InvalidRequest(
+                f"--findings {findings_to}: "
+                + (
+                    "is a folder; give a file's name"
+                    if findings_to.is_dir()
+                    else f"cannot be written (is {folder} a folder you may write in?)"
+                )
+            )
     renames = field_maps.parse_field_map(field_map)
     document = field_maps.read_mapping_file(mapping_file) if mapping_file else None
     if dates is not None:
