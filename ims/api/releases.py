@@ -121,11 +121,12 @@ Contam = Annotated[
 
 def export_stem(f: ReleaseFilter) -> str:
     """The file's name without its extension: every filter chosen, in ASCII (a header's
-    value is Latin-1: an operator named in Lao stays out of it)."""
+    value is Latin-1: an operator named in Lao stays out of it); up to today where no end
+    is chosen, as the hazards' files carry their date (two days' files had had one name)."""
     parts = [
         "releases",
         f"from-{f.start.isoformat()}" if f.start else None,
-        f"to-{f.end.isoformat()}" if f.end else None,
+        f"to-{(f.end or dt.date.today()).isoformat()}",
         f.method.value if f.method else None,
         f.contamination.value if f.contamination else None,
         f.operator,

@@ -441,7 +441,10 @@ def test_an_operator_downloads_their_releases_with_the_areas_the_ledger_counts(
         f"/api/v1/releases.{fmt}", params={"operator": "NPA"}
     )
     assert answer.status_code == 200, answer.text
-    assert answer.headers["content-disposition"] == (f'attachment; filename="releases-NPA.{fmt}"')
+    today = dt.date.today().isoformat()  # up to today: two days' files had had one name
+    assert answer.headers["content-disposition"] == (
+        f'attachment; filename="releases-to-{today}-NPA.{fmt}"'
+    )
     frame = _read_back(answer.content, fmt, tmp_path, layer="releases")
     ids = "Name" if fmt == "kml" else "release_id"
     assert list(frame[ids]) == ["R3"]  # NPA's only
