@@ -518,6 +518,21 @@ COMPUTED_BY_IMS: dict[str, frozenset[str]] = {
 }
 
 
+def own_column(kind: str, target: str, by_lower: Mapping[str, str]) -> str | None:
+    """The file's column that is template field ``target`` by its name (``by_lower``: the
+    file's columns by their names in lower case): a register file's name for it first
+    (``OWN_EXPORT_FIRST``), then its own, then a register file's other name for it
+    (``OWN_EXPORT_NAMES``). The upload page suggests what an upload reads."""
+    for name in OWN_EXPORT_FIRST.get(kind, {}).get(target, ()):
+        if name in by_lower:
+            return by_lower[name]
+    own = by_lower.get(target.lower())
+    exported = OWN_EXPORT_NAMES.get(kind, {}).get(target)
+    if own is None and exported is not None:
+        own = by_lower.get(exported)
+    return own
+
+
 def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
     """The file's layer in the template's fields; its other columns kept as attributes.
 
@@ -545,14 +560,10 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
     taken: set[str] = set(read)  # the file's columns that became template fields
     set_aside: list[str] = []  # the file's columns named like a field given otherwise
     for target in fields:
-        own = by_lower.get(target.lower())
-        exported = OWN_EXPORT_NAMES.get(kind, {}).get(target)
-        if own is None and exported is not None and target not in mapping.fields:
-            own = by_lower.get(exported)  # unless the file has the field under its own name
-        for name in OWN_EXPORT_FIRST.get(kind, {}).get(target, ()):
-            if name in by_lower and target not in mapping.fields:
-                own = by_lower[name]  # the register's name first: its own is another figure
-                break
+        if target in mapping.fields:
+            own = by_lower.get(target.lower())  # set aside, unless the mapping reads it
+        else:
+            own = own_column(kind, target, by_lower)
         if target in mapping.constants:
             data[target] = [mapping.constants[target]] * n
         elif target in mapping.fields:

@@ -148,7 +148,7 @@ def suggest(
     for f in template:  # the field's own name first, for every field
         if f.name in fields or f.name in constants:
             continue
-        own = by_lower.get(f.name.casefold())
+        own = field_maps.own_column(kind, f.name, by_lower)
         if own is not None and own.casefold() not in taken:
             fields[f.name] = own
             origin[f.name] = "name"

@@ -145,6 +145,36 @@ def test_of_two_columns_named_but_for_case_the_exact_name_is_the_field(
     assert inspect.suggest("hazards", list(order), None)[0].fields["status"] == "status"
 
 
+@pytest.mark.parametrize("shapefile", [False, True])
+def test_the_upload_page_suggests_for_a_releases_register_file_what_an_upload_reads(
+    shapefile: bool,
+) -> None:
+    """The page had suggested the register's area_m2 (the area ims counted) for the
+    template's area_m2 (the operator's stated area), and no kind: sent with the page's
+    mapping, the counted area was read as the stated one."""
+    from ims.queries.register_files import RELEASE_COLUMNS, RELEASE_SHAPEFILE_NAMES
+
+    names = RELEASE_SHAPEFILE_NAMES if shapefile else {c: c for c in RELEASE_COLUMNS}
+    row = {
+        "release_id": "R-1",
+        "hazard_id": "H-1",
+        "contamination": "APM",
+        "method": "cleared",
+        "released": "2024-02-01",
+        "area_m2": 1000.5,  # counted by ims
+        "outside_m2": 10.0,
+        "stated_area_m2": 999.0,  # the operator's
+    }
+    frame = national([{names[k]: v for k, v in row.items()}])
+    suggested, _ = inspect.suggest("releases", [str(c) for c in frame.columns[:-1]], None)
+    assert suggested.fields["area_m2"] == names["stated_area_m2"]
+    assert suggested.fields["contam"] == names["contamination"]
+    for mapping in (suggested, MappingDocument()):  # the page's, and none (ims import)
+        mapped = apply_mapping(frame, "releases", mapping)
+        assert records(mapped, "area_m2", "contam") == [(999.0, "APM")]
+        assert not {"area_m2", "outside_m2"} & set(mapped[field_maps.ATTRIBUTES][0])
+
+
 def test_map_renames_become_the_documents_fields() -> None:
     renames = field_maps.parse_field_map("hazard_id=HAZ_REF,recorded=DATE_REC")
     document = MappingDocument(constants={"recorded": "2020-01-01"}).with_fields(renames)
