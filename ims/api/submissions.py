@@ -159,8 +159,14 @@ class InspectionPublic(BaseModel):
     fields: list[TemplateFieldPublic]
     suggested: dict[str, Any] = Field(description="a mapping document")
     suggested_from: dict[str, str] = Field(
-        description='template field -> "remembered", "name" or "synonym"; "dates" -> '
-        '"remembered", or "cells" where the file\'s dates show their order (31/03/2024)'
+        description='template field -> "remembered", "name", "register" (the name ims\'s '
+        'register files give it) or "synonym"; "dates" -> "remembered", or "cells" where the '
+        "file's dates show their order (31/03/2024)"
+    )
+    computed: list[str] = Field(
+        default_factory=list,
+        description="the file's columns that are figures ims computes itself (a register "
+        "file's): left unmatched, they are not kept with the records",
     )
     remembered: RememberedPublic | None
     notes: list[str]
@@ -492,6 +498,7 @@ async def inspect_submission(
             else None
         ),
         notes=found.notes,
+        computed=found.computed,
     )
 
 

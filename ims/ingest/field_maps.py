@@ -562,6 +562,8 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
     for target in fields:
         if target in mapping.fields:
             own = by_lower.get(target.lower())  # set aside, unless the mapping reads it
+            if mapping.fields[target].lower() in OWN_EXPORT_FIRST.get(kind, {}).get(target, ()):
+                own = None  # a register file's: its own is a figure ims computes, said so
         else:
             own = own_column(kind, target, by_lower)
         if target in mapping.constants:

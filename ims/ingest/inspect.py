@@ -117,10 +117,16 @@ class Inspection:
     columns: list[Column]
     fields: list[Field]  # the template's
     suggested: field_maps.MappingDocument
-    suggested_from: dict[str, str]  # template field -> "remembered", "name" or "synonym"
+    # template field -> "remembered", "name", "register" (a register file's name for it) or
+    # "synonym"
+    suggested_from: dict[str, str]
     remembered: field_maps.Remembered | None
     remembered_fits: bool
     notes: list[str] = field(default_factory=list)
+    # the file's columns that are figures ims computes itself (a register file's remaining
+    # area, a release's counted area): not kept if left unmatched, as an upload says. The
+    # page had said they would be kept with each record.
+    computed: list[str] = field(default_factory=list)
     # declaring no CRS, coordinates too large for degrees: metres of a projected CRS, which
     # the page had left at EPSG:4326 (a first-time user's review: a UTM file sent without
     # its .prj became 24 errors "out of range after reprojection")
@@ -151,7 +157,8 @@ def suggest(
         own = field_maps.own_column(kind, f.name, by_lower)
         if own is not None and own.casefold() not in taken:
             fields[f.name] = own
-            origin[f.name] = "name"
+            # the field's own name, or the one ims's register files give it
+            origin[f.name] = "name" if own.casefold() == f.name.casefold() else "register"
             taken.add(own.casefold())
     squashed = {_squashed(c): c for c in reversed(columns)}
     for f in template:  # then what operators call it
@@ -257,6 +264,7 @@ def inspect_upload(
         remembered=mapping,
         remembered_fits=fits,
         notes=notes,
+        computed=[n for n in names if n.lower() in field_maps.COMPUTED_BY_IMS[kind]],
         projected=read.crs_was_stated and _beyond_degrees(frame),  # (stated here: EPSG:4326)
     )
 

@@ -169,7 +169,12 @@
   });
 
   // --- the mapping step -------------------------------------------------------------------
-  const ORIGIN = { remembered: "remembered", name: "same name", synonym: "usual name" };
+  const ORIGIN = {
+    remembered: "remembered",
+    name: "same name",
+    register: "as ims's files name it",
+    synonym: "usual name",
+  };
 
   function columnOf(name) {
     return inspected.columns.find((c) => c.name === name);
@@ -288,8 +293,15 @@
   function showUnused() {
     const used = new Set(inspected.fields.map((f) => $(`map-${f.name}`).value).filter(Boolean));
     const rest = inspected.columns.map((c) => c.name).filter((n) => !used.has(n));
-    $("unused").textContent = rest.length
-      ? `Kept with each record as its own attributes: ${rest.join(", ")}.` : "";
+    // a register file's figures are computed again, not kept (as the upload then says)
+    const computed = new Set(inspected.computed || []);
+    const kept = rest.filter((n) => !computed.has(n));
+    const figures = rest.filter((n) => computed.has(n));
+    $("unused").textContent = [
+      kept.length ? `Kept with each record as its own attributes: ${kept.join(", ")}.` : "",
+      figures.length
+        ? `Figures ims computes itself, computed again and not kept: ${figures.join(", ")}.` : "",
+    ].filter(Boolean).join(" ");
   }
 
   // A value map for each code field read from a column with few distinct values.

@@ -147,7 +147,7 @@ def test_of_two_columns_named_but_for_case_the_exact_name_is_the_field(
 
 @pytest.mark.parametrize("shapefile", [False, True])
 def test_the_upload_page_suggests_for_a_releases_register_file_what_an_upload_reads(
-    shapefile: bool,
+    shapefile: bool, tmp_path: Path
 ) -> None:
     """The page had suggested the register's area_m2 (the area ims counted) for the
     template's area_m2 (the operator's stated area), and no kind: sent with the page's
@@ -166,13 +166,22 @@ def test_the_upload_page_suggests_for_a_releases_register_file_what_an_upload_re
         "stated_area_m2": 999.0,  # the operator's
     }
     frame = national([{names[k]: v for k, v in row.items()}])
-    suggested, _ = inspect.suggest("releases", [str(c) for c in frame.columns[:-1]], None)
+    suggested, origin = inspect.suggest("releases", [str(c) for c in frame.columns[:-1]], None)
     assert suggested.fields["area_m2"] == names["stated_area_m2"]
+    assert origin["area_m2"] == "register" and origin["release_id"] == "name"
     assert suggested.fields["contam"] == names["contamination"]
     for mapping in (suggested, MappingDocument()):  # the page's, and none (ims import)
         mapped = apply_mapping(frame, "releases", mapping)
         assert records(mapped, "area_m2", "contam") == [(999.0, "APM")]
         assert not {"area_m2", "outside_m2"} & set(mapped[field_maps.ATTRIBUTES][0])
+        # its area_m2 said with the figures ims computes, not "set aside"
+        assert names["area_m2"] in mapped.attrs["computed_fields"], mapping
+        assert mapped.attrs["set_aside"] == [], mapping
+    # the page says which columns are figures computed again, not kept (it had said kept)
+    path = tmp_path / "releases.gpkg"
+    frame.to_file(path, layer="releases", driver="GPKG")
+    found = inspect.inspect_upload(path, kind="releases")
+    assert set(found.computed) == {names["area_m2"], names["outside_m2"]}
 
 
 def test_map_renames_become_the_documents_fields() -> None:
