@@ -57,7 +57,7 @@ from ims.sample import BOUNDARIES_DIR
 
 DATABASE = "ims_bench_pipeline"
 IMS = Path(sys.executable).with_name("ims")
-FEATURES = re.compile(r"submission \d+: ([\d,]+) features")
+FEATURES = re.compile(r"submission \d+: ([\d,]+) features?")
 FINDING = re.compile(r"^(error|warning|… \d+ more)")
 
 
@@ -87,7 +87,8 @@ def run(
         command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env=env,
+        # A command logs only warnings unless asked: the ledger's timing line is wanted here.
+        env={"IMS_LOG_LEVEL": "INFO", **env},
         text=True,
         bufsize=1,
     )

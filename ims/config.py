@@ -211,14 +211,25 @@ def get_settings() -> Settings:
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def configure_logging(level: str | None = None) -> None:
-    """Configure the root logger once for the whole process."""
+def configure_logging(level: str | None = None, *, narrated: bool = True) -> None:
+    """Configure the root logger once for the whole process.
+
+    A server narrates its steps at the settings' level (INFO unless ``IMS_LOG_LEVEL`` says
+    otherwise). A command that reports in its own words (``narrated=False``) logs only
+    warnings, unless the level is asked for: its timing lines, stamped, had come among the
+    lines it prints.
+    """
     root = logging.getLogger()
     if getattr(configure_logging, "_done", False):
         if level:
             root.setLevel(level.upper())
         return
-    logging.basicConfig(level=(level or get_settings().log_level).upper(), format=_LOG_FORMAT)
+    if level is None:
+        settings = get_settings()
+        level = settings.log_level
+        if not narrated and "log_level" not in settings.model_fields_set:
+            level = "WARNING"
+    logging.basicConfig(level=level.upper(), format=_LOG_FORMAT)
     if not level or level.upper() != "DEBUG":
         # Alembic, pyogrio and matplotlib narrate every step at INFO: keep the output readable.
         for name in ("alembic", "pyogrio", "matplotlib"):

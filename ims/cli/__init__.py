@@ -51,6 +51,7 @@ def _version(asked: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log in detail.")] = False,
     version: Annotated[
         bool,
@@ -62,8 +63,10 @@ def main(
         ),
     ] = False,
 ) -> None:
-    """Configure logging once for every command."""
-    reports_errors(configure_logging)("DEBUG" if verbose else None)  # a setting unreadable
+    """Configure logging once for every command: the commands that serve narrate their steps."""
+    narrated = ctx.invoked_subcommand in ("serve", "demo")
+    # reports_errors: a setting unreadable
+    reports_errors(configure_logging)("DEBUG" if verbose else None, narrated=narrated)
 
 
 command(app, "import")(submissions.import_file)

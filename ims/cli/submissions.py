@@ -208,8 +208,8 @@ def import_file(
         errors = outcome.errors
         warnings = len(outcome.findings) - errors
         out.print(
-            f"submission {sub.id}: {sub.feature_count:,} features ({kind}) from {sub.filename} "
-            f"(layer {sub.layer}, {sub.crs}); {counted(errors, 'error')}, "
+            f"submission {sub.id}: {counted(sub.feature_count, 'feature')} ({kind}) from "
+            f"{sub.filename} (layer {sub.layer}, {sub.crs}); {counted(errors, 'error')}, "
             f"{counted(warnings, 'warning')}",
             highlight=False,
             markup=False,
@@ -226,8 +226,9 @@ def import_file(
             submissions.analyze_staged(session, sub.feature_count)  # its errors are reviewed
             left = len({f.row for f in approval_errors(session, sub.id)})
             committed.append(
-                f"submission {sub.id} approved in part: {sub.feature_count - left:,} features "
-                f"applied, {left:,} with errors left out (their findings stay with it)"
+                f"submission {sub.id} approved in part: "
+                f"{counted(sub.feature_count - left, 'feature')} applied, {left:,} with errors "
+                "left out (their findings stay with it)"
             )
             errors = 0
         elif errors:

@@ -229,7 +229,8 @@ def approve(
         # Nothing validation reads has changed since the features were checked (approvals
         # run one at a time, under the lock held here): the stored findings stand.
         if validated is None:
-            say(f"approving: reading the {submission.feature_count:,} features checked at upload")
+            staged = counted(submission.feature_count, "feature")
+            say(f"approving: reading the {staged} checked at upload")
         result = validated or submissions.validated_features(session, submission_id)
     checked_again = result is None
     unseen: list[FindingData] = []  # warnings a check made again finds that staging had not
@@ -443,11 +444,11 @@ def _apply_hazards(
                     cleared=frozenset(record.get("cleared") or ()),
                 )
             )
-    say(f"approving: recording {len(new):,} new hazards")
+    say(f"approving: recording {counted(len(new), 'new hazard')}")
     ids = record_hazards(
         session, new, submission_id=submission_id, recorded_by=by, refresh_ledger=False
     )
-    say(f"approving: recording {len(changes):,} revisions")
+    say(f"approving: recording {counted(len(changes), 'revision')}")
     ids += revise_hazards(
         session,
         sorted(changes, key=lambda c: c.effective),
@@ -455,7 +456,7 @@ def _apply_hazards(
         recorded_by=by,
         refresh_ledger=False,
     )
-    say(f"approving: computing the ledger of {len(set(ids)):,} hazards")
+    say(f"approving: computing the ledger of {counted(len(set(ids)), 'hazard')}")
     ledger.refresh_many(session, ids, overlaps=False, progress=_ledger_progress(say))
     say("approving: finding the hazards that overlap")
     ledger.refresh_overlaps_of(session, ids)
@@ -513,14 +514,14 @@ def _apply_releases(
             )
         releases += parts
         outside += rest
-    say(f"approving: recording {len(releases):,} releases")
+    say(f"approving: recording {counted(len(releases), 'release')}")
     ids = record_releases(
         session, releases, submission_id=submission_id, recorded_by=by, refresh_ledger=False
     )
     if outside:
-        say(f"approving: recording {len(outside):,} released outside recorded hazards")
+        say(f"approving: recording {counted(len(outside), 'release')} outside recorded hazards")
         record_outside_releases(session, outside, submission_id=submission_id, recorded_by=by)
-    say(f"approving: updating the ledger of {len(set(ids)):,} hazards")
+    say(f"approving: updating the ledger of {counted(len(set(ids)), 'hazard')}")
     ledger.update_after_releases(session, ids, progress=_ledger_progress(say))
 
 

@@ -573,7 +573,7 @@ def stage(
         raise type(exc)(f"{exc.detail} ({remembered.explained(used=used)})") from None
     extras = [c for c in frame.attrs.get("extra_fields", []) if c not in expected]
     set_aside = frame.attrs.get("set_aside", [])
-    say(f"validating {len(frame):,} features")
+    say(f"validating {counted(len(frame), 'feature')}")
     today = today or dt.date.today()
     stamp = database_stamp(session, today)  # before validation reads: a change is seen
     result = validate(

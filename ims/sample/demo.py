@@ -136,7 +136,7 @@ def load_demo(
                 result.staged_for_review.append(sid)
                 continue
             result.submissions_applied += 1
-            say(f"  {path.name}: {outcome.submission.feature_count:,} features applied")
+            say(f"  {path.name}: {counted(outcome.submission.feature_count, 'feature')} applied")
     result.staged_for_review.extend(stage_examples(session, say=say))
     return result
 

@@ -4,6 +4,8 @@ never makes an organisation of a typo."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,7 +95,7 @@ def test_a_reviewer_lists_shows_approves_rejects_and_notes_from_the_command_line
     assert "error invalid_geometry" in refused.output and "nothing applied" in refused.output
     approved = run(ims, "submissions", "approve", clean_id)
     assert approved.exit_code == 0, approved.output
-    assert "approving: recording 1 new hazards" in approved.output  # the steps
+    assert "approving: recording 1 new hazard\n" in approved.output  # the steps
     assert f"submission {clean_id} approved and applied" in approved.output
     twice = run(ims, "submissions", "approve", clean_id)
     assert twice.exit_code == 0 and "was approved 20" in twice.output
@@ -239,3 +241,34 @@ def test_errors_found_when_approval_checks_again_are_kept_with_the_submission(
     (code,) = {line.split()[1] for line in refused.output.splitlines() if line.startswith("error ")}
     shown = run(ims, "submissions", "show", submission_id(first))
     assert f"findings by kind: 1 error {code}" in shown.output, shown.output
+
+
+def test_an_import_prints_its_own_lines_not_the_logs_timing_unless_asked(
+    ims: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by a review as a data manager: `ims import --approve` of releases printed the
+    ledger's timing line, stamped and at INFO, among its own lines. A command logs warnings
+    only; IMS_LOG_LEVEL (as the bench sets it) or --verbose brings the log back."""
+    ims_ = str(Path(sys.executable).with_name("ims"))
+    done = run(ims, "import", hazards(tmp_path, "field"), "--kind", "hazards", "--approve")
+    assert done.exit_code == 0, done.output
+
+    def releases(n: int, *options: str) -> str:
+        row = {"release_id": f"REL-{n}", "hazard_id": "FIELD-1", "method": "cleared"}
+        row["released"] = f"2022-03-0{n}"
+        path = tmp_path / f"releases{n}.geojson"
+        frame = gpd.GeoDataFrame([row], geometry=[box(103.1, 19.4, 103.1 + n / 1000, 19.41)])
+        frame.set_crs(4326).to_file(path, driver="GeoJSON")
+        command = [ims_, *options, "import", str(path), "--kind", "releases", "--approve"]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "submission" in done.stdout and "approved" in done.stdout
+        return done.stdout + done.stderr
+
+    timing = "INFO ims.db.ledger: ledger of 1 hazard in "
+    quiet = releases(1)
+    assert " INFO " not in quiet and "ledger of 1 hazard in" not in quiet, quiet
+    monkeypatch.setenv("IMS_LOG_LEVEL", "INFO")
+    assert timing in releases(2)
+    monkeypatch.delenv("IMS_LOG_LEVEL")
+    assert timing in releases(3, "--verbose")
