@@ -8,9 +8,10 @@ the second request names the token instead of sending the file again (decision 0
 
 A held file belongs to the user who sent it, is kept for ``KEEP_S`` after it was read (or
 last sent), and is gone once a submission was made of it. A user holds at most
-``PER_OWNER`` files, and all users together at most ``MOST_BYTES`` (four uploads of the
-largest size), the oldest dropped first: a page left open costs disk for an hour at most,
-and nobody can fill the disk by reading files again and again. The files live in a
+``PER_OWNER`` files (the oldest dropped first), and all users together at most
+``most_bytes`` (four uploads of the largest size), the files of whoever holds the most
+dropped first: a page left open costs disk for an hour at most, nobody can fill the disk
+by reading files again and again, and nobody pushes out the others' files. The files live in a
 private folder of the server's process, removed when it stops: a token does not outlive
 a restart (the page then sends the file itself).
 """
@@ -69,7 +70,7 @@ class HeldUploads:
             shutil.move(path, kept)
             self._held[token] = _Held(owner, kept, size)
             self._expire()
-            self._limit(owner)
+            self._limit(owner, token)
         return token
 
     @contextmanager
@@ -125,17 +126,24 @@ class HeldUploads:
             if not held.sending and now - held.at > self.keep_s:
                 self._forget(token)
 
-    def _limit(self, owner: int | None) -> None:
-        """``owner``'s files beyond ``PER_OWNER``, then everyone's beyond ``most_bytes``,
-        the oldest first (never one being sent)."""
+    def _limit(self, owner: int | None, token: str) -> None:
+        """``owner``'s files beyond ``PER_OWNER``, the oldest first; then, while everyone's
+        are beyond ``most_bytes``, the oldest file of whoever holds the most bytes (never
+        one being sent, the one just held last of all). The oldest of all had gone first:
+        a user with two accounts could push out everyone else's files."""
         idle = [t for _, t in sorted((h.at, t) for t, h in self._held.items() if not h.sending)]
         mine = [t for t in idle if self._held[t].owner == owner]
-        for token in mine[: max(0, len(mine) - PER_OWNER)]:
-            self._forget(token)
-        for token in idle:
-            if sum(h.size for h in self._held.values()) <= self.most_bytes:
-                break
-            self._forget(token)
+        for old in mine[: max(0, len(mine) - PER_OWNER)]:
+            self._forget(old)
+            idle.remove(old)
+        while idle and sum(h.size for h in self._held.values()) > self.most_bytes:
+            holds: dict[int | None, int] = {}
+            for held in self._held.values():
+                holds[held.owner] = holds.get(held.owner, 0) + held.size
+            others = [t for t in idle if t != token] or idle
+            drop = max(others, key=lambda t: (holds[self._held[t].owner], -self._held[t].at))
+            self._forget(drop)
+            idle.remove(drop)
 
 
 def get_held(request: Request) -> HeldUploads:

@@ -100,11 +100,14 @@ def test_held_files_are_bounded_per_user_in_bytes_and_in_time(tmp_path: Path) ->
     assert not path.exists()  # made into a submission: removed
     assert PER_OWNER == 2
 
-    # all users together hold at most most_bytes, the oldest dropped first
+    # all users together hold at most most_bytes, the oldest of whoever holds the most
+    # dropped first: the small file held before them all stays
     big = [held.hold(_file(tmp_path / f"b{i}", "big.zip", 40), owner=10 + i) for i in range(3)]
-    with pytest.raises(Gone), held.sending(tokens[1], owner=1):  # the oldest
+    with pytest.raises(Gone), held.sending(big[0], owner=10):
         pass
     with held.sending(big[2], owner=12):
+        pass
+    with held.sending(tokens[1], owner=1):
         pass
 
     # and for keep_s at most
@@ -172,3 +175,18 @@ def test_a_file_of_several_layers_names_them_and_the_one_chosen_is_read_and_sent
     made = send_held(client, answer["held"], layer="south")
     assert made.status_code == 201, made.text  # type: ignore[attr-defined]
     assert made.json()["layer"] == "south"  # type: ignore[attr-defined]
+
+
+def test_a_user_with_two_accounts_pushes_out_their_own_files_not_anothers(tmp_path: Path) -> None:
+    """Found by an attack: all users' held files were capped together, the oldest dropped
+    first, so one person reading large files under two accounts could push out everyone
+    else's, who then had to send them again."""
+    held = HeldUploads(most_bytes=100)
+    victim = held.hold(_file(tmp_path / "v", "mine.gpkg", 30), owner=1)
+    for round_ in range(5):  # each account holds its two files, again and again
+        for account in (8, 9):
+            held.hold(_file(tmp_path / f"{round_}{account}", "big.zip", 30), owner=account)
+    with held.sending(victim, owner=1) as path:
+        assert path.read_bytes() == b"x" * 30
+    # still bounded: the two accounts held at most most_bytes with it
+    assert sum(h.size for h in held._held.values()) <= 100
