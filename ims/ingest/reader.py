@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,7 +110,7 @@ def read_upload(
     else:
         frame, measured = _read_frame(chosen, where, None, limits)
         if chosen.driver == "KML":
-            frame = _drop_kml_bookkeeping(frame)
+            frame = _drop_kml_bookkeeping(frame, chosen.name)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         raise InvalidUpload(f"{where} has no geometry column: it is a table, not a map layer")
     _check_feature_count(len(frame), where, limits)  # the count GDAL gave may be an estimate
@@ -282,8 +283,12 @@ def _read_shapefile(
     return frame, used, measured
 
 
-def _drop_kml_bookkeeping(frame: Any) -> Any:
-    """Drop LIBKML's standard fields where they hold nothing for any feature."""
+def _drop_kml_bookkeeping(frame: Any, layer: str) -> Any:
+    """Drop LIBKML's standard fields where they hold nothing for any feature, the ids GDAL
+    gave the placemarks it wrote (``hazards.1``, ``hazards.2``, …), and the placemarks'
+    names where they repeat a column for every feature: ims's own KML files name each
+    placemark by its reference and keep the reference's column too, and sent back they had
+    kept both as the records' own columns."""
     empty = []
     for column, default in _KML_BOOKKEEPING.items():
         if column not in frame.columns:
@@ -291,6 +296,16 @@ def _drop_kml_bookkeeping(frame: Any) -> Any:
         values = frame[column]
         if values.isna().all() or (default is not None and (values == default).all()):
             empty.append(column)
+    if "id" in frame.columns and "id" not in empty:
+        written = frame["id"].astype("string")
+        if written.str.fullmatch(re.escape(layer) + r"\.\d+").fillna(False).all():
+            empty.append("id")
+    if "Name" in frame.columns and frame["Name"].notna().all():
+        names = frame["Name"].astype("string")
+        for column in frame.columns.drop(["Name", frame.geometry.name], errors="ignore"):
+            if column not in empty and frame[column].astype("string").equals(names):
+                empty.append("Name")
+                break
     return frame.drop(columns=empty) if empty else frame
 
 

@@ -405,7 +405,10 @@ def write(
             return ExportFile(path.read_bytes(), media, name)
         if fmt == "kml":
             path = folder / name
-            kml = frame.rename(columns={layout.id_column: "Name"})
+            # the reference names each placemark (Google Earth lists them by it) and stays
+            # a column too, so that the file sent back is read by the template's names
+            kml = frame.copy()
+            kml.insert(0, "Name", frame[layout.id_column])
             for column in kml.columns.drop(kml.geometry.name):  # XML holds no control character
                 if kml[column].dtype == object or str(kml[column].dtype) == "str":
                     kml[column] = kml[column].map(_xml_text, na_action="ignore")

@@ -564,6 +564,41 @@ def test_a_releases_file_sent_back_reads_the_stated_area_and_kind_not_the_counte
     assert not kept & {"area_m2", "stated_area_m2", "stated_m2", "outside_m2", "admin1_code"}
 
 
+@pytest.mark.parametrize("kind", ["hazards", "releases"])
+def test_a_kml_of_the_register_sent_back_is_read_by_its_references(
+    seeded: None, session: Session, client_as: ClientAs, kind: str
+) -> None:
+    """The register's KML named each placemark by its reference and had no reference
+    column: sent back as it was downloaded, it was refused for want of one unless mapped
+    by hand (``--map hazard_id=Name``), and GDAL's placemark ids became an own column (a
+    GIS user's review)."""
+    client = client_as("reviewer")
+    taken = client.get(f"/api/v1/{kind}.kml", params={"open": "false"} if kind == "hazards" else {})
+    assert taken.status_code == 200, taken.text
+    reference = "hazard_id" if kind == "hazards" else "release_id"
+    assert f'<SimpleData name="{reference}">' in taken.text  # the column, beside the name
+    staged = client.post(
+        "/api/v1/submissions",
+        files={"file": (f"{kind}.kml", taken.content)},
+        data={"kind": kind, "organisation": "NPA"} if kind == "releases" else {"kind": kind},
+    )
+    assert staged.status_code == 201, staged.text
+    body = staged.json()
+    assert not [f for f in body["findings"] if f["code"] in ("missing_field", "missing_reference")]
+    rows = session.execute(
+        text("SELECT reference, clean FROM submission_feature WHERE submission_id = :s"),
+        {"s": body["id"]},
+    ).all()
+    if kind == "hazards":
+        expected = {f["properties"][reference] for f in _get(client_as, open="false")["features"]}
+    else:
+        listed = client.get("/api/v1/releases", params={"limit": 1000}).json()["features"]
+        expected = {f["properties"][reference] for f in listed}
+    assert {ref for ref, _ in rows} == expected
+    for _, clean in rows:
+        assert not {k.lower() for k in clean.get("attributes") or {}} & {"name", "id"}, clean
+
+
 @pytest.mark.parametrize("fmt", ["gpkg", "zip"])
 def test_the_boundaries_file_sent_back_unchanged_revises_nothing_and_warns_of_nothing(
     seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
