@@ -422,6 +422,29 @@ def _find(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
     return next((by_lower[n] for n in names if n in by_lower), None)
 
 
+def _label_points(
+    frame: pd.DataFrame, geoms: list[BaseGeometry | None], crs: CRS | None
+) -> list[str]:
+    """The latitude and longitude columns beside a WKT column, where each row's is its
+    geometry's label point as ims's register files write it (``representative_point``,
+    7 decimals): figures the geometry gives again, which a register file sent back had
+    kept as every record's own columns. An operator's own point columns stay."""
+    lat, lon = _find(frame, LAT_COLUMNS), _find(frame, LON_COLUMNS)
+    if lat is None or lon is None or not (crs is None or crs.is_geographic) or not geoms:
+        return []
+    ys = pd.to_numeric(frame[lat], errors="coerce").to_numpy(dtype=float)
+    xs = pd.to_numeric(frame[lon], errors="coerce").to_numpy(dtype=float)
+    for geom, x, y in zip(geoms, xs, ys, strict=True):
+        if geom is None or geom.is_empty:
+            if not (math.isnan(x) and math.isnan(y)):
+                return []
+            continue
+        point = geom.representative_point()
+        if abs(round(point.x, 7) - x) > 1e-7 or abs(round(point.y, 7) - y) > 1e-7:
+            return []
+    return [lat, lon]
+
+
 def _geometry(
     frame: pd.DataFrame, where: str, crs: CRS | None
 ) -> tuple[list[BaseGeometry | None], list[str], dict[int, str]]:
@@ -438,7 +461,7 @@ def _geometry(
         geoms, unread = _per_row(
             [(v,) for v in frame[wkt]], lambda v, i, ps: _wkt(v, i, wkt, ps), where
         )
-        return geoms, [wkt], unread
+        return geoms, [wkt, *_label_points(frame, geoms, crs)], unread
     lat, lon = _find(frame, LAT_COLUMNS), _find(frame, LON_COLUMNS)
     if lat is not None and lon is not None:
         geographic = crs is None or crs.is_geographic

@@ -564,22 +564,29 @@ def test_a_releases_file_sent_back_reads_the_stated_area_and_kind_not_the_counte
     assert not kept & {"area_m2", "stated_area_m2", "stated_m2", "outside_m2", "admin1_code"}
 
 
+@pytest.mark.parametrize("fmt", ["kml", "csv"])
 @pytest.mark.parametrize("kind", ["hazards", "releases"])
-def test_a_kml_of_the_register_sent_back_is_read_by_its_references(
-    seeded: None, session: Session, client_as: ClientAs, kind: str
+def test_a_kml_or_csv_of_the_register_sent_back_is_read_by_its_references_alone(
+    seeded: None, session: Session, client_as: ClientAs, kind: str, fmt: str
 ) -> None:
     """The register's KML named each placemark by its reference and had no reference
     column: sent back as it was downloaded, it was refused for want of one unless mapped
-    by hand (``--map hazard_id=Name``), and GDAL's placemark ids became an own column (a
-    GIS user's review)."""
+    by hand (``--map hazard_id=Name``), and GDAL's placemark ids became an own column. The
+    CSV's label point (``lon``, ``lat``, beside its ``wkt``) was kept as every record's own
+    columns (a GIS user's review)."""
     client = client_as("reviewer")
-    taken = client.get(f"/api/v1/{kind}.kml", params={"open": "false"} if kind == "hazards" else {})
+    taken = client.get(
+        f"/api/v1/{kind}.{fmt}", params={"open": "false"} if kind == "hazards" else {}
+    )
     assert taken.status_code == 200, taken.text
     reference = "hazard_id" if kind == "hazards" else "release_id"
-    assert f'<SimpleData name="{reference}">' in taken.text  # the column, beside the name
+    if fmt == "kml":
+        assert f'<SimpleData name="{reference}">' in taken.text  # the column, beside the name
+    else:
+        assert taken.text.splitlines()[0].endswith(",lon,lat,wkt")
     staged = client.post(
         "/api/v1/submissions",
-        files={"file": (f"{kind}.kml", taken.content)},
+        files={"file": (f"{kind}.{fmt}", taken.content)},
         data={"kind": kind, "organisation": "NPA"} if kind == "releases" else {"kind": kind},
     )
     assert staged.status_code == 201, staged.text
@@ -596,7 +603,8 @@ def test_a_kml_of_the_register_sent_back_is_read_by_its_references(
         expected = {f["properties"][reference] for f in listed}
     assert {ref for ref, _ in rows} == expected
     for _, clean in rows:
-        assert not {k.lower() for k in clean.get("attributes") or {}} & {"name", "id"}, clean
+        kept = {k.lower() for k in clean.get("attributes") or {}}
+        assert not kept & {"name", "id", "lon", "lat", "wkt"}, clean
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "zip"])

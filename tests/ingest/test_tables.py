@@ -119,6 +119,24 @@ def test_a_wkt_polygon_is_read(tmp_path: Path) -> None:
     assert geom.equals(Polygon([(103, 19), (103.1, 19), (103.1, 19.1)]))
 
 
+def test_a_label_point_beside_wkt_is_left_out_and_an_operators_own_point_kept(
+    tmp_path: Path,
+) -> None:
+    """The register's CSV writes each feature's label point (lon, lat) beside its WKT; read
+    back, they had become every record's own columns. A point of the operator's own (the
+    team's camp, say) is not the label point and stays."""
+    polygon = Polygon([(103, 19), (103.1, 19), (103.1, 19.1)])
+    label = polygon.representative_point()
+    wkt = f'"{polygon.wkt}"'
+    ims_wrote = f"hazard_id,lon,lat,wkt\nW-1,{round(label.x, 7)},{round(label.y, 7)},{wkt}\n"
+    frame = read_upload(write(tmp_path, "back.csv", ims_wrote), tmp_path / "w1").frame
+    assert list(frame.columns) == ["hazard_id", "geometry"]
+    own = f"hazard_id,lon,lat,wkt\nW-1,103.01,19.002,{wkt}\n"
+    frame = read_upload(write(tmp_path, "own.csv", own), tmp_path / "w2").frame
+    assert list(frame.columns) == ["hazard_id", "lon", "lat", "geometry"]
+    assert frame.geometry[0].equals(polygon)
+
+
 def test_wkt_with_z_or_m_values_is_read_in_two_dimensions_with_a_note(tmp_path: Path) -> None:
     """QGIS writes "POLYGON Z (…)" for a 3-D layer saved as CSV: staging it answered 500, the
     database refusing a Z dimension (found by an attack on our own instance)."""
