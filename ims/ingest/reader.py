@@ -110,7 +110,7 @@ def read_upload(
     else:
         frame, measured = _read_frame(chosen, where, None, limits)
         if chosen.driver == "KML":
-            frame = _drop_kml_bookkeeping(frame, chosen.name)
+            frame = _drop_kml_bookkeeping(frame)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         raise InvalidUpload(f"{where} has no geometry column: it is a table, not a map layer")
     _check_feature_count(len(frame), where, limits)  # the count GDAL gave may be an estimate
@@ -283,23 +283,26 @@ def _read_shapefile(
     return frame, used, measured
 
 
-def _drop_kml_bookkeeping(frame: Any, layer: str) -> Any:
+def _drop_kml_bookkeeping(frame: Any) -> Any:
     """Drop LIBKML's standard fields where they hold nothing for any feature, the ids GDAL
     gave the placemarks it wrote (``hazards.1``, ``hazards.2``, …), and the placemarks'
     names where they repeat a column for every feature: ims's own KML files name each
     placemark by its reference and keep the reference's column too, and sent back they had
-    kept both as the records' own columns."""
+    kept both as the records' own columns. A KML read and saved again by GDAL (QGIS) holds
+    those fields once more, numbered (``id2``, ``timestamp2``): they are read the same way."""
     empty = []
-    for column, default in _KML_BOOKKEEPING.items():
-        if column not in frame.columns:
+    for column in frame.columns.drop(frame.geometry.name, errors="ignore"):
+        match = _KML_NUMBERED.fullmatch(str(column))
+        if match is None or match.group(1) not in _KML_BOOKKEEPING:
             continue
         values = frame[column]
-        if values.isna().all() or (default is not None and (values == default).all()):
+        default = _KML_BOOKKEEPING[match.group(1)]
+        if (
+            values.isna().all()
+            or (default is not None and (values == default).all())
+            or (match.group(1) == "id" and _gdal_ids(values.astype("string")))
+        ):
             empty.append(column)
-    if "id" in frame.columns and "id" not in empty:
-        written = frame["id"].astype("string")
-        if written.str.fullmatch(re.escape(layer) + r"\.\d+").fillna(False).all():
-            empty.append("id")
     if "Name" in frame.columns and frame["Name"].notna().all():
         names = frame["Name"].astype("string")
         for column in frame.columns.drop(["Name", frame.geometry.name], errors="ignore"):
@@ -307,6 +310,18 @@ def _drop_kml_bookkeeping(frame: Any, layer: str) -> Any:
                 empty.append("Name")
                 break
     return frame.drop(columns=empty) if empty else frame
+
+
+_KML_NUMBERED = re.compile(r"([A-Za-z]+?)\d*")
+
+
+def _gdal_ids(values: Any) -> bool:
+    """Whether ``values`` are the ids GDAL writes for a layer's placemarks: one layer's
+    name for every feature, a dot and a number, each number once."""
+    parts = values.str.extract(r"^(.+)\.(\d+)$")
+    if parts[0].isna().any():
+        return False
+    return bool(parts[0].nunique() == 1 and parts[1].is_unique)
 
 
 def _crs_label(crs: CRS) -> str:

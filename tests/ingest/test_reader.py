@@ -226,6 +226,38 @@ def test_kml_keeps_its_own_attributes_only(area: tuple[Path, Path]) -> None:
     assert result.frame.geometry.iloc[0].equals_exact(frame.geometry.iloc[0], 1e-9)
 
 
+def test_a_kml_saved_again_by_gdal_keeps_its_own_attributes_only(
+    area: tuple[Path, Path],
+) -> None:
+    """A KML read by GDAL (QGIS) and saved again holds LIBKML's fields as attributes of its
+    own, numbered where they meet the new ones (id2, timestamp2, …), and GDAL's placemark
+    ids (hazards.1): they had been kept as every record's own columns. A name repeating
+    the reference column is the placemark's label; a name of its own, and an id of the
+    operator's own, stay."""
+    uploads, workdir = area
+    frame = hazards_frame(2)[["name", "geometry"]].rename(columns={"name": "hazard_id"})
+    frame.insert(0, "Name", frame["hazard_id"])
+    first = uploads / "first.kml"
+    frame.to_file(first, driver="KML", layer="hazards")
+    again = uploads / "again.kml"
+    read_back = pyogrio.read_dataframe(first)
+    assert {"id", "timestamp", "tessellate"} <= set(read_back.columns)  # as GDAL reads it
+    read_back.to_file(again, driver="KML", layer="mine")
+    result = read_upload(again, workdir)
+    assert list(result.frame.columns) == ["hazard_id", "geometry"]
+    assert list(result.frame["hazard_id"]) == ["area 1", "area 2"]
+
+    own = hazards_frame(2)[["name", "geometry"]].rename(columns={"name": "Name"})
+    own["id"] = ["NPA.7", "team B"]
+    own["ref"] = ["A-1", "A-2"]
+    mine = uploads / "mine.kml"
+    own.to_file(mine, driver="KML")
+    kept = read_upload(mine, workdir).frame
+    assert list(kept["Name"]) == ["area 1", "area 2"]
+    assert [str(c) for c in kept.columns if str(c).startswith("id")] == ["id2"]
+    assert list(kept["id2"]) == ["NPA.7", "team B"]
+
+
 def test_kmz(area: tuple[Path, Path]) -> None:
     uploads, workdir = area
     kml = uploads / "doc.kml"
