@@ -40,6 +40,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import shapely
+from defusedxml import DefusedXmlException
 from pyproj import CRS
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
@@ -341,7 +342,17 @@ def _read_xlsx(path: Path, where: str) -> pd.DataFrame:
         # The first sheet: where KoboToolbox and ODK put the main records (repeats follow).
         frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
     except Exception as exc:  # openpyxl reports a damaged workbook as several types
-        raise InvalidUpload(f"{where} cannot be read as an Excel workbook: {exc}") from None
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, DefusedXmlException):
+            cause = cause.__cause__ or cause.__context__
+        if cause is not None:  # openpyxl reads through defusedxml: nothing was expanded
+            raise InvalidUpload(
+                f"{where} declares its own XML entities or document type, which Excel never "
+                "writes: save the workbook again from a spreadsheet program"
+            ) from None
+        # openpyxl's message names the file where the server keeps it: name it as sent
+        said = " ".join(str(exc).replace(str(path), where).split())
+        raise InvalidUpload(f"{where} cannot be read as an Excel workbook: {said}") from None
     return frame
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import struct
 import zipfile
@@ -634,6 +635,37 @@ def test_an_excel_workbook_is_held_to_the_limits_of_a_zip_before_a_cell_is_read(
         sheet.append([f"H{n}", box(103 + n / 10, 19, 103.01 + n / 10, 19.01).wkt])
     book.save(uploads / "honest.xlsx")
     assert len(read_upload(uploads / "honest.xlsx", workdir, kind="hazards").frame) == 3
+
+
+def test_a_workbook_declaring_entities_is_refused_unexpanded_and_names_no_server_path(
+    area: tuple[Path, Path],
+) -> None:
+    """A sheet's XML with a DOCTYPE of its own: an entity naming a file of the server's and
+    one that multiplies text. openpyxl reads through defusedxml (a dependency of ims's own
+    now: it had come only with a development tool), so nothing is expanded; the message had
+    also named the file where the server keeps it."""
+    uploads, workdir = area
+    secret = uploads / "secret.txt"
+    secret.write_text("only-the-server-may-read-this")
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["hazard_id", "status", "wkt"])
+    sheet.append(["HERE", "SHA", box(103, 19, 103.01, 19.01).wkt])
+    book.save(uploads / "plain.xlsx")
+    doctype = (
+        f'<!DOCTYPE w [<!ENTITY s SYSTEM "file://{secret}"><!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    )
+    with zipfile.ZipFile(uploads / "plain.xlsx") as plain:
+        parts = {name: plain.read(name) for name in plain.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    xml = re.sub(r"^<\?xml[^>]*\?>", "", xml).replace("HERE", "&s;&b;")
+    parts["xl/worksheets/sheet1.xml"] = f'<?xml version="1.0"?>{doctype}{xml}'.encode()
+    upload = make_zip(uploads / "entities.xlsx", parts)
+    error = refused(upload, workdir, "entities.xlsx declares its own XML entities")
+    assert "only-the-server" not in error.detail and "aaaaaaaaaa" not in error.detail
+    assert str(uploads) not in error.detail
 
 
 def test_a_workbook_whose_rows_reach_far_right_is_refused_before_it_is_read(
