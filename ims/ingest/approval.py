@@ -249,6 +249,7 @@ def approve(
             repair=submission.repair,
             split=submission.split,
             uploader=_organisation_name(session, submission) if submission.own_records else None,
+            say=lambda step: say(f"approving: {step.removeprefix('validating: ')}"),
         )
         seen = submissions.findings_of(session, submission_id)
         kept = [f for f in seen if f.code in ("file_note", "z_dropped")]

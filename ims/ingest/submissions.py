@@ -233,9 +233,12 @@ def load_context(
     repair: bool = False,
     split: bool = False,
     uploader: str | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> ValidationContext:
     """What validation must know of the database for this layer (``uploader``: the
-    organisation the submission is for)."""
+    organisation the submission is for; ``say``: each step of the checks as it starts)."""
+    if say is not None:
+        say("validating: what the database holds of the file's hazards")
     codes = set(session.scalars(text("SELECT code FROM munition_type")))
     names = session.scalars(text("SELECT name FROM organisation")).all()
     ctx = ValidationContext(
@@ -247,6 +250,8 @@ def load_context(
         repair=repair,
         split=split,
     )
+    if say is not None:
+        ctx.say = say
     refs = sorted({str(v).strip() for v in frame.get("hazard_id", []) if not blank(v)})
     if kind == UploadKind.HAZARDS and refs:
         in_order = [str(v).strip() for v in frame.get("hazard_id", []) if not blank(v)]
@@ -391,6 +396,7 @@ def validate(
     repair: bool = False,
     split: bool = False,
     uploader: str | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> ValidationResult:
     """Validate a mapped layer against the database as it is now, with the uploader's
     choices (repair invalid polygons; split named releases among hazards); ``uploader``:
@@ -403,6 +409,7 @@ def validate(
         repair=repair,
         split=split,
         uploader=uploader,
+        say=say,
     )
     check = validate_hazards if kind == UploadKind.HAZARDS else validate_releases
     return check(frame, ctx, dropped_z=dropped_z)
@@ -585,6 +592,7 @@ def stage(
         repair=repair,
         split=split,
         uploader=org.name if org is not None and own_records else None,
+        say=say,
     )
     findings = _origins_said(result.findings, in_use.origins())
     for note in read.warnings:

@@ -133,6 +133,9 @@ class ValidationContext:
     # every boundary of the named hazards, oldest first, loaded for those a release is
     # dated before the revision in force of (it is checked against the boundary then)
     history_loader: Callable[[Sequence[str]], Mapping[str, Sequence[BoundaryVersion]]] | None = None
+    # each step of the checks as it starts ("validating: …"), for `ims import` and the
+    # upload page: a national file's checks had been one silent step of 20-40 s
+    say: Callable[[str], None] = field(default=lambda message: None, repr=False)
     _boundaries: HazardBoundaries | None = None
 
     def boundaries(self) -> HazardBoundaries:
@@ -787,6 +790,7 @@ def validate_hazards(
         rows,
         new_refs,
     )
+    ctx.say("validating: each feature's fields")
     clean: list[dict[str, Any]] = []
     for i, record in enumerate(records):
         out.row, out.reference = rows[i]
@@ -1008,6 +1012,7 @@ def validate_hazards(
                 "cleared": list(cleared),  # the fields the revision empties
             }
         )
+    ctx.say("validating: polygons repeated or overlapping each other and open hazards")
     _duplicate_geometries(geoms, rows, out)
     _overlaps(geoms, rows, refs, clean, ctx, out)
     return ValidationResult(out.findings, clean, geoms, repaired)
@@ -1050,7 +1055,9 @@ def validate_releases(
     counts = Counter(ref for ref in refs if ref)
     at = _features_of(refs, rows, counts)
     areas = measured.tolist()
+    ctx.say("validating: each release's share outside its hazard")
     outside = _shares_outside(records, geoms, ctx)
+    ctx.say("validating: each feature's fields")
     clean: list[dict[str, Any]] = []
     for i, record in enumerate(records):
         out.row, out.reference = rows[i]
@@ -1184,6 +1191,7 @@ def validate_releases(
                 "outside_m2": None if split is None else split.outside_m2,
             }
         )
+    ctx.say("validating: polygons repeated in the file")
     _duplicate_geometries(geoms, rows, out)
     return ValidationResult(out.findings, clean, geoms, repaired)
 
@@ -1405,6 +1413,7 @@ def _features(
     refs = [cell_text(r.get(key)) for r in records]
     rows = [(i + 1, ref) for i, ref in enumerate(refs)]
     unread = frame.attrs.get("geometry_unread", {})  # the table reader's (ims.ingest.tables)
+    ctx.say("validating: each feature's polygon")
     geoms, repaired, areas = _geometry_checks(list(frame.geometry), ctx, out, rows, unread)
     for i, record in enumerate(records):
         out.row, out.reference = rows[i]

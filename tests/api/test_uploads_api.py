@@ -469,6 +469,14 @@ def test_an_upload_and_its_approval_followed_by_token_tell_their_steps_to_their_
     messages = [s["message"] for s in upload["steps"]]
     assert messages[0].startswith("reading ")
     assert "validating 2 features" in messages and "storing the features for review" in messages
+    # the checks' own steps, in order: a national file's had been one silent step of 20-40 s
+    checks = [m for m in messages if m.startswith("validating: ")]
+    assert checks == [
+        "validating: what the database holds of the file's hazards",
+        "validating: each feature's polygon",
+        "validating: each feature's fields",
+        "validating: polygons repeated or overlapping each other and open hazards",
+    ]
     assert [s["at_s"] for s in upload["steps"]] == sorted(s["at_s"] for s in upload["steps"])
     # where it ended: a page reloaded meanwhile goes there
     assert (upload["href"], upload["failed"]) == (f"/submissions/{sid}", None)
