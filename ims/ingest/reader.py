@@ -18,9 +18,12 @@ one), only the chosen layer is opened, and the limits on layers, features and ve
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
+import sqlite3
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,6 +106,7 @@ def read_upload(
     if chosen.feature_count == 0:
         raise InvalidUpload(f"{where} has no features: the layer is empty")
     _check_feature_count(chosen.feature_count or 0, where, limits)
+    _refuse_nul_text(chosen, where)
     notes: list[str] = []
     encoding: str | None = None
     if chosen.driver == "ESRI Shapefile":
@@ -181,6 +185,89 @@ def _read_table(upload: Path, stated: CRS | None, limits: UploadLimits) -> ReadR
         dropped_z=False,
         warnings=table.notes,
     )
+
+
+_MOST_NUL_SAID = 10
+_NUL_SCAN_S = 30.0  # a GeoPackage's text scanned for NULs: an upload's 200 MB take ~1 s
+
+
+def _refuse_nul_text(chosen: LayerInfo, where: str) -> None:
+    """Refuse a GeoJSON or GeoPackage layer whose text holds a NUL character, naming each
+    feature and field: GDAL reads a text up to its first NUL, so "AT-1\\u0000 and the rest"
+    had been stored as "AT-1", the rest lost without a word. (A table's NULs are refused as
+    it is read, ``ims.ingest.tables``; a KML or a shapefile cannot hold one as text.)"""
+    if chosen.driver == "GeoJSON":
+        found = _nul_in_geojson(chosen.path)
+    elif chosen.driver == "GPKG":
+        found = _nul_in_geopackage(chosen.path, chosen.layer or chosen.name)
+    else:
+        return
+    if found:
+        said = "; ".join(found[:_MOST_NUL_SAID])
+        more = f"; and {len(found) - _MOST_NUL_SAID} more" if len(found) > _MOST_NUL_SAID else ""
+        raise InvalidUpload(
+            f"{where}: {said}{more}. A NUL character (0x00) ends a text where GDAL reads it, "
+            "and the rest would be lost: remove it and upload the file again"
+        )
+
+
+def _nul_in_geojson(path: Path) -> list[str]:
+    data = path.read_bytes()
+    if b"\\u0000" not in data:  # the only way JSON text holds one
+        return []
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError):
+        return []  # GDAL says what is wrong with it
+    features = document.get("features") if isinstance(document, dict) else None
+    found = []
+    for number, feature in enumerate(features if isinstance(features, list) else [], 1):
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        for name, value in (properties or {}).items() if isinstance(properties, dict) else ():
+            if "\x00" in str(name) or (isinstance(value, str) and "\x00" in value):
+                found.append(f"feature {number}, field {name.replace(chr(0), '')!r} holds a NUL")
+    return found
+
+
+def _nul_in_geopackage(path: Path, table: str) -> list[str]:
+    """The features (in the order GDAL reads them) and text fields of ``table`` holding a
+    NUL; read-only, a table only (not a view), bounded in time."""
+    deadline = time.monotonic() + _NUL_SCAN_S
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+    except sqlite3.Error:
+        return []
+    try:
+        db.execute("PRAGMA trusted_schema = OFF")
+        db.set_progress_handler(lambda: time.monotonic() > deadline, 100_000)
+        kind = db.execute("SELECT type FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+        if kind is None or kind[0] != "table":
+            return []
+        quoted = '"' + table.replace('"', '""') + '"'
+        columns = [
+            str(row[1])
+            for row in db.execute(f"PRAGMA table_info({quoted})")
+            if str(row[2]).upper().startswith(("TEXT", "VARCHAR", "CHAR", "CLOB"))
+        ]
+        if not columns:
+            return []
+        tests = [f'instr(a."{c.replace(chr(34), chr(34) * 2)}", char(0)) > 0' for c in columns]
+        rows = db.execute(
+            f"SELECT (SELECT count(*) FROM {quoted} b WHERE b.rowid <= a.rowid), "
+            f"{', '.join(tests)} FROM {quoted} a WHERE {' OR '.join(tests)} "
+            "ORDER BY a.rowid LIMIT ?",
+            (_MOST_NUL_SAID + 1,),
+        ).fetchall()
+    except sqlite3.Error:
+        return []  # GDAL says what is wrong with the file, or the scan ran out of time
+    finally:
+        db.close()
+    return [
+        f"feature {row[0]}, field {column!r} holds a NUL"
+        for row in rows
+        for column, held in zip(columns, row[1:], strict=True)
+        if held
+    ]
 
 
 def _check_feature_count(count: int, where: str, limits: UploadLimits) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import stat
 import struct
 import zipfile
@@ -257,6 +258,34 @@ def test_a_kml_saved_again_by_gdal_keeps_its_own_attributes_only(
     assert list(kept["Name"]) == ["area 1", "area 2"]
     assert [str(c) for c in kept.columns if str(c).startswith("id")] == ["id2"]
     assert list(kept["id2"]) == ["NPA.7", "team B"]
+
+
+def test_a_nul_in_a_geojson_or_geopackage_text_is_refused_naming_feature_and_field(
+    area: tuple[Path, Path],
+) -> None:
+    """GDAL reads a text up to its first NUL: "AT-2\\u0000 and the rest" in a GeoJSON or a
+    GeoPackage had been read as "AT-2", the rest lost without a word (a table's NULs were
+    refused already)."""
+    uploads, workdir = area
+    frame = hazards_frame(3)[["name", "geometry"]].rename(columns={"name": "hazard_id"})
+    frame["notes"] = ["fine", "fine", "fine"]
+    geojson = uploads / "nul.geojson"
+    frame.to_file(geojson, driver="GeoJSON")
+    text = geojson.read_text().replace('"area 2"', '"area 2\\u0000 and the rest"', 1)
+    geojson.write_text(text.replace('"notes": "fine"', '"notes": "x\\u0000y"', 1))
+    error = refused(geojson, workdir, "feature 2, field 'hazard_id' holds a NUL")
+    assert "feature 1, field 'notes' holds a NUL" in error.detail
+    assert "the rest would be lost" in error.detail
+
+    gpkg = uploads / "nul.gpkg"
+    frame.to_file(gpkg, layer='the "hazards"', driver="GPKG", SPATIAL_INDEX="NO")
+    assert len(read_upload(gpkg, workdir).frame) == 3  # clean: read as before
+    with sqlite3.connect(gpkg) as db:
+        db.execute(
+            'UPDATE "the ""hazards""" SET notes = \'x\' || char(0) || \'y\' WHERE hazard_id = ?',
+            ("area 3",),
+        )
+    refused(gpkg, workdir, "nul.gpkg, layer 'the \"hazards\"': feature 3, field 'notes'")
 
 
 def test_kmz(area: tuple[Path, Path]) -> None:
