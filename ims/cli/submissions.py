@@ -85,7 +85,8 @@ def import_file(
         ),
     ] = None,
     crs: Annotated[
-        str | None, typer.Option(help="CRS of a file that declares none, e.g. EPSG:32648.")
+        str | None,
+        typer.Option(help="CRS of a file that declares none, by its code: e.g. EPSG:32648."),
     ] = None,
     layer: Annotated[str | None, typer.Option(help="Layer to read, if several.")] = None,
     approve: Annotated[

@@ -9,6 +9,7 @@ import pyogrio
 from ims.domain.geometry import repaired_multipolygon
 from ims.domain.records import BoundaryFeature
 from ims.errors import InvalidUpload
+from ims.ingest.crs import checked_crs, to_wgs84
 
 CODE_FIELDS = ("code", "admin_code", "shapeISO", "ISO", "pcode", "ADM2_PCODE", "ADM1_PCODE")
 NAME_FIELDS = ("name", "admin_name", "shapeName", "NAME", "ADM2_EN", "ADM1_EN")
@@ -43,8 +44,8 @@ def read_boundaries(
         raise InvalidUpload(f"{path}: cannot read it as a vector file ({exc})") from None
     if frame.crs is None:
         raise InvalidUpload(f"{path}: the file declares no coordinate reference system")
-    if frame.crs.to_epsg() != 4326:
-        frame = frame.to_crs(4326)
+    if checked_crs(frame.crs, str(path)).to_epsg() != 4326:
+        frame = to_wgs84(frame, str(path), str(frame.crs.name))
     columns = [c for c in frame.columns if c != "geometry"]
     code_col = _pick(columns, code_field, CODE_FIELDS, "code")
     name_col = _pick(columns, name_field, NAME_FIELDS, "name")

@@ -18,6 +18,7 @@ import pyogrio
 
 from ims.errors import InvalidUpload
 from ims.ingest.archive import ACCEPTED
+from ims.ingest.crs import refuse_file_named
 
 # What GDAL may do when it opens an uploaded GeoPackage (it is read-only, so triggers never
 # fire). Listing a GeoPackage's layers makes GDAL prepare a statement over every table and
@@ -80,6 +81,16 @@ def geopackage_layers(
         ) from None
 
 
+def _refuse_crs_naming_files(db: sqlite3.Connection, display: str) -> None:
+    """Refuse a GeoPackage whose CRS definitions name a file for PROJ to read: GDAL reads it
+    as it opens the layer (``ims.ingest.crs``). Every definition, WKT and WKT2's."""
+    columns = {str(c[1]).lower() for c in db.execute("PRAGMA table_info(gpkg_spatial_ref_sys)")}
+    wanted = [c for c in ("definition", "definition_12_063") if c in columns]
+    for column in wanted:
+        for srs_id, definition in db.execute(f"SELECT srs_id, {column} FROM gpkg_spatial_ref_sys"):
+            refuse_file_named(str(definition or ""), f"{display} (its CRS {srs_id})")
+
+
 def _registered_layers(
     db: sqlite3.Connection, display: str, make_room: Callable[[int, str], None]
 ) -> list[tuple[str, bool]]:
@@ -99,6 +110,8 @@ def _registered_layers(
                 f"{display}: its GeoPackage table {name} is an SQL view; ims refuses it, as "
                 "reading it would run SQL from the file"
             )
+    if objects.get("gpkg_spatial_ref_sys", ("",))[0] == "table":
+        _refuse_crs_naming_files(db, display)
     kinds = "lower(data_type) IN ('features', 'attributes')"
     (count,) = db.execute(f"SELECT count(*) FROM gpkg_contents WHERE {kinds}").fetchone()
     make_room(int(count), display)

@@ -32,6 +32,7 @@ import pyproj
 
 from ims.errors import InvalidUpload, UploadTooLarge
 from ims.ingest.archive import ACCEPTED, SHAPEFILE_SIDECARS, SHP_FILE_CODE, is_junk, sniff
+from ims.ingest.crs import CRS_CODE, refuse_file_named
 from ims.ingest.geopackage import GPKG_OPEN_OPTIONS, geopackage_layers
 from ims.ingest.limits import UploadLimits
 
@@ -211,6 +212,14 @@ def _scan_shapefile(shp: Path, display: str, found: _Found) -> None:
             f"{display} is damaged or is not a shapefile: it does not begin with a shapefile "
             "header; export the layer again"
         )
+    prj = sibling(shp, ".prj")
+    if prj is not None:
+        if prj.stat().st_size > _HEAD:  # a line of WKT, a few hundred bytes
+            raise InvalidUpload(
+                f"{display}: its .prj is {prj.stat().st_size:,} bytes, not a CRS definition "
+                "(a line of a few hundred); export the layer again"
+            )
+        refuse_file_named(prj.read_text("utf-8", "replace"), f"{display}'s .prj")
     found.make_room(1, display)
     if struct.unpack("<i", header[32:36])[0] == 0:  # shape type "null": attributes only
         found.tables.append(display)
@@ -229,11 +238,6 @@ _FIRST_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 # the member whatever its case and reads the escapes: "CRS", "cr\u0073" had passed a
 # check of the plain spelling; found by an attack on these changes before release).
 _CRS_MEMBER = re.compile(rb'(?i)"(?:c|\\u00[46]3)(?:r|\\u00[57]2)(?:s|\\u00[57]3)"\s*:\s*')
-# The CRS names GDAL resolves from PROJ's own tables: an authority and a code. Another name
-# is a URL or a file path, which GDAL would fetch or read.
-_CRS_NAME = re.compile(
-    r"(?i)^(?:(?:urn:(?:x-)?ogc:def:crs:(?:EPSG|OGC):[\d.]*:)|EPSG:|OGC:)?(?:\d{1,6}|CRS84)$"
-)
 
 
 def _looks_like(path: Path, display: str) -> None:
@@ -298,7 +302,7 @@ def _crs_named(path: Path) -> bool:
             named = {str(k).lower(): v for k, v in properties.items()}
             if str(members.get("type", "")).lower() != "name" or set(named) != {"name"}:
                 return False
-            if not isinstance(named["name"], str) or not _CRS_NAME.match(named["name"]):
+            if not isinstance(named["name"], str) or not CRS_CODE.match(named["name"]):
                 return False
             try:
                 pyproj.CRS.from_user_input(named["name"])

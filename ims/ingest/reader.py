@@ -35,10 +35,10 @@ import pandas as pd
 import pyogrio
 import shapely
 from pyproj import CRS
-from pyproj.exceptions import CRSError
 
 from ims.errors import InvalidUpload, UploadTooLarge
 from ims.ingest.archive import check_workbook, unpack
+from ims.ingest.crs import checked_crs, stated_crs, to_wgs84
 from ims.ingest.encodings import dbf_of, detect_dbf_encoding, shapefile_encoding
 from ims.ingest.layers import (
     LayerInfo,
@@ -96,7 +96,7 @@ def read_upload(
     limits: UploadLimits = UploadLimits(),
 ) -> ReadResult:
     """Read the chosen layer of an upload into a GeoDataFrame in EPSG:4326 (2-D)."""
-    stated = _parse_crs(crs) if crs is not None and crs.strip() else None
+    stated = stated_crs(crs) if crs is not None and crs.strip() else None
     if is_table(upload):
         return _read_table(upload, stated, limits)
     source = unpack(upload, workdir, limits=limits)
@@ -299,16 +299,6 @@ def _check_vertices(frame: Any, where: str, limits: UploadLimits) -> None:
         )
 
 
-def _parse_crs(text: str) -> CRS:
-    try:
-        return CRS.from_user_input(text.strip())
-    except CRSError:
-        raise InvalidUpload(
-            f"the stated coordinate reference system {text!r} is not one ims recognises: "
-            "give an EPSG code such as EPSG:32648"
-        ) from None
-
-
 def _read_frame(
     layer: LayerInfo, where: str, encoding: str | None, limits: UploadLimits
 ) -> tuple[Any, bool]:
@@ -464,7 +454,7 @@ def _to_wgs84(
             f"{_crs_label(stated)} was used"
         )
     else:
-        source = CRS.from_user_input(declared)
+        source = checked_crs(CRS.from_user_input(declared), where)
         if stated is not None and not _same_crs(source, stated):
             notes.append(
                 f"the file declares {_crs_label(source)}, which was used; the stated "
@@ -473,7 +463,7 @@ def _to_wgs84(
     if source.to_epsg() == 4326:
         frame = frame.set_crs(4326, allow_override=True)
     else:
-        frame = frame.to_crs(4326)
+        frame = to_wgs84(frame, where, _crs_label(source))
     return frame, _crs_label(source), was_stated
 
 

@@ -48,6 +48,7 @@ from shapely.geometry.base import BaseGeometry
 from ims.errors import InvalidUpload
 from ims.ingest.archive import ACCEPTED
 from ims.ingest.archive import MAX_WORKBOOK_COLUMNS as MAX_TABLE_COLUMNS
+from ims.ingest.crs import to_wgs84
 from ims.ingest.fields import HAZARD_FIELDS, HAZARDS, RELEASE_FIELDS, RELEASES, FieldType, blank
 from ims.ingest.forms import CODE_LABELS, LABELS
 
@@ -192,7 +193,9 @@ def read_table(path: Path, *, crs: CRS | None = None, name: str | None = None) -
     stated = crs or CRS.from_epsg(4326)
     result = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=stated))
     if stated.to_epsg() != 4326:
-        result = result.to_crs(4326)
+        result = to_wgs84(
+            result, where, f"EPSG:{stated.to_epsg()}" if stated.to_epsg() else stated.name
+        )
     # QGIS writes "POLYGON Z (…)" for a 3-D layer saved as CSV: the database stores 2-D
     flat = drop_z_m(result, False, notes)
     if flat is not None:

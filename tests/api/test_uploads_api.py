@@ -733,3 +733,27 @@ def test_a_nul_character_in_a_table_is_a_clear_error_naming_its_cell(
     detail = got.json()["detail"]  # type: ignore[attr-defined]
     assert f"feature 1, field '{field}': holds a NUL character (0x00)" in detail
     assert count(session, "submission") == before
+
+
+def test_a_stated_crs_naming_a_file_is_a_400_and_blocks_no_worker(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    """The form's ``crs`` took any PROJ string: ``+nadgrids=/proc/self/fd/17`` blocked an
+    upload worker reading a pipe until the job's timeout, and a grid that is no file
+    answered 500 (an attack on our own instance). Only a code is taken now."""
+    path = tmp_path / "crs.csv"
+    path.write_text("hazard_id,status,recorded,lat,lon\nCRS-1,CHA,2026-01-01,19.5,103.5\n")
+    before = count(session, "submission")
+    for stated in (
+        "+proj=longlat +ellps=WGS84 +nadgrids=/proc/self/fd/17 +no_defs",
+        "+proj=longlat +ellps=WGS84 +nadgrids=/etc/passwd +no_defs",
+    ):
+        started = time.monotonic()
+        got = post(client, path, organisation="MAG", crs=stated)
+        assert time.monotonic() - started < 10
+        assert got.status_code == 400, got.text  # type: ignore[attr-defined]
+        assert got.headers["content-type"].startswith("application/problem+json")  # type: ignore[attr-defined]
+        assert "is not a code: give its EPSG code" in got.json()["detail"]  # type: ignore[attr-defined]
+    assert count(session, "submission") == before
+    stated_code = post(client, path, organisation="MAG", crs="EPSG:4326")
+    assert stated_code.status_code == 201, stated_code.text  # type: ignore[attr-defined]

@@ -1,0 +1,127 @@
+"""Coordinate reference systems from uploads, used without reading the server's files.
+
+    stated_crs()        the CRS a person states for a file (a form's or ``--crs``): a code
+    refuse_file_named() refuse a file's own CRS definition that makes PROJ read a file
+    checked_crs()       a file's CRS as read by GDAL, checked the same way
+    to_wgs84()          reproject, a failure said as what is wrong with the upload
+
+PROJ reads a file wherever a CRS names one: a grid (``+nadgrids=``, ``+geoidgrids=``,
+``+grids=``, a WKT2 ``PARAMETERFILE``), an init file (``+init=``), or a pipeline's steps. It
+finds such a PROJ string not only in a PROJ string but in a WKT1 ``EXTENSION["PROJ4", …]``
+and in a WKT2 or PROJJSON remark beginning "PROJ CRS string:", and reads the file when the
+coordinates are transformed (GDAL even when it opens a GeoPackage that names one). A CRS
+naming ``/proc/self/fd/17``, a pipe every upload worker holds, blocked the worker until the
+job's timeout, and two such uploads stopped every upload (found by an attack on our own
+instance). So the CRS a person states is an authority code only, and a file's own CRS
+definition is refused, before GDAL opens the file, if it names a file. Definitions as
+desktop GIS write them pass: a ``+towgs84=`` and GDAL's ``+nadgrids=@null`` (no file) for
+Web Mercator. See docs/design.md §5.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import geopandas as gpd
+from pyproj import CRS
+from pyproj.exceptions import CRSError, ProjError
+
+from ims.errors import InvalidUpload
+
+# A CRS named by its code, as PROJ resolves it from its own tables: "EPSG:32648", "32648",
+# "ESRI:102100", "OGC:CRS84" or an OGC URN. Another name is a PROJ string, WKT, a URL or a
+# file path.
+CRS_CODE = re.compile(
+    r"(?i)^(?:(?:urn:(?:x-)?ogc:def:crs:(?:EPSG|ESRI|OGC):[\d.]*:)|EPSG:|ESRI:|OGC:)?"
+    r"(?:\d{1,9}|CRS84)$"
+)
+# "key=value" as PROJ strings write them, wherever one sits in a definition
+_PROJ_PARAMETER = re.compile(r"\+?\b([A-Za-z_]+)\s*=\s*([^\s\"'\]\\]*)")
+# operations that are a pipeline of others or read a model from a file
+_FILE_OPERATIONS = {"pipeline", "hgridshift", "vgridshift", "xyzgridshift", "gridshift"}
+_FILE_OPERATIONS |= {"deformation", "tinshift", "defmodel"}
+_NO_GRID = "@null"  # PROJ's built-in null grid, which GDAL writes for Web Mercator
+
+
+def stated_crs(text: str) -> CRS:
+    """The CRS a person states for a file that declares none, named by its code."""
+    code = text.strip()
+    if not CRS_CODE.match(code):
+        raise InvalidUpload(
+            f"the stated coordinate reference system {text[:80]!r} is not a code: give its "
+            "EPSG code, such as EPSG:32648 (WGS 84 / UTM zone 48N); ims takes no PROJ string "
+            "or WKT here"
+        )
+    try:
+        return CRS.from_user_input(code)
+    except CRSError:
+        raise InvalidUpload(
+            f"the stated coordinate reference system {code!r} is not one ims recognises: "
+            "give an EPSG code such as EPSG:32648"
+        ) from None
+
+
+def file_named(definition: str) -> str | None:
+    """What in a CRS definition (PROJ string, WKT or PROJJSON) makes PROJ read a file, or
+    None when nothing does."""
+    if re.search(r"(?i)\bPARAMETERFILE\b", definition):
+        return "a PARAMETERFILE"
+    for key, value in _PROJ_PARAMETER.findall(definition):
+        key = key.lower()
+        if key == "init" or key == "file" or (key.endswith("grids") and value != _NO_GRID):
+            return f"+{key}={value[:60]}"
+        if key == "proj" and value.lower() in _FILE_OPERATIONS:
+            return f"+proj={value}"
+    return None
+
+
+def refuse_file_named(definition: str, where: str) -> None:
+    """Refuse a file's CRS definition that names a file PROJ would read."""
+    named = file_named(definition)
+    if named is not None:
+        raise _refusal(where, named)
+
+
+def checked_crs(crs: CRS, where: str) -> CRS:
+    """A file's CRS as GDAL read it, refused if PROJ would read a file to use it."""
+    document = crs.to_json_dict()
+    named = _parameter_file(document) or file_named(json.dumps(document))
+    if named is not None:
+        raise _refusal(where, named)
+    return crs
+
+
+def to_wgs84(frame: gpd.GeoDataFrame, where: str, label: str) -> gpd.GeoDataFrame:
+    """``frame`` reprojected to EPSG:4326; PROJ's failure said as the upload's fault."""
+    try:
+        return frame.to_crs(4326)
+    except (ProjError, CRSError):
+        raise InvalidUpload(
+            f"{where} cannot be reprojected from {label} to WGS 84 longitude and latitude: "
+            "export the layer with its CRS given by an EPSG code (e.g. EPSG:32648) and "
+            "upload it again"
+        ) from None
+
+
+def _parameter_file(node: Any) -> str | None:
+    """A PROJJSON parameter whose value is a text: the name of a file (a grid)."""
+    if isinstance(node, dict):
+        for parameter in node.get("parameters") or ():
+            if isinstance(parameter, dict) and isinstance(parameter.get("value"), str):
+                return f"the file {parameter['value'][:60]!r}"
+        node = list(node.values())
+    if isinstance(node, list):
+        for item in node:
+            if (named := _parameter_file(item)) is not None:
+                return named
+    return None
+
+
+def _refusal(where: str, named: str) -> InvalidUpload:
+    return InvalidUpload(
+        f"{where}: its coordinate reference system names a file for PROJ to read "
+        f"({named}), which ims never reads from an upload: export the layer with its CRS "
+        "given by an EPSG code (e.g. EPSG:32648) and upload it again"
+    )
