@@ -18,7 +18,9 @@ import stat
 import struct
 import zipfile
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
+from xml.parsers import expat
 
 from ims.errors import InvalidUpload
 from ims.ingest.limits import UploadLimits
@@ -108,19 +110,58 @@ def check_workbook(workbook: Path, limits: UploadLimits) -> None:
             "GeoPackage"
         )
     for info in infos:
-        if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+        # every part, not those named as sheets: the workbook's relationships may name any
+        # part a sheet (an attack on our own instance moved one to xl/data/s1.xml)
+        if not info.is_dir():
             _check_sheet(workbook, info, limits)
 
 
-# A cell's reference ("XFD1"), the start of a row and its number, and the sheet's declared
-# size ("A1:XFD1048576"), in a sheet's XML, with or without a namespace prefix. The reader
-# makes every row as wide as the cell furthest right (or as the declared size), and makes
-# the rows a row's number skips, empty, as wide.
-_CELL_REF = re.compile(rb"<(?:\w+:)?c\b[^>]*?\sr=\"([A-Z]{1,3})([0-9]+)\"")
-_ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
-_ROW_NUMBER = re.compile(rb"\sr=\"([0-9]+)\"")
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*?\sref=\"[A-Z]*[0-9]*:?([A-Z]{1,3})([0-9]+)\"")
+# A cell's reference ("XFD1") or a sheet's declared size's far corner ("A1:XFD1048576").
+_CELL = re.compile(r"([A-Za-z]{1,3})([0-9]{1,7})")
 MAX_WORKBOOK_COLUMNS = 2_000  # a form platform's widest exports have a few hundred
+
+
+class _Over(Exception):
+    """A sheet is past a limit: the rest of it is not read."""
+
+
+@dataclass
+class _SheetSize:
+    """What the reader would make of a sheet: its rows and its widest row, counted as its
+    XML streams by."""
+
+    rows: int = 0  # the highest row number, or the rows counted, whichever is more
+    counted: int = 0
+    widest: int = 0
+    column: int = 0  # the last cell's column in the row being read
+
+    def element(self, name: str, attributes: dict[str, str]) -> None:
+        local = name.rsplit(" ", 1)[-1]  # "namespace local" as expat gives it
+        if local == "row":
+            self.counted += 1
+            self.column = 0
+            number = attributes.get("r", "").strip()
+            row = int(number) if number.isdigit() else self.counted
+            self.counted = max(self.counted, row)  # a row without a number follows the last
+            self.rows = max(self.rows, self.counted)
+        elif local == "c":
+            found = _CELL.fullmatch(attributes.get("r", "").strip())
+            self.column = _column_number(found.group(1)) if found else self.column + 1
+            self.widest = max(self.widest, self.column)
+            if found:
+                self.rows = max(self.rows, int(found.group(2)))
+        elif local == "dimension":
+            corner = _CELL.fullmatch(attributes.get("ref", "").strip().rsplit(":", 1)[-1])
+            if corner:
+                self.widest = max(self.widest, _column_number(corner.group(1)))
+                self.rows = max(self.rows, int(corner.group(2)))
+
+    def over(self, limits: UploadLimits) -> bool:
+        return (
+            self.widest > MAX_WORKBOOK_COLUMNS
+            or self.rows > limits.max_features + 1
+            or self.rows * self.widest > limits.max_vertices
+        )
 
 
 def _check_sheet(workbook: Path, info: zipfile.ZipInfo, limits: UploadLimits) -> None:
@@ -130,60 +171,50 @@ def _check_sheet(workbook: Path, info: zipfile.ZipInfo, limits: UploadLimits) ->
     row's number skips, so two rows numbered 1 and 1,048,576 made a million (a 5 kB file
     held 52 million cells: an attack on our own instance). Its rows (the count, or the
     highest number, whichever is more) and its widest cell, or the size it declares, are
-    counted as the XML streams by (nothing is held but a short tail)."""
-    rows = counted = widest = 0
-    tail = b""
-    with zipfile.ZipFile(workbook) as z, z.open(info) as sheet:
-        while True:
-            block = sheet.read(_CHUNK)
-            text = tail + block
-            # a tag cut by the block's end is read with the next block: only what starts
-            # well before the end is counted now
-            cut = len(text) - 256 if block else len(text)
-            for m in _ROW.finditer(text):
-                if m.start() < cut:
-                    counted += 1
-                    number = _ROW_NUMBER.search(m.group(1))
-                    if number:
-                        rows = max(rows, int(number.group(1)))
-            for m in _CELL_REF.finditer(text):
-                if m.start() < cut:
-                    widest = max(widest, _column_number(m.group(1)))
-                    rows = max(rows, int(m.group(2)))
-            for m in _DIMENSION.finditer(text):
-                if m.start() < cut:
-                    widest = max(widest, _column_number(m.group(1)))
-                    rows = max(rows, int(m.group(2)))
-            rows = max(rows, counted)
-            tail = text[max(cut, 0) :]
-            stopped = bool(block)  # over a limit before the end: the rest is not counted
-            if (
-                not block
-                or widest > MAX_WORKBOOK_COLUMNS
-                or rows > limits.max_features + 1
-                or rows * widest > limits.max_vertices
-            ):
-                break
+    counted as the XML streams by, read by an XML parser as the reader reads it (a pattern
+    over the text had missed attributes in single quotes: the same attack again), with
+    no document type read. A part that is not XML is left to the reader."""
+    size = _SheetSize()
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = size.element
+
+    def no_document_type(*_: object) -> None:
+        raise expat.ExpatError("a document type")  # openpyxl (defusedxml) refuses it too
+
+    parser.StartDoctypeDeclHandler = no_document_type
+    parser.EntityDeclHandler = no_document_type
+    stopped = False
+    with zipfile.ZipFile(workbook) as z, z.open(info) as part:
+        try:
+            while block := part.read(_CHUNK):
+                parser.Parse(block, False)
+                if size.over(limits):
+                    stopped = True  # the rest is not counted
+                    break
+            else:
+                parser.Parse(b"", True)
+        except expat.ExpatError:
+            pass  # not XML, or broken: what was counted is held to the limits below
     where = f"{workbook.name}: sheet {info.filename.rsplit('/', 1)[-1]}"
-    if widest > MAX_WORKBOOK_COLUMNS:
+    if size.widest > MAX_WORKBOOK_COLUMNS:
         raise InvalidUpload(
-            f"{where} has a cell in column {widest:,}; ims reads at most "
+            f"{where} has a cell in column {size.widest:,}; ims reads at most "
             f"{MAX_WORKBOOK_COLUMNS:,} columns: save the table as CSV or a GeoPackage"
         )
-    if rows > limits.max_features + 1 or rows * widest > limits.max_vertices:
+    if size.over(limits):
         raise InvalidUpload(
-            f"{where} holds {'at least ' if stopped else ''}{rows:,} rows of up to "
-            f"{widest:,} columns, counting the empty rows its row numbers skip (and the "
+            f"{where} holds {'at least ' if stopped else ''}{size.rows:,} rows of up to "
+            f"{size.widest:,} columns, counting the empty rows its row numbers skip (and the "
             "size it declares); ims reads at most "
             f"{limits.max_features:,} rows and {limits.max_vertices:,} cells from a workbook"
         )
 
 
-def _column_number(letters: bytes) -> int:
+def _column_number(letters: str) -> int:
     """A column's number from its letters: A is 1, Z 26, AA 27, XFD 16,384."""
     number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
     return number
 
 

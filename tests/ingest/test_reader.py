@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
+import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
@@ -746,6 +747,50 @@ def test_a_workbook_whose_row_numbers_skip_far_down_is_refused_before_it_is_read
         b"A1:XFD1048576", b"A1:B3"
     )
     refused(make_zip(uploads / "row-only.xlsx", parts), workdir, "1,048,576 rows")
+
+
+def test_a_workbooks_size_is_read_as_xml_whatever_its_quotes_and_wherever_its_sheet(
+    area: tuple[Path, Path],
+) -> None:
+    """The check read the sheet's XML with patterns of double-quoted attributes, and only
+    the parts named xl/worksheets/*.xml: written r='ALL5000', or moved to xl/data/s1.xml
+    (the workbook's relationships say where its sheets are), a 5 kB workbook was read as
+    100 million cells, 1.9 GB of an upload worker (an attack on our own instance)."""
+    uploads, workdir = area
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["reference", "wkt"])
+    sheet.append(["H1", box(103, 19, 103.01, 19.01).wkt])
+    sheet.cell(row=5_000, column=1_000, value="x")  # column ALL
+    book.save(uploads / "far.xlsx")
+    with zipfile.ZipFile(uploads / "far.xlsx") as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    assert 'r="ALL5000"' in xml
+    quoted = re.sub(r'\b(r|ref)="([^"]*)"', r"\1 = '\2'", xml)
+    referenced = xml.replace('r="ALL5000"', 'r="&#65;&#76;&#76;5000"')
+    moved = dict(parts)
+    moved["xl/data/s1.xml"] = moved.pop("xl/worksheets/sheet1.xml")
+    for name in ("xl/_rels/workbook.xml.rels", "[Content_Types].xml"):
+        moved[name] = moved[name].replace(b"worksheets/sheet1.xml", b"data/s1.xml")
+    variants = {
+        "quoted.xlsx": {**parts, "xl/worksheets/sheet1.xml": quoted.encode()},
+        "referenced.xlsx": {**parts, "xl/worksheets/sheet1.xml": referenced.encode()},
+        "moved.xlsx": moved,
+    }
+    limits = UploadLimits(max_vertices=10**6)
+    for name, members in variants.items():
+        upload = make_zip(uploads / name, members)
+        # the reader takes each as the sheet of 5,000 rows and 1,000 columns it is
+        opened = openpyxl.load_workbook(upload, read_only=True)
+        assert (opened.active.max_row, opened.active.max_column) == (5_000, 1_000), name
+        opened.close()
+        refused(upload, workdir, "5,000 rows of up to 1,000 columns", limits=limits)
+    # a sheet as spreadsheet programs write it is read as before
+    sheet.delete_rows(5_000)
+    book.save(uploads / "plain.xlsx")
+    assert len(read_upload(uploads / "plain.xlsx", workdir, limits=limits).frame) == 1
 
 
 def test_a_table_of_a_hundred_thousand_columns_is_refused_from_its_header(
