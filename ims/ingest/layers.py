@@ -64,12 +64,16 @@ class LayerInfo:
 class _Found:
     """Layers and non-layers met while scanning a source, counted against the limit."""
 
-    max_layers: int
+    limits: UploadLimits
     layers: list[tuple[LayerInfo, str]] = field(default_factory=list)  # with display path
     tables: list[str] = field(default_factory=list)  # layers without geometry
     others: list[str] = field(default_factory=list)  # files that are not vector layers
     skipped: list[str] = field(default_factory=list)  # .json files that are not GeoJSON
     nested_zips: list[str] = field(default_factory=list)
+
+    @property
+    def max_layers(self) -> int:
+        return self.limits.max_layers
 
     def room(self) -> int:
         """How many more layers (or tables) the upload may hold."""
@@ -86,12 +90,13 @@ class _Found:
             )
 
 
-def list_layers(source: Path, *, max_layers: int = UploadLimits.max_layers) -> list[LayerInfo]:
+def list_layers(source: Path, *, limits: UploadLimits = UploadLimits()) -> list[LayerInfo]:
     """The vector layers in ``source`` (a directory from unpack, or a single file).
 
     No layer is opened: their feature counts are left unknown (``None``).
     """
-    found = _Found(max_layers)
+    found = _Found(limits)
+    max_layers = limits.max_layers
     if source.is_dir():
         files: list[tuple[Path, str]] = []
         for folder, dirs, names in os.walk(source):
@@ -128,6 +133,10 @@ def _scan_file(path: Path, display: str, found: _Found, *, in_folder: bool) -> N
         _scan_shapefile(path, display, found)
     elif ext == ".gpkg":
         _scan_geopackage(path, display, found)
+    elif ext == ".kmz" and in_folder:
+        # a zip GDAL would inflate itself, past the archive's checks: a 1.5 MB zip holding
+        # one took an upload worker to 3.2 GB (an attack on our own instance)
+        found.nested_zips.append(display)
     elif ext in (".kml", ".kmz"):
         _scan_gdal(path, display, found, multi=True)
     elif ext in (".geojson", ".json"):
@@ -164,7 +173,10 @@ def _no_layer_error(name: str, found: _Found) -> InvalidUpload:
         detail = f" (it holds {shown}{more})"
     hint = ""
     if found.nested_zips:
-        hint = "; a zip inside the zip is not opened: put the layer's files in one zip"
+        hint = (
+            "; a zip or a KMZ inside the zip is not opened: send a KMZ on its own, or put "
+            "the layer's files in one zip"
+        )
     elif any(Path(p).suffix.lower() in SHAPEFILE_SIDECARS for p in found.others):
         hint = "; a shapefile needs its .shp as well as its .shx and .dbf"
     elif tables := [p.split("/")[-1] for p in listed if Path(p).suffix.lower() in _TABLES]:
@@ -228,6 +240,7 @@ def _scan_shapefile(shp: Path, display: str, found: _Found) -> None:
     found.layers.append((layer, display.removesuffix(shp.suffix)))
 
 
+_KML_CHUNK = 1 << 20
 _HEAD = 64 * 1024  # enough to find a document's first element past its XML declaration
 # A document type without its own declarations: an internal subset ("[…]") may hold a ">"
 # in a quoted entity, which ended the match early and let a comment hide the first element
@@ -282,6 +295,71 @@ def _looks_like(path: Path, display: str) -> None:
         raise InvalidUpload(f"{display} is named .kmz but is not one (a KMZ is a zip)")
 
 
+# A placemark's start tag, and a geometry's coordinates' (with or without a prefix). What a
+# comment or a text holds is counted too: the count is at least what GDAL will find.
+_PLACEMARK = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Placemark[\s/>]")
+_COORDINATES = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?coordinates[\s>]")
+_COORDINATES_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?coordinates\s*>")
+
+
+def _bound_kml(path: Path, display: str, limits: UploadLimits) -> None:
+    """Refuse a KML past the limits before GDAL reads it: GDAL builds the whole document
+    in memory before the features can be counted, and 1.96 MB of KMZ holding 2.8 million
+    placemarks took an upload worker to 3.3 GB and 40 s before its refusal (an attack on
+    our own instance). Its size, placemarks and coordinates are counted as it streams by."""
+    size = path.stat().st_size
+    if size > limits.max_kml_bytes:
+        raise UploadTooLarge(
+            f"{display} is {size / 1e6:,.0f} MB of KML; ims reads at most "
+            f"{limits.max_kml_bytes / 1e6:,.0f} MB of KML (it is read whole into memory): "
+            "send the layer as a GeoPackage"
+        )
+    placemarks = vertices = 0
+    inside = False  # within a geometry's coordinates
+    tail = b""
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(_KML_CHUNK)
+            text = tail + block
+            # a tag cut by the block's end is read with the next block
+            cut = len(text) - 64 if block else len(text)
+            placemarks += sum(1 for m in _PLACEMARK.finditer(text, 0, cut + 16) if m.start() < cut)
+            at = 0
+            while at < cut:
+                if inside:
+                    end = _COORDINATES_END.search(text, at)
+                    if end is None or end.start() >= cut:
+                        # up to the last space before the cut: a tuple is counted once, whole
+                        last = max(text.rfind(space, at, cut) for space in b" \n\t\r")
+                        if last > at:
+                            vertices += len(text[at:last].split())  # "x,y[,z]" tuples
+                            at = last
+                        else:
+                            at = cut
+                        break
+                    vertices += len(text[at : end.start()].split())
+                    inside, at = False, end.end()
+                else:
+                    start = _COORDINATES.search(text, at)
+                    if start is None or start.start() >= cut:
+                        at = cut
+                        break
+                    inside, at = True, start.end()
+            tail = text[at:]
+            if placemarks > limits.max_features or vertices > limits.max_vertices or not block:
+                break
+    if placemarks > limits.max_features:
+        raise UploadTooLarge(
+            f"{display} has more than {limits.max_features:,} placemarks; the limit is "
+            f"{limits.max_features:,} features in one upload: send it in parts"
+        )
+    if vertices > limits.max_vertices:
+        raise UploadTooLarge(
+            f"{display} has more than {limits.max_vertices:,} vertices in all; the limit is "
+            f"{limits.max_vertices:,} in one upload: send it in parts or simplify the outlines"
+        )
+
+
 def _crs_named(path: Path) -> bool:
     """Whether every ``crs`` member of a GeoJSON (GeoJSON 2008) names a CRS by its code:
     a link (``"type": "link"`` or ``"url"``, with ``href`` or ``url``), or a name that is an
@@ -319,6 +397,8 @@ def _crs_named(path: Path) -> bool:
 def _scan_gdal(path: Path, display: str, found: _Found, *, multi: bool) -> None:
     """KML and GeoJSON: their layers listed by GDAL in one pass over the file."""
     _looks_like(path, display)
+    if path.suffix.lower() == ".kml":
+        _bound_kml(path, display, found.limits)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

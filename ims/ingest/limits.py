@@ -21,6 +21,10 @@ class UploadLimits:
     # an Excel workbook is a zip of XML read whole into memory (pandas, openpyxl): some
     # ten times its XML's size
     max_workbook_bytes: int = 512 * 1024 * 1024
+    # GDAL's LIBKML driver builds a KML whole in memory: 5 times a national file's size,
+    # 16 times that of a document of many tiny placemarks (its placemarks and coordinates
+    # are counted as well, before GDAL sees it)
+    max_kml_bytes: int = 512 * 1024 * 1024
     max_entries: int = 2000
     max_layers: int = 50  # layers and tables of every file in the upload together
     max_features: int = 500_000  # in the chosen layer

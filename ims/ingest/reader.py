@@ -100,7 +100,7 @@ def read_upload(
     if is_table(upload):
         return _read_table(upload, stated, limits)
     source = unpack(upload, workdir, limits=limits)
-    chosen = choose_layer(list_layers(source, max_layers=limits.max_layers), kind=kind, name=layer)
+    chosen = choose_layer(list_layers(source, limits=limits), kind=kind, name=layer)
     where = f"{upload.name}, layer {chosen.name!r}"
     chosen = describe(chosen, where)
     if chosen.feature_count == 0:

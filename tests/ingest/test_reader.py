@@ -229,6 +229,76 @@ def test_kml_keeps_its_own_attributes_only(area: tuple[Path, Path]) -> None:
     assert result.frame.geometry.iloc[0].equals_exact(frame.geometry.iloc[0], 1e-9)
 
 
+def kml_document(placemarks: int, corners: int = 4, padding: str = "") -> bytes:
+    """A KML of ``placemarks`` polygons of ``corners`` corners each, as one line of text
+    per placemark, and ``padding`` in a comment."""
+    ring = " ".join(f"{103 + i / 1e5:.5f},{19 + (i % 2) / 1e5:.5f}" for i in range(corners - 1))
+    ring += f" {103:.5f},{19:.5f}"
+    mark = (
+        f"<Placemark><Polygon><outerBoundaryIs><LinearRing><coordinates>{ring}</coordinates>"
+        "</LinearRing></outerBoundaryIs></Polygon></Placemark>\n"
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2">'
+        f"<Document><!--{padding}-->{mark * placemarks}</Document></kml>"
+    ).encode()
+
+
+def test_a_kml_past_the_limits_is_refused_before_gdal_builds_it(
+    area: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GDAL builds a KML whole in memory before its features can be counted: 1.96 MB of
+    KMZ holding 2.8 million placemarks took an upload worker to 3.3 GB and 40 s before its
+    refusal (an attack on our own instance). Placemarks, coordinates and size are counted
+    first, as the file streams by."""
+    uploads, workdir = area
+    opened: list[object] = []
+    real = pyogrio.list_layers
+    monkeypatch.setattr(pyogrio, "list_layers", lambda *a, **k: opened.append(a) or real(*a, **k))
+    many = uploads / "many.kml"
+    many.write_bytes(kml_document(1_200))
+    few = UploadLimits(max_features=1_000)
+    refused(many, workdir / "a", "many.kml has more than 1,000 placemarks", limits=few)
+    kmz = make_zip(uploads / "many.kmz", {"doc.kml": many.read_bytes()})
+    refused(kmz, workdir / "b", "doc.kml has more than 1,000 placemarks", limits=few)
+    corners = uploads / "corners.kml"
+    corners.write_bytes(kml_document(30, corners=1_000))  # counted across the 1 MB blocks
+    detail = refused(
+        corners,
+        workdir / "c",
+        "has more than 29,999 vertices",
+        limits=UploadLimits(max_vertices=29_999),
+    ).detail
+    assert "the limit is 29,999" in detail
+    padded = uploads / "padded.kml"
+    padded.write_bytes(kml_document(1, padding="x" * 3_000_000))
+    refused(
+        padded,
+        workdir / "d",
+        "3 MB of KML; ims reads at most 2 MB",
+        limits=UploadLimits(max_kml_bytes=2_000_000),
+    )
+    assert opened == [], "GDAL was shown a KML past the limits"
+    # within them, to the vertex, it is read
+    exact = read_upload(corners, workdir / "e", limits=UploadLimits(max_vertices=30_000))
+    assert len(exact.frame) == 30 and opened
+
+
+def test_a_kmz_inside_a_zip_is_not_handed_to_gdal(area: tuple[Path, Path]) -> None:
+    """GDAL inflated a KMZ found inside an uploaded zip itself, past the archive's checks: a
+    1.5 MB zip took an upload worker to 3.2 GB (an attack on our own instance). It is not
+    opened, as a zip inside the zip is not; on its own, it is read."""
+    uploads, workdir = area
+    inner = make_zip(uploads / "layer.kmz", {"doc.kml": kml_document(2, padding="x" * 5_000_000)})
+    assert inner.stat().st_size < 50_000  # past the archive's 200-fold ratio
+    with zipfile.ZipFile(uploads / "outer.zip", "w", zipfile.ZIP_STORED) as z:
+        z.write(inner, "layer.kmz")
+    refused(uploads / "outer.zip", workdir / "a", "a zip or a KMZ inside the zip is not opened")
+    refused(inner, workdir / "b", "possible zip bomb")
+    plain = make_zip(uploads / "plain.kmz", {"doc.kml": kml_document(2)})
+    assert len(read_upload(plain, workdir / "c").frame) == 2
+
+
 def test_a_kml_saved_again_by_gdal_keeps_its_own_attributes_only(
     area: tuple[Path, Path],
 ) -> None:
