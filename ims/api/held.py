@@ -10,10 +10,11 @@ A held file belongs to the user who sent it, is kept for ``KEEP_S`` after it was
 last sent), and is gone once a submission was made of it. A user holds at most
 ``PER_OWNER`` files (the oldest dropped first), and all users together at most
 ``most_bytes`` (four uploads of the largest size), the files of whoever holds the most
-dropped first: a page left open costs disk for an hour at most, nobody can fill the disk
-by reading files again and again, and nobody pushes out the others' files. The files live in a
-private folder of the server's process, removed when it stops: a token does not outlive
-a restart (the page then sends the file itself).
+dropped first (of whoever held last, among equals): a page left open costs disk for an
+hour at most, nobody can fill the disk by reading files again and again, and nobody
+pushes out the others' files. The files live in a private folder of the server's
+process, removed when it stops: a token does not outlive a restart (the page then sends
+the file itself).
 """
 
 from __future__ import annotations
@@ -128,9 +129,11 @@ class HeldUploads:
 
     def _limit(self, owner: int | None, token: str) -> None:
         """``owner``'s files beyond ``PER_OWNER``, the oldest first; then, while everyone's
-        are beyond ``most_bytes``, the oldest file of whoever holds the most bytes (never
-        one being sent, the one just held last of all). The oldest of all had gone first:
-        a user with two accounts could push out everyone else's files."""
+        are beyond ``most_bytes``, the oldest file of whoever holds the most bytes, of
+        whoever held last among equals (never one being sent, the one just held last of
+        all). The oldest of all had gone first: a user with two accounts could push out
+        everyone else's files; and then, on a tie, a user's two files went before the two
+        of an account held after them."""
         idle = [t for _, t in sorted((h.at, t) for t, h in self._held.items() if not h.sending)]
         mine = [t for t in idle if self._held[t].owner == owner]
         for old in mine[: max(0, len(mine) - PER_OWNER)]:
@@ -138,10 +141,19 @@ class HeldUploads:
             idle.remove(old)
         while idle and sum(h.size for h in self._held.values()) > self.most_bytes:
             holds: dict[int | None, int] = {}
+            latest: dict[int | None, float] = {}
             for held in self._held.values():
                 holds[held.owner] = holds.get(held.owner, 0) + held.size
+                latest[held.owner] = max(latest.get(held.owner, held.at), held.at)
             others = [t for t in idle if t != token] or idle
-            drop = max(others, key=lambda t: (holds[self._held[t].owner], -self._held[t].at))
+            drop = max(
+                others,
+                key=lambda t: (
+                    holds[self._held[t].owner],
+                    latest[self._held[t].owner],
+                    -self._held[t].at,
+                ),
+            )
             self._forget(drop)
             idle.remove(drop)
 

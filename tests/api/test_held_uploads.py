@@ -101,12 +101,14 @@ def test_held_files_are_bounded_per_user_in_bytes_and_in_time(tmp_path: Path) ->
     assert PER_OWNER == 2
 
     # all users together hold at most most_bytes, the oldest of whoever holds the most
-    # dropped first: the small file held before them all stays
+    # dropped first, of whoever held last among equals: the small file held before them
+    # all stays, and so does the first of the large ones
     big = [held.hold(_file(tmp_path / f"b{i}", "big.zip", 40), owner=10 + i) for i in range(3)]
-    with pytest.raises(Gone), held.sending(big[0], owner=10):
+    with pytest.raises(Gone), held.sending(big[1], owner=11):
         pass
-    with held.sending(big[2], owner=12):
-        pass
+    for n in (0, 2):
+        with held.sending(big[n], owner=10 + n):
+            pass
     with held.sending(tokens[1], owner=1):
         pass
 
@@ -190,3 +192,19 @@ def test_a_user_with_two_accounts_pushes_out_their_own_files_not_anothers(tmp_pa
         assert path.read_bytes() == b"x" * 30
     # still bounded: the two accounts held at most most_bytes with it
     assert sum(h.size for h in held._held.values()) <= 100
+
+
+def test_a_user_holding_as_many_files_as_another_account_keeps_them(tmp_path: Path) -> None:
+    """Who held the most was a tie when a user held their two files and an account of
+    another person held two as well; the oldest file of the two went, the user's (an
+    attack on our own instance). On a tie the files of whoever held last go first."""
+    held = HeldUploads(most_bytes=90)
+    victim = [held.hold(_file(tmp_path / f"v{n}", "mine.gpkg", 20), owner=1) for n in (1, 2)]
+    for n in (1, 2):
+        held.hold(_file(tmp_path / f"a{n}", "big.zip", 20), owner=8)
+    held.hold(_file(tmp_path / "b", "big.zip", 20), owner=9)  # 100 bytes: past most_bytes
+    for token in victim:
+        with held.sending(token, owner=1) as path:
+            assert path.read_bytes() == b"x" * 20
+    assert sum(h.size for h in held._held.values()) <= 90
+    assert [h.owner for h in held._held.values()].count(8) == 1
