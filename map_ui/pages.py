@@ -26,7 +26,12 @@ from ims.queries import hazards, national, places, register, register_files, sub
 from ims.queries.outside import outside_releases
 from ims.reports import tiles
 from ims.reports.article7 import ReportScope
-from ims.reports.history import article7_with_history, recorded_after_the_period, summary
+from ims.reports.history import (
+    article7_with_history,
+    for_generalised_readers,
+    recorded_after_the_period,
+    summary,
+)
 from map_ui import account_pages, charts, maps, record_pages, upload_pages
 from map_ui.rendering import HERE, CachedStatic, error_page, path_part
 from map_ui.rendering import page as _page
@@ -423,6 +428,8 @@ def reports_page(
         report = article7_with_history(session, year, scope, by=by, as_finalised=as_finalised)
     except InvalidRequest as exc:
         return error_page(request, 422, "Not kept as finalised", exc.detail)
+    if generalised(principal):
+        report = for_generalised_readers(report)
     return _page(
         request,
         "reports.html",

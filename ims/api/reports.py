@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from ims.api.auth import PrincipalDep
+from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
 from ims.domain.as_of import UP_TO_TODAY
 from ims.domain.enums import Contamination
@@ -28,7 +28,7 @@ from ims.reports.documents import (
     WorkplanReport,
 )
 from ims.reports.explain import COLUMNS, explain
-from ims.reports.history import article7_with_history
+from ims.reports.history import article7_with_history, for_generalised_readers
 from ims.reports.kept import kept
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -85,6 +85,8 @@ def get_article7(
     report = article7_with_history(
         session, year, scope, by=_by(principal), as_finalised=as_finalised
     )
+    if generalised(principal):
+        report = for_generalised_readers(report)
     if format == "json":
         return report
     # A file is the same for the same report (its history included) until anything it

@@ -89,12 +89,18 @@ class Totals(_Document):
 class Correction(_Document):
     """A revision or release recorded after finalisation, with effect in the report's year."""
 
-    what: str = Field(description="hazard recorded, hazard revision or release")
-    hazard: str
+    what: str = Field(
+        description="hazard recorded, hazard revision, release, release withdrawn or hazard "
+        "withdrawn"
+    )
+    hazard: str | None = Field(description="its reference (none where locations are generalised)")
     release: str | None
-    detail: str
+    detail: str | None = Field(
+        description="the status, the method or the reason withdrawn (no reason where "
+        "locations are generalised)"
+    )
     on: str = Field(description="the date it takes effect (ISO 8601)")
-    recorded_at: str
+    recorded_at: str = Field(description="when (the day only where locations are generalised)")
     recorded_by: str | None = Field(description="who approved it")
     sent_by: str | None = Field(
         None, description="who sent it for review, with the organisation it was for"

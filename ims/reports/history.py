@@ -388,6 +388,30 @@ def _finalise(
     return first_production(session, KIND_ARTICLE7, params, stamp, _totals(report), by, document)
 
 
+def for_generalised_readers(report: dict[str, Any]) -> dict[str, Any]:
+    """``report`` as a reader who sees generalised locations reads it (IMS_LOCATION_PRIVACY):
+    its corrections without the references the register keeps from them, the free text of
+    a withdrawal's reason, or who recorded, sent or finalised them. The counts, dates and
+    the change in the figures stay. They had all been given to anonymous readers (an
+    attack on our own instance)."""
+    history = dict(report["history"])
+    history["first_produced_by"] = None
+    history["corrections"] = [
+        {
+            **c,
+            "hazard": None,
+            "release": None,
+            "detail": None if c["what"].endswith("withdrawn") else c["detail"],
+            "recorded_at": c["recorded_at"][:10],
+            "recorded_by": None,
+            "sent_by": None,
+            "submission_id": None,
+        }
+        for c in history["corrections"]
+    ]
+    return {**report, "history": history}
+
+
 def summary(history: dict[str, Any] | None) -> str:
     """One sentence on a report's history, for the CLI, the exports and the page."""
     if not history:
@@ -399,10 +423,8 @@ def summary(history: dict[str, Any] | None) -> str:
             "Not finalised yet: a reviewer finalises the report when it is submitted; from "
             "then on, corrections recorded later are listed here."
         )
-    first = (
-        f"Finalised {history['first_produced_at'][:10]}"
-        f" by {history['first_produced_by'] or 'unknown'}"
-    )
+    by = history["first_produced_by"]
+    first = f"Finalised {history['first_produced_at'][:10]}{f' by {by}' if by else ''}"
     count = history["corrections_count"]
     if history.get("as_finalised"):
         since = (

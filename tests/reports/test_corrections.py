@@ -16,8 +16,10 @@ from shapely.geometry import box
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ims.config import get_settings
 from ims.db.models import ReportRun
 from ims.db.recording import record_hazards, record_releases, revise_hazards
+from ims.db.withdrawals import withdraw_release
 from ims.domain.enums import Contamination
 from ims.domain.records import HazardChange
 from ims.errors import InvalidRequest
@@ -270,3 +272,48 @@ def test_a_report_not_finalised_has_no_version_as_finalised(
         article7_with_history(
             session, 2022, ReportScope(), today=dt.date(2022, 12, 31), as_finalised=True
         )
+
+
+@pytest.fixture
+def private(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("IMS_LOCATION_PRIVACY", "true")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_where_locations_are_generalised_corrections_name_no_record_person_or_reason(
+    session: Session, recorded: None, client_as: ClientAs, private: None
+) -> None:
+    """Under IMS_LOCATION_PRIVACY the register gives viewers and anonymous readers no
+    reference, yet the report's corrections gave them the hazards' and releases'
+    references, who approved, sent and finalised, and a withdrawal's reason (an attack on
+    our own instance). They keep what changed, when, and by how much."""
+    finalise(session, by="officer-x")
+    late = release("R-LATE", "H1", CLR, dt.date(2022, 11, 30), box(*LATE_BOX))
+    record_releases(session, [late], recorded_by="reviewer-a")
+    withdraw_release(session, "R-LATE", reason="sent twice by team 3", by="reviewer-b")
+    secret = ("H1", "R-LATE", "officer-x", "reviewer-a", "reviewer-b", "team 3")
+    viewer, staff = client_as("viewer"), client_as()
+    history = viewer.get("/api/v1/reports/article7", params={"year": 2022}).json()["history"]
+    assert history["corrections_count"] == 2 and history["first_produced_by"] is None
+    assert [(c["what"], c["on"]) for c in history["corrections"]] == [
+        ("release", "2022-11-30"),
+        ("release withdrawn", "2022-11-30"),
+    ]
+    assert [c["detail"] for c in history["corrections"]] == ["cleared", None]
+    assert history["change_m2"]["released_m2"] == pytest.approx(0, abs=TOL)
+    page = viewer.get("/reports", params={"year": 2022}).text
+    assert "2 corrections recorded since" in page
+    files = [
+        viewer.get("/api/v1/reports/article7", params={"year": 2022, "format": f}).text
+        for f in ("csv", "html")
+    ]
+    for text_ in (str(history), page, *files):
+        assert not [s for s in secret if s in text_], text_[:300]
+    # staff see them all
+    theirs = staff.get("/api/v1/reports/article7", params={"year": 2022}).json()["history"]
+    assert theirs["first_produced_by"] == "officer-x"
+    withdrawn = theirs["corrections"][1]
+    assert (withdrawn["release"], withdrawn["detail"]) == ("R-LATE", "sent twice by team 3")
+    assert "R-LATE" in staff.get("/reports", params={"year": 2022}).text
