@@ -20,6 +20,7 @@ Web Mercator. See docs/design.md §5.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -80,6 +81,9 @@ def file_named(definition: str) -> str | None:
 def refuse_file_named(definition: str, where: str) -> None:
     """Refuse a file's CRS definition that names a file PROJ would read."""
     named = file_named(definition)
+    if named is None and definition.lstrip().startswith("{"):  # PROJJSON
+        with contextlib.suppress(ValueError, RecursionError):  # not JSON: GDAL reads none
+            named = _parameter_file(json.loads(definition))
     if named is not None:
         raise _refusal(where, named)
 

@@ -11,6 +11,7 @@ that opened it is seen (and the test ends either way).
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -26,7 +27,7 @@ from pyproj import CRS
 from shapely.geometry import box
 
 from ims.errors import InvalidUpload
-from ims.ingest.crs import checked_crs, file_named, stated_crs, to_wgs84
+from ims.ingest.crs import checked_crs, file_named, refuse_file_named, stated_crs, to_wgs84
 from ims.ingest.reader import read_upload
 from tests.ingest.test_reader import hazards_frame, write_shp, zip_shapefile
 
@@ -209,6 +210,15 @@ def test_what_names_a_file_in_a_crs_definition() -> None:
     assert file_named("+ PROJ=Pipeline +step +proj=axisswap") == "+proj=Pipeline"
     assert file_named("+proj=tinshift +file=/x.json") == "+proj=tinshift"
     assert file_named('PARAMETERFILE["f","g"]') == "a PARAMETERFILE"
+    bound_wkt2 = (
+        f'BOUNDCRS[SOURCECRS[{WGS84_WKT2}]],TARGETCRS[{WGS84_WKT2},ID["EPSG",4326]]],'
+        'ABRIDGEDTRANSFORMATION["t",METHOD["NTv2",ID["EPSG",9615]],'
+        'PARAMETERFILE["Latitude and longitude difference file","/x.gsb"]]]'
+    )
+    document = CRS.from_wkt(bound_wkt2).to_json_dict()  # the grid: a parameter's value alone
+    assert file_named(json.dumps(document)) is None
+    with pytest.raises(InvalidUpload, match=r"the file '/x\.gsb'"):
+        refuse_file_named(json.dumps(document), "here")
     bound = CRS.from_user_input("+proj=longlat +ellps=WGS84 +nadgrids=/x.gsb +type=crs")
     with pytest.raises(InvalidUpload, match="names a file for PROJ"):
         checked_crs(bound, "here")
