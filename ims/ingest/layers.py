@@ -300,6 +300,7 @@ def _looks_like(path: Path, display: str) -> None:
 _PLACEMARK = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Placemark[\s/>]")
 _COORDINATES = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?coordinates[\s>]")
 _COORDINATES_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?coordinates\s*>")
+_TRACK_POINT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?coord[\s>]")  # a gx:Track's, one each
 
 
 def _bound_kml(path: Path, display: str, limits: UploadLimits) -> None:
@@ -324,6 +325,7 @@ def _bound_kml(path: Path, display: str, limits: UploadLimits) -> None:
             # a tag cut by the block's end is read with the next block
             cut = len(text) - 64 if block else len(text)
             placemarks += sum(1 for m in _PLACEMARK.finditer(text, 0, cut + 16) if m.start() < cut)
+            vertices += sum(1 for m in _TRACK_POINT.finditer(text, 0, cut + 16) if m.start() < cut)
             at = 0
             while at < cut:
                 if inside:

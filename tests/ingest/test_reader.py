@@ -270,6 +270,14 @@ def test_a_kml_past_the_limits_is_refused_before_gdal_builds_it(
         limits=UploadLimits(max_vertices=29_999),
     ).detail
     assert "the limit is 29,999" in detail
+    track = uploads / "track.kml"  # a gx:Track's points are elements of their own
+    points = "".join(f"<gx:coord>103.{n:05d} 19.0 0</gx:coord>" for n in range(3_000))
+    track.write_text(
+        '<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2">'
+        f"<Document><Placemark><gx:Track>{points}</gx:Track></Placemark></Document></kml>"
+    )
+    many_points = UploadLimits(max_vertices=2_999)
+    refused(track, workdir / "t", "has more than 2,999 vertices", limits=many_points)
     padded = uploads / "padded.kml"
     padded.write_bytes(kml_document(1, padding="x" * 3_000_000))
     refused(
