@@ -10,6 +10,7 @@ from ims.domain.geometry import repaired_multipolygon
 from ims.domain.records import BoundaryFeature
 from ims.errors import InvalidUpload
 from ims.ingest.crs import checked_crs, to_wgs84
+from ims.ingest.layers import list_layers
 
 CODE_FIELDS = ("code", "admin_code", "shapeISO", "ISO", "pcode", "ADM2_PCODE", "ADM1_PCODE")
 NAME_FIELDS = ("name", "admin_name", "shapeName", "NAME", "ADM2_EN", "ADM1_EN")
@@ -38,6 +39,8 @@ def read_boundaries(
     """Read admin polygons from ``path``, reprojected to EPSG:4326 and repaired if needed."""
     if not path.exists():
         raise InvalidUpload(f"{path}: no such file")
+    if path.suffix.lower() in (".gpkg", ".shp"):
+        list_layers(path)  # the checks an upload gets before GDAL opens it (its CRS's)
     try:
         frame = pyogrio.read_dataframe(path)
     except Exception as exc:  # GDAL's errors come in many types

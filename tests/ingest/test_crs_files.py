@@ -27,6 +27,7 @@ from pyproj import CRS
 from shapely.geometry import box
 
 from ims.errors import InvalidUpload
+from ims.ingest.boundaries import read_boundaries
 from ims.ingest.crs import checked_crs, file_named, refuse_file_named, stated_crs, to_wgs84
 from ims.ingest.reader import read_upload
 from tests.ingest.test_reader import hazards_frame, write_shp, zip_shapefile
@@ -175,6 +176,22 @@ def test_a_geopackage_whose_crs_names_a_file_is_refused_before_gdal_opens_it(
         upload = geopackage_with_crs(tmp_path / f"h{n}.gpkg", definition, column)
         detail = refused_quickly(upload, tmp_path / f"w{n}", pipe, "names a file for PROJ")
         assert f"h{n}.gpkg (its CRS 99999)" in detail
+
+
+def test_a_boundary_file_whose_crs_names_a_file_is_refused_before_gdal_opens_it(
+    tmp_path: Path, pipe: Pipe
+) -> None:
+    # a bound CRS with a grid file: GDAL reads the grid as it opens the layer
+    definition = (
+        f'BOUNDCRS[SOURCECRS[{WGS84_WKT2}]],TARGETCRS[{WGS84_WKT2},ID["EPSG",4326]]],'
+        'ABRIDGEDTRANSFORMATION["t",METHOD["NTv2",ID["EPSG",9615]],'
+        f'PARAMETERFILE["Latitude and longitude difference file","{pipe.path}"]]]'
+    )
+    boundaries = geopackage_with_crs(tmp_path / "provinces.gpkg", definition)
+    started = time.monotonic()
+    with pytest.raises(InvalidUpload, match="names a file for PROJ to read"):
+        read_boundaries(boundaries)
+    assert time.monotonic() - started < 10 and not pipe.opened
 
 
 def test_crs_definitions_desktop_gis_write_are_read(tmp_path: Path) -> None:
