@@ -310,6 +310,15 @@ def _fresh_settings() -> Iterator[None]:
 
 
 @pytest.fixture
+def private(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Locations generalised for viewers and anonymous readers (IMS_LOCATION_PRIVACY)."""
+    monkeypatch.setenv("IMS_LOCATION_PRIVACY", "true")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.fixture
 def connection(engine: Engine) -> Iterator[Connection]:
     """A connection inside a transaction that is rolled back after the test."""
     with engine.connect() as conn:

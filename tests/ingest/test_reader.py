@@ -793,6 +793,18 @@ def test_a_workbook_whose_rows_reach_far_right_is_refused_before_it_is_read(
     refused(wide, workdir, "rows of up to 702 columns", limits=UploadLimits(max_vertices=10**6))
 
 
+def far_cell(path: Path, *, row: int, column: int) -> Workbook:
+    """A workbook of a header, one hazard and one cell far down or far right, saved."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["reference", "wkt"])
+    sheet.append(["H1", box(103, 19, 103.01, 19.01).wkt])
+    sheet.cell(row=row, column=column, value="x")
+    book.save(path)
+    return book
+
+
 def test_a_workbook_whose_row_numbers_skip_far_down_is_refused_before_it_is_read(
     area: tuple[Path, Path],
 ) -> None:
@@ -801,13 +813,7 @@ def test_a_workbook_whose_row_numbers_skip_far_down_is_refused_before_it_is_read
     server's memory in 9 s, for "2 features" (an attack on our own instance). The size a
     sheet declares makes its rows as wide."""
     uploads, workdir = area
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.append(["reference", "wkt"])
-    sheet.append(["H1", box(103, 19, 103.01, 19.01).wkt])
-    sheet.cell(row=1_048_576, column=50, value="x")
-    book.save(uploads / "skips.xlsx")
+    far_cell(uploads / "skips.xlsx", row=1_048_576, column=50)
     assert (uploads / "skips.xlsx").stat().st_size < 10_000
     refused(uploads / "skips.xlsx", workdir, "1,048,576 rows of up to 50 columns")
     # a row numbered far down with no cell of its own, in a sheet that says it is that large
@@ -835,13 +841,7 @@ def test_a_workbooks_size_is_read_as_xml_whatever_its_quotes_and_wherever_its_sh
     (the workbook's relationships say where its sheets are), a 5 kB workbook was read as
     100 million cells, 1.9 GB of an upload worker (an attack on our own instance)."""
     uploads, workdir = area
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.append(["reference", "wkt"])
-    sheet.append(["H1", box(103, 19, 103.01, 19.01).wkt])
-    sheet.cell(row=5_000, column=1_000, value="x")  # column ALL
-    book.save(uploads / "far.xlsx")
+    book = far_cell(uploads / "far.xlsx", row=5_000, column=1_000)  # column ALL
     with zipfile.ZipFile(uploads / "far.xlsx") as z:
         parts = {n: z.read(n) for n in z.namelist()}
     xml = parts["xl/worksheets/sheet1.xml"].decode()
@@ -866,6 +866,8 @@ def test_a_workbooks_size_is_read_as_xml_whatever_its_quotes_and_wherever_its_sh
         opened.close()
         refused(upload, workdir, "5,000 rows of up to 1,000 columns", limits=limits)
     # a sheet as spreadsheet programs write it is read as before
+    sheet = book.active
+    assert sheet is not None
     sheet.delete_rows(5_000)
     book.save(uploads / "plain.xlsx")
     assert len(read_upload(uploads / "plain.xlsx", workdir, limits=limits).frame) == 1

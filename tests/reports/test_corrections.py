@@ -16,7 +16,6 @@ from shapely.geometry import box
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ims.config import get_settings
 from ims.db.models import ReportRun
 from ims.db.recording import record_hazards, record_releases, revise_hazards
 from ims.db.withdrawals import withdraw_release
@@ -272,14 +271,6 @@ def test_a_report_not_finalised_has_no_version_as_finalised(
         article7_with_history(
             session, 2022, ReportScope(), today=dt.date(2022, 12, 31), as_finalised=True
         )
-
-
-@pytest.fixture
-def private(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("IMS_LOCATION_PRIVACY", "true")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_where_locations_are_generalised_corrections_name_no_record_person_or_reason(

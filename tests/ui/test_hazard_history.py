@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from shapely.geometry import box, shape
 from sqlalchemy.orm import Session
 
-from ims.config import get_settings
 from ims.db.audit import Actor
 from ims.db.recording import revise_hazards
 from ims.domain.records import HazardChange
@@ -133,14 +132,6 @@ def test_reviewers_see_the_hazards_audit_trail_and_viewers_do_not(
     seen = viewer.get(f"/hazards/{reference}").text
     assert 'id="audit"' not in seen and "rev-on-duty" not in seen  # nor who recorded it
     assert 'id="records"' in seen
-
-
-@pytest.fixture
-def private(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("IMS_LOCATION_PRIVACY", "true")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def test_with_location_privacy_viewers_get_no_map_and_no_coordinates(
