@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import stat
+import string
 import struct
 import zipfile
 import zlib
@@ -140,16 +141,23 @@ class _SheetSize:
         if local == "row":
             self.counted += 1
             self.column = 0
-            number = attributes.get("r", "").strip()
-            row = int(number) if number.isdigit() else self.counted
-            self.counted = max(self.counted, row)  # a row without a number follows the last
+            row = _row_number(attributes.get("r"))
+            self.counted = max(self.counted, row or 0)  # a row without a number follows
             self.rows = max(self.rows, self.counted)
         elif local == "c":
-            found = _CELL.fullmatch(attributes.get("r", "").strip())
-            self.column = _column_number(found.group(1)) if found else self.column + 1
+            reference = attributes.get("r")
+            # as openpyxl reads it: the letters up to the first digit, then a number as
+            # int() or float() reads one ("XFD1_0" is column 16,384, row 10)
+            cut = next((i for i, ch in enumerate(reference or "") if ch in string.digits), None)
+            if reference and cut is None:
+                cut = len(reference) - 1
+            letters = (reference or "")[:cut] if reference else ""
+            if letters.isascii() and letters.isalpha() and len(letters) <= 3:
+                self.column = _column_number(letters)
+                self.rows = max(self.rows, _row_number(reference[cut:] if reference else None) or 0)
+            else:
+                self.column += 1
             self.widest = max(self.widest, self.column)
-            if found:
-                self.rows = max(self.rows, int(found.group(2)))
         elif local == "dimension":
             corner = _CELL.fullmatch(attributes.get("ref", "").strip().rsplit(":", 1)[-1])
             if corner:
@@ -208,6 +216,20 @@ def _check_sheet(workbook: Path, info: zipfile.ZipInfo, limits: UploadLimits) ->
             "size it declares); ims reads at most "
             f"{limits.max_features:,} rows and {limits.max_vertices:,} cells from a workbook"
         )
+
+
+def _row_number(text: str | None) -> int | None:
+    """A row number as openpyxl reads it: int(), then float() ("1_000", "+5", "1e6")."""
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() and abs(number) < 1e18 else None
 
 
 def _column_number(letters: str) -> int:

@@ -43,6 +43,7 @@ _PROJ_PARAMETER = re.compile(r"\+?\b([A-Za-z_]+)\s*=\s*([^\s\"'\]\\]*)")
 # operations that are a pipeline of others or read a model from a file
 _FILE_OPERATIONS = {"pipeline", "hgridshift", "vgridshift", "xyzgridshift", "gridshift"}
 _FILE_OPERATIONS |= {"deformation", "tinshift", "defmodel"}
+_FILE_KEYS = {"init", "file", "model"}  # an init file, a tinshift's, a defmodel's
 _NO_GRID = "@null"  # PROJ's built-in null grid, which GDAL writes for Web Mercator
 
 
@@ -69,9 +70,16 @@ def file_named(definition: str) -> str | None:
     None when nothing does."""
     if re.search(r"(?i)\bPARAMETERFILE\b", definition):
         return "a PARAMETERFILE"
-    for key, value in _PROJ_PARAMETER.findall(definition):
+    if re.search(r"(?i)PROJ-based", definition):  # a WKT method that is a PROJ string
+        return "a PROJ-based operation"
+    # PROJ reads a value in quotes ("+proj=""defmodel"" +model=…" in WKT, escaped in JSON):
+    # the quotes are taken out before the values are read (an attack on these checks)
+    unquoted = re.sub(r"\\?[\"']", "", definition)
+    for key, value in _PROJ_PARAMETER.findall(unquoted):
         key = key.lower()
-        if key == "init" or key == "file" or (key.endswith("grids") and value != _NO_GRID):
+        if key in _FILE_KEYS or (key.endswith("grids") and value != _NO_GRID):
+            return f"+{key}={value[:60]}"
+        if "/" in value or "\\" in value:  # a path, whatever the key
             return f"+{key}={value[:60]}"
         if key == "proj" and value.lower() in _FILE_OPERATIONS:
             return f"+proj={value}"

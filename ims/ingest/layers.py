@@ -315,7 +315,7 @@ def _bound_kml(path: Path, display: str, limits: UploadLimits) -> None:
             f"{limits.max_kml_bytes / 1e6:,.0f} MB of KML (it is read whole into memory): "
             "send the layer as a GeoPackage"
         )
-    placemarks = vertices = 0
+    placemarks = vertices = elements = 0
     inside = False  # within a geometry's coordinates
     tail = b""
     with path.open("rb") as fh:
@@ -326,6 +326,11 @@ def _bound_kml(path: Path, display: str, limits: UploadLimits) -> None:
             cut = len(text) - 64 if block else len(text)
             placemarks += sum(1 for m in _PLACEMARK.finditer(text, 0, cut + 16) if m.start() < cut)
             vertices += sum(1 for m in _TRACK_POINT.finditer(text, 0, cut + 16) if m.start() < cut)
+            # every element, each a node of GDAL's document (an overlay or an empty point
+            # is a feature or a geometry with no coordinates)
+            elements += text.count(b"<", 0, cut) - sum(
+                text.count(closing, 0, cut) for closing in (b"</", b"<!", b"<?")
+            )
             at = 0
             while at < cut:
                 if inside:
@@ -348,12 +353,19 @@ def _bound_kml(path: Path, display: str, limits: UploadLimits) -> None:
                         break
                     inside, at = True, start.end()
             tail = text[at:]
-            if placemarks > limits.max_features or vertices > limits.max_vertices or not block:
+            over = placemarks > limits.max_features or vertices > limits.max_vertices
+            if over or elements > limits.max_kml_elements or not block:
                 break
     if placemarks > limits.max_features:
         raise UploadTooLarge(
             f"{display} has more than {limits.max_features:,} placemarks; the limit is "
             f"{limits.max_features:,} features in one upload: send it in parts"
+        )
+    if elements > limits.max_kml_elements:
+        raise UploadTooLarge(
+            f"{display} has more than {limits.max_kml_elements:,} XML elements; ims reads "
+            "a KML of at most that many (it is read whole into memory): send the layer as a "
+            "GeoPackage"
         )
     if vertices > limits.max_vertices:
         raise UploadTooLarge(

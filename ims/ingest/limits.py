@@ -25,6 +25,9 @@ class UploadLimits:
     # 16 times that of a document of many tiny placemarks (its placemarks and coordinates
     # are counted as well, before GDAL sees it)
     max_kml_bytes: int = 512 * 1024 * 1024
+    # and its elements, some 800 bytes each in GDAL's memory: a national file of 142,000
+    # hazards has 2.3 million; 4 million empty overlays had taken 2.6 GB from 68 MB
+    max_kml_elements: int = 4_000_000
     max_entries: int = 2000
     max_layers: int = 50  # layers and tables of every file in the upload together
     max_features: int = 500_000  # in the chosen layer

@@ -299,6 +299,17 @@ def _check_vertices(frame: Any, where: str, limits: UploadLimits) -> None:
         )
 
 
+def _read_at_most(layer: LayerInfo, encoding: str | None, most: int) -> Any:
+    return pyogrio.read_dataframe(
+        layer.path,
+        layer=layer.layer,
+        encoding=encoding,
+        use_arrow=False,
+        max_features=most,
+        **open_options(layer),
+    )
+
+
 def _read_frame(
     layer: LayerInfo, where: str, encoding: str | None, limits: UploadLimits
 ) -> tuple[Any, bool]:
@@ -306,14 +317,14 @@ def _read_frame(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            frame = pyogrio.read_dataframe(
-                layer.path,
-                layer=layer.layer,
-                encoding=encoding,
-                use_arrow=False,
-                max_features=limits.max_features + 1,
-                **open_options(layer),
-            )
+            # the count GDAL gave (checked against the limit) and one more, to see whether
+            # it was an estimate: pyogrio makes room for as many rows in every column, and
+            # the limit's 500,001 took a feature of 1,000 columns to 4 GB (an attack on our
+            # own instance); read again up to the limit if the count was short
+            counted = min(limits.max_features, layer.feature_count or limits.max_features)
+            frame = _read_at_most(layer, encoding, counted + 1)
+            if len(frame) > counted < limits.max_features:
+                frame = _read_at_most(layer, encoding, limits.max_features + 1)
         except UnicodeDecodeError:
             raise
         except Exception as exc:  # GDAL reports problems as several exception types

@@ -171,6 +171,11 @@ def test_a_geopackage_whose_crs_names_a_file_is_refused_before_gdal_opens_it(
         # WKT2 with a remark PROJ takes as the CRS's PROJ string
         f'{WGS84_WKT2},REMARK["PROJ CRS string: +proj=longlat +nadgrids={pipe.path}"]]',
         f'{WGS84_WKT1},EXTENSION["PROJ4","+init={pipe.path}:x"]]',
+        # a method that is a PROJ string, its values quoted (a second attack: the quotes
+        # had hidden the operation, and the file was named by a key the check did not know)
+        f'BOUNDCRS[SOURCECRS[{WGS84_WKT2}]],TARGETCRS[{WGS84_WKT2},ID["EPSG",4326]]],'
+        'ABRIDGEDTRANSFORMATION["t",METHOD["PROJ-based operation method: '
+        f'+proj=""defmodel"" +model={pipe.path}"]]]',
     ]
     for n, definition in enumerate(definitions):
         upload = geopackage_with_crs(tmp_path / f"h{n}.gpkg", definition, column)
@@ -227,6 +232,9 @@ def test_what_names_a_file_in_a_crs_definition() -> None:
     assert file_named("+ PROJ=Pipeline +step +proj=axisswap") == "+proj=Pipeline"
     assert file_named("+proj=tinshift +file=/x.json") == "+proj=tinshift"
     assert file_named('PARAMETERFILE["f","g"]') == "a PARAMETERFILE"
+    assert file_named('+proj=""defmodel"" +model=/x.json') == "+proj=defmodel"
+    assert file_named('{"remarks": "+proj=\\"tinshift\\" +x=\\"/y\\""}') == "+proj=tinshift"
+    assert file_named("+proj=longlat +whatever=/etc/x") == "+whatever=/etc/x"
     bound_wkt2 = (
         f'BOUNDCRS[SOURCECRS[{WGS84_WKT2}]],TARGETCRS[{WGS84_WKT2},ID["EPSG",4326]]],'
         'ABRIDGEDTRANSFORMATION["t",METHOD["NTv2",ID["EPSG",9615]],'

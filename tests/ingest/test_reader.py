@@ -278,6 +278,14 @@ def test_a_kml_past_the_limits_is_refused_before_gdal_builds_it(
     )
     many_points = UploadLimits(max_vertices=2_999)
     refused(track, workdir / "t", "has more than 2,999 vertices", limits=many_points)
+    overlays = uploads / "overlays.kml"  # a feature each, with no placemark or coordinates
+    overlays.write_text(
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+        + "<GroundOverlay/>" * 3_000
+        + "</Document></kml>"
+    )
+    few_elements = UploadLimits(max_kml_elements=2_999)
+    refused(overlays, workdir / "o", "more than 2,999 XML elements", limits=few_elements)
     padded = uploads / "padded.kml"
     padded.write_bytes(kml_document(1, padding="x" * 3_000_000))
     refused(
@@ -871,6 +879,67 @@ def test_a_workbooks_size_is_read_as_xml_whatever_its_quotes_and_wherever_its_sh
     sheet.delete_rows(5_000)
     book.save(uploads / "plain.xlsx")
     assert len(read_upload(uploads / "plain.xlsx", workdir, limits=limits).frame) == 1
+
+
+@pytest.mark.parametrize(
+    ("cell", "row"),
+    [("XFD1_0", "1_000_000"), ("XFD1", "+1000000"), ("XFD1", "1e6"), ("XFD1", "²")],
+)
+def test_a_workbooks_numbers_are_read_as_openpyxl_reads_them(
+    area: tuple[Path, Path], cell: str, row: str
+) -> None:
+    """openpyxl reads a row's number with int() and then float(), and a cell's column as
+    the letters up to its first digit: "1_000_000", "+1000000" and "1e6" had each passed
+    the check as the next row, and "XFD1_0" as the next column, so 4.7 kB became 16
+    billion cells; "²" had raised an error of the check's own (an attack on these checks)."""
+    uploads, workdir = area
+    book = workbook(uploads / "plain.xlsx", rows=1, columns=1)
+    with zipfile.ZipFile(book) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    rows = (
+        f'<row r="1"><c r="A1" t="inlineStr"><is><t>h</t></is></c><c r="{cell}"><v>1</v></c>'
+        f'</row><row r="{row}"><c r="A2"><v>2</v></c></row>'
+    )
+    xml = re.sub(
+        rb"<sheetData>.*</sheetData>",
+        f"<sheetData>{rows}</sheetData>".encode(),
+        parts["xl/worksheets/sheet1.xml"],
+        flags=re.S,
+    )
+    upload = make_zip(uploads / "numbers.xlsx", {**parts, "xl/worksheets/sheet1.xml": xml})
+    with pytest.raises(InvalidUpload) as caught:
+        read_upload(upload, workdir)
+    assert "16,384" in caught.value.detail or "1,000,000 rows" in caught.value.detail
+
+
+def test_a_layer_is_read_with_room_for_its_features_not_for_the_limit(
+    area: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyogrio makes room for as many rows as it may read in every column: read with room
+    for the limit's 500,001, one feature of 1,000 columns took 4 GB (an attack on our own
+    instance). It is read with room for the features counted, and one more."""
+    uploads, workdir = area
+    path = uploads / "wide.geojson"
+    properties = {"hazard_id": "H1", **{f"c{n}": n for n in range(1_000)}}
+    geometry = {
+        "type": "Polygon",
+        "coordinates": [[[103, 19], [103.01, 19], [103.01, 19.01], [103, 19]]],
+    }
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": properties, "geometry": geometry}],
+            }
+        )
+    )
+    asked: list[int] = []
+    real = pyogrio.read_dataframe
+    monkeypatch.setattr(
+        pyogrio, "read_dataframe", lambda *a, **k: asked.append(k["max_features"]) or real(*a, **k)
+    )
+    assert len(read_upload(path, workdir).frame) == 1
+    assert asked == [2]
 
 
 def test_a_table_of_a_hundred_thousand_columns_is_refused_from_its_header(
