@@ -103,10 +103,24 @@ def is_page(request: Request) -> bool:
     HTML page for a date it could not read, which it could only call "422").
     """
     path = request.url.path
-    return not (path.startswith(("/api/", "/ogc/", "/tiles/")) or path in _JSON_PATHS)
+    if path == "/ogc" or path.startswith("/ogc/"):
+        return _ogc_asks_html(request)
+    return not (path.startswith(("/api/", "/tiles/")) or path in _JSON_PATHS)
 
 
-_JSON_PATHS = frozenset({"/ogc", "/map/find", "/map/figures"})
+def _ogc_asks_html(request: Request) -> bool:
+    """Whether an ``/ogc`` request asks for its HTML page (``f=html``, or a browser's
+    Accept), as its answer would be: a wrong filter typed into the address bar had been
+    answered a line of JSON."""
+    f = request.query_params.get("f")
+    if f is not None:
+        return f == "html"
+    from ims.api.ogc import prefers_html  # here: the OGC routes import this module
+
+    return prefers_html(request.headers.get("accept", ""))
+
+
+_JSON_PATHS = frozenset({"/map/find", "/map/figures"})
 
 
 UNAVAILABLE = (

@@ -32,7 +32,7 @@ from ims.config import get_settings
 from ims.domain.as_of import up_to_today
 from ims.domain.enums import Contamination, ReleaseMethod
 from ims.errors import Forbidden, InvalidParameter, NotFound
-from ims.queries import ogc
+from ims.queries import cql, ogc
 
 router = APIRouter(prefix="/ogc", tags=["ogc"], include_in_schema=False)
 
@@ -45,10 +45,26 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    # Part 5: the schema of each collection's features (QGIS reads its fields from it)
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
+    # Part 3 and CQL2: QGIS and GDAL send a layer's filter to the server when these are
+    # declared; without them they fetched every feature and filtered it themselves
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    # the draft's name of the same class, which QGIS looks for before it sends S_INTERSECTS
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-operators",
 ]
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 SCHEMA = "application/schema+json"
 SCHEMA_REL = "http://www.opengis.net/def/rel/ogc/1.0/schema"  # OGC API – Features Part 5
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"  # Part 3
 
 COLLECTIONS: dict[str, tuple[str, str]] = {
     "hazards": (
@@ -88,6 +104,10 @@ _ITEM_PARAMS = {
     "admin_areas": {"datetime", "contam", "level"},
 }
 _PAGING = {"limit", "offset", "bbox"}
+_FILTER = {"filter", "filter-lang", "filter-crs"}
+# CQL2 text, and the draft's name of it: GDAL (ogr2ogr -where, ArcGIS Pro through GDAL)
+# sends a layer's filter to the server only where the API definition offers "cql-text"
+_FILTER_LANGS = ("cql2-text", "cql-text")
 
 _html = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 _PAGE = _html.from_string(
@@ -154,13 +174,13 @@ def _wants_html(request: Request) -> bool:
         if f not in ("json", "html"):
             raise InvalidParameter("f must be json or html")
         return f == "html"
-    return _prefers_html(request.headers.get("accept", ""))
+    return prefers_html(request.headers.get("accept", ""))
 
 
 _JSON_TYPES = ("application/geo+json", "application/json", "application/schema+json")
 
 
-def _prefers_html(accept: str) -> bool:
+def prefers_html(accept: str) -> bool:
     """Whether an Accept header ranks HTML above JSON by its q-values (JSON on a tie: the
     API's own); "text/html" anywhere and "json" nowhere had been the test, so
     "application/json;q=0.1, text/html" answered JSON."""
@@ -337,6 +357,12 @@ def _collection(request: Request, session: SessionDep, name: str, private: bool)
                 SCHEMA,
                 f"{title}: a GeoJSON feature",
             ),
+            _link(
+                f"{base}/collections/{name}/queryables",
+                QUERYABLES_REL,
+                SCHEMA,
+                f"{title}: what a filter may name",
+            ),
         ],
     }
 
@@ -450,6 +476,101 @@ def ogc_feature_schema(
     }
     headers = {"Cache-Control": "private, max-age=60", "Vary": "Accept"}
     return JSONResponse(document, media_type=SCHEMA, headers=headers)
+
+
+def _queryables(session: SessionDep, principal: Any, name: str) -> dict[str, cql.Queryable]:
+    return ogc.queryables(session, name, cells=name == "hazards" and generalised(principal))
+
+
+_GEOMETRY_SCHEMA = "https://geojson.org/schema/MultiPolygon.json"
+
+
+@router.get("/collections/{collection_id}/queryables")
+def ogc_queryables(
+    request: Request, session: SessionDep, principal: PrincipalDep, collection_id: str
+) -> Response:
+    """What a filter on a collection may name (Part 3), as JSON Schema: each property's
+    type, dates as strings of the format "date", and the geometry (a GeoJSON schema's
+    address, by which QGIS knows it)."""
+    _check_params(request, set())
+    name = _collection_name(collection_id, principal)
+    url = f"{_base(request)}/collections/{name}/queryables"
+    properties: dict[str, Any] = {}
+    for key, queryable in _queryables(session, principal, name).items():
+        if queryable.kind == cql.GEOMETRY:
+            properties[key] = {
+                "title": key,
+                "$ref": _GEOMETRY_SCHEMA,
+                "x-ogc-role": "primary-geometry",
+            }
+        elif queryable.kind == cql.DATE:
+            properties[key] = {"title": key, "type": "string", "format": "date"}
+        else:
+            properties[key] = {"title": key, "type": queryable.kind}
+    document = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": url,
+        "title": f"{COLLECTIONS[name][0]}: queryables",
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if _wants_html(request):
+        rows: list[list[tuple[Any, str | None]]] = [
+            [
+                (key, None),
+                ("geometry" if "$ref" in prop else prop.get("format") or prop["type"], None),
+            ]
+            for key, prop in properties.items()
+        ]
+        return _answer(
+            request,
+            {"links": _self_links(url, SCHEMA)},
+            SCHEMA,
+            title=f"{COLLECTIONS[name][0]}: queryables",
+            description=(
+                "A filter on the items names these: filter=status = 'CHA' AND "
+                "remaining_m2 > 10000 (CQL2 text), or status=CHA as a parameter of its own."
+                if properties
+                else "Locations are generalised: the grid cells are not filtered."
+            ),
+            columns=["queryable", "type"],
+            rows=rows,
+        )
+    headers = {"Cache-Control": "private, max-age=60", "Vary": "Accept"}
+    return JSONResponse(document, media_type=SCHEMA, headers=headers)
+
+
+def _simple(queryables: dict[str, cql.Queryable], name: str) -> set[str]:
+    """The queryables that are query parameters of their own (``status=CHA``): each but
+    the geometry and those named as one of the route's other parameters."""
+    taken = _ITEM_PARAMS[name] | _PAGING | _FILTER | _COMMON
+    return {k for k, q in queryables.items() if q.kind != cql.GEOMETRY and k not in taken}
+
+
+def _filter(request: Request, queryables: dict[str, cql.Queryable], simple: set[str]) -> Any:
+    """The items' filter as SQL: ``filter`` (CQL2 text) and each queryable given as a
+    parameter of its own, joined by AND; None without either."""
+    params = request.query_params
+    lang = params.get("filter-lang", "cql2-text")
+    if lang not in _FILTER_LANGS:
+        raise InvalidParameter(f"filter-lang {lang!r}: this API takes cql2-text")
+    crs = params.get("filter-crs")
+    if crs is not None and crs not in (CRS84, "OGC:CRS84"):
+        raise InvalidParameter(f"filter-crs {crs!r}: this API takes {CRS84} (longitude first)")
+    try:
+        trees = [cql.equals(k, params[k], queryables) for k in sorted(simple) if k in params]
+        text = params.get("filter")
+        if text is not None:
+            if not queryables:
+                raise cql.FilterError(
+                    "locations are generalised: the grid cells of hazards are not filtered"
+                )
+            trees.append(cql.parse_text(text))
+        tree = cql.combine(*trees)
+        return None if tree is None else cql.to_sql(tree, queryables)
+    except cql.FilterError as exc:
+        raise InvalidParameter(f"filter: {exc}") from None
 
 
 def schema_document(url: str, title: str, fields: dict[str, str], *, point: bool) -> dict[str, Any]:
@@ -636,11 +757,13 @@ def ogc_items(
 ) -> Response:
     """A page of a collection's features (GeoJSON), filtered by ``bbox`` and ``datetime``."""
     name = _collection_name(collection_id, principal)
-    _check_params(request, _ITEM_PARAMS[name] | _PAGING)
+    queryables = _queryables(session, principal, name)
+    simple = _simple(queryables, name)
+    _check_params(request, _ITEM_PARAMS[name] | _PAGING | _FILTER | simple)
     params = request.query_params
     limit = min(_int(params.get("limit", str(DEFAULT_LIMIT)), "limit", 1), MAX_LIMIT)
     offset = _int(params.get("offset", "0"), "offset", 0)
-    query = _query(request, name)
+    query = dataclasses.replace(_query(request, name), where=_filter(request, queryables, simple))
     page = _page(session, principal, name, query, limit, offset)
     items_url = f"{_base(request)}/collections/{name}/items"
     kept = {k: v for k, v in params.items() if k not in ("offset", "f", "limit")}
@@ -670,12 +793,15 @@ def ogc_items(
     columns, rows = _rows(page.features, items_url, state)
     cells = name == "hazards" and generalised(principal)
     unit = f"grid cells of {get_settings().generalise_m / 1000:g} km" if cells else "features"
+    given = [f"{k}={params[k]}" for k in sorted(simple) if k in params]
+    given += [params["filter"]] if "filter" in params else []
+    filtered = f", where {' and '.join(given)}" if given else ""
     return _answer(
         request,
         document,
         GEOJSON,
         title=COLLECTIONS[name][0],
-        description=f"{page.matched:,} {unit} ({_when(name, query)}); "
+        description=f"{page.matched:,} {unit} ({_when(name, query)}{filtered}); "
         f"{offset + 1 if page.features else 0:,}–{offset + len(page.features):,} shown.",
         columns=columns,
         rows=rows,
@@ -725,10 +851,14 @@ def ogc_item(
 
 
 @router.get("/api")
-def ogc_api(request: Request) -> Response:
+def ogc_api(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
     """The API definition (OpenAPI 3.0)."""
     _check_params(request, set())
-    document = api_definition(_base(request))
+    simple = {}
+    for name in _visible(principal):
+        queryables = _queryables(session, principal, name)
+        simple[name] = {k: queryables[k].kind for k in sorted(_simple(queryables, name))}
+    document = api_definition(_base(request), simple)
     if _wants_html(request):
         rows: list[list[tuple[Any, str | None]]] = [
             [(path, None), (op["get"]["summary"], None)] for path, op in document["paths"].items()
@@ -755,8 +885,13 @@ def _parameter(name: str, where: str, schema: dict[str, Any], text: str, **more:
     }
 
 
-def api_definition(base: str) -> dict[str, Any]:
-    """The OpenAPI 3.0 document of ``/ogc``, with the server at ``base``."""
+def api_definition(base: str, simple: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.0 document of ``/ogc``, with the server at ``base``: each collection's
+    items with the queryables that are parameters of their own (``simple``, by collection).
+
+    The common parameters are components, referred to: QGIS reads the most features a page
+    may hold from ``components/parameters/limit`` and otherwise asked for pages of 100.
+    """
     f = _parameter("f", "query", {"type": "string", "enum": ["json", "html"]}, "the format")
     collection = _parameter(
         "collectionId", "path", {"type": "string", "enum": list(COLLECTIONS)}, "a collection"
@@ -816,13 +951,79 @@ def api_definition(base: str) -> dict[str, Any]:
             }
         }
 
-    items = [collection, limit, offset, bbox, when, contam, method, level, f]
+    cql2 = _parameter(
+        "filter",
+        "query",
+        {"type": "string"},
+        "a filter in CQL2 text on the collection's queryables: status = 'CHA' AND "
+        "remaining_m2 > 10000",
+        style="form",
+        explode=False,
+    )
+    cql2_lang = _parameter(
+        "filter-lang",
+        "query",
+        {"type": "string", "enum": list(_FILTER_LANGS), "default": "cql2-text"},
+        "the filter's language (cql-text: the same, by the draft's name)",
+    )
+    cql2_crs = _parameter(
+        "filter-crs", "query", {"type": "string", "enum": [CRS84]}, "the filter's geometries' CRS"
+    )
+    common = {
+        "f": f,
+        "limit": limit,
+        "offset": offset,
+        "bbox": bbox,
+        "datetime": when,
+        "filter": cql2,
+        "filter-lang": cql2_lang,
+        "filter-crs": cql2_crs,
+    }
+
+    def ref(name: str) -> dict[str, str]:
+        return {"$ref": f"#/components/parameters/{name}"}
+
+    paging = [ref(n) for n in ("limit", "offset", "bbox", "datetime")]
+    filtering = [ref(n) for n in ("filter", "filter-lang", "filter-crs")]
+    items = [collection, *paging, contam, method, level, *filtering, ref("f")]
+    own = {
+        "hazards": [contam],
+        "hazard_boundaries": [contam],
+        "releases": [contam, method],
+        "admin_areas": [contam, level],
+    }
+    kinds = {"date": {"type": "string", "format": "date"}}
+    per_collection = {
+        f"/collections/{name}/items": get(
+            f"a page of {name}",
+            [
+                *paging,
+                *own[name],
+                *filtering,
+                *[
+                    _parameter(
+                        key,
+                        "query",
+                        kinds.get(kind, {"type": kind}),
+                        f"only features whose {key} is this",
+                        style="form",
+                        explode=False,
+                    )
+                    for key, kind in fields.items()
+                ],
+                ref("f"),
+            ],
+            geojson,
+        )
+        for name, fields in (simple or {}).items()
+    }
     return {
         "openapi": "3.0.3",
         "info": {"title": "ims OGC API – Features", "version": __version__},
         "servers": [{"url": base}],
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "parameters": common,
         },
         "security": [{"bearer": []}],
         "paths": {
@@ -834,9 +1035,15 @@ def api_definition(base: str) -> dict[str, Any]:
             "/collections/{collectionId}/schema": get(
                 "the fields of a collection's features", [collection, f], {SCHEMA: schema_doc}
             ),
+            "/collections/{collectionId}/queryables": get(
+                "what a filter on a collection's items may name",
+                [collection, ref("f")],
+                {SCHEMA: schema_doc},
+            ),
             "/collections/{collectionId}/items": get("a page of features", items, geojson),
+            **per_collection,
             "/collections/{collectionId}/items/{featureId}": get(
-                "one feature", [collection, feature, when, contam, f], geojson
+                "one feature", [collection, feature, ref("datetime"), contam, ref("f")], geojson
             ),
         },
     }

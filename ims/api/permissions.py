@@ -113,6 +113,7 @@ PERMISSIONS: dict[str, Rule] = {
     "ogc_collection": READ,
     "ogc_schema": READ,
     "ogc_feature_schema": READ,
+    "ogc_queryables": READ,
     "ogc_items": READ,
     "ogc_item": READ,
     # …and under a dated landing page (/ogc/on/YYYY-MM-DD), the same
@@ -123,6 +124,7 @@ PERMISSIONS: dict[str, Rule] = {
     "ogc_collection_on": READ,
     "ogc_schema_on": READ,
     "ogc_feature_schema_on": READ,
+    "ogc_queryables_on": READ,
     "ogc_items_on": READ,
     "ogc_item_on": READ,
     # API: one hazard or release recorded or corrected, staged as a submission for review

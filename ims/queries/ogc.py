@@ -27,6 +27,8 @@ from sqlalchemy.orm import Session
 
 from ims.domain.figures import OPEN_THRESHOLD_M2, clean_area
 from ims.domain.polygons import without_slivers_sql
+from ims.queries import cql
+from ims.queries.cql import Queryable
 from ims.reports.kept import kept
 
 COLLECTIONS = ("hazards", "hazard_boundaries", "releases", "admin_areas")
@@ -58,6 +60,7 @@ class Query:
     method: str | None = None  # releases
     level: int | None = None  # admin_areas
     feature_id: str | None = None  # one feature only
+    where: cql.Where | None = None  # a filter on the queryables (``queryables``)
 
 
 _ENV = "ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
@@ -79,7 +82,13 @@ def _params(query: Query) -> dict[str, Any]:
         "method": query.method,
         "level": query.level,
         "fid": query.feature_id,
+        **(query.where.params if query.where else {}),
     }
+
+
+def _filtered(query: Query) -> str:
+    """The filter's condition, joined to a query's own by AND ("" without one)."""
+    return f" AND ({query.where.sql})" if query.where else ""
 
 
 def _feature(fid: str, geojson: str | None, properties: dict[str, Any]) -> dict[str, Any]:
@@ -245,11 +254,104 @@ def _date(value: dt.date | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+# A filter on the hazards' properties is applied to their states before a page is taken:
+# each state with what its properties are read from (as ``_HAZARD_PROPS`` reads them).
+_HAZARD_FILTERED = (
+    "SELECT p.* FROM ({state}) p"
+    " JOIN ledger_entry fe ON fe.hazard_id = p.hazard_id AND fe.entry_no = p.entry_no"
+    " JOIN hazard_revision fr ON fr.id = p.revision_id"
+    " LEFT JOIN admin_area fa1 ON fa1.id = fe.count_admin1_id"
+    " LEFT JOIN admin_area fa2 ON fa2.id = fe.count_admin2_id"
+    " LEFT JOIN organisation forg ON forg.id = fr.operator_id"
+    " LEFT JOIN hazard_remaining fm ON fm.hazard_id = p.hazard_id AND p.last"
+    " WHERE {where}"
+)
+
+
+def _area(sql: str) -> str:
+    """An area as the features give it (``clean_area``: to the mm²), so that equal is equal."""
+    return f"CAST(round(CAST({sql} AS numeric), 3) AS double precision)"
+
+
+def _hazard_queryables(session: Session, *, boundaries: bool) -> dict[str, Queryable]:
+    remaining = (
+        "CASE WHEN p.last THEN fm.geom ELSE ST_Difference(fr.geom, COALESCE("
+        " (SELECT ST_Union(rel.geom) FROM release_in_force rel"
+        "  WHERE rel.hazard_id = p.hazard_id AND rel.released <= :as_of),"
+        " 'SRID=4326;POLYGON EMPTY'::geometry)) END"
+    )
+    shape = "fr.geom" if boundaries else remaining
+    found: dict[str, Queryable] = {
+        "hazard_id": Queryable("p.reference", cql.STRING),
+        "status": Queryable("p.status", cql.STRING),
+        "contamination": Queryable("p.contam", cql.STRING),
+        "admin1_code": Queryable("fa1.code", cql.STRING),
+        "admin1_name": Queryable("fa1.name", cql.STRING),
+        "admin2_code": Queryable("fa2.code", cql.STRING),
+        "admin2_name": Queryable("fa2.name", cql.STRING),
+        "remaining_m2": Queryable(_area("p.remaining_m2"), cql.NUMBER),
+        "boundary_m2": Queryable(_area("p.area_m2"), cql.NUMBER),
+        "recorded": Queryable(
+            "(SELECT min(h.effective) FROM hazard_revision h WHERE h.hazard_id = p.hazard_id)",
+            cql.DATE,
+        ),
+        "operator": Queryable("forg.name", cql.STRING),
+        "marked": Queryable("fr.marked", cql.DATE),
+    }
+    if boundaries:
+        found["revised"] = Queryable("fr.effective", cql.DATE)
+    # the upload's own columns: each read from the revision's attributes by its key (bound:
+    # a key is an upload's text), as the type its values have, or null
+    for n, (key, (name, kind)) in enumerate(own_columns(session).items()):
+        value = f"fr.attributes -> CAST(:own_{n} AS text)"
+        if kind == _TEXT:
+            sql = f"(fr.attributes ->> CAST(:own_{n} AS text))"
+        else:
+            cast = "double precision" if kind == _NUMBER else "boolean"
+            sql = f"(CASE WHEN jsonb_typeof({value}) = '{kind}' THEN CAST({value} AS {cast}) END)"
+        found[name] = Queryable(sql, kind, {f"own_{n}": key})
+    found["geometry"] = Queryable(
+        f"(fr.geom && {{g}} AND ST_Intersects({shape}, {{g}}))", cql.GEOMETRY
+    )
+    return found
+
+
+def queryables(session: Session, name: str, *, cells: bool = False) -> dict[str, Queryable]:
+    """What a filter on collection ``name`` may name (none for generalised cells)."""
+    if cells:
+        return {}
+    if name in ("hazards", "hazard_boundaries"):
+        return _hazard_queryables(session, boundaries=name == "hazard_boundaries")
+    if name == "releases":
+        return {
+            "release_id": Queryable("r.reference", cql.STRING),
+            "hazard_id": Queryable("h.reference", cql.STRING),
+            "method": Queryable("r.method", cql.STRING),
+            "released": Queryable("r.released", cql.DATE),
+            "contamination": Queryable("h.contam", cql.STRING),
+            "operator": Queryable(
+                "(SELECT o.name FROM organisation o WHERE o.id = r.operator_id)", cql.STRING
+            ),
+            "area_m2": Queryable(_area(_RELEASE_AREA), cql.NUMBER),
+            "stated_area_m2": Queryable("r.stated_area_m2", cql.NUMBER),
+            "geometry": Queryable("(r.geom && {g} AND ST_Intersects(r.geom, {g}))", cql.GEOMETRY),
+        }
+    return {  # admin areas: their figures are summed per page, not filtered on
+        "level": Queryable("a.level", cql.INTEGER),
+        "admin_code": Queryable("a.code", cql.STRING),
+        "admin_name": Queryable("a.name", cql.STRING),
+        "parent_code": Queryable("up.code", cql.STRING),
+        "geometry": Queryable("(a.geom && {g} AND ST_Intersects(a.geom, {g}))", cql.GEOMETRY),
+    }
+
+
 def _hazard_page(
     session: Session, query: Query, limit: int, offset: int, *, boundaries: bool
 ) -> Page:
     params = {**_params(query), "limit": limit, "offset": offset}
     state = _STATE + ("" if boundaries else " AND p.remaining_m2 >= :open")
+    if query.where is not None:
+        state = _HAZARD_FILTERED.format(state=state, where=query.where.sql)
     geom = "r.geom" if boundaries else _REMAINING
     if query.bbox is None:
         matched = session.scalar(text(f"SELECT count(*) FROM ({state}) s"), params) or 0
@@ -378,6 +480,10 @@ _RELEASES = (
     + " AND (CAST(:fid AS text) IS NULL OR r.reference = :fid)"
     " AND (NOT :filtered OR (r.geom && " + _ENV + " AND ST_Intersects(r.geom, " + _ENV + ")))"
 )
+_RELEASE_AREA = (
+    "(SELECT -sum(e.delta_m2) FROM ledger_entry e"
+    " WHERE e.hazard_id = r.hazard_id AND e.release_id = r.id)"
+)
 
 
 def releases(session: Session, query: Query, limit: int, offset: int) -> Page:
@@ -388,15 +494,15 @@ def releases(session: Session, query: Query, limit: int, offset: int) -> Page:
     """
     params = {**_params(query), "filtered": query.bbox is not None, "limit": limit}
     params["offset"] = offset
-    matched = session.scalar(text("SELECT count(*) " + _RELEASES), params) or 0
+    found = _RELEASES + _filtered(query)
+    matched = session.scalar(text("SELECT count(*) " + found), params) or 0
     rows = session.execute(
         text(
             f"SELECT r.reference, ST_AsGeoJSON(r.geom, {DIGITS}) AS geojson, h.reference AS hazard,"
             " r.method, r.released, h.contam, r.stated_area_m2,"
             " (SELECT o.name FROM organisation o WHERE o.id = r.operator_id) AS operator,"
-            " (SELECT -sum(e.delta_m2) FROM ledger_entry e"
-            "  WHERE e.hazard_id = r.hazard_id AND e.release_id = r.id) AS area_m2 "
-            + _RELEASES
+            f" {_RELEASE_AREA} AS area_m2 "
+            + found
             + " ORDER BY r.released, r.reference LIMIT :limit OFFSET :offset"
         ),
         params,
@@ -458,11 +564,12 @@ def admin_areas(session: Session, query: Query, limit: int, offset: int) -> Page
     None; the feature id is ``level-code``.
     """
     params = {**_params(query), "filtered": query.bbox is not None}
-    matched = session.scalar(text("SELECT count(*) " + _ADMINS), params) or 0
+    found = _ADMINS + _filtered(query)
+    matched = session.scalar(text("SELECT count(*) " + found), params) or 0
     admins = session.execute(
         text(
             "SELECT a.id, a.level, a.code, a.name, up.code AS parent_code,"
-            f" ST_AsGeoJSON(a.geom, {DIGITS}) AS geojson " + _ADMINS + " ORDER BY a.level, a.code"
+            f" ST_AsGeoJSON(a.geom, {DIGITS}) AS geojson " + found + " ORDER BY a.level, a.code"
             " LIMIT :limit OFFSET :offset"
         ),
         {**params, "limit": limit, "offset": offset},

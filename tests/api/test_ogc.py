@@ -171,9 +171,12 @@ def test_landing_conformance_collections_and_api_definition(client: TestClient) 
     assert one["extent"]["spatial"]["bbox"][0] == pytest.approx([103.0, 19.0, 104.0, 20.0])
     api = client.get("/ogc/api")
     assert api.headers["content-type"].startswith("application/vnd.oai.openapi+json")
-    items = api.json()["paths"]["/collections/{collectionId}/items"]["get"]
-    limit = next(p for p in items["parameters"] if p["name"] == "limit")
-    assert limit["schema"]["maximum"] == 10_000
+    # the limit as QGIS reads it (a component): it had asked for pages of 100 without it
+    definition = api.json()
+    limit = definition["components"]["parameters"]["limit"]
+    assert limit["schema"]["maximum"] == 10_000 and limit["schema"]["default"] == 10
+    items = definition["paths"]["/collections/{collectionId}/items"]["get"]
+    assert {"$ref": "#/components/parameters/limit"} in items["parameters"]
     assert client.get("/ogc/collections/nothing").status_code == 404
 
 
@@ -560,6 +563,7 @@ class Live:
 
     url: str
     token: str
+    log: Path  # the server's output, each request it answered among it
 
 
 @pytest.fixture
@@ -595,7 +599,7 @@ def live(committed_engine: Engine, committed_database: str, tmp_path: Path) -> I
                         break
                 except OSError:
                     time.sleep(0.2)
-            yield Live(f"http://127.0.0.1:{port}/ogc", token)
+            yield Live(f"http://127.0.0.1:{port}/ogc", token, tmp_path / "server.log")
         finally:
             server.terminate()
             server.wait(timeout=20)

@@ -261,6 +261,7 @@ REQUESTS: dict[str, Call] = {
     "ogc_collection": lambda c, w: c.get("/ogc/collections/hazards"),
     "ogc_schema": lambda c, w: c.get("/ogc/collections/hazards/schema"),
     "ogc_feature_schema": lambda c, w: c.get("/ogc/collections/hazards/feature-schema"),
+    "ogc_queryables": lambda c, w: c.get("/ogc/collections/hazards/queryables"),
     "ogc_items": lambda c, w: c.get("/ogc/collections/hazards/items"),
     "ogc_item": lambda c, w: c.get(f"/ogc/collections/hazard_boundaries/items/{w.hazard}"),
     "ogc_landing_on": lambda c, w: c.get("/ogc/on/2020-12-31"),
@@ -272,6 +273,7 @@ REQUESTS: dict[str, Call] = {
     "ogc_feature_schema_on": lambda c, w: c.get(
         "/ogc/on/2020-12-31/collections/hazards/feature-schema"
     ),
+    "ogc_queryables_on": lambda c, w: c.get("/ogc/on/2020-12-31/collections/hazards/queryables"),
     "ogc_items_on": lambda c, w: c.get("/ogc/on/2020-12-31/collections/hazards/items"),
     "ogc_item_on": lambda c, w: c.get(
         f"/ogc/on/{dt.date.today()}/collections/hazard_boundaries/items/{w.hazard}"

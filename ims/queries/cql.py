@@ -1,0 +1,473 @@
+"""CQL2 filters (OGC API – Features Part 3) as SQL with bound values.
+
+QGIS and GDAL send a layer's filter to ``/ogc`` as CQL2 text when the API says it takes
+one (``filter=status = 'CHA' AND remaining_m2 > 10000``); without it they fetched every
+feature of a national collection and filtered it themselves. pygeofilter parses the text;
+the SQL is made here, from the parsed tree, because pygeofilter's own SQL backend writes
+the values into the statement as text, quotes and all (docs/decisions/0024).
+
+Each collection names what may be filtered on, its ``Queryable``s: a property's SQL
+expression over the collection's rows and its JSON Schema type. A value is compared as
+the property's type (a date with a date, a number with a number) or refused, naming the
+property and what was given; every value reaches the database as a bound parameter.
+What is understood is CQL2's basic class (comparisons, ``AND``/``OR``/``NOT``, ``IS
+NULL``), ``LIKE``, ``BETWEEN`` and ``IN``, ``CASEI`` and ``S_INTERSECTS`` on the geometry:
+the conformance classes ``/ogc/conformance`` declares.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import shapely
+import shapely.geometry
+from pygeofilter import ast, values
+from shapely.geometry.base import BaseGeometry
+
+MAX_FILTER_CHARS: Final = 8_000  # a filter is a URL's query; GDAL and QGIS send a few dozen
+MAX_DEPTH: Final = 200  # "a OR b OR …": each OR is a level of the parsed tree
+_PLACEHOLDER: Final = "\ue000"  # a literal with an escaped quote stands in as this
+
+# JSON Schema types of the queryables (``format`` "date" is a string that is a date)
+STRING, NUMBER, INTEGER, DATE, BOOLEAN, GEOMETRY = (
+    "string",
+    "number",
+    "integer",
+    "date",
+    "boolean",
+    "geometry",
+)
+_CAST: Final = {
+    STRING: "text",
+    NUMBER: "double precision",
+    INTEGER: "bigint",
+    DATE: "date",
+    BOOLEAN: "boolean",
+}
+_WORDS: Final = {
+    STRING: "text: compare it with a quoted value such as 'CHA'",
+    NUMBER: "a number",
+    INTEGER: "a whole number",
+    DATE: "a date: compare it with DATE('2021-12-31')",
+    BOOLEAN: "true or false",
+    GEOMETRY: "the geometry: use S_INTERSECTS(geometry, BBOX(…)) or a geometry in WKT",
+}
+
+
+class FilterError(ValueError):
+    """A filter that cannot be applied: the message says what and where, for the caller."""
+
+
+@dataclass(frozen=True)
+class Queryable:
+    """A property a filter may name: its SQL over the collection's rows and its type.
+
+    The geometry's ``sql`` is the condition that it meets ``{g}``, the filter's geometry.
+    """
+
+    sql: str
+    kind: str
+    params: Mapping[str, Any] = field(default_factory=dict)  # what ``sql`` binds
+
+
+@dataclass
+class Where:
+    """A filter as SQL: a condition and the values it binds."""
+
+    sql: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _unescape(text: str) -> tuple[str, list[str]]:
+    """``text`` with each string literal that holds an escaped quote (``''`` or ``\\'``) or
+    a doubled backslash replaced by a numbered stand-in, and those literals' values.
+
+    pygeofilter's grammar ends a literal at its first quote, so "admin1_name = 'Cote d''Ivoire'"
+    (as QGIS writes an apostrophe) did not parse.
+    """
+    if _PLACEHOLDER in text:
+        raise FilterError("the filter holds a character it may not (U+E000)")
+    out: list[str] = []
+    literals: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == '"':  # a quoted property name: copied as it is
+            end = text.find('"', i + 1)
+            end = n - 1 if end < 0 else end
+            out.append(text[i : end + 1])
+            i = end + 1
+            continue
+        if char != "'":
+            out.append(char)
+            i += 1
+            continue
+        j, value, escaped = i + 1, [], False
+        while j < n:
+            if text[j] == "'" and j + 1 < n and text[j + 1] == "'":
+                value.append("'")
+                j, escaped = j + 2, True
+            elif text[j] == "\\" and j + 1 < n and text[j + 1] in "'\\":
+                value.append(text[j + 1])
+                j, escaped = j + 2, True
+            elif text[j] == "'":
+                break
+            else:
+                value.append(text[j])
+                j += 1
+        if j >= n:
+            raise FilterError(f"the filter's quoted value at character {i + 1} is not closed")
+        if escaped:
+            out.append(f"'{_PLACEHOLDER}{len(literals)}{_PLACEHOLDER}'")
+            literals.append("".join(value))
+        else:
+            out.append(text[i : j + 1])
+        i = j + 1
+    return "".join(out), literals
+
+
+_STAND_IN = re.compile(f"{_PLACEHOLDER}(\\d+){_PLACEHOLDER}")
+
+# pygeofilter's CQL2 grammar, with three changes (docs/decisions/0024):
+_GRAMMAR_CHANGES: Final = (
+    # NOT of a condition in parentheses, as QGIS writes every NOT: "(NOT ((status = 'SHA')))"
+    # did not parse
+    (
+        '| "NOT"i "(" predicate ")"',
+        '| "NOT"i "(" condition ")"',
+    ),
+    # ILIKE, as GDAL writes a case-blind LIKE
+    (
+        '| expression "NOT"i "LIKE"i expression                          -> not_like',
+        '| expression "NOT"i "LIKE"i expression                          -> not_like\n'
+        '          | expression "ILIKE"i expression -> ilike\n'
+        '          | expression "NOT"i "ILIKE"i expression -> not_ilike',
+    ),
+    # a property named by one letter
+    ("attribute: /[a-zA-Z][a-zA-Z_:0-9.]+/", "attribute: /[a-zA-Z][a-zA-Z_:0-9.]*/"),
+)
+
+
+@functools.cache
+def _parser() -> Any:
+    """pygeofilter's CQL2 text parser, of its grammar with ``_GRAMMAR_CHANGES`` (built on
+    the first filter: it takes 0.2 s)."""
+    import lark
+    from pygeofilter.parsers.cql2_text import parser
+
+    here = Path(parser.__file__).parent
+    grammar = (here / "grammar.lark").read_text(encoding="utf-8")
+    for old, new in _GRAMMAR_CHANGES:
+        if old not in grammar:  # a pygeofilter whose grammar differs: its own, unchanged
+            return parser.parser
+        grammar = grammar.replace(old, new)
+    return lark.Lark(
+        grammar,
+        parser="lalr",
+        maybe_placeholders=False,
+        transformer=parser.CQLTransformer(),
+        import_paths=[str(here.parent)],
+    )
+
+
+def parse_text(text: str) -> Any:
+    """The parsed tree of a CQL2 text filter, or ``FilterError`` saying where it is wrong."""
+    if len(text) > MAX_FILTER_CHARS:
+        raise FilterError(f"the filter is longer than {MAX_FILTER_CHARS:,} characters")
+    if not text.strip():
+        raise FilterError("the filter is empty")
+    source, literals = _unescape(text)
+    import lark
+
+    parse = _parser().parse
+    try:
+        tree = parse(source)
+    except lark.exceptions.UnexpectedInput as exc:
+        column = getattr(exc, "column", None)
+        where = f" at character {column}" if isinstance(column, int) and column > 0 else ""
+        raise FilterError(
+            f"the filter is not CQL2 text{where}: {_context(text, column)}; write it as "
+            "status = 'CHA' AND remaining_m2 > 10000 (properties as the queryables name them, "
+            "text in single quotes, dates as DATE('2021-12-31'))"
+        ) from None
+    except (lark.exceptions.LarkError, ValueError, TypeError, RecursionError) as exc:
+        raise FilterError(f"the filter is not CQL2 text: {str(exc)[:200]}") from None
+    return _restore(tree, literals) if literals else tree
+
+
+def _context(text: str, column: Any) -> str:
+    if not isinstance(column, int) or column < 1:
+        return repr(text[:60])
+    start = max(0, column - 21)
+    return f"…{text[start : column - 1]}⟨here⟩{text[column - 1 : column + 20]}…"
+
+
+def _restore(node: Any, literals: list[str]) -> Any:
+    """The tree with each stand-in replaced by its literal's value."""
+    if isinstance(node, str):
+        return _STAND_IN.sub(lambda m: literals[int(m.group(1))], node)
+    if isinstance(node, list):
+        return [_restore(item, literals) for item in node]
+    if hasattr(node, "__dataclass_fields__"):
+        for name in node.__dataclass_fields__:
+            setattr(node, name, _restore(getattr(node, name), literals))
+    return node
+
+
+def to_sql(tree: Any, queryables: Mapping[str, Queryable], *, prefix: str = "cql") -> Where:
+    """The condition ``tree`` states, over ``queryables``, its values bound as
+    ``:{prefix}_0``, ``:{prefix}_1``, …"""
+    return _Translator(queryables, prefix).where(tree)
+
+
+def equals(name: str, value: str, queryables: Mapping[str, Queryable]) -> Any:
+    """``name = value`` as a parsed tree, ``value`` read as the property's type: a query
+    parameter named after a queryable (Part 3's queryables as query parameters)."""
+    kind = queryables[name].kind
+    literal: Any = value
+    try:
+        if kind == NUMBER:
+            literal = float(value)
+        elif kind == INTEGER:
+            literal = int(value)
+        elif kind == DATE:
+            literal = dt.date.fromisoformat(value)
+        elif kind == BOOLEAN:
+            if value.lower() not in ("true", "false"):
+                raise ValueError(value)
+            literal = value.lower() == "true"
+    except ValueError:
+        raise FilterError(f"{name}={value!r}: {name} is {_WORDS[kind]}") from None
+    return ast.Equal(ast.Attribute(name), literal)
+
+
+def combine(*trees: Any) -> Any:
+    """The trees joined by AND (None where there is none)."""
+    found = [t for t in trees if t is not None]
+    if not found:
+        return None
+    combined = found[0]
+    for tree in found[1:]:
+        combined = ast.And(combined, tree)
+    return combined
+
+
+class _Translator:
+    """Makes SQL of a parsed tree; each value a bound parameter, each comparison typed."""
+
+    def __init__(self, queryables: Mapping[str, Queryable], prefix: str) -> None:
+        self.ast, self.values = ast, values
+        self.queryables = queryables
+        self.prefix = prefix
+        self.params: dict[str, Any] = {}
+        self.count = 0
+
+    def where(self, tree: Any) -> Where:
+        return Where(self.condition(tree, 0), self.params)
+
+    # -- values -------------------------------------------------------------------------
+
+    def name(self) -> str:
+        self.count += 1
+        return f"{self.prefix}_{self.count}"
+
+    def bind(self, value: Any, kind: str) -> str:
+        name = self.name()
+        self.params[name] = value
+        return f"CAST(:{name} AS {_CAST[kind]})"
+
+    def attribute(self, node: Any) -> Queryable:
+        queryable = self.queryables.get(node.name)
+        if queryable is None:
+            known = ", ".join(sorted(self.queryables)) or "none"
+            raise FilterError(
+                f"the filter names {node.name!r}, which is not a queryable of this collection; "
+                f"its queryables are {known}"
+            )
+        self.params.update(queryable.params)
+        return queryable
+
+    def literal(self, value: Any, kind: str, name: str) -> str:
+        """``value`` bound as a ``kind`` compared with property ``name``, or refused."""
+        ok: Any = None
+        if kind == STRING and isinstance(value, str):
+            ok = value
+        elif kind in (NUMBER, INTEGER) and isinstance(value, int | float):
+            ok = value if not isinstance(value, bool) else None
+            kind = NUMBER if isinstance(value, float) else kind
+        elif kind == BOOLEAN and isinstance(value, bool):
+            ok = value
+        elif kind == DATE:
+            if isinstance(value, dt.datetime):
+                utc = value.astimezone(dt.UTC) if value.tzinfo else value
+                ok = utc.date()
+            elif isinstance(value, dt.date):
+                ok = value
+            elif isinstance(value, str):
+                try:  # GDAL writes a date as "2021-06-01T"
+                    ok = dt.date.fromisoformat(value.removesuffix("T"))
+                except ValueError:
+                    ok = None
+        if ok is None:
+            raise FilterError(f"{name} is {_WORDS[kind]}; the filter compares it with {value!r}")
+        return self.bind(ok, kind)
+
+    def operand(self, node: Any, kind: str | None, name: str) -> tuple[str, str]:
+        """An operand's SQL and type: a property, ``CASEI(…)`` of text, or a value read as
+        ``kind`` (the other side's type)."""
+        ast = self.ast
+        if isinstance(node, ast.Attribute):
+            queryable = self.attribute(node)
+            if queryable.kind == GEOMETRY:
+                raise FilterError(f"{node.name} is {_WORDS[GEOMETRY]}")
+            return queryable.sql, queryable.kind
+        if isinstance(node, ast.Function):
+            if node.name != "lower" or len(node.arguments) != 1:
+                raise FilterError(
+                    f"the function {node.name}() is not supported: only CASEI(…) of text is"
+                )
+            sql, found = self.operand(node.arguments[0], STRING, name)
+            if found != STRING:
+                raise FilterError(f"CASEI() takes text; {name} is {_WORDS[found]}")
+            return f"lower({sql})", STRING
+        if isinstance(node, ast.Node):
+            raise FilterError(
+                f"{type(node).__name__} is not supported in a comparison: compare a property "
+                "with a value"
+            )
+        if kind is None:
+            raise FilterError("the filter compares two values: name a property on one side")
+        return self.literal(node, kind, name), kind
+
+    def pair(self, lhs: Any, rhs: Any) -> tuple[str, str, str]:
+        """Both sides of a comparison, each read as the other's type."""
+        left_kind, left_name = self.kind_of(lhs), self.label(lhs)
+        right_kind, right_name = self.kind_of(rhs), self.label(rhs)
+        if left_kind is None and right_kind is None:
+            raise FilterError("the filter compares two values: name a property on one side")
+        left, found_left = self.operand(lhs, right_kind, right_name)
+        right, found_right = self.operand(rhs, found_left, left_name)
+        numbers = {NUMBER, INTEGER}
+        if found_left != found_right and not {found_left, found_right} <= numbers:
+            raise FilterError(
+                f"{left_name} is {_WORDS[found_left]}, {right_name} is {_WORDS[found_right]}: "
+                "they cannot be compared"
+            )
+        return left, right, found_left
+
+    def kind_of(self, node: Any) -> str | None:
+        """The type of a property, or of ``CASEI`` of one; None for a value."""
+        if isinstance(node, self.ast.Attribute):
+            return self.attribute(node).kind
+        if isinstance(node, self.ast.Function) and len(node.arguments) == 1:
+            return self.kind_of(node.arguments[0])
+        return None
+
+    def label(self, node: Any) -> str:
+        if isinstance(node, self.ast.Attribute):
+            return str(node.name)
+        if isinstance(node, self.ast.Function) and len(node.arguments) == 1:
+            return self.label(node.arguments[0])
+        return repr(node)
+
+    # -- conditions ---------------------------------------------------------------------
+
+    def condition(self, node: Any, depth: int) -> str:
+        ast = self.ast
+        if depth > MAX_DEPTH:
+            raise FilterError(f"the filter is nested more than {MAX_DEPTH} deep")
+        if isinstance(node, ast.And | ast.Or):
+            word = "AND" if isinstance(node, ast.And) else "OR"
+            left = self.condition(node.lhs, depth + 1)
+            right = self.condition(node.rhs, depth + 1)
+            return f"({left} {word} {right})"
+        if isinstance(node, ast.Not):
+            return f"(NOT {self.condition(node.sub_node, depth + 1)})"
+        if isinstance(node, ast.Comparison):
+            left, right, _ = self.pair(node.lhs, node.rhs)
+            op = {"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}[node.op.value]
+            return f"({left} {op} {right})"
+        if isinstance(node, ast.IsNull):
+            if not isinstance(node.lhs, ast.Attribute):
+                raise FilterError("IS NULL takes a property")
+            return f"({self.attribute(node.lhs).sql} IS {'NOT ' if node.not_ else ''}NULL)"
+        if isinstance(node, ast.Between):
+            left, low, kind = self.pair(node.lhs, node.low)
+            if kind not in (NUMBER, INTEGER, DATE):
+                raise FilterError("BETWEEN takes a number or a date")
+            _, high, _ = self.pair(node.lhs, node.high)
+            return f"({left} {'NOT ' if node.not_ else ''}BETWEEN {low} AND {high})"
+        if isinstance(node, ast.Like):
+            # CQL2's LIKE is SQL's: % any text, _ one character, \ escapes either
+            left, pattern, kind = self.pair(node.lhs, node.pattern)
+            if kind != STRING:
+                raise FilterError("LIKE compares text")
+            word = "NOT LIKE" if node.not_ else "LIKE"
+            if node.nocase:  # ILIKE
+                left, pattern = f"lower({left})", f"lower({pattern})"
+            return f"({left} {word} {pattern} ESCAPE '\\')"
+        if isinstance(node, ast.In):
+            if not node.sub_nodes:
+                raise FilterError("IN takes at least one value")
+            sides = [self.pair(node.lhs, option) for option in node.sub_nodes]
+            left, options = sides[0][0], [right for _, right, _ in sides]
+            return f"({left} {'NOT ' if node.not_ else ''}IN ({', '.join(options)}))"
+        if isinstance(node, ast.GeometryIntersects):
+            return self.intersects(node)
+        if isinstance(node, ast.SpatialComparisonPredicate):
+            raise FilterError(
+                f"{node.op.name} is not supported: S_INTERSECTS(geometry, …) is the spatial "
+                "function this API takes"
+            )
+        if isinstance(node, bool):
+            return "TRUE" if node else "FALSE"
+        raise FilterError(
+            f"{type(node).__name__} is not supported: this API takes comparisons, LIKE, "
+            "BETWEEN, IN, IS NULL, CASEI and S_INTERSECTS, joined by AND, OR and NOT"
+        )
+
+    def intersects(self, node: Any) -> str:
+        ast, values = self.ast, self.values
+        lhs, rhs = node.lhs, node.rhs
+        if not isinstance(lhs, ast.Attribute):
+            lhs, rhs = rhs, lhs
+        if not isinstance(lhs, ast.Attribute) or self.attribute(lhs).kind != GEOMETRY:
+            raise FilterError("S_INTERSECTS takes the geometry property and a geometry")
+        shape: BaseGeometry
+        try:
+            if isinstance(rhs, ast.Function) and rhs.name.lower() == "bbox":
+                numbers = [float(a) for a in rhs.arguments]
+                if len(numbers) == 6:  # with heights: minx, miny, minz, maxx, maxy, maxz
+                    numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+                if len(numbers) != 4:
+                    raise FilterError("BBOX takes 4 numbers: minlon, minlat, maxlon, maxlat")
+                shape = shapely.box(numbers[0], numbers[1], numbers[2], numbers[3])
+            elif isinstance(rhs, values.Envelope):
+                shape = shapely.box(rhs.x1, rhs.y1, rhs.x2, rhs.y2)
+            elif isinstance(rhs, values.Geometry):
+                shape = shapely.geometry.shape(rhs.geometry)
+            else:
+                raise FilterError("S_INTERSECTS takes a geometry in WKT or BBOX(…)")
+        except (TypeError, ValueError, shapely.errors.ShapelyError) as exc:
+            if isinstance(exc, FilterError):
+                raise
+            raise FilterError(f"S_INTERSECTS: the geometry is not one: {exc}") from None
+        if (
+            shape.is_empty
+            or not all(-180 <= v <= 180 for v in (shape.bounds[0], shape.bounds[2]))
+            or not all(-90 <= v <= 90 for v in (shape.bounds[1], shape.bounds[3]))
+        ):
+            raise FilterError(
+                "S_INTERSECTS: the geometry is empty or outside longitude -180…180 and "
+                "latitude -90…90 (CRS84: longitude first)"
+            )
+        name = self.name()
+        self.params[name] = shape.wkb
+        geometry = f"ST_SetSRID(ST_GeomFromWKB(CAST(:{name} AS bytea)), 4326)"
+        return self.attribute(lhs).sql.format(g=geometry)

@@ -1,0 +1,307 @@
+"""``/ogc`` filters on the server (OGC API – Features Part 3, CQL2 text), as QGIS and GDAL
+send a layer's filter once the API declares it.
+
+Each filter's answer is checked against the same collection read whole and filtered here,
+in Python, on the features' own properties and geometries: the server must give exactly
+the features a client filtering for itself would keep, counted as it counts them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from shapely.geometry import box, shape
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ims.api.ogc import QUERYABLES_REL
+from tests.api import test_ogc
+from tests.api.test_ogc import Live, _all
+from tests.gis import gis_reads
+
+Props = dict[str, Any]
+client = test_ogc.client  # the small programme of tests/api/test_ogc.py, read as a viewer
+live = test_ogc.live
+WEST = box(103.0, 19.0, 103.49, 20.0)
+
+
+def _filtered(client: TestClient, name: str, **params: str) -> list[dict[str, Any]]:
+    return _all(client, f"/ogc/collections/{name}/items", limit=7, **params)
+
+
+def _ids(features: list[dict[str, Any]]) -> list[str]:
+    return sorted(str(f["id"]) for f in features)
+
+
+# (collection, CQL2 text, the same condition on a feature's properties and geometry)
+CASES: list[tuple[str, str, Callable[[Props, Any], bool]]] = [
+    ("hazards", "status = 'CHA'", lambda p, g: p["status"] == "CHA"),
+    (
+        "hazards",
+        "(\"status\" = 'SHA') AND (remaining_m2 > 20000)",
+        lambda p, g: p["status"] == "SHA" and p["remaining_m2"] > 20000,
+    ),
+    (
+        "hazards",
+        "contamination <> 'CMR' OR admin1_code = 'P-E'",
+        lambda p, g: p["contamination"] != "CMR" or p["admin1_code"] == "P-E",
+    ),
+    ("hazards", "NOT (admin2_name = 'West one')", lambda p, g: p["admin2_name"] != "West one"),
+    # NOT as QGIS writes it, and ILIKE and a date as GDAL writes them
+    (
+        "hazards",
+        "(NOT ((admin2_name = 'West one')))",
+        lambda p, g: p["admin2_name"] != "West one",
+    ),
+    ("hazards", "admin1_name ILIKE 'EAS%'", lambda p, g: p["admin1_name"] == "East"),
+    ("releases", "released >= '2021-06-01T'", lambda p, g: p["released"] >= "2021-06-01"),
+    ("hazards", "marked IS NULL", lambda p, g: p["marked"] is None),
+    ("hazards", "marked IS NOT NULL", lambda p, g: p["marked"] is not None),
+    (
+        "hazards",
+        "recorded >= DATE('2021-01-01')",
+        lambda p, g: p["recorded"] >= "2021-01-01",
+    ),
+    # as QGIS writes a date it compares with a date field of the queryables
+    ("hazards", "marked = '2020-06-01'", lambda p, g: p["marked"] == "2020-06-01"),
+    (
+        "hazards",
+        "CASEI(admin1_name) LIKE CASEI('%EAS%')",
+        lambda p, g: "eas" in (p["admin1_name"] or "").lower(),
+    ),
+    ("hazards", "hazard_id LIKE 'H-0_'", lambda p, g: p["hazard_id"][:3] == "H-0"),
+    ("hazards", "hazard_id NOT LIKE 'H-%'", lambda p, g: not p["hazard_id"].startswith("H-")),
+    (
+        "hazards",
+        "hazard_id IN ('H-01', 'H-02', 'H-ACROSS', 'H-NONE')",
+        lambda p, g: p["hazard_id"] in ("H-01", "H-02", "H-ACROSS"),
+    ),
+    (
+        "hazards",
+        "remaining_m2 BETWEEN 50000 AND 150000",
+        lambda p, g: 50000 <= p["remaining_m2"] <= 150000,
+    ),
+    # the upload's own columns: a text, a number, and one named as ims's "id" is
+    ("hazards", "team = 'T-21'", lambda p, g: p.get("team") == "T-21"),
+    ("hazards", "depth_cm >= 32", lambda p, g: (p.get("depth_cm") or 0) >= 32),
+    ("hazards", "id_1 IS NOT NULL", lambda p, g: p.get("id_1") is not None),
+    (
+        "hazards",
+        "S_INTERSECTS(geometry, BBOX(103.0, 19.0, 103.49, 20.0))",
+        lambda p, g: g.intersects(WEST),
+    ),
+    (
+        "hazards",
+        "S_INTERSECTS(geometry, POLYGON((103 19, 103.49 19, 103.49 20, 103 20, 103 19)))"
+        " AND status = 'SHA'",
+        lambda p, g: g.intersects(WEST) and p["status"] == "SHA",
+    ),
+    ("hazard_boundaries", "revised < DATE('2021-01-01')", lambda p, g: p["revised"] < "2021"),
+    ("releases", "method = 'cleared'", lambda p, g: p["method"] == "cleared"),
+    (
+        "releases",
+        "released BETWEEN DATE('2021-01-01') AND DATE('2021-12-31') AND area_m2 > 1",
+        lambda p, g: "2021" <= p["released"] <= "2021-12-31" and p["area_m2"] > 1,
+    ),
+    ("releases", "hazard_id = 'H-02'", lambda p, g: p["hazard_id"] == "H-02"),
+    (
+        "admin_areas",
+        "level = 2 AND parent_code = 'P-W'",
+        lambda p, g: p["level"] == 2 and p["parent_code"] == "P-W",
+    ),
+    ("admin_areas", "CASEI(admin_name) LIKE '%one'", lambda p, g: p["admin_name"].endswith("one")),
+]
+
+
+@pytest.mark.parametrize(("name", "cql", "keep"), CASES, ids=[c[1][:40] for c in CASES])
+def test_a_filter_keeps_what_a_client_filtering_itself_keeps(
+    client: TestClient, name: str, cql: str, keep: Callable[[Props, Any], bool]
+) -> None:
+    everything = _filtered(client, name)
+    want = [f for f in everything if keep(f["properties"], shape(f["geometry"]))]
+    assert 0 < len(want) < len(everything) or cql.startswith("hazard_id NOT LIKE")
+    got = _filtered(client, name, filter=cql)
+    assert _ids(got) == _ids(want)
+    first = client.get(f"/ogc/collections/{name}/items", params={"filter": cql, "limit": 2})
+    assert first.json()["numberMatched"] == len(want)
+
+
+def test_a_filter_on_a_past_date_reads_that_dates_state(client: TestClient) -> None:
+    # H-02 was a quarter cancelled in 2022: at the end of 2021 it was whole
+    then = _filtered(client, "hazards", datetime="2021-12-31", filter="hazard_id = 'H-02'")
+    today = _filtered(client, "hazards", filter="hazard_id = 'H-02'")
+    assert then[0]["properties"]["remaining_m2"] == then[0]["properties"]["boundary_m2"]
+    assert today[0]["properties"]["remaining_m2"] < then[0]["properties"]["remaining_m2"]
+    whole = then[0]["properties"]["remaining_m2"]
+    kept = _filtered(
+        client, "hazards", datetime="2021-12-31", filter=f"remaining_m2 = {whole}"
+    )  # as shown: an area equal to the one a feature gives is equal
+    assert "H-02" in _ids(kept)
+
+
+def test_queryables_as_parameters_of_their_own(client: TestClient) -> None:
+    everything = _filtered(client, "hazards")
+    want = [f for f in everything if f["properties"]["status"] == "CHA"]
+    want_east = [f for f in want if f["properties"]["admin1_code"] == "P-E"]
+    assert _ids(_filtered(client, "hazards", status="CHA")) == _ids(want)
+    both = _filtered(client, "hazards", status="CHA", filter="admin1_code = 'P-E'")
+    assert _ids(both) == _ids(want_east) and 0 < len(want_east) < len(want)
+    deep = [f for f in everything if f["properties"].get("depth_cm") == 31]
+    assert _ids(_filtered(client, "hazards", depth_cm="31")) == _ids(deep) != []
+    page = client.get("/ogc/collections/hazards/items", params={"status": "CHA", "limit": 2})
+    nxt = next(link["href"] for link in page.json()["links"] if link["rel"] == "next")
+    assert "status=CHA" in nxt  # the next page keeps the filter
+    html = client.get("/ogc/collections/hazards/items", params={"status": "CHA", "f": "html"})
+    assert f"{len(want):,} features (on {dt.date.today().isoformat()}, where status=CHA)" in (
+        html.text
+    )
+
+
+def test_values_are_bound_never_written_into_the_statement(
+    client: TestClient, session: Session
+) -> None:
+    before = session.scalar(text("SELECT count(*) FROM hazard"))
+    for cql in (
+        "hazard_id = 'x'' OR ''1''=''1'",
+        "hazard_id = 'H-01''; DROP TABLE hazard; --'",
+        "admin1_name = 'East\\' OR 1=1 --'",
+    ):
+        answer = client.get("/ogc/collections/hazards/items", params={"filter": cql})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["numberMatched"] == 0
+    # an apostrophe, as QGIS escapes it
+    quoted = client.get(
+        "/ogc/collections/hazards/items", params={"filter": "village = 'Ban 1'' s'"}
+    )
+    assert quoted.status_code == 200 and quoted.json()["numberMatched"] == 0
+    assert session.scalar(text("SELECT count(*) FROM hazard")) == before
+
+
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ({"filter": "colour = 'red'"}, "'colour', which is not a queryable"),
+        ({"filter": "remaining_m2 > 'big'"}, "remaining_m2 is a number"),
+        ({"filter": "status = 3"}, "status is text"),
+        ({"filter": "recorded > 2020"}, "recorded is a date"),
+        ({"filter": "status = 'CHA"}, "is not closed"),
+        ({"filter": "status == 'CHA'"}, "is not CQL2 text at character"),
+        ({"filter": "S_WITHIN(geometry, POINT(103 19))"}, "S_INTERSECTS"),
+        ({"filter": "S_INTERSECTS(geometry, POINT(19 203))"}, "longitude first"),
+        ({"filter": "1 = 1"}, "name a property"),
+        ({"filter": " OR ".join(["status = 'CHA'"] * 900)}, "longer than 8,000"),
+        ({"filter": "status = 'CHA'", "filter-lang": "cql2-json"}, "takes cql2-text"),
+        ({"filter": "status = 'CHA' OR S_INTERSECTS(geometry, BBOX(1, 2, 3))"}, "4 numbers"),
+        ({"filter": "status = 'CHA'", "filter-crs": "EPSG:32648"}, "CRS84"),
+        ({"remaining_m2": "lots"}, "remaining_m2 is a number"),
+    ],
+)
+def test_a_wrong_filter_is_400_saying_what_is_wrong(
+    client: TestClient, params: dict[str, str], problem: str
+) -> None:
+    answer = client.get("/ogc/collections/hazards/items", params=params)
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert problem in answer.json()["detail"]
+
+
+def test_queryables_name_every_property_a_feature_has(client: TestClient) -> None:
+    for name in ("hazards", "hazard_boundaries", "releases", "admin_areas"):
+        collection = client.get(f"/ogc/collections/{name}").json()
+        link = next(x for x in collection["links"] if x["rel"] == QUERYABLES_REL)
+        assert link["type"] == "application/schema+json"
+        queryables = client.get(link["href"])
+        assert queryables.headers["content-type"].startswith("application/schema+json"), (
+            queryables.text
+        )
+        properties = queryables.json()["properties"]
+        assert properties["geometry"]["$ref"].startswith("https://geojson.org/schema/")
+        schema = client.get(f"/ogc/collections/{name}/schema").json()["properties"]
+        fields = {k: v for k, v in schema.items() if k != "geometry"}
+        if name == "admin_areas":  # the figures are summed per page, not filtered on
+            fields = {k: v for k, v in fields.items() if not k.endswith(("_count", "_m2"))}
+        assert set(properties) - {"geometry"} == set(fields), name
+        for key, prop in fields.items():
+            assert properties[key]["type"] == prop["type"], (name, key)
+            assert properties[key].get("format") == prop.get("format"), (name, key)
+    html = client.get("/ogc/collections/hazards/queryables", params={"f": "html"})
+    assert html.status_code == 200 and "remaining_m2" in html.text
+
+
+def test_the_api_definition_lists_each_collections_filters(client: TestClient) -> None:
+    conformance = client.get("/ogc/conformance").json()["conformsTo"]
+    for declared in ("ogcapi-features-3/1.0/conf/filter", "cql2/1.0/conf/cql2-text"):
+        assert any(c.endswith(declared) for c in conformance)
+    paths = client.get("/ogc/api").json()["paths"]
+    hazards = paths["/collections/hazards/items"]["get"]["parameters"]
+    named = {p.get("name") for p in hazards}
+    assert {"status", "admin1_code", "team", "depth_cm"} <= named
+    assert {"$ref": "#/components/parameters/filter"} in hazards
+
+
+def test_under_location_privacy_the_cells_take_no_filter(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ims.config import get_settings
+
+    monkeypatch.setenv("IMS_LOCATION_PRIVACY", "true")
+    get_settings.cache_clear()
+    try:
+        assert client.get("/ogc/collections/hazards/queryables").json()["properties"] == {}
+        answer = client.get("/ogc/collections/hazards/items", params={"filter": "status='CHA'"})
+        assert answer.status_code == 400 and "generalised" in answer.json()["detail"]
+        # the hazards' properties are no parameters of the cells
+        assert client.get("/ogc/collections/hazards/items?team=T-21").status_code == 400
+        areas = client.get("/ogc/collections/admin_areas/items", params={"filter": "level = 1"})
+        assert areas.status_code == 200 and areas.json()["numberMatched"] == 2
+    finally:
+        get_settings.cache_clear()
+
+
+def test_gdal_sends_a_layers_filter_to_the_server(live: Live, tmp_path: Path) -> None:
+    # GDAL (as QGIS) turns an attribute filter into CQL2 text once the API declares it,
+    # where it had fetched the whole layer; the server's log shows what it was asked.
+    header = tmp_path / "token-header"
+    header.write_text(f"Authorization: Bearer {live.token}\n")
+    source = f"OAPIF:{live.url}"
+    everything, chosen, released = gis_reads(
+        ("read_dataframe", (source,), {"layer": "hazards"}),
+        (
+            "read_dataframe",
+            (source,),
+            {"layer": "hazards", "where": "status = 'CHA' AND remaining_m2 > 20000"},
+        ),
+        ("read_dataframe", (source,), {"layer": "releases", "where": "released >= '2021-06-01'"}),
+        GDAL_HTTP_HEADER_FILE=str(header),
+    )
+    want = everything[(everything["status"] == "CHA") & (everything["remaining_m2"] > 20000)]
+    assert sorted(chosen["id"]) == sorted(want["id"]) and 0 < len(want) < len(everything)
+    assert sorted(released["release_id"]) == ["R-2", "R-3"]
+    asked = [line for line in live.log.read_text().splitlines() if "/items?" in line]
+    hazards = [line for line in asked if "/hazards/items?" in line and "filter=" in line]
+    assert len(hazards) == 1 and "remaining_m2%20%3E%2020000" in hazards[0], asked
+    releases = [line for line in asked if "/releases/items?" in line and "filter=" in line]
+    assert len(releases) == 1 and "datetime" not in releases[0], asked
+
+
+def test_a_wrong_filter_typed_in_a_browser_is_answered_a_page(client: TestClient) -> None:
+    params = {"filter": "remaining_m2 > 'big'"}
+    page = client.get("/ogc/collections/hazards/items", params={**params, "f": "html"})
+    assert page.status_code == 400 and page.headers["content-type"].startswith("text/html")
+    assert "remaining_m2 is a number" in page.text
+    browser = client.get(
+        "/ogc/collections/hazards/items", params=params, headers={"Accept": "text/html"}
+    )
+    assert browser.headers["content-type"].startswith("text/html")
+    # GIS clients ask for JSON, and are answered it
+    gis = client.get(
+        "/ogc/collections/hazards/items",
+        params=params,
+        headers={"Accept": "application/geo+json, application/json"},
+    )
+    assert gis.headers["content-type"].startswith("application/problem+json")
