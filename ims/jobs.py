@@ -53,7 +53,7 @@ from ims.db.audit import Actor
 from ims.db.embedded import machine_memory
 from ims.domain.enums import SubmissionStatus
 from ims.errors import ImsError, InvalidRequest, ServiceBusy, TookTooLong
-from ims.ingest import approval, field_maps, inspect, submissions
+from ims.ingest import approval, drawn, field_maps, inspect, submissions
 from ims.ingest.inspect import Inspection
 from ims.ingest.limits import UploadLimits
 from ims.queries import submissions as submissions_q
@@ -204,10 +204,23 @@ def approve_submission(
     return answers
 
 
+def read_one_feature(session: Session, *, data: bytes, filename: str, kind: str) -> dict[str, Any]:
+    """The polygon of a record form's file of one feature, as GeoJSON.
+
+    Read in an upload worker, under its memory cap and ``ONE_FEATURE_TIME_S``: read in the
+    web server's own threads, 2 MB files had taken it past 15 GB (a KML's attribute
+    defaults, a shapefile's repeated records, a GeoPackage's column defaults) or held a
+    thread for minutes (a polygon of 40,000 parts): an attack on our own instance."""
+    return drawn.as_geojson(drawn.geometry_from_file(data, filename, kind=kind))
+
+
+ONE_FEATURE_TIME_S = 60.0  # a polygon of 100,000 vertices is read in a second or two
+
 _WHAT = {
     stage_upload: "reading and checking the upload",
     inspect_upload: "reading the upload's columns",
     approve_submission: "the approval",
+    read_one_feature: "reading the file of one feature",
 }
 
 
@@ -415,6 +428,7 @@ class _Item:
     future: Future[Any]
     on_progress: Say | None
     owner: Hashable | None = None
+    timeout_s: float | None = None  # the pool's, unless the job has a shorter one
 
     @property
     def share(self) -> Hashable:
@@ -476,11 +490,12 @@ class JobPool:
         on_progress: Say | None = None,
         *,
         owner: Hashable | None = None,
+        timeout_s: float | None = None,
         **kwargs: Any,
     ) -> Future[Any]:
         """Queue ``job(session, **kwargs)`` for ``owner``; ServiceBusy at once if the queue
         is full, or holds the owner's share. ``on_progress`` is told each step the job
-        tells, on the pool's thread."""
+        tells, on the pool's thread; ``timeout_s``, a shorter time limit than the pool's."""
         with self._lock:
             if self._closed:
                 raise ServiceBusy(
@@ -505,7 +520,7 @@ class JobPool:
                 self._start_threads()
             future: Future[Any] = Future()
             future.add_done_callback(lambda _done: self._release(owner))
-            self._pending.append(_Item(job, kwargs, future, on_progress, owner))
+            self._pending.append(_Item(job, kwargs, future, on_progress, owner, timeout_s))
             self._ready.notify()
         return future
 
@@ -662,15 +677,16 @@ class JobPool:
             )
             return
         what = _what(job)
+        limit = min(self.timeout_s, item.timeout_s or self.timeout_s)
         try:
             worker = self._worker(slot)
-            status, value = worker.call(job, kwargs, self.timeout_s, on_progress)
+            status, value = worker.call(job, kwargs, limit, on_progress)
         except _TimedOut:
-            log.warning("%s ran past %s s: its worker is killed", what, self.timeout_s)
+            log.warning("%s ran past %s s: its worker is killed", what, limit)
             self._drop(slot)
             future.set_exception(
                 TookTooLong(
-                    f"{what} took longer than {self.timeout_s:,.0f} s and was stopped; "
+                    f"{what} took longer than {limit:,.0f} s and was stopped; "
                     "nothing of it was kept"
                 )
             )
@@ -708,6 +724,12 @@ class Jobs(Protocol):
     ) -> Any:
         """Run ``job(session, **kwargs)`` in ``lane``, its steps told to ``on_progress``;
         its result, or its error raised. ``owner``: whose it is, for the queue's fairness."""
+
+    def run_waiting(
+        self, lane: Lane, job: Job, *, owner: Hashable | None, timeout_s: float, **kwargs: Any
+    ) -> Any:
+        """Run ``job(session, **kwargs)`` in ``lane`` with a session of its own, waiting
+        for it in the calling thread (a page's handler): its result, or its error raised."""
 
     def start(self) -> None:
         """Be ready for the first job (``ims serve`` calls it as it starts)."""
@@ -747,6 +769,14 @@ class PoolJobs:
         """Run the job in a worker; the request's session lets go of its connection first."""
         await run_in_threadpool(session.close)  # no connection held while the job runs
         return await self.pools[lane].run(job, on_progress, owner=owner, **kwargs)
+
+    def run_waiting(
+        self, lane: Lane, job: Job, *, owner: Hashable | None, timeout_s: float, **kwargs: Any
+    ) -> Any:
+        """Run the job in a worker, this thread waiting for it (the pool's time limit, or
+        ``timeout_s`` if shorter, stops it)."""
+        future = self.pools[lane].submit(job, owner=owner, timeout_s=timeout_s, **kwargs)
+        return future.result()
 
     def start(self) -> None:
         """Start both pools' workers, in the background."""
@@ -791,6 +821,12 @@ class InlineJobs:
             return result
 
         return await run_in_threadpool(call)
+
+    def run_waiting(
+        self, lane: Lane, job: Job, *, owner: Hashable | None, timeout_s: float, **kwargs: Any
+    ) -> Any:
+        """Run the job at once in this thread, with no session (tests only)."""
+        return job(None, **kwargs)
 
     def start(self) -> None:
         """Nothing to start."""

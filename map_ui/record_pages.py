@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -37,6 +38,7 @@ from ims.errors import ImsError, InvalidRequest
 from ims.ingest import drawn
 from ims.ingest.fields import NONE_TEXT
 from ims.ingest.validate import REPAIR_HINT
+from ims.jobs import ONE_FEATURE_TIME_S, read_one_feature
 from ims.queries import hazards, national
 from ims.queries.records import release_preview
 from map_ui import maps
@@ -144,8 +146,32 @@ def _drawn(
     return None if pasted else polygon
 
 
+FileReader = Callable[[bytes, str, str], dict[str, Any]]
+
+
+def _file_reader(request: Request, principal: Principal | None) -> FileReader:
+    """How a form's file of one feature is read: in an upload worker, as an upload is
+    (its memory cap, a time limit of its own, the queue's share per person)."""
+    jobs = request.app.state.jobs
+    owner = principal.user_id if principal else None
+
+    def read(data: bytes, filename: str, kind: str) -> dict[str, Any]:
+        answer: dict[str, Any] = jobs.run_waiting(
+            "uploads",
+            read_one_feature,
+            owner=owner,
+            timeout_s=ONE_FEATURE_TIME_S,
+            data=data,
+            filename=filename,
+            kind=kind,
+        )
+        return answer
+
+    return read
+
+
 def _geometry(
-    form: dict[str, Any], upload: UploadFile | None, *, kind: str
+    form: dict[str, Any], upload: UploadFile | None, *, kind: str, read: FileReader
 ) -> dict[str, Any] | None:
     """The polygon sent: a file of one feature, else pasted text, else the drawing."""
     if upload is not None and upload.filename:
@@ -157,7 +183,7 @@ def _geometry(
                 "the polygon (fewer corners), or send the file from the upload page",
                 field="geometry_file",
             )
-        return drawn.as_geojson(drawn.geometry_from_file(data, upload.filename, kind=kind))
+        return read(data, upload.filename, kind)
     if (form.get("coordinates") or "").strip():
         return drawn.as_geojson(drawn.geometry_from_text(form["coordinates"]))
     if (form.get("geometry") or "").strip():
@@ -171,11 +197,12 @@ def _polygon(
     upload: UploadFile | None,
     kind: UploadKind,
     fields: tuple[str, ...],
+    read: FileReader,
 ) -> tuple[dict[str, Any] | None, bool]:
     """The polygon sent (None if none was), and whether one was sent that could not be
     read (its error put beside its field)."""
     try:
-        polygon = _geometry(form, upload, kind=kind.value)
+        polygon = _geometry(form, upload, kind=kind.value, read=read)
     except ImsError as exc:
         _error(state, exc, fields)
         return None, True
@@ -411,7 +438,14 @@ def record_hazard_page(
     state = FormState(values={**properties, "coordinates": coordinates})
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
-    polygon, unread = _polygon(state, form, geometry_file, UploadKind.HAZARDS, HAZARD_FIELDS)
+    polygon, unread = _polygon(
+        state,
+        form,
+        geometry_file,
+        UploadKind.HAZARDS,
+        HAZARD_FIELDS,
+        _file_reader(request, principal),
+    )
     record = {"kind": UploadKind.HAZARDS, "what": "hazard", "properties": properties}
     try:
         said = _missing(state, polygon, unread, properties, "hazard_id", HAZARD_FIELDS)
@@ -528,7 +562,14 @@ def revise_hazard_form(
     state = FormState(values={**properties, "coordinates": coordinates})
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
-    polygon, unread = _polygon(state, form, geometry_file, UploadKind.HAZARDS, REVISION_FIELDS)
+    polygon, unread = _polygon(
+        state,
+        form,
+        geometry_file,
+        UploadKind.HAZARDS,
+        REVISION_FIELDS,
+        _file_reader(request, principal),
+    )
     record = {"kind": UploadKind.HAZARDS, "what": "revision", "properties": properties}
     try:
         said = {"geometry"} if unread else set()  # its error said by _polygon
@@ -646,7 +687,14 @@ def record_release_page(
     state = FormState(values={**properties, "coordinates": coordinates})
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
-    polygon, unread = _polygon(state, form, geometry_file, UploadKind.RELEASES, RELEASE_FIELDS)
+    polygon, unread = _polygon(
+        state,
+        form,
+        geometry_file,
+        UploadKind.RELEASES,
+        RELEASE_FIELDS,
+        _file_reader(request, principal),
+    )
     record = {"kind": UploadKind.RELEASES, "what": "release", "properties": properties}
     try:
         if action == "preview":  # the area it would count: the polygon is what it needs

@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+import shapely.geometry
 
 from ims.errors import Conflict, ImsError, ServiceBusy, TookTooLong
-from ims.jobs import JobPool, _rss_bytes, worker_memory_limit
+from ims.jobs import JobPool, _rss_bytes, read_one_feature, worker_memory_limit
 
 # The jobs below never touch the database: the worker opens a connection only when a job
 # uses its session.
@@ -274,3 +275,34 @@ def test_one_persons_jobs_leave_a_worker_and_half_the_queue_to_everyone_else(
 def timed(session: Any, *, record: str, seconds: float) -> None:
     """Another kind of job than ``stamped``, doing the same."""
     stamped(session, record=record, seconds=seconds)
+
+
+def test_a_job_with_a_shorter_time_limit_is_stopped_at_it(pool: Any, tmp_path: Path) -> None:
+    # a record form's file of one feature has a minute, not the upload's half hour
+    jobs = pool(timeout_s=600.0)
+    jobs.submit(whoami).result(timeout=120)  # the worker is up
+    started = time.monotonic()
+    with pytest.raises(TookTooLong, match="took longer than 3 s"):
+        jobs.submit(sleeper, record=str(tmp_path / "pids"), seconds=600, timeout_s=3.0).result(
+            timeout=120
+        )
+    assert time.monotonic() - started < 15
+
+
+def test_a_forms_file_of_one_feature_is_read_in_a_worker(pool: Any) -> None:
+    jobs = pool()
+    square = (
+        b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},'
+        b' "geometry": {"type": "Polygon", "coordinates":'
+        b" [[[102, 17], [102.01, 17], [102.01, 17.01], [102, 17.01], [102, 17]]]}}]}"
+    )
+    polygon = jobs.submit(
+        read_one_feature, data=square, filename="one.geojson", kind="hazards"
+    ).result(timeout=120)
+    assert polygon["type"] in ("Polygon", "MultiPolygon")
+    assert shapely.geometry.shape(polygon).bounds == pytest.approx((102, 17, 102.01, 17.01))
+    with pytest.raises(ImsError) as refused:
+        jobs.submit(
+            read_one_feature, data=b"not a file", filename="one.geojson", kind="hazards"
+        ).result(timeout=120)
+    assert refused.value.status_code < 500 and refused.value.extra.get("field") == ("geometry_file")

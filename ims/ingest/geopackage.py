@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pyogrio
 
@@ -148,5 +149,31 @@ def _registered_layers(
                 f"{where} has computed columns ({', '.join(computed)}): ims refuses them, as "
                 "reading one runs SQL from the file; export the layer with plain columns"
             )
+        _refuse_filled_by_defaults(db, where, quoted, columns)
         layers.append((name, name.lower() in geometry_tables))
     return layers
+
+
+# What a layer's column defaults may add up to, rows times their sizes: the default of a
+# column added after its rows were written is what SQLite gives each of those rows, stored
+# once. 2 MB of GeoPackage whose 60 columns had 10 kB defaults over 150,000 rows would have
+# been 90 GB of cells (an attack on our own instance); a default of a few words on a
+# national layer is a few MB.
+MAX_DEFAULT_BYTES = 64_000_000
+
+
+def _refuse_filled_by_defaults(
+    db: sqlite3.Connection, where: str, quoted: str, columns: list[Any]
+) -> None:
+    defaults = {str(c[1]): len(str(c[4])) for c in columns if c[4] is not None}
+    if not defaults:
+        return
+    (rows,) = db.execute(f'SELECT count(*) FROM "{quoted}"').fetchone()
+    if int(rows) * sum(defaults.values()) > MAX_DEFAULT_BYTES:
+        largest = max(defaults, key=lambda k: defaults[k])
+        raise InvalidUpload(
+            f"{where}: its columns' default values ({len(defaults)} columns, "
+            f"{largest!r}'s of {defaults[largest]:,} characters) would fill "
+            f"{int(rows):,} rows with more than {MAX_DEFAULT_BYTES / 1e6:,.0f} MB: ims refuses "
+            "it; export the layer again (QGIS: Export → Save Features As)"
+        )

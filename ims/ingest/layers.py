@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyogrio
 import pyproj
 
@@ -232,6 +233,7 @@ def _scan_shapefile(shp: Path, display: str, found: _Found) -> None:
                 "(a line of a few hundred); export the layer again"
             )
         refuse_file_named(prj.read_text("utf-8", "replace"), f"{display}'s .prj")
+    _walk_records(shp, sibling(shp, ".shx"), display, found.limits)
     found.make_room(1, display)
     if struct.unpack("<i", header[32:36])[0] == 0:  # shape type "null": attributes only
         found.tables.append(display)
@@ -240,12 +242,96 @@ def _scan_shapefile(shp: Path, display: str, found: _Found) -> None:
     found.layers.append((layer, display.removesuffix(shp.suffix)))
 
 
+# Shape types whose records hold parts and points (polylines, polygons, with Z or M, and
+# multipatches), and those that hold points alone (multipoints).
+_PARTS_AND_POINTS = np.array([3, 5, 13, 15, 23, 25, 31])
+_POINTS_ALONE = np.array([8, 18, 28])
+# GDAL sorts a polygon's rings into outer and inner ones in time that grows with the
+# square of their number: one record of 40,000 rings took 22.7 s and 100,000 would have
+# taken 10 minutes (an attack on our own instance). A hazard has a few parts; 5,000 in one
+# polygon take GDAL about a second.
+MAX_PARTS_SQUARED = 25_000_000
+
+
+def _walk_records(shp: Path, shx: Path | None, display: str, limits: UploadLimits) -> None:
+    """Refuse a shapefile whose index (.shx) or records lie, or that holds more points, or
+    polygons of more parts, than the limits, before GDAL reads it: 5,000 index entries
+    that all named one record of 100,000 points took past 8 GB, and one record of 40,000
+    rings 23 s (an attack on our own instance). Each record's header gives its parts and
+    points."""
+    if shx is None:
+        return
+    index = shx.read_bytes()[: 100 + 8 * (limits.max_features + 2)]
+    if len(index) < 100 or (len(index) - 100) % 8:
+        raise InvalidUpload(f"{display}: its .shx is damaged; export the layer again")
+    entries = np.frombuffer(index, dtype=">i4", offset=100).reshape(-1, 2).astype(np.int64)
+    if len(entries) > limits.max_features:
+        raise UploadTooLarge(
+            f"{display} has more than {limits.max_features:,} records; the limit is "
+            f"{limits.max_features:,} features in one upload: send it in parts"
+        )
+    if not len(entries):
+        return
+    size = shp.stat().st_size
+    starts, lengths = entries[:, 0] * 2, entries[:, 1] * 2  # in 16-bit words
+    ends = starts + 8 + lengths
+    if (
+        (starts < 100).any()
+        or (lengths < 4).any()
+        or (ends > size).any()
+        or (starts[1:] < ends[:-1]).any()
+    ):
+        raise InvalidUpload(
+            f"{display}: its .shx does not match its .shp (records out of order, overlapping "
+            "or past the file's end); export the layer again"
+        )
+    records = np.memmap(shp, dtype=np.uint8, mode="r")
+
+    def int32_at(at: Any) -> Any:  # little-endian, at each offset
+        b = records[at[:, None] + np.arange(4)].astype(np.int64)
+        return b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16) | (b[:, 3] << 24)
+
+    kinds = int32_at(starts + 8)
+    with_parts = np.isin(kinds, _PARTS_AND_POINTS) & (lengths >= 44)
+    alone = np.isin(kinds, _POINTS_ALONE) & (lengths >= 40)
+    parts = np.zeros(len(starts), dtype=np.int64)
+    points = (kinds != 0).astype(np.int64)  # a point is one
+    if with_parts.any():
+        at = starts[with_parts] + 8
+        parts[with_parts] = int32_at(at + 36)
+        points[with_parts] = int32_at(at + 40)
+    if alone.any():
+        points[alone] = int32_at(starts[alone] + 8 + 36)
+    if (parts < 0).any() or (points < 0).any() or (points * 16 + parts * 4 > lengths).any():
+        raise InvalidUpload(
+            f"{display}: a record says it holds more points than it does; export the layer again"
+        )
+    if int(points.sum()) > limits.max_vertices:
+        raise UploadTooLarge(
+            f"{display} has more than {limits.max_vertices:,} vertices in all; the limit is "
+            f"{limits.max_vertices:,} in one upload: send it in parts or simplify the outlines"
+        )
+    if int((parts * parts).sum()) > MAX_PARTS_SQUARED:
+        worst = int(parts.argmax())
+        raise InvalidUpload(
+            f"{display}: feature {worst + 1} is one polygon of {int(parts[worst]):,} parts "
+            "(rings); ims reads polygons of a few thousand parts at most: dissolve or split "
+            "it, or send its parts as features of their own"
+        )
+
+
 _KML_CHUNK = 1 << 20
 _HEAD = 64 * 1024  # enough to find a document's first element past its XML declaration
 # A document type without its own declarations: an internal subset ("[…]") may hold a ">"
 # in a quoted entity, which ended the match early and let a comment hide the first element
 # (found by an attack on our own instance); KML declares no entities.
-_XML_PROLOGUE = re.compile(rb"\A(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>\[]*>)*", re.S)
+# A plain document type, as some tools write one: a name and an external id, its quoted
+# literals read whole (a ">" quoted in its system id had ended the match early and hid an
+# internal subset: an attack on our own instance).
+_PLAIN_DOCTYPE = (
+    rb"""<!DOCTYPE\s+[^\s>\[]+(?:\s+(?:SYSTEM|PUBLIC)(?:\s+(?:"[^"]*"|'[^']*'))+)?\s*>"""
+)
+_XML_PROLOGUE = re.compile(rb"\A(?:\s+|<\?.*?\?>|<!--.*?-->|" + _PLAIN_DOCTYPE + rb")*", re.S)
 _FIRST_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 # A "crs" member in any case, any of its letters written as a JSON escape (GDAL finds
 # the member whatever its case and reads the escapes: "CRS", "cr\u0073" had passed a
@@ -280,7 +366,8 @@ def _looks_like(path: Path, display: str) -> None:
     elif ext == ".kml":
         prologue = _XML_PROLOGUE.match(text)
         first = _FIRST_ELEMENT.match(text, prologue.end() if prologue else 0)
-        if re.match(rb"\s*<!DOCTYPE[^>\[]*\[", text[prologue.end() if prologue else 0 :]):
+        # the prologue reads past plain document types: one left is not plain
+        if re.match(rb"\s*<!DOCTYPE", text[prologue.end() if prologue else 0 :]):
             raise InvalidUpload(
                 f"{display} declares its own entities (a DOCTYPE with [ ]), which KML never "
                 "does: export the layer as KML again"
@@ -301,6 +388,22 @@ _PLACEMARK = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?Placemark[\s/>]")
 _COORDINATES = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?coordinates[\s>]")
 _COORDINATES_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?coordinates\s*>")
 _TRACK_POINT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?coord[\s>]")  # a gx:Track's, one each
+# A document type or a declaration of one, anywhere: libkml applies a DTD's attribute
+# defaults to every element they name (1.9 MB of KML took 15 GB: an attack on our own
+# instance); KML has none.
+_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ATTLIST|ENTITY|ELEMENT|NOTATION)", re.I)
+_PLAIN = re.compile(_PLAIN_DOCTYPE)
+# an attribute's value, each a string GDAL's document keeps
+_ATTRIBUTE = re.compile(rb"=[ \t\r\n]*[\"']")
+
+
+def _tuples(text: bytes, start: int, end: int) -> int:
+    """The vertices of coordinates ``text[start:end]``: one a tuple ("x,y[,z]", tuples
+    apart by spaces), or one per three numbers where a tuple holds more, as libkml reads
+    "0,0,0,0,0,0" (one tuple of 83 million numbers had counted as one vertex)."""
+    part = text[start:end]
+    tuples = len(part.split())
+    return max(tuples, (part.count(b",") + tuples) // 3)
 
 
 def _bound_kml(path: Path, display: str, limits: UploadLimits) -> None:
@@ -315,7 +418,8 @@ def _bound_kml(path: Path, display: str, limits: UploadLimits) -> None:
             f"{limits.max_kml_bytes / 1e6:,.0f} MB of KML (it is read whole into memory): "
             "send the layer as a GeoPackage"
         )
-    placemarks = vertices = elements = 0
+    placemarks = vertices = elements = attributes = 0
+    current = longest = 0  # the vertices of the coordinates being read, of the longest
     inside = False  # within a geometry's coordinates
     tail = b""
     with path.open("rb") as fh:
@@ -331,6 +435,20 @@ def _bound_kml(path: Path, display: str, limits: UploadLimits) -> None:
             elements += text.count(b"<", 0, cut) - sum(
                 text.count(closing, 0, cut) for closing in (b"</", b"<!", b"<?")
             )
+            attributes += sum(1 for m in _ATTRIBUTE.finditer(text, 0, cut) if m.start() < cut)
+            declared = next(
+                (
+                    m
+                    for m in _DECLARATION.finditer(text, 0, cut + 16)
+                    if m.start() < cut and not _PLAIN.match(text, m.start())
+                ),
+                None,
+            )
+            if declared is not None:
+                raise InvalidUpload(
+                    f"{display} declares a document type ({declared.group().decode()}), "
+                    "which KML never does: export the layer as KML again"
+                )
             at = 0
             while at < cut:
                 if inside:
@@ -339,22 +457,37 @@ def _bound_kml(path: Path, display: str, limits: UploadLimits) -> None:
                         # up to the last space before the cut: a tuple is counted once, whole
                         last = max(text.rfind(space, at, cut) for space in b" \n\t\r")
                         if last > at:
-                            vertices += len(text[at:last].split())  # "x,y[,z]" tuples
+                            counted = _tuples(text, at, last)
+                            vertices, current = vertices + counted, current + counted
                             at = last
-                        else:
+                        else:  # one tuple the whole block long: its numbers, three a vertex
+                            counted = text.count(b",", at, cut) // 3
+                            vertices, current = vertices + counted, current + counted
                             at = cut
                         break
-                    vertices += len(text[at : end.start()].split())
+                    counted = _tuples(text, at, end.start())
+                    vertices, current = vertices + counted, current + counted
+                    longest = max(longest, current)
                     inside, at = False, end.end()
                 else:
                     start = _COORDINATES.search(text, at)
                     if start is None or start.start() >= cut:
                         at = cut
                         break
-                    inside, at = True, start.end()
+                    inside, at, current = True, start.end(), 0
             tail = text[at:]
+            longest = max(longest, current)
+            if longest > limits.max_vertices_per_feature:
+                # one geometry's coordinates alone: GDAL would build it whole first
+                raise UploadTooLarge(
+                    f"{display} has a geometry of more than "
+                    f"{limits.max_vertices_per_feature:,} vertices; the limit is "
+                    f"{limits.max_vertices_per_feature:,} vertices per feature: simplify its "
+                    "outline"
+                )
             over = placemarks > limits.max_features or vertices > limits.max_vertices
-            if over or elements > limits.max_kml_elements or not block:
+            many = max(elements, attributes) > limits.max_kml_elements
+            if over or many or not block:
                 break
     if placemarks > limits.max_features:
         raise UploadTooLarge(
@@ -367,11 +500,45 @@ def _bound_kml(path: Path, display: str, limits: UploadLimits) -> None:
             "a KML of at most that many (it is read whole into memory): send the layer as a "
             "GeoPackage"
         )
+    if attributes > limits.max_kml_elements:
+        raise UploadTooLarge(
+            f"{display} has more than {limits.max_kml_elements:,} XML attributes; ims reads "
+            "a KML of at most that many (it is read whole into memory): send the layer as a "
+            "GeoPackage"
+        )
     if vertices > limits.max_vertices:
         raise UploadTooLarge(
             f"{display} has more than {limits.max_vertices:,} vertices in all; the limit is "
             f"{limits.max_vertices:,} in one upload: send it in parts or simplify the outlines"
         )
+
+
+_EMPTY_ARRAY = re.compile(rb"\[[ \t\r\n]*\]")
+
+
+def _bound_empty_parts(path: Path, display: str, limits: UploadLimits) -> None:
+    """Refuse a GeoJSON of more empty arrays than it has features: each ``[]`` in a
+    MultiPolygon is a polygon GDAL, the WKB and GEOS build, and none has a vertex to count
+    (9.6 MB of them took 833 MB; 60 MB took past 4 GB: an attack on our own instance). A
+    feature with no geometry has one."""
+    empty = 0
+    tail = b""
+    with path.open("rb") as fh:
+        while block := fh.read(_KML_CHUNK):
+            text = tail + block
+            cut = max(0, len(text) - 64)  # an array cut by the block's end: with the next
+            at = 0
+            for found in _EMPTY_ARRAY.finditer(text):
+                if found.start() >= cut:
+                    break
+                empty, at = empty + 1, found.end()
+            tail = text[max(cut, at) :]
+            if empty > limits.max_features:
+                raise UploadTooLarge(
+                    f"{display} holds more than {limits.max_features:,} empty arrays ([]), "
+                    "each an empty part GDAL would build: export the layer again without "
+                    "empty geometries"
+                )
 
 
 def _crs_named(path: Path) -> bool:
@@ -413,6 +580,8 @@ def _scan_gdal(path: Path, display: str, found: _Found, *, multi: bool) -> None:
     _looks_like(path, display)
     if path.suffix.lower() == ".kml":
         _bound_kml(path, display, found.limits)
+    elif path.suffix.lower() in (".geojson", ".json"):
+        _bound_empty_parts(path, display, found.limits)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

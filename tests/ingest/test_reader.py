@@ -300,6 +300,69 @@ def test_a_kml_past_the_limits_is_refused_before_gdal_builds_it(
     assert len(exact.frame) == 30 and opened
 
 
+def test_a_kmls_document_type_comma_runs_and_attributes_are_refused_before_gdal(
+    area: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A third attack on our own instance: a DOCTYPE whose quoted system id held "><kml"
+    passed the prologue's check, and its attribute defaults (libkml applies them to every
+    element) took 1.9 MB to 15 GB; coordinates as one run of comma-separated numbers
+    ("0,0,0,0,…", a vertex each three to libkml) counted as one vertex; 5 million
+    attributes on one element took 1.9 GB. Each is refused before GDAL sees it."""
+    uploads, workdir = area
+    opened: list[object] = []
+    real = pyogrio.list_layers
+    monkeypatch.setattr(pyogrio, "list_layers", lambda *a, **k: opened.append(a) or real(*a, **k))
+    kml = '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>{}</Document></kml>'
+    defaults = uploads / "defaults.kml"
+    attlist = '<!ATTLIST Placemark a0 CDATA "xxxx">'
+    defaults.write_text(
+        f'<?xml version="1.0"?><!DOCTYPE kml SYSTEM "><kml" [{attlist}]>'
+        + kml.format("<Placemark/>" * 10)
+    )
+    refused(defaults, workdir / "a", "declares its own entities")
+    hidden = uploads / "hidden.kml"  # a declaration past the first block
+    hidden.write_text(kml.format("<Placemark/>" * 200_000 + f"<!-- -->{attlist}"))
+    refused(hidden, workdir / "b", "declares a document type (<!ATTLIST)")
+    run = uploads / "run.kml"  # 3 MB of one tuple: 500,000 vertices to libkml
+    numbers = ",".join(["0"] * 1_500_000)
+    run.write_text(
+        kml.format(
+            f"<Placemark><LineString><coordinates>{numbers}</coordinates></LineString></Placemark>"
+        )
+    )
+    refused(
+        run,
+        workdir / "c",
+        "more than 400,000 vertices",
+        limits=UploadLimits(max_vertices=400_000, max_vertices_per_feature=10**6),
+    )
+    # one geometry past the limit per feature, within the limit in all
+    refused(run, workdir / "c2", "has a geometry of more than 100,000 vertices")
+    spaced = uploads / "spaced.kml"  # the same in 3-D tuples counts the same, exactly
+    tuples = " ".join(["0,0,0"] * 500_000)
+    spaced.write_text(
+        kml.format(
+            f"<Placemark><LineString><coordinates>{tuples}</coordinates></LineString></Placemark>"
+        )
+    )
+    refused(
+        spaced,
+        workdir / "d",
+        "more than 499,999 vertices",
+        limits=UploadLimits(max_vertices=499_999, max_vertices_per_feature=10**6),
+    )
+    many = uploads / "attributes.kml"
+    names = " ".join(f"a{n}=''" for n in range(3_000))
+    many.write_text(kml.format(f"<Placemark {names}/>"))
+    refused(
+        many,
+        workdir / "e",
+        "more than 2,999 XML attributes",
+        limits=UploadLimits(max_kml_elements=2_999),
+    )
+    assert opened == [], "GDAL was shown a KML it should not have been"
+
+
 def test_a_kmz_inside_a_zip_is_not_handed_to_gdal(area: tuple[Path, Path]) -> None:
     """GDAL inflated a KMZ found inside an uploaded zip itself, past the archive's checks: a
     1.5 MB zip took an upload worker to 3.2 GB (an attack on our own instance). It is not
@@ -1122,3 +1185,38 @@ def test_a_column_without_a_name_is_left_out_with_a_note(tmp_path: Path) -> None
     result = read_upload(path, tmp_path / "work")
     assert [c for c in result.frame.columns if c != result.frame.geometry.name] == ["hazard_id"]
     assert "2 columns without a name left out" in " ".join(result.warnings)
+
+
+def test_a_geojson_of_empty_parts_is_refused_before_gdal_builds_them(
+    area: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each "[]" of a MultiPolygon is a polygon GDAL, the WKB and GEOS build, with no vertex
+    to count: 9.6 MB of them took 833 MB (a third attack on our own instance)."""
+    uploads, workdir = area
+    opened: list[object] = []
+    real = pyogrio.list_layers
+    monkeypatch.setattr(pyogrio, "list_layers", lambda *a, **k: opened.append(a) or real(*a, **k))
+    ring = "[[103,19],[103.01,19],[103.01,19.01],[103,19]]"
+    parts = ", ".join(["[ ]"] * 2_000)
+    feature = (
+        '{"type": "Feature", "properties": {"hazard_id": "E1"}, "geometry": '
+        f'{{"type": "MultiPolygon", "coordinates": [[{ring}], {parts}]}}}}'
+    )
+    empty = uploads / "empty.geojson"
+    empty.write_text(f'{{"type": "FeatureCollection", "features": [{feature}]}}')
+    refused(
+        empty,
+        workdir / "a",
+        "more than 1,000 empty arrays",
+        limits=UploadLimits(max_features=1_000),
+    )
+    assert opened == []
+    # a feature with no geometry ("coordinates": []) is one, and read
+    few = UploadLimits(max_features=1_000)
+    plain = uploads / "plain.geojson"
+    square = '{"type": "Polygon", "coordinates": [' + ring + "]}"
+    plain.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        f'{{"hazard_id": "P1", "tags": []}}, "geometry": {square}}}]}}'
+    )
+    assert len(read_upload(plain, workdir / "b", limits=few).frame) == 1

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from shapely.geometry import Polygon
+from shapely.geometry import MultiPolygon, Polygon
 
 from ims.errors import InvalidUpload, UploadTooLarge
 from ims.ingest.limits import UploadLimits
@@ -209,3 +209,76 @@ def test_a_feature_with_too_many_vertices_is_named(tmp_path: Path) -> None:
         "squares.gpkg, layer 'hazards' has 20 vertices in all; the limit is 15",
         limits=UploadLimits(max_vertices=15),
     )
+
+
+def test_columns_filled_by_their_defaults_are_refused_and_small_defaults_read(
+    tmp_path: Path,
+) -> None:
+    # Rows written before a column was added with a DEFAULT do not store it: SQLite gives
+    # each the default, stored once. 2 MB of GeoPackage whose 60 columns had 10 kB defaults
+    # over 150,000 rows would have been 90 GB of cells (an attack on our own instance).
+    big = "x" * 40_000
+    filled = with_sql(
+        geopackage(tmp_path / "filled.gpkg", hazards_frame(2_000)),
+        "".join(f"ALTER TABLE hazards ADD COLUMN c{i} TEXT DEFAULT '{big}';" for i in range(3)),
+    )
+    assert filled.stat().st_size < 2_000_000
+    refused_quickly(filled, tmp_path / "w1", "layer 'hazards': its columns' default values")
+    # a default of a few words, as QGIS may write one, is read
+    small = with_sql(
+        geopackage(tmp_path / "small.gpkg"),
+        "ALTER TABLE hazards ADD COLUMN team TEXT DEFAULT 'unknown';",
+    )
+    read = read_upload(small, tmp_path / "w2")
+    assert list(read.frame["team"]) == ["unknown"] * len(read.frame)
+
+
+def _zipped(shp: Path, upload: Path) -> Path:
+    with zipfile.ZipFile(upload, "w") as zf:
+        for part in sorted(p for p in shp.parent.iterdir() if p.stem == shp.stem):
+            zf.write(part, part.name)
+    return upload
+
+
+def test_a_shapefiles_index_and_records_are_walked_before_gdal_reads_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A third attack on our own instance: a .shx of 5,000 entries all naming one record of
+    100,000 points took past 8 GB in GDAL, and one polygon of 40,000 rings 23 s (GDAL sorts
+    rings in time growing with the square of their number). The records' headers are
+    read first."""
+    import pyogrio
+
+    read: list[object] = []
+    real = pyogrio.read_dataframe
+    monkeypatch.setattr(pyogrio, "read_dataframe", lambda *a, **k: read.append(a) or real(*a, **k))
+    shp = write_shp(hazards_frame(3), tmp_path / "repeated")
+    shx = shp.with_suffix(".shx")
+    index = bytearray(shx.read_bytes())
+    index[108:116] = index[100:108]  # the second entry names the first record again
+    shx.write_bytes(bytes(index))
+    refused_quickly(
+        _zipped(shp, tmp_path / "repeated.zip"), tmp_path / "w1", "its .shx does not match"
+    )
+    squares = [
+        Polygon([(103 + i * 1e-4, 19), (103 + i * 1e-4 + 5e-5, 19), (103 + i * 1e-4, 19.0001)])
+        for i in range(6_000)
+    ]
+    frame = hazards_frame(1)
+    frame.loc[0, "geometry"] = MultiPolygon(squares)
+    shp = write_shp(frame, tmp_path / "parts")
+    refused_quickly(
+        _zipped(shp, tmp_path / "parts.zip"),
+        tmp_path / "w2",
+        "feature 1 is one polygon of 6,000 parts",
+    )
+    many = write_shp(hazards_frame(40), tmp_path / "many")
+    refused_quickly(
+        _zipped(many, tmp_path / "many.zip"),
+        tmp_path / "w3",
+        "more than 150 vertices in all",
+        limits=UploadLimits(max_vertices=150),
+    )
+    assert read == [], "GDAL read a shapefile past the limits"
+    fine = read_upload(_zipped(many, tmp_path / "fine.zip"), tmp_path / "w4")
+    assert len(fine.frame) == 40

@@ -7,12 +7,13 @@ import html
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pytest
 from fastapi.testclient import TestClient
 from pyproj import Geod
-from shapely.geometry import MultiPolygon, box, shape
+from shapely.geometry import MultiPolygon, box, mapping, shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from ims.api.gate import FORM_ALLOWANCE
 from ims.config import get_settings
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
+from ims.jobs import ONE_FEATURE_TIME_S, read_one_feature
 from map_ui.record_pages import file_max_bytes
 from tests.api.test_uploads_api import LAOS
 from tests.utils import ClientAs
@@ -421,6 +423,35 @@ def test_the_release_form_shows_the_area_it_would_count_before_sending(
     inside = abs(GEOD.geometry_area_perimeter(released.intersection(SQUARE))[0])
     assert float(shown.group(1)) == pytest.approx(inside, rel=1e-6)
     assert _count(session, "submission") == before  # a preview sends nothing
+
+
+def test_a_file_of_one_feature_is_read_as_an_upload_job_with_a_time_limit_of_its_own(
+    session: Session, country: None, client_as: ClientAs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # read in the web server's own threads, 2 MB files had taken it past 15 GB or held a
+    # thread for minutes (an attack on our own instance): now an upload worker reads it
+    admin = client_as()
+    jobs = admin.app.state.jobs  # type: ignore[attr-defined]
+    asked: list[tuple[str, Any, dict[str, Any]]] = []
+    inline = jobs.run_waiting
+
+    def spy(lane: str, job: Any, **kwargs: Any) -> Any:
+        asked.append((lane, job, kwargs))
+        return inline(lane, job, **kwargs)
+
+    monkeypatch.setattr(jobs, "run_waiting", spy)
+    square = json.dumps({"type": "Feature", "properties": {}, "geometry": mapping(SQUARE)}).encode()
+    answer = admin.post(
+        "/hazards/new",
+        data={"hazard_id": "PG-JOB", "status": "CHA", "recorded": "2020-01-01"},
+        files={"geometry_file": ("one.geojson", square)},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text[:2000]
+    [(lane, job, kwargs)] = asked
+    assert (lane, job) == ("uploads", read_one_feature)
+    assert kwargs["timeout_s"] == ONE_FEATURE_TIME_S and kwargs["filename"] == "one.geojson"
+    assert kwargs["owner"] is not None  # counted against the person's share of the queue
 
 
 def test_a_file_of_one_feature_gives_the_polygon_of_the_form(
