@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ from shapely.geometry.base import BaseGeometry
 
 MAX_FILTER_CHARS: Final = 8_000  # a filter is a URL's query; GDAL and QGIS send a few dozen
 MAX_DEPTH: Final = 200  # "a OR b OR …": each OR is a level of the parsed tree
+# S_INTERSECTS in one filter: on a past date each computes every hazard's remaining ground
+# again (175 of them took 7 s on 100 hazards: an attack on our own instance)
+MAX_SPATIAL: Final = 4
+_BIGINT: Final = 2**63 - 1
 _PLACEHOLDER: Final = "\ue000"  # a literal with an escaped quote stands in as this
 
 # JSON Schema types of the queryables (``format`` "date" is a string that is a date)
@@ -84,9 +89,10 @@ class Where:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def _unescape(text: str) -> tuple[str, list[str]]:
+def _unescape(text: str) -> str:
     """``text`` with each string literal that holds an escaped quote (``''`` or ``\\'``) or
-    a doubled backslash replaced by a numbered stand-in, and those literals' values.
+    a doubled backslash replaced by a stand-in that carries its value (``_value`` reads it
+    back wherever a value is read: under a NOT too, which a walk of the tree had missed).
 
     pygeofilter's grammar ends a literal at its first quote, so "admin1_name = 'Cote d''Ivoire'"
     (as QGIS writes an apostrophe) did not parse.
@@ -94,7 +100,6 @@ def _unescape(text: str) -> tuple[str, list[str]]:
     if _PLACEHOLDER in text:
         raise FilterError("the filter holds a character it may not (U+E000)")
     out: list[str] = []
-    literals: list[str] = []
     i, n = 0, len(text)
     while i < n:
         char = text[i]
@@ -123,16 +128,23 @@ def _unescape(text: str) -> tuple[str, list[str]]:
                 j += 1
         if j >= n:
             raise FilterError(f"the filter's quoted value at character {i + 1} is not closed")
-        if escaped:
-            out.append(f"'{_PLACEHOLDER}{len(literals)}{_PLACEHOLDER}'")
-            literals.append("".join(value))
+        if escaped:  # the value itself, as hex: restored wherever a value is read
+            out.append(f"'{_PLACEHOLDER}{''.join(value).encode().hex()}{_PLACEHOLDER}'")
         else:
             out.append(text[i : j + 1])
         i = j + 1
-    return "".join(out), literals
+    return "".join(out)
 
 
-_STAND_IN = re.compile(f"{_PLACEHOLDER}(\\d+){_PLACEHOLDER}")
+_STAND_IN = re.compile(f"{_PLACEHOLDER}([0-9a-f]*){_PLACEHOLDER}")
+
+
+def _value(text: str) -> str:
+    """A literal's value, its stand-ins (``_unescape``) read back."""
+    if _PLACEHOLDER not in text:
+        return text
+    return _STAND_IN.sub(lambda m: bytes.fromhex(m.group(1)).decode(), text)
+
 
 # pygeofilter's CQL2 grammar, with three changes (docs/decisions/0024):
 _GRAMMAR_CHANGES: Final = (
@@ -182,7 +194,7 @@ def parse_text(text: str) -> Any:
         raise FilterError(f"the filter is longer than {MAX_FILTER_CHARS:,} characters")
     if not text.strip():
         raise FilterError("the filter is empty")
-    source, literals = _unescape(text)
+    source = _unescape(text)
     import lark
 
     parse = _parser().parse
@@ -198,7 +210,7 @@ def parse_text(text: str) -> Any:
         ) from None
     except (lark.exceptions.LarkError, ValueError, TypeError, RecursionError) as exc:
         raise FilterError(f"the filter is not CQL2 text: {str(exc)[:200]}") from None
-    return _restore(tree, literals) if literals else tree
+    return tree
 
 
 def _context(text: str, column: Any) -> str:
@@ -208,22 +220,13 @@ def _context(text: str, column: Any) -> str:
     return f"…{text[start : column - 1]}⟨here⟩{text[column - 1 : column + 20]}…"
 
 
-def _restore(node: Any, literals: list[str]) -> Any:
-    """The tree with each stand-in replaced by its literal's value."""
-    if isinstance(node, str):
-        return _STAND_IN.sub(lambda m: literals[int(m.group(1))], node)
-    if isinstance(node, list):
-        return [_restore(item, literals) for item in node]
-    if hasattr(node, "__dataclass_fields__"):
-        for name in node.__dataclass_fields__:
-            setattr(node, name, _restore(getattr(node, name), literals))
-    return node
-
-
 def to_sql(tree: Any, queryables: Mapping[str, Queryable], *, prefix: str = "cql") -> Where:
     """The condition ``tree`` states, over ``queryables``, its values bound as
     ``:{prefix}_0``, ``:{prefix}_1``, …"""
-    return _Translator(queryables, prefix).where(tree)
+    try:
+        return _Translator(queryables, prefix).where(tree)
+    except RecursionError:  # CASEI(CASEI(…)) a thousand deep
+        raise FilterError(f"the filter is nested more than {MAX_DEPTH} deep") from None
 
 
 def equals(name: str, value: str, queryables: Mapping[str, Queryable]) -> Any:
@@ -232,10 +235,16 @@ def equals(name: str, value: str, queryables: Mapping[str, Queryable]) -> Any:
     kind = queryables[name].kind
     literal: Any = value
     try:
+        if "\0" in value:
+            raise ValueError(value)
         if kind == NUMBER:
             literal = float(value)
+            if not math.isfinite(literal):
+                raise ValueError(value)
         elif kind == INTEGER:
             literal = int(value)
+            if abs(literal) > _BIGINT:
+                raise ValueError(value)
         elif kind == DATE:
             literal = dt.date.fromisoformat(value)
         elif kind == BOOLEAN:
@@ -267,6 +276,7 @@ class _Translator:
         self.prefix = prefix
         self.params: dict[str, Any] = {}
         self.count = 0
+        self.spatial = 0
 
     def where(self, tree: Any) -> Where:
         return Where(self.condition(tree, 0), self.params)
@@ -296,16 +306,26 @@ class _Translator:
     def literal(self, value: Any, kind: str, name: str) -> str:
         """``value`` bound as a ``kind`` compared with property ``name``, or refused."""
         ok: Any = None
+        if isinstance(value, str):
+            value = _value(value)
+            if "\0" in value:
+                raise FilterError(f"{name}: the filter's text holds a NUL character")
         if kind == STRING and isinstance(value, str):
             ok = value
         elif kind in (NUMBER, INTEGER) and isinstance(value, int | float):
             ok = value if not isinstance(value, bool) else None
             kind = NUMBER if isinstance(value, float) else kind
+            bound = _BIGINT if kind == INTEGER else 1e300  # compared exactly, as Python does
+            if ok is not None and not (abs(ok) <= bound and math.isfinite(float(abs(ok)))):
+                raise FilterError(f"{name}: the number {str(value)[:40]} is out of range")
         elif kind == BOOLEAN and isinstance(value, bool):
             ok = value
         elif kind == DATE:
             if isinstance(value, dt.datetime):
-                utc = value.astimezone(dt.UTC) if value.tzinfo else value
+                try:
+                    utc = value.astimezone(dt.UTC) if value.tzinfo else value
+                except (OverflowError, ValueError):
+                    raise FilterError(f"{name}: the time {value} is out of range") from None
                 ok = utc.date()
             elif isinstance(value, dt.date):
                 ok = value
@@ -374,7 +394,7 @@ class _Translator:
             return str(node.name)
         if isinstance(node, self.ast.Function) and len(node.arguments) == 1:
             return self.label(node.arguments[0])
-        return repr(node)
+        return repr(_value(node) if isinstance(node, str) else node)
 
     # -- conditions ---------------------------------------------------------------------
 
@@ -405,6 +425,16 @@ class _Translator:
             return f"({left} {'NOT ' if node.not_ else ''}BETWEEN {low} AND {high})"
         if isinstance(node, ast.Like):
             # CQL2's LIKE is SQL's: % any text, _ one character, \ escapes either
+            given = node.pattern
+            if isinstance(given, ast.Function) and len(given.arguments) == 1:
+                given = given.arguments[0]
+            if isinstance(given, str):
+                raw = _value(given)
+                if (len(raw) - len(raw.rstrip("\\"))) % 2:
+                    raise FilterError(
+                        f"LIKE {raw[:40]!r} ends with a lone \\, which escapes nothing: write "
+                        "\\\\ for a backslash"
+                    )
             left, pattern, kind = self.pair(node.lhs, node.pattern)
             if kind != STRING:
                 raise FilterError("LIKE compares text")
@@ -439,6 +469,12 @@ class _Translator:
             lhs, rhs = rhs, lhs
         if not isinstance(lhs, ast.Attribute) or self.attribute(lhs).kind != GEOMETRY:
             raise FilterError("S_INTERSECTS takes the geometry property and a geometry")
+        self.spatial += 1
+        if self.spatial > MAX_SPATIAL:
+            raise FilterError(
+                f"the filter has more than {MAX_SPATIAL} S_INTERSECTS: join the areas into "
+                "one geometry, or send a request for each"
+            )
         shape: BaseGeometry
         try:
             if isinstance(rhs, ast.Function) and rhs.name.lower() == "bbox":
@@ -447,6 +483,11 @@ class _Translator:
                     numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
                 if len(numbers) != 4:
                     raise FilterError("BBOX takes 4 numbers: minlon, minlat, maxlon, maxlat")
+                if numbers[0] > numbers[2] or numbers[1] > numbers[3]:
+                    raise FilterError(
+                        "BBOX: its west is east of its east, or its south north of its north; "
+                        "the order is minlon, minlat, maxlon, maxlat"
+                    )
                 shape = shapely.box(numbers[0], numbers[1], numbers[2], numbers[3])
             elif isinstance(rhs, values.Envelope):
                 shape = shapely.box(rhs.x1, rhs.y1, rhs.x2, rhs.y2)

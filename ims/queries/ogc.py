@@ -204,7 +204,9 @@ OWN_NAMED_MAX = 50
 # "id", the field GDAL and QGIS make of each feature's id (the reference). One upload's
 # column "id" had made two fields of that name in QGIS, and the reference of every other
 # hazard null (a GIS user's review).
-_TAKEN: Final = frozenset(k.casefold() for k in (*FIELDS["hazard_boundaries"], "id"))
+_TAKEN: Final = frozenset(
+    k.casefold() for k in (*FIELDS["hazard_boundaries"], "id", "geometry")
+)  # "geometry": the filters' name of the feature's geometry (a queryable)
 
 
 def _own_name(key: str, taken: set[str]) -> str:

@@ -20,6 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.api.ogc import QUERYABLES_REL
+from ims.db.recording import record_hazards
+from ims.domain.enums import HazardStatus
+from ims.domain.records import NewHazard
 from tests.api import test_ogc
 from tests.api.test_ogc import Live, _all
 from tests.gis import gis_reads
@@ -305,3 +308,67 @@ def test_a_wrong_filter_typed_in_a_browser_is_answered_a_page(client: TestClient
         headers={"Accept": "application/geo+json, application/json"},
     )
     assert gis.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize(
+    ("filter_", "problem"),
+    [  # a second attack on these changes: each had been a 500 or the database's own words
+        ("CASEI(" * 1_100 + "status" + ")" * 1_100 + " = 'cha'", "nested more than"),
+        ("recorded = TIMESTAMP('0001-01-01T00:00:00+01:00')", "out of range"),
+        ("marked < TIMESTAMP('9999-12-31T23:59:59-01:00')", "out of range"),
+        ("remaining_m2 = 1" + "0" * 400, "out of range"),
+        ("status LIKE 'C\\\\'", "ends with a lone"),  # as QGIS writes C\
+        ("status = 'a\0b'", "NUL"),
+        ("S_INTERSECTS(geometry, BBOX(104, 20, 103, 19))", "the order is minlon"),
+        (" AND ".join(["S_INTERSECTS(geometry, BBOX(103, 19, 104, 20))"] * 5), "more than 4"),
+    ],
+)
+def test_a_filter_past_the_databases_ranges_is_a_400_saying_so(
+    client: TestClient, filter_: str, problem: str
+) -> None:
+    answer = client.get("/ogc/collections/hazards/items", params={"filter": filter_})
+    assert answer.status_code == 400, answer.text[:500]
+    assert problem in answer.json()["detail"]
+
+
+def test_a_deep_casei_around_an_escaped_quote_is_answered(client: TestClient) -> None:
+    # its stand-in had been restored by walking the tree, past Python's stack: a 500
+    deep = "CASEI(" * 600 + "status" + ")" * 600 + " = 'it''s'"
+    answer = client.get("/ogc/collections/hazards/items", params={"filter": deep})
+    assert answer.status_code == 200 and answer.json()["numberMatched"] == 0
+
+
+def test_admin_areas_level_past_bigint_and_a_parameter_not_a_number_are_400(
+    client: TestClient,
+) -> None:
+    level = client.get(
+        "/ogc/collections/admin_areas/items", params={"filter": "level = 99999999999999999999"}
+    )
+    assert level.status_code == 400 and "out of range" in level.json()["detail"]
+    for value in ("nan", "inf", "1e400"):
+        answer = client.get("/ogc/collections/hazards/items", params={"remaining_m2": value})
+        assert answer.status_code == 400, value
+
+
+def test_an_escaped_quote_under_not_is_read_as_its_value(
+    client: TestClient, session: Session
+) -> None:
+    # QGIS writes every NOT as (NOT ((…))) and an apostrophe as ''; the value under a NOT
+    # had been compared as its stand-in, and every hazard matched
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "H-QUOTE",
+                HazardStatus.SHA,
+                box(103.3, 19.8, 103.304, 19.804),
+                dt.date(2020, 1, 1),
+                attributes={"village": "Cote d'Ivoire"},
+            )
+        ],
+    )
+    session.flush()
+    kept = _filtered(client, "hazards", filter="(NOT ((village <> 'Cote d''Ivoire')))")
+    assert _ids(kept) == ["H-QUOTE"]
+    others = _filtered(client, "hazards", filter="(NOT ((village = 'Cote d''Ivoire')))")
+    assert "H-QUOTE" not in _ids(others) and others
