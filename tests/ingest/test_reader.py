@@ -244,17 +244,25 @@ def kml_document(placemarks: int, corners: int = 4, padding: str = "") -> bytes:
     ).encode()
 
 
+@pytest.fixture
+def gdal_listed(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The files GDAL is asked to list from now on: a file refused before GDAL reads it is
+    never among them."""
+    opened: list[object] = []
+    real = pyogrio.list_layers
+    monkeypatch.setattr(pyogrio, "list_layers", lambda *a, **k: opened.append(a) or real(*a, **k))
+    return opened
+
+
 def test_a_kml_past_the_limits_is_refused_before_gdal_builds_it(
-    area: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    area: tuple[Path, Path], gdal_listed: list[object]
 ) -> None:
     """GDAL builds a KML whole in memory before its features can be counted: 1.96 MB of
     KMZ holding 2.8 million placemarks took an upload worker to 3.3 GB and 40 s before its
     refusal (an attack on our own instance). Placemarks, coordinates and size are counted
     first, as the file streams by."""
     uploads, workdir = area
-    opened: list[object] = []
-    real = pyogrio.list_layers
-    monkeypatch.setattr(pyogrio, "list_layers", lambda *a, **k: opened.append(a) or real(*a, **k))
+    opened = gdal_listed
     many = uploads / "many.kml"
     many.write_bytes(kml_document(1_200))
     few = UploadLimits(max_features=1_000)
@@ -301,7 +309,7 @@ def test_a_kml_past_the_limits_is_refused_before_gdal_builds_it(
 
 
 def test_a_kmls_document_type_comma_runs_and_attributes_are_refused_before_gdal(
-    area: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    area: tuple[Path, Path], gdal_listed: list[object]
 ) -> None:
     """A third attack on our own instance: a DOCTYPE whose quoted system id held "><kml"
     passed the prologue's check, and its attribute defaults (libkml applies them to every
@@ -309,9 +317,7 @@ def test_a_kmls_document_type_comma_runs_and_attributes_are_refused_before_gdal(
     ("0,0,0,0,…", a vertex each three to libkml) counted as one vertex; 5 million
     attributes on one element took 1.9 GB. Each is refused before GDAL sees it."""
     uploads, workdir = area
-    opened: list[object] = []
-    real = pyogrio.list_layers
-    monkeypatch.setattr(pyogrio, "list_layers", lambda *a, **k: opened.append(a) or real(*a, **k))
+    opened = gdal_listed
     kml = '<kml xmlns="http://www.opengis.net/kml/2.2"><Document>{}</Document></kml>'
     defaults = uploads / "defaults.kml"
     attlist = '<!ATTLIST Placemark a0 CDATA "xxxx">'
@@ -1188,14 +1194,12 @@ def test_a_column_without_a_name_is_left_out_with_a_note(tmp_path: Path) -> None
 
 
 def test_a_geojson_of_empty_parts_is_refused_before_gdal_builds_them(
-    area: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    area: tuple[Path, Path], gdal_listed: list[object]
 ) -> None:
     """Each "[]" of a MultiPolygon is a polygon GDAL, the WKB and GEOS build, with no vertex
     to count: 9.6 MB of them took 833 MB (a third attack on our own instance)."""
     uploads, workdir = area
-    opened: list[object] = []
-    real = pyogrio.list_layers
-    monkeypatch.setattr(pyogrio, "list_layers", lambda *a, **k: opened.append(a) or real(*a, **k))
+    opened = gdal_listed
     ring = "[[103,19],[103.01,19],[103.01,19.01],[103,19]]"
     parts = ", ".join(["[ ]"] * 2_000)
     feature = (
