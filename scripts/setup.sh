@@ -65,6 +65,11 @@ fi
 if [ -n "$extras" ] && ! command -v chromium >/dev/null; then
   apt_install chromium
 fi
+# The tests read /ogc and the vector tiles with QGIS itself (its Python bindings, for the
+# system's Python: tests/qgis.py).
+if [ -n "$extras" ] && ! /usr/bin/python3 -c 'import qgis.core' 2>/dev/null; then
+  apt_install python3-qgis qgis-providers
+fi
 # The tests validate the published map style with the style spec's own validator (vendored
 # in tests/vendor/, run with node).
 if [ -n "$extras" ] && ! command -v node >/dev/null; then

@@ -1,9 +1,10 @@
 """Signing in and the permission check every route goes through.
 
 A request is made by a user with an API token (``Authorization: Bearer ims_…``, for
-scripts), by a browser with a session cookie (after signing in on ``/login``), or by
-nobody. ``authorize`` (an app-wide dependency) finds who, looks the route up in the
-permission table and refuses what the role does not allow. Changes made with a session
+scripts, or as the password of HTTP Basic credentials, to read, for GIS programs), by a
+browser with a session cookie (after signing in on ``/login``), or by nobody.
+``authorize`` (an app-wide dependency) finds who, looks the route up in the permission
+table and refuses what the role does not allow. Changes made with a session
 cookie must carry the session's CSRF token (header ``X-CSRF-Token`` or form field
 ``csrf_token``), so another site cannot make a signed-in browser change anything.
 
@@ -56,22 +57,63 @@ def route_name(request: Request) -> str:
     return ""
 
 
-def identify(session: Session, authorization: str, cookie: str | None) -> Principal | None:
+def identify(
+    session: Session, authorization: str, cookie: str | None, method: str = "GET"
+) -> Principal | None:
     """Who sends a request with this Authorization header and session cookie (None: nobody).
 
     A malformed header or an unknown token is refused (NotAuthenticated), not anonymous.
     """
     if authorization:
         scheme, _, secret = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
+        user = None
+        if scheme.lower() == "basic":
+            user, secret = _basic_credentials(secret.strip(), method)
+        elif scheme.lower() != "bearer" or not secret.strip():
             raise NotAuthenticated("use `Authorization: Bearer <token>` with an ims API token")
         principal = accounts.principal_from_token(session, secret.strip())
         if principal is None:
             raise NotAuthenticated("this API token is unknown, revoked or expired")
+        if user and user.casefold() != principal.username.casefold():
+            raise NotAuthenticated(
+                "this API token belongs to another account: give its own account's user "
+                "name with it, or none"
+            )
         return principal
     if cookie:
         return accounts.principal_from_session(session, cookie)
     return None
+
+
+def _basic_credentials(encoded: str, method: str) -> tuple[str, str]:
+    """The user name and API token of HTTP Basic credentials, for GIS programs that cannot
+    send a header of their own: QGIS before its "API Header" authentication (a connection's
+    user name and password), GDAL_HTTP_USERPWD, ArcGIS Pro (docs/design.md §5.4).
+
+    An account's password is never taken this way, so that guessing one still meets the
+    sign-in page's delays; and Basic only reads, because a browser may keep Basic
+    credentials and send them again by itself, as it does a cookie, without the CSRF check
+    that a cookie's changes must pass.
+    """
+    try:
+        decoded = base64.b64decode(encoded.encode("ascii"), validate=True).decode("utf-8")
+    except (ValueError, binascii.Error, UnicodeError):
+        decoded = ""
+    user, colon, token = decoded.partition(":")
+    if not colon:
+        raise NotAuthenticated(
+            "the Basic credentials are not base64 of `user name:API token`: check them"
+        )
+    if method.upper() not in SAFE_METHODS:
+        raise NotAuthenticated(
+            "Basic credentials only read: send changes with `Authorization: Bearer <token>`"
+        )
+    if not token.strip().startswith(accounts.TOKEN_PREFIX):
+        raise NotAuthenticated(
+            "put an ims API token (it starts with ims_) in the password, not your account's "
+            "password: make one on your account page, /account"
+        )
+    return user.strip(), token.strip()
 
 
 def _unruled(name: str) -> Forbidden:
@@ -103,7 +145,10 @@ def permit(name: str, principal: Principal | None) -> None:
 
 def _identify(request: Request, session: SessionDep) -> Principal | None:
     return identify(
-        session, request.headers.get("authorization", ""), request.cookies.get(SESSION_COOKIE)
+        session,
+        request.headers.get("authorization", ""),
+        request.cookies.get(SESSION_COOKIE),
+        request.method,
     )
 
 

@@ -142,6 +142,7 @@ class RequestGate:
                 session,
                 request.headers.get("authorization", ""),
                 request.cookies.get(SESSION_COOKIE),
+                request.method,
             )
 
     async def _bounded(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:

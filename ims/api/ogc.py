@@ -1022,10 +1022,17 @@ def api_definition(base: str, simple: dict[str, dict[str, str]] | None = None) -
         "info": {"title": "ims OGC API – Features", "version": __version__},
         "servers": [{"url": base}],
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "basic": {
+                    "type": "http",
+                    "scheme": "basic",
+                    "description": "a user name and, as the password, an API token",
+                },
+            },
             "parameters": common,
         },
-        "security": [{"bearer": []}],
+        "security": [{"bearer": []}, {"basic": []}],
         "paths": {
             "/": get("the landing page", [f], json_doc),
             "/conformance": get("the conformance classes", [f], json_doc),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -303,8 +304,53 @@ def test_tokens_stop_working_when_revoked_expired_or_the_user_is_disabled(
     accounts.disable_user(session, "mag-op", by="tests")
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {third}"}).status_code == 401
     assert sign_in(browser(app), "mag-op").status_code == 401
-    bad = client.get("/api/v1/me", headers={"Authorization": "Basic cmV2OnB3"})
+    bad = client.get("/api/v1/me", headers={"Authorization": "Digest cmV2OnB3"})
     assert bad.status_code == 401 and "Bearer" in bad.json()["detail"]
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    pair = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {pair}"}
+
+
+def test_gis_programs_read_with_a_token_as_the_password_of_basic_credentials(
+    app: object, session: Session, tmp_path: Path
+) -> None:
+    """QGIS before its "API Header" authentication (3.22, Debian 12's) sends only a user
+    name and a password, as HTTP Basic: a walk-through with it found no way to connect."""
+    client = browser(app)
+    _, secret = accounts.create_token(session, "rev", "QGIS", by="tests")
+    for user in ("rev", "REV", ""):  # the user name as typed, or none
+        me = client.get("/api/v1/me", headers=basic(user, secret))
+        assert me.status_code == 200 and me.json()["username"] == "rev", user
+        assert me.json()["via"] == "token"
+    assert client.get("/ogc/collections", headers=basic("rev", secret)).status_code == 200
+
+    # an account's password is not taken: guessing it this way would skip the sign-in's
+    # delays (test_failed_sign_ins_slow_guessing_down_with_growing_delays)
+    password = client.get("/api/v1/me", headers=basic("rev", PASSWORD))
+    assert password.status_code == 401
+    assert "not your account's password" in password.json()["detail"]
+    assert "/account" in password.json()["detail"]
+    other = client.get("/api/v1/me", headers=basic("mag-op", secret))
+    assert other.status_code == 401 and "another account" in other.json()["detail"]
+    for garbled in ("Basic", "Basic !!!", "Basic " + base64.b64encode(b"no colon").decode()):
+        answer = client.get("/api/v1/me", headers={"Authorization": garbled})
+        assert answer.status_code == 401 and "base64" in answer.json()["detail"], garbled
+    accounts.revoke_token(session, accounts.list_tokens(session, "rev")[0].id, by="tests")
+    revoked = client.get("/api/v1/me", headers=basic("rev", secret))
+    assert revoked.status_code == 401 and "revoked" in revoked.json()["detail"]
+
+    # Basic only reads: a browser may keep Basic credentials and send them by itself, as
+    # it does a cookie, so a change needs the token as a Bearer (or a session and its CSRF)
+    _, op_secret = accounts.create_token(session, "mag-op", "QGIS", by="tests")
+    client.headers.update(basic("mag-op", op_secret))
+    upload = post(client, good_zip(tmp_path))
+    assert upload.status_code == 401  # type: ignore[attr-defined]
+    assert "only read" in upload.json()["detail"]  # type: ignore[attr-defined]
+    assert session.scalar(select(func.count()).select_from(text("submission"))) == 0
+    client.headers.update({"Authorization": f"Bearer {op_secret}"})
+    assert post(client, good_zip(tmp_path, "again")).status_code == 201  # type: ignore[attr-defined]
 
 
 def test_operators_upload_for_and_see_only_their_own_organisation(
