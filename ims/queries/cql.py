@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import shapely
 import shapely.geometry
 from pygeofilter import ast, values
@@ -168,8 +169,8 @@ _GRAMMAR_CHANGES: Final = (
 
 @functools.cache
 def _parser() -> Any:
-    """pygeofilter's CQL2 text parser, of its grammar with ``_GRAMMAR_CHANGES`` (built on
-    the first filter: it takes 0.2 s)."""
+    """pygeofilter's CQL2 text parser, of its grammar with ``_GRAMMAR_CHANGES`` and its
+    values read by ``_transformer`` (built on the first filter: it takes 0.2 s)."""
     import lark
     from pygeofilter.parsers.cql2_text import parser
 
@@ -183,9 +184,40 @@ def _parser() -> Any:
         grammar,
         parser="lalr",
         maybe_placeholders=False,
-        transformer=parser.CQLTransformer(),
+        transformer=_transformer(parser.CQLTransformer),
         import_paths=[str(here.parent)],
     )
+
+
+def _transformer(base: type) -> Any:
+    """pygeofilter's transformer, reading two values strictly where it reads them loosely.
+
+    A TIMESTAMP goes to ``dateparser``, which reads what it can: '2020-13-01T00:00:00Z'
+    was 13 January. It is read as ISO 8601 here, and a date that is none is refused. And
+    an EWKT geometry's SRID was printed to the server's output (as were a MULTIPOINT's
+    points); the SRID is kept in the geometry as pygeofilter keeps it, without printing.
+    """
+    from lark import v_args
+
+    @v_args(meta=False, inline=True)
+    class Strict(base):  # type: ignore[misc]
+        def DATETIME(self, text: Any) -> dt.datetime:  # noqa: N802 (the grammar's name)
+            try:
+                return dt.datetime.fromisoformat(str(text))
+            except ValueError:
+                raise ValueError(
+                    f"TIMESTAMP('{text}') is no date and time: write it as "
+                    "TIMESTAMP('2021-12-31T00:00:00Z')"
+                ) from None
+
+        def wkt__geometry_with_srid(self, srid: Any, geometry: dict[str, Any]) -> Any:
+            crs = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{srid}"}}
+            return {**geometry, "crs": crs}
+
+        def wkt__multipoint_2(self, *coordinates: Any) -> Any:
+            return {"type": "MultiPoint", "coordinates": coordinates}
+
+    return Strict()
 
 
 def parse_text(text: str) -> Any:
@@ -492,7 +524,7 @@ class _Translator:
             elif isinstance(rhs, values.Envelope):
                 shape = shapely.box(rhs.x1, rhs.y1, rhs.x2, rhs.y2)
             elif isinstance(rhs, values.Geometry):
-                shape = shapely.geometry.shape(rhs.geometry)
+                shape = _in_crs84(rhs.geometry)
             else:
                 raise FilterError("S_INTERSECTS takes a geometry in WKT or BBOX(…)")
         except (TypeError, ValueError, shapely.errors.ShapelyError) as exc:
@@ -512,3 +544,26 @@ class _Translator:
         self.params[name] = shape.wkb
         geometry = f"ST_SetSRID(ST_GeomFromWKB(CAST(:{name} AS bytea)), 4326)"
         return self.attribute(lhs).sql.format(g=geometry)
+
+
+def _in_crs84(geometry: dict[str, Any]) -> BaseGeometry:
+    """A filter's geometry in longitude and latitude: an EWKT geometry's SRID
+    (``SRID=32648;POINT(…)``) is honoured, where it had been read as CRS84 whatever it
+    said. Only an EPSG code: PROJ reads no file for one."""
+    shape = shapely.geometry.shape(geometry)
+    name = str(geometry.get("crs", {}).get("properties", {}).get("name", ""))
+    code = name.rpartition(":")[2]
+    if not code or code in ("4326", "CRS84"):
+        return shape
+    import pyproj
+
+    try:
+        if not code.isdigit() or len(code) > 6:
+            raise pyproj.exceptions.CRSError(code)
+        to_crs84 = pyproj.Transformer.from_crs(f"EPSG:{code}", "OGC:CRS84", always_xy=True)
+    except pyproj.exceptions.CRSError:
+        raise FilterError(f"S_INTERSECTS: SRID={code} is no EPSG code PROJ knows") from None
+    moved = shapely.transform(shape, lambda xy: np.column_stack(to_crs84.transform(*xy.T)))
+    if not np.isfinite(shapely.get_coordinates(moved)).all():
+        raise FilterError(f"S_INTERSECTS: the geometry lies outside where SRID={code} is defined")
+    return moved

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from shapely.geometry import box, shape
+from pyproj import Transformer
+from shapely.geometry import Polygon, box, shape
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -39,6 +40,21 @@ def _filtered(client: TestClient, name: str, **params: str) -> list[dict[str, An
 
 def _ids(features: list[dict[str, Any]]) -> list[str]:
     return sorted(str(f["id"]) for f in features)
+
+
+# the west box's corners in UTM 48N, rounded to the metre; and that polygon's corners back in
+# longitude and latitude (PROJ in the test), its edges straight between them
+_TO_UTM = Transformer.from_crs("OGC:CRS84", "EPSG:32648", always_xy=True)
+_UTM_WEST = Polygon(
+    [tuple(round(v) for v in _TO_UTM.transform(x, y)) for x, y in WEST.exterior.coords]
+)
+_WEST_BACK = Polygon(
+    [_TO_UTM.transform(x, y, direction="INVERSE") for x, y in _UTM_WEST.exterior.coords]
+)
+
+
+def _in_utm_west(p: Props, g: Any) -> bool:
+    return bool(g.intersects(_WEST_BACK))
 
 
 # (collection, CQL2 text, the same condition on a feature's properties and geometry)
@@ -104,6 +120,8 @@ CASES: list[tuple[str, str, Callable[[Props, Any], bool]]] = [
         " AND status = 'SHA'",
         lambda p, g: g.intersects(WEST) and p["status"] == "SHA",
     ),
+    # a geometry in another CRS, as EWKT: it had been read as longitude and latitude
+    ("hazards", f"S_INTERSECTS(geometry, SRID=32648;{_UTM_WEST.wkt})", _in_utm_west),
     ("hazard_boundaries", "revised < DATE('2021-01-01')", lambda p, g: p["revised"] < "2021"),
     ("releases", "method = 'cleared'", lambda p, g: p["method"] == "cleared"),
     (
@@ -321,6 +339,10 @@ def test_a_wrong_filter_typed_in_a_browser_is_answered_a_page(client: TestClient
         ("status = 'a\0b'", "NUL"),
         ("S_INTERSECTS(geometry, BBOX(104, 20, 103, 19))", "the order is minlon"),
         (" AND ".join(["S_INTERSECTS(geometry, BBOX(103, 19, 104, 20))"] * 5), "more than 4"),
+        # a month 13 had been read day first (13 January), and an unknown SRID as CRS84
+        ("recorded > TIMESTAMP('2020-13-01T00:00:00Z')", "is no date and time"),
+        ("S_INTERSECTS(geometry, SRID=999999;POINT(103 19))", "no EPSG code"),
+        ("S_INTERSECTS(geometry, SRID=32648;POINT(1e30 1e30))", "outside"),
     ],
 )
 def test_a_filter_past_the_databases_ranges_is_a_400_saying_so(
