@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import jinja2
+import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
@@ -262,7 +263,8 @@ def _answer(
             figures=figures or [],
         )
         return HTMLResponse(html, headers=headers)
-    return JSONResponse(document, media_type=media, headers=headers)
+    # orjson: a feature's geometry is the database's GeoJSON text (``ogc._feature``)
+    return Response(orjson.dumps(document), media_type=media, headers=headers)
 
 
 def _visible(principal: Any) -> tuple[str, ...]:

@@ -18,10 +18,10 @@ Each collection is one query that gives GeoJSON features (EPSG:4326, geometry as
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any, Final
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -86,16 +86,28 @@ def _params(query: Query) -> dict[str, Any]:
     }
 
 
+def _matched(session: Session, sql: str, params: dict[str, Any]) -> int:
+    """``numberMatched``: the count of ``sql`` (a count(*)), kept until the data change.
+
+    A client reads a collection a page at a time, and each page had counted every match
+    again: 60 ms of a national hazards page's 250 ms, 47 times for the layer."""
+    key = (sql, repr(sorted(params.items())))
+    return kept(session, "ogc.matched", key, lambda: int(session.scalar(text(sql), params) or 0))
+
+
 def _filtered(query: Query) -> str:
     """The filter's condition, joined to a query's own by AND ("" without one)."""
     return f" AND ({query.where.sql})" if query.where else ""
 
 
 def _feature(fid: str, geojson: str | None, properties: dict[str, Any]) -> dict[str, Any]:
+    """A GeoJSON feature whose geometry is the database's GeoJSON text as it came, written
+    into the answer by orjson (``ims.api.ogc._answer``): read into Python and written
+    again, a page of 1,000 national hazards spent 70 ms of its 250 ms on it."""
     return {
         "type": "Feature",
         "id": fid,
-        "geometry": json.loads(geojson) if geojson else None,
+        "geometry": orjson.Fragment(geojson) if geojson else None,
         "properties": properties,
     }
 
@@ -356,7 +368,7 @@ def _hazard_page(
         state = _HAZARD_FILTERED.format(state=state, where=query.where.sql)
     geom = "r.geom" if boundaries else _REMAINING
     if query.bbox is None:
-        matched = session.scalar(text(f"SELECT count(*) FROM ({state}) s"), params) or 0
+        matched = _matched(session, f"SELECT count(*) FROM ({state}) s", params)
         # geometry work for the page only
         page = (
             f"WITH s AS ({state} ORDER BY p.reference LIMIT :limit OFFSET :offset),"
@@ -368,7 +380,7 @@ def _hazard_page(
         where = f"r.geom && {_ENV}"
         rows = _HAZARD_ROWS.format(state=state, geom=geom, where=where)
         hit = f" WHERE ST_Intersects(g.geom, {_ENV})"
-        matched = session.scalar(text(f"{rows} SELECT count(*) FROM g{hit}"), params) or 0
+        matched = _matched(session, f"{rows} SELECT count(*) FROM g{hit}", params)
         page = (
             f"{rows}, page AS (SELECT * FROM g{hit}"
             " ORDER BY g.reference LIMIT :limit OFFSET :offset) "
@@ -448,7 +460,7 @@ def hazard_cells(session: Session, query: Query, limit: int, offset: int, *, cel
         "limit": limit,
         "offset": offset,
     }
-    matched = session.scalar(text(_CELLS.format(select="count(*)")), params) or 0
+    matched = _matched(session, _CELLS.format(select="count(*)"), params)
     rows = session.execute(
         text(
             _CELLS.format(select=f"g.id, ST_AsGeoJSON(g.geom, {DIGITS}) AS geojson, g.*")
@@ -497,15 +509,20 @@ def releases(session: Session, query: Query, limit: int, offset: int) -> Page:
     params = {**_params(query), "filtered": query.bbox is not None, "limit": limit}
     params["offset"] = offset
     found = _RELEASES + _filtered(query)
-    matched = session.scalar(text("SELECT count(*) " + found), params) or 0
+    matched = _matched(session, "SELECT count(*) " + found, params)
+    # The page's keys first, its geometries and areas after: the rows a deep page skips had
+    # each been written as GeoJSON and had their area summed (1.8 s for a page at 300,000)
     rows = session.execute(
         text(
-            f"SELECT r.reference, ST_AsGeoJSON(r.geom, {DIGITS}) AS geojson, h.reference AS hazard,"
-            " r.method, r.released, h.contam, r.stated_area_m2,"
+            "WITH page AS (SELECT r.id " + found + " ORDER BY r.released, r.reference"
+            " LIMIT :limit OFFSET :offset)"
+            f" SELECT r.reference, ST_AsGeoJSON(r.geom, {DIGITS}) AS geojson,"
+            " h.reference AS hazard, r.method, r.released, h.contam, r.stated_area_m2,"
             " (SELECT o.name FROM organisation o WHERE o.id = r.operator_id) AS operator,"
-            f" {_RELEASE_AREA} AS area_m2 "
-            + found
-            + " ORDER BY r.released, r.reference LIMIT :limit OFFSET :offset"
+            f" {_RELEASE_AREA} AS area_m2"
+            " FROM page JOIN release_in_force r ON r.id = page.id"
+            " JOIN hazard h ON h.id = r.hazard_id"
+            " ORDER BY r.released, r.reference"
         ),
         params,
     )
@@ -567,7 +584,7 @@ def admin_areas(session: Session, query: Query, limit: int, offset: int) -> Page
     """
     params = {**_params(query), "filtered": query.bbox is not None}
     found = _ADMINS + _filtered(query)
-    matched = session.scalar(text("SELECT count(*) " + found), params) or 0
+    matched = _matched(session, "SELECT count(*) " + found, params)
     admins = session.execute(
         text(
             "SELECT a.id, a.level, a.code, a.name, up.code AS parent_code,"
