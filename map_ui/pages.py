@@ -435,6 +435,7 @@ def reports_page(
         "reports.html",
         report=report,
         year=year,
+        this_year=dt.date.today().year,  # the form's most: a later year has no report
         level=level,
         as_finalised=as_finalised,
         history=summary(report["history"]),

@@ -152,7 +152,9 @@
       outcome.className = "ok";
       // the reason given, as the page says it once reloaded (it had said only "rejected")
       const why = path === "reject" && body && body.reason ? `, for this reason: ${body.reason}` : "";
-      outcome.textContent = `Submission ${id}: ${label || path + "d"}${why}` + (follow.query && took >= 2 ? ` (in ${took} s).` : ".");
+      const said = `Submission ${id}: ${label || path + "d"}${why}` + (follow.query && took >= 2 ? ` (in ${took} s)` : "");
+      // one full stop: a reason typed with its own had ended "only.." (a new user's review)
+      outcome.textContent = /[.!?]$/.test(said) ? said : `${said}.`;
       document.getElementById("status").textContent = label || "";
       form.remove();
       if (noted) noted.closest("p").remove();

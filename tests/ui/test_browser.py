@@ -606,10 +606,11 @@ def test_review_page_shows_findings_and_rejects_with_a_reason(tab: Watched, site
     assert tab.page.locator("#replace-link").count() == 1
     tab.page.click("#reject")  # no reason yet: refused on the page
     assert "reason" in tab.page.inner_text("#outcome")
-    tab.page.fill("#reason", "five errors: see the findings")
+    # a reason ends with its own full stop, and the outcome keeps one (it had said "..")
+    tab.page.fill("#reason", "five errors: see the findings.")
     tab.page.click("#reject")
     tab.page.wait_for_selector("#confirm-reject[open]")  # it asks first, with the reason
-    assert tab.page.inner_text("#confirm-reject-reason") == "five errors: see the findings"
+    assert tab.page.inner_text("#confirm-reject-reason") == "five errors: see the findings."
     tab.shoot("review-reject-asked")
     tab.page.click("#confirm-reject-no")
     assert tab.page.inner_text("#status") != "rejected"  # cancelled: nothing sent

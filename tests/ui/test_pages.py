@@ -613,6 +613,9 @@ def test_reports_page_has_form_1h_and_1i_for_the_chosen_year_and_level(
         assert f'href="/api/v1/reports/article7?year=2018&level=1&contam=CMR&format={fmt}"' in page
     assert '<option value="1" selected>' in page
     assert client.get("/reports", params={"year": "soon"}).status_code == 422
+    # the year's box goes no further than this year, which has a report (a later one is
+    # a 422 page: a new user's review had typed 2030)
+    assert f'name="year" value="2018" min="1990" max="{dt.date.today().year}"' in page
 
 
 def test_pages_answer_on_an_empty_database(client_as: ClientAs) -> None:
