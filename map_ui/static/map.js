@@ -184,11 +184,11 @@
   // Draw the tiles of the chosen date. The old date's layers stay until the new ones have
   // loaded, so the map never goes blank; a date chosen meanwhile replaces the pending one.
   function build() {
-    const shown = control ? Object.keys(overlays).filter((k) => map.hasLayer(overlays[k]))
-                          : layers;
+    const visible = control ? Object.keys(overlays).filter((k) => map.hasLayer(overlays[k]))
+                            : layers;
     if (incoming) Object.values(incoming).forEach((layer) => map.removeLayer(layer));
     const fresh = {};
-    const date = asOf.value;
+    const date = shown;
     box.dataset.loading = date;
     let waiting = 0;
     let swapped = false;
@@ -210,7 +210,7 @@
     for (const layer of layers) {
       const tiles = grid(layer);
       fresh[layer] = tiles;
-      if (shown.includes(layer)) {
+      if (visible.includes(layer)) {
         // A layer with no tile to load in this view (outside the country, or released land
         // below its zoom) never fires "load": it is not waited for.
         let started = false;
@@ -255,7 +255,7 @@
     return `?${query}`;
   }
   async function updateFigures() {
-    const date = asOf.value;
+    const date = shown;
     const query = figuresQuery();
     const figures = document.getElementById("map-figures");
     const response = await fetch(`/map/figures${query}`);
@@ -311,14 +311,23 @@
   const earlier = () => Boolean(asOf.value && asOf.min && asOf.value < asOf.min);
   const outside = () => later() || earlier();
   const note = document.getElementById("as-of-note");
-  function changed() {
+  function changed(event) {
     if (outside()) {
       asOf.setAttribute("aria-invalid", "true");
-      note.textContent = `${asOf.value} is ${later() ? "after today" : "before 1900"}: the map ` +
-        `shows ${asOf.min} to ${asOf.max} (still ${shown})`;
+      note.textContent = later()
+        ? `${asOf.value} is after today: the map shows dates up to today (${asOf.max}); it still shows ${shown}`
+        : `${asOf.value} is before ${asOf.min}, the earliest the map shows; it still shows ${shown}`;
       if (note.hidden) {
         note.hidden = false;
         map.invalidateSize(); // the bar grew by the note's line
+      }
+      // A kind chosen meanwhile is shown on the map's date (it had waited, unseen, until the
+      // date was put right: a first-time user's review).
+      if (event && event.target === contam && params(true) !== chosen) {
+        chosen = params(true);
+        address();
+        build();
+        updateFigures();
       }
       return;
     }

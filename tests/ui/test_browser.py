@@ -347,8 +347,22 @@ def test_a_date_typed_on_the_map_is_the_date_shown_and_a_later_one_goes_back_to_
     note = tab.page.locator("#as-of-note")
     assert note.is_visible()
     assert note.inner_text() == (
-        f"2099-01-01 is after today: the map shows 1900-01-01 to {today} (still 2019-12-31)"
+        f"2099-01-01 is after today: the map shows dates up to today ({today}); "
+        "it still shows 2019-12-31"
     )
+    # A kind chosen meanwhile is drawn on the date shown (it had waited, unseen, until the
+    # date was put right: a review)
+    tab.tiles.clear()
+    tab.page.select_option("#contam", "CMR")
+    expect(tab.page.locator('#map-figures [data-field="contam"]')).to_have_text(
+        "cluster munition remnants"
+    )
+    tab.map_shows("2019-12-31")
+    assert tab.page.get_attribute("#map-figures", "data-as-of") == "2019-12-31"
+    assert tab.tiles
+    assert all("as_of=2019-12-31" in t.url and "contam=CMR" in t.url for t in tab.tiles)
+    assert "contam=CMR" in tab.page.url and "as_of=2019-12-31" in tab.page.url
+    assert note.is_visible() and tab.page.input_value("#as-of") == "2099-01-01"
     tab.shoot("map-date-outside")
     tab.page.set_viewport_size({"width": 390, "height": 844})
     tab.shoot("map-date-outside-390")
@@ -703,6 +717,57 @@ def test_review_page_approves_a_clean_submission(tab: Watched, site: LiveSite) -
     assert tab.page.inner_text("#status") == "approved"
     assert tab.page.locator("#decide").count() == 0  # decided: the buttons are gone
     assert tab.page.locator("#preview-title, #replace-link").count() == 0  # "If approved"
+    # Once approved, the page says who uploaded and who approved it, and when, and each
+    # feature links to the hazard it recorded (a new user's review found neither)
+    open_settled(tab.page, f"{site.url}/submissions/{submission}")
+    who = tab.page.inner_text("#who")
+    assert (
+        who.startswith("Uploaded by ui-operator on ")
+        and f"; approved by {site.username} on " in who
+    )
+    with site.engine.connect() as conn:
+        recorded = set(
+            conn.execute(
+                text(
+                    "SELECT h.reference FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id"
+                    " WHERE r.submission_id = :s"
+                ),
+                {"s": submission},
+            ).scalars()
+        )
+    links = tab.page.locator("#features td.recorded a")
+    assert recorded and {links.nth(k).inner_text() for k in range(links.count())} == recorded
+    with tab.page.expect_navigation():
+        links.first.click()
+    assert tab.page.url.startswith(f"{site.url}/hazards/")
+    assert tab.page.locator("h1").inner_text().startswith("Hazard ")
+    assert tab.errors == []
+
+
+def test_disabling_a_user_is_asked_then_confirmed(tab: Watched, site: LiveSite) -> None:
+    """The users page's Disable acted at once, and a user's API tokens end for good when
+    they are disabled (a new user's review): it asks first, saying so."""
+    page = tab.page
+    open_settled(page, f"{site.url}/admin/users")
+    form = page.locator("form.add-user")
+    form.locator("input[name=username]").fill("ui-leaving")
+    form.locator("input[name=password]").fill(PASSWORD)
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    row = page.locator("#users tr", has_text="ui-leaving")
+    confirm = row.locator("button[value=disable]")
+    assert not confirm.is_visible()  # the first click only asks
+    row.locator("details.disable summary").click()
+    assert confirm.is_visible() and "end for good" in row.inner_text()
+    tab.shoot("users-disable-asked")
+    page.set_viewport_size({"width": 390, "height": 844})
+    tab.shoot("users-disable-asked-390")
+    with page.expect_navigation():
+        confirm.click()
+    assert "ui-leaving is disabled" in page.inner_text(".notice")
+    row = page.locator("#users tr", has_text="ui-leaving")
+    assert "disabled" in row.locator(".status").inner_text()
+    assert row.locator("button[value=enable]").is_visible()  # enabling asks nothing
     assert tab.errors == []
 
 
