@@ -436,6 +436,8 @@ def reports_page(
         report=report,
         year=year,
         this_year=dt.date.today().year,  # the form's most: a later year has no report
+        # Article 4's progress begins there: a year before it has no series to draw
+        baseline=get_settings().article4_baseline,
         level=level,
         as_finalised=as_finalised,
         history=summary(report["history"]),
