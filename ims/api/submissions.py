@@ -148,6 +148,13 @@ class RememberedPublic(BaseModel):
     )
 
 
+class OtherKindPublic(BaseModel):
+    """The kind a file looks like, other than the one chosen."""
+
+    kind: UploadKind
+    fields: list[str] = Field(description="that kind's own fields, which the file has")
+
+
 class InspectionPublic(BaseModel):
     """What an uploaded file holds, and the field mapping ims suggests for it."""
 
@@ -167,6 +174,11 @@ class InspectionPublic(BaseModel):
         default_factory=list,
         description="the file's columns that are figures ims computes itself (a register "
         "file's): left unmatched, they are not kept with the records",
+    )
+    other_kind: OtherKindPublic | None = Field(
+        default=None,
+        description="when the file looks like a file of the other kind: that kind, and its "
+        "own fields the file has (uploaded as chosen, it is a warning `other_kind`)",
     )
     remembered: RememberedPublic | None
     notes: list[str]
@@ -498,6 +510,11 @@ async def inspect_submission(
             else None
         ),
         notes=found.notes,
+        other_kind=(
+            OtherKindPublic(kind=UploadKind(found.other_kind[0]), fields=found.other_kind[1])
+            if found.other_kind
+            else None
+        ),
         computed=found.computed,
     )
 

@@ -23,7 +23,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod, UploadKind
 from ims.errors import InvalidRequest
 
 REFERENCE_MAX = 100  # characters of a hazard or release reference (the database's limit)
@@ -353,3 +353,36 @@ def parse_year(value: Any, *, where: str) -> int | None:
     if not 1900 <= year <= 2100:
         raise InvalidRequest(f"{where}: year {year} is out of range (1900 to 2100)")
     return year
+
+
+# Fields only the other kind of file has: a file holding two or more of them was most likely
+# sent as the wrong kind (its errors then say "status is required", not why).
+_OWN_FIELDS: Final = {
+    UploadKind.HAZARDS: ("status", "recorded", "revised", "munitions", "marked"),
+    UploadKind.RELEASES: ("release_id", "method", "released", "items"),
+}
+
+
+def looks_like_other_kind(kind: str, columns: Iterable[object]) -> tuple[str, list[str]] | None:
+    """The other kind, with its own fields the file has, when a file chosen as ``kind``
+    looks like a file of the other kind; or None."""
+    other = UploadKind.RELEASES if kind == UploadKind.HAZARDS else UploadKind.HAZARDS
+    names = {str(c).strip().lower() for c in columns}
+    theirs = [f for f in _OWN_FIELDS[other] if f in names]
+    ours = [f for f in _OWN_FIELDS[UploadKind(kind)] if f in names]
+    if len(theirs) < 2 or len(ours) >= len(theirs):
+        return None
+    return other.value, theirs
+
+
+def other_kind_said(kind: str, columns: Iterable[object]) -> str | None:
+    """Why an upload of ``kind`` looks like a file of the other kind, or None: a finding of
+    the upload (the upload page says it earlier, when the file's columns are read)."""
+    looks = looks_like_other_kind(kind, columns)
+    if looks is None:
+        return None
+    other, theirs = looks
+    return (
+        f"this looks like a file of {other} ({', '.join(theirs)}), uploaded as "
+        f"{kind}: if so, upload it again as {other}"
+    )

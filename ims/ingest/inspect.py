@@ -21,7 +21,15 @@ from typing import Any
 
 from ims.ingest import field_maps
 from ims.ingest.field_maps import jsonable
-from ims.ingest.fields import TEMPLATES, Field, FieldType, blank, by_folded_name, day_and_month
+from ims.ingest.fields import (
+    TEMPLATES,
+    Field,
+    FieldType,
+    blank,
+    by_folded_name,
+    day_and_month,
+    looks_like_other_kind,
+)
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
 
@@ -131,6 +139,9 @@ class Inspection:
     # the page had left at EPSG:4326 (a first-time user's review: a UTM file sent without
     # its .prj became 24 errors "out of range after reprojection")
     projected: bool = False
+    # the other kind and its own fields the file has, when it looks like a file of it: the
+    # mapping step had not said so, only the upload's findings (a new user's review)
+    other_kind: tuple[str, list[str]] | None = None
 
 
 def suggest(
@@ -266,6 +277,7 @@ def inspect_upload(
         notes=notes,
         computed=[n for n in names if n.lower() in field_maps.COMPUTED_BY_IMS[kind]],
         projected=read.crs_was_stated and _beyond_degrees(frame),  # (stated here: EPSG:4326)
+        other_kind=looks_like_other_kind(kind, names),
     )
 
 

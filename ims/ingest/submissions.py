@@ -46,7 +46,7 @@ from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
 from ims.heap import bulk_work
 from ims.ingest import field_maps
 from ims.ingest.field_maps import jsonable
-from ims.ingest.fields import blank, column_cells
+from ims.ingest.fields import blank, column_cells, other_kind_said
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
 from ims.ingest.tables import RECORD_ID
@@ -742,14 +742,6 @@ def stage(
     return StageOutcome(submission, findings, in_use, origin, remembered, kept, result)
 
 
-# Fields only the other kind of file has: a file holding two or more of them was most likely
-# sent as the wrong kind (its errors then say "status is required", not why).
-_OWN_FIELDS = {
-    UploadKind.HAZARDS: ("status", "recorded", "revised", "munitions", "marked"),
-    UploadKind.RELEASES: ("release_id", "method", "released", "items"),
-}
-
-
 def _and(names: Sequence[str]) -> str:
     """Names as a sentence lists them: "A", "A and B", "A, B and C"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
@@ -802,7 +794,9 @@ def same_file(
     if earlier.status == SubmissionStatus.APPROVED:
         said += ", which is approved: its features are recorded already"
     else:
-        said += f" ({earlier.status}, not approved)"
+        # as it was then: the page's banner says when the other is approved since (a
+        # finding read "validated, not approved" below a banner saying it was approved)
+        said += f" (then {earlier.status}, not approved)"
     return FindingData("same_file", Severity.WARNING, said)
 
 
@@ -879,18 +873,8 @@ def rejected_twin(
 
 def _other_kind(kind: str, columns: Any) -> FindingData | None:
     """A warning when the file's own fields are the other kind's, naming them."""
-    other = UploadKind.RELEASES if kind == UploadKind.HAZARDS else UploadKind.HAZARDS
-    names = {str(c).strip().lower() for c in columns}
-    theirs = [f for f in _OWN_FIELDS[other] if f in names]
-    ours = [f for f in _OWN_FIELDS[UploadKind(kind)] if f in names]
-    if len(theirs) < 2 or len(ours) >= len(theirs):
-        return None
-    return FindingData(
-        "other_kind",
-        Severity.WARNING,
-        f"this looks like a file of {other.value} ({', '.join(theirs)}), uploaded as "
-        f"{kind}: if so, upload it again as {other.value}",
-    )
+    said = other_kind_said(kind, columns)
+    return FindingData("other_kind", Severity.WARNING, said) if said else None
 
 
 def stage_features(

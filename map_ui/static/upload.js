@@ -163,6 +163,13 @@
     $("mapping-title").focus();
   });
 
+  $("other-kind-switch").addEventListener("click", (event) => {
+    $("kind").value = event.target.dataset.kind;
+    $("kind").dispatchEvent(new Event("change"));
+    step.hidden = true;
+    form.requestSubmit(); // the file's columns read again, for the template of that kind
+  });
+
   $("back").addEventListener("click", () => {
     step.hidden = true;
     fileInput.focus();
@@ -185,6 +192,16 @@
     summary.textContent = `${data.filename}: ${data.feature_count.toLocaleString("en")} feature${data.feature_count === 1 ? "" : "s"}, layer ${data.layer}, ` +
       (data.crs ? `coordinates in ${data.crs}.` : "no coordinate reference system declared.");
     $("file-notes").textContent = (data.notes || []).join(" ");
+    // A file of the other kind said so only in its findings, once uploaded (a new user's
+    // review had sent a releases file as hazards): said here, with the way to read it so.
+    const other = data.other_kind;
+    $("other-kind").hidden = !other;
+    if (other) {
+      $("other-kind-text").textContent = `This looks like a file of ${other.kind}: it has ` +
+        `${other.fields.join(", ")}, which a file of ${$("kind").value} does not.`;
+      $("other-kind-switch").textContent = `Read it as ${other.kind}`;
+      $("other-kind-switch").dataset.kind = other.kind;
+    }
     $("crs-row").hidden = Boolean(data.crs);
     // coordinates too large for degrees: not WGS 84's longitude and latitude, which the
     // choice had been left at (the file became one error a feature, out of range)

@@ -120,6 +120,35 @@ def test_inspect_says_when_the_file_declares_no_crs(client: TestClient, tmp_path
     assert body["crs"] is None and body["projected"] is False
 
 
+def test_inspect_says_when_the_file_looks_like_the_other_kind(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """Only the upload's findings had said that a releases file was sent as hazards (a new
+    user's review): the columns' reading says it, with that kind's fields, on either side."""
+    releases = gpd.GeoDataFrame(
+        {"hazard_id": ["R-1"], "release_id": ["X-1"], "method": ["cleared"], "items": ["BLU-26:1"]},
+        geometry=[box(103.2, 19.4, 103.21, 19.41)],
+        crs=4326,
+    )
+    path = write_zip(releases, tmp_path, "releases")
+    said = inspect(client, path).json()  # type: ignore[attr-defined]
+    assert said["other_kind"] == {"kind": "releases", "fields": ["release_id", "method", "items"]}
+    assert inspect(client, path, kind="releases").json()["other_kind"] is None  # type: ignore[attr-defined]
+    hazards = gpd.GeoDataFrame(
+        {"hazard_id": ["H-1"], "status": ["SHA"], "recorded": ["2021-01-01"]},
+        geometry=[box(103.2, 19.4, 103.21, 19.41)],
+        crs=4326,
+    )
+    path = write_zip(hazards, tmp_path, "hazards")
+    said = inspect(client, path, kind="releases").json()  # type: ignore[attr-defined]
+    assert said["other_kind"] == {"kind": "hazards", "fields": ["status", "recorded"]}
+    assert inspect(client, path).json()["other_kind"] is None  # type: ignore[attr-defined]
+    # one field of the other kind's is not enough: a hazards file may well have "method"
+    one = releases.drop(columns=["release_id", "items"]).assign(status="SHA")
+    path = write_zip(one, tmp_path, "one")
+    assert inspect(client, path).json()["other_kind"] is None  # type: ignore[attr-defined]
+
+
 def test_inspect_takes_a_file_as_large_as_an_upload(
     client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

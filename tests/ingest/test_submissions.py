@@ -411,7 +411,7 @@ def test_the_file_an_upload_replaces_is_not_told_of_as_uploaded_before(
     )
     third = submissions.stage(session, path, kind="hazards", organisation="MAG")
     said = {f.code: f.message for f in third.findings}  # the superseded one is not named
-    assert f"submission {again.submission.id} (validated, not approved)" in said["same_file"]
+    assert f"submission {again.submission.id} (then validated, not approved)" in said["same_file"]
 
 
 def test_an_operator_is_not_told_of_another_organisations_copy_of_their_file(
@@ -430,7 +430,7 @@ def test_an_operator_is_not_told_of_another_organisations_copy_of_their_file(
     assert "same_file" not in {f.code for f in theirs.findings}
     again = submissions.stage(session, path, kind="hazards", organisation="MAG", own_records=True)
     said = {f.code: f.message for f in again.findings}  # their own earlier upload is told
-    assert f"submission {theirs.submission.id} (validated, not approved)" in said["same_file"]
+    assert f"submission {theirs.submission.id} (then validated, not approved)" in said["same_file"]
     reviewers = submissions.stage(session, path, kind="hazards", organisation="MAG")
     assert "same_file" in {f.code for f in reviewers.findings}  # a reviewer sees them all
 

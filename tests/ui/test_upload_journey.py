@@ -622,3 +622,48 @@ def test_a_file_in_metres_that_declares_no_crs_asks_which_it_is(
         assert tab.errors == []
     finally:
         tab.page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_a_releases_file_chosen_as_hazards_is_said_so_and_read_again_as_releases(
+    browser: Browser, site: LiveSite, width: int, tmp_path: Path
+) -> None:
+    """The mapping step had matched a releases file to the hazards' template without a
+    word: only the upload's findings said, afterwards, that it looked like releases (a new
+    user's review). The step says so, and reads it again as releases at one click."""
+    frame = gpd.GeoDataFrame(
+        {
+            "hazard_id": ["NONE-1"],
+            "release_id": [f"KIND-{width}"],
+            "method": ["cleared"],
+            "released": ["2021-05-01"],
+        },
+        geometry=[box(103.80, 18.95, 103.802, 18.952)],
+        crs=4326,
+    )
+    path = write_zip(frame, tmp_path, f"kind{width}")
+    tab = watched(browser, site, "ui-operator", width)
+    try:
+        page = tab.page
+        open_settled(page, f"{site.url}/submissions/new?kind=hazards")
+        page.set_input_files("#file", str(path))
+        page.click("#inspect")
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        said = page.locator("#other-kind")
+        expect(said).to_be_visible()
+        assert page.inner_text("#other-kind-text") == (
+            "This looks like a file of releases: it has release_id, method, released, "
+            "which a file of hazards does not."
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        tab.shoot(f"upload-other-kind-operator-{width}")
+        page.click("#other-kind-switch")
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        assert said.is_hidden()
+        assert page.input_value("#kind") == "releases"
+        assert page.locator("#split-row").is_visible()  # the releases' own choice
+        rows = page.locator("#mapping tbody tr").all_inner_texts()
+        assert any("release_id" in r for r in rows), rows
+        assert tab.errors == []
+    finally:
+        tab.page.context.close()
