@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -128,6 +129,28 @@ def staged_cell(value: object) -> str:
 
 
 templates.env.filters["staged"] = staged_cell
+
+
+def audit_fields(values: object) -> list[tuple[str, str]]:
+    """An audit event's before or after as its fields read: (name, value) in the order
+    stored, a scalar as it is and a list or an object as compact JSON. The trail had shown
+    the JSON itself (a new user's review)."""
+    if not isinstance(values, dict):
+        return [("", json.dumps(values, ensure_ascii=False))]
+    return [
+        (
+            str(key),
+            "—"
+            if value is None
+            else value
+            if isinstance(value, str)
+            else json.dumps(value, ensure_ascii=False, separators=(", ", ": ")),
+        )
+        for key, value in values.items()
+    ]
+
+
+templates.env.filters["audit_fields"] = audit_fields
 
 
 _versions: dict[str, str] = {}

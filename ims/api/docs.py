@@ -25,6 +25,10 @@ _PAGE = """<!doctype html>
 <link rel="icon" href="data:,">
 </head>
 <body>
+<nav class="ims-back" aria-label="ims">
+<a href="/">← ims</a> · <a href="/account">Your account and API tokens</a> ·
+<a href="/ogc">OGC API (QGIS)</a>
+</nav>
 <main id="swagger-ui" data-openapi-url="{openapi_url}" aria-label="API documentation"></main>
 <script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
 <script src="/static/api-docs.js"></script>

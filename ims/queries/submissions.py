@@ -150,6 +150,34 @@ def _features_page(
     return int(total or 0), [dict(r._mapping) for r in rows]
 
 
+def _recorded_hazards(session: Session, sub: Any, features: list[dict[str, Any]]) -> None:
+    """Each approved feature's hazards (``feature["hazards"]``), for the review page to
+    link: the hazard it revised, or those a release was recorded on (a release split among
+    hazards is a record on each, docs/design.md §2.7). A feature left out of an approval in
+    part, or a release recorded outside every hazard, has none."""
+    refs = [f["reference"] for f in features if f["reference"]]
+    if not refs:
+        return
+    if sub.kind == UploadKind.HAZARDS:
+        query = (
+            "SELECT DISTINCT h.reference, h.reference FROM hazard_revision r"
+            " JOIN hazard h ON h.id = r.hazard_id"
+            " WHERE r.submission_id = :s AND h.reference = ANY(:refs)"
+        )
+    else:
+        query = (
+            "SELECT DISTINCT COALESCE(x.attributes->>'split_from', x.reference), h.reference"
+            " FROM release x JOIN hazard h ON h.id = x.hazard_id WHERE x.submission_id = :s"
+            " AND COALESCE(x.attributes->>'split_from', x.reference) = ANY(:refs)"
+            " ORDER BY 2"
+        )
+    hazards: dict[str, list[str]] = {}
+    for reference, hazard in session.execute(text(query), {"s": sub.id, "refs": refs}):
+        hazards.setdefault(reference, []).append(hazard)
+    for feature in features:
+        feature["hazards"] = hazards.get(feature["reference"], [])
+
+
 def submission_review(
     session: Session,
     submission_id: int,
@@ -211,6 +239,8 @@ def submission_review(
         feature["record"] = {**record, **own}
     if sub.kind == UploadKind.HAZARDS and sub.status != SubmissionStatus.APPROVED:
         _revision_changes(session, sub, rows_shown)
+    if sub.status == SubmissionStatus.APPROVED:
+        _recorded_hazards(session, sub, rows_shown)
     template = HAZARD_FIELDS if sub.kind == UploadKind.HAZARDS else RELEASE_FIELDS
     present = {k for feature in rows_shown for k in feature["record"]}
     columns = [f for f in template if f in present] + sorted(present - set(template))

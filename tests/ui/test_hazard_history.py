@@ -35,7 +35,7 @@ TS = (102.105, 19.60, 102.11, 19.62)  # R-TS, 2017-05-01, wholly inside
 def figures(page: str) -> dict[str, int]:
     table = re.search(r'id="hazard-figures">(.*?)</table>', page, re.S)
     assert table, "no figures table"
-    rows = re.findall(r"<th>(?:<i[^>]*></i>)?([^<]+)</th><td>([\d,]+) m²</td>", table.group(1))
+    rows = re.findall(r"<th>(?:<i[^>]*></i>)?([^<]+)</th><td>([\d,]+)&nbsp;m²</td>", table.group(1))
     return {name: int(value.replace(",", "")) for name, value in rows}
 
 

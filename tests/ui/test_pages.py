@@ -156,11 +156,11 @@ def test_dashboard_shows_the_figures_of_the_reports(client: TestClient, programm
         assert found, card_id
         return found.group(1)
 
-    assert f"{km2(total['cha_area_m2'])} km²" in card("remaining-cha")
+    assert f"{km2(total['cha_area_m2'])}&nbsp;km²" in card("remaining-cha")
     assert f"{total['cha_count']} areas" in card("remaining-cha")
-    assert f"{km2(total['sha_area_m2'])} km²" in card("remaining-sha")
-    assert f"{km2(total['total_area_m2'])} km²" in card("remaining-total")
-    assert f"{km2(this_year['total_m2'])} km²" in card("released-this-year")
+    assert f"{km2(total['sha_area_m2'])}&nbsp;km²" in card("remaining-sha")
+    assert f"{km2(total['total_area_m2'])}&nbsp;km²" in card("remaining-total")
+    assert f"{km2(this_year['total_m2'])}&nbsp;km²" in card("released-this-year")
     assert total["cha_count"] == 2 and total["sha_count"] == 0  # H-SHA was reclassified
     # The Article 4 section: the deadline, the assumption behind it, the projection.
     assert "1 August 2025" in page and "IMS_ARTICLE4_DEADLINE" in page and "assumed" in page
@@ -193,7 +193,7 @@ def test_the_dashboard_shows_the_figures_as_of_an_earlier_date(
     assert (total["cha_count"], total["sha_count"]) == (1, 1)
     for card_id, key in (("remaining-cha", "cha_area_m2"), ("remaining-sha", "sha_area_m2")):
         found = re.search(rf'id="{card_id}">(.*?)</div>', page, re.S)
-        assert found and f"{km2(total[key])} km²" in found.group(1)
+        assert found and f"{km2(total[key])}&nbsp;km²" in found.group(1)
     assert "Released in 2016 up to 15 February" in page
     row = re.search(r'<th scope="row">2016 \(to 15 February\)</th>(.*?)</tr>', page, re.S)
     assert row, "the year's bar stops at the date"
@@ -394,7 +394,7 @@ def test_hazard_page_has_its_map_figures_timeline_and_items(client: TestClient) 
     assert 'id="hazard-map" data-feature-map' in page and "/static/feature-map.js" in page
     figures = re.search(r'id="hazard-figures">(.*?)</table>', page, re.S)
     assert figures
-    rows = dict(re.findall(r"</i>([^<]+)</th><td>([\d,]+) m²</td>", figures.group(1)))
+    rows = dict(re.findall(r"</i>([^<]+)</th><td>([\d,]+)&nbsp;m²</td>", figures.group(1)))
     assert set(rows) == {
         "Cancelled (non-technical survey)",
         "Reduced (technical survey)",
@@ -618,6 +618,30 @@ def test_reports_page_has_form_1h_and_1i_for_the_chosen_year_and_level(
     assert f'name="year" value="2018" min="1990" max="{dt.date.today().year}"' in page
 
 
+def test_a_report_before_the_baseline_links_to_nothing_that_fails(client: TestClient) -> None:
+    """A year before Article 4's baseline (2010) had drawn a broken chart, and its series'
+    CSV and JSON and the year's work plan had answered 422 (a new user's review chose 1990):
+    the page says where the progress begins instead, and every link on it answers."""
+    page = client.get("/reports", params={"year": 1990}).text
+    assert 'id="form-1h"' in page and "as of 1990-12-31" in page
+    assert "/api/v1/reports/progress" not in page and "/api/v1/reports/workplan" not in page
+    note = re.search(r'id="progress-from-baseline">(.*?)</p>', page, re.S)
+    assert note and "counted from the baseline,\n  2010-08-01" in note.group(1)
+    links = re.findall(r'(?:href|src)="(/[^"#]*)"', page)
+    assert any(link.startswith("/reports?year=2010") for link in links)
+    # those the page itself makes (its menu's are pages of their own, read by a browser)
+    made = {html.unescape(link) for link in links if link.startswith(("/api/", "/reports"))}
+    assert len(made) >= 10, made
+    for link in made:
+        assert client.get(link).status_code == 200, link
+    # from the baseline's year on, the chart and its series are there, and answer
+    page = client.get("/reports", params={"year": 2010}).text
+    assert 'id="progress-from-baseline"' not in page
+    for fmt in ("png", "csv"):
+        link = f"/api/v1/reports/progress?contam=CMR&last_year=2010&format={fmt}"
+        assert link in page.replace("&amp;", "&") and client.get(link).status_code == 200
+
+
 def test_pages_answer_on_an_empty_database(client_as: ClientAs) -> None:
     client = client_as()
     for path in ("/", "/map", "/submissions", "/reports", "/map/figures"):
@@ -645,7 +669,7 @@ def test_a_reference_with_slashes_has_its_page(client: TestClient, programme: Se
 
 
 def _card_total(page: str) -> str:
-    found = re.search(r'id="remaining-total">.*?<p class="big">([\d,.]+) km²', page, re.S)
+    found = re.search(r'id="remaining-total">.*?<p class="big">([\d,.]+)&nbsp;km²', page, re.S)
     assert found
     return found.group(1)
 
@@ -953,6 +977,34 @@ def test_the_audit_trail_leaves_sign_ins_out_unless_asked(
     assert set(actions(named.text)) == {"user.signed_in"}
 
 
+def test_an_audit_events_changes_read_as_fields_not_json(
+    session: Session, client_as: ClientAs
+) -> None:
+    """The trail showed each change as the JSON stored (a new user's review): a field a
+    line now, its value as written, a list or an object compact, nothing as a dash."""
+    admin = client_as()
+    audit.record(
+        session,
+        "tests",
+        "user.changed",
+        "user",
+        "mai",
+        before={"role": "viewer", "organisation": None},
+        after={"role": "operator", "organisation": "MAG", "tokens": [3, 4]},
+    )
+    session.flush()
+    page = admin.get("/admin/audit", params={"action": "user.changed"}).text
+    row = page[page.index('id="audit"') :].split("</tr>")[1]
+    cells = re.findall(r'<td data-label="(Before|After)"><dl class="change">(.*?)</dl></td>', row)
+    assert [label for label, _ in cells] == ["Before", "After"]
+    assert cells[0][1] == "<dt>role</dt><dd>viewer</dd><dt>organisation</dt><dd>—</dd>"
+    assert cells[1][1] == (  # in the order the database keeps them (shorter names first)
+        "<dt>role</dt><dd>operator</dd><dt>tokens</dt><dd>[3, 4]</dd>"
+        "<dt>organisation</dt><dd>MAG</dd>"
+    )
+    assert "{" not in row.split('data-label="Before"')[1]
+
+
 def test_the_register_says_which_page_of_how_many_and_reaches_the_last(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1028,3 +1080,23 @@ def test_the_hazard_pages_date_box_holds_today_as_the_other_pages_do(
     assert f'name="as_of" value="{dt.date.today().isoformat()}"' in page
     dated = client.get("/hazards/H-CHA", params={"as_of": "2018-01-01"}).text
     assert 'name="as_of" value="2018-01-01"' in dated
+
+
+def test_the_api_documentation_has_a_way_back_and_loads_nothing_from_elsewhere(
+    client: TestClient,
+) -> None:
+    """/api/v1/docs had no way back to the app (a new user's review): it names the app, the
+    account page where tokens are made, and the OGC API; each answers, as does every file
+    the page loads (all served here: national servers often have no internet)."""
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    back = re.search(r'<nav class="ims-back"[^>]*>(.*?)</nav>', page.text, re.S)
+    assert back
+    links = re.findall(r'href="([^"]+)"', back.group(1))
+    assert links == ["/", "/account", "/ogc"]
+    assert client.get("/ogc").status_code == 200  # the others are pages for a browser
+    loaded = re.findall(r'<(?:script|link)[^>]* (?:src|href)="([^"#]+)"', page.text)
+    assert len(loaded) == 5 and "/static/api-docs.css" in loaded
+    for link in loaded:
+        if not link.startswith("data:"):
+            assert client.get(link).status_code == 200, link

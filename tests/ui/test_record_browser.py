@@ -200,7 +200,7 @@ def test_draw_a_hazard_approve_it_and_find_it_on_its_page_in_tiles_and_in_the_re
     assert timeline(page.content()) == [(RECORDED, "recorded")]
     area_text = page.inner_text("#hazard-figures")
     shown = int(
-        re.search(r"Area of the boundary in force\s+([\d,]+) m²", area_text)
+        re.search(r"Area of the boundary in force\s+([\d,]+)\s+m²", area_text)
         .group(1)
         .replace(",", "")
     )  # type: ignore[union-attr]

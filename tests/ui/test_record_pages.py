@@ -342,7 +342,7 @@ def test_the_review_of_a_back_dated_revision_measures_it_against_the_boundary_of
     assert back.status_code == 303, back.text[:2000]
     page = reviewer.get(back.headers["location"]).text
     summary = " ".join(re.search(r'<p id="preview-summary">(.*?)</p>', page, re.S)[1].split())
-    net = re.search(r"\(([−-]?[\d,]+) m² of boundary net", summary)
+    net = re.search(r"\(([−-]?[\d,]+)(?:&nbsp;| )m² of boundary net", summary)
     assert net is not None, summary
     whole = abs(GEOD.geometry_area_perimeter(SQUARE)[0])
     part = abs(GEOD.geometry_area_perimeter(smaller)[0])
