@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
@@ -525,6 +526,17 @@ def _not_after_today(day: dt.date | None) -> None:
         raise InvalidRequest(str(exc)) from None
 
 
+def _area_searched(session: Session, chosen: register.RegisterFilter) -> places.Place | None:
+    """The one province or district a search names (as the map's find box reads names,
+    other names and kind words among them), when no area is chosen already; else None."""
+    if chosen.admin or not chosen.q:
+        return None
+    found = places.find(session, chosen.q, hazards=False)
+    if found.alike or found.more or len(found.places) != 1 or found.places[0].code is None:
+        return None
+    return found.places[0]
+
+
 def _register_filter(params: dict[str, str]) -> register.RegisterFilter:
     """The register's filter from the page's form (an empty field: no filter)."""
     try:
@@ -612,6 +624,15 @@ def register_page(
         )
     except ImsError as exc:
         return error_page(request, exc.status_code, "Not a register filter", exc.detail)
+    searched = chosen.q
+    area = _area_searched(session, chosen) if chosen.q and not page.matched else None
+    if area is not None:
+        # A search that is an area's name and finds nothing else lists the area's hazards,
+        # as its filter does (a new user's review had typed a district and found nothing)
+        chosen = dataclasses.replace(chosen, admin=area.code, q=None)
+        page = register.register(
+            session, chosen, limit=REGISTER_PAGE, offset=offset, geometry=False
+        )
     kept = chosen.params()
     last_page = max(0, (page.matched - 1) // REGISTER_PAGE)
     exact = (
@@ -632,6 +653,7 @@ def register_page(
         sorts=list(register.SORTS),
         sort_labels=register.SORT_LABELS,
         elsewhere=register.names_like(session, chosen.q) if chosen.q and not page.matched else [],
+        area_searched=(searched, area.label) if area is not None else None,
         # a search that is a hazard's very reference: among AT-10, AT-100… it is named
         # first, and said to be left out where the filters or the date leave it out
         exact=exact,

@@ -892,10 +892,29 @@ def test_the_register_page_reads_as_words_and_points_a_search_to_the_filters(
     page = viewer.get("/hazards").text
     assert ">remaining area, descending</option>" in page and "remaining_m2," not in page
     assert ">District W1 (ແຂວງຕາເວັນຕົກ)</option>" in page
-    district = viewer.get("/hazards", params={"q": "district w1"}).text
+    district = viewer.get("/hazards", params={"q": "district w"}).text
     assert 'id="register-count">0 hazards' in district
     assert 'id="register-exports"' not in district  # no files of nothing to download
     assert 'the district <a href="/hazards?admin=D-W1">District W1 (ແຂວງຕາເວັນຕົກ)</a>' in district
+    assert 'the district <a href="/hazards?admin=D-W2">District W2 (ແຂວງຕາເວັນຕົກ)</a>' in district
+    # One area named, and nothing else found: its hazards, as its filter lists them (a new
+    # user's review typed a district's name and found nothing)
+    one = viewer.get("/hazards", params={"q": "District W1", "open": "false"}).text
+    by_filter = viewer.get("/hazards", params={"admin": "D-W1", "open": "false"}).text
+
+    def listed(page: str) -> list[str]:
+        return re.findall(r'<a href="/hazards/([^"?]+)', page.split('id="register"')[1])
+
+    assert listed(one) and listed(one) == listed(by_filter)
+    said = re.search(r'id="search-area">(.*?)</p>', one, re.S)
+    assert said and " ".join(said.group(1).split()) == (
+        "No hazard's reference or own columns hold “District W1”, which names District W1 "
+        "(district of ແຂວງຕາເວັນຕົກ): these are the hazards counted there, as the Area "
+        "filter chooses them."
+    )
+    assert '<option value="D-W1" selected' in one  # the filter shown chosen, the box empty
+    assert 'name="q" value=""' in one
+    assert 'href="/api/v1/hazards.csv?as_of=' in one and "admin=D-W1" in one
     operator = viewer.get("/hazards", params={"q": "mag"}).text
     assert 'the operator <a href="/hazards?operator=MAG">MAG</a>' in operator
     found = viewer.get("/hazards", params={"q": "AT-000001"}).text
