@@ -12,6 +12,9 @@ from html import escape
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from ims.api.auth import PrincipalDep
+from ims.config import get_settings
+
 router = APIRouter(include_in_schema=False)
 
 _PAGE = """<!doctype html>
@@ -25,10 +28,7 @@ _PAGE = """<!doctype html>
 <link rel="icon" href="data:,">
 </head>
 <body>
-<nav class="ims-back" aria-label="ims">
-<a href="/">← ims</a> · <a href="/account">Your account and API tokens</a> ·
-<a href="/ogc">OGC API (QGIS)</a>
-</nav>
+<nav class="ims-back" aria-label="ims">{back}</nav>
 <main id="swagger-ui" data-openapi-url="{openapi_url}" aria-label="API documentation"></main>
 <script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
 <script src="/static/api-docs.js"></script>
@@ -38,7 +38,17 @@ _PAGE = """<!doctype html>
 
 
 @router.get("/docs", response_class=HTMLResponse)
-def swagger_ui_html(request: Request) -> HTMLResponse:
-    """Swagger UI over this API's OpenAPI schema."""
+def swagger_ui_html(request: Request, principal: PrincipalDep) -> HTMLResponse:
+    """Swagger UI over this API's OpenAPI schema, with a way back to the pages: the app and
+    the account page, where tokens are made; a stranger is offered to sign in instead (the
+    pages they could not open had sent them there)."""
     app = request.app
-    return HTMLResponse(_PAGE.format(title=escape(app.title), openapi_url=escape(app.openapi_url)))
+    if principal is not None:
+        back = '<a href="/">← ims</a> · <a href="/account">Your account and API tokens</a>'
+    else:
+        back = (
+            '<a href="/">← ims</a> · ' if get_settings().public_read else ""
+        ) + '<a href="/login?next=%2Faccount">Sign in</a> to make an API token'
+    return HTMLResponse(
+        _PAGE.format(title=escape(app.title), openapi_url=escape(app.openapi_url), back=back)
+    )

@@ -32,7 +32,7 @@ from ims.ingest import approval, submissions
 from ims.queries.submissions import ProvinceEffect
 from ims.reports.article7 import ReportScope, released, remaining
 from tests.ingest.test_submissions import hazard_frame, write_zip
-from tests.utils import ClientAs
+from tests.utils import ClientAs, session_app
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "sample_data" / "examples"
 PAGES = ["/", "/map", "/submissions", "/reports", "/hazards/H-CHA"]
@@ -1083,18 +1083,21 @@ def test_the_hazard_pages_date_box_holds_today_as_the_other_pages_do(
 
 
 def test_the_api_documentation_has_a_way_back_and_loads_nothing_from_elsewhere(
-    client: TestClient,
+    client: TestClient, programme: Session
 ) -> None:
-    """/api/v1/docs had no way back to the app (a new user's review): it names the app, the
-    account page where tokens are made, and the OGC API; each answers, as does every file
-    the page loads (all served here: national servers often have no internet)."""
+    """/api/v1/docs had no way back to the app (a new user's review): it links to the app
+    and to the account page, where tokens are made; every file the page loads answers (all
+    served here: national servers often have no internet)."""
     page = client.get("/api/v1/docs")
     assert page.status_code == 200
     back = re.search(r'<nav class="ims-back"[^>]*>(.*?)</nav>', page.text, re.S)
     assert back
     links = re.findall(r'href="([^"]+)"', back.group(1))
-    assert links == ["/", "/account", "/ogc"]
-    assert client.get("/ogc").status_code == 200  # the others are pages for a browser
+    assert links == ["/", "/account"]  # pages for a browser (the crawl follows them)
+    # a stranger is offered to sign in: the pages they cannot open had sent them there
+    stranger = TestClient(session_app(programme)).get("/api/v1/docs").text
+    back = re.search(r'<nav class="ims-back"[^>]*>(.*?)</nav>', stranger, re.S)
+    assert back and re.findall(r'href="([^"]+)"', back.group(1)) == ["/login?next=%2Faccount"]
     loaded = re.findall(r'<(?:script|link)[^>]* (?:src|href)="([^"#]+)"', page.text)
     assert len(loaded) == 5 and "/static/api-docs.css" in loaded
     for link in loaded:
