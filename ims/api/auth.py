@@ -66,6 +66,12 @@ def identify(
     """
     if authorization:
         scheme, _, secret = authorization.partition(" ")
+        if scheme.lower() == "basic" and cookie and not _holds_a_token(secret.strip()):
+            # Basic credentials that are not ims's, beside a session: a sign-in of something
+            # before ims (a proxy that asks for its own user name and password) or ones the
+            # browser remembered. The session decides; refused, they had locked a browser
+            # behind such a proxy out of every page (an attack on our own instance).
+            return accounts.principal_from_session(session, cookie)
         user = None
         if scheme.lower() == "basic":
             user, secret = _basic_credentials(secret.strip(), method)
@@ -83,6 +89,25 @@ def identify(
     if cookie:
         return accounts.principal_from_session(session, cookie)
     return None
+
+
+def _holds_a_token(encoded: str) -> bool:
+    """Whether Basic credentials (base64) carry an ims API token as their password."""
+    try:
+        decoded = base64.b64decode(encoded.encode("ascii"), validate=True).decode("utf-8")
+    except (ValueError, binascii.Error, UnicodeError):
+        return False
+    return decoded.partition(":")[2].strip().startswith(accounts.TOKEN_PREFIX)
+
+
+def anyone_may_open(name: str | None, request: Request) -> bool:
+    """Whether route ``name`` is a page anyone may open (the sign-in page): credentials it
+    cannot use are ignored there, not answered 401. A browser sending Basic credentials of
+    another kind was sent from the sign-in page to the sign-in page, for ever."""
+    from ims.api.errors import is_page  # (which imports this module)
+
+    rule = rule_for(name) if name else None
+    return rule is not None and rule.public and is_page(request)
 
 
 def _basic_credentials(encoded: str, method: str) -> tuple[str, str]:
@@ -218,7 +243,12 @@ async def authorize(
     if gated is not None:  # the gate identified the caller before reading the body
         principal: Principal | None = gated[0]
     else:
-        principal = await run_in_threadpool(_identify, request, session)
+        try:
+            principal = await run_in_threadpool(_identify, request, session)
+        except NotAuthenticated:
+            if not anyone_may_open(name, request):
+                raise
+            principal = None
     request.state.principal = principal
     permit(name, principal)
     if principal is None or rule.public:

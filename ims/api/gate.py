@@ -31,13 +31,13 @@ from starlette.requests import Request
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ims.api.auth import GATE_PRINCIPAL, SESSION_COOKIE, identify, permit
+from ims.api.auth import GATE_PRINCIPAL, SESSION_COOKIE, anyone_may_open, identify, permit
 from ims.api.deps import request_session
 from ims.api.errors import error_response
 from ims.api.permissions import routes_of
 from ims.config import get_settings
 from ims.db.accounts import Principal
-from ims.errors import ImsError, InvalidRequest, UploadTooLarge
+from ims.errors import ImsError, InvalidRequest, NotAuthenticated, UploadTooLarge
 
 # The routes that take a file: the upload, and reading its columns first (the upload page
 # sends the same file to both).
@@ -109,6 +109,19 @@ class RequestGate:
         if declared is None and "transfer-encoding" not in headers:
             await self.app(scope, receive, send)  # no body
             return
+        if declared is not None and "transfer-encoding" in headers:
+            # The body is chunked whatever the length says (the server reads it so): a
+            # "Content-Length: 0" beside it had passed a body of any size, unidentified,
+            # to the app, which spooled it before answering 401 (an attack on our own
+            # instance). A request framed two ways is refused (RFC 9112 §6.3 allows it).
+            await self._answer(
+                scope,
+                send,
+                InvalidRequest(
+                    "the request has both a Content-Length and a Transfer-Encoding: send one"
+                ),
+            )
+            return
         app = scope["app"]
         route = route_of(app, scope["method"], scope["path"])
         limit = body_limit(route)
@@ -126,8 +139,14 @@ class RequestGate:
             await self._answer(scope, send, _too_large(limit))
             return
         if route is not None:
+            request = Request(scope)
             try:
-                principal = await run_in_threadpool(self._identify, app, Request(scope))
+                try:
+                    principal = await run_in_threadpool(self._identify, app, request)
+                except NotAuthenticated:
+                    if not anyone_may_open(route, request):
+                        raise
+                    principal = None  # the sign-in page's form, as authorize reads it
                 permit(route, principal)
             except ImsError as exc:
                 await self._answer(scope, send, exc)

@@ -353,6 +353,43 @@ def test_gis_programs_read_with_a_token_as_the_password_of_basic_credentials(
     assert post(client, good_zip(tmp_path, "again")).status_code == 201  # type: ignore[attr-defined]
 
 
+def test_a_browser_sending_basic_credentials_of_another_kind_signs_in_and_works(
+    app: object, session: Session
+) -> None:
+    """A browser that sends Basic credentials that are not ims's (those of a proxy before
+    ims that asks for its own user name and password, or ones the browser remembered) was
+    sent from the sign-in page to the sign-in page for ever, and its sign-in refused 401
+    (an attack on our own instance). The sign-in page ignores them and the session
+    decides; without a session the API still says why it refuses them."""
+    client = browser(app)
+    client.headers.update(basic("proxy-user", "the proxy's password"))
+    page = client.get("/login")
+    assert page.status_code == 200 and 'name="username"' in page.text
+    assert sign_in(client, "rev").status_code == 303
+    assert client.get("/reports").status_code == 200
+    me = client.get("/api/v1/me")
+    assert me.status_code == 200 and me.json()["username"] == "rev"
+    assert me.json()["via"] == "session"
+    # a change with the session and its CSRF token, as from a page
+    made = client.post(
+        "/account/tokens",
+        data={"name": "behind the proxy", "current": PASSWORD, "csrf_token": csrf_of(client)},
+    )
+    assert made.status_code == 303, made.text
+    assert [t.name for t in accounts.list_tokens(session, "rev")] == ["behind the proxy"]
+    # an ims token over Basic is still the token's, not the session's, and only reads
+    _, secret = accounts.create_token(session, "mag-op", "QGIS", by="tests")
+    theirs = client.get("/api/v1/me", headers=basic("mag-op", secret))
+    assert theirs.json()["username"] == "mag-op" and theirs.json()["via"] == "token"
+    # a stranger sending them: the sign-in page opens, the API says to use a token
+    stranger = browser(app)
+    stranger.headers.update(basic("proxy-user", "the proxy's password"))
+    assert stranger.get("/login").status_code == 200
+    refused = stranger.get("/api/v1/me")
+    assert refused.status_code == 401 and "not your account's password" in refused.json()["detail"]
+    assert stranger.get("/reports").headers["location"] == "/login?next=%2Freports"
+
+
 def test_operators_upload_for_and_see_only_their_own_organisation(
     app: object, session: Session, tmp_path: Path
 ) -> None:

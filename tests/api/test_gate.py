@@ -106,7 +106,7 @@ def live(
     thread.join(timeout=10)
 
 
-def _head(path: str, *, length: int | None, token: str | None = None) -> bytes:
+def _head(path: str, *, length: int | None, token: str | None = None, both: bool = False) -> bytes:
     lines = [
         f"POST {path} HTTP/1.1",
         "Host: ims.test",
@@ -114,6 +114,8 @@ def _head(path: str, *, length: int | None, token: str | None = None) -> bytes:
     ]
     chunked = "Transfer-Encoding: chunked"
     lines.append(f"Content-Length: {length}" if length is not None else chunked)
+    if both:
+        lines.append(chunked)
     if token:
         lines.append(f"Authorization: Bearer {token}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
@@ -189,6 +191,28 @@ def test_an_anonymous_upload_is_answered_401_before_its_body_is_read(
     assert sent < BIG  # the server did not take the 50 MB
     assert live.counted.read == 0
     assert list(live.tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("path", ["/api/v1/submissions", "/api/v1/reference/organisations"])
+def test_a_body_framed_two_ways_is_refused_before_it_is_read(live: Live, path: str) -> None:
+    """A "Content-Length: 0" beside "Transfer-Encoding: chunked" passed a chunked body of any
+    size, unidentified, to the app: an anonymous 1.5 GB upload was spooled to disk, and
+    800 MB of JSON read into memory, before the 401 (an attack on our own instance)."""
+    with socket.create_connection(("127.0.0.1", live.port), timeout=10) as sock:
+        sock.sendall(_head(path, length=0, both=True))
+        status, answer = _status(sock)  # not one byte of the body sent yet
+        assert status == 422, answer
+        assert b"both a Content-Length and a Transfer-Encoding" in answer
+        sent, _, _ = _stream(sock, BIG, chunked=True)
+    assert sent < BIG
+    assert live.counted.read == 0
+    assert list(live.tmp.iterdir()) == []
+    # a token does not make it acceptable either
+    with socket.create_connection(("127.0.0.1", live.port), timeout=10) as sock:
+        sock.sendall(_head(path, length=10, both=True, token=live.tokens[Role.OPERATOR]))
+        status, answer = _status(sock)
+    assert status == 422, answer
+    assert live.counted.read == 0
 
 
 def test_a_viewer_may_not_send_an_upload_either(live: Live) -> None:
