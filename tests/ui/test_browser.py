@@ -16,7 +16,15 @@ from typing import Any
 import geopandas as gpd
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Locator,
+    Page,
+    Response,
+    expect,
+    sync_playwright,
+)
 from shapely.geometry import box
 from sqlalchemy import text
 
@@ -747,6 +755,19 @@ def test_review_page_approves_a_clean_submission(tab: Watched, site: LiveSite) -
     assert tab.errors == []
 
 
+def asked_then_done(tab: Watched, row: Locator, confirm: Locator, said: str, shot: str) -> None:
+    """A step that cannot be undone, in ``row``: its first click only asks, saying what it
+    does (``said``; shot at 1366 and 390 px), and its confirmation does it."""
+    assert not confirm.is_visible()
+    row.locator("summary").click()
+    assert confirm.is_visible() and said in row.inner_text()
+    tab.shoot(f"{shot}-asked")
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    tab.shoot(f"{shot}-asked-390")
+    with tab.page.expect_navigation():
+        confirm.click()
+
+
 def test_disabling_a_user_is_asked_then_confirmed(tab: Watched, site: LiveSite) -> None:
     """The users page's Disable acted at once, and a user's API tokens end for good when
     they are disabled (a new user's review): it asks first, saying so."""
@@ -758,15 +779,7 @@ def test_disabling_a_user_is_asked_then_confirmed(tab: Watched, site: LiveSite) 
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     row = page.locator("#users tr", has_text="ui-leaving")
-    confirm = row.locator("button[value=disable]")
-    assert not confirm.is_visible()  # the first click only asks
-    row.locator("details.disable summary").click()
-    assert confirm.is_visible() and "end for good" in row.inner_text()
-    tab.shoot("users-disable-asked")
-    page.set_viewport_size({"width": 390, "height": 844})
-    tab.shoot("users-disable-asked-390")
-    with page.expect_navigation():
-        confirm.click()
+    asked_then_done(tab, row, row.locator("button[value=disable]"), "end for good", "users-disable")
     assert "ui-leaving is disabled" in page.inner_text(".notice")
     row = page.locator("#users tr", has_text="ui-leaving")
     assert "disabled" in row.locator(".status").inner_text()
@@ -944,15 +957,9 @@ def test_a_token_made_on_the_account_page_is_shown_in_view_and_revoked_only_when
     me = httpx.get(f"{site.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
     assert me.status_code == 200 and me.json()["username"] == "ui-viewer"
     row = page.locator("#own-tokens tbody tr", has_text="QGIS in the office")
-    confirm = row.locator("button[type=submit]")
-    assert not confirm.is_visible()  # the first click only asks
-    row.locator("summary").click()
-    assert confirm.is_visible() and "stops working" in row.inner_text()
-    tab.shoot("account-token-revoke-asked")
-    page.set_viewport_size({"width": 390, "height": 844})
-    tab.shoot("account-token-revoke-asked-390")
-    with page.expect_navigation():
-        confirm.click()
+    asked_then_done(
+        tab, row, row.locator("button[type=submit]"), "stops working", "account-token-revoke"
+    )
     assert page.locator("#own-tokens tbody tr", has_text="QGIS in the office").count() == 0
     gone = httpx.get(f"{site.url}/api/v1/me", headers={"Authorization": f"Bearer {secret}"})
     assert gone.status_code == 401
