@@ -29,7 +29,7 @@ from ims.db import accounts, audit, reference
 from ims.db.accounts import Principal
 from ims.db.models import AppUser
 from ims.domain.enums import Contamination, Role
-from ims.errors import ImsError, InvalidRequest, TooManyAttempts
+from ims.errors import Forbidden, ImsError, InvalidRequest, TooManyAttempts
 from ims.words import counted
 from map_ui.rendering import page
 
@@ -134,6 +134,9 @@ def login(
         response = _login_form(request, 429, next_=next, username=username, error=exc.detail)
         response.headers["Retry-After"] = str(exc.extra.get("retry_after", 900))
         return response
+    except Forbidden as exc:  # a disabled account, its password right
+        session.rollback()
+        return _login_form(request, 403, next_=next, username=username, error=exc.detail)
     session.commit()  # a failure is recorded too, for the rate limit
     if outcome is None:
         return _login_form(
@@ -188,7 +191,12 @@ def _users(
     message: str | None = None,
     error: str | None = None,
     status: int = 200,
+    typed: Mapping[str, str] | None = None,
+    added: tuple[str | None, str | None] = (None, None),
 ) -> Response:
+    """The users page; ``added``: what adding a user did (a message, or why it could not),
+    said beside that form, which the page opens at (its error had been at the top, out of
+    sight of the form being filled)."""
     users = accounts.list_users(session)
     tokens = accounts.list_tokens(session)
     organisations = [o.name for o in reference.list_organisations(session)]
@@ -204,6 +212,8 @@ def _users(
         error=error,
         active="users",
         csrf_field=CSRF_FIELD,
+        typed=typed or {"role": "viewer"},
+        added=added,
     )
 
 
@@ -233,8 +243,16 @@ def add_user(
     except (ImsError, ValueError) as exc:
         session.rollback()
         detail = exc.detail if isinstance(exc, ImsError) else str(exc)
-        return _users(request, session, error=detail, status=422)
-    return _users(request, session, message=f"Added {user.username} ({user.role.value}).")
+        # what was typed stays, but the password (a new user's review retyped the whole
+        # form for each mistake)
+        typed = {
+            "username": username,
+            "full_name": full_name,
+            "role": role,
+            "organisation": organisation,
+        }
+        return _users(request, session, status=422, typed=typed, added=(None, detail))
+    return _users(request, session, added=(f"Added {user.username} ({user.role.value}).", None))
 
 
 @router.post("/admin/users/{username}", response_class=HTMLResponse)

@@ -160,8 +160,10 @@ def permit(name: str, principal: Principal | None) -> None:
     if principal.role not in rule.roles:
         allowed = sorted(r.value for r in rule.roles)
         roles = allowed[0] if len(allowed) == 1 else f"{', '.join(allowed[:-1])} or {allowed[-1]}"
+        role = principal.role.value
+        article = "an" if role[0] in "aeiou" else "a"  # "an operator" ("a operator": a review)
         raise Forbidden(
-            f"you are signed in as {principal.username}, a {principal.role.value}: this is "
+            f"you are signed in as {principal.username}, {article} {role}: this is "
             f"for a user with the role {roles} (an admin gives roles on the users page)"
         )
     if rule.browser_only and principal.via != "session":

@@ -267,7 +267,8 @@ SELECT r.id, r.kind || ' ' || r.params, e.id IS NOT NULL,
                           'document_sha256', e.after->'document_sha256')
 FROM report_run r
 LEFT JOIN LATERAL (SELECT a.id, a.after FROM audit_event a
-                   WHERE a.action = 'report.first_produced' AND a.object_type = 'report_run'
+                   WHERE a.action IN ('report.finalised', 'report.first_produced')
+                     AND a.object_type = 'report_run'
                      AND a.object_id = r.id::text ORDER BY a.id LIMIT 1) e ON true
 WHERE e.id IS NULL OR r.kind IS DISTINCT FROM e.after->>'kind'
    OR r.params IS DISTINCT FROM e.after->>'params'
@@ -281,7 +282,8 @@ ORDER BY r.id
 _REPORT_RUNS_GONE = text("""
 SELECT a.object_id, (a.after->>'kind') || ' ' || (a.after->>'params')
 FROM audit_event a
-WHERE a.action = 'report.first_produced' AND a.object_type = 'report_run'
+WHERE a.action IN ('report.finalised', 'report.first_produced')
+  AND a.object_type = 'report_run'
   AND NOT EXISTS (SELECT 1 FROM report_run r WHERE r.id::text = a.object_id)
 ORDER BY a.id
 """)

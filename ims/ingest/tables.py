@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import geopandas as gpd
 import pandas as pd
@@ -485,6 +485,14 @@ def _geometry(
             where,
         )
         return geoms, [lat, lon], unread
+    if _is_a_form_definition(frame):
+        # an XLSForm's survey sheet: the form, not what was collected with it (a new
+        # user's review uploaded ims's own form and was told of a missing column)
+        raise InvalidUpload(
+            f"{where} is a form definition (an XLSForm: its questions, not records): deploy "
+            "it in KoboToolbox or ODK Central, collect with it, and upload the export of the "
+            "records collected (CSV or XLSX, with its geoshape column)"
+        )
     columns = ", ".join(str(c) for c in frame.columns)
     raise InvalidUpload(
         f"{where} has no column giving where each feature lies: ims reads a geoshape, "
@@ -492,6 +500,26 @@ def _geometry(
         f"the_geom) or latitude and longitude columns (lat/latitude, lon/longitude); its "
         f"columns are {columns}; ims accepts {ACCEPTED}"
     )
+
+
+# The question types of an XLSForm's survey sheet (its first word: "select_one status").
+_XLSFORM_TYPES: Final = frozenset(
+    {
+        "begin_group", "begin", "end_group", "end", "calculate", "date", "decimal",
+        "geopoint", "geoshape", "geotrace", "integer", "note", "select_multiple",
+        "select_one", "start", "text", "today", "deviceid",
+    }
+)  # fmt: skip
+
+
+def _is_a_form_definition(frame: pd.DataFrame) -> bool:
+    """Whether a sheet is an XLSForm's survey: type, name and label columns, most of whose
+    types are question types."""
+    by_name = {str(c).strip().lower(): c for c in frame.columns}
+    if not {"type", "name"} <= set(by_name) or not any(k.startswith("label") for k in by_name):
+        return False
+    types = [str(v).strip().split(" ")[0].lower() for v in frame[by_name["type"]].dropna()]
+    return bool(types) and sum(t in _XLSFORM_TYPES for t in types) >= 0.8 * len(types)
 
 
 def _per_row(

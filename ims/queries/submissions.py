@@ -36,7 +36,7 @@ def submission_list(
     rows = session.execute(
         text(
             "SELECT s.id, s.kind, s.filename, s.status, s.feature_count, s.uploaded_at,"
-            " s.uploaded_by, s.noted, s.partial, o.name AS organisation,"
+            " s.uploaded_by, s.noted, s.partial, s.reason, s.decided_by, o.name AS organisation,"
             " EXISTS (SELECT 1 FROM submission r WHERE r.replaces = s.id) AS corrected,"
             " COUNT(f.id) FILTER (WHERE f.severity = 'error') AS errors,"
             " COUNT(f.id) FILTER (WHERE f.severity = 'warning') AS warnings "

@@ -26,6 +26,7 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from ims.config import get_settings
 from ims.db import audit
 from ims.db.models import DOCUMENT_DIGEST, ReportRun
 from ims.domain.figures import clean_area
@@ -111,7 +112,10 @@ def first_production(
         audit.record(
             session,
             by,
-            "report.first_produced",
+            # "report.first_produced" until an auditor looking for who finalised a report
+            # found nothing under "finalised" (a new user's review); the older events keep
+            # their name, and ims.db.verify reads both
+            "report.finalised",
             "report_run",
             noted,
             after=report_run_record(kind, params, stamp, totals, by, digest),
@@ -289,6 +293,14 @@ def article7_with_history(
         raise InvalidRequest(
             f"{year} has not begun: a report covers a year up to today at the latest "
             f"(this year's, {today.year}, is provisional)"
+        )
+    baseline = get_settings().article4_baseline
+    if finalise and year < baseline.year:
+        # a report before the Convention applied is none to submit, and finalising cannot
+        # be undone (a new user's review was offered to finalise 1990, before any record)
+        raise NotFinalisable(
+            f"the report for {year} cannot be finalised: it is before the baseline, "
+            f"{baseline.isoformat()} (IMS_ARTICLE4_BASELINE), when reporting begins"
         )
     stamp = recording_stamp(session)
     report = _article7_kept(session, year, scope, today)

@@ -441,6 +441,15 @@
     if (places.length === 0) {
       say(`Nothing found for “${q}”: type part of a ${generalised ? "" : "hazard's reference, or a "}` +
           "province's or district's name.");
+      if (!generalised) {
+        // a village, or another value of the uploads' own columns: the register's search
+        // reads them, and the map's find box does not (a new user's review)
+        const link = document.createElement("a");
+        link.href = `/hazards?${new URLSearchParams({ q })}`;
+        link.id = "find-in-register";
+        link.textContent = `Search the hazard register for “${q}”`;
+        results.append(" ", link, " (it reads villages and the uploads' other columns).");
+      }
       return;
     }
     if (places.length === 1 && !alike) {

@@ -303,7 +303,13 @@ def test_tokens_stop_working_when_revoked_expired_or_the_user_is_disabled(
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {third}"}).status_code == 200
     accounts.disable_user(session, "mag-op", by="tests")
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {third}"}).status_code == 401
-    assert sign_in(browser(app), "mag-op").status_code == 401
+    # with the right password, the account's owner is told why, not "wrong password" (a
+    # new user's review); with a wrong one, nothing is told of the account
+    disabled = sign_in(browser(app), "mag-op")
+    assert disabled.status_code == 403 and "This account is disabled" in disabled.text
+    wrong = sign_in(browser(app), "mag-op", "not the password")
+    assert wrong.status_code == 401 and "disabled" not in wrong.text
+    assert "Wrong user name or password." in wrong.text
     bad = client.get("/api/v1/me", headers={"Authorization": "Digest cmV2OnB3"})
     assert bad.status_code == 401 and "Bearer" in bad.json()["detail"]
 

@@ -198,14 +198,14 @@ def test_a_first_production_is_in_the_audit_trail(session: Session, recorded: No
             AuditEvent.object_type == "report_run", AuditEvent.object_id == str(run.id)
         )
     ).one()
-    assert event.action == "report.first_produced" and event.after is not None
+    assert event.action == "report.finalised" and event.after is not None
     assert event.after["params"] == run.params and event.after["totals"] == run.totals
     kept = session.scalar(
         text(f"SELECT {DOCUMENT_DIGEST} FROM report_run r WHERE r.id = :i"), {"i": run.id}
     )
     assert event.after["document_sha256"] == kept  # the whole report, by its digest
     article7_with_history(session, 2022, ReportScope(), by="tests", finalise=True)  # produced again
-    assert events(session, "report.first_produced") == 2  # by provinces, and districts, once
+    assert events(session, "report.finalised") == 2  # by provinces, and districts, once
 
 
 @pytest.mark.parametrize(

@@ -191,3 +191,23 @@ def test_the_last_year_of_use_is_not_before_the_first_on_the_phone() -> None:
     assert accepted("2005", "2019") and accepted("", "2019") and accepted("2019", "2019")
     assert not accepted("2019", "2005")
     assert not accepted("", str(int(this_year) + 1))
+
+
+@pytest.mark.parametrize("form", sorted(FORMS.values()))
+def test_a_form_uploaded_instead_of_its_records_is_said_to_be_a_form(
+    form: str, tmp_path: Path
+) -> None:
+    """The upload of ims's own form answered that it had "no column giving where each
+    feature lies" (a new user's review): it says it is a form, and what to upload."""
+    from ims.errors import InvalidUpload
+    from ims.ingest.tables import read_table
+
+    with pytest.raises(InvalidUpload) as refused:
+        read_table(SHIPPED / f"{form}.xlsx")
+    said = refused.value.detail
+    assert said.startswith(f"{form}.xlsx is a form definition (an XLSForm")
+    assert "KoboToolbox or ODK Central" in said and "export of the records" in said
+    # a sheet of records that happens to have type and name columns is read as records
+    records = tmp_path / "records.csv"
+    records.write_text("type,name,label,lat,lon\nSHA,A,a,19.1,103.1\nCHA,B,b,19.2,103.2\n")
+    assert len(read_table(records).frame) == 2

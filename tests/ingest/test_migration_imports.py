@@ -25,6 +25,7 @@ from ims.domain.enums import HazardStatus
 from ims.domain.records import BoundaryFeature
 from ims.errors import Conflict, InvalidRequest
 from ims.ingest import approval, submissions
+from ims.queries.submissions import submission_review
 from ims.reports.article7 import ReportScope, article4, article7
 
 LAOS = box(100.0, 13.9, 107.7, 22.5)
@@ -227,6 +228,9 @@ def test_a_named_release_reaching_onto_another_hazard_is_offered_the_split(
     ).all()
     assert [tuple(r) for r in rows_] == [("R-1#1", "A"), ("R-1#2", "B")]
     assert session.scalars(select(OutsideRelease.reference)).all() == ["R-1#outside"]
+    # the approved submission's page names (and links) both hazards the release is on
+    review = submission_review(session, split.submission.id)
+    assert [(f["reference"], f["hazards"]) for f in review.features] == [("R-1", ["A", "B"])]
 
 
 def bowtie(x: float, y: float, d: float = 0.001) -> Polygon:

@@ -143,6 +143,19 @@ def test_the_districts_are_finalised_with_the_provinces_and_each_kind_on_its_own
     assert other["history"]["finalised"] is False  # another kind: another report
 
 
+def test_a_year_before_the_baseline_cannot_be_finalised(
+    session: Session, recorded: None, client_as: ClientAs
+) -> None:
+    """The reports page offered to finalise 1990, before any record and before reporting
+    began, and finalising cannot be undone (a new user's review)."""
+    with pytest.raises(NotFinalisable, match="before the baseline, 2010-08-01"):
+        article7_with_history(session, 2009, ReportScope(), by="tests", finalise=True)
+    assert session.scalar(select(func.count()).select_from(ReportRun)) == 0
+    reviewer = client_as("reviewer")
+    assert 'id="finalise"' not in reviewer.get("/reports", params={"year": 2009}).text
+    assert 'id="finalise"' in reviewer.get("/reports", params={"year": 2010}).text
+
+
 def test_a_year_not_yet_ended_is_provisional_and_noted_nowhere(
     session: Session, recorded: None
 ) -> None:

@@ -584,6 +584,10 @@ def test_a_reviewer_chooses_on_the_review_page_whether_reports_note_a_submission
         f"/api/v1/submissions/{broken_submission}/reject", json={"reason": "trial"}
     )
     assert rejected.status_code == 200
+    # the sender's list says why, beside the status (it had said only "rejected")
+    listed = client_as("operator", organisation="NPA").get("/submissions").text
+    row = listed.split(f'href="/submissions/{broken_submission}"', 1)[1].split("</tr>")[0]
+    assert 'class="status rejected"' in row and '<small class="reason">trial</small>' in row
     late = reviewer.post(f"/api/v1/submissions/{broken_submission}/note", json={"noted": True})
     assert late.status_code == 409 and "only a submission awaiting review" in late.json()["detail"]
 
@@ -907,6 +911,8 @@ def test_a_page_a_role_may_not_see_says_who_is_signed_in_and_who_may(
     refused = client_as("viewer").get("/admin/users")
     assert refused.status_code == 403
     assert "a viewer: this is for a user with the role admin" in refused.text
+    refused = client_as("operator").get("/api/v1/audit")  # "a operator" (a new user's review)
+    assert refused.status_code == 403 and ", an operator: this is for" in refused.json()["detail"]
 
 
 def test_a_hazard_on_a_date_before_it_was_recorded_says_when_it_begins(
