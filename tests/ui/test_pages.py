@@ -538,7 +538,7 @@ def test_the_review_page_says_which_finalised_reports_approving_would_correct(
     # A release dated in a finalised year changed its report once approved, with nothing
     # said before (found by a walk-through as an IM officer).
     page = client.get(f"/submissions/{broken_submission}").text
-    assert 'id="corrects"' not in page
+    assert 'id="corrects"' not in page and 'id="confirm-corrects"' not in page
     for year in (1990, 2100):  # before its features, and after them
         programme.execute(
             text(
@@ -553,6 +553,11 @@ def test_the_review_page_says_which_finalised_reports_approving_would_correct(
     assert found, page
     said = " ".join(found.group(1).split())
     assert said.startswith("Approving it may correct the finalised Article 7 report for 2100:")
+    # and again in the approval's dialog, where the decision is made (a new user's review)
+    dialog = re.search(r'<p id="confirm-corrects">(.*?)</p>', page, re.S)
+    assert dialog and "corrects the finalised Article 7 report for 2100:" in " ".join(
+        dialog.group(1).split()
+    )
 
 
 def test_submissions_list_links_each_review(client: TestClient, broken_submission: int) -> None:
