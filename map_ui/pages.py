@@ -421,6 +421,7 @@ def reports_page(
             "Not a year reported",
             f"{year} has not begun: a report covers a year up to today at the latest "
             f"(this year's, {dt.date.today().year}, is provisional)",
+            back=(f"/reports?year={dt.date.today().year}", "the report for this year"),
         )
     contam = contam or national.default_contam(session)
     scope = ReportScope(level=level, contam=contam)
@@ -428,7 +429,11 @@ def reports_page(
     try:
         report = article7_with_history(session, year, scope, by=by, as_finalised=as_finalised)
     except InvalidRequest as exc:
-        return error_page(request, 422, "Not kept as finalised", exc.detail)
+        back = (
+            f"/reports?{urlencode({'year': year, 'level': level, 'contam': contam.value})}",
+            f"today's figures for {year}",
+        )
+        return error_page(request, 422, "Not kept as finalised", exc.detail, back=back)
     if generalised(principal):
         report = for_generalised_readers(report)
     return _page(

@@ -201,6 +201,26 @@ def test_the_article_4_chart_on_a_phone_scrolls_at_a_size_its_axes_can_be_read(
     assert tab.errors == []
 
 
+def test_the_submissions_on_a_phone_show_their_counts_in_view(
+    tab: Watched, site: LiveSite
+) -> None:
+    """At 390 px the table showed #, file and status, its errors and warnings off to the
+    side in a scrolling table (a new user's review): each submission is a block now, its
+    counts named, all within the screen."""
+    tab.page.set_viewport_size({"width": 390, "height": 844})
+    open_settled(tab.page, site.url + "/submissions")
+    row = tab.page.locator("#submissions tr").nth(1)
+    for cell in ("td.file", 'td[data-label="errors"]', 'td[data-label="warnings"]'):
+        box = row.locator(cell).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (cell, box)
+    named = row.locator('td[data-label="errors"]').evaluate(
+        "td => getComputedStyle(td, '::before').content"
+    )
+    assert named == '"errors "', named  # each count says what it counts
+    tab.shoot("submissions-390")
+    assert tab.errors == []
+
+
 def test_hazard_page_draws_its_map(tab: Watched, site: LiveSite) -> None:
     open_settled(tab.page, f"{site.url}/hazards/{site.hazard}")
     tab.page.wait_for_selector(".leaflet-overlay-pane path", timeout=10_000)

@@ -958,6 +958,9 @@ def test_a_date_after_today_is_not_shown_as_if_it_were_known(client: TestClient)
     year = dt.date.today().year + 1
     report = client.get("/reports", params={"year": year})
     assert report.status_code == 422 and f"{year} has not begun" in report.text
+    # with a way back to the reports, not only to the dashboard (a new user's review)
+    this_year = dt.date.today().year
+    assert f'<a href="/reports?year={this_year}" id="back">Back to the report for' in report.text
     assert client.get("/reports", params={"year": dt.date.today().year}).status_code == 200
     assert client.get("/hazards", params={"as_of": dt.date.today().isoformat()}).status_code == 200
 
