@@ -201,9 +201,7 @@ def test_the_article_4_chart_on_a_phone_scrolls_at_a_size_its_axes_can_be_read(
     assert tab.errors == []
 
 
-def test_the_submissions_on_a_phone_show_their_counts_in_view(
-    tab: Watched, site: LiveSite
-) -> None:
+def test_the_submissions_on_a_phone_show_their_counts_in_view(tab: Watched, site: LiveSite) -> None:
     """At 390 px the table showed #, file and status, its errors and warnings off to the
     side in a scrolling table (a new user's review): each submission is a block now, its
     counts named, all within the screen."""
