@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 from contextlib import ExitStack
@@ -32,6 +33,7 @@ from ims.ingest.blank_template import template_bytes
 from ims.ingest.forms import FORMS, xlsform
 from ims.ingest.inspect import Inspection
 from ims.ingest.limits import UploadLimits
+from ims.ingest.submissions import awaiting_twin, file_sha256
 from ims.jobs import approve_submission as approve_submission_job
 from ims.jobs import inspect_upload as inspect_upload_job
 from ims.jobs import stage_upload
@@ -148,6 +150,14 @@ class RememberedPublic(BaseModel):
     )
 
 
+class AwaitingPublic(BaseModel):
+    """A submission of the very same file, for the same organisation, awaiting review."""
+
+    id: int
+    uploaded_at: dt.datetime
+    uploaded_by: str | None
+
+
 class OtherKindPublic(BaseModel):
     """The kind a file looks like, other than the one chosen."""
 
@@ -174,6 +184,11 @@ class InspectionPublic(BaseModel):
         default_factory=list,
         description="the file's columns that are figures ims computes itself (a register "
         "file's): left unmatched, they are not kept with the records",
+    )
+    awaiting: AwaitingPublic | None = Field(
+        default=None,
+        description="a submission of this very file (bytes and kind), for the same "
+        "organisation, that still awaits review: sent again, it would be a copy of it",
     )
     other_kind: OtherKindPublic | None = Field(
         default=None,
@@ -470,6 +485,8 @@ async def inspect_submission(
             limits=limits,
             filename=target.name,
         )
+        sha256 = await run_in_threadpool(file_sha256, target)
+        awaiting = await run_in_threadpool(awaiting_twin, session, sha256, kind.value, organisation)
         if hold:
             owner = principal.user_id if principal else None
             held = await run_in_threadpool(holder.hold, target, owner)
@@ -510,6 +527,7 @@ async def inspect_submission(
             else None
         ),
         notes=found.notes,
+        awaiting=AwaitingPublic(**dataclasses.asdict(awaiting)) if awaiting else None,
         other_kind=(
             OtherKindPublic(kind=UploadKind(found.other_kind[0]), fields=found.other_kind[1])
             if found.other_kind

@@ -544,11 +544,7 @@ def stage(
         raise InvalidUpload(
             f"{upload.name} is {size / 1e6:,.1f} MB; the limit is {limits.max_bytes / 1e6:,.0f} MB"
         )
-    digest = hashlib.sha256()
-    with upload.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    sha256 = digest.hexdigest()
+    sha256 = file_sha256(upload)
     given = (mapping or field_maps.MappingDocument()).with_fields(field_map or {})
     given.check(kind)  # a mapping that cannot suit the template, before reading the file
     org = organisation_named(session, organisation, new=new_organisation, by=uploaded_by)
@@ -745,6 +741,52 @@ def stage(
 def _and(names: Sequence[str]) -> str:
     """Names as a sentence lists them: "A", "A and B", "A, B and C"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256 (hex), read a megabyte at a time: what tells the very same file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """A submission of the very same file, for the same organisation, awaiting review."""
+
+    id: int
+    uploaded_at: dt.datetime
+    uploaded_by: str | None
+
+
+def awaiting_twin(
+    session: Session, sha256: str, kind: str, organisation: str | None
+) -> Awaiting | None:
+    """The latest submission of the very same file (bytes and kind) for ``organisation``
+    (None: none) that still awaits review: sending it again would add a copy to the
+    reviewers' queue (a new user's review retried an upload five times, five copies)."""
+    org_id = (
+        session.scalar(select(Organisation.id).where(Organisation.name == organisation))
+        if organisation
+        else None
+    )
+    if organisation and org_id is None:
+        return None
+    row = session.execute(
+        select(Submission.id, Submission.uploaded_at, Submission.uploaded_by)
+        .where(
+            Submission.sha256 == sha256,
+            Submission.kind == kind,
+            Submission.status.in_([SubmissionStatus.UPLOADED, SubmissionStatus.VALIDATED]),
+            Submission.organisation_id == org_id
+            if org_id is not None
+            else Submission.organisation_id.is_(None),
+        )
+        .order_by(Submission.id.desc())
+    ).first()
+    return Awaiting(row.id, row.uploaded_at, row.uploaded_by) if row else None
 
 
 def same_file(

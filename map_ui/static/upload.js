@@ -163,6 +163,12 @@
     $("mapping-title").focus();
   });
 
+  $("awaiting-replace").addEventListener("click", (event) => {
+    $("replaces").value = event.target.dataset.id;
+    $("replaces").dispatchEvent(new Event("change"));
+    $("awaiting").hidden = true;
+  });
+
   $("other-kind-switch").addEventListener("click", (event) => {
     $("kind").value = event.target.dataset.kind;
     $("kind").dispatchEvent(new Event("change"));
@@ -192,6 +198,21 @@
     summary.textContent = `${data.filename}: ${data.feature_count.toLocaleString("en")} feature${data.feature_count === 1 ? "" : "s"}, layer ${data.layer}, ` +
       (data.crs ? `coordinates in ${data.crs}.` : "no coordinate reference system declared.");
     $("file-notes").textContent = (data.notes || []).join(" ");
+    // The very file already awaiting review for the organisation: sent again, a copy of it
+    // joined the reviewers' queue (a new user's review retried an upload: five copies).
+    const twin = data.awaiting;
+    $("awaiting").hidden = !twin;
+    if (twin) {
+      const when = twin.uploaded_at.slice(0, 16).replace("T", " ");
+      $("awaiting-text").textContent = `This very file already awaits review as submission ` +
+        `${twin.id} (uploaded ${when}${twin.uploaded_by ? ` by ${twin.uploaded_by}` : ""}): ` +
+        "sent again, it would be a copy of it.";
+      $("awaiting-link").href = `/submissions/${twin.id}`;
+      $("awaiting-link").textContent = `Open submission ${twin.id}`;
+      const offered = [...$("replaces").options].some((o) => o.value === String(twin.id) && !o.disabled);
+      $("awaiting-or").hidden = !offered;
+      $("awaiting-replace").dataset.id = twin.id;
+    }
     // A file of the other kind said so only in its findings, once uploaded (a new user's
     // review had sent a releases file as hazards): said here, with the way to read it so.
     const other = data.other_kind;

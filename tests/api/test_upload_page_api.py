@@ -149,6 +149,26 @@ def test_inspect_says_when_the_file_looks_like_the_other_kind(
     assert inspect(client, path).json()["other_kind"] is None  # type: ignore[attr-defined]
 
 
+def test_inspect_says_when_the_very_file_already_awaits_review(
+    client: TestClient, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """A retried upload made five copies awaiting review (a new user's review): reading
+    the same file's columns again names the one already sent, for its organisation only,
+    and only while it awaits review."""
+    path = operators_file(tmp_path)
+    assert inspect(client, path, organisation="MAG").json()["awaiting"] is None  # type: ignore[attr-defined]
+    sent = post(client, path, organisation="MAG", mapping=MAPPING)
+    assert sent.status_code == 201, sent.text  # type: ignore[attr-defined]
+    first = sent.json()["id"]  # type: ignore[attr-defined]
+    said = inspect(client, path, organisation="MAG").json()["awaiting"]  # type: ignore[attr-defined]
+    assert said["id"] == first and said["uploaded_by"].startswith("test-admin")
+    assert inspect(client, path, organisation="NPA").json()["awaiting"] is None  # type: ignore[attr-defined]
+    assert inspect(client, path, kind="releases", organisation="MAG").json()["awaiting"] is None  # type: ignore[attr-defined]
+    approved = client_as("reviewer").post(f"/api/v1/submissions/{first}/approve")
+    assert approved.status_code == 200, approved.text
+    assert inspect(client, path, organisation="MAG").json()["awaiting"] is None  # type: ignore[attr-defined]
+
+
 def test_inspect_takes_a_file_as_large_as_an_upload(
     client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
+import httpx
 import pytest
 from playwright.sync_api import Browser, Request, Route, expect
 from shapely.geometry import Polygon, box
@@ -664,6 +665,45 @@ def test_a_releases_file_chosen_as_hazards_is_said_so_and_read_again_as_releases
         assert page.locator("#split-row").is_visible()  # the releases' own choice
         rows = page.locator("#mapping tbody tr").all_inner_texts()
         assert any("release_id" in r for r in rows), rows
+        assert tab.errors == []
+    finally:
+        tab.page.context.close()
+
+
+def test_the_very_file_already_awaiting_review_is_said_before_it_is_sent_again(
+    browser: Browser, site: LiveSite, tmp_path: Path
+) -> None:
+    """A retried upload made five copies awaiting review (a new user's review): reading the
+    same file's columns again names the submission that holds it, and offers to send it as
+    that one's replacement instead of a copy."""
+    frame = hazard_frame(
+        [{"hazard_id": "TWICE-1", "contam": "APM"}], [box(103.80, 18.95, 103.802, 18.952)]
+    )
+    path = write_zip(frame, tmp_path, "twice")
+    sent = httpx.post(
+        f"{site.url}/api/v1/submissions",
+        files={"file": (path.name, path.read_bytes(), "application/zip")},
+        data={"kind": "hazards"},
+        headers={"Authorization": f"Bearer {site.operator_token}"},
+        timeout=60,
+    )
+    assert sent.status_code == 201, sent.text
+    first = sent.json()["id"]
+    tab = watched(browser, site, "ui-operator", WIDTHS["narrow"])
+    try:
+        page = tab.page
+        open_settled(page, f"{site.url}/submissions/new?kind=hazards")
+        page.set_input_files("#file", str(path))
+        page.click("#inspect")
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        said = page.locator("#awaiting")
+        expect(said).to_be_visible()
+        assert f"already awaits review as submission {first}" in page.inner_text("#awaiting-text")
+        assert page.get_attribute("#awaiting-link", "href") == f"/submissions/{first}"
+        assert page.evaluate("document.documentElement.scrollWidth") <= WIDTHS["narrow"] + 1
+        tab.shoot("upload-awaiting-390")
+        page.click("#awaiting-replace")
+        assert page.input_value("#replaces") == str(first) and said.is_hidden()
         assert tab.errors == []
     finally:
         tab.page.context.close()
