@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Form, Path, Query, Request
@@ -23,6 +23,7 @@ from ims.domain.enums import Contamination, HazardStatus, Role
 from ims.errors import ImsError, InvalidRequest, NotFound
 from ims.ingest import approval, field_maps
 from ims.ingest import submissions as submissions_db
+from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
 from ims.queries import hazards, national, places, register, register_files, submissions
 from ims.queries.outside import outside_releases
 from ims.reports import tiles
@@ -296,6 +297,22 @@ def submissions_page(
     return _page(request, "submissions.html", rows=rows, active="submissions")
 
 
+def _mapping_lines(
+    stored: dict[str, Any] | None, review: submissions.SubmissionReview
+) -> list[str]:
+    """A submission's field mapping as a reader says it, and the template's fields the
+    file gave under their own names: those had gone unsaid, as if not read (a new user's
+    review of a file with ``method`` and ``items`` among mapped columns)."""
+    if not stored:
+        return []
+    document = field_maps.from_stored(stored)
+    template = HAZARD_FIELDS if review.submission["kind"] == "hazards" else RELEASE_FIELDS
+    given = {*document.fields, *document.constants}
+    named = [c for c in review.columns if c in template and c not in given]
+    own = [f"{', '.join(named)}: the file's columns of those names"] if named else []
+    return document.lines() + own
+
+
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
 def submission_page(
     request: Request,
@@ -351,7 +368,7 @@ def submission_page(
         # how the file was read: a reviewer had no way to see that its dates were read
         # with the day first, say (an attack on our own instance)
         mapping=field_maps.from_stored(stored).text() if stored else "",
-        mapping_lines=field_maps.from_stored(stored).lines() if stored else [],
+        mapping_lines=_mapping_lines(stored, review),
         code=code or "",
         findings_page=findings_page,
         page=page,

@@ -703,6 +703,9 @@ def test_the_review_page_says_how_the_file_was_read(
     assert re.findall(r"<li>(.*?)</li>", said) == [
         "hazard_id: the file's column REF",
         "dates: day first (31/12/2024)",
+        # and the fields the file gave by their own names, which had gone unsaid, as if not
+        # read (a new user's review)
+        "status, recorded: the file's columns of those names",
     ]
     assert '<code>{"fields": {"hazard_id": "REF"}, "dates": "day-first"}</code>' in said
 
