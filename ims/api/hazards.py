@@ -339,7 +339,10 @@ class TimelineEvent(BaseModel):
     """A revision or release of the hazard, in the ledger's order."""
 
     date: dt.date
-    what: str = Field(description="recorded, revised, cancelled, reduced or cleared")
+    what: str = Field(
+        description="recorded, revised, marked (a marking dated after the record that gave "
+        "it), cancelled, reduced or cleared"
+    )
     detail: str
     change_m2: float = Field(description="the change to the remaining area it made")
     remaining_m2: float | None = Field(description="the remaining area after it")

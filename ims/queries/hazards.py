@@ -378,8 +378,15 @@ def _revision_events(
                 changes.append("boundary revised")
             detail = ", ".join(changes) or f"{rev.status}, details revised"
         known = rev.marked and (as_of is None or rev.marked <= as_of)
+        later_marking = None
         if known and (before is None or before.marked != rev.marked):
-            detail += f"; marked {rev.marked}"
+            if rev.marked > rev.effective:
+                # a marking after the record's date is a line of its own, on its date: the
+                # hazard's first line had named a marking of years later (a new user's
+                # review)
+                later_marking = rev.marked
+            else:
+                detail += f"; marked {rev.marked}"
         elif (
             before is not None
             and before.marked
@@ -405,6 +412,19 @@ def _revision_events(
                 "by": rev.operator or "",
             }
         )
+        if later_marking is not None:
+            said = "the hazard's record" if what == "recorded" else "the revision"
+            timeline.append(
+                {
+                    "date": later_marking,
+                    "what": "marked",
+                    "detail": f"marked {later_marking}, as {said} of {rev.effective} says",
+                    "order": entry.entry_no if entry else -1,
+                    "change_m2": 0.0,
+                    "remaining_m2": None,
+                    "by": rev.operator or "",
+                }
+            )
     return timeline
 
 

@@ -118,6 +118,40 @@ def test_a_boundary_moved_with_its_area_unchanged_reads_as_revised(
     ]
 
 
+def test_a_marking_dated_after_its_record_is_a_line_of_its_own_on_its_date(
+    session: Session, seeded: None, client_as: ClientAs
+) -> None:
+    """The hazard's first line, recorded in 2013, had said "marked 2014-07-22" (a new
+    user's review): a marking after the record's date is its own line, on that date; one
+    on or before it stays on the record's line."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "H-LATER",
+                HazardStatus.SHA,
+                box(102.3, 19.3, 102.31, 19.31),
+                dt.date(2013, 4, 2),
+                marked=dt.date(2014, 7, 22),
+            )
+        ],
+    )
+    revise_hazards(
+        session, [HazardChange("H-LATER", dt.date(2016, 5, 1), marked=dt.date(2016, 4, 30))]
+    )
+    viewer = client_as("viewer")
+    timeline = viewer.get("/api/v1/hazards/H-LATER").json()["timeline"]
+    assert [(e["date"], e["what"], e["detail"]) for e in timeline] == [
+        ("2013-04-02", "recorded", "SHA"),
+        ("2014-07-22", "marked", "marked 2014-07-22, as the hazard's record of 2013-04-02 says"),
+        ("2016-05-01", "revised", "SHA, details revised; marked 2016-04-30"),
+    ]
+    assert timeline[1]["change_m2"] == 0.0 and timeline[1]["remaining_m2"] is None
+    # on a date before the marking, it is not known yet
+    before = viewer.get("/api/v1/hazards/H-LATER", params={"as_of": "2014-01-01"}).json()
+    assert [e["what"] for e in before["timeline"]] == ["recorded"]
+
+
 @pytest.mark.parametrize("moved", ["grown over released land", "shrunk off released land"])
 def test_the_boundary_is_its_remaining_ground_and_releases_when_it_moved_over_them(
     session: Session, seeded: None, client_as: ClientAs, moved: str
