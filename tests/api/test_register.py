@@ -227,6 +227,7 @@ def test_one_hazard_as_a_feature_with_its_timeline(seeded: None, client_as: Clie
     assert feature["type"] == "Feature" and feature["id"] == "AT-000001"
     assert [e["what"] for e in feature["properties"]["timeline"]] == [
         "recorded",
+        "marked",  # on 2020-02-01, after the record of 2020-01-01 (a line of its own)
         "revised",
         "cleared",
     ]
