@@ -169,6 +169,30 @@ def test_inspect_says_when_the_very_file_already_awaits_review(
     assert inspect(client, path, organisation="MAG").json()["awaiting"] is None  # type: ignore[attr-defined]
 
 
+def test_the_review_shows_a_files_word_beside_the_code_it_reads_as(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """A new user's review saw "Technical survey" in a review's method column, not the
+    method it is recorded as: a word read as a code says which, a code as it is nothing."""
+    frame = gpd.GeoDataFrame(
+        {
+            "hazard_id": ["W-1", "W-2"],
+            "status": ["Suspected", "CHA"],
+            "contam": ["apm", "APM"],
+            "recorded": ["2021-03-04", "2021-03-04"],
+        },
+        geometry=[box(103.2, 19.4, 103.205, 19.405), box(103.3, 19.4, 103.305, 19.405)],
+        crs=4326,
+    )
+    sent = post(client, write_zip(frame, tmp_path, "words"), organisation="MAG")
+    assert sent.status_code == 201 and sent.json()["errors"] == 0, sent.text  # type: ignore[attr-defined]
+    page = client.get(f"/submissions/{sent.json()['id']}").text  # type: ignore[attr-defined]
+    rows = re.findall(r"<tr class=\"[^\"]*\">(.*?)</tr>", page[page.index('id="features"') :], re.S)
+    assert '<td>Suspected <span class="reads-as">→ SHA</span></td>' in rows[0]
+    assert "<td>apm</td>" in rows[0]  # a code in other capitals is the code
+    assert "reads-as" not in rows[1]  # CHA and APM as they are
+
+
 def test_inspect_takes_a_file_as_large_as_an_upload(
     client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -220,6 +244,9 @@ def test_mapping_with_constants_and_value_maps_is_used_remembered_shown_and_forg
         ("CHA", "APM", "2021-03-04"),
         ("SHA", "APM", "2021-03-04"),
     ]
+    # values the mapping's table gave are shown as they became (SHA), with nothing more
+    page = client.get(f"/submissions/{body['id']}").text
+    assert 'class="reads-as"' not in page[page.index('id="features"') :]
     shown = inspect(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
     assert shown["remembered"]["fits"] is True
     assert shown["remembered"]["mapping"]["constants"] == {
