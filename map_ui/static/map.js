@@ -31,8 +31,12 @@
     return text ? `?${text}` : "";
   }
   // No fade: a new date's tiles are swapped in only once they have all loaded (build()).
-  const map = L.map(box, { preferCanvas: false, minZoom: 4, maxZoom: 18, fadeAnimation: false });
-  const view = /^#(\d+)\/(-?[\d.]+)\/(-?[\d.]+)$/.exec(window.location.hash);
+  // Quarter zooms, so that the country fills the map whatever the window's shape (whole
+  // zooms had left Laos at half the height of a wide screen); the buttons step whole ones.
+  const map = L.map(box, {
+    preferCanvas: false, minZoom: 4, maxZoom: 18, fadeAnimation: false, zoomSnap: 0.25, zoomDelta: 1,
+  });
+  const view = /^#(\d+(?:\.\d+)?)\/(-?[\d.]+)\/(-?[\d.]+)$/.exec(window.location.hash);
   if (view) map.setView([+view[2], +view[3]], +view[1]);
   else map.fitBounds(bounds);
 
@@ -131,6 +135,7 @@
     }
     if (layer === "hazards") {
       const rows = [["Hazard", p.reference, hazardAt(p.reference)], ["Status", statusLabel(p.status)]];
+      if (p.contam) rows.push(["Contamination", label(p.contam)]);
       if (p.hazards > 1) rows.push(["Hazards here", `${p.hazards} (largest shown)`]);
       rows.push(["Remaining", `${m2(p.remaining_m2)} m²`], ["Area", `${m2(p.area_m2)} m²`]);
       return table(rows);

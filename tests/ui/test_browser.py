@@ -287,6 +287,17 @@ def test_national_map_draws_features_from_tiles(tab: Watched, site: LiveSite) ->
     assert tab.page.locator(".leaflet-control-layers-overlays input").count() == 3
     assert tab.tiles and all(t.status == 200 for t in tab.tiles)
     assert {t.headers["content-type"] for t in tab.tiles} == {MVT}
+    # the country fills the map's height (at whole zooms it had filled about half of it)
+    drawn, box = tab.page.evaluate(
+        """() => {
+          const rects = [...document.querySelectorAll('.leaflet-provinces-pane path')]
+            .map((p) => p.getBoundingClientRect());
+          const map = document.getElementById('map').getBoundingClientRect();
+          return [Math.max(...rects.map((r) => r.bottom)) - Math.min(...rects.map((r) => r.top)),
+                  map.height];
+        }"""
+    )
+    assert 0.85 * box <= drawn <= box
     tab.shoot("map")
     assert tab.errors == []
     print(f"national map: every tile drawn {elapsed:.2f} s after navigation")
@@ -304,7 +315,11 @@ def test_clicking_a_hazard_opens_its_popup_and_page(tab: Watched, site: LiveSite
     tab.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     link = tab.page.locator(f'.leaflet-popup-content a[href="/hazards/{site.hazard}"]')
     link.wait_for(timeout=5_000)
-    assert "Status" in tab.page.inner_text(".leaflet-popup-content")
+    shown = tab.page.inner_text(".leaflet-popup-content")
+    assert "Status" in shown
+    # its kind of contamination in words, as the map's choice of kinds names it
+    kinds = tab.page.eval_on_selector_all("#contam option", "os => os.map(o => o.dataset.label)")
+    assert any(f"Contamination\t{kind}\n" in shown for kind in kinds if kind)
     link.click()
     tab.page.wait_for_url(f"**/hazards/{site.hazard}")
     assert site.hazard in tab.page.inner_text("h1")
