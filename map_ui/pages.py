@@ -15,7 +15,9 @@ from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
 from ims.api.errors import problem_types
 from ims.config import get_settings
+from ims.db import withdrawals
 from ims.db.audit import hazard_events
+from ims.db.models import Organisation
 from ims.db.recording import nesting
 from ims.domain import access
 from ims.domain.as_of import EARLIEST, UP_TO_TODAY, up_to_today
@@ -313,6 +315,10 @@ def _mapping_lines(
     return document.lines() + own
 
 
+# the releases a page names of those withdrawn together (each hazard's page lists its own)
+WITHDRAWN_SHOWN = 20
+
+
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)
 def submission_page(
     request: Request,
@@ -374,6 +380,8 @@ def submission_page(
         page=page,
         findings_pages=max(1, -(-review.findings_total // size)),
         withdrawn=submissions.withdrawn_releases(session, submission_id),
+        withdrawn_shown=WITHDRAWN_SHOWN,
+        in_force=submissions.releases_in_force(session, submission_id),
         withdrawn_hazards=submissions.withdrawn_hazards(session, submission_id),
         feature_pages=max(1, -(-review.features_total // submissions.FEATURES_PAGE_SIZE)),
         features_page_size=submissions.FEATURES_PAGE_SIZE,
@@ -412,6 +420,65 @@ def withdraw_submission_form(
         back = (f"/submissions/{submission_id}", f"submission {submission_id}")
         return error_page(request, exc.status_code, "Not withdrawn", exc.detail, back)
     return RedirectResponse(f"/submissions/{submission_id}", status_code=303)
+
+
+@router.get("/submissions/{submission_id}/withdraw-releases", response_class=HTMLResponse)
+def withdraw_releases_page(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    submission_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+) -> HTMLResponse:
+    """What withdrawing every release of an approved submission changes, and the form
+    that does it with a reason (reviewers): a file approved in error had to be withdrawn
+    a release at a time, from each hazard's page."""
+    back = (f"/submissions/{submission_id}", f"submission {submission_id}")
+    try:
+        effect = withdrawals.submission_withdrawal_effect(session, submission_id)
+        sub = submissions_db.get_submission(session, submission_id)
+    except ImsError as exc:
+        return error_page(request, exc.status_code, "Nothing to withdraw", exc.detail, back)
+    org = session.get(Organisation, sub.organisation_id) if sub.organisation_id else None
+    return _page(
+        request,
+        "withdraw_releases.html",
+        active="submissions",
+        sub=sub,
+        organisation=org.name if org else None,
+        effect=effect,
+        lines=effect.lines(done=False),
+        shown=effect.releases[:WITHDRAWN_SHOWN],
+    )
+
+
+@router.post("/submissions/{submission_id}/withdraw-releases")
+def withdraw_releases_form(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    submission_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    sure: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Withdraw every release of an approved submission, once "yes" is ticked and a reason
+    given, then show the submission, which lists them as withdrawn."""
+    try:
+        if sure != "yes":  # the box is required in the page: a form sent without it
+            raise InvalidRequest(
+                f'tick "yes" on the page that withdraws submission {submission_id}\'s '
+                "releases to withdraw them"
+            )
+        approval.withdraw_submission_releases(
+            session, submission_id, reason=reason, by=principal.actor if principal else None
+        )
+        session.commit()
+    except ImsError as exc:
+        back = (
+            f"/submissions/{submission_id}/withdraw-releases",
+            f"withdrawing submission {submission_id}'s releases",
+        )
+        return error_page(request, exc.status_code, "Not withdrawn", exc.detail, back)
+    return RedirectResponse(f"/submissions/{submission_id}#withdrawn-releases", status_code=303)
 
 
 @router.get("/reports", response_class=HTMLResponse)

@@ -160,6 +160,8 @@ PERMISSIONS: dict[str, Rule] = {
     "record_release_page": UPLOAD,
     "submission_page": UPLOAD,
     "withdraw_submission_form": OPERATOR,  # their own organisation's only
+    "withdraw_releases_page": REVIEW,  # every release of an approved submission
+    "withdraw_releases_form": REVIEW,
     "users_page": ADMIN_IN_BROWSER,
     "add_user": ADMIN_IN_BROWSER,
     "change_user": ADMIN_IN_BROWSER,
@@ -177,6 +179,9 @@ PERMISSIONS: dict[str, Rule] = {
     # API: withdrawing a release recorded in error (what it would change, then doing it)
     "get_withdrawal_effect": REVIEW,
     "withdraw_release": REVIEW,
+    # ... every release of a submission approved in error
+    "get_releases_withdrawal_effect": REVIEW,
+    "withdraw_submission_releases": REVIEW,
     # ... and a hazard recorded in error (a duplicate)
     "get_hazard_withdrawal_effect": REVIEW,
     "withdraw_hazard": REVIEW,

@@ -20,7 +20,7 @@ from ims.api.deps import JobsDep, SessionDep
 from ims.api.held import HELD_PATTERN, HeldDep
 from ims.api.progress import TOKEN_PATTERN, TrackerDep
 from ims.config import get_settings
-from ims.db import reference
+from ims.db import reference, withdrawals
 from ims.db.accounts import Principal
 from ims.domain import access
 from ims.domain.enums import SubmissionStatus, UploadKind
@@ -687,6 +687,66 @@ def withdraw_submission(
     )
     session.commit()
     return _public(session, submission_id, principal)
+
+
+class ReleasesWithdrawalPublic(BaseModel):
+    """What withdrawing every release an approved submission recorded changes (or changed),
+    as the ledger counts it."""
+
+    submission: int
+    releases: int = Field(description="its releases in force, withdrawn together")
+    hazards: int = Field(description="the hazards they are on")
+    counted_m2: float = Field(description="what they count before, together")
+    remaining_m2: float = Field(description="their hazards' remaining area today, before")
+    remaining_after_m2: float = Field(description="and after the withdrawal")
+    recounted: int = Field(description="later releases that count the ground instead")
+    withdrawn_already: int = Field(description="its releases withdrawn one by one before")
+    outside: int = Field(description="its land released outside recorded hazards, kept")
+    years: list[int] = Field(description="the years whose figures change")
+    finalised_years: list[int] = Field(
+        description="finalised reports that list the withdrawals as corrections"
+    )
+
+
+class ReleasesWithdrawal(BaseModel):
+    """Why the submission's releases are withdrawn: kept with each of them."""
+
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")
+
+
+@router.get(
+    "/submissions/{submission_id}/releases-withdrawal", response_model=ReleasesWithdrawalPublic
+)
+def get_releases_withdrawal_effect(
+    session: SessionDep, principal: PrincipalDep, submission_id: SubmissionId
+) -> ReleasesWithdrawalPublic:
+    """What withdrawing every release an approved submission recorded would change;
+    nothing is written (409 for a submission of hazards, one not approved, or one with
+    no release in force)."""
+    effect = withdrawals.submission_withdrawal_effect(session, submission_id)
+    return ReleasesWithdrawalPublic(**effect.as_dict())
+
+
+@router.post(
+    "/submissions/{submission_id}/releases-withdrawal",
+    status_code=201,
+    response_model=ReleasesWithdrawalPublic,
+)
+def withdraw_submission_releases(
+    session: SessionDep,
+    principal: PrincipalDep,
+    submission_id: SubmissionId,
+    body: ReleasesWithdrawal,
+) -> ReleasesWithdrawalPublic:
+    """Withdraw every release an approved submission recorded, a file approved in error
+    (docs/design.md §2.8): each is kept, with the reason, and nothing counts them from now
+    on; their hazards' figures are counted again without them, for every date. Reviewers
+    only; audited."""
+    done = approval.withdraw_submission_releases(
+        session, submission_id, reason=body.reason, by=principal.actor if principal else None
+    )
+    session.commit()
+    return ReleasesWithdrawalPublic(**done.as_dict())
 
 
 @router.post("/submissions/{submission_id}/note", response_model=SubmissionPublic)

@@ -592,6 +592,45 @@ def _pending(p: Any) -> str:
     )
 
 
+@command(submissions_app, "withdraw-releases")
+def submissions_withdraw_releases(
+    submission_id: Annotated[int, typer.Argument(help="The approved submission's number.")],
+    reason: Annotated[
+        str, typer.Option(help="Why: kept with each release, shown on its hazard's page.")
+    ] = "",
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what it would change; change nothing.")
+    ] = False,
+) -> None:
+    """Withdraw every release an approved submission recorded (a file approved in error:
+    sent twice under new references, or against the wrong hazards). Each is kept, with
+    the reason, as `ims releases withdraw` keeps one; nothing counts them from now on, and
+    their hazards' figures are counted again without them for every date."""
+    from ims.db.withdrawals import submission_withdrawal_effect
+    from ims.ingest import approval
+
+    if dry_run:
+        with db_session() as session:
+            effect = submission_withdrawal_effect(session, submission_id)
+        lines = ["would withdraw:", *effect.lines(done=False)]
+    else:
+        if not reason.strip():
+            raise InvalidRequest(
+                "give the reason with --reason: it is kept with each release", field="reason"
+            )
+        with db_session() as session, session.begin():
+            effect = approval.withdraw_submission_releases(
+                session, submission_id, reason=reason, by=actor(), progress=_ledgers
+            )
+        lines = ["withdrawn:", *effect.lines(done=True)]
+    for line in lines:
+        out.print(line, highlight=False, markup=False)
+
+
+def _ledgers(done: int, total: int) -> None:
+    _progress(f"ledgers built again: {done:,} of {total:,} hazards")
+
+
 @command(submissions_app, "note")
 def submissions_note(
     submission_id: Annotated[int, typer.Argument(help="The submission's number.")],

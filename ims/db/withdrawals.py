@@ -31,10 +31,18 @@ from sqlalchemy.orm import Session
 
 from ims.db import audit, ledger
 from ims.db.audit import Actor
-from ims.db.models import Hazard, HazardWithdrawal, Release, ReleaseWithdrawal
+from ims.db.models import (
+    Hazard,
+    HazardWithdrawal,
+    Release,
+    ReleaseWithdrawal,
+    Submission,
+)
+from ims.domain.enums import SubmissionStatus
 from ims.domain.ledger import hazard_ledger_states
 from ims.domain.references import invisible
 from ims.errors import Conflict, InvalidRequest, NotFound
+from ims.words import counted
 
 REASON_MAX = 2000  # characters, as a revision's reason
 
@@ -375,5 +383,229 @@ def withdraw_hazard(
             "remaining_m2": round(effect.remaining_m2, 1),
         },
         after={"reason": reason, "overlapped": effect.overlaps},
+    )
+    return effect
+
+
+# --- every release of a submission ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionWithdrawalEffect:
+    """What withdrawing every release an approved submission recorded changes: a file
+    approved in error (sent twice under new references, or against the wrong hazards)
+    had to be withdrawn a release at a time."""
+
+    submission_id: int
+    releases: list[str]  # its releases in force, which are withdrawn
+    release_ids: list[int]
+    hazard_ids: list[int]
+    counted_m2: float  # what they count now, together; nothing once withdrawn
+    remaining_m2: float  # their hazards' remaining area today, before and after
+    remaining_after_m2: float
+    recounted: int  # other releases of those hazards that then count a different area
+    withdrawn_already: int  # of its releases, withdrawn one by one before
+    outside: int  # land it released outside recorded hazards, which this does not withdraw
+    years: list[int] = field(default_factory=list)  # whose figures change
+    finalised_years: list[int] = field(default_factory=list)  # reports that list it
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for the API, the page and the audit trail."""
+        return {
+            "submission": self.submission_id,
+            "releases": len(self.releases),
+            "hazards": len(self.hazard_ids),
+            "counted_m2": round(self.counted_m2, 1),
+            "remaining_m2": round(self.remaining_m2, 1),
+            "remaining_after_m2": round(self.remaining_after_m2, 1),
+            "recounted": self.recounted,
+            "withdrawn_already": self.withdrawn_already,
+            "outside": self.outside,
+            "years": self.years,
+            "finalised_years": self.finalised_years,
+        }
+
+    def lines(self, *, done: bool) -> list[str]:
+        """What it changes in words, as the command and the page say it."""
+        n = len(self.releases)
+        them = "it" if n == 1 else "together they"
+        said = [
+            f"{counted(n, 'release')} of submission {self.submission_id}, on "
+            f"{counted(len(self.hazard_ids), 'hazard')}: {them} "
+            f"{'counted' if done else 'count'} {self.counted_m2:,.0f} m², and "
+            f"{'count' if done else 'will count'} nothing",
+            f"their hazards' remaining area today: {self.remaining_m2:,.0f} m² → "
+            f"{self.remaining_after_m2:,.0f} m²",
+        ]
+        if self.recounted:
+            said.append(
+                f"{counted(self.recounted, 'later release')} of the same ground "
+                f"{'counts' if self.recounted == 1 else 'count'} it instead"
+            )
+        said.append(f"figures change for {', '.join(str(y) for y in self.years)}")
+        if self.finalised_years:
+            years = ", ".join(str(y) for y in self.finalised_years)
+            said.append(f"finalised reports that will list them as corrections: {years}")
+        if self.withdrawn_already:
+            said.append(
+                f"{counted(self.withdrawn_already, 'release')} of it withdrawn one by one "
+                "before stay as they are"
+            )
+        if self.outside:
+            said.append(
+                f"{counted(self.outside, 'release')} of it outside recorded hazards "
+                f"{'is' if self.outside == 1 else 'are'} not withdrawn by this"
+            )
+        return said
+
+
+def submission_withdrawal_effect(
+    session: Session, submission_id: int
+) -> SubmissionWithdrawalEffect:
+    """What withdrawing every release in force that approved submission ``submission_id``
+    recorded would change, computed as the ledger computes (NotFound; Conflict for a
+    submission of hazards, one not approved, or one with no release left in force);
+    nothing is written."""
+    submission = session.get(Submission, submission_id)
+    if submission is None:
+        raise NotFound(f"submission {submission_id} does not exist")
+    if submission.kind != "releases":
+        raise Conflict(
+            f"submission {submission_id} recorded hazards, not releases: withdraw a hazard "
+            "recorded in error from its page (or `ims hazards withdraw`); a boundary recorded "
+            "wrong is corrected by a revision"
+        )
+    if submission.status != SubmissionStatus.APPROVED:
+        raise Conflict(
+            f"submission {submission_id} is {submission.status}, not approved: nothing of it "
+            "is recorded (one awaiting review is rejected or withdrawn instead)"
+        )
+    rows = session.execute(
+        text(
+            "SELECT r.id, r.reference, r.hazard_id, r.released,"
+            " EXISTS (SELECT 1 FROM release_withdrawal w WHERE w.release_id = r.id) AS gone"
+            " FROM release r WHERE r.submission_id = :s ORDER BY r.seq"
+        ),
+        {"s": submission_id},
+    ).all()
+    outside = int(
+        session.scalar(
+            text("SELECT count(*) FROM outside_release WHERE submission_id = :s"),
+            {"s": submission_id},
+        )
+        or 0
+    )
+    live = [r for r in rows if not r.gone]
+    if not live:
+        raise Conflict(
+            f"submission {submission_id} has no release in force: "
+            + (
+                f"its {counted(len(rows), 'release')} {'was' if len(rows) == 1 else 'were'} "
+                "withdrawn already"
+                if rows
+                else "it recorded none on a hazard"
+            )
+        )
+    withdrawn = {r.id for r in live}
+    hazard_ids = sorted({r.hazard_id for r in live})
+    inputs = ledger.load_inputs(session, hazard_ids)
+    before = hazard_ledger_states([(i.versions, i.releases) for i in inputs])
+    after = hazard_ledger_states(
+        [(i.versions, [r for r in i.releases if r.key not in withdrawn]) for i in inputs]
+    )
+    counted_m2 = remaining = remaining_after = 0.0
+    recounted = 0
+    years = {r.released.year for r in live}
+    for item, (entries, _), (entries_after, _) in zip(inputs, before, after, strict=True):
+        was = {e.key: e.released_m2 for e in entries if e.kind.is_release}
+        now = {e.key: e.released_m2 for e in entries_after if e.kind.is_release}
+        counted_m2 += sum(m2 for key, m2 in was.items() if key in withdrawn)
+        remaining += entries[-1].remaining_after_m2 if entries else 0.0
+        remaining_after += entries_after[-1].remaining_after_m2 if entries_after else 0.0
+        dates = {r.key: r.released for r in item.releases}
+        for key, m2 in now.items():
+            if abs(was.get(key, 0.0) - m2) >= 0.05:
+                recounted += 1
+                years.add(dates[key].year)
+    contams = session.scalars(
+        select(Hazard.contam).where(Hazard.id.in_(hazard_ids)).distinct()
+    ).all()
+    finalised = sorted({y for c in contams for y in _finalised_since(session, c.value, min(years))})
+    return SubmissionWithdrawalEffect(
+        submission_id=submission_id,
+        releases=[r.reference for r in live],
+        release_ids=[r.id for r in live],
+        hazard_ids=hazard_ids,
+        counted_m2=counted_m2,
+        remaining_m2=remaining,
+        remaining_after_m2=remaining_after,
+        recounted=recounted,
+        withdrawn_already=len(rows) - len(live),
+        outside=outside,
+        years=sorted(years),
+        finalised_years=finalised,
+    )
+
+
+# One audit row per release withdrawn with its submission, with what it counted until then
+# (its ledger entry, read before the ledgers are built again), as a release withdrawn alone.
+_WITHDRAWN = text("""
+INSERT INTO audit_event (actor, actor_user_id, action, object_type, object_id, hazard_id,
+                         submission_id, before, after)
+SELECT :actor, :user_id, 'release.withdrawn', 'release', r.reference, r.hazard_id,
+       r.submission_id,
+       jsonb_build_object('release', r.reference,
+           'counted_m2', round(COALESCE(-e.delta_m2, 0)::numeric, 1)),
+       jsonb_build_object('reason', CAST(:reason AS text), 'with_submission', r.submission_id)
+FROM release r
+LEFT JOIN ledger_entry e ON e.release_id = r.id
+WHERE r.id = ANY(:ids)
+ORDER BY r.seq
+""")
+
+
+def withdraw_submission_releases(
+    session: Session,
+    submission_id: int,
+    *,
+    reason: str,
+    by: Actor | str | None = None,
+    progress: ledger.Progress | None = None,
+) -> SubmissionWithdrawalEffect:
+    """Withdraw every release in force that approved submission ``submission_id``
+    recorded, with one reason: each is kept and noted as a release withdrawn alone is,
+    and their hazards' ledgers are built again without them, together (in the caller's
+    transaction; the caller holds the approval lock)."""
+    reason = _reason(reason)
+    effect = submission_withdrawal_effect(session, submission_id)
+    actor = audit.as_actor(by)
+    session.execute(
+        _WITHDRAWN,
+        {
+            "actor": actor.name,
+            "user_id": actor.user_id,
+            "reason": reason,
+            "ids": effect.release_ids,
+        },
+    )
+    session.add_all(
+        ReleaseWithdrawal(release_id=rid, reason=reason, withdrawn_by=actor.name)
+        for rid in effect.release_ids
+    )
+    session.flush()
+    ledger.refresh_many(session, effect.hazard_ids, progress=progress, overlaps=False)
+    audit.record(
+        session,
+        actor,
+        "submission.releases_withdrawn",
+        "submission",
+        submission_id,
+        submission_id=submission_id,
+        before={
+            "releases": len(effect.releases),
+            "counted_m2": round(effect.counted_m2, 1),
+            "remaining_m2": round(effect.remaining_m2, 1),
+        },
+        after={"reason": reason, "remaining_m2": round(effect.remaining_after_m2, 1)},
     )
     return effect

@@ -604,6 +604,22 @@ def withdraw_release(
     return withdrawals.withdraw_release(session, reference, reason=reason, by=by)
 
 
+def withdraw_submission_releases(
+    session: Session,
+    submission_id: int,
+    *,
+    reason: str,
+    by: Actor | str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> withdrawals.SubmissionWithdrawalEffect:
+    """Withdraw every release an approved submission recorded (a file approved in error),
+    under the approval lock, as an approval records."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
+    return withdrawals.withdraw_submission_releases(
+        session, submission_id, reason=reason, by=by, progress=progress
+    )
+
+
 def withdraw_hazard(
     session: Session, reference: str, *, reason: str, by: Actor | str | None = None
 ) -> withdrawals.HazardWithdrawalEffect:

@@ -708,20 +708,43 @@ def preview_ahead(session: Session, submission_id: int, kind: str) -> list[tuple
 
 def withdrawn_releases(session: Session, submission_id: int) -> list[dict[str, Any]]:
     """The releases of an approved submission withdrawn since as recorded in error
-    (docs/design.md §2.8), in the order they were withdrawn: its sender is told which,
-    by whom and why, on the submission's page."""
-    return [
-        dict(row._mapping)
-        for row in session.execute(
-            text(
-                "SELECT x.reference AS release, h.reference AS hazard, w.withdrawn_at,"
-                " w.withdrawn_by, w.reason FROM release_withdrawal w"
-                " JOIN release x ON x.id = w.release_id JOIN hazard h ON h.id = x.hazard_id"
-                " WHERE x.submission_id = :s ORDER BY w.seq"
-            ),
+    (docs/design.md §2.8), in the order they were withdrawn, as groups withdrawn together
+    (at once, by one reviewer, for one reason: a whole file's, or one release): its sender
+    is told which, by whom and why, on the submission's page."""
+    groups: list[dict[str, Any]] = []
+    for row in session.execute(
+        text(
+            "SELECT x.reference AS release, h.reference AS hazard, w.withdrawn_at,"
+            " w.withdrawn_by, w.reason FROM release_withdrawal w"
+            " JOIN release x ON x.id = w.release_id JOIN hazard h ON h.id = x.hazard_id"
+            " WHERE x.submission_id = :s ORDER BY w.seq"
+        ),
+        {"s": submission_id},
+    ):
+        key = (row.withdrawn_at, row.withdrawn_by, row.reason)
+        if not groups or groups[-1]["key"] != key:
+            groups.append(
+                {
+                    "key": key,
+                    "withdrawn_at": row.withdrawn_at,
+                    "withdrawn_by": row.withdrawn_by,
+                    "reason": row.reason,
+                    "releases": [],
+                }
+            )
+        groups[-1]["releases"].append({"release": row.release, "hazard": row.hazard})
+    return groups
+
+
+def releases_in_force(session: Session, submission_id: int) -> int:
+    """How many releases a submission recorded that are not withdrawn."""
+    return int(
+        session.scalar(
+            text("SELECT count(*) FROM release_in_force WHERE submission_id = :s"),
             {"s": submission_id},
         )
-    ]
+        or 0
+    )
 
 
 def withdrawn_hazards(session: Session, submission_id: int) -> list[dict[str, Any]]:

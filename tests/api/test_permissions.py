@@ -27,6 +27,7 @@ from ims.api.permissions import PERMISSIONS, routes_of
 from ims.app import create_app
 from ims.config import get_settings
 from ims.db import accounts
+from ims.db.models import Submission
 from ims.db.recording import (
     load_boundaries,
     record_hazards,
@@ -57,6 +58,7 @@ class World:
     to_reject: int
     target_user: str  # changed by change_user
     to_withdraw: tuple[int, int] = (0, 0)  # by the API, and by the page's form
+    releases_files: tuple[int, int] = (0, 0)  # approved, their releases withdrawn: API, form
 
 
 def _hazards_zip(folder: Path, reference: str) -> Path:
@@ -109,6 +111,22 @@ def world(engine: Engine, session: Session, tmp_path: Path) -> World:
             )
         ],
     )
+    # two approved files of releases of API-1, whose releases are withdrawn together
+    files = []
+    for ref, corner in (("REL-F1", (103.204, 19.4, 103.205)), ("REL-F2", (103.206, 19.4, 103.207))):
+        file = Submission(
+            kind="releases", filename=f"{ref}.gpkg", sha256="0" * 64, size_bytes=1,
+            status="approved",
+        )  # fmt: skip
+        session.add(file)
+        session.flush()
+        shape = box(*corner, 19.401)
+        record_releases(
+            session,
+            [NewRelease(ref, "API-1", ReleaseMethod.CLEARED, dt.date(2021, 2, 1), shape)],
+            submission_id=file.id,
+        )
+        files.append(file.id)
     # two hazards with no release: what withdrawing the first would change, the second withdrawn
     record_hazards(
         session,
@@ -147,6 +165,7 @@ def world(engine: Engine, session: Session, tmp_path: Path) -> World:
         to_reject,
         "perm-target",
         (api_withdraws, form_withdraws),
+        (files[0], files[1]),
     )
 
 
@@ -404,6 +423,21 @@ REQUESTS: dict[str, Call] = {
     "get_hazard_withdrawal_effect": lambda c, w: c.get("/api/v1/hazards/HAZ-P1/withdrawal"),
     "withdraw_hazard": lambda c, w: c.post(
         "/api/v1/hazards/HAZ-P2/withdrawal", json={"reason": "recorded twice"}
+    ),
+    "get_releases_withdrawal_effect": lambda c, w: c.get(
+        f"/api/v1/submissions/{w.releases_files[0]}/releases-withdrawal"
+    ),
+    "withdraw_submission_releases": lambda c, w: c.post(
+        f"/api/v1/submissions/{w.releases_files[0]}/releases-withdrawal",
+        json={"reason": "approved in error"},
+    ),
+    "withdraw_releases_page": lambda c, w: c.get(
+        f"/submissions/{w.releases_files[1]}/withdraw-releases", follow_redirects=False
+    ),
+    "withdraw_releases_form": lambda c, w: c.post(
+        f"/submissions/{w.releases_files[1]}/withdraw-releases",
+        data={"reason": "approved in error", "sure": "yes"},
+        follow_redirects=False,
     ),
     "register_page": lambda c, w: c.get("/hazards", follow_redirects=False),
 }

@@ -1,0 +1,139 @@
+"""Withdrawing every release of an approved submission (a file approved in error) through
+the API, the submission's pages and the CLI: what it changes first, then the withdrawal,
+reviewers only, with a reason and a tick; afterwards the submission's page lists them as
+withdrawn together."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from ims.cli import app as cli_app
+from ims.config import get_settings
+from ims.db.recording import record_hazards, record_releases
+from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.records import NewHazard, NewRelease
+from tests.db.test_submission_withdrawals import HALF, OTHER, SQUARE, geodesic_m2, submission
+from tests.reports.test_report_changes import load_provinces_and_districts
+from tests.utils import ClientAs
+
+CLEARED = ReleaseMethod.CLEARED
+
+
+def approved_file(session: Session) -> int:
+    load_provinces_and_districts(session)
+    record_hazards(
+        session,
+        [
+            NewHazard("WS-1", HazardStatus.SHA, SQUARE, dt.date(2020, 1, 10)),
+            NewHazard("WS-2", HazardStatus.CHA, OTHER, dt.date(2020, 1, 10)),
+        ],
+    )
+    sid = submission(session)
+    record_releases(
+        session,
+        [
+            NewRelease("WS-R1", "WS-1", CLEARED, dt.date(2021, 3, 1), HALF),
+            NewRelease("WS-R2", "WS-2", CLEARED, dt.date(2021, 4, 1), OTHER),
+        ],
+        submission_id=sid,
+    )
+    return sid
+
+
+def test_a_reviewer_sees_what_withdrawing_a_file_changes_then_withdraws_it(
+    session: Session, client_as: ClientAs
+) -> None:
+    sid = approved_file(session)
+    reviewer = client_as("reviewer")
+    page = reviewer.get(f"/submissions/{sid}").text
+    assert (
+        f'href="/submissions/{sid}/withdraw-releases">Withdraw the 2 releases it recorded' in page
+    )
+    effect = reviewer.get(f"/api/v1/submissions/{sid}/releases-withdrawal")
+    assert effect.status_code == 200, effect.text
+    assert effect.json()["releases"] == 2 and effect.json()["hazards"] == 2
+    want = geodesic_m2(HALF) + geodesic_m2(OTHER)
+    assert effect.json()["counted_m2"] == pytest.approx(want, abs=0.1)
+    asked = reviewer.get(f"/submissions/{sid}/withdraw-releases")
+    assert asked.status_code == 200
+    assert "2 releases of submission" in asked.text and "WS-R1, WS-R2" in asked.text
+    assert 'name="csrf_token"' in asked.text and 'id="withdraw-sure"' in asked.text
+    # without the tick, or without a reason, nothing happens, and the page says why
+    unsure = reviewer.post(f"/submissions/{sid}/withdraw-releases", data={"reason": "twice"})
+    assert unsure.status_code == 422 and 'tick "yes"' in html.unescape(unsure.text)
+    blank = reviewer.post(f"/submissions/{sid}/withdraw-releases", data={"sure": "yes"})
+    assert blank.status_code == 422 and "needs a reason" in blank.text
+    assert session.scalar(text("SELECT count(*) FROM release_withdrawal")) == 0
+    done = reviewer.post(
+        f"/submissions/{sid}/withdraw-releases",
+        data={"reason": "the 2021 file, sent again", "sure": "yes"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/submissions/{sid}#withdrawn-releases"
+    shown = reviewer.get(f"/submissions/{sid}").text
+    assert "2 releases of it were" in shown and "2 releases together" in shown
+    assert "the 2021 file, sent again" in shown and "withdraw-releases-link" not in shown
+    again = reviewer.post(
+        f"/api/v1/submissions/{sid}/releases-withdrawal", json={"reason": "again"}
+    )
+    assert again.status_code == 409 and "withdrawn already" in again.json()["detail"]
+    gone = reviewer.get(f"/submissions/{sid}/withdraw-releases")
+    assert gone.status_code == 409 and f'href="/submissions/{sid}" id="back"' in gone.text
+    listed = reviewer.get("/api/v1/releases").json()
+    assert listed["features"] == []
+
+
+def test_an_operator_is_offered_no_file_withdrawal_and_is_refused_one(
+    session: Session, client_as: ClientAs
+) -> None:
+    sid = approved_file(session)
+    operator = client_as("operator")
+    assert operator.get(f"/api/v1/submissions/{sid}/releases-withdrawal").status_code == 403
+    refused = operator.post(f"/api/v1/submissions/{sid}/releases-withdrawal", json={"reason": "x"})
+    assert refused.status_code == 403
+    assert operator.get(f"/submissions/{sid}/withdraw-releases").status_code == 403
+    assert session.scalar(text("SELECT count(*) FROM release_withdrawal")) == 0
+
+
+@pytest.fixture
+def ims(
+    committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[CliRunner, int]]:
+    monkeypatch.setenv("IMS_DATABASE_URL", committed_engine.url.render_as_string(False))
+    get_settings.cache_clear()
+    with Session(committed_engine) as session:
+        sid = approved_file(session)
+        session.commit()
+    yield CliRunner(), sid
+    get_settings.cache_clear()
+
+
+def test_the_cli_says_what_withdrawing_a_file_changes_and_does_it_only_with_a_reason(
+    ims: tuple[CliRunner, int], committed_engine: Engine
+) -> None:
+    runner, sid = ims
+    dry = runner.invoke(cli_app, ["submissions", "withdraw-releases", str(sid), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert dry.output.startswith("would withdraw:\n2 releases of submission")
+    no_reason = runner.invoke(cli_app, ["submissions", "withdraw-releases", str(sid)])
+    assert no_reason.exit_code != 0
+    assert "--reason" in no_reason.output and "Traceback" not in no_reason.output
+    done = runner.invoke(
+        cli_app, ["submissions", "withdraw-releases", str(sid), "--reason", "sent twice"]
+    )
+    assert done.exit_code == 0, done.output
+    assert "withdrawn:" in done.output and "count nothing" in done.output
+    with committed_engine.connect() as conn:
+        actions = conn.scalars(
+            text("SELECT action FROM audit_event WHERE submission_id = :s ORDER BY id"),
+            {"s": sid},
+        ).all()
+    assert actions == ["release.withdrawn", "release.withdrawn", "submission.releases_withdrawn"]
