@@ -171,7 +171,10 @@ def suggest(
             # the field's own name, or the one ims's register files give it
             origin[f.name] = "name" if own.casefold() == f.name.casefold() else "register"
             taken.add(own.casefold())
-    squashed = {_squashed(c): c for c in reversed(columns)}
+    # a platform's own columns ("_id", "_index": a form export's row numbers, offered as
+    # the hazard's reference "id" in a KoboToolbox GeoJSON) are never what operators call
+    # a field
+    squashed = {_squashed(c): c for c in reversed(columns) if not str(c).startswith("_")}
     for f in template:  # then what operators call it
         if f.name in fields or f.name in constants:
             continue

@@ -192,6 +192,38 @@ def _no_layer_error(name: str, found: _Found) -> InvalidUpload:
     return InvalidUpload(f"{name} holds no map layer{detail}: ims accepts {ACCEPTED}{hint}")
 
 
+def form_table(source: Path) -> tuple[Path, list[str]] | None:
+    """The form's own table in an unpacked zip of tables with no map layer, as ODK
+    Central exports a form's submissions (``form.csv``, and ``form-group.csv`` for each
+    repeated group, and its attachments under ``media/``), with the names of the tables
+    left; None for anything else (a zip with a map layer or another file, or tables none
+    of which is named as the others' form).
+
+    ODK Central's "all data" zip had been refused, though its form table, once unzipped,
+    is read as it is (a walk-through as a field team leader)."""
+    if not source.is_dir():
+        return None
+    tables: list[Path] = []
+    for folder, dirs, names in os.walk(source):
+        dirs[:] = sorted(d for d in dirs if d != "__MACOSX")
+        for file_name in sorted(names):
+            path = Path(folder) / file_name
+            if is_junk([path.name]):
+                continue
+            if path.suffix.lower() in _TABLES:
+                tables.append(path)
+            elif "media" not in path.relative_to(source).parts[:-1]:
+                return None  # a map layer, or a zip of documents: not an export
+    forms = [
+        t
+        for t in tables
+        if all(o is t or o.stem.casefold().startswith(f"{t.stem.casefold()}-") for o in tables)
+    ]
+    if len(forms) != 1:
+        return None
+    return forms[0], [t.name for t in tables if t is not forms[0]]
+
+
 def sibling(shp: Path, ext: str) -> Path | None:
     """The part of a shapefile with extension ``ext`` beside ``shp`` (any capitals)."""
     wanted = (shp.stem + ext).lower()

@@ -44,13 +44,20 @@ from ims.ingest.layers import (
     LayerInfo,
     choose_layer,
     describe,
+    form_table,
     gdal_message,
     list_layers,
     open_options,
     sibling,
 )
 from ims.ingest.limits import UploadLimits
-from ims.ingest.tables import drop_z_m, is_table, read_table
+from ims.ingest.tables import (
+    drop_z_m,
+    form_export,
+    is_table,
+    looks_like_form_export,
+    read_table,
+)
 from ims.words import counted
 
 logger = logging.getLogger(__name__)
@@ -100,6 +107,18 @@ def read_upload(
     if is_table(upload):
         return _read_table(upload, stated, limits)
     source = unpack(upload, workdir, limits=limits)
+    export = form_table(source)
+    if export is not None:  # ODK Central's zip: the form's table, and one per repeat
+        table, others = export
+        read = _read_table(table, stated, limits)
+        if others:
+            read.warnings.append(
+                f"{table.name} was read from {upload.name}; {', '.join(others)} "
+                f"({'a repeated group' if len(others) == 1 else 'repeated groups'}) "
+                f"{'was' if len(others) == 1 else 'were'} not: ims's forms join each repeat "
+                "into a field of the form's own table"
+            )
+        return read
     chosen = choose_layer(list_layers(source, limits=limits), kind=kind, name=layer)
     where = f"{upload.name}, layer {chosen.name!r}"
     chosen = describe(chosen, where)
@@ -134,6 +153,7 @@ def read_upload(
             "matched to a field or kept"
         )
 
+    frame = _as_form_export(frame, notes)
     dropped = drop_z_m(frame, measured, notes)
     if dropped is not None:
         frame = dropped
@@ -157,6 +177,23 @@ def read_upload(
         dropped_z=dropped is not None,
         warnings=notes,
     )
+
+
+def _as_form_export(frame: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
+    """A map layer exported by a form platform (a KoboToolbox GeoJSON) read as its table
+    would be: its questions out of their groups, its own columns left out (its row number
+    ``_id`` had been offered as the hazards' reference), each record's submission id kept
+    (ims.ingest.tables.form_export)."""
+    name = frame.geometry.name
+    attributes = [c for c in frame.columns if c != name]
+    if not looks_like_form_export([str(c) for c in attributes]):
+        return frame
+    plain, said = form_export(pd.DataFrame(frame[attributes]))
+    notes.extend(said)
+    if name in plain.columns:  # a question named as the geometry column: kept apart
+        plain = plain.rename(columns={name: f"{name}_"})
+    plain[name] = frame.geometry.to_numpy()
+    return gpd.GeoDataFrame(plain, geometry=name, crs=frame.crs)
 
 
 def _read_table(upload: Path, stated: CRS | None, limits: UploadLimits) -> ReadResult:

@@ -165,6 +165,30 @@ def read_table(path: Path, *, crs: CRS | None = None, name: str | None = None) -
         raise InvalidUpload(f"{where} has no rows")
     raw = raw.reset_index(drop=True)
     _refuse(_nul_cells(raw), where)
+    frame, notes = form_export(raw)
+    geometry, source, unread = _geometry(frame, where, crs)
+    used = [c for c in source if c in frame.columns]
+    frame = frame.drop(columns=used)
+    stated = crs or CRS.from_epsg(4326)
+    result = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=stated))
+    if stated.to_epsg() != 4326:
+        result = to_wgs84(
+            result, where, f"EPSG:{stated.to_epsg()}" if stated.to_epsg() else stated.name
+        )
+    # QGIS writes "POLYGON Z (…)" for a 3-D layer saved as CSV: the database stores 2-D
+    flat = drop_z_m(result, False, notes)
+    if flat is not None:
+        result = flat
+    label = f"EPSG:{stated.to_epsg()}" if stated.to_epsg() else str(stated.name)
+    result.attrs[GEOMETRY_UNREAD] = {i + 1: said for i, said in unread.items()}
+    return Table(result, label, notes)
+
+
+def form_export(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """A form platform's export's columns as ims reads them, with what was done: group
+    prefixes taken off, the questions' and choices' labels of ims's forms read as their
+    names and codes, the platforms' own columns left out, and each record's submission id
+    kept as ``form_record`` (``raw`` holds the attributes only, no geometry column)."""
     notes: list[str] = []
     renamed, dropped, record_ids = _columns(raw)
     frame = raw.drop(columns=dropped).rename(columns=renamed)
@@ -181,28 +205,31 @@ def read_table(path: Path, *, crs: CRS | None = None, name: str | None = None) -
         frame[column] = [
             _CODES.get(v.strip().casefold(), v) if isinstance(v, str) else v for v in frame[column]
         ]
-    geometry, source, unread = _geometry(frame, where, crs)
-    used = [c for c in source if c in frame.columns]
-    frame = frame.drop(columns=used)
     if record_ids is not None:
         frame[RECORD_ID] = record_ids
     if dropped:
         notes.append(
             f"the form platform's own columns were left out: {', '.join(map(str, dropped))}"
         )
-    stated = crs or CRS.from_epsg(4326)
-    result = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=stated))
-    if stated.to_epsg() != 4326:
-        result = to_wgs84(
-            result, where, f"EPSG:{stated.to_epsg()}" if stated.to_epsg() else stated.name
-        )
-    # QGIS writes "POLYGON Z (…)" for a 3-D layer saved as CSV: the database stores 2-D
-    flat = drop_z_m(result, False, notes)
-    if flat is not None:
-        result = flat
-    label = f"EPSG:{stated.to_epsg()}" if stated.to_epsg() else str(stated.name)
-    result.attrs[GEOMETRY_UNREAD] = {i + 1: said for i, said in unread.items()}
-    return Table(result, label, notes)
+    return frame, notes
+
+
+# Columns only a form platform's export has (lower case): a map layer with one of them is
+# read as an export (form_export), as a table always is. A GIS layer's "start" or
+# "objectid" alone is not a sign: those stay its own columns.
+_EXPORT_SIGNS = frozenset(
+    {"_uuid", "_submission_time", "formhub/uuid", "meta/instanceid", "meta-instanceid"}
+)
+
+
+def looks_like_form_export(columns: list[str]) -> bool:
+    """Whether a map layer (a GeoJSON, a GeoPackage… not a table) is a form platform's
+    export: KoboToolbox's own columns, an ODK instance id, ODK Central's KEY beside its
+    SubmissionDate, or a template field inside a question group (``hazard/hazard_id``)."""
+    lower = {str(c).lower() for c in columns}
+    if lower & _EXPORT_SIGNS or {"key", "submissiondate"} <= lower:
+        return True
+    return any("/" in c and _short(c).lower() in {*HAZARD_FIELDS, *RELEASE_FIELDS} for c in lower)
 
 
 def drop_z_m(frame: Any, has_m: bool, notes: list[str]) -> Any | None:

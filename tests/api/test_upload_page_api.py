@@ -214,6 +214,17 @@ def test_a_field_of_the_templates_own_name_comes_before_a_synonym() -> None:
     assert origin == {"hazard_id": "name", "recorded": "synonym"}
 
 
+def test_a_platforms_own_column_is_never_suggested_for_a_field() -> None:
+    """A form platform's row number ``_id`` squashes to the synonym "id": it was offered
+    as the hazards' reference (a walk-through with a KoboToolbox export)."""
+    mapping, _ = suggest("hazards", ["_id", "_index", "hazard_ref"], None)
+    assert mapping.fields == {"hazard_id": "hazard_ref"}
+    mapping, _ = suggest("hazards", ["_id", "Area"], None)
+    assert "hazard_id" not in mapping.fields
+    mapping, _ = suggest("hazards", ["id"], None)
+    assert mapping.fields == {"hazard_id": "id"}
+
+
 def test_the_column_names_of_imsma_exports_are_suggested() -> None:
     """The migration guide names IMSMA NG's `hazard_localid` and `dateOfRecord`; the upload
     page suggested `typeArea` for status but neither of them."""

@@ -190,19 +190,102 @@ def test_a_table_with_projected_coordinates_takes_the_stated_crs(tmp_path: Path)
     assert 18.9 < point.y < 19.0
 
 
-def test_an_odk_central_zip_of_tables_says_which_table_to_send(tmp_path: Path) -> None:
-    """ODK Central's export is the form's table and one for each repeated group, zipped:
-    it was refused as "no map layer" with no word of what to send (a walk-through as a
-    field team leader)."""
+def test_an_odk_central_zip_is_read_as_its_forms_table(tmp_path: Path) -> None:
+    """ODK Central's "all data" export is the form's table and one for each repeated
+    group, zipped: it was refused as "no map layer", then told which table to unzip and
+    send (walk-throughs as a field team leader). The form's table is read from it."""
     import zipfile
 
     upload = tmp_path / "ims_hazard_report.zip"
     with zipfile.ZipFile(upload, "w") as archive:
-        archive.writestr("ims_hazard_report.csv", "hazard_id,boundary\nA,\n")
-        archive.writestr("ims_hazard_report-munitions_found.csv", "munitions_type\nBLU-26\n")
+        archive.writestr(
+            "ims_hazard_report.csv",
+            "SubmissionDate,hazard-hazard_id,hazard-status,boundary,meta-instanceID,KEY\n"
+            "2024-01-01,H-9,CHA,19.1 103.1 0 0;19.1 103.2 0 0;19.2 103.2 0 0;19.1 103.1 0 0,"
+            "uuid:77,uuid:77\n",
+        )
+        archive.writestr(
+            "ims_hazard_report-munitions_entry.csv", "munitions_type,PARENT_KEY\nBLU-26,uuid:77\n"
+        )
+        archive.writestr("media/1700000000.jpg", b"\xff\xd8 a photo's attachment")
     (tmp_path / "work").mkdir()
-    with pytest.raises(InvalidUpload, match=r"send ims_hazard_report\.csv "):
+    read = read_upload(upload, tmp_path / "work")
+    assert list(read.frame.columns) == ["hazard_id", "status", RECORD_ID, "geometry"]
+    assert read.frame.loc[0, "hazard_id"] == "H-9" and read.frame.loc[0, RECORD_ID] == "77"
+    assert read.layer == "ims_hazard_report"
+    assert any(
+        "ims_hazard_report-munitions_entry.csv (a repeated group) was not" in w
+        for w in read.warnings
+    )
+
+
+def test_a_zip_of_tables_none_of_which_is_the_others_form_says_what_to_send(
+    tmp_path: Path,
+) -> None:
+    import zipfile
+
+    upload = tmp_path / "two.zip"
+    with zipfile.ZipFile(upload, "w") as archive:
+        archive.writestr("north.csv", "hazard_id,wkt\nA,\n")
+        archive.writestr("south.csv", "hazard_id,wkt\nB,\n")
+    (tmp_path / "work").mkdir()
+    with pytest.raises(InvalidUpload, match=r"a table is read when it is sent on its own"):
         read_upload(upload, tmp_path / "work")
+
+
+KOBO_FEATURE = {
+    "type": "Feature",
+    "geometry": {
+        "type": "Polygon",
+        "coordinates": [[[103.21, 19.45], [103.211, 19.45], [103.211, 19.451], [103.21, 19.45]]],
+    },
+    "properties": {
+        "hazard/hazard_id": "MAG-XK-1",
+        "hazard/status": "CHA: confirmed hazardous area",
+        "hazard/recorded": "2026-11-18",
+        "munitions": "BLU-26:12",
+        "_id": 1000,
+        "_uuid": "644152c6",
+        "_submission_time": "2026-11-18T10:10:05",
+        "formhub/uuid": "4f0c9e",
+        "__version__": "vJx2",
+    },
+}
+
+
+def test_a_kobo_geojson_is_read_as_its_table_would_be(tmp_path: Path) -> None:
+    """KoboToolbox's GeoJSON export kept its group prefixes and its own columns, and its
+    row number ``_id`` was offered as the hazards' reference (a walk-through as a field
+    team leader): it is read as the same export as CSV is."""
+    import json
+
+    path = tmp_path / "kobo.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [KOBO_FEATURE]}))
+    (tmp_path / "work").mkdir()
+    read = read_upload(path, tmp_path / "work")
+    columns = [c for c in read.frame.columns if c != "geometry"]
+    assert columns == ["hazard_id", "status", "recorded", "munitions", RECORD_ID]
+    row = read.frame.iloc[0]
+    assert (
+        row["hazard_id"] == "MAG-XK-1" and row["status"] == "CHA" and row[RECORD_ID] == "644152c6"
+    )
+    assert any("_id, _uuid, _submission_time" in w for w in read.warnings)
+
+
+def test_a_gis_layer_keeps_columns_a_form_export_would_lose(tmp_path: Path) -> None:
+    """Only a form platform's export loses its platform's columns: a surveyor's layer
+    with its own "start" and "objectid" keeps them, to be mapped or kept."""
+    import json
+
+    feature = {
+        **KOBO_FEATURE,
+        "properties": {"hazard_id": "H-1", "start": "2024-01-01", "objectid": 4, "_id": 7},
+    }
+    path = tmp_path / "survey.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    (tmp_path / "work").mkdir()
+    read = read_upload(path, tmp_path / "work")
+    assert {"hazard_id", "start", "objectid", "_id"} <= set(read.frame.columns)
 
 
 def _labels_export(tmp_path: Path, kind: str, cells: dict[str, str]) -> Path:
