@@ -262,7 +262,9 @@ def approve(
         )
         kept += [same] if same is not None else []
         kept += submissions.about_other_submissions(session, submission, frame)
-        findings = kept + [f for f in result.findings if f.code != "z_dropped"]
+        findings = submissions.unsaid_twice(
+            kept + [f for f in result.findings if f.code != "z_dropped"]
+        )
         submissions.store_findings(session, submission_id, findings)
         submission.validated_against = None  # the stored values may be out of date now
         # An overlap with a submission sent since, awaiting review, is kept for the page
@@ -311,13 +313,16 @@ def approve(
     submission.decided_at = func.now()
     submission.decided_by = name
     submission.partial = left_out > 0
+    resent = sum(1 for r in result.records if submissions.SENT_BEFORE in r)
     after: dict[str, Any] = {
         "status": SubmissionStatus.APPROVED,
-        "features": len(result.records),
+        "features": len(result.records) - resent,
         "warnings": sum(1 for f in findings if not f.blocking),
     }
     if left_out:
         after["left_out"] = left_out
+    if resent:
+        after["sent_before_unchanged"] = resent
     repairs = sum(1 for f in findings if f.code == "repaired_geometry")
     if repairs:
         after["repairs_accepted"] = repairs
@@ -410,6 +415,8 @@ def _apply_hazards(
     new: list[NewHazard] = []
     changes: list[HazardChange] = []
     for record, geom in zip(result.records, result.geometries, strict=True):
+        if submissions.SENT_BEFORE in record:
+            continue  # recorded already, unchanged (a field export's earlier record)
         assert geom is not None
         estimates = record["munitions"] or {}
         op = record["operator"] or operator

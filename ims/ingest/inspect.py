@@ -32,6 +32,7 @@ from ims.ingest.fields import (
 )
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
+from ims.ingest.tables import RECORD_ID
 
 SAMPLES = 5  # values shown beside each column
 DISTINCT = 30  # distinct values listed for a value map (columns with more are not offered)
@@ -259,6 +260,8 @@ def inspect_upload(
             )
         )
     mapping, fits = field_maps.chosen(frame, remembered)
+    if mapping is not None and not fits and RECORD_ID in frame.columns:
+        mapping = None  # a form's export needs none: another file's is not offered to it
     suggested, origin = suggest(kind, names, mapping.mapping if fits and mapping else None)
     # what the file's own dates show, over a remembered order they contradict
     order = date_order(kind, suggested, columns)

@@ -400,11 +400,35 @@ def validate(
 ) -> ValidationResult:
     """Validate a mapped layer against the database as it is now, with the uploader's
     choices (repair invalid polygons; split named releases among hazards); ``uploader``:
-    the organisation the submission is for, if one."""
+    the organisation the submission is for, if one.
+
+    A form record an approved submission recorded, sent again unchanged (field platforms
+    export every record sent so far), is not validated or recorded again: it gets a
+    ``sent_before_unchanged`` warning, and its stored values say so (``SENT_BEFORE``), so
+    that an approval passes it by. Each export had been five errors "already recorded"
+    until the team leader took the old records out by hand (a walk-through as one)."""
+    resent = recorded_unchanged(session, kind, frame, uploader)
+    keep = [i for i in range(len(frame)) if i not in resent]
+    if resent and not keep:
+        return ValidationResult(
+            [
+                FindingData(
+                    "sent_before_unchanged",
+                    Severity.ERROR,
+                    f"nothing in this file is new: its {counted(len(frame), 'record')} "
+                    f"{noun(len(frame), 'is', 'are')} recorded already, unchanged "
+                    f"(submission {_and(sorted({str(s) for s, _ in resent.values()}))}): "
+                    "withdraw or reject it",
+                )
+            ],
+            [{SENT_BEFORE: resent[i][0]} for i in range(len(frame))],
+            [None] * len(frame),
+        )
+    subset = frame.iloc[keep].reset_index(drop=True) if resent else frame
     ctx = load_context(
         session,
         kind,
-        frame,
+        subset,
         today=today or dt.date.today(),
         repair=repair,
         split=split,
@@ -412,7 +436,115 @@ def validate(
         say=say,
     )
     check = validate_hazards if kind == UploadKind.HAZARDS else validate_releases
-    return check(frame, ctx, dropped_z=dropped_z)
+    result = check(subset, ctx, dropped_z=dropped_z)
+    if not resent:
+        return result
+    # back to the file's own rows, the records sent before among them
+    findings = [
+        dataclasses.replace(f, row=keep[f.row - 1] + 1) if f.row is not None else f
+        for f in result.findings
+    ]
+    key = "release_id" if kind == UploadKind.RELEASES else "hazard_id"
+    for i, (sid, record_id) in sorted(resent.items()):
+        findings.append(
+            FindingData(
+                "sent_before_unchanged",
+                Severity.WARNING,
+                f"form record {record_id} is recorded already, unchanged, by submission {sid}: "
+                "it is not recorded again",
+                row=i + 1,
+                reference=_text(frame[key].iloc[i]) if key in frame.columns else None,
+            )
+        )
+    findings.sort(key=lambda f: (f.severity != Severity.ERROR, f.row or 0))
+    records: list[dict[str, Any]] = []
+    geometries: list[Any] = []
+    checked = iter(zip(result.records, result.geometries, strict=True))
+    for i in range(len(frame)):
+        if i in resent:
+            records.append({SENT_BEFORE: resent[i][0]})
+            geometries.append(None)
+        else:
+            record, geom = next(checked)
+            records.append(record)
+            geometries.append(geom)
+    return ValidationResult(
+        findings, records, geometries, repaired={keep[i] for i in result.repaired}
+    )
+
+
+SENT_BEFORE = "sent_before"  # a staged record's stored values: recorded already, unchanged
+
+# The form records approved submissions recorded, with the values and polygon each sent
+# (a feature left out of an approval in part was not recorded). An operator's upload is
+# compared with its own organisation's records only (``within``).
+_RECORDED_FORM_RECORDS = text(
+    "SELECT DISTINCT ON (rec) sf.record->'_attributes'->>:key AS rec, s.id, sf.record::text,"
+    " ST_AsBinary(COALESCE(sf.raw_geom, sf.geom))"
+    " FROM submission_feature sf JOIN submission s ON s.id = sf.submission_id"
+    " WHERE s.kind = :kind AND s.status = 'approved'"
+    " AND (CAST(:within AS text) IS NULL OR s.organisation_id ="
+    "  (SELECT o.id FROM organisation o WHERE lower(o.name) = lower(:within)))"
+    " AND sf.record->'_attributes'->>:key = ANY(:ids)"
+    " AND (sf.clean IS NULL OR NOT sf.clean ? :sent)"
+    " AND NOT (s.partial AND EXISTS ("
+    "   SELECT 1 FROM finding f WHERE f.submission_id = s.id"
+    "   AND f.row_number = sf.row_number AND f.severity = 'error'))"
+    " ORDER BY rec, s.id"
+)
+
+
+def recorded_unchanged(
+    session: Session, kind: str, frame: Any, within: str | None
+) -> dict[int, tuple[int, str]]:
+    """The rows (from 0) of ``frame`` holding a form record an approved submission
+    recorded with the same values and polygon, each with that submission and the record's
+    id. Values are compared as they are staged (the mapped fields and the file's own
+    attributes), polygons as shapes (the same ground, whatever the vertex order)."""
+    attributes = frame.get(field_maps.ATTRIBUTES)
+    if attributes is None:
+        return {}
+    ids: dict[str, int] = {}
+    for i, a in enumerate(attributes):
+        if isinstance(a, dict) and a.get(RECORD_ID):
+            ids.setdefault(str(a[RECORD_ID]), i)
+    if not ids:
+        return {}
+    rows = session.execute(
+        _RECORDED_FORM_RECORDS,
+        {
+            "key": RECORD_ID,
+            "kind": kind,
+            "ids": list(ids),
+            "within": within,
+            "sent": SENT_BEFORE,
+        },
+    ).all()
+    if not rows:
+        return {}
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    found: dict[int, tuple[int, str]] = {}
+    for record_id, submission_id, stored, wkb in rows:
+        i = ids[record_id]
+        sent = {c: jsonable(frame[c].iloc[i]) for c in columns}
+        if _loads(stored) != _loads(_json(sent)) or wkb is None:
+            continue
+        geom = frame.geometry.iloc[i]
+        if geom is None or geom.is_empty or not shapely.equals(geom, shapely.from_wkb(bytes(wkb))):
+            continue
+        found[i] = (int(submission_id), record_id)
+    return found
+
+
+def unsaid_twice(findings: list[FindingData]) -> list[FindingData]:
+    """The findings less each "sent before" warning of a record said to be recorded
+    already, unchanged: one line says it."""
+    unchanged = {f.row for f in findings if f.code == "sent_before_unchanged"}
+    return [f for f in findings if not (f.code == "record_sent_before" and f.row in unchanged)]
+
+
+def _text(value: Any) -> str | None:
+    return None if blank(value) else str(value).strip()[:100]
 
 
 def _origins_said(findings: Sequence[FindingData], origins: Mapping[str, str]) -> list[FindingData]:
@@ -565,8 +697,11 @@ def stage(
             in_use, origin = remembered.mapping, "remembered"
         else:
             # A mapping remembered from an earlier file that this one does not match (it
-            # lacks fields it reads) would only stand in the way: it is not used.
-            ignored_mapping = remembered
+            # lacks fields it reads) would only stand in the way: it is not used. It is
+            # said, but not of a form's export, which needs none (every upload of a field
+            # team's had said it of the programme's register mapping: a walk-through).
+            if RECORD_ID not in read.frame.columns:
+                ignored_mapping = remembered
     try:
         frame = field_maps.apply_mapping(read.frame, kind, in_use)
     except (InvalidRequest, InvalidUpload) as exc:
@@ -574,7 +709,10 @@ def stage(
             raise
         used = origin == "remembered"
         raise type(exc)(f"{exc.detail} ({remembered.explained(used=used)})") from None
-    extras = [c for c in frame.attrs.get("extra_fields", []) if c not in expected]
+    # (the record id ims itself keeps from a form's export is not the file's to explain)
+    extras = [
+        c for c in frame.attrs.get("extra_fields", []) if c not in expected and c != RECORD_ID
+    ]
     set_aside = frame.attrs.get("set_aside", [])
     say(f"validating {counted(len(frame), 'feature')}")
     today = today or dt.date.today()
@@ -632,6 +770,7 @@ def stage(
     findings[:0] = _records_sent_before(
         session, kind, frame, replaces, within=org.id if own_records and org else None
     )
+    findings = unsaid_twice(findings)
     findings[:0] = _pending_elsewhere(
         session, kind, frame, sha256, replaces, within=org.id if own_records and org else None
     ) + _overlaps_pending(
@@ -1311,9 +1450,11 @@ def left_out_of_replacement(
         for row, ref, revised in session.execute(
             text(
                 "SELECT row_number, record->>:key, record->>'revised' FROM submission_feature "
-                "WHERE submission_id = :s AND record->>:key IS NOT NULL ORDER BY row_number"
+                "WHERE submission_id = :s AND record->>:key IS NOT NULL"
+                # recorded already, unchanged: nothing of it waits to be sent again
+                " AND (clean IS NULL OR NOT clean ? :sent) ORDER BY row_number"
             ),
-            {"s": earlier_id, "key": key},
+            {"s": earlier_id, "key": key, "sent": SENT_BEFORE},
         )
         if identity(ref, revised) not in sent
     ]

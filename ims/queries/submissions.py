@@ -100,7 +100,8 @@ _FINDINGS_OF_ROW = (
 )
 _FEATURE_COLUMNS = (
     "SELECT sf.row_number AS row, sf.reference, sf.record, sf.clean, w.finding, fl.findings,"
-    " sf.geom IS NULL AS unusable"
+    # (a form record recorded already, unchanged, keeps only the polygon it was sent with)
+    " sf.geom IS NULL AND NOT COALESCE(sf.clean ? 'sent_before', false) AS unusable"
 )
 
 

@@ -130,7 +130,7 @@ def test_kobo_odk_and_xlsx_exports_are_imported_without_a_field_map(
     assert float(remaining) == pytest.approx(geodesic(k1) - geodesic(released), rel=1e-5)
 
 
-def test_a_record_sent_again_in_a_later_export_is_named(
+def test_a_record_sent_again_changed_in_a_later_export_is_named(
     ims: CliRunner, committed_engine: Engine, tmp_path: Path
 ) -> None:
     points = ring(103.60, 19.70, 0.004, 0.004)
@@ -142,6 +142,7 @@ def test_a_record_sent_again_in_a_later_export_is_named(
     )
     first = run(ims, "import", export, "--kind", "hazards", "--approve")
     assert first.exit_code == 0, first.output
+    export.write_text(export.read_text().replace(",SHA,", ",CHA,"), encoding="utf-8")
     second = run(ims, "import", export, "--kind", "hazards")
     assert "form record uuid-again was sent before, in submission" in second.output
     with committed_engine.connect() as conn:
@@ -151,7 +152,65 @@ def test_a_record_sent_again_in_a_later_export_is_named(
                 "(SELECT max(id) FROM submission)"
             )
         ).scalars()
-        assert "record_sent_before" in set(codes)
+        assert {"record_sent_before", "already_recorded"} <= set(codes)
+
+
+def _export(path: Path, rows: list[tuple[str, str, list[tuple[float, float]], str]]) -> Path:
+    """A KoboToolbox export of hazards: reference, status, outline, record id."""
+    lines = ["nts/hazard_id;nts/status;nts/recorded;nts/boundary;_id;_uuid;_submission_time"]
+    lines += [
+        f'{ref};{status};2024-05-01;"{geoshape(points)}";{n};{uuid};2024-05-01T10:00'
+        for n, (ref, status, points, uuid) in enumerate(rows, 1000)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_later_export_records_only_what_is_new_in_it(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    """Field platforms export every record sent so far: each later export had been one
+    "already recorded" error per earlier record, to be taken out by hand (a walk-through
+    as a field team leader). A record recorded already, unchanged, is passed by."""
+    a, b, c = (ring(103.64 + k * 0.01, 19.74, 0.004, 0.004) for k in range(3))
+    first = [("E-1", "SHA", a, "uuid-e1"), ("E-2", "CHA", b, "uuid-e2")]
+    done = run(
+        ims, "import", _export(tmp_path / "week1.csv", first), "--kind", "hazards", "--approve"
+    )
+    assert done.exit_code == 0, done.output
+    # the next week's export: both again, as they were, in another order of vertices, and one new
+    turned = [("E-1", "SHA", a[::-1], "uuid-e1"), first[1], ("E-3", "SHA", c, "uuid-e3")]
+    later = run(
+        ims, "import", _export(tmp_path / "week2.csv", turned), "--kind", "hazards", "--approve"
+    )
+    assert later.exit_code == 0, later.output
+    assert "form record uuid-e1 is recorded already, unchanged, by submission" in later.output
+    assert "record_sent_before" not in later.output and "already_recorded" not in later.output
+    recorded = areas(committed_engine)
+    assert sorted(recorded) == ["E-1", "E-2", "E-3"]
+    assert recorded["E-3"] == pytest.approx(geodesic(c), rel=1e-5)
+    with committed_engine.connect() as conn:
+        revisions = conn.execute(
+            text(
+                "SELECT h.reference, count(*) FROM hazard_revision r JOIN hazard h "
+                "ON h.id = r.hazard_id GROUP BY h.reference ORDER BY 1"
+            )
+        ).all()
+        audited = conn.execute(
+            text(
+                "SELECT after FROM audit_event WHERE action = 'submission.approved' "
+                "ORDER BY id DESC LIMIT 1"
+            )
+        ).scalar_one()
+    assert [tuple(r) for r in revisions] == [("E-1", 1), ("E-2", 1), ("E-3", 1)]
+    assert audited["features"] == 1 and audited["sent_before_unchanged"] == 2
+    # an export with nothing new is refused as such: nothing to approve
+    again = run(ims, "import", _export(tmp_path / "week3.csv", turned), "--kind", "hazards")
+    assert "nothing in this file is new: its 3 records are recorded already" in again.output
+    # a record changed since (another status) is not passed by: it is told, as before
+    changed = [("E-1", "CHA", a, "uuid-e1")]
+    told = run(ims, "import", _export(tmp_path / "week4.csv", changed), "--kind", "hazards")
+    assert "already_recorded" in told.output and "uuid-e1 was sent before" in told.output
 
 
 def test_the_export_that_replaces_a_submission_is_not_told_its_records_were_sent_before(
