@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import cast
+from typing import Any, cast
 
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
@@ -67,3 +67,27 @@ def repaired_multipolygon(geom: BaseGeometry, *, where: str = "geometry") -> Mul
     for part in parts:
         polys.extend(part.geoms if isinstance(part, MultiPolygon) else [part])
     return as_multipolygon(MultiPolygon(polys) if polys else None, where=where)
+
+
+MOST_NESTED = 8  # lists and objects in one GeoJSON geometry (a multipolygon's nest five)
+
+
+def nested_deeper(value: Any, most: int = MOST_NESTED) -> bool:
+    """Whether a parsed GeoJSON geometry nests lists (or tuples, as pygeofilter gives them)
+    and objects more than ``most`` deep
+    (looked at level by level, no further than that). shapely and PostGIS read nesting
+    recursively: coordinates nested 600 deep answered 500, and a filter's collections
+    300 deep ("too many chained collections"), in attacks on our own instance."""
+    level = [value]
+    for _ in range(most):
+        level = [
+            item
+            for v in level
+            for item in (
+                v.values() if isinstance(v, dict) else v if isinstance(v, (list, tuple)) else ()
+            )
+            if isinstance(item, (dict, list, tuple))
+        ]
+        if not level:
+            return False
+    return True

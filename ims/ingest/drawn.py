@@ -23,11 +23,12 @@ from shapely import wkt
 from shapely.geometry import Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 
+from ims.domain.geometry import nested_deeper
 from ims.errors import InvalidRequest, InvalidUpload
 from ims.ingest.archive import upload_name
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
-from ims.ingest.tables import wkt_in_words
+from ims.ingest.tables import MAX_WKT_DEPTH, wkt_depth, wkt_in_words
 
 # 19°24'N, 103.4E, E103.4: read as plain numbers, a place far away; read as WKT, "'E103.4'
 # is not a type WKT knows"
@@ -104,6 +105,12 @@ def geometry_from_geojson(
         value = value.get("geometry")
     if not isinstance(value, dict):
         raise InvalidRequest("a GeoJSON polygon is needed", field=field)
+    if nested_deeper(value):
+        # shapely reads nesting recursively: 600 levels of brackets answered 500 (an
+        # attack on our own instance); a multipolygon's coordinates nest four deep
+        raise InvalidRequest(
+            "not a GeoJSON polygon: its coordinates are nested too deeply", field=field
+        )
     try:
         geom = shape(value)
     except KeyError as exc:  # the words of Python had been the message: "'coordinates'"
@@ -151,6 +158,12 @@ def geometry_from_text(text: str, *, field: str = "coordinates") -> BaseGeometry
             raise InvalidRequest("not GeoJSON: nested too deeply", field=field) from None
         return geometry_from_geojson(value, field=field)
     if text[0].isalpha():
+        if wkt_depth(text) > MAX_WKT_DEPTH:
+            raise InvalidRequest(
+                "not a polygon: its brackets nest too deeply (a polygon's nest three, "
+                "MULTIPOLYGON (((…))))",
+                field=field,
+            )
         try:
             geom = wkt.loads(text)
         except shapely.errors.ShapelyError as exc:

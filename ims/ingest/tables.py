@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from defusedxml import DefusedXmlException
@@ -688,10 +689,33 @@ def wkt_in_words(exc: Exception) -> str:
     return "it is not WKT as ims reads it"
 
 
+# A polygon's brackets nest three deep (MULTIPOLYGON (((…)))), one more inside a
+# collection. GEOS parses nesting recursively: a 2 MB cell of nested GEOMETRYCOLLECTIONs
+# overflowed the upload worker's stack, and one of 126 kB held a worker for minutes in
+# the checks after it (an attack on our own instance).
+MAX_WKT_DEPTH = 4
+
+
+def wkt_depth(text: str) -> int:
+    """How deep a WKT text's brackets nest (counted, not parsed)."""
+    codes = np.frombuffer(text.encode("utf-8", "replace"), dtype=np.uint8)
+    if not codes.size:
+        return 0
+    steps = (codes == ord("(")).astype(np.int32) - (codes == ord(")")).astype(np.int32)
+    return int(np.cumsum(steps).max())
+
+
 def _wkt(value: Any, row: int, column: str, problems: list[str]) -> BaseGeometry | None:
     if blank(value):
         return None
     text = str(value).strip()
+    depth = wkt_depth(text)
+    if depth > MAX_WKT_DEPTH:
+        problems.append(
+            f"feature {row + 1}, field {column!r}: not a polygon: its brackets nest {depth:,} "
+            "deep, and a polygon's nest three, MULTIPOLYGON (((…)))"
+        )
+        return None
     try:
         geom = shapely.from_wkt(text)
     except shapely.errors.GEOSException as exc:

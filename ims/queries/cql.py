@@ -32,6 +32,8 @@ import shapely.geometry
 from pygeofilter import ast, values
 from shapely.geometry.base import BaseGeometry
 
+from ims.domain.geometry import nested_deeper
+
 MAX_FILTER_CHARS: Final = 8_000  # a filter is a URL's query; GDAL and QGIS send a few dozen
 MAX_DEPTH: Final = 200  # "a OR b OR …": each OR is a level of the parsed tree
 # S_INTERSECTS in one filter: on a past date each computes every hazard's remaining ground
@@ -524,6 +526,8 @@ class _Translator:
             elif isinstance(rhs, values.Envelope):
                 shape = shapely.box(rhs.x1, rhs.y1, rhs.x2, rhs.y2)
             elif isinstance(rhs, values.Geometry):
+                if nested_deeper(rhs.geometry):
+                    raise FilterError("S_INTERSECTS: the geometry's collections nest too deeply")
                 shape = _in_crs84(rhs.geometry)
             else:
                 raise FilterError("S_INTERSECTS takes a geometry in WKT or BBOX(…)")

@@ -4,6 +4,7 @@ submission with the findings, review and approval of any upload (issue 16, item 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import time
 from typing import Any
@@ -315,6 +316,31 @@ def test_a_hazard_of_more_corners_than_a_hand_gives_is_revised_keeping_its_bound
               "properties": {"revised": "2021-03-01"}},
     )  # fmt: skip
     assert moved.status_code == 422 and "12,000 corners" in moved.json()["detail"]
+
+
+def test_a_polygon_nested_too_deeply_is_refused_as_such(
+    client_as: ClientAs, session: Session
+) -> None:
+    """Coordinates nested 600 deep answered 500 (shapely's recursion), and thousands of
+    nested GEOMETRYCOLLECTIONs can overflow GEOS's parser (an attack on our own
+    instance): each is a 422 naming the field, and nothing is staged."""
+    client = client_as("operator", organisation="MAG")
+    deep = {"type": "Polygon", "coordinates": [[[103.4, 19.4]]]}
+    for _ in range(600):
+        deep["coordinates"] = [deep["coordinates"]]
+    pasted = client.post("/api/v1/polygons/read", json={"text": json.dumps(deep)})
+    assert pasted.status_code == 422 and pasted.json()["field"] == "coordinates"
+    assert "nested too deeply" in pasted.json()["detail"]
+    sent = client.post(
+        "/api/v1/hazards",
+        json={"type": "Feature", "geometry": deep,
+              "properties": {"hazard_id": "DEEP-1", "status": "SHA", "recorded": "2021-01-01"}},
+    )  # fmt: skip
+    assert sent.status_code == 422 and "nested too deeply" in sent.json()["detail"]
+    collections = "GEOMETRYCOLLECTION (" * 900 + "POINT (103.4 19.4)" + ")" * 900
+    wkt_text = client.post("/api/v1/polygons/read", json={"text": collections})
+    assert wkt_text.status_code == 422 and "nest too deeply" in wkt_text.json()["detail"]
+    assert session.scalar(text("SELECT count(*) FROM submission")) == 0
 
 
 def test_pasted_coordinates_are_read_as_the_forms_read_them(client_as: ClientAs) -> None:

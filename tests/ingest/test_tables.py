@@ -11,7 +11,7 @@ from shapely.geometry import LineString, Point, Polygon
 from ims.errors import InvalidUpload
 from ims.ingest.forms import xlsform
 from ims.ingest.reader import read_upload
-from ims.ingest.tables import RECORD_ID, read_table
+from ims.ingest.tables import GEOMETRY_UNREAD, RECORD_ID, read_table
 
 GEOSHAPE = "19.40 103.10 210 5;19.40 103.11 210 5;19.41 103.11 0 0;19.40 103.10 210 5"
 
@@ -470,3 +470,21 @@ def test_a_long_row_is_named_by_its_feature_and_first_line(
     with pytest.raises(InvalidUpload) as raised:
         read_table(path)
     assert said in str(raised.value)
+
+
+def test_a_wkt_cell_nested_deeper_than_a_polygon_is_refused_before_it_is_parsed(
+    tmp_path: Path,
+) -> None:
+    """100,000 nested GEOMETRYCOLLECTIONs (2 MB) overflowed the worker's stack in GEOS's
+    parser, and 6,000 held a worker for minutes (an attack on our own instance): the
+    cell is refused, naming the feature and the field, from its brackets alone."""
+    deep = "GEOMETRYCOLLECTION (" * 100_000 + "POINT (103.4 19.4)" + ")" * 100_000
+    path = write(tmp_path, "deep.csv", f'hazard_id,wkt\nA,"POINT (103.4 19.4)"\nB,"{deep}"\n')
+    unread = read_table(path).frame.attrs[GEOMETRY_UNREAD]
+    assert list(unread) == [2]
+    assert "not a polygon: its brackets nest 100,001 deep" in unread[2]
+    shallow = (
+        "GEOMETRYCOLLECTION (MULTIPOLYGON (((103.4 19.4, 103.5 19.4, 103.5 19.5, 103.4 19.4))))"
+    )
+    read = read_table(write(tmp_path, "ok.csv", f'hazard_id,wkt\nC,"{shallow}"\n')).frame
+    assert read.attrs[GEOMETRY_UNREAD] == {} and read.geometry[0] is not None
