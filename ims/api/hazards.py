@@ -391,6 +391,8 @@ class HazardPublic(BaseModel):
     )
     timeline: list[TimelineEvent]
     estimates: list[Quantity] = Field(description="estimated remnants in force")
+    used_from: int | None = Field(default=None, description="first year of use, as in force")
+    used_to: int | None = Field(default=None, description="last year of use, as in force")
     destroyed: list[Quantity] = Field(description="items found and destroyed by its releases")
     attributes: dict[str, Any] = Field(description="the operator's own columns, as sent")
     release_attributes: dict[str, dict[str, Any]] = Field(
@@ -511,6 +513,8 @@ def get_hazard(
             for event in view.timeline
         ],
         estimates=[Quantity(type=t, quantity=q) for t, q in view.estimates],
+        used_from=view.used[0],
+        used_to=view.used[1],
         destroyed=[Quantity(type=t, quantity=q) for t, q in view.destroyed],
         attributes=view.attributes,
         release_attributes=view.release_attributes,

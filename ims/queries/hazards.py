@@ -54,6 +54,9 @@ class HazardView:
     withdrawn: dict[str, Any] | None = None
     # its releases withdrawn as recorded in error (§2.8): release, when, by whom, why
     withdrawn_releases: list[dict[str, Any]] = field(default_factory=list)
+    # the years the munitions were used, as the revision in force gives them (Article 7
+    # reports them; the form asks for them, and no page had shown them: a walk-through)
+    used: tuple[int | None, int | None] = (None, None)
 
     def generalised(self) -> HazardView:
         """The hazard as a reader who sees generalised locations may see it: its figures
@@ -173,6 +176,7 @@ def hazard_view(session: Session, reference: str, as_of: dt.date | None = None) 
         last_rev.operator if last_rev else None,
         _withdrawn(session, hid),
         _withdrawn_releases(session, hid),
+        (last_rev.used_from, last_rev.used_to) if last_rev else (None, None),
     )
 
 

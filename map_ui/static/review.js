@@ -1,10 +1,19 @@
 // Approve or reject a submission through the API, choose whether reports note it while
 // it awaits review, and show what came back.
 (function () {
+  const outcome = document.getElementById("outcome");
+  // An approval done: the page was reloaded to show the submission as approved (its
+  // features linked to the hazards they recorded, who approved it); say what was done.
+  const decidedKey = `ims.decided.${window.location.pathname}`;
+  const decided = sessionStorage.getItem(decidedKey);
+  if (decided && outcome) {
+    sessionStorage.removeItem(decidedKey);
+    outcome.className = "ok";
+    outcome.textContent = decided;
+  }
   const form = document.getElementById("decide");
   if (!form) return;
   const id = form.dataset.id;
-  const outcome = document.getElementById("outcome");
   const noted = document.getElementById("noted");
 
   // The session's CSRF token: changes made from a signed-in browser must carry it.
@@ -154,6 +163,13 @@
       const why = path === "reject" && body && body.reason ? `, for this reason: ${body.reason}` : "";
       const said = `Submission ${id}: ${label || path + "d"}${why}` + (follow.query && took >= 2 ? ` (in ${took} s)` : "");
       // one full stop: a reason typed with its own had ended "only.." (a new user's review)
+      if (path.startsWith("approve")) {
+        // what it recorded is linked from the page as it now is (a walk-through found the
+        // features unlinked until a reload): said once it is reloaded
+        sessionStorage.setItem(decidedKey, /[.!?]$/.test(said) ? said : `${said}.`);
+        window.location.reload();
+        return;
+      }
       outcome.textContent = /[.!?]$/.test(said) ? said : `${said}.`;
       document.getElementById("status").textContent = label || "";
       form.remove();

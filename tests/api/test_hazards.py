@@ -40,6 +40,8 @@ def seeded(session: Session) -> None:
                 box(102.1, 19.6, 102.11, 19.61),
                 dt.date(2020, 1, 1),
                 estimates={"BLU-26": 12},
+                used_from=1968,
+                used_to=1973,
                 attributes={"village": "Ban Na"},
             )
         ],
@@ -71,6 +73,10 @@ def test_a_hazard_reads_as_its_page_shows_it_with_geodesic_figures(
     assert body["figures"]["remaining_m2"] == pytest.approx(whole - cleared, rel=1e-6)
     assert [e["what"] for e in body["timeline"]] == ["recorded", "cleared"]
     assert body["estimates"] == [{"type": "BLU-26", "quantity": 12}]
+    # the years of use the form asks for, shown nowhere but Form 1(h)'s totals before
+    assert (body["used_from"], body["used_to"]) == (1968, 1973)
+    page = client_as("viewer").get(f"/hazards/{REF}").text
+    assert '<td id="hazard-used">1968–1973</td>' in page
     assert body["destroyed"] == [{"type": "BLU-26", "quantity": 3}]
     assert body["attributes"] == {"village": "Ban Na"}
     assert body["location"] == {"province": "Province A", "district": None, "operator": None}

@@ -315,6 +315,9 @@ def test_an_approval_shows_the_servers_steps_while_it_waits_and_runs(
         assert re.fullmatch(rf"Submission {sid}: approved \(in \d+ s\)\.", said), said
         assert page.is_hidden("#approving")
         assert page.inner_text("#status") == "approved"
+        # the page as it now is: each feature links to the hazard it recorded (they had
+        # been unlinked until a reload: a walk-through as a field team leader)
+        assert page.locator("#features td.recorded a[href^='/hazards/']").count() >= 1
         assert reviewer.errors == []
     finally:
         holder.close()
