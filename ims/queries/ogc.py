@@ -144,6 +144,7 @@ _HAZARD_PROPS = (
     " g.status, g.contam,"
     " g.remaining_m2, g.area_m2, a1.code AS admin1_code, a1.name AS admin1_name,"
     " a2.code AS admin2_code, a2.name AS admin2_name, o.name AS operator, r.marked,"
+    " r.used_from, r.used_to,"
     " (SELECT min(f.effective) FROM hazard_revision f WHERE f.hazard_id = g.hazard_id)"
     "  AS recorded, r.effective AS revised, r.attributes"
     " FROM page g"
@@ -173,6 +174,8 @@ _HAZARD_FIELDS: dict[str, str] = {
     "recorded": _DATE,
     "operator": _TEXT,
     "marked": _DATE,
+    "used_from": _INTEGER,  # the years the munitions were used, as the revision in force
+    "used_to": _INTEGER,
 }
 FIELDS: dict[str, dict[str, str]] = {
     "hazards": _HAZARD_FIELDS,
@@ -311,6 +314,8 @@ def _hazard_queryables(session: Session, *, boundaries: bool) -> dict[str, Query
         ),
         "operator": Queryable("forg.name", cql.STRING),
         "marked": Queryable("fr.marked", cql.DATE),
+        "used_from": Queryable("fr.used_from", cql.INTEGER),
+        "used_to": Queryable("fr.used_to", cql.INTEGER),
     }
     if boundaries:
         found["revised"] = Queryable("fr.effective", cql.DATE)
@@ -410,6 +415,8 @@ def _hazard_page(
             "recorded": _date(row.recorded),
             "operator": row.operator,
             "marked": _date(row.marked),
+            "used_from": row.used_from,
+            "used_to": row.used_to,
         }
         if boundaries:
             properties["revised"] = _date(row.revised)

@@ -78,6 +78,7 @@ def build(session: Session) -> None:
             dt.date(2020, 1, 1) if i < 20 else dt.date(2022, 3, 1),  # 20+: recorded later
             contam=Contamination.APM if i % 5 == 4 else Contamination.CMR,
             marked=dt.date(2020, 6, 1) if i % 2 else None,
+            used_from=1964 + i if i % 4 else None,  # some years of use, some none
             # the upload's own columns; only the hazards recorded later have a team, and
             # columns named as the feature's id and ims's status are, but for case
             attributes={"village": f"Ban {i}"}
@@ -244,6 +245,8 @@ def test_hazard_properties_are_the_registers(client: TestClient) -> None:
         "recorded",
         "operator",
         "marked",
+        "used_from",
+        "used_to",
     }
     # 1/3 of it lies west of 103.5, 2/3 east: counted in the east
     assert (props["admin1_code"], props["admin1_name"]) == ("P-E", "East")

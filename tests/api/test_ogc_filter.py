@@ -80,6 +80,7 @@ CASES: list[tuple[str, str, Callable[[Props, Any], bool]]] = [
     ("hazards", "admin1_name ILIKE 'EAS%'", lambda p, g: p["admin1_name"] == "East"),
     ("releases", "released >= '2021-06-01T'", lambda p, g: p["released"] >= "2021-06-01"),
     ("hazards", "marked IS NULL", lambda p, g: p["marked"] is None),
+    ("hazards", "used_from IS NULL OR used_from < 1970", lambda p, g: (p["used_from"] or 0) < 1970),
     ("hazards", "marked IS NOT NULL", lambda p, g: p["marked"] is not None),
     (
         "hazards",
