@@ -81,6 +81,8 @@ def releases_make_hazard(
 
 def _effect_lines(effect: WithdrawalEffect, *, done: bool) -> list[str]:
     """What a withdrawal changes, as the reviewer's confirmation on the hazard's page says."""
+    from ims.db.withdrawals import years_said
+
     counts = "counted" if done else "counts"
     lines = [
         f"release {effect.reference} ({effect.method} {effect.released}, hazard "
@@ -100,7 +102,7 @@ def _effect_lines(effect: WithdrawalEffect, *, done: bool) -> list[str]:
         f"  {effect.hazard_reference} remaining today: {effect.remaining_m2:,.0f} m² → "
         f"{effect.remaining_after_m2:,.0f} m²"
     )
-    lines.append(f"  figures change for {', '.join(str(y) for y in effect.years)}")
+    lines.append(f"  figures change for {years_said(effect.years)}")
     if effect.finalised_years:
         years = ", ".join(str(y) for y in effect.finalised_years)
         lines.append(f"  finalised reports that will list it as a correction: {years}")

@@ -100,6 +100,25 @@ class WithdrawalEffect:
         }
 
 
+def years_changed(years: set[int], *, lasting: bool, today: dt.date | None = None) -> list[int]:
+    """The years whose figures a withdrawal changes: from the first release concerned to
+    the last one (land released, and the area remaining in between), and on to this year
+    when the remaining area changes for good. Only the releases' own years had been said,
+    where Form 1(h) changed in every year after them (a reviewer's walk-through)."""
+    first = min(years)
+    last = (today or dt.date.today()).year if lasting else max(years)
+    return list(range(first, max(first, last) + 1))
+
+
+def years_said(years: list[int]) -> str:
+    """Years as a reader reads them: "2021", "2021 and 2022", "2012–2026"."""
+    if len(years) == 1:
+        return str(years[0])
+    if len(years) == 2:
+        return f"{years[0]} and {years[1]}"
+    return f"{years[0]}–{years[-1]}"
+
+
 def _reason(reason: str) -> str:
     """The reason given for a withdrawal, checked (InvalidRequest)."""
     reason = reason.strip()
@@ -183,7 +202,10 @@ def withdrawal_effect(session: Session, reference: str) -> WithdrawalEffect:
             {"r": release.id},
         )
     }
-    years = sorted({release.released.year, *(r.released.year for r in recounted)})
+    years = years_changed(
+        {release.released.year, *(r.released.year for r in recounted)},
+        lasting=abs(remaining - remaining_after) >= 0.05,
+    )
     finalised = _finalised_since(session, hazard.contam.value, min(years))
     return WithdrawalEffect(
         reference=release.reference,
@@ -428,13 +450,15 @@ class SubmissionWithdrawalEffect:
     def lines(self, *, done: bool) -> list[str]:
         """What it changes in words, as the command and the page say it."""
         n = len(self.releases)
-        them = "it" if n == 1 else "together they"
+        one = n == 1
+        count = "counted" if done else ("counts" if one else "count")
+        whose = "its hazard's" if len(self.hazard_ids) == 1 else "their hazards'"
         said = [
             f"{counted(n, 'release')} of submission {self.submission_id}, on "
-            f"{counted(len(self.hazard_ids), 'hazard')}: {them} "
-            f"{'counted' if done else 'count'} {self.counted_m2:,.0f} m², and "
-            f"{'count' if done else 'will count'} nothing",
-            f"their hazards' remaining area today: {self.remaining_m2:,.0f} m² → "
+            f"{counted(len(self.hazard_ids), 'hazard')}: {'it' if one else 'together they'} "
+            f"{count} {self.counted_m2:,.0f} m², and "
+            f"{('counts' if one else 'count') if done else 'will count'} nothing",
+            f"{whose} remaining area today: {self.remaining_m2:,.0f} m² → "
             f"{self.remaining_after_m2:,.0f} m²",
         ]
         if self.recounted:
@@ -442,14 +466,17 @@ class SubmissionWithdrawalEffect:
                 f"{counted(self.recounted, 'later release')} of the same ground "
                 f"{'counts' if self.recounted == 1 else 'count'} it instead"
             )
-        said.append(f"figures change for {', '.join(str(y) for y in self.years)}")
+        said.append(f"figures change for {years_said(self.years)}")
         if self.finalised_years:
             years = ", ".join(str(y) for y in self.finalised_years)
-            said.append(f"finalised reports that will list them as corrections: {years}")
+            said.append(
+                f"finalised reports that will list {'it' if one else 'them'} as "
+                f"{'a correction' if one else 'corrections'}: {years}"
+            )
         if self.withdrawn_already:
             said.append(
                 f"{counted(self.withdrawn_already, 'release')} of it withdrawn one by one "
-                "before stay as they are"
+                f"before {'stays as it is' if self.withdrawn_already == 1 else 'stay as they are'}"
             )
         if self.outside:
             said.append(
@@ -542,7 +569,7 @@ def submission_withdrawal_effect(
         recounted=recounted,
         withdrawn_already=len(rows) - len(live),
         outside=outside,
-        years=sorted(years),
+        years=years_changed(years, lasting=abs(remaining - remaining_after) >= 0.05),
         finalised_years=finalised,
     )
 

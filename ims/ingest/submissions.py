@@ -407,21 +407,37 @@ def validate(
     ``sent_before_unchanged`` warning, and its stored values say so (``SENT_BEFORE``), so
     that an approval passes it by. Each export had been five errors "already recorded"
     until the team leader took the old records out by hand (a walk-through as one)."""
-    resent = recorded_unchanged(session, kind, frame, uploader)
+    before = recorded_before(session, kind, frame, uploader)
+    resent = before.unchanged
     keep = [i for i in range(len(frame)) if i not in resent]
+    key = "release_id" if kind == UploadKind.RELEASES else "hazard_id"
+    markers = {i: _sent_before(frame, i, key, sid) for i, (sid, _) in resent.items()}
+    told = [
+        FindingData(
+            "sent_before_unchanged",
+            Severity.WARNING,
+            f"form record {record_id} is recorded already, unchanged, by submission {sid}: "
+            "it is not recorded again",
+            row=i + 1,
+            reference=markers[i].get(key),
+        )
+        for i, (sid, record_id) in sorted(resent.items())
+    ]
     if resent and not keep:
+        by = sorted({sid for sid, _ in resent.values()})
         return ValidationResult(
             [
                 FindingData(
                     "sent_before_unchanged",
                     Severity.ERROR,
                     f"nothing in this file is new: its {counted(len(frame), 'record')} "
-                    f"{noun(len(frame), 'is', 'are')} recorded already, unchanged "
-                    f"(submission {_and(sorted({str(s) for s, _ in resent.values()}))}): "
-                    "withdraw or reject it",
-                )
+                    f"{noun(len(frame), 'is', 'are')} recorded already, unchanged, by "
+                    f"{noun(len(by), 'submission', 'submissions')} {_and([str(b) for b in by])}"
+                    ": withdraw it (or reject it)",
+                ),
+                *told,
             ],
-            [{SENT_BEFORE: resent[i][0]} for i in range(len(frame))],
+            [markers[i] for i in range(len(frame))],
             [None] * len(frame),
         )
     subset = frame.iloc[keep].reset_index(drop=True) if resent else frame
@@ -437,6 +453,10 @@ def validate(
     )
     check = validate_hazards if kind == UploadKind.HAZARDS else validate_releases
     result = check(subset, ctx, dropped_z=dropped_z)
+    if before.renamed:  # in the rows checked (mapped back to the file's below)
+        result.findings[:0] = [
+            dataclasses.replace(f, row=keep.index((f.row or 1) - 1) + 1) for f in before.renamed
+        ]
     if not resent:
         return result
     # back to the file's own rows, the records sent before among them
@@ -444,25 +464,14 @@ def validate(
         dataclasses.replace(f, row=keep[f.row - 1] + 1) if f.row is not None else f
         for f in result.findings
     ]
-    key = "release_id" if kind == UploadKind.RELEASES else "hazard_id"
-    for i, (sid, record_id) in sorted(resent.items()):
-        findings.append(
-            FindingData(
-                "sent_before_unchanged",
-                Severity.WARNING,
-                f"form record {record_id} is recorded already, unchanged, by submission {sid}: "
-                "it is not recorded again",
-                row=i + 1,
-                reference=_text(frame[key].iloc[i]) if key in frame.columns else None,
-            )
-        )
+    findings += told
     findings.sort(key=lambda f: (f.severity != Severity.ERROR, f.row or 0))
     records: list[dict[str, Any]] = []
     geometries: list[Any] = []
     checked = iter(zip(result.records, result.geometries, strict=True))
     for i in range(len(frame)):
         if i in resent:
-            records.append({SENT_BEFORE: resent[i][0]})
+            records.append(markers[i])
             geometries.append(None)
         else:
             record, geom = next(checked)
@@ -475,12 +484,14 @@ def validate(
 
 SENT_BEFORE = "sent_before"  # a staged record's stored values: recorded already, unchanged
 
-# The form records approved submissions recorded, with the values and polygon each sent
-# (a feature left out of an approval in part was not recorded). An operator's upload is
-# compared with its own organisation's records only (``within``).
+# The form records approved submissions recorded, with the reference, values and polygon
+# each sent: not a feature left out of an approval in part (it was not recorded), nor one
+# whose record was withdrawn since as recorded in error (it counts nothing: sent again,
+# it is checked as any record). An operator's upload is compared with its own
+# organisation's records only (``within``).
 _RECORDED_FORM_RECORDS = text(
-    "SELECT DISTINCT ON (rec) sf.record->'_attributes'->>:key AS rec, s.id, sf.record::text,"
-    " ST_AsBinary(COALESCE(sf.raw_geom, sf.geom))"
+    "SELECT DISTINCT ON (rec) sf.record->'_attributes'->>:key AS rec, s.id, sf.reference,"
+    " sf.record::text, ST_AsBinary(COALESCE(sf.raw_geom, sf.geom))"
     " FROM submission_feature sf JOIN submission s ON s.id = sf.submission_id"
     " WHERE s.kind = :kind AND s.status = 'approved'"
     " AND (CAST(:within AS text) IS NULL OR s.organisation_id ="
@@ -490,26 +501,41 @@ _RECORDED_FORM_RECORDS = text(
     " AND NOT (s.partial AND EXISTS ("
     "   SELECT 1 FROM finding f WHERE f.submission_id = s.id"
     "   AND f.row_number = sf.row_number AND f.severity = 'error'))"
+    " AND NOT EXISTS (SELECT 1 FROM release r JOIN release_withdrawal w ON w.release_id = r.id"
+    "   WHERE s.kind = 'releases' AND r.submission_id = s.id"
+    "   AND COALESCE(r.attributes->>'split_from', r.reference) = sf.reference)"
+    " AND NOT EXISTS (SELECT 1 FROM hazard h JOIN hazard_withdrawal w ON w.hazard_id = h.id"
+    "   WHERE s.kind = 'hazards' AND h.reference = sf.reference)"
     " ORDER BY rec, s.id"
 )
 
 
-def recorded_unchanged(
-    session: Session, kind: str, frame: Any, within: str | None
-) -> dict[int, tuple[int, str]]:
-    """The rows (from 0) of ``frame`` holding a form record an approved submission
-    recorded with the same values and polygon, each with that submission and the record's
-    id. Values are compared as they are staged (the mapped fields and the file's own
-    attributes), polygons as shapes (the same ground, whatever the vertex order)."""
+@dataclass
+class SentBefore:
+    """What a file's form records were when an approved submission recorded them."""
+
+    # rows (from 0) sent again as recorded: the submission that recorded each, its id
+    unchanged: dict[int, tuple[int, str]] = field(default_factory=dict)
+    # rows naming another reference than the one their record was recorded under: errors
+    renamed: list[FindingData] = field(default_factory=list)
+
+
+def recorded_before(session: Session, kind: str, frame: Any, within: str | None) -> SentBefore:
+    """The rows of ``frame`` holding a form record an approved submission recorded: with
+    the same values and polygon (values compared as they are staged, the mapped fields and
+    the file's own attributes; polygons as shapes, whatever the vertex order), or under
+    another reference, which would record the same ground and items twice (a reference
+    corrected in a later export had been two hazards, counted twice: a walk-through)."""
+    found = SentBefore()
     attributes = frame.get(field_maps.ATTRIBUTES)
     if attributes is None:
-        return {}
+        return found
     ids: dict[str, int] = {}
     for i, a in enumerate(attributes):
         if isinstance(a, dict) and a.get(RECORD_ID):
             ids.setdefault(str(a[RECORD_ID]), i)
     if not ids:
-        return {}
+        return found
     rows = session.execute(
         _RECORDED_FORM_RECORDS,
         {
@@ -520,19 +546,35 @@ def recorded_unchanged(
             "sent": SENT_BEFORE,
         },
     ).all()
-    if not rows:
-        return {}
+    key = "release_id" if kind == UploadKind.RELEASES else "hazard_id"
+    what = "release" if kind == UploadKind.RELEASES else "hazard"
     columns = [c for c in frame.columns if c != frame.geometry.name]
-    found: dict[int, tuple[int, str]] = {}
-    for record_id, submission_id, stored, wkb in rows:
+    for record_id, submission_id, recorded_as, stored, wkb in rows:
         i = ids[record_id]
+        named = _text(frame[key].iloc[i]) if key in frame.columns else None
+        if recorded_as and named and named != recorded_as:
+            found.renamed.append(
+                FindingData(
+                    "form_record_renamed",
+                    Severity.ERROR,
+                    f"form record {record_id} was recorded as {what} {recorded_as} by submission "
+                    f"{submission_id}; this file names it {named}, which would record it "
+                    "twice. A reference is not changed by sending the record again: send it "
+                    f"as {recorded_as}, or, if {named} is right, withdraw {recorded_as} as "
+                    "recorded in error first",
+                    row=i + 1,
+                    reference=named,
+                    field=key,
+                )
+            )
+            continue
         sent = {c: jsonable(frame[c].iloc[i]) for c in columns}
         if _loads(stored) != _loads(_json(sent)) or wkb is None:
             continue
         geom = frame.geometry.iloc[i]
         if geom is None or geom.is_empty or not shapely.equals(geom, shapely.from_wkb(bytes(wkb))):
             continue
-        found[i] = (int(submission_id), record_id)
+        found.unchanged[i] = (int(submission_id), record_id)
     return found
 
 
@@ -541,6 +583,18 @@ def unsaid_twice(findings: list[FindingData]) -> list[FindingData]:
     already, unchanged: one line says it."""
     unchanged = {f.row for f in findings if f.code == "sent_before_unchanged"}
     return [f for f in findings if not (f.code == "record_sent_before" and f.row in unchanged)]
+
+
+def _sent_before(frame: Any, i: int, key: str, submission_id: int) -> dict[str, Any]:
+    """The stored values of a record recorded already, unchanged: the submission that
+    recorded it, and the reference (and revision date) it names, so that a replacement
+    does not count it as left out."""
+    marker: dict[str, Any] = {SENT_BEFORE: submission_id}
+    if key in frame.columns:
+        marker[key] = _text(frame[key].iloc[i])
+    if "revised" in frame.columns:
+        marker["revised"] = _text(jsonable(frame["revised"].iloc[i]))
+    return marker
 
 
 def _text(value: Any) -> str | None:
@@ -1469,7 +1523,8 @@ def left_out_of_replacement(
         "left_out_of_replacement",
         Severity.WARNING,
         f"{counted(len(missing), 'feature')} of submission {earlier_id}, which this upload "
-        f"{'corrects (it was rejected)' if rejected else 'replaces'}, are not in this file "
+        f"{'corrects (it was rejected)' if rejected else 'replaces'}, "
+        f"{noun(len(missing), 'is', 'are')} not in this file "
         f"and will not be recorded unless sent again: {named}{more}",
     )
 

@@ -24,6 +24,10 @@
     outcome.textContent = said;
   }
 
+  // "2021", "2021 and 2022", "2012–2026": every year from the first the withdrawal
+  // changes to the last (this year, when the remaining area changes for good)
+  const yearsSaid = (ys) => ys.length === 1 ? `${ys[0]}` : ys.length === 2
+    ? `${ys[0]} and ${ys[1]}` : `${ys[0]}–${ys[ys.length - 1]}`;
   const m2 = (v) => `${Math.round(v).toLocaleString("en-US")} m²`;
   // the whole reference as one part of the address: "AT-13/." split at its "/" became
   // AT-13's address once the browser dropped the "." (an attack on our own instance)
@@ -59,7 +63,7 @@
       lines.push(line("Later releases of the same ground count it instead:"), list);
     }
     lines.push(line(`Remaining in ${e.hazard} today: ${m2(e.remaining_m2)} → ${m2(e.remaining_after_m2)}.`));
-    lines.push(line(`The figures change for ${e.years.join(", ")}.`));
+    lines.push(line(`The figures change for ${yearsSaid(e.years)}.`));
     return [...lines, ...finalised(e)];
   }
 
@@ -83,7 +87,7 @@
       p.id = "withdraw-overlaps";
       lines.push(p);
     }
-    lines.push(line(`The figures change for ${e.years.join(", ")}.`));
+    lines.push(line(`The figures change for ${yearsSaid(e.years)}.`));
     return [...lines, ...finalised(e)];
   }
 

@@ -222,6 +222,19 @@ def test_a_later_export_records_only_what_is_new_in_it(
     replaced = run(ims, "import", only_new, "--kind", "hazards", "--replaces", pending)
     assert replaced.exit_code == 0, replaced.output
     assert "left_out_of_replacement" not in replaced.output, replaced.output
+    # ... nor told that a record recorded already, which it holds again as it was (the
+    # file it replaces had it changed), is left out
+    e = ring(103.72, 19.74, 0.004, 0.004)
+    slip = [("E-1", "CHA", a, "uuid-e1"), ("E-5", "SHA", e, "uuid-e5")]
+    pending = run(ims, "import", _export(tmp_path / "w7.csv", slip), "--kind", "hazards")
+    with committed_engine.connect() as conn:
+        earlier = conn.execute(text("SELECT max(id) FROM submission")).scalar_one()
+    fixed = _export(tmp_path / "w8.csv", [*turned, ("E-5", "SHA", e, "uuid-e5")])
+    replaced = run(ims, "import", fixed, "--kind", "hazards", "--replaces", earlier)
+    assert replaced.exit_code == 0 and "left_out_of_replacement" not in replaced.output, (
+        pending.output,
+        replaced.output,
+    )
     # a record changed since (another status) is not passed by: it is told, as before
     changed = [("E-1", "CHA", a, "uuid-e1")]
     told = run(ims, "import", _export(tmp_path / "week4.csv", changed), "--kind", "hazards")
@@ -285,3 +298,50 @@ def test_an_import_says_approved_only_once_it_has_committed(
     committing = next(i for i, line in enumerate(lines) if "approving: committing" in line)
     approved = next(i for i, line in enumerate(lines) if line.endswith("approved and applied"))
     assert approved > committing
+
+
+def test_a_record_sent_again_under_another_reference_is_an_error(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    """A team corrected a hazard's reference in a later export, the record's id unchanged:
+    it was recorded as a second hazard, its area counted twice (a reviewer's walk-through)."""
+    a = ring(103.80, 19.74, 0.004, 0.004)
+    done = run(
+        ims, "import", _export(tmp_path / "w1.csv", [("F-01", "SHA", a, "uuid-f1")]),
+        "--kind", "hazards", "--approve",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    renamed = run(
+        ims, "import", _export(tmp_path / "w2.csv", [("F-10", "SHA", a, "uuid-f1")]),
+        "--kind", "hazards", "--approve",
+    )  # fmt: skip
+    assert renamed.exit_code != 0
+    assert (
+        "form record uuid-f1 was recorded as hazard F-01 by submission" in renamed.output
+        and "this file names it F-10" in renamed.output
+    ), renamed.output
+    assert sorted(areas(committed_engine)) == ["F-01"]
+
+
+def test_a_record_withdrawn_since_is_not_said_to_be_recorded_already(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    """A release withdrawn as recorded in error, then sent again in the next export as it
+    was, had been passed by as "recorded already": it counts nothing (a walk-through)."""
+    h = ring(103.84, 19.74, 0.006, 0.006)
+    done = run(
+        ims, "import", _export(tmp_path / "h.csv", [("G-01", "SHA", h, "uuid-g1")]),
+        "--kind", "hazards", "--approve",
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    released = tmp_path / "r.csv"
+    released.write_text(
+        "release_id;hazard_id;method;released;boundary;_uuid\n"
+        f'GR-1;G-01;cleared;2024-06-01;"{geoshape(h)}";uuid-gr1\n',
+        encoding="utf-8",
+    )
+    assert run(ims, "import", released, "--kind", "releases", "--approve").exit_code == 0
+    assert run(ims, "releases", "withdraw", "GR-1", "--reason", "wrong team").exit_code == 0
+    again = run(ims, "import", released, "--kind", "releases")
+    assert "recorded already, unchanged" not in again.output
+    assert "release GR-1 was recorded and then withdrawn" in again.output, again.output

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ims.db.recording import record_hazards, record_releases, revise_hazards
-from ims.db.withdrawals import withdraw_release, withdrawal_effect
+from ims.db.withdrawals import withdraw_release, withdrawal_effect, years_said
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import NewHazard, NewRelease
 from ims.errors import Conflict, InvalidRequest, NotFound
@@ -200,6 +200,9 @@ def test_withdrawing_the_only_release_of_ground_makes_it_remaining_again(
     effect = withdraw_release(session, "R-B", reason="the wrong hazard", by="tests")
     whole = geodesic_m2(SQUARE)
     assert effect.remaining_after_m2 == pytest.approx(whole, rel=1e-6)
+    # remaining again for good: Form 1(h) changes every year from 2021 to this one (only
+    # 2021 had been said)
+    assert effect.years == list(range(2021, dt.date.today().year + 1))
     got = session.scalar(text("SELECT remaining_m2 FROM hazard_remaining"))
     assert got == pytest.approx(whole, rel=1e-6)
     scope = ReportScope(level=1, contam=CMR)
@@ -270,3 +273,11 @@ def test_releases_in_force_leave_out_the_withdrawn_and_only_them(
     withdraw_release(session, "R-A", reason="a duplicate", by="tests")
     assert session.scalars(text("SELECT reference FROM release_in_force")).all() == ["R-B"]
     assert session.scalar(text("SELECT count(*) FROM release")) == 2
+
+
+def test_years_are_said_as_a_reader_reads_them() -> None:
+    assert [years_said(y) for y in ([2021], [2021, 2022], [2012, 2013, 2014])] == [
+        "2021",
+        "2021 and 2022",
+        "2012–2014",
+    ]
