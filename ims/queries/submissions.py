@@ -161,22 +161,28 @@ def _recorded_hazards(session: Session, sub: Any, features: list[dict[str, Any]]
         return
     if sub.kind == UploadKind.HAZARDS:
         query = (
-            "SELECT DISTINCT h.reference, h.reference FROM hazard_revision r"
-            " JOIN hazard h ON h.id = r.hazard_id"
+            "SELECT DISTINCT h.reference, h.reference,"
+            " EXISTS (SELECT 1 FROM hazard_withdrawal w WHERE w.hazard_id = h.id)"
+            " FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id"
             " WHERE r.submission_id = :s AND h.reference = ANY(:refs)"
         )
     else:
         query = (
-            "SELECT DISTINCT COALESCE(x.attributes->>'split_from', x.reference), h.reference"
+            "SELECT DISTINCT COALESCE(x.attributes->>'split_from', x.reference), h.reference,"
+            " EXISTS (SELECT 1 FROM release_withdrawal w WHERE w.release_id = x.id)"
             " FROM release x JOIN hazard h ON h.id = x.hazard_id WHERE x.submission_id = :s"
             " AND COALESCE(x.attributes->>'split_from', x.reference) = ANY(:refs)"
             " ORDER BY 2"
         )
     hazards: dict[str, list[str]] = {}
-    for reference, hazard in session.execute(text(query), {"s": sub.id, "refs": refs}):
+    withdrawn: dict[str, set[str]] = {}
+    for reference, hazard, gone in session.execute(text(query), {"s": sub.id, "refs": refs}):
         hazards.setdefault(reference, []).append(hazard)
+        if gone:  # withdrawn since as recorded in error: said beside its hazard
+            withdrawn.setdefault(reference, set()).add(hazard)
     for feature in features:
         feature["hazards"] = hazards.get(feature["reference"], [])
+        feature["withdrawn_on"] = withdrawn.get(feature["reference"], set())
 
 
 def submission_review(

@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Iterator
+from pathlib import Path
 
+import geopandas as gpd
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -16,17 +18,20 @@ from typer.testing import CliRunner
 
 from ims.cli import app as cli_app
 from ims.config import get_settings
-from ims.db.recording import record_hazards, record_releases
+from ims.db.recording import record_hazards
 from ims.domain.enums import HazardStatus, ReleaseMethod
-from ims.domain.records import NewHazard, NewRelease
-from tests.db.test_submission_withdrawals import HALF, OTHER, SQUARE, geodesic_m2, submission
+from ims.domain.records import NewHazard
+from ims.ingest import approval, submissions
+from tests.db.test_submission_withdrawals import HALF, OTHER, SQUARE, geodesic_m2
+from tests.ingest.test_submissions import write_zip
 from tests.reports.test_report_changes import load_provinces_and_districts
 from tests.utils import ClientAs
 
 CLEARED = ReleaseMethod.CLEARED
 
 
-def approved_file(session: Session) -> int:
+def approved_file(session: Session, folder: Path) -> int:
+    """Two hazards recorded, and a file of a release on each, uploaded and approved."""
     load_provinces_and_districts(session)
     record_hazards(
         session,
@@ -35,22 +40,24 @@ def approved_file(session: Session) -> int:
             NewHazard("WS-2", HazardStatus.CHA, OTHER, dt.date(2020, 1, 10)),
         ],
     )
-    sid = submission(session)
-    record_releases(
-        session,
+    frame = gpd.GeoDataFrame(
         [
-            NewRelease("WS-R1", "WS-1", CLEARED, dt.date(2021, 3, 1), HALF),
-            NewRelease("WS-R2", "WS-2", CLEARED, dt.date(2021, 4, 1), OTHER),
+            {"release_id": ref, "hazard_id": on, "method": "cleared", "released": day}
+            for ref, on, day in (("WS-R1", "WS-1", "2021-03-01"), ("WS-R2", "WS-2", "2021-04-01"))
         ],
-        submission_id=sid,
-    )
-    return sid
+        geometry=[HALF, OTHER],
+        crs=4326,
+    )  # fmt: skip
+    staged = submissions.stage(session, write_zip(frame, folder, "releases"), kind="releases")
+    assert staged.errors == 0, staged.findings
+    approval.approve(session, staged.submission.id, by="tests")
+    return staged.submission.id
 
 
 def test_a_reviewer_sees_what_withdrawing_a_file_changes_then_withdraws_it(
-    session: Session, client_as: ClientAs
+    session: Session, client_as: ClientAs, tmp_path: Path
 ) -> None:
-    sid = approved_file(session)
+    sid = approved_file(session, tmp_path)
     reviewer = client_as("reviewer")
     page = reviewer.get(f"/submissions/{sid}").text
     assert (
@@ -81,6 +88,8 @@ def test_a_reviewer_sees_what_withdrawing_a_file_changes_then_withdraws_it(
     shown = reviewer.get(f"/submissions/{sid}").text
     assert "2 releases of it were" in shown and "2 releases together" in shown
     assert "the 2021 file, sent again" in shown and "withdraw-releases-link" not in shown
+    # each feature's hazard, marked withdrawn beside it
+    assert shown.count('<span class="badge withdrawn">withdrawn</span>') == 2
     again = reviewer.post(
         f"/api/v1/submissions/{sid}/releases-withdrawal", json={"reason": "again"}
     )
@@ -92,9 +101,9 @@ def test_a_reviewer_sees_what_withdrawing_a_file_changes_then_withdraws_it(
 
 
 def test_an_operator_is_offered_no_file_withdrawal_and_is_refused_one(
-    session: Session, client_as: ClientAs
+    session: Session, client_as: ClientAs, tmp_path: Path
 ) -> None:
-    sid = approved_file(session)
+    sid = approved_file(session, tmp_path)
     operator = client_as("operator")
     assert operator.get(f"/api/v1/submissions/{sid}/releases-withdrawal").status_code == 403
     refused = operator.post(f"/api/v1/submissions/{sid}/releases-withdrawal", json={"reason": "x"})
@@ -105,12 +114,12 @@ def test_an_operator_is_offered_no_file_withdrawal_and_is_refused_one(
 
 @pytest.fixture
 def ims(
-    committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    committed_engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[tuple[CliRunner, int]]:
     monkeypatch.setenv("IMS_DATABASE_URL", committed_engine.url.render_as_string(False))
     get_settings.cache_clear()
     with Session(committed_engine) as session:
-        sid = approved_file(session)
+        sid = approved_file(session, tmp_path)
         session.commit()
     yield CliRunner(), sid
     get_settings.cache_clear()
@@ -136,4 +145,8 @@ def test_the_cli_says_what_withdrawing_a_file_changes_and_does_it_only_with_a_re
             text("SELECT action FROM audit_event WHERE submission_id = :s ORDER BY id"),
             {"s": sid},
         ).all()
-    assert actions == ["release.withdrawn", "release.withdrawn", "submission.releases_withdrawn"]
+    assert actions[-3:] == [
+        "release.withdrawn",
+        "release.withdrawn",
+        "submission.releases_withdrawn",
+    ]
