@@ -432,6 +432,20 @@ def withdraw_releases_page(
     """What withdrawing every release of an approved submission changes, and the form
     that does it with a reason (reviewers): a file approved in error had to be withdrawn
     a release at a time, from each hazard's page."""
+    return _withdraw_releases_page(request, session, submission_id)
+
+
+def _withdraw_releases_page(
+    request: Request,
+    session: Session,
+    submission_id: int,
+    *,
+    error: str | None = None,
+    reason: str = "",
+) -> HTMLResponse:
+    """The page that withdraws a submission's releases; with what was wrong with the form
+    sent (``error``) and its reason kept, where it had been an error page whose way back
+    lost the reason typed (a reviewer's walk-through)."""
     back = (f"/submissions/{submission_id}", f"submission {submission_id}")
     try:
         effect = withdrawals.submission_withdrawal_effect(session, submission_id)
@@ -442,12 +456,15 @@ def withdraw_releases_page(
     return _page(
         request,
         "withdraw_releases.html",
+        422 if error else 200,
         active="submissions",
         sub=sub,
         organisation=org.name if org else None,
         effect=effect,
         lines=effect.lines(done=False),
         shown=effect.releases[:WITHDRAWN_SHOWN],
+        error=error,
+        reason=reason,
     )
 
 
@@ -472,11 +489,12 @@ def withdraw_releases_form(
             session, submission_id, reason=reason, by=principal.actor if principal else None
         )
         session.commit()
-    except ImsError as exc:
-        back = (
-            f"/submissions/{submission_id}/withdraw-releases",
-            f"withdrawing submission {submission_id}'s releases",
+    except InvalidRequest as exc:  # the form's (nothing written yet): said on it, reason kept
+        return _withdraw_releases_page(
+            request, session, submission_id, error=exc.detail, reason=reason
         )
+    except ImsError as exc:
+        back = (f"/submissions/{submission_id}", f"submission {submission_id}")
         return error_page(request, exc.status_code, "Not withdrawn", exc.detail, back)
     return RedirectResponse(f"/submissions/{submission_id}#withdrawn-releases", status_code=303)
 

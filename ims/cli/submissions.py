@@ -602,10 +602,12 @@ def submissions_withdraw_releases(
         bool, typer.Option("--dry-run", help="Say what it would change; change nothing.")
     ] = False,
 ) -> None:
-    """Withdraw every release an approved submission recorded (a file approved in error:
-    sent twice under new references, or against the wrong hazards). Each is kept, with
-    the reason, as `ims releases withdraw` keeps one; nothing counts them from now on, and
-    their hazards' figures are counted again without them for every date."""
+    """Withdraw every release an approved submission recorded (a file approved in error).
+
+    For a file sent twice under new references, or against the wrong hazards. Each release
+    is kept, with the reason, as `ims releases withdraw` keeps one; nothing counts them from
+    now on, and their hazards' figures are counted again without them for every date.
+    """
     from ims.db.withdrawals import submission_withdrawal_effect
     from ims.ingest import approval
 

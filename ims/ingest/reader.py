@@ -217,7 +217,7 @@ def _read_table(upload: Path, stated: CRS | None, limits: UploadLimits) -> ReadR
         frame=table.frame,
         layer=upload.stem,
         source_crs=table.source_crs,
-        crs_was_stated=stated is not None,
+        crs_was_stated=stated is not None and not table.crs_known,
         encoding=None,
         dropped_z=False,
         warnings=table.notes,

@@ -149,6 +149,7 @@ class Table:
     frame: gpd.GeoDataFrame
     source_crs: str
     notes: list[str] = field(default_factory=list)
+    crs_known: bool = False  # placed by a form's geo strings, always WGS84
 
 
 def is_table(path: Path) -> bool:
@@ -170,7 +171,11 @@ def read_table(path: Path, *, crs: CRS | None = None, name: str | None = None) -
     geometry, source, unread = _geometry(frame, where, crs)
     used = [c for c in source if c in frame.columns]
     frame = frame.drop(columns=used)
-    stated = crs or CRS.from_epsg(4326)
+    # A form's geo strings are latitude and longitude on WGS84 whatever is said: the CRS is
+    # the file's own, and no one is asked for it (the upload page had asked for an ODK
+    # export's: a walk-through as a field team leader).
+    geo_strings = len(source) == 1 and str(source[0]).lower() not in WKT_COLUMNS
+    stated = CRS.from_epsg(4326) if geo_strings else crs or CRS.from_epsg(4326)
     result = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=stated))
     if stated.to_epsg() != 4326:
         result = to_wgs84(
@@ -182,7 +187,7 @@ def read_table(path: Path, *, crs: CRS | None = None, name: str | None = None) -
         result = flat
     label = f"EPSG:{stated.to_epsg()}" if stated.to_epsg() else str(stated.name)
     result.attrs[GEOMETRY_UNREAD] = {i + 1: said for i, said in unread.items()}
-    return Table(result, label, notes)
+    return Table(result, label, notes, crs_known=geo_strings)
 
 
 def form_export(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -197,7 +197,11 @@
     const summary = $("file-summary");
     summary.textContent = `${data.filename}: ${data.feature_count.toLocaleString("en")} feature${data.feature_count === 1 ? "" : "s"}, layer ${data.layer}, ` +
       (data.crs ? `coordinates in ${data.crs}.` : "no coordinate reference system declared.");
-    $("file-notes").textContent = (data.notes || []).join(" ");
+    // each note a sentence of its own: joined by a space they had run together
+    // ("…FormVersion ims_release_report.csv was read…": a reviewer's walk-through)
+    $("file-notes").textContent = (data.notes || [])
+      .map((note) => note.charAt(0).toUpperCase() + note.slice(1).replace(/[.]?$/, "."))
+      .join(" ");
     // The very file already awaiting review for the organisation: sent again, a copy of it
     // joined the reviewers' queue (a new user's review retried an upload: five copies).
     const twin = data.awaiting;

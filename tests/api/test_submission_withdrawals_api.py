@@ -75,6 +75,8 @@ def test_a_reviewer_sees_what_withdrawing_a_file_changes_then_withdraws_it(
     # without the tick, or without a reason, nothing happens, and the page says why
     unsure = reviewer.post(f"/submissions/{sid}/withdraw-releases", data={"reason": "twice"})
     assert unsure.status_code == 422 and 'tick "yes"' in html.unescape(unsure.text)
+    # said on the form, the reason typed kept (an error page's way back had lost it)
+    assert 'id="withdraw-error"' in unsure.text and ">twice</textarea>" in unsure.text
     blank = reviewer.post(f"/submissions/{sid}/withdraw-releases", data={"sure": "yes"})
     assert blank.status_code == 422 and "needs a reason" in blank.text
     assert session.scalar(text("SELECT count(*) FROM release_withdrawal")) == 0

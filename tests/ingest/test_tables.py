@@ -488,3 +488,19 @@ def test_a_wkt_cell_nested_deeper_than_a_polygon_is_refused_before_it_is_parsed(
     )
     read = read_table(write(tmp_path, "ok.csv", f'hazard_id,wkt\nC,"{shallow}"\n')).frame
     assert read.attrs[GEOMETRY_UNREAD] == {} and read.geometry[0] is not None
+
+
+def test_a_forms_geo_strings_need_no_crs_and_a_wkt_column_takes_the_stated_one(
+    tmp_path: Path,
+) -> None:
+    """An ODK export's geoshape is latitude and longitude on WGS84: the upload page had
+    asked for its CRS, and a CRS chosen there would have moved it."""
+    shape = "19.40 103.10 0 0;19.40 103.11 0 0;19.41 103.11 0 0;19.40 103.10 0 0"
+    path = write(tmp_path, "odk.csv", f'hazard_id,boundary\nA,"{shape}"\n')
+    (tmp_path / "work").mkdir()
+    read = read_upload(path, tmp_path / "work", crs="EPSG:32648")
+    assert not read.crs_was_stated and read.source_crs == "EPSG:4326"
+    assert read.frame.geometry[0].bounds == pytest.approx((103.10, 19.40, 103.11, 19.41))
+    projected = write(tmp_path, "utm.csv", 'hazard_id,WKT\nB,"POINT (500000 2150000)"\n')
+    utm = read_upload(projected, tmp_path / "work", crs="EPSG:32648")
+    assert utm.crs_was_stated and utm.frame.geometry[0].x == pytest.approx(105.0, abs=1e-6)
