@@ -1228,7 +1228,13 @@ def _records_sent_before(
                 "record_sent_before",
                 Severity.WARNING,
                 f"form record {record} was sent before, in submission {submission_id} "
-                f"({status}): take it out of the export unless it is meant to revise it",
+                f"({status}): take it out of the export "
+                + (
+                    "(a release is not revised: one recorded wrong is withdrawn, and sent "
+                    "again under a new release_id)"
+                    if kind == UploadKind.RELEASES
+                    else "unless it is meant to revise it"
+                ),
                 row=ids[record] + 1,
             )
         )

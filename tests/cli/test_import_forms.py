@@ -345,3 +345,5 @@ def test_a_record_withdrawn_since_is_not_said_to_be_recorded_already(
     again = run(ims, "import", released, "--kind", "releases")
     assert "recorded already, unchanged" not in again.output
     assert "release GR-1 was recorded and then withdrawn" in again.output, again.output
+    # and the warning on its record sent before asks for no revision, which a release has not
+    assert "a release is not revised" in again.output and "meant to revise" not in again.output
