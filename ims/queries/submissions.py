@@ -38,6 +38,9 @@ def submission_list(
             "SELECT s.id, s.kind, s.filename, s.status, s.feature_count, s.uploaded_at,"
             " s.uploaded_by, s.noted, s.partial, s.reason, s.decided_by, o.name AS organisation,"
             " EXISTS (SELECT 1 FROM submission r WHERE r.replaces = s.id) AS corrected,"
+            # its records withdrawn since as recorded in error (said beside "approved")
+            " (SELECT count(*) FROM release x JOIN release_withdrawal w ON w.release_id = x.id"
+            "  WHERE x.submission_id = s.id) AS releases_withdrawn,"
             " COUNT(f.id) FILTER (WHERE f.severity = 'error') AS errors,"
             " COUNT(f.id) FILTER (WHERE f.severity = 'warning') AS warnings "
             "FROM submission s LEFT JOIN organisation o ON o.id = s.organisation_id "

@@ -90,6 +90,8 @@ def test_a_reviewer_sees_what_withdrawing_a_file_changes_then_withdraws_it(
     shown = reviewer.get(f"/submissions/{sid}").text
     assert "2 releases of it were" in shown and "2 releases together" in shown
     assert "the 2021 file, sent again" in shown and "withdraw-releases-link" not in shown
+    listed = reviewer.get("/submissions").text
+    assert "2 releases withdrawn since" in listed
     # each feature's hazard, marked withdrawn beside it
     assert shown.count('<span class="badge withdrawn">withdrawn</span>') == 2
     again = reviewer.post(
