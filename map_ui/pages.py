@@ -450,8 +450,9 @@ def _withdraw_releases_page(
     try:
         effect = withdrawals.submission_withdrawal_effect(session, submission_id)
         sub = submissions_db.get_submission(session, submission_id)
-    except ImsError as exc:
-        return error_page(request, exc.status_code, "Nothing to withdraw", exc.detail, back)
+    except ImsError as exc:  # (no way back to a submission that does not exist)
+        to = None if isinstance(exc, NotFound) else back
+        return error_page(request, exc.status_code, "Nothing to withdraw", exc.detail, to)
     org = session.get(Organisation, sub.organisation_id) if sub.organisation_id else None
     return _page(
         request,

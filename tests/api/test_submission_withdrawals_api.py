@@ -100,6 +100,8 @@ def test_a_reviewer_sees_what_withdrawing_a_file_changes_then_withdraws_it(
     assert again.status_code == 409 and "withdrawn already" in again.json()["detail"]
     gone = reviewer.get(f"/submissions/{sid}/withdraw-releases")
     assert gone.status_code == 409 and f'href="/submissions/{sid}" id="back"' in gone.text
+    missing = reviewer.get("/submissions/999999/withdraw-releases")
+    assert missing.status_code == 404 and 'id="back"' not in missing.text
     listed = reviewer.get("/api/v1/releases").json()
     assert listed["features"] == []
 
