@@ -137,6 +137,8 @@ class HazardRow:
     marked: dt.date | None
     attributes: dict[str, Any] = field(default_factory=dict)
     geometry: BaseGeometry | None = None  # the remaining ground on the date (EPSG:4326)
+    used_from: int | None = None  # the years of use, as the revision in force gives them
+    used_to: int | None = None
 
     def properties(self) -> dict[str, Any]:
         """The GeoJSON properties: the register's columns, then the upload's own."""
@@ -153,6 +155,8 @@ class HazardRow:
             "recorded": self.recorded.isoformat() if self.recorded else None,
             "operator": self.operator,
             "marked": self.marked.isoformat() if self.marked else None,
+            "used_from": self.used_from,
+            "used_to": self.used_to,
         }
         for key, value in self.attributes.items():
             props.setdefault(key, value)  # never over a register column
@@ -371,6 +375,7 @@ def register(
         text(
             f"WITH s AS ({base} ORDER BY {inner_order}{paging}) "
             f"SELECT s.*, {_RECORDED.format(h='s.hazard_id')} AS first_recorded, r.marked, "
+            "r.used_from, r.used_to, "
             "r.attributes, o.name AS operator, a1.code AS admin1_code, a1.name AS admin1_name, "
             f"a2.code AS admin2_code, a2.name AS admin2_name, {shape} AS shape FROM s "
             "JOIN hazard_revision r ON r.id = s.revision_id "
@@ -424,6 +429,8 @@ def _hazard_row(row: Any) -> HazardRow:
         recorded=row.first_recorded,
         operator=row.operator,
         marked=row.marked,
+        used_from=row.used_from,
+        used_to=row.used_to,
         attributes=dict(row.attributes or {}),
         # the remaining ground without the float noise of its differences (slivers)
         geometry=None if geom is None or geom.is_empty else without_slivers(geom),

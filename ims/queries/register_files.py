@@ -56,6 +56,8 @@ COLUMNS: Final = (
     "recorded",
     "operator",
     "marked",
+    "used_from",
+    "used_to",
 )
 # The register's columns as a shapefile names them (at most 10 characters).
 SHAPEFILE_NAMES: Final = {
@@ -71,6 +73,8 @@ SHAPEFILE_NAMES: Final = {
     "recorded": "recorded",
     "operator": "operator",
     "marked": "marked",
+    "used_from": "used_from",
+    "used_to": "used_to",
 }
 LAYER: Final = "hazards"
 RELEASE_COLUMNS: Final = (
@@ -129,9 +133,13 @@ class Layout:
     layer: str
     id_column: str
     dates: tuple[str, ...] = ()  # columns of dates (YYYY-MM-DD), written as a file's dates
+    # columns of whole numbers that may be missing (pandas holds them as floats)
+    integers: tuple[str, ...] = ()
 
 
-HAZARDS: Final = Layout(COLUMNS, SHAPEFILE_NAMES, LAYER, "hazard_id", ("recorded", "marked"))
+HAZARDS: Final = Layout(
+    COLUMNS, SHAPEFILE_NAMES, LAYER, "hazard_id", ("recorded", "marked"), ("used_from", "used_to")
+)
 RELEASES: Final = Layout(
     RELEASE_COLUMNS, RELEASE_SHAPEFILE_NAMES, "releases", "release_id", ("released",)
 )
@@ -305,6 +313,7 @@ def _write_layer(
     layer: str,
     driver: str,
     dates: Sequence[str],
+    integers: Sequence[str] = (),
     encoding: str | None = None,
 ) -> None:
     """Write ``frame`` as one layer of multipolygons, the columns ``dates`` as date fields.
@@ -324,6 +333,10 @@ def _write_layer(
             days = [str(v) if isinstance(v, str | dt.date) and v else "NaT" for v in column]
             data.append(np.array(days, dtype="datetime64[D]"))
             masks.append(None)
+        elif name in integers:  # 1968, not 1968.0; a null where none was recorded
+            missing = np.asarray(column.isna())
+            data.append(np.where(missing, 0, column.fillna(0)).astype(np.int32))
+            masks.append(missing)
         elif column.dtype.kind in "fiub":
             data.append(column.to_numpy())
             masks.append(None)
@@ -401,7 +414,14 @@ def write(
         folder = Path(tmp)
         if fmt == "gpkg":
             path = folder / name
-            _write_layer(frame, path, layer=layer, driver="GPKG", dates=layout.dates)
+            _write_layer(
+                frame,
+                path,
+                layer=layer,
+                driver="GPKG",
+                dates=layout.dates,
+                integers=layout.integers,
+            )
             return ExportFile(path.read_bytes(), media, name)
         if fmt == "kml":
             path = folder / name
@@ -431,6 +451,7 @@ def write(
                 layer=layer,
                 driver="ESRI Shapefile",
                 dates=[names[c] for c in layout.dates],
+                integers=[names[c] for c in layout.integers],
                 encoding="UTF-8",
             )
             buf = io.BytesIO()

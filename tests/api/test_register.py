@@ -85,6 +85,8 @@ def seeded(session: Session) -> None:
                 dt.date(2020, 1, 1),
                 marked=dt.date(2020, 2, 1),
                 operator="MAG",
+                used_from=1965,
+                used_to=1973,
                 attributes={"village": VILLAGE, "note": "near the school"},
             ),
             NewHazard(
@@ -131,6 +133,7 @@ def test_the_register_lists_open_hazards_with_their_remaining_ground(
     assert props["admin1_name"] == "ແຂວງຕາເວັນຕົກ"
     assert props["recorded"] == "2020-01-01" and props["marked"] == "2020-02-01"
     assert props["operator"] == "MAG" and props["village"] == VILLAGE
+    assert (props["used_from"], props["used_to"]) == (1965, 1973)  # the years of use
     expected = area(H1) - area(CLEARED_1)
     assert props["remaining_m2"] == pytest.approx(expected, rel=1e-6)
     assert props["boundary_m2"] == pytest.approx(area(H1), rel=1e-6)
@@ -410,6 +413,10 @@ def test_gdal_reads_each_export_with_the_registers_rows_and_areas(
         info = pyogrio.read_info(f"/vsizip/{path}/hazards.shp" if fmt == "zip" else path)
         types = dict(zip(info["fields"], info["dtypes"], strict=True))
         assert types["recorded"] == types["marked"] == "datetime64[D]"
+        # the years of use as whole numbers, none where none was recorded
+        assert types["used_from"] in ("int32", "int64")
+        used = dict(zip(frame[ids], frame["used_from"], strict=True))
+        assert used["AT-000001"] == 1965 and pd.isna(used["AT-000002"])
         recorded = {
             f["properties"]["hazard_id"]: f["properties"]["recorded"]
             for f in register_body["features"]
@@ -1254,7 +1261,7 @@ def test_a_files_areas_are_to_the_square_millimetre_without_floating_point_dust(
             reference="H", status="CHA", contam="CMR", admin1_code=None, admin1_name=None,
             admin2_code=None, admin2_name=None, remaining_m2=-2e-9, area_m2=5000.00049,
             first_recorded=dt.date(2020, 1, 1), operator=None, marked=None, attributes=None,
-            shape=None,
+            shape=None, used_from=None, used_to=None,
         )
     )  # fmt: skip
     assert (hazard.remaining_m2, hazard.boundary_m2) == (0.0, 5000.0)
