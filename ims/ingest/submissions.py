@@ -453,9 +453,10 @@ def validate(
     )
     check = validate_hazards if kind == UploadKind.HAZARDS else validate_releases
     result = check(subset, ctx, dropped_z=dropped_z)
-    if before.renamed:  # in the rows checked (mapped back to the file's below)
+    said_before = before.renamed + before.changed
+    if said_before:  # in the rows checked (mapped back to the file's below)
         result.findings[:0] = [
-            dataclasses.replace(f, row=keep.index((f.row or 1) - 1) + 1) for f in before.renamed
+            dataclasses.replace(f, row=keep.index((f.row or 1) - 1) + 1) for f in said_before
         ]
     if not resent:
         return result
@@ -518,6 +519,8 @@ class SentBefore:
     unchanged: dict[int, tuple[int, str]] = field(default_factory=dict)
     # rows naming another reference than the one their record was recorded under: errors
     renamed: list[FindingData] = field(default_factory=list)
+    # rows sent again changed: what changed, for the one who fixes the export
+    changed: list[FindingData] = field(default_factory=list)
 
 
 def recorded_before(session: Session, kind: str, frame: Any, within: str | None) -> SentBefore:
@@ -569,19 +572,66 @@ def recorded_before(session: Session, kind: str, frame: Any, within: str | None)
             )
             continue
         sent = {c: jsonable(frame[c].iloc[i]) for c in columns}
-        if _loads(stored) != _loads(_json(sent)) or wkb is None:
-            continue
+        differs = _fields_differing(_loads(stored), _loads(_json(sent)))
         geom = frame.geometry.iloc[i]
-        if geom is None or geom.is_empty or not shapely.equals(geom, shapely.from_wkb(bytes(wkb))):
+        if wkb is None or geom is None or geom.is_empty:
             continue
-        found.unchanged[i] = (int(submission_id), record_id)
+        if not shapely.equals(geom, shapely.from_wkb(bytes(wkb))):
+            differs.append("its polygon")
+        if not differs:
+            found.unchanged[i] = (int(submission_id), record_id)
+            continue
+        found.changed.append(
+            FindingData(
+                "changed_since_recorded",
+                Severity.WARNING,
+                f"form record {record_id} was recorded by submission {submission_id}, and comes "
+                f"back changed: {'; '.join(differs[:6])}"
+                + (f"; and {len(differs) - 6} more" if len(differs) > 6 else "")
+                + (
+                    ". A release is not revised: one recorded wrong is withdrawn, and sent "
+                    "again under a new release_id"
+                    if kind == UploadKind.RELEASES
+                    else ". Sent again, it is not a revision: a revision gives the date it "
+                    "takes effect in 'revised'"
+                ),
+                row=i + 1,
+                reference=named,
+            )
+        )
+    return found
+
+
+def _fields_differing(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """The fields (and the file's own columns) whose values differ, as "status: SHA →
+    CHA"."""
+
+    def said(value: Any) -> str:
+        text = "nothing" if value is None or value == "" else str(value)
+        return text if len(text) <= 40 else f"{text[:39]}…"
+
+    own = field_maps.ATTRIBUTES
+    found = []
+    for name in dict.fromkeys([*before, *after]):
+        if name == own:
+            continue
+        if before.get(name) != after.get(name):
+            found.append(f"{name}: {said(before.get(name))} → {said(after.get(name))}")
+    mine, theirs = before.get(own) or {}, after.get(own) or {}
+    for name in dict.fromkeys([*mine, *theirs]):
+        if name != RECORD_ID and mine.get(name) != theirs.get(name):
+            found.append(f"{name}: {said(mine.get(name))} → {said(theirs.get(name))}")
     return found
 
 
 def unsaid_twice(findings: list[FindingData]) -> list[FindingData]:
     """The findings less each "sent before" warning of a record said to be recorded
-    already, unchanged: one line says it."""
-    unchanged = {f.row for f in findings if f.code == "sent_before_unchanged"}
+    already, unchanged, changed since, or under another reference: one line says it."""
+    unchanged = {
+        f.row
+        for f in findings
+        if f.code in ("sent_before_unchanged", "changed_since_recorded", "form_record_renamed")
+    }
     return [f for f in findings if not (f.code == "record_sent_before" and f.row in unchanged)]
 
 
