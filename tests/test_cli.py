@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pytest
+import typer
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
@@ -41,7 +43,10 @@ def external_db(engine: Engine, owner_engine: Engine, monkeypatch: pytest.Monkey
         ["demo"],
         ["import"],
         ["submissions"],
-        *[["submissions", c] for c in ("list", "show", "approve", "reject", "note")],
+        *[
+            ["submissions", c]
+            for c in ("list", "show", "approve", "reject", "note", "withdraw-releases")
+        ],
         ["mappings"],
         ["mappings", "list"],
         ["mappings", "clear"],
@@ -54,6 +59,24 @@ def test_every_command_has_help(args: list[str]) -> None:
     result = runner.invoke(app, [*args, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage" in result.output
+
+
+def _commands(group: typer.Typer) -> list[typer.models.CommandInfo]:
+    found = list(group.registered_commands)
+    for sub in group.registered_groups:
+        assert sub.typer_instance is not None
+        found += _commands(sub.typer_instance)
+    return found
+
+
+def test_each_commands_summary_is_its_first_paragraph_in_one_line() -> None:
+    """A group's list of commands had broken a summary where its docstring's lines broke
+    ("…(a file approved in error:" / "sent twice…"), mid-sentence at any other width."""
+    commands = [c for c in _commands(app) if c.callback is not None and c.callback.__doc__]
+    assert len(commands) > 40
+    for c in commands:
+        first = (inspect.getdoc(c.callback) or "").split("\n\n", 1)[0]
+        assert c.short_help == " ".join(first.split()), c.name
 
 
 def test_db_up_with_external_url_migrates_and_starts_nothing(external_db: str) -> None:

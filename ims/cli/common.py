@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import inspect
 import sys
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -85,7 +86,11 @@ def command(group: typer.Typer, name: str | None = None) -> Callable[[F], F]:
     """
 
     def register(func: F) -> F:
-        return group.command(name)(reports_errors(func))
+        # the group's list of commands shows the docstring's first paragraph as one: its
+        # lines as written had broken it mid-sentence at any other width
+        first = (inspect.getdoc(func) or "").split("\n\n", 1)[0]
+        short = " ".join(first.split()) or None
+        return group.command(name, short_help=short)(reports_errors(func))
 
     return register
 
