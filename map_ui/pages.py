@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.api.auth import PrincipalDep, generalised
@@ -463,7 +464,8 @@ def _withdraw_releases_page(
         organisation=org.name if org else None,
         effect=effect,
         lines=effect.lines(done=False),
-        shown=effect.releases[:WITHDRAWN_SHOWN],
+        shown=[*effect.releases, *effect.outside][:WITHDRAWN_SHOWN],
+        total=len(effect.releases) + len(effect.outside),
         error=error,
         reason=reason,
     )
@@ -587,9 +589,10 @@ def outside_releases_page(
     session: SessionDep,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     made: Annotated[str | None, Query(max_length=100)] = None,
+    withdrawn: Annotated[str | None, Query(max_length=100)] = None,
 ) -> HTMLResponse:
     """Land released outside recorded hazards (docs/design.md §2.7), each of which a
-    reviewer may make a retrospective hazard."""
+    reviewer may make a retrospective hazard, or withdraw as recorded in error."""
     rows = outside_releases(session, year=year, everything=True)
     return _page(
         request,
@@ -597,6 +600,7 @@ def outside_releases_page(
         rows=rows,
         year=year,
         made=made,
+        withdrawn=withdrawn,
         statuses=[s.value for s in HazardStatus],
         active="reports",
     )
@@ -623,6 +627,85 @@ def make_hazard_page(
     return RedirectResponse(
         f"/releases/outside?{urlencode({'made': hazard_id.strip()})}", status_code=303
     )
+
+
+@router.get("/releases/outside/{reference:path}/withdraw", response_class=HTMLResponse)
+def withdraw_outside_page(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    reference: Annotated[str, Path(max_length=100)],
+) -> HTMLResponse:
+    """What withdrawing a record of land released outside hazards changes, and the form
+    that does it with a reason (reviewers)."""
+    return _withdraw_outside_page(request, session, reference)
+
+
+def _withdraw_outside_page(
+    request: Request,
+    session: Session,
+    reference: str,
+    *,
+    error: str | None = None,
+    reason: str = "",
+) -> HTMLResponse:
+    """The page that withdraws a record of land released outside hazards; with what was
+    wrong with the form sent (``error``) and its reason kept."""
+    try:
+        effect = withdrawals.outside_withdrawal_effect(session, reference)
+    except ImsError as exc:
+        back = _outside_list(session, reference)
+        return error_page(request, exc.status_code, "Nothing to withdraw", exc.detail, back)
+    return _page(
+        request,
+        "withdraw_outside.html",
+        422 if error else 200,
+        active="reports",
+        effect=effect,
+        lines=effect.lines(done=False),
+        error=error,
+        reason=reason,
+    )
+
+
+def _outside_list(session: Session, reference: str) -> tuple[str, str]:
+    """The way back to the list of land released outside hazards, at the record's year."""
+    day = session.scalar(
+        text("SELECT released FROM outside_release WHERE reference = :r"), {"r": reference}
+    )
+    if day is None:
+        return "/releases/outside", "land released outside hazards"
+    return (
+        f"/releases/outside?year={day.year}#outside",
+        f"land released outside hazards in {day.year}",
+    )
+
+
+@router.post("/releases/outside/{reference:path}/withdraw")
+def withdraw_outside_form(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    reference: Annotated[str, Path(max_length=100)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    sure: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Withdraw a record of land released outside hazards, once "yes" is ticked and a
+    reason given, then show the list, which marks it withdrawn."""
+    try:
+        if sure != "yes":  # the box is required in the page: a form sent without it
+            raise InvalidRequest(f'tick "yes" to withdraw {reference}')
+        done = approval.withdraw_outside_release(
+            session, reference, reason=reason, by=principal.actor if principal else None
+        )
+        session.commit()
+    except InvalidRequest as exc:  # the form's (nothing written yet): said on it, reason kept
+        return _withdraw_outside_page(request, session, reference, error=exc.detail, reason=reason)
+    except ImsError as exc:
+        back = _outside_list(session, reference)
+        return error_page(request, exc.status_code, "Not withdrawn", exc.detail, back)
+    query = urlencode({"year": done.released.year, "withdrawn": done.reference})
+    return RedirectResponse(f"/releases/outside?{query}#outside", status_code=303)
 
 
 def _not_after_today(day: dt.date | None) -> None:

@@ -1,5 +1,5 @@
 """``/api/v1/outside-releases``: land released outside recorded hazards (docs/design.md §2.7),
-listed, and made into retrospective hazards by a reviewer."""
+listed, made into retrospective hazards by a reviewer, or withdrawn as recorded in error."""
 
 from __future__ import annotations
 
@@ -12,11 +12,20 @@ from pydantic import BaseModel, Field
 
 from ims.api.auth import PrincipalDep
 from ims.api.deps import SessionDep
+from ims.db.withdrawals import outside_withdrawal_effect
 from ims.domain.enums import HazardStatus
 from ims.ingest import approval
-from ims.queries.outside import outside_releases
+from ims.queries.outside import OutsideRecord, outside_releases
 
 router = APIRouter(prefix="/outside-releases", tags=["land released outside hazards"])
+
+
+class OutsideWithdrawn(BaseModel):
+    """When, by whom and why a record was withdrawn as recorded in error."""
+
+    withdrawn_at: dt.datetime
+    withdrawn_by: str | None
+    reason: str
 
 
 class OutsidePublic(BaseModel):
@@ -31,6 +40,9 @@ class OutsidePublic(BaseModel):
     submission_id: int | None
     split_from: str | None = Field(description="the release it is the outside part of")
     made_into: str | None = Field(description="the retrospective hazard made of it, if any")
+    withdrawn: OutsideWithdrawn | None = Field(
+        None, description="set when it was withdrawn as recorded in error: it counts nowhere"
+    )
     lat: float = Field(description="a point inside it (WGS84)")
     lon: float
 
@@ -55,13 +67,20 @@ def list_outside_releases(
     principal: PrincipalDep,
     year: Annotated[int | None, Query(ge=1900, le=2200, description="released then")] = None,
     everything: Annotated[
-        bool, Query(alias="all", description="also those made into hazards")
+        bool, Query(alias="all", description="also those made into hazards or withdrawn")
     ] = False,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> list[OutsidePublic]:
     """The records of land released outside recorded hazards, by date."""
     found = outside_releases(session, year=year, everything=everything, limit=limit)
-    return [OutsidePublic(**vars(r)) for r in found]
+    return [_public(r) for r in found]
+
+
+def _public(record: OutsideRecord) -> OutsidePublic:
+    fields = vars(record).copy()
+    at, by, reason = (fields.pop(k) for k in ("withdrawn_at", "withdrawn_by", "withdrawn_reason"))
+    withdrawn = OutsideWithdrawn(withdrawn_at=at, withdrawn_by=by, reason=reason) if at else None
+    return OutsidePublic(**fields, withdrawn=withdrawn)
 
 
 @router.post("/{reference:path}/hazard", status_code=201, response_model=HazardMade)
@@ -82,3 +101,53 @@ def make_hazard_of_outside_release(
     )
     session.commit()
     return HazardMade(reference=done.outside_reference, hazard_id=done.hazard_reference)
+
+
+class OutsideWithdrawalPublic(BaseModel):
+    """What withdrawing a record of land released outside hazards changes (or changed)."""
+
+    reference: str
+    released: dt.date
+    method: str
+    contam: str
+    area_m2: float = Field(description="what it counts in Form 1(i) of its year, until then")
+    operator: str | None
+    submission_id: int | None
+    items: dict[str, int]
+    years: list[int] = Field(description="the years whose figures change: its own")
+    finalised_years: list[int] = Field(description="finalised reports that list it")
+
+
+class OutsideWithdrawal(BaseModel):
+    """Why the record is withdrawn: kept with it, shown where it is listed."""
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.get("/{reference:path}/withdrawal", response_model=OutsideWithdrawalPublic)
+def get_outside_withdrawal_effect(
+    session: SessionDep,
+    principal: PrincipalDep,
+    reference: Annotated[str, PathParam(max_length=100)],
+) -> OutsideWithdrawalPublic:
+    """What withdrawing the record would change; nothing is written (404 for an unknown
+    record, 409 for one withdrawn already or made into a hazard)."""
+    return OutsideWithdrawalPublic(**outside_withdrawal_effect(session, reference).as_dict())
+
+
+@router.post(
+    "/{reference:path}/withdrawal", status_code=201, response_model=OutsideWithdrawalPublic
+)
+def withdraw_outside_release(
+    session: SessionDep,
+    principal: PrincipalDep,
+    reference: Annotated[str, PathParam(max_length=100)],
+    body: OutsideWithdrawal,
+) -> OutsideWithdrawalPublic:
+    """Withdraw a record of land released outside hazards approved in error: it is kept,
+    with the reason, and counts in no figure and on no map from then on."""
+    done = approval.withdraw_outside_release(
+        session, reference, reason=body.reason, by=principal.actor if principal else None
+    )
+    session.commit()
+    return OutsideWithdrawalPublic(**done.as_dict())

@@ -102,6 +102,8 @@ PERMISSIONS: dict[str, Rule] = {
     # API: land released outside recorded hazards (references, by date)
     "list_outside_releases": REVIEW,
     "make_hazard_of_outside_release": REVIEW,
+    "get_outside_withdrawal_effect": REVIEW,
+    "withdraw_outside_release": REVIEW,
     # API: the audit trail
     "list_audit_events": ADMIN,
     # OGC API - Features at /ogc (as the tiles: hazards generalised for viewers with
@@ -150,6 +152,8 @@ PERMISSIONS: dict[str, Rule] = {
     "hazard_page": READ,
     "reports_page": READ,
     "outside_releases_page": REVIEW,
+    "withdraw_outside_page": REVIEW,
+    "withdraw_outside_form": REVIEW,
     "make_hazard_page": REVIEW,
     "submissions_page": UPLOAD,
     "new_hazard_page": UPLOAD,  # record or correct one hazard: a one-feature submission

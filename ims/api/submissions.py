@@ -701,7 +701,13 @@ class ReleasesWithdrawalPublic(BaseModel):
     remaining_after_m2: float = Field(description="and after the withdrawal")
     recounted: int = Field(description="later releases that count the ground instead")
     withdrawn_already: int = Field(description="its releases withdrawn one by one before")
-    outside: int = Field(description="its land released outside recorded hazards, kept")
+    outside: int = Field(
+        description="its records of land released outside recorded hazards, withdrawn with it"
+    )
+    outside_m2: float = Field(description="what they count in Form 1(i), together, before")
+    outside_left: int = Field(
+        description="its records outside hazards withdrawn before or made into hazards: kept"
+    )
     years: list[int] = Field(description="the years whose figures change")
     finalised_years: list[int] = Field(
         description="finalised reports that list the withdrawals as corrections"

@@ -13,6 +13,8 @@ from ims.errors import InvalidRequest
 from ims.words import counted
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from ims.db.withdrawals import WithdrawalEffect
 
 releases_app = typer.Typer(
@@ -26,7 +28,7 @@ releases_app = typer.Typer(
 def releases_outside(
     year: Annotated[int | None, typer.Option(help="Released in this year only.")] = None,
     everything: Annotated[
-        bool, typer.Option("--all", help="Also those already made into hazards.")
+        bool, typer.Option("--all", help="Also those made into hazards, or withdrawn.")
     ] = False,
     limit: Annotated[int, typer.Option(help="How many at most.", min=1)] = 1000,
 ) -> None:
@@ -41,6 +43,8 @@ def releases_outside(
         return
     for r in found:
         made = f" → hazard {r.made_into}" if r.made_into else ""
+        if r.withdrawn_at is not None:
+            made = f" (withdrawn {r.withdrawn_at:%Y-%m-%d}: {r.withdrawn_reason})"
         part = f" (part of {r.split_from})" if r.split_from else ""
         out.print(
             f"{r.reference}{part}: {r.method} {r.released}, {r.area_m2:,.0f} m², {r.contam}, "
@@ -48,7 +52,7 @@ def releases_outside(
             highlight=False,
             markup=False,
         )
-    total = sum(r.area_m2 for r in found if not r.made_into)
+    total = sum(r.area_m2 for r in found if not r.made_into and r.withdrawn_at is None)
     out.print(f"{counted(len(found), 'record')}; {total:,.0f} m² counted apart", highlight=False)
 
 
@@ -122,10 +126,18 @@ def releases_withdraw(
     """Withdraw an approved release recorded in error (a duplicate, the wrong hazard, a
     wrong polygon). It is kept, with the reason; nothing counts it from now on, and its
     hazard's figures are counted again without it for every date. Record the right one
-    afterwards under a new reference."""
+    afterwards under a new reference.
+
+    Land released outside recorded hazards is withdrawn the same way, by its reference: it
+    then counts in no Form 1(i) figure and is off the map."""
     from ims.db.withdrawals import withdrawal_effect
     from ims.ingest import approval
 
+    with db_session() as session:
+        outside = _outside_only(session, reference)
+    if outside:
+        _withdraw_outside(reference, reason=reason, dry_run=dry_run)
+        return
     if dry_run:
         with db_session() as session:
             effect = withdrawal_effect(session, reference)
@@ -139,4 +151,42 @@ def releases_withdraw(
     with db_session() as session, session.begin():
         effect = approval.withdraw_release(session, reference, reason=reason, by=actor())
     for line in ["withdrawn:", *_effect_lines(effect, done=True)]:
+        out.print(line, highlight=False, markup=False)
+
+
+def _outside_only(session: Session, reference: str) -> bool:
+    """Whether ``reference`` names land released outside hazards and no release."""
+    from sqlalchemy import text
+
+    return bool(
+        session.scalar(
+            text(
+                "SELECT NOT EXISTS (SELECT 1 FROM release WHERE reference = :r)"
+                " AND EXISTS (SELECT 1 FROM outside_release WHERE reference = :r)"
+            ),
+            {"r": reference},
+        )
+    )
+
+
+def _withdraw_outside(reference: str, *, reason: str, dry_run: bool) -> None:
+    """Withdraw a record of land released outside hazards (or say what that changes)."""
+    from ims.db.withdrawals import outside_withdrawal_effect
+    from ims.ingest import approval
+
+    if dry_run:
+        with db_session() as session:
+            effect = outside_withdrawal_effect(session, reference)
+        lines = ["would withdraw:", *effect.lines(done=False)]
+    else:
+        if not reason.strip():
+            raise InvalidRequest(
+                "give the reason with --reason: it is kept with the record", field="reason"
+            )
+        with db_session() as session, session.begin():
+            effect = approval.withdraw_outside_release(
+                session, reference, reason=reason, by=actor()
+            )
+        lines = ["withdrawn:", *effect.lines(done=True)]
+    for line in lines:
         out.print(line, highlight=False, markup=False)

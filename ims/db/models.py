@@ -452,6 +452,35 @@ class OutsideReleaseConversion(Base):
     converted_by: Mapped[str | None] = mapped_column(String(200))
 
 
+class OutsideReleaseWithdrawal(Base):
+    """A reviewer withdrew a record of land released outside hazards, approved in error
+    (docs/design.md §2.7).
+
+    The record is kept; from the withdrawal on, nothing counts it: Form 1(i), its
+    explanation and the map read ``outside_release_in_force`` (OUTSIDE_IN_FORCE), which
+    leaves it out. ``seq`` is a recording number, as a release withdrawal's: a report
+    finalised before lists it as a correction. A record made into a hazard is not withdrawn
+    (its hazard's release is, then the hazard).
+    """
+
+    __tablename__ = "outside_release_withdrawal"
+    __table_args__ = (CheckConstraint("length(btrim(reason)) > 0", name="reason"),)
+
+    outside_release_id: Mapped[int] = mapped_column(
+        ForeignKey("outside_release.id"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(
+        BigInteger, server_default=recording_seq.next_value(), unique=True
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    withdrawn_at: Mapped[Created]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+
+
+# Land released outside hazards that counts: every record but those withdrawn (view, 0042).
+OUTSIDE_IN_FORCE = "outside_release_in_force"
+
+
 class ReleaseWithdrawal(Base):
     """A reviewer withdrew an approved release recorded in error (docs/design.md §2.8).
 

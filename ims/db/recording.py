@@ -32,6 +32,7 @@ from ims.db.models import (
     Organisation,
     OutsideRelease,
     OutsideReleaseConversion,
+    OutsideReleaseWithdrawal,
     Release,
 )
 from ims.domain.enums import HazardStatus
@@ -651,6 +652,8 @@ def convert_outside_release(
         raise NotFound(f"no land released outside hazards is recorded as {reference!r}")
     if session.get(OutsideReleaseConversion, outside.id) is not None:
         raise Conflict(f"{reference} was already made into a hazard")
+    if session.get(OutsideReleaseWithdrawal, outside.id) is not None:
+        raise Conflict(f"{reference} was withdrawn as recorded in error: it is no hazard's")
     hazard_reference = hazard_reference.strip()
     if not hazard_reference or len(hazard_reference) > 100:
         raise InvalidRequest("give the new hazard a reference of 1 to 100 characters")

@@ -307,6 +307,15 @@ LEFT JOIN LATERAL (SELECT a.id, a.after->>'reason' AS reason FROM audit_event a
                    WHERE a.action = 'hazard.withdrawn' AND a.object_type = 'hazard'
                      AND a.object_id = h.reference ORDER BY a.id LIMIT 1) e ON true
 WHERE e.id IS NULL OR e.reason IS DISTINCT FROM w.reason
+UNION ALL
+SELECT NULL, 'land released outside hazards ' || o.reference, w.reason, e.reason,
+       e.id IS NOT NULL
+FROM outside_release_withdrawal w JOIN outside_release o ON o.id = w.outside_release_id
+LEFT JOIN LATERAL (SELECT a.id, a.after->>'reason' AS reason FROM audit_event a
+                   WHERE a.action = 'outside_release.withdrawn'
+                     AND a.object_type = 'outside_release'
+                     AND a.object_id = o.reference ORDER BY a.id LIMIT 1) e ON true
+WHERE e.id IS NULL OR e.reason IS DISTINCT FROM w.reason
 ORDER BY 2
 """)
 
@@ -320,6 +329,11 @@ SELECT h.id, 'hazard ' || a.object_id, a.after->>'reason'
 FROM audit_event a LEFT JOIN hazard h ON h.reference = a.object_id
 WHERE a.action = 'hazard.withdrawn' AND a.object_type = 'hazard'
   AND NOT EXISTS (SELECT 1 FROM hazard_withdrawal w WHERE w.hazard_id = h.id)
+UNION ALL
+SELECT NULL, 'land released outside hazards ' || a.object_id, a.after->>'reason'
+FROM audit_event a LEFT JOIN outside_release o ON o.reference = a.object_id
+WHERE a.action = 'outside_release.withdrawn' AND a.object_type = 'outside_release'
+  AND NOT EXISTS (SELECT 1 FROM outside_release_withdrawal w WHERE w.outside_release_id = o.id)
 ORDER BY 2
 """)
 

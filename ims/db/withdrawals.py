@@ -14,6 +14,9 @@ references) is withdrawn the same way, once none of its releases is in force: it
 is then empty, so it is in no figure, map or list of any date, and the hazard it repeated
 no longer overlaps it. Cancelling it by a release had counted its area as land released.
 
+Land released outside recorded hazards (§2.7) approved in error is withdrawn the same way:
+it then counts in no Form 1(i) figure and is off the map, and stays listed as withdrawn.
+
 ``withdrawal_effect`` and ``hazard_withdrawal_effect`` say beforehand what the withdrawal
 would change, computed as the ledger computes, without writing anything: the reviewer's
 confirmation shows it.
@@ -34,6 +37,9 @@ from ims.db.audit import Actor
 from ims.db.models import (
     Hazard,
     HazardWithdrawal,
+    OutsideRelease,
+    OutsideReleaseConversion,
+    OutsideReleaseWithdrawal,
     Release,
     ReleaseWithdrawal,
     Submission,
@@ -409,6 +415,134 @@ def withdraw_hazard(
     return effect
 
 
+# --- land released outside recorded hazards ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutsideWithdrawalEffect:
+    """What withdrawing a record of land released outside hazards changes: its area leaves
+    Form 1(i) ("released outside recorded hazards") of its year, and the map."""
+
+    reference: str
+    released: dt.date
+    method: str
+    contam: str
+    area_m2: float
+    operator: str | None
+    submission_id: int | None
+    items: dict[str, int]
+    finalised_years: list[int] = field(default_factory=list)  # reports that list it
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON for the API, the page and the audit trail."""
+        return {
+            "reference": self.reference,
+            "released": self.released.isoformat(),
+            "method": self.method,
+            "contam": self.contam,
+            "area_m2": round(self.area_m2, 1),
+            "operator": self.operator,
+            "submission_id": self.submission_id,
+            "items": self.items,
+            "years": [self.released.year],
+            "finalised_years": self.finalised_years,
+        }
+
+    def lines(self, *, done: bool) -> list[str]:
+        """What it changes in words, as the command and the page say it."""
+        said = [
+            f"{self.reference}, {self.method} on {self.released:%Y-%m-%d}: its "
+            f"{self.area_m2:,.0f} m² {'counted' if done else 'count'} in Form 1(i) of "
+            f"{self.released.year} as land released outside recorded hazards, and "
+            f"{'count' if done else 'will count'} nowhere",
+        ]
+        if self.items:
+            found = ", ".join(f"{qty:,} {code}" for code, qty in self.items.items())
+            said.append(f"its items ({found}) leave the figures of {self.released.year}")
+        if self.finalised_years:
+            said.append(
+                f"the finalised report of {self.released.year} will list it as a correction"
+            )
+        return said
+
+
+def _outside(session: Session, reference: str) -> OutsideRelease:
+    """The record ``reference`` of land released outside hazards, if it can be withdrawn
+    (NotFound, Conflict)."""
+    outside = session.scalars(
+        select(OutsideRelease).where(OutsideRelease.reference == reference)
+    ).first()
+    if outside is None:
+        raise NotFound(f"no land released outside hazards is recorded as {reference!r}")
+    withdrawn = session.get(OutsideReleaseWithdrawal, outside.id)
+    if withdrawn is not None:
+        raise Conflict(
+            f"{reference} was already withdrawn on {withdrawn.withdrawn_at:%Y-%m-%d} by "
+            f"{withdrawn.withdrawn_by or 'someone unnamed'}"
+        )
+    made = session.get(OutsideReleaseConversion, outside.id)
+    if made is not None:
+        hazard = session.get(Hazard, made.hazard_id)
+        name = hazard.reference if hazard else str(made.hazard_id)
+        raise Conflict(
+            f"{reference} was made into hazard {name}: withdraw its release {reference} on "
+            "that hazard's page, then the hazard, if it was recorded in error"
+        )
+    return outside
+
+
+def outside_withdrawal_effect(session: Session, reference: str) -> OutsideWithdrawalEffect:
+    """What withdrawing the record ``reference`` of land released outside hazards would
+    change (NotFound; Conflict if it was withdrawn or made into a hazard); nothing is
+    written."""
+    outside = _outside(session, reference)
+    operator = session.scalar(
+        text("SELECT name FROM organisation WHERE id = :o"), {"o": outside.operator_id}
+    )
+    year = outside.released.year
+    return OutsideWithdrawalEffect(
+        reference=outside.reference,
+        released=outside.released,
+        method=outside.method.value,
+        contam=outside.contam.value,
+        area_m2=outside.area_m2,
+        operator=operator,
+        submission_id=outside.submission_id,
+        items={code: int(qty) for code, qty in sorted((outside.items or {}).items())},
+        finalised_years=[
+            y for y in _finalised_since(session, outside.contam.value, year) if y == year
+        ],
+    )
+
+
+def withdraw_outside_release(
+    session: Session, reference: str, *, reason: str, by: Actor | str | None = None
+) -> OutsideWithdrawalEffect:
+    """Withdraw the record ``reference`` of land released outside hazards: note why and
+    audit it (in the caller's transaction). No ledger holds it, so nothing is rebuilt."""
+    reason = _reason(reason)
+    effect = outside_withdrawal_effect(session, reference)
+    outside = _outside(session, reference)
+    actor = audit.as_actor(by)
+    session.add(
+        OutsideReleaseWithdrawal(
+            outside_release_id=outside.id, reason=reason, withdrawn_by=actor.name
+        )
+    )
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "outside_release.withdrawn",
+        "outside_release",
+        outside.reference,
+        submission_id=outside.submission_id,
+        before={"reference": outside.reference, "area_m2": round(outside.area_m2, 1)},
+        after={"reason": reason},
+    )
+    return effect
+
+
 # --- every release of a submission ---------------------------------------------------------
 
 
@@ -427,7 +561,11 @@ class SubmissionWithdrawalEffect:
     remaining_after_m2: float
     recounted: int  # other releases of those hazards that then count a different area
     withdrawn_already: int  # of its releases, withdrawn one by one before
-    outside: int  # land it released outside recorded hazards, which this does not withdraw
+    # its records of land released outside recorded hazards, withdrawn with it (§2.7)
+    outside: list[str] = field(default_factory=list)
+    outside_ids: list[int] = field(default_factory=list)
+    outside_m2: float = 0.0  # what they count in Form 1(i)
+    outside_left: int = 0  # withdrawn before, or made into hazards: left as they are
     years: list[int] = field(default_factory=list)  # whose figures change
     finalised_years: list[int] = field(default_factory=list)  # reports that list it
 
@@ -442,7 +580,9 @@ class SubmissionWithdrawalEffect:
             "remaining_after_m2": round(self.remaining_after_m2, 1),
             "recounted": self.recounted,
             "withdrawn_already": self.withdrawn_already,
-            "outside": self.outside,
+            "outside": len(self.outside),
+            "outside_m2": round(self.outside_m2, 1),
+            "outside_left": self.outside_left,
             "years": self.years,
             "finalised_years": self.finalised_years,
         }
@@ -453,14 +593,27 @@ class SubmissionWithdrawalEffect:
         one = n == 1
         count = "counted" if done else ("counts" if one else "count")
         whose = "its hazard's" if len(self.hazard_ids) == 1 else "their hazards'"
-        said = [
-            f"{counted(n, 'release')} of submission {self.submission_id}, on "
-            f"{counted(len(self.hazard_ids), 'hazard')}: {'it' if one else 'together they'} "
-            f"{count} {self.counted_m2:,.0f} m², and "
-            f"{('counts' if one else 'count') if done else 'will count'} nothing",
-            f"{whose} remaining area today: {self.remaining_m2:,.0f} m² → "
-            f"{self.remaining_after_m2:,.0f} m²",
-        ]
+        said = []
+        if n:
+            said += [
+                f"{counted(n, 'release')} of submission {self.submission_id}, on "
+                f"{counted(len(self.hazard_ids), 'hazard')}: {'it' if one else 'together they'} "
+                f"{count} {self.counted_m2:,.0f} m², and "
+                f"{('counts' if one else 'count') if done else 'will count'} nothing",
+                f"{whose} remaining area today: {self.remaining_m2:,.0f} m² → "
+                f"{self.remaining_after_m2:,.0f} m²",
+            ]
+        if self.outside:
+            k = len(self.outside)
+            said.append(
+                f"{counted(k, 'record')} of land released outside recorded hazards"
+                f"{'' if n else f' of submission {self.submission_id}'}: "
+                f"{'it' if k == 1 else 'together they'} "
+                f"{'counted' if done else ('counts' if k == 1 else 'count')} "
+                f"{self.outside_m2:,.0f} m² in Form 1(i), and "
+                f"{('counts' if k == 1 else 'count') if done else 'will count'} nothing"
+            )
+        one = n + len(self.outside) == 1
         if self.recounted:
             said.append(
                 f"{counted(self.recounted, 'later release')} of the same ground "
@@ -478,10 +631,12 @@ class SubmissionWithdrawalEffect:
                 f"{counted(self.withdrawn_already, 'release')} of it withdrawn one by one "
                 f"before {'stays as it is' if self.withdrawn_already == 1 else 'stay as they are'}"
             )
-        if self.outside:
+        if self.outside_left:
+            k = self.outside_left
             said.append(
-                f"{counted(self.outside, 'release')} of it outside recorded hazards "
-                f"{'is' if self.outside == 1 else 'are'} not withdrawn by this"
+                f"{counted(k, 'record')} of it outside recorded hazards, withdrawn before or "
+                f"made into {'a hazard' if k == 1 else 'hazards'}, "
+                f"{'stays as it is' if k == 1 else 'stay as they are'}"
             )
         return said
 
@@ -515,22 +670,28 @@ def submission_withdrawal_effect(
         ),
         {"s": submission_id},
     ).all()
-    outside = int(
-        session.scalar(
-            text("SELECT count(*) FROM outside_release WHERE submission_id = :s"),
-            {"s": submission_id},
-        )
-        or 0
-    )
+    outside = session.execute(
+        text(
+            "SELECT o.id, o.reference, o.released, o.contam, o.area_m2,"
+            " EXISTS (SELECT 1 FROM outside_release_withdrawal w"
+            "  WHERE w.outside_release_id = o.id)"
+            " OR EXISTS (SELECT 1 FROM outside_release_conversion c"
+            "  WHERE c.outside_release_id = o.id) AS gone"
+            " FROM outside_release o WHERE o.submission_id = :s ORDER BY o.seq"
+        ),
+        {"s": submission_id},
+    ).all()
     live = [r for r in rows if not r.gone]
-    if not live:
+    outside_live = [o for o in outside if not o.gone]
+    if not live and not outside_live:
+        recorded = len(rows) + len(outside)
         raise Conflict(
             f"submission {submission_id} has no release in force: "
             + (
-                f"its {counted(len(rows), 'release')} {'was' if len(rows) == 1 else 'were'} "
-                "withdrawn already"
-                if rows
-                else "it recorded none on a hazard"
+                f"its {counted(recorded, 'release')} {'was' if recorded == 1 else 'were'} "
+                "withdrawn already" + (" or made into hazards" if len(outside) > 0 else "")
+                if recorded
+                else "it recorded none"
             )
         )
     withdrawn = {r.id for r in live}
@@ -557,7 +718,21 @@ def submission_withdrawal_effect(
     contams = session.scalars(
         select(Hazard.contam).where(Hazard.id.in_(hazard_ids)).distinct()
     ).all()
-    finalised = sorted({y for c in contams for y in _finalised_since(session, c.value, min(years))})
+    finalised: set[int] = set()
+    if years:
+        finalised = {y for c in contams for y in _finalised_since(session, c.value, min(years))}
+    changed = (
+        years_changed(years, lasting=abs(remaining - remaining_after) >= 0.05) if years else []
+    )
+    # land released outside hazards counts in its own year's Form 1(i) only
+    outside_years = {o.released.year for o in outside_live}
+    for contam in {o.contam for o in outside_live}:
+        first = min(o.released.year for o in outside_live if o.contam == contam)
+        finalised |= {
+            y
+            for y in _finalised_since(session, contam, first)
+            if any(o.contam == contam and o.released.year == y for o in outside_live)
+        }
     return SubmissionWithdrawalEffect(
         submission_id=submission_id,
         releases=[r.reference for r in live],
@@ -568,9 +743,12 @@ def submission_withdrawal_effect(
         remaining_after_m2=remaining_after,
         recounted=recounted,
         withdrawn_already=len(rows) - len(live),
-        outside=outside,
-        years=years_changed(years, lasting=abs(remaining - remaining_after) >= 0.05),
-        finalised_years=finalised,
+        outside=[o.reference for o in outside_live],
+        outside_ids=[o.id for o in outside_live],
+        outside_m2=sum(o.area_m2 for o in outside_live),
+        outside_left=len(outside) - len(outside_live),
+        years=sorted(set(changed) | outside_years),
+        finalised_years=sorted(finalised),
     )
 
 
@@ -588,6 +766,21 @@ FROM release r
 LEFT JOIN ledger_entry e ON e.release_id = r.id
 WHERE r.id = ANY(:ids)
 ORDER BY r.seq
+""")
+
+
+# and one per record of land released outside hazards withdrawn with it, as one withdrawn
+# alone
+_OUTSIDE_WITHDRAWN = text("""
+INSERT INTO audit_event (actor, actor_user_id, action, object_type, object_id,
+                         submission_id, before, after)
+SELECT :actor, :user_id, 'outside_release.withdrawn', 'outside_release', o.reference,
+       o.submission_id,
+       jsonb_build_object('reference', o.reference, 'area_m2', round(o.area_m2::numeric, 1)),
+       jsonb_build_object('reason', CAST(:reason AS text), 'with_submission', o.submission_id)
+FROM outside_release o
+WHERE o.id = ANY(:ids)
+ORDER BY o.seq
 """)
 
 
@@ -615,12 +808,26 @@ def withdraw_submission_releases(
             "ids": effect.release_ids,
         },
     )
+    session.execute(
+        _OUTSIDE_WITHDRAWN,
+        {
+            "actor": actor.name,
+            "user_id": actor.user_id,
+            "reason": reason,
+            "ids": effect.outside_ids,
+        },
+    )
     session.add_all(
         ReleaseWithdrawal(release_id=rid, reason=reason, withdrawn_by=actor.name)
         for rid in effect.release_ids
     )
+    session.add_all(
+        OutsideReleaseWithdrawal(outside_release_id=oid, reason=reason, withdrawn_by=actor.name)
+        for oid in effect.outside_ids
+    )
     session.flush()
-    ledger.refresh_many(session, effect.hazard_ids, progress=progress, overlaps=False)
+    if effect.hazard_ids:
+        ledger.refresh_many(session, effect.hazard_ids, progress=progress, overlaps=False)
     audit.record(
         session,
         actor,
@@ -632,6 +839,8 @@ def withdraw_submission_releases(
             "releases": len(effect.releases),
             "counted_m2": round(effect.counted_m2, 1),
             "remaining_m2": round(effect.remaining_m2, 1),
+            "outside": len(effect.outside),
+            "outside_m2": round(effect.outside_m2, 1),
         },
         after={"reason": reason, "remaining_m2": round(effect.remaining_after_m2, 1)},
     )

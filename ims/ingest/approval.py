@@ -627,6 +627,15 @@ def withdraw_submission_releases(
     )
 
 
+def withdraw_outside_release(
+    session: Session, reference: str, *, reason: str, by: Actor | str | None = None
+) -> withdrawals.OutsideWithdrawalEffect:
+    """Withdraw a record of land released outside hazards approved in error, under the
+    approval lock: a reviewer making it a hazard at the same time waits, then is told."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
+    return withdrawals.withdraw_outside_release(session, reference, reason=reason, by=by)
+
+
 def withdraw_hazard(
     session: Session, reference: str, *, reason: str, by: Actor | str | None = None
 ) -> withdrawals.HazardWithdrawalEffect:

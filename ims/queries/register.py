@@ -718,20 +718,27 @@ def withdrawn_records(session: Session) -> Withdrawn:
     releases = session.execute(
         text(
             "SELECT x.reference, h.reference AS hazard, x.method, x.released,"
-            " w.withdrawn_at, w.withdrawn_by, w.reason"
+            " w.withdrawn_at, w.withdrawn_by, w.reason, w.seq"
             " FROM release_withdrawal w JOIN release x ON x.id = w.release_id"
-            " JOIN hazard h ON h.id = x.hazard_id ORDER BY w.seq DESC"
+            " JOIN hazard h ON h.id = x.hazard_id"
+            # land released outside recorded hazards (§2.7): of no hazard
+            " UNION ALL SELECT o.reference, NULL, o.method, o.released,"
+            " w.withdrawn_at, w.withdrawn_by, w.reason, w.seq"
+            " FROM outside_release_withdrawal w JOIN outside_release o"
+            "  ON o.id = w.outside_release_id"
+            " ORDER BY seq DESC"
         )
     ).mappings()
     return Withdrawn([dict(r) for r in hazards], [dict(r) for r in releases])
 
 
 def withdrawn_counts(session: Session) -> tuple[int, int]:
-    """How many hazards and releases were withdrawn as recorded in error."""
+    """How many hazards and releases (on hazards or outside them) were withdrawn as
+    recorded in error."""
     row = session.execute(
         text(
             "SELECT (SELECT count(*) FROM hazard_withdrawal), (SELECT count(*) FROM"
-            " release_withdrawal)"
+            " release_withdrawal) + (SELECT count(*) FROM outside_release_withdrawal)"
         )
     ).one()
     return int(row[0]), int(row[1])

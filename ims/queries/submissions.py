@@ -40,7 +40,10 @@ def submission_list(
             " EXISTS (SELECT 1 FROM submission r WHERE r.replaces = s.id) AS corrected,"
             # its records withdrawn since as recorded in error (said beside "approved")
             " (SELECT count(*) FROM release x JOIN release_withdrawal w ON w.release_id = x.id"
-            "  WHERE x.submission_id = s.id) AS releases_withdrawn,"
+            "  WHERE x.submission_id = s.id)"
+            " + (SELECT count(*) FROM outside_release o JOIN outside_release_withdrawal w"
+            "  ON w.outside_release_id = o.id WHERE o.submission_id = s.id)"
+            " AS releases_withdrawn,"
             " COUNT(f.id) FILTER (WHERE f.severity = 'error') AS errors,"
             " COUNT(f.id) FILTER (WHERE f.severity = 'warning') AS warnings "
             "FROM submission s LEFT JOIN organisation o ON o.id = s.organisation_id "
@@ -183,9 +186,23 @@ def _recorded_hazards(session: Session, sub: Any, features: list[dict[str, Any]]
         hazards.setdefault(reference, []).append(hazard)
         if gone:  # withdrawn since as recorded in error: said beside its hazard
             withdrawn.setdefault(reference, set()).add(hazard)
+    outside_gone: set[str] = set()
+    if sub.kind != UploadKind.HAZARDS:  # its land released outside hazards withdrawn since
+        outside_gone = set(
+            session.scalars(
+                text(
+                    "SELECT COALESCE(o.attributes->>'split_from', o.reference)"
+                    " FROM outside_release o JOIN outside_release_withdrawal w"
+                    " ON w.outside_release_id = o.id WHERE o.submission_id = :s"
+                    " AND COALESCE(o.attributes->>'split_from', o.reference) = ANY(:refs)"
+                ),
+                {"s": sub.id, "refs": refs},
+            )
+        )
     for feature in features:
         feature["hazards"] = hazards.get(feature["reference"], [])
         feature["withdrawn_on"] = withdrawn.get(feature["reference"], set())
+        feature["outside_withdrawn"] = feature["reference"] in outside_gone
 
 
 def submission_review(
@@ -725,9 +742,14 @@ def withdrawn_releases(session: Session, submission_id: int) -> list[dict[str, A
     for row in session.execute(
         text(
             "SELECT x.reference AS release, h.reference AS hazard, w.withdrawn_at,"
-            " w.withdrawn_by, w.reason FROM release_withdrawal w"
+            " w.withdrawn_by, w.reason, w.seq FROM release_withdrawal w"
             " JOIN release x ON x.id = w.release_id JOIN hazard h ON h.id = x.hazard_id"
-            " WHERE x.submission_id = :s ORDER BY w.seq"
+            " WHERE x.submission_id = :s"
+            # and its land released outside recorded hazards (of no hazard)
+            " UNION ALL SELECT o.reference, NULL, w.withdrawn_at, w.withdrawn_by, w.reason,"
+            " w.seq FROM outside_release_withdrawal w"
+            " JOIN outside_release o ON o.id = w.outside_release_id"
+            " WHERE o.submission_id = :s ORDER BY seq"
         ),
         {"s": submission_id},
     ):
@@ -747,10 +769,16 @@ def withdrawn_releases(session: Session, submission_id: int) -> list[dict[str, A
 
 
 def releases_in_force(session: Session, submission_id: int) -> int:
-    """How many releases a submission recorded that are not withdrawn."""
+    """How many releases a submission recorded that are not withdrawn (with its land
+    released outside hazards not withdrawn or made into hazards)."""
     return int(
         session.scalar(
-            text("SELECT count(*) FROM release_in_force WHERE submission_id = :s"),
+            text(
+                "SELECT (SELECT count(*) FROM release_in_force WHERE submission_id = :s)"
+                " + (SELECT count(*) FROM outside_release_in_force o WHERE o.submission_id = :s"
+                "  AND NOT EXISTS (SELECT 1 FROM outside_release_conversion c"
+                "   WHERE c.outside_release_id = o.id))"
+            ),
             {"s": submission_id},
         )
         or 0

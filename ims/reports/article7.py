@@ -262,14 +262,15 @@ def _cmr_types(session: Session) -> dict[str, bool]:
 
 
 _OUTSIDE_SQL = text(
-    "SELECT o.id, ST_AsBinary(o.geom) FROM outside_release o "
+    "SELECT o.id, ST_AsBinary(o.geom) FROM outside_release_in_force o "
     "WHERE o.released > :start AND o.released <= :end AND o.contam = :contam "
     "AND NOT EXISTS (SELECT 1 FROM outside_release_conversion c "
     "WHERE c.outside_release_id = o.id) ORDER BY o.id"
 )
 _OUTSIDE_STAMP = text(
     "SELECT (SELECT count(*) || ':' || coalesce(max(seq), 0) FROM outside_release) || '/' || "
-    "(SELECT count(*) FROM outside_release_conversion)"
+    "(SELECT count(*) FROM outside_release_conversion) || '/' || "
+    "(SELECT count(*) FROM outside_release_withdrawal)"
 )
 _outside_kept: dict[tuple[Any, ...], dict[int | None, float]] = {}
 

@@ -90,10 +90,13 @@ class Correction(_Document):
     """A revision or release recorded after finalisation, with effect in the report's year."""
 
     what: str = Field(
-        description="hazard recorded, hazard revision, release, release withdrawn or hazard "
-        "withdrawn"
+        description="hazard recorded, hazard revision, release, release withdrawn, hazard "
+        "withdrawn or outside release withdrawn"
     )
-    hazard: str | None = Field(description="its reference (none where locations are generalised)")
+    hazard: str | None = Field(
+        description="its reference (none where locations are generalised, or for land "
+        "released outside recorded hazards)"
+    )
     release: str | None
     detail: str | None = Field(
         description="the status, the method or the reason withdrawn (no reason where "

@@ -144,7 +144,8 @@ def _outside(
     index = indexes.level1 if scope.level == 1 else indexes.level2
     found = session.execute(
         text(
-            "SELECT o.reference, o.method, o.released, ST_AsBinary(o.geom) FROM outside_release o "
+            "SELECT o.reference, o.method, o.released, ST_AsBinary(o.geom)"
+            " FROM outside_release_in_force o "
             "WHERE o.released > :start AND o.released <= :end AND o.contam = :contam "
             "AND NOT EXISTS (SELECT 1 FROM outside_release_conversion c "
             "WHERE c.outside_release_id = o.id) ORDER BY o.released, o.reference"

@@ -44,15 +44,16 @@ def article7_params(year: int, scope: ReportScope) -> str:
 
 
 def recording_stamp(session: Session) -> int:
-    """The number of the last hazard revision, release or withdrawal (of a release or a
-    hazard) recorded (0 for none)."""
+    """The number of the last hazard revision, release or withdrawal (of a release, a
+    hazard or land released outside hazards) recorded (0 for none)."""
     return int(
         session.scalar(
             text(
                 "SELECT GREATEST((SELECT COALESCE(MAX(seq), 0) FROM hazard_revision),"
                 " (SELECT COALESCE(MAX(seq), 0) FROM release),"
                 " (SELECT COALESCE(MAX(seq), 0) FROM release_withdrawal),"
-                " (SELECT COALESCE(MAX(seq), 0) FROM hazard_withdrawal))"
+                " (SELECT COALESCE(MAX(seq), 0) FROM hazard_withdrawal),"
+                " (SELECT COALESCE(MAX(seq), 0) FROM outside_release_withdrawal))"
             )
         )
         or 0
@@ -183,6 +184,13 @@ def corrections(
         " FROM hazard_withdrawal w JOIN hazard h ON h.id = w.hazard_id"
         " WHERE w.seq > :stamp AND h.contam = :contam AND EXISTS (SELECT 1 FROM"
         "  hazard_revision f WHERE f.hazard_id = h.id AND f.effective <= :as_of)"
+        # land released outside hazards withdrawn: Form 1(i) of its own year only
+        " UNION ALL"
+        " SELECT w.seq, 'outside release withdrawn', NULL, o.reference, w.reason, o.released,"
+        "  w.withdrawn_at, w.withdrawn_by, NULL"
+        " FROM outside_release_withdrawal w JOIN outside_release o"
+        "  ON o.id = w.outside_release_id"
+        " WHERE w.seq > :stamp AND o.released <= :as_of AND o.contam = :contam"
         ") c LEFT JOIN submission s ON s.id = c.submission_id"
         " LEFT JOIN organisation o ON o.id = s.organisation_id ORDER BY c.seq"
     )
@@ -225,6 +233,10 @@ def recorded_after_the_period(
             " SELECT w.withdrawn_at FROM release_withdrawal w JOIN release x"
             "  ON x.id = w.release_id JOIN hazard h ON h.id = x.hazard_id"
             " WHERE x.released <= :as_of AND w.withdrawn_at >= :after AND h.contam = :contam"
+            " UNION ALL"
+            " SELECT w.withdrawn_at FROM outside_release_withdrawal w JOIN outside_release o"
+            "  ON o.id = w.outside_release_id"
+            " WHERE o.released <= :as_of AND w.withdrawn_at >= :after AND o.contam = :contam"
             " UNION ALL"
             " SELECT w.withdrawn_at FROM hazard_withdrawal w JOIN hazard h ON h.id = w.hazard_id"
             " WHERE w.withdrawn_at >= :after AND h.contam = :contam AND EXISTS (SELECT 1 FROM"

@@ -149,7 +149,7 @@ _RELEASES = (
     " SELECT -o.id, o.reference, '' AS hazard_reference, o.method,"
     "  to_char(o.released, 'YYYY-MM-DD'), o.area_m2,"
     "  ST_AsMVTGeom(o.geom_3857, b.env::box2d, {extent}, {buffer}, true)"
-    " FROM b, outside_release o"
+    " FROM b, outside_release_in_force o"
     " WHERE o.geom_3857 && b.env AND o.released <= :as_of"
     " AND (CAST(:contam AS text) IS NULL OR o.contam = :contam)"
     " AND NOT EXISTS (SELECT 1 FROM outside_release_conversion c"

@@ -95,7 +95,8 @@ def world(engine: Engine, session: Session, tmp_path: Path) -> World:
                 dt.date(2021, 1, 1),
                 box(104.0, 20.0, 104.001, 20.001),
             )
-            for ref in ("OUT-1", "OUT-2")
+            # made into hazards (1, 2); withdrawn (4 by the API, 5 by the page's form)
+            for ref in ("OUT-1", "OUT-2", "OUT-3", "OUT-4", "OUT-5")
         ],
     )
     # two releases of API-1: what withdrawing the first would change, the second withdrawn
@@ -440,6 +441,20 @@ REQUESTS: dict[str, Call] = {
         follow_redirects=False,
     ),
     "register_page": lambda c, w: c.get("/hazards", follow_redirects=False),
+    "get_outside_withdrawal_effect": lambda c, w: c.get(
+        "/api/v1/outside-releases/OUT-3/withdrawal"
+    ),
+    "withdraw_outside_release": lambda c, w: c.post(
+        "/api/v1/outside-releases/OUT-4/withdrawal", json={"reason": "sent twice"}
+    ),
+    "withdraw_outside_page": lambda c, w: c.get(
+        "/releases/outside/OUT-3/withdraw", follow_redirects=False
+    ),
+    "withdraw_outside_form": lambda c, w: c.post(
+        "/releases/outside/OUT-5/withdraw",
+        data={"reason": "sent twice", "sure": "yes"},
+        follow_redirects=False,
+    ),
 }
 
 

@@ -1,0 +1,159 @@
+"""Withdrawing land released outside recorded hazards approved in error, through the API,
+the pages and the CLI: what it changes first, then the withdrawal, reviewers only, with a
+reason and a tick; afterwards it is listed as withdrawn, off the map and out of Form 1(i);
+a file withdrawn takes its records with it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from pathlib import Path
+
+import pytest
+from shapely.geometry import box
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from ims.cli import app as cli_app
+from ims.config import get_settings
+from ims.db.recording import record_outside_releases
+from ims.domain.enums import ReleaseMethod
+from ims.domain.records import NewOutsideRelease
+from tests.api.test_submission_withdrawals_api import approved_file
+from tests.db.test_submission_withdrawals import geodesic_m2
+from tests.reports.test_report_changes import load_provinces_and_districts
+from tests.utils import ClientAs
+
+CLEARED = ReleaseMethod.CLEARED
+AWAY = box(102.40, 19.50, 102.401, 19.501)
+AWAY_TOO = box(102.42, 19.50, 102.421, 19.501)
+
+
+def record_outside(session: Session, submission_id: int | None = None) -> None:
+    record_outside_releases(
+        session,
+        [
+            NewOutsideRelease("OW-1", CLEARED, dt.date(2021, 5, 1), AWAY),
+            NewOutsideRelease("OW-2", CLEARED, dt.date(2021, 6, 1), AWAY_TOO),
+        ],
+        submission_id=submission_id,
+    )
+
+
+def test_a_reviewer_sees_what_withdrawing_a_record_changes_then_withdraws_it(
+    session: Session, client_as: ClientAs
+) -> None:
+    load_provinces_and_districts(session)
+    record_outside(session)
+    reviewer = client_as("reviewer")
+    listed = reviewer.get("/releases/outside?year=2021").text
+    assert 'href="/releases/outside/OW-1/withdraw"' in listed
+    effect = reviewer.get("/api/v1/outside-releases/OW-1/withdrawal")
+    assert effect.status_code == 200, effect.text
+    assert effect.json()["area_m2"] == pytest.approx(geodesic_m2(AWAY), abs=0.1)
+    assert effect.json()["years"] == [2021]
+    asked = reviewer.get("/releases/outside/OW-1/withdraw")
+    assert asked.status_code == 200
+    assert "count in Form 1(i) of 2021" in html.unescape(asked.text)
+    assert 'name="csrf_token"' in asked.text and 'id="withdraw-sure"' in asked.text
+    # without the tick, or a reason, nothing happens; the form says why and keeps the reason
+    unsure = reviewer.post("/releases/outside/OW-1/withdraw", data={"reason": "twice"})
+    assert unsure.status_code == 422 and 'tick "yes"' in html.unescape(unsure.text)
+    assert ">twice</textarea>" in unsure.text
+    blank = reviewer.post("/releases/outside/OW-1/withdraw", data={"sure": "yes"})
+    assert blank.status_code == 422 and "needs a reason" in blank.text
+    assert session.scalar(text("SELECT count(*) FROM outside_release_withdrawal")) == 0
+    done = reviewer.post(
+        "/releases/outside/OW-1/withdraw",
+        data={"reason": "the same clearance as OW-2", "sure": "yes"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == "/releases/outside?year=2021&withdrawn=OW-1#outside"
+    shown = reviewer.get(done.headers["location"]).text
+    assert 'id="outside-withdrawn"' in shown and "the same clearance as OW-2" in shown
+    assert shown.count('<span class="badge withdrawn">withdrawn</span>') == 1
+    assert 'href="/releases/outside/OW-1/withdraw"' not in shown
+    assert shown.count('href="/map#16/') == 1  # the map no longer draws it: no link there
+    # the API lists it with --all only, and says why
+    api = reviewer.get("/api/v1/outside-releases").json()
+    assert [r["reference"] for r in api] == ["OW-2"]
+    every = reviewer.get("/api/v1/outside-releases?all=true").json()
+    [gone] = [r for r in every if r["reference"] == "OW-1"]
+    assert gone["withdrawn"]["reason"] == "the same clearance as OW-2"
+    # Form 1(i) of 2021 holds OW-2 alone
+    report = reviewer.get("/api/v1/reports/article7?year=2021").json()
+    outside = report["released"][-1]["released_outside_hazards_m2"]
+    assert outside == pytest.approx(geodesic_m2(AWAY_TOO), abs=0.1)
+    # the register's list of records withdrawn names it, of no hazard
+    withdrawn = reviewer.get("/hazards?withdrawn=true").text
+    assert "OW-1" in withdrawn and "outside recorded hazards" in withdrawn
+    again = reviewer.post("/api/v1/outside-releases/OW-1/withdrawal", json={"reason": "x"})
+    assert again.status_code == 409 and "already withdrawn" in again.json()["detail"]
+    twice = reviewer.get("/releases/outside/OW-1/withdraw")
+    assert twice.status_code == 409 and 'href="/releases/outside?year=2021#outside"' in twice.text
+    missing = reviewer.get("/releases/outside/NOPE/withdraw")
+    assert missing.status_code == 404
+
+
+def test_a_viewer_sees_a_withdrawn_record_without_a_link_to_the_reviewers_list(
+    session: Session, client_as: ClientAs
+) -> None:
+    load_provinces_and_districts(session)
+    record_outside(session)
+    client_as("reviewer").post(
+        "/api/v1/outside-releases/OW-1/withdrawal", json={"reason": "sent twice"}
+    )
+    page = client_as("viewer").get("/hazards?withdrawn=true").text
+    assert "OW-1" in page and 'href="/releases/outside' not in page
+
+
+def test_a_file_withdrawn_on_its_page_takes_its_records_outside_hazards_with_it(
+    session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    sid = approved_file(session, tmp_path)
+    record_outside(session, submission_id=sid)
+    reviewer = client_as("reviewer")
+    assert "Withdraw the 4 releases it recorded" in reviewer.get(f"/submissions/{sid}").text
+    asked = html.unescape(reviewer.get(f"/submissions/{sid}/withdraw-releases").text)
+    assert "2 records of land released outside recorded hazards" in asked
+    assert "WS-R1, WS-R2, OW-1, OW-2" in asked and "Withdraw 4 releases" in asked
+    effect = reviewer.get(f"/api/v1/submissions/{sid}/releases-withdrawal").json()
+    want = geodesic_m2(AWAY) + geodesic_m2(AWAY_TOO)
+    assert effect["outside"] == 2 and effect["outside_m2"] == pytest.approx(want, abs=0.1)
+    done = reviewer.post(
+        f"/submissions/{sid}/withdraw-releases",
+        data={"reason": "the file, sent twice", "sure": "yes"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    shown = reviewer.get(f"/submissions/{sid}").text
+    assert "4 releases of it were" in shown and "4 releases together" in shown
+    assert "4 releases withdrawn since" in reviewer.get("/submissions").text
+    assert reviewer.get("/api/v1/outside-releases").json() == []
+
+
+def test_the_command_line_withdraws_a_record_by_its_reference(
+    committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMS_DATABASE_URL", committed_engine.url.render_as_string(False))
+    get_settings.cache_clear()
+    with Session(committed_engine) as own, own.begin():
+        load_provinces_and_districts(own)
+        record_outside(own)
+    runner = CliRunner()
+    try:
+        dry = runner.invoke(cli_app, ["releases", "withdraw", "OW-1", "--dry-run"])
+        assert dry.exit_code == 0, dry.output
+        assert "would withdraw:" in dry.output and "Form 1(i) of 2021" in dry.output
+        bare = runner.invoke(cli_app, ["releases", "withdraw", "OW-1"])
+        assert bare.exit_code != 0 and "--reason" in bare.output
+        done = runner.invoke(cli_app, ["releases", "withdraw", "OW-1", "--reason", "sent twice"])
+        assert done.exit_code == 0, done.output
+        assert "withdrawn:" in done.output
+        listed = runner.invoke(cli_app, ["releases", "outside", "--all"])
+        assert "OW-1" in listed.output and "(withdrawn " in listed.output
+        assert "sent twice" in listed.output
+    finally:
+        get_settings.cache_clear()
