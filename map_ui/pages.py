@@ -793,6 +793,7 @@ def register_page(
             "withdrawn.html",
             active="register",
             records=register.withdrawn_records(session),
+            withdrawn_shown=WITHDRAWN_SHOWN,
         )
     params = {
         k: v

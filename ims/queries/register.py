@@ -701,6 +701,8 @@ class Withdrawn:
     first: no register, map or report lists them, so the register lists them apart."""
 
     hazards: list[dict[str, Any]]
+    # releases withdrawn together (at once, by one reviewer, for one reason: a whole file,
+    # or one release) as one group each: a file of 1,050 releases had been 1,050 rows
     releases: list[dict[str, Any]]
 
 
@@ -718,18 +720,41 @@ def withdrawn_records(session: Session) -> Withdrawn:
     releases = session.execute(
         text(
             "SELECT x.reference, h.reference AS hazard, x.method, x.released,"
-            " w.withdrawn_at, w.withdrawn_by, w.reason, w.seq"
+            " w.withdrawn_at, w.withdrawn_by, w.reason, w.seq, x.submission_id"
             " FROM release_withdrawal w JOIN release x ON x.id = w.release_id"
             " JOIN hazard h ON h.id = x.hazard_id"
             # land released outside recorded hazards (§2.7): of no hazard
             " UNION ALL SELECT o.reference, NULL, o.method, o.released,"
-            " w.withdrawn_at, w.withdrawn_by, w.reason, w.seq"
+            " w.withdrawn_at, w.withdrawn_by, w.reason, w.seq, o.submission_id"
             " FROM outside_release_withdrawal w JOIN outside_release o"
             "  ON o.id = w.outside_release_id"
             " ORDER BY seq DESC"
         )
     ).mappings()
-    return Withdrawn([dict(r) for r in hazards], [dict(r) for r in releases])
+    return Withdrawn([dict(r) for r in hazards], _together([dict(r) for r in releases]))
+
+
+def _together(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Releases withdrawn at once, by one reviewer, for one reason, as one group (the
+    latest group first): its releases, their hazards, methods and dates, and the submission that
+    recorded them all, if one did."""
+    groups: list[dict[str, Any]] = []
+    for row in rows:
+        key = (row["withdrawn_at"], row["withdrawn_by"], row["reason"])
+        if not groups or groups[-1]["key"] != key:
+            groups.append({"key": key, **row, "releases": []})
+        groups[-1]["releases"].append(row)
+    for group in groups:
+        group["releases"].reverse()  # a group's own releases in the order recorded
+        members = group["releases"]
+        group["hazards"] = sorted({r["hazard"] for r in members if r["hazard"]})
+        group["outside"] = sum(1 for r in members if not r["hazard"])
+        group["methods"] = sorted({str(r["method"]) for r in members})
+        group["first"] = min(r["released"] for r in members)
+        group["last"] = max(r["released"] for r in members)
+        sent = {r["submission_id"] for r in members}
+        group["submission_id"] = sent.pop() if len(sent) == 1 else None
+    return groups
 
 
 def withdrawn_counts(session: Session) -> tuple[int, int]:

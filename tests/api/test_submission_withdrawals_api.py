@@ -92,6 +92,11 @@ def test_a_reviewer_sees_what_withdrawing_a_file_changes_then_withdraws_it(
     assert "the 2021 file, sent again" in shown and "withdraw-releases-link" not in shown
     listed = reviewer.get("/submissions").text
     assert "2 releases withdrawn since" in listed
+    # one row on the register's list of records withdrawn (a file of 1,050 had been 1,050)
+    register = reviewer.get("/hazards?withdrawn=true").text
+    assert register.count('class="together"') == 1
+    assert f'2 releases together, of <a href="/submissions/{sid}">' in register
+    assert "WS-R1, WS-R2" in register and "2 hazards" in register
     # each feature's hazard, marked withdrawn beside it
     assert shown.count('<span class="badge withdrawn">withdrawn</span>') == 2
     again = reviewer.post(
