@@ -384,6 +384,9 @@ def submission_page(
         withdrawn_shown=WITHDRAWN_SHOWN,
         in_force=submissions.releases_in_force(session, submission_id),
         withdrawn_hazards=submissions.withdrawn_hazards(session, submission_id),
+        released_nothing=submissions.released_nothing(session, submission_id)
+        if review.submission["status"] == "approved" and review.submission["kind"] == "releases"
+        else None,
         feature_pages=max(1, -(-review.features_total // submissions.FEATURES_PAGE_SIZE)),
         features_page_size=submissions.FEATURES_PAGE_SIZE,
         feature_filter=features if features in submissions.FEATURE_FILTERS else "all",

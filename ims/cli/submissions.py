@@ -256,8 +256,32 @@ def import_file(
             _progress("approving: committing (the audit trail is sealed as it commits)")
     for line in committed:
         out.print(line, highlight=False)
+    if committed:
+        _say_released_nothing(sub.id)
     if errors:
         raise typer.Exit(1)
+
+
+def _say_released_nothing(submission_id: int, *, shown: int = 10) -> None:
+    """Name the releases an approval recorded that released no ground (all of it released
+    before: the same clearance sent twice?), as the submission's page does."""
+    from ims.queries.submissions import released_nothing
+
+    with db_session() as session:
+        found = released_nothing(session, submission_id)
+    if not found.count:
+        return
+    _say(
+        f"note: {counted(found.count, 'release')} released no ground, all of it released "
+        "before (the same clearance sent twice? `ims releases withdraw REF` withdraws the "
+        "one sent again):"
+    )
+    named = found.listed[:shown]
+    for r in named:
+        first = f", released before by {', '.join(r['first'])}" if r["first"] else ""
+        _say(f"  {r['release']} on {r['hazard']} ({r['method']} {r['released']}){first}")
+    if found.count > len(named):
+        _say(f"  and {found.count - len(named):,} more")
 
 
 def approval_errors(session: Any, submission_id: int) -> list[Any]:
@@ -419,6 +443,8 @@ def submissions_show(
     for line in lines:
         _say(line)
     _print_findings(found, show)
+    if sub.status == "approved" and sub.kind == "releases":
+        _say_released_nothing(submission_id, shown=show)
 
 
 def _choices(sub: Any) -> str:
@@ -520,6 +546,7 @@ def submissions_approve(
                 )
             raise typer.Exit(1) from None
     _say(f"submission {submission_id} approved and applied")
+    _say_released_nothing(submission_id)
 
 
 @command(submissions_app, "reject")

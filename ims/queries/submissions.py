@@ -768,6 +768,59 @@ def withdrawn_releases(session: Session, submission_id: int) -> list[dict[str, A
     return groups
 
 
+RELEASED_NOTHING_LISTED = 50  # releases that released no ground, named one by one
+
+
+@dataclass(frozen=True)
+class ReleasedNothing:
+    """The releases of an approved submission that released no ground: all of it had been
+    released before (§2.2: a square metre is released once, by the first release to reach
+    it), most often because the same clearance was sent twice under two references."""
+
+    count: int
+    # the first RELEASED_NOTHING_LISTED: release, hazard, method, released, area_m2, and
+    # ``first``: the earlier releases of the same hazard that reach its ground
+    listed: list[dict[str, Any]]
+
+
+_RELEASED_NOTHING = text(
+    "SELECT x.id, x.reference AS release, h.reference AS hazard, x.method, x.released,"
+    " ST_Area(x.geom::geography) AS area_m2, count(*) OVER () AS total"
+    " FROM release_in_force x JOIN hazard h ON h.id = x.hazard_id"
+    " LEFT JOIN ledger_entry e ON e.release_id = x.id"
+    " WHERE x.submission_id = :s AND COALESCE(e.delta_m2, 0) > -0.05"
+    " AND NOT EXISTS (SELECT 1 FROM hazard_withdrawal w WHERE w.hazard_id = x.hazard_id)"
+    " ORDER BY x.seq LIMIT :n"
+)
+_REACHED_FIRST = text(
+    "SELECT y.reference FROM release x JOIN release_in_force y ON y.hazard_id = x.hazard_id"
+    " AND y.id <> x.id AND (y.released, y.seq) < (x.released, x.seq)"
+    " AND ST_Intersects(y.geom, x.geom) AND NOT ST_Touches(y.geom, x.geom)"
+    " WHERE x.id = :x ORDER BY y.released DESC, y.seq DESC LIMIT 3"
+)
+
+
+def released_nothing(session: Session, submission_id: int) -> ReleasedNothing:
+    """The releases in force of a submission that count no area in their hazard's ledger,
+    with the earlier releases that had released the ground (nothing for a submission of
+    hazards, or one not approved)."""
+    rows = session.execute(
+        _RELEASED_NOTHING, {"s": submission_id, "n": RELEASED_NOTHING_LISTED}
+    ).all()
+    listed = [
+        {
+            "release": r.release,
+            "hazard": r.hazard,
+            "method": str(r.method),
+            "released": r.released,
+            "area_m2": float(r.area_m2),
+            "first": list(session.scalars(_REACHED_FIRST, {"x": r.id})),
+        }
+        for r in rows
+    ]
+    return ReleasedNothing(int(rows[0].total) if rows else 0, listed)
+
+
 def releases_in_force(session: Session, submission_id: int) -> int:
     """How many releases a submission recorded that are not withdrawn (with its land
     released outside hazards not withdrawn or made into hazards)."""
