@@ -38,6 +38,7 @@ from ims.jobs import approve_submission as approve_submission_job
 from ims.jobs import inspect_upload as inspect_upload_job
 from ims.jobs import stage_upload
 from ims.queries import findings
+from ims.queries.submissions import released_nothing
 from ims.reports import kept
 from ims.reports.cells import workbook_bytes
 
@@ -58,6 +59,24 @@ class FindingPublic(BaseModel):
     row: int | None = Field(None, description="feature number in the file, from 1")
     reference: str | None = None
     field: str | None = None
+
+
+class NothingReleased(BaseModel):
+    """A release that released no ground, and the earlier ones that had released it."""
+
+    release: str
+    hazard: str
+    method: str
+    released: dt.date
+    area_m2: float = Field(description="its polygon's area, which it does not count")
+    first: list[str] = Field(description="earlier releases of the hazard that reach its ground")
+
+
+class ReleasedNothingPublic(BaseModel):
+    """How many of an approved file's releases released no ground, the first named."""
+
+    count: int
+    listed: list[NothingReleased]
 
 
 class SubmissionPublic(BaseModel):
@@ -100,6 +119,11 @@ class SubmissionPublic(BaseModel):
         None,
         description="the later submission that replaced this one (it is superseded) or "
         "corrected it (it stays rejected)",
+    )
+    released_nothing: ReleasedNothingPublic | None = Field(
+        None,
+        description="an approved file's releases that released no ground, all of it "
+        "released before (the same clearance sent twice?): none for other submissions",
     )
     findings: list[FindingPublic]
 
@@ -263,7 +287,17 @@ def _public(
         mapping=field_maps.from_stored(sub.field_map).as_json() if sub.field_map else None,
         replaces=sub.replaces,
         replaced_by=submissions.replaced_by(session, sub.id),
+        released_nothing=_released_nothing(session, sub),
         findings=[FindingPublic(**f.as_dict()) for f in found],
+    )
+
+
+def _released_nothing(session: SessionDep, sub: Any) -> ReleasedNothingPublic | None:
+    if sub.status != SubmissionStatus.APPROVED or sub.kind != "releases":
+        return None
+    found = released_nothing(session, sub.id)
+    return ReleasedNothingPublic(
+        count=found.count, listed=[NothingReleased(**r) for r in found.listed]
     )
 
 

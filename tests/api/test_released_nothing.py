@@ -74,6 +74,8 @@ def test_a_release_sent_again_is_named_with_the_one_that_released_its_ground(
     assert "RN-R2</span> (cleared 2021-03-01" in page
     assert 'released before by <span class="ref">RN-R1</span>' in page
     assert "Withdraw the one sent again from its hazard's page" in page
+    api = client_as("reviewer").get(f"/api/v1/submissions/{again}").json()["released_nothing"]
+    assert api["count"] == 2 and api["listed"][0]["first"] == ["RN-R1"]
     clean = html.unescape(client_as("admin").get(f"/submissions/{first}").text)
     assert 'id="released-nothing"' not in clean
 
