@@ -482,9 +482,11 @@ def withdraw_releases_form(
     submission_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     reason: Annotated[str, Form(max_length=2000)] = "",
     sure: Annotated[str, Form(max_length=8)] = "",
+    expected: Annotated[int | None, Form(ge=0)] = None,
 ) -> Response:
     """Withdraw every release of an approved submission, once "yes" is ticked and a reason
-    given, then show the submission, which lists them as withdrawn."""
+    given, then show the submission, which lists them as withdrawn (``expected``: how many
+    the page showed; the page is shown again if that changed meanwhile)."""
     try:
         if sure != "yes":  # the box is required in the page: a form sent without it
             raise InvalidRequest(
@@ -492,7 +494,11 @@ def withdraw_releases_form(
                 "releases to withdraw them"
             )
         approval.withdraw_submission_releases(
-            session, submission_id, reason=reason, by=principal.actor if principal else None
+            session,
+            submission_id,
+            reason=reason,
+            by=principal.actor if principal else None,
+            expected=expected,
         )
         session.commit()
     except InvalidRequest as exc:  # the form's (nothing written yet): said on it, reason kept

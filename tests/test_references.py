@@ -35,6 +35,7 @@ def test_every_address_that_follows_a_reference_is_an_ending_a_reference_may_not
         "AT-000001/releases/new",
         "AT-000001/withdrawal",
         "OUT-1/hazard",
+        "OUT-1/withdraw",
         "new",
         "AT-000013/.",
         "../hazards/AT-1",

@@ -130,7 +130,9 @@ def _reason(reason: str) -> str:
     reason = reason.strip()
     if not reason:
         raise InvalidRequest("a withdrawal needs a reason, kept with the record withdrawn")
-    if len(reason) > REASON_MAX or "\x00" in reason:
+    if "\x00" in reason:
+        raise InvalidRequest("the reason holds a NUL character: type it again")
+    if len(reason) > REASON_MAX:
         raise InvalidRequest(f"give a reason of at most {REASON_MAX} characters")
     # a right-to-left override would make the reason read otherwise on the record's page,
     # the audit trail and a finalised report's corrections (an attack on our own instance)
@@ -146,10 +148,30 @@ def _reason(reason: str) -> str:
     return reason
 
 
+def _parts(session: Session, reference: str) -> str:
+    """Where a release split among hazards was recorded (§2.7), as a sentence to append:
+    ``ims releases withdraw PART-1`` had said only that no release is recorded so."""
+    parts = session.execute(
+        text(
+            "SELECT x.reference, h.reference FROM release x JOIN hazard h ON h.id = x.hazard_id"
+            " WHERE x.attributes->>'split_from' = :r"
+            " UNION ALL SELECT o.reference, NULL FROM outside_release o"
+            " WHERE o.attributes->>'split_from' = :r ORDER BY 1"
+        ),
+        {"r": reference},
+    ).all()
+    if not parts:
+        return ""
+    named = ", ".join(
+        f"{ref} ({f'on hazard {on}' if on else 'outside recorded hazards'})" for ref, on in parts
+    )
+    return f": it was recorded in parts, {named}; withdraw each by its reference"
+
+
 def _release(session: Session, reference: str) -> Release:
     release = session.scalars(select(Release).where(Release.reference == reference)).first()
     if release is None:
-        raise NotFound(f"no release is recorded as {reference!r}")
+        raise NotFound(f"no release is recorded as {reference!r}{_parts(session, reference)}")
     withdrawn = session.get(ReleaseWithdrawal, release.id)
     if withdrawn is not None:
         raise Conflict(
@@ -473,7 +495,10 @@ def _outside(session: Session, reference: str) -> OutsideRelease:
         select(OutsideRelease).where(OutsideRelease.reference == reference)
     ).first()
     if outside is None:
-        raise NotFound(f"no land released outside hazards is recorded as {reference!r}")
+        raise NotFound(
+            f"no land released outside hazards is recorded as {reference!r}"
+            f"{_parts(session, reference)}"
+        )
     withdrawn = session.get(OutsideReleaseWithdrawal, outside.id)
     if withdrawn is not None:
         raise Conflict(
@@ -484,6 +509,10 @@ def _outside(session: Session, reference: str) -> OutsideRelease:
     if made is not None:
         hazard = session.get(Hazard, made.hazard_id)
         name = hazard.reference if hazard else str(made.hazard_id)
+        if session.get(HazardWithdrawal, made.hazard_id) is not None:
+            raise Conflict(
+                f"{reference} was made into hazard {name}, withdrawn since: nothing of it counts"
+            )
         raise Conflict(
             f"{reference} was made into hazard {name}: withdraw its release {reference} on "
             "that hazard's page, then the hazard, if it was recorded in error"
@@ -791,13 +820,25 @@ def withdraw_submission_releases(
     reason: str,
     by: Actor | str | None = None,
     progress: ledger.Progress | None = None,
+    expected: int | None = None,
 ) -> SubmissionWithdrawalEffect:
     """Withdraw every release in force that approved submission ``submission_id``
     recorded, with one reason: each is kept and noted as a release withdrawn alone is,
     and their hazards' ledgers are built again without them, together (in the caller's
-    transaction; the caller holds the approval lock)."""
+    transaction; the caller holds the approval lock).
+
+    ``expected``: how many the reviewer was shown (InvalidRequest if that changed since,
+    one withdrawn or made into a hazard meanwhile: a confirmed withdrawal had quietly done
+    less than it said, an attack on our own instance)."""
     reason = _reason(reason)
     effect = submission_withdrawal_effect(session, submission_id)
+    now = len(effect.releases) + len(effect.outside)
+    if expected is not None and expected != now:
+        raise InvalidRequest(
+            f"the file changed since this page was shown: {counted(expected, 'release')} "
+            f"in force then, {now:,} now (withdrawn one by one, or made into a hazard, "
+            "meanwhile); read what withdrawing it changes again"
+        )
     actor = audit.as_actor(by)
     session.execute(
         _WITHDRAWN,

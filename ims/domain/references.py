@@ -24,6 +24,7 @@ ROUTE_ENDINGS = (
     "/releases/preview",
     "/revisions",
     "/withdrawal",
+    "/withdraw",
     "/hazard",
 )
 ROUTE_WHOLE = ("new",)  # /hazards/new is the form that records a hazard

@@ -618,12 +618,14 @@ def withdraw_submission_releases(
     reason: str,
     by: Actor | str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    expected: int | None = None,
 ) -> withdrawals.SubmissionWithdrawalEffect:
     """Withdraw every release an approved submission recorded (a file approved in error),
-    under the approval lock, as an approval records."""
+    under the approval lock, as an approval records (``expected``: how many the reviewer
+    was shown)."""
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
     return withdrawals.withdraw_submission_releases(
-        session, submission_id, reason=reason, by=by, progress=progress
+        session, submission_id, reason=reason, by=by, progress=progress, expected=expected
     )
 
 

@@ -84,6 +84,11 @@ class Totals(_Document):
     remaining_m2: float
     remaining_count: int
     released_m2: float
+    released_outside_m2: float | None = Field(
+        None,
+        description="land released outside recorded hazards (Form 1(i)); null in the totals "
+        "of a report finalised before ims kept it",
+    )
 
 
 class Correction(_Document):
@@ -116,6 +121,11 @@ class ChangeSince(_Document):
 
     remaining_m2: float
     released_m2: float
+    released_outside_m2: float | None = Field(
+        None,
+        description="land released outside recorded hazards (Form 1(i), counted apart); "
+        "null for a report finalised before ims kept it",
+    )
 
 
 class ReportHistory(_Document):

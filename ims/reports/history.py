@@ -67,7 +67,19 @@ def _totals(report: dict[str, Any]) -> dict[str, float]:
         "remaining_m2": remaining["total_area_m2"],
         "remaining_count": remaining["total_count"],
         "released_m2": released["total_m2"],
+        # counted apart (Form 1(i)): a withdrawal of such land moves it alone
+        "released_outside_m2": released.get("released_outside_hazards_m2", 0.0),
     }
+
+
+def _outside_then(run: ReportRun) -> float | None:
+    """Land released outside hazards as the report counted it when finalised: in its
+    totals since they were kept, else in the report kept whole (None: not known)."""
+    if "released_outside_m2" in run.totals:
+        return float(run.totals["released_outside_m2"])
+    if run.document is not None:
+        return float(run.document["released"][-1].get("released_outside_hazards_m2", 0.0))
+    return None
 
 
 def finalised_run(session: Session, kind: str, params: str) -> ReportRun | None:
@@ -191,6 +203,7 @@ def corrections(
         " FROM outside_release_withdrawal w JOIN outside_release o"
         "  ON o.id = w.outside_release_id"
         " WHERE w.seq > :stamp AND o.released <= :as_of AND o.contam = :contam"
+        "  AND extract(year FROM o.released) = extract(year FROM CAST(:as_of AS date))"
         ") c LEFT JOIN submission s ON s.id = c.submission_id"
         " LEFT JOIN organisation o ON o.id = s.organisation_id ORDER BY c.seq"
     )
@@ -237,6 +250,7 @@ def recorded_after_the_period(
             " SELECT w.withdrawn_at FROM outside_release_withdrawal w JOIN outside_release o"
             "  ON o.id = w.outside_release_id"
             " WHERE o.released <= :as_of AND w.withdrawn_at >= :after AND o.contam = :contam"
+            "  AND extract(year FROM o.released) = extract(year FROM CAST(:as_of AS date))"
             " UNION ALL"
             " SELECT w.withdrawn_at FROM hazard_withdrawal w JOIN hazard h ON h.id = w.hazard_id"
             " WHERE w.withdrawn_at >= :after AND h.contam = :contam AND EXISTS (SELECT 1 FROM"
@@ -358,6 +372,7 @@ def article7_with_history(
         report = copy.deepcopy(run.document)
         notes_then = report.pop("notes_then", None)
     count, listed = corrections(session, run.stamp, as_of, scope)
+    outside_then = _outside_then(run)
     report["history"] = {
         "provisional": False,
         "finalised": True,
@@ -368,8 +383,15 @@ def article7_with_history(
         "totals_then": run.totals,
         "totals_now": now,
         "change_m2": {
-            key: clean_area(float(now[key]) - float(run.totals.get(key, 0.0)))
-            for key in ("remaining_m2", "released_m2")
+            **{
+                key: clean_area(float(now[key]) - float(run.totals.get(key, 0.0)))
+                for key in ("remaining_m2", "released_m2")
+            },
+            "released_outside_m2": (
+                None
+                if outside_then is None
+                else clean_area(now["released_outside_m2"] - outside_then)
+            ),
         },
         "kept_whole": run.document is not None,
         "as_finalised": as_finalised,
@@ -461,8 +483,15 @@ def summary(history: dict[str, Any] | None) -> str:
     if not count:
         return f"{first}; no corrections recorded since."
     change = history["change_m2"]
+    outside = change.get("released_outside_m2")
     return (
         f"{first}; {count:,} correction{'s' if count != 1 else ''} recorded since with effect in "
         f"this period: remaining area changed by {change['remaining_m2']:+,.0f} m², released "
-        f"area by {change['released_m2']:+,.0f} m²."
+        f"area by {change['released_m2']:+,.0f} m²"
+        + (
+            f", land released outside recorded hazards by {outside:+,.0f} m²"
+            if outside  # (not known for a report finalised before it was kept, or unmoved)
+            else ""
+        )
+        + "."
     )

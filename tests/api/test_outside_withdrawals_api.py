@@ -9,6 +9,7 @@ import datetime as dt
 import html
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 from shapely.geometry import box
 from sqlalchemy import Engine, text
@@ -17,15 +18,18 @@ from typer.testing import CliRunner
 
 from ims.cli import app as cli_app
 from ims.config import get_settings
-from ims.db.recording import record_outside_releases
-from ims.domain.enums import ReleaseMethod
-from ims.domain.records import NewOutsideRelease
+from ims.db.recording import record_hazards, record_outside_releases
+from ims.domain.enums import HazardStatus, ReleaseMethod
+from ims.domain.records import NewHazard, NewOutsideRelease
+from ims.ingest import approval, submissions
 from tests.api.test_submission_withdrawals_api import approved_file
-from tests.db.test_submission_withdrawals import geodesic_m2
+from tests.db.test_submission_withdrawals import SQUARE, geodesic_m2
+from tests.ingest.test_submissions import write_zip
 from tests.reports.test_report_changes import load_provinces_and_districts
 from tests.utils import ClientAs
 
 CLEARED = ReleaseMethod.CLEARED
+DAY = "2021-03-01"
 AWAY = box(102.40, 19.50, 102.401, 19.501)
 AWAY_TOO = box(102.42, 19.50, 102.421, 19.501)
 
@@ -49,6 +53,9 @@ def test_a_reviewer_sees_what_withdrawing_a_record_changes_then_withdraws_it(
     reviewer = client_as("reviewer")
     listed = reviewer.get("/releases/outside?year=2021").text
     assert 'href="/releases/outside/OW-1/withdraw"' in listed
+    # a link cannot make the page say a record was withdrawn, or made a hazard, when not
+    forged = reviewer.get("/releases/outside?year=2021&withdrawn=OW-1&made=H-FAKE").text
+    assert 'id="outside-withdrawn"' not in forged and "H-FAKE" not in forged
     effect = reviewer.get("/api/v1/outside-releases/OW-1/withdrawal")
     assert effect.status_code == 200, effect.text
     assert effect.json()["area_m2"] == pytest.approx(geodesic_m2(AWAY), abs=0.1)
@@ -122,14 +129,26 @@ def test_a_file_withdrawn_on_its_page_takes_its_records_outside_hazards_with_it(
     effect = reviewer.get(f"/api/v1/submissions/{sid}/releases-withdrawal").json()
     want = geodesic_m2(AWAY) + geodesic_m2(AWAY_TOO)
     assert effect["outside"] == 2 and effect["outside_m2"] == pytest.approx(want, abs=0.1)
+    assert 'name="expected" value="4"' in asked
+    # one of them withdrawn alone meanwhile: the form shown for 4 is not done for 3
+    reviewer.post("/api/v1/outside-releases/OW-2/withdrawal", json={"reason": "alone"})
+    stale = reviewer.post(
+        f"/submissions/{sid}/withdraw-releases",
+        data={"reason": "the file, sent twice", "sure": "yes", "expected": "4"},
+        follow_redirects=False,
+    )
+    assert stale.status_code == 422
+    said = html.unescape(stale.text)
+    assert "the file changed since this page was shown: 4 releases in force then, 3 now" in said
+    assert 'name="expected" value="3"' in said and ">the file, sent twice</textarea>" in said
     done = reviewer.post(
         f"/submissions/{sid}/withdraw-releases",
-        data={"reason": "the file, sent twice", "sure": "yes"},
+        data={"reason": "the file, sent twice", "sure": "yes", "expected": "3"},
         follow_redirects=False,
     )
     assert done.status_code == 303
     shown = reviewer.get(f"/submissions/{sid}").text
-    assert "4 releases of it were" in shown and "4 releases together" in shown
+    assert "4 releases of it were" in shown and "3 releases together" in shown
     assert "4 releases withdrawn since" in reviewer.get("/submissions").text
     assert reviewer.get("/api/v1/outside-releases").json() == []
 
@@ -157,3 +176,30 @@ def test_the_command_line_withdraws_a_record_by_its_reference(
         assert "sent twice" in listed.output
     finally:
         get_settings.cache_clear()
+
+
+def test_the_part_of_a_release_outside_hazards_withdrawn_is_marked_beside_its_hazard(
+    session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """A release naming no hazard, half on one and half outside every hazard, is recorded
+    in two parts; its outside part withdrawn had shown no mark on the submission's page."""
+    load_provinces_and_districts(session)
+    record_hazards(session, [NewHazard("SP-1", HazardStatus.SHA, SQUARE, dt.date(2020, 1, 1))])
+    astride = box(102.205, 19.50, 102.215, 19.51)  # half in SQUARE, half east of it
+    frame = gpd.GeoDataFrame(
+        [{"release_id": "SP-R1", "hazard_id": None, "method": "cleared", "released": DAY}],
+        geometry=[astride],
+        crs=4326,
+    )
+    staged = submissions.stage(session, write_zip(frame, tmp_path, "releases"), kind="releases")
+    assert staged.errors == 0, staged.findings
+    approval.approve(session, staged.submission.id, by="tests")
+    parts = session.scalars(text("SELECT reference FROM outside_release")).all()
+    assert parts == ["SP-R1#outside"]
+    reviewer = client_as("reviewer")
+    done = reviewer.post(
+        "/api/v1/outside-releases/SP-R1%23outside/withdrawal", json={"reason": "x"}
+    )
+    assert done.status_code == 201, done.text
+    page = reviewer.get(f"/submissions/{staged.submission.id}").text
+    assert 'its part outside hazards</span> <span class="badge withdrawn">withdrawn' in page

@@ -33,7 +33,14 @@ from ims.errors import Conflict, InvalidRequest, NotFound
 from ims.ingest import approval
 from ims.queries.outside import outside_releases
 from ims.reports.article7 import ReportScope, article7
-from ims.reports.history import KIND_ARTICLE7, article7_params, corrections, first_production
+from ims.reports.history import (
+    KIND_ARTICLE7,
+    article7_params,
+    article7_with_history,
+    corrections,
+    first_production,
+    summary,
+)
 from tests.db.test_submission_withdrawals import geodesic_m2, submission
 from tests.db.test_withdrawals import figures, same
 from tests.reports.test_report_changes import cell_box, load_provinces_and_districts
@@ -255,3 +262,58 @@ def test_a_file_of_land_released_outside_hazards_alone_can_be_withdrawn(
         f"1 record of land released outside recorded hazards of submission {sid}"
     )
     assert form_1i_total(session, 2021) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_finalised_report_says_how_much_its_form_1i_moved_and_later_years_list_nothing(
+    session: Session, three: int
+) -> None:
+    """A 2021 record's withdrawal had been listed as a correction of every later finalised
+    report, and the summary of how the totals moved left out the one figure it moves (a
+    reviewer's walk-through)."""
+    scope = ReportScope(level=1, contam=CMR)
+    for year in (2021, 2022):
+        article7_with_history(session, year, scope, "tests", finalise=True)
+    withdraw_outside_release(session, "O-1", reason="sent twice", by="tests")
+    then = article7_with_history(session, 2021, scope)["history"]
+    assert then["corrections_count"] == 1
+    assert then["change_m2"]["released_outside_m2"] == pytest.approx(-geodesic_m2(AWAY), abs=0.1)
+    assert then["change_m2"]["remaining_m2"] == 0 and then["change_m2"]["released_m2"] == 0
+    said = summary(then)
+    assert f"land released outside recorded hazards by {-geodesic_m2(AWAY):+,.0f} m²" in said
+    later = article7_with_history(session, 2022, scope)["history"]
+    assert later["corrections_count"] == 0 and later["corrections"] == []
+
+
+def test_a_release_recorded_in_parts_is_named_by_its_parts(session: Session, three: int) -> None:
+    """`ims releases withdraw PART-1` had said only "no release is recorded as 'PART-1'"
+    for a release split between its hazard and land outside it."""
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "P-1#1",
+                "H-1",
+                CLEARED,
+                dt.date(2021, 6, 1),
+                INSIDE,
+                attributes={"split_from": "P-1"},
+            )
+        ],
+    )
+    record_outside_releases(
+        session,
+        [
+            NewOutsideRelease(
+                "P-1#outside",
+                CLEARED,
+                dt.date(2021, 6, 1),
+                box(102.50, 19.50, 102.501, 19.501),
+                attributes={"split_from": "P-1"},
+            )
+        ],
+    )
+    parts = "recorded in parts, P-1#1 (on hazard H-1), P-1#outside (outside recorded hazards)"
+    with pytest.raises(NotFound, match=parts.replace("(", r"\(").replace(")", r"\)")):
+        withdraw_outside_release(session, "P-1", reason="sent twice", by="tests")
+    with pytest.raises(InvalidRequest, match="NUL"):
+        withdraw_outside_release(session, "P-1#outside", reason="sent\x00twice", by="tests")
