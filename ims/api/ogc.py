@@ -55,6 +55,7 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
@@ -108,7 +109,7 @@ _PAGING = {"limit", "offset", "bbox"}
 _FILTER = {"filter", "filter-lang", "filter-crs"}
 # CQL2 text, and the draft's name of it: GDAL (ogr2ogr -where, ArcGIS Pro through GDAL)
 # sends a layer's filter to the server only where the API definition offers "cql-text"
-_FILTER_LANGS = ("cql2-text", "cql-text")
+_FILTER_LANGS = ("cql2-text", "cql-text", "cql2-json")
 
 _html = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
 _PAGE = _html.from_string(
@@ -556,7 +557,7 @@ def _filter(request: Request, queryables: dict[str, cql.Queryable], simple: set[
     params = request.query_params
     lang = params.get("filter-lang", "cql2-text")
     if lang not in _FILTER_LANGS:
-        raise InvalidParameter(f"filter-lang {lang!r}: this API takes cql2-text")
+        raise InvalidParameter(f"filter-lang {lang!r}: this API takes cql2-text or cql2-json")
     crs = params.get("filter-crs")
     if crs is not None and crs not in (CRS84, "OGC:CRS84"):
         raise InvalidParameter(f"filter-crs {crs!r}: this API takes {CRS84} (longitude first)")
@@ -568,7 +569,7 @@ def _filter(request: Request, queryables: dict[str, cql.Queryable], simple: set[
                 raise cql.FilterError(
                     "locations are generalised: the grid cells of hazards are not filtered"
                 )
-            trees.append(cql.parse_text(text))
+            trees.append(cql.parse_json(text) if lang == "cql2-json" else cql.parse_text(text))
         tree = cql.combine(*trees)
         return None if tree is None else cql.to_sql(tree, queryables)
     except cql.FilterError as exc:

@@ -36,6 +36,9 @@ from ims.domain.geometry import nested_deeper
 
 MAX_FILTER_CHARS: Final = 8_000  # a filter is a URL's query; GDAL and QGIS send a few dozen
 MAX_DEPTH: Final = 200  # "a OR b OR …": each OR is a level of the parsed tree
+# CQL2 JSON's AND and OR take any number of arguments, so a long list is not deep: 50
+# operations within each other (two levels of JSON each) is more than any real filter
+MAX_JSON_DEPTH: Final = 100
 # S_INTERSECTS in one filter: on a past date each computes every hazard's remaining ground
 # again (175 of them took 7 s on 100 hazards: an attack on our own instance)
 MAX_SPATIAL: Final = 4
@@ -245,6 +248,81 @@ def parse_text(text: str) -> Any:
     except (lark.exceptions.LarkError, ValueError, TypeError, RecursionError) as exc:
         raise FilterError(f"the filter is not CQL2 text: {str(exc)[:200]}") from None
     return tree
+
+
+def parse_json(text: str) -> Any:
+    """The parsed tree of a CQL2 JSON filter (``filter-lang=cql2-json``), or
+    ``FilterError`` saying what is wrong. The same tree as CQL2 text's, so the same
+    checks and SQL follow."""
+    import json
+
+    from pygeofilter.parsers.cql2_json import parse
+
+    if len(text) > MAX_FILTER_CHARS:
+        raise FilterError(f"the filter is longer than {MAX_FILTER_CHARS:,} characters")
+    if _PLACEHOLDER in text:
+        raise FilterError("the filter holds a private-use character (U+E000)")
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise FilterError(f"the filter's JSON is nested more than {MAX_JSON_DEPTH} deep") from None
+    except ValueError as exc:
+        raise FilterError(f"the filter is not JSON: {exc}") from None
+    if _json_depth(document) > MAX_JSON_DEPTH:
+        raise FilterError(f"the filter's JSON is nested more than {MAX_JSON_DEPTH} deep")
+    if not isinstance(document, dict):
+        raise FilterError('the filter is not CQL2 JSON: write it as {"op": "=", "args": …}')
+    try:
+        return parse(_as_pygeofilter_reads(document))
+    except Exception as exc:  # pygeofilter raises bare Exception, KeyError, IndexError…
+        detail = str(exc)[:200] or type(exc).__name__
+        raise FilterError(
+            f"the filter is not CQL2 JSON ({detail}): write it as "
+            '{"op": "=", "args": [{"property": "status"}, "CHA"]}'
+        ) from None
+
+
+def _as_pygeofilter_reads(node: Any) -> Any:
+    """CQL2 JSON as the standard writes it, in the forms pygeofilter's parser reads:
+    BETWEEN's bounds as two arguments (``[x, low, high]``; it reads the draft's
+    ``[x, [low, high]]``), and LIKE's pattern under CASEI (it takes the pattern as text)."""
+    if isinstance(node, list):
+        return [_as_pygeofilter_reads(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _as_pygeofilter_reads(v) for k, v in node.items()}
+    op, args = node.get("op"), node.get("args")
+    if op == "between" and isinstance(args, list) and len(args) == 3:
+        node["args"] = [args[0], [args[1], args[2]]]
+    if op == "like" and isinstance(args, list) and len(args) == 2:
+        pattern = args[1]
+        if (
+            isinstance(pattern, dict)
+            and pattern.get("op") == "casei"
+            and isinstance(pattern.get("args"), list)
+            and len(pattern["args"]) == 1
+            and isinstance(pattern["args"][0], str)
+        ):
+            lhs = args[0]
+            if not (isinstance(lhs, dict) and lhs.get("op") == "casei"):
+                lhs = {"op": "casei", "args": [lhs]}
+            node["args"] = [lhs, pattern["args"][0].lower()]
+    return node
+
+
+def _json_depth(document: Any) -> int:
+    """How deeply a parsed JSON document nests (without recursion: it may be an attack)."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            break
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return deepest
 
 
 def _context(text: str, column: Any) -> str:

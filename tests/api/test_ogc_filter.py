@@ -9,6 +9,7 @@ the features a client filtering for itself would keep, counted as it counts them
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,63 @@ def test_a_filter_keeps_what_a_client_filtering_itself_keeps(
     assert first.json()["numberMatched"] == len(want)
 
 
+WEST_JSON = {
+    "type": "Polygon",
+    "coordinates": [[[103.0, 19.0], [103.49, 19.0], [103.49, 20.0], [103.0, 20.0], [103.0, 19.0]]],
+}
+# (CQL2 JSON, as the standard writes it; the same condition in CQL2 text)
+JSON_CASES: list[tuple[dict[str, Any], str]] = [
+    ({"op": "=", "args": [{"property": "status"}, "CHA"]}, "status = 'CHA'"),
+    (
+        {
+            "op": "and",
+            "args": [
+                {"op": "=", "args": [{"property": "status"}, "SHA"]},
+                {"op": ">", "args": [{"property": "remaining_m2"}, 20000]},
+            ],
+        },
+        "status = 'SHA' AND remaining_m2 > 20000",
+    ),
+    (
+        {"op": "not", "args": [{"op": "=", "args": [{"property": "admin2_name"}, "West one"]}]},
+        "NOT (admin2_name = 'West one')",
+    ),
+    (
+        {"op": "like", "args": [{"property": "admin1_name"}, {"op": "casei", "args": ["EAS%"]}]},
+        "admin1_name ILIKE 'EAS%'",
+    ),
+    (
+        {"op": "between", "args": [{"property": "remaining_m2"}, 50000, 150000]},
+        "remaining_m2 BETWEEN 50000 AND 150000",
+    ),
+    (
+        {"op": "in", "args": [{"property": "admin1_code"}, ["P-E", "P-X"]]},
+        "admin1_code IN ('P-E', 'P-X')",
+    ),
+    (
+        {"op": "<", "args": [{"property": "recorded"}, {"date": "2021-01-01"}]},
+        "recorded < DATE('2021-01-01')",
+    ),
+    (
+        {"op": "s_intersects", "args": [{"property": "geometry"}, WEST_JSON]},
+        "S_INTERSECTS(geometry, POLYGON((103 19, 103.49 19, 103.49 20, 103 20, 103 19)))",
+    ),
+]
+
+
+@pytest.mark.parametrize(("cql", "same_as"), JSON_CASES, ids=[c[1][:40] for c in JSON_CASES])
+def test_a_cql2_json_filter_keeps_what_the_same_text_filter_keeps(
+    client: TestClient, cql: dict[str, Any], same_as: str
+) -> None:
+    """QGIS and GDAL send CQL2 text; a client of the standard may send CQL2 JSON
+    (``filter-lang=cql2-json``), which had been refused."""
+    want = _filtered(client, "hazards", filter=same_as)
+    everything = _filtered(client, "hazards")
+    assert 0 < len(want) < len(everything)
+    got = _filtered(client, "hazards", filter=json.dumps(cql), **{"filter-lang": "cql2-json"})
+    assert _ids(got) == _ids(want)
+
+
 def test_a_filter_on_a_past_date_reads_that_dates_state(client: TestClient) -> None:
     # H-02 was a quarter cancelled in 2022: at the end of 2021 it was whole
     then = _filtered(client, "hazards", datetime="2021-12-31", filter="hazard_id = 'H-02'")
@@ -227,7 +285,26 @@ def test_values_are_bound_never_written_into_the_statement(
             "nest too deeply",
         ),
         ({"filter": " OR ".join(["status = 'CHA'"] * 900)}, "longer than 8,000"),
-        ({"filter": "status = 'CHA'", "filter-lang": "cql2-json"}, "takes cql2-text"),
+        ({"filter": "status = 'CHA'", "filter-lang": "cql3-text"}, "takes cql2-text or cql2-json"),
+        ({"filter": "status = 'CHA'", "filter-lang": "cql2-json"}, "the filter is not JSON"),
+        ({"filter": '["status"]', "filter-lang": "cql2-json"}, "is not CQL2 JSON"),
+        ({"filter": '{"op": "=="}', "filter-lang": "cql2-json"}, "is not CQL2 JSON"),
+        (
+            {
+                "filter": '{"op": "not", "args": [' * 60 + "true" + "]}" * 60,
+                "filter-lang": "cql2-json",
+            },
+            "nested more than 100 deep",
+        ),
+        ({"filter": "[" * 4_500 + "]" * 4_500, "filter-lang": "cql2-json"}, "longer than 8,000"),
+        ({"filter": "[" * 3_000 + "]" * 3_000, "filter-lang": "cql2-json"}, "nested more than"),
+        (
+            {
+                "filter": '{"op": "=", "args": [{"property": "colour"}, "red"]}',
+                "filter-lang": "cql2-json",
+            },
+            "'colour', which is not a queryable",
+        ),
         ({"filter": "status = 'CHA' OR S_INTERSECTS(geometry, BBOX(1, 2, 3))"}, "4 numbers"),
         ({"filter": "status = 'CHA'", "filter-crs": "EPSG:32648"}, "CRS84"),
         ({"remaining_m2": "lots"}, "remaining_m2 is a number"),
