@@ -596,12 +596,25 @@ def finalise_report(
 def outside_releases_page(
     request: Request,
     session: SessionDep,
-    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    released: Annotated[str | None, Query(alias="year", max_length=8)] = None,
     made: Annotated[str | None, Query(max_length=100)] = None,
     withdrawn: Annotated[str | None, Query(max_length=100)] = None,
 ) -> HTMLResponse:
     """Land released outside recorded hazards (docs/design.md §2.7), each of which a
-    reviewer may make a retrospective hazard, or withdraw as recorded in error."""
+    reviewer may make a retrospective hazard, or withdraw as recorded in error. The
+    year's box left empty lists every year (it had answered 422)."""
+    year = None
+    if released and released.strip():
+        text_year = released.strip()
+        if not text_year.isdigit() or not 1900 <= int(text_year) <= 2200:
+            return error_page(
+                request,
+                422,
+                "Not a year",
+                f"{text_year!r} is not a year: give one from 1900 to 2200, or none for all",
+                ("/releases/outside", "land released outside hazards"),
+            )
+        year = int(text_year)
     rows = outside_releases(session, year=year, everything=True)
     return _page(
         request,

@@ -54,6 +54,9 @@ def test_a_reviewer_sees_what_withdrawing_a_record_changes_then_withdraws_it(
     listed = reviewer.get("/releases/outside?year=2021").text
     assert 'href="/releases/outside/OW-1/withdraw"' in listed
     # a link cannot make the page say a record was withdrawn, or made a hazard, when not
+    # the year's box sent empty lists every year (it had answered 422); a word is refused
+    assert reviewer.get("/releases/outside?year=").status_code == 200
+    assert reviewer.get("/releases/outside?year=soon").status_code == 422
     forged = reviewer.get("/releases/outside?year=2021&withdrawn=OW-1&made=H-FAKE").text
     assert 'id="outside-withdrawn"' not in forged and "H-FAKE" not in forged
     effect = reviewer.get("/api/v1/outside-releases/OW-1/withdrawal")

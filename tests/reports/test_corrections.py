@@ -110,7 +110,11 @@ def test_records_taking_effect_after_the_year_are_not_corrections(
     revise_hazards(session, [HazardChange("H1", dt.date(2023, 2, 1), status=CHA)])
     history = produce(session)["history"]
     assert history["corrections_count"] == 0
-    assert history["change_m2"] == {"remaining_m2": 0.0, "released_m2": 0.0}
+    assert history["change_m2"] == {
+        "remaining_m2": 0.0,
+        "released_m2": 0.0,
+        "released_outside_m2": 0.0,
+    }
 
 
 def test_a_reclassification_dated_inside_the_year_is_a_correction(
