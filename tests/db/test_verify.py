@@ -281,3 +281,54 @@ def test_a_hazard_withdrawal_made_by_ims_verifies_clean_and_one_taken_back_is_re
     assert any(h == "H3" for h, w in listed(report) if not w.startswith("withdrawal")), listed(
         report
     )
+
+
+def test_land_released_outside_hazards_withdrawn_behind_ims_back_or_taken_back_is_reported(
+    owner_session: Session,
+) -> None:
+    """Such a record withdrawn leaves Form 1(i): one withdrawn by ims verifies clean, one
+    withdrawn, or taken back, behind its back is reported (docs/design.md §2.7)."""
+    from ims.db.recording import record_outside_releases
+    from ims.db.withdrawals import withdraw_outside_release
+    from ims.domain.records import NewOutsideRelease
+
+    record(owner_session)
+    record_outside_releases(
+        owner_session,
+        [
+            NewOutsideRelease(ref, ReleaseMethod.CLEARED, dt.date(2022, 5, 1), shape)
+            for ref, shape in (
+                ("O1", box(102.3, 19.8, 102.301, 19.801)),
+                ("O2", box(102.6, 19.8, 102.601, 19.801)),
+            )
+        ],
+    )
+    withdraw_outside_release(owner_session, "O1", reason="sent twice", by="tests")
+    assert verify_database(owner_session).clean, listed(verify_database(owner_session))
+    owner_session.execute(
+        text(
+            "INSERT INTO outside_release_withdrawal (outside_release_id, reason) "
+            "SELECT id, 'hidden' FROM outside_release WHERE reference = 'O2'"
+        )
+    )
+    owner_session.execute(
+        text(
+            "ALTER TABLE outside_release_withdrawal "
+            "DISABLE TRIGGER outside_release_withdrawal_append_only"
+        )
+    )
+    owner_session.execute(
+        text(
+            "DELETE FROM outside_release_withdrawal WHERE outside_release_id = "
+            "(SELECT id FROM outside_release WHERE reference = 'O1')"
+        )
+    )
+    found = listed(verify_database(owner_session))
+    assert (
+        None,
+        "withdrawal of land released outside hazards O2: no audit event recorded it",
+    ) in found
+    assert (
+        None,
+        "withdrawal of land released outside hazards O1, recorded in the audit trail, is gone",
+    ) in found
