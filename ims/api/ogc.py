@@ -958,8 +958,9 @@ def api_definition(base: str, simple: dict[str, dict[str, str]] | None = None) -
         "filter",
         "query",
         {"type": "string"},
-        "a filter in CQL2 text on the collection's queryables: status = 'CHA' AND "
-        "remaining_m2 > 10000",
+        "a filter on the collection's queryables, in CQL2 text: status = 'CHA' AND "
+        "remaining_m2 > 10000; or, with filter-lang=cql2-json, in CQL2 JSON: "
+        '{"op": "=", "args": [{"property": "status"}, "CHA"]}',
         style="form",
         explode=False,
     )

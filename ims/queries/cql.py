@@ -260,40 +260,107 @@ def parse_json(text: str) -> Any:
 
     if len(text) > MAX_FILTER_CHARS:
         raise FilterError(f"the filter is longer than {MAX_FILTER_CHARS:,} characters")
-    if _PLACEHOLDER in text:
-        raise FilterError("the filter holds a private-use character (U+E000)")
+
+    def no_constant(name: str) -> Any:
+        raise FilterError(f"the filter holds {name}, which is no number JSON has")
+
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=no_constant)
+    except FilterError:
+        raise
     except RecursionError:
         raise FilterError(f"the filter's JSON is nested more than {MAX_JSON_DEPTH} deep") from None
     except ValueError as exc:
         raise FilterError(f"the filter is not JSON: {exc}") from None
     if _json_depth(document) > MAX_JSON_DEPTH:
         raise FilterError(f"the filter's JSON is nested more than {MAX_JSON_DEPTH} deep")
+    decoded = json.dumps(document, ensure_ascii=False)
+    if _PLACEHOLDER in decoded:
+        raise FilterError("the filter holds a private-use character (U+E000)")
+    try:
+        decoded.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FilterError("the filter holds a lone surrogate (\\ud800…): no character") from None
     if not isinstance(document, dict):
         raise FilterError('the filter is not CQL2 JSON: write it as {"op": "=", "args": …}')
     try:
         return parse(_as_pygeofilter_reads(document))
+    except FilterError:
+        raise
     except Exception as exc:  # pygeofilter raises bare Exception, KeyError, IndexError…
-        detail = str(exc)[:200] or type(exc).__name__
+        detail = str(exc)[:80] or type(exc).__name__
         raise FilterError(
             f"the filter is not CQL2 JSON ({detail}): write it as "
             '{"op": "=", "args": [{"property": "status"}, "CHA"]}'
         ) from None
 
 
+def _json_bad(what: str) -> FilterError:
+    return FilterError(f"the filter is not CQL2 JSON: {what}")
+
+
 def _as_pygeofilter_reads(node: Any) -> Any:
-    """CQL2 JSON as the standard writes it, in the forms pygeofilter's parser reads:
-    BETWEEN's bounds as two arguments (``[x, low, high]``; it reads the draft's
-    ``[x, [low, high]]``), and LIKE's pattern under CASEI (it takes the pattern as text)."""
+    """CQL2 JSON as the standard writes it, checked, in the forms pygeofilter's parser
+    reads: BETWEEN's bounds as two arguments (``[x, low, high]``; it reads the draft's
+    ``[x, [low, high]]``), LIKE's pattern under CASEI (it takes the pattern as text), a
+    bbox's numbers in its Envelope's order (x1, x2, y1, y2: it passed the bbox's own, so
+    latitudes were read as longitudes), and dates and times read strictly here (its
+    reader took "next tuesday" and 2020-13-01, and took seconds over a long one)."""
     if isinstance(node, list):
         return [_as_pygeofilter_reads(n) for n in node]
     if not isinstance(node, dict):
         return node
+    if "property" in node and not isinstance(node["property"], str):
+        raise _json_bad('a "property" is named by text')
+    if "bbox" in node:
+        box = node["bbox"]
+        if (
+            not isinstance(box, list)
+            or len(box) not in (4, 6)
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in box)
+        ):
+            raise _json_bad('a "bbox" is 4 numbers: minlon, minlat, maxlon, maxlat')
+        if len(box) == 6:  # with heights: minx, miny, minz, maxx, maxy, maxz
+            box = [box[0], box[1], box[3], box[4]]
+        if box[0] > box[2] or box[1] > box[3]:
+            raise FilterError(
+                "bbox: its west is east of its east, or its south north of its north; the "
+                "order is minlon, minlat, maxlon, maxlat"
+            )
+        return {"bbox": [box[0], box[2], box[1], box[3]]}
+    if "date" in node:
+        return _strict_time(node["date"], date_only=True)
+    if "timestamp" in node:
+        return _strict_time(node["timestamp"], date_only=False)
+    if "interval" in node:
+        raise FilterError(
+            "intervals are not taken: compare a date property with dates, "
+            '{"op": ">=", "args": [{"property": "recorded"}, {"date": "2021-01-01"}]}'
+        )
     node = {k: _as_pygeofilter_reads(v) for k, v in node.items()}
     op, args = node.get("op"), node.get("args")
-    if op == "between" and isinstance(args, list) and len(args) == 3:
-        node["args"] = [args[0], [args[1], args[2]]]
+    if "op" in node and not isinstance(op, str):
+        raise _json_bad('an "op" is named by text')
+    if op in ("and", "or") and (not isinstance(args, list) or len(args) < 2):
+        raise _json_bad(f'"{op}" takes a list of two conditions or more')
+    if op in ("not", "isNull", "casei"):
+        if isinstance(args, list):
+            if len(args) != 1:
+                raise _json_bad(f'"{op}" takes one argument')
+        elif not isinstance(args, dict):
+            raise _json_bad(f'"{op}" takes one argument')
+    if op == "between":
+        if isinstance(args, list) and len(args) == 3:
+            args = node["args"] = [args[0], [args[1], args[2]]]
+        if not (
+            isinstance(args, list)
+            and len(args) == 2
+            and isinstance(args[1], list)
+            and len(args[1]) == 2
+        ):
+            raise _json_bad('"between" takes a property, its lower and its upper bound')
+    if op == "in" and not (isinstance(args, list) and len(args) == 2 and isinstance(args[1], list)):
+        raise _json_bad('"in" takes a property and a list of values')
     if op == "like" and isinstance(args, list) and len(args) == 2:
         pattern = args[1]
         if (
@@ -307,7 +374,32 @@ def _as_pygeofilter_reads(node: Any) -> Any:
             if not (isinstance(lhs, dict) and lhs.get("op") == "casei"):
                 lhs = {"op": "casei", "args": [lhs]}
             node["args"] = [lhs, pattern["args"][0].lower()]
+    if "function" in node:
+        called = node["function"]
+        if (
+            not isinstance(called, dict)
+            or not isinstance(called.get("name"), str)
+            or not isinstance(called.get("arguments", []), list)
+        ):
+            raise _json_bad('a "function" has a name and a list of arguments')
     return node
+
+
+def _strict_time(value: Any, *, date_only: bool) -> dt.date | dt.datetime:
+    """A CQL2 JSON date ("2021-12-31") or timestamp ("2021-12-31T00:00:00Z"), or
+    FilterError."""
+    example = "2021-12-31" if date_only else "2021-12-31T00:00:00Z"
+    if isinstance(value, str) and len(value) <= 40:
+        try:
+            if date_only and len(value) == 10:
+                return dt.date.fromisoformat(value)
+            if not date_only and "T" in value:
+                return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    shown = repr(value)[:40]
+    kind = "date" if date_only else "timestamp"
+    raise FilterError(f"the {kind} {shown} is not one: write it as {example!r}")
 
 
 def _json_depth(document: Any) -> int:
@@ -337,8 +429,17 @@ def to_sql(tree: Any, queryables: Mapping[str, Queryable], *, prefix: str = "cql
     ``:{prefix}_0``, ``:{prefix}_1``, …"""
     try:
         return _Translator(queryables, prefix).where(tree)
+    except FilterError:
+        raise
     except RecursionError:  # CASEI(CASEI(…)) a thousand deep
         raise FilterError(f"the filter is nested more than {MAX_DEPTH} deep") from None
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        # a tree of a shape no filter makes (CQL2 JSON can name any: an IN of a number,
+        # a function of an object): a 500 had answered it (an attack on our own instance)
+        raise FilterError(
+            f"the filter cannot be read ({type(exc).__name__}): compare properties with "
+            "values, as /queryables lists them"
+        ) from None
 
 
 def equals(name: str, value: str, queryables: Mapping[str, Queryable]) -> Any:
@@ -528,6 +629,8 @@ class _Translator:
         if isinstance(node, ast.IsNull):
             if not isinstance(node.lhs, ast.Attribute):
                 raise FilterError("IS NULL takes a property")
+            if self.attribute(node.lhs).kind == GEOMETRY:  # (its SQL is a template)
+                raise FilterError("IS NULL takes a property other than the geometry")
             return f"({self.attribute(node.lhs).sql} IS {'NOT ' if node.not_ else ''}NULL)"
         if isinstance(node, ast.Between):
             left, low, kind = self.pair(node.lhs, node.low)
@@ -601,7 +704,9 @@ class _Translator:
                         "the order is minlon, minlat, maxlon, maxlat"
                     )
                 shape = shapely.box(numbers[0], numbers[1], numbers[2], numbers[3])
-            elif isinstance(rhs, values.Envelope):
+            elif isinstance(rhs, values.Envelope):  # (x1, x2, y1, y2)
+                if not all(math.isfinite(v) for v in (rhs.x1, rhs.x2, rhs.y1, rhs.y2)):
+                    raise FilterError("S_INTERSECTS: the bbox's numbers are not finite")
                 shape = shapely.box(rhs.x1, rhs.y1, rhs.x2, rhs.y2)
             elif isinstance(rhs, values.Geometry):
                 if nested_deeper(rhs.geometry):
@@ -609,10 +714,18 @@ class _Translator:
                 shape = _in_crs84(rhs.geometry)
             else:
                 raise FilterError("S_INTERSECTS takes a geometry in WKT or BBOX(…)")
-        except (TypeError, ValueError, shapely.errors.ShapelyError) as exc:
+        except (
+            TypeError,
+            ValueError,
+            AttributeError,
+            KeyError,
+            IndexError,
+            shapely.errors.ShapelyError,
+        ) as exc:
             if isinstance(exc, FilterError):
                 raise
-            raise FilterError(f"S_INTERSECTS: the geometry is not one: {exc}") from None
+            said = str(exc)[:80] or type(exc).__name__
+            raise FilterError(f"S_INTERSECTS: the geometry is not one: {said}") from None
         if (
             shape.is_empty
             or not all(-180 <= v <= 180 for v in (shape.bounds[0], shape.bounds[2]))

@@ -191,6 +191,10 @@ JSON_CASES: list[tuple[dict[str, Any], str]] = [
         {"op": "<", "args": [{"property": "recorded"}, {"date": "2021-01-01"}]},
         "recorded < DATE('2021-01-01')",
     ),
+    (  # a bbox's numbers as the standard orders them (pygeofilter's Envelope has others)
+        {"op": "s_intersects", "args": [{"property": "geometry"}, {"bbox": [103, 19, 103.49, 20]}]},
+        "S_INTERSECTS(geometry, BBOX(103, 19, 103.49, 20))",
+    ),
     (
         {"op": "s_intersects", "args": [{"property": "geometry"}, WEST_JSON]},
         "S_INTERSECTS(geometry, POLYGON((103 19, 103.49 19, 103.49 20, 103 20, 103 19)))",
@@ -305,6 +309,84 @@ def test_values_are_bound_never_written_into_the_statement(
             },
             "'colour', which is not a queryable",
         ),
+        # an attack on our own instance: each had been a 500, or read wrong
+        *(
+            ({"filter": json.dumps(f, ensure_ascii=False), "filter-lang": "cql2-json"}, said)
+            for f, said in [
+                ({"op": "=", "args": [{"property": ["status"]}, "CHA"]}, "named by text"),
+                ({"op": "in", "args": [{"property": "status"}, "CHA"]}, "a list of values"),
+                ({"op": "in", "args": [{"property": "status"}, 5]}, "a list of values"),
+                ({"op": "between", "args": [{"property": "remaining_m2"}, "15"]}, "lower"),
+                ({"op": "not", "args": [True, False]}, "takes one argument"),
+                ({"op": "isNull", "args": [{"property": "geometry"}]}, "other than the geometry"),
+                (
+                    {"op": "=", "args": [{"property": "recorded"}, {"date": "next tuesday"}]},
+                    "is not one",
+                ),
+                (
+                    {
+                        "op": ">",
+                        "args": [{"property": "recorded"}, {"timestamp": "2020-13-01T00:00:00Z"}],
+                    },
+                    "is not one",
+                ),
+                (
+                    {
+                        "op": ">",
+                        "args": [{"property": "recorded"}, {"interval": ["2020-01-01", ".."]}],
+                    },
+                    "intervals are not taken",
+                ),
+                (
+                    {
+                        "op": "s_intersects",
+                        "args": [{"property": "geometry"}, {"bbox": [103, 20, 102, 19]}],
+                    },
+                    "west is east",
+                ),
+                (
+                    {
+                        "op": "s_intersects",
+                        "args": [{"property": "geometry"}, {"type": 5, "coordinates": [1, 2]}],
+                    },
+                    "the geometry is not one",
+                ),
+                (
+                    {
+                        "op": "s_intersects",
+                        "args": [
+                            {"property": "geometry"},
+                            {"type": "Point", "coordinates": [103, 19], "crs": "EPSG:4326"},
+                        ],
+                    },
+                    "the geometry is not one",
+                ),
+                ({"op": "=", "args": [{"property": "status"}, "\ue000ab\ue000"]}, "private-use"),
+                (
+                    {
+                        "op": "=",
+                        "args": [{"function": {"name": "lower", "arguments": {"a": 1}}}, "x"],
+                    },
+                    "a list of arguments",
+                ),
+            ]
+        ),
+        (
+            {
+                "filter": '{"op": "=", "args": [{"property": "status"}, "\\ud800"]}',
+                "filter-lang": "cql2-json",
+            },
+            "lone surrogate",
+        ),
+        (
+            {
+                "filter": '{"op": "s_intersects", "args": [{"property": "geometry"}, '
+                '{"bbox": [NaN, 1, 2, 3]}]}',
+                "filter-lang": "cql2-json",
+            },
+            "NaN",
+        ),
+        ({"filter": "geometry IS NULL"}, "other than the geometry"),
         ({"filter": "status = 'CHA' OR S_INTERSECTS(geometry, BBOX(1, 2, 3))"}, "4 numbers"),
         ({"filter": "status = 'CHA'", "filter-crs": "EPSG:32648"}, "CRS84"),
         ({"remaining_m2": "lots"}, "remaining_m2 is a number"),
