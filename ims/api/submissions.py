@@ -69,14 +69,32 @@ class NothingReleased(BaseModel):
     method: str
     released: dt.date
     area_m2: float = Field(description="its polygon's area, which it does not count")
-    first: list[str] = Field(description="earlier releases of the hazard that reach its ground")
+    first: list[str] = Field(
+        description="the releases of the hazard that released its ground, earliest first"
+    )
+    later: list[str] = Field(
+        description="those of them recorded after it, dated earlier: the copy may be theirs"
+    )
+
+
+class TakenRelease(BaseModel):
+    """A release of another file that releases no ground since this file's, dated earlier,
+    reached it first."""
+
+    release: str
+    hazard: str
+    submission_id: int | None
+    released: dt.date
+    by: list[str] = Field(description="this file's releases that reach its ground first")
 
 
 class ReleasedNothingPublic(BaseModel):
-    """How many of an approved file's releases released no ground, the first named."""
+    """How many of an approved file's releases released no ground, the first named; and
+    the releases of other files its own left releasing nothing."""
 
     count: int
     listed: list[NothingReleased]
+    taken: list[TakenRelease]
 
 
 class SubmissionPublic(BaseModel):
@@ -297,7 +315,9 @@ def _released_nothing(session: SessionDep, sub: Any) -> ReleasedNothingPublic | 
         return None
     found = released_nothing(session, sub.id)
     return ReleasedNothingPublic(
-        count=found.count, listed=[NothingReleased(**r) for r in found.listed]
+        count=found.count,
+        listed=[NothingReleased(**r) for r in found.listed],
+        taken=[TakenRelease(**t) for t in found.taken],
     )
 
 

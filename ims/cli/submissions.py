@@ -269,6 +269,17 @@ def _say_released_nothing(submission_id: int, *, shown: int = 10) -> None:
 
     with db_session() as session:
         found = released_nothing(session, submission_id)
+    if found.taken:
+        _say(
+            f"note: {counted(len(found.taken), 'release')} of files approved before now "
+            "release no ground: this file's, dated earlier, reach it first (if this file "
+            "repeats them under other dates, withdraw this file's copies):"
+        )
+        for t in found.taken[:shown]:
+            _say(
+                f"  {t['release']} on {t['hazard']} ({t['released']}, submission "
+                f"{t['submission_id']}), now released first by {', '.join(t['by'])}"
+            )
     if not found.count:
         return
     _say(
@@ -279,6 +290,8 @@ def _say_released_nothing(submission_id: int, *, shown: int = 10) -> None:
     named = found.listed[:shown]
     for r in named:
         first = f", released before by {', '.join(r['first'])}" if r["first"] else ""
+        if r["later"]:
+            first += f" (recorded after it, dated earlier: {', '.join(r['later'])})"
         _say(f"  {r['release']} on {r['hazard']} ({r['method']} {r['released']}){first}")
     if found.count > len(named):
         _say(f"  and {found.count - len(named):,} more")

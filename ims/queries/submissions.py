@@ -778,13 +778,19 @@ class ReleasedNothing:
     it), most often because the same clearance was sent twice under two references."""
 
     count: int
-    # the first RELEASED_NOTHING_LISTED: release, hazard, method, released, area_m2, and
-    # ``first``: the earlier releases of the same hazard that reach its ground
+    # the first RELEASED_NOTHING_LISTED: release, hazard, method, released, area_m2;
+    # ``first``: the earlier releases of the same hazard that released its ground (that
+    # counted some, and reach a square metre of it), the earliest first; ``later``: those
+    # of them recorded after it (dated earlier: the copy may be theirs)
     listed: list[dict[str, Any]]
+    # releases of other submissions that release no ground since this one's releases,
+    # dated earlier, reached it first (a copy sent with an earlier date): release, hazard,
+    # submission_id, released, ``by`` (this submission's releases)
+    taken: list[dict[str, Any]] = field(default_factory=list)
 
 
 _RELEASED_NOTHING = text(
-    "SELECT x.id, x.reference AS release, h.reference AS hazard, x.method, x.released,"
+    "SELECT x.id, x.seq, x.reference AS release, h.reference AS hazard, x.method, x.released,"
     " ST_Area(x.geom::geography) AS area_m2, count(*) OVER () AS total"
     " FROM release_in_force x JOIN hazard h ON h.id = x.hazard_id"
     " LEFT JOIN ledger_entry e ON e.release_id = x.id"
@@ -792,33 +798,62 @@ _RELEASED_NOTHING = text(
     " AND NOT EXISTS (SELECT 1 FROM hazard_withdrawal w WHERE w.hazard_id = x.hazard_id)"
     " ORDER BY x.seq LIMIT :n"
 )
+# the releases that released the ground of release :x: earlier ones of its hazard that
+# counted some ground and share a square metre with it (a sliver is not what released it)
 _REACHED_FIRST = text(
-    "SELECT y.reference FROM release x JOIN release_in_force y ON y.hazard_id = x.hazard_id"
-    " AND y.id <> x.id AND (y.released, y.seq) < (x.released, x.seq)"
-    " AND ST_Intersects(y.geom, x.geom) AND NOT ST_Touches(y.geom, x.geom)"
-    " WHERE x.id = :x ORDER BY y.released DESC, y.seq DESC LIMIT 3"
+    "SELECT y.reference, y.seq FROM release x JOIN release_in_force y"
+    " ON y.hazard_id = x.hazard_id AND y.id <> x.id"
+    " AND (y.released, y.seq) < (x.released, x.seq)"
+    " JOIN ledger_entry e ON e.release_id = y.id AND e.delta_m2 < -0.05"
+    " WHERE x.id = :x AND ST_Intersects(y.geom, x.geom)"
+    " AND ST_Area(ST_Intersection(y.geom, x.geom)::geography) >= 1"
+    " ORDER BY y.released, y.seq LIMIT 3"
+)
+# releases of other submissions left releasing nothing by this one's, dated before them
+_TAKEN = text(
+    "SELECT x.reference AS release, h.reference AS hazard, x.submission_id, x.released,"
+    " array_agg(y.reference ORDER BY y.released, y.seq) AS by"
+    " FROM release_in_force y"
+    " JOIN ledger_entry ey ON ey.release_id = y.id AND ey.delta_m2 < -0.05"
+    " JOIN release_in_force x ON x.hazard_id = y.hazard_id AND x.seq < y.seq"
+    "  AND x.released > y.released"
+    " JOIN ledger_entry ex ON ex.release_id = x.id AND ex.delta_m2 > -0.05"
+    " JOIN hazard h ON h.id = x.hazard_id"
+    " WHERE y.submission_id = :s AND x.submission_id IS DISTINCT FROM y.submission_id"
+    " AND ST_Intersects(y.geom, x.geom)"
+    " AND ST_Area(ST_Intersection(y.geom, x.geom)::geography) >= 1"
+    " GROUP BY x.id, x.reference, h.reference, x.submission_id, x.released, x.seq"
+    " ORDER BY x.seq LIMIT :n"
 )
 
 
 def released_nothing(session: Session, submission_id: int) -> ReleasedNothing:
     """The releases in force of a submission that count no area in their hazard's ledger,
-    with the earlier releases that had released the ground (nothing for a submission of
-    hazards, or one not approved)."""
+    with the earlier releases that had released the ground, and the releases of other
+    submissions its own left releasing nothing (none for a submission of hazards, or one
+    not approved)."""
     rows = session.execute(
         _RELEASED_NOTHING, {"s": submission_id, "n": RELEASED_NOTHING_LISTED}
     ).all()
-    listed = [
-        {
-            "release": r.release,
-            "hazard": r.hazard,
-            "method": str(r.method),
-            "released": r.released,
-            "area_m2": float(r.area_m2),
-            "first": list(session.scalars(_REACHED_FIRST, {"x": r.id})),
-        }
-        for r in rows
+    listed = []
+    for r in rows:
+        first = session.execute(_REACHED_FIRST, {"x": r.id}).all()
+        listed.append(
+            {
+                "release": r.release,
+                "hazard": r.hazard,
+                "method": str(r.method),
+                "released": r.released,
+                "area_m2": float(r.area_m2),
+                "first": [f.reference for f in first],
+                "later": [f.reference for f in first if f.seq > r.seq],
+            }
+        )
+    taken = [
+        {**row._mapping, "by": list(row.by)}
+        for row in session.execute(_TAKEN, {"s": submission_id, "n": RELEASED_NOTHING_LISTED})
     ]
-    return ReleasedNothing(int(rows[0].total) if rows else 0, listed)
+    return ReleasedNothing(int(rows[0].total) if rows else 0, listed, taken)
 
 
 def releases_in_force(session: Session, submission_id: int) -> int:

@@ -64,10 +64,12 @@ def test_a_release_sent_again_is_named_with_the_one_that_released_its_ground(
     )
     found = released_nothing(session, again)
     assert found.count == 2
-    assert [(r["release"], r["first"]) for r in found.listed] == [
-        ("RN-R2", ["RN-R1"]),
-        ("RN-R3", ["RN-R2", "RN-R1"]),
+    # named by the release that released the ground, not by the copy that released none
+    assert [(r["release"], r["first"], r["later"]) for r in found.listed] == [
+        ("RN-R2", ["RN-R1"], []),
+        ("RN-R3", ["RN-R1"], []),
     ]
+    assert found.taken == []
     assert released_nothing(session, first).count == 0
     page = html.unescape(client_as("reviewer").get(f"/submissions/{again}").text)
     assert "2 releases of it released no ground" in page
@@ -78,6 +80,40 @@ def test_a_release_sent_again_is_named_with_the_one_that_released_its_ground(
     assert api["count"] == 2 and api["listed"][0]["first"] == ["RN-R1"]
     clean = html.unescape(client_as("admin").get(f"/submissions/{first}").text)
     assert 'id="released-nothing"' not in clean
+
+
+def test_a_copy_sent_with_an_earlier_date_is_named_on_its_own_file_not_only_the_first(
+    session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """A copy of an approved release dated six weeks earlier released the ground in its
+    place: its own file said nothing, and the first file named its original as releasing
+    nothing, to be withdrawn as "the one sent again" (an attack on our own instance)."""
+    load_provinces_and_districts(session)
+    record_hazards(session, [NewHazard("RN-1", HazardStatus.CHA, SQUARE, dt.date(2020, 1, 1))])
+    first = approved(session, tmp_path / "a", [("RN-R1", "2021-03-01", HALF)])
+    copy = approved(session, tmp_path / "b", [("RN-R9", "2021-01-15", HALF)])
+    found = released_nothing(session, copy)
+    assert found.count == 0
+    assert found.taken == [
+        {
+            "release": "RN-R1",
+            "hazard": "RN-1",
+            "submission_id": first,
+            "released": dt.date(2021, 3, 1),
+            "by": ["RN-R9"],
+        }
+    ]
+    before = released_nothing(session, first).listed
+    assert [(r["release"], r["first"], r["later"]) for r in before] == [
+        ("RN-R1", ["RN-R9"], ["RN-R9"])
+    ]
+    reviewer = client_as("reviewer")
+    page = html.unescape(reviewer.get(f"/submissions/{copy}").text)
+    assert "1 release of files approved before now releases no ground" in page
+    assert 'now released first by <span class="ref">RN-R9</span>' in page
+    assert "(recorded after it, dated earlier)" in html.unescape(
+        reviewer.get(f"/submissions/{first}").text
+    )
 
 
 def test_the_command_line_names_them_once_the_file_is_approved(
