@@ -96,7 +96,7 @@ class Correction(_Document):
 
     what: str = Field(
         description="hazard recorded, hazard revision, release, release withdrawn, hazard "
-        "withdrawn or outside release withdrawn"
+        "withdrawn, released outside hazards or outside release withdrawn"
     )
     hazard: str | None = Field(
         description="its reference (none where locations are generalised, or for land "

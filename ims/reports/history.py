@@ -44,8 +44,10 @@ def article7_params(year: int, scope: ReportScope) -> str:
 
 
 def recording_stamp(session: Session) -> int:
-    """The number of the last hazard revision, release or withdrawal (of a release, a
-    hazard or land released outside hazards) recorded (0 for none)."""
+    """The number of the last hazard revision, release, land released outside hazards or
+    withdrawal (of a release, a hazard or such land) recorded (0 for none). Reports
+    finalised before it counted the land released outside hazards kept none of their
+    numbers: their corrections tell those recorded later by the time instead."""
     return int(
         session.scalar(
             text(
@@ -53,7 +55,8 @@ def recording_stamp(session: Session) -> int:
                 " (SELECT COALESCE(MAX(seq), 0) FROM release),"
                 " (SELECT COALESCE(MAX(seq), 0) FROM release_withdrawal),"
                 " (SELECT COALESCE(MAX(seq), 0) FROM hazard_withdrawal),"
-                " (SELECT COALESCE(MAX(seq), 0) FROM outside_release_withdrawal))"
+                " (SELECT COALESCE(MAX(seq), 0) FROM outside_release_withdrawal),"
+                " (SELECT COALESCE(MAX(seq), 0) FROM outside_release))"
             )
         )
         or 0
@@ -156,7 +159,11 @@ def report_run_record(
 
 
 def corrections(
-    session: Session, stamp: int, as_of: dt.date, scope: ReportScope
+    session: Session,
+    stamp: int,
+    as_of: dt.date,
+    scope: ReportScope,
+    since: dt.datetime | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Revisions, releases and withdrawals recorded after ``stamp`` that take effect on or
     before ``as_of`` (a release's withdrawal from its release's date, a hazard's from the
@@ -196,7 +203,17 @@ def corrections(
         " FROM hazard_withdrawal w JOIN hazard h ON h.id = w.hazard_id"
         " WHERE w.seq > :stamp AND h.contam = :contam AND EXISTS (SELECT 1 FROM"
         "  hazard_revision f WHERE f.hazard_id = h.id AND f.effective <= :as_of)"
-        # land released outside hazards withdrawn: Form 1(i) of its own year only
+        # land released outside hazards recorded after the report was finalised (``since``:
+        # its number was not in the stamp, which these records' numbers share), and
+        # withdrawn: Form 1(i) of its own year only
+        " UNION ALL"
+        " SELECT o.seq, 'released outside hazards', NULL, o.reference, o.method, o.released,"
+        "  o.recorded_at, o.recorded_by, o.submission_id FROM outside_release o"
+        " WHERE (o.recorded_at > CAST(:since AS timestamptz)"
+        "  OR (o.recorded_at = CAST(:since AS timestamptz) AND o.seq > :stamp))"
+        "  AND o.released <= :as_of"
+        "  AND o.contam = :contam"
+        "  AND extract(year FROM o.released) = extract(year FROM CAST(:as_of AS date))"
         " UNION ALL"
         " SELECT w.seq, 'outside release withdrawn', NULL, o.reference, w.reason, o.released,"
         "  w.withdrawn_at, w.withdrawn_by, NULL"
@@ -207,7 +224,7 @@ def corrections(
         ") c LEFT JOIN submission s ON s.id = c.submission_id"
         " LEFT JOIN organisation o ON o.id = s.organisation_id ORDER BY c.seq"
     )
-    params = {"stamp": stamp, "as_of": as_of, "contam": scope.contam.value}
+    params = {"stamp": stamp, "as_of": as_of, "contam": scope.contam.value, "since": since}
     count = session.scalar(text(f"SELECT COUNT(*) FROM ({query.text}) q"), params) or 0
     rows = session.execute(text(f"{query.text} LIMIT :n"), {**params, "n": MAX_LISTED}).all()
     listed = [
@@ -246,6 +263,10 @@ def recorded_after_the_period(
             " SELECT w.withdrawn_at FROM release_withdrawal w JOIN release x"
             "  ON x.id = w.release_id JOIN hazard h ON h.id = x.hazard_id"
             " WHERE x.released <= :as_of AND w.withdrawn_at >= :after AND h.contam = :contam"
+            " UNION ALL"
+            " SELECT o.recorded_at FROM outside_release o"
+            " WHERE o.released <= :as_of AND o.recorded_at >= :after AND o.contam = :contam"
+            "  AND extract(year FROM o.released) = extract(year FROM CAST(:as_of AS date))"
             " UNION ALL"
             " SELECT w.withdrawn_at FROM outside_release_withdrawal w JOIN outside_release o"
             "  ON o.id = w.outside_release_id"
@@ -371,7 +392,7 @@ def article7_with_history(
             )
         report = copy.deepcopy(run.document)
         notes_then = report.pop("notes_then", None)
-    count, listed = corrections(session, run.stamp, as_of, scope)
+    count, listed = corrections(session, run.stamp, as_of, scope, since=run.produced_at)
     outside_then = _outside_then(run)
     report["history"] = {
         "provisional": False,

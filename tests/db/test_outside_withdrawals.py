@@ -317,3 +317,21 @@ def test_a_release_recorded_in_parts_is_named_by_its_parts(session: Session, thr
         withdraw_outside_release(session, "P-1", reason="sent twice", by="tests")
     with pytest.raises(InvalidRequest, match="NUL"):
         withdraw_outside_release(session, "P-1#outside", reason="sent\x00twice", by="tests")
+
+
+def test_land_released_outside_hazards_recorded_after_finalisation_is_a_correction(
+    session: Session, three: int
+) -> None:
+    """A record of 2021 recorded after the 2021 report was finalised moved its Form 1(i),
+    and the report had said "no corrections recorded since"."""
+    scope = ReportScope(level=1, contam=CMR)
+    for year in (2021, 2022):
+        article7_with_history(session, year, scope, "tests", finalise=True)
+    late = box(102.45, 19.50, 102.451, 19.501)
+    record_outside_releases(session, [outside("O-3", late, dt.date(2021, 8, 1))])
+    then = article7_with_history(session, 2021, scope)["history"]
+    assert [(c["what"], c["release"]) for c in then["corrections"]] == [
+        ("released outside hazards", "O-3")
+    ]
+    assert then["change_m2"]["released_outside_m2"] == pytest.approx(geodesic_m2(late), abs=0.1)
+    assert article7_with_history(session, 2022, scope)["history"]["corrections_count"] == 0
