@@ -676,3 +676,27 @@ def test_a_reference_repeated_in_the_file_names_the_features_that_repeat_it() ->
         "effect, revised)"
     )
     assert said == {(1, message), (3, message), (4, message)}
+
+
+def test_a_release_partly_outside_its_hazard_is_told_what_is_not_counted() -> None:
+    """A clearance drawn a fifth outside its hazard had no finding (only more than half
+    was told), while design §2.2 says the part outside is reported: it is not counted."""
+    hz = box(102.1, 19.6, 102.11, 19.61)
+    known = {"H1": KnownHazard(1, dt.date(2020, 1, 1), hz, True)}
+    fifth_out = box(102.0995, 19.6, 102.102, 19.61)  # 20 % west of the hazard
+    sliver_out = box(102.099875, 19.6, 102.102375, 19.61)  # 5 %: a boundary drawn off
+    small_out = box(102.09999, 19.6, 102.10004, 19.6001)  # 20 % of 55 m²
+    frame = gpd.GeoDataFrame(
+        [
+            {"release_id": f"R{i}", "hazard_id": "H1", "method": "clearance", "released": day}
+            for i, day in enumerate(("2021-01-01", "2021-02-01", "2021-03-01"))
+        ],
+        geometry=[fifth_out, sliver_out, small_out],
+        crs=4326,
+    )
+    found = validate_releases(frame, ctx(hazards=known)).findings
+    told = [f for f in found if f.code == "partly_outside_hazard"]
+    assert [f.row for f in told] == [1]
+    outside_m2 = float(geodesic_areas([box(102.0995, 19.6, 102.1, 19.61)])[0])
+    assert f"{outside_m2:,.0f} m² (20%) of the release lies outside hazard H1" in told[0].message
+    assert told[0].severity == Severity.WARNING

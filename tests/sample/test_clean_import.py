@@ -59,6 +59,7 @@ EXPLAINED_BY = {
     ("hazards", "overlaps_hazard"): "hazard_overlap",
     ("releases", "area_mismatch"): "area_mismatch",
     ("releases", "largely_outside_hazard"): "release_outside_hazard",
+    ("releases", "partly_outside_hazard"): "release_outside_hazard",
     ("releases", "duplicate_geometry"): "duplicate_release",
 }
 
