@@ -719,6 +719,7 @@ def withdrawn_records(session: Session) -> Withdrawn:
     ).mappings()
     releases = session.execute(
         text(
+            "SELECT r.*, s.organisation_id AS submission_org FROM ("
             "SELECT x.reference, h.reference AS hazard, x.method, x.released,"
             " w.withdrawn_at, w.withdrawn_by, w.reason, w.seq, x.submission_id"
             " FROM release_withdrawal w JOIN release x ON x.id = w.release_id"
@@ -728,7 +729,7 @@ def withdrawn_records(session: Session) -> Withdrawn:
             " w.withdrawn_at, w.withdrawn_by, w.reason, w.seq, o.submission_id"
             " FROM outside_release_withdrawal w JOIN outside_release o"
             "  ON o.id = w.outside_release_id"
-            " ORDER BY seq DESC"
+            ") r LEFT JOIN submission s ON s.id = r.submission_id ORDER BY r.seq DESC"
         )
     ).mappings()
     return Withdrawn([dict(r) for r in hazards], _together([dict(r) for r in releases]))
@@ -752,8 +753,10 @@ def _together(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         group["methods"] = sorted({str(r["method"]) for r in members})
         group["first"] = min(r["released"] for r in members)
         group["last"] = max(r["released"] for r in members)
-        sent = {r["submission_id"] for r in members}
-        group["submission_id"] = sent.pop() if len(sent) == 1 else None
+        sent = {(r["submission_id"], r["submission_org"]) for r in members}
+        group["submission_id"], group["submission_org"] = (
+            sent.pop() if len(sent) == 1 else (None, None)
+        )
     return groups
 
 

@@ -30,7 +30,7 @@ from tests.utils import ClientAs
 CLEARED = ReleaseMethod.CLEARED
 
 
-def approved_file(session: Session, folder: Path) -> int:
+def approved_file(session: Session, folder: Path, organisation: str | None = None) -> int:
     """Two hazards recorded, and a file of a release on each, uploaded and approved."""
     load_provinces_and_districts(session)
     record_hazards(
@@ -48,7 +48,9 @@ def approved_file(session: Session, folder: Path) -> int:
         geometry=[HALF, OTHER],
         crs=4326,
     )  # fmt: skip
-    staged = submissions.stage(session, write_zip(frame, folder, "releases"), kind="releases")
+    staged = submissions.stage(
+        session, write_zip(frame, folder, "releases"), kind="releases", organisation=organisation
+    )
     assert staged.errors == 0, staged.findings
     approval.approve(session, staged.submission.id, by="tests")
     return staged.submission.id
@@ -161,3 +163,16 @@ def test_the_cli_says_what_withdrawing_a_file_changes_and_does_it_only_with_a_re
         "release.withdrawn",
         "submission.releases_withdrawn",
     ]
+
+
+def test_an_operator_finds_its_own_files_withdrawal_linked_and_no_others(
+    session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """The list of records withdrawn named an operator's own file without a link to it."""
+    sid = approved_file(session, tmp_path, organisation="Test operator")
+    approval.withdraw_submission_releases(session, sid, reason="sent twice", by="tests")
+    link = f'<a href="/submissions/{sid}">submission {sid}</a>'
+    assert link in client_as("operator").get("/hazards?withdrawn=true").text
+    other = client_as("operator", organisation="MAG").get("/hazards?withdrawn=true").text
+    assert f"submission {sid}" in other and link not in other
+    assert link not in client_as("viewer").get("/hazards?withdrawn=true").text
