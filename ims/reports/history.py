@@ -36,6 +36,9 @@ from ims.reports.kept import kept
 
 KIND_ARTICLE7 = "article7"
 MAX_LISTED = 200  # corrections listed one by one; the count is always complete
+# in a report finalised since its stamp counted land released outside hazards (their
+# corrections are told by number, not by the time they were recorded)
+STAMP_COUNTS_OUTSIDE = "stamp_counts_outside_releases"
 
 
 def article7_params(year: int, scope: ReportScope) -> str:
@@ -83,6 +86,19 @@ def _outside_then(run: ReportRun) -> float | None:
     if run.document is not None:
         return float(run.document["released"][-1].get("released_outside_hazards_m2", 0.0))
     return None
+
+
+def _told_by_time(run: ReportRun) -> dt.datetime | None:
+    """When a finalised report's stamp did not count land released outside hazards, the
+    time after which such records are its corrections; None when the stamp counts them.
+
+    By number where it can: an approval that began before the report was finalised and
+    committed after it records them with a time before the finalisation, and they moved
+    the report's Form 1(i) all the same (approvals hold one lock, so none is committed
+    between the stamp and a later number)."""
+    if run.document is not None and run.document.get(STAMP_COUNTS_OUTSIDE):
+        return None
+    return run.produced_at
 
 
 def finalised_run(session: Session, kind: str, params: str) -> ReportRun | None:
@@ -209,8 +225,7 @@ def corrections(
         " UNION ALL"
         " SELECT o.seq, 'released outside hazards', NULL, o.reference, o.method, o.released,"
         "  o.recorded_at, o.recorded_by, o.submission_id FROM outside_release o"
-        " WHERE (o.recorded_at > CAST(:since AS timestamptz)"
-        "  OR (o.recorded_at = CAST(:since AS timestamptz) AND o.seq > :stamp))"
+        " WHERE o.seq > :stamp AND (:by_number OR o.recorded_at >= CAST(:since AS timestamptz))"
         "  AND o.released <= :as_of"
         "  AND o.contam = :contam"
         "  AND extract(year FROM o.released) = extract(year FROM CAST(:as_of AS date))"
@@ -224,7 +239,13 @@ def corrections(
         ") c LEFT JOIN submission s ON s.id = c.submission_id"
         " LEFT JOIN organisation o ON o.id = s.organisation_id ORDER BY c.seq"
     )
-    params = {"stamp": stamp, "as_of": as_of, "contam": scope.contam.value, "since": since}
+    params = {
+        "stamp": stamp,
+        "as_of": as_of,
+        "contam": scope.contam.value,
+        "since": since,
+        "by_number": since is None,
+    }
     count = session.scalar(text(f"SELECT COUNT(*) FROM ({query.text}) q"), params) or 0
     rows = session.execute(text(f"{query.text} LIMIT :n"), {**params, "n": MAX_LISTED}).all()
     listed = [
@@ -392,7 +413,8 @@ def article7_with_history(
             )
         report = copy.deepcopy(run.document)
         notes_then = report.pop("notes_then", None)
-    count, listed = corrections(session, run.stamp, as_of, scope, since=run.produced_at)
+        report.pop(STAMP_COUNTS_OUTSIDE, None)
+    count, listed = corrections(session, run.stamp, as_of, scope, since=_told_by_time(run))
     outside_then = _outside_then(run)
     report["history"] = {
         "provisional": False,
@@ -451,6 +473,7 @@ def _finalise(
         "submissions": [dataclasses.asdict(n) for n in noted],
         "codes": [[code, n] for code, n in codes],
     }
+    document[STAMP_COUNTS_OUTSIDE] = True
     document = json.loads(json.dumps(document, default=str))
     return first_production(session, KIND_ARTICLE7, params, stamp, _totals(report), by, document)
 

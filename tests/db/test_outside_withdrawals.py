@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import box
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -335,3 +335,55 @@ def test_land_released_outside_hazards_recorded_after_finalisation_is_a_correcti
     ]
     assert then["change_m2"]["released_outside_m2"] == pytest.approx(geodesic_m2(late), abs=0.1)
     assert article7_with_history(session, 2022, scope)["history"]["corrections_count"] == 0
+
+
+def test_land_released_outside_hazards_approved_across_a_finalisation_is_a_correction(
+    committed_engine: Engine,
+) -> None:
+    """An approval that began before a reviewer finalised the report, and committed after,
+    records its land released outside hazards with a time before the finalisation: it
+    moved Form 1(i) all the same, and the report must list it (told by its number)."""
+    scope = ReportScope(level=1, contam=CMR)
+    with Session(committed_engine) as setup, setup.begin():
+        record_outside_releases(setup, [outside("O-1", AWAY)])
+    approving = Session(committed_engine)
+    approving.begin()
+    record_outside_releases(approving, [outside("O-2", AWAY_TOO, dt.date(2021, 9, 1))])
+    with Session(committed_engine) as reviewer:  # finalising commits
+        finalised = article7_with_history(reviewer, 2021, scope, "tests", finalise=True)
+    assert finalised["history"]["corrections_count"] == 0
+    approving.commit()
+    approving.close()
+    with Session(committed_engine) as later:
+        then = article7_with_history(later, 2021, scope)["history"]
+    assert [(c["what"], c["release"]) for c in then["corrections"]] == [
+        ("released outside hazards", "O-2")
+    ]
+    assert then["change_m2"]["released_outside_m2"] == pytest.approx(geodesic_m2(AWAY_TOO), abs=0.1)
+
+
+def test_a_report_finalised_before_its_stamp_counted_them_tells_them_by_time(
+    committed_engine: Engine,
+) -> None:
+    """A report finalised before the stamp counted land released outside hazards kept a
+    stamp below the last such record recorded before it: that record is not one of its
+    corrections, and one recorded after it is."""
+    scope = ReportScope(level=1, contam=CMR)
+    with Session(committed_engine) as setup, setup.begin():
+        record_hazards(setup, [NewHazard("H-1", HazardStatus.CHA, HAZARD, dt.date(2019, 1, 1))])
+        record_releases(setup, [NewRelease("R-1", "H-1", CLEARED, dt.date(2021, 3, 1), INSIDE)])
+        record_outside_releases(setup, [outside("O-1", AWAY)])
+    with Session(committed_engine) as reviewer:
+        stamp = int(reviewer.scalar(text("SELECT max(seq) FROM release")) or 0)
+        assert int(reviewer.scalar(text("SELECT max(seq) FROM outside_release"))) > stamp
+        # as such a report was kept: its totals alone, no marker (commits)
+        first_production(reviewer, KIND_ARTICLE7, article7_params(2021, scope), stamp, {}, "t")
+    with Session(committed_engine) as later:
+        assert article7_with_history(later, 2021, scope)["history"]["corrections_count"] == 0
+    with Session(committed_engine) as approving, approving.begin():
+        record_outside_releases(approving, [outside("O-2", AWAY_TOO, dt.date(2021, 9, 1))])
+    with Session(committed_engine) as later:
+        then = article7_with_history(later, 2021, scope)["history"]
+    assert [(c["what"], c["release"]) for c in then["corrections"]] == [
+        ("released outside hazards", "O-2")
+    ]
