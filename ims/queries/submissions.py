@@ -781,11 +781,13 @@ class ReleasedNothing:
     # the first RELEASED_NOTHING_LISTED: release, hazard, method, released, area_m2;
     # ``first``: the earlier releases of the same hazard that released its ground (that
     # counted some, and reach a square metre of it), the earliest first; ``later``: those
-    # of them recorded after it (dated earlier: the copy may be theirs)
+    # of them recorded after it (dated earlier: the copy may be theirs); ``seq`` and
+    # ``first_seq``: their record numbers (rows of the hazard's page)
     listed: list[dict[str, Any]]
     # releases of other submissions that release no ground since this one's releases,
     # dated earlier, reached it first (a copy sent with an earlier date): release, hazard,
-    # submission_id, released, ``by`` (this submission's releases)
+    # submission_id, released, seq, ``by`` (this submission's releases; their numbers in
+    # ``by_seq``)
     taken: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -821,7 +823,8 @@ _TAKEN = text(
     " WHERE ex.release_id IS NOT NULL AND ex.delta_m2 > -0.05"
     " AND x.submission_id IS DISTINCT FROM :s)"
     " SELECT x.reference AS release, h.reference AS hazard, x.submission_id, x.released,"
-    " array_agg(y.reference ORDER BY y.released, y.seq) AS by"
+    " x.seq, array_agg(y.reference ORDER BY y.released, y.seq) AS by,"
+    " array_agg(y.seq ORDER BY y.released, y.seq) AS by_seq"
     " FROM nothing x"
     " JOIN release_in_force y ON y.hazard_id = x.hazard_id AND y.submission_id = :s"
     "  AND y.seq > x.seq AND y.released < x.released"
@@ -854,10 +857,13 @@ def released_nothing(session: Session, submission_id: int) -> ReleasedNothing:
                 "area_m2": float(r.area_m2),
                 "first": [f.reference for f in first],
                 "later": [f.reference for f in first if f.seq > r.seq],
+                # record numbers: each is a row of its hazard's records, linked to
+                "seq": r.seq,
+                "first_seq": {f.reference: f.seq for f in first},
             }
         )
     taken = [
-        {**row._mapping, "by": list(row.by)}
+        {**row._mapping, "by": list(row.by), "by_seq": dict(zip(row.by, row.by_seq, strict=True))}
         for row in session.execute(_TAKEN, {"s": submission_id, "n": RELEASED_NOTHING_LISTED})
     ]
     return ReleasedNothing(int(rows[0].total) if rows else 0, listed, taken)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import re
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from fastapi.testclient import TestClient
 from shapely.geometry import box
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -47,6 +49,23 @@ def approved(session: Session, folder: Path, rows: list[tuple[str, str, object]]
     return staged.submission.id
 
 
+def text_of(page: str) -> str:
+    return re.sub(r"<[^>]+>", "", page)
+
+
+def record_linked(client: TestClient, page: str, reference: str) -> str:
+    """The row of its hazard's records that the link on ``reference`` opens (its text)."""
+    found = re.search(
+        rf'<a href="(/hazards/[^"#]+)#(record-\d+)" class="ref">{reference}</a>', page
+    )
+    assert found, f"{reference} is not linked to its record"
+    hazard = client.get(found[1])
+    assert hazard.status_code == 200
+    row = re.search(rf'<tr id="{found[2]}"[^>]*>(.*?)</tr>', hazard.text, re.S)
+    assert row, f"{found[2]} is not a row of {found[1]}"
+    return row[1]
+
+
 def test_a_release_sent_again_is_named_with_the_one_that_released_its_ground(
     session: Session, client_as: ClientAs, tmp_path: Path
 ) -> None:
@@ -73,8 +92,11 @@ def test_a_release_sent_again_is_named_with_the_one_that_released_its_ground(
     assert released_nothing(session, first).count == 0
     page = html.unescape(client_as("reviewer").get(f"/submissions/{again}").text)
     assert "2 releases of it released no ground" in page
-    assert "RN-R2</span> (cleared 2021-03-01" in page
-    assert 'released before by <span class="ref">RN-R1</span>' in page
+    assert "RN-R2</a> (cleared 2021-03-01" in page
+    assert "released before by RN-R1" in text_of(page)
+    # each named release links to its row among its hazard's records
+    for ref in ("RN-R1", "RN-R2", "RN-R3"):
+        assert ref in record_linked(client_as("reviewer"), page, ref)
     assert "Withdraw the one sent again from its hazard's page" in page
     api = client_as("reviewer").get(f"/api/v1/submissions/{again}").json()["released_nothing"]
     assert api["count"] == 2 and api["listed"][0]["first"] == ["RN-R1"]
@@ -100,7 +122,9 @@ def test_a_copy_sent_with_an_earlier_date_is_named_on_its_own_file_not_only_the_
             "hazard": "RN-1",
             "submission_id": first,
             "released": dt.date(2021, 3, 1),
+            "seq": found.taken[0]["seq"],
             "by": ["RN-R9"],
+            "by_seq": found.taken[0]["by_seq"],
         }
     ]
     before = released_nothing(session, first).listed
@@ -110,7 +134,9 @@ def test_a_copy_sent_with_an_earlier_date_is_named_on_its_own_file_not_only_the_
     reviewer = client_as("reviewer")
     page = html.unescape(reviewer.get(f"/submissions/{copy}").text)
     assert "1 release of files approved before now releases no ground" in page
-    assert 'now released first by <span class="ref">RN-R9</span>' in page
+    assert "now released first by RN-R9" in text_of(page)
+    for ref in ("RN-R1", "RN-R9"):
+        assert ref in record_linked(reviewer, page, ref)
     assert "(recorded after it, dated earlier)" in html.unescape(
         reviewer.get(f"/submissions/{first}").text
     )

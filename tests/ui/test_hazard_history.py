@@ -49,7 +49,8 @@ def records(page: str) -> list[tuple[str, str, str]]:
     table = re.search(r'id="records">(.*?)</table>', page, re.S)
     assert table, "no records table"
     return re.findall(
-        r'<tr class="(later|)"><td>\d+</td><td>([\w ]+)</td><td>[^<]*</td><td>([\d-]+)</td>',
+        r'<tr id="record-\d+" class="(later|)"><td>\d+</td><td>([\w ]+)</td>'
+        r"<td>[^<]*</td><td>([\d-]+)</td>",
         table.group(1),
     )
 
