@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, FastAPI, Form, Path, Query, Request
@@ -31,6 +31,7 @@ from ims.queries import hazards, national, places, register, register_files, sub
 from ims.queries.outside import outside_releases
 from ims.reports import tiles
 from ims.reports.article7 import ReportScope
+from ims.reports.cells import csv_text
 from ims.reports.history import (
     article7_with_history,
     for_generalised_readers,
@@ -800,15 +801,24 @@ def register_page(
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     contam: Annotated[str | None, Query(max_length=8)] = None,
     withdrawn: bool = False,
-) -> HTMLResponse:
+    format: Annotated[Literal["csv"] | None, Query()] = None,
+) -> Response:
     """The hazard register: the hazards in force on a date, filtered, 100 a page, with
     links to each hazard and the register as files for field teams. ``contam`` is
     ``contamination`` as the dashboard's and the map's addresses name it: the register
     had shown every kind for ``?contam=CMR`` (a review as a new user). ``withdrawn``:
     the hazards and releases withdrawn as recorded in error instead, which no register,
-    map or report lists (not under location privacy: they are listed by reference)."""
+    map or report lists (not under location privacy: they are listed by reference), as a
+    page or, with ``format=csv``, every one of them as a file."""
     contamination = contamination or contam
     hidden = generalised(principal)
+    if withdrawn and not hidden and format == "csv":
+        table = register.withdrawn_table(register.withdrawn_records(session))
+        return Response(
+            csv_text(table),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="withdrawn-records.csv"'},
+        )
     if withdrawn and not hidden:
         return _page(
             request,

@@ -735,6 +735,60 @@ def withdrawn_records(session: Session) -> Withdrawn:
     return Withdrawn([dict(r) for r in hazards], _together([dict(r) for r in releases]))
 
 
+WITHDRAWN_COLUMNS = (
+    "record",
+    "reference",
+    "of_hazard",
+    "contamination",
+    "method",
+    "takes_effect",
+    "withdrawn_at_utc",
+    "withdrawn_by",
+    "reason",
+    "submission",
+)
+
+
+def withdrawn_table(records: Withdrawn) -> list[tuple[Any, ...]]:
+    """Every record withdrawn, one a row under ``WITHDRAWN_COLUMNS``: the page folds a file
+    withdrawn together after its first releases, and a reader had no way to the rest but
+    the submission's page, not every reader's to open. ``takes_effect``: a hazard's first
+    date, a release's date."""
+    rows: list[tuple[Any, ...]] = [WITHDRAWN_COLUMNS]
+    for h in records.hazards:
+        rows.append(
+            (
+                "hazard",
+                h["reference"],
+                "",
+                str(h["contam"]),
+                "",
+                h["recorded"] or "",
+                f"{h['withdrawn_at']:%Y-%m-%d %H:%M:%S}",
+                h["withdrawn_by"] or "",
+                h["reason"],
+                "",
+            )
+        )
+    for group in records.releases:
+        for r in group["releases"]:
+            rows.append(
+                (
+                    "release" if r["hazard"] else "released outside hazards",
+                    r["reference"],
+                    r["hazard"] or "",
+                    "",
+                    str(r["method"]),
+                    r["released"],
+                    f"{r['withdrawn_at']:%Y-%m-%d %H:%M:%S}",
+                    r["withdrawn_by"] or "",
+                    r["reason"],
+                    r["submission_id"] or "",
+                )
+            )
+    return rows
+
+
 def _together(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Releases withdrawn at once, by one reviewer, for one reason, as one group (the
     latest group first): its releases, their hazards, methods and dates, and the submission that

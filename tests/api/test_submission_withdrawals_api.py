@@ -5,8 +5,11 @@ withdrawn together."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -176,3 +179,26 @@ def test_an_operator_finds_its_own_files_withdrawal_linked_and_no_others(
     other = client_as("operator", organisation="MAG").get("/hazards?withdrawn=true").text
     assert f"submission {sid}" in other and link not in other
     assert link not in client_as("viewer").get("/hazards?withdrawn=true").text
+
+
+def test_every_record_withdrawn_together_is_in_the_lists_download(
+    session: Session, client_as: ClientAs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The list folds a file withdrawn together after its first releases ("and N more"),
+    and a viewer, whose the file's page is not, had no way to read the rest."""
+    monkeypatch.setattr("map_ui.pages.WITHDRAWN_SHOWN", 1)
+    sid = approved_file(session, tmp_path)
+    approval.withdraw_submission_releases(session, sid, reason="=sent twice", by="tests")
+    viewer = client_as("viewer")
+    page = html.unescape(viewer.get("/hazards?withdrawn=true").text)
+    assert "WS-R1 and 1 more, every one in" in re.sub(r"<[^>]+>", "", page)
+    assert 'href="/hazards?withdrawn=true&format=csv"' in page
+    got = viewer.get("/hazards", params={"withdrawn": "true", "format": "csv"})
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    assert "withdrawn-records.csv" in got.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(got.text)))
+    assert rows[0][:3] == ["record", "reference", "of_hazard"]
+    assert sorted((r[0], r[1], r[8], r[9]) for r in rows[1:]) == [
+        ("release", "WS-R1", "'=sent twice", str(sid)),  # no formula for a spreadsheet
+        ("release", "WS-R2", "'=sent twice", str(sid)),
+    ]
