@@ -109,7 +109,8 @@ _POINTS = (
 )
 # Below POINT_ZOOM the points are merged per cell of a few screen pixels (``cell_size``):
 # at national zooms the picture is the same, the tile a fraction of the size. The point
-# keeps the largest hazard's identity; the cell's hazards, areas and status (CHA if any)
+# keeps the largest hazard's identity and place (at the cell's centre, the points of a
+# province drew a lattice on a phone); the cell's hazards, areas and status (CHA if any)
 # are summed up. One sort serves both: the cell's sums over the whole cell (its window),
 # its first row the largest hazard (DISTINCT ON). Grouping with three ordered array_agg
 # sorted every cell three times over: most of a national tile's time.
@@ -119,8 +120,7 @@ _CELLS = (
     " c AS (SELECT DISTINCT ON (cx, cy) id, reference,"
     "  CASE WHEN bool_or(status = 'CHA') OVER w THEN 'CHA' ELSE 'SHA' END AS status,"
     "  contam, SUM(remaining_m2) OVER w AS remaining_m2, SUM(area_m2) OVER w AS area_m2,"
-    "  COUNT(*) OVER w AS hazards,"
-    "  ST_MakePoint(cx * {cell} + {cell} / 2, cy * {cell} + {cell} / 2) AS geom"
+    "  COUNT(*) OVER w AS hazards, geom"
     "  FROM g WINDOW w AS (PARTITION BY cx, cy ORDER BY g.remaining_m2 DESC"
     "   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
     "  ORDER BY cx, cy, g.remaining_m2 DESC)"
@@ -513,8 +513,7 @@ _SUBMISSION_CELLS = (
     " c AS (SELECT min(row) AS row, (array_agg(reference ORDER BY row))[1] AS reference,"
     "  CASE WHEN bool_or(finding = 'error') THEN 'error'"
     "   WHEN bool_or(finding = 'warning') THEN 'warning' ELSE '' END AS finding,"
-    "  COUNT(*) AS features,"
-    "  ST_MakePoint(cx * {cell} + {cell} / 2, cy * {cell} + {cell} / 2) AS geom"
+    "  COUNT(*) AS features, (array_agg(geom ORDER BY row))[1] AS geom"
     "  FROM g GROUP BY cx, cy)"
     " SELECT ST_AsMVT(c, 'features', {extent}, 'geom') FROM c"
 )
