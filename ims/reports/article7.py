@@ -228,10 +228,16 @@ def released(
         elif change.figure == "destroyed" and change.records > 0:
             item = {"type": change.code, "quantity": round(change.value), "cmr": cmr[change.code]}
             items[change.admin_id].append(item)
-    for admin_id, area in released_outside(session, start, end, scope).items():
+    outside = released_outside(session, start, end, scope)
+    for admin_id, area in outside.areas.items():
         rows[admin_id]["released_outside_hazards_m2"] += area
+    for admin_id, found in outside.items.items():
+        if not cmr:
+            cmr = _cmr_types(session)
+        for code, qty in found.items():
+            items[admin_id].append({"type": code, "quantity": qty, "cmr": cmr[code]})
     for admin_id, row in rows.items():
-        row["destroyed"] = _sort_items(items.get(admin_id, []))
+        row["destroyed"] = _sort_items(_summed(items.get(admin_id, [])))
     result = [_finish_released(row) for row in rows.values()]
     total = _released_row("TOTAL", "Total")
     all_items: dict[tuple[str, bool], int] = defaultdict(int)
@@ -261,8 +267,19 @@ def _cmr_types(session: Session) -> dict[str, bool]:
     }
 
 
+def _summed(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per type: a type destroyed both in hazards and outside them is one."""
+    total: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if item["type"] in total:
+            total[item["type"]]["quantity"] += item["quantity"]
+        else:
+            total[item["type"]] = dict(item)
+    return list(total.values())
+
+
 _OUTSIDE_SQL = text(
-    "SELECT o.id, ST_AsBinary(o.geom) FROM outside_release_in_force o "
+    "SELECT o.id, ST_AsBinary(o.geom), o.items FROM outside_release_in_force o "
     "WHERE o.released > :start AND o.released <= :end AND o.contam = :contam "
     "AND NOT EXISTS (SELECT 1 FROM outside_release_conversion c "
     "WHERE c.outside_release_id = o.id) ORDER BY o.id"
@@ -272,17 +289,30 @@ _OUTSIDE_STAMP = text(
     "(SELECT count(*) FROM outside_release_conversion) || '/' || "
     "(SELECT count(*) FROM outside_release_withdrawal)"
 )
-_outside_kept: dict[tuple[Any, ...], dict[int | None, float]] = {}
 
 
-def released_outside(
-    session: Session, start: dt.date, end: dt.date, scope: ReportScope
-) -> dict[int | None, float]:
-    """Land released outside recorded hazards in (start, end], m² per admin area (§2.7).
+@dataclass(frozen=True)
+class Outside:
+    """Land released outside recorded hazards over a period, per admin area."""
 
-    Counted apart: never in the remaining or released figures. Split among admin areas as
-    hazards are (§2.5), at report time, so a boundary reload is followed; kept while
-    neither the records nor the boundaries change.
+    areas: dict[int | None, float]
+    # the items its records found and destroyed (type → quantity), in the area holding
+    # the largest share of each record's polygon, as a release's (§2.5)
+    items: dict[int | None, dict[str, int]]
+
+
+_outside_kept: dict[tuple[Any, ...], Outside] = {}
+
+
+def released_outside(session: Session, start: dt.date, end: dt.date, scope: ReportScope) -> Outside:
+    """Land released outside recorded hazards in (start, end] per admin area (§2.7), and
+    the items destroyed there.
+
+    The area is counted apart: never in the remaining or released figures. The items are
+    Form 1(i)'s items destroyed like any release's: a clearance outside every recorded
+    hazard destroyed them all the same (they had been left out of every report). Split
+    among admin areas as hazards are (§2.5), at report time, so a boundary reload is
+    followed; kept while neither the records nor the boundaries change.
     """
     indexes = admin_indexes(session)
     key = (session.scalar(_OUTSIDE_STAMP), id(indexes), start, end, scope.level, scope.contam)
@@ -291,15 +321,21 @@ def released_outside(
         return kept
     index = indexes.level1 if scope.level == 1 else indexes.level2
     totals: dict[int | None, float] = defaultdict(float)
+    items: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rows = session.execute(
         _OUTSIDE_SQL, {"start": start, "end": end, "contam": scope.contam.value}
     ).all()
-    for _, wkb in rows:
-        for admin_id, area in index.split_area(shapely.from_wkb(bytes(wkb))).items():
+    for _, wkb, found in rows:
+        split = index.split_area(shapely.from_wkb(bytes(wkb)))
+        for admin_id, area in split.items():
             totals[admin_id] += area
+        if found:
+            where = index.largest_of(split)
+            for code, qty in found.items():
+                items[where][code] += int(qty)
     if len(_outside_kept) > 64:
         _outside_kept.clear()
-    _outside_kept[key] = dict(totals)
+    _outside_kept[key] = Outside(dict(totals), {a: dict(t) for a, t in items.items()})
     return _outside_kept[key]
 
 

@@ -387,3 +387,27 @@ def test_a_report_finalised_before_its_stamp_counted_them_tells_them_by_time(
     assert [(c["what"], c["release"]) for c in then["corrections"]] == [
         ("released outside hazards", "O-2")
     ]
+
+
+def destroyed(session: Session, year: int, level: int = 1) -> dict[str, dict[str, int]]:
+    rows = article7(session, year, ReportScope(level=level, contam=CMR))["released"]
+    return {r["admin_code"]: {i["type"]: i["quantity"] for i in r["destroyed"]} for r in rows}
+
+
+def test_items_destroyed_outside_recorded_hazards_count_in_form_1i_once(
+    session: Session, three: int
+) -> None:
+    """A clearance outside every recorded hazard destroyed its items all the same: they had
+    been left out of Form 1(i) while the upload's finding said they were counted. They go
+    where the largest share of the record's polygon lies, as a release's; withdrawn, they
+    go; made into a hazard, they are counted once, by the hazard's release."""
+    for level in (1, 2):
+        figures_now = destroyed(session, 2021, level)
+        assert figures_now["TOTAL"] == {"BLU-26": 6}  # O-1's 3 and O-2's 3; R-1 has none
+        where = [code for code, items in figures_now.items() if items and code != "TOTAL"]
+        assert sum(figures_now[c].get("BLU-26", 0) for c in where) == 6
+    assert destroyed(session, 2020)["TOTAL"] == {}  # in their own year only
+    approval.convert_outside(session, "O-2", hazard_reference="H-2", status=HazardStatus.SHA)
+    assert destroyed(session, 2021)["TOTAL"] == {"BLU-26": 6}  # now by H-2's release
+    withdraw_outside_release(session, "O-1", reason="sent twice", by="tests")
+    assert destroyed(session, 2021)["TOTAL"] == {"BLU-26": 3}
