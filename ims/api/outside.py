@@ -36,6 +36,9 @@ class OutsidePublic(BaseModel):
     method: str
     contam: str
     area_m2: float
+    items: dict[str, int] = Field(
+        description="found and destroyed there: in Form 1(i)'s items destroyed while it counts"
+    )
     operator: str | None
     submission_id: int | None
     split_from: str | None = Field(description="the release it is the outside part of")

@@ -1128,7 +1128,9 @@ def validate_releases(
         elif unnamed and geom is not None and released is not None:
             split = split_release(geom, ctx.boundaries().in_force(geom, released))
             _matched(out, split, released)
-        if split is not None and not split.whole and items:
+        # in parts only: a release all outside every hazard is one record, items and all
+        # (it had been told it "is split")
+        if split is not None and split.pieces and not split.whole and items:
             out.add("items_with_largest_part", WARNING, _items_go_to(split, ref), "items")
         if split is not None and not split.whole and ref:
             # the parts' names (approval.split_parts): one already taken had blocked the

@@ -20,6 +20,9 @@ class OutsideRecord:
     method: str
     contam: str
     area_m2: float
+    # found and destroyed there (munition code → quantity): counted in Form 1(i) while the
+    # record counts, as a release's
+    items: dict[str, int]
     operator: str | None
     submission_id: int | None
     split_from: str | None  # the release it is the outside part of, when split
@@ -32,7 +35,8 @@ class OutsideRecord:
 
 
 _LIST = text(
-    "SELECT o.reference, o.released, o.method, o.contam, o.area_m2, org.name AS operator,"
+    "SELECT o.reference, o.released, o.method, o.contam, o.area_m2,"
+    " COALESCE(o.items, '{}'::jsonb) AS items, org.name AS operator,"
     " o.submission_id, o.attributes ->> 'split_from' AS split_from, h.reference AS made_into,"
     " w.withdrawn_at, w.withdrawn_by, w.reason AS withdrawn_reason,"
     " round(ST_Y(ST_PointOnSurface(o.geom))::numeric, 6)::float AS lat,"

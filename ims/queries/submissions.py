@@ -474,6 +474,10 @@ class ApprovalPreview:
     # status-only revision had been previewed as "1 revision (0 m² …)", nothing said of
     # what it changes (a first-time user's review)
     status_changes: dict[str, int] = field(default_factory=dict)
+    # releases: the land in no hazard recorded on its date, recorded as land released
+    # outside recorded hazards and counted apart (a file of such land alone had been
+    # previewed as "Up to 0 m² released", with nothing of what it records)
+    outside_m2: float = 0.0
 
     @property
     def total(self) -> ProvinceEffect:
@@ -560,7 +564,8 @@ SELECT false AS revision, ST_AsBinary(ST_Intersection(m.geom, rem.geom)) AS wkb,
 FROM merged m JOIN hazard_remaining rem ON rem.hazard_id = m.hazard_id
 """
 _PREVIEW_FEATURES = f"""
-SELECT count(*) FROM submission_feature sf
+SELECT count(*), COALESCE(sum((sf.clean->>'outside_m2')::float), 0)
+FROM submission_feature sf
 WHERE sf.submission_id = :s AND sf.geom IS NOT NULL AND sf.clean IS NOT NULL
   AND {_WITHOUT_ERRORS}
 """
@@ -631,13 +636,19 @@ def approval_preview(session: Session, submission_id: int, kind: str) -> Approva
         for e in [*effects.values(), unassigned]
         if e.new_m2 or e.revised_m2 or e.replaced_m2 or e.released_m2 or e.change_m2
     ]
-    features = (
-        int(session.scalar(text(_PREVIEW_FEATURES), {"s": submission_id}) or 0)
-        if releases
-        else len(rows)
-    )
+    features, outside_m2 = len(rows), 0.0
+    if releases:
+        counted = session.execute(text(_PREVIEW_FEATURES), {"s": submission_id}).one()
+        features, outside_m2 = int(counted[0]), float(counted[1])
     return ApprovalPreview(
-        kind, shown, features, new, revisions, back_dated, dict(sorted(status_changes.items()))
+        kind,
+        shown,
+        features,
+        new,
+        revisions,
+        back_dated,
+        dict(sorted(status_changes.items())),
+        outside_m2,
     )
 
 

@@ -38,8 +38,8 @@ def record_outside(session: Session, submission_id: int | None = None) -> None:
     record_outside_releases(
         session,
         [
-            NewOutsideRelease("OW-1", CLEARED, dt.date(2021, 5, 1), AWAY),
-            NewOutsideRelease("OW-2", CLEARED, dt.date(2021, 6, 1), AWAY_TOO),
+            NewOutsideRelease("OW-1", CLEARED, dt.date(2021, 5, 1), AWAY, items={"BLU-26": 2}),
+            NewOutsideRelease("OW-2", CLEARED, dt.date(2021, 6, 1), AWAY_TOO, items={"BLU-26": 3}),
         ],
         submission_id=submission_id,
     )
@@ -89,6 +89,11 @@ def test_a_reviewer_sees_what_withdrawing_a_record_changes_then_withdraws_it(
     # the API lists it with --all only, and says why
     api = reviewer.get("/api/v1/outside-releases").json()
     assert [r["reference"] for r in api] == ["OW-2"]
+    assert api[0]["items"] == {"BLU-26": 3}  # what it destroyed, in Form 1(i)
+    assert "BLU-26&nbsp;3" in shown
+    # its items left Form 1(i) with it: OW-2's 3 remain of 5
+    destroyed = reviewer.get("/api/v1/reports/article7?year=2021").json()["released"][-1]
+    assert {i["type"]: i["quantity"] for i in destroyed["destroyed"]} == {"BLU-26": 3}
     every = reviewer.get("/api/v1/outside-releases?all=true").json()
     [gone] = [r for r in every if r["reference"] == "OW-1"]
     assert gone["withdrawn"]["reason"] == "the same clearance as OW-2"

@@ -683,6 +683,16 @@ def test_a_release_matched_by_geometry_is_previewed_as_it_is_recorded(
     )
     assert preview.features == 2
     assert preview.total.released_m2 == pytest.approx(expected, rel=1e-6)
+    # beyond B: land released outside recorded hazards, counted apart
+    beyond = _geography_m2(
+        session,
+        "SELECT ST_Difference(ST_GeomFromText(:r, 4326),"
+        " ST_Union(ST_GeomFromText(:a, 4326), ST_GeomFromText(:b, 4326)))",
+        r=wkt["across"],
+        a=wkt["a"],
+        b=wkt["b"],
+    )
+    assert beyond > 10_000 and preview.outside_m2 == pytest.approx(beyond, rel=1e-6)
     approval.approve(session, staged.submission.id, by="reviewer")
     recorded = session.scalar(
         text(
@@ -1095,3 +1105,38 @@ def test_the_review_page_says_what_each_revision_changes_from_the_revision_in_fo
         f"boundary {was:,.0f} m² → {now:,.0f} m²",
     ]
     assert changes[1] == ["nothing but its date"]  # used_from kept: not listed
+
+
+def test_a_file_of_land_released_outside_hazards_is_previewed_as_what_it_records(
+    session: Session, tmp_path: Path, client_as: ClientAs
+) -> None:
+    """A file whose one release lies in no hazard was previewed "Up to 0 m² released", over
+    a table of one total of 0, and nothing said of the 15,301 m² it would record (a review
+    as an operator's data manager)."""
+    load_boundaries(session, [BoundaryFeature("LA-W", "West", MultiPolygon([WEST]))], level=1)
+    away = box(103.10, 19.40, 103.102, 19.402)
+    staged = submissions.stage(
+        session,
+        write_zip(
+            gpd.GeoDataFrame(
+                [{"release_id": "OUT-1", "method": "cleared", "released": "2024-03-01"}],
+                geometry=[away],
+                crs=4326,
+            ),
+            tmp_path,
+            "r",
+        ),
+        kind="releases",
+        organisation="MAG",
+    )
+    assert staged.errors == 0
+    area = _geography_m2(session, "SELECT ST_GeomFromText(:g, 4326)", g=away.wkt)
+    preview = submissions_q.approval_preview(session, staged.submission.id, "releases")
+    assert preview.total.released_m2 == 0 and preview.outside_m2 == pytest.approx(area, rel=1e-6)
+    page = client_as("reviewer").get(f"/submissions/{staged.submission.id}").text
+    summary = " ".join(re.search(r'<p id="preview-summary">(.*?)</p>', page, re.S)[1].split())
+    assert summary == (
+        f"{round(area):,}&nbsp;m² recorded as land released outside recorded hazards, "
+        "counted apart in Form 1(i)."
+    )
+    assert 'id="preview"' not in page  # no table of one total of 0

@@ -360,3 +360,17 @@ def test_a_split_release_says_which_part_its_items_are_counted_with(
         )
     ).all()
     assert [tuple(c) for c in counted] == [("R-9#2", 3)]
+
+
+def test_a_release_all_outside_every_hazard_is_not_told_it_is_split(
+    session: Session, two_hazards: None, tmp_path: Path
+) -> None:
+    """A release that names no hazard and lies in none is one record, items and all: it was
+    warned "the release is split" (a review as an operator's data manager)."""
+    rows = [
+        {"release_id": "R-OUT", "method": "cleared", "released": "2021-06-01",
+         "items": "BLU-26:2"}
+    ]  # fmt: skip
+    away = upload(session, tmp_path, "releases", rows, [box(103.05, 19.05, 103.06, 19.06)])
+    assert "items_with_largest_part" not in {f.code for f in away.findings}
+    assert {f.code for f in away.findings} == {"released_outside_hazards"}
