@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ims.reports.cells import csv_text
-from ims.reports.history import summary
+from ims.reports.history import CORRECTION_COLUMNS, correction_rows, corrections_listed, summary
 
 _env = Environment(
     loader=PackageLoader("ims.reports", "templates"),
@@ -20,6 +20,9 @@ _env = Environment(
 _env.filters["m2"] = lambda v: f"{v:,.0f}"
 _env.filters["km2"] = lambda v: f"{v / 1e6:,.3f}"
 _env.filters["history"] = summary
+_env.filters["correction_rows"] = correction_rows
+_env.filters["corrections_listed"] = corrections_listed
+_env.globals["CORRECTION_COLUMNS"] = CORRECTION_COLUMNS
 
 
 def _items(items: list[dict[str, Any]], qty: str) -> str:
@@ -114,6 +117,12 @@ def to_csv(report: dict[str, Any]) -> str:
         )
     outside = report["released"][-1].get("released_outside_hazards_m2", 0.0)
     rows.append([f"Released outside recorded hazards (not in the totals): {outside:.1f} m²"])
+    if told := summary(report.get("history")):
+        rows += [[], [f"History: {told}"]]
+    if corrections := correction_rows(report.get("history")):
+        rows += [list(CORRECTION_COLUMNS), *corrections]
+        if listed := corrections_listed(report.get("history")):
+            rows.append([listed])
     return csv_text(rows)
 
 

@@ -69,7 +69,9 @@ def article7(session: Any, report: dict[str, Any], fmt: str) -> Rendered:
     # The scope in the name: the provinces' CMR tables and the districts' ERW ones were
     # both saved as article7-2025.xlsx, and the wrong one could be sent.
     areas = {1: "provinces", 2: "districts"}.get(report.get("level", 1), "areas")
-    filename = f"article7-{report['year']}-{report.get('contam', 'CMR')}-{areas}.{fmt}"
+    # the report as finalised and today's are two files a user keeps side by side
+    then = "-as-finalised" if (report.get("history") or {}).get("as_finalised") else ""
+    filename = f"article7-{report['year']}-{report.get('contam', 'CMR')}-{areas}{then}.{fmt}"
     if fmt in BINARY:
         return Rendered(fmt, export.to_binary(session, report, fmt), filename)
     if fmt == "csv":

@@ -502,6 +502,50 @@ def for_generalised_readers(report: dict[str, Any]) -> dict[str, Any]:
     return {**report, "history": history}
 
 
+CORRECTION_COLUMNS = (
+    "Recorded (UTC)",
+    "What",
+    "Release",
+    "Hazard",
+    "Takes effect",
+    "Status, method or reason",
+    "Sent by",
+    "Reviewer",  # who approved it, or withdrew it
+    "Submission",
+)
+
+
+def correction_rows(history: dict[str, Any] | None) -> list[list[Any]]:
+    """The corrections a report lists, a row each under ``CORRECTION_COLUMNS`` (none for a
+    report not finalised): its files had said how many, and not which (a review as an IM
+    officer sending a corrected report). As the report holds them: a generalised reader's
+    come without references and names."""
+    if not history or not history.get("corrections"):
+        return []
+    return [
+        [
+            f"{c['recorded_at'][:10]} {c['recorded_at'][11:16]}".strip(),
+            c["what"],
+            c.get("release") or "",
+            c.get("hazard") or ("" if c.get("release") is None else "outside recorded hazards"),
+            str(c.get("on") or ""),
+            c.get("detail") or "",
+            c.get("sent_by") or "",
+            c.get("recorded_by") or "",
+            c.get("submission_id") or "",
+        ]
+        for c in history["corrections"]
+    ]
+
+
+def corrections_listed(history: dict[str, Any] | None) -> str:
+    """Whether a report's files list every correction, or the first of how many."""
+    if not history or not history.get("corrections"):
+        return ""
+    shown, count = len(history["corrections"]), history["corrections_count"]
+    return f"The first {shown:,} of {count:,} are listed." if count > shown else ""
+
+
 def summary(history: dict[str, Any] | None) -> str:
     """One sentence on a report's history, for the CLI, the exports and the page."""
     if not history:
@@ -519,7 +563,7 @@ def summary(history: dict[str, Any] | None) -> str:
     if history.get("as_finalised"):
         since = (
             f"{count:,} correction{'s' if count != 1 else ''} recorded since with effect in this "
-            "period are not in it"
+            f"period {'is' if count == 1 else 'are'} not in it"
             if count
             else "no corrections recorded since"
         )

@@ -48,7 +48,7 @@ from ims.reports.convention import (
     long_date,
     reporting_period,
 )
-from ims.reports.history import summary
+from ims.reports.history import CORRECTION_COLUMNS, correction_rows, corrections_listed, summary
 
 if TYPE_CHECKING:
     from ims.reports.export import NotedSubmission
@@ -487,4 +487,29 @@ def _notes(report: dict[str, Any], st: _Styles, quality: str) -> list[Any]:
             st.para("History of this report", st.subheading),
             st.para(summary(report["history"]), st.body),
         ]
+        corrections = correction_rows(report["history"])
+        if corrections:
+            cells = [
+                [st.para(str(v), st.small) for v in row]
+                for row in [list(CORRECTION_COLUMNS), *corrections]
+            ]
+            widths = [26, 30, 30, 28, 22, 52, 24, 24, 22]  # mm: 258 of the 269 between margins
+            story += [Spacer(1, 2 * mm), _corrections_table(cells, [w * mm for w in widths])]
+            if listed := corrections_listed(report["history"]):
+                story.append(st.para(listed, st.small))
     return story
+
+
+def _corrections_table(data: list[list[Any]], widths: list[float]) -> Table:
+    """The corrections listed since the report was finalised: a row each, split freely."""
+    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e4f0")),
+                ("GRID", (0, 0), (-1, -1), 0.3, colors.HexColor("#bbbbbb")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return table

@@ -14,7 +14,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ims.config import get_settings
 from ims.reports.cells import workbook_bytes, xlsx_values
 from ims.reports.convention import CONTAMINATION, convention_for, reporting_period
-from ims.reports.history import summary
+from ims.reports.history import (
+    CORRECTION_COLUMNS,
+    correction_rows,
+    corrections_listed,
+    summary,
+)
 
 if TYPE_CHECKING:
     from ims.reports.export import NotedSubmission
@@ -233,6 +238,18 @@ def to_xlsx(
         ],
         total_last=True,
     )
+    corrections = correction_rows(report.get("history"))
+    if corrections:
+        ws = wb.create_sheet("Corrections")
+        ws.append(xlsx_values([summary(report.get("history"))]))
+        ws.append([])
+        ws.append(list(CORRECTION_COLUMNS))
+        for cell in ws[ws.max_row]:
+            cell.font = Font(bold=True)
+        for row in corrections:
+            ws.append(xlsx_values(row))
+        if listed := corrections_listed(report.get("history")):
+            ws.append([listed])
     _notes(
         wb.create_sheet("Notes"),
         report,

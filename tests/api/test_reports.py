@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import html
+import io
 import re
 
+import pypdfium2 as pdfium
+from openpyxl import load_workbook
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy.orm import Session
 
@@ -158,6 +162,25 @@ def test_a_finalised_report_is_shown_and_downloaded_again_as_finalised(
     for fmt in ("xlsx", "pdf", "csv"):
         file = client.get(url, params={"year": 2023, "as_finalised": "true", "format": fmt})
         assert file.status_code == 200, (fmt, file.text[:500])
+        # kept beside today's file under a name of its own
+        named = f'filename="article7-2023-CMR-provinces-as-finalised.{fmt}"'
+        assert named in file.headers["content-disposition"]
+    today = client.get(url, params={"year": 2023, "format": "csv"})
+    assert 'filename="article7-2023-CMR-provinces.csv"' in today.headers["content-disposition"]
+    # today's files list the correction, not only how many (a review as an IM officer)
+    row = next(r for r in csv.reader(io.StringIO(today.text)) if "R2" in r)
+    assert row[1:5] == ["release", "R2", "H1", "2023-09-01"] and row[5] == "cleared"
+    book = load_workbook(
+        io.BytesIO(client.get(url, params={"year": 2023, "format": "xlsx"}).content)
+    )
+    listed = [[c.value for c in r] for r in book["Corrections"].iter_rows()]
+    assert listed[2][:3] == ["Recorded (UTC)", "What", "Release"]
+    assert listed[3][1:5] == ["release", "R2", "H1", "2023-09-01"]
+    pdf = pdfium.PdfDocument(client.get(url, params={"year": 2023, "format": "pdf"}).content)
+    text_all = " ".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    assert "Takes effect" in text_all and "R2" in text_all and "2023-09-01" in text_all
+    page_file = client.get(url, params={"year": 2023, "format": "html"}).text
+    assert 'id="corrections"' in page_file and "<td>R2</td>" in page_file
     page = client.get("/reports", params={"year": 2023, "level": 1, "contam": "CMR"}).text
     assert 'id="as-finalised-link"' in page
     assert 'href="/reports?year=2023&amp;level=1&amp;contam=CMR&amp;as_finalised=1"' in page
@@ -181,7 +204,7 @@ def test_finalising_a_year_late_says_how_many_of_its_records_were_sent_after_it(
     assert said is not None
     text_ = " ".join(html.unescape(re.sub(r"<[^>]+>", "", said[1])).split())
     assert text_.startswith(
-        f"2 records taking effect in 2023 were recorded after it ended (the last on "
+        f"2 records taking effect by the end of 2023 were recorded after it ended (the last on "
         f"{dt.date.today().isoformat()})"
     )
     assert "finalise-late" not in client_as().get("/reports", params={"year": 2019}).text

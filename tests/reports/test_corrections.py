@@ -262,7 +262,7 @@ def test_the_report_as_finalised_is_produced_again_whole_after_a_correction(
     assert then["history"]["notes_then"] == {"submissions": [], "codes": []}
     assert today["history"]["kept_whole"] is True and today["history"]["as_finalised"] is False
     assert summary(then["history"]).startswith("The report as finalised: finalised ")
-    assert "1 correction recorded since with effect in this period are not in it" in summary(
+    assert "1 correction recorded since with effect in this period is not in it" in summary(
         then["history"]
     )
     by_district = article7_with_history(
