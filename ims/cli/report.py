@@ -40,7 +40,12 @@ def report_article7(
     year: Annotated[int, typer.Option(help="Calendar year (as of 31 December).")],
     level: Annotated[int, typer.Option(help="Admin level: 1 provinces, 2 districts.")] = 1,
     contam: Contam = "CMR",
-    fmt: Annotated[str, typer.Option("--format", help="json, csv, html, xlsx or pdf.")] = "json",
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format", help="json, csv, html, xlsx or pdf (default: -o's ending, or json)."
+        ),
+    ] = None,
     output: Output = None,
     finalise: Annotated[
         bool,
@@ -64,7 +69,7 @@ def report_article7(
     from ims.reports.article7 import ReportScope
     from ims.reports.history import article7_with_history, summary
 
-    _check_format(fmt, formats.ARTICLE7, output)
+    fmt = _check_format(fmt, formats.ARTICLE7, output)
     scope = ReportScope(level=level, contam=parse_contam(contam))
     with db_session() as session:
         if finalise and as_finalised:
@@ -88,16 +93,22 @@ def _baseline(baseline: str | None) -> dt.date:
     return parse_date(baseline, "--baseline") if baseline else get_settings().article4_baseline
 
 
-def _check_format(fmt: str, choices: Sequence[str], output: Path | None) -> None:
-    """Refuse a format the report does not come in, and a binary one with no file to go to.
+def _check_format(fmt: str | None, choices: Sequence[str], output: Path | None) -> str:
+    """The format to write: ``--format``, else the ending of ``-o`` when the report comes
+    in it (``-o report.pdf`` had written JSON into a file named .pdf), else JSON. Refuse a
+    format the report does not come in, and a binary one with no file to go to.
 
     Before the report is made: ``--finalise`` must not be noted for a report never written.
     """
     from ims.reports import formats
 
+    if fmt is None:
+        ending = output.suffix.lower().lstrip(".") if output is not None else ""
+        fmt = ending if ending in choices else "json"
     formats.check(fmt, choices)
     if fmt in formats.BINARY and output is None:
         raise InvalidRequest(f"--format {fmt} writes a file: give it with -o FILE")
+    return fmt
 
 
 def _write(rendered: Rendered, output: Path | None) -> None:
@@ -136,14 +147,17 @@ def report_progress(
     ] = None,
     baseline: Baseline = None,
     contam: Contam = "CMR",
-    fmt: Annotated[str, typer.Option("--format", help="json, csv or png (chart).")] = "json",
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="json, csv or png (chart) (default: -o's ending, or json)."),
+    ] = None,
     output: Output = None,
 ) -> None:
     """Article 4 progress year by year: added, released by method, remaining at year end."""
     from ims.reports import formats
     from ims.reports.progress import article4_series
 
-    _check_format(fmt, formats.PROGRESS, output)
+    fmt = _check_format(fmt, formats.PROGRESS, output)
     start = _baseline(baseline)
     with db_session() as session:
         series = article4_series(
@@ -177,14 +191,17 @@ def report_priorities(
     ] = None,
     as_of: AsOf = None,
     contam: Contam = "CMR",
-    fmt: Annotated[str, typer.Option("--format", help="json, csv or xlsx.")] = "json",
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="json, csv or xlsx (default: -o's ending, or json)."),
+    ] = None,
     output: Output = None,
 ) -> None:
     """Action 23: open hazards ranked by a configurable score, for tasking."""
     from ims.reports import formats
     from ims.reports.progress import Weights, priorities
 
-    _check_format(fmt, formats.PRIORITIES, output)
+    fmt = _check_format(fmt, formats.PRIORITIES, output)
     day = _as_of(as_of)
     with db_session() as session:
         ranked = priorities(session, day, Weights.load(weights), parse_contam(contam), top)

@@ -1307,6 +1307,11 @@ def _shares_outside(
     }
 
 
+# the split choice, as the upload page and the command line name it (a finding read on
+# the review page had named the command's option alone)
+SPLIT_CHOICE = (
+    '"Split releases among the hazards they lie on" on the upload page, ims import --split'
+)
 _OVERLAY_BLOCK = 50_000  # releases overlaid with their hazard at once
 
 
@@ -1381,8 +1386,8 @@ def _named_release(
             "lies_on_other_hazards",
             WARNING,
             f"part of the release lies on other {noun(len(others), 'hazard')} "
-            f"{_listing(others)}, not counted there: upload with the split choice (ims import "
-            "--split) to record each part against its hazard",
+            f"{_listing(others)}, not counted there: send it again with the split choice "
+            f"({SPLIT_CHOICE}) to record each part against its hazard",
             "geometry",
         )
     elif share_outside > RELEASE_OUTSIDE_WARNING:
@@ -1405,7 +1410,7 @@ def _named_release(
             f"{outside_m2:,.0f} m² ({100 * share_outside:.0f}%) of the release lies "
             f"outside hazard {hazard_ref}{day}: that part is not counted "
             "as released (if it was cleared, the hazard's boundary may need a revision; the "
-            "split choice, ims import --split, records it as land released outside hazards)",
+            f"split choice, {SPLIT_CHOICE}, records it as land released outside hazards)",
             "geometry",
         )
     return None

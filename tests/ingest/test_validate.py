@@ -700,3 +700,6 @@ def test_a_release_partly_outside_its_hazard_is_told_what_is_not_counted() -> No
     outside_m2 = float(geodesic_areas([box(102.0995, 19.6, 102.1, 19.61)])[0])
     assert f"{outside_m2:,.0f} m² (20%) of the release lies outside hazard H1" in told[0].message
     assert told[0].severity == Severity.WARNING
+    # read on the review page as well as by the command: both ways to the split choice
+    assert '"Split releases among the hazards they lie on" on the upload page' in told[0].message
+    assert "ims import --split" in told[0].message

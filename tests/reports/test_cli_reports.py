@@ -139,6 +139,22 @@ def test_article7_csv_and_html_hold_both_tables(cli_db: str, tmp_path: Path) -> 
     assert "<table>" in html and "Province A" in html and "Form 1(i)" in html
 
 
+def test_article7_is_written_in_the_format_its_file_is_named_for(
+    cli_db: str, tmp_path: Path
+) -> None:
+    """`-o report.pdf` without --format had written JSON into a file named .pdf."""
+    for ending, starts in (("pdf", b"%PDF"), ("xlsx", b"PK"), ("csv", b'"Form 1(h)')):
+        out = tmp_path / f"report.{ending}"
+        result = runner.invoke(app, ["report", "article7", "--year", "2024", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.read_bytes().startswith(starts), ending
+    out = tmp_path / "report.txt"  # an ending no report comes in: JSON, as before
+    assert (
+        runner.invoke(app, ["report", "article7", "--year", "2024", "-o", str(out)]).exit_code == 0
+    )
+    assert out.read_text().startswith("{")
+
+
 def test_explain_prints_contributions_that_sum(cli_db: str) -> None:
     result = runner.invoke(
         app,
