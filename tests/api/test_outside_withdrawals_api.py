@@ -211,3 +211,19 @@ def test_the_part_of_a_release_outside_hazards_withdrawn_is_marked_beside_its_ha
     assert done.status_code == 201, done.text
     page = reviewer.get(f"/submissions/{staged.submission.id}").text
     assert 'its part outside hazards</span> <span class="badge withdrawn">withdrawn' in page
+
+
+def test_a_hazard_made_from_outside_land_says_so_not_among_the_files_columns(
+    session: Session, client_as: ClientAs
+) -> None:
+    """Its page listed `made_from_outside_release` under "Columns of the operator's file
+    ... kept as they came", a note ims had made (a review as an IM officer)."""
+    load_provinces_and_districts(session)
+    record_outside(session)
+    approval.convert_outside(session, "OW-2", hazard_reference="H-RETRO", status=HazardStatus.SHA)
+    page = client_as("reviewer").get("/hazards/H-RETRO").text
+    assert 'id="made-from-outside"' in page and "OW-2" in page
+    assert "made_from_outside_release" not in page and 'id="attributes"' not in page
+    assert 'href="/releases/outside#outside"' in page
+    viewer = client_as("viewer").get("/hazards/H-RETRO").text
+    assert 'id="made-from-outside"' in viewer and "/releases/outside" not in viewer
