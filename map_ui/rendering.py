@@ -131,26 +131,51 @@ def staged_cell(value: object) -> str:
 templates.env.filters["staged"] = staged_cell
 
 
+# The names an audit event's fields are stored under, as a reader reads them (the trail
+# had shown "no", "area_m2", "counted_m2": a review as an IM officer). Stored as they were:
+# the events are sealed in a chain.
+AUDIT_LABELS = {
+    "no": "record no.",
+    "revision": "revision no.",
+    "effective": "takes effect",
+    "released": "released on",
+    "area_m2": "area m²",
+    "counted_m2": "counted m²",
+    "remaining_m2": "remaining m²",
+    "with_submission": "with its submission",
+    "sent_before_unchanged": "sent before, unchanged",
+}
+
+
 def audit_fields(values: object) -> list[tuple[str, str]]:
-    """An audit event's before or after as its fields read: (name, value) in the order
-    stored, a scalar as it is and a list or an object as compact JSON. The trail had shown
-    the JSON itself (a new user's review)."""
+    """An audit event's before or after as its fields read: (label, value) in the order
+    stored, areas with their thousands, a scalar as it is and a list or an object as
+    compact JSON. The trail had shown the JSON itself (a new user's review)."""
     if not isinstance(values, dict):
         return [("", json.dumps(values, ensure_ascii=False))]
     return [
-        (
-            str(key),
-            "—"
-            if value is None
-            else value
-            if isinstance(value, str)
-            else json.dumps(value, ensure_ascii=False, separators=(", ", ": ")),
-        )
+        (AUDIT_LABELS.get(str(key), str(key)), _audit_value(key, value))
         for key, value in values.items()
     ]
 
 
+def _audit_value(key: object, value: object) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if str(key).endswith("_m2") and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:,.1f}"
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def audit_action(action: str) -> str:
+    """An audit event's action as words: "hazard.recorded" reads "hazard recorded"."""
+    return action.replace(".", " ").replace("_", " ")
+
+
 templates.env.filters["audit_fields"] = audit_fields
+templates.env.filters["audit_action"] = audit_action
 
 
 _versions: dict[str, str] = {}

@@ -976,7 +976,7 @@ def test_the_audit_trail_leaves_sign_ins_out_unless_asked(
 
     def actions(page: str) -> list[str]:
         table = page[page.index('id="audit"') :]
-        return re.findall(r'<td class="what">([a-z_.]+)</td>', table)
+        return re.findall(r'<td class="what" title="([a-z_.]+)">', table)
 
     plain = admin.get("/admin/audit")
     assert plain.status_code == 200
@@ -1017,6 +1017,26 @@ def test_an_audit_events_changes_read_as_fields_not_json(
         "<dt>organisation</dt><dd>MAG</dd>"
     )
     assert "{" not in row.split('data-label="Before"')[1]
+    assert '<td class="what" title="user.changed">user changed</td>' in row
+    # the names stored, as a reader reads them, and areas with their thousands
+    audit.record(
+        session,
+        "tests",
+        "release.recorded",
+        "release",
+        "R-1",
+        after={"no": 7, "effective": "2021-03-01", "counted_m2": 13096.24, "method": "cleared"},
+    )
+    session.flush()
+    page = admin.get("/admin/audit", params={"action": "release.recorded"}).text
+    row = page[page.index('id="audit"') :].split("</tr>")[1]
+    for pair in (
+        "<dt>record no.</dt><dd>7</dd>",
+        "<dt>takes effect</dt><dd>2021-03-01</dd>",
+        "<dt>counted m²</dt><dd>13,096.2</dd>",
+        "<dt>method</dt><dd>cleared</dd>",
+    ):
+        assert pair in html.unescape(row)
 
 
 def test_the_register_says_which_page_of_how_many_and_reaches_the_last(
