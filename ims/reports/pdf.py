@@ -490,7 +490,7 @@ def _notes(report: dict[str, Any], st: _Styles, quality: str) -> list[Any]:
         corrections = correction_rows(report["history"])
         if corrections:
             cells = [
-                [st.para(str(v), st.small) for v in row]
+                [st.para(_shortened(str(v)), st.small) for v in row]
                 for row in [list(CORRECTION_COLUMNS), *corrections]
             ]
             widths = [26, 30, 30, 28, 22, 52, 24, 24, 22]  # mm: 258 of the 269 between margins
@@ -500,9 +500,21 @@ def _notes(report: dict[str, Any], st: _Styles, quality: str) -> list[Any]:
     return story
 
 
+# A withdrawal's reason may be 2,000 characters: a row taller than the page made the whole
+# PDF fail (LayoutError). Shortened here; the XLSX, the CSV and the page give it whole.
+_CELL_MOST = 400
+
+
+def _shortened(text: str) -> str:
+    if len(text) <= _CELL_MOST:
+        return text
+    return text[: _CELL_MOST - 30].rstrip() + "… (in full in the XLSX and CSV)"
+
+
 def _corrections_table(data: list[list[Any]], widths: list[float]) -> Table:
-    """The corrections listed since the report was finalised: a row each, split freely."""
-    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
+    """The corrections listed since the report was finalised: a row each, split freely,
+    within a row too (a tall one cannot stop the file being made)."""
+    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT", splitInRow=1)
     table.setStyle(
         TableStyle(
             [

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ims.db.recording import load_boundaries, record_hazards, record_releases
 from ims.domain.enums import HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
+from ims.ingest import approval
 from tests.utils import ClientAs
 
 
@@ -208,3 +209,23 @@ def test_finalising_a_year_late_says_how_many_of_its_records_were_sent_after_it(
         f"{dt.date.today().isoformat()})"
     )
     assert "finalise-late" not in client_as().get("/reports", params={"year": 2019}).text
+
+
+def test_a_correction_with_the_longest_reason_leaves_every_file_whole(
+    session: Session, client_as: ClientAs
+) -> None:
+    """A withdrawal's reason of 2,000 characters made a row of the PDF's corrections taller
+    than its page, and the PDF failed to be made (reportlab's LayoutError)."""
+    seed(session)
+    client = client_as()
+    assert client.post("/api/v1/reports/article7/finalise", params={"year": 2023}).is_success
+    reason = ("Sent twice by the operator under another reference " * 40)[:2000]
+    approval.withdraw_release(session, "R1", reason=reason, by="tests")
+    url = "/api/v1/reports/article7"
+    pdf = client.get(url, params={"year": 2023, "format": "pdf"})
+    assert pdf.status_code == 200, pdf.text[:300]
+    document = pdfium.PdfDocument(pdf.content)
+    text_all = " ".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    assert "in full in the XLSX and CSV" in " ".join(text_all.split())
+    whole = client.get(url, params={"year": 2023, "format": "csv"}).text
+    assert reason.strip() in whole
