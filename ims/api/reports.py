@@ -83,7 +83,12 @@ def get_article7(
     """
     scope = ReportScope(level=level, contam=contam)
     report = article7_with_history(
-        session, year, scope, by=_by(principal), as_finalised=as_finalised
+        session,
+        year,
+        scope,
+        by=_by(principal),
+        as_finalised=as_finalised,
+        every_correction=format in ("csv", "xlsx"),
     )
     if generalised(principal):
         report = for_generalised_readers(report)

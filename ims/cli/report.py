@@ -75,7 +75,13 @@ def report_article7(
         if finalise and as_finalised:
             raise InvalidRequest("--finalise and --as-finalised: one or the other")
         report = article7_with_history(
-            session, year, scope, by=actor().name, finalise=finalise, as_finalised=as_finalised
+            session,
+            year,
+            scope,
+            by=actor().name,
+            finalise=finalise,
+            as_finalised=as_finalised,
+            every_correction=fmt in ("csv", "xlsx"),
         )
         err.print(summary(report["history"]), highlight=False)
         # Inside the session: XLSX and PDF read their notes and map from the database.

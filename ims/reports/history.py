@@ -180,12 +180,13 @@ def corrections(
     as_of: dt.date,
     scope: ReportScope,
     since: dt.datetime | None = None,
+    most: int | None = MAX_LISTED,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Revisions, releases and withdrawals recorded after ``stamp`` that take effect on or
     before ``as_of`` (a release's withdrawal from its release's date, a hazard's from the
     date it was first in force).
 
-    Returns the count and the first ``MAX_LISTED`` of them in recording order.
+    Returns the count and the first ``most`` of them in recording order (None: all).
     """
     # A hazard's first revision is its recording: a hazard recorded late had been listed as
     # a "hazard revision". Who sent it (the uploader, and the organisation the submission
@@ -247,7 +248,7 @@ def corrections(
         "by_number": since is None,
     }
     count = session.scalar(text(f"SELECT COUNT(*) FROM ({query.text}) q"), params) or 0
-    rows = session.execute(text(f"{query.text} LIMIT :n"), {**params, "n": MAX_LISTED}).all()
+    rows = session.execute(text(f"{query.text} LIMIT :n"), {**params, "n": most}).all()
     listed = [
         {
             "what": row.what,
@@ -346,8 +347,12 @@ def article7_with_history(
     *,
     finalise: bool = False,
     as_finalised: bool = False,
+    every_correction: bool = False,
 ) -> dict[str, Any]:
     """The Article 7 report with a ``history`` key: finalised when, corrected since?
+
+    The first ``MAX_LISTED`` corrections are listed, or ``every_correction`` (for the CSV
+    and the XLSX: a file withdrawn after finalising had left the latest in no file).
 
     With ``finalise`` (a reviewer's act) a report for a year that has ended is noted as
     finalised, once, and committed, whole, by provinces and by districts (one report, of
@@ -414,7 +419,14 @@ def article7_with_history(
         report = copy.deepcopy(run.document)
         notes_then = report.pop("notes_then", None)
         report.pop(STAMP_COUNTS_OUTSIDE, None)
-    count, listed = corrections(session, run.stamp, as_of, scope, since=_told_by_time(run))
+    count, listed = corrections(
+        session,
+        run.stamp,
+        as_of,
+        scope,
+        since=_told_by_time(run),
+        most=None if every_correction else MAX_LISTED,
+    )
     outside_then = _outside_then(run)
     report["history"] = {
         "provisional": False,
@@ -543,7 +555,11 @@ def corrections_listed(history: dict[str, Any] | None) -> str:
     if not history or not history.get("corrections"):
         return ""
     shown, count = len(history["corrections"]), history["corrections_count"]
-    return f"The first {shown:,} of {count:,} are listed." if count > shown else ""
+    return (
+        f"The first {shown:,} of {count:,} are listed; the XLSX and the CSV list every one."
+        if count > shown
+        else ""
+    )
 
 
 def summary(history: dict[str, Any] | None) -> str:

@@ -512,9 +512,10 @@ def _shortened(text: str) -> str:
 
 
 def _corrections_table(data: list[list[Any]], widths: list[float]) -> Table:
-    """The corrections listed since the report was finalised: a row each, split freely,
-    within a row too (a tall one cannot stop the file being made)."""
-    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT", splitInRow=1)
+    """The corrections listed since the report was finalised: a row each, split between
+    rows (a cell is at most ``_CELL_MOST`` characters, so no row is taller than a page;
+    splitting within rows repeated the header mid-page and shifted what followed)."""
+    table = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(
         TableStyle(
             [

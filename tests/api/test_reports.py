@@ -9,6 +9,7 @@ import io
 import re
 
 import pypdfium2 as pdfium
+import pytest
 from openpyxl import load_workbook
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy.orm import Session
@@ -229,3 +230,34 @@ def test_a_correction_with_the_longest_reason_leaves_every_file_whole(
     assert "in full in the XLSX and CSV" in " ".join(text_all.split())
     whole = client.get(url, params={"year": 2023, "format": "csv"}).text
     assert reason.strip() in whole
+
+
+def test_the_csv_and_xlsx_list_every_correction_where_the_page_lists_the_first(
+    session: Session, client_as: ClientAs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the first 200, the latest corrections were in no file (an attack on our own
+    instance: a file of 751 releases withdrawn after finalising)."""
+    monkeypatch.setattr("ims.reports.history.MAX_LISTED", 1)
+    seed(session)
+    client = client_as()
+    assert client.post("/api/v1/reports/article7/finalise", params={"year": 2023}).is_success
+    late = [
+        NewRelease(ref, "H1", ReleaseMethod.CLEARED, dt.date(2023, 9, 1), geom)
+        for ref, geom in (
+            ("R2", box(102.105, 19.6, 102.107, 19.61)),
+            ("R3", box(102.107, 19.6, 102.11, 19.61)),
+        )
+    ]
+    record_releases(session, late)
+    url = "/api/v1/reports/article7"
+    history = client.get(url, params={"year": 2023}).json()["history"]
+    assert history["corrections_count"] == 2 and len(history["corrections"]) == 1
+    listed = client.get(url, params={"year": 2023, "format": "csv"}).text
+    assert "R2" in listed and "R3" in listed and "The first" not in listed
+    xlsx = client.get(url, params={"year": 2023, "format": "xlsx"}).content
+    rows = [
+        [c.value for c in r] for r in load_workbook(io.BytesIO(xlsx))["Corrections"].iter_rows()
+    ]
+    assert [r[2] for r in rows[3:]] == ["R2", "R3"]
+    page = client.get(url, params={"year": 2023, "format": "html"}).text
+    assert "The first 1 of 2 are listed; the XLSX and the CSV list every one." in page
