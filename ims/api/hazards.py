@@ -429,6 +429,13 @@ class HazardWithdrawalPublic(BaseModel):
     finalised_years: list[int] = Field(
         description="finalised reports of those years: they list it as a correction"
     )
+    made_from_outside: str | None = Field(
+        None,
+        description="the record of land released outside recorded hazards it was made "
+        "from, if it was: withdrawn, the hazard gives that record back its count apart",
+    )
+    outside_m2: float = Field(0.0, description="that record's area")
+    outside_released: dt.date | None = Field(None, description="that record's release date")
 
 
 class WithdrawHazard(BaseModel):

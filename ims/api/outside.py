@@ -43,6 +43,10 @@ class OutsidePublic(BaseModel):
     submission_id: int | None
     split_from: str | None = Field(description="the release it is the outside part of")
     made_into: str | None = Field(description="the retrospective hazard made of it, if any")
+    made_into_withdrawn: bool = Field(
+        False,
+        description="that hazard was withdrawn as recorded in error: the record counts apart again",
+    )
     withdrawn: OutsideWithdrawn | None = Field(
         None, description="set when it was withdrawn as recorded in error: it counts nowhere"
     )

@@ -29,6 +29,9 @@ def _effect_lines(effect: HazardWithdrawalEffect, *, done: bool) -> list[str]:
     ]
     if effect.overlaps:
         lines.append(f"  it shares ground with {', '.join(effect.overlaps)}")
+    outside = effect.outside_line(done=done)
+    if outside:
+        lines.append(f"  {outside}")
     lines.append(f"  figures change for {', '.join(str(y) for y in effect.years)}")
     if effect.finalised_years:
         years = ", ".join(str(y) for y in effect.finalised_years)

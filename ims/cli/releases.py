@@ -43,6 +43,8 @@ def releases_outside(
         return
     for r in found:
         made = f" → hazard {r.made_into}" if r.made_into else ""
+        if r.made_into_withdrawn:
+            made = f" (made into hazard {r.made_into}, withdrawn since: counted apart again)"
         if r.withdrawn_at is not None:
             made = f" (withdrawn {r.withdrawn_at:%Y-%m-%d}: {r.withdrawn_reason})"
         part = f" (part of {r.split_from})" if r.split_from else ""
@@ -52,7 +54,11 @@ def releases_outside(
             highlight=False,
             markup=False,
         )
-    total = sum(r.area_m2 for r in found if not r.made_into and r.withdrawn_at is None)
+    total = sum(
+        r.area_m2
+        for r in found
+        if (not r.made_into or r.made_into_withdrawn) and r.withdrawn_at is None
+    )
     out.print(f"{counted(len(found), 'record')}; {total:,.0f} m² counted apart", highlight=False)
 
 

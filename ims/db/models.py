@@ -477,8 +477,11 @@ class OutsideReleaseWithdrawal(Base):
     withdrawn_by: Mapped[str | None] = mapped_column(String(200))
 
 
-# Land released outside hazards that counts: every record but those withdrawn (view, 0042).
+# Land released outside hazards in force: every record but those withdrawn (view, 0042).
 OUTSIDE_IN_FORCE = "outside_release_in_force"
+# What Form 1(i) counts apart (view, 0043): in force, and not made into a hazard in force (a
+# record made into a hazard that was then withdrawn as recorded in error counts again).
+OUTSIDE_COUNTED = "outside_release_counted"
 
 
 class ReleaseWithdrawal(Base):

@@ -28,6 +28,7 @@ from ims.db.models import (
     AdminArea,
     Hazard,
     HazardRevision,
+    HazardWithdrawal,
     MunitionType,
     Organisation,
     OutsideRelease,
@@ -650,8 +651,19 @@ def convert_outside_release(
     ).first()
     if outside is None:
         raise NotFound(f"no land released outside hazards is recorded as {reference!r}")
-    if session.get(OutsideReleaseConversion, outside.id) is not None:
-        raise Conflict(f"{reference} was already made into a hazard")
+    made = session.get(OutsideReleaseConversion, outside.id)
+    if made is not None:
+        made_into = session.get(Hazard, made.hazard_id)
+        called = made_into.reference if made_into else str(made.hazard_id)
+        if session.get(HazardWithdrawal, made.hazard_id) is None:
+            raise Conflict(f"{reference} was already made into hazard {called}")
+        # its release took the record's reference, which a withdrawn release keeps
+        raise Conflict(
+            f"{reference} was made into hazard {called}, withdrawn since as recorded in error:"
+            " it counts apart again, and is not made into a hazard twice. If the land lies in"
+            " a hazard after all, send it as a release of that hazard under a reference of"
+            f" its own, then withdraw {reference}"
+        )
     if session.get(OutsideReleaseWithdrawal, outside.id) is not None:
         raise Conflict(f"{reference} was withdrawn as recorded in error: it is no hazard's")
     hazard_reference = hazard_reference.strip()

@@ -303,6 +303,11 @@ class HazardWithdrawalEffect:
     overlaps: list[str] = field(default_factory=list)  # hazards in force it shares ground with
     years: list[int] = field(default_factory=list)  # whose figures change
     finalised_years: list[int] = field(default_factory=list)  # reports that list it
+    # made by a reviewer from land released outside hazards (§2.7): that record, which
+    # counts apart in Form 1(i) again once the hazard is withdrawn, and its area
+    made_from_outside: str | None = None
+    outside_m2: float = 0.0
+    outside_released: dt.date | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for the API, the page and the audit trail."""
@@ -317,7 +322,24 @@ class HazardWithdrawalEffect:
             "overlaps": self.overlaps,
             "years": self.years,
             "finalised_years": self.finalised_years,
+            "made_from_outside": self.made_from_outside,
+            "outside_m2": round(self.outside_m2, 1),
+            "outside_released": (
+                self.outside_released.isoformat() if self.outside_released else None
+            ),
         }
+
+    def outside_line(self, *, done: bool) -> str | None:
+        """What happens to the land released outside hazards it was made from, if any."""
+        if self.made_from_outside is None or self.outside_released is None:
+            return None
+        return (
+            f"it was made from land released outside recorded hazards, "
+            f"{self.made_from_outside}: that record "
+            f"{'counts' if done else 'will count'} again in Form 1(i) of "
+            f"{self.outside_released.year}, {self.outside_m2:,.0f} m² apart as land released "
+            "outside recorded hazards; withdraw it too if it was recorded in error"
+        )
 
 
 def _hazard(session: Session, reference: str) -> Hazard:
@@ -388,6 +410,14 @@ def hazard_withdrawal_effect(
             {"h": hazard.id},
         )
     )
+    made_from = session.execute(
+        text(
+            "SELECT o.reference, o.area_m2, o.released FROM outside_release_conversion c"
+            " JOIN outside_release_in_force o ON o.id = c.outside_release_id"
+            " WHERE c.hazard_id = :h"
+        ),
+        {"h": hazard.id},
+    ).first()
     this_year = (today or dt.date.today()).year
     first = row.recorded.year
     return HazardWithdrawalEffect(
@@ -402,6 +432,9 @@ def hazard_withdrawal_effect(
         overlaps=overlaps,
         years=list(range(first, max(first, this_year) + 1)),
         finalised_years=_finalised_since(session, hazard.contam.value, first),
+        made_from_outside=made_from.reference if made_from else None,
+        outside_m2=float(made_from.area_m2) if made_from else 0.0,
+        outside_released=made_from.released if made_from else None,
     )
 
 
@@ -432,7 +465,15 @@ def withdraw_hazard(
             "area_m2": round(effect.area_m2, 1),
             "remaining_m2": round(effect.remaining_m2, 1),
         },
-        after={"reason": reason, "overlapped": effect.overlaps},
+        after={
+            "reason": reason,
+            "overlapped": effect.overlaps,
+            **(
+                {"counts_again_outside": effect.made_from_outside}
+                if effect.made_from_outside
+                else {}
+            ),
+        },
     )
     return effect
 
@@ -506,13 +547,10 @@ def _outside(session: Session, reference: str) -> OutsideRelease:
             f"{withdrawn.withdrawn_by or 'someone unnamed'}"
         )
     made = session.get(OutsideReleaseConversion, outside.id)
-    if made is not None:
+    # made into a hazard since withdrawn as recorded in error, it counts apart again (§2.7)
+    if made is not None and session.get(HazardWithdrawal, made.hazard_id) is None:
         hazard = session.get(Hazard, made.hazard_id)
         name = hazard.reference if hazard else str(made.hazard_id)
-        if session.get(HazardWithdrawal, made.hazard_id) is not None:
-            raise Conflict(
-                f"{reference} was made into hazard {name}, withdrawn since: nothing of it counts"
-            )
         raise Conflict(
             f"{reference} was made into hazard {name}: withdraw its release {reference} on "
             "that hazard's page, then the hazard, if it was recorded in error"
@@ -702,10 +740,7 @@ def submission_withdrawal_effect(
     outside = session.execute(
         text(
             "SELECT o.id, o.reference, o.released, o.contam, o.area_m2,"
-            " EXISTS (SELECT 1 FROM outside_release_withdrawal w"
-            "  WHERE w.outside_release_id = o.id)"
-            " OR EXISTS (SELECT 1 FROM outside_release_conversion c"
-            "  WHERE c.outside_release_id = o.id) AS gone"
+            " NOT EXISTS (SELECT 1 FROM outside_release_counted n WHERE n.id = o.id) AS gone"
             " FROM outside_release o WHERE o.submission_id = :s ORDER BY o.seq"
         ),
         {"s": submission_id},

@@ -882,14 +882,13 @@ def released_nothing(session: Session, submission_id: int) -> ReleasedNothing:
 
 def releases_in_force(session: Session, submission_id: int) -> int:
     """How many releases a submission recorded that are not withdrawn (with its land
-    released outside hazards not withdrawn or made into hazards)."""
+    released outside hazards that counts: not withdrawn, nor made into a hazard in force)."""
     return int(
         session.scalar(
             text(
                 "SELECT (SELECT count(*) FROM release_in_force WHERE submission_id = :s)"
-                " + (SELECT count(*) FROM outside_release_in_force o WHERE o.submission_id = :s"
-                "  AND NOT EXISTS (SELECT 1 FROM outside_release_conversion c"
-                "   WHERE c.outside_release_id = o.id))"
+                " + (SELECT count(*) FROM outside_release_counted o"
+                "  WHERE o.submission_id = :s)"
             ),
             {"s": submission_id},
         )

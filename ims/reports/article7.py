@@ -279,15 +279,15 @@ def _summed(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 _OUTSIDE_SQL = text(
-    "SELECT o.id, ST_AsBinary(o.geom), o.items FROM outside_release_in_force o "
-    "WHERE o.released > :start AND o.released <= :end AND o.contam = :contam "
-    "AND NOT EXISTS (SELECT 1 FROM outside_release_conversion c "
-    "WHERE c.outside_release_id = o.id) ORDER BY o.id"
+    "SELECT o.id, ST_AsBinary(o.geom), o.items FROM outside_release_counted o "
+    "WHERE o.released > :start AND o.released <= :end AND o.contam = :contam ORDER BY o.id"
 )
 _OUTSIDE_STAMP = text(
     "SELECT (SELECT count(*) || ':' || coalesce(max(seq), 0) FROM outside_release) || '/' || "
     "(SELECT count(*) FROM outside_release_conversion) || '/' || "
-    "(SELECT count(*) FROM outside_release_withdrawal)"
+    "(SELECT count(*) FROM outside_release_withdrawal) || '/' || "
+    # a hazard made from such land, withdrawn, gives it back its count (view, 0043)
+    "(SELECT coalesce(max(seq), 0) FROM hazard_withdrawal)"
 )
 
 

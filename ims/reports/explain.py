@@ -145,10 +145,9 @@ def _outside(
     found = session.execute(
         text(
             "SELECT o.reference, o.method, o.released, ST_AsBinary(o.geom)"
-            " FROM outside_release_in_force o "
+            " FROM outside_release_counted o "
             "WHERE o.released > :start AND o.released <= :end AND o.contam = :contam "
-            "AND NOT EXISTS (SELECT 1 FROM outside_release_conversion c "
-            "WHERE c.outside_release_id = o.id) ORDER BY o.released, o.reference"
+            "ORDER BY o.released, o.reference"
         ),
         params,
     ).all()

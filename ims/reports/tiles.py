@@ -143,17 +143,15 @@ _RELEASES = (
     " FROM b, release_in_force r JOIN hazard h ON h.id = r.hazard_id"
     " LEFT JOIN ledger_entry e ON e.hazard_id = r.hazard_id AND e.release_id = r.id"
     " WHERE r.geom_3857 && b.env AND r.released <= :as_of" + _KIND + ""
-    # land released outside every recorded hazard (docs/design.md §2.7), not yet made
-    # into a hazard: no hazard reference, its whole area
+    # land released outside every recorded hazard (docs/design.md §2.7), not made into a
+    # hazard in force: no hazard reference, its whole area
     " UNION ALL"
     " SELECT -o.id, o.reference, '' AS hazard_reference, o.method,"
     "  to_char(o.released, 'YYYY-MM-DD'), o.area_m2,"
     "  ST_AsMVTGeom(o.geom_3857, b.env::box2d, {extent}, {buffer}, true)"
-    " FROM b, outside_release_in_force o"
+    " FROM b, outside_release_counted o"
     " WHERE o.geom_3857 && b.env AND o.released <= :as_of"
-    " AND (CAST(:contam AS text) IS NULL OR o.contam = :contam)"
-    " AND NOT EXISTS (SELECT 1 FROM outside_release_conversion c"
-    "  WHERE c.outside_release_id = o.id))"
+    " AND (CAST(:contam AS text) IS NULL OR o.contam = :contam))"
     " SELECT ST_AsMVT(f, 'releases', {extent}, 'geom') FROM f WHERE geom IS NOT NULL"
 )
 

@@ -87,6 +87,14 @@
       p.id = "withdraw-overlaps";
       lines.push(p);
     }
+    if (e.made_from_outside) {
+      const p = line(`It was made from land released outside recorded hazards, ${e.made_from_outside}: ` +
+        `withdrawn, that record counts again in Form 1(i) of ${e.outside_released.slice(0, 4)}, ` +
+        `${m2(e.outside_m2)} apart as land released outside recorded hazards. ` +
+        "Withdraw it too, on the list of such land, if it was recorded in error.");
+      p.id = "withdraw-outside";
+      lines.push(p);
+    }
     lines.push(line(`The figures change for ${yearsSaid(e.years)}.`));
     return [...lines, ...finalised(e)];
   }

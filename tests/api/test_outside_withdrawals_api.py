@@ -227,3 +227,36 @@ def test_a_hazard_made_from_outside_land_says_so_not_among_the_files_columns(
     assert 'href="/releases/outside#outside"' in page
     viewer = client_as("viewer").get("/hazards/H-RETRO").text
     assert 'id="made-from-outside"' in viewer and "/releases/outside" not in viewer
+
+
+def test_a_hazard_made_from_outside_land_by_mistake_withdrawn_gives_it_back_its_count(
+    session: Session, client_as: ClientAs
+) -> None:
+    """The hazard's withdrawal says first that the record counts again; then the list of
+    such land shows it counted again, with "Withdraw…", and the API marks it."""
+    load_provinces_and_districts(session)
+    record_outside(session)
+    approval.convert_outside(session, "OW-2", hazard_reference="H-OOPS", status=HazardStatus.SHA)
+    reviewer = client_as("reviewer")
+    made = html.unescape(reviewer.get("/releases/outside?year=2021").text)
+    assert 'href="/hazards/H-OOPS"' in made and "counted here again" not in made
+    assert 'href="/releases/outside/OW-2/withdraw"' not in made
+    approval.withdraw_release(session, "OW-2", reason="made a hazard by mistake", by="tests")
+    effect = reviewer.get("/api/v1/hazards/H-OOPS/withdrawal").json()
+    assert effect["made_from_outside"] == "OW-2" and effect["outside_released"] == "2021-06-01"
+    assert effect["outside_m2"] == pytest.approx(geodesic_m2(AWAY_TOO), abs=0.1)
+    done = reviewer.post("/api/v1/hazards/H-OOPS/withdrawal", json={"reason": "by mistake"})
+    assert done.status_code == 201, done.text
+    listed = html.unescape(reviewer.get("/releases/outside?year=2021").text)
+    assert "withdrawn since as recorded in error: counted here again" in listed
+    assert 'href="/releases/outside/OW-2/withdraw"' in listed
+    [api] = [
+        r
+        for r in reviewer.get("/api/v1/outside-releases?year=2021").json()
+        if r["reference"] == "OW-2"
+    ]
+    assert api["made_into"] == "H-OOPS" and api["made_into_withdrawn"] is True
+    page = reviewer.get("/hazards/H-OOPS").text
+    assert "gave that record back its count apart" in page
+    asked = reviewer.get("/releases/outside/OW-2/withdraw")
+    assert asked.status_code == 200 and "count in Form 1(i) of 2021" in html.unescape(asked.text)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from ims.db.recording import record_hazards, record_outside_releases, record_releases
 from ims.db.verify import verify_database
 from ims.db.withdrawals import (
+    hazard_withdrawal_effect,
     outside_withdrawal_effect,
     submission_withdrawal_effect,
     withdraw_outside_release,
@@ -411,3 +412,40 @@ def test_items_destroyed_outside_recorded_hazards_count_in_form_1i_once(
     assert destroyed(session, 2021)["TOTAL"] == {"BLU-26": 6}  # now by H-2's release
     withdraw_outside_release(session, "O-1", reason="sent twice", by="tests")
     assert destroyed(session, 2021)["TOTAL"] == {"BLU-26": 3}
+
+
+def test_a_record_made_into_a_hazard_in_error_counts_again_once_that_hazard_is_withdrawn(
+    session: Session, three: int
+) -> None:
+    """Made into a hazard by mistake, then that hazard and its release withdrawn, a record
+    of land released outside hazards had counted nowhere, and could be neither withdrawn
+    nor made into a hazard again (found by an attack on our own instance). Withdrawn, the
+    hazard gives the record back its count apart: every figure is as before it was made
+    into a hazard; and then it can be withdrawn."""
+    dates = [dt.date(2020, 12, 31), dt.date(2021, 5, 1), dt.date(2021, 12, 31)]
+    want = figures(session, dates)
+    approval.convert_outside(session, "O-2", hazard_reference="H-2", status=HazardStatus.SHA)
+    assert form_1i_total(session, 2021) == pytest.approx(geodesic_m2(AWAY), rel=1e-6)
+    with pytest.raises(Conflict, match="releases in force"):
+        hazard_withdrawal_effect(session, "H-2")
+    approval.withdraw_release(session, "O-2", reason="the land was never suspected", by="tests")
+    effect = hazard_withdrawal_effect(session, "H-2")
+    assert effect.made_from_outside == "O-2" and effect.outside_released == dt.date(2021, 5, 1)
+    assert effect.outside_m2 == pytest.approx(geodesic_m2(AWAY_TOO), rel=1e-6)
+    assert "O-2: that record will count again in Form 1(i) of 2021" in str(
+        effect.outside_line(done=False)
+    )
+    approval.withdraw_hazard(session, "H-2", reason="made of O-2 by mistake", by="tests")
+    got = figures(session, dates)
+    for key in want:
+        same(got[key], want[key], key)
+    assert destroyed(session, 2021)["TOTAL"] == {"BLU-26": 6}  # O-2's 3 counted again
+    [row] = [r for r in outside_releases(session) if r.reference == "O-2"]
+    assert row.made_into == "H-2" and row.made_into_withdrawn
+    assert "O-2" in submission_withdrawal_effect(session, three).outside  # its file takes it
+    with pytest.raises(Conflict, match="not made into a hazard twice"):
+        approval.convert_outside(session, "O-2", hazard_reference="H-3", status=HazardStatus.SHA)
+    withdraw_outside_release(session, "O-2", reason="never released: a typing error", by="tests")
+    assert form_1i_total(session, 2021) == pytest.approx(geodesic_m2(AWAY), rel=1e-6)
+    assert destroyed(session, 2021)["TOTAL"] == {"BLU-26": 3}
+    assert verify_database(session).clean
