@@ -79,6 +79,16 @@ def test_each_commands_summary_is_its_first_paragraph_in_one_line() -> None:
         assert c.short_help == " ".join(first.split()), c.name
 
 
+def test_each_commands_help_breaks_no_paragraph_mid_sentence() -> None:
+    """Typer keeps the line breaks of every paragraph but the first: `ims releases withdraw
+    --help` read "…by its reference: it" / "then counts…" at any width."""
+    result = runner.invoke(app, ["releases", "withdraw", "--help"], env={"COLUMNS": "200"})
+    assert "by its reference: it then counts in no Form 1(i) figure" in result.output
+    for c in _commands(app):
+        for paragraph in (c.help or "").split("\n\n")[1:]:
+            assert "\n" not in paragraph, (c.name, paragraph)
+
+
 def test_db_up_with_external_url_migrates_and_starts_nothing(external_db: str) -> None:
     result = runner.invoke(app, ["db", "up"])
     assert result.exit_code == 0, result.output

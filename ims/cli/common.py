@@ -88,11 +88,24 @@ def command(group: typer.Typer, name: str | None = None) -> Callable[[F], F]:
     def register(func: F) -> F:
         # the group's list of commands shows the docstring's first paragraph as one: its
         # lines as written had broken it mid-sentence at any other width
-        first = (inspect.getdoc(func) or "").split("\n\n", 1)[0]
-        short = " ".join(first.split()) or None
-        return group.command(name, short_help=short)(reports_errors(func))
+        paragraphs = (inspect.getdoc(func) or "").split("\n\n")
+        short = " ".join(paragraphs[0].split()) or None
+        # and its help every paragraph as one: Typer keeps the line breaks of all but the
+        # first, which broke `ims releases withdraw --help` after "by its reference: it"
+        said = "\n\n".join(_flowed(p) for p in paragraphs) or None
+        return group.command(name, short_help=short, help=said)(reports_errors(func))
 
     return register
+
+
+def _flowed(paragraph: str) -> str:
+    """A docstring's paragraph on one line, unless it is laid out (a list, an example)."""
+    lines = paragraph.splitlines()
+    if paragraph.startswith("\b") or any(
+        line[:2] in ("- ", "* ") or line[:1] == " " for line in lines
+    ):
+        return paragraph
+    return " ".join(line.strip() for line in lines)
 
 
 def actor() -> Actor:

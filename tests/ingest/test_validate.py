@@ -181,6 +181,36 @@ def test_a_quantity_larger_than_a_record_holds_is_an_error_on_its_field() -> Non
     )
 
 
+def test_a_figure_of_items_out_of_the_ordinary_is_asked_about_and_counted_as_it_is() -> None:
+    """``M42:1000000`` had gone into Form 1(i) without a word (an attack on our own
+    instance): a warning names the figure; a clearance's usual hundreds have none."""
+    hz = box(102.1, 19.6, 102.11, 19.61)
+    known = {"H1": KnownHazard(1, dt.date(2020, 1, 1), hz, True)}
+    rows = [("R1", "M42:1000000;BLU-26:12"), ("R2", "BLU-26:9999"), ("R3", "BLU-26:10000")]
+    releases = gpd.GeoDataFrame(
+        [
+            {
+                "release_id": ref,
+                "hazard_id": "H1",
+                "method": "cleared",
+                "released": "2024-01-01",
+                "items": items,
+            }
+            for ref, items in rows
+        ],
+        geometry=[hz] * 3,
+        crs=4326,
+    )
+    result = validate_releases(releases, ctx(hazards=known))
+    many = [f for f in result.findings if f.code == "many_items"]
+    assert [(f.row, f.field, f.severity) for f in many] == [
+        (1, "items", Severity.WARNING),
+        (3, "items", Severity.WARNING),
+    ]
+    assert many[0].message.startswith("1,000,000 M42 destroyed in one release: check")
+    assert result.records[0]["items"] == {"M42": 1_000_000, "BLU-26": 12}
+
+
 def test_duplicates_in_the_file_and_in_the_database() -> None:
     g = box(102.1, 19.6, 102.11, 19.61)
     frame = hazards(
