@@ -7,8 +7,10 @@ Phetsarath OT: the Debian packages fonts-dejavu-core and fonts-noto-core (or fon
 which `scripts/setup.sh` installs. `IMS_FONT_DIR` names a folder searched first.
 
 A PDF font draws the glyphs of one file only, so text is marked up run by run: each run in
-a script DejaVu lacks gets that script's font (`markup`). matplotlib falls back from font
-to font by itself, given the list (`map_families`).
+a script DejaVu lacks gets that script's font (`markup`), Thai and Khmer (Noto, the same
+package) as well as Lao. The paragraphs are shaped (HarfBuzz, through reportlab's
+`shaping`): a Lao tone mark over a vowel sign had been drawn on top of it. matplotlib
+falls back from font to font by itself, given the list (`map_families`).
 """
 
 from __future__ import annotations
@@ -51,7 +53,21 @@ LAO = Script(
     (("NotoSansLao-Regular.ttf", "NotoSansLao-Bold.ttf"), ("Phetsarath_OT.ttf", None)),
     "fonts-noto-core or fonts-lao",
 )
-EXTRA_SCRIPTS = (LAO,)
+# Scripts of the countries nearby, as place, operator and team names may be written; drawn
+# shaped (decision 0026): Khmer's stacked consonants are unreadable otherwise.
+THAI = Script(
+    "Thai",
+    re.compile("[\u0e00-\u0e7f]+"),
+    (("NotoSansThai-Regular.ttf", "NotoSansThai-Bold.ttf"),),
+    "fonts-noto-core",
+)
+KHMER = Script(
+    "Khmer",
+    re.compile("[\u1780-\u17ff\u19e0-\u19ff]+"),
+    (("NotoSansKhmer-Regular.ttf", "NotoSansKhmer-Bold.ttf"),),
+    "fonts-noto-core",
+)
+EXTRA_SCRIPTS = (LAO, THAI, KHMER)
 
 
 @dataclass(frozen=True)

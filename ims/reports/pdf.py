@@ -152,7 +152,9 @@ class _Styles:
         def style(name: str, parent: str, **kw: Any) -> ParagraphStyle:
             bold = kw.pop("bold", False)
             font = fonts.SANS_BOLD if bold else fonts.SANS
-            return ParagraphStyle(name, parent=base[parent], fontName=font, **kw)
+            # shaped, where the font can be (fonts.py): Lao's stacked marks, Khmer's
+            # consonant clusters
+            return ParagraphStyle(name, parent=base[parent], fontName=font, shaping=1, **kw)
 
         self.state = style(
             "state", "Title", bold=True, fontSize=22, leading=28, alignment=TA_LEFT, spaceAfter=4

@@ -311,6 +311,44 @@ def test_pdf_prints_latin_extended_and_lao_names_in_embedded_truetype_fonts(
     assert {"DejaVuSans", "NotoSansLao-Regular"} <= fonts_seen
 
 
+# A Lao tone mark over a vowel sign, Thai, and a Khmer consonant cluster (subscript RO)
+SHAPED = {"S-A": "ບ້ານສິ່ງ", "S-B": "ผู้ที่", "S-C": "ស្រុក"}
+
+
+def test_pdf_shapes_lao_and_draws_thai_and_khmer_in_their_fonts(session: Session) -> None:
+    """Unshaped, the tone mark of ສິ່ງ was drawn on the vowel sign under it, and Thai and
+    Khmer names printed as empty boxes (a review of the report's PDF)."""
+    load_boundaries(
+        session,
+        [
+            BoundaryFeature(code, name, MultiPolygon([box(102.0 + i, 19.0, 102.5 + i, 20.0)]))
+            for i, (code, name) in enumerate(SHAPED.items())
+        ],
+        level=1,
+    )
+    record_hazards(session, [NewHazard("S1", HazardStatus.SHA, box(*N1), dt.date(2020, 1, 1))])
+    pdf = pdfium.PdfDocument(
+        export.to_binary(session, article7(session, 2022, ReportScope()), "pdf")
+    )
+    fonts_seen: dict[str, str] = {}
+    vowel_top = mark_bottom = None
+    for i in range(len(pdf)):
+        page = pdf[i].get_textpage()
+        text = page.get_text_range()
+        for k, char in enumerate(text):
+            if "\u0e00" <= char <= "\u0eff" or "\u1780" <= char <= "\u17ff":
+                fonts_seen.setdefault(font_of(page, k)[0], char)
+        at = text.find("ບ້ານສິ")
+        if at >= 0 and vowel_top is None:
+            vowel_top = page.get_charbox(at + 5)[3]  # ິ: its top
+            mark_bottom = page.get_charbox(at + 6)[1]  # the tone mark's glyph: its bottom
+    assert {"NotoSansLao-Regular", "NotoSansThai-Regular", "NotoSansKhmer-Regular"} <= set(
+        fonts_seen
+    ), fonts_seen
+    assert vowel_top is not None and mark_bottom is not None, "ບ້ານສິ່ງ is not in the PDF"
+    assert mark_bottom > vowel_top  # stacked above it, not drawn over it
+
+
 def test_pdf_title_page_names_the_state_convention_period_forms_and_history(
     data: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
