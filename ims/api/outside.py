@@ -123,6 +123,9 @@ class OutsideWithdrawalPublic(BaseModel):
     items: dict[str, int]
     years: list[int] = Field(description="the years whose figures change: its own")
     finalised_years: list[int] = Field(description="finalised reports that list it")
+    made_into: str | None = Field(
+        None, description="the hazard made of it, withdrawn since as recorded in error"
+    )
 
 
 class OutsideWithdrawal(BaseModel):

@@ -495,6 +495,8 @@ class OutsideWithdrawalEffect:
     submission_id: int | None
     items: dict[str, int]
     finalised_years: list[int] = field(default_factory=list)  # reports that list it
+    # the hazard a reviewer made of it, withdrawn since as recorded in error (§2.7)
+    made_into: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for the API, the page and the audit trail."""
@@ -509,6 +511,7 @@ class OutsideWithdrawalEffect:
             "items": self.items,
             "years": [self.released.year],
             "finalised_years": self.finalised_years,
+            "made_into": self.made_into,
         }
 
     def lines(self, *, done: bool) -> list[str]:
@@ -566,6 +569,13 @@ def outside_withdrawal_effect(session: Session, reference: str) -> OutsideWithdr
     operator = session.scalar(
         text("SELECT name FROM organisation WHERE id = :o"), {"o": outside.operator_id}
     )
+    made_into = session.scalar(
+        text(
+            "SELECT h.reference FROM outside_release_conversion c JOIN hazard h"
+            " ON h.id = c.hazard_id WHERE c.outside_release_id = :o"
+        ),
+        {"o": outside.id},
+    )
     year = outside.released.year
     return OutsideWithdrawalEffect(
         reference=outside.reference,
@@ -579,6 +589,7 @@ def outside_withdrawal_effect(session: Session, reference: str) -> OutsideWithdr
         finalised_years=[
             y for y in _finalised_since(session, outside.contam.value, year) if y == year
         ],
+        made_into=made_into,
     )
 
 

@@ -259,4 +259,7 @@ def test_a_hazard_made_from_outside_land_by_mistake_withdrawn_gives_it_back_its_
     page = reviewer.get("/hazards/H-OOPS").text
     assert "gave that record back its count apart" in page
     asked = reviewer.get("/releases/outside/OW-2/withdraw")
-    assert asked.status_code == 200 and "count in Form 1(i) of 2021" in html.unescape(asked.text)
+    said = html.unescape(asked.text)
+    assert asked.status_code == 200 and "count in Form 1(i) of 2021" in said
+    assert "made into hazard" in said and "is not made into a hazard twice" in said
+    assert "make it a hazard</a> instead" not in said
