@@ -128,6 +128,19 @@ class ChangeSince(_Document):
     )
 
 
+class CountsSince(_Document):
+    """How far the counts moved since finalisation; null where the finalisation kept none."""
+
+    remaining_count: int | None = Field(description="hazards remaining (Form 1(h))")
+    hazards_closed: int | None = Field(
+        description="hazards closed (Form 1(i)); null for a report finalised before ims "
+        "kept it whole"
+    )
+    destroyed: dict[str, int] | None = Field(
+        description="items destroyed, by type, those that moved (Form 1(i))"
+    )
+
+
 class ReportHistory(_Document):
     """When a year's report was finalised, and what was corrected since (docs/design.md §3)."""
 
@@ -140,6 +153,9 @@ class ReportHistory(_Document):
     totals_then: Totals | None
     totals_now: Totals
     change_m2: ChangeSince | None
+    change_counts: CountsSince | None = Field(
+        None, description="how far the counts moved (not for the report as finalised)"
+    )
     kept_whole: bool = Field(
         False, description="the whole report was kept when finalised (as_finalised gives it)"
     )

@@ -332,6 +332,7 @@ def _not_finalised(totals: dict[str, float], *, provisional: bool) -> dict[str, 
         "totals_then": None,
         "totals_now": totals,
         "change_m2": None,
+        "change_counts": None,
         "kept_whole": False,
         "as_finalised": False,
         "notes_then": None,
@@ -448,11 +449,55 @@ def article7_with_history(
                 else clean_area(now["released_outside_m2"] - outside_then)
             ),
         },
+        "change_counts": None if as_finalised else _counts_changed(run, report),
         "kept_whole": run.document is not None,
         "as_finalised": as_finalised,
         "notes_then": notes_then,
     }
     return report
+
+
+def _destroyed(row: dict[str, Any]) -> dict[str, int]:
+    return {item["type"]: int(item["quantity"]) for item in row.get("destroyed", [])}
+
+
+def _counts_changed(run: ReportRun, report: dict[str, Any]) -> dict[str, Any]:
+    """How far the counts moved since finalisation, beside the areas: the hazards remaining
+    (kept in the totals), the hazards closed and the items destroyed by type (in the report
+    kept whole); None where the finalisation kept no such figure. A correction that closed
+    a hazard or named items had moved no figure the history told (a review as an IM
+    officer)."""
+    then_count = run.totals.get("remaining_count")
+    remaining = None
+    if then_count is not None:
+        remaining = int(report["remaining"][-1]["total_count"]) - int(then_count)
+    closed = destroyed = None
+    if run.document is not None:
+        then, now = run.document["released"][-1], report["released"][-1]
+        closed = int(now.get("hazards_closed", 0)) - int(then.get("hazards_closed", 0))
+        before, after = _destroyed(then), _destroyed(now)
+        destroyed = {
+            code: after.get(code, 0) - before.get(code, 0)
+            for code in sorted(before.keys() | after.keys())
+            if after.get(code, 0) != before.get(code, 0)
+        }
+    return {"remaining_count": remaining, "hazards_closed": closed, "destroyed": destroyed}
+
+
+def _counts_said(counts: dict[str, Any] | None) -> str:
+    """The counts that moved, as the history's sentence goes on: ", hazards remaining by
+    -1, items destroyed by +3 BLU-26"."""
+    if not counts:
+        return ""
+    said = ""
+    if counts.get("remaining_count"):
+        said += f", hazards remaining by {counts['remaining_count']:+,}"
+    if counts.get("hazards_closed"):
+        said += f", hazards closed by {counts['hazards_closed']:+,}"
+    if counts.get("destroyed"):
+        items = ", ".join(f"{qty:+,} {code}" for code, qty in counts["destroyed"].items())
+        said += f", items destroyed by {items}"
+    return said
 
 
 def _article7_kept(
@@ -597,5 +642,6 @@ def summary(history: dict[str, Any] | None) -> str:
             if outside  # (not known for a report finalised before it was kept, or unmoved)
             else ""
         )
+        + _counts_said(history.get("change_counts"))
         + "."
     )

@@ -102,6 +102,40 @@ def test_a_late_release_inside_the_year_is_a_correction_with_its_effect(
     assert "1 correction recorded since" in summary(history)
 
 
+def test_the_history_says_how_far_the_counts_moved_beside_the_areas(
+    session: Session, recorded: None
+) -> None:
+    """A late clearance of a whole hazard, with its items: the history had told the areas
+    only, while Form 1(h)'s hazards, Form 1(i)'s closures and items destroyed had moved
+    (a review as an IM officer sending a corrected report)."""
+    finalise(session)
+    assert produce(session)["history"]["change_counts"] == {
+        "remaining_count": 0,
+        "hazards_closed": 0,
+        "destroyed": {},
+    }
+    whole = release(
+        "R-ALL", "H1", CLR, dt.date(2022, 11, 30), box(*HAZARD_BOX), items={"BLU-26": 3, "M42": 1}
+    )
+    record_releases(session, [whole])
+    history = produce(session)["history"]
+    assert history["change_counts"] == {
+        "remaining_count": -1,
+        "hazards_closed": 1,
+        "destroyed": {"BLU-26": 3, "M42": 1},
+    }
+    said = summary(history)
+    assert said.endswith(
+        ", hazards remaining by -1, hazards closed by +1, items destroyed by +3 BLU-26, +1 M42."
+    ), said
+    # the report as finalised moved nothing, and says no counts
+    kept = article7_with_history(session, 2022, ReportScope(), today=AFTER_2022, as_finalised=True)[
+        "history"
+    ]
+    assert kept["change_counts"] is None and "items destroyed" not in summary(kept)
+    Article7Report.model_validate(produce(session))
+
+
 def test_records_taking_effect_after_the_year_are_not_corrections(
     session: Session, recorded: None
 ) -> None:
