@@ -272,9 +272,17 @@ def parse_date(value: Any, *, where: str) -> dt.date | None:
     # as unambiguous as ISO; a day or month first only where the mapping says which
     iso = text[:10].replace("/", "-") if _YEAR_FIRST.match(text) else text[:10]
     try:
-        return dt.date.fromisoformat(iso)
+        day = dt.date.fromisoformat(iso)
     except ValueError:
         pass
+    else:
+        # what follows the date is a time of day or nothing: "2025-06-011" and
+        # "2025-06-01 garbage" had been read as 2025-06-01 without a word
+        if _is_time(text[10:]):
+            return day
+        raise InvalidRequest(
+            f"{where}: {text!r} is not a date (use YYYY-MM-DD, a time after it if any)"
+        )
     parts = day_and_month(text)
     if parts is not None:
         raise InvalidRequest(f"{where}: {text!r} {_read_as(*parts)}") from None
@@ -287,6 +295,24 @@ def parse_date(value: Any, *, where: str) -> dt.date | None:
 
 
 _YEAR_FIRST = re.compile(r"^\d{4}/\d{2}/\d{2}\b")
+# A time after an ISO date, as databases, GDAL and spreadsheets write one: "T14:30",
+# " 14:30:05.123", "T14:30:05Z", "T14:30+07:00", " 2:30 PM"; the date is the one written.
+_TIME = re.compile(
+    r"^(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([AaPp][Mm])?"
+    r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$"
+)
+
+
+def _is_time(rest: str) -> bool:
+    """Whether ``rest``, what follows a date, is nothing or a time of day."""
+    found = _TIME.match(rest.rstrip())
+    if found is None:
+        return False
+    if found.group(1) is None:
+        return True
+    hour, minute, second = int(found.group(1)), int(found.group(2)), int(found.group(3) or 0)
+    hours = range(1, 13) if found.group(4) else range(24)
+    return hour in hours and minute < 60 and second < 61
 
 # How a file writes its dates, as its field mapping says ("dates"; docs/design.md §6):
 # ISO 8601, the year first, is read whatever it says; 31/12/2024 (or 31.12.2024,

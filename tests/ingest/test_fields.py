@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -9,7 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ims.ingest.fields import HAZARDS, RELEASES, Field, Required, blank, column_cells
+from ims.errors import InvalidRequest
+from ims.ingest.fields import (
+    HAZARDS,
+    RELEASES,
+    Field,
+    Required,
+    blank,
+    column_cells,
+    parse_date,
+)
 
 DESIGN = Path(__file__).resolve().parents[2] / "docs" / "design.md"
 
@@ -100,3 +110,31 @@ def test_every_quantity_that_cannot_be_read_is_said_in_one_error() -> None:
         "a number; 'M46' has no quantity: give how many, as in M46:3"
     )
     assert parse_quantities(" BLU-26 : 3 ; BLU-26:2", where="munitions") == {"BLU-26": 5}
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["2025-06-011", "2025-06-01T99:99", "2025-06-01 garbage", "2025-06-01T24:00", "2025-06-0112"],
+)
+def test_a_date_followed_by_anything_but_a_time_is_refused(written: str) -> None:
+    """Read by its first ten characters, "2025-06-011" had been recorded as 2025-06-01
+    without a finding (a new user's review)."""
+    with pytest.raises(InvalidRequest, match="is not a date"):
+        parse_date(written, where="feature 1, field recorded")
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2025-06-01",
+        "2025-06-01T14:30",
+        "2025-06-01 14:30:05.123",
+        "2025-06-01T00:00:00.000000000",  # numpy's
+        "2025-06-01T14:30:05Z",
+        "2025-06-01T23:30-05:00",  # the date as written, not moved to UTC
+        "2025-06-01 2:30 PM",
+        "2025/06/01 10:00:00",  # as GDAL writes a KML's
+    ],
+)
+def test_a_date_with_a_time_of_day_is_read_as_the_date_written(written: str) -> None:
+    assert parse_date(written, where="f") == dt.date(2025, 6, 1)
