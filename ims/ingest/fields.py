@@ -314,6 +314,7 @@ def _is_time(rest: str) -> bool:
     hours = range(1, 13) if found.group(4) else range(24)
     return hour in hours and minute < 60 and second < 61
 
+
 # How a file writes its dates, as its field mapping says ("dates"; docs/design.md §6):
 # ISO 8601, the year first, is read whatever it says; 31/12/2024 (or 31.12.2024,
 # 31-12-2024) only with "day-first", 12/31/2024 only with "month-first". Legacy

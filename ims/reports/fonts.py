@@ -169,12 +169,26 @@ def faces_for(texts: Iterable[str]) -> list[Face]:
     return faces
 
 
+def _no_discretionary_ligatures() -> None:
+    """Shape with the features every text wants (kerning, the ligatures a script needs),
+    not the discretionary ones: reportlab asks HarfBuzz for `dlig` too, and DejaVu Sans
+    then joins every "st" ("cluster", "destroyed") into an ornamental ligature, and the
+    PDF's text reads the ligature as one character. The features are the default of
+    reportlab's one shaping function, which every paragraph and canvas calls."""
+    from reportlab.pdfbase import ttfonts
+
+    defaults = getattr(ttfonts.shapeFragWord, "__defaults__", None) or ()
+    if defaults and isinstance(defaults[0], dict):
+        defaults[0].pop("dlig", None)
+
+
 def register_pdf_fonts(faces: Iterable[Face]) -> None:
     """Register the faces with reportlab (once each), bold mapped for <b> in paragraphs."""
     from reportlab.lib.fonts import addMapping
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
+    _no_discretionary_ligatures()
     known = set(pdfmetrics.getRegisteredFontNames())
     for face in faces:
         for name, path in ((face.pdf_name, face.regular), (face.pdf_bold_name, face.bold)):

@@ -281,7 +281,7 @@ def to_pdf(
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
-        line = st.para(f"{state} · {convention.name}: Article 7 report, {year}", st.footer)
+        line = st.para(f"{state} · {convention.short}, {year}", st.footer)
         line.wrap(doc.width - 30 * mm, 10 * mm)
         line.drawOn(canvas, doc.leftMargin, 8 * mm)
         canvas.setFont(fonts.SANS, 7)
@@ -325,9 +325,9 @@ def _title_page(
     released = report["released"][-1]
     areas = f"{level.lower()}s (admin level {report['level']})"
     forms = [
-        f"{convention.remaining_form} ({convention.remaining_paragraph}): remaining "
+        f"{convention.remaining_heading}: remaining "
         f"contamination as of {as_of}, by {level.lower()}",
-        f"{convention.released_form} ({convention.released_paragraph}): land released and "
+        f"{convention.released_heading}: land released and "
         f"items destroyed in {year}, by {level.lower()}",
         f"Map of remaining contamination by {level.lower()}",
         "Notes: how the figures are computed; data-quality findings outstanding",
@@ -343,6 +343,7 @@ def _title_page(
     rows = [
         ("Reporting period", reporting_period(year)),
         ("Contamination", CONTAMINATION.get(report["contam"], report["contam"])),
+        *([("Convention", convention.note)] if convention.note else []),
         ("Figures by", areas),
         ("Forms included", "\n".join(f"• {f}" for f in forms)),
         ("In short", in_short),
@@ -406,10 +407,7 @@ def _remaining_form(
                 "–".join(str(y) for y in r["years_of_use"]),
             ]
         )
-    heading = (
-        f"{convention.remaining_form} ({convention.remaining_paragraph}): remaining "
-        f"contamination as of {as_of}"
-    )
+    heading = f"{convention.remaining_heading}: remaining contamination as of {as_of}"
     widths = [40, 13, 17, 13, 17, 13, 18, 22, 98, 18]
     return [st.para(heading, st.heading), _table(rows, [w * mm for w in widths])]
 
@@ -447,10 +445,7 @@ def _released_form(
                 st.para(_items(other, "quantity"), st.small),
             ]
         )
-    heading = (
-        f"{convention.released_form} ({convention.released_paragraph}): land released in "
-        f"{report['year']}"
-    )
+    heading = f"{convention.released_heading}: land released in {report['year']}"
     widths = [40, 21, 21, 21, 21, 24, 24, 48, 49]
     outside = total.get("released_outside_hazards_m2", 0.0)
     return [

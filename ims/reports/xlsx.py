@@ -120,7 +120,7 @@ def to_xlsx(
     estimated = _types(remaining, "remnants")
     _table(
         ws,
-        f"{convention.remaining_form} ({convention.remaining_paragraph}): remaining "
+        f"{convention.remaining_heading}: remaining "
         f"contamination ({report['contam']}) as of {report['as_of']}: {state}",
         [
             f"{level} code",
@@ -183,7 +183,7 @@ def to_xlsx(
 
     _table(
         ws,
-        f"{convention.released_form} ({convention.released_paragraph}): land released "
+        f"{convention.released_heading}: land released "
         f"in {report['year']} ({report['contam']}): {state}",
         [
             f"{level} code",
@@ -279,7 +279,7 @@ def _notes(
         [convention.title],
         [],
         ["State", state],
-        ["Convention", convention.name],
+        ["Convention", convention.note or convention.name],
         ["Reporting period", reporting_period(report["year"])],
         ["As of", report["as_of"]],
         ["Year reported (releases)", report["year"]],

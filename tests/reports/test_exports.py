@@ -22,6 +22,7 @@ import pypdfium2.raw as pdfium_c
 import pytest
 from openpyxl import load_workbook
 from pyproj import Geod
+from reportlab.pdfbase.ttfonts import shapeStr
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
@@ -347,6 +348,10 @@ def test_pdf_shapes_lao_and_draws_thai_and_khmer_in_their_fonts(session: Session
     ), fonts_seen
     assert vowel_top is not None and mark_bottom is not None, "ບ້ານສິ່ງ is not in the PDF"
     assert mark_bottom > vowel_top  # stacked above it, not drawn over it
+    # and Latin stays as it was: HarfBuzz asked for discretionary ligatures had joined
+    # every "st" of DejaVu Sans into one ornamental glyph, ﬆ ("cluﬆer", "deﬆroyed")
+    assert str(shapeStr("cluster destroyed", fonts.SANS, 10)) == "cluster destroyed"
+    assert str(shapeStr("cluster destroyed", fonts.SANS_BOLD, 10)) == "cluster destroyed"
 
 
 def test_pdf_title_page_names_the_state_convention_period_forms_and_history(
@@ -400,6 +405,36 @@ def test_mines_are_reported_under_the_mine_ban_convention(session: Session) -> N
     assert dict(notes.iter_rows(values_only=True, max_col=2))["Convention"] == (
         "Anti-Personnel Mine Ban Convention"
     )
+
+
+@pytest.mark.parametrize("contam", [Contamination.ATM, Contamination.ERW])
+def test_anti_tank_mines_and_other_erw_are_a_national_report_under_no_convention(
+    session: Session, contam: Contamination
+) -> None:
+    """The anti-tank mines' report was titled as the Mine Ban Convention's (anti-personnel
+    mines only) and the ERW's as the Convention on Cluster Munitions' Form 1(h): neither
+    convention's Article 7 asks for them (a new user's review)."""
+    load_boundaries(
+        session,
+        [BoundaryFeature("P-A", "Province A", MultiPolygon([box(102.0, 19.0, 102.5, 20.0)]))],
+        level=1,
+    )
+    record_hazards(
+        session, [NewHazard("K1", HazardStatus.CHA, box(*H1), dt.date(2020, 1, 1), contam=contam)]
+    )
+    report = article7(session, 2022, ReportScope(contam=contam))
+    pdf = pdfium.PdfDocument(export.to_binary(session, report, "pdf"))
+    words = " ".join(
+        " ".join(pdf[i].get_textpage().get_text_range().split()) for i in range(len(pdf))
+    )
+    assert "National report: remaining contamination and land release" in words
+    assert "in no Article 7 form of the Convention on Cluster Munitions" in words
+    for claimed in ("Article 7 transparency report", "Article 7.1", "Form 1(h)", "Form 1(i)"):
+        assert claimed not in words, claimed
+    assert "Remaining contamination: remaining contamination as of" not in words
+    notes = load_workbook(io.BytesIO(export.to_binary(session, report, "xlsx")))["Notes"]
+    said = dict(notes.iter_rows(values_only=True, max_col=2))
+    assert str(said["Convention"]).startswith("none: anti-tank mines")
 
 
 def test_the_notes_list_only_the_submissions_a_reviewer_chose_in_xlsx_and_pdf(
