@@ -412,6 +412,8 @@ def submissions_list(
     table.add_column("Uploaded")
     for r in rows:
         status_text = r["status"] + (", noted" if r["noted"] and r["status"] == "validated" else "")
+        if r["status"] == "approved" and r["partial"]:  # as the page says it
+            status_text = "approved in part"
         table.add_row(
             str(r["id"]),
             r["kind"],

@@ -272,3 +272,20 @@ def test_an_import_prints_its_own_lines_not_the_logs_timing_unless_asked(
     assert timing in releases(2)
     monkeypatch.delenv("IMS_LOG_LEVEL")
     assert timing in releases(3, "--verbose")
+
+
+def test_a_submission_approved_in_part_is_listed_as_such(ims: CliRunner, tmp_path: Path) -> None:
+    """The list said "approved" where the page says "approved in part" (a new user's
+    review)."""
+    rows = [
+        {"hazard_id": "PART-1", "status": "SHA", "recorded": "2021-01-01"},
+        {"hazard_id": "PART-2", "status": "SHA", "recorded": "2021-01-01"},
+    ]
+    path = tmp_path / "part.geojson"
+    frame = gpd.GeoDataFrame(rows, geometry=[box(103.1, 19.4, 103.11, 19.41), BOWTIE], crs=4326)
+    frame.to_file(path, driver="GeoJSON")
+    done = run(ims, "import", path, "--kind", "hazards", "--org", "MAG", "--approve", "--partial")
+    assert done.exit_code == 0, done.output
+    sid = int(done.output.split("submission ", 1)[1].split(":")[0].split()[0])
+    listed = " ".join(run(ims, "submissions", "list").output.split())
+    assert f"│ {sid} │ hazards │ approved in part │" in listed, listed
