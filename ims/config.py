@@ -211,6 +211,15 @@ def get_settings() -> Settings:
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+def narrate() -> None:
+    """From now on, log as a server does: at the settings' level, unless more was asked
+    (``ims demo`` prints its own steps, then serves)."""
+    wanted = logging.getLevelName(get_settings().log_level.upper())
+    root = logging.getLogger()
+    if isinstance(wanted, int) and root.getEffectiveLevel() > wanted:
+        root.setLevel(wanted)
+
+
 def configure_logging(level: str | None = None, *, narrated: bool = True) -> None:
     """Configure the root logger once for the whole process.
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,6 +91,25 @@ def test_each_commands_help_breaks_no_paragraph_mid_sentence() -> None:
     for c in _commands(app):
         for paragraph in (c.help or "").split("\n\n")[1:]:
             assert "\n" not in paragraph, (c.name, paragraph)
+
+
+def test_the_demo_prints_its_own_steps_and_narrates_only_once_it_serves() -> None:
+    """Every approval of the demo's files printed its stamped INFO steps among the lines
+    the README describes, about a hundred of them (a new user's review)."""
+    code = (
+        "import logging, types\n"
+        "from ims.cli import main\n"
+        "from ims.config import narrate\n"
+        "main(types.SimpleNamespace(invoked_subcommand='demo'))\n"
+        "print(logging.getLogger().getEffectiveLevel())\n"
+        "narrate()\n"
+        "print(logging.getLogger().getEffectiveLevel())\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "IMS_LOG_LEVEL"}
+    said = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert said.stdout.split() == [str(logging.WARNING), str(logging.INFO)]
 
 
 def test_db_up_with_external_url_migrates_and_starts_nothing(external_db: str) -> None:

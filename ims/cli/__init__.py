@@ -64,7 +64,9 @@ def main(
     ] = False,
 ) -> None:
     """Configure logging once for every command: the commands that serve narrate their steps."""
-    narrated = ctx.invoked_subcommand in ("serve", "demo")
+    # the demo prints its own steps, and narrates once it serves (ims.cli.sample.demo):
+    # every approval's stamped steps had filled its output between them
+    narrated = ctx.invoked_subcommand == "serve"
     # reports_errors: a setting unreadable
     reports_errors(configure_logging)("DEBUG" if verbose else None, narrated=narrated)
 

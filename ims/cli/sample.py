@@ -15,7 +15,7 @@ import typer
 from ims.cli.common import actor, command, database_up, db_session, err, out, progress_bar
 from ims.cli.report import print_article7
 from ims.cli.serve import serve
-from ims.config import get_settings
+from ims.config import get_settings, narrate
 from ims.errors import InvalidRequest
 
 sample_app = typer.Typer(help="Generated sample data.", no_args_is_help=True)
@@ -88,6 +88,7 @@ def demo(
     )
     if serve_pages:
         settings = get_settings()
+        narrate()  # a server narrates its steps
         address = f"http://{host or settings.host}:{port or settings.port}"
         out.print(
             f"serving the web pages at {address}/ (sign in with an account above; the map "
