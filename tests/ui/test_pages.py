@@ -617,6 +617,8 @@ def test_reports_page_has_form_1h_and_1i_for_the_chosen_year_and_level(
     other = re.findall(r'class="items other-destroyed">(.*?)</td>', form_1i)
     assert '<span class="item">BLU-26: 3</span>' in cmr[-1] and "MORTAR" not in "".join(cmr)
     assert other[-1] == '<span class="item">MORTAR: 2</span>'
+    # an area where nothing was destroyed says 0, as the command line does (it was blank)
+    assert '<span class="muted">0</span>' in cmr[:-1] + other[:-1], (cmr, other)
     assert "<th>Cluster munition remnants destroyed</th><th>Other items destroyed</th>" in page
     for fmt in ("csv", "html", "json", "xlsx", "pdf"):
         assert f'href="/api/v1/reports/article7?year=2018&level=1&contam=CMR&format={fmt}"' in page
