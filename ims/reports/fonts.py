@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from ims.config import get_settings
@@ -182,6 +183,50 @@ def _no_discretionary_ligatures() -> None:
         defaults[0].pop("dlig", None)
 
 
+def _shape_each_font_apart() -> None:
+    """Shape each part of a word in its own font. reportlab shapes a word (the text between
+    two spaces) in its first part's font and then looks the glyphs up in each part's own:
+    "UXO-ລາວ" or "(ວຽງຈັນ)", Latin and Lao in one word, failed the PDF with a KeyError or
+    drew boxes (an attack on our own instance). A word of several fonts is cut into runs
+    of one font, each shaped as a word of its own, and put back together. Installed once,
+    where reportlab's paragraphs and its string shaping look the function up."""
+    from reportlab.pdfbase import pdfmetrics, ttfonts
+    from reportlab.platypus import paragraph
+
+    shape = ttfonts.shapeFragWord
+    if getattr(shape, "ims_one_font", False):
+        return
+
+    def one_font(word: Any, *args: Any, **kwargs: Any) -> Any:
+        parts = word[1:]
+        names = {frag.fontName for frag, _ in parts if not hasattr(frag, "cbDefn")}
+        if len(names) <= 1 or isinstance(word, ttfonts.ShapedFragWord):
+            return shape(word, *args, **kwargs)
+        if any(hasattr(frag, "cbDefn") for frag, _ in parts):
+            return word  # (no footnote or link marks in ims's paragraphs: drawn unshaped)
+        # each run of one font shaped on its own, and the runs put back together
+        runs: list[list[Any]] = []
+        for frag, text in parts:
+            if runs and runs[-1][-1][0].fontName == frag.fontName:
+                runs[-1].append((frag, text))
+            else:
+                runs.append([(frag, text)])
+        width = 0.0
+        shaped_parts: list[Any] = []
+        for run in runs:
+            run_width = sum(
+                pdfmetrics.stringWidth(text, frag.fontName, frag.fontSize) for frag, text in run
+            )
+            done = shape([run_width, *run], force=True)
+            width += done[0]
+            shaped_parts += done[1:]
+        return ttfonts.makeShapedFragWord(word)([width, *shaped_parts])
+
+    one_font.ims_one_font = True  # type: ignore[attr-defined]
+    ttfonts.shapeFragWord = one_font
+    paragraph.shapeFragWord = one_font
+
+
 def register_pdf_fonts(faces: Iterable[Face]) -> None:
     """Register the faces with reportlab (once each), bold mapped for <b> in paragraphs."""
     from reportlab.lib.fonts import addMapping
@@ -189,6 +234,7 @@ def register_pdf_fonts(faces: Iterable[Face]) -> None:
     from reportlab.pdfbase.ttfonts import TTFont
 
     _no_discretionary_ligatures()
+    _shape_each_font_apart()
     known = set(pdfmetrics.getRegisteredFontNames())
     for face in faces:
         for name, path in ((face.pdf_name, face.regular), (face.pdf_bold_name, face.bold)):
