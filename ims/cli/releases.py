@@ -161,13 +161,20 @@ def releases_withdraw(
 
 
 def _outside_only(session: Session, reference: str) -> bool:
-    """Whether ``reference`` names land released outside hazards and no release."""
+    """Whether ``reference`` names land released outside hazards and no release in force.
+
+    A record made into a hazard shares its reference with that hazard's release: once the
+    release is withdrawn, and the hazard with it, the record counts again and the
+    reference is the record's to withdraw (it had answered "already withdrawn", of the
+    release; an attack on our own instance)."""
     from sqlalchemy import text
 
     return bool(
         session.scalar(
             text(
-                "SELECT NOT EXISTS (SELECT 1 FROM release WHERE reference = :r)"
+                "SELECT NOT EXISTS (SELECT 1 FROM release_in_force WHERE reference = :r)"
+                " AND EXISTS (SELECT 1 FROM outside_release_counted WHERE reference = :r)"
+                " OR NOT EXISTS (SELECT 1 FROM release WHERE reference = :r)"
                 " AND EXISTS (SELECT 1 FROM outside_release WHERE reference = :r)"
             ),
             {"r": reference},

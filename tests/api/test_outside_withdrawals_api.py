@@ -263,3 +263,36 @@ def test_a_hazard_made_from_outside_land_by_mistake_withdrawn_gives_it_back_its_
     assert asked.status_code == 200 and "count in Form 1(i) of 2021" in said
     assert "made into hazard" in said and "is not made into a hazard twice" in said
     assert "make it a hazard</a> instead" not in said
+
+
+def test_the_command_line_withdraws_a_record_counted_again_by_its_reference(
+    committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its reference is also the withdrawn release of the hazard made of it: `ims
+    releases withdraw` answered that the release was already withdrawn (an attack on our
+    own instance), though the hazard's withdrawal says to withdraw the record too."""
+    monkeypatch.setenv("IMS_DATABASE_URL", committed_engine.url.render_as_string(False))
+    get_settings.cache_clear()
+    with Session(committed_engine) as own, own.begin():
+        load_provinces_and_districts(own)
+        record_outside(own)
+        approval.convert_outside(own, "OW-2", hazard_reference="H-OOPS", status=HazardStatus.SHA)
+        approval.withdraw_release(own, "OW-2", reason="made a hazard by mistake", by="tests")
+    runner = CliRunner()
+    try:
+        made = runner.invoke(cli_app, ["releases", "withdraw", "OW-2", "--dry-run"])
+        assert made.exit_code != 0 and "already withdrawn" in made.output  # the hazard stands
+        gone = runner.invoke(cli_app, ["hazards", "withdraw", "H-OOPS", "--reason", "mistake"])
+        assert gone.exit_code == 0, gone.output
+        assert "OW-2: that record counts again in Form 1(i) of 2021" in " ".join(
+            gone.output.split()
+        )
+        dry = runner.invoke(cli_app, ["releases", "withdraw", "OW-2", "--dry-run"])
+        assert dry.exit_code == 0, dry.output
+        assert "would withdraw:" in dry.output and "Form 1(i) of 2021" in dry.output
+        done = runner.invoke(cli_app, ["releases", "withdraw", "OW-2", "--reason", "typed wrong"])
+        assert done.exit_code == 0, done.output
+        with Session(committed_engine) as own:
+            assert own.scalar(text("SELECT count(*) FROM outside_release_counted")) == 1
+    finally:
+        get_settings.cache_clear()
