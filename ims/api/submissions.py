@@ -759,8 +759,11 @@ class ReleasesWithdrawalPublic(BaseModel):
         description="its records of land released outside recorded hazards, withdrawn with it"
     )
     outside_m2: float = Field(description="what they count in Form 1(i), together, before")
-    outside_left: int = Field(
-        description="its records outside hazards withdrawn before or made into hazards: kept"
+    outside_left: int = Field(description="its records outside hazards withdrawn before: kept")
+    outside_made: int = Field(
+        0,
+        description="its records outside hazards made into hazards in force: withdrawn with "
+        "it (they count nothing apart), the hazards kept",
     )
     years: list[int] = Field(description="the years whose figures change")
     finalised_years: list[int] = Field(

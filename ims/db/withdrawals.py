@@ -643,7 +643,13 @@ class SubmissionWithdrawalEffect:
     outside: list[str] = field(default_factory=list)
     outside_ids: list[int] = field(default_factory=list)
     outside_m2: float = 0.0  # what they count in Form 1(i)
-    outside_left: int = 0  # withdrawn before, or made into hazards: left as they are
+    outside_left: int = 0  # withdrawn before: left as they are
+    # made into hazards in force: counting nothing apart, and withdrawn with the file all
+    # the same, so that withdrawing a hazard made of one does not bring back the count of
+    # a record whose file was withdrawn as approved in error (an attack on our own
+    # instance); the hazards stay
+    outside_made: list[str] = field(default_factory=list)
+    outside_made_ids: list[int] = field(default_factory=list)
     years: list[int] = field(default_factory=list)  # whose figures change
     finalised_years: list[int] = field(default_factory=list)  # reports that list it
 
@@ -661,6 +667,7 @@ class SubmissionWithdrawalEffect:
             "outside": len(self.outside),
             "outside_m2": round(self.outside_m2, 1),
             "outside_left": self.outside_left,
+            "outside_made": len(self.outside_made),
             "years": self.years,
             "finalised_years": self.finalised_years,
         }
@@ -709,11 +716,20 @@ class SubmissionWithdrawalEffect:
                 f"{counted(self.withdrawn_already, 'release')} of it withdrawn one by one "
                 f"before {'stays as it is' if self.withdrawn_already == 1 else 'stay as they are'}"
             )
+        if self.outside_made:
+            k = len(self.outside_made)
+            said.append(
+                f"{counted(k, 'record')} of it outside recorded hazards made into "
+                f"{'a hazard' if k == 1 else 'hazards'} ({', '.join(self.outside_made)}) "
+                f"{'is' if k == 1 else 'are'} withdrawn with it: "
+                f"{'it counts' if k == 1 else 'they count'} nothing apart, and will not "
+                f"again if {'that hazard is' if k == 1 else 'those hazards are'} withdrawn; "
+                f"{'the hazard stays' if k == 1 else 'the hazards stay'}"
+            )
         if self.outside_left:
             k = self.outside_left
             said.append(
-                f"{counted(k, 'record')} of it outside recorded hazards, withdrawn before or "
-                f"made into {'a hazard' if k == 1 else 'hazards'}, "
+                f"{counted(k, 'record')} of it outside recorded hazards, withdrawn before, "
                 f"{'stays as it is' if k == 1 else 'stay as they are'}"
             )
         return said
@@ -751,13 +767,16 @@ def submission_withdrawal_effect(
     outside = session.execute(
         text(
             "SELECT o.id, o.reference, o.released, o.contam, o.area_m2,"
-            " NOT EXISTS (SELECT 1 FROM outside_release_counted n WHERE n.id = o.id) AS gone"
+            " NOT EXISTS (SELECT 1 FROM outside_release_counted n WHERE n.id = o.id) AS gone,"
+            " EXISTS (SELECT 1 FROM outside_release_withdrawal w"
+            "  WHERE w.outside_release_id = o.id) AS withdrawn"
             " FROM outside_release o WHERE o.submission_id = :s ORDER BY o.seq"
         ),
         {"s": submission_id},
     ).all()
     live = [r for r in rows if not r.gone]
     outside_live = [o for o in outside if not o.gone]
+    outside_made = [o for o in outside if o.gone and not o.withdrawn]
     if not live and not outside_live:
         recorded = len(rows) + len(outside)
         raise Conflict(
@@ -821,7 +840,9 @@ def submission_withdrawal_effect(
         outside=[o.reference for o in outside_live],
         outside_ids=[o.id for o in outside_live],
         outside_m2=sum(o.area_m2 for o in outside_live),
-        outside_left=len(outside) - len(outside_live),
+        outside_left=sum(1 for o in outside if o.withdrawn),
+        outside_made=[o.reference for o in outside_made],
+        outside_made_ids=[o.id for o in outside_made],
         years=sorted(set(changed) | outside_years),
         finalised_years=sorted(finalised),
     )
@@ -901,7 +922,7 @@ def withdraw_submission_releases(
             "actor": actor.name,
             "user_id": actor.user_id,
             "reason": reason,
-            "ids": effect.outside_ids,
+            "ids": effect.outside_ids + effect.outside_made_ids,
         },
     )
     session.add_all(
@@ -910,7 +931,7 @@ def withdraw_submission_releases(
     )
     session.add_all(
         OutsideReleaseWithdrawal(outside_release_id=oid, reason=reason, withdrawn_by=actor.name)
-        for oid in effect.outside_ids
+        for oid in effect.outside_ids + effect.outside_made_ids
     )
     session.flush()
     if effect.hazard_ids:

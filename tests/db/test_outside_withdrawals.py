@@ -233,19 +233,26 @@ def test_a_file_withdrawn_takes_its_land_released_outside_hazards_with_it(
     effect = submission_withdrawal_effect(session, three)
     assert effect.releases == ["R-1"] and effect.outside == ["O-1"]
     assert effect.outside_m2 == pytest.approx(geodesic_m2(AWAY), rel=1e-6)
-    assert effect.outside_left == 1  # made into a hazard: its release is withdrawn alone
+    # made into a hazard: it counts nothing apart, and is withdrawn with its file all the
+    # same, the hazard staying (withdrawn later, the hazard had given the record of a file
+    # withdrawn as approved in error its count back: an attack on our own instance)
+    assert effect.outside_made == ["O-2"] and effect.outside_left == 0
     said = " / ".join(effect.lines(done=False))
     assert "1 record of land released outside recorded hazards" in said
-    assert "made into a hazard, stays as it is" in said
+    assert "made into a hazard (O-2) is withdrawn with it" in said
     withdraw_submission_releases(session, three, reason="file sent twice", by="tests")
     assert form_1i_total(session, 2021) == pytest.approx(0.0, abs=1e-6)
     events = session.execute(
         text(
             "SELECT object_id, after->>'with_submission' FROM audit_event"
-            " WHERE action = 'outside_release.withdrawn'"
+            " WHERE action = 'outside_release.withdrawn' ORDER BY object_id"
         )
     ).all()
-    assert events == [("O-1", str(three))]
+    assert events == [("O-1", str(three)), ("O-2", str(three))]
+    assert session.scalar(text("SELECT count(*) FROM hazard_in_force")) == 2  # H-1, H-2
+    approval.withdraw_release(session, "O-2", reason="made by mistake", by="tests")
+    approval.withdraw_hazard(session, "H-2", reason="made by mistake", by="tests")
+    assert form_1i_total(session, 2021) == pytest.approx(0.0, abs=1e-6)
     assert verify_database(session).clean
     with pytest.raises(Conflict, match="no release in force"):
         submission_withdrawal_effect(session, three)
