@@ -66,6 +66,15 @@ def test_ordinary_references_in_any_one_script_are_kept(ref: str) -> None:
     assert reference_problem(ref, "hazard_id") is None
 
 
+@pytest.mark.parametrize("ref", ['=HYPERLINK("http://x","y")', "+1", "-AT-1", "@AT-1"])
+def test_a_reference_a_spreadsheet_reads_as_a_formula_is_refused(ref: str) -> None:
+    """`=HYPERLINK(…)` was approved as a hazard's reference, and came back from the
+    register's CSV as `'=HYPERLINK(…)`: another reference (a new user's review)."""
+    said = reference_problem(ref, "hazard_id")
+    assert said is not None and f'begins with "{ref[0]}"' in said
+    assert reference_problem(f"AT{ref}", "hazard_id") is None  # inside it, it is text
+
+
 def test_a_strike_through_or_a_filler_in_a_reason_is_found_and_lao_marks_are_not() -> None:
     assert invisible("n\u0336o\u0336t\u0336 a duplicate") == {"\u0336"}
     assert invisible("a duplicate \u3164\u3164 of AT-1") == {"\u3164"}

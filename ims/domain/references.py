@@ -77,6 +77,12 @@ def invisible(text: str) -> set[str]:
     return found
 
 
+# What a spreadsheet reads as the start of a formula (as ims.reports.cells neutralises in
+# the files it writes): a reference beginning so came back from a CSV download as
+# "'=HYPERLINK(…)", another reference (a new user's review).
+FORMULA_STARTS = frozenset("=+-@")
+
+
 def reference_problem(ref: str, field_name: str) -> str | None:
     """What is wrong with ``ref`` as a reference (named ``field_name``), or None."""
     if any(part in (".", "..") or part.lower() in ("%2e", "%2e%2e", ".%2e", "%2e.")
@@ -85,6 +91,13 @@ def reference_problem(ref: str, field_name: str) -> str | None:
             f'{field_name} "{ref}" has "." or ".." as a part between its "/", which a web '
             'address reads as "this folder" or "the folder above": give the reference '
             'without it (a reference may use "/" between names or numbers: LA/2020/001)'
+        )
+    if ref[:1] in FORMULA_STARTS:
+        return (
+            f'{field_name} "{ref}" begins with "{ref[0]}", which a spreadsheet reads as the '
+            "start of a formula: the CSV and Excel files ims writes would have to mark it "
+            "so (and a file sent back would then name another reference); give the "
+            f'reference without the "{ref[0]}"'
         )
     if ref in ROUTE_WHOLE or ref.endswith(ROUTE_ENDINGS):
         ending = ref if ref in ROUTE_WHOLE else next(e for e in ROUTE_ENDINGS if ref.endswith(e))
