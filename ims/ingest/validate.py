@@ -543,7 +543,25 @@ def _munitions(
     out: _Collector, value: Any, field_name: str, ctx: ValidationContext
 ) -> dict[str, int]:
     quantities: dict[str, int] = out.parse(parse_quantities, value, field_name) or {}
-    for code in quantities:
+    # the types written, read even where a quantity is not, so that every problem of the
+    # cell is told at once (an unknown type had been told only once a negative quantity
+    # beside it was put right: a new user's review)
+    written = [] if blank(value) else [
+        code.strip()
+        for code, sep, _ in (part.strip().rpartition(":") for part in str(value).split(";"))
+        if sep and code.strip()
+    ]  # fmt: skip
+    twice = sorted({code for code in written if written.count(code) > 1})
+    if twice and quantities:
+        out.add(
+            "repeated_munition",
+            WARNING,
+            f"{', '.join(twice)} given more than once: counted together "
+            f"({', '.join(f'{code}:{quantities[code]:,}' for code in twice)}); check "
+            "that the same items were not written twice",
+            field_name,
+        )
+    for code in dict.fromkeys([*quantities, *written]):
         if code not in ctx.munition_codes:
             close = difflib.get_close_matches(
                 code.upper(), sorted(ctx.munition_codes), n=3, cutoff=0.6

@@ -211,6 +211,28 @@ def test_a_figure_of_items_out_of_the_ordinary_is_asked_about_and_counted_as_it_
     assert result.records[0]["items"] == {"M42": 1_000_000, "BLU-26": 12}
 
 
+def test_every_problem_of_a_munitions_cell_is_told_at_once_and_a_type_given_twice() -> None:
+    """An unknown type beside a negative quantity was told only once the quantity was put
+    right, and a type given twice was added up without a word (a new user's review)."""
+    frame = hazards(
+        [
+            {"hazard_id": "H1", "munitions": "FOO:3;BLU-26:-4"},
+            {"hazard_id": "H2", "munitions": "BLU-26:3;BLU-26:4"},
+        ],
+        [box(102.1 + i * 0.1, 19.6, 102.11 + i * 0.1, 19.61) for i in range(2)],
+    )
+    result = validate_hazards(frame, ctx())
+    assert sorted(codes(result)) == [
+        ("bad_value", 1, "munitions"),
+        ("repeated_munition", 2, "munitions"),
+        ("unknown_munition", 1, "munitions"),
+    ]
+    [twice] = [f for f in result.findings if f.code == "repeated_munition"]
+    assert twice.severity is Severity.WARNING
+    assert twice.message.startswith("BLU-26 given more than once: counted together (BLU-26:7)")
+    assert result.records[1]["munitions"] == {"BLU-26": 7}
+
+
 def test_duplicates_in_the_file_and_in_the_database() -> None:
     g = box(102.1, 19.6, 102.11, 19.61)
     frame = hazards(
