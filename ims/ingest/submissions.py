@@ -46,7 +46,7 @@ from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
 from ims.heap import bulk_work
 from ims.ingest import field_maps
 from ims.ingest.field_maps import jsonable
-from ims.ingest.fields import blank, column_cells, other_kind_said
+from ims.ingest.fields import TEMPLATES, Required, blank, column_cells, other_kind_said
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
 from ims.ingest.tables import RECORD_ID
@@ -808,7 +808,10 @@ def stage(
             # lacks fields it reads) would only stand in the way: it is not used. It is
             # said, but not of a form's export, which needs none (every upload of a field
             # team's had said it of the programme's register mapping: a walk-through).
-            if RECORD_ID not in read.frame.columns:
+            # Nor of a file in the template's own names, which needs none either (every
+            # upload of an organisation's in the template's names had carried a warning
+            # of the mapping the demo made for its register: a new user's review).
+            if RECORD_ID not in read.frame.columns and not _in_template_names(read.frame, kind):
                 ignored_mapping = remembered
     try:
         frame = field_maps.apply_mapping(read.frame, kind, in_use)
@@ -983,6 +986,13 @@ def stage(
         kept = field_maps.remember_mapping(session, org, kind, given, by=uploaded_by)
         remembered = field_maps.stored_like(session, org, kind, given)
     return StageOutcome(submission, findings, in_use, origin, remembered, kept, result)
+
+
+def _in_template_names(frame: Any, kind: str) -> bool:
+    """Whether a file gives every field the template always requires, under its own name."""
+    columns = {str(c).lower() for c in frame.columns}
+    needed = [f.name for f in TEMPLATES[kind] if f.required is Required.ALWAYS]
+    return bool(needed) and all(name in columns for name in needed)
 
 
 def _and(names: Sequence[str]) -> str:
