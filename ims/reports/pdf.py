@@ -84,14 +84,21 @@ def remaining_map(
             for poly in getattr(geom, "geoms", [geom]):
                 x, y = shapely.get_coordinates(poly.exterior).T
                 ax.fill(x, y, facecolor=colour, edgecolor=EDGE, linewidth=0.4)
+        ax.set_aspect("equal")
+        ax.autoscale_view()
         halo = [patheffects.withStroke(linewidth=1.6, foreground="white")]
-        for code, geom in areas:
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        placed: list[Any] = []
+        # the most contaminated first, then the largest: where two names would overlap (a
+        # district's map had dozens printed over each other, a new user's review), the
+        # other is left out; the tables name every area
+        for code, geom in sorted(areas, key=lambda a: _label_rank(rows.get(a[0]), a[1])):
             row = rows.get(code)
             name = row["admin_name"] if row else (code or "")
             km2 = row["total_area_m2"] / 1e6 if row else 0.0
             text = f"{name}\n{km2:,.1f} km²" if km2 >= 0.05 else name
             p = _label_point(geom)
-            ax.annotate(
+            label = ax.annotate(
                 text,
                 (p.x, p.y),
                 ha="center",
@@ -101,6 +108,11 @@ def remaining_map(
                 path_effects=halo,
                 linespacing=1.1,
             )
+            box = label.get_window_extent(renderer).expanded(1.04, 1.1)
+            if any(box.overlaps(other) for other in placed):
+                label.remove()
+            else:
+                placed.append(box)
         labels = (
             [f"< {BREAKS_KM2[0]:g}"]
             + [f"{a:g}–{b:g}" for a, b in itertools.pairwise(BREAKS_KM2)]
@@ -134,6 +146,11 @@ def remaining_map_png(
     finally:
         plt.close(fig)
     return buf.getvalue()
+
+
+def _label_rank(row: dict[str, Any] | None, geom: BaseGeometry) -> tuple[float, float]:
+    """The order in which areas get their names on the map: most remaining, then largest."""
+    return (-(row["total_area_m2"] if row else 0.0), -geom.area)
 
 
 def _label_point(geom: BaseGeometry) -> Any:

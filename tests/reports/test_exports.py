@@ -510,6 +510,41 @@ def test_the_map_names_every_province_with_a_halo(named: Session) -> None:
         plt.close(fig)
 
 
+def test_names_on_the_map_never_overlap_and_the_most_contaminated_keep_theirs(
+    session: Session,
+) -> None:
+    """The districts' map printed dozens of names over each other (a new user's review):
+    where two would overlap, the less contaminated one is left out."""
+
+    def area(code: str, name: str, *corners: float) -> BoundaryFeature:
+        return BoundaryFeature(code, name, MultiPolygon([box(*corners)]))
+
+    crowd = [
+        area(f"D-{i}", f"District {i}", 102.0 + i * 0.01, 19.0, 102.01 + i * 0.01, 19.01)
+        for i in range(12)
+    ]
+    crowd.append(area("D-FAR", "Far away", 104.0, 21.0, 104.5, 21.5))
+    load_boundaries(session, crowd, level=1)
+    record_hazards(
+        session,
+        [NewHazard("C1", HazardStatus.CHA, box(102.05, 19.0, 102.06, 19.01), dt.date(2020, 1, 1))],
+    )
+    report = article7(session, 2022, ReportScope())
+    fig = remaining_map(export.admin_geometries(session, 1), report)
+    try:
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        texts = fig.axes[0].texts
+        names = [t.get_text().split("\n")[0] for t in texts]
+        assert "District 5" in names and "Far away" in names  # the contaminated one, alone
+        assert len(names) < len(crowd)  # narrow neighbours left out
+        boxes = [t.get_window_extent(renderer) for t in texts]
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1 :]:
+                assert not a.overlaps(b)
+    finally:
+        plt.close(fig)
+
+
 def test_the_xlsx_has_a_column_per_remnant_type_and_cmr_destroyed_apart(named: Session) -> None:
     report = article7(named, 2022, ReportScope())
     wb = load_workbook(io.BytesIO(export.to_binary(named, report, "xlsx")))
