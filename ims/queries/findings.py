@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import tempfile
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import geopandas as gpd
 import pandas as pd
@@ -139,22 +139,26 @@ def findings_file(
         raise InvalidRequest(f"findings come as {' or '.join(FORMATS)}, not {fmt!r}")
     with tempfile.TemporaryDirectory(prefix="ims-findings-") as folder:
         path = Path(folder) / f"{layer}.gpkg"
-        # Mixed geometry (polygons, and whatever an unusable feature held): one layer of
-        # type Unknown, which QGIS shows as it is.
         pyogrio.write_dataframe(
-            frame,
-            path,
-            layer=layer,
-            driver="GPKG",
-            geometry_type="Unknown",
-            dataset_options=GPKG_OPTIONS,
+            frame, path, layer=layer, driver="GPKG", dataset_options=GPKG_OPTIONS, **_typed(frame)
         )
         if features is not None and len(features[1]):
             kind, rows = features
             pyogrio.write_dataframe(
-                rows, path, layer=kind, driver="GPKG", geometry_type="Unknown", append=True
+                rows, path, layer=kind, driver="GPKG", append=True, **_typed(rows)
             )
         return path.read_bytes()
+
+
+def _typed(frame: gpd.GeoDataFrame) -> dict[str, Any]:
+    """A layer's geometry type: MultiPolygon, the template's, when every feature's is a
+    polygon (the layer to fix and send back had been of type Unknown, which some GIS tools
+    will not export: a new user's review); Unknown for mixed geometry (a point an unusable
+    feature held, say), which QGIS shows as it is."""
+    kinds = set(frame.geometry.dropna().geom_type)
+    if kinds and kinds <= {"Polygon", "MultiPolygon"}:
+        return {"geometry_type": "MultiPolygon", "promote_to_multi": True}
+    return {"geometry_type": "Unknown"}
 
 
 def _missing(value: object) -> bool:
