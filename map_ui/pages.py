@@ -34,6 +34,7 @@ from ims.reports.article7 import ReportScope
 from ims.reports.cells import csv_text
 from ims.reports.history import (
     article7_with_history,
+    first_record,
     for_generalised_readers,
     recorded_after_the_period,
     summary,
@@ -571,6 +572,8 @@ def reports_page(
         ),
         contam=contam.value,
         contams=[c.value for c in Contamination],
+        # the first record of the kind: a year before it is not offered to finalise
+        first_record=first_record(session, contam.value),
         active="reports",
         not_nested=nesting(session).sentence() if level == 2 else None,
     )

@@ -101,6 +101,21 @@ def _told_by_time(run: ReportRun) -> dt.datetime | None:
     return run.produced_at
 
 
+def first_record(session: Session, contam: str) -> dt.date | None:
+    """The date the first record of a kind of contamination takes effect (a hazard, or land
+    released outside hazards), or None when none is recorded."""
+    found = session.scalar(
+        text(
+            "SELECT least("
+            " (SELECT min(r.effective) FROM hazard_revision_in_force r"
+            "  JOIN hazard h ON h.id = r.hazard_id WHERE h.contam = :c),"
+            " (SELECT min(o.released) FROM outside_release_counted o WHERE o.contam = :c))"
+        ),
+        {"c": contam},
+    )
+    return found if isinstance(found, dt.date) else None
+
+
 def finalised_run(session: Session, kind: str, params: str) -> ReportRun | None:
     """The finalisation of a report, if it was finalised."""
     return session.scalars(
@@ -392,6 +407,17 @@ def article7_with_history(
         return report
     run = finalised_run(session, KIND_ARTICLE7, params)
     if run is None and finalise:
+        first = first_record(session, scope.contam.value)
+        if first is None or first > as_of:
+            # all zeros, from a database whose records begin later: most likely a
+            # programme's history not migrated yet, and finalising cannot be undone (a
+            # new user's review was offered to finalise 2011, the year before the first)
+            raise NotFinalisable(
+                f"the report for {year} cannot be finalised: nothing of {scope.contam.value} "
+                f"is recorded to take effect by {as_of.isoformat()}"
+                + (f" (the first record takes effect on {first.isoformat()})" if first else "")
+                + ": its figures would all be zero; record the programme's history first"
+            )
         run = _finalise(session, report, scope, params, stamp, by)
         # the same report by the other level, at the same moment: finalising the provinces'
         # had left the districts' "Not finalised yet", and finalisable later with other

@@ -191,7 +191,26 @@ def test_a_year_before_the_baseline_cannot_be_finalised(
     assert session.scalar(select(func.count()).select_from(ReportRun)) == 0
     reviewer = client_as("reviewer")
     assert 'id="finalise"' not in reviewer.get("/reports", params={"year": 2009}).text
-    assert 'id="finalise"' in reviewer.get("/reports", params={"year": 2010}).text
+    assert 'id="finalise"' in reviewer.get("/reports", params={"year": 2022}).text
+
+
+def test_a_year_before_the_first_record_is_not_finalised_as_a_report_of_zeros(
+    session: Session, recorded: None, client_as: ClientAs
+) -> None:
+    """/reports?year=2011 offered to finalise a report of zeros, the programme's first
+    hazard taking effect in 2012 (a new user's review): most likely its history was not
+    migrated yet, and finalising cannot be undone."""
+    with pytest.raises(NotFinalisable, match="the first record takes effect on 2021-05-01"):
+        finalise(session, 2020)
+    with pytest.raises(NotFinalisable, match="nothing of APM is recorded"):
+        article7_with_history(
+            session, 2022, ReportScope(contam=Contamination.APM), today=AFTER_2022, finalise=True
+        )
+    assert session.scalar(select(func.count()).select_from(ReportRun)) == 0
+    page = client_as("reviewer").get("/reports", params={"year": 2020}).text
+    assert 'id="finalise"' not in page and 'id="finalise-nothing"' in page
+    assert "(the first record takes effect on 2021-05-01)" in page
+    finalise(session, 2021)  # the year it takes effect in is finalised as any
 
 
 def test_a_year_not_yet_ended_is_provisional_and_noted_nowhere(
