@@ -419,7 +419,11 @@ def _finalised_it_corrects(session: Session, sub: Any) -> list[int]:
     earliest = session.scalar(
         text(
             "SELECT min(COALESCE(clean->>'released', clean->>'revised', clean->>'recorded'))"
-            " FROM submission_feature WHERE submission_id = :s AND clean IS NOT NULL"
+            " FROM submission_feature f WHERE f.submission_id = :s AND f.clean IS NOT NULL"
+            # a feature with an error is never applied (a file all of whose features had
+            # one was said to correct a finalised report: a new user's review)
+            " AND NOT EXISTS (SELECT 1 FROM finding e WHERE e.submission_id = f.submission_id"
+            "  AND e.row_number = f.row_number AND e.severity = 'error')"
         ),
         {"s": sub.id},
     )

@@ -539,6 +539,12 @@ def test_the_review_page_says_which_finalised_reports_approving_would_correct(
     # said before (found by a walk-through as an IM officer).
     page = client.get(f"/submissions/{broken_submission}").text
     assert 'id="corrects"' not in page and 'id="confirm-corrects"' not in page
+    # its first feature without its errors, as a file with one feature right (one with an
+    # error is never applied: test_a_file_all_of_whose_features_have_errors_…)
+    programme.execute(
+        text("DELETE FROM finding WHERE submission_id = :s AND row_number = 1"),
+        {"s": broken_submission},
+    )
     for year in (1990, 2100):  # before its features, and after them
         programme.execute(
             text(
@@ -558,6 +564,31 @@ def test_the_review_page_says_which_finalised_reports_approving_would_correct(
     assert dialog and "corrects the finalised Article 7 report for 2100:" in " ".join(
         dialog.group(1).split()
     )
+
+
+def test_a_file_all_of_whose_features_have_errors_is_said_to_correct_no_report(
+    client: TestClient, programme: Session, broken_submission: int
+) -> None:
+    """None of its features can be applied, yet its page said approving it may correct the
+    finalised report (a new user's review)."""
+    programme.execute(
+        text(
+            "INSERT INTO report_run (kind, params, stamp, totals) "
+            "VALUES ('article7', 'year=2100;level=1;contam=CMR', 0, '{}')"
+        )
+    )
+    # every feature given an error, as a file all of whose features are wrong
+    programme.execute(
+        text(
+            "INSERT INTO finding (submission_id, code, severity, row_number, message)"
+            " SELECT submission_id, 'invalid_geometry', 'error', row_number, 'wrong'"
+            " FROM submission_feature WHERE submission_id = :s"
+        ),
+        {"s": broken_submission},
+    )
+    programme.flush()
+    page = client.get(f"/submissions/{broken_submission}").text
+    assert 'id="corrects"' not in page and 'id="confirm-corrects"' not in page
 
 
 def test_submissions_list_links_each_review(client: TestClient, broken_submission: int) -> None:
