@@ -1316,6 +1316,10 @@ _PENDING_ELSEWHERE = text(
     " AND s.sha256 <> :sha256 AND s.id IS DISTINCT FROM :replaces"
     " AND (CAST(:within AS integer) IS NULL OR s.organisation_id = :within)"
     " AND sf.reference IS NOT NULL"
+    # a feature with an error there is never recorded by it (the warning had pointed at
+    # files whose matching features could not be approved: a new user's review)
+    " AND NOT EXISTS (SELECT 1 FROM finding e WHERE e.submission_id = s.id"
+    "  AND e.row_number = sf.row_number AND e.severity = 'error')"
     " GROUP BY sf.reference"
 )
 
@@ -1383,6 +1387,9 @@ _PENDING_HAZARDS = text(
     " AND sf.geom IS NOT NULL AND sf.reference IS NOT NULL"
     " AND coalesce(btrim(sf.record->>'revised'), '') = ''"
     " AND sf.geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
+    # as _PENDING_ELSEWHERE: a feature with an error there is never recorded by it
+    " AND NOT EXISTS (SELECT 1 FROM finding e WHERE e.submission_id = s.id"
+    "  AND e.row_number = sf.row_number AND e.severity = 'error')"
 )
 _PENDING_OVERLAPS_SHOWN = 5  # other hazards named a feature
 

@@ -119,3 +119,19 @@ def test_an_operator_is_not_told_of_another_organisations_hazards(
     [told] = pending(national)
     assert "hazard PO-A in submission" in told.message
     assert "hazard PO-B in submission" in told.message
+
+
+def test_a_feature_with_an_error_in_the_other_file_is_not_told_as_pending_elsewhere(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """It can never be recorded by that file (an approval in part leaves it out), yet the
+    warning pointed at it (a new user's review)."""
+    # PO-E with a status no template allows: an error on its field
+    wrong = stage(session, tmp_path, "a", [{"hazard_id": "PO-E", "status": "MAYBE"}], [SQUARE])
+    fixed = stage(session, tmp_path, "b", [{"hazard_id": "PO-E"}], [SQUARE])
+    assert "pending_elsewhere" not in [f.code for f in fixed.findings], fixed.findings
+    # nor as sharing ground under another reference: only the right one is named
+    renamed = stage(session, tmp_path, "c", [{"hazard_id": "PO-F"}], [HALF_OVER])
+    said = " ".join(f.message for f in pending(renamed))
+    assert f"PO-E in submission {fixed.submission.id}" in said
+    assert f"submission {wrong.submission.id}" not in said
