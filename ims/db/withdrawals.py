@@ -125,6 +125,13 @@ def years_said(years: list[int]) -> str:
     return f"{years[0]}–{years[-1]}"
 
 
+# Invisible, but how a script is written, not a way to make a reason read otherwise: the
+# zero-width space between Khmer (and Thai) words, the joiners of Persian, Indic scripts
+# and emoji, the variation selectors of emoji (refused, a reason in those scripts could
+# not be typed as written: an attack on our own instance)
+TEXT_JOINERS = frozenset("\u200b\u200c\u200d\ufe0e\ufe0f")
+
+
 def _reason(reason: str) -> str:
     """The reason given for a withdrawal, checked (InvalidRequest)."""
     reason = reason.strip()
@@ -136,7 +143,7 @@ def _reason(reason: str) -> str:
         raise InvalidRequest(f"give a reason of at most {REASON_MAX} characters")
     # a right-to-left override would make the reason read otherwise on the record's page,
     # the audit trail and a finalised report's corrections (an attack on our own instance)
-    hidden = sorted(c for c in invisible(reason) if c not in "\n\t")
+    hidden = sorted(c for c in invisible(reason) if c not in "\n\t" and c not in TEXT_JOINERS)
     if hidden:
         names = ", ".join(
             f"U+{ord(c):04X} {unicodedata.name(c, 'control character')}" for c in hidden

@@ -21,7 +21,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ims.db.recording import record_hazards, record_releases, revise_hazards
-from ims.db.withdrawals import withdraw_release, withdrawal_effect, years_said
+from ims.db.withdrawals import _reason, withdraw_release, withdrawal_effect, years_said
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import NewHazard, NewRelease
 from ims.errors import Conflict, InvalidRequest, NotFound
@@ -222,6 +222,12 @@ def test_a_withdrawal_needs_a_reason_and_happens_once(session: Session, duplicat
     # nor a stroke drawn through "not", which the page shows struck out
     with pytest.raises(InvalidRequest, match="U\\+0336 COMBINING LONG STROKE OVERLAY"):
         withdraw_release(session, "R-A", reason="n\u0336o\u0336t\u0336 R-B", by="tests")
+    # a Khmer reason's zero-width spaces between words, Persian's non-joiner and an
+    # emoji's joiner are how those are written: kept (they had been refused)
+    khmer = "\u1785\u17d2\u179a\u17bf\u200b\u179f\u17b6\u179a"
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467 \u2764\ufe0f"
+    assert _reason(f"{khmer} {persian} {family}") == f"{khmer} {persian} {family}"
     withdraw_release(session, "R-A", reason="a duplicate\n\tof R-B", by="tests")
     with pytest.raises(Conflict, match=r"already withdrawn .* by tests"):
         withdraw_release(session, "R-A", reason="again", by="tests")
