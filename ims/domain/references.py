@@ -83,8 +83,12 @@ def invisible(text: str) -> set[str]:
 FORMULA_STARTS = frozenset("=+-@")
 
 
-def reference_problem(ref: str, field_name: str) -> str | None:
-    """What is wrong with ``ref`` as a reference (named ``field_name``), or None."""
+def reference_problem(ref: str, field_name: str, *, new: bool = True) -> str | None:
+    """What is wrong with ``ref`` as a reference (named ``field_name``), or None.
+
+    ``new``: the reference would be recorded now. One recorded already (a hazard a release
+    or a revision names) is not refused for beginning as a formula does, a rule made after
+    it: it would have no way to be named (a review of our own change)."""
     if any(part in (".", "..") or part.lower() in ("%2e", "%2e%2e", ".%2e", "%2e.")
            for part in ref.split("/")):  # fmt: skip
         return (
@@ -92,7 +96,7 @@ def reference_problem(ref: str, field_name: str) -> str | None:
             'address reads as "this folder" or "the folder above": give the reference '
             'without it (a reference may use "/" between names or numbers: LA/2020/001)'
         )
-    if ref[:1] in FORMULA_STARTS:
+    if new and ref[:1] in FORMULA_STARTS:
         return (
             f'{field_name} "{ref}" begins with "{ref[0]}", which a spreadsheet reads as the '
             "start of a formula: the CSV and Excel files ims writes would have to mark it "

@@ -226,7 +226,7 @@ class _Collector:
             return None
 
 
-def _reference(out: _Collector, value: Any, field_name: str) -> str | None:
+def _reference(out: _Collector, value: Any, field_name: str, *, new: bool = True) -> str | None:
     """A reference as text; too long, or one that would read as or address another
     (``ims.domain.references``), is an error."""
     ref = cell_text(value)
@@ -251,7 +251,7 @@ def _reference(out: _Collector, value: Any, field_name: str) -> str | None:
             field_name,
         )
         return None
-    problem = reference_problem(ref, field_name)  # what reads or addresses as another
+    problem = reference_problem(ref, field_name, new=new)  # reads or addresses as another
     if problem is not None:
         out.add("bad_value", ERROR, problem, field_name)
         return None
@@ -1133,7 +1133,7 @@ def validate_releases(
                 "if it was sent before",
                 "release_id",
             )
-        hazard_ref = _reference(out, record.get("hazard_id"), "hazard_id")
+        hazard_ref = _reference(out, record.get("hazard_id"), "hazard_id", new=False)
         known = ctx.hazards.get(hazard_ref) if hazard_ref else None
         unnamed = hazard_ref is None and blank(record.get("hazard_id"))
         if hazard_ref is not None and hazard_ref in ctx.withdrawn_hazards:
@@ -1483,7 +1483,9 @@ def _features(
     geoms, repaired, areas = _geometry_checks(list(frame.geometry), ctx, out, rows, unread)
     for i, record in enumerate(records):
         out.row, out.reference = rows[i]
-        refs[i] = _reference(out, record.get(key), key) if refs[i] else None
+        # a revision's hazard is recorded already (a release's id is always new)
+        new = key != "hazard_id" or refs[i] not in ctx.hazards
+        refs[i] = _reference(out, record.get(key), key, new=new) if refs[i] else None
         if refs[i] is None and not blank(record.get(key)):
             refs[i] = ""  # unusable, and already an error: not "missing"
     return out, records, refs, rows, geoms, repaired, areas

@@ -233,6 +233,30 @@ def test_every_problem_of_a_munitions_cell_is_told_at_once_and_a_type_given_twic
     assert result.records[1]["munitions"] == {"BLU-26": 7}
 
 
+def test_a_reference_beginning_as_a_formula_is_refused_when_new_only() -> None:
+    """A hazard recorded before the rule (`-LEGACY-9`) could be neither revised nor named by
+    a release (a review of our own change); a new one is refused."""
+    g = box(102.1, 19.6, 102.11, 19.61)
+    known = {"-LEGACY-9": KnownHazard(1, dt.date(2019, 1, 1), g, True)}
+    frame = hazards(
+        [
+            {"hazard_id": "-LEGACY-9", "revised": "2021-01-01", "status": "CHA"},
+            {"hazard_id": "=NEW-1"},
+        ],
+        [g, box(102.3, 19.6, 102.31, 19.61)],
+    )
+    result = validate_hazards(frame, ctx(hazards=known))
+    bad = [(f.row, f.field) for f in result.findings if f.code == "bad_value"]
+    assert bad == [(2, "hazard_id")]
+    releases = gpd.GeoDataFrame(
+        [{"release_id": "R-1", "hazard_id": "-LEGACY-9", "method": "TS", "released": "2022-01-01"}],
+        geometry=[g],
+        crs=4326,
+    )
+    said = validate_releases(releases, ctx(hazards=known)).findings
+    assert not [f for f in said if f.field == "hazard_id"], said
+
+
 def test_duplicates_in_the_file_and_in_the_database() -> None:
     g = box(102.1, 19.6, 102.11, 19.61)
     frame = hazards(
