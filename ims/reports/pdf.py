@@ -85,7 +85,12 @@ def remaining_map(
                 x, y = shapely.get_coordinates(poly.exterior).T
                 ax.fill(x, y, facecolor=colour, edgecolor=EDGE, linewidth=0.4)
         ax.set_aspect("equal")
+        ax.set_axis_off()
         ax.autoscale_view()
+        # the axes' box as it will be drawn (the equal aspect shrinks it at drawing time):
+        # measured before, the names' boxes were not where they were drawn, and names
+        # still hid each other's figures (a review of our own change)
+        ax.apply_aspect()
         halo = [patheffects.withStroke(linewidth=1.6, foreground="white")]
         renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
         placed: list[Any] = []
@@ -108,7 +113,7 @@ def remaining_map(
                 path_effects=halo,
                 linespacing=1.1,
             )
-            box = label.get_window_extent(renderer).expanded(1.04, 1.1)
+            box = label.get_window_extent(renderer).padded(1.6 * fig.dpi / 72)  # the halo
             if any(box.overlaps(other) for other in placed):
                 label.remove()
             else:
