@@ -32,6 +32,7 @@ from ims.queries.outside import outside_releases
 from ims.reports import tiles
 from ims.reports.article7 import ReportScope
 from ims.reports.cells import csv_text
+from ims.reports.convention import convention_for
 from ims.reports.history import (
     article7_with_history,
     first_record,
@@ -572,6 +573,8 @@ def reports_page(
         ),
         contam=contam.value,
         contams=[c.value for c in Contamination],
+        # what the report is called and its tables, as the kind's convention names them
+        convention=convention_for(contam.value),
         # the first record of the kind: a year before it is not offered to finalise
         first_record=first_record(session, contam.value),
         active="reports",

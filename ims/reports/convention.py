@@ -57,6 +57,11 @@ class Convention:
         return f"{self.name} — Article 7 transparency report"
 
     @property
+    def report_name(self) -> str:
+        """What the report is called: "Article 7 report", or "National report"."""
+        return self.name if self.remaining_paragraph is None else "Article 7 report"
+
+    @property
     def short(self) -> str:
         """What the report is, for a page's footer."""
         return self.name if self.remaining_paragraph is None else f"{self.name}: Article 7 report"

@@ -9,6 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ims.reports.cells import csv_text
+from ims.reports.convention import convention_for
 from ims.reports.history import CORRECTION_COLUMNS, correction_rows, corrections_listed, summary
 
 _env = Environment(
@@ -65,10 +66,12 @@ def to_json(report: dict[str, Any]) -> str:
 
 
 def to_csv(report: dict[str, Any]) -> str:
-    """Both tables in one CSV, each under a line naming it: Form 1(h) then Form 1(i)."""
+    """Both tables in one CSV, each under a line naming it (Form 1(h) then Form 1(i), as the
+    convention of the kind of contamination calls them: ``convention_for``)."""
+    convention = convention_for(report["contam"])
     rows: list[list[Any]] = [
         [
-            f"Form 1(h) remaining contamination as of {report['as_of']}, "
+            f"{convention.remaining_form} remaining contamination as of {report['as_of']}, "
             f"{report['contam']}, admin level {report['level']}"
         ],
         REMAINING_HEADER,
@@ -92,7 +95,7 @@ def to_csv(report: dict[str, Any]) -> str:
     rows.append([])
     rows.append(
         [
-            f"Form 1(i) land release in {report['year']}, {report['contam']}, "
+            f"{convention.released_form} land release in {report['year']}, {report['contam']}, "
             f"admin level {report['level']}"
         ]
     )
@@ -128,7 +131,9 @@ def to_csv(report: dict[str, Any]) -> str:
 
 def to_html(report: dict[str, Any]) -> str:
     """A standalone HTML page with both tables."""
-    return _env.get_template("article7.html").render(report=report)
+    return _env.get_template("article7.html").render(
+        report=report, convention=convention_for(report["contam"])
+    )
 
 
 @dataclass(frozen=True)

@@ -367,7 +367,10 @@ def _title_page(
         ("Contamination", CONTAMINATION.get(report["contam"], report["contam"])),
         *([("Convention", convention.note)] if convention.note else []),
         ("Figures by", areas),
-        ("Forms included", "\n".join(f"• {f}" for f in forms)),
+        (
+            "Tables included" if convention.note else "Forms included",
+            "\n".join(f"• {f}" for f in forms),
+        ),
         ("In short", in_short),
         ("Data quality", quality),
         ("Produced", f"{long_date(produced)}, by ims from the national database"),
@@ -463,8 +466,9 @@ def _released_form(
                 f"{r['total_m2'] / 1e6:,.3f}",
                 f"{r['total_m2']:,.0f}",
                 f"{r['hazards_closed']:,}",
-                st.para(_items(cmr, "quantity"), st.small),
-                st.para(_items(other, "quantity"), st.small),
+                # none destroyed is 0, as on the page (it was blank)
+                st.para(_items(cmr, "quantity") or "0", st.small),
+                st.para(_items(other, "quantity") or "0", st.small),
             ]
         )
     heading = f"{convention.released_heading}: land released in {report['year']}"

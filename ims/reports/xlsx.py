@@ -115,7 +115,7 @@ def to_xlsx(
     level = "Province" if report["level"] == 1 else "District"
     ws = wb.active
     assert ws is not None
-    ws.title = "Form 1(h)"
+    ws.title = convention.remaining_form[:31]
     remaining = report["remaining"]
     estimated = _types(remaining, "remnants")
     _table(
@@ -172,7 +172,7 @@ def to_xlsx(
         ],
         total_last=True,
     )
-    ws = wb.create_sheet("Form 1(i)")
+    ws = wb.create_sheet(convention.released_form[:31])
     released = report["released"]
     cmr, other = _types(released, "destroyed", True), _types(released, "destroyed", False)
 

@@ -436,9 +436,17 @@ def test_anti_tank_mines_and_other_erw_are_a_national_report_under_no_convention
     for claimed in ("Article 7 transparency report", "Article 7.1", "Form 1(h)", "Form 1(i)"):
         assert claimed not in words, claimed
     assert "Remaining contamination: remaining contamination as of" not in words
-    notes = load_workbook(io.BytesIO(export.to_binary(session, report, "xlsx")))["Notes"]
-    said = dict(notes.iter_rows(values_only=True, max_col=2))
+    book = load_workbook(io.BytesIO(export.to_binary(session, report, "xlsx")))
+    said = dict(book["Notes"].iter_rows(values_only=True, max_col=2))
     assert str(said["Convention"]).startswith("none: anti-tank mines")
+    # every file says so, not the PDF and the XLSX's cells alone (a review of our change)
+    assert book.sheetnames[:2] == ["Table 1", "Table 2"]
+    page = export.to_html(report)
+    assert f"<title>National report 2022 — {contam.value}</title>" in page
+    assert "Form 1(" not in page and "Article 7" not in page
+    table = export.to_csv(report)
+    assert table.startswith('"Table 1 remaining contamination as of 2022-12-31')
+    assert "Form 1(" not in table and "Table 2 land release in 2022" in table
 
 
 def test_the_notes_list_only_the_submissions_a_reviewer_chose_in_xlsx_and_pdf(

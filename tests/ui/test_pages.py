@@ -660,6 +660,24 @@ def test_reports_page_has_form_1h_and_1i_for_the_chosen_year_and_level(
     assert f'name="year" value="2018" min="1990" max="{dt.date.today().year}"' in page
 
 
+def test_the_report_page_names_the_tables_as_the_kinds_convention_does(
+    client: TestClient,
+) -> None:
+    """Anti-tank mines and other ERW are in no convention's Article 7: their page said
+    "Article 7, Form 1(h) and Form 1(i)" (a review of our own change)."""
+    for contam, words in (
+        ("CMR", ("Article 7 report <small>Form 1(h) and Form 1(i)</small>", "<h2>Form 1(i): land")),
+        ("APM", ("<small>Mined areas and Destruction programme</small>", "<h2>Mined areas:")),
+        ("ATM", ("National report <small>Table 1 and Table 2</small>", "<h2>Table 2: land")),
+        ("ERW", ("National report <small>Table 1 and Table 2</small>", "<h2>Table 1: rem")),
+    ):
+        page = client.get("/reports", params={"year": 2018, "contam": contam}).text
+        for said in words:
+            assert said in page, (contam, said)
+        if contam in ("ATM", "ERW"):
+            assert "Form 1(" not in page.split('id="report-history"')[1]
+
+
 def test_a_report_before_the_baseline_links_to_nothing_that_fails(client: TestClient) -> None:
     """A year before Article 4's baseline (2010) had drawn a broken chart, and its series'
     CSV and JSON and the year's work plan had answered 422 (a new user's review chose 1990):
