@@ -731,7 +731,12 @@ class SubmissionWithdrawalEffect:
                 f"{'is' if k == 1 else 'are'} withdrawn with it: "
                 f"{'it counts' if k == 1 else 'they count'} nothing apart, and will not "
                 f"again if {'that hazard is' if k == 1 else 'those hazards are'} withdrawn; "
-                f"{'the hazard stays' if k == 1 else 'the hazards stay'}"
+                + (
+                    "the hazard stays, and its release counts the land as released"
+                    if k == 1
+                    else "the hazards stay, and their releases count the land as released"
+                )
+                + ": withdraw them on the hazard's page if they came from the same error"
             )
         if self.outside_left:
             k = self.outside_left

@@ -756,12 +756,17 @@ def withdrawn_releases(session: Session, submission_id: int) -> list[dict[str, A
     groups: list[dict[str, Any]] = []
     for row in session.execute(
         text(
-            "SELECT x.reference AS release, h.reference AS hazard, w.withdrawn_at,"
-            " w.withdrawn_by, w.reason, w.seq FROM release_withdrawal w"
+            "SELECT x.reference AS release, h.reference AS hazard, NULL AS made_into,"
+            " w.withdrawn_at, w.withdrawn_by, w.reason, w.seq FROM release_withdrawal w"
             " JOIN release x ON x.id = w.release_id JOIN hazard h ON h.id = x.hazard_id"
             " WHERE x.submission_id = :s"
-            # and its land released outside recorded hazards (of no hazard)
-            " UNION ALL SELECT o.reference, NULL, w.withdrawn_at, w.withdrawn_by, w.reason,"
+            # and its land released outside recorded hazards (of no hazard), with the
+            # hazard in force a reviewer made of one, whose own release counts its land
+            " UNION ALL SELECT o.reference, NULL,"
+            " (SELECT m.reference FROM outside_release_conversion c"
+            "  JOIN hazard_in_force m ON m.id = c.hazard_id"
+            "  WHERE c.outside_release_id = o.id),"
+            " w.withdrawn_at, w.withdrawn_by, w.reason,"
             " w.seq FROM outside_release_withdrawal w"
             " JOIN outside_release o ON o.id = w.outside_release_id"
             " WHERE o.submission_id = :s ORDER BY seq"
@@ -779,7 +784,9 @@ def withdrawn_releases(session: Session, submission_id: int) -> list[dict[str, A
                     "releases": [],
                 }
             )
-        groups[-1]["releases"].append({"release": row.release, "hazard": row.hazard})
+        groups[-1]["releases"].append(
+            {"release": row.release, "hazard": row.hazard, "made_into": row.made_into}
+        )
     return groups
 
 

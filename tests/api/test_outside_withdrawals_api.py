@@ -296,3 +296,31 @@ def test_the_command_line_withdraws_a_record_counted_again_by_its_reference(
             assert own.scalar(text("SELECT count(*) FROM outside_release_counted")) == 1
     finally:
         get_settings.cache_clear()
+
+
+def test_a_file_withdrawn_says_which_of_its_records_a_hazard_made_of_them_still_counts(
+    session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """Its page said nothing counted the records withdrawn with it, while the release of a
+    hazard a reviewer had made of one still counted its land (a review of our change)."""
+    sid = approved_file(session, tmp_path)
+    record_outside(session, submission_id=sid)
+    approval.convert_outside(session, "OW-2", hazard_reference="H-MADE", status=HazardStatus.SHA)
+    reviewer = client_as("reviewer")
+    asked = " ".join(
+        html.unescape(reviewer.get(f"/submissions/{sid}/withdraw-releases").text).split()
+    )
+    assert "made into a hazard (OW-2) is withdrawn with it" in asked
+    assert "the hazard stays, and its release counts the land as released" in asked
+    done = reviewer.post(
+        f"/submissions/{sid}/withdraw-releases",
+        data={"reason": "the file, sent twice", "sure": "yes", "expected": "3"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    shown = " ".join(html.unescape(reviewer.get(f"/submissions/{sid}").text).split())
+    assert (
+        'but for the land of 1 record a reviewer had made into a hazard (<a href="/hazards/H-MADE">'
+        in shown
+    )
+    assert 'OW-2 (made into hazard <a href="/hazards/H-MADE">H-MADE</a>, which counts it)' in shown
