@@ -296,10 +296,11 @@ def parse_date(value: Any, *, where: str) -> dt.date | None:
 
 _YEAR_FIRST = re.compile(r"^\d{4}/\d{2}/\d{2}\b")
 # A time after an ISO date, as databases, GDAL and spreadsheets write one: "T14:30",
-# " 14:30:05.123", "T14:30:05Z", "T14:30+07:00", " 2:30 PM"; the date is the one written.
+# " 14:30:05.123", "T14:30:05Z", "T14:30+07:00", " 2:30 PM", " 00:00:00 UTC"; the date is
+# the one written.
 _TIME = re.compile(
     r"^(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*([AaPp][Mm])?"
-    r"\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$"
+    r"\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?)?$"
 )
 
 

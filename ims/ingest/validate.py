@@ -588,7 +588,7 @@ def _many_items(out: _Collector, items: Mapping[str, int] | None) -> None:
             "many_items",
             WARNING,
             f"{said} destroyed in one release: check the figure (a digit too many, or the "
-            f"tally of several releases?); Form 1(i) counts it as it is",
+            f"tally of several releases?); the report counts it as it is",
             "items",
         )
 

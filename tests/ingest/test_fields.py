@@ -134,6 +134,8 @@ def test_a_date_followed_by_anything_but_a_time_is_refused(written: str) -> None
         "2025-06-01T23:30-05:00",  # the date as written, not moved to UTC
         "2025-06-01 2:30 PM",
         "2025/06/01 10:00:00",  # as GDAL writes a KML's
+        "2025-06-01 00:00:00 UTC",  # as some databases export
+        "2025-06-01 14:30:00 GMT",
     ],
 )
 def test_a_date_with_a_time_of_day_is_read_as_the_date_written(written: str) -> None:
