@@ -12,6 +12,7 @@ The parsers below read one cell of a type; a value that cannot be read raises
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import re
@@ -267,6 +268,8 @@ def parse_date(value: Any, *, where: str) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    if isinstance(value, NoSuchDay):
+        raise InvalidRequest(f"{where}: {value.said()}")
     text = str(value).strip()
     # the year first, with slashes: as GDAL writes a date into KML (and QGIS through it), and
     # as unambiguous as ISO; a day or month first only where the mapping says which
@@ -367,7 +370,37 @@ def reorder_date(value: Any, order: str) -> Any:
     try:
         return dt.date(year, month, day).isoformat()
     except ValueError:
-        return value
+        return NoSuchDay(value, order, day, month, year)
+
+
+class NoSuchDay(str):
+    """A cell written NN/NN/YYYY that names no day in the order its file's mapping gives:
+    it is said so, in that order (13/13/2025 read day first had been told "with the day
+    first it names no day; with the month first it names no day", and to give the order
+    the mapping already gave: a review of our own change)."""
+
+    order: str
+    day: int
+    month: int
+    year: int
+
+    def __new__(cls, text: str, order: str, day: int, month: int, year: int) -> NoSuchDay:
+        made = super().__new__(cls, text)
+        made.order, made.day, made.month, made.year = order, day, month, year
+        return made
+
+    def said(self) -> str:
+        """Why it is no date, in the mapping's order."""
+        first = "day" if self.order == "day-first" else "month"
+        if not 1 <= self.month <= 12:
+            wrong = f"month {self.month}, and a year has 12"
+        else:
+            days = calendar.monthrange(self.year, self.month)[1]
+            wrong = f"day {self.day} of month {self.month}, which has {days} in {self.year}"
+        return (
+            f"{str(self)!r} is not a date: read with the {first} first, as the file's field "
+            f"mapping says, it names {wrong}"
+        )
 
 
 def parse_year(value: Any, *, where: str) -> int | None:

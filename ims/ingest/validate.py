@@ -546,11 +546,15 @@ def _munitions(
     # the types written, read even where a quantity is not, so that every problem of the
     # cell is told at once (an unknown type had been told only once a negative quantity
     # beside it was put right: a new user's review)
-    written = [] if blank(value) else [
-        code.strip()
-        for code, sep, _ in (part.strip().rpartition(":") for part in str(value).split(";"))
-        if sep and code.strip()
-    ]  # fmt: skip
+    text = "" if blank(value) else str(value)
+    if quantities and text.count(":") == len(quantities):
+        written = list(quantities)  # each type once, every part read: most cells
+    else:
+        written = [
+            code.strip()
+            for code, sep, _ in (part.strip().rpartition(":") for part in text.split(";"))
+            if sep and code.strip()
+        ]
     twice = sorted({code for code in written if written.count(code) > 1})
     if twice and quantities:
         out.add(

@@ -19,6 +19,7 @@ from ims.ingest.fields import (
     blank,
     column_cells,
     parse_date,
+    reorder_date,
 )
 
 DESIGN = Path(__file__).resolve().parents[2] / "docs" / "design.md"
@@ -140,3 +141,28 @@ def test_a_date_followed_by_anything_but_a_time_is_refused(written: str) -> None
 )
 def test_a_date_with_a_time_of_day_is_read_as_the_date_written(written: str) -> None:
     assert parse_date(written, where="f") == dt.date(2025, 6, 1)
+
+
+@pytest.mark.parametrize(
+    ("written", "order", "said"),
+    [
+        ("13/13/2025", "day-first", "read with the day first, as the file's field mapping "
+         "says, it names month 13, and a year has 12"),
+        ("6/31/2025", "month-first", "read with the month first, as the file's field mapping "
+         "says, it names day 31 of month 6, which has 30 in 2025"),
+        ("29/02/2023", "day-first", "it names day 29 of month 2, which has 28 in 2023"),
+    ],
+)  # fmt: skip
+def test_a_date_that_names_no_day_in_the_mappings_order_is_told_in_that_order(
+    written: str, order: str, said: str
+) -> None:
+    """Under a day-first mapping, 13/13/2025 was told "with the day first it names no day;
+    with the month first it names no day", and to give the order the mapping gave (a
+    review of our own change)."""
+    with pytest.raises(InvalidRequest) as told:
+        parse_date(reorder_date(written, order), where="feature 1, field recorded")
+    assert said in told.value.detail and "--dates" not in told.value.detail
+    assert parse_date(reorder_date("1/6/2025", order), where="f") in (
+        dt.date(2025, 6, 1),
+        dt.date(2025, 1, 6),
+    )
