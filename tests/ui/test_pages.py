@@ -676,6 +676,8 @@ def test_the_report_page_names_the_tables_as_the_kinds_convention_does(
             assert said in page, (contam, said)
         if contam in ("ATM", "ERW"):
             assert "Form 1(" not in page.split('id="report-history"')[1]
+        # the Lausanne Action Plan is the Convention on Cluster Munitions' own
+        assert ("Lausanne Action Plan" in page) == (contam == "CMR"), contam
 
 
 def test_a_report_before_the_baseline_links_to_nothing_that_fails(client: TestClient) -> None:
