@@ -117,11 +117,21 @@ class OutsideWithdrawalPublic(BaseModel):
     released: dt.date
     method: str
     contam: str
-    area_m2: float = Field(description="what it counts in Form 1(i) of its year, until then")
+    area_m2: float = Field(description="its polygon's area")
+    counted_m2: float = Field(
+        description="what Form 1(i) of its year counts of it, until then: its ground that no "
+        "other record of such land released by that year's end"
+    )
+    later_m2: dict[str, float] = Field(
+        description="by year: its ground that later records released again, which those "
+        "years' Form 1(i) counts instead once it is withdrawn"
+    )
     operator: str | None
     submission_id: int | None
     items: dict[str, int]
-    years: list[int] = Field(description="the years whose figures change: its own")
+    years: list[int] = Field(
+        description="the years whose figures change: its own, and those of later_m2"
+    )
     finalised_years: list[int] = Field(description="finalised reports that list it")
     made_into: str | None = Field(
         None, description="the hazard made of it, withdrawn since as recorded in error"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import shapely
+from geoalchemy2.shape import to_shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Integer, String, any_, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -36,6 +37,7 @@ from ims.db.models import (
     OutsideReleaseWithdrawal,
     Release,
 )
+from ims.db.outside import SHARED_GROUND_M2, sharing
 from ims.domain.enums import HazardStatus
 from ims.domain.geodesy import geodesic_areas
 from ims.domain.geometry import as_multipolygon, as_multipolygons
@@ -666,6 +668,17 @@ def convert_outside_release(
         )
     if session.get(OutsideReleaseWithdrawal, outside.id) is not None:
         raise Conflict(f"{reference} was withdrawn as recorded in error: it is no hazard's")
+    shared_m2, others = sharing(session, outside.id, to_shape(outside.geom))
+    if shared_m2 >= SHARED_GROUND_M2:
+        # the other records would go on counting that ground apart while the hazard's
+        # release counts it too: released twice (a review of our own change)
+        named = ", ".join(f"{ref} released {day}" for ref, day in others[:3])
+        raise Conflict(
+            f"{shared_m2:,.0f} m² of {reference} was also recorded as released outside hazards "
+            f"by {named}{' and more' if len(others) > 3 else ''}: made a hazard, that ground "
+            "would count twice, apart and as the hazard's. Withdraw the record sent twice "
+            "first, then make the other a hazard"
+        )
     hazard_reference = hazard_reference.strip()
     if not hazard_reference or len(hazard_reference) > 100:
         raise InvalidRequest("give the new hazard a reference of 1 to 100 characters")

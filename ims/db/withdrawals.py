@@ -44,6 +44,7 @@ from ims.db.models import (
     ReleaseWithdrawal,
     Submission,
 )
+from ims.db.outside import apart_of
 from ims.domain.enums import SubmissionStatus
 from ims.domain.ledger import hazard_ledger_states
 from ims.domain.references import invisible
@@ -419,7 +420,7 @@ def hazard_withdrawal_effect(
     )
     made_from = session.execute(
         text(
-            "SELECT o.reference, o.area_m2, o.released FROM outside_release_conversion c"
+            "SELECT o.id, o.reference, o.area_m2, o.released FROM outside_release_conversion c"
             " JOIN outside_release_in_force o ON o.id = c.outside_release_id"
             " WHERE c.hazard_id = :h"
         ),
@@ -440,7 +441,10 @@ def hazard_withdrawal_effect(
         years=list(range(first, max(first, this_year) + 1)),
         finalised_years=_finalised_since(session, hazard.contam.value, first),
         made_from_outside=made_from.reference if made_from else None,
-        outside_m2=float(made_from.area_m2) if made_from else 0.0,
+        # what it counts again beside the records that count (ims.db.outside)
+        outside_m2=apart_of(session, [made_from.id]).get(made_from.released.year, 0.0)
+        if made_from
+        else 0.0,
         outside_released=made_from.released if made_from else None,
     )
 
@@ -504,6 +508,10 @@ class OutsideWithdrawalEffect:
     finalised_years: list[int] = field(default_factory=list)  # reports that list it
     # the hazard a reviewer made of it, withdrawn since as recorded in error (§2.7)
     made_into: str | None = None
+    # what Form 1(i) counts of it: its ground no other record released by its year's end
+    # (ims.db.outside), and what later years count of it instead, once it is withdrawn
+    counted_m2: float | None = None
+    later_m2: dict[int, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for the API, the page and the audit trail."""
@@ -513,22 +521,39 @@ class OutsideWithdrawalEffect:
             "method": self.method,
             "contam": self.contam,
             "area_m2": round(self.area_m2, 1),
+            "counted_m2": round(self.counted, 1),
+            "later_m2": {str(y): round(m2, 1) for y, m2 in self.later_m2.items()},
             "operator": self.operator,
             "submission_id": self.submission_id,
             "items": self.items,
-            "years": [self.released.year],
+            "years": [self.released.year, *sorted(self.later_m2)],
             "finalised_years": self.finalised_years,
             "made_into": self.made_into,
         }
+
+    @property
+    def counted(self) -> float:
+        """The m² Form 1(i) of its year counts of it (its whole area if not computed)."""
+        return self.area_m2 if self.counted_m2 is None else self.counted_m2
 
     def lines(self, *, done: bool) -> list[str]:
         """What it changes in words, as the command and the page say it."""
         said = [
             f"{self.reference}, {self.method} on {self.released:%Y-%m-%d}: its "
-            f"{self.area_m2:,.0f} m² {'counted' if done else 'count'} in Form 1(i) of "
+            f"{self.counted:,.0f} m² {'counted' if done else 'count'} in Form 1(i) of "
             f"{self.released.year} as land released outside recorded hazards, and "
             f"{'count' if done else 'will count'} nowhere",
         ]
+        if self.area_m2 - self.counted >= 0.5:
+            said.append(
+                f"the rest of its {self.area_m2:,.0f} m² was released by other records of such "
+                f"land by the end of {self.released.year}, which count it once"
+            )
+        for year, m2 in sorted(self.later_m2.items()):
+            said.append(
+                f"{m2:,.0f} m² of it, released again by a later record, "
+                f"{'counts' if done else 'will count'} in Form 1(i) of {year} instead"
+            )
         if self.items:
             found = ", ".join(f"{qty:,} {code}" for code, qty in self.items.items())
             said.append(f"its items ({found}) leave the figures of {self.released.year}")
@@ -584,6 +609,7 @@ def outside_withdrawal_effect(session: Session, reference: str) -> OutsideWithdr
         {"o": outside.id},
     )
     year = outside.released.year
+    apart = apart_of(session, [outside.id])
     return OutsideWithdrawalEffect(
         reference=outside.reference,
         released=outside.released,
@@ -597,6 +623,8 @@ def outside_withdrawal_effect(session: Session, reference: str) -> OutsideWithdr
             y for y in _finalised_since(session, outside.contam.value, year) if y == year
         ],
         made_into=made_into,
+        counted_m2=apart.get(year, 0.0),
+        later_m2={y: -m2 for y, m2 in apart.items() if y != year},
     )
 
 
@@ -830,8 +858,10 @@ def submission_withdrawal_effect(
     changed = (
         years_changed(years, lasting=abs(remaining - remaining_after) >= 0.05) if years else []
     )
-    # land released outside hazards counts in its own year's Form 1(i) only
-    outside_years = {o.released.year for o in outside_live}
+    # land released outside hazards counts in its own year's Form 1(i), less what a later
+    # record released again of it, which counts it instead once it goes (ims.db.outside)
+    outside_apart = apart_of(session, [o.id for o in outside_live]) if outside_live else {}
+    outside_years = {o.released.year for o in outside_live} | set(outside_apart)
     for contam in {o.contam for o in outside_live}:
         first = min(o.released.year for o in outside_live if o.contam == contam)
         finalised |= {
@@ -851,7 +881,7 @@ def submission_withdrawal_effect(
         withdrawn_already=len(rows) - len(live),
         outside=[o.reference for o in outside_live],
         outside_ids=[o.id for o in outside_live],
-        outside_m2=sum(o.area_m2 for o in outside_live),
+        outside_m2=sum(outside_apart.values()),
         outside_left=sum(1 for o in outside if o.withdrawn),
         outside_made=[o.reference for o in outside_made],
         outside_made_ids=[o.id for o in outside_made],

@@ -13,12 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.db.dissolve import dissolved_remaining_area
 from ims.db.ledger import admin_indexes
+from ims.db.outside import outside_ground
 from ims.domain.enums import Contamination
 from ims.domain.figures import clean_area
 from ims.errors import InvalidRequest
@@ -278,10 +278,6 @@ def _summed(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(total.values())
 
 
-_OUTSIDE_SQL = text(
-    "SELECT o.id, ST_AsBinary(o.geom), o.items FROM outside_release_counted o "
-    "WHERE o.released > :start AND o.released <= :end AND o.contam = :contam ORDER BY o.id"
-)
 _OUTSIDE_STAMP = text(
     "SELECT (SELECT count(*) || ':' || coalesce(max(seq), 0) FROM outside_release) || '/' || "
     "(SELECT count(*) FROM outside_release_conversion) || '/' || "
@@ -308,11 +304,12 @@ def released_outside(session: Session, start: dt.date, end: dt.date, scope: Repo
     """Land released outside recorded hazards in (start, end] per admin area (§2.7), and
     the items destroyed there.
 
-    The area is counted apart: never in the remaining or released figures. The items are
-    Form 1(i)'s items destroyed like any release's: a clearance outside every recorded
-    hazard destroyed them all the same (they had been left out of every report). Split
-    among admin areas as hazards are (§2.5), at report time, so a boundary reload is
-    followed; kept while neither the records nor the boundaries change.
+    The area is counted apart: never in the remaining or released figures, and each
+    square metre once (``outside_ground``). The items are Form 1(i)'s items destroyed like
+    any release's: a clearance outside every recorded hazard destroyed them all the same
+    (they had been left out of every report). Split among admin areas as hazards are
+    (§2.5), at report time, so a boundary reload is followed; kept while neither the
+    records nor the boundaries change.
     """
     indexes = admin_indexes(session)
     key = (session.scalar(_OUTSIDE_STAMP), id(indexes), start, end, scope.level, scope.contam)
@@ -322,16 +319,14 @@ def released_outside(session: Session, start: dt.date, end: dt.date, scope: Repo
     index = indexes.level1 if scope.level == 1 else indexes.level2
     totals: dict[int | None, float] = defaultdict(float)
     items: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rows = session.execute(
-        _OUTSIDE_SQL, {"start": start, "end": end, "contam": scope.contam.value}
-    ).all()
-    for _, wkb, found in rows:
-        split = index.split_area(shapely.from_wkb(bytes(wkb)))
+    for record in outside_ground(session, start, end, scope.contam):
+        whole = index.split_area(record.polygon)
+        split = whole if record.ground is record.polygon else index.split_area(record.ground)
         for admin_id, area in split.items():
             totals[admin_id] += area
-        if found:
-            where = index.largest_of(split)
-            for code, qty in found.items():
+        if record.items:
+            where = index.largest_of(whole)  # where its polygon lies, as a release's items
+            for code, qty in record.items.items():
                 items[where][code] += int(qty)
     if len(_outside_kept) > 64:
         _outside_kept.clear()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.db.ledger import admin_indexes
+from ims.db.outside import outside_ground
 from ims.domain.figures import OPEN_THRESHOLD_M2
 from ims.errors import InvalidRequest, NotFound
 from ims.reports.article7 import (
@@ -137,23 +137,15 @@ def _outside(
     admin_id: int | None,
 ) -> list[dict[str, Any]]:
     """The land released outside recorded hazards that makes the figure: each record's
-    part in the area, split among admin areas as the report splits it (§2.7); `explain`
-    had refused the column, though the guide says it explains any figure that surprises
-    (found by a walk-through migrating legacy records)."""
+    part in the area of the ground it released (``outside_ground``: what no record before it
+    had), split among admin areas as the report splits it (§2.7); `explain` had refused
+    the column, though the guide says it explains any figure that surprises (found by a
+    walk-through migrating legacy records)."""
     indexes = admin_indexes(session)
     index = indexes.level1 if scope.level == 1 else indexes.level2
-    found = session.execute(
-        text(
-            "SELECT o.reference, o.method, o.released, ST_AsBinary(o.geom)"
-            " FROM outside_release_counted o "
-            "WHERE o.released > :start AND o.released <= :end AND o.contam = :contam "
-            "ORDER BY o.released, o.reference"
-        ),
-        params,
-    ).all()
     rows = []
-    for reference, method, released, wkb in found:
-        split = index.split_area(shapely.from_wkb(bytes(wkb)))
+    for record in outside_ground(session, params["start"], params["end"], scope.contam):
+        split = index.split_area(record.ground)
         if cond == "TRUE":
             value = sum(split.values())
         else:
@@ -161,9 +153,9 @@ def _outside(
         if abs(value) >= 0.0005:
             rows.append(
                 {
-                    "release": reference,
-                    "method": method,
-                    "date": released.isoformat(),
+                    "release": record.reference,
+                    "method": record.method,
+                    "date": record.released.isoformat(),
                     "value": float(value),
                 }
             )

@@ -93,10 +93,10 @@ def world(engine: Engine, session: Session, tmp_path: Path) -> World:
                 ref,
                 ReleaseMethod.CLEARED,
                 dt.date(2021, 1, 1),
-                box(104.0, 20.0, 104.001, 20.001),
+                box(104.0 + k / 100, 20.0, 104.001 + k / 100, 20.001),  # apart: each its own
             )
             # made into hazards (1, 2); withdrawn (4 by the API, 5 by the page's form)
-            for ref in ("OUT-1", "OUT-2", "OUT-3", "OUT-4", "OUT-5")
+            for k, ref in enumerate(("OUT-1", "OUT-2", "OUT-3", "OUT-4", "OUT-5"))
         ],
     )
     # two releases of API-1: what withdrawing the first would change, the second withdrawn
