@@ -27,10 +27,10 @@ from ims.db.accounts import Principal
 from ims.domain import access
 from ims.domain.enums import ReleaseMethod, UploadKind
 from ims.domain.geodesy import geodesic_area
+from ims.domain.geometry import invalid_in_words
 from ims.errors import Conflict, Forbidden, ImsError, InvalidRequest
 from ims.ingest import drawn, submissions
 from ims.ingest.fields import parse_date
-from ims.ingest.validate import invalid_in_words
 from ims.queries.hazards import stored_boundary
 from ims.queries.records import release_preview
 

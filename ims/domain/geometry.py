@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -28,7 +29,10 @@ def as_multipolygon(geom: BaseGeometry | None, *, where: str = "geometry") -> Mu
     if not isinstance(geom, MultiPolygon):
         raise InvalidGeometry(f"{where}: expected a polygon, got a {geom.geom_type}")
     if not geom.is_valid:
-        raise InvalidGeometry(f"{where}: invalid polygon ({shapely.is_valid_reason(geom)})")
+        # in words: a zero-area drawing on a record form's map had shown GEOS's own text,
+        # "Too few points in geometry component[102.4099 18.5119]" (a review on a phone)
+        said = invalid_in_words(shapely.is_valid_reason(geom))
+        raise InvalidGeometry(f"{where}: invalid polygon: {said}")
     return geom
 
 
@@ -91,3 +95,34 @@ def nested_deeper(value: Any, most: int = MOST_NESTED) -> bool:
         if not level:
             return False
     return True
+
+
+# What GEOS says of an invalid polygon, in words, with where (its text had reached the data
+# manager as "Ring Self-intersection[103.90100000000001 18.901]": a review as a data manager).
+_GEOS_REASONS = {
+    "self-intersection": "its outline crosses itself",
+    "ring self-intersection": "a ring of it touches or crosses itself",
+    "hole lies outside shell": "a hole lies outside its outline",
+    "nested holes": "a hole lies inside another hole",
+    "interior is disconnected": "its holes cut it in two",
+    "nested shells": "one of its parts lies inside another",
+    "duplicate rings": "a ring is repeated",
+    "too few points in geometry component": "a ring has fewer than 3 distinct vertices",
+    "invalid coordinate": "a coordinate is not a number",
+    "ring is not closed": "a ring does not end where it starts",
+}
+_GEOS_REASON = re.compile(r"^\s*(?P<what>[^\[]+?)\s*(?:\[(?P<x>\S+)\s+(?P<y>\S+)\])?\s*$")
+
+
+def invalid_in_words(reason: str) -> str:
+    """GEOS's reason for an invalid polygon (``shapely.is_valid_reason``) in words, with
+    the place as longitude and latitude to 7 decimals; an unknown reason as it is."""
+    found = _GEOS_REASON.match(reason)
+    if found is None or found["what"].lower() not in _GEOS_REASONS:
+        return reason
+    said = _GEOS_REASONS[found["what"].lower()]
+    try:
+        x, y = float(found["x"]), float(found["y"])
+    except (TypeError, ValueError):
+        return said
+    return f"{said} at lon {x:.7f}, lat {y:.7f}"

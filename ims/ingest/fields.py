@@ -294,6 +294,12 @@ def parse_date(value: Any, *, where: str) -> dt.date | None:
             f"{where}: {text!r} gives the year in two digits, which could be of either "
             "century: write it in full (31/03/2024, or 2024-03-31)"
         ) from None
+    if (long_year := _LONG_YEAR.match(text)) is not None:
+        # a day-first file's typo had been told to use YYYY-MM-DD, as if its order were wrong
+        raise InvalidRequest(
+            f"{where}: {text!r} is not a date: its year, {long_year.group(2)}, has "
+            f"{len(long_year.group(2))} digits"
+        ) from None
     raise InvalidRequest(f"{where}: {text!r} is not a date (use YYYY-MM-DD)") from None
 
 
@@ -330,6 +336,7 @@ _DAY_MONTH = re.compile(
     r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?$"
 )
 _SHORT_YEAR = re.compile(r"^\d{1,2}([/.-])\d{1,2}\1\d{2}(?:\s.*)?$")
+_LONG_YEAR = re.compile(r"^\d{1,2}([/.-])\d{1,2}\1(\d{5,})(?:\s.*)?$")
 
 
 def _read_as(first: int, second: int, year: int) -> str:

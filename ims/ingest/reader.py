@@ -134,6 +134,7 @@ def read_upload(
         frame, measured = _read_frame(chosen, where, None, limits)
         if chosen.driver == "KML":
             frame = _drop_kml_bookkeeping(frame)
+    frame = _drop_feature_ids(frame)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         raise InvalidUpload(f"{where} has no geometry column: it is a table, not a map layer")
     _check_feature_count(len(frame), where, limits)  # the count GDAL gave may be an estimate
@@ -435,6 +436,23 @@ def _drop_kml_bookkeeping(frame: Any) -> Any:
                 empty.append("Name")
                 break
     return frame.drop(columns=empty) if empty else frame
+
+
+def _drop_feature_ids(frame: Any) -> Any:
+    """Drop an ``id`` column that repeats the reference for every feature: the feature id
+    an OGC API layer gives (its reference), which GDAL keeps as a column when the layer is
+    saved. Sent back, it had been kept as each record's own attribute, and the register
+    then served it renamed ``id_1`` (a review as a GIS officer)."""
+    if not isinstance(frame, pd.DataFrame) or not len(frame):
+        return frame
+    ids = [c for c in frame.columns if str(c).lower() == "id"]
+    refs = [c for c in ("hazard_id", "release_id") if c in frame.columns]
+    for column in ids:
+        values = frame[column].astype("string").str.strip()
+        for ref in refs:
+            if values.notna().all() and values.equals(frame[ref].astype("string").str.strip()):
+                return frame.drop(columns=[column])
+    return frame
 
 
 _KML_NUMBERED = re.compile(r"([A-Za-z]+?)\d*")

@@ -56,6 +56,8 @@ from ims.ingest.validate import (
     BoundaryVersion,
     HazardBoundaries,
     KnownHazard,
+    OutsideRecord,
+    OutsideRecords,
     ValidationContext,
     ValidationResult,
     close_names,
@@ -99,7 +101,7 @@ def _country(session: Session) -> Any:
 
 
 _CURRENT = """
-    SELECT DISTINCT ON (r.hazard_id) h.reference, h.id,
+    SELECT DISTINCT ON (r.hazard_id) h.reference, h.id, h.contam,
            (SELECT min(effective) FROM hazard_revision WHERE hazard_id = h.id) AS recorded,
            r.effective AS in_force_from, ST_AsBinary(r.geom) AS wkb,
            COALESCE((SELECT remaining_after_m2 FROM ledger_entry le WHERE le.hazard_id = h.id
@@ -211,6 +213,27 @@ def hazard_boundaries(session: Session, bounds: Sequence[float]) -> HazardBounda
     )
 
 
+_OUTSIDE_NEAR = text(
+    "SELECT reference, released, contam, ST_AsBinary(geom) AS wkb FROM outside_release_counted"
+    " WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)"
+)
+
+
+def outside_records(session: Session, bounds: Sequence[float]) -> OutsideRecords:
+    """The records of land released outside hazards that count, reaching into ``bounds``."""
+    xmin, ymin, xmax, ymax = (float(v) for v in bounds)
+    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
+        return OutsideRecords([])
+    rows = session.execute(_OUTSIDE_NEAR, {"x0": xmin, "y0": ymin, "x1": xmax, "y1": ymax}).all()
+    geoms: Any = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
+    return OutsideRecords(
+        [
+            OutsideRecord(r.reference, r.released, r.contam, g)
+            for r, g in zip(rows, geoms, strict=True)
+        ]
+    )
+
+
 def _twins(session: Session, refs: list[str], tables: tuple[str, ...]) -> dict[str, str]:
     """The file's references that read as another, recorded in ``tables`` (withdrawn
     records' too: their references stay taken) or in the file. The recorded candidates:
@@ -252,6 +275,9 @@ def load_context(
     )
     if say is not None:
         ctx.say = say
+    if len(frame):
+        near = [float(v) for v in frame.total_bounds]
+        ctx.outside_loader = lambda: outside_records(session, near)
     refs = sorted({str(v).strip() for v in frame.get("hazard_id", []) if not blank(v)})
     if kind == UploadKind.HAZARDS and refs:
         in_order = [str(v).strip() for v in frame.get("hazard_id", []) if not blank(v)]
@@ -292,6 +318,7 @@ def load_context(
                 r.in_force_recorded,
                 r.in_force_by,
                 r.status_before,
+                contam=r.contam,
             )
     revised_refs: list[str] = []
     if kind == UploadKind.HAZARDS and "revised" in frame and "hazard_id" in frame:

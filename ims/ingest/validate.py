@@ -10,11 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +26,7 @@ from ims.domain import as_of
 from ims.domain.enums import Contamination, HazardStatus
 from ims.domain.findings import Finding, Severity
 from ims.domain.geodesy import AREA_BLOCK, geodesic_areas
+from ims.domain.geometry import invalid_in_words
 from ims.domain.polygons import in_threads, object_array, polygonal
 from ims.domain.references import reference_problem
 from ims.domain.split import ReleaseSplit, split_release
@@ -62,6 +62,9 @@ RELEASE_OUTSIDE_WARNING = 0.5
 # had been told). Under it, the part is a boundary drawn a little off, not ground.
 RELEASE_PARTLY_OUTSIDE_SHARE = 0.10
 RELEASE_PARTLY_OUTSIDE_M2 = 100.0
+# A feature lying on a record of land released outside hazards, by as much, is told so
+ON_OUTSIDE_SHARE = RELEASE_PARTLY_OUTSIDE_SHARE
+ON_OUTSIDE_M2 = RELEASE_PARTLY_OUTSIDE_M2
 # A field team's day may be ahead of the server's: a server kept on UTC is still on
 # yesterday until 07:00 in Lao PDR, and a release completed and sent that morning was
 # refused as dated in the future (a review as a data manager). A date is in the future
@@ -93,6 +96,7 @@ class KnownHazard:
     in_force_recorded: dt.date | None = None
     in_force_by: str | None = None
     status_before: str | None = None
+    contam: str | None = None  # the hazard's kind, which a revision keeps
 
 
 @dataclass
@@ -141,7 +145,11 @@ class ValidationContext:
     # each step of the checks as it starts ("validating: …"), for `ims import` and the
     # upload page: a national file's checks had been one silent step of 20-40 s
     say: Callable[[str], None] = field(default=lambda message: None, repr=False)
+    # the records of land released outside recorded hazards near the upload that Form 1(i)
+    # counts (ims.db.outside), loaded when first needed
+    outside_loader: Callable[[], OutsideRecords] | None = None
     _boundaries: HazardBoundaries | None = None
+    _outside: OutsideRecords | None = None
 
     def boundaries(self) -> HazardBoundaries:
         """The hazard boundaries near the upload (loaded once, when first needed)."""
@@ -150,6 +158,61 @@ class ValidationContext:
                 self.boundary_loader() if self.boundary_loader else HazardBoundaries([])
             )
         return self._boundaries
+
+    def outside_records(self) -> OutsideRecords:
+        """The counted records of land released outside hazards near the upload."""
+        if self._outside is None:
+            self._outside = self.outside_loader() if self.outside_loader else OutsideRecords([])
+        return self._outside
+
+
+@dataclass(frozen=True)
+class OutsideRecord:
+    """A record of land released outside recorded hazards that Form 1(i) counts."""
+
+    reference: str
+    released: dt.date
+    contam: str
+    geometry: BaseGeometry
+
+
+class OutsideRecords:
+    """Counted records of land released outside hazards, to tell a feature that lies on one
+    (an attack on our own instance: the same ground counted twice, apart and in a hazard
+    recorded later, with no finding at any step)."""
+
+    def __init__(self, records: Sequence[OutsideRecord]) -> None:
+        self._records = list(records)
+        self._tree = shapely.STRtree([r.geometry for r in self._records])
+
+    def candidates(self, geoms: Sequence[BaseGeometry | None]) -> set[int]:
+        """The positions of ``geoms`` whose envelope meets a record's (a vectorised pass:
+        a national file is checked against them at once)."""
+        if not self._records:
+            return set()
+        usable = [i for i, g in enumerate(geoms) if g is not None]
+        if not usable:
+            return set()
+        hits = self._tree.query(object_array([geoms[i] for i in usable]))
+        return {usable[int(k)] for k in np.unique(hits[0])}
+
+    def on(
+        self, geom: BaseGeometry, contam: str, since: dt.date = dt.date.min
+    ) -> tuple[float, list[OutsideRecord]]:
+        """The m² of ``geom`` that lies on the records of ``contam`` released on or after
+        ``since``, and those records, if it reaches the warning's size (a tenth of ``geom``
+        or of the records it lies on, and 100 m²: less is a boundary drawn a little off)."""
+        hits = self._tree.query(geom, predicate="intersects")
+        near = [self._records[int(k)] for k in sorted(hits)]
+        near = [r for r in near if r.contam == contam and r.released >= since]
+        if not near:
+            return 0.0, []
+        union = shapely.union_all([r.geometry for r in near])
+        shared_m2 = float(geodesic_areas([shapely.intersection(geom, union)])[0])
+        whole_m2 = float(min(geodesic_areas([geom, union])))
+        if shared_m2 < ON_OUTSIDE_M2 or shared_m2 < ON_OUTSIDE_SHARE * whole_m2:
+            return 0.0, []
+        return shared_m2, [r for r in near if shapely.intersects(r.geometry, geom)]
 
 
 @dataclass(frozen=True)
@@ -256,6 +319,24 @@ def _reference(out: _Collector, value: Any, field_name: str, *, new: bool = True
         out.add("bad_value", ERROR, problem, field_name)
         return None
     return ref
+
+
+# What a spreadsheet's user types for "no hazard" (a review as a new user: a release's
+# hazard_id "-" was told "hazard - is not recorded", and nothing said that an empty one is
+# matched by its polygon).
+_PLACEHOLDERS: Final = frozenset(("n/a", "na", "none", "nil", "null", "unknown", "outside"))
+
+
+def _unknown_hazard(ref: str) -> str:
+    """The finding of a release naming a hazard that is not recorded; a placeholder is told
+    what an empty hazard_id does (docs/design.md §2.7)."""
+    if ref.casefold() in _PLACEHOLDERS or not any(c.isalnum() for c in ref):
+        return (
+            f'hazard_id "{ref}" names no hazard: give the reference of the hazard the land '
+            "was released from, or leave hazard_id empty: the release is then matched to the "
+            "hazards it lies on, and what lies on none is land released outside recorded hazards"
+        )
+    return f"hazard {ref} is not recorded"
 
 
 def _twin(ref: str, other: str, what: str) -> str:
@@ -644,37 +725,6 @@ def _not_polygon(geom: BaseGeometry) -> str:
     return said
 
 
-# What GEOS says of an invalid polygon, in words, with where (its text had reached the data
-# manager as "Ring Self-intersection[103.90100000000001 18.901]": a review as a data manager).
-_GEOS_REASONS = {
-    "self-intersection": "its outline crosses itself",
-    "ring self-intersection": "a ring of it touches or crosses itself",
-    "hole lies outside shell": "a hole lies outside its outline",
-    "nested holes": "a hole lies inside another hole",
-    "interior is disconnected": "its holes cut it in two",
-    "nested shells": "one of its parts lies inside another",
-    "duplicate rings": "a ring is repeated",
-    "too few points in geometry component": "a ring has fewer than 3 distinct vertices",
-    "invalid coordinate": "a coordinate is not a number",
-    "ring is not closed": "a ring does not end where it starts",
-}
-_GEOS_REASON = re.compile(r"^\s*(?P<what>[^\[]+?)\s*(?:\[(?P<x>\S+)\s+(?P<y>\S+)\])?\s*$")
-
-
-def invalid_in_words(reason: str) -> str:
-    """GEOS's reason for an invalid polygon (``shapely.is_valid_reason``) in words, with
-    the place as longitude and latitude to 7 decimals; an unknown reason as it is."""
-    found = _GEOS_REASON.match(reason)
-    if found is None or found["what"].lower() not in _GEOS_REASONS:
-        return reason
-    said = _GEOS_REASONS[found["what"].lower()]
-    try:
-        x, y = float(found["x"]), float(found["y"])
-    except (TypeError, ValueError):
-        return said
-    return f"{said} at lon {x:.7f}, lat {y:.7f}"
-
-
 def close_names(name: str, known: Sequence[str]) -> list[str]:
     """Up to three names in ``known`` that look like ``name`` (a typo, other capitals)."""
     by_lower = {k.lower(): k for k in known}
@@ -872,6 +922,24 @@ def validate_hazards(
         marked = _value(out, _HAZARD["marked"], record, ctx, new=is_new)
         operator = _value(out, _HAZARD["operator"], record, ctx, new=is_new)
         known = ctx.hazards.get(ref) if ref else None
+        if (
+            not is_new
+            and known is not None
+            and known.contam
+            and contam is not None
+            and contam.value != known.contam
+        ):
+            # the approval keeps the hazard's kind: the revision's had been dropped without
+            # a word (a review as a GIS officer)
+            out.add(
+                "changes_kind",
+                ERROR,
+                f"hazard {ref} is recorded as {known.contam}, and a revision does not change "
+                f"its kind of contamination: leave contam empty (or {known.contam}); land "
+                f"contaminated with {contam.value} is a hazard of its own, under a hazard_id "
+                "of its own",
+                "contam",
+            )
         # one finding a field, filed under it: one finding for them all had been filed
         # under the first, and the findings file named one field of several
         for emptied in _emptied(known, cleared) if known is not None else []:
@@ -1034,6 +1102,26 @@ def validate_hazards(
                         "in force: it would record only a new date; check that this is meant",
                         "revised",
                     )
+            elif (
+                known is not None
+                and revised is not None
+                and revised == known.in_force_from
+                and revised.year < ctx.today.year
+            ):
+                # a file from the register or the OGC API carries the date of the revision
+                # in force: a boundary edited in it and sent back unchanged in 'revised'
+                # rewrote fourteen years of figures without a word (a review as a GIS
+                # officer)
+                out.add(
+                    "same_day_as_in_force",
+                    WARNING,
+                    f"this revision of {ref} takes effect on {revised}, the day the revision "
+                    "in force took effect: it replaces that revision from then, and changes "
+                    f"the figures of every year since {revised.year}, finalised reports "
+                    "included. If this is a new survey, give the day it takes effect in "
+                    "'revised' (a file from the register carries the date in force)",
+                    "revised",
+                )
         clean.append(
             {
                 "hazard_id": ref,
@@ -1047,7 +1135,7 @@ def validate_hazards(
                     and _same_boundary(geoms[i], known.boundary)
                 ),
                 "status": status.value if status else None,
-                "contam": (contam or Contamination.CMR).value,
+                "contam": _kind_recorded(contam, record, known if not is_new else None),
                 "recorded": recorded.isoformat() if recorded else None,
                 "revised": revised.isoformat() if revised else None,
                 "used_from": used_from,
@@ -1062,7 +1150,111 @@ def validate_hazards(
     ctx.say("validating: polygons repeated or overlapping each other and open hazards")
     _duplicate_geometries(geoms, rows, out)
     _overlaps(geoms, rows, refs, clean, ctx, out)
+    _hazards_on_outside(geoms, rows, clean, ctx, out)
     return ValidationResult(out.findings, clean, geoms, repaired)
+
+
+def _kind_recorded(
+    contam: Contamination | None, record: Mapping[str, Any], revised: KnownHazard | None
+) -> str | None:
+    """The kind of contamination a hazards feature is recorded as: a revision keeps its
+    hazard's (the review page had shown a revision's blank kind, and a kind it could not
+    read, as "→ CMR", which the approval never did: a review as a GIS officer); a new
+    hazard's blank kind is cluster munition remnants; one that cannot be read, none."""
+    if contam is not None:
+        return contam.value
+    if revised is not None and revised.contam:
+        return revised.contam
+    return Contamination.CMR.value if blank(record.get("contam")) else None
+
+
+def _records_said(records: Sequence[OutsideRecord]) -> str:
+    shown = ", ".join(f"{r.reference} released {r.released}" for r in records[:3])
+    return shown + (f" and {len(records) - 3} more" if len(records) > 3 else "")
+
+
+def _them(records: Sequence[OutsideRecord]) -> str:
+    return records[0].reference if len(records) == 1 else "them"
+
+
+def _hazards_on_outside(
+    geoms: Sequence[MultiPolygon | None],
+    rows: Sequence[tuple[int, str | None]],
+    clean: list[dict[str, Any]],
+    ctx: ValidationContext,
+    out: _Collector,
+) -> None:
+    """A boundary over land recorded as released outside recorded hazards on or after the
+    day it takes effect: Form 1(i) counts that land apart as lying in no hazard, and the
+    hazard's release of it would count it again (an attack on our own instance)."""
+    records = ctx.outside_records()
+    for i in sorted(records.candidates(geoms)):
+        geom, values = geoms[i], clean[i]
+        day = values["revised"] or values["recorded"]
+        if geom is None or day is None or values["same_boundary"]:
+            continue
+        since = dt.date.fromisoformat(day)
+        m2, found = records.on(geom, values["contam"], since)
+        if found:
+            out.row, out.reference = rows[i]
+            out.add(
+                "covers_outside_release",
+                WARNING,
+                f"{m2:,.0f} m² of this boundary, in force from {since}, is land recorded as "
+                f"released outside recorded hazards since then ({_records_said(found)}), "
+                "which Form 1(i) counts apart as lying in no hazard. If it lay in this hazard, "
+                f"a reviewer withdraws {_them(found)} once this is approved (Land released "
+                "outside hazards), and the clearance is sent as this hazard's release",
+                "geometry",
+            )
+
+
+def _release_on_outside(
+    out: _Collector,
+    geom: MultiPolygon,
+    split: ReleaseSplit | None,
+    known: KnownHazard | None,
+    hazard_ref: str | None,
+    contam: str,
+    ctx: ValidationContext,
+) -> None:
+    """A release over land recorded as released outside recorded hazards already. Its part
+    outside hazards counts once with that land (ims.db.outside), and is told as the same
+    clearance sent again, perhaps; its part in a hazard would count the ground twice, apart
+    and as the hazard's (an attack on our own instance)."""
+    records = ctx.outside_records()
+    if split is not None:
+        apart: BaseGeometry | None = split.outside if split.outside_m2 > 0 else None
+        inside: list[tuple[str, BaseGeometry]] = [(p.hazard, p.geometry) for p in split.pieces]
+    elif known is not None and hazard_ref:
+        apart, inside = None, [(hazard_ref, shapely.intersection(geom, known.boundary))]
+    else:
+        return
+    if apart is not None:
+        m2, found = records.on(apart, contam)
+        if found:
+            out.add(
+                "repeats_outside_release",
+                WARNING,
+                f"{m2:,.0f} m² of the land it releases outside recorded hazards was recorded "
+                f"as released already ({_records_said(found)}): the same clearance sent "
+                "again? That ground counts once, with the record released first, but the "
+                "items it names would be counted again",
+                "geometry",
+            )
+    for hazard, part in inside:
+        m2, found = records.on(part, contam)
+        if found:
+            out.add(
+                "on_outside_release",
+                WARNING,
+                f"{m2:,.0f} m² of it, in hazard {hazard}, is land recorded as released outside "
+                f"recorded hazards ({_records_said(found)}), which Form 1(i) counts apart: "
+                "approved as it is, that ground counts twice, apart and as the hazard's. If "
+                f"it lay in the hazard, a reviewer withdraws {_them(found)} once this is "
+                "approved (Land released outside hazards)",
+                "geometry",
+            )
 
 
 def _released_left_out(
@@ -1104,6 +1296,7 @@ def validate_releases(
     areas = measured.tolist()
     ctx.say("validating: each release's share outside its hazard")
     outside = _shares_outside(records, geoms, ctx)
+    on_outside = ctx.outside_records().candidates(geoms)
     ctx.say("validating: each feature's fields")
     clean: list[dict[str, Any]] = []
     for i, record in enumerate(records):
@@ -1149,7 +1342,7 @@ def validate_releases(
                 "hazard_id",
             )
         elif hazard_ref is not None and known is None:
-            out.add("unknown_hazard", ERROR, f"hazard {hazard_ref} is not recorded", "hazard_id")
+            out.add("unknown_hazard", ERROR, _unknown_hazard(hazard_ref), "hazard_id")
         method = _value(out, _RELEASE["method"], record, ctx)
         released = _value(out, _RELEASE["released"], record, ctx)
         items = _value(out, _RELEASE["items"], record, ctx)
@@ -1198,6 +1391,9 @@ def validate_releases(
                 f"split into (REF#1, REF#outside…); at most {REFERENCE_MAX - 8} here",
                 "release_id",
             )
+        if i in on_outside and geom is not None and released is not None:
+            kind = (contam or Contamination.CMR).value
+            _release_on_outside(out, geom, split, known, hazard_ref, kind, ctx)
         if hazard_ref and released is not None and geom is not None:
             same = [
                 other

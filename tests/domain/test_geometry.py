@@ -33,3 +33,14 @@ def test_many_geometries_become_what_each_one_would() -> None:
 def test_the_first_that_cannot_be_stored_is_named(bad: object, message: str) -> None:
     with pytest.raises(InvalidGeometry, match=message):
         as_multipolygons([box(102, 19, 102.1, 19.1), bad, BOWTIE], lambda i: f"hazard H{i}")  # type: ignore[list-item]
+
+
+def test_an_invalid_polygon_is_told_in_words_not_in_geoss_own() -> None:
+    # a rectangle drawn with two taps at one height on a phone's map had been told "invalid
+    # polygon (Too few points in geometry component[102.4099 18.5119])" (a review on a phone)
+    flat = Polygon([(102.4, 18.5), (102.41, 18.5), (102.41, 18.5), (102.4, 18.5)])
+    with pytest.raises(InvalidGeometry) as refused:
+        as_multipolygon(flat, where="geometry")
+    said = refused.value.detail
+    assert "Too few points" not in said and "fewer than 3 distinct vertices" in said
+    assert said.startswith("geometry: invalid polygon: ")

@@ -457,6 +457,8 @@ def test_an_order_the_files_dates_contradict_refuses_the_file() -> None:
         ),
         ("3/30/2024 2:30 PM", "with the month first it is 2024-03-30"),
         ("31/03/24", "gives the year in two digits"),
+        # a day-first file's typo had been told to write the year first
+        ("01/06/20251", "'01/06/20251' is not a date: its year, 20251, has 5 digits"),
     ],
 )
 def test_a_date_not_read_says_what_it_would_be_either_way(cell: str, says: str) -> None:

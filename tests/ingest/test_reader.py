@@ -1224,3 +1224,24 @@ def test_a_geojson_of_empty_parts_is_refused_before_gdal_builds_them(
         f'{{"hazard_id": "P1", "tags": []}}, "geometry": {square}}}]}}'
     )
     assert len(read_upload(plain, workdir / "b", limits=few).frame) == 1
+
+
+def test_the_feature_id_an_ogc_layer_gives_is_not_kept_as_a_column(
+    area: tuple[Path, Path],
+) -> None:
+    # ogr2ogr from the OGC API keeps each feature's id (its reference) as a column "id":
+    # sent back, it had been kept as every record's own attribute (a review as a GIS user)
+    uploads, workdir = area
+    frame = hazards_frame(3)
+    frame.insert(0, "id", frame["hazard_id"])
+    frame["ids_of_theirs"] = ["x", "y", "z"]
+    path = uploads / "from-ogc.gpkg"
+    frame.to_file(path, layer="hazard_boundaries", driver="GPKG")
+    result = read_upload(path, workdir, kind="hazards")
+    assert "id" not in result.frame.columns
+    assert {"hazard_id", "ids_of_theirs"} <= set(result.frame.columns)
+    # an id of the file's own, not the reference, is the file's
+    frame["id"] = ["17", "18", "19"]
+    path = uploads / "own-ids.gpkg"
+    frame.to_file(path, layer="hazards", driver="GPKG")
+    assert "id" in read_upload(path, workdir / "b", kind="hazards").frame.columns

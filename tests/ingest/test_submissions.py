@@ -1109,3 +1109,50 @@ def test_a_geometry_that_cannot_be_read_is_a_finding_on_its_feature_beside_the_o
     )
     assert (3, "recorded") in errors  # the file's other mistakes, found in the same pass
     assert set(errors) == {(2, "geometry"), (3, "recorded")}
+
+
+def test_ground_released_outside_hazards_is_told_when_a_later_file_reaches_it(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """An attack on our own instance: land recorded as released outside hazards, then a
+    hazard recorded back-dated over it and a release of that hazard on the same polygon,
+    counted twice with no finding; and the same outside clearance in a second file."""
+    zo2 = box(103.50, 19.10, 103.501, 19.101)
+
+    def releases(rows: list[dict], geoms: list, name: str):  # type: ignore[no-untyped-def,type-arg]
+        frame = gpd.GeoDataFrame(rows, geometry=geoms, crs=4326)
+        return submissions.stage(session, write_zip(frame, tmp_path, name), kind="releases")
+
+    cleared = {"method": "cleared", "released": "2024-06-01"}
+    first = releases([{"release_id": "ZO-2", **cleared}], [zo2], "zo2")
+    assert {f.code for f in first.findings} == {"released_outside_hazards"}
+    approval.approve(session, first.submission.id)
+    # the same clearance in another file: counted once, and told
+    again = releases([{"release_id": "ZO-8", **cleared, "released": "2024-06-02"}], [zo2], "zo8")
+    [told] = [f for f in again.findings if f.code == "repeats_outside_release"]
+    assert told.severity.value == "warning" and "ZO-2 released 2024-06-01" in told.message
+    assert "counts once" in told.message
+    # a hazard back-dated over it: its boundary is told
+    hz = hazard_frame(
+        [{"hazard_id": "ZZ-3", "recorded": "2023-01-10"}], [box(103.50, 19.10, 103.502, 19.102)]
+    )
+    hazard = submissions.stage(session, write_zip(hz, tmp_path, "zz3"), kind="hazards")
+    [covers] = [f for f in hazard.findings if f.code == "covers_outside_release"]
+    assert "in force from 2023-01-10" in covers.message
+    assert "ZO-2 released 2024-06-01" in covers.message
+    assert "withdraws ZO-2" in covers.message
+    approval.approve(session, hazard.submission.id)
+    # a release of that hazard on the same ground: told it would count twice
+    on = releases([{"release_id": "ZR-3", "hazard_id": "ZZ-3", **cleared}], [zo2], "zr3")
+    [twice] = [f for f in on.findings if f.code == "on_outside_release"]
+    assert "in hazard ZZ-3" in twice.message and "counts twice" in twice.message
+    # ground only touching the record, or a hazard recorded after it was released: nothing
+    beside = releases(
+        [{"release_id": "ZO-9", **cleared}], [box(103.501, 19.10, 103.502, 19.101)], "zo9"
+    )
+    assert not {"repeats_outside_release", "on_outside_release"} & {f.code for f in beside.findings}
+    late = hazard_frame(
+        [{"hazard_id": "ZZ-4", "recorded": "2025-01-10"}], [box(103.50, 19.10, 103.502, 19.102)]
+    )
+    after = submissions.stage(session, write_zip(late, tmp_path, "zz4"), kind="hazards")
+    assert "covers_outside_release" not in {f.code for f in after.findings}

@@ -12,11 +12,11 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
 from ims.domain.findings import Severity
 from ims.domain.geodesy import geodesic_areas
+from ims.domain.geometry import invalid_in_words
 from ims.ingest.validate import (
     KnownHazard,
     ValidationContext,
     _longest_edges_m,
-    invalid_in_words,
     validate_hazards,
     validate_releases,
 )
@@ -779,3 +779,72 @@ def test_a_release_partly_outside_its_hazard_is_told_what_is_not_counted() -> No
     # read on the review page as well as by the command: both ways to the split choice
     assert '"Split releases among the hazards they lie on" on the upload page' in told[0].message
     assert "ims import --split" in told[0].message
+
+
+def test_a_placeholder_hazard_id_is_told_what_an_empty_one_does() -> None:
+    # "hazard - is not recorded" left the data manager to guess how to send a release
+    # with no known hazard (a review as a new user); a typo keeps the plain message
+    releases = gpd.GeoDataFrame(
+        [
+            {"release_id": f"R{i}", "hazard_id": ref, "method": "cleared",
+             "released": "2024-01-01"}
+            for i, ref in enumerate(["-", "N/A", "?", "none", "VTE-9"])
+        ],
+        geometry=[box(102.1 + i / 100, 19.6, 102.105 + i / 100, 19.605) for i in range(5)],
+        crs=4326,
+    )  # fmt: skip
+    found = validate_releases(releases, ctx())
+    told = {f.row: f.message for f in found.findings if f.code == "unknown_hazard"}
+    assert sorted(told) == [1, 2, 3, 4, 5]
+    for row in (1, 2, 3, 4):
+        assert "names no hazard" in told[row] and "leave hazard_id empty" in told[row]
+    assert told[1].startswith('hazard_id "-" names no hazard')
+    assert told[5] == "hazard VTE-9 is not recorded"
+
+
+def test_a_revision_on_the_day_in_force_of_a_past_year_is_told_what_it_rewrites() -> None:
+    # a boundary edited in a file from the OGC API, whose 'revised' is the date in force,
+    # rewrote the figures from 2012 on without a word (a review as a GIS officer)
+    g = box(102.1, 19.6, 102.11, 19.61)
+    larger = box(102.1, 19.6, 102.12, 19.61)
+    known = {
+        "AT-14": KnownHazard(
+            1, dt.date(2012, 2, 12), g, True, status="SHA", in_force_from=dt.date(2012, 2, 12)
+        ),
+        "AT-15": KnownHazard(
+            2, dt.date(2024, 3, 1), g, True, status="SHA", in_force_from=dt.date(2025, 5, 1)
+        ),
+    }
+    frame = hazards(
+        [
+            {"hazard_id": "AT-14", "revised": "2012-02-12"},  # the date in force, a past year
+            {"hazard_id": "AT-14", "revised": "2025-05-20"},  # a new survey: nothing
+            {"hazard_id": "AT-15", "revised": "2025-05-01"},  # in force this year: nothing
+        ],
+        [larger, larger, larger],
+    )
+    found = validate_hazards(frame, ctx(hazards=known)).findings
+    told = [f for f in found if f.code == "same_day_as_in_force"]
+    assert [(f.row, f.severity.value, f.field) for f in told] == [(1, "warning", "revised")]
+    assert "every year since 2012" in told[0].message
+
+
+def test_a_revision_keeps_its_hazards_kind_and_is_refused_another() -> None:
+    # a revision's blank or unreadable kind had been shown as "→ CMR" on the review page,
+    # and another kind dropped without a word (a review as a GIS officer)
+    g = box(102.1, 19.6, 102.11, 19.61)
+    known = {"M-1": KnownHazard(1, dt.date(2019, 1, 1), g, True, status="SHA", contam="APM")}
+    frame = hazards(
+        [
+            {"hazard_id": "M-1", "revised": "2024-01-01", "contam": None},
+            {"hazard_id": "M-1", "revised": "2024-02-01", "contam": "CMR"},
+            {"hazard_id": "M-1", "revised": "2024-03-01", "contam": "UXO"},
+            {"hazard_id": "N-1", "contam": "UXO"},
+        ],
+        [g, g, g, box(102.3, 19.6, 102.31, 19.61)],
+    )
+    result = validate_hazards(frame, ctx(hazards=known))
+    assert [r["contam"] for r in result.records] == ["APM", "CMR", "APM", None]
+    changed = [(f.row, f.field) for f in result.findings if f.code == "changes_kind"]
+    assert changed == [(2, "contam")]
+    assert "recorded as APM" in next(f.message for f in result.findings if f.code == "changes_kind")
