@@ -406,8 +406,18 @@ def write(
         assert ws is not None
         ws.title = layer
         ws.append(xlsx_values([*columns, *extra.values(), "lon", "lat"]))
+        # dates as the workbook's own, as the GeoPackage's and the shapefile's are: they had
+        # been text, which a spreadsheet neither sorts as dates nor reads back as one (a
+        # review as a GIS officer)
+        at = [k for k, c in enumerate(columns) if c in layout.dates]
         for row, record in zip(rows, _records(rows, extra, layout), strict=True):
-            ws.append(xlsx_values([*record.values(), *_point(row)]))
+            values = xlsx_values([*record.values(), *_point(row)])
+            for k in at:
+                if isinstance(values[k], str) and values[k]:
+                    values[k] = dt.date.fromisoformat(values[k])
+            ws.append(values)
+            for k in at:
+                ws.cell(row=ws.max_row, column=k + 1).number_format = "yyyy-mm-dd"
         return ExportFile(workbook_bytes(wb), media, name)
     frame = _frame(rows, extra, layout)
     with tempfile.TemporaryDirectory(prefix="ims-export-") as tmp:

@@ -1290,3 +1290,29 @@ def test_a_text_longer_than_a_shapefile_holds_is_cut_at_a_character_and_said(
     assert ["note", "note", "1"] in fields and ["short", "short", ""] in fields
     whole = _read_back(client_as("viewer").get("/api/v1/hazards.gpkg").content, "gpkg", tmp_path)
     assert whole[whole["hazard_id"] == "LONG-1"].iloc[0]["note"] == note
+
+
+def test_the_register_workbook_holds_its_dates_as_dates(seeded: None, client_as: ClientAs) -> None:
+    # they had been text, which a spreadsheet neither sorts as dates nor reads back as one
+    # (a review as a GIS officer)
+    import io
+
+    from openpyxl import load_workbook
+
+    taken = client_as("viewer").get("/api/v1/hazards.xlsx")
+    assert taken.status_code == 200, taken.text
+    ws = load_workbook(io.BytesIO(taken.content)).active
+    assert ws is not None
+    header = [c.value for c in ws[1]]
+    recorded = header.index("recorded") + 1
+    cells = [ws.cell(row=r, column=recorded) for r in range(2, ws.max_row + 1)]
+    assert cells and all(c.is_date and c.number_format == "yyyy-mm-dd" for c in cells)
+    # the same days as the CSV's text
+    import csv
+
+    text_rows = list(
+        csv.DictReader(
+            io.StringIO(client_as("viewer").get("/api/v1/hazards.csv").content.decode("utf-8-sig"))
+        )
+    )
+    assert [c.value.date().isoformat() for c in cells] == [r["recorded"] for r in text_rows]
