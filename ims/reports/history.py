@@ -189,6 +189,18 @@ def report_run_record(
     return record
 
 
+# A record of land released outside hazards changes Form 1(i) of its own year, and of a
+# later year whose records share its ground: each square metre counts once, with the
+# record released first (ims.db.outside), so one recorded or withdrawn late moves the later
+# year's figure too (a review of our own change).
+_IN_THE_YEAR = (
+    "(extract(year FROM o.released) = extract(year FROM CAST(:as_of AS date))"
+    " OR EXISTS (SELECT 1 FROM outside_release y WHERE y.contam = o.contam AND y.id <> o.id"
+    "  AND extract(year FROM y.released) = extract(year FROM CAST(:as_of AS date))"
+    "  AND y.geom && o.geom AND ST_Intersects(y.geom, o.geom)))"
+)
+
+
 def corrections(
     session: Session,
     stamp: int,
@@ -244,14 +256,13 @@ def corrections(
         " WHERE o.seq > :stamp AND (:by_number OR o.recorded_at >= CAST(:since AS timestamptz))"
         "  AND o.released <= :as_of"
         "  AND o.contam = :contam"
-        "  AND extract(year FROM o.released) = extract(year FROM CAST(:as_of AS date))"
+        f"  AND {_IN_THE_YEAR}"
         " UNION ALL"
         " SELECT w.seq, 'outside release withdrawn', NULL, o.reference, w.reason, o.released,"
         "  w.withdrawn_at, w.withdrawn_by, NULL"
         " FROM outside_release_withdrawal w JOIN outside_release o"
         "  ON o.id = w.outside_release_id"
-        " WHERE w.seq > :stamp AND o.released <= :as_of AND o.contam = :contam"
-        "  AND extract(year FROM o.released) = extract(year FROM CAST(:as_of AS date))"
+        f" WHERE w.seq > :stamp AND o.released <= :as_of AND o.contam = :contam AND {_IN_THE_YEAR}"
         ") c LEFT JOIN submission s ON s.id = c.submission_id"
         " LEFT JOIN organisation o ON o.id = s.organisation_id ORDER BY c.seq"
     )
@@ -303,12 +314,12 @@ def recorded_after_the_period(
             " UNION ALL"
             " SELECT o.recorded_at FROM outside_release o"
             " WHERE o.released <= :as_of AND o.recorded_at >= :after AND o.contam = :contam"
-            "  AND extract(year FROM o.released) = extract(year FROM CAST(:as_of AS date))"
+            f"  AND {_IN_THE_YEAR}"
             " UNION ALL"
             " SELECT w.withdrawn_at FROM outside_release_withdrawal w JOIN outside_release o"
             "  ON o.id = w.outside_release_id"
             " WHERE o.released <= :as_of AND w.withdrawn_at >= :after AND o.contam = :contam"
-            "  AND extract(year FROM o.released) = extract(year FROM CAST(:as_of AS date))"
+            f"  AND {_IN_THE_YEAR}"
             " UNION ALL"
             " SELECT w.withdrawn_at FROM hazard_withdrawal w JOIN hazard h ON h.id = w.hazard_id"
             " WHERE w.withdrawn_at >= :after AND h.contam = :contam AND EXISTS (SELECT 1 FROM"

@@ -200,3 +200,23 @@ def test_a_record_sharing_its_ground_with_another_is_not_made_a_hazard_until_one
     assert report["released"][-1][OUTSIDE] == 0.0
     assert report["released"][-1]["cleared_m2"] == pytest.approx(area(SQUARE), rel=1e-6)
     assert verify_database(session).clean
+
+
+def test_a_record_recorded_late_that_takes_a_later_years_ground_is_its_correction(
+    session: Session,
+) -> None:
+    # the later year's figure moves (its record now shares the ground with one released
+    # before), and its finalised report must say which record moved it
+    from ims.reports.history import article7_with_history
+
+    scope = ReportScope(level=1, contam=CMR)
+    load_provinces_and_districts(session)
+    record(session, "B", HALF_ON, dt.date(2023, 9, 1))
+    record(session, "FAR", cell_box(8, 4, 1, 1), dt.date(2022, 2, 1))  # no shared ground
+    article7_with_history(session, 2023, scope, "tests", finalise=True)
+    record(session, "A", SQUARE, dt.date(2022, 3, 1))  # found in an old file, sent late
+    record(session, "AWAY", cell_box(8, 2, 1, 1), dt.date(2022, 4, 1))  # no shared ground
+    history = article7_with_history(session, 2023, scope)["history"]
+    shared = area(HALF_ON.intersection(SQUARE))
+    assert history["change_m2"]["released_outside_m2"] == pytest.approx(-shared, abs=0.1)
+    assert [c["release"] for c in history["corrections"]] == ["A"]
