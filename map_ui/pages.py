@@ -606,6 +606,7 @@ def outside_releases_page(
     released: Annotated[str | None, Query(alias="year", max_length=8)] = None,
     made: Annotated[str | None, Query(max_length=100)] = None,
     withdrawn: Annotated[str | None, Query(max_length=100)] = None,
+    left_apart: Annotated[int | None, Query(ge=0)] = None,
 ) -> HTMLResponse:
     """Land released outside recorded hazards (docs/design.md §2.7), each of which a
     reviewer may make a retrospective hazard, or withdraw as recorded in error. The
@@ -629,6 +630,7 @@ def outside_releases_page(
         rows=rows,
         year=year,
         made=made,
+        left_apart=left_apart,
         withdrawn=withdrawn,
         statuses=[s.value for s in HazardStatus],
         active="reports",
@@ -645,7 +647,7 @@ def make_hazard_page(
     status: Annotated[HazardStatus, Form()] = HazardStatus.SHA,
 ) -> RedirectResponse:
     """Make one record a retrospective hazard, then show the list again."""
-    approval.convert_outside(
+    done = approval.convert_outside(
         session,
         reference,
         hazard_reference=hazard_id,
@@ -653,9 +655,10 @@ def make_hazard_page(
         by=principal.actor if principal is not None else None,
     )
     session.commit()
-    return RedirectResponse(
-        f"/releases/outside?{urlencode({'made': hazard_id.strip()})}", status_code=303
-    )
+    said = {"made": hazard_id.strip()}
+    if done.left_apart_m2:
+        said["left_apart"] = f"{done.left_apart_m2:.0f}"
+    return RedirectResponse(f"/releases/outside?{urlencode(said)}", status_code=303)
 
 
 @router.get("/releases/outside/{reference:path}/withdraw", response_class=HTMLResponse)

@@ -434,7 +434,11 @@ class HazardWithdrawalPublic(BaseModel):
         description="the record of land released outside recorded hazards it was made "
         "from, if it was: withdrawn, the hazard gives that record back its count apart",
     )
-    outside_m2: float = Field(0.0, description="that record's area")
+    outside_m2: float = Field(
+        0.0,
+        description="what that record counts again in Form 1(i) of its year: its ground no "
+        "other record of such land released by that year's end",
+    )
     outside_released: dt.date | None = Field(None, description="that record's release date")
 
 

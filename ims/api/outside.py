@@ -66,6 +66,11 @@ class HazardMade(BaseModel):
 
     reference: str
     hazard_id: str
+    left_apart_m2: float = Field(
+        0.0,
+        description="the ground it shares with other records of land released outside "
+        "hazards, left out of the hazard: they go on counting it apart",
+    )
 
 
 @router.get("", response_model=list[OutsidePublic])
@@ -107,7 +112,11 @@ def make_hazard_of_outside_release(
         by=principal.actor if principal else None,
     )
     session.commit()
-    return HazardMade(reference=done.outside_reference, hazard_id=done.hazard_reference)
+    return HazardMade(
+        reference=done.outside_reference,
+        hazard_id=done.hazard_reference,
+        left_apart_m2=round(done.left_apart_m2, 1),
+    )
 
 
 class OutsideWithdrawalPublic(BaseModel):

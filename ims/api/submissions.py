@@ -759,6 +759,11 @@ class ReleasesWithdrawalPublic(BaseModel):
         description="its records of land released outside recorded hazards, withdrawn with it"
     )
     outside_m2: float = Field(description="what they count in Form 1(i), together, before")
+    outside_later_m2: dict[str, float] = Field(
+        default_factory=dict,
+        description="by year: their ground that later records released again, which those "
+        "years' Form 1(i) counts instead once they are withdrawn",
+    )
     outside_left: int = Field(description="its records outside hazards withdrawn before: kept")
     outside_made: int = Field(
         0,

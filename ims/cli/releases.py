@@ -81,9 +81,15 @@ def releases_make_hazard(
         done = approval.convert_outside(
             session, reference, hazard_reference=hazard_id, status=parsed, by=actor()
         )
+    left = (
+        f"; {done.left_apart_m2:,.0f} m² it shares with other records of land released outside "
+        "hazards is left out of it, and they go on counting it apart"
+        if done.left_apart_m2
+        else ""
+    )
     out.print(
         f"{done.outside_reference} is now hazard {done.hazard_reference}, recorded and "
-        "released on its release date",
+        f"released on its release date{left}",
         highlight=False,
         markup=False,
     )

@@ -99,9 +99,11 @@ def apart_of(session: Session, ids: list[int]) -> dict[int, float]:
     return {year: m2 for year, m2 in sorted(changes.items()) if abs(m2) >= 0.05}
 
 
-# Ground two records share, from which it is the same land recorded twice, not a boundary
-# drawn a little off (as the upload's warnings measure it: ims.ingest.validate)
+# Ground two records share, from which it is told, not a boundary drawn a little off (as
+# the upload's warnings measure it: ims.ingest.validate); from this share of a record, it is
+# the same land recorded twice
 SHARED_GROUND_M2 = 100.0
+SAME_GROUND_SHARE = 0.5
 
 _SHARING_SQL = text(
     "SELECT o.reference, o.released, ST_AsBinary(o.geom) FROM outside_release_counted o,"
@@ -110,14 +112,25 @@ _SHARING_SQL = text(
 )
 
 
-def sharing(
-    session: Session, record_id: int, polygon: BaseGeometry
-) -> tuple[float, list[tuple[str, dt.date]]]:
-    """The m² of a record's ``polygon`` that other counted records of land released outside
-    hazards also released, and those records (reference, date), by date."""
+@dataclass(frozen=True)
+class Sharing:
+    """What other counted records of land released outside hazards share of a record's
+    polygon: its area, their ground together, and who they are (reference, date)."""
+
+    shared_m2: float
+    ground: BaseGeometry | None
+    records: list[tuple[str, dt.date]]
+
+
+def sharing(session: Session, record_id: int, polygon: BaseGeometry) -> Sharing:
+    """The ground of a record's ``polygon`` that other counted records of land released
+    outside hazards also released, by date; records only touching it are left out."""
     rows = session.execute(_SHARING_SQL, {"id": record_id}).all()
-    if not rows:
-        return 0.0, []
-    others = shapely.union_all([shapely.from_wkb(bytes(wkb)) for _, _, wkb in rows])
-    shared = shapely.intersection(polygon, others)
-    return geodesic_area(shared), [(ref, day) for ref, day, _ in rows]
+    geoms = [shapely.from_wkb(bytes(wkb)) for _, _, wkb in rows]
+    # sharing ground, not only an edge or its float noise (1 m²)
+    keep = [k for k, g in enumerate(geoms) if geodesic_area(shapely.intersection(polygon, g)) >= 1]
+    if not keep:
+        return Sharing(0.0, None, [])
+    ground = shapely.union_all([geoms[k] for k in keep])
+    shared = geodesic_area(shapely.intersection(polygon, ground))
+    return Sharing(shared, ground, [(rows[k][0], rows[k][1]) for k in keep])

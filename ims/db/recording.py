@@ -37,10 +37,10 @@ from ims.db.models import (
     OutsideReleaseWithdrawal,
     Release,
 )
-from ims.db.outside import SHARED_GROUND_M2, sharing
+from ims.db.outside import SAME_GROUND_SHARE, SHARED_GROUND_M2, sharing
 from ims.domain.enums import HazardStatus
 from ims.domain.geodesy import geodesic_areas
-from ims.domain.geometry import as_multipolygon, as_multipolygons
+from ims.domain.geometry import as_multipolygon, as_multipolygons, repaired_multipolygon
 from ims.domain.records import (
     BoundaryFeature,
     HazardChange,
@@ -630,6 +630,9 @@ class Conversion:
     hazard_id: int
     hazard_reference: str
     release_id: int
+    # the ground it shares with other records of such land, which they go on counting
+    # apart: the hazard and its release leave it out
+    left_apart_m2: float = 0.0
 
 
 def convert_outside_release(
@@ -668,16 +671,17 @@ def convert_outside_release(
         )
     if session.get(OutsideReleaseWithdrawal, outside.id) is not None:
         raise Conflict(f"{reference} was withdrawn as recorded in error: it is no hazard's")
-    shared_m2, others = sharing(session, outside.id, to_shape(outside.geom))
-    if shared_m2 >= SHARED_GROUND_M2:
+    shared = sharing(session, outside.id, to_shape(outside.geom))
+    if shared.shared_m2 >= SAME_GROUND_SHARE * outside.area_m2:
         # the other records would go on counting that ground apart while the hazard's
         # release counts it too: released twice (a review of our own change)
-        named = ", ".join(f"{ref} released {day}" for ref, day in others[:3])
+        named = ", ".join(f"{ref} released {day}" for ref, day in shared.records[:3])
         raise Conflict(
-            f"{shared_m2:,.0f} m² of {reference} was also recorded as released outside hazards "
-            f"by {named}{' and more' if len(others) > 3 else ''}: made a hazard, that ground "
-            "would count twice, apart and as the hazard's. Withdraw the record sent twice "
-            "first, then make the other a hazard"
+            f"{shared.shared_m2:,.0f} m² of the {outside.area_m2:,.0f} m² of {reference} was also "
+            f"recorded as released outside hazards by {named}"
+            f"{' and more' if len(shared.records) > 3 else ''}: the same land recorded twice? "
+            "Made a hazard, that ground would count twice, apart and as the hazard's. "
+            "Withdraw the record sent twice first, then make the other a hazard"
         )
     hazard_reference = hazard_reference.strip()
     if not hazard_reference or len(hazard_reference) > 100:
@@ -707,6 +711,13 @@ def convert_outside_release(
     )
     assert wkb is not None
     geom = shapely.from_wkb(bytes(wkb))
+    left_apart = 0.0
+    if shared.ground is not None and shared.shared_m2 >= SHARED_GROUND_M2:
+        # neighbouring clearances sharing a strip: the hazard takes the record's ground but
+        # the strip, which the other records go on counting apart, once (a review of our
+        # own change had refused them, and the only way on was to withdraw a right record)
+        geom = as_multipolygon(repaired_multipolygon(geom.difference(shared.ground)))
+        left_apart = shared.shared_m2
     operator = session.get(Organisation, outside.operator_id) if outside.operator_id else None
     name = operator.name if operator else None
     actor = audit.as_actor(by).name
@@ -762,9 +773,14 @@ def convert_outside_release(
         outside.id,
         hazard_id=hazard_id,
         before={"reference": reference, "area_m2": outside.area_m2},
-        after={"hazard": hazard_reference, "status": status.value, "release": reference},
+        after={
+            "hazard": hazard_reference,
+            "status": status.value,
+            "release": reference,
+            "left_apart_m2": round(left_apart, 1),
+        },
     )
-    return Conversion(reference, hazard_id, hazard_reference, release_id)
+    return Conversion(reference, hazard_id, hazard_reference, release_id, left_apart)
 
 
 # A district is said to lie outside its province when more than this share of it does:

@@ -544,7 +544,17 @@ class OutsideWithdrawalEffect:
             f"{self.released.year} as land released outside recorded hazards, and "
             f"{'count' if done else 'will count'} nowhere",
         ]
-        if self.area_m2 - self.counted >= 0.5:
+        if self.counted < 0.5 <= self.area_m2:
+            # "its 0 m² count" beside an explanation listing it (the first of two records
+            # of one year): what a year counts of two records of one ground is theirs
+            # together (a review of our own change)
+            said[0] = (
+                f"{self.reference}, {self.method} on {self.released:%Y-%m-%d}: other records of "
+                f"land released outside hazards released all its ground by the end of "
+                f"{self.released.year}, so Form 1(i) of {self.released.year} "
+                f"{'kept' if done else 'keeps'} its area"
+            )
+        elif self.area_m2 - self.counted >= 0.5:
             said.append(
                 f"the rest of its {self.area_m2:,.0f} m² was released by other records of such "
                 f"land by the end of {self.released.year}, which count it once"
@@ -557,10 +567,8 @@ class OutsideWithdrawalEffect:
         if self.items:
             found = ", ".join(f"{qty:,} {code}" for code, qty in self.items.items())
             said.append(f"its items ({found}) leave the figures of {self.released.year}")
-        if self.finalised_years:
-            said.append(
-                f"the finalised report of {self.released.year} will list it as a correction"
-            )
+        for year in self.finalised_years:
+            said.append(f"the finalised report of {year} will list it as a correction")
         return said
 
 
@@ -619,8 +627,11 @@ def outside_withdrawal_effect(session: Session, reference: str) -> OutsideWithdr
         operator=operator,
         submission_id=outside.submission_id,
         items={code: int(qty) for code, qty in sorted((outside.items or {}).items())},
+        # a later year's too, where a later record counts its ground instead
         finalised_years=[
-            y for y in _finalised_since(session, outside.contam.value, year) if y == year
+            y
+            for y in _finalised_since(session, outside.contam.value, year)
+            if y == year or y in apart
         ],
         made_into=made_into,
         counted_m2=apart.get(year, 0.0),
@@ -678,6 +689,8 @@ class SubmissionWithdrawalEffect:
     outside: list[str] = field(default_factory=list)
     outside_ids: list[int] = field(default_factory=list)
     outside_m2: float = 0.0  # what they count in Form 1(i)
+    # by year: what later records released again of them, which counts there once they go
+    outside_later: dict[int, float] = field(default_factory=dict)
     outside_left: int = 0  # withdrawn before: left as they are
     # made into hazards in force: counting nothing apart, and withdrawn with the file all
     # the same, so that withdrawing a hazard made of one does not bring back the count of
@@ -701,6 +714,7 @@ class SubmissionWithdrawalEffect:
             "withdrawn_already": self.withdrawn_already,
             "outside": len(self.outside),
             "outside_m2": round(self.outside_m2, 1),
+            "outside_later_m2": {str(y): round(m2, 1) for y, m2 in self.outside_later.items()},
             "outside_left": self.outside_left,
             "outside_made": len(self.outside_made),
             "years": self.years,
@@ -733,6 +747,11 @@ class SubmissionWithdrawalEffect:
                 f"{self.outside_m2:,.0f} m² in Form 1(i), and "
                 f"{('counts' if k == 1 else 'count') if done else 'will count'} nothing"
             )
+            for year, m2 in sorted(self.outside_later.items()):
+                said.append(
+                    f"{m2:,.0f} m² of that ground, released again by later records, "
+                    f"{'counts' if done else 'will count'} in Form 1(i) of {year} instead"
+                )
         one = n + len(self.outside) == 1
         if self.recounted:
             said.append(
@@ -881,7 +900,8 @@ def submission_withdrawal_effect(
         withdrawn_already=len(rows) - len(live),
         outside=[o.reference for o in outside_live],
         outside_ids=[o.id for o in outside_live],
-        outside_m2=sum(outside_apart.values()),
+        outside_m2=sum(m2 for m2 in outside_apart.values() if m2 > 0),
+        outside_later={y: -m2 for y, m2 in outside_apart.items() if m2 < 0},
         outside_left=sum(1 for o in outside if o.withdrawn),
         outside_made=[o.reference for o in outside_made],
         outside_made_ids=[o.id for o in outside_made],

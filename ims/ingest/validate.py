@@ -212,7 +212,9 @@ class OutsideRecords:
         whole_m2 = float(min(geodesic_areas([geom, union])))
         if shared_m2 < ON_OUTSIDE_M2 or shared_m2 < ON_OUTSIDE_SHARE * whole_m2:
             return 0.0, []
-        return shared_m2, [r for r in near if shapely.intersects(r.geometry, geom)]
+        # the records sharing ground with it, not only an edge or its float noise (1 m²)
+        shares = geodesic_areas([shapely.intersection(r.geometry, geom) for r in near])
+        return shared_m2, [r for r, m2 in zip(near, shares.tolist(), strict=True) if m2 >= 1.0]
 
 
 @dataclass(frozen=True)
@@ -1216,6 +1218,7 @@ def _release_on_outside(
     known: KnownHazard | None,
     hazard_ref: str | None,
     contam: str,
+    released: dt.date | None,
     ctx: ValidationContext,
 ) -> None:
     """A release over land recorded as released outside recorded hazards already. Its part
@@ -1238,8 +1241,14 @@ def _release_on_outside(
                 WARNING,
                 f"{m2:,.0f} m² of the land it releases outside recorded hazards was recorded "
                 f"as released already ({_records_said(found)}): the same clearance sent "
-                "again? That ground counts once, with the record released first, but the "
-                "items it names would be counted again",
+                "again? That ground counts once, with the record released first"
+                + (
+                    ", which is this one: the year of those records counts that much less, "
+                    "a finalised report's too"
+                    if released is not None and released < min(r.released for r in found)
+                    else ""
+                )
+                + ", but the items it names would be counted again",
                 "geometry",
             )
     for hazard, part in inside:
@@ -1393,7 +1402,7 @@ def validate_releases(
             )
         if i in on_outside and geom is not None and released is not None:
             kind = (contam or Contamination.CMR).value
-            _release_on_outside(out, geom, split, known, hazard_ref, kind, ctx)
+            _release_on_outside(out, geom, split, known, hazard_ref, kind, released, ctx)
         if hazard_ref and released is not None and geom is not None:
             same = [
                 other

@@ -183,7 +183,9 @@ class Article7Report(_Document):
 class Contribution(_Document):
     """One hazard's or release's part of a figure."""
 
-    hazard: str
+    # none for a record of land released outside recorded hazards: the explanation of
+    # that column had answered 500 through the API (an attack on our own instance)
+    hazard: str | None = None
     status: str | None = None
     release: str | None = None
     method: str | None = None

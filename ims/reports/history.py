@@ -197,7 +197,10 @@ _IN_THE_YEAR = (
     "(extract(year FROM o.released) = extract(year FROM CAST(:as_of AS date))"
     " OR EXISTS (SELECT 1 FROM outside_release y WHERE y.contam = o.contam AND y.id <> o.id"
     "  AND extract(year FROM y.released) = extract(year FROM CAST(:as_of AS date))"
-    "  AND y.geom && o.geom AND ST_Intersects(y.geom, o.geom)))"
+    # sharing ground, not only an edge (touching records had been listed by hundreds), nor
+    # the float noise of one (1 m²: as a hazard's ground is open from, OPEN_THRESHOLD_M2)
+    "  AND y.geom && o.geom AND ST_Intersects(y.geom, o.geom)"
+    "  AND ST_Area(ST_Intersection(y.geom, o.geom)::geography) >= 1))"
 )
 
 

@@ -68,6 +68,36 @@ def test_explain_endpoint_sums_to_the_figure(session: Session, client_as: Client
     assert abs(got["total"] - report["released"][0]["cancelled_m2"]) < 0.01
 
 
+def test_explain_endpoint_explains_land_released_outside_hazards(
+    session: Session, client_as: ClientAs
+) -> None:
+    # its rows name no hazard, and the API had answered 500 for the column (an attack on
+    # our own instance); the same ground twice counts once
+    from ims.db.recording import record_outside_releases
+    from ims.domain.records import NewOutsideRelease
+
+    seed(session)
+    square = box(102.5, 19.5, 102.501, 19.501)
+    record_outside_releases(
+        session,
+        [
+            NewOutsideRelease("O-1", ReleaseMethod.CLEARED, dt.date(2023, 3, 1), square),
+            NewOutsideRelease("O-2", ReleaseMethod.CLEARED, dt.date(2023, 4, 1), square),
+        ],
+    )
+    client = client_as()
+    report = client.get("/api/v1/reports/article7", params={"year": 2023}).json()
+    figure = report["released"][0]["released_outside_hazards_m2"]
+    got = client.get(
+        "/api/v1/reports/article7/explain",
+        params={"year": 2023, "admin": "P-A", "column": "released_outside_hazards_m2"},
+    )
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert [(c["release"], c["hazard"]) for c in body["contributions"]] == [("O-1", None)]
+    assert abs(body["total"] - figure) < 0.01 and figure > 10_000
+
+
 def test_bad_queries_are_problem_json_naming_the_parameter(client_as: ClientAs) -> None:
     client = client_as()
     for params, where in [

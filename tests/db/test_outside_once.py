@@ -202,6 +202,85 @@ def test_a_record_sharing_its_ground_with_another_is_not_made_a_hazard_until_one
     assert verify_database(session).clean
 
 
+def test_neighbouring_clearances_sharing_a_strip_make_a_hazard_of_the_rest(
+    session: Session,
+) -> None:
+    # two different clearances overlapping by a strip: making one a hazard had been
+    # refused, and the only way on was to withdraw a right record (a review of our change)
+    from ims.domain.enums import HazardStatus
+    from ims.ingest import approval
+
+    load_provinces_and_districts(session)
+    strip_over = cell_box(1, 0, 5, 2)  # shares a fifth of itself with SQUARE... and more
+    beside = cell_box(0, 0, 2, 2).union(cell_box(2, 0, 3, 2))  # SQUARE and its east
+    record(session, "T3-D", SQUARE, dt.date(2024, 5, 1))
+    record(session, "T3-E", strip_over, dt.date(2024, 6, 1))
+    before = form_1i(session, 2024)["TOTAL"]
+    assert before == pytest.approx(area(SQUARE.union(strip_over)), rel=1e-6)
+    done = approval.convert_outside(
+        session, "T3-E", hazard_reference="H-E", status=HazardStatus.SHA
+    )
+    shared = area(strip_over.intersection(SQUARE))
+    assert done.left_apart_m2 == pytest.approx(shared, rel=1e-6)
+    report = article7(session, 2024, ReportScope(level=1, contam=CMR))
+    released = report["released"][-1]
+    # each square metre once: T3-D apart, the rest of T3-E as the hazard's clearance
+    assert released[OUTSIDE] == pytest.approx(area(SQUARE), rel=1e-6)
+    assert released["cleared_m2"] == pytest.approx(area(strip_over.difference(SQUARE)), rel=1e-6)
+    assert released[OUTSIDE] + released["cleared_m2"] == pytest.approx(before, rel=1e-6)
+    assert not beside.is_empty and verify_database(session).clean
+
+
+def test_a_files_withdrawal_says_what_later_records_count_instead(session: Session) -> None:
+    from ims.db.withdrawals import submission_withdrawal_effect
+
+    load_provinces_and_districts(session)
+    sid = submission(session)
+    record_outside_releases(
+        session,
+        [NewOutsideRelease("P", ReleaseMethod.CLEARED, dt.date(2024, 3, 1), SQUARE)],
+        submission_id=sid,
+    )
+    record(session, "R", SQUARE, dt.date(2025, 2, 1))  # the same ground, a later year
+    effect = submission_withdrawal_effect(session, sid)
+    # it counts the square in 2024, and R would count it in 2025 instead: not "0 m²"
+    assert effect.outside_m2 == pytest.approx(area(SQUARE), rel=1e-6)
+    assert effect.outside_later.keys() == {2025}
+    assert effect.outside_later[2025] == pytest.approx(area(SQUARE), rel=1e-6)
+    assert 2025 in effect.years
+    assert any("in Form 1(i) of 2025 instead" in line for line in effect.lines(done=False))
+
+
+def test_a_withdrawal_names_the_later_finalised_report_it_moves(session: Session) -> None:
+    from ims.reports.history import article7_with_history
+
+    scope = ReportScope(level=1, contam=CMR)
+    load_provinces_and_districts(session)
+    record(session, "C", SQUARE, dt.date(2022, 5, 1))
+    record(session, "A", HALF_ON, dt.date(2023, 3, 1))
+    for year in (2022, 2023):
+        article7_with_history(session, year, scope, "tests", finalise=True)
+    effect = outside_withdrawal_effect(session, "C")
+    assert effect.finalised_years == [2022, 2023]
+    lines = " ".join(effect.lines(done=False))
+    assert "finalised report of 2023 will list it" in lines
+    withdraw_outside_release(session, "C", reason="typed wrong", by="tests")
+    later = article7_with_history(session, 2023, scope)["history"]
+    assert [c["release"] for c in later["corrections"]] == ["C"]
+
+
+def test_records_only_touching_are_neither_named_nor_listed(session: Session) -> None:
+    from ims.reports.history import article7_with_history
+
+    scope = ReportScope(level=1, contam=CMR)
+    load_provinces_and_districts(session)
+    record(session, "Y", SQUARE, dt.date(2023, 3, 1))
+    article7_with_history(session, 2023, scope, "tests", finalise=True)
+    record(session, "EDGE", cell_box(2, 0, 2, 2), dt.date(2022, 3, 1))  # shares an edge
+    history = article7_with_history(session, 2023, scope)["history"]
+    assert history["corrections"] == []
+
+
 def test_a_record_recorded_late_that_takes_a_later_years_ground_is_its_correction(
     session: Session,
 ) -> None:
