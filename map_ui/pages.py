@@ -23,7 +23,7 @@ from ims.db.recording import nesting
 from ims.domain import access
 from ims.domain.as_of import EARLIEST, UP_TO_TODAY, up_to_today
 from ims.domain.enums import Contamination, HazardStatus, Role
-from ims.errors import ImsError, InvalidRequest, NotFound
+from ims.errors import Conflict, ImsError, InvalidRequest, NotFound
 from ims.ingest import approval, field_maps
 from ims.ingest import submissions as submissions_db
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
@@ -645,15 +645,25 @@ def make_hazard_page(
     reference: Annotated[str, Path(max_length=100)],
     hazard_id: Annotated[str, Form(min_length=1, max_length=100)],
     status: Annotated[HazardStatus, Form()] = HazardStatus.SHA,
-) -> RedirectResponse:
+) -> Response:
     """Make one record a retrospective hazard, then show the list again."""
-    done = approval.convert_outside(
-        session,
-        reference,
-        hazard_reference=hazard_id,
-        status=status,
-        by=principal.actor if principal is not None else None,
-    )
+    try:
+        done = approval.convert_outside(
+            session,
+            reference,
+            hazard_reference=hazard_id,
+            status=status,
+            by=principal.actor if principal is not None else None,
+        )
+    except Conflict as exc:  # back to the list it came from, not the dashboard
+        session.rollback()
+        return error_page(
+            request,
+            409,
+            f"{reference} is not made a hazard",
+            exc.detail,
+            ("/releases/outside", "land released outside hazards"),
+        )
     session.commit()
     said = {"made": hazard_id.strip()}
     if done.left_apart_m2:

@@ -324,3 +324,33 @@ def test_a_file_withdrawn_says_which_of_its_records_a_hazard_made_of_them_still_
         in shown
     )
     assert 'OW-2 (made into hazard <a href="/hazards/H-MADE">H-MADE</a>, which counts it)' in shown
+
+
+def test_making_a_hazard_on_the_page_says_what_is_left_apart_or_why_not(
+    session: Session, client_as: ClientAs
+) -> None:
+    # the refusal had come on a page leading back to the dashboard; what a neighbour's
+    # strip leaves out of the hazard was said nowhere (a look at our own change)
+    load_provinces_and_districts(session)
+    strip = box(102.4009, 19.50, 102.4019, 19.501)  # a tenth of AWAY's width over it
+    record_outside_releases(
+        session,
+        [
+            NewOutsideRelease("N-1", CLEARED, dt.date(2021, 5, 1), AWAY),
+            NewOutsideRelease("N-2", CLEARED, dt.date(2021, 5, 2), AWAY),
+            NewOutsideRelease("N-3", CLEARED, dt.date(2021, 6, 1), strip),
+        ],
+    )
+    reviewer = client_as("reviewer")
+    refused = reviewer.post("/releases/outside/N-2/hazard", data={"hazard_id": "H-N2"})
+    assert refused.status_code == 409
+    page = html.unescape(refused.text)
+    assert "N-2 is not made a hazard" in page and "same land recorded twice" in page
+    assert 'href="/releases/outside"' in refused.text
+    made = reviewer.post(
+        "/releases/outside/N-3/hazard", data={"hazard_id": "H-N3"}, follow_redirects=False
+    )
+    assert made.status_code == 303 and "left_apart=" in made.headers["location"]
+    shared = geodesic_m2(strip.intersection(AWAY))
+    listed = html.unescape(reviewer.get(made.headers["location"]).text)
+    assert f"The {shared:,.0f} m² it shared with other records here is left out of it" in listed
