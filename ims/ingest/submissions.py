@@ -198,17 +198,23 @@ def hazard_histories(session: Session, refs: Sequence[str]) -> dict[str, list[Bo
     return found
 
 
-def hazard_boundaries(session: Session, bounds: Sequence[float]) -> HazardBoundaries:
-    """Every boundary (each revision) of the hazards that reach into ``bounds``."""
+def _within(session: Session, query: Any, bounds: Sequence[float]) -> list[tuple[Any, Any]]:
+    """The rows of ``query`` (with ``wkb``) reaching into ``bounds``, each with its geometry;
+    none where the bounds are not numbers (a file of empty geometries)."""
     xmin, ymin, xmax, ymax = (float(v) for v in bounds)
     if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
-        return HazardBoundaries([])
-    rows = session.execute(_BOUNDARIES, {"x0": xmin, "y0": ymin, "x1": xmax, "y1": ymax}).all()
+        return []
+    rows = session.execute(query, {"x0": xmin, "y0": ymin, "x1": xmax, "y1": ymax}).all()
     geoms: Any = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
+    return list(zip(rows, geoms, strict=True))
+
+
+def hazard_boundaries(session: Session, bounds: Sequence[float]) -> HazardBoundaries:
+    """Every boundary (each revision) of the hazards that reach into ``bounds``."""
     return HazardBoundaries(
         [
             BoundaryVersion(r.reference, r.effective, r.seq, g)
-            for r, g in zip(rows, geoms, strict=True)
+            for r, g in _within(session, _BOUNDARIES, bounds)
         ]
     )
 
@@ -221,15 +227,10 @@ _OUTSIDE_NEAR = text(
 
 def outside_records(session: Session, bounds: Sequence[float]) -> OutsideRecords:
     """The records of land released outside hazards that count, reaching into ``bounds``."""
-    xmin, ymin, xmax, ymax = (float(v) for v in bounds)
-    if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)):
-        return OutsideRecords([])
-    rows = session.execute(_OUTSIDE_NEAR, {"x0": xmin, "y0": ymin, "x1": xmax, "y1": ymax}).all()
-    geoms: Any = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
     return OutsideRecords(
         [
             OutsideRecord(r.reference, r.released, r.contam, g)
-            for r, g in zip(rows, geoms, strict=True)
+            for r, g in _within(session, _OUTSIDE_NEAR, bounds)
         ]
     )
 
