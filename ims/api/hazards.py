@@ -440,6 +440,11 @@ class HazardWithdrawalPublic(BaseModel):
         "other record of such land released by that year's end",
     )
     outside_released: dt.date | None = Field(None, description="that record's release date")
+    outside_later_m2: dict[str, float] = Field(
+        default_factory=dict,
+        description="by year: what later records of such land count less, that record's "
+        "ground counted again before theirs",
+    )
 
 
 class WithdrawHazard(BaseModel):

@@ -316,6 +316,8 @@ class HazardWithdrawalEffect:
     made_from_outside: str | None = None
     outside_m2: float = 0.0
     outside_released: dt.date | None = None
+    # by year: what later records of such land count less, its ground counted again first
+    outside_later: dict[int, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON for the API, the page and the audit trail."""
@@ -335,6 +337,7 @@ class HazardWithdrawalEffect:
             "outside_released": (
                 self.outside_released.isoformat() if self.outside_released else None
             ),
+            "outside_later_m2": {str(y): round(m2, 1) for y, m2 in self.outside_later.items()},
         }
 
     def outside_line(self, *, done: bool) -> str | None:
@@ -346,7 +349,12 @@ class HazardWithdrawalEffect:
             f"{self.made_from_outside}: that record "
             f"{'counts' if done else 'will count'} again in Form 1(i) of "
             f"{self.outside_released.year}, {self.outside_m2:,.0f} m² apart as land released "
-            "outside recorded hazards; withdraw it too if it was recorded in error"
+            "outside recorded hazards"
+            + "".join(
+                f", and later records count {m2:,.0f} m² less in Form 1(i) of {year}"
+                for year, m2 in sorted(self.outside_later.items())
+            )
+            + "; withdraw it too if it was recorded in error"
         )
 
 
@@ -428,6 +436,7 @@ def hazard_withdrawal_effect(
     ).first()
     this_year = (today or dt.date.today()).year
     first = row.recorded.year
+    again = apart_of(session, [made_from.id]) if made_from else {}
     return HazardWithdrawalEffect(
         reference=hazard.reference,
         hazard_id=hazard.id,
@@ -442,10 +451,11 @@ def hazard_withdrawal_effect(
         finalised_years=_finalised_since(session, hazard.contam.value, first),
         made_from_outside=made_from.reference if made_from else None,
         # what it counts again beside the records that count (ims.db.outside)
-        outside_m2=apart_of(session, [made_from.id]).get(made_from.released.year, 0.0)
-        if made_from
-        else 0.0,
+        outside_m2=again.get(made_from.released.year, 0.0) if made_from else 0.0,
         outside_released=made_from.released if made_from else None,
+        outside_later={
+            y: -m2 for y, m2 in again.items() if made_from and y != made_from.released.year
+        },
     )
 
 

@@ -9,6 +9,7 @@ import io
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Final
 
 import geopandas as gpd
 import pandas as pd
@@ -21,6 +22,11 @@ from ims.ingest.fields import TEMPLATES, FieldType
 # so that shapefiles, which have no reliable date type, keep them exactly.
 _DTYPES = {FieldType.YEAR: "int32", FieldType.NUMBER: "float64"}  # every other type: text
 FORMATS = ("zip", "gpkg")
+# GeoPackage 1.2, which every reader of the last years reads: GDAL wrote 1.4, and GDAL 3.6
+# (Debian 12's, and its QGIS) warned that such a file "may only be partially supported"
+# (reviews as a GIS officer: the register's files, then the templates); ims's files use
+# nothing of 1.3 or 1.4.
+GPKG_OPTIONS: Final = {"VERSION": "1.2"}
 
 
 def empty_template(kind: str) -> gpd.GeoDataFrame:
@@ -41,7 +47,12 @@ def template_bytes(kind: str, fmt: str) -> tuple[bytes, str]:
         if fmt == "gpkg":
             path = folder / f"ims_{kind}.gpkg"
             pyogrio.write_dataframe(
-                frame, path, layer=kind, driver="GPKG", geometry_type="MultiPolygon"
+                frame,
+                path,
+                layer=kind,
+                driver="GPKG",
+                geometry_type="MultiPolygon",
+                dataset_options=GPKG_OPTIONS,
             )
             return path.read_bytes(), path.name
         path = folder / f"{kind}.shp"

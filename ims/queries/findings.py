@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 from ims.domain.enums import UploadKind
 from ims.errors import InvalidRequest
 from ims.files import write_whole
+from ims.ingest.blank_template import GPKG_OPTIONS
 from ims.ingest.field_maps import ATTRIBUTES
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
-from ims.queries.register_files import GPKG_OPTIONS, RESERVED
+from ims.queries.register_files import RESERVED
 from ims.reports.cells import csv_text
 
 COLUMNS: Final = ("feature", "reference", "severity", "kind", "field", "message")

@@ -32,6 +32,7 @@ from openpyxl import Workbook
 from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
+from ims.ingest.blank_template import GPKG_OPTIONS
 from ims.reports.cells import csv_text, workbook_bytes, xlsx_values
 
 FORMATS: Final = ("gpkg", "zip", "kml", "geojson", "csv", "xlsx")
@@ -298,12 +299,6 @@ def _frame(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> gpd.Ge
 
 
 SHAPEFILE_OWN_MAX = 100  # the uploads' own columns a shapefile holds (fields.csv lists the rest)
-
-
-# GeoPackage 1.2, which every reader of the last years reads: GDAL wrote 1.4, and GDAL 3.6
-# (Debian 12's, and its QGIS) warned that such a file "may only be partially supported"
-# (a review as a GIS officer); ims's files use nothing of 1.3 or 1.4.
-GPKG_OPTIONS: Final = {"VERSION": "1.2"}
 
 
 def _write_layer(

@@ -290,6 +290,15 @@ def test_blank_templates_download_and_read(client: TestClient, tmp_path: Path) -
         assert ("hazard_id" if name.startswith("hazards") else "release_id") in list(
             fields["fields"]
         )
+    # GeoPackage 1.2, which GDAL 3.6 (Debian 12's QGIS) reads without a warning; it had
+    # been 1.4 (a review as a GIS officer)
+    import sqlite3
+
+    for kind in ("hazards", "releases"):
+        target = tmp_path / f"{kind}-version.gpkg"
+        target.write_bytes(client.get(f"/api/v1/templates/{kind}.gpkg").content)
+        with sqlite3.connect(target) as db:
+            assert db.execute("PRAGMA user_version").fetchone() == (10200,)
     missing = client.get("/api/v1/templates/minefields.zip")
     assert missing.status_code == 422  # not one of the templates
     assert missing.headers["content-type"].startswith("application/problem+json")

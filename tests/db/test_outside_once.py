@@ -179,6 +179,16 @@ def test_a_record_counted_again_is_said_to_count_only_what_no_other_record_relea
     approval.withdraw_release(session, "B", reason="made by mistake", by="tests")
     made = hazard_withdrawal_effect(session, "H-B")
     assert made.outside_m2 == pytest.approx(area(HALF_ON.difference(SQUARE)), rel=1e-6)
+    assert made.outside_later == {}
+    # a later record on its ground counts less once it counts again (an attack on our
+    # own change: the preview had named its own year alone)
+    record(session, "L", HALF_ON, dt.date(2025, 1, 10))
+    made = hazard_withdrawal_effect(session, "H-B")
+    assert made.outside_later.keys() == {2025}
+    assert made.outside_later[2025] == pytest.approx(made.outside_m2, rel=1e-6)
+    line = made.outside_line(done=False) or ""
+    assert "later records count" in line and "less in Form 1(i) of 2025" in line
+    assert made.as_dict()["outside_later_m2"] == {"2025": round(made.outside_later[2025], 1)}
 
 
 def test_a_record_sharing_its_ground_with_another_is_not_made_a_hazard_until_one_goes(
