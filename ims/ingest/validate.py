@@ -1306,6 +1306,7 @@ def validate_releases(
     ctx.say("validating: each release's share outside its hazard")
     outside = _shares_outside(records, geoms, ctx)
     on_outside = ctx.outside_records().candidates(geoms)
+    apart: list[tuple[int, dt.date, str, BaseGeometry]] = []  # each feature's part outside
     ctx.say("validating: each feature's fields")
     clean: list[dict[str, Any]] = []
     for i, record in enumerate(records):
@@ -1400,6 +1401,8 @@ def validate_releases(
                 f"split into (REF#1, REF#outside…); at most {REFERENCE_MAX - 8} here",
                 "release_id",
             )
+        if split is not None and split.outside_m2 > 0 and released is not None:
+            apart.append((i, released, (contam or Contamination.CMR).value, split.outside))
         if i in on_outside and geom is not None and released is not None:
             kind = (contam or Contamination.CMR).value
             _release_on_outside(out, geom, split, known, hazard_ref, kind, released, ctx)
@@ -1448,7 +1451,49 @@ def validate_releases(
         )
     ctx.say("validating: polygons repeated in the file")
     _duplicate_geometries(geoms, rows, out)
+    _outside_repeated_in_the_file(apart, rows, out)
     return ValidationResult(out.findings, clean, geoms, repaired)
+
+
+def _outside_repeated_in_the_file(
+    apart: list[tuple[int, dt.date, str, BaseGeometry]],
+    rows: list[tuple[int, str | None]],
+    out: _Collector,
+) -> None:
+    """Land released outside hazards that an earlier feature of the same file (by date, then
+    by row) releases too: counted once (ims.db.outside), and perhaps one clearance twice.
+    Only the records already in the database had been compared (an attack on our own
+    change); a polygon repeated whole is told as ``duplicate_geometry`` already."""
+    if len(apart) < 2:
+        return
+    apart.sort(key=lambda a: (a[1], a[0]))
+    tree = shapely.STRtree([g for _, _, _, g in apart])
+    for k, (i, _, contam, geom) in enumerate(apart):
+        earlier = [int(j) for j in tree.query(geom, predicate="intersects") if j < k]
+        earlier = [j for j in earlier if apart[j][2] == contam]
+        if not earlier or any(shapely.equals(apart[j][3], geom) for j in earlier):
+            continue
+        # each earlier feature as a record named by its place here, measured as the
+        # database's are
+        records = OutsideRecords(
+            [OutsideRecord(str(j), apart[j][1], contam, apart[j][3]) for j in earlier]
+        )
+        m2, found = records.on(geom, contam)
+        if found:
+            out.row, out.reference = rows[i]
+            features = ", ".join(
+                f"feature {rows[apart[int(r.reference)][0]][0]} "
+                f"({rows[apart[int(r.reference)][0]][1]})"
+                for r in found
+            )
+            out.add(
+                "repeats_outside_release",
+                WARNING,
+                f"{m2:,.0f} m² of the land it releases outside recorded hazards is released "
+                f"too by {features} of this file, dated before it or on its day: the same "
+                "clearance twice? That ground counts once, with the earlier",
+                "geometry",
+            )
 
 
 # Units a stated area is often given in by mistake, as m² in each: a column of hectares

@@ -848,3 +848,28 @@ def test_a_revision_keeps_its_hazards_kind_and_is_refused_another() -> None:
     changed = [(f.row, f.field) for f in result.findings if f.code == "changes_kind"]
     assert changed == [(2, "contam")]
     assert "recorded as APM" in next(f.message for f in result.findings if f.code == "changes_kind")
+
+
+def test_land_released_outside_hazards_twice_in_one_file_is_told() -> None:
+    # only records already in the database had been compared with a release's part outside
+    # hazards (an attack on our own change): the ground counts once, and a person tells
+    # whether it is one clearance sent twice
+    a = box(102.10, 19.60, 102.11, 19.61)
+    half = box(102.105, 19.60, 102.115, 19.61)
+    rows = [
+        {"release_id": "O-B", "method": "cleared", "released": "2024-02-01"},
+        {"release_id": "O-A", "method": "cleared", "released": "2024-01-01"},
+        {"release_id": "O-C", "method": "cleared", "released": "2024-03-01"},
+        {"release_id": "O-D", "method": "cleared", "released": "2024-04-01"},
+        {"release_id": "O-E", "method": "cleared", "released": "2024-05-01"},
+    ]
+    geoms = [half, a, box(102.3, 19.6, 102.31, 19.61), a, box(102.11, 19.60, 102.12, 19.61)]
+    frame = gpd.GeoDataFrame(rows, geometry=geoms, crs=4326)
+    found = validate_releases(frame, ctx()).findings
+    told = [(f.row, f.message) for f in found if f.code == "repeats_outside_release"]
+    # O-B is later than O-A, which is feature 2; O-D repeats O-A whole (duplicate_geometry);
+    # O-E only meets O-A along an edge, and shares half of itself with O-B
+    assert [row for row, _ in told] == [1, 5]
+    assert "released too by feature 2 (O-A) of this file" in told[0][1]
+    assert "feature 1 (O-B)" in told[1][1] and "O-A" not in told[1][1]
+    assert (4, "duplicate_geometry") in {(f.row, f.code) for f in found}
