@@ -192,25 +192,53 @@ def marking(
 ) -> list[dict[str, Any]]:
     """Per province: open hazards and remaining area, the share marked or fenced by as_of,
     and the open hazards never surveyed since the baseline (no revision, no release after it).
+
+    Hazards are counted where Form 1(h) counts them; their areas lie where Form 1(h) puts
+    them, each province the part of the hazard's remaining ground inside it (the ledger's
+    pieces, docs/design.md §2.5), so that a province's remaining area is the one its Article
+    7 row gives on the same date. (The whole of a hazard's area had gone to the province
+    that counts it: an attack on the figures found ten of eighteen provinces off.)
     """
-    rows = session.execute(
+    params = {
+        "as_of": as_of,
+        "contam": contam.value,
+        "baseline": baseline,
+        "open": OPEN_THRESHOLD_M2,
+    }
+    hazards = (
+        f"WITH state AS ({_STATE}), "
+        "open AS (SELECT s.hazard_id, s.count_admin1_id,"
+        " (r.marked IS NOT NULL AND r.marked <= :as_of) AS marked,"
+        " NOT EXISTS (SELECT 1 FROM hazard_revision v WHERE v.hazard_id = s.hazard_id"
+        "   AND v.effective > :baseline AND v.effective <= :as_of)"
+        " AND NOT EXISTS (SELECT 1 FROM release_in_force x WHERE x.hazard_id = s.hazard_id"
+        "   AND x.released > :baseline AND x.released <= :as_of) AS untouched "
+        " FROM state s JOIN hazard_revision r ON r.id = s.revision_id"
+        " WHERE s.status_after IS NOT NULL AND s.remaining_after_m2 >= :open) "
+    )
+    counts = session.execute(
         text(
-            f"WITH state AS ({_STATE}) "
-            "SELECT a.code, a.name, s.hazard_id, s.remaining_after_m2,"
-            " (r.marked IS NOT NULL AND r.marked <= :as_of) AS marked,"
-            " NOT EXISTS (SELECT 1 FROM hazard_revision v WHERE v.hazard_id = s.hazard_id"
-            "   AND v.effective > :baseline AND v.effective <= :as_of)"
-            " AND NOT EXISTS (SELECT 1 FROM release_in_force x WHERE x.hazard_id = s.hazard_id"
-            "   AND x.released > :baseline AND x.released <= :as_of) AS untouched "
-            "FROM state s JOIN hazard_revision r ON r.id = s.revision_id "
-            "LEFT JOIN admin_area a ON a.id = s.count_admin1_id "
-            "WHERE s.status_after IS NOT NULL AND s.remaining_after_m2 >= :open"
+            hazards + "SELECT a.code, a.name, count(*), count(*) FILTER (WHERE o.marked),"
+            " count(*) FILTER (WHERE o.untouched) "
+            "FROM open o LEFT JOIN admin_area a ON a.id = o.count_admin1_id GROUP BY 1, 2"
         ),
-        {"as_of": as_of, "contam": contam.value, "baseline": baseline, "open": OPEN_THRESHOLD_M2},
+        params,
+    ).all()
+    areas = session.execute(
+        text(
+            hazards + "SELECT a.code, a.name, sum(p.area_m2),"
+            " coalesce(sum(p.area_m2) FILTER (WHERE o.marked), 0) "
+            "FROM open o JOIN ledger_entry e ON e.hazard_id = o.hazard_id AND e.on <= :as_of"
+            " JOIN ledger_piece p ON p.hazard_id = e.hazard_id AND p.entry_no = e.entry_no"
+            " AND p.level = 1 "
+            "LEFT JOIN admin_area a ON a.id = p.admin_id GROUP BY 1, 2"
+        ),
+        params,
     ).all()
     by: dict[str | None, dict[str, Any]] = {}
-    for code, name, _hid, m2, marked, untouched in rows:
-        item = by.setdefault(
+
+    def row(code: str | None, name: str | None) -> dict[str, Any]:
+        return by.setdefault(
             code,
             {
                 "admin_code": code,
@@ -222,13 +250,16 @@ def marking(
                 "not_surveyed_since_baseline": 0,
             },
         )
-        item["open_hazards"] += 1
-        item["remaining_m2"] += float(m2)
-        if marked:
-            item["marked_hazards"] += 1
-            item["marked_m2"] += float(m2)
-        if untouched:
-            item["not_surveyed_since_baseline"] += 1
+
+    for code, name, n, marked, untouched in counts:
+        item = row(code, name)
+        item["open_hazards"] = n
+        item["marked_hazards"] = marked
+        item["not_surveyed_since_baseline"] = untouched
+    for code, name, m2, marked_m2 in areas:
+        item = row(code, name)
+        item["remaining_m2"] = float(m2)
+        item["marked_m2"] = float(marked_m2)
     result = sorted(by.values(), key=lambda r: (r["admin_code"] is None, r["admin_code"] or ""))
     total = {"admin_code": "TOTAL", "admin_name": "Total"}
     for key in (

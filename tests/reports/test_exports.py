@@ -36,7 +36,7 @@ from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.errors import InvalidRequest, SetupError
 from ims.ingest import review, submissions
 from ims.reports import export, fonts, formats
-from ims.reports.article7 import ReportScope, article4, article7
+from ims.reports.article7 import ReportScope, article4, article7, remaining
 from ims.reports.cells import csv_text, csv_value
 from ims.reports.history import article7_with_history, summary
 from ims.reports.pdf import remaining_map
@@ -621,6 +621,37 @@ def test_marking_shares_and_hazards_not_surveyed_since_the_baseline(data: Sessio
     }
     assert before["P-A"]["marked_hazards"] == 0  # marked only from May 2021
     assert before["P-A"]["not_surveyed_since_baseline"] == 1
+
+
+def test_marking_puts_a_straddling_hazards_area_where_form_1h_puts_it(data: Session) -> None:
+    """A hazard across the provinces' border: its area is split between them as Form 1(h)
+    splits it (helper-86 found the whole of it in the province that counts it, ten of the
+    demo's eighteen provinces off), and it is counted once, where Form 1(h) counts it."""
+    west, east = (102.49, 19.4, 102.5, 19.41), (102.5, 19.4, 102.504, 19.41)
+    record_hazards(
+        data,
+        [
+            NewHazard(
+                "H3",
+                HazardStatus.SHA,
+                box(west[0], west[1], east[2], east[3]),
+                dt.date(2021, 6, 1),
+                marked=dt.date(2021, 7, 1),
+            )
+        ],
+    )
+    day = dt.date(2023, 1, 1)
+    rows = {r["admin_code"]: r for r in marking(data, day, dt.date(2020, 6, 1), Contamination.CMR)}
+    h1_left = geod_box(102.105, 19.6, 102.11, 19.61)
+    assert rows["P-A"]["remaining_m2"] == pytest.approx(h1_left + geod_box(*west), abs=TOL)
+    assert rows["P-B"]["remaining_m2"] == pytest.approx(geod_box(*H2) + geod_box(*east), abs=TOL)
+    assert rows["P-B"]["marked_m2"] == pytest.approx(geod_box(*east), abs=TOL)
+    # counted once, in P-A, which holds the larger share
+    assert (rows["P-A"]["open_hazards"], rows["P-B"]["open_hazards"]) == (2, 1)
+    form = {r["admin_code"]: r for r in remaining(data, day, ReportScope(level=1))}
+    for code in ("P-A", "P-B", "TOTAL"):
+        assert rows[code]["remaining_m2"] == pytest.approx(form[code]["total_area_m2"], abs=1e-3)
+        assert rows[code]["open_hazards"] == form[code]["total_count"]
 
 
 def test_priorities_rank_by_the_weighted_factors(data: Session) -> None:
