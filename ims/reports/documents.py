@@ -62,7 +62,9 @@ class ReleasedRow(_Document):
     reduced_m2: float = Field(description="by technical survey")
     cleared_m2: float = Field(description="by clearance")
     total_m2: float
-    hazards_closed: int = Field(description="hazards whose last square metre was released")
+    hazards_closed: int = Field(
+        description="hazards whose last square metre was released (each once a year)"
+    )
     destroyed: list[DestroyedItem]
     released_outside_hazards_m2: float = Field(
         description="land released where no hazard was recorded (docs/design.md §2.7): "

@@ -23,6 +23,12 @@ from ims.reports.article7 import (
 
 OUTSIDE_COLUMN = "released_outside_hazards_m2"
 COLUMNS = (*REMAINING_COLUMNS, *RELEASED_COLUMNS, OUTSIDE_COLUMN)
+# A ledger entry {e} that closed its hazard. A hazard closed more than once in a calendar
+# year counts once, at its first closing (migration 0044, docs/design.md §2.5).
+CLOSING = (
+    "{e}.kind IN ('cancelled', 'reduced', 'cleared') AND {e}.remaining_after_m2 < :open "
+    "AND {e}.remaining_after_m2 - {e}.delta_m2 >= :open"
+)
 
 
 def _admin_filter(session: Session, code: str, level: int) -> tuple[str, dict[str, Any]]:
@@ -90,7 +96,9 @@ def explain(
             "SELECT h.reference, r.reference, e.kind, e.on FROM ledger_entry e "
             "JOIN hazard h ON h.id = e.hazard_id JOIN release r ON r.id = e.release_id "
             "WHERE e.on > :start AND e.on <= :end AND h.contam = :contam "
-            "AND e.remaining_after_m2 < :open AND e.remaining_after_m2 - e.delta_m2 >= :open "
+            f"AND {CLOSING.format(e='e')} AND NOT EXISTS (SELECT 1 FROM ledger_entry o "
+            "WHERE o.hazard_id = e.hazard_id AND o.entry_no < e.entry_no "
+            f"AND o.on >= date_trunc('year', e.on)::date AND {CLOSING.format(e='o')}) "
             f"AND {cond.format(col=admin_col)} ORDER BY e.on, h.reference"
         )
         rows = [

@@ -30,6 +30,7 @@ from ims.domain.figures import OPEN_THRESHOLD_M2
 from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
 from ims.reports.article7 import ReportScope, released, remaining
 from ims.reports.changes import plan
+from ims.reports.explain import explain
 from tests.reports.test_properties import EAST, WEST, cell_box
 
 SHA, CHA = HazardStatus.SHA, HazardStatus.CHA
@@ -81,12 +82,20 @@ RELEASED = """
     WHERE e.kind IN ('cancelled', 'reduced', 'cleared') AND e."on" > :a AND e."on" <= :b
       AND p.level = :level AND h.contam = :contam GROUP BY 1, 2
 """
+# A hazard closed more than once in a calendar year counts once, at its first closing.
 CLOSED = """
     SELECT CASE WHEN :level = 1 THEN e.count_admin1_id ELSE e.count_admin2_id END, COUNT(*)
     FROM ledger_entry e JOIN hazard h ON h.id = e.hazard_id
     WHERE e.kind IN ('cancelled', 'reduced', 'cleared') AND e."on" > :a AND e."on" <= :b
       AND h.contam = :contam AND e.remaining_after_m2 < :open
-      AND e.remaining_after_m2 - e.delta_m2 >= :open GROUP BY 1
+      AND e.remaining_after_m2 - e.delta_m2 >= :open
+      AND NOT EXISTS (
+          SELECT 1 FROM ledger_entry o
+          WHERE o.hazard_id = e.hazard_id AND o.entry_no < e.entry_no
+            AND extract(year FROM o."on") = extract(year FROM e."on")
+            AND o.kind IN ('cancelled', 'reduced', 'cleared') AND o.remaining_after_m2 < :open
+            AND o.remaining_after_m2 - o.delta_m2 >= :open)
+    GROUP BY 1
 """
 DESTROYED = """
     SELECT CASE WHEN :level = 1 THEN e.items_admin1_id ELSE e.items_admin2_id END,
@@ -313,6 +322,23 @@ CLOSED_AND_REOPENED = (
 )  # fmt: skip
 
 
+# Cleared whole, given ground again and cleared again, twice in 2018 and once in 2019.
+CLOSED_TWICE_IN_A_YEAR = (
+    [NewHazard("H0", CHA, cell_box(5, 2, 2, 2), dt.date(2018, 3, 10))],
+    [
+        HazardChange("H0", dt.date(2018, 6, 1), geometry=cell_box(5, 2, 3, 2)),
+        HazardChange("H0", dt.date(2019, 2, 1), geometry=cell_box(5, 2, 4, 2)),
+    ],
+    [
+        NewRelease("R1", "H0", ReleaseMethod.CLEARED, dt.date(2018, 5, 1), cell_box(5, 2, 2, 2)),
+        NewRelease("R2", "H0", ReleaseMethod.CLEARED, dt.date(2018, 8, 1), cell_box(5, 2, 3, 2)),
+        NewRelease("R3", "H0", ReleaseMethod.CLEARED, dt.date(2018, 9, 1), cell_box(5, 2, 3, 2)),
+        NewRelease("R4", "H0", ReleaseMethod.CLEARED, dt.date(2019, 3, 1), cell_box(5, 2, 4, 2)),
+    ],
+    2,
+)  # fmt: skip
+
+
 @settings(
     max_examples=20,
     deadline=None,
@@ -320,6 +346,7 @@ CLOSED_AND_REOPENED = (
 )
 @given(history=histories())
 @example(history=CLOSED_AND_REOPENED)
+@example(history=CLOSED_TWICE_IN_A_YEAR)
 def test_the_kept_changes_give_the_ledgers_figures_on_every_date(
     session: Session,
     history,  # type: ignore[no-untyped-def]
@@ -357,6 +384,39 @@ def test_a_hazard_cleared_whole_and_given_ground_again_counts_again(session: Ses
                 if r["admin_code"] == "E")  # fmt: skip
     assert year["hazards_closed"] == 1
     assert year["destroyed"] == [{"type": "BLU-26", "quantity": 3, "cmr": True}]
+
+
+def test_a_hazard_closed_twice_in_a_year_counts_once_that_year(session: Session) -> None:
+    """helper-86's story, approved as it happened: cleared whole, a boundary revision gives
+    it ground, cleared whole again (and a release repeated). Form 1(i) of 2018 counts one
+    hazard closed, not two, and 2019, when it is given ground and cleared again, one more.
+    The closing stored before an appended one is found in the table (the appended
+    approval's entries start after it)."""
+    hazards, changes, releases, _ = CLOSED_TWICE_IN_A_YEAR
+    load_provinces_and_districts(session)
+    record_hazards(session, hazards)
+    record_releases(session, releases[:1])
+    revise_hazards(session, changes[:1])
+    record_releases(session, releases[1:3])
+    revise_hazards(session, changes[1:])
+    record_releases(session, releases[3:])
+    scope = ReportScope()
+
+    def closed(a: dt.date, b: dt.date) -> int:
+        return next(r for r in released(session, a, b, scope) if r["admin_code"] == "TOTAL")[
+            "hazards_closed"
+        ]
+
+    assert closed(dt.date(2017, 12, 31), dt.date(2018, 12, 31)) == 1
+    assert closed(dt.date(2018, 12, 31), dt.date(2019, 12, 31)) == 1
+    assert closed(dt.date(2017, 12, 31), dt.date(2019, 12, 31)) == 2
+    # days of a year add up to the year: the second closing of 2018 is not counted again
+    assert closed(dt.date(2017, 12, 31), dt.date(2018, 6, 30)) == 1
+    assert closed(dt.date(2018, 6, 30), dt.date(2018, 12, 31)) == 0
+    explained = explain(session, 2018, "TOTAL", "hazards_closed", scope)
+    assert [r["release"] for r in explained["contributions"]] == ["R1"]
+    assert explained["total"] == 1
+    check(session, dates_around([r.released for r in releases] + [c.effective for c in changes]))
 
 
 @settings(max_examples=300, deadline=None)
