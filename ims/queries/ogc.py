@@ -29,6 +29,7 @@ from ims.domain.figures import OPEN_THRESHOLD_M2, clean_area
 from ims.domain.polygons import without_slivers_sql
 from ims.queries import cql
 from ims.queries.cql import Queryable
+from ims.queries.register import MARKED_THEN
 from ims.reports.kept import kept
 
 COLLECTIONS = ("hazards", "hazard_boundaries", "releases", "admin_areas")
@@ -143,7 +144,8 @@ _HAZARD_PROPS = (
     f"SELECT g.reference, ST_AsGeoJSON({without_slivers_sql('g.geom')}, {DIGITS}) AS geojson,"
     " g.status, g.contam,"
     " g.remaining_m2, g.area_m2, a1.code AS admin1_code, a1.name AS admin1_name,"
-    " a2.code AS admin2_code, a2.name AS admin2_name, o.name AS operator, r.marked,"
+    " a2.code AS admin2_code, a2.name AS admin2_name, o.name AS operator,"
+    f" {MARKED_THEN.format(r='r')} AS marked,"
     " r.used_from, r.used_to,"
     " (SELECT min(f.effective) FROM hazard_revision f WHERE f.hazard_id = g.hazard_id)"
     "  AS recorded, r.effective AS revised, r.attributes"
@@ -313,7 +315,7 @@ def _hazard_queryables(session: Session, *, boundaries: bool) -> dict[str, Query
             cql.DATE,
         ),
         "operator": Queryable("forg.name", cql.STRING),
-        "marked": Queryable("fr.marked", cql.DATE),
+        "marked": Queryable(MARKED_THEN.format(r="fr"), cql.DATE),
         "used_from": Queryable("fr.used_from", cql.INTEGER),
         "used_to": Queryable("fr.used_to", cql.INTEGER),
     }

@@ -46,6 +46,10 @@ SORT_LABELS: Final = {
     "admin2_name": "district",
     "marked": "date marked",
 }
+# The date the hazard was marked or fenced, as known on the date asked for: a revision in
+# force then may give a marking dated after it (the register of 2024 had shown a hazard
+# "marked 2025-12-17", as the hazard's page no longer does; found by helper-86).
+MARKED_THEN: Final = "CASE WHEN {r}.marked <= CAST(:as_of AS date) THEN {r}.marked END"
 # What the register may be sorted by ("-" before it: descending), and the SQL for each.
 SORTS: Final = {
     "hazard_id": "p.reference",
@@ -57,7 +61,8 @@ SORTS: Final = {
     "operator": "o.name",
     "admin1_name": "a1.name",
     "admin2_name": "a2.name",
-    "marked": "r.marked",  # which hazards were marked longest ago (a national walk-through)
+    # which hazards were marked longest ago (a national walk-through)
+    "marked": MARKED_THEN.format(r="r"),
 }
 RELEASE_SORTS: Final = {
     "release_id": "s.reference",
@@ -374,7 +379,8 @@ def register(
     rows = session.execute(
         text(
             f"WITH s AS ({base} ORDER BY {inner_order}{paging}) "
-            f"SELECT s.*, {_RECORDED.format(h='s.hazard_id')} AS first_recorded, r.marked, "
+            f"SELECT s.*, {_RECORDED.format(h='s.hazard_id')} AS first_recorded, "
+            f"{MARKED_THEN.format(r='r')} AS marked, "
             "r.used_from, r.used_to, "
             "r.attributes, o.name AS operator, a1.code AS admin1_code, a1.name AS admin1_name, "
             f"a2.code AS admin2_code, a2.name AS admin2_name, {shape} AS shape FROM s "

@@ -156,6 +156,37 @@ def test_a_past_date_gives_the_state_and_ground_then(seeded: None, client_as: Cl
     }
 
 
+def test_a_marking_dated_after_the_day_asked_for_is_not_known_then(
+    seeded: None, client_as: ClientAs
+) -> None:
+    """AT-000001 was recorded on 2020-01-01 as marked on 2020-02-01: the register, its
+    files and the OGC API of 2020-01-15 had said it was marked on 2020-02-01 already
+    (helper-86); the hazard's page did not."""
+
+    def marked(as_of: str) -> dict[str, str | None]:
+        features = _get(client_as, as_of=as_of)["features"]
+        return {f["properties"]["hazard_id"]: f["properties"]["marked"] for f in features}
+
+    assert marked("2020-01-15") == {"AT-000001": None, "XI-000003": None}
+    assert marked("2020-02-01") == {"AT-000001": "2020-02-01", "XI-000003": None}
+    viewer = client_as("viewer")
+    csv = viewer.get("/api/v1/hazards.csv", params={"as_of": "2020-01-15"}).text
+    assert "2020-02-01" not in csv and "AT-000001" in csv
+    ogc = viewer.get("/ogc/on/2020-01-15/collections/hazards/items").json()
+    assert {f["properties"]["hazard_id"]: f["properties"]["marked"] for f in ogc["features"]} == {
+        "AT-000001": None,
+        "XI-000003": None,
+    }
+    none = viewer.get(
+        "/ogc/on/2020-01-15/collections/hazards/items", params={"filter": "marked IS NOT NULL"}
+    ).json()
+    assert none["numberMatched"] == 0
+    later = viewer.get(
+        "/ogc/on/2020-02-01/collections/hazards/items", params={"filter": "marked IS NOT NULL"}
+    ).json()
+    assert [f["properties"]["hazard_id"] for f in later["features"]] == ["AT-000001"]
+
+
 def test_filters_select_what_they_name(seeded: None, client_as: ClientAs) -> None:
     def refs(**params: object) -> list[str]:
         return [f["properties"]["hazard_id"] for f in _get(client_as, **params)["features"]]
