@@ -24,7 +24,7 @@ import pyogrio
 import pytest
 import shapely
 from pyproj import Geod
-from shapely.geometry import MultiPolygon, box, shape
+from shapely.geometry import MultiPolygon, Polygon, box, shape
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -644,6 +644,34 @@ def test_a_kml_or_csv_of_the_register_sent_back_is_read_by_its_references_alone(
     for _, clean in rows:
         kept = {k.lower() for k in clean.get("attributes") or {}}
         assert not kept & {"name", "id", "lon", "lat", "wkt"}, clean
+
+
+def test_the_kmls_polygons_read_back_valid_where_two_parts_meet_at_a_point(
+    session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """Two parts of a hazard meet at a point V on the other's slanted edge. GDAL's KML
+    writes 15 significant digits, which moved V by 4e-13° into the other part: the file
+    read back invalid, as 27 of a province's 269 demo hazards did (helper-87). Snapped to
+    0.1 mm first, it reads back valid and the same ground."""
+    vx = 102.1234567890126
+    vy = vx - 83  # exactly on the line y = x - 83 (Sterbenz: the subtraction is exact)
+    meeting = MultiPolygon(
+        [
+            Polygon([(vx, vy), (102.1, 19.3), (102.0, 19.2)]),
+            Polygon([(102.0, 19.0), (102.5, 19.5), (102.5, 19.0)]),
+        ]
+    )
+    assert meeting.is_valid
+    load_boundaries(session, [BoundaryFeature("P-W", "West", MultiPolygon([WEST]))], level=1)
+    record_hazards(session, [NewHazard("KML-1", HazardStatus.SHA, meeting, dt.date(2020, 1, 1))])
+    taken = client_as("viewer").get("/api/v1/hazards.kml")
+    assert taken.status_code == 200, taken.text
+    (tmp_path / "h.kml").write_bytes(taken.content)
+    read = pyogrio.read_dataframe(tmp_path / "h.kml")
+    polygon = read.geometry.iloc[0]
+    assert polygon.is_valid, shapely.is_valid_reason(polygon)
+    # the same ground: what differs is thinner than the grid (1e-9° by 0.5°)
+    assert polygon.symmetric_difference(meeting).area < 1e-9
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "zip"])
