@@ -11,8 +11,6 @@
   // down to the whole world: a file with one feature in Europe and the rest in Laos had
   // been held at zoom 3, which at 390 px showed the middle between them, and neither
   const map = L.map(box, { minZoom: 1, maxZoom: 19 });
-  if (config.bounds) map.fitBounds(config.bounds, { padding: [20, 20], maxZoom: 16 });
-  else map.setView([0, 0], 3);
   map.createPane("provinces").style.zIndex = 350;
   map.createPane("recorded").style.zIndex = 400;
   map.createPane("submitted").style.zIndex = 450;
@@ -61,4 +59,24 @@
                                  [config.legend.status.SHA, "Suspected hazardous area"],
                                  ["transparent", "Province boundary", config.legend.boundary]] },
   ], ["Below zoom 9 features are points,", "merged where they touch;", "submitted ones have a dark ring."]);
+
+  // The features are fitted once the controls are on the map, clear of them: beside the
+  // right-hand column (the layers above, the legend below) or between them, whichever
+  // shows them larger. Fitted under the open layers list, a feature far from the others
+  // lay hidden under it (a review as a new user).
+  if (!config.bounds) {
+    map.setView([0, 0], 3);
+    return;
+  }
+  const bounds = L.latLngBounds(config.bounds);
+  const [top, bottom] = [".leaflet-top.leaflet-right", ".leaflet-bottom.leaflet-right"]
+    .map((corner) => box.querySelector(corner));
+  const wide = Math.max(top.offsetWidth, bottom.offsetWidth) + 12;
+  const [high, low] = [top.offsetHeight + 12, bottom.offsetHeight + 12];
+  const beside = map.getBoundsZoom(bounds, false, L.point(40 + wide, 40));
+  const between = map.getBoundsZoom(bounds, false, L.point(40, 40 + high + low));
+  const clear = beside >= between
+    ? { paddingTopLeft: [20, 20], paddingBottomRight: [20 + wide, 20] }
+    : { paddingTopLeft: [20, 20 + high], paddingBottomRight: [20, 20 + low] };
+  map.fitBounds(bounds, { ...clear, maxZoom: 16 });
 })();
