@@ -149,8 +149,8 @@ AUDIT_LABELS = {
 
 def audit_fields(values: object) -> list[tuple[str, str]]:
     """An audit event's before or after as its fields read: (label, value) in the order
-    stored, areas with their thousands, a scalar as it is and a list or an object as
-    compact JSON. The trail had shown the JSON itself (a new user's review)."""
+    stored, areas with their thousands, a scalar as it is and a list or an object in
+    words. The trail had shown the JSON itself (a new user's review)."""
     if not isinstance(values, dict):
         return [("", json.dumps(values, ensure_ascii=False))]
     return [
@@ -160,12 +160,22 @@ def audit_fields(values: object) -> list[tuple[str, str]]:
 
 
 def _audit_value(key: object, value: object) -> str:
+    """A field's value as words: an empty list "none", a list one item after another, an
+    object its fields (a withdrawal's trail had read ``recounted []``, a new user's
+    review), a number of m² with its thousands."""
     if value is None:
         return "—"
     if isinstance(value, str):
         return value
     if str(key).endswith("_m2") and isinstance(value, int | float) and not isinstance(value, bool):
         return f"{value:,.1f}"
+    if isinstance(value, list):
+        apart = "; " if any(isinstance(item, dict) for item in value) else ", "
+        return apart.join(_audit_value(key, item) for item in value) if value else "none"
+    if isinstance(value, dict):
+        return ", ".join(
+            f"{AUDIT_LABELS.get(str(k), str(k))} {_audit_value(k, v)}" for k, v in value.items()
+        )
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 

@@ -1066,7 +1066,7 @@ def test_an_audit_events_changes_read_as_fields_not_json(
     assert [label for label, _ in cells] == ["Before", "After"]
     assert cells[0][1] == "<dt>role</dt><dd>viewer</dd><dt>organisation</dt><dd>—</dd>"
     assert cells[1][1] == (  # in the order the database keeps them (shorter names first)
-        "<dt>role</dt><dd>operator</dd><dt>tokens</dt><dd>[3, 4]</dd>"
+        "<dt>role</dt><dd>operator</dd><dt>tokens</dt><dd>3, 4</dd>"
         "<dt>organisation</dt><dd>MAG</dd>"
     )
     assert "{" not in row.split('data-label="Before"')[1]
@@ -1078,8 +1078,9 @@ def test_an_audit_events_changes_read_as_fields_not_json(
         "release.recorded",
         "release",
         "R-1",
-        after={"no": 7, "effective": "2021-03-01", "counted_m2": 13096.24, "method": "cleared"},
-    )
+        after={"no": 7, "effective": "2021-03-01", "counted_m2": 13096.24, "method": "cleared",
+               "recounted": [], "items": {"BLU-26": 3}},
+    )  # fmt: skip
     session.flush()
     page = admin.get("/admin/audit", params={"action": "release.recorded"}).text
     row = page[page.index('id="audit"') :].split("</tr>")[1]
@@ -1088,8 +1089,23 @@ def test_an_audit_events_changes_read_as_fields_not_json(
         "<dt>takes effect</dt><dd>2021-03-01</dd>",
         "<dt>counted m²</dt><dd>13,096.2</dd>",
         "<dt>method</dt><dd>cleared</dd>",
+        # a withdrawal's trail had read "recounted []" (helper-87)
+        "<dt>recounted</dt><dd>none</dd>",
+        "<dt>items</dt><dd>BLU-26 3</dd>",
     ):
         assert pair in html.unescape(row)
+    audit.record(
+        session,
+        "tests",
+        "release.withdrawn",
+        "release",
+        "R-2",
+        after={"recounted": [{"release": "R-3", "released": "2022-01-05", "counted_m2": 512.04}]},
+    )
+    session.flush()
+    page = admin.get("/admin/audit", params={"action": "release.withdrawn"}).text
+    row = html.unescape(page[page.index('id="audit"') :].split("</tr>")[1])
+    assert "<dt>recounted</dt><dd>release R-3, released on 2022-01-05, counted m² 512.0</dd>" in row
 
 
 def test_the_register_says_which_page_of_how_many_and_reaches_the_last(
