@@ -252,7 +252,9 @@ def approve(
             say=lambda step: say(f"approving: {step.removeprefix('validating: ')}"),
         )
         seen = submissions.findings_of(session, submission_id)
-        kept = [f for f in seen if f.code in ("file_note", "z_dropped")]
+        # what it says of the file and of the submission it replaces holds as it was (a
+        # replacement's left-out features went from its page once approved: helper-87)
+        kept = [f for f in seen if f.code in ("file_note", "z_dropped", "left_out_of_replacement")]
         same = submissions.same_file(
             session,
             submission.sha256,

@@ -341,6 +341,31 @@ def test_a_replacement_that_leaves_out_features_of_the_one_it_replaces_says_whic
     assert "left_out_of_replacement" not in [f["code"] for f in whole["findings"]]
 
 
+def test_a_replacements_left_out_features_stay_said_once_it_is_approved(
+    client_as: ClientAs, tmp_path: Path
+) -> None:
+    """Approved after another approval had changed the database, the replacement's
+    features were checked again and its warning of the features left out was gone from
+    its page, its list and the API (helper-87)."""
+    operator = client_as("operator", organisation="MAG")
+    reviewer = client_as("reviewer")
+    first = post(operator, good_zip(tmp_path, "first")).json()  # type: ignore[attr-defined]
+    only_one = hazard_frame([{"hazard_id": "API-2"}], [box(103.3, 19.4, 103.305, 19.405)])
+    second = post(
+        operator, write_zip(only_one, tmp_path, "fixed"), replaces=str(first["id"])
+    ).json()  # type: ignore[attr-defined]
+    elsewhere = hazard_frame([{"hazard_id": "API-9"}], [box(103.5, 19.6, 103.505, 19.605)])
+    other = post(operator, write_zip(elsewhere, tmp_path, "other")).json()  # type: ignore[attr-defined]
+    assert reviewer.post(f"/api/v1/submissions/{other['id']}/approve").status_code == 200
+    approved = reviewer.post(f"/api/v1/submissions/{second['id']}/approve")
+    assert approved.status_code == 200, approved.text
+    after = operator.get(f"/api/v1/submissions/{second['id']}").json()
+    assert after["status"] == "approved"
+    codes = [f["code"] for f in after["findings"]]
+    assert codes.count("left_out_of_replacement") == 1, codes
+    assert after["warnings"] == second["warnings"]
+
+
 def test_a_corrected_file_is_linked_to_the_rejected_submission_it_corrects(
     client_as: ClientAs, tmp_path: Path
 ) -> None:
