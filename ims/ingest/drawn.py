@@ -38,6 +38,8 @@ _NOT_DECIMAL = (
     "first (103.4 19.4 for 103°24′E 19°24′N; south and west negative)"
 )
 _NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+# what may stand between the numbers of pasted pairs: spaces, commas, semicolons, brackets
+_BETWEEN = re.compile(r"[\s,;()\[\]]+")
 POLYGONAL = ("Polygon", "MultiPolygon")
 
 
@@ -182,6 +184,16 @@ def geometry_from_text(text: str, *, field: str = "coordinates") -> BaseGeometry
         raise InvalidRequest(
             "a comma stands between two digits: write decimals with a point (102.6 17.96), "
             "longitude and latitude with a space between them",
+            field=field,
+        )
+    # what is neither a number nor what stands between them: "103.201 oops" had been read
+    # as one number and said "3 numbers" (a new user's review)
+    stray = _BETWEEN.sub(" ", _NUMBER.sub(" ", text)).split()
+    if stray:
+        word = stray[0] if len(stray[0]) <= 20 else stray[0][:20] + "…"
+        raise InvalidRequest(
+            f"“{word}” is not a number: give longitude latitude pairs, a pair a line or "
+            "separated by commas (103.40 19.40, 103.41 19.40, 103.41 19.41)",
             field=field,
         )
     numbers = [float(n) for n in _NUMBER.findall(text)]

@@ -355,6 +355,10 @@ def test_pasted_coordinates_are_read_as_the_forms_read_them(client_as: ClientAs)
     assert refused.status_code == 422
     assert refused.json()["field"] == "coordinates"
     assert "3 numbers: longitude latitude pairs are needed" in refused.json()["detail"]
+    # a word among the numbers had been passed over and the pairs counted without it
+    stray = client.post("/api/v1/polygons/read", json={"text": "103.2 19.45, 103.201 oops"})
+    assert stray.status_code == 422 and stray.json()["field"] == "coordinates"
+    assert stray.json()["detail"].startswith("“oops” is not a number: give longitude latitude")
     # a crossed outline (a bow tie): said at once, where its area had read 0 m²
     crossed = client.post(
         "/api/v1/polygons/read",
