@@ -79,6 +79,10 @@ def test_an_operators_form_fixes_their_organisation_and_lists_the_munitions(
         r'<input id="f-used_from" [^>]*min="1900" max="2100" inputmode="numeric"', page
     )
     assert "&#34;" not in page
+    # each kind once, CMR first and so chosen (it was offered twice: "CMR (default)", "CMR")
+    kinds = re.search(r'<select id="f-contam" name="contam"[^>]*>(.*?)</select>', page, re.S)
+    assert kinds is not None
+    assert re.findall(r'<option value="([^"]*)"', kinds[1]) == ["CMR", "APM", "ATM", "ERW"]
 
 
 def test_errors_are_shown_beside_their_fields_and_nothing_is_stored(
