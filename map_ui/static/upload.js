@@ -237,7 +237,12 @@
       : "the file declares none: say which its coordinates are in";
     crsNote.classList.toggle("bad", Boolean(data.projected));
     if (data.projected && $("crs").value === "EPSG:4326") $("crs").value = "";
-    showRemembered(data.remembered);
+    // A remembered mapping this file does not fit is said only where the file needs one:
+    // beside a file that names every required field as the template does, "not used" read
+    // as something wrong with it (a new user's review).
+    const names = new Set(data.columns.map((c) => c.name.toLowerCase()));
+    const ownNames = data.fields.every((f) => f.required !== "always" || names.has(f.name));
+    showRemembered(data.remembered && (data.remembered.fits || !ownNames) ? data.remembered : null);
 
     const suggested = data.suggested || { fields: {}, constants: {}, values: {} };
     const tbody = $("mapping").querySelector("tbody");

@@ -542,6 +542,31 @@ def test_an_operator_withdraws_a_trial_upload_from_its_page(
         tab.page.context.close()
 
 
+def test_a_file_in_the_templates_names_is_not_told_of_a_mapping_it_does_not_need(
+    operator: Watched, site: LiveSite, tmp_path: Path
+) -> None:
+    """MAG's remembered mapping (of its own columns) does not fit a file that names its
+    fields as the template does; the page had said so on every such upload ("which this
+    file does not fit … not used"), with a button to forget it, which a new user's review
+    read as something wrong with the file. It needs no mapping: nothing is said."""
+    page = operator.page
+    open_settled(page, f"{site.url}/submissions/new")
+    frame = hazard_frame(
+        [{"hazard_id": "TPL-001"}, {"hazard_id": "TPL-002"}],
+        [box(103.80, 18.97, 103.802, 18.972), box(103.85, 18.97, 103.852, 18.972)],
+    )
+    path = tmp_path / "template.geojson"
+    frame.to_file(path, driver="GeoJSON")
+    page.set_input_files("#file", str(path))
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/submissions/inspect")) as read:
+        page.click("#inspect")
+    remembered = read.value.json()["remembered"]
+    assert remembered is not None and remembered["fits"] is False  # there is one, unfit
+    page.wait_for_selector("#mapping-step:not([hidden])")
+    assert page.input_value("#map-hazard_id") == "hazard_id"
+    assert page.locator("#remembered").is_hidden()
+
+
 @pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
 def test_a_file_of_several_layers_asks_which_one_and_sends_it(
     browser: Browser, site: LiveSite, width: int, tmp_path: Path
