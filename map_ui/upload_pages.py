@@ -102,6 +102,15 @@ def new_submission_page(
 
 
 @router.get("/submissions/dictionary", response_class=HTMLResponse)
-def data_dictionary_page(request: Request) -> HTMLResponse:
-    """The exchange template's fields: meaning, type, whether required, allowed values."""
-    return page(request, "dictionary.html", active="submissions", templates=dictionary())
+def data_dictionary_page(request: Request, session: SessionDep) -> HTMLResponse:
+    """The exchange template's fields: meaning, type, whether required, allowed values;
+    and the munition types and organisations a file may name (the list of them was on an
+    administrator's page only: a new user's review)."""
+    return page(
+        request,
+        "dictionary.html",
+        active="submissions",
+        templates=dictionary(),
+        munitions=reference.list_munitions(session),
+        organisations=[o.name for o in reference.list_organisations(session)],
+    )

@@ -854,10 +854,13 @@ def get_field_form(session: SessionDep, kind: UploadKind) -> Response:
 
 
 @router.get("/templates/{kind}.{fmt}", response_class=Response)
-def get_template(kind: UploadKind, fmt: Literal["zip", "gpkg"]) -> Response:
-    """The empty exchange template, as a zipped shapefile or a GeoPackage."""
+def get_template(kind: UploadKind, fmt: Literal["zip", "gpkg", "csv"]) -> Response:
+    """The empty exchange template, as a zipped shapefile, a GeoPackage or a CSV table
+    (a header of the fields and ``wkt``, each polygon's WKT in longitude and latitude)."""
     data, filename = template_bytes(kind.value, fmt)  # the file writers want a plain str
-    media = "application/zip" if fmt == "zip" else "application/geopackage+sqlite3"
+    media = {"zip": "application/zip", "gpkg": "application/geopackage+sqlite3"}.get(
+        fmt, "text/csv; charset=utf-8"
+    )
     return Response(
         data,
         media_type=media,

@@ -1,10 +1,12 @@
-"""The blank exchange template (docs/design.md §6) as a zipped shapefile or a GeoPackage.
+"""The blank exchange template (docs/design.md §6) as a zipped shapefile, a GeoPackage or a CSV
+table (its polygons as WKT).
 
 Its fields, their order and types are those of the table in ``fields``.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import tempfile
 import zipfile
@@ -21,7 +23,7 @@ from ims.ingest.fields import TEMPLATES, FieldType
 # Field types as operators' GIS should create them; dates are ISO 8601 text (YYYY-MM-DD)
 # so that shapefiles, which have no reliable date type, keep them exactly.
 _DTYPES = {FieldType.YEAR: "int32", FieldType.NUMBER: "float64"}  # every other type: text
-FORMATS = ("zip", "gpkg")
+FORMATS = ("zip", "gpkg", "csv")
 # GeoPackage 1.2, which every reader of the last years reads: GDAL wrote 1.4, and GDAL 3.6
 # (Debian 12's, and its QGIS) warned that such a file "may only be partially supported"
 # (reviews as a GIS officer: the register's files, then the templates); ims's files use
@@ -40,8 +42,16 @@ def empty_template(kind: str) -> gpd.GeoDataFrame:
 def template_bytes(kind: str, fmt: str) -> tuple[bytes, str]:
     """The template file's bytes and its file name."""
     if fmt not in FORMATS:
-        raise NotFound(f"no template format {fmt!r}: use zip (shapefile) or gpkg")
+        raise NotFound(f"no template format {fmt!r}: use zip (shapefile), gpkg or csv")
     frame = empty_template(kind)
+    if fmt == "csv":
+        # for a spreadsheet: the fields as a header, each polygon in a column wkt (a data
+        # manager with Excel had no template but the GIS files: a new user's review)
+        header = io.StringIO()
+        csv.writer(header, lineterminator="\n").writerow(
+            [*frame.columns.drop(frame.geometry.name), "wkt"]
+        )
+        return header.getvalue().encode("utf-8"), f"ims_{kind}.csv"
     with tempfile.TemporaryDirectory(prefix="ims-template-") as tmp:
         folder = Path(tmp)
         if fmt == "gpkg":

@@ -304,6 +304,34 @@ def test_blank_templates_download_and_read(client: TestClient, tmp_path: Path) -
     assert missing.headers["content-type"].startswith("application/problem+json")
 
 
+def test_the_csv_template_filled_in_a_spreadsheet_is_read_clean(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """A data manager with Excel had only GIS files for templates (a new user's review):
+    the CSV template is the fields as a header and a column wkt; a row typed under it
+    (its munitions as the template asks, its polygon as WKT) is staged without a finding."""
+    for kind, reference in (("hazards", "hazard_id"), ("releases", "release_id")):
+        blank = client.get(f"/api/v1/templates/{kind}.csv")
+        assert blank.status_code == 200 and blank.headers["content-type"].startswith("text/csv")
+        assert f'filename="ims_{kind}.csv"' in blank.headers["content-disposition"]
+        header = blank.text.strip().split(",")
+        assert header[0] == reference and header[-1] == "wkt" and "geometry" not in header
+    header = client.get("/api/v1/templates/hazards.csv").text.strip().split(",")
+    square = box(103.2, 19.4, 103.205, 19.405)
+    row = {"hazard_id": "CSV-1", "status": "SHA", "recorded": "2024-05-01",
+           "munitions": "BLU-26:3", "wkt": square.wkt}  # fmt: skip
+    path = tmp_path / "filled.csv"
+    path.write_text(
+        ",".join(header) + "\n" + ",".join(f'"{row.get(name, "")}"' for name in header) + "\n",
+        encoding="utf-8",
+    )
+    staged = post(client, path)
+    assert staged.status_code == 201, staged.text  # type: ignore[attr-defined]
+    body = staged.json()  # type: ignore[attr-defined]
+    assert body["errors"] == 0 and body["warnings"] == 0, body["findings"]
+    assert body["feature_count"] == 1
+
+
 def test_cli_import_exit_codes(
     committed_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -973,6 +973,24 @@ def test_a_page_a_role_may_not_see_says_who_is_signed_in_and_who_may(
     assert refused.status_code == 403 and ", an operator: this is for" in refused.json()["detail"]
 
 
+def test_the_data_dictionary_lists_the_codes_a_file_may_name(client_as: ClientAs) -> None:
+    """The dictionary said "types from the munition list" and "a name from the list of
+    organisations" and linked to neither, which only an administrator's page listed, and
+    offered no template for a spreadsheet (a new user's review as a data manager)."""
+    page = client_as("operator", organisation="MAG").get("/submissions/dictionary")
+    assert page.status_code == 200
+    text_ = page.text
+    assert '<a href="#munitions">munition list</a>' in text_
+    assert '<a href="#organisations">list of organisations</a>' in text_
+    munitions = re.search(r'<table class="list" id="munition-list">(.*?)</table>', text_, re.S)
+    assert munitions is not None and "<code>BLU-26</code>" in munitions[1]
+    listed = re.search(r'<ul id="organisation-list">(.*?)</ul>', text_, re.S)
+    assert listed is not None and "<li>MAG</li>" in listed[1]
+    for kind in ("hazards", "releases"):
+        assert f'<a href="/api/v1/templates/{kind}.csv" download>CSV</a>' in text_
+    assert 'id="tables"' in text_ and "<code>wkt</code>" in text_
+
+
 def test_a_hazard_on_a_date_before_it_was_recorded_says_when_it_begins(
     programme: Session, client: TestClient
 ) -> None:
