@@ -36,9 +36,16 @@
   const map = L.map(box, {
     preferCanvas: false, minZoom: 4, maxZoom: 18, fadeAnimation: false, zoomSnap: 0.25, zoomDelta: 1,
   });
-  const view = /^#(\d+(?:\.\d+)?)\/(-?[\d.]+)\/(-?[\d.]+)$/.exec(window.location.hash);
+  const VIEW = /^#(\d+(?:\.\d+)?)\/(-?[\d.]+)\/(-?[\d.]+)$/; // #zoom/lat/lng
+  const view = VIEW.exec(window.location.hash);
   if (view) map.setView([+view[2], +view[3]], +view[1]);
   else map.fitBounds(bounds);
+  // a view pasted into the address bar of the open map (or reached by Back) is gone to: it
+  // had changed the address and left the map where it was (a new user's review)
+  window.addEventListener("hashchange", () => {
+    const asked = VIEW.exec(window.location.hash);
+    if (asked) map.setView([+asked[2], +asked[3]], +asked[1]);
+  });
 
   // The figures box: the country's, or those of the province or district the find box
   // went to (it had kept the national figures beside a province outlined), until

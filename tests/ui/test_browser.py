@@ -303,6 +303,23 @@ def test_national_map_draws_features_from_tiles(tab: Watched, site: LiveSite) ->
     print(f"national map: every tile drawn {elapsed:.2f} s after navigation")
 
 
+def test_a_view_pasted_into_the_open_maps_address_is_gone_to(tab: Watched, site: LiveSite) -> None:
+    """A shared view pasted after the # of the open map changed the address and left the
+    map where it was until a reload (a new user's review)."""
+    lat, lon = site.hazard_at
+    tab.page.goto(f"{site.url}/map#8/{lat}/{lon}")
+    tab.map_shows()
+    scale = ".leaflet-control-scale-line"
+    assert tab.page.inner_text(scale).endswith(" km")  # a province's breadth at zoom 8
+    tab.page.evaluate(f"() => {{ window.location.hash = '#14/{lat}/{lon}'; }}")
+    # the map itself goes to zoom 14: its scale reads metres (the address alone had moved)
+    tab.page.wait_for_function(
+        f"() => document.querySelector('{scale}').textContent.trim().endsWith(' m')"
+    )
+    assert tab.page.evaluate("() => window.location.hash").startswith("#14/")
+    assert tab.errors == []
+
+
 def test_clicking_a_hazard_opens_its_popup_and_page(tab: Watched, site: LiveSite) -> None:
     lat, lon = site.hazard_at
     tab.page.goto(f"{site.url}/map#16/{lat}/{lon}")
