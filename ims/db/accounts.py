@@ -41,6 +41,7 @@ OPERATOR_NEEDS_ORGANISATION = "an operator belongs to an organisation: choose on
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 MIN_PASSWORD = 10
+TOO_SHORT = f"a password needs at least {MIN_PASSWORD} characters"
 TOKEN_PREFIX = "ims_"
 FAILURES_PER_ADDRESS = 50  # from unknown devices, whatever the user names
 SIGN_IN_LOCKS = 51_691_302  # advisory locks (key space, counter) while a sign-in is checked
@@ -80,7 +81,7 @@ def _now() -> dt.datetime:
 def check_password_strength(password: str) -> None:
     """Refuse passwords too short to be safe."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidRequest(f"a password needs at least {MIN_PASSWORD} characters")
+        raise InvalidRequest(TOO_SHORT)
 
 
 def normalise_username(username: str) -> str:
@@ -158,12 +159,17 @@ def create_user(
     adds it."""
     name = normalise_username(username)
     role = role if isinstance(role, Role) else Role.parse(role)
-    if role is Role.OPERATOR and not (organisation and organisation.strip()):
-        raise InvalidRequest(OPERATOR_NEEDS_ORGANISATION.format(user=name))
     if session.scalars(select(AppUser.id).where(AppUser.username == name)).first() is not None:
         raise Conflict(f"user {name!r} already exists")
-    if password is not None:
-        check_password_strength(password)
+    # every mistake of the form at once: the short password had been said only once the
+    # organisation was chosen (a new user's review)
+    problems = []
+    if role is Role.OPERATOR and not (organisation and organisation.strip()):
+        problems.append(OPERATOR_NEEDS_ORGANISATION.format(user=name))
+    if password is not None and len(password) < MIN_PASSWORD:
+        problems.append(TOO_SHORT)
+    if problems:
+        raise InvalidRequest("; ".join(problems))
     org = None
     if organisation and organisation.strip():
         org, added = _organisation(session, organisation, new=new_organisation)

@@ -63,6 +63,13 @@ def test_passwords_are_argon2_hashes_and_tokens_only_their_sha256(session: Sessi
         ({"username": "carol", "role": Role.OPERATOR}, InvalidRequest, "organisation"),
         ({"username": "no spaces", "role": Role.VIEWER}, InvalidRequest, "user name"),
         ({"username": "dup", "role": Role.VIEWER}, Conflict, "already exists"),
+        # both mistakes at once: the second had been said only once the first was mended
+        (
+            {"username": "mai", "role": Role.OPERATOR, "password": "short"},
+            InvalidRequest,
+            "an operator belongs to an organisation: choose one for mai; a password needs "
+            "at least 10 characters",
+        ),
     ],
 )
 def test_bad_users_are_refused_with_the_reason(
