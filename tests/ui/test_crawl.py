@@ -286,6 +286,9 @@ def click_map(context: BrowserContext, site: LiveSite) -> tuple[list[str], tuple
     page.on("pageerror", lambda e: problems.append(f"uncaught: {e}"))
     lat, lon = site.hazard_at
     for zoom in (6, 12):
+        # a page of its own each time: from the map, an address that differs only after
+        # the # is no new page, and the second click had been on the first zoom's map
+        page.goto("about:blank")
         page.goto(f"{site.url}/map#{zoom}/{lat}/{lon}")
         page.wait_for_selector("#map[data-shown]", state="attached", timeout=20_000)
         page.wait_for_selector("#map:not([data-loading])", state="attached")
