@@ -239,17 +239,19 @@ def _staged(
     **record: Any,
 ) -> int | None:
     """Stage the record; its submission id, or None with the errors put beside the fields
-    (then nothing is stored: the stage ran in a savepoint, rolled back)."""
+    (then nothing is stored: it is checked first, and staged only without an error, so
+    that a refused try uses up no submission number)."""
     savepoint = session.begin_nested()
     try:
+        checked = stage_record(session, principal, check_only=True, **record)
+        if any(f.blocking for f in checked.findings):
+            savepoint.rollback()
+            _said(state, checked.findings, fields, said=set())
+            return None
         outcome = stage_record(session, principal, **record)
     except ImsError:
         savepoint.rollback()
         raise
-    if any(f.blocking for f in outcome.findings):
-        savepoint.rollback()
-        _said(state, outcome.findings, fields, said=set())
-        return None
     savepoint.commit()
     session.commit()
     return outcome.submission.id
@@ -278,7 +280,7 @@ def _checked(
             properties[key] = dt.date.today().isoformat()
     savepoint = session.begin_nested()
     try:
-        outcome = stage_record(session, principal, properties=properties, **record)
+        outcome = stage_record(session, principal, properties=properties, check_only=True, **record)
     except ImsError as exc:
         savepoint.rollback()
         field = exc.extra.get("field")

@@ -173,13 +173,15 @@ def stage_record(
     geometry: dict[str, Any] | None,
     properties: dict[str, Any],
     in_force: bool = False,
+    check_only: bool = False,
 ) -> submissions.StageOutcome:
     """Stage one feature as a submission (not committed: the caller does). The record
     forms of the pages stage through here too. ``in_force``: the geometry is the hazard's
     boundary in force, kept, not one given by hand (so not held to its corner limit: a
     hazard recorded from a file with more could not be revised otherwise). No geometry:
     a feature without one, whose other fields a form checks while its polygon is missing
-    or cannot be read (never approvable: the missing geometry is an error)."""
+    or cannot be read (never approvable: the missing geometry is an error).
+    ``check_only``: validated, nothing stored (``submissions.stage``)."""
     reference = str(properties.get("hazard_id" if kind is UploadKind.HAZARDS else "release_id"))
     operator = _operator_of(principal, properties.get("operator"))
     if operator is not None:
@@ -201,6 +203,7 @@ def stage_record(
         # organisation's hazards awaiting review, their submission and where they lie (an
         # attack on our own instance)
         own_records=principal is not None and not access.sees_all_submissions(principal),
+        check_only=check_only,
     )
     return outcome
 

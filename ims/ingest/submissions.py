@@ -778,8 +778,14 @@ def stage(
     analyze: bool = True,
     own_records: bool = False,
     expected: Sequence[str] = (),
+    check_only: bool = False,
 ) -> StageOutcome:
     """Read, map and validate ``upload``; store it as a submission with its findings.
+
+    ``check_only``: read and validate it, store nothing (the submission returned is not
+    added to the session): a record form that says a mistake beside its field had staged
+    the record in a savepoint and rolled it back, and each such try used up a submission
+    number (a new user's review read 21, then 24).
 
     ``expected``: columns that are no template field but are meant to be kept as the
     records' own (a record form's reason), without the note that says so.
@@ -967,6 +973,8 @@ def stage(
         split=split and kind == UploadKind.RELEASES,
         own_records=own_records and org is not None,
     )
+    if check_only:
+        return StageOutcome(submission, findings, validated=result)
     if replaces is not None:
         earlier_sub = _replaceable(session, replaces, org, kind, lock=True)
         submission.replaces = earlier_sub.id
@@ -1216,10 +1224,12 @@ def stage_features(
     limits: UploadLimits | None = None,
     expected: Sequence[str] = (),
     own_records: bool = False,
+    check_only: bool = False,
 ) -> StageOutcome:
     """Stage GeoJSON features (EPSG:4326) whose properties are the template's fields
-    (and ``expected``, kept as their own: see ``stage``; ``own_records`` as there: an
-    operator's, compared with its own organisation's submissions only).
+    (and ``expected``, kept as their own: see ``stage``; ``own_records`` and
+    ``check_only`` as there: an operator's, compared with its own organisation's
+    submissions only; validated, nothing stored).
 
     They are written to a GeoPackage and staged with ``stage`` as an upload would be, so a
     hazard drawn in the browser meets the same validation, findings, review and audit trail
@@ -1255,6 +1265,7 @@ def stage_features(
             use_remembered=False,
             expected=expected,
             own_records=own_records,
+            check_only=check_only,
         )
 
 

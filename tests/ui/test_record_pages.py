@@ -41,6 +41,12 @@ def _count(session: Session, table: str) -> int:
     return int(session.scalar(text(f"SELECT count(*) FROM {table}")) or 0)
 
 
+def _last_number(session: Session) -> int:
+    """The submission number last drawn (sequences are not rolled back)."""
+    sequence = session.scalar(text("SELECT pg_get_serial_sequence('submission', 'id')"))
+    return int(session.scalar(text(f"SELECT last_value FROM {sequence}")) or 0)
+
+
 def _record(client: TestClient, reference: str, **form: str) -> str:
     """Send the hazard form; the address it leads to."""
     answer = client.post(
@@ -90,6 +96,7 @@ def test_errors_are_shown_beside_their_fields_and_nothing_is_stored(
 ) -> None:
     client = client_as("operator", organisation="MAG")
     before = _count(session, "submission")
+    numbered = _last_number(session)
     answer = client.post(
         "/hazards/new",
         data={
@@ -109,6 +116,9 @@ def test_errors_are_shown_beside_their_fields_and_nothing_is_stored(
     assert re.search(r'id="geometry-error">[^<]*outside', page)
     assert 'value="PG-1"' in page  # what was typed is kept
     assert _count(session, "submission") == before
+    # nor a submission number used up: the next submission is numbered on (a new user's
+    # review read 21, then 24, after two refused tries)
+    assert _last_number(session) == numbered
 
 
 @pytest.mark.parametrize(
@@ -125,6 +135,7 @@ def test_a_polygon_missing_or_unread_is_said_with_the_other_fields_errors_in_one
     was put right, in a second round (a first-time user's review)."""
     client = client_as("operator", organisation="MAG")
     before = _count(session, "submission")
+    numbered = _last_number(session)
     answer = client.post(
         "/hazards/new",
         data={
@@ -149,6 +160,7 @@ def test_a_polygon_missing_or_unread_is_said_with_the_other_fields_errors_in_one
     # the polygon's error once: not again as "the feature has no geometry"
     assert "no geometry" not in page
     assert _count(session, "submission") == before
+    assert _last_number(session) == numbered  # checked without drawing a number
     # and a hazard without its reference, drawn well: the reference's error with the rest
     missing = client.post(
         "/hazards/new",
