@@ -196,7 +196,8 @@ def marking(
     Hazards are counted where Form 1(h) counts them; their areas lie where Form 1(h) puts
     them, each province the part of the hazard's remaining ground inside it (the ledger's
     pieces, docs/design.md §2.5), so that a province's remaining area is the one its Article
-    7 row gives on the same date. (The whole of a hazard's area had gone to the province
+    7 row gives on the same date, a closed hazard's rest under a square metre included as
+    there (docs/design.md §2.6). (The whole of a hazard's area had gone to the province
     that counts it: an attack on the figures found ten of eighteen provinces off.)
     """
     params = {
@@ -207,20 +208,22 @@ def marking(
     }
     hazards = (
         f"WITH state AS ({_STATE}), "
-        "open AS (SELECT s.hazard_id, s.count_admin1_id,"
+        "held AS (SELECT s.hazard_id, s.count_admin1_id,"
+        " s.remaining_after_m2 >= :open AS open,"
         " (r.marked IS NOT NULL AND r.marked <= :as_of) AS marked,"
         " NOT EXISTS (SELECT 1 FROM hazard_revision v WHERE v.hazard_id = s.hazard_id"
         "   AND v.effective > :baseline AND v.effective <= :as_of)"
         " AND NOT EXISTS (SELECT 1 FROM release_in_force x WHERE x.hazard_id = s.hazard_id"
         "   AND x.released > :baseline AND x.released <= :as_of) AS untouched "
         " FROM state s JOIN hazard_revision r ON r.id = s.revision_id"
-        " WHERE s.status_after IS NOT NULL AND s.remaining_after_m2 >= :open) "
+        " WHERE s.status_after IS NOT NULL) "
     )
     counts = session.execute(
         text(
             hazards + "SELECT a.code, a.name, count(*), count(*) FILTER (WHERE o.marked),"
             " count(*) FILTER (WHERE o.untouched) "
-            "FROM open o LEFT JOIN admin_area a ON a.id = o.count_admin1_id GROUP BY 1, 2"
+            "FROM held o LEFT JOIN admin_area a ON a.id = o.count_admin1_id WHERE o.open"
+            " GROUP BY 1, 2"
         ),
         params,
     ).all()
@@ -228,7 +231,7 @@ def marking(
         text(
             hazards + "SELECT a.code, a.name, sum(p.area_m2),"
             " coalesce(sum(p.area_m2) FILTER (WHERE o.marked), 0) "
-            "FROM open o JOIN ledger_entry e ON e.hazard_id = o.hazard_id AND e.on <= :as_of"
+            "FROM held o JOIN ledger_entry e ON e.hazard_id = o.hazard_id AND e.on <= :as_of"
             " JOIN ledger_piece p ON p.hazard_id = e.hazard_id AND p.entry_no = e.entry_no"
             " AND p.level = 1 "
             "LEFT JOIN admin_area a ON a.id = p.admin_id GROUP BY 1, 2"
@@ -257,6 +260,8 @@ def marking(
         item["marked_hazards"] = marked
         item["not_surveyed_since_baseline"] = untouched
     for code, name, m2, marked_m2 in areas:
+        if code not in by and abs(m2) < 0.0005:
+            continue  # closed hazards' nothing: a province with no open hazard is no row
         item = row(code, name)
         item["remaining_m2"] = float(m2)
         item["marked_m2"] = float(marked_m2)

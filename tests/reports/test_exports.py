@@ -640,10 +640,21 @@ def test_marking_puts_a_straddling_hazards_area_where_form_1h_puts_it(data: Sess
             )
         ],
     )
+    # and a hazard cleared but for a corner of 0.25 m²: closed, its rest still in Form
+    # 1(h)'s area (helper-88 found marking 0.03 m² short of it in Khammouane)
+    whole = box(102.3, 19.3, 102.301, 19.301)
+    corner = box(102.301 - 4.7e-6, 19.301 - 4.5e-6, 102.301, 19.301)
+    record_hazards(data, [NewHazard("H4", HazardStatus.CHA, whole, dt.date(2021, 6, 1))])
+    record_releases(
+        data,
+        [NewRelease("R4", "H4", ReleaseMethod.CLEARED, dt.date(2022, 6, 1), whole - corner)],
+    )
     day = dt.date(2023, 1, 1)
     rows = {r["admin_code"]: r for r in marking(data, day, dt.date(2020, 6, 1), Contamination.CMR)}
     h1_left = geod_box(102.105, 19.6, 102.11, 19.61)
-    assert rows["P-A"]["remaining_m2"] == pytest.approx(h1_left + geod_box(*west), abs=TOL)
+    rest = geod_box(*corner.bounds)
+    assert 0.1 < rest < 1.0  # closed: under a square metre remains
+    assert rows["P-A"]["remaining_m2"] == pytest.approx(h1_left + geod_box(*west) + rest, abs=TOL)
     assert rows["P-B"]["remaining_m2"] == pytest.approx(geod_box(*H2) + geod_box(*east), abs=TOL)
     assert rows["P-B"]["marked_m2"] == pytest.approx(geod_box(*east), abs=TOL)
     # counted once, in P-A, which holds the larger share
