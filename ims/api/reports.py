@@ -74,6 +74,14 @@ def get_article7(
         bool,
         Query(description="the report as it was finalised (422 for one not finalised)"),
     ] = False,
+    table: Annotated[
+        Literal["1h", "1i"] | None,
+        Query(
+            description="with format=csv: Form 1(h) or Form 1(i) alone, one table with its "
+            "header on the first line (the CSV otherwise holds both under a line naming "
+            "each, then the report's history)"
+        ),
+    ] = None,
 ) -> Any:
     """Form 1(h) and Form 1(i) for a year, as JSON (docs/design.md §7), CSV, HTML, XLSX or PDF.
 
@@ -90,6 +98,8 @@ def get_article7(
         as_finalised=as_finalised,
         every_correction=format in ("csv", "xlsx"),
     )
+    if table is not None and format != "csv":
+        raise InvalidRequest(f"table={table} comes as CSV: ask for format=csv")
     if generalised(principal):
         report = for_generalised_readers(report)
     if format == "json":
@@ -100,8 +110,8 @@ def get_article7(
     rendered = kept(
         session,
         "article7 file",
-        (format, digest, dt.date.today()),
-        lambda: formats.article7(session, report, format),
+        (format, table, digest, dt.date.today()),
+        lambda: formats.article7(session, report, format, table),
     )
     return _response(rendered)
 

@@ -63,13 +63,23 @@ def report_article7(
             "not today's figures.",
         ),
     ] = False,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="With --format csv: 1h or 1i, that form alone as one table (the CSV "
+            "otherwise holds both under a line naming each).",
+        ),
+    ] = None,
 ) -> None:
     """Form 1(h) remaining contamination and Form 1(i) land release for a year."""
-    from ims.reports import formats
+    from ims.reports import export, formats
     from ims.reports.article7 import ReportScope
     from ims.reports.history import article7_with_history, summary
 
     fmt = _check_format(fmt, formats.ARTICLE7, output)
+    if table is not None and table not in export.TABLES:
+        raise InvalidRequest(f"--table {table!r}: use 1h (Form 1(h)) or 1i (Form 1(i))")
     scope = ReportScope(level=level, contam=parse_contam(contam))
     with db_session() as session:
         if finalise and as_finalised:
@@ -85,7 +95,7 @@ def report_article7(
         )
         err.print(summary(report["history"]), highlight=False)
         # Inside the session: XLSX and PDF read their notes and map from the database.
-        rendered = formats.article7(session, report, fmt)
+        rendered = formats.article7(session, report, fmt, table)
     _write(rendered, output)
 
 

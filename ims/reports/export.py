@@ -65,17 +65,14 @@ def to_json(report: dict[str, Any]) -> str:
     return json.dumps(report, ensure_ascii=False, indent=2)
 
 
-def to_csv(report: dict[str, Any]) -> str:
-    """Both tables in one CSV, each under a line naming it (Form 1(h) then Form 1(i), as the
-    convention of the kind of contamination calls them: ``convention_for``)."""
-    convention = convention_for(report["contam"])
-    rows: list[list[Any]] = [
-        [
-            f"{convention.remaining_form} remaining contamination as of {report['as_of']}, "
-            f"{report['contam']}, admin level {report['level']}"
-        ],
-        REMAINING_HEADER,
-    ]
+# One table alone, for a reader that takes a CSV as one table (pandas, a database, a GIS):
+# the report's CSV holds both under a line naming each, which such a reader took for one
+# column of 45 rows (a new user's review).
+TABLES = ("1h", "1i")
+
+
+def _remaining_rows(report: dict[str, Any]) -> list[list[Any]]:
+    rows: list[list[Any]] = [REMAINING_HEADER]
     for row in report["remaining"]:
         rows.append(
             [
@@ -92,14 +89,11 @@ def to_csv(report: dict[str, Any]) -> str:
                 "-".join(str(y) for y in row["years_of_use"]),
             ]
         )
-    rows.append([])
-    rows.append(
-        [
-            f"{convention.released_form} land release in {report['year']}, {report['contam']}, "
-            f"admin level {report['level']}"
-        ]
-    )
-    rows.append(RELEASED_HEADER)
+    return rows
+
+
+def _released_rows(report: dict[str, Any]) -> list[list[Any]]:
+    rows: list[list[Any]] = [RELEASED_HEADER]
     for row in report["released"]:
         cmr = [i for i in row["destroyed"] if i.get("cmr", True)]
         other = [i for i in row["destroyed"] if not i.get("cmr", True)]
@@ -118,6 +112,32 @@ def to_csv(report: dict[str, Any]) -> str:
                 f"{row.get('released_outside_hazards_m2', 0.0):.1f}",
             ]
         )
+    return rows
+
+
+def to_csv(report: dict[str, Any], table: str | None = None) -> str:
+    """Both tables in one CSV, each under a line naming it (Form 1(h) then Form 1(i), as the
+    convention of the kind of contamination calls them: ``convention_for``), then the
+    report's history and corrections; or one table alone (``table``: "1h" or "1i"), its
+    header on the first line and nothing else."""
+    if table == "1h":
+        return csv_text(_remaining_rows(report))
+    if table == "1i":
+        return csv_text(_released_rows(report))
+    convention = convention_for(report["contam"])
+    rows: list[list[Any]] = [
+        [
+            f"{convention.remaining_form} remaining contamination as of {report['as_of']}, "
+            f"{report['contam']}, admin level {report['level']}"
+        ],
+        *_remaining_rows(report),
+        [],
+        [
+            f"{convention.released_form} land release in {report['year']}, {report['contam']}, "
+            f"admin level {report['level']}"
+        ],
+        *_released_rows(report),
+    ]
     outside = report["released"][-1].get("released_outside_hazards_m2", 0.0)
     rows.append([f"Released outside recorded hazards (not in the totals): {outside:.1f} m²"])
     if told := summary(report.get("history")):

@@ -64,18 +64,22 @@ def check(fmt: str, formats: Sequence[str]) -> None:
     raise InvalidRequest(f"unknown format {fmt!r}: use {listed}")
 
 
-def article7(session: Any, report: dict[str, Any], fmt: str) -> Rendered:
-    """Form 1(h) and Form 1(i) in FMT; XLSX and PDF read their notes and map from SESSION."""
+def article7(session: Any, report: dict[str, Any], fmt: str, table: str | None = None) -> Rendered:
+    """Form 1(h) and Form 1(i) in FMT; XLSX and PDF read their notes and map from SESSION.
+    ``table`` ("1h" or "1i"): that form alone, as a CSV of one table."""
     # The scope in the name: the provinces' CMR tables and the districts' ERW ones were
     # both saved as article7-2025.xlsx, and the wrong one could be sent.
     areas = {1: "provinces", 2: "districts"}.get(report.get("level", 1), "areas")
     # the report as finalised and today's are two files a user keeps side by side
     then = "-as-finalised" if (report.get("history") or {}).get("as_finalised") else ""
-    filename = f"article7-{report['year']}-{report.get('contam', 'CMR')}-{areas}{then}.{fmt}"
+    alone = f"-form-{table}" if table else ""
+    filename = f"article7-{report['year']}-{report.get('contam', 'CMR')}-{areas}{then}{alone}.{fmt}"
+    if table is not None and fmt != "csv":
+        raise InvalidRequest(f"a table alone ({table}) comes as CSV: ask for format csv")
     if fmt in BINARY:
         return Rendered(fmt, export.to_binary(session, report, fmt), filename)
     if fmt == "csv":
-        return Rendered(fmt, export.to_csv(report), filename)
+        return Rendered(fmt, export.to_csv(report, table), filename)
     if fmt == "html":  # shown, and saved as article7-2025-CMR-provinces.html (it was article7)
         return Rendered(fmt, export.to_html(report), filename, inline=True)
     return Rendered(fmt, export.to_json(report))

@@ -57,6 +57,37 @@ def test_article7_json_csv_html(session: Session, client_as: ClientAs) -> None:
     assert "<table>" in html.text
 
 
+def test_each_form_comes_alone_as_a_csv_of_one_table(session: Session, client_as: ClientAs) -> None:
+    """The report's CSV holds both forms under a line naming each, which pandas read as one
+    column of 45 rows (a new user's review): ``table=1h`` or ``1i`` gives one form alone,
+    its header first, which pandas reads as the JSON's rows."""
+    import io
+
+    import pandas as pd
+
+    seed(session)
+    client = client_as()
+    body = client.get("/api/v1/reports/article7", params={"year": 2023}).json()
+    for table, key, column in (
+        ("1h", "remaining", "total_area_m2"),
+        ("1i", "released", "cancelled_m2"),
+    ):
+        answer = client.get(
+            "/api/v1/reports/article7", params={"year": 2023, "format": "csv", "table": table}
+        )
+        assert answer.status_code == 200, answer.text
+        assert f'-form-{table}.csv"' in answer.headers["content-disposition"]
+        frame = pd.read_csv(io.StringIO(answer.text), keep_default_na=False)
+        assert list(frame["admin_code"]) == [r["admin_code"] or "" for r in body[key]]
+        assert list(frame[column]) == pytest.approx([r[column] for r in body[key]], abs=0.05)
+    wrong = client.get(
+        "/api/v1/reports/article7", params={"year": 2023, "format": "xlsx", "table": "1h"}
+    )
+    assert wrong.status_code == 422 and "format=csv" in wrong.json()["detail"]
+    page = client.get("/reports", params={"year": 2023}).text
+    assert "&amp;format=csv&amp;table=1i" in page or "&format=csv&table=1i" in page
+
+
 def test_explain_endpoint_sums_to_the_figure(session: Session, client_as: ClientAs) -> None:
     seed(session)
     client = client_as()

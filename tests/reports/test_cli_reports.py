@@ -137,6 +137,17 @@ def test_article7_csv_and_html_hold_both_tables(cli_db: str, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     html = out.read_text()
     assert "<table>" in html and "Province A" in html and "Form 1(i)" in html
+    # one form alone: its header on the first line, nothing of the other
+    alone = runner.invoke(
+        app, ["report", "article7", "--year", "2024", "--format", "csv", "--table", "1h"]
+    )
+    assert alone.exit_code == 0, alone.output
+    assert alone.stdout.startswith("admin_code,admin_name,sha_count,")
+    assert "Form 1(i)" not in alone.stdout and "BLU-26:12" in alone.stdout
+    wrong = runner.invoke(
+        app, ["report", "article7", "--year", "2024", "--format", "csv", "--table", "1x"]
+    )
+    assert wrong.exit_code != 0 and "use 1h (Form 1(h)) or 1i" in wrong.output
 
 
 def test_article7_is_written_in_the_format_its_file_is_named_for(
