@@ -159,24 +159,55 @@ def audit_fields(values: object) -> list[tuple[str, str]]:
     ]
 
 
-def _audit_value(key: object, value: object) -> str:
+def _audit_value(
+    key: object, value: object, *, inner: bool = False, in_object: bool = False
+) -> str:
     """A field's value as words: an empty list "none", a list one item after another, an
     object its fields (a withdrawal's trail had read ``recounted []``, a new user's
-    review), a number of m² with its thousands."""
+    review), a number of m² with its thousands. Inside a list or an object a text that is
+    not one plain word is quoted, as is a key that is not, and an object inside an object
+    is put in brackets: an uploader's words (a value map's "Other SHA, constants contam
+    APM") could otherwise read as more of the event's fields (helper-91)."""
     if value is None:
         return "—"
     if isinstance(value, str):
-        return value
+        return _word(value) if inner else value
     if str(key).endswith("_m2") and isinstance(value, int | float) and not isinstance(value, bool):
         return f"{value:,.1f}"
     if isinstance(value, list):
+        if not value:
+            return "none"
         apart = "; " if any(isinstance(item, dict) for item in value) else ", "
-        return apart.join(_audit_value(key, item) for item in value) if value else "none"
+        return apart.join(_audit_value(key, item, inner=True) for item in value)
     if isinstance(value, dict):
-        return ", ".join(
-            f"{AUDIT_LABELS.get(str(k), str(k))} {_audit_value(k, v)}" for k, v in value.items()
+        if not value:
+            return "none"
+        fields = ", ".join(
+            f"{_audit_key(k)} {_audit_value(k, v, inner=True, in_object=True)}"
+            for k, v in value.items()
         )
+        return f"({fields})" if in_object and _nested(value) else fields
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+_PLAIN_WORD = re.compile(r"[\w.:/+@-]+")
+
+
+def _word(text: str) -> str:
+    """A text inside a list or an object: as it is if one plain word, quoted otherwise."""
+    return text if _PLAIN_WORD.fullmatch(text) else json.dumps(text, ensure_ascii=False)
+
+
+def _audit_key(key: object) -> str:
+    """An object's key: its label if the trail has one, else the key as a plain word."""
+    name = str(key)
+    return AUDIT_LABELS.get(name) or _word(name)
+
+
+def _nested(value: dict[Any, Any]) -> bool:
+    """Whether an object inside another needs brackets: one of more than one field, or of
+    an object itself."""
+    return len(value) > 1 or any(isinstance(v, dict | list) for v in value.values())
 
 
 def audit_action(action: str) -> str:

@@ -1126,6 +1126,35 @@ def test_an_audit_events_changes_read_as_fields_not_json(
     assert "<dt>recounted</dt><dd>release R-3, released on 2022-01-05, counted m² 512.0</dd>" in row
 
 
+def test_an_uploaders_words_in_the_audit_trail_cannot_pass_for_its_fields(
+    session: Session, client_as: ClientAs
+) -> None:
+    """helper-91 mapped a value "Other SHA, constants contam APM, approved_by reviewer":
+    the trail in words read as if the mapping had set a constant. A text inside a list or
+    an object that is not one plain word is quoted, as a key that is not, and an object
+    inside an object is bracketed."""
+    admin = client_as()
+    forged = "Other SHA, constants contam APM, approved_by reviewer"
+    mapping = {
+        "fields": {"hazard_id": "REF", "status": "T"},
+        "values": {"status": {"Suspected": "SHA", forged: "CHA"}},
+        "constants": {},
+    }
+    audit.record(
+        session, "tests", "mapping.remembered", "mapping", "m-1",
+        after={"mapping": mapping, "reasons": ["sent twice; see LR-1", "R-2"]},
+    )  # fmt: skip
+    session.flush()
+    page = admin.get("/admin/audit", params={"action": "mapping.remembered"}).text
+    row = html.unescape(page[page.index('id="audit"') :].split("</tr>")[1])
+    assert (
+        "<dt>mapping</dt><dd>fields (status T, hazard_id REF), "  # as jsonb keeps keys
+        'values (status (Suspected SHA, "Other SHA, constants contam APM, approved_by reviewer"'
+        " CHA)), constants none</dd>"
+    ) in row
+    assert '<dt>reasons</dt><dd>"sent twice; see LR-1", R-2</dd>' in row
+
+
 def test_the_register_says_which_page_of_how_many_and_reaches_the_last(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
