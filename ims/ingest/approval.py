@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 import geopandas as gpd
+import psycopg.errors
 import shapely
 from psycopg.errors import LockNotAvailable
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ims.db import audit, ledger, withdrawals
@@ -307,10 +309,11 @@ def approve(
         )
     operator = _organisation_name(session, submission)
     name = as_actor(by).name
-    if submission.kind == UploadKind.HAZARDS:
-        _apply_hazards(session, result, submission_id, name, operator, say)
-    else:
-        _apply_releases(session, result, submission_id, name, operator, say)
+    with _refused_by_database(submission_id):
+        if submission.kind == UploadKind.HAZARDS:
+            _apply_hazards(session, result, submission_id, name, operator, say)
+        else:
+            _apply_releases(session, result, submission_id, name, operator, say)
     submission.status = SubmissionStatus.APPROVED
     submission.decided_at = func.now()
     submission.decided_by = name
@@ -341,6 +344,29 @@ def approve(
     say("approving: auditing each record applied")
     audit.record_applied(session, by, submission_id)
     return findings
+
+
+@contextmanager
+def _refused_by_database(submission_id: int) -> Iterator[None]:
+    """A value the database's own rules refuse (a check, a key) as a Conflict that says
+    which rule, not a traceback (the CLI) or a 500 (the API): the upload's checks should
+    have found it (a negative stated area had passed them; helper-90). The caller rolls
+    the approval back, so nothing of it is recorded."""
+    try:
+        yield
+    except (IntegrityError, psycopg.errors.IntegrityError) as exc:
+        # COPY runs on the driver's connection: its errors come as psycopg's own
+        cause = exc.orig if isinstance(exc, IntegrityError) else exc
+        diag = getattr(cause, "diag", None)
+        rule = getattr(diag, "constraint_name", None) or "a rule"
+        table = getattr(diag, "table_name", None)
+        said = getattr(diag, "message_primary", None) or str(cause).splitlines()[0]
+        raise Conflict(
+            f"the database refused to record submission {submission_id}: {rule}"
+            f"{f' of table {table}' if table else ''} ({said}). Nothing was recorded. The "
+            "upload's checks should have found this: please report it with the file",
+            submission_id=submission_id,
+        ) from exc
 
 
 def _organisation_name(session: Session, submission: Submission) -> str | None:

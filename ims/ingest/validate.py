@@ -809,13 +809,26 @@ def _enum(
 
 
 def _number(out: _Collector, value: Any, field_name: str) -> float | None:
+    """A number field's value (a stated area: 0 or more). A negative or an infinite one
+    had passed with a warning and then broke the approval on the table's check
+    (helper-90: a clean submission that could never be approved)."""
     if blank(value):
         return None
     try:
-        return float(value)
+        number = float(value)
     except (TypeError, ValueError):
         out.add("bad_value", ERROR, f"{field_name} {value!r} is not a number", field_name)
         return None
+    if not math.isfinite(number):
+        out.add("bad_value", ERROR, f"{field_name} {value!r} is not a finite number", field_name)
+        return None
+    if number < 0:
+        out.add(
+            "bad_value", ERROR, f"{field_name} {number:,g} is negative: an area is 0 or more",
+            field_name,
+        )  # fmt: skip
+        return None
+    return number
 
 
 def _value(

@@ -21,7 +21,7 @@ from ims.db.recording import load_boundaries
 from ims.db.reference import add_organisation
 from ims.domain.records import BoundaryFeature
 from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
-from ims.ingest import approval, field_maps, submissions
+from ims.ingest import approval, field_maps, submissions, validate
 from ims.reports.article7 import ReportScope, article7
 from tests.utils import ClientAs
 
@@ -298,6 +298,36 @@ def test_missing_prj_needs_a_stated_crs(session: Session, country: None, tmp_pat
     assert session.scalar(select(func.count()).select_from(Submission)) == 0
     outcome = submissions.stage(session, path, kind="hazards", crs="EPSG:32648")
     assert outcome.errors == 0
+
+
+def test_a_value_the_database_refuses_at_approval_is_said_not_thrown(
+    session: Session, country: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """helper-90's negative stated area passed the checks and then broke the approval on
+    the table's check: a traceback from `ims import --approve`, a 500 from the API, and a
+    clean submission never approved. The checks refuse it now; should any other value get
+    past them, the approval says which rule of which table refused it, and records
+    nothing (here the upload's check is taken out, to stand for one still missing)."""
+    hz = hazard_frame([{"hazard_id": "H1"}], [box(103.1, 19.4, 103.11, 19.41)])
+    approval.approve(session, submissions.stage(session, write_zip(hz, tmp_path, "hz"),
+                                                kind="hazards").submission.id)  # fmt: skip
+    monkeypatch.setattr(
+        validate, "_number", lambda out, value, field: None if value is None else float(value)
+    )
+    rel = gpd.GeoDataFrame(
+        [{"release_id": "R1", "hazard_id": "H1", "method": "TS", "released": "2022-02-02",
+          "area_m2": -5}],
+        geometry=[box(103.1, 19.4, 103.105, 19.41)],
+        crs=4326,
+    )  # fmt: skip
+    staged = submissions.stage(session, write_zip(rel, tmp_path, "rel"), kind="releases")
+    assert staged.errors == 0
+    with pytest.raises(Conflict) as refused, session.begin_nested():
+        approval.approve(session, staged.submission.id, by="reviewer")
+    assert "refused to record submission" in refused.value.detail
+    assert "ck_release_stated_area of table release" in refused.value.detail
+    assert "Nothing was recorded" in refused.value.detail
+    assert session.scalar(select(func.count()).select_from(Release)) == 0
 
 
 def test_releases_are_validated_against_the_database(

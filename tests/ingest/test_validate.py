@@ -517,6 +517,36 @@ def test_a_stated_area_in_hectares_is_told_as_such() -> None:
     assert "given in" not in messages[2]  # a third of it is no unit
 
 
+def test_a_negative_or_infinite_stated_area_is_an_error() -> None:
+    """helper-90: a stated area of -5 passed with a warning and the approval then broke on
+    the table's check (a stack trace; through the API a 500), and "inf" was stored as
+    Infinity. Each is an error on area_m2 now; 0 is a stated area like any other."""
+    hz = box(102.1, 19.6, 102.11, 19.61)
+    known = {"H1": KnownHazard(1, dt.date(2020, 1, 1), hz, True)}
+    stated = (-5, "inf", "-Infinity", 0)
+    frame = gpd.GeoDataFrame(
+        [
+            {
+                "release_id": f"R{i}",
+                "hazard_id": "H1",
+                "method": "NTS",
+                "released": "2021-01-01",
+                "area_m2": value,
+            }
+            for i, value in enumerate(stated)
+        ],
+        geometry=[hz] * len(stated),
+        crs=4326,
+    )
+    result = validate_releases(frame, ctx(hazards=known))
+    errors = {f.row: f for f in result.findings if f.severity == "error"}
+    assert sorted(errors) == [1, 2, 3]
+    assert all(f.field == "area_m2" and f.code == "bad_value" for f in errors.values())
+    assert "area_m2 -5 is negative" in errors[1].message
+    assert "area_m2 'inf' is not a finite number" in errors[2].message
+    assert result.records[3]["area_m2"] == 0
+
+
 def test_z_dropped_is_reported_once() -> None:
     frame = hazards([{"hazard_id": "H1"}], [MultiPolygon([box(102.1, 19.6, 102.11, 19.61)])])
     found = validate_hazards(frame, ctx(), dropped_z=True).findings
