@@ -217,8 +217,14 @@ def column_cells(column: Any) -> list[Any]:
 
 
 def cell_text(value: Any) -> str | None:
-    """A cell as trimmed text; empty gives None."""
-    return None if blank(value) else str(value).strip()
+    """A cell as trimmed text; empty gives None. A whole number in a numeric column (a
+    shapefile's Real field of hazard ids) reads as the number, 2001, not "2001.0": the
+    review had shown 2001 and the hazard was recorded as 2001.0 (helper-90)."""
+    if blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def parse_quantities(value: Any, *, where: str) -> dict[str, int]:

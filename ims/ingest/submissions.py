@@ -46,7 +46,14 @@ from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
 from ims.heap import bulk_work
 from ims.ingest import field_maps
 from ims.ingest.field_maps import jsonable
-from ims.ingest.fields import TEMPLATES, Required, blank, column_cells, other_kind_said
+from ims.ingest.fields import (
+    TEMPLATES,
+    Required,
+    blank,
+    cell_text,
+    column_cells,
+    other_kind_said,
+)
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
 from ims.ingest.tables import RECORD_ID
@@ -248,6 +255,15 @@ def _twins(session: Session, refs: list[str], tables: tuple[str, ...]) -> dict[s
     return twins(refs, set(session.scalars(text(query), {"s": skeletons})))
 
 
+def _whole_floats(column: Any) -> bool:
+    """Whether a column of references holds a whole number as a float (a shapefile's or a
+    spreadsheet's numeric column): recorded, its 2001.0 had become hazard "2001.0" while
+    the review showed 2001 (helper-90)."""
+    if column.dtype.kind == "f":
+        return True
+    return column.dtype == object and any(isinstance(v, float) and v.is_integer() for v in column)
+
+
 def load_context(
     session: Session,
     kind: str,
@@ -435,6 +451,9 @@ def validate(
     ``sent_before_unchanged`` warning, and its stored values say so (``SENT_BEFORE``), so
     that an approval passes it by. Each export had been five errors "already recorded"
     until the team leader took the old records out by hand (a walk-through as one)."""
+    for name in ("hazard_id", "release_id"):  # a numeric column's 2001.0 is reference 2001
+        if name in frame and _whole_floats(frame[name]):
+            frame[name] = [cell_text(v) if isinstance(v, float) else v for v in frame[name]]
     before = recorded_before(session, kind, frame, uploader)
     resent = before.unchanged
     keep = [i for i in range(len(frame)) if i not in resent]

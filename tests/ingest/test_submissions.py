@@ -330,6 +330,36 @@ def test_a_value_the_database_refuses_at_approval_is_said_not_thrown(
     assert session.scalar(select(func.count()).select_from(Release)) == 0
 
 
+def test_hazard_ids_in_a_numeric_column_are_recorded_as_the_review_shows_them(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """helper-90's shapefile kept its hazard ids in a Real field: the review showed 2001,
+    the hazard was recorded as "2001.0", and a release naming hazard 2001 was then told
+    that no such hazard is recorded."""
+    hz = hazard_frame(
+        [{"hazard_id": 2001.0}, {"hazard_id": 2002.5}],
+        [box(103.1, 19.4, 103.11, 19.41), box(103.2, 19.4, 103.21, 19.41)],
+    )
+    staged = submissions.stage(session, write_zip(hz, tmp_path, "hz"), kind="hazards")
+    shown = session.scalars(
+        select(SubmissionFeature.reference)
+        .where(SubmissionFeature.submission_id == staged.submission.id)
+        .order_by(SubmissionFeature.row_number)
+    ).all()
+    assert shown == ["2001", "2002.5"]
+    approval.approve(session, staged.submission.id)
+    assert sorted(session.scalars(select(Hazard.reference))) == ["2001", "2002.5"]
+    rel = gpd.GeoDataFrame(
+        [{"release_id": 7.0, "hazard_id": 2001.0, "method": "TS", "released": "2022-02-02"}],
+        geometry=[box(103.1, 19.4, 103.105, 19.41)],
+        crs=4326,
+    )
+    named = submissions.stage(session, write_zip(rel, tmp_path, "rel"), kind="releases")
+    assert named.errors == 0
+    approval.approve(session, named.submission.id)
+    assert session.scalars(select(Release.reference)).all() == ["7"]
+
+
 def test_releases_are_validated_against_the_database(
     session: Session, country: None, tmp_path: Path
 ) -> None:
