@@ -57,6 +57,7 @@ from ims.ingest.tables import (
     is_table,
     looks_like_form_export,
     read_table,
+    sheet_names,
 )
 from ims.words import counted
 
@@ -105,7 +106,7 @@ def read_upload(
     """Read the chosen layer of an upload into a GeoDataFrame in EPSG:4326 (2-D)."""
     stated = stated_crs(crs) if crs is not None and crs.strip() else None
     if is_table(upload):
-        return _read_table(upload, stated, limits)
+        return _read_table(upload, stated, limits, sheet=layer)
     source = unpack(upload, workdir, limits=limits)
     export = form_table(source)
     if export is not None:  # ODK Central's zip: the form's table, and one per repeat
@@ -197,8 +198,11 @@ def _as_form_export(frame: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFra
     return gpd.GeoDataFrame(plain, geometry=name, crs=frame.crs)
 
 
-def _read_table(upload: Path, stated: CRS | None, limits: UploadLimits) -> ReadResult:
-    """A CSV or Excel table (ims.ingest.tables), held to the same limits as a layer."""
+def _read_table(
+    upload: Path, stated: CRS | None, limits: UploadLimits, *, sheet: str | None = None
+) -> ReadResult:
+    """A CSV or Excel table (ims.ingest.tables), held to the same limits as a layer;
+    ``sheet``: a workbook's sheet by its name (the layer asked for)."""
     if not upload.is_file():
         raise InvalidUpload(f"{upload.name}: the uploaded file was not found")
     size = upload.stat().st_size
@@ -210,13 +214,27 @@ def _read_table(upload: Path, stated: CRS | None, limits: UploadLimits) -> ReadR
         )
     if upload.suffix.lower() == ".xlsx":
         check_workbook(upload, limits)
-    table = read_table(upload, crs=stated)
+    workbook = upload.suffix.lower() == ".xlsx"
+    try:
+        table = read_table(upload, crs=stated, sheet=sheet if workbook else None)
+    except InvalidUpload as exc:
+        names = sheet_names(upload) if workbook and sheet is None else []
+        if len(names) < 2:
+            raise
+        # helper-90's workbook began with a summary sheet: its error had named the
+        # summary's columns and said nothing of the sheet holding the hazards
+        raise InvalidUpload(
+            f"{exc.detail} (in sheet {names[0]!r}, the first of the workbook's {len(names)}: "
+            "choose the sheet to upload by its name, e.g. --layer NAME)",
+            field="layer",
+            layers=names,
+        ) from None
     where = upload.name
     _check_feature_count(len(table.frame), where, limits)
     _check_vertices(table.frame, where, limits)
     return ReadResult(
         frame=table.frame,
-        layer=upload.stem,
+        layer=table.sheet or upload.stem,
         source_crs=table.source_crs,
         crs_was_stated=stated is not None and not table.crs_known,
         encoding=None,

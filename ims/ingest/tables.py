@@ -150,6 +150,7 @@ class Table:
     source_crs: str
     notes: list[str] = field(default_factory=list)
     crs_known: bool = False  # placed by a form's geo strings, always WGS84
+    sheet: str | None = None  # a workbook's sheet read
 
 
 def is_table(path: Path) -> bool:
@@ -157,17 +158,26 @@ def is_table(path: Path) -> bool:
     return path.suffix.lower() in TABLE_SUFFIXES
 
 
-def read_table(path: Path, *, crs: CRS | None = None, name: str | None = None) -> Table:
-    """The table at ``path`` as a GeoDataFrame in EPSG:4326, placed by its geo columns."""
+def read_table(
+    path: Path, *, crs: CRS | None = None, name: str | None = None, sheet: str | None = None
+) -> Table:
+    """The table at ``path`` as a GeoDataFrame in EPSG:4326, placed by its geo columns
+    (``sheet``: a workbook's sheet to read, by its name; the first if None)."""
     where = name or path.name
-    raw = _read_xlsx(path, where) if path.suffix.lower() == ".xlsx" else _read_csv(path, where)
+    read: list[str] = []
+    if path.suffix.lower() == ".xlsx":
+        raw = _read_xlsx(path, where, sheet, read)
+    else:
+        raw = _read_csv(path, where)
+    chosen = raw.attrs.get(_SHEET)
     raw = raw.dropna(how="all")
-    raw = raw[[c for c in raw.columns if not str(c).startswith("Unnamed: ")]]
+    raw = _unnamed_kept(raw, read)
     if raw.empty:
         raise InvalidUpload(f"{where} has no rows")
     raw = raw.reset_index(drop=True)
     _refuse(_nul_cells(raw), where)
     frame, notes = form_export(raw)
+    notes[:0] = read
     geometry, source, unread = _geometry(frame, where, crs)
     used = [c for c in source if c in frame.columns]
     frame = frame.drop(columns=used)
@@ -187,7 +197,34 @@ def read_table(path: Path, *, crs: CRS | None = None, name: str | None = None) -
         result = flat
     label = f"EPSG:{stated.to_epsg()}" if stated.to_epsg() else str(stated.name)
     result.attrs[GEOMETRY_UNREAD] = {i + 1: said for i, said in unread.items()}
-    return Table(result, label, notes, crs_known=geo_strings)
+    return Table(result, label, notes, crs_known=geo_strings, sheet=chosen)
+
+
+def _unnamed_kept(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """A table's columns without a header: left out if empty, else kept as "column E" (a
+    sheet's letters) or "column 5" (a CSV's place), and said. They had all been dropped,
+    values and all, without a word (helper-90)."""
+    letters = raw.attrs.get(_LETTERS, {})
+    renamed: dict[Any, str] = {}
+    dropped: list[Any] = []
+    taken = {str(c).casefold() for c in raw.columns}
+    for i, column in enumerate(raw.columns):
+        if not str(column).startswith("Unnamed: "):
+            continue
+        if raw[column].map(blank).all():
+            dropped.append(column)
+            continue
+        name = f"column {letters.get(column, i + 1)}"
+        while name.casefold() in taken:
+            name += "'"
+        taken.add(name.casefold())
+        renamed[column] = name
+    if renamed:
+        notes.append(
+            "columns with values and no header were kept by their place: "
+            + ", ".join(renamed.values())
+        )
+    return raw.drop(columns=dropped).rename(columns=renamed)
 
 
 def form_export(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -373,10 +410,18 @@ def _blank_line(row: list[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
 
-def _read_xlsx(path: Path, where: str) -> pd.DataFrame:
+def _read_xlsx(path: Path, where: str, sheet: str | None, notes: list[str]) -> pd.DataFrame:
+    """A workbook's sheet as a table: the one named, else the first (where KoboToolbox and
+    ODK put the main records; repeats follow), its header the first row that holds
+    anything, and each merged range read as its first cell's value in every cell it
+    covers, as the sheet shows it (helper-90: a type merged over three rows had left two
+    of them blank, recorded as the default CMR; a header merged over two columns had
+    dropped the second column's Lao names)."""
     try:
-        # The first sheet: where KoboToolbox and ODK put the main records (repeats follow).
-        frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
+        names, chosen, merges = _sheets(path, sheet)
+        grid = pd.read_excel(path, sheet_name=chosen, header=None, dtype=object, engine="openpyxl")
+    except InvalidUpload:
+        raise
     except Exception as exc:  # openpyxl reports a damaged workbook as several types
         cause: BaseException | None = exc
         while cause is not None and not isinstance(cause, DefusedXmlException):
@@ -389,7 +434,143 @@ def _read_xlsx(path: Path, where: str) -> pd.DataFrame:
         # openpyxl's message names the file where the server keeps it: name it as sent
         said = " ".join(str(exc).replace(str(path), where).split())
         raise InvalidUpload(f"{where} cannot be read as an Excel workbook: {said}") from None
-    return frame
+    if len(names) > 1:
+        others = ", ".join(repr(n) for n in names if n != chosen)
+        notes.append(
+            f"the workbook's sheet {chosen!r} was read, not its other sheets ({others}): to "
+            "upload another, choose it as the layer (--layer NAME)"
+        )
+    table = _table_of_grid(grid, merges, notes)
+    table.attrs[_SHEET] = chosen
+    return table
+
+
+_MERGED: Final = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+
+
+def _sheets(
+    path: Path, sheet: str | None
+) -> tuple[list[str], str, list[tuple[int, int, int, int]]]:
+    """The workbook's sheet names, the one chosen (``sheet``, in any capitals, else the
+    first) and its merged ranges as (first row, first column, last row, last column),
+    counted from 0.
+
+    openpyxl gives the merged ranges only when it reads the whole sheet into memory; they
+    are found in the sheet's XML instead, where they follow its cells."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        names = list(book.sheetnames)
+        if sheet is not None and sheet not in names:
+            matches = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
+            if len(matches) != 1:
+                listed = ", ".join(repr(n) for n in names)
+                raise InvalidUpload(
+                    f"{path.name} has no sheet named {sheet!r}; its sheets are {listed}",
+                    field="layer",
+                    layers=names,
+                )
+            sheet = matches[0]
+        sheet = sheet if sheet is not None else names[0]
+        chosen = book[sheet]
+        # openpyxl has no public way to the sheet's part (the workbook is held to the
+        # limits of a zip before it is read: check_workbook)
+        xml = book._archive.read(chosen._worksheet_path)
+    finally:
+        book.close()
+    merges = [
+        (int(r1) - 1, _column_number(c1) - 1, int(r2) - 1, _column_number(c2) - 1)
+        for c1, r1, c2, r2 in (
+            (m.group(1).decode(), m.group(2), m.group(3).decode(), m.group(4))
+            for m in _MERGED.finditer(xml)
+        )
+    ]
+    return names, sheet, merges
+
+
+def _column_number(letters: str) -> int:
+    """A sheet's column letters as its number: A 1, Z 26, AA 27."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
+def _column_letters(number: int) -> str:
+    """A sheet's column number (from 1) as its letters."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _table_of_grid(
+    grid: pd.DataFrame, merges: list[tuple[int, int, int, int]], notes: list[str]
+) -> pd.DataFrame:
+    """A sheet's cells (``grid``, from A1) as a table: merged ranges filled, the first row
+    that holds anything as the header."""
+    if merges:
+        cells = grid.to_numpy(dtype=object)
+        for top, left, bottom, right in merges:
+            if top < cells.shape[0] and left < cells.shape[1]:  # not past the cells read
+                cells[top : bottom + 1, left : right + 1] = cells[top, left]
+        grid = pd.DataFrame(cells)
+    head = next((i for i in range(len(grid)) if not grid.iloc[i].map(blank).all()), None)
+    if head is None:
+        return pd.DataFrame()
+    filled = [  # ranges among the records (a header's are said by the names below)
+        f"{_column_letters(left + 1)}{top + 1}:{_column_letters(right + 1)}{bottom + 1}"
+        for top, left, bottom, right in merges
+        if bottom > head and (bottom > top or right > left)
+    ]
+    header: list[str] = []
+    seen: dict[str, int] = {}
+    for i, value in enumerate(grid.iloc[head]):
+        name = "" if blank(value) else _header_text(value)
+        if not name:
+            name = f"Unnamed: {i}"  # read_table keeps it as "column E" if it holds anything
+            header.append(name)
+            continue
+        seen[name.casefold()] = seen.get(name.casefold(), 0) + 1
+        count = seen[name.casefold()]
+        header.append(name if count == 1 else f"{name} ({count})")
+    table = grid.iloc[head + 1 :].reset_index(drop=True)
+    table.columns = header
+    table.attrs[_LETTERS] = {name: _column_letters(i + 1) for i, name in enumerate(header)}
+    if filled:
+        notes.append(
+            "merged cells were read as their value in each row and column they cover: "
+            + ", ".join(filled[:MAX_SHOWN])
+            + (f" and {len(filled) - MAX_SHOWN} more" if len(filled) > MAX_SHOWN else "")
+        )
+    repeated = [name for name in header if re.search(r" \(\d+\)$", name)]
+    if repeated:
+        notes.append(
+            "columns under a header another column has (a merged header cell) were named by "
+            f"their place: {', '.join(repeated)}"
+        )
+    return table
+
+
+_LETTERS = "column_letters"  # a sheet's table's attrs: each column's letters
+_SHEET = "sheet"  # … and the sheet's name
+
+
+def sheet_names(path: Path) -> list[str]:
+    """A workbook's sheets, by name ([] if it cannot be read)."""
+    try:
+        return _sheets(path, None)[0]
+    except Exception:  # the reading itself says what is wrong with the workbook
+        return []
+
+
+def _header_text(value: Any) -> str:
+    """A header cell as a column's name: a year typed as a number reads 2015, not 2015.0."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str | None] | None]:

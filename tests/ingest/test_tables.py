@@ -504,3 +504,79 @@ def test_a_forms_geo_strings_need_no_crs_and_a_wkt_column_takes_the_stated_one(
     projected = write(tmp_path, "utm.csv", 'hazard_id,WKT\nB,"POINT (500000 2150000)"\n')
     utm = read_upload(projected, tmp_path / "work", crs="EPSG:32648")
     assert utm.crs_was_stated and utm.frame.geometry[0].x == pytest.approx(105.0, abs=1e-6)
+
+
+def _workbook(
+    path: Path, sheets: dict[str, list[list[object]]], merged: dict[str, list[str]]
+) -> Path:
+    """A workbook of ``sheets`` (rows from A1; None leaves a cell empty), its ``merged``
+    ranges per sheet, as a spreadsheet program saves them."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for title, rows in sheets.items():
+        sheet = book.create_sheet(title)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row, start=1):
+                if value is not None:
+                    sheet.cell(r, c, value)
+        for cells in merged.get(title, []):
+            sheet.merge_cells(cells)
+    book.save(path)
+    return path
+
+
+def test_merged_cells_are_read_as_the_sheet_shows_them(tmp_path: Path) -> None:
+    """helper-90: a type merged over three rows left two of them blank (recorded as the
+    default, CMR), and the header "Village" merged over the English and the Lao names
+    dropped the Lao names without a word. A merged range is read as its value in every
+    cell it covers; a header another column has takes its place's number; a column with
+    values and no header is kept by its letters; and the table may start below row 1."""
+    path = _workbook(
+        tmp_path / "register.xlsx",
+        {
+            "Hazards": [
+                [],
+                [None, "hazard_id", "contam", "Village", None, None, "wkt"],
+                [None, "VM-01", "ERW", "Ban Na", "ບ້ານນາ", "note 1", "POINT (103.1 19.4)"],
+                [None, "VM-02", None, "Ban Phon", "ບ້ານໂພນ", None, "POINT (103.2 19.4)"],
+                [None, "VM-03", None, "Ban Xay", "ບ້ານໄຊ", None, "POINT (103.3 19.4)"],
+            ]
+        },
+        {"Hazards": ["C3:C5", "D2:E2"]},
+    )
+    table = read_table(path)
+    frame = table.frame
+    assert list(frame["hazard_id"]) == ["VM-01", "VM-02", "VM-03"]
+    assert list(frame["contam"]) == ["ERW", "ERW", "ERW"]
+    assert list(frame["Village"]) == ["Ban Na", "Ban Phon", "Ban Xay"]
+    assert list(frame["Village (2)"]) == ["ບ້ານນາ", "ບ້ານໂພນ", "ບ້ານໄຊ"]
+    assert frame["column F"].iloc[0] == "note 1"
+    said = " ".join(table.notes)
+    assert "merged cells were read as their value in each row and column they cover: C3:C5" in said
+    assert "named by their place: Village (2)" in said
+    assert "kept by their place: column F" in said
+
+
+def test_a_workbooks_sheet_is_chosen_by_its_name_and_the_others_are_said(tmp_path: Path) -> None:
+    """helper-90's workbook began with a summary sheet: --layer was not read, the first
+    sheet was, and its error named the summary's columns, not the sheets."""
+    path = _workbook(
+        tmp_path / "book.xlsx",
+        {
+            "Summary": [["Province", "Total"], ["XI", 3]],
+            "Hazards": [["hazard_id", "wkt"], ["H1", "POINT (103.1 19.4)"]],
+        },
+        {},
+    )
+    with pytest.raises(InvalidUpload) as first:
+        read_upload(path, tmp_path)
+    assert "in sheet 'Summary', the first of the workbook's 2" in first.value.detail
+    assert first.value.extra["layers"] == ["Summary", "Hazards"]
+    read = read_upload(path, tmp_path, layer="hazards")  # as a layer's name: any capitals
+    assert list(read.frame["hazard_id"]) == ["H1"]
+    assert read.layer == "Hazards"
+    assert any("not its other sheets ('Summary')" in n for n in read.warnings)
+    with pytest.raises(InvalidUpload, match="has no sheet named 'Releases'; its sheets are"):
+        read_upload(path, tmp_path, layer="Releases")
