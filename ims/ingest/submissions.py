@@ -337,6 +337,15 @@ def load_context(
                 r.status_before,
                 contam=r.contam,
             )
+    missing = [r for r in refs if r not in ctx.hazards] if kind == UploadKind.RELEASES else []
+    if missing:  # few: mistakes (a hazards file's are told as twins)
+        ctx.recorded_as = {
+            str(r).casefold(): str(r)
+            for r in session.scalars(
+                text("SELECT reference FROM hazard WHERE lower(reference) = ANY(:m)"),
+                {"m": sorted({m.lower() for m in missing})},
+            )
+        }
     revised_refs: list[str] = []
     if kind == UploadKind.HAZARDS and "revised" in frame and "hazard_id" in frame:
         pairs = zip(frame["hazard_id"], frame["revised"], strict=True)

@@ -115,6 +115,9 @@ class ValidationContext:
     # a file's references that read as another, recorded or in the file (Cyrillic АТ-1
     # beside AT-1, at-1 beside AT-1): the other one (ims.domain.references.twins)
     twins: dict[str, str] = field(default_factory=dict)
+    # hazards the file names that are not recorded but one is but for capitals: casefold
+    # of the name → the recorded reference
+    recorded_as: dict[str, str] = field(default_factory=dict)
     # references recorded of the form REF#… for a REF of the releases file: the names a
     # split release's parts would take
     part_refs: set[str] = field(default_factory=set)
@@ -341,6 +344,16 @@ def _unknown_hazard(ref: str) -> str:
     return f"hazard {ref} is not recorded"
 
 
+def _not_recorded(ref: str, ctx: ValidationContext) -> str:
+    """A named hazard that is not recorded, with the one recorded but for capitals: id-0003
+    had been told only "not recorded" beside a recorded ID-0003 (helper-90)."""
+    said = _unknown_hazard(ref)
+    other = ctx.recorded_as.get(ref.casefold())
+    if other is None or other == ref:
+        return said
+    return f"{said}; hazard {other} is: references are written as recorded, capitals and all"
+
+
 def _twin(ref: str, other: str, what: str) -> str:
     """The finding of a reference that reads as ``other`` (``ValidationContext.twins``)."""
     field_name = f"{what}_id" if what == "release" else "hazard_id"
@@ -420,8 +433,8 @@ def _geometry_checks(
                 f"{ymin:.4f}…{ymax:.4f}, but a latitude is at most 90; give each point as "
                 "longitude then latitude"
                 if swapped
-                else f"coordinates out of range after reprojection (x {xmin:.7g}…{xmax:.7g},"
-                f" y {ymin:.7g}…{ymax:.7g}): is the declared CRS right?",  # 1e300 in 7 digits
+                else f"coordinates out of range for longitude and latitude (x {xmin:.7g}…"
+                f"{xmax:.7g}, y {ymin:.7g}…{ymax:.7g}){_projected_hint(xmin, ymin, xmax, ymax)}",
                 "geometry",
             )
             usable.append(None)
@@ -508,6 +521,22 @@ def _repaired(geom: BaseGeometry) -> MultiPolygon | None:
     nothing of it is left."""
     fixed = polygonal(shapely.make_valid(geom, method="structure", keep_collapsed=False))
     return None if fixed.is_empty else fixed
+
+
+def _projected_hint(xmin: float, ymin: float, xmax: float, ymax: float) -> str:
+    """What coordinates beyond ±180°/±90° suggest: metres of a projected system whose
+    coordinate system was not given (or not this one). A CSV in UTM without one had been
+    asked "is the declared CRS right?", though none was declared (helper-90)."""
+    if 100_000 <= xmin <= xmax <= 900_000 and -10_000_000 <= ymin <= ymax <= 10_000_000:
+        return (
+            ": they look like metres of a UTM zone (eastings and northings); give the file's "
+            "coordinate system (e.g. --crs EPSG:32648 for UTM zone 48N, or choose it on the "
+            "upload page), or check the one given"
+        )
+    return (
+        ": give the file's coordinate system (--crs, or choose it on the upload page), or "
+        "check the one given"
+    )
 
 
 def _distinct_vertices(geom: BaseGeometry) -> int:
@@ -1365,7 +1394,7 @@ def validate_releases(
                 "hazard_id",
             )
         elif hazard_ref is not None and known is None:
-            out.add("unknown_hazard", ERROR, _unknown_hazard(hazard_ref), "hazard_id")
+            out.add("unknown_hazard", ERROR, _not_recorded(hazard_ref, ctx), "hazard_id")
         method = _value(out, _RELEASE["method"], record, ctx)
         released = _value(out, _RELEASE["released"], record, ctx)
         items = _value(out, _RELEASE["items"], record, ctx)

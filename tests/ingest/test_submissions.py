@@ -360,6 +360,29 @@ def test_hazard_ids_in_a_numeric_column_are_recorded_as_the_review_shows_them(
     assert session.scalars(select(Release.reference)).all() == ["7"]
 
 
+def test_a_release_naming_its_hazard_in_other_capitals_is_told_the_recorded_one(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """helper-90's release named id-0003 beside a recorded ID-0003 and was told only that
+    no such hazard is recorded."""
+    hz = hazard_frame([{"hazard_id": "ID-0003"}], [box(103.1, 19.4, 103.11, 19.41)])
+    approval.approve(session, submissions.stage(session, write_zip(hz, tmp_path, "hz"),
+                                                kind="hazards").submission.id)  # fmt: skip
+    rel = gpd.GeoDataFrame(
+        [{"release_id": "R1", "hazard_id": "id-0003", "method": "TS", "released": "2022-02-02"},
+         {"release_id": "R2", "hazard_id": "ID-0009", "method": "TS", "released": "2022-02-02"}],
+        geometry=[box(103.1, 19.4, 103.105, 19.41)] * 2,
+        crs=4326,
+    )  # fmt: skip
+    staged = submissions.stage(session, write_zip(rel, tmp_path, "rel"), kind="releases")
+    said = {f.row: f.message for f in staged.findings if f.code == "unknown_hazard"}
+    assert said == {
+        1: "hazard id-0003 is not recorded; hazard ID-0003 is: references are written as "
+        "recorded, capitals and all",
+        2: "hazard ID-0009 is not recorded",
+    }
+
+
 def test_releases_are_validated_against_the_database(
     session: Session, country: None, tmp_path: Path
 ) -> None:

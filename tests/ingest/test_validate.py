@@ -104,6 +104,19 @@ def test_latitude_given_first_is_told_as_such() -> None:
     assert "look swapped" in finding.message and "longitude then latitude" in finding.message
 
 
+def test_metres_given_as_degrees_are_told_to_need_their_coordinate_system() -> None:
+    """helper-90's CSV in UTM 48N, sent without its CRS, was asked "is the declared CRS
+    right?", though none was declared."""
+    utm = box(300_000, 2_150_000, 300_100, 2_150_100)
+    (finding,) = validate_hazards(hazards([{"hazard_id": "H1"}], [utm]), ctx()).findings
+    assert finding.code == "bad_coordinates" and finding.field == "geometry"
+    assert "they look like metres of a UTM zone" in finding.message
+    assert "--crs EPSG:32648" in finding.message and "declared" not in finding.message
+    far = box(5_000_000, 2_150_000, 5_000_100, 2_150_100)  # no UTM easting
+    (other,) = validate_hazards(hazards([{"hazard_id": "H1"}], [far]), ctx()).findings
+    assert "UTM" not in other.message and "give the file's coordinate system" in other.message
+
+
 def test_far_vertex_typo_is_a_warning() -> None:
     # one vertex typed 103.1 instead of 102.11: a long thin spike to the east
     typo = Polygon(
