@@ -421,9 +421,12 @@ def parse_year(value: Any, *, where: str) -> int | None:
     if blank(value):
         return None
     try:
-        year = int(float(value))
+        number = float(value)
+        year = int(number)
     except (ValueError, OverflowError):  # "1e400" and "inf" are floats no year is
         raise InvalidRequest(f"{where}: {value!r} is not a year") from None
+    if number != year:  # 1973.5 had been kept as 1973 without a word (helper-90)
+        raise InvalidRequest(f"{where}: {value!r} is not a whole year")
     if not 1900 <= year <= 2100:
         raise InvalidRequest(f"{where}: year {year} is out of range (1900 to 2100)")
     return year

@@ -345,6 +345,18 @@ def test_a_year_no_float_holds_is_not_a_year(given: str) -> None:
     assert f"{given!r} is not a year" in found[0].message
 
 
+def test_a_year_with_a_fraction_is_not_a_whole_year() -> None:
+    """helper-90's used_to 1973.5 was recorded as 1973 without a word; 1973.0 (a numeric
+    column's) is 1973."""
+    g = box(102.1, 19.6, 102.11, 19.61)
+    frame = hazards([{"hazard_id": "H1", "used_from": 1970.0, "used_to": "1973.5"}], [g])
+    result = validate_hazards(frame, ctx())
+    errors = [f for f in result.findings if f.severity.value == "error"]
+    assert [(f.code, f.field) for f in errors] == [("bad_value", "used_to")]
+    assert "'1973.5' is not a whole year" in errors[0].message
+    assert result.records[0]["used_from"] == 1970
+
+
 def test_a_revision_whose_date_cannot_be_read_has_that_one_error() -> None:
     # "31/12/2026" in revised also said "recorded is required" and "already recorded", as
     # if the feature were a new hazard (found by a walk-through through the API)
