@@ -27,6 +27,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from ims.db.embedded import find_bindir
+from ims.db.migrate import refuse_unknown
+from ims.db.session import APP_ROLE
 from ims.errors import InvalidRequest, SetupError
 
 log = logging.getLogger(__name__)
@@ -136,6 +138,10 @@ def restore(url: str, path: Path) -> None:
             f"{path} is not a backup made by `ims db backup` (pg_dump custom format)"
         )
     _check_is_ims(path, listing.stdout)
+    revision = _revision_of(tool, path)
+    if revision is not None:  # refused before anything changes: it had been after (helper-89)
+        refuse_unknown(revision, f"the backup {path.name}")
+    _ensure_app_role(url)
     ended = end_other_sessions(url)
     with tempfile.TemporaryFile() as said:
         written = subprocess.Popen(
@@ -202,6 +208,61 @@ def _check_is_ims(path: Path, listing: str) -> None:
             f"{path} holds schemas ims does not make ({', '.join(others[:5])}): it is not a "
             "backup made by `ims db backup`"
         )
+
+
+def _revision_of(tool: str, path: Path) -> str | None:
+    """The schema revision a backup holds (its ``alembic_version`` row), None if none."""
+    said = subprocess.run(
+        [tool, "--data-only", "--table=alembic_version", "--file=-", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    rows = said.stdout.splitlines()
+    start = next((i for i, line in enumerate(rows) if line.startswith("COPY ")), None)
+    if said.returncode != 0 or start is None:
+        return None  # the restore itself says what is wrong with the file
+    values = [line.strip() for line in rows[start + 1 :] if line.strip()]
+    return values[0] if values and values[0] != "\\." else None
+
+
+# The application's role is the cluster's, not the database's: a backup never holds it. A
+# restore into a new cluster (a fresh data directory, another machine) left a database no
+# command could use, "role ims_app does not exist" (helper-89). It is made as the
+# migrations make it (0008, 0009), where the owner may make roles; the grants follow the
+# restore (``_grant_app_role``).
+_APP_ROLE_MADE = (
+    f"""
+    DO $$ BEGIN
+        IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}')
+           AND (SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user)
+        THEN
+            CREATE ROLE {APP_ROLE} LOGIN;
+        END IF;
+    EXCEPTION WHEN duplicate_object THEN NULL;  -- made meanwhile for another database
+    END $$
+    """,
+    f"""
+    DO $$ BEGIN
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}')
+           AND NOT pg_has_role(current_user, '{APP_ROLE}', 'MEMBER') THEN
+            EXECUTE format('GRANT {APP_ROLE} TO %I', current_user);
+        END IF;
+    EXCEPTION WHEN insufficient_privilege THEN NULL;  -- ims then works as its owner login
+    END $$
+    """,
+)
+
+
+def _ensure_app_role(url: str) -> None:
+    """Make the application's role where the cluster lacks it (see ``_APP_ROLE_MADE``)."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            for block in _APP_ROLE_MADE:
+                conn.execute(text(block))
+    finally:
+        engine.dispose()
 
 
 def end_other_sessions(url: str) -> int:

@@ -57,15 +57,7 @@ def upgrade(engine: Engine, revision: str = "head", *, by: str = "ims") -> list[
     scripts = ScriptDirectory.from_config(cfg)
     current = current_revision(engine)
     if current is not None:
-        try:
-            scripts.get_revision(current)
-        except CommandError:
-            raise SetupError(
-                f"the database schema is at revision {current}, which this version of ims "
-                f"does not know (its latest is {scripts.get_current_head()}): the database "
-                "was migrated by a newer ims; run that version, or restore a backup made "
-                "with this one"
-            ) from None
+        refuse_unknown(current, "the database schema")
         if revision == "head" and current in scripts.get_heads():
             return []  # at head already: every command checks, and alembic's run costs ~0.5 s
     steps = [
@@ -157,6 +149,32 @@ def _audit_migration(conn: Connection, by: str, before: str, after: str, steps: 
             },
         )
         session.commit()
+
+
+def refuse_unknown(revision: str, what: str) -> None:
+    """Refuse, with a SetupError, a schema ``revision`` this ims does not know: one a
+    newer ims migrated. ``what``: the schema's holder, as the message names it."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    try:
+        scripts.get_revision(revision)
+    except CommandError:
+        raise SetupError(
+            f"{what} is at revision {revision}, which this version of ims does not know (its "
+            f"latest is {scripts.get_current_head()}): it was migrated by a newer ims; run "
+            "that version, or restore a backup made with this one"
+        ) from None
+
+
+def newer(engine: Engine) -> str | None:
+    """The database's revision when it is one this ims does not know (a newer ims's)."""
+    current = current_revision(engine)
+    if current is None:
+        return None
+    try:
+        refuse_unknown(current, "")
+    except SetupError:
+        return current
+    return None
 
 
 def behind(engine: Engine) -> tuple[str, str] | None:

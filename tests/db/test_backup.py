@@ -244,6 +244,34 @@ def test_a_cut_backup_or_another_databases_changes_nothing(
         source.dispose()
 
 
+def test_a_backup_of_a_newer_schema_is_refused_before_anything_changes(
+    databases: tuple[str, str],
+    app_url: Callable[[str], str],
+    tmp_path: Path,
+) -> None:
+    """helper-89 restored a backup of a schema a newer ims had migrated: the database was
+    replaced by it, and only then refused ("migrated by a newer ims"), its contents gone."""
+    source_url, target_url = databases
+    source, target = make_engine(app_url(source_url)), make_engine(app_url(target_url))
+    owner = make_owner_engine(source_url)
+    try:
+        fill(source)
+        with owner.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+        backup(source_url, tmp_path / "newer.backup")
+        with pytest.raises(SetupError) as refused:
+            restore(target_url, tmp_path / "newer.backup")
+        said = refused.value.detail
+        assert "the backup newer.backup is at revision 0999" in said and "newer ims" in said
+        with target.connect() as conn:  # the target as it was: empty, at this ims's head
+            assert conn.scalar(text("SELECT count(*) FROM hazard")) == 0
+            assert conn.scalar(text("SELECT version_num FROM alembic_version")) != "0999"
+    finally:
+        source.dispose()
+        target.dispose()
+        owner.dispose()
+
+
 def test_cli_backs_up_and_restores_with_one_line_errors(
     databases: tuple[str, str],
     app_url: Callable[[str], str],

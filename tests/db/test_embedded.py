@@ -232,3 +232,38 @@ def test_a_command_that_makes_a_new_database_says_so_where_its_data_would_be(
     finally:
         cluster.stop()
         shutil.rmtree(cluster.socket_dir, ignore_errors=True)
+
+
+@pytest.mark.db
+def test_a_backup_restored_into_a_new_data_directory_is_usable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """helper-89 followed the guide's check of a backup, a restore into a fresh data
+    directory: the restore ended in "role ims_app does not exist", and no command could
+    use the database (the role is the cluster's, and a backup holds none)."""
+    from typer.testing import CliRunner
+
+    from ims.cli import app
+    from ims.config import get_settings
+
+    clusters = [EmbeddedCluster(tmp_path / name) for name in ("data", "elsewhere")]
+    runner = CliRunner()
+    try:
+        monkeypatch.setenv("IMS_DATA_DIR", str(clusters[0].home))
+        get_settings.cache_clear()
+        made = runner.invoke(app, ["users", "add", "amina", "--role", "reviewer", "--no-password"])
+        assert made.exit_code == 0, made.output
+        kept = runner.invoke(app, ["db", "backup", str(tmp_path / "ims.backup")])
+        assert kept.exit_code == 0, kept.output
+        monkeypatch.setenv("IMS_DATA_DIR", str(clusters[1].home))
+        get_settings.cache_clear()
+        restored = runner.invoke(app, ["db", "restore", str(tmp_path / "ims.backup"), "--yes"])
+        assert restored.exit_code == 0, restored.output
+        listed = runner.invoke(app, ["users", "list"])
+        assert listed.exit_code == 0, listed.output
+        assert "amina" in listed.output
+    finally:
+        get_settings.cache_clear()
+        for cluster in clusters:
+            cluster.stop()
+            shutil.rmtree(cluster.socket_dir, ignore_errors=True)
