@@ -70,13 +70,21 @@ def _print_status() -> None:
 
 def _against_head(revision: object) -> str:
     """How a database's schema revision stands against this ims's own (its migrations')."""
-    from ims.db.migrate import heads
+    from ims.db.migrate import heads, refuse_unknown
+    from ims.errors import SetupError
 
     head = heads()
     if revision in head:
         return " (this ims's own)"
     if revision is None:
         return " (empty: `ims db up` or `ims db migrate` makes the schema)"
+    try:
+        refuse_unknown(str(revision), "")
+    except SetupError:  # `ims db migrate` had been advised, which refuses it (helper-89)
+        return (
+            f" (newer than this ims's {', '.join(head)}: a later ims migrated it; run that "
+            "version, or restore a backup made with this one)"
+        )
     return (
         f" (this ims's is {', '.join(head)}: back it up with `ims db backup FILE`, then "
         "`ims db migrate`; until then ims's other commands refuse it)"

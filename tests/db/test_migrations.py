@@ -356,6 +356,13 @@ def test_the_command_line_says_how_a_schema_stands_and_what_a_migration_did(
     assert "nothing to migrate" in again.output
     now = runner.invoke(app, ["db", "status"])
     assert now.exit_code == 0 and f"schema revision {head} (this ims's own)" in now.output
+    # a newer ims's schema had been told to `ims db migrate`, which refuses it (helper-89)
+    with scratch_engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    newer = runner.invoke(app, ["db", "status"])
+    assert newer.exit_code == 1, newer.output
+    assert f"schema revision 0999 (newer than this ims's {head}: a later ims" in newer.output
+    assert "ims db migrate" not in newer.output
 
 
 def test_an_upgrade_waits_for_the_administrator_and_a_backup_from_before_comes_back(
