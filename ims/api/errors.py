@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -282,6 +283,17 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     return await _ims_error(request, unavailable)
 
 
+async def _os_error(request: Request, exc: Exception) -> Response:
+    """A full disk while the server keeps a file (an upload copied to its folder) is the
+    server's trouble, said as 507: it had been a 500 and a traceback (helper-89)."""
+    assert isinstance(exc, OSError)
+    if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+        return await _unexpected(request, exc)
+    log.error("no room on %s %s: %s", request.method, request.url.path, exc)
+    page = _page_error(request, 507, "No room for the file", NO_ROOM)
+    return page or problem(507, "Insufficient storage", NO_ROOM, "insufficient-storage")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(
@@ -296,4 +308,5 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(DataError, _unstorable)
     app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(OSError, _os_error)
     app.add_exception_handler(Exception, _unexpected)

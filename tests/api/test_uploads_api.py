@@ -88,6 +88,25 @@ def test_an_upload_the_server_has_no_room_for_is_told_as_the_servers_trouble(
     assert count(session, "submission") == 0
 
 
+def test_a_disk_that_fills_while_the_upload_is_kept_is_told_as_the_servers_trouble(
+    client_as: ClientAs, session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """helper-89's disk filled while the server copied a received file to its folder: a
+    500 "Internal error" and a traceback, where a full disk while receiving it was a 507."""
+    import errno
+
+    from ims.api import submissions as api_submissions
+
+    def full(*args: object, **kwargs: object) -> object:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(api_submissions, "_saved", full)
+    answer = post(client_as("operator", organisation="MAG"), good_zip(tmp_path))
+    assert answer.status_code == 507, answer.text  # type: ignore[attr-defined]
+    assert "no room to receive this file" in answer.json()["detail"]  # type: ignore[attr-defined]
+    assert count(session, "submission") == 0
+
+
 def test_upload_review_approve_twice_and_the_same_file_again(
     client: TestClient, client_as: ClientAs, session: Session, tmp_path: Path
 ) -> None:
