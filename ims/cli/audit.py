@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import typer
 
 from ims.cli.common import command, database_up, err, out, progress_bar
+from ims.errors import InvalidRequest
 
 audit_app = typer.Typer(help="The audit trail and its seals.", no_args_is_help=True)
 
@@ -29,6 +31,14 @@ def audit_verify(
     from ims.db.audit import verify_chain
     from ims.db.session import make_owner_engine
 
+    if noted is not None:
+        noted = noted.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", noted):
+            # a mistyped hash had been reported as "tampering found" (helper-89)
+            raise InvalidRequest(
+                f"--noted {noted!r} is not a head hash: one is 64 hexadecimal characters, "
+                "as `ims audit verify` prints it"
+            )
     engine = make_owner_engine(database_up(quiet=True).owner)
     try:
         with (

@@ -191,14 +191,22 @@ def db_restore(
     ] = False,
 ) -> None:
     """Replace the database's contents with FILE, in one transaction (all or nothing)."""
+    from sqlalchemy.engine import make_url
+
     from ims.db import audit
     from ims.db.backup import restore
     from ims.db.migrate import current_revision, upgrade
     from ims.db.session import make_owner_engine
 
     found = database_up(quiet=True, when_behind="leave")  # it is replaced whatever it holds
+    settings = get_settings()
+    where = (  # the prompt had not named which (helper-89)
+        f"the database {make_url(found.owner).database} (IMS_DATABASE_URL)"
+        if settings.database_url
+        else f"the embedded database in {settings.data_dir}"
+    )
     if not yes and not typer.confirm(
-        "This replaces everything in the database with the backup. Go on?"
+        f"This replaces everything in {where} with the backup {file.name}. Go on?"
     ):
         raise typer.Exit(1)
     restore(found.owner, file)

@@ -88,6 +88,10 @@ def backup(url: str, path: Path, *, overwrite: bool = False) -> int:
     path = Path(path)
     if path.is_dir():
         raise InvalidRequest(f"{path} is a directory: give a file name for the backup")
+    if not path.parent.is_dir():  # its error had named the file written first, NAME.partial
+        raise InvalidRequest(
+            f"{path.parent} is not a directory: give the backup a folder that exists"
+        )
     if path.exists() and not overwrite:
         raise InvalidRequest(
             f"{path} exists: give another name (a date in it, say), or --overwrite to replace it"

@@ -210,6 +210,13 @@ def test_ims_audit_verify_exits_1_on_tampering_and_prints_the_head(
     assert clean.exit_code == 0, clean.output
     head = verify(committed_owner_engine).head
     assert f"head {head}" in clean.output and "no tampering found" in clean.output
+    # a mistyped hash had been told "tampering found: 1 chain" (helper-89); capitals and
+    # spaces around a copied one are no mistake
+    typo = runner.invoke(app, ["audit", "verify", "--noted", "abc"])
+    assert typo.exit_code == 2, typo.output
+    assert "'abc' is not a head hash: one is 64 hexadecimal characters" in typo.output
+    copied = runner.invoke(app, ["audit", "verify", "--noted", f" {str(head).upper()} "])
+    assert copied.exit_code == 0, copied.output
     as_owner(
         committed_owner_engine,
         "ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only",

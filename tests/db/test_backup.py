@@ -289,6 +289,16 @@ def test_cli_backs_up_and_restores_with_one_line_errors(
         assert "backed up to" in done.output
         refused = runner.invoke(app, ["db", "restore", str(tmp_path / "a.backup")], input="n\n")
         assert refused.exit_code == 1  # asked, and the answer was no
+        # which database it replaces, and with what (helper-89: the prompt named neither)
+        named = make_url(source_url).database
+        assert (
+            f"replaces everything in the database {named} (IMS_DATABASE_URL) with the "
+            "backup a.backup" in refused.output
+        )
+        nowhere = runner.invoke(app, ["db", "backup", str(tmp_path / "none" / "b.backup")])
+        assert nowhere.exit_code == 2  # the folder named, not the file written first
+        assert f"{tmp_path / 'none'} is not a directory" in nowhere.output
+        assert ".partial" not in nowhere.output
         restored = runner.invoke(app, ["db", "restore", str(tmp_path / "a.backup"), "--yes"])
         assert restored.exit_code == 0, restored.output
         (tmp_path / "junk.backup").write_bytes(b"junk")
