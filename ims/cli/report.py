@@ -335,3 +335,9 @@ def print_article7(report: dict[str, Any]) -> None:
         f"{overlap['double_counted_m2'] / 1e6:,.3f} km²",
         highlight=False,
     )
+    if overlap.get("released_twice_m2"):
+        out.print(
+            f"released land counted for more than one overlapping hazard: "
+            f"{overlap['released_twice_m2'] / 1e6:,.3f} km² (in the released total)",
+            highlight=False,
+        )

@@ -13,8 +13,10 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.db.ledger import load_inputs
 from ims.domain.enums import Contamination
 from ims.domain.geodesy import geodesic_areas
+from ims.domain.ledger import hazard_ledger
 from ims.domain.polygons import object_array, polygonal
 
 log = logging.getLogger(__name__)
@@ -195,3 +197,60 @@ def _components(nodes: list[int], edges: list[tuple[int, int]]) -> list[list[int
     for n in nodes:
         groups[root(n)].append(n)
     return list(groups.values())
+
+
+# Hazards that released ground over a period and overlap another that did too: only their
+# released ground can have been counted for two hazards (docs/design.md §2.6).
+_RELEASED_OVERLAPPING = """
+SELECT DISTINCT e.hazard_id FROM ledger_entry e JOIN hazard h ON h.id = e.hazard_id
+WHERE e.on > :start AND e.on <= :end AND e.kind IN ('cancelled', 'reduced', 'cleared')
+  AND e.delta_m2 < 0 AND h.contam = :contam
+  AND e.hazard_id IN (SELECT hazard_id FROM hazard_overlap)
+"""
+
+
+def released_twice_area(
+    session: Session, start: dt.date, end: dt.date, contam: Contamination
+) -> float:
+    """The ground released over (start, end] that Form 1(i) counts for more than one
+    hazard: shared by overlapping hazards, released from each (§2.2 releases a square
+    metre once per hazard). helper-90 cleared 19,997 m² lying on two overlapping hazards
+    and Form 1(i) said 29,996 m², with nothing to show why.
+
+    Each hazard's released ground over the period is the union of its releases' effective
+    pieces (the ledger, replayed from its revisions and releases); hazards whose released
+    ground meets are unioned group by group, as for the remaining area. The result is what
+    the pieces add up to beyond their unions: 0 when no released ground is shared.
+    """
+    params = {"start": start, "end": end, "contam": contam.value}
+    released = {row[0] for row in session.execute(text(_RELEASED_OVERLAPPING), params)}
+    neighbours = {
+        (a, b)
+        for a, b in session.execute(text(_PAIRS))
+        if a < b and a in released and b in released
+    }
+    paired = sorted({h for pair in neighbours for h in pair})
+    if not paired:
+        return 0.0
+    ground: dict[int, BaseGeometry] = {}
+    for inputs in load_inputs(session, paired):
+        pieces = [
+            e.effective
+            for e in hazard_ledger(inputs.versions, inputs.releases)
+            if e.kind.is_release and start < e.on <= end and not e.effective.is_empty
+        ]
+        if pieces:
+            ground[inputs.hazard_id] = polygonal(shapely.union_all(pieces))
+    pairs = [(a, b) for a, b in sorted(neighbours) if a in ground and b in ground]
+    if not pairs:
+        return 0.0
+    meet = shapely.intersects(
+        _array(ground, [a for a, _ in pairs]), _array(ground, [b for _, b in pairs])
+    )
+    met = [pair for pair, yes in zip(pairs, meet, strict=True) if yes]
+    groups = _components(sorted({h for pair in met for h in pair}), met)
+    if not groups:
+        return 0.0
+    members = geodesic_areas([ground[h] for group in groups for h in group])
+    unions = union_areas([[ground[h] for h in group] for group in groups])
+    return max(0.0, float(members.sum() - unions.sum()))

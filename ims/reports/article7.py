@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ims.db.dissolve import dissolved_remaining_area
+from ims.db.dissolve import dissolved_remaining_area, released_twice_area
 from ims.db.ledger import admin_indexes
 from ims.db.outside import outside_ground
 from ims.domain.enums import Contamination
@@ -379,6 +379,9 @@ def article7(session: Session, year: int, scope: ReportScope) -> dict[str, Any]:
             "total_area_m2": total_area,
             "dissolved_area_m2": clean_area(dissolved),
             "double_counted_m2": clean_area(max(0.0, total_area - dissolved)),
+            "released_twice_m2": clean_area(
+                released_twice_area(session, start, as_of, scope.contam)
+            ),
         },
     }
 

@@ -78,6 +78,11 @@ class Overlap(_Document):
     total_area_m2: float
     dissolved_area_m2: float = Field(description="the union of the open hazards")
     double_counted_m2: float
+    released_twice_m2: float = Field(
+        default=0.0,
+        description="of the land released in the year, the ground shared by overlapping "
+        "hazards that the released totals count for each of them (docs/design.md §2.6)",
+    )
 
 
 class Totals(_Document):

@@ -493,6 +493,11 @@ def _notes(report: dict[str, Any], st: _Styles, quality: str) -> list[Any]:
         f"is {overlap['dissolved_area_m2'] / 1e6:,.3f} km² "
         f"({overlap['double_counted_m2'] / 1e6:,.3f} km² shared)."
     )
+    if overlap.get("released_twice_m2"):
+        shared += (
+            f" Of the land released, {overlap['released_twice_m2'] / 1e6:,.3f} km² is ground "
+            "shared by overlapping hazards, released from each and counted for each."
+        )
     story: list[Any] = [
         st.para("Notes", st.heading),
         st.para("How the figures are computed", st.subheading),

@@ -217,6 +217,50 @@ def test_overlapping_hazards_report_the_dissolved_total(session: Session, provin
     )
 
 
+def test_ground_released_from_overlapping_hazards_is_said_as_counted_for_each(
+    session: Session, provinces: None
+) -> None:
+    """helper-90 cleared 19,997 m² lying on two overlapping hazards: the release was split
+    between them, each released its part (§2.2), and Form 1(i) said 29,996 m² with nothing
+    to show why. The overlap section now gives the ground counted for more than one hazard
+    in the year's released total, here computed from the coordinates."""
+    record_hazards(
+        session,
+        [
+            hazard("H1", box(102.1, 19.6, 102.11, 19.61)),
+            hazard("H2", box(102.105, 19.6, 102.115, 19.61)),
+            hazard("H3", box(102.2, 19.6, 102.21, 19.61)),
+            hazard("H4", box(102.205, 19.6, 102.215, 19.61)),
+        ],
+    )
+    cleared = box(102.103, 19.6, 102.112, 19.61)  # one clearance, split between H1 and H2
+    record_releases(
+        session,
+        [
+            release("R1#1", "H1", CLR, dt.date(2021, 6, 1), cleared),
+            release("R1#2", "H2", CLR, dt.date(2021, 6, 1), cleared),
+            # H3 and H4 release their shared ground months apart, by two methods
+            release("R3", "H3", CLR, dt.date(2021, 3, 1), box(102.2, 19.6, 102.21, 19.61)),
+            release("R4", "H4", TS, dt.date(2021, 9, 1), box(102.205, 19.6, 102.215, 19.61)),
+            # 2022: only H2 releases, ground no other hazard has
+            release("R6", "H2", CLR, dt.date(2022, 2, 1), box(102.112, 19.6, 102.115, 19.61)),
+        ],
+    )
+    report = article7(session, 2021, ReportScope())
+    total = row(report["released"], "TOTAL")["total_m2"]
+    pieces = (
+        geod_box(102.103, 19.6, 102.11, 19.61)
+        + geod_box(102.105, 19.6, 102.112, 19.61)
+        + geod_box(102.2, 19.6, 102.21, 19.61)
+        + geod_box(102.205, 19.6, 102.215, 19.61)
+    )
+    twice = geod_box(102.105, 19.6, 102.11, 19.61) + geod_box(102.205, 19.6, 102.21, 19.61)
+    assert total == pytest.approx(pieces, rel=1e-7)  # each hazard's part, as §2.2 counts it
+    assert report["overlap"]["released_twice_m2"] == pytest.approx(twice, rel=1e-7)
+    assert article7(session, 2022, ReportScope())["overlap"]["released_twice_m2"] == 0
+    assert article7(session, 2020, ReportScope())["overlap"]["released_twice_m2"] == 0
+
+
 def test_chains_of_overlapping_hazards_are_dissolved_once_including_released_ground(
     session: Session, provinces: None
 ) -> None:
