@@ -122,7 +122,10 @@
     for (const name of names) pick.append(el("option", { value: name }, name));
     if (names.includes(before)) pick.value = before;
     $("layer-row").hidden = false;
-    const text = `This file holds ${names.length} layers: choose the one to upload, then read it again.`;
+    // a workbook's are its sheets: the data manager knows them by that name
+    const parts = file && /\.xlsx$/i.test(file.name) ? "sheets" : "layers";
+    const text = `This file holds ${names.length} ${parts}: choose the one to upload, then read it again.`;
+    document.querySelector('label[for="layer"]').textContent = parts === "sheets" ? "Sheet" : "Layer";
     $("layer-error").textContent = text; // beside the choice (and not again below the form)
     pick.focus();
   }
