@@ -225,7 +225,8 @@ def _read_table(
         # summary's columns and said nothing of the sheet holding the hazards
         raise InvalidUpload(
             f"{exc.detail} (in sheet {names[0]!r}, the first of the workbook's {len(names)}: "
-            "choose the sheet to upload by its name, e.g. --layer NAME)",
+            f"{', '.join(repr(n) for n in names)}; choose the sheet to upload by its name, "
+            "e.g. --layer NAME)",
             field="layer",
             layers=names,
         ) from None

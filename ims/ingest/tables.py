@@ -165,13 +165,12 @@ def read_table(
     (``sheet``: a workbook's sheet to read, by its name; the first if None)."""
     where = name or path.name
     read: list[str] = []
+    chosen: str | None = None
     if path.suffix.lower() == ".xlsx":
-        raw = _read_xlsx(path, where, sheet, read)
+        raw, chosen = _read_xlsx(path, where, sheet, read)
+        raw = raw.dropna(how="all")
     else:
-        raw = _read_csv(path, where)
-    chosen = raw.attrs.get(_SHEET)
-    raw = raw.dropna(how="all")
-    raw = _unnamed_kept(raw, read)
+        raw = _unnamed_kept(_read_csv(path, where).dropna(how="all"), read)
     if raw.empty:
         raise InvalidUpload(f"{where} has no rows")
     raw = raw.reset_index(drop=True)
@@ -201,10 +200,9 @@ def read_table(
 
 
 def _unnamed_kept(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """A table's columns without a header: left out if empty, else kept as "column E" (a
-    sheet's letters) or "column 5" (a CSV's place), and said. They had all been dropped,
-    values and all, without a word (helper-90)."""
-    letters = raw.attrs.get(_LETTERS, {})
+    """A CSV's columns without a header (pandas names them "Unnamed: 4"): left out if
+    empty, else kept as "column 5", by their place, and said. They had all been dropped,
+    values and all, without a word (helper-90). A workbook's are named as it is read."""
     renamed: dict[Any, str] = {}
     dropped: list[Any] = []
     taken = {str(c).casefold() for c in raw.columns}
@@ -214,9 +212,10 @@ def _unnamed_kept(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
         if raw[column].map(blank).all():
             dropped.append(column)
             continue
-        name = f"column {letters.get(column, i + 1)}"
+        name, count = f"column {i + 1}", 1
         while name.casefold() in taken:
-            name += "'"
+            count += 1
+            name = f"column {i + 1} ({count})"
         taken.add(name.casefold())
         renamed[column] = name
     if renamed:
@@ -410,16 +409,25 @@ def _blank_line(row: list[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
 
-def _read_xlsx(path: Path, where: str, sheet: str | None, notes: list[str]) -> pd.DataFrame:
-    """A workbook's sheet as a table: the one named, else the first (where KoboToolbox and
-    ODK put the main records; repeats follow), its header the first row that holds
-    anything, and each merged range read as its first cell's value in every cell it
-    covers, as the sheet shows it (helper-90: a type merged over three rows had left two
-    of them blank, recorded as the default CMR; a header merged over two columns had
-    dropped the second column's Lao names)."""
+def _read_xlsx(
+    path: Path, where: str, sheet: str | None, notes: list[str]
+) -> tuple[pd.DataFrame, str]:
+    """A workbook's sheet as a table, and the sheet's name: the one named, else the first
+    visible one (where KoboToolbox and ODK put the main records; repeats follow), each
+    merged range read as its first cell's value in every cell it covers, as the sheet
+    shows it (helper-90: a type merged over three rows had left two of them blank,
+    recorded as the default CMR; a header merged over two columns had dropped the second
+    column's Lao names). The workbook is opened once: openpyxl reads every sheet's size
+    as it opens one, the whole sheet where it does not say (helper-92)."""
     try:
-        names, chosen, merges = _sheets(path, sheet)
-        grid = pd.read_excel(path, sheet_name=chosen, header=None, dtype=object, engine="openpyxl")
+        with pd.ExcelFile(path, engine="openpyxl") as workbook:
+            book: Any = workbook.book
+            sheets = list(book.worksheets)  # a chart sheet holds no cells
+            chosen = _chosen_sheet(where, sheet, sheets)
+            # openpyxl has no public way to a sheet's part (the workbook is held to the
+            # limits of a zip before it is read: check_workbook)
+            xml = book._archive.read(book[chosen]._worksheet_path)
+            grid = workbook.parse(chosen, header=None, dtype=object)
     except InvalidUpload:
         raise
     except Exception as exc:  # openpyxl reports a damaged workbook as several types
@@ -434,59 +442,58 @@ def _read_xlsx(path: Path, where: str, sheet: str | None, notes: list[str]) -> p
         # openpyxl's message names the file where the server keeps it: name it as sent
         said = " ".join(str(exc).replace(str(path), where).split())
         raise InvalidUpload(f"{where} cannot be read as an Excel workbook: {said}") from None
-    if len(names) > 1:
-        others = ", ".join(repr(n) for n in names if n != chosen)
+    others = [ws.title for ws in sheets if ws.title != chosen and ws.sheet_state == "visible"]
+    if others:
         notes.append(
-            f"the workbook's sheet {chosen!r} was read, not its other sheets ({others}): to "
-            "upload another, choose it as the layer (--layer NAME)"
+            f"the workbook's sheet {chosen!r} was read, not its other sheets "
+            f"({', '.join(repr(n) for n in others)}): to upload another, choose it as the "
+            "layer (--layer NAME)"
         )
-    table = _table_of_grid(grid, merges, notes)
-    table.attrs[_SHEET] = chosen
-    return table
+    return _table_of_grid(grid, _merged_ranges(xml), notes), chosen
+
+
+def _chosen_sheet(where: str, sheet: str | None, sheets: list[Any]) -> str:
+    """The sheet to read: the one named (in any capitals), else the first visible one."""
+    names = [str(ws.title) for ws in sheets]
+    visible = [str(ws.title) for ws in sheets if ws.sheet_state == "visible"] or names
+    if not names:
+        raise InvalidUpload(f"{where} has no sheet of cells (only charts)")
+    if sheet is None:
+        return visible[0]
+    if sheet in names:
+        return sheet
+    matches = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
+    if len(matches) != 1:
+        raise InvalidUpload(
+            f"{where} has no sheet named {sheet!r}; its sheets are "
+            f"{', '.join(repr(n) for n in visible)}",
+            field="layer",
+            layers=visible,
+        )
+    return matches[0]
+
+
+def sheet_names(path: Path) -> list[str]:
+    """A workbook's visible sheets of cells, by name ([] if it cannot be read)."""
+    try:
+        with pd.ExcelFile(path, engine="openpyxl") as workbook:
+            book: Any = workbook.book
+            return [ws.title for ws in book.worksheets if ws.sheet_state == "visible"]
+    except Exception:  # the reading itself says what is wrong with the workbook
+        return []
 
 
 _MERGED: Final = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
 
 
-def _sheets(
-    path: Path, sheet: str | None
-) -> tuple[list[str], str, list[tuple[int, int, int, int]]]:
-    """The workbook's sheet names, the one chosen (``sheet``, in any capitals, else the
-    first) and its merged ranges as (first row, first column, last row, last column),
-    counted from 0.
-
-    openpyxl gives the merged ranges only when it reads the whole sheet into memory; they
-    are found in the sheet's XML instead, where they follow its cells."""
-    from openpyxl import load_workbook
-
-    book = load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    try:
-        names = list(book.sheetnames)
-        if sheet is not None and sheet not in names:
-            matches = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
-            if len(matches) != 1:
-                listed = ", ".join(repr(n) for n in names)
-                raise InvalidUpload(
-                    f"{path.name} has no sheet named {sheet!r}; its sheets are {listed}",
-                    field="layer",
-                    layers=names,
-                )
-            sheet = matches[0]
-        sheet = sheet if sheet is not None else names[0]
-        chosen = book[sheet]
-        # openpyxl has no public way to the sheet's part (the workbook is held to the
-        # limits of a zip before it is read: check_workbook)
-        xml = book._archive.read(chosen._worksheet_path)
-    finally:
-        book.close()
-    merges = [
-        (int(r1) - 1, _column_number(c1) - 1, int(r2) - 1, _column_number(c2) - 1)
-        for c1, r1, c2, r2 in (
-            (m.group(1).decode(), m.group(2), m.group(3).decode(), m.group(4))
-            for m in _MERGED.finditer(xml)
-        )
+def _merged_ranges(xml: bytes) -> list[tuple[int, int, int, int]]:
+    """A sheet's merged ranges as (first row, first column, last row, last column), from
+    0. openpyxl gives them only when it reads the whole sheet into memory; they are found
+    in the sheet's XML instead, where they follow its cells."""
+    return [
+        (int(r1) - 1, _column_number(c1.decode()) - 1, int(r2) - 1, _column_number(c2.decode()) - 1)
+        for c1, r1, c2, r2 in (m.groups() for m in _MERGED.finditer(xml))
     ]
-    return names, sheet, merges
 
 
 def _column_number(letters: str) -> int:
@@ -506,11 +513,15 @@ def _column_letters(number: int) -> str:
     return letters
 
 
+_TITLE_ROWS = 10  # rows below a lone title in which a header is looked for
+
+
 def _table_of_grid(
     grid: pd.DataFrame, merges: list[tuple[int, int, int, int]], notes: list[str]
 ) -> pd.DataFrame:
-    """A sheet's cells (``grid``, from A1) as a table: merged ranges filled, the first row
-    that holds anything as the header."""
+    """A sheet's cells (``grid``, from A1) as a table: merged ranges filled; the header the
+    first row that names more than one thing (a title alone above it, "Hazard register
+    2015", is left out and said); every column named, uniquely."""
     if merges:
         cells = grid.to_numpy(dtype=object)
         for top, left, bottom, right in merges:
@@ -520,50 +531,76 @@ def _table_of_grid(
     head = next((i for i in range(len(grid)) if not grid.iloc[i].map(blank).all()), None)
     if head is None:
         return pd.DataFrame()
+    if len(_named(grid.iloc[head])) == 1:  # a title (merged across or not): the header below?
+        below = range(head + 1, min(len(grid), head + 1 + _TITLE_ROWS))
+        header_row = next((i for i in below if len(_named(grid.iloc[i])) > 1), None)
+        if header_row is not None:
+            titles = [t for i in range(head, header_row) for t in _named(grid.iloc[i])]
+            notes.append(
+                f"row{'s' if header_row - head > 1 else ''} {head + 1}"
+                f"{f'–{header_row}' if header_row - head > 1 else ''} above the header "
+                f"(row {header_row + 1}) read as a title and left out: "
+                + ", ".join(repr(t) for t in dict.fromkeys(titles))
+            )
+            head = header_row
     filled = [  # ranges among the records (a header's are said by the names below)
         f"{_column_letters(left + 1)}{top + 1}:{_column_letters(right + 1)}{bottom + 1}"
         for top, left, bottom, right in merges
         if bottom > head and (bottom > top or right > left)
     ]
-    header: list[str] = []
-    seen: dict[str, int] = {}
-    for i, value in enumerate(grid.iloc[head]):
-        name = "" if blank(value) else _header_text(value)
-        if not name:
-            name = f"Unnamed: {i}"  # read_table keeps it as "column E" if it holds anything
-            header.append(name)
-            continue
-        seen[name.casefold()] = seen.get(name.casefold(), 0) + 1
-        count = seen[name.casefold()]
-        header.append(name if count == 1 else f"{name} ({count})")
     table = grid.iloc[head + 1 :].reset_index(drop=True)
-    table.columns = header
-    table.attrs[_LETTERS] = {name: _column_letters(i + 1) for i, name in enumerate(header)}
+    given = ["" if blank(v) else _header_text(v) for v in grid.iloc[head]]
+    keep = [i for i, name in enumerate(given) if name or not table.iloc[:, i].map(blank).all()]
+    table = table.iloc[:, keep]
+    names, placed, unnamed = _unique_names([given[i] for i in keep], keep)
+    table.columns = names
     if filled:
         notes.append(
             "merged cells were read as their value in each row and column they cover: "
             + ", ".join(filled[:MAX_SHOWN])
             + (f" and {len(filled) - MAX_SHOWN} more" if len(filled) > MAX_SHOWN else "")
         )
-    repeated = [name for name in header if re.search(r" \(\d+\)$", name)]
-    if repeated:
+    if placed:
         notes.append(
             "columns under a header another column has (a merged header cell) were named by "
-            f"their place: {', '.join(repeated)}"
+            f"their place: {', '.join(placed)}"
+        )
+    if unnamed:
+        notes.append(
+            "columns with values and no header were kept by their place: " + ", ".join(unnamed)
         )
     return table
 
 
-_LETTERS = "column_letters"  # a sheet's table's attrs: each column's letters
-_SHEET = "sheet"  # … and the sheet's name
+def _named(row: pd.Series) -> list[str]:
+    """The different things a row names, in order."""
+    return list(dict.fromkeys(_header_text(v) for v in row if not blank(v)))
 
 
-def sheet_names(path: Path) -> list[str]:
-    """A workbook's sheets, by name ([] if it cannot be read)."""
-    try:
-        return _sheets(path, None)[0]
-    except Exception:  # the reading itself says what is wrong with the workbook
-        return []
+def _unique_names(given: list[str], columns: list[int]) -> tuple[list[str], list[str], list[str]]:
+    """Each column's name: its header, "column F" where it has none, and "Village (2)"
+    where an earlier column has the name (in any capitals); never a name another column
+    has. Returns the names, those made from a repeated header, and those made from none.
+    A header repeated three times had made two columns "Village (2)" and ended the upload
+    in a traceback (helper-92)."""
+    headers = {name.casefold() for name in given if name}
+    taken: set[str] = set()
+    names: list[str] = []
+    placed: list[str] = []
+    unnamed: list[str] = []
+    for name, column in zip(given, columns, strict=True):
+        base = name or f"column {_column_letters(column + 1)}"
+        chosen, count = base, 1
+        while chosen.casefold() in taken or (chosen != base and chosen.casefold() in headers):
+            count += 1
+            chosen = f"{base} ({count})"
+        taken.add(chosen.casefold())
+        names.append(chosen)
+        if not name:
+            unnamed.append(chosen)
+        elif chosen != name:
+            placed.append(chosen)
+    return names, placed, unnamed
 
 
 def _header_text(value: Any) -> str:
@@ -933,6 +970,14 @@ def _point(
         missing = lat if blank(y) else lon
         problems.append(f"feature {row + 1}, field {missing!r}: the coordinate is missing")
         return None
+    if geographic and _utm_like(y, x):
+        # helper-92: "latitude 2150000 is outside ±90°" said nothing of what to do
+        problems.append(
+            f"feature {row + 1}, fields {lat!r} and {lon!r}: {y}, {x} look like metres of a "
+            "UTM zone (northing and easting), not degrees: give the file's coordinate system "
+            "(e.g. --crs EPSG:32648 for UTM zone 48N, or choose it on the upload page)"
+        )
+        return None
     if geographic:
         lat_value = _coordinate(str(y).strip(), "latitude", row, lat, problems)
         lon_value = _coordinate(str(x).strip(), "longitude", row, lon, problems)
@@ -942,6 +987,15 @@ def _point(
     if lat_value is None or lon_value is None:
         return None
     return Point(lon_value, lat_value)
+
+
+def _utm_like(y: Any, x: Any) -> bool:
+    """Whether a point's two cells read as a UTM northing and easting, in metres."""
+    try:
+        north, east = float(str(y).strip()), float(str(x).strip())
+    except ValueError:
+        return False
+    return 100_000 <= east <= 900_000 and 0 <= abs(north) <= 10_000_000 and abs(north) > 90
 
 
 def _number(text: str, row: int, column: str, problems: list[str]) -> float | None:

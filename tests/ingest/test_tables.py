@@ -190,6 +190,17 @@ def test_a_table_with_projected_coordinates_takes_the_stated_crs(tmp_path: Path)
     assert 18.9 < point.y < 19.0
 
 
+def test_utm_coordinates_in_a_table_without_its_crs_are_told_as_such(tmp_path: Path) -> None:
+    """helper-92: x/y columns in UTM sent without --crs were told "latitude 2100000 is
+    outside ±90°", which said nothing of what to do."""
+    path = write(tmp_path, "utm.csv", "id,x,y\n1,500000,2100000\n")
+    with pytest.raises(InvalidUpload) as refused:
+        read_upload(path, tmp_path / "work")
+    said = refused.value.detail
+    assert "2100000, 500000 look like metres of a UTM zone (northing and easting)" in said
+    assert "--crs EPSG:32648" in said and "±90" not in said
+
+
 def test_an_odk_central_zip_is_read_as_its_forms_table(tmp_path: Path) -> None:
     """ODK Central's "all data" export is the form's table and one for each repeated
     group, zipped: it was refused as "no map layer", then told which table to unzip and
@@ -572,7 +583,9 @@ def test_a_workbooks_sheet_is_chosen_by_its_name_and_the_others_are_said(tmp_pat
     )
     with pytest.raises(InvalidUpload) as first:
         read_upload(path, tmp_path)
-    assert "in sheet 'Summary', the first of the workbook's 2" in first.value.detail
+    assert "in sheet 'Summary', the first of the workbook's 2: 'Summary', 'Hazards'" in (
+        first.value.detail
+    )
     assert first.value.extra["layers"] == ["Summary", "Hazards"]
     read = read_upload(path, tmp_path, layer="hazards")  # as a layer's name: any capitals
     assert list(read.frame["hazard_id"]) == ["H1"]
@@ -580,3 +593,44 @@ def test_a_workbooks_sheet_is_chosen_by_its_name_and_the_others_are_said(tmp_pat
     assert any("not its other sheets ('Summary')" in n for n in read.warnings)
     with pytest.raises(InvalidUpload, match="has no sheet named 'Releases'; its sheets are"):
         read_upload(path, tmp_path, layer="Releases")
+
+
+def test_a_workbooks_awkward_headers_and_sheets_are_read_without_a_name_twice(
+    tmp_path: Path,
+) -> None:
+    """helper-92: a header three times ("Village", "Village", "Village (2)") made two
+    columns "Village (2)" and ended the upload in a traceback; a chart sheet first made
+    the workbook unreadable; a hidden first sheet was read; a title above the header
+    was taken as the header."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart
+
+    book = Workbook()
+    chart = book.create_chartsheet("Chart", 0)
+    chart.add_chart(BarChart())
+    hidden = book["Sheet"]
+    hidden.title = "Old"
+    hidden.sheet_state = "hidden"
+    hidden.append(["nothing", "here"])
+    sheet = book.create_sheet("Hazards")
+    sheet["A1"] = "Hazard register 2015"
+    sheet.merge_cells("A1:F1")
+    rows = [
+        ["hazard_id", "Village", "Village", "Village (2)", "Notes", "wkt"],
+        ["H1", "Ban Na", "ບ້ານນາ", "Na Tai", "x", "POINT (103.1 19.4)"],
+    ]
+    for r, row in enumerate(rows, start=3):
+        for c, value in enumerate(row, start=1):
+            sheet.cell(r, c, value)
+    book.save(tmp_path / "awkward.xlsx")
+    table = read_table(tmp_path / "awkward.xlsx")
+    assert table.sheet == "Hazards"  # the first visible sheet of cells
+    assert [c for c in table.frame.columns if c != "geometry"] == [
+        "hazard_id", "Village", "Village (3)", "Village (2)", "Notes",
+    ]  # fmt: skip
+    assert list(table.frame["Village (3)"]) == ["ບ້ານນາ"]
+    said = " ".join(table.notes)
+    assert "rows 1–2 above the header (row 3) read as a title and left out: " in said
+    assert "'Hazard register 2015'" in said
+    assert "named by their place: Village (3)" in said
+    assert "'Old'" not in said  # a hidden sheet is not offered
