@@ -141,11 +141,13 @@ def restore(url: str, path: Path) -> None:
         raise InvalidRequest(
             f"{path} is not a backup made by `ims db backup` (pg_dump custom format)"
         )
+    # first: a restore refused into a new data directory had left a database no command
+    # could use (helper-92), as one that went through had (helper-89)
+    _ensure_app_role(url)
     _check_is_ims(path, listing.stdout)
     revision = _revision_of(tool, path)
     if revision is not None:  # refused before anything changes: it had been after (helper-89)
         refuse_unknown(revision, f"the backup {path.name}")
-    _ensure_app_role(url)
     ended = end_other_sessions(url)
     with tempfile.TemporaryFile() as said:
         written = subprocess.Popen(

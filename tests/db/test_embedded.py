@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from ims.db import embedded
 from ims.db.embedded import EmbeddedCluster
@@ -255,8 +256,16 @@ def test_a_backup_restored_into_a_new_data_directory_is_usable(
         assert made.exit_code == 0, made.output
         kept = runner.invoke(app, ["db", "backup", str(tmp_path / "ims.backup")])
         assert kept.exit_code == 0, kept.output
+        with create_engine(clusters[0].url()).begin() as conn:  # as a newer ims leaves it
+            conn.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+        newer = runner.invoke(app, ["db", "backup", str(tmp_path / "newer.backup")])
+        assert newer.exit_code == 0, newer.output
         monkeypatch.setenv("IMS_DATA_DIR", str(clusters[1].home))
         get_settings.cache_clear()
+        refused = runner.invoke(app, ["db", "restore", str(tmp_path / "newer.backup"), "--yes"])
+        assert refused.exit_code == 2 and "newer ims" in refused.output, refused.output
+        status = runner.invoke(app, ["db", "status"])  # a usable database all the same
+        assert "role" not in status.output and "Traceback" not in status.output, status.output
         restored = runner.invoke(app, ["db", "restore", str(tmp_path / "ims.backup"), "--yes"])
         assert restored.exit_code == 0, restored.output
         listed = runner.invoke(app, ["users", "list"])
