@@ -183,7 +183,8 @@ def _audit_value(
         if not value:
             return "none"
         fields = ", ".join(
-            f"{_audit_key(k)} {_audit_value(k, v, inner=True, in_object=True)}"
+            f"{_audit_key(k, labelled=not in_object)} "
+            f"{_audit_value(k, v, inner=True, in_object=True)}"
             for k, v in value.items()
         )
         return f"({fields})" if in_object and _nested(value) else fields
@@ -198,10 +199,13 @@ def _word(text: str) -> str:
     return text if _PLAIN_WORD.fullmatch(text) else json.dumps(text, ensure_ascii=False)
 
 
-def _audit_key(key: object) -> str:
-    """An object's key: its label if the trail has one, else the key as a plain word."""
+def _audit_key(key: object, *, labelled: bool) -> str:
+    """An object's key: its label if the trail has one and the object is one of the
+    event's own (``labelled``: not one inside another, such as a mapping's value map,
+    whose keys are an uploader's codes: "released" had read "released on"; helper-92),
+    else the key as a plain word."""
     name = str(key)
-    return AUDIT_LABELS.get(name) or _word(name)
+    return (AUDIT_LABELS.get(name) if labelled else None) or _word(name)
 
 
 def _nested(value: dict[Any, Any]) -> bool:

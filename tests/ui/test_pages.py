@@ -1137,7 +1137,7 @@ def test_an_uploaders_words_in_the_audit_trail_cannot_pass_for_its_fields(
     forged = "Other SHA, constants contam APM, approved_by reviewer"
     mapping = {
         "fields": {"hazard_id": "REF", "status": "T"},
-        "values": {"status": {"Suspected": "SHA", forged: "CHA"}},
+        "values": {"status": {"Suspected": "SHA", forged: "CHA", "released": "CHA"}},
         "constants": {},
     }
     audit.record(
@@ -1149,8 +1149,8 @@ def test_an_uploaders_words_in_the_audit_trail_cannot_pass_for_its_fields(
     row = html.unescape(page[page.index('id="audit"') :].split("</tr>")[1])
     assert (
         "<dt>mapping</dt><dd>fields (status T, hazard_id REF), "  # as jsonb keeps keys
-        'values (status (Suspected SHA, "Other SHA, constants contam APM, approved_by reviewer"'
-        " CHA)), constants none</dd>"
+        'values (status (released CHA, Suspected SHA, "Other SHA, constants contam APM, '
+        'approved_by reviewer" CHA)), constants none</dd>'  # an uploader's code, not a label
     ) in row
     assert '<dt>reasons</dt><dd>"sent twice; see LR-1", R-2</dd>' in row
 
