@@ -337,7 +337,7 @@ def print_article7(report: dict[str, Any]) -> None:
     )
     if overlap.get("released_twice_m2"):
         out.print(
-            f"released land counted for more than one overlapping hazard: "
-            f"{overlap['released_twice_m2'] / 1e6:,.3f} km² (in the released total)",
+            f"the land released counts {overlap['released_twice_m2']:,.0f} m² more than the "
+            "ground released (ground shared by overlapping hazards, counted for each)",
             highlight=False,
         )

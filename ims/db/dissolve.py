@@ -212,10 +212,10 @@ WHERE e.on > :start AND e.on <= :end AND e.kind IN ('cancelled', 'reduced', 'cle
 def released_twice_area(
     session: Session, start: dt.date, end: dt.date, contam: Contamination
 ) -> float:
-    """The ground released over (start, end] that Form 1(i) counts for more than one
-    hazard: shared by overlapping hazards, released from each (§2.2 releases a square
-    metre once per hazard). helper-90 cleared 19,997 m² lying on two overlapping hazards
-    and Form 1(i) said 29,996 m², with nothing to show why.
+    """How much Form 1(i)'s released area over (start, end] counts beyond the ground
+    released: ground shared by overlapping hazards is released from each (§2.2 releases a
+    square metre once per hazard) and counted for each. helper-90 cleared 19,997 m² lying
+    on two overlapping hazards and Form 1(i) said 29,996 m², with nothing to show why.
 
     Each hazard's released ground over the period is the union of its releases' effective
     pieces (the ledger, replayed from its revisions and releases); hazards whose released

@@ -80,8 +80,8 @@ class Overlap(_Document):
     double_counted_m2: float
     released_twice_m2: float = Field(
         default=0.0,
-        description="of the land released in the year, the ground shared by overlapping "
-        "hazards that the released totals count for each of them (docs/design.md §2.6)",
+        description="how much the year's released totals count beyond the ground released: "
+        "ground shared by overlapping hazards is counted for each (docs/design.md §2.6)",
     )
 
 

@@ -495,8 +495,9 @@ def _notes(report: dict[str, Any], st: _Styles, quality: str) -> list[Any]:
     )
     if overlap.get("released_twice_m2"):
         shared += (
-            f" Of the land released, {overlap['released_twice_m2'] / 1e6:,.3f} km² is ground "
-            "shared by overlapping hazards, released from each and counted for each."
+            f" The land released counts {overlap['released_twice_m2']:,.0f} m² more than the "
+            "ground released: ground shared by overlapping hazards is released from each and "
+            "counted for each."
         )
     story: list[Any] = [
         st.para("Notes", st.heading),

@@ -288,7 +288,7 @@ def _notes(
         ["Remaining, overlaps counted once (km²)", overlap["dissolved_area_m2"] / 1e6],
         ["Ground shared by overlapping hazards (km²)", overlap["double_counted_m2"] / 1e6],
         [
-            "Released land counted for more than one hazard (km²)",
+            "Released land counted more than once, overlapping hazards (km²)",
             overlap.get("released_twice_m2", 0.0) / 1e6,
         ],
         ["Produced", produced.isoformat()],
