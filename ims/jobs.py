@@ -42,8 +42,9 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import psycopg
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -51,8 +52,9 @@ from ims.children import die_with_parent, spawn_context
 from ims.config import configure_logging, get_settings
 from ims.db.audit import Actor
 from ims.db.embedded import machine_memory
+from ims.db.session import is_unavailable
 from ims.domain.enums import SubmissionStatus
-from ims.errors import ImsError, InvalidRequest, ServiceBusy, TookTooLong
+from ims.errors import DatabaseUnavailable, ImsError, InvalidRequest, ServiceBusy, TookTooLong
 from ims.ingest import approval, drawn, field_maps, inspect, submissions
 from ims.ingest.inspect import Inspection
 from ims.ingest.limits import UploadLimits
@@ -306,9 +308,28 @@ def _run(engine: Engine, job: Job, kwargs: dict[str, Any], say: Say) -> tuple[st
         return "error", InvalidRequest(
             f"a value in the request cannot be stored or searched: {cause}"
         )
+    except (DBAPIError, psycopg.OperationalError) as exc:
+        if not _connection_lost(exc):
+            log.exception("%s failed", _what(job))
+            return "error", ImsError("an unexpected error occurred; it has been logged")
+        # a restore, a restart: the session was ended under the job, which had been told
+        # "an unexpected error" (helper-89); a COPY's error comes as psycopg's own
+        log.warning("%s lost its database connection: %s", _what(job), exc)
+        return "error", DatabaseUnavailable(
+            f"the database ended {_what(job)}'s connection (a restart or a restore of the "
+            "database): nothing of it was kept; try again in a moment",
+            retry_after=5,
+        )
     except Exception:
         log.exception("%s failed", _what(job))
         return "error", ImsError("an unexpected error occurred; it has been logged")
+
+
+def _connection_lost(exc: Exception) -> bool:
+    """Whether a database error is the connection lost or ended, not a failed query."""
+    if isinstance(exc, DBAPIError):
+        return is_unavailable(exc)
+    return is_unavailable(DBAPIError(None, None, exc))  # psycopg's own, from a COPY
 
 
 def _worker_main(

@@ -306,3 +306,35 @@ def test_a_forms_file_of_one_feature_is_read_in_a_worker(pool: Any) -> None:
             read_one_feature, data=b"not a file", filename="one.geojson", kind="hazards"
         ).result(timeout=120)
     assert refused.value.status_code < 500 and refused.value.extra.get("field") == ("geometry_file")
+
+
+def test_a_job_whose_database_connection_is_ended_says_so() -> None:
+    """helper-89 restored a backup while the server approved a file: the restore ended the
+    approval's session, and its client was told "an unexpected error". A connection ended
+    by the database (here an administrator's shutdown, as a restore's is) is said, through
+    SQLAlchemy or straight from psycopg (a COPY's); a query that merely failed is not."""
+    import psycopg
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    from ims.errors import DatabaseUnavailable
+    from ims.jobs import _run
+
+    ended = psycopg.errors.AdminShutdown("terminating connection due to administrator command")
+    engine = create_engine("postgresql+psycopg://nobody@/nowhere")  # never connected
+
+    def through_sqlalchemy(session: Any) -> None:
+        raise OperationalError("INSERT …", {}, ended)
+
+    def through_copy(session: Any) -> None:
+        raise ended
+
+    def cancelled(session: Any) -> None:
+        raise OperationalError("SELECT …", {}, psycopg.errors.QueryCanceled("canceled"))
+
+    for job in (through_sqlalchemy, through_copy):
+        status, error = _run(engine, job, {}, lambda said: None)
+        assert status == "error" and isinstance(error, DatabaseUnavailable), error
+        assert "ended" in error.detail and "nothing of it was kept" in error.detail
+    status, error = _run(engine, cancelled, {}, lambda said: None)
+    assert type(error) is ImsError and "unexpected error" in error.detail
