@@ -144,6 +144,7 @@ AUDIT_LABELS = {
     "remaining_m2": "remaining m²",
     "with_submission": "with its submission",
     "sent_before_unchanged": "sent before, unchanged",
+    "unchanged_left_out": "left out, unchanged",
 }
 
 

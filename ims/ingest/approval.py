@@ -52,6 +52,7 @@ from ims.errors import Conflict, InvalidRequest, NotFound
 from ims.heap import bulk_work
 from ims.ingest import submissions
 from ims.ingest.validate import (
+    UNCHANGED,
     ValidationResult,
 )
 from ims.words import counted
@@ -319,15 +320,18 @@ def approve(
     submission.decided_by = name
     submission.partial = left_out > 0
     resent = sum(1 for r in result.records if submissions.SENT_BEFORE in r)
+    unchanged = sum(1 for r in result.records if UNCHANGED in r)
     after: dict[str, Any] = {
         "status": SubmissionStatus.APPROVED,
-        "features": len(result.records) - resent,
+        "features": len(result.records) - resent - unchanged,
         "warnings": sum(1 for f in findings if not f.blocking),
     }
     if left_out:
         after["left_out"] = left_out
     if resent:
         after["sent_before_unchanged"] = resent
+    if unchanged:
+        after["unchanged_left_out"] = unchanged
     repairs = sum(1 for f in findings if f.code == "repaired_geometry")
     if repairs:
         after["repairs_accepted"] = repairs
@@ -443,8 +447,8 @@ def _apply_hazards(
     new: list[NewHazard] = []
     changes: list[HazardChange] = []
     for record, geom in zip(result.records, result.geometries, strict=True):
-        if submissions.SENT_BEFORE in record:
-            continue  # recorded already, unchanged (a field export's earlier record)
+        if submissions.SENT_BEFORE in record or UNCHANGED in record:
+            continue  # recorded already, unchanged (a field export's, a file sent back)
         assert geom is not None
         estimates = record["munitions"] or {}
         op = record["operator"] or operator

@@ -60,6 +60,7 @@ from ims.ingest.tables import RECORD_ID
 from ims.ingest.validate import (
     OVERLAP_BUDGET,
     OVERLAP_VERTICES,
+    UNCHANGED,
     BoundaryVersion,
     HazardBoundaries,
     KnownHazard,
@@ -1650,9 +1651,9 @@ def left_out_of_replacement(
                 "SELECT row_number, record->>:key, record->>'revised' FROM submission_feature "
                 "WHERE submission_id = :s AND record->>:key IS NOT NULL"
                 # recorded already, unchanged: nothing of it waits to be sent again
-                " AND (clean IS NULL OR NOT clean ? :sent) ORDER BY row_number"
+                " AND (clean IS NULL OR NOT clean ?| CAST(:sent AS text[])) ORDER BY row_number"
             ),
-            {"s": earlier_id, "key": key, "sent": SENT_BEFORE},
+            {"s": earlier_id, "key": key, "sent": [SENT_BEFORE, UNCHANGED]},
         )
         if identity(ref, revised) not in sent
     ]

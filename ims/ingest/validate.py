@@ -48,7 +48,7 @@ from ims.ingest.fields import (
     parse_year,
     says_none,
 )
-from ims.words import noun
+from ims.words import counted, noun
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 GEOD = Geod(ellps="WGS84")
@@ -709,6 +709,60 @@ def _many_items(out: _Collector, items: Mapping[str, int] | None) -> None:
         )
 
 
+def _unchanged(
+    known: KnownHazard,
+    geom: BaseGeometry | None,
+    status: HazardStatus | None,
+    used_from: int | None,
+    used_to: int | None,
+    marked: dt.date | None,
+    munitions: Mapping[str, int] | None,
+    operator: str | None,
+    attributes: Mapping[str, Any],
+    cleared: Sequence[str] = (),
+) -> bool:
+    """Whether a feature gives a recorded hazard as it stands: the revision in force
+    repeated (``_repeats``), with no other operator and none of its own columns changed."""
+    in_force = known.attributes or {}
+    return (
+        _repeats(known, geom, status, used_from, used_to, marked, munitions, cleared)
+        and (not operator or operator.casefold() == (known.operator or "").casefold())
+        and all(in_force.get(name) == value for name, value in attributes.items())
+    )
+
+
+def _differences(
+    known: KnownHazard,
+    geom: BaseGeometry | None,
+    status: HazardStatus | None,
+    recorded: dt.date | None,
+    used_from: int | None,
+    used_to: int | None,
+    marked: dt.date | None,
+    munitions: Mapping[str, int] | None,
+    operator: str | None,
+    attributes: Mapping[str, Any],
+) -> list[str]:
+    """What a feature sent as a new hazard gives otherwise than the hazard recorded under
+    its reference holds (a file sent back whole, edited in a GIS)."""
+    in_force = known.attributes or {}
+    given = (
+        ("its boundary", geom is not None and not _same_boundary(geom, known.boundary)),
+        ("status", status is not None and status.value != known.status),
+        ("recorded", recorded is not None and recorded != known.recorded),
+        ("used_from", used_from is not None and used_from != known.used_from),
+        ("used_to", used_to is not None and used_to != known.used_to),
+        ("marked", marked is not None and marked != known.marked),
+        ("munitions", bool(munitions) and dict(munitions or {}) != dict(known.munitions or {})),
+        (
+            "operator",
+            bool(operator) and (operator or "").casefold() != (known.operator or "").casefold(),
+        ),
+        *((name, in_force.get(name) != value) for name, value in attributes.items()),
+    )
+    return [name for name, differs in given if differs]
+
+
 def _attributes(record: Mapping[str, Any]) -> dict[str, Any]:
     """The record's own columns that are not template fields (kept as they came)."""
     value = record.get("_attributes")
@@ -933,9 +987,12 @@ def validate_hazards(
     )
     ctx.say("validating: each feature's fields")
     clean: list[dict[str, Any]] = []
+    errored = {f.row for f in out.findings if f.blocking}
+    same: list[int] = []  # the features that give a recorded hazard as it stands
     for i, record in enumerate(records):
         out.row, out.reference = rows[i]
         ref = refs[i] or None
+        start = len(out.findings)  # this feature's findings from here
         if refs[i] is None:
             out.add(
                 "missing_value",
@@ -1063,13 +1120,50 @@ def validate_hazards(
                     "hazard_id",
                 )
             if known is not None:
-                out.add(
-                    "already_recorded",
-                    ERROR,
-                    f"hazard {ref} is already recorded; to revise it, give the date the "
-                    "revision takes effect in 'revised'",
-                    "hazard_id",
-                )
+                attributes = _attributes(record)
+                if (
+                    _no_error(out, start, errored)
+                    and recorded in (None, known.recorded)
+                    and (contam is None or contam.value == known.contam)
+                    and _unchanged(
+                        known,
+                        geoms[i],
+                        status,
+                        used_from,
+                        used_to,
+                        marked,
+                        munitions,
+                        operator,
+                        attributes,
+                    )
+                ):
+                    same.append(i)
+                    said = (
+                        f"hazard {ref} is recorded already as this feature gives it (the same "
+                        "boundary, status and estimates): there is nothing to record"
+                    )
+                else:
+                    changes = _differences(
+                        known,
+                        geoms[i],
+                        status,
+                        recorded,
+                        used_from,
+                        used_to,
+                        marked,
+                        munitions,
+                        operator,
+                        attributes,
+                    )
+                    if contam is not None and contam.value != known.contam:
+                        changes.append("contam")
+                    said = (
+                        f"hazard {ref} is already recorded"
+                        + (f", and this feature changes {_and(changes)}" if changes else "")
+                        + "; to revise it, give the date the revision takes effect in "
+                        "'revised'"
+                    )
+                out.add("already_recorded", ERROR, said, "hazard_id")
             elif ref in ctx.withdrawn_hazards:
                 out.add(
                     "already_recorded",
@@ -1129,6 +1223,19 @@ def validate_hazards(
             elif known is not None and _repeats(
                 known, geoms[i], status, used_from, used_to, marked, munitions, cleared
             ):
+                if _no_error(out, start, errored) and _unchanged(
+                    known,
+                    geoms[i],
+                    status,
+                    used_from,
+                    used_to,
+                    marked,
+                    munitions,
+                    operator,
+                    _attributes(record),
+                    cleared,
+                ):
+                    same.append(i)
                 if _recorded_already(known, revised, operator, _attributes(record)):
                     out.add(
                         "already_recorded",
@@ -1191,11 +1298,60 @@ def validate_hazards(
                 "cleared": list(cleared),  # the fields the revision empties
             }
         )
+    blocked = {f.row for f in out.findings if f.blocking}
+    if same and any(rows[i][0] not in blocked for i in set(range(len(records))) - set(same)):
+        _leave_out_unchanged(same, rows, clean, geoms, out)
     ctx.say("validating: polygons repeated or overlapping each other and open hazards")
     _duplicate_geometries(geoms, rows, out)
     _overlaps(geoms, rows, refs, clean, ctx, out)
     _hazards_on_outside(geoms, rows, clean, ctx, out)
     return ValidationResult(out.findings, clean, geoms, repaired)
+
+
+UNCHANGED = "unchanged"  # a staged record's stored values: a recorded hazard as it stands
+
+
+def _leave_out_unchanged(
+    same: Sequence[int],
+    rows: list[tuple[int, str | None]],
+    clean: list[dict[str, Any]],
+    geoms: list[MultiPolygon | None],
+    out: _Collector,
+) -> None:
+    """Leave out of a file the features that give a recorded hazard as it stands, as a
+    file sent back whole does (downloaded from the register, a few hazards edited in a
+    GIS): each had been an error "already recorded" (or, with a date in 'revised', a
+    revision recording nothing but that date), until the data manager took out by hand
+    all but the hazards edited. Only beside a feature to record: a file of such features
+    alone (a form's one revision, the same file sent twice) is told what each would
+    record, as it is the thing its sender meant to record."""
+    left = {rows[i][0] for i in same}
+    out.findings[:] = [f for f in out.findings if f.row not in left]
+    for i in same:
+        clean[i] = {"hazard_id": clean[i]["hazard_id"], "revised": clean[i]["revised"]}
+        clean[i][UNCHANGED] = True
+        geoms[i] = None  # nor checked against the others: it is recorded already
+    named = [str(rows[i][1]) for i in same]
+    more = f" and {len(named) - 10:,} more" if len(named) > 10 else ""
+    out.row, out.reference = None, None
+    out.add(
+        "unchanged_left_out",
+        WARNING,
+        f"{counted(len(same), 'feature')} of this file {noun(len(same), 'gives', 'give')} "
+        f"{noun(len(same), 'a hazard', 'hazards')} as recorded now (the same boundary, "
+        "status, estimates, operator and own columns): left out, as there is nothing to "
+        f"record; the other features are recorded ({', '.join(named[:10])}{more})",
+    )
+
+
+def _no_error(out: _Collector, start: int, errored: set[int | None]) -> bool:
+    """Whether the feature being checked has no error so far: none among its polygon's
+    (``errored``), none among its findings since ``start``."""
+    return out.row not in errored and not any(f.blocking for f in out.findings[start:])
+
+
+def _and(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _kind_recorded(

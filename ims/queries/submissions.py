@@ -106,8 +106,10 @@ _FINDINGS_OF_ROW = (
 )
 _FEATURE_COLUMNS = (
     "SELECT sf.row_number AS row, sf.reference, sf.record, sf.clean, w.finding, fl.findings,"
-    # (a form record recorded already, unchanged, keeps only the polygon it was sent with)
-    " sf.geom IS NULL AND NOT COALESCE(sf.clean ? 'sent_before', false) AS unusable"
+    # (a form record recorded already, unchanged, keeps only the polygon it was sent with;
+    # a hazard sent back unchanged, none)
+    " sf.geom IS NULL AND NOT COALESCE(sf.clean ?| array['sent_before', 'unchanged'], false)"
+    " AS unusable"
 )
 
 
@@ -345,7 +347,10 @@ def _revision_changes(session: Session, sub: Any, rows: list[dict[str, Any]]) ->
     revisions = {
         f["row"]: f["clean"]
         for f in rows
-        if f.get("clean") and f["clean"].get("revised") and f["clean"].get("hazard_id")
+        if f.get("clean")
+        and f["clean"].get("revised")
+        and f["clean"].get("hazard_id")
+        and not f["clean"].get("unchanged")  # left out: a hazard as it stands
     }
     if not revisions:
         return

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
@@ -516,6 +517,8 @@ def test_a_register_file_sent_back_as_revisions_keeps_its_kinds_and_not_its_figu
     taken = client.get(f"/api/v1/hazards.{fmt}", params={"open": "false"})
     frame = _read_back(taken.content, fmt, tmp_path)
     frame["revised"] = "2024-06-01"
+    # a revision of it (one left as it was is left out of a file sent back whole)
+    frame.loc[frame["hazard_id"] == "AT-000002", "status"] = "SHA"
     path = tmp_path / f"back.{fmt}"
     if fmt == "zip":
         frame.to_file(tmp_path / "hazards.shp")
@@ -1375,3 +1378,80 @@ def test_the_register_workbook_holds_its_dates_as_dates(seeded: None, client_as:
         )
     )
     assert [c.value.date().isoformat() for c in cells] == [r["recorded"] for r in text_rows]
+
+
+def test_the_boundaries_file_sent_back_whole_records_only_what_was_edited(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """A data manager downloads the boundaries, edits one hazard and adds one in QGIS, and
+    sends the whole file back: each hazard left as it was had been an error "already
+    recorded" (or, with a date in 'revised', a revision recording only that date), until
+    the ones not edited were taken out by hand (a walk-through as a data manager)."""
+    reviewer = client_as("reviewer")
+    taken = reviewer.get("/api/v1/hazards.gpkg", params={"geometry": "boundary", "open": "false"})
+    assert taken.status_code == 200, taken.text
+    frame = _read_back(taken.content, "gpkg", tmp_path)
+    assert sorted(frame["hazard_id"]) == ["AT-000001", "AT-000002", "XI-000003"]
+    edited = frame["hazard_id"] == "AT-000002"
+    moved = box(*H2.bounds[:3], H2.bounds[3] + 0.001)  # one side moved north
+    frame.loc[edited, "geometry"] = gpd.GeoSeries([moved], index=frame.index[edited], crs=4326)
+    new = frame[edited].assign(hazard_id="AT-000009", geometry=[box(102.4, 19.1, 102.401, 19.101)])
+    whole = pd.concat([frame, new], ignore_index=True)
+
+    def send(sheet: gpd.GeoDataFrame, name: str) -> dict:  # type: ignore[type-arg]
+        path = tmp_path / f"{name}.gpkg"
+        sheet.to_file(path, layer="hazards", driver="GPKG")
+        staged = reviewer.post(
+            "/api/v1/submissions",
+            files={"file": (path.name, path.read_bytes())},
+            data={"kind": "hazards"},
+        )
+        assert staged.status_code in (200, 201), staged.text
+        return staged.json()  # type: ignore[no-any-return]
+
+    # without a date: the edited hazard is an error that says what it changes; the ones
+    # left as they were are left out, in one warning
+    plain = send(whole, "plain")
+    errors = [f for f in plain["findings"] if f["severity"] == "error"]
+    assert [(f["row"], f["code"]) for f in errors] == [(2, "already_recorded")], errors
+    assert "this feature changes its boundary" in errors[0]["message"]
+    [left] = [f for f in plain["findings"] if f["code"] == "unchanged_left_out"]
+    assert left["row"] is None and "2 features" in left["message"]
+    assert "AT-000001" in left["message"] and "XI-000003" in left["message"]
+    assert not [f for f in plain["findings"] if f["row"] in (1, 3)]  # nothing else on them
+
+    # with a date for the hazards recorded: the revision and the new hazard alone
+    whole["revised"] = ["2024-06-01", "2024-06-01", "2024-06-01", None]
+    dated = send(whole, "dated")
+    assert dated["errors"] == 0, dated["findings"]
+    codes = [f["code"] for f in dated["findings"]]
+    assert "changes_nothing" not in codes and "unchanged_left_out" in codes, codes
+    before = dict(
+        session.execute(
+            text(
+                "SELECT h.reference, count(*) FROM hazard_revision r "
+                "JOIN hazard h ON h.id = r.hazard_id GROUP BY h.reference"
+            )
+        ).all()
+    )
+    approved = client_as("admin").post(f"/api/v1/submissions/{dated['id']}/approve")
+    assert approved.status_code == 200 and approved.json()["status"] == "approved", approved.text
+    session.expire_all()
+    after = dict(
+        session.execute(
+            text(
+                "SELECT h.reference, count(*) FROM hazard_revision r "
+                "JOIN hazard h ON h.id = r.hazard_id GROUP BY h.reference"
+            )
+        ).all()
+    )
+    assert after == {**before, "AT-000002": before["AT-000002"] + 1, "AT-000009": 1}
+    today = _get(client_as, geometry="boundary", open="false")["features"]
+    bounds = {
+        f["properties"]["hazard_id"]: shape(f["geometry"]).bounds for f in today if f["geometry"]
+    }
+    assert bounds["AT-000002"] == pytest.approx(moved.bounds)
+    # the unchanged ones are said so on the submission's page
+    page = reviewer.get(f"/submissions/{dated['id']}").text
+    assert page.count("is recorded already as this feature gives it") == 2
+    assert "nothing but its date" not in page

@@ -1107,7 +1107,9 @@ def test_the_review_page_says_what_each_revision_changes_from_the_revision_in_fo
     # and the summary, which the approval's dialog repeats, says so: a status-only
     # revision had read "1 revision (0 m² of boundary net, …)" (a first-time user's review)
     summary = re.search(r'id="preview-summary">(.*?)</p>', page, re.S)
-    assert summary and "; the status they change: 1 hazard from SHA to CHA." in " ".join(
+    # RV-B's revision repeats the one in force: left out beside a revision that changes
+    assert summary and "1 revision" in summary.group(1)
+    assert "; the status it changes: 1 hazard from SHA to CHA." in " ".join(
         summary.group(1).split()
     )
     table = page[page.index('id="features"') :]
@@ -1129,7 +1131,8 @@ def test_the_review_page_says_what_each_revision_changes_from_the_revision_in_fo
         "marked (none) → 2024-02-01",
         f"boundary {was:,.0f} m² → {now:,.0f} m²",
     ]
-    assert changes[1] == ["nothing but its date"]  # used_from kept: not listed
+    assert changes[1] == [""]  # left out: nothing of it is recorded
+    assert "left out: <a" in rows[1] and "RV-B</a> is recorded already" in rows[1]
 
 
 def test_a_file_of_land_released_outside_hazards_is_previewed_as_what_it_records(
