@@ -817,17 +817,30 @@ def close_names(name: str, known: Sequence[str]) -> list[str]:
     return [by_lower[c] for c in close]
 
 
-def _operator(out: _Collector, value: Any, field_name: str, ctx: ValidationContext) -> str | None:
+def _operator(
+    out: _Collector,
+    value: Any,
+    field_name: str,
+    ctx: ValidationContext,
+    holds: str | None = None,
+) -> str | None:
     """The organisation named, as the register spells it; unknown is an error.
 
     Organisations are a reference list kept by admins: a name in a file never adds one
-    (a typo would become a new organisation with its own figures).
+    (a typo would become a new organisation with its own figures). ``holds``: the
+    organisation the record holds now, which another's file may repeat (passing nothing
+    on: the register's file sent back whole by an operator names every operator).
     """
     name = cell_text(value)
     if name is None or ctx.organisations is None:
         return name
     known = ctx.organisations.get(name.lower())
-    if known is not None and ctx.uploader is not None and known != ctx.uploader:
+    if (
+        known is not None
+        and ctx.uploader is not None
+        and known != ctx.uploader
+        and known.casefold() != (holds or "").casefold()
+    ):
         # as a record form refuses it: an operator records its own work
         out.add(
             "other_organisation",
@@ -921,11 +934,13 @@ def _value(
     ctx: ValidationContext,
     *,
     new: bool = True,
+    holds: str | None = None,
 ) -> Any:
     """A field's clean value, read as the template's table says (its type, whether required).
 
     ``new``: the feature records a new hazard (some fields are required only then). A
     missing or unreadable value becomes a finding on the field, and the value None.
+    ``holds``: the organisation the record is held by now (``_operator``).
     """
     value = record.get(spec.name)
     required = spec.is_required(new=new)
@@ -941,7 +956,7 @@ def _value(
     if spec.type is FieldType.QUANTITIES:
         return _munitions(out, value, spec.name, ctx)
     if spec.type is FieldType.ORGANISATION:
-        return _operator(out, value, spec.name, ctx)
+        return _operator(out, value, spec.name, ctx, holds)
     if spec.type is FieldType.NUMBER:
         return _number(out, value, spec.name)
     # references are checked by validate_hazards and validate_releases, against each other
@@ -1021,8 +1036,9 @@ def validate_hazards(
             )
         munitions = _value(out, _HAZARD["munitions"], record, ctx, new=is_new)
         marked = _value(out, _HAZARD["marked"], record, ctx, new=is_new)
-        operator = _value(out, _HAZARD["operator"], record, ctx, new=is_new)
         known = ctx.hazards.get(ref) if ref else None
+        holds = known.operator if known is not None else None
+        operator = _value(out, _HAZARD["operator"], record, ctx, new=is_new, holds=holds)
         if (
             not is_new
             and known is not None
@@ -1068,10 +1084,10 @@ def validate_hazards(
             not is_new
             and known is not None
             and known.operator
-            and not operator
             and ctx.uploader is not None
             and ctx.uploader.casefold() != known.operator.casefold()
         ):
+            # (its operator left blank, or naming the one that holds it)
             # an operator's file revising another organisation's hazard had been "clean":
             # a survey it was tasked with, or a mistaken (or worse) reference, a reviewer
             # tells apart (found by an attack on our own instance)

@@ -1455,3 +1455,44 @@ def test_the_boundaries_file_sent_back_whole_records_only_what_was_edited(
     page = reviewer.get(f"/submissions/{dated['id']}").text
     assert page.count("is recorded already as this feature gives it") == 2
     assert "nothing but its date" not in page
+
+
+def test_an_operators_whole_file_sent_back_names_every_operator_and_passes_nothing_on(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """The register's file names each hazard's operator: an operator's data manager who
+    sent it back whole had an error "operator is NPA, but this file is MAG's" on every
+    other operator's hazard, left as it was or not (a GIS user's review). Naming the
+    organisation that holds a hazard passes nothing on; revising another's hazard is still
+    told, as when the operator is left blank."""
+    operator = client_as("operator", organisation="MAG")
+    taken = operator.get("/api/v1/hazards.gpkg", params={"geometry": "boundary", "open": "false"})
+    frame = _read_back(taken.content, "gpkg", tmp_path)
+    assert set(frame["operator"]) == {"MAG", "NPA"}
+    npa = frame["hazard_id"] == "AT-000002"
+    frame["revised"] = "2024-06-01"
+    frame.loc[npa, "status"] = "SHA"  # NPA's hazard, revised by MAG's file
+    path = tmp_path / "back.gpkg"
+    frame.to_file(path, layer="hazards", driver="GPKG")
+    staged = operator.post(
+        "/api/v1/submissions",
+        files={"file": (path.name, path.read_bytes())},
+        data={"kind": "hazards"},
+    )
+    assert staged.status_code == 201, staged.text
+    body = staged.json()
+    assert body["errors"] == 0, body["findings"]
+    told = {(f["row"], f["code"]) for f in body["findings"]}
+    row = int(npa.idxmax()) + 1
+    assert (row, "others_hazard") in told and (None, "unchanged_left_out") in told, told
+    # a new hazard credited to another organisation is refused as before
+    new = frame[npa].assign(hazard_id="AT-000010", revised=None)
+    new.to_file(tmp_path / "new.gpkg", layer="hazards", driver="GPKG")
+    refused = operator.post(
+        "/api/v1/submissions",
+        files={"file": ("new.gpkg", (tmp_path / "new.gpkg").read_bytes())},
+        data={"kind": "hazards"},
+    ).json()
+    assert [f["code"] for f in refused["findings"] if f["severity"] == "error"] == [
+        "other_organisation"
+    ]
