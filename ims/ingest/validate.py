@@ -1314,9 +1314,8 @@ def validate_hazards(
                 "cleared": list(cleared),  # the fields the revision empties
             }
         )
-    blocked = {f.row for f in out.findings if f.blocking}
-    if same and any(rows[i][0] not in blocked for i in set(range(len(records))) - set(same)):
-        _leave_out_unchanged(same, rows, clean, geoms, out)
+    if same and len(records) > 1:
+        _leave_out_unchanged(same, rows, clean, geoms, out, every=len(same) == len(records))
     ctx.say("validating: polygons repeated or overlapping each other and open hazards")
     _duplicate_geometries(geoms, rows, out)
     _overlaps(geoms, rows, refs, clean, ctx, out)
@@ -1333,14 +1332,16 @@ def _leave_out_unchanged(
     clean: list[dict[str, Any]],
     geoms: list[MultiPolygon | None],
     out: _Collector,
+    *,
+    every: bool,
 ) -> None:
     """Leave out of a file the features that give a recorded hazard as it stands, as a
     file sent back whole does (downloaded from the register, a few hazards edited in a
     GIS): each had been an error "already recorded" (or, with a date in 'revised', a
     revision recording nothing but that date), until the data manager took out by hand
-    all but the hazards edited. Only beside a feature to record: a file of such features
-    alone (a form's one revision, the same file sent twice) is told what each would
-    record, as it is the thing its sender meant to record."""
+    all but the hazards edited. A file of one feature (a form's one revision) is told
+    what it would record, as the one thing its sender meant; a file of nothing else
+    (``every``) is one error, with nothing to record."""
     left = {rows[i][0] for i in same}
     out.findings[:] = [f for f in out.findings if f.row not in left]
     for i in same:
@@ -1350,6 +1351,15 @@ def _leave_out_unchanged(
     named = [str(rows[i][1]) for i in same]
     more = f" and {len(named) - 10:,} more" if len(named) > 10 else ""
     out.row, out.reference = None, None
+    if every:
+        out.add(
+            "unchanged_left_out",
+            ERROR,
+            f"nothing in this file changes the register: its {counted(len(same), 'feature')} "
+            "give hazards as recorded now (the same boundary, status, estimates, operator "
+            f"and own columns; {', '.join(named[:10])}{more}): withdraw it (or reject it)",
+        )
+        return
     out.add(
         "unchanged_left_out",
         WARNING,
