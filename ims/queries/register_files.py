@@ -359,6 +359,21 @@ def _write_layer(
     )
 
 
+# The most characters a spreadsheet's cell holds (Excel's limit; LibreOffice's is larger)
+CELL_MAX: Final = 32_767
+
+
+def _cell_wkt(geometry: Any) -> str | None:
+    """The polygon as WKT in a workbook's cell, to be sent back as the CSV's is (the
+    workbook had its label point alone, and a boundaries workbook sent back was a point
+    per hazard: a GIS user's review); None where it does not fit in a cell (a polygon of
+    about 800 vertices or more), as the README says."""
+    if geometry is None:
+        return None
+    wkt: str = geometry.wkt
+    return wkt if len(wkt) <= CELL_MAX else None
+
+
 def _point(row: Row) -> tuple[float | None, float | None]:
     if row.geometry is None:
         return None, None
@@ -405,13 +420,13 @@ def write(
         ws = wb.active
         assert ws is not None
         ws.title = layer
-        ws.append(xlsx_values([*columns, *extra.values(), "lon", "lat"]))
+        ws.append(xlsx_values([*columns, *extra.values(), "lon", "lat", "wkt"]))
         # dates as the workbook's own, as the GeoPackage's and the shapefile's are: they had
         # been text, which a spreadsheet neither sorts as dates nor reads back as one (a
         # review as a GIS officer)
         at = [k for k, c in enumerate(columns) if c in layout.dates]
         for row, record in zip(rows, _records(rows, extra, layout), strict=True):
-            values = xlsx_values([*record.values(), *_point(row)])
+            values = xlsx_values([*record.values(), *_point(row), _cell_wkt(row.geometry)])
             for k in at:
                 if isinstance(values[k], str) and values[k]:
                     values[k] = dt.date.fromisoformat(values[k])

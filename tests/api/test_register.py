@@ -24,6 +24,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from openpyxl import load_workbook
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon, box, shape
 from sqlalchemy import Engine, text
@@ -1500,3 +1501,44 @@ def test_an_operators_whole_file_sent_back_names_every_operator_and_passes_nothi
     assert [f["code"] for f in refused["findings"] if f["severity"] == "error"] == [
         "other_organisation"
     ]
+
+
+def test_the_boundaries_workbook_sent_back_holds_its_polygons(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """The workbook gave each hazard's label point alone: the boundaries workbook sent
+    back was a point per hazard, each an error "expected a polygon" (a GIS user's review).
+    It gives the polygon as WKT, as the CSV does, read back to the boundary recorded."""
+    reviewer = client_as("reviewer")
+    taken = reviewer.get("/api/v1/hazards.xlsx", params={"geometry": "boundary", "open": "false"})
+    assert taken.status_code == 200, taken.text
+    frame = _read_back(taken.content, "xlsx", tmp_path)
+    assert {"lon", "lat", "wkt"} <= set(frame.columns)
+    polygons = {
+        r: shapely.from_wkt(w) for r, w in zip(frame["hazard_id"], frame["wkt"], strict=True)
+    }
+    assert polygons["AT-000002"].equals(H2)
+    # sent back with one hazard revised: that revision alone, the others left out
+    path = tmp_path / "back.xlsx"
+    path.write_bytes(taken.content)
+    book = load_workbook(path)
+    sheet = book.active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    for cells in sheet.iter_rows(min_row=2):
+        if cells[header.index("hazard_id")].value == "AT-000002":
+            cells[header.index("status")].value = "SHA"
+    sheet.cell(row=1, column=len(header) + 1, value="revised")
+    for r in range(2, sheet.max_row + 1):
+        sheet.cell(row=r, column=len(header) + 1, value="2024-06-01")
+    book.save(path)
+    staged = reviewer.post(
+        "/api/v1/submissions",
+        files={"file": (path.name, path.read_bytes())},
+        data={"kind": "hazards"},
+    )
+    assert staged.status_code == 201, staged.text
+    body = staged.json()
+    assert body["errors"] == 0, body["findings"]
+    codes = {f["code"] for f in body["findings"]}
+    assert "unchanged_left_out" in codes and "not_polygon" not in codes, codes
