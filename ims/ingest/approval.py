@@ -266,7 +266,9 @@ def approve(
             within=submission.organisation_id if submission.own_records else None,
         )
         kept += [same] if same is not None else []
-        kept += submissions.about_other_submissions(session, submission, frame)
+        kept += submissions.not_left_out(
+            submissions.about_other_submissions(session, submission, frame), result.records
+        )
         findings = submissions.unsaid_twice(
             kept + [f for f in result.findings if f.code != "z_dropped"]
         )

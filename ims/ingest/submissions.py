@@ -64,6 +64,7 @@ from ims.ingest.validate import (
     BoundaryVersion,
     HazardBoundaries,
     KnownHazard,
+    KnownRelease,
     OutsideRecord,
     OutsideRecords,
     ValidationContext,
@@ -393,6 +394,7 @@ def load_context(
                 {"r": rel_refs},
             )
         )
+        ctx.releases = _releases_in_force(session, [r for r in rel_refs if r in ctx.release_refs])
         ctx.withdrawn_refs = set(
             session.scalars(
                 text(
@@ -945,10 +947,14 @@ def stage(
         session, kind, frame, replaces, within=org.id if own_records and org else None
     )
     findings = unsaid_twice(findings)
-    findings[:0] = _pending_elsewhere(
-        session, kind, frame, sha256, replaces, within=org.id if own_records and org else None
-    ) + _overlaps_pending(
-        session, kind, frame, sha256, replaces, within=org.id if own_records and org else None
+    findings[:0] = not_left_out(
+        _pending_elsewhere(
+            session, kind, frame, sha256, replaces, within=org.id if own_records and org else None
+        )
+        + _overlaps_pending(
+            session, kind, frame, sha256, replaces, within=org.id if own_records and org else None
+        ),
+        result.records,
     )
     other = _other_kind(kind, read.frame.columns)
     if other is not None:
@@ -1212,6 +1218,42 @@ def _twin(
     return Twin(row.id, str(row.status), row.decided_at, row.decided_by, row.reason)
 
 
+# The releases in force a file names again, as the register's releases file gives them
+_RELEASES_IN_FORCE = text(
+    """
+    SELECT r.reference, h.reference AS hazard, h.contam, r.method, r.released,
+           o.name AS operator, r.stated_area_m2, r.attributes, ST_AsBinary(r.geom) AS wkb,
+           (SELECT jsonb_object_agg(i.munition_code, i.quantity) FROM release_item i
+            WHERE i.release_id = r.id) AS items
+    FROM release_in_force r JOIN hazard h ON h.id = r.hazard_id
+    LEFT JOIN organisation o ON o.id = r.operator_id
+    WHERE r.reference = ANY(:r)
+    """
+)
+
+
+def _releases_in_force(session: Session, refs: Sequence[str]) -> dict[str, KnownRelease]:
+    """The releases in force among ``refs``, as validation compares a feature sent again."""
+    if not refs:
+        return {}
+    rows = session.execute(_RELEASES_IN_FORCE, {"r": list(refs)}).all()
+    polygons: Any = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
+    return {
+        r.reference: KnownRelease(
+            hazard=r.hazard,
+            method=str(r.method),
+            released=r.released,
+            geom=polygon,
+            operator=r.operator,
+            stated_m2=r.stated_area_m2,
+            items=dict(r.items or {}),
+            attributes=dict(r.attributes or {}),
+            contam=str(r.contam) if r.contam else None,
+        )
+        for r, polygon in zip(rows, polygons, strict=True)
+    }
+
+
 def approved_twin(
     session: Session, submission_id: int, sha256: str, kind: str, *, within: int | None = None
 ) -> Twin | None:
@@ -1384,6 +1426,7 @@ _PENDING_ELSEWHERE = text(
     " AND s.sha256 <> :sha256 AND s.id IS DISTINCT FROM :replaces"
     " AND (CAST(:within AS integer) IS NULL OR s.organisation_id = :within)"
     " AND sf.reference IS NOT NULL"
+    " AND NOT COALESCE(sf.clean ?| array['sent_before', 'unchanged'], false)"
     # a feature with an error there is never recorded by it (the warning had pointed at
     # files whose matching features could not be approved: a new user's review)
     " AND NOT EXISTS (SELECT 1 FROM finding e WHERE e.submission_id = s.id"
@@ -1559,6 +1602,16 @@ def _overlaps_pending(
             )
         )
     return findings
+
+
+def not_left_out(
+    findings: Sequence[FindingData], records: Sequence[Mapping[str, Any]]
+) -> list[FindingData]:
+    """The findings but those on features the approval passes by (recorded already,
+    unchanged): another submission holding the same release had been warned of on each
+    release of a file sent back whole, which records none of them."""
+    left = {i + 1 for i, r in enumerate(records) if SENT_BEFORE in r or UNCHANGED in r}
+    return [f for f in findings if f.row not in left] if left else list(findings)
 
 
 def about_other_submissions(

@@ -99,6 +99,21 @@ class KnownHazard:
     contam: str | None = None  # the hazard's kind, which a revision keeps
 
 
+@dataclass(frozen=True)
+class KnownRelease:
+    """A release recorded (in force), as a file sending it back again would give it."""
+
+    hazard: str
+    method: str
+    released: dt.date
+    geom: BaseGeometry
+    operator: str | None = None
+    stated_m2: float | None = None
+    items: Mapping[str, int] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = field(default_factory=dict)
+    contam: str | None = None  # its hazard's kind
+
+
 @dataclass
 class ValidationContext:
     """What validation needs to know about the database and the day."""
@@ -108,6 +123,8 @@ class ValidationContext:
     country: BaseGeometry | None = None
     hazards: dict[str, KnownHazard] = field(default_factory=dict)
     release_refs: set[str] = field(default_factory=set)
+    # of those in force, as recorded: a file sent back whole repeats them
+    releases: dict[str, KnownRelease] = field(default_factory=dict)
     # of those, releases withdrawn as recorded in error (docs/design.md §2.8)
     withdrawn_refs: set[str] = field(default_factory=set)
     # hazards the file names that were withdrawn as recorded in error (§2.9)
@@ -1324,6 +1341,7 @@ def validate_hazards(
 
 
 UNCHANGED = "unchanged"  # a staged record's stored values: a recorded hazard as it stands
+KEYS = ("hazard_id", "revised")  # what a hazards file's feature left out keeps
 
 
 def _leave_out_unchanged(
@@ -1344,10 +1362,12 @@ def _leave_out_unchanged(
     (``every``) is one error, with nothing to record."""
     left = {rows[i][0] for i in same}
     out.findings[:] = [f for f in out.findings if f.row not in left]
+    keys = ("release_id", "hazard_id") if "release_id" in clean[same[0]] else KEYS
     for i in same:
-        clean[i] = {"hazard_id": clean[i]["hazard_id"], "revised": clean[i]["revised"]}
+        clean[i] = {key: clean[i][key] for key in keys}
         clean[i][UNCHANGED] = True
         geoms[i] = None  # nor checked against the others: it is recorded already
+    what = "release" if "release_id" in keys else "hazard"
     named = [str(rows[i][1]) for i in same]
     more = f" and {len(named) - 10:,} more" if len(named) > 10 else ""
     out.row, out.reference = None, None
@@ -1356,18 +1376,25 @@ def _leave_out_unchanged(
             "unchanged_left_out",
             ERROR,
             f"nothing in this file changes the register: its {counted(len(same), 'feature')} "
-            "give hazards as recorded now (the same boundary, status, estimates, operator "
-            f"and own columns; {', '.join(named[:10])}{more}): withdraw it (or reject it)",
+            f"give {what}s as recorded now ({_SAME[what]}; {', '.join(named[:10])}{more}): "
+            "withdraw it (or reject it)",
         )
         return
     out.add(
         "unchanged_left_out",
         WARNING,
         f"{counted(len(same), 'feature')} of this file {noun(len(same), 'gives', 'give')} "
-        f"{noun(len(same), 'a hazard', 'hazards')} as recorded now (the same boundary, "
-        "status, estimates, operator and own columns): left out, as there is nothing to "
-        f"record; the other features are recorded ({', '.join(named[:10])}{more})",
+        f"{noun(len(same), f'a {what}', f'{what}s')} as recorded now ({_SAME[what]}): left "
+        "out, as there is nothing to record; the other features are recorded "
+        f"({', '.join(named[:10])}{more})",
     )
+
+
+# what a feature left out repeats of the record
+_SAME = {
+    "hazard": "the same boundary, status, estimates, operator and own columns",
+    "release": "the same hazard, method, date, polygon, items, operator and own columns",
+}
 
 
 def _no_error(out: _Collector, start: int, errored: set[int | None]) -> bool:
@@ -1533,9 +1560,12 @@ def validate_releases(
     apart: list[tuple[int, dt.date, str, BaseGeometry]] = []  # each feature's part outside
     ctx.say("validating: each feature's fields")
     clean: list[dict[str, Any]] = []
+    errored = {f.row for f in out.findings if f.blocking}
+    as_recorded: list[int] = []  # the features that give a recorded release as it stands
     for i, record in enumerate(records):
         out.row, out.reference = rows[i]
         ref = refs[i] or None
+        start = len(out.findings)  # this feature's findings from here
         if refs[i] is None:
             out.add("missing_value", ERROR, "release_id is required", "release_id")
         elif ref is not None and counts[ref] > 1:
@@ -1556,14 +1586,7 @@ def validate_releases(
                 "reference stays taken: give the corrected release a new release_id",
                 "release_id",
             )
-        elif ref and ref in ctx.release_refs:
-            out.add(
-                "already_recorded",
-                ERROR,
-                f"release {ref} is already recorded: give a new release_id, or leave it out "
-                "if it was sent before",
-                "release_id",
-            )
+        sent_again = bool(ref and ref in ctx.release_refs and ref not in ctx.withdrawn_refs)
         hazard_ref = _reference(out, record.get("hazard_id"), "hazard_id", new=False)
         known = ctx.hazards.get(hazard_ref) if hazard_ref else None
         unnamed = hazard_ref is None and blank(record.get("hazard_id"))
@@ -1656,13 +1679,41 @@ def validate_releases(
                     + _unit_hint(stated_m2, areas[i]),
                     "area_m2",
                 )
+        recorded_as = ctx.releases.get(ref) if sent_again and ref else None
+        holds = recorded_as.operator if recorded_as is not None else None
+        operator = _value(out, _RELEASE["operator"], record, ctx, holds=holds)
+        if sent_again:
+            if (
+                recorded_as is not None
+                and _no_error(out, start, errored)
+                and _release_unchanged(
+                    recorded_as,
+                    hazard_ref,
+                    method,
+                    released,
+                    geom,
+                    items,
+                    stated_m2,
+                    operator,
+                    _attributes(record),
+                    contam,
+                )
+            ):
+                as_recorded.append(i)
+            out.add(
+                "already_recorded",
+                ERROR,
+                f"release {ref} is already recorded: give a new release_id, or leave it out "
+                "if it was sent before",
+                "release_id",
+            )
         clean.append(
             {
                 "release_id": ref,
                 "hazard_id": hazard_ref,
                 "method": method.value if method else None,
                 "released": released.isoformat() if released else None,
-                "operator": _value(out, _RELEASE["operator"], record, ctx),
+                "operator": operator,
                 "items": items,
                 "attributes": _attributes(record),
                 "area_m2": stated_m2,
@@ -1673,10 +1724,46 @@ def validate_releases(
                 "outside_m2": None if split is None else split.outside_m2,
             }
         )
+    if as_recorded and len(records) > 1:
+        every = len(as_recorded) == len(records)
+        _leave_out_unchanged(as_recorded, rows, clean, geoms, out, every=every)
+        apart = [a for a in apart if geoms[a[0]] is not None]
     ctx.say("validating: polygons repeated in the file")
     _duplicate_geometries(geoms, rows, out)
     _outside_repeated_in_the_file(apart, rows, out)
     return ValidationResult(out.findings, clean, geoms, repaired)
+
+
+def _release_unchanged(
+    known: KnownRelease,
+    hazard_ref: str | None,
+    method: Any,
+    released: dt.date | None,
+    geom: BaseGeometry | None,
+    items: Mapping[str, int] | None,
+    stated_m2: float | None,
+    operator: str | None,
+    attributes: Mapping[str, Any],
+    contam: Contamination | None,
+) -> bool:
+    """Whether a feature gives a recorded release as it stands (the register's releases
+    file sent back whole): the same hazard, method, day and polygon (to 1e-9°), and of
+    what else it gives, nothing different."""
+    return (
+        hazard_ref == known.hazard
+        and method is not None
+        and method.value == known.method
+        and released == known.released
+        and _same_boundary(geom, known.geom)
+        and dict(items or {}) == dict(known.items)
+        and (
+            stated_m2 is None
+            or (known.stated_m2 is not None and math.isclose(stated_m2, known.stated_m2))
+        )
+        and (not operator or operator.casefold() == (known.operator or "").casefold())
+        and (contam is None or contam.value == known.contam)
+        and all(known.attributes.get(name) == value for name, value in attributes.items())
+    )
 
 
 def _outside_repeated_in_the_file(

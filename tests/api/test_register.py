@@ -1542,3 +1542,52 @@ def test_the_boundaries_workbook_sent_back_holds_its_polygons(
     assert body["errors"] == 0, body["findings"]
     codes = {f["code"] for f in body["findings"]}
     assert "unchanged_left_out" in codes and "not_polygon" not in codes, codes
+
+
+def test_the_releases_file_sent_back_whole_records_only_the_releases_added(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """The register's releases file, two clearances added and sent back whole, was an
+    error "already recorded" on every release in it, with warnings on their old shares
+    outside hazards (a GIS user's review): the releases as recorded are left out."""
+    reviewer = client_as("reviewer")
+    taken = reviewer.get("/api/v1/releases.gpkg")
+    assert taken.status_code == 200, taken.text
+    frame = _read_back(taken.content, "gpkg", tmp_path, layer="releases")
+    assert sorted(frame["release_id"]) == ["R1", "R2"]
+    added = frame.iloc[[0]].assign(
+        release_id="R3",
+        hazard_id="AT-000002",
+        released=pd.Timestamp("2024-03-01"),
+        items="BLU-26:2",
+        stated_area_m2=None,
+        geometry=[box(102.61, 19.601, 102.612, 19.603)],
+    )
+    assert H2.contains(added.geometry.iloc[0])
+
+    def send(sheet: gpd.GeoDataFrame, name: str) -> dict:  # type: ignore[type-arg]
+        path = tmp_path / f"{name}.gpkg"
+        sheet.to_file(path, layer="releases", driver="GPKG")
+        staged = reviewer.post(
+            "/api/v1/submissions",
+            files={"file": (path.name, path.read_bytes())},
+            data={"kind": "releases"},
+        )
+        assert staged.status_code == 201, staged.text
+        return staged.json()  # type: ignore[no-any-return]
+
+    unchanged = send(frame, "unchanged")
+    errors = [f for f in unchanged["findings"] if f["severity"] == "error"]
+    assert [(f["row"], f["code"]) for f in errors] == [(None, "unchanged_left_out")], errors
+    assert "give releases as recorded now" in errors[0]["message"]
+
+    body = send(pd.concat([frame, added], ignore_index=True), "whole")
+    assert body["errors"] == 0, body["findings"]
+    [left] = [f for f in body["findings"] if f["code"] == "unchanged_left_out"]
+    assert "2 features" in left["message"] and "R1" in left["message"]
+    assert not [f for f in body["findings"] if f["row"] in (1, 2)], body["findings"]
+    approved = client_as("admin").post(f"/api/v1/submissions/{body['id']}/approve")
+    assert approved.status_code == 200 and approved.json()["status"] == "approved", approved.text
+    session.expire_all()
+    recorded = session.execute(text("SELECT reference FROM release ORDER BY reference")).scalars()
+    assert list(recorded) == ["R1", "R2", "R3"]

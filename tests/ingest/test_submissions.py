@@ -1098,7 +1098,8 @@ def test_a_hazard_another_submission_awaiting_review_holds_is_named_once_per_fea
 
     pending = submissions.stage(session, revision("a", "CHA"), kind="hazards")
     assert "pending_elsewhere" not in {f.code for f in pending.findings}
-    second = submissions.stage(session, revision("b", "SHA", also="PE-NEW"), kind="hazards")
+    # (a revision that changes the hazard: one repeating it is left out, and not named)
+    second = submissions.stage(session, revision("b", "CHA", also="PE-NEW"), kind="hazards")
     said = [
         (f.row, f.reference, f.message) for f in second.findings if f.code == "pending_elsewhere"
     ]
