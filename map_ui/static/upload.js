@@ -487,6 +487,16 @@
       $("crs").focus();
       return;
     }
+    if (!inspected.crs && $("crs").value === "other" && !$("crs-other").value.trim()) {
+      // "another EPSG code…" with none typed had been sent as no choice at all, and the
+      // file read in whatever the server guessed (a keyboard user's review)
+      $("crs-note").textContent = "type the EPSG code the file's coordinates are in, e.g. EPSG:32648";
+      $("crs-note").classList.add("bad");
+      $("crs-other").setAttribute("aria-invalid", "true");
+      $("crs-other").focus();
+      return;
+    }
+    $("crs-other").removeAttribute("aria-invalid");
     let outcome = await submit(inspected.held);
     if (outcome.status === 410 && inspected.held) {
       inspected.held = null; // no longer kept (an hour passed, the server restarted): send it

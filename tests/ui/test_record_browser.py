@@ -500,6 +500,11 @@ def test_the_form_is_usable_by_keyboard_with_pasted_coordinates_and_errors_sit_b
     assert page.url.split("#")[0].endswith("/hazards/new")  # shown again: nothing was sent
     assert page.locator("#error-summary").count() == 1
     assert page.locator("#error-summary li").count() == 2
+    # the focus on the summary, which a screen reader reads first (it had stayed on the
+    # page's top), and the polygon's text box tied to its error (a keyboard user's review)
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert page.get_attribute("#f-coordinates", "aria-invalid") == "true"
+    assert "geometry-error" in (page.get_attribute("#f-coordinates", "aria-describedby") or "")
     assert "already recorded" in page.inner_text("#hazard_id-error")  # beside its field
     assert page.get_attribute("#f-hazard_id", "aria-invalid") == "true"
     assert page.input_value("#f-hazard_id") == taken  # what was typed is kept

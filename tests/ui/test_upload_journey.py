@@ -642,7 +642,14 @@ def test_a_file_in_metres_that_declares_no_crs_asks_which_it_is(
         page.click("#send")  # not chosen: asked at the choice, nothing sent
         expect(page.locator("#crs-note")).to_contain_text("choose the coordinate reference")
         assert "/submissions/new" in page.url
-        page.select_option("#crs", "EPSG:32648")
+        # "another EPSG code…" with none typed: asked for it there, nothing sent (it had
+        # been sent as no choice at all: a keyboard user's review)
+        page.select_option("#crs", "other")
+        page.click("#send")
+        expect(page.locator("#crs-note")).to_contain_text("type the EPSG code")
+        assert page.evaluate("document.activeElement.id") == "crs-other"
+        assert "/submissions/new" in page.url
+        page.fill("#crs-other", "EPSG:32648")
         page.click("#send")
         page.wait_for_url(re.compile(r"/submissions/\d+$"), timeout=60_000)
         page.wait_for_load_state("networkidle")
