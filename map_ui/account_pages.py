@@ -353,6 +353,7 @@ def _account(
     principal: Principal | None,
     *,
     error: str | None = None,
+    error_field: str | None = None,
     token_error: str | None = None,
     made: Mapping[str, object] | None = None,
     token_form: Mapping[str, object] | None = None,
@@ -367,6 +368,7 @@ def _account(
         status,
         who=principal,
         error=error,
+        error_field=error_field,
         active="account",
         live_tokens=len(tokens),
         tokens=tokens,
@@ -510,10 +512,16 @@ def change_own_password(
             session,
             principal,
             error="The new password and its repetition differ.",
+            error_field="again",
             status=422,
         )
     try:
         accounts.check_password_strength(password)
+    except ImsError as exc:
+        return _account(
+            request, session, principal, error=exc.detail, error_field="password", status=422
+        )
+    try:
         right = accounts.check_own_password(
             session, principal.username, current, address=client_address(request)
         )
@@ -528,7 +536,12 @@ def change_own_password(
     if not right:
         session.commit()  # the failure is counted, as a sign-in's is
         return _account(
-            request, session, principal, error="The current password is not right.", status=422
+            request,
+            session,
+            principal,
+            error="The current password is not right.",
+            error_field="current",
+            status=422,
         )
     try:
         accounts.set_password(session, principal.username, password, by=principal.actor)

@@ -6,8 +6,9 @@ message, and the feature's own geometry (as received where it was not a usable p
 in the GeoPackage as geometry, so the findings open in QGIS beside the file they are
 about, in the CSV as WKT. The GeoPackage also holds, as a layer named after the kind of
 file (``hazards`` or ``releases``), each feature that has a finding with its fields under
-the template's names and its own extra columns: fixed in QGIS, that layer is uploaded
-again as it is (an upload takes the layer named after its kind).
+the template's names and its own extra columns, its FID the feature's number: fixed in
+QGIS, that layer is uploaded again as it is (an upload takes the layer named after its
+kind).
 """
 
 from __future__ import annotations
@@ -105,7 +106,11 @@ def features_frame(session: Session, submission_id: int) -> tuple[str, gpd.GeoDa
             data[name].append(extra.get(key))
     geoms = [shapely.from_wkb(r.wkb) if r.wkb is not None else None for r in rows]
     columns = {name: _column(values) for name, values in data.items()}
-    return kind, gpd.GeoDataFrame(columns, geometry=geoms, crs=4326)
+    # each feature's number in the file as the GeoPackage's FID, which QGIS shows: the
+    # findings layer's ``feature`` (they had been joined by reference alone: a GIS
+    # user's review); an upload reads no FID as a column
+    fids = pd.Series([r.row_number for r in rows], dtype="Int64")
+    return kind, gpd.GeoDataFrame({"fid": fids, **columns}, geometry=geoms, crs=4326)
 
 
 def _column(values: list[object]) -> object:

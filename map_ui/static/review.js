@@ -172,6 +172,9 @@
       }
       outcome.textContent = /[.!?]$/.test(said) ? said : `${said}.`;
       document.getElementById("status").textContent = label || "";
+      // the focus to what was done, not lost with the buttons (a keyboard user's review)
+      outcome.tabIndex = -1;
+      outcome.focus();
       form.remove();
       if (noted) noted.closest("p").remove();
       // what was said while it awaited review no longer holds: what approving would do,
@@ -225,12 +228,20 @@
   const reject = document.getElementById("reject");
   let reason = "";
   reject.addEventListener("click", () => {
-    reason = document.getElementById("reason").value.trim();
+    const field = document.getElementById("reason");
+    reason = field.value.trim();
     if (!reason) {
       outcome.className = "bad";
       outcome.textContent = "Give the operator a reason for rejecting.";
+      // said at the field, which takes the focus (it had stayed on Reject, the field not
+      // told: a keyboard user's review)
+      field.setAttribute("aria-invalid", "true");
+      field.setAttribute("aria-describedby", "outcome");
+      field.focus();
       return;
     }
+    field.removeAttribute("aria-invalid");
+    field.removeAttribute("aria-describedby");
     outcome.textContent = ""; // a reason is given now
     if (!rejectDialog || typeof rejectDialog.showModal !== "function") {
       if (window.confirm(`Reject this submission? The reason: ${reason}`)) post("reject", { reason });

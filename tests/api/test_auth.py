@@ -509,12 +509,23 @@ def test_users_change_their_own_password_and_admins_set_one_on_the_web(
         form = {"current": current, "password": new, "again": again or new, "csrf_token": csrf}
         return own.post("/account/password", data=form)
 
-    assert "not right" in change("a wrong one", "a new long secret").text
+    def marked(answer: httpx.Response) -> list[str]:
+        """The fields marked invalid, tied to the error and focused (a keyboard user's
+        review: the error had been the page's alone)."""
+        return re.findall(
+            r'name="(\w+)"[^>]*aria-invalid="true" aria-describedby="password-error" autofocus',
+            answer.text,
+        )
+
+    wrong = change("a wrong one", "a new long secret")
+    assert "not right" in wrong.text and marked(wrong) == ["current"]
     # what is said of the new password tells nothing of the current one (an oracle, found
     # by an attack on our own instance)
     assert "differ" in change("a wrong one", "a new long secret", "another long one").text
-    assert "differ" in change(PASSWORD, "a new long secret", "another long one").text
-    assert change(PASSWORD, "short").status_code == 422  # the strength rule, as everywhere
+    differ = change(PASSWORD, "a new long secret", "another long one")
+    assert "differ" in differ.text and marked(differ) == ["again"]
+    short = change(PASSWORD, "short")
+    assert short.status_code == 422 and marked(short) == ["password"]  # the strength rule
     done = change(PASSWORD, "a new long secret")
     assert done.status_code == 303 and done.headers["location"] == "/login?changed=1"
     assert "Your password is changed" in own.get(done.headers["location"]).text

@@ -96,6 +96,14 @@ def test_the_features_to_fix_come_as_a_layer_that_is_uploaded_again_as_it_is(
     ]
     to_fix = pyogrio.read_dataframe(target, layer="hazards")
     assert set(to_fix["hazard_id"]) == {"B", "BAD"}  # the features with a finding
+    # each with its number in the file as its FID, the findings layer's "feature"
+    numbered = pyogrio.read_dataframe(target, layer="hazards", fid_as_index=True)
+    found = pyogrio.read_dataframe(target, layer="findings").dropna(subset=["feature"])
+    by_reference = dict(zip(found["reference"], found["feature"].astype(int), strict=False))
+    assert dict(zip(numbered["hazard_id"], numbered.index, strict=True)) == {
+        ref: by_reference[ref] for ref in ("B", "BAD")
+    }
+    assert "fid" not in to_fix.columns
     assert {"status", "recorded", "operator"} <= set(to_fix.columns)
     # fixed in QGIS: the bow-tie drawn again, the layer saved where it is
     to_fix.loc[to_fix["hazard_id"] == "BAD", "geometry"] = box(103.2, 19.4, 103.21, 19.41)

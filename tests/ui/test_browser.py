@@ -685,6 +685,9 @@ def test_review_page_shows_findings_and_rejects_with_a_reason(tab: Watched, site
     assert tab.page.locator("#replace-link").count() == 1
     tab.page.click("#reject")  # no reason yet: refused on the page
     assert "reason" in tab.page.inner_text("#outcome")
+    # at the field, which takes the focus (a keyboard user's review)
+    assert tab.page.evaluate("document.activeElement.id") == "reason"
+    assert tab.page.get_attribute("#reason", "aria-invalid") == "true"
     # a reason ends with its own full stop, and the outcome keeps one (it had said "..")
     tab.page.fill("#reason", "five errors: see the findings.")
     tab.page.click("#reject")
@@ -697,6 +700,7 @@ def test_review_page_shows_findings_and_rejects_with_a_reason(tab: Watched, site
     tab.page.click("#confirm-reject-yes")
     tab.page.wait_for_selector("#outcome:has-text('rejected')")
     assert tab.page.inner_text("#status") == "rejected"
+    assert tab.page.evaluate("document.activeElement.id") == "outcome"  # not lost
     # with the reason, as a reload says it (it had said only "rejected")
     assert tab.page.inner_text("#outcome") == (
         f"Submission {submission}: rejected, for this reason: five errors: see the findings."
