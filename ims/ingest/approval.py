@@ -69,6 +69,21 @@ def _logged(submission_id: int) -> Say:
     return lambda message: log.info("submission %d: %s", submission_id, message)
 
 
+def _left_out(session: Session, submission_id: int) -> set[int]:
+    """The features (indices) the submission's review showed left out as recorded already:
+    passed by as shown, whatever was recorded since (``submissions.validate``)."""
+    return {
+        row - 1
+        for row in session.scalars(
+            text(
+                "SELECT row_number FROM submission_feature WHERE submission_id = :s"
+                " AND COALESCE(clean ? :key, false)"
+            ),
+            {"s": submission_id, "key": UNCHANGED},
+        )
+    }
+
+
 def _staged_frame(session: Session, submission_id: int) -> Any:
     rows = session.execute(
         text(
@@ -253,11 +268,14 @@ def approve(
             split=submission.split,
             uploader=_organisation_name(session, submission) if submission.own_records else None,
             say=lambda step: say(f"approving: {step.removeprefix('validating: ')}"),
+            left_out=_left_out(session, submission_id),
         )
         seen = submissions.findings_of(session, submission_id)
         # what it says of the file and of the submission it replaces holds as it was (a
-        # replacement's left-out features went from its page once approved: helper-87)
-        kept = [f for f in seen if f.code in ("file_note", "z_dropped", "left_out_of_replacement")]
+        # replacement's left-out features went from its page once approved: helper-87),
+        # and of the features left out, which stay so (helper-95)
+        held = ("file_note", "z_dropped", "left_out_of_replacement", "unchanged_left_out")
+        kept = [f for f in seen if f.code in held and not (f.blocking and f.row is None)]
         same = submissions.same_file(
             session,
             submission.sha256,
@@ -399,6 +417,7 @@ def _without_errors(
     many features were left out.
     """
     frame = _staged_frame(session, submission.id)
+    left_out = _left_out(session, submission.id)
     keep = list(range(len(frame)))
     findings = list(findings)
     while True:
@@ -422,6 +441,7 @@ def _without_errors(
             repair=submission.repair,
             split=submission.split,
             uploader=_organisation_name(session, submission) if submission.own_records else None,
+            left_out={k for k, i in enumerate(keep) if i in left_out},
         )
         new_errors = [
             FindingData(f.code, f.severity, f.message, keep[f.row - 1] + 1, f.reference, f.field)

@@ -16,7 +16,7 @@ import logging
 import math
 import re
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -453,10 +453,14 @@ def validate(
     split: bool = False,
     uploader: str | None = None,
     say: Callable[[str], None] | None = None,
+    left_out: Collection[int] = (),
 ) -> ValidationResult:
     """Validate a mapped layer against the database as it is now, with the uploader's
     choices (repair invalid polygons; split named releases among hazards); ``uploader``:
-    the organisation the submission is for, if one.
+    the organisation the submission is for, if one; ``left_out``: the features (indices)
+    its review showed left out as recorded already (``ims.ingest.validate.UNCHANGED``),
+    which an approval passes by as they were shown: checked again, one whose hazard was
+    revised since had become a revision undoing that one, without a word (helper-95).
 
     A form record an approved submission recorded, sent again unchanged (field platforms
     export every record sent so far), is not validated or recorded again: it gets a
@@ -468,9 +472,11 @@ def validate(
             frame[name] = [cell_text(v) if isinstance(v, float) else v for v in frame[name]]
     before = recorded_before(session, kind, frame, uploader)
     resent = before.unchanged
-    keep = [i for i in range(len(frame)) if i not in resent]
+    passed = set(resent) | set(left_out)
+    keep = [i for i in range(len(frame)) if i not in passed]
     key = "release_id" if kind == UploadKind.RELEASES else "hazard_id"
     markers = {i: _sent_before(frame, i, key, sid) for i, (sid, _) in resent.items()}
+    markers |= {i: _left_out(frame, i, key) for i in left_out if i not in resent}
     told = [
         FindingData(
             "sent_before_unchanged",
@@ -482,6 +488,19 @@ def validate(
         )
         for i, (sid, record_id) in sorted(resent.items())
     ]
+    if passed and not keep and not resent:
+        return ValidationResult(
+            [
+                FindingData(
+                    "unchanged_left_out",
+                    Severity.ERROR,
+                    "nothing is left to record: the features left out of this submission as "
+                    "recorded already are all that remain of it",
+                )
+            ],
+            [markers[i] for i in range(len(frame))],
+            [None] * len(frame),
+        )
     if resent and not keep:
         by = sorted({sid for sid, _ in resent.values()})
         return ValidationResult(
@@ -499,7 +518,7 @@ def validate(
             [markers[i] for i in range(len(frame))],
             [None] * len(frame),
         )
-    subset = frame.iloc[keep].reset_index(drop=True) if resent else frame
+    subset = frame.iloc[keep].reset_index(drop=True) if passed else frame
     ctx = load_context(
         session,
         kind,
@@ -517,7 +536,7 @@ def validate(
         result.findings[:0] = [
             dataclasses.replace(f, row=keep.index((f.row or 1) - 1) + 1) for f in said_before
         ]
-    if not resent:
+    if not passed:
         return result
     # back to the file's own rows, the records sent before among them
     findings = [
@@ -530,7 +549,7 @@ def validate(
     geometries: list[Any] = []
     checked = iter(zip(result.records, result.geometries, strict=True))
     for i in range(len(frame)):
-        if i in resent:
+        if i in passed:
             records.append(markers[i])
             geometries.append(None)
         else:
@@ -707,6 +726,16 @@ def _sent_before(frame: Any, i: int, key: str, submission_id: int) -> dict[str, 
         marker[key] = _text(frame[key].iloc[i])
     if "revised" in frame.columns:
         marker["revised"] = _text(jsonable(frame["revised"].iloc[i]))
+    return marker
+
+
+def _left_out(frame: Any, i: int, key: str) -> dict[str, Any]:
+    """The stored values of a feature left out as recorded already: its reference (and
+    revision date), as ``ims.ingest.validate`` leaves them."""
+    marker: dict[str, Any] = {UNCHANGED: True}
+    for name in (key, "hazard_id", "revised"):
+        if name in frame.columns and name not in marker:
+            marker[name] = _text(jsonable(frame[name].iloc[i]))
     return marker
 
 

@@ -1168,6 +1168,9 @@ def validate_hazards(
                         munitions,
                         operator,
                         attributes,
+                        # "(none)": an edit, as in a revision (helper-95: it had been
+                        # left out as the hazard as it stands)
+                        tuple(nones),
                     )
                 ):
                     same.append(i)
@@ -1187,7 +1190,7 @@ def validate_hazards(
                         munitions,
                         operator,
                         attributes,
-                    )
+                    ) + [f"{name} (emptied)" for name in nones if getattr(known, name)]
                     if contam is not None and contam.value != known.contam:
                         changes.append("contam")
                     said = (
@@ -1368,7 +1371,7 @@ def _leave_out_unchanged(
         clean[i][UNCHANGED] = True
         geoms[i] = None  # nor checked against the others: it is recorded already
     what = "release" if "release_id" in keys else "hazard"
-    named = [str(rows[i][1]) for i in same]
+    named = list(dict.fromkeys(str(rows[i][1]) for i in same))
     more = f" and {len(named) - 10:,} more" if len(named) > 10 else ""
     out.row, out.reference = None, None
     if every:
@@ -1683,10 +1686,8 @@ def validate_releases(
         holds = recorded_as.operator if recorded_as is not None else None
         operator = _value(out, _RELEASE["operator"], record, ctx, holds=holds)
         if sent_again:
-            if (
-                recorded_as is not None
-                and _no_error(out, start, errored)
-                and _release_unchanged(
+            changes = (
+                _release_differences(
                     recorded_as,
                     hazard_ref,
                     method,
@@ -1698,13 +1699,22 @@ def validate_releases(
                     _attributes(record),
                     contam,
                 )
-            ):
+                if recorded_as is not None
+                else []
+            )
+            if recorded_as is not None and not changes and _no_error(out, start, errored):
                 as_recorded.append(i)
+            # what it changes said, as a hazard's is (helper-95)
             out.add(
                 "already_recorded",
                 ERROR,
-                f"release {ref} is already recorded: give a new release_id, or leave it out "
-                "if it was sent before",
+                f"release {ref} is already recorded"
+                + (
+                    f", and this feature changes {_and(changes)}: a release is not revised "
+                    "(one recorded wrong is withdrawn, and sent again under a new release_id)"
+                    if changes
+                    else ": give a new release_id, or leave it out if it was sent before"
+                ),
                 "release_id",
             )
         clean.append(
@@ -1734,7 +1744,7 @@ def validate_releases(
     return ValidationResult(out.findings, clean, geoms, repaired)
 
 
-def _release_unchanged(
+def _release_differences(
     known: KnownRelease,
     hazard_ref: str | None,
     method: Any,
@@ -1745,25 +1755,30 @@ def _release_unchanged(
     operator: str | None,
     attributes: Mapping[str, Any],
     contam: Contamination | None,
-) -> bool:
-    """Whether a feature gives a recorded release as it stands (the register's releases
-    file sent back whole): the same hazard, method, day and polygon (to 1e-9°), and of
-    what else it gives, nothing different."""
-    return (
-        hazard_ref == known.hazard
-        and method is not None
-        and method.value == known.method
-        and released == known.released
-        and _same_boundary(geom, known.geom)
-        and dict(items or {}) == dict(known.items)
-        and (
-            stated_m2 is None
-            or (known.stated_m2 is not None and math.isclose(stated_m2, known.stated_m2))
-        )
-        and (not operator or operator.casefold() == (known.operator or "").casefold())
-        and (contam is None or contam.value == known.contam)
-        and all(known.attributes.get(name) == value for name, value in attributes.items())
+) -> list[str]:
+    """What a feature sent under a recorded release's reference gives otherwise than the
+    release holds; none: it gives the release as it stands (the register's releases file
+    sent back whole): the same hazard, method, day and polygon (to 1e-9°), and of what
+    else it gives, nothing different."""
+    given = (
+        ("hazard_id", hazard_ref != known.hazard),
+        ("method", method is None or method.value != known.method),
+        ("released", released != known.released),
+        ("its polygon", not _same_boundary(geom, known.geom)),
+        ("items", dict(items or {}) != dict(known.items)),
+        (
+            "area_m2",
+            stated_m2 is not None
+            and (known.stated_m2 is None or not math.isclose(stated_m2, known.stated_m2)),
+        ),
+        (
+            "operator",
+            bool(operator) and (operator or "").casefold() != (known.operator or "").casefold(),
+        ),
+        ("contam", contam is not None and contam.value != known.contam),
+        *((name, known.attributes.get(name) != value) for name, value in attributes.items()),
     )
+    return [name for name, differs in given if differs]
 
 
 def _outside_repeated_in_the_file(

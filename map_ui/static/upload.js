@@ -31,6 +31,10 @@
   function clearErrors() {
     errorBox.textContent = "";
     for (const node of document.querySelectorAll(".field-error")) node.textContent = "";
+    for (const pick of document.querySelectorAll("#mapping select[aria-invalid]")) {
+      pick.removeAttribute("aria-invalid");
+      pick.setAttribute("aria-describedby", pick.id.replace(/^map-/, "about-"));
+    }
   }
 
   // A file that replaces a submission comes from the same organisation: chosen with it.
@@ -255,10 +259,14 @@
       const head = el("th", { scope: "row" });
       head.append(el("code", {}, f.name));
       if (f.required !== "no") head.append(" ", el("span", { class: "required" }, f.required === "always" ? "required" : "required for a new hazard"));
-      head.append(el("br"), el("small", { class: "muted" }, f.description));
+      head.append(el("br"), el("small", { class: "muted", id: `about-${f.name}` }, f.description));
       row.append(head);
 
-      const pick = el("select", { id: `map-${f.name}`, "aria-label": `column for ${f.name}` });
+      // named, described and said to be required to a screen reader as the row shows them
+      const pick = el("select", {
+        id: `map-${f.name}`, "aria-label": `column for ${f.name}`, "aria-describedby": `about-${f.name}`,
+        ...(f.required === "always" ? { "aria-required": "true" } : {}),
+      });
       pick.append(el("option", { value: "" }, "(not in the file)"));
       for (const c of data.columns) pick.append(el("option", { value: c.name }, c.name));
       // A pattern builds the value from columns and the feature's number, e.g. an id
@@ -274,7 +282,7 @@
       pattern.hidden = pick.value !== PATTERN;
       pick.addEventListener("change", () => { pattern.hidden = pick.value !== PATTERN; });
       const cell = el("td", { "data-label": "From the file's column" }); // (a phone's heading)
-      cell.append(pick, pattern);
+      cell.append(pick, pattern, el("span", { class: "field-error", id: `unmatched-${f.name}` }));
       if (suggested_from(f.name)) cell.append(" ", el("small", { class: "muted origin" }, suggested_from(f.name)));
       row.append(cell);
 
@@ -474,9 +482,16 @@
     $("progress-text").textContent = "";
     const missing = unmatched();
     if (missing) {
-      errorBox.textContent = `${missing.name} is required: choose the column of the file that ` +
+      const said = `${missing.name} is required: choose the column of the file that ` +
         "holds it, or give one value for every feature.";
-      $(`map-${missing.name}`).focus();
+      errorBox.textContent = said;
+      // said beside the field too, and tied to it: below the buttons alone, it was off
+      // the screen when the field took the focus (a keyboard user's review)
+      $(`unmatched-${missing.name}`).textContent = said;
+      const pick = $(`map-${missing.name}`);
+      pick.setAttribute("aria-invalid", "true");
+      pick.setAttribute("aria-describedby", `unmatched-${missing.name} about-${missing.name}`);
+      pick.focus();
       return;
     }
     if (!inspected.crs && !$("crs").value) {

@@ -1581,6 +1581,14 @@ def test_the_releases_file_sent_back_whole_records_only_the_releases_added(
     assert [(f["row"], f["code"]) for f in errors] == [(None, "unchanged_left_out")], errors
     assert "give releases as recorded now" in errors[0]["message"]
 
+    # a release edited is refused, saying what it changes (it had said only "already
+    # recorded": helper-95)
+    edited = frame.copy()
+    edited.loc[edited["release_id"] == "R1", "items"] = "BLU-26:9"
+    told = send(edited, "edited")
+    [error] = [f for f in told["findings"] if f["severity"] == "error"]
+    assert "release R1 is already recorded, and this feature changes items" in error["message"]
+
     body = send(pd.concat([frame, added], ignore_index=True), "whole")
     assert body["errors"] == 0, body["findings"]
     [left] = [f for f in body["findings"] if f["code"] == "unchanged_left_out"]

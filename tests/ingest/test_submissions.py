@@ -10,6 +10,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+import shapely
 from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import OperationalError
@@ -1240,3 +1241,108 @@ def test_ground_released_outside_hazards_is_told_when_a_later_file_reaches_it(
     )
     after = submissions.stage(session, write_zip(late, tmp_path, "zz4"), kind="hazards")
     assert "covers_outside_release" not in {f.code for f in after.findings}
+
+
+def _revisions_of(session: Session, reference: str) -> list[tuple[dt.date, str]]:
+    rows = session.execute(
+        text(
+            "SELECT r.effective, ST_AsText(r.geom) FROM hazard_revision r"
+            " JOIN hazard h ON h.id = r.hazard_id WHERE h.reference = :r ORDER BY r.seq"
+        ),
+        {"r": reference},
+    ).all()
+    return [(r[0], r[1]) for r in rows]
+
+
+def test_a_feature_left_out_as_recorded_stays_left_out_whatever_is_approved_before_it(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """A file sent back whole left a hazard out as it stood; another submission then
+    shrank that hazard, and approving the file afterwards recorded the old boundary again,
+    undoing the survey without a word: the approval had checked the feature again, and as
+    the hazard now stood it was a revision (helper-95). So was one approved in part, once
+    its other feature was left out for an error. A feature the review showed left out
+    stays left out."""
+    square, other = box(103.1, 19.4, 103.11, 19.41), box(103.3, 19.4, 103.31, 19.41)
+    first = submissions.stage(
+        session,
+        write_zip(hazard_frame([{"hazard_id": "LO-1"}, {"hazard_id": "LO-2"}], [square, other]),
+                  tmp_path, "first"),
+        kind="hazards",
+    )  # fmt: skip
+    approval.approve(session, first.submission.id, by="reviewer")
+    # the whole file back: LO-1 as it stands, LO-2 revised
+    whole = submissions.stage(
+        session,
+        write_zip(
+            hazard_frame(
+                [
+                    {"hazard_id": "LO-1", "revised": "2024-06-01"},
+                    {"hazard_id": "LO-2", "revised": "2024-06-01", "status": "CHA"},
+                ],
+                [square, other],
+            ),
+            tmp_path,
+            "whole",
+        ),
+        kind="hazards",
+    )
+    assert [f.code for f in whole.findings] == ["unchanged_left_out"], whole.findings
+    # meanwhile LO-1 is surveyed smaller, and that approved first
+    smaller = box(103.1, 19.4, 103.105, 19.405)
+    survey = submissions.stage(
+        session,
+        write_zip(hazard_frame([{"hazard_id": "LO-1", "revised": "2024-05-01"}], [smaller]),
+                  tmp_path, "survey"),
+        kind="hazards",
+    )  # fmt: skip
+    approval.approve(session, survey.submission.id, by="reviewer")
+    approval.approve(session, whole.submission.id, by="reviewer")
+    revisions = _revisions_of(session, "LO-1")
+    assert len(revisions) == 2 and shapely.from_wkt(revisions[-1][1]).equals(smaller)
+    assert len(_revisions_of(session, "LO-2")) == 2  # its revision recorded
+    # and the review still says it was left out
+    codes = session.scalars(
+        text("SELECT code FROM finding WHERE submission_id = :s"), {"s": whole.submission.id}
+    ).all()
+    assert "unchanged_left_out" in codes
+
+    # approved in part: the feature left out stays so, with nothing else to record
+    partial = submissions.stage(
+        session,
+        write_zip(
+            hazard_frame(
+                [{"hazard_id": "LO-2", "revised": "2024-06-01", "status": "CHA"},
+                 {"hazard_id": "LO-3", "status": "bogus"}],
+                [other, box(103.5, 19.4, 103.51, 19.41)],
+            ),
+            tmp_path,
+            "partial",
+        ),
+        kind="hazards",
+    )  # fmt: skip
+    assert partial.errors == 1
+    with pytest.raises(Conflict, match="nothing is left to record"):
+        approval.approve(session, partial.submission.id, by="reviewer", partial=True)
+    assert len(_revisions_of(session, "LO-2")) == 2
+
+
+def test_a_field_emptied_with_none_in_a_file_sent_back_is_an_edit_not_left_out(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """ "(none)" in a hazard sent back without a date had been read as blank, and the
+    hazard left out as it stands: the sender's edit was lost (helper-95)."""
+    square, other = box(103.1, 19.4, 103.11, 19.41), box(103.3, 19.4, 103.31, 19.41)
+    rows = [{"hazard_id": "NO-1", "marked": "2021-01-01"}, {"hazard_id": "NO-2"}]
+    first = submissions.stage(
+        session, write_zip(hazard_frame(rows, [square, other]), tmp_path, "first"), kind="hazards"
+    )
+    approval.approve(session, first.submission.id, by="reviewer")
+    rows[0]["marked"] = "(none)"
+    back = submissions.stage(
+        session, write_zip(hazard_frame(rows, [square, other]), tmp_path, "back"), kind="hazards"
+    )
+    [error] = [f for f in back.findings if f.blocking]
+    assert (error.code, error.row) == ("already_recorded", 1)
+    assert "changes marked (emptied)" in error.message
+    assert "unchanged_left_out" in [f.code for f in back.findings]  # NO-2 left out

@@ -257,6 +257,14 @@ def test_upload_and_review_pages_fit_a_phone(
             "value for every feature."
         )
         assert page.evaluate("document.activeElement.id") == "map-hazard_id"
+        # beside the field too, tied to it, and in sight (it had been below the buttons
+        # alone, off the screen: a keyboard user's review)
+        expect(page.locator("#unmatched-hazard_id")).to_contain_text("hazard_id is required")
+        assert page.get_attribute("#map-hazard_id", "aria-invalid") == "true"
+        described = page.get_attribute("#map-hazard_id", "aria-describedby") or ""
+        assert "unmatched-hazard_id" in described.split()
+        assert page.locator("#unmatched-hazard_id").is_visible()
+        tab.shoot(f"upload-unmatched-{user}-390")
         assert posted == []
         page.select_option("#map-hazard_id", "HAZ_REF")
         # the page scrolls down, not sideways: wide tables scroll in their own box
