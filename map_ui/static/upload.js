@@ -282,8 +282,9 @@
       pattern.hidden = pick.value !== PATTERN;
       pick.addEventListener("change", () => { pattern.hidden = pick.value !== PATTERN; });
       const cell = el("td", { "data-label": "From the file's column" }); // (a phone's heading)
-      cell.append(pick, pattern, el("span", { class: "field-error", id: `unmatched-${f.name}` }));
+      cell.append(pick, pattern);
       if (suggested_from(f.name)) cell.append(" ", el("small", { class: "muted origin" }, suggested_from(f.name)));
+      cell.append(el("span", { class: "field-error block", id: `unmatched-${f.name}` }));
       row.append(cell);
 
       const constant = el("input", {
