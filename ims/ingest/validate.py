@@ -726,58 +726,55 @@ def _many_items(out: _Collector, items: Mapping[str, int] | None) -> None:
         )
 
 
-def _unchanged(
-    known: KnownHazard,
-    geom: BaseGeometry | None,
-    status: HazardStatus | None,
-    used_from: int | None,
-    used_to: int | None,
-    marked: dt.date | None,
-    munitions: Mapping[str, int] | None,
-    operator: str | None,
-    attributes: Mapping[str, Any],
-    cleared: Sequence[str] = (),
-) -> bool:
-    """Whether a feature gives a recorded hazard as it stands: the revision in force
-    repeated (``_repeats``), with no other operator and none of its own columns changed."""
-    in_force = known.attributes or {}
-    return (
-        _repeats(known, geom, status, used_from, used_to, marked, munitions, cleared)
-        and (not operator or operator.casefold() == (known.operator or "").casefold())
-        and all(in_force.get(name) == value for name, value in attributes.items())
-    )
+@dataclass(frozen=True)
+class _Given:
+    """What a feature gives of a hazard, read: compared with the hazard recorded under its
+    reference (a file sent back whole, edited in a GIS)."""
+
+    geom: BaseGeometry | None
+    status: HazardStatus | None
+    contam: Contamination | None
+    recorded: dt.date | None  # a new hazard's (a revision's is not compared)
+    used_from: int | None
+    used_to: int | None
+    marked: dt.date | None
+    munitions: Mapping[str, int] | None
+    operator: str | None
+    attributes: Mapping[str, Any]
+    cleared: Sequence[str] = ()  # the fields written "(none)": emptied
 
 
-def _differences(
-    known: KnownHazard,
-    geom: BaseGeometry | None,
-    status: HazardStatus | None,
-    recorded: dt.date | None,
-    used_from: int | None,
-    used_to: int | None,
-    marked: dt.date | None,
-    munitions: Mapping[str, int] | None,
-    operator: str | None,
-    attributes: Mapping[str, Any],
-) -> list[str]:
-    """What a feature sent as a new hazard gives otherwise than the hazard recorded under
-    its reference holds (a file sent back whole, edited in a GIS)."""
+def _differences(known: KnownHazard, given: _Given) -> list[str]:
+    """What a feature gives otherwise than the hazard in force holds: a value left blank
+    keeps the one in force, one written "(none)" empties it."""
     in_force = known.attributes or {}
-    given = (
-        ("its boundary", geom is not None and not _same_boundary(geom, known.boundary)),
-        ("status", status is not None and status.value != known.status),
-        ("recorded", recorded is not None and recorded != known.recorded),
-        ("used_from", used_from is not None and used_from != known.used_from),
-        ("used_to", used_to is not None and used_to != known.used_to),
-        ("marked", marked is not None and marked != known.marked),
-        ("munitions", bool(munitions) and dict(munitions or {}) != dict(known.munitions or {})),
+    said = (
+        ("its boundary", given.geom is not None and not _same_boundary(given.geom, known.boundary)),
+        ("status", given.status is not None and given.status.value != known.status),
+        ("contam", given.contam is not None and given.contam.value != known.contam),
+        ("recorded", given.recorded is not None and given.recorded != known.recorded),
+        ("used_from", given.used_from is not None and given.used_from != known.used_from),
+        ("used_to", given.used_to is not None and given.used_to != known.used_to),
+        ("marked", given.marked is not None and given.marked != known.marked),
+        (
+            "munitions",
+            bool(given.munitions) and dict(given.munitions or {}) != dict(known.munitions or {}),
+        ),
         (
             "operator",
-            bool(operator) and (operator or "").casefold() != (known.operator or "").casefold(),
+            bool(given.operator)
+            and (given.operator or "").casefold() != (known.operator or "").casefold(),
         ),
-        *((name, in_force.get(name) != value) for name, value in attributes.items()),
+        *((f"{name} (emptied)", bool(getattr(known, name))) for name in given.cleared),
+        *((name, in_force.get(name) != value) for name, value in given.attributes.items()),
     )
-    return [name for name, differs in given if differs]
+    return [name for name, differs in said if differs]
+
+
+def _unchanged(known: KnownHazard, given: _Given) -> bool:
+    """Whether a feature gives a recorded hazard as it stands: its boundary in force (to
+    1e-9°) and, of everything else it gives, nothing different."""
+    return given.geom is not None and known.status is not None and not _differences(known, given)
 
 
 def _attributes(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -1153,46 +1150,29 @@ def validate_hazards(
                     "hazard_id",
                 )
             if known is not None:
-                attributes = _attributes(record)
-                if (
-                    _no_error(out, start, errored)
-                    and recorded in (None, known.recorded)
-                    and (contam is None or contam.value == known.contam)
-                    and _unchanged(
-                        known,
-                        geoms[i],
-                        status,
-                        used_from,
-                        used_to,
-                        marked,
-                        munitions,
-                        operator,
-                        attributes,
-                        # "(none)": an edit, as in a revision (helper-95: it had been
-                        # left out as the hazard as it stands)
-                        tuple(nones),
-                    )
-                ):
+                # "(none)" is an edit, as in a revision (helper-95: it had been left out as
+                # the hazard as it stands)
+                given = _Given(
+                    geoms[i],
+                    status,
+                    contam,
+                    recorded,
+                    used_from,
+                    used_to,
+                    marked,
+                    munitions,
+                    operator,
+                    _attributes(record),
+                    tuple(nones),
+                )
+                if _no_error(out, start, errored) and _unchanged(known, given):
                     same.append(i)
                     said = (
                         f"hazard {ref} is recorded already as this feature gives it (the same "
                         "boundary, status and estimates): there is nothing to record"
                     )
                 else:
-                    changes = _differences(
-                        known,
-                        geoms[i],
-                        status,
-                        recorded,
-                        used_from,
-                        used_to,
-                        marked,
-                        munitions,
-                        operator,
-                        attributes,
-                    ) + [f"{name} (emptied)" for name in nones if getattr(known, name)]
-                    if contam is not None and contam.value != known.contam:
-                        changes.append("contam")
+                    changes = _differences(known, given)
                     said = (
                         f"hazard {ref} is already recorded"
                         + (f", and this feature changes {_and(changes)}" if changes else "")
@@ -1259,10 +1239,11 @@ def validate_hazards(
             elif known is not None and _repeats(
                 known, geoms[i], status, used_from, used_to, marked, munitions, cleared
             ):
-                if _no_error(out, start, errored) and _unchanged(
-                    known,
+                given = _Given(
                     geoms[i],
                     status,
+                    contam,
+                    None,
                     used_from,
                     used_to,
                     marked,
@@ -1270,7 +1251,8 @@ def validate_hazards(
                     operator,
                     _attributes(record),
                     cleared,
-                ):
+                )
+                if _no_error(out, start, errored) and _unchanged(known, given):
                     same.append(i)
                 if _recorded_already(known, revised, operator, _attributes(record)):
                     out.add(

@@ -1385,6 +1385,16 @@ def test_the_register_workbook_holds_its_dates_as_dates(seeded: None, client_as:
     assert [c.value.date().isoformat() for c in cells] == [r["recorded"] for r in text_rows]
 
 
+def _sent_back(client: Any, sheet: gpd.GeoDataFrame, path: Path, kind: str) -> dict:  # type: ignore[type-arg]
+    """``sheet`` uploaded as a GeoPackage of ``kind``: the staged submission."""
+    sheet.to_file(path, layer=kind, driver="GPKG")
+    staged = client.post(
+        "/api/v1/submissions", files={"file": (path.name, path.read_bytes())}, data={"kind": kind}
+    )
+    assert staged.status_code == 201, staged.text
+    return staged.json()  # type: ignore[no-any-return]
+
+
 def test_the_boundaries_file_sent_back_whole_records_only_what_was_edited(
     seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
 ) -> None:
@@ -1404,15 +1414,7 @@ def test_the_boundaries_file_sent_back_whole_records_only_what_was_edited(
     whole = pd.concat([frame, new], ignore_index=True)
 
     def send(sheet: gpd.GeoDataFrame, name: str) -> dict:  # type: ignore[type-arg]
-        path = tmp_path / f"{name}.gpkg"
-        sheet.to_file(path, layer="hazards", driver="GPKG")
-        staged = reviewer.post(
-            "/api/v1/submissions",
-            files={"file": (path.name, path.read_bytes())},
-            data={"kind": "hazards"},
-        )
-        assert staged.status_code in (200, 201), staged.text
-        return staged.json()  # type: ignore[no-any-return]
+        return _sent_back(reviewer, sheet, tmp_path / f"{name}.gpkg", "hazards")
 
     # without a date: the edited hazard is an error that says what it changes; the ones
     # left as they were are left out, in one warning
@@ -1566,15 +1568,7 @@ def test_the_releases_file_sent_back_whole_records_only_the_releases_added(
     assert H2.contains(added.geometry.iloc[0])
 
     def send(sheet: gpd.GeoDataFrame, name: str) -> dict:  # type: ignore[type-arg]
-        path = tmp_path / f"{name}.gpkg"
-        sheet.to_file(path, layer="releases", driver="GPKG")
-        staged = reviewer.post(
-            "/api/v1/submissions",
-            files={"file": (path.name, path.read_bytes())},
-            data={"kind": "releases"},
-        )
-        assert staged.status_code == 201, staged.text
-        return staged.json()  # type: ignore[no-any-return]
+        return _sent_back(reviewer, sheet, tmp_path / f"{name}.gpkg", "releases")
 
     unchanged = send(frame, "unchanged")
     errors = [f for f in unchanged["findings"] if f["severity"] == "error"]
