@@ -1388,6 +1388,10 @@ def test_the_register_workbook_holds_its_dates_as_dates(seeded: None, client_as:
 def _sent_back(client: Any, sheet: gpd.GeoDataFrame, path: Path, kind: str) -> dict:  # type: ignore[type-arg]
     """``sheet`` uploaded as a GeoPackage of ``kind``: the staged submission."""
     sheet.to_file(path, layer=kind, driver="GPKG")
+    return _uploaded(client, path, kind)
+
+
+def _uploaded(client: Any, path: Path, kind: str = "hazards") -> dict:  # type: ignore[type-arg]
     staged = client.post(
         "/api/v1/submissions", files={"file": (path.name, path.read_bytes())}, data={"kind": kind}
     )
@@ -1479,15 +1483,7 @@ def test_an_operators_whole_file_sent_back_names_every_operator_and_passes_nothi
     npa = frame["hazard_id"] == "AT-000002"
     frame["revised"] = "2024-06-01"
     frame.loc[npa, "status"] = "SHA"  # NPA's hazard, revised by MAG's file
-    path = tmp_path / "back.gpkg"
-    frame.to_file(path, layer="hazards", driver="GPKG")
-    staged = operator.post(
-        "/api/v1/submissions",
-        files={"file": (path.name, path.read_bytes())},
-        data={"kind": "hazards"},
-    )
-    assert staged.status_code == 201, staged.text
-    body = staged.json()
+    body = _sent_back(operator, frame, tmp_path / "back.gpkg", "hazards")
     assert body["errors"] == 0, body["findings"]
     told = {(f["row"], f["code"]) for f in body["findings"]}
     row = int(npa.idxmax()) + 1
@@ -1534,13 +1530,7 @@ def test_the_boundaries_workbook_sent_back_holds_its_polygons(
     for r in range(2, sheet.max_row + 1):
         sheet.cell(row=r, column=len(header) + 1, value="2024-06-01")
     book.save(path)
-    staged = reviewer.post(
-        "/api/v1/submissions",
-        files={"file": (path.name, path.read_bytes())},
-        data={"kind": "hazards"},
-    )
-    assert staged.status_code == 201, staged.text
-    body = staged.json()
+    body = _uploaded(reviewer, path)
     assert body["errors"] == 0, body["findings"]
     codes = {f["code"] for f in body["findings"]}
     assert "unchanged_left_out" in codes and "not_polygon" not in codes, codes
