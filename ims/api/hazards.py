@@ -256,8 +256,10 @@ def export_hazards(
     """The register as a file for field teams: every hazard the filter matches, no limit.
 
     Geometries are the remaining ground on the date (EPSG:4326), or with
-    ``geometry=boundary`` the boundaries then in force; a shapefile comes zipped with its
-    ``.prj`` and a UTF-8 ``.cpg``. Not where locations are generalised.
+    ``geometry=boundary`` the boundaries then in force, with the estimates in force
+    (``munitions``) and an empty ``revised`` to fill before sending it back; a shapefile
+    comes zipped with its ``.prj`` and a UTF-8 ``.cpg``. Not where locations are
+    generalised.
     """
     if generalised(principal):
         raise Forbidden("hazard files are not open where locations are generalised")
@@ -272,7 +274,18 @@ def export_hazards(
         register_files.MEDIA_TYPES[fmt],
         turn,
         lambda: register(session, f, limit=None, boundaries=boundaries).rows,
-        lambda rows: register_files.write(rows, fmt, stem).content,
+        lambda rows: (
+            (
+                register_files.write(
+                    [register_files.Boundary(row) for row in rows],
+                    fmt,
+                    stem,
+                    register_files.BOUNDARIES,
+                )
+                if boundaries
+                else register_files.write(rows, fmt, stem)
+            ).content
+        ),
         session,
     )
 

@@ -144,6 +144,9 @@ class HazardRow:
     geometry: BaseGeometry | None = None  # the remaining ground on the date (EPSG:4326)
     used_from: int | None = None  # the years of use, as the revision in force gives them
     used_to: int | None = None
+    # the estimates in force as the template writes them (TYPE:QTY;…), read for the
+    # boundaries' files only (``register(boundaries=True)``), which are sent back
+    munitions: str | None = None
 
     def properties(self) -> dict[str, Any]:
         """The GeoJSON properties: the register's columns, then the upload's own."""
@@ -374,6 +377,7 @@ def register(
     shape = "NULL"
     if geometry:
         shape = "ST_AsBinary(r.geom)" if boundaries else f"ST_AsBinary({_REMAINING_THEN})"
+    estimates = _ESTIMATES if boundaries else "NULL"
     paging = " LIMIT :limit OFFSET :offset" if limit is not None else " OFFSET :offset"
     params.update(limit=limit, offset=offset)
     rows = session.execute(
@@ -383,7 +387,8 @@ def register(
             f"{MARKED_THEN.format(r='r')} AS marked, "
             "r.used_from, r.used_to, "
             "r.attributes, o.name AS operator, a1.code AS admin1_code, a1.name AS admin1_name, "
-            f"a2.code AS admin2_code, a2.name AS admin2_name, {shape} AS shape FROM s "
+            f"a2.code AS admin2_code, a2.name AS admin2_name, {shape} AS shape, "
+            f"{estimates} AS munitions FROM s "
             "JOIN hazard_revision r ON r.id = s.revision_id "
             "JOIN ledger_entry e ON e.hazard_id = s.hazard_id AND e.entry_no = s.entry_no "
             "LEFT JOIN organisation o ON o.id = r.operator_id "
@@ -395,6 +400,15 @@ def register(
         params,
     ).all()
     return Page([_hazard_row(row) for row in rows], matched, offset, limit)
+
+
+# The estimates of the revision in force, as a file's `munitions` cell gives them: a
+# boundaries file sent back without them read as "no change" where its cells were blank, but
+# a data manager revising them had nothing to start from (helper-94).
+_ESTIMATES: Final = (
+    "(SELECT string_agg(x.munition_code || ':' || x.quantity, ';' ORDER BY x.munition_code) "
+    "FROM hazard_estimate x WHERE x.revision_id = r.id)"
+)
 
 
 def _matched(session: Session, f: RegisterFilter, where: str, params: dict[str, Any]) -> int:
@@ -437,6 +451,7 @@ def _hazard_row(row: Any) -> HazardRow:
         marked=row.marked,
         used_from=row.used_from,
         used_to=row.used_to,
+        munitions=row.munitions,
         attributes=dict(row.attributes or {}),
         # the remaining ground without the float noise of its differences (slivers)
         geometry=None if geom is None or geom.is_empty else without_slivers(geom),

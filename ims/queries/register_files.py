@@ -33,6 +33,7 @@ from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
 from ims.ingest.blank_template import GPKG_OPTIONS
+from ims.queries.register import HazardRow
 from ims.reports.cells import csv_text, workbook_bytes, xlsx_values
 
 FORMATS: Final = ("gpkg", "zip", "kml", "geojson", "csv", "xlsx")
@@ -130,6 +131,29 @@ class Row(Protocol):
 
 
 @dataclass(frozen=True)
+class Boundary:
+    """A hazard of the register as a boundaries file holds it (``BOUNDARIES``): with its
+    estimates in force and no ``revised`` date yet."""
+
+    hazard: HazardRow
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        return self.hazard.attributes
+
+    @property
+    def geometry(self) -> BaseGeometry | None:
+        return self.hazard.geometry
+
+    def properties(self) -> dict[str, Any]:
+        props = self.hazard.properties()
+        own = {k: v for k, v in props.items() if k not in COLUMNS}
+        ordered = {c: props[c] for c in COLUMNS}
+        ordered.update(revised=None, munitions=self.hazard.munitions)
+        return {c: ordered[c] for c in BOUNDARY_COLUMNS} | own
+
+
+@dataclass(frozen=True)
 class Layout:
     """What a file of one kind of row holds: its columns, their shapefile names, the layer's
     name and the column that names each feature (its id, and its KML name)."""
@@ -148,6 +172,19 @@ HAZARDS: Final = Layout(
 )
 RELEASES: Final = Layout(
     RELEASE_COLUMNS, RELEASE_SHAPEFILE_NAMES, "releases", "release_id", ("released",)
+)
+# The boundaries in force, to revise in a GIS and send back: the register's columns with the
+# estimates in force (`munitions`) and an empty `revised` for the day each revision takes
+# effect, both template fields. The data manager had to add the column, and had no
+# estimates to revise (a QGIS round trip by an operator's data manager, helper-94).
+BOUNDARY_COLUMNS: Final = (*COLUMNS[:10], "revised", *COLUMNS[10:], "munitions")
+BOUNDARIES: Final = Layout(
+    BOUNDARY_COLUMNS,
+    {**SHAPEFILE_NAMES, "revised": "revised", "munitions": "munitions"},
+    LAYER,
+    "hazard_id",
+    ("recorded", "revised", "marked"),
+    ("used_from", "used_to"),
 )
 
 

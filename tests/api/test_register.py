@@ -722,6 +722,101 @@ def test_the_boundaries_file_sent_back_unchanged_revises_nothing_and_warns_of_no
     assert "nothing in this file changes the register: its 3 features" in findings[0]["message"]
 
 
+@pytest.mark.parametrize("fmt", ["gpkg", "zip", "csv", "xlsx"])
+def test_the_boundaries_file_holds_the_estimates_in_force_and_an_empty_revised_column(
+    seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
+) -> None:
+    """The boundaries file had neither column a revision needs: the data manager added
+    `revised` by hand, and had no estimates to revise (helper-94's QGIS round trip)."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "EST-1",
+                HazardStatus.SHA,
+                box(102.2, 19.2, 102.21, 19.21),
+                dt.date(2020, 1, 1),
+                operator="MAG",
+                estimates={"BLU-26": 40, "M42": 5},
+            )
+        ],
+    )
+    answer = client_as("reviewer").get(
+        f"/api/v1/hazards.{fmt}", params={"geometry": "boundary", "open": "false"}
+    )
+    assert answer.status_code == 200, answer.text
+    frame = _read_back(answer.content, fmt, tmp_path)
+    columns = list(frame.columns)
+    assert columns.index("revised") == columns.index("recorded") + 1
+    assert (frame["revised"].isna() | (frame["revised"] == "")).all()  # a CSV's empty is ""
+    estimates = dict(zip(frame["hazard_id"], frame["munitions"], strict=True))
+    assert estimates["EST-1"] == "BLU-26:40;M42:5"
+    assert all(
+        pd.isna(estimates[ref]) or estimates[ref] == "" for ref in estimates if ref != "EST-1"
+    )
+    if fmt in ("gpkg", "zip"):  # a date field, which QGIS edits as a date
+        info = pyogrio.read_info(
+            f"/vsizip/{tmp_path / 'hazards.zip'}/hazards.shp"
+            if fmt == "zip"
+            else tmp_path / "hazards.gpkg"
+        )
+        types = dict(zip(info["fields"], info["dtypes"], strict=True))
+        assert types["revised"] == types["recorded"], types
+
+
+def test_a_boundaries_file_sent_back_with_one_estimate_revised_records_that_alone(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """Filled in QGIS: one hazard's `revised` date and its `munitions`; every other hazard
+    left as the file gave it is left out, and the revision records the new estimates."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "EST-1",
+                HazardStatus.SHA,
+                box(102.2, 19.2, 102.21, 19.21),
+                dt.date(2020, 1, 1),
+                operator="MAG",
+                estimates={"BLU-26": 40},
+            )
+        ],
+    )
+    client = client_as("reviewer")
+    answer = client.get("/api/v1/hazards.gpkg", params={"geometry": "boundary", "open": "false"})
+    frame = _read_back(answer.content, "gpkg", tmp_path)
+    mine = frame["hazard_id"] == "EST-1"
+    frame.loc[mine, "revised"] = pd.Timestamp("2024-06-01")
+    frame.loc[mine, "munitions"] = "BLU-26:25"
+    path = tmp_path / "back.gpkg"
+    frame.to_file(path, layer="hazards", driver="GPKG")
+    staged = client.post(
+        "/api/v1/submissions",
+        files={"file": (path.name, path.read_bytes())},
+        data={"kind": "hazards"},
+    ).json()
+    findings = [f for f in staged["findings"] if f["code"] != "file_note"]
+    assert [(f["row"], f["code"]) for f in findings] == [(None, "unchanged_left_out")], findings
+    approved = client_as("admin").post(f"/api/v1/submissions/{staged['id']}/approve")
+    assert approved.status_code == 200, approved.text
+    session.expire_all()
+    rows = session.execute(
+        text(
+            "SELECT r.effective, x.munition_code, x.quantity FROM hazard_revision r "
+            "JOIN hazard h ON h.id = r.hazard_id JOIN hazard_estimate x ON x.revision_id = r.id "
+            "WHERE h.reference = 'EST-1' ORDER BY r.effective"
+        )
+    ).all()
+    assert [tuple(r) for r in rows] == [
+        (dt.date(2020, 1, 1), "BLU-26", 40),
+        (dt.date(2024, 6, 1), "BLU-26", 25),
+    ]
+    assert (
+        session.scalar(text("SELECT count(*) FROM hazard_revision WHERE effective = '2024-06-01'"))
+        == 1
+    )
+
+
 def test_the_register_page_offers_the_releases_of_its_operator(
     seeded: None, client_as: ClientAs
 ) -> None:
@@ -1526,9 +1621,9 @@ def test_the_boundaries_workbook_sent_back_holds_its_polygons(
     for cells in sheet.iter_rows(min_row=2):
         if cells[header.index("hazard_id")].value == "AT-000002":
             cells[header.index("status")].value = "SHA"
-    sheet.cell(row=1, column=len(header) + 1, value="revised")
-    for r in range(2, sheet.max_row + 1):
-        sheet.cell(row=r, column=len(header) + 1, value="2024-06-01")
+    for r in range(2, sheet.max_row + 1):  # the file's own column, empty as it comes
+        assert sheet.cell(row=r, column=header.index("revised") + 1).value is None
+        sheet.cell(row=r, column=header.index("revised") + 1, value="2024-06-01")
     book.save(path)
     body = _uploaded(reviewer, path)
     assert body["errors"] == 0, body["findings"]
