@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from ims.api.auth import PrincipalDep
@@ -261,6 +261,16 @@ class NoteBody(BaseModel):
     """Whether reports note a submission while it awaits review."""
 
     noted: bool
+
+
+class ApproveBody(BaseModel):
+    """How much of a submission to approve, as a JSON body (the query's ``partial`` too)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    partial: bool = Field(
+        False, description="apply the features without errors; leave the rest with findings"
+    )
 
 
 class RejectBody(BaseModel):
@@ -666,9 +676,13 @@ async def approve_submission(
         Query(description="apply the features without errors; leave the rest with findings"),
     ] = False,
     progress: Annotated[str | None, Query(pattern=TOKEN_PATTERN, description=FOLLOW)] = None,
+    body: ApproveBody | None = None,
 ) -> SubmissionPublic:
     """Apply a submission that has no error (409 with the findings if it has; with
     ``partial``, the features without errors, the rest left with their findings).
+
+    ``partial`` is read from the query or from a JSON body ``{"partial": true}``: a
+    client sending it as JSON had it ignored without a word (helper-94).
 
     Approvals run one at a time: one that has to wait for another is answered when it is
     done (503 with Retry-After when too many wait already). An approved submission is
@@ -685,6 +699,7 @@ async def approve_submission(
                 "approve its own)"
             )
         by = principal.actor if principal else None
+        partial = partial or (body is not None and body.partial)
         with tracker.following(progress, principal.user_id if principal else None) as say:
             ahead = await jobs.run(
                 "approvals",

@@ -184,6 +184,24 @@ def test_a_file_approved_only_in_part_may_be_sent_again_for_the_rest(
     assert count(session, "hazard") == 1
 
 
+def test_partial_may_be_given_as_a_json_body_and_an_unknown_key_is_refused(
+    client: TestClient, client_as: ClientAs, session: Session, tmp_path: Path
+) -> None:
+    """A client sending {"partial": true} as JSON had it ignored without a word: the
+    approval answered 409 "errors block approval" (helper-94)."""
+    frame = hazard_frame(
+        [{"hazard_id": "JSON-1"}, {"hazard_id": "JSON-2", "status": "dangerous"}],
+        [box(103.2, 19.4, 103.205, 19.405), box(103.3, 19.4, 103.305, 19.405)],
+    )
+    sent = post(client, write_zip(frame, tmp_path, "json"), organisation="MAG").json()  # type: ignore[attr-defined]
+    reviewer = client_as("reviewer")
+    wrong = reviewer.post(f"/api/v1/submissions/{sent['id']}/approve", json={"partal": True})
+    assert wrong.status_code == 422 and "partal" in wrong.text
+    done = reviewer.post(f"/api/v1/submissions/{sent['id']}/approve", json={"partial": True})
+    assert done.status_code == 200 and done.json()["partial"] is True, done.text
+    assert count(session, "hazard") == 1
+
+
 def test_a_copy_awaiting_review_says_its_very_file_was_rejected_and_why(
     client: TestClient, client_as: ClientAs, tmp_path: Path
 ) -> None:
