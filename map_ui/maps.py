@@ -13,7 +13,13 @@ from typing import Any
 import shapely
 from shapely.geometry import mapping, shape
 
-from map_ui.style import METHOD_COLOURS, METHOD_LABELS, OUTSIDE_COLOUR, STATUS_COLOURS
+from map_ui.style import (
+    METHOD_COLOURS,
+    METHOD_LABELS,
+    OUTSIDE_COLOUR,
+    STATUS_COLOURS,
+    STATUS_EDGES,
+)
 
 # A page's map carries at most this many vertices; beyond it the shapes are simplified for
 # display (the figures are always computed from the exact shapes).
@@ -58,6 +64,7 @@ def hazard_map(
     """
     outside = outside or []
     colour = STATUS_COLOURS.get(status or "", STATUS_COLOURS["SHA"])
+    edge = STATUS_EDGES.get(status or "", STATUS_EDGES["SHA"])  # 3:1 against the basemap
     singles = [g for g in (remaining, boundary) if g]
     geometries, simplified = _light([f["geometry"] for f in [*releases, *outside]] + singles)
     it = iter(geometries)
@@ -98,7 +105,7 @@ def hazard_map(
             {
                 "name": "Remaining",
                 "data": _single(remaining_light),
-                "style": {"color": colour, "weight": 1, "fillColor": colour, "fillOpacity": 0.7},
+                "style": {"color": edge, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.7},
             }
         )
     if boundary_light:
@@ -112,7 +119,7 @@ def hazard_map(
     # what the map draws: a withdrawn hazard, or one released whole, has no remaining
     # ground, and its legend had still said "Remaining (CHA)" (a first-time user's review)
     legend: list[list[Any]] = (
-        [[colour, f"Remaining ({status or 'SHA'})"]] if remaining_light else []
+        [[colour, f"Remaining ({status or 'SHA'})", edge]] if remaining_light else []
     )
     legend += [[c, METHOD_LABELS[k]] for k, c in METHOD_COLOURS.items()]
     if beyond:

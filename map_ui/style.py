@@ -11,6 +11,8 @@ from ims.domain.symbology import (
     METHOD_LABELS,
     OUTSIDE_COLOUR,
     STATUS_COLOURS,
+    STATUS_DASHES,
+    STATUS_EDGES,
     STATUS_LABELS,
 )
 
@@ -23,6 +25,8 @@ __all__ = [
     "METHOD_LABELS",
     "OUTSIDE_COLOUR",
     "STATUS_COLOURS",
+    "STATUS_DASHES",
+    "STATUS_EDGES",
     "STATUS_LABELS",
     "legend",
 ]
@@ -33,6 +37,8 @@ def legend() -> dict[str, object]:
     return {
         "status": STATUS_COLOURS,
         "status_labels": STATUS_LABELS,
+        "status_edges": STATUS_EDGES,
+        "status_dashes": STATUS_DASHES,
         "method": METHOD_COLOURS,
         "method_labels": METHOD_LABELS,
         "breaks": CHOROPLETH_BREAKS_KM2,

@@ -9,6 +9,11 @@ from __future__ import annotations
 # Remaining ground: CHA red, SHA orange.
 STATUS_COLOURS = {"CHA": "#d7191c", "SHA": "#fdae61"}
 STATUS_LABELS = {"CHA": "Confirmed hazardous area (CHA)", "SHA": "Suspected hazardous area (SHA)"}
+# Their edges, dark enough to stand 3:1 against the basemap and the provinces' shading
+# (SHA's orange alone stood 1.0-2.0:1), and a suspected area's edge dashed, so that the two
+# statuses differ in more than colour (an accessibility review, helper-93).
+STATUS_EDGES = {"CHA": "#67000d", "SHA": "#7f2704"}
+STATUS_DASHES = {"CHA": "", "SHA": "4 3"}
 
 # Released land: a light green, a teal and a blue-teal, lightest for the least work. Picked
 # so that each stays apart from both reds/oranges and from each other under deuteranopia

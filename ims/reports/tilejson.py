@@ -224,14 +224,31 @@ def style(
             "source-layer": "hazards",
             "paint": {"fill-color": status, "fill-opacity": 0.7},
         },
-        {
-            "id": "hazards-line",
-            "type": "line",
-            "source": "hazards",
-            "source-layer": "hazards",
-            "filter": ["!=", ["geometry-type"], "Point"],
-            "paint": {"line-color": status, "line-width": 1},
-        },
+        # a dark edge, dashed for a suspected area (one layer each: a dash pattern is not
+        # data-driven in every reader), so that the statuses differ in more than colour
+        *(
+            {
+                "id": f"hazards-line-{code.lower()}",
+                "type": "line",
+                "source": "hazards",
+                "source-layer": "hazards",
+                "filter": [
+                    "all",
+                    ["!=", ["geometry-type"], "Point"],
+                    ["==", ["get", "status"], code],
+                ],
+                "paint": {
+                    "line-color": symbology.STATUS_EDGES[code],
+                    "line-width": 1.5,
+                    **(
+                        {"line-dasharray": [float(n) for n in dash.split()]}
+                        if (dash := symbology.STATUS_DASHES[code])
+                        else {}
+                    ),
+                },
+            }
+            for code in symbology.STATUS_EDGES
+        ),
         {
             "id": "hazards-point",
             "type": "circle",
@@ -247,8 +264,8 @@ def style(
                 ],
                 "circle-color": status,
                 "circle-opacity": 0.85,
-                "circle-stroke-color": status,
-                "circle-stroke-width": 0.5,
+                "circle-stroke-color": _match("status", symbology.STATUS_EDGES),
+                "circle-stroke-width": 1,
             },
         },
     ]

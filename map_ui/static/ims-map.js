@@ -36,7 +36,7 @@
   // A hazard's page; references may hold "/" (VTE/2021/001), kept as one path segment.
   const hazardHref = (reference) => `/hazards/${encodeURIComponent(reference)}`;
 
-  // A legend control: sections of [colour, label, edge colour?, dot?] swatches. It folds
+  // A legend control: sections of [colour, label, edge colour?, dot?, dashed edge?] swatches. It folds
   // into its title on screens narrower than 700 px, where it would hide more than
   // ``foldAbove`` of its map's height (a third by default: the review map's eight rows
   // over a 460 px box), and whenever the reader folds it. The national map, where the
@@ -47,8 +47,8 @@
       const body = el("div", { className: "legend-body" });
       for (const section of sections) {
         if (section.title) body.append(el("strong", {}, section.title));
-        for (const [colour, label, edge, dot] of section.items) {
-          const swatch = el("i", { className: dot ? "dot" : "",
+        for (const [colour, label, edge, dot, dashed] of section.items) {
+          const swatch = el("i", { className: (dot ? "dot" : "") + (dashed ? " dashed" : ""),
                                    style: { background: colour, borderColor: edge || colour } });
           body.append(el("div", {}, swatch, label));
         }

@@ -87,6 +87,10 @@
     // lighter, so that a national programme's points do not bury the provinces' colours.
     hazards: (p, zoom) => {
       const colour = legend.status[p.status] || legend.status.SHA;
+      // a dark edge, dashed for a suspected area: the statuses differ in more than colour
+      const edge = legend.status_edges[p.status] || legend.status_edges.SHA;
+      const dash = (p.status in legend.status_dashes ? legend.status_dashes[p.status]
+                                                     : legend.status_dashes.SHA) || null;
       const size = Math.log10(1 + (p.hazards || 1));
       if (generalised) {
         // a cell, not a place: once wider than 24 px the tiles give its square (a dot at
@@ -109,8 +113,9 @@
       }
       return zoom < 9 || generalised
         ? { radius: Math.min(5, 2 + size * 0.75), fill: true,
-            fillColor: colour, fillOpacity: 0.7, color: colour, weight: 0.5 }
-        : { fill: true, fillColor: colour, fillOpacity: 0.7, color: colour, weight: 1 };
+            fillColor: colour, fillOpacity: 0.7, color: edge, weight: 1 }
+        : { fill: true, fillColor: colour, fillOpacity: 0.7, color: edge, weight: 1.5,
+            dashArray: dash };
     },
     releases: (p) => {
       const colour = legend.method[p.method] || "#999";
@@ -246,7 +251,8 @@
         [legend.status.CHA, "at least one confirmed (CHA)"],
         [legend.status.SHA, "suspected only (SHA)"]] }
     : { title: "Remaining", items: ["CHA", "SHA"].map(
-        (s) => [legend.status[s], legend.status_labels[s]]) }];
+        (s) => [legend.status[s], legend.status_labels[s] + (legend.status_dashes[s] ? " (dashed edge)" : ""),
+                legend.status_edges[s], false, Boolean(legend.status_dashes[s])]) }];
   if (!generalised) {
     sections.push({ title: "Released", items: ["cancelled", "reduced", "cleared"].map(
       (m) => [legend.method[m], legend.method_labels[m]]).concat(

@@ -170,6 +170,30 @@ def test_style_draws_with_the_legend_colours() -> None:
     assert _colours(paint["hazards-point"]["circle-color"]) >= set(
         symbology.STATUS_COLOURS.values()
     )
+    # the statuses differ in more than colour: a dark edge, dashed for a suspected area
+    assert paint["hazards-line-cha"]["line-color"] == symbology.STATUS_EDGES["CHA"]
+    assert "line-dasharray" not in paint["hazards-line-cha"]
+    assert paint["hazards-line-sha"]["line-color"] == symbology.STATUS_EDGES["SHA"]
+    assert paint["hazards-line-sha"]["line-dasharray"] == [4.0, 3.0]
+    filters = {layer["id"]: layer.get("filter") for layer in document["layers"]}
+    assert ["==", ["get", "status"], "SHA"] in filters["hazards-line-sha"]
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[k : k + 2], 16) / 255 for k in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_the_hazards_edges_stand_three_to_one_against_the_map_beneath() -> None:
+    """SHA's orange stood 1.0-2.0:1 against the basemap and the provinces' shading
+    (helper-93, axe's non-text contrast); the edges stand 3:1 (WCAG 1.4.11) against the
+    lightest of them and the map's own background."""
+    beneath = [*symbology.CHOROPLETH_COLOURS[:3], "#e8eef3", "#ffffff"]
+    for status, edge in symbology.STATUS_EDGES.items():
+        for colour in beneath:
+            light, dark = sorted((_luminance(edge), _luminance(colour)), reverse=True)
+            assert (light + 0.05) / (dark + 0.05) >= 3, (status, colour)
 
 
 def test_tilejson_and_style_need_the_same_access_as_the_tiles(

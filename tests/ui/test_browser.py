@@ -28,6 +28,7 @@ from playwright.sync_api import (
 from shapely.geometry import box
 from sqlalchemy import text
 
+from ims.domain.symbology import STATUS_EDGES, STATUS_LABELS
 from ims.sample.examples import MAG_MAPPING
 from tests.ui.conftest import PASSWORD, LiveSite, launch_chromium, open_settled
 
@@ -317,6 +318,29 @@ def test_a_view_pasted_into_the_open_maps_address_is_gone_to(tab: Watched, site:
         f"() => document.querySelector('{scale}').textContent.trim().endsWith(' m')"
     )
     assert tab.page.evaluate("() => window.location.hash").startswith("#14/")
+    assert tab.errors == []
+
+
+def test_a_suspected_areas_edge_is_dashed_so_status_is_not_told_by_colour_alone(
+    tab: Watched, site: LiveSite
+) -> None:
+    """Status was told by colour alone, and SHA's orange stood 1.0-2.0:1 against the map
+    beneath (helper-93): each hazard has a dark edge, dashed where it is suspected, and
+    the legend says so."""
+    lat, lon = site.hazard_at
+    tab.page.goto(f"{site.url}/map#11/{lat}/{lon}")
+    tab.map_shows()
+    edges = tab.page.eval_on_selector_all(
+        ".leaflet-hazards-pane path",
+        "ps => ps.map(p => [p.getAttribute('stroke'), p.getAttribute('stroke-dasharray')])",
+    )
+    assert edges, "no hazard drawn at zoom 11"
+    for stroke, dash in edges:
+        assert stroke in STATUS_EDGES.values(), stroke
+        assert bool(dash) == (stroke == STATUS_EDGES["SHA"]), (stroke, dash)
+    legend = tab.page.inner_text("#map details.legend")
+    assert f"{STATUS_LABELS['SHA']} (dashed edge)" in legend
+    assert f"{STATUS_LABELS['CHA']} (dashed edge)" not in legend
     assert tab.errors == []
 
 
