@@ -29,7 +29,7 @@ from ims.db import accounts, audit, reference
 from ims.db.accounts import Principal
 from ims.db.models import AppUser
 from ims.domain.enums import Contamination, Role
-from ims.errors import Forbidden, ImsError, InvalidRequest, TooManyAttempts
+from ims.errors import ImsError, InvalidRequest, TooManyAttempts
 from ims.words import counted
 from map_ui.rendering import page
 
@@ -39,6 +39,12 @@ router = APIRouter(include_in_schema=False)
 # that must match this cookie (double submit).
 LOGIN_CSRF_COOKIE = "ims_login_csrf"
 # A browser that signed in with the right password before (see accounts.sign_in).
+# One answer for every failed sign-in, a disabled account's too (ims.db.accounts.sign_in):
+# its owner learns why, and nobody learns whether a password was right.
+WRONG_CREDENTIALS = (
+    "Wrong user name or password. An account an administrator has disabled cannot sign in "
+    "either: ask them to enable it again."
+)
 DEVICE_COOKIE = "ims_device"
 DEVICE_COOKIE_DAYS = 365
 
@@ -134,14 +140,9 @@ def login(
         response = _login_form(request, 429, next_=next, username=username, error=exc.detail)
         response.headers["Retry-After"] = str(exc.extra.get("retry_after", 900))
         return response
-    except Forbidden as exc:  # a disabled account, its password right
-        session.rollback()
-        return _login_form(request, 403, next_=next, username=username, error=exc.detail)
     session.commit()  # a failure is recorded too, for the rate limit
     if outcome is None:
-        return _login_form(
-            request, 401, next_=next, username=username, error="Wrong user name or password."
-        )
+        return _login_form(request, 401, next_=next, username=username, error=WRONG_CREDENTIALS)
     response = RedirectResponse(_safe_next(next), status_code=303)
     secure = secure_cookies(request)
     response.set_cookie(

@@ -33,7 +33,7 @@ from ims.db.models import (
     WebSession,
 )
 from ims.domain.enums import Role
-from ims.errors import Conflict, Forbidden, InvalidRequest, NotFound, TooManyAttempts
+from ims.errors import Conflict, InvalidRequest, NotFound, TooManyAttempts
 
 log = logging.getLogger(__name__)
 
@@ -643,10 +643,12 @@ def sign_in(
     except (VerificationError, InvalidHashError):
         ok = False
     if ok and user is not None and user.disabled_at is not None:
-        # the right password: its owner is told why, or they retried it and asked for a
-        # new one (a new user's review); anyone else still learns nothing of the account
+        # The right password of a disabled account fails as a wrong one does, and the
+        # sign-in page says that a disabled account cannot sign in either. Told
+        # "disabled" only with the right password, anyone could confirm a guessed password
+        # of a former colleague's account (an attack on our own instance, helper-96);
+        # its owner's browsers are forgotten when it is disabled, so none can be told apart.
         log.warning("sign-in of the disabled user %r from %s", name, address or "unknown")
-        raise Forbidden("This account is disabled: ask an administrator to enable it again.")
     if not ok or user is None or user.password_hash is None or user.disabled_at is not None:
         # when it failed, not when its transaction began (it may have waited its turn)
         session.add(LoginFailure(username=name, address=address, device_hash=device, at=_now()))

@@ -881,11 +881,12 @@ def test_disabling_a_user_is_asked_then_confirmed(
     row = page.locator("#users tr", has_text="ui-leaving")
     asked_then_done(tab, row, row.locator("button[value=disable]"), "end for good", "users-disable")
     assert "ui-leaving is disabled" in page.inner_text(".notice")
-    # and the right password of a disabled account says so, not "wrong password"
+    # the right password of a disabled account is answered as a wrong one, which says
+    # that a disabled account cannot sign in (tests/api/test_auth.py)
     stranger = browser.new_context()
     signing = stranger.new_page()
     sign_in(signing, site, "ui-leaving")
-    assert "This account is disabled" in signing.inner_text(".problem")
+    assert "administrator has disabled cannot sign in" in signing.inner_text(".problem")
     stranger.close()
     row = page.locator("#users tr", has_text="ui-leaving")
     assert "disabled" in row.locator(".status").inner_text()
