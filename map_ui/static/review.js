@@ -10,6 +10,10 @@
     sessionStorage.removeItem(decidedKey);
     outcome.className = "ok";
     outcome.textContent = decided;
+    // focused, so that it is read out: a live region filled as the page loads is not
+    // announced (an accessibility review, helper-93)
+    outcome.tabIndex = -1;
+    outcome.focus();
   }
   const form = document.getElementById("decide");
   if (!form) return;
@@ -27,6 +31,8 @@
     sessionStorage.removeItem(refusedKey);
     outcome.className = "bad";
     outcome.textContent = refused;
+    outcome.tabIndex = -1;
+    outcome.focus(); // read out, as the approval's outcome is
   }
 
   if (noted) {

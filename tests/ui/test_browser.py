@@ -808,6 +808,8 @@ def test_review_page_approves_a_clean_submission(tab: Watched, site: LiveSite) -
     tab.page.click("#confirm-yes")
     tab.page.wait_for_selector("#outcome:has-text('approved')")
     assert tab.page.inner_text("#status") == "approved"
+    # said after the reload with the focus on it, so that it is read out (helper-93)
+    assert tab.page.evaluate("() => document.activeElement.id") == "outcome"
     assert tab.page.locator("#decide").count() == 0  # decided: the buttons are gone
     assert tab.page.locator("#preview-title, #replace-link").count() == 0  # "If approved"
     # Once approved, the page says who uploaded and who approved it, and when, and each
