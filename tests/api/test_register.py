@@ -1423,7 +1423,7 @@ def test_a_files_areas_are_to_the_square_millimetre_without_floating_point_dust(
             reference="H", status="CHA", contam="CMR", admin1_code=None, admin1_name=None,
             admin2_code=None, admin2_name=None, remaining_m2=-2e-9, area_m2=5000.00049,
             first_recorded=dt.date(2020, 1, 1), operator=None, marked=None, attributes=None,
-            shape=None, used_from=None, used_to=None,
+            shape=None, used_from=None, used_to=None, munitions=None,
         )
     )  # fmt: skip
     assert (hazard.remaining_m2, hazard.boundary_m2) == (0.0, 5000.0)
