@@ -16,6 +16,7 @@ import logging
 import math
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1726,7 +1727,7 @@ def left_out_of_replacement(
         return str(ref), (revised if kind == UploadKind.HAZARDS else None)
 
     sent = {identity(r.get(key), r.get("revised")) for r in records if r.get(key)}
-    missing = [
+    earlier = [
         (row, ref, revised)
         for row, ref, revised in session.execute(
             text(
@@ -1737,8 +1738,26 @@ def left_out_of_replacement(
             ),
             {"s": earlier_id, "key": key, "sent": [SENT_BEFORE, UNCHANGED]},
         )
-        if identity(ref, revised) not in sent
     ]
+    unmatched = [f for f in earlier if identity(f[1], f[2]) not in sent]
+    # A revision whose date was the thing corrected is in the file under another date:
+    # the hazard's features of the new file that match none of the earlier ones stand for
+    # as many of its unmatched ones (a data manager who corrected "revised 2027-01-15" to
+    # 2026-11-15 was told the feature was left out and would not be recorded: helper-97)
+    spare = (
+        Counter(str(r.get(key)) for r in records if r.get(key))
+        if kind == UploadKind.HAZARDS
+        else Counter()
+    )
+    for _row, ref, revised in earlier:
+        if identity(ref, revised) in sent:
+            spare[str(ref)] -= 1
+    missing = []
+    for row, ref, revised in unmatched:
+        if spare[str(ref)] > 0:
+            spare[str(ref)] -= 1
+        else:
+            missing.append((row, ref, revised))
     if not missing:
         return None
     named = ", ".join(

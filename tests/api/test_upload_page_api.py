@@ -341,6 +341,39 @@ def test_a_replacement_that_leaves_out_features_of_the_one_it_replaces_says_whic
     assert "left_out_of_replacement" not in [f["code"] for f in whole["findings"]]
 
 
+def test_a_revision_whose_date_was_corrected_is_not_said_left_out_of_the_replacement(
+    client_as: ClientAs, session: Session, tmp_path: Path
+) -> None:
+    """A data manager corrected "revised 2027-01-15 is in the future" to 2026-11-15 and sent
+    the file as the replacement: the warning said the feature was not in the file and would
+    not be recorded, matching revisions by reference and date (helper-97)."""
+    load_boundaries(
+        session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
+    )
+    operator = client_as("operator", organisation="MAG")
+    shape = box(103.3, 19.4, 103.305, 19.405)
+    new = hazard_frame([{"hazard_id": "REV-1"}], [shape])
+    first = post(operator, write_zip(new, tmp_path, "new")).json()  # type: ignore[attr-defined]
+    assert client_as("reviewer").post(f"/api/v1/submissions/{first['id']}/approve").is_success
+
+    def revisions(dates: list[str], name: str) -> dict[str, Any]:
+        rows = [{"hazard_id": "REV-1", "status": "CHA", "revised": d} for d in dates]
+        frame = hazard_frame(rows, [shape] * len(rows))
+        return post(operator, write_zip(frame, tmp_path, name), **replacing).json()  # type: ignore[attr-defined,no-any-return]
+
+    replacing: dict[str, str] = {}
+    wrong = revisions(["2099-01-15", "2024-03-01"], "wrong")
+    assert wrong["errors"] >= 1
+    replacing["replaces"] = str(wrong["id"])
+    fixed = revisions(["2024-02-15", "2024-03-01"], "fixed")
+    assert "left_out_of_replacement" not in [f["code"] for f in fixed["findings"]]
+    # one of the two sent again, its date corrected: the other is said left out
+    replacing["replaces"] = str(fixed["id"])
+    half = revisions(["2024-02-20"], "half")
+    (said,) = [f for f in half["findings"] if f["code"] == "left_out_of_replacement"]
+    assert said["message"].startswith(f"1 feature of submission {fixed['id']}"), said
+
+
 def test_a_replacements_left_out_features_stay_said_once_it_is_approved(
     client_as: ClientAs, tmp_path: Path
 ) -> None:
