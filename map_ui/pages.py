@@ -770,6 +770,35 @@ def _area_searched(session: Session, chosen: register.RegisterFilter) -> places.
     return found.places[0]
 
 
+def _named_elsewhere(session: Session, q: str) -> list[tuple[str, str, str]]:
+    """The areas and operators a search that found no hazard names: (what, label, the
+    filter's query string). Areas by their other names too, as the map's find box reads
+    them: "Sayaboury" had found nothing and said nothing, a name for two areas (a
+    first-time user's review, helper-97); names only alike are left to the map."""
+    named = register.names_like(session, q)
+    seen = {param for *_, param in named}
+    found = places.find(session, q, hazards=False)
+    if not found.alike:
+        for place in found.places:
+            param = urlencode({"admin": place.code}) if place.code else None
+            if param and param not in seen:
+                named.append(("area", place.label, param))
+                seen.add(param)
+    return named[:6]
+
+
+def _matched_wider(session: Session, chosen: register.RegisterFilter) -> tuple[int, str] | None:
+    """How many hazards the search finds with no area, status, kind or operator chosen, and
+    the address that lists them, where those chose none of them: a search run under an
+    area chosen before found nothing and did not say the area was still chosen
+    (helper-97)."""
+    if not (chosen.admin or chosen.status or chosen.contamination or chosen.operator):
+        return None
+    wider = dataclasses.replace(chosen, admin=None, status=None, contamination=None, operator=None)
+    matched = register.register(session, wider, limit=1, geometry=False).matched
+    return (matched, urlencode(wider.params())) if matched else None
+
+
 def _register_filter(params: dict[str, str]) -> register.RegisterFilter:
     """The register's filter from the page's form (an empty field: no filter)."""
     try:
@@ -895,7 +924,8 @@ def register_page(
         contams=list(Contamination),
         sorts=list(register.SORTS),
         sort_labels=register.SORT_LABELS,
-        elsewhere=register.names_like(session, chosen.q) if chosen.q and not page.matched else [],
+        elsewhere=_named_elsewhere(session, chosen.q) if chosen.q and not page.matched else [],
+        wider=_matched_wider(session, chosen) if chosen.q and not page.matched else None,
         area_searched=(searched, area.label) if area is not None else None,
         # a search that is a hazard's very reference: among AT-10, AT-100… it is named
         # first, and said to be left out where the filters or the date leave it out

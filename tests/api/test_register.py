@@ -31,8 +31,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from ims.config import get_settings
+from ims.db.place_names import load_place_names
 from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+from ims.domain.place_names import PlaceNameRow
 from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
 from ims.queries.register import RegisterFilter, admin_choices, register
 from ims.queries.register_files import shapefile_names
@@ -1091,6 +1093,42 @@ def test_the_register_page_reads_as_words_and_points_a_search_to_the_filters(
     assert 'id="search-elsewhere"' not in found  # a search that finds says nothing more
     assert 'id="register-exports"' in found
     assert 'id="search-exact"' not in found  # one found: it is the one
+
+
+def test_a_search_that_finds_nothing_names_areas_by_their_other_names_and_the_wider_match(
+    seeded: None, session: Session, client_as: ClientAs
+) -> None:
+    """ "Sayaboury", another name of a province and of its district, found nothing and said
+    nothing; a search under an area chosen before found nothing and did not say that area
+    was still chosen (a first-time user's review, helper-97)."""
+    load_place_names(
+        session,
+        [PlaceNameRow(1, 1, "P-W", "Westerly"), PlaceNameRow(2, 2, "D-W1", "Westerly")],
+        source="test",
+        by="tests",
+    )
+    viewer = client_as("viewer")
+    named = viewer.get("/hazards", params={"q": "westerly"}).text
+    assert 'id="register-count">0 hazards' in named
+    said = re.search(r'id="search-elsewhere">(.*?)</p>', named, re.S)
+    assert said, named
+    assert 'href="/hazards?admin=P-W"' in said.group(1)
+    assert 'href="/hazards?admin=D-W1"' in said.group(1)
+    assert "also written Westerly" in html.unescape(said.group(1))
+    # AT-000002 lies in the east: searched under the west, it is said to be elsewhere
+    west = viewer.get("/hazards", params={"q": "AT-000002", "admin": "P-W"}).text
+    assert 'id="register-count">0 hazards' in west
+    wider = re.search(r'id="search-wider">(.*?)</p>', west, re.S)
+    assert wider, west
+    text_ = " ".join(html.unescape(wider.group(1)).split())
+    assert "1 hazard in the whole country does" in text_, text_
+    link = re.search(r'href="([^"]+)"', wider.group(1))
+    assert link
+    listed = viewer.get(html.unescape(link.group(1))).text
+    assert 'id="register-count">1 hazard;' in listed and "admin=P-W" not in link.group(1)
+    # with nothing else chosen, nothing wider to say
+    none = viewer.get("/hazards", params={"q": "nothing-like-it"}).text
+    assert 'id="search-wider"' not in none
 
 
 def test_a_search_for_a_reference_names_that_hazard_among_those_holding_it(
