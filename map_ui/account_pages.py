@@ -31,7 +31,7 @@ from ims.db.models import AppUser
 from ims.domain.enums import Contamination, Role
 from ims.errors import ImsError, InvalidRequest, TooManyAttempts
 from ims.words import counted
-from map_ui.rendering import page
+from map_ui.rendering import audit_action, page
 
 router = APIRouter(include_in_schema=False)
 
@@ -632,13 +632,19 @@ def audit_page(
     Sign-ins change nothing and come many a day: they are left out unless asked for (the
     box, or the action's name), so that the first page shows what was changed.
     """
-    events = audit.recent_events(
-        session,
-        limit=100,
-        before_id=before,
-        actions=[action] if action else (),
-        actor=actor,
-        leave_out=() if sign_ins or action else SIGN_INS,
+    names = audit.action_names(session)
+    chosen = _actions_meant(action, names) if action else []
+    events = (
+        audit.recent_events(
+            session,
+            limit=100,
+            before_id=before,
+            actions=chosen,
+            actor=actor,
+            leave_out=() if sign_ins or action else SIGN_INS,
+        )
+        if chosen or not action
+        else []
     )
     return page(
         request,
@@ -647,6 +653,17 @@ def audit_page(
         action=action or "",
         actor=actor or "",
         sign_ins=sign_ins,
-        actions=audit.action_names(session),
+        actions=names,
+        filtered=bool(action or actor or before),
         active="audit",
     )
+
+
+def _actions_meant(typed: str, names: list[str]) -> list[str]:
+    """The actions a filter typed means: one by its name ("submission.rejected") or as the
+    table says it ("submission rejected"), else every action whose words hold what was
+    typed ("rejected"). Only the names had been read, and "submission rejected", as the
+    table shows it, found nothing (a first-time user's review, helper-97)."""
+    words = " ".join(audit_action(typed.strip().lower()).split())
+    exact = [n for n in names if words == audit_action(n)]
+    return exact or [n for n in names if words and words in audit_action(n)]

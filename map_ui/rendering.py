@@ -171,6 +171,8 @@ def _audit_value(
     APM") could otherwise read as more of the event's fields (helper-91)."""
     if value is None:
         return "—"
+    if key == "status" and value == "validated":
+        return "awaiting review"  # as every other page says it (helper-97)
     if isinstance(value, str):
         return _word(value) if inner else value
     if str(key).endswith("_m2") and isinstance(value, int | float) and not isinstance(value, bool):

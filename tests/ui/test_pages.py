@@ -31,6 +31,7 @@ from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRele
 from ims.ingest import approval, submissions
 from ims.queries.submissions import ProvinceEffect
 from ims.reports.article7 import ReportScope, released, remaining
+from map_ui.rendering import audit_fields
 from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.utils import ClientAs, session_app
 
@@ -1060,6 +1061,17 @@ def test_the_audit_trail_leaves_sign_ins_out_unless_asked(
     # asking for the action by name shows them too
     named = admin.get("/admin/audit", params={"action": "user.signed_in"})
     assert set(actions(named.text)) == {"user.signed_in"}
+    # and as the table says it, or by a word of it: only the name had been read, and
+    # "submission rejected" found "Nothing recorded yet" (helper-97)
+    said = admin.get("/admin/audit", params={"action": "User signed in"})
+    assert set(actions(said.text)) == {"user.signed_in"}
+    word = admin.get("/admin/audit", params={"action": "approved"})
+    assert set(actions(word.text)) == {"submission.approved"}
+    assert '<option value="submission approved">' in plain.text
+    none = admin.get("/admin/audit", params={"action": "no such thing"}).text
+    assert "No event matches the filter." in none and "Nothing recorded yet" not in none
+    # a submission's status as every other page says it
+    assert audit_fields({"status": "validated"}) == [("status", "awaiting review")]
 
 
 def test_an_audit_events_changes_read_as_fields_not_json(
