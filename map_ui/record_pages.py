@@ -44,6 +44,7 @@ from ims.queries.records import release_preview
 from map_ui import maps
 from map_ui.rendering import error_page, path_part, templates
 from map_ui.rendering import page as _page
+from map_ui.style import METHOD_LABELS, STATUS_LABELS
 
 router = APIRouter(include_in_schema=False)
 
@@ -108,6 +109,9 @@ def _choices(session: Session, principal: Principal | None) -> dict[str, Any]:
         "organisations": organisations,
         "fixed_operator": fixed,
         "statuses": [s.value for s in HazardStatus],
+        # in words: "SHA" and "CHA" alone were not explained on the form (helper-97)
+        "status_labels": STATUS_LABELS,
+        "method_labels": METHOD_LABELS,
         "contams": [c.value for c in Contamination],
         "methods": [m.value for m in ReleaseMethod],
         "munition_rows": MUNITION_ROWS,

@@ -107,6 +107,47 @@
     removalMode: true,
   });
   map.pm.setGlobalOptions({ snappable: true, allowSelfIntersection: false });
+  // Corners, not vertices, and a finger as well as a mouse: the words a field team leader
+  // reads while drawing (a first-time user's review, helper-97)
+  map.pm.setLang("ims", {
+    tooltips: {
+      firstVertex: "Tap or click to place the first corner",
+      continueLine: "Tap or click to place the next corner",
+      finishPoly: "Tap the first corner, or Finish, to close the polygon",
+      startRectangle: "Tap or click to place a corner",
+      finishRect: "Tap or click to place the opposite corner",
+    },
+    actions: { finish: "Finish", cancel: "Cancel", removeLastVertex: "Undo last corner" },
+  }, "en");
+  // Where am I: a team leader on the ground starts from their position, with no street
+  // map to find it by (the pages load nothing from the internet). Browsers tell it only
+  // to pages served over HTTPS (or from this machine).
+  if (navigator.geolocation) {
+    const here = L.control({ position: "topleft" });
+    here.onAdd = () => {
+      const button = el("button", { type: "button", className: "locate",
+                                    title: "Go to my position", textContent: "My position" });
+      button.setAttribute("aria-label", "Go to my position");
+      L.DomEvent.disableClickPropagation(button);
+      button.addEventListener("click", () => {
+        note.textContent = "Finding your position…";
+        map.locate({ setView: true, maxZoom: 17, enableHighAccuracy: true, timeout: 20000 });
+      });
+      return button;
+    };
+    here.addTo(map);
+    let circle = null;
+    map.on("locationfound", (e) => {
+      if (circle) circle.remove();
+      circle = L.circle(e.latlng, { radius: e.accuracy, color: "#1d70b8", weight: 1,
+                                    fillOpacity: 0.1, interactive: false, pmIgnore: true }).addTo(map);
+      note.textContent = `The map shows your position, to about ${Math.round(e.accuracy)} m.`;
+    });
+    map.on("locationerror", (e) => {
+      note.textContent = `Your position could not be found (${e.message}). A browser tells it only ` +
+        "to a page served over HTTPS, and only if you allow it.";
+    });
+  }
   map.on("pm:create", (e) => {
     keep(e.layer);
     changed();

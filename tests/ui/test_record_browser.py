@@ -440,6 +440,17 @@ def test_the_forms_on_a_phone_draw_by_touch(
     open_settled(page, f"{site.url}/hazards/new")
     box = _map_at(page, journey.lat + 0.01, journey.lon + 0.01)
     cx, cy = _centre(box)
+    # the drawing's actions one above the other beside the tool: in a row they covered
+    # three quarters of the map's width, and taps meant for corners hit them (helper-97)
+    page.tap(".leaflet-pm-icon-polygon")
+    actions = page.locator(".button-container.active .leaflet-pm-actions-container")
+    held = actions.bounding_box()
+    assert held and held["width"] <= box["width"] / 2, (held, box)
+    assert page.inner_text(".button-container.active .action-removeLastVertex") == (
+        "Undo last corner"
+    )
+    phone.shoot("record-hazard-drawing-390-operator")
+    page.tap(".button-container.active .action-cancel")
     # below the tool bar, whose actions open to the right of the polygon button
     _draw_polygon(
         page,
@@ -450,6 +461,41 @@ def test_the_forms_on_a_phone_draw_by_touch(
     assert '"Polygon"' in drawn
     phone.shoot("record-hazard-drawn-390-operator")
     assert phone.errors == []
+
+
+def test_my_position_takes_the_forms_map_where_the_phone_is(
+    browser: Browser, site: LiveSite, journey: Journey
+) -> None:
+    """A field team leader had to find where they stood on a map with no streets, zooming in
+    from the whole country (helper-97): "My position" goes there and says how near."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        has_touch=True,
+        is_mobile=True,
+        geolocation={"latitude": journey.lat, "longitude": journey.lon, "accuracy": 12},
+        permissions=["geolocation"],
+    )
+    try:
+        page = context.new_page()
+        tab = Watched(page)
+        sign_in(page, site, "ui-operator")
+        open_settled(page, f"{site.url}/hazards/new")
+        page.wait_for_selector("#record-map[data-ready=true]", state="attached")
+        page.tap("#record-map button.locate")
+        page.wait_for_function(
+            "() => document.getElementById('drawn-area').textContent.includes('your position')"
+        )
+        assert "to about 12 m" in page.inner_text("#drawn-area")
+        lat, lon, zoom = page.evaluate(
+            "() => { const m = document.getElementById('record-map').leafletMap;"
+            " const c = m.getCenter(); return [c.lat, c.lng, m.getZoom()]; }"
+        )
+        assert abs(lat - journey.lat) < 1e-4 and abs(lon - journey.lon) < 1e-4
+        assert zoom >= 15
+        tab.shoot("record-hazard-my-position-390-operator")
+        assert tab.errors == []
+    finally:
+        context.close()
 
 
 def test_a_reviewer_on_a_phone_reads_the_record_and_its_submissions(

@@ -89,6 +89,10 @@ def test_an_operators_form_fixes_their_organisation_and_lists_the_munitions(
     kinds = re.search(r'<select id="f-contam" name="contam"[^>]*>(.*?)</select>', page, re.S)
     assert kinds is not None
     assert re.findall(r'<option value="([^"]*)"', kinds[1]) == ["CMR", "APM", "ATM", "ERW"]
+    # the statuses in words, and what the reference is and who gives it (helper-97)
+    assert '<option value="SHA" selected>Suspected hazardous area (SHA)</option>' in page
+    assert '<option value="CHA">Confirmed hazardous area (CHA)</option>' in page
+    assert 'aria-describedby="hazard_id-hint"' in page and "ask your IM officer" in page
 
 
 def test_errors_are_shown_beside_their_fields_and_nothing_is_stored(
