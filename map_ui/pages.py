@@ -941,6 +941,10 @@ def register_page(
             [(k, kept[k]) for k in ("operator", "admin", "contamination") if k in kept]
             + ([("to", chosen.as_of.isoformat())] if chosen.as_of < dt.date.today() else [])
         ),
+        # a period's releases (the year so far, by default): a reviewer asked for the
+        # releases of 2025 was offered every release ever, 5 MB (helper-97)
+        release_filter=[(k, kept[k]) for k in ("operator", "admin", "contamination") if k in kept],
+        release_from=chosen.as_of.replace(month=1, day=1),
         today=dt.date.today(),
         # (past the end, the page before is the last one: it had been offset - 100, still past)
         prev_query=urlencode(

@@ -832,6 +832,26 @@ def test_the_register_page_offers_the_releases_of_its_operator(
     assert "in the files whole, with all of its area" in west
 
 
+def test_the_register_page_offers_the_releases_of_a_period_in_every_format(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """A reviewer asked for the releases of 2025 was offered every release ever, 5 MB (a
+    first-time user's review, helper-97): a period, the year so far by default."""
+    client = client_as("reviewer")
+    page = client.get("/hazards", params={"as_of": "2023-12-31", "contamination": "CMR"}).text
+    form = re.search(r'<form class="release-range".*?</form>', page, re.S)
+    assert form, page
+    fields = dict(re.findall(r'name="([a-z]+)" value="([^"]*)"', form.group(0)))
+    assert fields == {"contamination": "CMR", "from": "2023-01-01", "to": "2023-12-31"}
+    formats = re.findall(r'formaction="/api/v1/releases\.([a-z]+)"', form.group(0))
+    assert formats == ["gpkg", "zip", "kml", "geojson", "csv", "xlsx"]
+    taken = client.get("/api/v1/releases.csv", params={**fields, "from": "2023-05-15"})
+    assert taken.status_code == 200, taken.text
+    assert list(_read_back(taken.content, "csv", tmp_path, layer="releases")["release_id"]) == [
+        "R2"
+    ]
+
+
 def test_the_register_pages_release_files_are_of_its_date_and_kind(
     seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
 ) -> None:
