@@ -35,6 +35,10 @@ OUTSIDE_COLOUR = "#969696"
 # walk-through at national scale). Fixed, not drawn from the data: a province keeps its
 # colour for the same area on any date, and the maps of two dates compare.
 CHOROPLETH_BREAKS_KM2 = (1.0, 5.0, 20.0, 100.0, 500.0)
+# A district holds about a tenth of a province's area: its classes a tenth of theirs. Drawn
+# in the provinces' classes, the demo's districts (all under 7 km²) were the two palest
+# shades, the Article 7 PDF's district map nearly one colour (helper-97).
+DISTRICT_BREAKS_KM2 = (0.1, 0.5, 2.0, 10.0, 50.0)
 CHOROPLETH_COLOURS = ("#f2f0f7", "#dadaeb", "#bcbddc", "#9e9ac8", "#807dba", "#6a51a3")
 BOUNDARY_COLOUR = "#54278f"
 

@@ -57,6 +57,7 @@ from ims.words import counted
 
 # the map pages' classes and colours (one symbology: ims/domain/symbology.py)
 BREAKS_KM2 = symbology.CHOROPLETH_BREAKS_KM2
+DISTRICT_BREAKS_KM2 = symbology.DISTRICT_BREAKS_KM2
 RAMP = symbology.CHOROPLETH_COLOURS
 EDGE = symbology.BOUNDARY_COLOUR
 
@@ -74,10 +75,11 @@ def remaining_map(
     """
     rows = {r["admin_code"]: r for r in report["remaining"]}
     label_size = 5.0 if report["level"] == 1 else 3.4
+    breaks = BREAKS_KM2 if report["level"] == 1 else DISTRICT_BREAKS_KM2
     with plt.rc_context({"font.family": list(families)}):
         fig, ax = plt.subplots(figsize=(6.2, 6.2), dpi=200)
         cmap = ListedColormap(list(RAMP))
-        norm = BoundaryNorm([0.0, *BREAKS_KM2, 1e12], cmap.N)
+        norm = BoundaryNorm([0.0, *breaks, 1e12], cmap.N)
         for code, geom in areas:
             row = rows.get(code)
             colour = cmap(norm(row["total_area_m2"] / 1e6 if row else 0.0))
@@ -119,9 +121,9 @@ def remaining_map(
             else:
                 placed.append(box)
         labels = (
-            [f"< {BREAKS_KM2[0]:g}"]
-            + [f"{a:g}–{b:g}" for a, b in itertools.pairwise(BREAKS_KM2)]
-            + [f"≥ {BREAKS_KM2[-1]:g}"]
+            [f"< {breaks[0]:g}"]
+            + [f"{a:g}–{b:g}" for a, b in itertools.pairwise(breaks)]
+            + [f"≥ {breaks[-1]:g}"]
         )
         ax.legend(
             handles=[

@@ -31,6 +31,7 @@ from typer.testing import CliRunner
 from ims.cli import app as cli_app
 from ims.config import get_settings
 from ims.db.recording import load_boundaries, record_hazards, record_releases
+from ims.domain import symbology
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
 from ims.errors import InvalidRequest, SetupError
@@ -516,6 +517,20 @@ def test_the_map_names_every_province_with_a_halo(named: Session) -> None:
         assert all(t.get_path_effects() and t.get_fontsize() <= 6 for t in labels.values())
     finally:
         plt.close(fig)
+
+
+def test_a_district_map_is_drawn_in_the_districts_classes(named: Session) -> None:
+    """A district holds about a tenth of a province: drawn in the provinces' classes, the
+    demo's district map was nearly one colour (helper-97)."""
+    for level, breaks in ((1, symbology.CHOROPLETH_BREAKS_KM2), (2, symbology.DISTRICT_BREAKS_KM2)):
+        report = {**article7(named, 2022, ReportScope()), "level": level}
+        fig = remaining_map(export.admin_geometries(named, 1), report)
+        try:
+            legend = fig.axes[0].get_legend()
+            shown = [t.get_text() for t in legend.get_texts()]
+            assert shown[0] == f"< {breaks[0]:g}" and shown[-1] == f"≥ {breaks[-1]:g}", shown
+        finally:
+            plt.close(fig)
 
 
 def test_names_on_the_map_never_overlap_and_the_most_contaminated_keep_theirs(
