@@ -396,6 +396,8 @@ def submission_page(
         preview=preview,
         twin=twin,
         rejected_twin=rejected,
+        # a record sent from a form, to correct in it: its sender had no file (helper-97)
+        form_correction=record_pages.correction_of(session, principal, submission_id),
         map_config={"bounds": review.bounds, "submission": submission_id, "legend": legend_data()},
     )
 

@@ -15,13 +15,15 @@ hazard's page.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request, UploadFile
+from fastapi import APIRouter, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.api.auth import PrincipalDep
@@ -32,9 +34,16 @@ from ims.config import get_settings
 from ims.db import reference as reference_lists
 from ims.db.accounts import Principal
 from ims.domain import access
-from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod, UploadKind
+from ims.domain.enums import (
+    Contamination,
+    HazardStatus,
+    ReleaseMethod,
+    Role,
+    SubmissionStatus,
+    UploadKind,
+)
 from ims.domain.findings import Finding
-from ims.errors import ImsError, InvalidRequest
+from ims.errors import Conflict, ImsError, InvalidRequest
 from ims.ingest import drawn
 from ims.ingest.fields import NONE_TEXT
 from ims.ingest.validate import REPAIR_HINT
@@ -79,6 +88,109 @@ class FormState:
             self.errors.setdefault(str(name), []).append(message)
         else:
             self.general.append(message)
+
+
+# The file a record form sends (``ims.api.records._file_name``): what it recorded.
+FORM_FILE = re.compile(r"(hazard|revision|release)-.+\.gpkg")
+# Replaced by id, as a form posts it
+Replaces = Annotated[int | None, Form(ge=1, le=2**31 - 1)]
+Correcting = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A record sent from a form, to be corrected in the form: the one-feature submission,
+    what the form records ("hazard", "revision" or "release"), the values it was sent with
+    and its polygon (None: a revision that kept the boundary in force)."""
+
+    submission_id: int
+    what: str
+    values: dict[str, str]
+    polygon: dict[str, Any] | None
+    rejected: bool
+
+    @property
+    def form(self) -> str:
+        """The address of the form, filled with it."""
+        ref = path_part(self.values.get("hazard_id", ""))
+        path = {
+            "hazard": "/hazards/new",
+            "revision": f"/hazards/{ref}/revise",
+            "release": f"/hazards/{ref}/releases/new",
+        }[self.what]
+        return f"{path}?correcting={self.submission_id}"
+
+
+_SENT = text(
+    "SELECT sf.record, sf.clean, ST_AsGeoJSON(COALESCE(sf.geom, sf.raw_geom), 9) AS polygon,"
+    " s.kind, s.status, s.filename, s.feature_count, s.organisation_id,"
+    " EXISTS (SELECT 1 FROM submission r WHERE r.replaces = s.id) AS replaced"
+    " FROM submission s JOIN submission_feature sf ON sf.submission_id = s.id"
+    " WHERE s.id = :s"
+)
+
+
+def correction_of(
+    session: Session, principal: Principal | None, submission_id: int
+) -> Correction | None:
+    """The record a form sent as submission ``submission_id``, to correct in the form: only
+    where its reader may send it again (an operator of its organisation, or staff), while
+    it awaits review or was rejected and nothing has replaced it. A field team leader with
+    no file had only "Upload a corrected file", or to withdraw it and draw it all again
+    (a first-time user's review, helper-97). None for any other submission, and for a
+    file of the forms' name that holds more than the form gives (its own columns)."""
+    if principal is None or principal.role not in (Role.OPERATOR, Role.REVIEWER, Role.ADMIN):
+        return None
+    rows = session.execute(_SENT, {"s": submission_id}).all()
+    if len(rows) != 1:
+        return None
+    row = rows[0]
+    matched = FORM_FILE.fullmatch(row.filename or "")
+    if (
+        matched is None
+        or row.feature_count != 1
+        or row.replaced
+        or row.status not in (SubmissionStatus.VALIDATED, SubmissionStatus.REJECTED)
+        or not access.may_see_submission(principal, row.organisation_id)
+    ):
+        return None
+    what = matched.group(1)
+    record = dict(row.record or {})
+    own = dict(record.pop("_attributes", None) or {})
+    if set(own) - ({"reason"} if what == "revision" else set()):
+        return None
+    if (what == "release") != (row.kind == UploadKind.RELEASES) or not record.get("hazard_id"):
+        return None
+    values = {k: str(v) for k, v in record.items() if v is not None}
+    if own.get("reason") is not None:
+        values["reason"] = str(own["reason"])
+    kept = what == "revision" and bool((row.clean or {}).get("same_boundary"))
+    polygon = None if kept or not row.polygon else json.loads(row.polygon)
+    return Correction(
+        submission_id, what, values, polygon, rejected=row.status == SubmissionStatus.REJECTED
+    )
+
+
+def _correcting(
+    session: Session, principal: Principal | None, submission_id: int, what: str, state: FormState
+) -> None:
+    """Fill ``state`` with the record of submission ``submission_id`` to correct it, the
+    form sending it as its replacement; Conflict where it cannot be."""
+    correction = correction_of(session, principal, submission_id)
+    if correction is None or correction.what != what:
+        raise Conflict(
+            f"submission {submission_id} cannot be corrected in this form: only a record sent "
+            "from it, awaiting review or rejected and not replaced since, by its organisation"
+        )
+    state.values.update(correction.values)
+    state.values["replaces"] = str(submission_id)
+    if correction.polygon is not None:
+        state.values["geometry_json"] = correction.polygon
+
+
+def _replacing(replaces: int | None) -> dict[str, str]:
+    """What a form shown again keeps of the submission it is to replace."""
+    return {"replaces": str(replaces)} if replaces is not None else {}
 
 
 HAZARD_FIELDS = (
@@ -384,9 +496,17 @@ def _map_config(
 
 
 @router.get("/hazards/new", response_class=HTMLResponse)
-def new_hazard_page(request: Request, session: SessionDep, principal: PrincipalDep) -> HTMLResponse:
-    """The form to record a hazard: draw, paste or upload its polygon, and its fields."""
+def new_hazard_page(
+    request: Request, session: SessionDep, principal: PrincipalDep, correcting: Correcting = None
+) -> HTMLResponse:
+    """The form to record a hazard: draw, paste or upload its polygon, and its fields;
+    ``correcting``: filled with a hazard it sent, to send it again in its place."""
     state = FormState(values={"recorded": dt.date.today().isoformat(), "status": "SHA"})
+    if correcting is not None:
+        try:
+            _correcting(session, principal, correcting, "hazard", state)
+        except ImsError as exc:
+            return error_page(request, exc.status_code, "Not to be corrected here", exc.detail)
     return _hazard_form(request, session, principal, state)
 
 
@@ -428,8 +548,10 @@ def record_hazard_page(
     geometry: LongText = "",
     coordinates: LongText = "",
     geometry_file: UploadFile | None = None,
+    replaces: Replaces = None,
 ) -> Response:
-    """Send the hazard as a one-feature submission, then show its review page."""
+    """Send the hazard as a one-feature submission, then show its review page (in place of
+    the submission it ``replaces``, a correction of one sent from this form)."""
     properties = {
         "hazard_id": hazard_id.strip(),
         "status": status,
@@ -441,7 +563,7 @@ def record_hazard_page(
         "operator": operator,
         "munitions": _quantities(munition_type or [], munition_qty or []),
     }
-    state = FormState(values={**properties, "coordinates": coordinates})
+    state = FormState(values={**properties, "coordinates": coordinates, **_replacing(replaces)})
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
     polygon, unread = _polygon(
@@ -452,7 +574,12 @@ def record_hazard_page(
         HAZARD_FIELDS,
         _file_reader(request, principal),
     )
-    record = {"kind": UploadKind.HAZARDS, "what": "hazard", "properties": properties}
+    record = {
+        "kind": UploadKind.HAZARDS,
+        "what": "hazard",
+        "properties": properties,
+        "replaces": replaces,
+    }
     try:
         said = _missing(state, polygon, unread, properties, "hazard_id", HAZARD_FIELDS)
         if not said:
@@ -481,7 +608,11 @@ def record_hazard_page(
 
 @router.get("/hazards/{reference:path}/revise", response_class=HTMLResponse)
 def revise_hazard_page(
-    request: Request, session: SessionDep, principal: PrincipalDep, reference: str
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    reference: str,
+    correcting: Correcting = None,
 ) -> HTMLResponse:
     """The form to revise a hazard: its boundary in force in the editor, the status, the
     date it takes effect and the reason."""
@@ -499,6 +630,11 @@ def revise_hazard_page(
             "operator": view.operator or "",
         }
     )
+    if correcting is not None:
+        try:
+            _correcting(session, principal, correcting, "revision", state)
+        except ImsError as exc:
+            return error_page(request, exc.status_code, "Not to be corrected here", exc.detail)
     return _revise_form(request, session, principal, view, state)
 
 
@@ -547,8 +683,10 @@ def revise_hazard_form(
     geometry: LongText = "",
     coordinates: LongText = "",
     geometry_file: UploadFile | None = None,
+    replaces: Replaces = None,
 ) -> Response:
-    """Send the revision as a one-feature submission, then show its review page. Without
+    """Send the revision as a one-feature submission, then show its review page (in place
+    of the submission it ``replaces``, a correction of one sent from this form). Without
     a polygon (or with the boundary as loaded) the boundary in force is kept; so is a
     blank marking date, unless the form showed one (``marked_shown``) that was emptied."""
     try:
@@ -565,7 +703,7 @@ def revise_hazard_form(
         "marked": NONE_TEXT if marked_shown.strip() and not marked.strip() else marked,
         "operator": operator,
     }
-    state = FormState(values={**properties, "coordinates": coordinates})
+    state = FormState(values={**properties, "coordinates": coordinates, **_replacing(replaces)})
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
     polygon, unread = _polygon(
@@ -576,7 +714,12 @@ def revise_hazard_form(
         REVISION_FIELDS,
         _file_reader(request, principal),
     )
-    record = {"kind": UploadKind.HAZARDS, "what": "revision", "properties": properties}
+    record = {
+        "kind": UploadKind.HAZARDS,
+        "what": "revision",
+        "properties": properties,
+        "replaces": replaces,
+    }
     try:
         said = {"geometry"} if unread else set()  # its error said by _polygon
         if not revised.strip():
@@ -616,7 +759,11 @@ def revise_hazard_form(
 
 @router.get("/hazards/{reference:path}/releases/new", response_class=HTMLResponse)
 def new_release_page(
-    request: Request, session: SessionDep, principal: PrincipalDep, reference: str
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    reference: str,
+    correcting: Correcting = None,
 ) -> HTMLResponse:
     """The form to record a release of the hazard: its polygon (the hazard's boundary shown
     for reference), method, date, items, operator, and the area it would count."""
@@ -625,6 +772,11 @@ def new_release_page(
     except ImsError as exc:
         return error_page(request, exc.status_code, "Hazard not found", exc.detail)
     state = FormState(values={"released": dt.date.today().isoformat(), "method": "cleared"})
+    if correcting is not None:
+        try:
+            _correcting(session, principal, correcting, "release", state)
+        except ImsError as exc:
+            return error_page(request, exc.status_code, "Not to be corrected here", exc.detail)
     return _release_form(request, session, principal, view, state)
 
 
@@ -675,6 +827,7 @@ def record_release_page(
     coordinates: LongText = "",
     geometry_file: UploadFile | None = None,
     action: Annotated[str, Form(max_length=20)] = "send",
+    replaces: Replaces = None,
 ) -> Response:
     """Show the area the release would count (``action=preview``), or send it as a
     one-feature submission and show its review page."""
@@ -690,7 +843,7 @@ def record_release_page(
         "operator": operator,
         "items": _quantities(item_type or [], item_qty or []),
     }
-    state = FormState(values={**properties, "coordinates": coordinates})
+    state = FormState(values={**properties, "coordinates": coordinates, **_replacing(replaces)})
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
     polygon, unread = _polygon(
@@ -701,7 +854,12 @@ def record_release_page(
         RELEASE_FIELDS,
         _file_reader(request, principal),
     )
-    record = {"kind": UploadKind.RELEASES, "what": "release", "properties": properties}
+    record = {
+        "kind": UploadKind.RELEASES,
+        "what": "release",
+        "properties": properties,
+        "replaces": replaces,
+    }
     try:
         if action == "preview":  # the area it would count: the polygon is what it needs
             if polygon is not None:

@@ -174,6 +174,7 @@ def stage_record(
     properties: dict[str, Any],
     in_force: bool = False,
     check_only: bool = False,
+    replaces: int | None = None,
 ) -> submissions.StageOutcome:
     """Stage one feature as a submission (not committed: the caller does). The record
     forms of the pages stage through here too. ``in_force``: the geometry is the hazard's
@@ -181,7 +182,8 @@ def stage_record(
     hazard recorded from a file with more could not be revised otherwise). No geometry:
     a feature without one, whose other fields a form checks while its polygon is missing
     or cannot be read (never approvable: the missing geometry is an error).
-    ``check_only``: validated, nothing stored (``submissions.stage``)."""
+    ``check_only``: validated, nothing stored (``submissions.stage``). ``replaces``: the
+    submission it corrects, as an upload's (``submissions.stage``)."""
     reference = str(properties.get("hazard_id" if kind is UploadKind.HAZARDS else "release_id"))
     operator = _operator_of(principal, properties.get("operator"))
     if operator is not None:
@@ -204,6 +206,7 @@ def stage_record(
         # attack on our own instance)
         own_records=principal is not None and not access.sees_all_submissions(principal),
         check_only=check_only,
+        replaces=replaces,
     )
     return outcome
 

@@ -1326,11 +1326,12 @@ def stage_features(
     expected: Sequence[str] = (),
     own_records: bool = False,
     check_only: bool = False,
+    replaces: int | None = None,
 ) -> StageOutcome:
     """Stage GeoJSON features (EPSG:4326) whose properties are the template's fields
-    (and ``expected``, kept as their own: see ``stage``; ``own_records`` and
-    ``check_only`` as there: an operator's, compared with its own organisation's
-    submissions only; validated, nothing stored).
+    (and ``expected``, kept as their own: see ``stage``; ``own_records``, ``check_only``
+    and ``replaces`` as there: an operator's, compared with its own organisation's
+    submissions only; validated, nothing stored; the submission it corrects).
 
     They are written to a GeoPackage and staged with ``stage`` as an upload would be, so a
     hazard drawn in the browser meets the same validation, findings, review and audit trail
@@ -1367,6 +1368,7 @@ def stage_features(
             expected=expected,
             own_records=own_records,
             check_only=check_only,
+            replaces=replaces,
         )
 
 

@@ -803,3 +803,109 @@ def test_a_revision_empties_a_field_with_none_and_keeps_it_when_blank(
     assert posted.status_code == 303, posted.text[:2000]
     _approve(client_as("reviewer"), posted.headers["location"])
     assert in_force("PG-NONE") == (1968, 1972, None, {})
+
+
+def test_a_release_sent_from_the_form_is_corrected_in_the_form_and_takes_its_place(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """A field team leader who saw a wrong quantity after sending had only "Upload a
+    corrected file" (on a phone, with no file) or to withdraw it and draw it all again
+    (a first-time user's review, helper-97)."""
+    mag = client_as("operator", organisation="MAG")
+    _approve(client_as("reviewer"), _record(client_as(), "PG-FIX"))
+    sent = mag.post(
+        "/hazards/PG-FIX/releases/new",
+        data={
+            "release_id": "PG-R-FIX",
+            "method": "cleared",
+            "released": "2022-01-01",
+            "coordinates": SQUARE.wkt,
+            "item_type": ["BLU-26"],
+            "item_qty": ["70"],
+        },
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text[:2000]
+    first = int(sent.headers["location"].rsplit("/", 1)[1])
+    page = mag.get(f"/submissions/{first}").text
+    link = re.search(r'<a href="([^"]+)" id="correct-in-form"', page)
+    assert link, page
+    form_url = html.unescape(link.group(1))
+    assert form_url == f"/hazards/PG-FIX/releases/new?correcting={first}"
+    form = mag.get(form_url)
+    assert form.status_code == 200
+    assert f'<input type="hidden" name="replaces" value="{first}">' in form.text
+    assert 'value="PG-R-FIX"' in form.text and 'value="70"' in form.text
+    drawn = re.search(r"id=\"f-geometry\" value='([^']*)'", form.text)
+    assert drawn and shape(json.loads(html.unescape(drawn.group(1)))).equals(SQUARE)
+    # another organisation's operator cannot open it to correct
+    npa = client_as("operator", organisation="NPA")
+    assert npa.get(form_url).status_code in (404, 409)
+    # sent again with the quantity put right: in its place, nothing said left out
+    fixed = mag.post(
+        "/hazards/PG-FIX/releases/new",
+        data={
+            "release_id": "PG-R-FIX",
+            "method": "cleared",
+            "released": "2022-01-01",
+            "geometry": html.unescape(drawn.group(1)),
+            "item_type": ["BLU-26"],
+            "item_qty": ["7"],
+            "replaces": str(first),
+        },
+        follow_redirects=False,
+    )
+    assert fixed.status_code == 303, fixed.text[:2000]
+    second = int(fixed.headers["location"].rsplit("/", 1)[1])
+    rows = dict(
+        session.execute(
+            text("SELECT id, status FROM submission WHERE id IN (:a, :b)"),
+            {"a": first, "b": second},
+        ).all()
+    )
+    assert rows == {first: "superseded", second: "validated"}
+    assert (
+        session.scalar(text("SELECT replaces FROM submission WHERE id = :s"), {"s": second})
+        == first
+    )
+    codes = mag.get(f"/api/v1/submissions/{second}").json()
+    assert "left_out_of_replacement" not in [f["code"] for f in codes["findings"]]
+    items = session.scalar(
+        text("SELECT record->>'items' FROM submission_feature WHERE submission_id = :s"),
+        {"s": second},
+    )
+    assert items == "BLU-26:7"
+    # the one replaced offers no correction any more, nor does a file's submission
+    assert 'id="correct-in-form"' not in mag.get(f"/submissions/{first}").text
+    assert mag.get(form_url).status_code == 409
+
+
+def test_a_revision_and_a_hazard_sent_from_the_form_open_in_their_forms_to_correct(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    admin = client_as()
+    new = _record(admin, "PG-NEWFIX", used_from="1968")
+    first = int(new.rsplit("/", 1)[1])
+    page = admin.get(new).text
+    link = re.search(r'<a href="([^"]+)" id="correct-in-form"', page)
+    assert link and html.unescape(link.group(1)) == f"/hazards/new?correcting={first}"
+    form = admin.get(html.unescape(link.group(1))).text
+    assert 'value="PG-NEWFIX"' in form and 'value="1968"' in form
+    _approve(client_as("reviewer"), new)
+    revised = admin.post(
+        "/hazards/PG-NEWFIX/revise",
+        data={"status": "CHA", "revised": "2021-01-01", "reason": "found a bomblet"},
+        follow_redirects=False,
+    )
+    assert revised.status_code == 303, revised.text[:2000]
+    revision = int(revised.headers["location"].rsplit("/", 1)[1])
+    page = admin.get(f"/submissions/{revision}").text
+    link = re.search(r'<a href="([^"]+)" id="correct-in-form"', page)
+    assert link and html.unescape(link.group(1)) == (
+        f"/hazards/PG-NEWFIX/revise?correcting={revision}"
+    )
+    form = admin.get(html.unescape(link.group(1))).text
+    assert 'value="2021-01-01"' in form and "found a bomblet" in form
+    assert '<option value="CHA" selected>' in form
+    # a status-only revision kept the boundary in force: none is loaded as drawn
+    assert "id=\"f-geometry\" value=''" in form
