@@ -449,6 +449,8 @@ def test_review_page_lists_the_findings_and_maps_every_staged_feature(
     assert 'id="approve" disabled' in page  # errors block approval
     assert 'id="reject"' in page and 'id="reason"' in page and "/static/review.js" in page
     assert 'id="finding-kinds"' in page  # the findings summed by kind
+    # each kind in words, its code as the list and the findings file give it (helper-97)
+    assert 'title="invalid_geometry">invalid geometry</a>' in page
     assert len(re.findall(r'<tr class="[a-z]*"><td class="num">\d+</td>', page)) == 10
     # the count is of the features shown, not a label of the last filter ("without findings (10)")
     assert "— 10 features shown</span>" in page
