@@ -289,6 +289,9 @@ def _revisions(session: Session, hazard_id: int, as_of: dt.date | None) -> list[
             text(
                 "SELECT r.id, r.effective, r.seq, r.status, r.used_from, r.used_to, r.marked,"
                 " o.name AS operator, r.attributes, ST_AsGeoJSON(r.geom, 7) AS geojson,"
+                " (SELECT string_agg(x.munition_code || ':' || x.quantity, ';'"
+                "   ORDER BY x.munition_code) FROM hazard_estimate x"
+                "  WHERE x.revision_id = r.id) AS estimates,"
                 # the boundary moved (an area the same within the threshold, or none changed)
                 " NOT ST_Equals(r.geom, lag(r.geom) OVER (ORDER BY r.effective, r.seq)) AS moved "
                 "FROM hazard_revision r LEFT JOIN organisation o ON o.id = r.operator_id "
@@ -362,6 +365,13 @@ def _reason(rev: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def _estimates_said(value: str | None) -> str:
+    """A revision's estimates as the timeline says them: "BLU-26 × 5, M42 × 2"."""
+    if not value:
+        return "none"
+    return ", ".join(part.replace(":", " × ") for part in value.split(";"))
+
+
 def _revision_events(
     revisions: list[Any], entries: dict[tuple[str, int], Any], as_of: dt.date | None = None
 ) -> list[dict[str, Any]]:
@@ -380,6 +390,14 @@ def _revision_events(
                 changes.append(f"reclassified {before.status} → {rev.status}")
             if rev.moved or (entry is not None and abs(float(entry.delta_m2)) >= OPEN_THRESHOLD_M2):
                 changes.append("boundary revised")
+            # the estimates too: a revision of them alone read "details revised", and one
+            # with its boundary "boundary revised" alone (a first-time user's review,
+            # helper-97)
+            if rev.estimates != before.estimates:
+                changes.append(
+                    f"estimates {_estimates_said(before.estimates)} → "
+                    f"{_estimates_said(rev.estimates)}"
+                )
             detail = ", ".join(changes) or f"{rev.status}, details revised"
         known = rev.marked and (as_of is None or rev.marked <= as_of)
         later_marking = None

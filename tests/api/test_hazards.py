@@ -124,6 +124,36 @@ def test_a_boundary_moved_with_its_area_unchanged_reads_as_revised(
     ]
 
 
+def test_a_revision_of_the_estimates_says_them_on_the_timeline(
+    session: Session, seeded: None, client_as: ClientAs
+) -> None:
+    """A revision of the boundary and the estimates read "boundary revised" alone, and of
+    the estimates alone "details revised" (a first-time user's review, helper-97)."""
+    first, moved = box(102.3, 19.3, 102.31, 19.31), box(102.3, 19.3, 102.32, 19.31)
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "H-EST", HazardStatus.SHA, first, dt.date(2020, 1, 1), estimates={"BLU-61": 54}
+            )
+        ],
+    )
+    revise_hazards(
+        session,
+        [HazardChange("H-EST", dt.date(2024, 1, 1), geometry=moved, estimates={"BLU-26": 5})],
+    )
+    revise_hazards(
+        session,
+        [HazardChange("H-EST", dt.date(2024, 3, 1), estimates={"BLU-26": 5, "M42": 2})],
+    )
+    timeline = client_as("viewer").get("/api/v1/hazards/H-EST").json()["timeline"]
+    revised = [e["detail"] for e in timeline if e["what"] == "revised"]
+    assert revised == [
+        "boundary revised, estimates BLU-61 × 54 → BLU-26 × 5",
+        "estimates BLU-26 × 5 → BLU-26 × 5, M42 × 2",
+    ]
+
+
 def test_a_marking_dated_after_its_record_is_a_line_of_its_own_on_its_date(
     session: Session, seeded: None, client_as: ClientAs
 ) -> None:
