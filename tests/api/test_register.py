@@ -724,12 +724,8 @@ def test_the_boundaries_file_sent_back_unchanged_revises_nothing_and_warns_of_no
     assert "nothing in this file changes the register: its 3 features" in findings[0]["message"]
 
 
-@pytest.mark.parametrize("fmt", ["gpkg", "zip", "csv", "xlsx"])
-def test_the_boundaries_file_holds_the_estimates_in_force_and_an_empty_revised_column(
-    seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
-) -> None:
-    """The boundaries file had neither column a revision needs: the data manager added
-    `revised` by hand, and had no estimates to revise (helper-94's QGIS round trip)."""
+def _estimated(session: Session, estimates: dict[str, int]) -> None:
+    """Hazard EST-1 of MAG, recorded with ``estimates``."""
     record_hazards(
         session,
         [
@@ -739,10 +735,19 @@ def test_the_boundaries_file_holds_the_estimates_in_force_and_an_empty_revised_c
                 box(102.2, 19.2, 102.21, 19.21),
                 dt.date(2020, 1, 1),
                 operator="MAG",
-                estimates={"BLU-26": 40, "M42": 5},
+                estimates=estimates,
             )
         ],
     )
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "zip", "csv", "xlsx"])
+def test_the_boundaries_file_holds_the_estimates_in_force_and_an_empty_revised_column(
+    seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
+) -> None:
+    """The boundaries file had neither column a revision needs: the data manager added
+    `revised` by hand, and had no estimates to revise (helper-94's QGIS round trip)."""
+    _estimated(session, {"BLU-26": 40, "M42": 5})
     answer = client_as("reviewer").get(
         f"/api/v1/hazards.{fmt}", params={"geometry": "boundary", "open": "false"}
     )
@@ -771,19 +776,7 @@ def test_a_boundaries_file_sent_back_with_one_estimate_revised_records_that_alon
 ) -> None:
     """Filled in QGIS: one hazard's `revised` date and its `munitions`; every other hazard
     left as the file gave it is left out, and the revision records the new estimates."""
-    record_hazards(
-        session,
-        [
-            NewHazard(
-                "EST-1",
-                HazardStatus.SHA,
-                box(102.2, 19.2, 102.21, 19.21),
-                dt.date(2020, 1, 1),
-                operator="MAG",
-                estimates={"BLU-26": 40},
-            )
-        ],
-    )
+    _estimated(session, {"BLU-26": 40})
     client = client_as("reviewer")
     answer = client.get("/api/v1/hazards.gpkg", params={"geometry": "boundary", "open": "false"})
     frame = _read_back(answer.content, "gpkg", tmp_path)
