@@ -483,7 +483,8 @@ def test_my_position_takes_the_forms_map_where_the_phone_is(
         page.wait_for_selector("#record-map[data-ready=true]", state="attached")
         page.tap("#record-map button.locate")
         page.wait_for_function(
-            "() => document.getElementById('drawn-area').textContent.includes('your position')"
+            "() => document.getElementById('drawn-area').textContent"
+            ".startsWith('The map shows your position')"
         )
         assert "to about 12 m" in page.inner_text("#drawn-area")
         lat, lon, zoom = page.evaluate(
