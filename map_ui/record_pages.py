@@ -171,26 +171,76 @@ def correction_of(
     )
 
 
+def _correctable(
+    session: Session,
+    principal: Principal | None,
+    submission_id: int,
+    what: str,
+    hazard: str | None = None,
+) -> Correction:
+    """The record of submission ``submission_id`` if this form (``what``, of ``hazard``)
+    may correct it; Conflict otherwise. Checked when the form is sent as when it is
+    opened: a form sent with any submission of its organisation in ``replaces`` had set
+    aside a two-feature upload, or a new hazard for another hazard's revision (an attack on
+    our own instance, helper-98)."""
+    correction = correction_of(session, principal, submission_id)
+    if (
+        correction is None
+        or correction.what != what
+        or (hazard is not None and correction.values.get("hazard_id") != hazard)
+    ):
+        raise Conflict(
+            f"submission {submission_id} cannot be corrected in this form: only a record sent "
+            f"from this form{' for this hazard' if hazard else ''}, awaiting review or "
+            "rejected and not replaced since, by its organisation"
+        )
+    return correction
+
+
 def _correcting(
-    session: Session, principal: Principal | None, submission_id: int, what: str, state: FormState
+    session: Session,
+    principal: Principal | None,
+    submission_id: int,
+    what: str,
+    state: FormState,
+    hazard: str | None = None,
 ) -> None:
     """Fill ``state`` with the record of submission ``submission_id`` to correct it, the
     form sending it as its replacement; Conflict where it cannot be."""
-    correction = correction_of(session, principal, submission_id)
-    if correction is None or correction.what != what:
-        raise Conflict(
-            f"submission {submission_id} cannot be corrected in this form: only a record sent "
-            "from it, awaiting review or rejected and not replaced since, by its organisation"
-        )
+    correction = _correctable(session, principal, submission_id, what, hazard)
     state.values.update(correction.values)
     state.values["replaces"] = str(submission_id)
     if correction.polygon is not None:
         state.values["geometry_json"] = correction.polygon
 
 
-def _replacing(replaces: int | None) -> dict[str, str]:
-    """What a form shown again keeps of the submission it is to replace."""
-    return {"replaces": str(replaces)} if replaces is not None else {}
+def _replacing(
+    session: Session,
+    principal: Principal | None,
+    replaces: int | None,
+    what: str,
+    state: FormState,
+    hazard: str | None = None,
+) -> bool:
+    """Whether the submission a form sent is to replace may still be (checked as when the
+    form was opened); if not, a word above the form, and the form, shown again without it,
+    sends a record of its own next time: it had kept failing on the same refusal
+    (helper-98). The caller shows the form again rather than send it."""
+    if replaces is None:
+        return True
+    try:
+        _correctable(session, principal, replaces, what, hazard)
+    except Conflict:
+        state.values.pop("replaces", None)
+        state.general.append(
+            f"Submission {replaces} can no longer be corrected here: it was approved, replaced "
+            "or withdrawn meanwhile, or is not a record of this form. Nothing was sent; sent "
+            "again, this form is a submission of its own. A record approved already is "
+            "corrected by a revision of its hazard, or withdrawn as recorded in error."
+        )
+        return False
+    state.values["replaces"] = str(replaces)
+    return True
 
 
 HAZARD_FIELDS = (
@@ -563,7 +613,7 @@ def record_hazard_page(
         "operator": operator,
         "munitions": _quantities(munition_type or [], munition_qty or []),
     }
-    state = FormState(values={**properties, "coordinates": coordinates, **_replacing(replaces)})
+    state = FormState(values={**properties, "coordinates": coordinates})
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
     polygon, unread = _polygon(
@@ -574,6 +624,8 @@ def record_hazard_page(
         HAZARD_FIELDS,
         _file_reader(request, principal),
     )
+    if not _replacing(session, principal, replaces, "hazard", state):
+        return _hazard_form(request, session, principal, state, 422)
     record = {
         "kind": UploadKind.HAZARDS,
         "what": "hazard",
@@ -632,7 +684,7 @@ def revise_hazard_page(
     )
     if correcting is not None:
         try:
-            _correcting(session, principal, correcting, "revision", state)
+            _correcting(session, principal, correcting, "revision", state, view.reference)
         except ImsError as exc:
             return error_page(request, exc.status_code, "Not to be corrected here", exc.detail)
     return _revise_form(request, session, principal, view, state)
@@ -703,7 +755,7 @@ def revise_hazard_form(
         "marked": NONE_TEXT if marked_shown.strip() and not marked.strip() else marked,
         "operator": operator,
     }
-    state = FormState(values={**properties, "coordinates": coordinates, **_replacing(replaces)})
+    state = FormState(values={**properties, "coordinates": coordinates})
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
     polygon, unread = _polygon(
@@ -714,6 +766,8 @@ def revise_hazard_form(
         REVISION_FIELDS,
         _file_reader(request, principal),
     )
+    if not _replacing(session, principal, replaces, "revision", state, view.reference):
+        return _revise_form(request, session, principal, view, state, 422)
     record = {
         "kind": UploadKind.HAZARDS,
         "what": "revision",
@@ -774,7 +828,7 @@ def new_release_page(
     state = FormState(values={"released": dt.date.today().isoformat(), "method": "cleared"})
     if correcting is not None:
         try:
-            _correcting(session, principal, correcting, "release", state)
+            _correcting(session, principal, correcting, "release", state, view.reference)
         except ImsError as exc:
             return error_page(request, exc.status_code, "Not to be corrected here", exc.detail)
     return _release_form(request, session, principal, view, state)
@@ -843,7 +897,7 @@ def record_release_page(
         "operator": operator,
         "items": _quantities(item_type or [], item_qty or []),
     }
-    state = FormState(values={**properties, "coordinates": coordinates, **_replacing(replaces)})
+    state = FormState(values={**properties, "coordinates": coordinates})
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
     polygon, unread = _polygon(
@@ -854,6 +908,10 @@ def record_release_page(
         RELEASE_FIELDS,
         _file_reader(request, principal),
     )
+    if action == "preview":  # kept for the form shown again, checked when it is sent
+        state.values.update({"replaces": str(replaces)} if replaces is not None else {})
+    elif not _replacing(session, principal, replaces, "release", state, view.reference):
+        return _release_form(request, session, principal, view, state, 422)
     record = {
         "kind": UploadKind.RELEASES,
         "what": "release",

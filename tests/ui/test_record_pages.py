@@ -909,3 +909,54 @@ def test_a_revision_and_a_hazard_sent_from_the_form_open_in_their_forms_to_corre
     assert '<option value="CHA" selected>' in form
     # a status-only revision kept the boundary in force: none is loaded as drawn
     assert "id=\"f-geometry\" value=''" in form
+
+
+def test_a_form_replaces_only_a_record_of_its_own_kind_and_hazard_still_awaiting_review(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """A form sent with any submission of its organisation in `replaces` set it aside: a
+    two-feature upload, or a new hazard for another hazard's revision (an attack on our
+    own instance, helper-98); and once the one it corrected was approved, the form kept
+    failing on the same refusal."""
+    admin = client_as()
+    for reference in ("PG-A", "PG-B"):
+        _approve(client_as("reviewer"), _record(admin, reference))
+    new = int(_record(admin, "PG-NEW").rsplit("/", 1)[1])  # a new hazard, awaiting review
+
+    def status(submission: int) -> str:
+        return str(
+            session.scalar(text("SELECT status FROM submission WHERE id = :s"), {"s": submission})
+        )
+
+    # a revision of PG-A sent "in place of" the new hazard: refused, nothing sent
+    before = _last_number(session)
+    refused = admin.post(
+        "/hazards/PG-A/revise",
+        data={"status": "CHA", "revised": "2021-01-01", "replaces": str(new)},
+        follow_redirects=False,
+    )
+    assert refused.status_code == 422
+    assert f"Submission {new} can no longer be corrected here" in html.unescape(refused.text)
+    assert 'name="replaces"' not in refused.text  # sent again, a submission of its own
+    assert status(new) == "validated" and _last_number(session) == before
+    # a release of PG-A opened to correct a release of PG-B: refused
+    sent = admin.post(
+        "/hazards/PG-B/releases/new",
+        data={"release_id": "PG-R-B", "method": "cleared", "released": "2022-01-01",
+              "coordinates": SQUARE.wkt},
+        follow_redirects=False,
+    )  # fmt: skip
+    release = int(sent.headers["location"].rsplit("/", 1)[1])
+    assert admin.get(f"/hazards/PG-A/releases/new?correcting={release}").status_code == 409
+    assert admin.get(f"/hazards/PG-B/releases/new?correcting={release}").status_code == 200
+    # approved meanwhile: the correction is refused once, said, and the form goes on
+    _approve(client_as("reviewer"), f"/submissions/{release}")
+    late = admin.post(
+        "/hazards/PG-B/releases/new",
+        data={"release_id": "PG-R-B", "method": "cleared", "released": "2022-01-01",
+              "coordinates": SQUARE.wkt, "replaces": str(release)},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert late.status_code == 422 and "approved, replaced or withdrawn meanwhile" in late.text
+    assert 'name="replaces"' not in late.text
+    assert status(release) == "approved"
