@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from typing import Annotated, Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, FastAPI, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -772,20 +772,31 @@ def _area_searched(session: Session, chosen: register.RegisterFilter) -> places.
     return found.places[0]
 
 
-def _named_elsewhere(session: Session, q: str) -> list[tuple[str, str, str]]:
+def _named_elsewhere(
+    session: Session, chosen: register.RegisterFilter
+) -> list[tuple[str, str, str]]:
     """The areas and operators a search that found no hazard names: (what, label, the
-    filter's query string). Areas by their other names too, as the map's find box reads
-    them: "Sayaboury" had found nothing and said nothing, a name for two areas (a
-    first-time user's review, helper-97); names only alike are left to the map."""
-    named = register.names_like(session, q)
-    seen = {param for *_, param in named}
-    found = places.find(session, q, hazards=False)
-    if not found.alike:
-        for place in found.places:
-            param = urlencode({"admin": place.code}) if place.code else None
-            if param and param not in seen:
-                named.append(("area", place.label, param))
-                seen.add(param)
+    register's query string with it chosen, the other filters kept: the links had listed
+    every operator's hazards of the area, helper-98). Areas by their other names too, as
+    the map's find box reads them: "Sayaboury" had found nothing and said nothing, a name
+    for two areas (a first-time user's review, helper-97); names only alike are left to
+    the map."""
+    q = chosen.q or ""
+    kept = {k: v for k, v in chosen.params().items() if k != "q"}
+    if chosen.as_of == dt.date.today():
+        kept.pop("as_of", None)
+    found = [
+        (what, label, dict(parse_qsl(param)))
+        for what, label, param in register.names_like(session, q)
+    ]
+    areas = places.find(session, q, hazards=False)
+    if not areas.alike:
+        found += [("area", p.label, {"admin": p.code}) for p in areas.places if p.code]
+    named: list[tuple[str, str, str]] = []
+    for what, label, wanted in found:
+        param = urlencode({**kept, **wanted})
+        if param not in {n[2] for n in named}:
+            named.append((what, label, param))
     return named[:6]
 
 
@@ -926,7 +937,7 @@ def register_page(
         contams=list(Contamination),
         sorts=list(register.SORTS),
         sort_labels=register.SORT_LABELS,
-        elsewhere=_named_elsewhere(session, chosen.q) if chosen.q and not page.matched else [],
+        elsewhere=_named_elsewhere(session, chosen) if chosen.q and not page.matched else [],
         wider=_matched_wider(session, chosen) if chosen.q and not page.matched else None,
         area_searched=(searched, area.label) if area is not None else None,
         # a search that is a hazard's very reference: among AT-10, AT-100… it is named

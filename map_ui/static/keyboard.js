@@ -62,4 +62,18 @@
 
   var summary = document.getElementById("error-summary");
   if (summary && !document.querySelector("[autofocus]")) summary.focus();
+
+  // A date that may not come before another (data-not-before: that field's id): the
+  // browser refuses the form before it is sent. The register's releases of a period with
+  // "to" before "from" had opened the API's JSON answer in place of the page (helper-98).
+  document.querySelectorAll("input[type=date][data-not-before]").forEach(function (field) {
+    var first = document.getElementById(field.dataset.notBefore);
+    if (!first) return;
+    var floor = field.getAttribute("min") || "";
+    var follow = function () {
+      field.min = first.value && first.value > floor ? first.value : floor;
+    };
+    first.addEventListener("change", follow);
+    follow();
+  });
 })();

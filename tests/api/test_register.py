@@ -834,7 +834,8 @@ def test_the_register_page_offers_the_releases_of_a_period_in_every_format(
     page = client.get("/hazards", params={"as_of": "2023-12-31", "contamination": "CMR"}).text
     form = re.search(r'<form class="release-range".*?</form>', page, re.S)
     assert form, page
-    fields = dict(re.findall(r'name="([a-z]+)" value="([^"]*)"', form.group(0)))
+    fields = dict(re.findall(r'name="([a-z]+)"(?: id="[^"]*")? value="([^"]*)"', form.group(0)))
+    assert 'data-not-before="range-from"' in form.group(0)  # "to" refused before "from"
     assert fields == {"contamination": "CMR", "from": "2023-01-01", "to": "2023-12-31"}
     formats = re.findall(r'formaction="/api/v1/releases\.([a-z]+)"', form.group(0))
     assert formats == ["gpkg", "zip", "kml", "geojson", "csv", "xlsx"]
@@ -1128,6 +1129,10 @@ def test_a_search_that_finds_nothing_names_areas_by_their_other_names_and_the_wi
     assert 'href="/hazards?admin=P-W"' in said.group(1)
     assert 'href="/hazards?admin=D-W1"' in said.group(1)
     assert "also written Westerly" in html.unescape(said.group(1))
+    # the other filters kept in the links: they had listed every operator's hazards
+    mag = viewer.get("/hazards", params={"q": "westerly", "operator": "MAG"}).text
+    said = re.search(r'id="search-elsewhere">(.*?)</p>', mag, re.S)
+    assert said and 'href="/hazards?operator=MAG&amp;admin=P-W"' in said.group(1), said
     # AT-000002 lies in the east: searched under the west, it is said to be elsewhere
     west = viewer.get("/hazards", params={"q": "AT-000002", "admin": "P-W"}).text
     assert 'id="register-count">0 hazards' in west

@@ -344,6 +344,25 @@ def test_a_suspected_areas_edge_is_dashed_so_status_is_not_told_by_colour_alone(
     assert tab.errors == []
 
 
+def test_the_registers_releases_of_a_period_refuse_an_end_before_the_start(
+    tab: Watched, site: LiveSite
+) -> None:
+    """ "to" before "from" had opened the API's JSON answer in place of the register
+    (helper-98): the browser refuses the form before it is sent."""
+    open_settled(tab.page, f"{site.url}/hazards")
+    tab.page.fill("#range-from", "2025-06-01")
+    tab.page.fill("#range-to", "2025-01-01")
+    assert tab.page.evaluate("document.getElementById('range-to').min") == "2025-06-01"
+    assert tab.page.evaluate("document.getElementById('range-to').checkValidity()") is False
+    tab.page.fill("#range-to", "2025-12-31")
+    assert tab.page.evaluate("document.getElementById('range-to').checkValidity()") is True
+    with tab.page.expect_download() as taken:
+        tab.page.click("#release-range button:has-text('CSV')")
+    assert taken.value.suggested_filename == "releases-from-2025-06-01-to-2025-12-31.csv"
+    # a navigation that became a download is "aborted" for the browser, nothing more
+    assert [e for e in tab.errors if "/api/v1/releases.csv" not in e] == []
+
+
 def test_clicking_a_hazard_opens_its_popup_and_page(tab: Watched, site: LiveSite) -> None:
     lat, lon = site.hazard_at
     tab.page.goto(f"{site.url}/map#16/{lat}/{lon}")
