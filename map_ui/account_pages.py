@@ -632,6 +632,7 @@ def audit_page(
     Sign-ins change nothing and come many a day: they are left out unless asked for (the
     box, or the action's name), so that the first page shows what was changed.
     """
+    action = (action or "").strip() or None  # a space alone is no filter (helper-98)
     names = audit.action_names(session)
     chosen = _actions_meant(action, names) if action else []
     events = (

@@ -18,6 +18,7 @@ from map_ui.style import (
     METHOD_LABELS,
     OUTSIDE_COLOUR,
     STATUS_COLOURS,
+    STATUS_DASHES,
     STATUS_EDGES,
 )
 
@@ -65,6 +66,9 @@ def hazard_map(
     outside = outside or []
     colour = STATUS_COLOURS.get(status or "", STATUS_COLOURS["SHA"])
     edge = STATUS_EDGES.get(status or "", STATUS_EDGES["SHA"])  # 3:1 against the basemap
+    # dashed for a suspected area, as on the national map; the boundary in force dotted, so
+    # that a confirmed hazard's page shows no dashed edge (helper-98)
+    dash = STATUS_DASHES.get(status or "", STATUS_DASHES["SHA"]) or None
     singles = [g for g in (remaining, boundary) if g]
     geometries, simplified = _light([f["geometry"] for f in [*releases, *outside]] + singles)
     it = iter(geometries)
@@ -105,7 +109,13 @@ def hazard_map(
             {
                 "name": "Remaining",
                 "data": _single(remaining_light),
-                "style": {"color": edge, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.7},
+                "style": {
+                    "color": edge,
+                    "weight": 1.5,
+                    "dashArray": dash,
+                    "fillColor": colour,
+                    "fillOpacity": 0.7,
+                },
             }
         )
     if boundary_light:
@@ -113,16 +123,32 @@ def hazard_map(
             {
                 "name": "Boundary in force",
                 "data": _single(boundary_light),
-                "style": {"color": "#333333", "weight": 2, "fill": False, "dashArray": "5 4"},
+                "style": {
+                    "color": "#333333",
+                    "weight": 2.5,
+                    "fill": False,
+                    "dashArray": "1 5",
+                    "lineCap": "round",
+                },
             }
         )
     # what the map draws: a withdrawn hazard, or one released whole, has no remaining
     # ground, and its legend had still said "Remaining (CHA)" (a first-time user's review)
     legend: list[list[Any]] = (
-        [[colour, f"Remaining ({status or 'SHA'})", edge]] if remaining_light else []
+        [
+            [
+                colour,
+                f"Remaining ({status or 'SHA'}{', dashed edge' if dash else ''})",
+                edge,
+                False,
+                bool(dash),
+            ]
+        ]
+        if remaining_light
+        else []
     )
     legend += [[c, METHOD_LABELS[k]] for k, c in METHOD_COLOURS.items()]
     if beyond:
         legend.append([OUTSIDE_COLOUR, "Released outside the hazard (not counted)"])
-    legend.append(["transparent", "Boundary in force", "#333333"])
+    legend.append(["transparent", "Boundary in force (dotted)", "#333333"])
     return {"layers": layers, "legend": legend, "simplified": simplified}

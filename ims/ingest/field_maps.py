@@ -59,6 +59,7 @@ from ims.ingest.fields import (
     DATE_ORDERS,
     HAZARD_FIELDS,
     HAZARDS,
+    OWN_EXPORT_NAMES,
     RELEASE_FIELDS,
     RELEASES,
     TEMPLATES,
@@ -468,12 +469,8 @@ def parse_field_map(text_value: str | None) -> dict[str, str]:
 
 # A file of ims's own (the register's files, as a GIS officer takes them to QGIS and sends
 # a revised boundary back, or a data manager corrects releases): the name it gives a
-# template field, and the columns ims computes, which are not kept as the record's own
-# (they would be stale at once).
-OWN_EXPORT_NAMES: dict[str, dict[str, str]] = {
-    "hazards": {"contam": "contamination"},
-    "releases": {"contam": "contamination"},
-}
+# template field (``ims.ingest.fields.OWN_EXPORT_NAMES``), and the columns ims computes,
+# which are not kept as the record's own (they would be stale at once).
 # Names a register file gives a template field that it also writes, under the field's
 # own name, with another figure: a releases file's "area_m2" is the area ims counted and its
 # "stated_area_m2" (a shapefile's "stated_m2") the operator's, the template's "area_m2".

@@ -187,6 +187,12 @@ BLANK_TEXT: Final = frozenset(("", "NaT", "nan", "None", "<NA>"))  # an empty ce
 # A revision keeps, of what it leaves blank, the value in force; "(none)" in one of these
 # fields empties it on purpose (a mark recorded in error, estimates withdrawn). A word of
 # its own, not a blank nor "None", which files write for an empty cell.
+# The name ims's own files (the register's) give a template field: read back as that
+# field, and said nowhere (ims.ingest.field_maps.own_column, ims.ingest.tables.form_export).
+OWN_EXPORT_NAMES: Final[dict[str, dict[str, str]]] = {
+    "hazards": {"contam": "contamination"},
+    "releases": {"contam": "contamination"},
+}
 NONE_TEXT: Final = "(none)"
 CLEARABLE: Final = ("used_from", "used_to", "munitions", "marked")
 

@@ -50,7 +50,15 @@ from ims.errors import InvalidUpload
 from ims.ingest.archive import ACCEPTED
 from ims.ingest.archive import MAX_WORKBOOK_COLUMNS as MAX_TABLE_COLUMNS
 from ims.ingest.crs import to_wgs84
-from ims.ingest.fields import HAZARD_FIELDS, HAZARDS, RELEASE_FIELDS, RELEASES, FieldType, blank
+from ims.ingest.fields import (
+    HAZARD_FIELDS,
+    HAZARDS,
+    OWN_EXPORT_NAMES,
+    RELEASE_FIELDS,
+    RELEASES,
+    FieldType,
+    blank,
+)
 from ims.ingest.forms import CODE_LABELS, LABELS
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
@@ -236,7 +244,12 @@ def form_export(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     frame = raw.drop(columns=dropped).rename(columns=renamed)
     kept = [c for c in frame.columns if not frame[c].map(blank).all() or c in _KNOWN]
     frame = frame[kept]
-    labels = sorted(c for c, target in renamed.items() if target != _short(c))
+    # the register's own names ("contamination") read back as theirs without a word: ims's
+    # own CSV sent back had been told its columns were a form's labels (helper-98)
+    own = {name for names in OWN_EXPORT_NAMES.values() for name in names.values()}
+    labels = sorted(
+        c for c, target in renamed.items() if target != _short(c) and str(c).casefold() not in own
+    )
     if labels:
         notes.append(
             "columns named by the questions' labels of ims's form were read as the "

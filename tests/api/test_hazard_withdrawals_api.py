@@ -187,7 +187,7 @@ def test_a_hazards_page_offers_its_withdrawal_only_when_nothing_of_it_counts(
     # its map draws the boundary it was recorded with, and its legend no remaining ground
     legend = re.search(r"data-layers='(.*?)'", gone, re.S)
     assert legend and "Remaining (" not in html.unescape(legend.group(1))
-    assert "Remaining (SHA)" in html.unescape(reviewer.get("/hazards/HW-1").text)
+    assert "Remaining (SHA, dashed edge)" in html.unescape(reviewer.get("/hazards/HW-1").text)
     assert "on the national map" in reviewer.get("/hazards/HW-1").text
 
 

@@ -226,6 +226,17 @@ def test_hazard_page_draws_its_map(tab: Watched, site: LiveSite) -> None:
     assert tab.page.locator(".legend").count() == 1
     # its five rows take less than a third of the map: open on a wide screen
     assert tab.page.locator("details.legend").get_attribute("open") == ""
+    # its remaining ground edged as on the national map (dashed if suspected), and the
+    # boundary in force dotted: a confirmed hazard's page had shown a dashed edge (helper-98)
+    edges = tab.page.eval_on_selector_all(
+        ".leaflet-overlay-pane path",
+        "ps => ps.map(p => [p.getAttribute('stroke'), p.getAttribute('stroke-dasharray')])",
+    )
+    assert ["#333333", "1 5"] in edges, edges
+    for stroke, dash in edges:
+        if stroke in STATUS_EDGES.values():
+            assert bool(dash) == (stroke == STATUS_EDGES["SHA"]), (stroke, dash)
+    assert "Boundary in force (dotted)" in tab.page.inner_text("details.legend")
     tab.shoot("hazard")
     assert tab.errors == []
 

@@ -1070,6 +1070,8 @@ def test_the_audit_trail_leaves_sign_ins_out_unless_asked(
     word = admin.get("/admin/audit", params={"action": "approved"})
     assert set(actions(word.text)) == {"submission.approved"}
     assert '<option value="submission approved">' in plain.text
+    blank = admin.get("/admin/audit", params={"action": " "})
+    assert "submission.approved" in actions(blank.text)  # a space alone is no filter
     none = admin.get("/admin/audit", params={"action": "no such thing"}).text
     assert "No event matches the filter." in none and "Nothing recorded yet" not in none
     # a submission's status as every other page says it
