@@ -196,6 +196,13 @@ def _said(error: dict[str, Any]) -> str:
         if kind == "int_parsing":
             return f'"{shown}" is not a whole number'
         return f'"{shown}" is not a date: write it as year-month-day, e.g. 2025-12-31'
+    if kind in ("model_attributes_type", "dict_type") and tuple(error.get("loc", ())) == ("body",):
+        # a JSON body sent as a form's (curl -d without a content type): pydantic's "Input
+        # should be a valid dictionary" said nothing of the header (helper-98)
+        return (
+            "the body is not a JSON object: send it as JSON, with the header "
+            "Content-Type: application/json"
+        )
     most = (error.get("ctx") or {}).get("max_length")
     if kind == "string_too_long" and isinstance(given, str) and most is not None:
         return f"{len(given):,} characters, more than the {most:,} it takes"

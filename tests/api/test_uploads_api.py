@@ -197,6 +197,13 @@ def test_partial_may_be_given_as_a_json_body_and_an_unknown_key_is_refused(
     reviewer = client_as("reviewer")
     wrong = reviewer.post(f"/api/v1/submissions/{sent['id']}/approve", json={"partal": True})
     assert wrong.status_code == 422 and "partal" in wrong.text
+    # JSON sent as a form's body (curl -d without a content type): said how to send it
+    plain = reviewer.post(
+        f"/api/v1/submissions/{sent['id']}/approve",
+        content=b'{"partial": true}',
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert plain.status_code == 422 and "Content-Type: application/json" in plain.text, plain.text
     done = reviewer.post(f"/api/v1/submissions/{sent['id']}/approve", json={"partial": True})
     assert done.status_code == 200 and done.json()["partial"] is True, done.text
     assert count(session, "hazard") == 1
