@@ -398,6 +398,9 @@ def submission_page(
         rejected_twin=rejected,
         # a record sent from a form, to correct in it: its sender had no file (helper-97)
         form_correction=record_pages.correction_of(session, principal, submission_id),
+        form_record=record_pages.is_form_record(
+            review.submission["filename"], review.submission["feature_count"]
+        ),
         map_config={"bounds": review.bounds, "submission": submission_id, "legend": legend_data()},
     )
 

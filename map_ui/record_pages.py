@@ -46,7 +46,7 @@ from ims.domain.findings import Finding
 from ims.errors import Conflict, ImsError, InvalidRequest
 from ims.ingest import drawn
 from ims.ingest.fields import NONE_TEXT
-from ims.ingest.validate import REPAIR_HINT
+from ims.ingest.validate import REPAIR_HINT, SPLIT_AGAIN, SPLIT_OUTSIDE
 from ims.jobs import ONE_FEATURE_TIME_S, read_one_feature
 from ims.queries import hazards, national
 from ims.queries.records import release_preview
@@ -148,7 +148,7 @@ def correction_of(
     matched = FORM_FILE.fullmatch(row.filename or "")
     if (
         matched is None
-        or row.feature_count != 1
+        or not is_form_record(row.filename, row.feature_count)
         or row.replaced
         or row.status not in (SubmissionStatus.VALIDATED, SubmissionStatus.REJECTED)
         or not access.may_see_submission(principal, row.organisation_id)
@@ -505,6 +505,30 @@ FORM_WORDS = {
     "hazard_id": "Hazard id",
     "release_id": "Release id",
 }
+
+
+# A file's advice as the reader of a record sent from a form is given it: the form has no
+# split choice, nor a command line (a first-time user's review, helper-97)
+FORM_ADVICE = {
+    SPLIT_AGAIN: "record each part as a release of its own hazard, from that hazard's page",
+    SPLIT_OUTSIDE: "a file uploaded with the split choice records it as land released "
+    "outside hazards",
+}
+
+
+def in_a_forms_words(message: str) -> str:
+    """A finding's message with a file's advice as a form's reader can follow it."""
+    for advice, instead in FORM_ADVICE.items():
+        message = message.replace(advice, instead)
+    return message
+
+
+templates.env.filters["form_words"] = in_a_forms_words
+
+
+def is_form_record(filename: str | None, feature_count: int) -> bool:
+    """Whether a submission is a record sent from a form (its file the form's own)."""
+    return feature_count == 1 and FORM_FILE.fullmatch(filename or "") is not None
 
 
 def _in_the_forms_words(message: str) -> str:

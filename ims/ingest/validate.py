@@ -1913,6 +1913,12 @@ def _shares_outside(
 SPLIT_CHOICE = (
     '"Split releases among the hazards they lie on" on the upload page, ims import --split'
 )
+# What a finding tells a file's sender to do with it (a form's reader is told otherwise:
+# map_ui.record_pages.in_a_forms_words)
+SPLIT_AGAIN = (
+    f"send it again with the split choice ({SPLIT_CHOICE}) to record each part against its hazard"
+)
+SPLIT_OUTSIDE = f"the split choice, {SPLIT_CHOICE}, records it as land released outside hazards"
 _OVERLAY_BLOCK = 50_000  # releases overlaid with their hazard at once
 
 
@@ -1987,8 +1993,7 @@ def _named_release(
             "lies_on_other_hazards",
             WARNING,
             f"part of the release lies on other {noun(len(others), 'hazard')} "
-            f"{_listing(others)}, not counted there: send it again with the split choice "
-            f"({SPLIT_CHOICE}) to record each part against its hazard",
+            f"{_listing(others)}, not counted there: {SPLIT_AGAIN}",
             "geometry",
         )
     elif share_outside > RELEASE_OUTSIDE_WARNING:
@@ -2010,8 +2015,8 @@ def _named_release(
             WARNING,
             f"{outside_m2:,.0f} m² ({100 * share_outside:.0f}%) of the release lies "
             f"outside hazard {hazard_ref}{day}: that part is not counted "
-            "as released (if it was cleared, the hazard's boundary may need a revision; the "
-            f"split choice, {SPLIT_CHOICE}, records it as land released outside hazards)",
+            "as released (if it was cleared, the hazard's boundary may need a revision; "
+            f"{SPLIT_OUTSIDE})",
             "geometry",
         )
     return None

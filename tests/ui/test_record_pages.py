@@ -960,3 +960,27 @@ def test_a_form_replaces_only_a_record_of_its_own_kind_and_hazard_still_awaiting
     assert late.status_code == 422 and "approved, replaced or withdrawn meanwhile" in late.text
     assert 'name="replaces"' not in late.text
     assert status(release) == "approved"
+
+
+def test_a_release_from_the_form_on_two_hazards_is_told_what_a_form_can_do(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """The review of a release sent from the form told its sender to send it again with
+    the upload page's split choice, or `ims import --split` (helper-97)."""
+    admin = client_as()
+    left, right = box(103.40, 19.40, 103.41, 19.41), box(103.41, 19.40, 103.42, 19.41)
+    _approve(client_as("reviewer"), _record(admin, "PG-LEFT", coordinates=left.wkt))
+    _approve(client_as("reviewer"), _record(admin, "PG-RIGHT", coordinates=right.wkt))
+    sent = admin.post(
+        "/hazards/PG-LEFT/releases/new",
+        data={"release_id": "PG-R-BOTH", "method": "cleared", "released": "2022-01-01",
+              "coordinates": box(103.405, 19.40, 103.415, 19.41).wkt},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert sent.status_code == 303, sent.text[:2000]
+    page = html.unescape(admin.get(sent.headers["location"]).text)
+    said = re.search(r"<code>lies_on_other_hazards</code>.*?</li>", page, re.S)
+    assert said, page
+    assert "record each part as a release of its own hazard, from that hazard's page" in said[0]
+    assert "--split" not in said[0] and "upload page" not in said[0]
+    assert "to fix the file in QGIS" not in page
