@@ -13,6 +13,7 @@ The parsers below read one cell of a type; a value that cannot be read raises
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 import math
 import re
@@ -300,6 +301,13 @@ def parse_date(value: Any, *, where: str) -> dt.date | None:
         )
     parts = day_and_month(text)
     if parts is not None:
+        first, second, year = parts
+        if first == second:
+            # the same day whichever comes first (09/09/2021): nothing to guess, and it had
+            # been refused, "with the day first it is 2021-09-09; with the month first it
+            # is 2021-09-09" (a legacy migration's review, helper-99)
+            with contextlib.suppress(ValueError):
+                return dt.date(year, first, first)
         raise InvalidRequest(f"{where}: {text!r} {_read_as(*parts)}") from None
     if _SHORT_YEAR.match(text):
         raise InvalidRequest(

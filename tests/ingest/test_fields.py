@@ -166,3 +166,20 @@ def test_a_date_that_names_no_day_in_the_mappings_order_is_told_in_that_order(
         dt.date(2025, 6, 1),
         dt.date(2025, 1, 6),
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "day"),
+    [("09/09/2021", dt.date(2021, 9, 9)), ("1.1.2020", dt.date(2020, 1, 1)),
+     ("12-12-2019 14:30", dt.date(2019, 12, 12))],
+)  # fmt: skip
+def test_a_date_that_reads_the_same_either_way_round_needs_no_order(
+    written: str, day: dt.date
+) -> None:
+    """09/09/2021 had been refused as ambiguous, "with the day first it is 2021-09-09; with
+    the month first it is 2021-09-09" (a legacy migration's review, helper-99)."""
+    assert parse_date(written, where="f") == day
+    with pytest.raises(InvalidRequest, match="with the day first it is 2021-09-10"):
+        parse_date("10/09/2021", where="f")  # two days: still refused without an order
+    with pytest.raises(InvalidRequest, match="names no day"):
+        parse_date("31/31/2021", where="f")
