@@ -87,6 +87,38 @@ def test_utm_shapefile_is_staged_then_approved(
     assert session.scalar(select(func.count()).select_from(Hazard)) == 2
 
 
+def test_a_munition_code_in_other_capitals_is_read_as_the_code(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """A file's "Blu-26" was an unknown type, "did you mean BLU-26", and the upload page maps no
+    munition codes (a legacy migration's review, helper-99): read as BLU-26, as "sha" is
+    SHA. A code that is not one in any capitals is still told."""
+    frame = hazard_frame(
+        [
+            {"hazard_id": "CAP-1", "munitions": "Blu-26:7;m42:2;BLU-26:1"},
+            {"hazard_id": "CAP-2", "munitions": "BLU26:4"},
+        ],
+        [box(103.1, 19.4, 103.11, 19.41), box(103.2, 19.4, 103.21, 19.41)],
+    )
+    outcome = submissions.stage(
+        session, write_zip(frame, tmp_path, "caps"), kind="hazards", organisation="MAG"
+    )
+    found = [(f.row, f.code, f.message) for f in outcome.findings if f.code != "file_note"]
+    assert [(row, code) for row, code, _ in found] == [
+        (1, "repeated_munition"),
+        (2, "unknown_munition"),
+    ], found
+    assert "BLU-26:8" in found[0][2] and "'BLU26'; did you mean BLU-26" in found[1][2]
+    clean = session.scalar(
+        text(
+            "SELECT clean->'munitions' FROM submission_feature WHERE submission_id = :s"
+            " AND row_number = 1"
+        ),
+        {"s": outcome.submission.id},
+    )
+    assert clean == {"BLU-26": 8, "M42": 2}
+
+
 def test_errors_block_approval_and_nothing_is_applied(
     session: Session, country: None, tmp_path: Path
 ) -> None:
