@@ -185,13 +185,15 @@ def read_table(
     _refuse(_nul_cells(raw), where)
     frame, notes = form_export(raw)
     notes[:0] = read
-    geometry, source, unread = _geometry(frame, where, crs)
+    geometry, source, unread, how = _geometry(frame, where, crs)
     used = [c for c in source if c in frame.columns]
     frame = frame.drop(columns=used)
+    if how == "wkt" and str(source[0]).lower() not in WKT_COLUMNS:
+        notes.append(f"the column {source[0]!r} was read as the polygons: its cells are WKT")
     # A form's geo strings are latitude and longitude on WGS84 whatever is said: the CRS is
     # the file's own, and no one is asked for it (the upload page had asked for an ODK
     # export's: a walk-through as a field team leader).
-    geo_strings = len(source) == 1 and str(source[0]).lower() not in WKT_COLUMNS
+    geo_strings = how == "geo"
     stated = CRS.from_epsg(4326) if geo_strings else crs or CRS.from_epsg(4326)
     result = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, crs=stated))
     if stated.to_epsg() != 4326:
@@ -700,6 +702,22 @@ def _find(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
     return next((by_lower[n] for n in names if n in by_lower), None)
 
 
+# A cell of WKT polygons, as a GIS or a database writes them (any capitals, Z or M)
+_WKT_CELL = re.compile(r"^\s*(?:MULTI)?POLYGON\s*(?:Z|M|ZM)?\s*(?:\(|EMPTY)", re.IGNORECASE)
+
+
+def _wkt_column(frame: pd.DataFrame) -> str | None:
+    """The one column, whatever its name, whose cells are WKT polygons: "WKT (UTM 48N)" or
+    "Shape" refused a whole hand-kept workbook before its columns could be matched (a
+    legacy migration's review, helper-99). None where no column, or several, are."""
+    found = []
+    for column in frame.columns:
+        cells = [v for v in frame[column].head(200) if isinstance(v, str) and v.strip()]
+        if cells and all(_WKT_CELL.match(v) for v in cells[:20]):
+            found.append(str(column))
+    return found[0] if len(found) == 1 else None
+
+
 def _label_points(
     frame: pd.DataFrame, geoms: list[BaseGeometry | None], crs: CRS | None
 ) -> list[str]:
@@ -725,21 +743,22 @@ def _label_points(
 
 def _geometry(
     frame: pd.DataFrame, where: str, crs: CRS | None
-) -> tuple[list[BaseGeometry | None], list[str], dict[int, str]]:
-    """Each row's geometry, the columns it was read from, and why a row's could not be read
-    (its row from 0). A file none of whose geometries can be read is refused whole."""
+) -> tuple[list[BaseGeometry | None], list[str], dict[int, str], str]:
+    """Each row's geometry, the columns it was read from, why a row's could not be read
+    (its row from 0), and how they were read ("geo": a form's geo strings, "wkt" or
+    "points"). A file none of whose geometries can be read is refused whole."""
     geo = _find(frame, GEO_COLUMNS) or _geo_string_column(frame)
     if geo is not None:
         geoms, unread = _per_row(
             [(v,) for v in frame[geo]], lambda v, i, ps: _geo_string(v, i, geo, ps), where
         )
-        return geoms, [geo], unread
-    wkt = _find(frame, WKT_COLUMNS)
+        return geoms, [geo], unread, "geo"
+    wkt = _find(frame, WKT_COLUMNS) or _wkt_column(frame)
     if wkt is not None:
         geoms, unread = _per_row(
             [(v,) for v in frame[wkt]], lambda v, i, ps: _wkt(v, i, wkt, ps), where
         )
-        return geoms, [wkt, *_label_points(frame, geoms, crs)], unread
+        return geoms, [wkt, *_label_points(frame, geoms, crs)], unread, "wkt"
     lat, lon = _find(frame, LAT_COLUMNS), _find(frame, LON_COLUMNS)
     if lat is not None and lon is not None:
         geographic = crs is None or crs.is_geographic
@@ -748,7 +767,7 @@ def _geometry(
             lambda y, x, i, ps: _point(y, x, i, lat, lon, ps, geographic),
             where,
         )
-        return geoms, [lat, lon], unread
+        return geoms, [lat, lon], unread, "points"
     if _is_a_form_definition(frame):
         # an XLSForm's survey sheet: the form, not what was collected with it (a new
         # user's review uploaded ims's own form and was told of a missing column)
@@ -761,7 +780,8 @@ def _geometry(
     raise InvalidUpload(
         f"{where} has no column giving where each feature lies: ims reads a geoshape, "
         "geotrace or geopoint column (e.g. boundary), a WKT column (wkt, geometry, geom, "
-        f"the_geom) or latitude and longitude columns (lat/latitude, lon/longitude); its "
+        "the_geom, or one column of any name whose cells are WKT polygons) or latitude and "
+        f"longitude columns (lat/latitude, lon/longitude); its "
         f"columns are {columns}; ims accepts {ACCEPTED}"
     )
 

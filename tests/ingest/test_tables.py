@@ -181,6 +181,34 @@ def test_a_file_none_of_whose_geometries_can_be_read_is_refused_naming_the_featu
     assert "Traceback" not in caught.value.detail
 
 
+def test_a_column_of_wkt_under_a_name_of_its_own_is_read_as_the_polygons(
+    tmp_path: Path,
+) -> None:
+    """A hand-kept workbook's "WKT (UTM 48N)" was refused whole before its columns could be
+    matched: only wkt, geometry, geom and the_geom were read (a legacy migration's review,
+    helper-99). The one column whose cells are WKT polygons is read, and said."""
+    path = write(
+        tmp_path,
+        "legacy.csv",
+        "Hazard No,WKT (UTM 48N),Village\n"
+        'L-1,"POLYGON ((500000 2100000, 500100 2100000, 500100 2100100, 500000 2100000))",Ban Na\n',
+    )
+    read = read_upload(path, tmp_path / "work", crs="EPSG:32648")
+    (geom,) = read.frame.geometry
+    assert geom.geom_type == "Polygon" and 104.99 < geom.bounds[0] < 105.01
+    assert "WKT (UTM 48N)" not in read.frame.columns and "Village" in read.frame.columns
+    assert any("the column 'WKT (UTM 48N)' was read as the polygons" in n for n in read.warnings)
+    # two such columns: which is meant is not guessed
+    both = write(
+        tmp_path,
+        "two.csv",
+        'id,a,b\n1,"POLYGON ((103 19, 103.1 19, 103.1 19.1, 103 19))",'
+        '"POLYGON ((103 19, 103.2 19, 103.2 19.2, 103 19))"\n',
+    )
+    with pytest.raises(InvalidUpload, match="no column giving where each feature lies"):
+        read_upload(both, tmp_path / "work2")
+
+
 def test_a_table_with_projected_coordinates_takes_the_stated_crs(tmp_path: Path) -> None:
     path = write(tmp_path, "utm.csv", "id,x,y\n1,500000,2100000\n")
     read = read_upload(path, tmp_path / "work", crs="EPSG:32648")
