@@ -15,6 +15,7 @@ SHIPPED = {
     "ims._migrations.versions": "migrations/versions",
     "ims._sample_data.boundaries": "sample_data/boundaries",
     "ims._sample_data.examples": "sample_data/examples",
+    "ims._docs": "docs",  # the guides the pages show (map_ui.upload_pages.guide_page)
 }
 
 setup(

@@ -43,6 +43,9 @@ BOUNDARIES_DIR: Final = SAMPLE_DATA / "boundaries"
 EXAMPLES_DIR: Final = SAMPLE_DATA / "examples"
 """The operator example files the demo stages for review."""
 
+DOCS: Final = _shipped("_docs", "docs")
+"""The project's guides (``migration.md``, ``operations.md``), which pages show too."""
+
 
 def default_data_dir() -> Path:
     """Where the embedded cluster lives unless ``IMS_DATA_DIR`` says otherwise: one place

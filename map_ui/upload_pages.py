@@ -7,10 +7,12 @@ The page is a form and a script (static/upload.js): the file is read by
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from ims.api.auth import PrincipalDep
 from ims.api.deps import SessionDep
@@ -19,7 +21,8 @@ from ims.domain import access
 from ims.domain.enums import UploadKind
 from ims.ingest.fields import TEMPLATES
 from ims.queries import submissions
-from map_ui.rendering import page
+from ims.resources import DOCS
+from map_ui.rendering import error_page, page
 
 router = APIRouter(include_in_schema=False)
 
@@ -99,6 +102,24 @@ def new_submission_page(
         crs_choices=CRS_CHOICES,
         config={"dictionary": dictionary()},
     )
+
+
+# The guides a page shows, by the name in its address, with their titles' words.
+GUIDES: Final = {"migration": "migration.md"}
+
+
+@router.get("/help/{name}", response_class=HTMLResponse)
+def guide_page(request: Request, name: str) -> HTMLResponse:
+    """A guide of the project's docs as a page: the migration guide had been in the
+    repository alone, and the upload page linked nothing of it (a legacy migration's
+    review, helper-99). Markdown rendered without its own HTML."""
+    file = GUIDES.get(name)
+    if file is None or not (DOCS / file).is_file():
+        return error_page(request, 404, "No such guide", f"ims has no guide named {name!r}")
+    text = (DOCS / file).read_text(encoding="utf-8")
+    body = MarkdownIt("commonmark", {"html": False}).render(text)
+    title = next((line[2:].strip() for line in text.splitlines() if line.startswith("# ")), name)
+    return page(request, "guide.html", active="submissions", title=title, body=Markup(body))
 
 
 @router.get("/submissions/dictionary", response_class=HTMLResponse)

@@ -27,9 +27,22 @@ if TYPE_CHECKING:
     from tests.conftest import TestServer
 
 # What the build reads: the project's metadata and the directories the wheel ships.
-SOURCES = ("pyproject.toml", "setup.py", "README.md", "ims", "map_ui", "migrations", "sample_data")
+SOURCES = (
+    "pyproject.toml",
+    "setup.py",
+    "README.md",
+    "ims",
+    "map_ui",
+    "migrations",
+    "sample_data",
+    "docs",
+)
 # Where the wheel carries what lives outside the packages in a checkout.
-SHIPPED_AS = {"migrations": "ims/_migrations", "sample_data": "ims/_sample_data"}
+SHIPPED_AS = {
+    "migrations": "ims/_migrations",
+    "sample_data": "ims/_sample_data",
+    "docs": "ims/_docs",
+}
 
 
 def pip(*args: str) -> None:
@@ -80,7 +93,10 @@ def test_the_wheel_carries_the_migrations_pages_reports_and_demo_data(wheel: Pat
         "report templates": checkout_files("ims/reports/templates"),
         "sample data files": checkout_files("sample_data/boundaries")
         | checkout_files("sample_data/examples"),
+        # the guides the pages show (/help/migration); not the decisions below them
+        "guides": {f for f in checkout_files("docs", "*.md") if f.count("/") == 2},
     }
+    assert "ims/_docs/migration.md" in wanted["guides"]
     assert "ims/_migrations/env.py" in wanted["migration files"]
     assert "ims/_migrations/versions/20261123_0001_enable_postgis.py" in wanted["migration files"]
     for what, files in wanted.items():

@@ -174,6 +174,7 @@ PERMISSIONS: dict[str, Rule] = {
     "add_reference": ADMIN,
     "new_submission_page": UPLOAD,
     "data_dictionary_page": SIGNED_IN,
+    "guide_page": SIGNED_IN,  # the migration guide, linked from the upload page
     # API: the hazard register and releases (no geometries or references where locations
     # are generalised; files not at all there)
     "list_hazards": READ,

@@ -11,7 +11,7 @@
 (function () {
   "use strict";
   var boxes = Array.prototype.slice.call(
-    document.querySelectorAll(".scroll, .chart-scroll, pre.commands")
+    document.querySelectorAll(".scroll, .chart-scroll, pre.commands, article.guide pre")
   );
   var HEADING = /^(H[1-6]|FIGCAPTION|LEGEND)$/;
 

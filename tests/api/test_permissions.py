@@ -413,6 +413,7 @@ REQUESTS: dict[str, Call] = {
     ),
     "new_submission_page": lambda c, w: c.get("/submissions/new", follow_redirects=False),
     "data_dictionary_page": lambda c, w: c.get("/submissions/dictionary", follow_redirects=False),
+    "guide_page": lambda c, w: c.get("/help/migration", follow_redirects=False),
     "list_hazards": lambda c, w: c.get("/api/v1/hazards"),
     "export_hazards": lambda c, w: c.get("/api/v1/hazards.csv"),
     "list_releases": lambda c, w: c.get("/api/v1/releases"),

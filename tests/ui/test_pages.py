@@ -1269,3 +1269,18 @@ def test_the_api_documentation_has_a_way_back_and_loads_nothing_from_elsewhere(
     for link in loaded:
         if not link.startswith("data:"):
             assert client.get(link).status_code == 200, link
+
+
+def test_the_migration_guide_is_a_page_the_upload_page_links(client: TestClient) -> None:
+    """The migration guide was in the repository alone: /docs, /docs/migration and /help
+    answered 404, and the upload page linked nothing of it (a legacy migration's review,
+    helper-99)."""
+    upload = client.get("/submissions/new").text
+    assert '<a href="/help/migration" id="migration-guide">' in upload
+    guide = client.get("/help/migration")
+    assert guide.status_code == 200
+    assert "<title>Migrating a national database into ims" in guide.text
+    assert "<h1>Migrating a national database into ims</h1>" in guide.text
+    assert "<code>ims import</code>" in guide.text and "\n# " not in guide.text
+    assert client.get("/help/design").status_code == 404  # only the guides named
+    assert client.get("/help/..%2Fdesign").status_code == 404
