@@ -282,6 +282,12 @@ def approve(
             submission.kind,
             submission_id,
             within=submission.organisation_id if submission.own_records else None,
+            # the submission it replaced, superseded since, is said as it was at upload:
+            # the warning had gone from the page once approved (helper-99)
+            replaces=submission.replaces,
+            choices=submissions.Choices(
+                submission.repair, submission.split, submission.field_map, submission.crs
+            ),
         )
         kept += [same] if same is not None else []
         kept += submissions.not_left_out(

@@ -1016,7 +1016,17 @@ def stage(
             ),
         )
     same = same_file(
-        session, sha256, kind, replaces=replaces, within=org.id if own_records and org else None
+        session,
+        sha256,
+        kind,
+        replaces=replaces,
+        within=org.id if own_records and org else None,
+        choices=Choices(
+            repair,
+            split and kind == UploadKind.RELEASES,
+            in_use.as_json() if in_use else None,  # as its submission keeps it
+            read.source_crs,
+        ),
     )
     if same is not None:
         findings.insert(0, same)
@@ -1147,6 +1157,29 @@ def awaiting_twin(
     return Awaiting(row.id, row.uploaded_at, row.uploaded_by) if row else None
 
 
+@dataclass(frozen=True)
+class Choices:
+    """How a file was read: the choices its upload gave (its submission keeps them)."""
+
+    repair: bool
+    split: bool
+    field_map: Mapping[str, Any] | None
+    crs: str | None
+
+    def changed_from(self, earlier: Any) -> list[str]:
+        """What these choices change of ``earlier``'s (a submission's row), in words."""
+        said = []
+        if self.repair != bool(earlier.repair):
+            said.append(f"invalid polygons {'repaired' if self.repair else 'not repaired'}")
+        if self.split != bool(earlier.split):
+            said.append(f"releases {'split' if self.split else 'not split'} among hazards")
+        if (self.field_map or {}) != (earlier.field_map or {}):
+            said.append("another field mapping (its dates, values or fields)")
+        if self.crs != earlier.crs:
+            said.append(f"the coordinate system {self.crs}")
+        return said
+
+
 def same_file(
     session: Session,
     sha256: str,
@@ -1155,6 +1188,7 @@ def same_file(
     *,
     replaces: int | None = None,
     within: int | None = None,
+    choices: Choices | None = None,
 ) -> FindingData | None:
     """A note that the same file was uploaded before (not rejected nor replaced), as
     submission N: and approved, if it is, so that its features are recorded already. The
@@ -1165,13 +1199,22 @@ def same_file(
     ``within``: only that organisation's submissions (an operator's upload: it had told an
     operator of another organisation's file, its number and its status; a third attack)."""
     earlier = session.execute(
-        select(Submission.id, Submission.status)
+        select(
+            Submission.id,
+            Submission.status,
+            Submission.repair,
+            Submission.split,
+            Submission.field_map,
+            Submission.crs,
+        )
         .where(
             Submission.sha256 == sha256,
             Submission.kind == kind,
+            # the one it replaces is superseded once it is sent, and said as it was then
             Submission.status.not_in(
                 [SubmissionStatus.REJECTED, SubmissionStatus.SUPERSEDED, SubmissionStatus.WITHDRAWN]
-            ),
+            )
+            | (Submission.id == replaces),
             Submission.id < (before if before is not None else 2**31 - 1),
             true() if within is None else Submission.organisation_id == within,
         )
@@ -1184,6 +1227,16 @@ def same_file(
     if earlier is None:
         return None
     if earlier.id == replaces:
+        changed = choices.changed_from(earlier) if choices is not None else []
+        if changed:
+            # sent again read otherwise, which was the correction: it had been told that
+            # nothing in it was corrected (a legacy migration's review, helper-99)
+            return FindingData(
+                "same_file",
+                Severity.WARNING,
+                f"this is the very file of submission {earlier.id}, which it replaces, read "
+                f"with other choices: {'; '.join(changed)}",
+            )
         return FindingData(
             "same_file",
             Severity.WARNING,

@@ -529,6 +529,30 @@ def test_the_file_an_upload_replaces_is_not_told_of_as_uploaded_before(
     assert f"submission {again.submission.id} (then validated, not approved)" in said["same_file"]
 
 
+def test_the_very_file_sent_again_with_other_choices_says_what_it_reads_otherwise(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """Sent again replacing its first upload with "Repair invalid polygons" ticked, a file
+    whose one error became a repair was told "nothing in it is corrected"; and once
+    approved, the warning went from its page (a legacy migration's review, helper-99)."""
+    bowtie = Polygon([(103.1, 19.4), (103.11, 19.41), (103.11, 19.4), (103.1, 19.41)])
+    path = write_zip(hazard_frame([{"hazard_id": "RP-1"}], [bowtie]), tmp_path, "bowtie")
+    first = submissions.stage(session, path, kind="hazards", organisation="MAG")
+    assert first.errors == 1
+    again = submissions.stage(
+        session, path, kind="hazards", organisation="MAG", replaces=first.submission.id, repair=True
+    )
+    said = {f.code: f.message for f in again.findings}
+    expected = (
+        f"this is the very file of submission {first.submission.id}, which it replaces, read "
+        "with other choices: invalid polygons repaired"
+    )
+    assert again.errors == 0 and said["same_file"] == expected
+    approval.approve(session, again.submission.id, by="reviewer")
+    kept = {f.code: f.message for f in submissions.findings_of(session, again.submission.id)}
+    assert kept.get("same_file") == expected
+
+
 def test_an_operator_is_not_told_of_another_organisations_copy_of_their_file(
     session: Session, country: None, tmp_path: Path
 ) -> None:
