@@ -1726,6 +1726,32 @@ def test_the_releases_file_sent_back_whole_records_only_the_releases_added(
     [error] = [f for f in told["findings"] if f["severity"] == "error"]
     assert "release R1 is already recorded, and this feature changes items" in error["message"]
 
+    # a file of the data manager's own, without the items column and its own column in
+    # other capitals, gives them as they stand (it had been told it changed items and
+    # Village: helper-99)
+    record_releases(
+        session,
+        [
+            NewRelease(
+                "R9",
+                "AT-000002",
+                ReleaseMethod.CLEARED,
+                dt.date(2023, 7, 1),
+                box(102.601, 19.601, 102.603, 19.603),
+                items={"BLU-26": 4},
+                attributes={"village": "Ban Phon"},
+            )
+        ],
+    )
+    again = reviewer.get("/api/v1/releases.gpkg", params={"hazard_id": "AT-000002"})
+    own = _read_back(again.content, "gpkg", tmp_path, layer="releases")
+    own = own[own["release_id"] == "R9"].drop(columns=["items"])
+    own = own.rename(columns={"village": "Village"})
+    plain = send(pd.concat([own, added], ignore_index=True), "own")
+    assert plain["errors"] == 0, plain["findings"]
+    [left] = [f for f in plain["findings"] if f["code"] == "unchanged_left_out"]
+    assert "R9" in left["message"]
+
     body = send(pd.concat([frame, added], ignore_index=True), "whole")
     assert body["errors"] == 0, body["findings"]
     [left] = [f for f in body["findings"] if f["code"] == "unchanged_left_out"]
@@ -1735,4 +1761,4 @@ def test_the_releases_file_sent_back_whole_records_only_the_releases_added(
     assert approved.status_code == 200 and approved.json()["status"] == "approved", approved.text
     session.expire_all()
     recorded = session.execute(text("SELECT reference FROM release ORDER BY reference")).scalars()
-    assert list(recorded) == ["R1", "R2", "R3"]
+    assert list(recorded) == ["R1", "R2", "R3", "R9"]
