@@ -181,7 +181,7 @@ def read_table(
         raw = _unnamed_kept(_read_csv(path, where).dropna(how="all"), read)
     if raw.empty:
         raise InvalidUpload(f"{where} has no rows")
-    raw = raw.reset_index(drop=True)
+    raw = _totals_left_out(raw.reset_index(drop=True), read)
     _refuse(_nul_cells(raw), where)
     frame, notes = form_export(raw)
     notes[:0] = read
@@ -207,6 +207,50 @@ def read_table(
     label = f"EPSG:{stated.to_epsg()}" if stated.to_epsg() else str(stated.name)
     result.attrs[GEOMETRY_UNREAD] = {i + 1: said for i, said in unread.items()}
     return Table(result, label, notes, crs_known=geo_strings, sheet=chosen)
+
+
+# A sheet's last rows that sum it up: "Total", "Grand total", "Sum" (any capitals, a colon
+_TOTAL = re.compile(r"^(?:grand\s+)?(?:total|totals|sum)\s*:?$", re.IGNORECASE)
+
+
+def _totals_left_out(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """The table without its trailing rows of totals, said: a hand-kept sheet's "Total" row
+    had become a feature with three errors (a legacy migration's review, helper-99). A row
+    is one when a cell of it says so and no other holds text (numbers are its sums); at
+    most three, from the end."""
+    end = len(raw)
+    while end > 1 and len(raw) - end < 3:
+        cells = [v for v in raw.iloc[end - 1] if not blank(v)]
+        text = [v for v in cells if isinstance(v, str) and not _is_number(v)]
+        if len(text) != 1 or not _TOTAL.match(str(text[0]).strip()):
+            break
+        end -= 1
+    if end == len(raw):
+        return raw
+    left = len(raw) - end
+    notes.append(
+        f"the last {'row' if left == 1 else f'{left} rows'} "
+        f"({', '.join(repr(str(v).strip()) for v in _labels(raw.iloc[end:]))}) "
+        f"{'sums' if left == 1 else 'sum'} up the sheet and {'is' if left == 1 else 'are'} "
+        "left out: not features"
+    )
+    return raw.iloc[:end]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace(",", "").strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _labels(rows: pd.DataFrame) -> list[Any]:
+    """Each row's word ("Total")."""
+    return [
+        next(v for v in row if isinstance(v, str) and _TOTAL.match(v.strip()))
+        for _, row in rows.iterrows()
+    ]
 
 
 def _unnamed_kept(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame:

@@ -209,6 +209,28 @@ def test_a_column_of_wkt_under_a_name_of_its_own_is_read_as_the_polygons(
         read_upload(both, tmp_path / "work2")
 
 
+def test_a_sheets_trailing_total_row_is_left_out_and_said(tmp_path: Path) -> None:
+    """A hand-kept sheet's "Total" row had become a feature with three errors (a legacy
+    migration's review, helper-99). A row of a word of totals and sums alone is left out,
+    from the end only; a feature whose reference is "Total" elsewhere stays one."""
+    square = '"POLYGON ((103 19, 103.1 19, 103.1 19.1, 103 19))"'
+    path = write(
+        tmp_path,
+        "sheet.csv",
+        f'hazard_id,area_m2,wkt\nT-1,100,{square}\nT-2,"1,200",{square}\nTotal:,"1,300",\n',
+    )
+    read = read_upload(path, tmp_path / "work")
+    assert list(read.frame["hazard_id"]) == ["T-1", "T-2"]
+    assert any(
+        "the last row ('Total:') sums up the sheet and is left out" in n for n in read.warnings
+    )
+    kept = write(tmp_path, "kept.csv", f"hazard_id,wkt\nTotal,{square}\nT-2,{square}\n")
+    assert list(read_upload(kept, tmp_path / "work2").frame["hazard_id"]) == ["Total", "T-2"]
+    # a last row with text of its own besides is a feature, whatever its first cell
+    other = write(tmp_path, "other.csv", f"hazard_id,note,wkt\nT-1,a,{square}\nTotal,b,{square}\n")
+    assert list(read_upload(other, tmp_path / "work3").frame["hazard_id"]) == ["T-1", "Total"]
+
+
 def test_a_table_with_projected_coordinates_takes_the_stated_crs(tmp_path: Path) -> None:
     path = write(tmp_path, "utm.csv", "id,x,y\n1,500000,2100000\n")
     read = read_upload(path, tmp_path / "work", crs="EPSG:32648")
