@@ -219,7 +219,8 @@ class InspectionPublic(BaseModel):
     suggested: dict[str, Any] = Field(description="a mapping document")
     suggested_from: dict[str, str] = Field(
         description='template field -> "remembered", "name", "register" (the name ims\'s '
-        'register files give it) or "synonym"; "dates" -> "remembered", or "cells" where the '
+        'register files give it), "label" (the label of its question on ims\'s form) or '
+        '"synonym"; "dates" -> "remembered", or "cells" where the '
         "file's dates show their order (31/03/2024)"
     )
     computed: list[str] = Field(

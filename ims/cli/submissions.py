@@ -316,8 +316,16 @@ def _print_mapping(outcome: StageOutcome) -> None:
             markup=False,
         )
         return
-    if outcome.mapping_origin != "given":
+    if outcome.mapping_origin == "labels":
+        out.print(
+            f"field mapping: {outcome.mapping.text()} (the file's columns named as ims's "
+            "form asks its questions)",
+            highlight=False,
+            markup=False,
+        )
+    elif outcome.mapping_origin != "given":
         out.print("field mapping: none (the file's fields have the template's names)")
+    if outcome.mapping_origin != "given":
         if remembered is not None:  # set aside: it reads fields this file does not have
             out.print(
                 f"the mapping remembered for {remembered.organisation}'s {remembered.kind} "

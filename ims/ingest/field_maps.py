@@ -530,8 +530,23 @@ def own_column(kind: str, target: str, by_lower: Mapping[str, str]) -> str | Non
     return own
 
 
-def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
+def _columns_named(columns: list[str], file_names: dict[str, str] | None) -> dict[str, str]:
+    """A layer's columns by their names in lower case, and by the file's own names of those
+    renamed as it was read (``file_names``, ims.ingest.reader.ReadResult): "Contamination",
+    read as ``contam``, is what its owner maps (a legacy migration's review, helper-99)."""
+    by_lower = by_folded_name(columns)
+    for new, old in (file_names or {}).items():
+        if new in columns:
+            by_lower.setdefault(old.lower(), new)
+    return by_lower
+
+
+def apply_mapping(
+    frame: Any, kind: str, mapping: MappingDocument, file_names: dict[str, str] | None = None
+) -> Any:
     """The file's layer in the template's fields; its other columns kept as attributes.
+    ``file_names``: the file's own names of columns renamed as it was read; a mapping may
+    name them so.
 
     A mapping that does not suit the template raises InvalidRequest; a file without a field
     the mapping reads, or without a required field, raises InvalidUpload.
@@ -539,7 +554,8 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
     mapping.check(kind)
     fields = FIELDS[kind]
     columns = [str(c) for c in frame.columns if c != frame.geometry.name]
-    by_lower = by_folded_name(columns)
+    by_lower = _columns_named(columns, file_names)
+    own_name = file_names or {}
     missing = [name for name in mapping.sources() if name.lower() not in by_lower]
     if missing:
         uses = [
@@ -549,7 +565,8 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
         ]
         raise InvalidUpload(
             f"the field mapping says {', '.join(uses)}, but the file has no field "
-            f"{' or '.join(repr(m) for m in missing)}; its fields are {', '.join(columns)}"
+            f"{' or '.join(repr(m) for m in missing)}; its fields are "
+            f"{', '.join(own_name.get(c, c) for c in columns)}"
         )
     read = {by_lower[name.lower()] for name in mapping.sources()}
     n = len(frame)
@@ -577,7 +594,7 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
             taken.add(own)
             continue
         if own is not None and own not in read:
-            set_aside.append(own)
+            set_aside.append(own_name.get(own, own))
             taken.add(own)
     for target, pairs in mapping.values.items():
         if target in data and target not in mapping.constants:
@@ -597,9 +614,9 @@ def apply_mapping(frame: Any, kind: str, mapping: MappingDocument) -> Any:
     if absent:
         raise InvalidUpload(
             f"the file has no {', '.join(absent)} field; its fields are "
-            f"{', '.join(columns)}. Match one of them to {absent[0]}: in the upload page's "
-            f"second step, or with --map {absent[0]}=YOUR_FIELD (or a --mapping file) on "
-            "the command line"
+            f"{', '.join(own_name.get(c, c) for c in columns)}. Match one of them to "
+            f"{absent[0]}: in the upload page's second step, or with --map "
+            f"{absent[0]}=YOUR_FIELD (or a --mapping file) on the command line"
         )
     table = pd.DataFrame(data, index=frame.index)
     result = gpd.GeoDataFrame(table, geometry=frame.geometry, crs=frame.crs)
@@ -757,9 +774,10 @@ def _codes(cell: Any, table: Mapping[str, Scalar | None]) -> Any:
     return ";".join(parts)
 
 
-def fits(frame: Any, mapping: MappingDocument) -> bool:
-    """Whether the file has every field a mapping reads from."""
-    columns = {str(c).lower() for c in frame.columns}
+def fits(frame: Any, mapping: MappingDocument, file_names: dict[str, str] | None = None) -> bool:
+    """Whether the file has every field a mapping reads from (by the names it has as read,
+    or the file's own of those renamed: ``file_names``)."""
+    columns = _columns_named([str(c) for c in frame.columns], file_names)
     return all(source.lower() in columns for source in mapping.sources())
 
 
@@ -837,11 +855,13 @@ def stored_mapping(
     return found[0] if found else None
 
 
-def chosen(frame: Any, remembered: Sequence[Remembered]) -> tuple[Remembered | None, bool]:
+def chosen(
+    frame: Any, remembered: Sequence[Remembered], file_names: dict[str, str] | None = None
+) -> tuple[Remembered | None, bool]:
     """Of an organisation's remembered mappings, the one for this file and whether it fits:
-    of those whose columns the file has, the one reading most of them (the latest of
-    equals); where none fits, the latest (which messages name), not fitting."""
-    fitting = [r for r in remembered if fits(frame, r.mapping)]
+    of those whose columns the file has (``fits``), the one reading most of them (the
+    latest of equals); where none fits, the latest (which messages name), not fitting."""
+    fitting = [r for r in remembered if fits(frame, r.mapping, file_names)]
     if fitting:
         return max(fitting, key=lambda r: (len(_reads(r.mapping)), r.updated_at)), True
     return (remembered[0] if remembered else None), False

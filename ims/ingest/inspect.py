@@ -32,7 +32,7 @@ from ims.ingest.fields import (
 )
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
-from ims.ingest.tables import RECORD_ID
+from ims.ingest.tables import LABELS_READ, RECORD_ID, by_label
 
 SAMPLES = 5  # values shown beside each column
 DISTINCT = 30  # distinct values listed for a value map (columns with more are not offered)
@@ -126,8 +126,8 @@ class Inspection:
     columns: list[Column]
     fields: list[Field]  # the template's
     suggested: field_maps.MappingDocument
-    # template field -> "remembered", "name", "register" (a register file's name for it) or
-    # "synonym"
+    # template field -> "remembered", "name", "register" (a register file's name for it),
+    # "label" (its question's on ims's form) or "synonym"
     suggested_from: dict[str, str]
     remembered: field_maps.Remembered | None
     remembered_fits: bool
@@ -146,10 +146,16 @@ class Inspection:
 
 
 def suggest(
-    kind: str, columns: list[str], remembered: field_maps.MappingDocument | None
+    kind: str,
+    columns: list[str],
+    remembered: field_maps.MappingDocument | None,
+    labelled: dict[str, str] | None = None,
 ) -> tuple[field_maps.MappingDocument, dict[str, str]]:
-    """The mapping suggested for a file with ``columns``, and where each field's comes from."""
+    """The mapping suggested for a file with ``columns``, and where each field's comes from
+    (``labelled``: the file's columns named by a question's label of ims's form, by the
+    field they ask for)."""
     template = TEMPLATES[kind]
+    template_names = {f.name for f in template}
     taken: set[str] = set()
     fields: dict[str, str] = {}
     origin: dict[str, str] = {}
@@ -172,6 +178,11 @@ def suggest(
             # the field's own name, or the one ims's register files give it
             origin[f.name] = "name" if own.casefold() == f.name.casefold() else "register"
             taken.add(own.casefold())
+    for name, label in (labelled or {}).items():  # "Contamination", as ims's form asks it
+        if name in template_names and name not in fields and label.casefold() not in taken:
+            fields[name] = label
+            origin[name] = "label"
+            taken.add(label.casefold())
     # a platform's own columns ("_id", "_index": a form export's row numbers, offered as
     # the hazard's reference "id" in a KoboToolbox GeoJSON) are never what operators call
     # a field
@@ -244,7 +255,13 @@ def inspect_upload(
         read = read_upload(
             upload, Path(unpacked), kind=kind, layer=layer, crs="EPSG:4326", limits=limits
         )
-    frame = read.frame
+    # The columns named by a question's label of ims's form are shown by the file's own
+    # names, matched to the fields they ask for: the mapping step had shown "Contamination"
+    # as ``contam``, a column the file does not have, and a mapping made of it named that
+    # (a legacy migration's review, helper-99).
+    labelled = by_label(read.file_names)
+    mapping, fits = field_maps.chosen(read.frame, remembered, read.file_names)
+    frame = read.frame.rename(columns=labelled)
     names = [str(c) for c in frame.columns if c != frame.geometry.name]
     columns = []
     for name in names:
@@ -259,16 +276,21 @@ def inspect_upload(
                 cells_date_order(present),
             )
         )
-    mapping, fits = field_maps.chosen(frame, remembered)
     if mapping is not None and not fits and RECORD_ID in frame.columns:
         mapping = None  # a form's export needs none: another file's is not offered to it
-    suggested, origin = suggest(kind, names, mapping.mapping if fits and mapping else None)
+    suggested, origin = suggest(
+        kind,
+        names,
+        _by_file_names(mapping.mapping, labelled) if fits and mapping else None,
+        labelled,
+    )
     # what the file's own dates show, over a remembered order they contradict
     order = date_order(kind, suggested, columns)
     if order is not None and order != suggested.dates:
         suggested = suggested.with_dates(order)
         origin[field_maps.DATES] = "cells"
-    notes = [n for n in read.warnings if "stated" not in n]
+    # (the columns read by the questions' labels are said by the mapping step itself)
+    notes = [n for n in read.warnings if "stated" not in n and not n.startswith(LABELS_READ)]
     return Inspection(
         filename=filename or upload.name,
         layer=read.layer,
@@ -283,8 +305,19 @@ def inspect_upload(
         notes=notes,
         computed=[n for n in names if n.lower() in field_maps.COMPUTED_BY_IMS[kind]],
         projected=read.crs_was_stated and _beyond_degrees(frame),  # (stated here: EPSG:4326)
-        other_kind=looks_like_other_kind(kind, names),
+        other_kind=looks_like_other_kind(
+            kind, [str(c) for c in read.frame.columns if c != frame.geometry.name]
+        ),
     )
+
+
+def _by_file_names(
+    mapping: field_maps.MappingDocument, labelled: dict[str, str]
+) -> field_maps.MappingDocument:
+    """A remembered mapping naming columns as read (``contam``) naming them as the file
+    does ("Contamination"), as the mapping step shows them."""
+    fields = {target: labelled.get(source, source) for target, source in mapping.fields.items()}
+    return field_maps.MappingDocument(fields, mapping.constants, mapping.values, mapping.dates)
 
 
 def _beyond_degrees(frame: Any) -> bool:

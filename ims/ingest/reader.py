@@ -92,6 +92,9 @@ class ReadResult:
     encoding: str | None  # the attribute encoding used (shapefiles), e.g. "UTF-8", "CP874"
     dropped_z: bool  # Z/M values were present and dropped
     warnings: list[str] = field(default_factory=list)  # human sentences
+    # the columns renamed as the file was read (a form's question by its label, a group
+    # prefix taken off): the file's own names, by the new ones. A mapping may name either.
+    file_names: dict[str, str] = field(default_factory=dict)
 
 
 def read_upload(
@@ -155,7 +158,7 @@ def read_upload(
             "matched to a field or kept"
         )
 
-    frame = _as_form_export(frame, notes)
+    frame, file_names = _as_form_export(frame, notes)
     dropped = drop_z_m(frame, measured, notes)
     if dropped is not None:
         frame = dropped
@@ -178,10 +181,13 @@ def read_upload(
         encoding=encoding,
         dropped_z=dropped is not None,
         warnings=notes,
+        file_names=file_names,
     )
 
 
-def _as_form_export(frame: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
+def _as_form_export(
+    frame: gpd.GeoDataFrame, notes: list[str]
+) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
     """A map layer exported by a form platform (a KoboToolbox GeoJSON) read as its table
     would be: its questions out of their groups, its own columns left out (its row number
     ``_id`` had been offered as the hazards' reference), each record's submission id kept
@@ -189,13 +195,14 @@ def _as_form_export(frame: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFra
     name = frame.geometry.name
     attributes = [c for c in frame.columns if c != name]
     if not looks_like_form_export([str(c) for c in attributes]):
-        return frame
-    plain, said = form_export(pd.DataFrame(frame[attributes]))
+        return frame, {}
+    plain, said, file_names = form_export(pd.DataFrame(frame[attributes]))
     notes.extend(said)
     if name in plain.columns:  # a question named as the geometry column: kept apart
         plain = plain.rename(columns={name: f"{name}_"})
+        file_names[f"{name}_"] = file_names.pop(name, name)
     plain[name] = frame.geometry.to_numpy()
-    return gpd.GeoDataFrame(plain, geometry=name, crs=frame.crs)
+    return gpd.GeoDataFrame(plain, geometry=name, crs=frame.crs), file_names
 
 
 def _read_table(
@@ -241,6 +248,7 @@ def _read_table(
         encoding=None,
         dropped_z=False,
         warnings=table.notes,
+        file_names=table.file_names,
     )
 
 

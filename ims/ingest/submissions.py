@@ -57,7 +57,7 @@ from ims.ingest.fields import (
 )
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
-from ims.ingest.tables import RECORD_ID
+from ims.ingest.tables import LABELS_READ, RECORD_ID, by_label
 from ims.ingest.validate import (
     OVERLAP_BUDGET,
     OVERLAP_VERTICES,
@@ -894,7 +894,7 @@ def stage(
     in_use, origin = (given, "given") if given else (field_maps.MappingDocument(), None)
     ignored_mapping = None
     # of the organisation's remembered mappings, the one for this file's columns
-    remembered, remembered_fits = field_maps.chosen(read.frame, remembered_ones)
+    remembered, remembered_fits = field_maps.chosen(read.frame, remembered_ones, read.file_names)
     if remembered is not None:
         if remembered_fits:
             in_use, origin = remembered.mapping, "remembered"
@@ -908,8 +908,12 @@ def stage(
             # of the mapping the demo made for its register: a new user's review).
             if RECORD_ID not in read.frame.columns and not _in_template_names(read.frame, kind):
                 ignored_mapping = remembered
+    labelled = _read_by_label(kind, in_use, read.file_names)
+    if labelled:
+        in_use = in_use.with_fields(labelled)
+        origin = origin or "labels"
     try:
-        frame = field_maps.apply_mapping(read.frame, kind, in_use)
+        frame = field_maps.apply_mapping(read.frame, kind, in_use, read.file_names)
     except (InvalidRequest, InvalidUpload) as exc:
         if remembered is None:
             raise
@@ -935,9 +939,14 @@ def stage(
         say=say,
     )
     findings = _origins_said(result.findings, in_use.origins())
+    named = {source.casefold() for source in given.sources()}
     for note in read.warnings:
         if "Z" in note and read.dropped_z:
             continue  # already a z_dropped finding
+        if note.startswith(LABELS_READ) and all(
+            old.casefold() in named for old in by_label(read.file_names).values()
+        ):
+            continue  # the mapping given says where each was read from
         findings.insert(0, FindingData("file_note", Severity.WARNING, note))
     if ignored_mapping is not None:
         columns = {str(c).lower() for c in read.frame.columns}
@@ -973,17 +982,12 @@ def stage(
                 "otherwise",
             ),
         )
-    findings[:0] = _records_sent_before(
-        session, kind, frame, replaces, within=org.id if own_records and org else None
-    )
+    within = org.id if own_records and org else None
+    findings[:0] = _records_sent_before(session, kind, frame, replaces, within=within)
     findings = unsaid_twice(findings)
     findings[:0] = not_left_out(
-        _pending_elsewhere(
-            session, kind, frame, sha256, replaces, within=org.id if own_records and org else None
-        )
-        + _overlaps_pending(
-            session, kind, frame, sha256, replaces, within=org.id if own_records and org else None
-        ),
+        _pending_elsewhere(session, kind, frame, sha256, replaces, within=within)
+        + _overlaps_pending(session, kind, frame, sha256, replaces, within=within),
         result.records,
     )
     other = _other_kind(kind, read.frame.columns)
@@ -1020,7 +1024,7 @@ def stage(
         sha256,
         kind,
         replaces=replaces,
-        within=org.id if own_records and org else None,
+        within=within,
         choices=Choices(
             repair,
             split and kind == UploadKind.RELEASES,
@@ -1097,6 +1101,26 @@ def stage(
         kept = field_maps.remember_mapping(session, org, kind, given, by=uploaded_by)
         remembered = field_maps.stored_like(session, org, kind, given)
     return StageOutcome(submission, findings, in_use, origin, remembered, kept, result)
+
+
+def _read_by_label(
+    kind: str, mapping: field_maps.MappingDocument, file_names: dict[str, str]
+) -> dict[str, str]:
+    """The template's fields a file gives in columns named by the questions' labels of
+    ims's form, as a mapping says them ("contam": "Contamination"), where ``mapping`` gives
+    them no other way: the submission then keeps where each was read from. Its review had
+    said "contam: the file's columns of those names" of a file with none of that name (a
+    legacy migration's review, helper-99)."""
+    read = {source.casefold() for source in mapping.sources()}
+    given = {*mapping.fields, *mapping.constants}
+    return {
+        new: old
+        for new, old in by_label(file_names).items()
+        if new in field_maps.FIELDS[kind]
+        and new not in given
+        and new.casefold() not in read
+        and old.casefold() not in read
+    }
 
 
 def _in_template_names(frame: Any, kind: str) -> bool:

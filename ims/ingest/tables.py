@@ -143,6 +143,7 @@ _KNOWN = {
 # ims's forms' question labels, as a column of an export "with labels" is named (compared
 # without spaces, punctuation or capitals), and the codes their choices' labels stand for.
 _FORM_LABELS = {re.sub(r"[^0-9a-z]", "", label.casefold()): name for name, label in LABELS.items()}
+LABELS_READ = "columns named by the questions' labels of ims's form were read as the questions"
 _CODE_FIELDS = {f.name for f in (*HAZARDS, *RELEASES) if f.type is FieldType.CODE}
 _CODES = {label.casefold(): code for code, label in CODE_LABELS.items()}
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
@@ -159,6 +160,9 @@ class Table:
     notes: list[str] = field(default_factory=list)
     crs_known: bool = False  # placed by a form's geo strings, always WGS84
     sheet: str | None = None  # a workbook's sheet read
+    # the columns renamed on the way (a question's label, a group prefix taken off), by
+    # their new names: the file's own names
+    file_names: dict[str, str] = field(default_factory=dict)
 
 
 def is_table(path: Path) -> bool:
@@ -183,7 +187,7 @@ def read_table(
         raise InvalidUpload(f"{where} has no rows")
     raw = _totals_left_out(raw.reset_index(drop=True), read)
     _refuse(_nul_cells(raw), where)
-    frame, notes = form_export(raw)
+    frame, notes, file_names = form_export(raw)
     notes[:0] = read
     geometry, source, unread, how = _geometry(frame, where, crs)
     used = [c for c in source if c in frame.columns]
@@ -206,7 +210,7 @@ def read_table(
         result = flat
     label = f"EPSG:{stated.to_epsg()}" if stated.to_epsg() else str(stated.name)
     result.attrs[GEOMETRY_UNREAD] = {i + 1: said for i, said in unread.items()}
-    return Table(result, label, notes, crs_known=geo_strings, sheet=chosen)
+    return Table(result, label, notes, crs_known=geo_strings, sheet=chosen, file_names=file_names)
 
 
 # A sheet's last rows that sum it up: "Total", "Grand total", "Sum" (any capitals, a colon
@@ -280,11 +284,12 @@ def _unnamed_kept(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     return raw.drop(columns=dropped).rename(columns=renamed)
 
 
-def form_export(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def form_export(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
     """A form platform's export's columns as ims reads them, with what was done: group
     prefixes taken off, the questions' and choices' labels of ims's forms read as their
     names and codes, the platforms' own columns left out, and each record's submission id
-    kept as ``form_record`` (``raw`` holds the attributes only, no geometry column)."""
+    kept as ``form_record`` (``raw`` holds the attributes only, no geometry column); and the
+    file's own names of the columns renamed, by their new names."""
     notes: list[str] = []
     renamed, dropped, record_ids = _columns(raw)
     frame = raw.drop(columns=dropped).rename(columns=renamed)
@@ -297,10 +302,7 @@ def form_export(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         c for c, target in renamed.items() if target != _short(c) and str(c).casefold() not in own
     )
     if labels:
-        notes.append(
-            "columns named by the questions' labels of ims's form were read as the "
-            f"questions: {', '.join(f'{c} as {renamed[c]}' for c in labels)}"
-        )
+        notes.append(f"{LABELS_READ}: {', '.join(f'{c} as {renamed[c]}' for c in labels)}")
     for column in [c for c in frame.columns if str(c).casefold() in _CODE_FIELDS]:
         # "CHA: confirmed hazardous area", as an export with labels writes the choice
         frame[column] = [
@@ -312,7 +314,14 @@ def form_export(raw: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         notes.append(
             f"the form platform's own columns were left out: {', '.join(map(str, dropped))}"
         )
-    return frame, notes
+    return frame, notes, {new: str(old) for old, new in renamed.items()}
+
+
+def by_label(file_names: dict[str, str]) -> dict[str, str]:
+    """Of the columns renamed as a file was read (``file_names``: the file's own names by
+    the new ones), those named by a question's label of ims's form ("Contamination" read as
+    ``contam``), not only taken out of a group."""
+    return {new: old for new, old in file_names.items() if new.casefold() != _short(old).casefold()}
 
 
 # Columns only a form platform's export has (lower case): a map layer with one of them is

@@ -194,6 +194,7 @@
     name: "same name",
     register: "as ims's files name it",
     synonym: "usual name",
+    label: "as ims's form asks it",
   };
 
   function columnOf(name) {

@@ -4,6 +4,7 @@ forgotten, and an upload that replaces an earlier pending submission."""
 from __future__ import annotations
 
 import html
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typer.testing import CliRunner
 from ims.api.submissions import _reads
 from ims.cli import app as cli_app
 from ims.config import get_settings
-from ims.db.models import Organisation
+from ims.db.models import Organisation, Submission
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
 from ims.ingest import approval, field_maps, submissions
@@ -283,6 +284,97 @@ def test_mapping_with_constants_and_value_maps_is_used_remembered_shown_and_forg
     rest = client.delete("/api/v1/submissions/mappings/hazards", params={"organisation": "MAG"})
     assert rest.status_code == 200 and len(rest.json()["cleared"]) == 1
     assert inspect(client, path, organisation="MAG").json()["remembered"] is None  # type: ignore[attr-defined]
+
+
+def legacy_workbook(folder: Path) -> Path:
+    """A hand-kept register whose headers are, by chance, labels of ims's form's questions
+    ("Contamination", "Date recorded"), with a reference of its own name."""
+    path = folder / "legacy.csv"
+    path.write_text(
+        "Hazard No,Status,Contamination,Date recorded,WKT\n"
+        'L-1,SHA,CMR,2021-03-04,"POLYGON((103.2 19.4,103.205 19.4,103.205 19.405,103.2 19.4))"\n'
+        'L-2,CHA,ERW,2021-05-06,"POLYGON((103.3 19.4,103.305 19.4,103.305 19.405,103.3 19.4))"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_columns_named_as_the_forms_questions_are_shown_and_mapped_by_the_files_names(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    """The mapping step had shown "Contamination" and "Date recorded" as ``contam`` and
+    ``recorded``, columns the file does not have; the review then said "contam, recorded:
+    the file's columns of those names", and a mapping naming the file's own columns was
+    refused: "the file has no field 'Contamination'" (a legacy migration's review)."""
+    path = legacy_workbook(tmp_path)
+    shown = inspect(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert [c["name"] for c in shown["columns"]] == [
+        "Hazard No",
+        "Status",
+        "Contamination",
+        "Date recorded",
+    ]
+    assert shown["suggested"]["fields"]["contam"] == "Contamination"
+    assert shown["suggested"]["fields"]["recorded"] == "Date recorded"
+    assert shown["suggested_from"]["recorded"] == "label"
+    assert not any("labels" in note for note in shown["notes"])  # the mapping says it
+    # sent as the page sends it: read from those columns, the review says so, and it is
+    # remembered for the next such file
+    mapping = json.dumps(
+        {
+            "fields": {
+                "hazard_id": "Hazard No",
+                "contam": "Contamination",
+                "recorded": "Date recorded",
+            }
+        }
+    )
+    body = post(client, path, organisation="MAG", mapping=mapping).json()  # type: ignore[attr-defined]
+    assert body["errors"] == 0, body
+    clean = session.execute(
+        text("SELECT clean FROM submission_feature WHERE submission_id = :s ORDER BY row_number"),
+        {"s": body["id"]},
+    ).scalars()
+    assert [(c["hazard_id"], c["contam"], c["recorded"]) for c in clean] == [
+        ("L-1", "CMR", "2021-03-04"),
+        ("L-2", "ERW", "2021-05-06"),
+    ]
+    page = html.unescape(client.get(f"/submissions/{body['id']}").text)
+    assert "contam: the file's column Contamination" in page
+    assert "recorded: the file's column Date recorded" in page
+    assert "of those names" not in page.replace("status: the file's columns of those names", "")
+    again = inspect(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert again["remembered"]["fits"] is True
+    assert again["suggested"]["fields"]["contam"] == "Contamination"
+
+
+def test_a_file_uploaded_without_a_mapping_keeps_where_its_labelled_columns_were_read(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    """``ims import`` of such a file, with its reference in the template's name, needs no
+    mapping: its submission keeps that contam was read from "Contamination"."""
+    path = legacy_workbook(tmp_path)
+    path.write_text(path.read_text(encoding="utf-8").replace("Hazard No", "hazard_id"))
+    body = post(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert body["errors"] == 0, body
+    stored = session.get(Submission, body["id"])
+    assert stored is not None
+    assert stored.field_map == {
+        "fields": {"contam": "Contamination", "recorded": "Date recorded"},
+        "constants": {},
+        "values": {},
+    }
+    page = html.unescape(client.get(f"/submissions/{body['id']}").text)
+    assert "contam: the file's column Contamination" in page
+    assert "contam, recorded" not in page and "status, contam" not in page
+    # a mapping naming a column as read (``contam``), remembered before, still fits
+    mag = session.scalars(select(Organisation).where(Organisation.name == "MAG")).one()
+    old = field_maps.MappingDocument().with_fields({"contam": "contam"})
+    field_maps.remember_mapping(session, mag, "hazards", old)
+    session.commit()
+    shown = inspect(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert shown["remembered"]["fits"] is True
+    assert shown["suggested"]["fields"]["contam"] == "Contamination"
 
 
 def test_an_operator_inspects_and_forgets_for_their_own_organisation_only(
