@@ -281,7 +281,7 @@ def approve(
             submission.sha256,
             submission.kind,
             submission_id,
-            within=submission.organisation_id if submission.own_records else None,
+            within=submission.organisation_id,  # (see ims.ingest.submissions.stage)
             # the submission it replaced, superseded since, is said as it was at upload:
             # the warning had gone from the page once approved (helper-99)
             replaces=submission.replaces,

@@ -982,7 +982,12 @@ def stage(
                 "otherwise",
             ),
         )
-    within = org.id if own_records and org else None
+    # Other submissions are named only within the organisation's own, whoever sends it:
+    # its operators read its findings. A reviewer's correction of an operator's record had
+    # told that operator of another organisation's hazard awaiting review, its submission
+    # and the area shared (an attack on our own instance, helper-102). A submission of no
+    # organisation, which staff alone see, is compared with every other.
+    within = org.id if org else None
     findings[:0] = _records_sent_before(session, kind, frame, replaces, within=within)
     findings = unsaid_twice(findings)
     findings[:0] = not_left_out(
@@ -1731,7 +1736,7 @@ def about_other_submissions(
     again as the database is now: an approval that checks a submission again stores its
     findings anew, and these had been dropped, so that the review page no longer said a
     hazard was in another submission awaiting review (``ims.ingest.approval``)."""
-    within = submission.organisation_id if submission.own_records else None
+    within = submission.organisation_id  # (see ``stage``: whoever sent it)
     return [
         *_pending_elsewhere(
             session, submission.kind, frame, submission.sha256, submission.replaces, within=within

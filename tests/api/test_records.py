@@ -128,11 +128,24 @@ def test_an_operators_record_is_not_told_of_another_organisations_pending_hazard
         findings = answer.json()["findings"]
         assert all(their_file not in f["message"] for f in findings), findings
         assert "pending_elsewhere" not in {f["code"] for f in findings}, findings
-    # the same record from the authority's reviewer is told of it, as its files are
-    national = client_as("reviewer").post("/api/v1/hazards", json=_hazard("NAT-1", around))
+    # the same record from the authority's reviewer, of no organisation, is told of it, as
+    # its files are: staff alone read it
+    reviewer = client_as("reviewer")
+    national = reviewer.post("/api/v1/hazards", json=_hazard("NAT-1", around))
     assert national.status_code == 201, national.text
     codes = {f["code"]: f["message"] for f in national.json()["findings"]}
     assert "PEND-1 in submission" in codes.get("overlaps_pending", ""), codes
+    # but a reviewer's record for MAG (a correction of theirs, say) is MAG's to read: it had
+    # told MAG's operators of NPA's hazard awaiting review (an attack, helper-102)
+    for_mag = reviewer.post("/api/v1/hazards", json=_hazard("MAG-9", around, operator="MAG"))
+    assert for_mag.status_code == 201, for_mag.text
+    read_by_mag = mag.get(f"/api/v1/submissions/{for_mag.json()['id']}")
+    assert read_by_mag.status_code == 200
+    assert their_file not in read_by_mag.text and "PEND-1" not in read_by_mag.text
+    assert mag.get(f"/submissions/{for_mag.json()['id']}").text.count("PEND-1") == 0
+    # nor once approved, when its findings are found again
+    _approve(client_as("admin"), for_mag.json())
+    assert "PEND-1" not in mag.get(f"/api/v1/submissions/{for_mag.json()['id']}").text
 
 
 def test_a_revision_moves_the_boundary_and_a_status_change_keeps_it(
