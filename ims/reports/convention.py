@@ -118,6 +118,11 @@ def long_date(day: dt.date) -> str:
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
-def reporting_period(year: int) -> str:
-    """The calendar year a report covers: 1 January – 31 December 2024."""
+def reporting_period(year: int, as_of: str | dt.date | None = None) -> str:
+    """The calendar year a report covers: 1 January – 31 December 2024; the year so far for
+    a report as of a day before its end ("1 January – 6 December 2026, the year so far"): a
+    year's report produced in December had said the whole year (an IM officer's review)."""
+    day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+    if day is not None and day.year == year and (day.month, day.day) != (12, 31):
+        return f"1 January – {day.day} {day:%B} {year}, the year so far"
     return f"1 January – 31 December {year}"

@@ -131,6 +131,19 @@ def to_csv(report: dict[str, Any], table: str | None = None) -> str:
             f"{report['contam']}, admin level {report['level']}"
         ],
         *_remaining_rows(report),
+    ]
+    # the ground overlapping hazards share, as the other formats say it (DESIGN §2.6): the
+    # CSV alone had given the totals bare (an IM officer's review, helper-100)
+    overlap = report.get("overlap")
+    if overlap:
+        rows.append(
+            [
+                "Remaining with ground shared by overlapping hazards counted once: "
+                f"{overlap['dissolved_area_m2']:.1f} m² (shared, so counted more than once in "
+                f"the total: {overlap['double_counted_m2']:.1f} m²)"
+            ]
+        )
+    rows += [
         [],
         [
             f"{convention.released_form} land release in {report['year']}, {report['contam']}, "
@@ -140,6 +153,14 @@ def to_csv(report: dict[str, Any], table: str | None = None) -> str:
     ]
     outside = report["released"][-1].get("released_outside_hazards_m2", 0.0)
     rows.append([f"Released outside recorded hazards (not in the totals): {outside:.1f} m²"])
+    if overlap and overlap.get("released_twice_m2"):
+        rows.append(
+            [
+                f"Released land counted more than once: {overlap['released_twice_m2']:.1f} m² "
+                "(ground shared by overlapping hazards is released from each and counted for "
+                "each)"
+            ]
+        )
     if told := summary(report.get("history")):
         rows += [[], [f"History: {told}"]]
     if corrections := correction_rows(report.get("history")):

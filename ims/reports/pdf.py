@@ -299,7 +299,7 @@ def to_pdf(
         bottomMargin=16 * mm,
         title=f"{state}: {convention.title}, {year}",
         author=state,
-        subject=f"Reporting period {reporting_period(year)}",
+        subject=f"Reporting period {reporting_period(year, report['as_of'])}",
         creator="ims",
     )
 
@@ -365,7 +365,7 @@ def _title_page(
     )
     history = summary(report.get("history")) or "Not recorded for this production."
     rows = [
-        ("Reporting period", reporting_period(year)),
+        ("Reporting period", reporting_period(year, report["as_of"])),
         ("Contamination", CONTAMINATION.get(report["contam"], report["contam"])),
         *([("Convention", convention.note)] if convention.note else []),
         ("Figures by", areas),

@@ -45,6 +45,9 @@ RULES = [
     "between areas where it straddles a boundary. 'Unassigned' is ground outside every area.",
     "Where hazards overlap, each hazard's remaining area is counted in full in the tables; "
     "the notes give the total with shared ground counted once.",
+    # a donor adding up a column had found another total (an IM officer's review)
+    "Each figure is rounded on its own where it is shown rounded: a total may differ from "
+    "the sum of its rounded parts in the last digit.",
 ]
 
 
@@ -280,7 +283,7 @@ def _notes(
         [],
         ["State", state],
         ["Convention", convention.note or convention.name],
-        ["Reporting period", reporting_period(report["year"])],
+        ["Reporting period", reporting_period(report["year"], report["as_of"])],
         ["As of", report["as_of"]],
         ["Year reported (releases)", report["year"]],
         ["Contamination", CONTAMINATION.get(report["contam"], report["contam"])],

@@ -145,10 +145,20 @@
         ["Remaining", `${m2(p.remaining_m2)} m²`],
       ]);
     }
+    if (layer === "hazards" && Number(p.hazards) > 1) {
+      // several hazards merged into one point at this zoom: their sums, and the largest by
+      // name (the sums had read as the largest one's own figures: an IM officer's review)
+      return table([
+        ["Hazards here", `${p.hazards} (zoom in to see each)`],
+        ["Largest", p.reference, hazardAt(p.reference)],
+        ["Status", p.status === "CHA" ? "at least one confirmed" : "all suspected"],
+        ["Remaining, together", `${m2(p.remaining_m2)} m²`],
+        ["Area, together", `${m2(p.area_m2)} m²`],
+      ]);
+    }
     if (layer === "hazards") {
       const rows = [["Hazard", p.reference, hazardAt(p.reference)], ["Status", statusLabel(p.status)]];
       if (p.contam) rows.push(["Contamination", label(p.contam)]);
-      if (p.hazards > 1) rows.push(["Hazards here", `${p.hazards} (largest shown)`]);
       rows.push(["Remaining", `${m2(p.remaining_m2)} m²`], ["Area", `${m2(p.area_m2)} m²`]);
       return table(rows);
     }

@@ -28,6 +28,7 @@ from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRele
 from ims.errors import InvalidRequest, NotFound
 from ims.reports.article7 import ReportScope, article4, article7
 from ims.reports.explain import explain
+from ims.reports.export import to_csv
 from tests.utils import ClientAs
 
 GEOD = Geod(ellps="WGS84")
@@ -257,7 +258,12 @@ def test_ground_released_from_overlapping_hazards_is_said_as_counted_for_each(
     twice = geod_box(102.105, 19.6, 102.11, 19.61) + geod_box(102.205, 19.6, 102.21, 19.61)
     assert total == pytest.approx(pieces, rel=1e-7)  # each hazard's part, as §2.2 counts it
     assert report["overlap"]["released_twice_m2"] == pytest.approx(twice, rel=1e-7)
+    # the CSV says it as the other formats do: it had given the totals bare (helper-100)
+    said = to_csv(report)
+    assert f"Released land counted more than once: {twice:.1f} m²" in said
+    assert f"counted once: {report['overlap']['dissolved_area_m2']:.1f} m²" in said
     assert article7(session, 2022, ReportScope())["overlap"]["released_twice_m2"] == 0
+    assert "more than once:" not in to_csv(article7(session, 2022, ReportScope()))
     assert article7(session, 2020, ReportScope())["overlap"]["released_twice_m2"] == 0
 
 

@@ -39,6 +39,7 @@ from ims.ingest import review, submissions
 from ims.reports import export, fonts, formats
 from ims.reports.article7 import ReportScope, article4, article7, remaining
 from ims.reports.cells import csv_text, csv_value
+from ims.reports.convention import reporting_period
 from ims.reports.history import article7_with_history, summary
 from ims.reports.pdf import remaining_map
 from ims.reports.progress import Weights, article4_series, marking, priorities, series_figure
@@ -769,7 +770,16 @@ def test_the_work_plan_and_the_marking_come_as_spreadsheets_with_the_jsons_figur
     ]
     page = client.get("/reports", params={"year": 2022}).text
     assert "/api/v1/reports/workplan?year=2022&contam=CMR&format=xlsx" in page
-    assert "/api/v1/reports/marking?contam=CMR&format=csv" in page
+    # the year's marking, not today's: the year's page had linked today's (helper-100)
+    assert "/api/v1/reports/marking?contam=CMR&as_of=2022-12-31&format=csv" in page
+
+
+def test_a_report_of_the_year_so_far_says_its_period_so() -> None:
+    """A 2026 report produced on 6 December said "1 January – 31 December 2026" (an IM
+    officer's review): a file passed on looked like the whole year's."""
+    assert reporting_period(2026, "2026-12-06") == "1 January – 6 December 2026, the year so far"
+    assert reporting_period(2025, "2025-12-31") == "1 January – 31 December 2025"
+    assert reporting_period(2025) == "1 January – 31 December 2025"
 
 
 def test_api_serves_each_export_with_its_media_type(data: Session, client_as: ClientAs) -> None:

@@ -397,6 +397,62 @@ def test_clicking_a_hazard_opens_its_popup_and_page(tab: Watched, site: LiveSite
     assert tab.errors == []
 
 
+def test_a_point_standing_for_several_hazards_gives_their_sums_as_theirs(
+    tab: Watched, site: LiveSite
+) -> None:
+    """Below zoom 9 a point stands for the hazards of its few pixels: its popup read "Hazard
+    VT-000018 … Remaining 141,466 m²", their sums under the largest one's name (an IM
+    officer's review, helper-100)."""
+    import math
+
+    import mapbox_vector_tile
+
+    z = 6
+    lat, lon = site.hazard_at
+    n = 2**z
+    x, y = (
+        int((lon + 180) / 360 * n),
+        int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n),
+    )
+    merged = None
+    for dx in (0, -1, 1):
+        for dy in (0, -1, 1):
+            tile = httpx.get(
+                f"{site.url}/api/v1/tiles/hazards/{z}/{x + dx}/{y + dy}.pbf",
+                headers={"Authorization": f"Bearer {site.token}"},
+            )
+            decoded = mapbox_vector_tile.decode(
+                tile.content, default_options={"y_coord_down": True}
+            )
+            for f in decoded.get("hazards", {}).get("features", []):
+                if f["properties"]["hazards"] > 1:
+                    merged = (x + dx, y + dy, f)
+                    break
+            if merged:
+                break
+        if merged:
+            break
+    assert merged, "the demo has no point standing for several hazards at zoom 6"
+    tx, ty, feature = merged
+    px, py = feature["geometry"]["coordinates"]
+    point_lon = (tx + px / 4096) / n * 360 - 180
+    point_lat = math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * (ty + py / 4096) / n))))
+    tab.page.goto(f"{site.url}/map#{z}/{point_lat:.6f}/{point_lon:.6f}")
+    tab.map_shows()
+    area = tab.page.locator("#map").bounding_box()
+    assert area is not None
+    tab.page.mouse.click(area["x"] + area["width"] / 2, area["y"] + area["height"] / 2)
+    tab.page.wait_for_selector(".leaflet-popup-content", timeout=5_000)
+    shown = tab.page.inner_text(".leaflet-popup-content")
+    properties = feature["properties"]
+    assert f"Hazards here\t{properties['hazards']} (zoom in to see each)" in shown
+    assert f"Largest\t{properties['reference']}" in shown
+    assert f"Remaining, together\t{round(properties['remaining_m2']):,} m²" in shown
+    assert "Hazard\t" not in shown  # no hazard is named as if the sums were its own
+    tab.shoot("map-merged-point")
+    assert tab.errors == []
+
+
 def test_a_hazard_opened_from_a_past_map_is_shown_as_on_the_maps_date(
     tab: Watched, site: LiveSite
 ) -> None:

@@ -182,6 +182,49 @@ def test_dashboard_shows_the_figures_of_the_reports(client: TestClient, programm
     assert '<th scope="row">2018</th>' in page
 
 
+def test_the_dashboard_says_the_ground_overlapping_hazards_share_and_its_charts_kind(
+    client: TestClient, programme: Session
+) -> None:
+    """The dashboard gave the remaining and released totals bare where two hazards share
+    ground (DESIGN §2.6), and its charts, below the Article 4 panel of cluster munition
+    remnants, did not say they were of every kind (an IM officer's review, helper-100)."""
+    page = client.get("/").text
+    assert 'id="remaining-shared"' not in page and 'id="released-twice"' not in page
+    assert "every kind of contamination)" in page and 'id="rounding"' in page
+    this_year = dt.date(dt.date.today().year, 1, 2)
+    record_hazards(
+        programme,
+        [
+            NewHazard("O-1", HazardStatus.SHA, box(103.50, 19.50, 103.52, 19.52), this_year),
+            NewHazard("O-2", HazardStatus.SHA, box(103.51, 19.50, 103.53, 19.52), this_year),
+        ],
+    )
+    cleared = box(103.505, 19.50, 103.515, 19.51)  # one clearance over both, split in two
+    record_releases(
+        programme,
+        [
+            NewRelease("OR#1", "O-1", ReleaseMethod.CLEARED, this_year, cleared),
+            NewRelease("OR#2", "O-2", ReleaseMethod.CLEARED, this_year, cleared),
+        ],
+    )
+    programme.commit()
+    geod = Geod(ellps="WGS84")
+
+    def m2(x0: float, y0: float, x1: float, y1: float) -> float:
+        ring = box(x0, y0, x1, y1).segmentize(0.00001).exterior
+        return abs(geod.polygon_area_perimeter(*ring.xy)[0])
+
+    # shared: the boxes' common 0.01° strip, less its part cleared from both
+    shared = m2(103.51, 19.50, 103.52, 19.52) - m2(103.51, 19.50, 103.515, 19.51)
+    twice = m2(103.51, 19.50, 103.515, 19.51)
+    page = client.get("/", params={"contam": "CMR"}).text
+    said = re.search(r'id="remaining-shared">([\d,.]+)&nbsp;km²', page)
+    assert said and said.group(1) == km2(shared)
+    released_twice = re.search(r'id="released-twice">([\d,]+)&nbsp;m²', page)
+    assert released_twice and int(released_twice.group(1).replace(",", "")) == round(twice)
+    assert "Land released per year by method (km², CMR)" in page
+
+
 def test_the_dashboard_shows_the_figures_as_of_an_earlier_date(
     client: TestClient, programme: Session
 ) -> None:
