@@ -107,6 +107,9 @@ _ITEM_PARAMS = {
 }
 _PAGING = {"limit", "offset", "bbox"}
 _FILTER = {"filter", "filter-lang", "filter-crs"}
+# OGC API Features Part 2's parameters, taken with the one CRS the collections list (a
+# client asking for it explicitly had been refused as asking for an unknown parameter)
+_CRS = {"crs", "bbox-crs"}
 # CQL2 text, and the draft's name of it: GDAL (ogr2ogr -where, ArcGIS Pro through GDAL)
 # sends a layer's filter to the server only where the API definition offers "cql-text"
 _FILTER_LANGS = ("cql2-text", "cql-text", "cql2-json")
@@ -212,14 +215,39 @@ def prefers_html(accept: str) -> bool:
     return html > 0 and html > max(rank(t) for t in _JSON_TYPES)
 
 
-def _check_params(request: Request, allowed: set[str]) -> None:
-    """Every route's first check: its query parameters, and the date in a dated address."""
+def _check_params(
+    request: Request, allowed: set[str], queryables: set[str] | None = None, name: str = ""
+) -> None:
+    """Every route's first check: its query parameters, and the date in a dated address.
+    ``queryables``: the collection's, each a parameter of its own on its items (not listed
+    in a refusal: an upload's columns had made every message a list of dozens)."""
     _day(request)
-    unknown = sorted(set(request.query_params) - allowed - _COMMON)
-    if unknown:
+    params = request.query_params
+    # a parameter given twice had been read as its last value: status=CHA&status=SHA gave
+    # the suspected areas alone (a GIS user's review, helper-101)
+    twice = sorted({key for key in params if len(params.getlist(key)) > 1})
+    if twice:
         raise InvalidParameter(
-            f"unknown query parameter {', '.join(unknown)}; this route takes "
-            f"{', '.join(sorted(allowed | _COMMON))}"
+            f"{twice[0]} is given {len(params.getlist(twice[0]))} times: give it once (a "
+            "filter takes several values: filter=status IN ('CHA','SHA'))"
+        )
+    for key in sorted(_CRS & set(params) & allowed):
+        if params[key] != CRS84:
+            raise InvalidParameter(
+                f"{key} {params[key]!r}: this API gives and reads coordinates in {CRS84} only "
+                "(longitude, latitude on WGS84), as each collection's crs says; reproject in "
+                "your GIS"
+            )
+    unknown = sorted(set(params) - allowed - _COMMON - (queryables or set()))
+    if unknown:
+        said = ", ".join(sorted(allowed | _COMMON))
+        if queryables:
+            said += (
+                f", and the collection's queryables as parameters of their own "
+                f"(/ogc/collections/{name}/queryables lists them)"
+            )
+        raise InvalidParameter(
+            f"unknown query parameter {', '.join(unknown)}; this route takes {said}"
         )
 
 
@@ -547,7 +575,7 @@ def ogc_queryables(
 def _simple(queryables: dict[str, cql.Queryable], name: str) -> set[str]:
     """The queryables that are query parameters of their own (``status=CHA``): each but
     the geometry and those named as one of the route's other parameters."""
-    taken = _ITEM_PARAMS[name] | _PAGING | _FILTER | _COMMON
+    taken = _ITEM_PARAMS[name] | _PAGING | _FILTER | _CRS | _COMMON
     return {k for k, q in queryables.items() if q.kind != cql.GEOMETRY and k not in taken}
 
 
@@ -762,7 +790,7 @@ def ogc_items(
     name = _collection_name(collection_id, principal)
     queryables = _queryables(session, principal, name)
     simple = _simple(queryables, name)
-    _check_params(request, _ITEM_PARAMS[name] | _PAGING | _FILTER | simple)
+    _check_params(request, _ITEM_PARAMS[name] | _PAGING | _FILTER | _CRS, set(simple), name)
     params = request.query_params
     limit = min(_int(params.get("limit", str(DEFAULT_LIMIT)), "limit", 1), MAX_LIMIT)
     offset = _int(params.get("offset", "0"), "offset", 0)
@@ -821,7 +849,7 @@ def ogc_item(
 ) -> Response:
     """One feature by its id (a hazard or release reference, ``level-code`` of an area)."""
     name = _collection_name(collection_id, principal)
-    _check_params(request, _ITEM_PARAMS[name])
+    _check_params(request, _ITEM_PARAMS[name] | {"crs"})
     query = _query(request, name)
     found = _page(
         session,
@@ -973,8 +1001,16 @@ def api_definition(base: str, simple: dict[str, dict[str, str]] | None = None) -
     cql2_crs = _parameter(
         "filter-crs", "query", {"type": "string", "enum": [CRS84]}, "the filter's geometries' CRS"
     )
+    crs = _parameter(
+        "crs", "query", {"type": "string", "enum": [CRS84]}, "the features' CRS: CRS84 only"
+    )
+    bbox_crs = _parameter(
+        "bbox-crs", "query", {"type": "string", "enum": [CRS84]}, "the bbox's CRS: CRS84 only"
+    )
     common = {
         "f": f,
+        "crs": crs,
+        "bbox-crs": bbox_crs,
         "limit": limit,
         "offset": offset,
         "bbox": bbox,
@@ -989,6 +1025,7 @@ def api_definition(base: str, simple: dict[str, dict[str, str]] | None = None) -
 
     paging = [ref(n) for n in ("limit", "offset", "bbox", "datetime")]
     filtering = [ref(n) for n in ("filter", "filter-lang", "filter-crs")]
+    filtering.extend([ref("crs"), ref("bbox-crs")])  # (the one CRS: taken, not chosen)
     items = [collection, *paging, contam, method, level, *filtering, ref("f")]
     own = {
         "hazards": [contam],

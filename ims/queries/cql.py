@@ -152,6 +152,18 @@ def _value(text: str) -> str:
     return _STAND_IN.sub(lambda m: bytes.fromhex(m.group(1)).decode(), text)
 
 
+SAID_AT_MOST: Final = 20  # queryables named in a refusal
+
+# CQL2's identifierStart and identifierPart (its BNF), beyond ASCII: a property of an
+# upload named in Lao (U+0E80-U+0EFF lies in #x37F-#x1FFF), which GDAL sends unquoted, had
+# been refused as no CQL2 text (a GIS user's review, helper-101)
+_ID_START = (
+    "A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D"
+    "\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF"
+    "\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD"
+)
+_ID_PART = _ID_START + ":.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040"
+
 # pygeofilter's CQL2 grammar, with three changes (docs/decisions/0024):
 _GRAMMAR_CHANGES: Final = (
     # NOT of a condition in parentheses, as QGIS writes every NOT: "(NOT ((status = 'SHA')))"
@@ -167,8 +179,8 @@ _GRAMMAR_CHANGES: Final = (
         '          | expression "ILIKE"i expression -> ilike\n'
         '          | expression "NOT"i "ILIKE"i expression -> not_ilike',
     ),
-    # a property named by one letter
-    ("attribute: /[a-zA-Z][a-zA-Z_:0-9.]+/", "attribute: /[a-zA-Z][a-zA-Z_:0-9.]*/"),
+    # a property named by one letter, or in letters beyond ASCII (as CQL2 allows)
+    ("attribute: /[a-zA-Z][a-zA-Z_:0-9.]+/", f"attribute: /[{_ID_START}][{_ID_PART}]*/"),
 )
 
 
@@ -238,6 +250,12 @@ def parse_text(text: str) -> Any:
     try:
         tree = parse(source)
     except lark.exceptions.UnexpectedInput as exc:
+        temporal = re.search(r"\b(T_[A-Za-z]+)\s*\(", source)
+        if temporal:  # valid CQL2 of a class not offered: it had been told no CQL2 at all
+            raise FilterError(
+                f"{temporal.group(1).upper()}: the temporal functions of CQL2 are not offered; "
+                "compare the date itself: recorded > DATE('2020-01-01')"
+            ) from None
         column = getattr(exc, "column", None)
         where = f" at character {column}" if isinstance(column, int) and column > 0 else ""
         raise FilterError(
@@ -508,7 +526,10 @@ class _Translator:
     def attribute(self, node: Any) -> Queryable:
         queryable = self.queryables.get(node.name)
         if queryable is None:
-            known = ", ".join(sorted(self.queryables)) or "none"
+            names = sorted(self.queryables)
+            known = ", ".join(names[:SAID_AT_MOST]) or "none"
+            if len(names) > SAID_AT_MOST:  # an upload's columns are queryables too
+                known += f" and {len(names) - SAID_AT_MOST} more (the queryables list them all)"
             raise FilterError(
                 f"the filter names {node.name!r}, which is not a queryable of this collection; "
                 f"its queryables are {known}"

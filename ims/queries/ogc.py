@@ -332,7 +332,8 @@ def _hazard_queryables(session: Session, *, boundaries: bool) -> dict[str, Query
             sql = f"(CASE WHEN jsonb_typeof({value}) = '{kind}' THEN CAST({value} AS {cast}) END)"
         found[name] = Queryable(sql, kind, {f"own_{n}": key})
     found["geometry"] = Queryable(
-        f"(fr.geom && {{g}} AND ST_Intersects({shape}, {{g}}))", cql.GEOMETRY
+        f"(fr.geom && {{g}} AND ST_Intersects({without_slivers_sql(shape)}, {{g}}))",
+        cql.GEOMETRY,
     )
     return found
 
@@ -386,7 +387,9 @@ def _hazard_page(
     else:
         where = f"r.geom && {_ENV}"
         rows = _HAZARD_ROWS.format(state=state, geom=geom, where=where)
-        hit = f" WHERE ST_Intersects(g.geom, {_ENV})"
+        # the ground the feature gives, without its slivers: a sliver alone in the box had
+        # matched a hazard whose geometry lies outside it (a GIS user's review, helper-101)
+        hit = f" WHERE ST_Intersects({without_slivers_sql('g.geom')}, {_ENV})"
         matched = _matched(session, f"{rows} SELECT count(*) FROM g{hit}", params)
         page = (
             f"{rows}, page AS (SELECT * FROM g{hit}"
