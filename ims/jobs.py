@@ -58,8 +58,8 @@ from ims.errors import DatabaseUnavailable, ImsError, InvalidRequest, ServiceBus
 from ims.ingest import approval, drawn, field_maps, inspect, submissions
 from ims.ingest.inspect import Inspection
 from ims.ingest.limits import UploadLimits
+from ims.queries import first
 from ims.queries import submissions as submissions_q
-from ims.reports import first
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ def approve_submission(
 ) -> list[tuple[Hashable, Any]]:
     """Apply a submission (Conflict with its findings if it has errors; ``partial``: the
     features without errors); the answers readers ask for first, as of the approval, for
-    the server to keep once it has committed (``ims.reports.first.computed_ahead``; none
+    the server to keep once it has committed (``ims.queries.first.computed_ahead``; none
     when ``IMS_WARM_INTERVAL_S`` is 0, or for more than ``AHEAD_UP_TO_FEATURES``)."""
     say = _logged(f"submission {submission_id}", progress)
     try:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ims.api.auth import PrincipalDep, generalised
 from ims.api.deps import SessionDep
 from ims.api.errors import problem_types
+from ims.cells import csv_text
 from ims.config import get_settings
 from ims.db import withdrawals
 from ims.db.audit import hazard_events
@@ -31,7 +32,6 @@ from ims.queries import hazards, national, places, register, register_files, sub
 from ims.queries.outside import outside_releases
 from ims.reports import tiles
 from ims.reports.article7 import ReportScope
-from ims.reports.cells import csv_text
 from ims.reports.convention import convention_for
 from ims.reports.history import (
     article7_with_history,

@@ -43,9 +43,9 @@ from ims.domain.enums import (
     UploadKind,
 )
 from ims.domain.findings import Finding
+from ims.domain.records import NONE_TEXT
 from ims.errors import Conflict, ImsError, InvalidRequest
 from ims.ingest import drawn
-from ims.ingest.fields import NONE_TEXT
 from ims.ingest.validate import REPAIR_HINT, SPLIT_AGAIN, SPLIT_OUTSIDE
 from ims.jobs import ONE_FEATURE_TIME_S, read_one_feature
 from ims.queries import hazards, national

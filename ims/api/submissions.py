@@ -19,6 +19,7 @@ from ims.api.auth import PrincipalDep
 from ims.api.deps import JobsDep, SessionDep
 from ims.api.held import HELD_PATTERN, HeldDep
 from ims.api.progress import TOKEN_PATTERN, TrackerDep
+from ims.cells import workbook_bytes
 from ims.config import get_settings
 from ims.db import reference, withdrawals
 from ims.db.accounts import Principal
@@ -40,7 +41,6 @@ from ims.jobs import stage_upload
 from ims.queries import findings
 from ims.queries.submissions import released_nothing
 from ims.reports import kept
-from ims.reports.cells import workbook_bytes
 
 router = APIRouter(tags=["submissions"])
 FOLLOW = (

@@ -3,10 +3,10 @@ the data changes.
 
 Kept answers (``ims.reports.kept``) last until anything they come from is committed. An
 approval through the API hands the server its answers as it commits
-(``ims.reports.first.computed_ahead``); any other change (``ims import`` on another
+(``ims.queries.first.computed_ahead``); any other change (``ims import`` on another
 machine, a boundary load, a reference list) would leave the first readers waiting for
 their own. This thread reads the data's stamp every ``IMS_WARM_INTERVAL_S`` seconds and,
-when it has moved (and once at start), computes them (``ims.reports.first.warm``): about
+when it has moved (and once at start), computes them (``ims.queries.first.warm``): about
 2 s of work on a national database, once per change, at the server's own pace, one answer
 at a time; a reader who asks for the same answer meanwhile waits for it instead of
 computing it again (``kept.alone``), and those an approval handed over are found kept.
@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ims.db.session import is_unavailable, reason
-from ims.reports.first import warm
+from ims.queries.first import warm
 from ims.reports.kept import stamp
 
 log = logging.getLogger(__name__)

@@ -58,8 +58,8 @@ def boundaries_list(
     ] = None,
 ) -> None:
     """The provinces and districts held: their codes, names and other names."""
+    from ims.cells import csv_text
     from ims.queries.places import areas_listed
-    from ims.reports.cells import csv_text
 
     with db_session() as session:
         areas = areas_listed(session)

@@ -42,16 +42,17 @@ from ims.domain.enums import HazardStatus
 from ims.domain.geodesy import geodesic_areas
 from ims.domain.geometry import as_multipolygon, as_multipolygons, repaired_multipolygon
 from ims.domain.records import (
+    NONE_TEXT,
     BoundaryFeature,
     HazardChange,
     NewHazard,
     NewOutsideRelease,
     NewRelease,
+    says_none,
     slug,
 )
 from ims.domain.references import reference_problem, skeleton, twins
 from ims.errors import Conflict, InvalidRequest, NotFound, UnknownCode
-from ims.ingest.fields import NONE_TEXT, says_none
 from ims.words import noun
 
 log = logging.getLogger(__name__)

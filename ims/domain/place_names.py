@@ -21,7 +21,7 @@ COLUMNS = ("level", "code", "name")
 LONGEST = 200  # characters of a name, as admin_area.name
 MOST_LINES = 100_000  # a country's areas' other names are thousands, not millions
 LARGEST_BYTES = 20 * 1024 * 1024
-# What a spreadsheet reads as the start of a formula (ims.reports.cells): no place name
+# What a spreadsheet reads as the start of a formula (ims.cells): no place name
 # starts so, and `ims boundaries list --csv` gives the names back to open in one
 _FORMULA_STARTS = ("=", "+", "-", "@")
 

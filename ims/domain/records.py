@@ -6,12 +6,20 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
+
+# What a revision writes in a field to empty it: a blank cell keeps the value in force.
+NONE_TEXT: Final = "(none)"
+
+
+def says_none(value: Any) -> bool:
+    """Whether a cell is "(none)": a revision empties its field."""
+    return type(value) is str and value.strip().casefold() == NONE_TEXT
 
 
 @dataclass(frozen=True)

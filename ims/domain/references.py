@@ -77,7 +77,7 @@ def invisible(text: str) -> set[str]:
     return found
 
 
-# What a spreadsheet reads as the start of a formula (as ims.reports.cells neutralises in
+# What a spreadsheet reads as the start of a formula (as ims.cells neutralises in
 # the files it writes): a reference beginning so came back from a CSV download as
 # "'=HYPERLINK(…)", another reference (a new user's review).
 FORMULA_STARTS = frozenset("=+-@")

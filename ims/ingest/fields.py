@@ -194,13 +194,7 @@ OWN_EXPORT_NAMES: Final[dict[str, dict[str, str]]] = {
     "hazards": {"contam": "contamination"},
     "releases": {"contam": "contamination"},
 }
-NONE_TEXT: Final = "(none)"
 CLEARABLE: Final = ("used_from", "used_to", "munitions", "marked")
-
-
-def says_none(value: Any) -> bool:
-    """Whether a cell is "(none)": a revision empties its field."""
-    return type(value) is str and value.strip().casefold() == NONE_TEXT
 
 
 def blank(value: Any) -> bool:

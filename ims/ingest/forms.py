@@ -20,10 +20,10 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from ims.cells import workbook_bytes, xlsx_values
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.references import ROUTE_ENDINGS, ROUTE_WHOLE
 from ims.ingest.fields import HAZARDS, REFERENCE_MAX, RELEASES, Field, FieldType, Required
-from ims.reports.cells import workbook_bytes, xlsx_values
 
 FORMS = {"hazards": "ims_hazard_report", "releases": "ims_release_report"}
 TITLES = {

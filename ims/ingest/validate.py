@@ -29,13 +29,13 @@ from ims.domain.findings import Finding, Severity
 from ims.domain.geodesy import AREA_BLOCK, geodesic_areas
 from ims.domain.geometry import invalid_in_words
 from ims.domain.polygons import in_threads, object_array, polygonal
+from ims.domain.records import NONE_TEXT, says_none
 from ims.domain.references import reference_problem
 from ims.domain.split import ReleaseSplit, split_release
 from ims.errors import InvalidRequest
 from ims.ingest.fields import (
     CLEARABLE,
     HAZARDS,
-    NONE_TEXT,
     REFERENCE_MAX,
     RELEASES,
     Field,
@@ -47,7 +47,6 @@ from ims.ingest.fields import (
     parse_date,
     parse_quantities,
     parse_year,
-    says_none,
 )
 from ims.words import counted, noun
 

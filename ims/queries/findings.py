@@ -25,6 +25,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.cells import csv_text
 from ims.domain.enums import UploadKind
 from ims.errors import InvalidRequest
 from ims.files import write_whole
@@ -32,7 +33,6 @@ from ims.ingest.blank_template import GPKG_OPTIONS
 from ims.ingest.field_maps import ATTRIBUTES
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
 from ims.queries.register_files import RESERVED
-from ims.reports.cells import csv_text
 
 COLUMNS: Final = ("feature", "reference", "severity", "kind", "field", "message")
 CSV_COLUMNS: Final = (*COLUMNS, "wkt")

@@ -32,9 +32,9 @@ from openpyxl import Workbook
 from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
 
+from ims.cells import csv_text, workbook_bytes, xlsx_values
 from ims.ingest.blank_template import GPKG_OPTIONS
 from ims.queries.register import HazardRow
-from ims.reports.cells import csv_text, workbook_bytes, xlsx_values
 
 FORMATS: Final = ("gpkg", "zip", "kml", "geojson", "csv", "xlsx")
 MEDIA_TYPES: Final = {

@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ims.reports.cells import csv_text
+from ims.cells import csv_text
 from ims.reports.convention import convention_for
 from ims.reports.history import CORRECTION_COLUMNS, correction_rows, corrections_listed, summary
 

@@ -8,7 +8,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
-from ims.reports.cells import csv_text, workbook_bytes, xlsx_values
+from ims.cells import csv_text, workbook_bytes, xlsx_values
 
 
 def rows_csv(rows: Sequence[dict[str, Any]]) -> str:

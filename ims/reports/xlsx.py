@@ -11,8 +11,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ims.cells import workbook_bytes, xlsx_values
 from ims.config import get_settings
-from ims.reports.cells import workbook_bytes, xlsx_values
 from ims.reports.convention import CONTAMINATION, convention_for, reporting_period
 from ims.reports.history import (
     CORRECTION_COLUMNS,

@@ -23,8 +23,8 @@ from ims.db.recording import load_boundaries, record_hazards
 from ims.domain.enums import HazardStatus
 from ims.domain.records import BoundaryFeature, NewHazard
 from ims.ingest import submissions
-from ims.queries import national
-from ims.reports import first, kept, tiles
+from ims.queries import first, national
+from ims.reports import kept, tiles
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history
 from tests.ingest.test_submissions import LAOS, hazard_frame, write_zip

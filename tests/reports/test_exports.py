@@ -28,6 +28,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from ims.cells import csv_text, csv_value
 from ims.cli import app as cli_app
 from ims.config import get_settings
 from ims.db.recording import load_boundaries, record_hazards, record_releases
@@ -38,7 +39,6 @@ from ims.errors import InvalidRequest, SetupError
 from ims.ingest import review, submissions
 from ims.reports import export, fonts, formats
 from ims.reports.article7 import ReportScope, article4, article7, remaining
-from ims.reports.cells import csv_text, csv_value
 from ims.reports.convention import reporting_period
 from ims.reports.history import article7_with_history, summary
 from ims.reports.pdf import remaining_map
