@@ -190,7 +190,13 @@ FIELDS: dict[str, dict[str, str]] = {
         "contamination": _TEXT,
         "operator": _TEXT,
         "area_m2": _NUMBER,
+        "outside_m2": _NUMBER,
         "stated_area_m2": _NUMBER,
+        "items": _TEXT,
+        "admin1_code": _TEXT,
+        "admin1_name": _TEXT,
+        "admin2_code": _TEXT,
+        "admin2_name": _TEXT,
     },
     "admin_areas": {
         "level": _INTEGER,
@@ -355,7 +361,16 @@ def queryables(session: Session, name: str, *, cells: bool = False) -> dict[str,
                 "(SELECT o.name FROM organisation o WHERE o.id = r.operator_id)", cql.STRING
             ),
             "area_m2": Queryable(_area(_RELEASE_AREA), cql.NUMBER),
+            "outside_m2": Queryable(_area(_RELEASE_OUTSIDE), cql.NUMBER),
             "stated_area_m2": Queryable("r.stated_area_m2", cql.NUMBER),
+            "items": Queryable(_RELEASE_ITEMS, cql.STRING),
+            **{
+                f"admin{level}_{column}": Queryable(
+                    _RELEASE_ADMIN.format(column=column, level=level), cql.STRING
+                )
+                for level in (1, 2)
+                for column in ("code", "name")
+            },
             "geometry": Queryable("(r.geom && {g} AND ST_Intersects(r.geom, {g}))", cql.GEOMETRY),
         }
     return {  # admin areas: their figures are summed per page, not filtered on
@@ -510,6 +525,27 @@ _RELEASE_AREA = (
     "(SELECT -sum(e.delta_m2) FROM ledger_entry e"
     " WHERE e.hazard_id = r.hazard_id AND e.release_id = r.id)"
 )
+_RELEASE_OUTSIDE = (
+    "(SELECT sum(e.outside_m2) FROM ledger_entry e"
+    " WHERE e.hazard_id = r.hazard_id AND e.release_id = r.id)"
+)
+# The areas a release's items are counted in (the largest share of its polygon, docs/
+# design.md §2.5), as the register's release files name them: the collection had lacked
+# them, so a GIS user could not style or filter releases by province (helper-101).
+_RELEASE_ADMINS = (
+    "LEFT JOIN ledger_entry re ON re.hazard_id = r.hazard_id AND re.release_id = r.id"
+    " LEFT JOIN admin_area a1 ON a1.id = re.items_admin1_id"
+    " LEFT JOIN admin_area a2 ON a2.id = re.items_admin2_id"
+)
+# its items as the template writes them, "BLU-26:3;M42:2"
+_RELEASE_ITEMS = (
+    "(SELECT string_agg(i.munition_code || ':' || i.quantity, ';' ORDER BY i.munition_code)"
+    " FROM release_item i WHERE i.release_id = r.id)"
+)
+_RELEASE_ADMIN = (
+    "(SELECT a.{column} FROM ledger_entry re JOIN admin_area a ON a.id = re.items_admin{level}_id"
+    " WHERE re.hazard_id = r.hazard_id AND re.release_id = r.id)"
+)
 
 
 def releases(session: Session, query: Query, limit: int, offset: int) -> Page:
@@ -531,9 +567,13 @@ def releases(session: Session, query: Query, limit: int, offset: int) -> Page:
             f" SELECT r.reference, ST_AsGeoJSON(r.geom, {DIGITS}) AS geojson,"
             " h.reference AS hazard, r.method, r.released, h.contam, r.stated_area_m2,"
             " (SELECT o.name FROM organisation o WHERE o.id = r.operator_id) AS operator,"
-            f" {_RELEASE_AREA} AS area_m2"
+            f" {_RELEASE_AREA} AS area_m2, {_RELEASE_OUTSIDE} AS outside_m2,"
+            " a1.code AS admin1_code, a1.name AS admin1_name,"
+            " a2.code AS admin2_code, a2.name AS admin2_name,"
+            f" {_RELEASE_ITEMS} AS items"
             " FROM page JOIN release_in_force r ON r.id = page.id"
             " JOIN hazard h ON h.id = r.hazard_id"
+            f" {_RELEASE_ADMINS}"
             " ORDER BY r.released, r.reference"
         ),
         params,
@@ -550,7 +590,13 @@ def releases(session: Session, query: Query, limit: int, offset: int) -> Page:
                 "contamination": row.contam,
                 "operator": row.operator,
                 "area_m2": clean_area(float(row.area_m2 or 0.0)),
+                "outside_m2": clean_area(float(row.outside_m2 or 0.0)),
                 "stated_area_m2": row.stated_area_m2,
+                "items": row.items,
+                "admin1_code": row.admin1_code,
+                "admin1_name": row.admin1_name,
+                "admin2_code": row.admin2_code,
+                "admin2_name": row.admin2_name,
             },
         )
         for row in rows

@@ -442,6 +442,26 @@ def test_releases_filtered_on_their_date(client: TestClient, session: Session) -
     assert r2["area_m2"] == pytest.approx(area, rel=1e-5)
 
 
+def test_releases_carry_what_the_registers_release_files_carry(client: TestClient) -> None:
+    """The collection had only eight fields where the register's release files have the
+    ground released outside the hazard, the items and the province and district: a GIS user
+    could not style or filter releases by province (helper-101)."""
+    ogc = {f["id"]: f["properties"] for f in _all(client, "/ogc/collections/releases/items")}
+    register = client.get("/api/v1/releases.geojson").json()["features"]
+    assert len(register) == len(ogc) == 4
+    for feature in register:
+        theirs = feature["properties"]
+        mine = ogc[theirs["release_id"]]
+        for key in ("outside_m2", "admin1_code", "admin1_name", "admin2_code", "admin2_name"):
+            assert mine[key] == theirs[key], (theirs["release_id"], key)
+        assert mine["area_m2"] == pytest.approx(theirs["area_m2"], abs=1e-3)
+    assert ogc["R-1"]["admin1_code"] == "P-W" and ogc["R-1"]["admin2_code"] == "D-W1"
+    west = _all(client, "/ogc/collections/releases/items", filter="admin1_code = 'P-W'")
+    assert sorted(f["id"] for f in west) == sorted(
+        r for r, p in ogc.items() if p["admin1_code"] == "P-W"
+    )
+
+
 def test_a_dated_landing_page_serves_every_collection_as_of_its_date(
     client: TestClient, session: Session
 ) -> None:
