@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import math
 import re
 import tempfile
 import zipfile
@@ -259,14 +260,40 @@ def _cell(value: Any) -> Any:
     return _text(value)
 
 
+def _a_number(value: Any) -> bool:
+    """Whether an upload's value is a number a file's numeric field holds exactly."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return abs(value) < 2**53 and math.isfinite(value)
+
+
+def _numeric(rows: Sequence[Row], extra: dict[str, str]) -> set[str]:
+    """The upload's own columns whose every value is a number: written as numbers, as the
+    OGC API's schema types them. Written as text, "Area (ha)" and "Easting" had been text
+    in the GeoPackage and numbers over OGC, and the two could not be joined (helper-101)."""
+    numeric = set(extra)
+    for row in rows:
+        for key in list(numeric):
+            value = row.attributes.get(key)
+            if value is not None and not _a_number(value):
+                numeric.discard(key)
+        if not numeric:
+            break
+    return {extra[key] for key in numeric}
+
+
 def _records(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> list[dict[str, Any]]:
     records = []
+    numeric = _numeric(rows, extra)
     for row in rows:
         props = row.properties()
         record = {c: _cell(props[c]) for c in layout.columns}
         for key, column in extra.items():
             value = row.attributes.get(key)
-            record[column] = None if value is None else str(_text(value))
+            if value is None or column in numeric:
+                record[column] = value
+            else:
+                record[column] = str(_text(value))
         records.append(record)
     return records
 

@@ -903,6 +903,41 @@ def test_an_uploaded_column_named_as_the_file_keeps_its_own_is_renamed_not_fatal
     )
 
 
+@pytest.mark.parametrize("fmt", ["gpkg", "zip"])
+def test_an_uploads_column_of_numbers_is_a_number_field_as_the_ogc_schema_says(
+    seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
+) -> None:
+    """ "Area (ha)" and "Easting" were text in the GeoPackage and the shapefile and numbers
+    over OGC: the two could not be joined or appended in QGIS (helper-101). A column of
+    any other value stays text."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                f"NUM-{i}",
+                HazardStatus.SHA,
+                box(102.7 + i / 100, 19.7, 102.705 + i / 100, 19.705),
+                dt.date(2020, 1, 1),
+                operator="MAG",
+                attributes={"Easting": 318607 + i, "Area_ha": 22.23 + i, "Mixed": [7, "7a"][i]},
+            )
+            for i in range(2)
+        ],
+    )
+    session.commit()
+    viewer = client_as("viewer")
+    answer = viewer.get(f"/api/v1/hazards.{fmt}", params={"operator": "MAG"})
+    assert answer.status_code == 200, answer.text
+    frame = _read_back(answer.content, fmt, tmp_path)
+    rows = frame[frame["hazard_id"].str.startswith("NUM-")].sort_values("hazard_id")
+    assert rows["Easting"].tolist() == [318607, 318608]
+    assert rows["Area_ha"].tolist() == pytest.approx([22.23, 23.23])
+    assert rows["Mixed"].tolist() == ["7", "7a"]
+    schema = viewer.get("/ogc/collections/hazards/schema").json()["properties"]
+    assert schema["Easting"]["type"] == schema["Area_ha"]["type"] == "number"
+    assert schema["Mixed"]["type"] == "string"
+
+
 def test_an_uploaded_name_or_description_stays_a_column_of_the_kml(
     seeded: None, session: Session, client_as: ClientAs
 ) -> None:
