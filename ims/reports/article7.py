@@ -33,7 +33,8 @@ REMAINING_COLUMNS = (
     "total_area_m2",
 )
 RELEASED_COLUMNS = ("cancelled_m2", "reduced_m2", "cleared_m2", "total_m2", "hazards_closed")
-Admins = list[tuple[int, str, str]]  # the admin areas of a level: id, code, name
+# the admin areas of a level: id, code, name, and a district's province (None at level 1)
+Admins = list[tuple[int, str, str, str | None]]
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,13 @@ REMAINING_AREA_SQL = """
 
 def _admins(session: Session, level: int) -> Admins:
     return [
-        (row.id, row.code, row.name)
+        (row.id, row.code, row.name, row.province)
         for row in session.execute(
-            text("SELECT id, code, name FROM admin_area WHERE level = :l ORDER BY code"),
+            text(
+                "SELECT a.id, a.code, a.name, up.name AS province FROM admin_area a"
+                " LEFT JOIN admin_area up ON up.id = a.parent_id AND a.level = 2"
+                " WHERE a.level = :l ORDER BY a.code"
+            ),
             {"l": level},
         )
     ]
@@ -103,7 +108,7 @@ def remaining(
         after=None,
         through=as_of,
     )
-    rows = _empty_rows(admins or _admins(session, scope.level), _remaining_row)
+    rows = _empty_rows(admins or _admins(session, scope.level), _remaining_row, scope.level)
     remnant_map: dict[int | None, dict[str, int]] = defaultdict(dict)
     years: dict[int | None, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for change in sums:
@@ -168,6 +173,8 @@ def _finish_remaining(row: dict[str, Any]) -> dict[str, Any]:
 
 def _total_remaining(rows: list[dict[str, Any]]) -> dict[str, Any]:
     total = _remaining_row("TOTAL", "Total")
+    if any("province" in row for row in rows):  # districts: the column stays whole
+        total["province"] = None
     remnants: dict[str, int] = defaultdict(int)
     y0: list[int] = []
     y1: list[int] = []
@@ -186,11 +193,19 @@ def _total_remaining(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return _finish_remaining(total)
 
 
-def _empty_rows(admins: Admins, make: Any) -> dict[int | None, dict[str, Any]]:
-    rows: dict[int | None, dict[str, Any]] = {
-        admin_id: make(code, name) for admin_id, code, name in admins
-    }
+def _empty_rows(admins: Admins, make: Any, level: int) -> dict[int | None, dict[str, Any]]:
+    """A row for each admin area and the unassigned ground; a district's row names its
+    province: three districts' names are each two districts' (Xaysetha in Attapeu and in
+    Vientiane Capital), which the tables had told apart by their codes alone (an IM
+    officer's review, helper-100)."""
+    rows: dict[int | None, dict[str, Any]] = {}
+    for admin_id, code, name, province in admins:
+        rows[admin_id] = make(code, name)
+        if level == 2:
+            rows[admin_id]["province"] = province
     rows[None] = make(None, "Unassigned")
+    if level == 2:
+        rows[None]["province"] = None
     return rows
 
 
@@ -214,7 +229,7 @@ def released(
         after=start,
         through=end,
     )
-    rows = _empty_rows(admins or _admins(session, scope.level), _released_row)
+    rows = _empty_rows(admins or _admins(session, scope.level), _released_row, scope.level)
     cmr = _cmr_types(session) if any(c.figure == "destroyed" for c in sums) else {}
     items: dict[int | None, list[dict[str, Any]]] = defaultdict(list)
     for change in sums:
@@ -240,6 +255,8 @@ def released(
         row["destroyed"] = _sort_items(_summed(items.get(admin_id, [])))
     result = [_finish_released(row) for row in rows.values()]
     total = _released_row("TOTAL", "Total")
+    if any("province" in row for row in result):  # districts: the column stays whole
+        total["province"] = None
     all_items: dict[tuple[str, bool], int] = defaultdict(int)
     for row in result:
         for key in (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 MONTHS = (
     "January",
@@ -126,3 +127,9 @@ def reporting_period(year: int, as_of: str | dt.date | None = None) -> str:
     if day is not None and day.year == year and (day.month, day.day) != (12, 31):
         return f"1 January – {day.day} {day:%B} {year}, the year so far"
     return f"1 January – 31 December {year}"
+
+
+def by_province(report: dict[str, Any]) -> bool:
+    """Whether an Article 7 report's rows are districts, each naming its province (a report
+    kept from before they did names none)."""
+    return report["level"] == 2 and any("province" in row for row in report["remaining"])

@@ -35,6 +35,9 @@ class RemainingRow(_Document):
 
     admin_code: str | None = Field(description="admin code; TOTAL for the total; null: none")
     admin_name: str
+    province: str | None = Field(
+        None, description="a district's province (district tables only; null otherwise)"
+    )
     sha_count: int = Field(description="open suspected hazardous areas")
     sha_area_m2: float
     cha_count: int = Field(description="open confirmed hazardous areas")
@@ -58,6 +61,9 @@ class ReleasedRow(_Document):
 
     admin_code: str | None
     admin_name: str
+    province: str | None = Field(
+        None, description="a district's province (district tables only; null otherwise)"
+    )
     cancelled_m2: float = Field(description="by non-technical survey")
     reduced_m2: float = Field(description="by technical survey")
     cleared_m2: float = Field(description="by clearance")

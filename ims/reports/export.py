@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ims.cells import csv_text
-from ims.reports.convention import convention_for
+from ims.reports.convention import by_province, convention_for
 from ims.reports.history import CORRECTION_COLUMNS, correction_rows, corrections_listed, summary
 
 _env = Environment(
@@ -71,13 +71,22 @@ def to_json(report: dict[str, Any]) -> str:
 TABLES = ("1h", "1i")
 
 
+def _named(header: list[str], report: dict[str, Any]) -> list[str]:
+    return [*header[:2], "province", *header[2:]] if by_province(report) else header
+
+
+def _where(row: dict[str, Any], report: dict[str, Any]) -> list[Any]:
+    """A row's first cells: its code, its name, and a district's province."""
+    cells = [row["admin_code"] or "", row["admin_name"]]
+    return [*cells, row.get("province") or ""] if by_province(report) else cells
+
+
 def _remaining_rows(report: dict[str, Any]) -> list[list[Any]]:
-    rows: list[list[Any]] = [REMAINING_HEADER]
+    rows: list[list[Any]] = [_named(REMAINING_HEADER, report)]
     for row in report["remaining"]:
         rows.append(
             [
-                row["admin_code"] or "",
-                row["admin_name"],
+                *_where(row, report),
                 row["sha_count"],
                 f"{row['sha_area_m2']:.1f}",
                 row["cha_count"],
@@ -93,14 +102,13 @@ def _remaining_rows(report: dict[str, Any]) -> list[list[Any]]:
 
 
 def _released_rows(report: dict[str, Any]) -> list[list[Any]]:
-    rows: list[list[Any]] = [RELEASED_HEADER]
+    rows: list[list[Any]] = [_named(RELEASED_HEADER, report)]
     for row in report["released"]:
         cmr = [i for i in row["destroyed"] if i.get("cmr", True)]
         other = [i for i in row["destroyed"] if not i.get("cmr", True)]
         rows.append(
             [
-                row["admin_code"] or "",
-                row["admin_name"],
+                *_where(row, report),
                 f"{row['cancelled_m2']:.1f}",
                 f"{row['reduced_m2']:.1f}",
                 f"{row['cleared_m2']:.1f}",

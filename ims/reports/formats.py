@@ -64,16 +64,27 @@ def check(fmt: str, formats: Sequence[str]) -> None:
     raise InvalidRequest(f"unknown format {fmt!r}: use {listed}")
 
 
-def article7(session: Any, report: dict[str, Any], fmt: str, table: str | None = None) -> Rendered:
-    """Form 1(h) and Form 1(i) in FMT; XLSX and PDF read their notes and map from SESSION.
-    ``table`` ("1h" or "1i"): that form alone, as a CSV of one table."""
+def article7_filename(report: dict[str, Any], fmt: str, table: str | None = None) -> str:
+    """The name an Article 7 report's file is saved under: its year (and the day of a year
+    so far), kind, admin level, whether as finalised, and the one table it holds."""
     # The scope in the name: the provinces' CMR tables and the districts' ERW ones were
     # both saved as article7-2025.xlsx, and the wrong one could be sent.
     areas = {1: "provinces", 2: "districts"}.get(report.get("level", 1), "areas")
     # the report as finalised and today's are two files a user keeps side by side
     then = "-as-finalised" if (report.get("history") or {}).get("as_finalised") else ""
     alone = f"-form-{table}" if table else ""
-    filename = f"article7-{report['year']}-{report.get('contam', 'CMR')}-{areas}{then}{alone}.{fmt}"
+    # the year so far is named so: a file of 2026 made on 6 December had looked like the
+    # whole year's, and the one-table CSV says nothing else (an IM officer's review)
+    as_of = str(report.get("as_of", ""))
+    so_far = f"-to-{as_of}" if as_of and not as_of.endswith("-12-31") else ""
+    year = f"{report['year']}{so_far}"
+    return f"article7-{year}-{report.get('contam', 'CMR')}-{areas}{then}{alone}.{fmt}"
+
+
+def article7(session: Any, report: dict[str, Any], fmt: str, table: str | None = None) -> Rendered:
+    """Form 1(h) and Form 1(i) in FMT; XLSX and PDF read their notes and map from SESSION.
+    ``table`` ("1h" or "1i"): that form alone, as a CSV of one table."""
+    filename = article7_filename(report, fmt, table)
     if table is not None and fmt != "csv":
         raise InvalidRequest(f"a table alone ({table}) comes as CSV: ask for format csv")
     if fmt in BINARY:

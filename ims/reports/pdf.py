@@ -59,6 +59,9 @@ from ims.words import counted
 BREAKS_KM2 = symbology.CHOROPLETH_BREAKS_KM2
 DISTRICT_BREAKS_KM2 = symbology.DISTRICT_BREAKS_KM2
 RAMP = symbology.CHOROPLETH_COLOURS
+# Where a map's name is tried, in points from its area's label point (at the provinces'
+# size; a district's name moves less): its place, then above, below, beside.
+LABEL_NUDGES_PT = ((0, 0), (0, 9), (0, -9), (18, 0), (-18, 0), (0, 16), (0, -16))
 EDGE = symbology.BOUNDARY_COLOUR
 
 
@@ -105,21 +108,27 @@ def remaining_map(
             km2 = row["total_area_m2"] / 1e6 if row else 0.0
             text = f"{name}\n{km2:,.1f} km²" if km2 >= 0.05 else name
             p = _label_point(geom)
-            label = ax.annotate(
-                text,
-                (p.x, p.y),
-                ha="center",
-                va="center",
-                fontsize=label_size,
-                color="#222222",
-                path_effects=halo,
-                linespacing=1.1,
-            )
-            box = label.get_window_extent(renderer).padded(1.6 * fig.dpi / 72)  # the halo
-            if any(box.overlaps(other) for other in placed):
+            # where its own place is taken, a name is tried a little above, below, then
+            # beside it: two provinces' names (Vientiane's, Xekong's) had been left out
+            # beside their neighbours' (an IM officer's review, helper-100)
+            for dx, dy in LABEL_NUDGES_PT:
+                label = ax.annotate(
+                    text,
+                    (p.x, p.y),
+                    xytext=(dx * label_size / 5, dy * label_size / 5),
+                    textcoords="offset points",
+                    ha="center",
+                    va="center",
+                    fontsize=label_size,
+                    color="#222222",
+                    path_effects=halo,
+                    linespacing=1.1,
+                )
+                box = label.get_window_extent(renderer).padded(1.6 * fig.dpi / 72)  # the halo
+                if not any(box.overlaps(other) for other in placed):
+                    placed.append(box)
+                    break
                 label.remove()
-            else:
-                placed.append(box)
         labels = (
             [f"< {breaks[0]:g}"]
             + [f"{a:g}–{b:g}" for a, b in itertools.pairwise(breaks)]
@@ -408,7 +417,11 @@ def _area(row: dict[str, Any]) -> str:
     """An admin area's name with its code, as the HTML and XLSX tables give them: districts
     of one name in two provinces (two Xaysetha, two Phonthong) were told apart by nothing."""
     code = row.get("admin_code")
-    return f"{row['admin_name']} ({code})" if code and code != "TOTAL" else row["admin_name"]
+    if not code or code == "TOTAL":
+        return str(row["admin_name"])
+    # a district in its province, in words (a code alone had told them apart: helper-100)
+    province = f", {row['province']}" if row.get("province") else ""
+    return f"{row['admin_name']}{province} ({code})"
 
 
 def _remaining_form(

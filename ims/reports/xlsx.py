@@ -13,7 +13,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ims.cells import workbook_bytes, xlsx_values
 from ims.config import get_settings
-from ims.reports.convention import CONTAMINATION, convention_for, reporting_period
+from ims.reports.convention import (
+    CONTAMINATION,
+    by_province,
+    convention_for,
+    reporting_period,
+)
 from ims.reports.history import (
     CORRECTION_COLUMNS,
     correction_rows,
@@ -116,6 +121,7 @@ def to_xlsx(
     convention = convention_for(report["contam"])
     wb = Workbook()
     level = "Province" if report["level"] == 1 else "District"
+    districts = by_province(report)  # each district with its province (helper-100)
     ws = wb.active
     assert ws is not None
     ws.title = convention.remaining_form[:31]
@@ -128,6 +134,7 @@ def to_xlsx(
         [
             f"{level} code",
             level,
+            *(["Province"] if districts else []),
             "SHAs (number)",
             "SHA area (km²)",
             "SHA area (m²)",
@@ -143,6 +150,7 @@ def to_xlsx(
         [
             None,
             None,
+            *([None] if districts else []),
             COUNT,
             KM2,
             M2,
@@ -159,6 +167,7 @@ def to_xlsx(
             [
                 r["admin_code"] if r["admin_code"] != "TOTAL" else "",
                 r["admin_name"],
+                *([r.get("province") or ""] if districts else []),
                 r["sha_count"],
                 r["sha_area_m2"] / 1e6,
                 r["sha_area_m2"],
@@ -191,6 +200,7 @@ def to_xlsx(
         [
             f"{level} code",
             level,
+            *(["Province"] if districts else []),
             "Cancelled (km²)",
             "Cancelled (m²)",
             "Reduced (km²)",
@@ -209,6 +219,7 @@ def to_xlsx(
         [
             None,
             None,
+            *([None] if districts else []),
             KM2,
             M2,
             KM2,
@@ -225,6 +236,7 @@ def to_xlsx(
             [
                 r["admin_code"] if r["admin_code"] != "TOTAL" else "",
                 r["admin_name"],
+                *([r.get("province") or ""] if districts else []),
                 r["cancelled_m2"] / 1e6,
                 r["cancelled_m2"],
                 r["reduced_m2"] / 1e6,
