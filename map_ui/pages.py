@@ -300,13 +300,56 @@ def problem_type_page(request: Request, slug: str) -> HTMLResponse:
     return _page(request, "problems.html", types=types, chosen=chosen)
 
 
+SUBMISSIONS_PAGE_SIZE = 50
+# the list's choice of status, as the list says them ("validated" reads "awaiting review")
+SUBMISSION_STATUSES = ("validated", "approved", "rejected", "withdrawn", "superseded")
+
+
 @router.get("/submissions", response_class=HTMLResponse)
 def submissions_page(
-    request: Request, session: SessionDep, principal: PrincipalDep
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: Annotated[str, Query(max_length=20, description="one status, or all")] = "",
+    kind: Annotated[str, Query(max_length=20, description="hazards, releases, or all")] = "",
+    page: Annotated[int, Query(ge=1, le=100_000, description="50 a page, newest first")] = 1,
 ) -> HTMLResponse:
-    """Submissions, newest first (an operator's own organisation's only)."""
-    rows = submissions.submission_list(session, organisation_id=access.submission_filter(principal))
-    return _page(request, "submissions.html", rows=rows, active="submissions")
+    """Submissions, newest first, 50 a page, of one status or kind if chosen (an
+    operator's own organisation's only). The list had shown the latest 200 and no more:
+    older ones could be reached by their number alone, and on a phone it was one long
+    page (a legacy migration's review, helper-99)."""
+    chosen_status = status if status in SUBMISSION_STATUSES else None
+    chosen_kind = kind if kind in ("hazards", "releases") else None
+    org = access.submission_filter(principal)
+    total = submissions.submission_count(session, org, status=chosen_status, kind=chosen_kind)
+    pages = max(1, -(-total // SUBMISSIONS_PAGE_SIZE))
+    page = min(page, pages)
+    rows = submissions.submission_list(
+        session,
+        SUBMISSIONS_PAGE_SIZE,
+        org,
+        status=chosen_status,
+        kind=chosen_kind,
+        offset=(page - 1) * SUBMISSIONS_PAGE_SIZE,
+    )
+
+    def at(n: int) -> str:
+        kept = {"status": chosen_status or "", "kind": chosen_kind or "", "page": n}
+        return "/submissions?" + urlencode({k: v for k, v in kept.items() if v})
+
+    return _page(
+        request,
+        "submissions.html",
+        rows=rows,
+        active="submissions",
+        statuses=SUBMISSION_STATUSES,
+        status=chosen_status or "",
+        kind=chosen_kind or "",
+        total=total,
+        first=(page - 1) * SUBMISSIONS_PAGE_SIZE + 1,
+        newer=at(page - 1) if page > 1 else None,
+        older=at(page + 1) if page < pages else None,
+    )
 
 
 def _mapping_lines(

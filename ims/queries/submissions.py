@@ -23,6 +23,28 @@ from ims.ingest.submissions import database_stamp
 from ims.reports import kept
 
 
+def submission_count(
+    session: Session,
+    organisation_id: int | None = None,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+) -> int:
+    """How many submissions ``submission_list`` lists, pages apart."""
+    return int(
+        session.scalar(
+            text(
+                "SELECT count(*) FROM submission s"
+                " WHERE (CAST(:org AS integer) IS NULL OR s.organisation_id = :org)"
+                " AND (CAST(:status AS text) IS NULL OR s.status = :status)"
+                " AND (CAST(:kind AS text) IS NULL OR s.kind = :kind)"
+            ),
+            {"org": organisation_id, "status": status, "kind": kind},
+        )
+        or 0
+    )
+
+
 def submission_list(
     session: Session,
     limit: int = 200,
@@ -30,9 +52,10 @@ def submission_list(
     *,
     status: str | None = None,
     kind: str | None = None,
+    offset: int = 0,
 ) -> list[dict[str, Any]]:
     """The latest submissions with their finding counts: of one organisation, status or
-    kind, if given."""
+    kind, if given; ``offset`` of them skipped (a page)."""
     rows = session.execute(
         text(
             "SELECT s.id, s.kind, s.filename, s.status, s.feature_count, s.uploaded_at,"
@@ -51,9 +74,9 @@ def submission_list(
             "WHERE (CAST(:org AS integer) IS NULL OR s.organisation_id = :org) "
             "AND (CAST(:status AS text) IS NULL OR s.status = :status) "
             "AND (CAST(:kind AS text) IS NULL OR s.kind = :kind) "
-            "GROUP BY s.id, o.name ORDER BY s.id DESC LIMIT :n"
+            "GROUP BY s.id, o.name ORDER BY s.id DESC LIMIT :n OFFSET :offset"
         ),
-        {"n": limit, "org": organisation_id, "status": status, "kind": kind},
+        {"n": limit, "org": organisation_id, "status": status, "kind": kind, "offset": offset},
     ).all()
     return [dict(r._mapping) for r in rows]
 

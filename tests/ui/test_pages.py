@@ -646,6 +646,47 @@ def test_submissions_list_links_each_review(client: TestClient, broken_submissio
     assert heads[:5] == ["#", "File", "Status", "Errors", "Warnings"], heads
 
 
+def test_the_submissions_list_pages_and_chooses_a_status_and_a_kind(
+    client: TestClient, programme: Session
+) -> None:
+    """The list showed the latest 200 and no more, with no way to the older ones or to those
+    awaiting review alone; on a phone it was one long page (helper-99)."""
+    programme.execute(
+        text(
+            "INSERT INTO submission (kind, filename, sha256, size_bytes, status, feature_count,"
+            " uploaded_by, uploaded_at)"
+            " SELECT CASE WHEN i % 3 = 0 THEN 'releases' ELSE 'hazards' END, 'f' || i || '.gpkg',"
+            " md5(i::text), 1, CASE WHEN i % 2 = 0 THEN 'approved' ELSE 'validated' END, 1,"
+            " 'tests', now() - make_interval(mins => 200 - i)"
+            " FROM generate_series(1, 120) i"
+        )
+    )
+    programme.commit()
+
+    def listed(page: str) -> list[str]:
+        return re.findall(r'<td class="file"><a href="/submissions/\d+">([^<]+)</a>', page)
+
+    first = client.get("/submissions").text
+    assert listed(first)[:2] == ["f120.gpkg", "f119.gpkg"] and len(listed(first)) == 50
+    assert "submissions 1–50 of 120" in first and 'rel="prev"' not in first
+    older = re.search(r'<a href="([^"]+)" rel="next">Older', first)
+    assert older is not None
+    second = client.get(html.unescape(older.group(1))).text
+    assert listed(second)[0] == "f70.gpkg" and "submissions 51–100 of 120" in second
+    last = client.get("/submissions", params={"page": 3}).text
+    assert listed(last)[-1] == "f1.gpkg" and 'rel="next"' not in last
+    # awaiting review, of hazards: the odd ones not divisible by three
+    chosen = client.get("/submissions", params={"status": "validated", "kind": "hazards"}).text
+    expected = [f"f{i}.gpkg" for i in range(119, 0, -2) if i % 3][:50]
+    assert listed(chosen) == expected
+    assert '<option value="validated" selected>awaiting review</option>' in chosen
+    none = client.get("/submissions", params={"status": "withdrawn"}).text
+    assert 'id="none-chosen"' in none and "No submission is withdrawn" in none
+    # a page past the last shows the last; an unknown status shows all
+    assert listed(client.get("/submissions", params={"page": 99}).text) == listed(last)
+    assert len(listed(client.get("/submissions", params={"status": "x"}).text)) == 50
+
+
 def test_a_reviewer_chooses_on_the_review_page_whether_reports_note_a_submission(
     client: TestClient, client_as: ClientAs, broken_submission: int
 ) -> None:
