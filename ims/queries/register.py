@@ -601,6 +601,13 @@ def releases(
         raise InvalidRequest("offset must be 0 or more")
     if f.start and f.end and f.end < f.start:
         raise InvalidRequest("'to' is before 'from'")
+    if f.start and f.start > dt.date.today():
+        # no release is dated after today: a far date had given an empty file, as if none
+        # had been recorded (an attack on our own instance, helper-98)
+        raise InvalidRequest(
+            f"'from' {f.start.isoformat()} is after today: no release is dated then",
+            field="from",
+        )
     params: dict[str, Any] = {}
     where = []
     if f.start:

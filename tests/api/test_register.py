@@ -306,6 +306,14 @@ def test_releases_list_with_filters(seeded: None, client_as: ClientAs) -> None:
     assert ids(method="reduced") == []
     assert ids(admin="D-W1") == ["R2"]
     assert ids(sort="-released", limit=1) == ["R2"]
+    # a period starting after today is refused, not answered with an empty file as if no
+    # release had been recorded (helper-98); one ending after today is up to today
+    later = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    for path in ("/api/v1/releases", "/api/v1/releases.csv"):
+        refused = viewer.get(path, params={"from": later})
+        assert refused.status_code == 422, refused.text
+        assert "is after today" in refused.json()["detail"]
+    assert ids(to="2999-12-31") == ["R1", "R2"]
 
 
 def test_the_register_counts_and_areas_are_the_article7_tables(session: Session) -> None:
