@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import psycopg
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -160,6 +160,7 @@ def inspect_upload(
         limits=limits,
         filename=filename,
         workdir=upload.parent,
+        munition_codes=list(session.scalars(text("SELECT code FROM munition_type"))),
     )
 
 

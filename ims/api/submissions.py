@@ -159,6 +159,11 @@ class ColumnPublic(BaseModel):
         description="for each code field, how each of its distinct values reads as that "
         "field's code (null: not one; a value map must give it)",
     )
+    types: dict[str, str | None] | None = Field(
+        None,
+        description="a column of munitions (TYPE:QTY;…): each type it names and the "
+        "reference list's code it reads as (null: none; a value map must give it)",
+    )
     date_order: str | None = Field(
         None,
         description='"day-first" or "month-first" where its cells written NN/NN/YYYY show '
@@ -222,6 +227,10 @@ class InspectionPublic(BaseModel):
         'register files give it), "label" (the label of its question on ims\'s form) or '
         '"synonym"; "dates" -> "remembered", or "cells" where the '
         "file's dates show their order (31/03/2024)"
+    )
+    munitions: list[str] = Field(
+        default_factory=list,
+        description="the reference list's munition codes, for a column of munitions' types",
     )
     computed: list[str] = Field(
         default_factory=list,
@@ -570,6 +579,7 @@ async def inspect_submission(
                 samples=c.samples,
                 values=c.values,
                 reads=_reads(c, found.fields),
+                types=c.types,
                 date_order=c.date_order,
             )
             for c in found.columns
@@ -599,6 +609,7 @@ async def inspect_submission(
             else None
         ),
         computed=found.computed,
+        munitions=found.munition_codes,
     )
 
 

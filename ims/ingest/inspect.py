@@ -113,6 +113,9 @@ class Column:
     samples: list[Any]
     values: list[str] | None  # distinct non-blank values (at most DISTINCT), None if more
     date_order: str | None = None  # "day-first" or "month-first", where its cells show it
+    # a column of munitions written TYPE:QTY;TYPE:QTY: each type it names (at most
+    # DISTINCT), with the reference list's code it reads as, None where it reads as none
+    types: dict[str, str | None] | None = None
 
 
 @dataclass
@@ -143,6 +146,8 @@ class Inspection:
     # the other kind and its own fields the file has, when it looks like a file of it: the
     # mapping step had not said so, only the upload's findings (a new user's review)
     other_kind: tuple[str, list[str]] | None = None
+    # the reference list's munition codes, for a column of munitions' value map
+    munition_codes: list[str] = field(default_factory=list)
 
 
 def suggest(
@@ -203,6 +208,34 @@ def suggest(
     return field_maps.MappingDocument(fields, constants, values, dates), origin
 
 
+# A cell of munitions as the template writes them: TYPE:QTY, joined by ";"
+_QUANTITIES = re.compile(r"^\s*[^:;]+:\s*\d+\s*(?:;\s*[^:;]+:\s*\d+\s*)*;?\s*$")
+
+
+def munition_types(cells: Sequence[Any], codes: Sequence[str]) -> dict[str, str | None] | None:
+    """Each munition type a column of ``TYPE:QTY;TYPE:QTY`` cells names, with the code of
+    ``codes`` (the reference list) it reads as, in any capitals, or None: the upload page
+    then maps them as it maps statuses. It mapped none, and a legacy file's "BLU26" could be
+    translated by a mapping document only (a legacy migration's review, helper-99). None
+    for a column of other cells, or of more than DISTINCT types."""
+    texts = [str(c) for c in cells if isinstance(c, str) and c.strip()]
+    if not texts or len(texts) != len(cells) or not all(_QUANTITIES.match(t) for t in texts):
+        return None
+    folded: dict[str, list[str]] = {}
+    for code in codes:
+        folded.setdefault(code.casefold(), []).append(code)
+    found: dict[str, str | None] = {}
+    for text in texts:
+        for part in text.split(";"):
+            name = part.rpartition(":")[0].strip()
+            if name and name not in found:
+                if len(found) == DISTINCT:
+                    return None
+                known = folded.get(name.casefold(), [])
+                found[name] = known[0] if len(known) == 1 else None
+    return dict(sorted(found.items(), key=lambda item: item[0].casefold()))
+
+
 def cells_date_order(cells: Iterable[Any]) -> str | None:
     """The order cells written NN/NN/YYYY put the day and the month in, where they show it
     (a first number over 12 is a day: 31/03/2024); None where they do not (every
@@ -245,9 +278,11 @@ def inspect_upload(
     limits: UploadLimits | None = None,
     filename: str | None = None,
     workdir: Path | None = None,
+    munition_codes: Sequence[str] = (),
 ) -> Inspection:
     """Read ``upload`` (InvalidUpload if it cannot be used at all) and describe it, with
-    the one of the organisation's ``remembered`` mappings that suits it."""
+    the one of the organisation's ``remembered`` mappings that suits it; a column of
+    munitions' types read against ``munition_codes`` (the reference list)."""
     limits = limits or UploadLimits.from_settings()
     with tempfile.TemporaryDirectory(prefix="ims-inspect-", dir=workdir) as unpacked:
         # Read as if it were in EPSG:4326 where it declares nothing: the columns are what
@@ -274,6 +309,7 @@ def inspect_upload(
                 present[:SAMPLES],
                 sorted(distinct, key=str.casefold) if len(distinct) <= DISTINCT else None,
                 cells_date_order(present),
+                munition_types(present, munition_codes),
             )
         )
     if mapping is not None and not fits and RECORD_ID in frame.columns:
@@ -308,6 +344,7 @@ def inspect_upload(
         other_kind=looks_like_other_kind(
             kind, [str(c) for c in read.frame.columns if c != frame.geometry.name]
         ),
+        munition_codes=sorted(munition_codes, key=str.casefold),
     )
 
 

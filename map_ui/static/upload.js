@@ -364,12 +364,53 @@
     ].filter(Boolean).join(" ");
   }
 
+  // A row of a value map: the file's value, and the code it is to be read as ("as it is"
+  // says what ims reads it as, or that it reads as nothing, and is then marked).
+  function valueRow(field, i, value, read, codes, given, none = "not a code") {
+    const id = `value-${field}-${i}`;
+    const row = el("div", { class: "row" });
+    row.append(el("label", { for: id }, value));
+    const pick = el("select", { id, "data-source": value });
+    pick.append(el("option", { value: "" },
+      read ? `as it is (${read})` : read === null ? `as it is: ${none}, choose one` : "as it is"));
+    for (const code of codes) pick.append(el("option", { value: code }, code));
+    if (given && given[1] !== null) pick.value = String(given[1]);
+    const mark = () => row.classList.toggle("unknown", read === null && !pick.value);
+    pick.addEventListener("change", mark);
+    mark();
+    row.append(pick);
+    return row;
+  }
+
+  const givenFor = (kept, field, value) => kept[field] && Object.entries(kept[field])
+    .find(([k]) => k.trim().toLowerCase() === value.trim().toLowerCase());
+
+  // The munition types a column of TYPE:QTY;… names, each to a code of the reference list:
+  // the page had mapped none, so a legacy file's "BLU26" needed a mapping document.
+  const LISTS = ["munitions", "items"];
+  function munitionMap(f, kept) {
+    const column = columnOf($(`map-${f.name}`).value);
+    if (!column || !column.types || !Object.keys(column.types).length) return null;
+    const set = el("fieldset", { class: "value-map", "data-field": f.name });
+    set.append(el("legend", {}, `Munition types in column ${column.name}, for ${f.name}`));
+    Object.entries(column.types).forEach(([type, read], i) => {
+      set.append(valueRow(f.name, i, type, read, inspected.munitions || [],
+        givenFor(kept, f.name, type), "not a type of the reference list"));
+    });
+    return set;
+  }
+
   // A value map for each code field read from a column with few distinct values.
   function buildValueMaps(initial) {
     const box = $("value-maps");
     const kept = initial || currentValues();
     box.replaceChildren();
     for (const f of inspected.fields) {
+      if (LISTS.includes(f.name)) {
+        const set = munitionMap(f, kept);
+        if (set) box.append(set);
+        continue;
+      }
       if (!f.allowed.length) continue;
       const column = columnOf($(`map-${f.name}`).value);
       if (!column || !column.values || !column.values.length) continue; // an empty column: nothing to map
@@ -378,23 +419,7 @@
         ? `Values of ${f.name}` : `Values of column ${column.name}, for ${f.name}`));
       const reads = (column.reads || {})[f.name] || {};
       column.values.forEach((value, i) => {
-        const id = `value-${f.name}-${i}`;
-        const row = el("div", { class: "row" });
-        row.append(el("label", { for: id }, value));
-        const pick = el("select", { id, "data-source": value });
-        // "as it is" says what ims reads the value as, or that it reads as nothing
-        const read = reads[value];
-        pick.append(el("option", { value: "" },
-          read ? `as it is (${read})` : read === null ? "as it is: not a code, choose one" : "as it is"));
-        for (const code of f.allowed) pick.append(el("option", { value: code }, code));
-        const given = kept[f.name] && Object.entries(kept[f.name])
-          .find(([k]) => k.trim().toLowerCase() === value.trim().toLowerCase());
-        if (given && given[1] !== null) pick.value = String(given[1]);
-        const mark = () => row.classList.toggle("unknown", read === null && !pick.value);
-        pick.addEventListener("change", mark);
-        mark();
-        row.append(pick);
-        set.append(row);
+        set.append(valueRow(f.name, i, value, reads[value], f.allowed, givenFor(kept, f.name, value)));
       });
       box.append(set);
     }

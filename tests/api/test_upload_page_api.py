@@ -377,6 +377,41 @@ def test_a_file_uploaded_without_a_mapping_keeps_where_its_labelled_columns_were
     assert shown["suggested"]["fields"]["contam"] == "Contamination"
 
 
+def test_the_mapping_step_maps_a_columns_munition_types_to_the_reference_list(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    """The upload page mapped no munition codes: a legacy file's "BLU26" could be read as
+    BLU-26 through a mapping document only (a legacy migration's review, helper-99)."""
+    path = tmp_path / "estimates.csv"
+    path.write_text(
+        "hazard_id,status,contam,recorded,UXO found,WKT\n"
+        'E-1,SHA,CMR,2021-03-04,BLU26:3;M-42:2,"POLYGON((103.2 19.4,103.205 19.4,'
+        '103.205 19.405,103.2 19.4))"\n'
+        'E-2,CHA,CMR,2021-05-06,Blu-26:1,"POLYGON((103.3 19.4,103.305 19.4,'
+        '103.305 19.405,103.3 19.4))"\n',
+        encoding="utf-8",
+    )
+    shown = inspect(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
+    column = next(c for c in shown["columns"] if c["name"] == "UXO found")
+    # each type, and the code it reads as (any capitals), or none: the page asks for those
+    assert column["types"] == {"BLU26": None, "Blu-26": "BLU-26", "M-42": None}
+    assert {"BLU-26", "M42"} <= set(shown["munitions"])
+    assert next(c for c in shown["columns"] if c["name"] == "status")["types"] is None
+    mapping = json.dumps(
+        {
+            "fields": {"munitions": "UXO found"},
+            "values": {"munitions": {"BLU26": "BLU-26", "M-42": "M42"}},
+        }
+    )
+    body = post(client, path, organisation="MAG", mapping=mapping).json()  # type: ignore[attr-defined]
+    assert body["errors"] == 0, body
+    clean = session.execute(
+        text("SELECT clean FROM submission_feature WHERE submission_id = :s ORDER BY row_number"),
+        {"s": body["id"]},
+    ).scalars()
+    assert [c["munitions"] for c in clean] == [{"BLU-26": 3, "M42": 2}, {"BLU-26": 1}]
+
+
 def test_an_operator_inspects_and_forgets_for_their_own_organisation_only(
     client_as: ClientAs, client: TestClient, tmp_path: Path
 ) -> None:
