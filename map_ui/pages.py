@@ -302,7 +302,7 @@ def problem_type_page(request: Request, slug: str) -> HTMLResponse:
 
 SUBMISSIONS_PAGE_SIZE = 50
 # the list's choice of status, as the list says them ("validated" reads "awaiting review")
-SUBMISSION_STATUSES = ("validated", "approved", "rejected", "withdrawn", "superseded")
+SUBMISSION_STATUSES = ("validated", "approved", "rejected", "withdrawn", "superseded", "uploaded")
 
 
 @router.get("/submissions", response_class=HTMLResponse)
@@ -364,7 +364,10 @@ def _mapping_lines(
     template = HAZARD_FIELDS if review.submission["kind"] == "hazards" else RELEASE_FIELDS
     given = {*document.fields, *document.constants}
     named = [c for c in review.columns if c in template and c not in given]
-    own = [f"{', '.join(named)}: the file's columns of those names"] if named else []
+    said = (
+        "the file's column of that name" if len(named) == 1 else "the file's columns of those names"
+    )
+    own = [f"{', '.join(named)}: {said}"] if named else []
     return document.lines() + own
 
 

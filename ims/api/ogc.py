@@ -227,12 +227,16 @@ def _check_params(
     # the suspected areas alone (a GIS user's review, helper-101)
     twice = sorted({key for key in params if len(params.getlist(key)) > 1})
     if twice:
+        hint = (
+            f" (a filter takes several values: filter={twice[0]} IN ('…','…'))"
+            if twice[0] in (queryables or set())
+            else ""
+        )
         raise InvalidParameter(
-            f"{twice[0]} is given {len(params.getlist(twice[0]))} times: give it once (a "
-            "filter takes several values: filter=status IN ('CHA','SHA'))"
+            f"{twice[0]} is given {len(params.getlist(twice[0]))} times: give it once{hint}"
         )
     for key in sorted(_CRS & set(params) & allowed):
-        if params[key] != CRS84:
+        if params[key] not in (CRS84, "[OGC:CRS84]", "OGC:CRS84"):  # its URI, or as a CURIE
             raise InvalidParameter(
                 f"{key} {params[key]!r}: this API gives and reads coordinates in {CRS84} only "
                 "(longitude, latitude on WGS84), as each collection's crs says; reproject in "

@@ -275,6 +275,25 @@ class MappingDocument:
         constants = {k: v for k, v in self.constants.items() if k not in renames}
         return MappingDocument({**self.fields, **renames}, constants, self.values, self.dates)
 
+    def by_file_names(self, read_as: Mapping[str, str]) -> MappingDocument:
+        """This mapping naming the file's columns as the file does where it names them as
+        ims read them (``read_as``: the file's own names by those, as
+        ``ims.ingest.tables.by_label`` gives them): a mapping made when the upload page
+        showed "Contamination" as ``contam`` had kept saying "the file's column contam" of
+        files with none of that name (a review of our own change, helper-103)."""
+        if not read_as:
+            return self
+        folded = {new.casefold(): old for new, old in read_as.items()}
+        fields = {
+            target: folded.get(source.casefold(), source)
+            if _pieces(source, target) is None
+            else source
+            for target, source in self.fields.items()
+        }
+        if fields == self.fields:
+            return self
+        return MappingDocument(fields, self.constants, self.values, self.dates)
+
     def with_dates(self, order: str | None) -> MappingDocument:
         """This mapping with the file's date order (``--dates``) in place of its own."""
         if not order:

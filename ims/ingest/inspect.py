@@ -12,6 +12,7 @@ column named as operators commonly name it (``SYNONYMS``).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -314,10 +315,12 @@ def inspect_upload(
         )
     if mapping is not None and not fits and RECORD_ID in frame.columns:
         mapping = None  # a form's export needs none: another file's is not offered to it
+    if mapping is not None and fits:  # said as the table below it shows the columns
+        mapping = dataclasses.replace(mapping, mapping=mapping.mapping.by_file_names(labelled))
     suggested, origin = suggest(
         kind,
         names,
-        _by_file_names(mapping.mapping, labelled) if fits and mapping else None,
+        mapping.mapping if fits and mapping else None,
         labelled,
     )
     # what the file's own dates show, over a remembered order they contradict
@@ -346,15 +349,6 @@ def inspect_upload(
         ),
         munition_codes=sorted(munition_codes, key=str.casefold),
     )
-
-
-def _by_file_names(
-    mapping: field_maps.MappingDocument, labelled: dict[str, str]
-) -> field_maps.MappingDocument:
-    """A remembered mapping naming columns as read (``contam``) naming them as the file
-    does ("Contamination"), as the mapping step shows them."""
-    fields = {target: labelled.get(source, source) for target, source in mapping.fields.items()}
-    return field_maps.MappingDocument(fields, mapping.constants, mapping.values, mapping.dates)
 
 
 def _beyond_degrees(frame: Any) -> bool:

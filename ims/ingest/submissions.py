@@ -891,13 +891,17 @@ def stage(
     say(f"reading {filename or upload.name}")
     with tempfile.TemporaryDirectory(prefix="ims-upload-", dir=workdir) as unpacked:
         read = read_upload(upload, Path(unpacked), kind=kind, layer=layer, crs=crs, limits=limits)
+    # a mapping naming columns as ims read them ("contam" for "Contamination") names them
+    # as the file does: it is so kept, remembered and shown
+    read_as = by_label(read.file_names)
+    given = given.by_file_names(read_as)
     in_use, origin = (given, "given") if given else (field_maps.MappingDocument(), None)
     ignored_mapping = None
     # of the organisation's remembered mappings, the one for this file's columns
     remembered, remembered_fits = field_maps.chosen(read.frame, remembered_ones, read.file_names)
     if remembered is not None:
         if remembered_fits:
-            in_use, origin = remembered.mapping, "remembered"
+            in_use, origin = remembered.mapping.by_file_names(read_as), "remembered"
         else:
             # A mapping remembered from an earlier file that this one does not match (it
             # lacks fields it reads) would only stand in the way: it is not used. It is
@@ -939,14 +943,11 @@ def stage(
         say=say,
     )
     findings = _origins_said(result.findings, in_use.origins())
-    named = {source.casefold() for source in given.sources()}
     for note in read.warnings:
         if "Z" in note and read.dropped_z:
             continue  # already a z_dropped finding
-        if note.startswith(LABELS_READ) and all(
-            old.casefold() in named for old in by_label(read.file_names).values()
-        ):
-            continue  # the mapping given says where each was read from
+        if note.startswith(LABELS_READ):
+            continue  # the mapping kept says where each was read from (``_read_by_label``)
         findings.insert(0, FindingData("file_note", Severity.WARNING, note))
     if ignored_mapping is not None:
         columns = {str(c).lower() for c in read.frame.columns}

@@ -140,9 +140,18 @@ _KNOWN = {
     *LON_COLUMNS,
     *META_COLUMNS,
 }
+
+
 # ims's forms' question labels, as a column of an export "with labels" is named (compared
 # without spaces, punctuation or capitals), and the codes their choices' labels stand for.
-_FORM_LABELS = {re.sub(r"[^0-9a-z]", "", label.casefold()): name for name, label in LABELS.items()}
+def _label_key(text: str) -> str:
+    """A header as a question's label is compared: without spaces, punctuation or
+    capitals, "m²" as a keyboard types it ("m2": "Area stated (m2)" had not been read as
+    the stated area, a review of our own change)."""
+    return re.sub(r"[^0-9a-z]", "", text.casefold().replace("²", "2"))
+
+
+_FORM_LABELS = {_label_key(label): name for name, label in LABELS.items()}
 LABELS_READ = "columns named by the questions' labels of ims's form were read as the questions"
 _CODE_FIELDS = {f.name for f in (*HAZARDS, *RELEASES) if f.type is FieldType.CODE}
 _CODES = {label.casefold(): code for code, label in CODE_LABELS.items()}
@@ -710,7 +719,7 @@ def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str |
         # error (a review as a data manager)
         own = short.lower() == lower[i] or short.lower() not in kept
         target = short if own and short.lower() not in taken else column
-        labelled = _FORM_LABELS.get(re.sub(r"[^0-9a-z]", "", short.casefold()))
+        labelled = _FORM_LABELS.get(_label_key(short))
         if (
             labelled is not None
             and labelled != short.casefold()  # "Status" stays as the file names it

@@ -290,8 +290,10 @@ def _records(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> list
         record = {c: _cell(props[c]) for c in layout.columns}
         for key, column in extra.items():
             value = row.attributes.get(key)
-            if value is None or column in numeric:
-                record[column] = value
+            if value is None:
+                record[column] = None
+            elif column in numeric:  # real, whatever the rows: a filter had made it integer
+                record[column] = float(value)
             else:
                 record[column] = str(_text(value))
         records.append(record)

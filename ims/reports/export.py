@@ -143,7 +143,7 @@ def to_csv(report: dict[str, Any], table: str | None = None) -> str:
     # the ground overlapping hazards share, as the other formats say it (DESIGN §2.6): the
     # CSV alone had given the totals bare (an IM officer's review, helper-100)
     overlap = report.get("overlap")
-    if overlap:
+    if overlap and overlap.get("double_counted_m2"):  # said where ground is shared, as elsewhere
         rows.append(
             [
                 "Remaining with ground shared by overlapping hazards counted once: "

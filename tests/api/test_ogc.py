@@ -403,6 +403,11 @@ def test_the_crs_the_collections_list_is_taken_and_lao_names_unquoted(
     assert [f["id"] for f in same.json()["features"]] == [f["id"] for f in plain["features"]]
     one = client.get("/ogc/collections/hazards/items/H-01", params={"crs": crs84})
     assert one.status_code == 200
+    curie = client.get("/ogc/collections/hazards/items", params={"crs": "[OGC:CRS84]"})
+    assert curie.status_code == 200, curie.text
+    # a parameter given twice: the filter's way is said of a queryable only
+    twice = client.get("/ogc/collections/hazards/items", params={"limit": ["1", "2"]})
+    assert twice.json()["detail"] == "limit is given 2 times: give it once"
     record_hazards(
         session,
         [

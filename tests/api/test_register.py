@@ -940,6 +940,8 @@ def test_an_uploads_column_of_numbers_is_a_number_field_as_the_ogc_schema_says(
     rows = frame[frame["hazard_id"].str.startswith("NUM-")].sort_values("hazard_id")
     assert rows["Easting"].tolist() == [318607, 318608]
     assert rows["Area_ha"].tolist() == pytest.approx([22.23, 23.23])
+    # real, whatever rows a filter holds: whole numbers alone had made it an integer field
+    assert rows["Easting"].dtype.kind == rows["Area_ha"].dtype.kind == "f"
     assert rows["Mixed"].tolist() == ["7", "7a"]
     schema = viewer.get("/ogc/collections/hazards/schema").json()["properties"]
     assert schema["Easting"]["type"] == schema["Area_ha"]["type"] == "number"

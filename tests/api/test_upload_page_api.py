@@ -342,7 +342,7 @@ def test_columns_named_as_the_forms_questions_are_shown_and_mapped_by_the_files_
     page = html.unescape(client.get(f"/submissions/{body['id']}").text)
     assert "contam: the file's column Contamination" in page
     assert "recorded: the file's column Date recorded" in page
-    assert "of those names" not in page.replace("status: the file's columns of those names", "")
+    assert "status: the file's column of that name" in page and "of those names" not in page
     again = inspect(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
     assert again["remembered"]["fits"] is True
     assert again["suggested"]["fields"]["contam"] == "Contamination"
@@ -367,14 +367,37 @@ def test_a_file_uploaded_without_a_mapping_keeps_where_its_labelled_columns_were
     page = html.unescape(client.get(f"/submissions/{body['id']}").text)
     assert "contam: the file's column Contamination" in page
     assert "contam, recorded" not in page and "status, contam" not in page
-    # a mapping naming a column as read (``contam``), remembered before, still fits
+    # a mapping naming a column as read (``contam``), remembered before, still fits, and
+    # is said, kept and shown by the file's names (it had gone on saying "the file's
+    # column contam": a review of our own change, helper-103)
     mag = session.scalars(select(Organisation).where(Organisation.name == "MAG")).one()
-    old = field_maps.MappingDocument().with_fields({"contam": "contam"})
+    old = field_maps.MappingDocument().with_fields({"contam": "contam", "recorded": "RECORDED"})
     field_maps.remember_mapping(session, mag, "hazards", old)
     session.commit()
     shown = inspect(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
     assert shown["remembered"]["fits"] is True
     assert shown["suggested"]["fields"]["contam"] == "Contamination"
+    assert shown["remembered"]["mapping"]["fields"] == {
+        "contam": "Contamination",
+        "recorded": "Date recorded",
+    }
+    again = post(client, path, organisation="MAG").json()  # type: ignore[attr-defined]
+    kept = session.get(Submission, again["id"])
+    assert kept is not None and kept.field_map is not None
+    assert kept.field_map["fields"] == {"contam": "Contamination", "recorded": "Date recorded"}
+    given = post(client, path, organisation="MAG", field_map="contam=CONTAM").json()  # type: ignore[attr-defined]
+    assert session.get(Submission, given["id"]).field_map["fields"]["contam"] == "Contamination"  # type: ignore[union-attr]
+    # "m2" as a keyboard types the label's "m²"
+    releases = tmp_path / "releases.csv"
+    releases.write_text(
+        "Release reference,hazard_id,Method,Date completed,Area stated (m2),WKT\n"
+        'R-L1,H-X,cleared,2021-03-04,1200,"POLYGON((103.2 19.4,103.205 19.4,'
+        '103.205 19.405,103.2 19.4))"\n',
+        encoding="utf-8",
+    )
+    read = inspect(client, releases, "releases", organisation="MAG").json()  # type: ignore[attr-defined]
+    assert read["suggested"]["fields"]["area_m2"] == "Area stated (m2)"
+    assert read["suggested"]["fields"]["release_id"] == "Release reference"
 
 
 def test_the_mapping_step_maps_a_columns_munition_types_to_the_reference_list(
