@@ -187,14 +187,18 @@ def read_table(
     where = name or path.name
     read: list[str] = []
     chosen: str | None = None
+    sheet_rows: list[int] | None = None
     if path.suffix.lower() == ".xlsx":
         raw, chosen = _read_xlsx(path, where, sheet, read)
         raw = raw.dropna(how="all")
+        sheet_rows = [int(i) for i in raw.index]
     else:
         raw = _unnamed_kept(_read_csv(path, where).dropna(how="all"), read)
     if raw.empty:
         raise InvalidUpload(f"{where} has no rows")
     raw = _totals_left_out(raw.reset_index(drop=True), read)
+    if sheet_rows is not None:
+        read.extend(_rows_said(sheet_rows[: len(raw)]))
     _refuse(_nul_cells(raw), where)
     frame, notes, file_names = form_export(raw)
     notes[:0] = read
@@ -248,6 +252,37 @@ def _totals_left_out(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
         "left out: not features"
     )
     return raw.iloc[:end]
+
+
+def _rows_said(rows: list[int]) -> list[str]:
+    """Where a sheet's features are, where their numbers are not the plain count below a
+    header in row 1: the findings say "feature 12", and a data manager fixing the workbook
+    counted rows (a legacy migration's review, helper-99). ``rows``: each feature's row."""
+    if not rows or rows == list(range(2, 2 + len(rows))):
+        return []
+    runs: list[tuple[int, int]] = []  # (first feature, first row) of each stretch
+    for n, row in enumerate(rows, start=1):
+        if not runs or row != rows[n - 2] + 1:
+            runs.append((n, row))
+    if len(runs) == 1:
+        return [
+            f"feature numbers count the records below the header: feature 1 is row {rows[0]} "
+            f"of the sheet, feature N row N + {rows[0] - 1}"
+        ]
+    stretches = []
+    for i, (first, row) in enumerate(runs[:MAX_SHOWN]):
+        last = runs[i + 1][0] - 1 if i + 1 < len(runs) else len(rows)
+        stretches.append(
+            f"feature {first} is row {row}"
+            if first == last
+            else f"features {first}–{last} are rows {row}–{row + last - first}"
+        )
+    more = f" and {len(runs) - MAX_SHOWN} more stretches" if len(runs) > MAX_SHOWN else ""
+    return [
+        "the sheet's blank rows are left out, so feature numbers are not its rows: "
+        + "; ".join(stretches)
+        + more
+    ]
 
 
 def _is_number(text: str) -> bool:
@@ -625,7 +660,8 @@ def _table_of_grid(
         for top, left, bottom, right in merges
         if bottom > head and (bottom > top or right > left)
     ]
-    table = grid.iloc[head + 1 :].reset_index(drop=True)
+    table = grid.iloc[head + 1 :]
+    table.index = pd.RangeIndex(head + 2, head + 2 + len(table))  # the sheet's row numbers
     given = ["" if blank(v) else _header_text(v) for v in grid.iloc[head]]
     keep = [i for i, name in enumerate(given) if name or not table.iloc[:, i].map(blank).all()]
     table = table.iloc[:, keep]

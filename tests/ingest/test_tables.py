@@ -645,6 +645,45 @@ def test_a_workbooks_sheet_is_chosen_by_its_name_and_the_others_are_said(tmp_pat
         read_upload(path, tmp_path, layer="Releases")
 
 
+def test_a_sheets_rows_are_said_where_feature_numbers_are_not_them(tmp_path: Path) -> None:
+    """Findings say "feature 12"; a data manager fixing the workbook counted rows, and a
+    title above the header or blank rows between records put them elsewhere (a legacy
+    migration's review, helper-99)."""
+    from openpyxl import Workbook
+
+    square = "POLYGON((103.1 19.4,103.101 19.4,103.101 19.401,103.1 19.4))"
+
+    def book(name: str, title: bool, records: list[str | None]) -> Path:
+        workbook = Workbook()
+        sheet = workbook.active
+        assert sheet is not None
+        top = 3 if title else 1
+        if title:
+            sheet["A1"] = "Hazard register 2020"
+        sheet.cell(top, 1, "hazard_id")
+        sheet.cell(top, 2, "wkt")
+        for i, reference in enumerate(records, start=top + 1):
+            if reference is not None:
+                sheet.cell(i, 1, reference)
+                sheet.cell(i, 2, square)
+        workbook.save(tmp_path / name)
+        return tmp_path / name
+
+    plain = read_table(book("plain.xlsx", False, ["H1", "H2"]))
+    assert not any("feature" in note for note in plain.notes)  # feature N is row N + 1
+    titled = read_table(book("titled.xlsx", True, ["H1", "H2"]))
+    assert (
+        "feature numbers count the records below the header: feature 1 is row 4 of the sheet,"
+        " feature N row N + 3" in titled.notes
+    )
+    gaps = read_table(book("gaps.xlsx", True, ["H1", "H2", None, None, "H3", None, "H4"]))
+    assert list(gaps.frame["hazard_id"]) == ["H1", "H2", "H3", "H4"]
+    assert (
+        "the sheet's blank rows are left out, so feature numbers are not its rows: features "
+        "1–2 are rows 4–5; feature 3 is row 8; feature 4 is row 10" in gaps.notes
+    )
+
+
 def test_a_workbooks_awkward_headers_and_sheets_are_read_without_a_name_twice(
     tmp_path: Path,
 ) -> None:
