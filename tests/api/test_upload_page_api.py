@@ -66,6 +66,18 @@ def inspect(client: TestClient, path: Path, kind: str = "hazards", **form: str) 
         )
 
 
+def staged(session: Session, submission_id: int) -> list[dict[str, Any]]:
+    """A submission's features as staged (``clean``: the template's fields), in file order."""
+    return list(
+        session.execute(
+            text(
+                "SELECT clean FROM submission_feature WHERE submission_id = :s ORDER BY row_number"
+            ),
+            {"s": submission_id},
+        ).scalars()
+    )
+
+
 MAPPING = (
     '{"fields": {"hazard_id": "HAZ_REF", "status": "TypeArea"},'
     ' "constants": {"contam": "APM", "recorded": "2021-03-04"},'
@@ -247,10 +259,7 @@ def test_mapping_with_constants_and_value_maps_is_used_remembered_shown_and_forg
     created = post(client, path, organisation="MAG", mapping=MAPPING)
     body = created.json()  # type: ignore[attr-defined]
     assert created.status_code == 201 and body["errors"] == 0, body  # type: ignore[attr-defined]
-    clean = session.execute(
-        text("SELECT clean FROM submission_feature WHERE submission_id = :s ORDER BY row_number"),
-        {"s": body["id"]},
-    ).scalars()
+    clean = staged(session, body["id"])
     assert [(c["status"], c["contam"], c["recorded"]) for c in clean] == [
         ("SHA", "APM", "2021-03-04"),
         ("CHA", "APM", "2021-03-04"),
@@ -331,10 +340,7 @@ def test_columns_named_as_the_forms_questions_are_shown_and_mapped_by_the_files_
     )
     body = post(client, path, organisation="MAG", mapping=mapping).json()  # type: ignore[attr-defined]
     assert body["errors"] == 0, body
-    clean = session.execute(
-        text("SELECT clean FROM submission_feature WHERE submission_id = :s ORDER BY row_number"),
-        {"s": body["id"]},
-    ).scalars()
+    clean = staged(session, body["id"])
     assert [(c["hazard_id"], c["contam"], c["recorded"]) for c in clean] == [
         ("L-1", "CMR", "2021-03-04"),
         ("L-2", "ERW", "2021-05-06"),
@@ -428,10 +434,7 @@ def test_the_mapping_step_maps_a_columns_munition_types_to_the_reference_list(
     )
     body = post(client, path, organisation="MAG", mapping=mapping).json()  # type: ignore[attr-defined]
     assert body["errors"] == 0, body
-    clean = session.execute(
-        text("SELECT clean FROM submission_feature WHERE submission_id = :s ORDER BY row_number"),
-        {"s": body["id"]},
-    ).scalars()
+    clean = staged(session, body["id"])
     assert [c["munitions"] for c in clean] == [{"BLU-26": 3, "M42": 2}, {"BLU-26": 1}]
 
 
