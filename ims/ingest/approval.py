@@ -269,6 +269,7 @@ def approve(
             uploader=_organisation_name(session, submission) if submission.own_records else None,
             say=lambda step: say(f"approving: {step.removeprefix('validating: ')}"),
             left_out=_left_out(session, submission_id),
+            organisation=_organisation_name(session, submission),
         )
         seen = submissions.findings_of(session, submission_id)
         # what it says of the file and of the submission it replaces holds as it was (a
@@ -448,6 +449,7 @@ def _without_errors(
             split=submission.split,
             uploader=_organisation_name(session, submission) if submission.own_records else None,
             left_out={k for k, i in enumerate(keep) if i in left_out},
+            organisation=_organisation_name(session, submission),
         )
         new_errors = [
             FindingData(f.code, f.severity, f.message, keep[f.row - 1] + 1, f.reference, f.field)

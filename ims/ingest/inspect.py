@@ -209,8 +209,22 @@ def suggest(
     return field_maps.MappingDocument(fields, constants, values, dates), origin
 
 
-# A cell of munitions as the template writes them: TYPE:QTY, joined by ";"
-_QUANTITIES = re.compile(r"^\s*[^:;]+:\s*\d+\s*(?:;\s*[^:;]+:\s*\d+\s*)*;?\s*$")
+# A part of a cell of munitions as the template writes them (TYPE:QTY, parts joined by
+# ";"), stripped: matched part by part, each in time linear in its length. One pattern
+# for the whole cell backtracked in time quadratic in a cell's spaces, and a cell of a
+# megabyte held an upload worker for half an hour (an attack on our own instance).
+_QUANTITY = re.compile(r"[^:;]*[^:;\s]\s*:\s*\d+")
+_LONGEST_CELL = 2_000  # a cell of munitions is a few types: a longer one is not one
+
+
+def _quantities(text: str) -> bool:
+    """Whether a cell is munitions written ``TYPE:QTY;TYPE:QTY`` (a last ";" allowed)."""
+    if len(text) > _LONGEST_CELL or ":" not in text:
+        return False
+    parts = text.strip().split(";")
+    if parts[-1].strip() == "" and len(parts) > 1:
+        parts = parts[:-1]
+    return all(_QUANTITY.fullmatch(part.strip()) for part in parts)
 
 
 def munition_types(cells: Sequence[Any], codes: Sequence[str]) -> dict[str, str | None] | None:
@@ -220,7 +234,7 @@ def munition_types(cells: Sequence[Any], codes: Sequence[str]) -> dict[str, str 
     translated by a mapping document only (a legacy migration's review, helper-99). None
     for a column of other cells, or of more than DISTINCT types."""
     texts = [str(c) for c in cells if isinstance(c, str) and c.strip()]
-    if not texts or len(texts) != len(cells) or not all(_QUANTITIES.match(t) for t in texts):
+    if not texts or len(texts) != len(cells) or not all(_quantities(t) for t in texts):
         return None
     folded: dict[str, list[str]] = {}
     for code in codes:

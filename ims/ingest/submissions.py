@@ -455,11 +455,16 @@ def validate(
     uploader: str | None = None,
     say: Callable[[str], None] | None = None,
     left_out: Collection[int] = (),
+    organisation: str | None = None,
 ) -> ValidationResult:
     """Validate a mapped layer against the database as it is now, with the uploader's
     choices (repair invalid polygons; split named releases among hazards); ``uploader``:
-    the organisation the submission is for, if one; ``left_out``: the features (indices)
-    its review showed left out as recorded already (``ims.ingest.validate.UNCHANGED``),
+    the organisation an operator's upload is of, whose records alone it may hold;
+    ``organisation``: the organisation the submission is for, whoever sends it, whose
+    form records alone it is compared with (its operators read its findings: a staff
+    upload for one organisation had named another's, helper-104); ``left_out``: the
+    features (indices) its review showed left out as recorded already
+    (``ims.ingest.validate.UNCHANGED``),
     which an approval passes by as they were shown: checked again, one whose hazard was
     revised since had become a revision undoing that one, without a word (helper-95).
 
@@ -471,7 +476,7 @@ def validate(
     for name in ("hazard_id", "release_id"):  # a numeric column's 2001.0 is reference 2001
         if name in frame and _whole_floats(frame[name]):
             frame[name] = [cell_text(v) if isinstance(v, float) else v for v in frame[name]]
-    before = recorded_before(session, kind, frame, uploader)
+    before = recorded_before(session, kind, frame, organisation or uploader)
     resent = before.unchanged
     passed = set(resent) | set(left_out)
     keep = [i for i in range(len(frame)) if i not in passed]
@@ -941,6 +946,7 @@ def stage(
         split=split,
         uploader=org.name if org is not None and own_records else None,
         say=say,
+        organisation=org.name if org is not None else None,
     )
     findings = _origins_said(result.findings, in_use.origins())
     for note in read.warnings:

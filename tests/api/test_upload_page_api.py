@@ -26,7 +26,7 @@ from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
 from ims.ingest import approval, field_maps, submissions
 from ims.ingest.fields import HAZARDS, RELEASES
-from ims.ingest.inspect import Column, suggest
+from ims.ingest.inspect import Column, munition_types, suggest
 from ims.queries import submissions as submissions_q
 from ims.reports import kept
 from tests.api.test_uploads_api import LAOS, count, good_zip, post
@@ -436,6 +436,27 @@ def test_the_mapping_step_maps_a_columns_munition_types_to_the_reference_list(
     assert body["errors"] == 0, body
     clean = staged(session, body["id"])
     assert [c["munitions"] for c in clean] == [{"BLU-26": 3, "M42": 2}, {"BLU-26": 1}]
+
+
+@pytest.mark.parametrize(
+    ("cells", "types"),
+    [
+        (["BLU26:3; M-42:2;", "Blu-26:1"], {"BLU26": None, "Blu-26": "BLU-26", "M-42": None}),
+        (["a b:3"], {"a b": None}),
+        (["BLU-26:3", "several"], None),  # a cell of other text: not a column of munitions
+        (["BLU-26:3;;M42:1"], None),
+        (["BLU-26:"], None),
+        ([":3"], None),
+        # a cell far longer than munitions are, of the shape that had backtracked for half
+        # an hour in one pattern (an attack on our own instance): not munitions, at once
+        (["a:1" + " " * 200_000 + "x"], None),
+        ([" " * 200_000], None),
+    ],
+)
+def test_a_column_is_read_as_munitions_only_where_every_cell_is_type_quantity(
+    cells: list[str], types: dict[str, str | None] | None
+) -> None:
+    assert munition_types(cells, ["BLU-26", "M42"]) == types
 
 
 def test_an_operator_inspects_and_forgets_for_their_own_organisation_only(

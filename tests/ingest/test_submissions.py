@@ -618,6 +618,18 @@ def test_an_operator_is_not_told_of_another_organisations_form_records(
     national = submissions.stage(session, export("any"), kind="hazards")
     told = [f.message for f in national.findings if f.code == "record_sent_before"]
     assert any(f"in submission {npa.submission.id} " in m for m in told), told
+    # once NPA's is recorded, the form record sent again under another reference is the
+    # same ground twice: said of a submission of no organisation, never of MAG's, staff's
+    # or not (a staff upload for MAG had named NPA's: an attack on our own instance)
+    approval.approve(session, npa.submission.id, by="reviewer")
+    for organisation in ("MAG", None):
+        again = submissions.stage(
+            session, export(f"after-{organisation}"), kind="hazards", organisation=organisation
+        )
+        named = [
+            f.message for f in again.findings if f"submission {npa.submission.id}" in f.message
+        ]
+        assert bool(named) == (organisation is None), (organisation, named)
 
 
 def test_an_approval_that_checks_again_keeps_the_warnings_naming_other_submissions(
