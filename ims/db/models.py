@@ -238,6 +238,9 @@ class Submission(Base):
     own_records: Mapped[bool] = mapped_column(Boolean, server_default=false())
     # the earlier pending submission this upload replaces (that one is then superseded)
     replaces: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), unique=True)
+    # each feature's row in the workbook it was read from, as the sheet numbers it; None
+    # for another file (migration 0045)
+    sheet_rows: Mapped[list[int] | None] = mapped_column(ARRAY(Integer))
 
     findings: Mapped[list[Finding]] = relationship(back_populates="submission")
 

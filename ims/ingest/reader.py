@@ -95,6 +95,8 @@ class ReadResult:
     # the columns renamed as the file was read (a form's question by its label, a group
     # prefix taken off): the file's own names, by the new ones. A mapping may name either.
     file_names: dict[str, str] = field(default_factory=dict)
+    # each feature's row in a workbook's sheet, as it numbers them (None: no workbook)
+    sheet_rows: list[int] | None = None
 
 
 def read_upload(
@@ -249,6 +251,7 @@ def _read_table(
         dropped_z=False,
         warnings=table.notes,
         file_names=table.file_names,
+        sheet_rows=table.sheet_rows,
     )
 
 

@@ -1063,6 +1063,11 @@ def stage(
         repair=repair,
         split=split and kind == UploadKind.RELEASES,
         own_records=own_records and org is not None,
+        # a feature's row, where a workbook's is not its number plus one (findings name
+        # features by number: the review says the row)
+        sheet_rows=read.sheet_rows
+        if read.sheet_rows and read.sheet_rows != list(range(2, len(frame) + 2))
+        else None,
     )
     if check_only:
         return StageOutcome(submission, findings, validated=result)

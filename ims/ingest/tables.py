@@ -172,6 +172,7 @@ class Table:
     # the columns renamed on the way (a question's label, a group prefix taken off), by
     # their new names: the file's own names
     file_names: dict[str, str] = field(default_factory=dict)
+    sheet_rows: list[int] | None = None  # each feature's row in the workbook's sheet
 
 
 def is_table(path: Path) -> bool:
@@ -198,7 +199,8 @@ def read_table(
         raise InvalidUpload(f"{where} has no rows")
     raw = _totals_left_out(raw.reset_index(drop=True), read)
     if sheet_rows is not None:
-        read.extend(_rows_said(sheet_rows[: len(raw)]))
+        sheet_rows = sheet_rows[: len(raw)]
+        read.extend(_rows_said(sheet_rows))
     _refuse(_nul_cells(raw), where)
     frame, notes, file_names = form_export(raw)
     notes[:0] = read
@@ -223,7 +225,15 @@ def read_table(
         result = flat
     label = f"EPSG:{stated.to_epsg()}" if stated.to_epsg() else str(stated.name)
     result.attrs[GEOMETRY_UNREAD] = {i + 1: said for i, said in unread.items()}
-    return Table(result, label, notes, crs_known=geo_strings, sheet=chosen, file_names=file_names)
+    return Table(
+        result,
+        label,
+        notes,
+        crs_known=geo_strings,
+        sheet=chosen,
+        file_names=file_names,
+        sheet_rows=sheet_rows,
+    )
 
 
 # A sheet's last rows that sum it up: "Total", "Grand total", "Sum" (any capitals, a colon

@@ -1291,7 +1291,33 @@ def test_a_tables_findings_name_the_row_of_the_sheet(
     )
     outcome = submissions.stage(programme, path, kind="hazards", organisation="NPA")
     page = client.get(f"/submissions/{outcome.submission.id}").text
-    assert 'feature 2 <span class="muted">(row 3 of the sheet)</span>' in page
+    assert 'feature 2 <span class="muted sheet-row">(row 3 of the sheet)</span>' in page
+    # a workbook with a title above its header and blank rows between its records: the
+    # row as the sheet numbers it (it had said row 2, the header's, of the record on row 3:
+    # a legacy migration's walk-through, helper-105)
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet["A1"] = "Hazard register 2020"
+    sheet.append([])
+    sheet.append(["hazard_id", "status", "recorded", "wkt"])
+    sheet.append(
+        ["W-1", "SHA", "2020-01-01", "POLYGON ((103 19, 103.01 19, 103.01 19.01, 103 19))"]
+    )
+    sheet.append([])
+    sheet.append(
+        ["W-2", "XXX", "2020-01-01", "POLYGON ((103.1 19, 103.11 19, 103.11 19.01, 103.1 19))"]
+    )
+    book.save(tmp_path / "register.xlsx")
+    staged = submissions.stage(
+        programme, tmp_path / "register.xlsx", kind="hazards", organisation="NPA"
+    )
+    assert staged.submission.sheet_rows == [4, 6]
+    page = client.get(f"/submissions/{staged.submission.id}").text
+    assert 'feature 2 <span class="muted sheet-row">(row 6 of the sheet)</span>' in page
+    assert "features 1–1 are" not in page and "feature 2 is row 6" in page  # the note too
 
 
 def test_first_time_readers_are_told_what_a_choice_holds(client: TestClient) -> None:
