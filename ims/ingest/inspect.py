@@ -243,7 +243,7 @@ def munition_types(cells: Sequence[Any], codes: Sequence[str]) -> dict[str, str 
     for text in texts:
         for part in text.split(";"):
             name = part.rpartition(":")[0].strip()
-            if name and name not in found:
+            if name and name.casefold() not in {seen.casefold() for seen in found}:
                 if len(found) == DISTINCT:
                     return None
                 known = folded.get(name.casefold(), [])
@@ -317,7 +317,12 @@ def inspect_upload(
     for name in names:
         cells = [jsonable(v) for v in frame[name].tolist()]
         present = [v for v in cells if not blank(v)]
-        distinct = list(dict.fromkeys(str(v).strip() for v in present))
+        # one spelling of a value whatever its capitals, as a value map takes it: "BLU26" and
+        # "Blu26" had been two rows, both chosen, and the mapping then refused (helper-105)
+        spellings: dict[str, str] = {}
+        for v in present:
+            spellings.setdefault(str(v).strip().casefold(), str(v).strip())
+        distinct = list(spellings.values())
         columns.append(
             Column(
                 name,

@@ -240,15 +240,24 @@ def read_table(
 _TOTAL = re.compile(r"^(?:grand\s+)?(?:total|totals|sum)\s*:?$", re.IGNORECASE)
 
 
+# a count a totals row gives beside its sums: "6 hazards", "12 releases"
+_COUNT = re.compile(r"^\d[\d,.]*\s+[^\W\d_]+(?:\s+[^\W\d_]+)?$")
+
+
 def _totals_left_out(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     """The table without its trailing rows of totals, said: a hand-kept sheet's "Total" row
     had become a feature with three errors (a legacy migration's review, helper-99). A row
-    is one when a cell of it says so and no other holds text (numbers are its sums); at
-    most three, from the end."""
+    is one when a cell of it says so and no other holds text but counts ("6 hazards":
+    numbers are its sums; a count beside them had kept a totals row as a feature with three
+    errors, helper-105); at most three, from the end."""
     end = len(raw)
     while end > 1 and len(raw) - end < 3:
         cells = [v for v in raw.iloc[end - 1] if not blank(v)]
-        text = [v for v in cells if isinstance(v, str) and not _is_number(v)]
+        text = [
+            v
+            for v in cells
+            if isinstance(v, str) and not _is_number(v) and not _COUNT.match(v.strip())
+        ]
         if len(text) != 1 or not _TOTAL.match(str(text[0]).strip()):
             break
         end -= 1

@@ -443,6 +443,9 @@ def test_the_mapping_step_maps_a_columns_munition_types_to_the_reference_list(
     [
         (["BLU26:3; M-42:2;", "Blu-26:1"], {"BLU26": None, "Blu-26": "BLU-26", "M-42": None}),
         (["a b:3"], {"a b": None}),
+        # one row a type whatever its capitals: two had both been chosen, and the mapping
+        # then refused as naming one value twice (helper-105)
+        (["BLU26:6;M-42:2", "Blu26:3"], {"BLU26": None, "M-42": None}),
         (["BLU-26:3", "several"], None),  # a cell of other text: not a column of munitions
         (["BLU-26:3;;M42:1"], None),
         (["BLU-26:"], None),

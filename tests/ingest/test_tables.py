@@ -229,6 +229,12 @@ def test_a_sheets_trailing_total_row_is_left_out_and_said(tmp_path: Path) -> Non
     # a last row with text of its own besides is a feature, whatever its first cell
     other = write(tmp_path, "other.csv", f"hazard_id,note,wkt\nT-1,a,{square}\nTotal,b,{square}\n")
     assert list(read_upload(other, tmp_path / "work3").frame["hazard_id"]) == ["T-1", "Total"]
+    # a count beside the sums, as hand-kept registers write them, is a sum too (it had kept
+    # the row as a feature with three errors: helper-105)
+    counted = write(
+        tmp_path, "counted.csv", f'hazard_id,note,wkt\nT-1,a,{square}\nTotal,"6 hazards",\n'
+    )
+    assert list(read_upload(counted, tmp_path / "work4").frame["hazard_id"]) == ["T-1"]
 
 
 def test_a_table_with_projected_coordinates_takes_the_stated_crs(tmp_path: Path) -> None:
