@@ -948,7 +948,10 @@ def stage(
         say=say,
         organisation=org.name if org is not None else None,
     )
-    findings = _origins_said(result.findings, in_use.origins())
+    findings = _origins_said(
+        _hazards_awaiting_review(session, result.findings, org.id if org else None),
+        in_use.origins(),
+    )
     for note in read.warnings:
         if "Z" in note and read.dropped_z:
             continue  # already a z_dropped finding
@@ -1112,8 +1115,10 @@ def stage(
         analyze_staged(session, len(frame))
     kept = False
     # A mapping is remembered once it has read a feature without an error: a file that
-    # failed whole (of the other kind, say) would leave a mapping that suits nothing.
-    in_error = {f.row for f in findings if f.blocking}
+    # failed whole (of the other kind, say) would leave a mapping that suits nothing. A
+    # release's hazard not recorded (yet) is no error of its reading: a releases file sent
+    # before its hazards were approved had lost its mapping (helper-105).
+    in_error = {f.row for f in findings if f.blocking and f.code != "unknown_hazard"}
     if org is not None and given and None not in in_error and len(in_error) < len(frame):
         kept = field_maps.remember_mapping(session, org, kind, given, by=uploaded_by)
         remembered = field_maps.stored_like(session, org, kind, given)
@@ -1559,6 +1564,51 @@ _PENDING_ELSEWHERE = text(
     "  AND e.row_number = sf.row_number AND e.severity = 'error')"
     " GROUP BY sf.reference"
 )
+
+
+_HAZARDS_PENDING = text(
+    "SELECT sf.reference, min(s.id)"
+    " FROM submission s JOIN submission_feature sf ON sf.submission_id = s.id"
+    " WHERE s.kind = 'hazards' AND s.status IN ('uploaded', 'validated')"
+    " AND (CAST(:within AS integer) IS NULL OR s.organisation_id = :within)"
+    " AND sf.reference = ANY (:references)"
+    " GROUP BY sf.reference"
+)
+
+
+def _hazards_awaiting_review(
+    session: Session, findings: list[FindingData], within: int | None
+) -> list[FindingData]:
+    """Each release's "hazard … is not recorded" that a hazards submission awaiting review
+    holds, saying so: a releases file sent before its hazards were approved was told only
+    that they were not recorded (a legacy migration's walk-through, helper-105)."""
+    named = {
+        m.group(1): f
+        for f in findings
+        if f.code == "unknown_hazard" and (m := _NOT_RECORDED.match(f.message))
+    }
+    if not named:
+        return findings
+    held: dict[str, int] = {
+        str(reference): int(submission)
+        for reference, submission in session.execute(
+            _HAZARDS_PENDING, {"references": sorted(named), "within": within}
+        )
+    }
+    told = []
+    for f in findings:
+        m = _NOT_RECORDED.match(f.message) if f.code == "unknown_hazard" else None
+        if m and m.group(1) in held:
+            f = dataclasses.replace(
+                f,
+                message=f"{f.message} yet: it awaits review in submission "
+                f"{held[m.group(1)]}; send these releases again once it is approved",
+            )
+        told.append(f)
+    return told
+
+
+_NOT_RECORDED = re.compile(r"^hazard (.+) is not recorded$")
 
 
 def _pending_elsewhere(

@@ -462,6 +462,39 @@ def test_a_column_is_read_as_munitions_only_where_every_cell_is_type_quantity(
     assert munition_types(cells, ["BLU-26", "M42"]) == types
 
 
+def test_releases_sent_before_their_hazards_are_approved_are_told_so_and_keep_the_mapping(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    """A releases file sent while its hazards awaited review was told only "hazard … is not
+    recorded", and its mapping, though it had read every column, was not remembered (a
+    legacy migration's walk-through, helper-105)."""
+    hazards = legacy_workbook(tmp_path)
+    pending = post(client, hazards, organisation="MAG", field_map="hazard_id=Hazard No").json()  # type: ignore[attr-defined]
+    assert pending["errors"] == 0, pending
+    releases = tmp_path / "releases.csv"
+    releases.write_text(
+        "Task,Hazard No,method,released,WKT\n"
+        'C-1,L-1,cleared,2022-01-05,"POLYGON((103.2 19.4,103.205 19.4,103.205 19.405,'
+        '103.2 19.4))"\n',
+        encoding="utf-8",
+    )
+    sent = post(
+        client,
+        releases,
+        "releases",
+        organisation="MAG",
+        field_map="release_id=Task,hazard_id=Hazard No",
+    ).json()  # type: ignore[attr-defined]
+    (unknown,) = [f for f in sent["findings"] if f["code"] == "unknown_hazard"]
+    assert unknown["message"].startswith(
+        f"hazard L-1 is not recorded yet: it awaits review in submission {pending['id']}; "
+        "send these releases again once it is approved (hazard_id: the file's column"
+    )
+    shown = inspect(client, releases, "releases", organisation="MAG").json()  # type: ignore[attr-defined]
+    assert shown["remembered"]["fits"] is True
+    assert shown["suggested"]["fields"]["release_id"] == "Task"
+
+
 def test_an_operator_inspects_and_forgets_for_their_own_organisation_only(
     client_as: ClientAs, client: TestClient, tmp_path: Path
 ) -> None:
