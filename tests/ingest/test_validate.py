@@ -928,3 +928,112 @@ def test_land_released_outside_hazards_twice_in_one_file_is_told() -> None:
     assert "released too by feature 2 (O-A) of this file" in told[0][1]
     assert "feature 1 (O-B)" in told[1][1] and "O-A" not in told[1][1]
     assert (4, "duplicate_geometry") in {(f.row, f.code) for f in found}
+
+
+def _m2_said(message: str, after: str) -> float:
+    """The figure in m² said right after ``after`` in a message."""
+    return float(message.split(after, 1)[1].split(" m²", 1)[0].replace(",", ""))
+
+
+def _geod_m2(polygon: Polygon) -> float:
+    """Area on the ellipsoid by pyproj, apart from ims's own measure."""
+    from pyproj import Geod
+
+    return abs(Geod(ellps="WGS84").geometry_area_perimeter(polygon)[0])
+
+
+def test_releases_of_a_hazard_sharing_ground_tell_the_later_one_what_it_counts() -> None:
+    """helper-105: a clearance whose polygon lay a quarter on ground the file's survey had
+    released before it had no finding; its stated area said nothing of it. The earlier is
+    the earlier by date, whatever the order in the file; releases that only touch, and the
+    same polygon twice (said as duplicate_geometry already), are not told."""
+    hz = box(102.1, 19.6, 102.11, 19.61)
+    known = {"H1": KnownHazard(1, dt.date(2020, 1, 1), hz, True)}
+    later = box(102.1, 19.6, 102.106, 19.605)
+    earlier = box(102.104, 19.6, 102.11, 19.605)
+    frame = gpd.GeoDataFrame(
+        [
+            {"release_id": "C-2", "hazard_id": "H1", "method": "clearance", "released": d}
+            for d in ("2021-02-01", "2021-01-01", "2021-03-01", "2021-04-01", "2021-05-01")
+        ],
+        geometry=[later, earlier, box(102.1, 19.605, 102.11, 19.61), hz, hz],
+        crs=4326,
+    ).assign(release_id=["C-2", "T-1", "C-3", "C-4", "C-5"])
+    found = validate_releases(frame, ctx(hazards=known)).findings
+    told = {f.row: f.message for f in found if f.code == "overlaps_release"}
+    assert set(told) == {1, 4, 5}
+    shared = _geod_m2(box(102.104, 19.6, 102.106, 19.605))
+    assert "release T-1 (feature 2, released 2021-01-01, " in told[1]
+    assert _m2_said(told[1], "released 2021-01-01, ") == pytest.approx(shared, abs=1)
+    assert _m2_said(told[1], "released before it: ") == pytest.approx(shared, abs=1)
+    assert _m2_said(told[1], "m² of its ") == pytest.approx(_geod_m2(later), abs=1)
+    assert "(33 %) was released already" in told[1]
+    # C-3 touches C-2 and T-1 only; C-4 (the whole hazard) lies on all three before it, and
+    # C-5 as well, but its being C-4's polygon again is said as a duplicate only
+    assert "releases T-1 (feature 2" in told[4]
+    assert "C-4" not in told[5] and ("duplicate_geometry", 5) in {(f.code, f.row) for f in found}
+    assert _m2_said(told[4], "released before it: ") == pytest.approx(
+        _geod_m2(later) + _geod_m2(earlier) - shared + _geod_m2(box(102.1, 19.605, 102.11, 19.61)),
+        abs=2,
+    )
+    assert "(100 %)" in told[4]
+    assert all(f.severity == Severity.WARNING for f in found if f.code == "overlaps_release")
+
+
+def test_a_release_sharing_ground_with_a_recorded_one_is_told_which_released_it() -> None:
+    """The recorded releases of the hazard count too; one dated before a recorded one takes
+    that ground from it, changing figures already reported, and is told so. A recorded
+    release sent again (an error of its own) is not compared."""
+    hz = box(102.1, 19.6, 102.11, 19.61)
+    known = {"H1": KnownHazard(1, dt.date(2020, 1, 1), hz, True)}
+    recorded = box(102.1, 19.6, 102.105, 19.61)
+    sent = box(102.104, 19.6, 102.11, 19.61)
+    frame = gpd.GeoDataFrame(
+        [
+            {"release_id": "NEW", "hazard_id": "H1", "method": "TS", "released": "2022-01-01"},
+            {"release_id": "BACK", "hazard_id": "H1", "method": "TS", "released": "2020-06-01"},
+            {"release_id": "OLD", "hazard_id": "H1", "method": "TS", "released": "2021-06-01"},
+        ],
+        geometry=[sent, box(102.104, 19.6, 102.109, 19.61), recorded],
+        crs=4326,
+    )
+    context = ctx(
+        hazards=known,
+        recorded_releases={("H1", dt.date(2021, 6, 1)): [("OLD", recorded)]},
+        release_refs={"OLD"},
+    )
+    found = validate_releases(frame, context).findings
+    told = {f.row: f.message for f in found if f.code == "overlaps_release"}
+    assert set(told) == {1, 2}
+    assert ", OLD (recorded, released 2021-06-01, " in told[1]
+    assert "shares ground with releases BACK (feature 2, released 2020-06-01" in told[1]
+    assert told[2].startswith("is dated before release OLD (recorded, released 2021-06-01, ")
+    assert _m2_said(told[2], "released 2021-06-01, ") == pytest.approx(
+        _geod_m2(box(102.104, 19.6, 102.105, 19.61)), abs=1
+    )
+    assert "figures already reported for the time between change" in told[2]
+
+
+def test_releases_lying_on_one_another_too_often_stop_the_check_and_say_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A file of one release's polygon many times over, a little apart, makes pairs by the
+    square of its features; the check stops at its budget (a million pairs; here 3,000)."""
+    monkeypatch.setattr("ims.ingest.validate._SHARED_BOX_PAIRS", 3_000)
+    hz = box(102.1, 19.6, 102.11, 19.61)
+    n = 100
+    frame = gpd.GeoDataFrame(
+        [
+            {"release_id": f"R{k}", "hazard_id": "H1", "method": "TS", "released": "2021-01-01"}
+            for k in range(n)
+        ],
+        geometry=[box(102.1 + k * 1e-6, 19.6, 102.105 + k * 1e-6, 19.605) for k in range(n)],
+        crs=4326,
+    )
+    known = {"H1": KnownHazard(1, dt.date(2020, 1, 1), hz, True)}
+    found = validate_releases(frame, ctx(hazards=known)).findings
+    stopped = [f for f in found if f.code == "overlaps_not_checked"]
+    assert len(stopped) == 1 and "was not checked" in stopped[0].message
+    assert stopped[0].row == 33  # the first block of 32 made 2,672 pairs, the second more
+    # the pairs found before the stop are told: each feature after the first lies on some
+    assert [f.row for f in found if f.code == "overlaps_release"] == list(range(2, n + 1))
