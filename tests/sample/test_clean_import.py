@@ -61,6 +61,7 @@ EXPLAINED_BY = {
     ("releases", "largely_outside_hazard"): "release_outside_hazard",
     ("releases", "partly_outside_hazard"): "release_outside_hazard",
     ("releases", "duplicate_geometry"): "duplicate_release",
+    ("releases", "overlaps_release"): "release_overlaps_previous",
 }
 
 
