@@ -170,15 +170,17 @@ def export_turn(
 ) -> Iterator[None]:
     """Hold one of ``IMS_EXPORTS_AT_ONCE`` turns while a register file is made for
     ``caller`` (a user name or an address); ServiceBusy (503, Retry-After) when the caller
-    has that many under way already, when too many wait, or when no turn comes free within
-    a minute."""
+    has all but one of them under way already (one if there is one), when too many wait,
+    or when no turn comes free within a minute."""
     global _exports, _exports_size
     size = get_settings().exports_at_once
     with _exports_lock:
         if _exports is None or _exports_size != size:
             _exports, _exports_size = threading.BoundedSemaphore(size), size
         turns = _exports
-        if _under_way[caller] >= size:
+        # one caller holds all but one turn at most: a viewer's two slow workbooks had
+        # held both and told everyone else to wait (an attack on our own instance)
+        if _under_way[caller] >= max(1, size - 1):
             raise ServiceBusy(
                 f"{_being_made(_under_way[caller])} for you already: try again when "
                 f"{noun(_under_way[caller], 'it is', 'they are')} done",

@@ -240,12 +240,15 @@ def munition_types(cells: Sequence[Any], codes: Sequence[str]) -> dict[str, str 
     for code in codes:
         folded.setdefault(code.casefold(), []).append(code)
     found: dict[str, str | None] = {}
+    seen: set[str] = set()  # the names found, folded (built again for each part, a column
+    # of long cells had cost 30 times its size: an attack on our own instance)
     for text in texts:
         for part in text.split(";"):
             name = part.rpartition(":")[0].strip()
-            if name and name.casefold() not in {seen.casefold() for seen in found}:
+            if name and name.casefold() not in seen:
                 if len(found) == DISTINCT:
                     return None
+                seen.add(name.casefold())
                 known = folded.get(name.casefold(), [])
                 found[name] = known[0] if len(known) == 1 else None
     return dict(sorted(found.items(), key=lambda item: item[0].casefold()))

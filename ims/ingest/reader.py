@@ -225,7 +225,9 @@ def _read_table(
         check_workbook(upload, limits)
     workbook = upload.suffix.lower() == ".xlsx"
     try:
-        table = read_table(upload, crs=stated, sheet=sheet if workbook else None)
+        table = read_table(
+            upload, crs=stated, sheet=sheet if workbook else None, max_text=limits.max_bytes
+        )
     except InvalidUpload as exc:
         names = sheet_names(upload) if workbook and sheet is None else []
         if len(names) < 2:

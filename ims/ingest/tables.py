@@ -180,17 +180,31 @@ def is_table(path: Path) -> bool:
     return path.suffix.lower() in TABLE_SUFFIXES
 
 
+# A workbook's text is kept once however many cells show it (its shared strings): one
+# string of a million characters in every row of a 6 KB file had been read, stored and
+# shown whole for each (an attack on our own instance, helper-106). A cell holds what
+# Excel lets one hold, and the cells together no more than an upload may (200 MB).
+EXCEL_CELL_CHARS = 32_767
+MAX_TEXT = 200 * 1024 * 1024
+
+
 def read_table(
-    path: Path, *, crs: CRS | None = None, name: str | None = None, sheet: str | None = None
+    path: Path,
+    *,
+    crs: CRS | None = None,
+    name: str | None = None,
+    sheet: str | None = None,
+    max_text: int = MAX_TEXT,
 ) -> Table:
     """The table at ``path`` as a GeoDataFrame in EPSG:4326, placed by its geo columns
-    (``sheet``: a workbook's sheet to read, by its name; the first if None)."""
+    (``sheet``: a workbook's sheet to read, by its name; the first if None; ``max_text``:
+    the characters a workbook's cells may hold together)."""
     where = name or path.name
     read: list[str] = []
     chosen: str | None = None
     sheet_rows: list[int] | None = None
     if path.suffix.lower() == ".xlsx":
-        raw, chosen = _read_xlsx(path, where, sheet, read)
+        raw, chosen = _read_xlsx(path, where, sheet, read, max_text)
         raw = raw.dropna(how="all")
         sheet_rows = [int(i) for i in raw.index]
     else:
@@ -541,7 +555,7 @@ def _blank_line(row: list[str]) -> bool:
 
 
 def _read_xlsx(
-    path: Path, where: str, sheet: str | None, notes: list[str]
+    path: Path, where: str, sheet: str | None, notes: list[str], max_text: int = MAX_TEXT
 ) -> tuple[pd.DataFrame, str]:
     """A workbook's sheet as a table, and the sheet's name: the one named, else the first
     visible one (where KoboToolbox and ODK put the main records; repeats follow), each
@@ -580,7 +594,31 @@ def _read_xlsx(
             f"({', '.join(repr(n) for n in others)}): to upload another, choose it as the "
             "layer (--layer NAME)"
         )
+    _text_held(grid, where, max_text)
     return _table_of_grid(grid, _merged_ranges(xml), notes), chosen
+
+
+def _text_held(grid: pd.DataFrame, where: str, max_text: int) -> None:
+    """InvalidUpload where a sheet's cells hold more text than a workbook can: a cell over
+    Excel's own limit, or all of them over ``max_text`` characters."""
+    total = 0
+    for number, column in enumerate(grid.columns):
+        lengths = grid[column].map(lambda v: len(v) if isinstance(v, str) else 0)
+        longest = int(lengths.max()) if len(lengths) else 0
+        if longest > EXCEL_CELL_CHARS:
+            row = int(lengths.to_numpy().argmax())
+            raise InvalidUpload(
+                f"{where}: cell {_column_letters(number + 1)}{int(grid.index[row]) + 1} holds "
+                f"{longest:,} characters, more than a cell of Excel can ({EXCEL_CELL_CHARS:,}): "
+                "the workbook was not saved by a spreadsheet program"
+            )
+        total += int(lengths.sum())
+        if total > max_text:
+            raise InvalidUpload(
+                f"{where}: its cells hold more than {max_text / 1024**2:,.0f} MB of text, more "
+                "than an upload may (a workbook shows one text in many cells, and each is "
+                "read): save it as CSV or a GeoPackage, or upload it in parts"
+            )
 
 
 def _chosen_sheet(where: str, sheet: str | None, sheets: list[Any]) -> str:
@@ -655,9 +693,28 @@ def _table_of_grid(
     2015", is left out and said); every column named, uniquely."""
     if merges:
         cells = grid.to_numpy(dtype=object)
+        rows, columns = cells.shape
+        # each range once, within the cells read (not past them)
+        merges = sorted(
+            {
+                (top, left, min(bottom, rows - 1), min(right, columns - 1))
+                for top, left, bottom, right in merges
+                if top < rows and left < columns and bottom >= top and right >= left
+            }
+        )
+        # A spreadsheet's merged ranges never overlap, so together they cover at most the
+        # sheet. Filled one by one, ranges repeated over the whole sheet had cost the
+        # ranges times the sheet: a 75 KB workbook would have held an upload's worker for
+        # 25 minutes (an attack on our own instance, helper-106).
+        covered = sum((b - t + 1) * (r - left + 1) for t, left, b, r in merges)
+        if covered > cells.size:
+            raise InvalidUpload(
+                f"the sheet's {len(merges):,} merged ranges overlap one another (they cover "
+                f"{covered:,} cells of a sheet of {cells.size:,}), which no spreadsheet "
+                "program saves: open the workbook, unmerge the cells and save it again"
+            )
         for top, left, bottom, right in merges:
-            if top < cells.shape[0] and left < cells.shape[1]:  # not past the cells read
-                cells[top : bottom + 1, left : right + 1] = cells[top, left]
+            cells[top : bottom + 1, left : right + 1] = cells[top, left]
         grid = pd.DataFrame(cells)
     head = next((i for i in range(len(grid)) if not grid.iloc[i].map(blank).all()), None)
     if head is None:

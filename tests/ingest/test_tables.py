@@ -729,3 +729,106 @@ def test_a_workbooks_awkward_headers_and_sheets_are_read_without_a_name_twice(
     assert "'Hazard register 2015'" in said
     assert "named by their place: Village (3)" in said
     assert "'Old'" not in said  # a hidden sheet is not offered
+
+
+def test_merged_ranges_repeated_over_the_sheet_are_read_once_or_refused(tmp_path: Path) -> None:
+    """An attack on our own instance (helper-106): the same range merged 10,000 times over
+    a 2,000-row sheet cost 16.6 s to read, each range filled again, and a 75 KB workbook
+    of a million would have held an upload's worker for 25 minutes. A range given again
+    is filled once; ranges that overlap, which no spreadsheet program saves, are refused."""
+    import time
+    import zipfile
+
+    from ims.ingest.tables import _column_letters
+
+    rows: list[list[object]] = [
+        ["hazard_id", "status", "wkt"],
+        ["VM-01", "SHA", "POINT (103.1 19.4)"],
+    ]
+    rows += [[] for _ in range(1997)] + [[None] * 49 + ["far"]]
+    plain = _workbook(tmp_path / "plain.xlsx", {"Hazards": rows}, {})
+
+    def merged(name: str, ranges: list[str]) -> Path:
+        path = tmp_path / name
+        tags = "".join(f'<mergeCell ref="{r}"/>' for r in ranges).encode()
+        with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename == "xl/worksheets/sheet1.xml":
+                    data = data.replace(
+                        b"</sheetData>",
+                        b'</sheetData><mergeCells count="%d">' % len(ranges)
+                        + tags
+                        + b"</mergeCells>",
+                    )
+                out.writestr(item, data)
+        return path
+
+    start = time.monotonic()
+    read = read_table(merged("again.xlsx", ["D3:AX2000"] * 10_000))
+    assert time.monotonic() - start < 5
+    assert list(read.frame["hazard_id"]) == ["VM-01"]
+    overlapping = [f"{_column_letters(c)}{r}:AX2000" for c in range(4, 50) for r in range(3, 220)]
+    start = time.monotonic()
+    with pytest.raises(InvalidUpload, match="merged ranges overlap one another"):
+        read_table(merged("overlapping.xlsx", overlapping))
+    assert time.monotonic() - start < 5
+
+
+def test_a_workbooks_text_shown_in_many_cells_is_held_to_what_excel_and_an_upload_hold(
+    tmp_path: Path,
+) -> None:
+    """helper-106: one shared string of a million characters, shown in every row of a
+    6 KB workbook, was read, stored and shown whole for each row (a review page of 3 MB
+    for three rows; 500 GB for half a million). A cell holds at most what Excel lets it,
+    and the cells together at most ``max_text`` characters."""
+    import zipfile
+
+    def shared(name: str, text: str, rows: int) -> Path:
+        plain = _workbook(
+            tmp_path / f"plain-{name}",
+            {
+                "Hazards": [["hazard_id", "note", "wkt"]]
+                + [[f"H{r}", "x", "POINT (103.1 19.4)"] for r in range(rows)]
+            },
+            {},
+        )
+        # every "x" cell made a reference to one shared string, as Excel saves text
+        path = tmp_path / name
+        main = "http://schemas.openxmlformats.org"
+        edits = {
+            "xl/worksheets/sheet1.xml": (b't="inlineStr"><is><t>x</t></is>', b't="s"><v>0</v>'),
+            "[Content_Types].xml": (
+                b"</Types>",
+                b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+            ),
+            "xl/_rels/workbook.xml.rels": (
+                b"</Relationships>",
+                f'<Relationship Id="rIdShared" Type="{main}/officeDocument/2006/relationships/'
+                f'sharedStrings" Target="sharedStrings.xml"/></Relationships>'.encode(),
+            ),
+        }
+        with zipfile.ZipFile(plain) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+            for item in src.infolist():
+                data = src.read(item.filename)
+                if item.filename in edits:
+                    data = data.replace(*edits[item.filename])
+                out.writestr(item, data)
+            out.writestr(
+                "xl/sharedStrings.xml",
+                f'<sst xmlns="{main}/spreadsheetml/2006/main" count="{rows}" uniqueCount="1">'
+                f"<si><t>{text}</t></si></sst>",
+            )
+        assert path.stat().st_size < 30_000  # the text is in the file once
+        return path
+
+    with pytest.raises(
+        InvalidUpload,
+        match=r"cell B2 holds 1,000,000 characters, more than a cell of Excel can \(32,767\)",
+    ):
+        read_table(shared("long.xlsx", "y" * 1_000_000, 3))
+    many = shared("many.xlsx", "z" * 30_000, 40)  # 1.2 million characters in 40 cells
+    with pytest.raises(InvalidUpload, match="its cells hold more than 1 MB of text"):
+        read_table(many, max_text=1024**2)
+    assert list(read_table(many).frame["note"].str.len().unique()) == [30_000]
