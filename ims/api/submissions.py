@@ -198,11 +198,15 @@ class RememberedPublic(BaseModel):
 
 
 class AwaitingPublic(BaseModel):
-    """A submission of the very same file, for the same organisation, awaiting review."""
+    """A submission of the very same file, for the same organisation, awaiting review, or
+    else approved."""
 
     id: int
     uploaded_at: dt.datetime
     uploaded_by: str | None
+    approved: bool = Field(
+        False, description="approved already (none of the very file awaits review)"
+    )
 
 
 class OtherKindPublic(BaseModel):
@@ -240,7 +244,8 @@ class InspectionPublic(BaseModel):
     awaiting: AwaitingPublic | None = Field(
         default=None,
         description="a submission of this very file (bytes and kind), for the same "
-        "organisation, that still awaits review: sent again, it would be a copy of it",
+        "organisation, that still awaits review (sent again, it would be a copy of it), or "
+        "else the latest approved (`approved`: sent again, it would record nothing)",
     )
     other_kind: OtherKindPublic | None = Field(
         default=None,
@@ -249,6 +254,12 @@ class InspectionPublic(BaseModel):
     )
     remembered: RememberedPublic | None
     notes: list[str]
+    remembered_crs: str | None = Field(
+        None,
+        description="the file declaring no CRS, the one remembered with the organisation's "
+        "mapping for its files that declare none, where the coordinates fit it (degrees or "
+        "metres); an upload without `crs` reads a map layer in it",
+    )
     projected: bool = Field(
         default=False,
         description="the file declares no CRS and its coordinates are too large for "
@@ -572,6 +583,7 @@ async def inspect_submission(
         layer=found.layer,
         feature_count=found.feature_count,
         crs=found.crs,
+        remembered_crs=found.remembered_crs,
         projected=found.projected,
         columns=[
             ColumnPublic(

@@ -22,6 +22,9 @@ API's ``mapping``, or what is remembered for an organisation::
                date cells written so are read in that order; ISO dates are read as ever,
                and constants are always ISO. Without it such a cell is an error that says
                so: 03/04/2024 is two different days, and ims does not guess which.
+``crs``        the coordinate system of the files where they declare none, an EPSG code
+               (``"EPSG:32648"``): a file that declares one is read in its own. Chosen
+               for a file (``--crs``, the upload page), it is remembered with the mapping.
 
 A template field the mapping does not name takes the file's field of the same name (any
 capitals), unless the mapping reads that field for another template field.
@@ -33,6 +36,7 @@ and set aside with a note when the next file does not fit it; ``ims mappings lis
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -54,6 +58,7 @@ from ims.db.audit import Actor
 from ims.db.models import FieldMapping, Organisation
 from ims.domain.enums import UploadKind
 from ims.errors import InvalidRequest, InvalidUpload
+from ims.ingest.crs import stated_crs
 from ims.ingest.fields import (
     BLANK_TEXT,
     DATE_ORDERS,
@@ -86,6 +91,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 ATTRIBUTES = "_attributes"  # a staged record's columns that are not template fields
 PARTS = ("fields", "constants", "values")
 DATES = "dates"  # the part that says how the file writes its dates (DATE_ORDERS)
+# the part that says which coordinate system the organisation's files are in where they
+# declare none (a UTM workbook): chosen once, remembered with the mapping (helper-105 was
+# asked again for every workbook)
+CRS_PART = "crs"
 ROW = "row"  # {row} in a pattern: the feature's number in the file, from 1
 
 Scalar = str | int | float
@@ -197,6 +206,7 @@ class MappingDocument:
     constants: dict[str, Scalar] = field(default_factory=dict)
     values: dict[str, dict[str, Scalar | None]] = field(default_factory=dict)
     dates: str | None = None  # "day-first" or "month-first"; None: the year first
+    crs: str | None = None  # "EPSG:32648": the files' coordinates where they declare none
 
     def __bool__(self) -> bool:
         return bool(self.fields or self.constants or self.values or self.dates)
@@ -211,6 +221,8 @@ class MappingDocument:
         }
         if self.dates:
             document[DATES] = self.dates
+        if self.crs:
+            document[CRS_PART] = self.crs
         return document
 
     def text(self) -> str:
@@ -239,6 +251,8 @@ class MappingDocument:
         if self.dates:
             example = "31/12/2024" if self.dates == "day-first" else "12/31/2024"
             said.append(f"dates: {self.dates.replace('-', ' ')} ({example})")
+        if self.crs:
+            said.append(f"coordinates: {self.crs} where the file declares no coordinate system")
         return said
 
     def origins(self) -> dict[str, str]:
@@ -273,7 +287,9 @@ class MappingDocument:
         if not renames:
             return self
         constants = {k: v for k, v in self.constants.items() if k not in renames}
-        return MappingDocument({**self.fields, **renames}, constants, self.values, self.dates)
+        return MappingDocument(
+            {**self.fields, **renames}, constants, self.values, self.dates, self.crs
+        )
 
     def by_file_names(self, read_as: Mapping[str, str]) -> MappingDocument:
         """This mapping naming the file's columns as the file does where it names them as
@@ -292,13 +308,17 @@ class MappingDocument:
         }
         if fields == self.fields:
             return self
-        return MappingDocument(fields, self.constants, self.values, self.dates)
+        return MappingDocument(fields, self.constants, self.values, self.dates, self.crs)
 
     def with_dates(self, order: str | None) -> MappingDocument:
         """This mapping with the file's date order (``--dates``) in place of its own."""
         if not order:
             return self
-        return MappingDocument(self.fields, self.constants, self.values, order)
+        return MappingDocument(self.fields, self.constants, self.values, order, self.crs)
+
+    def with_crs(self, code: str | None) -> MappingDocument:
+        """This mapping with the coordinate system of files that declare none."""
+        return dataclasses.replace(self, crs=code)
 
     def check(self, kind: str) -> None:
         """InvalidRequest naming what is wrong for KIND's template; nothing if all is well."""
@@ -398,7 +418,7 @@ def mapping_from_json(document: Any) -> MappingDocument:
         raise InvalidRequest(
             'a mapping is a JSON object: {"fields": {…}, "constants": {…}, "values": {…}}'
         )
-    unknown = [k for k in document if k not in (*PARTS, DATES)]
+    unknown = [k for k in document if k not in (*PARTS, DATES, CRS_PART)]
     if unknown:
         everything = set(HAZARD_FIELDS) | set(RELEASE_FIELDS)
         hint = (
@@ -408,7 +428,7 @@ def mapping_from_json(document: Any) -> MappingDocument:
         )
         raise InvalidRequest(
             f"the mapping has {', '.join(repr(k) for k in unknown)}: its parts are fields, "
-            f"constants, values and dates{hint}"
+            f"constants, values, dates and crs{hint}"
         )
     fields: dict[str, str] = {}
     for target, spec in _object(document.get("fields", {}), "fields").items():
@@ -434,7 +454,21 @@ def mapping_from_json(document: Any) -> MappingDocument:
             f'the mapping\'s dates is {dates!r}: it is "day-first" (31/12/2024) or '
             '"month-first" (12/31/2024), or left out for dates with the year first'
         )
-    return MappingDocument(fields, constants, values, dates)
+    return MappingDocument(fields, constants, values, dates, _crs(document.get(CRS_PART)))
+
+
+def _crs(value: Any) -> str | None:
+    """A mapping's coordinate system, an EPSG code as a person states one for a file."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequest(f'the mapping\'s crs is {value!r}: give a code, such as "EPSG:32648"')
+    try:
+        crs = stated_crs(value)
+    except InvalidUpload as exc:
+        raise InvalidRequest(f"the mapping's crs: {exc.detail}") from None
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg is not None else value.strip()
 
 
 def load_mapping(text_value: str, *, where: str = "the mapping") -> MappingDocument:
@@ -466,7 +500,7 @@ def from_stored(document: Any) -> MappingDocument:
     """A stored mapping: a document, or the bare renames stored before there were documents."""
     if not document:
         return MappingDocument()
-    if isinstance(document, dict) and not set(document) <= {*PARTS, DATES}:
+    if isinstance(document, dict) and not set(document) <= {*PARTS, DATES, CRS_PART}:
         return MappingDocument(fields={str(k): str(v) for k, v in document.items()})
     return mapping_from_json(document)
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pyproj import CRS
+
 from ims.ingest import field_maps
 from ims.ingest.field_maps import jsonable
 from ims.ingest.fields import (
@@ -149,6 +151,10 @@ class Inspection:
     other_kind: tuple[str, list[str]] | None = None
     # the reference list's munition codes, for a column of munitions' value map
     munition_codes: list[str] = field(default_factory=list)
+    # declaring no CRS, the one chosen for the organisation's files before and remembered
+    # with its mapping, where the coordinates fit it (helper-105 chose the UTM zone again
+    # for every workbook)
+    remembered_crs: str | None = None
 
 
 def suggest(
@@ -350,6 +356,12 @@ def inspect_upload(
     if order is not None and order != suggested.dates:
         suggested = suggested.with_dates(order)
         origin[field_maps.DATES] = "cells"
+    projected = read.crs_was_stated and _beyond_degrees(frame)  # (stated here: EPSG:4326)
+    remembered_crs = next((m.mapping.crs for m in remembered if m.mapping.crs), None)
+    if remembered_crs and (
+        not read.crs_was_stated or CRS.from_user_input(remembered_crs).is_geographic == projected
+    ):
+        remembered_crs = None  # the file declares one, or its coordinates are not in it
     # (the columns read by the questions' labels are said by the mapping step itself)
     notes = [n for n in read.warnings if "stated" not in n and not n.startswith(LABELS_READ)]
     return Inspection(
@@ -365,11 +377,12 @@ def inspect_upload(
         remembered_fits=fits,
         notes=notes,
         computed=[n for n in names if n.lower() in field_maps.COMPUTED_BY_IMS[kind]],
-        projected=read.crs_was_stated and _beyond_degrees(frame),  # (stated here: EPSG:4326)
+        projected=projected,
         other_kind=looks_like_other_kind(
             kind, [str(c) for c in read.frame.columns if c != frame.geometry.name]
         ),
         munition_codes=sorted(munition_codes, key=str.casefold),
+        remembered_crs=remembered_crs,
     )
 
 

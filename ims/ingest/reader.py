@@ -107,8 +107,14 @@ def read_upload(
     layer: str | None = None,
     crs: str | None = None,
     limits: UploadLimits = UploadLimits(),
+    remembered_crs: str | None = None,
 ) -> ReadResult:
-    """Read the chosen layer of an upload into a GeoDataFrame in EPSG:4326 (2-D)."""
+    """Read the chosen layer of an upload into a GeoDataFrame in EPSG:4326 (2-D).
+
+    ``crs``: the CRS of a file that declares none. ``remembered_crs``: the one remembered
+    with the organisation's mapping, used for a map layer that declares none when ``crs``
+    is not given and the coordinates fit it (degrees for a geographic CRS, larger numbers
+    for a projected one). A table's coordinates are read in ``crs``, else as degrees."""
     stated = stated_crs(crs) if crs is not None and crs.strip() else None
     if is_table(upload):
         return _read_table(upload, stated, limits, sheet=layer)
@@ -164,7 +170,14 @@ def read_upload(
     dropped = drop_z_m(frame, measured, notes)
     if dropped is not None:
         frame = dropped
-    frame, source_crs, crs_was_stated = _to_wgs84(frame, stated, crs, chosen, where, notes)
+    remembered = bool(stated is None and remembered_crs)
+    if remembered and _fits(frame, stated_crs(str(remembered_crs))):
+        stated, crs = stated_crs(str(remembered_crs)), remembered_crs
+    else:
+        remembered = False
+    frame, source_crs, crs_was_stated = _to_wgs84(
+        frame, stated, crs, chosen, where, notes, remembered=remembered
+    )
     if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:
         frame = frame.reset_index(drop=True)
     logger.debug(
@@ -531,8 +544,11 @@ def _to_wgs84(
     layer: LayerInfo,
     where: str,
     notes: list[str],
+    *,
+    remembered: bool = False,
 ) -> tuple[Any, str, bool]:
-    """The frame in EPSG:4326, the source CRS label and whether the stated CRS was used."""
+    """The frame in EPSG:4326, the source CRS label and whether the stated CRS was used
+    (``remembered``: the one remembered with the organisation's mapping)."""
     declared = frame.crs
     was_stated = False
     if declared is None:
@@ -548,7 +564,10 @@ def _to_wgs84(
         was_stated = True
         frame = frame.set_crs(stated, allow_override=True)
         notes.append(
-            f"the file declares no coordinate reference system: the stated "
+            f"the file declares no coordinate reference system: {_crs_label(stated)}, "
+            "remembered with the organisation's field mapping, was used"
+            if remembered
+            else f"the file declares no coordinate reference system: the stated "
             f"{_crs_label(stated)} was used"
         )
     else:
@@ -563,6 +582,19 @@ def _to_wgs84(
     else:
         frame = to_wgs84(frame, where, _crs_label(source))
     return frame, _crs_label(source), was_stated
+
+
+def _fits(frame: Any, crs: CRS) -> bool:
+    """Whether a layer that declares no CRS may be in ``crs`` by its coordinates' size: a
+    CRS remembered for an organisation's UTM files is not taken for a file in degrees."""
+    if frame.crs is not None:
+        return False  # it declares its own
+    present = frame.geometry[~frame.geometry.isna() & ~frame.geometry.is_empty]
+    if present.empty:
+        return False
+    west, south, east, north = present.total_bounds
+    degrees = max(abs(west), abs(east)) <= 180 and max(abs(south), abs(north)) <= 90
+    return bool(degrees == bool(crs.is_geographic))
 
 
 def _same_crs(a: CRS, b: CRS) -> bool:

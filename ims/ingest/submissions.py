@@ -894,8 +894,21 @@ def stage(
     if replaces is not None:  # refused before the file is read, and again under the lock
         _replaceable(session, replaces, org, kind)
     say(f"reading {filename or upload.name}")
+    # the coordinate system chosen for the organisation's files that declare none, kept
+    # with its mapping (the latest that says one): a map layer without one is read in it
+    remembered_crs = given.crs or next(
+        (m.mapping.crs for m in remembered_ones if m.mapping.crs), None
+    )
     with tempfile.TemporaryDirectory(prefix="ims-upload-", dir=workdir) as unpacked:
-        read = read_upload(upload, Path(unpacked), kind=kind, layer=layer, crs=crs, limits=limits)
+        read = read_upload(
+            upload,
+            Path(unpacked),
+            kind=kind,
+            layer=layer,
+            crs=crs,
+            limits=limits,
+            remembered_crs=remembered_crs,
+        )
     # a mapping naming columns as ims read them ("contam" for "Contamination") names them
     # as the file does: it is so kept, remembered and shown
     read_as = by_label(read.file_names)
@@ -1119,9 +1132,26 @@ def stage(
     # release's hazard not recorded (yet) is no error of its reading: a releases file sent
     # before its hazards were approved had lost its mapping (helper-105).
     in_error = {f.row for f in findings if f.blocking and f.code != "unknown_hazard"}
-    if org is not None and given and None not in in_error and len(in_error) < len(frame):
+    read_well = None not in in_error and len(in_error) < len(frame)
+    # the coordinate system stated for a file that declares none, kept with the mapping
+    chosen_crs = read.source_crs if read.crs_was_stated and crs else None
+    if org is not None and given and read_well:
+        # (a file that declares its own keeps the one remembered for those that do not)
+        before = field_maps.stored_like(session, org, kind, given)
+        given = given.with_crs(chosen_crs or given.crs or (before.mapping.crs if before else None))
         kept = field_maps.remember_mapping(session, org, kind, given, by=uploaded_by)
         remembered = field_maps.stored_like(session, org, kind, given)
+    elif (
+        org is not None
+        and origin == "remembered"
+        and remembered is not None
+        and chosen_crs
+        and remembered.mapping.crs != chosen_crs
+        and read_well
+    ):
+        with_crs = remembered.mapping.with_crs(chosen_crs)
+        field_maps.remember_mapping(session, org, kind, with_crs, by=uploaded_by)
+        remembered = field_maps.stored_like(session, org, kind, with_crs)
     return StageOutcome(submission, findings, in_use, origin, remembered, kept, result)
 
 
@@ -1168,11 +1198,13 @@ def file_sha256(path: Path) -> str:
 
 @dataclass(frozen=True)
 class Awaiting:
-    """A submission of the very same file, for the same organisation, awaiting review."""
+    """A submission of the very same file, for the same organisation, awaiting review (or
+    approved: ``approved``)."""
 
     id: int
     uploaded_at: dt.datetime
     uploaded_by: str | None
+    approved: bool = False
 
 
 def awaiting_twin(
@@ -1180,7 +1212,9 @@ def awaiting_twin(
 ) -> Awaiting | None:
     """The latest submission of the very same file (bytes and kind) for ``organisation``
     (None: none) that still awaits review: sending it again would add a copy to the
-    reviewers' queue (a new user's review retried an upload five times, five copies)."""
+    reviewers' queue (a new user's review retried an upload five times, five copies).
+    Else the latest approved: sent again, it would record nothing, which had been said
+    only once it was sent (helper-105)."""
     org_id = (
         session.scalar(select(Organisation.id).where(Organisation.name == organisation))
         if organisation
@@ -1189,18 +1223,23 @@ def awaiting_twin(
     if organisation and org_id is None:
         return None
     row = session.execute(
-        select(Submission.id, Submission.uploaded_at, Submission.uploaded_by)
+        select(Submission.id, Submission.uploaded_at, Submission.uploaded_by, Submission.status)
         .where(
             Submission.sha256 == sha256,
             Submission.kind == kind,
-            Submission.status.in_([SubmissionStatus.UPLOADED, SubmissionStatus.VALIDATED]),
+            Submission.status.in_(
+                [SubmissionStatus.UPLOADED, SubmissionStatus.VALIDATED, SubmissionStatus.APPROVED]
+            ),
             Submission.organisation_id == org_id
             if org_id is not None
             else Submission.organisation_id.is_(None),
         )
-        .order_by(Submission.id.desc())
+        .order_by(Submission.status == SubmissionStatus.APPROVED, Submission.id.desc())
     ).first()
-    return Awaiting(row.id, row.uploaded_at, row.uploaded_by) if row else None
+    if row is None:
+        return None
+    approved = row.status == SubmissionStatus.APPROVED
+    return Awaiting(row.id, row.uploaded_at, row.uploaded_by, approved)
 
 
 @dataclass(frozen=True)

@@ -216,12 +216,17 @@
     $("awaiting").hidden = !twin;
     if (twin) {
       const when = twin.uploaded_at.slice(0, 16).replace("T", " ");
-      $("awaiting-text").textContent = `This very file already awaits review as submission ` +
-        `${twin.id} (uploaded ${when}${twin.uploaded_by ? ` by ${twin.uploaded_by}` : ""}): ` +
-        "sent again, it would be a copy of it.";
+      const sent = `(uploaded ${when}${twin.uploaded_by ? ` by ${twin.uploaded_by}` : ""})`;
+      // approved already: said before it is sent, not in its findings after (helper-105)
+      $("awaiting-text").textContent = twin.approved
+        ? `This very file was approved as submission ${twin.id} ${sent}: its records are ` +
+          "recorded already, and sent again it would record nothing."
+        : `This very file already awaits review as submission ${twin.id} ${sent}: ` +
+          "sent again, it would be a copy of it.";
       $("awaiting-link").href = `/submissions/${twin.id}`;
       $("awaiting-link").textContent = `Open submission ${twin.id}`;
-      const offered = [...$("replaces").options].some((o) => o.value === String(twin.id) && !o.disabled);
+      const offered = !twin.approved &&
+        [...$("replaces").options].some((o) => o.value === String(twin.id) && !o.disabled);
       $("awaiting-or").hidden = !offered;
       $("awaiting-replace").dataset.id = twin.id;
     }
@@ -245,6 +250,17 @@
       : "the file declares none: say which its coordinates are in";
     crsNote.classList.toggle("bad", Boolean(data.projected));
     if (data.projected && $("crs").value === "EPSG:4326") $("crs").value = "";
+    // the one chosen for the organisation's files before, remembered with its mapping: a
+    // data manager had chosen the UTM zone again for every workbook (helper-105)
+    if (!data.crs && data.remembered_crs) {
+      const listed = [...$("crs").options].some((o) => o.value === data.remembered_crs);
+      $("crs").value = listed ? data.remembered_crs : "other";
+      $("crs-other").hidden = listed;
+      $("crs-other").value = listed ? "" : data.remembered_crs;
+      crsNote.textContent = `the file declares none: ${data.remembered_crs}, as chosen for ` +
+        "the organisation's files before (remembered with its mapping); change it if this file's differ";
+      crsNote.classList.remove("bad");
+    }
     // A remembered mapping this file does not fit is said only where the file needs one:
     // beside a file that names every required field as the template does, "not used" read
     // as something wrong with it (a new user's review).

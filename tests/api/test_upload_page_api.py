@@ -24,6 +24,7 @@ from ims.config import get_settings
 from ims.db.models import Organisation, Submission
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
+from ims.errors import InvalidRequest
 from ims.ingest import approval, field_maps, submissions
 from ims.ingest.fields import HAZARDS, RELEASES
 from ims.ingest.inspect import Column, munition_types, suggest
@@ -166,8 +167,8 @@ def test_inspect_says_when_the_very_file_already_awaits_review(
     client: TestClient, client_as: ClientAs, tmp_path: Path
 ) -> None:
     """A retried upload made five copies awaiting review (a new user's review): reading
-    the same file's columns again names the one already sent, for its organisation only,
-    and only while it awaits review."""
+    the same file's columns again names the one already sent, for its organisation only;
+    once approved, it is named as approved (helper-105 learnt it only after sending)."""
     path = operators_file(tmp_path)
     assert inspect(client, path, organisation="MAG").json()["awaiting"] is None  # type: ignore[attr-defined]
     sent = post(client, path, organisation="MAG", mapping=MAPPING)
@@ -177,9 +178,12 @@ def test_inspect_says_when_the_very_file_already_awaits_review(
     assert said["id"] == first and said["uploaded_by"].startswith("test-admin")
     assert inspect(client, path, organisation="NPA").json()["awaiting"] is None  # type: ignore[attr-defined]
     assert inspect(client, path, kind="releases", organisation="MAG").json()["awaiting"] is None  # type: ignore[attr-defined]
+    assert said["approved"] is False
     approved = client_as("reviewer").post(f"/api/v1/submissions/{first}/approve")
     assert approved.status_code == 200, approved.text
-    assert inspect(client, path, organisation="MAG").json()["awaiting"] is None  # type: ignore[attr-defined]
+    said = inspect(client, path, organisation="MAG").json()["awaiting"]  # type: ignore[attr-defined]
+    assert said["id"] == first and said["approved"] is True
+    assert inspect(client, path, organisation="NPA").json()["awaiting"] is None  # type: ignore[attr-defined]
 
 
 def test_the_review_shows_a_files_word_beside_the_code_it_reads_as(
@@ -1411,3 +1415,68 @@ def test_a_file_of_land_released_outside_hazards_is_previewed_as_what_it_records
         "counted apart in Form 1(i)."
     )
     assert 'id="preview"' not in page  # no table of one total of 0
+
+
+def test_the_crs_chosen_for_a_file_declaring_none_is_remembered_with_its_mapping(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    """helper-105 chose the UTM zone again for every workbook of the same layout: the CRS
+    stated for a file that declares none is kept with the mapping, offered on the next
+    such file whose coordinates fit it, and an upload without one reads it in it. A file
+    in degrees is not read in a UTM zone, and a file declaring its own keeps it."""
+    first = operators_file(tmp_path, "first", prj=False)  # UTM 48N, no .prj
+    assert inspect(client, first, organisation="MAG").json()["remembered_crs"] is None  # type: ignore[attr-defined]
+    created = post(client, first, organisation="MAG", mapping=MAPPING, crs="EPSG:32648")
+    assert created.status_code == 201 and created.json()["errors"] == 0  # type: ignore[attr-defined]
+    mag = session.scalars(select(Organisation).where(Organisation.name == "MAG")).one()
+    [kept] = field_maps.stored_mappings(session, mag, "hazards")
+    assert kept.mapping.crs == "EPSG:32648"
+    assert "coordinates: EPSG:32648 where the file declares no coordinate system" in (
+        kept.mapping.lines()
+    )
+    # the next file of the layout: offered, and read in it without being asked
+    frame = gpd.GeoDataFrame(
+        {"HAZ_REF": ["NEXT-1"], "TypeArea": ["Suspected Minefield"], "Village": ["Ban Xa"]},
+        geometry=[box(103.6, 19.5, 103.605, 19.505)],
+        crs=4326,
+    )
+    following = write_zip(frame, tmp_path, "next", crs=32648, keep_prj=False)
+    shown = inspect(client, following, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert shown["crs"] is None and shown["remembered_crs"] == "EPSG:32648"
+    sent = post(client, following, organisation="MAG")
+    body = sent.json()  # type: ignore[attr-defined]
+    assert sent.status_code == 201 and body["errors"] == 0, body
+    assert body["crs"] == "EPSG:32648"
+    notes = [f["message"] for f in body["findings"] if f["code"] == "file_note"]
+    assert any("EPSG:32648, remembered with the organisation's field mapping" in n for n in notes)
+    [feature] = session.execute(
+        text(
+            "SELECT ST_XMin(geom), ST_YMin(geom) FROM submission_feature WHERE submission_id = :s"
+        ),
+        {"s": body["id"]},
+    ).all()
+    assert feature[0] == pytest.approx(103.6, abs=1e-7) and feature[1] == pytest.approx(
+        19.5, abs=1e-7
+    )
+    # a file of the layout in degrees, declaring none: not offered, nor read in the UTM zone
+    degrees = write_zip(frame.assign(HAZ_REF=["DEG-1"]), tmp_path, "degrees", keep_prj=False)
+    assert inspect(client, degrees, organisation="MAG").json()["remembered_crs"] is None  # type: ignore[attr-defined]
+    refused = post(client, degrees, organisation="MAG")
+    assert refused.status_code == 400
+    assert "declares no coordinate reference system" in refused.json()["detail"]  # type: ignore[attr-defined]
+    # a file declaring its own, sent with the mapping: the one remembered stays
+    declared = write_zip(frame.assign(HAZ_REF=["OWN-9"]), tmp_path, "declared")
+    assert post(client, declared, organisation="MAG", mapping=MAPPING).status_code == 201
+    session.expire_all()
+    [kept] = field_maps.stored_mappings(session, mag, "hazards")
+    assert kept.mapping.crs == "EPSG:32648"
+
+
+def test_a_mappings_crs_is_an_epsg_code_as_a_person_states_one() -> None:
+    document = field_maps.mapping_from_json({"fields": {}, "crs": "epsg:32648"})
+    assert document.crs == "EPSG:32648" and document.as_json()["crs"] == "EPSG:32648"
+    assert field_maps.from_stored(document.as_json()).crs == "EPSG:32648"
+    with pytest.raises(InvalidRequest, match="the mapping's crs: the stated coordinate"):
+        field_maps.mapping_from_json({"crs": "+proj=utm +zone=48"})
+    with pytest.raises(InvalidRequest, match='give a code, such as "EPSG:32648"'):
+        field_maps.mapping_from_json({"crs": 32648})

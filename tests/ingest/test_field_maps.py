@@ -201,7 +201,7 @@ def test_map_renames_become_the_documents_fields() -> None:
         ('{"fields": {"hazard_id": "fileId"', "is not JSON: Expecting ',' delimiter at line 1"),
         ('["hazard_id"]', "a mapping is a JSON object"),
         ('{"hazard_id": "fileId"}', 'a rename goes in "fields"'),
-        ('{"renames": {}}', "its parts are fields, constants, values and dates"),
+        ('{"renames": {}}', "its parts are fields, constants, values, dates and crs"),
         ('{"fields": {"hazard_id": 7}}', "must name a field of the file or a pattern"),
         ('{"fields": ["hazard_id"]}', "fields must be a JSON object"),
         ('{"constants": {"recorded": ["2020"]}}', "must be text or a number"),
@@ -383,7 +383,7 @@ def test_a_date_order_is_part_of_the_document_and_checked() -> None:
     assert "dates" not in MappingDocument({"hazard_id": "fileId"}).as_json()
     with pytest.raises(InvalidRequest, match="dates is 'dd/mm/yyyy': it is \"day-first\""):
         field_maps.mapping_from_json({"dates": "dd/mm/yyyy"})
-    with pytest.raises(InvalidRequest, match="parts are fields, constants, values and dates"):
+    with pytest.raises(InvalidRequest, match="parts are fields, constants, values, dates and crs"):
         field_maps.mapping_from_json({"date": "day-first"})
 
 

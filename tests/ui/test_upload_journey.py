@@ -629,13 +629,23 @@ def test_a_file_in_metres_that_declares_no_crs_asks_which_it_is(
 ) -> None:
     """A UTM shapefile sent without its .prj: the page had left the choice at EPSG:4326,
     and every feature became an error "out of range after reprojection" (a first-time
-    user's review). It now says the coordinates are metres and asks which CRS."""
+    user's review). It now says the coordinates are metres and asks which CRS; the one
+    chosen is offered for the organisation's next such file (helper-105 chose it again for
+    every workbook)."""
     tab = watched(browser, site, "ui-operator", width)
+    forget = (
+        "fetch('/api/v1/submissions/mappings/hazards', {method: 'DELETE', headers: "
+        "{'X-CSRF-Token': document.querySelector('meta[name=csrf-token]').content}})"
+        ".then((r) => r.text().then(() => r.status))"
+    )
     try:
         page = tab.page
         open_settled(page, f"{site.url}/submissions/new")
+        assert page.evaluate(forget) == 200  # as the organisation's first such file
+        # in its own names, which a mapping matches to the template's (the CRS is kept
+        # with the mapping)
         frame = hazard_frame(
-            [{"hazard_id": f"UTM-{width}-1", "contam": "APM"}],
+            [{"HAZ_REF": f"UTM-{width}-1", "contam": "APM"}],
             [box(103.80, 18.95, 103.802, 18.952)],
         )
         path = write_zip(frame, tmp_path, f"utm{width}", crs=32648, keep_prj=False)
@@ -663,6 +673,25 @@ def test_a_file_in_metres_that_declares_no_crs_asks_which_it_is(
         page.wait_for_load_state("networkidle")
         assert page.locator("#features .feature-findings .error").count() == 0
         assert "EPSG:32648" in page.inner_text("main")
+        # the organisation's next file declaring none: the zone is offered, and said
+        open_settled(page, f"{site.url}/submissions/new")
+        following = write_zip(
+            frame.assign(hazard_id=f"UTM-{width}-2"),
+            tmp_path,
+            f"utm{width}b",
+            crs=32648,
+            keep_prj=False,
+        )
+        page.set_input_files("#file", str(following))
+        page.click("#inspect")
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        assert page.input_value("#crs") == "EPSG:32648"
+        assert "EPSG:32648, as chosen for the organisation's files before" in page.inner_text(
+            "#crs-note"
+        )
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        tab.shoot(f"upload-remembered-crs-operator-{width}")
+        assert page.evaluate(forget) == 200
         assert tab.errors == []
     finally:
         tab.page.context.close()
