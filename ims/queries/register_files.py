@@ -19,7 +19,7 @@ import math
 import re
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -267,24 +267,30 @@ def _a_number(value: Any) -> bool:
     return abs(value) < 2**53 and math.isfinite(value)
 
 
-def _numeric(rows: Sequence[Row], extra: dict[str, str]) -> set[str]:
-    """The upload's own columns whose every value is a number: written as numbers, as the
-    OGC API's schema types them. Written as text, "Area (ha)" and "Easting" had been text
-    in the GeoPackage and numbers over OGC, and the two could not be joined (helper-101)."""
-    numeric = set(extra)
+def _a_boolean(value: Any) -> bool:
+    """Whether an upload's value is a boolean (a JSON true or false, a form's yes/no)."""
+    return isinstance(value, bool)
+
+
+def _typed(rows: Sequence[Row], extra: dict[str, str], of_type: Callable[[Any], bool]) -> set[str]:
+    """The upload's own columns whose every value is of a type (``of_type``): written so,
+    as the OGC API's schema types them. Written as text, "Area (ha)" and "Easting" had been
+    text in the GeoPackage and numbers over OGC, and the two could not be joined
+    (helper-101); a column of yes and no, text beside OGC's boolean (helper-103)."""
+    typed = set(extra)
     for row in rows:
-        for key in list(numeric):
+        for key in list(typed):
             value = row.attributes.get(key)
-            if value is not None and not _a_number(value):
-                numeric.discard(key)
-        if not numeric:
+            if value is not None and not of_type(value):
+                typed.discard(key)
+        if not typed:
             break
-    return {extra[key] for key in numeric}
+    return {extra[key] for key in typed}
 
 
 def _records(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> list[dict[str, Any]]:
     records = []
-    numeric = _numeric(rows, extra)
+    numeric = _typed(rows, extra, _a_number) | _typed(rows, extra, _a_boolean)
     for row in rows:
         props = row.properties()
         record = {c: _cell(props[c]) for c in layout.columns}
@@ -406,6 +412,10 @@ def _write_layer(
         elif column.dtype.kind in "fiub":
             data.append(column.to_numpy())
             masks.append(None)
+        elif _booleans(column):  # a boolean field, null where the upload had none
+            missing = np.asarray(column.isna())
+            data.append(np.array([bool(v) if v is not None else False for v in column]))
+            masks.append(missing)
         else:
             data.append(column.to_numpy(dtype=object, na_value=None))
             masks.append(np.asarray(column.isna()))
@@ -423,6 +433,13 @@ def _write_layer(
         encoding=encoding,
         dataset_options=GPKG_OPTIONS if driver == "GPKG" else None,
     )
+
+
+def _booleans(column: Any) -> bool:
+    """Whether a column of objects holds booleans alone, and at least one (``_records``
+    leaves an upload's column of yes and no as them)."""
+    present = [v for v in column if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return bool(present) and all(isinstance(v, bool) for v in present)
 
 
 # The most characters a spreadsheet's cell holds (Excel's limit; LibreOffice's is larger)

@@ -912,7 +912,7 @@ def test_an_uploaded_column_named_as_the_file_keeps_its_own_is_renamed_not_fatal
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "zip"])
-def test_an_uploads_column_of_numbers_is_a_number_field_as_the_ogc_schema_says(
+def test_an_uploads_column_of_numbers_or_booleans_is_typed_as_the_ogc_schema_says(
     seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
 ) -> None:
     """ "Area (ha)" and "Easting" were text in the GeoPackage and the shapefile and numbers
@@ -927,7 +927,13 @@ def test_an_uploads_column_of_numbers_is_a_number_field_as_the_ogc_schema_says(
                 box(102.7 + i / 100, 19.7, 102.705 + i / 100, 19.705),
                 dt.date(2020, 1, 1),
                 operator="MAG",
-                attributes={"Easting": 318607 + i, "Area_ha": 22.23 + i, "Mixed": [7, "7a"][i]},
+                attributes={
+                    "Easting": 318607 + i,
+                    "Area_ha": 22.23 + i,
+                    "Mixed": [7, "7a"][i],
+                    "Signposted": [True, False][i],
+                    "Fenced": [True, None][i],
+                },
             )
             for i in range(2)
         ],
@@ -943,9 +949,14 @@ def test_an_uploads_column_of_numbers_is_a_number_field_as_the_ogc_schema_says(
     # real, whatever rows a filter holds: whole numbers alone had made it an integer field
     assert rows["Easting"].dtype.kind == rows["Area_ha"].dtype.kind == "f"
     assert rows["Mixed"].tolist() == ["7", "7a"]
+    # a column of yes and no is a boolean field, null where none was given (helper-103:
+    # it had been the text "True")
+    assert rows["Signposted"].tolist() == [True, False]
+    assert rows["Fenced"].iloc[0] == True and pd.isna(rows["Fenced"].iloc[1])  # noqa: E712
     schema = viewer.get("/ogc/collections/hazards/schema").json()["properties"]
     assert schema["Easting"]["type"] == schema["Area_ha"]["type"] == "number"
     assert schema["Mixed"]["type"] == "string"
+    assert schema["Signposted"]["type"] == schema["Fenced"]["type"] == "boolean"
 
 
 def test_an_uploaded_name_or_description_stays_a_column_of_the_kml(
