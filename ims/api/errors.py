@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -107,6 +108,30 @@ def is_page(request: Request) -> bool:
     if path == "/ogc" or path.startswith("/ogc/"):
         return _ogc_asks_html(request)
     return not (path.startswith(("/api/", "/tiles/")) or path in _JSON_PATHS)
+
+
+# A form's address opened by GET goes to the page the form is on. A form that failed
+# (a wrong current password, a token's name taken) answers its page at the form's
+# address; reloading it without sending again, or the address copied from the bar, had
+# answered "405 Method Not Allowed" in JSON.
+_FORM_PAGES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"/account/password"), "/account#password-form"),
+    (re.compile(r"/account/tokens(/[^/]+/revoke)?"), "/account#tokens"),
+    (re.compile(r"/admin/users/[^/]+"), "/admin/users"),
+    (re.compile(r"/releases/outside/[^/]+/hazard"), "/releases/outside"),
+    (re.compile(r"/reports/finalise"), "/reports"),
+    (re.compile(r"(/submissions/\d+)/withdraw"), r"\1"),
+    (re.compile(r"/logout"), "/"),
+)
+
+
+def form_page(path: str) -> str | None:
+    """The page whose form posts to ``path``, or None."""
+    for pattern, page in _FORM_PAGES:
+        found = pattern.fullmatch(path)
+        if found is not None:
+            return found.expand(page)
+    return None
 
 
 def _ogc_asks_html(request: Request) -> bool:
@@ -252,6 +277,10 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         )
         if page is not None:
             return page
+    if exc.status_code == 405 and request.method in ("GET", "HEAD") and is_page(request):
+        form_on = form_page(request.url.path)
+        if form_on is not None:
+            return RedirectResponse(form_on, status_code=303)
     detail = str(exc.detail)
     if exc.status_code in (404, 405):  # the title had been repeated: "Not Found"
         what = "no route at" if exc.status_code == 404 else f"no {request.method} at"

@@ -109,6 +109,29 @@ def test_a_page_that_does_not_exist_names_who_is_signed_in(app: object) -> None:
     assert client.get("/api/v1/no-such").headers["content-type"] == "application/problem+json"
 
 
+def test_a_forms_address_opened_by_get_goes_to_the_page_the_form_is_on(app: object) -> None:
+    """A failed form (a wrong current password) answers its page at the form's address;
+    reloading it without sending again, or the address copied from the bar, had answered
+    "405 Method Not Allowed" in JSON. It goes to the form's page; the API keeps its 405."""
+    client = browser(app)
+    assert sign_in(client, "rev").status_code == 303
+    for address, page in [
+        ("/account/password", "/account#password-form"),
+        ("/account/tokens", "/account#tokens"),
+        ("/account/tokens/7/revoke", "/account#tokens"),
+        ("/admin/users/someone", "/admin/users"),
+        ("/releases/outside/OUT-1/hazard", "/releases/outside"),
+        ("/reports/finalise", "/reports"),
+        ("/submissions/12/withdraw", "/submissions/12"),
+        ("/logout", "/"),
+    ]:
+        answer = client.get(address, follow_redirects=False)
+        assert (answer.status_code, answer.headers.get("location")) == (303, page), address
+    assert client.get("/account", follow_redirects=False).status_code == 200  # still signed in
+    api = client.get("/api/v1/submissions/12/approve")
+    assert api.status_code == 405 and api.headers["content-type"] == "application/problem+json"
+
+
 def test_sign_in_never_redirects_to_another_site(app: object) -> None:
     for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
         response = sign_in(browser(app), "rev", next_=target)
