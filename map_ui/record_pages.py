@@ -255,7 +255,17 @@ HAZARD_FIELDS = (
     "operator",
     "geometry",
 )
-REVISION_FIELDS = ("status", "revised", "reason", "marked", "operator", "geometry")
+REVISION_FIELDS = (
+    "status",
+    "revised",
+    "reason",
+    "munitions",
+    "used_from",
+    "used_to",
+    "marked",
+    "operator",
+    "geometry",
+)
 RELEASE_FIELDS = ("release_id", "method", "released", "items", "operator", "geometry")
 GEOMETRY_INPUTS = {"coordinates": "geometry", "geometry_file": "geometry"}
 
@@ -702,6 +712,11 @@ def revise_hazard_page(
         values={
             "status": view.status or "",
             "revised": dt.date.today().isoformat(),
+            # the estimates and the years too: a reviewer could correct neither here, and
+            # had to upload a file for it (helper-107)
+            "munitions": ";".join(f"{code}:{qty}" for code, qty in view.estimates),
+            "used_from": str(view.used[0] or ""),
+            "used_to": str(view.used[1] or ""),
             "marked": view.marked.isoformat() if view.marked else "",
             "operator": view.operator or "",
         }
@@ -732,6 +747,7 @@ def _revise_form(
         status_code,
         form=state,
         hazard=view,
+        munition_values=_rows(state.values.get("munitions", "")),
         boundary_date=revised if revised != dt.date.today().isoformat() else "",
         active="register",  # a hazard's own page is one of the register's
         map_config=_map_config(
@@ -753,6 +769,11 @@ def revise_hazard_form(
     status: Text = "",
     revised: Text = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
+    used_from: Text = "",
+    used_to: Text = "",
+    munition_type: Annotated[list[str] | None, Form(max_length=MUNITION_ROWS_MAX)] = None,
+    munition_qty: Annotated[list[str] | None, Form(max_length=MUNITION_ROWS_MAX)] = None,
+    shown: Annotated[list[str] | None, Form(max_length=10)] = None,
     marked: Text = "",
     marked_shown: Text = "",
     operator: Text = "",
@@ -764,7 +785,8 @@ def revise_hazard_form(
     """Send the revision as a one-feature submission, then show its review page (in place
     of the submission it ``replaces``, a correction of one sent from this form). Without
     a polygon (or with the boundary as loaded) the boundary in force is kept; so is a
-    blank marking date, unless the form showed one (``marked_shown``) that was emptied."""
+    blank field, unless the form showed it filled and it was emptied (a marking date in
+    ``marked_shown``; ``shown`` names the estimates and years the form showed)."""
     try:
         view = hazards.hazard_view(session, reference)
     except ImsError as exc:
@@ -779,7 +801,16 @@ def revise_hazard_form(
         "marked": NONE_TEXT if marked_shown.strip() and not marked.strip() else marked,
         "operator": operator,
     }
+    given = {
+        "munitions": _quantities(munition_type or [], munition_qty or []),
+        "used_from": used_from,
+        "used_to": used_to,
+    }
+    for name, value in given.items():  # emptied, it is taken back; never shown, kept
+        properties[name] = NONE_TEXT if name in (shown or []) and not value.strip() else value
     state = FormState(values={**properties, "coordinates": coordinates})
+    for name, value in given.items():  # the form shows what was sent, not the word
+        state.values[name] = value
     form = {"geometry": geometry, "coordinates": coordinates}
     submission_id = None
     polygon, unread = _polygon(

@@ -748,12 +748,12 @@ def withdrawn_records(session: Session) -> Withdrawn:
     releases = session.execute(
         text(
             "SELECT r.*, s.organisation_id AS submission_org FROM ("
-            "SELECT x.reference, h.reference AS hazard, x.method, x.released,"
+            "SELECT x.reference, h.reference AS hazard, h.contam, x.method, x.released,"
             " w.withdrawn_at, w.withdrawn_by, w.reason, w.seq, x.submission_id"
             " FROM release_withdrawal w JOIN release x ON x.id = w.release_id"
             " JOIN hazard h ON h.id = x.hazard_id"
             # land released outside recorded hazards (§2.7): of no hazard
-            " UNION ALL SELECT o.reference, NULL, o.method, o.released,"
+            " UNION ALL SELECT o.reference, NULL, o.contam, o.method, o.released,"
             " w.withdrawn_at, w.withdrawn_by, w.reason, w.seq, o.submission_id"
             " FROM outside_release_withdrawal w JOIN outside_release o"
             "  ON o.id = w.outside_release_id"
@@ -805,7 +805,7 @@ def withdrawn_table(records: Withdrawn) -> list[tuple[Any, ...]]:
                     "release" if r["hazard"] else "released outside hazards",
                     r["reference"],
                     r["hazard"] or "",
-                    "",
+                    str(r["contam"]),  # its hazard's kind (it had been left blank)
                     str(r["method"]),
                     r["released"],
                     f"{r['withdrawn_at']:%Y-%m-%d %H:%M:%S}",

@@ -139,6 +139,12 @@
     if (opener) opener.focus();
   });
 
+  // the request for a reason goes once one is typed: it had stayed under the filled field
+  // (a reviewer's review, helper-107)
+  reason.addEventListener("input", () => {
+    if (reason.value.trim() && error.textContent.startsWith("Say why")) error.textContent = "";
+  });
+
   yes.addEventListener("click", async (event) => {
     event.preventDefault(); // the dialog stays open until the server has answered
     const why = reason.value.trim();

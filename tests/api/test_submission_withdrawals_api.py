@@ -202,3 +202,5 @@ def test_every_record_withdrawn_together_is_in_the_lists_download(
         ("release", "WS-R1", "'=sent twice", str(sid)),  # no formula for a spreadsheet
         ("release", "WS-R2", "'=sent twice", str(sid)),
     ]
+    # a release's kind is its hazard's: the column had been blank (helper-107)
+    assert {r[3] for r in rows[1:]} == {"CMR"}

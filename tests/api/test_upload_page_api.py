@@ -1213,6 +1213,18 @@ def test_review_page_lists_each_features_findings_and_filters_them(
     clean = client.get(f"/submissions/{first['id']}", params={"features": "clean"}).text
     table = clean[clean.index('id="features"') :]
     assert "F-1" in table and "F-3" in table and "F-2" not in table
+    # the file's own warning (an extra column) is no feature's: "1 warning" had led to
+    # "with warnings only", which read "No feature here" alone (helper-107)
+    alone = gpd.GeoDataFrame(
+        {"hazard_id": ["N-1"], "status": ["SHA"], "recorded": ["2020-01-01"], "village": ["Na"]},
+        geometry=[box(103.8, 19.8, 103.805, 19.805)],
+        crs=4326,
+    )
+    noted = post(client, write_zip(alone, tmp_path, "n")).json()  # type: ignore[attr-defined]
+    assert noted["warnings"] == 1 and noted["errors"] == 0
+    only = client.get(f"/submissions/{noted['id']}", params={"features": "warnings"}).text
+    table = only[only.index('id="features"') :]
+    assert "No feature here. A finding of the file as a whole, of no feature, is listed" in table
     second = post(client, good_zip(tmp_path, "g"), replaces=str(first["id"])).json()  # type: ignore[attr-defined]
     earlier = client.get(f"/submissions/{first['id']}").text
     assert f'href="/submissions/{second["id"]}"' in earlier and "superseded" in earlier

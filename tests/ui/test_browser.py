@@ -193,12 +193,22 @@ def test_the_article_4_chart_on_a_phone_scrolls_at_a_size_its_axes_can_be_read(
     shown = chart.bounding_box()
     assert right and shown and abs(shown["x"] + shown["width"] - right["x"] - right["width"]) < 2
     assert tab.page.locator("figure.progress .scroll-hint").is_visible()
+    # opened at its latest years, its own legend (at its left) was cut: it is said beside
+    # it (helper-107)
+    legend = tab.page.locator("#progress-legend")
+    assert legend.is_visible() and legend.locator("li").all_inner_texts() == [
+        "cancelled",
+        "reduced",
+        "cleared (bars: km² a year)",
+        "remaining at year end (line: km²)",
+    ]
     tab.page.locator("figure.progress").screenshot(path=ARTIFACTS / "article4-chart-390.png")
     tab.page.set_viewport_size({"width": 1366, "height": 900})
     figure = tab.page.locator("figure.progress").bounding_box()
     shown = chart.bounding_box()
     assert figure and shown and shown["x"] < figure["x"] + 20  # at the left, not the right
     assert tab.page.locator("figure.progress .scroll-hint").is_hidden()
+    assert legend.is_hidden()  # the chart's own shows whole
     assert tab.errors == []
 
 

@@ -674,6 +674,8 @@ def test_a_reviewer_withdraws_a_release_recorded_in_error_and_its_ground_is_rema
     page.click("#withdraw-yes")  # no reason yet: asked for, nothing sent
     expect(page.locator("#withdraw-error")).to_contain_text("Say why")
     page.fill("#withdraw-reason", "drawn over the wrong hazard; sent again as UI-REL-2")
+    # the request for a reason goes once one is typed (helper-107: it had stayed)
+    expect(page.locator("#withdraw-error")).to_have_text("")
     page.click("#withdraw-yes")
     page.wait_for_selector("#records-outcome.ok", timeout=30_000)
     expect(page.locator("#records-outcome")).to_contain_text("Release UI-REL-1 withdrawn")

@@ -805,6 +805,90 @@ def test_a_revision_empties_a_field_with_none_and_keeps_it_when_blank(
     assert in_force("PG-NONE") == (1968, 1972, None, {})
 
 
+def test_the_revise_form_corrects_the_estimates_and_years_and_takes_them_back_emptied(
+    session: Session, country: None, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """helper-107: the revise form could correct the status, the marking and the boundary,
+    not the munitions estimate nor the years of use ("1966–1966"): a reviewer had to upload
+    a file for it. The form starts from the record's; emptied, a field is taken back."""
+    from ims.ingest import approval, submissions
+
+    path = tmp_path / "est.csv"
+    path.write_text(
+        "hazard_id,status,recorded,used_from,used_to,munitions,wkt\n"
+        f'PG-EST,SHA,2020-01-01,1966,1966,BLU-26:598,"{SQUARE.wkt}"\n',
+        encoding="utf-8",
+    )
+    staged = submissions.stage(
+        session, path, kind="hazards", organisation="MAG", new_organisation=True
+    )
+    approval.approve(session, staged.submission.id, by="tests")
+    session.commit()
+
+    def in_force() -> tuple[object, ...]:
+        row = session.execute(
+            text(
+                "SELECT r.id, r.used_from, r.used_to FROM hazard_revision r"
+                " JOIN hazard h ON h.id = r.hazard_id WHERE h.reference = 'PG-EST'"
+                " ORDER BY r.effective DESC, r.seq DESC LIMIT 1"
+            )
+        ).one()
+        estimates = dict(
+            session.execute(
+                text("SELECT munition_code, quantity FROM hazard_estimate WHERE revision_id = :r"),
+                {"r": row.id},
+            ).all()
+        )
+        return (row.used_from, row.used_to, estimates)
+
+    admin = client_as()
+    form = html.unescape(admin.get("/hazards/PG-EST/revise").text)
+    assert 'id="f-used_from" name="used_from" type="number" value="1966"' in form
+    assert (
+        '<option value="BLU-26" selected>' in form and 'name="munition_qty" type="number"' in form
+    )
+    assert 'value="598"' in form
+    assert 'name="shown" value="munitions"' in form and 'name="shown" value="used_to"' in form
+    posted = admin.post(
+        "/hazards/PG-EST/revise",
+        data={
+            "status": "SHA",
+            "revised": "2021-01-01",
+            "reason": "survey counted them again",
+            "munition_type": ["BLU-26", "M42"],
+            "munition_qty": ["400", "12"],
+            "used_from": "1965",
+            "used_to": "1970",
+            "shown": ["munitions", "used_from", "used_to"],
+        },
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303, posted.text[:2000]
+    _approve(client_as("reviewer"), posted.headers["location"])
+    session.expire_all()
+    assert in_force() == (1965, 1970, {"BLU-26": 400, "M42": 12})
+    assert '<td id="hazard-used">1965–1970</td>' in admin.get("/hazards/PG-EST").text
+    # emptied where the form showed them: taken back; a single year reads as one
+    posted = admin.post(
+        "/hazards/PG-EST/revise",
+        data={
+            "status": "SHA",
+            "revised": "2022-01-01",
+            "munition_type": [""],
+            "munition_qty": [""],
+            "used_from": "1970",
+            "used_to": "1970",
+            "shown": ["munitions", "used_from", "used_to"],
+        },
+        follow_redirects=False,
+    )
+    assert posted.status_code == 303, posted.text[:2000]
+    _approve(client_as("reviewer"), posted.headers["location"])
+    session.expire_all()
+    assert in_force() == (1970, 1970, {})
+    assert '<td id="hazard-used">1970</td>' in admin.get("/hazards/PG-EST").text
+
+
 def test_a_release_sent_from_the_form_is_corrected_in_the_form_and_takes_its_place(
     session: Session, country: None, client_as: ClientAs
 ) -> None:
