@@ -212,6 +212,7 @@ def read_table(
     if raw.empty:
         raise InvalidUpload(f"{where} has no rows")
     raw = _totals_left_out(raw.reset_index(drop=True), read)
+    raw = _placed_left_out(raw, read)
     if sheet_rows is not None:
         sheet_rows = sheet_rows[: len(raw)]
         read.extend(_rows_said(sheet_rows))
@@ -287,6 +288,28 @@ def _totals_left_out(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     return raw.iloc[:end]
 
 
+_PLACED = "columns with values and no header were kept by their place: "
+
+
+def _placed_left_out(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """The columns kept by their place (``_PLACED``) whose only values were in a totals row
+    left out: left out too, and no longer said to be kept (a legacy register's sums had a
+    column of their own, said kept and then empty in every feature: helper-105)."""
+    said = next((i for i, note in enumerate(notes) if note.startswith(_PLACED)), None)
+    if said is None:
+        return raw
+    placed = notes[said][len(_PLACED) :].split(", ")
+    empty = [c for c in placed if c in raw.columns and raw[c].map(blank).all()]
+    if not empty:
+        return raw
+    kept = [c for c in placed if c not in empty]
+    if kept:
+        notes[said] = _PLACED + ", ".join(kept)
+    else:
+        del notes[said]
+    return raw.drop(columns=empty)
+
+
 def _rows_said(rows: list[int]) -> list[str]:
     """Where a sheet's features are, where their numbers are not the plain count below a
     header in row 1: the findings say "feature 12", and a data manager fixing the workbook
@@ -354,10 +377,7 @@ def _unnamed_kept(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
         taken.add(name.casefold())
         renamed[column] = name
     if renamed:
-        notes.append(
-            "columns with values and no header were kept by their place: "
-            + ", ".join(renamed.values())
-        )
+        notes.append(_PLACED + ", ".join(renamed.values()))
     return raw.drop(columns=dropped).rename(columns=renamed)
 
 
@@ -755,9 +775,7 @@ def _table_of_grid(
             f"their place: {', '.join(placed)}"
         )
     if unnamed:
-        notes.append(
-            "columns with values and no header were kept by their place: " + ", ".join(unnamed)
-        )
+        notes.append(_PLACED + ", ".join(unnamed))
     return table
 
 

@@ -235,6 +235,19 @@ def test_a_sheets_trailing_total_row_is_left_out_and_said(tmp_path: Path) -> Non
         tmp_path, "counted.csv", f'hazard_id,note,wkt\nT-1,a,{square}\nTotal,"6 hazards",\n'
     )
     assert list(read_upload(counted, tmp_path / "work4").frame["hazard_id"]) == ["T-1"]
+    # a column without a header whose one value was the totals row's sum goes with it: it
+    # had been said "kept by its place", empty in every feature (helper-105)
+    summed = write(
+        tmp_path,
+        "summed.csv",
+        f'hazard_id,wkt,,\nT-1,{square},,x\nT-2,{square},,\nTotal,,"1,300",\n',
+    )
+    read = read_upload(summed, tmp_path / "work5")
+    assert list(read.frame["hazard_id"]) == ["T-1", "T-2"]
+    assert "column 3" not in read.frame.columns and list(read.frame["column 4"]) == ["x", ""]
+    assert [n for n in read.warnings if "kept by their place" in n] == [
+        "columns with values and no header were kept by their place: column 4"
+    ]
 
 
 def test_a_table_with_projected_coordinates_takes_the_stated_crs(tmp_path: Path) -> None:
