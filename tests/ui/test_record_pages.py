@@ -711,6 +711,25 @@ def test_a_files_reason_column_is_shown_on_the_line_of_the_record_it_came_with(
     assert "Ban Na" in page and "CHA; reason: technical survey" in page
 
 
+def _in_force(session: Session, ref: str) -> tuple[object, ...]:
+    """The years of use, the marking date and the estimates of a hazard's revision in force."""
+    row = session.execute(
+        text(
+            "SELECT r.id, r.used_from, r.used_to, r.marked FROM hazard_revision r"
+            " JOIN hazard h ON h.id = r.hazard_id WHERE h.reference = :ref"
+            " ORDER BY r.effective DESC, r.seq DESC LIMIT 1"
+        ),
+        {"ref": ref},
+    ).one()
+    estimates = dict(
+        session.execute(
+            text("SELECT munition_code, quantity FROM hazard_estimate WHERE revision_id = :r"),
+            {"r": row.id},
+        ).all()
+    )
+    return (row.used_from, row.used_to, str(row.marked) if row.marked else None, estimates)
+
+
 def test_a_revision_empties_a_field_with_none_and_keeps_it_when_blank(
     session: Session, country: None, client_as: ClientAs, tmp_path: Path
 ) -> None:
@@ -733,21 +752,7 @@ def test_a_revision_empties_a_field_with_none_and_keeps_it_when_blank(
         return [f.message for f in staged.findings if f.code == "empties_field"]
 
     def in_force(ref: str) -> tuple[object, ...]:
-        row = session.execute(
-            text(
-                "SELECT r.id, r.used_from, r.used_to, r.marked FROM hazard_revision r"
-                " JOIN hazard h ON h.id = r.hazard_id WHERE h.reference = :ref"
-                " ORDER BY r.effective DESC, r.seq DESC LIMIT 1"
-            ),
-            {"ref": ref},
-        ).one()
-        estimates = dict(
-            session.execute(
-                text("SELECT munition_code, quantity FROM hazard_estimate WHERE revision_id = :r"),
-                {"r": row.id},
-            ).all()
-        )
-        return (row.used_from, row.used_to, str(row.marked) if row.marked else None, estimates)
+        return _in_force(session, ref)
 
     square = f'"{SQUARE.wkt}"'
     sent("first", f"PG-NONE,SHA,2020-01-01,,1968,1972,BLU-26:10,2020-02-01,{square}\n")
@@ -826,20 +831,15 @@ def test_the_revise_form_corrects_the_estimates_and_years_and_takes_them_back_em
     session.commit()
 
     def in_force() -> tuple[object, ...]:
-        row = session.execute(
-            text(
-                "SELECT r.id, r.used_from, r.used_to FROM hazard_revision r"
-                " JOIN hazard h ON h.id = r.hazard_id WHERE h.reference = 'PG-EST'"
-                " ORDER BY r.effective DESC, r.seq DESC LIMIT 1"
-            )
-        ).one()
-        estimates = dict(
-            session.execute(
-                text("SELECT munition_code, quantity FROM hazard_estimate WHERE revision_id = :r"),
-                {"r": row.id},
-            ).all()
-        )
-        return (row.used_from, row.used_to, estimates)
+        session.expire_all()
+        used_from, used_to, _, estimates = _in_force(session, "PG-EST")
+        return (used_from, used_to, estimates)
+
+    def revise(**data: object) -> None:
+        sent = {"status": "SHA", "shown": ["munitions", "used_from", "used_to"], **data}
+        posted = admin.post("/hazards/PG-EST/revise", data=sent, follow_redirects=False)
+        assert posted.status_code == 303, posted.text[:2000]
+        _approve(client_as("reviewer"), posted.headers["location"])
 
     admin = client_as()
     form = html.unescape(admin.get("/hazards/PG-EST/revise").text)
@@ -849,42 +849,24 @@ def test_the_revise_form_corrects_the_estimates_and_years_and_takes_them_back_em
     )
     assert 'value="598"' in form
     assert 'name="shown" value="munitions"' in form and 'name="shown" value="used_to"' in form
-    posted = admin.post(
-        "/hazards/PG-EST/revise",
-        data={
-            "status": "SHA",
-            "revised": "2021-01-01",
-            "reason": "survey counted them again",
-            "munition_type": ["BLU-26", "M42"],
-            "munition_qty": ["400", "12"],
-            "used_from": "1965",
-            "used_to": "1970",
-            "shown": ["munitions", "used_from", "used_to"],
-        },
-        follow_redirects=False,
+    revise(
+        revised="2021-01-01",
+        reason="survey counted them again",
+        munition_type=["BLU-26", "M42"],
+        munition_qty=["400", "12"],
+        used_from="1965",
+        used_to="1970",
     )
-    assert posted.status_code == 303, posted.text[:2000]
-    _approve(client_as("reviewer"), posted.headers["location"])
-    session.expire_all()
     assert in_force() == (1965, 1970, {"BLU-26": 400, "M42": 12})
     assert '<td id="hazard-used">1965–1970</td>' in admin.get("/hazards/PG-EST").text
     # emptied where the form showed them: taken back; a single year reads as one
-    posted = admin.post(
-        "/hazards/PG-EST/revise",
-        data={
-            "status": "SHA",
-            "revised": "2022-01-01",
-            "munition_type": [""],
-            "munition_qty": [""],
-            "used_from": "1970",
-            "used_to": "1970",
-            "shown": ["munitions", "used_from", "used_to"],
-        },
-        follow_redirects=False,
+    revise(
+        revised="2022-01-01",
+        munition_type=[""],
+        munition_qty=[""],
+        used_from="1970",
+        used_to="1970",
     )
-    assert posted.status_code == 303, posted.text[:2000]
-    _approve(client_as("reviewer"), posted.headers["location"])
-    session.expire_all()
     assert in_force() == (1970, 1970, {})
     assert '<td id="hazard-used">1970</td>' in admin.get("/hazards/PG-EST").text
 
