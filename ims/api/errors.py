@@ -280,7 +280,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 405 and request.method in ("GET", "HEAD") and is_page(request):
         form_on = form_page(request.url.path)
         if form_on is not None:
-            return RedirectResponse(form_on, status_code=303)
+            # its choices kept where the page reads them (/reports?year=2025&level=2)
+            query = request.url.query
+            return RedirectResponse(
+                f"{form_on}?{query}" if query and "#" not in form_on else form_on,
+                status_code=303,
+            )
     detail = str(exc.detail)
     if exc.status_code in (404, 405):  # the title had been repeated: "Not Found"
         what = "no route at" if exc.status_code == 404 else f"no {request.method} at"

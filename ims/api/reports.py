@@ -168,6 +168,9 @@ def get_progress(
     ] = None,
     contam: Contam = Contamination.CMR,
     format: Annotated[Literal["json", "csv", "png"], Query()] = "json",
+    narrow: Annotated[
+        bool, Query(description="png: the chart drawn for a phone's width (the reports page's)")
+    ] = False,
 ) -> Any:
     """Article 4 progress year by year: added, released by method, remaining at year end."""
     from ims.config import get_settings
@@ -190,8 +193,8 @@ def get_progress(
     rendered = kept(
         session,
         "progress file",
-        (format, stem, digest),
-        lambda: formats.progress(series, format, stem),
+        (format, stem, digest, narrow and format == "png"),
+        lambda: formats.progress(series, format, stem, narrow=narrow),
     )
     return _response(rendered)
 

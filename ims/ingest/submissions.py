@@ -1134,7 +1134,11 @@ def stage(
     in_error = {f.row for f in findings if f.blocking and f.code != "unknown_hazard"}
     read_well = None not in in_error and len(in_error) < len(frame)
     # the coordinate system stated for a file that declares none, kept with the mapping
-    chosen_crs = read.source_crs if read.crs_was_stated and crs else None
+    # (not WGS 84's degrees, the page's default for a file in degrees: it had put itself in
+    # the place of the UTM zone the organisation's other files need, helper-108)
+    chosen_crs = (
+        read.source_crs if read.crs_was_stated and crs and read.source_crs != "EPSG:4326" else None
+    )
     if org is not None and given and read_well:
         # (a file that declares its own keeps the one remembered for those that do not)
         before = field_maps.stored_like(session, org, kind, given)

@@ -2390,8 +2390,8 @@ def _shared_ground(
                 WARNING,
                 f"is dated before {_listing_released(taken[k], them)}, already recorded for "
                 f"hazard {mine.hazard} on ground this release shares: approved, it releases "
-                "that ground on its own earlier date instead, and figures already reported "
-                "for the time between change",
+                "that ground on its own earlier date instead, and the figures of the time "
+                "between change (a report of it made before, made again, differs)",
                 "geometry",
             )
 
@@ -2405,10 +2405,11 @@ def _listing_released(found: Sequence[tuple[int, float]], them: Sequence[_Releas
 
 
 def _share(part: float, whole: float) -> str:
-    """A part of a whole in per cent, never 0 % nor 100 % unless it is."""
-    if whole <= 0:
-        return "all"
+    """A part of a whole in per cent, never 0 % nor 100 % unless it is (to the square
+    metre the message gives: a copy's union came out a hair under its whole, "over 99 %")."""
+    if whole <= 0 or round(part) >= round(whole):
+        return "100 %"
     pct = 100 * part / whole
     if pct >= 99.5:
-        return "100 %" if part >= whole else "over 99 %"
+        return "over 99 %"
     return f"{pct:.0f} %" if pct >= 1 else "under 1 %"

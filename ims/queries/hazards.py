@@ -372,6 +372,15 @@ def _estimates_said(value: str | None) -> str:
     return ", ".join(part.replace(":", " × ") for part in value.split(";"))
 
 
+def _years_said(used_from: int | None, used_to: int | None) -> str:
+    """Years of use as the hazard page says them: "1968–1973", "1966", "none"."""
+    if used_from is None and used_to is None:
+        return "none"
+    if used_from == used_to:
+        return str(used_from)
+    return f"{used_from or '?'}–{used_to or '?'}"
+
+
 def _revision_events(
     revisions: list[Any], entries: dict[tuple[str, int], Any], as_of: dt.date | None = None
 ) -> list[dict[str, Any]]:
@@ -397,6 +406,13 @@ def _revision_events(
                 changes.append(
                     f"estimates {_estimates_said(before.estimates)} → "
                     f"{_estimates_said(rev.estimates)}"
+                )
+            # and the years of use (helper-108: a revision of them alone read "details
+            # revised", and one emptying them said nothing of it)
+            if (rev.used_from, rev.used_to) != (before.used_from, before.used_to):
+                changes.append(
+                    f"years of use {_years_said(before.used_from, before.used_to)} → "
+                    f"{_years_said(rev.used_from, rev.used_to)}"
                 )
             detail = ", ".join(changes) or f"{rev.status}, details revised"
         known = rev.marked and (as_of is None or rev.marked <= as_of)

@@ -96,10 +96,13 @@ def article7(session: Any, report: dict[str, Any], fmt: str, table: str | None =
     return Rendered(fmt, export.to_json(report))
 
 
-def progress(series: dict[str, Any], fmt: str, stem: str = "progress") -> Rendered:
-    """The Article 4 series in FMT: JSON, CSV or a PNG chart; saved as STEM.csv or .png."""
+def progress(
+    series: dict[str, Any], fmt: str, stem: str = "progress", *, narrow: bool = False
+) -> Rendered:
+    """The Article 4 series in FMT: JSON, CSV or a PNG chart (``narrow``: for a phone);
+    saved as STEM.csv or .png."""
     if fmt == "png":
-        return Rendered(fmt, series_png(series), f"{stem}.png", inline=True)
+        return Rendered(fmt, series_png(series, narrow=narrow), f"{stem}.png", inline=True)
     if fmt == "csv":
         return Rendered(fmt, series_csv(series), f"{stem}.csv")
     return Rendered(fmt, json.dumps(series, indent=2))

@@ -112,26 +112,30 @@ def series_csv(series: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def series_png(series: dict[str, Any]) -> bytes:
-    """Released per year by method (bars) and remaining at year end (line), in km²."""
+def series_png(series: dict[str, Any], *, narrow: bool = False) -> bytes:
+    """Released per year by method (bars) and remaining at year end (line), in km²;
+    ``narrow``: drawn for a phone's width."""
     import matplotlib.pyplot as plt
 
-    fig = series_figure(series)
+    fig = series_figure(series, narrow=narrow)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
 
 
-def series_figure(series: dict[str, Any]) -> Figure:
-    """The chart of ``series_png`` as a matplotlib figure (the caller closes it)."""
+def series_figure(series: dict[str, Any], *, narrow: bool = False) -> Figure:
+    """The chart of ``series_png`` as a matplotlib figure (the caller closes it). Narrow,
+    for a phone: the 760-pixel chart scrolled there, and opened at its latest years it
+    showed the line's scale alone, against which the bars read ten times their height
+    (helper-108)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     years = [r["year"] for r in series["years"]]
-    fig, ax = plt.subplots(figsize=(8, 4), dpi=120)
+    fig, ax = plt.subplots(figsize=(3.3, 3.6) if narrow else (8, 4), dpi=110 if narrow else 120)
     bottom = [0.0] * len(years)
     colours = {"cancelled": "#a1dab4", "reduced": "#35978f", "cleared": "#2c7fb8"}  # as the maps
     for method in METHODS:
@@ -162,17 +166,23 @@ def series_figure(series: dict[str, Any]) -> Figure:
     ax2.set_ylim(bottom=0)
     handles = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
-    # below the axes, in one row: inside them it hid the last years' bars
+    # below the axes, in one row (two on a phone): inside them it hid the last years' bars
     ax.legend(
         handles,
         labels,
-        fontsize=7,
+        fontsize=6 if narrow else 7,
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.1),
-        ncol=len(labels),
+        bbox_to_anchor=(0.5, -0.14 if narrow else -0.1),
+        ncol=2 if narrow else len(labels),
         frameon=False,
     )
-    ax.set_title(f"Article 4 progress ({series['contam']}) since {series['baseline']}", fontsize=10)
+    if narrow:
+        for axis in (ax, ax2):
+            axis.tick_params(labelsize=7)
+            axis.yaxis.label.set_fontsize(7)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4, integer=True))
+    title = f"Article 4 progress ({series['contam']}) since {series['baseline']}"
+    ax.set_title(title, fontsize=8 if narrow else 10)
     return fig
 
 

@@ -258,7 +258,7 @@
       $("crs-other").hidden = listed;
       $("crs-other").value = listed ? "" : data.remembered_crs;
       crsNote.textContent = `the file declares none: ${data.remembered_crs}, as chosen for ` +
-        "the organisation's files before (remembered with its mapping); change it if this file's differ";
+        "the organisation's files before; change it if this file's coordinates are in another";
       crsNote.classList.remove("bad");
     }
     // A remembered mapping this file does not fit is said only where the file needs one:

@@ -122,6 +122,8 @@ def test_a_forms_address_opened_by_get_goes_to_the_page_the_form_is_on(app: obje
         ("/admin/users/someone", "/admin/users"),
         ("/releases/outside/OUT-1/hazard", "/releases/outside"),
         ("/reports/finalise", "/reports"),
+        ("/reports/finalise?year=2025&level=2", "/reports?year=2025&level=2"),  # its choices
+        ("/account/password?x=1", "/account#password-form"),
         ("/submissions/12/withdraw", "/submissions/12"),
         ("/logout", "/"),
     ]:

@@ -1476,6 +1476,13 @@ def test_the_crs_chosen_for_a_file_declaring_none_is_remembered_with_its_mapping
     refused = post(client, degrees, organisation="MAG")
     assert refused.status_code == 400
     assert "declares no coordinate reference system" in refused.json()["detail"]  # type: ignore[attr-defined]
+    # sent in degrees, as the page offers by default, it keeps the zone remembered for the
+    # organisation's UTM files (helper-108: it had put EPSG:4326 in its place)
+    sent = post(client, degrees, organisation="MAG", mapping=MAPPING, crs="EPSG:4326")
+    assert sent.status_code == 201 and sent.json()["errors"] == 0  # type: ignore[attr-defined]
+    session.expire_all()
+    [kept] = field_maps.stored_mappings(session, mag, "hazards")
+    assert kept.mapping.crs == "EPSG:32648"
     # a file declaring its own, sent with the mapping: the one remembered stays
     declared = write_zip(frame.assign(HAZ_REF=["OWN-9"]), tmp_path, "declared")
     assert post(client, declared, organisation="MAG", mapping=MAPPING).status_code == 201

@@ -1011,7 +1011,7 @@ def test_a_release_sharing_ground_with_a_recorded_one_is_told_which_released_it(
     assert _m2_said(told[2], "released 2021-06-01, ") == pytest.approx(
         _geod_m2(box(102.104, 19.6, 102.105, 19.61)), abs=1
     )
-    assert "figures already reported for the time between change" in told[2]
+    assert "the figures of the time between change (a report of it made before" in told[2]
 
 
 def test_releases_lying_on_one_another_too_often_stop_the_check_and_say_so(

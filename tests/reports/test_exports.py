@@ -865,6 +865,13 @@ def test_api_serves_each_export_with_its_media_type(data: Session, client_as: Cl
     assert 'filename="article7-2022-ERW-districts.csv"' in districts.headers["content-disposition"]
     png = client.get("/api/v1/reports/progress", params={"last_year": 2023, "format": "png"})
     assert png.headers["content-type"] == "image/png" and png.content[:4] == b"\x89PNG"
+    # and drawn for a phone's width, as the reports page shows it there (a PNG's width is
+    # the big-endian number at bytes 16-20)
+    narrow = client.get(
+        "/api/v1/reports/progress", params={"last_year": 2023, "format": "png", "narrow": "true"}
+    )
+    width = int.from_bytes(narrow.content[16:20], "big")
+    assert width <= 380 < int.from_bytes(png.content[16:20], "big"), width
     # shown where they are for showing, and saved under a name that says what they hold
     # (the priorities' CSV had filled the browser's tab: a walk-through at national scale)
     baseline = get_settings().article4_baseline.year
@@ -909,7 +916,11 @@ def test_the_progress_chart_is_drawn_again_only_when_its_figures_change(
     """The reports page shows the chart on every visit: matplotlib took 0.3 s each time."""
     drawn: list[dict[str, Any]] = []
     draw = formats.series_png
-    monkeypatch.setattr(formats, "series_png", lambda series: drawn.append(series) or draw(series))
+    monkeypatch.setattr(
+        formats,
+        "series_png",
+        lambda series, **kw: drawn.append(series) or draw(series, **kw),
+    )
     client = client_as()
     params = {"last_year": 2023, "format": "png"}
     first = client.get("/api/v1/reports/progress", params=params)

@@ -868,7 +868,10 @@ def test_the_revise_form_corrects_the_estimates_and_years_and_takes_them_back_em
         used_to="1970",
     )
     assert in_force() == (1970, 1970, {})
-    assert '<td id="hazard-used">1970</td>' in admin.get("/hazards/PG-EST").text
+    page = html.unescape(admin.get("/hazards/PG-EST").text)
+    assert '<td id="hazard-used">1970</td>' in page
+    # the timeline says each change of the years (helper-108: "details revised" alone)
+    assert "years of use 1966 → 1965–1970" in page and "years of use 1965–1970 → 1970" in page
 
 
 def test_a_release_sent_from_the_form_is_corrected_in_the_form_and_takes_its_place(
