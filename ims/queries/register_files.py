@@ -290,7 +290,8 @@ def _typed(rows: Sequence[Row], extra: dict[str, str], of_type: Callable[[Any], 
 
 def _records(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> list[dict[str, Any]]:
     records = []
-    numeric = _typed(rows, extra, _a_number) | _typed(rows, extra, _a_boolean)
+    numeric = _typed(rows, extra, _a_number)
+    booleans = _typed(rows, extra, _a_boolean)
     for row in rows:
         props = row.properties()
         record = {c: _cell(props[c]) for c in layout.columns}
@@ -298,6 +299,8 @@ def _records(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> list
             value = row.attributes.get(key)
             if value is None:
                 record[column] = None
+            elif column in booleans:  # true or false (as 1.0 and 0.0 it was a real field)
+                record[column] = bool(value)
             elif column in numeric:  # real, whatever the rows: a filter had made it integer
                 record[column] = float(value)
             else:

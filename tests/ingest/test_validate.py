@@ -1037,3 +1037,81 @@ def test_releases_lying_on_one_another_too_often_stop_the_check_and_say_so(
     assert stopped[0].row == 33  # the first block of 32 made 2,672 pairs, the second more
     # the pairs found before the stop are told: each feature after the first lies on some
     assert [f.row for f in found if f.code == "overlaps_release"] == list(range(2, n + 1))
+
+
+def _comb(teeth: int, *, across: bool) -> Polygon:
+    """A release drawn as a comb of ``teeth`` in hazard H1's square (an attack's shape):
+    two crossed combs share a grid of teeth² squares."""
+    x0, y0, size = 102.1, 19.6, 0.01
+    step = size / (2 * teeth)
+    ring = [(x0, y0)]
+    for k in range(teeth):
+        ring += [(x0 + size, y0 + 2 * k * step), (x0 + size, y0 + (2 * k + 1) * step)]
+        ring += [(x0 + step, y0 + (2 * k + 1) * step), (x0 + step, y0 + (2 * k + 2) * step)]
+    ring += [(x0, y0 + size)]
+    comb = Polygon(ring)
+    return (
+        Polygon([(x0 + (y - y0), y0 + (x - x0)) for x, y in comb.exterior.coords])
+        if across
+        else comb
+    )
+
+
+def test_two_releases_crossed_as_combs_are_not_measured_and_said_so() -> None:
+    """helper-109: two releases drawn as combs of 700 teeth, crossed (186 KB), held an
+    upload's worker 49 s and 2.7 GB measuring the half-million squares they share. A pair
+    of more than 250,000 corners multiplied is not measured, and said so; the check stops
+    once it has taken its time (here none), said too."""
+    hz = box(102.1, 19.6, 102.11, 19.61)
+    known = {"H1": KnownHazard(1, dt.date(2020, 1, 1), hz, True)}
+    combs = [_comb(130, across=False), _comb(130, across=True)]
+    assert all(c.is_valid for c in combs) and len(combs[0].exterior.coords) ** 2 > 250_000
+    frame = gpd.GeoDataFrame(
+        [
+            {"release_id": f"C-{k}", "hazard_id": "H1", "method": "TS", "released": "2021-01-01"}
+            for k in range(2)
+        ],
+        geometry=combs,
+        crs=4326,
+    )
+    found = validate_releases(frame, ctx(hazards=known)).findings
+    told = [f for f in found if f.code == "overlaps_not_checked"]
+    assert [(f.row, f.severity) for f in told] == [(1, Severity.WARNING)]
+    assert "release C-1 of hazard H1 have so many corners (523 and 523)" in told[0].message
+    assert "overlaps_release" not in {f.code for f in found}
+
+
+def test_the_shared_ground_check_stops_when_its_time_is_up_and_says_where(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("ims.ingest.validate._SHARED_SECONDS", 0.0)
+    monkeypatch.setattr("ims.ingest.validate._CHUNK_CORNERS", 1)  # a pair a chunk
+    hz = box(102.1, 19.6, 102.11, 19.61)
+    known = {"H1": KnownHazard(1, dt.date(2020, 1, 1), hz, True)}
+    frame = gpd.GeoDataFrame(
+        [
+            {"release_id": f"R{k}", "hazard_id": "H1", "method": "TS", "released": f"202{k}-01-01"}
+            for k in range(3)
+        ],
+        geometry=[box(102.1 + k * 0.001, 19.6, 102.104 + k * 0.001, 19.604) for k in range(3)],
+        crs=4326,
+    )
+    found = validate_releases(frame, ctx(hazards=known)).findings
+    stopped = [f for f in found if f.code == "overlaps_not_checked"]
+    assert len(stopped) == 1 and "took more than 0 s" in stopped[0].message
+    # the first pair (R0, R1) was measured and told; the rest were not
+    assert [f.row for f in found if f.code == "overlaps_release"] == [2]
+
+
+def test_two_hazards_crossed_as_combs_are_not_measured_and_said_so() -> None:
+    """As releases (helper-109): the ground two crossed combs share is half a million
+    squares at 700 teeth; a pair of more than 250,000 corners multiplied is not measured."""
+    frame = hazards(
+        [{"hazard_id": "K-1"}, {"hazard_id": "K-2"}],
+        [_comb(130, across=False), _comb(130, across=True)],
+    )
+    found = validate_hazards(frame, ctx()).findings
+    told = [f for f in found if f.code == "overlaps_not_checked"]
+    assert [f.row for f in told] == [2]
+    assert "this hazard and K-1 have so many corners (523 and 523)" in told[0].message
+    assert "overlaps_hazard" not in {f.code for f in found}
