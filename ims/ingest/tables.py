@@ -685,7 +685,7 @@ def _merged_ranges(xml: bytes) -> list[tuple[int, int, int, int]]:
     """A sheet's merged ranges as (first row, first column, last row, last column), from
     0. openpyxl gives them only when it reads the whole sheet into memory; they are found
     in the sheet's XML instead, where they follow its cells."""
-    ranges = []
+    ranges: list[tuple[int, int, int, int]] = []
     for found in _MERGED.finditer(xml):
         if len(ranges) == MAX_MERGED_RANGES:
             raise InvalidUpload(
