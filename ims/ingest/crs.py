@@ -57,12 +57,30 @@ def stated_crs(text: str) -> CRS:
             "or WKT here"
         )
     try:
-        return CRS.from_user_input(code)
+        crs = CRS.from_user_input(code)
     except CRSError:
         raise InvalidUpload(
             f"the stated coordinate reference system {code!r} is not one ims recognises: "
             "give an EPSG code such as EPSG:32648"
         ) from None
+    # a map's coordinates: degrees, or a projection's. Codes of other kinds had been taken
+    # (an attack on our own instance, helper-109): EPSG:4807's grads put a file in degrees
+    # 6° off without a word, and a geocentric or a vertical CRS failed later, feature by
+    # feature.
+    if not (crs.is_geographic or crs.is_projected) or crs.is_geocentric:
+        raise InvalidUpload(
+            f"the stated coordinate reference system {code} ({crs.name}) is not one of a "
+            "map's coordinates: give a geographic one in degrees (EPSG:4326) or a projected "
+            "one (EPSG:32648)"
+        )
+    units = sorted({axis.unit_name for axis in crs.axis_info[:2]})
+    if crs.is_geographic and units != ["degree"]:
+        raise InvalidUpload(
+            f"the stated coordinate reference system {code} ({crs.name}) measures its "
+            f"angles in {' and '.join(units)}, not degrees: a file's longitude and latitude "
+            "are in degrees (EPSG:4326)"
+        )
+    return crs
 
 
 def file_named(definition: str) -> str | None:

@@ -502,7 +502,14 @@ def from_stored(document: Any) -> MappingDocument:
         return MappingDocument()
     if isinstance(document, dict) and not set(document) <= {*PARTS, DATES, CRS_PART}:
         return MappingDocument(fields={str(k): str(v) for k, v in document.items()})
-    return mapping_from_json(document)
+    try:
+        return mapping_from_json(document)
+    except InvalidRequest:
+        if not (isinstance(document, dict) and CRS_PART in document):
+            raise
+        # a coordinate system remembered before ims refused its kind (grads, a geocentric
+        # one): the mapping stays, without it, or every upload of the organisation failed
+        return mapping_from_json({k: v for k, v in document.items() if k != CRS_PART})
 
 
 def parse_field_map(text_value: str | None) -> dict[str, str]:

@@ -1499,3 +1499,8 @@ def test_a_mappings_crs_is_an_epsg_code_as_a_person_states_one() -> None:
         field_maps.mapping_from_json({"crs": "+proj=utm +zone=48"})
     with pytest.raises(InvalidRequest, match='give a code, such as "EPSG:32648"'):
         field_maps.mapping_from_json({"crs": 32648})
+    with pytest.raises(InvalidRequest, match="measures its angles in grad"):
+        field_maps.mapping_from_json({"crs": "EPSG:4807"})
+    # one remembered before its kind was refused: the mapping stays, without it
+    kept = field_maps.from_stored({"fields": {"hazard_id": "REF"}, "crs": "EPSG:4807"})
+    assert kept.fields == {"hazard_id": "REF"} and kept.crs is None

@@ -133,6 +133,21 @@ def test_a_stated_crs_is_a_code_never_a_proj_string_naming_a_file(
     assert stated_crs("OGC:CRS84").name == "WGS 84 (CRS84)"
 
 
+def test_a_stated_crs_is_one_of_a_maps_coordinates() -> None:
+    """helper-109: EPSG:4807, in grads, put a file in degrees 6° off without a word, and a
+    geocentric or a vertical CRS failed later, feature by feature. A stated CRS is one in
+    degrees or a projection's, as the upload page and a mapping's crs take it."""
+    for code, said in (
+        ("EPSG:4807", "measures its angles in grad, not degrees"),
+        ("EPSG:4978", "is not one of a map's coordinates"),
+        ("EPSG:5773", "is not one of a map's coordinates"),
+    ):
+        with pytest.raises(InvalidUpload, match=said):
+            stated_crs(code)
+    for code in ("EPSG:4326", "EPSG:32648", "EPSG:3857", "EPSG:2263", "OGC:CRS84"):
+        assert stated_crs(code).name
+
+
 def test_a_prj_whose_proj4_extension_names_a_grid_is_refused_before_gdal(
     tmp_path: Path, pipe: Pipe
 ) -> None:
