@@ -17,7 +17,7 @@ from ims.api.deps import SessionDep
 from ims.api.errors import problem_types
 from ims.cells import csv_text
 from ims.config import get_settings
-from ims.db import withdrawals
+from ims.db import accounts, withdrawals
 from ims.db.audit import hazard_events
 from ims.db.models import Organisation
 from ims.db.recording import nesting
@@ -417,6 +417,15 @@ def submission_page(
         if twin is None:  # else approving it is refused: nothing would be recorded
             preview = submissions.kept_preview(session, submission_id, review.submission["kind"])
             rejected = submissions_db.rejected_twin(*same, within=within)
+    # the page offers what the route allows: not an upload the authority made in the
+    # organisation's name (helper-111)
+    withdrawable = access.may_withdraw(
+        principal,
+        review.submission["organisation_id"],
+        sent_by_operator=accounts.sent_by_operator(
+            session, review.submission["uploaded_by"], review.submission["organisation_id"]
+        ),
+    )
     own = not access.may_approve(
         principal, review.submission["uploaded_by"], allow_self=get_settings().allow_self_approval
     )
@@ -427,6 +436,7 @@ def submission_page(
         review=review,
         active="submissions",
         own_upload=own,
+        withdrawable=withdrawable,
         # how the file was read: a reviewer had no way to see that its dates were read
         # with the day first, say (an attack on our own instance)
         mapping=field_maps.from_stored(stored).text() if stored else "",
@@ -472,6 +482,7 @@ def withdraw_submission_form(
         sub = submissions_db.get_submission(session, submission_id)
         if not access.may_see_submission(principal, sub.organisation_id):
             raise NotFound(f"submission {submission_id} does not exist")
+        approval.check_withdrawable(session, principal, sub)
         if sure != "yes":  # the box is required in the page: a form sent without it
             raise InvalidRequest(
                 f'tick "yes, withdraw it" on submission {submission_id}\'s page to withdraw it'

@@ -772,6 +772,7 @@ def withdraw_submission(
     sub = submissions.get_submission(session, submission_id)
     if not access.may_see_submission(principal, sub.organisation_id):
         raise NotFound(f"submission {submission_id} does not exist")
+    approval.check_withdrawable(session, principal, sub)
     approval.withdraw(
         session,
         submission_id,

@@ -105,6 +105,26 @@ def get_user(session: Session, username: str) -> AppUser:
     return user
 
 
+def sent_by_operator(
+    session: Session, uploaded_by: str | None, organisation_id: int | None
+) -> bool:
+    """Whether ``uploaded_by`` is an operator of the organisation (a submission's sender
+    as one of its own, not the national authority acting in its name)."""
+    if not uploaded_by or organisation_id is None:
+        return False
+    return bool(
+        session.scalar(
+            select(func.count())
+            .select_from(AppUser)
+            .where(
+                AppUser.username == uploaded_by,
+                AppUser.role == Role.OPERATOR,
+                AppUser.organisation_id == organisation_id,
+            )
+        )
+    )
+
+
 def _organisation(session: Session, name: str, *, new: bool = False) -> tuple[Organisation, bool]:
     """The organisation of that name (any capitals), and whether it was added now.
 

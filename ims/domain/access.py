@@ -46,6 +46,22 @@ def may_see_submission(caller: Caller | None, submission_organisation_id: int | 
     )
 
 
+def may_withdraw(
+    caller: Caller | None, submission_organisation_id: int | None, *, sent_by_operator: bool
+) -> bool:
+    """Withdrawing a submission awaiting review is its sender's act: an operator's, of
+    their own organisation's submissions sent by its operators. Not one the national
+    authority staged in the organisation's name (a reviewer's record naming it, a CLI
+    import): that one a reviewer rejects, with a reason (helper-111: an operator had set
+    aside the authority's own record with no reviewer told)."""
+    return (
+        caller is not None
+        and caller.role is Role.OPERATOR
+        and sent_by_operator
+        and may_see_submission(caller, submission_organisation_id)
+    )
+
+
 def submission_filter(caller: Caller | None) -> int | None:
     """The organisation whose submissions a list shows the caller (None: all of them).
 

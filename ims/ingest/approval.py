@@ -27,7 +27,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from ims.db import audit, ledger, withdrawals
+from ims.db import accounts, audit, ledger, withdrawals
 from ims.db.audit import Actor, as_actor
 from ims.db.models import Organisation, Submission
 from ims.db.recording import (
@@ -38,6 +38,8 @@ from ims.db.recording import (
     record_releases,
     revise_hazards,
 )
+from ims.domain import access
+from ims.domain.access import Caller
 from ims.domain.enums import (
     Contamination,
     HazardStatus,
@@ -48,7 +50,7 @@ from ims.domain.enums import (
 from ims.domain.findings import Finding as FindingData
 from ims.domain.records import HazardChange, NewHazard, NewOutsideRelease, NewRelease
 from ims.domain.split import ReleaseSplit, split_release
-from ims.errors import Conflict, InvalidRequest, NotFound
+from ims.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from ims.heap import bulk_work
 from ims.ingest import submissions
 from ims.ingest.validate import (
@@ -720,6 +722,19 @@ def reject(
     if not reason.strip():
         raise InvalidRequest("a rejection needs a reason for the operator")
     _decline(session, submission_id, reason.strip(), by, "submission.rejected")
+
+
+def check_withdrawable(session: Session, caller: Caller | None, submission: Submission) -> None:
+    """Forbidden unless ``caller`` may withdraw ``submission`` as its sender's act: an
+    operator, of an upload their organisation's operators sent (``access.may_withdraw``)."""
+    sent = accounts.sent_by_operator(session, submission.uploaded_by, submission.organisation_id)
+    if not access.may_withdraw(caller, submission.organisation_id, sent_by_operator=sent):
+        raise Forbidden(
+            f"submission {submission.id} was sent by "
+            f"{submission.uploaded_by or 'the national authority'} for the national authority, "
+            "not by one of your organisation's operators: a reviewer sets it aside, by "
+            "rejecting it with a reason"
+        )
 
 
 def withdraw(

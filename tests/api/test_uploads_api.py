@@ -18,7 +18,7 @@ from pathlib import Path
 import pyogrio
 import pytest
 from fastapi.testclient import TestClient
-from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.geometry import MultiPolygon, Polygon, box, mapping
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -763,6 +763,53 @@ def test_an_operator_withdraws_their_own_upload_awaiting_review(
     # the reviewer's name is for reviewers: an operator's pages name none
     assert operator.get(f"/api/v1/submissions/{good}").json()["decided_by"] is None
     assert client_as("reviewer").get(f"/api/v1/submissions/{good}").json()["decided_by"]
+
+
+def test_an_operator_cannot_withdraw_what_the_authority_sent_in_its_name(
+    client: TestClient, client_as: ClientAs
+) -> None:
+    """Withdrawing is the sender's act: a MAG operator had withdrawn a record a reviewer
+    sent in MAG's name, and no reviewer was told (an attack on our own instance,
+    helper-111). A reviewer rejects it, with a reason, instead."""
+    reviewer = client_as("reviewer")
+    operator = client_as("operator", organisation="MAG")
+    sent = reviewer.post(
+        "/api/v1/hazards",
+        json={
+            "type": "Feature",
+            "geometry": mapping(box(103.2, 19.4, 103.202, 19.402)),
+            "properties": {
+                "hazard_id": "AUTH-1",
+                "status": "SHA",
+                "recorded": "2024-05-01",
+                "operator": "MAG",
+            },
+        },
+    )
+    assert sent.status_code == 201, sent.text
+    sid = sent.json()["id"]
+    assert operator.get(f"/api/v1/submissions/{sid}").status_code == 200  # MAG's to see
+    page = operator.get(f"/submissions/{sid}").text
+    assert 'id="withdraw"' not in page
+    refused = operator.post(f"/api/v1/submissions/{sid}/withdraw", json={"reason": "mine"})
+    assert refused.status_code == 403
+    assert "a reviewer sets it aside, by rejecting it" in refused.json()["detail"]
+    form = operator.post(f"/submissions/{sid}/withdraw", data={"reason": "mine", "sure": "yes"})
+    assert form.status_code == 403
+    assert operator.get(f"/api/v1/submissions/{sid}").json()["status"] == "validated"
+    # what MAG's operators send, any of them withdraws
+    colleague = client_as("operator", organisation="MAG")
+    own = operator.post(
+        "/api/v1/hazards",
+        json={
+            "type": "Feature",
+            "geometry": mapping(box(103.3, 19.4, 103.302, 19.402)),
+            "properties": {"hazard_id": "MAG-1", "status": "SHA", "recorded": "2024-05-01"},
+        },
+    ).json()["id"]
+    assert 'id="withdraw"' in colleague.get(f"/submissions/{own}").text
+    withdrawn = colleague.post(f"/api/v1/submissions/{own}/withdraw", json={"reason": "trial"})
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
 
 
 def test_the_review_page_says_how_the_file_was_read(
