@@ -213,6 +213,31 @@ def test_an_approval_records_who_and_each_hazard_and_release_before_and_after(
     assert marking[-2].after is not None and marking[-2].after["marked"] == "2024-06-20"
     assert marking[-1].before is not None and marking[-1].before["marked"] == "2024-06-20"
     assert marking[-1].after is not None and marking[-1].after["marked"] is None
+    # the years and the munitions estimate, which a revision can correct, on both sides
+    # (helper-108 read "hazard revised" with status, marking and area alone)
+    revise_hazards(
+        session,
+        [
+            HazardChange(
+                "API-2",
+                dt.date(2024, 9, 1),
+                used_from=1965,
+                used_to=1970,
+                estimates={"M42": 12, "BLU-26": 400},
+            )
+        ],
+        submission_id=releases.submission.id,
+    )
+    audit.record_applied(session, by, releases.submission.id)
+    (estimated,) = [
+        e
+        for e in events(session, action="hazard.revised")
+        if e.object_id == "API-2" and e.after and e.after["effective"] == "2024-09-01"
+    ][-1:]
+    assert estimated.before is not None and estimated.after is not None
+    assert estimated.before["estimates"] == {"BLU-26": 5}  # as the file had it
+    assert estimated.after["estimates"] == {"BLU-26": 400, "M42": 12}
+    assert (estimated.after["used_from"], estimated.after["used_to"]) == (1965, 1970)
 
 
 @pytest.mark.parametrize(
