@@ -292,9 +292,12 @@ def _choices(session: Session, principal: Principal | None) -> dict[str, Any]:
 
 
 def _quantities(types: list[str], quantities: list[str]) -> str:
-    """Rows of (type, quantity) as the template writes them: TYPE:QTY;TYPE:QTY."""
+    """Rows of (type, quantity) as the template writes them: TYPE:QTY;TYPE:QTY. A ";"
+    inside a row's value (or a ":" in its quantity) is sent as "," so that the row is
+    refused as what it is, a type not in the list or a quantity not a number, not split
+    into rows of its own (helper-109: a quantity of "5;M42:900" added 900 M42)."""
     pairs = [
-        f"{t.strip()}:{q.strip()}"
+        f"{t.strip().replace(';', ',')}:{re.sub('[;:]', ',', q.strip())}"
         for t, q in zip(types, quantities, strict=False)
         if t.strip() or q.strip()
     ]

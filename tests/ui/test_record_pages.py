@@ -125,6 +125,45 @@ def test_errors_are_shown_beside_their_fields_and_nothing_is_stored(
     assert _last_number(session) == numbered
 
 
+def test_a_semicolon_in_a_munition_row_is_refused_not_split_into_rows(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """The form writes its rows as TYPE:QTY;TYPE:QTY: a quantity of "5;M42:900", sent by
+    hand, had added a row of 900 M42 that no one chose (helper-109)."""
+    client = client_as("operator", organisation="MAG")
+    before = _count(session, "submission")
+    answer = client.post(
+        "/hazards/new",
+        data={
+            "hazard_id": "PG-SEMI",
+            "status": "SHA",
+            "recorded": "2020-02-01",
+            "munition_type": ["BLU-26"],
+            "munition_qty": ["5;M42:900"],
+            "coordinates": "POLYGON((103.4 19.4, 103.41 19.4, 103.41 19.41, 103.4 19.4))",
+        },
+    )
+    assert answer.status_code == 422
+    said = html.unescape(answer.text)
+    error = re.search(r'id="munitions-error">([^<]*)<', said)
+    assert error, said[-3000:]
+    assert error.group(1) == "quantity '5,M42,900' of 'BLU-26' is not a number"
+    typed = client.post(
+        "/hazards/new",
+        data={
+            "hazard_id": "PG-SEMI",
+            "status": "SHA",
+            "recorded": "2020-02-01",
+            "munition_type": ["BLU-26;M42"],
+            "munition_qty": ["3"],
+            "coordinates": "POLYGON((103.4 19.4, 103.41 19.4, 103.41 19.41, 103.4 19.4))",
+        },
+    )
+    assert typed.status_code == 422
+    assert "unknown munition type code 'BLU-26,M42'" in html.unescape(typed.text)
+    assert _count(session, "submission") == before
+
+
 @pytest.mark.parametrize(
     ("coordinates", "polygon_said"),
     [
