@@ -42,7 +42,7 @@ def figures(page: str) -> dict[str, int]:
 def timeline(page: str) -> list[tuple[str, str]]:
     table = re.search(r'class="timeline">(.*?)</table>', page, re.S)
     assert table, "no timeline"
-    return re.findall(r"<td>(\d{4}-\d\d-\d\d)</td><td>(\w+)</td>", table.group(1))
+    return re.findall(r'<td class="date">(\d{4}-\d\d-\d\d)</td><td>(\w+)</td>', table.group(1))
 
 
 def records(page: str) -> list[tuple[str, str, str]]:
@@ -50,7 +50,7 @@ def records(page: str) -> list[tuple[str, str, str]]:
     assert table, "no records table"
     return re.findall(
         r'<tr id="record-\d+" class="(later|)"><td>\d+</td><td>([\w ]+)</td>'
-        r"<td>[^<]*</td><td>([\d-]+)</td>",
+        r'<td>[^<]*</td><td class="date">([\d-]+)</td>',
         table.group(1),
     )
 

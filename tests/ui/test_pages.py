@@ -447,7 +447,7 @@ def test_hazard_page_has_its_map_figures_timeline_and_items(client: TestClient) 
     assert all(int(v.replace(",", "")) > 0 for v in rows.values())
     timeline = re.search(r'class="timeline">(.*?)</table>', page, re.S)
     assert timeline
-    events = re.findall(r"<td>(\d{4}-\d\d-\d\d)</td><td>(\w+)</td>", timeline.group(1))
+    events = re.findall(r'<td class="date">(\d{4}-\d\d-\d\d)</td><td>(\w+)</td>', timeline.group(1))
     assert events == [
         ("2015-01-10", "recorded"),
         ("2016-05-01", "cancelled"),
