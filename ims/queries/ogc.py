@@ -30,6 +30,7 @@ from ims.domain.polygons import without_slivers_sql
 from ims.queries import cql
 from ims.queries.cql import Queryable
 from ims.queries.register import MARKED_THEN
+from ims.queries.register_files import HAZARD_NAMES_TAKEN, own_names
 from ims.reports.kept import kept
 
 COLLECTIONS = ("hazards", "hazard_boundaries", "releases", "admin_areas")
@@ -216,36 +217,25 @@ CELL_FIELDS = {"hazards": _INTEGER, "status": _TEXT, "remaining_m2": _NUMBER, "c
 # their values have; a column of mixed types is text.
 _OWN_COLUMNS = (
     "SELECT x.key, array_agg(DISTINCT jsonb_typeof(x.value)) FROM hazard_revision_in_force r,"
-    " jsonb_each(r.attributes) x WHERE r.attributes <> '{}'::jsonb GROUP BY x.key ORDER BY x.key"
+    " jsonb_each(r.attributes) x WHERE r.attributes <> '{}'::jsonb GROUP BY x.key"
+    ' ORDER BY x.key COLLATE "C"'  # as own_names orders them
 )
 
 
 OWN_NAMED_MAX = 50
 
 
-# Names a hazard's own columns may not have as they are, in any case: ims's fields, and
-# "id", the field GDAL and QGIS make of each feature's id (the reference). One upload's
-# column "id" had made two fields of that name in QGIS, and the reference of every other
-# hazard null (a GIS user's review).
-_TAKEN: Final = frozenset(
-    k.casefold() for k in (*FIELDS["hazard_boundaries"], "id", "geometry")
-)  # "geometry": the filters' name of the feature's geometry (a queryable)
-
-
-def _own_name(key: str, taken: set[str]) -> str:
-    """``key`` as a feature names it: as it is, or numbered past the names ``taken`` (in
-    any case), as the register's files do ("id_1"); the name is then taken."""
-    name, n = key, 0
-    while name.casefold() in taken:
-        n += 1
-        name = f"{key}_{n}"
-    taken.add(name.casefold())
-    return name
+# Names a hazard's own columns may not have as they are, in any case: ims's fields, "id",
+# the field GDAL and QGIS make of each feature's id (the reference: one upload's column "id"
+# had made two fields of that name in QGIS, and the reference of every other hazard null,
+# a GIS user's review), "geometry", the filters' name of the feature's geometry, and the
+# names the register's files keep, so that a column has the same name here as in them.
+_TAKEN: Final = HAZARD_NAMES_TAKEN
 
 
 def own_columns(session: Session) -> dict[str, tuple[str, str]]:
     """The upload's own columns of the hazards (every revision in force): each column's
-    name in the features (``_own_name``) and its type.
+    name in the features (``register_files.own_names``) and its type.
 
     A hazard's features carry them after ims's own fields; the first page alone would not
     name a column only later hazards have, and QGIS would leave it out.
@@ -253,12 +243,12 @@ def own_columns(session: Session) -> dict[str, tuple[str, str]]:
 
     def compute() -> dict[str, tuple[str, str]]:
         columns: dict[str, tuple[str, str]] = {}
-        taken = set(_TAKEN)
-        for key, kinds in session.execute(text(_OWN_COLUMNS)):
+        found_kinds = {str(key): kinds for key, kinds in session.execute(text(_OWN_COLUMNS))}
+        names = own_names(found_kinds, _TAKEN)
+        for key, kinds in found_kinds.items():
             found = set(kinds) - {"null"}
             kind = found.pop() if len(found) == 1 else "string"
-            name = _own_name(str(key), taken)
-            columns[str(key)] = (name, kind if kind in ("number", "boolean") else _TEXT)
+            columns[key] = (names[key], kind if kind in ("number", "boolean") else _TEXT)
         return columns
 
     return kept(session, "ogc.own_columns", (), compute)
@@ -445,7 +435,7 @@ def _hazard_page(
         for key, value in (row.attributes or {}).items():
             name = named.get(key)
             if name is None:  # a column of a revision no longer in force, or not counted yet
-                name = _own_name(str(key), {*_TAKEN, *(k.casefold() for k in properties)})
+                name = own_names([str(key)], {*_TAKEN, *properties})[str(key)]
             properties[name] = value
         features.append(_feature(row.reference, row.geojson, properties))
     return Page(features, int(matched))

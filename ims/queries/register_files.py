@@ -19,7 +19,7 @@ import math
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
@@ -209,31 +209,52 @@ RESERVED: Final = ("fid", "geom", "geometry", "ogc_fid", "lon", "lat", "wkt")
 KML_RESERVED: Final = ("name", "description")
 
 
+# The names an upload's own column of hazards cannot have as it is, in any case, in any of
+# the register's files or the OGC API's features: every column either writes, the names a
+# file keeps for itself, and "id" (GDAL and QGIS make a field of each feature's id). The
+# same set for every output, so that one column has one name in all of them: QGIS's join
+# of the OGC layer to a downloaded GeoPackage had broken on "Village" and "Village_1"
+# (a GIS user's review, helper-110).
+HAZARD_NAMES_TAKEN: Final = frozenset(
+    c.casefold() for c in (*BOUNDARY_COLUMNS, *RESERVED, *KML_RESERVED, "id")
+)
+
+
+def own_names(
+    keys: Iterable[str], taken: Iterable[str], noise: re.Pattern[str] | None = None
+) -> dict[str, str]:
+    """The upload's own columns ``keys`` by their names in a file or a feature, in the
+    order of their keys' characters (as the database's "C" collation orders them): each
+    its own (less the characters ``noise`` matches, control characters by default), or,
+    where that is (in any case) a name ``taken`` or an earlier column's, numbered
+    ("fid_1"). In that order, not the rows', so that "Village" and "village" are named the
+    same way whichever hazard comes first, on any date and in every format."""
+    noise = noise or _NAME_NOISE
+    used = {c.casefold() for c in taken}
+    names: dict[str, str] = {}
+    for key in sorted(set(keys)):
+        plain = noise.sub("", key).strip() or "column"
+        name, n = plain, 0
+        while name.casefold() in used:
+            n += 1
+            name = f"{plain}_{n}"
+        used.add(name.casefold())
+        names[key] = name
+    return names
+
+
 def _extra_columns(
     rows: Sequence[Row],
     layout: Layout,
-    reserved: Sequence[str] = RESERVED,
+    reserved: Sequence[str] = (*RESERVED, *KML_RESERVED),
     noise: re.Pattern[str] | None = None,
 ) -> dict[str, str]:
-    """The upload's own columns the rows hold, in first-seen order, each with the name it
-    has in the file: its own (less the characters ``noise`` matches, control characters by
-    default), unless that is (in any case) a file's column or a name the file keeps, then
-    numbered ("fid_1")."""
-    noise = noise or _NAME_NOISE
-    taken = {c.casefold() for c in (*layout.columns, *reserved)}
-    names: dict[str, str] = {}
-    for row in rows:
-        for key in row.attributes:
-            if key in names or key in layout.columns:
-                continue
-            plain = noise.sub("", key).strip() or "column"
-            name, n = plain, 0
-            while name.casefold() in taken:
-                n += 1
-                name = f"{plain}_{n}"
-            taken.add(name.casefold())
-            names[key] = name
-    return names
+    """The upload's own columns the rows hold, each with the name it has in the file
+    (``own_names``; of hazards, as the OGC API's features name it)."""
+    keys = {key for row in rows for key in row.attributes if key not in layout.columns}
+    hazards = layout.id_column == "hazard_id"
+    taken = HAZARD_NAMES_TAKEN if hazards else {*layout.columns, *reserved, "id"}
+    return own_names(keys, taken, noise)
 
 
 # Control characters in a column's name (kept from an upload before they were taken out
@@ -312,15 +333,23 @@ def _records(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> list
 def shapefile_names(
     columns: Sequence[str], short: dict[str, str] = SHAPEFILE_NAMES
 ) -> dict[str, str]:
-    """Each column's name in a shapefile: unique, at most 10 characters."""
+    """Each column's name in a shapefile: unique, at most 10 bytes. A name in a script
+    other than Latin that does not fit is "field_N" (N its place among ``columns``), not
+    its first bytes: "ບ້ານ" (village, 12 bytes) had been cut to "ບ້າ", another word (a GIS
+    user's review, helper-110). The zip's fields.csv names each column whole."""
     names: dict[str, str] = {}
     taken: set[str] = set()
-    for column in columns:
-        name = short.get(column) or _bytes_of(column, 10)
-        n = 1
+    for place, column in enumerate(columns, start=1):
+        if column in short:
+            stem = short[column]
+        elif len(column.encode("utf-8")) <= 10 or all(ord(c) < 0x250 for c in column):
+            stem = column  # (Latin letters, accents too, keep their sense when cut)
+        else:
+            stem = f"field_{place}"
+        name, n = _bytes_of(stem, 10), 1
         while name.lower() in taken:
             suffix = f"_{n}"
-            name = _bytes_of(column, 10 - len(suffix)) + suffix
+            name = _bytes_of(stem, 10 - len(suffix)) + suffix
             n += 1
         taken.add(name.lower())
         names[column] = name
@@ -467,15 +496,20 @@ def _point(row: Row) -> tuple[float | None, float | None]:
     return round(p.x, 7), round(p.y, 7)
 
 
+def _geojson_properties(row: Row, layout: Layout, extra: dict[str, str]) -> dict[str, Any]:
+    """A feature's properties: the layout's columns, then the upload's own that it has,
+    by their names in the other files and the OGC API's features (it had kept each
+    upload's own, where the GeoPackage of the same day said "Village_1")."""
+    props = row.properties()
+    own = {extra[key]: value for key, value in row.attributes.items() if key in extra}
+    return {**{c: props.get(c) for c in layout.columns}, **own}
+
+
 def write(
     rows: Sequence[Row], fmt: str, stem: str = "hazards", layout: Layout = HAZARDS
 ) -> ExportFile:
     """The rows as a file of format ``fmt`` (one of FORMATS), laid out as ``layout``."""
-    extra = (
-        _extra_columns(rows, layout, (*RESERVED, *KML_RESERVED), _KML_NAME_NOISE)
-        if fmt == "kml"
-        else _extra_columns(rows, layout)
-    )
+    extra = _extra_columns(rows, layout, noise=_KML_NAME_NOISE if fmt == "kml" else None)
     columns, layer = layout.columns, layout.layer
     media = MEDIA_TYPES[fmt]
     name = f"{stem}.{fmt}"
@@ -487,7 +521,7 @@ def write(
                     "type": "Feature",
                     "id": row.properties()[layout.id_column],
                     "geometry": mapping(row.geometry) if row.geometry is not None else None,
-                    "properties": row.properties(),
+                    "properties": _geojson_properties(row, layout, extra),
                 }
                 for row in rows
             ],

@@ -911,6 +911,45 @@ def test_an_uploaded_column_named_as_the_file_keeps_its_own_is_renamed_not_fatal
     )
 
 
+def test_an_uploads_column_has_one_name_in_every_file_and_in_the_ogc_features(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """Two uploads' "village" and "Village": the OGC features named them "Village" and
+    "village_1", the GeoPackage of the same day "village" and "Village_1" (the rows' order),
+    and a QGIS join of the one to the other broke (a GIS user's review, helper-110)."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                ref,
+                HazardStatus.SHA,
+                box(102.7 + i / 100, 19.7, 102.705 + i / 100, 19.705),
+                dt.date(2020, 1, 1),
+                operator="MAG",
+                attributes={key: value},
+            )
+            for i, (ref, key, value) in enumerate(
+                [("AA-1", "village", "Ban Nong"), ("ZZ-1", "Village", "Ban Na"), ("ZZ-2", "Fid", 1)]
+            )
+        ],
+    )
+    viewer = client_as("viewer")
+    expected = {"AA-1": ("village_1", "Ban Nong"), "ZZ-1": ("Village", "Ban Na")}
+    features = viewer.get("/ogc/collections/hazards/items", params={"limit": 1000}).json()
+    by_ref = {f["id"]: f["properties"] for f in features["features"]}
+    for ref, (name, value) in expected.items():
+        assert by_ref[ref][name] == value, (ref, by_ref[ref])
+    assert by_ref["ZZ-2"]["Fid_1"] == 1  # a name the files keep, here as there
+    for fmt in ("gpkg", "csv", "geojson"):
+        answer = viewer.get(f"/api/v1/hazards.{fmt}", params={"operator": "MAG"})
+        frame = _read_back(answer.content, fmt, tmp_path)
+        rows = frame.set_index("hazard_id")
+        for ref, (name, value) in expected.items():
+            assert name in frame.columns, (fmt, list(frame.columns))
+            assert rows.loc[ref, name] == value, (fmt, ref)
+        assert "Fid_1" in frame.columns and "Fid" not in frame.columns, fmt
+
+
 @pytest.mark.parametrize("fmt", ["gpkg", "zip"])
 def test_an_uploads_column_of_numbers_or_booleans_is_typed_as_the_ogc_schema_says(
     seeded: None, session: Session, client_as: ClientAs, fmt: str, tmp_path: Path
@@ -1129,6 +1168,17 @@ def test_shapefile_names_are_short_and_unique() -> None:
         "village_name_lao": "village_na",
         "village_name_eng": "village__1",
         "x": "x",
+    }
+    # a Lao name cut would be another word ("ບ້ານ", village, to "ບ້າ"): named by its place,
+    # as fields.csv says (helper-110); Latin with accents is cut, one that fits kept
+    lao = shapefile_names(["hazard_id", "ບ້ານ", "ຊື່ເມືອງຍາວຫຼາຍ", "ນາ", "Catégorie_zone", "field_2"])
+    assert lao == {
+        "hazard_id": "hazard_id",
+        "ບ້ານ": "field_2",
+        "ຊື່ເມືອງຍາວຫຼາຍ": "field_3",
+        "ນາ": "ນາ",
+        "Catégorie_zone": "Catégorie",
+        "field_2": "field_2_1",
     }
 
 
