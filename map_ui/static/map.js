@@ -12,20 +12,21 @@
   const cellKm = Number(box.dataset.cellKm || 5);
   const layers = generalised ? ["admin1", "hazards"] : ["admin1", "releases", "hazards"];
   const asOf = document.getElementById("as-of");
-  const CHANGE_DELAY_MS = 250;
+  // a date typed is followed once the keys have rested this long: its first digit had sent
+  // the map to a date no one chose, where it stayed (a GIS user's review, helper-110)
+  const TYPING_REST_MS = 700;
   const contam = document.getElementById("contam");
   // a kind in words, as its choice says it ("CMR" alone had been shown)
   const label = (code) => [...contam.options].find((o) => o.value === code)?.dataset.label || code;
 
-  // The query both the tiles and the figures take: the date and the kind of contamination.
+  // The query both the tiles and the figures take: the date the map shows and the kind of
+  // contamination. Not the date in the field, which may be one being typed: the figures
+  // of the date shown had been thrown away as a digit typed changed the field, and the box
+  // kept another date's figures beside the tiles (helper-110).
   let shown = asOf.value; // the date the map shows (the field may hold another, typed)
   function params(withToday) {
     const query = new URLSearchParams();
-    // a date being typed (none, or outside those the map shows) is not the map's
-    const typed = asOf.value;
-    const date = typed && !(asOf.max && typed > asOf.max) && !(asOf.min && typed < asOf.min)
-      ? typed : shown;
-    if (date && (withToday || date !== asOf.max)) query.set("as_of", date);
+    if (shown && (withToday || shown !== asOf.max)) query.set("as_of", shown);
     if (contam.value) query.set("contam", contam.value);
     const text = query.toString();
     return text ? `?${text}` : "";
@@ -316,17 +317,22 @@
   }
 
   // Typing a date fires "change" at every digit that makes a valid date (0002, 0020, 0202,
-  // 2020): a change after a quiet moment is followed at once, one within a burst once the
-  // burst has rested; and only a choice that differs from what is shown or loading.
+  // 2020, or 2026-01-06 on the way from 2026-12-06 to 2030-12-31): a date typed is followed
+  // once the keys have rested, or at once on Enter or on leaving the field; one chosen on
+  // the calendar at once; and only a choice that differs from what is shown or loading.
   let chosen = params(true);
   let pending = null;
-  let lastChange = 0;
+  let lastKey = 0;
+  const typing = () => Date.now() - lastKey < TYPING_REST_MS;
   function follow() {
     // a pending follow reads the field as it is now, which may be a date passed on the way
     // or none (a part of the date being typed again)
-    if (!asOf.value || outside() || params(true) === chosen) return;
-    chosen = params(true);
+    clearTimeout(pending);
+    if (!asOf.value || outside()) return;
     shown = asOf.value;
+    if (params(true) === chosen) return;
+    chosen = params(true);
+    address();
     build();
     updateFigures();
   }
@@ -365,17 +371,25 @@
       map.invalidateSize();
     }
     if (!asOf.value) return; // a part of the date typed again: the map keeps its date
-    address();
     clearTimeout(pending);
-    const now = Date.now();
-    const burst = now - lastChange < CHANGE_DELAY_MS;
-    lastChange = now;
-    if (burst) pending = setTimeout(follow, CHANGE_DELAY_MS);
+    if (event && event.target === asOf && typing()) pending = setTimeout(follow, TYPING_REST_MS);
     else follow();
   }
   for (const control of [asOf, contam]) control.addEventListener("change", changed);
+  asOf.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      lastKey = 0;
+      follow();
+    } else if (event.key !== "Tab" && event.key !== "Shift") {
+      lastKey = Date.now();
+    }
+  });
   asOf.addEventListener("blur", () => {
-    if (asOf.value && !outside()) return;
+    lastKey = 0;
+    if (asOf.value && !outside()) {
+      follow(); // a date typed, left before the keys rested
+      return;
+    }
     // the nearest date the map shows, or the one it shows if the field was left empty
     asOf.value = !asOf.value ? shown : later() ? asOf.max : asOf.min;
     changed();

@@ -571,6 +571,38 @@ def test_a_date_typed_on_the_map_is_the_date_shown_and_a_later_one_goes_back_to_
     assert tab.errors == []
 
 
+def test_a_date_typed_quickly_past_today_leaves_the_map_and_its_figures_where_they_were(
+    tab: Watched, site: LiveSite
+) -> None:
+    """Typing 12312030 over today's date sent the map, at the first digit, to January of
+    this year, where it stayed, and the figures box kept today's figures beside January's
+    tiles (a GIS user's review, helper-110): a date typed is followed once the keys rest."""
+    tab.page.goto(site.url + "/map")
+    tab.map_shows()
+    today = tab.page.get_attribute("#as-of", "max")
+    assert today is not None
+    asked: list[str] = []
+    tab.page.on("request", lambda r: asked.append(r.url) if "as_of=" in r.url else None)
+    box = tab.page.locator("#as-of").bounding_box()
+    assert box is not None
+    tab.page.mouse.click(box["x"] + 12, box["y"] + box["height"] / 2)  # its month
+    tab.page.keyboard.type("12312030", delay=40)
+    tab.page.wait_for_timeout(1_500)
+    assert tab.page.input_value("#as-of") == "2030-12-31"
+    assert tab.page.get_attribute("#map", "data-shown") == today
+    assert asked == []  # no date passed on the way was drawn or counted
+    assert tab.page.locator("#as-of-note").inner_text().endswith(f"it still shows {today}")
+    assert tab.page.inner_text('#map-figures [data-field="as_of"]') == today
+    # a date typed and then Enter: followed, tiles and figures of that date
+    tab.page.mouse.click(box["x"] + 12, box["y"] + box["height"] / 2)
+    tab.page.keyboard.type("06302012", delay=40)
+    tab.page.keyboard.press("Enter")
+    tab.map_shows("2012-06-30")
+    tab.page.wait_for_selector('#map-figures[data-as-of="2012-06-30"]', state="attached")
+    assert "as_of=2012-06-30" in tab.page.url
+    assert tab.errors == []
+
+
 def test_changing_the_as_of_date_changes_the_figures_and_the_tiles(
     tab: Watched, site: LiveSite
 ) -> None:
