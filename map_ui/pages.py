@@ -422,9 +422,7 @@ def submission_page(
     withdrawable = access.may_withdraw(
         principal,
         review.submission["organisation_id"],
-        sent_by_operator=accounts.sent_by_operator(
-            session, review.submission["uploaded_by"], review.submission["organisation_id"]
-        ),
+        sent_by_operator=accounts.sent_by_operator(session, review.submission["uploaded_by"]),
     )
     own = not access.may_approve(
         principal, review.submission["uploaded_by"], allow_self=get_settings().allow_self_approval

@@ -31,6 +31,7 @@ from ims.api.deps import SessionDep
 from ims.api.gate import FORM_ALLOWANCE
 from ims.api.records import boundary_in_force, stage_record
 from ims.config import get_settings
+from ims.db import accounts
 from ims.db import reference as reference_lists
 from ims.db.accounts import Principal
 from ims.domain import access
@@ -123,7 +124,7 @@ class Correction:
 
 _SENT = text(
     "SELECT sf.record, sf.clean, ST_AsGeoJSON(COALESCE(sf.geom, sf.raw_geom), 9) AS polygon,"
-    " s.kind, s.status, s.filename, s.feature_count, s.organisation_id,"
+    " s.kind, s.status, s.filename, s.feature_count, s.organisation_id, s.uploaded_by,"
     " EXISTS (SELECT 1 FROM submission r WHERE r.replaces = s.id) AS replaced"
     " FROM submission s JOIN submission_feature sf ON sf.submission_id = s.id"
     " WHERE s.id = :s"
@@ -152,6 +153,15 @@ def correction_of(
         or row.replaced
         or row.status not in (SubmissionStatus.VALIDATED, SubmissionStatus.REJECTED)
         or not access.may_see_submission(principal, row.organisation_id)
+        # not the authority's record, awaiting review, in an operator's organisation's name
+        or (
+            row.status == SubmissionStatus.VALIDATED
+            and not access.may_replace(
+                principal,
+                row.organisation_id,
+                sent_by_operator=accounts.sent_by_operator(session, row.uploaded_by),
+            )
+        )
     ):
         return None
     what = matched.group(1)

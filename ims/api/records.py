@@ -29,7 +29,7 @@ from ims.domain.enums import ReleaseMethod, UploadKind
 from ims.domain.geodesy import geodesic_area
 from ims.domain.geometry import invalid_in_words
 from ims.errors import Conflict, Forbidden, ImsError, InvalidRequest
-from ims.ingest import drawn, submissions
+from ims.ingest import approval, drawn, submissions
 from ims.ingest.fields import parse_date
 from ims.queries.hazards import stored_boundary
 from ims.queries.records import release_preview
@@ -185,6 +185,7 @@ def stage_record(
     ``check_only``: validated, nothing stored (``submissions.stage``). ``replaces``: the
     submission it corrects, as an upload's (``submissions.stage``)."""
     reference = str(properties.get("hazard_id" if kind is UploadKind.HAZARDS else "release_id"))
+    approval.check_replaceable(session, principal, replaces)
     operator = _operator_of(principal, properties.get("operator"))
     if operator is not None:
         properties = {**properties, "operator": operator}

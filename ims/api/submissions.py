@@ -449,6 +449,8 @@ async def create_submission(
             field="file",
         )
     owner = principal.user_id if principal else None
+    # not the authority's submission in an operator's organisation's name (helper-112)
+    await run_in_threadpool(approval.check_replaceable, session, principal, replaces)
     limits = UploadLimits.from_settings()
     folder = await run_in_threadpool(temp_folder, "post")
     try:

@@ -105,22 +105,19 @@ def get_user(session: Session, username: str) -> AppUser:
     return user
 
 
-def sent_by_operator(
-    session: Session, uploaded_by: str | None, organisation_id: int | None
-) -> bool:
-    """Whether ``uploaded_by`` is an operator of the organisation (a submission's sender
-    as one of its own, not the national authority acting in its name)."""
-    if not uploaded_by or organisation_id is None:
+def sent_by_operator(session: Session, uploaded_by: str | None) -> bool:
+    """Whether ``uploaded_by`` is an operator's user name: a submission an operator sent
+    (for their own organisation, the only one they send for), not one the national
+    authority sent in an organisation's name. By the role, not the organisation, they have
+    now: an operator since moved to another organisation still sent it as one of the
+    first's (helper-112)."""
+    if not uploaded_by:
         return False
     return bool(
         session.scalar(
             select(func.count())
             .select_from(AppUser)
-            .where(
-                AppUser.username == uploaded_by,
-                AppUser.role == Role.OPERATOR,
-                AppUser.organisation_id == organisation_id,
-            )
+            .where(AppUser.username == uploaded_by, AppUser.role == Role.OPERATOR)
         )
     )
 

@@ -50,15 +50,28 @@ def may_withdraw(
     caller: Caller | None, submission_organisation_id: int | None, *, sent_by_operator: bool
 ) -> bool:
     """Withdrawing a submission awaiting review is its sender's act: an operator's, of
-    their own organisation's submissions sent by its operators. Not one the national
-    authority staged in the organisation's name (a reviewer's record naming it, a CLI
-    import): that one a reviewer rejects, with a reason (helper-111: an operator had set
-    aside the authority's own record with no reviewer told)."""
+    their own organisation's submissions sent by an operator (operators send for their
+    own organisation only). Not one the national authority sent in the organisation's
+    name (a reviewer's record naming it, a CLI import): that one a reviewer rejects, with
+    a reason (helper-111: an operator had set aside the authority's own record with no
+    reviewer told)."""
     return (
         caller is not None
         and caller.role is Role.OPERATOR
         and sent_by_operator
         and may_see_submission(caller, submission_organisation_id)
+    )
+
+
+def may_replace(
+    caller: Caller | None, submission_organisation_id: int | None, *, sent_by_operator: bool
+) -> bool:
+    """Replacing a submission (a corrected file, a record corrected in its form) sets it
+    aside as withdrawing does: staff may replace any they see, an operator only one that
+    ``may_withdraw`` (helper-112 had replaced the authority's record with a file of their
+    own, then withdrawn that)."""
+    return sees_all_submissions(caller) or may_withdraw(
+        caller, submission_organisation_id, sent_by_operator=sent_by_operator
     )
 
 

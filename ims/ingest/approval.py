@@ -727,14 +727,36 @@ def reject(
 def check_withdrawable(session: Session, caller: Caller | None, submission: Submission) -> None:
     """Forbidden unless ``caller`` may withdraw ``submission`` as its sender's act: an
     operator, of an upload their organisation's operators sent (``access.may_withdraw``)."""
-    sent = accounts.sent_by_operator(session, submission.uploaded_by, submission.organisation_id)
+    sent = accounts.sent_by_operator(session, submission.uploaded_by)
     if not access.may_withdraw(caller, submission.organisation_id, sent_by_operator=sent):
-        raise Forbidden(
-            f"submission {submission.id} was sent by "
-            f"{submission.uploaded_by or 'the national authority'} for the national authority, "
-            "not by one of your organisation's operators: a reviewer sets it aside, by "
-            "rejecting it with a reason"
-        )
+        raise Forbidden(_sent_for_the_authority(submission, "withdraws"))
+
+
+def check_replaceable(session: Session, caller: Caller | None, submission_id: int | None) -> None:
+    """Forbidden if ``caller`` may see submission ``submission_id``, awaiting review, but
+    not replace it: an operator, of one the authority sent in their organisation's name
+    (``access.may_replace``). A rejected one is corrected by a file linked to it, which
+    sets nothing aside. One they may not see, or none, is left to the upload's own checks
+    (``submissions._replaceable``: NotFound)."""
+    submission = session.get(Submission, submission_id) if submission_id is not None else None
+    if (
+        submission is None
+        or submission.status == SubmissionStatus.REJECTED
+        or not access.may_see_submission(caller, submission.organisation_id)
+    ):
+        return
+    sent = accounts.sent_by_operator(session, submission.uploaded_by)
+    if not access.may_replace(caller, submission.organisation_id, sent_by_operator=sent):
+        raise Forbidden(_sent_for_the_authority(submission, "replaces"))
+
+
+def _sent_for_the_authority(submission: Submission, act: str) -> str:
+    return (
+        f"submission {submission.id} was sent by {submission.uploaded_by or 'the authority'} "
+        f"for the national authority, in your organisation's name: an operator {act} only "
+        "what an operator sent; a reviewer rejects it, with a reason, if it is not to be "
+        "recorded"
+    )
 
 
 def withdraw(

@@ -26,7 +26,9 @@ from typer.testing import CliRunner
 from ims.app import create_app
 from ims.cli import app as cli_app
 from ims.config import get_settings
+from ims.db import accounts
 from ims.db.recording import load_boundaries
+from ims.domain.enums import Role
 from ims.domain.records import BoundaryFeature
 from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.ingest.test_upload_limits import SLOW_SQL, geopackage, many_layers, with_sql
@@ -766,7 +768,7 @@ def test_an_operator_withdraws_their_own_upload_awaiting_review(
 
 
 def test_an_operator_cannot_withdraw_what_the_authority_sent_in_its_name(
-    client: TestClient, client_as: ClientAs
+    client: TestClient, client_as: ClientAs, session: Session, tmp_path: Path
 ) -> None:
     """Withdrawing is the sender's act: a MAG operator had withdrawn a record a reviewer
     sent in MAG's name, and no reviewer was told (an attack on our own instance,
@@ -793,10 +795,22 @@ def test_an_operator_cannot_withdraw_what_the_authority_sent_in_its_name(
     assert 'id="withdraw"' not in page
     refused = operator.post(f"/api/v1/submissions/{sid}/withdraw", json={"reason": "mine"})
     assert refused.status_code == 403
-    assert "a reviewer sets it aside, by rejecting it" in refused.json()["detail"]
+    assert "an operator withdraws only what an operator sent" in refused.json()["detail"]
     form = operator.post(f"/submissions/{sid}/withdraw", data={"reason": "mine", "sure": "yes"})
     assert form.status_code == 403
     assert operator.get(f"/api/v1/submissions/{sid}").json()["status"] == "validated"
+    # nor replaces it, which sets it aside as well: a file of their own replacing it, then
+    # withdrawn, had set the authority's record aside with no reviewer told (helper-112)
+    assert 'id="sent-for-authority"' in page and "a reviewer rejects it" in page
+    assert 'id="replace-link"' not in page and 'id="correct-in-form"' not in page
+    replaced = post(operator, good_zip(tmp_path), replaces=str(sid))
+    assert replaced.status_code == 403, replaced.text  # type: ignore[attr-defined]
+    assert "an operator replaces only what an operator sent" in replaced.json()["detail"]  # type: ignore[attr-defined]
+    in_form = operator.get(f"/hazards/new?correcting={sid}")
+    assert in_form.status_code == 409
+    assert operator.get(f"/api/v1/submissions/{sid}").json()["status"] == "validated"
+    # a reviewer still corrects and replaces it
+    assert 'id="replace-link"' in reviewer.get(f"/submissions/{sid}").text
     # what MAG's operators send, any of them withdraws
     colleague = client_as("operator", organisation="MAG")
     own = operator.post(
@@ -808,6 +822,11 @@ def test_an_operator_cannot_withdraw_what_the_authority_sent_in_its_name(
         },
     ).json()["id"]
     assert 'id="withdraw"' in colleague.get(f"/submissions/{own}").text
+    # even once its sender has moved to another organisation (helper-112: "sent for the
+    # national authority", of a MAG operator's trial)
+    sender = session.scalar(text("SELECT uploaded_by FROM submission WHERE id = :s"), {"s": own})
+    client_as("operator", organisation="NPA")  # the organisation they move to
+    accounts.set_role(session, sender, Role.OPERATOR, organisation="NPA", by="tests")
     withdrawn = colleague.post(f"/api/v1/submissions/{own}/withdraw", json={"reason": "trial"})
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
 
