@@ -273,17 +273,22 @@ def export_hazards(
         f"{stem}.{fmt}",
         register_files.MEDIA_TYPES[fmt],
         turn,
-        lambda: register(session, f, limit=None, boundaries=boundaries).rows,
-        lambda rows: (
+        # the own columns named among the whole register's, as the OGC API names them
+        lambda: (
+            register(session, f, limit=None, boundaries=boundaries).rows,
+            register_files.register_names(session),
+        ),
+        lambda got: (
             (
                 register_files.write(
-                    [register_files.Boundary(row) for row in rows],
+                    [register_files.Boundary(row) for row in got[0]],
                     fmt,
                     stem,
                     register_files.BOUNDARIES,
+                    got[1],
                 )
                 if boundaries
-                else register_files.write(rows, fmt, stem)
+                else register_files.write(got[0], fmt, stem, names=got[1])
             ).content
         ),
         session,

@@ -186,8 +186,13 @@ def export_releases(
         f"{stem}.{fmt}",
         register_files.MEDIA_TYPES[fmt],
         turn,
-        lambda: releases(session, f, limit=None).rows,
-        lambda rows: register_files.write(rows, fmt, stem, register_files.RELEASES).content,
+        lambda: (
+            releases(session, f, limit=None).rows,
+            register_files.register_names(session, register_files.RELEASES),
+        ),
+        lambda got: (
+            register_files.write(got[0], fmt, stem, register_files.RELEASES, got[1]).content
+        ),
         session,
     )
 

@@ -30,7 +30,7 @@ from ims.domain.polygons import without_slivers_sql
 from ims.queries import cql
 from ims.queries.cql import Queryable
 from ims.queries.register import MARKED_THEN
-from ims.queries.register_files import HAZARD_NAMES_TAKEN, own_names
+from ims.queries.register_files import HAZARD_NAMES_TAKEN, own_names, register_names
 from ims.reports.kept import kept
 
 COLLECTIONS = ("hazards", "hazard_boundaries", "releases", "admin_areas")
@@ -244,7 +244,8 @@ def own_columns(session: Session) -> dict[str, tuple[str, str]]:
     def compute() -> dict[str, tuple[str, str]]:
         columns: dict[str, tuple[str, str]] = {}
         found_kinds = {str(key): kinds for key, kinds in session.execute(text(_OWN_COLUMNS))}
-        names = own_names(found_kinds, _TAKEN)
+        names = register_names(session)  # among the whole register's, as its files
+        names |= own_names(set(found_kinds) - set(names), {*_TAKEN, *names.values()})
         for key, kinds in found_kinds.items():
             found = set(kinds) - {"null"}
             kind = found.pop() if len(found) == 1 else "string"
@@ -406,6 +407,7 @@ def _hazard_page(
     # then read the fields from the schema, as recent GDAL and QGIS do).
     columns = own_columns(session)
     named = {key: name for key, (name, _) in columns.items()}
+    every = register_names(session)  # a column of a revision no longer in force
     own = dict.fromkeys(named.values()) if len(columns) <= OWN_NAMED_MAX else {}
     features = []
     # compiling costs more than it saves: the slivers' subquery priced the page for JIT,
@@ -435,7 +437,7 @@ def _hazard_page(
         for key, value in (row.attributes or {}).items():
             name = named.get(key)
             if name is None:  # a column of a revision no longer in force, or not counted yet
-                name = own_names([str(key)], {*_TAKEN, *properties})[str(key)]
+                name = every.get(key) or own_names([str(key)], {*_TAKEN, *properties})[str(key)]
             properties[name] = value
         features.append(_feature(row.reference, row.geojson, properties))
     return Page(features, int(matched))

@@ -13,6 +13,7 @@ full name.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import math
@@ -32,10 +33,13 @@ import shapely
 from openpyxl import Workbook
 from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from ims.cells import csv_text, workbook_bytes, xlsx_values
 from ims.ingest.blank_template import GPKG_OPTIONS
 from ims.queries.register import HazardRow
+from ims.reports.kept import kept
 
 FORMATS: Final = ("gpkg", "zip", "kml", "geojson", "csv", "xlsx")
 MEDIA_TYPES: Final = {
@@ -243,18 +247,67 @@ def own_names(
     return names
 
 
+def _taken(layout: Layout) -> Iterable[str]:
+    if layout.id_column == "hazard_id":
+        return HAZARD_NAMES_TAKEN
+    return {*layout.columns, *RESERVED, *KML_RESERVED, "id"}
+
+
+# Every own column the register's records hold, whatever their date or state: the names
+# are given among them all, so that a file of one date or one filter names a column as a
+# file of another, and as the OGC API does (helper-112: "h112zone" on 2016-01-01 and
+# "h112zone_1" today, once a later hazard brought "H112ZONE").
+_OWN_KEYS: Final = {
+    "hazard_id": (
+        "SELECT DISTINCT k FROM hazard_revision r, jsonb_object_keys(r.attributes) k"
+        " WHERE r.attributes <> '{}'::jsonb"
+    ),
+    "release_id": (
+        "SELECT DISTINCT k FROM release r, jsonb_object_keys(r.attributes) k"
+        " WHERE r.attributes <> '{}'::jsonb"
+        " UNION SELECT DISTINCT k FROM outside_release o, jsonb_object_keys(o.attributes) k"
+        " WHERE o.attributes <> '{}'::jsonb"
+    ),
+}
+
+
+def register_names(session: Session, layout: Layout = HAZARDS) -> dict[str, str]:
+    """Every own column of the register's records (hazards, or releases by ``layout``)
+    with its name in any file or feature (``own_names``), kept until the data change."""
+
+    def compute() -> dict[str, str]:
+        keys = [str(k) for (k,) in session.execute(text(_OWN_KEYS[layout.id_column]))]
+        return own_names(keys, _taken(layout))
+
+    return kept(session, "register.own_names", layout.id_column, compute)
+
+
 def _extra_columns(
     rows: Sequence[Row],
     layout: Layout,
-    reserved: Sequence[str] = (*RESERVED, *KML_RESERVED),
     noise: re.Pattern[str] | None = None,
+    names: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """The upload's own columns the rows hold, each with the name it has in the file
-    (``own_names``; of hazards, as the OGC API's features name it)."""
+    """The upload's own columns the rows hold, each with the name it has in the file:
+    as ``names`` (``register_names``) gives it, or, of a column it does not know, among
+    the rows' own (``own_names``); KML's without the characters ``noise`` matches."""
     keys = {key for row in rows for key in row.attributes if key not in layout.columns}
-    hazards = layout.id_column == "hazard_id"
-    taken = HAZARD_NAMES_TAKEN if hazards else {*layout.columns, *reserved, "id"}
-    return own_names(keys, taken, noise)
+    unknown = own_names(keys - set(names or {}), {*_taken(layout), *(names or {}).values()})
+    given = {**(names or {}), **unknown}
+    if noise is None:
+        return {key: given[key] for key in sorted(keys)}
+    # KML's names lose what its XML cannot hold as it is: numbered again where two meet
+    used = {c.casefold() for c in _taken(layout)}
+    named: dict[str, str] = {}
+    for key in sorted(keys):
+        plain = noise.sub("", given[key]).strip() or "column"
+        name, n = plain, 0
+        while name.casefold() in used:
+            n += 1
+            name = f"{plain}_{n}"
+        used.add(name.casefold())
+        named[key] = name
+    return named
 
 
 # Control characters in a column's name (kept from an upload before they were taken out
@@ -334,18 +387,21 @@ def shapefile_names(
     columns: Sequence[str], short: dict[str, str] = SHAPEFILE_NAMES
 ) -> dict[str, str]:
     """Each column's name in a shapefile: unique, at most 10 bytes. A name in a script
-    other than Latin that does not fit is "field_N" (N its place among ``columns``), not
+    other than Latin that does not fit is "f_" and 8 hexadecimal digits of its SHA-1, not
     its first bytes: "ບ້ານ" (village, 12 bytes) had been cut to "ບ້າ", another word (a GIS
-    user's review, helper-110). The zip's fields.csv names each column whole."""
+    user's review, helper-110). The same column has the same name in every file, whatever
+    columns are beside it (numbered by place, a column sorting earlier had renumbered it:
+    helper-112). The zip's fields.csv names each column whole."""
     names: dict[str, str] = {}
     taken: set[str] = set()
-    for place, column in enumerate(columns, start=1):
+    for column in columns:
         if column in short:
             stem = short[column]
         elif len(column.encode("utf-8")) <= 10 or all(ord(c) < 0x250 for c in column):
             stem = column  # (Latin letters, accents too, keep their sense when cut)
         else:
-            stem = f"field_{place}"
+            digest = hashlib.sha1(column.encode("utf-8"), usedforsecurity=False)
+            stem = f"f_{digest.hexdigest()[:8]}"
         name, n = _bytes_of(stem, 10), 1
         while name.lower() in taken:
             suffix = f"_{n}"
@@ -506,10 +562,15 @@ def _geojson_properties(row: Row, layout: Layout, extra: dict[str, str]) -> dict
 
 
 def write(
-    rows: Sequence[Row], fmt: str, stem: str = "hazards", layout: Layout = HAZARDS
+    rows: Sequence[Row],
+    fmt: str,
+    stem: str = "hazards",
+    layout: Layout = HAZARDS,
+    names: dict[str, str] | None = None,
 ) -> ExportFile:
-    """The rows as a file of format ``fmt`` (one of FORMATS), laid out as ``layout``."""
-    extra = _extra_columns(rows, layout, noise=_KML_NAME_NOISE if fmt == "kml" else None)
+    """The rows as a file of format ``fmt`` (one of FORMATS), laid out as ``layout``, the
+    upload's own columns named as ``names`` (``register_names``) gives them."""
+    extra = _extra_columns(rows, layout, _KML_NAME_NOISE if fmt == "kml" else None, names)
     columns, layer = layout.columns, layout.layer
     media = MEDIA_TYPES[fmt]
     name = f"{stem}.{fmt}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import html
 import io
 import os
@@ -924,12 +925,16 @@ def test_an_uploads_column_has_one_name_in_every_file_and_in_the_ogc_features(
                 ref,
                 HazardStatus.SHA,
                 box(102.7 + i / 100, 19.7, 102.705 + i / 100, 19.705),
-                dt.date(2020, 1, 1),
+                dt.date(year, 1, 1),
                 operator="MAG",
                 attributes={key: value},
             )
-            for i, (ref, key, value) in enumerate(
-                [("AA-1", "village", "Ban Nong"), ("ZZ-1", "Village", "Ban Na"), ("ZZ-2", "Fid", 1)]
+            for i, (ref, key, value, year) in enumerate(
+                [
+                    ("AA-1", "village", "Ban Nong", 2020),
+                    ("ZZ-1", "Village", "Ban Na", 2022),  # brought by a later hazard
+                    ("ZZ-2", "Fid", 1, 2020),
+                ]
             )
         ],
     )
@@ -948,6 +953,15 @@ def test_an_uploads_column_has_one_name_in_every_file_and_in_the_ogc_features(
             assert name in frame.columns, (fmt, list(frame.columns))
             assert rows.loc[ref, name] == value, (fmt, ref)
         assert "Fid_1" in frame.columns and "Fid" not in frame.columns, fmt
+    # on a date before "Village" came, and filtered to the one hazard: named as today, as
+    # the OGC API names it then (helper-112: "village" there, "village_1" here)
+    for params in ({"as_of": "2021-06-30"}, {"q": "AA-1"}):
+        answer = viewer.get("/api/v1/hazards.gpkg", params=params)
+        frame = _read_back(answer.content, "gpkg", tmp_path)
+        assert list(frame.loc[frame["hazard_id"] == "AA-1", "village_1"]) == ["Ban Nong"], params
+        assert "village" not in frame.columns, (params, list(frame.columns))
+    then = viewer.get("/ogc/on/2021-06-30/collections/hazards/items").json()["features"]
+    assert {f["id"]: f["properties"].get("village_1") for f in then}["AA-1"] == "Ban Nong"
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "zip"])
@@ -1169,17 +1183,14 @@ def test_shapefile_names_are_short_and_unique() -> None:
         "village_name_eng": "village__1",
         "x": "x",
     }
-    # a Lao name cut would be another word ("ບ້ານ", village, to "ບ້າ"): named by its place,
-    # as fields.csv says (helper-110); Latin with accents is cut, one that fits kept
-    lao = shapefile_names(["hazard_id", "ບ້ານ", "ຊື່ເມືອງຍາວຫຼາຍ", "ນາ", "Catégorie_zone", "field_2"])
-    assert lao == {
-        "hazard_id": "hazard_id",
-        "ບ້ານ": "field_2",
-        "ຊື່ເມືອງຍາວຫຼາຍ": "field_3",
-        "ນາ": "ນາ",
-        "Catégorie_zone": "Catégorie",
-        "field_2": "field_2_1",
-    }
+    # a Lao name cut would be another word ("ບ້ານ", village, to "ບ້າ"): named by a digest,
+    # the same in every file, as fields.csv says (helper-110, helper-112); Latin with
+    # accents is cut, a name that fits kept
+    lao = shapefile_names(["hazard_id", "ບ້ານ", "ຊື່ເມືອງຍາວຫຼາຍ", "ນາ", "Catégorie_zone"])
+    digest = hashlib.sha1("ບ້ານ".encode()).hexdigest()[:8]
+    assert lao["ບ້ານ"] == f"f_{digest}" == shapefile_names(["a", "ບ້ານ"])["ບ້ານ"]
+    assert lao["ຊື່ເມືອງຍາວຫຼາຍ"].startswith("f_") and len(lao["ຊື່ເມືອງຍາວຫຼາຍ"]) == 10
+    assert (lao["ນາ"], lao["Catégorie_zone"]) == ("ນາ", "Catégorie")
 
 
 def test_the_register_page_reads_as_words_and_points_a_search_to_the_filters(
