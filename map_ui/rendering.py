@@ -151,15 +151,21 @@ AUDIT_LABELS = {
 }
 
 
+# Fields a reader reads in this order, whatever order the database keeps them in (jsonb
+# orders keys by length: "used to" had come four lines before "used from", helper-112).
+AUDIT_ORDER = {key: n for n, key in enumerate(("used_from", "used_to", "estimates"))}
+
+
 def audit_fields(values: object) -> list[tuple[str, str]]:
     """An audit event's before or after as its fields read: (label, value) in the order
-    stored, areas with their thousands, a scalar as it is and a list or an object in
-    words. The trail had shown the JSON itself (a new user's review)."""
+    stored (the years and the estimate last, in their order), areas with their thousands,
+    a scalar as it is and a list or an object in words. The trail had shown the JSON
+    itself (a new user's review)."""
     if not isinstance(values, dict):
         return [("", json.dumps(values, ensure_ascii=False))]
+    ordered = sorted(values.items(), key=lambda item: AUDIT_ORDER.get(str(item[0]), -1))
     return [
-        (AUDIT_LABELS.get(str(key), str(key)), _audit_value(key, value))
-        for key, value in values.items()
+        (AUDIT_LABELS.get(str(key), str(key)), _audit_value(key, value)) for key, value in ordered
     ]
 
 

@@ -1160,6 +1160,22 @@ def test_the_audit_trail_leaves_sign_ins_out_unless_asked(
     assert "No event matches the filter." in none and "Nothing recorded yet" not in none
     # a submission's status as every other page says it
     assert audit_fields({"status": "validated"}) == [("status", "awaiting review")]
+    # a revision's years in their order and its estimate after them, whatever the order
+    # stored (jsonb's, by length, had put "used to" first: helper-112)
+    stored = {
+        "no": 3,
+        "used_to": 1970,
+        "status": "CHA",
+        "estimates": {"M42": 12},
+        "used_from": 1965,
+    }
+    assert audit_fields(stored) == [
+        ("record no.", "3"),
+        ("status", "CHA"),
+        ("used from", "1965"),
+        ("used to", "1970"),
+        ("munitions estimate", "M42 12"),
+    ]
 
 
 def test_an_audit_events_changes_read_as_fields_not_json(
