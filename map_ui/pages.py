@@ -17,7 +17,7 @@ from ims.api.deps import SessionDep
 from ims.api.errors import problem_types
 from ims.cells import csv_text
 from ims.config import get_settings
-from ims.db import accounts, withdrawals
+from ims.db import withdrawals
 from ims.db.audit import hazard_events
 from ims.db.models import Organisation
 from ims.db.recording import nesting
@@ -422,7 +422,7 @@ def submission_page(
     withdrawable = access.may_withdraw(
         principal,
         review.submission["organisation_id"],
-        sent_by_operator=accounts.sent_by_operator(session, review.submission["uploaded_by"]),
+        sent_by_operator=submissions_db.get_submission(session, submission_id).own_records,
     )
     own = not access.may_approve(
         principal, review.submission["uploaded_by"], allow_self=get_settings().allow_self_approval

@@ -31,7 +31,6 @@ from ims.api.deps import SessionDep
 from ims.api.gate import FORM_ALLOWANCE
 from ims.api.records import boundary_in_force, stage_record
 from ims.config import get_settings
-from ims.db import accounts
 from ims.db import reference as reference_lists
 from ims.db.accounts import Principal
 from ims.domain import access
@@ -124,7 +123,7 @@ class Correction:
 
 _SENT = text(
     "SELECT sf.record, sf.clean, ST_AsGeoJSON(COALESCE(sf.geom, sf.raw_geom), 9) AS polygon,"
-    " s.kind, s.status, s.filename, s.feature_count, s.organisation_id, s.uploaded_by,"
+    " s.kind, s.status, s.filename, s.feature_count, s.organisation_id, s.own_records,"
     " EXISTS (SELECT 1 FROM submission r WHERE r.replaces = s.id) AS replaced"
     " FROM submission s JOIN submission_feature sf ON sf.submission_id = s.id"
     " WHERE s.id = :s"
@@ -157,9 +156,7 @@ def correction_of(
         or (
             row.status == SubmissionStatus.VALIDATED
             and not access.may_replace(
-                principal,
-                row.organisation_id,
-                sent_by_operator=accounts.sent_by_operator(session, row.uploaded_by),
+                principal, row.organisation_id, sent_by_operator=row.own_records
             )
         )
     ):

@@ -105,23 +105,6 @@ def get_user(session: Session, username: str) -> AppUser:
     return user
 
 
-def sent_by_operator(session: Session, uploaded_by: str | None) -> bool:
-    """Whether ``uploaded_by`` is an operator's user name: a submission an operator sent
-    (for their own organisation, the only one they send for), not one the national
-    authority sent in an organisation's name. By the role, not the organisation, they have
-    now: an operator since moved to another organisation still sent it as one of the
-    first's (helper-112)."""
-    if not uploaded_by:
-        return False
-    return bool(
-        session.scalar(
-            select(func.count())
-            .select_from(AppUser)
-            .where(AppUser.username == uploaded_by, AppUser.role == Role.OPERATOR)
-        )
-    )
-
-
 def _organisation(session: Session, name: str, *, new: bool = False) -> tuple[Organisation, bool]:
     """The organisation of that name (any capitals), and whether it was added now.
 

@@ -27,7 +27,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from ims.db import accounts, audit, ledger, withdrawals
+from ims.db import audit, ledger, withdrawals
 from ims.db.audit import Actor, as_actor
 from ims.db.models import Organisation, Submission
 from ims.db.recording import (
@@ -727,9 +727,9 @@ def reject(
 def check_withdrawable(session: Session, caller: Caller | None, submission: Submission) -> None:
     """Forbidden unless ``caller`` may withdraw ``submission`` as its sender's act: an
     operator, of an upload their organisation's operators sent (``access.may_withdraw``)."""
-    sent = accounts.sent_by_operator(session, submission.uploaded_by)
+    sent = submission.own_records  # sent by an operator, as it was sent
     if not access.may_withdraw(caller, submission.organisation_id, sent_by_operator=sent):
-        raise Forbidden(_sent_for_the_authority(submission, "withdraws"))
+        raise Forbidden(submissions.sent_for_the_authority(submission, "withdraws"))
 
 
 def check_replaceable(session: Session, caller: Caller | None, submission_id: int | None) -> None:
@@ -745,18 +745,10 @@ def check_replaceable(session: Session, caller: Caller | None, submission_id: in
         or not access.may_see_submission(caller, submission.organisation_id)
     ):
         return
-    sent = accounts.sent_by_operator(session, submission.uploaded_by)
-    if not access.may_replace(caller, submission.organisation_id, sent_by_operator=sent):
-        raise Forbidden(_sent_for_the_authority(submission, "replaces"))
-
-
-def _sent_for_the_authority(submission: Submission, act: str) -> str:
-    return (
-        f"submission {submission.id} was sent by {submission.uploaded_by or 'the authority'} "
-        f"for the national authority, in your organisation's name: an operator {act} only "
-        "what an operator sent; a reviewer rejects it, with a reason, if it is not to be "
-        "recorded"
-    )
+    if not access.may_replace(
+        caller, submission.organisation_id, sent_by_operator=submission.own_records
+    ):
+        raise Forbidden(submissions.sent_for_the_authority(submission, "replaces"))
 
 
 def withdraw(

@@ -43,7 +43,7 @@ from ims.domain.findings import Finding as FindingData
 from ims.domain.findings import Severity
 from ims.domain.geodesy import geodesic_areas
 from ims.domain.references import skeleton, twins
-from ims.errors import Conflict, InvalidRequest, InvalidUpload, NotFound
+from ims.errors import Conflict, Forbidden, InvalidRequest, InvalidUpload, NotFound
 from ims.heap import bulk_work
 from ims.ingest import field_maps
 from ims.ingest.field_maps import jsonable
@@ -892,7 +892,7 @@ def stage(
         [] if given or not use_remembered else field_maps.stored_mappings(session, org, kind)
     )
     if replaces is not None:  # refused before the file is read, and again under the lock
-        _replaceable(session, replaces, org, kind)
+        _replaceable(session, replaces, org, kind, by_operator=own_records)
     say(f"reading {filename or upload.name}")
     # the coordinate system chosen for the organisation's files that declare none, kept
     # with its mapping (the latest that says one): a map layer without one is read in it
@@ -1088,7 +1088,7 @@ def stage(
     if check_only:
         return StageOutcome(submission, findings, validated=result)
     if replaces is not None:
-        earlier_sub = _replaceable(session, replaces, org, kind, lock=True)
+        earlier_sub = _replaceable(session, replaces, org, kind, lock=True, by_operator=own_records)
         submission.replaces = earlier_sub.id
         left_out = left_out_of_replacement(
             session,
@@ -1860,14 +1860,34 @@ def about_other_submissions(
     ]
 
 
+def sent_for_the_authority(submission: Submission, act: str) -> str:
+    """Why an operator may not ``act`` on ``submission``: the authority sent it."""
+    return (
+        f"submission {submission.id} was sent by {submission.uploaded_by or 'the authority'} "
+        f"for the national authority, in your organisation's name: an operator {act} only "
+        "what an operator sent; a reviewer rejects it, with a reason, if it is not to be "
+        "recorded"
+    )
+
+
 def _replaceable(
-    session: Session, submission_id: int, org: Organisation | None, kind: str, *, lock: bool = False
+    session: Session,
+    submission_id: int,
+    org: Organisation | None,
+    kind: str,
+    *,
+    lock: bool = False,
+    by_operator: bool = False,
 ) -> Submission:
     """The submission an upload replaces, if it may: the same organisation's, of the same
-    kind, still awaiting review and not replaced already; NotFound or Conflict otherwise.
+    kind, still awaiting review and not replaced already, and, for an operator's upload
+    (``by_operator``), one an operator sent; NotFound, Conflict or Forbidden otherwise.
 
     ``lock`` holds its row until the transaction ends, so an approval under way finishes
-    first (and this one then sees it approved) and no approval starts meanwhile.
+    first (and this one then sees it approved) and no approval starts meanwhile. The
+    sender is checked here, under the lock, as well as before the upload is queued: an
+    upload queued to replace a submission not sent yet had superseded the authority's
+    record that took its number meanwhile (helper-113).
     """
     query = select(Submission).where(Submission.id == submission_id)
     if lock:
@@ -1895,6 +1915,8 @@ def _replaceable(
             f"submission {submission_id} is {earlier.status}: only a submission awaiting "
             "review can be replaced, or a rejected one corrected"
         )
+    if by_operator and earlier.status == SubmissionStatus.VALIDATED and not earlier.own_records:
+        raise Forbidden(sent_for_the_authority(earlier, "replaces"))
     return earlier
 
 

@@ -82,14 +82,14 @@ def world(engine: Engine, session: Session, tmp_path: Path) -> World:
     ).submission.id
     # sent by one of the organisation's operators: a withdrawal is the sender's act, not
     # that of an operator of the organisation the authority sent a file for
-    sender = accounts.create_user(session, "p-sender", Role.OPERATOR, organisation=ORG, by="t")
     api_withdraws, form_withdraws = (
         submissions.stage(
             session,
             _hazards_zip(tmp_path, reference),
             kind="hazards",
             organisation=ORG,
-            uploaded_by=sender.username,
+            uploaded_by="p-sender",
+            own_records=True,
         ).submission.id
         for reference in ("P-WD1", "P-WD2")
     )

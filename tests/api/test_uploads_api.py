@@ -30,6 +30,8 @@ from ims.db import accounts
 from ims.db.recording import load_boundaries
 from ims.domain.enums import Role
 from ims.domain.records import BoundaryFeature
+from ims.errors import Forbidden
+from ims.ingest import submissions
 from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.ingest.test_upload_limits import SLOW_SQL, geopackage, many_layers, with_sql
 from tests.utils import ClientAs, authorise, signed_in
@@ -809,6 +811,19 @@ def test_an_operator_cannot_withdraw_what_the_authority_sent_in_its_name(
     in_form = operator.get(f"/hazards/new?correcting={sid}")
     assert in_form.status_code == 409
     assert operator.get(f"/api/v1/submissions/{sid}").json()["status"] == "validated"
+    # checked again under the lock as an upload is staged: one queued to replace a
+    # submission not sent yet had superseded the authority's record that took its number
+    # meanwhile (helper-113)
+    with pytest.raises(Forbidden, match="an operator replaces only what an operator sent"):
+        submissions.stage(
+            session,
+            good_zip(tmp_path, "queued"),
+            kind="hazards",
+            organisation="MAG",
+            uploaded_by="someone",
+            replaces=sid,
+            own_records=True,
+        )
     # a reviewer still corrects and replaces it
     assert 'id="replace-link"' in reviewer.get(f"/submissions/{sid}").text
     # what MAG's operators send, any of them withdraws
@@ -822,11 +837,12 @@ def test_an_operator_cannot_withdraw_what_the_authority_sent_in_its_name(
         },
     ).json()["id"]
     assert 'id="withdraw"' in colleague.get(f"/submissions/{own}").text
-    # even once its sender has moved to another organisation (helper-112: "sent for the
-    # national authority", of a MAG operator's trial)
+    # as it was sent, whatever its sender's role or organisation now (helper-112: moved to
+    # NPA, helper-113: made a reviewer, and it was "sent for the national authority")
     sender = session.scalar(text("SELECT uploaded_by FROM submission WHERE id = :s"), {"s": own})
     client_as("operator", organisation="NPA")  # the organisation they move to
     accounts.set_role(session, sender, Role.OPERATOR, organisation="NPA", by="tests")
+    accounts.set_role(session, sender, Role.REVIEWER, by="tests")
     withdrawn = colleague.post(f"/api/v1/submissions/{own}/withdraw", json={"reason": "trial"})
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
 

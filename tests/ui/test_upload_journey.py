@@ -523,6 +523,7 @@ def test_an_operator_withdraws_a_trial_upload_from_its_page(
             kind="hazards",
             organisation="MAG",
             uploaded_by="ui-operator",
+            own_records=True,  # an operator's upload, as the upload page sends it
         ).submission.id
     tab = watched(browser, site, "ui-operator", width)
     try:
