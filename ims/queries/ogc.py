@@ -245,7 +245,7 @@ def own_columns(session: Session) -> dict[str, tuple[str, str]]:
         columns: dict[str, tuple[str, str]] = {}
         found_kinds = {str(key): kinds for key, kinds in session.execute(text(_OWN_COLUMNS))}
         names = register_names(session)  # among the whole register's, as its files
-        names |= own_names(set(found_kinds) - set(names), {*_TAKEN, *names.values()})
+        names |= own_names(sorted(set(found_kinds) - set(names)), {*_TAKEN, *names.values()})
         for key, kinds in found_kinds.items():
             found = set(kinds) - {"null"}
             kind = found.pop() if len(found) == 1 else "string"

@@ -225,23 +225,25 @@ HAZARD_NAMES_TAKEN: Final = frozenset(
 
 
 def own_names(
-    keys: Iterable[str], taken: Iterable[str], noise: re.Pattern[str] | None = None
+    keys: Sequence[str], taken: Iterable[str], noise: re.Pattern[str] | None = None
 ) -> dict[str, str]:
-    """The upload's own columns ``keys`` by their names in a file or a feature, in the
-    order of their keys' characters (as the database's "C" collation orders them): each
-    its own (less the characters ``noise`` matches, control characters by default), or,
-    where that is (in any case) a name ``taken`` or an earlier column's, numbered
-    ("fid_1"). In that order, not the rows', so that "Village" and "village" are named the
-    same way whichever hazard comes first, on any date and in every format."""
+    """The upload's own columns ``keys`` by their names in a file or a feature, named in
+    the order given (``register_names``: the order the register first recorded them):
+    each its own (less the characters ``noise`` matches, control characters by default),
+    or, where that is (in any case) a name ``taken`` or an earlier column's, numbered
+    ("fid_1"). Each numbering goes on from the last number its name was given, not from 1
+    again (16,000 names alike had taken 24 s: helper-113)."""
     noise = noise or _NAME_NOISE
     used = {c.casefold() for c in taken}
+    numbered: dict[str, int] = {}  # the last number each plain name was given
     names: dict[str, str] = {}
-    for key in sorted(set(keys)):
+    for key in dict.fromkeys(keys):
         plain = noise.sub("", key).strip() or "column"
-        name, n = plain, 0
+        name, n = plain, numbered.get(plain.casefold(), 0)
         while name.casefold() in used:
             n += 1
             name = f"{plain}_{n}"
+        numbered[plain.casefold()] = n
         used.add(name.casefold())
         names[key] = name
     return names
@@ -253,20 +255,25 @@ def _taken(layout: Layout) -> Iterable[str]:
     return {*layout.columns, *RESERVED, *KML_RESERVED, "id"}
 
 
-# Every own column the register's records hold, whatever their date or state: the names
-# are given among them all, so that a file of one date or one filter names a column as a
-# file of another, and as the OGC API does (helper-112: "h112zone" on 2016-01-01 and
-# "h112zone_1" today, once a later hazard brought "H112ZONE").
+# Every own column the register's records hold, whatever their date or state, in the
+# order they were first recorded: the names are given among them all, so that a file of
+# one date or one filter names a column as a file of another, and as the OGC API does
+# (helper-112: "h112zone" on 2016-01-01 and "h112zone_1" today, once a later hazard
+# brought "H112ZONE"); and in that order, so that a column keeps its name when a later
+# upload brings one it could be confused with (helper-113: named in the order of their
+# characters, "Zq59912" had become "Zq59912_1" in every file once "ZQ59912" came).
+# Records are never deleted, a withdrawn one included: a name, once given, stays.
 _OWN_KEYS: Final = {
     "hazard_id": (
-        "SELECT DISTINCT k FROM hazard_revision r, jsonb_object_keys(r.attributes) k"
-        " WHERE r.attributes <> '{}'::jsonb"
+        "SELECT k FROM hazard_revision r, jsonb_object_keys(r.attributes) k"
+        " WHERE r.attributes <> '{}'::jsonb GROUP BY k ORDER BY min(r.id), k"
     ),
     "release_id": (
-        "SELECT DISTINCT k FROM release r, jsonb_object_keys(r.attributes) k"
-        " WHERE r.attributes <> '{}'::jsonb"
-        " UNION SELECT DISTINCT k FROM outside_release o, jsonb_object_keys(o.attributes) k"
-        " WHERE o.attributes <> '{}'::jsonb"
+        "SELECT k FROM (SELECT k, r.recorded_at AS at FROM release r,"
+        " jsonb_object_keys(r.attributes) k WHERE r.attributes <> '{}'::jsonb"
+        " UNION ALL SELECT k, o.recorded_at FROM outside_release o,"
+        " jsonb_object_keys(o.attributes) k WHERE o.attributes <> '{}'::jsonb) x"
+        " GROUP BY k ORDER BY min(at), k"
     ),
 }
 
@@ -292,22 +299,21 @@ def _extra_columns(
     as ``names`` (``register_names``) gives it, or, of a column it does not know, among
     the rows' own (``own_names``); KML's without the characters ``noise`` matches."""
     keys = {key for row in rows for key in row.attributes if key not in layout.columns}
-    unknown = own_names(keys - set(names or {}), {*_taken(layout), *(names or {}).values()})
+    unknown = own_names(sorted(keys - set(names or {})), {*_taken(layout), *(names or {}).values()})
     given = {**(names or {}), **unknown}
     if noise is None:
         return {key: given[key] for key in sorted(keys)}
-    # KML's names lose what its XML cannot hold as it is: numbered again where two meet
-    used = {c.casefold() for c in _taken(layout)}
-    named: dict[str, str] = {}
-    for key in sorted(keys):
-        plain = noise.sub("", given[key]).strip() or "column"
-        name, n = plain, 0
-        while name.casefold() in used:
-            n += 1
-            name = f"{plain}_{n}"
-        used.add(name.casefold())
-        named[key] = name
-    return named
+    # KML's names lose what its XML cannot hold as it is: those it changes are numbered
+    # past every other column's name, so that none takes another's ("a&b" had become
+    # "ab", and the column "ab" "ab_1": helper-113)
+    kept_as_they_are = {k: given[k] for k in keys if not noise.search(given[k])}
+    changed = own_names(
+        sorted(keys - set(kept_as_they_are)),
+        {*_taken(layout), *given.values()},
+        noise,
+    )
+    named = {**kept_as_they_are, **changed}
+    return {key: named[key] for key in sorted(keys)}
 
 
 # Control characters in a column's name (kept from an upload before they were taken out
@@ -655,7 +661,14 @@ def write(
             left_out = own[SHAPEFILE_OWN_MAX:]
             frame = frame.drop(columns=left_out)
             frame, cut = _cut_to_shapefile_text(frame)
-            names = shapefile_names([*columns, *own[:SHAPEFILE_OWN_MAX]], layout.shapefile_names)
+            # cut and numbered among every own column of the register, in the order it
+            # recorded them: a column's name had followed the columns beside it in the file
+            # ("longcolumn" one file's alpha, another's beta: helper-113)
+            every = shapefile_names(
+                list(dict.fromkeys([*columns, *(names or {}).values(), *own])),
+                layout.shapefile_names,
+            )
+            names = {c: every[c] for c in [*columns, *own[:SHAPEFILE_OWN_MAX]]}
             shp = folder / "shp"
             shp.mkdir()
             _write_layer(
