@@ -470,6 +470,60 @@ def _frame(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> gpd.Ge
 
 
 SHAPEFILE_OWN_MAX = 100  # the uploads' own columns a shapefile holds (fields.csv lists the rest)
+# A GeoPackage's layer is one SQLite table, and a table holds at most 2,000 columns: the
+# uploads' own columns past this many are written to a second table, a row per value
+# (``MORE_COLUMNS``). A register whose records held more had no GeoPackage at all, on any
+# date, for good (about eleven uploads of 200 own columns each: helper-113).
+GPKG_OWN_MAX = 1_900
+# The workbook's sheet holds at most 16,384 columns; past this many, the same second table
+# as a second sheet.
+XLSX_OWN_MAX = 16_000
+MORE_COLUMNS_FIELDS: Final = ("column", "value")
+
+
+def more_columns_name(layout: Layout) -> str:
+    """The name of the table (a GeoPackage's) or sheet (a workbook's) of the own columns
+    the file's main layer has no room for."""
+    return f"{layout.layer}_more_columns"
+
+
+def _more_columns(
+    rows: Sequence[Row], extra: dict[str, str], left_out: Sequence[str], layout: Layout
+) -> list[tuple[Any, str, Any]]:
+    """Each value of the own columns ``left_out`` (by their names in the file) as a row:
+    the feature's id, the column's name and the value as the main layer would hold it."""
+    keys = {name: key for key, name in extra.items() if name in set(left_out)}
+    values = []
+    for row in rows:
+        ident = row.properties()[layout.id_column]
+        for name in left_out:
+            value = row.attributes.get(keys[name])
+            if value is not None:
+                values.append((str(ident), name, _value_text(_text(value))))
+    return values
+
+
+def _value_text(value: Any) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _write_more_columns(
+    rows: Sequence[Row], extra: dict[str, str], left_out: Sequence[str], layout: Layout, path: Path
+) -> None:
+    """The own columns ``left_out`` as a table beside the layer in the GeoPackage ``path``:
+    one row a value, text as the CSV holds it, joined to the layer by its id column."""
+    values = _more_columns(rows, extra, left_out, layout)
+    columns = list(zip(*values, strict=True)) if values else [(), (), ()]
+    pyogrio.raw.write(
+        path,
+        geometry=None,
+        field_data=[np.array(c, dtype=object) for c in columns],
+        fields=[layout.id_column, *MORE_COLUMNS_FIELDS],
+        layer=more_columns_name(layout),
+        driver="GPKG",
+        geometry_type=None,
+        append=True,
+    )
 
 
 def _write_layer(
@@ -607,6 +661,13 @@ def write(
         ws = wb.active
         assert ws is not None
         ws.title = layer
+        left_out = list(extra.values())[XLSX_OWN_MAX:]
+        if left_out:
+            more = wb.create_sheet(more_columns_name(layout))
+            more.append([layout.id_column, *MORE_COLUMNS_FIELDS])
+            for value in _more_columns(rows, extra, left_out, layout):
+                more.append(xlsx_values(value))
+            extra = {k: v for k, v in extra.items() if v not in set(left_out)}
         ws.append(xlsx_values([*columns, *extra.values(), "lon", "lat", "wkt"]))
         # dates as the workbook's own, as the GeoPackage's and the shapefile's are: they had
         # been text, which a spreadsheet neither sorts as dates nor reads back as one (a
@@ -631,14 +692,17 @@ def write(
         folder = Path(tmp)
         if fmt == "gpkg":
             path = folder / name
+            left_out = list(extra.values())[GPKG_OWN_MAX:]
             _write_layer(
-                frame,
+                frame.drop(columns=left_out),
                 path,
                 layer=layer,
                 driver="GPKG",
                 dates=layout.dates,
                 integers=layout.integers,
             )
+            if left_out:
+                _write_more_columns(rows, extra, left_out, layout, path)
             return ExportFile(path.read_bytes(), media, name)
         if fmt == "kml":
             path = folder / name

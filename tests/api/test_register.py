@@ -1197,6 +1197,57 @@ def test_a_shapefile_of_more_own_columns_than_it_holds_lists_the_rest(
     assert "c174" in pyogrio.read_info(tmp_path / "all.gpkg")["fields"]
 
 
+@pytest.mark.parametrize(("fmt", "each"), [("gpkg", 1_000), ("xlsx", 8_100)])
+def test_own_columns_past_a_files_limit_are_kept_in_its_second_table(
+    session: Session, client_as: ClientAs, tmp_path: Path, fmt: str, each: int
+) -> None:
+    """A GeoPackage's layer holds at most 2,000 columns (SQLite's limit) and a sheet 16,384:
+    a register whose records held more own columns had no GeoPackage at all, on any date
+    (about eleven uploads of 200 own columns each: helper-113). The main layer holds the
+    first, and a second table (a sheet of the workbook) every other value, a row each."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                f"WIDE-{k}",
+                HazardStatus.SHA,
+                box(102.7 + k * 0.02, 19.7, 102.71 + k * 0.02, 19.71),
+                dt.date(2020, 1, 1),
+                attributes={f"c{k}_{i:05d}": f"v{k}.{i}" for i in range(each)} | {"alt": k + 0.5},
+            )
+            for k in range(2)
+        ],
+    )
+    session.flush()
+    answer = client_as("viewer").get(f"/api/v1/hazards.{fmt}")
+    assert answer.status_code == 200, answer.text[:300]
+    path = tmp_path / f"hazards.{fmt}"
+    path.write_bytes(answer.content)
+    if fmt == "gpkg":
+        layer = pyogrio.read_dataframe(path, layer="hazards")
+        more = pyogrio.read_dataframe(path, layer="hazards_more_columns")
+    else:
+        book = load_workbook(path, read_only=True)
+        assert book.sheetnames == ["hazards", "hazards_more_columns"]
+        header, *cells = book["hazards"].iter_rows(values_only=True)
+        layer = pd.DataFrame(cells, columns=header)
+        more_header, *more_cells = book["hazards_more_columns"].iter_rows(values_only=True)
+        more = pd.DataFrame(more_cells, columns=more_header)
+    assert list(more.columns[:3]) == ["hazard_id", "column", "value"]
+    # every value is in one of the two, once, and as it was recorded
+    held = {
+        (row["hazard_id"], column, str(row[column]))
+        for _, row in layer.iterrows()
+        for column in layer.columns
+        if re.fullmatch(r"c\d_\d{5}", column) and isinstance(row[column], str)
+    }
+    kept = {(r.hazard_id, r.column, r.value) for r in more.itertuples()}
+    recorded = {(f"WIDE-{k}", f"c{k}_{i:05d}", f"v{k}.{i}") for k in range(2) for i in range(each)}
+    assert held | kept == recorded and not held & kept
+    assert kept and len(layer.columns) < (2_000 if fmt == "gpkg" else 16_384)
+    assert sorted(layer["alt"]) == [0.5, 1.5]  # a column the layer holds keeps its type
+
+
 def test_the_shapefile_says_utf8_and_its_projection(seeded: None, client_as: ClientAs) -> None:
     answer = client_as("operator").get("/api/v1/hazards.zip", params={"admin": "P-W"})
     with zipfile.ZipFile(io.BytesIO(answer.content)) as zf:
