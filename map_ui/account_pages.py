@@ -167,6 +167,16 @@ def login(
     return response
 
 
+@router.get("/logout", response_class=HTMLResponse)
+def sign_out_page(request: Request, principal: PrincipalDep) -> Response:
+    """Asks to sign out, with the button that does: the address typed or bookmarked had
+    gone to the start page and left the user signed in. Signing out stays a form sent
+    with the CSRF token, so that no link on another site signs anyone out."""
+    if principal is None:
+        return RedirectResponse("/login", status_code=303)
+    return page(request, "sign_out.html", who=principal)
+
+
 @router.post("/logout")
 def logout(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
     """End the session (the CSRF token was checked with the permission)."""

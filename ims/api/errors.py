@@ -121,7 +121,6 @@ _FORM_PAGES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"/releases/outside/[^/]+/hazard"), "/releases/outside"),
     (re.compile(r"/reports/finalise"), "/reports"),
     (re.compile(r"(/submissions/\d+)/withdraw"), r"\1"),
-    (re.compile(r"/logout"), "/"),
 )
 
 

@@ -140,6 +140,7 @@ PERMISSIONS: dict[str, Rule] = {
     "problem_types_page": EVERYONE,  # what the API's error types mean: no data
     "problem_type_page": EVERYONE,
     "login": EVERYONE,
+    "sign_out_page": EVERYONE,  # asks a signed-in user; sends anyone else to sign in
     "logout": SIGNED_IN,
     "account_page": IN_BROWSER,
     "change_own_password": IN_BROWSER,

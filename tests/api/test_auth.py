@@ -125,7 +125,6 @@ def test_a_forms_address_opened_by_get_goes_to_the_page_the_form_is_on(app: obje
         ("/reports/finalise?year=2025&level=2", "/reports?year=2025&level=2"),  # its choices
         ("/account/password?x=1", "/account#password-form"),
         ("/submissions/12/withdraw", "/submissions/12"),
-        ("/logout", "/"),
     ]:
         answer = client.get(address, follow_redirects=False)
         assert (answer.status_code, answer.headers.get("location")) == (303, page), address
@@ -285,15 +284,24 @@ def test_changes_from_a_browser_need_the_sessions_csrf_token(
     assert login.status_code in (400, 403)  # not 500: a form's text compared as bytes
     done = client.post(url, json={"reason": "overlaps"}, headers={"X-CSRF-Token": first})
     assert done.status_code == 200 and done.json()["status"] == "rejected"
-    # signing out takes the form's token too, and ends the session for good
+    # signing out takes the form's token too, and ends the session for good; the address
+    # opened in the bar asks, with the form (it had gone to the start page, signed in)
+    asked = client.get("/logout", follow_redirects=False)
+    assert asked.status_code == 200 and 'action="/logout"' in asked.text
+    assert "signed in as <strong>rev</strong>" in asked.text
+    form_token = re.search(r'name="csrf_token" value="([^"]+)"', asked.text)
+    assert form_token is not None
+    assert client.get("/account", follow_redirects=False).status_code == 200  # still signed in
     cookie = client.cookies["ims_session"]
     assert client.post("/logout").status_code == 403
-    out = client.post("/logout", data={"csrf_token": csrf_of(client)})
+    out = client.post("/logout", data={"csrf_token": form_token[1]})  # the page's own form
     assert out.status_code == 303 and out.headers["location"] == "/login?signed_out=1"
     assert "You are signed out." in client.get(out.headers["location"]).text
     replay = browser(app)
     replay.cookies.set("ims_session", cookie)
     assert replay.get("/").status_code == 303  # the old cookie opens nothing
+    signed_out = replay.get("/logout", follow_redirects=False)  # nobody to ask: sign in
+    assert (signed_out.status_code, signed_out.headers["location"]) == (303, "/login")
 
 
 def test_tokens_stop_working_when_revoked_expired_or_the_user_is_disabled(

@@ -306,6 +306,7 @@ REQUESTS: dict[str, Call] = {
         f"/ogc/on/{dt.date.today()}/collections/hazard_boundaries/items/{w.hazard}"
     ),
     "login_page": lambda c, w: c.get("/login"),
+    "sign_out_page": lambda c, w: c.get("/logout", follow_redirects=False),
     "problem_types_page": lambda c, w: c.get("/problems"),
     "problem_type_page": lambda c, w: c.get("/problems/not-found"),
     "login": _login,
