@@ -4,6 +4,7 @@
     refuse_file_named() refuse a file's own CRS definition that makes PROJ read a file
     checked_crs()       a file's CRS as read by GDAL, checked the same way
     to_wgs84()          reproject, a failure said as what is wrong with the upload
+    other_utm_zone()    the UTM zone that puts in the country a file read outside it
 
 PROJ reads a file wherever a CRS names one: a grid (``+nadgrids=``, ``+geoidgrids=``,
 ``+grids=``, a WKT2 ``PARAMETERFILE``), an init file (``+init=``), or a pipeline's steps. It
@@ -23,11 +24,15 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
-from pyproj import CRS
+import numpy as np
+import shapely
+from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError, ProjError
+from shapely.geometry.base import BaseGeometry
 
 from ims.errors import InvalidUpload
 
@@ -133,6 +138,78 @@ def to_wgs84(frame: gpd.GeoDataFrame, where: str, label: str) -> gpd.GeoDataFram
             "export the layer with its CRS given by an EPSG code (e.g. EPSG:32648) and "
             "upload it again"
         ) from None
+
+
+@dataclass(frozen=True)
+class OtherZone:
+    """A UTM zone that puts in the country the features a file's own zone put outside it:
+    its code and name, and of the features sampled, how many lie outside as read and
+    inside as read in it."""
+
+    code: str
+    name: str
+    sampled: int
+    outside: int
+    inside_there: int
+
+
+ZONE_SAMPLE = 200  # features looked at, spread through the file
+OUTSIDE_SHARE = 0.5  # more than this share outside the country as read: try other zones
+INSIDE_SHARE = 0.9  # at least this share inside as read in another zone: suggest it
+
+
+def other_utm_zone(
+    frame: gpd.GeoDataFrame, source: str, country: BaseGeometry | None
+) -> OtherZone | None:
+    """The WGS 84 UTM zone in which a file read in the UTM zone ``source`` (a code) would
+    lie in the country, when most of its features (``frame``, in WGS 84) lie outside it as
+    read; None otherwise. A zone remembered or chosen for the organisation's files, read
+    into a file of the neighbouring zone, had put every feature 6° west, and only "outside
+    the national boundary", feature by feature, said that anything was wrong."""
+    crs = utm_crs(source)
+    if country is None or crs is None:
+        return None
+    geometries = np.asarray(frame.geometry.values, dtype=object)
+    geometries = geometries[~(shapely.is_missing(geometries) | shapely.is_empty(geometries))]
+    if not len(geometries):
+        return None
+    picked = np.unique(np.linspace(0, len(geometries) - 1, ZONE_SAMPLE).astype(int))
+    points = shapely.point_on_surface(geometries[picked])
+    outside = int((~shapely.intersects(country, points)).sum())
+    if outside <= OUTSIDE_SHARE * len(points):
+        return None
+    lon, lat = shapely.get_x(points), shapely.get_y(points)
+    x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(lon, lat)
+    best: OtherZone | None = None
+    for code in _zones_over(country.bounds):
+        if CRS.from_epsg(code) == crs:
+            continue
+        there = Transformer.from_crs(code, 4326, always_xy=True).transform(x, y)
+        inside = int(shapely.intersects(country, shapely.points(*there)).sum())
+        if inside >= INSIDE_SHARE * len(points) and (best is None or inside > best.inside_there):
+            name = CRS.from_epsg(code).name
+            best = OtherZone(f"EPSG:{code}", name, len(points), outside, inside)
+    return best
+
+
+def utm_crs(source: str) -> CRS | None:
+    """The CRS of the code ``source`` if it is a UTM zone's (of any datum), else None."""
+    if not CRS_CODE.match(source.strip()):
+        return None
+    with contextlib.suppress(CRSError):
+        crs = CRS.from_user_input(source)
+        return crs if crs.utm_zone else None
+    return None
+
+
+def _zones_over(bounds: tuple[float, float, float, float]) -> list[int]:
+    """The EPSG codes of the WGS 84 UTM zones (north and south) over ``bounds`` (degrees)."""
+    west, south, east, north = bounds
+    first, last = (min(60, max(1, int((lon + 180) // 6) + 1)) for lon in (west, east))
+    zones = range(first, last + 1)
+    north_codes = [32600 + z for z in zones] if north > 0 else []
+    south_codes = [32700 + z for z in zones] if south < 0 else []
+    return north_codes + south_codes
 
 
 def _parameter_file(node: Any) -> str | None:

@@ -46,6 +46,7 @@ from ims.domain.references import skeleton, twins
 from ims.errors import Conflict, Forbidden, InvalidRequest, InvalidUpload, NotFound
 from ims.heap import bulk_work
 from ims.ingest import field_maps
+from ims.ingest.crs import other_utm_zone, utm_crs
 from ims.ingest.field_maps import jsonable
 from ims.ingest.fields import (
     TEMPLATES,
@@ -56,7 +57,7 @@ from ims.ingest.fields import (
     other_kind_said,
 )
 from ims.ingest.limits import UploadLimits
-from ims.ingest.reader import read_upload
+from ims.ingest.reader import ReadResult, read_upload
 from ims.ingest.tables import LABELS_READ, RECORD_ID, by_label
 from ims.ingest.validate import (
     OVERLAP_BUDGET,
@@ -99,6 +100,28 @@ class StageOutcome:
     def errors(self) -> int:
         """Number of blocking findings."""
         return sum(1 for f in self.findings if f.blocking)
+
+
+def _other_zone(frame: gpd.GeoDataFrame, read: ReadResult, country: Any) -> FindingData | None:
+    """An error for the whole file when most of it lies outside the country as read in a
+    UTM zone and inside as read in another (``other_utm_zone``): which to use, and how."""
+    zone = other_utm_zone(frame, read.source_crs, country)
+    if zone is None:
+        return None
+    as_read = (
+        f"{zone.outside} of {counted(zone.sampled, 'feature')} looked at lie outside the "
+        f"country as read in {read.source_crs}"
+    )
+    there = f"in {zone.code} ({zone.name}) {zone.inside_there} of them lie inside"
+    fix = (
+        f"send the file again in that coordinate system (--crs {zone.code}, or choose it on "
+        "the upload page)"
+        if read.crs_was_stated
+        else "the file names the wrong zone: set the layer's coordinate system to "
+        f"{zone.code} in the GIS it came from, export it again and send that"
+    )
+    which = "the coordinate system used" if read.crs_was_stated else "the file's own zone"
+    return FindingData("other_utm_zone", Severity.ERROR, f"{as_read}, {which}; {there}: {fix}")
 
 
 def _country(session: Session) -> Any:
@@ -1047,6 +1070,9 @@ def stage(
                 f"(shown on the hazard page, exported, searchable): {', '.join(extras)}",
             ),
         )
+    other_zone = _other_zone(frame, read, _country(session)) if utm_crs(read.source_crs) else None
+    if other_zone is not None:
+        findings.insert(0, other_zone)
     same = same_file(
         session,
         sha256,

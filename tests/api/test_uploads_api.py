@@ -927,3 +927,39 @@ def test_a_stated_crs_naming_a_file_is_a_400_and_blocks_no_worker(
     assert count(session, "submission") == before
     stated_code = post(client, path, organisation="MAG", crs="EPSG:4326")
     assert stated_code.status_code == 201, stated_code.text  # type: ignore[attr-defined]
+
+
+def test_a_file_read_in_the_wrong_utm_zone_is_told_the_zone_that_fits(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """A UTM zone remembered or chosen for an organisation's files, read into a file of the
+    neighbouring zone, put every feature 6° west, and only "outside the national boundary",
+    feature by feature, said anything was wrong. The file is told which zone puts it in the
+    country, how to send it so, and a file in its right zone hears nothing of it."""
+    frame = hazard_frame(
+        [{"hazard_id": f"Z-{k}"} for k in range(30)],
+        [box(103.6 + k * 0.05, 19.5, 103.605 + k * 0.05, 19.505) for k in range(30)],
+    )
+    no_prj = write_zip(frame, tmp_path, "zone48", crs=32648, keep_prj=False)
+    wrong = post(client, no_prj, crs="EPSG:32647").json()  # type: ignore[attr-defined]
+    [said] = [f for f in wrong["findings"] if f["code"] == "other_utm_zone"]
+    assert said["severity"] == "error" and said["row"] is None
+    assert said["message"] == (
+        "30 of 30 features looked at lie outside the country as read in EPSG:32647, the "
+        "coordinate system used; in EPSG:32648 (WGS 84 / UTM zone 48N) 30 of them lie "
+        "inside: send the file again in that coordinate system (--crs EPSG:32648, or choose "
+        "it on the upload page)"
+    )
+    assert wrong["findings"][0] == said  # first: it explains the errors below it
+    assert {f["code"] for f in wrong["findings"][1:]} >= {"outside_country"}
+    right = post(client, no_prj, crs="EPSG:32648").json()  # type: ignore[attr-defined]
+    assert right["errors"] == 0 and "other_utm_zone" not in {f["code"] for f in right["findings"]}
+    # a file whose own .prj names the neighbouring zone is told to set it where it came from
+    named = write_zip(frame.to_crs(32648).set_crs(32647, allow_override=True), tmp_path, "named47")
+    declared = post(client, named).json()  # type: ignore[attr-defined]
+    [said] = [f for f in declared["findings"] if f["code"] == "other_utm_zone"]
+    assert said["message"].endswith(
+        "the file's own zone; in EPSG:32648 (WGS 84 / UTM zone 48N) 30 of them lie inside: "
+        "the file names the wrong zone: set the layer's coordinate system to EPSG:32648 in "
+        "the GIS it came from, export it again and send that"
+    )

@@ -1,0 +1,66 @@
+"""Which UTM zone puts a file read outside the country inside it (``other_utm_zone``)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import box
+
+from ims.ingest.crs import _zones_over, other_utm_zone, utm_crs
+
+LAOS = box(100.0, 13.9, 107.7, 22.5)  # as the API tests' country
+WEST = box(100.0, 13.9, 103.0, 22.5)  # a country in zones 47N and 48N, 3° wide
+TIMOR = box(124.0, -9.5, 127.3, -8.1)  # a country south of the equator, in zone 51S and 52S
+
+
+def _read_as(lons: list[float], lat: float, written: int, read: int) -> gpd.GeoDataFrame:
+    """Small squares written in the CRS ``written`` and read back as if in ``read``."""
+    frame = gpd.GeoDataFrame(
+        geometry=[box(lon, lat, lon + 0.001, lat + 0.001) for lon in lons], crs=4326
+    )
+    return frame.to_crs(written).set_crs(read, allow_override=True).to_crs(4326)
+
+
+def test_zones_over_a_country_are_those_its_longitudes_and_hemispheres_cross() -> None:
+    assert _zones_over(LAOS.bounds) == [32647, 32648]
+    assert _zones_over(TIMOR.bounds) == [32751, 32752]
+    assert _zones_over((-1.0, -1.0, 1.0, 1.0)) == [32630, 32631, 32730, 32731]
+    assert _zones_over((-180.0, 0.5, 180.0, 1.0))[0] == 32601  # not zone 0 or 61
+
+
+@pytest.mark.parametrize(
+    ("written", "read", "country", "lons", "lat"),
+    [
+        (32648, 32647, LAOS, [104.0, 104.5, 105.0], 18.0),  # the zone to the east, read west
+        (32647, 32648, WEST, [100.5, 101.0], 20.0),  # the zone to the west, read east
+        (32648, 32748, LAOS, [104.0, 105.0], 18.0),  # the southern hemisphere's zone 48
+        (32648, 32618, LAOS, [104.0, 105.0], 18.0),  # a zone far away (18N)
+        (32751, 32752, TIMOR, [125.0, 125.5], -8.8),
+        (24048, 32647, LAOS, [104.0, 105.0], 18.0),  # Indian 1975 / UTM 48N, as WGS 84 47N
+    ],
+)
+def test_a_file_read_in_another_utm_zone_is_told_its_own(
+    written: int, read: int, country: object, lons: list[float], lat: float
+) -> None:
+    frame = _read_as(lons, lat, written, read)
+    zone = other_utm_zone(frame, f"EPSG:{read}", country)  # type: ignore[arg-type]
+    assert zone is not None
+    expected = written if written >= 32600 else 32648  # the WGS 84 zone of the same number
+    assert zone.code == f"EPSG:{expected}"
+    assert (zone.sampled, zone.outside, zone.inside_there) == (len(lons), len(lons), len(lons))
+
+
+def test_a_file_in_its_zone_or_not_in_one_is_told_nothing() -> None:
+    inside = _read_as([104.0, 105.0], 18.0, 32648, 32648)
+    assert other_utm_zone(inside, "EPSG:32648", LAOS) is None
+    # mostly inside: a stray feature or two is each one's own error, not the file's zone
+    mostly = _read_as([104.0, 104.2, 104.4, 108.5], 18.0, 32648, 32648)
+    assert other_utm_zone(mostly, "EPSG:32648", LAOS) is None
+    # outside in every zone over the country: no zone to name
+    far = _read_as([104.0, 105.0], 45.0, 32648, 32647)
+    assert other_utm_zone(far, "EPSG:32647", LAOS) is None
+    # not a UTM zone, or no country recorded
+    assert utm_crs("EPSG:4326") is None and utm_crs("EPSG:3857") is None
+    assert utm_crs("not a code") is None and utm_crs("EPSG:999999") is None
+    wrong = _read_as([104.0, 105.0], 18.0, 32648, 32647)
+    assert other_utm_zone(wrong, "EPSG:32647", None) is None
