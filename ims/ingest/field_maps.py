@@ -920,11 +920,14 @@ def chosen(
 ) -> tuple[Remembered | None, bool]:
     """Of an organisation's remembered mappings, the one for this file and whether it fits:
     of those whose columns the file has (``fits``), the one reading most of them (the
-    latest of equals); where none fits, the latest (which messages name), not fitting."""
-    fitting = [r for r in remembered if fits(frame, r.mapping, file_names)]
+    latest of equals); where none fits, the latest (which messages name), not fitting. One
+    that holds only a coordinate system (kept for files in the template's own names,
+    which need no mapping) reads no column: it is never the file's mapping."""
+    mappings = [r for r in remembered if r.mapping]
+    fitting = [r for r in mappings if fits(frame, r.mapping, file_names)]
     if fitting:
         return max(fitting, key=lambda r: (len(_reads(r.mapping)), r.updated_at)), True
-    return (remembered[0] if remembered else None), False
+    return (mappings[0] if mappings else None), False
 
 
 def remember_mapping(

@@ -565,7 +565,7 @@ def _to_wgs84(
         frame = frame.set_crs(stated, allow_override=True)
         notes.append(
             f"the file declares no coordinate reference system: {_crs_label(stated)}, "
-            "remembered with the organisation's field mapping, was used"
+            "remembered for the organisation's files that declare none, was used"
             if remembered
             else f"the file declares no coordinate reference system: the stated "
             f"{_crs_label(stated)} was used"

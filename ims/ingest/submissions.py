@@ -1182,6 +1182,12 @@ def stage(
         with_crs = remembered.mapping.with_crs(chosen_crs)
         field_maps.remember_mapping(session, org, kind, with_crs, by=uploaded_by)
         remembered = field_maps.stored_like(session, org, kind, with_crs)
+    elif org is not None and not given and origin is None and chosen_crs and read_well:
+        # a file in the template's own names needs no mapping, and the zone chosen for it
+        # had nothing to be kept with: it was asked again for every such file. It is kept
+        # alone, a mapping of no columns, which no file is read with (``chosen``)
+        only_crs = field_maps.MappingDocument().with_crs(chosen_crs)
+        field_maps.remember_mapping(session, org, kind, only_crs, by=uploaded_by)
     return StageOutcome(submission, findings, in_use, origin, remembered, kept, result)
 
 

@@ -1460,7 +1460,9 @@ def test_the_crs_chosen_for_a_file_declaring_none_is_remembered_with_its_mapping
     assert sent.status_code == 201 and body["errors"] == 0, body
     assert body["crs"] == "EPSG:32648"
     notes = [f["message"] for f in body["findings"] if f["code"] == "file_note"]
-    assert any("EPSG:32648, remembered with the organisation's field mapping" in n for n in notes)
+    assert any(
+        "EPSG:32648, remembered for the organisation's files that declare none" in n for n in notes
+    )
     [feature] = session.execute(
         text(
             "SELECT ST_XMin(geom), ST_YMin(geom) FROM submission_feature WHERE submission_id = :s"
@@ -1504,3 +1506,44 @@ def test_a_mappings_crs_is_an_epsg_code_as_a_person_states_one() -> None:
     # one remembered before its kind was refused: the mapping stays, without it
     kept = field_maps.from_stored({"fields": {"hazard_id": "REF"}, "crs": "EPSG:4807"})
     assert kept.fields == {"hazard_id": "REF"} and kept.crs is None
+
+
+def test_the_crs_chosen_for_a_file_in_the_templates_names_is_remembered_alone(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    """A file in the template's own names needs no field mapping, so the zone chosen for it
+    had nothing to be kept with, and was asked again for every such file. It is kept as a
+    mapping of no columns: the next file declaring none is read in it, and no file is read
+    with that "mapping" or told of it as one set aside."""
+    frame = hazard_frame(
+        [{"hazard_id": "TPL-1"}], [box(103.6, 19.5, 103.605, 19.505)]
+    )  # the template's names
+    first = write_zip(frame, tmp_path, "first", crs=32648, keep_prj=False)
+    sent = post(client, first, organisation="MAG", crs="EPSG:32648")
+    assert sent.status_code == 201 and sent.json()["errors"] == 0  # type: ignore[attr-defined]
+    mag = session.scalars(select(Organisation).where(Organisation.name == "MAG")).one()
+    [kept] = field_maps.stored_mappings(session, mag, "hazards")
+    assert not kept.mapping and kept.mapping.crs == "EPSG:32648"
+    assert kept.mapping.lines() == [
+        "coordinates: EPSG:32648 where the file declares no coordinate system"
+    ]
+    # the next one, sent without a CRS: read in it, said, and read with no mapping
+    following = write_zip(
+        frame.assign(hazard_id=["TPL-2"]), tmp_path, "next", crs=32648, keep_prj=False
+    )
+    shown = inspect(client, following, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert shown["remembered_crs"] == "EPSG:32648" and shown["remembered"] is None
+    again = post(client, following, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert again["errors"] == 0 and again["crs"] == "EPSG:32648", again
+    notes = [f["message"] for f in again["findings"] if f["code"] == "file_note"]
+    assert any("EPSG:32648, remembered for the organisation's files" in n for n in notes)
+    assert not any("field mapping" in n for n in notes)
+    assert again["mapping"] is None  # read in the template's names, by no mapping
+    # a file of other names, which needs a mapping, is not read with the empty one
+    other = write_zip(
+        gpd.GeoDataFrame({"REF": ["X-1"]}, geometry=[box(103.6, 19.5, 103.605, 19.505)], crs=4326),
+        tmp_path,
+        "other",
+    )
+    refused = post(client, other, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert "remembered" not in json.dumps(refused), refused
