@@ -169,11 +169,12 @@ def login(
 
 @router.get("/logout", response_class=HTMLResponse)
 def sign_out_page(request: Request, principal: PrincipalDep) -> Response:
-    """Asks to sign out, with the button that does: the address typed or bookmarked had
-    gone to the start page and left the user signed in. Signing out stays a form sent
+    """Asks to sign out, with the button that does (to the sign-in page, saying so, when
+    no one is signed in): the address typed or bookmarked had gone to the start page and
+    left the user signed in. Signing out stays a form sent
     with the CSRF token, so that no link on another site signs anyone out."""
-    if principal is None:
-        return RedirectResponse("/login", status_code=303)
+    if principal is None:  # already: said so on the sign-in page
+        return RedirectResponse("/login?signed_out=1", status_code=303)
     return page(request, "sign_out.html", who=principal)
 
 

@@ -180,6 +180,10 @@ def error_response(request: Request, exc: ImsError) -> Response:
             path = raw.decode("ascii", "replace") if isinstance(raw, bytes) else str(raw)
             target = path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+        if isinstance(exc, NotAuthenticated) and request.url.path == "/logout":
+            # signing out of a session already ended (in another tab, or expired) is done:
+            # it had answered "Sign-in required" (helper-114)
+            return RedirectResponse("/login?signed_out=1", status_code=303)
         html_error = getattr(request.app.state, "html_error", None)
         if html_error is not None:
             response: Response = html_error(request, exc.status_code, exc.title, detail)

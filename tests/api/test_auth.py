@@ -300,8 +300,12 @@ def test_changes_from_a_browser_need_the_sessions_csrf_token(
     replay = browser(app)
     replay.cookies.set("ims_session", cookie)
     assert replay.get("/").status_code == 303  # the old cookie opens nothing
-    signed_out = replay.get("/logout", follow_redirects=False)  # nobody to ask: sign in
-    assert (signed_out.status_code, signed_out.headers["location"]) == (303, "/login")
+    # nobody to ask, or a session ended in another tab: signed out, as the sign-in page says
+    signed_out = replay.get("/logout", follow_redirects=False)
+    assert (signed_out.status_code, signed_out.headers["location"]) == (303, "/login?signed_out=1")
+    ended = replay.post("/logout", data={"csrf_token": form_token[1]}, follow_redirects=False)
+    assert (ended.status_code, ended.headers["location"]) == (303, "/login?signed_out=1")
+    assert "You are signed out." in replay.get(ended.headers["location"]).text
 
 
 def test_tokens_stop_working_when_revoked_expired_or_the_user_is_disabled(

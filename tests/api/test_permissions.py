@@ -507,7 +507,9 @@ def test_each_role_against_each_route(world: World, role: Role | None) -> None:
             ):
                 problems.append(f"{where}, expected a 401 problem+json")
         elif status == 303:
-            if not response.headers["location"].startswith("/login?next="):
+            # (signing out when no one is signed in: signed out, the sign-in page says so)
+            to = "/login?signed_out=1" if route.path == "/logout" else "/login?next="
+            if not response.headers["location"].startswith(to):
                 problems.append(f"{where}, redirected elsewhere than the sign-in page")
         elif status != 401:
             problems.append(f"{where}, expected 401 or the sign-in page")
