@@ -481,6 +481,18 @@ XLSX_OWN_MAX = 16_000
 MORE_COLUMNS_FIELDS: Final = ("column", "value")
 
 
+def _past(room: int, extra: dict[str, str], names: dict[str, str] | None) -> list[str]:
+    """The own columns of ``extra`` (their names in the file) a file with ``room`` for own
+    columns leaves out of its layer: the rows' columns past ``room`` in the order the
+    register first recorded them (``names``; a column it does not know comes after). So a
+    column the whole register's file holds is held by the file of any of its rows, on any
+    date. In the order of their names, a register's later uploads had pushed "Village"
+    out, and a filter had moved columns in and out (helper-114)."""
+    rank = {key: k for k, key in enumerate(names or {})}
+    ordered = sorted(extra, key=lambda key: (rank.get(key, len(rank)), key))
+    return [extra[key] for key in ordered[room:]]
+
+
 def more_columns_name(layout: Layout) -> str:
     """The name of the table (a GeoPackage's) or sheet (a workbook's) of the own columns
     the file's main layer has no room for."""
@@ -661,7 +673,7 @@ def write(
         ws = wb.active
         assert ws is not None
         ws.title = layer
-        left_out = list(extra.values())[XLSX_OWN_MAX:]
+        left_out = _past(XLSX_OWN_MAX, extra, names)
         if left_out:
             more = wb.create_sheet(more_columns_name(layout))
             more.append([layout.id_column, *MORE_COLUMNS_FIELDS])
@@ -692,7 +704,7 @@ def write(
         folder = Path(tmp)
         if fmt == "gpkg":
             path = folder / name
-            left_out = list(extra.values())[GPKG_OWN_MAX:]
+            left_out = _past(GPKG_OWN_MAX, extra, names)
             _write_layer(
                 frame.drop(columns=left_out),
                 path,
@@ -722,7 +734,7 @@ def write(
             # SHAPEFILE_OWN_MAX are listed in fields.csv, not written (a register of 1,500
             # such columns answered 500); the other formats hold them all
             own = list(extra.values())
-            left_out = own[SHAPEFILE_OWN_MAX:]
+            left_out = _past(SHAPEFILE_OWN_MAX, extra, names)
             frame = frame.drop(columns=left_out)
             frame, cut = _cut_to_shapefile_text(frame)
             # cut and numbered among every own column of the register, in the order it
@@ -732,7 +744,7 @@ def write(
                 list(dict.fromkeys([*columns, *(names or {}).values(), *own])),
                 layout.shapefile_names,
             )
-            names = {c: every[c] for c in [*columns, *own[:SHAPEFILE_OWN_MAX]]}
+            names = {c: every[c] for c in [*columns, *own] if c not in set(left_out)}
             shp = folder / "shp"
             shp.mkdir()
             _write_layer(

@@ -1204,7 +1204,22 @@ def test_own_columns_past_a_files_limit_are_kept_in_its_second_table(
     """A GeoPackage's layer holds at most 2,000 columns (SQLite's limit) and a sheet 16,384:
     a register whose records held more own columns had no GeoPackage at all, on any date
     (about eleven uploads of 200 own columns each: helper-113). The main layer holds the
-    first, and a second table (a sheet of the workbook) every other value, a row each."""
+    first, and a second table (a sheet of the workbook) every other value, a row each.
+    First as the register first recorded them: a later upload's columns, named earlier in
+    the alphabet, had pushed an earlier "zz_village" out of the layer (helper-114)."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "EARLY-1",
+                HazardStatus.SHA,
+                box(102.6, 19.7, 102.61, 19.71),
+                dt.date(2019, 1, 1),
+                attributes={"zz_village": "Ban Na"},
+            )
+        ],
+    )
+    session.flush()
     record_hazards(
         session,
         [
@@ -1245,7 +1260,11 @@ def test_own_columns_past_a_files_limit_are_kept_in_its_second_table(
     recorded = {(f"WIDE-{k}", f"c{k}_{i:05d}", f"v{k}.{i}") for k in range(2) for i in range(each)}
     assert held | kept == recorded and not held & kept
     assert kept and len(layer.columns) < (2_000 if fmt == "gpkg" else 16_384)
-    assert sorted(layer["alt"]) == [0.5, 1.5]  # a column the layer holds keeps its type
+    assert sorted(layer["alt"].dropna()) == [0.5, 1.5]  # a column the layer holds keeps its type
+    assert list(layer.loc[layer["hazard_id"] == "EARLY-1", "zz_village"]) == ["Ban Na"]
+    # the file of one of the later rows holds its columns the same way
+    one = client_as("viewer").get(f"/api/v1/hazards.{fmt}", params={"q": "WIDE-1"})
+    assert one.status_code == 200, one.text[:300]
 
 
 def test_the_shapefile_says_utf8_and_its_projection(seeded: None, client_as: ClientAs) -> None:
