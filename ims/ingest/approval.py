@@ -279,6 +279,9 @@ def approve(
         # and of the features left out, which stay so (helper-95)
         held = ("file_note", "z_dropped", "left_out_of_replacement", "unchanged_left_out")
         kept = [f for f in seen if f.code in held and not (f.blocking and f.row is None)]
+        # the file read in a zone that puts it outside the country stays so: checked again,
+        # the error had gone, and the file was approved in part (helper-114)
+        kept += [f for f in seen if f.code == submissions.OTHER_UTM_ZONE]
         same = submissions.same_file(
             session,
             submission.sha256,

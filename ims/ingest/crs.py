@@ -31,6 +31,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import CRS, Transformer
+from pyproj.crs import ProjectedCRS
+from pyproj.crs.coordinate_operation import UTMConversion
 from pyproj.exceptions import CRSError, ProjError
 from shapely.geometry.base import BaseGeometry
 
@@ -143,10 +145,10 @@ def to_wgs84(frame: gpd.GeoDataFrame, where: str, label: str) -> gpd.GeoDataFram
 @dataclass(frozen=True)
 class OtherZone:
     """A UTM zone that puts in the country the features a file's own zone put outside it:
-    its code and name, and of the features sampled, how many lie outside as read and
-    inside as read in it."""
+    how to name it (its EPSG code, or its name where it has none), its name, and of the
+    features sampled, how many lie outside as read and inside as read in it."""
 
-    code: str
+    code: str | None
     name: str
     sampled: int
     outside: int
@@ -159,15 +161,18 @@ INSIDE_SHARE = 0.9  # at least this share inside as read in another zone: sugges
 
 
 def other_utm_zone(
-    frame: gpd.GeoDataFrame, source: str, country: BaseGeometry | None
+    frame: gpd.GeoDataFrame, crs: CRS | None, country: BaseGeometry | None
 ) -> OtherZone | None:
-    """The WGS 84 UTM zone in which a file read in the UTM zone ``source`` (a code) would
-    lie in the country, when most of its features (``frame``, in WGS 84) lie outside it as
-    read; None otherwise. A zone remembered or chosen for the organisation's files, read
-    into a file of the neighbouring zone, had put every feature 6° west, and only "outside
-    the national boundary", feature by feature, said that anything was wrong."""
-    crs = utm_crs(source)
-    if country is None or crs is None:
+    """The UTM zone, of the same datum as ``crs``, in which a file read in the UTM zone
+    ``crs`` would lie in the country, when most of its features (``frame``, in WGS 84) lie
+    outside it as read; None otherwise. A zone remembered or chosen for the organisation's
+    files, read into a file of the neighbouring zone, had put every feature 6° west, and
+    only "outside the national boundary", feature by feature, said that anything was
+    wrong. The zone is the datum's own: Indian 1954's zone 47 for one of its zone 48, not
+    WGS 84's, which would have put every feature half a kilometre off unsaid (helper-114).
+    Geometry cannot tell a file in the wrong zone from one of places outside the country
+    that another zone would put inside: the caller words it as a question."""
+    if country is None or crs is None or not crs.utm_zone or crs.geodetic_crs is None:
         return None
     geometries = np.asarray(frame.geometry.values, dtype=object)
     geometries = geometries[~(shapely.is_missing(geometries) | shapely.is_empty(geometries))]
@@ -180,16 +185,34 @@ def other_utm_zone(
         return None
     lon, lat = shapely.get_x(points), shapely.get_y(points)
     x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(lon, lat)
-    best: OtherZone | None = None
-    for code in _zones_over(country.bounds):
-        if CRS.from_epsg(code) == crs:
+    best: tuple[int, CRS] | None = None
+    for zone in _zones_over(country.bounds):
+        if zone == crs.utm_zone:
             continue
-        there = Transformer.from_crs(code, 4326, always_xy=True).transform(x, y)
+        other = _utm_of(crs.geodetic_crs, zone)
+        there = Transformer.from_crs(other, 4326, always_xy=True).transform(x, y)
         inside = int(shapely.intersects(country, shapely.points(*there)).sum())
-        if inside >= INSIDE_SHARE * len(points) and (best is None or inside > best.inside_there):
-            name = CRS.from_epsg(code).name
-            best = OtherZone(f"EPSG:{code}", name, len(points), outside, inside)
-    return best
+        if inside >= INSIDE_SHARE * len(points) and (best is None or inside > best[0]):
+            best = inside, other
+    if best is None:
+        return None
+    inside, other = best
+    epsg = other.to_epsg()
+    code = f"EPSG:{epsg}" if epsg is not None else None
+    return OtherZone(code, other.name, len(points), outside, inside)
+
+
+def _utm_of(datum: CRS, zone: str) -> CRS:
+    """The UTM zone ``zone`` ("48N") on the geodetic CRS ``datum``, by its EPSG code where
+    it has one (WGS 84's and Indian 1954's do; a datum of a file's own does not)."""
+    number, hemisphere = int(zone[:-1]), zone[-1]
+    made = ProjectedCRS(
+        name=f"{datum.name} / UTM zone {zone}",
+        conversion=UTMConversion(str(number), hemisphere),
+        geodetic_crs=datum,
+    )
+    epsg = made.to_epsg(min_confidence=90)
+    return CRS.from_epsg(epsg) if epsg is not None else made
 
 
 def utm_crs(source: str) -> CRS | None:
@@ -202,14 +225,12 @@ def utm_crs(source: str) -> CRS | None:
     return None
 
 
-def _zones_over(bounds: tuple[float, float, float, float]) -> list[int]:
-    """The EPSG codes of the WGS 84 UTM zones (north and south) over ``bounds`` (degrees)."""
+def _zones_over(bounds: tuple[float, float, float, float]) -> list[str]:
+    """The UTM zones (north and south: "47N", "47S") over ``bounds`` (degrees)."""
     west, south, east, north = bounds
     first, last = (min(60, max(1, int((lon + 180) // 6) + 1)) for lon in (west, east))
     zones = range(first, last + 1)
-    north_codes = [32600 + z for z in zones] if north > 0 else []
-    south_codes = [32700 + z for z in zones] if south < 0 else []
-    return north_codes + south_codes
+    return [f"{z}N" for z in zones if north > 0] + [f"{z}S" for z in zones if south < 0]
 
 
 def _parameter_file(node: Any) -> str | None:

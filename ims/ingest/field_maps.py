@@ -683,6 +683,11 @@ def apply_mapping(
     # The file's other columns (a village, a note…) are kept with each record.
     computed = [c for c in columns if c not in taken and c.lower() in COMPUTED_BY_IMS[kind]]
     extras = [c for c in columns if c not in taken and c not in computed]
+    # a column empty in every feature keeps nothing and is not counted: a register file
+    # sent back holds every own column of the register, most of them empty for its rows,
+    # and a register of more than 200 had been refused (helper-114)
+    empty = [c for c in extras if all(blank(v) for v in frame[c].dropna())]
+    extras = [c for c in extras if c not in set(empty)]
     if len(extras) > OWN_COLUMNS_MAX:
         raise InvalidUpload(
             f"the file has {len(extras):,} columns that are not fields of the template; ims "
@@ -698,6 +703,7 @@ def apply_mapping(
     result.attrs["extra_fields"] = [names[c] for c in extras]
     result.attrs["computed_fields"] = computed
     result.attrs["set_aside"] = set_aside
+    result.attrs["empty_fields"] = [own_name.get(c, c) for c in empty]
     for key in ("geometry_unread",):  # what the reader found of each feature (ims.ingest.tables)
         if key in frame.attrs:
             result.attrs[key] = frame.attrs[key]

@@ -40,6 +40,7 @@ from ims.errors import InvalidUpload, UploadTooLarge
 from ims.ingest.archive import check_workbook, unpack
 from ims.ingest.crs import checked_crs, stated_crs, to_wgs84
 from ims.ingest.encodings import dbf_of, detect_dbf_encoding, shapefile_encoding
+from ims.ingest.geopackage import geopackage_layers
 from ims.ingest.layers import (
     LayerInfo,
     choose_layer,
@@ -59,7 +60,7 @@ from ims.ingest.tables import (
     read_table,
     sheet_names,
 )
-from ims.words import counted
+from ims.words import counted, noun
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,9 @@ class ReadResult:
     file_names: dict[str, str] = field(default_factory=dict)
     # each feature's row in a workbook's sheet, as it numbers them (None: no workbook)
     sheet_rows: list[int] | None = None
+    # the coordinate system read with, as WKT (a file's own may have no code to name it by)
+    source_wkt: str | None = None
+    crs_remembered: bool = False  # the one remembered for the organisation's files was used
 
 
 def read_upload(
@@ -139,6 +143,8 @@ def read_upload(
     _check_feature_count(chosen.feature_count or 0, where, limits)
     _refuse_nul_text(chosen, where)
     notes: list[str] = []
+    if chosen.driver == "GPKG":
+        notes += _tables_not_read(chosen, upload.name)
     encoding: str | None = None
     if chosen.driver == "ESRI Shapefile":
         frame, encoding, measured = _read_shapefile(chosen, where, notes, limits)
@@ -175,9 +181,10 @@ def read_upload(
         stated, crs = stated_crs(str(remembered_crs)), remembered_crs
     else:
         remembered = False
-    frame, source_crs, crs_was_stated = _to_wgs84(
+    frame, read_in, crs_was_stated = _to_wgs84(
         frame, stated, crs, chosen, where, notes, remembered=remembered
     )
+    source_crs = _crs_label(read_in)
     if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:
         frame = frame.reset_index(drop=True)
     logger.debug(
@@ -193,6 +200,8 @@ def read_upload(
         layer=chosen.name,
         source_crs=source_crs,
         crs_was_stated=crs_was_stated,
+        source_wkt=read_in.to_wkt(),
+        crs_remembered=remembered,
         encoding=encoding,
         dropped_z=dropped is not None,
         warnings=notes,
@@ -546,8 +555,8 @@ def _to_wgs84(
     notes: list[str],
     *,
     remembered: bool = False,
-) -> tuple[Any, str, bool]:
-    """The frame in EPSG:4326, the source CRS label and whether the stated CRS was used
+) -> tuple[Any, CRS, bool]:
+    """The frame in EPSG:4326, the source CRS and whether the stated CRS was used
     (``remembered``: the one remembered with the organisation's mapping)."""
     declared = frame.crs
     was_stated = False
@@ -581,7 +590,27 @@ def _to_wgs84(
         frame = frame.set_crs(4326, allow_override=True)
     else:
         frame = to_wgs84(frame, where, _crs_label(source))
-    return frame, _crs_label(source), was_stated
+    return frame, source, was_stated
+
+
+def _tables_not_read(layer: LayerInfo, display: str) -> list[str]:
+    """A note of the GeoPackage's tables without geometry, which are not read: ims's own
+    register file keeps in one the own columns its layer has no room for, and a value
+    changed there had been left as it was without a word (helper-114)."""
+    tables = [
+        name
+        for name, has_geometry in geopackage_layers(layer.path, display, lambda n, d: None)
+        if not has_geometry
+    ]
+    if not tables:
+        return []
+    named = ", ".join(tables)
+    return [
+        f"{display}'s {noun(len(tables), 'table')} {named} (without geometry) "
+        f"{noun(len(tables), 'was', 'were')} not read, only the layer {layer.name!r}: a "
+        "feature's own columns are the layer's (a change made in a register file's "
+        "*_more_columns table is not read)"
+    ]
 
 
 def _fits(frame: Any, crs: CRS) -> bool:

@@ -27,6 +27,7 @@ import numpy as np
 import orjson
 import shapely
 import shapely.geometry
+from pyproj import CRS
 from sqlalchemy import func, insert, select, text, true
 from sqlalchemy.orm import Session
 
@@ -102,26 +103,52 @@ class StageOutcome:
         return sum(1 for f in self.findings if f.blocking)
 
 
-def _other_zone(frame: gpd.GeoDataFrame, read: ReadResult, country: Any) -> FindingData | None:
+OTHER_UTM_ZONE = "other_utm_zone"
+
+
+def _read_in(read: ReadResult) -> CRS | None:
+    """The coordinate system the file was read in."""
+    return CRS.from_wkt(read.source_wkt) if read.source_wkt else utm_crs(read.source_crs)
+
+
+def _other_zone(
+    frame: gpd.GeoDataFrame, read: ReadResult, crs: CRS, country: Any
+) -> FindingData | None:
     """An error for the whole file when most of it lies outside the country as read in a
-    UTM zone and inside as read in another (``other_utm_zone``): which to use, and how."""
-    zone = other_utm_zone(frame, read.source_crs, country)
+    UTM zone and inside as read in another of its datum (``other_utm_zone``): which, and
+    how to send it so. Asked, not told: a file of places outside the country, in its right
+    zone, may lie inside as read in another (helper-114: Thailand's, in zone 47, told to
+    go to zone 48, would have been recorded 650 km away without an error)."""
+    zone = other_utm_zone(frame, crs, country)
     if zone is None:
         return None
-    as_read = (
-        f"{zone.outside} of {counted(zone.sampled, 'feature')} looked at lie outside the "
-        f"country as read in {read.source_crs}"
-    )
-    there = f"in {zone.code} ({zone.name}) {zone.inside_there} of them lie inside"
-    fix = (
-        f"send the file again in that coordinate system (--crs {zone.code}, or choose it on "
-        "the upload page)"
+    named = zone.code or zone.name
+    if zone.sampled == 1:
+        as_read, there = "The file's one feature lies", "it lies inside it"
+    else:
+        as_read = f"{zone.outside:,} of the {zone.sampled:,} features looked at lie"
+        there = f"{zone.inside_there:,} of the {zone.sampled:,} lie inside it"
+    which = (
+        "the coordinate system remembered for the organisation's files that declare none"
+        if read.crs_remembered
+        else "the coordinate system chosen for it"
         if read.crs_was_stated
-        else "the file names the wrong zone: set the layer's coordinate system to "
-        f"{zone.code} in the GIS it came from, export it again and send that"
+        else "the file's own"
     )
-    which = "the coordinate system used" if read.crs_was_stated else "the file's own zone"
-    return FindingData("other_utm_zone", Severity.ERROR, f"{as_read}, {which}; {there}: {fix}")
+    fix = (
+        f"send the original file again in it (--crs {zone.code}, or choose it on the upload page)"
+        if read.crs_was_stated and zone.code
+        else f"set the layer's coordinate system to {named} in the GIS it came from, export "
+        "it again and send that"
+    )
+    return FindingData(
+        OTHER_UTM_ZONE,
+        Severity.ERROR,
+        f"{as_read} outside the country as read in {read.source_crs}, {which}; read in "
+        f"{named}{f' ({zone.name})' if zone.code else ''}, {there}. If its coordinates are "
+        f"in that zone, {fix}; if its features do lie outside the country, the errors below "
+        "say each.",
+    )
 
 
 def _country(session: Session) -> Any:
@@ -969,6 +996,7 @@ def stage(
         c for c in frame.attrs.get("extra_fields", []) if c not in expected and c != RECORD_ID
     ]
     set_aside = frame.attrs.get("set_aside", [])
+    empty = [c for c in frame.attrs.get("empty_fields", []) if c not in expected]
     say(f"validating {counted(len(frame), 'feature')}")
     today = today or dt.date.today()
     stamp = database_stamp(session, today)  # before validation reads: a change is seen
@@ -1014,6 +1042,20 @@ def stage(
                     f"reads {_and(lacking)}, which it does not have), so none was used; "
                     '"Forget it" on the upload page forgets them'
                 ),
+            ),
+        )
+    if empty:
+        shown = ", ".join(empty[:10]) + (
+            f" and {len(empty) - 10:,} more" if len(empty) > 10 else ""
+        )
+        findings.insert(
+            0,
+            FindingData(
+                "file_note",
+                Severity.WARNING,
+                f"{counted(len(empty), 'column')} of the file's own "
+                f"{noun(len(empty), 'is', 'are')} empty in every feature and "
+                f"{noun(len(empty), 'is', 'are')} not kept: {shown}",
             ),
         )
     if set_aside:
@@ -1070,7 +1112,12 @@ def stage(
                 f"(shown on the hazard page, exported, searchable): {', '.join(extras)}",
             ),
         )
-    other_zone = _other_zone(frame, read, _country(session)) if utm_crs(read.source_crs) else None
+    read_in = _read_in(read)
+    other_zone = (
+        _other_zone(frame, read, read_in, _country(session))
+        if read_in is not None and read_in.utm_zone
+        else None
+    )
     if other_zone is not None:
         findings.insert(0, other_zone)
     same = same_file(

@@ -15,6 +15,8 @@ import time
 import zipfile
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 import pyogrio
 import pytest
 from fastapi.testclient import TestClient
@@ -930,12 +932,14 @@ def test_a_stated_crs_naming_a_file_is_a_400_and_blocks_no_worker(
 
 
 def test_a_file_read_in_the_wrong_utm_zone_is_told_the_zone_that_fits(
-    client: TestClient, tmp_path: Path
+    client: TestClient, client_as: ClientAs, tmp_path: Path
 ) -> None:
     """A UTM zone remembered or chosen for an organisation's files, read into a file of the
     neighbouring zone, put every feature 6° west, and only "outside the national boundary",
-    feature by feature, said anything was wrong. The file is told which zone puts it in the
-    country, how to send it so, and a file in its right zone hears nothing of it."""
+    feature by feature, said anything was wrong. The file is asked whether it is in the
+    zone that puts it in the country (a file of places outside it may be in its own), told
+    how to send it so, and keeps the error when checked again at approval (helper-114: it
+    had gone, and the file was approved in part). A file in its zone hears nothing of it."""
     frame = hazard_frame(
         [{"hazard_id": f"Z-{k}"} for k in range(30)],
         [box(103.6 + k * 0.05, 19.5, 103.605 + k * 0.05, 19.505) for k in range(30)],
@@ -945,21 +949,95 @@ def test_a_file_read_in_the_wrong_utm_zone_is_told_the_zone_that_fits(
     [said] = [f for f in wrong["findings"] if f["code"] == "other_utm_zone"]
     assert said["severity"] == "error" and said["row"] is None
     assert said["message"] == (
-        "30 of 30 features looked at lie outside the country as read in EPSG:32647, the "
-        "coordinate system used; in EPSG:32648 (WGS 84 / UTM zone 48N) 30 of them lie "
-        "inside: send the file again in that coordinate system (--crs EPSG:32648, or choose "
-        "it on the upload page)"
+        "30 of the 30 features looked at lie outside the country as read in EPSG:32647, the "
+        "coordinate system chosen for it; read in EPSG:32648 (WGS 84 / UTM zone 48N), 30 of "
+        "the 30 lie inside it. If its coordinates are in that zone, send the original file "
+        "again in it (--crs EPSG:32648, or choose it on the upload page); if its features do "
+        "lie outside the country, the errors below say each."
     )
     assert wrong["findings"][0] == said  # first: it explains the errors below it
     assert {f["code"] for f in wrong["findings"][1:]} >= {"outside_country"}
+    # checked again at approval, once another approval has moved what validation reads: a
+    # feature that lies in the country as read (zone 48's 107°E, read in 47 at 101°E) is
+    # not approved in part while the file is read in the wrong zone
+    mixed = pd.concat(
+        [frame, hazard_frame([{"hazard_id": "Z-IN"}], [box(107.0, 19.5, 107.005, 19.505)])]
+    )
+    sent = write_zip(
+        gpd.GeoDataFrame(mixed, crs=4326), tmp_path, "mixed", crs=32648, keep_prj=False
+    )
+    staged = post(client, sent, crs="EPSG:32647").json()  # type: ignore[attr-defined]
+    zone_said = [f["message"] for f in staged["findings"] if f["code"] == "other_utm_zone"]
+    assert len(zone_said) == 1 and staged["errors"] == 31  # the one error, 30 outside
+    reviewer = client_as("reviewer")
+    other = post(client, good_zip(tmp_path)).json()  # type: ignore[attr-defined]
+    assert reviewer.post(f"/api/v1/submissions/{other['id']}/approve").status_code == 200
+    partly = reviewer.post(f"/api/v1/submissions/{staged['id']}/approve", params={"partial": True})
+    assert partly.status_code == 409, partly.text
+    kept = reviewer.get(f"/api/v1/submissions/{staged['id']}").json()["findings"]
+    assert [f["message"] for f in kept if f["code"] == "other_utm_zone"] == zone_said
     right = post(client, no_prj, crs="EPSG:32648").json()  # type: ignore[attr-defined]
     assert right["errors"] == 0 and "other_utm_zone" not in {f["code"] for f in right["findings"]}
     # a file whose own .prj names the neighbouring zone is told to set it where it came from
     named = write_zip(frame.to_crs(32648).set_crs(32647, allow_override=True), tmp_path, "named47")
     declared = post(client, named).json()  # type: ignore[attr-defined]
     [said] = [f for f in declared["findings"] if f["code"] == "other_utm_zone"]
-    assert said["message"].endswith(
-        "the file's own zone; in EPSG:32648 (WGS 84 / UTM zone 48N) 30 of them lie inside: "
-        "the file names the wrong zone: set the layer's coordinate system to EPSG:32648 in "
-        "the GIS it came from, export it again and send that"
+    assert said["message"].startswith(
+        "30 of the 30 features looked at lie outside the country as read in EPSG:32647, the "
+        "file's own; read in EPSG:32648 (WGS 84 / UTM zone 48N), 30 of the 30 lie inside it. "
+        "If its coordinates are in that zone, set the layer's coordinate system to "
+        "EPSG:32648 in the GIS it came from, export it again and send that;"
     )
+    # one feature, said as one
+    one = write_zip(frame.iloc[:1], tmp_path, "one48", crs=32648, keep_prj=False)
+    alone = post(client, one, crs="EPSG:32647").json()  # type: ignore[attr-defined]
+    [said] = [f for f in alone["findings"] if f["code"] == "other_utm_zone"]
+    assert said["message"].startswith(
+        "The file's one feature lies outside the country as read in EPSG:32647, the "
+        "coordinate system chosen for it; read in EPSG:32648 (WGS 84 / UTM zone 48N), it "
+        "lies inside it."
+    )
+
+
+def test_a_register_file_sent_back_with_its_empty_columns_and_second_table_is_read(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """A register file holds every own column of the register, most empty for its rows: a
+    register of more than 200 made every file sent back refused as too many columns of
+    its own. Columns empty in every feature are not counted (nor kept), and a
+    GeoPackage's table without geometry (the register file's ``hazards_more_columns``) is
+    said not to be read: a value changed there had been left unsaid (helper-114)."""
+    empty = {f"col{i:03d}": [None, ""] for i in range(250)}
+    frame = hazard_frame(
+        [{"hazard_id": "BACK-1", "village": "Ban Na"}, {"hazard_id": "BACK-2", "village": None}],
+        [box(103.2, 19.4, 103.205, 19.405), box(103.3, 19.4, 103.305, 19.405)],
+    ).assign(**empty)
+    path = tmp_path / "hazards.gpkg"
+    pyogrio.write_dataframe(frame, path, layer="hazards")
+    pyogrio.write_dataframe(
+        gpd.GeoDataFrame({"hazard_id": ["BACK-1"], "column": ["x"], "value": ["changed"]}),
+        path,
+        layer="hazards_more_columns",
+        append=True,
+    )
+    sent = post(client, path)
+    body = sent.json()  # type: ignore[attr-defined]
+    assert sent.status_code == 201 and body["errors"] == 0, body  # type: ignore[attr-defined]
+    notes = [f["message"] for f in body["findings"] if f["code"] == "file_note"]
+    assert (
+        "250 columns of the file's own are empty in every feature and are not kept: col000, "
+        "col001, col002, col003, col004, col005, col006, col007, col008, col009 and 240 more"
+    ) in notes
+    assert any("kept with each record" in n and n.endswith(": village") for n in notes), notes
+    assert (
+        "hazards.gpkg's table hazards_more_columns (without geometry) was not read, only the "
+        "layer 'hazards': a feature's own columns are the layer's (a change made in a register "
+        "file's *_more_columns table is not read)"
+    ) in notes
+    # more than 200 columns with values are still too many
+    full = frame.assign(**{f"col{i:03d}": ["x", "y"] for i in range(250)})
+    many = tmp_path / "many.gpkg"
+    pyogrio.write_dataframe(full, many, layer="hazards")
+    refused = post(client, many)
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    assert "251 columns that are not fields of the template" in refused.json()["detail"]  # type: ignore[attr-defined]
