@@ -823,6 +823,26 @@ def _recorded_already(
     )
 
 
+def _only_records(
+    known: KnownHazard,
+    revised: dt.date | None,
+    operator: str | None,
+    attributes: Mapping[str, Any],
+) -> str:
+    """What a revision that repeats the one in force (``_repeats``) records all the same: a
+    new date, another operator, own columns of other values. It had said "only a new
+    date" of one that changed an own column (helper-114)."""
+    in_force = known.attributes or {}
+    said = ["a new date"] if revised != known.in_force_from else []
+    if operator and operator.casefold() != (known.operator or "").casefold():
+        said.append(f"the operator {operator}")
+    changed = [name for name, value in attributes.items() if in_force.get(name) != value]
+    if changed:
+        named = _and(changed) if len(changed) <= 5 else f"{', '.join(changed[:5])}…"
+        said.append(f"{noun(len(changed), 'its own column', 'its own columns')} {named}")
+    return _and(said) if said else "the same day again"
+
+
 # what a file's sender can do about an invalid polygon (a record form says otherwise)
 REPAIR_HINT = "fix it in your GIS (e.g. Fix geometries), or upload with repair"
 
@@ -1286,11 +1306,13 @@ def validate_hazards(
                         "revised",
                     )
                 else:
+                    records_too = _only_records(known, revised, operator, _attributes(record))
                     out.add(
                         "changes_nothing",
                         WARNING,
                         f"this revision of {ref} repeats the boundary, status and estimates "
-                        "in force: it would record only a new date; check that this is meant",
+                        f"in force: it would record only {records_too}; check that this is "
+                        "meant",
                         "revised",
                     )
             elif (

@@ -1096,6 +1096,19 @@ def test_the_same_revisions_approved_twice_are_recorded_once(
     assert [f.code for f in four.findings] == ["pending_elsewhere", "changes_nothing"]
     assert four.errors == 0  # and the first still awaiting review (refused on approval) named
     assert f"submission {two.submission.id}," in four.findings[0].message
+    assert four.findings[1].message == (
+        "this revision of H1 repeats the boundary, status and estimates in force: it would "
+        "record only a new date; check that this is meant"
+    )
+    # one that changes an own column records that too, and is told so (helper-114: "only
+    # a new date" of one that did)
+    noted = later.assign(village=["Ban Na"], operator=["HALO Trust"])
+    five = submissions.stage(session, write_zip(noted, tmp_path, "noted"), kind="hazards")
+    [said] = [f.message for f in five.findings if f.code == "changes_nothing"]
+    assert said.endswith(
+        "it would record only a new date, the operator HALO Trust and its own column village; "
+        "check that this is meant"
+    )
 
 
 def test_a_kml_written_by_gdal_keeps_its_dates(
