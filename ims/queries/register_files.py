@@ -505,13 +505,17 @@ def _more_columns(
     """Each value of the own columns ``left_out`` (by their names in the file) as a row:
     the feature's id, the column's name and the value as the main layer would hold it."""
     keys = {name: key for key, name in extra.items() if name in set(left_out)}
+    # a column of numbers written as the layer and the CSV write it ("2158535.0", not
+    # "2158535": helper-114)
+    numeric = _typed(rows, {key: name for name, key in keys.items()}, _a_number)
     values = []
     for row in rows:
         ident = row.properties()[layout.id_column]
         for name in left_out:
             value = row.attributes.get(keys[name])
             if value is not None:
-                values.append((str(ident), name, _value_text(_text(value))))
+                cell = float(value) if name in numeric and not isinstance(value, bool) else value
+                values.append((str(ident), name, _value_text(_text(cell))))
     return values
 
 
