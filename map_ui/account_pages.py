@@ -90,6 +90,7 @@ def _login_form(
 @router.get("/login", response_class=HTMLResponse)
 def login_page(
     request: Request,
+    principal: PrincipalDep,
     next: Annotated[str | None, Query(max_length=2000)] = None,
     changed: Annotated[bool, Query(description="after one's password was changed")] = False,
     signed_out: Annotated[bool, Query(description="after signing out")] = False,
@@ -99,7 +100,9 @@ def login_page(
         "Your password is changed: sign in with the new one."
         if changed
         else "You are signed out."
-        if signed_out
+        # (not to one signed in: another site's form posted to /logout lands here without
+        # the session's cookie, and had told a user still signed in so: helper-115)
+        if signed_out and principal is None
         else None
     )
     return _login_form(request, next_=next or "/", message=message)

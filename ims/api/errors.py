@@ -17,7 +17,7 @@ from sqlalchemy.exc import DataError, DBAPIError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ims.api.auth import signed_in_caller
+from ims.api.auth import SESSION_COOKIE, signed_in_caller
 from ims.config import get_settings
 from ims.db.session import is_unavailable, reason
 from ims.errors import (
@@ -183,7 +183,9 @@ def error_response(request: Request, exc: ImsError) -> Response:
         if isinstance(exc, NotAuthenticated) and request.url.path == "/logout":
             # signing out of a session already ended (in another tab, or expired) is done:
             # it had answered "Sign-in required" (helper-114)
-            return RedirectResponse("/login?signed_out=1", status_code=303)
+            ended = RedirectResponse("/login?signed_out=1", status_code=303)
+            ended.delete_cookie(SESSION_COOKIE)  # the ended session's, kept till now
+            return ended
         html_error = getattr(request.app.state, "html_error", None)
         if html_error is not None:
             response: Response = html_error(request, exc.status_code, exc.title, detail)

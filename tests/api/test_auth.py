@@ -305,7 +305,13 @@ def test_changes_from_a_browser_need_the_sessions_csrf_token(
     assert (signed_out.status_code, signed_out.headers["location"]) == (303, "/login?signed_out=1")
     ended = replay.post("/logout", data={"csrf_token": form_token[1]}, follow_redirects=False)
     assert (ended.status_code, ended.headers["location"]) == (303, "/login?signed_out=1")
-    assert "You are signed out." in replay.get(ended.headers["location"]).text
+    assert 'ims_session=""' in ended.headers["set-cookie"]  # the ended one's cookie goes
+    assert "You are signed out." in browser(app).get(ended.headers["location"]).text
+    # not said to one signed in (another site's form posted to /logout lands there
+    # without the session's cookie: helper-115)
+    signed_in = browser(app)
+    assert sign_in(signed_in, "rev").status_code == 303
+    assert "You are signed out." not in signed_in.get("/login?signed_out=1").text
 
 
 def test_tokens_stop_working_when_revoked_expired_or_the_user_is_disabled(
