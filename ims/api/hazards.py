@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from ims.api.auth import PrincipalDep, caller_of, generalised
 from ims.api.deps import SessionDep
+from ims.db import own_columns
 from ims.db.withdrawals import hazard_withdrawal_effect
 from ims.domain.as_of import UP_TO_TODAY
 from ims.domain.enums import Contamination, HazardStatus
@@ -136,7 +137,7 @@ def hazard_feature(row: HazardRow, *, hidden: bool) -> Feature:
     """One hazard as a Feature; where locations are generalised, without its geometry,
     reference or the upload's own columns (a village is a location)."""
     if hidden:
-        props = {k: v for k, v in row.properties().items() if k in register_files.COLUMNS}
+        props = {k: v for k, v in row.properties().items() if k in own_columns.COLUMNS}
         props["hazard_id"] = None
         return Feature(id=None, geometry=None, properties=props)
     return Feature(

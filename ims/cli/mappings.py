@@ -54,8 +54,16 @@ def mappings_list(
         )
         return
     for m in found:
+        # one holding only a coordinate system: the one chosen for files in the template's
+        # names, said in words (it had printed as a bare {"crs": …}: helper-115)
+        said = (
+            m.mapping.text()
+            if m.mapping
+            else f"{m.mapping.crs} for its files in the template's names that declare no "
+            "coordinate system"
+        )
         out.print(
-            f"{m.organisation} {m.kind} (since {m.updated_at:%Y-%m-%d %H:%M}): {m.mapping.text()}",
+            f"{m.organisation} {m.kind} (since {m.updated_at:%Y-%m-%d %H:%M}): {said}",
             highlight=False,
             markup=False,
         )

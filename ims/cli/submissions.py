@@ -235,10 +235,15 @@ def import_file(
         elif errors:
             if approve:  # left for review after all
                 submissions.analyze_staged(session, sub.feature_count)
+            # (an error of the whole file blocks approving in part as well: helper-115)
+            in_part = (
+                ""
+                if any(f.blocking and f.row is None for f in outcome.findings)
+                else "; --approve --partial applies the features without errors"
+            )
             out.print(
                 "nothing applied: fix the errors and upload the file again (ims submissions "
-                f"reject {sub.id} --reason … sets this one aside; --approve --partial applies "
-                "the features without errors)",
+                f"reject {sub.id} --reason … sets this one aside{in_part})",
                 highlight=False,
             )
         elif approve:

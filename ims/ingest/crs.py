@@ -150,6 +150,7 @@ class OtherZone:
 
     code: str | None
     name: str
+    zone: str  # "48N"
     sampled: int
     outside: int
     inside_there: int
@@ -185,7 +186,7 @@ def other_utm_zone(
         return None
     lon, lat = shapely.get_x(points), shapely.get_y(points)
     x, y = Transformer.from_crs(4326, crs, always_xy=True).transform(lon, lat)
-    best: tuple[int, CRS] | None = None
+    best: tuple[int, CRS, str] | None = None
     for zone in _zones_over(country.bounds):
         if zone == crs.utm_zone:
             continue
@@ -193,13 +194,15 @@ def other_utm_zone(
         there = Transformer.from_crs(other, 4326, always_xy=True).transform(x, y)
         inside = int(shapely.intersects(country, shapely.points(*there)).sum())
         if inside >= INSIDE_SHARE * len(points) and (best is None or inside > best[0]):
-            best = inside, other
+            best = inside, other, zone
     if best is None:
         return None
-    inside, other = best
-    epsg = other.to_epsg()
+    inside, other, zone = best
+    # a code only where EPSG's is this very zone: at PROJ's default confidence a zone of a
+    # datum of the file's own had been named by Indian 1954's code (helper-115)
+    epsg = other.to_epsg(min_confidence=90)
     code = f"EPSG:{epsg}" if epsg is not None else None
-    return OtherZone(code, other.name, len(points), outside, inside)
+    return OtherZone(code, other.name, zone, len(points), outside, inside)
 
 
 def _utm_of(datum: CRS, zone: str) -> CRS:

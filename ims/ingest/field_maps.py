@@ -695,7 +695,10 @@ def apply_mapping(
             "reader carries them): leave out those you do not need, or match them to the "
             "template's fields"
         )
-    names = own_names(extras, reserved=[*fields, *(c for c in columns if c not in extras)])
+    # (an empty column, not kept, takes no name: helper-115)
+    names = own_names(
+        extras, reserved=[*fields, *(c for c in columns if c not in extras and c not in empty)]
+    )
     rows = frame[extras].to_dict("records") if extras else [{}] * n
     result[ATTRIBUTES] = [
         {names[k]: jsonable(v) for k, v in row.items() if not blank(v)} for row in rows
@@ -934,6 +937,21 @@ def chosen(
     if fitting:
         return max(fitting, key=lambda r: (len(_reads(r.mapping)), r.updated_at)), True
     return (mappings[0] if mappings else None), False
+
+
+def remembered_crs(
+    frame: Any, remembered: Sequence[Remembered], file_names: dict[str, str] | None = None
+) -> str | None:
+    """The coordinate system remembered for a file (``frame``, as read) that declares none:
+    that of the mapping it is read with (``chosen``); else the one kept for files in the
+    template's own names; else the latest any mapping holds. The latest alone had read a
+    file of one mapping in the zone chosen for another kind of file, 532 m off and unsaid
+    (helper-115)."""
+    mapping, fits = chosen(frame, remembered, file_names)
+    if fits and mapping is not None and mapping.mapping.crs:
+        return mapping.mapping.crs
+    alone = next((r.mapping.crs for r in remembered if not r.mapping and r.mapping.crs), None)
+    return alone or next((r.mapping.crs for r in remembered if r.mapping.crs), None)
 
 
 def remember_mapping(

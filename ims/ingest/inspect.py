@@ -357,7 +357,8 @@ def inspect_upload(
         suggested = suggested.with_dates(order)
         origin[field_maps.DATES] = "cells"
     projected = read.crs_was_stated and _beyond_degrees(frame)  # (stated here: EPSG:4326)
-    remembered_crs = next((m.mapping.crs for m in remembered if m.mapping.crs), None)
+    # that of the mapping the file is read with, as staging reads it (helper-115)
+    remembered_crs = field_maps.remembered_crs(read.frame, remembered, read.file_names)
     if remembered_crs and (
         not read.crs_was_stated or CRS.from_user_input(remembered_crs).is_geographic == projected
     ):

@@ -25,6 +25,7 @@ import re
 import sqlite3
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,11 @@ _KML_BOOKKEEPING: dict[str, Any] = {
 }
 
 
+# chooses the remembered CRS of a layer by its columns: (the layer, the file's own names of
+# the columns renamed as it was read) -> the CRS's code, or None
+CrsChooser = Callable[[Any, dict[str, str]], str | None]
+
+
 @dataclass
 class ReadResult:
     """A layer read from an upload, in EPSG:4326, with what was done to it on the way."""
@@ -111,12 +117,13 @@ def read_upload(
     layer: str | None = None,
     crs: str | None = None,
     limits: UploadLimits = UploadLimits(),
-    remembered_crs: str | None = None,
+    remembered_crs: str | CrsChooser | None = None,
 ) -> ReadResult:
     """Read the chosen layer of an upload into a GeoDataFrame in EPSG:4326 (2-D).
 
     ``crs``: the CRS of a file that declares none. ``remembered_crs``: the one remembered
-    with the organisation's mapping, used for a map layer that declares none when ``crs``
+    with the organisation's mapping (or what chooses it by the layer's columns, before its
+    coordinates are read), used for a map layer that declares none when ``crs``
     is not given and the coordinates fit it (degrees for a geographic CRS, larger numbers
     for a projected one). A table's coordinates are read in ``crs``, else as degrees."""
     stated = stated_crs(crs) if crs is not None and crs.strip() else None
@@ -176,6 +183,8 @@ def read_upload(
     dropped = drop_z_m(frame, measured, notes)
     if dropped is not None:
         frame = dropped
+    if callable(remembered_crs):
+        remembered_crs = remembered_crs(frame, file_names) if stated is None else None
     remembered = bool(stated is None and remembered_crs)
     if remembered and _fits(frame, stated_crs(str(remembered_crs))):
         stated, crs = stated_crs(str(remembered_crs)), remembered_crs

@@ -35,6 +35,7 @@ from ims.db import audit, reference
 from ims.db.audit import Actor, as_actor
 from ims.db.bulk import ewkb_hex
 from ims.db.models import Finding, Organisation, Submission
+from ims.db.own_columns import registered_names
 from ims.domain.enums import (
     SubmissionStatus,
     UploadKind,
@@ -58,7 +59,7 @@ from ims.ingest.fields import (
     other_kind_said,
 )
 from ims.ingest.limits import UploadLimits
-from ims.ingest.reader import ReadResult, read_upload
+from ims.ingest.reader import CrsChooser, ReadResult, read_upload
 from ims.ingest.tables import LABELS_READ, RECORD_ID, by_label
 from ims.ingest.validate import (
     OVERLAP_BUDGET,
@@ -122,7 +123,9 @@ def _other_zone(
     zone = other_utm_zone(frame, crs, country)
     if zone is None:
         return None
-    named = zone.code or zone.name
+    # a zone of a datum with no EPSG code is named as the file's own datum's: its made-up
+    # name ("unknown / UTM zone 47N") is no choice a GIS offers
+    named = zone.code or f"UTM zone {zone.zone} of the file's own datum"
     if zone.sampled == 1:
         as_read, there = "The file's one feature lies", "it lies inside it"
     else:
@@ -149,6 +152,34 @@ def _other_zone(
         f"in that zone, {fix}; if its features do lie outside the country, the errors below "
         "say each.",
     )
+
+
+_NUMBERED = re.compile(r"_\d+$")
+
+
+def _as_registered(session: Session, kind: str, frame: gpd.GeoDataFrame) -> None:
+    """The file's own columns named as the register's files name them back under the
+    register's own key: "Village_1" for the "Village" of a register that first recorded
+    "village". A register file sent back as it was had recorded a new column, and each
+    hazard left as it was had been "already recorded, and this feature changes
+    Village_1". Looked up only for a column numbered so (the register's names are given
+    by ``register_files.own_names``)."""
+    extras = frame.attrs.get("extra_fields", [])
+    if not any(_NUMBERED.search(c) for c in extras):
+        return
+    id_column = "hazard_id" if kind == UploadKind.HAZARDS else "release_id"
+    back = {
+        name: key
+        for key, name in registered_names(session, id_column).items()
+        if name != key and name in extras
+    }
+    if not back:
+        return
+    frame[field_maps.ATTRIBUTES] = [
+        {(back[k] if k in back and back[k] not in row else k): v for k, v in row.items()}
+        for row in frame[field_maps.ATTRIBUTES]
+    ]
+    frame.attrs["extra_fields"] = [back.get(c, c) for c in extras]
 
 
 def _country(session: Session) -> Any:
@@ -945,9 +976,12 @@ def stage(
         _replaceable(session, replaces, org, kind, by_operator=own_records)
     say(f"reading {filename or upload.name}")
     # the coordinate system chosen for the organisation's files that declare none, kept
-    # with its mapping (the latest that says one): a map layer without one is read in it
-    remembered_crs = given.crs or next(
-        (m.mapping.crs for m in remembered_ones if m.mapping.crs), None
+    # with its mappings: a map layer without one is read in that of the mapping it is read
+    # with (``field_maps.remembered_crs``, by the layer's columns)
+    remembered_crs: str | CrsChooser | None = given.crs or (
+        (lambda layer, names: field_maps.remembered_crs(layer, remembered_ones, names))
+        if remembered_ones
+        else None
     )
     with tempfile.TemporaryDirectory(prefix="ims-upload-", dir=workdir) as unpacked:
         read = read_upload(
@@ -987,10 +1021,15 @@ def stage(
     try:
         frame = field_maps.apply_mapping(read.frame, kind, in_use, read.file_names)
     except (InvalidRequest, InvalidUpload) as exc:
-        if remembered is None:
+        # a mapping not used is not named in the error of a file that needs none, as its
+        # warning is not (helper-115: a file in the template's names, refused for its
+        # columns, was told of the organisation's mapping of other columns)
+        needs_none = RECORD_ID in read.frame.columns or _in_template_names(read.frame, kind)
+        if remembered is None or (origin != "remembered" and needs_none):
             raise
         used = origin == "remembered"
         raise type(exc)(f"{exc.detail} ({remembered.explained(used=used)})") from None
+    _as_registered(session, kind, frame)
     # (the record id ims itself keeps from a form's export is not the file's to explain)
     extras = [
         c for c in frame.attrs.get("extra_fields", []) if c not in expected and c != RECORD_ID

@@ -26,13 +26,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.cells import csv_text
+from ims.db.own_columns import RESERVED
 from ims.domain.enums import UploadKind
 from ims.errors import InvalidRequest
 from ims.files import write_whole
 from ims.ingest.blank_template import GPKG_OPTIONS
 from ims.ingest.field_maps import ATTRIBUTES
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
-from ims.queries.register_files import RESERVED
 
 COLUMNS: Final = ("feature", "reference", "severity", "kind", "field", "message")
 CSV_COLUMNS: Final = (*COLUMNS, "wkt")

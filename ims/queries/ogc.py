@@ -25,12 +25,13 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from ims.db.own_columns import HAZARD_NAMES_TAKEN, own_names
 from ims.domain.figures import OPEN_THRESHOLD_M2, clean_area
 from ims.domain.polygons import without_slivers_sql
 from ims.queries import cql
 from ims.queries.cql import Queryable
 from ims.queries.register import MARKED_THEN
-from ims.queries.register_files import HAZARD_NAMES_TAKEN, own_names, register_names
+from ims.queries.register_files import register_names
 from ims.reports.kept import kept
 
 COLLECTIONS = ("hazards", "hazard_boundaries", "releases", "admin_areas")

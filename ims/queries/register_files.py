@@ -33,10 +33,17 @@ import shapely
 from openpyxl import Workbook
 from shapely.geometry import MultiPolygon, Polygon, mapping
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ims.cells import csv_text, workbook_bytes, xlsx_values
+from ims.db.own_columns import (
+    BOUNDARY_COLUMNS,
+    COLUMNS,
+    RELEASE_COLUMNS,
+    TAKEN,
+    own_names,
+    registered_names,
+)
 from ims.ingest.blank_template import GPKG_OPTIONS
 from ims.queries.register import HazardRow
 from ims.reports.kept import kept
@@ -50,22 +57,6 @@ MEDIA_TYPES: Final = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-COLUMNS: Final = (
-    "hazard_id",
-    "status",
-    "contamination",
-    "admin1_code",
-    "admin1_name",
-    "admin2_code",
-    "admin2_name",
-    "remaining_m2",
-    "boundary_m2",
-    "recorded",
-    "operator",
-    "marked",
-    "used_from",
-    "used_to",
-)
 # The register's columns as a shapefile names them (at most 10 characters).
 SHAPEFILE_NAMES: Final = {
     "hazard_id": "hazard_id",
@@ -89,22 +80,6 @@ LAYER: Final = "hazards"
 # (found by helper-87). The KML's polygons are snapped first to a grid of 1e-9° (0.1 mm),
 # whose points it writes exactly, with GEOS keeping them valid.
 KML_GRID: Final = 1e-9
-RELEASE_COLUMNS: Final = (
-    "release_id",
-    "hazard_id",
-    "contamination",
-    "method",
-    "released",
-    "operator",
-    "area_m2",
-    "outside_m2",
-    "stated_area_m2",
-    "items",
-    "admin1_code",
-    "admin1_name",
-    "admin2_code",
-    "admin2_name",
-)
 RELEASE_SHAPEFILE_NAMES: Final = {
     "release_id": "release_id",
     "hazard_id": "hazard_id",
@@ -182,7 +157,6 @@ RELEASES: Final = Layout(
 # estimates in force (`munitions`) and an empty `revised` for the day each revision takes
 # effect, both template fields. The data manager had to add the column, and had no
 # estimates to revise (a QGIS round trip by an operator's data manager, helper-94).
-BOUNDARY_COLUMNS: Final = (*COLUMNS[:10], "revised", *COLUMNS[10:], "munitions")
 BOUNDARIES: Final = Layout(
     BOUNDARY_COLUMNS,
     {**SHAPEFILE_NAMES, "revised": "revised", "munitions": "munitions"},
@@ -202,91 +176,19 @@ class ExportFile:
     filename: str
 
 
-# Names a file keeps for itself: a GeoPackage's feature id and geometry, the CSV's point and
-# WKT. An upload's column of that name (QGIS writes "fid") made every GeoPackage export
-# fail, for every reader.
-RESERVED: Final = ("fid", "geom", "geometry", "ogc_fid", "lon", "lat", "wkt")
-# KML's own: the placemark's name (the reference) and its description, which Google Earth
-# shows as HTML. An upload's column "Name" made a second column of that name and every KML
-# of the register an empty file; its "Description" became each placemark's HTML (found by
-# an attack on our own instance).
-KML_RESERVED: Final = ("name", "description")
-
-
-# The names an upload's own column of hazards cannot have as it is, in any case, in any of
-# the register's files or the OGC API's features: every column either writes, the names a
-# file keeps for itself, and "id" (GDAL and QGIS make a field of each feature's id). The
-# same set for every output, so that one column has one name in all of them: QGIS's join
-# of the OGC layer to a downloaded GeoPackage had broken on "Village" and "Village_1"
-# (a GIS user's review, helper-110).
-HAZARD_NAMES_TAKEN: Final = frozenset(
-    c.casefold() for c in (*BOUNDARY_COLUMNS, *RESERVED, *KML_RESERVED, "id")
-)
-
-
-def own_names(
-    keys: Sequence[str], taken: Iterable[str], noise: re.Pattern[str] | None = None
-) -> dict[str, str]:
-    """The upload's own columns ``keys`` by their names in a file or a feature, named in
-    the order given (``register_names``: the order the register first recorded them):
-    each its own (less the characters ``noise`` matches, control characters by default),
-    or, where that is (in any case) a name ``taken`` or an earlier column's, numbered
-    ("fid_1"). Each numbering goes on from the last number its name was given, not from 1
-    again (16,000 names alike had taken 24 s: helper-113)."""
-    noise = noise or _NAME_NOISE
-    used = {c.casefold() for c in taken}
-    numbered: dict[str, int] = {}  # the last number each plain name was given
-    names: dict[str, str] = {}
-    for key in dict.fromkeys(keys):
-        plain = noise.sub("", key).strip() or "column"
-        name, n = plain, numbered.get(plain.casefold(), 0)
-        while name.casefold() in used:
-            n += 1
-            name = f"{plain}_{n}"
-        numbered[plain.casefold()] = n
-        used.add(name.casefold())
-        names[key] = name
-    return names
-
-
 def _taken(layout: Layout) -> Iterable[str]:
-    if layout.id_column == "hazard_id":
-        return HAZARD_NAMES_TAKEN
-    return {*layout.columns, *RESERVED, *KML_RESERVED, "id"}
-
-
-# Every own column the register's records hold, whatever their date or state, in the
-# order they were first recorded: the names are given among them all, so that a file of
-# one date or one filter names a column as a file of another, and as the OGC API does
-# (helper-112: "h112zone" on 2016-01-01 and "h112zone_1" today, once a later hazard
-# brought "H112ZONE"); and in that order, so that a column keeps its name when a later
-# upload brings one it could be confused with (helper-113: named in the order of their
-# characters, "Zq59912" had become "Zq59912_1" in every file once "ZQ59912" came).
-# Records are never deleted, a withdrawn one included: a name, once given, stays.
-_OWN_KEYS: Final = {
-    "hazard_id": (
-        "SELECT k FROM hazard_revision r, jsonb_object_keys(r.attributes) k"
-        " WHERE r.attributes <> '{}'::jsonb GROUP BY k ORDER BY min(r.id), k"
-    ),
-    "release_id": (
-        "SELECT k FROM (SELECT k, r.recorded_at AS at FROM release r,"
-        " jsonb_object_keys(r.attributes) k WHERE r.attributes <> '{}'::jsonb"
-        " UNION ALL SELECT k, o.recorded_at FROM outside_release o,"
-        " jsonb_object_keys(o.attributes) k WHERE o.attributes <> '{}'::jsonb) x"
-        " GROUP BY k ORDER BY min(at), k"
-    ),
-}
+    return TAKEN[layout.id_column]
 
 
 def register_names(session: Session, layout: Layout = HAZARDS) -> dict[str, str]:
     """Every own column of the register's records (hazards, or releases by ``layout``)
     with its name in any file or feature (``own_names``), kept until the data change."""
-
-    def compute() -> dict[str, str]:
-        keys = [str(k) for (k,) in session.execute(text(_OWN_KEYS[layout.id_column]))]
-        return own_names(keys, _taken(layout))
-
-    return kept(session, "register.own_names", layout.id_column, compute)
+    return kept(
+        session,
+        "register.own_names",
+        layout.id_column,
+        lambda: registered_names(session, layout.id_column),
+    )
 
 
 def _extra_columns(
@@ -316,9 +218,6 @@ def _extra_columns(
     return {key: named[key] for key in sorted(keys)}
 
 
-# Control characters in a column's name (kept from an upload before they were taken out
-# there): no file format names a field with them.
-_NAME_NOISE = re.compile("[\x00-\x1f\x7f]")
 # KML's too: GDAL writes a field's name into the XML as it is (<SimpleData name="…">), so a
 # column named with a quote and markup wrote its own elements into every KML of the
 # register, and a record is kept for good (found by an attack on our own instance).

@@ -105,6 +105,9 @@ class SubmissionReview:
     columns: list[str]  # the attributes of the features, template fields first
     bounds: list[list[float]] | None  # [[south, west], [north, east]] of the features
     features_in_error: int = 0  # features with an error: approving in part leaves them out
+    # errors of the whole file (read in a zone that puts it outside the country, say): they
+    # block approving in part too, which the page had offered (helper-115)
+    file_errors: int = 0
     # awaiting review, and the records or reference lists validation reads have changed
     # since its features were checked: approving checks them all again first
     checked_again: bool = False
@@ -308,16 +311,16 @@ def submission_review(
     bounds = None
     if extent[0] is not None:
         bounds = [[float(extent[1]), float(extent[0])], [float(extent[3]), float(extent[2])]]
-    in_error = (
-        session.scalar(
+    in_error, of_the_file = (
+        session.execute(
             text(
-                "SELECT count(DISTINCT row_number) FROM finding WHERE submission_id = :s"
-                " AND row_number IS NOT NULL AND severity = 'error'"
+                "SELECT count(DISTINCT row_number), count(*) FILTER (WHERE row_number IS NULL)"
+                " FROM finding WHERE submission_id = :s AND severity = 'error'"
             ),
             params,
-        )
+        ).one()
         if errors
-        else 0
+        else (0, 0)
     )
     return SubmissionReview(
         dict(sub._mapping),
@@ -331,6 +334,7 @@ def submission_review(
         columns,
         bounds,
         int(in_error or 0),
+        int(of_the_file or 0),
         sub.status in (SubmissionStatus.UPLOADED, SubmissionStatus.VALIDATED)
         and sub.validated_against is not None  # None: found by approval checking it again
         and _without_day(sub.validated_against)

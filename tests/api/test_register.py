@@ -32,13 +32,14 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from ims.config import get_settings
+from ims.db.own_columns import HAZARD_NAMES_TAKEN, own_names
 from ims.db.place_names import load_place_names
 from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod
 from ims.domain.place_names import PlaceNameRow
 from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
 from ims.queries.register import RegisterFilter, admin_choices, register
-from ims.queries.register_files import HAZARD_NAMES_TAKEN, own_names, shapefile_names
+from ims.queries.register_files import shapefile_names
 from ims.reports.article7 import ReportScope, remaining
 from ims.sample.demo import load_demo
 from tests.gis import gis_read
@@ -2034,3 +2035,40 @@ def test_one_caller_holds_all_but_one_of_the_turns_for_files(
         done.set()
         thread.join()
     assert client.get("/api/v1/releases.csv").status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "gpkg"])
+def test_a_boundaries_file_sent_back_as_it_was_changes_nothing_in_any_format(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path, fmt: str
+) -> None:
+    """The CSV gives an own column's numbers and yes/no as text ("22.23"): sent back as
+    it was, each hazard had been "already recorded, and this feature changes Area (ha),
+    Easting and Northing" (helper-115); and in every format "Village", named "Village_1"
+    in a register that first recorded "village", came back as a new column. Sent back as
+    it was, it is the hazard as recorded, in every format: nothing to record."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "NUM-1",
+                HazardStatus.SHA,
+                box(102.7, 19.7, 102.71, 19.71),
+                dt.date(2020, 1, 1),
+                attributes={"Area (ha)": 22.23, "Easting": 500000, "Checked": True, "Village": "x"},
+            )
+        ],
+    )
+    session.flush()
+    reviewer = client_as("reviewer")
+    taken = reviewer.get(f"/api/v1/hazards.{fmt}", params={"geometry": "boundary", "q": "NUM-1"})
+    assert taken.status_code == 200, taken.text
+    path = tmp_path / f"back.{fmt}"
+    path.write_bytes(taken.content)
+    staged = _uploaded(reviewer, path)
+    [error] = [f for f in staged["findings"] if f["severity"] == "error"]
+    assert error["message"] == (
+        "hazard NUM-1 is recorded already as this feature gives it (the same boundary, "
+        "status and estimates): there is nothing to record"
+    )
+    kept = [f["message"] for f in staged["findings"] if "own attributes" in f["message"]]
+    assert kept and kept[0].endswith(": Area (ha), Checked, Easting, Village"), kept

@@ -1547,3 +1547,46 @@ def test_the_crs_chosen_for_a_file_in_the_templates_names_is_remembered_alone(
     )
     refused = post(client, other, organisation="MAG").json()  # type: ignore[attr-defined]
     assert "remembered" not in json.dumps(refused), refused
+
+
+def test_a_file_is_read_in_the_crs_of_the_mapping_it_is_read_with(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    """An organisation sends its database's export (a mapping, UTM 48N on WGS 84) and files
+    in the template's names (Indian 1954's zone 48, kept alone): each file declaring none
+    is read in its own kind's. The latest kept had been used for both, and a file of the
+    mapping was read in Indian 1954's zone, 532 m off, with no error (helper-115)."""
+    mapped = operators_file(tmp_path, "mapped", prj=False)  # WGS 84 / UTM 48N
+    first = post(client, mapped, organisation="MAG", mapping=MAPPING, crs="EPSG:32648")
+    assert first.status_code == 201 and first.json()["errors"] == 0  # type: ignore[attr-defined]
+    square = box(103.6, 19.5, 103.605, 19.505)
+    template = hazard_frame([{"hazard_id": "IND-1"}], [square])
+    indian = write_zip(template, tmp_path, "indian", crs=23948, keep_prj=False)
+    second = post(client, indian, organisation="MAG", crs="EPSG:23948")
+    assert second.status_code == 201 and second.json()["errors"] == 0  # type: ignore[attr-defined]
+    # the next of each kind, sent without a CRS: offered and read in its own kind's
+    again = operators_file(tmp_path, "mapped2", prj=False)
+    assert inspect(client, again, organisation="MAG").json()["remembered_crs"] == "EPSG:32648"  # type: ignore[attr-defined]
+    sent = post(client, again, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert sent["crs"] == "EPSG:32648" and sent["errors"] == 0, sent
+    [x, y] = session.execute(
+        text(
+            "SELECT ST_XMin(geom), ST_YMin(geom) FROM submission_feature"
+            " WHERE submission_id = :s AND row_number = 1"
+        ),
+        {"s": sent["id"]},
+    ).one()
+    assert (x, y) == (pytest.approx(103.2, abs=1e-7), pytest.approx(19.4, abs=1e-7))
+    more = write_zip(
+        template.assign(hazard_id=["IND-2"]), tmp_path, "indian2", crs=23948, keep_prj=False
+    )
+    assert inspect(client, more, organisation="MAG").json()["remembered_crs"] == "EPSG:23948"  # type: ignore[attr-defined]
+    read = post(client, more, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert read["crs"] == "EPSG:23948" and read["errors"] == 0, read
+    # a file in the template's names refused for its columns is not told of the mapping
+    # of other columns it needs none of (helper-115)
+    wide = template.assign(hazard_id=["WIDE-1"], **{f"c{i}": ["x"] for i in range(201)})
+    refused = post(client, write_zip(wide, tmp_path, "wide"), organisation="MAG")
+    assert refused.status_code == 400  # type: ignore[attr-defined]
+    detail = refused.json()["detail"]  # type: ignore[attr-defined]
+    assert "201 columns" in detail and "mapping" not in detail, detail

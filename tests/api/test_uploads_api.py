@@ -970,6 +970,10 @@ def test_a_file_read_in_the_wrong_utm_zone_is_told_the_zone_that_fits(
     zone_said = [f["message"] for f in staged["findings"] if f["code"] == "other_utm_zone"]
     assert len(zone_said) == 1 and staged["errors"] == 31  # the one error, 30 outside
     reviewer = client_as("reviewer")
+    # nor offered on its page (helper-115: its button was there, and refused when clicked)
+    page = reviewer.get(f"/submissions/{staged['id']}").text
+    assert 'disabled title="an error of the whole file blocks it"' in page
+    assert "Nothing: an error of the whole file blocks" in page and "preview-summary" not in page
     other = post(client, good_zip(tmp_path)).json()  # type: ignore[attr-defined]
     assert reviewer.post(f"/api/v1/submissions/{other['id']}/approve").status_code == 200
     partly = reviewer.post(f"/api/v1/submissions/{staged['id']}/approve", params={"partial": True})

@@ -87,4 +87,21 @@ def test_a_datum_of_the_files_own_gets_its_zone_by_name() -> None:
     )
     read = frame.to_crs(written).set_crs(own, allow_override=True).to_crs(4326)
     zone = other_utm_zone(read, own, LAOS)
-    assert zone is not None and zone.code is None and zone.name.endswith("UTM zone 48N")
+    assert zone is not None and zone.code is None and zone.zone == "48N"
+
+
+def test_a_datum_of_the_files_own_is_not_named_by_a_code_that_is_nearly_it() -> None:
+    """An Everest datum with a shift of its own, as a .prj written by GDAL names it
+    ("unknown"): PROJ at its default confidence had called its zone 47 Indian 1954's
+    EPSG:23947, which put features 134-363 m off (helper-115)."""
+    own = CRS.from_wkt(
+        CRS.from_proj4(
+            "+proj=utm +zone=47 +ellps=evrst30 +towgs84=44.585,-131.212,-39.544,0,0,0,0 +units=m"
+        ).to_wkt("WKT1_GDAL")
+    )
+    frame = gpd.GeoDataFrame(
+        geometry=[box(lon, 18.0, lon + 0.001, 18.001) for lon in (104.0, 105.0)], crs=4326
+    )
+    read = frame.to_crs(32648).set_crs(own, allow_override=True).to_crs(4326)  # zone 48's
+    zone = other_utm_zone(read, own, LAOS)
+    assert zone is not None and zone.code is None and zone.zone == "48N"

@@ -152,7 +152,8 @@ def test_the_upload_page_suggests_for_a_releases_register_file_what_an_upload_re
     """The page had suggested the register's area_m2 (the area ims counted) for the
     template's area_m2 (the operator's stated area), and no kind: sent with the page's
     mapping, the counted area was read as the stated one."""
-    from ims.queries.register_files import RELEASE_COLUMNS, RELEASE_SHAPEFILE_NAMES
+    from ims.db.own_columns import RELEASE_COLUMNS
+    from ims.queries.register_files import RELEASE_SHAPEFILE_NAMES
 
     names = RELEASE_SHAPEFILE_NAMES if shapefile else {c: c for c in RELEASE_COLUMNS}
     row = {
@@ -327,6 +328,20 @@ def test_own_columns_lose_control_characters_and_a_file_of_too_many_is_refused()
         apply_mapping(wide, "hazards", mapping)
     at_most = national([{"fileId": "LA-1", **{f"c{i}": i for i in range(200)}}])
     assert len(apply_mapping(at_most, "hazards", mapping).attrs["extra_fields"]) == 200
+
+
+def test_an_own_column_empty_in_every_feature_is_neither_kept_nor_counted_nor_named() -> None:
+    """A register file sent back holds every own column of the register, most of them
+    empty: they were counted against the 200 a file keeps (helper-114), and an empty one
+    still took its name from another (helper-115: "Vil\x01lage" became "Village_2")."""
+    rows = [
+        {"fileId": f"LA-{k}", "Village": None, "Vil\x01lage": "Ban Na", "zero": 0} for k in range(2)
+    ]
+    frame = national(rows).assign(**{f"blank{i}": ["", " "] for i in range(250)})
+    mapped = apply_mapping(frame, "hazards", MappingDocument(fields={"hazard_id": "fileId"}))
+    assert mapped.attrs["extra_fields"] == ["Village", "zero"]  # a 0 is a value
+    assert mapped.attrs["empty_fields"] == ["Village", *(f"blank{i}" for i in range(250))]
+    assert mapped[field_maps.ATTRIBUTES].iloc[0] == {"Village": "Ban Na", "zero": 0}
 
 
 def test_a_date_cell_reads_as_a_date_and_a_time_is_kept() -> None:
