@@ -8,6 +8,7 @@ own keys (``ims.ingest.submissions``). Both read them here.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from typing import Final
@@ -51,6 +52,47 @@ RELEASE_COLUMNS: Final = (
 # estimates in force (`munitions`) and an empty `revised` for the day each revision takes
 # effect, both template fields.
 BOUNDARY_COLUMNS: Final = (*COLUMNS[:10], "revised", *COLUMNS[10:], "munitions")
+
+# The register's columns as a shapefile names them (at most 10 characters).
+SHAPEFILE_NAMES: Final = {
+    "hazard_id": "hazard_id",
+    "status": "status",
+    "contamination": "contam",
+    "admin1_code": "adm1_code",
+    "admin1_name": "adm1_name",
+    "admin2_code": "adm2_code",
+    "admin2_name": "adm2_name",
+    "remaining_m2": "remain_m2",
+    "boundary_m2": "bound_m2",
+    "recorded": "recorded",
+    "operator": "operator",
+    "marked": "marked",
+    "used_from": "used_from",
+    "used_to": "used_to",
+}
+
+BOUNDARY_SHAPEFILE_NAMES: Final = {
+    **SHAPEFILE_NAMES,
+    "revised": "revised",
+    "munitions": "munitions",
+}
+RELEASE_SHAPEFILE_NAMES: Final = {
+    "release_id": "release_id",
+    "hazard_id": "hazard_id",
+    "contamination": "contam",
+    "method": "method",
+    "released": "released",
+    "operator": "operator",
+    "area_m2": "area_m2",
+    "outside_m2": "outside_m2",
+    "stated_area_m2": "stated_m2",
+    "items": "items",
+    "admin1_code": "adm1_code",
+    "admin1_name": "adm1_name",
+    "admin2_code": "adm2_code",
+    "admin2_name": "adm2_name",
+}
+
 
 # Names a file keeps for itself: a GeoPackage's feature id and geometry, the CSV's point and
 # WKT. An upload's column of that name (QGIS writes "fid") made every GeoPackage export
@@ -138,3 +180,64 @@ def registered_names(session: Session, id_column: str) -> dict[str, str]:
     ("release_id") with its name in any file or feature, in the order first recorded."""
     keys = [str(k) for (k,) in session.execute(text(_OWN_KEYS[id_column]))]
     return own_names(keys, TAKEN[id_column])
+
+
+def shapefile_names(
+    columns: Sequence[str], short: dict[str, str] = SHAPEFILE_NAMES
+) -> dict[str, str]:
+    """Each column's name in a shapefile: unique, at most 10 bytes. A name in a script
+    other than Latin that does not fit is "f_" and 8 hexadecimal digits of its SHA-1, not
+    its first bytes: "ບ້ານ" (village, 12 bytes) had been cut to "ບ້າ", another word (a GIS
+    user's review, helper-110). The same column has the same name in every file, whatever
+    columns are beside it (numbered by place, a column sorting earlier had renumbered it:
+    helper-112). The zip's fields.csv names each column whole."""
+    names: dict[str, str] = {}
+    taken: set[str] = set()
+    for column in columns:
+        if column in short:
+            stem = short[column]
+        elif len(column.encode("utf-8")) <= 10 or all(ord(c) < 0x250 for c in column):
+            stem = column  # (Latin letters, accents too, keep their sense when cut)
+        else:
+            digest = hashlib.sha1(column.encode("utf-8"), usedforsecurity=False)
+            stem = f"f_{digest.hexdigest()[:8]}"
+        name, n = bytes_of(stem, 10), 1
+        while name.lower() in taken:
+            suffix = f"_{n}"
+            name = bytes_of(stem, 10 - len(suffix)) + suffix
+            n += 1
+        taken.add(name.lower())
+        names[column] = name
+    return names
+
+
+def bytes_of(name: str, size: int) -> str:
+    """The longest start of ``name`` that is at most ``size`` bytes in UTF-8 (a shapefile's
+    field name is 10 bytes: a Lao name cut at 10 characters was cut inside a character, and
+    GDAL could not read the file)."""
+    return name.encode("utf-8")[:size].decode("utf-8", "ignore")
+
+
+def names_back(session: Session, id_column: str, *, shapefile: bool = False) -> dict[str, str]:
+    """Every name under which the register's files write one of its own columns, with the
+    column's key: its own, its name in the GeoPackage, the CSV and the workbook ("Village_1"
+    for a "Village" recorded after "village"), and with ``shapefile`` its name in a
+    shapefile, which is at most 10 bytes ("village_na", "f_1a2b3c4d"). A register file sent
+    back is read under the keys (``ims.ingest.submissions``): a shapefile's had come back
+    as new columns beside the register's own. Names are given once and in the order the
+    register first recorded its columns, so a file names each column as when it was
+    written; each name is one column's."""
+    registered = registered_names(session, id_column)
+    back = {key: key for key in registered}
+    back.update({name: key for key, name in registered.items()})
+    if shapefile:
+        fixed, short = (
+            (BOUNDARY_COLUMNS, BOUNDARY_SHAPEFILE_NAMES)
+            if id_column == "hazard_id"
+            else (RELEASE_COLUMNS, RELEASE_SHAPEFILE_NAMES)
+        )
+        # as the shapefile is written (ims.queries.register_files): the register's columns
+        # first, then every own column by its name in the other files
+        cut = shapefile_names(list(dict.fromkeys([*fixed, *registered.values()])), short)
+        back.update({cut[name]: key for key, name in registered.items()})
+    return back

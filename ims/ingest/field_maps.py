@@ -43,7 +43,7 @@ import math
 import re
 import shlex
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -602,11 +602,17 @@ def _columns_named(columns: list[str], file_names: dict[str, str] | None) -> dic
 
 
 def apply_mapping(
-    frame: Any, kind: str, mapping: MappingDocument, file_names: dict[str, str] | None = None
+    frame: Any,
+    kind: str,
+    mapping: MappingDocument,
+    file_names: dict[str, str] | None = None,
+    registered: Callable[[], Collection[str]] | None = None,
 ) -> Any:
     """The file's layer in the template's fields; its other columns kept as attributes.
     ``file_names``: the file's own names of columns renamed as it was read; a mapping may
-    name them so.
+    name them so. ``registered``: the names under which the register's files write the
+    own columns its records hold, asked for only when the file has more than
+    ``OWN_COLUMNS_MAX`` of its own: those are not new to the register, and are not counted.
 
     A mapping that does not suit the template raises InvalidRequest; a file without a field
     the mapping reads, or without a required field, raises InvalidUpload.
@@ -688,12 +694,22 @@ def apply_mapping(
     # and a register of more than 200 had been refused (helper-114)
     empty = [c for c in extras if all(blank(v) for v in frame[c].dropna())]
     extras = [c for c in extras if c not in set(empty)]
-    if len(extras) > OWN_COLUMNS_MAX:
+    # the limit keeps the register's columns few; a register file sent back brings those
+    # the register holds already, which add none (helper-115: a register of 201 own
+    # columns could not take back its own file, to correct one hazard)
+    new = extras
+    if len(extras) > OWN_COLUMNS_MAX and registered is not None:
+        known = set(registered())
+        new = [c for c in extras if c not in known]
+    if len(new) > OWN_COLUMNS_MAX:
+        already = len(extras) - len(new)
+        known_ones = f" nor the register's already ({already:,} others are)" if already else ""
         raise InvalidUpload(
-            f"the file has {len(extras):,} columns that are not fields of the template; ims "
-            f"keeps at most {OWN_COLUMNS_MAX} with each record (every register file and map "
-            "reader carries them): leave out those you do not need, or match them to the "
-            "template's fields"
+            f"the file has {len(new):,} columns that are not fields of the template"
+            f"{known_ones}"
+            f"; ims keeps at most {OWN_COLUMNS_MAX} new ones with a file's records (every "
+            "register file and map reader carries them): leave out those you do not need, "
+            "or match them to the template's fields"
         )
     # (an empty column, not kept, takes no name: helper-115)
     names = own_names(
@@ -947,11 +963,19 @@ def remembered_crs(
     template's own names; else the latest any mapping holds. The latest alone had read a
     file of one mapping in the zone chosen for another kind of file, 532 m off and unsaid
     (helper-115)."""
+    source = crs_source(frame, remembered, file_names)
+    return source.mapping.crs if source is not None else None
+
+
+def crs_source(
+    frame: Any, remembered: Sequence[Remembered], file_names: dict[str, str] | None = None
+) -> Remembered | None:
+    """The remembered mapping whose coordinate system ``remembered_crs`` gives."""
     mapping, fits = chosen(frame, remembered, file_names)
     if fits and mapping is not None and mapping.mapping.crs:
-        return mapping.mapping.crs
-    alone = next((r.mapping.crs for r in remembered if not r.mapping and r.mapping.crs), None)
-    return alone or next((r.mapping.crs for r in remembered if r.mapping.crs), None)
+        return mapping
+    alone = next((r for r in remembered if not r.mapping and r.mapping.crs), None)
+    return alone or next((r for r in remembered if r.mapping.crs), None)
 
 
 def remember_mapping(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -35,7 +36,7 @@ from ims.db import audit, reference
 from ims.db.audit import Actor, as_actor
 from ims.db.bulk import ewkb_hex
 from ims.db.models import Finding, Organisation, Submission
-from ims.db.own_columns import registered_names
+from ims.db.own_columns import names_back
 from ims.domain.enums import (
     SubmissionStatus,
     UploadKind,
@@ -157,29 +158,27 @@ def _other_zone(
 _NUMBERED = re.compile(r"_\d+$")
 
 
-def _as_registered(session: Session, kind: str, frame: gpd.GeoDataFrame) -> None:
+def _as_registered(
+    frame: gpd.GeoDataFrame, back: Callable[[], dict[str, str]], *, shapefile: bool
+) -> None:
     """The file's own columns named as the register's files name them back under the
-    register's own key: "Village_1" for the "Village" of a register that first recorded
-    "village". A register file sent back as it was had recorded a new column, and each
-    hazard left as it was had been "already recorded, and this feature changes
-    Village_1". Looked up only for a column numbered so (the register's names are given
-    by ``register_files.own_names``)."""
+    register's own keys (``back``: ``ims.db.own_columns.names_back``): "Village_1" for
+    the "Village" of a register that first recorded "village", a shapefile's "village_na"
+    for "village_name". A register file sent back as it was had recorded new columns, and
+    each hazard left as it was had been "already recorded, and this feature changes
+    Village_1". Looked up only for a shapefile or a column numbered so."""
     extras = frame.attrs.get("extra_fields", [])
-    if not any(_NUMBERED.search(c) for c in extras):
+    if not shapefile and not any(_NUMBERED.search(c) for c in extras):
         return
-    id_column = "hazard_id" if kind == UploadKind.HAZARDS else "release_id"
-    back = {
-        name: key
-        for key, name in registered_names(session, id_column).items()
-        if name != key and name in extras
-    }
-    if not back:
+    names = back()
+    renamed = {c: names[c] for c in extras if c in names and names[c] != c}
+    if not renamed:
         return
     frame[field_maps.ATTRIBUTES] = [
-        {(back[k] if k in back and back[k] not in row else k): v for k, v in row.items()}
+        {(renamed[k] if k in renamed and renamed[k] not in row else k): v for k, v in row.items()}
         for row in frame[field_maps.ATTRIBUTES]
     ]
-    frame.attrs["extra_fields"] = [back.get(c, c) for c in extras]
+    frame.attrs["extra_fields"] = list(dict.fromkeys(renamed.get(c, c) for c in extras))
 
 
 def _country(session: Session) -> Any:
@@ -1015,11 +1014,18 @@ def stage(
             if RECORD_ID not in read.frame.columns and not _in_template_names(read.frame, kind):
                 ignored_mapping = remembered
     labelled = _read_by_label(kind, in_use, read.file_names)
+    # the names the register's files give its own columns, looked up once and only where
+    # needed (a query over every record's own columns)
+    shapefile = read.encoding is not None
+    id_column = "hazard_id" if kind == UploadKind.HAZARDS else "release_id"
+    back_names = functools.cache(lambda: names_back(session, id_column, shapefile=shapefile))
     if labelled:
         in_use = in_use.with_fields(labelled)
         origin = origin or "labels"
     try:
-        frame = field_maps.apply_mapping(read.frame, kind, in_use, read.file_names)
+        frame = field_maps.apply_mapping(
+            read.frame, kind, in_use, read.file_names, registered=lambda: back_names()
+        )
     except (InvalidRequest, InvalidUpload) as exc:
         # a mapping not used is not named in the error of a file that needs none, as its
         # warning is not (helper-115: a file in the template's names, refused for its
@@ -1029,7 +1035,7 @@ def stage(
             raise
         used = origin == "remembered"
         raise type(exc)(f"{exc.detail} ({remembered.explained(used=used)})") from None
-    _as_registered(session, kind, frame)
+    _as_registered(frame, back_names, shapefile=shapefile)
     # (the record id ims itself keeps from a form's export is not the file's to explain)
     extras = [
         c for c in frame.attrs.get("extra_fields", []) if c not in expected and c != RECORD_ID

@@ -13,7 +13,6 @@ full name.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
 import math
@@ -38,11 +37,16 @@ from sqlalchemy.orm import Session
 from ims.cells import csv_text, workbook_bytes, xlsx_values
 from ims.db.own_columns import (
     BOUNDARY_COLUMNS,
+    BOUNDARY_SHAPEFILE_NAMES,
     COLUMNS,
     RELEASE_COLUMNS,
+    RELEASE_SHAPEFILE_NAMES,
+    SHAPEFILE_NAMES,
     TAKEN,
+    bytes_of,
     own_names,
     registered_names,
+    shapefile_names,
 )
 from ims.ingest.blank_template import GPKG_OPTIONS
 from ims.queries.register import HazardRow
@@ -57,45 +61,12 @@ MEDIA_TYPES: Final = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-# The register's columns as a shapefile names them (at most 10 characters).
-SHAPEFILE_NAMES: Final = {
-    "hazard_id": "hazard_id",
-    "status": "status",
-    "contamination": "contam",
-    "admin1_code": "adm1_code",
-    "admin1_name": "adm1_name",
-    "admin2_code": "adm2_code",
-    "admin2_name": "adm2_name",
-    "remaining_m2": "remain_m2",
-    "boundary_m2": "bound_m2",
-    "recorded": "recorded",
-    "operator": "operator",
-    "marked": "marked",
-    "used_from": "used_from",
-    "used_to": "used_to",
-}
 LAYER: Final = "hazards"
 # GDAL's KML writes a coordinate with 15 significant digits: a part meeting another at a
 # point moved by 1e-13° crossed it, and 27 of a province's 269 hazards read back invalid
 # (found by helper-87). The KML's polygons are snapped first to a grid of 1e-9° (0.1 mm),
 # whose points it writes exactly, with GEOS keeping them valid.
 KML_GRID: Final = 1e-9
-RELEASE_SHAPEFILE_NAMES: Final = {
-    "release_id": "release_id",
-    "hazard_id": "hazard_id",
-    "contamination": "contam",
-    "method": "method",
-    "released": "released",
-    "operator": "operator",
-    "area_m2": "area_m2",
-    "outside_m2": "outside_m2",
-    "stated_area_m2": "stated_m2",
-    "items": "items",
-    "admin1_code": "adm1_code",
-    "admin1_name": "adm1_name",
-    "admin2_code": "adm2_code",
-    "admin2_name": "adm2_name",
-}
 
 
 class Row(Protocol):
@@ -159,7 +130,7 @@ RELEASES: Final = Layout(
 # estimates to revise (a QGIS round trip by an operator's data manager, helper-94).
 BOUNDARIES: Final = Layout(
     BOUNDARY_COLUMNS,
-    {**SHAPEFILE_NAMES, "revised": "revised", "munitions": "munitions"},
+    BOUNDARY_SHAPEFILE_NAMES,
     LAYER,
     "hazard_id",
     ("recorded", "revised", "marked"),
@@ -288,47 +259,11 @@ def _records(rows: Sequence[Row], extra: dict[str, str], layout: Layout) -> list
     return records
 
 
-def shapefile_names(
-    columns: Sequence[str], short: dict[str, str] = SHAPEFILE_NAMES
-) -> dict[str, str]:
-    """Each column's name in a shapefile: unique, at most 10 bytes. A name in a script
-    other than Latin that does not fit is "f_" and 8 hexadecimal digits of its SHA-1, not
-    its first bytes: "ບ້ານ" (village, 12 bytes) had been cut to "ບ້າ", another word (a GIS
-    user's review, helper-110). The same column has the same name in every file, whatever
-    columns are beside it (numbered by place, a column sorting earlier had renumbered it:
-    helper-112). The zip's fields.csv names each column whole."""
-    names: dict[str, str] = {}
-    taken: set[str] = set()
-    for column in columns:
-        if column in short:
-            stem = short[column]
-        elif len(column.encode("utf-8")) <= 10 or all(ord(c) < 0x250 for c in column):
-            stem = column  # (Latin letters, accents too, keep their sense when cut)
-        else:
-            digest = hashlib.sha1(column.encode("utf-8"), usedforsecurity=False)
-            stem = f"f_{digest.hexdigest()[:8]}"
-        name, n = _bytes_of(stem, 10), 1
-        while name.lower() in taken:
-            suffix = f"_{n}"
-            name = _bytes_of(stem, 10 - len(suffix)) + suffix
-            n += 1
-        taken.add(name.lower())
-        names[column] = name
-    return names
-
-
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _xml_text(value: Any) -> Any:
     return _NOT_XML.sub("\ufffd", value) if isinstance(value, str) else value
-
-
-def _bytes_of(name: str, size: int) -> str:
-    """The longest start of ``name`` that is at most ``size`` bytes in UTF-8 (a shapefile's
-    field name is 10 bytes: a Lao name cut at 10 characters was cut inside a character, and
-    GDAL could not read the file)."""
-    return name.encode("utf-8")[:size].decode("utf-8", "ignore")
 
 
 SHAPEFILE_TEXT_BYTES = 254  # a shapefile's text field holds at most this many bytes
@@ -352,7 +287,7 @@ def _cut_to_shapefile_text(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, d
         ]
         if any(long):
             frame[column] = [
-                _bytes_of(v, SHAPEFILE_TEXT_BYTES) if too_long else v
+                bytes_of(v, SHAPEFILE_TEXT_BYTES) if too_long else v
                 for v, too_long in zip(values, long, strict=True)
             ]
             cut[str(column)] = sum(long)

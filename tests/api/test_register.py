@@ -2037,7 +2037,7 @@ def test_one_caller_holds_all_but_one_of_the_turns_for_files(
     assert client.get("/api/v1/releases.csv").status_code == 200
 
 
-@pytest.mark.parametrize("fmt", ["csv", "xlsx", "gpkg"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "gpkg", "zip"])
 def test_a_boundaries_file_sent_back_as_it_was_changes_nothing_in_any_format(
     seeded: None, session: Session, client_as: ClientAs, tmp_path: Path, fmt: str
 ) -> None:
@@ -2054,7 +2054,14 @@ def test_a_boundaries_file_sent_back_as_it_was_changes_nothing_in_any_format(
                 HazardStatus.SHA,
                 box(102.7, 19.7, 102.71, 19.71),
                 dt.date(2020, 1, 1),
-                attributes={"Area (ha)": 22.23, "Easting": 500000, "Checked": True, "Village": "x"},
+                attributes={
+                    "Area (ha)": 22.23,
+                    "Easting": 500000,
+                    "Checked": True,
+                    "Village": "x",
+                    "village_name_lao": "ບ້ານນາ",
+                    "ບ້ານ": "ນາ",
+                },
             )
         ],
     )
@@ -2071,4 +2078,63 @@ def test_a_boundaries_file_sent_back_as_it_was_changes_nothing_in_any_format(
         "status and estimates): there is nothing to record"
     )
     kept = [f["message"] for f in staged["findings"] if "own attributes" in f["message"]]
-    assert kept and kept[0].endswith(": Area (ha), Checked, Easting, Village"), kept
+    assert kept and kept[0].endswith(
+        ": Area (ha), Checked, Easting, Village, village_name_lao, ບ້ານ"
+    ), kept
+
+
+def test_a_register_file_with_more_own_columns_than_a_file_brings_comes_back_to_be_edited(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """A file brings at most 200 own columns new to the register; those the register holds
+    already add none. A register of 201 own columns with values could not take back its
+    own file to correct one hazard: "201 columns that are not fields of the template"
+    (helper-115). A file of new columns past the limit is still refused, counting them."""
+    held = {f"c{i:03d}": f"v{i}" for i in range(201)}
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "WIDE-1",
+                HazardStatus.SHA,
+                box(102.7, 19.7, 102.71, 19.71),
+                dt.date(2020, 1, 1),
+                attributes=held,
+            )
+        ],
+    )
+    session.flush()
+    reviewer = client_as("reviewer")
+    taken = reviewer.get("/api/v1/hazards.gpkg", params={"geometry": "boundary", "q": "WIDE-1"})
+    assert taken.status_code == 200, taken.text
+    frame = _read_back(taken.content, "gpkg", tmp_path)
+    frame["c007"] = "corrected"
+    frame["revised"] = pd.Timestamp("2024-06-01")
+    path = tmp_path / "back.gpkg"
+    pyogrio.write_dataframe(frame, path, layer="hazards")
+    staged = _uploaded(reviewer, path)
+    assert staged["errors"] == 0, staged["findings"]
+    approved = client_as("admin").post(f"/api/v1/submissions/{staged['id']}/approve")
+    assert approved.status_code == 200, approved.text
+    session.expire_all()
+    revised = session.scalar(
+        text(
+            "SELECT r.attributes FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id "
+            "WHERE h.reference = 'WIDE-1' AND r.effective = '2024-06-01'"
+        )
+    )
+    assert revised == held | {"c007": "corrected"}
+    # 201 columns new to the register beside its own: refused, and the message counts them
+    wider = frame.assign(**{f"n{i:03d}": "x" for i in range(201)})
+    path = tmp_path / "wider.gpkg"
+    pyogrio.write_dataframe(wider, path, layer="hazards")
+    refused = reviewer.post(
+        "/api/v1/submissions",
+        files={"file": (path.name, path.read_bytes())},
+        data={"kind": "hazards"},
+    )
+    assert refused.status_code == 400
+    assert refused.json()["detail"].startswith(
+        "the file has 201 columns that are not fields of the template nor the register's "
+        "already (201 others are); ims keeps at most 200 new ones"
+    ), refused.json()["detail"]
