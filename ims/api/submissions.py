@@ -260,6 +260,11 @@ class InspectionPublic(BaseModel):
         "mapping for its files that declare none, where the coordinates fit it (degrees or "
         "metres); an upload without `crs` reads a map layer in it",
     )
+    remembered_crs_alone: RememberedPublic | None = Field(
+        None,
+        description="`remembered_crs` where it is kept alone, for the organisation's files in "
+        "the template's own names (a mapping of no columns): its `id` forgets it",
+    )
     projected: bool = Field(
         default=False,
         description="the file declares no CRS and its coordinates are too large for "
@@ -586,6 +591,11 @@ async def inspect_submission(
         feature_count=found.feature_count,
         crs=found.crs,
         remembered_crs=found.remembered_crs,
+        remembered_crs_alone=(
+            _remembered_public(found.remembered_crs_alone, fits=False)
+            if found.remembered_crs_alone is not None
+            else None
+        ),
         projected=found.projected,
         columns=[
             ColumnPublic(

@@ -155,6 +155,9 @@ class Inspection:
     # with its mapping, where the coordinates fit it (helper-105 chose the UTM zone again
     # for every workbook)
     remembered_crs: str | None = None
+    # that coordinate system where it is kept alone, for files in the template's own names
+    # (a mapping of no columns): the page offers to forget it, as it does a mapping
+    remembered_crs_alone: field_maps.Remembered | None = None
 
 
 def suggest(
@@ -358,7 +361,8 @@ def inspect_upload(
         origin[field_maps.DATES] = "cells"
     projected = read.crs_was_stated and _beyond_degrees(frame)  # (stated here: EPSG:4326)
     # that of the mapping the file is read with, as staging reads it (helper-115)
-    remembered_crs = field_maps.remembered_crs(read.frame, remembered, read.file_names)
+    source = field_maps.crs_source(read.frame, remembered, read.file_names)
+    remembered_crs = source.mapping.crs if source is not None else None
     if remembered_crs and (
         not read.crs_was_stated or CRS.from_user_input(remembered_crs).is_geographic == projected
     ):
@@ -384,6 +388,9 @@ def inspect_upload(
         ),
         munition_codes=sorted(munition_codes, key=str.casefold),
         remembered_crs=remembered_crs,
+        remembered_crs_alone=(
+            source if remembered_crs and source is not None and not source.mapping else None
+        ),
     )
 
 

@@ -261,6 +261,12 @@
         "the organisation's files before; change it if this file's coordinates are in another";
       crsNote.classList.remove("bad");
     }
+    // kept alone (for files in the template's names, which need no mapping): forgotten
+    // here, as a mapping is; it had been shown with no way to forget it but the CLI's
+    $("forget-crs").hidden = !(!data.crs && data.remembered_crs_alone);
+    if (data.remembered_crs_alone) {
+      $("forget-crs").textContent = `Forget ${data.remembered_crs_alone.mapping.crs}`;
+    }
     // A remembered mapping this file does not fit is said only where the file needs one:
     // beside a file that names every required field as the template does, "not used" read
     // as something wrong with it (a new user's review).
@@ -508,6 +514,26 @@
     inspected.remembered = null;
     showRemembered(null);
     $("progress-text").textContent = "The remembered mapping is forgotten; the one below is remembered when you send the file.";
+  });
+
+  $("forget-crs").addEventListener("click", async () => {
+    const kept = inspected && inspected.remembered_crs_alone;
+    if (!kept) return;
+    const headers = {};
+    if (csrf) headers["X-CSRF-Token"] = csrf.content;
+    const query = new URLSearchParams({ organisation: kept.organisation, id: kept.id });
+    const response = await fetch(`/api/v1/submissions/mappings/${kept.kind}?${query}`, {
+      method: "DELETE", headers,
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      showError(data, response.status);
+      return;
+    }
+    inspected.remembered_crs_alone = null;
+    $("forget-crs").hidden = true;
+    $("crs-note").textContent = `${kept.mapping.crs}, remembered for the organisation's files, ` +
+      "is forgotten: choose the one this file's coordinates are in (it is remembered as you send it)";
   });
 
   // --- sending ----------------------------------------------------------------------------

@@ -1549,6 +1549,49 @@ def test_the_crs_chosen_for_a_file_in_the_templates_names_is_remembered_alone(
     assert "remembered" not in json.dumps(refused), refused
 
 
+def test_the_upload_page_forgets_a_crs_kept_alone(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    """The coordinate system kept alone for files in the template's names was offered on
+    the upload page, but its "Forget it" is the mapping's, and it has none: only `ims
+    mappings clear` forgot it, with every other mapping of the organisation. The
+    inspection names it with its number, which forgets it alone; one that comes with a
+    mapping is not offered so (forgetting it would forget the mapping)."""
+    mapped = operators_file(tmp_path, "mapped", prj=False)  # WGS 84 / UTM 48N, a mapping
+    assert (
+        post(client, mapped, organisation="MAG", mapping=MAPPING, crs="EPSG:32648").json()[  # type: ignore[attr-defined]
+            "errors"
+        ]
+        == 0
+    )
+    template = hazard_frame([{"hazard_id": "ALONE-1"}], [box(103.6, 19.5, 103.605, 19.505)])
+    first = write_zip(template, tmp_path, "first", crs=23948, keep_prj=False)
+    assert post(client, first, organisation="MAG", crs="EPSG:23948").json()["errors"] == 0  # type: ignore[attr-defined]
+    following = write_zip(
+        template.assign(hazard_id=["ALONE-2"]), tmp_path, "next", crs=23948, keep_prj=False
+    )
+    shown = inspect(client, following, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert shown["remembered_crs"] == "EPSG:23948"
+    alone = shown["remembered_crs_alone"]
+    assert alone["organisation"] == "MAG" and alone["mapping"]["crs"] == "EPSG:23948"
+    assert not alone["mapping"]["fields"] and alone["id"]
+    # a file of the mapping: its CRS comes with it, and is not offered alone
+    again = operators_file(tmp_path, "again", prj=False)
+    of_mapping = inspect(client, again, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert of_mapping["remembered_crs"] == "EPSG:32648"
+    assert of_mapping["remembered_crs_alone"] is None
+    forgotten = client.delete(
+        "/api/v1/submissions/mappings/hazards", params={"organisation": "MAG", "id": alone["id"]}
+    )
+    assert forgotten.status_code == 200, forgotten.text
+    after = inspect(client, following, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert after["remembered_crs_alone"] is None
+    assert after["remembered_crs"] == "EPSG:32648"  # the mapping's, the latest left: kept
+    mag = session.scalars(select(Organisation).where(Organisation.name == "MAG")).one()
+    [left] = field_maps.stored_mappings(session, mag, "hazards")
+    assert left.mapping.fields and left.mapping.crs == "EPSG:32648"
+
+
 def test_a_file_is_read_in_the_crs_of_the_mapping_it_is_read_with(
     client: TestClient, session: Session, tmp_path: Path
 ) -> None:

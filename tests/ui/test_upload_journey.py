@@ -780,3 +780,54 @@ def test_the_very_file_already_awaiting_review_is_said_before_it_is_sent_again(
         assert tab.errors == []
     finally:
         tab.page.context.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS.values(), ids=WIDTHS.keys())
+def test_a_crs_remembered_alone_is_offered_and_forgotten_on_the_page(
+    browser: Browser, site: LiveSite, width: int, tmp_path: Path
+) -> None:
+    """The UTM zone chosen for a file in the template's names is remembered alone (no
+    mapping): the next such file is read in it, and the page had no way to forget it
+    but the command line's, with every mapping of the organisation. It is forgotten
+    beside the choice it fills in."""
+    frame = hazard_frame([{"hazard_id": f"ZONE-{width}-1"}], [box(103.80, 18.97, 103.802, 18.972)])
+    first = write_zip(frame, tmp_path, "first", crs=32648, keep_prj=False)
+    again = write_zip(
+        frame.assign(hazard_id=[f"ZONE-{width}-2"]), tmp_path, "again", crs=32648, keep_prj=False
+    )
+    tab = watched(browser, site, "ui-operator", width)
+    try:
+        page = tab.page
+        open_settled(page, f"{site.url}/submissions/new")
+        page.set_input_files("#file", str(first))
+        page.click("#inspect")
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        assert page.locator("#forget-crs").is_hidden()  # nothing remembered yet
+        page.select_option("#crs", "EPSG:32648")
+        page.click("#send")
+        page.wait_for_url(re.compile(r"/submissions/\d+$"), timeout=60_000)
+        page.wait_for_load_state("networkidle")  # the review's map, not cut by the next page
+        open_settled(page, f"{site.url}/submissions/new")
+        page.set_input_files("#file", str(again))
+        page.click("#inspect")
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        assert page.input_value("#crs") == "EPSG:32648"
+        assert "as chosen for the organisation's files before" in page.inner_text("#crs-note")
+        expect(page.locator("#forget-crs")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        tab.shoot(f"upload-crs-remembered-operator-{width}")
+        with page.expect_response(lambda r: "/api/v1/submissions/mappings/" in r.url) as gone:
+            page.click("#forget-crs")
+        assert gone.value.status == 200
+        expect(page.locator("#forget-crs")).to_be_hidden()
+        assert "EPSG:32648, remembered for the organisation's files, is forgotten" in (
+            page.inner_text("#crs-note")
+        )
+        tab.shoot(f"upload-crs-forgotten-operator-{width}")
+        # read again: nothing is remembered now
+        page.click("#inspect")
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        assert "as chosen for" not in page.inner_text("#crs-note")
+        assert tab.errors == []
+    finally:
+        tab.page.context.close()
