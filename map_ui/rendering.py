@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 from starlette.responses import Response
 
 from ims.api.auth import masked_csrf
@@ -113,6 +114,21 @@ def status_label(status: str, partial: bool = False) -> str:
 
 
 templates.env.filters["status_label"] = status_label
+
+
+# A command-line option and its value in a message ("--crs EPSG:32648"): kept on one
+# line, for a line broken at its hyphens reads as two words (the review page at 390 px
+# had "-" at one line's end and "-crs EPSG:32648" on the next)
+_OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]*(?: [^\s,;()]+)?")
+
+
+def options_whole(message: str) -> Markup:
+    """A message as text, each command-line option in it kept on one line."""
+    escaped = str(escape(message))
+    return Markup(_OPTION.sub(lambda m: f'<span class="whole">{m.group(0)}</span>', escaped))
+
+
+templates.env.filters["options_whole"] = options_whole
 
 
 _MIDNIGHT = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]00:00:00(?:\.0+)?")

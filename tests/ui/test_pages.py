@@ -31,7 +31,7 @@ from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRele
 from ims.ingest import approval, submissions
 from ims.queries.submissions import ProvinceEffect
 from ims.reports.article7 import ReportScope, released, remaining
-from map_ui.rendering import audit_fields
+from map_ui.rendering import audit_fields, options_whole
 from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.utils import ClientAs, session_app
 
@@ -1410,3 +1410,14 @@ def test_the_migration_guide_is_a_page_the_upload_page_links(client: TestClient)
     assert "<code>ims import</code>" in guide.text and "\n# " not in guide.text
     assert client.get("/help/design").status_code == 404  # only the guides named
     assert client.get("/help/..%2Fdesign").status_code == 404
+
+
+def test_a_findings_command_line_option_stays_on_one_line_and_its_text_escaped() -> None:
+    """At 390 px the review page broke "--crs EPSG:32648" after its hyphens; the option
+    and its value are kept whole, and the message is still text, not markup."""
+    shown = str(options_whole("send it again <b>in</b> it (--crs EPSG:32648, or the page)"))
+    assert shown == (
+        'send it again &lt;b&gt;in&lt;/b&gt; it (<span class="whole">--crs EPSG:32648</span>,'
+        " or the page)"
+    )
+    assert str(options_whole("x--y and a-b")) == "x--y and a-b"
