@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Hashable
+import re
+from collections.abc import Hashable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,6 +22,7 @@ from ims.errors import NotFound
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
 from ims.ingest.submissions import database_stamp
 from ims.reports import kept
+from ims.words import listed
 
 
 def submission_count(
@@ -114,6 +116,9 @@ class SubmissionReview:
     # awaiting review: the finalised reports approving it would correct (their years), its
     # earliest feature being dated in or before them
     corrects: list[int] = field(default_factory=list)
+    # beside each finding of the page, what has become since of the other submissions it
+    # names as awaiting review ("submission 59 was rejected since"), or ""
+    since: list[str] = field(default_factory=list)
 
 
 # Each feature's worst finding, from its findings (a feature has findings only if it has
@@ -285,6 +290,11 @@ def submission_review(
         FindingData(r.code, Severity(r.severity), r.message, r.row_number, r.reference, r.field)
         for r in rows
     ]
+    since = (
+        _since(session, findings)
+        if sub.status in (SubmissionStatus.UPLOADED, SubmissionStatus.VALIDATED)
+        else []
+    )
     if features not in FEATURE_FILTERS:
         features = "all"
     features_total, rows_shown = _features_page(session, sub, features, features_page)
@@ -342,7 +352,43 @@ def submission_review(
         _finalised_it_corrects(session, sub)
         if sub.status in (SubmissionStatus.UPLOADED, SubmissionStatus.VALIDATED)
         else [],
+        since,
     )
+
+
+# The findings that name other submissions as awaiting review (ims.ingest.submissions:
+# _pending_elsewhere, _overlaps_pending), and how they name them.
+_NAMING_PENDING = frozenset({"pending_elsewhere", "overlaps_pending"})
+_IN_SUBMISSION = re.compile(r"\bin submission (\d+)\b")
+
+
+def _since(session: Session, findings: Sequence[FindingData]) -> list[str]:
+    """For each finding, the submissions it names as awaiting review that no longer do,
+    with what became of them: a warning "overlaps hazard X in submission 59, awaiting
+    review" had stayed on the page after 59 was rejected, asking the reviewer to reject
+    one of two (the demo's submission 67). The warning is kept as found, and found
+    again when the submission is approved (ims.ingest.approval)."""
+    named = [
+        [int(n) for n in _IN_SUBMISSION.findall(f.message)] if f.code in _NAMING_PENDING else []
+        for f in findings
+    ]
+    ids = sorted({n for ns in named for n in ns})
+    if not ids:
+        return [""] * len(findings)
+    status: dict[int, str] = dict(
+        session.execute(
+            text(
+                "SELECT id, status FROM submission WHERE id = ANY(:ids)"
+                " AND status NOT IN ('uploaded', 'validated')"
+            ),
+            {"ids": ids},
+        ).all()
+    )
+    out = []
+    for ns in named:
+        moved = [f"submission {n} was {status[n]}" for n in dict.fromkeys(ns) if n in status]
+        out.append(f"since then, {listed(moved)}" if moved else "")
+    return out
 
 
 # For each revision listed, the revision of its hazard in force on its date (the one it

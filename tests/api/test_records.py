@@ -381,3 +381,26 @@ def test_pasted_coordinates_are_read_as_the_forms_read_them(client_as: ClientAs)
     assert crossed.json()["detail"].startswith(
         "its outline crosses itself at lon 103.4050000, lat 19.4050000: sent so, it would be"
     )
+
+
+def test_the_review_page_says_a_submission_its_warning_names_was_rejected_since(
+    session: Session, country: None, client_as: ClientAs
+) -> None:
+    """A warning that another submission awaits review with an overlapping hazard is kept
+    as found; once that one is rejected, the page says so beside it (the demo's
+    submission 67 had gone on asking to reject one of the two)."""
+    theirs = client_as("operator", organisation="NPA").post(
+        "/api/v1/hazards", json=_hazard("SINCE-1")
+    )
+    assert theirs.status_code == 201, theirs.text
+    reviewer = client_as("reviewer")
+    ours = reviewer.post("/api/v1/hazards", json=_hazard("SINCE-2", box(103.3, 19.3, 103.5, 19.5)))
+    assert ours.status_code == 201, ours.text
+    other, mine = theirs.json()["id"], ours.json()["id"]
+    note = f"(since then, submission {other} was rejected)"
+    page = reviewer.get(f"/submissions/{mine}").text
+    assert f"SINCE-1 in submission {other}" in page and note not in page
+    rejected = reviewer.post(f"/api/v1/submissions/{other}/reject", json={"reason": "sent twice"})
+    assert rejected.status_code == 200, rejected.text
+    page = reviewer.get(f"/submissions/{mine}").text
+    assert f'<span class="since">{note}</span>' in page

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ims.db.recording import load_boundaries
 from ims.domain.records import BoundaryFeature
 from ims.ingest import approval, submissions
+from ims.queries.submissions import submission_review
 from tests.ingest.test_submissions import LAOS, hazard_frame, write_zip
 
 GEOD = Geod(ellps="WGS84")
@@ -135,3 +136,30 @@ def test_a_feature_with_an_error_in_the_other_file_is_not_told_as_pending_elsewh
     said = " ".join(f.message for f in pending(renamed))
     assert f"PO-E in submission {fixed.submission.id}" in said
     assert f"submission {wrong.submission.id}" not in said
+
+
+def test_the_review_says_what_became_of_the_submissions_a_warning_names(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """The warning is kept as found at upload; once a submission it names is rejected (or
+    approved, withdrawn), the review says so beside it. It had gone on asking the reviewer
+    to reject one of two, the other long rejected (the demo's submission 67)."""
+    first = stage(session, tmp_path, "a", [{"hazard_id": "PO-A"}], [SQUARE])
+    other = stage(session, tmp_path, "o", [{"hazard_id": "PO-O"}], [SQUARE])
+    second = stage(session, tmp_path, "b", [{"hazard_id": "PO-B"}], [HALF_OVER])
+    review = submission_review(session, second.submission.id, code="overlaps_pending")
+    [found] = review.findings
+    assert f"submission {first.submission.id}" in found.message
+    assert f"submission {other.submission.id}" in found.message
+    assert review.since == [""]  # both await review
+    approval.reject(session, first.submission.id, reason="sent twice", by="reviewer")
+    review = submission_review(session, second.submission.id, code="overlaps_pending")
+    assert review.since == [f"since then, submission {first.submission.id} was rejected"]
+    approval.reject(session, other.submission.id, reason="sent twice", by="reviewer")
+    review = submission_review(session, second.submission.id, code="overlaps_pending")
+    [both] = review.since  # in the order the warning names them
+    assert both.startswith("since then, submission ") and " was rejected and " in both
+    assert {
+        f"submission {first.submission.id} was rejected",
+        f"submission {other.submission.id} was rejected",
+    } == set(both.removeprefix("since then, ").split(" and "))
