@@ -208,7 +208,12 @@ def read_table(
         raw = raw.dropna(how="all")
         sheet_rows = [int(i) for i in raw.index]
     else:
-        raw = _unnamed_kept(_read_csv(path, where).dropna(how="all"), read)
+        raw = _read_csv(path, where).dropna(how="all")
+        two_rows = _two_row_csv_header(raw, read)
+        if two_rows is not None:
+            # the CSV's lines as a spreadsheet numbers them: the findings' "row N"
+            raw, sheet_rows = two_rows, [int(i) + 2 for i in two_rows.index]
+        raw = _unnamed_kept(raw, read)
     if raw.empty:
         raise InvalidUpload(f"{where} has no rows")
     raw = _totals_left_out(raw.reset_index(drop=True), read)
@@ -770,6 +775,16 @@ def _table_of_grid(
                 + ", ".join(repr(t) for t in dict.fromkeys(titles))
             )
             head = header_row
+    given = ["" if blank(v) else _header_text(v) for v in grid.iloc[head]]
+    headings = _two_row_header(grid, merges, head)
+    if headings is not None:
+        given, grouped = headings
+        notes.append(
+            f"rows {head + 1}–{head + 2} read as the header, row {head + 1} heading the "
+            f"columns below it: {', '.join(repr(n) for n in grouped[:MAX_SHOWN])}"
+            + (f" and {len(grouped) - MAX_SHOWN} more" if len(grouped) > MAX_SHOWN else "")
+        )
+        head += 1
     filled = [  # ranges among the records (a header's are said by the names below)
         f"{_column_letters(left + 1)}{top + 1}:{_column_letters(right + 1)}{bottom + 1}"
         for top, left, bottom, right in merges
@@ -777,7 +792,6 @@ def _table_of_grid(
     ]
     table = grid.iloc[head + 1 :]
     table.index = pd.RangeIndex(head + 2, head + 2 + len(table))  # the sheet's row numbers
-    given = ["" if blank(v) else _header_text(v) for v in grid.iloc[head]]
     keep = [i for i, name in enumerate(given) if name or not table.iloc[:, i].map(blank).all()]
     table = table.iloc[:, keep]
     names, placed, unnamed = _unique_names([given[i] for i in keep], keep)
@@ -796,6 +810,105 @@ def _table_of_grid(
     if unnamed:
         notes.append(_PLACED + ", ".join(unnamed))
     return table
+
+
+def _two_row_csv_header(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame | None:
+    """A CSV's header of two rows, as a workbook's (``_two_row_header``) is saved as CSV:
+    a heading, then empty header cells for the other columns under it, each named in the
+    row below. The records below it, their columns named "Items found BLU-26", …; None
+    if the header is one row. The row below is names only if it holds a different text
+    in each column under a heading and nothing in any other (at least one)."""
+    if raw.empty:
+        return None
+    columns = [str(c) for c in raw.columns]
+    groups: list[list[int]] = []
+    for i, name in enumerate(columns):
+        if name.startswith("Unnamed: "):
+            if groups and groups[-1][-1] == i - 1:
+                groups[-1].append(i)
+            continue
+        groups.append([i])
+    groups = [g for g in groups if len(g) > 1]  # a heading and the empty cells after it
+    under = {i for g in groups for i in g}
+    others = [i for i in range(len(columns)) if i not in under]
+    if not groups or not others:
+        return None
+    second = raw.iloc[0].tolist()
+    if not all(blank(second[i]) for i in others):
+        return None
+    for group in groups:
+        names = [second[i] for i in group]
+        if not all(isinstance(v, str) and v.strip() for v in names):
+            return None
+        if len({v.strip().casefold() for v in names}) != len(names):
+            return None
+    given = list(columns)
+    grouped: list[str] = []
+    for group in groups:
+        heading = columns[group[0]].strip()
+        for i in group:
+            given[i] = f"{heading} {str(second[i]).strip()}"
+            grouped.append(given[i])
+    notes.append(
+        f"rows 1–2 read as the header, row 1 heading the columns below it: "
+        f"{', '.join(repr(n) for n in grouped[:MAX_SHOWN])}"
+        + (f" and {len(grouped) - MAX_SHOWN} more" if len(grouped) > MAX_SHOWN else "")
+    )
+    table = raw.iloc[1:].copy()
+    table.columns = given
+    return table
+
+
+def _two_row_header(
+    grid: pd.DataFrame, merges: list[tuple[int, int, int, int]], head: int
+) -> tuple[list[str], list[str]] | None:
+    """A header of two rows, where row ``head`` merges a heading across several columns
+    ("Location" over "Province" and "District", "Items found" over "AP", "AT", "UXO") and
+    the row below names each: the columns' names ("Location Province", …), and those
+    made so. None otherwise. Read as one row, every record's first row had been the names
+    below the heading, and each of those columns the heading numbered ("Location (2)").
+
+    The row below is names only if, under every heading, it holds a different text in
+    each column, and in every other column nothing, or the cell above merged down into
+    it (at least one such column): a heading merged over a record's two columns of one
+    thing, its English and Lao names say, is over records at once (helper-90), and
+    those records' other columns hold values."""
+    if head + 1 >= len(grid):
+        return None
+    groups = [(left, right) for top, left, bottom, right in merges if top == bottom == head]
+    groups = [(left, right) for left, right in groups if right > left]
+    if not groups:
+        return None
+    under = {c for left, right in groups for c in range(left, right + 1)}
+    down = {  # cells merged from the heading's row into the row below
+        c
+        for top, left, bottom, right in merges
+        if top <= head < head + 1 <= bottom
+        for c in range(left, right + 1)
+    }
+    top_row, second = grid.iloc[head].tolist(), grid.iloc[head + 1].tolist()
+    others = [c for c in range(len(second)) if c not in under]
+    if not any(not blank(top_row[c]) for c in others):
+        return None
+    for c in others:
+        if not blank(second[c]) and c not in down:
+            return None
+    for left, right in groups:
+        names = [second[c] for c in range(left, right + 1)]
+        if not all(isinstance(v, str) and v.strip() for v in names):
+            return None
+        if len({v.strip().casefold() for v in names}) != len(names):
+            return None
+    given: list[str] = []
+    grouped: list[str] = []
+    for c, value in enumerate(top_row):
+        heading = "" if blank(value) else _header_text(value)
+        if c in under:
+            given.append(f"{heading} {_header_text(second[c])}".strip())
+            grouped.append(given[-1])
+        else:
+            given.append(heading)
+    return given, grouped
 
 
 def _named(row: pd.Series) -> list[str]:

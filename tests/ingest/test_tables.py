@@ -639,6 +639,103 @@ def test_merged_cells_are_read_as_the_sheet_shows_them(tmp_path: Path) -> None:
     assert "kept by their place: column F" in said
 
 
+@pytest.mark.parametrize("merged_down", [True, False], ids=["merged down", "blank below"])
+def test_a_header_of_two_rows_names_each_column_under_its_heading(
+    tmp_path: Path, merged_down: bool
+) -> None:
+    """A legacy register's header: "Items found" merged over three columns, each named in
+    the row below; the other columns merged down over both rows (or blank below). Read
+    as one row, the names below had been the first record, and the three columns "Items
+    found", "Items found (2)" and "Items found (3)"."""
+    point = "POINT (103.1 19.4)"
+    path = _workbook(
+        tmp_path / "legacy.xlsx",
+        {
+            "Hazards": [
+                ["hazard_id", "status", "Items found", None, None, "wkt"],
+                [None, None, "BLU-26", "M42", "UXO", None],
+                ["TR-01", "SHA", 4, None, 1, point],
+                ["TR-02", "CHA", None, 2, None, point],
+            ]
+        },
+        {"Hazards": ["C1:E1", *(["A1:A2", "B1:B2", "F1:F2"] if merged_down else [])]},
+    )
+    table = read_table(path)
+    frame = table.frame
+    assert list(frame.columns) == [
+        "hazard_id",
+        "status",
+        "Items found BLU-26",
+        "Items found M42",
+        "Items found UXO",
+        "geometry",
+    ]
+    assert list(frame["hazard_id"]) == ["TR-01", "TR-02"]
+    assert list(frame["Items found BLU-26"].fillna(0)) == [4, 0]
+    said = " ".join(table.notes)
+    assert (
+        "rows 1–2 read as the header, row 1 heading the columns below it: 'Items found "
+        "BLU-26', 'Items found M42', 'Items found UXO'"
+    ) in said
+    assert "merged cells were read" not in said  # the header's, not the records'
+    read = read_upload(path, tmp_path, kind="hazards")
+    assert read.sheet_rows == [3, 4]  # the findings' "row N of the sheet"
+    # a heading over a record's two columns of one thing, records at once below: as before
+    path = _workbook(
+        tmp_path / "village.xlsx",
+        {
+            "Hazards": [
+                ["hazard_id", "Village", None, "wkt"],
+                ["VM-01", "Ban Na", "ບ້ານນາ", point],
+            ]
+        },
+        {"Hazards": ["B1:C1"]},
+    )
+    assert list(read_table(path).frame.columns) == [
+        "hazard_id",
+        "Village",
+        "Village (2)",
+        "geometry",
+    ]
+
+
+def test_a_csv_header_of_two_rows_names_each_column_under_its_heading(tmp_path: Path) -> None:
+    """The two-row header of a workbook saved as CSV: the heading, then empty cells for
+    the columns under it, each named in the row below. Its rows are said as a spreadsheet
+    numbers them; a heading over a record's two columns, records at once below, is one
+    header row, as before."""
+    path = tmp_path / "legacy.csv"
+    path.write_text(
+        "hazard_id,status,Items found,,,wkt\n"
+        ",,BLU-26,M42,UXO,\n"
+        'TR-01,SHA,4,,1,"POINT (103.1 19.4)"\n'
+        'TR-02,CHA,,2,,"POINT (103.2 19.4)"\n',
+        encoding="utf-8",
+    )
+    table = read_table(path)
+    assert list(table.frame.columns) == [
+        "hazard_id",
+        "status",
+        "Items found BLU-26",
+        "Items found M42",
+        "Items found UXO",
+        "geometry",
+    ]
+    assert list(table.frame["Items found UXO"]) == ["1", ""]
+    assert table.sheet_rows == [3, 4]
+    said = " ".join(table.notes)
+    assert "rows 1–2 read as the header, row 1 heading the columns below it: 'Items found" in said
+    assert "feature 1 is row 3 of the sheet" in said
+    village = tmp_path / "village.csv"
+    village.write_text('hazard_id,Village,,wkt\nVM-01,Ban Na,ບ້ານນາ,"POINT (103.1 19.4)"\n')
+    assert list(read_table(village).frame.columns) == [
+        "hazard_id",
+        "Village",
+        "column 3",
+        "geometry",
+    ]
+
+
 def test_a_workbooks_sheet_is_chosen_by_its_name_and_the_others_are_said(tmp_path: Path) -> None:
     """helper-90's workbook began with a summary sheet: --layer was not read, the first
     sheet was, and its error named the summary's columns, not the sheets."""
