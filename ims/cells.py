@@ -36,9 +36,33 @@ def csv_value(value: Any) -> Any:
     or in a cell a ";" would begin, has an apostrophe before it."""
     if not isinstance(value, str):
         return value
-    if value.lstrip(" ").startswith(FORMULA_STARTS) and not _number(value):
+    if _starts_formula(value):
         value = "'" + value  # " =1+1" too: a spreadsheet that trims spaces reads a formula
     return _FORMULA_INSIDE.sub(r"\1'", value)
+
+
+def _starts_formula(value: str) -> bool:
+    """Whether ``csv_value`` puts an apostrophe before ``value``: it would start a formula,
+    after any spaces, or it is such a text after apostrophes of its own ("'=1"), so
+    that each apostrophe ``csv_value_read`` takes off is one ``csv_value`` put on."""
+    return value.lstrip(" '").startswith(FORMULA_STARTS) and not _number(value)
+
+
+# the apostrophe ``_FORMULA_INSIDE`` puts before a formula inside a text
+_GUARDED_INSIDE = re.compile(r"([;\t\r\n][\s\"']*)'(?=[=+\-@])")
+
+
+def csv_value_read(value: str) -> str:
+    """A CSV cell as it was before ``csv_value`` wrote it: without the apostrophes put
+    before what would start a formula. A register CSV sent back had held each such value
+    with its apostrophe ("'+856 20 …"), and a hazard left as it was had been a change
+    (helper-116)."""
+    if "'" not in value:
+        return value
+    value = _GUARDED_INSIDE.sub(r"\1", value)
+    if value.startswith("'") and _starts_formula(value[1:]):
+        value = value[1:]
+    return value
 
 
 def _number(text: str) -> bool:

@@ -606,13 +606,14 @@ def apply_mapping(
     kind: str,
     mapping: MappingDocument,
     file_names: dict[str, str] | None = None,
-    registered: Callable[[], Collection[str]] | None = None,
+    registered: Callable[[bool], Collection[str]] | None = None,
 ) -> Any:
     """The file's layer in the template's fields; its other columns kept as attributes.
     ``file_names``: the file's own names of columns renamed as it was read; a mapping may
-    name them so. ``registered``: the names under which the register's files write the
-    own columns its records hold, asked for only when the file has more than
-    ``OWN_COLUMNS_MAX`` of its own: those are not new to the register, and are not counted.
+    name them so. ``registered``: the names of the own columns the register's records
+    hold, given whether the file is a register file (it holds figures ims computes), whose
+    names they are read under; asked for only when the file has more than
+    ``OWN_COLUMNS_MAX`` of its own: those are not new to the register, and not counted.
 
     A mapping that does not suit the template raises InvalidRequest; a file without a field
     the mapping reads, or without a required field, raises InvalidUpload.
@@ -699,7 +700,7 @@ def apply_mapping(
     # columns could not take back its own file, to correct one hazard)
     new = extras
     if len(extras) > OWN_COLUMNS_MAX and registered is not None:
-        known = set(registered())
+        known = set(registered(bool(computed)))
         new = [c for c in extras if c not in known]
     if len(new) > OWN_COLUMNS_MAX:
         already = len(extras) - len(new)

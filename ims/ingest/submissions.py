@@ -36,7 +36,7 @@ from ims.db import audit, reference
 from ims.db.audit import Actor, as_actor
 from ims.db.bulk import ewkb_hex
 from ims.db.models import Finding, Organisation, Submission
-from ims.db.own_columns import names_back
+from ims.db.own_columns import SHAPEFILE_TEXT_BYTES, bytes_of, names_back
 from ims.domain.enums import (
     SubmissionStatus,
     UploadKind,
@@ -155,30 +155,135 @@ def _other_zone(
     )
 
 
-_NUMBERED = re.compile(r"_\d+$")
-
-
-def _as_registered(
-    frame: gpd.GeoDataFrame, back: Callable[[], dict[str, str]], *, shapefile: bool
-) -> None:
-    """The file's own columns named as the register's files name them back under the
-    register's own keys (``back``: ``ims.db.own_columns.names_back``): "Village_1" for
+def _as_registered(frame: gpd.GeoDataFrame, back: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """The own columns of a register file sent back named by the register's own keys
+    (``back``: ``ims.db.own_columns.names_back``), and the renames made: "Village_1" for
     the "Village" of a register that first recorded "village", a shapefile's "village_na"
     for "village_name". A register file sent back as it was had recorded new columns, and
     each hazard left as it was had been "already recorded, and this feature changes
-    Village_1". Looked up only for a shapefile or a column numbered so."""
+    Village_1".
+
+    Only a register file (it holds figures ims computes: ``computed_fields``): another
+    file's "Name_1" or "contractor" is its own, not the register's name of another
+    column (helper-117: every shapefile's had been renamed). Every row is renamed alike,
+    and two of the file's columns are never made one: a column whose key another of
+    them has (or would be given) keeps its own name (helper-117: per row, a blank
+    "Name" had let "Name_1" take its place in one feature and not in the next)."""
     extras = frame.attrs.get("extra_fields", [])
-    if not shapefile and not any(_NUMBERED.search(c) for c in extras):
-        return
+    if not extras or not frame.attrs.get("computed_fields"):
+        return {}
     names = back()
-    renamed = {c: names[c] for c in extras if c in names and names[c] != c}
-    if not renamed:
-        return
-    frame[field_maps.ATTRIBUTES] = [
-        {(renamed[k] if k in renamed and renamed[k] not in row else k): v for k, v in row.items()}
-        for row in frame[field_maps.ATTRIBUTES]
-    ]
-    frame.attrs["extra_fields"] = list(dict.fromkeys(renamed.get(c, c) for c in extras))
+    proposed = {c: names.get(c, c) for c in extras}
+    while True:
+        claimed = Counter(proposed.values())
+        clash = [c for c, key in proposed.items() if key != c and claimed[key] > 1]
+        if not clash:
+            break
+        for c in clash:
+            proposed[c] = c
+    renamed = {c: key for c, key in proposed.items() if key != c}
+    if renamed:
+        frame[field_maps.ATTRIBUTES] = [
+            {renamed.get(k, k): v for k, v in row.items()} for row in frame[field_maps.ATTRIBUTES]
+        ]
+        frame.attrs["extra_fields"] = [renamed.get(c, c) for c in extras]
+    return renamed
+
+
+# The own values of the records a register file's features name, as recorded: those in
+# force (a hazard's revision in force; a release, in or outside hazards).
+_RECORDED_OWN = {
+    UploadKind.HAZARDS: text(
+        "SELECT h.reference, r.attributes FROM hazard_revision_in_force r"
+        " JOIN hazard h ON h.id = r.hazard_id WHERE h.reference = ANY(:refs)"
+    ),
+    UploadKind.RELEASES: text(
+        "SELECT reference, attributes FROM release WHERE reference = ANY(:refs)"
+        " UNION ALL SELECT reference, attributes FROM outside_release"
+        " WHERE reference = ANY(:refs)"
+    ),
+}
+
+
+def _uncut(session: Session, kind: str, frame: gpd.GeoDataFrame) -> list[FindingData]:
+    """A register shapefile's own values as recorded where the shapefile cut them: its text
+    fields hold 254 bytes, and a note of 851 bytes sent back in it had been recorded cut,
+    the revision saying only that its status changed (helper-116). A value that is the
+    recorded one cut is read as that one, and said; a value of that length that is not
+    (edited in the file) is recorded as given, and warned of: the rest of the recorded
+    text is not in the file."""
+    id_column = "hazard_id" if kind == UploadKind.HAZARDS else "release_id"
+    if id_column not in frame.columns or field_maps.ATTRIBUTES not in frame.columns:
+        return []
+    rows = list(frame[field_maps.ATTRIBUTES])
+    near = SHAPEFILE_TEXT_BYTES - 3  # cut inside a character, up to 3 of its bytes go
+    maybe = {
+        i: [k for k, v in row.items() if isinstance(v, str) and len(v.encode()) >= near]
+        for i, row in enumerate(rows)
+    }
+    maybe = {i: keys for i, keys in maybe.items() if keys}
+    if not maybe:
+        return []
+    refs = {i: str(frame[id_column].iloc[i]).strip() for i in maybe}
+    recorded = {
+        ref: attributes or {}
+        for ref, attributes in session.execute(
+            _RECORDED_OWN[UploadKind(kind)], {"refs": sorted(set(refs.values()))}
+        )
+    }
+    restored: list[str] = []
+    findings = []
+    for i, keys in maybe.items():
+        held = recorded.get(refs[i], {})
+        for key in keys:
+            whole = held.get(key)
+            if not isinstance(whole, str) or len(whole.encode()) <= SHAPEFILE_TEXT_BYTES:
+                continue
+            if bytes_of(whole, SHAPEFILE_TEXT_BYTES).rstrip() == rows[i][key].rstrip():
+                rows[i][key] = whole
+                restored.append(f"{refs[i]}'s {key}")
+            else:
+                findings.append(
+                    FindingData(
+                        "value_cut",
+                        Severity.WARNING,
+                        f"{key} of {refs[i]} is recorded as {len(whole.encode()):,} bytes, "
+                        f"which a shapefile cuts to {SHAPEFILE_TEXT_BYTES}; edited in the "
+                        "shapefile, it is recorded as the file gives it, without the rest: "
+                        "to keep it whole, edit it in the register's GeoPackage",
+                        row=i + 1,
+                        reference=refs[i],
+                        field=key,
+                    )
+                )
+    frame[field_maps.ATTRIBUTES] = rows
+    if restored:
+        shown = ", ".join(restored[:10]) + (
+            f" and {len(restored) - 10:,} more" if len(restored) > 10 else ""
+        )
+        findings.insert(
+            0,
+            FindingData(
+                "file_note",
+                Severity.WARNING,
+                f"{counted(len(restored), 'value')} the shapefile cut to "
+                f"{SHAPEFILE_TEXT_BYTES} bytes {noun(len(restored), 'was', 'were')} read as "
+                f"recorded, whole: {shown}",
+            ),
+        )
+    return findings
+
+
+def _registered(back: Callable[[], dict[str, str]]) -> Callable[[bool], Collection[str]]:
+    """For ``field_maps.apply_mapping``: the names of the register's own columns a file
+    may bring, a register file's (``register_file``) under every name its files give
+    them (``ims.db.own_columns.names_back``), another file's under their keys alone."""
+
+    def known(register_file: bool) -> Collection[str]:
+        names = back()
+        return names.keys() if register_file else set(names.values())
+
+    return known
 
 
 def _country(session: Session) -> Any:
@@ -1024,7 +1129,7 @@ def stage(
         origin = origin or "labels"
     try:
         frame = field_maps.apply_mapping(
-            read.frame, kind, in_use, read.file_names, registered=lambda: back_names()
+            read.frame, kind, in_use, read.file_names, registered=_registered(back_names)
         )
     except (InvalidRequest, InvalidUpload) as exc:
         # a mapping not used is not named in the error of a file that needs none, as its
@@ -1035,7 +1140,9 @@ def stage(
             raise
         used = origin == "remembered"
         raise type(exc)(f"{exc.detail} ({remembered.explained(used=used)})") from None
-    _as_registered(frame, back_names, shapefile=shapefile)
+    registered_as = _as_registered(frame, back_names)
+    # a register shapefile's text cut to what a shapefile holds, read as recorded
+    uncut = _uncut(session, kind, frame) if shapefile and frame.attrs.get("computed_fields") else []
     # (the record id ims itself keeps from a form's export is not the file's to explain)
     extras = [
         c for c in frame.attrs.get("extra_fields", []) if c not in expected and c != RECORD_ID
@@ -1101,6 +1208,22 @@ def stage(
                 f"{counted(len(empty), 'column')} of the file's own "
                 f"{noun(len(empty), 'is', 'are')} empty in every feature and "
                 f"{noun(len(empty), 'is', 'are')} not kept: {shown}",
+            ),
+        )
+    if uncut:
+        findings[0:0] = [f for f in uncut if f.row is None]
+        findings += [f for f in uncut if f.row is not None]
+    if registered_as:
+        shown = ", ".join(f"{c} as {key}" for c, key in list(registered_as.items())[:10])
+        more = len(registered_as) - 10
+        findings.insert(
+            0,
+            FindingData(
+                "file_note",
+                Severity.WARNING,
+                f"the register's own columns were read under their names in the register "
+                f"(a register file names them so): {shown}"
+                + (f" and {more:,} more" if more > 0 else ""),
             ),
         )
     if set_aside:

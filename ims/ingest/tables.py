@@ -46,6 +46,7 @@ from pyproj import CRS
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
+from ims.cells import csv_value_read
 from ims.errors import InvalidUpload
 from ims.ingest.archive import ACCEPTED
 from ims.ingest.archive import MAX_WORKBOOK_COLUMNS as MAX_TABLE_COLUMNS
@@ -208,7 +209,7 @@ def read_table(
         raw = raw.dropna(how="all")
         sheet_rows = [int(i) for i in raw.index]
     else:
-        raw = _read_csv(path, where).dropna(how="all")
+        raw = _unguarded(_read_csv(path, where).dropna(how="all"))
         two_rows = _two_row_csv_header(raw, read)
         if two_rows is not None:
             # the CSV's lines as a spreadsheet numbers them: the findings' "row N"
@@ -812,6 +813,21 @@ def _table_of_grid(
     return table
 
 
+def _unguarded(raw: pd.DataFrame) -> pd.DataFrame:
+    """A CSV's names and cells without the apostrophes ims's own CSV puts before text that
+    would start a formula (``ims.cells.csv_value``): the register's CSV sent back had
+    kept them, and a hazard left as it was had been a change ("'+856 20 …": helper-116)."""
+    raw = raw.rename(columns=lambda c: csv_value_read(c) if isinstance(c, str) else c)
+    for column in raw.columns:
+        cells = raw[column]
+        if cells.map(lambda v: isinstance(v, str) and "'" in v).any():
+            raw[column] = cells.map(lambda v: csv_value_read(v) if isinstance(v, str) else v)
+    return raw
+
+
+_MANGLED = re.compile(r"(.+)\.(\d+)")
+
+
 def _two_row_csv_header(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame | None:
     """A CSV's header of two rows, as a workbook's (``_two_row_header``) is saved as CSV:
     a heading, then empty header cells for the other columns under it, each named in the
@@ -843,12 +859,23 @@ def _two_row_csv_header(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame | N
         if len({v.strip().casefold() for v in names}) != len(names):
             return None
     given = list(columns)
-    grouped: list[str] = []
     for group in groups:
         heading = columns[group[0]].strip()
+        # pandas numbers a header it has met already ("Items.1"): the heading is "Items"
+        mangled = _MANGLED.fullmatch(heading)
+        if mangled and mangled.group(1) in columns[: group[0]]:
+            heading = mangled.group(1).strip()
         for i in group:
-            given[i] = f"{heading} {str(second[i]).strip()}"
-            grouped.append(given[i])
+            given[i] = _under_heading(heading, str(second[i]).strip())
+    # names made so may be another column's ("Loc" over "a" beside a column "Loc a"): a
+    # column had been two, and the upload ended in a traceback (helper-117)
+    given, placed, _ = _unique_names(given, list(range(len(given))))
+    grouped = [given[i] for group in groups for i in group]
+    if placed:
+        notes.append(
+            "columns under a header another column has were named by their place: "
+            + ", ".join(placed)
+        )
     notes.append(
         f"rows 1–2 read as the header, row 1 heading the columns below it: "
         f"{', '.join(repr(n) for n in grouped[:MAX_SHOWN])}"
@@ -895,20 +922,37 @@ def _two_row_header(
             return None
     for left, right in groups:
         names = [second[c] for c in range(left, right + 1)]
-        if not all(isinstance(v, str) and v.strip() for v in names):
+        # names, or years (2024, 2025 under "Cleared"): no other number, date or blank
+        if not all(_sub_name(v) for v in names):
             return None
-        if len({v.strip().casefold() for v in names}) != len(names):
+        if len({_header_text(v).casefold() for v in names}) != len(names):
             return None
     given: list[str] = []
     grouped: list[str] = []
     for c, value in enumerate(top_row):
         heading = "" if blank(value) else _header_text(value)
         if c in under:
-            given.append(f"{heading} {_header_text(second[c])}".strip())
+            given.append(_under_heading(heading, _header_text(second[c])))
             grouped.append(given[-1])
         else:
             given.append(heading)
     return given, grouped
+
+
+def _sub_name(value: Any) -> bool:
+    """Whether a cell below a heading may be a column's name: a text, or a year."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return float(value).is_integer() and 1900 <= value <= 2100
+
+
+def _under_heading(heading: str, name: str) -> str:
+    """A column's name under a heading: both ("Items found BLU-26"), or a name ims reads
+    alone ("recorded" under "Dates": its own, which the template's field is; as "Dates
+    recorded" it had been an own column, and every record's date missing: helper-116)."""
+    return name if name.lower() in _KNOWN else f"{heading} {name}".strip()
 
 
 def _named(row: pd.Series) -> list[str]:
@@ -1002,7 +1046,11 @@ def _short(column: str) -> str:
     """A column's name without its group prefixes (``group/field`` -> ``field``)."""
     if "(" in column:  # "Date Surveyed (dd/mm/yyyy)" is a name, not a group and a field
         return column.strip()
-    short = re.split(r"[/:]", column)[-1]
+    *groups, short = re.split(r"[/:]", column)
+    # a form's groups are names without spaces (XLSForm's): "Team A/B" and "Area m2/ha"
+    # are names, which had been read as "B" and "ha" without a word (helper-117)
+    if any(re.search(r"\s", group.strip()) for group in groups):
+        return column.strip()
     if "-" in short:
         last = short.rsplit("-", 1)[1]
         # group-field: taken off only where what remains is a name ims knows
@@ -1071,13 +1119,19 @@ def _geometry(
     """Each row's geometry, the columns it was read from, why a row's could not be read
     (its row from 0), and how they were read ("geo": a form's geo strings, "wkt" or
     "points"). A file none of whose geometries can be read is refused whole."""
-    geo = _find(frame, GEO_COLUMNS) or _geo_string_column(frame)
+    # columns named as geometry first, then one guessed from its cells: a column of phone
+    # numbers ("+856 20 5555 1234") had been taken for a form's geopoints beside "wkt"
+    # (helper-116)
+    geo = _find(frame, GEO_COLUMNS)
+    named_wkt = _find(frame, WKT_COLUMNS)
+    if geo is None and named_wkt is None:
+        geo = _geo_string_column(frame)
     if geo is not None:
         geoms, unread = _per_row(
             [(v,) for v in frame[geo]], lambda v, i, ps: _geo_string(v, i, geo, ps), where
         )
         return geoms, [geo], unread, "geo"
-    wkt = _find(frame, WKT_COLUMNS) or _wkt_column(frame)
+    wkt = named_wkt or _wkt_column(frame)
     if wkt is not None:
         geoms, unread = _per_row(
             [(v,) for v in frame[wkt]], lambda v, i, ps: _wkt(v, i, wkt, ps), where

@@ -1416,9 +1416,9 @@ def _leave_out_unchanged(
         "unchanged_left_out",
         WARNING,
         f"{counted(len(same), 'feature')} of this file {noun(len(same), 'gives', 'give')} "
-        f"{noun(len(same), f'a {what}', f'{what}s')} as recorded now ({_SAME[what]}): left "
-        "out, as there is nothing to record; the other features are recorded "
-        f"({', '.join(named[:10])}{more})",
+        f"{noun(len(same), f'a {what}', f'{what}s')} as recorded now ({_SAME[what]}; "
+        f"{', '.join(named[:10])}{more}): left out, as there is nothing to record; the "
+        "other features are recorded",
     )
 
 

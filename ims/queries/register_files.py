@@ -42,6 +42,7 @@ from ims.db.own_columns import (
     RELEASE_COLUMNS,
     RELEASE_SHAPEFILE_NAMES,
     SHAPEFILE_NAMES,
+    SHAPEFILE_TEXT_BYTES,
     TAKEN,
     bytes_of,
     own_names,
@@ -266,7 +267,6 @@ def _xml_text(value: Any) -> Any:
     return _NOT_XML.sub("\ufffd", value) if isinstance(value, str) else value
 
 
-SHAPEFILE_TEXT_BYTES = 254  # a shapefile's text field holds at most this many bytes
 SHAPEFILE_CUT_HEADING = (
     f"values cut to {SHAPEFILE_TEXT_BYTES} bytes (the GeoPackage holds them whole)"
 )

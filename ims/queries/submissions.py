@@ -291,7 +291,7 @@ def submission_review(
         for r in rows
     ]
     since = (
-        _since(session, findings)
+        _since(session, sub, findings)
         if sub.status in (SubmissionStatus.UPLOADED, SubmissionStatus.VALIDATED)
         else []
     )
@@ -356,38 +356,73 @@ def submission_review(
     )
 
 
-# The findings that name other submissions as awaiting review (ims.ingest.submissions:
-# _pending_elsewhere, _overlaps_pending), and how they name them.
-_NAMING_PENDING = frozenset({"pending_elsewhere", "overlaps_pending"})
-_IN_SUBMISSION = re.compile(r"\bin submission (\d+)\b")
+# How the findings that name other submissions as awaiting review name them
+# (ims.ingest.submissions: _pending_elsewhere, _overlaps_pending): "hazard H-1 is also in
+# submission 59, awaiting review", "overlaps hazard H-2 in submission 63 (5,814 m²), …"
+_ELSEWHERE = re.compile(r"(\d+), awaiting review")
+_OVERLAP_START = re.compile(r"(?:^overlaps |, )hazard ")
+_OVERLAP_OF = re.compile(r" in submission (\d+) \([\d,]+ m²\)")
+_REFERENCE_MAX = 100
 
 
-def _since(session: Session, findings: Sequence[FindingData]) -> list[str]:
+def _named(finding: FindingData) -> list[tuple[int, str]]:
+    """The (submission, hazard reference) pairs a finding may name as awaiting review: the
+    references are the files' own text, which may read "in submission 125" too, so each
+    pair is only a claim, checked against the submissions' features (``_since``)."""
+    message = finding.message
+    if finding.code == "pending_elsewhere" and finding.reference:
+        for what in ("hazard", "release"):
+            start = f"{what} {finding.reference} is also in submission "
+            if message.startswith(start):
+                found = _ELSEWHERE.match(message, len(start))
+                return [(int(found.group(1)), finding.reference)] if found else []
+        return []
+    if finding.code != "overlaps_pending":
+        return []
+    starts = [m.end() for m in _OVERLAP_START.finditer(message)]
+    return [
+        (int(m.group(1)), message[start : m.start()])
+        for m in _OVERLAP_OF.finditer(message)
+        for start in starts
+        if start < m.start() and m.start() - start <= _REFERENCE_MAX
+    ]
+
+
+def _since(session: Session, sub: Any, findings: Sequence[FindingData]) -> list[str]:
     """For each finding, the submissions it names as awaiting review that no longer do,
     with what became of them: a warning "overlaps hazard X in submission 59, awaiting
     review" had stayed on the page after 59 was rejected, asking the reviewer to reject
     one of two (the demo's submission 67). The warning is kept as found, and found
-    again when the submission is approved (ims.ingest.approval)."""
-    named = [
-        [int(n) for n in _IN_SUBMISSION.findall(f.message)] if f.code in _NAMING_PENDING else []
-        for f in findings
-    ]
-    ids = sorted({n for ns in named for n in ns})
-    if not ids:
+    again when the submission is approved (ims.ingest.approval).
+
+    A submission is said only where it holds the hazard the finding names with it, and,
+    for a submission of an organisation, only of that organisation, as the warning itself
+    names them: a reference "H-1 in submission 125" had had an operator told the status
+    of other organisations' submissions (helper-117)."""
+    named = [_named(f) for f in findings]
+    claims = {pair for pairs in named for pair in pairs}
+    if not claims:
         return [""] * len(findings)
-    status: dict[int, str] = dict(
-        session.execute(
-            text(
-                "SELECT id, status FROM submission WHERE id = ANY(:ids)"
-                " AND status NOT IN ('uploaded', 'validated')"
-            ),
-            {"ids": ids},
-        ).all()
-    )
+    rows = session.execute(
+        text(
+            "SELECT DISTINCT s.id, sf.reference, s.status FROM submission s"
+            " JOIN submission_feature sf ON sf.submission_id = s.id"
+            " WHERE s.id = ANY(:ids) AND sf.reference = ANY(:refs)"
+            " AND s.status NOT IN ('uploaded', 'validated')"
+            " AND (CAST(:org AS integer) IS NULL OR s.organisation_id = :org)"
+        ),
+        {
+            "ids": sorted({n for n, _ in claims}),
+            "refs": sorted({r for _, r in claims}),
+            "org": sub.organisation_id,
+        },
+    ).all()
+    held = {(n, ref): status for n, ref, status in rows}
     out = []
-    for ns in named:
-        moved = [f"submission {n} was {status[n]}" for n in dict.fromkeys(ns) if n in status]
-        out.append(f"since then, {listed(moved)}" if moved else "")
+    for pairs in named:
+        moved = {n: held[(n, ref)] for n, ref in pairs if (n, ref) in held}
+        said = [f"submission {n} was {status}" for n, status in moved.items()]
+        out.append(f"since then, {listed(said)}" if said else "")
     return out
 
 

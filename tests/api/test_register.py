@@ -802,6 +802,11 @@ def test_a_boundaries_file_sent_back_with_one_estimate_revised_records_that_alon
     ).json()
     findings = [f for f in staged["findings"] if f["code"] != "file_note"]
     assert [(f["row"], f["code"]) for f in findings] == [(None, "unchanged_left_out")], findings
+    # the references are of those left out, and said with them (helper-116)
+    assert findings[0]["message"].endswith(
+        "AT-000001, AT-000002, XI-000003): left out, as there is nothing to record; the "
+        "other features are recorded"
+    ), findings
     approved = client_as("admin").post(f"/api/v1/submissions/{staged['id']}/approve")
     assert approved.status_code == 200, approved.text
     session.expire_all()
@@ -2044,8 +2049,11 @@ def test_a_boundaries_file_sent_back_as_it_was_changes_nothing_in_any_format(
     """The CSV gives an own column's numbers and yes/no as text ("22.23"): sent back as
     it was, each hazard had been "already recorded, and this feature changes Area (ha),
     Easting and Northing" (helper-115); and in every format "Village", named "Village_1"
-    in a register that first recorded "village", came back as a new column. Sent back as
-    it was, it is the hazard as recorded, in every format: nothing to record."""
+    in a register that first recorded "village", came back as a new column. The CSV's
+    apostrophe before "+856…" (no formula), the shapefile's name "Team note " (cut, with
+    no space at its end in the file) and its text cut to 254 bytes had each been a change
+    too (helper-116). Sent back as it was, it is the hazard as recorded, in every format:
+    nothing to record."""
     record_hazards(
         session,
         [
@@ -2061,6 +2069,9 @@ def test_a_boundaries_file_sent_back_as_it_was_changes_nothing_in_any_format(
                     "Village": "x",
                     "village_name_lao": "ບ້ານນາ",
                     "ບ້ານ": "ນາ",
+                    "contact": "+856 20 5555 1234",
+                    "remark": "- reported by the village chief",
+                    "Team note lao": "ບັນທຶກ " * 60,  # 1,140 bytes
                 },
             )
         ],
@@ -2079,7 +2090,8 @@ def test_a_boundaries_file_sent_back_as_it_was_changes_nothing_in_any_format(
     )
     kept = [f["message"] for f in staged["findings"] if "own attributes" in f["message"]]
     assert kept and kept[0].endswith(
-        ": Area (ha), Checked, Easting, Village, village_name_lao, ບ້ານ"
+        ": Area (ha), Checked, Easting, Team note lao, Village, contact, remark, "
+        "village_name_lao, ບ້ານ"
     ), kept
 
 
@@ -2138,3 +2150,149 @@ def test_a_register_file_with_more_own_columns_than_a_file_brings_comes_back_to_
         "the file has 201 columns that are not fields of the template nor the register's "
         "already (201 others are); ims keeps at most 200 new ones"
     ), refused.json()["detail"]
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "zip"])
+def test_a_register_file_whose_names_chain_comes_back_unchanged(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path, fmt: str
+) -> None:
+    """Keys "Name" and "Name_1" are written "Name_1" ("name" is KML's own) and "Name_1_1":
+    sent back, "Name_1_1" was not read as "Name_1", because the file has a column
+    "Name_1" (the one read as "Name"), and the hazard left as it was was a change of a
+    new column (helper-116, helper-117)."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "CHAIN-1",
+                HazardStatus.SHA,
+                box(102.7, 19.7, 102.71, 19.71),
+                dt.date(2020, 1, 1),
+                attributes={"Name": "second", "Name_1": "third"},
+            ),
+        ],
+    )
+    session.flush()
+    reviewer = client_as("reviewer")
+    taken = reviewer.get(f"/api/v1/hazards.{fmt}", params={"geometry": "boundary", "q": "CHAIN-1"})
+    assert taken.status_code == 200, taken.text
+    assert {"Name_1", "Name_1_1"} <= set(_read_back(taken.content, fmt, tmp_path).columns)
+    path = tmp_path / f"back.{fmt}"
+    path.write_bytes(taken.content)
+    staged = _uploaded(reviewer, path)
+    [error] = [f for f in staged["findings"] if f["severity"] == "error"]
+    assert error["message"].endswith("there is nothing to record"), error
+    renamed = [f["message"] for f in staged["findings"] if "read under their names" in f["message"]]
+    assert renamed and renamed[0].endswith(": Name_1 as Name, Name_1_1 as Name_1"), renamed
+
+
+def test_another_files_own_columns_keep_their_names_in_every_row(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """A shapefile of an operator's own, not a register file: its "Name_1" and "village_na"
+    are its own columns, not the register's names of "Name" and "village_name" (every
+    shapefile's had been renamed so), and never one column in one row and another in the
+    next (a blank "Name" had let "Name_1" take its place: helper-117)."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "OWN-0",
+                HazardStatus.SHA,
+                box(102.72, 19.7, 102.73, 19.71),
+                dt.date(2020, 1, 1),
+                attributes={"name": "a", "Name": "b", "village_name": "c"},
+            )
+        ],
+    )
+    session.flush()
+    frame = gpd.GeoDataFrame(
+        {
+            "hazard_id": ["OWN-1", "OWN-2"],
+            "status": ["SHA", "SHA"],
+            "recorded": ["2021-01-01", "2021-01-01"],
+            "Name": ["alpha", None],
+            "Name_1": ["beta", "gamma"],
+            "village_na": ["Ban Na", "Ban Phon"],
+        },
+        geometry=[box(102.6, 19.6, 102.61, 19.61), box(102.62, 19.6, 102.63, 19.61)],
+        crs=4326,
+    )
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    frame.to_file(folder / "own.shp")
+    path = tmp_path / "own.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for part in folder.iterdir():
+            zf.write(part, part.name)
+    staged = _uploaded(client_as("operator", organisation="MAG"), path)
+    assert staged["errors"] == 0, staged["findings"]
+    kept = session.execute(
+        text(
+            "SELECT row_number, record->'_attributes' FROM submission_feature"
+            " WHERE submission_id = :s ORDER BY row_number"
+        ),
+        {"s": staged["id"]},
+    ).all()
+    assert [tuple(r) for r in kept] == [
+        (1, {"Name": "alpha", "Name_1": "beta", "village_na": "Ban Na"}),
+        (2, {"Name_1": "gamma", "village_na": "Ban Phon"}),
+    ]
+
+
+def test_a_revision_sent_in_the_register_shapefile_keeps_the_text_it_cut(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """A shapefile holds 254 bytes a text: a hazard's 851-byte note, revised in the
+    register's shapefile (its status), had been recorded cut, the review saying only that
+    the status changed (helper-116). The note is read as recorded, whole; one edited in
+    the shapefile is recorded as edited, and warned of (the rest is not in the file)."""
+    note, other = "ບັນທຶກ " * 45, "ຫມາຍເຫດ " * 40
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "CUT-1",
+                HazardStatus.SHA,
+                box(102.7, 19.7, 102.71, 19.71),
+                dt.date(2020, 1, 1),
+                attributes={"note": note, "other": other},
+            )
+        ],
+    )
+    session.flush()
+    reviewer = client_as("reviewer")
+    taken = reviewer.get("/api/v1/hazards.zip", params={"geometry": "boundary", "q": "CUT-1"})
+    assert taken.status_code == 200, taken.text
+    frame = _read_back(taken.content, "zip", tmp_path)
+    assert len(frame.loc[0, "note"].encode()) <= 254 < len(note.encode())
+    frame["status"] = "CHA"
+    frame["revised"] = pd.Timestamp("2024-06-01")
+    edited = "ມ" + frame.loc[0, "other"][1:]  # a typo put right, in the cut text
+    frame["other"] = edited
+    folder = tmp_path / "edited"
+    folder.mkdir()
+    frame.to_file(folder / "hazards.shp", engine="pyogrio", encoding="UTF-8")
+    path = tmp_path / "edited.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for part in folder.iterdir():
+            zf.write(part, part.name)
+    staged = _uploaded(reviewer, path)
+    assert staged["errors"] == 0, staged["findings"]
+    said = {f["code"]: f for f in staged["findings"] if f["code"] in ("value_cut", "file_note")}
+    assert said["value_cut"]["field"] == "other" and said["value_cut"]["row"] == 1
+    notes = [f["message"] for f in staged["findings"] if f["code"] == "file_note"]
+    assert (
+        "1 value the shapefile cut to 254 bytes was read as recorded, whole: CUT-1's note" in notes
+    )
+    approved = client_as("admin").post(f"/api/v1/submissions/{staged['id']}/approve")
+    assert approved.status_code == 200, approved.text
+    session.expire_all()
+    revised = session.scalar(
+        text(
+            "SELECT r.attributes FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id"
+            " WHERE h.reference = 'CUT-1' AND r.effective = '2024-06-01'"
+        )
+    )
+    assert revised["note"] == note
+    assert revised["other"] == edited

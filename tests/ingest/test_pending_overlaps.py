@@ -163,3 +163,24 @@ def test_the_review_says_what_became_of_the_submissions_a_warning_names(
         f"submission {first.submission.id} was rejected",
         f"submission {other.submission.id} was rejected",
     } == set(both.removeprefix("since then, ").split(" and "))
+
+
+def test_a_reference_naming_a_submission_does_not_make_the_review_say_its_status(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    """References are the files' own text: one reading "in submission 125" had the review
+    say what became of submission 125, another organisation's (helper-117). A submission
+    is said only where the warning names it as ims writes it, holding the hazard named
+    with it."""
+    decoy = stage(session, tmp_path, "d", [{"hazard_id": "PO-D"}], [APART])
+    approval.reject(session, decoy.submission.id, reason="a decoy", by="reviewer")
+    spoof = f"PO-Z in submission {decoy.submission.id} and in submission {decoy.submission.id}"
+    first = stage(session, tmp_path, "a", [{"hazard_id": spoof}], [SQUARE])
+    second = stage(session, tmp_path, "b", [{"hazard_id": "PO-B"}], [HALF_OVER])
+    review = submission_review(session, second.submission.id, code="overlaps_pending")
+    [found] = review.findings
+    assert f"hazard {spoof} in submission {first.submission.id} (" in found.message
+    assert review.since == [""]
+    approval.reject(session, first.submission.id, reason="sent twice", by="reviewer")
+    review = submission_review(session, second.submission.id, code="overlaps_pending")
+    assert review.since == [f"since then, submission {first.submission.id} was rejected"]

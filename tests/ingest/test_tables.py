@@ -46,6 +46,19 @@ def test_a_prefix_is_not_taken_off_where_a_column_of_the_file_has_that_name(
     assert (frame.loc[0, "status"], frame.loc[0, "Remarks: status"]) == ("SHA", "CHA after TS")
 
 
+def test_a_name_with_a_slash_is_a_name_where_its_prefix_is_no_forms_group(tmp_path: Path) -> None:
+    """A form's groups are names without spaces: "Team A/B" and "Area m2/ha" had been read
+    as "B" and "ha" without a word (helper-117); "survey/village" is still "village"."""
+    path = write(
+        tmp_path,
+        "names.csv",
+        'hazard_id,Team A/B,Area m2/ha,survey/village,WKT\nH-1,A,2.5,Ban Na,"POLYGON((103.1 19.4,'
+        '103.11 19.4,103.11 19.41,103.1 19.4))"\n',
+    )
+    frame = read_table(path).frame
+    assert list(frame.columns) == ["hazard_id", "Team A/B", "Area m2/ha", "village", "geometry"]
+
+
 def test_a_kobo_export_loses_group_prefixes_and_meta_columns_and_keeps_the_record_id(
     tmp_path: Path,
 ) -> None:
@@ -699,6 +712,36 @@ def test_a_header_of_two_rows_names_each_column_under_its_heading(
     ]
 
 
+def test_years_and_the_templates_names_under_a_heading_name_their_columns(
+    tmp_path: Path,
+) -> None:
+    """Years under a heading ("Cleared m²" over 2024 and 2025) are names too, and a name
+    ims reads under a heading ("recorded" under "Dates") is the template's field: each
+    had been the first record, or an own column "Dates recorded" with every record's
+    date missing (helper-116)."""
+    path = _workbook(
+        tmp_path / "years.xlsx",
+        {
+            "Hazards": [
+                ["hazard_id", "Dates", None, "Cleared m²", None, "wkt"],
+                [None, "recorded", "marked", 2024, 2025, None],
+                ["TR-01", "2021-03-04", None, 1200, 800, "POINT (103.1 19.4)"],
+            ]
+        },
+        {"Hazards": ["B1:C1", "D1:E1", "A1:A2", "F1:F2"]},
+    )
+    frame = read_table(path).frame
+    assert list(frame.columns) == [
+        "hazard_id",
+        "recorded",
+        "marked",
+        "Cleared m² 2024",
+        "Cleared m² 2025",
+        "geometry",
+    ]
+    assert frame.loc[0, "recorded"] == "2021-03-04"
+
+
 def test_a_csv_header_of_two_rows_names_each_column_under_its_heading(tmp_path: Path) -> None:
     """The two-row header of a workbook saved as CSV: the heading, then empty cells for
     the columns under it, each named in the row below. Its rows are said as a spreadsheet
@@ -726,6 +769,21 @@ def test_a_csv_header_of_two_rows_names_each_column_under_its_heading(tmp_path: 
     said = " ".join(table.notes)
     assert "rows 1–2 read as the header, row 1 heading the columns below it: 'Items found" in said
     assert "feature 1 is row 3 of the sheet" in said
+    # a heading twice (pandas numbers the second "Items.1"), and a name made so that is
+    # another column's: each column its own name, no traceback (helper-117)
+    twice = tmp_path / "twice.csv"
+    twice.write_text(
+        'hazard_id,Items,,Items,,Loc AP,wkt\n,AP,AT,AP,AT,,\nH-1,1,2,3,4,5,"POINT (103.1 19.4)"\n'
+    )
+    assert list(read_table(twice).frame.columns) == [
+        "hazard_id",
+        "Items AP",
+        "Items AT",
+        "Items AP (2)",
+        "Items AT (2)",
+        "Loc AP",
+        "geometry",
+    ]
     village = tmp_path / "village.csv"
     village.write_text('hazard_id,Village,,wkt\nVM-01,Ban Na,ບ້ານນາ,"POINT (103.1 19.4)"\n')
     assert list(read_table(village).frame.columns) == [

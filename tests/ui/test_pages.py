@@ -1421,3 +1421,7 @@ def test_a_findings_command_line_option_stays_on_one_line_and_its_text_escaped()
         " or the page)"
     )
     assert str(options_whole("x--y and a-b")) == "x--y and a-b"
+    # a value's characters are escaped whole, not cut at the entity's ";" (helper-117)
+    assert str(options_whole("--crs <img src=x>&'q'")) == (
+        '<span class="whole">--crs &lt;img</span> src=x&gt;&amp;&#39;q&#39;'
+    )
