@@ -123,9 +123,17 @@ _OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]*(?: [^\s,;()]+)?")
 
 
 def options_whole(message: str) -> Markup:
-    """A message as text, each command-line option in it kept on one line."""
-    escaped = str(escape(message))
-    return Markup(_OPTION.sub(lambda m: f'<span class="whole">{m.group(0)}</span>', escaped))
+    """A message as text, each command-line option in it kept on one line. Found in the
+    text and escaped after: found in the escaped text, an option's value had ended inside
+    "&lt;" and shown as "<;" (helper-117)."""
+    parts: list[Markup] = []
+    last = 0
+    for found in _OPTION.finditer(message):
+        parts.append(escape(message[last : found.start()]))
+        parts.append(Markup('<span class="whole">%s</span>') % found.group(0))
+        last = found.end()
+    parts.append(escape(message[last:]))
+    return Markup("").join(parts)
 
 
 templates.env.filters["options_whole"] = options_whole
