@@ -210,10 +210,12 @@ def read_table(
         sheet_rows = [int(i) for i in raw.index]
     else:
         raw = _unguarded(_read_csv(path, where).dropna(how="all"))
-        two_rows = _two_row_csv_header(raw, read)
-        if two_rows is not None:
+        titled = _titled_csv(raw, read)
+        two_rows = _two_row_csv_header(raw if titled is None else titled, read)
+        below = two_rows if two_rows is not None else titled
+        if below is not None:
             # the CSV's lines as a spreadsheet numbers them: the findings' "row N"
-            raw, sheet_rows = two_rows, [int(i) + 2 for i in two_rows.index]
+            raw, sheet_rows = below, [int(i) + 2 for i in below.index]
         raw = _unnamed_kept(raw, read)
     if raw.empty:
         raise InvalidUpload(f"{where} has no rows")
@@ -825,6 +827,40 @@ def _unguarded(raw: pd.DataFrame) -> pd.DataFrame:
     return raw
 
 
+def _titled_csv(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame | None:
+    """A CSV saved from a sheet with a title above its header ("Hazard register 2015" in
+    the first cell, the rest of the line empty): the records below the header, named by
+    it, and the title said; None where the first line is the header. A workbook's title
+    was left out so, but the CSV saved from it had been refused for having no geometry,
+    its columns "Hazard register 2015", "column 2", … (helper-116)."""
+    columns = [str(c) for c in raw.columns]
+    named = [c for c in columns if not c.startswith("Unnamed: ")]
+    # (a column ims reads is a header's, not a title: "wkt" beside columns of no name)
+    if len(named) != 1 or len(columns) < 2 or named[0].strip().lower() in _KNOWN:
+        return None
+    rows = raw.head(_TITLE_ROWS).to_numpy(dtype=object)
+    header = next((i for i, row in enumerate(rows) if sum(not blank(v) for v in row) > 1), None)
+    if header is None:
+        return None
+    titles = [named[0], *(str(v).strip() for row in rows[:header] for v in row if not blank(v))]
+    line = header + 2  # the CSV's line of the header (its first is the title)
+    notes.append(
+        f"line{'s' if line > 2 else ''} 1{f'–{line - 1}' if line > 2 else ''} above the "
+        f"header (line {line}) read as a title and left out: "
+        + ", ".join(repr(t) for t in dict.fromkeys(titles))
+    )
+    given = [f"Unnamed: {k}" if blank(v) else str(v).strip() for k, v in enumerate(rows[header])]
+    names, placed, _ = _unique_names(given, list(range(len(given))))
+    if placed:
+        notes.append(
+            "columns under a header another column has were named by their place: "
+            + ", ".join(placed)
+        )
+    table = raw.iloc[header + 1 :].copy()
+    table.columns = names
+    return table
+
+
 _MANGLED = re.compile(r"(.+)\.(\d+)")
 
 
@@ -876,9 +912,10 @@ def _two_row_csv_header(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame | N
             "columns under a header another column has were named by their place: "
             + ", ".join(placed)
         )
+    line = int(raw.index[0]) + 1  # the heading's line (the CSV's first, or below a title)
     notes.append(
-        f"rows 1–2 read as the header, row 1 heading the columns below it: "
-        f"{', '.join(repr(n) for n in grouped[:MAX_SHOWN])}"
+        f"rows {line}–{line + 1} read as the header, row {line} heading the columns below "
+        f"it: {', '.join(repr(n) for n in grouped[:MAX_SHOWN])}"
         + (f" and {len(grouped) - MAX_SHOWN} more" if len(grouped) > MAX_SHOWN else "")
     )
     table = raw.iloc[1:].copy()

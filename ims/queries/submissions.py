@@ -119,6 +119,9 @@ class SubmissionReview:
     # beside each finding of the page, what has become since of the other submissions it
     # names as awaiting review ("submission 59 was rejected since"), or ""
     since: list[str] = field(default_factory=list)
+    # the same for the features' findings, by their message (helper-116: the features'
+    # table had gone on saying "awaiting review … reject one")
+    since_of: dict[str, str] = field(default_factory=dict)
 
 
 # Each feature's worst finding, from its findings (a feature has findings only if it has
@@ -290,14 +293,30 @@ def submission_review(
         FindingData(r.code, Severity(r.severity), r.message, r.row_number, r.reference, r.field)
         for r in rows
     ]
-    since = (
-        _since(session, sub, findings)
-        if sub.status in (SubmissionStatus.UPLOADED, SubmissionStatus.VALIDATED)
-        else []
-    )
+    awaiting = sub.status in (SubmissionStatus.UPLOADED, SubmissionStatus.VALIDATED)
+    since = _since(session, sub, findings) if awaiting else []
     if features not in FEATURE_FILTERS:
         features = "all"
     features_total, rows_shown = _features_page(session, sub, features, features_page)
+    # the same beside the features' own findings, by their message
+    theirs = [
+        FindingData(
+            x["code"],
+            Severity(x["severity"]),
+            x["message"],
+            row=f["row"],
+            reference=f["reference"],
+            field=x.get("field"),
+        )
+        for f in rows_shown
+        for x in f.get("findings") or []
+        if awaiting and x["code"] in _NAMING_PENDING
+    ]
+    since_of = {
+        x.message: note
+        for x, note in zip(theirs, _since(session, sub, theirs), strict=True)
+        if note
+    }
     for feature in rows_shown:  # the file's own columns beside the template's
         record = dict(feature["record"])
         own = record.pop("_attributes", None) or {}
@@ -353,12 +372,14 @@ def submission_review(
         if sub.status in (SubmissionStatus.UPLOADED, SubmissionStatus.VALIDATED)
         else [],
         since,
+        since_of,
     )
 
 
 # How the findings that name other submissions as awaiting review name them
 # (ims.ingest.submissions: _pending_elsewhere, _overlaps_pending): "hazard H-1 is also in
 # submission 59, awaiting review", "overlaps hazard H-2 in submission 63 (5,814 m²), …"
+_NAMING_PENDING = frozenset({"pending_elsewhere", "overlaps_pending"})
 _ELSEWHERE = re.compile(r"(\d+), awaiting review")
 _OVERLAP_START = re.compile(r"(?:^overlaps |, )hazard ")
 _OVERLAP_OF = re.compile(r" in submission (\d+) \([\d,]+ m²\)")

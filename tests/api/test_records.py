@@ -403,4 +403,5 @@ def test_the_review_page_says_a_submission_its_warning_names_was_rejected_since(
     rejected = reviewer.post(f"/api/v1/submissions/{other}/reject", json={"reason": "sent twice"})
     assert rejected.status_code == 200, rejected.text
     page = reviewer.get(f"/submissions/{mine}").text
-    assert f'<span class="since">{note}</span>' in page
+    # in the list of findings, and beside the feature in the features' table (helper-116)
+    assert page.count(f'<span class="since">{note}</span>') == 2

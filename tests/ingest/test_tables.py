@@ -794,6 +794,43 @@ def test_a_csv_header_of_two_rows_names_each_column_under_its_heading(tmp_path: 
     ]
 
 
+def test_a_csv_saved_with_a_title_above_its_header_is_read_below_it(tmp_path: Path) -> None:
+    """A sheet with a title above its header, saved as CSV: the title alone on the first
+    line, the rest empty. The workbook was read below it; the CSV had been refused for
+    having no geometry, its columns the title, "column 2", … (helper-116)."""
+    point = '"POINT (103.1 19.4)"'
+    path = tmp_path / "titled.csv"
+    path.write_text(
+        f"MAG hazard register 2026,,,\n,,,\nhazard_id,status,recorded,wkt\nT-1,SHA,2021-01-01,"
+        f"{point}\nT-2,CHA,2021-01-02,{point}\n"
+    )
+    table = read_table(path)
+    assert list(table.frame.columns) == ["hazard_id", "status", "recorded", "geometry"]
+    assert list(table.frame["hazard_id"]) == ["T-1", "T-2"]
+    assert table.sheet_rows == [4, 5]
+    said = " ".join(table.notes)
+    assert (
+        "lines 1–2 above the header (line 3) read as a title and left out: "
+        "'MAG hazard register 2026'"
+    ) in said
+    # and a header of two rows below the title
+    two = tmp_path / "titled-two.csv"
+    two.write_text(f"Register 2026,,,\nhazard_id,Items found,,wkt\n,AP,UXO,\nT-1,1,2,{point}\n")
+    table = read_table(two)
+    assert list(table.frame.columns) == [
+        "hazard_id",
+        "Items found AP",
+        "Items found UXO",
+        "geometry",
+    ]
+    assert table.sheet_rows == [4]
+    assert "rows 2–3 read as the header, row 2 heading the columns" in " ".join(table.notes)
+    # a CSV whose one named column is its only column with a name, records below: as before
+    plain = tmp_path / "plain.csv"
+    plain.write_text(f"wkt,,\n{point},a,b\n")
+    assert list(read_table(plain).frame.columns) == ["column 2", "column 3", "geometry"]
+
+
 def test_a_workbooks_sheet_is_chosen_by_its_name_and_the_others_are_said(tmp_path: Path) -> None:
     """helper-90's workbook began with a summary sheet: --layer was not read, the first
     sheet was, and its error named the summary's columns, not the sheets."""
