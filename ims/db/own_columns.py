@@ -230,6 +230,16 @@ def bytes_of(name: str, size: int) -> str:
     return name.encode("utf-8")[:size].decode("utf-8", "ignore")
 
 
+def shapefile_fixed(id_column: str) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The register's columns a shapefile of its hazards ("hazard_id") or releases names
+    first, whatever file of them it is, and their short names: an own column is never
+    given one of them. "munitionsé", cut to "munitions" in the register's shapefile (which
+    has no estimates), had been read back as the template's munitions (helper-117)."""
+    if id_column == "hazard_id":
+        return BOUNDARY_COLUMNS, BOUNDARY_SHAPEFILE_NAMES
+    return RELEASE_COLUMNS, RELEASE_SHAPEFILE_NAMES
+
+
 def names_back(session: Session, id_column: str, *, shapefile: bool = False) -> dict[str, str]:
     """Every name under which the register's files write one of its own columns, with the
     column's key: its own, its name in the GeoPackage, the CSV and the workbook ("Village_1"
@@ -243,11 +253,7 @@ def names_back(session: Session, id_column: str, *, shapefile: bool = False) -> 
     back = {key: key for key in registered}
     back.update({name: key for key, name in registered.items()})
     if shapefile:
-        fixed, short = (
-            (BOUNDARY_COLUMNS, BOUNDARY_SHAPEFILE_NAMES)
-            if id_column == "hazard_id"
-            else (RELEASE_COLUMNS, RELEASE_SHAPEFILE_NAMES)
-        )
+        fixed, short = shapefile_fixed(id_column)
         # as the shapefile is written (ims.queries.register_files): the register's columns
         # first, then every own column by its name in the other files
         cut = shapefile_names(list(dict.fromkeys([*fixed, *registered.values()])), short)

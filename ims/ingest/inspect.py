@@ -22,6 +22,7 @@ from typing import Any
 
 from pyproj import CRS
 
+from ims.errors import InvalidUpload
 from ims.ingest import field_maps
 from ims.ingest.field_maps import jsonable
 from ims.ingest.fields import (
@@ -314,9 +315,21 @@ def inspect_upload(
     with tempfile.TemporaryDirectory(prefix="ims-inspect-", dir=workdir) as unpacked:
         # Read as if it were in EPSG:4326 where it declares nothing: the columns are what
         # matter here, and whether a CRS must be chosen.
-        read = read_upload(
-            upload, Path(unpacked), kind=kind, layer=layer, crs="EPSG:4326", limits=limits
-        )
+        metres = False
+        try:
+            read = read_upload(
+                upload, Path(unpacked), kind=kind, layer=layer, crs="EPSG:4326", limits=limits
+            )
+        except InvalidUpload as exc:
+            if not exc.extra.get("metres"):
+                raise
+            # a table's points in metres: read in a UTM zone for its columns, and the zone
+            # asked for (the page had said "choose it on the upload page" and shown no
+            # choice, the file refused before its columns: helper-116)
+            read = read_upload(
+                upload, Path(unpacked), kind=kind, layer=layer, crs="EPSG:32648", limits=limits
+            )
+            metres = True
     # The columns named by a question's label of ims's form are shown by the file's own
     # names, matched to the fields they ask for: the mapping step had shown "Contamination"
     # as ``contam``, a column the file does not have, and a mapping made of it named that
@@ -359,7 +372,7 @@ def inspect_upload(
     if order is not None and order != suggested.dates:
         suggested = suggested.with_dates(order)
         origin[field_maps.DATES] = "cells"
-    projected = read.crs_was_stated and _beyond_degrees(frame)  # (stated here: EPSG:4326)
+    projected = metres or (read.crs_was_stated and _beyond_degrees(frame))  # (EPSG:4326)
     # that of the mapping the file is read with, as staging reads it (helper-115)
     source = field_maps.crs_source(read.frame, remembered, read.file_names)
     remembered_crs = source.mapping.crs if source is not None else None

@@ -1177,11 +1177,19 @@ def _geometry(
     lat, lon = _find(frame, LAT_COLUMNS), _find(frame, LON_COLUMNS)
     if lat is not None and lon is not None:
         geographic = crs is None or crs.is_geographic
-        geoms, unread = _per_row(
-            list(zip(frame[lat], frame[lon], strict=True)),
-            lambda y, x, i, ps: _point(y, x, i, lat, lon, ps, geographic),
-            where,
-        )
+        try:
+            geoms, unread = _per_row(
+                list(zip(frame[lat], frame[lon], strict=True)),
+                lambda y, x, i, ps: _point(y, x, i, lat, lon, ps, geographic),
+                where,
+            )
+        except InvalidUpload as exc:
+            # every point in metres: the file's coordinate system is to be chosen, which
+            # the upload page offers once it has read the columns (``metres``)
+            cells = zip(frame[lat], frame[lon], strict=True)
+            if geographic and all(_utm_like(y, x) for y, x in cells if not blank(y)):
+                raise InvalidUpload(exc.detail, metres=True) from None
+            raise
         return geoms, [lat, lon], unread, "points"
     if _is_a_form_definition(frame):
         # an XLSForm's survey sheet: the form, not what was collected with it (a new

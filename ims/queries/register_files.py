@@ -47,6 +47,7 @@ from ims.db.own_columns import (
     bytes_of,
     own_names,
     registered_names,
+    shapefile_fixed,
     shapefile_names,
 )
 from ims.ingest.blank_template import GPKG_OPTIONS
@@ -578,9 +579,11 @@ def write(
             # cut and numbered among every own column of the register, in the order it
             # recorded them: a column's name had followed the columns beside it in the file
             # ("longcolumn" one file's alpha, another's beta: helper-113)
+            # (the names of every file of these rows taken first: ``shapefile_fixed``)
+            fixed, short = shapefile_fixed(layout.id_column)
             every = shapefile_names(
-                list(dict.fromkeys([*columns, *(names or {}).values(), *own])),
-                layout.shapefile_names,
+                list(dict.fromkeys([*fixed, *columns, *(names or {}).values(), *own])),
+                {**short, **layout.shapefile_names},
             )
             names = {c: every[c] for c in [*columns, *own] if c not in set(left_out)}
             shp = folder / "shp"

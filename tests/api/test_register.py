@@ -2296,3 +2296,37 @@ def test_a_revision_sent_in_the_register_shapefile_keeps_the_text_it_cut(
     )
     assert revised["note"] == note
     assert revised["other"] == edited
+
+
+def test_an_own_column_is_never_given_a_template_fields_shapefile_name(
+    seeded: None, session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """ "munitionsé" is cut to "munitions" (10 bytes) in a shapefile: the register's own
+    shapefile, which has no estimates, had written it so, and sent back it was read as
+    the template's munitions (helper-117). Every file of a register's hazards gives its
+    own columns names none of its files' columns have."""
+    record_hazards(
+        session,
+        [
+            NewHazard(
+                "MUNI-1",
+                HazardStatus.SHA,
+                box(102.7, 19.7, 102.71, 19.71),
+                dt.date(2020, 1, 1),
+                attributes={"munitionsé": "BLU-26:4"},
+            )
+        ],
+    )
+    session.flush()
+    reviewer = client_as("reviewer")
+    for geometry in ("remaining", "boundary"):
+        taken = reviewer.get("/api/v1/hazards.zip", params={"geometry": geometry, "q": "MUNI-1"})
+        assert taken.status_code == 200, taken.text
+        frame = _read_back(taken.content, "zip", tmp_path)
+        assert "munition_1" in frame.columns, list(frame.columns)
+        assert geometry == "boundary" or "munitions" not in frame.columns
+    path = tmp_path / "back.zip"
+    path.write_bytes(taken.content)
+    staged = _uploaded(reviewer, path)
+    [error] = [f for f in staged["findings"] if f["severity"] == "error"]
+    assert error["message"].endswith("there is nothing to record"), error

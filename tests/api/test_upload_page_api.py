@@ -1633,3 +1633,27 @@ def test_a_file_is_read_in_the_crs_of_the_mapping_it_is_read_with(
     assert refused.status_code == 400  # type: ignore[attr-defined]
     detail = refused.json()["detail"]  # type: ignore[attr-defined]
     assert "201 columns" in detail and "mapping" not in detail, detail
+
+
+def test_a_tables_points_in_metres_are_read_for_their_columns_and_the_crs_asked(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """A CSV of x and y in metres: the upload page's first step had refused it, saying
+    "choose it on the upload page", with no choice shown (helper-116). Its columns are
+    read, and the page asks for the coordinate system, as it does a shapefile's in metres
+    without a .prj; sent with one, it is read in it."""
+    path = tmp_path / "metres.csv"
+    path.write_text("hazard_id,status,recorded,x,y\nM-1,SHA,2024-01-01,500000,2100000\n")
+    shown = inspect(client, path, organisation="MAG")
+    assert shown.status_code == 200, shown.text  # type: ignore[attr-defined]
+    body = shown.json()  # type: ignore[attr-defined]
+    assert body["crs"] is None and body["projected"] is True
+    assert [c["name"] for c in body["columns"]] == ["hazard_id", "status", "recorded"]
+    sent = post(client, path, organisation="MAG", crs="EPSG:32648")
+    assert sent.status_code == 201, sent.text  # type: ignore[attr-defined]
+    assert sent.json()["crs"] == "EPSG:32648"  # type: ignore[attr-defined]
+    # a table of degrees out of range is refused as before, the choice not offered
+    bad = tmp_path / "bad.csv"
+    bad.write_text("hazard_id,x,y\nB-1,200,95\n")
+    refused = inspect(client, bad, organisation="MAG")
+    assert refused.status_code == 400  # type: ignore[attr-defined]
