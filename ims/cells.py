@@ -77,9 +77,15 @@ def _number(text: str) -> bool:
 def csv_text(rows: Iterable[Sequence[Any]]) -> str:
     """Rows as CSV text, no value of them able to start a formula."""
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    # rows end in LF, but the writer quotes what holds a character of its line ending:
+    # told it is CRLF, it quotes a text holding a lone CR too, which it had left bare, and
+    # every reader began a row there (helper-118); the row's own CRLF is made LF
+    writer = csv.writer(buf, lineterminator="\r\n")
     for row in rows:
         writer.writerow([csv_value(v) for v in row])
+        buf.seek(buf.tell() - 2)
+        buf.write("\n")
+        buf.truncate()
     return buf.getvalue()
 
 

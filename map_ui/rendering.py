@@ -119,7 +119,9 @@ templates.env.filters["status_label"] = status_label
 # A command-line option and its value in a message ("--crs EPSG:32648"): kept on one
 # line, for a line broken at its hyphens reads as two words (the review page at 390 px
 # had "-" at one line's end and "-crs EPSG:32648" on the next)
-_OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]*(?: [^\s,;()]+)?")
+# (a value of at most 40 characters: a longer one kept whole had widened the page to 2,166 px:
+# helper-118)
+_OPTION = re.compile(r"(?<![\w-])--[a-z][a-z-]*(?: [^\s,;()]{1,40}(?![^\s,;()]))?")
 
 
 def options_whole(message: str) -> Markup:

@@ -36,3 +36,18 @@ def test_the_guards_apostrophes_come_off_and_others_stay() -> None:
     assert csv_value_read("x;'=cmd") == "x;=cmd"
     assert csv_value_read("'quoted'") == "'quoted'"  # no formula after it: its own
     assert csv_value("'=1") == "''=1" and csv_value_read("''=1") == "'=1"
+
+
+def test_a_text_with_a_lone_carriage_return_stays_in_its_row() -> None:
+    """Rows end in LF, and a text holding a lone CR was written bare: every reader began a
+    row there, and the register's CSV sent back was broken (helper-118)."""
+    import csv
+    import io
+
+    from ims.cells import csv_text
+
+    rows = [["hazard_id", "note"], ["H-1", "a\r=2+2"], ["H-2", "line\r\nbreak"], ["H-3", "x"]]
+    written = csv_text(rows)
+    assert written.endswith("H-3,x\n") and "\r\n" not in written.replace("line\r\nbreak", "")
+    read = list(csv.reader(io.StringIO(written, newline="")))
+    assert [[csv_value_read(v) for v in row] for row in read] == rows

@@ -242,16 +242,15 @@ def shapefile_fixed(id_column: str) -> tuple[tuple[str, ...], dict[str, str]]:
 
 def names_back(session: Session, id_column: str, *, shapefile: bool = False) -> dict[str, str]:
     """Every name under which the register's files write one of its own columns, with the
-    column's key: its own, its name in the GeoPackage, the CSV and the workbook ("Village_1"
-    for a "Village" recorded after "village"), and with ``shapefile`` its name in a
-    shapefile, which is at most 10 bytes ("village_na", "f_1a2b3c4d"). A register file sent
+    column's key: its name in the GeoPackage, the CSV and the workbook (its own, or
+    "Village_1" for a "Village" recorded after "village"), and with ``shapefile`` its name
+    in a shapefile, which is at most 10 bytes ("village_na", "f_1a2b3c4d"). A register file sent
     back is read under the keys (``ims.ingest.submissions``): a shapefile's had come back
     as new columns beside the register's own. Names are given once and in the order the
     register first recorded its columns, so a file names each column as when it was
     written; each name is one column's."""
     registered = registered_names(session, id_column)
-    back = {key: key for key in registered}
-    back.update({name: key for key, name in registered.items()})
+    back = {name: key for key, name in registered.items()}
     if shapefile:
         fixed, short = shapefile_fixed(id_column)
         # as the shapefile is written (ims.queries.register_files): the register's columns

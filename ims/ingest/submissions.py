@@ -157,37 +157,54 @@ def _other_zone(
 
 def _as_registered(frame: gpd.GeoDataFrame, back: Callable[[], dict[str, str]]) -> dict[str, str]:
     """The own columns of a register file sent back named by the register's own keys
-    (``back``: ``ims.db.own_columns.names_back``), and the renames made: "Village_1" for
-    the "Village" of a register that first recorded "village", a shapefile's "village_na"
-    for "village_name". A register file sent back as it was had recorded new columns, and
-    each hazard left as it was had been "already recorded, and this feature changes
-    Village_1".
+    (``back``: ``ims.db.own_columns.names_back``, the names its files write them under),
+    and the renames made: "Village_1" for the "Village" of a register that first recorded
+    "village", a shapefile's "village_na" for "village_name". A register file sent back as
+    it was had recorded new columns, and each hazard left as it was had been "already
+    recorded, and this feature changes Village_1".
 
-    Only a register file (it holds figures ims computes: ``computed_fields``): another
-    file's "Name_1" or "contractor" is its own, not the register's name of another
-    column (helper-117: every shapefile's had been renamed). Every row is renamed alike,
-    and two of the file's columns are never made one: a column whose key another of
-    them has (or would be given) keeps its own name (helper-117: per row, a blank
-    "Name" had let "Name_1" take its place in one feature and not in the next)."""
+    Only a register file (``_register_file``): another file's "Name_1" or "contractor" is
+    its own, not the register's name of another column (helper-117: every shapefile's had
+    been renamed). Every row is renamed alike. A column the file adds under a key whose
+    column the file holds as written ("Name" beside "Name_1", the register's "Name") is
+    refused: read as either, it had moved the register's values into another column
+    (helper-118)."""
     extras = frame.attrs.get("extra_fields", [])
-    if not extras or not frame.attrs.get("computed_fields"):
+    if not extras or not _register_file(frame):
         return {}
-    names = back()
-    proposed = {c: names.get(c, c) for c in extras}
-    while True:
-        claimed = Counter(proposed.values())
-        clash = [c for c, key in proposed.items() if key != c and claimed[key] > 1]
-        if not clash:
-            break
-        for c in clash:
-            proposed[c] = c
-    renamed = {c: key for c, key in proposed.items() if key != c}
+    written = back()
+    keys = {key: name for name, key in written.items()}
+    targets = {c: written[c] for c in extras if c in written}
+    claimed = set(targets.values())
+    clash = [c for c in extras if c not in written and c in keys and c in claimed]
+    if clash:
+        c = clash[0]
+        raise InvalidUpload(
+            f"the file has a column {c!r} and a column {keys[c]!r}, which the register's "
+            f"files write for its column {c!r}: a register file sent back holds it once. "
+            f"Rename {c!r} if it is a new column of the file's own, or leave one of the two out"
+        )
+    renamed = {c: key for c, key in targets.items() if key != c}
     if renamed:
         frame[field_maps.ATTRIBUTES] = [
             {renamed.get(k, k): v for k, v in row.items()} for row in frame[field_maps.ATTRIBUTES]
         ]
         frame.attrs["extra_fields"] = [renamed.get(c, c) for c in extras]
     return renamed
+
+
+# The figures a register file holds beside the admin areas, by which it is told from
+# another file (an operator's own may hold admin codes of its own: helper-118)
+_REGISTER_FIGURES = frozenset(
+    {"remaining_m2", "boundary_m2", "remain_m2", "bound_m2", "outside_m2", "area_m2"}
+)
+
+
+def _register_file(frame: gpd.GeoDataFrame) -> bool:
+    """Whether a file is one of the register's, sent back: it holds figures ims computes,
+    an area and the admin areas (``computed_fields``)."""
+    computed = {str(c).lower() for c in frame.attrs.get("computed_fields", [])}
+    return bool(computed & _REGISTER_FIGURES) and bool(computed - _REGISTER_FIGURES)
 
 
 # The own values of the records a register file's features name, as recorded: those in
@@ -206,25 +223,25 @@ _RECORDED_OWN = {
 
 
 def _uncut(session: Session, kind: str, frame: gpd.GeoDataFrame) -> list[FindingData]:
-    """A register shapefile's own values as recorded where the shapefile cut them: its text
-    fields hold 254 bytes, and a note of 851 bytes sent back in it had been recorded cut,
-    the revision saying only that its status changed (helper-116). A value that is the
-    recorded one cut is read as that one, and said; a value of that length that is not
-    (edited in the file) is recorded as given, and warned of: the rest of the recorded
-    text is not in the file."""
+    """A register shapefile's own values as recorded where the shapefile changed them: its
+    text fields hold 254 bytes, and GDAL reads them without the spaces at either end. A
+    note of 851 bytes sent back in one had been recorded cut, the revision saying only
+    that its status changed (helper-116), and a note beginning with a space had been a
+    change (helper-118). A value that is the recorded one so cut or trimmed is read as
+    that one, and said; another, where the recorded one is longer than a shapefile
+    holds (edited in the file, shortened too), is recorded as given and warned of: the
+    rest of the recorded text is not in the file."""
     id_column = "hazard_id" if kind == UploadKind.HAZARDS else "release_id"
     if id_column not in frame.columns or field_maps.ATTRIBUTES not in frame.columns:
         return []
     rows = list(frame[field_maps.ATTRIBUTES])
-    near = SHAPEFILE_TEXT_BYTES - 3  # cut inside a character, up to 3 of its bytes go
-    maybe = {
-        i: [k for k, v in row.items() if isinstance(v, str) and len(v.encode()) >= near]
+    refs = {
+        i: str(frame[id_column].iloc[i]).strip()
         for i, row in enumerate(rows)
+        if any(isinstance(v, str) for v in row.values()) and not blank(frame[id_column].iloc[i])
     }
-    maybe = {i: keys for i, keys in maybe.items() if keys}
-    if not maybe:
+    if not refs:
         return []
-    refs = {i: str(frame[id_column].iloc[i]).strip() for i in maybe}
     recorded = {
         ref: attributes or {}
         for ref, attributes in session.execute(
@@ -233,26 +250,30 @@ def _uncut(session: Session, kind: str, frame: gpd.GeoDataFrame) -> list[Finding
     }
     restored: list[str] = []
     findings = []
-    for i, keys in maybe.items():
-        held = recorded.get(refs[i], {})
-        for key in keys:
+    for i, ref in refs.items():
+        held = recorded.get(ref)
+        if not held:
+            continue
+        for key, given in rows[i].items():
             whole = held.get(key)
-            if not isinstance(whole, str) or len(whole.encode()) <= SHAPEFILE_TEXT_BYTES:
+            if not isinstance(given, str) or not isinstance(whole, str) or whole == given:
                 continue
-            if bytes_of(whole, SHAPEFILE_TEXT_BYTES).rstrip() == rows[i][key].rstrip():
+            cut = len(whole.encode()) > SHAPEFILE_TEXT_BYTES
+            if (bytes_of(whole, SHAPEFILE_TEXT_BYTES) if cut else whole).strip() == given.strip():
                 rows[i][key] = whole
-                restored.append(f"{refs[i]}'s {key}")
-            else:
+                if cut:
+                    restored.append(f"{ref}'s {key}")
+            elif cut:
                 findings.append(
                     FindingData(
                         "value_cut",
                         Severity.WARNING,
-                        f"{key} of {refs[i]} is recorded as {len(whole.encode()):,} bytes, "
+                        f"{key} of {ref} is recorded as {len(whole.encode()):,} bytes, "
                         f"which a shapefile cuts to {SHAPEFILE_TEXT_BYTES}; edited in the "
                         "shapefile, it is recorded as the file gives it, without the rest: "
                         "to keep it whole, edit it in the register's GeoPackage",
                         row=i + 1,
-                        reference=refs[i],
+                        reference=ref,
                         field=key,
                     )
                 )
@@ -281,7 +302,7 @@ def _registered(back: Callable[[], dict[str, str]]) -> Callable[[bool], Collecti
 
     def known(register_file: bool) -> Collection[str]:
         names = back()
-        return names.keys() if register_file else set(names.values())
+        return {*names, *names.values()} if register_file else set(names.values())
 
     return known
 

@@ -1083,7 +1083,8 @@ def _short(column: str) -> str:
     """A column's name without its group prefixes (``group/field`` -> ``field``)."""
     if "(" in column:  # "Date Surveyed (dd/mm/yyyy)" is a name, not a group and a field
         return column.strip()
-    *groups, short = re.split(r"[/:]", column)
+    # (a colon a space follows writes a label, "Remark: operator", not "group:field")
+    *groups, short = re.split(r"/|:(?!\s)", column)
     # a form's groups are names without spaces (XLSForm's): "Team A/B" and "Area m2/ha"
     # are names, which had been read as "B" and "ha" without a word (helper-117)
     if any(re.search(r"\s", group.strip()) for group in groups):
@@ -1161,8 +1162,18 @@ def _geometry(
     # (helper-116)
     geo = _find(frame, GEO_COLUMNS)
     named_wkt = _find(frame, WKT_COLUMNS)
-    if geo is None and named_wkt is None:
+    if geo is None and named_wkt is None and _wkt_column(frame) is None:
+        # a column guessed to hold a form's points yields to named latitude and longitude
+        # columns: phone numbers ("20 55 12 34") had been read as points over them
+        # (helper-118); a guessed shape (several points a cell) does not
         geo = _geo_string_column(frame)
+        named_points = _find(frame, LAT_COLUMNS) and _find(frame, LON_COLUMNS)
+        if (
+            geo is not None
+            and named_points
+            and not any(";" in str(v) for v in frame[geo] if not blank(v))
+        ):
+            geo = None
     if geo is not None:
         geoms, unread = _per_row(
             [(v,) for v in frame[geo]], lambda v, i, ps: _geo_string(v, i, geo, ps), where

@@ -2184,6 +2184,21 @@ def test_a_register_file_whose_names_chain_comes_back_unchanged(
     assert error["message"].endswith("there is nothing to record"), error
     renamed = [f["message"] for f in staged["findings"] if "read under their names" in f["message"]]
     assert renamed and renamed[0].endswith(": Name_1 as Name, Name_1_1 as Name_1"), renamed
+    # a column "Name" added beside "Name_1" (the register's "Name"): read as either, the
+    # register's values had moved to another column (helper-118); refused, and said
+    frame = _read_back(taken.content, fmt, tmp_path).assign(Name="added")
+    added = tmp_path / "added.gpkg"
+    frame.to_file(added, layer="hazards", driver="GPKG")
+    refused = reviewer.post(
+        "/api/v1/submissions",
+        files={"file": (added.name, added.read_bytes())},
+        data={"kind": "hazards"},
+    )
+    assert refused.status_code == 400
+    assert refused.json()["detail"].startswith(
+        "the file has a column 'Name' and a column 'Name_1', which the register's files "
+        "write for its column 'Name'"
+    ), refused.json()["detail"]
 
 
 def test_another_files_own_columns_keep_their_names_in_every_row(
@@ -2245,8 +2260,10 @@ def test_a_revision_sent_in_the_register_shapefile_keeps_the_text_it_cut(
 ) -> None:
     """A shapefile holds 254 bytes a text: a hazard's 851-byte note, revised in the
     register's shapefile (its status), had been recorded cut, the review saying only that
-    the status changed (helper-116). The note is read as recorded, whole; one edited in
-    the shapefile is recorded as edited, and warned of (the rest is not in the file)."""
+    the status changed (helper-116); GDAL reads a shapefile's text without spaces at its
+    ends, and a note beginning with one had been a change (helper-118). The note is read
+    as recorded, whole; one edited in the shapefile, shortened too, is recorded as edited,
+    and warned of (the rest is not in the file)."""
     note, other = "ບັນທຶກ " * 45, "ຫມາຍເຫດ " * 40
     record_hazards(
         session,
@@ -2256,7 +2273,7 @@ def test_a_revision_sent_in_the_register_shapefile_keeps_the_text_it_cut(
                 HazardStatus.SHA,
                 box(102.7, 19.7, 102.71, 19.71),
                 dt.date(2020, 1, 1),
-                attributes={"note": note, "other": other},
+                attributes={"note": note, "other": other, "spaced": " " + "y" * 300 + " "},
             )
         ],
     )
@@ -2268,7 +2285,7 @@ def test_a_revision_sent_in_the_register_shapefile_keeps_the_text_it_cut(
     assert len(frame.loc[0, "note"].encode()) <= 254 < len(note.encode())
     frame["status"] = "CHA"
     frame["revised"] = pd.Timestamp("2024-06-01")
-    edited = "ມ" + frame.loc[0, "other"][1:]  # a typo put right, in the cut text
+    edited = frame.loc[0, "other"][:-30]  # shortened, in the cut text
     frame["other"] = edited
     folder = tmp_path / "edited"
     folder.mkdir()
@@ -2283,8 +2300,9 @@ def test_a_revision_sent_in_the_register_shapefile_keeps_the_text_it_cut(
     assert said["value_cut"]["field"] == "other" and said["value_cut"]["row"] == 1
     notes = [f["message"] for f in staged["findings"] if f["code"] == "file_note"]
     assert (
-        "1 value the shapefile cut to 254 bytes was read as recorded, whole: CUT-1's note" in notes
-    )
+        "2 values the shapefile cut to 254 bytes were read as recorded, whole: CUT-1's note, "
+        "CUT-1's spaced"
+    ) in notes
     approved = client_as("admin").post(f"/api/v1/submissions/{staged['id']}/approve")
     assert approved.status_code == 200, approved.text
     session.expire_all()
@@ -2294,7 +2312,7 @@ def test_a_revision_sent_in_the_register_shapefile_keeps_the_text_it_cut(
             " WHERE h.reference = 'CUT-1' AND r.effective = '2024-06-01'"
         )
     )
-    assert revised["note"] == note
+    assert revised["note"] == note and revised["spaced"] == " " + "y" * 300 + " "
     assert revised["other"] == edited
 
 

@@ -59,6 +59,28 @@ def test_a_name_with_a_slash_is_a_name_where_its_prefix_is_no_forms_group(tmp_pa
     assert list(frame.columns) == ["hazard_id", "Team A/B", "Area m2/ha", "village", "geometry"]
 
 
+def test_named_or_unmistakable_geometry_wins_over_a_column_guessed_to_be_points(
+    tmp_path: Path,
+) -> None:
+    """Phone numbers read as a form's points ("20 55 12 34": latitude 20, longitude 55) had
+    been taken over the file's lat and lon columns, and over a column of WKT polygons
+    named "Shape" (helper-118); a label "Remark: operator" had become the template's
+    operator (no form's group is followed by a space)."""
+    square = '"POLYGON((103.1 19.4,103.11 19.4,103.11 19.41,103.1 19.4))"'
+    points = write(tmp_path, "p.csv", "hazard_id,Phone,lat,lon\nH-1,20 55 12 34,19.4,103.1\n")
+    assert read_table(points).frame.geometry.iloc[0].equals(Point(103.1, 19.4))
+    shaped = write(tmp_path, "s.csv", f"hazard_id,Phone,Shape\nH-1,20 55 12 34,{square}\n")
+    assert read_table(shaped).frame.geometry.iloc[0].geom_type == "Polygon"
+    header = "hazard_id,Remark: operator,survey:status,wkt"
+    labelled = write(tmp_path, "l.csv", f"{header}\nH-1,Team 2,SHA,{square}\n")
+    assert list(read_table(labelled).frame.columns) == [
+        "hazard_id",
+        "Remark: operator",
+        "status",
+        "geometry",
+    ]
+
+
 def test_a_kobo_export_loses_group_prefixes_and_meta_columns_and_keeps_the_record_id(
     tmp_path: Path,
 ) -> None:

@@ -1421,6 +1421,9 @@ def test_a_findings_command_line_option_stays_on_one_line_and_its_text_escaped()
         " or the page)"
     )
     assert str(options_whole("x--y and a-b")) == "x--y and a-b"
+    # a long value is not kept whole: it had widened the page to 2,166 px (helper-118)
+    long = "x --note " + "a" * 160
+    assert str(options_whole(long)) == 'x <span class="whole">--note</span> ' + "a" * 160
     # a value's characters are escaped whole, not cut at the entity's ";" (helper-117)
     assert str(options_whole("--crs <img src=x>&'q'")) == (
         '<span class="whole">--crs &lt;img</span> src=x&gt;&amp;&#39;q&#39;'
