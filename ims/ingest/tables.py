@@ -209,13 +209,16 @@ def read_table(
         raw = raw.dropna(how="all")
         sheet_rows = [int(i) for i in raw.index]
     else:
-        raw = _unguarded(_read_csv(path, where).dropna(how="all"))
+        raw, lines = _read_csv(path, where)
+        raw = _unguarded(raw.dropna(how="all"))
         titled = _titled_csv(raw, read)
         two_rows = _two_row_csv_header(raw if titled is None else titled, read)
         below = two_rows if two_rows is not None else titled
         if below is not None:
-            # the CSV's lines as a spreadsheet numbers them: the findings' "row N"
-            raw, sheet_rows = below, [int(i) + 2 for i in below.index]
+            raw = below
+        # each record's row where a spreadsheet opens the CSV: the findings' "row N" (blank
+        # lines are rows there, and pandas passes over them)
+        sheet_rows = [lines[int(i)] if lines else int(i) + 2 for i in raw.index]
         raw = _unnamed_kept(raw, read)
     if raw.empty:
         raise InvalidUpload(f"{where} has no rows")
@@ -475,7 +478,9 @@ def drop_z_m(frame: Any, has_m: bool, notes: list[str]) -> Any | None:
 # --------------------------------------------------------------------------- reading cells
 
 
-def _read_csv(path: Path, where: str) -> pd.DataFrame:
+def _read_csv(path: Path, where: str) -> tuple[pd.DataFrame, list[int] | None]:
+    """The CSV at ``path`` as a table of text, and the row a spreadsheet shows each of its
+    records in (by the table's index; None where the csv module cannot read the file)."""
     data = path.read_bytes()
     # Excel's "Unicode text" is UTF-16 (tab-separated) with a byte-order mark: read as
     # cp1252 its header came out as letters between NULs, and no column was recognised.
@@ -509,9 +514,9 @@ def _read_csv(path: Path, where: str) -> pd.DataFrame:
             f"{where} has {first.count(delimiter) + 1:,} columns; ims reads at most "
             f"{MAX_TABLE_COLUMNS:,}"
         )
-    width = _refuse_long_rows(text, delimiter, where)
+    width, rows = _refuse_long_rows(text, delimiter, where)
     try:
-        return pd.read_csv(
+        table = pd.read_csv(
             io.StringIO(text),
             sep=delimiter,
             dtype=str,
@@ -528,11 +533,16 @@ def _read_csv(path: Path, where: str) -> pd.DataFrame:
         )
     except (pd.errors.ParserError, ValueError) as exc:
         raise InvalidUpload(f"{where} cannot be read as a table: {exc}") from None
+    # the header's row is not the table's: its records are rows[1:]
+    return table, rows[1:] if rows is not None and len(rows) == len(table) + 1 else None
 
 
-def _refuse_long_rows(text: str, delimiter: str, where: str) -> int | None:
+def _refuse_long_rows(text: str, delimiter: str, where: str) -> tuple[int | None, list[int] | None]:
     """Refuse a table whose rows hold values beyond its header's columns, naming them;
-    else the header's count of columns (None if the csv module cannot read the file).
+    else the header's count of columns and the row each record that is not blank takes in
+    a spreadsheet, the header's first (None for both if the csv module cannot read the
+    file). A record is a row however many lines its quoted values span; a blank line is a
+    row of its own.
 
     The usual cause is a comma inside a value not put in double quotes: the rest of the row
     moved one column on. Empty cells after the last column (a spreadsheet's trailing
@@ -548,11 +558,15 @@ def _refuse_long_rows(text: str, delimiter: str, where: str) -> int | None:
             # newline="": the reader finds the ends of lines itself, a lone CR (an old Mac's
             # CSV) among them; it had stopped the check, and pandas read the file unchecked
             rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-            width = len(next((row for row in rows if not _blank_line(row)), []))
-            number, ended = 0, rows.line_num
-            for row in rows:
+            width, number, ended = None, 0, 0
+            sheet: list[int] = []  # the rows of the records that are not blank
+            for record, row in enumerate(rows, start=1):
                 begun, ended = ended + 1, rows.line_num  # a record may span lines
                 if _blank_line(row):  # pandas passes over them, and so numbers features
+                    continue
+                sheet.append(record)
+                if width is None:
+                    width = len(row)
                     continue
                 number += 1
                 if len(row) > width and any(cell.strip() for cell in row[width:]):
@@ -560,7 +574,7 @@ def _refuse_long_rows(text: str, delimiter: str, where: str) -> int | None:
                     if len(long) < 5:
                         long.append(f"feature {number} (line {begun}) has {len(row)} values")
         except csv.Error:
-            return None  # pandas reads the file and says what is wrong with it
+            return None, None  # pandas reads the file and says what is wrong with it
         finally:
             csv.field_size_limit(limit)
     if count:
@@ -571,7 +585,7 @@ def _refuse_long_rows(text: str, delimiter: str, where: str) -> int | None:
             f"A value holding a {separator} must be put in double quotes, or the rest of its "
             "row moves one column on; nothing was read"
         )
-    return width or None
+    return width or None, sheet
 
 
 _FIELD_LIMIT = threading.Lock()
@@ -1049,8 +1063,19 @@ def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str |
         for i, name in enumerate(lower)
         if i <= after_key and name not in META_COLUMNS and not name.startswith(("meta/", "meta-"))
     }
+    # Outside a form's export, a name in capitals whose field is no name ims knows is an
+    # abbreviation, not a group and a field: "AP/AT" (anti-personnel or anti-tank) had been
+    # read as the field "AT" of a group "AP" (a form's names are written in small letters)
+    form = looks_like_form_export(columns)
     for i, column in enumerate(columns):
         short = _short(column)
+        if (
+            not form
+            and short != column.strip()
+            and short.lower() not in _KNOWN
+            and column.upper() == column
+        ):
+            short = column.strip()
         if i > after_key or lower[i] in META_COLUMNS or short.lower() in META_COLUMNS:
             dropped.append(column)
             continue

@@ -48,15 +48,23 @@ def test_a_prefix_is_not_taken_off_where_a_column_of_the_file_has_that_name(
 
 def test_a_name_with_a_slash_is_a_name_where_its_prefix_is_no_forms_group(tmp_path: Path) -> None:
     """A form's groups are names without spaces: "Team A/B" and "Area m2/ha" had been read
-    as "B" and "ha" without a word (helper-117); "survey/village" is still "village"."""
+    as "B" and "ha" without a word (helper-117); nor in capitals: "AP/AT" had been "AT".
+    "survey/village" is still "village"."""
     path = write(
         tmp_path,
         "names.csv",
-        'hazard_id,Team A/B,Area m2/ha,survey/village,WKT\nH-1,A,2.5,Ban Na,"POLYGON((103.1 19.4,'
-        '103.11 19.4,103.11 19.41,103.1 19.4))"\n',
+        "hazard_id,Team A/B,Area m2/ha,survey/village,AP/AT,WKT\n"
+        'H-1,A,2.5,Ban Na,AP,"POLYGON((103.1 19.4,103.11 19.4,103.11 19.41,103.1 19.4))"\n',
     )
     frame = read_table(path).frame
-    assert list(frame.columns) == ["hazard_id", "Team A/B", "Area m2/ha", "village", "geometry"]
+    assert list(frame.columns) == [
+        "hazard_id",
+        "Team A/B",
+        "Area m2/ha",
+        "village",
+        "AP/AT",
+        "geometry",
+    ]
 
 
 def test_named_or_unmistakable_geometry_wins_over_a_column_guessed_to_be_points(
@@ -814,6 +822,34 @@ def test_a_csv_header_of_two_rows_names_each_column_under_its_heading(tmp_path: 
         "column 3",
         "geometry",
     ]
+
+
+def test_a_csvs_findings_name_the_rows_a_spreadsheet_shows_past_blank_lines(
+    tmp_path: Path,
+) -> None:
+    """A CSV with blank lines between its records, and a record whose quoted value spans
+    two lines: each feature's row is the one the CSV opens at in a spreadsheet, where a
+    blank line is a row and a record of two lines is one. The review had said "row 4 of
+    the sheet" of a feature in row 5, counting the records pandas read."""
+    square = '"POLYGON ((102 18, 102.01 18, 102.01 18.01, 102 18))"'
+    path = tmp_path / "gaps.csv"
+    path.write_text(
+        f"hazard_id,remarks,wkt\nH1,,{square}\n\n,,\nH2,,{square}\n   \n"
+        f'H3,"two\nlines",{square}\nH4,,{square}\n'
+    )
+    table = read_table(path)
+    assert list(table.frame["hazard_id"]) == ["H1", "", "H2", "H3", "H4"]
+    assert table.sheet_rows == [2, 4, 5, 7, 8]
+    assert (
+        "the sheet's blank rows are left out, so feature numbers are not its rows: feature 1 "
+        "is row 2; features 2–3 are rows 4–5; features 4–5 are rows 7–8" in table.notes
+    )
+    # a CSV without blank lines says nothing: feature N is row N + 1
+    plain = tmp_path / "plain.csv"
+    plain.write_text(f'hazard_id,remarks,wkt\nH1,"two\nlines",{square}\nH2,,{square}\n')
+    table = read_table(plain)
+    assert table.sheet_rows == [2, 3]
+    assert not any("row" in note for note in table.notes)
 
 
 def test_a_csv_saved_with_a_title_above_its_header_is_read_below_it(tmp_path: Path) -> None:
