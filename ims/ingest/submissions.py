@@ -75,6 +75,7 @@ from ims.ingest.validate import (
     ValidationContext,
     ValidationResult,
     close_names,
+    same_value,
     validate_hazards,
     validate_releases,
 )
@@ -898,7 +899,7 @@ def recorded_before(session: Session, kind: str, frame: Any, within: str | None)
 
 def _fields_differing(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """The fields (and the file's own columns) whose values differ, as "status: SHA →
-    CHA"."""
+    CHA": a number and the same number as text do not (``same_value``)."""
 
     def said(value: Any) -> str:
         text = "nothing" if value is None or value == "" else str(value)
@@ -909,11 +910,11 @@ def _fields_differing(before: dict[str, Any], after: dict[str, Any]) -> list[str
     for name in dict.fromkeys([*before, *after]):
         if name == own:
             continue
-        if before.get(name) != after.get(name):
+        if not same_value(before.get(name), after.get(name)):
             found.append(f"{name}: {said(before.get(name))} → {said(after.get(name))}")
     mine, theirs = before.get(own) or {}, after.get(own) or {}
     for name in dict.fromkeys([*mine, *theirs]):
-        if name != RECORD_ID and mine.get(name) != theirs.get(name):
+        if name != RECORD_ID and not same_value(mine.get(name), theirs.get(name)):
             found.append(f"{name}: {said(mine.get(name))} → {said(theirs.get(name))}")
     return found
 

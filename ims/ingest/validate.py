@@ -789,7 +789,7 @@ def _differences(known: KnownHazard, given: _Given) -> list[str]:
         ),
         *((f"{name} (emptied)", bool(getattr(known, name))) for name in given.cleared),
         *(
-            (name, not _same_own(_own(in_force, name), value))
+            (name, not same_value(_own(in_force, name), value))
             for name, value in given.attributes.items()
         ),
     )
@@ -822,7 +822,7 @@ def _recorded_already(
     return (
         revised == known.in_force_from
         and (not operator or operator.casefold() == (known.operator or "").casefold())
-        and all(_same_own(in_force.get(name), value) for name, value in attributes.items())
+        and all(same_value(in_force.get(name), value) for name, value in attributes.items())
     )
 
 
@@ -839,7 +839,7 @@ def _only_records(
     said = ["a new date"] if revised != known.in_force_from else []
     if operator and operator.casefold() != (known.operator or "").casefold():
         said.append(f"the operator {operator}")
-    changed = [n for n, value in attributes.items() if not _same_own(in_force.get(n), value)]
+    changed = [n for n, value in attributes.items() if not same_value(in_force.get(n), value)]
     if changed:
         named = _and(changed) if len(changed) <= 5 else f"{', '.join(changed[:5])}…"
         said.append(f"{noun(len(changed), 'its own column', 'its own columns')} {named}")
@@ -1813,18 +1813,19 @@ def _release_differences(
         ),
         ("contam", contam is not None and contam.value != known.contam),
         *(
-            (name, not _same_own(_own(known.attributes, name), value))
+            (name, not same_value(_own(known.attributes, name), value))
             for name, value in attributes.items()
         ),
     )
     return [name for name, differs in given if differs]
 
 
-def _same_own(recorded: Any, given: Any) -> bool:
-    """Whether an own column's value given is the one recorded: the same, or the same
-    number or yes/no written as text. A register's CSV sent back gives its numbers as text
-    ("22.23"), and every hazard left as it was had been "already recorded, and this
-    feature changes Area (ha), Easting and Northing" (helper-115)."""
+def same_value(recorded: Any, given: Any) -> bool:
+    """Whether a value given is the one recorded: the same, or the same number or yes/no
+    written as text. A register's CSV sent back gives its numbers as text ("22.23"), and
+    every hazard left as it was had been "already recorded, and this feature changes Area
+    (ha), Easting and Northing" (helper-115); a form's record exported again as CSV, first
+    sent in a workbook, had come back "changed: area_m2: 50852 → 50852"."""
     if recorded == given and isinstance(recorded, bool) == isinstance(given, bool):
         return True
     for value, text in ((recorded, given), (given, recorded)):

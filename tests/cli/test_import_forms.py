@@ -3,6 +3,7 @@ and no field map; the recorded areas are the polygons' geodesic areas."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,6 +158,35 @@ def test_a_record_sent_again_changed_in_a_later_export_is_named(
             )
         ).scalars()
         assert sorted(set(codes) - {"file_note"}) == ["already_recorded", "changed_since_recorded"]
+
+
+def test_a_record_sent_first_in_a_workbook_then_in_a_csv_unchanged_is_not_a_change(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    """A form's records exported as XLSX, then again as CSV: the workbook's cells are
+    numbers and dates, the CSV's text. A record left as it was had come back "changed: depth_cm:
+    30 → 30"; it is recorded already, unchanged."""
+    points = ring(103.62, 19.72, 0.004, 0.004)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["hazard_id", "status", "recorded", "boundary", "depth_cm", "_uuid"])
+    sheet.append(["X-1", "SHA", dt.date(2024, 5, 1), geoshape(points), 30, "uuid-x1"])
+    xlsx = tmp_path / "kobo.xlsx"
+    book.save(xlsx)
+    first = run(ims, "import", xlsx, "--kind", "hazards", "--approve")
+    assert first.exit_code == 0, first.output
+    export = tmp_path / "kobo.csv"
+    export.write_text(
+        "hazard_id,status,recorded,boundary,depth_cm,_uuid\n"
+        f'X-1,SHA,2024-05-01,"{geoshape(points)}",30,uuid-x1\n',
+        encoding="utf-8",
+    )
+    second = run(ims, "import", export, "--kind", "hazards")
+    assert "comes back changed" not in second.output, second.output
+    assert "form record uuid-x1 is recorded already, unchanged, by submission 1" in second.output, (
+        second.output
+    )
 
 
 def _export(path: Path, rows: list[tuple[str, str, list[tuple[float, float]], str]]) -> Path:
