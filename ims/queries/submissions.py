@@ -21,6 +21,8 @@ from ims.domain.polygons import polygonal
 from ims.errors import NotFound
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
 from ims.ingest.submissions import database_stamp
+from ims.ingest.tables import RECORD_ID
+from ims.ingest.validate import same_value
 from ims.reports import kept
 from ims.words import listed
 
@@ -451,7 +453,7 @@ def _since(session: Session, sub: Any, findings: Sequence[FindingData]) -> list[
 # follows), with that revision's estimates, and the area of the boundary it sends.
 _FOLLOWS = text("""
 SELECT x.row_number, p.status, p.used_from, p.used_to, p.marked, o.name AS operator,
-       p.map_area_m2,
+       p.map_area_m2, p.attributes,
        (SELECT string_agg(e.munition_code || ':' || e.quantity, ';' ORDER BY e.munition_code)
         FROM hazard_estimate e WHERE e.revision_id = p.id) AS munitions,
        ST_Area(sf.geom::geography) AS sent_m2
@@ -471,8 +473,10 @@ _CHANGED = ("status", "used_from", "used_to", "munitions", "marked", "operator")
 def _revision_changes(session: Session, sub: Any, rows: list[dict[str, Any]]) -> None:
     """Give each revision among ``rows`` (a page of features awaiting review) its
     ``changes``: (what, in force, as revised) for each value it changes, the boundary's
-    area among them. The page listed a revision's values alone, and a reviewer could not
-    tell what approving it would change (a review as a data manager)."""
+    area and its own columns among them. The page listed a revision's values alone, and a
+    reviewer could not tell what approving it would change (a review as a data manager);
+    then the fields alone, and an own column it changed only in a warning (helper-118).
+    A revision's own columns are added to those in force: one it does not give is kept."""
     revisions = {
         f["row"]: f["clean"]
         for f in rows
@@ -523,6 +527,11 @@ def _revision_changes(session: Session, sub: Any, rows: list[dict[str, Any]]) ->
                 continue  # not given: kept as it is
             if str(after or "") != str(was[name] or ""):
                 changes.append((name, _shown(was[name]), _shown(after)))
+        in_force = before.attributes or {}
+        given_own = clean.get("attributes") or {}
+        for name, value in sorted(given_own.items(), key=lambda kv: kv[0].casefold()):
+            if name != RECORD_ID and not same_value(in_force.get(name), value):
+                changes.append((name, _shown(in_force.get(name)), _shown(value)))
         if not clean.get("same_boundary") and before.sent_m2 is not None:  # redrawn
             changes.append(
                 ("boundary", f"{before.map_area_m2:,.0f} m²", f"{before.sent_m2:,.0f} m²")

@@ -1394,6 +1394,64 @@ def test_the_review_page_says_what_each_revision_changes_from_the_revision_in_fo
     assert "left out: <a" in rows[1] and "RV-B</a> is recorded already" in rows[1]
 
 
+def test_the_review_page_lists_the_own_columns_a_revision_changes(
+    session: Session, client_as: ClientAs, tmp_path: Path
+) -> None:
+    """The revision's changes listed its template fields alone: an own column it changed
+    showed in a warning only (helper-118). Listed now, as in force and as revised; one it
+    gives as recorded (a number as text, as a CSV gives it) or does not give is not."""
+    load_boundaries(session, [BoundaryFeature("LA-W", "West", MultiPolygon([WEST]))], level=1)
+    square = box(103.20, 19.40, 103.21, 19.41)
+    first = submissions.stage(
+        session,
+        write_zip(
+            hazard_frame(
+                [{"hazard_id": "OC-A", "village": "Ban Na", "depth_cm": 30, "team": "T1"}],
+                [square],
+            ),
+            tmp_path,
+            "first",
+        ),
+        kind="hazards",
+    )
+    approval.approve(session, first.submission.id, by="reviewer")
+    revised = submissions.stage(
+        session,
+        write_zip(
+            gpd.GeoDataFrame(
+                [
+                    {
+                        "hazard_id": "OC-A",
+                        "status": "CHA",
+                        "revised": "2024-01-01",
+                        "village": "Ban Phon",
+                        "depth_cm": "30",
+                        "access": "track",
+                    }
+                ],
+                geometry=[square],
+                crs=4326,
+            ),
+            tmp_path,
+            "revised",
+        ),
+        kind="hazards",
+    )
+    assert revised.errors == 0, revised.findings
+    page = client_as("reviewer").get(f"/submissions/{revised.submission.id}").text
+    table = page[page.index('id="features"') :]
+    cell = re.findall(r'<td class="changes">(.*?)</td>', table, re.S)[0]
+    changes = [
+        " ".join(re.sub(r"<[^>]+>", "", line).split())
+        for line in re.findall(r"<div>(.*?)</div>", cell)
+    ]
+    assert changes == [
+        "status SHA → CHA",
+        "access (none) → track",
+        "village Ban Na → Ban Phon",
+    ]
+
+
 def test_a_file_of_land_released_outside_hazards_is_previewed_as_what_it_records(
     session: Session, tmp_path: Path, client_as: ClientAs
 ) -> None:
