@@ -50,7 +50,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from ims.db import audit
@@ -961,9 +961,9 @@ def remembered_crs(
 ) -> str | None:
     """The coordinate system remembered for a file (``frame``, as read) that declares none:
     that of the mapping it is read with (``chosen``); else the one kept for files in the
-    template's own names; else the latest any mapping holds. The latest alone had read a
-    file of one mapping in the zone chosen for another kind of file, 532 m off and unsaid
-    (helper-115)."""
+    template's own names; else, unless that one was forgotten, the latest any mapping
+    holds. The latest alone had read a file of one mapping in the zone chosen for another
+    kind of file, 532 m off and unsaid (helper-115)."""
     source = crs_source(frame, remembered, file_names)
     return source.mapping.crs if source is not None else None
 
@@ -975,8 +975,12 @@ def crs_source(
     mapping, fits = chosen(frame, remembered, file_names)
     if fits and mapping is not None and mapping.mapping.crs:
         return mapping
-    alone = next((r for r in remembered if not r.mapping and r.mapping.crs), None)
-    return alone or next((r for r in remembered if r.mapping.crs), None)
+    # the row that reads no column: a coordinate system kept alone, or one forgotten
+    # (``clear_mappings``), after which no other mapping's is offered in its place
+    alone = next((r for r in remembered if not r.mapping), None)
+    if alone is not None:
+        return alone if alone.mapping.crs else None
+    return next((r for r in remembered if r.mapping.crs), None)
 
 
 def remember_mapping(
@@ -1041,7 +1045,12 @@ def stored_like(
 
 
 def list_mappings(session: Session, organisation: Organisation | None = None) -> list[Remembered]:
-    """Every remembered mapping (of one organisation, if given), by organisation and kind."""
+    """Every remembered mapping (of one organisation, if given), by organisation and kind;
+    not the mark a coordinate system forgotten alone leaves (``clear_mappings``)."""
+    return [m for m in _every_row(session, organisation) if m.mapping or m.mapping.crs]
+
+
+def _every_row(session: Session, organisation: Organisation | None) -> list[Remembered]:
     query = (
         select(FieldMapping, Organisation.name)
         .join(Organisation, Organisation.id == FieldMapping.organisation_id)
@@ -1069,15 +1078,30 @@ def clear_mappings(
     by: Actor | str | None = None,
 ) -> list[Remembered]:
     """Forget the organisation's remembered mappings (of one kind, if given; ``only``: the
-    one of that id, as the upload page shows it); those forgotten."""
+    one of that id, as the upload page shows it); those forgotten.
+
+    A coordinate system kept alone (for files no mapping reads), forgotten by itself, is
+    kept as forgotten, a row that reads nothing and holds none: deleted, the next such file
+    had been offered the one another mapping holds, just after the upload page had said it
+    was forgotten (helper-118). Choosing one again for such a file remembers it there."""
     if kind is not None and kind not in FIELDS:
         raise InvalidRequest(f"kind must be hazards or releases, not {kind!r}")
-    gone = [
+    rows = [
         m
-        for m in list_mappings(session, organisation)
+        for m in _every_row(session, organisation)
         if (kind is None or m.kind == kind) and (only is None or m.id == only)
     ]
-    session.execute(delete(FieldMapping).where(FieldMapping.id.in_([m.id for m in gone])))
+    marked = [m.id for m in rows if only is not None and not m.mapping and m.mapping.crs]
+    if marked:
+        session.execute(
+            update(FieldMapping)
+            .where(FieldMapping.id.in_(marked))
+            .values(mapping=MappingDocument().as_json(), updated_at=func.now())
+        )
+    session.execute(
+        delete(FieldMapping).where(FieldMapping.id.in_([m.id for m in rows if m.id not in marked]))
+    )
+    gone = [m for m in rows if m.mapping or m.mapping.crs]
     for m in gone:
         audit.record(
             session,

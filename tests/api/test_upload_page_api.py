@@ -1614,7 +1614,8 @@ def test_the_upload_page_forgets_a_crs_kept_alone(
     the upload page, but its "Forget it" is the mapping's, and it has none: only `ims
     mappings clear` forgot it, with every other mapping of the organisation. The
     inspection names it with its number, which forgets it alone; one that comes with a
-    mapping is not offered so (forgetting it would forget the mapping)."""
+    mapping is not offered so (forgetting it would forget the mapping). Forgotten, no other
+    mapping's is offered in its place."""
     mapped = operators_file(tmp_path, "mapped", prj=False)  # WGS 84 / UTM 48N, a mapping
     assert (
         post(client, mapped, organisation="MAG", mapping=MAPPING, crs="EPSG:32648").json()[  # type: ignore[attr-defined]
@@ -1644,10 +1645,21 @@ def test_the_upload_page_forgets_a_crs_kept_alone(
     assert forgotten.status_code == 200, forgotten.text
     after = inspect(client, following, organisation="MAG").json()  # type: ignore[attr-defined]
     assert after["remembered_crs_alone"] is None
-    assert after["remembered_crs"] == "EPSG:32648"  # the mapping's, the latest left: kept
+    # nor is the mapping's offered in its place: the page had just said "forgotten", and
+    # the next file was offered the same zone from the mapping (helper-118)
+    assert after["remembered_crs"] is None
+    kept = inspect(client, again, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert kept["remembered_crs"] == "EPSG:32648"  # the mapping's files keep theirs
     mag = session.scalars(select(Organisation).where(Organisation.name == "MAG")).one()
-    [left] = field_maps.stored_mappings(session, mag, "hazards")
+    [left] = field_maps.list_mappings(session, mag)  # the mark of the forgotten one is not
     assert left.mapping.fields and left.mapping.crs == "EPSG:32648"
+    # chosen again for such a file, it is remembered again
+    assert post(client, following, organisation="MAG", crs="EPSG:23948").json()["errors"] == 0  # type: ignore[attr-defined]
+    third = write_zip(
+        template.assign(hazard_id=["ALONE-3"]), tmp_path, "third", crs=23948, keep_prj=False
+    )
+    shown = inspect(client, third, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert shown["remembered_crs"] == "EPSG:23948" and shown["remembered_crs_alone"]
 
 
 def test_a_file_is_read_in_the_crs_of_the_mapping_it_is_read_with(
