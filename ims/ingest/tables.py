@@ -615,6 +615,7 @@ def _read_xlsx(
             # limits of a zip before it is read: check_workbook)
             xml = book._archive.read(book[chosen]._worksheet_path)
             grid = workbook.parse(chosen, header=None, dtype=object)
+            centred = _centred_across(book[chosen])
     except InvalidUpload:
         raise
     except Exception as exc:  # openpyxl reports a damaged workbook as several types
@@ -637,7 +638,36 @@ def _read_xlsx(
             "layer (--layer NAME)"
         )
     _text_held(grid, where, max_text)
-    return _table_of_grid(grid, _merged_ranges(xml), notes), chosen
+    return _table_of_grid(grid, _merged_ranges(xml) + centred, notes), chosen
+
+
+def _centred_across(sheet: Any) -> list[tuple[int, int, int, int]]:
+    """The headings of a sheet's first rows centred across the cells after them (Excel's
+    "Center Across Selection", which looks merged and is not), as merged ranges: the
+    heading's cell and the empty ones after it, formatted alike. "Items found" centred over
+    "BLU-26" and "M42" had not been read as the heading of a header of two rows, where
+    merged it was, and the CSV saved from it was (helper-118)."""
+    found: list[tuple[int, int, int, int]] = []
+    for r, row in enumerate(sheet.iter_rows(max_row=_TITLE_ROWS + 2)):
+        start: int | None = None
+        for c, cell in enumerate((*row, None)):
+            across = cell is not None and _across(cell)
+            empty = cell is None or blank(cell.value)
+            if start is not None and not (across and empty):
+                if c - 1 > start:
+                    found.append((r, start, r, c - 1))
+                start = None
+            if across and not empty:
+                start = c
+    return found
+
+
+def _across(cell: Any) -> bool:
+    """Whether a cell is centred across the selection (read-only cells of no style say no)."""
+    try:
+        return bool(cell.alignment.horizontal == "centerContinuous")
+    except AttributeError:
+        return False
 
 
 def _text_held(grid: pd.DataFrame, where: str, max_text: int) -> None:

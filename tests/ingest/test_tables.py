@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openpyxl
+import openpyxl.styles
 import pytest
 import shapely
 from shapely.geometry import LineString, Point, Polygon
@@ -680,6 +682,37 @@ def test_merged_cells_are_read_as_the_sheet_shows_them(tmp_path: Path) -> None:
     assert "merged cells were read as their value in each row and column they cover: C3:C5" in said
     assert "named by their place: Village (2)" in said
     assert "kept by their place: column F" in said
+
+
+def test_a_heading_centred_across_its_columns_heads_them_as_a_merged_one_does(
+    tmp_path: Path,
+) -> None:
+    """Excel's "Center Across Selection" looks like a merged heading and is not one: the
+    heading's cell and the empty cells after it are formatted alike. "Items found" so
+    centred over "BLU-26", "M42" and "UXO" had left the names below read as a record and
+    the columns as "column D", "column E" (helper-118); a heading centred in its own cell
+    alone heads nothing."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["hazard_id", "status", "Items found", None, None, "Team", "wkt"])
+    sheet.append([None, None, "BLU-26", "M42", "UXO", None, None])
+    sheet.append(["TR-01", "SHA", 4, 2, 1, "A", "POINT (103.1 19.4)"])
+    for cell in ("C1", "D1", "E1", "F1"):  # "Team" centred in its own cell: not a heading
+        sheet[cell].alignment = openpyxl.styles.Alignment(horizontal="centerContinuous")
+    book.save(tmp_path / "centred.xlsx")
+    table = read_table(tmp_path / "centred.xlsx")
+    assert list(table.frame.columns) == [
+        "hazard_id",
+        "status",
+        "Items found BLU-26",
+        "Items found M42",
+        "Items found UXO",
+        "Team",
+        "geometry",
+    ]
+    assert list(table.frame["hazard_id"]) == ["TR-01"]
+    assert table.sheet_rows == [3]
 
 
 @pytest.mark.parametrize("merged_down", [True, False], ids=["merged down", "blank below"])
