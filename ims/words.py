@@ -21,3 +21,9 @@ def listed(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def first_of(items: Sequence[str], most: int = 10) -> str:
+    """The first ``most`` items and how many more: "a, b, c and 1,204 more"."""
+    shown = ", ".join(items[:most])
+    return shown + (f" and {len(items) - most:,} more" if len(items) > most else "")

@@ -6,7 +6,7 @@ import re
 import tokenize
 from pathlib import Path
 
-from ims.words import counted, noun
+from ims.words import counted, first_of, noun
 
 BRACKETED = re.compile(r"(?<![\w.])[a-z]+\(s\)")  # "hazard(s)", not SQL's "to_jsonb(s)"
 
@@ -18,6 +18,13 @@ def test_one_thing_is_singular_and_any_other_number_plural() -> None:
     assert counted(2400, "hazardous area") == "2,400 hazardous areas"
     assert counted(3, "was", "were") == "3 were"
     assert noun(1, "is", "are") == "is" and noun(5, "is", "are") == "are"
+
+
+def test_a_long_list_is_said_by_its_first_items_and_how_many_more() -> None:
+    assert first_of([]) == ""
+    assert first_of(["a", "b"]) == "a, b"
+    assert first_of([str(i) for i in range(10)]) == "0, 1, 2, 3, 4, 5, 6, 7, 8, 9"
+    assert first_of([str(i) for i in range(1215)], 3) == "0, 1, 2 and 1,212 more"
 
 
 def test_no_message_of_ims_writes_a_plural_in_brackets() -> None:

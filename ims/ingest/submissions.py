@@ -79,7 +79,7 @@ from ims.ingest.validate import (
     validate_hazards,
     validate_releases,
 )
-from ims.words import counted, noun
+from ims.words import counted, first_of, noun
 
 log = logging.getLogger(__name__)
 
@@ -280,9 +280,7 @@ def _uncut(session: Session, kind: str, frame: gpd.GeoDataFrame) -> list[Finding
                 )
     frame[field_maps.ATTRIBUTES] = rows
     if restored:
-        shown = ", ".join(restored[:10]) + (
-            f" and {len(restored) - 10:,} more" if len(restored) > 10 else ""
-        )
+        shown = first_of(restored)
         findings.insert(
             0,
             FindingData(
@@ -1219,9 +1217,7 @@ def stage(
             ),
         )
     if empty:
-        shown = ", ".join(empty[:10]) + (
-            f" and {len(empty) - 10:,} more" if len(empty) > 10 else ""
-        )
+        shown = first_of(empty)
         findings.insert(
             0,
             FindingData(
