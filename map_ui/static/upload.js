@@ -532,6 +532,11 @@
     }
     inspected.remembered_crs_alone = null;
     $("forget-crs").hidden = true;
+    // the choice it had filled in goes too: left, "choose the one…" stood beside it, and
+    // sending remembered it again unasked (a look at the page after forgetting)
+    $("crs").value = "";
+    $("crs-other").value = "";
+    $("crs-other").hidden = true;
     $("crs-note").textContent = `${kept.mapping.crs}, remembered for the organisation's files, ` +
       "is forgotten: choose the one this file's coordinates are in (it is remembered as you send it)";
   });

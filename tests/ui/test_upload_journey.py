@@ -823,6 +823,7 @@ def test_a_crs_remembered_alone_is_offered_and_forgotten_on_the_page(
         assert "EPSG:32648, remembered for the organisation's files, is forgotten" in (
             page.inner_text("#crs-note")
         )
+        assert page.input_value("#crs") == ""  # to be chosen, as the note says
         tab.shoot(f"upload-crs-forgotten-operator-{width}")
         # read again: nothing is remembered now
         page.click("#inspect")
