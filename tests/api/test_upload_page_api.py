@@ -1371,6 +1371,22 @@ def test_the_review_page_says_what_each_revision_changes_from_the_revision_in_fo
     assert "; the status it changes: 1 hazard from SHA to CHA." in " ".join(
         summary.group(1).split()
     )
+    rows, changes = _changes_listed(page)
+    geod = Geod(ellps="WGS84")
+    was, now = (abs(geod.geometry_area_perimeter(g)[0]) for g in (old, new))
+    assert changes[0] == [
+        "status SHA → CHA",
+        "munitions BLU-26:5 → (none)",
+        "marked (none) → 2024-02-01",
+        f"boundary {was:,.0f} m² → {now:,.0f} m²",
+    ]
+    assert changes[1] == [""]  # left out: nothing of it is recorded
+    assert "left out: <a" in rows[1] and "RV-B</a> is recorded already" in rows[1]
+
+
+def _changes_listed(page: str) -> tuple[list[str], list[list[str]]]:
+    """The review page's features' rows, and each one's "the revision changes" lines as
+    text (one blank line where it lists none)."""
     table = page[page.index('id="features"') :]
     rows = re.findall(r"<tr class=\"[^\"]*\">(.*?)</tr>", table, re.S)
     cells = [re.findall(r'<td class="changes">(.*?)</td>', r, re.S) for r in rows]
@@ -1382,16 +1398,7 @@ def test_the_review_page_says_what_each_revision_changes_from_the_revision_in_fo
         or [" ".join(re.sub(r"<[^>]+>", "", c).split())]
         for (c,) in cells
     ]
-    geod = Geod(ellps="WGS84")
-    was, now = (abs(geod.geometry_area_perimeter(g)[0]) for g in (old, new))
-    assert changes[0] == [
-        "status SHA → CHA",
-        "munitions BLU-26:5 → (none)",
-        "marked (none) → 2024-02-01",
-        f"boundary {was:,.0f} m² → {now:,.0f} m²",
-    ]
-    assert changes[1] == [""]  # left out: nothing of it is recorded
-    assert "left out: <a" in rows[1] and "RV-B</a> is recorded already" in rows[1]
+    return rows, changes
 
 
 def test_the_review_page_lists_the_own_columns_a_revision_changes(
@@ -1439,13 +1446,8 @@ def test_the_review_page_lists_the_own_columns_a_revision_changes(
     )
     assert revised.errors == 0, revised.findings
     page = client_as("reviewer").get(f"/submissions/{revised.submission.id}").text
-    table = page[page.index('id="features"') :]
-    cell = re.findall(r'<td class="changes">(.*?)</td>', table, re.S)[0]
-    changes = [
-        " ".join(re.sub(r"<[^>]+>", "", line).split())
-        for line in re.findall(r"<div>(.*?)</div>", cell)
-    ]
-    assert changes == [
+    _, changes = _changes_listed(page)
+    assert changes[0] == [
         "status SHA → CHA",
         "access (none) → track",
         "village Ban Na → Ban Phon",
