@@ -32,7 +32,7 @@ import io
 import math
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -211,11 +211,15 @@ def read_table(
     else:
         raw, lines = _read_csv(path, where)
         raw = _unguarded(raw.dropna(how="all"))
-        titled = _titled_csv(raw, read)
+        titled = _titled_csv(raw, read, lines)
         two_rows = _two_row_csv_header(raw if titled is None else titled, read)
         below = two_rows if two_rows is not None else titled
         if below is not None:
             raw = below
+        # a row of separators alone (",,,": a spreadsheet's empty row within the cells it
+        # saves) is a blank row, as in the workbook: it had been a feature missing every
+        # value (helper-119)
+        raw = raw[~_empty_rows(raw)]
         # each record's row where a spreadsheet opens the CSV: the findings' "row N" (blank
         # lines are rows there, and pandas passes over them)
         sheet_rows = [lines[int(i)] if lines else int(i) + 2 for i in raw.index]
@@ -478,6 +482,34 @@ def drop_z_m(frame: Any, has_m: bool, notes: list[str]) -> Any | None:
 # --------------------------------------------------------------------------- reading cells
 
 
+def _titles_padded(text: str, delimiter: str) -> str:
+    """A CSV whose title lines above the header hold no separator ("MAG hazard register
+    2026" alone) with each padded to the header's width, as a spreadsheet saves a title
+    (``_titled_csv`` then reads it so): the lines after had been refused for holding more
+    values than the title (helper-119)."""
+    lines = text.split("\n", _TITLE_ROWS + 1)
+    at = next((i for i, line in enumerate(lines[:_TITLE_ROWS]) if delimiter in line), None)
+    titles = [i for i in range(at or 0) if lines[i].strip()]
+    if at is None or not titles or lines[titles[0]].strip().lower() in _KNOWN:
+        return text
+    header = next(csv.reader([lines[at].rstrip("\r")], delimiter=delimiter), [])
+    if len(header) < 2:
+        return text
+    pad = delimiter * (len(header) - 1)
+    for i in titles:
+        end = "\r" if lines[i].endswith("\r") else ""
+        lines[i] = lines[i].removesuffix("\r") + pad + end
+    return "\n".join(lines)
+
+
+def _empty_rows(table: pd.DataFrame) -> Any:
+    """Which of a CSV's rows (read as text) hold nothing but spaces."""
+    if table.empty or not len(table.columns):
+        return np.zeros(len(table), dtype=bool)
+    text = table.astype(str).apply(lambda column: column.str.strip() == "")
+    return text.all(axis=1).to_numpy()
+
+
 def _read_csv(path: Path, where: str) -> tuple[pd.DataFrame, list[int] | None]:
     """The CSV at ``path`` as a table of text, and the row a spreadsheet shows each of its
     records in (by the table's index; None where the csv module cannot read the file)."""
@@ -506,14 +538,18 @@ def _read_csv(path: Path, where: str) -> tuple[pd.DataFrame, list[int] | None]:
             continue
     else:  # UTF-16 with a broken pair of bytes (cp1252 decodes nearly anything)
         raise InvalidUpload(f"{where}: its text cannot be decoded; save it as UTF-8")
-    first = text.split("\n", 1)[0]
-    # Comma or semicolon (Excel in much of the world writes semicolons), by the header row.
+    # Comma or semicolon (Excel in much of the world writes semicolons), by the header row:
+    # the first line that holds one, past a title alone on its line (a semicolon CSV with a
+    # title had been read by the title's no separator as commas, helper-119)
+    lines = text.split("\n", _TITLE_ROWS + 1)[: _TITLE_ROWS + 1]
+    first = next((line for line in lines if any(d in line for d in ",;\t")), lines[0])
     delimiter = max((",", ";", "\t"), key=first.count)
     if first.count(delimiter) >= MAX_TABLE_COLUMNS:  # 500,000 columns cost 88 s and 1.7 GB
         raise InvalidUpload(
             f"{where} has {first.count(delimiter) + 1:,} columns; ims reads at most "
             f"{MAX_TABLE_COLUMNS:,}"
         )
+    text = _titles_padded(text, delimiter)
     width, rows = _refuse_long_rows(text, delimiter, where)
     try:
         table = pd.read_csv(
@@ -592,8 +628,10 @@ _FIELD_LIMIT = threading.Lock()
 
 
 def _blank_line(row: list[str]) -> bool:
-    """A line pandas passes over: empty, or spaces alone."""
-    return not row or (len(row) == 1 and not row[0].strip())
+    """A line pandas passes over: empty, or spaces alone (a quoted empty value, '""', is
+    a record to pandas: counted blank, every row after it had been said one too few,
+    helper-119)."""
+    return not row or (len(row) == 1 and row[0] != "" and not row[0].strip())
 
 
 def _read_xlsx(
@@ -638,7 +676,7 @@ def _read_xlsx(
             "layer (--layer NAME)"
         )
     _text_held(grid, where, max_text)
-    return _table_of_grid(grid, _merged_ranges(xml) + centred, notes), chosen
+    return _table_of_grid(grid, _merged_ranges(xml), notes, centred), chosen
 
 
 def _centred_across(sheet: Any) -> list[tuple[int, int, int, int]]:
@@ -777,11 +815,17 @@ _TITLE_ROWS = 10  # rows below a lone title in which a header is looked for
 
 
 def _table_of_grid(
-    grid: pd.DataFrame, merges: list[tuple[int, int, int, int]], notes: list[str]
+    grid: pd.DataFrame,
+    merges: list[tuple[int, int, int, int]],
+    notes: list[str],
+    centred: Sequence[tuple[int, int, int, int]] = (),
 ) -> pd.DataFrame:
     """A sheet's cells (``grid``, from A1) as a table: merged ranges filled; the header the
     first row that names more than one thing (a title alone above it, "Hazard register
-    2015", is left out and said); every column named, uniquely."""
+    2015", is left out and said); every column named, uniquely. ``centred``: headings
+    centred across the cells after them (``_centred_across``), read as merged in the
+    header's first row alone: a record's value so formatted had filled the empty cells
+    beside it (helper-119)."""
     if merges:
         cells = grid.to_numpy(dtype=object)
         rows, columns = cells.shape
@@ -822,6 +866,17 @@ def _table_of_grid(
                 + ", ".join(repr(t) for t in dict.fromkeys(titles))
             )
             head = header_row
+    across = [
+        (top, left, bottom, min(right, grid.shape[1] - 1))
+        for top, left, bottom, right in centred
+        if top == head and left < grid.shape[1]
+    ]
+    if across:
+        cells = grid.to_numpy(dtype=object)
+        for top, left, _, right in across:
+            cells[top, left : right + 1] = cells[top, left]
+        grid = pd.DataFrame(cells)
+        merges = sorted({*merges, *across})
     given = ["" if blank(v) else _header_text(v) for v in grid.iloc[head]]
     headings = _two_row_header(grid, merges, head)
     if headings is not None:
@@ -871,7 +926,9 @@ def _unguarded(raw: pd.DataFrame) -> pd.DataFrame:
     return raw
 
 
-def _titled_csv(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame | None:
+def _titled_csv(
+    raw: pd.DataFrame, notes: list[str], lines: Sequence[int] | None = None
+) -> pd.DataFrame | None:
     """A CSV saved from a sheet with a title above its header ("Hazard register 2015" in
     the first cell, the rest of the line empty): the records below the header, named by
     it, and the title said; None where the first line is the header. A workbook's title
@@ -887,7 +944,9 @@ def _titled_csv(raw: pd.DataFrame, notes: list[str]) -> pd.DataFrame | None:
     if header is None:
         return None
     titles = [named[0], *(str(v).strip() for row in rows[:header] for v in row if not blank(v))]
-    line = header + 2  # the CSV's line of the header (its first is the title)
+    # the CSV's line of the header (its first is the title; ``lines``: each record's, past
+    # blank lines, which pandas passes over: helper-119 had been told line 2 of line 3)
+    line = lines[header] if lines and header < len(lines) else header + 2
     notes.append(
         f"line{'s' if line > 2 else ''} 1{f'–{line - 1}' if line > 2 else ''} above the "
         f"header (line {line}) read as a title and left out: "
@@ -1093,10 +1152,11 @@ def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str |
         for i, name in enumerate(lower)
         if i <= after_key and name not in META_COLUMNS and not name.startswith(("meta/", "meta-"))
     }
-    # Outside a form's export, a name in capitals whose field is no name ims knows is an
-    # abbreviation, not a group and a field: "AP/AT" (anti-personnel or anti-tank) had been
-    # read as the field "AT" of a group "AP" (a form's names are written in small letters)
-    form = looks_like_form_export(columns)
+    # Outside a form platform's export, a name in capitals whose field is no name ims knows
+    # is an abbreviation, not a group and a field: "AP/AT" (anti-personnel or anti-tank) had
+    # been read as the field "AT" of a group "AP" (a form's names are written in small
+    # letters), also beside a column "SURVEY/OPERATOR" (helper-119)
+    form = bool(set(lower) & _EXPORT_SIGNS) or {"key", "submissiondate"} <= set(lower)
     for i, column in enumerate(columns):
         short = _short(column)
         if (

@@ -55,8 +55,8 @@ def test_a_name_with_a_slash_is_a_name_where_its_prefix_is_no_forms_group(tmp_pa
     path = write(
         tmp_path,
         "names.csv",
-        "hazard_id,Team A/B,Area m2/ha,survey/village,AP/AT,WKT\n"
-        'H-1,A,2.5,Ban Na,AP,"POLYGON((103.1 19.4,103.11 19.4,103.11 19.41,103.1 19.4))"\n',
+        "hazard_id,Team A/B,Area m2/ha,survey/village,AP/AT,SURVEY/OPERATOR,WKT\n"
+        'H-1,A,2.5,Ban Na,AP,MAG,"POLYGON((103.1 19.4,103.11 19.4,103.11 19.41,103.1 19.4))"\n',
     )
     frame = read_table(path).frame
     assert list(frame.columns) == [
@@ -64,7 +64,8 @@ def test_a_name_with_a_slash_is_a_name_where_its_prefix_is_no_forms_group(tmp_pa
         "Team A/B",
         "Area m2/ha",
         "village",
-        "AP/AT",
+        "AP/AT",  # also beside a template field in a group (helper-119)
+        "OPERATOR",
         "geometry",
     ]
 
@@ -698,7 +699,10 @@ def test_a_heading_centred_across_its_columns_heads_them_as_a_merged_one_does(
     sheet.append(["hazard_id", "status", "Items found", None, None, "Team", "wkt"])
     sheet.append([None, None, "BLU-26", "M42", "UXO", None, None])
     sheet.append(["TR-01", "SHA", 4, 2, 1, "A", "POINT (103.1 19.4)"])
-    for cell in ("C1", "D1", "E1", "F1"):  # "Team" centred in its own cell: not a heading
+    sheet.append(["TR-02", "SHA", 5, None, None, "B", "POINT (103.1 19.4)"])
+    # "Team" centred in its own cell: not a heading; a record's value so formatted heads
+    # nothing either (it had filled the empty cells beside it, helper-119)
+    for cell in ("C1", "D1", "E1", "F1", "C4", "D4", "E4"):
         sheet[cell].alignment = openpyxl.styles.Alignment(horizontal="centerContinuous")
     book.save(tmp_path / "centred.xlsx")
     table = read_table(tmp_path / "centred.xlsx")
@@ -711,8 +715,11 @@ def test_a_heading_centred_across_its_columns_heads_them_as_a_merged_one_does(
         "Team",
         "geometry",
     ]
-    assert list(table.frame["hazard_id"]) == ["TR-01"]
-    assert table.sheet_rows == [3]
+    assert list(table.frame["hazard_id"]) == ["TR-01", "TR-02"]
+    assert list(table.frame["Items found BLU-26"]) == [4, 5]
+    assert table.frame["Items found M42"].isna().tolist() == [False, True]
+    assert table.frame["Items found UXO"].isna().tolist() == [False, True]
+    assert table.sheet_rows == [3, 4]
 
 
 @pytest.mark.parametrize("merged_down", [True, False], ids=["merged down", "blank below"])
@@ -868,14 +875,17 @@ def test_a_csvs_findings_name_the_rows_a_spreadsheet_shows_past_blank_lines(
     path = tmp_path / "gaps.csv"
     path.write_text(
         f"hazard_id,remarks,wkt\nH1,,{square}\n\n,,\nH2,,{square}\n   \n"
-        f'H3,"two\nlines",{square}\nH4,,{square}\n'
+        f'""\nH3,"two\nlines",{square}\nH4,,{square}\n'
     )
     table = read_table(path)
-    assert list(table.frame["hazard_id"]) == ["H1", "", "H2", "H3", "H4"]
-    assert table.sheet_rows == [2, 4, 5, 7, 8]
+    # a row of separators alone (",,") and a quoted empty value ('""'), which pandas reads
+    # as records, are blank rows too: they had been features missing every value, and the
+    # second had put every row after it one short (helper-119)
+    assert list(table.frame["hazard_id"]) == ["H1", "H2", "H3", "H4"]
+    assert table.sheet_rows == [2, 5, 8, 9]
     assert (
         "the sheet's blank rows are left out, so feature numbers are not its rows: feature 1 "
-        "is row 2; features 2–3 are rows 4–5; features 4–5 are rows 7–8" in table.notes
+        "is row 2; feature 2 is row 5; features 3–4 are rows 8–9" in table.notes
     )
     # a CSV without blank lines says nothing: feature N is row N + 1
     plain = tmp_path / "plain.csv"
@@ -916,6 +926,17 @@ def test_a_csv_saved_with_a_title_above_its_header_is_read_below_it(tmp_path: Pa
     ]
     assert table.sheet_rows == [4]
     assert "rows 2–3 read as the header, row 2 heading the columns" in " ".join(table.notes)
+    # a title alone on its line, no separator after it, above a header of semicolons: it
+    # had been refused, read by the title as commas (helper-119)
+    bare = tmp_path / "bare.csv"
+    bare.write_text(f"MAG register 2026\r\n\r\nhazard_id;status;wkt\r\nT-3;SHA;{point}\r\n")
+    table = read_table(bare)
+    assert list(table.frame.columns) == ["hazard_id", "status", "geometry"]
+    assert table.sheet_rows == [4]
+    assert (
+        "lines 1–2 above the header (line 3) read as a title and left out: 'MAG register 2026'"
+        in " ".join(table.notes)
+    )  # line 3: the blank line counted (it had said line 2)
     # a CSV whose one named column is its only column with a name, records below: as before
     plain = tmp_path / "plain.csv"
     plain.write_text(f"wkt,,\n{point},a,b\n")
