@@ -1091,7 +1091,9 @@ def clear_mappings(
         for m in _every_row(session, organisation)
         if (kind is None or m.kind == kind) and (only is None or m.id == only)
     ]
-    marked = [m.id for m in rows if only is not None and not m.mapping and m.mapping.crs]
+    marked = [m.id for m in rows if only is not None and not m.mapping]
+    # (the mark itself, forgotten again from a page opened before: kept, or the other
+    # mappings' coordinate systems came back, helper-119)
     if marked:
         session.execute(
             update(FieldMapping)

@@ -1434,6 +1434,7 @@ def test_the_review_page_lists_the_own_columns_a_revision_changes(
                         "village": "Ban Phon",
                         "depth_cm": "30",
                         "access": "track",
+                        "note": "x" * 300,
                     }
                 ],
                 geometry=[square],
@@ -1450,6 +1451,8 @@ def test_the_review_page_lists_the_own_columns_a_revision_changes(
     assert changes[0] == [
         "status SHA → CHA",
         "access (none) → track",
+        # cut as the findings cut it: whole, it had widened the table to 47,906 px
+        f"note (none) → {'x' * 39}…",
         "village Ban Na → Ban Phon",
     ]
 
@@ -1652,6 +1655,12 @@ def test_the_upload_page_forgets_a_crs_kept_alone(
     assert after["remembered_crs"] is None
     kept = inspect(client, again, organisation="MAG").json()  # type: ignore[attr-defined]
     assert kept["remembered_crs"] == "EPSG:32648"  # the mapping's files keep theirs
+    # forgotten again (a page opened before): still forgotten (helper-119)
+    twice = client.delete(
+        "/api/v1/submissions/mappings/hazards", params={"organisation": "MAG", "id": alone["id"]}
+    )
+    assert twice.status_code == 200 and twice.json()["cleared"] == []  # type: ignore[attr-defined]
+    assert inspect(client, following, organisation="MAG").json()["remembered_crs"] is None  # type: ignore[attr-defined]
     mag = session.scalars(select(Organisation).where(Organisation.name == "MAG")).one()
     [left] = field_maps.list_mappings(session, mag)  # the mark of the forgotten one is not
     assert left.mapping.fields and left.mapping.crs == "EPSG:32648"
