@@ -88,6 +88,7 @@ PERMISSIONS: dict[str, Rule] = {
     "get_field_form": SIGNED_IN,
     "inspect_submission": UPLOAD,  # operators: for their own organisation only
     "clear_mapping": UPLOAD,  # likewise
+    "list_mappings": UPLOAD,  # likewise: an operator's own organisation's
     "read_progress": UPLOAD,  # the caller's own upload's or approval's steps only
     # API: reference lists (uploads are checked against them)
     "list_munitions": SIGNED_IN,

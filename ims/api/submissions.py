@@ -637,6 +637,33 @@ async def inspect_submission(
     )
 
 
+class RememberedListPublic(BaseModel):
+    """The mappings remembered for an organisation's files of one kind, latest first."""
+
+    remembered: list[RememberedPublic]
+
+
+@router.get("/submissions/mappings/{kind}", response_model=RememberedListPublic)
+def list_mappings(
+    session: SessionDep,
+    principal: PrincipalDep,
+    kind: UploadKind,
+    organisation: Annotated[str | None, Query(max_length=200)] = None,
+) -> RememberedListPublic:
+    """The field mappings (and a coordinate system kept alone) remembered for an
+    organisation's files of ``kind`` (an operator's own organisation's), latest first,
+    each with the ``id`` that DELETE forgets alone: what ``ims mappings list`` prints, for
+    a script or a form platform's link. ``fits`` is false: no file is read here."""
+    name = _organisation_for(principal, organisation)
+    org = submissions.organisation_named(session, name, uploading=False)
+    if org is None:
+        raise InvalidRequest("name the organisation whose mappings to list", field="organisation")
+    kept = field_maps.list_mappings(session, org)
+    return RememberedListPublic(
+        remembered=[_remembered_public(m, fits=False) for m in kept if m.kind == kind.value]
+    )
+
+
 @router.delete("/submissions/mappings/{kind}", response_model=ClearedPublic)
 def clear_mapping(
     session: SessionDep,

@@ -896,8 +896,10 @@ def recorded_before(session: Session, kind: str, frame: Any, within: str | None)
 
 
 def _fields_differing(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """The fields (and the file's own columns) whose values differ, as "status: SHA →
-    CHA": a number and the same number as text do not (``same_value``)."""
+    """The fields, then the file's own columns by name, whose values differ, as "status:
+    SHA → CHA": a number and the same number as text do not (``same_value``). An own
+    column the record no longer gives is not a change, as a revision keeps it: "ratio:
+    0.5 → nothing" had been said of one (helper-119)."""
 
     def said(value: Any) -> str:
         text = "nothing" if value is None or value == "" else str(value)
@@ -911,9 +913,10 @@ def _fields_differing(before: dict[str, Any], after: dict[str, Any]) -> list[str
         if not same_value(before.get(name), after.get(name)):
             found.append(f"{name}: {said(before.get(name))} → {said(after.get(name))}")
     mine, theirs = before.get(own) or {}, after.get(own) or {}
-    for name in dict.fromkeys([*mine, *theirs]):
-        if name != RECORD_ID and not same_value(mine.get(name), theirs.get(name)):
-            found.append(f"{name}: {said(mine.get(name))} → {said(theirs.get(name))}")
+    for name in sorted(theirs, key=str.casefold):
+        given = theirs[name]
+        if name != RECORD_ID and given is not None and not same_value(mine.get(name), given):
+            found.append(f"{name}: {said(mine.get(name))} → {said(given)}")
     return found
 
 

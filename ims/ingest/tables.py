@@ -1155,7 +1155,9 @@ def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str |
     # Outside a form platform's export, a name in capitals whose field is no name ims knows
     # is an abbreviation, not a group and a field: "AP/AT" (anti-personnel or anti-tank) had
     # been read as the field "AT" of a group "AP" (a form's names are written in small
-    # letters), also beside a column "SURVEY/OPERATOR" (helper-119)
+    # letters), also beside a column "SURVEY/OPERATOR" (helper-119); so is one whose
+    # parts are each a word of three letters at most, "Ap/At", "n/a", "Yes/No": no form's
+    # group is named so (helper-119 found "Ap/At" read as "At")
     form = bool(set(lower) & _EXPORT_SIGNS) or {"key", "submissiondate"} <= set(lower)
     for i, column in enumerate(columns):
         short = _short(column)
@@ -1163,7 +1165,7 @@ def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str |
             not form
             and short != column.strip()
             and short.lower() not in _KNOWN
-            and column.upper() == column
+            and (column.upper() == column or _abbreviation(column))
         ):
             short = column.strip()
         if i > after_key or lower[i] in META_COLUMNS or short.lower() in META_COLUMNS:
@@ -1192,6 +1194,11 @@ def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str |
     if record_column is not None:
         ids = [_record_id(v) for v in frame[record_column]]
     return renamed, dropped, ids
+
+
+def _abbreviation(column: str) -> bool:
+    """Whether each part of a name a slash or colon splits is three letters at most."""
+    return all(len(part.strip()) <= 3 for part in re.split(r"/|:(?!\s)", column))
 
 
 def _short(column: str) -> str:

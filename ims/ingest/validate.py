@@ -45,6 +45,7 @@ from ims.ingest.fields import (
     by_name,
     cell_text,
     column_cells,
+    day_and_month,
     parse_date,
     parse_quantities,
     parse_year,
@@ -1838,7 +1839,28 @@ def same_value(recorded: Any, given: Any) -> bool:
                 return float(text) == float(value)
             except ValueError:
                 return False
+    if isinstance(recorded, str) and isinstance(given, str):
+        return _same_day(recorded, given) or _same_day(given, recorded)
     return False
+
+
+def _same_day(iso: str, written: str) -> bool:
+    """Whether ``written`` (05/03/2024, day or month first) names the day ``iso`` gives
+    (2024-03-05, or at midnight). A workbook's date cell is kept as ISO text, and the same
+    record exported again as CSV writes it as the form platform shows it: a record left as
+    it was had "come back changed: visit_date: 2024-03-05 → 05/03/2024" (helper-119). The
+    order is not known here; either order naming that day is the same day."""
+    iso = iso.strip()
+    if iso[10:] not in ("", "T00:00:00", " 00:00:00"):
+        return False
+    try:
+        day = dt.date.fromisoformat(iso[:10])
+    except ValueError:
+        return False
+    parts = day_and_month(written)
+    if parts is None or parts[2] != day.year:
+        return False
+    return (day.day, day.month) in (parts[:2], parts[1::-1])
 
 
 def _own(recorded: Mapping[str, Any], name: str) -> Any:

@@ -249,6 +249,12 @@
         "they are metres of a projected CRS (a UTM zone?): choose it"
       : "the file declares none: say which its coordinates are in";
     crsNote.classList.toggle("bad", Boolean(data.projected));
+    // each file starts from the page's own choice: the zone chosen for the file read before
+    // had stayed chosen for the next, of which nothing was remembered
+    const first = [...$("crs").options].find((o) => o.defaultSelected);
+    $("crs").value = first ? first.value : "";
+    $("crs-other").value = "";
+    $("crs-other").hidden = true;
     if (data.projected && $("crs").value === "EPSG:4326") $("crs").value = "";
     // the one chosen for the organisation's files before, remembered with its mapping: a
     // data manager had chosen the UTM zone again for every workbook (helper-105)

@@ -419,6 +419,9 @@ REQUESTS: dict[str, Call] = {
     "clear_mapping": lambda c, w: c.delete(
         "/api/v1/submissions/mappings/hazards", params={"organisation": ORG}
     ),
+    "list_mappings": lambda c, w: c.get(
+        "/api/v1/submissions/mappings/hazards", params={"organisation": ORG}
+    ),
     "new_submission_page": lambda c, w: c.get("/submissions/new", follow_redirects=False),
     "data_dictionary_page": lambda c, w: c.get("/submissions/dictionary", follow_redirects=False),
     "guide_page": lambda c, w: c.get("/help/migration", follow_redirects=False),

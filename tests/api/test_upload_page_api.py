@@ -509,6 +509,43 @@ def test_an_operator_inspects_and_forgets_for_their_own_organisation_only(
     assert gone.status_code == 403
 
 
+def test_the_mappings_remembered_are_listed_latest_first_and_an_operator_sees_their_own(
+    client_as: ClientAs, session: Session
+) -> None:
+    """What `ims mappings list` prints, by the API (helper-119: only the CLI listed them):
+    each with the id that forgets it alone; an operator lists their own organisation's."""
+    mag, npa = (
+        session.scalars(select(Organisation).where(Organisation.name == name)).one()
+        for name in ("MAG", "NPA")
+    )
+    older = field_maps.MappingDocument().with_fields({"hazard_id": "AREA_NO"})
+    newer = field_maps.MappingDocument().with_fields({"hazard_id": "HAZ_REF"})
+    for org, mapping in ((mag, older), (mag, newer), (npa, older)):
+        assert field_maps.remember_mapping(session, org, "hazards", mapping)
+        session.commit()
+    reviewer = client_as("reviewer")
+    listed = reviewer.get("/api/v1/submissions/mappings/hazards", params={"organisation": "MAG"})
+    assert listed.status_code == 200, listed.text
+    kept = listed.json()["remembered"]
+    assert [m["mapping"]["fields"] for m in kept] == [
+        {"hazard_id": "HAZ_REF"},
+        {"hazard_id": "AREA_NO"},
+    ]
+    assert {m["organisation"] for m in kept} == {"MAG"}
+    releases = reviewer.get("/api/v1/submissions/mappings/releases", params={"organisation": "MAG"})
+    assert releases.json()["remembered"] == []
+    # the id listed forgets that one alone
+    gone = reviewer.delete(
+        "/api/v1/submissions/mappings/hazards", params={"organisation": "MAG", "id": kept[1]["id"]}
+    )
+    assert [m["mapping"]["fields"] for m in gone.json()["cleared"]] == [{"hazard_id": "AREA_NO"}]
+    operator = client_as("operator", organisation="NPA")
+    own = operator.get("/api/v1/submissions/mappings/hazards")
+    assert [m["mapping"]["fields"] for m in own.json()["remembered"]] == [{"hazard_id": "AREA_NO"}]
+    theirs = operator.get("/api/v1/submissions/mappings/hazards", params={"organisation": "MAG"})
+    assert theirs.status_code == 403
+
+
 def test_an_upload_replacing_a_pending_one_supersedes_it_and_both_link(
     client: TestClient, client_as: ClientAs, session: Session, tmp_path: Path
 ) -> None:

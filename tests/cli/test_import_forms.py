@@ -164,22 +164,30 @@ def test_a_record_sent_first_in_a_workbook_then_in_a_csv_unchanged_is_not_a_chan
     ims: CliRunner, committed_engine: Engine, tmp_path: Path
 ) -> None:
     """A form's records exported as XLSX, then again as CSV: the workbook's cells are
-    numbers and dates, the CSV's text. A record left as it was had come back "changed: depth_cm:
-    30 → 30"; it is recorded already, unchanged."""
+    numbers, dates and booleans, the CSV's text. A record left as it was had come back
+    "changed: depth_cm: 30 → 30", and "visit: 2024-03-05 → 05/03/2024" (helper-119); it is
+    recorded already, unchanged."""
     points = ring(103.62, 19.72, 0.004, 0.004)
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.append(["hazard_id", "status", "recorded", "boundary", "depth_cm", "_uuid"])
-    sheet.append(["X-1", "SHA", dt.date(2024, 5, 1), geoshape(points), 30, "uuid-x1"])
+    sheet.append(["hazard_id", "status", "recorded", "boundary", "depth_cm", "flag", "visit"])
+    sheet.append(
+        ["X-1", "SHA", dt.date(2024, 5, 1), geoshape(points), 30, True, dt.date(2024, 3, 5)]
+    )
+    sheet.cell(1, 8, "_uuid")
+    sheet.cell(2, 8, "uuid-x1")
     xlsx = tmp_path / "kobo.xlsx"
     book.save(xlsx)
     first = run(ims, "import", xlsx, "--kind", "hazards", "--approve")
     assert first.exit_code == 0, first.output
+    with committed_engine.connect() as conn:
+        kept = conn.execute(text("SELECT attributes FROM hazard_revision")).scalar_one()
+    assert (kept["flag"], kept["visit"]) == (True, "2024-03-05")
     export = tmp_path / "kobo.csv"
     export.write_text(
-        "hazard_id,status,recorded,boundary,depth_cm,_uuid\n"
-        f'X-1,SHA,2024-05-01,"{geoshape(points)}",30,uuid-x1\n',
+        "hazard_id,status,recorded,boundary,depth_cm,flag,visit,_uuid\n"
+        f'X-1,SHA,2024-05-01,"{geoshape(points)}",30,TRUE,05/03/2024,uuid-x1\n',
         encoding="utf-8",
     )
     second = run(ims, "import", export, "--kind", "hazards")
@@ -187,6 +195,33 @@ def test_a_record_sent_first_in_a_workbook_then_in_a_csv_unchanged_is_not_a_chan
     assert "form record uuid-x1 is recorded already, unchanged, by submission 1" in second.output, (
         second.output
     )
+
+
+def test_a_record_sent_again_names_its_own_columns_changed_by_name_and_not_those_left_out(
+    ims: CliRunner, tmp_path: Path
+) -> None:
+    """The own columns a record sent again changes are listed by name; one the later export
+    no longer gives is not a change (a revision keeps it): "ratio: 0.5 → nothing" had been
+    said, and the names in the file's order (helper-119)."""
+    points = ring(103.64, 19.74, 0.004, 0.004)
+    export = tmp_path / "kobo.csv"
+    export.write_text(
+        "hazard_id,status,recorded,boundary,zone,Area_name,ratio,_uuid\n"
+        f'Z-1,SHA,2024-05-01,"{geoshape(points)}",north,Ban Na,0.5,uuid-z1\n',
+        encoding="utf-8",
+    )
+    first = run(ims, "import", export, "--kind", "hazards", "--approve")
+    assert first.exit_code == 0, first.output
+    export.write_text(
+        "hazard_id,status,recorded,boundary,zone,Area_name,ratio,_uuid\n"
+        f'Z-1,SHA,2024-05-01,"{geoshape(points)}",south,Ban Xai,,uuid-z1\n',
+        encoding="utf-8",
+    )
+    second = run(ims, "import", export, "--kind", "hazards")
+    assert (
+        "form record uuid-z1 was recorded by submission 1, and comes back changed: "
+        "Area_name: Ban Na → Ban Xai; zone: north → south. Sent again" in second.output
+    ), second.output
 
 
 def _export(path: Path, rows: list[tuple[str, str, list[tuple[float, float]], str]]) -> Path:

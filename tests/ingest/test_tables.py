@@ -50,13 +50,15 @@ def test_a_prefix_is_not_taken_off_where_a_column_of_the_file_has_that_name(
 
 def test_a_name_with_a_slash_is_a_name_where_its_prefix_is_no_forms_group(tmp_path: Path) -> None:
     """A form's groups are names without spaces: "Team A/B" and "Area m2/ha" had been read
-    as "B" and "ha" without a word (helper-117); nor in capitals: "AP/AT" had been "AT".
-    "survey/village" is still "village"."""
+    as "B" and "ha" without a word (helper-117); nor in capitals: "AP/AT" had been "AT";
+    nor words of three letters at most: "Ap/At" and "n/a" had been "At" and "a"
+    (helper-119). "survey/village" is still "village"."""
     path = write(
         tmp_path,
         "names.csv",
-        "hazard_id,Team A/B,Area m2/ha,survey/village,AP/AT,SURVEY/OPERATOR,WKT\n"
-        'H-1,A,2.5,Ban Na,AP,MAG,"POLYGON((103.1 19.4,103.11 19.4,103.11 19.41,103.1 19.4))"\n',
+        "hazard_id,Team A/B,Area m2/ha,survey/village,AP/AT,SURVEY/OPERATOR,Ap/At,n/a,WKT\n"
+        "H-1,A,2.5,Ban Na,AP,MAG,At,1,"
+        '"POLYGON((103.1 19.4,103.11 19.4,103.11 19.41,103.1 19.4))"\n',
     )
     frame = read_table(path).frame
     assert list(frame.columns) == [
@@ -66,6 +68,8 @@ def test_a_name_with_a_slash_is_a_name_where_its_prefix_is_no_forms_group(tmp_pa
         "village",
         "AP/AT",  # also beside a template field in a group (helper-119)
         "OPERATOR",
+        "Ap/At",
+        "n/a",
         "geometry",
     ]
 

@@ -832,3 +832,33 @@ def test_a_crs_remembered_alone_is_offered_and_forgotten_on_the_page(
         assert tab.errors == []
     finally:
         tab.page.context.close()
+
+
+def test_another_file_starts_from_the_pages_own_crs_not_the_one_chosen_before(
+    browser: Browser, site: LiveSite, tmp_path: Path
+) -> None:
+    """A CRS chosen for one file (here typed: EPSG:32631) had stayed chosen when another
+    file, of which nothing is remembered, was read after "choose another file"; sent, it
+    would have been read in that zone."""
+    frame = hazard_frame([{"hazard_id": "BACK-1"}], [box(103.80, 18.97, 103.802, 18.972)])
+    metres = write_zip(frame, tmp_path, "metres", crs=32648, keep_prj=False)
+    degrees = write_zip(frame, tmp_path, "degrees", keep_prj=False)
+    tab = watched(browser, site, "ui-operator", WIDTHS["wide"])
+    try:
+        page = tab.page
+        open_settled(page, f"{site.url}/submissions/new")
+        page.set_input_files("#file", str(metres))
+        page.click("#inspect")
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        page.select_option("#crs", "other")
+        page.fill("#crs-other", "EPSG:32631")
+        page.click("#back")
+        page.set_input_files("#file", str(degrees))
+        page.click("#inspect")
+        expect(page.locator("#file-summary")).to_contain_text("degrees.zip")
+        assert page.input_value("#crs") != "other"
+        assert page.locator("#crs-other").is_hidden()
+        assert page.input_value("#crs-other") == ""
+        assert tab.errors == []
+    finally:
+        tab.page.context.close()
