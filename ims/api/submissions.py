@@ -496,11 +496,13 @@ async def create_submission(
 
 
 def _organisation_for(principal: Principal | None, organisation: str | None) -> str | None:
-    """The organisation an upload is for: an operator's own, whatever they name."""
+    """The organisation an upload is for: an operator's own, named in any capitals (a
+    script's "mag" had been refused for an operator of MAG, helper-120)."""
     if principal is not None and not access.sees_all_submissions(principal):
         own = principal.organisation
-        if organisation and organisation.strip() and organisation.strip() != own:
-            raise Forbidden(f"{principal.username} uploads for {own}, not {organisation.strip()!r}")
+        named = (organisation or "").strip()
+        if named and named.casefold() != (own or "").casefold():
+            raise Forbidden(f"{principal.username} uploads for {own}, not {named!r}")
         return own
     return organisation
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ims.cli.common import actor, command, db_session, out
 from ims.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from ims.ingest.field_maps import Remembered
 
 mappings_app = typer.Typer(
     help="Field mappings remembered per organisation and kind of file: list, clear.",
@@ -23,10 +26,12 @@ def mappings_list(
         bool, typer.Option("--json", help="As JSON: each with its mapping document.")
     ] = False,
 ) -> None:
-    """Every remembered mapping: organisation, kind of file, since when, the document.
+    """Every remembered mapping: organisation, kind of file, its number, since when, the
+    document.
 
     The document is what ims import --mapping reads; an upload of that organisation and
-    kind without a mapping of its own uses it when the file has the fields it reads.
+    kind without a mapping of its own uses it when the file has the fields it reads. The
+    number forgets it alone: ims mappings clear --org ORG --id N.
     """
     from ims.ingest import field_maps
     from ims.ingest.submissions import organisation_named
@@ -39,6 +44,7 @@ def mappings_list(
             {
                 "organisation": m.organisation,
                 "kind": m.kind,
+                "id": m.id,
                 "updated_at": m.updated_at.isoformat(),
                 "mapping": m.mapping.as_json(),
             }
@@ -54,19 +60,22 @@ def mappings_list(
         )
         return
     for m in found:
-        # one holding only a coordinate system: the one chosen for files in the template's
-        # names, said in words (it had printed as a bare {"crs": …}: helper-115)
-        said = (
-            m.mapping.text()
-            if m.mapping
-            else f"{m.mapping.crs} for its files in the template's names that declare no "
-            "coordinate system"
-        )
         out.print(
-            f"{m.organisation} {m.kind} (since {m.updated_at:%Y-%m-%d %H:%M}): {said}",
+            f"{m.organisation} {m.kind} #{m.id} (since {m.updated_at:%Y-%m-%d %H:%M}): {_said(m)}",
             highlight=False,
             markup=False,
         )
+
+
+def _said(m: Remembered) -> str:
+    """A remembered mapping in words; one holding only a coordinate system, the one chosen
+    for files in the template's names, said so (it had printed as a bare {"crs": …}:
+    helper-115)."""
+    if m.mapping:
+        return m.mapping.text()
+    return (
+        f"{m.mapping.crs} for its files in the template's names that declare no coordinate system"
+    )
 
 
 @command(mappings_app, "clear")
@@ -75,10 +84,15 @@ def mappings_clear(
     kind: Annotated[
         str | None, typer.Option(help="hazards or releases only (default: both).")
     ] = None,
+    only: Annotated[
+        int | None,
+        typer.Option("--id", min=1, help="The one of this number only (ims mappings list)."),
+    ] = None,
 ) -> None:
     """Forget an organisation's remembered mappings, in the audit trail.
 
     Its next uploads then need a mapping again, unless the file has the template's names.
+    With --id, the one of that number alone: one is kept for each layout of columns.
     """
     from ims.ingest import field_maps
     from ims.ingest.submissions import organisation_named
@@ -89,19 +103,19 @@ def mappings_clear(
         organisation = organisation_named(session, org, uploading=False)
         if organisation is None:
             raise InvalidRequest("--org names the organisation whose mapping to forget")
-        gone = field_maps.clear_mappings(session, organisation, kind, by=actor())
+        gone = field_maps.clear_mappings(session, organisation, kind, only=only, by=actor())
         name = organisation.name
     if not gone:
         what = f"{kind} " if kind else ""
+        number = f" numbered {only}" if only is not None else ""
         out.print(
-            f"no {what}mapping is remembered for {name}: nothing to clear",
+            f"no {what}mapping{number} is remembered for {name}: nothing to clear",
             highlight=False,
             markup=False,
         )
     for m in gone:
         out.print(
-            f"forgot the mapping remembered for {m.organisation}'s {m.kind} files: "
-            f"{m.mapping.text()}",
+            f"forgot the mapping remembered for {m.organisation}'s {m.kind} files: {_said(m)}",
             highlight=False,
             markup=False,
         )

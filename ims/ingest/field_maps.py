@@ -89,6 +89,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     UploadKind.RELEASES: ("release_id",),  # without hazard_id: matched by geometry
 }
 ATTRIBUTES = "_attributes"  # a staged record's columns that are not template fields
+DATE_ORDER = "date_order"  # a mapped frame's attrs: how its mapping says dates are written
 PARTS = ("fields", "constants", "values")
 DATES = "dates"  # the part that says how the file writes its dates (DATE_ORDERS)
 # the part that says which coordinate system the organisation's files are in where they
@@ -724,6 +725,7 @@ def apply_mapping(
     result.attrs["computed_fields"] = computed
     result.attrs["set_aside"] = set_aside
     result.attrs["empty_fields"] = [own_name.get(c, c) for c in empty]
+    result.attrs[DATE_ORDER] = mapping.dates
     for key in ("geometry_unread",):  # what the reader found of each feature (ims.ingest.tables)
         if key in frame.attrs:
             result.attrs[key] = frame.attrs[key]

@@ -59,6 +59,7 @@ from ims.ingest.fields import (
     column_cells,
     other_kind_said,
 )
+from ims.ingest.inspect import cells_date_order
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import CrsChooser, ReadResult, read_upload
 from ims.ingest.tables import LABELS_READ, RECORD_ID, by_label
@@ -75,6 +76,7 @@ from ims.ingest.validate import (
     ValidationContext,
     ValidationResult,
     close_names,
+    own_value,
     same_value,
     validate_hazards,
     validate_releases,
@@ -845,6 +847,7 @@ def recorded_before(session: Session, kind: str, frame: Any, within: str | None)
     key = "release_id" if kind == UploadKind.RELEASES else "hazard_id"
     what = "release" if kind == UploadKind.RELEASES else "hazard"
     columns = [c for c in frame.columns if c != frame.geometry.name]
+    orders = _date_orders(attributes, frame.attrs.get(field_maps.DATE_ORDER)) if rows else {}
     for record_id, submission_id, recorded_as, stored, wkb in rows:
         i = ids[record_id]
         named = _text(frame[key].iloc[i]) if key in frame.columns else None
@@ -865,7 +868,7 @@ def recorded_before(session: Session, kind: str, frame: Any, within: str | None)
             )
             continue
         sent = {c: jsonable(frame[c].iloc[i]) for c in columns}
-        differs = _fields_differing(_loads(stored), _loads(_json(sent)))
+        differs = _fields_differing(_loads(stored), _loads(_json(sent)), orders)
         geom = frame.geometry.iloc[i]
         if wkb is None or geom is None or geom.is_empty:
             continue
@@ -895,11 +898,29 @@ def recorded_before(session: Session, kind: str, frame: Any, within: str | None)
     return found
 
 
-def _fields_differing(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    """The fields, then the file's own columns by name, whose values differ, as "status:
-    SHA → CHA": a number and the same number as text do not (``same_value``). An own
-    column the record no longer gives is not a change, as a revision keeps it: "ratio:
-    0.5 → nothing" had been said of one (helper-119)."""
+def _date_orders(attributes: Any, stated: str | None) -> dict[str, str]:
+    """How each own column of the file writes its dates, day or month first: as its cells
+    show it (31/03/2024), or the file's other own columns (a file writes its dates one
+    way), or else as the file's mapping says its dates are written."""
+    cells: dict[str, list[Any]] = {}
+    for row in attributes:
+        for name, value in (row or {}).items():
+            if isinstance(value, str):
+                cells.setdefault(name, []).append(value)
+    shown = cells_date_order(v for values in cells.values() for v in values) or stated
+    found = {name: cells_date_order(values) or shown for name, values in cells.items()}
+    return {name: order for name, order in found.items() if order}
+
+
+def _fields_differing(
+    before: dict[str, Any], after: dict[str, Any], orders: Mapping[str, str] | None = None
+) -> list[str]:
+    """The fields, then the file's own columns by name (in any capitals), whose values
+    differ, as "status: SHA → CHA": a number and the same number as text do not, nor a
+    day written otherwise (``same_value``; ``orders``: how each own column writes its
+    dates). An own column the record no longer gives is not a change, as a revision
+    keeps it: "ratio: 0.5 → nothing" had been said of one (helper-119)."""
+    orders = orders or {}
 
     def said(value: Any) -> str:
         text = "nothing" if value is None or value == "" else str(value)
@@ -914,9 +935,10 @@ def _fields_differing(before: dict[str, Any], after: dict[str, Any]) -> list[str
             found.append(f"{name}: {said(before.get(name))} → {said(after.get(name))}")
     mine, theirs = before.get(own) or {}, after.get(own) or {}
     for name in sorted(theirs, key=str.casefold):
-        given = theirs[name]
-        if name != RECORD_ID and given is not None and not same_value(mine.get(name), given):
-            found.append(f"{name}: {said(mine.get(name))} → {said(given)}")
+        given, kept = theirs[name], own_value(mine, name)
+        if name == RECORD_ID or given is None or same_value(kept, given, orders.get(name)):
+            continue
+        found.append(f"{name}: {said(kept)} → {said(given)}")
     return found
 
 

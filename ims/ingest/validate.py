@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import functools
 import math
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -790,7 +791,7 @@ def _differences(known: KnownHazard, given: _Given) -> list[str]:
         ),
         *((f"{name} (emptied)", bool(getattr(known, name))) for name in given.cleared),
         *(
-            (name, not same_value(_own(in_force, name), value))
+            (name, not same_value(own_value(in_force, name), value))
             for name, value in given.attributes.items()
         ),
     )
@@ -1814,19 +1815,22 @@ def _release_differences(
         ),
         ("contam", contam is not None and contam.value != known.contam),
         *(
-            (name, not same_value(_own(known.attributes, name), value))
+            (name, not same_value(own_value(known.attributes, name), value))
             for name, value in attributes.items()
         ),
     )
     return [name for name, differs in given if differs]
 
 
-def same_value(recorded: Any, given: Any) -> bool:
+def same_value(recorded: Any, given: Any, order: str | None = None) -> bool:
     """Whether a value given is the one recorded: the same, or the same number or yes/no
-    written as text. A register's CSV sent back gives its numbers as text ("22.23"), and
-    every hazard left as it was had been "already recorded, and this feature changes Area
-    (ha), Easting and Northing" (helper-115); a form's record exported again as CSV, first
-    sent in a workbook, had come back "changed: area_m2: 50852 → 50852"."""
+    written as text, the same text but for spaces around it, or the same day (and time)
+    written otherwise (``order``: "day-first" or "month-first", how the file writes its
+    dates, where known). A register's CSV sent back gives its numbers as text ("22.23"),
+    and every hazard left as it was had been "already recorded, and this feature changes
+    Area (ha), Easting and Northing" (helper-115); a form's record exported again as CSV,
+    first sent in a workbook, had come back "changed: area_m2: 50852 → 50852", and
+    "visit_date: 2024-03-05 → 05/03/2024" (helper-119)."""
     if recorded == given and isinstance(recorded, bool) == isinstance(given, bool):
         return True
     for value, text in ((recorded, given), (given, recorded)):
@@ -1839,31 +1843,62 @@ def same_value(recorded: Any, given: Any) -> bool:
                 return float(text) == float(value)
             except ValueError:
                 return False
-    if isinstance(recorded, str) and isinstance(given, str):
-        return _same_day(recorded, given) or _same_day(given, recorded)
-    return False
-
-
-def _same_day(iso: str, written: str) -> bool:
-    """Whether ``written`` (05/03/2024, day or month first) names the day ``iso`` gives
-    (2024-03-05, or at midnight). A workbook's date cell is kept as ISO text, and the same
-    record exported again as CSV writes it as the form platform shows it: a record left as
-    it was had "come back changed: visit_date: 2024-03-05 → 05/03/2024" (helper-119). The
-    order is not known here; either order naming that day is the same day."""
-    iso = iso.strip()
-    if iso[10:] not in ("", "T00:00:00", " 00:00:00"):
+    if not (isinstance(recorded, str) and isinstance(given, str)):
         return False
+    if recorded.strip() == given.strip():
+        return True
+    before, after = _moments(recorded, order), _moments(given, order)
+    return bool(before) and len(before) == 1 and before == after
+
+
+_YEAR_FIRST_DAY = re.compile(r"^\d{4}[-/]\d{2}[-/]\d{2}")
+_NUMBERS_FIRST_DAY = re.compile(r"^\d{1,2}([/.-])\d{1,2}\1\d{4}")
+_CLOCK = re.compile(
+    r"^(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d+)?\s*([AaPp][Mm])?"
+    r"\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?)?$"
+)
+
+
+def _moments(text: str, order: str | None) -> set[tuple[dt.date, dt.time]]:
+    """The days (and times of day: midnight where none is written) a text can name: one
+    for ISO 8601 (or the year first with slashes), one for NN/NN/YYYY in ``order``, and
+    where the order is not known each order that names a day: 03/05/2024 names two, and
+    the same record's 2024-03-05 against it is a change, not hidden (helper-120); nothing
+    for any other text."""
+    text = text.strip()
+    found = _YEAR_FIRST_DAY.match(text)
+    days: set[dt.date] = set()
+    if found is not None:
+        try:
+            days.add(dt.date.fromisoformat(found.group().replace("/", "-")))
+        except ValueError:
+            return set()
+    else:
+        found = _NUMBERS_FIRST_DAY.match(text)
+        parts = day_and_month(text[: found.end()]) if found is not None else None
+        if found is None or parts is None:
+            return set()
+        first, second, year = parts
+        for way in (order,) if order else ("day-first", "month-first"):
+            day, month = (first, second) if way == "day-first" else (second, first)
+            try:
+                days.add(dt.date(year, month, day))
+            except ValueError:
+                continue
+    clock = _CLOCK.match(text[found.end() :].rstrip())
+    if clock is None:
+        return set()
+    hour, minute, second = (int(clock.group(i) or 0) for i in (1, 2, 3))
+    if clock.group(4):  # 2:30 PM
+        hour = hour % 12 + (12 if clock.group(4).casefold() == "pm" else 0)
     try:
-        day = dt.date.fromisoformat(iso[:10])
+        time = dt.time(hour, minute, second)
     except ValueError:
-        return False
-    parts = day_and_month(written)
-    if parts is None or parts[2] != day.year:
-        return False
-    return (day.day, day.month) in (parts[:2], parts[1::-1])
+        return set()
+    return {(day, time) for day in days}
 
 
-def _own(recorded: Mapping[str, Any], name: str) -> Any:
+def own_value(recorded: Mapping[str, Any], name: str) -> Any:
     """A recorded own column's value by the name a file gives it, in any capitals where it
     is not recorded under that very name: "Village" had changed a release recorded with
     "village" (a legacy migration's review, helper-99)."""

@@ -255,6 +255,7 @@
     $("crs").value = first ? first.value : "";
     $("crs-other").value = "";
     $("crs-other").hidden = true;
+    $("crs-other").removeAttribute("aria-invalid"); // said of the file before (helper-120)
     if (data.projected && $("crs").value === "EPSG:4326") $("crs").value = "";
     // the one chosen for the organisation's files before, remembered with its mapping: a
     // data manager had chosen the UTM zone again for every workbook (helper-105)

@@ -544,6 +544,9 @@ def test_the_mappings_remembered_are_listed_latest_first_and_an_operator_sees_th
     assert [m["mapping"]["fields"] for m in own.json()["remembered"]] == [{"hazard_id": "AREA_NO"}]
     theirs = operator.get("/api/v1/submissions/mappings/hazards", params={"organisation": "MAG"})
     assert theirs.status_code == 403
+    # their own, named in other capitals (helper-120: refused, "uploads for NPA, not 'npa'")
+    named = operator.get("/api/v1/submissions/mappings/hazards", params={"organisation": "npa"})
+    assert named.json()["remembered"] == own.json()["remembered"]
 
 
 def test_an_upload_replacing_a_pending_one_supersedes_it_and_both_link(

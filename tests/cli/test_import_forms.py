@@ -165,36 +165,82 @@ def test_a_record_sent_first_in_a_workbook_then_in_a_csv_unchanged_is_not_a_chan
 ) -> None:
     """A form's records exported as XLSX, then again as CSV: the workbook's cells are
     numbers, dates and booleans, the CSV's text. A record left as it was had come back
-    "changed: depth_cm: 30 → 30", and "visit: 2024-03-05 → 05/03/2024" (helper-119); it is
-    recorded already, unchanged."""
+    "changed: depth_cm: 30 → 30", and "visit: 2024-03-25 → 25/03/2024" (helper-119); it is
+    recorded already, unchanged. The CSV's other record shows the day comes first, for the
+    time of day and 05/03/2024 too."""
     points = ring(103.62, 19.72, 0.004, 0.004)
+    other = ring(103.63, 19.72, 0.004, 0.004)
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.append(["hazard_id", "status", "recorded", "boundary", "depth_cm", "flag", "visit"])
     sheet.append(
-        ["X-1", "SHA", dt.date(2024, 5, 1), geoshape(points), 30, True, dt.date(2024, 3, 5)]
+        ["hazard_id", "status", "recorded", "boundary", "depth_cm", "flag", "visit", "seen"]
     )
-    sheet.cell(1, 8, "_uuid")
-    sheet.cell(2, 8, "uuid-x1")
+    sheet.append(
+        [
+            *("X-1", "SHA", dt.date(2024, 5, 1), geoshape(points), 30, True),
+            *(dt.date(2024, 3, 25), dt.datetime(2024, 3, 5, 14, 30)),
+        ]
+    )
+    sheet.append(
+        [
+            *("X-2", "SHA", dt.date(2024, 5, 1), geoshape(other), 12, False),
+            *(dt.date(2024, 3, 5), dt.datetime(2024, 3, 5, 9, 0)),
+        ]
+    )
+    sheet.cell(1, 9, "_uuid")
+    sheet.cell(2, 9, "uuid-x1")
+    sheet.cell(3, 9, "uuid-x2")
     xlsx = tmp_path / "kobo.xlsx"
     book.save(xlsx)
     first = run(ims, "import", xlsx, "--kind", "hazards", "--approve")
     assert first.exit_code == 0, first.output
     with committed_engine.connect() as conn:
-        kept = conn.execute(text("SELECT attributes FROM hazard_revision")).scalar_one()
-    assert (kept["flag"], kept["visit"]) == (True, "2024-03-05")
+        kept = conn.execute(
+            text("SELECT attributes FROM hazard_revision ORDER BY id LIMIT 1")
+        ).scalar_one()
+    assert (kept["flag"], kept["visit"]) == (True, "2024-03-25")
     export = tmp_path / "kobo.csv"
     export.write_text(
-        "hazard_id,status,recorded,boundary,depth_cm,flag,visit,_uuid\n"
-        f'X-1,SHA,2024-05-01,"{geoshape(points)}",30,TRUE,05/03/2024,uuid-x1\n',
+        "hazard_id,status,recorded,boundary,depth_cm,flag,visit,seen,_uuid\n"
+        f'X-1,SHA,2024-05-01,"{geoshape(points)}",30,TRUE,25/03/2024,05/03/2024 14:30,uuid-x1\n'
+        f'X-2,SHA,2024-05-01,"{geoshape(other)}",12,false,05/03/2024,05/03/2024 09:00,uuid-x2\n',
         encoding="utf-8",
     )
     second = run(ims, "import", export, "--kind", "hazards")
     assert "comes back changed" not in second.output, second.output
-    assert "form record uuid-x1 is recorded already, unchanged, by submission 1" in second.output, (
-        second.output
-    )
+    for record in ("uuid-x1", "uuid-x2"):
+        said = f"form record {record} is recorded already, unchanged, by submission 1"
+        assert said in second.output, second.output
+
+
+def test_a_day_and_month_swapped_in_a_record_sent_again_is_a_change(
+    ims: CliRunner, tmp_path: Path
+) -> None:
+    """A date recorded 2024-03-05 sent again as 03/05/2024 with the day first (the file's
+    mapping says so) is 3 May: a change; and 05/03/2024 in a file that does not say which
+    comes first could be either, also said. Either order had been taken as the same day,
+    and the correction passed by as unchanged (helper-120)."""
+    points = ring(103.66, 19.76, 0.004, 0.004)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["hazard_id", "status", "recorded", "boundary", "visit", "_uuid"])
+    sheet.append(["D-1", "SHA", dt.date(2024, 5, 1), geoshape(points), dt.date(2024, 3, 5), "d1"])
+    xlsx = tmp_path / "kobo.xlsx"
+    book.save(xlsx)
+    assert run(ims, "import", xlsx, "--kind", "hazards", "--approve").exit_code == 0
+    export = tmp_path / "kobo.csv"
+    row = f'D-1,SHA,2024-05-01,"{geoshape(points)}",{{}},d1\n'
+    header = "hazard_id,status,recorded,boundary,visit,_uuid\n"
+    export.write_text(header + row.format("03/05/2024"), encoding="utf-8")
+    swapped = run(ims, "import", export, "--kind", "hazards", "--dates", "day-first")
+    assert "comes back changed: visit: 2024-03-05 → 03/05/2024" in swapped.output, swapped.output
+    export.write_text(header + row.format("05/03/2024"), encoding="utf-8")
+    unsaid = run(ims, "import", export, "--kind", "hazards")
+    assert "comes back changed: visit: 2024-03-05 → 05/03/2024" in unsaid.output, unsaid.output
+    said = run(ims, "import", export, "--kind", "hazards", "--dates", "day-first")
+    assert "form record d1 is recorded already, unchanged" in said.output, said.output
 
 
 def test_a_record_sent_again_names_its_own_columns_changed_by_name_and_not_those_left_out(
@@ -202,19 +248,20 @@ def test_a_record_sent_again_names_its_own_columns_changed_by_name_and_not_those
 ) -> None:
     """The own columns a record sent again changes are listed by name; one the later export
     no longer gives is not a change (a revision keeps it): "ratio: 0.5 → nothing" had been
-    said, and the names in the file's order (helper-119)."""
+    said, and the names in the file's order (helper-119); nor one named in other capitals,
+    its value with a space after it ("Notes: nothing → fence ", helper-120)."""
     points = ring(103.64, 19.74, 0.004, 0.004)
     export = tmp_path / "kobo.csv"
     export.write_text(
-        "hazard_id,status,recorded,boundary,zone,Area_name,ratio,_uuid\n"
-        f'Z-1,SHA,2024-05-01,"{geoshape(points)}",north,Ban Na,0.5,uuid-z1\n',
+        "hazard_id,status,recorded,boundary,zone,Area_name,ratio,Notes,_uuid\n"
+        f'Z-1,SHA,2024-05-01,"{geoshape(points)}",north,Ban Na,0.5,fence,uuid-z1\n',
         encoding="utf-8",
     )
     first = run(ims, "import", export, "--kind", "hazards", "--approve")
     assert first.exit_code == 0, first.output
     export.write_text(
-        "hazard_id,status,recorded,boundary,zone,Area_name,ratio,_uuid\n"
-        f'Z-1,SHA,2024-05-01,"{geoshape(points)}",south,Ban Xai,,uuid-z1\n',
+        "hazard_id,status,recorded,boundary,zone,Area_name,ratio,notes,_uuid\n"
+        f'Z-1,SHA,2024-05-01,"{geoshape(points)}",south,Ban Xai,,"fence ",uuid-z1\n',
         encoding="utf-8",
     )
     second = run(ims, "import", export, "--kind", "hazards")

@@ -90,11 +90,12 @@ def test_a_national_export_is_imported_with_a_mapping_document(
     # The remembered mapping is listed as the document it is, and used for the next file.
     listed = run(ims, "mappings", "list")
     assert listed.exit_code == 0, listed.output
-    assert listed.output.startswith("NPA hazards (since ")
     as_json = json.loads(run(ims, "mappings", "list", "--org", "npa", "--json").output)
     assert [(m["organisation"], m["kind"], m["mapping"]) for m in as_json] == [
         ("NPA", "hazards", DOCUMENT)
     ]
+    # with the number that forgets it alone (helper-120: none was printed)
+    assert listed.output.startswith(f"NPA hazards #{as_json[0]['id']} (since ")
     more = [{"fileId": "LA18", "typeArea": "Suspected Minefield"}]
     again = run(ims, "import", export(tmp_path, "more", more), "--kind", "hazards", "--org", "NPA")
     assert again.exit_code == 0, again.output
@@ -121,6 +122,15 @@ def test_a_national_export_is_imported_with_a_mapping_document(
     # Audited: each mapping remembered (the second reads other columns, so both are
     # kept, one for each layout), and their clearing.
     assert len(run(ims, "mappings", "list", "--org", "NPA").output.splitlines()) == 2
+    # --id forgets the one of that number alone
+    first = str(as_json[0]["id"])
+    alone = run(ims, "mappings", "clear", "--org", "NPA", "--id", first)
+    assert alone.exit_code == 0, alone.output
+    assert '"hazard_id": "{fileId}-{row}"' in alone.output, alone.output
+    [left] = json.loads(run(ims, "mappings", "list", "--json").output)
+    assert left["mapping"]["fields"]["hazard_id"] == "REF"
+    again = run(ims, "mappings", "clear", "--org", "NPA", "--id", first)
+    assert "no mapping numbered " + first + " is remembered for NPA" in again.output, again.output
     cleared = run(ims, "mappings", "clear", "--org", "NPA")
     assert cleared.exit_code == 0, cleared.output
     assert "forgot the mapping remembered for NPA's hazards files" in cleared.output

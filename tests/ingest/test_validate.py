@@ -17,6 +17,7 @@ from ims.ingest.validate import (
     KnownHazard,
     ValidationContext,
     _longest_edges_m,
+    same_value,
     validate_hazards,
     validate_releases,
 )
@@ -1115,3 +1116,40 @@ def test_two_hazards_crossed_as_combs_are_not_measured_and_said_so() -> None:
     assert [f.row for f in told] == [2]
     assert "this hazard and K-1 have so many corners (523 and 523)" in told[0].message
     assert "overlaps_hazard" not in {f.code for f in found}
+
+
+@pytest.mark.parametrize(
+    ("recorded", "given", "order", "same"),
+    [
+        (30, "30", None, True),
+        (0.5, "0.50", None, True),
+        (True, "TRUE", None, True),
+        ("fence", "fence ", None, True),
+        ("fence", "Fence", None, False),
+        # a day written otherwise: the same only where it can name no other day
+        ("2024-03-25", "25/03/2024", None, True),
+        ("2024-03-25", "25.03.2024", None, True),
+        ("2024-03-05", "2024/03/05", None, True),
+        ("2024-03-05", "2024-03-05T00:00:00", None, True),
+        ("2024-05-05", "05/05/2024", None, True),
+        ("2024-03-05", "05/03/2024", None, False),  # or 3 May: a change, said
+        ("2024-03-05", "05/03/2024", "day-first", True),
+        ("2024-03-05", "03/05/2024", "day-first", False),  # day and month swapped
+        ("2024-03-05", "03/05/2024", "month-first", True),
+        ("2024-03-05T14:30:00", "05/03/2024 14:30", "day-first", True),
+        ("2024-03-05T14:30:00", "05/03/2024 2:30 PM", "day-first", True),
+        ("2024-03-05", "05/03/2024 14:30", "day-first", False),  # a time added
+        ("2024-03-05T14:30:00", "05/03/2024 14:31", "day-first", False),
+        ("2024-02-30", "30/02/2024", None, False),  # no such day: text, not the same
+        ("2024-03-05", "05/03/24", "day-first", False),
+    ],
+)
+def test_a_value_sent_again_is_the_one_recorded_only_where_it_can_name_nothing_else(
+    recorded: object, given: object, order: str | None, same: bool
+) -> None:
+    """Form exports and register files sent back write the same value otherwise: a
+    workbook's number or date cell, a CSV's text (helper-115, helper-119). A day written
+    with the day and month first is that day where the file's order is known or it can
+    name no other; swapped, or a time changed, it is a change (helper-120)."""
+    assert same_value(recorded, given, order) is same
+    assert same_value(given, recorded, order) is same

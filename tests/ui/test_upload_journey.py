@@ -839,7 +839,8 @@ def test_another_file_starts_from_the_pages_own_crs_not_the_one_chosen_before(
 ) -> None:
     """A CRS chosen for one file (here typed: EPSG:32631) had stayed chosen when another
     file, of which nothing is remembered, was read after "choose another file"; sent, it
-    would have been read in that zone."""
+    would have been read in that zone (helper-119); and the box left marked invalid for the
+    file before (helper-120)."""
     frame = hazard_frame([{"hazard_id": "BACK-1"}], [box(103.80, 18.97, 103.802, 18.972)])
     metres = write_zip(frame, tmp_path, "metres", crs=32648, keep_prj=False)
     degrees = write_zip(frame, tmp_path, "degrees", keep_prj=False)
@@ -851,6 +852,8 @@ def test_another_file_starts_from_the_pages_own_crs_not_the_one_chosen_before(
         page.click("#inspect")
         page.wait_for_selector("#mapping-step:not([hidden])")
         page.select_option("#crs", "other")
+        page.click("#send")  # nothing typed: the box is marked invalid
+        assert page.get_attribute("#crs-other", "aria-invalid") == "true"
         page.fill("#crs-other", "EPSG:32631")
         page.click("#back")
         page.set_input_files("#file", str(degrees))
@@ -859,6 +862,9 @@ def test_another_file_starts_from_the_pages_own_crs_not_the_one_chosen_before(
         assert page.input_value("#crs") != "other"
         assert page.locator("#crs-other").is_hidden()
         assert page.input_value("#crs-other") == ""
+        # nor is the box, chosen for this file, said to be invalid before anything is typed
+        page.select_option("#crs", "other")
+        assert page.get_attribute("#crs-other", "aria-invalid") is None
         assert tab.errors == []
     finally:
         tab.page.context.close()
