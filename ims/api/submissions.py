@@ -13,6 +13,7 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from ims.api.auth import PrincipalDep
@@ -23,6 +24,7 @@ from ims.cells import workbook_bytes
 from ims.config import get_settings
 from ims.db import reference, withdrawals
 from ims.db.accounts import Principal
+from ims.db.models import Organisation
 from ims.domain import access
 from ims.domain.enums import SubmissionStatus, UploadKind
 from ims.domain.findings import Finding as FindingData
@@ -264,6 +266,12 @@ class InspectionPublic(BaseModel):
         None,
         description="`remembered_crs` where it is kept alone, for the organisation's files in "
         "the template's own names (a mapping of no columns): its `id` forgets it",
+    )
+    remembered_crs_offered: RememberedPublic | None = Field(
+        None,
+        description="`remembered_crs` where no mapping the file fits gives it: kept alone, "
+        "or else the latest mapping's; DELETE /api/v1/submissions/mappings/{kind}?crs=true "
+        "forgets it for such files (its `id` names that mapping, forgotten whole)",
     )
     projected: bool = Field(
         default=False,
@@ -593,6 +601,11 @@ async def inspect_submission(
         feature_count=found.feature_count,
         crs=found.crs,
         remembered_crs=found.remembered_crs,
+        remembered_crs_offered=(
+            _remembered_public(found.remembered_crs_offered, fits=False)
+            if found.remembered_crs_offered is not None
+            else None
+        ),
         remembered_crs_alone=(
             _remembered_public(found.remembered_crs_alone, fits=False)
             if found.remembered_crs_alone is not None
@@ -639,6 +652,19 @@ async def inspect_submission(
     )
 
 
+def _mappings_of(
+    session: Session, principal: Principal | None, organisation: str | None
+) -> Organisation:
+    """The organisation whose remembered mappings are listed or forgotten: an operator's
+    own; one named by the others."""
+    org = submissions.organisation_named(
+        session, _organisation_for(principal, organisation), uploading=False
+    )
+    if org is None:
+        raise InvalidRequest("name the organisation whose mappings these are", field="organisation")
+    return org
+
+
 class RememberedListPublic(BaseModel):
     """The mappings remembered for an organisation's files of one kind, latest first."""
 
@@ -656,10 +682,7 @@ def list_mappings(
     organisation's files of ``kind`` (an operator's own organisation's), latest first,
     each with the ``id`` that DELETE forgets alone: what ``ims mappings list`` prints, for
     a script or a form platform's link. ``fits`` is false: no file is read here."""
-    name = _organisation_for(principal, organisation)
-    org = submissions.organisation_named(session, name, uploading=False)
-    if org is None:
-        raise InvalidRequest("name the organisation whose mappings to list", field="organisation")
+    org = _mappings_of(session, principal, organisation)
     kept = field_maps.list_mappings(session, org)
     return RememberedListPublic(
         remembered=[_remembered_public(m, fits=False) for m in kept if m.kind == kind.value]
@@ -675,17 +698,26 @@ def clear_mapping(
     mapping_id: Annotated[
         int | None, Query(alias="id", ge=1, le=2**31 - 1, description="that one only")
     ] = None,
+    crs: Annotated[
+        bool,
+        Query(
+            description="the coordinate system offered for files no mapping reads only "
+            "(`remembered_crs_offered`): kept alone, or the latest mapping's, which keeps it"
+        ),
+    ] = False,
 ) -> ClearedPublic:
     """Forget the field mappings remembered for an organisation's files of ``kind`` (an
-    operator's own organisation's), or with ``id`` the one of that number; its next upload
-    is matched afresh."""
-    name = _organisation_for(principal, organisation)
-    org = submissions.organisation_named(session, name, uploading=False)
-    if org is None:
-        raise InvalidRequest("name the organisation whose mapping to forget", field="organisation")
-    gone = field_maps.clear_mappings(
-        session, org, kind.value, only=mapping_id, by=principal.actor if principal else None
-    )
+    operator's own organisation's), or with ``id`` the one of that number, or with ``crs``
+    the coordinate system offered for its files that no mapping reads; its next upload is
+    matched afresh."""
+    org = _mappings_of(session, principal, organisation)
+    by = principal.actor if principal else None
+    if crs and mapping_id is not None:
+        raise InvalidRequest("give id or crs, not both", field="crs")
+    if crs:
+        gone = field_maps.forget_offered_crs(session, org, kind.value, by=by)
+    else:
+        gone = field_maps.clear_mappings(session, org, kind.value, only=mapping_id, by=by)
     session.commit()
     return ClearedPublic(cleared=[_remembered_public(m, fits=False) for m in gone])
 

@@ -200,10 +200,16 @@ def _kept(name: str, given: _T | None, in_force: _T | None, cleared: frozenset[s
 def _merged(
     in_force: Mapping[str, Any] | None, given: Mapping[str, Any] | None
 ) -> Mapping[str, Any] | None:
-    """A revision's own columns: those given over those of the revision in force."""
+    """A revision's own columns: those given over those of the revision in force, one
+    named in other capitals under the name in force ("Notes" over "notes"): both had been
+    kept, the hazard's page showing "Notes" and "notes" (helper-122)."""
     if given is None:
         return in_force
-    return {**(in_force or {}), **given}
+    merged = dict(in_force or {})
+    named = {name.casefold(): name for name in merged}
+    for name, value in given.items():
+        merged[named.get(name.casefold(), name)] = value
+    return merged
 
 
 def _json(attributes: Mapping[str, Any] | None) -> str | None:

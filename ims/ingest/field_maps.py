@@ -922,6 +922,12 @@ def _reads(mapping: MappingDocument) -> frozenset[str]:
     return frozenset(name.casefold() for name in mapping.sources())
 
 
+def reads_columns(mapping: MappingDocument) -> bool:
+    """Whether a mapping reads any of a file's columns (one of a date order or constants
+    alone fits every file)."""
+    return bool(_reads(mapping))
+
+
 def stored_mappings(
     session: Session, organisation: Organisation | None, kind: str
 ) -> list[Remembered]:
@@ -1069,6 +1075,67 @@ def _every_row(session: Session, organisation: Organisation | None) -> list[Reme
         Remembered(name, row.kind, from_stored(row.mapping), row.updated_at, row.id)
         for row, name in session.execute(query).all()
     ]
+
+
+def forget_offered_crs(
+    session: Session, organisation: Organisation, kind: str, *, by: Actor | str | None = None
+) -> list[Remembered]:
+    """Forget the coordinate system offered for the organisation's files of ``kind`` that
+    no mapping reads (``crs_source``): the one kept alone, or where none is, the latest
+    mapping's, which had been offered with no way to forget it but forgetting that mapping
+    (helper-119). A mark is kept in its place (``clear_mappings``); the mapping keeps its
+    own for the files it reads. Those forgotten: the one no longer offered."""
+    if kind not in FIELDS:
+        raise InvalidRequest(f"kind must be hazards or releases, not {kind!r}")
+    rows = [m for m in _every_row(session, organisation) if m.kind == kind]
+    # a mapping that reads no column (a date order, constants) fits every file, and is
+    # the one such a file is read with: its CRS is taken off it, the rest kept (helper-121:
+    # said forgotten, and offered still)
+    readless = [m for m in rows if m.mapping and not _reads(m.mapping) and m.mapping.crs]
+    if readless:
+        for m in readless:
+            session.execute(
+                update(FieldMapping)
+                .where(FieldMapping.id == m.id)
+                .values(mapping=dataclasses.replace(m.mapping, crs=None).as_json())
+            )
+            audit.record(
+                session,
+                by,
+                "field_mapping.cleared",
+                "field_mapping",
+                f"{organisation.name}/{kind}",
+                before={"crs": m.mapping.crs},
+                after={"why": "no longer offered for files that no mapping reads"},
+            )
+        return [
+            Remembered(
+                organisation.name, kind, MappingDocument(crs=m.mapping.crs), m.updated_at, m.id
+            )
+            for m in readless
+        ]
+    alone = next((m for m in rows if not m.mapping), None)
+    if alone is not None:
+        return clear_mappings(session, organisation, kind, only=alone.id, by=by)
+    offered = next((m for m in rows if m.mapping.crs), None)
+    if offered is None:
+        return []
+    mark = FieldMapping(
+        organisation_id=organisation.id, kind=kind, mapping=MappingDocument().as_json()
+    )
+    session.add(mark)
+    session.flush()
+    audit.record(
+        session,
+        by,
+        "field_mapping.cleared",
+        "field_mapping",
+        f"{organisation.name}/{kind}",
+        before={"crs": offered.mapping.crs},
+        after={"why": "no longer offered for files that no mapping reads"},
+    )
+    kept = MappingDocument(crs=offered.mapping.crs)
+    return [Remembered(organisation.name, kind, kept, mark.updated_at, mark.id)]
 
 
 def clear_mappings(

@@ -159,6 +159,8 @@ class Inspection:
     # that coordinate system where it is kept alone, for files in the template's own names
     # (a mapping of no columns): the page offers to forget it, as it does a mapping
     remembered_crs_alone: field_maps.Remembered | None = None
+    # the alone one's, or another mapping's offered in its place (a file no mapping reads)
+    remembered_crs_offered: field_maps.Remembered | None = None
 
 
 def suggest(
@@ -403,6 +405,18 @@ def inspect_upload(
         remembered_crs=remembered_crs,
         remembered_crs_alone=(
             source if remembered_crs and source is not None and not source.mapping else None
+        ),
+        remembered_crs_offered=(
+            source
+            if remembered_crs
+            and source is not None
+            and not (
+                fits
+                and mapping is not None
+                and source.id == mapping.id
+                and field_maps.reads_columns(mapping.mapping)
+            )
+            else None
         ),
     )
 

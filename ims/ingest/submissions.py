@@ -76,6 +76,7 @@ from ims.ingest.validate import (
     ValidationContext,
     ValidationResult,
     close_names,
+    own_changed,
     own_value,
     same_value,
     validate_hazards,
@@ -502,6 +503,9 @@ def load_context(
     )
     if say is not None:
         ctx.say = say
+    attributes = frame.get(field_maps.ATTRIBUTES)
+    if attributes is not None:
+        ctx.date_orders = date_orders(attributes, frame.attrs.get(field_maps.DATE_ORDER))
     if len(frame):
         near = [float(v) for v in frame.total_bounds]
         ctx.outside_loader = lambda: outside_records(session, near)
@@ -847,7 +851,7 @@ def recorded_before(session: Session, kind: str, frame: Any, within: str | None)
     key = "release_id" if kind == UploadKind.RELEASES else "hazard_id"
     what = "release" if kind == UploadKind.RELEASES else "hazard"
     columns = [c for c in frame.columns if c != frame.geometry.name]
-    orders = _date_orders(attributes, frame.attrs.get(field_maps.DATE_ORDER)) if rows else {}
+    orders = date_orders(attributes, frame.attrs.get(field_maps.DATE_ORDER)) if rows else {}
     for record_id, submission_id, recorded_as, stored, wkb in rows:
         i = ids[record_id]
         named = _text(frame[key].iloc[i]) if key in frame.columns else None
@@ -898,7 +902,7 @@ def recorded_before(session: Session, kind: str, frame: Any, within: str | None)
     return found
 
 
-def _date_orders(attributes: Any, stated: str | None) -> dict[str, str]:
+def date_orders(attributes: Any, stated: str | None) -> dict[str, str]:
     """How each own column of the file writes its dates, day or month first: as its cells
     show it (31/03/2024), or the file's other own columns (a file writes its dates one
     way), or else as the file's mapping says its dates are written."""
@@ -936,7 +940,7 @@ def _fields_differing(
     mine, theirs = before.get(own) or {}, after.get(own) or {}
     for name in sorted(theirs, key=str.casefold):
         given, kept = theirs[name], own_value(mine, name)
-        if name == RECORD_ID or given is None or same_value(kept, given, orders.get(name)):
+        if name == RECORD_ID or given is None or not own_changed(mine, {name: given}, orders):
             continue
         found.append(f"{name}: {said(kept)} → {said(given)}")
     return found

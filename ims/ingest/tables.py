@@ -1156,16 +1156,22 @@ def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str |
     # is an abbreviation, not a group and a field: "AP/AT" (anti-personnel or anti-tank) had
     # been read as the field "AT" of a group "AP" (a form's names are written in small
     # letters), also beside a column "SURVEY/OPERATOR" (helper-119); so is one whose
-    # parts are each a word of three letters at most, "Ap/At", "n/a", "Yes/No": no form's
-    # group is named so (helper-119 found "Ap/At" read as "At")
+    # parts are each a word of three letters at most, "Ap/At", "n/a", "Yes/No" (helper-119
+    # found "Ap/At" read as "At"), unless its field is a name ims knows ("gps/lat" is a
+    # latitude, helper-121), and one whose every part is such a name: "Lat/Lon", "x/y", a
+    # point in one cell (helper-120: a file refused, "Lat/Lon" read as its longitude)
     form = bool(set(lower) & _EXPORT_SIGNS) or {"key", "submissiondate"} <= set(lower)
     for i, column in enumerate(columns):
         short = _short(column)
+        parts = [part.strip().lower() for part in re.split(r"/|:(?!\s)", column)]
+        unknown = short.lower() not in _KNOWN
         if (
             not form
             and short != column.strip()
-            and short.lower() not in _KNOWN
-            and (column.upper() == column or _abbreviation(column))
+            and (
+                (unknown and (column.upper() == column or _abbreviation(column)))
+                or all(part in _KNOWN for part in parts)
+            )
         ):
             short = column.strip()
         if i > after_key or lower[i] in META_COLUMNS or short.lower() in META_COLUMNS:

@@ -160,6 +160,9 @@ class ValidationContext:
     # the uploader's choices: repair invalid polygons; split named releases among hazards
     repair: bool = False
     split: bool = False
+    # how the file writes the dates of each own column, day or month first, where known
+    # (ims.ingest.submissions.date_orders): what a value sent again is compared in
+    date_orders: dict[str, str] = field(default_factory=dict)
     # every hazard boundary near the upload, loaded when a release is matched by geometry
     boundary_loader: Callable[[], HazardBoundaries] | None = None
     # every boundary of the named hazards, oldest first, loaded for those a release is
@@ -768,10 +771,13 @@ class _Given:
     cleared: Sequence[str] = ()  # the fields written "(none)": emptied
 
 
-def _differences(known: KnownHazard, given: _Given) -> list[str]:
+def _differences(
+    known: KnownHazard, given: _Given, orders: Mapping[str, str] | None = None
+) -> list[str]:
     """What a feature gives otherwise than the hazard in force holds: a value left blank
-    keeps the one in force, one written "(none)" empties it."""
-    in_force = known.attributes or {}
+    keeps the one in force, one written "(none)" empties it (``orders``: how the file
+    writes the dates of its own columns, ``own_changed``)."""
+    changed = set(own_changed(known.attributes or {}, given.attributes, orders))
     said = (
         ("its boundary", given.geom is not None and not _same_boundary(given.geom, known.boundary)),
         ("status", given.status is not None and given.status.value != known.status),
@@ -790,18 +796,34 @@ def _differences(known: KnownHazard, given: _Given) -> list[str]:
             and (given.operator or "").casefold() != (known.operator or "").casefold(),
         ),
         *((f"{name} (emptied)", bool(getattr(known, name))) for name in given.cleared),
-        *(
-            (name, not same_value(own_value(in_force, name), value))
-            for name, value in given.attributes.items()
-        ),
+        *((name, name in changed) for name in given.attributes),
     )
     return [name for name, differs in said if differs]
 
 
-def _unchanged(known: KnownHazard, given: _Given) -> bool:
+def own_changed(
+    in_force: Mapping[str, Any], given: Mapping[str, Any], orders: Mapping[str, str] | None
+) -> list[str]:
+    """The own columns ``given`` (by name, in any capitals) whose values differ from those
+    ``in_force`` (``same_value``, in the order ``orders`` gives each column's dates): a
+    register file sent back with "Notes" for "notes", or 05/03/2024 day first for
+    2024-03-05, had been told it changes them (helper-121)."""
+    orders = orders or {}
+    return [
+        name
+        for name, value in given.items()
+        if not same_value(own_value(in_force, name), value, orders.get(name))
+    ]
+
+
+def _unchanged(known: KnownHazard, given: _Given, orders: Mapping[str, str] | None = None) -> bool:
     """Whether a feature gives a recorded hazard as it stands: its boundary in force (to
     1e-9°) and, of everything else it gives, nothing different."""
-    return given.geom is not None and known.status is not None and not _differences(known, given)
+    return (
+        given.geom is not None
+        and known.status is not None
+        and not _differences(known, given, orders)
+    )
 
 
 def _attributes(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -815,16 +837,16 @@ def _recorded_already(
     revised: dt.date | None,
     operator: str | None,
     attributes: Mapping[str, Any],
+    orders: Mapping[str, str] | None = None,
 ) -> bool:
     """Whether a revision that repeats the one in force (``_repeats``) is that revision
     itself: the same day, and no other operator or own columns (none it gives differs
     from those in force, to which a revision's are added). Approving the same file twice
     had recorded every revision in it a second time."""
-    in_force = known.attributes or {}
     return (
         revised == known.in_force_from
         and (not operator or operator.casefold() == (known.operator or "").casefold())
-        and all(same_value(in_force.get(name), value) for name, value in attributes.items())
+        and not own_changed(known.attributes or {}, attributes, orders)
     )
 
 
@@ -833,15 +855,15 @@ def _only_records(
     revised: dt.date | None,
     operator: str | None,
     attributes: Mapping[str, Any],
+    orders: Mapping[str, str] | None = None,
 ) -> str:
     """What a revision that repeats the one in force (``_repeats``) records all the same: a
     new date, another operator, own columns of other values. It had said "only a new
     date" of one that changed an own column (helper-114)."""
-    in_force = known.attributes or {}
     said = ["a new date"] if revised != known.in_force_from else []
     if operator and operator.casefold() != (known.operator or "").casefold():
         said.append(f"the operator {operator}")
-    changed = [n for n, value in attributes.items() if not same_value(in_force.get(n), value)]
+    changed = own_changed(known.attributes or {}, attributes, orders)
     if changed:
         named = _and(changed) if len(changed) <= 5 else f"{', '.join(changed[:5])}…"
         said.append(f"{noun(len(changed), 'its own column', 'its own columns')} {named}")
@@ -1212,14 +1234,14 @@ def validate_hazards(
                     _attributes(record),
                     tuple(nones),
                 )
-                if _no_error(out, start, errored) and _unchanged(known, given):
+                if _no_error(out, start, errored) and _unchanged(known, given, ctx.date_orders):
                     same.append(i)
                     said = (
                         f"hazard {ref} is recorded already as this feature gives it (the same "
                         "boundary, status and estimates): there is nothing to record"
                     )
                 else:
-                    changes = _differences(known, given)
+                    changes = _differences(known, given, ctx.date_orders)
                     said = (
                         f"hazard {ref} is already recorded"
                         + (f", and this feature changes {_and(changes)}" if changes else "")
@@ -1299,9 +1321,11 @@ def validate_hazards(
                     _attributes(record),
                     cleared,
                 )
-                if _no_error(out, start, errored) and _unchanged(known, given):
+                if _no_error(out, start, errored) and _unchanged(known, given, ctx.date_orders):
                     same.append(i)
-                if _recorded_already(known, revised, operator, _attributes(record)):
+                if _recorded_already(
+                    known, revised, operator, _attributes(record), ctx.date_orders
+                ):
                     out.add(
                         "already_recorded",
                         ERROR,
@@ -1311,7 +1335,9 @@ def validate_hazards(
                         "revised",
                     )
                 else:
-                    records_too = _only_records(known, revised, operator, _attributes(record))
+                    records_too = _only_records(
+                        known, revised, operator, _attributes(record), ctx.date_orders
+                    )
                     out.add(
                         "changes_nothing",
                         WARNING,
@@ -1732,6 +1758,7 @@ def validate_releases(
                     operator,
                     _attributes(record),
                     contam,
+                    ctx.date_orders,
                 )
                 if recorded_as is not None
                 else []
@@ -1791,11 +1818,13 @@ def _release_differences(
     operator: str | None,
     attributes: Mapping[str, Any],
     contam: Contamination | None,
+    orders: Mapping[str, str] | None = None,
 ) -> list[str]:
     """What a feature sent under a recorded release's reference gives otherwise than the
     release holds; none: it gives the release as it stands (the register's releases file
     sent back whole): the same hazard, method, day and polygon (to 1e-9°), and of what
     else it gives, nothing different."""
+    changed = set(own_changed(known.attributes, attributes, orders))
     given = (
         ("hazard_id", hazard_ref != known.hazard),
         ("method", method is None or method.value != known.method),
@@ -1814,10 +1843,7 @@ def _release_differences(
             bool(operator) and (operator or "").casefold() != (known.operator or "").casefold(),
         ),
         ("contam", contam is not None and contam.value != known.contam),
-        *(
-            (name, not same_value(own_value(known.attributes, name), value))
-            for name, value in attributes.items()
-        ),
+        *((name, name in changed) for name in attributes),
     )
     return [name for name, differs in given if differs]
 
@@ -1825,12 +1851,12 @@ def _release_differences(
 def same_value(recorded: Any, given: Any, order: str | None = None) -> bool:
     """Whether a value given is the one recorded: the same, or the same number or yes/no
     written as text, the same text but for spaces around it, or the same day (and time)
-    written otherwise (``order``: "day-first" or "month-first", how the file writes its
-    dates, where known). A register's CSV sent back gives its numbers as text ("22.23"),
-    and every hazard left as it was had been "already recorded, and this feature changes
-    Area (ha), Easting and Northing" (helper-115); a form's record exported again as CSV,
-    first sent in a workbook, had come back "changed: area_m2: 50852 → 50852", and
-    "visit_date: 2024-03-05 → 05/03/2024" (helper-119)."""
+    written otherwise (``order``: "day-first" or "month-first", how the file giving the
+    value writes its dates, where known). A register's CSV sent back gives its numbers as
+    text ("22.23"), and every hazard left as it was had been "already recorded, and this
+    feature changes Area (ha), Easting and Northing" (helper-115); a form's record exported
+    again as CSV, first sent in a workbook, had come back "changed: area_m2: 50852 →
+    50852", and "visit_date: 2024-03-05 → 05/03/2024" (helper-119)."""
     if recorded == given and isinstance(recorded, bool) == isinstance(given, bool):
         return True
     for value, text in ((recorded, given), (given, recorded)):
@@ -1847,24 +1873,34 @@ def same_value(recorded: Any, given: Any, order: str | None = None) -> bool:
         return False
     if recorded.strip() == given.strip():
         return True
-    before, after = _moments(recorded, order), _moments(given, order)
-    return bool(before) and len(before) == 1 and before == after
+    # the order is the file's that gives the value: the one recorded is stored as it was
+    # written, by a file of an order not kept, and is read only where it can name one day
+    # (05/03/2024 recorded from a day-first file had been read month first: helper-122)
+    before, after = _moments(recorded, None), _moments(given, order)
+    if len(before) != 1 or len(after) != 1:
+        return False
+    (day, time, zone), (day_after, time_after, zone_after) = *before, *after
+    # a zone given on one side only is not a change (a form's export writes one, a CSV
+    # saved from a sheet none); given on both, it is (10:00+07:00 is not 10:00Z: helper-121)
+    same_zone = zone is None or zone_after is None or zone == zone_after
+    return (day, time) == (day_after, time_after) and same_zone
 
 
 _YEAR_FIRST_DAY = re.compile(r"^\d{4}[-/]\d{2}[-/]\d{2}")
 _NUMBERS_FIRST_DAY = re.compile(r"^\d{1,2}([/.-])\d{1,2}\1\d{4}")
 _CLOCK = re.compile(
-    r"^(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?(?:[.,]\d+)?\s*([AaPp][Mm])?"
-    r"\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?)?$"
+    r"^(?:[ T](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6})\d*)?)?\s*([AaPp][Mm])?"
+    r"\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?)?$"
 )
 
 
-def _moments(text: str, order: str | None) -> set[tuple[dt.date, dt.time]]:
-    """The days (and times of day: midnight where none is written) a text can name: one
-    for ISO 8601 (or the year first with slashes), one for NN/NN/YYYY in ``order``, and
-    where the order is not known each order that names a day: 03/05/2024 names two, and
-    the same record's 2024-03-05 against it is a change, not hidden (helper-120); nothing
-    for any other text."""
+def _moments(text: str, order: str | None) -> set[tuple[dt.date, dt.time, int | None]]:
+    """The days, times of day (midnight where none is written, to the microsecond) and
+    offsets from UTC in minutes (None where none is written) a text can name: one for ISO
+    8601 (or the year first with slashes), one for NN/NN/YYYY in ``order``, and where the
+    order is not known each order that names a day: 03/05/2024 names two, and the same
+    record's 2024-03-05 against it is a change, not hidden (helper-120); nothing for any
+    other text."""
     text = text.strip()
     found = _YEAR_FIRST_DAY.match(text)
     days: set[dt.date] = set()
@@ -1889,13 +1925,21 @@ def _moments(text: str, order: str | None) -> set[tuple[dt.date, dt.time]]:
     if clock is None:
         return set()
     hour, minute, second = (int(clock.group(i) or 0) for i in (1, 2, 3))
-    if clock.group(4):  # 2:30 PM
-        hour = hour % 12 + (12 if clock.group(4).casefold() == "pm" else 0)
+    fraction = int((clock.group(4) or "").ljust(6, "0"))
+    if clock.group(5):  # 2:30 PM
+        hour = hour % 12 + (12 if clock.group(5).casefold() == "pm" else 0)
     try:
-        time = dt.time(hour, minute, second)
+        time = dt.time(hour, minute, second, fraction)
     except ValueError:
         return set()
-    return {(day, time) for day in days}
+    zone = clock.group(6)
+    offset = None
+    if zone in ("Z", "UTC", "GMT"):
+        offset = 0
+    elif zone:
+        digits = zone[1:].replace(":", "")
+        offset = (int(digits[:2]) * 60 + int(digits[2:] or 0)) * (-1 if zone[0] == "-" else 1)
+    return {(day, time, offset) for day in days}
 
 
 def own_value(recorded: Mapping[str, Any], name: str) -> Any:

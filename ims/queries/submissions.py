@@ -20,9 +20,9 @@ from ims.domain.findings import Severity
 from ims.domain.polygons import polygonal
 from ims.errors import NotFound
 from ims.ingest.fields import HAZARD_FIELDS, RELEASE_FIELDS
-from ims.ingest.submissions import database_stamp
+from ims.ingest.submissions import database_stamp, date_orders
 from ims.ingest.tables import RECORD_ID
-from ims.ingest.validate import same_value
+from ims.ingest.validate import own_changed, own_value
 from ims.reports import kept
 from ims.words import listed
 
@@ -497,6 +497,13 @@ def _revision_changes(session: Session, sub: Any, rows: list[dict[str, Any]]) ->
         },
     ).all()
     by_row = {f["row"]: f for f in rows}
+    # the order the file writes its own columns' dates in, as the page's features show it
+    # or its mapping says: "Notes (none) → fence" and "2024-03-05 → 05/03/2024" (day
+    # first) had been listed as changes (helper-121)
+    orders = date_orders(
+        [c.get("attributes") or {} for c in revisions.values()],
+        (sub.field_map or {}).get("dates") if isinstance(sub.field_map, dict) else None,
+    )
     for before in found:
         clean = revisions[before.row_number]
         cleared = set(clean.get("cleared") or ())
@@ -529,9 +536,9 @@ def _revision_changes(session: Session, sub: Any, rows: list[dict[str, Any]]) ->
                 changes.append((name, _shown(was[name]), _shown(after)))
         in_force = before.attributes or {}
         given_own = clean.get("attributes") or {}
-        for name, value in sorted(given_own.items(), key=lambda kv: kv[0].casefold()):
-            if name != RECORD_ID and not same_value(in_force.get(name), value):
-                changes.append((name, _shown(in_force.get(name)), _shown(value)))
+        for name in sorted(own_changed(in_force, given_own, orders), key=str.casefold):
+            if name != RECORD_ID:
+                changes.append((name, _shown(own_value(in_force, name)), _shown(given_own[name])))
         if not clean.get("same_boundary") and before.sent_m2 is not None:  # redrawn
             changes.append(
                 ("boundary", f"{before.map_area_m2:,.0f} m²", f"{before.sent_m2:,.0f} m²")

@@ -270,10 +270,11 @@
     }
     // kept alone (for files in the template's names, which need no mapping): forgotten
     // here, as a mapping is; it had been shown with no way to forget it but the CLI's
-    $("forget-crs").hidden = !(!data.crs && data.remembered_crs_alone);
-    if (data.remembered_crs_alone) {
-      $("forget-crs").textContent = `Forget ${data.remembered_crs_alone.mapping.crs}`;
-    }
+    // or offered from another mapping where none is kept alone: forgotten for such files
+    // alone (that mapping keeps it); it had been offered with no way to forget it (helper-119)
+    const offered = !data.crs && data.remembered_crs && data.remembered_crs_offered;
+    $("forget-crs").hidden = !offered;
+    if (offered) $("forget-crs").textContent = `Forget ${data.remembered_crs}`;
     // A remembered mapping this file does not fit is said only where the file needs one:
     // beside a file that names every required field as the template does, "not used" read
     // as something wrong with it (a new user's review).
@@ -524,11 +525,13 @@
   });
 
   $("forget-crs").addEventListener("click", async () => {
-    const kept = inspected && inspected.remembered_crs_alone;
+    const kept = inspected && inspected.remembered_crs_offered;
     if (!kept) return;
+    const forgotten = inspected.remembered_crs;
+    const alone = inspected.remembered_crs_alone;
     const headers = {};
     if (csrf) headers["X-CSRF-Token"] = csrf.content;
-    const query = new URLSearchParams({ organisation: kept.organisation, id: kept.id });
+    const query = new URLSearchParams({ organisation: kept.organisation, crs: "true" });
     const response = await fetch(`/api/v1/submissions/mappings/${kept.kind}?${query}`, {
       method: "DELETE", headers,
     });
@@ -538,14 +541,24 @@
       return;
     }
     inspected.remembered_crs_alone = null;
+    inspected.remembered_crs_offered = null;
     $("forget-crs").hidden = true;
     // the choice it had filled in goes too: left, "choose the one…" stood beside it, and
     // sending remembered it again unasked (a look at the page after forgetting)
     $("crs").value = "";
     $("crs-other").value = "";
     $("crs-other").hidden = true;
-    $("crs-note").textContent = `${kept.mapping.crs}, remembered for the organisation's files, ` +
-      "is forgotten: choose the one this file's coordinates are in (it is remembered as you send it)";
+    // what the server forgot, which another tab may have changed since this page read the
+    // file (helper-121): the page's own had been named whatever was forgotten
+    const gone = (data.cleared || []).map((m) => m.mapping.crs).filter(Boolean);
+    const named = gone.length ? gone.join(", ") : forgotten;
+    $("crs-note").textContent = (!gone.length
+      ? `${named} was forgotten already, from another page`
+      : alone
+        ? `${named}, remembered for the organisation's files, is forgotten`
+        : `${named}, the organisation's remembered mapping's, is no longer offered for files ` +
+          "it does not read") +
+      ": choose the one this file's coordinates are in (it is remembered as you send it)";
   });
 
   // --- sending ----------------------------------------------------------------------------

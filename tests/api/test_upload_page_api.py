@@ -1446,14 +1446,23 @@ def test_the_review_page_lists_the_own_columns_a_revision_changes(
 ) -> None:
     """The revision's changes listed its template fields alone: an own column it changed
     showed in a warning only (helper-118). Listed now, as in force and as revised; one it
-    gives as recorded (a number as text, as a CSV gives it) or does not give is not."""
+    gives as recorded (a number as text, as a CSV gives it; its name in other capitals, a
+    day written otherwise: helper-121) or does not give is not."""
     load_boundaries(session, [BoundaryFeature("LA-W", "West", MultiPolygon([WEST]))], level=1)
     square = box(103.20, 19.40, 103.21, 19.41)
     first = submissions.stage(
         session,
         write_zip(
             hazard_frame(
-                [{"hazard_id": "OC-A", "village": "Ban Na", "depth_cm": 30, "team": "T1"}],
+                [
+                    {
+                        "hazard_id": "OC-A",
+                        "village": "Ban Na",
+                        "depth_cm": 30,
+                        "team": "T1",
+                        "visit": "2024-03-25",
+                    }
+                ],
                 [square],
             ),
             tmp_path,
@@ -1473,6 +1482,8 @@ def test_the_review_page_lists_the_own_columns_a_revision_changes(
                         "revised": "2024-01-01",
                         "village": "Ban Phon",
                         "depth_cm": "30",
+                        "Team": "T1",  # in other capitals (helper-121)
+                        "visit": "25/03/2024",  # the same day, the day first
                         "access": "track",
                         "note": "x" * 300,
                     }
@@ -1495,6 +1506,15 @@ def test_the_review_page_lists_the_own_columns_a_revision_changes(
         f"note (none) → {'x' * 39}…",
         "village Ban Na → Ban Phon",
     ]
+    # approved, "Team" is kept under the name in force, not beside it (helper-122)
+    approval.approve(session, revised.submission.id, by="reviewer")
+    kept = session.execute(
+        text(
+            "SELECT r.attributes FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id"
+            " WHERE h.reference = 'OC-A' ORDER BY r.seq DESC LIMIT 1"
+        )
+    ).scalar_one()
+    assert "Team" not in kept and kept["team"] == "T1" and kept["village"] == "Ban Phon"
 
 
 def test_a_file_of_land_released_outside_hazards_is_previewed_as_what_it_records(
@@ -1711,6 +1731,81 @@ def test_the_upload_page_forgets_a_crs_kept_alone(
     )
     shown = inspect(client, third, organisation="MAG").json()  # type: ignore[attr-defined]
     assert shown["remembered_crs"] == "EPSG:23948" and shown["remembered_crs_alone"]
+
+
+def test_the_upload_page_forgets_a_mappings_crs_offered_for_files_it_does_not_read(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    """Where none is kept alone, a file in the template's names is offered the latest
+    mapping's coordinate system, with no way to forget it but forgetting that mapping
+    (helper-119). Forgotten with ``crs``, it is no longer offered for such files; the
+    mapping keeps it for its own."""
+    mapped = operators_file(tmp_path, "mapped", prj=False)  # WGS 84 / UTM 48N, a mapping
+    sent = post(client, mapped, organisation="MAG", mapping=MAPPING, crs="EPSG:32648")
+    assert sent.json()["errors"] == 0  # type: ignore[attr-defined]
+    template = hazard_frame([{"hazard_id": "OFFER-1"}], [box(103.6, 19.5, 103.605, 19.505)])
+    plain = write_zip(template, tmp_path, "plain", crs=32648, keep_prj=False)
+    shown = inspect(client, plain, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert shown["remembered_crs"] == "EPSG:32648" and shown["remembered_crs_alone"] is None
+    offered = shown["remembered_crs_offered"]
+    assert offered["organisation"] == "MAG" and offered["mapping"]["fields"]
+    # a file of the mapping: its CRS is the mapping's, not offered to be forgotten alone
+    again = operators_file(tmp_path, "again", prj=False)
+    of_mapping = inspect(client, again, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert of_mapping["remembered_crs"] == "EPSG:32648"
+    assert of_mapping["remembered_crs_offered"] is None
+    both = client.delete(
+        "/api/v1/submissions/mappings/hazards",
+        params={"organisation": "MAG", "crs": "true", "id": offered["id"]},
+    )
+    assert both.status_code == 422, both.text
+    forgotten = client.delete(
+        "/api/v1/submissions/mappings/hazards", params={"organisation": "MAG", "crs": "true"}
+    )
+    assert forgotten.status_code == 200, forgotten.text
+    assert [m["mapping"]["crs"] for m in forgotten.json()["cleared"]] == ["EPSG:32648"]
+    after = inspect(client, plain, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert after["remembered_crs"] is None and after["remembered_crs_offered"] is None
+    kept = inspect(client, again, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert kept["remembered_crs"] == "EPSG:32648"  # the mapping's files keep theirs
+    mag = session.scalars(select(Organisation).where(Organisation.name == "MAG")).one()
+    [left] = field_maps.list_mappings(session, mag)
+    assert left.mapping.fields and left.mapping.crs == "EPSG:32648"
+    events = session.execute(
+        text("SELECT before FROM audit_event WHERE action = 'field_mapping.cleared'")
+    ).scalars()
+    assert list(events) == [{"crs": "EPSG:32648"}]
+    # forgotten again (a page opened before): nothing more to forget
+    twice = client.delete(
+        "/api/v1/submissions/mappings/hazards", params={"organisation": "MAG", "crs": "true"}
+    )
+    assert twice.status_code == 200 and twice.json()["cleared"] == []  # type: ignore[attr-defined]
+
+
+def test_a_crs_remembered_with_a_mapping_of_no_columns_is_offered_and_forgotten_alone(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    """A mapping that reads no column (a date order given with the CRS for files in the
+    template's names) fits every file: its CRS was offered with no button, and forgetting
+    it said "forgotten" while it stayed offered (helper-121). It is offered to be
+    forgotten, and forgotten it is taken off that mapping, which keeps its date order."""
+    mag = session.scalars(select(Organisation).where(Organisation.name == "MAG")).one()
+    dated = field_maps.MappingDocument(dates="day-first", crs="EPSG:32648")
+    assert field_maps.remember_mapping(session, mag, "hazards", dated)
+    session.commit()
+    template = hazard_frame([{"hazard_id": "DATED-1"}], [box(103.6, 19.5, 103.605, 19.505)])
+    plain = write_zip(template, tmp_path, "plain", crs=32648, keep_prj=False)
+    shown = inspect(client, plain, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert shown["remembered_crs"] == "EPSG:32648" and shown["remembered_crs_offered"]
+    forgotten = client.delete(
+        "/api/v1/submissions/mappings/hazards", params={"organisation": "MAG", "crs": "true"}
+    )
+    assert [m["mapping"]["crs"] for m in forgotten.json()["cleared"]] == ["EPSG:32648"]
+    after = inspect(client, plain, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert after["remembered_crs"] is None and after["remembered_crs_offered"] is None
+    session.expire_all()
+    [kept] = field_maps.list_mappings(session, mag)
+    assert kept.mapping.dates == "day-first" and kept.mapping.crs is None
 
 
 def test_a_file_is_read_in_the_crs_of_the_mapping_it_is_read_with(

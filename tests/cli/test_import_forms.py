@@ -271,6 +271,32 @@ def test_a_record_sent_again_names_its_own_columns_changed_by_name_and_not_those
     ), second.output
 
 
+def test_a_register_file_sent_back_with_its_own_columns_written_otherwise_records_nothing(
+    ims: CliRunner, tmp_path: Path
+) -> None:
+    """A hazard sent back from a spreadsheet: "Notes" for "notes", and 2024-03-05 written
+    05/03/2024 with the day first (as the mapping says) are the hazard as recorded: they
+    had been "this feature changes visit_date" (helper-121). 03/05/2024 day first is 3 May,
+    a change."""
+    square = "POLYGON((103.70 19.60,103.71 19.60,103.71 19.61,103.70 19.61,103.70 19.60))"
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "hazard_id,status,recorded,visit_date,notes,wkt\n"
+        f'RB-1,SHA,2024-05-01,2024-03-05,fence,"{square}"\n',
+        encoding="utf-8",
+    )
+    assert run(ims, "import", path, "--kind", "hazards", "--approve").exit_code == 0
+    back = "hazard_id,status,recorded,visit_date,Notes,wkt\n" + (
+        f'RB-1,SHA,01/05/2024,{{}},fence,"{square}"\n'
+    )
+    path.write_text(back.format("05/03/2024"), encoding="utf-8")
+    same = run(ims, "import", path, "--kind", "hazards", "--dates", "day-first")
+    assert "hazard RB-1 is recorded already as this feature gives it" in same.output, same.output
+    path.write_text(back.format("03/05/2024"), encoding="utf-8")
+    changed = run(ims, "import", path, "--kind", "hazards", "--dates", "day-first")
+    assert "this feature changes visit_date" in changed.output, changed.output
+
+
 def _export(path: Path, rows: list[tuple[str, str, list[tuple[float, float]], str]]) -> Path:
     """A KoboToolbox export of hazards: reference, status, outline, record id."""
     lines = ["nts/hazard_id;nts/status;nts/recorded;nts/boundary;_id;_uuid;_submission_time"]

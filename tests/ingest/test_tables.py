@@ -52,12 +52,13 @@ def test_a_name_with_a_slash_is_a_name_where_its_prefix_is_no_forms_group(tmp_pa
     """A form's groups are names without spaces: "Team A/B" and "Area m2/ha" had been read
     as "B" and "ha" without a word (helper-117); nor in capitals: "AP/AT" had been "AT";
     nor words of three letters at most: "Ap/At" and "n/a" had been "At" and "a"
-    (helper-119). "survey/village" is still "village"."""
+    (helper-119), "Lat/Lon" its longitude (helper-120). "survey/village" is still
+    "village"."""
     path = write(
         tmp_path,
         "names.csv",
-        "hazard_id,Team A/B,Area m2/ha,survey/village,AP/AT,SURVEY/OPERATOR,Ap/At,n/a,WKT\n"
-        "H-1,A,2.5,Ban Na,AP,MAG,At,1,"
+        "hazard_id,Team A/B,Area m2/ha,survey/village,AP/AT,SURVEY/OPERATOR,Ap/At,n/a,Lat/Lon,"
+        "gps/lat,WKT\nH-1,A,2.5,Ban Na,AP,MAG,At,1,19.7 / 103.8,19.7,"
         '"POLYGON((103.1 19.4,103.11 19.4,103.11 19.41,103.1 19.4))"\n',
     )
     frame = read_table(path).frame
@@ -70,6 +71,8 @@ def test_a_name_with_a_slash_is_a_name_where_its_prefix_is_no_forms_group(tmp_pa
         "OPERATOR",
         "Ap/At",
         "n/a",
+        "Lat/Lon",  # not its longitude (helper-120)
+        "lat",  # a form's group, and a name ims knows: a latitude (helper-121)
         "geometry",
     ]
 

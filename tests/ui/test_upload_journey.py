@@ -19,10 +19,12 @@ from shapely.geometry import Polygon, box
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ims.ingest import submissions
+from ims.db import accounts
+from ims.domain.enums import Role
+from ims.ingest import field_maps, submissions
 from ims.ingest.approval import APPROVAL_LOCK
 from tests.ingest.test_submissions import hazard_frame, write_zip
-from tests.ui.conftest import LiveSite, open_settled
+from tests.ui.conftest import PASSWORD, LiveSite, open_settled
 from tests.ui.test_browser import Watched, browser, sign_in
 
 __all__ = ["browser"]  # the module's browser fixture, shared
@@ -832,6 +834,64 @@ def test_a_crs_remembered_alone_is_offered_and_forgotten_on_the_page(
         assert tab.errors == []
     finally:
         tab.page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("width", "organisation"), [(1366, "HALO Trust"), (390, "HI")], ids=WIDTHS.keys()
+)
+def test_a_mappings_crs_offered_for_a_file_it_does_not_read_is_forgotten_on_the_page(
+    browser: Browser, site: LiveSite, width: int, organisation: str, tmp_path: Path
+) -> None:
+    """Where none is kept alone, a file in the template's names is offered the CRS of the
+    organisation's latest mapping: it had been offered with no way to forget it but
+    forgetting the mapping (helper-119). Forgotten here, it is no longer offered for such
+    files, and the mapping is kept."""
+    user = f"ui-crs-{width}"
+    with Session(site.engine) as session, session.begin():
+        accounts.create_user(
+            session, user, Role.OPERATOR, organisation=organisation, password=PASSWORD, by="t"
+        )
+        org = submissions.organisation_named(session, organisation, uploading=False)
+        assert org is not None
+        mapping = field_maps.MappingDocument(fields={"hazard_id": "HAZ_REF"}, crs="EPSG:32648")
+        assert field_maps.remember_mapping(session, org, "hazards", mapping)
+    frame = hazard_frame([{"hazard_id": f"OFFER-{width}"}], [box(103.80, 18.97, 103.802, 18.972)])
+    path = write_zip(frame, tmp_path, "plain", crs=32648, keep_prj=False)
+    tab = watched(browser, site, user, width)
+    try:
+        page = tab.page
+        open_settled(page, f"{site.url}/submissions/new")
+        page.set_input_files("#file", str(path))
+        page.click("#inspect")
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        assert page.input_value("#crs") == "EPSG:32648"
+        expect(page.locator("#forget-crs")).to_have_text("Forget EPSG:32648")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        tab.shoot(f"upload-crs-offered-{width}")
+        with page.expect_response(lambda r: "/api/v1/submissions/mappings/" in r.url) as gone:
+            page.click("#forget-crs")
+        assert gone.value.status == 200
+        expect(page.locator("#crs-note")).to_contain_text(
+            "EPSG:32648, the organisation's remembered mapping's, is no longer offered"
+        )
+        assert page.input_value("#crs") == "" and page.locator("#forget-crs").is_hidden()
+        tab.shoot(f"upload-crs-offered-forgotten-{width}")
+        page.click("#inspect")  # read again: nothing is offered now
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        assert "as chosen for" not in page.inner_text("#crs-note")
+        assert page.locator("#forget-crs").is_hidden()
+        assert tab.errors == []
+    finally:
+        tab.page.context.close()
+    with Session(site.engine) as session:
+        org = submissions.organisation_named(session, organisation, uploading=False)
+        # (other tests may have remembered the organisation's other layouts)
+        [kept] = [
+            m
+            for m in field_maps.list_mappings(session, org)
+            if m.mapping.fields == {"hazard_id": "HAZ_REF"}
+        ]
+        assert kept.mapping.crs == "EPSG:32648"
 
 
 def test_another_file_starts_from_the_pages_own_crs_not_the_one_chosen_before(
