@@ -11,7 +11,7 @@ from ims.cells import csv_value, csv_value_read
 TEXT = st.text(alphabet=st.sampled_from(list("'\" =+-@;\t\r\nab1.")), max_size=16) | st.text()
 
 
-@settings(max_examples=3000)
+@settings(max_examples=3000, deadline=None)  # what it reads back, not how fast (a loaded CI)
 @given(TEXT)
 def test_a_cell_written_guarded_reads_back_as_it_was(value: str) -> None:
     """Every apostrophe ``csv_value_read`` takes off is one ``csv_value`` put on: a
@@ -20,7 +20,7 @@ def test_a_cell_written_guarded_reads_back_as_it_was(value: str) -> None:
     assert csv_value_read(csv_value(value)) == value
 
 
-@settings(max_examples=3000)
+@settings(max_examples=3000, deadline=None)  # what it reads back, not how fast (a loaded CI)
 @given(TEXT)
 def test_a_guarded_cell_never_starts_a_formula(value: str) -> None:
     """Only a plain number may begin with "-" or "+" as written (a negative area is data)."""

@@ -1099,15 +1099,7 @@ def forget_offered_crs(
                 .where(FieldMapping.id == m.id)
                 .values(mapping=dataclasses.replace(m.mapping, crs=None).as_json())
             )
-            audit.record(
-                session,
-                by,
-                "field_mapping.cleared",
-                "field_mapping",
-                f"{organisation.name}/{kind}",
-                before={"crs": m.mapping.crs},
-                after={"why": "no longer offered for files that no mapping reads"},
-            )
+            _no_longer_offered(session, organisation, kind, m.mapping.crs, by)
         return [
             Remembered(
                 organisation.name, kind, MappingDocument(crs=m.mapping.crs), m.updated_at, m.id
@@ -1125,17 +1117,24 @@ def forget_offered_crs(
     )
     session.add(mark)
     session.flush()
+    _no_longer_offered(session, organisation, kind, offered.mapping.crs, by)
+    kept = MappingDocument(crs=offered.mapping.crs)
+    return [Remembered(organisation.name, kind, kept, mark.updated_at, mark.id)]
+
+
+def _no_longer_offered(
+    session: Session, organisation: Organisation, kind: str, crs: str | None, by: Actor | str | None
+) -> None:
+    """Audit a coordinate system no longer offered for files no mapping reads."""
     audit.record(
         session,
         by,
         "field_mapping.cleared",
         "field_mapping",
         f"{organisation.name}/{kind}",
-        before={"crs": offered.mapping.crs},
+        before={"crs": crs},
         after={"why": "no longer offered for files that no mapping reads"},
     )
-    kept = MappingDocument(crs=offered.mapping.crs)
-    return [Remembered(organisation.name, kind, kept, mark.updated_at, mark.id)]
 
 
 def clear_mappings(

@@ -554,7 +554,7 @@
     const named = gone.length ? gone.join(", ") : forgotten;
     $("crs-note").textContent = (!gone.length
       ? `${named} was forgotten already, from another page`
-      : alone
+      : alone || !Object.keys(kept.mapping.fields || {}).length
         ? `${named}, remembered for the organisation's files, is forgotten`
         : `${named}, the organisation's remembered mapping's, is no longer offered for files ` +
           "it does not read") +

@@ -894,6 +894,51 @@ def test_a_mappings_crs_offered_for_a_file_it_does_not_read_is_forgotten_on_the_
         assert kept.mapping.crs == "EPSG:32648"
 
 
+def test_a_crs_kept_with_a_mapping_of_no_columns_is_forgotten_as_the_organisations(
+    browser: Browser, site: LiveSite, tmp_path: Path
+) -> None:
+    """A CRS kept with a date order alone (a mapping that reads no column, which every file
+    fits) is offered and forgotten as the organisation's: the note had said it was no
+    longer offered "for files it does not read", and that mapping reads every file
+    (helper-122). The mapping keeps its date order."""
+    with Session(site.engine) as session, session.begin():
+        accounts.create_user(
+            session,
+            "ui-crs-dated",
+            Role.OPERATOR,
+            organisation="UXO Lao",
+            password=PASSWORD,
+            by="t",
+        )
+        org = submissions.organisation_named(session, "UXO Lao", uploading=False)
+        assert org is not None
+        dated = field_maps.MappingDocument(dates="day-first", crs="EPSG:32648")
+        assert field_maps.remember_mapping(session, org, "hazards", dated)
+    frame = hazard_frame([{"hazard_id": "DATED-UI"}], [box(103.80, 18.97, 103.802, 18.972)])
+    path = write_zip(frame, tmp_path, "plain", crs=32648, keep_prj=False)
+    tab = watched(browser, site, "ui-crs-dated", WIDTHS["wide"])
+    try:
+        page = tab.page
+        open_settled(page, f"{site.url}/submissions/new")
+        page.set_input_files("#file", str(path))
+        page.click("#inspect")
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        expect(page.locator("#forget-crs")).to_have_text("Forget EPSG:32648")
+        with page.expect_response(lambda r: "/api/v1/submissions/mappings/" in r.url) as gone:
+            page.click("#forget-crs")
+        assert gone.value.status == 200
+        expect(page.locator("#crs-note")).to_contain_text(
+            "EPSG:32648, remembered for the organisation's files, is forgotten"
+        )
+        assert tab.errors == []
+    finally:
+        tab.page.context.close()
+    with Session(site.engine) as session:
+        org = submissions.organisation_named(session, "UXO Lao", uploading=False)
+        [kept] = [m for m in field_maps.list_mappings(session, org) if m.mapping.dates]
+        assert kept.mapping.crs is None
+
+
 def test_another_file_starts_from_the_pages_own_crs_not_the_one_chosen_before(
     browser: Browser, site: LiveSite, tmp_path: Path
 ) -> None:
