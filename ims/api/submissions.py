@@ -705,6 +705,14 @@ def clear_mapping(
             "(`remembered_crs_offered`): kept alone, or the latest mapping's, which keeps it"
         ),
     ] = False,
+    shown: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            description="with `crs`: the coordinate system the page asking showed; if "
+            "another is offered now, nothing is forgotten (409)",
+        ),
+    ] = None,
 ) -> ClearedPublic:
     """Forget the field mappings remembered for an organisation's files of ``kind`` (an
     operator's own organisation's), or with ``id`` the one of that number, or with ``crs``
@@ -715,7 +723,7 @@ def clear_mapping(
     if crs and mapping_id is not None:
         raise InvalidRequest("give id or crs, not both", field="crs")
     if crs:
-        gone = field_maps.forget_offered_crs(session, org, kind.value, by=by)
+        gone = field_maps.forget_offered_crs(session, org, kind.value, by=by, shown=shown)
     else:
         gone = field_maps.clear_mappings(session, org, kind.value, only=mapping_id, by=by)
     session.commit()

@@ -57,7 +57,7 @@ from ims.db import audit
 from ims.db.audit import Actor
 from ims.db.models import FieldMapping, Organisation
 from ims.domain.enums import UploadKind
-from ims.errors import InvalidRequest, InvalidUpload
+from ims.errors import Conflict, InvalidRequest, InvalidUpload
 from ims.ingest.crs import stated_crs
 from ims.ingest.fields import (
     BLANK_TEXT,
@@ -1078,13 +1078,22 @@ def _every_row(session: Session, organisation: Organisation | None) -> list[Reme
 
 
 def forget_offered_crs(
-    session: Session, organisation: Organisation, kind: str, *, by: Actor | str | None = None
+    session: Session,
+    organisation: Organisation,
+    kind: str,
+    *,
+    by: Actor | str | None = None,
+    shown: str | None = None,
 ) -> list[Remembered]:
     """Forget the coordinate system offered for the organisation's files of ``kind`` that
     no mapping reads (``crs_source``): the one kept alone, or where none is, the latest
     mapping's, which had been offered with no way to forget it but forgetting that mapping
     (helper-119). A mark is kept in its place (``clear_mappings``); the mapping keeps its
-    own for the files it reads. Those forgotten: the one no longer offered."""
+    own for the files it reads. Those forgotten: the one no longer offered.
+
+    ``shown``: the one the page asking showed. If another is offered now (changed from
+    another page since), nothing is forgotten and ``Conflict`` names both: the page had
+    forgotten whichever was offered by then, not the one its button named."""
     if kind not in FIELDS:
         raise InvalidRequest(f"kind must be hazards or releases, not {kind!r}")
     rows = [m for m in _every_row(session, organisation) if m.kind == kind]
@@ -1092,6 +1101,20 @@ def forget_offered_crs(
     # the one such a file is read with: its CRS is taken off it, the rest kept (helper-121:
     # said forgotten, and offered still)
     readless = [m for m in rows if m.mapping and not _reads(m.mapping) and m.mapping.crs]
+    alone = next((m for m in rows if not m.mapping), None)
+    offered = next((m for m in rows if m.mapping.crs), None)
+    if readless:
+        now: str | None = readless[0].mapping.crs
+    elif alone is not None:
+        now = alone.mapping.crs
+    else:
+        now = offered.mapping.crs if offered is not None else None
+    if shown and now and now.casefold() != shown.strip().casefold():
+        raise Conflict(
+            f"{now} is offered now for the organisation's files no mapping reads, not "
+            f"{shown.strip()}, which this page showed (it was changed from another page "
+            "since): nothing was forgotten; choose the file again to see what is offered"
+        )
     if readless:
         for m in readless:
             session.execute(
@@ -1106,10 +1129,8 @@ def forget_offered_crs(
             )
             for m in readless
         ]
-    alone = next((m for m in rows if not m.mapping), None)
     if alone is not None:
         return clear_mappings(session, organisation, kind, only=alone.id, by=by)
-    offered = next((m for m in rows if m.mapping.crs), None)
     if offered is None:
         return []
     mark = FieldMapping(

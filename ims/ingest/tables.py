@@ -811,6 +811,40 @@ def _column_letters(number: int) -> str:
     return letters
 
 
+def _filled(cells: np.ndarray, merges: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """``cells`` with each merged range holding its first cell's value, each range filled
+    once and only within the cells read (not past them).
+
+    A spreadsheet's merged ranges never overlap, so together they cover at most the
+    sheet. Filled one by one, ranges repeated over the whole sheet had cost the ranges
+    times the sheet: a 75 KB workbook would have held an upload's worker for 25 minutes
+    (an attack on our own instance, helper-106); ranges that overlap are refused before
+    any is filled."""
+    rows, columns = cells.shape
+    ranges = sorted(
+        {
+            (top, left, min(bottom, rows - 1), min(right, columns - 1))
+            for top, left, bottom, right in merges
+            if top < rows and left < columns and bottom >= top and right >= left
+        }
+    )
+    covered = sum((b - t + 1) * (r - left + 1) for t, left, b, r in ranges)
+    if covered > cells.size:
+        raise InvalidUpload(
+            f"the sheet's {len(ranges):,} merged ranges overlap one another (they cover "
+            f"{covered:,} cells of a sheet of {cells.size:,}), which no spreadsheet "
+            "program saves: open the workbook, unmerge the cells and save it again"
+        )
+    for top, left, bottom, right in ranges:
+        _fill(cells, top, left, bottom, right)
+    return cells
+
+
+def _fill(cells: np.ndarray, top: int, left: int, bottom: int, right: int) -> None:
+    """One merged range given its first cell's value in every cell it covers."""
+    cells[top : bottom + 1, left : right + 1] = cells[top, left]
+
+
 _TITLE_ROWS = 10  # rows below a lone title in which a header is looked for
 
 
@@ -827,30 +861,7 @@ def _table_of_grid(
     header's first row alone: a record's value so formatted had filled the empty cells
     beside it (helper-119)."""
     if merges:
-        cells = grid.to_numpy(dtype=object)
-        rows, columns = cells.shape
-        # each range once, within the cells read (not past them)
-        merges = sorted(
-            {
-                (top, left, min(bottom, rows - 1), min(right, columns - 1))
-                for top, left, bottom, right in merges
-                if top < rows and left < columns and bottom >= top and right >= left
-            }
-        )
-        # A spreadsheet's merged ranges never overlap, so together they cover at most the
-        # sheet. Filled one by one, ranges repeated over the whole sheet had cost the
-        # ranges times the sheet: a 75 KB workbook would have held an upload's worker for
-        # 25 minutes (an attack on our own instance, helper-106).
-        covered = sum((b - t + 1) * (r - left + 1) for t, left, b, r in merges)
-        if covered > cells.size:
-            raise InvalidUpload(
-                f"the sheet's {len(merges):,} merged ranges overlap one another (they cover "
-                f"{covered:,} cells of a sheet of {cells.size:,}), which no spreadsheet "
-                "program saves: open the workbook, unmerge the cells and save it again"
-            )
-        for top, left, bottom, right in merges:
-            cells[top : bottom + 1, left : right + 1] = cells[top, left]
-        grid = pd.DataFrame(cells)
+        grid = pd.DataFrame(_filled(grid.to_numpy(dtype=object), merges))
     head = next((i for i in range(len(grid)) if not grid.iloc[i].map(blank).all()), None)
     if head is None:
         return pd.DataFrame()

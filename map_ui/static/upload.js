@@ -531,12 +531,22 @@
     const alone = inspected.remembered_crs_alone;
     const headers = {};
     if (csrf) headers["X-CSRF-Token"] = csrf.content;
-    const query = new URLSearchParams({ organisation: kept.organisation, crs: "true" });
+    // the one this page shows: if another tab changed it since, nothing is forgotten and
+    // the server says which is offered now (it had forgotten that one, unshown)
+    const query = new URLSearchParams({
+      organisation: kept.organisation, crs: "true", shown: forgotten || "",
+    });
     const response = await fetch(`/api/v1/submissions/mappings/${kept.kind}?${query}`, {
       method: "DELETE", headers,
     });
     const data = await response.json().catch(() => ({}));
     if (!response.ok) {
+      // said beside the button (another page changed what is offered: 409), not only at
+      // the foot of the page, out of sight
+      if (response.status === 409) {
+        $("crs-note").textContent = data.detail || "";
+        $("crs-note").classList.add("bad");
+      }
       showError(data, response.status);
       return;
     }

@@ -1782,6 +1782,54 @@ def test_the_upload_page_forgets_a_mappings_crs_offered_for_files_it_does_not_re
     assert twice.status_code == 200 and twice.json()["cleared"] == []  # type: ignore[attr-defined]
 
 
+def test_forgetting_the_crs_a_page_showed_forgets_nothing_else(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    """A page that showed "Forget EPSG:32648" after another tab had chosen EPSG:23948 for
+    such files forgot the one offered by then, unshown (left alone last session). With the
+    one it showed (``shown``) nothing is forgotten unless it is still the one offered, and
+    the answer names both."""
+    mapped = operators_file(tmp_path, "mapped", prj=False)  # WGS 84 / UTM 48N, a mapping
+    sent = post(client, mapped, organisation="MAG", mapping=MAPPING, crs="EPSG:32648")
+    assert sent.json()["errors"] == 0  # type: ignore[attr-defined]
+    template = hazard_frame([{"hazard_id": "SHOWN-1"}], [box(103.6, 19.5, 103.605, 19.505)])
+    plain = write_zip(template, tmp_path, "plain", crs=32648, keep_prj=False)
+    page = inspect(client, plain, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert page["remembered_crs"] == "EPSG:32648" and page["remembered_crs_offered"]
+    # another tab sends such a file in Indian 1954's zone 48: kept alone, offered now
+    indian = write_zip(
+        template.assign(hazard_id=["SHOWN-2"]), tmp_path, "indian", crs=23948, keep_prj=False
+    )
+    assert post(client, indian, organisation="MAG", crs="EPSG:23948").json()["errors"] == 0  # type: ignore[attr-defined]
+    stale = client.delete(
+        "/api/v1/submissions/mappings/hazards",
+        params={"organisation": "MAG", "crs": "true", "shown": "EPSG:32648"},
+    )
+    assert stale.status_code == 409, stale.text
+    said = stale.json()["detail"]
+    assert "EPSG:23948 is offered now" in said and "not EPSG:32648" in said
+    assert "nothing was forgotten" in said
+    now = inspect(client, plain, organisation="MAG").json()  # type: ignore[attr-defined]
+    assert now["remembered_crs"] == "EPSG:23948"  # still offered
+    forgotten = client.delete(
+        "/api/v1/submissions/mappings/hazards",
+        params={"organisation": "MAG", "crs": "true", "shown": "epsg:23948"},
+    )
+    assert forgotten.status_code == 200, forgotten.text
+    assert [m["mapping"]["crs"] for m in forgotten.json()["cleared"]] == ["EPSG:23948"]
+    assert inspect(client, plain, organisation="MAG").json()["remembered_crs"] is None  # type: ignore[attr-defined]
+    # nothing offered now: the page's one was forgotten already, from another page
+    again = client.delete(
+        "/api/v1/submissions/mappings/hazards",
+        params={"organisation": "MAG", "crs": "true", "shown": "EPSG:23948"},
+    )
+    assert again.status_code == 200 and again.json()["cleared"] == []  # type: ignore[attr-defined]
+    listed = client.get(
+        "/api/v1/submissions/mappings/hazards", params={"organisation": "MAG"}
+    ).json()["remembered"]  # type: ignore[attr-defined]
+    assert [m["mapping"]["crs"] for m in listed] == ["EPSG:32648"]  # the mapping keeps its own
+
+
 def test_a_crs_remembered_with_a_mapping_of_no_columns_is_offered_and_forgotten_alone(
     client: TestClient, session: Session, tmp_path: Path
 ) -> None:

@@ -618,6 +618,9 @@ def test_the_release_form_shown_again_with_its_area_still_draws_and_checks_its_f
         f"POLYGON(({lon} {lat}, {lon + d} {lat}, {lon + d} {lat + d}, {lon} {lat + d}, "
         f"{lon} {lat}))",
     )
+    # read and drawn before the form is sent, as one sees it: sent at once, the reading
+    # still on its way is cut off by the page's leaving (a failed request, under load)
+    page.wait_for_selector("#record-map[data-pasted=drawn]", state="attached")
     with page.expect_navigation():
         page.click("#preview-button")
     page.wait_for_load_state("networkidle")

@@ -894,6 +894,51 @@ def test_a_mappings_crs_offered_for_a_file_it_does_not_read_is_forgotten_on_the_
         assert kept.mapping.crs == "EPSG:32648"
 
 
+def test_forget_on_a_page_read_before_another_changed_the_crs_forgets_nothing(
+    browser: Browser, site: LiveSite, tmp_path: Path
+) -> None:
+    """A page that shows "Forget EPSG:32648" while another page has since chosen EPSG:23948
+    for such files: clicked, it had forgotten EPSG:23948, unshown (left alone by the last
+    session's review). Nothing is forgotten, and the page says which is offered now."""
+    with Session(site.engine) as session, session.begin():
+        accounts.create_user(
+            session, "ui-crs-stale", Role.OPERATOR, organisation="NPA", password=PASSWORD, by="t"
+        )
+        org = submissions.organisation_named(session, "NPA", uploading=False)
+        assert org is not None
+        mapping = field_maps.MappingDocument(fields={"hazard_id": "NPA_REF"}, crs="EPSG:32648")
+        assert field_maps.remember_mapping(session, org, "hazards", mapping)
+    frame = hazard_frame([{"hazard_id": "STALE-UI"}], [box(103.80, 18.97, 103.802, 18.972)])
+    path = write_zip(frame, tmp_path, "plain", crs=32648, keep_prj=False)
+    tab = watched(browser, site, "ui-crs-stale", WIDTHS["wide"])
+    try:
+        page = tab.page
+        open_settled(page, f"{site.url}/submissions/new")
+        page.set_input_files("#file", str(path))
+        page.click("#inspect")
+        page.wait_for_selector("#mapping-step:not([hidden])")
+        expect(page.locator("#forget-crs")).to_have_text("Forget EPSG:32648")
+        with Session(site.engine) as session, session.begin():  # another page, meanwhile
+            org = submissions.organisation_named(session, "NPA", uploading=False)
+            assert org is not None
+            alone = field_maps.MappingDocument(crs="EPSG:23948")
+            assert field_maps.remember_mapping(session, org, "hazards", alone)
+        with page.expect_response(lambda r: "/api/v1/submissions/mappings/" in r.url) as gone:
+            page.click("#forget-crs")
+        assert gone.value.status == 409
+        said = page.locator("#crs-note")  # beside the button
+        expect(said).to_contain_text("EPSG:23948 is offered now")
+        expect(said).to_contain_text("not EPSG:32648, which this page showed")
+        tab.shoot("upload-crs-forget-stale-1366")
+        assert [e for e in tab.errors if "/api/v1/submissions/mappings/" not in e] == []
+    finally:
+        tab.page.context.close()
+    with Session(site.engine) as session:
+        org = submissions.organisation_named(session, "NPA", uploading=False)
+        crss = sorted(m.mapping.crs or "" for m in field_maps.list_mappings(session, org))
+        assert crss == ["EPSG:23948", "EPSG:32648"]  # both kept
+
+
 def test_a_crs_kept_with_a_mapping_of_no_columns_is_forgotten_as_the_organisations(
     browser: Browser, site: LiveSite, tmp_path: Path
 ) -> None:
