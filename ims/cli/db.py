@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy import text
 
 from ims.cli.common import actor, command, database_up, db_session, err, out, progress_bar
 from ims.config import get_settings
+from ims.words import counted
 
 db_app = typer.Typer(
     help="The database: the embedded cluster and its migrations.", no_args_is_help=True
@@ -123,6 +125,8 @@ def db_migrate() -> None:
             after = current_revision(engine)
         finally:
             engine.dispose()
+        if before is not None and before != after:
+            _recompute_after_migrating()
     finally:
         if cluster is not None and not was_running:
             cluster.stop()
@@ -133,6 +137,18 @@ def db_migrate() -> None:
         else f"the schema is already this ims's own ({after}): nothing to migrate",
         highlight=False,
     )
+
+
+def _recompute_after_migrating() -> None:
+    """The ledgers an earlier ims stored that do not add up, computed again with this one's
+    code (``ims db recompute``): an upgrade brings the figures with it."""
+    from ims.ingest.approval import recompute_ledgers
+
+    with db_session() as session, progress_bar("checking the stored ledgers") as update:
+        refs = recompute_ledgers(session, by=actor(), progress=update)
+        session.commit()
+    if refs:
+        out.print(_recomputed(refs), highlight=False)
 
 
 @command(db_app, "down")
@@ -225,6 +241,8 @@ def db_restore(
             err.print(f"  {step.revision}  {step.title}", highlight=False)
     with db_session() as session, session.begin():
         audit.record(session, actor(), "database.restored", "database", file.name)
+    if steps:
+        _recompute_after_migrating()
     out.print(f"restored {file}", highlight=False)
 
 
@@ -244,7 +262,7 @@ def db_verify(
 
     Exit status: 0 all agree, 1 something was changed behind ims's back.
     """
-    from ims.db.verify import verify_database
+    from ims.db.verify import ADDS_UP, verify_database
 
     with db_session() as session, progress_bar("recomputing the ledger") as update:
         # One snapshot for the whole check: work recorded meanwhile is not a difference.
@@ -271,6 +289,13 @@ def db_verify(
             f"{'s' if report.count != 1 else ''} differ from the records",
             highlight=False,
         )
+        if any(ADDS_UP in d.what for d in report.differences):
+            err.print(
+                "ledger entries that do not add up were stored by an earlier ims (an overlay "
+                "it trusted) or changed behind its back: `ims db recompute` computes them "
+                "again from the records, and the audit trail keeps that it did",
+                highlight=False,
+            )
         raise typer.Exit(1)
     if not report.hazards:
         err.print(
@@ -279,3 +304,34 @@ def db_verify(
             highlight=False,
         )
     out.print("every derived figure agrees with the records", highlight=False)
+
+
+@command(db_app, "recompute")
+def db_recompute(
+    every: Annotated[
+        bool,
+        typer.Option("--all", help="Every hazard's ledger, not only those that do not add up."),
+    ] = False,
+) -> None:
+    """Compute hazards' area ledgers again from their records.
+
+    Without --all, those whose stored entries do not add up, one to the next (an
+    earlier ims stored some: ims db verify lists them). The records are not
+    touched; the ledger and the map's and the report's figures derived from it are
+    written again, in one transaction, audited (ledger.recomputed).
+    """
+    from ims.ingest.approval import recompute_ledgers
+
+    with db_session() as session, progress_bar("computing the ledger again") as update:
+        ids = list(session.scalars(text("SELECT id FROM hazard"))) if every else None
+        refs = recompute_ledgers(session, ids, by=actor(), progress=update)
+        session.commit()
+    out.print(_recomputed(refs), highlight=False)
+
+
+def _recomputed(refs: list[str]) -> str:
+    """What ``ims db recompute`` (or ``ims db migrate``) computed again, in words."""
+    if not refs:
+        return "every hazard's ledger entries add up: nothing to compute again"
+    shown = ", ".join(refs[:20]) + (f" and {len(refs) - 20:,} more" if len(refs) > 20 else "")
+    return f"the ledger of {counted(len(refs), 'hazard')} computed again from the records: {shown}"

@@ -28,7 +28,6 @@ from ims.domain.polygons import (
     clean,
     covers,
     difference,
-    intersection,
     polygonal,
     same_shape,
     union,
@@ -288,22 +287,27 @@ def _release_run(
 
     Most runs are a hazard's survey and clearance tasks: polygons inside R that do not
     overlap one another. Then each one's effective geometry is its own polygon and R loses
-    their union, whatever the order: three overlays for the run (their union, R ∩ U and
-    R − U) instead of two per release, and the remaining area after each release is R's
-    area less the polygons' areas so far. The run is checked for this by area: ∑ area(Pᵢ)
-    equals area(U) (no overlap) and area(R ∩ U) (nothing outside R), within RUN_NOISE_M2.
+    their union, whatever the order: two overlays for the run (their union and R − U)
+    instead of two per release, and the remaining area after each release is R's area
+    less the polygons' areas so far. The run is checked for this by area: ∑ area(Pᵢ)
+    equals area(U) (no overlap) and area(R) − area(R − U) (nothing outside R), within
+    RUN_NOISE_M2.
     Any other run is applied one release at a time (`_release_step`), as §2.2 defines.
     """
     if boundary is not None and not remaining.is_empty:
         together = polygons[0] if len(polygons) == 1 else polygonal(shapely.union_all(polygons))
-        inside = intersection(remaining, together)
-        areas = geodesic_areas([*polygons, together, inside])
-        total = math.fsum(areas[:-2].tolist())
-        if total - areas[-2] <= RUN_NOISE_M2 and total - areas[-1] <= RUN_NOISE_M2:
-            after = difference(remaining, together) if not inside.is_empty else remaining
+        # what the run takes is measured as R less what it leaves, never as R ∩ U: GEOS's
+        # intersection of ground left with a near-collinear spike by an earlier release had
+        # returned the whole of a release lying on none of it, so that its entry released
+        # ground that stayed remaining (an attack on the figures, helper-123)
+        after = difference(remaining, together)
+        areas = geodesic_areas([*polygons, together, remaining, after])
+        total = math.fsum(areas[:-3].tolist())
+        taken = float(areas[-2] - areas[-1])
+        if total - areas[-3] <= RUN_NOISE_M2 and abs(total - taken) <= RUN_NOISE_M2:
             steps: list[_Step] = []
             for k, (item, polygon) in enumerate(zip(run, polygons, strict=True), start=1):
-                effective = inside if len(polygons) == 1 else polygon
+                effective = polygon  # inside R, to within RUN_NOISE_M2
                 steps.append(
                     (
                         EventKind.of_method(item.method),
@@ -356,12 +360,16 @@ def _release_step(
         effective = EMPTY
         outside = polygon
     else:
-        effective = intersection(remaining, polygon)
+        # the effective geometry is what the release takes, R − (R − P), and not R ∩ P,
+        # which GEOS had given whole where R held none of P (``_release_run``): an entry's
+        # released area is then what the remaining ground lost
+        after = difference(remaining, polygon)
+        effective = difference(remaining, after)
         # Most releases lie within their hazard: a prepared covers test is far cheaper
         # than the overlay it spares.
         outside = EMPTY if covers(boundary, polygon) else difference(polygon, boundary)
         if not effective.is_empty:
-            remaining = difference(remaining, polygon)
+            remaining = after
     step = (
         EventKind.of_method(item.method),
         item.released,

@@ -653,6 +653,65 @@ def split_parts(
     return parts, rest
 
 
+def recompute_ledgers(
+    session: Session,
+    hazard_ids: Sequence[int] | None = None,
+    *,
+    by: Actor | str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[str]:
+    """Compute the ledgers of ``hazard_ids`` again from their records (None: those whose
+    entries do not add up, ``verify.not_adding_up``), under the approval lock, as an
+    approval stores them; audited, and the data's stamp moved so that kept answers are
+    computed again (migration 0046). The references of the hazards computed again.
+
+    An overlay of an earlier ims had stored releases of ground the remaining ground did not
+    lose (helper-123); what it stored is derived, and computed again from the records it
+    comes from, which nothing here changes."""
+    from ims.db.verify import not_adding_up
+
+    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
+    ids = sorted(set(not_adding_up(session) if hazard_ids is None else hazard_ids))
+    if not ids:
+        return []
+    refs = list(
+        session.scalars(
+            text("SELECT reference FROM hazard WHERE id = ANY(:ids) ORDER BY reference"),
+            {"ids": ids},
+        )
+    )
+    before = _ledger_totals(session, ids)
+    with bulk_work():
+        ledger.refresh_many(session, ids, progress=progress)
+    session.execute(text("SELECT ims_figures_recomputed()"))
+    audit.record(
+        session,
+        by,
+        "ledger.recomputed",
+        "hazard",
+        counted(len(refs), "hazard"),
+        before=before,
+        after={"hazards": refs[:500], "count": len(refs), **_ledger_totals(session, ids)},
+    )
+    return refs
+
+
+def _ledger_totals(session: Session, ids: Sequence[int]) -> dict[str, float]:
+    """What the ledgers of ``ids`` add up to, as the audit of their recomputation says it:
+    the ground their releases released and the ground that remains (m²)."""
+    released, remaining = session.execute(
+        text(
+            "SELECT coalesce(sum(greatest(0, -delta_m2)) FILTER (WHERE kind IN "
+            "('cancelled', 'reduced', 'cleared')), 0), "
+            "coalesce((SELECT sum(remaining_m2) FROM hazard_remaining "
+            "          WHERE hazard_id = ANY(:ids)), 0) "
+            "FROM ledger_entry WHERE hazard_id = ANY(:ids)"
+        ),
+        {"ids": list(ids)},
+    ).one()
+    return {"released_m2": float(released), "remaining_m2": float(remaining)}
+
+
 def convert_outside(
     session: Session,
     reference: str,

@@ -37,9 +37,17 @@ from ims.ingest.fields import (
 from ims.ingest.limits import UploadLimits
 from ims.ingest.reader import read_upload
 from ims.ingest.tables import LABELS_READ, RECORD_ID, by_label
+from ims.words import counted
 
 SAMPLES = 5  # values shown beside each column
 DISTINCT = 30  # distinct values listed for a value map (columns with more are not offered)
+# What the mapping step is shown of a file is bounded by what the page needs, not by what
+# the file holds: a 0.7 MB workbook of 2,000 columns of long, distinct cells had made an
+# answer of 286 MB, and the server answered nobody for 14 s while it was written (an
+# attack on our own instance, helper-124).
+SAMPLE_CHARS = 100  # characters of a sample value shown (a longer one is cut: "…")
+CODE_CHARS = 100  # a value longer than this is no code: its column is offered no value map
+SHOWN_CHARS = 200_000  # characters of samples, values and types shown for the whole file
 
 # Column names operators use for a template field, written without spaces, underscores or
 # capitals. Per kind: "items" is the estimate of a hazard but the finds of a release.
@@ -341,6 +349,7 @@ def inspect_upload(
     frame = read.frame.rename(columns=labelled)
     names = [str(c) for c in frame.columns if c != frame.geometry.name]
     columns = []
+    room, unshown = SHOWN_CHARS, 0
     for name in names:
         cells = [jsonable(v) for v in frame[name].tolist()]
         present = [v for v in cells if not blank(v)]
@@ -350,15 +359,20 @@ def inspect_upload(
         for v in present:
             spellings.setdefault(str(v).strip().casefold(), str(v).strip())
         distinct = list(spellings.values())
-        columns.append(
-            Column(
-                name,
-                present[:SAMPLES],
-                sorted(distinct, key=str.casefold) if len(distinct) <= DISTINCT else None,
-                cells_date_order(present),
-                munition_types(present, munition_codes),
-            )
+        samples = [_cut(v) for v in present[:SAMPLES]]
+        values = (
+            sorted(distinct, key=str.casefold)
+            if len(distinct) <= DISTINCT and all(len(v) <= CODE_CHARS for v in distinct)
+            else None
         )
+        types = munition_types(present, munition_codes)
+        size = sum(len(str(v)) for v in samples) + sum(map(len, values or ()))
+        size += sum(map(len, types or ()))
+        if size > room:  # the file's later columns are named without their values
+            samples, values, types = [], None, None
+            unshown += 1
+        room -= min(size, room)
+        columns.append(Column(name, samples, values, cells_date_order(present), types))
     if mapping is not None and not fits and RECORD_ID in frame.columns:
         mapping = None  # a form's export needs none: another file's is not offered to it
     if mapping is not None and fits:  # said as the table below it shows the columns
@@ -384,6 +398,12 @@ def inspect_upload(
         remembered_crs = None  # the file declares one, or its coordinates are not in it
     # (the columns read by the questions' labels are said by the mapping step itself)
     notes = [n for n in read.warnings if "stated" not in n and not n.startswith(LABELS_READ)]
+    if unshown:
+        notes.append(
+            f"{counted(unshown, 'column')} of {len(names):,} shown without sample values: the "
+            "file's cells are too many and too long to show whole (each is read in full "
+            "when the file is sent)"
+        )
     return Inspection(
         filename=filename or upload.name,
         layer=read.layer,
@@ -419,6 +439,13 @@ def inspect_upload(
             else None
         ),
     )
+
+
+def _cut(value: Any) -> Any:
+    """A sample value as shown: a text of more than ``SAMPLE_CHARS`` cut, "…" after."""
+    if isinstance(value, str) and len(value) > SAMPLE_CHARS:
+        return value[: SAMPLE_CHARS - 1] + "…"
+    return value
 
 
 def _beyond_degrees(frame: Any) -> bool:

@@ -2415,13 +2415,32 @@ def get_submission(session: Session, submission_id: int) -> Submission:
     return submission
 
 
-def findings_of(session: Session, submission_id: int) -> list[FindingData]:
-    """The stored findings of a submission, errors first, in feature order."""
-    rows = session.scalars(
-        select(Finding).where(Finding.submission_id == submission_id).order_by(Finding.id)
-    ).all()
-    found = [
+def findings_of(
+    session: Session, submission_id: int, *, limit: int | None = None
+) -> list[FindingData]:
+    """The stored findings of a submission, errors first, in feature order (the first
+    ``limit`` of them, where given)."""
+    query = (
+        select(Finding)
+        .where(Finding.submission_id == submission_id)
+        .order_by(
+            Finding.severity != Severity.ERROR.value,
+            func.coalesce(Finding.row_number, 0),
+            Finding.id,
+        )
+        .limit(limit)
+    )
+    return [
         FindingData(r.code, Severity(r.severity), r.message, r.row_number, r.reference, r.field)
-        for r in rows
+        for r in session.scalars(query)
     ]
-    return sorted(found, key=lambda f: (not f.blocking, f.row or 0))
+
+
+def findings_counted(session: Session, submission_id: int) -> tuple[int, int]:
+    """A submission's errors and its findings in all."""
+    errors, total = session.execute(
+        select(func.count().filter(Finding.severity == Severity.ERROR.value), func.count()).where(
+            Finding.submission_id == submission_id
+        )
+    ).one()
+    return int(errors), int(total)

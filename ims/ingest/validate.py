@@ -1863,7 +1863,9 @@ def same_value(recorded: Any, given: Any, order: str | None = None) -> bool:
         if not isinstance(text, str) or value is None or isinstance(value, str):
             continue
         if isinstance(value, bool):
-            return text.strip().casefold() == str(value).casefold()
+            # a yes/no cell of a workbook, written by a form's or another tool's export as
+            # yes/no or 1/0: "True → yes" had been said to be a change
+            return text.strip().casefold() in (_TRUE if value else _FALSE)
         if isinstance(value, int | float):
             try:
                 return float(text) == float(value)
@@ -1881,9 +1883,20 @@ def same_value(recorded: Any, given: Any, order: str | None = None) -> bool:
         return False
     (day, time, zone), (day_after, time_after, zone_after) = *before, *after
     # a zone given on one side only is not a change (a form's export writes one, a CSV
-    # saved from a sheet none); given on both, it is (10:00+07:00 is not 10:00Z: helper-121)
-    same_zone = zone is None or zone_after is None or zone == zone_after
-    return (day, time) == (day_after, time_after) and same_zone
+    # saved from a sheet none); given on both, the instants are compared (10:00+07:00 is
+    # not 10:00Z: helper-121; and it is 03:00Z, which had been said to be a change)
+    if zone is None or zone_after is None:
+        return (day, time) == (day_after, time_after)
+    return _instant(day, time, zone) == _instant(day_after, time_after, zone_after)
+
+
+_TRUE: Final = frozenset({"true", "yes", "1"})
+_FALSE: Final = frozenset({"false", "no", "0"})
+
+
+def _instant(day: dt.date, time: dt.time, offset: int) -> dt.datetime:
+    """A day and time of day at ``offset`` minutes from UTC, as UTC."""
+    return dt.datetime.combine(day, time) - dt.timedelta(minutes=offset)
 
 
 _YEAR_FIRST_DAY = re.compile(r"^\d{4}[-/]\d{2}[-/]\d{2}")

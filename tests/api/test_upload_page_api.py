@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from pyproj import Geod
@@ -1780,6 +1781,45 @@ def test_the_upload_page_forgets_a_mappings_crs_offered_for_files_it_does_not_re
         "/api/v1/submissions/mappings/hazards", params={"organisation": "MAG", "crs": "true"}
     )
     assert twice.status_code == 200 and twice.json()["cleared"] == []  # type: ignore[attr-defined]
+
+
+def test_the_columns_shown_of_a_file_of_many_long_cells_are_bounded(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """An attack on our own instance (helper-124): a 0.7 MB workbook of 2,000 columns of
+    long, distinct cells had made an answer of 286 MB, written on the server's event loop,
+    which answered nobody for 14 s. What the mapping step is shown is bounded by what the
+    page needs: samples cut, no value map of values too long to be codes, and past a
+    bound for the whole file the later columns named without their values, said."""
+    from ims.ingest import inspect as inspection
+
+    columns = 600
+    cell = "x" * 1_500
+    rows = [
+        {"hazard_id": f"LONG-{r}", "status": "SHA", "wkt": "POINT (103.1 19.4)"}
+        | {f"c{i}": f"{r}-{i}-{cell}" for i in range(columns)}
+        for r in range(10)
+    ]
+    path = tmp_path / "long.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    assert path.stat().st_size > 5_000_000
+    answer = inspect(client, path)
+    assert answer.status_code == 200, answer.text[:500]  # type: ignore[attr-defined]
+    assert answer.headers["content-type"] == "application/json"  # type: ignore[attr-defined]
+    assert len(answer.content) < 2_000_000  # type: ignore[attr-defined]
+    read = answer.json()  # type: ignore[attr-defined]
+    by_name = {c["name"]: c for c in read["columns"]}
+    assert len(by_name) == columns + 2  # every column is named (the WKT read as geometry)
+    first = by_name["c0"]
+    assert [len(v) for v in first["samples"]] == [inspection.SAMPLE_CHARS] * 5
+    assert first["samples"][0] == f"0-0-{cell}"[: inspection.SAMPLE_CHARS - 1] + "…"
+    assert first["values"] is None  # ten values, none of them a code
+    assert by_name["status"]["values"] == ["SHA"]  # a code column's value map is offered
+    assert by_name["status"]["reads"]["status"] == {"SHA": "SHA"}
+    unshown = [c for c in read["columns"] if not c["samples"]]
+    assert len(unshown) > 100 and unshown[0]["name"] != "c0"
+    said = f"{len(unshown)} columns of {columns + 2:,} shown without sample values"
+    assert said in read["notes"][-1]
 
 
 def test_forgetting_the_crs_a_page_showed_forgets_nothing_else(

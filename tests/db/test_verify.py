@@ -9,9 +9,12 @@ owner's login still can, and `ims db verify` finds it, hazard by hazard.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 import pytest
-from shapely.geometry import MultiPolygon, box
+from pyproj import Geod
+from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -332,3 +335,103 @@ def test_land_released_outside_hazards_withdrawn_behind_ims_back_or_taken_back_i
         None,
         "withdrawal of land released outside hazards O1, recorded in the audit trail, is gone",
     ) in found
+
+
+def _m2(square: Polygon) -> float:
+    """A box's area, measured by pyproj (not by ims)."""
+    return abs(Geod(ellps="WGS84").geometry_area_perimeter(square)[0])
+
+
+def test_entries_that_do_not_add_up_are_reported_though_recomputed_alike(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An overlay of GEOS had given a release the whole of its polygon where the remaining
+    ground lost none of it (helper-123): the ledger stored a change the remaining area did
+    not make, and `ims db verify`, recomputing with the same code, found them equal. Each
+    entry is also checked against the one before it, with no code of the ledger's."""
+    from ims.domain import ledger as domain
+
+    real = domain._release_step
+
+    def as_geos_erred(*args: Any) -> Any:  # the release's whole polygon taken as released
+        remaining, step = real(*args)
+        return remaining, (*step[:5], args[1], *step[6:])
+
+    monkeypatch.setattr(domain, "_release_step", as_geos_erred)
+    record(session)
+    record_releases(  # partly outside H2: applied alone (``_release_step``)
+        session,
+        [
+            NewRelease(
+                "R3",
+                "H2",
+                ReleaseMethod.CLEARED,
+                dt.date(2023, 1, 1),
+                box(102.205, 19.6, 102.215, 19.61),
+            )
+        ],
+    )
+    [(hazard, what)] = listed(verify_database(session))
+    found = re.fullmatch(
+        r"ledger entry 3: its change \(([-+\d,.]+) m²\) and the remaining area before it "
+        r"\(([\d,.]+) m²\) do not make the remaining area after it",
+        what,
+    )
+    assert hazard == "H2" and found, what
+    change, before = (float(v.replace(",", "")) for v in found.groups())
+    assert before == pytest.approx(_m2(box(102.205, 19.6, 102.21, 19.61)), rel=1e-6)
+    assert change == pytest.approx(-_m2(box(102.205, 19.6, 102.215, 19.61)), rel=1e-6)
+    monkeypatch.undo()  # the code as it is: the stored entry differs from it too
+    again = listed(verify_database(session))
+    assert any(h == "H2" and w.startswith("ledger entry 3: delta_m2") for h, w in again), again
+
+
+def test_ims_db_recompute_computes_again_the_ledgers_that_do_not_add_up(
+    committed_engine: Engine,
+    committed_owner_engine: Engine,
+    committed_database: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Entries an earlier ims stored that do not add up (or changed behind its back) are
+    computed again from the records by `ims db recompute` (which `ims db migrate` runs
+    after an upgrade): audited, and the data's stamp moved so that `ims serve` computes
+    its kept answers again."""
+    with Session(committed_engine) as session:
+        record(session)
+        session.commit()
+    point_cli_at(
+        monkeypatch, committed_engine.url.render_as_string(hide_password=False), committed_database
+    )
+    runner = CliRunner()
+    with committed_owner_engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_entry SET delta_m2 = delta_m2 * 2 WHERE kind = 'cleared'"))
+        stamp = conn.scalar(text("SELECT version FROM recording_version"))
+    tampered = runner.invoke(app, ["db", "verify"])
+    assert tampered.exit_code == 1, tampered.output
+    assert "`ims db recompute` computes them again from the records" in tampered.output
+    recomputed = runner.invoke(app, ["db", "recompute"])
+    assert recomputed.exit_code == 0, recomputed.output
+    assert "the ledger of 1 hazard computed again from the records: H1" in recomputed.output
+    clean = runner.invoke(app, ["db", "verify"])
+    assert clean.exit_code == 0, clean.output
+    again = runner.invoke(app, ["db", "recompute"])
+    assert "every hazard's ledger entries add up: nothing to compute again" in again.output
+    every = runner.invoke(app, ["db", "recompute", "--all"])
+    assert "the ledger of 3 hazards computed again from the records: H1, H2, H3" in every.output
+    with committed_owner_engine.connect() as conn:
+        assert conn.scalar(text("SELECT version FROM recording_version")) > stamp
+        events = conn.execute(
+            text(
+                "SELECT object_id, before, after FROM audit_event "
+                "WHERE action = 'ledger.recomputed' ORDER BY id"
+            )
+        ).all()
+    assert [(e.object_id, e.after["hazards"]) for e in events] == [
+        ("1 hazard", ["H1"]),
+        ("3 hazards", ["H1", "H2", "H3"]),
+    ]
+    # what the hazards' releases released, before and after: R1's cleared ground, doubled
+    r1 = _m2(box(102.49, 19.6, 102.5, 19.61))
+    assert events[0].before["released_m2"] == pytest.approx(2 * r1, rel=1e-6)
+    assert events[0].after["released_m2"] == pytest.approx(r1, rel=1e-6)
+    assert events[0].before["remaining_m2"] == events[0].after["remaining_m2"]

@@ -1124,6 +1124,15 @@ def test_two_hazards_crossed_as_combs_are_not_measured_and_said_so() -> None:
         (30, "30", None, True),
         (0.5, "0.50", None, True),
         (True, "TRUE", None, True),
+        # yes/no as a form's or another tool's export writes it ("True → yes" had been a
+        # change)
+        (True, "yes", None, True),
+        (False, "No", None, True),
+        (True, "1", None, True),
+        (False, "0", None, True),
+        (True, "no", None, False),
+        (False, "1", None, False),
+        (True, "y", None, False),
         ("fence", "fence ", None, True),
         ("fence", "Fence", None, False),
         # a day written otherwise: the same only where it can name no other day
@@ -1149,6 +1158,10 @@ def test_two_hazards_crossed_as_combs_are_not_measured_and_said_so() -> None:
         ("2024-03-05T10:00:00.000+07:00", "2024-03-05T10:00:00Z", None, False),
         ("2024-03-05T10:00:00.000", "2024-03-05T10:00:00.900", None, False),
         ("2024-03-05T10:00:00-05:30", "2024-03-05 10:00:00 -0530", None, True),
+        # the same instant in another zone is the same (it had been said to be a change)
+        ("2024-03-05T10:00:00+07:00", "2024-03-05T03:00:00Z", None, True),
+        ("2024-03-05T01:30:00+07:00", "2024-03-04T18:30:00+00:00", None, True),
+        ("2024-03-05T10:00:00+07:00", "2024-03-05T03:00:00+07:00", None, False),
         # a value recorded as written, its file's order not kept: read where it names one
         # day only (helper-122)
         ("25/03/2024", "03/25/2024", "month-first", True),
