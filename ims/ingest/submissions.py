@@ -29,6 +29,7 @@ import orjson
 import shapely
 import shapely.geometry
 from pyproj import CRS
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import func, insert, select, text, true
 from sqlalchemy.orm import Session
 
@@ -427,6 +428,29 @@ def _within(session: Session, query: Any, bounds: Sequence[float]) -> list[tuple
     return list(zip(rows, geoms, strict=True))
 
 
+_RELEASED_SINCE = text(
+    "SELECT h.reference AS hazard, r.reference, r.released, ST_AsBinary(r.geom) AS wkb "
+    "FROM unnest(CAST(:refs AS text[]), CAST(:days AS date[])) AS s(reference, since) "
+    "JOIN hazard h ON h.reference = s.reference "
+    "JOIN release_in_force r ON r.hazard_id = h.id AND r.released >= s.since "
+    "ORDER BY h.reference, r.released, r.seq"
+)
+
+
+def releases_since(
+    session: Session, since: Mapping[str, dt.date]
+) -> dict[str, list[tuple[str, dt.date, BaseGeometry]]]:
+    """The releases in force of each hazard in ``since`` dated on or after its day, each
+    hazard's oldest first: (reference, released, polygon)."""
+    refs = sorted(since)
+    rows = session.execute(_RELEASED_SINCE, {"refs": refs, "days": [since[r] for r in refs]}).all()
+    geoms: Any = shapely.from_wkb([bytes(r.wkb) for r in rows]) if rows else []
+    found: dict[str, list[tuple[str, dt.date, BaseGeometry]]] = {}
+    for r, g in zip(rows, geoms, strict=True):
+        found.setdefault(r.hazard, []).append((r.reference, r.released, g))
+    return found
+
+
 def hazard_boundaries(session: Session, bounds: Sequence[float]) -> HazardBoundaries:
     """Every boundary (each revision) of the hazards that reach into ``bounds``."""
     return HazardBoundaries(
@@ -583,6 +607,8 @@ def load_context(
             r.reference: (float(r.area_m2), float(r.remaining_m2), g)
             for r, g in zip(rows, grounds, strict=True)
         }
+        ctx.history_loader = lambda refs: hazard_histories(session, refs)
+        ctx.releases_loader = lambda since: releases_since(session, since)
     if kind == UploadKind.RELEASES:
         rel_refs = [str(v).strip() for v in frame.get("release_id", []) if not blank(v)]
         ctx.twins = _twins(session, list(dict.fromkeys(rel_refs)), ("release", "outside_release"))

@@ -117,6 +117,10 @@ class KnownRelease:
     contam: str | None = None  # its hazard's kind
 
 
+# a release recorded: its reference, its date and its polygon
+Released = tuple[str, dt.date, BaseGeometry]
+
+
 @dataclass
 class ValidationContext:
     """What validation needs to know about the database and the day."""
@@ -168,6 +172,11 @@ class ValidationContext:
     # every boundary of the named hazards, oldest first, loaded for those a release is
     # dated before the revision in force of (it is checked against the boundary then)
     history_loader: Callable[[Sequence[str]], Mapping[str, Sequence[BoundaryVersion]]] | None = None
+    # the releases in force of named hazards dated on or after a day each, oldest first
+    # (reference, released, polygon): loaded for the revisions dated before them
+    releases_loader: Callable[[Mapping[str, dt.date]], Mapping[str, Sequence[Released]]] | None = (
+        None
+    )
     # each step of the checks as it starts ("validating: …"), for `ims import` and the
     # upload page: a national file's checks had been one silent step of 20-40 s
     say: Callable[[str], None] = field(default=lambda message: None, repr=False)
@@ -1083,6 +1092,7 @@ def validate_hazards(
         rows,
         new_refs,
     )
+    back_dated = _revised_before_releases(records, refs, ctx)
     ctx.say("validating: each feature's fields")
     clean: list[dict[str, Any]] = []
     errored = {f.row for f in out.findings if f.blocking}
@@ -1366,6 +1376,26 @@ def validate_hazards(
                     "'revised' (a file from the register carries the date in force)",
                     "revised",
                 )
+            if (
+                known is not None
+                and revised is not None
+                and ref in back_dated
+                and not any(f.code == "leaves_out_released" for f in out.findings[start:])
+                and (moved := _releases_left_out(revised, geoms[i], back_dated[ref]))
+            ):
+                hit, left_m2, ground_m2 = moved
+                out.add(
+                    "leaves_out_released",
+                    WARNING,
+                    f"this revision of {ref}, dated {revised}, comes before "
+                    f"{_releases_named(hit)}, and its boundary leaves out {left_m2:,.0f} m² "
+                    f"of the {ground_m2:,.0f} m² {'they' if len(hit) > 1 else 'it'} released "
+                    f"from {ref}: approved, {'they count' if len(hit) > 1 else 'it counts'} "
+                    "that much less as released from it (a release is counted from the "
+                    "boundary in force on its date). If the hazard was redrawn after "
+                    f"{'them' if len(hit) > 1 else 'it'}, give that date in 'revised'",
+                    "geometry",
+                )
         clean.append(
             {
                 "hazard_id": ref,
@@ -1575,6 +1605,68 @@ def _release_on_outside(
                 "approved (Land released outside hazards)",
                 "geometry",
             )
+
+
+def _revised_before_releases(
+    records: Sequence[Mapping[str, Any]], refs: Sequence[str | None], ctx: ValidationContext
+) -> dict[str, tuple[Sequence[BoundaryVersion], Sequence[Released]]]:
+    """For each recorded hazard that a revision of the file is dated before some of the
+    releases of: its boundaries and those releases. Such a revision redraws the ground
+    those releases are counted from (§2.2: a release is of the boundary in force on its
+    date); one that moves the hazard off their ground leaves them counting nothing from it
+    (helper-123). One query for the file, none for a file of hazards that have no releases
+    (a national import's)."""
+    if ctx.releases_loader is None or not ctx.remaining:
+        return {}
+    since: dict[str, dt.date] = {}
+    for ref, record in zip(refs, records, strict=True):
+        if ref is not None and ref in ctx.remaining:
+            day = _day(record.get("revised"), where="revised")
+            if day is not None and day < since.get(ref, dt.date.max):
+                since[ref] = day
+    released = ctx.releases_loader(since) if since else {}
+    if not released:
+        return {}
+    history = ctx.history_loader(sorted(released)) if ctx.history_loader is not None else {}
+    return {ref: (history.get(ref, ()), rows) for ref, rows in released.items()}
+
+
+def _releases_left_out(
+    revised: dt.date,
+    geom: BaseGeometry | None,
+    held: tuple[Sequence[BoundaryVersion], Sequence[Released]],
+) -> tuple[list[Released], float, float] | None:
+    """(the releases, m² left out, m² of theirs) when a revision dated ``revised`` comes
+    before releases counted from the boundary it replaces, up to the hazard's next
+    revision, and its boundary ``geom`` leaves out at least a hundredth of their ground
+    within that boundary (and a square metre). None otherwise."""
+    history, releases = held
+    if geom is None or geom.is_empty or not geom.is_valid:
+        return None
+    then = [v for v in history if v.effective <= revised]
+    if not then:  # dated before the hazard was recorded: an error of its own
+        return None
+    until = min((v.effective for v in history if v.effective > revised), default=dt.date.max)
+    hit = [r for r in releases if revised <= r[1] < until]
+    if not hit:
+        return None
+    ground = shapely.union_all([g for _, _, g in hit]).intersection(then[-1].geometry)
+    ground_m2, left_m2 = geodesic_areas([ground, ground.difference(geom)]).tolist()
+    if left_m2 >= max(1.0, 0.01 * ground_m2):
+        return hit, left_m2, ground_m2
+    return None
+
+
+def _releases_named(releases: Sequence[Released]) -> str:
+    """ "release R-1 of 2022-03-01", or "3 releases (R-1, R-2, R-3) of 2022-03-01 to …"."""
+    if len(releases) == 1:
+        ref, day, _ = releases[0]
+        return f"release {ref} of {day}"
+    names = [ref for ref, _, _ in releases[:5]]
+    more = f" and {len(releases) - 5:,} more" if len(releases) > 5 else ""
+    first, last = releases[0][1], releases[-1][1]
+    dates = f"of {first}" if first == last else f"of {first} to {last}"
+    return f"{len(releases):,} releases ({', '.join(names)}{more}) {dates}"
 
 
 def _released_left_out(
@@ -2124,10 +2216,10 @@ SPLIT_OUTSIDE = f"the split choice, {SPLIT_CHOICE}, records it as land released 
 _OVERLAY_BLOCK = 50_000  # releases overlaid with their hazard at once
 
 
-def _day(value: Any) -> dt.date | None:
-    """A release's date where it reads as one (one that does not is a finding of its own)."""
+def _day(value: Any, *, where: str = "released") -> dt.date | None:
+    """A date where it reads as one (one that does not is a finding of its own)."""
     try:
-        return parse_date(value, where="released")
+        return parse_date(value, where=where)
     except InvalidRequest:
         return None
 

@@ -1235,6 +1235,103 @@ def test_a_revision_changes_the_remaining_ground_by_its_boundary_less_the_land_r
     assert today_after == pytest.approx(today_before, abs=1e-6)
 
 
+def test_a_revision_dated_before_releases_that_moves_off_their_ground_is_warned_of(
+    session: Session, tmp_path: Path
+) -> None:
+    # A revision dated back before a release, drawn somewhere else (a resurvey that moved
+    # the hazard), was approved without a word, and the release then counted nothing
+    # from the hazard (helper-123): a release is counted from the boundary in force on its
+    # date (§2.2).
+    load_boundaries(session, [BoundaryFeature("LA-W", "West", MultiPolygon([WEST]))], level=1)
+    whole = box(103.2, 19.4, 103.22, 19.42)
+    approve = lambda staged: approval.approve(session, staged.submission.id, by="reviewer")  # noqa: E731
+    approve(
+        submissions.stage(
+            session,
+            write_zip(hazard_frame([{"hazard_id": "BD-1"}], [whole]), tmp_path, "whole"),
+            kind="hazards",
+        )
+    )
+    cleared = box(103.2, 19.4, 103.21, 19.42)  # the west half
+    approve(
+        submissions.stage(
+            session,
+            write_zip(
+                gpd.GeoDataFrame(
+                    [
+                        {
+                            "release_id": "BD-R",
+                            "hazard_id": "BD-1",
+                            "method": "cleared",
+                            "released": "2024-03-01",
+                        }
+                    ],
+                    geometry=[cleared],
+                    crs=4326,
+                ),
+                tmp_path,
+                "cleared",
+            ),
+            kind="releases",
+        )
+    )
+    geodesic = lambda g: _geography_m2(session, "SELECT ST_GeomFromText(:g, 4326)", g=g.wkt)  # noqa: E731
+
+    def revision(day: str, geom: Any, name: str) -> Any:
+        return submissions.stage(
+            session,
+            write_zip(
+                hazard_frame([{"hazard_id": "BD-1", "revised": day}], [geom]), tmp_path, name
+            ),
+            kind="hazards",
+        )
+
+    # the same size, 2 km east: not the remaining ground sent as the boundary, which the
+    # check of shrunken boundaries looks for
+    moved = box(103.24, 19.4, 103.26, 19.42)
+    # drawn after the release, it changes nothing the release counted
+    later = revision("2025-01-01", moved, "later")
+    assert "leaves_out_released" not in {f.code for f in later.findings}
+    # drawn around the released ground, dated before it, nothing either
+    kept_ground = revision("2023-06-01", whole.buffer(0.001), "kept")
+    assert "leaves_out_released" not in {f.code for f in kept_ground.findings}
+    # a boundary that leaves out a fifth of the released ground, dated before it: warned
+    trimmed = box(103.202, 19.4, 103.22, 19.42)
+    (warned,) = [
+        f
+        for f in revision("2023-06-01", trimmed, "trimmed").findings
+        if f.code == "leaves_out_released"
+    ]
+    left = geodesic(cleared.difference(trimmed))
+    assert f"leaves out {left:,.0f} m² of the {geodesic(cleared):,.0f} m²" in warned.message
+    # the remaining ground sent as the boundary, dated before it: warned once, as that
+    (warned,) = [
+        f
+        for f in revision("2023-06-01", box(103.21, 19.4, 103.22, 19.42), "rest").findings
+        if f.code == "leaves_out_released"
+    ]
+    assert "remaining ground" in warned.message
+    # moved off it, dated before it: warned, naming the release and what it would lose
+    staged = revision("2023-06-01", moved, "moved")
+    (warned,) = [f for f in staged.findings if f.code == "leaves_out_released"]
+    assert warned.severity.value == "warning" and warned.row == 1 and warned.field == "geometry"
+    released = geodesic(cleared)
+    assert (
+        "this revision of BD-1, dated 2023-06-01, comes before release BD-R of 2024-03-01, "
+        f"and its boundary leaves out {released:,.0f} m² of the {released:,.0f} m² it released"
+    ) in warned.message
+    # and what it says is what the approval does: the release counts nothing from BD-1
+    before = session.scalar(
+        text("SELECT -delta_m2 FROM ledger_entry e JOIN release r ON r.id = e.release_id")
+    )
+    assert before == pytest.approx(released, rel=1e-6)
+    approve(staged)
+    after = session.scalar(
+        text("SELECT -delta_m2 FROM ledger_entry e JOIN release r ON r.id = e.release_id")
+    )
+    assert after == pytest.approx(0.0, abs=1e-6)
+
+
 def test_review_page_lists_each_features_findings_and_filters_them(
     client: TestClient, client_as: ClientAs, tmp_path: Path
 ) -> None:
