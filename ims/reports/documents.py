@@ -109,7 +109,9 @@ class Correction(_Document):
 
     what: str = Field(
         description="hazard recorded, hazard revision, release, release withdrawn, hazard "
-        "withdrawn, released outside hazards or outside release withdrawn"
+        "withdrawn, released outside hazards, outside release withdrawn, or ledger computed "
+        "again (the hazard's area ledger computed again from its records by ims db recompute, "
+        "no record added; dated the day it was done)"
     )
     hazard: str | None = Field(
         description="its reference (none where locations are generalised, or for land "

@@ -35,6 +35,8 @@ from ims.reports.article7 import ReportScope, article7
 from ims.reports.kept import kept
 
 KIND_ARTICLE7 = "article7"
+# a correction that is no record: a hazard's ledger computed again from its records
+RECOMPUTED = "ledger computed again"
 MAX_LISTED = 200  # corrections listed one by one; the count is always complete
 # in a report finalised since its stamp counted land released outside hazards (their
 # corrections are told by number, not by the time they were recorded)
@@ -211,10 +213,12 @@ def corrections(
     scope: ReportScope,
     since: dt.datetime | None = None,
     most: int | None = MAX_LISTED,
+    finalised: dt.datetime | None = None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Revisions, releases and withdrawals recorded after ``stamp`` that take effect on or
     before ``as_of`` (a release's withdrawal from its release's date, a hazard's from the
-    date it was first in force).
+    date it was first in force), and the hazards of the period whose ledgers were computed
+    again after ``finalised`` (the finalisation's time; None: none such).
 
     Returns the count and the first ``most`` of them in recording order (None: all).
     """
@@ -266,8 +270,22 @@ def corrections(
         " FROM outside_release_withdrawal w JOIN outside_release o"
         "  ON o.id = w.outside_release_id"
         f" WHERE w.seq > :stamp AND o.released <= :as_of AND o.contam = :contam AND {_IN_THE_YEAR}"
+        # ledgers computed again from their records after the report was finalised (`ims
+        # db recompute`, run by an upgrade that found stored entries not adding up): no
+        # record was added, and the figures moved all the same (decision 0027); listed
+        # after the records, a hazard a row
+        " UNION ALL"
+        f" SELECT NULL, '{RECOMPUTED}', h.reference, NULL, 'from its records (ims db recompute)',"
+        "  CAST(e.at AS date), e.at, e.actor, NULL"
+        " FROM audit_event e"
+        " CROSS JOIN LATERAL jsonb_array_elements_text(e.after -> 'hazards') AS r(reference)"
+        " JOIN hazard h ON h.reference = r.reference"
+        " WHERE e.action = 'ledger.recomputed' AND e.at > CAST(:finalised AS timestamptz)"
+        "  AND h.contam = :contam AND EXISTS (SELECT 1 FROM"
+        "  hazard_revision f WHERE f.hazard_id = h.id AND f.effective <= :as_of)"
         ") c LEFT JOIN submission s ON s.id = c.submission_id"
-        " LEFT JOIN organisation o ON o.id = s.organisation_id ORDER BY c.seq"
+        " LEFT JOIN organisation o ON o.id = s.organisation_id"
+        " ORDER BY c.seq NULLS LAST, c.recorded_at, c.hazard"
     )
     params = {
         "stamp": stamp,
@@ -275,6 +293,7 @@ def corrections(
         "contam": scope.contam.value,
         "since": since,
         "by_number": since is None,
+        "finalised": finalised or dt.datetime.max.replace(tzinfo=dt.UTC),
     }
     count = session.scalar(text(f"SELECT COUNT(*) FROM ({query.text}) q"), params) or 0
     rows = session.execute(text(f"{query.text} LIMIT :n"), {**params, "n": most}).all()
@@ -467,6 +486,7 @@ def article7_with_history(
         scope,
         since=_told_by_time(run),
         most=None if every_correction else MAX_LISTED,
+        finalised=run.produced_at,
     )
     outside_then = _outside_then(run)
     report["history"] = {

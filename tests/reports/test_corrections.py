@@ -13,7 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from shapely.geometry import box
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from ims.db.models import ReportRun
@@ -26,7 +26,7 @@ from ims.ingest import approval, submissions
 from ims.reports import export
 from ims.reports.article7 import ReportScope
 from ims.reports.documents import Article7Report
-from ims.reports.history import NotFinalisable, article7_with_history, summary
+from ims.reports.history import RECOMPUTED, NotFinalisable, article7_with_history, summary
 from tests.ingest.test_submissions import hazard_frame, write_zip
 from tests.reports import test_article7
 from tests.reports.test_article7 import CHA, CLR, TOL, geod_box, hazard, release
@@ -133,6 +133,28 @@ def test_the_history_says_how_far_the_counts_moved_beside_the_areas(
         "history"
     ]
     assert kept["change_counts"] is None and "items destroyed" not in summary(kept)
+    Article7Report.model_validate(produce(session))
+
+
+def test_ledgers_computed_again_after_finalising_are_corrections(
+    session: Session, recorded: None
+) -> None:
+    """`ims db recompute` (run by an upgrade) moves figures without a record: a finalised
+    report's history had shown its totals moved and no correction to say why."""
+    record_hazards(
+        session, [hazard("H9", box(102.3, 19.6, 102.31, 19.61), recorded=dt.date(2023, 1, 5))]
+    )
+    finalise(session)
+    ids = list(session.scalars(text("SELECT id FROM hazard ORDER BY reference")))
+    approval.recompute_ledgers(session, ids, by="cli:root")
+    history = produce(session)["history"]
+    # H9, recorded after 2022, is not of the period
+    assert history["corrections_count"] == 1
+    (correction,) = history["corrections"]
+    assert (correction["what"], correction["hazard"]) == (RECOMPUTED, "H1")
+    assert correction["recorded_by"] == "cli:root" and correction["release"] is None
+    assert correction["detail"] == "from its records (ims db recompute)"
+    assert "1 correction recorded since" in summary(history)
     Article7Report.model_validate(produce(session))
 
 
