@@ -2610,15 +2610,21 @@ def _shared_ground(
     pairs = np.concatenate(found) if found else np.empty((0, 2), dtype=np.int64)
     if not len(pairs):
         return
-    a, b, m2 = _shared_pairs(pairs, polygons, vertices, them, rows, sent, out)
+    a, b, m2, said = _shared_pairs(pairs, polygons, vertices, them, rows, sent, out)
     earlier: dict[int, list[tuple[int, float]]] = defaultdict(list)  # the later's, in the file
     taken: dict[int, list[tuple[int, float]]] = defaultdict(list)  # back-dated: recorded after
-    for p, q, shared in zip(a.tolist(), b.tolist(), m2.tolist(), strict=True):
+    told: set[int] = set()  # those sharing ground with more than a copy of themselves
+    for p, q, shared, copy in zip(a.tolist(), b.tolist(), m2.tolist(), said.tolist(), strict=True):
         if shared < SLIVER_AREA_M2:
             continue
         first, then = sorted((p, q), key=lambda k: (them[k].on, them[k].feature is not None, k))
         if then < len(sent):
+            # a copy's ground is told by its own finding; it is counted here with the rest
+            # of what was released before (a copy that overlapped a third release had been
+            # told a third of it released before, where all of it was: helper-123)
             earlier[then].append((first, shared))
+            if not copy:
+                told.add(then)
         else:
             taken[first].append((then, shared))
     # what of each later release was released before: one pair's ground, or the union's
@@ -2642,7 +2648,7 @@ def _shared_ground(
     for k in sorted(set(earlier) | set(taken)):
         mine = them[k]
         out.row, out.reference = rows[sent[k][0]]
-        if k in before:
+        if k in before and k in told:
             least = "at least " if len(earlier[k]) > _UNITED else ""
             out.add(
                 "overlaps_release",
@@ -2686,9 +2692,12 @@ def _shared_pairs(
     rows: list[tuple[int, str | None]],
     sent: Sequence[tuple[int, str, dt.date]],
     out: _Collector,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Of the pairs whose boxes meet, those whose interiors meet, other than a polygon said
-    already to be repeated, and the ground each shares (m²)."""
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.bool_]
+]:
+    """Of the pairs whose boxes meet, those whose interiors meet, the ground each shares
+    (m²), and whether the two are one polygon said already to be repeated: two of the
+    file's (duplicate_geometry), or a recorded one of the same day (same_as_recorded)."""
     a, b = pairs[:, 0], pairs[:, 1]
     corners = vertices[a].astype(np.int64) * vertices[b]
     heavy = corners > _PAIR_CORNERS
@@ -2703,7 +2712,7 @@ def _shared_pairs(
             "geometry",
         )
     a, b, corners = a[~heavy], b[~heavy], corners[~heavy]
-    kept: list[tuple[Any, Any, Any]] = []
+    kept: list[tuple[Any, Any, Any, Any]] = []
     cumulative = np.cumsum(corners)
     started = time.monotonic()
     start = 0
@@ -2717,14 +2726,16 @@ def _shared_pairs(
         x, y = a[start:end], b[start:end]
         inside = shapely.relate_pattern(polygons[x], polygons[y], "T********")
         x, y = x[inside], y[inside]
-        # the same polygon is said already: two of the file's (duplicate_geometry), or a
-        # recorded one of the same day (same_as_recorded)
         said = shapely.equals(polygons[x], polygons[y]) & (
             (y < len(sent))
             | np.array([them[p].on == them[q].on for p, q in zip(x, y, strict=True)], dtype=bool)
         )
-        x, y = x[~said], y[~said]
-        kept.append((x, y, geodesic_areas(list(shapely.intersection(polygons[x], polygons[y])))))
+        shared = np.empty(len(x))  # a copy shares its whole, measured once, not overlaid
+        shared[said] = geodesic_areas(list(polygons[x[said]]))
+        shared[~said] = geodesic_areas(
+            list(shapely.intersection(polygons[x[~said]], polygons[y[~said]]))
+        )
+        kept.append((x, y, shared, said))
         start = end
         if start < len(a) and time.monotonic() - started > _SHARED_SECONDS:
             out.row, out.reference = rows[sent[int(a[start])][0]]
@@ -2738,11 +2749,12 @@ def _shared_pairs(
             break
     if not kept:
         empty = np.empty(0, dtype=np.int64)
-        return empty, empty, np.empty(0)
+        return empty, empty, np.empty(0), np.empty(0, dtype=bool)
     return (
         np.concatenate([k[0] for k in kept]),
         np.concatenate([k[1] for k in kept]),
         np.concatenate([k[2] for k in kept]),
+        np.concatenate([k[3] for k in kept]),
     )
 
 

@@ -970,15 +970,47 @@ def test_releases_of_a_hazard_sharing_ground_tell_the_later_one_what_it_counts()
     assert _m2_said(told[1], "m² of its ") == pytest.approx(_geod_m2(later), abs=1)
     assert "(33 %) was released already" in told[1]
     # C-3 touches C-2 and T-1 only; C-4 (the whole hazard) lies on all three before it, and
-    # C-5 as well, but its being C-4's polygon again is said as a duplicate only
+    # C-5 as well, its being C-4's polygon again said as a duplicate (and counted with them)
     assert "releases T-1 (feature 2" in told[4]
-    assert "C-4" not in told[5] and ("duplicate_geometry", 5) in {(f.code, f.row) for f in found}
+    assert ("duplicate_geometry", 5) in {(f.code, f.row) for f in found}
+    assert "C-4 (feature 4, " in told[5] and "(100 %)" in told[5]
     assert _m2_said(told[4], "released before it: ") == pytest.approx(
         _geod_m2(later) + _geod_m2(earlier) - shared + _geod_m2(box(102.1, 19.605, 102.11, 19.61)),
         abs=2,
     )
     assert "(100 %)" in told[4]
     assert all(f.severity == Severity.WARNING for f in found if f.code == "overlaps_release")
+
+
+def test_a_copy_of_a_release_sharing_ground_with_another_is_told_all_of_it_was_released() -> None:
+    """helper-123: a release sent twice under two references, lying partly on a third
+    released before, was told that 37 % of it had been released already (the third's share)
+    where the first copy had released all of it; a copy alone is said by
+    duplicate_geometry only."""
+    hz = box(102.1, 19.6, 102.11, 19.61)
+    known = {"H1": KnownHazard(1, dt.date(2020, 1, 1), hz, True)}
+    cleared = box(102.1, 19.6, 102.105, 19.61)
+    survey = box(102.1, 19.6, 102.105, 19.6037)  # 37 % of it, released before
+    frame = gpd.GeoDataFrame(
+        [
+            {"release_id": ref, "hazard_id": "H1", "method": "clearance", "released": day}
+            for ref, day in (("A", "2021-03-01"), ("A-AGAIN", "2021-03-01"), ("S", "2021-01-01"))
+        ]
+        + [{"release_id": "LONE", "hazard_id": "H1", "method": "TS", "released": "2021-05-01"}] * 2,
+        geometry=[cleared, cleared, survey, *[box(102.106, 19.6, 102.11, 19.61)] * 2],
+        crs=4326,
+    ).assign(release_id=["A", "A-AGAIN", "S", "LONE", "LONE-AGAIN"])
+    found = validate_releases(frame, ctx(hazards=known)).findings
+    told = {f.row: f.message for f in found if f.code == "overlaps_release"}
+    assert set(told) == {1, 2}  # the lone copy is a duplicate only
+    assert {(f.code, f.row) for f in found} >= {
+        ("duplicate_geometry", 2),
+        ("duplicate_geometry", 5),
+    }
+    assert "(37 %) was released already" in told[1]
+    assert "releases S (feature 3, " in told[2] and ", A (feature 1, " in told[2]
+    assert _m2_said(told[2], "released before it: ") == pytest.approx(_geod_m2(cleared), abs=1)
+    assert "(100 %) was released already" in told[2]
 
 
 def test_a_release_sharing_ground_with_a_recorded_one_is_told_which_released_it() -> None:
