@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy import text
@@ -11,6 +11,9 @@ from sqlalchemy import text
 from ims.cli.common import actor, command, database_up, db_session, err, out, progress_bar
 from ims.config import get_settings
 from ims.words import counted
+
+if TYPE_CHECKING:
+    from ims.ingest.approval import Recomputed
 
 db_app = typer.Typer(
     help="The database: the embedded cluster and its migrations.", no_args_is_help=True
@@ -145,10 +148,10 @@ def _recompute_after_migrating() -> None:
     from ims.ingest.approval import recompute_ledgers
 
     with db_session() as session, progress_bar("checking the stored ledgers") as update:
-        refs = recompute_ledgers(session, by=actor(), progress=update)
+        done = recompute_ledgers(session, by=actor(), progress=update)
         session.commit()
-    if refs:
-        out.print(_recomputed(refs), highlight=False)
+    if done.hazards:
+        out.print(_recomputed(done), highlight=False)
 
 
 @command(db_app, "down")
@@ -324,14 +327,29 @@ def db_recompute(
 
     with db_session() as session, progress_bar("computing the ledger again") as update:
         ids = list(session.scalars(text("SELECT id FROM hazard"))) if every else None
-        refs = recompute_ledgers(session, ids, by=actor(), progress=update)
+        done = recompute_ledgers(session, ids, by=actor(), progress=update)
         session.commit()
-    out.print(_recomputed(refs), highlight=False)
+    out.print(_recomputed(done), highlight=False)
 
 
-def _recomputed(refs: list[str]) -> str:
+def _listed(refs: list[str]) -> str:
+    return ", ".join(refs[:20]) + (f" and {len(refs) - 20:,} more" if len(refs) > 20 else "")
+
+
+def _recomputed(done: Recomputed) -> str:
     """What ``ims db recompute`` (or ``ims db migrate``) computed again, in words."""
+    refs, changed = done.hazards, done.changed
     if not refs:
         return "every hazard's ledger entries add up: nothing to compute again"
-    shown = ", ".join(refs[:20]) + (f" and {len(refs) - 20:,} more" if len(refs) > 20 else "")
-    return f"the ledger of {counted(len(refs), 'hazard')} computed again from the records: {shown}"
+    said = f"the ledger of {counted(len(refs), 'hazard')} computed again from the records: "
+    if changed == refs:
+        return said + _listed(refs)
+    return (
+        said
+        + _listed(refs)
+        + (
+            f"; the figures of {counted(len(changed), 'hazard')} changed: {_listed(changed)}"
+            if changed
+            else "; every one came out as stored"
+        )
+    )

@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import geopandas as gpd
@@ -653,36 +653,50 @@ def split_parts(
     return parts, rest
 
 
+@dataclass(frozen=True)
+class Recomputed:
+    """What ``recompute_ledgers`` computed again: every hazard's reference, and of those the
+    ones whose ledgers came out otherwise than stored (their figures moved)."""
+
+    hazards: list[str]
+    changed: list[str]
+
+
 def recompute_ledgers(
     session: Session,
     hazard_ids: Sequence[int] | None = None,
     *,
     by: Actor | str | None = None,
     progress: Callable[[int, int], None] | None = None,
-) -> list[str]:
+) -> Recomputed:
     """Compute the ledgers of ``hazard_ids`` again from their records (None: those whose
     entries do not add up, ``verify.not_adding_up``), under the approval lock, as an
     approval stores them; audited, and the data's stamp moved so that kept answers are
-    computed again (migration 0046). The references of the hazards computed again.
+    computed again (migration 0046).
 
     An overlay of an earlier ims had stored releases of ground the remaining ground did not
     lose (helper-123); what it stored is derived, and computed again from the records it
-    comes from, which nothing here changes."""
+    comes from, which nothing here changes. The audit names the hazards whose ledgers
+    changed apart from the rest (a finalised report lists those of its year among its
+    corrections: ``--all`` computes thousands again, most of them as they were)."""
     from ims.db.verify import not_adding_up
 
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": APPROVAL_LOCK})
     ids = sorted(set(not_adding_up(session) if hazard_ids is None else hazard_ids))
     if not ids:
-        return []
+        return Recomputed([], [])
     refs = list(
         session.scalars(
             text("SELECT reference FROM hazard WHERE id = ANY(:ids) ORDER BY reference"),
             {"ids": ids},
         )
     )
-    before = _ledger_totals(session, ids)
+    before, stored = _ledger_totals(session, ids), _ledger_digests(session, ids)
     with bulk_work():
         ledger.refresh_many(session, ids, progress=progress)
+    computed = _ledger_digests(session, ids)
+    changed = sorted(ref for ref, digest in computed.items() if stored.get(ref) != digest)
+    changed += sorted(set(stored) - set(computed))
     session.execute(text("SELECT ims_figures_recomputed()"))
     audit.record(
         session,
@@ -691,9 +705,36 @@ def recompute_ledgers(
         "hazard",
         counted(len(refs), "hazard"),
         before=before,
-        after={"hazards": refs[:500], "count": len(refs), **_ledger_totals(session, ids)},
+        after={
+            "hazards": refs[:500],
+            "count": len(refs),
+            "changed": changed[:500],
+            "changed_count": len(changed),
+            **_ledger_totals(session, ids),
+        },
     )
-    return refs
+    return Recomputed(refs, changed)
+
+
+def _ledger_digests(session: Session, ids: Sequence[int]) -> dict[str, str]:
+    """Each hazard's ledger as the figures read it, digested: its entries (date, kind,
+    changes to the centimetre, where counted) and their pieces by admin area."""
+    rows = session.execute(
+        text(
+            "SELECT h.reference, md5(string_agg(concat_ws('|', e.entry_no, e.on, e.kind,"
+            " e.status_after, round(e.delta_m2::numeric, 2),"
+            " round(e.remaining_after_m2::numeric, 2), round(e.outside_m2::numeric, 2),"
+            " e.count_admin1_id, e.count_admin2_id, e.items_admin1_id, e.items_admin2_id,"
+            " (SELECT string_agg(concat_ws(':', p.level, p.admin_id,"
+            "   round(p.area_m2::numeric, 2)), ',' ORDER BY p.level, p.admin_id, p.area_m2)"
+            "  FROM ledger_piece p WHERE p.hazard_id = e.hazard_id"
+            "  AND p.entry_no = e.entry_no)), ';' ORDER BY e.entry_no))"
+            " FROM ledger_entry e JOIN hazard h ON h.id = e.hazard_id"
+            " WHERE e.hazard_id = ANY(:ids) GROUP BY h.reference"
+        ),
+        {"ids": list(ids)},
+    )
+    return {str(reference): str(digest) for reference, digest in rows}
 
 
 def _ledger_totals(session: Session, ids: Sequence[int]) -> dict[str, float]:

@@ -271,14 +271,14 @@ def corrections(
         "  ON o.id = w.outside_release_id"
         f" WHERE w.seq > :stamp AND o.released <= :as_of AND o.contam = :contam AND {_IN_THE_YEAR}"
         # ledgers computed again from their records after the report was finalised (`ims
-        # db recompute`, run by an upgrade that found stored entries not adding up): no
-        # record was added, and the figures moved all the same (decision 0027); listed
-        # after the records, a hazard a row
+        # db recompute`, run by an upgrade that found stored entries not adding up) that
+        # came out otherwise: no record was added, and the figures moved all the same
+        # (decision 0027); listed after the records, a hazard a row
         " UNION ALL"
         f" SELECT NULL, '{RECOMPUTED}', h.reference, NULL, 'from its records (ims db recompute)',"
         "  CAST(e.at AS date), e.at, e.actor, NULL"
         " FROM audit_event e"
-        " CROSS JOIN LATERAL jsonb_array_elements_text(e.after -> 'hazards') AS r(reference)"
+        " CROSS JOIN LATERAL jsonb_array_elements_text(e.after -> 'changed') AS r(reference)"
         " JOIN hazard h ON h.reference = r.reference"
         " WHERE e.action = 'ledger.recomputed' AND e.at > CAST(:finalised AS timestamptz)"
         "  AND h.contam = :contam AND EXISTS (SELECT 1 FROM"

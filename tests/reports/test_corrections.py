@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import re
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -137,23 +138,36 @@ def test_the_history_says_how_far_the_counts_moved_beside_the_areas(
 
 
 def test_ledgers_computed_again_after_finalising_are_corrections(
-    session: Session, recorded: None
+    session: Session, recorded: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`ims db recompute` (run by an upgrade) moves figures without a record: a finalised
-    report's history had shown its totals moved and no correction to say why."""
-    record_hazards(
-        session, [hazard("H9", box(102.3, 19.6, 102.31, 19.61), recorded=dt.date(2023, 1, 5))]
-    )
+    report's history had shown its totals moved and no correction to say why. The hazards
+    whose ledgers came out as stored are not listed (--all computes every one again)."""
+    from ims.domain import ledger as domain
+
+    real = domain._release_step
+
+    def as_geos_erred(*args: Any) -> Any:  # the release's whole polygon taken as released
+        remaining, step = real(*args)
+        return remaining, (*step[:5], args[1], *step[6:])
+
+    monkeypatch.setattr(domain, "_release_step", as_geos_erred)
+    record_hazards(session, [hazard("H2", box(102.3, 19.6, 102.31, 19.61))])
+    astride = box(102.115, 19.6, 102.125, 19.61)  # half of it outside H1
+    record_releases(session, [release("R-AST", "H1", CLR, dt.date(2022, 6, 1), astride)])
     finalise(session)
+    monkeypatch.undo()  # the code as it is now
     ids = list(session.scalars(text("SELECT id FROM hazard ORDER BY reference")))
-    approval.recompute_ledgers(session, ids, by="cli:root")
+    done = approval.recompute_ledgers(session, ids, by="cli:root")
+    assert (done.hazards, done.changed) == (["H1", "H2"], ["H1"])
     history = produce(session)["history"]
-    # H9, recorded after 2022, is not of the period
-    assert history["corrections_count"] == 1
     (correction,) = history["corrections"]
     assert (correction["what"], correction["hazard"]) == (RECOMPUTED, "H1")
     assert correction["recorded_by"] == "cli:root" and correction["release"] is None
     assert correction["detail"] == "from its records (ims db recompute)"
+    outside = geod_box(102.12, 19.6, 102.125, 19.61)
+    assert history["change_m2"]["released_m2"] == pytest.approx(-outside, abs=TOL)
+    assert history["change_m2"]["remaining_m2"] == pytest.approx(outside, abs=TOL)
     assert "1 correction recorded since" in summary(history)
     Article7Report.model_validate(produce(session))
 
