@@ -265,7 +265,7 @@ def db_verify(
 
     Exit status: 0 all agree, 1 something was changed behind ims's back.
     """
-    from ims.db.verify import ADDS_UP, verify_database
+    from ims.db.verify import ADDS_UP, SPLIT_AMONG, verify_database
 
     with db_session() as session, progress_bar("recomputing the ledger") as update:
         # One snapshot for the whole check: work recorded meanwhile is not a difference.
@@ -297,6 +297,14 @@ def db_verify(
                 "ledger entries that do not add up were stored by an earlier ims (an overlay "
                 "it trusted) or changed behind its back: `ims db recompute` computes them "
                 "again from the records, and the audit trail keeps that it did",
+                highlight=False,
+            )
+        if any(SPLIT_AMONG in d.what for d in report.differences):
+            err.print(
+                "an entry's split among admin areas differs from this ims's: an earlier ims "
+                "could give a few m² of ground with hairline spikes along a border to the "
+                "wrong district, or to none, or the split was changed behind its back: `ims "
+                "db recompute --all` computes every ledger again from the records (audited)",
                 highlight=False,
             )
         raise typer.Exit(1)

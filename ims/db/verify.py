@@ -110,6 +110,7 @@ WHERE s.hazard_id IS NULL OR c.hazard_id IS NULL OR s.status IS DISTINCT FROM c.
 # kept it would repeat any error of that code: an overlay that gave a release ground the
 # remaining ground did not lose had been stored, and recomputed, alike (helper-123).
 ADDS_UP = "do not make the remaining area after it"  # what the check says of an entry
+SPLIT_AMONG = "m² in level-"  # what the check says of an entry's piece in an admin area
 _CHAIN = text("""
 SELECT hazard_id, entry_no, before, delta_m2, remaining_after_m2 FROM (
   SELECT hazard_id, entry_no, delta_m2, remaining_after_m2,
@@ -468,7 +469,7 @@ def verify_database(
             where = f"admin area {admin}" if admin is not None else "no admin area"
             report.add(
                 hazard_id,
-                f"ledger entry {entry_no}: m² in level-{level} {where}",
+                f"ledger entry {entry_no}: {SPLIT_AMONG}{level} {where}",
                 stored_m2,
                 recomputed_m2,
             )

@@ -477,6 +477,50 @@ def test_admin_index_fast_path_and_outside_everything() -> None:
     assert set(index.split_area(rect(10, 0, 12, 2))) == {None}
 
 
+# A boundary revision's added ground (helper-126): its new edges pass within a millimetre
+# of the old boundary's corners, which lie on the border of two districts (Sanxay and
+# Lamarm, as the Lao boundaries draw them, clipped to a box around it), leaving two
+# hairline spikes 260 m long on Lamarm's side.
+_SPIKED = (
+    "MULTIPOLYGON (((107.0034526 15.2822082, 107.0032439 15.2709411, 106.9989453 15.2"
+    "712713, 107.0013442 15.2710871, 107.00187454976344 15.277596903861525, 107.00187"
+    "46 15.2775969, 107.00194249626378 15.278430654244868, 107.0019425 15.2784307, 10"
+    "7.00194249998988 15.278430700000774, 107.0020347 15.2795629, 107.00199219170297 "
+    "15.27904090554672, 107.0022577 15.2822999, 106.9998587 15.2824842, 107.0034526 1"
+    "5.2822082)))"
+)
+_SANXAY = (
+    "POLYGON ((106.99668741050867 15.26, 106.99697555800009 15.26248156500003, "
+    "107.00095195600005 15.266271446000076, 107.00288493920996 15.29, 107.015 15.29, "
+    "107.015 15.26, 106.99668741050867 15.26))"
+)
+_LAMARM = (
+    "POLYGON ((106.99 15.26, 106.99 15.29, 107.00288493920996 15.29, "
+    "107.00095195600005 15.266271446000076, 106.99697555800009 15.26248156500003, "
+    "106.99668741050867 15.26, 106.99 15.26))"
+)
+
+
+def test_admin_split_of_ground_with_hairline_spikes_along_a_border_adds_up() -> None:
+    """GEOS's floating intersection lost the spikes: Lamarm got nothing, Sanxay 1.44 m² too
+    much and 2.64 m² went to no district, while the national figure stayed right. The
+    helper's figure for Lamarm, 4.0816 m², came from shapely's snap-rounded overlays at
+    grids of 1e-12 to 1e-10 degrees (all agreeing) measured by pyproj; ims splits again
+    at 1e-11 where the pieces do not add up."""
+    spiked = polygonal(shapely.from_wkt(_SPIKED))
+    index = AdminIndex(
+        [("Sanxay", shapely.from_wkt(_SANXAY)), ("Lamarm", shapely.from_wkt(_LAMARM))]
+    )
+    # by pyproj, edges straight in longitude and latitude as ims draws them (decision 0007)
+    dense = shapely.segmentize(spiked, 1e-5)
+    whole = abs(Geod(ellps="WGS84").geometry_area_perimeter(dense)[0])
+    for split in (index.split_areas([spiked])[0], index.split_area(spiked)):
+        assert set(split) == {"Sanxay", "Lamarm"}  # nothing outside both districts
+        assert split["Lamarm"] == pytest.approx(4.0816, abs=0.001)
+        assert math.fsum(split.values()) == pytest.approx(whole, rel=1e-9)
+        assert split["Sanxay"] == pytest.approx(whole - 4.0816, abs=0.001)
+
+
 def test_admin_index_sent_to_a_worker_process_arrives_prepared() -> None:
     # Worker processes receive the index pickled; an unprepared copy gives the same answers
     # at twice the cost, which is how the national ledger once lost half its speed.
