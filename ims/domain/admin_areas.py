@@ -12,6 +12,7 @@ from typing import Final, Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 import shapely
+from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
 
@@ -27,6 +28,13 @@ _REST_TOLERANCE: Final = 1e-9
 # district beside it nothing, the other 1.4 m² too much and 2.6 m² to no admin area
 # (helper-126); snap-rounded, the pieces agree at grids of 1e-12 to 1e-10.
 _SNAP_GRID: Final = 1e-11
+# The grids tried after it where GEOS's snap-rounding itself fails on a geometry (a "side
+# location conflict" seen at 1e-12 on valid input, helper-127).
+_OTHER_GRIDS: Final = (1e-10, 1e-12)
+# A rest of a split within this (m², beside the relative tolerance) is the float noise of
+# the areas themselves (each edge's term is some 1e7 m²), not a sign of pieces lost: split
+# again on 1e-9 m², a tenth of the geometries at borders had been (helper-127).
+_REDO_M2: Final = 1e-6
 
 AdminId = TypeVar("AdminId", bound=Hashable)
 
@@ -171,28 +179,45 @@ class AdminIndex(Generic[AdminId]):
         for g, a in zip(g_cut.tolist(), a_cut.tolist(), strict=True):
             candidates.setdefault(g, []).append(a)
         for g in np.flatnonzero(~whole & (areas > 0.0)).tolist():
-            rest = float(areas[g]) - sum(result[g].values())
-            if abs(rest) > _REST_TOLERANCE * float(areas[g]) + _REST_TOLERANCE:
+            area = float(areas[g])
+            rest = area - sum(result[g].values())
+            snapped = None
+            if abs(rest) > _REST_TOLERANCE * area + _REDO_M2:
                 # ground outside every admin area (at the country's edge), or pieces that
                 # do not add up: split again, snap-rounded
-                result[g] = self._snapped(arr[g], float(areas[g]), candidates.get(g, []))
+                snapped = self._snapped(arr[g], area, candidates.get(g, []))
+            if snapped is not None:
+                result[g] = snapped
+            elif rest > _REST_TOLERANCE * area + _REST_TOLERANCE:
+                result[g][None] = rest
         return result, whole_in
 
     def _snapped(
         self, geom: BaseGeometry, area: float, candidates: Sequence[int]
-    ) -> dict[AdminId | None, float]:
+    ) -> dict[AdminId | None, float] | None:
         """``geom``'s split among the admin polygons at ``candidates`` by snap-rounded
         overlays, which add up where GEOS's floating ones may not; the pieces' and the
-        rest's areas scaled to ``area`` (the rounding to the grid moves a few mm²)."""
-        pieces = [
-            polygonal(shapely.intersection(geom, self._geoms[a], grid_size=_SNAP_GRID))
-            for a in candidates
-        ]
-        covered = polygonal(shapely.union_all(pieces, grid_size=_SNAP_GRID)) if pieces else EMPTY
-        rest = polygonal(shapely.difference(geom, covered, grid_size=_SNAP_GRID))
+        rest's areas scaled to ``area`` (the rounding to the grid moves a few mm²). None
+        where snap-rounding fails at every grid, or leaves nothing of the geometry (a
+        sliver of a few mm²): the floating split stands."""
+        for grid in (_SNAP_GRID, *_OTHER_GRIDS):
+            try:
+                pieces = [
+                    polygonal(shapely.intersection(geom, self._geoms[a], grid_size=grid))
+                    for a in candidates
+                ]
+                covered = polygonal(shapely.union_all(pieces, grid_size=grid)) if pieces else EMPTY
+                rest = polygonal(shapely.difference(geom, covered, grid_size=grid))
+            except GEOSException:
+                continue
+            break
+        else:
+            return None
         measured = geodesic_areas([*pieces, rest])
         total = float(measured.sum())
-        scale = area / total if total > 0.0 else 0.0
+        if total <= 0.0:
+            return None
+        scale = area / total
         split: dict[AdminId | None, float] = {}
         for a, m2 in zip(candidates, measured[:-1].tolist(), strict=True):
             if m2 > 0.0:

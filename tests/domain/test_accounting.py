@@ -11,6 +11,7 @@ import math
 import pickle
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 import shapely
@@ -519,6 +520,35 @@ def test_admin_split_of_ground_with_hairline_spikes_along_a_border_adds_up() -> 
         assert split["Lamarm"] == pytest.approx(4.0816, abs=0.001)
         assert math.fsum(split.values()) == pytest.approx(whole, rel=1e-9)
         assert split["Sanxay"] == pytest.approx(whole - 4.0816, abs=0.001)
+
+
+def test_a_split_whose_snap_rounding_fails_tries_other_grids_then_keeps_the_floating_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GEOS's snap-rounding can itself fail on valid input ("side location conflict",
+    helper-127 at 1e-12): the split tries the other grids, and where every one fails the
+    floating split stands, its rest unassigned, rather than the approval failing."""
+    spiked = polygonal(shapely.from_wkt(_SPIKED))
+    index = AdminIndex(
+        [("Sanxay", shapely.from_wkt(_SANXAY)), ("Lamarm", shapely.from_wkt(_LAMARM))]
+    )
+    real = shapely.intersection
+    failing: set[float] = set()
+
+    def fails_at(a: Any, b: Any, grid_size: float | None = None, **kw: Any) -> Any:
+        if grid_size in failing:
+            raise shapely.errors.GEOSException("TopologyException: side location conflict")
+        return real(a, b, grid_size=grid_size, **kw)
+
+    monkeypatch.setattr(shapely, "intersection", fails_at)
+    failing.add(1e-11)
+    split = index.split_areas([spiked])[0]
+    assert set(split) == {"Sanxay", "Lamarm"}  # split again at 1e-10
+    assert split["Lamarm"] == pytest.approx(4.078, abs=0.01)
+    failing.update({1e-10, 1e-12})
+    split = index.split_areas([spiked])[0]
+    assert set(split) == {"Sanxay", None}  # as GEOS's floating overlay gave it
+    assert math.fsum(split.values()) == pytest.approx(geodesic_area(spiked), rel=1e-12)
 
 
 def test_admin_index_sent_to_a_worker_process_arrives_prepared() -> None:
