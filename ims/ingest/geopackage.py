@@ -92,43 +92,54 @@ def _refuse_crs_naming_files(db: sqlite3.Connection, display: str) -> None:
             refuse_file_named(str(definition or ""), f"{display} (its CRS {srs_id})")
 
 
+def _objects_named(db: sqlite3.Connection, name: str, where: str) -> tuple[str, str]:
+    """The kind of the schema's object named ``name`` and its SQL, as SQLite resolves the
+    name: its letters compared in ASCII capitals only (``COLLATE NOCASE``), never as
+    Python's ``str.lower`` folds them ("K", the Kelvin sign, is "k" to Python and a
+    letter of its own to SQLite: a table named with it had hidden a view of the name
+    GDAL then read, helper-128). ("", "") where there is none; a schema naming it twice
+    (written by hand into ``sqlite_master``) is refused."""
+    found = db.execute(
+        "SELECT type, sql FROM sqlite_master WHERE name = ? COLLATE NOCASE", (name,)
+    ).fetchall()
+    if len(found) > 1:
+        raise InvalidUpload(
+            f"{where}: its schema names {name!r} {len(found)} times; the GeoPackage is "
+            "damaged or made by hand, and ims refuses it"
+        )
+    return (str(found[0][0]), str(found[0][1] or "")) if found else ("", "")
+
+
 def _registered_layers(
     db: sqlite3.Connection, display: str, make_room: Callable[[int, str], None]
 ) -> list[tuple[str, bool]]:
-    """The registered layers, from the schema and gpkg_contents; anything that runs SQL refused."""
-    objects = {
-        str(name).lower(): (str(kind), str(sql or ""))
-        for kind, name, sql in db.execute("SELECT type, name, sql FROM sqlite_master")
-    }
-    if objects.get("gpkg_contents", ("",))[0] != "table":
+    """The registered layers, from the schema and gpkg_contents; anything that runs SQL
+    refused. Every name is looked up by SQLite itself, as GDAL's SQLite will look it up."""
+    if _objects_named(db, "gpkg_contents", display)[0] != "table":
         raise InvalidUpload(
             f"{display} is an SQLite database but not a GeoPackage (it has no gpkg_contents "
             f"table): ims accepts {ACCEPTED}"
         )
-    for name, (kind, _) in sorted(objects.items()):
-        if name.startswith("gpkg") and kind == "view":  # GDAL reads these tables on opening
-            raise InvalidUpload(
-                f"{display}: its GeoPackage table {name} is an SQL view; ims refuses it, as "
-                "reading it would run SQL from the file"
-            )
-    if objects.get("gpkg_spatial_ref_sys", ("",))[0] == "table":
+    # GDAL reads these tables on opening; LIKE, too, compares ASCII capitals only
+    views = db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'gpkg%' ORDER BY name"
+    ).fetchall()
+    if views:
+        raise InvalidUpload(
+            f"{display}: its GeoPackage table {views[0][0]} is an SQL view; ims refuses it, "
+            "as reading it would run SQL from the file"
+        )
+    if _objects_named(db, "gpkg_spatial_ref_sys", display)[0] == "table":
         _refuse_crs_naming_files(db, display)
     kinds = "lower(data_type) IN ('features', 'attributes')"
     (count,) = db.execute(f"SELECT count(*) FROM gpkg_contents WHERE {kinds}").fetchone()
     make_room(int(count), display)
-    geometry_tables: set[str] = set()
-    if objects.get("gpkg_geometry_columns", ("",))[0] == "table":
-        geometry_tables = {
-            str(name).lower()
-            for (name,) in db.execute(
-                "SELECT table_name FROM gpkg_geometry_columns WHERE column_name IS NOT NULL"
-            )
-        }
+    with_geometry = _objects_named(db, "gpkg_geometry_columns", display)[0] == "table"
     layers = []
     for (table_name,) in db.execute(f"SELECT table_name FROM gpkg_contents WHERE {kinds}"):
         name = str(table_name)
-        kind, sql = objects.get(name.lower(), ("", ""))
         where = f"{display}, layer {name!r}"
+        kind, sql = _objects_named(db, name, where)
         if kind == "view":
             raise InvalidUpload(
                 f"{where} is an SQL view, not a table: ims does not read views, as reading "
@@ -150,7 +161,14 @@ def _registered_layers(
                 "reading one runs SQL from the file; export the layer with plain columns"
             )
         _refuse_filled_by_defaults(db, where, quoted, columns)
-        layers.append((name, name.lower() in geometry_tables))
+        geometry = with_geometry and bool(
+            db.execute(
+                "SELECT 1 FROM gpkg_geometry_columns WHERE table_name = ? COLLATE NOCASE"
+                " AND column_name IS NOT NULL",
+                (name,),
+            ).fetchone()
+        )
+        layers.append((name, geometry))
     return layers
 
 

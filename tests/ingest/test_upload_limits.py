@@ -138,6 +138,53 @@ def test_a_view_among_the_geopackages_own_tables_is_refused(tmp_path: Path) -> N
     refused_quickly(upload, tmp_path / "work", "table gpkg_extensions is an SQL view")
 
 
+KELVIN = "\u212a"  # Python's str.lower() makes it "k"; to SQLite it is a letter of its own
+
+
+def test_a_view_is_refused_beside_a_table_whose_name_python_folds_to_its_own(
+    tmp_path: Path,
+) -> None:
+    # helper-128: a view "hazk" registered as the layer, and an empty table "haz<KELVIN>"
+    # made after it; names folded by Python had taken the table for the view, and GDAL then
+    # ran the view's SQL (a worker held for as long as it counted).
+    upload = with_sql(
+        geopackage(tmp_path / "twin.gpkg"),
+        f"""
+        CREATE VIEW hazk AS SELECT h.fid, h.geom, h.hazard_id FROM hazards h, ({SLOW_SQL});
+        CREATE TABLE "haz{KELVIN}" (fid INTEGER PRIMARY KEY);
+        INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id)
+            VALUES ('hazk', 'features', 'hazk', 4326);
+        INSERT INTO gpkg_geometry_columns VALUES ('hazk', 'geom', 'POLYGON', 4326, 0, 0);
+    """,
+    )
+    refused_quickly(upload, tmp_path / "work", "twin.gpkg, layer 'hazk' is an SQL view")
+    # the same for the GeoPackage's own tables, which GDAL reads on opening (a view of the
+    # CRS definitions could have shown ims one definition and GDAL's SQLite another)
+    srs = with_sql(
+        geopackage(tmp_path / "srs.gpkg"),
+        f"""
+        ALTER TABLE gpkg_spatial_ref_sys RENAME TO spare;
+        CREATE VIEW gpkg_spatial_ref_sys AS SELECT * FROM spare, ({SLOW_SQL});
+        CREATE TABLE "gp{KELVIN}g_spatial_ref_sys" (x);
+    """,
+    )
+    refused_quickly(srs, tmp_path / "w2", "table gpkg_spatial_ref_sys is an SQL view")
+
+
+def test_a_layer_in_other_capitals_is_the_table_sqlite_reads(tmp_path: Path) -> None:
+    # SQLite's names compare in ASCII capitals: gpkg_contents may name the table
+    # "HAZARDS"; it is the table "hazards", read with its geometry.
+    upload = with_sql(
+        geopackage(tmp_path / "caps.gpkg"),
+        """
+        UPDATE gpkg_contents SET table_name = 'HAZARDS';
+        UPDATE gpkg_geometry_columns SET table_name = 'HAZARDS';
+    """,
+    )
+    read = read_upload(upload, tmp_path / "work")
+    assert len(read.frame) == 2 and read.frame.geometry.notna().all()
+
+
 def test_a_view_that_is_no_layer_is_never_run(tmp_path: Path) -> None:
     # GDAL, left to list every table and view, runs this one (5 s and more); ims lists the
     # registered layers itself and GDAL opens only the one chosen.
