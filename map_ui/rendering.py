@@ -144,14 +144,25 @@ templates.env.filters["options_whole"] = options_whole
 _MIDNIGHT = re.compile(r"(\d{4}-\d{2}-\d{2})[T ]00:00:00(?:\.0+)?")
 
 
+# The characters of a staged value a review's table shows: a file's own column may hold a
+# spreadsheet cell's 32,767 in each feature, 100 features a page (the findings' files and
+# the API give it whole).
+STAGED_SHOWN = 500
+
+
 def staged_cell(value: object) -> str:
     """A staged value as the review shows it: a file's date field (read as a date-time at
-    midnight) as its date, "2014-06-03" not "2014-06-03T00:00:00"; nothing as nothing."""
+    midnight) as its date, "2014-06-03" not "2014-06-03T00:00:00"; nothing as nothing; a
+    long text cut, with its length said."""
     if value is None:
         return ""
     text = str(value)
     whole = _MIDNIGHT.fullmatch(text)
-    return whole.group(1) if whole else text
+    if whole:
+        return whole.group(1)
+    if len(text) > STAGED_SHOWN:
+        return f"{text[:STAGED_SHOWN]}… ({len(text):,} characters in all)"
+    return text
 
 
 templates.env.filters["staged"] = staged_cell

@@ -330,6 +330,32 @@ def test_own_columns_lose_control_characters_and_a_file_of_too_many_is_refused()
     assert len(apply_mapping(at_most, "hazards", mapping).attrs["extra_fields"]) == 200
 
 
+def test_a_value_longer_than_a_spreadsheet_cell_in_an_own_column_is_refused_by_feature() -> None:
+    # helper-128: 100 kB of GeoPackage had made own values of 20 million characters, each
+    # shown whole in the review (a page of 60 MB)
+    mapping = MappingDocument(fields={"hazard_id": "fileId"})
+    longest = "x" * field_maps.OWN_VALUE_MAX
+    kept = apply_mapping(
+        national([{"fileId": "LA-1", "Remarks": longest}, {"fileId": "LA-2"}]), "hazards", mapping
+    )
+    assert kept[field_maps.ATTRIBUTES].iloc[0] == {"Remarks": longest}
+    frame = national([{"fileId": "LA-1", "Remarks": "ok"}, {"fileId": "LA-2", "Remarks": "xy"}])
+    frame.loc[1, "Remarks"] = longest + "y"
+    with pytest.raises(InvalidUpload) as refused:
+        apply_mapping(frame, "hazards", mapping)
+    assert refused.value.detail.startswith(
+        "feature 2: its 'Remarks' is 32,768 characters long; a column of the file's own keeps "
+        "at most 32,767"
+    )
+    many = national([{"fileId": "LA-1", **{f"note {i}": longest for i in range(4)}}])
+    with pytest.raises(InvalidUpload) as refused:
+        apply_mapping(many, "hazards", mapping)
+    assert refused.value.detail.startswith(
+        "feature 1: the values of the file's own columns are 131,068 characters long "
+        "together; ims keeps at most 100,000 a feature"
+    )
+
+
 def test_an_own_column_empty_in_every_feature_is_neither_kept_nor_counted_nor_named() -> None:
     """A register file sent back holds every own column of the register, most of them
     empty: they were counted against the 200 a file keeps (helper-114), and an empty one

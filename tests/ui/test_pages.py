@@ -930,6 +930,10 @@ def test_a_staged_date_reads_as_a_date_on_the_review() -> None:
     assert staged("2014-06-03T00:00:00") == staged("2014-06-03 00:00:00") == "2014-06-03"
     assert staged("2014-06-03T10:30:00") == "2014-06-03T10:30:00"  # a time is kept
     assert staged(None) == "" and staged(0) == "0" and staged("SHA") == "SHA"
+    # an own column's long text is cut (a spreadsheet cell's 32,767 characters in each of
+    # 100 features a page: helper-128's review page had been 60 MB)
+    assert staged("x" * 500) == "x" * 500
+    assert staged("x" * 32_767) == "x" * 500 + "… (32,767 characters in all)"
 
 
 def test_a_submissions_status_reads_as_its_sender_would_understand_it() -> None:
