@@ -498,6 +498,7 @@ class JobPool:
         self._admitted = 0  # running and waiting
         self._admitted_of: Counter[Hashable] = Counter()  # by owner
         self._running_of: Counter[Hashable] = Counter()  # by owner and kind of job
+        self._running_by: Counter[Hashable] = Counter()  # by owner, of any kind
         # one person's share: all the workers but one at once, half the places
         self.running_share = max(1, workers - 1)
         self.admitted_share = max(1, (workers + queue_size) // 2)
@@ -599,25 +600,42 @@ class JobPool:
                     del self._admitted_of[owner]
 
     def _next(self) -> _Item | None:
-        """The next job to run, taken from the queue (the lock held; None: closing): the
-        first whose owner is under their share of the workers, waiting until there is
-        one."""
+        """The next job to run, taken from the queue (the lock held; None: closing): of
+        those whose owner is under their share of the workers, the first of an owner with
+        the fewest jobs running, waiting until there is one. A person running a job of one
+        kind is served after everyone else waiting (helper-128: an operator's upload and
+        their columns read beside it had held both workers while another organisation's
+        three features waited)."""
         while not self._closed:
+            chosen: int | None = None
             for i, item in enumerate(self._pending):
-                if item.owner is None or self._running_of[item.share] < self.running_share:
-                    del self._pending[i]
-                    if item.owner is not None:
-                        self._running_of[item.share] += 1
-                    return item
+                if item.owner is not None and self._running_of[item.share] >= self.running_share:
+                    continue
+                if chosen is None or self._busy(item) < self._busy(self._pending[chosen]):
+                    chosen = i
+            if chosen is not None:
+                item = self._pending.pop(chosen)
+                if item.owner is not None:
+                    self._running_of[item.share] += 1
+                    self._running_by[item.owner] += 1
+                return item
             self._ready.wait()
         return None
+
+    def _busy(self, item: _Item) -> int:
+        """How many jobs of the item's owner are running, of any kind (none: nobody's)."""
+        return 0 if item.owner is None else self._running_by[item.owner]
 
     def _finished(self, item: _Item) -> None:
         with self._ready:
             if item.owner is not None:
-                self._running_of[item.share] -= 1
-                if self._running_of[item.share] <= 0:
-                    del self._running_of[item.share]
+                for counter, key in (
+                    (self._running_of, item.share),
+                    (self._running_by, item.owner),
+                ):
+                    counter[key] -= 1
+                    if counter[key] <= 0:
+                        del counter[key]
             self._ready.notify_all()  # an owner's waiting job may run now
 
     def _start_threads(self) -> None:

@@ -272,6 +272,28 @@ def test_one_persons_jobs_leave_a_worker_and_half_the_queue_to_everyone_else(
     long.result(timeout=60)
 
 
+def test_a_worker_set_free_goes_to_whoever_runs_the_fewest_jobs(pool: Any, tmp_path: Path) -> None:
+    """helper-128: an operator's upload and the columns of another of their files read
+    beside it held both workers; another organisation's upload of three features, sent
+    while they ran, waited for one of them. Of the jobs waiting when a worker is set free,
+    one of a person running nothing goes before a person's second job, whatever the order
+    they were sent in."""
+    jobs = pool(workers=2, queue_size=4)
+    for future in [jobs.submit(whoami), jobs.submit(whoami)]:
+        future.result(timeout=120)  # both workers are up (their start is slow)
+    record = {name: tmp_path / name for name in ("a-long", "c", "a-second", "b")}
+    long = jobs.submit(stamped, owner="a", record=str(record["a-long"]), seconds=4)
+    first = jobs.submit(stamped, owner="c", record=str(record["c"]), seconds=1.5)
+    time.sleep(0.5)  # both workers taken
+    second = jobs.submit(timed, owner="a", record=str(record["a-second"]), seconds=0)
+    theirs = jobs.submit(stamped, owner="b", record=str(record["b"]), seconds=0)
+    for future in (long, first, second, theirs):
+        future.result(timeout=60)
+    started = {name: float(path.read_text().split()[0]) for name, path in record.items()}
+    assert started["b"] < started["a-second"]  # b's went first, though sent after
+    assert started["a-second"] < started["a-long"] + 4  # and a's ran beside a's long one
+
+
 def timed(session: Any, *, record: str, seconds: float) -> None:
     """Another kind of job than ``stamped``, doing the same."""
     stamped(session, record=record, seconds=seconds)
