@@ -341,7 +341,9 @@ def _nul_in_geopackage(path: Path, table: str) -> list[str]:
     try:
         db.execute("PRAGMA trusted_schema = OFF")
         db.set_progress_handler(lambda: time.monotonic() > deadline, 100_000)
-        kind = db.execute("SELECT type FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+        kind = db.execute(
+            "SELECT type FROM sqlite_master WHERE name = ? COLLATE NOCASE", (table,)
+        ).fetchone()
         if kind is None or kind[0] != "table":
             return []
         quoted = '"' + table.replace('"', '""') + '"'

@@ -183,6 +183,18 @@ def test_a_layer_in_other_capitals_is_the_table_sqlite_reads(tmp_path: Path) -> 
     )
     read = read_upload(upload, tmp_path / "work")
     assert len(read.frame) == 2 and read.frame.geometry.notna().all()
+    # and its text is looked through for NULs, which end a text where GDAL reads it
+    plain = tmp_path / "nul.gpkg"  # no spatial index: its triggers call GDAL's functions
+    hazards_frame(2).to_file(plain, layer="hazards", SPATIAL_INDEX="NO")
+    nul = with_sql(
+        plain,
+        """
+        UPDATE hazards SET hazard_id = 'LA-1' || char(0) || 'lost' WHERE fid = 1;
+        UPDATE gpkg_contents SET table_name = 'HAZARDS';
+        UPDATE gpkg_geometry_columns SET table_name = 'HAZARDS';
+    """,
+    )
+    refused_quickly(nul, tmp_path / "w2", "feature 1, field 'hazard_id' holds a NUL")
 
 
 def test_a_view_that_is_no_layer_is_never_run(tmp_path: Path) -> None:
