@@ -748,7 +748,12 @@ def _refuse_long_values(kept: list[dict[str, Any]], shown: Mapping[str, str]) ->
     for row, values in enumerate(kept, start=1):
         total = 0
         for name, value in values.items():
-            size = len(value) if isinstance(value, str) else 0
+            if isinstance(value, str):
+                size = len(value)
+            elif isinstance(value, dict | list):  # a GeoJSON property's object or array
+                size = len(json.dumps(value, ensure_ascii=False))
+            else:
+                size = 0
             if size > OWN_VALUE_MAX:
                 raise InvalidUpload(
                     f"feature {row}: its {shown.get(name, name)!r} is {size:,} characters "

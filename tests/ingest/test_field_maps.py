@@ -347,6 +347,10 @@ def test_a_value_longer_than_a_spreadsheet_cell_in_an_own_column_is_refused_by_f
         "feature 2: its 'Remarks' is 32,768 characters long; a column of the file's own keeps "
         "at most 32,767"
     )
+    # a GeoJSON property's array: ["ab", "ab", …]
+    listed = national([{"fileId": "LA-1", "tags": ["ab"] * 10_000}])
+    with pytest.raises(InvalidUpload, match="feature 1: its 'tags' is 60,000 characters long"):
+        apply_mapping(listed, "hazards", mapping)
     many = national([{"fileId": "LA-1", **{f"note {i}": longest for i in range(4)}}])
     with pytest.raises(InvalidUpload) as refused:
         apply_mapping(many, "hazards", mapping)
