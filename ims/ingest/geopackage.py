@@ -120,9 +120,12 @@ def _registered_layers(
             f"{display} is an SQLite database but not a GeoPackage (it has no gpkg_contents "
             f"table): ims accepts {ACCEPTED}"
         )
-    # GDAL reads these tables on opening; LIKE, too, compares ASCII capitals only
+    _refuse_computed_columns(db, display)  # before any of the file's tables is read
+    # GDAL reads these tables on opening, and the spatial index with a filter; LIKE, too,
+    # compares ASCII capitals only
     views = db.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'gpkg%' ORDER BY name"
+        "SELECT name FROM sqlite_master WHERE type = 'view'"
+        " AND (name LIKE 'gpkg%' OR name LIKE 'rtree%') ORDER BY name"
     ).fetchall()
     if views:
         raise InvalidUpload(
@@ -154,12 +157,6 @@ def _registered_layers(
             )
         quoted = name.replace('"', '""')
         columns = db.execute(f'PRAGMA table_xinfo("{quoted}")').fetchall()
-        computed = [str(c[1]) for c in columns if c[6] == 2]  # generated, computed on read
-        if computed:
-            raise InvalidUpload(
-                f"{where} has computed columns ({', '.join(computed)}): ims refuses them, as "
-                "reading one runs SQL from the file; export the layer with plain columns"
-            )
         _refuse_filled_by_defaults(db, where, quoted, columns)
         geometry = with_geometry and bool(
             db.execute(
@@ -170,6 +167,30 @@ def _registered_layers(
         )
         layers.append((name, geometry))
     return layers
+
+
+def _refuse_computed_columns(db: sqlite3.Connection, display: str) -> None:
+    """Refuse computed columns, in any table: reading one runs SQL from the file. Not only
+    in the layers: GDAL reads the GeoPackage's own tables as it opens the file
+    (``gpkg_contents``' description, say), where nothing of ims's bounds the time, and such
+    a column had held an upload's worker for as long as it wished (helper-130). Virtual
+    tables (a spatial index) have none."""
+    tables = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    ).fetchall()
+    for table, sql in tables:
+        name = str(table)
+        if re.match(r"\s*CREATE\s+VIRTUAL\s", str(sql or ""), re.I):
+            continue
+        quoted = name.replace('"', '""')
+        columns = db.execute(f'PRAGMA table_xinfo("{quoted}")').fetchall()
+        computed = [str(c[1]) for c in columns if c[6] == 2]  # generated, computed on read
+        if computed:
+            raise InvalidUpload(
+                f"{display}: its table {name!r} has computed columns "
+                f"({', '.join(computed)}): ims refuses them, as reading one runs SQL from "
+                "the file; export the layers again (QGIS: Export → Save Features As)"
+            )
 
 
 # What a layer's column defaults may add up to, rows times their sizes: the default of a

@@ -213,7 +213,33 @@ def test_computed_columns_and_virtual_tables_are_refused(tmp_path: Path) -> None
         ALTER TABLE hazards ADD COLUMN big TEXT GENERATED ALWAYS AS (zeroblob(1000000)) VIRTUAL;
     """,
     )
-    refused_quickly(computed, tmp_path / "w1", "layer 'hazards' has computed columns (big)")
+    refused_quickly(computed, tmp_path / "w1", "table 'hazards' has computed columns (big)")
+    # helper-130: in the GeoPackage's own tables too, which GDAL reads as it opens the file
+    # (a description computed by SQL as slow as one wished: 6.4 s for this one)
+    own = with_sql(
+        geopackage(tmp_path / "contents.gpkg"),
+        """
+        CREATE TABLE spare AS SELECT * FROM gpkg_contents;
+        DROP TABLE gpkg_contents;
+        CREATE TABLE gpkg_contents (table_name TEXT PRIMARY KEY, data_type TEXT,
+            identifier TEXT, slow TEXT, last_change TEXT, min_x REAL, min_y REAL,
+            max_x REAL, max_y REAL, srs_id INTEGER,
+            description TEXT GENERATED ALWAYS AS (instr(printf('%.*c', 20000000, 'a') || 'b',
+                printf('%.*c', 10000, 'a') || 'b')) VIRTUAL);
+        INSERT INTO gpkg_contents (table_name, data_type, identifier, last_change, min_x,
+            min_y, max_x, max_y, srs_id)
+            SELECT table_name, data_type, identifier, last_change, min_x, min_y, max_x,
+                max_y, srs_id FROM spare;
+    """,
+    )
+    refused_quickly(
+        own, tmp_path / "w3", "its table 'gpkg_contents' has computed columns (description)"
+    )
+    # and a view where GDAL looks for a layer's spatial index
+    rtree = with_sql(
+        geopackage(tmp_path / "rtree.gpkg"), f"CREATE VIEW rtree_spare_geom AS {SLOW_SQL};"
+    )
+    refused_quickly(rtree, tmp_path / "w4", "table rtree_spare_geom is an SQL view")
     virtual = with_sql(
         geopackage(tmp_path / "virtual.gpkg"),
         """
