@@ -452,24 +452,21 @@ class _Item:
     owner: Hashable | None = None
     timeout_s: float | None = None  # the pool's, unless the job has a shorter one
 
-    @property
-    def share(self) -> Hashable:
-        """What the share of the workers is counted by: the owner and the kind of job."""
-        return (self.owner, self.job)
-
 
 class JobPool:
     """A fixed number of worker processes taking jobs from a bounded queue.
 
-    The queue is fair between the people who send jobs (``owner``): one person's jobs of
-    one kind (checking files, reading their columns) run on at most all but one of the
-    workers at once, their others waiting, and all their jobs take at most half of the
-    places; so one operator's files, however slow to check, never hold every worker for
-    long nor fill the queue against everyone else's (an upload of polygons that cost
-    minutes each could otherwise have held both workers for the job's time limit, and
-    national files sent only to have their columns read held both for 135 s: attacks on
-    our own instance). A person's columns are still read while their last file is checked.
-    Jobs of nobody in particular are taken in order.
+    The queue is fair between the people who send jobs (``owner``): one person's jobs, of
+    every kind (checking files, reading their columns, a record form's file), run on at
+    most all but one of the workers at once, their others waiting, and all their jobs take
+    at most half of the places; so one operator's files, however slow to check, never hold
+    every worker nor fill the queue against everyone else's (an upload of polygons that
+    cost minutes each could otherwise have held both workers for the job's time limit,
+    national files sent only to have their columns read held both for 135 s, and a file
+    checked beside another's columns read, counted apart by kind, held both: attacks on
+    our own instance, the last helper-130's). Of the jobs under their owners' share, a
+    worker set free takes the first of an owner running the fewest. Jobs of nobody in
+    particular are taken in order.
     """
 
     def __init__(
@@ -497,8 +494,7 @@ class JobPool:
         self._pending: list[_Item] = []  # waiting, in the order sent
         self._admitted = 0  # running and waiting
         self._admitted_of: Counter[Hashable] = Counter()  # by owner
-        self._running_of: Counter[Hashable] = Counter()  # by owner and kind of job
-        self._running_by: Counter[Hashable] = Counter()  # by owner, of any kind
+        self._running_of: Counter[Hashable] = Counter()  # by owner, jobs of every kind
         # one person's share: all the workers but one at once, half the places
         self.running_share = max(1, workers - 1)
         self.admitted_share = max(1, (workers + queue_size) // 2)
@@ -602,40 +598,32 @@ class JobPool:
     def _next(self) -> _Item | None:
         """The next job to run, taken from the queue (the lock held; None: closing): of
         those whose owner is under their share of the workers, the first of an owner with
-        the fewest jobs running, waiting until there is one. A person running a job of one
-        kind is served after everyone else waiting (helper-128: an operator's upload and
-        their columns read beside it had held both workers while another organisation's
-        three features waited)."""
+        the fewest jobs running, waiting until there is one."""
         while not self._closed:
             chosen: int | None = None
             for i, item in enumerate(self._pending):
-                if item.owner is not None and self._running_of[item.share] >= self.running_share:
+                if item.owner is not None and self._running_of[item.owner] >= self.running_share:
                     continue
                 if chosen is None or self._busy(item) < self._busy(self._pending[chosen]):
                     chosen = i
             if chosen is not None:
                 item = self._pending.pop(chosen)
                 if item.owner is not None:
-                    self._running_of[item.share] += 1
-                    self._running_by[item.owner] += 1
+                    self._running_of[item.owner] += 1
                 return item
             self._ready.wait()
         return None
 
     def _busy(self, item: _Item) -> int:
-        """How many jobs of the item's owner are running, of any kind (none: nobody's)."""
-        return 0 if item.owner is None else self._running_by[item.owner]
+        """How many jobs of the item's owner are running (none: nobody's)."""
+        return 0 if item.owner is None else self._running_of[item.owner]
 
     def _finished(self, item: _Item) -> None:
         with self._ready:
             if item.owner is not None:
-                for counter, key in (
-                    (self._running_of, item.share),
-                    (self._running_by, item.owner),
-                ):
-                    counter[key] -= 1
-                    if counter[key] <= 0:
-                        del counter[key]
+                self._running_of[item.owner] -= 1
+                if self._running_of[item.owner] <= 0:
+                    del self._running_of[item.owner]
             self._ready.notify_all()  # an owner's waiting job may run now
 
     def _start_threads(self) -> None:

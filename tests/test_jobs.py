@@ -256,42 +256,44 @@ def test_one_persons_jobs_leave_a_worker_and_half_the_queue_to_everyone_else(
     assert all(later[0] >= earlier[1] - 0.05 for earlier, later in itertools.pairwise(spans))
     assert their_start < spans[0][1]  # while a's first job still ran
     # another kind of job of theirs (reading a file's columns beside their file's checks)
-    # runs beside it; a second of that kind waits for the first
-    long = jobs.submit(stamped, owner="a", record=str(tmp_path / "long"), seconds=3)
+    # waits as well: counted apart, a check and a reading had held both workers while
+    # another organisation's file waited (helper-130)
+    long = jobs.submit(stamped, owner="a", record=str(tmp_path / "long"), seconds=4)
     time.sleep(0.5)  # taken by a worker
-    quick = [jobs.submit(timed, owner="a", record=str(tmp_path / "quick"), seconds=1)]
-    quick.append(jobs.submit(timed, owner="a", record=str(tmp_path / "quick"), seconds=1))
-    for future in quick:
-        future.result(timeout=60)
-    assert not long.done()  # both of the other kind ran while the long one still did
-    first, second = sorted(
-        tuple(float(x) for x in line.split())
-        for line in (tmp_path / "quick").read_text().splitlines()
-    )
-    assert second[0] >= first[1] - 0.05  # one after the other, on the worker left
+    other_kind = jobs.submit(timed, owner="a", record=str(tmp_path / "quick"), seconds=0)
+    theirs_too = jobs.submit(stamped, owner="b", record=str(tmp_path / "b2"), seconds=0)
+    theirs_too.result(timeout=60)
+    assert not other_kind.done()  # b's ran on the worker left; a's other kind waited
+    other_kind.result(timeout=60)
+    long_end = float((tmp_path / "long").read_text().split()[1])
+    assert float((tmp_path / "quick").read_text().split()[0]) >= long_end - 0.05
     long.result(timeout=60)
 
 
 def test_a_worker_set_free_goes_to_whoever_runs_the_fewest_jobs(pool: Any, tmp_path: Path) -> None:
-    """helper-128: an operator's upload and the columns of another of their files read
-    beside it held both workers; another organisation's upload of three features, sent
-    while they ran, waited for one of them. Of the jobs waiting when a worker is set free,
-    one of a person running nothing goes before a person's second job, whatever the order
-    they were sent in."""
-    jobs = pool(workers=2, queue_size=4)
-    for future in [jobs.submit(whoami), jobs.submit(whoami)]:
-        future.result(timeout=120)  # both workers are up (their start is slow)
-    record = {name: tmp_path / name for name in ("a-long", "c", "a-second", "b")}
-    long = jobs.submit(stamped, owner="a", record=str(record["a-long"]), seconds=4)
-    first = jobs.submit(stamped, owner="c", record=str(record["c"]), seconds=1.5)
-    time.sleep(0.5)  # both workers taken
+    """Of the jobs waiting when a worker is set free, one of a person running nothing goes
+    before a person's second one, whatever the order they were sent in (helper-128: an
+    operator's second job had gone before another organisation's, waiting)."""
+    jobs = pool(workers=3, queue_size=6)
+    assert jobs.running_share == 2
+    for future in [jobs.submit(whoami) for _ in range(3)]:
+        future.result(timeout=120)  # every worker is up (their start is slow)
+    record = {name: tmp_path / name for name in ("a-long", "c1", "c2", "a-second", "b")}
+    started_jobs = [
+        jobs.submit(stamped, owner="a", record=str(record["a-long"]), seconds=5),
+        jobs.submit(stamped, owner="c", record=str(record["c1"]), seconds=1.5),
+        jobs.submit(stamped, owner="c", record=str(record["c2"]), seconds=3),
+    ]
+    time.sleep(0.5)  # every worker taken
     second = jobs.submit(timed, owner="a", record=str(record["a-second"]), seconds=0)
     theirs = jobs.submit(stamped, owner="b", record=str(record["b"]), seconds=0)
-    for future in (long, first, second, theirs):
+    for future in [*started_jobs, second, theirs]:
         future.result(timeout=60)
     started = {name: float(path.read_text().split()[0]) for name, path in record.items()}
+    ended_c1 = float(record["c1"].read_text().split()[1])
     assert started["b"] < started["a-second"]  # b's went first, though sent after
-    assert started["a-second"] < started["a-long"] + 4  # and a's ran beside a's long one
+    assert started["b"] >= ended_c1 - 0.05  # on the worker c's first job set free
+    assert started["a-second"] < started["a-long"] + 5  # a's two ran at once (a share of 2)
 
 
 def timed(session: Any, *, record: str, seconds: float) -> None:

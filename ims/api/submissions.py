@@ -587,9 +587,8 @@ async def inspect_submission(
             "uploads",
             inspect_upload_job,
             session,
-            # theirs: a national file's columns take half a minute to read (the share is
-            # counted by kind of job, so a user's next file is read while their last is
-            # checked)
+            # theirs: a national file's columns take half a minute to read, and count in
+            # the person's share of the workers as their files' checks do
             owner=principal.user_id if principal else None,
             path=str(target),
             kind=kind.value,
