@@ -656,7 +656,8 @@ def apply_mapping(
             if pieces is None:
                 data[target] = frame[by_lower[spec.lower()]]
             else:
-                data[target] = _render(pieces, frame, by_lower, f"fields.{target} {spec!r}")
+                shown = spec if len(spec) <= 80 else f"{spec[:80]}…"
+                data[target] = _render(pieces, frame, by_lower, f"fields.{target} {shown!r}")
         elif own is not None and own not in read:
             data[target] = frame[own]
             taken.add(own)
@@ -686,6 +687,8 @@ def apply_mapping(
             f"{absent[0]}: in the upload page's second step, or with --map "
             f"{absent[0]}=YOUR_FIELD (or a --mapping file) on the command line"
         )
+    for target, column in data.items():
+        _refuse_long_field(target, column)
     table = pd.DataFrame(data, index=frame.index)
     result = gpd.GeoDataFrame(table, geometry=frame.geometry, crs=frame.crs)
     # The file's other columns (a village, a note…) are kept with each record.
@@ -717,6 +720,7 @@ def apply_mapping(
     names = own_names(
         extras, reserved=[*fields, *(c for c in columns if c not in extras and c not in empty)]
     )
+    _refuse_long_names([names[c] for c in extras])
     rows = frame[extras].to_dict("records") if extras else [{}] * n
     result[ATTRIBUTES] = kept = [
         {names[k]: jsonable(v) for k, v in row.items() if not blank(v)} for row in rows
@@ -738,7 +742,31 @@ def apply_mapping(
 # review, the register's files and the OGC API: a GeoPackage of 100 kB had made values of 20
 # million characters, and its review page 60 MB (helper-128).
 OWN_VALUE_MAX = 32_767
-OWN_VALUES_MAX = 100_000
+OWN_VALUES_MAX = 100_000  # the names and values of a feature's own columns together
+# A name of a column of the file's own: kept with every record that has a value in it (a
+# file of 190 columns named in 10,000 characters each had made each record 2 MB of names,
+# helper-130), at most this long each and all together.
+OWN_NAME_MAX = 256
+OWN_NAMES_MAX = 10_000
+# The longest value of a field of the template: a reference, a code, a date, a name (lists
+# of munitions, LIST_MAX). Values of a megabyte in each had been staged, each quoted whole
+# in a finding, and a mapping's pattern repeating a column had made 14 MB of each feature's
+# status (helper-130).
+FIELD_MAX = 1_000
+
+
+def _refuse_long_field(target: str, column: Any) -> None:
+    """InvalidUpload naming the first feature whose ``target`` (a template field) is
+    longer than it may be."""
+    limit = LIST_MAX if target in _LISTS else FIELD_MAX
+    cells = column.tolist() if isinstance(column, pd.Series) else column
+    for row, value in enumerate(cells, start=1):
+        if type(value) is str and len(value) > limit:
+            raise InvalidUpload(
+                f"feature {row}: its {target} is {len(value):,} characters long; a field of "
+                f"the template holds at most {limit:,}: correct it, or match {target} to "
+                "another column"
+            )
 
 
 def _refuse_long_values(kept: list[dict[str, Any]], shown: Mapping[str, str]) -> None:
@@ -760,13 +788,32 @@ def _refuse_long_values(kept: list[dict[str, Any]], shown: Mapping[str, str]) ->
                     f"long; a column of the file's own keeps at most {OWN_VALUE_MAX:,} (as a "
                     "spreadsheet's cell does): shorten it, or leave the column out of the file"
                 )
-            total += size
+            total += size + len(name)
         if total > OWN_VALUES_MAX:
             raise InvalidUpload(
-                f"feature {row}: the values of the file's own columns are {total:,} "
-                f"characters long together; ims keeps at most {OWN_VALUES_MAX:,} a feature: "
-                "shorten them, or leave the columns you do not need out of the file"
+                f"feature {row}: the values of the file's own columns, with their names, are "
+                f"{total:,} characters long together; ims keeps at most {OWN_VALUES_MAX:,} a "
+                "feature: shorten them, or leave the columns you do not need out of the file"
             )
+
+
+def _refuse_long_names(names: Sequence[str]) -> None:
+    """InvalidUpload if a column of the file's own has a name longer than
+    ``OWN_NAME_MAX`` characters, or all of them together more than ``OWN_NAMES_MAX``."""
+    for name in names:
+        if len(name) > OWN_NAME_MAX:
+            raise InvalidUpload(
+                f"the file's column {name[:60]!r}… has a name of {len(name):,} characters; "
+                f"ims keeps columns of the file's own under names of at most {OWN_NAME_MAX} "
+                "(each record holds them): rename it, or leave it out of the file"
+            )
+    total = sum(len(name) for name in names)
+    if total > OWN_NAMES_MAX:
+        raise InvalidUpload(
+            f"the names of the file's {len(names):,} columns of its own are {total:,} "
+            f"characters long together; ims keeps at most {OWN_NAMES_MAX:,} (each record "
+            "holds them): shorten them, or leave the columns you do not need out of the file"
+        )
 
 
 def _dates_agree(cells: list[Any], order: str, target: str) -> None:
@@ -821,7 +868,13 @@ def _render(pieces: Pieces, frame: Any, by_lower: dict[str, str], where: str) ->
                     f"the mapping's {where}: feature {i + 1}: {value!r} cannot be written "
                     f"as {{{name}:{fmt}}} ({exc})"
                 ) from None
-        out.append("".join(text_parts) if text_parts else None)
+        text = "".join(text_parts) if text_parts else None
+        if text is not None and len(text) > FIELD_MAX:
+            raise InvalidRequest(
+                f"the mapping's {where}: feature {i + 1}: it makes a value of {len(text):,} "
+                f"characters; a field of the template holds at most {FIELD_MAX:,}"
+            )
+        out.append(text)
     return out
 
 

@@ -355,9 +355,33 @@ def test_a_value_longer_than_a_spreadsheet_cell_in_an_own_column_is_refused_by_f
     with pytest.raises(InvalidUpload) as refused:
         apply_mapping(many, "hazards", mapping)
     assert refused.value.detail.startswith(
-        "feature 1: the values of the file's own columns are 131,068 characters long "
-        "together; ims keeps at most 100,000 a feature"
+        "feature 1: the values of the file's own columns, with their names, are 131,092 "
+        "characters long together; ims keeps at most 100,000 a feature"
     )
+
+
+def test_own_column_names_and_template_fields_are_bounded() -> None:
+    # helper-130: 190 own columns named in 10,000 characters each (every record holds the
+    # names), a megabyte in a template field, quoted whole in its finding, and a pattern
+    # repeating a column 14,000 times in each feature's status
+    mapping = MappingDocument(fields={"hazard_id": "fileId"})
+    named = national([{"fileId": "LA-1", "n" * 257: "a"}])
+    with pytest.raises(InvalidUpload, match="has a name of 257 characters; ims keeps"):
+        apply_mapping(named, "hazards", mapping)
+    named = national([{"fileId": "LA-1", **{f"{i:03}" + "n" * 250: "a" for i in range(40)}}])
+    with pytest.raises(InvalidUpload, match="40 columns of its own are 10,120 characters"):
+        apply_mapping(named, "hazards", mapping)
+    at_most = national([{"fileId": "LA-1", **{f"{i:02}" + "n" * 254: "a" for i in range(39)}}])
+    assert len(apply_mapping(at_most, "hazards", mapping).attrs["extra_fields"]) == 39
+    status = national([{"fileId": "LA-1", "typeArea": "SHA"}, {"fileId": "LA-2", "typeArea": "S"}])
+    status.loc[1, "typeArea"] = "S" * 1001
+    with pytest.raises(InvalidUpload, match="feature 2: its status is 1,001 characters long"):
+        apply_mapping(
+            status, "hazards", MappingDocument(fields={**mapping.fields, "status": "typeArea"})
+        )
+    repeated = MappingDocument(fields={**mapping.fields, "status": "{typeArea}" * 400})
+    with pytest.raises(InvalidRequest, match="feature 1: it makes a value of 1,200 characters"):
+        apply_mapping(status, "hazards", repeated)
 
 
 def test_an_own_column_empty_in_every_feature_is_neither_kept_nor_counted_nor_named() -> None:
