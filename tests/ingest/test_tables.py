@@ -1118,6 +1118,20 @@ def test_merged_ranges_repeated_over_the_sheet_are_read_once_or_refused(
     with pytest.raises(InvalidUpload, match="more than 100,000 merged ranges"):
         read_table(merged("singles.xlsx", singles[:90_000] * 2))
     assert fills == []
+    # ranges in the header's row reaching far past the cells read: the header's look had
+    # walked each column of each (helper-130: 99,999 of them, 65 s from 255 kB); it is
+    # given them cut to the cells read, each once
+    looked: list[list[tuple[int, int, int, int]]] = []
+    two_rows = tables._two_row_header
+
+    def watched(grid: object, merges: list[tuple[int, int, int, int]], head: int) -> object:
+        looked.append(list(merges))
+        return two_rows(grid, merges, head)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(tables, "_two_row_header", watched)
+    far = [f"D1:{_column_letters(c)}1" for c in range(10_000, 18_279)]  # as far as ZZZ
+    read_table(merged("far.xlsx", far))
+    assert looked == [[(0, 3, 0, 49)]] and fills == [(0, 3, 0, 49)]
 
 
 def test_a_workbooks_text_shown_in_many_cells_is_held_to_what_excel_and_an_upload_hold(
