@@ -824,6 +824,42 @@ def test_overlapping_tasks_are_applied_one_at_a_time() -> None:
     assert by_key(ledger, "b").released_m2 == pytest.approx(rect_area(6, 0, 10, 10), abs=0.01)
 
 
+def test_tiny_releases_on_ground_released_before_release_nothing_approval_after_approval() -> None:
+    """helper-129: a release of 8e-5 m² lying on ground an earlier release took passed the
+    run's test for noise (1e-4 m²) and counted whole; approved one at a time (each a run
+    of its own, appended), 200 of them made the hazard's released area 0.017 m² too large
+    and its remaining area as much too small, where its remaining ground never moved."""
+    hazard = rect(0, 0, 2, 2)
+    half = rect(0, 0, 1, 2)
+    corner = lonlat(10, 10)
+    side = 8.5e-8  # degrees: a square of about 8.4e-5 m²
+    tiny = Polygon(
+        [
+            corner,
+            (corner[0] + side, corner[1]),
+            (corner[0] + side, corner[1] + side),
+            (corner[0], corner[1] + side),
+        ]
+    )
+    versions = [version(date(2020, 1, 1), hazard, CHA)]
+    first = release("A", date(2020, 2, 1), 1, CLEARED, half)
+    ledger = list(hazard_ledger(versions, [first]))
+    remaining = remaining_geometry(versions, [first], date(2020, 2, 1))
+    for k in range(200):  # 200 approvals of one release each: the append path
+        more, remaining = extend_ledger(
+            hazard, CHA, remaining, [release(f"T{k}", date(2020, 3, 1), 10 + k, CLEARED, tiny)]
+        )
+        ledger += more
+    expected = rect_area(0, 0, 1, 2)  # by pyproj, the half A released; the rest stays
+    assert released_in(ledger, date(2019, 12, 31), date(2020, 12, 31)) == pytest.approx(
+        expected, abs=1e-4
+    )
+    assert remaining_from_ledger(ledger, date(2020, 12, 31)) == pytest.approx(
+        rect_area(0, 0, 2, 2) - expected, abs=1e-4
+    )
+    assert_chain_consistent(ledger)
+
+
 @st.composite
 def tiled_scenarios(draw: st.DrawFn) -> Scenario:
     """A hazard cut into tasks along a grid (survey and clearance as programmes do it),
