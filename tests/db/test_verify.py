@@ -386,6 +386,55 @@ def test_entries_that_do_not_add_up_are_reported_though_recomputed_alike(
     assert any(h == "H2" and w.startswith("ledger entry 3: delta_m2") for h, w in again), again
 
 
+def test_entries_that_drift_together_are_reported_and_computed_again(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """helper-129: a release of 8e-5 m² on ground released before passed the ledger's run
+    test for noise and counted whole, approval after approval; each entry followed the
+    one before within the tolerance, so nothing was said while the hazard's released area
+    grew by 0.01 m² in 115 approvals. Made here as an earlier ims made it (the run's noise
+    bound without its share), then checked by this one."""
+    from ims.domain import ledger as domain
+    from ims.ingest.approval import recompute_ledgers
+
+    record(session)
+    monkeypatch.setattr(domain, "RUN_NOISE_SHARE", 1.0)  # as before helper-129's finding
+    side = 9e-8  # degrees: a square of about 9.4e-5 m², on R1's ground
+    tiny = box(102.491, 19.601, 102.491 + side, 19.601 + side)
+    for k in range(30):  # approved one at a time: each appended to the ledger
+        record_releases(
+            session,
+            [NewRelease(f"T{k}", "H1", ReleaseMethod.CLEARED, dt.date(2022, 6, 1), tiny)],
+        )
+    monkeypatch.undo()
+    found = listed(verify_database(session))
+    drift = [what for hazard, what in found if hazard == "H1" and "up to it" in what]
+    assert len(drift) == 1, found
+    counted = re.fullmatch(
+        r"ledger entry (\d+): the changes of the entries up to it \(([\d,.]+) m² together\) "
+        r"do not make the remaining area after it",
+        drift[0],
+    )
+    assert counted, drift
+    # what the entries' changes add up to: the ground R1 left (H1's less R1's, by pyproj)
+    # less every tiny release counted so far (each by pyproj), more than the tolerance
+    # below the ground left, which none of them took
+    whole, r1 = _m2(box(102.49, 19.6, 102.51, 19.61)), _m2(box(102.49, 19.6, 102.5, 19.61))
+    left = session.scalar(
+        text(
+            "SELECT e.remaining_after_m2 FROM ledger_entry e JOIN hazard h ON h.id = "
+            "e.hazard_id WHERE h.reference = 'H1' AND e.entry_no = 2"
+        )
+    )
+    assert left == pytest.approx(whole - r1, rel=1e-6)
+    so_far, entry = float(counted.group(2).replace(",", "")), int(counted.group(1))
+    assert so_far == pytest.approx(left - (entry - 2) * _m2(tiny), abs=6e-4)  # to 0.001 m²
+    assert left - so_far > 1e-3 + 1e-9 * left  # the tolerance of a stored area
+    done = recompute_ledgers(session, by="tests")
+    assert done.hazards == ["H1"] and done.changed == ["H1"]
+    assert verify_database(session).clean, listed(verify_database(session))
+
+
 def test_ims_db_recompute_computes_again_the_ledgers_that_do_not_add_up(
     committed_engine: Engine,
     committed_owner_engine: Engine,
