@@ -12,6 +12,8 @@
   const step = $("mapping-step");
   const errorBox = $("upload-error");
   let inspected = null; // the last answer of the inspection
+  let inspecting = false; // a file's columns are being read (or wait for a worker)
+  let earlierChecked = false; // a file sent before the page was reloaded is being checked
   let file = null;
 
   function el(tag, attrs, text) {
@@ -149,10 +151,16 @@
     }
     const button = $("inspect");
     button.disabled = true;
-    button.textContent = "Reading the file…";
+    // one person's files are checked and read one at a time (the other worker is left to
+    // other organisations): this one waits for the earlier file's checks
+    button.textContent = earlierChecked
+      ? "Reading the file once your earlier file is checked…"
+      : "Reading the file…";
     const asked = baseForm();
     asked.append("hold", "true");
+    inspecting = true;
     const { status, data } = await send("/api/v1/submissions/inspect", asked);
+    inspecting = false;
     button.disabled = false;
     button.textContent = "Next: match the columns";
     if (status !== 200) {
@@ -691,9 +699,11 @@
     const text = $("earlier-text");
     const time = $("earlier-time");
     box.hidden = false;
+    earlierChecked = true;
     $("earlier-label").textContent = `Checking ${pending.label}`;
     text.textContent = "The checks started before this page was loaded go on";
     const done = () => {
+      earlierChecked = false;
       window.imsProgress.forget("upload");
       time.textContent = "";
       $("earlier-progress").hidden = true;
@@ -704,7 +714,7 @@
       if (step && text.textContent !== step.text) text.textContent = step.text;
     }, (answer) => {
       done();
-      if (answer.href && !inspected) {
+      if (answer.href && !inspected && !inspecting) {
         text.textContent = `${pending.label} is checked. Opening its review…`;
         window.location.assign(answer.href);
       } else if (answer.href) {

@@ -433,9 +433,17 @@ def test_another_file_chosen_after_a_reload_is_not_thrown_away_when_the_first_is
         )
         page.reload(wait_until="domcontentloaded")
         page.wait_for_selector("#earlier-job:not([hidden])")
-        # the form is free meanwhile: the next file is chosen and its columns matched
-        choose_and_match(tab, operators_file(tmp_path, "second-of-two", fixed=True), first=None)
+        # the form is free meanwhile: the next file is chosen; its columns are read once the
+        # first is checked (one person's files take one worker at a time: helper-130), as
+        # the button says, and the page stays with it
+        page.set_input_files("#file", str(operators_file(tmp_path, "second-of-two", fixed=True)))
+        page.click("#inspect")
+        expect(page.locator("#inspect")).to_have_text(
+            "Reading the file once your earlier file is checked…"
+        )
+        tab.shoot("upload-another-file-waits-for-the-first-operator-1366")
         holder.rollback()  # the first file's checks end
+        page.wait_for_selector("#mapping-step:not([hidden])")
         link = page.locator("#earlier-review")
         expect(link).to_be_visible(timeout=30_000)
         assert "first-of-two.zip is checked" in page.inner_text("#earlier-text")
