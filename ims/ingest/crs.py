@@ -51,7 +51,13 @@ _PROJ_PARAMETER = re.compile(r"\+?\b([A-Za-z_]+)\s*=\s*([^\s\"'\]\\]*)")
 _FILE_OPERATIONS = {"pipeline", "hgridshift", "vgridshift", "xyzgridshift", "gridshift"}
 _FILE_OPERATIONS |= {"deformation", "tinshift", "defmodel"}
 _FILE_KEYS = {"init", "file", "model"}  # an init file, a tinshift's, a defmodel's
-_NO_GRID = "@null"  # PROJ's built-in null grid, which GDAL writes for Web Mercator
+# PROJ's built-in null grid, which GDAL writes for Web Mercator, is the one grid a file may
+# name. A grid's value read whole, to the next space or quote: PROJ splits it at commas and opens
+# each name, so "@null],/path" or "@null\\,/path" name a file after the null grid, where
+# the parameter's value above stops at the "]" or "\\" (helper-131). Only WKT's or JSON's
+# own closing characters may follow the null grid.
+_GRID_VALUE = re.compile(r"(?i)\+?\b([a-z_]*grids)\s*=\s*([^\s\"']*)")
+_NULL_GRID_ONLY = re.compile(r"@null[\],}]*,?")  # and a JSON member's comma after it
 
 
 def stated_crs(text: str) -> CRS:
@@ -100,9 +106,12 @@ def file_named(definition: str) -> str | None:
     # PROJ reads a value in quotes ("+proj=""defmodel"" +model=…" in WKT, escaped in JSON):
     # the quotes are taken out before the values are read (an attack on these checks)
     unquoted = re.sub(r"\\?[\"']", "", definition)
+    for key, value in _GRID_VALUE.findall(unquoted):
+        if not _NULL_GRID_ONLY.fullmatch(value):
+            return f"+{key.lower()}={value[:60]}"
     for key, value in _PROJ_PARAMETER.findall(unquoted):
         key = key.lower()
-        if key in _FILE_KEYS or (key.endswith("grids") and value != _NO_GRID):
+        if key in _FILE_KEYS or (key.endswith("grids") and not _NULL_GRID_ONLY.fullmatch(value)):
             return f"+{key}={value[:60]}"
         if "/" in value or "\\" in value:  # a path, whatever the key
             return f"+{key}={value[:60]}"

@@ -191,6 +191,10 @@ def test_a_geopackage_whose_crs_names_a_file_is_refused_before_gdal_opens_it(
         f'BOUNDCRS[SOURCECRS[{WGS84_WKT2}]],TARGETCRS[{WGS84_WKT2},ID["EPSG",4326]]],'
         'ABRIDGEDTRANSFORMATION["t",METHOD["PROJ-based operation method: '
         f'+proj=""defmodel"" +model={pipe.path}"]]]',
+        # the null grid, then the file (helper-131: the value had been read to the "]" or
+        # "\\", and PROJ splits it at the comma and opens the rest)
+        f'{WGS84_WKT2},REMARK["+proj=longlat +nadgrids=@null],{pipe.path}"]]',
+        f'{WGS84_WKT2},REMARK["+proj=longlat +geoidgrids=@null\\,{pipe.path}"]]',
     ]
     for n, definition in enumerate(definitions):
         upload = geopackage_with_crs(tmp_path / f"h{n}.gpkg", definition, column)
@@ -243,6 +247,10 @@ def test_what_names_a_file_in_a_crs_definition() -> None:
     assert file_named("+proj=utm +zone=48 +towgs84=1,2,3") is None
     assert file_named(CRS.from_epsg(32648).to_json()) is None
     assert file_named("+proj=longlat +nadgrids=@null,/x/y.gsb") == "+nadgrids=@null,/x/y.gsb"
+    assert file_named("+nadgrids=@null],/x.gsb") == "+nadgrids=@null],/x.gsb"
+    assert file_named("+geoidgrids=@null\\,/x.gtx") == "+geoidgrids=@null\\,/x.gtx"
+    assert file_named('EXTENSION["PROJ4","+proj=merc +nadgrids=@null"]') is None
+    assert file_named('{"a": "+proj=merc +nadgrids=@null", "b": 1}') is None
     assert file_named("+geoidgrids=egm96_15.gtx") == "+geoidgrids=egm96_15.gtx"
     assert file_named("+ PROJ=Pipeline +step +proj=axisswap") == "+proj=Pipeline"
     assert file_named("+proj=tinshift +file=/x.json") == "+proj=tinshift"
