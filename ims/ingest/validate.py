@@ -1991,6 +1991,7 @@ def _instant(day: dt.date, time: dt.time, offset: int) -> dt.datetime:
     return dt.datetime.combine(day, time) - dt.timedelta(minutes=offset)
 
 
+_MOMENT_MAX = 64  # characters: "2024-03-05T10:30:00.123456 +07:00" is 33
 _YEAR_FIRST_DAY = re.compile(r"^\d{4}[-/]\d{2}[-/]\d{2}")
 _NUMBERS_FIRST_DAY = re.compile(r"^\d{1,2}([/.-])\d{1,2}\1\d{4}")
 _CLOCK = re.compile(
@@ -2005,8 +2006,12 @@ def _moments(text: str, order: str | None) -> set[tuple[dt.date, dt.time, int | 
     8601 (or the year first with slashes), one for NN/NN/YYYY in ``order``, and where the
     order is not known each order that names a day: 03/05/2024 names two, and the same
     record's 2024-03-05 against it is a change, not hidden (helper-120); nothing for any
-    other text."""
+    other text, nor for a text longer than any day and time is written (the clock's
+    pattern costs the square of what follows the day: 32,767 characters of spaces after
+    one had held the review page's process for a minute, helper-131)."""
     text = text.strip()
+    if len(text) > _MOMENT_MAX:
+        return set()
     found = _YEAR_FIRST_DAY.match(text)
     days: set[dt.date] = set()
     if found is not None:

@@ -1212,3 +1212,28 @@ def test_a_value_sent_again_is_the_one_recorded_only_where_it_can_name_nothing_e
     assert same_value(recorded, given, order) is same
     if order is None:
         assert same_value(given, recorded) is same
+
+
+def test_a_long_text_after_a_day_is_compared_as_text_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """helper-131: a day and time followed by 32,767 characters of spaces cost the clock's
+    pattern about 80 s (8,000 spaces, 4.8 s), in the upload's worker and then in the review
+    page's process, which answered nobody meanwhile. Such a text names no moment: the
+    clock's pattern never reads it, and it is compared as it is written."""
+    from ims.ingest import validate
+
+    clock = validate._CLOCK
+
+    class Unread:
+        def match(self, text: str) -> object:
+            assert len(text) < 100, f"the clock's pattern read {len(text):,} characters"
+            return clock.match(text)
+
+    long = "2024-01-01 10:00" + " " * 32_000 + "x"
+    with monkeypatch.context() as patched:
+        patched.setattr(validate, "_CLOCK", Unread())
+        assert same_value(long, long) and not same_value(long, "2024-01-01 10:00")
+        assert not same_value("2024-01-01 10:00" + " " * 8_000 + "x", "2024-01-01 10:00 x")
+    # a day and time as files write them is still read as a moment
+    assert same_value("2024-03-05T10:30:00.123456 +07:00", "2024-03-05T03:30:00.123456Z")
