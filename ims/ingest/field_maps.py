@@ -49,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -755,15 +756,30 @@ OWN_NAMES_MAX = 10_000
 FIELD_MAX = 1_000
 
 
+def _text_size(value: Any) -> int:
+    """How long a cell that is not text is once written as text (the staged record's, or a
+    finding's quote of it): a GeoPackage's BLOB as Python writes bytes, an array or an
+    object of GeoJSON as JSON; 0 for numbers, dates and blanks (helper-131: a status of a
+    megabyte of bytes had been staged and quoted whole)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return len(str(bytes(value)))
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, list | tuple | dict):
+        return len(json.dumps(value, ensure_ascii=False, default=str))
+    return 0
+
+
 def _refuse_long_field(target: str, column: Any) -> None:
     """InvalidUpload naming the first feature whose ``target`` (a template field) is
     longer than it may be."""
     limit = LIST_MAX if target in _LISTS else FIELD_MAX
     cells = column.tolist() if isinstance(column, pd.Series) else column
     for row, value in enumerate(cells, start=1):
-        if type(value) is str and len(value) > limit:
+        size = len(value) if type(value) is str else _text_size(value)
+        if size > limit:
             raise InvalidUpload(
-                f"feature {row}: its {target} is {len(value):,} characters long; a field of "
+                f"feature {row}: its {target} is {size:,} characters long; a field of "
                 f"the template holds at most {limit:,}: correct it, or match {target} to "
                 "another column"
             )

@@ -379,6 +379,13 @@ def test_own_column_names_and_template_fields_are_bounded() -> None:
         apply_mapping(
             status, "hazards", MappingDocument(fields={**mapping.fields, "status": "typeArea"})
         )
+    # a GeoPackage's BLOB (bytes), as Python writes it: b'\\x00\\x00…', four characters a byte
+    blob = national([{"fileId": "LA-1", "typeArea": "SHA"}])
+    blob["typeArea"] = [b"\x00" * 300]
+    with pytest.raises(InvalidUpload, match="feature 1: its status is 1,203 characters long"):
+        apply_mapping(
+            blob, "hazards", MappingDocument(fields={**mapping.fields, "status": "typeArea"})
+        )
     repeated = MappingDocument(fields={**mapping.fields, "status": "{typeArea}" * 400})
     with pytest.raises(InvalidRequest, match="feature 1: it makes a value of 1,200 characters"):
         apply_mapping(status, "hazards", repeated)
