@@ -308,7 +308,19 @@ def test_columns_filled_by_their_defaults_are_refused_and_small_defaults_read(
         "".join(f"ALTER TABLE hazards ADD COLUMN c{i} TEXT DEFAULT '{big}';" for i in range(3)),
     )
     assert filled.stat().st_size < 2_000_000
-    refused_quickly(filled, tmp_path / "w1", "layer 'hazards': its columns' default values")
+    refused_quickly(filled, tmp_path / "w1", "table 'hazards': its columns' default values")
+    # in the GeoPackage's own tables too, which GDAL reads on opening (helper-131: 100,000
+    # rows of gpkg_extensions given a 10 kB default, 31 s of a worker from 431 kB)
+    own = with_sql(
+        geopackage(tmp_path / "extensions.gpkg"),
+        """
+        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+        INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition,
+            scope) SELECT 't' || i, NULL, 'x_e', 'd', 'read-write' FROM n;
+        """
+        + f"ALTER TABLE gpkg_extensions ADD COLUMN note TEXT DEFAULT '{'x' * 10_000}';",
+    )
+    refused_quickly(own, tmp_path / "w3", "table 'gpkg_extensions': its columns' default values")
     # a default of a few words, as QGIS may write one, is read
     small = with_sql(
         geopackage(tmp_path / "small.gpkg"),
