@@ -379,3 +379,47 @@ def test_a_shapefiles_index_and_records_are_walked_before_gdal_reads_them(
     assert read == [], "GDAL read a shapefile past the limits"
     fine = read_upload(_zipped(many, tmp_path / "fine.zip"), tmp_path / "w4")
     assert len(fine.frame) == 40
+
+
+def test_a_layer_of_more_fields_than_a_table_holds_is_refused_before_it_is_read(
+    tmp_path: Path,
+) -> None:
+    """helper-131: a GeoJSON layer's fields are every property any feature has; 8,000
+    features with one property of their own each were read as 64 million cells (45 s,
+    1.7 GB) before the file was refused for its own columns. Refused from the layer's
+    description, as a table of more than 2,000 columns is."""
+    import json
+
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"hazard_id": f"W{i}", f"p{i}": 1},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[103, 19], [103.001, 19], [103.001, 19.001], [103, 19]]],
+            },
+        }
+        for i in range(2_100)
+    ]
+    upload = tmp_path / "wide.geojson"
+    upload.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    refused_quickly(upload, tmp_path / "work", "layer 'wide' has 2,101 fields")
+    # as many as a table may hold are read
+    upload.write_text(json.dumps({"type": "FeatureCollection", "features": features[:1_999]}))
+    assert len(read_upload(upload, tmp_path / "ok").frame) == 1_999
+
+
+def test_tables_not_read_are_named_a_few_and_short(tmp_path: Path) -> None:
+    """helper-131: thousands of tables without geometry, named in 10 kB each, made a note
+    of 9.8 MB in every answer about the upload. The first ten are named, each cut."""
+    tables = "".join(
+        f'CREATE TABLE "{i:02}{"t" * 200}" (id INTEGER PRIMARY KEY);'
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier) "
+        f"VALUES ('{i:02}{'t' * 200}', 'attributes', 't{i}');"
+        for i in range(30)
+    )
+    upload = with_sql(geopackage(tmp_path / "tables.gpkg"), tables)
+    read = read_upload(upload, tmp_path / "work", layer="hazards")
+    (note,) = [n for n in read.warnings if "without geometry" in n]
+    assert f"09{'t' * 58}… and 20 more (without geometry) were not read" in note
+    assert len(note) < 1_200
