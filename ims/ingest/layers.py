@@ -725,9 +725,19 @@ def choose_layer(
     )
 
 
+# GDAL types a GeoJSON property as a date where its values start like one, and then keeps
+# of "2024-01-01 10:00 and the fence was moved" the date alone, without a word
+# (helper-131): a GeoJSON's properties are read as the text they are, which ims reads as
+# it reads a CSV's.
+GEOJSON_OPEN_OPTIONS = {"DATE_AS_STRING": "YES"}
+
+
 def open_options(layer: LayerInfo) -> dict[str, str]:
-    """The options GDAL opens the layer with (a GeoPackage's keep it to its layers)."""
-    return GPKG_OPEN_OPTIONS if layer.driver == "GPKG" else {}
+    """The options GDAL opens the layer with (a GeoPackage's keep it to its layers, a
+    GeoJSON's dates are read as text)."""
+    if layer.driver == "GPKG":
+        return GPKG_OPEN_OPTIONS
+    return GEOJSON_OPEN_OPTIONS if layer.driver == "GeoJSON" else {}
 
 
 def describe(layer: LayerInfo, where: str) -> LayerInfo:

@@ -218,6 +218,21 @@ def test_geojson(area: tuple[Path, Path]) -> None:
     assert result.source_crs == "EPSG:4326" and result.encoding is None
 
 
+def test_a_geojson_text_that_starts_like_a_date_is_kept_whole(area: tuple[Path, Path]) -> None:
+    """helper-131: GDAL typed a property whose values start like a date as a date, and kept
+    of "2024-01-01 10:00 and the fence was moved" the date alone, without a word."""
+    uploads, workdir = area
+    notes = ["2024-01-01 10:00 and the fence was moved", "2024-02-03 09:00"]
+    frame = hazards_frame(2)
+    frame["note"] = notes
+    frame["recorded"] = ["2024-01-01", "2024-02-03"]
+    path = uploads / "dated.geojson"
+    path.write_text(frame.to_json())
+    result = read_upload(path, workdir)
+    assert list(result.frame["note"]) == notes
+    assert list(result.frame["recorded"]) == ["2024-01-01", "2024-02-03"]
+
+
 def test_kml_keeps_its_own_attributes_only(area: tuple[Path, Path]) -> None:
     uploads, workdir = area
     path = uploads / "hazards.kml"
