@@ -133,10 +133,20 @@ _WORST = (
     " END AS finding FROM finding WHERE submission_id = :s AND row_number IS NOT NULL"
     " GROUP BY row_number"
 )
+# A finding's message as a review page shows it: whole up to MESSAGE_SHOWN characters.
+# Findings stored before values were bounded (§2.2 of docs/design.md) can quote a
+# megabyte status whole, and a page of them had answered 100 MB.
+MESSAGE_SHOWN = 20_000
+_MESSAGE = (
+    f"CASE WHEN length(f.message) > {MESSAGE_SHOWN}"
+    f" THEN left(f.message, {MESSAGE_SHOWN}) || '… ('"
+    " || to_char(length(f.message), 'FM999,999,999,990') || ' characters in all)'"
+    " ELSE f.message END"
+)
 # A listed feature's findings, worst first (its own: those with its row; one index lookup)
 _FINDINGS_OF_ROW = (
     " LEFT JOIN LATERAL (SELECT json_agg(json_build_object('severity', f.severity,"
-    " 'code', f.code, 'field', f.field, 'message', f.message)"
+    f" 'code', f.code, 'field', f.field, 'message', {_MESSAGE})"
     " ORDER BY f.severity = 'error' DESC, f.id) AS findings"
     " FROM finding f WHERE f.submission_id = :s AND f.row_number = sf.row_number) fl ON true"
 )
@@ -284,7 +294,8 @@ def submission_review(
     total = sum(k["count"] for k in kinds if code is None or k["code"] == code)
     rows = session.execute(
         text(
-            "SELECT code, severity, message, row_number, reference, field FROM finding "
+            f"SELECT code, severity, {_MESSAGE} AS message, row_number, reference, field "
+            "FROM finding f "
             "WHERE submission_id = :s AND (CAST(:code AS text) IS NULL OR code = :code) "
             "ORDER BY severity = 'error' DESC, row_number NULLS FIRST, id "
             "LIMIT :n OFFSET :skip"

@@ -1419,6 +1419,37 @@ def test_the_review_filters_features_by_their_worst_finding_with_counts_and_page
     assert shown("all", page=4) == (5, [("F-4", "error")])
 
 
+def test_a_findings_message_stored_whole_is_cut_on_the_review_page(
+    session: Session, tmp_path: Path
+) -> None:
+    """Findings stored before values were bounded quote a megabyte status whole: the
+    review had answered 100 MB for a page of them (a withdrawn submission of the demo)."""
+    load_boundaries(
+        session, [BoundaryFeature("LA-XI", "Xiangkhouang", MultiPolygon([LAOS]))], level=1
+    )
+    frame = hazard_frame([{"hazard_id": "M-1"}], [box(103.2, 19.4, 103.205, 19.405)])
+    staged = submissions.stage(session, write_zip(frame, tmp_path, "long"), kind="hazards")
+    sid = staged.submission.id
+    long = "status 'x" + "x" * 1_000_000 + "' is not one of …"
+    session.execute(
+        text(
+            "INSERT INTO finding (submission_id, code, severity, row_number, reference, message)"
+            " VALUES (:s, 'invalid_value', 'error', 1, 'M-1', :m),"
+            " (:s, 'short', 'warning', 1, 'M-1', 'whole')"
+        ),
+        {"s": sid, "m": long},
+    )
+    review = submissions_q.submission_review(session, sid)
+    listed = {f.code: f.message for f in review.findings}
+    cut = long[: submissions_q.MESSAGE_SHOWN] + f"… ({len(long):,} characters in all)"
+    assert listed["invalid_value"] == cut and listed["short"] == "whole"
+    (feature,) = review.features
+    beside = {x["code"]: x["message"] for x in feature["findings"]}
+    assert beside["invalid_value"] == cut and beside["short"] == "whole"
+    # the file of every finding keeps it whole
+    assert long in {f.message for f in submissions.findings_of(session, sid)}
+
+
 def test_the_preview_of_a_file_with_errors_counts_only_the_features_approving_in_part_records(
     session: Session, client_as: ClientAs, tmp_path: Path
 ) -> None:
