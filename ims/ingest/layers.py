@@ -22,6 +22,7 @@ import mmap
 import os
 import re
 import struct
+import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -732,6 +733,47 @@ def choose_layer(
 GEOJSON_OPEN_OPTIONS = {"DATE_AS_STRING": "YES"}
 
 
+_DATED = {"OFTDate", "OFTDateTime", "OFTTime"}
+_RECORD_SEPARATOR = b"\x1e"  # RFC 8142's: a record may then span lines
+
+
+def _as_collection(path: Path, workdir: Path) -> Path:
+    """The features of a GeoJSON sequence as one FeatureCollection, in a file of the same
+    name in a new folder of ``workdir`` (so that GDAL's messages name the file sent).
+
+    Written a record at a time, as they stand: what GDAL would refuse in a record, it
+    refuses in the collection."""
+    folder = Path(tempfile.mkdtemp(prefix="collection-", dir=workdir))
+    target = folder / path.name
+    with path.open("rb") as source:
+        separator = b"\n"
+        while chunk := source.read(1 << 20):
+            if _RECORD_SEPARATOR in chunk:
+                separator = _RECORD_SEPARATOR
+                break
+        source.seek(0)
+        with target.open("wb") as out:
+            out.write(b'{"type": "FeatureCollection", "features": [\n')
+            first = True
+            rest = b""
+            while chunk := source.read(1 << 20):
+                *records, rest = (rest + chunk).split(separator)
+                first = _write_records(out, records, first)
+            _write_records(out, [rest], first)
+            out.write(b"]}\n")
+    return target
+
+
+def _write_records(out: Any, records: list[bytes], first: bool) -> bool:
+    """Write the non-blank records, a comma before each but the first; whether none was."""
+    for record in records:
+        record = record.strip(b" \t\r\n\x1e\xef\xbb\xbf")
+        if record:
+            out.write(record if first else b",\n" + record)
+            first = False
+    return first
+
+
 def open_options(layer: LayerInfo) -> dict[str, str]:
     """The options GDAL opens the layer with (a GeoPackage's keep it to its layers, a
     GeoJSON's dates are read as text)."""
@@ -740,9 +782,17 @@ def open_options(layer: LayerInfo) -> dict[str, str]:
     return GEOJSON_OPEN_OPTIONS if layer.driver == "GeoJSON" else {}
 
 
-def describe(layer: LayerInfo, where: str) -> LayerInfo:
-    """The layer with its feature count and GDAL's driver: the one layer that is opened."""
+def describe(layer: LayerInfo, where: str, workdir: Path) -> LayerInfo:
+    """The layer with its feature count and GDAL's driver: the one layer that is opened.
+
+    A GeoJSON sequence (a feature a line) whose properties GDAL would read as dates is
+    read from a FeatureCollection of the same features written into ``workdir``: GDAL's
+    sequence driver has no ``DATE_AS_STRING``, and kept of "2024-01-01 10:00 and the fence
+    was moved" the date alone, without a word (helper-131)."""
     info = _read_info(layer.path, layer.layer, where, open_options(layer))
+    if info["driver"] == "GeoJSONSeq" and _DATED.intersection(info.get("ogr_types", ())):
+        layer = dataclasses.replace(layer, path=_as_collection(layer.path, workdir))
+        info = _read_info(layer.path, layer.layer, where, GEOJSON_OPEN_OPTIONS)
     driver = _DRIVERS.get(str(info["driver"]))
     if driver is None:  # never reached while the others are skipped (ims/__init__.py)
         raise InvalidUpload(

@@ -144,7 +144,7 @@ def read_upload(
         return read
     chosen = choose_layer(list_layers(source, limits=limits), kind=kind, name=layer)
     where = f"{upload.name}, layer {chosen.name!r}"
-    chosen = describe(chosen, where)
+    chosen = describe(chosen, where, workdir)
     if chosen.feature_count == 0:
         raise InvalidUpload(f"{where} has no features: the layer is empty")
     _check_feature_count(chosen.feature_count or 0, where, limits)

@@ -233,6 +233,44 @@ def test_a_geojson_text_that_starts_like_a_date_is_kept_whole(area: tuple[Path, 
     assert list(result.frame["recorded"]) == ["2024-01-01", "2024-02-03"]
 
 
+@pytest.mark.parametrize("separator", ["\n", "\x1e"], ids=["a feature a line", "RFC 8142"])
+def test_a_geojson_sequences_text_that_starts_like_a_date_is_kept_whole(
+    area: tuple[Path, Path], separator: str
+) -> None:
+    """GDAL's sequence driver has no DATE_AS_STRING: a file of a feature a line (or of
+    features each after a record separator, over several lines) had kept the date alone."""
+    uploads, workdir = area
+    notes = ["2024-01-01 10:00 and the fence was moved", "2024-02-03 09:00"]
+    frame = hazards_frame(2)
+    frame["note"] = notes
+    frame["recorded"] = ["2024-01-01", "2024-02-03"]
+    features = json.loads(frame.to_json())["features"]
+    records = [json.dumps(f, indent=1 if separator == "\x1e" else None) for f in features]
+    path = uploads / "dated.geojson"
+    sent = "".join(f"{separator}{r}\n" for r in records)
+    path.write_text(sent)
+    assert pyogrio.read_info(path)["driver"] == "GeoJSONSeq"
+    result = read_upload(path, workdir)
+    assert list(result.frame["note"]) == notes
+    assert list(result.frame["recorded"]) == ["2024-01-01", "2024-02-03"]
+    assert result.frame.geometry.iloc[1].equals_exact(frame.geometry.iloc[1], 1e-9)
+    assert path.read_text() == sent  # the file sent is left as it was
+
+
+def test_a_broken_record_of_a_geojson_sequence_is_refused_with_the_files_name(
+    area: tuple[Path, Path],
+) -> None:
+    uploads, workdir = area
+    frame = hazards_frame(2)
+    frame["recorded"] = ["2024-01-01", "2024-02-03"]
+    good, _ = (json.dumps(f) for f in json.loads(frame.to_json())["features"])
+    path = uploads / "broken.geojson"
+    path.write_text(f"{good}\n{good}\n{good[:-20]}\n")
+    with pytest.raises(InvalidUpload) as raised:
+        read_upload(path, workdir)
+    assert "broken.geojson" in raised.value.detail and str(workdir) not in raised.value.detail
+
+
 def test_kml_keeps_its_own_attributes_only(area: tuple[Path, Path]) -> None:
     uploads, workdir = area
     path = uploads / "hazards.kml"
@@ -479,7 +517,7 @@ def test_geopackage_with_two_layers_and_lao_text(area: tuple[Path, Path]) -> Non
         ("hazard_areas", "GPKG", None),
         ("release_polygons", "GPKG", None),
     ]
-    assert [describe(x, x.name).feature_count for x in layers] == [2, 1]
+    assert [describe(x, x.name, workdir).feature_count for x in layers] == [2, 1]
     hazards = read_upload(path, workdir, kind="hazards")
     assert list(hazards.frame["name"]) == [LAO_VILLAGE, LAO_PROVINCE]
     releases = read_upload(path, workdir, layer="RELEASE_POLYGONS")
