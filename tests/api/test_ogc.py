@@ -8,6 +8,7 @@ OWSLib's OGC API Features client.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import re
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 from ims.api.ogc import COLLECTIONS, SCHEMA_REL
 from ims.db import accounts
 from ims.db.recording import load_boundaries, record_hazards, record_releases
+from ims.db.session import make_engine
 from ims.domain.enums import Contamination, HazardStatus, ReleaseMethod, Role
 from ims.domain.figures import OPEN_THRESHOLD_M2
 from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
@@ -669,52 +671,76 @@ def test_location_privacy_serves_cells_without_references(
 # Clients no one here wrote, against a live server on a committed database.
 
 
-@dataclass
+@dataclass(frozen=True)
 class Live:
     """A live ims serving /ogc, and a viewer's token."""
 
     url: str
     token: str
     log: Path  # the server's output, each request it answered among it
+    engine: Engine  # the application's engine on the database it serves
+    start: int = 0  # where the test's own lines begin in log
+
+    def asked(self) -> str:
+        """What the server wrote since the test began."""
+        with self.log.open("rb") as output:
+            output.seek(self.start)
+            return output.read().decode(errors="replace")
 
 
-@pytest.fixture
-def live(committed_engine: Engine, committed_database: str, tmp_path: Path) -> Iterator[Live]:
-    """``ims serve`` in a process of its own: pyogrio holds the GIL while GDAL reads, so a
-    server in a thread of the test's process could not answer it."""
-    with Session(committed_engine) as s, s.begin():
+@pytest.fixture(scope="module")
+def served(test_server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    """``ims serve`` in a process of its own, on a committed database of the module's own:
+    pyogrio holds the GIL while GDAL reads, so a server in a thread of the test's process
+    could not answer it. One per module, as a GIS's clients read it: a server and its
+    workers took 5 CPU-seconds to start, for each test."""
+    database = test_server.migrated_database("ims_live")
+    engine = make_engine(test_server.app_url(database))
+    with Session(engine) as s, s.begin():
         build(s)
         accounts.create_user(s, "ogc-viewer", Role.VIEWER, by="tests")
         token = accounts.create_token(s, "ogc-viewer", "tests", by="tests")[1]
+    folder = tmp_path_factory.mktemp("live")
     port = _free_port()
     env = {
         **os.environ,
-        "IMS_DATABASE_URL": committed_engine.url.render_as_string(hide_password=False),
-        "IMS_ADMIN_DATABASE_URL": committed_database,
-        "IMS_DATA_DIR": str(tmp_path / "data"),
+        "IMS_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+        "IMS_ADMIN_DATABASE_URL": database,
+        "IMS_DATA_DIR": str(folder / "data"),
     }
     ims = Path(sys.executable).with_name("ims")
-    with (tmp_path / "server.log").open("wb") as log:
-        server = subprocess.Popen(
-            [str(ims), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                assert server.poll() is None, (tmp_path / "server.log").read_text()
-                assert time.monotonic() < deadline, "ims serve did not start"
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=1):
-                        break
-                except OSError:
-                    time.sleep(0.2)
-            yield Live(f"http://127.0.0.1:{port}/ogc", token, tmp_path / "server.log")
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
+    log_path = folder / "server.log"
+    try:
+        with log_path.open("wb") as log:
+            server = subprocess.Popen(
+                [str(ims), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                deadline = time.monotonic() + 60
+                while True:
+                    assert server.poll() is None, log_path.read_text()
+                    assert time.monotonic() < deadline, "ims serve did not start"
+                    try:
+                        with socket.create_connection(("127.0.0.1", port), timeout=1):
+                            break
+                    except OSError:
+                        time.sleep(0.2)
+                yield Live(f"http://127.0.0.1:{port}/ogc", token, log_path, engine)
+            finally:
+                server.terminate()
+                server.wait(timeout=20)
+    finally:
+        engine.dispose()
+        test_server.drop_database(database)
+
+
+@pytest.fixture
+def live(served: Live) -> Live:
+    """The module's live ims, its output read from where the test begins."""
+    return dataclasses.replace(served, start=served.log.stat().st_size)
 
 
 def _count(engine: Engine, sql: str) -> int:
@@ -723,7 +749,7 @@ def _count(engine: Engine, sql: str) -> int:
 
 
 def test_gdal_reads_every_collection_as_the_database_counts(
-    live: Live, committed_engine: Engine, capsys: Any, tmp_path: Path
+    live: Live, capsys: Any, tmp_path: Path
 ) -> None:
     # The token as the README gives it: a header file, which GDAL 3.6 and later versions
     # all send (GDAL_HTTP_AUTH=BEARER is unknown to 3.6; GDAL_HTTP_HEADERS is replaced by
@@ -756,14 +782,14 @@ def test_gdal_reads_every_collection_as_the_database_counts(
     assert layers == list(COLLECTION_IDS)
     by_layer = dict(zip(COLLECTION_IDS, frames, strict=False))
     west, one, dated, released_after, recorded_after = frames[len(COLLECTION_IDS) :]
-    with Session(committed_engine) as s:
+    with Session(live.engine) as s:
         today = remaining(s, dt.date.today(), ReportScope(1, Contamination.CMR))[-1]["total_count"]
         today += remaining(s, dt.date.today(), ReportScope(1, Contamination.APM))[-1]["total_count"]
     expected = {
         "hazards": today,
-        "hazard_boundaries": _count(committed_engine, "SELECT count(*) FROM hazard"),
-        "releases": _count(committed_engine, "SELECT count(*) FROM release"),
-        "admin_areas": _count(committed_engine, "SELECT count(*) FROM admin_area"),
+        "hazard_boundaries": _count(live.engine, "SELECT count(*) FROM hazard"),
+        "releases": _count(live.engine, "SELECT count(*) FROM release"),
+        "admin_areas": _count(live.engine, "SELECT count(*) FROM admin_area"),
     }
     printed = [f"layers: {layers}"]
     for layer, frame in by_layer.items():
@@ -786,7 +812,7 @@ def test_gdal_reads_every_collection_as_the_database_counts(
     assert sorted(one["release_id"]) == ["R-1", "R-2", "R-3", "R-4"]
     printed.append(f"OAPIF:…/collections/releases: {sorted(one['release_id'])}")
     # another date, as QGIS users connect to it: the date in the address
-    with Session(committed_engine) as s:
+    with Session(live.engine) as s:
         then = sum(
             remaining(s, END_2021, ReportScope(1, kind))[-1]["total_count"]
             for kind in (Contamination.CMR, Contamination.APM)

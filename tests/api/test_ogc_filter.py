@@ -31,7 +31,7 @@ from tests.gis import gis_reads
 
 Props = dict[str, Any]
 client = test_ogc.client  # the small programme of tests/api/test_ogc.py, read as a viewer
-live = test_ogc.live
+live, served = test_ogc.live, test_ogc.served  # ims serve, one per module
 WEST = box(103.0, 19.0, 103.49, 20.0)
 
 
@@ -473,7 +473,7 @@ def test_gdal_sends_a_layers_filter_to_the_server(live: Live, tmp_path: Path) ->
     want = everything[(everything["status"] == "CHA") & (everything["remaining_m2"] > 20000)]
     assert sorted(chosen["id"]) == sorted(want["id"]) and 0 < len(want) < len(everything)
     assert sorted(released["release_id"]) == ["R-2", "R-3"]
-    asked = [line for line in live.log.read_text().splitlines() if "/items?" in line]
+    asked = [line for line in live.asked().splitlines() if "/items?" in line]
     hazards = [line for line in asked if "/hazards/items?" in line and "filter=" in line]
     assert len(hazards) == 1 and "remaining_m2%20%3E%2020000" in hazards[0], asked
     releases = [line for line in asked if "/releases/items?" in line and "filter=" in line]

@@ -21,7 +21,7 @@ from tests.api.test_ogc import WEST_BBOX, Live
 from tests.gis import gis_reads
 from tests.qgis import qgis_reads
 
-live = test_ogc.live  # ims serve in a process of its own, with a viewer's token
+live, served = test_ogc.live, test_ogc.served  # ims serve, one per module: a viewer's token
 
 COLLECTIONS = ("hazards", "hazard_boundaries", "releases", "admin_areas")
 
@@ -32,11 +32,11 @@ def _ids(engine: Engine, sql: str) -> list[str]:
 
 
 def _asked(live: Live, marker: str) -> list[str]:
-    return [line for line in live.log.read_text().splitlines() if marker in line]
+    return [line for line in live.asked().splitlines() if marker in line]
 
 
 def test_qgis_reads_every_collection_with_a_token_as_its_connections_password(
-    live: Live, committed_engine: Engine, tmp_path: Path, capsys: Any
+    live: Live, tmp_path: Path, capsys: Any
 ) -> None:
     # what GDAL reads of the same layers, with the token as the README's header file: the
     # second client the answers are checked against (with shapely for the box)
@@ -62,9 +62,9 @@ def test_qgis_reads_every_collection_with_a_token_as_its_connections_password(
     for answer in (hazards, boundaries, releases, areas, west, confirmed, dated):
         assert answer["valid"] and answer["crs"] == "EPSG:4326", answer
     assert sorted(hazards["ids"]) == sorted(hazards_by_gdal["id"]) and hazards["ids"]
-    assert sorted(boundaries["ids"]) == _ids(committed_engine, "SELECT reference FROM hazard")
-    assert sorted(releases["ids"]) == _ids(committed_engine, "SELECT reference FROM release")
-    assert len(areas["ids"]) == len(_ids(committed_engine, "SELECT id FROM admin_area"))
+    assert sorted(boundaries["ids"]) == _ids(live.engine, "SELECT reference FROM hazard")
+    assert sorted(releases["ids"]) == _ids(live.engine, "SELECT reference FROM release")
+    assert len(areas["ids"]) == len(_ids(live.engine, "SELECT id FROM admin_area"))
     # the fields and their types, from the collections' schemas and features
     types = {
         name: dict(answer["fields"]) for name, answer in zip(COLLECTIONS, answers[:4], strict=True)
@@ -86,7 +86,7 @@ def test_qgis_reads_every_collection_with_a_token_as_its_connections_password(
     assert "H-20" in hazards["ids"] and "H-20" not in dated["ids"]
     assert not password["valid"] and not nobody["valid"]
     refused = [line for line in _asked(live, '"GET /ogc') if '" 401' in line]
-    assert len(refused) >= 2, live.log.read_text()[-2000:]
+    assert len(refused) >= 2, live.asked()[-2000:]
     with capsys.disabled():
         print(
             f"\nQGIS {version} OAPIF: "
