@@ -135,10 +135,13 @@ _WORST = (
 )
 # A finding's message as a review page shows it: whole up to MESSAGE_SHOWN characters.
 # Findings stored before values were bounded (§2.2 of docs/design.md) can quote a
-# megabyte status whole, and a page of them had answered 100 MB.
-MESSAGE_SHOWN = 20_000
+# megabyte status whole, and a page of them had answered 100 MB. Those naming the
+# submissions awaiting review stay whole: the page reads what became of each since.
+MESSAGE_SHOWN = 2_000
+_NAMING_PENDING = frozenset({"pending_elsewhere", "overlaps_pending"})
 _MESSAGE = (
     f"CASE WHEN length(f.message) > {MESSAGE_SHOWN}"
+    f" AND f.code NOT IN ({', '.join(repr(code) for code in sorted(_NAMING_PENDING))})"
     f" THEN left(f.message, {MESSAGE_SHOWN}) || '… ('"
     " || to_char(length(f.message), 'FM999,999,999,990') || ' characters in all)'"
     " ELSE f.message END"
@@ -392,7 +395,6 @@ def submission_review(
 # How the findings that name other submissions as awaiting review name them
 # (ims.ingest.submissions: _pending_elsewhere, _overlaps_pending): "hazard H-1 is also in
 # submission 59, awaiting review", "overlaps hazard H-2 in submission 63 (5,814 m²), …"
-_NAMING_PENDING = frozenset({"pending_elsewhere", "overlaps_pending"})
 _ELSEWHERE = re.compile(r"(\d+), awaiting review")
 _OVERLAP_START = re.compile(r"(?:^overlaps |, )hazard ")
 _OVERLAP_OF = re.compile(r" in submission (\d+) \([\d,]+ m²\)")

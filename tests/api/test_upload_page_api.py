@@ -1431,21 +1431,29 @@ def test_a_findings_message_stored_whole_is_cut_on_the_review_page(
     staged = submissions.stage(session, write_zip(frame, tmp_path, "long"), kind="hazards")
     sid = staged.submission.id
     long = "status 'x" + "x" * 1_000_000 + "' is not one of …"
+    # one the page reads on (what became of each submission named since): kept whole
+    pending = "overlaps " + ", ".join(
+        f"hazard P-{i} in submission {sid + 1} (1,000 m²)" for i in range(200)
+    )
+    assert len(pending) > submissions_q.MESSAGE_SHOWN
     session.execute(
         text(
             "INSERT INTO finding (submission_id, code, severity, row_number, reference, message)"
             " VALUES (:s, 'invalid_value', 'error', 1, 'M-1', :m),"
-            " (:s, 'short', 'warning', 1, 'M-1', 'whole')"
+            " (:s, 'short', 'warning', 1, 'M-1', 'whole'),"
+            " (:s, 'overlaps_pending', 'warning', 1, 'M-1', :pending)"
         ),
-        {"s": sid, "m": long},
+        {"s": sid, "m": long, "pending": pending},
     )
     review = submissions_q.submission_review(session, sid)
     listed = {f.code: f.message for f in review.findings}
     cut = long[: submissions_q.MESSAGE_SHOWN] + f"… ({len(long):,} characters in all)"
     assert listed["invalid_value"] == cut and listed["short"] == "whole"
+    assert listed["overlaps_pending"] == pending
     (feature,) = review.features
     beside = {x["code"]: x["message"] for x in feature["findings"]}
     assert beside["invalid_value"] == cut and beside["short"] == "whole"
+    assert beside["overlaps_pending"] == pending
     # the file of every finding keeps it whole
     assert long in {f.message for f in submissions.findings_of(session, sid)}
 
