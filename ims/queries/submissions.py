@@ -134,7 +134,7 @@ _WORST = (
     " GROUP BY row_number"
 )
 # A finding's message as a review page shows it: whole up to MESSAGE_SHOWN characters.
-# Findings stored before values were bounded (§2.2 of docs/design.md) can quote a
+# Findings stored before values were bounded (docs/design.md §5.4) can quote a
 # megabyte status whole, and a page of them had answered 100 MB. Those naming the
 # submissions awaiting review stay whole: the page reads what became of each since.
 MESSAGE_SHOWN = 2_000
