@@ -215,10 +215,7 @@ def export_stem(f: RegisterFilter) -> str:
         None if f.open else "with-closed",
         f"matching-{f.q}" if f.q else None,
     ]
-    stem = "-".join(p for p in parts if p)
-    # ASCII only: a header's value is Latin-1, and an operator named in Lao (or "Ā") in it
-    # answered 500 (found by the fuzz test)
-    return "".join(c if (c.isascii() and c.isalnum()) or c in "-_" else "_" for c in stem)[:120]
+    return register_files.file_stem(parts)
 
 
 @collection.get(

@@ -133,8 +133,7 @@ def export_stem(f: ReleaseFilter) -> str:
         f.admin,
         f.hazard_id,
     ]
-    stem = "-".join(p for p in parts if p)
-    return "".join(c if (c.isascii() and c.isalnum()) or c in "-_" else "_" for c in stem)[:120]
+    return register_files.file_stem(parts)
 
 
 @collection.get(

@@ -149,6 +149,14 @@ class ExportFile:
     filename: str
 
 
+def file_stem(parts: Iterable[str | None]) -> str:
+    """A download's name without its extension: the parts given, joined by "-", in ASCII
+    letters, digits, "-" and "_" only (a header's value is Latin-1: an operator named in
+    Lao, or "Ā", had answered 500, found by the fuzz test), at most 120 characters."""
+    stem = "-".join(p for p in parts if p)
+    return "".join(c if (c.isascii() and c.isalnum()) or c in "-_" else "_" for c in stem)[:120]
+
+
 def _taken(layout: Layout) -> Iterable[str]:
     return TAKEN[layout.id_column]
 
