@@ -220,6 +220,8 @@ def _rows(jobs: Sequence[_Job], indexes: AdminIndexes) -> Rows:
     within: list[int] = []
     slot: dict[int, int] = {}
     roles: list[tuple[int, str, float, int]] = []
+    counted: dict[int, float] = {}  # a release's piece: the area its entry counts
+    revised: list[tuple[int | None, int | None, float]] = []  # a revision's pieces, its change
 
     def place(geom: MultiPolygon, inside: int) -> int:
         k = slot.get(id(geom))
@@ -243,17 +245,23 @@ def _rows(jobs: Sequence[_Job], indexes: AdminIndexes) -> Rows:
                 k = place(polygonal(job.polygon_of[entry.key]), inside)
                 roles.append((row, "items", 0.0, k))
                 if not entry.minus.is_empty:
-                    roles.append((row, "piece", -1.0, place(entry.minus, bound)))
+                    piece = place(entry.minus, bound)
+                    roles.append((row, "piece", -1.0, piece))
+                    counted[piece] = -entry.delta_m2
             else:
                 revision_id = job.revision_ids[entry.seq]
                 count_source = row
                 before, bound = bound, place(polygonal(job.boundary_of[entry.seq]), -1)
                 roles.append((row, "count", 0.0, bound))
                 if entry.kind is not EventKind.STATUS:
+                    gained = lost = None
                     if not entry.plus.is_empty:
-                        roles.append((row, "piece", 1.0, place(entry.plus, bound)))
+                        gained = place(entry.plus, bound)
+                        roles.append((row, "piece", 1.0, gained))
                     if not entry.minus.is_empty:
-                        roles.append((row, "piece", -1.0, place(entry.minus, before)))
+                        lost = place(entry.minus, before)
+                        roles.append((row, "piece", -1.0, lost))
+                    revised.append((gained, lost, entry.delta_m2))
             entries.append(
                 [
                     job.hazard_id,
@@ -277,6 +285,19 @@ def _rows(jobs: Sequence[_Job], indexes: AdminIndexes) -> Rows:
     pieces: list[tuple[Any, ...]] = []
     if to_split:
         areas = geodesic_areas(to_split)
+        # an entry's pieces add up to its change, which is measured as what the remaining
+        # ground gained or lost rather than as its pieces' geometries' areas (the two
+        # differ by overlay noise, ims.domain.ledger._entries): the split makes up the
+        # difference (AdminIndex.split_areas), a revision's in the ground it gained
+        for k, m2 in counted.items():
+            areas[k] = m2
+        for gained, lost, delta in revised:
+            if gained is not None:
+                m2 = delta + (float(areas[lost]) if lost is not None else 0.0)
+                if m2 > 0.0:
+                    areas[gained] = m2
+            elif lost is not None and delta < 0.0:
+                areas[lost] = -delta
         for level, index in ((1, indexes.level1), (2, indexes.level2)):
             splits = index.split_areas(to_split, areas, within)
             sums: dict[tuple[int, int | None], float] = defaultdict(float)

@@ -9,10 +9,13 @@ owner's login still can, and `ims db verify` finds it, hazard by hazard.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import random
 import re
 from typing import Any
 
 import pytest
+import shapely
 from pyproj import Geod
 from shapely.geometry import MultiPolygon, Polygon, box
 from sqlalchemy import Engine, text
@@ -20,11 +23,11 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from ims.cli import app
-from ims.db.recording import load_boundaries, record_hazards, record_releases
+from ims.db.recording import load_boundaries, record_hazards, record_releases, revise_hazards
 from ims.db.verify import VerifyReport, verify_database
 from ims.db.withdrawals import withdraw_hazard, withdraw_release
 from ims.domain.enums import HazardStatus, ReleaseMethod
-from ims.domain.records import BoundaryFeature, NewHazard, NewRelease
+from ims.domain.records import BoundaryFeature, HazardChange, NewHazard, NewRelease
 from ims.reports.article7 import ReportScope
 from ims.reports.history import article7_with_history
 from tests.utils import point_cli_at
@@ -84,6 +87,62 @@ def test_a_database_kept_by_ims_verifies_clean(session: Session) -> None:
     assert report.clean, report.differences
     # the 2022 report, finalised by provinces and so by districts too
     assert report.hazards == 3 and report.report_runs == 2
+
+
+def _drawn_on_edges(rng: random.Random, k: int) -> tuple[Polygon, Polygon, Polygon]:
+    """A hazard across the two provinces' border, a release and a revision drawn on its
+    edges and written to 1e-9° (as tests/domain/test_accounting.py draws them)."""
+    cx, cy, r, n = 102.5 + rng.uniform(-0.001, 0.001), 19.2 + 0.01 * k, 0.002, 24
+    rho = [r * rng.uniform(0.6, 1.0) for _ in range(n)]  # a star: each vertex on its ray
+    hazard = Polygon(
+        [
+            (
+                cx + rho[i] * math.cos(2 * math.pi * i / n),
+                cy + rho[i] * math.sin(2 * math.pi * i / n),
+            )
+            for i in range(n)
+        ]
+    )
+
+    def drawn(west: float, east: float) -> Polygon:
+        cut = hazard.intersection(box(cx + west * r, cy - 2 * r, cx + east * r, cy + 2 * r))
+        return shapely.set_precision(cut, 1e-9)
+
+    return hazard, drawn(-2.0, rng.uniform(-0.5, 0.5)), drawn(rng.uniform(-0.5, 0.5), 2.0)
+
+
+def test_releases_and_revisions_drawn_on_a_hazards_edges_verify_clean(session: Session) -> None:
+    """helper-133: a release drawn on its hazard's edges, approved as any other, made
+    `ims db verify` say "tampering found" (its entry's change and the remaining area
+    before it missed the area after it by 0.0015 m²), here and in a restored backup. Every
+    entry ims stores, and every entry's pieces in the provinces, verify clean."""
+    record(session)
+    rng = random.Random(133)
+    cases = [_drawn_on_edges(rng, k) for k in range(12)]
+    record_hazards(
+        session,
+        [
+            NewHazard(f"E{k}", HazardStatus.CHA, hazard, dt.date(2020, 1, 1))
+            for k, (hazard, _, _) in enumerate(cases)
+        ],
+    )
+    record_releases(
+        session,
+        [
+            NewRelease(f"ER{k}", f"E{k}", ReleaseMethod.CLEARED, dt.date(2022, 6, 1), cleared)
+            for k, (_, cleared, _) in enumerate(cases)
+        ],
+    )
+    revise_hazards(
+        session,
+        [
+            HazardChange(f"E{k}", dt.date(2023, 1, 1), geometry=revised)
+            for k, (_, _, revised) in enumerate(cases)
+        ],
+    )
+    report = verify_database(session)
+    assert report.clean, listed(report)
+    assert report.hazards == 15
 
 
 @pytest.mark.parametrize(
@@ -348,16 +407,25 @@ def test_entries_that_do_not_add_up_are_reported_though_recomputed_alike(
     """An overlay of GEOS had given a release the whole of its polygon where the remaining
     ground lost none of it (helper-123): the ledger stored a change the remaining area did
     not make, and `ims db verify`, recomputing with the same code, found them equal. Each
-    entry is also checked against the one before it, with no code of the ledger's."""
+    entry is also checked against the one before it, with no code of the ledger's. (ims
+    now measures such a change as what the remaining ground lost, so the error is made
+    here as that ims made it: the release's whole polygon counted as released.)"""
+    from dataclasses import replace
+
     from ims.domain import ledger as domain
 
-    real = domain._release_step
+    real = domain._entries
 
-    def as_geos_erred(*args: Any) -> Any:  # the release's whole polygon taken as released
-        remaining, step = real(*args)
-        return remaining, (*step[:5], args[1], *step[6:])
+    def as_geos_erred(steps: Any) -> Any:
+        entries = real(steps)
+        return [
+            replace(e, delta_m2=-_m2(box(102.205, 19.6, 102.215, 19.61)))
+            if e.on == dt.date(2023, 1, 1)  # R3's
+            else e
+            for e in entries
+        ]
 
-    monkeypatch.setattr(domain, "_release_step", as_geos_erred)
+    monkeypatch.setattr(domain, "_entries", as_geos_erred)
     record(session)
     record_releases(  # partly outside H2: applied alone (``_release_step``)
         session,

@@ -143,17 +143,21 @@ def test_ledgers_computed_again_after_finalising_are_corrections(
     """`ims db recompute` (run by an upgrade) moves figures without a record: a finalised
     report's history had shown its totals moved and no correction to say why. The hazards
     whose ledgers came out as stored are not listed (--all computes every one again)."""
+    from dataclasses import replace
+
     from ims.domain import ledger as domain
 
-    real = domain._release_step
-
-    def as_geos_erred(*args: Any) -> Any:  # the release's whole polygon taken as released
-        remaining, step = real(*args)
-        return remaining, (*step[:5], args[1], *step[6:])
-
-    monkeypatch.setattr(domain, "_release_step", as_geos_erred)
-    record_hazards(session, [hazard("H2", box(102.3, 19.6, 102.31, 19.61))])
+    real = domain._entries
     astride = box(102.115, 19.6, 102.125, 19.61)  # half of it outside H1
+
+    def as_geos_erred(steps: Any) -> Any:  # the release's whole polygon taken as released
+        return [
+            replace(e, delta_m2=-geod_box(*astride.bounds)) if e.on == dt.date(2022, 6, 1) else e
+            for e in real(steps)
+        ]
+
+    monkeypatch.setattr(domain, "_entries", as_geos_erred)
+    record_hazards(session, [hazard("H2", box(102.3, 19.6, 102.31, 19.61))])
     record_releases(session, [release("R-AST", "H1", CLR, dt.date(2022, 6, 1), astride)])
     finalise(session)
     monkeypatch.undo()  # the code as it is now
