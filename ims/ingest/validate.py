@@ -59,6 +59,7 @@ GEOD = Geod(ellps="WGS84")
 SLIVER_COMPACTNESS = 0.01  # 4πA/P²: 1 for a circle, ~0.01 for a 1:300 strip
 LONG_EDGE_M = 20_000.0  # a hazard edge longer than this is most likely a typo'd vertex
 OUTSIDE_SHARE_WARNING = 0.01
+OUTSIDE_SHARE_ERROR = 0.5  # more than half of a feature outside the country: an error
 RELEASE_OUTSIDE_WARNING = 0.5
 # A release whose part outside its hazard is at least this share and this area is told so
 # too: the part is not counted, and design §2.2 promises a finding (only more than half
@@ -635,6 +636,24 @@ def _country_check(poly: MultiPolygon, country: BaseGeometry, out: _Collector) -
                 "the polygon lies entirely outside the national boundary",
                 "geometry",
             )
+    elif 1.0 - inside > OUTSIDE_SHARE_ERROR:
+        # a hazard or a release is the country's: most of one outside it is a vertex out
+        # of place, as a GPS without a fix writes 0,0 (a form's shape with one such vertex
+        # had been warned of and, approved, added 440 km² across five provinces: helper-132)
+        xy = shapely.get_coordinates(poly)
+        nought = bool(((xy[:, 0] == 0.0) & (xy[:, 1] == 0.0)).any())
+        out.add(
+            "outside_country",
+            ERROR,
+            f"{100 * (1 - inside):.0f}% of the polygon lies outside the national boundary: "
+            + (
+                "a vertex lies at latitude 0, longitude 0, as a GPS writes a point it had no "
+                "fix for"
+                if nought
+                else "is a vertex mistyped?"
+            ),
+            "geometry",
+        )
     elif 1.0 - inside > OUTSIDE_SHARE_WARNING:
         out.add(
             "partly_outside_country",

@@ -85,6 +85,33 @@ def test_geometry_problems_each_have_their_code() -> None:
     assert found[6] == "sliver"
 
 
+def test_a_polygon_mostly_outside_the_country_is_an_error_and_a_vertex_at_nought_is_named() -> None:
+    """helper-132: a form's shape with one vertex at 0,0 (a GPS without a fix) was only
+    warned of (a far vertex, 96 % outside the country) and, approved, would have recorded
+    440 km² across five provinces. More than half a polygon outside is an error; a
+    little of one outside (a hazard at the border) stays a warning."""
+    on_border = 107.7  # COUNTRY's east edge
+    frame = hazards(
+        [{"hazard_id": f"H{i}"} for i in range(4)],
+        [
+            Polygon([(103.115, 19.32), (103.1156, 19.32), (0.0, 0.0), (103.115, 19.3206)]),
+            box(on_border - 0.004, 19.6, on_border + 0.006, 19.61),  # 60 % outside
+            box(on_border - 0.007, 19.7, on_border + 0.003, 19.71),  # 30 % outside
+            box(on_border - 0.0101, 19.8, on_border + 0.0001, 19.81),  # 1 % outside
+        ],
+    )
+    found = {(f.row, f.code): f for f in validate_hazards(frame, ctx()).findings}
+    nought = found[(1, "outside_country")]
+    assert nought.severity is Severity.ERROR and nought.field == "geometry"
+    assert "lies at latitude 0, longitude 0" in nought.message
+    assert (1, "far_vertex") in found  # as before
+    mostly = found[(2, "outside_country")]
+    assert mostly.severity is Severity.ERROR
+    assert mostly.message.startswith("60% of the polygon lies outside the national boundary")
+    assert found[(3, "partly_outside_country")].severity is Severity.WARNING
+    assert not [k for k in found if k[0] == 4]
+
+
 def test_swapped_axes_are_detected() -> None:
     # A country spanning 19-20°E, 14-16°N; the feature was written as (lat, lon).
     country = box(19.0, 14.0, 20.0, 16.0)
