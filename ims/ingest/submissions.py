@@ -715,11 +715,13 @@ def validate(
             frame[name] = [cell_text(v) if isinstance(v, float) else v for v in frame[name]]
     before = recorded_before(session, kind, frame, organisation or uploader)
     resent = before.unchanged
-    passed = set(resent) | set(left_out)
+    twins = {i: first for i, first in identical_twins(frame).items() if i not in resent}
+    passed = set(resent) | set(left_out) | set(twins)
     keep = [i for i in range(len(frame)) if i not in passed]
     key = "release_id" if kind == UploadKind.RELEASES else "hazard_id"
     markers = {i: _sent_before(frame, i, key, sid) for i, (sid, _) in resent.items()}
     markers |= {i: _left_out(frame, i, key) for i in left_out if i not in resent}
+    markers |= {i: {**_left_out(frame, i, key), TWIN_OF: first + 1} for i, first in twins.items()}
     told = [
         FindingData(
             "sent_before_unchanged",
@@ -730,6 +732,18 @@ def validate(
             reference=markers[i].get(key),
         )
         for i, (sid, record_id) in sorted(resent.items())
+    ]
+    told += [
+        FindingData(
+            "repeated_form_record",
+            Severity.WARNING,
+            f"form record {frame[field_maps.ATTRIBUTES].iloc[i][RECORD_ID]} is in the file "
+            f"twice, the same in both (feature {first + 1} and this one), as a platform exports a "
+            "record it received twice: it is recorded once, from the first",
+            row=i + 1,
+            reference=markers[i].get(key),
+        )
+        for i, first in sorted(twins.items())
     ]
     if passed and not keep and not resent:
         return ValidationResult(
@@ -774,11 +788,18 @@ def validate(
     )
     check = validate_hazards if kind == UploadKind.HAZARDS else validate_releases
     result = check(subset, ctx, dropped_z=dropped_z)
+    # what was said of records sent before: of a row checked, in the rows checked (mapped
+    # back to the file's below); of a row passed by, as it is (a row the review left out
+    # as repeating the revision in force may still differ from its form record as first
+    # recorded: looked up among the rows checked, its approval had failed, helper-132)
+    checked_at = {row: k for k, row in enumerate(keep)}
     said_before = before.renamed + before.changed
-    if said_before:  # in the rows checked (mapped back to the file's below)
-        result.findings[:0] = [
-            dataclasses.replace(f, row=keep.index((f.row or 1) - 1) + 1) for f in said_before
-        ]
+    result.findings[:0] = [
+        dataclasses.replace(f, row=checked_at[(f.row or 1) - 1] + 1)
+        for f in said_before
+        if (f.row or 1) - 1 in checked_at
+    ]
+    told += [f for f in said_before if (f.row or 1) - 1 not in checked_at]
     if not passed:
         return result
     # back to the file's own rows, the records sent before among them
@@ -805,6 +826,7 @@ def validate(
 
 
 SENT_BEFORE = "sent_before"  # a staged record's stored values: recorded already, unchanged
+TWIN_OF = "twin_of"  # ... and left out as the same form record as this feature (numbered)
 
 # The form records approved submissions recorded, with the reference, values and polygon
 # each sent: not a feature left out of an approval in part (it was not recorded), nor one
@@ -832,7 +854,7 @@ _RECORDED_FORM_RECORDS = text(
     "   AND COALESCE(o.attributes->>'split_from', o.reference) = sf.reference)"
     " AND NOT EXISTS (SELECT 1 FROM hazard h JOIN hazard_withdrawal w ON w.hazard_id = h.id"
     "   WHERE s.kind = 'hazards' AND h.reference = sf.reference)"
-    " ORDER BY rec, s.id"
+    " ORDER BY rec, s.id DESC"  # as last recorded: a record corrected since is as corrected
 )
 
 
@@ -849,7 +871,8 @@ class SentBefore:
 
 
 def recorded_before(session: Session, kind: str, frame: Any, within: str | None) -> SentBefore:
-    """The rows of ``frame`` holding a form record an approved submission recorded: with
+    """The rows of ``frame`` holding a form record an approved submission recorded (the
+    latest that did: a record corrected since is compared as corrected): with
     the same values and polygon (values compared as they are staged, the mapped fields and
     the file's own attributes; polygons as shapes, whatever the vertex order), or under
     another reference, which would record the same ground and items twice (a reference
@@ -926,6 +949,36 @@ def recorded_before(session: Session, kind: str, frame: Any, within: str | None)
             )
         )
     return found
+
+
+def identical_twins(frame: Any) -> dict[int, int]:
+    """The rows (from 0) holding a form record an earlier row of the file holds too, with
+    the same values and polygon, each with that earlier row: a platform's export of a
+    record it received twice (KoboToolbox keeps such duplicates, helper-132). One that
+    differs is not a twin: it is checked, and its reference is then given twice."""
+    attributes = frame.get(field_maps.ATTRIBUTES)
+    if attributes is None:
+        return {}
+    seen: dict[str, list[int]] = {}
+    for i, a in enumerate(attributes):
+        if isinstance(a, dict) and a.get(RECORD_ID):
+            seen.setdefault(str(a[RECORD_ID]), []).append(i)
+    columns = [c for c in frame.columns if c != frame.geometry.name]
+    twins: dict[int, int] = {}
+    for rows in seen.values():
+        if len(rows) < 2:
+            continue
+        first = rows[0]
+        values = {c: jsonable(frame[c].iloc[first]) for c in columns}
+        shape = frame.geometry.iloc[first]
+        for i in rows[1:]:
+            geom = frame.geometry.iloc[i]
+            same_shape = (shape is None and geom is None) or (
+                shape is not None and geom is not None and shapely.equals(shape, geom)
+            )
+            if same_shape and {c: jsonable(frame[c].iloc[i]) for c in columns} == values:
+                twins[i] = first
+    return twins
 
 
 def date_orders(attributes: Any, stated: str | None) -> dict[str, str]:

@@ -489,3 +489,81 @@ def test_a_record_withdrawn_since_is_not_said_to_be_recorded_already(
     assert "release GR-1 was recorded and then withdrawn" in again.output, again.output
     # and the warning on its record sent before asks for no revision, which a release has not
     assert "a release is not revised" in again.output and "meant to revise" not in again.output
+
+
+def test_the_export_after_a_correction_records_what_is_new_and_passes_the_correction_by(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    """helper-132: a record corrected by a later export (a revision, with 'revised') came
+    back in the next week's export as corrected. It was compared with its first recording,
+    said to be changed, and its approval then failed with a server error (and `ims
+    submissions approve` with a traceback) once anything else was approved after it was
+    staged. It is compared with its latest recording now: recorded already, unchanged."""
+    a, b = ring(103.80, 19.74, 0.004, 0.004), ring(103.82, 19.74, 0.004, 0.004)
+
+    def export(name: str, rows: list[tuple[str, str, str, list[tuple[float, float]], str]]) -> Path:
+        lines = ["g/hazard_id;g/status;g/recorded;g/revised;g/boundary;_uuid"]
+        lines += [
+            f'{ref};{status};2024-05-01;{revised};"{geoshape(points)}";{uuid}'
+            for ref, status, revised, points, uuid in rows
+        ]
+        (tmp_path / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return tmp_path / name
+
+    week1 = [("K-1", "SHA", "", a, "uuid-k1")]
+    assert (
+        run(ims, "import", export("w1.csv", week1), "--kind", "hazards", "--approve").exit_code == 0
+    )
+    week2 = [("K-1", "CHA", "2024-06-01", a, "uuid-k1")]  # the same record, corrected
+    done = run(ims, "import", export("w2.csv", week2), "--kind", "hazards", "--approve")
+    assert done.exit_code == 0, done.output
+    week3 = [*week2, ("K-2", "SHA", "", b, "uuid-k2")]
+    staged = run(ims, "import", export("w3.csv", week3), "--kind", "hazards")
+    assert staged.exit_code == 0, staged.output
+    assert "form record uuid-k1 is recorded already, unchanged, by submission 2" in staged.output
+    assert "changed_since_recorded" not in staged.output and "comes back" not in staged.output
+    with committed_engine.connect() as conn:
+        pending = conn.execute(text("SELECT max(id) FROM submission")).scalar_one()
+    other = [("K-9", "SHA", "", ring(103.84, 19.74, 0.004, 0.004), "uuid-k9")]
+    assert (
+        run(ims, "import", export("o.csv", other), "--kind", "hazards", "--approve").exit_code == 0
+    )
+    approved = run(ims, "submissions", "approve", pending)
+    assert approved.exit_code == 0, approved.output
+    with committed_engine.connect() as conn:
+        revisions = conn.execute(
+            text(
+                "SELECT h.reference, count(*) FROM hazard_revision r JOIN hazard h "
+                "ON h.id = r.hazard_id GROUP BY h.reference ORDER BY 1"
+            )
+        ).all()
+    assert [tuple(r) for r in revisions] == [("K-1", 2), ("K-2", 1), ("K-9", 1)]
+
+
+def test_a_record_exported_twice_the_same_is_recorded_once_and_one_that_differs_is_not(
+    ims: CliRunner, committed_engine: Engine, tmp_path: Path
+) -> None:
+    """helper-132: KoboToolbox exports a record it received twice as two rows with one
+    _uuid. Two `duplicate_reference` errors had blocked the file, and approving in part
+    would have left the hazard out altogether. The same twice is recorded once, with a
+    warning; a record given twice with different values is still an error."""
+    a, b = ring(103.90, 19.74, 0.004, 0.004), ring(103.92, 19.74, 0.004, 0.004)
+    rows = [
+        ("T-1", "SHA", a, "uuid-t1"),
+        ("T-2", "SHA", b, "uuid-t2"),
+        ("T-1", "SHA", a, "uuid-t1"),
+    ]
+    done = run(
+        ims, "import", _export(tmp_path / "twice.csv", rows), "--kind", "hazards", "--approve"
+    )
+    assert done.exit_code == 0, done.output
+    assert (
+        "form record uuid-t1 is in the file twice, the same in both (feature 1 and this one)"
+        in done.output
+    ), done.output
+    assert "duplicate_reference" not in done.output
+    assert sorted(areas(committed_engine)) == ["T-1", "T-2"]
+    c = ring(103.94, 19.74, 0.004, 0.004)
+    differ = [("T-3", "SHA", c, "uuid-t3"), ("T-3", "CHA", c, "uuid-t3")]
+    told = run(ims, "import", _export(tmp_path / "differ.csv", differ), "--kind", "hazards")
+    assert told.exit_code == 1 and "duplicate_reference" in told.output, told.output
