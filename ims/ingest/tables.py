@@ -1166,6 +1166,11 @@ def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str |
     )
     # ODK Central puts its own columns after KEY (Status, ReviewState, …): all of them go.
     central = "key" in lower and "submissiondate" in lower
+    if central:
+        # Central keeps a submission's first instance id, its KEY, through its edits; an
+        # edit's meta-instanceID is new, and the edited record had been told to be another
+        # recorded under the same reference (helper-132)
+        record_column = columns[lower.index("key")]
     after_key = lower.index("key") if central else len(columns)
     renamed: dict[str, str] = {}
     taken: set[str] = set()
@@ -1186,6 +1191,14 @@ def _columns(frame: pd.DataFrame) -> tuple[dict[str, str], list[str], list[str |
     for i, column in enumerate(columns):
         short = _short(column)
         parts = [part.strip().lower() for part in re.split(r"/|:(?!\s)", column)]
+        if form and short == column.strip() and len(parts) > 1:
+            # a platform's export with labels writes a group's label, spaces and all
+            # ("Hazard details/Hazard reference", KoboToolbox): taken off where what
+            # remains is a name or a question's label ims knows (it had been read as no
+            # field at all, helper-132); "Area m2/ha" stays whole
+            last = re.split(r"/|:(?!\s)", column)[-1].strip()
+            if last.lower() in _KNOWN or _label_key(last) in _FORM_LABELS:
+                short = last
         unknown = short.lower() not in _KNOWN
         if (
             not form
@@ -1468,6 +1481,16 @@ def _coordinate(text: str, axis: str, row: int, column: str, problems: list[str]
     return value
 
 
+def _longitude_first(first: str, second: str) -> bool:
+    """Whether a form's point reads as longitude then latitude: no latitude first, one
+    second."""
+    try:
+        y, x = float(first), float(second)
+    except ValueError:
+        return False
+    return 90 < abs(y) <= 180 and abs(x) <= 90
+
+
 def _geo_string(value: Any, row: int, column: str, problems: list[str]) -> BaseGeometry | None:
     """``lat lon alt acc;…`` as a point, a line or (closed) a polygon."""
     if blank(value):
@@ -1481,6 +1504,14 @@ def _geo_string(value: Any, row: int, column: str, problems: list[str]) -> BaseG
             problems.append(
                 f"feature {row + 1}, field {column!r}: {part.strip()!r} is not "
                 "'latitude longitude [altitude accuracy]'"
+            )
+            return None
+        if _longitude_first(numbers[0], numbers[1]):
+            # "latitude 103.119 is outside ±90°" had not said what was wrong (helper-132)
+            problems.append(
+                f"feature {row + 1}, field {column!r}: {part.strip()!r} gives the longitude "
+                "first: a form's point is latitude then longitude "
+                f"('{numbers[1]} {numbers[0]}{''.join(' ' + n for n in numbers[2:])}')"
             )
             return None
         lat = _coordinate(numbers[0], "latitude", row, column, problems)

@@ -924,6 +924,19 @@ def _not_polygon(geom: BaseGeometry) -> str:
             "longitude)"
         )
     if geom.geom_type in ("LineString", "MultiLineString"):
+        # a closed outline of two points had been told to end where it starts, which it
+        # did: the field team was sent the wrong way (helper-132)
+        distinct = len({tuple(xy) for xy in shapely.get_coordinates(geom).tolist()})
+        if distinct < 3:
+            return (
+                f"{said}: an outline needs at least three distinct points, and this one has "
+                f"{distinct}"
+            )
+        if all(line.is_closed for line in getattr(geom, "geoms", [geom])):
+            return (
+                f"{said}: it ends where it starts, but as a line, which has no area (a form's "
+                "geotrace question, not a geoshape; in a GIS, draw it as a polygon)"
+            )
         return (
             f"{said}: an outline must end where it starts (a form's geoshape question, not a "
             "geotrace; in a GIS, draw it as a polygon)"

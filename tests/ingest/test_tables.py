@@ -138,6 +138,22 @@ def test_an_odk_central_export_drops_its_columns_after_key(tmp_path: Path) -> No
     assert "Status" not in frame.columns and "KEY" not in frame.columns
 
 
+def test_an_odk_central_edit_keeps_its_submissions_key_as_its_record(tmp_path: Path) -> None:
+    """helper-132: an edited submission in ODK Central has a new meta-instanceID and keeps
+    its KEY (the instance id it was first sent with): read by its meta-instanceID, the
+    edited record had been another record naming a reference already recorded."""
+    path = write(
+        tmp_path,
+        "odk.csv",
+        "SubmissionDate,report-hazard_id,report-status,report-route,meta-instanceID,KEY,"
+        "SubmitterID,SubmitterName,AttachmentsPresent,AttachmentsExpected,Status,ReviewState,"
+        "DeviceID,Edits,FormVersion\n"
+        "2024-01-01,H-2,CHA,19.1 103.1 0 0;19.2 103.2 0 0,uuid:e2,uuid:9f,5,Ann,0,0,,edited,"
+        "d1,1,1\n",
+    )
+    assert read_table(path).frame.loc[0, RECORD_ID] == "9f"
+
+
 @pytest.mark.parametrize(
     ("header", "row"),
     [
@@ -217,6 +233,12 @@ def test_wkt_with_z_or_m_values_is_read_in_two_dimensions_with_a_note(tmp_path: 
         ("id,lat,lon\n1,19.5,\n", "feature 1, field 'lon': the coordinate is missing"),
         ('id,wkt\n1,"POLYGON ((1 2, 3"\n', "feature 1, field 'wkt': not a WKT geometry"),
         ("id,boundary\n1,19.5 abc;19.6 103\n", "feature 1, field 'boundary'"),
+        # helper-132: "latitude 103.119 is outside ±90°" had not said the two were swapped
+        (
+            "id,boundary\n1,103.119 19.32 0 0;103.12 19.32 0 0;103.12 19.33 0 0\n",
+            "feature 1, field 'boundary': '103.119 19.32 0 0' gives the longitude first: a "
+            "form's point is latitude then longitude ('19.32 103.119 0 0')",
+        ),
         # shapely reads no curves: a 500 before (found by an attack on our own instance)
         (
             'id,wkt\n1,"CURVEPOLYGON(CIRCULARSTRING(103 19, 103.1 19.1, 103.2 19, 103 19))"\n',
@@ -421,9 +443,10 @@ def test_a_gis_layer_keeps_columns_a_form_export_would_lose(tmp_path: Path) -> N
     assert {"hazard_id", "start", "objectid", "_id"} <= set(read.frame.columns)
 
 
-def _labels_export(tmp_path: Path, kind: str, cells: dict[str, str]) -> Path:
+def _labels_export(tmp_path: Path, kind: str, cells: dict[str, str], group: str = "") -> Path:
     """A one-record export of ims's own form ``kind`` "with labels", as KoboToolbox writes
-    it: each question's column named by its label, each choice by its label."""
+    it: each question's column named by its label (after ``group``'s label and a slash,
+    where the questions are in one), each choice by its label."""
     book = xlsform(kind, [("BLU-26", "bomblet")], ["MAG"])
     survey = list(book["survey"].iter_rows(min_row=2, values_only=True))
     choices = {
@@ -433,7 +456,8 @@ def _labels_export(tmp_path: Path, kind: str, cells: dict[str, str]) -> Path:
     for kind_of, name, label, *_ in survey:
         if name not in cells:
             continue
-        header.append(label or name)  # a calculation has no label: its name is the column
+        # a calculation has no label: its name is the column
+        header.append(f"{group}/{label or name}" if group else label or name)
         listed = str(kind_of).removeprefix("select_one ")
         row.append(choices.get((listed, cells[name]), cells[name]))
     header += ["_id", "_uuid"]
@@ -490,6 +514,23 @@ def test_an_export_with_the_forms_labels_is_read_as_the_forms_questions_and_code
     assert any("Hazard reference as hazard_id" in note for note in table.notes)
     (geom,) = frame.geometry
     assert geom.equals(Polygon([(103.10, 19.40), (103.11, 19.40), (103.11, 19.41)]))
+
+
+def test_a_labels_export_with_a_groups_label_is_read_as_the_forms_questions(
+    tmp_path: Path,
+) -> None:
+    """helper-132: KoboToolbox's labels export writes a group's label before each of its
+    questions' ("Hazard details/Hazard reference"): a group's name has no spaces, so the
+    prefix had been kept, no field was found and the file was refused. In a platform's
+    export the prefix is taken off where a name or label ims knows remains."""
+    cells = {"hazard_id": "H-77", "status": "CHA", "recorded": "2024-05-01"}
+    path = _labels_export(tmp_path, "hazards", {**cells, "boundary": GEOSHAPE}, "Hazard details")
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    assert '"Hazard details/Hazard reference"' in header
+    frame = read_table(path).frame
+    named = {str(c).casefold(): c for c in frame.columns}
+    assert set(named) == {*cells, RECORD_ID, "geometry"}
+    assert {name: frame.loc[0, named[name]] for name in cells} == cells
 
 
 def test_a_column_named_as_a_label_leaves_the_fields_own_column_alone(tmp_path: Path) -> None:

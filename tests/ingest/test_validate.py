@@ -112,6 +112,30 @@ def test_a_polygon_mostly_outside_the_country_is_an_error_and_a_vertex_at_nought
     assert not [k for k in found if k[0] == 4]
 
 
+@pytest.mark.parametrize(
+    ("line", "told"),
+    [
+        (
+            LineString([(102.1, 19.6), (102.2, 19.6), (102.1, 19.6)]),
+            "an outline needs at least three distinct points, and this one has 2",
+        ),
+        (
+            LineString([(102.1, 19.6), (102.2, 19.6), (102.2, 19.7), (102.1, 19.6)]),
+            "it ends where it starts, but as a line, which has no area",
+        ),
+        (
+            LineString([(102.1, 19.6), (102.2, 19.6), (102.2, 19.7)]),
+            "an outline must end where it starts",
+        ),
+    ],
+)
+def test_a_line_is_told_what_would_make_it_an_area(line: LineString, told: str) -> None:
+    """helper-132: a form's shape of two points, closed, was told "an outline must end
+    where it starts", which it did."""
+    (finding,) = validate_hazards(hazards([{"hazard_id": "H1"}], [line]), ctx()).findings
+    assert finding.code == "not_polygon" and told in finding.message
+
+
 def test_swapped_axes_are_detected() -> None:
     # A country spanning 19-20°E, 14-16°N; the feature was written as (lat, lon).
     country = box(19.0, 14.0, 20.0, 16.0)
