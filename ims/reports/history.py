@@ -232,17 +232,22 @@ def corrections(
         "  CASE WHEN r.seq = (SELECT min(f.seq) FROM hazard_revision f"
         "   WHERE f.hazard_id = r.hazard_id) THEN 'hazard recorded' ELSE 'hazard revision' END"
         "  AS what, h.reference AS hazard, NULL AS release,"
-        "  r.status AS detail, r.effective AS on, r.recorded_at, r.recorded_by, r.submission_id"
+        "  r.status AS detail, r.effective AS on, r.recorded_at, r.recorded_by, r.submission_id,"
+        "  p.status AS status_before, p.map_area_m2 AS m2_before, r.map_area_m2 AS m2"
         " FROM hazard_revision r JOIN hazard h ON h.id = r.hazard_id"
+        " LEFT JOIN LATERAL (SELECT q.status, q.map_area_m2 FROM hazard_revision q"
+        "  WHERE q.hazard_id = r.hazard_id AND (q.effective, q.seq) < (r.effective, r.seq)"
+        "  ORDER BY q.effective DESC, q.seq DESC LIMIT 1) p ON true"
         " WHERE r.seq > :stamp AND r.effective <= :as_of AND h.contam = :contam"
         " UNION ALL"
         " SELECT x.seq, 'release', h.reference, x.reference, x.method, x.released,"
-        "  x.recorded_at, x.recorded_by, x.submission_id"
+        "  x.recorded_at, x.recorded_by, x.submission_id, NULL, NULL,"
+        "  (SELECT sum(-e.delta_m2) FROM ledger_entry e WHERE e.release_id = x.id)"
         " FROM release x JOIN hazard h ON h.id = x.hazard_id"
         " WHERE x.seq > :stamp AND x.released <= :as_of AND h.contam = :contam"
         " UNION ALL"
         " SELECT w.seq, 'release withdrawn', h.reference, x.reference, w.reason, x.released,"
-        "  w.withdrawn_at, w.withdrawn_by, NULL"  # a reviewer's own act: nobody sent it
+        "  w.withdrawn_at, w.withdrawn_by, NULL, NULL, NULL, NULL"  # a reviewer's own act
         " FROM release_withdrawal w JOIN release x ON x.id = w.release_id"
         " JOIN hazard h ON h.id = x.hazard_id"
         " WHERE w.seq > :stamp AND x.released <= :as_of AND h.contam = :contam"
@@ -250,7 +255,7 @@ def corrections(
         " UNION ALL"
         " SELECT w.seq, 'hazard withdrawn', h.reference, NULL, w.reason,"
         "  (SELECT min(f.effective) FROM hazard_revision f WHERE f.hazard_id = h.id),"
-        "  w.withdrawn_at, w.withdrawn_by, NULL"
+        "  w.withdrawn_at, w.withdrawn_by, NULL, NULL, NULL, NULL"
         " FROM hazard_withdrawal w JOIN hazard h ON h.id = w.hazard_id"
         " WHERE w.seq > :stamp AND h.contam = :contam AND EXISTS (SELECT 1 FROM"
         "  hazard_revision f WHERE f.hazard_id = h.id AND f.effective <= :as_of)"
@@ -259,14 +264,15 @@ def corrections(
         # withdrawn: Form 1(i) of its own year only
         " UNION ALL"
         " SELECT o.seq, 'released outside hazards', NULL, o.reference, o.method, o.released,"
-        "  o.recorded_at, o.recorded_by, o.submission_id FROM outside_release o"
+        "  o.recorded_at, o.recorded_by, o.submission_id, NULL, NULL, NULL"
+        " FROM outside_release o"
         " WHERE o.seq > :stamp AND (:by_number OR o.recorded_at >= CAST(:since AS timestamptz))"
         "  AND o.released <= :as_of"
         "  AND o.contam = :contam"
         f"  AND {_IN_THE_YEAR}"
         " UNION ALL"
         " SELECT w.seq, 'outside release withdrawn', NULL, o.reference, w.reason, o.released,"
-        "  w.withdrawn_at, w.withdrawn_by, NULL"
+        "  w.withdrawn_at, w.withdrawn_by, NULL, NULL, NULL, NULL"
         " FROM outside_release_withdrawal w JOIN outside_release o"
         "  ON o.id = w.outside_release_id"
         f" WHERE w.seq > :stamp AND o.released <= :as_of AND o.contam = :contam AND {_IN_THE_YEAR}"
@@ -276,7 +282,7 @@ def corrections(
         # (decision 0027); listed after the records, a hazard a row
         " UNION ALL"
         f" SELECT NULL, '{RECOMPUTED}', h.reference, NULL, 'from its records (ims db recompute)',"
-        "  CAST(e.at AS date), e.at, e.actor, NULL"
+        "  CAST(e.at AS date), e.at, e.actor, NULL, NULL, NULL, NULL"
         " FROM audit_event e"
         " CROSS JOIN LATERAL jsonb_array_elements_text(e.after -> 'changed') AS r(reference)"
         " JOIN hazard h ON h.reference = r.reference"
@@ -302,7 +308,7 @@ def corrections(
             "what": row.what,
             "hazard": row.hazard,
             "release": row.release,
-            "detail": row.detail,
+            "detail": _detail(row),
             "on": row.on.isoformat(),
             "recorded_at": row.recorded_at.isoformat(timespec="seconds"),
             "recorded_by": row.recorded_by,
@@ -630,6 +636,29 @@ CORRECTION_COLUMNS = (
     "Reviewer",  # who approved it, or withdrew it
     "Submission",
 )
+
+
+def _detail(row: Any) -> str | None:
+    """What a correction changed, as its row in the list says it: a revision's status and
+    boundary before and after it, a release's method and the ground it counted (a boundary
+    revised had read "hazard revision … CHA" alone, and the authority could not say what
+    had moved its figures: helper-133)."""
+    if row.what == "hazard revision":
+        said = [
+            f"{row.status_before} → {row.detail}"
+            if row.status_before != row.detail
+            else f"{row.detail}, status unchanged"
+        ]
+        if row.m2_before is not None and row.m2 is not None and abs(row.m2 - row.m2_before) >= 0.5:
+            said.append(f"boundary {row.m2_before:,.0f} → {row.m2:,.0f} m²")
+        else:
+            said.append("boundary unchanged")
+        return "; ".join(said)
+    if row.what == "hazard recorded" and row.m2 is not None:
+        return f"{row.detail}, {row.m2:,.0f} m²"
+    if row.what == "release" and row.m2 is not None:
+        return f"{row.detail}, {row.m2:,.0f} m² counted"
+    return row.detail  # type: ignore[no-any-return]
 
 
 def correction_rows(history: dict[str, Any] | None) -> list[list[Any]]:

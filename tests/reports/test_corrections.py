@@ -199,8 +199,26 @@ def test_a_reclassification_dated_inside_the_year_is_a_correction(
     history = produce(session)["history"]
     assert history["corrections_count"] == 1
     assert history["corrections"][0]["what"] == "hazard revision"
-    assert history["corrections"][0]["detail"] == "CHA"
+    assert history["corrections"][0]["detail"] == "SHA → CHA; boundary unchanged"
     assert history["change_m2"]["remaining_m2"] == 0.0  # same ground, another class
+
+
+def test_each_correction_says_what_it_changed(session: Session, recorded: None) -> None:
+    """helper-133: a boundary revised and a status changed both read "hazard revision …
+    CHA": the authority could not say what had moved its figures. A revision says its
+    status and its boundary's area before and after, a release the ground it counted
+    (areas by pyproj, not by ims)."""
+    finalise(session)
+    x0, y0, x1, y1 = HAZARD_BOX
+    smaller = (x0, y0, (x0 + x1) / 2, y1)
+    revise_hazards(session, [HazardChange("H1", dt.date(2022, 3, 1), geometry=box(*smaller))])
+    record_releases(session, [release("R-LATE", "H1", CLR, dt.date(2022, 11, 30), box(*LATE_BOX))])
+    listed = {c["what"]: c["detail"] for c in produce(session)["history"]["corrections"]}
+    assert listed["hazard revision"] == (
+        f"SHA, status unchanged; boundary {geod_box(*HAZARD_BOX):,.0f} → "
+        f"{geod_box(*smaller):,.0f} m²"
+    )
+    assert listed["release"] == f"cleared, {geod_box(*LATE_BOX):,.0f} m² counted"
 
 
 def test_the_districts_are_finalised_with_the_provinces_and_each_kind_on_its_own(
