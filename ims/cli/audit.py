@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
-from ims.cli.common import command, database_up, err, out, progress_bar
+from ims.cli.common import command, database_up, db_session, err, out, progress_bar
 from ims.errors import InvalidRequest
 
 audit_app = typer.Typer(help="The audit trail and its seals.", no_args_is_help=True)
@@ -74,3 +78,89 @@ def audit_verify(
             highlight=False,
         )
     out.print("no tampering found", highlight=False)
+
+
+# what a row shows of an event's values before and after it: the rest is in --json
+_SHOWN = 160
+
+
+@command(audit_app, "list")
+def audit_list(
+    action: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only this action (submission.approved), or every one about it (submission); "
+            "may be given more than once."
+        ),
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Only what this account did.")] = None,
+    before: Annotated[
+        int | None, typer.Option(help="Only events numbered below this (the next page).", min=1)
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many, newest first.", min=1, max=10_000)] = 50,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="As JSON lines: each event whole, newest first.")
+    ] = False,
+) -> None:
+    """Who did what and when: the audit trail's latest events, newest first.
+
+    The same events as the admin pages' audit view and GET /api/v1/audit, for a
+    server reached by its terminal only.
+    """
+    from ims.db.audit import recent_events
+
+    with db_session() as session:
+        events = recent_events(
+            session, limit=limit, before_id=before, actions=action or (), actor=actor
+        )
+    if as_json:
+        for e in events:
+            out.print(
+                json.dumps(
+                    {
+                        "id": e.id,
+                        "at": e.at.isoformat(),
+                        "actor": e.actor,
+                        "action": e.action,
+                        "object_type": e.object_type,
+                        "object_id": e.object_id,
+                        "submission_id": e.submission_id,
+                        "before": e.before,
+                        "after": e.after,
+                    },
+                    ensure_ascii=False,
+                    default=str,
+                ),
+                highlight=False,
+                soft_wrap=True,
+            )
+        return
+    if not events:
+        out.print("no audit event matches", highlight=False)
+        return
+    table = Table(title="Audit trail, newest first", title_justify="left")
+    for column in ("ID", "At (UTC)", "Who", "Action", "About", "Values"):
+        table.add_column(column, justify="right" if column == "ID" else "left")
+    for e in events:
+        table.add_row(
+            str(e.id),
+            e.at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            escape(e.actor),
+            escape(e.action),
+            escape(f"{e.object_type} {e.object_id}"),
+            escape(_values(e.before, e.after)),
+        )
+    out.print(table)
+    if len(events) == limit:
+        out.print(f"older events: --before {events[-1].id}", highlight=False)
+
+
+def _values(before: Any, after: Any) -> str:
+    """An event's values on one line, cut to ``_SHOWN`` characters."""
+    said = []
+    if before:
+        said.append("before " + json.dumps(before, ensure_ascii=False, default=str))
+    if after:
+        said.append(json.dumps(after, ensure_ascii=False, default=str))
+    text = "; ".join(said)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"

@@ -4,6 +4,7 @@ never makes an organisation of a typo."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -289,3 +290,26 @@ def test_a_submission_approved_in_part_is_listed_as_such(ims: CliRunner, tmp_pat
     sid = int(done.output.split("submission ", 1)[1].split(":")[0].split()[0])
     listed = " ".join(run(ims, "submissions", "list").output.split())
     assert f"│ {sid} │ hazards │ approved in part │" in listed, listed
+
+
+def test_the_audit_trail_is_read_from_the_command_line(ims: CliRunner, tmp_path: Path) -> None:
+    """helper-133: `ims audit` only verified the seals; who did what and when could be
+    read on the admin pages and the API alone, not on a server reached by its terminal."""
+    staged = run(ims, "import", hazards(tmp_path, "a"), "--kind", "hazards", "--org", "NPA")
+    number = submission_id(staged)
+    rejected = run(ims, "submissions", "reject", number, "--reason", "a test of the trail")
+    assert rejected.exit_code == 0, rejected.output
+    listed = run(ims, "audit", "list", "--action", "submission", "--limit", "1")
+    assert listed.exit_code == 0, listed.output
+    assert "submission.rejected" in listed.output and f"submission {number}" in listed.output
+    assert "submission.uploaded" not in listed.output  # one, the latest
+    assert "older events: --before" in listed.output
+    lines = run(ims, "audit", "list", "--action", "submission", "--json").output.splitlines()
+    events = [json.loads(line) for line in lines]
+    assert [e["action"] for e in events[:2]] == ["submission.rejected", "submission.uploaded"]
+    assert events[0]["after"]["reason"] == "a test of the trail"
+    assert events[0]["id"] > events[1]["id"]
+    older = run(ims, "audit", "list", "--before", events[0]["id"], "--action", "submission")
+    assert "submission.rejected" not in older.output and "submission.uploaded" in older.output
+    none = run(ims, "audit", "list", "--actor", "nobody-at-all")
+    assert none.exit_code == 0 and "no audit event matches" in none.output
