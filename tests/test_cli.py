@@ -42,6 +42,7 @@ def external_db(engine: Engine, owner_engine: Engine, monkeypatch: pytest.Monkey
         ["db", "restore"],
         ["db", "verify"],
         ["audit"],
+        ["audit", "list"],
         ["audit", "verify"],
         ["serve"],
         ["demo"],
