@@ -96,13 +96,14 @@ def users_list() -> None:
 
 @command(users_app, "disable")
 def users_disable(username: Annotated[str, typer.Argument(help="The user to disable.")]) -> None:
-    """Stop a user signing in (sessions end, tokens stop working); nothing is deleted."""
+    """Stop a user signing in (sessions end; tokens are revoked for good, and stay revoked
+    if the user is enabled again); nothing is deleted."""
     _set_enabled(username, False)
 
 
 @command(users_app, "enable")
 def users_enable(username: Annotated[str, typer.Argument(help="The user to enable.")]) -> None:
-    """Let a disabled user sign in again."""
+    """Let a disabled user sign in again (their revoked tokens stay revoked: make new ones)."""
     _set_enabled(username, True)
 
 
