@@ -143,6 +143,18 @@ def test_releases_and_revisions_drawn_on_a_hazards_edges_verify_clean(session: S
     report = verify_database(session)
     assert report.clean, listed(report)
     assert report.hazards == 15
+    # and each entry's pieces in the provinces add up to its change (the figures of a
+    # province and the national ones are summed from the one and the other)
+    apart = session.execute(
+        text(
+            "SELECT h.reference, e.entry_no, e.delta_m2, sum(p.area_m2) FROM ledger_entry e"
+            " JOIN hazard h ON h.id = e.hazard_id JOIN ledger_piece p ON p.hazard_id ="
+            " e.hazard_id AND p.entry_no = e.entry_no AND p.level = 1"
+            " WHERE h.reference LIKE 'E%' GROUP BY 1, 2, 3"
+            " HAVING abs(e.delta_m2 - sum(p.area_m2)) > 1e-6"
+        )
+    ).all()
+    assert apart == []
 
 
 @pytest.mark.parametrize(
