@@ -22,6 +22,7 @@ from typing import Any
 
 from pyproj import CRS
 
+from ims.domain.enums import HazardStatus
 from ims.errors import InvalidUpload
 from ims.ingest import field_maps
 from ims.ingest.field_maps import jsonable
@@ -229,6 +230,34 @@ def suggest(
     return field_maps.MappingDocument(fields, constants, values, dates), origin
 
 
+def _status_by_values(
+    suggested: field_maps.MappingDocument, origin: dict[str, str], columns: list[Column]
+) -> tuple[field_maps.MappingDocument, dict[str, str]]:
+    """The hazards' status read from the column whose every value is one (SHA, CHA,
+    suspected, confirmed), where no column is named for it: an older form's
+    "hazard_type" of SHA and CHA had not been offered (helper-132), and was taken for the
+    kind of contamination by its name. A column offered for another field by a name
+    alone gives way; one the mapping remembered, or named for the field, does not."""
+    if "status" in suggested.fields or "status" in suggested.constants:
+        return suggested, origin
+    for column in columns:
+        if not column.values:
+            continue
+        try:
+            for value in column.values:
+                HazardStatus.parse(value)
+        except ValueError:
+            continue
+        held = [f for f, c in suggested.fields.items() if c == column.name]
+        if any(origin.get(f) != "synonym" for f in held):
+            continue
+        fields = {f: c for f, c in suggested.fields.items() if f not in held}
+        fields["status"] = column.name
+        origin = {f: o for f, o in origin.items() if f not in held} | {"status": "values"}
+        return dataclasses.replace(suggested, fields=fields), origin
+    return suggested, origin
+
+
 # A part of a cell of munitions as the template writes them (TYPE:QTY, parts joined by
 # ";"), stripped: matched part by part, each in time linear in its length. One pattern
 # for the whole cell backtracked in time quadratic in a cell's spaces, and a cell of a
@@ -383,6 +412,8 @@ def inspect_upload(
         mapping.mapping if fits and mapping else None,
         labelled,
     )
+    if kind == "hazards":
+        suggested, origin = _status_by_values(suggested, origin, columns)
     # what the file's own dates show, over a remembered order they contradict
     order = date_order(kind, suggested, columns)
     if order is not None and order != suggested.dates:

@@ -203,6 +203,7 @@
     register: "as ims's files name it",
     synonym: "usual name",
     label: "as ims's form asks it",
+    values: "its values",
   };
 
   function columnOf(name) {

@@ -121,6 +121,29 @@ def test_inspect_lists_columns_samples_and_suggests_from_usual_names(
     assert count(session, "submission") == before  # nothing is stored
 
 
+def test_a_column_whose_values_are_statuses_is_suggested_for_the_status(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """helper-132: an older form's "hazard_type" of SHA and CHA was not offered for the
+    status (which has no column of its name), and was taken for the contamination by its
+    name: the upload then said "status is required" of every feature."""
+    frame = gpd.GeoDataFrame(
+        {"hazard_ref": ["OLD-1", "OLD-2"], "hazard_type": ["SHA", "cha"], "notes": ["a", "b"]},
+        geometry=[box(103.2 + i / 10, 19.4, 103.205 + i / 10, 19.405) for i in range(2)],
+        crs=4326,
+    )
+    frame.to_file(tmp_path / "older.geojson", driver="GeoJSON")
+    body = inspect(client, tmp_path / "older.geojson").json()  # type: ignore[attr-defined]
+    assert body["suggested"]["fields"] == {"hazard_id": "hazard_ref", "status": "hazard_type"}
+    assert body["suggested_from"] == {"hazard_id": "synonym", "status": "values"}
+    # a column of kinds of contamination is still the contamination's
+    frame["hazard_type"] = ["CMR", "APM"]
+    frame.to_file(tmp_path / "kinds.geojson", driver="GeoJSON")
+    body = inspect(client, tmp_path / "kinds.geojson").json()  # type: ignore[attr-defined]
+    assert body["suggested"]["fields"]["contam"] == "hazard_type"
+    assert "status" not in body["suggested"]["fields"]
+
+
 def test_inspect_says_when_the_file_declares_no_crs(client: TestClient, tmp_path: Path) -> None:
     body = inspect(client, operators_file(tmp_path, prj=False)).json()  # type: ignore[attr-defined]
     assert body["crs"] is None
