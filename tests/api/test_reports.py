@@ -11,6 +11,7 @@ import re
 import pypdfium2 as pdfium
 import pytest
 from openpyxl import load_workbook
+from pyproj import Geod
 from shapely.geometry import MultiPolygon, box
 from sqlalchemy.orm import Session
 
@@ -232,7 +233,9 @@ def test_a_finalised_report_is_shown_and_downloaded_again_as_finalised(
     assert 'filename="article7-2023-CMR-provinces.csv"' in today.headers["content-disposition"]
     # today's files list the correction, not only how many (a review as an IM officer)
     row = next(r for r in csv.reader(io.StringIO(today.text)) if "R2" in r)
-    assert row[1:5] == ["release", "R2", "H1", "2023-09-01"] and row[5] == "cleared"
+    cleared, _ = Geod(ellps="WGS84").geometry_area_perimeter(box(102.105, 19.6, 102.11, 19.61))
+    assert row[1:5] == ["release", "R2", "H1", "2023-09-01"]
+    assert row[5] == f"cleared, {abs(cleared):,.0f} m² counted"  # what it changed
     book = load_workbook(
         io.BytesIO(client.get(url, params={"year": 2023, "format": "xlsx"}).content)
     )
