@@ -503,9 +503,9 @@ def _entries(steps: Sequence[_Step]) -> list[LedgerEntry]:
             # lay within 1e-9° of its hazard's, helper-133; up to 0.03 m² when such edges
             # are drawn), nor need a revision's ground gained and lost, and the entry had
             # then not made the remaining area after it (`ims db verify`)
-            deltas[i] = remaining[i] - float(flat[before_at[i]])
+            deltas[i] = _change(step, float(flat[before_at[i]]), remaining, i)
         elif before_at[i] == -2:
-            deltas[i] = remaining[i] - remaining[i - 1]
+            deltas[i] = _change(step, remaining[i - 1], remaining, i)
         elif step[0] is EventKind.STATUS and i:
             # the same ground (`_walk`): what the step before left, measured or counted
             remaining[i] = remaining[i - 1]
@@ -527,6 +527,15 @@ def _entries(steps: Sequence[_Step]) -> list[LedgerEntry]:
             steps
         )
     ]
+
+
+def _change(step: _Step, before: float, remaining: list[float], i: int) -> float:
+    """A step's change from the remaining area ``before`` it to ``remaining[i]``; a release
+    never adds ground: one that took next to nothing (its area measured after it a few
+    1e-8 m² above the area before, float noise) leaves the area as it was."""
+    if step[0].is_release and remaining[i] > before:
+        remaining[i] = before
+    return remaining[i] - before
 
 
 # --------------------------------------------------------------------------- direct definitions
