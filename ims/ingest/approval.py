@@ -245,7 +245,7 @@ def approve(
         )
     today = today or dt.date.today()
     result = None
-    if submission.validated_against == submissions.database_stamp(session, today):
+    if submissions.checked_still_stands(session, submission, today):
         # Nothing validation reads has changed since the features were checked (approvals
         # run one at a time, under the lock held here): the stored findings stand.
         if validated is None:

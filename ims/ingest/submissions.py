@@ -370,6 +370,36 @@ def database_stamp(session: Session, today: dt.date) -> str:
     return str(session.scalar(_STAMP, {"today": today.isoformat()}))
 
 
+def checked_still_stands(session: Session, submission: Submission, today: dt.date) -> bool:
+    """Whether what checking a submission's features found still holds ``today``.
+
+    It holds while the database stamp is the one it was checked against. It also holds on
+    a later day of the same year when the check found no error and nothing else has
+    changed: the day enters validation only in the check of dates ahead of the server's
+    (an error, which a later day can clear but never bring) and in the warning of a
+    revision dated the day its revision in force took effect in an earlier year (the same
+    within a year). An approval the day after staging had checked all 306,000 features of
+    a national releases file again: a minute (docs/design.md §8.1).
+    """
+    checked = submission.validated_against
+    if checked is None:
+        return False
+    now = database_stamp(session, today)
+    if checked == now:
+        return True
+    records, _, day = checked.rpartition(" ")
+    try:
+        checked_on = dt.date.fromisoformat(day)
+    except ValueError:
+        return False
+    return (
+        records == now.rpartition(" ")[0]
+        and checked_on <= today
+        and checked_on.year == today.year
+        and findings_counted(session, submission.id)[0] == 0
+    )
+
+
 def validated_features(session: Session, submission_id: int) -> ValidationResult | None:
     """The staged features' validated values and polygons (findings not included), or None
     when any was stored without them (staged before they were kept)."""

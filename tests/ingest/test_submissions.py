@@ -1004,6 +1004,46 @@ def test_an_approval_validates_again_after_anything_validation_reads_changed(
     assert set(session.scalars(select(Hazard.reference))) == {"A", "B"}
 
 
+def test_an_approval_on_a_later_day_of_the_year_keeps_a_clean_files_findings(
+    session: Session, country: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The day enters validation only in the check of dates ahead of the server's and in a
+    # warning that compares years: a clean file staged one day and approved the next had
+    # been checked whole again (a minute for a national releases file).
+    def staged(ref: str, x: float, day: dt.date, recorded: str = "2020-01-01") -> int:
+        frame = hazard_frame(
+            [{"hazard_id": ref, "recorded": recorded}], [box(x, 19.4, x + 0.01, 19.41)]
+        )
+        return submissions.stage(
+            session, write_zip(frame, tmp_path, ref), kind="hazards", today=day
+        ).submission.id
+
+    checks: list[int] = []
+    real = submissions.validate
+    monkeypatch.setattr(submissions, "validate", lambda *a, **k: checks.append(1) or real(*a, **k))
+    monday, next_week = dt.date(2026, 3, 2), dt.date(2026, 3, 9)
+    clean = staged("A", 103.1, monday)
+    # one with an error a later day clears: a date ahead of the server's at staging
+    ahead = staged("B", 103.3, monday, recorded="2026-03-06")
+    # one staged in December and approved in January: the year's warning may differ
+    december = staged("C", 103.5, dt.date(2026, 12, 30))
+    checks.clear()
+    approval.approve(session, clean, today=next_week)
+    assert checks == []  # the stored findings stand
+    assert session.scalar(select(Hazard.reference).where(Hazard.reference == "A")) == "A"
+    assert submissions.findings_counted(session, ahead)[0] == 1
+    approval.approve(session, ahead, today=next_week)
+    assert checks == [1]  # checked again: the date is no longer ahead, and B is recorded
+    assert session.scalar(select(Hazard.reference).where(Hazard.reference == "B")) == "B"
+    approval.approve(session, december, today=dt.date(2027, 1, 4))
+    assert checks == [1, 1]
+    # and never on a day before the check (a clock set back)
+    earlier = staged("D", 103.7, next_week)
+    checks.clear()
+    approval.approve(session, earlier, today=monday)
+    assert checks == [1]
+
+
 def test_an_approval_tells_how_far_the_ledger_has_got(
     session: Session, country: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
