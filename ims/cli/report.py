@@ -145,6 +145,7 @@ def report_article4(
 ) -> None:
     """Article 4.6(d)–(f): area at the baseline, added since, released since, remaining."""
     from ims.reports.article7 import article4
+    from ims.reports.documents import Article4Figures, published
 
     with db_session() as session:
         result = article4(
@@ -153,7 +154,7 @@ def report_article4(
             parse_date(as_of, "--as-of"),
             parse_contam(contam),
         )
-    emit(json.dumps(result, indent=2), None)
+    emit(json.dumps(published(Article4Figures, result), indent=2), None)
 
 
 @command(report_app, "progress")
@@ -261,6 +262,7 @@ def report_explain(
 ) -> None:
     """List the hazards and releases that make one figure, with their contributions."""
     from ims.reports.article7 import ReportScope
+    from ims.reports.documents import Explanation, published
     from ims.reports.explain import explain
 
     with db_session() as session:
@@ -268,7 +270,7 @@ def report_explain(
             session, year, admin, column, ReportScope(level=level, contam=parse_contam(contam))
         )
     if as_json:
-        emit(json.dumps(result, indent=2), None)
+        emit(json.dumps(published(Explanation, result), indent=2), None)
         return
     for row in result["contributions"]:
         what = " ".join(f"{k}={v}" for k, v in row.items() if k != "value")

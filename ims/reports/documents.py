@@ -14,6 +14,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
+def published(model: type[BaseModel], data: Any) -> dict[str, Any]:
+    """DATA as the API answers with it under MODEL: every declared key, null where the
+    report left one out. ``ims report``'s JSON had lacked a provinces table's
+    ``"province": null``, which the API's gives (a review as an IM officer)."""
+    return model.model_validate(data).model_dump(mode="json")
+
+
 class _Document(BaseModel):
     """A part of a report: every key is declared, none may be added unannounced."""
 

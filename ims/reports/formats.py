@@ -15,6 +15,7 @@ from typing import Any
 
 from ims.errors import InvalidRequest
 from ims.reports import export
+from ims.reports.documents import Article7Report, published
 from ims.reports.progress import series_csv, series_png
 from ims.reports.tables import rows_csv, rows_xlsx
 
@@ -93,7 +94,7 @@ def article7(session: Any, report: dict[str, Any], fmt: str, table: str | None =
         return Rendered(fmt, export.to_csv(report, table), filename)
     if fmt == "html":  # shown, and saved as article7-2025-CMR-provinces.html (it was article7)
         return Rendered(fmt, export.to_html(report), filename, inline=True)
-    return Rendered(fmt, export.to_json(report))
+    return Rendered(fmt, export.to_json(published(Article7Report, report)))
 
 
 def progress(
