@@ -1801,6 +1801,17 @@ def validate_releases(
         _many_items(out, items)
         stated_m2: float | None = _value(out, _RELEASE["area_m2"], record, ctx)
         contam = _value(out, _RELEASE["contam"], record, ctx)
+        # what the release, and its part outside every hazard, is of: the kind given, else
+        # its named hazard's (docs/design.md §2.7). A release named on a hazard of mines had
+        # been reviewed as "→ CMR", and its part outside counted in the CMR report's
+        # land released outside hazards.
+        kind = (
+            contam.value
+            if contam is not None
+            else known.contam
+            if known is not None and known.contam
+            else Contamination.CMR.value
+        )
         geom = geoms[i]
         split: ReleaseSplit | None = None
         if known is not None and released is not None and released < known.recorded:
@@ -1846,9 +1857,8 @@ def validate_releases(
                 "release_id",
             )
         if split is not None and split.outside_m2 > 0 and released is not None:
-            apart.append((i, released, (contam or Contamination.CMR).value, split.outside))
+            apart.append((i, released, kind, split.outside))
         if i in on_outside and geom is not None and released is not None:
-            kind = (contam or Contamination.CMR).value
             _release_on_outside(out, geom, split, known, hazard_ref, kind, released, ctx)
         if hazard_ref and released is not None and geom is not None:
             same = [
@@ -1922,7 +1932,7 @@ def validate_releases(
                 "items": items,
                 "attributes": _attributes(record),
                 "area_m2": stated_m2,
-                "contam": (contam or Contamination.CMR).value,
+                "contam": kind,
                 # where the release is split among hazards (matched by its polygon, or
                 # the split choice): each hazard's share, and the area outside them all
                 "split": None if split is None else [[p.hazard, p.area_m2] for p in split.pieces],

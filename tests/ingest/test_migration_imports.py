@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ims.db.models import Hazard, OutsideRelease, Release, Submission
 from ims.db.recording import load_boundaries
-from ims.domain.enums import HazardStatus
+from ims.domain.enums import Contamination, HazardStatus
 from ims.domain.records import BoundaryFeature
 from ims.errors import Conflict, InvalidRequest
 from ims.ingest import approval, submissions
@@ -147,6 +147,60 @@ def test_land_released_outside_every_hazard_is_recorded_apart_and_changes_no_fig
     assert (
         article7(session, 2020, ReportScope())["released"][-1]["released_outside_hazards_m2"] == 0.0
     )
+
+
+def test_a_release_on_a_hazard_of_mines_releases_land_of_mines_outside_it_too(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    # Its part outside every hazard had been recorded as CMR, the default kind, and so
+    # counted in the Convention on Cluster Munitions' Form 1(i); the review had shown its
+    # blank contam "→ CMR".
+    hazard = upload(
+        session,
+        tmp_path,
+        "hazards",
+        [{"hazard_id": "M", "status": "CHA", "recorded": "2020-01-01", "contam": "APM"}],
+        [box(103.00, 19.00, 103.01, 19.01)],
+    )
+    approval.approve(session, hazard.submission.id, by="reviewer")
+    out = upload(
+        session,
+        tmp_path,
+        "releases",
+        [{"release_id": "R", "hazard_id": "M", "method": "cleared", "released": "2021-03-01"}],
+        [box(103.005, 19.00, 103.015, 19.01)],  # half of it east of M
+        split=True,
+    )
+    assert out.errors == 0
+    review = submission_review(session, out.submission.id)
+    assert [f["clean"]["contam"] for f in review.features] == ["APM"]
+    approval.approve(session, out.submission.id, by="reviewer")
+    outside = session.scalars(select(OutsideRelease)).one()
+    assert (outside.reference, outside.contam) == ("R#outside", "APM")
+    east = box_m2(103.01, 19.00, 103.015, 19.01)
+    of_mines = article7(session, 2021, ReportScope(contam=Contamination.APM))["released"][-1]
+    assert of_mines["released_outside_hazards_m2"] == pytest.approx(east, rel=1e-4)
+    assert released_2021(session)["released_outside_hazards_m2"] == 0.0  # CMR: none
+    # a kind given still wins: the operator says what the land outside was of
+    given = upload(
+        session,
+        tmp_path,
+        "releases",
+        [
+            {
+                "release_id": "S",
+                "hazard_id": "M",
+                "method": "cleared",
+                "released": "2021-04-01",
+                "contam": "ERW",
+            }
+        ],
+        [box(103.005, 19.00, 103.015, 19.01)],
+        split=True,
+    )
+    assert [
+        f["clean"]["contam"] for f in submission_review(session, given.submission.id).features
+    ] == ["ERW"]
 
 
 def test_a_reviewer_makes_land_released_outside_hazards_a_retrospective_hazard(
