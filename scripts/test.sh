@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up with the development tools, then run every check: ruff, codespell, mypy and the tests
 # (on a throw-away PostGIS database that the tests start themselves), the tests in
-# IMS_TEST_WORKERS parallel processes (default 2; 0 runs them in this one).
+# IMS_TEST_WORKERS parallel processes (default 3; 0 runs them in this one). Each waits for
+# pages, servers and timers about a fifth of its time: on two cores a third worker fills
+# those waits (the suite took 10 min 39 s, against 12 min 36 s with two).
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +25,7 @@ mypy_log="$(mktemp)"
 .venv/bin/mypy ims map_ui > "$mypy_log" 2>&1 &
 mypy_pid=$!
 say "pytest"
-workers="${IMS_TEST_WORKERS:-2}"
+workers="${IMS_TEST_WORKERS:-3}"
 parallel=()
 [ "$workers" != 0 ] && parallel=(-n "$workers" --dist loadfile --no-loadscope-reorder)  # see LONGEST_FIRST
 status=0
