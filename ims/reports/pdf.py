@@ -310,9 +310,15 @@ def to_pdf(
         author=state,
         subject=f"Reporting period {reporting_period(year, report['as_of'])}",
         creator="ims",
+        # the same report made twice on a day is the same file, byte for byte: no time of
+        # making and a file identifier from the content (a finalised report downloaded
+        # again had differed in its creation time alone: an IM officer's review)
+        invariant=True,
     )
+    made = f"D:{produced:%Y%m%d}000000+00'00'"  # the day it was produced, as the title says
 
     def footer(canvas: Any, doc: Any) -> None:
+        canvas.setDateFormatter(lambda *_: made)
         canvas.saveState()
         line = st.para(f"{state} · {convention.short}, {year}", st.footer)
         line.wrap(doc.width - 30 * mm, 10 * mm)

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +174,16 @@ def test_pdf_has_the_map_and_tables_and_renders(data: Session) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     pdf[0].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-page1.png")
     pdf[1].render(scale=1.5).to_pil().save(ARTIFACTS / "article7-page2.png")
+
+
+def test_a_pdf_made_again_on_the_same_day_is_the_same_file(data: Session) -> None:
+    # a finalised report downloaded twice had differed in its creation time alone
+    report = article7(data, 2022, ReportScope())
+    first = export.to_binary(data, report, "pdf")
+    time.sleep(1.1)  # the creation time had been to the second
+    assert export.to_binary(data, report, "pdf") == first
+    made = pdfium.PdfDocument(first).get_metadata_dict()["CreationDate"]
+    assert made.startswith(f"D:{dt.date.today():%Y%m%d}"), made
 
 
 def test_every_format_names_each_district_with_its_province_and_code(session: Session) -> None:
