@@ -140,8 +140,8 @@ class ValidationContext:
     # a file's references that read as another, recorded or in the file (Cyrillic АТ-1
     # beside AT-1, at-1 beside AT-1): the other one (ims.domain.references.twins)
     twins: dict[str, str] = field(default_factory=dict)
-    # hazards the file names that are not recorded but one is but for capitals: casefold
-    # of the name → the recorded reference
+    # hazards the file names that are not recorded but one is but for capitals, separators
+    # or leading zeros: the name's ``reference_key`` → the recorded reference
     recorded_as: dict[str, str] = field(default_factory=dict)
     # references recorded of the form REF#… for a REF of the releases file: the names a
     # split release's parts would take
@@ -387,14 +387,31 @@ def _unknown_hazard(ref: str) -> str:
     return f"hazard {ref} is not recorded"
 
 
+_SEPARATORS = re.compile(r"[\s\-_/.:]+")
+_LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
+
+
+def reference_key(ref: str) -> str:
+    """A reference without its capitals, separators (spaces, - _ / . :) and the zeros that
+    pad its numbers: "kh 243", "KH-0243" and "KH-000243" have one key. Legacy files write
+    a hazard's reference so; a release naming it had been told only "not recorded"."""
+    return _LEADING_ZEROS.sub("", _SEPARATORS.sub("", ref.casefold()))
+
+
 def _not_recorded(ref: str, ctx: ValidationContext) -> str:
-    """A named hazard that is not recorded, with the one recorded but for capitals: id-0003
-    had been told only "not recorded" beside a recorded ID-0003 (helper-90)."""
+    """A named hazard that is not recorded, with the one recorded but for capitals,
+    separators or padding zeros: id-0003 had been told only "not recorded" beside a
+    recorded ID-0003 (helper-90), as KH-243 was beside KH-000243."""
     said = _unknown_hazard(ref)
-    other = ctx.recorded_as.get(ref.casefold())
+    other = ctx.recorded_as.get(reference_key(ref))
     if other is None or other == ref:
         return said
-    return f"{said}; hazard {other} is: references are written as recorded, capitals and all"
+    if other.casefold() == ref.casefold():
+        return f"{said}; hazard {other} is: references are written as recorded, capitals and all"
+    return (
+        f"{said}; hazard {other} is, which differs in its capitals, separators or zeros "
+        f"alone: if it is that hazard, write {other} as recorded"
+    )
 
 
 def _twin(ref: str, other: str, what: str) -> str:

@@ -416,6 +416,42 @@ def test_a_release_naming_its_hazard_in_other_capitals_is_told_the_recorded_one(
     }
 
 
+def test_a_release_naming_its_hazard_with_other_separators_or_zeros_is_told_the_recorded_one(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    # Legacy files write a reference as "KH 243" or "KH-0243" for the register's KH-000243:
+    # each release was told only that no such hazard is recorded.
+    hz = hazard_frame(
+        [{"hazard_id": "KH-000243"}, {"hazard_id": "KH-000234"}],
+        [box(103.1, 19.4, 103.11, 19.41), box(103.2, 19.4, 103.21, 19.41)],
+    )
+    approval.approve(session, submissions.stage(session, write_zip(hz, tmp_path, "hz"),
+                                                kind="hazards").submission.id)  # fmt: skip
+    rows = ["kh 243", "KH-0243", "KH_243", "KH-000423", "KH-2430"]
+    rel = gpd.GeoDataFrame(
+        [
+            {"release_id": f"R{i}", "hazard_id": ref, "method": "TS", "released": "2022-02-02"}
+            for i, ref in enumerate(rows)
+        ],
+        geometry=[box(103.1, 19.4, 103.105, 19.41)] * len(rows),
+        crs=4326,
+    )
+    staged = submissions.stage(session, write_zip(rel, tmp_path, "rel"), kind="releases")
+    said = {f.row: f.message for f in staged.findings if f.code == "unknown_hazard"}
+    told = (
+        "; hazard KH-000243 is, which differs in its capitals, separators or zeros alone: "
+        "if it is that hazard, write KH-000243 as recorded"
+    )
+    assert said == {
+        1: f"hazard kh 243 is not recorded{told}",
+        2: f"hazard KH-0243 is not recorded{told}",
+        3: f"hazard KH_243 is not recorded{told}",
+        # digits in another order, or a zero that is no padding, name another number
+        4: "hazard KH-000423 is not recorded",
+        5: "hazard KH-2430 is not recorded",
+    }
+
+
 def test_releases_are_validated_against_the_database(
     session: Session, country: None, tmp_path: Path
 ) -> None:
