@@ -436,7 +436,7 @@ def validated_features(session: Session, submission_id: int) -> ValidationResult
 
 
 _BOUNDARIES = text(
-    "SELECT h.reference, r.effective, r.seq, ST_AsBinary(r.geom) AS wkb "
+    "SELECT h.reference, r.effective, r.seq, h.contam, ST_AsBinary(r.geom) AS wkb "
     "FROM hazard_revision_in_force r JOIN hazard h ON h.id = r.hazard_id "
     "WHERE r.hazard_id IN (SELECT hazard_id FROM hazard_revision_in_force "
     "WHERE geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326))"
@@ -500,7 +500,7 @@ def hazard_boundaries(session: Session, bounds: Sequence[float]) -> HazardBounda
     """Every boundary (each revision) of the hazards that reach into ``bounds``."""
     return HazardBoundaries(
         [
-            BoundaryVersion(r.reference, r.effective, r.seq, g)
+            BoundaryVersion(r.reference, r.effective, r.seq, g, r.contam)
             for r, g in _within(session, _BOUNDARIES, bounds)
         ]
     )

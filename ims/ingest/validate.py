@@ -14,7 +14,7 @@ import math
 import re
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -271,6 +271,7 @@ class BoundaryVersion:
     effective: dt.date
     seq: int
     geometry: BaseGeometry
+    contam: str | None = None  # the hazard's kind of contamination
 
 
 class HazardBoundaries:
@@ -298,6 +299,12 @@ class HazardBoundaries:
             if boundary.intersects(geom):
                 found[ref] = _multipolygon(boundary)
         return sorted(found.items())
+
+    def one_kind(self, refs: Collection[str]) -> str | None:
+        """The kind of contamination the hazards ``refs`` are all of; None: several, or
+        none known."""
+        kinds = {self._versions[self._by_ref[r][0]].contam for r in refs if self._by_ref.get(r)}
+        return next(iter(kinds)) if len(kinds) == 1 else None
 
 
 @dataclass
@@ -1819,9 +1826,10 @@ def validate_releases(
         stated_m2: float | None = _value(out, _RELEASE["area_m2"], record, ctx)
         contam = _value(out, _RELEASE["contam"], record, ctx)
         # what the release, and its part outside every hazard, is of: the kind given, else
-        # its named hazard's (docs/design.md §2.7). A release named on a hazard of mines had
-        # been reviewed as "→ CMR", and its part outside counted in the CMR report's
-        # land released outside hazards.
+        # its named hazard's, or that of the hazards it is matched to where they are of one
+        # kind (docs/design.md §2.7). A release named on a hazard of mines had been reviewed
+        # as "→ CMR", and its part outside counted in the CMR report's land released
+        # outside hazards.
         kind = (
             contam.value
             if contam is not None
@@ -1846,6 +1854,8 @@ def validate_releases(
         elif unnamed and geom is not None and released is not None:
             split = split_release(geom, ctx.boundaries().in_force(geom, released))
             _matched(out, split, released)
+            if contam is None:  # matched to hazards all of one kind: of that kind
+                kind = ctx.boundaries().one_kind([p.hazard for p in split.pieces]) or kind
         # in parts only: a release all outside every hazard is one record, items and all
         # (it had been told it "is split")
         if split is not None and split.pieces and not split.whole and items:

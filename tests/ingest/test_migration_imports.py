@@ -181,6 +181,22 @@ def test_a_release_on_a_hazard_of_mines_releases_land_of_mines_outside_it_too(
     of_mines = article7(session, 2021, ReportScope(contam=Contamination.APM))["released"][-1]
     assert of_mines["released_outside_hazards_m2"] == pytest.approx(east, rel=1e-4)
     assert released_2021(session)["released_outside_hazards_m2"] == 0.0  # CMR: none
+    # and a legacy release that names no hazard, matched to hazards of mines alone
+    legacy = upload(
+        session,
+        tmp_path,
+        "releases",
+        [{"release_id": "L", "method": "cleared", "released": "2021-05-01"}],
+        [box(103.005, 19.00, 103.015, 19.01)],
+    )
+    assert [
+        f["clean"]["contam"] for f in submission_review(session, legacy.submission.id).features
+    ] == ["APM"]
+    approval.approve(session, legacy.submission.id, by="reviewer")
+    assert (
+        session.scalar(select(OutsideRelease.contam).where(OutsideRelease.reference == "L#outside"))
+        == "APM"
+    )
     # a kind given still wins: the operator says what the land outside was of
     given = upload(
         session,
