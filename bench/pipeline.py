@@ -22,7 +22,10 @@ script would) instead of ``ims import``. ``--functions`` has PostgreSQL count th
 spent in each function (``track_functions``: the ledger's store, the map's and the
 report's triggers) and prints the slowest after each ``ims import``, total and self.
 ``--data DIR`` keeps the generated files in DIR and reuses them on the next run;
-``--keep`` leaves the database in place afterwards.
+``--keep`` leaves the database in place afterwards. ``--next-day`` stages each file with
+``ims import`` (not approved), then approves it with ``ims submissions approve`` as on the
+next day, when a file uploaded in the evening is reviewed: its check is dated the day
+before, as such a staging leaves it.
 """
 
 from __future__ import annotations
@@ -220,6 +223,11 @@ def main() -> None:
         action="store_true",
         help="upload and approve each file through the API of `ims serve` instead",
     )
+    parser.add_argument(
+        "--next-day",
+        action="store_true",
+        help="stage each file, then approve it with `ims submissions approve` as the next day",
+    )
     args = parser.parse_args()
     configure_logging("WARNING")
     logging.getLogger("ims").setLevel(logging.WARNING)
@@ -237,6 +245,15 @@ def main() -> None:
 
         if args.api:
             imports = through_api(data, env)
+        elif args.next_day:
+            imports = []
+            for kind in ("hazards", "releases"):
+                staged = run(f"{kind} staged", _import(data, kind)[:-1], env)
+                number = _staged_the_day_before(env["IMS_ADMIN_DATABASE_URL"])
+                imports.append((f"{kind} staged", staged))
+                approve = ["submissions", "approve", str(number)]
+                approved = run(f"{kind} approved the next day", approve, env)
+                imports.append((f"{kind} approved", approved))
         else:
             imports = []
             for kind in ("hazards", "releases"):
@@ -448,6 +465,25 @@ def _children(pid: int) -> list[int]:
         except OSError:
             continue
     return [int(c) for c in found] + [g for c in found for g in _children(int(c))]
+
+
+def _staged_the_day_before(owner_url: str) -> int:
+    """The number of the submission staged last, its check dated the day before (the day
+    is the last word of its stamp: ims.ingest.submissions.database_stamp)."""
+    engine = create_engine(owner_url)
+    with engine.begin() as conn:
+        number, stamp = conn.execute(
+            text("SELECT id, validated_against FROM submission ORDER BY id DESC LIMIT 1")
+        ).one()
+        records, _, day = stamp.rpartition(" ")
+        before = dt.date.fromisoformat(day) - dt.timedelta(days=1)
+        conn.execute(
+            text("UPDATE submission SET validated_against = :v WHERE id = :s"),
+            {"v": f"{records} {before.isoformat()}", "s": number},
+        )
+    engine.dispose()
+    say(f"  submission {number}: checked on {before}, as if staged the day before")
+    return int(number)
 
 
 def _import(data: Path, kind: str) -> list[str]:
