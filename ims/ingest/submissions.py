@@ -394,7 +394,7 @@ def checked_still_stands(session: Session, submission: Submission, today: dt.dat
     (an error, which a later day can clear but never bring) and in the warning of a
     revision dated the day its revision in force took effect in an earlier year (the same
     within a year). An approval the day after staging had checked all 306,000 features of
-    a national releases file again: a minute (docs/design.md §8.1).
+    a national releases file again: a minute (docs/design.md §4, §8.3).
     """
     checked = submission.validated_against
     if checked is None:
