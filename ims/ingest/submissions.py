@@ -311,17 +311,17 @@ def _registered(back: Callable[[], dict[str, str]]) -> Callable[[bool], Collecti
     return known
 
 
-def _recorded_as(session: Session, missing: Sequence[Any]) -> dict[str, str]:
+def _recorded_as(session: Session, missing: Sequence[Any]) -> dict[str, list[str]]:
     """The recorded hazards that ``missing`` references name but for capitals, separators
-    or padding zeros: ``reference_key`` → the recorded reference (the first in order where
-    several share a key). Every reference is read (0.2 s at 100,000 hazards), only when a
-    releases file names hazards that are not recorded."""
+    or padding zeros: ``reference_key`` → the recorded references, in order. Every
+    reference is read (0.2 s at 100,000 hazards), only when a releases file names hazards
+    that are not recorded."""
     wanted = {reference_key(str(m)) for m in missing}
-    found: dict[str, str] = {}
+    found: dict[str, list[str]] = {}
     for ref in session.scalars(text("SELECT reference FROM hazard ORDER BY reference")):
         key = reference_key(ref)
         if key in wanted:
-            found.setdefault(key, ref)
+            found.setdefault(key, []).append(ref)
     return found
 
 

@@ -141,8 +141,8 @@ class ValidationContext:
     # beside AT-1, at-1 beside AT-1): the other one (ims.domain.references.twins)
     twins: dict[str, str] = field(default_factory=dict)
     # hazards the file names that are not recorded but one is but for capitals, separators
-    # or leading zeros: the name's ``reference_key`` → the recorded reference
-    recorded_as: dict[str, str] = field(default_factory=dict)
+    # or leading zeros: the name's ``reference_key`` → the recorded references
+    recorded_as: dict[str, list[str]] = field(default_factory=dict)
     # references recorded of the form REF#… for a REF of the releases file: the names a
     # split release's parts would take
     part_refs: set[str] = field(default_factory=set)
@@ -410,14 +410,22 @@ def _not_recorded(ref: str, ctx: ValidationContext) -> str:
     separators or padding zeros: id-0003 had been told only "not recorded" beside a
     recorded ID-0003 (helper-90), as KH-243 was beside KH-000243."""
     said = _unknown_hazard(ref)
-    other = ctx.recorded_as.get(reference_key(ref))
-    if other is None or other == ref:
+    others = [r for r in ctx.recorded_as.get(reference_key(ref), []) if r != ref]
+    if not others:
         return said
-    if other.casefold() == ref.casefold():
-        return f"{said}; hazard {other} is: references are written as recorded, capitals and all"
+    if len(others) == 1 and others[0].casefold() == ref.casefold():
+        return (
+            f"{said}; hazard {others[0]} is: references are written as recorded, capitals and all"
+        )
+    if len(others) == 1:
+        return (
+            f"{said}; hazard {others[0]} is, which differs in its capitals, separators or "
+            f"zeros alone: if it is that hazard, write {others[0]} as recorded"
+        )
+    named = first_of(others, 5)
     return (
-        f"{said}; hazard {other} is, which differs in its capitals, separators or zeros "
-        f"alone: if it is that hazard, write {other} as recorded"
+        f"{said}; hazards {named} are, which differ from it in their capitals, separators or "
+        "zeros alone: if it is one of them, write it as recorded"
     )
 
 

@@ -450,6 +450,15 @@ def test_a_release_naming_its_hazard_with_other_separators_or_zeros_is_told_the_
         4: "hazard KH-000423 is not recorded",
         5: "hazard KH-2430 is not recorded",
     }
+    # two recorded hazards that one reference could mean are both named, never one of them
+    more = hazard_frame([{"hazard_id": "KH-243"}], [box(103.3, 19.4, 103.31, 19.41)])
+    approval.approve(session, submissions.stage(session, write_zip(more, tmp_path, "more"),
+                                                kind="hazards").submission.id)  # fmt: skip
+    again = submissions.stage(session, write_zip(rel.iloc[[1]], tmp_path, "again"), kind="releases")
+    assert [f.message for f in again.findings if f.code == "unknown_hazard"] == [
+        "hazard KH-0243 is not recorded; hazards KH-000243, KH-243 are, which differ from it in "
+        "their capitals, separators or zeros alone: if it is one of them, write it as recorded"
+    ]
 
 
 def test_releases_are_validated_against_the_database(
