@@ -620,15 +620,18 @@ def load_context(
                 r.status_before,
                 contam=r.contam,
             )
-    missing = [r for r in refs if r not in ctx.hazards] if kind == UploadKind.RELEASES else []
-    if missing:  # few: mistakes (a hazards file's are told as twins)
-        ctx.recorded_as = _recorded_as(session, missing)
     revised_refs: list[str] = []
     if kind == UploadKind.HAZARDS and "revised" in frame and "hazard_id" in frame:
         pairs = zip(frame["hazard_id"], frame["revised"], strict=True)
         revised_refs = sorted(
             {str(r).strip() for r, day in pairs if not blank(r) and not blank(day)}
         )
+    # the hazards a release names, or a revision revises, that are not recorded: few,
+    # mistakes (a hazards file's new references are told as twins)
+    named = refs if kind == UploadKind.RELEASES else revised_refs
+    missing = [r for r in named if r not in ctx.hazards]
+    if missing:
+        ctx.recorded_as = _recorded_as(session, missing)
     if kind == UploadKind.HAZARDS and revised_refs:
         rows = session.execute(
             text(

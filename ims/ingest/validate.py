@@ -409,23 +409,25 @@ def _not_recorded(ref: str, ctx: ValidationContext) -> str:
     """A named hazard that is not recorded, with the one recorded but for capitals,
     separators or padding zeros: id-0003 had been told only "not recorded" beside a
     recorded ID-0003 (helper-90), as KH-243 was beside KH-000243."""
-    said = _unknown_hazard(ref)
+    return _unknown_hazard(ref) + _recorded_instead(ref, ctx)
+
+
+def _recorded_instead(ref: str, ctx: ValidationContext) -> str:
+    """What follows "hazard REF is not recorded": the recorded hazards it reads as but for
+    capitals, separators or padding zeros (nothing where there are none)."""
     others = [r for r in ctx.recorded_as.get(reference_key(ref), []) if r != ref]
     if not others:
-        return said
+        return ""
     if len(others) == 1 and others[0].casefold() == ref.casefold():
-        return (
-            f"{said}; hazard {others[0]} is: references are written as recorded, capitals and all"
-        )
+        return f"; hazard {others[0]} is: references are written as recorded, capitals and all"
     if len(others) == 1:
         return (
-            f"{said}; hazard {others[0]} is, which differs in its capitals, separators or "
-            f"zeros alone: if it is that hazard, write {others[0]} as recorded"
+            f"; hazard {others[0]} is, which differs in its capitals, separators or zeros "
+            f"alone: if it is that hazard, write {others[0]} as recorded"
         )
-    named = first_of(others, 5)
     return (
-        f"{said}; hazards {named} are, which differ from it in their capitals, separators or "
-        "zeros alone: if it is one of them, write it as recorded"
+        f"; hazards {first_of(others, 5)} are, which differ from it in their capitals, "
+        "separators or zeros alone: if it is one of them, write it as recorded"
     )
 
 
@@ -1354,7 +1356,8 @@ def validate_hazards(
                 out.add(
                     "unknown_hazard",
                     ERROR,
-                    f"'revised' is set but hazard {ref} is not recorded (and not in this file)",
+                    f"'revised' is set but hazard {ref} is not recorded (and not in this file)"
+                    + _recorded_instead(ref, ctx),
                     "hazard_id",
                 )
             elif known is not None and revised is not None and revised < known.recorded:

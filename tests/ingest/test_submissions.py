@@ -416,6 +416,26 @@ def test_a_release_naming_its_hazard_in_other_capitals_is_told_the_recorded_one(
     }
 
 
+def test_a_revision_of_a_hazard_written_with_other_zeros_is_told_the_recorded_one(
+    session: Session, country: None, tmp_path: Path
+) -> None:
+    # a legacy system's revision of KH-000243 written "KH-243" had been told only that
+    # no such hazard is recorded
+    hz = hazard_frame([{"hazard_id": "KH-000243"}], [box(103.1, 19.4, 103.11, 19.41)])
+    approval.approve(session, submissions.stage(session, write_zip(hz, tmp_path, "hz"),
+                                                kind="hazards").submission.id)  # fmt: skip
+    revision = hazard_frame(
+        [{"hazard_id": "KH-243", "status": "CHA", "revised": "2023-01-01"}],
+        [box(103.1, 19.4, 103.11, 19.41)],
+    )
+    staged = submissions.stage(session, write_zip(revision, tmp_path, "rev"), kind="hazards")
+    assert [f.message for f in staged.findings if f.code == "unknown_hazard"] == [
+        "'revised' is set but hazard KH-243 is not recorded (and not in this file); hazard "
+        "KH-000243 is, which differs in its capitals, separators or zeros alone: if it is that "
+        "hazard, write KH-000243 as recorded"
+    ]
+
+
 def test_a_release_naming_its_hazard_with_other_separators_or_zeros_is_told_the_recorded_one(
     session: Session, country: None, tmp_path: Path
 ) -> None:
