@@ -395,14 +395,18 @@ def _unknown_hazard(ref: str) -> str:
 
 
 _SEPARATORS = re.compile(r"[\s\-_/.:]+")
+_BETWEEN_DIGITS = re.compile(r"(?<=[0-9])[\s\-_/.:]+(?=[0-9])")
 _LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 
 
 def reference_key(ref: str) -> str:
     """A reference without its capitals, separators (spaces, - _ / . :) and the zeros that
     pad its numbers: "kh 243", "KH-0243" and "KH-000243" have one key. Legacy files write
-    a hazard's reference so; a release naming it had been told only "not recorded"."""
-    return _LEADING_ZEROS.sub("", _SEPARATORS.sub("", ref.casefold()))
+    a hazard's reference so; a release naming it had been told only "not recorded". A
+    separator between two digits parts two numbers: "KH-3.0" (a spreadsheet's number) had
+    been sent to KH-000030 (helper-135)."""
+    kept = _BETWEEN_DIGITS.sub("|", ref.casefold())
+    return _LEADING_ZEROS.sub("", _SEPARATORS.sub("", kept))
 
 
 def _not_recorded(ref: str, ctx: ValidationContext) -> str:

@@ -447,7 +447,7 @@ def test_a_release_naming_its_hazard_with_other_separators_or_zeros_is_told_the_
     )
     approval.approve(session, submissions.stage(session, write_zip(hz, tmp_path, "hz"),
                                                 kind="hazards").submission.id)  # fmt: skip
-    rows = ["kh 243", "KH-0243", "KH_243", "KH-000423", "KH-2430"]
+    rows = ["kh 243", "KH-0243", "KH_243", "KH-000423", "KH-2430", "KH-24.3"]
     rel = gpd.GeoDataFrame(
         [
             {"release_id": f"R{i}", "hazard_id": ref, "method": "TS", "released": "2022-02-02"}
@@ -469,6 +469,9 @@ def test_a_release_naming_its_hazard_with_other_separators_or_zeros_is_told_the_
         # digits in another order, or a zero that is no padding, name another number
         4: "hazard KH-000423 is not recorded",
         5: "hazard KH-2430 is not recorded",
+        # a separator between digits parts two numbers ("KH-3.0", a spreadsheet's number,
+        # had been sent to KH-000030: helper-135)
+        6: "hazard KH-24.3 is not recorded",
     }
     # two recorded hazards that one reference could mean are both named, never one of them
     more = hazard_frame([{"hazard_id": "KH-243"}], [box(103.3, 19.4, 103.31, 19.41)])
