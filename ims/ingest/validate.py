@@ -1852,6 +1852,25 @@ def validate_releases(
             if known is not None and known.contam
             else Contamination.CMR.value
         )
+        if (
+            contam is not None
+            and known is not None
+            and known.contam
+            and contam.value != known.contam
+            and not sent_again
+        ):
+            # a legacy file's kind column is often a default: a release on a hazard of mines
+            # marked CMR had its part outside counted in the CMR report without a word
+            # (helper-135)
+            out.add(
+                "contam_differs",
+                WARNING,
+                f"contam {contam.value} differs from the kind of hazard {hazard_ref}, "
+                f"{known.contam}: the land released on the hazard counts as {known.contam}, "
+                f"and any part outside every hazard as {contam.value}, as given. If the "
+                "hazard's kind is meant, leave contam empty",
+                "contam",
+            )
         geom = geoms[i]
         split: ReleaseSplit | None = None
         if known is not None and released is not None and released < known.recorded:

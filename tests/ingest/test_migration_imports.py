@@ -217,6 +217,12 @@ def test_a_release_on_a_hazard_of_mines_releases_land_of_mines_outside_it_too(
     assert [
         f["clean"]["contam"] for f in submission_review(session, given.submission.id).features
     ] == ["ERW"]
+    # and is told it differs from the hazard's kind (a legacy default, often)
+    assert [f.message for f in given.findings if f.code == "contam_differs"] == [
+        "contam ERW differs from the kind of hazard M, APM: the land released on the hazard "
+        "counts as APM, and any part outside every hazard as ERW, as given. If the hazard's "
+        "kind is meant, leave contam empty"
+    ]
 
 
 def test_a_reviewer_makes_land_released_outside_hazards_a_retrospective_hazard(
